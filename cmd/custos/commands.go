@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/demo"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("init", "[flags]", "create or migrate a database; print the first administrator token once", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	jur := fs.String("jurisdiction", "", "ISO 3166-1 alpha-2 code of the registry's country (required for a new database)")
+	authority := fs.String("authority", "National transplant registry", "name of the authority that runs the registry")
+	tokenFile := fs.String("admin-token-file", "", "write the first administrator token to this file (mode 0600) instead of printing it")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *jur == "" {
+		return &exitError{2, "give --jurisdiction, the ISO 3166-1 alpha-2 code of the registry's country (e.g. --jurisdiction FR)"}
+	}
+	if *tokenFile != "" {
+		if _, err := os.Stat(*tokenFile); err == nil {
+			return fmt.Errorf("%s already exists; remove it or choose another --admin-token-file", *tokenFile)
+		}
+	}
+	token, err := server.Init(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)},
+		server.InitOptions{Jurisdiction: strings.ToUpper(*jur), Authority: *authority})
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		fmt.Fprintf(stdout, "database %s is initialised and its schema is at version %d\n", d.db, store.SchemaVersion())
+		return nil
+	}
+	if *tokenFile != "" {
+		if err := os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write admin token: %w", err)
+		}
+		fmt.Fprintf(stdout, "created %s; the administrator token is in %s\n", d.db, *tokenFile)
+		return nil
+	}
+	fmt.Fprintf(stdout, "created %s\nadministrator token (shown once, keep it safe):\n%s\n", d.db, token)
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("migrate", "[flags]", "apply the schema migrations this binary embeds", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migrations; schema at version %d\n", len(applied), store.SchemaVersion())
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("serve", "[flags]", "serve the API and the web UI", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Serve(ctx, &http.Server{Addr: *addr}, func(a string) {
+		fmt.Fprintf(stdout, "custos serving %s on http://%s/\n", d.db, a)
+	})
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("demo", "[flags]", "create a synthetic national registry (if absent) and serve it", stdout)
+	var d dbFlags
+	d.add(fs, "custos-demo.db")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	years := fs.Int("years", 5, "years of synthetic activity to generate")
+	noServe := fs.Bool("no-serve", false, "generate the database and exit")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	created, err := demo.Ensure(ctx, cfg, demo.Options{Years: *years, Progress: func(s string) { fmt.Fprintln(stdout, s) }})
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created the demo registry %s\n", d.db)
+	} else {
+		fmt.Fprintf(stdout, "using the existing demo registry %s (delete it and its .key file to start afresh)\n", d.db)
+	}
+	if *noServe {
+		return nil
+	}
+	app, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Serve(ctx, &http.Server{Addr: *addr}, func(a string) {
+		fmt.Fprintf(stdout, "\ncustos demo: open http://%s/ and sign in with one of these tokens:\n", a)
+		tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
+		for _, t := range demo.Tokens() {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Role, t.Name, t.Token)
+		}
+		tw.Flush()
+		fmt.Fprintln(stdout, "(demo tokens are fixed and public: never put real data in a demo registry)")
+	})
+}
+
+func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	asJSON := fs.Bool("json", false, "print the trace as JSON")
+	// Accept flags before or after the positional arguments.
+	var pos []string
+	rest := args
+	for {
+		if err := parse(fs, rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return &exitError{2, "want: custos trace organ|donor|recipient ID"}
+	}
+	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	operator := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
+	var tr *transplant.Trace
+	switch pos[0] {
+	case "organ":
+		tr, err = app.Transplant.TraceOrgan(ctx, operator, pos[1])
+	case "donor":
+		tr, err = app.Transplant.TraceDonor(ctx, operator, pos[1])
+	case "recipient":
+		tr, err = app.Transplant.TraceRecipient(ctx, operator, pos[1])
+	default:
+		return &exitError{2, fmt.Sprintf("trace what? %q is not organ, donor or recipient", pos[0])}
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(tr)
+	}
+	printTrace(stdout, tr)
+	return nil
+}
+
+func printTrace(w io.Writer, tr *transplant.Trace) {
+	if len(tr.Donors) == 0 {
+		fmt.Fprintf(w, "%s %s has received no organ recorded in this registry\n", tr.From, tr.ID)
+		return
+	}
+	for _, dt := range tr.Donors {
+		fmt.Fprintf(w, "donor %s (%s, blood group %s)\n", dt.Donor.ID, strings.ReplaceAll(dt.Donor.Kind, "_", " "), dt.Donor.BloodGroup)
+		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+		for _, o := range dt.Organs {
+			dest := "not transplanted (" + o.Status + ")"
+			if t := o.Transplant; t != nil {
+				dest = fmt.Sprintf("-> recipient %s\t%s\t%s", t.Recipient.ID, t.PerformedAt[:10], t.Centre.Name)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\tprocured %s\t%s\t%s\n", o.ID, o.Organ, o.ProcuredAt[:10], o.ProcuredBy.Name, dest)
+		}
+		tw.Flush()
+	}
+}
+
+func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, "Usage: custos log verify [flags]   (custos log verify --help for its flags)")
+			return nil
+		}
+		return &exitError{2, "want: custos log verify [flags]"}
+	}
+	fs := flags("log verify", "[flags]", "recompute the tamper-evident log and check every table against it", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	key := fs.String("public-key", "", "the log's verifier key as you recorded it (default: the key the log names, which proves consistency, not authorship)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := ledger.Verify(ctx, db, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: *key,
+		Progress: func(done, total uint64) { fmt.Fprintf(stderr, "checked %d of %d leaves\n", done, total) }})
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(stdout, "FAIL", p)
+		}
+		return &exitError{1, fmt.Sprintf("the database does not match its log: %d problem(s)", len(rep.Problems))}
+	}
+	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
+	if rep.KeyFromLog {
+		fmt.Fprintln(stdout, "note: checked the signature with the key recorded in the log; pass --public-key to check it against the key you hold")
+	}
+	return nil
+}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	to := fs.String("to", "", "file to write the copy to (must not exist)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *to == "" {
+		return &exitError{2, "give --to FILE"}
+	}
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, *to); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s; back up the key file separately, it is not in the database\n", *to)
+	return nil
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("version", "", "print the version", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "custos %s (schema %d)\n", version, store.SchemaVersion())
+	return nil
+}
+

@@ -1,0 +1,138 @@
+// Command custos runs the custos registries: one binary for the server, its
+// set-up and the operator's tools. Each subcommand only parses flags and calls
+// into internal packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"init", "[flags]", "create or migrate a database; print the first administrator token once", runInit},
+		{"migrate", "[flags]", "apply the schema migrations this binary embeds", runMigrate},
+		{"serve", "[flags]", "serve the API and the web UI", runServe},
+		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
+		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
+		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
+		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
+		{"version", "", "print the version", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries a specific exit status (log verify uses 1 for "tampered").
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return 0
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(stderr, "custos "+c.name+":", ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(stderr, "custos "+c.name+":", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "custos: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "custos: registries for the UN crime-prevention resolutions (organ traceability first).")
+	fmt.Fprintln(w, "\nUsage: custos COMMAND [flags]   (custos COMMAND --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	cs := commands()
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+}
+
+// flags returns a flag set whose --help prints the command's usage to stdout.
+func flags(name, args, summary string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: custos %s %s\n\n%s.\n\nFlags:\n", name, args, strings.ToUpper(summary[:1])+summary[1:])
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// dbFlags are shared by every command that opens a registry.
+type dbFlags struct {
+	db, keyFile string
+}
+
+func (d *dbFlags) add(fs *flag.FlagSet, def string) {
+	if env := os.Getenv("CUSTOS_DB"); env != "" {
+		def = env
+	}
+	fs.StringVar(&d.db, "db", def, "database: a file path or sqlite:PATH for SQLite, postgres://... for PostgreSQL (env CUSTOS_DB)")
+	fs.StringVar(&d.keyFile, "key-file", os.Getenv("CUSTOS_KEY_FILE"), "key file (master key and log signing key); default: the SQLite file + .key (env CUSTOS_KEY_FILE)")
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2, msg: ""}
+	}
+	return nil
+}
+
+func logger(w io.Writer, json bool) *slog.Logger {
+	if json {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

@@ -1,0 +1,175 @@
+// Package apptest starts real custos servers for tests: a registry initialised
+// on a real database, served over real HTTP on a loopback port, and a small
+// world of authorities, principals and centre authorizations created through
+// the API, as a user would.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// Env is a running registry.
+type Env struct {
+	App   *server.App
+	URL   string
+	Cfg   server.Config
+	Admin string // administrator token
+}
+
+// Start initialises a registry on dsn and serves it until t ends.
+func Start(t testing.TB, dsn string) *Env {
+	t.Helper()
+	ctx := context.Background()
+	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Transplant Authority"})
+	if err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	app, err := server.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		app.Close()
+	})
+	return &Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}
+}
+
+// Response is a decoded API answer.
+type Response struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+// Str returns a string field of the body by a dotted path ("error.code").
+func (r *Response) Str(path string) string {
+	var v any = r.Body
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// Do sends a request with a bearer token; body may be nil, a string (sent
+// as is) or a value to encode as JSON.
+func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := &Response{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// Must sends a request and fails the test unless the status is want.
+func (e *Env) Must(t testing.TB, want int, method, path, token string, body any) *Response {
+	t.Helper()
+	r := e.Do(t, method, path, token, body)
+	if r.Status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Raw)
+	}
+	return r
+}
+
+// World is a small registry ready for recording: a regulator, an auditor, two
+// centres each with a coordinator, and centre A authorized for procurement and
+// transplantation of kidneys and livers from 2020-01-01; centre B is
+// authorized for kidney transplantation only.
+type World struct {
+	*Env
+	Regulator, Auditor string // tokens
+	CentreA, CentreB   string // ids
+	CoordA, CoordB     string // tokens
+	RegulatorAuthority string
+}
+
+// NewWorld builds a World on a fresh registry.
+func NewWorld(t testing.TB, dsn string) *World {
+	t.Helper()
+	e := Start(t, dsn)
+	w := &World{Env: e}
+	me := e.Must(t, 200, "GET", "/api/v1/me", e.Admin, nil)
+	w.RegulatorAuthority = me.Str("authority_id")
+	w.Regulator = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": w.RegulatorAuthority}).Str("token")
+	w.Auditor = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Auditor", "role": "auditor", "authority_id": w.RegulatorAuthority}).Str("token")
+	w.CentreA = e.Must(t, 201, "POST", "/api/v1/centres", e.Admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).Str("id")
+	w.CentreB = e.Must(t, 201, "POST", "/api/v1/centres", e.Admin, map[string]any{"name": "Centre B", "city": "Northgate"}).Str("id")
+	w.CoordA = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Coordinator A", "role": "coordinator", "authority_id": w.CentreA}).Str("token")
+	w.CoordB = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Coordinator B", "role": "coordinator", "authority_id": w.CentreB}).Str("token")
+	for _, a := range []struct{ centre, activity, organ string }{
+		{w.CentreA, "procurement", "kidney"}, {w.CentreA, "procurement", "liver"},
+		{w.CentreA, "transplantation", "kidney"}, {w.CentreA, "transplantation", "liver"},
+		{w.CentreB, "transplantation", "kidney"},
+	} {
+		e.Must(t, 201, "POST", "/api/v1/centres/"+a.centre+"/authorizations", w.Regulator,
+			map[string]any{"activity": a.activity, "organ": a.organ, "valid_from": "2020-01-01"})
+	}
+	return w
+}
+
+// Hours returns an RFC 3339 time h hours before now, so recorded procedures
+// are in the past and in order.
+func Hours(h int) string { return time.Now().UTC().Add(-time.Duration(h) * time.Hour).Format(time.RFC3339) }
+
+// DeceasedDonor is a valid donor registration at centre.
+func DeceasedDonor(centre string) map[string]any {
+	return map[string]any{"kind": "deceased_brain_death", "centre_id": centre, "name": "Test Donor (synthetic)",
+		"national_id": "XA123456789", "sex": "female", "blood_group": "O", "date_of_birth": "1970-05-01",
+		"cause_of_death": "cerebrovascular accident", "date_of_death": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"),
+		"iv_drug_use": "no", "malignancy": "no", "transmissible_disease": "no", "hiv": "negative", "hcv": "negative", "hbv": "negative",
+		"organ_function": "normal creatinine"}
+}
+
+// Recipient is a valid recipient registration at centre waiting for organ.
+func Recipient(centre, organ string) map[string]any {
+	return map[string]any{"centre_id": centre, "name": "Test Recipient (synthetic)", "national_id": "XA98765" + organ,
+		"sex": "male", "blood_group": "O", "date_of_birth": "1980-02-02", "residence": "XA", "organ_needed": organ, "listed_on": "2024-01-01"}
+}

@@ -1,0 +1,363 @@
+// Package auth holds authorities (the regulator, transplant centres, ...), the
+// principals who act for them, their roles and their bearer tokens. Tokens are
+// shown once and stored only as SHA-256 hashes. Every change to authorities and
+// principals is a log entry like any other.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Role decides what a principal may do.
+type Role string
+
+// The roles.
+const (
+	Admin       Role = "admin"       // manages authorities, centres and principals
+	Regulator   Role = "regulator"   // authorizes centres, watches alerts, reads everything
+	Coordinator Role = "coordinator" // records for their own centre
+	Auditor     Role = "auditor"     // reads everything, changes nothing
+)
+
+// Valid tells whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case Admin, Regulator, Coordinator, Auditor:
+		return true
+	}
+	return false
+}
+
+// Authority kinds.
+const (
+	KindRegulator = "regulator"
+	KindCentre    = "transplant_centre"
+)
+
+// Principal is an authenticated actor.
+type Principal struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Role         Role   `json:"role"`
+	AuthorityID  string `json:"authority_id"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+// Actor is the principal as the ledger records it.
+func (p *Principal) Actor() ledger.Actor {
+	return ledger.Actor{Principal: p.ID, Authority: p.AuthorityID}
+}
+
+// Can tells whether the principal's role allows an action.
+func (p *Principal) Can(a Action) bool {
+	for _, r := range a.roles {
+		if p.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is something a role may be allowed to do.
+type Action struct {
+	Name  string
+	roles []Role
+}
+
+// The actions of the core and the transplant registry.
+var (
+	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
+	AuthorizeCentres  = Action{"grant or revoke centre authorizations", []Role{Regulator}}
+	Record            = Action{"record donors, recipients, procurements and transplants", []Role{Coordinator}}
+	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}
+	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
+)
+
+// Require refuses with Forbidden when p may not do a.
+func (p *Principal) Require(a Action) error {
+	if p == nil {
+		return errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	if !p.Can(a) {
+		return errs.New(errs.Forbidden, "role", "", "the %s role may not %s", p.Role, a.Name)
+	}
+	return nil
+}
+
+// TokenPrefix starts every custos token, so leaked tokens are easy to find.
+const TokenPrefix = "cst_"
+
+var tokenEnc = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewToken returns a fresh bearer token read from src.
+func NewToken(src io.Reader) (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(src, b); err != nil {
+		return "", err
+	}
+	return TokenPrefix + strings.ToLower(tokenEnc.EncodeToString(b)), nil
+}
+
+// HashToken is how tokens are stored.
+func HashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// Authenticate finds the active principal holding token.
+func Authenticate(ctx context.Context, q store.Queryer, token string) (*Principal, error) {
+	if !strings.HasPrefix(token, TokenPrefix) {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is not a custos token")
+	}
+	var p Principal
+	var role string
+	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction
+		FROM principals p JOIN authorities a ON a.id = p.authority_id
+		WHERE p.token_hash = ? AND p.revoked_at IS NULL`, HashToken(token)).
+		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is unknown or revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Role = Role(role)
+	return &p, nil
+}
+
+// Authority is a body that acts in the registry.
+type Authority struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	City         string `json:"city,omitempty"`
+	CreatedAt    string `json:"created_at,omitempty"`
+}
+
+var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// ValidCountry tells whether s looks like an ISO 3166-1 alpha-2 code.
+func ValidCountry(s string) bool { return countryRE.MatchString(s) }
+
+// Entry types of this package.
+const (
+	TypeAuthorityCreated = "authority.created"
+	TypePrincipalCreated = "principal.created"
+	TypePrincipalRevoked = "principal.revoked"
+)
+
+type principalCreated struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Role        Role   `json:"role"`
+	AuthorityID string `json:"authority_id"`
+	TokenHash   string `json:"token_hash"`
+}
+
+type principalRevoked struct {
+	ID string `json:"id"`
+}
+
+// Register adds this package's projectors and tables to the log registry.
+func Register(reg *ledger.Registry) {
+	reg.Register(TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+		var a Authority
+		if err := e.Decode(&a); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `INSERT INTO authorities (id, name, kind, jurisdiction, city, created_at, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, e.At, idx)
+		return err
+	})
+	reg.Register(TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+		var p principalCreated
+		if err := e.Decode(&p); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `INSERT INTO principals (id, name, role, authority_id, token_hash, created_at, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Name, string(p.Role), p.AuthorityID, p.TokenHash, e.At, idx)
+		return err
+	})
+	reg.Register(TypePrincipalRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+		var p principalRevoked
+		if err := e.Decode(&p); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "UPDATE principals SET revoked_at = ? WHERE id = ?", e.At, p.ID)
+		return err
+	})
+	reg.Tables(ledger.Table{Name: "authorities", Order: "id"}, ledger.Table{Name: "principals", Order: "id"})
+}
+
+// NewAuthority is the input of CreateAuthority.
+type NewAuthority struct {
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	City         string `json:"city"`
+}
+
+// CreateAuthority returns the command that creates an authority. An empty
+// jurisdiction means the registry's own.
+func CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.City = strings.TrimSpace(in.City)
+	if in.Name == "" || len(in.Name) > 200 {
+		return nil, errs.Invalidf("required", "name", "give the authority's name (1 to 200 characters)")
+	}
+	if len(in.City) > 100 {
+		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
+	}
+	switch in.Kind {
+	case KindRegulator, KindCentre:
+	default:
+		return nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", KindRegulator, KindCentre)
+	}
+	if in.Jurisdiction != "" && !ValidCountry(in.Jurisdiction) {
+		return nil, errs.Invalidf("iso3166", "jurisdiction", "jurisdiction must be an ISO 3166-1 alpha-2 code such as FR")
+	}
+	prefix := "AU"
+	if in.Kind == KindCentre {
+		prefix = "TC"
+	}
+	id := ids.New(prefix)
+	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		a := Authority{ID: id, Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}
+		if a.Jurisdiction == "" {
+			if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&a.Jurisdiction); err != nil {
+				return nil, err
+			}
+		}
+		return ledger.NewEntry(TypeAuthorityCreated, a)
+	}, nil
+}
+
+// NewPrincipal is the input of CreatePrincipal.
+type NewPrincipal struct {
+	Name        string `json:"name"`
+	Role        Role   `json:"role"`
+	AuthorityID string `json:"authority_id"`
+}
+
+// CreatePrincipal returns the command that creates a principal, and the token
+// to hand to that person once. A coordinator must belong to a transplant centre.
+func CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger.Decide, string, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 200 {
+		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
+	}
+	if !in.Role.Valid() {
+		return nil, "", errs.Invalidf("enum", "role", "role must be one of admin, regulator, coordinator, auditor")
+	}
+	if in.AuthorityID == "" {
+		return nil, "", errs.Invalidf("required", "authority_id", "give the authority the principal acts for")
+	}
+	token, err := NewToken(tokens)
+	if err != nil {
+		return nil, "", err
+	}
+	id := ids.New("PR")
+	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var kind string
+		err := tx.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", in.AuthorityID).Scan(&kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "authority_id", "no authority %s", in.AuthorityID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if in.Role == Coordinator && kind != KindCentre {
+			return nil, errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")
+		}
+		return ledger.NewEntry(TypePrincipalCreated, principalCreated{ID: id, Name: in.Name, Role: in.Role,
+			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})
+	}, token, nil
+}
+
+// RevokePrincipal returns the command that revokes a principal's token.
+func RevokePrincipal(id string) ledger.Decide {
+	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var revoked sql.NullString
+		err := tx.QueryRow(ctx, "SELECT revoked_at FROM principals WHERE id = ?", id).Scan(&revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "id", "no principal %s", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if revoked.Valid {
+			return nil, errs.New(errs.Conflict, "already_revoked", "id", "principal %s was revoked at %s", id, revoked.String)
+		}
+		return ledger.NewEntry(TypePrincipalRevoked, principalRevoked{ID: id})
+	}
+}
+
+// GetAuthority reads one authority.
+func GetAuthority(ctx context.Context, q store.Queryer, id string) (*Authority, error) {
+	var a Authority
+	err := q.QueryRow(ctx, "SELECT id, name, kind, jurisdiction, city, created_at FROM authorities WHERE id = ?", id).
+		Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "id", "no authority %s", id)
+	}
+	return &a, err
+}
+
+// ListAuthorities lists authorities of a kind (all kinds when empty), by name.
+func ListAuthorities(ctx context.Context, q store.Queryer, kind string) ([]Authority, error) {
+	rows, err := q.Query(ctx, "SELECT id, name, kind, jurisdiction, city, created_at FROM authorities WHERE (? = '' OR kind = ?) ORDER BY name, id", kind, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Authority{}
+	for rows.Next() {
+		var a Authority
+		if err := rows.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Bootstrap creates the registry's first authority (the regulator that runs
+// it) and its first administrator, returning the administrator's token. It is
+// what custos init runs once, after ledger.Init.
+func Bootstrap(ctx context.Context, w *ledger.Writer, authorityName string) (string, error) {
+	mk, err := CreateAuthority(NewAuthority{Name: authorityName, Kind: KindRegulator}, w.IDs())
+	if err != nil {
+		return "", err
+	}
+	res, err := w.Submit(ctx, ledger.Actor{}, "bootstrap authority", mk)
+	if err != nil {
+		return "", err
+	}
+	var a Authority
+	if err := res.Entry.Decode(&a); err != nil {
+		return "", err
+	}
+	mp, token, err := CreatePrincipal(NewPrincipal{Name: "Administrator", Role: Admin, AuthorityID: a.ID}, w.IDs(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Submit(ctx, ledger.Actor{Authority: a.ID}, "bootstrap admin", mp); err != nil {
+		return "", err
+	}
+	return token, nil
+}

@@ -1,0 +1,79 @@
+// Package errs holds custos's one error type. Every refusal a user can see is an
+// *Error with a code (which decides the HTTP status), a sentence a person
+// understands, the rule that refused and the field it concerns. Internal errors
+// stay plain Go errors: they are logged with detail and shown generically.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for clients; it is stable and machine-readable.
+type Code string
+
+// The codes. They map to HTTP statuses in one place (httpapi.status).
+const (
+	Invalid      Code = "invalid"      // the input breaks a rule; nothing changed
+	Malformed    Code = "malformed"    // the request cannot be read (bad JSON, wrong type)
+	NotFound     Code = "not_found"    // a referenced record does not exist
+	Conflict     Code = "conflict"     // the input contradicts the registry's state
+	Unauthorized Code = "unauthorized" // no valid credentials
+	Forbidden    Code = "forbidden"    // valid credentials, not allowed
+	TooLarge     Code = "too_large"    // the request body is over the limit
+	Internal     Code = "internal"     // a fault of custos, not of the caller
+)
+
+// Error is a refusal that names its rule and field. When Alert is set the
+// refusal matters to oversight: the writer records an alert for the regulator in
+// the same transaction that refuses the command.
+type Error struct {
+	Code    Code   `json:"code"`
+	Rule    string `json:"rule,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	Alert   bool   `json:"alert,omitempty"`
+}
+
+func (e *Error) Error() string {
+	s := e.Message
+	if e.Rule != "" {
+		s = e.Rule + ": " + s
+	}
+	if e.Field != "" {
+		s += " (field " + e.Field + ")"
+	}
+	return s
+}
+
+// New returns an error with the given code, rule, field and message.
+func New(code Code, rule, field, format string, args ...any) *Error {
+	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalidf is the common case: a rule refused a field.
+func Invalidf(rule, field, format string, args ...any) *Error {
+	return New(Invalid, rule, field, format, args...)
+}
+
+// Alertf is a refusal that also raises an alert for the regulator.
+func Alertf(code Code, rule, field, format string, args ...any) *Error {
+	e := New(code, rule, field, format, args...)
+	e.Alert = true
+	return e
+}
+
+// As returns err as an *Error when it is one.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// CodeOf returns the code of err, or Internal for errors that are not *Error.
+func CodeOf(err error) Code {
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return Internal
+}

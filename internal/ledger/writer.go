@@ -1,0 +1,392 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Decide validates a command against the registry's current state, inside the
+// write transaction, and returns the entry to append. It must not write: the
+// entry's projector does that, so that live writes and replays share one path.
+// A refusal is an *errs.Error; one with Alert set is recorded as an alert.
+type Decide func(ctx context.Context, tx *store.Tx, now time.Time) (*Entry, error)
+
+// Result is what an accepted command got: its leaf index and entry.
+type Result struct {
+	Index int64
+	Entry *Entry
+}
+
+// Writer is the single write path of a database: it runs commands in order,
+// groups those that arrive together into one durable commit, and appends one
+// leaf per accepted command. Several processes may each run a Writer on one
+// PostgreSQL database: each batch locks the log head row, so leaf indices stay
+// one gapless sequence.
+type Writer struct {
+	db       *store.DB
+	reg      *Registry
+	signer   note.Signer
+	origin   string
+	now      func() time.Time
+	ids      *IDs
+	log      *slog.Logger
+	maxBatch int
+
+	reqs    chan *request
+	stop    chan struct{}
+	stopped sync.WaitGroup
+
+	// cached head: reused when the stored size has not moved under us.
+	cache *state
+
+	// OnCommit, when set, is called after each batch commits with its size.
+	OnCommit func(accepted, refused int, took time.Duration)
+}
+
+type request struct {
+	ctx    context.Context
+	actor  Actor
+	name   string
+	decide Decide
+	res    Result
+	err    error
+	done   chan struct{}
+}
+
+// WriterConfig configures a Writer.
+type WriterConfig struct {
+	Signer   note.Signer
+	Origin   string
+	Now      func() time.Time // defaults to time.Now
+	IDs      *IDs             // defaults to random ids
+	Logger   *slog.Logger
+	MaxBatch int // commands per commit, default 512
+}
+
+// NewWriter starts a writer on db. Close stops it.
+func NewWriter(db *store.DB, reg *Registry, cfg WriterConfig) *Writer {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.IDs == nil {
+		cfg.IDs = NewIDs(rand.Reader)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 512
+	}
+	w := &Writer{db: db, reg: reg, signer: cfg.Signer, origin: cfg.Origin, now: cfg.Now, ids: cfg.IDs,
+		log: cfg.Logger, maxBatch: cfg.MaxBatch, reqs: make(chan *request, 4096), stop: make(chan struct{})}
+	w.stopped.Add(1)
+	go w.loop()
+	return w
+}
+
+// IDs returns the writer's id source, for commands that assign ids.
+func (w *Writer) IDs() *IDs { return w.ids }
+
+// DB returns the database the writer writes to.
+func (w *Writer) DB() *store.DB { return w.db }
+
+// ErrClosed is returned for commands submitted after Close.
+var ErrClosed = errors.New("the writer is closed")
+
+// Submit runs one command and waits until it is durably committed or refused.
+func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide Decide) (Result, error) {
+	r := &request{ctx: ctx, actor: actor, name: name, decide: decide, done: make(chan struct{})}
+	select {
+	case <-w.stop:
+		return Result{}, ErrClosed
+	case w.reqs <- r:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	// Once queued, the command may commit: wait for the outcome rather than
+	// report a failure for a write that then lands.
+	<-r.done
+	return r.res, r.err
+}
+
+// Close stops the writer after the commands already queued.
+func (w *Writer) Close() {
+	select {
+	case <-w.stop:
+		return
+	default:
+	}
+	close(w.stop)
+	w.stopped.Wait()
+}
+
+func (w *Writer) loop() {
+	defer w.stopped.Done()
+	for {
+		var first *request
+		select {
+		case first = <-w.reqs:
+		case <-w.stop:
+			// Drain what was queued before the stop.
+			for {
+				select {
+				case r := <-w.reqs:
+					w.run([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*request{first}
+	fill:
+		for len(batch) < w.maxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.run(batch)
+	}
+}
+
+func (w *Writer) run(batch []*request) {
+	start := time.Now()
+	accepted, refused, err := w.commit(batch)
+	if err != nil {
+		w.cache = nil
+		w.log.Error("log commit failed", "commands", len(batch), "err", err)
+		for _, r := range batch {
+			if r.err == nil || errs.CodeOf(r.err) != errs.Invalid {
+				r.res, r.err = Result{}, fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+	if err == nil && w.OnCommit != nil {
+		w.OnCommit(accepted, refused, time.Since(start))
+	}
+}
+
+func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
+	ctx := context.Background()
+	tx, err := w.db.BeginWrite(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback()
+	st, err := w.head(ctx, tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	size := st.size()
+	var leaves []leaf
+	now := w.now().UTC()
+	at := FormatTime(now)
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			r.err = r.ctx.Err()
+			continue
+		}
+		var e *Entry
+		perr := tx.Savepoint(ctx, func() error {
+			var err error
+			e, err = r.decide(r.ctx, tx, now)
+			if err != nil {
+				return err
+			}
+			e.V, e.At, e.By, e.Authority = Version, at, r.actor.Principal, r.actor.Authority
+			return w.reg.Project(ctx, tx, int64(size), e)
+		})
+		if perr != nil {
+			r.err = perr
+			refused++
+			ae, ok := errs.As(perr)
+			if !ok {
+				w.log.Error("command failed", "command", r.name, "err", perr)
+				r.err = errs.New(errs.Internal, "", "", "internal error")
+				continue
+			}
+			if !ae.Alert {
+				continue
+			}
+			a, err := NewEntry(TypeAlert, Alert{ID: w.ids.New("AL"), Rule: ae.Rule, Field: ae.Field, Message: ae.Message, Command: r.name})
+			if err != nil {
+				return 0, 0, err
+			}
+			a.At, a.By, a.Authority = at, r.actor.Principal, r.actor.Authority
+			if err := w.reg.Project(ctx, tx, int64(size), a); err != nil {
+				return 0, 0, fmt.Errorf("record alert: %w", err)
+			}
+			e = a
+		} else {
+			accepted++
+			r.res = Result{Index: int64(size), Entry: e}
+		}
+		data, err := encodeEntry(e)
+		if err != nil {
+			return 0, 0, err
+		}
+		leaves = append(leaves, leaf{index: size, data: data})
+		size++
+	}
+	if len(leaves) > 0 {
+		if err := w.append(ctx, tx, st, leaves); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, err
+	}
+	w.cache = st
+	return accepted, refused, nil
+}
+
+// head returns the compact range of the stored tree, locking the head row on
+// PostgreSQL so that concurrent writers in other processes wait their turn.
+func (w *Writer) head(ctx context.Context, tx *store.Tx) (*state, error) {
+	lock := "SELECT size FROM log_state WHERE id = 1"
+	if tx.Dialect() == store.Postgres {
+		lock += " FOR UPDATE"
+	}
+	var size int64
+	if err := tx.QueryRow(ctx, lock).Scan(&size); err != nil {
+		return nil, fmt.Errorf("lock log head (was the database initialised with custos init?): %w", err)
+	}
+	if w.cache != nil && w.cache.size() == uint64(size) {
+		return w.cache, nil
+	}
+	return loadState(ctx, tx)
+}
+
+type leaf struct {
+	index uint64
+	data  []byte
+}
+
+// append writes the leaves, every subtree they complete, and the new signed
+// head. It mutates st only after all of it succeeded in the transaction; the
+// caller drops the cache on failure.
+func (w *Writer) append(ctx context.Context, tx *store.Tx, st *state, leaves []leaf) error {
+	rng, err := factory.NewRange(0, st.rng.End(), append([][]byte(nil), st.rng.Hashes()...))
+	if err != nil {
+		return err
+	}
+	var nodes []nodeRow
+	visit := func(id compact.NodeID, h []byte) {
+		if id.Level > 0 {
+			nodes = append(nodes, nodeRow{int(id.Level), int64(id.Index), h})
+		}
+	}
+	leafArgs := make([]any, 0, 3*len(leaves))
+	for _, l := range leaves {
+		h := LeafHash(l.data)
+		if err := rng.Append(h, visit); err != nil {
+			return err
+		}
+		leafArgs = append(leafArgs, int64(l.index), h, string(l.data))
+	}
+	if err := insertRows(ctx, tx, "INSERT INTO log_leaves (idx, hash, data) VALUES ", 3, leafArgs); err != nil {
+		return fmt.Errorf("append leaves: %w", err)
+	}
+	nodeArgs := make([]any, 0, 3*len(nodes))
+	for _, n := range nodes {
+		nodeArgs = append(nodeArgs, n.level, n.index, n.hash)
+	}
+	if err := insertRows(ctx, tx, "INSERT INTO log_nodes (level, idx, hash) VALUES ", 3, nodeArgs); err != nil {
+		return fmt.Errorf("append nodes: %w", err)
+	}
+	root, err := rng.GetRootHash(nil)
+	if err != nil {
+		return err
+	}
+	cp, err := SignCheckpoint(w.signer, w.origin, Head{Size: rng.End(), Root: root})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE log_state SET size = ?, root = ?, checkpoint = ? WHERE id = 1",
+		int64(rng.End()), root, cp); err != nil {
+		return err
+	}
+	st.rng, st.root = rng, root
+	return nil
+}
+
+type nodeRow struct {
+	level int
+	index int64
+	hash  []byte
+}
+
+// insertRows inserts rows of n columns with multi-row VALUES lists, in chunks
+// that stay under both engines' parameter limits.
+func insertRows(ctx context.Context, tx *store.Tx, prefix string, n int, args []any) error {
+	const rowsPerStmt = 200
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	for len(args) > 0 {
+		k := min(len(args)/n, rowsPerStmt)
+		q := prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", k), ", ")
+		if _, err := tx.Exec(ctx, q, args[:k*n]...); err != nil {
+			return err
+		}
+		args = args[k*n:]
+	}
+	return nil
+}
+
+// Init creates the log's head and appends the registry.initialized leaf. It is
+// the first write of a new database and fails if the log already exists.
+func Init(ctx context.Context, db *store.DB, reg *Registry, signer note.Signer, verifierKey, origin, jurisdiction string, now time.Time) error {
+	tx, err := db.BeginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM log_state").Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errors.New("the log already exists")
+	}
+	empty := hasher.EmptyRoot()
+	cp, err := SignCheckpoint(signer, origin, Head{Root: empty})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO log_state (id, size, root, checkpoint) VALUES (1, 0, ?, ?)", empty, cp); err != nil {
+		return err
+	}
+	e, err := NewEntry(TypeInitialized, Initialized{Jurisdiction: jurisdiction, Origin: origin, LogKey: verifierKey})
+	if err != nil {
+		return err
+	}
+	e.At = FormatTime(now)
+	if err := reg.Project(ctx, tx, 0, e); err != nil {
+		return err
+	}
+	data, err := encodeEntry(e)
+	if err != nil {
+		return err
+	}
+	w := &Writer{signer: signer, origin: origin}
+	if err := w.append(ctx, tx, &state{rng: factory.NewEmptyRange(0)}, []leaf{{0, data}}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

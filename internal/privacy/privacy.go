@@ -1,0 +1,164 @@
+// Package privacy keeps personal data apart from the records: names and national
+// identifiers are sealed with AES-256-GCM under a key of their own per subject,
+// that key wrapped by the master key, and stored in the subjects table, never in
+// the log. Records and log leaves carry only a subject reference and a keyed
+// pseudonym (HMAC-SHA-256), so records about one person link without revealing
+// who. Deleting a subject's row erases them (crypto-shredding) and leaves the log
+// intact.
+package privacy
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// KeySize is the length of the master key in bytes.
+const KeySize = 32
+
+// Vault seals and opens personal data and computes pseudonyms.
+type Vault struct {
+	wrap   cipher.AEAD // wraps per-subject keys
+	pseudo []byte      // HMAC key for pseudonyms
+}
+
+// NewVault derives the wrapping and pseudonym keys from the master key.
+func NewVault(master []byte) (*Vault, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("master key must be %d bytes, got %d", KeySize, len(master))
+	}
+	wk, err := hkdf.Key(sha256.New, master, nil, "custos subject key wrapping v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := hkdf.Key(sha256.New, master, nil, "custos pseudonyms v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	a, err := newGCM(wk)
+	if err != nil {
+		return nil, err
+	}
+	return &Vault{wrap: a, pseudo: pk}, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// Pseudonym returns a stable keyed pseudonym for a value in a namespace, e.g.
+// ("national-id:XA", "123456789"). Values are normalised (trimmed, upper-cased,
+// inner spaces removed) so that the same identifier typed twice links.
+func (v *Vault) Pseudonym(namespace, value string) string {
+	m := hmac.New(sha256.New, v.pseudo)
+	m.Write([]byte(namespace))
+	m.Write([]byte{0})
+	m.Write([]byte(strings.ToUpper(strings.Join(strings.Fields(value), ""))))
+	return "PS-" + b32.EncodeToString(m.Sum(nil)[:15])
+}
+
+// Person is the personal data of a donor or recipient.
+type Person struct {
+	Name       string `json:"name"`
+	NationalID string `json:"national_id,omitempty"`
+}
+
+func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
+	nonce := make([]byte, a.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return a.Seal(nonce, nonce, plain, ad), nil
+}
+
+func open(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+	if len(sealed) < a.NonceSize() {
+		return nil, errors.New("sealed data too short")
+	}
+	return a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], ad)
+}
+
+// Store seals p under a new subject key and writes it under ref in the
+// transaction. The reference is bound into the ciphertext, so a sealed row
+// moved to another subject does not open.
+func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	a, err := newGCM(key)
+	if err != nil {
+		return err
+	}
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	sealed, err := seal(a, plain, []byte(ref))
+	if err != nil {
+		return err
+	}
+	wrapped, err := seal(v.wrap, key, []byte(ref))
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
+		ref, wrapped, sealed, now.UTC().Format(time.RFC3339))
+	return err
+}
+
+// ErrErased is returned for a subject whose personal data was erased.
+var ErrErased = errs.New(errs.NotFound, "subject_erased", "", "the personal data of this subject was erased")
+
+// Load opens the personal data stored under ref.
+func (v *Vault) Load(ctx context.Context, q store.Queryer, ref string) (Person, error) {
+	var wrapped, sealed []byte
+	err := q.QueryRow(ctx, "SELECT wrapped_key, sealed FROM subjects WHERE ref = ?", ref).Scan(&wrapped, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Person{}, ErrErased
+	}
+	if err != nil {
+		return Person{}, err
+	}
+	key, err := open(v.wrap, wrapped, []byte(ref))
+	if err != nil {
+		return Person{}, fmt.Errorf("subject %s: cannot unwrap its key (wrong master key or altered row)", ref)
+	}
+	a, err := newGCM(key)
+	if err != nil {
+		return Person{}, err
+	}
+	plain, err := open(a, sealed, []byte(ref))
+	if err != nil {
+		return Person{}, fmt.Errorf("subject %s: personal data does not open (altered row)", ref)
+	}
+	var p Person
+	return p, json.Unmarshal(plain, &p)
+}
+
+// Erase deletes a subject's sealed data and key; the records keep their
+// pseudonyms and the log stays whole.
+func (v *Vault) Erase(ctx context.Context, q store.Queryer, ref string) error {
+	_, err := q.Exec(ctx, "DELETE FROM subjects WHERE ref = ?", ref)
+	return err
+}

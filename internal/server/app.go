@@ -1,0 +1,202 @@
+// Package server wires custos together: it opens the database with its keys,
+// builds the log registry and writer, the registries' services, and the HTTP
+// handler that serves the JSON API, the web UI and the metrics. cmd/custos and
+// the end-to-end tests both start custos through it.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// Config is what custos needs to open a registry.
+type Config struct {
+	DSN     string // --db
+	KeyFile string // --key-file; defaults to the SQLite file + ".key"
+	Logger  *slog.Logger
+	Now     func() time.Time // injectable clock, time.Now by default
+	IDs     io.Reader        // randomness for ids, crypto/rand by default
+}
+
+// KeyPath returns the key file to use: the one given, or beside the SQLite file.
+func (c Config) KeyPath() (string, error) {
+	if c.KeyFile != "" {
+		return c.KeyFile, nil
+	}
+	if strings.HasPrefix(c.DSN, "postgres://") || strings.HasPrefix(c.DSN, "postgresql://") {
+		return "", errors.New("with PostgreSQL, give the key file with --key-file or CUSTOS_KEY_FILE")
+	}
+	return strings.TrimPrefix(c.DSN, "sqlite:") + ".key", nil
+}
+
+// NewRegistry returns the log registry with every module's projectors.
+func NewRegistry() *ledger.Registry {
+	reg := ledger.NewRegistry()
+	auth.Register(reg)
+	transplant.Register(reg)
+	return reg
+}
+
+// InitOptions are the choices of custos init.
+type InitOptions struct {
+	Jurisdiction string // ISO 3166-1 alpha-2 of the registry
+	Authority    string // name of the authority that runs it
+}
+
+// Init creates or migrates the database. On a new database it creates the key
+// file (unless it exists), the log, the first authority and an administrator,
+// and returns the administrator's token; on an existing one it only migrates
+// and returns "".
+func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err error) {
+	if !auth.ValidCountry(opt.Jurisdiction) {
+		return "", fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", opt.Jurisdiction)
+	}
+	if strings.TrimSpace(opt.Authority) == "" {
+		return "", errors.New("--authority must name the authority that runs the registry")
+	}
+	db, err := store.Open(ctx, cfg.DSN)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return "", err
+	}
+	head, _, err := ledger.ReadHead(ctx, db.Read())
+	if err != nil {
+		return "", err
+	}
+	if head.Size > 0 {
+		return "", nil
+	}
+	path, err := cfg.KeyPath()
+	if err != nil {
+		return "", err
+	}
+	origin := "custos/" + opt.Jurisdiction
+	keys, err := LoadKeys(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if keys, err = NewKeys(origin); err == nil {
+			err = keys.Save(path)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	signer, err := note.NewSigner(keys.LogSigner)
+	if err != nil {
+		return "", err
+	}
+	now := cfg.now()
+	reg := NewRegistry()
+	if err := ledger.Init(ctx, db, reg, signer, keys.LogKey, signer.Name(), opt.Jurisdiction, now); err != nil {
+		return "", err
+	}
+	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
+	defer w.Close()
+	return auth.Bootstrap(ctx, w, opt.Authority)
+}
+
+func (c Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c Config) ids() *ledger.IDs {
+	if c.IDs != nil {
+		return ledger.NewIDs(c.IDs)
+	}
+	return ledger.NewIDs(rand.Reader)
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+// App is an open registry.
+type App struct {
+	Cfg        Config
+	DB         *store.DB
+	Registry   *ledger.Registry
+	Writer     *ledger.Writer
+	Vault      *privacy.Vault
+	Transplant *transplant.Service
+	Keys       *Keys
+	Log        *slog.Logger
+	metrics    *metrics
+}
+
+// Open opens an initialised registry for serving.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	db, err := store.Open(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	app, err := open(ctx, cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
+	v, err := db.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v == 0 {
+		return nil, fmt.Errorf("database %s is not initialised: run custos init --db %s", cfg.DSN, cfg.DSN)
+	}
+	if v < store.SchemaVersion() {
+		return nil, fmt.Errorf("database schema is at version %d, this custos needs %d: run custos migrate", v, store.SchemaVersion())
+	}
+	path, err := cfg.KeyPath()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := LoadKeys(path)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(keys.LogSigner)
+	if err != nil {
+		return nil, err
+	}
+	vault, err := privacy.NewVault(keys.Master)
+	if err != nil {
+		return nil, err
+	}
+	reg := NewRegistry()
+	m := newMetrics()
+	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
+	w.OnCommit = m.observeCommit
+	return &App{Cfg: cfg, DB: db, Registry: reg, Writer: w, Vault: vault, Keys: keys, Log: cfg.logger(), metrics: m,
+		Transplant: &transplant.Service{W: w, DB: db, Vault: vault}}, nil
+}
+
+// Close stops the writer and closes the database.
+func (a *App) Close() error {
+	a.Writer.Close()
+	return a.DB.Close()
+}

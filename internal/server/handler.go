@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/web"
+)
+
+// Handler returns the whole HTTP surface: /api/v1, the web UI, /healthz and
+// /metrics, instrumented.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Log: a.Log}
+	api.Register(mux)
+	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Log: a.Log}
+	ui.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.SQL().PingContext(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", a.metrics.handler)
+	return securityHeaders(a.metrics.instrument(mux))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves the app on addr until ctx ends, then shuts down gracefully.
+// ready, when set, is called with the listening address.
+func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr string)) error {
+	srv.Handler = a.Handler()
+	if srv.ReadHeaderTimeout == 0 {
+		srv.ReadHeaderTimeout = 10 * time.Second
+	}
+	ln, err := listen(srv.Addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/privacy"
+)
+
+// Keys are the secrets of a registry: the master key that wraps personal data
+// keys and derives pseudonyms, and the log's checkpoint signing key. They live
+// in a file of their own (mode 0600), never in the database.
+type Keys struct {
+	Master    []byte
+	LogSigner string // note signer key "PRIVATE+KEY+name+hash+key"
+	LogKey    string // the matching verifier key, published
+}
+
+type keyFile struct {
+	MasterKey string `json:"master_key"`
+	LogSigner string `json:"log_signer"`
+	LogKey    string `json:"log_verifier"`
+}
+
+// NewKeys generates fresh keys for a log named origin.
+func NewKeys(origin string) (*Keys, error) {
+	k := &Keys{Master: make([]byte, privacy.KeySize)}
+	if _, err := rand.Read(k.Master); err != nil {
+		return nil, err
+	}
+	var err error
+	k.LogSigner, k.LogKey, err = note.GenerateKey(rand.Reader, origin)
+	return k, err
+}
+
+// LoadKeys reads a key file.
+func LoadKeys(path string) (*Keys, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	var f keyFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("key file %s is not valid: %w", path, err)
+	}
+	m, err := base64.StdEncoding.DecodeString(f.MasterKey)
+	if err != nil || len(m) != privacy.KeySize {
+		return nil, fmt.Errorf("key file %s: master_key must be %d bytes in base64", path, privacy.KeySize)
+	}
+	if _, err := note.NewSigner(f.LogSigner); err != nil {
+		return nil, fmt.Errorf("key file %s: log_signer: %w", path, err)
+	}
+	return &Keys{Master: m, LogSigner: f.LogSigner, LogKey: f.LogKey}, nil
+}
+
+// Save writes the key file with mode 0600, refusing to overwrite one.
+func (k *Keys) Save(path string) error {
+	b, err := json.MarshalIndent(keyFile{MasterKey: base64.StdEncoding.EncodeToString(k.Master), LogSigner: k.LogSigner, LogKey: k.LogKey}, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

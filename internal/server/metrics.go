@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	commits  prometheus.Histogram
+	batch    prometheus.Histogram
+	accepted prometheus.Counter
+	refused  prometheus.Counter
+	handler  http.Handler
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_http_requests_total",
+		Help: "HTTP requests by route pattern and status code."}, []string{"route", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "custos_http_request_seconds",
+		Help: "HTTP request latency by route pattern.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"route"})
+	m.commits = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "custos_log_commit_seconds",
+		Help: "Time to run and durably commit one batch of commands.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)})
+	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "custos_log_batch_commands",
+		Help: "Commands grouped into one commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
+	m.accepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "custos_commands_accepted_total", Help: "Commands accepted into the log."})
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "custos_commands_refused_total", Help: "Commands refused by a rule."})
+	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
+	m.commits.Observe(took.Seconds())
+	m.batch.Observe(float64(accepted + refused))
+	m.accepted.Add(float64(accepted))
+	m.refused.Add(float64(refused))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// instrument counts and times requests by the mux pattern that served them.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}

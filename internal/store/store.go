@@ -1,0 +1,410 @@
+// Package store opens custos's database, SQLite by default and PostgreSQL for a
+// national deployment, and runs the embedded schema migrations. Every difference
+// between the two SQL dialects lives in this package: the rest of custos writes
+// SQL with '?' placeholders and portable types, and the store rewrites it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect int
+
+// The supported engines.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is an open custos database. Reads go through a pool of connections; writes
+// go through one writer connection (SQLite) or the shared pool (PostgreSQL),
+// always inside a transaction started by BeginWrite.
+type DB struct {
+	Dialect Dialect
+	// Path is the SQLite file, empty for PostgreSQL and in-memory databases.
+	Path string
+	// DSN is the data source as the user gave it.
+	DSN string
+
+	r, w   *sql.DB
+	rebind sync.Map // query text -> dialect-specific text
+}
+
+// Open opens the database named by dsn: a file path or "sqlite:PATH" for SQLite,
+// "postgres://..." or "postgresql://..." for PostgreSQL. It does not migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case dsn == "":
+		return nil, errors.New("no database given: pass --db PATH or --db postgres://...")
+	default:
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), dsn)
+	}
+}
+
+// OpenMemory opens a private in-memory SQLite database, used to replay the log
+// when verifying it.
+func OpenMemory(ctx context.Context) (*DB, error) {
+	db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // one connection is the whole in-memory database
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{Dialect: SQLite, DSN: ":memory:", r: db, w: db}, nil
+}
+
+func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("empty SQLite path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(abs); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("database folder %s: %w", dir, err)
+		}
+	}
+	// busy_timeout first so that the following pragmas wait rather than fail;
+	// synchronous(FULL) makes each commit durable before it is acknowledged.
+	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db := &DB{Dialect: SQLite, Path: abs, DSN: dsn, r: r, w: w}
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open SQLite %s: %w", abs, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	p.SetConnMaxLifetime(30 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.r.Close()
+	if db.w != db.r {
+		if e := db.w.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// SQL returns the read pool, for callers that prepare statements themselves.
+func (db *DB) SQL() *sql.DB { return db.r }
+
+// Bind rewrites a query written with '?' placeholders for this database.
+func (db *DB) Bind(q string) string {
+	if db.Dialect != Postgres {
+		return q
+	}
+	if v, ok := db.rebind.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inStr := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	s := b.String()
+	db.rebind.Store(q, s)
+	return s
+}
+
+// Queryer is what reads need: a DB or a Tx.
+type Queryer interface {
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	Dialect() Dialect
+}
+
+type dbq struct{ db *DB }
+
+// Read returns a Queryer over the read pool.
+func (db *DB) Read() Queryer { return dbq{db} }
+
+func (q dbq) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	return q.db.r.QueryContext(ctx, q.db.Bind(s), args...)
+}
+func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	return q.db.r.QueryRowContext(ctx, q.db.Bind(s), args...)
+}
+func (q dbq) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	return q.db.w.ExecContext(ctx, q.db.Bind(s), args...)
+}
+func (q dbq) Dialect() Dialect { return q.db.Dialect }
+
+// Tx is a write transaction.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+// BeginWrite starts a write transaction. On SQLite it takes the write lock at
+// once (BEGIN IMMEDIATE), so that concurrent writers wait instead of failing.
+func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{db: db, tx: tx}, nil
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.db.Bind(s), args...)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.db.Bind(s), args...)
+}
+
+// Dialect tells which SQL engine the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.db.Dialect }
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback abandons the transaction; it is safe after Commit.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
+// undone and the transaction stays usable.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT cmd"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT cmd"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd")
+		return err
+	}
+	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd")
+	return err
+}
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, n := range names {
+		base := filepath.Base(n)
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its version number", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion is the newest migration embedded in this binary.
+func SchemaVersion() int {
+	ms, _ := migrations()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// ddl rewrites portable DDL for the dialect: BLOB is BYTEA on PostgreSQL.
+func (db *DB) ddl(s string) string {
+	if db.Dialect == Postgres {
+		s = strings.ReplaceAll(s, " BLOB", " BYTEA")
+	}
+	return s
+}
+
+// Migrate brings the schema up to date. It is safe to run from several
+// processes at once: PostgreSQL takes an advisory lock, SQLite its write lock.
+// It returns the versions it applied.
+func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	ms, err := migrations()
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.BeginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if db.Dialect == Postgres {
+		// Transaction-scoped, so it is released however the migration ends.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7243019)"); err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		done[v] = true
+	}
+	rows.Close()
+	var applied []int
+	for _, m := range ms {
+		if done[m.version] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, db.ddl(m.sql)); err != nil {
+			return nil, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return nil, err
+		}
+		applied = append(applied, m.version)
+	}
+	return applied, tx.Commit()
+}
+
+// Current returns the schema version the database is at (0 when empty).
+func (db *DB) Current(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := db.Read().QueryRow(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
+	if err != nil {
+		return 0, nil // no table yet: an empty database
+	}
+	return int(v.Int64), nil
+}
+
+// Backup writes a consistent copy of a SQLite database to path while it is in
+// use (VACUUM INTO). PostgreSQL is backed up with pg_dump; see docs/operations.md.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.Dialect != SQLite || db.Path == "" {
+		return errors.New("custos backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operations.md)")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
+	}
+	_, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path)
+	return err
+}
+
+// NoSync turns off fsync on the writer connection of a SQLite database, for
+// bulk generation into a file that is discarded if anything fails.
+func (db *DB) NoSync(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, "PRAGMA synchronous=OFF")
+	return err
+}
+
+// Checkpoint folds the SQLite write-ahead log into the database file and
+// makes it durable.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	if _, err := db.w.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+		return err
+	}
+	_, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}

@@ -1,0 +1,95 @@
+// Package storetest gives tests real databases: a fresh SQLite file in a
+// temporary folder, and, when CUSTOS_TEST_POSTGRES holds a connection URL, a
+// fresh PostgreSQL schema that is dropped when the test ends. Each test that
+// touches storage runs once per backend through Each.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// EnvPostgres names the variable holding the PostgreSQL URL for tests.
+const EnvPostgres = "CUSTOS_TEST_POSTGRES"
+
+// Backend is one database engine to test against.
+type Backend struct {
+	Name string
+	// DSN returns the data source of a new, empty database for t.
+	DSN func(t testing.TB) string
+}
+
+// Backends lists SQLite and, when configured, PostgreSQL.
+func Backends() []Backend {
+	bs := []Backend{{Name: "sqlite", DSN: SQLite}}
+	if os.Getenv(EnvPostgres) != "" {
+		bs = append(bs, Backend{Name: "postgres", DSN: Postgres})
+	}
+	return bs
+}
+
+// Each runs fn as a subtest once per backend. Without CUSTOS_TEST_POSTGRES it
+// also runs a skipped "postgres" subtest that says how to enable it.
+func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, b.DSN(t)) })
+	}
+	if os.Getenv(EnvPostgres) == "" {
+		t.Run("postgres", func(t *testing.T) {
+			t.Skip("PostgreSQL not tested: set " + EnvPostgres + "=postgres://user:pass@host/db (.ci/run does)")
+		})
+	}
+}
+
+// SQLite returns the path of a new SQLite database in t's temporary folder.
+func SQLite(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "custos.db")
+}
+
+// Postgres creates a schema of its own for t and returns a URL whose
+// search_path selects it. The schema is dropped when t ends.
+func Postgres(t testing.TB) string {
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Skip("PostgreSQL not tested: set " + EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// KeyFile returns a key file path for a DSN in t's temporary folder (PostgreSQL
+// needs one; SQLite defaults to the file beside the database).
+func KeyFile(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "custos.key")
+}

@@ -1,0 +1,89 @@
+package transplant
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestOrganIDRoundTrip(t *testing.T) {
+	for _, o := range []OrganID{{"XA", 26, 123, 1}, {"FR", 0, 999999, 99}, {"DE", 99, 1, 7}} {
+		s := o.String()
+		got, err := ParseOrganID(s)
+		if err != nil {
+			t.Fatalf("ParseOrganID(%q): %v", s, err)
+		}
+		if got != o {
+			t.Errorf("ParseOrganID(%q) = %+v, want %+v", s, got, o)
+		}
+		typed := strings.ToLower(strings.ReplaceAll(s, "-", " "))
+		if got, err := ParseOrganID(typed); err != nil || got != o {
+			t.Errorf("typed back %q: %+v, %v", typed, got, err)
+		}
+	}
+}
+
+// The check character must catch every single substitution and every swap
+// of two adjacent different characters: the errors people make typing labels.
+func TestOrganIDCheckCatchesTypos(t *testing.T) {
+	body := OrganID{"XA", 26, 4711, 3}.body()
+	full := body + string(checkChar(body))
+	for i := 0; i < len(full); i++ {
+		for _, r := range alnum {
+			if byte(r) == full[i] {
+				continue
+			}
+			typo := full[:i] + string(r) + full[i+1:]
+			if _, err := ParseOrganID(typo); err == nil {
+				t.Fatalf("substitution at %d (%q) accepted", i, typo)
+			}
+		}
+	}
+	for i := 0; i+1 < len(full); i++ {
+		if full[i] == full[i+1] {
+			continue
+		}
+		swapped := full[:i] + string(full[i+1]) + string(full[i]) + full[i+2:]
+		if _, err := ParseOrganID(swapped); err == nil {
+			t.Fatalf("transposition at %d (%q) accepted", i, swapped)
+		}
+	}
+}
+
+func TestParseOrganIDRefuses(t *testing.T) {
+	valid := OrganID{"XA", 26, 123, 1}.String()
+	for name, in := range map[string]string{
+		"empty":         "",
+		"short":         "XA-26-0001-01",
+		"long":          valid + "0",
+		"digit country": "1A" + valid[2:],
+		"letter in seq": strings.Replace(valid, "000123", "0001Z3", 1),
+		"bad check":     valid[:len(valid)-1] + "0",
+		"punctuation":   "XA/26/000123/01/K",
+		"zero seq":      OrganID{"XA", 26, 0, 1}.String(),
+		"huge":          strings.Repeat("A", 100),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseOrganID(in); err == nil {
+				t.Errorf("ParseOrganID(%q) accepted", in)
+			}
+		})
+	}
+}
+
+func FuzzParseOrganID(f *testing.F) {
+	f.Add("XA-26-000123-01-K")
+	f.Add(OrganID{"FR", 1, 42, 2}.String())
+	f.Add("xa 26 000123 01 k")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseOrganID(s)
+		if err != nil {
+			return
+		}
+		// Whatever parses must print back to a form that parses the same.
+		again, err := ParseOrganID(o.String())
+		if err != nil || again != o {
+			t.Fatalf("%q parsed to %+v, whose string %q parses to %+v, %v", s, o, o.String(), again, err)
+		}
+	})
+}

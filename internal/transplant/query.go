@@ -1,0 +1,329 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+const donorCols = `id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, COALESCE(date_of_birth, ''),
+	estimated_age, weight_kg, height_cm, COALESCE(cause_of_death, ''), COALESCE(date_of_death, ''), iv_drug_use, malignancy,
+	transmissible_disease, hiv, hcv, hbv, organ_function, recorded_at`
+
+func scanDonor(sc interface{ Scan(...any) error }) (*Donor, error) {
+	var d Donor
+	var age, w, h sql.NullInt64
+	err := sc.Scan(&d.ID, &d.Kind, &d.SubjectRef, &d.PersonPseudonym, &d.CentreID, &d.Sex, &d.BloodGroup, &d.DateOfBirth,
+		&age, &w, &h, &d.CauseOfDeath, &d.DateOfDeath, &d.IVDrugUse, &d.Malignancy, &d.TransmissibleDisease,
+		&d.HIV, &d.HCV, &d.HBV, &d.OrganFunction, &d.RecordedAt)
+	d.EstimatedAge, d.WeightKg, d.HeightCm = intPtr(age), intPtr(w), intPtr(h)
+	return &d, err
+}
+
+func intPtr(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}
+
+func getDonor(ctx context.Context, q store.Queryer, id string) (*Donor, error) {
+	d, err := scanDonor(q.QueryRow(ctx, "SELECT "+donorCols+" FROM donors WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", id)
+	}
+	return d, err
+}
+
+const recipientCols = `id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth, residence, organ_needed, listed_on, status, recorded_at`
+
+func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
+	var r Recipient
+	err := sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence,
+		&r.OrganNeeded, &r.ListedOn, &r.Status, &r.RecordedAt)
+	return &r, err
+}
+
+func getRecipient(ctx context.Context, q store.Queryer, id string) (*Recipient, error) {
+	r, err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
+	}
+	return r, err
+}
+
+// Organ is one procured organ.
+type Organ struct {
+	ID            string `json:"id"`
+	Organ         string `json:"organ"`
+	Status        string `json:"status"`
+	DonorID       string `json:"donor_id"`
+	ProcurementID string `json:"procurement_id"`
+	ProcuredAt    string `json:"procured_at"`
+}
+
+func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {
+	var o Organ
+	err := q.QueryRow(ctx, `SELECT o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at
+		FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`, id).
+		Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", id)
+	}
+	return &o, err
+}
+
+// Donor returns one donor.
+func (s *Service) Donor(ctx context.Context, p *auth.Principal, id string) (*Donor, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	return getDonor(ctx, s.DB.Read(), id)
+}
+
+// Recipient returns one recipient.
+func (s *Service) Recipient(ctx context.Context, p *auth.Principal, id string) (*Recipient, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	return getRecipient(ctx, s.DB.Read(), id)
+}
+
+// Consents lists a donor's consents.
+func (s *Service) Consents(ctx context.Context, p *auth.Principal, donorID string) ([]Consent, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed
+		FROM consents WHERE donor_id = ? ORDER BY given_on, id`, donorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Consent{}
+	for rows.Next() {
+		var c Consent
+		var ind, vol, inf int
+		if err := rows.Scan(&c.ID, &c.DonorID, &c.Kind, &c.GivenOn, &c.AssessedBy, &ind, &vol, &inf); err != nil {
+			return nil, err
+		}
+		c.AssessorIndependent, c.Voluntary, c.Informed = ind == 1, vol == 1, inf == 1
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ListFilter narrows and pages a list.
+type ListFilter struct {
+	CentreID string
+	Status   string
+	Limit    int
+}
+
+func (f *ListFilter) limit() int {
+	if f.Limit <= 0 || f.Limit > 500 {
+		return 100
+	}
+	return f.Limit
+}
+
+// Donors lists the most recently recorded donors.
+func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) ([]Donor, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+donorCols+" FROM donors WHERE (? = '' OR centre_id = ?) ORDER BY log_index DESC LIMIT ?",
+		f.CentreID, f.CentreID, f.limit())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Donor{}
+	for rows.Next() {
+		d, err := scanDonor(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, rows.Err()
+}
+
+// Recipients lists the most recently recorded recipients.
+func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilter) ([]Recipient, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+recipientCols+` FROM recipients WHERE (? = '' OR centre_id = ?) AND (? = '' OR status = ?)
+		ORDER BY log_index DESC LIMIT ?`, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Recipient{}
+	for rows.Next() {
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// AvailableOrgans lists procured organs not yet transplanted, newest first.
+func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit int) ([]Organ, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at
+		FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.status = 'procured' ORDER BY o.log_index DESC, o.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Organ{}
+	for rows.Next() {
+		var o Organ
+		if err := rows.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// GetCentreAuthorization returns one centre authorization.
+func (s *Service) GetCentreAuthorization(ctx context.Context, id string) (*CentreAuthorization, error) {
+	as, err := s.centreAuthorizations(ctx, "id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, errs.New(errs.NotFound, "reference", "id", "no authorization %s", id)
+	}
+	return &as[0], nil
+}
+
+// CentreAuthorizations lists a centre's authorizations.
+func (s *Service) CentreAuthorizations(ctx context.Context, p *auth.Principal, centreID string) ([]CentreAuthorization, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	return s.centreAuthorizations(ctx, "centre_id = ?", centreID)
+}
+
+func (s *Service) centreAuthorizations(ctx context.Context, where string, arg any) ([]CentreAuthorization, error) {
+	rows, err := s.DB.Read().Query(ctx, `SELECT id, centre_id, activity, organ, valid_from, COALESCE(valid_to, ''), granted_at,
+		COALESCE(revoked_at, ''), COALESCE(revoke_reason, '') FROM centre_authorizations WHERE `+where+` ORDER BY activity, organ, valid_from`, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []CentreAuthorization{}
+	for rows.Next() {
+		var a CentreAuthorization
+		if err := rows.Scan(&a.ID, &a.CentreID, &a.Activity, &a.Organ, &a.ValidFrom, &a.ValidTo, &a.GrantedAt, &a.RevokedAt, &a.RevokeReason); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Alert is an alert as the regulator sees it.
+type Alert struct {
+	ID          string `json:"id"`
+	RaisedAt    string `json:"raised_at"`
+	Rule        string `json:"rule"`
+	Field       string `json:"field"`
+	Message     string `json:"message"`
+	Command     string `json:"command"`
+	AuthorityID string `json:"authority_id"`
+	Authority   string `json:"authority"`
+	PrincipalID string `json:"principal_id"`
+	LogIndex    int64  `json:"log_index"`
+}
+
+// Alerts lists the newest alerts.
+func (s *Service) Alerts(ctx context.Context, p *auth.Principal, limit int) ([]Alert, error) {
+	if err := p.Require(auth.ReadAlerts); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
+		COALESCE(a.name, ''), al.principal_id, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
+		ORDER BY al.log_index DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Alert{}
+	for rows.Next() {
+		var a Alert
+		if err := rows.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// PersonalData opens the sealed name and national identifier of a donor or
+// recipient for a principal allowed to see them, and records the read in the
+// log (who read whose data, never the data itself).
+func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID, purpose string) (*privacy.Person, error) {
+	if err := p.Require(auth.Record); err != nil {
+		if p == nil || p.Role != auth.Regulator {
+			return nil, err
+		}
+	}
+	purpose, err := text("purpose", purpose, 500, true)
+	if err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	var ref, centre string
+	switch {
+	case strings.HasPrefix(subjectID, "DN-"):
+		err = q.QueryRow(ctx, "SELECT subject_ref, centre_id FROM donors WHERE id = ?", subjectID).Scan(&ref, &centre)
+	case strings.HasPrefix(subjectID, "RC-"):
+		err = q.QueryRow(ctx, "SELECT subject_ref, centre_id FROM recipients WHERE id = ?", subjectID).Scan(&ref, &centre)
+	default:
+		err = sql.ErrNoRows
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "id", "no donor or recipient %s", subjectID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == auth.Coordinator && centre != p.AuthorityID {
+		return nil, errs.New(errs.Forbidden, "own_centre", "id", "a coordinator sees the personal data of their own centre's donors and recipients only")
+	}
+	person, err := s.Vault.Load(ctx, q, ref)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("RD")
+	if _, err := s.W.Submit(ctx, p.Actor(), "read personal data", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypePersonalDataRead, personalDataRead{ID: id, SubjectID: subjectID, Purpose: purpose})
+	}); err != nil {
+		return nil, err
+	}
+	return &person, nil
+}
