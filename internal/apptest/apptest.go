@@ -156,14 +156,17 @@ func NewWorld(t testing.TB, dsn string) *World {
 }
 
 // Hours returns an RFC 3339 time h hours before now, so recorded procedures
-// are in the past and in order.
-func Hours(h int) string { return time.Now().UTC().Add(-time.Duration(h) * time.Hour).Format(time.RFC3339) }
+// are in the past and in order. Tests keep h under 48: donors die and consent
+// two days ago.
+func Hours(h int) string {
+	return time.Now().UTC().Add(-time.Duration(h) * time.Hour).Format(time.RFC3339)
+}
 
 // DeceasedDonor is a valid donor registration at centre.
 func DeceasedDonor(centre string) map[string]any {
 	return map[string]any{"kind": "deceased_brain_death", "centre_id": centre, "name": "Test Donor (synthetic)",
 		"national_id": "XA123456789", "sex": "female", "blood_group": "O", "date_of_birth": "1970-05-01",
-		"cause_of_death": "cerebrovascular accident", "date_of_death": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"),
+		"cause_of_death": "cerebrovascular accident", "date_of_death": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"),
 		"iv_drug_use": "no", "malignancy": "no", "transmissible_disease": "no", "hiv": "negative", "hcv": "negative", "hbv": "negative",
 		"organ_function": "normal creatinine"}
 }

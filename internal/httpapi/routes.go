@@ -5,26 +5,18 @@ import (
 	"net/http"
 	"strconv"
 
-	_ "embed"
-
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
-//go:embed openapi.json
-var openapiDoc []byte
-
-// OpenAPI returns the served OpenAPI 3 document.
-func OpenAPI() []byte { return openapiDoc }
-
 // Routes is the table of every API endpoint.
 func (a *API) Routes() []Route {
 	t := a.Transplant
 	return []Route{
 		{"GET", "/api/v1/openapi.json", true, func(r *http.Request, _ *auth.Principal) (int, any, error) {
-			return http.StatusOK, rawJSON(openapiDoc), nil
+			return http.StatusOK, a.OpenAPI(), nil
 		}},
 		{"GET", "/api/v1/me", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
 			return http.StatusOK, p, nil
@@ -311,8 +303,3 @@ func listFilter(r *http.Request) (transplant.ListFilter, error) {
 	n, err := intParam(r, "limit", 100)
 	return transplant.ListFilter{CentreID: r.URL.Query().Get("centre_id"), Status: r.URL.Query().Get("status"), Limit: n}, err
 }
-
-type rawJSON []byte
-
-func (j rawJSON) MarshalJSON() ([]byte, error) { return j, nil }
-

@@ -303,7 +303,7 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	id := s.W.IDs().New("DN")
 	var out Donor
@@ -451,7 +451,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	if in.Name, err = text("name", in.Name, 200, true); err != nil {
 		return nil, err
@@ -512,12 +512,12 @@ type NewProcurement struct {
 
 // Procurement is one retrieval of organs from a donor.
 type Procurement struct {
-	ID           string         `json:"id"`
-	DonorID      string         `json:"donor_id"`
-	CentreID     string         `json:"centre_id"`
-	ProcuredAt   string         `json:"procured_at"`
-	DonationYear int            `json:"donation_year"`
-	DonationSeq  int            `json:"donation_seq"`
+	ID           string          `json:"id"`
+	DonorID      string          `json:"donor_id"`
+	CentreID     string          `json:"centre_id"`
+	ProcuredAt   string          `json:"procured_at"`
+	DonationYear int             `json:"donation_year"`
+	DonationSeq  int             `json:"donation_seq"`
 	Organs       []ProcuredOrgan `json:"organs"`
 }
 
@@ -535,7 +535,7 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	if in.DonorID == "" {
 		return nil, errs.Invalidf("required", "donor_id", "donor_id is required")
@@ -690,7 +690,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	oid, err := ParseOrganID(in.OrganID)
 	if err != nil {
@@ -705,7 +705,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	}
 	if !in.NoPaymentDeclared {
 		// Para 6 b: no payment to a donor, their family or anyone else.
-		return nil, s.refuseWithAlert(ctx, p, "authorize transplant", errs.Alertf(errs.Forbidden, "no_payment", "no_payment_declared",
+		return nil, s.refuseWithAlert(ctx, p, errs.Alertf(errs.Forbidden, "no_payment", "no_payment_declared",
 			"a transplantation is not authorized unless it is declared that no payment or reward of monetary value was made"))
 	}
 	if !in.CompatibilityDocumented {
@@ -752,10 +752,14 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	return &out, err
 }
 
-// refuseWithAlert records the alert of a refusal decided before any state was
-// read, and returns the refusal.
-func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, name string, e *errs.Error) error {
-	_, err := s.W.Submit(ctx, p.Actor(), name, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
+// refuseWithAlert returns a refusal decided before any state was read, and
+// records its alert first when it has one.
+func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, err error) error {
+	e, ok := errs.As(err)
+	if !ok || !e.Alert {
+		return err
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "refused command", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
 	return err
 }
 
@@ -790,7 +794,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, err
+		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	oid, err := ParseOrganID(in.OrganID)
 	if err != nil {
