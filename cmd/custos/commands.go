@@ -100,12 +100,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.add(fs, "custos-demo.db")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	years := fs.Int("years", 5, "years of synthetic activity to generate")
+	scale := fs.Float64("scale", 1, "size of the synthetic country: 1 is about 300 donors a year")
 	noServe := fs.Bool("no-serve", false, "generate the database and exit")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
-	created, err := demo.Ensure(ctx, cfg, demo.Options{Years: *years, Progress: func(s string) { fmt.Fprintln(stdout, s) }})
+	created, err := demo.Ensure(ctx, cfg, demo.Options{Years: *years, Scale: *scale, Progress: func(s string) { fmt.Fprintln(stdout, s) }})
 	if err != nil {
 		return err
 	}
@@ -272,4 +273,3 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "custos %s (schema %d)\n", version, store.SchemaVersion())
 	return nil
 }
-

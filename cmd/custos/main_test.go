@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/custos-project/custos/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"custos": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scenarios in testdata/script: each is a real
+// custos process on a real SQLite file.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sqlexec": sqlexec,
+			"sqlget":  sqlget,
+		},
+	})
+}
+
+// sqlexec DB SQL changes a database behind custos's back, as an attacker or
+// a careless administrator with file access would.
+func sqlexec(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: sqlexec DB SQL")
+	}
+	db, err := store.Open(context.Background(), ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer db.Close()
+	_, err = db.Read().Exec(context.Background(), args[1])
+	if neg != (err != nil) {
+		ts.Fatalf("sqlexec: %v", err)
+	}
+}
+
+// sqlget VAR DB SQL sets VAR to the first column of the first row.
+func sqlget(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: sqlget VAR DB SQL")
+	}
+	db, err := store.Open(context.Background(), ts.MkAbs(args[1]))
+	ts.Check(err)
+	defer db.Close()
+	var v any
+	ts.Check(db.Read().QueryRow(context.Background(), args[2]).Scan(&v))
+	s := fmt.Sprint(v)
+	if b, ok := v.([]byte); ok {
+		s = string(b)
+	}
+	ts.Setenv(args[0], strings.TrimSpace(s))
+}

@@ -1,0 +1,50 @@
+// Package pdq computes Meta's PDQ perceptual image hash, bit-exact with the
+// C++ reference implementation in facebook/ThreatExchange (pdq/cpp).
+//
+// PDQ turns an image into a 256-bit hash such that visually similar images
+// have hashes at a small Hamming distance. The pipeline is:
+//
+//  1. luma: Y = 0.299 R + 0.587 G + 0.114 B in float32 (grey images use the
+//     grey value directly);
+//  2. a Jarosz tent filter (two passes of a box filter along rows, then
+//     columns) whose windows are derived from the image dimensions, followed
+//     by decimation to 64x64;
+//  3. a quality score (0..100) from the sum of quantised gradients of the
+//     64x64 image;
+//  4. the 16x16 low-frequency corner of a 2-D DCT of the 64x64 image;
+//  5. one bit per DCT coefficient: whether it exceeds the median.
+//
+// # Conformance
+//
+// For the same float32 luma buffer, [FromLuma] and [DihedralFromLuma] produce
+// exactly the hash and quality of the C++ reference (-O3, no FMA): every
+// floating-point operation is performed in the reference's order and
+// rounded to float32 where the reference rounds, with explicit float32
+// conversions so that no compiler may fuse a multiply and an add.
+//
+// For image files the luma buffer depends on the decoder, so hashes are only
+// close, not identical: the upstream rule is a Hamming distance of at most 10
+// from the C++ output when quality >= 80. The image path mimics the C++
+// photo hasher: images wider or taller than 512 pixels are resized to exactly
+// 512x512 (aspect ratio not kept) by CImg's nearest-neighbour rule before the
+// luma conversion, and alpha is dropped without compositing.
+//
+// The C++ reference ignores EXIF orientation. [HashFile] applies a JPEG's
+// EXIF Orientation by default, so that the hash describes the image as a
+// person sees it; set [Options].IgnoreOrientation to hash the stored pixels
+// as the reference does.
+//
+// # Untrusted input
+//
+// [Decode] and [Options] are meant for uploads: the input is read up to a
+// byte limit, the format is identified by its signature, the declared
+// dimensions are checked against a pixel limit before any pixel is decoded,
+// decoder panics are turned into errors, and the EXIF parser is bounded.
+// Every refusal wraps one of the Err* sentinels. JPEGs are converted to RGB
+// the way libjpeg does (fancy chroma upsampling, libjpeg's fixed-point
+// colour conversion), which keeps the reference photos within 4 bits of the
+// C++ hashes; the remaining difference is the IDCT.
+//
+// Hashes with quality below 50 are considered unreliable by the PDQ authors;
+// callers matching against hash lists usually discard them.
+package pdq

@@ -1,0 +1,230 @@
+package pdq
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+)
+
+// ResizeDim is the side of the square the photo path resizes large images
+// to. The reference's Jarosz filter is too slow on full-size photos, so any
+// image wider or taller than this is first resized to exactly ResizeDim x
+// ResizeDim with nearest-neighbour sampling, aspect ratio not kept.
+const ResizeDim = 512
+
+// Result describes one hashed image.
+type Result struct {
+	// Hash is the PDQ hash.
+	Hash Hash `json:"hash"`
+	// Quality is the PDQ quality, 0..100; hashes below 50 are unreliable.
+	Quality int `json:"quality"`
+	// Width and Height are the image's dimensions as hashed: after applying
+	// Orientation, before the resize to 512x512.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	// Orientation is the EXIF orientation found in the file (1 when there is
+	// none), whether or not it was applied.
+	Orientation Orientation `json:"orientation"`
+	// MD5 and SHA256 are lower-case hex digests of the file's bytes, exact
+	// match signals that complement the perceptual hash. They are empty when
+	// the hash was computed from an image.Image.
+	MD5    string `json:"md5,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// HashImage hashes img as stored, the way the reference's photo hasher
+// would hash the same pixels: resized to 512x512 by nearest neighbour when
+// larger than 512 in either dimension, then converted to luma (grey images
+// by their grey value, colour images by 0.299 R + 0.587 G + 0.114 B), alpha
+// ignored. It is safe for concurrent use.
+//
+// Images smaller than [MinDimension] in either direction are refused with
+// [ErrTooSmall]: the reference would return a meaningless zero hash.
+func HashImage(img image.Image) (Result, error) {
+	h := getHasher()
+	defer putHasher(h)
+	hash, q, err := h.FromImage(img, OrientationNormal)
+	if err != nil {
+		return Result{}, err
+	}
+	b := img.Bounds()
+	return Result{Hash: hash, Quality: q, Width: b.Dx(), Height: b.Dy(), Orientation: OrientationNormal}, nil
+}
+
+// FromImage hashes img as displayed with orientation o (use
+// [OrientationNormal] to hash the stored pixels). See [HashImage].
+func (h *Hasher) FromImage(img image.Image, o Orientation) (Hash, int, error) {
+	w, ht, err := h.fillLuma(img, o)
+	if err != nil {
+		return Hash{}, 0, err
+	}
+	return h.FromLuma(h.luma, w, ht)
+}
+
+// fillLuma writes the luma the reference would compute for img into h.luma
+// and returns its dimensions.
+//
+// The reference decodes with ImageMagick into 8-bit RGB (or 8-bit grey for
+// images whose pixels are all grey), resizes with CImg and converts to luma.
+// CImg's nearest-neighbour resize from n to 512 samples source index
+// floor(x*n/512) for output x (it accumulates the differences of
+// floor((x+1)*n/512), exact in float64), in both directions; orientation is
+// applied before sampling, so the resize happens in display coordinates.
+func (h *Hasher) fillLuma(img image.Image, o Orientation) (width, height int, err error) {
+	if !o.Valid() {
+		return 0, 0, fmt.Errorf("pdq: invalid orientation %d", o)
+	}
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	if sw < MinDimension || sh < MinDimension {
+		return 0, 0, fmt.Errorf("%w: %dx%d, need at least %dx%d", ErrTooSmall, sw, sh, MinDimension, MinDimension)
+	}
+	dw, dh := sw, sh // display size
+	if o.swapsAxes() {
+		dw, dh = sh, sw
+	}
+	width, height = dw, dh
+	if dw > ResizeDim || dh > ResizeDim {
+		width, height = ResizeDim, ResizeDim
+	}
+	n := width * height
+	h.samples = grow(h.samples, 3*n)
+	h.luma = grow(h.luma, n)
+
+	// Display pixel (x, y) comes from stored pixel
+	// (x0 + x*xx + y*xy, y0 + x*yx + y*yy), relative to b.Min.
+	x0, xx, xy, y0, yx, yy := o.toStored(sw, sh)
+	fetch := pixelFetcher(img)
+	grey := isGreyModel(img)
+	s := h.samples
+	for y := range height {
+		dy := y * dh / height // identity unless resized
+		for x := range width {
+			dx := x * dw / width
+			px := b.Min.X + x0 + dx*xx + dy*xy
+			py := b.Min.Y + y0 + dx*yx + dy*yy
+			s[0], s[1], s[2] = fetch(px, py)
+			s = s[3:]
+		}
+	}
+	// ImageMagick hands CImg a one-channel image when every pixel is grey,
+	// and the reference then uses the grey value itself as luma instead of
+	// the weighted sum (which can differ from it in the last bit).
+	// ImageMagick checks every pixel, this only the sampled ones; they
+	// disagree only when all colour pixels fall between samples.
+	if !grey {
+		grey = allGrey(h.samples)
+	}
+	s = h.samples
+	for i := range h.luma {
+		r, g, bl := s[3*i], s[3*i+1], s[3*i+2]
+		if grey {
+			h.luma[i] = float32(r)
+		} else {
+			h.luma[i] = lumaFromRGB(r, g, bl)
+		}
+	}
+	return width, height, nil
+}
+
+// lumaFromRGB is the reference's fillFloatLumaFromRGB for one pixel: three
+// float32 products added left to right, each rounded (no FMA).
+func lumaFromRGB(r, g, b uint8) float32 {
+	return float32(float32(lumaR*float32(r))+float32(lumaG*float32(g))) + float32(lumaB*float32(b))
+}
+
+func allGrey(rgb []uint8) bool {
+	for i := 0; i+2 < len(rgb); i += 3 {
+		if rgb[i] != rgb[i+1] || rgb[i] != rgb[i+2] {
+			return false
+		}
+	}
+	return true
+}
+
+// isGreyModel reports whether img can only hold grey pixels.
+func isGreyModel(img image.Image) bool {
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
+		return true
+	}
+	return false
+}
+
+// pixelFetcher returns a function reading the 8-bit RGB of a pixel of img,
+// with fast paths for the concrete types the decoders produce. Alpha is
+// dropped without compositing, as ImageMagick does when writing the PPM the
+// reference reads: non-premultiplied colour is used as is.
+func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return ycbcrFetcher(m)
+	case *image.NYCbCrA:
+		return pixelFetcher(&m.YCbCr)
+	case *image.Gray:
+		return func(x, y int) (uint8, uint8, uint8) {
+			v := m.Pix[m.PixOffset(x, y)]
+			return v, v, v
+		}
+	case *image.Gray16:
+		return func(x, y int) (uint8, uint8, uint8) {
+			v := m.Pix[m.PixOffset(x, y)] // high byte
+			return v, v, v
+		}
+	case *image.RGBA:
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := m.Pix[m.PixOffset(x, y):]
+			return p[0], p[1], p[2]
+		}
+	case *image.NRGBA:
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := m.Pix[m.PixOffset(x, y):]
+			return p[0], p[1], p[2]
+		}
+	case *image.RGBA64:
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := m.Pix[m.PixOffset(x, y):]
+			return p[0], p[2], p[4]
+		}
+	case *image.NRGBA64:
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := m.Pix[m.PixOffset(x, y):]
+			return p[0], p[2], p[4]
+		}
+	case *image.CMYK:
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := m.Pix[m.PixOffset(x, y):]
+			return color.CMYKToRGB(p[0], p[1], p[2], p[3])
+		}
+	case *image.Paletted:
+		var pal [256][3]uint8
+		for i, c := range m.Palette {
+			if i == len(pal) {
+				break
+			}
+			pal[i] = rgbOf(c)
+		}
+		return func(x, y int) (uint8, uint8, uint8) {
+			p := &pal[m.Pix[m.PixOffset(x, y)]]
+			return p[0], p[1], p[2]
+		}
+	}
+	return func(x, y int) (uint8, uint8, uint8) {
+		c := rgbOf(img.At(x, y))
+		return c[0], c[1], c[2]
+	}
+}
+
+// rgbOf returns the non-premultiplied 8-bit RGB of c.
+func rgbOf(c color.Color) [3]uint8 {
+	switch c := c.(type) {
+	case color.NRGBA:
+		return [3]uint8{c.R, c.G, c.B}
+	case color.RGBA:
+		if c.A == 0xff {
+			return [3]uint8{c.R, c.G, c.B}
+		}
+	}
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	return [3]uint8{n.R, n.G, n.B}
+}
