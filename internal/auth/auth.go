@@ -85,6 +85,7 @@ var (
 	Record            = Action{"record donors, recipients, procurements and transplants", []Role{Coordinator}}
 	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
+	ReadPersonalData  = Action{"open personal data", []Role{Coordinator, Regulator}}
 )
 
 // Require refuses with Forbidden when p may not do a.
