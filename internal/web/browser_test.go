@@ -307,6 +307,18 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	}
 	b.screenshot("custos-trace.png")
 
+	// Open the donor's personal data, giving a purpose.
+	b.open("/donors/"+donor, 200)
+	b.fill(map[string]string{"personal-purpose": "confirm identity with the family"})
+	b.click("show personal data", `#personal button[type="submit"]`, 200)
+	if name := b.text("#person-name"); name != "Browser Donor (synthetic)" {
+		t.Errorf("personal data shows name %q", name)
+	}
+	if !strings.Contains(strings.ToLower(b.text("#confidential")), "confidential: personal data") {
+		t.Error("the personal data page is not marked confidential")
+	}
+	b.screenshot("custos-personal-data.png")
+
 	// The second kidney, transplanted without authorization: refused, and
 	// the regulator is alerted.
 	b.open("/organs", 200)
@@ -341,4 +353,17 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 		}
 	}
 	b.screenshot("custos-alerts.png")
+
+	// The administrator creates a principal and is shown its token once.
+	b.click("sign out", `.signout button[type="submit"]`, 200)
+	b.signIn(w.Admin)
+	b.open("/people", 200)
+	b.fill(map[string]string{"principal-name": "Browser Auditor", "principal-role": "auditor", "principal-authority_id": w.RegulatorAuthority})
+	b.click("create principal", `#principal button[type="submit"]`, 201)
+	if tok := b.value("new-token"); !strings.HasPrefix(tok, "cst_") {
+		t.Errorf("new token %q", tok)
+	}
+	b.screenshot("custos-token.png")
+	b.open("/people", 200)
+	b.screenshot("custos-people.png")
 }

@@ -106,9 +106,18 @@ var funcs = template.FuncMap{
 		}
 		return f
 	},
-	"choices": func(o []option, f field) field { f.Options = o; f.Type = "select"; return f },
-	"label":   label,
-	"when":    when,
+	"choices":   func(o []option, f field) field { f.Options = o; f.Type = "select"; return f },
+	"label":     label,
+	"roleLabel": roleLabel,
+	// personalForm is what the "personal-form" template needs: the page, where
+	// the form posts, and whose data it opens.
+	"personalForm": func(pg *page, action, kind string) any {
+		return struct {
+			Page         *page
+			Action, Kind string
+		}{pg, action, kind}
+	},
+	"when": when,
 	"optionsOf": func(name string) []option {
 		return optionsOf(lists[name])
 	},

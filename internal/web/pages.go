@@ -40,11 +40,11 @@ func (u *UI) centreNames(ctx context.Context) (map[string]string, error) {
 	return m, nil
 }
 
-// jurisdiction is the registry's country, the default residence.
-func (u *UI) jurisdiction(ctx context.Context) string {
-	var j string
-	_ = u.DB.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&j)
-	return j
+// canOpen tells whether p may open the personal data of a donor or recipient
+// of centre: a coordinator of that centre, or the regulator. The registry
+// decides again when the form is posted.
+func canOpen(p *auth.Principal, centre string) bool {
+	return p.Can(auth.ReadPersonalData) && (p.Role != auth.Coordinator || p.AuthorityID == centre)
 }
 
 func optInt(v url.Values, name string) (*int, error) {
@@ -142,6 +142,7 @@ type donorData struct {
 	Organs    []transplant.TraceOrgan
 	Centres   map[string]string
 	CanRecord bool // the principal records for the donor's centre
+	CanOpen   bool // the principal may open the donor's personal data
 	Organ     []string
 }
 
@@ -178,7 +179,7 @@ func (u *UI) showDonor(w http.ResponseWriter, r *http.Request, s *session, ref *
 	}
 	pg := u.newPage(r, s, "Donor "+d.ID)
 	data := donorData{Donor: d, Consents: cs, Centres: names, Organ: transplant.OrganTypes,
-		CanRecord: s.P.Can(auth.Record) && s.P.AuthorityID == d.CentreID}
+		CanRecord: s.P.Can(auth.Record) && s.P.AuthorityID == d.CentreID, CanOpen: canOpen(s.P, d.CentreID)}
 	if len(tr.Donors) == 1 {
 		data.Organs = tr.Donors[0].Organs
 	}
@@ -281,7 +282,12 @@ func (u *UI) showRecipients(w http.ResponseWriter, r *http.Request, s *session, 
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
-	pg.setForm("recipient", url.Values{"residence": {u.jurisdiction(ctx)}, "listed_on": {today()}})
+	j, err := u.Transplant.Jurisdiction(ctx)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	pg.setForm("recipient", url.Values{"residence": {j}, "listed_on": {today()}})
 	u.show(w, r, "recipients", pg, ref)
 }
 
@@ -298,13 +304,36 @@ func (u *UI) registerRecipient(w http.ResponseWriter, r *http.Request, s *sessio
 	redirect(w, r, "/recipients", url.Values{"done": {"recipient"}, "id": {rc.ID}})
 }
 
-// ---- Organs available: authorize, then transplant ----
+// ---- One recipient ----
 
-// pendingAuth is a per-procedure authorization of an organ not yet
-// transplanted.
-type pendingAuth struct {
-	ID, OrganID, RecipientID, CentreID, AuthorizedAt string
+type recipientData struct {
+	Recipient *transplant.Recipient
+	Centres   map[string]string
+	CanOpen   bool // the principal may open the recipient's personal data
 }
+
+func (u *UI) recipient(w http.ResponseWriter, r *http.Request, s *session) {
+	u.showRecipient(w, r, s, nil)
+}
+
+func (u *UI) showRecipient(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+	ctx := r.Context()
+	rc, err := u.Transplant.Recipient(ctx, s.P, r.PathValue("id"))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	names, err := u.centreNames(ctx)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	pg := u.newPage(r, s, "Recipient "+rc.ID)
+	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID)}
+	u.show(w, r, "recipient", pg, ref)
+}
+
+// ---- Organs available: authorize, then transplant ----
 
 type organRow struct {
 	ID         string
@@ -312,7 +341,7 @@ type organRow struct {
 	DonorID    string
 	ProcuredAt string
 	Recipients []option // the principal's centre's recipients waiting for this organ type
-	Pending    []pendingAuth
+	Pending    []transplant.TransplantAuthorization
 }
 
 type organsData struct {
@@ -320,27 +349,6 @@ type organsData struct {
 	Centres   map[string]string
 	CanRecord bool
 	Centre    string // the principal's centre
-}
-
-// pendingAuthorizations reads the authorizations of organs not yet
-// transplanted.
-func (u *UI) pendingAuthorizations(ctx context.Context) (map[string][]pendingAuth, error) {
-	rows, err := u.DB.Read().Query(ctx, `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at
-		FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
-		WHERE o.status = 'procured' ORDER BY ta.authorized_at, ta.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string][]pendingAuth{}
-	for rows.Next() {
-		var a pendingAuth
-		if err := rows.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt); err != nil {
-			return nil, err
-		}
-		out[a.OrganID] = append(out[a.OrganID], a)
-	}
-	return out, rows.Err()
 }
 
 func (u *UI) organs(w http.ResponseWriter, r *http.Request, s *session) { u.showOrgans(w, r, s, nil) }
@@ -357,10 +365,14 @@ func (u *UI) showOrgans(w http.ResponseWriter, r *http.Request, s *session, ref 
 		u.fail(w, r, s, err)
 		return
 	}
-	pending, err := u.pendingAuthorizations(ctx)
+	as, err := u.Transplant.PendingAuthorizations(ctx, s.P, 1000)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
+	}
+	pending := map[string][]transplant.TransplantAuthorization{}
+	for _, a := range as {
+		pending[a.OrganID] = append(pending[a.OrganID], a)
 	}
 	canRecord := s.P.Can(auth.Record)
 	waiting := map[string][]option{}
@@ -401,6 +413,7 @@ func (u *UI) authorizeTransplant(w http.ResponseWriter, r *http.Request, s *sess
 }
 
 type transplantData struct {
+	Organ      *transplant.Organ // the organ the form is about, when its identifier is known
 	Recipients []option
 }
 
@@ -414,17 +427,32 @@ func (u *UI) transplantForm(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (u *UI) showTransplant(w http.ResponseWriter, r *http.Request, s *session, vals url.Values, ref *refusal) {
+	ctx := r.Context()
 	if err := s.P.Require(auth.Record); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	rs, err := u.Transplant.Recipients(r.Context(), s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
+	var data transplantData
+	if id := strings.TrimSpace(vals.Get("organ_id")); id != "" {
+		// An identifier mistyped or unknown is the form's to refuse when it
+		// is posted; until then the form is about no organ in particular.
+		switch o, err := u.Transplant.Organ(ctx, s.P, id); {
+		case err == nil:
+			data.Organ = o
+		case errs.CodeOf(err) == errs.Internal:
+			u.fail(w, r, s, err)
+			return
+		}
+	}
+	rs, err := u.Transplant.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	var data transplantData
 	for _, rc := range rs {
+		if data.Organ != nil && rc.OrganNeeded != data.Organ.Organ {
+			continue
+		}
 		data.Recipients = append(data.Recipients, option{Value: rc.ID, Label: label(rc.OrganNeeded) + ", blood group " + rc.BloodGroup})
 	}
 	pg := u.newPage(r, s, "Record transplantation")
@@ -509,13 +537,15 @@ type centreView struct {
 }
 
 type centresData struct {
-	Centres  []centreView
-	CanGrant bool
+	Centres     []centreView
+	CanGrant    bool
+	CanRegister bool // the principal registers centres
 }
 
 var centresFlash = map[string]string{
 	"grant":  "Authorization granted.",
 	"revoke": "Authorization revoked.",
+	"centre": "Centre registered. It holds no authorization until the regulator grants one.",
 }
 
 func (u *UI) centres(w http.ResponseWriter, r *http.Request, s *session) { u.showCentres(w, r, s, nil) }
@@ -532,7 +562,7 @@ func (u *UI) showCentres(w http.ResponseWriter, r *http.Request, s *session, ref
 		return
 	}
 	pg := u.newPage(r, s, "Centres")
-	data := centresData{CanGrant: s.P.Can(auth.AuthorizeCentres)}
+	data := centresData{CanGrant: s.P.Can(auth.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
 	for _, c := range cs {
 		as, err := u.Transplant.CentreAuthorizations(ctx, s.P, c.ID)
 		if err != nil {

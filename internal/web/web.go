@@ -78,17 +78,24 @@ func (u *UI) Register(mux *http.ServeMux) {
 	get("/donors/{id}", u.donor)
 	post("/donors/{id}/consents", u.recordConsent)
 	post("/donors/{id}/procurements", u.recordProcurement)
+	post("/donors/{id}/personal-data", u.donorPersonalData)
 	get("/recipients", u.recipients)
 	post("/recipients", u.registerRecipient)
+	get("/recipients/{id}", u.recipient)
+	post("/recipients/{id}/personal-data", u.recipientPersonalData)
 	get("/organs", u.organs)
 	post("/transplant-authorizations", u.authorizeTransplant)
 	get("/transplants/new", u.transplantForm)
 	post("/transplants", u.recordTransplant)
 	get("/trace", u.trace)
 	get("/centres", u.centres)
+	post("/centres", u.registerCentre)
 	post("/centres/{id}/authorizations", u.grantCentre)
 	post("/centres/{id}/authorizations/{aid}/revoke", u.revokeCentre)
 	get("/alerts", u.alerts)
+	get("/people", u.people)
+	post("/people", u.createPrincipal)
+	post("/people/{id}/revoke", u.revokePrincipal)
 }
 
 func (u *UI) setup() {
@@ -234,7 +241,8 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := u.newPage(r, s, "Home")
-	pg.Data = struct{ CanRecord, CanRead, CanGrant bool }{s.P.Can(auth.Record), s.P.Can(auth.Read), s.P.Can(auth.AuthorizeCentres)}
+	pg.Data = struct{ CanRecord, CanRead, CanGrant, CanManage bool }{s.P.Can(auth.Record), s.P.Can(auth.Read),
+		s.P.Can(auth.AuthorizeCentres), s.P.Can(auth.ManageAuthorities)}
 	u.render(w, r, http.StatusOK, "home", pg)
 }
 
@@ -329,6 +337,7 @@ func navFor(p *auth.Principal, path string) []navItem {
 	}
 	add(p.Can(auth.ReadAlerts), "/alerts", "Alerts")
 	add(read, "/centres", "Centres")
+	add(p.Can(auth.ManageAuthorities), "/people", "People")
 	add(read, "/trace", "Trace")
 	add(read, "/donors", "Donors")
 	add(read, "/recipients", "Recipients")

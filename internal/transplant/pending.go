@@ -1,0 +1,66 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/custos-project/custos/internal/auth"
+)
+
+// PendingAuthorizations lists the per-procedure authorizations of organs not
+// yet transplanted, newest first, at most limit (100 when limit is not in 1 to
+// 1000).
+func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, limit int) ([]TransplantAuthorization, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
+		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list
+		FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
+		WHERE o.status = 'procured' ORDER BY ta.log_index DESC, ta.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TransplantAuthorization{}
+	for rows.Next() {
+		var a TransplantAuthorization
+		var compat, consent, noPay, listed int
+		if err := rows.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt, &a.AuthorizedBy,
+			&compat, &consent, &noPay, &listed); err != nil {
+			return nil, err
+		}
+		a.CompatibilityDocumented, a.ConsentVerified, a.NoPaymentDeclared, a.OnWaitingList = compat == 1, consent == 1, noPay == 1, listed == 1
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Organ returns one procured organ. The identifier is read as ParseOrganID
+// reads it: in any case, with or without spaces and hyphens.
+func (s *Service) Organ(ctx context.Context, p *auth.Principal, id string) (*Organ, error) {
+	if err := p.Require(auth.Read); err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(id)
+	if err != nil {
+		return nil, err
+	}
+	return getOrgan(ctx, s.DB.Read(), oid.String())
+}
+
+// Jurisdiction returns the registry's country, an ISO 3166-1 alpha-2 code set
+// when the registry was initialised.
+func (s *Service) Jurisdiction(ctx context.Context) (string, error) {
+	var j string
+	err := s.DB.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&j)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("transplant: the registry has no jurisdiction setting")
+	}
+	return j, err
+}
