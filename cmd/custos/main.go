@@ -32,6 +32,7 @@ func commands() []command {
 		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
 		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
+		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}

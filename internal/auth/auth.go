@@ -31,12 +31,17 @@ const (
 	Regulator   Role = "regulator"   // authorizes centres, watches alerts, reads everything
 	Coordinator Role = "coordinator" // records for their own centre
 	Auditor     Role = "auditor"     // reads everything, changes nothing
+
+	// Hash matching (resolution III).
+	Analyst  Role = "analyst"  // competent authority staff: publishes banks, receives reports
+	Service  Role = "service"  // an online service's system principal: subscribes, pulls, matches
+	Reviewer Role = "reviewer" // an online service's human reviewer: reviews cases, reports, removes
 )
 
 // Valid tells whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case Admin, Regulator, Coordinator, Auditor:
+	case Admin, Regulator, Coordinator, Auditor, Analyst, Service, Reviewer:
 		return true
 	}
 	return false
@@ -46,6 +51,9 @@ func (r Role) Valid() bool {
 const (
 	KindRegulator = "regulator"
 	KindCentre    = "transplant_centre"
+
+	KindCompetentAuthority = "competent_authority" // holds hash banks, receives reports
+	KindServiceProvider    = "service_provider"    // an online service that matches and reports
 )
 
 // Principal is an authenticated actor.
@@ -86,6 +94,15 @@ var (
 	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
 	ReadPersonalData  = Action{"open personal data", []Role{Coordinator, Regulator}}
+
+	// Hash matching.
+	PublishBanks     = Action{"create and publish hash banks", []Role{Analyst}}
+	SubscribeBanks   = Action{"subscribe to and pull hash banks", []Role{Service}}
+	MatchHashes      = Action{"match hashes against hash banks", []Role{Service}}
+	ReviewCases      = Action{"review match cases, report them and record removals", []Role{Reviewer}}
+	ReadCases        = Action{"read match cases", []Role{Service, Reviewer}}
+	ReceiveReports   = Action{"receive and acknowledge reports", []Role{Analyst}}
+	ReadBankMetadata = Action{"read hash bank metadata (never the hashes)", []Role{Admin, Regulator, Auditor, Analyst, Service, Reviewer}}
 )
 
 // Require refuses with Forbidden when p may not do a.
@@ -225,16 +242,21 @@ func CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
 	}
 	switch in.Kind {
-	case KindRegulator, KindCentre:
+	case KindRegulator, KindCentre, KindCompetentAuthority, KindServiceProvider:
 	default:
-		return nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", KindRegulator, KindCentre)
+		return nil, errs.Invalidf("enum", "kind", "kind must be %q, %q, %q or %q", KindRegulator, KindCentre, KindCompetentAuthority, KindServiceProvider)
 	}
 	if in.Jurisdiction != "" && !ValidCountry(in.Jurisdiction) {
 		return nil, errs.Invalidf("iso3166", "jurisdiction", "jurisdiction must be an ISO 3166-1 alpha-2 code such as FR")
 	}
 	prefix := "AU"
-	if in.Kind == KindCentre {
+	switch in.Kind {
+	case KindCentre:
 		prefix = "TC"
+	case KindCompetentAuthority:
+		prefix = "CM"
+	case KindServiceProvider:
+		prefix = "SP"
 	}
 	id := ids.New(prefix)
 	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -263,7 +285,7 @@ func CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
 	}
 	if !in.Role.Valid() {
-		return nil, "", errs.Invalidf("enum", "role", "role must be one of admin, regulator, coordinator, auditor")
+		return nil, "", errs.Invalidf("enum", "role", "role must be one of admin, regulator, coordinator, auditor, analyst, service, reviewer")
 	}
 	if in.AuthorityID == "" {
 		return nil, "", errs.Invalidf("required", "authority_id", "give the authority the principal acts for")
@@ -284,6 +306,12 @@ func CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger
 		}
 		if in.Role == Coordinator && kind != KindCentre {
 			return nil, errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")
+		}
+		if in.Role == Analyst && kind != KindCompetentAuthority {
+			return nil, errs.Invalidf("analyst_authority", "authority_id", "an analyst must belong to a competent authority")
+		}
+		if (in.Role == Service || in.Role == Reviewer) && kind != KindServiceProvider {
+			return nil, errs.Invalidf("service_provider", "authority_id", "a %s principal must belong to a service provider", in.Role)
 		}
 		return ledger.NewEntry(TypePrincipalCreated, principalCreated{ID: id, Name: in.Name, Role: in.Role,
 			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
@@ -29,6 +30,7 @@ type API struct {
 	DB         *store.DB
 	Writer     *ledger.Writer
 	Transplant *transplant.Service
+	Hashmatch  *hashmatch.Service
 	Log        *slog.Logger
 }
 

@@ -14,7 +14,7 @@ import (
 // Routes is the table of every API endpoint.
 func (a *API) Routes() []Route {
 	t := a.Transplant
-	return []Route{
+	return append([]Route{
 		{"GET", "/api/v1/openapi.json", true, func(r *http.Request, _ *auth.Principal) (int, any, error) {
 			return http.StatusOK, a.OpenAPI(), nil
 		}},
@@ -273,7 +273,7 @@ func (a *API) Routes() []Route {
 			pr, err := ledger.ConsistencyProof(r.Context(), a.DB.Read(), uint64(from), uint64(to))
 			return http.StatusOK, map[string]any{"from": from, "to": to, "proof": pr}, err
 		}},
-	}
+	}, a.hashmatchRoutes()...)
 }
 
 // leaf returns a leaf with its inclusion proof against the current head.

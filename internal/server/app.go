@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -31,6 +32,9 @@ type Config struct {
 	Logger  *slog.Logger
 	Now     func() time.Time // injectable clock, time.Now by default
 	IDs     io.Reader        // randomness for ids, crypto/rand by default
+	// Hashmatch tunes hash matching (quality minimum, quarantine); zero
+	// fields take the defaults.
+	Hashmatch hashmatch.Config
 }
 
 // KeyPath returns the key file to use: the one given, or beside the SQLite file.
@@ -49,6 +53,7 @@ func NewRegistry() *ledger.Registry {
 	reg := ledger.NewRegistry()
 	auth.Register(reg)
 	transplant.Register(reg)
+	hashmatch.Register(reg)
 	return reg
 }
 
@@ -141,6 +146,7 @@ type App struct {
 	Writer     *ledger.Writer
 	Vault      *privacy.Vault
 	Transplant *transplant.Service
+	Hashmatch  *hashmatch.Service
 	Keys       *Keys
 	Log        *slog.Logger
 	metrics    *metrics
@@ -191,8 +197,13 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	m := newMetrics()
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
 	w.OnCommit = m.observeCommit
+	hm := hashmatch.NewService(w, db, vault, signer, keys.LogKey, cfg.Hashmatch)
+	if err := hm.Load(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("load hash banks: %w", err)
+	}
 	return &App{Cfg: cfg, DB: db, Registry: reg, Writer: w, Vault: vault, Keys: keys, Log: cfg.logger(), metrics: m,
-		Transplant: &transplant.Service{W: w, DB: db, Vault: vault}}, nil
+		Transplant: &transplant.Service{W: w, DB: db, Vault: vault}, Hashmatch: hm}, nil
 }
 
 // Close stops the writer and closes the database.

@@ -14,7 +14,7 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Log: a.Log}
+	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
 	api.Register(mux)
 	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Log: a.Log}
 	ui.Register(mux)

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/server"
+)
+
+const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
+
+Commands:
+  hash FILE...                      print each image's PDQ hash, quality and path (no database)
+  scan DIR --bank FILE --public-key KEY
+                                    hash a folder and match it offline against signed bank snapshots
+  pull --url URL --token T --bank ID --out FILE
+                                    download a bank's signed snapshot (the pull is logged by the registry)
+  import --db DB --bank ID --format hex|ncmec|projectvic FILE
+                                    publish a hash list as the bank's next version (operator on the server host)
+
+custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
+
+func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, hashmatchUsage)
+		return &exitError{2, ""}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, hashmatchUsage)
+		return nil
+	case "hash":
+		return runHMHash(ctx, args[1:], stdout, stderr)
+	case "scan":
+		return runHMScan(ctx, args[1:], stdout, stderr)
+	case "pull":
+		return runHMPull(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runHMImport(ctx, args[1:], stdout, stderr)
+	}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull or import", args[0])}
+}
+
+// interleaved parses flags that may come before or after positional arguments.
+func interleaved(fs interface {
+	Parse([]string) error
+	NArg() int
+	Arg(int) string
+	Args() []string
+}, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch hash", "FILE... [--json]", "print each image's PDQ hash, quality and path", stdout)
+	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size and dihedral hashes")
+	files, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return &exitError{2, "give at least one image file"}
+	}
+	failed := 0
+	enc := json.NewEncoder(stdout)
+	for _, f := range files {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		h, err := hashFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", f, err)
+			failed++
+			continue
+		}
+		if *asJSON {
+			dih := make([]string, len(h.Dihedral))
+			for i, d := range h.Dihedral {
+				dih[i] = d.String()
+			}
+			enc.Encode(map[string]any{"path": f, "pdq": h.PDQ.String(), "quality": h.Quality, "md5": h.MD5, "sha256": h.SHA256,
+				"width": h.Width, "height": h.Height, "dihedral": dih})
+			continue
+		}
+		fmt.Fprintf(stdout, "%s %d %s\n", h.PDQ, h.Quality, f)
+	}
+	if failed > 0 {
+		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
+	}
+	return nil
+}
+
+func hashFile(path string) (*hashmatch.ImageHash, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return hashmatch.HashImage(f, hashmatch.DefaultMaxUpload)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// readKey accepts a verifier key or the path of a file holding one.
+func readKey(v string) string {
+	if b, err := os.ReadFile(v); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return strings.TrimSpace(v)
+}
+
+func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch scan", "DIR --bank FILE --public-key KEY [--json]", "hash a folder and match it offline against signed bank snapshots", stdout)
+	var banks multiFlag
+	fs.Var(&banks, "bank", "a signed bank snapshot written by custos hashmatch pull (repeat for several banks)")
+	key := fs.String("public-key", "", "the registry's note verifier key, or a file holding it (GET /api/v1/hashmatch/key; pin it)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	minQ := fs.Int("min-quality", hashmatch.DefaultMinQuality, "hashes below this PDQ quality are not matched")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{2, "give one folder to scan"}
+	}
+	if len(banks) == 0 || *key == "" {
+		return &exitError{2, "give --bank FILE and --public-key KEY: banks are verified before use"}
+	}
+	var lbs []*hashmatch.LocalBank
+	for _, b := range banks {
+		d, lb, err := hashmatch.LoadBankFile(b, readKey(*key))
+		if err != nil {
+			return fmt.Errorf("%s: %w", b, err)
+		}
+		if !d.Snapshot {
+			return fmt.Errorf("%s is a delta (version %d), not a snapshot; pull a snapshot", b, d.Version)
+		}
+		lbs = append(lbs, lb)
+		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold)
+	}
+	var progress func(done, total int)
+	if !*quiet {
+		progress = func(done, total int) {
+			const width = 30
+			n := width * done / max(total, 1)
+			fmt.Fprintf(stderr, "\r[%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	res, err := hashmatch.Scan(ctx, pos[0], lbs, *minQ, progress)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, r := range res {
+		count[r.Status]++
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"results": res, "counts": count})
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
+	for _, r := range res {
+		switch r.Status {
+		case hashmatch.StatusMatch:
+			m := r.Matches[0]
+			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s\n", r.Path, m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification)
+		case hashmatch.StatusLowQuality:
+			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", r.Path, r.Quality)
+		case "error":
+			fmt.Fprintf(tw, "error\t%s\t%s\n", r.Path, r.Error)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "scanned %d files: %d match, %d no match, %d low quality, %d suppressed, %d errors\n",
+		len(res), count[hashmatch.StatusMatch], count[hashmatch.StatusNoMatch], count[hashmatch.StatusLowQuality], count[hashmatch.StatusSuppressed], count["error"])
+	fmt.Fprintln(stdout, "a match is evidence for human review, never proof: see docs/hashmatch.md")
+	return nil
+}
+
+func runHMPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch pull", "--url URL --token T --bank ID --out FILE", "download a bank's signed snapshot", stdout)
+	url := fs.String("url", os.Getenv("CUSTOS_URL"), "the registry's base URL (env CUSTOS_URL)")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the service principal's token (env CUSTOS_TOKEN)")
+	bank := fs.String("bank", "", "the bank id")
+	out := fs.String("out", "", "file to write the signed snapshot to (mode 0600)")
+	key := fs.String("public-key", "", "the registry's verifier key, or a file holding it; default: the key the registry sends (pin your own)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *url == "" || *token == "" || *bank == "" || *out == "" {
+		return &exitError{2, "give --url, --token, --bank and --out"}
+	}
+	body, _ := json.Marshal(map[string]any{"since": 0})
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(*url, "/")+"/api/v1/hashmatch/banks/"+*bank+"/pull", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+*token)
+	req.Header.Set("Content-Type", "application/json")
+	cl := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the registry answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	var p hashmatch.Pull
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("unexpected answer: %w", err)
+	}
+	if len(p.Documents) != 1 {
+		return fmt.Errorf("expected one snapshot, got %d documents", len(p.Documents))
+	}
+	vk := p.VerifierKey
+	if *key != "" {
+		vk = readKey(*key)
+	}
+	note := []byte(p.Documents[0].Note)
+	d, sum, err := hashmatch.OpenDoc(note, vk)
+	if err != nil {
+		return err
+	}
+	if d.Bank != *bank || !d.Snapshot {
+		return fmt.Errorf("the registry sent a document for %s (snapshot %v), not a snapshot of %s", d.Bank, d.Snapshot, *bank)
+	}
+	if err := os.WriteFile(*out, note, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: bank %s %q version %d, %d entries, sha256 %s\n", *out, d.Bank, d.Name, d.Version, len(d.Adds), sum)
+	if *key == "" {
+		fmt.Fprintf(stdout, "verified with the key the registry sent (%s); pin it and pass --public-key next time\n", vk)
+	}
+	return nil
+}
+
+func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch import", "--bank ID --format hex|ncmec|projectvic FILE [flags]", "publish a hash list as the bank's next version", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	bank := fs.String("bank", "", "the bank id")
+	format := fs.String("format", "hex", "hex, ncmec or projectvic (see docs/hashmatch.md)")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *bank == "" {
+		return &exitError{2, "give --bank ID and one FILE"}
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	list, st, err := hashmatch.ParseList(*format, data)
+	if err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	// The operator on the server host acts for the bank's owner; the log
+	// records the version as published by "cli".
+	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
+	b, err := app.Hashmatch.Bank(ctx, op, *bank)
+	if err != nil {
+		return err
+	}
+	op = &auth.Principal{ID: "cli", Name: "operator", Role: auth.Analyst, AuthorityID: b.OwnerID}
+	v, err := app.Hashmatch.Publish(ctx, op, *bank, list)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published %s version %d: %d added, %d deleted, %d skipped (no PDQ hash); sha256 %s\n",
+		v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
+	return nil
+}

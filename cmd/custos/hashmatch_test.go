@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/draw"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+)
+
+func pdqRef(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Skip("no go.mod above the test: cannot locate ../shared/reference")
+		}
+		dir = filepath.Dir(dir)
+	}
+	ref := filepath.Join(dir, "..", "shared", "reference", "pdq", "data", "reg-test-input")
+	if _, err := os.Stat(ref); err != nil {
+		t.Skipf("PDQ reference images not found at %s: %v", ref, err)
+	}
+	return ref
+}
+
+func custos(t *testing.T, want int, args ...string) (string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, &out, &errb); code != want {
+		t.Fatalf("custos %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// TestHashmatchCLI: hash files, import a list into a bank on a live registry,
+// pull its signed snapshot with a service token, and scan a folder offline.
+func TestHashmatchCLI(t *testing.T) {
+	ref := pdqRef(t)
+	bridge := filepath.Join(ref, "dih", "bridge-1-original.jpg")
+	pen := filepath.Join(ref, "pen-and-coaster.png")
+
+	out, _ := custos(t, 0, "hashmatch", "hash", bridge, pen)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !regexp.MustCompile(`^[0-9a-f]{64} 100 .*bridge-1-original.jpg$`).MatchString(lines[0]) {
+		t.Fatalf("hash output:\n%s", out)
+	}
+	out, _ = custos(t, 0, "hashmatch", "hash", "--json", bridge)
+	if !strings.Contains(out, `"dihedral":[`) || !strings.Contains(out, `"sha256":`) {
+		t.Errorf("hash --json: %s", out)
+	}
+
+	dsn := filepath.Join(t.TempDir(), "r.db")
+	e := apptest.Start(t, dsn)
+	authority := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Hotline", "kind": "competent_authority"}).Str("id")
+	provider := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Service", "kind": "service_provider"}).Str("id")
+	analyst := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "A", "role": "analyst", "authority_id": authority}).Str("token")
+	service := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "S", "role": "service", "authority_id": provider}).Str("token")
+	bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", analyst, map[string]any{"name": "Known"}).Str("id")
+
+	tmp := t.TempDir()
+	var list strings.Builder
+	for id, f := range map[string]string{"bridge": bridge, "pen": pen} {
+		r, err := pdq.HashFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list.WriteString(r.Hash.String() + " A1 " + id + "\n")
+	}
+	listFile := filepath.Join(tmp, "list.txt")
+	os.WriteFile(listFile, []byte(list.String()), 0o600)
+	out, _ = custos(t, 0, "hashmatch", "import", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank, "--format", "hex", listFile)
+	if !strings.Contains(out, "version 1: 2 added") {
+		t.Fatalf("import: %s", out)
+	}
+
+	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", service, nil)
+	bankFile := filepath.Join(tmp, "bank.note")
+	keyFile := filepath.Join(tmp, "registry.pub")
+	os.WriteFile(keyFile, []byte(e.App.Keys.LogKey+"\n"), 0o644)
+	out, _ = custos(t, 0, "hashmatch", "pull", "--url", e.URL, "--token", service, "--bank", bank, "--out", bankFile, "--public-key", keyFile)
+	if !strings.Contains(out, "version 1, 2 entries") {
+		t.Fatalf("pull: %s", out)
+	}
+	custos(t, 1, "hashmatch", "pull", "--url", e.URL, "--token", analyst, "--bank", bank, "--out", bankFile+"2")
+
+	dir := filepath.Join(tmp, "uploads")
+	os.Mkdir(dir, 0o755)
+	f, _ := os.Open(bridge)
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := image.NewRGBA(image.Rect(0, 0, 400, 251))
+	draw.ApproxBiLinear.Scale(small, small.Bounds(), img, img.Bounds(), draw.Src, nil)
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, small, &jpeg.Options{Quality: 60})
+	os.WriteFile(filepath.Join(dir, "copy.jpg"), buf.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("text"), 0o644)
+
+	out, errOut := custos(t, 0, "hashmatch", "scan", dir, "--bank", bankFile, "--public-key", keyFile)
+	if !regexp.MustCompile(`match\s+\S*copy.jpg\s+bank=`+bank+`\s+entry=bridge`).MatchString(out) ||
+		!strings.Contains(out, "scanned 2 files: 1 match, 0 no match, 0 low quality, 0 suppressed, 1 errors") {
+		t.Errorf("scan:\n%s", out)
+	}
+	if !strings.Contains(errOut, "2/2") {
+		t.Errorf("no progress bar: %q", errOut)
+	}
+	out, _ = custos(t, 0, "hashmatch", "scan", "--json", "--quiet", "--bank", bankFile, "--public-key", e.App.Keys.LogKey, dir)
+	if !strings.Contains(out, `"entry_id": "bridge"`) {
+		t.Errorf("scan --json: %s", out)
+	}
+	other := strings.Replace(e.App.Keys.LogKey, "+", "x+", 1)
+	custos(t, 1, "hashmatch", "scan", dir, "--bank", bankFile, "--public-key", other)
+
+	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
+	if !strings.HasPrefix(out, "OK: ") {
+		t.Errorf("log verify: %s", out)
+	}
+}

@@ -1,0 +1,217 @@
+package hashmatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ownCase loads a case of the principal's provider; others' cases do not exist
+// for it.
+func ownCase(ctx context.Context, q store.Queryer, p *auth.Principal, id string) (*Case, error) {
+	c, err := getCase(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.ProviderID != p.AuthorityID {
+		return nil, errs.New(errs.NotFound, "reference", "case_id", "no case %s", id)
+	}
+	return c, nil
+}
+
+// ReviewCase records a reviewer's decision. A rejection may add the hash to
+// the service's suppression list so the same false positive stops matching.
+func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID string, in Review) (*Case, error) {
+	if err := p.Require(auth.ReviewCases); err != nil {
+		return nil, err
+	}
+	if err := oneOf("decision", in.Decision, Decisions); err != nil {
+		return nil, err
+	}
+	note, err := text("note", in.Note, 2000)
+	if err != nil {
+		return nil, err
+	}
+	if in.Suppress && in.Decision != "reject" {
+		return nil, errs.Invalidf("suppress_on_reject", "suppress", "only a rejected match can feed the suppression list")
+	}
+	supID := s.W.IDs().New("HX")
+	err = s.submit(ctx, p, "review match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		c, err := ownCase(ctx, tx, p, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != statusOpen {
+			return nil, errs.New(errs.Conflict, "already_reviewed", "case_id", "case %s was already %s", caseID, c.Status)
+		}
+		r := caseReviewed{ID: caseID, ProviderID: c.ProviderID, Status: statusConfirmed, Note: note}
+		if in.Decision == "reject" {
+			r.Status = statusRejected
+			if in.Suppress {
+				r.Suppression = &suppression{ID: supID, PDQ: c.PDQ}
+			}
+		}
+		return ledger.NewEntry(TypeCaseReviewed, r)
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Case(ctx, p, caseID)
+}
+
+// SendReport sends a confirmed case to a competent authority.
+func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID string, in NewReport) (*Report, error) {
+	if err := p.Require(auth.ReviewCases); err != nil {
+		return nil, err
+	}
+	if err := oneOf("incident_type", in.IncidentType, IncidentTypes); err != nil {
+		return nil, err
+	}
+	at, err := parseTime("incident_at", in.IncidentAt)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := text("notes", in.Notes, 4000)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("HR")
+	var out Report
+	err = s.submit(ctx, p, "send hash match report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		c, err := ownCase(ctx, tx, p, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != statusConfirmed {
+			return nil, errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; a reviewer must confirm it before it is reported", caseID, c.Status)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_reports WHERE case_id = ?", caseID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, errs.New(errs.Conflict, "already_reported", "case_id", "case %s was already reported", caseID)
+		}
+		b, err := getBank(ctx, tx, c.BestBankID)
+		if err != nil {
+			return nil, err
+		}
+		authority := in.AuthorityID
+		if authority == "" {
+			authority = b.OwnerID
+		}
+		kind, err := authorityKind(ctx, tx, "authority_id", authority)
+		if err != nil {
+			return nil, err
+		}
+		if kind != auth.KindCompetentAuthority {
+			return nil, errs.Invalidf("competent_authority", "authority_id", "%s is not a competent authority", authority)
+		}
+		var class string
+		if err := tx.QueryRow(ctx, "SELECT classification FROM hm_entries WHERE id = ?", entryKey(c.BestBankID, c.BestEntryID)).Scan(&class); err != nil {
+			return nil, err
+		}
+		incident := at
+		if incident == "" {
+			incident = c.UploadedAt
+		}
+		if incident == "" {
+			incident = c.OpenedAt
+		}
+		return ledger.NewEntry(TypeReportSent, Report{ID: id, CaseID: caseID, ProviderID: c.ProviderID, AuthorityID: authority,
+			IncidentType: in.IncidentType, IncidentAt: incident, UploadedAt: c.UploadedAt, PDQ: c.PDQ, MD5: c.MD5, SHA256: c.SHA256,
+			Classification: class, UserPseudonym: c.UserPseudonym, ContentRef: c.ContentRef, Notes: notes})
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return s.Report(ctx, p, id)
+}
+
+// RecordRemoval records what a service removed for a confirmed case, and when.
+func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID string, in NewRemoval) (*Removal, error) {
+	if err := p.Require(auth.ReviewCases); err != nil {
+		return nil, err
+	}
+	if err := oneOf("action", in.Action, RemovalActions); err != nil {
+		return nil, err
+	}
+	at, err := parseTime("removed_at", in.RemovedAt)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := text("content_ref", in.ContentRef, 500)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("HM")
+	var out Removal
+	err = s.submit(ctx, p, "record removal", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		c, err := ownCase(ctx, tx, p, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != statusConfirmed {
+			return nil, errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; only a confirmed case leads to a removal record", caseID, c.Status)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_removals WHERE case_id = ?", caseID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, errs.New(errs.Conflict, "already_removed", "case_id", "the removal for case %s is already recorded", caseID)
+		}
+		r := Removal{ID: id, CaseID: caseID, ProviderID: c.ProviderID, ContentRef: ref, Action: in.Action, RemovedAt: at}
+		if r.ContentRef == "" {
+			r.ContentRef = c.ContentRef
+		}
+		if r.RemovedAt == "" {
+			r.RemovedAt = ledger.FormatTime(now)
+		}
+		if r.RemovedAt > ledger.FormatTime(now) {
+			return nil, errs.Invalidf("not_future", "removed_at", "removed_at is in the future")
+		}
+		return ledger.NewEntry(TypeRemovalRecorded, r)
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return s.Removal(ctx, p, caseID)
+}
+
+// AcknowledgeReport records that the authority received a report addressed
+// to it, with its own reference.
+func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, reportID, reference string) (*Report, error) {
+	if err := p.Require(auth.ReceiveReports); err != nil {
+		return nil, err
+	}
+	ref, err := text("reference", reference, 200)
+	if err != nil {
+		return nil, err
+	}
+	err = s.submit(ctx, p, "acknowledge report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var authority string
+		var ack sql.NullString
+		err := tx.QueryRow(ctx, "SELECT authority_id, acknowledged_at FROM hm_reports WHERE id = ?", reportID).Scan(&authority, &ack)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && authority != p.AuthorityID) {
+			return nil, errs.New(errs.NotFound, "reference", "report_id", "no report %s addressed to %s", reportID, p.AuthorityID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ack.Valid {
+			return nil, errs.New(errs.Conflict, "already_acknowledged", "report_id", "report %s was acknowledged at %s", reportID, ack.String)
+		}
+		return ledger.NewEntry(TypeReportAcknowledged, reportAcknowledged{ID: reportID, Reference: ref})
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Report(ctx, p, reportID)
+}

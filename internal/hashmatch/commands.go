@@ -1,0 +1,438 @@
+package hashmatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Config tunes matching and quarantine. Zero fields take the defaults.
+type Config struct {
+	MinQuality        int           // hashes below this quality are refused as low_quality (default 50)
+	SuppressionRadius int           // distance within which a service's own suppression list cancels a match (default 16)
+	QuarantineLimit   int           // matches of one entry within the window that quarantine it (default 1000)
+	QuarantineWindow  time.Duration // default 24h
+	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
+}
+
+func (c Config) withDefaults() Config {
+	if c.MinQuality <= 0 {
+		c.MinQuality = DefaultMinQuality
+	}
+	if c.SuppressionRadius <= 0 {
+		c.SuppressionRadius = DefaultSuppressionRadius
+	}
+	if c.QuarantineLimit <= 0 {
+		c.QuarantineLimit = DefaultQuarantineLimit
+	}
+	if c.QuarantineWindow <= 0 {
+		c.QuarantineWindow = DefaultQuarantineWindow
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = DefaultMaxUpload
+	}
+	return c
+}
+
+// Service runs the registry's commands through the ledger writer, matches
+// hashes against in-memory indexes of the banks, and answers queries.
+type Service struct {
+	W           *ledger.Writer
+	DB          *store.DB
+	Vault       *privacy.Vault
+	signer      note.Signer
+	verifierKey string
+	cfg         Config
+
+	mu    sync.Mutex
+	banks map[string]*loadedBank
+}
+
+// NewService returns the service. signer signs bank documents (the registry's
+// log key); verifierKey is its public half, handed to services.
+func NewService(w *ledger.Writer, db *store.DB, vault *privacy.Vault, signer note.Signer, verifierKey string, cfg Config) *Service {
+	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg.withDefaults(), banks: map[string]*loadedBank{}}
+}
+
+// VerifierKey is the note verifier key that checks bank documents.
+func (s *Service) VerifierKey() string { return s.verifierKey }
+
+func (s *Service) submit(ctx context.Context, p *auth.Principal, name string, d ledger.Decide, out any) error {
+	res, err := s.W.Submit(ctx, p.Actor(), name, d)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	return res.Entry.Decode(out)
+}
+
+func authorityKind(ctx context.Context, q store.Queryer, field, id string) (string, error) {
+	var kind string
+	err := q.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", id).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.New(errs.NotFound, "reference", field, "no authority %s", id)
+	}
+	return kind, err
+}
+
+type bankRow struct {
+	Bank
+	generation int64
+}
+
+func getBank(ctx context.Context, q store.Queryer, id string) (*bankRow, error) {
+	var b bankRow
+	err := q.QueryRow(ctx, `SELECT id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at FROM hm_banks WHERE id = ?`, id).
+		Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.generation, &b.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "bank_id", "no bank %s", id)
+	}
+	return &b, err
+}
+
+// ownBank loads a bank that the principal's authority owns.
+func ownBank(ctx context.Context, q store.Queryer, p *auth.Principal, id string) (*bankRow, error) {
+	b, err := getBank(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.OwnerID != p.AuthorityID {
+		return nil, errs.Alertf(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner publishes to it", id, b.OwnerID)
+	}
+	return b, nil
+}
+
+// ---- Banks ----
+
+// CreateBank creates an empty bank owned by the analyst's authority.
+func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank) (*Bank, error) {
+	if err := p.Require(auth.PublishBanks); err != nil {
+		return nil, err
+	}
+	name, err := text("name", in.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, errs.Invalidf("required", "name", "give the bank a name")
+	}
+	if in.Kind == "" {
+		in.Kind = KindKnown
+	}
+	if err := oneOf("kind", in.Kind, []string{KindKnown, KindSuppression}); err != nil {
+		return nil, err
+	}
+	th := DefaultThreshold
+	if in.Threshold != nil {
+		th = *in.Threshold
+	}
+	if th < 0 || th > MaxThreshold {
+		return nil, errs.Invalidf("range", "threshold", "threshold is a Hamming distance from 0 to %d (PDQ's usual value is %d)", MaxThreshold, DefaultThreshold)
+	}
+	b := Bank{ID: s.W.IDs().New("HB"), OwnerID: p.AuthorityID, Name: name, Kind: in.Kind, Threshold: th}
+	var out Bank
+	err = s.submit(ctx, p, "create hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		kind, err := authorityKind(ctx, tx, "owner_id", p.AuthorityID)
+		if err != nil {
+			return nil, err
+		}
+		if kind != auth.KindCompetentAuthority {
+			return nil, errs.Invalidf("competent_authority", "owner_id", "only a competent authority holds hash banks")
+		}
+		return ledger.NewEntry(TypeBankCreated, b)
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return s.Bank(ctx, p, out.ID)
+}
+
+// Publish publishes the next version of a bank: adds and deletes, as one
+// signed document chained to the previous version.
+func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
+	if err := p.Require(auth.PublishBanks); err != nil {
+		return nil, err
+	}
+	if len(in.Adds) == 0 && len(in.Deletes) == 0 {
+		return nil, errs.Invalidf("empty_version", "adds", "a version adds or deletes at least one entry")
+	}
+	adds := make([]DocEntry, 0, len(in.Adds))
+	seen := map[string]bool{}
+	for i, a := range in.Adds {
+		e, err := normalizeEntry(fieldIndex("adds", i), a)
+		if err != nil {
+			return nil, err
+		}
+		if seen[e.EntryID] {
+			return nil, errs.Invalidf("duplicate", fieldIndex("adds", i)+".entry_id", "entry %s is added twice", e.EntryID)
+		}
+		seen[e.EntryID] = true
+		adds = append(adds, e)
+	}
+	dels := slices.Clone(in.Deletes)
+	for i, d := range dels {
+		if !entryIDRE.MatchString(d) {
+			return nil, errs.Invalidf("entry_id", fieldIndex("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -")
+		}
+		if seen[d] {
+			return nil, errs.Invalidf("add_and_delete", fieldIndex("deletes", i), "entry %s is both added and deleted", d)
+		}
+	}
+	slices.SortFunc(adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
+	slices.Sort(dels)
+	dels = slices.Compact(dels)
+	var out versionPublished
+	err := s.submit(ctx, p, "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		b, err := ownBank(ctx, tx, p, bankID)
+		if err != nil {
+			return nil, err
+		}
+		existing := map[string]bool{} // entry id -> live
+		rows, err := tx.Query(ctx, "SELECT entry_id, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var del sql.NullInt64
+			if err := rows.Scan(&id, &del); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			existing[id] = !del.Valid
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, a := range adds {
+			if _, ok := existing[a.EntryID]; ok {
+				return nil, errs.New(errs.Conflict, "entry_exists", "adds", "bank %s already has (or had) entry %s; entry ids are never reused", bankID, a.EntryID)
+			}
+		}
+		for _, d := range dels {
+			if !existing[d] {
+				return nil, errs.New(errs.Conflict, "no_live_entry", "deletes", "bank %s has no live entry %s", bankID, d)
+			}
+		}
+		doc := Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
+			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels}
+		canon, err := doc.Canonical()
+		if err != nil {
+			return nil, err
+		}
+		sig, err := SignDoc(s.signer, canon)
+		if err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeVersionPublished, versionPublished{Doc: doc, DocSHA256: DocSHA256(canon), Signature: sig})
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	return s.version(ctx, bankID, out.Doc.Version)
+}
+
+// Import parses a hash list in one of the supported formats and publishes it
+// as the next version of the bank.
+func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
+	if err := p.Require(auth.PublishBanks); err != nil {
+		return nil, nil, err
+	}
+	v, st, err := ParseList(format, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := s.Publish(ctx, p, bankID, v)
+	return out, st, err
+}
+
+// ReleaseEntry ends the quarantine of an entry: it matches again.
+func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, entryID string) error {
+	if err := p.Require(auth.PublishBanks); err != nil {
+		return err
+	}
+	err := s.submit(ctx, p, "release quarantined entry", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if _, err := ownBank(ctx, tx, p, bankID); err != nil {
+			return nil, err
+		}
+		var q sql.NullString
+		err := tx.QueryRow(ctx, "SELECT quarantined_at FROM hm_entries WHERE id = ? AND deleted_version IS NULL", entryKey(bankID, entryID)).Scan(&q)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "entry_id", "bank %s has no live entry %s", bankID, entryID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !q.Valid {
+			return nil, errs.New(errs.Conflict, "not_quarantined", "entry_id", "entry %s is not quarantined", entryID)
+		}
+		return ledger.NewEntry(TypeEntryReleased, entryReleased{BankID: bankID, EntryID: entryID})
+	}, nil)
+	if err == nil {
+		_, err = s.refresh(ctx)
+	}
+	return err
+}
+
+// ---- Subscriptions and pulls ----
+
+// Subscribe subscribes the service's provider to a bank.
+func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, bankID string) (*Subscription, error) {
+	if err := p.Require(auth.SubscribeBanks); err != nil {
+		return nil, err
+	}
+	sub := Subscription{ID: s.W.IDs().New("HS"), BankID: bankID, ProviderID: p.AuthorityID}
+	var out Subscription
+	err := s.submit(ctx, p, "subscribe to hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if _, err := getBank(ctx, tx, bankID); err != nil {
+			return nil, err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_subscriptions WHERE bank_id = ? AND provider_id = ?", bankID, p.AuthorityID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, errs.New(errs.Conflict, "already_subscribed", "bank_id", "%s already subscribes to %s", p.AuthorityID, bankID)
+		}
+		return ledger.NewEntry(TypeSubscribed, sub)
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Pull hands a subscribed service the bank from its cursor: the whole live
+// list as one signed snapshot when since is 0, otherwise the signed deltas of
+// every later version. Each pull is a log entry naming the documents' hash,
+// so who held which list is provable. Nothing new is not logged.
+func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, since int) (*Pull, error) {
+	if err := p.Require(auth.SubscribeBanks); err != nil {
+		return nil, err
+	}
+	if since < 0 {
+		return nil, errs.Invalidf("range", "since", "since is a version number, 0 for a snapshot")
+	}
+	out := &Pull{BankID: bankID, From: since, VerifierKey: s.verifierKey, Documents: []SignedDoc{}}
+	id := s.W.IDs().New("HP")
+	err := s.submit(ctx, p, "pull hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		b, err := getBank(ctx, tx, bankID)
+		if err != nil {
+			return nil, err
+		}
+		var subID string
+		err = tx.QueryRow(ctx, "SELECT id FROM hm_subscriptions WHERE bank_id = ? AND provider_id = ?", bankID, p.AuthorityID).Scan(&subID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.Alertf(errs.Forbidden, "subscription", "bank_id", "%s does not subscribe to bank %s; subscribe first", p.AuthorityID, bankID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if b.Version == 0 {
+			return nil, errs.New(errs.Conflict, "unpublished", "bank_id", "bank %s has no published version yet", bankID)
+		}
+		if since > b.Version {
+			return nil, errs.Invalidf("range", "since", "bank %s is at version %d; since %d is ahead of it", bankID, b.Version, since)
+		}
+		out.To = b.Version
+		if since == b.Version {
+			out.Kind = "none"
+			return nil, errNothingNew
+		}
+		pl := pulled{ID: id, SubscriptionID: subID, BankID: bankID, ProviderID: p.AuthorityID, From: since, To: b.Version}
+		if since == 0 {
+			doc, err := snapshotDoc(ctx, tx, b)
+			if err != nil {
+				return nil, err
+			}
+			canon, err := doc.Canonical()
+			if err != nil {
+				return nil, err
+			}
+			sig, err := SignDoc(s.signer, canon)
+			if err != nil {
+				return nil, err
+			}
+			pl.Kind, pl.DocSHA256 = "snapshot", DocSHA256(canon)
+			out.Documents = append(out.Documents, SignedDoc{Version: b.Version, SHA256: pl.DocSHA256, Note: NoteText(canon, sig)})
+		} else {
+			rows, err := tx.Query(ctx, "SELECT version, doc_sha256, doc, signature FROM hm_versions WHERE bank_id = ? AND version > ? ORDER BY version", bankID, since)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var d SignedDoc
+				var doc, sig string
+				if err := rows.Scan(&d.Version, &d.SHA256, &doc, &sig); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				d.Note = NoteText([]byte(doc), sig)
+				out.Documents = append(out.Documents, d)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			pl.Kind, pl.DocSHA256 = "delta", b.HeadSHA256
+		}
+		out.Kind = pl.Kind
+		return ledger.NewEntry(TypePulled, pl)
+	}, nil)
+	if errors.Is(err, errNothingNew) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// errNothingNew refuses the pull command without recording anything: the
+// service already holds the current version.
+var errNothingNew = errs.New(errs.Conflict, "up_to_date", "since", "nothing new")
+
+// snapshotDoc is the live list of a bank at its current version: entries not
+// deleted and not quarantined, by entry id.
+func snapshotDoc(ctx context.Context, q store.Queryer, b *bankRow) (*Doc, error) {
+	doc := &Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
+		Version: b.Version, Previous: b.HeadSHA256, Snapshot: true, Adds: []DocEntry{}, Deletes: []string{}}
+	rows, err := q.Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification FROM hm_entries
+		WHERE bank_id = ? AND deleted_version IS NULL AND quarantined_at IS NULL ORDER BY entry_id`, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e DocEntry
+		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification); err != nil {
+			return nil, err
+		}
+		doc.Adds = append(doc.Adds, e)
+	}
+	slices.SortFunc(doc.Adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
+	return doc, rows.Err()
+}
+
+func fieldIndex(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}

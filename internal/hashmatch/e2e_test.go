@@ -1,0 +1,289 @@
+package hashmatch_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/draw"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// refDir finds the shared PDQ reference images: ../shared/reference beside
+// the repository root (the folder holding go.mod).
+func refDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test: cannot locate ../shared/reference")
+		}
+		dir = parent
+	}
+	ref := filepath.Join(dir, "..", "shared", "reference", "pdq", "data")
+	if _, err := os.Stat(ref); err != nil {
+		t.Skipf("PDQ reference images not found at %s (they ship in shared/reference beside the repository): %v", ref, err)
+	}
+	return ref
+}
+
+func decodeFile(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+func resized(img image.Image, percent int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*percent/100, b.Dy()*percent/100))
+	draw.BiLinear.Scale(out, out.Bounds(), img, b, draw.Src, nil)
+	return out
+}
+
+// cropped cuts permille/1000 of the width and height off each side.
+func cropped(img image.Image, permille int) image.Image {
+	b := img.Bounds()
+	cx, cy := max(b.Dx()*permille/1000, 1), max(b.Dy()*permille/1000, 1)
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()-2*cx, b.Dy()-2*cy))
+	draw.Draw(out, out.Bounds(), img, image.Pt(b.Min.X+cx, b.Min.Y+cy), draw.Src)
+	return out
+}
+
+func rotated90(img image.Image) image.Image {
+	b := img.Bounds()
+	src := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)
+	out := image.NewRGBA(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			copy(out.Pix[out.PixOffset(b.Dy()-1-y, x):][:4], src.Pix[src.PixOffset(x, y):][:4])
+		}
+	}
+	return out
+}
+
+func writeJPEG(t *testing.T, path string, img image.Image, quality int) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type hmWorld struct {
+	*apptest.Env
+	Authority, Provider        string // ids
+	Analyst, Service, Reviewer string // tokens
+}
+
+func newHMWorld(t *testing.T, dsn string) *hmWorld {
+	t.Helper()
+	e := apptest.Start(t, dsn)
+	w := &hmWorld{Env: e}
+	w.Authority = e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "National Child Protection Hotline", "kind": "competent_authority"}).Str("id")
+	w.Provider = e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Photo Sharing Service", "kind": "service_provider"}).Str("id")
+	w.Analyst = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Analyst", "role": "analyst", "authority_id": w.Authority}).Str("token")
+	w.Service = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Upload pipeline", "role": "service", "authority_id": w.Provider}).Str("token")
+	w.Reviewer = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Trust and safety reviewer", "role": "reviewer", "authority_id": w.Provider}).Str("token")
+	return w
+}
+
+// TestEndToEnd: an authority publishes a bank from reference images; a
+// service subscribes, pulls the signed snapshot, scans a folder of modified
+// copies offline and finds them; an upload matches through the API and opens
+// a case; a reviewer confirms it, reports it and records the removal; the
+// authority receives and acknowledges the report; the log verifies.
+func TestEndToEnd(t *testing.T) {
+	ref := refDir(t)
+	rt := filepath.Join(ref, "reg-test-input")
+	known := map[string]string{ // entry id -> image
+		"bridge": filepath.Join(rt, "dih", "bridge-1-original.jpg"),
+		"pen":    filepath.Join(rt, "pen-and-coaster.png"),
+		"c":      filepath.Join(ref, "misc-images", "c.png"),
+		"q2821":  filepath.Join(rt, "labelme-subset", "q2821.jpg"),
+	}
+	// A folder of modified copies, plus an unrelated and a flat image.
+	scan := filepath.Join(t.TempDir(), "uploads")
+	os.Mkdir(scan, 0o755)
+	want := map[string]string{} // file -> entry id
+	for id, path := range known {
+		img := decodeFile(t, path)
+		for name, m := range map[string]image.Image{
+			"resized": resized(img, 60), "recompressed": img, "rotated": rotated90(img), "cropped": cropped(img, 10),
+		} {
+			f := filepath.Join(scan, id+"-"+name+".jpg")
+			writeJPEG(t, f, m, 70)
+			want[f] = id
+		}
+	}
+	writeJPEG(t, filepath.Join(scan, "unrelated.jpg"), resized(decodeFile(t, filepath.Join(rt, "labelme-subset", "q0122.jpg")), 90), 80)
+	writeJPEG(t, filepath.Join(scan, "flat.jpg"), image.NewGray(image.Rect(0, 0, 200, 200)), 90)
+	os.WriteFile(filepath.Join(scan, "notes.txt"), []byte("not an image"), 0o644)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newHMWorld(t, dsn)
+
+		// The authority hashes its reference images and publishes a bank.
+		bank := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Known images (synthetic test set)"}).Str("id")
+		var adds []map[string]any
+		for id, path := range known {
+			r, err := pdq.HashFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			adds = append(adds, map[string]any{"entry_id": id, "pdq": r.Hash.String(), "md5": r.MD5, "sha256": r.SHA256, "classification": "A1"})
+		}
+		v := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": adds})
+		if v.Body["version"].(float64) != 1 || v.Str("previous_sha256") != "" {
+			t.Fatalf("version: %s", v.Raw)
+		}
+
+		// The service subscribes and pulls the signed snapshot.
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+		key := w.Must(t, 200, "GET", "/api/v1/hashmatch/key", "", nil).Str("verifier_key")
+		if key != w.App.Keys.LogKey {
+			t.Fatalf("served key %q is not the log key", key)
+		}
+		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
+		docs := pull.Body["documents"].([]any)
+		if pull.Str("kind") != "snapshot" || len(docs) != 1 {
+			t.Fatalf("pull: %s", pull.Raw)
+		}
+		tmp := t.TempDir()
+		bankFile := filepath.Join(tmp, "bank.note")
+		if err := os.WriteFile(bankFile, []byte(docs[0].(map[string]any)["note"].(string)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		d, lb, err := hashmatch.LoadBankFile(bankFile, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Bank != bank || len(d.Adds) != len(known) || !d.Snapshot {
+			t.Fatalf("snapshot %s: %d entries", d.Bank, len(d.Adds))
+		}
+		res, err := hashmatch.Scan(ctx, scan, []*hashmatch.LocalBank{lb}, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			base := filepath.Base(r.Path)
+			switch {
+			case want[r.Path] != "":
+				if r.Status != hashmatch.StatusMatch || r.Matches[0].EntryID != want[r.Path] {
+					t.Errorf("%s: %s %+v, want a match with %s", base, r.Status, r.Matches, want[r.Path])
+				} else if r.Matches[0].Distance > 31 || r.Matches[0].BankID != bank {
+					t.Errorf("%s: match %+v", base, r.Matches[0])
+				}
+			case base == "unrelated.jpg" && r.Status != hashmatch.StatusNoMatch,
+				base == "flat.jpg" && r.Status != hashmatch.StatusLowQuality,
+				base == "notes.txt" && r.Status != "error":
+				t.Errorf("%s: %s %+v", base, r.Status, r.Matches)
+			}
+		}
+
+		// A wrong key refuses the bank file.
+		other := strings.Replace(key, "custos", "other", 1)
+		if _, _, err := hashmatch.LoadBankFile(bankFile, other); err == nil {
+			t.Error("the bank file verified with a wrong key")
+		}
+
+		// The same rotated copy uploaded to the API matches and opens a case.
+		up, err := os.ReadFile(filepath.Join(scan, "bridge-rotated.jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := w.matchImage(t, up, "user-42@example.org")
+		if m.Str("status") != "match" || m.Str("case_id") == "" {
+			t.Fatalf("upload: %s", m.Raw)
+		}
+		caseID := m.Str("case_id")
+		c := w.Must(t, 200, "GET", "/api/v1/hashmatch/cases/"+caseID, w.Reviewer, nil)
+		if c.Str("best_entry_id") != "bridge" || c.Str("status") != "open" || c.Str("source") != "upload" {
+			t.Fatalf("case: %s", c.Raw)
+		}
+		if ps := c.Str("user_pseudonym"); !strings.HasPrefix(ps, "PS-") || strings.Contains(string(c.Raw), "user-42") {
+			t.Errorf("user id not pseudonymized: %s", c.Raw)
+		}
+
+		// A reviewer confirms, reports and records the removal.
+		w.Must(t, 409, "POST", "/api/v1/hashmatch/cases/"+caseID+"/report", w.Reviewer, map[string]any{"incident_type": "child_sexual_abuse_material"})
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+caseID+"/review", w.Reviewer, map[string]any{"decision": "confirm", "note": "matches known image"})
+		rep := w.Must(t, 201, "POST", "/api/v1/hashmatch/cases/"+caseID+"/report", w.Reviewer, map[string]any{
+			"incident_type": "child_sexual_abuse_material", "incident_at": "2025-03-01T10:00:00Z"})
+		if rep.Str("authority_id") != w.Authority || rep.Str("classification") != "A1" || rep.Str("sha256") == "" || rep.Str("pdq") == "" {
+			t.Fatalf("report: %s", rep.Raw)
+		}
+		rm := w.Must(t, 201, "POST", "/api/v1/hashmatch/cases/"+caseID+"/removal", w.Reviewer, map[string]any{"action": "removed"})
+		if rm.Str("removed_at") == "" {
+			t.Fatalf("removal: %s", rm.Raw)
+		}
+
+		// The authority sees the report addressed to it and acknowledges it.
+		rs := w.Must(t, 200, "GET", "/api/v1/hashmatch/reports", w.Analyst, nil)
+		if n := len(rs.Body["reports"].([]any)); n != 1 {
+			t.Fatalf("authority sees %d reports: %s", n, rs.Raw)
+		}
+		ack := w.Must(t, 200, "POST", "/api/v1/hashmatch/reports/"+rep.Str("id")+"/acknowledge", w.Analyst, map[string]any{"reference": "CT-2025-0001"})
+		if ack.Str("acknowledged_at") == "" || ack.Str("authority_reference") != "CT-2025-0001" {
+			t.Fatalf("ack: %s", ack.Raw)
+		}
+
+		// Everything is in the log, and the tables are its projection.
+		rep2, err := ledger.Verify(ctx, w.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep2.OK() {
+			t.Fatalf("log verify: %v", rep2.Problems)
+		}
+		var types []string
+		rows, err := w.App.DB.Read().Query(ctx, "SELECT data FROM log_leaves ORDER BY idx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var data string
+			rows.Scan(&data)
+			var e struct{ Type string }
+			jsonUnmarshal(t, data, &e)
+			if strings.HasPrefix(e.Type, "hashmatch.") {
+				types = append(types, strings.TrimPrefix(e.Type, "hashmatch."))
+			}
+		}
+		if got := strings.Join(types, " "); got != "bank_created version_published subscribed pulled case_opened case_reviewed report_sent removal_recorded report_acknowledged" {
+			t.Errorf("log entries: %s", got)
+		}
+	})
+}

@@ -1,0 +1,192 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Benchmarks for the acceptance figures. They build their data only
+// when selected with -bench, so plain "go test" stays fast. N=1M always
+// runs; N=10M needs about 1.5 GB and a minute or two of setup on two cores,
+// so it runs only without -short and with CUSTOS_BENCH_10M=1:
+//
+//	go test -run '^$' -bench 'Search/N=1M' ./internal/hashmatch/index/
+//	CUSTOS_BENCH_10M=1 go test -run '^$' -bench 'Search/N=10M' -timeout 30m ./internal/hashmatch/index/
+//
+// Per dataset: scan-1thread is the brute-force linear scan (the baseline
+// the C++ comparison uses), mih-1thread the automatic Search path on one
+// goroutine, and batch-allcores SearchBatch over all 1,000 queries at once.
+
+const (
+	benchQueries = 1000
+	benchRadius  = 31
+)
+
+type benchSet struct {
+	ids     []uint64
+	hashes  []Hash
+	queries []Hash
+	x       *Index
+	buildS  float64
+	scanQPS float64 // from scan-1thread, for the mih speed-up
+}
+
+var (
+	benchMu    sync.Mutex
+	benchCache = map[string]*benchSet{}
+)
+
+func benchSizes() []int {
+	sizes := []int{1_000_000}
+	if !testing.Short() && os.Getenv("CUSTOS_BENCH_10M") == "1" {
+		sizes = append(sizes, 10_000_000)
+	}
+	return sizes
+}
+
+// getBenchSet builds (once per process) a haystack of n hashes with ids
+// 0..n-1, 1,000 queries of which half lie within distance 31 of a stored
+// hash and half are random, and the index over it.
+func getBenchSet(b *testing.B, n int, kind string) *benchSet {
+	b.Helper()
+	key := fmt.Sprint(n, kind)
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if s, ok := benchCache[key]; ok {
+		return s
+	}
+	rng := rand.New(rand.NewPCG(uint64(n), 31))
+	s := &benchSet{hashes: make([]Hash, n), ids: make([]uint64, n)}
+	var centres []Hash
+	if kind == "clustered" {
+		centres = randomHaystack(rng, 100)
+	}
+	for i := range s.hashes {
+		s.ids[i] = uint64(i)
+		h := randHash(rng)
+		if centres != nil && rng.IntN(10) != 0 {
+			// 90% of the haystack within ~48 bits of one of 100 centres:
+			// these slot values repeat, so some buckets are huge.
+			h = centres[rng.IntN(len(centres))]
+			for range rng.IntN(49) {
+				bit := rng.IntN(256)
+				h[bit>>6] ^= 1 << (bit & 63)
+			}
+		}
+		s.hashes[i] = h
+	}
+	for i := range benchQueries {
+		if i%2 == 0 {
+			s.queries = append(s.queries, flipBits(rng, s.hashes[rng.IntN(n)], rng.IntN(benchRadius+1)))
+		} else {
+			s.queries = append(s.queries, randHash(rng))
+		}
+	}
+	start := time.Now()
+	x, err := Build(s.ids, s.hashes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.buildS = time.Since(start).Seconds()
+	s.x = x
+	benchCache[key] = s
+	return s
+}
+
+func sizeLabel(n int) string {
+	if n%1_000_000 == 0 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
+	return fmt.Sprint(n)
+}
+
+// BenchmarkSearch reports, per dataset, queries/s and p99 latency of single
+// queries on one goroutine for the index and for the brute-force scan,
+// SearchBatch throughput on all cores, bytes per hash and build time.
+func BenchmarkSearch(b *testing.B) {
+	for _, n := range benchSizes() {
+		for _, kind := range []string{"random", "clustered"} {
+			b.Run(fmt.Sprintf("N=%s/%s", sizeLabel(n), kind), func(b *testing.B) {
+				s := getBenchSet(b, n, kind)
+				b.Run("scan-1thread", func(b *testing.B) {
+					seg := s.x.main
+					var buf []Match
+					s.scanQPS = runSingle(b, func(q *Hash) {
+						buf = scanHashes(buf[:0], seg.hashes, seg.ids, 0, q, benchRadius, nil)
+					}, s)
+				})
+				b.Run("mih-1thread", func(b *testing.B) {
+					var buf []Match
+					matches := 0
+					qps := runSingle(b, func(q *Hash) {
+						buf, _ = s.x.AppendSearch(buf[:0], *q, benchRadius)
+						matches += len(buf)
+					}, s)
+					st := s.x.Stats()
+					b.ReportMetric(float64(st.MemoryBytes)/float64(st.Len), "B/hash")
+					b.ReportMetric(s.buildS, "build-s")
+					b.ReportMetric(float64(matches)/float64(b.N), "matches/q")
+					if s.scanQPS > 0 {
+						b.ReportMetric(qps/s.scanQPS, "x-scan")
+					}
+				})
+				b.Run("batch-allcores", func(b *testing.B) {
+					b.ResetTimer()
+					for b.Loop() {
+						if _, err := s.x.SearchBatch(s.queries, benchRadius); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.N*len(s.queries))/b.Elapsed().Seconds(), "queries/s")
+				})
+			})
+		}
+	}
+}
+
+// runSingle times search on each query in turn, reporting queries/s and the
+// 99th-percentile latency, and returns queries/s.
+func runSingle(b *testing.B, search func(q *Hash), s *benchSet) float64 {
+	b.Helper()
+	lat := make([]time.Duration, 0, 1024)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, cpuOK := threadCPU()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		q := &s.queries[i%len(s.queries)]
+		t0 := time.Now()
+		search(q)
+		lat = append(lat, time.Since(t0))
+		i++
+	}
+	qps := float64(i) / b.Elapsed().Seconds()
+	if cpu1, ok := threadCPU(); ok && cpuOK && cpu1 > cpu0 {
+		b.ReportMetric(float64(i)/(cpu1-cpu0).Seconds(), "queries/cpu-s")
+	}
+	slices.Sort(lat)
+	b.ReportMetric(qps, "queries/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+	return qps
+}
+
+// BenchmarkBuild reports the time to build an index from a slice.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run("N="+sizeLabel(n), func(b *testing.B) {
+			s := getBenchSet(b, n, "random")
+			for b.Loop() {
+				if _, err := Build(s.ids, s.hashes); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package index
+
+import "time"
+
+// threadCPU is unavailable here; benchmarks report wall-clock rates only.
+func threadCPU() (time.Duration, bool) { return 0, false }

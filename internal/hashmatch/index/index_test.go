@@ -1,0 +1,406 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+var allPaths = []struct {
+	name string
+	p    path
+}{{"auto", pathAuto}, {"mih", pathMIH}, {"scan", pathScan}}
+
+// plantedSet is a haystack with near-duplicates planted around anchor
+// queries: for every anchor q and every d in plantDists there is a stored
+// hash at distance exactly d from q.
+type plantedSet struct {
+	ids     []uint64
+	hashes  []Hash
+	anchors []Hash
+	plants  map[Hash]map[int]uint64 // anchor -> distance -> id of the plant
+}
+
+var plantDists = []int{0, 1, 2, 3, 14, 15, 16, 17, 30, 31, 32, 33, 46, 47, 48, 49, 91}
+
+func newPlantedSet(rng *rand.Rand, base []Hash, anchors int) *plantedSet {
+	ps := &plantedSet{plants: map[Hash]map[int]uint64{}}
+	ps.hashes = slices.Clone(base)
+	for a := range anchors {
+		// Anchor half the queries inside the data, where clustered
+		// haystacks are dense, and half at random; the first two at the
+		// extreme slot values 0x0000 and 0xffff, where bucket arithmetic
+		// can overflow.
+		q := randHash(rng)
+		switch {
+		case a == 0:
+			q = Hash{}
+		case a == 1:
+			q = Hash{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		case rng.IntN(2) == 0:
+			q = flipBits(rng, base[rng.IntN(len(base))], rng.IntN(8))
+		}
+		ps.anchors = append(ps.anchors, q)
+		ps.plants[q] = map[int]uint64{}
+		for _, d := range plantDists {
+			ps.plants[q][d] = uint64(len(ps.hashes))
+			ps.hashes = append(ps.hashes, flipBits(rng, q, d))
+		}
+	}
+	ps.ids = make([]uint64, len(ps.hashes))
+	for i := range ps.ids {
+		ps.ids[i] = uint64(i)
+	}
+	return ps
+}
+
+// TestSearchMatchesBruteForce checks every search path and several slot
+// layouts against the brute-force oracle on random and clustered
+// haystacks with planted near-duplicates at distances 0..r+1.
+func TestSearchMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	haystacks := []struct {
+		name string
+		hs   []Hash
+	}{
+		{"random", randomHaystack(rng, 3000)},
+		{"clustered", clusteredHaystack(rng, 3000, 4, 40)},
+	}
+	radii := []int{0, 1, 15, 16, 31, 32, 47, 48, 90}
+	// minIndexed 1 builds tables even for these small haystacks; the
+	// default leaves them unindexed, which must also be exact.
+	configs := []struct {
+		name string
+		cfg  config
+	}{{"indexed", config{minIndexed: 1}}, {"small-default", config{}}}
+	for _, hc := range haystacks {
+		ps := newPlantedSet(rng, hc.hs, 10)
+		queries := append(slices.Clone(ps.anchors), randHash(rng), randHash(rng))
+		// The oracle is slow; compute it once per haystack.
+		want := map[int][][]Match{}
+		for _, r := range radii {
+			for _, q := range queries {
+				want[r] = append(want[r], bruteForce(ps.ids, ps.hashes, q, r))
+			}
+		}
+		for _, cc := range configs {
+			x := buildWith(t, cc.cfg, ps.ids, ps.hashes)
+			for _, pc := range allPaths {
+				x.cfg.path = pc.p
+				t.Run(fmt.Sprintf("%s/%s/%s", hc.name, cc.name, pc.name), func(t *testing.T) {
+					for _, r := range radii {
+						for qi, q := range queries {
+							checkSearch(t, x, q, r, want[r][qi])
+						}
+						checkPlants(t, x, ps, r)
+					}
+				})
+			}
+		}
+	}
+}
+
+// checkPlants asserts directly, independently of the oracle, that every
+// plant within r of its anchor is found and the one at r+1 is not.
+func checkPlants(t *testing.T, x *Index, ps *plantedSet, r int) {
+	t.Helper()
+	for _, q := range ps.anchors {
+		got, err := x.Search(q, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[uint64]int{}
+		for _, m := range got {
+			found[m.ID] = m.Distance
+		}
+		for d, id := range ps.plants[q] {
+			dist, ok := found[id]
+			switch {
+			case d <= r && !ok:
+				t.Fatalf("r=%d: plant at distance %d not found", r, d)
+			case d <= r && dist != d:
+				t.Fatalf("r=%d: plant at distance %d reported at %d", r, d, dist)
+			case d > r && ok:
+				t.Fatalf("r=%d: plant at distance %d returned", r, d)
+			}
+		}
+	}
+}
+
+// model is the reference state for update tests: id -> hash.
+type model map[uint64]Hash
+
+func (m model) slices() ([]uint64, []Hash) {
+	ids := make([]uint64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	hs := make([]Hash, len(ids))
+	for i, id := range ids {
+		hs[i] = m[id]
+	}
+	return ids, hs
+}
+
+// TestUpdates interleaves Add (new and replacing), Remove (present and
+// absent), merges and Compact, checking Len and every search path against
+// the oracle over a model of the expected contents.
+func TestUpdates(t *testing.T) {
+	cases := []struct {
+		name    string
+		cfg     config
+		initial int
+	}{
+		{"frequent-merges", config{minIndexed: 1, deltaMax: 50}, 2000},
+		{"tombstones-only", config{minIndexed: 1, deltaMax: 1 << 20}, 2000},
+		{"grow-from-empty", config{minIndexed: 400, deltaMax: 100}, 0},
+		{"unindexed", config{deltaMax: 300}, 1500},
+	}
+	for ci, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(ci), 99))
+			base := clusteredHaystack(rng, tc.initial+1, 3, 30)[:tc.initial]
+			m := model{}
+			ids := make([]uint64, tc.initial)
+			for i := range ids {
+				ids[i] = uint64(rng.IntN(1 << 40))
+				m[ids[i]] = base[i]
+			}
+			ids, base = m.slices()
+			x := buildWith(t, tc.cfg, ids, base)
+			merges := 0
+			for op := range 1200 {
+				live, _ := m.slices()
+				switch k := rng.IntN(10); {
+				case k < 4 || len(live) == 0: // add a new id, often near an existing hash
+					id := uint64(rng.IntN(1 << 40))
+					h := randHash(rng)
+					if len(live) > 0 && rng.IntN(2) == 0 {
+						h = flipBits(rng, m[live[rng.IntN(len(live))]], rng.IntN(20))
+					}
+					x.Add(id, h)
+					m[id] = h
+				case k < 6: // replace the hash of an existing id
+					id := live[rng.IntN(len(live))]
+					h := flipBits(rng, m[id], rng.IntN(40))
+					x.Add(id, h)
+					m[id] = h
+				case k < 9: // remove a present id
+					id := live[rng.IntN(len(live))]
+					if !x.Remove(id) {
+						t.Fatalf("op %d: Remove(%d) = false for a stored id", op, id)
+					}
+					delete(m, id)
+				default: // remove an absent id
+					if x.Remove(uint64(1<<41 + rng.IntN(1000))) {
+						t.Fatalf("op %d: Remove of an absent id = true", op)
+					}
+				}
+				if st := x.Stats(); st.Delta == 0 && st.Tombstones == 0 {
+					merges++
+				}
+				if op%150 == 149 {
+					if rng.IntN(3) == 0 {
+						x.Compact()
+					}
+					checkAgainstModel(t, x, m, rng)
+				}
+			}
+			x.Compact()
+			checkAgainstModel(t, x, m, rng)
+			if st := x.Stats(); st.Delta != 0 || st.Tombstones != 0 || st.Len != len(m) {
+				t.Fatalf("after Compact: %+v, want empty delta and %d hashes", st, len(m))
+			}
+			t.Logf("%d ops, %d hashes, %d observed merges", 1200, len(m), merges)
+		})
+	}
+}
+
+// checkAgainstModel compares Len, Search on every path and SearchBatch
+// with the oracle over m, for queries planted near stored hashes.
+func checkAgainstModel(t *testing.T, x *Index, m model, rng *rand.Rand) {
+	t.Helper()
+	if got := x.Len(); got != len(m) {
+		t.Fatalf("Len = %d, want %d", got, len(m))
+	}
+	ids, hs := m.slices()
+	var qs []Hash
+	for range 6 {
+		if len(hs) > 0 {
+			qs = append(qs, flipBits(rng, hs[rng.IntN(len(hs))], rng.IntN(33)))
+		}
+	}
+	qs = append(qs, randHash(rng))
+	saved := x.cfg.path
+	defer func() { x.cfg.path = saved }()
+	for _, r := range []int{0, 1, 15, 16, 31} {
+		want := make([][]Match, len(qs))
+		for i, q := range qs {
+			want[i] = bruteForce(ids, hs, q, r)
+		}
+		for _, pc := range allPaths {
+			x.cfg.path = pc.p
+			for i, q := range qs {
+				checkSearch(t, x, q, r, want[i])
+			}
+			got, err := x.SearchBatch(qs, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range qs {
+				compareMatches(t, "SearchBatch/"+pc.name, r, sortMatches(got[i]), want[i])
+			}
+		}
+	}
+}
+
+// TestSearchBatch checks SearchBatch against the oracle with many queries
+// on a clustered haystack, so that the automatic path sends some queries to
+// the blocked scan and others to multi-index hashing.
+func TestSearchBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	hs := clusteredHaystack(rng, 8000, 3, 24)
+	ids := seqIDs(rng, len(hs))
+	var qs []Hash
+	for range 60 {
+		qs = append(qs, flipBits(rng, hs[rng.IntN(len(hs))], rng.IntN(32)))
+	}
+	for range 20 {
+		qs = append(qs, randHash(rng))
+	}
+	x := buildWith(t, config{minIndexed: 1}, ids, hs)
+	for _, r := range []int{0, 16, 31} {
+		want := make([][]Match, len(qs))
+		for i, q := range qs {
+			want[i] = bruteForce(ids, hs, q, r)
+		}
+		for _, pc := range allPaths {
+			t.Run(fmt.Sprintf("r=%d/%s", r, pc.name), func(t *testing.T) {
+				x.cfg.path = pc.p
+				got, err := x.SearchBatch(qs, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(qs) {
+					t.Fatalf("got %d result lists for %d queries", len(got), len(qs))
+				}
+				for i := range qs {
+					compareMatches(t, "SearchBatch", r, sortMatches(got[i]), want[i])
+				}
+			})
+		}
+	}
+	if out, err := x.SearchBatch(nil, 31); err != nil || len(out) != 0 {
+		t.Fatalf("SearchBatch(nil) = %v, %v; want empty, nil", out, err)
+	}
+}
+
+// TestErrors checks argument validation.
+func TestErrors(t *testing.T) {
+	if _, err := Build([]uint64{1}, nil); err == nil {
+		t.Error("Build with mismatched lengths succeeded")
+	}
+	if _, err := Build([]uint64{3, 1, 3}, make([]Hash, 3)); err == nil {
+		t.Error("Build with a duplicate id succeeded")
+	}
+	x, err := Build([]uint64{1}, []Hash{{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []int{-1, MaxRadius + 1} {
+		if _, err := x.Search(Hash{}, r); err == nil {
+			t.Errorf("Search(r=%d) succeeded", r)
+		}
+		if _, err := x.SearchBatch([]Hash{{}}, r); err == nil {
+			t.Errorf("SearchBatch(r=%d) succeeded", r)
+		}
+	}
+	got, err := x.Search(Hash{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}, MaxRadius)
+	if err != nil || len(got) != 1 || got[0] != (Match{ID: 1, Distance: 256}) {
+		t.Errorf("Search at MaxRadius = %v, %v; want the one hash at 256", got, err)
+	}
+}
+
+// TestZeroValue checks that an Index needs no constructor.
+func TestZeroValue(t *testing.T) {
+	var x Index
+	if got, err := x.Search(Hash{}, 31); err != nil || len(got) != 0 {
+		t.Fatalf("empty Search = %v, %v", got, err)
+	}
+	x.Add(7, Hash{1})
+	got, err := x.Search(Hash{}, 1)
+	if err != nil || len(got) != 1 || got[0] != (Match{ID: 7, Distance: 1}) {
+		t.Fatalf("Search after Add = %v, %v", got, err)
+	}
+	x.Compact()
+	if x.Len() != 1 || !x.Remove(7) || x.Len() != 0 {
+		t.Fatal("Compact/Remove/Len misbehave on a zero-value Index")
+	}
+}
+
+// TestMemoryBytes checks the per-hash footprint of a segment with tables:
+// 32 B hash + 8 B id + 6 B per slot entry, plus the fixed offset tables.
+func TestMemoryBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 20000
+	hs := randomHaystack(rng, n)
+	x := buildWith(t, config{minIndexed: 1}, seqIDs(rng, n), hs)
+	want := int64(n*(32+8+16*(4+2)) + 16*4*(1<<16+1) + 16*2*partPad)
+	if got := x.MemoryBytes(); got != want {
+		t.Fatalf("MemoryBytes = %d, want %d", got, want)
+	}
+}
+
+// TestConcurrentReadersAndWriter runs searches while a writer adds,
+// removes and merges; run it with -race. Each reader checks a hash that is
+// never touched by the writer.
+func TestConcurrentReadersAndWriter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	hs := randomHaystack(rng, 5000)
+	ids := seqIDs(rng, len(hs))
+	x := buildWith(t, config{minIndexed: 1, deltaMax: 64}, ids, hs)
+	stable := Hash{0x0123456789abcdef, 42, 43, 44}
+	x.Add(1, stable)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var got []Match
+				var err error
+				if g == 0 {
+					var out [][]Match
+					out, err = x.SearchBatch([]Hash{flipBits(rand.New(rand.NewPCG(uint64(i), 0)), stable, 5)}, 5)
+					if err == nil {
+						got = out[0]
+					}
+				} else {
+					got, err = x.Search(stable, 0)
+				}
+				if err != nil || !slices.ContainsFunc(got, func(m Match) bool { return m.ID == 1 }) {
+					t.Errorf("reader %d: stable hash not found: %v %v", g, got, err)
+					return
+				}
+			}
+		})
+	}
+	wrng := rand.New(rand.NewPCG(9, 10))
+	for i := range 600 {
+		id := uint64(1_000_000 + i)
+		x.Add(id, randHash(wrng))
+		if i%3 == 0 {
+			x.Remove(id - 1)
+		}
+	}
+	x.Compact()
+	close(stop)
+	wg.Wait()
+}

@@ -1,0 +1,274 @@
+package index
+
+import (
+	"math/bits"
+	"sync"
+	"unsafe"
+)
+
+// Cost model, in units of "one hash visited by the single-query linear
+// scan" (sequential, prefetched, four POPCNTs). A probed bucket costs an
+// offset-table read and a jump into the entry arrays; an entry costs a
+// sequential 2-byte read and one POPCNT; a verification costs a random
+// read of a 32-byte hash, usually a cache (and TLB) miss. The figures
+// were fitted with the benchmarks in bench_test.go; they only steer the
+// choice between two exact paths, so being off by a factor of two costs
+// speed, never correctness.
+var (
+	spanCost   = 20.0
+	entryCost  = 0.2
+	verifyCost = 10.0
+	// batchScanCost is the cost of one hash visited by the cache-blocked
+	// batch scan. It saves memory bandwidth, not POPCNTs, so it is barely
+	// cheaper than the single-query scan.
+	batchScanCost = 0.9
+)
+
+// span is one non-empty bucket to visit, entries [lo, hi) of its slot's
+// table, with k the largest partner-slot distance an entry may have.
+type span struct {
+	lo, hi uint32
+	k      int32
+}
+
+// scratch holds one query's probe plan. Plans are large (26 KiB), so they
+// are pooled rather than put on the goroutine stack.
+type scratch struct {
+	qk    [numSlots]uint16 // query's slot values
+	rad   [numSlots]int    // probe radius per slot; -1: slot not probed
+	super [numSlots]int    // bound T[p] of the slot's super-slot
+	ends  [numSlots]int32  // spans[ends[s-1]:ends[s]] belong to slot s
+	spans [maxSpans]span
+	cost  float64 // estimated cost of the plan so far
+	touch uint16  // sink for plan's early loads; see plan
+	// Entries that passed the partner filter, verified in batches: slot
+	// in the high 32 bits, entry index in the low 32; then their
+	// positions.
+	cand [verifyBatch]uint64
+	cpos [verifyBatch]uint32
+}
+
+// verifyBatch is how many filtered entries runMIH collects before
+// verifying them; see flush.
+const verifyBatch = 128
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// plan lists the non-empty buckets that multi-index hashing must visit for
+// q at radius r. It gives up (returns false) when the segment has no
+// tables, when r > maxMIHRadius, or as soon as the estimated cost reaches
+// budget, because the caller will scan instead.
+func (s *segment) plan(sc *scratch, q *Hash, r int, budget float64) bool {
+	if !s.indexed || r > maxMIHRadius {
+		return false
+	}
+	radii(r, &sc.rad, &sc.super)
+	for sl := range numSlots {
+		sc.qk[sl] = slotKey(q, sl)
+	}
+	n, entries := 0, 0
+	touch := uint16(0)
+	for sl := range numSlots {
+		if rad := sc.rad[sl]; rad >= 0 {
+			off := s.off[sl][:slotValues+1]
+			qk, sup := sc.qk[sl], int32(sc.super[sl])
+			for mi, mk := range probeMasks[:probeCount[rad]] {
+				v := int(qk ^ mk) // int: v+1 must not wrap at 0xffff
+				lo, hi := off[v], off[v+1]
+				if lo != hi {
+					// probeMasks is ordered by popcount: 1 zero mask, 16
+					// one-bit masks, then two-bit masks.
+					d := int32(0)
+					if mi > 0 {
+						d = 1
+						if mi > slotBits {
+							d = 2
+						}
+					}
+					sc.spans[n] = span{lo, hi, sup - d}
+					n++
+					entries += int(hi - lo)
+				}
+			}
+			sc.cost = spanCost*float64(n) + entryCost*float64(entries)
+			if sc.cost >= budget {
+				return false
+			}
+		}
+		sc.ends[sl] = int32(n)
+	}
+	// Load each bucket's first entry now, in a loop with no dependent
+	// work, so the CPU overlaps these cache misses (one per bucket, at
+	// random places) and runMIH finds the lines in cache. Go has no
+	// prefetch instruction; a real load into a sink does the job.
+	start := int32(0)
+	for sl := range numSlots {
+		part := s.part[sl]
+		for _, sp := range sc.spans[start:sc.ends[sl]] {
+			// A bucket may straddle a line boundary; touch both ends.
+			touch ^= part[sp.lo] ^ part[sp.hi-1]
+		}
+		start = sc.ends[sl]
+	}
+	sc.touch = touch
+	return true
+}
+
+// runMIH verifies the entries of a plan made by plan and appends the
+// matches to dst. It filters each entry by its inline partner slot first,
+// so only entries that can still be within r cost a random read of their
+// hash. Each match is reported once: only from the first slot whose probe
+// and filter admit it (its canonical slot), which needs no per-query
+// "seen" set at all. If verification turns out so frequent (clustered
+// data) that the total cost exceeds budget, it stops and returns false
+// with dst restored, and the caller scans instead: the wasted work is at
+// most the budget.
+func (s *segment) runMIH(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, budget float64) ([]Match, bool) {
+	orig := len(dst)
+	maxVerify := int((budget - sc.cost) / verifyCost)
+	verified, nc := 0, 0
+	start := int32(0)
+	for sl := range numSlots {
+		end := sc.ends[sl]
+		part := s.part[sl]
+		if cap(part)-len(part) < partPad {
+			panic("index: part array without padding")
+		}
+		// The filter reads four 16-bit entries per 8-byte load. part has
+		// partPad entries of spare capacity, so the last load of a bucket
+		// never leaves the allocation; lanes past the bucket are masked.
+		pbase := unsafe.Pointer(unsafe.SliceData(part))
+		q4 := uint64(sc.qk[sl^1]) * lanes
+		tag := uint64(sl) << 32
+		// An entry of an odd slot whose partner distance c is within the
+		// (earlier) even slot's radius is admitted there too: its own
+		// distance is super-k and c <= k, so it passes the even slot's
+		// filter. Skip it here, before fetching anything; lane value
+		// 0x8000+rad flags c <= rad, and rad = -1 (0x7fff) flags nothing.
+		dup := uint64(0x7fff) * lanes
+		if sl&1 == 1 {
+			dup = uint64(0x8000+sc.rad[sl^1]) * lanes
+		}
+		for _, sp := range sc.spans[start:end] {
+			// Lane value 0x8000+k: subtracting a lane's popcount c leaves
+			// bit 15 set exactly when c <= k, with no borrow between lanes
+			// since c <= 16.
+			kk := (0x8000 | uint64(sp.k)) * lanes
+			for j := sp.lo; j < sp.hi; j += 4 {
+				w := *(*uint64)(unsafe.Add(pbase, uintptr(j)*2)) ^ q4
+				w -= (w >> 1) & 0x5555555555555555
+				w = w&0x3333333333333333 + (w>>2)&0x3333333333333333
+				w = (w + w>>4) & 0x0f0f0f0f0f0f0f0f
+				w = (w + w>>8) & 0x001f001f001f001f
+				hit := (kk - w) &^ (dup - w) & 0x8000800080008000
+				if rem := sp.hi - j; rem < 4 {
+					hit &= 1<<(16*rem) - 1
+				}
+				for hit != 0 {
+					sc.cand[nc&(verifyBatch-1)] = tag | uint64(j+uint32(bits.TrailingZeros64(hit)>>4))
+					hit &= hit - 1
+					nc++
+					if nc == verifyBatch {
+						dst = s.flush(dst, sc, nc, q, r, dead)
+						verified += nc
+						nc = 0
+					}
+				}
+			}
+		}
+		if verified+nc > maxVerify {
+			return dst[:orig], false
+		}
+		start = end
+	}
+	return s.flush(dst, sc, nc, q, r, dead), true
+}
+
+// flush verifies the first n collected entries. It first loads all their
+// positions, then all their hashes: each loop's loads are independent, so
+// their cache misses overlap instead of forming n dependent pairs.
+func (s *segment) flush(dst []Match, sc *scratch, n int, q *Hash, r int, dead []uint64) []Match {
+	cand, cpos := sc.cand[:n], sc.cpos[:n]
+	for k, c := range cand {
+		cpos[k] = s.pos[(c>>32)&(numSlots-1)][uint32(c)]
+	}
+	hs := s.hashes
+	q0, q1, q2, q3 := q[0], q[1], q[2], q[3]
+	for k, i := range cpos {
+		h := &hs[i]
+		d := bits.OnesCount64(h[0]^q0) + bits.OnesCount64(h[1]^q1) +
+			bits.OnesCount64(h[2]^q2) + bits.OnesCount64(h[3]^q3)
+		if d <= r {
+			dst = s.emitMIH(dst, sc, int(cand[k]>>32), i, d, dead)
+		}
+	}
+	return dst
+}
+
+// lanes broadcasts a 16-bit value to the four lanes of a uint64.
+const lanes = 0x0001000100010001
+
+// emitMIH appends the match at position i found through slot sl unless an
+// earlier slot also admits it or it is tombstoned. It is kept out of line
+// so the filter loop stays small.
+//
+//go:noinline
+func (s *segment) emitMIH(dst []Match, sc *scratch, sl int, i uint32, d int, dead []uint64) []Match {
+	h := &s.hashes[i]
+	for t := range sl {
+		if qualifies(h, &sc.qk, t, sc.rad[t], sc.super[t]) {
+			return dst
+		}
+	}
+	if dead != nil && dead[i>>6]>>(i&63)&1 != 0 {
+		return dst
+	}
+	return append(dst, Match{ID: s.ids[i], Distance: d})
+}
+
+// search appends the matches in s for q at radius r, by multi-index
+// hashing when the cost model favours it over a scan costing budget.
+func (s *segment) search(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, p path, budget float64) []Match {
+	if p != pathScan {
+		if p == pathMIH {
+			budget = maxBudget
+		}
+		if s.plan(sc, q, r, budget) {
+			if out, ok := s.runMIH(dst, sc, q, r, dead, budget); ok {
+				return out
+			}
+		}
+	}
+	return scanHashes(dst, s.hashes, s.ids, 0, q, r, dead)
+}
+
+// maxBudget disables the fallback to a scan.
+const maxBudget = 1e300
+
+// scanHashes appends every hash in hs within distance r of q, reporting
+// hs[j] under ids[j] and skipping positions base+j tombstoned in dead. It
+// is the brute-force path: a tight sequential loop the hardware prefetcher
+// keeps fed.
+func scanHashes(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, dead []uint64) []Match {
+	q0, q1, q2, q3 := q[0], q[1], q[2], q[3]
+	ids = ids[:len(hs)]
+	for j := range hs {
+		h := &hs[j]
+		d := bits.OnesCount64(h[0]^q0) + bits.OnesCount64(h[1]^q1) +
+			bits.OnesCount64(h[2]^q2) + bits.OnesCount64(h[3]^q3)
+		if d <= r {
+			dst = emitScan(dst, ids[j], base+j, d, dead)
+		}
+	}
+	return dst
+}
+
+// emitScan appends a scan match unless position p is tombstoned.
+//
+//go:noinline
+func emitScan(dst []Match, id uint64, p, d int, dead []uint64) []Match {
+	if dead != nil && dead[p>>6]>>(p&63)&1 != 0 {
+		return dst
+	}
+	return append(dst, Match{ID: id, Distance: d})
+}

@@ -1,0 +1,503 @@
+package hashmatch
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/index"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// loadedBank is the in-memory index of one bank's matchable entries (live and
+// not quarantined), tagged with the bank's generation.
+type loadedBank struct {
+	id, kind, owner string
+	threshold       int
+	generation      int64
+	idx             *index.Index
+	entries         []DocEntry // index id i is entries[i]
+}
+
+// Load builds the index of every bank; the server calls it at start.
+func (s *Service) Load(ctx context.Context) error {
+	_, err := s.refresh(ctx)
+	return err
+}
+
+// refresh rebuilds the index of every bank whose generation moved since it
+// was loaded (another server on the same database may have published), and
+// returns the current set.
+func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, generation FROM hm_banks")
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		owner, kind string
+		threshold   int
+		gen         int64
+	}
+	cur := map[string]meta{}
+	for rows.Next() {
+		var id string
+		var m meta
+		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.gen); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cur[id] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.banks {
+		if _, ok := cur[id]; !ok {
+			delete(s.banks, id)
+		}
+	}
+	for id, m := range cur {
+		if lb := s.banks[id]; lb != nil && lb.generation == m.gen {
+			continue
+		}
+		lb, err := loadBank(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		lb.owner, lb.kind, lb.threshold, lb.generation = m.owner, m.kind, m.threshold, m.gen
+		s.banks[id] = lb
+	}
+	out := make(map[string]*loadedBank, len(s.banks))
+	for k, v := range s.banks {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func loadBank(ctx context.Context, q store.Queryer, id string) (*loadedBank, error) {
+	rows, err := q.Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification FROM hm_entries
+		WHERE bank_id = ? AND deleted_version IS NULL AND quarantined_at IS NULL`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	lb := &loadedBank{id: id}
+	var hashes []index.Hash
+	var ids []uint64
+	for rows.Next() {
+		var e DocEntry
+		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification); err != nil {
+			return nil, err
+		}
+		h, err := parsePDQ(e.PDQ)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, uint64(len(lb.entries)))
+		hashes = append(hashes, toIndex(h))
+		lb.entries = append(lb.entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	lb.idx, err = index.Build(ids, hashes)
+	return lb, err
+}
+
+// NewLocalBank builds a matchable bank from a verified document (a snapshot),
+// for offline scans.
+func NewLocalBank(d *Doc) (*LocalBank, error) {
+	lb := &loadedBank{id: d.Bank, kind: d.Kind, owner: d.Owner, threshold: d.Threshold, entries: d.Adds}
+	ids := make([]uint64, len(d.Adds))
+	hashes := make([]index.Hash, len(d.Adds))
+	for i, e := range d.Adds {
+		h, err := parsePDQ(e.PDQ)
+		if err != nil {
+			return nil, err
+		}
+		ids[i], hashes[i] = uint64(i), toIndex(h)
+	}
+	var err error
+	lb.idx, err = index.Build(ids, hashes)
+	return &LocalBank{lb}, err
+}
+
+// LocalBank is a bank held by a service, matched offline.
+type LocalBank struct{ b *loadedBank }
+
+// MatchLocal searches banks for any of the variants of one image: known banks
+// within their threshold, minus hits on suppression banks. It returns the
+// matches by distance and whether a suppression hit cancelled them.
+func MatchLocal(banks []*LocalBank, variants []pdq.Hash) ([]Match, bool, error) {
+	lbs := make([]*loadedBank, len(banks))
+	for i, b := range banks {
+		lbs[i] = b.b
+	}
+	return search(lbs, variants, nil, 0)
+}
+
+func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius int) ([]Match, bool, error) {
+	best := map[[2]string]Match{}
+	suppressed := false
+	for _, h := range variants {
+		for _, o := range own {
+			if pdq.Distance(h, o) <= ownRadius {
+				suppressed = true
+			}
+		}
+	}
+	for _, b := range banks {
+		for _, h := range variants {
+			ms, err := b.idx.Search(toIndex(h), b.threshold)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, m := range ms {
+				if b.kind == KindSuppression {
+					suppressed = true
+					continue
+				}
+				e := b.entries[m.ID]
+				k := [2]string{b.id, e.EntryID}
+				if old, ok := best[k]; !ok || m.Distance < old.Distance {
+					best[k] = Match{BankID: b.id, EntryID: e.EntryID, Classification: e.Classification, Distance: m.Distance}
+				}
+			}
+		}
+	}
+	out := make([]Match, 0, len(best))
+	for _, m := range best {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Distance != out[j].Distance {
+			return out[i].Distance < out[j].Distance
+		}
+		if out[i].BankID != out[j].BankID {
+			return out[i].BankID < out[j].BankID
+		}
+		return out[i].EntryID < out[j].EntryID
+	})
+	return out, suppressed, nil
+}
+
+// subscribed returns the loaded banks the provider subscribes to and its own
+// suppression list.
+func (s *Service) subscribed(ctx context.Context, provider string) ([]*loadedBank, []pdq.Hash, error) {
+	all, err := s.refresh(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT bank_id FROM hm_subscriptions WHERE provider_id = ? ORDER BY bank_id", provider)
+	if err != nil {
+		return nil, nil, err
+	}
+	var banks []*loadedBank
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if b := all[id]; b != nil {
+			banks = append(banks, b)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = q.Query(ctx, "SELECT pdq FROM hm_suppressions WHERE provider_id = ?", provider)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var own []pdq.Hash
+	for rows.Next() {
+		var hx string
+		if err := rows.Scan(&hx); err != nil {
+			return nil, nil, err
+		}
+		h, err := parsePDQ(hx)
+		if err != nil {
+			return nil, nil, err
+		}
+		own = append(own, h)
+	}
+	return banks, own, rows.Err()
+}
+
+type prepared struct {
+	variants []pdq.Hash
+	c        Case
+	userID   string
+}
+
+// MatchHashes matches hashes a service computed itself, so content never
+// leaves it. Low-quality hashes are refused as low_quality; a match opens a
+// case for review; nothing is stored about queries that do not match.
+func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query) ([]Result, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	if len(qs) == 0 || len(qs) > MaxBatch {
+		return nil, errs.Invalidf("batch_size", "items", "send 1 to %d hashes", MaxBatch)
+	}
+	ps := make([]prepared, len(qs))
+	for i, q := range qs {
+		f := fieldIndex("items", i)
+		h, err := parsePDQ(q.PDQ)
+		if err != nil {
+			return nil, errs.Invalidf("pdq_hex", f+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
+		}
+		if q.Quality == nil || *q.Quality < 0 || *q.Quality > 100 {
+			return nil, errs.Invalidf("required", f+".quality", "give the PDQ quality (0 to 100) the hasher reported")
+		}
+		c, err := caseFields(f, q)
+		if err != nil {
+			return nil, err
+		}
+		c.PDQ, c.Quality, c.Source = h.String(), *q.Quality, "hash"
+		ps[i] = prepared{variants: []pdq.Hash{h}, c: c, userID: q.UserID}
+	}
+	return s.match(ctx, p, ps)
+}
+
+// MatchImage hashes uploaded image bytes (PDQ, and its eight dihedral
+// variants so rotated or flipped copies match) and matches them like
+// MatchHashes. The bytes are not kept.
+func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*Result, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	c, err := caseFields("", meta)
+	if err != nil {
+		return nil, err
+	}
+	h, err := HashImage(r, s.cfg.MaxUpload)
+	if err != nil {
+		return nil, err
+	}
+	c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source = h.PDQ.String(), h.Quality, h.MD5, h.SHA256, "upload"
+	res, err := s.match(ctx, p, []prepared{{variants: h.Variants(), c: c, userID: meta.UserID}})
+	if err != nil {
+		return nil, err
+	}
+	return &res[0], nil
+}
+
+func caseFields(prefix string, q Query) (Case, error) {
+	var c Case
+	var err error
+	dot := func(f string) string {
+		if prefix == "" {
+			return f
+		}
+		return prefix + "." + f
+	}
+	if c.MD5, err = digest(dot("md5"), q.MD5, 32); err != nil {
+		return c, err
+	}
+	if c.SHA256, err = digest(dot("sha256"), q.SHA256, 64); err != nil {
+		return c, err
+	}
+	if c.ContentRef, err = text(dot("content_ref"), q.ContentRef, 500); err != nil {
+		return c, err
+	}
+	if _, err = text(dot("user_id"), q.UserID, 500); err != nil {
+		return c, err
+	}
+	if c.UploadedAt, err = parseTime(dot("uploaded_at"), q.UploadedAt); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (s *Service) match(ctx context.Context, p *auth.Principal, ps []prepared) ([]Result, error) {
+	banks, own, err := s.subscribed(ctx, p.AuthorityID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(ps))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, 32)
+	for i := range ps {
+		pr := &ps[i]
+		res := &out[i]
+		res.PDQ, res.Quality, res.Matches = pr.c.PDQ, pr.c.Quality, []Match{}
+		if pr.c.Quality < s.cfg.MinQuality {
+			res.Status = StatusLowQuality
+			continue
+		}
+		ms, sup, err := search(banks, pr.variants, own, s.cfg.SuppressionRadius)
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+			break
+		}
+		switch {
+		case len(ms) == 0:
+			res.Status = StatusNoMatch
+			continue
+		case sup:
+			res.Status = StatusSuppressed
+			continue
+		}
+		res.Status, res.Matches = StatusMatch, ms
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			id, err := s.openCase(ctx, p, pr, ms)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			res.CaseID = id
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// openCase records a match as a case for human review. It also counts the
+// matched entries' recent matches and quarantines any entry past the limit.
+func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared, ms []Match) (string, error) {
+	c := pr.c
+	c.ID = s.W.IDs().New("HC")
+	c.ProviderID = p.AuthorityID
+	if pr.userID != "" {
+		c.UserPseudonym = s.Vault.Pseudonym("hashmatch-user:"+p.AuthorityID, pr.userID)
+	}
+	c.BestBankID, c.BestEntryID, c.BestDistance = ms[0].BankID, ms[0].EntryID, ms[0].Distance
+	c.Matches = ms
+	alertIDs := make([]string, len(ms))
+	for i := range alertIDs {
+		alertIDs[i] = s.W.IDs().New("AL")
+	}
+	var out caseOpened
+	err := s.submit(ctx, p, "open match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		since := ledger.FormatTime(now.Add(-s.cfg.QuarantineWindow))
+		o := caseOpened{Case: c}
+		for i, m := range ms {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_case_matches WHERE bank_id = ? AND entry_id = ? AND matched_at >= ?",
+				m.BankID, m.EntryID, since).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n+1 < s.cfg.QuarantineLimit {
+				continue
+			}
+			var quarantined int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_entries WHERE id = ? AND quarantined_at IS NOT NULL", entryKey(m.BankID, m.EntryID)).Scan(&quarantined); err != nil {
+				return nil, err
+			}
+			if quarantined == 0 {
+				o.Quarantine = append(o.Quarantine, quarantine{BankID: m.BankID, EntryID: m.EntryID, AlertID: alertIDs[i], Count: n + 1})
+			}
+		}
+		return ledger.NewEntry(TypeCaseOpened, o)
+	}, &out)
+	if err != nil {
+		return "", err
+	}
+	if len(out.Quarantine) > 0 {
+		if _, err := s.refresh(ctx); err != nil {
+			return "", err
+		}
+	}
+	return out.Case.ID, nil
+}
+
+// ImageHash is an image's PDQ hash as displayed, its quality, its file
+// digests, and the hashes of its eight dihedral transforms (rotations by 0,
+// 90, 180 and 270 degrees and four flips), so a rotated or mirrored copy
+// still matches.
+type ImageHash struct {
+	PDQ      pdq.Hash
+	Quality  int
+	MD5      string
+	SHA256   string
+	Width    int
+	Height   int
+	Dihedral [8]pdq.Hash
+}
+
+// Variants are the hashes to search for: as displayed, then the dihedral set.
+func (h *ImageHash) Variants() []pdq.Hash {
+	out := []pdq.Hash{h.PDQ}
+	for _, d := range h.Dihedral {
+		if d != h.PDQ {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// HashImage reads one image (at most maxBytes) and hashes it.
+func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", maxBytes)
+	}
+	img, orient, err := pdq.Options{MaxBytes: maxBytes}.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, imageError(err)
+	}
+	var hs pdq.Hasher
+	hash, q, err := hs.FromImage(img, orient)
+	if err != nil {
+		return nil, imageError(err)
+	}
+	// The eight EXIF orientations are the eight dihedral transforms, so
+	// hashing the stored pixels in each, through PDQ's own pipeline, gives
+	// the dihedral set bit-exactly.
+	var dih [8]pdq.Hash
+	for o := pdq.Orientation(1); o <= 8; o++ {
+		if dih[o-1], _, err = hs.FromImage(img, o); err != nil {
+			return nil, imageError(err)
+		}
+	}
+	md := md5.Sum(data)
+	sh := sha256.Sum256(data)
+	return &ImageHash{PDQ: hash, Quality: q, MD5: hex.EncodeToString(md[:]), SHA256: hex.EncodeToString(sh[:]),
+		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Dihedral: dih}, nil
+}
+
+func imageError(err error) error {
+	for _, e := range []error{pdq.ErrTooLarge} {
+		if errors.Is(err, e) {
+			return errs.New(errs.TooLarge, "image_size", "", "%s", err.Error())
+		}
+	}
+	return errs.Invalidf("image", "", "the image cannot be hashed: %s", strings.TrimPrefix(err.Error(), "pdq: "))
+}

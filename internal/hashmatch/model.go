@@ -1,0 +1,369 @@
+package hashmatch
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/index"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+)
+
+// Entry types of the registry.
+const (
+	TypeBankCreated        = "hashmatch.bank_created"
+	TypeVersionPublished   = "hashmatch.version_published"
+	TypeSubscribed         = "hashmatch.subscribed"
+	TypePulled             = "hashmatch.pulled"
+	TypeCaseOpened         = "hashmatch.case_opened"
+	TypeCaseReviewed       = "hashmatch.case_reviewed"
+	TypeReportSent         = "hashmatch.report_sent"
+	TypeReportAcknowledged = "hashmatch.report_acknowledged"
+	TypeRemovalRecorded    = "hashmatch.removal_recorded"
+	TypeEntryReleased      = "hashmatch.entry_released"
+)
+
+// Bank kinds.
+const (
+	KindKnown       = "known"       // hashes of known material: hits open cases
+	KindSuppression = "suppression" // known false positives: hits cancel matches
+)
+
+// Defaults of Config.
+const (
+	DefaultThreshold            = 31
+	DefaultMinQuality           = 50
+	DefaultSuppressionRadius    = 16
+	DefaultQuarantineLimit      = 1000
+	DefaultQuarantineWindow     = 24 * time.Hour
+	DefaultMaxUpload            = 20 << 20
+	MaxBatch                    = 1000
+	MaxThreshold                = 64
+	statusOpen, statusConfirmed = "open", "confirmed"
+	statusRejected              = "rejected"
+)
+
+// Match statuses of a query.
+const (
+	StatusMatch      = "match"
+	StatusNoMatch    = "no_match"
+	StatusLowQuality = "low_quality"
+	StatusSuppressed = "suppressed"
+)
+
+// IncidentTypes are the CyberTipline incident types a report may carry.
+var IncidentTypes = []string{"child_sexual_abuse_material", "child_sex_trafficking", "online_enticement", "other"}
+
+// RemovalActions say what a service did with the content.
+var RemovalActions = []string{"removed", "blocked", "disabled_and_preserved"}
+
+// Decisions of a review.
+var Decisions = []string{"confirm", "reject"}
+
+var (
+	entryIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	classRE   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+	hexRE     = regexp.MustCompile(`^[0-9a-f]*$`)
+)
+
+// parsePDQ parses a 64-digit PDQ hex hash, in either case.
+func parsePDQ(s string) (pdq.Hash, error) {
+	return pdq.ParseHex(strings.TrimSpace(s))
+}
+
+// toIndex converts a PDQ hash to the index's Hash. Both keep the canonical hex
+// form's most significant 64 bits in word 0, so the words carry over as is;
+// a test checks the two hex forms agree.
+func toIndex(h pdq.Hash) index.Hash { return index.Hash(h) }
+
+func digest(field, s string, n int) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", nil
+	}
+	if len(s) != n || !hexRE.MatchString(s) {
+		return "", errs.Invalidf("hex_digest", field, "%s must be %d hexadecimal digits", field, n)
+	}
+	return s, nil
+}
+
+func oneOf(field, v string, allowed []string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return errs.Invalidf("enum", field, "%s must be one of %s", field, strings.Join(allowed, ", "))
+}
+
+func text(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
+	}
+	return s, nil
+}
+
+// parseTime accepts RFC 3339 and returns it in ledger.TimeLayout; empty gives "".
+func parseTime(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return "", errs.Invalidf("rfc3339", field, "%s must be an RFC 3339 time such as 2025-01-31T14:05:00Z", field)
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z"), nil
+}
+
+// normalizeEntry validates one bank entry as published or imported.
+func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
+	if !entryIDRE.MatchString(e.EntryID) {
+		return e, errs.Invalidf("entry_id", field+".entry_id", "an entry id is 1 to 128 letters, digits or . _ : -")
+	}
+	h, err := parsePDQ(e.PDQ)
+	if err != nil {
+		return e, errs.Invalidf("pdq_hex", field+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
+	}
+	e.PDQ = h.String()
+	if e.MD5, err = digest(field+".md5", e.MD5, 32); err != nil {
+		return e, err
+	}
+	if e.SHA256, err = digest(field+".sha256", e.SHA256, 64); err != nil {
+		return e, err
+	}
+	if e.Classification == "" {
+		e.Classification = "unspecified"
+	}
+	if !classRE.MatchString(e.Classification) {
+		return e, errs.Invalidf("classification", field+".classification", "a classification is 1 to 64 letters, digits or . _ : -")
+	}
+	return e, nil
+}
+
+// Bank is a hash list's metadata (never its hashes).
+type Bank struct {
+	ID          string `json:"id"`
+	OwnerID     string `json:"owner_id"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Threshold   int    `json:"threshold"`
+	Version     int    `json:"version"`
+	HeadSHA256  string `json:"head_sha256"`
+	Entries     int    `json:"entries"`
+	Quarantined int    `json:"quarantined"`
+	CreatedAt   string `json:"created_at,omitempty"`
+}
+
+// NewBank is the input of CreateBank.
+type NewBank struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Threshold *int   `json:"threshold"`
+}
+
+// NewVersion is the input of Publish: entries to add and entry ids to delete.
+type NewVersion struct {
+	Adds    []DocEntry `json:"adds"`
+	Deletes []string   `json:"deletes"`
+}
+
+// Version is a published version of a bank.
+type Version struct {
+	BankID      string `json:"bank_id"`
+	Version     int    `json:"version"`
+	Previous    string `json:"previous_sha256"`
+	DocSHA256   string `json:"doc_sha256"`
+	Adds        int    `json:"adds"`
+	Deletes     int    `json:"deletes"`
+	PublishedAt string `json:"published_at"`
+	PublishedBy string `json:"published_by"`
+}
+
+type versionPublished struct {
+	Doc       Doc    `json:"doc"`
+	DocSHA256 string `json:"doc_sha256"`
+	Signature string `json:"signature"`
+}
+
+// Subscription is a service provider's subscription to a bank.
+type Subscription struct {
+	ID         string `json:"id"`
+	BankID     string `json:"bank_id"`
+	ProviderID string `json:"provider_id"`
+	Cursor     int    `json:"cursor"`
+	PulledAt   string `json:"pulled_at,omitempty"`
+	CreatedAt  string `json:"created_at,omitempty"`
+}
+
+type pulled struct {
+	ID             string `json:"id"`
+	SubscriptionID string `json:"subscription_id"`
+	BankID         string `json:"bank_id"`
+	ProviderID     string `json:"provider_id"`
+	Kind           string `json:"kind"`
+	From           int    `json:"from"`
+	To             int    `json:"to"`
+	DocSHA256      string `json:"doc_sha256"`
+}
+
+// SignedDoc is one signed document handed to a service.
+type SignedDoc struct {
+	Version int    `json:"version"`
+	SHA256  string `json:"sha256"`
+	Note    string `json:"note"`
+}
+
+// Pull is what a service receives: a snapshot (from 0) or the deltas after its
+// cursor, each a signed note, and the registry's verifier key.
+type Pull struct {
+	BankID      string      `json:"bank_id"`
+	Kind        string      `json:"kind"` // snapshot, delta or none
+	From        int         `json:"from"`
+	To          int         `json:"to"`
+	Documents   []SignedDoc `json:"documents"`
+	VerifierKey string      `json:"verifier_key"`
+}
+
+// Query is one hash a service computed itself, with what a report would need.
+type Query struct {
+	PDQ        string `json:"pdq"`
+	Quality    *int   `json:"quality"`
+	MD5        string `json:"md5"`
+	SHA256     string `json:"sha256"`
+	ContentRef string `json:"content_ref"` // the service's own reference to the content
+	UserID     string `json:"user_id"`     // pseudonymized at once, never stored
+	UploadedAt string `json:"uploaded_at"`
+}
+
+// Match is one bank entry a query matched.
+type Match struct {
+	BankID         string `json:"bank_id"`
+	EntryID        string `json:"entry_id"`
+	Classification string `json:"classification"`
+	Distance       int    `json:"distance"`
+}
+
+// Result is the outcome of one query.
+type Result struct {
+	Status  string  `json:"status"`
+	PDQ     string  `json:"pdq,omitempty"`
+	Quality int     `json:"quality"`
+	Matches []Match `json:"matches"`
+	CaseID  string  `json:"case_id,omitempty"`
+}
+
+// Case is a match awaiting or past human review.
+type Case struct {
+	ID            string  `json:"id"`
+	ProviderID    string  `json:"provider_id"`
+	PDQ           string  `json:"pdq"`
+	Quality       int     `json:"quality"`
+	MD5           string  `json:"md5,omitempty"`
+	SHA256        string  `json:"sha256,omitempty"`
+	Source        string  `json:"source"` // hash or upload
+	ContentRef    string  `json:"content_ref,omitempty"`
+	UserPseudonym string  `json:"user_pseudonym,omitempty"`
+	UploadedAt    string  `json:"uploaded_at,omitempty"`
+	BestBankID    string  `json:"best_bank_id"`
+	BestEntryID   string  `json:"best_entry_id"`
+	BestDistance  int     `json:"best_distance"`
+	Matches       []Match `json:"matches"`
+	Status        string  `json:"status"`
+	OpenedAt      string  `json:"opened_at,omitempty"`
+	ReviewedAt    string  `json:"reviewed_at,omitempty"`
+	ReviewedBy    string  `json:"reviewed_by,omitempty"`
+	ReviewNote    string  `json:"review_note,omitempty"`
+}
+
+type quarantine struct {
+	BankID  string `json:"bank_id"`
+	EntryID string `json:"entry_id"`
+	AlertID string `json:"alert_id"`
+	Count   int    `json:"count"`
+}
+
+type caseOpened struct {
+	Case       Case         `json:"case"`
+	Quarantine []quarantine `json:"quarantine,omitempty"`
+}
+
+// Review is the input of ReviewCase.
+type Review struct {
+	Decision string `json:"decision"`
+	Note     string `json:"note"`
+	Suppress bool   `json:"suppress"` // on reject: add the hash to the service's suppression list
+}
+
+type suppression struct {
+	ID  string `json:"id"`
+	PDQ string `json:"pdq"`
+}
+
+type caseReviewed struct {
+	ID          string       `json:"id"`
+	ProviderID  string       `json:"provider_id"`
+	Status      string       `json:"status"`
+	Note        string       `json:"note"`
+	Suppression *suppression `json:"suppression,omitempty"`
+}
+
+// NewReport is the input of SendReport.
+type NewReport struct {
+	IncidentType string `json:"incident_type"`
+	IncidentAt   string `json:"incident_at"`
+	AuthorityID  string `json:"authority_id"` // default: the owner of the best-matching bank
+	Notes        string `json:"notes"`
+}
+
+// Report is a confirmed case sent to a competent authority, with the fields of
+// a CyberTipline report that a hash registry can carry.
+type Report struct {
+	ID                 string `json:"id"`
+	CaseID             string `json:"case_id"`
+	ProviderID         string `json:"provider_id"`
+	AuthorityID        string `json:"authority_id"`
+	IncidentType       string `json:"incident_type"`
+	IncidentAt         string `json:"incident_at"`
+	UploadedAt         string `json:"uploaded_at,omitempty"`
+	PDQ                string `json:"pdq"`
+	MD5                string `json:"md5,omitempty"`
+	SHA256             string `json:"sha256,omitempty"`
+	Classification     string `json:"classification"`
+	UserPseudonym      string `json:"user_pseudonym,omitempty"`
+	ContentRef         string `json:"content_ref,omitempty"`
+	Notes              string `json:"notes,omitempty"`
+	SentAt             string `json:"sent_at,omitempty"`
+	AcknowledgedAt     string `json:"acknowledged_at,omitempty"`
+	AuthorityReference string `json:"authority_reference,omitempty"`
+}
+
+type reportAcknowledged struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
+}
+
+// NewRemoval is the input of RecordRemoval.
+type NewRemoval struct {
+	Action     string `json:"action"`
+	RemovedAt  string `json:"removed_at"`
+	ContentRef string `json:"content_ref"`
+}
+
+// Removal records what a service removed and when.
+type Removal struct {
+	ID         string `json:"id"`
+	CaseID     string `json:"case_id"`
+	ProviderID string `json:"provider_id"`
+	ContentRef string `json:"content_ref"`
+	Action     string `json:"action"`
+	RemovedAt  string `json:"removed_at"`
+	RecordedAt string `json:"recorded_at,omitempty"`
+}
+
+type entryReleased struct {
+	BankID  string `json:"bank_id"`
+	EntryID string `json:"entry_id"`
+}

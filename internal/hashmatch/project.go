@@ -1,0 +1,165 @@
+package hashmatch
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Register adds the registry's projectors and tables to the log registry.
+func Register(reg *ledger.Registry) {
+	on := func(typ string, v func() any, apply func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error) {
+		reg.Register(typ, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+			x := v()
+			if err := e.Decode(x); err != nil {
+				return err
+			}
+			return apply(ctx, q, idx, e, x)
+		})
+	}
+	on(TypeBankCreated, func() any { return &Bank{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		b := v.(*Bank)
+		_, err := q.Exec(ctx, `INSERT INTO hm_banks (id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at, created_by, log_index)
+			VALUES (?, ?, ?, ?, ?, 0, '', 0, ?, ?, ?)`, b.ID, b.OwnerID, b.Name, b.Kind, b.Threshold, e.At, e.By, idx)
+		return err
+	})
+	on(TypeVersionPublished, func() any { return &versionPublished{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		p := v.(*versionPublished)
+		d := &p.Doc
+		canon, err := d.Canonical()
+		if err != nil {
+			return err
+		}
+		if DocSHA256(canon) != p.DocSHA256 {
+			return fmt.Errorf("version %d of %s: document hash does not match its content", d.Version, d.Bank)
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO hm_versions (id, bank_id, version, previous_sha256, doc_sha256, doc, signature, adds, deletes, published_at, published_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, versionKey(d.Bank, d.Version), d.Bank, d.Version, d.Previous, p.DocSHA256,
+			string(canon), p.Signature, len(d.Adds), len(d.Deletes), e.At, e.By, idx); err != nil {
+			return err
+		}
+		for _, a := range d.Adds {
+			if _, err := q.Exec(ctx, `INSERT INTO hm_entries (id, bank_id, entry_id, pdq, md5, sha256, classification, added_version, log_index)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, entryKey(d.Bank, a.EntryID), d.Bank, a.EntryID, a.PDQ, a.MD5, a.SHA256, a.Classification, d.Version, idx); err != nil {
+				return err
+			}
+		}
+		for _, id := range d.Deletes {
+			if _, err := q.Exec(ctx, "UPDATE hm_entries SET deleted_version = ? WHERE id = ?", d.Version, entryKey(d.Bank, id)); err != nil {
+				return err
+			}
+		}
+		_, err = q.Exec(ctx, "UPDATE hm_banks SET version = ?, head_sha256 = ?, generation = generation + 1 WHERE id = ?", d.Version, p.DocSHA256, d.Bank)
+		return err
+	})
+	on(TypeSubscribed, func() any { return &Subscription{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		s := v.(*Subscription)
+		_, err := q.Exec(ctx, `INSERT INTO hm_subscriptions (id, bank_id, provider_id, cursor, created_at, created_by, log_index)
+			VALUES (?, ?, ?, 0, ?, ?, ?)`, s.ID, s.BankID, s.ProviderID, e.At, e.By, idx)
+		return err
+	})
+	on(TypePulled, func() any { return &pulled{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		p := v.(*pulled)
+		if _, err := q.Exec(ctx, `INSERT INTO hm_pulls (id, subscription_id, bank_id, provider_id, kind, from_version, to_version, doc_sha256, pulled_at, pulled_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.SubscriptionID, p.BankID, p.ProviderID, p.Kind, p.From, p.To, p.DocSHA256, e.At, e.By, idx); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "UPDATE hm_subscriptions SET cursor = ?, pulled_at = ? WHERE id = ?", p.To, e.At, p.SubscriptionID)
+		return err
+	})
+	on(TypeCaseOpened, func() any { return &caseOpened{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		o := v.(*caseOpened)
+		c := &o.Case
+		if _, err := q.Exec(ctx, `INSERT INTO hm_cases (id, provider_id, pdq, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at,
+			best_bank_id, best_entry_id, best_distance, status, opened_at, opened_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`, c.ID, c.ProviderID, c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source,
+			c.ContentRef, c.UserPseudonym, c.UploadedAt, c.BestBankID, c.BestEntryID, c.BestDistance, e.At, e.By, idx); err != nil {
+			return err
+		}
+		for i, m := range c.Matches {
+			if _, err := q.Exec(ctx, `INSERT INTO hm_case_matches (id, case_id, bank_id, entry_id, distance, matched_at, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				fmt.Sprintf("%s/%04d", c.ID, i), c.ID, m.BankID, m.EntryID, m.Distance, e.At, idx); err != nil {
+				return err
+			}
+		}
+		for _, qr := range o.Quarantine {
+			if _, err := q.Exec(ctx, "UPDATE hm_entries SET quarantined_at = ?, quarantine_alert = ? WHERE id = ?", e.At, qr.AlertID, entryKey(qr.BankID, qr.EntryID)); err != nil {
+				return err
+			}
+			if _, err := q.Exec(ctx, "UPDATE hm_banks SET generation = generation + 1 WHERE id = ?", qr.BankID); err != nil {
+				return err
+			}
+			var owner string
+			if err := q.QueryRow(ctx, "SELECT owner_id FROM hm_banks WHERE id = ?", qr.BankID).Scan(&owner); err != nil {
+				return err
+			}
+			// The alert is addressed to the bank's owner, not to the service
+			// whose match tripped it.
+			if _, err := q.Exec(ctx, `INSERT INTO alerts (id, raised_at, rule, field, message, command, authority_id, principal_id, log_index)
+				VALUES (?, ?, 'hashmatch_quarantine', 'entry_id', ?, 'open match case', ?, ?, ?)`, qr.AlertID, e.At,
+				fmt.Sprintf("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it", qr.EntryID, qr.BankID, qr.Count),
+				owner, e.By, idx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	on(TypeCaseReviewed, func() any { return &caseReviewed{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		r := v.(*caseReviewed)
+		if _, err := q.Exec(ctx, "UPDATE hm_cases SET status = ?, reviewed_at = ?, reviewed_by = ?, review_note = ? WHERE id = ?", r.Status, e.At, e.By, r.Note, r.ID); err != nil {
+			return err
+		}
+		if s := r.Suppression; s != nil {
+			_, err := q.Exec(ctx, `INSERT INTO hm_suppressions (id, provider_id, pdq, case_id, created_at, created_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				s.ID, r.ProviderID, s.PDQ, r.ID, e.At, e.By, idx)
+			return err
+		}
+		return nil
+	})
+	on(TypeReportSent, func() any { return &Report{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		r := v.(*Report)
+		_, err := q.Exec(ctx, `INSERT INTO hm_reports (id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256,
+			classification, user_pseudonym, content_ref, notes, sent_at, sent_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.CaseID, r.ProviderID, r.AuthorityID, r.IncidentType, r.IncidentAt, r.UploadedAt, r.PDQ, r.MD5, r.SHA256,
+			r.Classification, r.UserPseudonym, r.ContentRef, r.Notes, e.At, e.By, idx)
+		return err
+	})
+	on(TypeReportAcknowledged, func() any { return &reportAcknowledged{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		r := v.(*reportAcknowledged)
+		_, err := q.Exec(ctx, "UPDATE hm_reports SET acknowledged_at = ?, acknowledged_by = ?, authority_reference = ? WHERE id = ?", e.At, e.By, r.Reference, r.ID)
+		return err
+	})
+	on(TypeRemovalRecorded, func() any { return &Removal{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		r := v.(*Removal)
+		_, err := q.Exec(ctx, `INSERT INTO hm_removals (id, case_id, provider_id, content_ref, action, removed_at, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.CaseID, r.ProviderID, r.ContentRef, r.Action, r.RemovedAt, e.At, e.By, idx)
+		return err
+	})
+	on(TypeEntryReleased, func() any { return &entryReleased{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
+		r := v.(*entryReleased)
+		if _, err := q.Exec(ctx, "UPDATE hm_entries SET quarantined_at = NULL, quarantine_alert = NULL WHERE id = ?", entryKey(r.BankID, r.EntryID)); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "UPDATE hm_banks SET generation = generation + 1 WHERE id = ?", r.BankID)
+		return err
+	})
+	reg.Tables(
+		ledger.Table{Name: "hm_banks", Order: "id"},
+		ledger.Table{Name: "hm_entries", Order: "id"},
+		ledger.Table{Name: "hm_versions", Order: "id"},
+		ledger.Table{Name: "hm_subscriptions", Order: "id"},
+		ledger.Table{Name: "hm_pulls", Order: "id"},
+		ledger.Table{Name: "hm_cases", Order: "id"},
+		ledger.Table{Name: "hm_case_matches", Order: "id"},
+		ledger.Table{Name: "hm_suppressions", Order: "id"},
+		ledger.Table{Name: "hm_reports", Order: "id"},
+		ledger.Table{Name: "hm_removals", Order: "id"},
+	)
+}
+
+// versionKey and entryKey are the text keys of hm_versions and hm_entries:
+// zero-padded so that text order is version order.
+func versionKey(bank string, v int) string { return fmt.Sprintf("%s/%08d", bank, v) }
+func entryKey(bank, entry string) string   { return bank + "/" + entry }

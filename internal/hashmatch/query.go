@@ -1,0 +1,258 @@
+package hashmatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
+)
+
+func ns(s sql.NullString) string { return s.String }
+
+const bankCols = `b.id, b.owner_id, b.name, b.kind, b.threshold, b.version, b.head_sha256, b.created_at,
+	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL),
+	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL AND e.quarantined_at IS NOT NULL)`
+
+func scanBank(sc interface{ Scan(...any) error }) (Bank, error) {
+	var b Bank
+	err := sc.Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.CreatedAt, &b.Entries, &b.Quarantined)
+	return b, err
+}
+
+// Banks lists every bank's metadata (never its hashes), by name.
+func (s *Service) Banks(ctx context.Context, p *auth.Principal) ([]Bank, error) {
+	if err := p.Require(auth.ReadBankMetadata); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+bankCols+" FROM hm_banks b ORDER BY b.name, b.id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Bank{}
+	for rows.Next() {
+		b, err := scanBank(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Bank reads one bank's metadata.
+func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank, error) {
+	if err := p.Require(auth.ReadBankMetadata); err != nil {
+		return nil, err
+	}
+	b, err := scanBank(s.DB.Read().QueryRow(ctx, "SELECT "+bankCols+" FROM hm_banks b WHERE b.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "bank_id", "no bank %s", id)
+	}
+	return &b, err
+}
+
+// Versions lists a bank's published versions (metadata, not their hashes).
+func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string) ([]Version, error) {
+	if err := p.Require(auth.ReadBankMetadata); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
+		FROM hm_versions WHERE bank_id = ? ORDER BY version`, bankID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Version{}
+	for rows.Next() {
+		var v Version
+		if err := rows.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.PublishedAt, &v.PublishedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) version(ctx context.Context, bankID string, v int) (*Version, error) {
+	var out Version
+	err := s.DB.Read().QueryRow(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
+		FROM hm_versions WHERE id = ?`, versionKey(bankID, v)).
+		Scan(&out.BankID, &out.Version, &out.Previous, &out.DocSHA256, &out.Adds, &out.Deletes, &out.PublishedAt, &out.PublishedBy)
+	return &out, err
+}
+
+// Subscriptions lists the provider's subscriptions.
+func (s *Service) Subscriptions(ctx context.Context, p *auth.Principal) ([]Subscription, error) {
+	if err := p.Require(auth.SubscribeBanks); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, bank_id, provider_id, cursor, pulled_at, created_at FROM hm_subscriptions WHERE provider_id = ? ORDER BY id", p.AuthorityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Subscription{}
+	for rows.Next() {
+		var x Subscription
+		var pulled sql.NullString
+		if err := rows.Scan(&x.ID, &x.BankID, &x.ProviderID, &x.Cursor, &pulled, &x.CreatedAt); err != nil {
+			return nil, err
+		}
+		x.PulledAt = ns(pulled)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+const caseCols = `id, provider_id, pdq, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at, best_bank_id, best_entry_id,
+	best_distance, status, opened_at, reviewed_at, reviewed_by, review_note`
+
+func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
+	var c Case
+	var ra, rb, rn sql.NullString
+	err := sc.Scan(&c.ID, &c.ProviderID, &c.PDQ, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt,
+		&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn)
+	c.ReviewedAt, c.ReviewedBy, c.ReviewNote = ns(ra), ns(rb), ns(rn)
+	return c, err
+}
+
+func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
+	c, err := scanCase(q.QueryRow(ctx, "SELECT "+caseCols+" FROM hm_cases WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "case_id", "no case %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT m.bank_id, m.entry_id, m.distance, COALESCE(e.classification, '') FROM hm_case_matches m
+		LEFT JOIN hm_entries e ON e.id = m.bank_id || '/' || m.entry_id WHERE m.case_id = ? ORDER BY m.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	c.Matches = []Match{}
+	for rows.Next() {
+		var m Match
+		if err := rows.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification); err != nil {
+			return nil, err
+		}
+		c.Matches = append(c.Matches, m)
+	}
+	return &c, rows.Err()
+}
+
+// Case reads one of the provider's cases with its matches.
+func (s *Service) Case(ctx context.Context, p *auth.Principal, id string) (*Case, error) {
+	if err := p.Require(auth.ReadCases); err != nil {
+		return nil, err
+	}
+	return ownCase(ctx, s.DB.Read(), p, id)
+}
+
+// Cases lists the provider's cases, newest first, optionally by status.
+func (s *Service) Cases(ctx context.Context, p *auth.Principal, status string, limit int) ([]Case, error) {
+	if err := p.Require(auth.ReadCases); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+caseCols+" FROM hm_cases WHERE provider_id = ? AND (? = '' OR status = ?) ORDER BY opened_at DESC, id LIMIT ?",
+		p.AuthorityID, status, status, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Case{}
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const reportCols = `id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256, classification,
+	user_pseudonym, content_ref, notes, sent_at, acknowledged_at, authority_reference`
+
+func scanReport(sc interface{ Scan(...any) error }) (Report, error) {
+	var r Report
+	var ack, ref sql.NullString
+	err := sc.Scan(&r.ID, &r.CaseID, &r.ProviderID, &r.AuthorityID, &r.IncidentType, &r.IncidentAt, &r.UploadedAt, &r.PDQ, &r.MD5, &r.SHA256,
+		&r.Classification, &r.UserPseudonym, &r.ContentRef, &r.Notes, &r.SentAt, &ack, &ref)
+	r.AcknowledgedAt, r.AuthorityReference = ns(ack), ns(ref)
+	return r, err
+}
+
+// canSeeReport: an analyst sees reports addressed to their authority; a
+// service's reviewer or system principal sees the reports it sent.
+func canSeeReport(p *auth.Principal, r *Report) bool {
+	switch p.Role {
+	case auth.Analyst:
+		return r.AuthorityID == p.AuthorityID
+	case auth.Reviewer, auth.Service:
+		return r.ProviderID == p.AuthorityID
+	}
+	return false
+}
+
+// Report reads one report visible to the principal.
+func (s *Service) Report(ctx context.Context, p *auth.Principal, id string) (*Report, error) {
+	if !p.Can(auth.ReceiveReports) && !p.Can(auth.ReadCases) {
+		return nil, p.Require(auth.ReceiveReports)
+	}
+	r, err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canSeeReport(p, &r)) {
+		return nil, errs.New(errs.NotFound, "reference", "report_id", "no report %s", id)
+	}
+	return &r, err
+}
+
+// Reports lists the reports visible to the principal, newest first.
+func (s *Service) Reports(ctx context.Context, p *auth.Principal, limit int) ([]Report, error) {
+	col := "authority_id"
+	switch {
+	case p.Can(auth.ReceiveReports):
+	case p.Can(auth.ReadCases):
+		col = "provider_id"
+	default:
+		return nil, p.Require(auth.ReceiveReports)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE "+col+" = ? ORDER BY sent_at DESC, id LIMIT ?", p.AuthorityID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Report{}
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Removal reads the removal recorded for one of the provider's cases.
+func (s *Service) Removal(ctx context.Context, p *auth.Principal, caseID string) (*Removal, error) {
+	if err := p.Require(auth.ReadCases); err != nil {
+		return nil, err
+	}
+	var r Removal
+	err := s.DB.Read().QueryRow(ctx, "SELECT id, case_id, provider_id, content_ref, action, removed_at, recorded_at FROM hm_removals WHERE case_id = ?", caseID).
+		Scan(&r.ID, &r.CaseID, &r.ProviderID, &r.ContentRef, &r.Action, &r.RemovedAt, &r.RecordedAt)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.ProviderID != p.AuthorityID) {
+		return nil, errs.New(errs.NotFound, "reference", "case_id", "no removal recorded for case %s", caseID)
+	}
+	return &r, err
+}

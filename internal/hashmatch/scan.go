@@ -1,0 +1,122 @@
+package hashmatch
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// LoadBankFile reads a signed bank document (as custos hashmatch pull writes
+// it), verifies it with the registry's verifier key, and builds its index.
+func LoadBankFile(path, verifierKey string) (*Doc, *LocalBank, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, _, err := OpenDoc(b, verifierKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	lb, err := NewLocalBank(d)
+	return d, lb, err
+}
+
+// ScanResult is the outcome for one file of an offline scan.
+type ScanResult struct {
+	Path    string  `json:"path"`
+	PDQ     string  `json:"pdq,omitempty"`
+	Quality int     `json:"quality"`
+	MD5     string  `json:"md5,omitempty"`
+	SHA256  string  `json:"sha256,omitempty"`
+	Status  string  `json:"status"` // match, no_match, low_quality, suppressed or error
+	Matches []Match `json:"matches,omitempty"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Scan hashes every regular file under dir (with its dihedral variants) and
+// matches it against the banks, offline. Files that are not images are
+// reported with status error. progress, when set, is called after each file.
+func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, progress func(done, total int)) ([]ScanResult, error) {
+	if minQuality <= 0 {
+		minQuality = DefaultMinQuality
+	}
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	out := make([]ScanResult, len(paths))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				out[i] = scanFile(paths[i], banks, minQuality)
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, len(paths))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+func scanFile(path string, banks []*LocalBank, minQuality int) ScanResult {
+	r := ScanResult{Path: path}
+	f, err := os.Open(path)
+	if err != nil {
+		r.Status, r.Error = "error", err.Error()
+		return r
+	}
+	defer f.Close()
+	h, err := HashImage(f, DefaultMaxUpload)
+	if err != nil {
+		r.Status, r.Error = "error", err.Error()
+		return r
+	}
+	r.PDQ, r.Quality, r.MD5, r.SHA256 = h.PDQ.String(), h.Quality, h.MD5, h.SHA256
+	if h.Quality < minQuality {
+		r.Status = StatusLowQuality
+		return r
+	}
+	ms, sup, err := MatchLocal(banks, h.Variants())
+	switch {
+	case err != nil:
+		r.Status, r.Error = "error", err.Error()
+	case len(ms) == 0:
+		r.Status = StatusNoMatch
+	case sup:
+		r.Status = StatusSuppressed
+	default:
+		r.Status, r.Matches = StatusMatch, ms
+	}
+	return r
+}

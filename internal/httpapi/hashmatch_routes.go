@@ -1,0 +1,247 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
+)
+
+// Request bodies of the hash-matching routes that are not domain types.
+type hmAuthorityIn struct {
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	City         string `json:"city"`
+}
+
+type hmPullIn struct {
+	Since int `json:"since"`
+}
+
+type hmImportIn struct {
+	Format  string `json:"format"`
+	Content string `json:"content"`
+}
+
+type hmImportOut struct {
+	Version hashmatch.Version     `json:"version"`
+	Stats   hashmatch.ImportStats `json:"stats"`
+}
+
+type hmMatchIn struct {
+	Items []hashmatch.Query `json:"items"`
+}
+
+type hmMatchOut struct {
+	Results []hashmatch.Result `json:"results"`
+}
+
+type hmAckIn struct {
+	Reference string `json:"reference"`
+}
+
+type hmKeyOut struct {
+	VerifierKey string `json:"verifier_key"`
+}
+
+func init() {
+	for k, v := range map[string]doc{
+		"POST /api/v1/hashmatch/authorities":                        {"Register a competent authority or a service provider (admin)", hmAuthorityIn{}, auth.Authority{}, 201},
+		"GET /api/v1/hashmatch/key":                                 {"The note verifier key that checks signed bank documents", nil, hmKeyOut{}, 200},
+		"POST /api/v1/hashmatch/banks":                              {"Create a hash bank owned by the analyst's authority (analyst)", hashmatch.NewBank{}, hashmatch.Bank{}, 201},
+		"GET /api/v1/hashmatch/banks":                               {"List hash banks: metadata only, never hashes", nil, nil, 200},
+		"GET /api/v1/hashmatch/banks/{id}":                          {"A bank's metadata and published versions", nil, nil, 200},
+		"POST /api/v1/hashmatch/banks/{id}/versions":                {"Publish the next signed version: adds and deletes (owner analyst)", hashmatch.NewVersion{}, hashmatch.Version{}, 201},
+		"POST /api/v1/hashmatch/banks/{id}/import":                  {"Import a hex, NCMEC-style or Project VIC-style list as the next version (owner analyst)", hmImportIn{}, hmImportOut{}, 201},
+		"POST /api/v1/hashmatch/banks/{id}/entries/{entry}/release": {"End an entry's quarantine (owner analyst)", nil, nil, 200},
+		"POST /api/v1/hashmatch/banks/{id}/subscriptions":           {"Subscribe the service's provider to a bank (service)", nil, hashmatch.Subscription{}, 201},
+		"GET /api/v1/hashmatch/subscriptions":                       {"The provider's subscriptions with their cursors (service)", nil, nil, 200},
+		"POST /api/v1/hashmatch/banks/{id}/pull":                    {"Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)", hmPullIn{}, hashmatch.Pull{}, 200},
+		"POST /api/v1/hashmatch/match":                              {"Match up to 1000 hashes the service computed itself; matches open cases (service)", hmMatchIn{}, hmMatchOut{}, 200},
+		"POST /api/v1/hashmatch/match/image":                        {"Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)", nil, hashmatch.Result{}, 200},
+		"GET /api/v1/hashmatch/cases":                               {"The provider's match cases, newest first (query status)", nil, nil, 200},
+		"GET /api/v1/hashmatch/cases/{id}":                          {"A match case with its matches", nil, hashmatch.Case{}, 200},
+		"POST /api/v1/hashmatch/cases/{id}/review":                  {"Confirm or reject a match (reviewer)", hashmatch.Review{}, hashmatch.Case{}, 200},
+		"POST /api/v1/hashmatch/cases/{id}/report":                  {"Report a confirmed case to a competent authority (reviewer)", hashmatch.NewReport{}, hashmatch.Report{}, 201},
+		"POST /api/v1/hashmatch/cases/{id}/removal":                 {"Record what was removed for a confirmed case, and when (reviewer)", hashmatch.NewRemoval{}, hashmatch.Removal{}, 201},
+		"GET /api/v1/hashmatch/reports":                             {"Reports addressed to the analyst's authority, or sent by the service's provider", nil, nil, 200},
+		"GET /api/v1/hashmatch/reports/{id}":                        {"One report", nil, hashmatch.Report{}, 200},
+		"POST /api/v1/hashmatch/reports/{id}/acknowledge":           {"Acknowledge a report addressed to the analyst's authority (analyst)", hmAckIn{}, hashmatch.Report{}, 200},
+	} {
+		docs[k] = v
+	}
+	enums["decision"] = hashmatch.Decisions
+	enums["incident_type"] = hashmatch.IncidentTypes
+	enums["action"] = hashmatch.RemovalActions
+	enums["format"] = hashmatch.Formats
+	enums["role"] = []string{"admin", "regulator", "coordinator", "auditor", "analyst", "service", "reviewer"}
+}
+
+func (a *API) hashmatchRoutes() []Route {
+	return []Route{
+		{"POST", "/api/v1/hashmatch/authorities", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hmAuthorityIn](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			if err := p.Require(auth.ManageAuthorities); err != nil {
+				return 0, nil, err
+			}
+			if in.Kind != auth.KindCompetentAuthority && in.Kind != auth.KindServiceProvider {
+				return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", auth.KindCompetentAuthority, auth.KindServiceProvider)
+			}
+			cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}, a.Writer.IDs())
+			if err != nil {
+				return 0, nil, err
+			}
+			res, err := a.Writer.Submit(r.Context(), p.Actor(), "create authority", cmd)
+			if err != nil {
+				return 0, nil, err
+			}
+			var out auth.Authority
+			return http.StatusCreated, &out, res.Entry.Decode(&out)
+		}},
+		{"GET", "/api/v1/hashmatch/key", true, func(r *http.Request, _ *auth.Principal) (int, any, error) {
+			return http.StatusOK, hmKeyOut{VerifierKey: a.Hashmatch.VerifierKey()}, nil
+		}},
+		{"POST", "/api/v1/hashmatch/banks", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.NewBank](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.CreateBank(r.Context(), p, in)
+			return http.StatusCreated, out, err
+		}},
+		{"GET", "/api/v1/hashmatch/banks", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			bs, err := a.Hashmatch.Banks(r.Context(), p)
+			return http.StatusOK, map[string]any{"banks": bs}, err
+		}},
+		{"GET", "/api/v1/hashmatch/banks/{id}", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			b, err := a.Hashmatch.Bank(r.Context(), p, r.PathValue("id"))
+			if err != nil {
+				return 0, nil, err
+			}
+			vs, err := a.Hashmatch.Versions(r.Context(), p, b.ID)
+			return http.StatusOK, map[string]any{"bank": b, "versions": vs}, err
+		}},
+		{"POST", "/api/v1/hashmatch/banks/{id}/versions", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.NewVersion](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.Publish(r.Context(), p, r.PathValue("id"), in)
+			return http.StatusCreated, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/banks/{id}/import", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hmImportIn](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			v, st, err := a.Hashmatch.Import(r.Context(), p, r.PathValue("id"), in.Format, []byte(in.Content))
+			if err != nil {
+				return 0, nil, err
+			}
+			return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
+		}},
+		{"POST", "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			err := a.Hashmatch.ReleaseEntry(r.Context(), p, r.PathValue("id"), r.PathValue("entry"))
+			return http.StatusOK, map[string]any{"bank_id": r.PathValue("id"), "entry_id": r.PathValue("entry"), "released": err == nil}, err
+		}},
+		{"POST", "/api/v1/hashmatch/banks/{id}/subscriptions", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := a.Hashmatch.Subscribe(r.Context(), p, r.PathValue("id"))
+			return http.StatusCreated, out, err
+		}},
+		{"GET", "/api/v1/hashmatch/subscriptions", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := a.Hashmatch.Subscriptions(r.Context(), p)
+			return http.StatusOK, map[string]any{"subscriptions": out}, err
+		}},
+		{"POST", "/api/v1/hashmatch/banks/{id}/pull", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hmPullIn](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.Pull(r.Context(), p, r.PathValue("id"), in.Since)
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/match", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hmMatchIn](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.MatchHashes(r.Context(), p, in.Items)
+			return http.StatusOK, hmMatchOut{Results: out}, err
+		}},
+		{"POST", "/api/v1/hashmatch/match/image", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			if err := p.Require(auth.MatchHashes); err != nil {
+				return 0, nil, err
+			}
+			if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+				return 0, nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the image bytes as the body (image/* or application/octet-stream), not JSON")
+			}
+			meta := hashmatch.Query{ContentRef: r.Header.Get("X-Custos-Content-Ref"), UserID: r.Header.Get("X-Custos-User-Id"),
+				UploadedAt: r.Header.Get("X-Custos-Uploaded-At")}
+			out, err := a.Hashmatch.MatchImage(r.Context(), p, io.Reader(r.Body), meta)
+			return http.StatusOK, out, err
+		}},
+		{"GET", "/api/v1/hashmatch/cases", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			n, err := intParam(r, "limit", 200)
+			if err != nil {
+				return 0, nil, err
+			}
+			cs, err := a.Hashmatch.Cases(r.Context(), p, r.URL.Query().Get("status"), n)
+			return http.StatusOK, map[string]any{"cases": cs}, err
+		}},
+		{"GET", "/api/v1/hashmatch/cases/{id}", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := a.Hashmatch.Case(r.Context(), p, r.PathValue("id"))
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/cases/{id}/review", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.Review](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.ReviewCase(r.Context(), p, r.PathValue("id"), in)
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/cases/{id}/report", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.NewReport](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.SendReport(r.Context(), p, r.PathValue("id"), in)
+			return http.StatusCreated, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/cases/{id}/removal", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.NewRemoval](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.RecordRemoval(r.Context(), p, r.PathValue("id"), in)
+			return http.StatusCreated, out, err
+		}},
+		{"GET", "/api/v1/hashmatch/reports", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			n, err := intParam(r, "limit", 200)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.Reports(r.Context(), p, n)
+			return http.StatusOK, map[string]any{"reports": out}, err
+		}},
+		{"GET", "/api/v1/hashmatch/reports/{id}", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := a.Hashmatch.Report(r.Context(), p, r.PathValue("id"))
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/reports/{id}/acknowledge", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hmAckIn](r)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.AcknowledgeReport(r.Context(), p, r.PathValue("id"), in.Reference)
+			return http.StatusOK, out, err
+		}},
+	}
+}
