@@ -45,7 +45,13 @@ func Verify(ctx context.Context, db *store.DB, reg *Registry, opt VerifyOptions)
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 50
 	}
-	q := db.Read()
+	// One snapshot for every read, so that a registry that is being written
+	// to (by this or another server) verifies as of one log head.
+	q, err := db.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Rollback()
 	rep := &Report{}
 	problem := func(format string, args ...any) bool {
 		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
@@ -53,7 +59,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Registry, opt VerifyOptions)
 	}
 	head, signed, err := ReadHead(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the log head (was the database initialised with custos init?): %w", err)
 	}
 	if signed == "" {
 		return nil, fmt.Errorf("this database has no log: run custos init first")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,8 @@ type Writer struct {
 
 	// cached head: reused when the stored size has not moved under us.
 	cache *state
+	// keyOK is set once the signing key is known to be the log's own.
+	keyOK bool
 
 	// OnCommit, when set, is called after each batch commits with its size.
 	OnCommit func(accepted, refused int, took time.Duration)
@@ -134,6 +137,7 @@ func (w *Writer) Close() {
 
 func (w *Writer) loop() {
 	defer w.stopped.Done()
+	expect := 1 // size of the previous batch
 	for {
 		var first *request
 		select {
@@ -149,19 +153,44 @@ func (w *Writer) loop() {
 				}
 			}
 		}
-		batch := []*request{first}
-	fill:
+		batch := w.fill([]*request{first}, expect)
+		expect = len(batch)
+		w.run(batch)
+	}
+}
+
+// fill adds the commands already queued to batch. The clients of the previous
+// batch, woken by its commit, are usually about to submit again: when fewer
+// than that batch's size are queued, the writer yields for a moment to let
+// them in, so that concurrent clients keep sharing one commit instead of
+// alternating between a batch of one and a batch of the rest.
+func (w *Writer) fill(batch []*request, expect int) []*request {
+	var start time.Time
+	for yields := 0; ; yields++ {
+	drain:
 		for len(batch) < w.maxBatch {
 			select {
 			case r := <-w.reqs:
 				batch = append(batch, r)
 			default:
-				break fill
+				break drain
 			}
 		}
-		w.run(batch)
+		if len(batch) >= min(expect, w.maxBatch) {
+			return batch
+		}
+		if yields == 0 {
+			start = time.Now()
+		} else if time.Since(start) > maxFillWait {
+			return batch
+		}
+		runtime.Gosched()
 	}
 }
+
+// maxFillWait bounds how long fill waits for a previous batch's clients: a
+// fraction of one durable commit.
+const maxFillWait = 300 * time.Microsecond
 
 func (w *Writer) run(batch []*request) {
 	start := time.Now()
@@ -192,6 +221,9 @@ func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
 	defer tx.Rollback()
 	st, err := w.head(ctx, tx)
 	if err != nil {
+		return 0, 0, err
+	}
+	if err := w.checkKey(ctx, tx); err != nil {
 		return 0, 0, err
 	}
 	size := st.size()
@@ -272,6 +304,30 @@ func (w *Writer) head(ctx context.Context, tx *store.Tx) (*state, error) {
 		return w.cache, nil
 	}
 	return loadState(ctx, tx)
+}
+
+// checkKey refuses to sign with a key that is not the log's: a server started
+// with another registry's key file (easy to do with several servers) would
+// otherwise sign checkpoints no auditor can verify and seal personal data
+// under a master key the other servers lack.
+func (w *Writer) checkKey(ctx context.Context, tx *store.Tx) error {
+	if w.keyOK {
+		return nil
+	}
+	var key string
+	if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key); err != nil {
+		return fmt.Errorf("read the log's verifier key: %w", err)
+	}
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		return fmt.Errorf("the log's verifier key: %w", err)
+	}
+	if v.Name() != w.signer.Name() || v.KeyHash() != w.signer.KeyHash() {
+		return fmt.Errorf("the key file does not belong to this registry: its signing key is %s+%08x, the log's is %s+%08x; give the registry's own --key-file",
+			w.signer.Name(), w.signer.KeyHash(), v.Name(), v.KeyHash())
+	}
+	w.keyOK = true
+	return nil
 }
 
 type leaf struct {

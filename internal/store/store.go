@@ -21,7 +21,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -113,12 +113,27 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := &DB{Dialect: SQLite, Path: abs, DSN: dsn, r: r, w: w}
-	if err := w.PingContext(ctx); err != nil {
+	// Switching a new file to WAL takes a lock that SQLite does not wait for
+	// under busy_timeout, so processes that open one new file at once (several
+	// custos migrate, say) can be told it is busy: try again for a while.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = w.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", abs, err)
 	}
 	return db, nil
 }
+
+// sqliteBusy is SQLite's primary result code SQLITE_BUSY.
+const sqliteBusy = 5
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	p, err := sql.Open("pgx", dsn)
@@ -204,7 +219,24 @@ func (q dbq) Exec(ctx context.Context, s string, args ...any) (sql.Result, error
 }
 func (q dbq) Dialect() Dialect { return q.db.Dialect }
 
-// Tx is a write transaction.
+// Snapshot starts a read-only transaction whose reads all see one state of the
+// database, whatever other connections or processes commit meanwhile: REPEATABLE
+// READ on PostgreSQL, a read transaction on SQLite (WAL). A check that reads
+// many tables, such as log verification, uses it to run on a live registry.
+// Rollback ends it.
+func (db *DB) Snapshot(ctx context.Context) (*Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{db: db, tx: tx}, nil
+}
+
+// Tx is a write transaction, or a read-only one started by Snapshot.
 type Tx struct {
 	db *DB
 	tx *sql.Tx
