@@ -42,17 +42,17 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if token == "" {
-		fmt.Fprintf(stdout, "database %s is initialised and its schema is at version %d\n", d.db, store.SchemaVersion())
+		fmt.Fprintf(stdout, "database %s is initialised and its schema is at version %d\n", store.Redact(d.db), store.SchemaVersion())
 		return nil
 	}
 	if *tokenFile != "" {
 		if err := os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600); err != nil {
 			return fmt.Errorf("write admin token: %w", err)
 		}
-		fmt.Fprintf(stdout, "created %s; the administrator token is in %s\n", d.db, *tokenFile)
+		fmt.Fprintf(stdout, "created %s; the administrator token is in %s\n", store.Redact(d.db), *tokenFile)
 		return nil
 	}
-	fmt.Fprintf(stdout, "created %s\nadministrator token (shown once, keep it safe):\n%s\n", d.db, token)
+	fmt.Fprintf(stdout, "created %s\nadministrator token (shown once, keep it safe):\n%s\n", store.Redact(d.db), token)
 	return nil
 }
 
@@ -90,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer app.Close()
 	return app.Serve(ctx, &http.Server{Addr: *addr}, func(a string) {
-		fmt.Fprintf(stdout, "custos serving %s on http://%s/\n", d.db, a)
+		fmt.Fprintf(stdout, "custos serving %s on http://%s/\n", store.Redact(d.db), a)
 	})
 }
 

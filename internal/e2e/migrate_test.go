@@ -124,14 +124,15 @@ func TestWrongKeyFileRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		reg := initRegistry(t, dsn)
 		other := initRegistry(t, storetest.SQLite(t))
-		wrong := startServer(t, &registry{DSN: dsn, Key: other.Key})
-		r := call(wrong.URL, "POST", "/api/v1/centres", reg.Admin, map[string]any{"name": "Centre W", "city": "Nowhere"})
-		if r.Err != nil || r.Status < 500 {
-			t.Errorf("a server with another registry's key file wrote: %d %v %s", r.Status, r.Err, r.Raw)
+		// The server refuses to start with another registry's key file.
+		_, stderr, code := cli(t, "serve", "--db", dsn, "--key-file", other.Key, "--addr", "127.0.0.1:0")
+		if code == 0 || !strings.Contains(stderr, "does not belong to this registry") {
+			t.Errorf("serve with another registry's key file: exit %d, stderr:\n%s", code, tail(stderr, 2000))
 		}
-		wrong.stop()
-		if !strings.Contains(wrong.stderr.String(), "key file does not belong to this registry") {
-			t.Errorf("the server log does not say why it refused:\n%s", tail(wrong.stderr.String(), 2000))
+		// So do the commands that write.
+		_, stderr, code = cli(t, "trace", "donor", "DN-X", "--db", dsn, "--key-file", other.Key)
+		if code == 0 || !strings.Contains(stderr, "does not belong to this registry") {
+			t.Errorf("trace with another registry's key file: exit %d, stderr:\n%s", code, tail(stderr, 2000))
 		}
 		right := startServer(t, reg)
 		must(t, 201, right.URL, "POST", "/api/v1/centres", reg.Admin, map[string]any{"name": "Centre R", "city": "Port Aster"})

@@ -172,7 +172,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 		return nil, err
 	}
 	if v == 0 {
-		return nil, fmt.Errorf("database %s is not initialised: run custos init --db %s", cfg.DSN, cfg.DSN)
+		return nil, fmt.Errorf("database %s is not initialised: run custos init", store.Redact(cfg.DSN))
 	}
 	if v < store.SchemaVersion() {
 		return nil, fmt.Errorf("database schema is at version %d, this custos needs %d: run custos migrate", v, store.SchemaVersion())
@@ -188,6 +188,14 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	signer, err := note.NewSigner(keys.LogSigner)
 	if err != nil {
 		return nil, err
+	}
+	// Refuse at start, not at the first write, a key file from another registry.
+	var logKey string
+	if err := db.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&logKey); err != nil {
+		return nil, fmt.Errorf("read the log's verifier key: %w", err)
+	}
+	if logKey != keys.LogKey {
+		return nil, fmt.Errorf("the key file %s does not belong to this registry (its log key differs); give the registry's own --key-file", path)
 	}
 	vault, err := privacy.NewVault(keys.Master)
 	if err != nil {

@@ -16,7 +16,7 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
 	api.Register(mux)
-	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Log: a.Log}
+	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

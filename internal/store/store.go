@@ -440,3 +440,15 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	_, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	return err
 }
+
+// Redact returns dsn fit for printing: a PostgreSQL URL without its password.
+func Redact(dsn string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
@@ -37,17 +38,26 @@ var staticFS embed.FS
 // RegistryName is shown in every page's header.
 const RegistryName = "Organ donation and transplantation registry"
 
+// HashRegistryName is shown instead to the principals of the hash-matching
+// registry (analysts, services and their reviewers).
+const HashRegistryName = "Known-image hash registry"
+
 // CookieName is the session cookie; it holds the bearer token.
 const CookieName = "custos_session"
 
 // maxForm is the largest form body read.
 const maxForm = 64 << 10
 
+// maxUpload is the largest multipart form body read, on the routes that take
+// a file (hash lists).
+const maxUpload = 16 << 20
+
 // UI holds what the pages need.
 type UI struct {
 	DB         *store.DB
 	Writer     *ledger.Writer
 	Transplant *transplant.Service
+	Hashmatch  *hashmatch.Service // nil: no hash-matching pages
 	Log        *slog.Logger
 
 	key   []byte                        // keys the forms' CSRF tokens; new each process
@@ -96,6 +106,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	get("/people", u.people)
 	post("/people", u.createPrincipal)
 	post("/people/{id}/revoke", u.revokePrincipal)
+	if u.Hashmatch != nil {
+		upload := func(path string, h handler) { mux.Handle("POST "+path, cop.Handler(u.signedInUpload(h, maxUpload))) }
+		u.registerHashmatch(get, post, upload)
+	}
 }
 
 func (u *UI) setup() {
@@ -160,7 +174,11 @@ func setSession(w http.ResponseWriter, r *http.Request, token string, maxAge int
 
 // signedIn authenticates the session, reads and checks posted forms, and
 // sends whoever is not signed in back to the sign-in form.
-func (u *UI) signedIn(h handler) http.Handler {
+func (u *UI) signedIn(h handler) http.Handler { return u.signedInUpload(h, 0) }
+
+// signedInUpload is signedIn for a route whose form may be multipart, with a
+// file, of at most upload bytes; 0 takes no multipart form.
+func (u *UI) signedInUpload(h handler, upload int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		s, err := u.session(r)
@@ -187,7 +205,7 @@ func (u *UI) signedIn(h handler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := readForm(w, r); err != nil {
+			if err := readForm(w, r, upload); err != nil {
 				u.fail(w, r, s, err)
 				return
 			}
@@ -201,11 +219,26 @@ func (u *UI) signedIn(h handler) http.Handler {
 	})
 }
 
-func readForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
+// readForm reads a posted form into r.PostForm. With upload > 0 a
+// multipart form of at most upload bytes is read too, its values into
+// r.PostForm and its files into r.MultipartForm; otherwise a multipart body
+// is not read (and its CSRF token is missing).
+func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
+	limit := int64(maxForm)
+	multipart := upload > 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+	if multipart {
+		limit = upload
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	var err error
+	if multipart {
+		err = r.ParseMultipartForm(1 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
 		if strings.Contains(err.Error(), "too large") {
-			return errs.New(errs.TooLarge, "form_size", "", "the form is over %d bytes", maxForm)
+			return errs.New(errs.TooLarge, "form_size", "", "the form is over %d bytes", limit)
 		}
 		return errs.New(errs.Malformed, "form", "", "the form could not be read")
 	}
@@ -241,8 +274,12 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := u.newPage(r, s, "Home")
-	pg.Data = struct{ CanRecord, CanRead, CanGrant, CanManage bool }{s.P.Can(auth.Record), s.P.Can(auth.Read),
-		s.P.Can(auth.AuthorizeCentres), s.P.Can(auth.ManageAuthorities)}
+	hm := u.Hashmatch != nil
+	pg.Data = struct {
+		CanRecord, CanRead, CanGrant, CanManage       bool
+		CanPublish, CanReview, CanReadCases, CanBanks bool
+	}{s.P.Can(auth.Record), s.P.Can(auth.Read), s.P.Can(auth.AuthorizeCentres), s.P.Can(auth.ManageAuthorities),
+		hm && s.P.Can(auth.PublishBanks), hm && s.P.Can(auth.ReviewCases), hm && s.P.Can(auth.ReadCases), hm && s.P.Can(auth.ReadBankMetadata)}
 	u.render(w, r, http.StatusOK, "home", pg)
 }
 
@@ -262,7 +299,7 @@ func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reas
 
 func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := readForm(w, r); err != nil {
+	if err := readForm(w, r, 0); err != nil {
 		u.fail(w, r, nil, err)
 		return
 	}
@@ -315,12 +352,20 @@ type navItem struct {
 func (u *UI) newPage(r *http.Request, s *session, title string) *page {
 	pg := &page{Title: title, Registry: RegistryName, S: s, forms: map[string]*form{}}
 	if s != nil {
-		pg.Nav = navFor(s.P, r.URL.Path)
+		pg.Nav = navFor(s.P, r.URL.Path, u.Hashmatch != nil)
+		if hashRole(s.P) {
+			pg.Registry = HashRegistryName
+		}
 	}
 	return pg
 }
 
-func navFor(p *auth.Principal, path string) []navItem {
+// hashRole tells whether p acts only in the hash-matching registry.
+func hashRole(p *auth.Principal) bool {
+	return p.Can(auth.PublishBanks) || p.Can(auth.ReadCases)
+}
+
+func navFor(p *auth.Principal, path string, hm bool) []navItem {
 	var items []navItem
 	add := func(ok bool, href, label string) {
 		if ok {
@@ -335,6 +380,14 @@ func navFor(p *auth.Principal, path string) []navItem {
 		add(read, "/trace", "Trace")
 		return items
 	}
+	if hm && hashRole(p) {
+		add(p.Can(auth.PublishBanks), "/hashmatch/banks", "Hash banks")
+		add(p.Can(auth.ReceiveReports), "/hashmatch/reports", "Reports received")
+		add(p.Can(auth.ReadCases), "/hashmatch/cases", "Review queue")
+		add(p.Can(auth.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
+		add(p.Can(auth.ReadCases), "/hashmatch/reports", "Reports sent")
+		return items
+	}
 	add(p.Can(auth.ReadAlerts), "/alerts", "Alerts")
 	add(read, "/centres", "Centres")
 	add(p.Can(auth.ManageAuthorities), "/people", "People")
@@ -342,6 +395,7 @@ func navFor(p *auth.Principal, path string) []navItem {
 	add(read, "/donors", "Donors")
 	add(read, "/recipients", "Recipients")
 	add(read, "/organs", "Organs available")
+	add(hm && p.Can(auth.ReadBankMetadata), "/hashmatch/banks", "Hash banks")
 	return items
 }
 

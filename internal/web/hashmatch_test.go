@@ -1,0 +1,451 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/web"
+)
+
+// hmWorld is a registry with two competent authorities (an analyst each),
+// two service providers (a service principal and a reviewer for the first, a
+// reviewer for the second) and a regulator.
+type hmWorld struct {
+	*apptest.Env
+	Authority, Other, Provider, OtherProvider string
+	Analyst, OtherAnalyst                     string
+	Service, Reviewer, OtherReviewer          string
+	Regulator                                 string
+}
+
+// startHMWorld serves a registry whose hash matching quarantines an entry at
+// its second match.
+func startHMWorld(t *testing.T) *hmWorld {
+	t.Helper()
+	ctx := context.Background()
+	cfg := server.Config{DSN: storetest.SQLite(t), KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Hashmatch: hashmatch.Config{QuarantineLimit: 2}}
+	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Authority"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := server.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(func() { srv.Close(); app.Close() })
+	w := &hmWorld{Env: &apptest.Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}}
+	mk := func(name, kind string) string {
+		return w.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", token, map[string]any{"name": name, "kind": kind}).Str("id")
+	}
+	pr := func(name, role, authority string) string {
+		return w.Must(t, 201, "POST", "/api/v1/principals", token, map[string]any{"name": name, "role": role, "authority_id": authority}).Str("token")
+	}
+	w.Authority, w.Other = mk("Hotline", "competent_authority"), mk("Other hotline", "competent_authority")
+	w.Provider, w.OtherProvider = mk("Photo service", "service_provider"), mk("Other service", "service_provider")
+	w.Analyst, w.OtherAnalyst = pr("Analyst A", "analyst", w.Authority), pr("Analyst B", "analyst", w.Other)
+	w.Service, w.Reviewer = pr("Photo service system", "service", w.Provider), pr("Reviewer A", "reviewer", w.Provider)
+	w.OtherReviewer = pr("Reviewer B", "reviewer", w.OtherProvider)
+	w.Regulator = pr("Regulator", "regulator", w.Must(t, 200, "GET", "/api/v1/me", token, nil).Str("authority_id"))
+	return w
+}
+
+// hmHash returns a distinct PDQ hash.
+func hmHash(i int) string {
+	var words [4]uint64
+	for w := range words {
+		v := uint64(0x9E3779B97F4A7C15) * uint64(i*4+w+1)
+		words[w] = v ^ v>>29
+	}
+	return fmt.Sprintf("%016x%016x%016x%016x", words[0], words[1], words[2], words[3])
+}
+
+// hmNear flips the lowest bit of the first n hex digits of h.
+func hmNear(h string, n int) string {
+	b := []byte(h)
+	for i := range n {
+		var d int
+		fmt.Sscanf(string(b[i]), "%x", &d)
+		b[i] = "0123456789abcdef"[d^1]
+	}
+	return string(b)
+}
+
+// postFile submits a multipart form with one file, and the session's CSRF
+// token unless the form has one.
+func (b *browser) postFile(path string, form url.Values, field, name string, content []byte) *page {
+	b.t.Helper()
+	if form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf())
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range form {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if content != nil {
+		fw, err := mw.CreateFormFile(field, name)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		fw.Write(content)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", b.base+path, &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(b.cookie)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	p := &page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && resp.StatusCode/100 != 3 {
+		checkPage(b.t, "POST "+path, p.Body)
+	}
+	return p
+}
+
+func mustNotContain(t *testing.T, what string, p *page, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if strings.Contains(p.Body, s) {
+			t.Errorf("%s: page shows %q", what, s)
+		}
+	}
+}
+
+var (
+	bankCreated = regexp.MustCompile(`^/hashmatch/banks/(HB-[0-9A-Z]{10})\?done=bank$`)
+	reportLink  = regexp.MustCompile(`href="/hashmatch/reports/(HR-[0-9A-Z]{10})" id="case-report"`)
+)
+
+// TestHashmatchPages: an analyst creates a bank and publishes it (pasted and
+// uploaded lists); a service matches a planted hash; the reviewer confirms,
+// reports and records the removal; the analyst acknowledges. Hashes are
+// shown to the owner's analysts only; others' cases and reports do not exist
+// for a principal.
+func TestHashmatchPages(t *testing.T) {
+	w := startHMWorld(t)
+	h1, h2, h3 := hmHash(1), hmHash(2), hmHash(3)
+
+	an := newBrowser(t, w.URL)
+	an.signIn(w.Analyst)
+	p := an.get("/")
+	mustContain(t, "analyst home", p, web.HashRegistryName, `href="/hashmatch/banks"`, `href="/hashmatch/reports"`, `id="hashmatch"`)
+	mustNotContain(t, "analyst home", p, `href="/donors"`, `href="/hashmatch/cases"`)
+
+	// Create a bank: a refusal first, then the bank.
+	p = an.get("/hashmatch/banks")
+	wantStatus(t, "banks", p, http.StatusOK)
+	mustContain(t, "banks", p, `<form method="post" action="/hashmatch/banks" id="bank" novalidate>`, "Your authority holds no bank yet.")
+	p = an.post("/hashmatch/banks", url.Values{"name": {"Known images"}, "kind": {"known"}, "threshold": {"100"}})
+	wantStatus(t, "threshold 100", p, http.StatusUnprocessableEntity)
+	mustContain(t, "threshold 100", p, `id="refusal-rule">range<`, `id="refusal-field">threshold<`, `id="bank-threshold-error"`,
+		`value="Known images"`, `<a href="#bank">Go to the form</a>`)
+	p = an.post("/hashmatch/banks", url.Values{"name": {"Known images"}, "kind": {"known"}, "threshold": {"31"}})
+	wantStatus(t, "create bank", p, http.StatusSeeOther)
+	m := bankCreated.FindStringSubmatch(p.Header.Get("Location"))
+	if m == nil {
+		t.Fatalf("after creating a bank, redirect to %q", p.Header.Get("Location"))
+	}
+	bank := m[1]
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "new bank", p, "Bank created.", `id="publish"`, `id="import"`, `enctype="multipart/form-data"`, "No version is published")
+
+	// Publish by pasting: a malformed list is refused whole, on its field.
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\nnot-a-hash\n"}})
+	wantStatus(t, "bad list", p, http.StatusUnprocessableEntity)
+	mustContain(t, "bad list", p, `id="refusal-field">content<`, "line 2", `id="publish-content-error"`, `aria-invalid="true"`)
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\n" + h2 + " B1 e2\n"}})
+	wantStatus(t, "paste", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "pasted", p, "Version 1 published and signed: 2 added, 0 deleted.", h1, h2, `id="entries"`)
+
+	// Publish by uploading an NCMEC-style list that adds e3 and deletes e2;
+	// without a file, the file input is refused; a multipart form is read on
+	// the upload route only.
+	p = an.postFile("/hashmatch/banks/"+bank+"/import", url.Values{"format": {"ncmec"}}, "file", "", nil)
+	wantStatus(t, "no file", p, http.StatusUnprocessableEntity)
+	mustContain(t, "no file", p, `id="refusal-field">file<`, `id="import-file-error"`, `<option value="ncmec" selected>`)
+	xml := `<queryResult><images><image><id>e3</id><classification>A2</classification><fingerprints><pdq>` + h3 +
+		`</pdq></fingerprints></image><image><id>md5only</id><fingerprints><md5>` + strings.Repeat("a", 32) +
+		`</md5></fingerprints></image></images><deletedEntries><image><id>e2</id></image></deletedEntries></queryResult>`
+	p = an.postFile("/hashmatch/banks/"+bank+"/import", url.Values{"format": {"ncmec"}}, "file", "list.xml", []byte(xml))
+	wantStatus(t, "upload", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "uploaded", p, "Version 2 published and signed: 1 added, 1 deleted, 1 skipped (no PDQ hash).", h3)
+	mustNotContain(t, "uploaded", p, h2)
+	p = an.postFile("/hashmatch/banks", url.Values{"name": {"Sneaky"}}, "file", "x", []byte("x"))
+	wantStatus(t, "multipart elsewhere", p, http.StatusForbidden)
+	mustContain(t, "multipart elsewhere", p, `id="refusal-rule">csrf<`)
+
+	// The service subscribes and pulls (API); it matches a hash 3 bits from
+	// e1, which opens a case, and e3 twice, which quarantines it.
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+	w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
+	uploadedAt := time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
+	res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{
+		{"pdq": hmNear(h1, 3), "quality": 90, "content_ref": "photo-4711", "user_id": "alice@example", "uploaded_at": uploadedAt}}})
+	r0 := res.Body["results"].([]any)[0].(map[string]any)
+	if r0["status"] != "match" {
+		t.Fatalf("planted hash: %s", res.Raw)
+	}
+	caseID := r0["case_id"].(string)
+	var rejectCase string
+	for range 2 {
+		res = w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": h3, "quality": 80}}})
+		rejectCase = res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string)
+	}
+
+	// The owner sees the quarantine and releases the entry.
+	p = an.get("/hashmatch/banks")
+	mustContain(t, "quarantine listed", p, `<strong class="quarantined">1</strong>`)
+	p = an.get("/hashmatch/banks/" + bank)
+	mustContain(t, "quarantined", p, `id="release-e3"`, `action="/hashmatch/banks/`+bank+`/entries/e3/release"`)
+	p = an.post("/hashmatch/banks/"+bank+"/entries/e1/release", url.Values{})
+	wantStatus(t, "release e1", p, http.StatusConflict)
+	mustContain(t, "release e1", p, `id="refusal-rule">not_quarantined<`)
+	p = an.post("/hashmatch/banks/"+bank+"/entries/e3/release", url.Values{})
+	wantStatus(t, "release e3", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "released", p, "Entry released from quarantine")
+	mustNotContain(t, "released", p, `id="release-e3"`)
+
+	// The reviewer's queue: pending cases, newest first, with what triage
+	// needs, and the warning that a match is no accusation.
+	rv := newBrowser(t, w.URL)
+	rv.signIn(w.Reviewer)
+	p = rv.get("/")
+	mustContain(t, "reviewer home", p, `href="/hashmatch/cases"`, `href="/hashmatch/subscriptions"`, web.HashRegistryName)
+	mustNotContain(t, "reviewer home", p, `href="/hashmatch/banks"`)
+	p = rv.get("/hashmatch/cases")
+	wantStatus(t, "queue", p, http.StatusOK)
+	mustContain(t, "queue", p, "never an automatic accusation", `id="case-`+caseID+`"`, `id="case-`+rejectCase+`"`, "Known images", "e1", "A1", ">3<", ">90<")
+	if strings.Index(p.Body, rejectCase) > strings.Index(p.Body, caseID) {
+		t.Error("the queue is not newest first")
+	}
+	mustNotContain(t, "queue", p, h1, h3, "alice@example")
+	p = rv.get("/hashmatch/subscriptions")
+	wantStatus(t, "subscriptions", p, http.StatusOK)
+	mustContain(t, "subscriptions", p, "Known images", "Hotline", "(up to date)")
+
+	// Another service's reviewer: the case does not exist.
+	ov := newBrowser(t, w.URL)
+	ov.signIn(w.OtherReviewer)
+	wantStatus(t, "other reviewer's case", ov.get("/hashmatch/cases/"+caseID), http.StatusNotFound)
+	wantStatus(t, "other reviewer confirms", ov.post("/hashmatch/cases/"+caseID+"/review", url.Values{"decision": {"confirm"}}), http.StatusNotFound)
+	mustNotContain(t, "other queue", ov.get("/hashmatch/cases?status=all"), caseID)
+	mustContain(t, "other subscriptions", ov.get("/hashmatch/subscriptions"), "subscribes to no bank")
+
+	// The service's system principal reads the case, and may not review it.
+	sv := newBrowser(t, w.URL)
+	sv.signIn(w.Service)
+	p = sv.get("/hashmatch/cases/" + caseID)
+	wantStatus(t, "service reads case", p, http.StatusOK)
+	mustNotContain(t, "service reads case", p, `id="confirm"`, `id="reject"`)
+	p = sv.post("/hashmatch/cases/"+caseID+"/review", url.Values{"decision": {"confirm"}})
+	wantStatus(t, "service confirms", p, http.StatusForbidden)
+	mustContain(t, "service confirms", p, `id="refusal-rule">role<`)
+
+	// The reviewer confirms the case; a report cannot precede confirmation.
+	p = rv.get("/hashmatch/cases/" + caseID)
+	wantStatus(t, "case", p, http.StatusOK)
+	mustContain(t, "case", p, "never an automatic accusation", `id="confirm"`, `id="reject"`, `name="suppress"`, "photo-4711", "A1")
+	mustNotContain(t, "case", p, `id="report"`, `id="removal"`, h1)
+	p = rv.post("/hashmatch/cases/"+caseID+"/report", url.Values{"incident_type": {"child_sexual_abuse_material"}})
+	wantStatus(t, "report before review", p, http.StatusConflict)
+	mustContain(t, "report before review", p, `id="refusal-rule">not_confirmed<`)
+	p = rv.post("/hashmatch/cases/"+caseID+"/review", url.Values{"decision": {"confirm"}, "note": {"checked the photo"}})
+	wantStatus(t, "confirm", p, http.StatusSeeOther)
+	p = rv.get(p.Header.Get("Location"))
+	mustContain(t, "confirmed", p, "Match confirmed by review.", `id="report"`, `id="removal"`, "checked the photo",
+		`<option value="`+w.Authority+`" selected>Hotline</option>`, `value="photo-4711"`)
+	mustNotContain(t, "confirmed", p, `id="confirm"`)
+
+	// Report: refusals on their fields, then the report.
+	p = rv.post("/hashmatch/cases/"+caseID+"/report", url.Values{"incident_type": {"child_sexual_abuse_material"}, "incident_at": {"yesterday"}})
+	wantStatus(t, "bad incident time", p, http.StatusUnprocessableEntity)
+	mustContain(t, "bad incident time", p, `id="refusal-rule">time_format<`, `id="refusal-field">incident_at<`, `id="report-incident_at-error"`)
+	p = rv.post("/hashmatch/cases/"+caseID+"/report", url.Values{"incident_type": {""}, "notes": {"kept"}})
+	wantStatus(t, "no incident type", p, http.StatusUnprocessableEntity)
+	mustContain(t, "no incident type", p, `id="refusal-field">incident_type<`, `id="report-incident_type-error"`, ">kept</textarea>")
+	p = rv.post("/hashmatch/cases/"+caseID+"/report", url.Values{"incident_type": {"child_sexual_abuse_material"}, "authority_id": {w.Authority},
+		"notes": {"account suspended"}})
+	wantStatus(t, "report", p, http.StatusSeeOther)
+	p = rv.get(p.Header.Get("Location"))
+	mustContain(t, "reported", p, "Report sent to the competent authority.")
+	m = reportLink.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("the case page links no report:\n%s", p.Body)
+	}
+	report := m[1]
+	p = rv.post("/hashmatch/cases/"+caseID+"/removal", url.Values{"action": {"disabled_and_preserved"}, "removed_at": {time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04")},
+		"content_ref": {"photo-4711"}})
+	wantStatus(t, "removal", p, http.StatusSeeOther)
+	p = rv.get(p.Header.Get("Location"))
+	mustContain(t, "removal", p, "Removal recorded.", `id="case-removal"`, "Disabled and preserved")
+	p = rv.post("/hashmatch/cases/"+caseID+"/removal", url.Values{"action": {"removed"}})
+	wantStatus(t, "second removal", p, http.StatusConflict)
+
+	// The other case is rejected into the suppression list.
+	p = rv.post("/hashmatch/cases/"+rejectCase+"/review", url.Values{"decision": {"reject"}, "note": {"a logo"}, "suppress": {"yes"}})
+	wantStatus(t, "reject", p, http.StatusSeeOther)
+	p = rv.get(p.Header.Get("Location"))
+	mustContain(t, "rejected", p, "Match rejected", `id="case-status">Rejected<`)
+	mustNotContain(t, "rejected", p, `id="report"`)
+	mustNotContain(t, "queue after review", rv.get("/hashmatch/cases"), `id="case-`+caseID+`"`, `id="case-`+rejectCase+`"`)
+	mustContain(t, "reports sent", rv.get("/hashmatch/reports"), report, "Hotline")
+
+	// The analyst receives the report and acknowledges it.
+	p = an.get("/hashmatch/reports")
+	wantStatus(t, "reports", p, http.StatusOK)
+	mustContain(t, "reports", p, `id="report-`+report+`"`, "Photo service", "awaiting")
+	p = an.get("/hashmatch/reports/" + report)
+	mustContain(t, "report", p, `id="acknowledge"`, hmNear(h1, 3), "photo-4711", "account suspended", "Child sexual abuse material")
+	mustNotContain(t, "report", p, "alice@example")
+	p = an.post("/hashmatch/reports/"+report+"/acknowledge", url.Values{"reference": {strings.Repeat("x", 201)}})
+	wantStatus(t, "long reference", p, http.StatusUnprocessableEntity)
+	mustContain(t, "long reference", p, `id="refusal-field">reference<`, `id="acknowledge-reference-error"`)
+	p = an.post("/hashmatch/reports/"+report+"/acknowledge", url.Values{"reference": {"HL-2026-17"}})
+	wantStatus(t, "acknowledge", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "acknowledged", p, "Report acknowledged.", `id="report-ack"`, "HL-2026-17")
+	mustNotContain(t, "acknowledged", p, `id="acknowledge"`)
+	wantStatus(t, "acknowledge twice", an.post("/hashmatch/reports/"+report+"/acknowledge", url.Values{"reference": {"again"}}), http.StatusConflict)
+
+	// The other authority's analyst: no report, and the bank's metadata only.
+	oa := newBrowser(t, w.URL)
+	oa.signIn(w.OtherAnalyst)
+	mustNotContain(t, "other analyst reports", oa.get("/hashmatch/reports"), report)
+	wantStatus(t, "other analyst's report", oa.get("/hashmatch/reports/"+report), http.StatusNotFound)
+	wantStatus(t, "other analyst acknowledges", oa.post("/hashmatch/reports/"+report+"/acknowledge", url.Values{"reference": {"x"}}), http.StatusNotFound)
+	mustNotContain(t, "other analyst banks", oa.get("/hashmatch/banks"), "Known images")
+	p = oa.get("/hashmatch/banks/" + bank)
+	wantStatus(t, "other analyst's bank", p, http.StatusOK)
+	mustContain(t, "other analyst's bank", p, "Known images", `id="versions"`, "Only the owner's analysts see this bank's hashes.")
+	mustNotContain(t, "other analyst's bank", p, h1, h3, `id="entries"`, `id="publish"`, `id="import"`)
+	p = oa.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {hmHash(9)}})
+	wantStatus(t, "other analyst publishes", p, http.StatusForbidden)
+	mustContain(t, "other analyst publishes", p, `id="refusal-rule">own_bank<`)
+	wantStatus(t, "analyst reads cases", oa.get("/hashmatch/cases"), http.StatusForbidden)
+
+	// Oversight reads metadata, never hashes, and none of the workflow.
+	rg := newBrowser(t, w.URL)
+	rg.signIn(w.Regulator)
+	p = rg.get("/")
+	mustContain(t, "regulator home", p, `href="/hashmatch/banks"`, web.RegistryName)
+	p = rg.get("/hashmatch/banks")
+	wantStatus(t, "regulator banks", p, http.StatusOK)
+	mustContain(t, "regulator banks", p, "Known images", "Hotline")
+	mustNotContain(t, "regulator banks", p, `id="bank"`, h1)
+	p = rg.get("/hashmatch/banks/" + bank)
+	mustNotContain(t, "regulator bank", p, h1, h3, `id="entries"`, `id="publish"`)
+	wantStatus(t, "regulator creates bank", rg.post("/hashmatch/banks", url.Values{"name": {"x"}}), http.StatusForbidden)
+	wantStatus(t, "regulator cases", rg.get("/hashmatch/cases"), http.StatusForbidden)
+	wantStatus(t, "regulator report", rg.get("/hashmatch/reports/"+report), http.StatusForbidden)
+}
+
+// TestBrowserHashmatch drives the hash-matching pages in headless Chromium:
+// the analyst creates a bank and publishes it by pasting and by uploading a
+// file; the reviewer confirms a match and reports it; the analyst
+// acknowledges the report.
+func TestBrowserHashmatch(t *testing.T) {
+	path := findChromium()
+	if path == "" {
+		t.Skip("no Chromium found: set CUSTOS_CHROMIUM to a Chromium or Chrome binary, or install chromium, to run the browser test")
+	}
+	w := startHMWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900))
+	defer cancelAlloc()
+	bctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	b := &tab{t: t, ctx: bctx, base: w.URL}
+	h1, h2 := hmHash(1), hmHash(2)
+
+	b.signIn(w.Analyst)
+	b.open("/hashmatch/banks", 200)
+	b.fill(map[string]string{"bank-name": "Browser bank"})
+	b.click("create bank", `#bank button[type="submit"]`, 200)
+	if f := b.text("#flash"); !strings.Contains(f, "Bank created") {
+		t.Fatalf("flash %q", f)
+	}
+	b.fill(map[string]string{"publish-content": h1 + " A1 e1\n"})
+	b.click("paste", `#publish button[type="submit"]`, 200)
+	if f := b.text("#flash"); !strings.Contains(f, "Version 1 published") {
+		t.Fatalf("flash %q", f)
+	}
+	list := filepath.Join(t.TempDir(), "vics.json")
+	if err := os.WriteFile(list, []byte(`{"value":[{"MediaID":17,"Category":2,"PDQ":"`+h2+`"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.fill(map[string]string{"import-format": "projectvic"})
+	b.do("choose file", chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{list}))
+	b.click("upload", `#import button[type="submit"]`, 200)
+	if f := b.text("#flash"); !strings.Contains(f, "Version 2 published") {
+		t.Fatalf("flash %q", f)
+	}
+	bank := strings.TrimSpace(b.text("#bank-id"))
+	if e := b.text("#entries"); !strings.Contains(e, "vic-2") || !strings.Contains(e, h2) {
+		t.Errorf("entries: %q", e)
+	}
+
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+	res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{
+		{"pdq": hmNear(h1, 2), "quality": 77, "content_ref": "img-9"}}})
+	caseID := res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string)
+
+	b.click("sign out", `.signout button[type="submit"]`, 200)
+	b.signIn(w.Reviewer)
+	b.open("/hashmatch/cases", 200)
+	b.click("open case", `#case-`+caseID+` a`, 200)
+	b.fill(map[string]string{"confirm-note": "looked at img-9"})
+	b.click("confirm", `#confirm button[type="submit"]`, 200)
+	if s := b.text("#case-status"); s != "Confirmed" {
+		t.Fatalf("case status %q", s)
+	}
+	b.click("report", `#report button[type="submit"]`, 200)
+	report := strings.TrimSpace(b.text("#case-report"))
+
+	b.click("sign out", `.signout button[type="submit"]`, 200)
+	b.signIn(w.Analyst)
+	b.open("/hashmatch/reports", 200)
+	b.click("open report", `#report-`+report+` a`, 200)
+	b.fill(map[string]string{"acknowledge-reference": "REF-1"})
+	b.click("acknowledge", `#acknowledge button[type="submit"]`, 200)
+	if a := b.text("#report-ack"); !strings.Contains(a, "REF-1") {
+		t.Errorf("acknowledgement %q", a)
+	}
+	b.screenshot("hashmatch-report.png")
+}
