@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"net"
 	"net/http"
 	"time"
@@ -16,7 +18,11 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
 	api.Register(mux)
-	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
+	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
+	if err != nil {
+		panic("server: derive the form key: " + err.Error())
+	}
+	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log, FormKey: formKey}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

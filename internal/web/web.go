@@ -59,8 +59,12 @@ type UI struct {
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service // nil: no hash-matching pages
 	Log        *slog.Logger
+	// FormKey keys the forms' CSRF tokens. Servers that share a database should
+	// share it (the server derives it from the master key), so that a form
+	// rendered by one is accepted by another; when empty, a random key is made.
+	FormKey []byte
 
-	key   []byte                        // keys the forms' CSRF tokens; new each process
+	key   []byte                        // the key in use
 	pages map[string]*template.Template // by page name
 }
 
@@ -113,9 +117,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 }
 
 func (u *UI) setup() {
-	u.key = make([]byte, 32)
-	if _, err := rand.Read(u.key); err != nil {
-		panic("web: no randomness for the CSRF key: " + err.Error())
+	u.key = u.FormKey
+	if len(u.key) == 0 {
+		u.key = make([]byte, 32)
+		if _, err := rand.Read(u.key); err != nil {
+			panic("web: no randomness for the CSRF key: " + err.Error())
+		}
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")

@@ -1,0 +1,69 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestFormsAcrossServers checks that a web form rendered by one server is
+// accepted by another server of the same registry (same key file), as behind
+// a load balancer without sticky sessions.
+func TestFormsAcrossServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		second, err := server.Open(context.Background(), w.Cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv2 := httptest.NewServer(second.Handler())
+		defer func() { srv2.Close(); second.Close() }()
+
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		signin := func(base string) {
+			t.Helper()
+			resp, err := c.PostForm(base+"/signin", url.Values{"token": {w.CoordA}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign in on %s: %d", base, resp.StatusCode)
+			}
+		}
+		signin(w.URL)
+		signin(srv2.URL)
+		resp, err := c.Get(w.URL + "/recipients")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF field on the recipients page of server 1")
+		}
+		form := url.Values{"csrf": {string(m[1])}, "name": {"Form Across (synthetic)"}, "sex": {"female"}, "blood_group": {"A"},
+			"date_of_birth": {"1990-01-01"}, "residence": {"XA"}, "organ_needed": {"kidney"}, "listed_on": {"2024-05-01"}}
+		resp, err = c.PostForm(srv2.URL+"/recipients", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("server 2 refused server 1's form: %d %s", resp.StatusCode, strings.TrimSpace(string(body))[:min(300, len(body))])
+		}
+	})
+}
