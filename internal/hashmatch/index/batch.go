@@ -19,11 +19,13 @@ const (
 )
 
 // SearchBatch runs Search for every query in qs at radius r and returns
-// the matches of qs[i] in element i. It uses GOMAXPROCS goroutines. Each
-// query first counts its candidates; those cheaper to answer by multi-index
-// hashing are answered that way, the rest share a cache-blocked linear
-// scan that compares each chunk of the haystack with many queries while it
-// is in cache. It returns an error only when r is outside [0, MaxRadius].
+// the matches of qs[i], in no particular order, in element i. It spreads
+// the queries over GOMAXPROCS goroutines. Each query first prices its
+// multi-index plan from the bucket sizes; those cheaper to answer that way
+// are, and the rest share a cache-blocked linear scan that compares each
+// chunk of the haystack with many queries while it is in cache. Writers
+// wait until the whole batch is done. It returns an error only when r is
+// outside [0, MaxRadius].
 func (x *Index) SearchBatch(qs []Hash, r int) ([][]Match, error) {
 	if r < 0 || r > MaxRadius {
 		return nil, errRadius

@@ -1,34 +1,3 @@
-// Package index is an exact Hamming radius-search index over 256-bit PDQ
-// hashes, for tens of millions of hashes.
-//
-// Search finds every stored hash within Hamming distance r of a query,
-// never missing one, for any r from 0 to 256. For r up to 3m-1 (47 with
-// the default 16 slots, 35 with the 12 slots used around ten million
-// hashes) it uses multi-index hashing: the 256 bits are cut into m slots
-// (16 slots of 16 bits by default, wider slots for larger indexes), each
-// slot value is indexed in a compact CSR table, and a query probes every
-// slot value close enough that the pigeonhole principle guarantees each
-// match shows up in at least one probed bucket; candidates are then
-// verified with a full 256-bit popcount. Before probing, the query counts
-// its candidates from the bucket sizes; when that costs more than reading
-// every hash (clustered data, huge r, tiny indexes) it runs a tight linear
-// scan instead. SearchBatch spreads queries over all cores and runs the
-// scan-bound ones as a cache-blocked scan, several queries per pass.
-//
-// Storage is one contiguous array of hashes (32 B each), their uint64 ids
-// (8 B each) and m uint32 positions per hash, about 108 B per hash with 16
-// slots or 101 B with 12 slots, plus fixed-size offset tables; MemoryBytes
-// reports it. Add and Remove work after Build without a rebuild: additions
-// go to a small unsorted delta that every query scans linearly, removals
-// set tombstones, and the delta and tombstones are folded into a freshly
-// built main segment (a counting sort per slot, slots in parallel) once the
-// delta outgrows a threshold that scales with the index, so the rebuild
-// cost is amortised over many updates.
-//
-// An Index is safe for concurrent use: any number of goroutines may search
-// while others Add or Remove. Writers are serialised; searches run in
-// parallel under a read lock, and a merge builds the new segment without
-// blocking searches, holding the write lock only to publish it.
 package index
 
 import (
@@ -56,7 +25,7 @@ type path int
 
 const (
 	pathAuto path = iota
-	pathMIH       // multi-index hashing whenever the layout allows it
+	pathMIH       // multi-index hashing whenever r <= maxMIHRadius
 	pathScan      // always the linear scan
 )
 
@@ -72,8 +41,8 @@ func (c *config) minIndexedOrDefault() int {
 	if c.minIndexed > 0 {
 		return c.minIndexed
 	}
-	// Below this a scan takes ~16 µs, and the 4 MiB of offset tables would
-	// cost more than 256 B per hash.
+	// Below this the 4 MiB of offset tables would cost more than 256 B
+	// per hash, and a linear scan is quick anyway.
 	return 1 << 14
 }
 
@@ -194,7 +163,9 @@ func (x *Index) lenLocked() int {
 }
 
 // Add stores h under id, replacing the hash already stored under id, if
-// any.
+// any. Every so often (see the package documentation) it folds the pending
+// updates into a rebuilt main segment, which takes time proportional to
+// the index size; searches continue meanwhile.
 func (x *Index) Add(id uint64, h Hash) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
@@ -219,7 +190,8 @@ func (x *Index) Add(id uint64, h Hash) {
 }
 
 // Remove deletes the hash stored under id and reports whether there was
-// one.
+// one. Like Add, it occasionally rebuilds the main segment, once removed
+// hashes make up an eighth of it.
 func (x *Index) Remove(id uint64) bool {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
@@ -400,7 +372,7 @@ func (x *Index) AppendSearch(dst []Match, q Hash, r int) ([]Match, error) {
 // scan, whichever the cost model says is cheaper for this query.
 func (x *Index) searchMain(dst []Match, seg *segment, q *Hash, r int) []Match {
 	sc := scratchPool.Get().(*scratch)
-	dst = seg.search(dst, sc, q, r, x.dead, x.cfg.path, float64(len(seg.hashes)))
+	dst, _ = seg.search(dst, sc, q, r, x.dead, x.cfg.path, float64(len(seg.hashes)))
 	scratchPool.Put(sc)
 	return dst
 }

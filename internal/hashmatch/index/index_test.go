@@ -95,9 +95,32 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 							checkSearch(t, x, q, r, want[r][qi])
 						}
 						checkPlants(t, x, ps, r)
+						checkPathTaken(t, x, queries, r)
 					}
 				})
 			}
+		}
+	}
+}
+
+// checkPathTaken asserts that a forced path really runs, so the oracle
+// comparisons above test what they claim to: multi-index hashing must
+// answer every query it supports (r <= maxMIHRadius on an indexed
+// segment), and the scan path must never use it.
+func checkPathTaken(t *testing.T, x *Index, queries []Hash, r int) {
+	t.Helper()
+	sc := new(scratch)
+	for _, q := range queries {
+		_, mih := x.main.search(nil, sc, &q, r, x.dead, x.cfg.path, float64(len(x.main.hashes)))
+		want := mih
+		switch x.cfg.path {
+		case pathMIH:
+			want = x.main.indexed && r <= maxMIHRadius
+		case pathScan:
+			want = false
+		}
+		if mih != want {
+			t.Fatalf("path %d, r=%d, indexed=%v: multi-index hashing used = %v, want %v", x.cfg.path, r, x.main.indexed, mih, want)
 		}
 	}
 }
@@ -403,4 +426,68 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	x.Compact()
 	close(stop)
 	wg.Wait()
+}
+
+// TestMIHGivesUpWhenVerificationExplodes checks the mid-query fallback: on
+// a tightly clustered haystack the partner filter passes most entries, and
+// once verification outgrows the budget runMIH must stop, leave dst as it
+// was, and let search answer exactly by scanning.
+func TestMIHGivesUpWhenVerificationExplodes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	hs := clusteredHaystack(rng, 6000, 2, 8)
+	ids := seqIDs(rng, len(hs))
+	x := buildWith(t, config{minIndexed: 1}, ids, hs)
+	q := flipBits(rng, hs[0], 3)
+	const r = 31
+	sc := new(scratch)
+	if !x.main.plan(sc, &q, r, maxBudget) {
+		t.Fatal("plan failed without a budget")
+	}
+	budget := sc.cost + 5*verifyCost
+	prefix := []Match{{ID: 1, Distance: 2}}
+	if out, ok := x.main.runMIH(prefix, sc, &q, r, nil, budget); ok || len(out) != 1 || out[0] != prefix[0] {
+		t.Fatalf("runMIH over budget = %v, %v; want the untouched prefix and false", out, ok)
+	}
+	got, mih := x.main.search(nil, sc, &q, r, nil, pathAuto, budget)
+	if mih {
+		t.Fatal("search kept multi-index hashing over budget")
+	}
+	compareMatches(t, "search", r, sortMatches(got), bruteForce(ids, hs, q, r))
+}
+
+// TestCountingSortPaths checks that the two-pass radix scatter used for
+// large slots produces exactly the direct scatter's table, on skewed keys.
+func TestCountingSortPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	const n = 50000
+	keys := make([]uint16, n)
+	partners := make([]uint16, n)
+	for i := range keys {
+		keys[i] = uint16(rng.IntN(300)) // skewed: few buckets, many entries
+		if rng.IntN(4) == 0 {
+			keys[i] = uint16(rng.Uint32())
+		}
+		partners[i] = uint16(rng.Uint32())
+	}
+	saved := radixMin
+	defer func() { radixMin = saved }()
+	var tmp sortBuffers
+	radixMin = n + 1
+	off1, pos1, part1 := countingSort(keys, partners, &tmp)
+	radixMin = 0
+	off2, pos2, part2 := countingSort(keys, partners, &tmp)
+	if !slices.Equal(off1, off2) || !slices.Equal(pos1, pos2) || !slices.Equal(part1, part2) {
+		t.Fatal("radix and direct scatter disagree")
+	}
+	for v := range slotValues {
+		for j := off1[v]; j < off1[v+1]; j++ {
+			i := pos1[j]
+			if keys[i] != uint16(v) || part1[j] != partners[i] || (j > off1[v] && pos1[j-1] >= i) {
+				t.Fatalf("bucket %d entry %d: key %d, position order or partner wrong", v, j, keys[i])
+			}
+		}
+	}
+	if cap(part1)-len(part1) < partPad || cap(part2)-len(part2) < partPad {
+		t.Fatal("part array lacks its padding")
+	}
 }

@@ -1,19 +1,22 @@
 package index
 
 import (
+	"math"
 	"math/bits"
 	"sync"
 	"unsafe"
 )
 
 // Cost model, in units of "one hash visited by the single-query linear
-// scan" (sequential, prefetched, four POPCNTs). A probed bucket costs an
-// offset-table read and a jump into the entry arrays; an entry costs a
-// sequential 2-byte read and one POPCNT; a verification costs a random
-// read of a 32-byte hash, usually a cache (and TLB) miss. The figures
-// were fitted with the benchmarks in bench_test.go; they only steer the
-// choice between two exact paths, so being off by a factor of two costs
-// speed, never correctness.
+// scan" (sequential, prefetched, four POPCNTs; about 5 ns of CPU on the
+// shared reference machine). A probed bucket costs an offset-table read
+// and a cache miss into the entry arrays; an entry costs a quarter of a
+// SWAR popcount over four packed 2-byte partner values; a verification
+// costs a position read and a random read of a 32-byte hash, both usually
+// cache misses, though batched so they overlap. The figures were fitted
+// with the benchmarks in bench_test.go; they only steer the choice between
+// two exact paths, so being off by a factor of two costs speed, never
+// correctness.
 var (
 	spanCost   = 20.0
 	entryCost  = 0.2
@@ -97,16 +100,21 @@ func (s *segment) plan(sc *scratch, q *Hash, r int, budget float64) bool {
 		}
 		sc.ends[sl] = int32(n)
 	}
-	// Load each bucket's first entry now, in a loop with no dependent
-	// work, so the CPU overlaps these cache misses (one per bucket, at
-	// random places) and runMIH finds the lines in cache. Go has no
-	// prefetch instruction; a real load into a sink does the job.
+	// Load each bucket's cache lines now, in a loop with no dependent
+	// work, so the CPU overlaps these cache misses (buckets lie at random
+	// places) and runMIH finds the lines in cache. Go has no prefetch
+	// instruction; a real load into a sink does the job.
 	start := int32(0)
 	for sl := range numSlots {
 		part := s.part[sl]
 		for _, sp := range sc.spans[start:sc.ends[sl]] {
-			// A bucket may straddle a line boundary; touch both ends.
+			// Touch every cache line of the bucket: both ends (a small
+			// bucket may straddle two lines), and every 32nd entry (64
+			// bytes) between them for the large buckets of big indexes.
 			touch ^= part[sp.lo] ^ part[sp.hi-1]
+			for j := sp.lo + 32; j < sp.hi; j += 32 {
+				touch ^= part[j]
+			}
 		}
 		start = sc.ends[sl]
 	}
@@ -125,7 +133,12 @@ func (s *segment) plan(sc *scratch, q *Hash, r int, budget float64) bool {
 // most the budget.
 func (s *segment) runMIH(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, budget float64) ([]Match, bool) {
 	orig := len(dst)
-	maxVerify := int((budget - sc.cost) / verifyCost)
+	// Clamp before converting: float-to-int conversion of an out-of-range
+	// value (maxBudget) is implementation-defined in Go.
+	maxVerify := math.MaxInt
+	if v := (budget - sc.cost) / verifyCost; v < 1e18 {
+		maxVerify = int(v)
+	}
 	verified, nc := 0, 0
 	start := int32(0)
 	for sl := range numSlots {
@@ -209,8 +222,8 @@ func (s *segment) flush(dst []Match, sc *scratch, n int, q *Hash, r int, dead []
 const lanes = 0x0001000100010001
 
 // emitMIH appends the match at position i found through slot sl unless an
-// earlier slot also admits it or it is tombstoned. It is kept out of line
-// so the filter loop stays small.
+// earlier slot also admits it or it is tombstoned. Matches are rare, so it
+// is kept out of line to keep flush's loop small.
 //
 //go:noinline
 func (s *segment) emitMIH(dst []Match, sc *scratch, sl int, i uint32, d int, dead []uint64) []Match {
@@ -227,19 +240,20 @@ func (s *segment) emitMIH(dst []Match, sc *scratch, sl int, i uint32, d int, dea
 }
 
 // search appends the matches in s for q at radius r, by multi-index
-// hashing when the cost model favours it over a scan costing budget.
-func (s *segment) search(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, p path, budget float64) []Match {
+// hashing when the cost model favours it over a scan costing budget, and
+// reports whether multi-index hashing produced the result.
+func (s *segment) search(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, p path, budget float64) ([]Match, bool) {
 	if p != pathScan {
 		if p == pathMIH {
 			budget = maxBudget
 		}
 		if s.plan(sc, q, r, budget) {
 			if out, ok := s.runMIH(dst, sc, q, r, dead, budget); ok {
-				return out
+				return out, true
 			}
 		}
 	}
-	return scanHashes(dst, s.hashes, s.ids, 0, q, r, dead)
+	return scanHashes(dst, s.hashes, s.ids, 0, q, r, dead), false
 }
 
 // maxBudget disables the fallback to a scan.

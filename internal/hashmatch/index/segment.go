@@ -41,14 +41,15 @@ func buildSegment(ids []uint64, hashes []Hash, indexed bool) *segment {
 	for range min(runtime.GOMAXPROCS(0), numSupers) {
 		wg.Go(func() {
 			var even, odd []uint16
+			var tmp sortBuffers
 			for {
 				p := int(next.Add(1)) - 1
 				if p >= numSupers {
 					return
 				}
 				even, odd = extractPair(hashes, 2*p, even, odd)
-				s.off[2*p], s.pos[2*p], s.part[2*p] = countingSort(even, odd)
-				s.off[2*p+1], s.pos[2*p+1], s.part[2*p+1] = countingSort(odd, even)
+				s.off[2*p], s.pos[2*p], s.part[2*p] = countingSort(even, odd, &tmp)
+				s.off[2*p+1], s.pos[2*p+1], s.part[2*p+1] = countingSort(odd, even, &tmp)
 			}
 		})
 	}
@@ -75,24 +76,38 @@ func extractPair(hashes []Hash, sl int, even, odd []uint16) ([]uint16, []uint16)
 // of that slot (keys) and of its partner: bucket offsets, and the
 // positions and partner values of the hashes grouped by slot value,
 // ascending by position within a bucket.
-func countingSort(keys, partners []uint16) (off, pos []uint32, part []uint16) {
+//
+// Scattering n entries straight into 65536 buckets writes to random cache
+// lines once the arrays outgrow the cache, so large inputs go through two
+// stable 256-way passes instead (low byte, then high byte), whose writes
+// stream into 256 sequential runs each.
+func countingSort(keys, partners []uint16, tmp *sortBuffers) (off, pos []uint32, part []uint16) {
 	n := len(keys)
 	partners = partners[:n]
 	off = make([]uint32, slotValues+1)
 	for _, k := range keys {
 		off[k]++
 	}
+	var lo, hi [256]uint32 // starts of the byte-wise runs, for radixScatter
 	// Exclusive prefix sums: off[v] becomes the start of bucket v.
 	sum := uint32(0)
 	for v, c := range off[:slotValues] {
 		off[v] = sum
 		sum += c
+		lo[v&0xff] += c
 	}
 	off[slotValues] = sum
+	for b := range hi {
+		hi[b] = off[b<<8]
+	}
 	pos = make([]uint32, n)
 	// partPad spare entries let the filter load four entries at a time
-	// (one 8-byte read) at the end of the last bucket.
+	// (one 8-byte read) past the end of the last bucket.
 	part = make([]uint16, n, n+partPad)
+	if n >= radixMin {
+		radixScatter(keys, partners, &lo, &hi, pos, part, tmp)
+		return off, pos, part
+	}
 	// Scatter, using off[v] as bucket v's cursor; afterwards off[v] is the
 	// end of bucket v, i.e. the start of bucket v+1, so shift back by one.
 	for i, k := range keys {
@@ -104,6 +119,47 @@ func countingSort(keys, partners []uint16) (off, pos []uint32, part []uint16) {
 	copy(off[1:], off[:slotValues])
 	off[0] = 0
 	return off, pos, part
+}
+
+// radixMin is the input size from which countingSort uses radixScatter:
+// below it the direct scatter's targets fit in cache. It is a variable so
+// tests can exercise both paths on small inputs.
+var radixMin = 1 << 21
+
+// sortBuffers holds radixScatter's intermediate arrays, reused across the
+// slots a build worker sorts: fresh memory costs page faults, which are
+// slow in virtual machines.
+type sortBuffers struct {
+	keys, partners []uint16
+	pos            []uint32
+}
+
+// radixScatter fills pos and part in (key, position) order by two stable
+// counting passes. lo holds the counts of each low byte; hi the start of
+// each high byte's run in the final order.
+func radixScatter(keys, partners []uint16, lo, hi *[256]uint32, pos []uint32, part []uint16, tmp *sortBuffers) {
+	n := len(keys)
+	sum := uint32(0)
+	for b, c := range lo {
+		lo[b] = sum
+		sum += c
+	}
+	tmp.keys = slices.Grow(tmp.keys[:0], n)[:n]
+	tmp.partners = slices.Grow(tmp.partners[:0], n)[:n]
+	tmp.pos = slices.Grow(tmp.pos[:0], n)[:n]
+	tk, tq, tp := tmp.keys, tmp.partners, tmp.pos
+	for i, k := range keys {
+		t := lo[k&0xff]
+		lo[k&0xff] = t + 1
+		tk[t], tp[t], tq[t] = k, uint32(i), partners[i]
+	}
+	pos, part = pos[:n], part[:n]
+	tp, tq = tp[:len(tk)], tq[:len(tk)]
+	for t, k := range tk {
+		j := hi[k>>8]
+		hi[k>>8] = j + 1
+		pos[j], part[j] = tp[t], tq[t]
+	}
 }
 
 // partPad is the spare capacity after each part array.

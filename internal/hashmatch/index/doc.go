@@ -1,0 +1,60 @@
+// Package index is an exact Hamming radius-search index over 256-bit PDQ
+// hashes, built for tens of millions of hashes.
+//
+// # Search
+//
+// Search finds every stored hash within Hamming distance r of a query,
+// never missing one, for any r from 0 to MaxRadius (256). For r <= 47 it
+// uses multi-index hashing (Norouzi, Punjani and Fleet, "Fast exact search
+// in Hamming space with multi-index hashing", as in ThreatExchange's C++
+// mih.h): the 256 bits are cut into 16 slots of 16 bits, each slot value
+// is indexed in a compact CSR table, and the query probes every slot value
+// close enough that the pigeonhole principle guarantees each match lies in
+// a probed bucket (272 buckets at r = 31). Unlike plain MIH, slots are
+// paired into 32-bit super-slots and every table entry carries its partner
+// slot's value, so a second pigeonhole step rejects about 99.7% of bucket
+// entries with a sequential 2-byte read, and only a handful of hashes per
+// query are fetched at random for the full 256-bit comparison; layout.go
+// gives the argument. Each match is reported once, from its first
+// admitting slot, without a per-query "seen" set.
+//
+// Before probing, a query prices its plan from the bucket sizes; when that
+// costs more than reading every hash (clustered data, large r, small
+// indexes) it runs a tight linear scan instead. SearchBatch spreads
+// queries over GOMAXPROCS goroutines and runs the scan-bound ones as a
+// cache-blocked scan that compares each chunk of the haystack with many
+// queries while it is in cache.
+//
+// # Storage
+//
+// Hashes are stored once, contiguously (32 B each), with their uint64 ids
+// (8 B) and, per slot, a uint32 position and a uint16 partner value (6 B
+// per slot, 96 B in all): 136 B per hash plus 4 MiB of offset tables
+// (about 140 B per hash at one million hashes). MemoryBytes reports it.
+// Indexes under 16384 hashes get no tables and are always scanned.
+//
+// # Updates
+//
+// Add and Remove work after Build without a rebuild: additions go to a
+// small unsorted delta that every query scans, removals set tombstones,
+// and once the delta outgrows a threshold that grows with the index (1024
+// to 8192 entries) the delta and tombstones are folded into a freshly
+// built main segment (a counting sort per slot, slot pairs in parallel),
+// so the rebuild cost is amortised over many updates. Compact folds them
+// in on demand. A merge needs memory for the old and the new segment at
+// once. For bulk loading use Build: it is far cheaper than repeated Add.
+//
+// # Concurrency
+//
+// An Index is safe for concurrent use: any number of goroutines may search
+// while others Add, Remove or Compact. Writers are serialised with one
+// another; searches share a read lock, and a merge builds the new segment
+// while searches continue, taking the write lock only to publish it.
+//
+// # Hashes
+//
+// Hash is [4]uint64; its doc comment fixes the bit layout relative to the
+// canonical 64-digit PDQ hex string and the 32-byte big-endian form, and
+// ParseHex, String, HashFromBytes and Bytes convert, so an adapter from
+// another PDQ hash type is one line.
+package index
