@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -62,16 +63,58 @@ type TraceTransplant struct {
 	} `json:"recipient"`
 }
 
-const traceOrgansSQL = `SELECT o.id, o.organ, o.status, p.id, p.procured_at, p.centre_id, pc.name,
+// traceDonorSQL reads a donor and every organ procured from them, with the
+// transplantation of each, in one statement: the donor's columns repeat on
+// each organ row, and a donor without organs gives one row of NULL organ
+// columns.
+const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
+	COALESCE(o.id, ''), COALESCE(o.organ, ''), COALESCE(o.status, ''), COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
+	COALESCE(p.centre_id, ''), COALESCE(pc.name, ''),
 	COALESCE(t.id, ''), COALESCE(t.performed_at, ''), COALESCE(t.centre_id, ''), COALESCE(tc.name, ''),
 	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, '')
-	FROM organs o
-	JOIN procurements p ON p.id = o.procurement_id
-	JOIN authorities pc ON pc.id = p.centre_id
+	FROM donors d
+	LEFT JOIN organs o ON o.donor_id = d.id
+	LEFT JOIN procurements p ON p.id = o.procurement_id
+	LEFT JOIN authorities pc ON pc.id = p.centre_id
 	LEFT JOIN transplants t ON t.organ_id = o.id
 	LEFT JOIN authorities tc ON tc.id = t.centre_id
 	LEFT JOIN recipients r ON r.id = t.recipient_id
-	WHERE o.donor_id = ? ORDER BY o.id`
+	WHERE d.id = ? ORDER BY o.id`
+
+// traceRecipientSQL reads a recipient's existence and the donor of every
+// organ they received: one row of NULL donor when they received none.
+const traceRecipientSQL = `SELECT DISTINCT COALESCE(o.donor_id, '') FROM recipients rc
+	LEFT JOIN transplants t ON t.recipient_id = rc.id
+	LEFT JOIN organs o ON o.id = t.organ_id
+	WHERE rc.id = ? ORDER BY 1`
+
+// stmtKey names a prepared statement of one read pool. The cached statement
+// refers to its pool, so the pool's address is never reused while cached.
+type stmtKey struct {
+	pool *sql.DB
+	q    string
+}
+
+var stmts sync.Map // stmtKey -> *sql.Stmt
+
+// readStmt returns the statement q prepared on db's read pool, preparing it
+// once per pool: traces are the registry's hottest reads, and parsing their
+// joins costs more than running them.
+func readStmt(ctx context.Context, db *store.DB, q string) (*sql.Stmt, error) {
+	k := stmtKey{db.SQL(), q}
+	if st, ok := stmts.Load(k); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := k.pool.PrepareContext(ctx, db.Bind(q))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := stmts.LoadOrStore(k, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
 
 // TraceDonor traces from a donor to every recipient of their organs.
 func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) (*Trace, error) {
@@ -79,7 +122,7 @@ func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) 
 		return nil, err
 	}
 	tr := &Trace{From: "donor", ID: id}
-	dt, err := traceDonor(ctx, s.DB.Read(), id)
+	dt, err := traceDonor(ctx, s.DB, id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,16 +140,19 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	q := s.DB.Read()
+	st, err := readStmt(ctx, s.DB, "SELECT donor_id FROM organs WHERE id = ?")
+	if err != nil {
+		return nil, err
+	}
 	var donor string
-	err = q.QueryRow(ctx, "SELECT donor_id FROM organs WHERE id = ?", oid.String()).Scan(&donor)
+	err = st.QueryRowContext(ctx, oid.String()).Scan(&donor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", oid)
 	}
 	if err != nil {
 		return nil, err
 	}
-	dt, err := traceDonor(ctx, q, donor)
+	dt, err := traceDonor(ctx, s.DB, donor)
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +166,15 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := p.Require(auth.Read); err != nil {
 		return nil, err
 	}
-	q := s.DB.Read()
-	if _, err := getRecipient(ctx, q, id); err != nil {
-		return nil, err
-	}
-	rows, err := q.Query(ctx, `SELECT DISTINCT o.donor_id FROM transplants t JOIN organs o ON o.id = t.organ_id
-		WHERE t.recipient_id = ? ORDER BY o.donor_id`, id)
+	st, err := readStmt(ctx, s.DB, traceRecipientSQL)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := st.QueryContext(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	found := false
 	var donors []string
 	for rows.Next() {
 		var d string
@@ -136,15 +182,21 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 			rows.Close()
 			return nil, err
 		}
-		donors = append(donors, d)
+		found = true
+		if d != "" {
+			donors = append(donors, d)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if !found {
+		return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
+	}
 	tr := &Trace{From: "recipient", ID: id, Donors: []DonorTrace{}}
 	for _, d := range donors {
-		dt, err := traceDonor(ctx, q, d)
+		dt, err := traceDonor(ctx, s.DB, d)
 		if err != nil {
 			return nil, err
 		}
@@ -153,33 +205,42 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	return tr, nil
 }
 
-func traceDonor(ctx context.Context, q store.Queryer, id string) (*DonorTrace, error) {
-	var dt DonorTrace
-	err := q.QueryRow(ctx, "SELECT id, kind, blood_group, centre_id FROM donors WHERE id = ?", id).
-		Scan(&dt.Donor.ID, &dt.Donor.Kind, &dt.Donor.BloodGroup, &dt.Donor.CentreID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", id)
-	}
+func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, error) {
+	st, err := readStmt(ctx, db, traceDonorSQL)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, traceOrgansSQL, id)
+	rows, err := st.QueryContext(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	dt.Organs = []TraceOrgan{}
+	var dt *DonorTrace
 	for rows.Next() {
+		var d TraceDonor
 		var o TraceOrgan
 		var t TraceTransplant
-		if err := rows.Scan(&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
+		if err := rows.Scan(&d.ID, &d.Kind, &d.BloodGroup, &d.CentreID,
+			&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
 			&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence); err != nil {
 			return nil, err
+		}
+		if dt == nil {
+			dt = &DonorTrace{Donor: d, Organs: []TraceOrgan{}}
+		}
+		if o.ID == "" {
+			continue // a donor without organs
 		}
 		if t.ID != "" {
 			o.Transplant = &t
 		}
 		dt.Organs = append(dt.Organs, o)
 	}
-	return &dt, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if dt == nil {
+		return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", id)
+	}
+	return dt, nil
 }
