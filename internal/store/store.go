@@ -52,6 +52,9 @@ type DB struct {
 
 	r, w   *sql.DB
 	rebind sync.Map // query text -> dialect-specific text
+
+	cacheOnce sync.Once
+	cache     *stmtCache
 }
 
 // Open opens the database named by dsn: a file path or "sqlite:PATH" for SQLite,
@@ -238,8 +241,9 @@ func (db *DB) Snapshot(ctx context.Context) (*Tx, error) {
 
 // Tx is a write transaction, or a read-only one started by Snapshot.
 type Tx struct {
-	db *DB
-	tx *sql.Tx
+	db    *DB
+	tx    *sql.Tx
+	cache *stmtCache // SQLite write transactions only
 }
 
 // BeginWrite starts a write transaction. On SQLite it takes the write lock at
@@ -249,21 +253,97 @@ func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{db: db, tx: tx}, nil
+	t := &Tx{db: db, tx: tx}
+	if db.Dialect == SQLite {
+		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
+		t.cache = db.cache
+	}
+	return t, nil
+}
+
+// stmtCache keeps the statements of SQLite write transactions prepared on the
+// writer's one connection, so that each is parsed once rather than once per
+// command (parsing was half the writer's CPU). A statement first seen inside
+// a transaction runs unprepared and is prepared after the transaction ends,
+// when the connection is free again. PostgreSQL needs none of this: pgx
+// caches prepared statements per connection itself.
+type stmtCache struct {
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+// maxCachedStmts bounds the cache; statements past it simply run unprepared.
+const maxCachedStmts = 1024
+
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	c := t.cache
+	if c == nil || strings.Contains(strings.TrimRight(q, "; \n\t"), ";") {
+		return nil // multi-statement scripts (migrations) are never cached
+	}
+	c.mu.Lock()
+	s := c.stmts[q]
+	if s == nil && len(c.stmts)+len(c.pending) < maxCachedStmts {
+		c.pending[q] = true
+	}
+	c.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, s)
+}
+
+// prepare prepares the statements first seen in a transaction that ended.
+func (t *Tx) prepare() {
+	c := t.cache
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	var qs []string
+	for q := range c.pending {
+		qs = append(qs, q)
+	}
+	clear(c.pending)
+	c.mu.Unlock()
+	for _, q := range qs {
+		s, err := t.db.w.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it will keep running unprepared
+		}
+		c.mu.Lock()
+		if c.stmts[q] == nil {
+			c.stmts[q] = s
+			s = nil
+		}
+		c.mu.Unlock()
+		if s != nil {
+			s.Close()
+		}
+	}
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, s); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.db.Bind(s), args...)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, s); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, s); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.db.Bind(s), args...)
 }
 
@@ -271,10 +351,18 @@ func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
 // Commit commits the transaction.
-func (t *Tx) Commit() error { return t.tx.Commit() }
+func (t *Tx) Commit() error {
+	err := t.tx.Commit()
+	t.prepare()
+	return err
+}
 
 // Rollback abandons the transaction; it is safe after Commit.
-func (t *Tx) Rollback() error { return t.tx.Rollback() }
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	t.prepare()
+	return err
+}
 
 // Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
 // undone and the transaction stays usable.
