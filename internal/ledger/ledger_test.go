@@ -1,0 +1,191 @@
+package ledger_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+type noteData struct {
+	ID string `json:"id"`
+	N  int    `json:"n"`
+}
+
+// newLog opens a migrated database with a log whose only projector records
+// notes in the settings table, so the test needs no registry module.
+func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Registry, *ledger.Writer, string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := ledger.NewRegistry()
+	reg.Register("test.note", func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+		var d noteData
+		if err := e.Decode(&d); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "INSERT INTO settings (name, value) VALUES (?, ?)", d.ID, fmt.Sprint(d.N))
+		return err
+	})
+	if err := ledger.Init(ctx, db, reg, signer, vkey, signer.Name(), "XA", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name()})
+	t.Cleanup(w.Close)
+	return db, reg, w, vkey
+}
+
+// TestWriterGroupsAndProves submits commands from many goroutines at once,
+// some refused with and without an alert, and checks that the log is one
+// gapless sequence whose every leaf proves its inclusion in the signed tree,
+// that refusals changed nothing but their alert leaf, and that the tables
+// verify against the log.
+func TestWriterGroupsAndProves(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, vkey := newLog(t, dsn)
+		const n = 120
+		type outcome struct {
+			idx int64
+			err error
+		}
+		out := make([]outcome, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				res, err := w.Submit(ctx, ledger.Actor{Principal: "PR-T", Authority: "AU-T"}, "note", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+					switch i % 10 {
+					case 3:
+						return nil, errs.Invalidf("odd_rule", "n", "refused without alert")
+					case 7:
+						return nil, errs.Alertf(errs.Forbidden, "watched_rule", "n", "refused with alert")
+					}
+					return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("note-%03d", i), N: i})
+				})
+				out[i] = outcome{res.Index, err}
+			}(i)
+		}
+		wg.Wait()
+		seen := map[int64]bool{}
+		accepted, alerts := 0, 0
+		for i, o := range out {
+			switch i % 10 {
+			case 3, 7:
+				e, ok := errs.As(o.err)
+				if !ok || (i%10 == 7) != e.Alert {
+					t.Fatalf("command %d: %v", i, o.err)
+				}
+				if e.Alert {
+					alerts++
+				}
+			default:
+				if o.err != nil {
+					t.Fatalf("command %d: %v", i, o.err)
+				}
+				if seen[o.idx] {
+					t.Fatalf("leaf %d given twice", o.idx)
+				}
+				seen[o.idx] = true
+				accepted++
+			}
+		}
+		head, cp, err := ledger.ReadHead(ctx, db.Read())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Leaf 0 is registry.initialized; then every accepted command and alert.
+		if want := uint64(1 + accepted + alerts); head.Size != want {
+			t.Fatalf("log size %d, want %d (1 + %d accepted + %d alerts)", head.Size, want, accepted, alerts)
+		}
+		c, err := ledger.OpenCheckpoint(cp, vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := uint64(0); i < head.Size; i++ {
+			var data string
+			if err := db.Read().QueryRow(ctx, "SELECT data FROM log_leaves WHERE idx = ?", int64(i)).Scan(&data); err != nil {
+				t.Fatalf("leaf %d: %v", i, err)
+			}
+			p, err := ledger.InclusionProof(ctx, db.Read(), i, head.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ledger.VerifyInclusion(i, c.Size, ledger.LeafHash([]byte(data)), p, c.Root); err != nil {
+				t.Fatalf("leaf %d: %v", i, err)
+			}
+		}
+		for _, size := range []uint64{1, 2, 7, head.Size / 2} {
+			p, err := ledger.ConsistencyProof(ctx, db.Read(), size, head.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The root of the smaller tree, recomputed from its leaves.
+			old := subRoot(t, db, size)
+			if err := ledger.VerifyConsistency(size, head.Size, p, old, c.Root); err != nil {
+				t.Errorf("consistency %d -> %d: %v", size, head.Size, err)
+			}
+		}
+		var notes int
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE name LIKE 'note-%'").Scan(&notes); err != nil {
+			t.Fatal(err)
+		}
+		if notes != accepted {
+			t.Errorf("%d notes in the table, %d accepted", notes, accepted)
+		}
+		rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+		if err != nil || !rep.OK() {
+			t.Fatalf("verify: %v %v", err, rep)
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = 'x' WHERE name = 'note-000'"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+		if err != nil || rep.OK() {
+			t.Fatalf("verify missed a changed row: %v %v", err, rep)
+		}
+	})
+}
+
+func subRoot(t *testing.T, db *store.DB, size uint64) []byte {
+	t.Helper()
+	var hashes [][]byte
+	rows, err := db.Read().Query(context.Background(), "SELECT data FROM log_leaves WHERE idx < ? ORDER BY idx", int64(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, ledger.LeafHash([]byte(d)))
+	}
+	return merkleRoot(hashes)
+}
