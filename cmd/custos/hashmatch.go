@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
 )
 
@@ -72,7 +73,7 @@ func interleaved(fs interface {
 }
 
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch hash", "FILE... [--json]", "print each image's PDQ hash, quality and path", stdout)
+	fs := flags("hashmatch hash", "FILE... [--json]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size and dihedral hashes")
 	files, err := interleaved(fs, args)
 	if err != nil {
@@ -86,6 +87,13 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range files {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if hashmatch.IsVideo(f) {
+			if err := hashVideo(ctx, stdout, enc, f, *asJSON); err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+				failed++
+			}
+			continue
 		}
 		h, err := hashFile(f)
 		if err != nil {
@@ -108,6 +116,43 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
 	}
 	return nil
+}
+
+// hashVideo prints a video's vPDQ hashes, one frame a second: in text, one
+// line with the first frame of good quality and the frame count; in JSON,
+// every frame.
+func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path string, asJSON bool) error {
+	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		type frame struct {
+			Frame   int     `json:"frame"`
+			Quality int     `json:"quality"`
+			PDQ     string  `json:"pdq"`
+			Seconds float64 `json:"seconds"`
+		}
+		fs := make([]frame, len(frames))
+		for i, f := range frames {
+			fs[i] = frame{f.Index, f.Quality, f.Hash.String(), f.Seconds}
+		}
+		return enc.Encode(map[string]any{"path": path, "video": true, "seconds_per_hash": hashmatch.VideoSecondsPerHash, "frames": fs})
+	}
+	best := -1
+	for i, f := range frames {
+		if f.Quality >= hashmatch.DefaultMinQuality {
+			best = i
+			break
+		}
+	}
+	if best < 0 {
+		return fmt.Errorf("no frame of the %d sampled has quality %d or more", len(frames), hashmatch.DefaultMinQuality)
+	}
+	f := frames[best]
+	_, err = fmt.Fprintf(stdout, "%s %d %s (video: %d frames at %d per second; this one at %.1f s; --json for all)\n",
+		f.Hash, f.Quality, path, len(frames), hashmatch.VideoSecondsPerHash, f.Seconds)
+	return err
 }
 
 func hashFile(path string) (*hashmatch.ImageHash, error) {
@@ -191,7 +236,11 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		switch r.Status {
 		case hashmatch.StatusMatch:
 			m := r.Matches[0]
-			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s\n", r.Path, m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification)
+			at := ""
+			if r.AtSeconds != nil {
+				at = fmt.Sprintf("\tat=%.1fs", *r.AtSeconds)
+			}
+			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", r.Path, m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification, at)
 		case hashmatch.StatusLowQuality:
 			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", r.Path, r.Quality)
 		case "error":

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/jpeg"
 	_ "image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -130,5 +132,32 @@ func TestHashmatchCLI(t *testing.T) {
 	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
 	if !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify: %s", out)
+	}
+}
+
+// TestHashmatchHashVideo hashes the reference video from the command line:
+// one line in text, every sampled frame in JSON.
+func TestHashmatchHashVideo(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed (.ci/run installs it): video hashing not tested")
+	}
+	video := filepath.Join(pdqRef(t), "..", "..", "..", "vpdq", "sample-videos", "doorknob-hd-no-bar.mp4")
+	out, _ := custos(t, 0, "hashmatch", "hash", video)
+	if !regexp.MustCompile(`^[0-9a-f]{64} \d+ .*doorknob-hd-no-bar\.mp4 \(video: \d+ frames`).MatchString(out) {
+		t.Errorf("text output: %q", out)
+	}
+	out, _ = custos(t, 0, "hashmatch", "hash", "--json", video)
+	var got struct {
+		Video  bool `json:"video"`
+		Frames []struct {
+			PDQ     string  `json:"pdq"`
+			Seconds float64 `json:"seconds"`
+		} `json:"frames"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || !got.Video || len(got.Frames) < 3 {
+		t.Fatalf("JSON output %q: %v", out, err)
+	}
+	if got.Frames[1].Seconds != 1 || len(got.Frames[1].PDQ) != 64 {
+		t.Errorf("second sampled frame %+v, want one second in", got.Frames[1])
 	}
 }

@@ -35,11 +35,17 @@ type ScanResult struct {
 	Status  string  `json:"status"` // match, no_match, low_quality, suppressed or error
 	Matches []Match `json:"matches,omitempty"`
 	Error   string  `json:"error,omitempty"`
+	// Video files are sampled one frame a second; a match names the frame's time.
+	Video     bool     `json:"video,omitempty"`
+	Frames    int      `json:"frames,omitempty"`
+	AtSeconds *float64 `json:"at_seconds,omitempty"`
 }
 
-// Scan hashes every regular file under dir (with its dihedral variants) and
-// matches it against the banks, offline. Files that are not images are
-// reported with status error. progress, when set, is called after each file.
+// Scan hashes every regular file under dir and matches it against the banks,
+// offline: images with their dihedral variants, videos (by file name, see
+// IsVideo) one frame a second with vPDQ, each frame matched as an image.
+// Files that cannot be hashed are reported with status error. progress, when
+// set, is called after each file.
 func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, progress func(done, total int)) ([]ScanResult, error) {
 	if minQuality <= 0 {
 		minQuality = DefaultMinQuality
@@ -68,7 +74,11 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, p
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				out[i] = scanFile(paths[i], banks, minQuality)
+				if IsVideo(paths[i]) {
+					out[i] = scanVideo(ctx, paths[i], banks, minQuality)
+				} else {
+					out[i] = scanFile(paths[i], banks, minQuality)
+				}
 				if progress != nil {
 					mu.Lock()
 					done++
