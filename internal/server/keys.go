@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -60,17 +61,26 @@ func LoadKeys(path string) (*Keys, error) {
 	return &Keys{Master: m, LogSigner: f.LogSigner, LogKey: f.LogKey}, nil
 }
 
-// Save writes the key file with mode 0600, refusing to overwrite one.
+// Save writes the key file with mode 0600, refusing to overwrite one. The
+// file appears whole or not at all: it is written and synced under a
+// temporary name, then linked into place (which fails if the name exists), so
+// a concurrent custos init never reads half a key file.
 func (k *Keys) Save(path string) error {
 	b, err := json.MarshalIndent(keyFile{MasterKey: base64.StdEncoding.EncodeToString(k.Master), LogSigner: k.LogSigner, LogKey: k.LogKey}, "", "  ")
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
 	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".custos-key-*")
 	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
@@ -81,5 +91,14 @@ func (k *Keys) Save(path string) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
+		}
+		return err
+	}
+	return nil
 }
