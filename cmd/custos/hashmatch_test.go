@@ -18,25 +18,12 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/reftest"
 )
 
 func pdqRef(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test: cannot locate ../shared/reference")
-		}
-		dir = filepath.Dir(dir)
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "pdq", "data", "reg-test-input")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skipf("PDQ reference images not found at %s: %v", ref, err)
-	}
-	return ref
+	return reftest.Path(t, "pdq", "data", "reg-test-input")
 }
 
 func custos(t *testing.T, want int, args ...string) (string, string) {

@@ -7,12 +7,13 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code classifies an error for clients; it is stable and machine-readable.
 type Code string
 
-// The codes. They map to HTTP statuses in one place (httpapi.status).
+// The codes. They map to HTTP statuses in one place (Code.HTTPStatus).
 const (
 	Invalid      Code = "invalid"      // the input breaks a rule; nothing changed
 	Malformed    Code = "malformed"    // the request cannot be read (bad JSON, wrong type)
@@ -76,4 +77,27 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// HTTPStatus is the HTTP status of a refusal with this code. It is the one
+// mapping from codes to statuses, used by the API and the web UI alike.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case Invalid:
+		return http.StatusUnprocessableEntity
+	case Malformed:
+		return http.StatusBadRequest
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case Unauthorized:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	default:
+		return http.StatusInternalServerError
+	}
 }

@@ -17,33 +17,16 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/reftest"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// refDir finds the shared PDQ reference images: ../shared/reference beside
-// the repository root (the folder holding go.mod).
+// refDir returns the PDQ reference images, read in place from
+// ../shared/reference/pdq/data; the test is skipped when they are absent.
 func refDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test: cannot locate ../shared/reference")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "pdq", "data")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skipf("PDQ reference images not found at %s (they ship in shared/reference beside the repository): %v", ref, err)
-	}
-	return ref
+	return reftest.Path(t, "pdq", "data")
 }
 
 func decodeFile(t *testing.T, path string) image.Image {

@@ -85,28 +85,6 @@ func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
 	return auth.Authenticate(r.Context(), a.DB.Read(), strings.TrimSpace(token))
 }
 
-// Status maps an error code to its HTTP status. It is the only such mapping.
-func Status(c errs.Code) int {
-	switch c {
-	case errs.Invalid:
-		return http.StatusUnprocessableEntity
-	case errs.Malformed:
-		return http.StatusBadRequest
-	case errs.NotFound:
-		return http.StatusNotFound
-	case errs.Conflict:
-		return http.StatusConflict
-	case errs.Unauthorized:
-		return http.StatusUnauthorized
-	case errs.Forbidden:
-		return http.StatusForbidden
-	case errs.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 type errorBody struct {
 	Error *errs.Error `json:"error"`
 }
@@ -121,7 +99,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}
-	writeJSON(w, Status(e.Code), errorBody{e})
+	writeJSON(w, e.Code.HTTPStatus(), errorBody{e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -469,7 +469,7 @@ func (u *UI) show(w http.ResponseWriter, r *http.Request, name string, pg *page,
 		}
 		pg.forms[ref.form] = &form{Values: vals, Err: e, Highlight: hl}
 		pg.Refused, pg.Anchor = e, ref.form
-		status = statusOf(e.Code)
+		status = e.Code.HTTPStatus()
 	}
 	u.render(w, r, status, name, pg)
 }
@@ -485,7 +485,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error)
 	}
 	pg := u.newPage(r, s, "Refused")
 	pg.Refused = e
-	u.render(w, r, statusOf(e.Code), "error", pg)
+	u.render(w, r, e.Code.HTTPStatus(), "error", pg)
 }
 
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
@@ -506,28 +506,6 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-// statusOf maps an error code to its HTTP status, as the API does.
-func statusOf(c errs.Code) int {
-	switch c {
-	case errs.Invalid:
-		return http.StatusUnprocessableEntity
-	case errs.Malformed:
-		return http.StatusBadRequest
-	case errs.NotFound:
-		return http.StatusNotFound
-	case errs.Conflict:
-		return http.StatusConflict
-	case errs.Unauthorized:
-		return http.StatusUnauthorized
-	case errs.Forbidden:
-		return http.StatusForbidden
-	case errs.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path string, q url.Values) {

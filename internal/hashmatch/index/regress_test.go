@@ -6,31 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/custos-project/custos/internal/reftest"
 )
 
-// referenceDir returns the PDQ reference data directory, found next to the
-// repository root as ../shared/reference/pdq, skipping the test if absent.
+// referenceDir returns the PDQ regression inputs, read in place from
+// ../shared/reference/pdq; the test is skipped when they are absent.
 func referenceDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory; cannot locate ../shared/reference/pdq")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "pdq", "data", "reg-test-input")
-	if _, err := os.Stat(filepath.Join(ref, "haystack.txt")); err != nil {
-		t.Skipf("PDQ reference data not available (%v); it lives in ../shared/reference/pdq next to the repository root", err)
-	}
-	return ref
+	return reftest.Path(t, "pdq", "data", "reg-test-input")
 }
 
 // readHashes parses one PDQ hex hash per line.

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/custos-project/custos/internal/reftest"
 )
 
 // fuzzOptions keeps each fuzz input cheap: a 1 MiB file and 1 MP image cap.
@@ -35,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	// The first bytes of each reference file: real headers, metadata and
 	// the start of real entropy-coded data, cut short.
-	if dir, err := refDirOnce(); err == nil {
+	if dir, err := reftest.Lookup("pdq"); err == nil {
 		_ = filepath.WalkDir(filepath.Join(dir, "data"), func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !decodable(path) {
 				return nil

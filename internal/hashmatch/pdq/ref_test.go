@@ -5,43 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
+
+	"github.com/custos-project/custos/internal/reftest"
 )
 
-// refDir returns the directory of the PDQ reference data, which lives
-// outside the module at <repo root>/../shared/reference/pdq. It skips the
-// test when the data is absent (CI always has it).
+// refDir returns the PDQ reference data, read in place from
+// ../shared/reference/pdq; the test is skipped when it is absent.
 func refDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := refDirOnce()
-	if err != nil {
-		tb.Skipf("PDQ reference data not available (%v); expected at <repo root>/../shared/reference/pdq", err)
-	}
-	return dir
+	return reftest.Path(tb, "pdq")
 }
-
-var refDirOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "pdq")
-	if _, err := os.Stat(filepath.Join(ref, "README.md")); err != nil {
-		return "", err
-	}
-	return ref, nil
-})
 
 // refPath joins path elements onto the reference directory.
 func refPath(tb testing.TB, elem ...string) string {

@@ -4,43 +4,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/custos-project/custos/internal/reftest"
 )
 
-// refDir returns the directory of the vPDQ reference data, which lives
-// outside the module at <repo root>/../shared/reference/vpdq, skipping the
-// test when it is absent.
+// refDir returns the vPDQ reference data, read in place from
+// ../shared/reference/vpdq; the test is skipped when it is absent.
 func refDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := refDirOnce()
-	if err != nil {
-		tb.Skipf("vPDQ reference data not available (%v); expected at <repo root>/../shared/reference/vpdq", err)
-	}
-	return dir
+	reftest.Path(tb, "vpdq", "README.md") // skips unless the data set is complete
+	return reftest.Path(tb, "vpdq")
 }
-
-var refDirOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "vpdq")
-	if _, err := os.Stat(filepath.Join(ref, "README.md")); err != nil {
-		return "", err
-	}
-	return ref, nil
-})
 
 // refHashes reads sample-hashes/<name>.
 func refHashes(tb testing.TB, name string) []Frame {

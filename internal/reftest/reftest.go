@@ -1,0 +1,59 @@
+// Package reftest finds the official reference data (test vectors, schemas,
+// sample media) that the project keeps beside the repository, in
+// ../shared/reference relative to the folder holding go.mod. Tests read it in
+// place and never copy it; where it is absent they skip with a message
+// saying where it was expected. CI always has it.
+package reftest
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var root = sync.OnceValues(func() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "reference"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+})
+
+// Path returns ../shared/reference/elem... and skips tb when that path does
+// not exist.
+func Path(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	r, err := root()
+	if err != nil {
+		tb.Skipf("reference data not available: %v (expected in ../shared/reference beside the repository)", err)
+	}
+	p := filepath.Join(append([]string{r}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("reference data not available: %v (it ships in ../shared/reference beside the repository)", err)
+	}
+	return p
+}
+
+// Lookup returns ../shared/reference/elem..., or an error when it does not
+// exist, for callers that use the data when present and carry on without it
+// (seeding a fuzz corpus, say).
+func Lookup(elem ...string) (string, error) {
+	r, err := root()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(append([]string{r}, elem...)...)
+	_, err = os.Stat(p)
+	return p, err
+}
