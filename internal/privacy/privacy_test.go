@@ -1,0 +1,86 @@
+package privacy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+func vault(t *testing.T, seed byte) *privacy.Vault {
+	t.Helper()
+	v, err := privacy.NewVault(bytes.Repeat([]byte{seed}, privacy.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSealOpenEraseAndTamper(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v := vault(t, 1)
+		q := db.Read()
+		p := privacy.Person{Name: "Ada Example", NationalID: "XA-42"}
+		for _, ref := range []string{"SU-A", "SU-B"} {
+			if err := v.Store(ctx, q, ref, p, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := v.Load(ctx, q, "SU-A")
+		if err != nil || got != p {
+			t.Fatalf("Load: %+v, %v", got, err)
+		}
+		var sealed []byte
+		if err := q.QueryRow(ctx, "SELECT sealed FROM subjects WHERE ref = 'SU-A'").Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(sealed, []byte("Ada")) || bytes.Contains(sealed, []byte("XA-42")) {
+			t.Fatal("the sealed row holds the plain text")
+		}
+		if _, err := vault(t, 2).Load(ctx, q, "SU-A"); err == nil {
+			t.Error("another master key opened the subject")
+		}
+		// A sealed row moved onto another subject does not open: the
+		// reference is bound into the ciphertext.
+		if _, err := q.Exec(ctx, "UPDATE subjects SET sealed = (SELECT sealed FROM subjects WHERE ref = 'SU-A'), wrapped_key = (SELECT wrapped_key FROM subjects WHERE ref = 'SU-A') WHERE ref = 'SU-B'"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Load(ctx, q, "SU-B"); err == nil {
+			t.Error("a sealed row copied to another subject opened")
+		}
+		if err := v.Erase(ctx, q, "SU-A"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Load(ctx, q, "SU-A"); !errors.Is(err, privacy.ErrErased) {
+			t.Errorf("after erasure: %v", err)
+		}
+	})
+}
+
+func TestPseudonyms(t *testing.T) {
+	v := vault(t, 1)
+	a := v.Pseudonym("national-id:XA", "XA 123 456")
+	if b := v.Pseudonym("national-id:XA", "xa123456"); a != b {
+		t.Errorf("the same identifier typed differently gave %s and %s", a, b)
+	}
+	if b := v.Pseudonym("national-id:FR", "XA 123 456"); a == b {
+		t.Error("two countries' identical numbers share a pseudonym")
+	}
+	if b := vault(t, 2).Pseudonym("national-id:XA", "XA 123 456"); a == b {
+		t.Error("another master key gave the same pseudonym")
+	}
+}
