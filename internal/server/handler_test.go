@@ -67,3 +67,39 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 	})
 }
+
+// TestHealthAndMetrics checks /healthz and that /metrics counts requests by
+// route pattern and the commands the log accepted and refused.
+func TestHealthAndMetrics(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(w.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	// One refused command (a coordinator recording for another centre).
+	w.Do(t, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreB, "kidney"))
+	code, body := get("/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`custos_http_requests_total\{code="201",route="POST /api/v1/centres"\} 2`),
+		regexp.MustCompile(`custos_http_requests_total\{code="403",route="POST /api/v1/recipients"\} 1`),
+		regexp.MustCompile(`custos_commands_accepted_total [1-9][0-9]*`),
+		regexp.MustCompile(`custos_commands_refused_total [1-9][0-9]*`),
+		regexp.MustCompile(`custos_log_commit_seconds_count [1-9][0-9]*`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
