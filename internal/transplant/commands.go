@@ -685,19 +685,9 @@ type TransplantAuthorization struct {
 // recipient is on the waiting list, compatibility and consent are documented,
 // no payment was declared, and the centre is authorized.
 func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in NewTransplantAuthorization) (*TransplantAuthorization, error) {
-	if err := p.Require(auth.Record); err != nil {
-		return nil, err
-	}
-	centre, err := centreFor(p, "centre_id", in.CentreID)
-	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
-	}
-	oid, err := ParseOrganID(in.OrganID)
+	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
 	if err != nil {
 		return nil, err
-	}
-	if in.RecipientID == "" {
-		return nil, errs.Invalidf("required", "recipient_id", "recipient_id is required")
 	}
 	by, err := text("authorized_by", in.AuthorizedBy, 200, true)
 	if err != nil {
@@ -752,6 +742,27 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	return &out, err
 }
 
+// procedure checks what a per-procedure authorization and a transplantation
+// both start from: a coordinator recording for their own centre, a well-formed
+// organ identifier, and a recipient.
+func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, organID, recipientID string) (string, OrganID, error) {
+	if err := p.Require(auth.Record); err != nil {
+		return "", OrganID{}, err
+	}
+	centre, err := centreFor(p, "centre_id", centreID)
+	if err != nil {
+		return "", OrganID{}, s.refuseWithAlert(ctx, p, err)
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return "", OrganID{}, err
+	}
+	if recipientID == "" {
+		return "", OrganID{}, errs.Invalidf("required", "recipient_id", "recipient_id is required")
+	}
+	return centre, oid, nil
+}
+
 // refuseWithAlert returns a refusal decided before any state was read, and
 // records its alert first when it has one.
 func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, err error) error {
@@ -789,19 +800,9 @@ type Transplant struct {
 // the centre is not authorized for that organ type on that day, or when the
 // per-procedure authorization is missing.
 func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in NewTransplant) (*Transplant, error) {
-	if err := p.Require(auth.Record); err != nil {
-		return nil, err
-	}
-	centre, err := centreFor(p, "centre_id", in.CentreID)
-	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
-	}
-	oid, err := ParseOrganID(in.OrganID)
+	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
 	if err != nil {
 		return nil, err
-	}
-	if in.RecipientID == "" {
-		return nil, errs.Invalidf("required", "recipient_id", "recipient_id is required")
 	}
 	at, err := parseTime("performed_at", in.PerformedAt)
 	if err != nil {
