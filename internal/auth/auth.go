@@ -193,29 +193,17 @@ type principalRevoked struct {
 
 // Register adds this package's projectors and tables to the log registry.
 func Register(reg *ledger.Registry) {
-	reg.Register(TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
-		var a Authority
-		if err := e.Decode(&a); err != nil {
-			return err
-		}
+	ledger.On(reg, TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *Authority) error {
 		_, err := q.Exec(ctx, `INSERT INTO authorities (id, name, kind, jurisdiction, city, created_at, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, e.At, idx)
 		return err
 	})
-	reg.Register(TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
-		var p principalCreated
-		if err := e.Decode(&p); err != nil {
-			return err
-		}
+	ledger.On(reg, TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *principalCreated) error {
 		_, err := q.Exec(ctx, `INSERT INTO principals (id, name, role, authority_id, token_hash, created_at, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Name, string(p.Role), p.AuthorityID, p.TokenHash, e.At, idx)
 		return err
 	})
-	reg.Register(TypePrincipalRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
-		var p principalRevoked
-		if err := e.Decode(&p); err != nil {
-			return err
-		}
+	ledger.On(reg, TypePrincipalRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *principalRevoked) error {
 		_, err := q.Exec(ctx, "UPDATE principals SET revoked_at = ? WHERE id = ?", e.At, p.ID)
 		return err
 	})

@@ -10,23 +10,12 @@ import (
 
 // Register adds the registry's projectors and tables to the log registry.
 func Register(reg *ledger.Registry) {
-	on := func(typ string, v func() any, apply func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error) {
-		reg.Register(typ, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
-			x := v()
-			if err := e.Decode(x); err != nil {
-				return err
-			}
-			return apply(ctx, q, idx, e, x)
-		})
-	}
-	on(TypeBankCreated, func() any { return &Bank{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		b := v.(*Bank)
+	ledger.On(reg, TypeBankCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, b *Bank) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_banks (id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at, created_by, log_index)
 			VALUES (?, ?, ?, ?, ?, 0, '', 0, ?, ?, ?)`, b.ID, b.OwnerID, b.Name, b.Kind, b.Threshold, e.At, e.By, idx)
 		return err
 	})
-	on(TypeVersionPublished, func() any { return &versionPublished{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		p := v.(*versionPublished)
+	ledger.On(reg, TypeVersionPublished, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *versionPublished) error {
 		d := &p.Doc
 		canon, err := d.Canonical()
 		if err != nil {
@@ -54,14 +43,12 @@ func Register(reg *ledger.Registry) {
 		_, err = q.Exec(ctx, "UPDATE hm_banks SET version = ?, head_sha256 = ?, generation = generation + 1 WHERE id = ?", d.Version, p.DocSHA256, d.Bank)
 		return err
 	})
-	on(TypeSubscribed, func() any { return &Subscription{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		s := v.(*Subscription)
+	ledger.On(reg, TypeSubscribed, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, s *Subscription) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_subscriptions (id, bank_id, provider_id, cursor, created_at, created_by, log_index)
 			VALUES (?, ?, ?, 0, ?, ?, ?)`, s.ID, s.BankID, s.ProviderID, e.At, e.By, idx)
 		return err
 	})
-	on(TypePulled, func() any { return &pulled{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		p := v.(*pulled)
+	ledger.On(reg, TypePulled, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *pulled) error {
 		if _, err := q.Exec(ctx, `INSERT INTO hm_pulls (id, subscription_id, bank_id, provider_id, kind, from_version, to_version, doc_sha256, pulled_at, pulled_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.SubscriptionID, p.BankID, p.ProviderID, p.Kind, p.From, p.To, p.DocSHA256, e.At, e.By, idx); err != nil {
 			return err
@@ -69,8 +56,7 @@ func Register(reg *ledger.Registry) {
 		_, err := q.Exec(ctx, "UPDATE hm_subscriptions SET cursor = ?, pulled_at = ? WHERE id = ?", p.To, e.At, p.SubscriptionID)
 		return err
 	})
-	on(TypeCaseOpened, func() any { return &caseOpened{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		o := v.(*caseOpened)
+	ledger.On(reg, TypeCaseOpened, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, o *caseOpened) error {
 		c := &o.Case
 		if _, err := q.Exec(ctx, `INSERT INTO hm_cases (id, provider_id, pdq, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at,
 			best_bank_id, best_entry_id, best_distance, status, opened_at, opened_by, log_index)
@@ -106,8 +92,7 @@ func Register(reg *ledger.Registry) {
 		}
 		return nil
 	})
-	on(TypeCaseReviewed, func() any { return &caseReviewed{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*caseReviewed)
+	ledger.On(reg, TypeCaseReviewed, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *caseReviewed) error {
 		if _, err := q.Exec(ctx, "UPDATE hm_cases SET status = ?, reviewed_at = ?, reviewed_by = ?, review_note = ? WHERE id = ?", r.Status, e.At, e.By, r.Note, r.ID); err != nil {
 			return err
 		}
@@ -118,27 +103,23 @@ func Register(reg *ledger.Registry) {
 		}
 		return nil
 	})
-	on(TypeReportSent, func() any { return &Report{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*Report)
+	ledger.On(reg, TypeReportSent, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Report) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_reports (id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256,
 			classification, user_pseudonym, content_ref, notes, sent_at, sent_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.CaseID, r.ProviderID, r.AuthorityID, r.IncidentType, r.IncidentAt, r.UploadedAt, r.PDQ, r.MD5, r.SHA256,
 			r.Classification, r.UserPseudonym, r.ContentRef, r.Notes, e.At, e.By, idx)
 		return err
 	})
-	on(TypeReportAcknowledged, func() any { return &reportAcknowledged{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*reportAcknowledged)
+	ledger.On(reg, TypeReportAcknowledged, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *reportAcknowledged) error {
 		_, err := q.Exec(ctx, "UPDATE hm_reports SET acknowledged_at = ?, acknowledged_by = ?, authority_reference = ? WHERE id = ?", e.At, e.By, r.Reference, r.ID)
 		return err
 	})
-	on(TypeRemovalRecorded, func() any { return &Removal{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*Removal)
+	ledger.On(reg, TypeRemovalRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Removal) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_removals (id, case_id, provider_id, content_ref, action, removed_at, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.CaseID, r.ProviderID, r.ContentRef, r.Action, r.RemovedAt, e.At, e.By, idx)
 		return err
 	})
-	on(TypeEntryReleased, func() any { return &entryReleased{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*entryReleased)
+	ledger.On(reg, TypeEntryReleased, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *entryReleased) error {
 		if _, err := q.Exec(ctx, "UPDATE hm_entries SET quarantined_at = NULL, quarantine_alert = NULL WHERE id = ?", entryKey(r.BankID, r.EntryID)); err != nil {
 			return err
 		}

@@ -121,3 +121,15 @@ func (r *Registry) ProjectedTables() []Table {
 	defer r.mu.RUnlock()
 	return append([]Table(nil), r.tables...)
 }
+
+// On registers the projector of an entry type whose data decodes into a T:
+// apply receives the decoded data, so each projector only writes tables.
+func On[T any](r *Registry, typ string, apply func(ctx context.Context, q store.Queryer, index int64, e *Entry, data *T) error) {
+	r.Register(typ, func(ctx context.Context, q store.Queryer, index int64, e *Entry) error {
+		var data T
+		if err := e.Decode(&data); err != nil {
+			return err
+		}
+		return apply(ctx, q, index, e, &data)
+	})
+}

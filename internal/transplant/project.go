@@ -22,28 +22,16 @@ const (
 
 // Register adds the registry's projectors and tables to the log registry.
 func Register(reg *ledger.Registry) {
-	on := func(typ string, v func() any, apply func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error) {
-		reg.Register(typ, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
-			x := v()
-			if err := e.Decode(x); err != nil {
-				return err
-			}
-			return apply(ctx, q, idx, e, x)
-		})
-	}
-	on(TypeCentreAuthorized, func() any { return &CentreAuthorization{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		a := v.(*CentreAuthorization)
+	ledger.On(reg, TypeCentreAuthorized, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *CentreAuthorization) error {
 		_, err := q.Exec(ctx, `INSERT INTO centre_authorizations (id, centre_id, activity, organ, valid_from, valid_to, granted_at, granted_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.CentreID, a.Activity, a.Organ, a.ValidFrom, nullable(a.ValidTo), a.GrantedAt, e.By, idx)
 		return err
 	})
-	on(TypeCentreAuthorizationRevoked, func() any { return &authorizationRevoked{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*authorizationRevoked)
+	ledger.On(reg, TypeCentreAuthorizationRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *authorizationRevoked) error {
 		_, err := q.Exec(ctx, "UPDATE centre_authorizations SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?", r.On, e.By, r.Reason, r.ID)
 		return err
 	})
-	on(TypeDonorRegistered, func() any { return &Donor{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		d := v.(*Donor)
+	ledger.On(reg, TypeDonorRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *Donor) error {
 		_, err := q.Exec(ctx, `INSERT INTO donors (id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
 			estimated_age, weight_kg, height_cm, cause_of_death, date_of_death, iv_drug_use, malignancy, transmissible_disease,
 			hiv, hcv, hbv, organ_function, recorded_at, recorded_by, log_index)
@@ -53,23 +41,20 @@ func Register(reg *ledger.Registry) {
 			d.IVDrugUse, d.Malignancy, d.TransmissibleDisease, d.HIV, d.HCV, d.HBV, d.OrganFunction, e.At, e.By, idx)
 		return err
 	})
-	on(TypeConsentRecorded, func() any { return &Consent{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		c := v.(*Consent)
+	ledger.On(reg, TypeConsentRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *Consent) error {
 		_, err := q.Exec(ctx, `INSERT INTO consents (id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.DonorID, c.Kind, c.GivenOn, c.AssessedBy,
 			boolInt(c.AssessorIndependent), boolInt(c.Voluntary), boolInt(c.Informed), e.At, e.By, idx)
 		return err
 	})
-	on(TypeRecipientRegistered, func() any { return &Recipient{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*Recipient)
+	ledger.On(reg, TypeRecipientRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Recipient) error {
 		_, err := q.Exec(ctx, `INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
 			residence, organ_needed, listed_on, status, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
 			r.BloodGroup, r.DateOfBirth, r.Residence, r.OrganNeeded, r.ListedOn, e.At, e.By, idx)
 		return err
 	})
-	on(TypeProcurementRecorded, func() any { return &Procurement{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		p := v.(*Procurement)
+	ledger.On(reg, TypeProcurementRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
 		if _, err := q.Exec(ctx, `INSERT INTO procurements (id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.DonorID, p.CentreID, p.ProcuredAt, p.DonationYear, p.DonationSeq, e.At, e.By, idx); err != nil {
 			return err
@@ -82,16 +67,14 @@ func Register(reg *ledger.Registry) {
 		}
 		return nil
 	})
-	on(TypeTransplantAuthorized, func() any { return &TransplantAuthorization{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		a := v.(*TransplantAuthorization)
+	ledger.On(reg, TypeTransplantAuthorized, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *TransplantAuthorization) error {
 		_, err := q.Exec(ctx, `INSERT INTO transplant_authorizations (id, organ_id, recipient_id, centre_id, authorized_at, authorized_by,
 			compatibility_documented, consent_verified, no_payment_declared, on_waiting_list, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.OrganID, a.RecipientID, a.CentreID, a.AuthorizedAt, a.AuthorizedBy,
 			boolInt(a.CompatibilityDocumented), boolInt(a.ConsentVerified), boolInt(a.NoPaymentDeclared), boolInt(a.OnWaitingList), e.At, e.By, idx)
 		return err
 	})
-	on(TypeTransplantRecorded, func() any { return &Transplant{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		t := v.(*Transplant)
+	ledger.On(reg, TypeTransplantRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant) error {
 		if _, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx); err != nil {
 			return err
@@ -102,8 +85,7 @@ func Register(reg *ledger.Registry) {
 		_, err := q.Exec(ctx, "UPDATE recipients SET status = 'transplanted' WHERE id = ?", t.RecipientID)
 		return err
 	})
-	on(TypePersonalDataRead, func() any { return &personalDataRead{} }, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, v any) error {
-		r := v.(*personalDataRead)
+	ledger.On(reg, TypePersonalDataRead, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *personalDataRead) error {
 		_, err := q.Exec(ctx, `INSERT INTO personal_data_reads (id, subject_id, purpose, read_at, principal_id, log_index) VALUES (?, ?, ?, ?, ?, ?)`,
 			r.ID, r.SubjectID, r.Purpose, e.At, e.By, idx)
 		return err
