@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -175,4 +176,15 @@ func DeceasedDonor(centre string) map[string]any {
 func Recipient(centre, organ string) map[string]any {
 	return map[string]any{"centre_id": centre, "name": "Test Recipient (synthetic)", "national_id": "XA98765" + organ,
 		"sex": "male", "blood_group": "O", "date_of_birth": "1980-02-02", "residence": "XA", "organ_needed": organ, "listed_on": "2024-01-01"}
+}
+
+// PDQHex returns the i-th of a family of distinct, well-spread synthetic PDQ
+// hashes as 64 hex digits, for hash-list tests that need no image.
+func PDQHex(i int) string {
+	var words [4]uint64
+	for w := range words {
+		v := uint64(0x9E3779B97F4A7C15) * uint64(i*4+w+1)
+		words[w] = v ^ v>>29
+	}
+	return fmt.Sprintf("%016x%016x%016x%016x", words[0], words[1], words[2], words[3])
 }

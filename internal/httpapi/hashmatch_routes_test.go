@@ -54,16 +54,6 @@ func startHM(t *testing.T, dsn string) *hmEnv {
 	return e
 }
 
-// hx returns a distinct PDQ hash: 16 bits set per word at spread positions.
-func hx(i int) string {
-	var words [4]uint64
-	for w := range words {
-		v := uint64(0x9E3779B97F4A7C15) * uint64(i*4+w+1)
-		words[w] = v ^ v>>29
-	}
-	return fmt.Sprintf("%016x%016x%016x%016x", words[0], words[1], words[2], words[3])
-}
-
 // flip changes n bits of a hex hash.
 func flip(h string, n int) string {
 	b := []byte(h)
@@ -114,16 +104,16 @@ func TestHashmatchAPI(t *testing.T) {
 
 		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known"}).Str("id")
 		v1 := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{
-			{"entry_id": "e1", "pdq": hx(1), "classification": "A1"}, {"entry_id": "e2", "pdq": hx(2)}, {"entry_id": "e3", "pdq": hx(3)}}})
+			{"entry_id": "e1", "pdq": apptest.PDQHex(1), "classification": "A1"}, {"entry_id": "e2", "pdq": apptest.PDQHex(2)}, {"entry_id": "e3", "pdq": apptest.PDQHex(3)}}})
 		// Only the owner publishes; a stranger's attempt is an alert.
 		r := e.Must(t, 403, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.OtherAnalyst, map[string]any{"deletes": []string{"e1"}})
 		if r.Body["error"].(map[string]any)["alert"] != true {
 			t.Errorf("publishing to another's bank raised no alert: %s", r.Raw)
 		}
-		e.Must(t, 409, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": hx(9)}}})
+		e.Must(t, 409, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": apptest.PDQHex(9)}}})
 		e.Must(t, 409, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"deletes": []string{"nope"}})
 		e.Must(t, 422, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "x", "pdq": "abc"}}})
-		v2 := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", e.Analyst, map[string]any{"format": "hex", "content": hx(4) + " B1 e4\n"})
+		v2 := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", e.Analyst, map[string]any{"format": "hex", "content": apptest.PDQHex(4) + " B1 e4\n"})
 		if v2.Body["version"].(map[string]any)["previous_sha256"] != v1.Str("doc_sha256") {
 			t.Errorf("version 2 does not chain to version 1: %s", v2.Raw)
 		}
@@ -161,7 +151,7 @@ func TestHashmatchAPI(t *testing.T) {
 		// low quality is refused; non-matches leave no trace.
 		size = logLen(t, e)
 		m := e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{
-			item(hx(7), 90), item(hx(3), 90), item(hx(1), 10)}})
+			item(apptest.PDQHex(7), 90), item(apptest.PDQHex(3), 90), item(apptest.PDQHex(1), 10)}})
 		rs := results(t, m)
 		if rs[0]["status"] != "no_match" || rs[1]["status"] != "no_match" || rs[2]["status"] != "low_quality" {
 			t.Fatalf("results %v", rs)
@@ -169,10 +159,10 @@ func TestHashmatchAPI(t *testing.T) {
 		if logLen(t, e) != size {
 			t.Error("queries without a match were logged")
 		}
-		e.Must(t, 403, "POST", "/api/v1/hashmatch/match", e.Reviewer, map[string]any{"items": []any{item(hx(1), 90)}})
-		e.Must(t, 422, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{map[string]any{"pdq": hx(1)}}})
+		e.Must(t, 403, "POST", "/api/v1/hashmatch/match", e.Reviewer, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
+		e.Must(t, 422, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{map[string]any{"pdq": apptest.PDQHex(1)}}})
 		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{
-			map[string]any{"pdq": flip(hx(1), 5), "quality": 80, "user_id": "alice", "uploaded_at": "2025-01-02T03:04:05Z"}, item(hx(2), 100)}})
+			map[string]any{"pdq": flip(apptest.PDQHex(1), 5), "quality": 80, "user_id": "alice", "uploaded_at": "2025-01-02T03:04:05Z"}, item(apptest.PDQHex(2), 100)}})
 		rs = results(t, m)
 		if rs[0]["status"] != "match" || rs[1]["status"] != "match" {
 			t.Fatalf("results %v", rs)
@@ -191,16 +181,16 @@ func TestHashmatchAPI(t *testing.T) {
 		e.Must(t, 409, "POST", "/api/v1/hashmatch/cases/"+case2+"/review", e.Reviewer, map[string]any{"decision": "confirm"})
 		e.Must(t, 409, "POST", "/api/v1/hashmatch/cases/"+case2+"/removal", e.Reviewer, map[string]any{"action": "removed"})
 		// The rejected hash is now suppressed for this service.
-		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(flip(hx(2), 2), 90)}})
+		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(flip(apptest.PDQHex(2), 2), 90)}})
 		if s := results(t, m)[0]["status"]; s != "suppressed" {
 			t.Errorf("after a rejection with suppression: %v", s)
 		}
 
 		// An authority's suppression bank cancels matches too.
 		sb := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.OtherAnalyst, map[string]any{"name": "Known false positives", "kind": "suppression", "threshold": 10}).Str("id")
-		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+sb+"/versions", e.OtherAnalyst, map[string]any{"adds": []map[string]any{{"entry_id": "fp1", "pdq": hx(4)}}})
+		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+sb+"/versions", e.OtherAnalyst, map[string]any{"adds": []map[string]any{{"entry_id": "fp1", "pdq": apptest.PDQHex(4)}}})
 		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+sb+"/subscriptions", e.Service, nil)
-		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(hx(4), 90)}})
+		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(4), 90)}})
 		if s := results(t, m)[0]["status"]; s != "suppressed" {
 			t.Errorf("hit on a suppression bank: %v", s)
 		}
@@ -208,12 +198,12 @@ func TestHashmatchAPI(t *testing.T) {
 		// Quarantine: e1 matched once above; its third match quarantines it,
 		// raises an alert for its owner, and it stops matching.
 		for i := 0; i < 2; i++ {
-			m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(hx(1), 90)}})
+			m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
 			if s := results(t, m)[0]["status"]; s != "match" {
 				t.Fatalf("match %d: %v", i, s)
 			}
 		}
-		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(hx(1), 90)}})
+		m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
 		if s := results(t, m)[0]["status"]; s != "no_match" {
 			t.Errorf("a quarantined entry still matches: %v", s)
 		}
@@ -277,12 +267,12 @@ func TestHashmatchRefreshAcrossServers(t *testing.T) {
 	o := &apptest.Env{App: other, URL: srv.URL}
 	bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known"}).Str("id")
 	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", e.Service, nil)
-	m := o.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(hx(1), 90)}})
+	m := o.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
 	if s := results(t, m)[0]["status"]; s != "no_match" {
 		t.Fatalf("empty bank: %v", s)
 	}
-	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": hx(1)}}})
-	m = o.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(hx(1), 90)}})
+	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": apptest.PDQHex(1)}}})
+	m = o.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
 	if s := results(t, m)[0]["status"]; s != "match" {
 		t.Fatalf("the other server did not refresh: %v", s)
 	}

@@ -70,16 +70,6 @@ func startHMWorld(t *testing.T) *hmWorld {
 	return w
 }
 
-// hmHash returns a distinct PDQ hash.
-func hmHash(i int) string {
-	var words [4]uint64
-	for w := range words {
-		v := uint64(0x9E3779B97F4A7C15) * uint64(i*4+w+1)
-		words[w] = v ^ v>>29
-	}
-	return fmt.Sprintf("%016x%016x%016x%016x", words[0], words[1], words[2], words[3])
-}
-
 // hmNear flips the lowest bit of the first n hex digits of h.
 func hmNear(h string, n int) string {
 	b := []byte(h)
@@ -153,7 +143,7 @@ var (
 // for a principal.
 func TestHashmatchPages(t *testing.T) {
 	w := startHMWorld(t)
-	h1, h2, h3 := hmHash(1), hmHash(2), hmHash(3)
+	h1, h2, h3 := apptest.PDQHex(1), apptest.PDQHex(2), apptest.PDQHex(3)
 
 	an := newBrowser(t, w.URL)
 	an.signIn(w.Analyst)
@@ -351,7 +341,7 @@ func TestHashmatchPages(t *testing.T) {
 	wantStatus(t, "other analyst's bank", p, http.StatusOK)
 	mustContain(t, "other analyst's bank", p, "Known images", `id="versions"`, "Only the owner's analysts see this bank's hashes.")
 	mustNotContain(t, "other analyst's bank", p, h1, h3, `id="entries"`, `id="publish"`, `id="import"`)
-	p = oa.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {hmHash(9)}})
+	p = oa.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {apptest.PDQHex(9)}})
 	wantStatus(t, "other analyst publishes", p, http.StatusForbidden)
 	mustContain(t, "other analyst publishes", p, `id="refusal-rule">own_bank<`)
 	wantStatus(t, "analyst reads cases", oa.get("/hashmatch/cases"), http.StatusForbidden)
@@ -392,7 +382,7 @@ func TestBrowserHashmatch(t *testing.T) {
 	bctx, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
 	b := &tab{t: t, ctx: bctx, base: w.URL}
-	h1, h2 := hmHash(1), hmHash(2)
+	h1, h2 := apptest.PDQHex(1), apptest.PDQHex(2)
 
 	b.signIn(w.Analyst)
 	b.open("/hashmatch/banks", 200)
