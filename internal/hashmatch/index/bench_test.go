@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/custos-project/custos/internal/cputime"
 )
 
 // Benchmarks for the acceptance figures. They build their data only
@@ -153,7 +155,7 @@ func BenchmarkSearch(b *testing.B) {
 					}
 				})
 				b.Run("batch-allcores", func(b *testing.B) {
-					cpu0, cpuOK := processCPU()
+					cpu0, cpuOK := cputime.Process()
 					b.ResetTimer()
 					for b.Loop() {
 						if _, err := s.x.SearchBatch(s.queries, benchRadius); err != nil {
@@ -162,7 +164,7 @@ func BenchmarkSearch(b *testing.B) {
 					}
 					nq := float64(b.N * len(s.queries))
 					b.ReportMetric(nq/b.Elapsed().Seconds(), "queries/s")
-					if cpu1, ok := processCPU(); ok && cpuOK && cpu1 > cpu0 {
+					if cpu1, ok := cputime.Process(); ok && cpuOK && cpu1 > cpu0 {
 						// Process-wide CPU, all threads: compare with the
 						// single-thread figure to see the parallel overhead.
 						b.ReportMetric(nq/(cpu1-cpu0).Seconds(), "queries/cpu-s")
@@ -180,7 +182,7 @@ func runSingle(b *testing.B, search func(q *Hash), s *benchSet) float64 {
 	lat := make([]time.Duration, 0, 1024)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu0, cpuOK := threadCPU()
+	cpu0, cpuOK := cputime.Thread()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
@@ -191,7 +193,7 @@ func runSingle(b *testing.B, search func(q *Hash), s *benchSet) float64 {
 		i++
 	}
 	qps := float64(i) / b.Elapsed().Seconds()
-	if cpu1, ok := threadCPU(); ok && cpuOK && cpu1 > cpu0 {
+	if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
 		b.ReportMetric(float64(i)/(cpu1-cpu0).Seconds(), "queries/cpu-s")
 	}
 	slices.Sort(lat)
