@@ -201,6 +201,13 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n, err := db.PlannerSamples(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		cfg.logger().Warn("the SQLite file holds query-planner statistics (someone ran ANALYZE or PRAGMA optimize): "+
+			"they make every write plan its statements again and can halve throughput; stop custos, "+
+			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
+	}
 	reg := NewRegistry()
 	m := newMetrics()
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})

@@ -493,6 +493,25 @@ func (db *DB) Current(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
+// PlannerSamples returns how many STAT4 samples SQLite's query planner holds
+// (0 on PostgreSQL, and on every file custos made: it never runs ANALYZE).
+// Someone who ran ANALYZE or PRAGMA optimize on the file leaves samples
+// behind; with them, every statement whose parameter is compared with an
+// indexed column is planned again each time it runs, which halved recording
+// throughput in the benchmarks (BENCHMARKS.md).
+func (db *DB) PlannerSamples(ctx context.Context) (int64, error) {
+	if db.Dialect != SQLite {
+		return 0, nil
+	}
+	var tables int
+	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&tables); err != nil || tables == 0 {
+		return 0, err
+	}
+	var n int64
+	err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM sqlite_stat4").Scan(&n)
+	return n, err
+}
+
 // Backup writes a consistent copy of a SQLite database to path while it is in
 // use (VACUUM INTO). PostgreSQL is backed up with pg_dump; see docs/operations.md.
 func (db *DB) Backup(ctx context.Context, path string) error {

@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestWarnsOfPlannerStatistics checks that a server opening a SQLite file on
+// which someone ran ANALYZE says so, with the remedy, and that one opening a
+// file custos made does not.
+func TestWarnsOfPlannerStatistics(t *testing.T) {
+	ctx := context.Background()
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	open := func() string {
+		t.Helper()
+		var buf bytes.Buffer
+		cfg := w.Cfg
+		cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+		app, err := server.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app.Close()
+		return buf.String()
+	}
+	if out := open(); strings.Contains(out, "sqlite_stat4") {
+		t.Fatalf("warned on a file custos made: %s", out)
+	}
+	tx, err := w.App.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.App.DB.PlannerSamples(ctx); err != nil || n == 0 {
+		t.Fatalf("ANALYZE left %d STAT4 samples (err %v); the test needs some", n, err)
+	}
+	out := open()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "DELETE FROM sqlite_stat4") {
+		t.Fatalf("no warning with the remedy after ANALYZE: %q", out)
+	}
+	// The remedy the warning gives.
+	tx, err = w.App.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM sqlite_stat4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if out := open(); strings.Contains(out, "sqlite_stat4") {
+		t.Fatalf("still warned after DELETE FROM sqlite_stat4: %s", out)
+	}
+}
