@@ -33,16 +33,21 @@ func TestWarnsOfPlannerStatistics(t *testing.T) {
 	if out := open(); strings.Contains(out, "sqlite_stat4") {
 		t.Fatalf("warned on a file custos made: %s", out)
 	}
-	tx, err := w.App.DB.BeginWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
+	write := func(q string) {
+		t.Helper()
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := tx.Exec(ctx, "ANALYZE"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	write("ANALYZE")
 	if n, err := w.App.DB.PlannerSamples(ctx); err != nil || n == 0 {
 		t.Fatalf("ANALYZE left %d STAT4 samples (err %v); the test needs some", n, err)
 	}
@@ -51,16 +56,7 @@ func TestWarnsOfPlannerStatistics(t *testing.T) {
 		t.Fatalf("no warning with the remedy after ANALYZE: %q", out)
 	}
 	// The remedy the warning gives.
-	tx, err = w.App.DB.BeginWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "DELETE FROM sqlite_stat4"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	write("DELETE FROM sqlite_stat4")
 	if out := open(); strings.Contains(out, "sqlite_stat4") {
 		t.Fatalf("still warned after DELETE FROM sqlite_stat4: %s", out)
 	}
