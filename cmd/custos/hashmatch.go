@@ -21,13 +21,14 @@ import (
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
 
 Commands:
-  hash FILE...                      print each image's PDQ hash, quality and path (no database)
+  hash FILE...                      print each image's PDQ hash, quality and path; videos: vPDQ frames (no database)
   scan DIR --bank FILE --public-key KEY
-                                    hash a folder and match it offline against signed bank snapshots
+                                    hash a folder (images and videos) and match it offline against signed bank snapshots
   pull --url URL --token T --bank ID --out FILE
                                     download a bank's signed snapshot (the pull is logged by the registry)
-  import --db DB --bank ID --format hex|ncmec|projectvic FILE
-                                    publish a hash list as the bank's next version (operator on the server host)
+  import --db DB --bank ID --format hex|ncmec|projectvic|json FILE
+                                    publish a hash list as the bank's next version (operator on the server host;
+                                    json carries video entries)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -120,24 +121,17 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // hashVideo prints a video's vPDQ hashes, one frame a second: in text, one
 // line with the first frame of good quality and the frame count; in JSON,
-// every frame.
+// every frame as {"pdq","quality","seconds"}.
 func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path string, asJSON bool) error {
 	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash})
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		type frame struct {
-			Frame   int     `json:"frame"`
-			Quality int     `json:"quality"`
-			PDQ     string  `json:"pdq"`
-			Seconds float64 `json:"seconds"`
-		}
-		fs := make([]frame, len(frames))
-		for i, f := range frames {
-			fs[i] = frame{f.Index, f.Quality, f.Hash.String(), f.Seconds}
-		}
-		return enc.Encode(map[string]any{"path": path, "video": true, "seconds_per_hash": hashmatch.VideoSecondsPerHash, "frames": fs})
+		// The frames in the shape of a bank entry's video.frames and of the
+		// frames of POST /api/v1/hashmatch/match/video.
+		return enc.Encode(map[string]any{"path": path, "video": true, "seconds_per_hash": hashmatch.VideoSecondsPerHash,
+			"frames": hashmatch.VideoFrames(frames)})
 	}
 	best := -1
 	for i, f := range frames {
@@ -240,6 +234,9 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if r.AtSeconds != nil {
 				at = fmt.Sprintf("\tat=%.1fs", *r.AtSeconds)
 			}
+			if m.QueryMatchPct != nil {
+				at += fmt.Sprintf("\tframes=%.0f%%/%.0f%%", *m.QueryMatchPct, *m.TargetMatchPct)
+			}
 			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", r.Path, m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification, at)
 		case hashmatch.StatusLowQuality:
 			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", r.Path, r.Quality)
@@ -317,11 +314,11 @@ func runHMPull(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch import", "--bank ID --format hex|ncmec|projectvic FILE [flags]", "publish a hash list as the bank's next version", stdout)
+	fs := flags("hashmatch import", "--bank ID --format hex|ncmec|projectvic|json FILE [flags]", "publish a hash list as the bank's next version", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	bank := fs.String("bank", "", "the bank id")
-	format := fs.String("format", "hex", "hex, ncmec or projectvic (see docs/hashmatch.md)")
+	format := fs.String("format", "hex", "hex, ncmec, projectvic or json (the only one with video entries; see docs/hashmatch.md)")
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err

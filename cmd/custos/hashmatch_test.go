@@ -52,13 +52,8 @@ func TestHashmatchCLI(t *testing.T) {
 		t.Errorf("hash --json: %s", out)
 	}
 
-	dsn := filepath.Join(t.TempDir(), "r.db")
-	e := apptest.Start(t, dsn)
-	authority := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Hotline", "kind": "competent_authority"}).Str("id")
-	provider := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Service", "kind": "service_provider"}).Str("id")
-	analyst := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "A", "role": "analyst", "authority_id": authority}).Str("token")
-	service := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "S", "role": "service", "authority_id": provider}).Str("token")
-	bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", analyst, map[string]any{"name": "Known"}).Str("id")
+	r := newCLIRegistry(t)
+	e, dsn, bank, analyst := r.e, r.dsn, r.bank, r.analyst
 
 	tmp := t.TempDir()
 	var list strings.Builder
@@ -76,14 +71,7 @@ func TestHashmatchCLI(t *testing.T) {
 		t.Fatalf("import: %s", out)
 	}
 
-	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", service, nil)
-	bankFile := filepath.Join(tmp, "bank.note")
-	keyFile := filepath.Join(tmp, "registry.pub")
-	os.WriteFile(keyFile, []byte(e.App.Keys.LogKey+"\n"), 0o644)
-	out, _ = custos(t, 0, "hashmatch", "pull", "--url", e.URL, "--token", service, "--bank", bank, "--out", bankFile, "--public-key", keyFile)
-	if !strings.Contains(out, "version 1, 2 entries") {
-		t.Fatalf("pull: %s", out)
-	}
+	bankFile, keyFile := r.pull(t, "version 1, 2 entries")
 	custos(t, 1, "hashmatch", "pull", "--url", e.URL, "--token", analyst, "--bank", bank, "--out", bankFile+"2")
 
 	dir := filepath.Join(tmp, "uploads")
@@ -117,6 +105,84 @@ func TestHashmatchCLI(t *testing.T) {
 	custos(t, 1, "hashmatch", "scan", dir, "--bank", bankFile, "--public-key", other)
 
 	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
+	if !strings.HasPrefix(out, "OK: ") {
+		t.Errorf("log verify: %s", out)
+	}
+}
+
+// cliRegistry is a live registry with a competent authority's empty bank and
+// a service provider's subscribed service principal.
+type cliRegistry struct {
+	e                           *apptest.Env
+	dsn, bank, analyst, service string
+}
+
+func newCLIRegistry(t *testing.T) *cliRegistry {
+	t.Helper()
+	r := &cliRegistry{dsn: filepath.Join(t.TempDir(), "r.db")}
+	e := apptest.Start(t, r.dsn)
+	authority := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Hotline", "kind": "competent_authority"}).Str("id")
+	provider := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Service", "kind": "service_provider"}).Str("id")
+	r.analyst = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "A", "role": "analyst", "authority_id": authority}).Str("token")
+	r.service = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "S", "role": "service", "authority_id": provider}).Str("token")
+	r.bank = e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", r.analyst, map[string]any{"name": "Known"}).Str("id")
+	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+r.bank+"/subscriptions", r.service, nil)
+	r.e = e
+	return r
+}
+
+// pull downloads the bank's signed snapshot with custos hashmatch pull,
+// wanting its summary to say want, and returns the file and a file holding
+// the registry's key.
+func (r *cliRegistry) pull(t *testing.T, want string) (bankFile, keyFile string) {
+	t.Helper()
+	tmp := t.TempDir()
+	bankFile, keyFile = filepath.Join(tmp, "bank.note"), filepath.Join(tmp, "registry.pub")
+	os.WriteFile(keyFile, []byte(r.e.App.Keys.LogKey+"\n"), 0o644)
+	out, _ := custos(t, 0, "hashmatch", "pull", "--url", r.e.URL, "--token", r.service, "--bank", r.bank, "--out", bankFile, "--public-key", keyFile)
+	if !strings.Contains(out, want) {
+		t.Fatalf("pull: %s", out)
+	}
+	return bankFile, keyFile
+}
+
+// TestHashmatchScanVideo: an analyst hashes a known video with the CLI,
+// imports its frames as a video entry (json format), a service pulls the
+// bank and scans a folder offline: a trimmed, re-encoded copy matches with
+// vPDQ's percentages, an unrelated video does not.
+func TestHashmatchScanVideo(t *testing.T) {
+	known, copyPath, other := apptest.Videos(t, t.TempDir())
+	out, _ := custos(t, 0, "hashmatch", "hash", "--json", known)
+	var h struct {
+		Frames []map[string]any `json:"frames"`
+	}
+	if err := json.Unmarshal([]byte(out), &h); err != nil || len(h.Frames) != 20 {
+		t.Fatalf("hash --json: %v\n%s", err, out)
+	}
+	r := newCLIRegistry(t)
+	list, _ := json.Marshal(map[string]any{"adds": []any{map[string]any{"entry_id": "vid-1", "classification": "A1", "video": map[string]any{"frames": h.Frames}}}})
+	listFile := filepath.Join(t.TempDir(), "videos.json")
+	os.WriteFile(listFile, list, 0o600)
+	out, _ = custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.e.Cfg.KeyFile, "--bank", r.bank, "--format", "json", listFile)
+	if !strings.Contains(out, "version 1: 1 added") {
+		t.Fatalf("import: %s", out)
+	}
+	bankFile, keyFile := r.pull(t, "version 1, 1 entries")
+
+	dir := t.TempDir()
+	for _, f := range []string{copyPath, other} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+	}
+	out, _ = custos(t, 0, "hashmatch", "scan", "--quiet", dir, "--bank", bankFile, "--public-key", keyFile)
+	if !regexp.MustCompile(`match\s+\S*copy\.mp4\s+bank=`+r.bank+`\s+entry=vid-1\s+distance=\d+\s+quality=\d+\s+class=A1\s+at=\d+\.\ds\s+frames=100%/60%`).MatchString(out) ||
+		!strings.Contains(out, "scanned 2 files: 1 match, 1 no match, 0 low quality, 0 suppressed, 0 errors") {
+		t.Errorf("scan:\n%s", out)
+	}
+	out, _ = custos(t, 0, "log", "verify", "--db", r.dsn)
 	if !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify: %s", out)
 	}

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +112,31 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
 	return out
 }
 
+// Upload posts a file's raw bytes with a bearer token, a content type and
+// extra headers (name, value, ...), as the hash-matching upload routes take
+// them.
+func (e *Env) Upload(t testing.TB, path, token, contentType string, body []byte, headers ...string) *Response {
+	t.Helper()
+	req, err := http.NewRequest("POST", e.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", contentType)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := &Response{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
 // Must sends a request and fails the test unless the status is want.
 func (e *Env) Must(t testing.TB, want int, method, path, token string, body any) *Response {
 	t.Helper()
@@ -187,4 +214,30 @@ func PDQHex(i int) string {
 		words[w] = v ^ v>>29
 	}
 	return fmt.Sprintf("%016x%016x%016x%016x", words[0], words[1], words[2], words[3])
+}
+
+// Videos writes three short synthetic videos into dir with ffmpeg, skipping
+// the test when ffmpeg or ffprobe is not installed: known (20 s of a
+// Mandelbrot zoom, 320x240), copy (the same from 3 s to 15 s, scaled down to
+// 240x180 and re-encoded at a much lower bitrate, as a re-upload would be)
+// and other (10 s of an unrelated test pattern).
+func Videos(t testing.TB, dir string) (known, copy, other string) {
+	t.Helper()
+	for _, tool := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (Debian package ffmpeg): video matching not tested end to end", tool)
+		}
+	}
+	known, copy, other = filepath.Join(dir, "known.mp4"), filepath.Join(dir, "copy.mp4"), filepath.Join(dir, "other.mp4")
+	for _, args := range [][]string{
+		{"-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=10", "-t", "20", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "28", known},
+		{"-ss", "3", "-i", known, "-t", "12", "-vf", "scale=240:180", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "38", copy},
+		{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "10", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "28", other},
+	} {
+		cmd := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
+		}
+	}
+	return known, copy, other
 }

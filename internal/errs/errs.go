@@ -22,6 +22,7 @@ const (
 	Unauthorized Code = "unauthorized" // no valid credentials
 	Forbidden    Code = "forbidden"    // valid credentials, not allowed
 	TooLarge     Code = "too_large"    // the request body is over the limit
+	Unavailable  Code = "unavailable"  // this server lacks what the request needs (a program such as ffmpeg); nothing changed
 	Internal     Code = "internal"     // a fault of custos, not of the caller
 )
 
@@ -97,6 +98,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusForbidden
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case Unavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

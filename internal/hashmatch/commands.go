@@ -3,7 +3,9 @@ package hashmatch
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -26,6 +29,14 @@ type Config struct {
 	QuarantineLimit   int           // matches of one entry within the window that quarantine it (default 1000)
 	QuarantineWindow  time.Duration // default 24h
 	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
+	MaxVideoUpload    int64         // largest uploaded video in bytes (default 512 MiB)
+	VideoTimeout      time.Duration // longest time hashing one uploaded video may take (default 10 min)
+	// VideoQueryPct and VideoTargetPct are the vPDQ percentages a video must
+	// reach to match a video entry: the share of its frames that match the
+	// entry's, and of the entry's frames that match its (defaults 80 and 0,
+	// python-threatexchange's; a negative value stands for 0).
+	VideoQueryPct  float64
+	VideoTargetPct float64
 }
 
 func (c Config) withDefaults() Config {
@@ -44,7 +55,27 @@ func (c Config) withDefaults() Config {
 	if c.MaxUpload <= 0 {
 		c.MaxUpload = DefaultMaxUpload
 	}
+	if c.MaxVideoUpload <= 0 {
+		c.MaxVideoUpload = DefaultMaxVideoUpload
+	}
+	if c.VideoTimeout <= 0 {
+		c.VideoTimeout = DefaultVideoTimeout
+	}
+	c.VideoQueryPct = pctOrDefault(c.VideoQueryPct, vpdq.DefaultQueryPct)
+	c.VideoTargetPct = pctOrDefault(c.VideoTargetPct, vpdq.DefaultTargetPct)
 	return c
+}
+
+// pctOrDefault reads a percentage the way vpdq.MatchOptions does: 0 is the
+// default, a negative value stands for 0, and more than 100 is 100.
+func pctOrDefault(v, def float64) float64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return min(v, 100)
 }
 
 // Service runs the registry's commands through the ledger writer, matches
@@ -416,21 +447,37 @@ var errNothingNew = errs.New(errs.Conflict, "up_to_date", "since", "nothing new"
 func snapshotDoc(ctx context.Context, q store.Queryer, b *bankRow) (*Doc, error) {
 	doc := &Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
 		Version: b.Version, Previous: b.HeadSHA256, Snapshot: true, Adds: []DocEntry{}, Deletes: []string{}}
-	rows, err := q.Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification FROM hm_entries
-		WHERE bank_id = ? AND deleted_version IS NULL AND quarantined_at IS NULL ORDER BY entry_id`, b.ID)
+	var err error
+	doc.Adds, err = liveEntries(ctx, q, b.ID)
+	slices.SortFunc(doc.Adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
+	return doc, err
+}
+
+// liveEntries reads the entries of a bank that match: not deleted, not
+// quarantined; video entries with their frames.
+func liveEntries(ctx context.Context, q store.Queryer, bankID string) ([]DocEntry, error) {
+	rows, err := q.Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification, video FROM hm_entries
+		WHERE bank_id = ? AND deleted_version IS NULL AND quarantined_at IS NULL ORDER BY entry_id`, bankID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	out := []DocEntry{}
 	for rows.Next() {
 		var e DocEntry
-		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification); err != nil {
+		var video string
+		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &video); err != nil {
 			return nil, err
 		}
-		doc.Adds = append(doc.Adds, e)
+		if video != "" {
+			e.Video = new(VideoHash)
+			if err := json.Unmarshal([]byte(video), e.Video); err != nil {
+				return nil, fmt.Errorf("entry %s of bank %s: frames: %w", e.EntryID, bankID, err)
+			}
+		}
+		out = append(out, e)
 	}
-	slices.SortFunc(doc.Adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
-	return doc, rows.Err()
+	return out, rows.Err()
 }
 
 func fieldIndex(field string, i int) string {

@@ -49,13 +49,32 @@ type Doc struct {
 	Deletes   []string   `json:"deletes"`
 }
 
-// DocEntry is one hash of a bank as distributed.
+// DocEntry is one entry of a bank as distributed: an image's PDQ hash, or a
+// video's vPDQ hash (its sampled frames), never both. Both fields are
+// omitted when empty, so an image entry's canonical JSON is what it was
+// before banks held videos.
 type DocEntry struct {
-	EntryID        string `json:"entry_id"`
-	PDQ            string `json:"pdq"`
-	MD5            string `json:"md5,omitempty"`
-	SHA256         string `json:"sha256,omitempty"`
-	Classification string `json:"classification"`
+	EntryID        string     `json:"entry_id"`
+	PDQ            string     `json:"pdq,omitempty"`
+	MD5            string     `json:"md5,omitempty"`
+	SHA256         string     `json:"sha256,omitempty"`
+	Classification string     `json:"classification"`
+	Video          *VideoHash `json:"video,omitempty"`
+}
+
+// VideoHash is a video's vPDQ hash: the PDQ hashes of its sampled frames,
+// in time order.
+type VideoHash struct {
+	Frames []VideoFrame `json:"frames"`
+}
+
+// VideoFrame is one sampled frame of a video: its PDQ hash, the quality the
+// hasher reported (0..100; frames below the minimum quality are kept but
+// never matched) and its time in seconds from the start.
+type VideoFrame struct {
+	PDQ     string  `json:"pdq"`
+	Quality int     `json:"quality"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Canonical returns the document's canonical JSON: compact, fields in the
@@ -126,8 +145,8 @@ func OpenDoc(signed []byte, verifierKey string) (*Doc, string, error) {
 	if d.Format != DocFormat {
 		return nil, "", fmt.Errorf("the signed document has format %q, want %q", d.Format, DocFormat)
 	}
-	for _, e := range d.Adds {
-		if _, err := parsePDQ(e.PDQ); err != nil {
+	for i, e := range d.Adds {
+		if _, err := normalizeEntry(fieldIndex("adds", i), e); err != nil {
 			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
 		}
 	}

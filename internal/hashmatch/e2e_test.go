@@ -3,6 +3,8 @@ package hashmatch_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/jpeg"
 	_ "image/png"
@@ -16,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/reftest"
 	"github.com/custos-project/custos/internal/server"
@@ -267,6 +270,115 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if got := strings.Join(types, " "); got != "bank_created version_published subscribed pulled case_opened case_reviewed report_sent removal_recorded report_acknowledged" {
 			t.Errorf("log entries: %s", got)
+		}
+	})
+}
+
+// TestEndToEndVideo: an authority publishes a bank holding a known video's
+// vPDQ hash, computed from a generated video; a service pulls it and finds a
+// trimmed, scaled-down, re-encoded copy offline, through the frames API and
+// as an uploaded file, each answer giving vPDQ's percentages; an unrelated
+// video matches nothing and leaves no trace; the upload's case carries the
+// percentages, a reviewer confirms and reports it, and the log verifies.
+func TestEndToEndVideo(t *testing.T) {
+	known, copyPath, other := apptest.Videos(t, t.TempDir())
+	ctx := context.Background()
+	hash := func(path string) []vpdq.Frame {
+		fs, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	knownFrames, copyFrames, otherFrames := hash(known), hash(copyPath), hash(other)
+	copyBytes, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherBytes, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The copy is 12 of the known video's 20 seconds: every frame of the
+	// copy is in the known video, 12 of its 20 frames are in the copy.
+	wantPct := func(t *testing.T, m map[string]any) {
+		t.Helper()
+		q, _ := m["query_match_pct"].(float64)
+		tg, _ := m["target_match_pct"].(float64)
+		if m["entry_id"] != "vid-1" || q < 90 || tg < 50 || tg > 70 || m["distance"].(float64) > 31 {
+			t.Errorf("video match %v: want vid-1 with about 100%% of the query and 60%% of the entry", m)
+		}
+	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newHMWorld(t, dsn)
+		bank := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Known videos (synthetic)"}).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
+			map[string]any{"entry_id": "vid-1", "classification": "A1", "video": map[string]any{"frames": hashmatch.VideoFrames(knownFrames)}}}})
+
+		// The service pulls the signed snapshot: the entry comes with its frames.
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
+		bankFile := filepath.Join(t.TempDir(), "bank.note")
+		if err := os.WriteFile(bankFile, []byte(pull.Body["documents"].([]any)[0].(map[string]any)["note"].(string)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		d, lb, err := hashmatch.LoadBankFile(bankFile, w.App.Keys.LogKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Adds) != 1 || d.Adds[0].Video == nil || len(d.Adds[0].Video.Frames) != len(knownFrames) || d.Adds[0].PDQ != "" {
+			t.Fatalf("snapshot entries %+v", d.Adds)
+		}
+
+		// Offline, the copy matches and the unrelated video does not.
+		ms, status, err := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, copyFrames, 0)
+		if err != nil || status != hashmatch.StatusMatch || ms[0].EntryID != "vid-1" || *ms[0].QueryMatchPct < 90 {
+			t.Fatalf("offline match of the copy: %s %+v %v", status, ms, err)
+		}
+		if _, status, _ := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, otherFrames, 0); status != hashmatch.StatusNoMatch {
+			t.Errorf("offline match of an unrelated video: %s", status)
+		}
+
+		// Through the API: the frames the service computed, then the file.
+		m := w.Must(t, 200, "POST", "/api/v1/hashmatch/match/video", w.Service, map[string]any{
+			"frames": hashmatch.VideoFrames(copyFrames), "content_ref": "video/7", "user_id": "user-9"})
+		if m.Str("status") != "match" || m.Str("case_id") == "" {
+			t.Fatalf("frames: %s", m.Raw)
+		}
+		wantPct(t, m.Body["matches"].([]any)[0].(map[string]any))
+		size := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"]
+		if r := w.upload(t, "/api/v1/hashmatch/match/video-file", "video/mp4", otherBytes, "user-9"); r.Str("status") != "no_match" {
+			t.Errorf("unrelated video: %s", r.Raw)
+		}
+		if s := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"]; s != size {
+			t.Errorf("a video that matched nothing was logged: log size %v, was %v", s, size)
+		}
+		up := w.upload(t, "/api/v1/hashmatch/match/video-file", "video/mp4", copyBytes, "user-9")
+		if up.Str("status") != "match" || up.Str("case_id") == "" || up.Body["frames"].(float64) != float64(len(copyFrames)) {
+			t.Fatalf("upload: %s", up.Raw)
+		}
+		wantPct(t, up.Body["matches"].([]any)[0].(map[string]any))
+
+		// The case records the percentages; review and report as for images.
+		caseID := up.Str("case_id")
+		c := w.Must(t, 200, "GET", "/api/v1/hashmatch/cases/"+caseID, w.Reviewer, nil)
+		sum := sha256.Sum256(copyBytes)
+		if c.Str("source") != "video_upload" || c.Str("best_entry_id") != "vid-1" || c.Str("sha256") != hex.EncodeToString(sum[:]) || len(c.Str("pdq")) != 64 {
+			t.Fatalf("case: %s", c.Raw)
+		}
+		wantPct(t, c.Body["matches"].([]any)[0].(map[string]any))
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+caseID+"/review", w.Reviewer, map[string]any{"decision": "confirm", "note": "the known video, trimmed"})
+		rep := w.Must(t, 201, "POST", "/api/v1/hashmatch/cases/"+caseID+"/report", w.Reviewer, map[string]any{"incident_type": "child_sexual_abuse_material"})
+		if rep.Str("classification") != "A1" || rep.Str("authority_id") != w.Authority {
+			t.Errorf("report: %s", rep.Raw)
+		}
+
+		res, err := ledger.Verify(ctx, w.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK() {
+			t.Fatalf("log verify: %v", res.Problems)
 		}
 	})
 }

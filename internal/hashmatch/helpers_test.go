@@ -1,10 +1,7 @@
 package hashmatch_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -20,24 +17,16 @@ func jsonUnmarshal(t *testing.T, s string, v any) {
 // matchImage posts raw image bytes to the upload endpoint as the service.
 func (w *hmWorld) matchImage(t *testing.T, img []byte, user string) *apptest.Response {
 	t.Helper()
-	req, err := http.NewRequest("POST", w.URL+"/api/v1/hashmatch/match/image", bytes.NewReader(img))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+w.Service)
-	req.Header.Set("Content-Type", "image/jpeg")
-	req.Header.Set("X-Custos-User-Id", user)
-	req.Header.Set("X-Custos-Content-Ref", "upload/123")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := &apptest.Response{Status: resp.StatusCode, Raw: raw}
-	json.Unmarshal(raw, &out.Body)
+	return w.upload(t, "/api/v1/hashmatch/match/image", "image/jpeg", img, user)
+}
+
+// upload posts a file's raw bytes to an upload endpoint as the service and
+// wants a 200 answer.
+func (w *hmWorld) upload(t *testing.T, route, contentType string, body []byte, user string) *apptest.Response {
+	t.Helper()
+	out := w.Upload(t, route, w.Service, contentType, body, "X-Custos-User-Id", user, "X-Custos-Content-Ref", "upload/123")
 	if out.Status != 200 {
-		t.Fatalf("match image: %d %s", out.Status, raw)
+		t.Fatalf("%s: %d %s", route, out.Status, out.Raw)
 	}
 	return out
 }

@@ -17,10 +17,11 @@ const (
 	FormatHex        = "hex"        // one PDQ hash per line, optional classification and entry id
 	FormatNCMEC      = "ncmec"      // NCMEC hash-sharing style XML of images (adds) and deletedEntries
 	FormatProjectVIC = "projectvic" // Project VIC / VICS style JSON (OData "value" array of media)
+	FormatJSON       = "json"       // custos's own: the body of a publish request, image and video entries
 )
 
 // Formats lists the import formats.
-var Formats = []string{FormatHex, FormatNCMEC, FormatProjectVIC}
+var Formats = []string{FormatHex, FormatNCMEC, FormatProjectVIC, FormatJSON}
 
 // MaxImport is the largest list accepted in one import.
 const MaxImport = 64 << 20
@@ -48,6 +49,8 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 		v, st.Skipped, err = parseNCMEC(data)
 	case FormatProjectVIC:
 		v, st.Skipped, err = parseProjectVIC(data)
+	case FormatJSON:
+		v, err = parseJSON(data)
 	default:
 		return v, nil, oneOf("format", format, Formats)
 	}
@@ -233,4 +236,46 @@ func parseProjectVIC(data []byte) (NewVersion, int, error) {
 		v.Adds = append(v.Adds, e)
 	}
 	return v, skipped, nil
+}
+
+// parseJSON reads custos's own format, the body of a publish request:
+//
+//	{"adds": [{"entry_id": "..", "pdq": "..", "classification": ".."},
+//	          {"entry_id": "..", "video": {"frames": [{"pdq": "..", "quality": 90, "seconds": 0}, ...]}}],
+//	 "deletes": ["entry_id", ...]}
+//
+// It is the one import format that carries video entries. Unknown fields are
+// refused; a refusal names the field at fault (adds[3].video.frames[12].pdq).
+func parseJSON(data []byte) (NewVersion, error) {
+	var v NewVersion
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return NewVersion{}, errs.Invalidf("custos_json", "content", "not a custos version (a JSON object with \"adds\" and \"deletes\"): %v", err)
+	}
+	if dec.More() {
+		return NewVersion{}, errs.Invalidf("custos_json", "content", "send one JSON object, with nothing after it")
+	}
+	for i, a := range v.Adds {
+		e, err := normalizeEntry(fieldIndex("adds", i), a)
+		if err != nil {
+			return NewVersion{}, fieldErr(err)
+		}
+		v.Adds[i] = e
+	}
+	for i, d := range v.Deletes {
+		if !entryIDRE.MatchString(d) {
+			return NewVersion{}, fieldErr(errs.Invalidf("entry_id", fieldIndex("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -"))
+		}
+	}
+	return v, nil
+}
+
+// fieldErr reports a refusal inside an imported list as one of its content,
+// naming the field within the list.
+func fieldErr(err error) error {
+	if e, ok := errs.As(err); ok {
+		return errs.Invalidf(e.Rule, "content", "%s: %s", e.Field, e.Message)
+	}
+	return err
 }

@@ -125,6 +125,11 @@ func FuzzParseProjectVIC(f *testing.F) {
 	fuzzList(f, FormatProjectVIC, `{"value":[{"MediaID":1,"Category":1,"PDQ":"`+h1+`"},{"MediaID":2,"Deleted":true}]}`)
 }
 
+func FuzzParseJSON(f *testing.F) {
+	fuzzList(f, FormatJSON, `{"adds":[{"entry_id":"i","pdq":"`+h1+`"},{"entry_id":"v","video":{"frames":[{"pdq":"`+h2+`","quality":90,"seconds":0.5}]}}],"deletes":["d"]}`,
+		`{"adds":[{"entry_id":"v","video":{"frames":[{"pdq":"`+h2+`","quality":90,"seconds":2},{"pdq":"`+h1+`","quality":9,"seconds":1}]}}]}`)
+}
+
 func TestIndexLayoutMatchesPDQ(t *testing.T) {
 	for _, s := range []string{h1, h2} {
 		p, err := pdq.ParseHex(s)

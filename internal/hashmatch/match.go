@@ -22,13 +22,80 @@ import (
 )
 
 // loadedBank is the in-memory index of one bank's matchable entries (live and
-// not quarantined), tagged with the bank's generation.
+// not quarantined), tagged with the bank's generation. An image entry is one
+// hash of the index; a video entry is each of its distinct frame hashes.
 type loadedBank struct {
 	id, kind, owner string
 	threshold       int
 	generation      int64
 	idx             *index.Index
-	entries         []DocEntry // index id i is entries[i]
+	entries         []DocEntry // without their frames
+	refs            []indexRef // index id i is refs[i]
+	// videoQ[e] holds, for a video entry e, the quality of each of its
+	// distinct frame hashes (the best of the frames sharing it); nil for
+	// an image entry.
+	videoQ [][]int
+}
+
+// indexRef is what one hash of a bank's index stands for: an image entry, or
+// a distinct frame of a video entry with its quality.
+type indexRef struct {
+	entry   int
+	frame   bool
+	quality int
+}
+
+// newLoadedBank indexes the entries of one bank.
+func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*loadedBank, error) {
+	lb := &loadedBank{id: id, kind: kind, owner: owner, threshold: threshold,
+		entries: make([]DocEntry, len(entries)), videoQ: make([][]int, len(entries))}
+	var hashes []index.Hash
+	for i, e := range entries {
+		lb.entries[i] = e
+		lb.entries[i].Video = nil
+		if e.Video == nil {
+			h, err := parsePDQ(e.PDQ)
+			if err != nil {
+				return nil, err
+			}
+			lb.refs = append(lb.refs, indexRef{entry: i})
+			hashes = append(hashes, toIndex(h))
+			continue
+		}
+		at := map[pdq.Hash]int{} // distinct hash -> its ref
+		for _, f := range e.Video.Frames {
+			h, err := parsePDQ(f.PDQ)
+			if err != nil {
+				return nil, err
+			}
+			if r, ok := at[h]; ok {
+				lb.refs[r].quality = max(lb.refs[r].quality, f.Quality)
+				continue
+			}
+			at[h] = len(lb.refs)
+			lb.refs = append(lb.refs, indexRef{entry: i, frame: true, quality: f.Quality})
+			hashes = append(hashes, toIndex(h))
+		}
+		q := make([]int, 0, len(at))
+		for _, r := range at {
+			q = append(q, lb.refs[r].quality)
+		}
+		lb.videoQ[i] = q
+	}
+	ids := make([]uint64, len(hashes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+	var err error
+	lb.idx, err = index.Build(ids, hashes)
+	return lb, err
+}
+
+// matchable tells whether an index hit counts at this quality minimum: image
+// entries always, video frames of sufficient quality.
+func (b *loadedBank) matchable(id uint64, minQuality int) bool {
+	r := b.refs[id]
+	return !r.frame || r.quality >= minQuality
 }
 
 // Load builds the index of every bank; the server calls it at start.
@@ -76,11 +143,15 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 		if lb := s.banks[id]; lb != nil && lb.generation == m.gen {
 			continue
 		}
-		lb, err := loadBank(ctx, q, id)
+		entries, err := liveEntries(ctx, q, id)
 		if err != nil {
 			return nil, err
 		}
-		lb.owner, lb.kind, lb.threshold, lb.generation = m.owner, m.kind, m.threshold, m.gen
+		lb, err := newLoadedBank(id, m.kind, m.owner, m.threshold, entries)
+		if err != nil {
+			return nil, err
+		}
+		lb.generation = m.gen
 		s.banks[id] = lb
 	}
 	out := make(map[string]*loadedBank, len(s.banks))
@@ -90,51 +161,10 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	return out, nil
 }
 
-func loadBank(ctx context.Context, q store.Queryer, id string) (*loadedBank, error) {
-	rows, err := q.Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification FROM hm_entries
-		WHERE bank_id = ? AND deleted_version IS NULL AND quarantined_at IS NULL`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	lb := &loadedBank{id: id}
-	var hashes []index.Hash
-	var ids []uint64
-	for rows.Next() {
-		var e DocEntry
-		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification); err != nil {
-			return nil, err
-		}
-		h, err := parsePDQ(e.PDQ)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, uint64(len(lb.entries)))
-		hashes = append(hashes, toIndex(h))
-		lb.entries = append(lb.entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	lb.idx, err = index.Build(ids, hashes)
-	return lb, err
-}
-
 // NewLocalBank builds a matchable bank from a verified document (a snapshot),
 // for offline scans.
 func NewLocalBank(d *Doc) (*LocalBank, error) {
-	lb := &loadedBank{id: d.Bank, kind: d.Kind, owner: d.Owner, threshold: d.Threshold, entries: d.Adds}
-	ids := make([]uint64, len(d.Adds))
-	hashes := make([]index.Hash, len(d.Adds))
-	for i, e := range d.Adds {
-		h, err := parsePDQ(e.PDQ)
-		if err != nil {
-			return nil, err
-		}
-		ids[i], hashes[i] = uint64(i), toIndex(h)
-	}
-	var err error
-	lb.idx, err = index.Build(ids, hashes)
+	lb, err := newLoadedBank(d.Bank, d.Kind, d.Owner, d.Threshold, d.Adds)
 	return &LocalBank{lb}, err
 }
 
@@ -143,7 +173,9 @@ type LocalBank struct{ b *loadedBank }
 
 // MatchLocal searches banks for any of the variants of one image: known banks
 // within their threshold, minus hits on suppression banks. It returns the
-// matches by distance and whether a suppression hit cancelled them.
+// matches by distance and whether a suppression hit cancelled them. Images
+// match image entries only: frames of video entries are matched as videos
+// (see MatchVideoLocal).
 func MatchLocal(banks []*LocalBank, variants []pdq.Hash) ([]Match, bool, error) {
 	lbs := make([]*loadedBank, len(banks))
 	for i, b := range banks {
@@ -169,11 +201,15 @@ func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius 
 				return nil, false, err
 			}
 			for _, m := range ms {
+				r := b.refs[m.ID]
+				if r.frame {
+					continue
+				}
 				if b.kind == KindSuppression {
 					suppressed = true
 					continue
 				}
-				e := b.entries[m.ID]
+				e := b.entries[r.entry]
 				k := [2]string{b.id, e.EntryID}
 				if old, ok := best[k]; !ok || m.Distance < old.Distance {
 					best[k] = Match{BankID: b.id, EntryID: e.EntryID, Classification: e.Classification, Distance: m.Distance}
@@ -185,16 +221,21 @@ func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius 
 	for _, m := range best {
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Distance != out[j].Distance {
-			return out[i].Distance < out[j].Distance
-		}
-		if out[i].BankID != out[j].BankID {
-			return out[i].BankID < out[j].BankID
-		}
-		return out[i].EntryID < out[j].EntryID
-	})
+	sortMatches(out)
 	return out, suppressed, nil
+}
+
+// sortMatches orders matches best first: by distance, then bank and entry.
+func sortMatches(ms []Match) {
+	sort.Slice(ms, func(i, j int) bool {
+		if ms[i].Distance != ms[j].Distance {
+			return ms[i].Distance < ms[j].Distance
+		}
+		if ms[i].BankID != ms[j].BankID {
+			return ms[i].BankID < ms[j].BankID
+		}
+		return ms[i].EntryID < ms[j].EntryID
+	})
 }
 
 // subscribed returns the loaded banks the provider subscribes to and its own

@@ -1,7 +1,9 @@
 package hashmatch
 
 import (
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +40,10 @@ const (
 	DefaultQuarantineLimit      = 1000
 	DefaultQuarantineWindow     = 24 * time.Hour
 	DefaultMaxUpload            = 20 << 20
+	DefaultMaxVideoUpload       = 512 << 20
+	DefaultVideoTimeout         = 10 * time.Minute
+	MaxVideoFrames              = 36000 // 10 hours at one frame a second
+	MaxVideoSeconds             = 1e6   // a frame's time, about 11.5 days
 	MaxBatch                    = 1000
 	MaxThreshold                = 64
 	statusOpen, statusConfirmed = "open", "confirmed"
@@ -123,11 +129,27 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 	if !entryIDRE.MatchString(e.EntryID) {
 		return e, errs.Invalidf("entry_id", field+".entry_id", "an entry id is 1 to 128 letters, digits or . _ : -")
 	}
-	h, err := parsePDQ(e.PDQ)
-	if err != nil {
-		return e, errs.Invalidf("pdq_hex", field+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
+	var err error
+	if e.Video != nil {
+		if strings.TrimSpace(e.PDQ) != "" {
+			return e, errs.Invalidf("pdq_or_video", field+".video", "an entry is an image (pdq) or a video (video), not both")
+		}
+		frames, err := normalizeFrames(field+".video.frames", e.Video.Frames)
+		if err != nil {
+			return e, err
+		}
+		if !slices.ContainsFunc(frames, func(f VideoFrame) bool { return f.Quality >= DefaultMinQuality }) {
+			return e, errs.Invalidf("video_quality", field+".video.frames",
+				"a video entry needs at least one frame of quality %d or more, or it can never match", DefaultMinQuality)
+		}
+		e.PDQ, e.Video = "", &VideoHash{Frames: frames}
+	} else {
+		h, err := parsePDQ(e.PDQ)
+		if err != nil {
+			return e, errs.Invalidf("pdq_hex", field+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
+		}
+		e.PDQ = h.String()
 	}
-	e.PDQ = h.String()
 	if e.MD5, err = digest(field+".md5", e.MD5, 32); err != nil {
 		return e, err
 	}
@@ -141,6 +163,43 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 		return e, errs.Invalidf("classification", field+".classification", "a classification is 1 to 64 letters, digits or . _ : -")
 	}
 	return e, nil
+}
+
+// normalizeFrames validates a video's frames (field names the list, e.g.
+// adds[3].video.frames): 1 to MaxVideoFrames frames, each a PDQ hash with a
+// quality from 0 to 100 and a time in seconds, not negative and never going
+// back. Hashes come out in lower case and times rounded to the millisecond,
+// as the vPDQ text format writes them.
+func normalizeFrames(field string, in []VideoFrame) ([]VideoFrame, error) {
+	if len(in) == 0 {
+		return nil, errs.Invalidf("video_frames", field, "a video has at least one frame")
+	}
+	if len(in) > MaxVideoFrames {
+		return nil, errs.Invalidf("video_frames", field,
+			"a video has at most %d frames (10 hours at one frame a second); sample more sparsely or prune near-duplicate frames", MaxVideoFrames)
+	}
+	out := make([]VideoFrame, len(in))
+	last := 0.0
+	for i, f := range in {
+		fi := fieldIndex(field, i)
+		h, err := parsePDQ(f.PDQ)
+		if err != nil {
+			return nil, errs.Invalidf("pdq_hex", fi+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
+		}
+		if f.Quality < 0 || f.Quality > 100 {
+			return nil, errs.Invalidf("range", fi+".quality", "quality is the PDQ quality the hasher reported, 0 to 100")
+		}
+		if !(f.Seconds >= 0 && f.Seconds <= MaxVideoSeconds) {
+			return nil, errs.Invalidf("range", fi+".seconds", "seconds is the frame's time from the start, 0 to %d", int(MaxVideoSeconds))
+		}
+		secs := math.Round(f.Seconds*1000) / 1000
+		if secs < last {
+			return nil, errs.Invalidf("frame_order", fi+".seconds", "frames are in time order: %.3f s comes after %.3f s", secs, last)
+		}
+		last = secs
+		out[i] = VideoFrame{PDQ: h.String(), Quality: f.Quality, Seconds: secs}
+	}
+	return out, nil
 }
 
 // Bank is a hash list's metadata (never its hashes).
@@ -238,12 +297,43 @@ type Query struct {
 	UploadedAt string `json:"uploaded_at"`
 }
 
-// Match is one bank entry a query matched.
+// Match is one bank entry a query matched. Distance is the Hamming distance
+// of the closest pair of hashes (for videos, of frames). A video matched with
+// a video entry carries vPDQ's percentages: the share of the query's distinct
+// frames of sufficient quality within the bank's threshold of some frame of
+// the entry, and the converse. A match in a query video carries the time of
+// its first matching frame.
 type Match struct {
-	BankID         string `json:"bank_id"`
-	EntryID        string `json:"entry_id"`
-	Classification string `json:"classification"`
-	Distance       int    `json:"distance"`
+	BankID         string   `json:"bank_id"`
+	EntryID        string   `json:"entry_id"`
+	Classification string   `json:"classification"`
+	Distance       int      `json:"distance"`
+	QueryMatchPct  *float64 `json:"query_match_pct,omitempty"`
+	TargetMatchPct *float64 `json:"target_match_pct,omitempty"`
+	AtSeconds      *float64 `json:"at_seconds,omitempty"`
+}
+
+// VideoQuery is a video's frames as a service hashed them itself (vPDQ: PDQ
+// hashes of frames sampled, say, one a second), with what a report would
+// need.
+type VideoQuery struct {
+	Frames     []VideoFrame `json:"frames"`
+	MD5        string       `json:"md5"`
+	SHA256     string       `json:"sha256"`
+	ContentRef string       `json:"content_ref"`
+	UserID     string       `json:"user_id"`
+	UploadedAt string       `json:"uploaded_at"`
+}
+
+// VideoResult is the outcome of matching one video. Frames counts the
+// frames received or sampled; UsableFrames the distinct frames of
+// sufficient quality, not suppressed, that were matched.
+type VideoResult struct {
+	Status       string  `json:"status"`
+	Frames       int     `json:"frames"`
+	UsableFrames int     `json:"usable_frames"`
+	Matches      []Match `json:"matches"`
+	CaseID       string  `json:"case_id,omitempty"`
 }
 
 // Result is the outcome of one query.
@@ -263,7 +353,7 @@ type Case struct {
 	Quality       int     `json:"quality"`
 	MD5           string  `json:"md5,omitempty"`
 	SHA256        string  `json:"sha256,omitempty"`
-	Source        string  `json:"source"` // hash or upload
+	Source        string  `json:"source"` // hash, upload, video or video_upload
 	ContentRef    string  `json:"content_ref,omitempty"`
 	UserPseudonym string  `json:"user_pseudonym,omitempty"`
 	UploadedAt    string  `json:"uploaded_at,omitempty"`

@@ -2,6 +2,7 @@ package hashmatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/custos-project/custos/internal/ledger"
@@ -30,8 +31,17 @@ func Register(reg *ledger.Registry) {
 			return err
 		}
 		for _, a := range d.Adds {
-			if _, err := q.Exec(ctx, `INSERT INTO hm_entries (id, bank_id, entry_id, pdq, md5, sha256, classification, added_version, log_index)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, entryKey(d.Bank, a.EntryID), d.Bank, a.EntryID, a.PDQ, a.MD5, a.SHA256, a.Classification, d.Version, idx); err != nil {
+			video, frames := "", 0
+			if a.Video != nil {
+				b, err := json.Marshal(a.Video)
+				if err != nil {
+					return err
+				}
+				video, frames = string(b), len(a.Video.Frames)
+			}
+			if _, err := q.Exec(ctx, `INSERT INTO hm_entries (id, bank_id, entry_id, pdq, md5, sha256, classification, added_version, video, video_frames, log_index)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, entryKey(d.Bank, a.EntryID), d.Bank, a.EntryID, a.PDQ, a.MD5, a.SHA256, a.Classification, d.Version,
+				video, frames, idx); err != nil {
 				return err
 			}
 		}
@@ -65,8 +75,9 @@ func Register(reg *ledger.Registry) {
 			return err
 		}
 		for i, m := range c.Matches {
-			if _, err := q.Exec(ctx, `INSERT INTO hm_case_matches (id, case_id, bank_id, entry_id, distance, matched_at, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				fmt.Sprintf("%s/%04d", c.ID, i), c.ID, m.BankID, m.EntryID, m.Distance, e.At, idx); err != nil {
+			if _, err := q.Exec(ctx, `INSERT INTO hm_case_matches (id, case_id, bank_id, entry_id, distance, matched_at, query_match_pct, target_match_pct, at_seconds, log_index)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("%s/%04d", c.ID, i), c.ID, m.BankID, m.EntryID, m.Distance, e.At,
+				m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds, idx); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,13 @@ import (
 
 func ns(s sql.NullString) string { return s.String }
 
+func nf(f sql.NullFloat64) *float64 {
+	if !f.Valid {
+		return nil
+	}
+	return &f.Float64
+}
+
 const bankCols = `b.id, b.owner_id, b.name, b.kind, b.threshold, b.version, b.head_sha256, b.created_at,
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL),
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL AND e.quarantined_at IS NOT NULL)`
@@ -128,8 +135,8 @@ func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT m.bank_id, m.entry_id, m.distance, COALESCE(e.classification, '') FROM hm_case_matches m
-		LEFT JOIN hm_entries e ON e.id = m.bank_id || '/' || m.entry_id WHERE m.case_id = ? ORDER BY m.id`, id)
+	rows, err := q.Query(ctx, `SELECT m.bank_id, m.entry_id, m.distance, COALESCE(e.classification, ''), m.query_match_pct, m.target_match_pct, m.at_seconds
+		FROM hm_case_matches m LEFT JOIN hm_entries e ON e.id = m.bank_id || '/' || m.entry_id WHERE m.case_id = ? ORDER BY m.id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +144,11 @@ func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
 	c.Matches = []Match{}
 	for rows.Next() {
 		var m Match
-		if err := rows.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification); err != nil {
+		var qp, tp, at sql.NullFloat64
+		if err := rows.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification, &qp, &tp, &at); err != nil {
 			return nil, err
 		}
+		m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds = nf(qp), nf(tp), nf(at)
 		c.Matches = append(c.Matches, m)
 	}
 	return &c, rows.Err()

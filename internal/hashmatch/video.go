@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 )
 
@@ -19,9 +18,11 @@ func IsVideo(path string) bool { return videoExts[strings.ToLower(filepath.Ext(p
 // VideoSecondsPerHash is how often a scan samples a video: one frame a second.
 const VideoSecondsPerHash = 1
 
-// scanVideo hashes one frame a second of a video with vPDQ and matches every
-// frame of sufficient quality against the banks: a known image that appears
-// in a video is found. The result carries the first matching frame's time.
+// scanVideo hashes one frame a second of a video with vPDQ and matches it
+// against the banks as the registry matches a video (MatchVideoLocal): with
+// video entries by vPDQ's percentages, and frame by frame with image entries,
+// so a known image that appears in a video is found. The result carries the
+// best match's first matching frame and its time.
 func scanVideo(ctx context.Context, path string, banks []*LocalBank, minQuality int) ScanResult {
 	r := ScanResult{Path: path, Video: true}
 	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: VideoSecondsPerHash})
@@ -30,36 +31,20 @@ func scanVideo(ctx context.Context, path string, banks []*LocalBank, minQuality 
 		return r
 	}
 	r.Frames = len(frames)
-	usable, suppressed := 0, false
-	for _, f := range frames {
-		if f.Quality < minQuality {
-			continue
-		}
-		usable++
-		ms, sup, err := MatchLocal(banks, []pdq.Hash{f.Hash})
-		if err != nil {
-			r.Status, r.Error = "error", err.Error()
-			return r
-		}
-		if len(ms) == 0 {
-			continue
-		}
-		if sup {
-			suppressed = true
-			continue
-		}
-		r.Status, r.Matches, r.PDQ, r.Quality = StatusMatch, ms, f.Hash.String(), f.Quality
-		at := f.Seconds
-		r.AtSeconds = &at
+	ms, status, merr := MatchVideoLocal(banks, frames, minQuality)
+	if merr != nil {
+		r.Status, r.Error = "error", merr.Error()
 		return r
 	}
-	switch {
-	case suppressed:
-		r.Status = StatusSuppressed
-	case usable == 0:
-		r.Status = StatusLowQuality
-	default:
-		r.Status = StatusNoMatch
+	r.Status = status
+	if status == StatusMatch {
+		r.Matches, r.AtSeconds = ms, ms[0].AtSeconds
+		for _, f := range frames {
+			if f.Seconds == *r.AtSeconds && f.Quality >= minQuality {
+				r.PDQ, r.Quality = f.Hash.String(), f.Quality
+				break
+			}
+		}
 	}
 	if err != nil {
 		// Part of the file could not be decoded: say so, with what was hashed.

@@ -20,6 +20,7 @@ type BankEntry struct {
 	MD5            string `json:"md5,omitempty"`
 	SHA256         string `json:"sha256,omitempty"`
 	Classification string `json:"classification"`
+	VideoFrames    int    `json:"video_frames,omitempty"` // a video entry's frame count; its pdq is empty
 	AddedVersion   int    `json:"added_version"`
 	QuarantinedAt  string `json:"quarantined_at,omitempty"`
 }
@@ -41,7 +42,7 @@ func (s *Service) BankEntries(ctx context.Context, p *auth.Principal, bankID str
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification, added_version, quarantined_at FROM hm_entries
+	rows, err := s.DB.Read().Query(ctx, `SELECT entry_id, pdq, md5, sha256, classification, video_frames, added_version, quarantined_at FROM hm_entries
 		WHERE bank_id = ? AND deleted_version IS NULL
 		ORDER BY CASE WHEN quarantined_at IS NULL THEN 1 ELSE 0 END, added_version DESC, entry_id LIMIT ?`, bankID, limit)
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *Service) BankEntries(ctx context.Context, p *auth.Principal, bankID str
 	for rows.Next() {
 		var e BankEntry
 		var q sql.NullString
-		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &e.AddedVersion, &q); err != nil {
+		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &e.VideoFrames, &e.AddedVersion, &q); err != nil {
 			return nil, err
 		}
 		e.QuarantinedAt = ns(q)

@@ -63,6 +63,8 @@ func init() {
 		"POST /api/v1/hashmatch/banks/{id}/pull":                    {"Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)", hmPullIn{}, hashmatch.Pull{}, 200},
 		"POST /api/v1/hashmatch/match":                              {"Match up to 1000 hashes the service computed itself; matches open cases (service)", hmMatchIn{}, hmMatchOut{}, 200},
 		"POST /api/v1/hashmatch/match/image":                        {"Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)", nil, hashmatch.Result{}, 200},
+		"POST /api/v1/hashmatch/match/video":                        {"Match one video's frame hashes (vPDQ) the service computed itself, at most 36000 frames; a match opens a case (service)", hashmatch.VideoQuery{}, hashmatch.VideoResult{}, 200},
+		"POST /api/v1/hashmatch/match/video-file":                   {"Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)", nil, hashmatch.VideoResult{}, 200},
 		"GET /api/v1/hashmatch/cases":                               {"The provider's match cases, newest first (query status)", nil, nil, 200},
 		"GET /api/v1/hashmatch/cases/{id}":                          {"A match case with its matches", nil, hashmatch.Case{}, 200},
 		"POST /api/v1/hashmatch/cases/{id}/review":                  {"Confirm or reject a match (reviewer)", hashmatch.Review{}, hashmatch.Case{}, 200},
@@ -176,15 +178,25 @@ func (a *API) hashmatchRoutes() []Route {
 			return http.StatusOK, hmMatchOut{Results: out}, err
 		}},
 		{"POST", "/api/v1/hashmatch/match/image", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
-			if err := p.Require(auth.MatchHashes); err != nil {
+			if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
 				return 0, nil, err
 			}
-			if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
-				return 0, nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the image bytes as the body (image/* or application/octet-stream), not JSON")
+			out, err := a.Hashmatch.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r))
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/match/video", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			in, err := decode[hashmatch.VideoQuery](r)
+			if err != nil {
+				return 0, nil, err
 			}
-			meta := hashmatch.Query{ContentRef: r.Header.Get("X-Custos-Content-Ref"), UserID: r.Header.Get("X-Custos-User-Id"),
-				UploadedAt: r.Header.Get("X-Custos-Uploaded-At")}
-			out, err := a.Hashmatch.MatchImage(r.Context(), p, io.Reader(r.Body), meta)
+			out, err := a.Hashmatch.MatchVideo(r.Context(), p, in)
+			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/match/video-file", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r))
 			return http.StatusOK, out, err
 		}},
 		{"GET", "/api/v1/hashmatch/cases", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -244,4 +256,23 @@ func (a *API) hashmatchRoutes() []Route {
 			return http.StatusOK, out, err
 		}},
 	}
+}
+
+// rawUpload checks a request that carries a file as its raw body: a principal
+// that may match, and a body that is not JSON.
+func rawUpload(r *http.Request, p *auth.Principal, want string) error {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		return errs.New(errs.Malformed, "content_type", "Content-Type", "send the file's bytes as the body (%s), not JSON", want)
+	}
+	return nil
+}
+
+// uploadMeta reads what a report would need of an uploaded file from the
+// request's headers.
+func uploadMeta(r *http.Request) hashmatch.Query {
+	return hashmatch.Query{ContentRef: r.Header.Get("X-Custos-Content-Ref"), UserID: r.Header.Get("X-Custos-User-Id"),
+		UploadedAt: r.Header.Get("X-Custos-Uploaded-At")}
 }

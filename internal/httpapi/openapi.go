@@ -91,7 +91,7 @@ func (a *API) OpenAPI() map[string]any {
 	schemas := map[string]any{
 		"Error": map[string]any{"type": "object", "required": []string{"error"}, "properties": map[string]any{
 			"error": map[string]any{"type": "object", "required": []string{"code", "message"}, "properties": map[string]any{
-				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "malformed", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "internal"}},
+				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "malformed", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "unavailable", "internal"}},
 				"rule":    map[string]any{"type": "string"},
 				"field":   map[string]any{"type": "string"},
 				"message": map[string]any{"type": "string"},
@@ -126,6 +126,7 @@ func (a *API) OpenAPI() map[string]any {
 		op["responses"] = map[string]any{
 			strconv.Itoa(status): map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": out}}},
 			"4XX":                errResp,
+			"5XX":                errResp,
 		}
 		if !rt.Public {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
@@ -197,6 +198,8 @@ func schemaOf(schemas map[string]any, t reflect.Type, field string) map[string]a
 		return map[string]any{"type": "boolean"}
 	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint64:
 		return map[string]any{"type": "integer"}
+	case reflect.Float64, reflect.Float32:
+		return map[string]any{"type": "number"}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return map[string]any{"type": "string", "contentEncoding": "base64"}

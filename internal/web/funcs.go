@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"strings"
 	"time"
@@ -120,6 +121,13 @@ var funcs = template.FuncMap{
 	"when": when,
 	"optionsOf": func(name string) []option {
 		return optionsOf(lists[name])
+	},
+	// fmtf formats an optional number ("" when absent).
+	"fmtf": func(format string, p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return fmt.Sprintf(format, *p)
 	},
 	"deref": func(p *int) any {
 		if p == nil {

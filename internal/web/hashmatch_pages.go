@@ -30,6 +30,7 @@ func init() {
 		hashmatch.FormatHex:           "Hex lines: PDQ [classification [entry id]]",
 		hashmatch.FormatNCMEC:         "NCMEC hash-sharing style XML",
 		hashmatch.FormatProjectVIC:    "Project VIC / VICS style JSON",
+		hashmatch.FormatJSON:          "custos JSON: image and video entries",
 		hashmatch.KindKnown:           "Known material",
 		hashmatch.KindSuppression:     "Suppression (known false positives)",
 		"child_sexual_abuse_material": "Child sexual abuse material",

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -438,4 +439,36 @@ func TestBrowserHashmatch(t *testing.T) {
 		t.Errorf("acknowledgement %q", a)
 	}
 	b.screenshot("hashmatch-report.png")
+}
+
+// TestHashmatchVideoPages: an analyst publishes a video entry by pasting
+// custos JSON, sees it listed by its frame count, and a reviewer's case page
+// for a matching video shows vPDQ's percentages and the time of the match.
+func TestHashmatchVideoPages(t *testing.T) {
+	w := startHMWorld(t)
+	an := newBrowser(t, w.URL)
+	an.signIn(w.Analyst)
+	p := an.post("/hashmatch/banks", url.Values{"name": {"Known videos"}, "kind": {"known"}, "threshold": {"31"}})
+	wantStatus(t, "create bank", p, http.StatusSeeOther)
+	bank := bankCreated.FindStringSubmatch(p.Header.Get("Location"))[1]
+	var frames, query []map[string]any
+	for i := range 3 {
+		frames = append(frames, map[string]any{"pdq": apptest.PDQHex(40 + i), "quality": 90, "seconds": i})
+		query = append(query, map[string]any{"pdq": hmNear(apptest.PDQHex(40+i), 2), "quality": 90, "seconds": 10 + i})
+	}
+	list, _ := json.Marshal(map[string]any{"adds": []any{map[string]any{"entry_id": "vid-1", "classification": "B2", "video": map[string]any{"frames": frames}}}})
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"json"}, "content": {string(list)}})
+	wantStatus(t, "paste video", p, http.StatusSeeOther)
+	mustContain(t, "video entry", an.get(p.Header.Get("Location")), "Version 1 published and signed: 1 added", "vid-1", "video, 3 frames")
+
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+	res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match/video", w.Service, map[string]any{"frames": query[:2]})
+	if res.Str("status") != "match" {
+		t.Fatalf("video match: %s", res.Raw)
+	}
+	rv := newBrowser(t, w.URL)
+	rv.signIn(w.Reviewer)
+	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
+	wantStatus(t, "video case", p, http.StatusOK)
+	mustContain(t, "video case", p, "video frame hashes computed by the service", `id="matches"`, "100% / 67%", "10.0 s", "B2")
 }

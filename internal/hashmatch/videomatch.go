@@ -1,0 +1,363 @@
+package hashmatch
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/index"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+)
+
+// videoOptions decide a video match: frames below minQuality are not
+// matched, frames within ownRadius of the service's own suppression list are
+// dropped, and a video entry matches when vPDQ's percentages reach queryPct
+// and targetPct.
+type videoOptions struct {
+	minQuality, ownRadius int
+	queryPct, targetPct   float64
+}
+
+// videoOutcome is what matching one video found.
+type videoOutcome struct {
+	frames     int     // distinct frames of sufficient quality
+	usable     int     // of those, the ones not suppressed
+	suppressed bool    // a suppressed frame hit a known entry
+	matches    []Match // best first
+	best       vpdq.Frame
+}
+
+// status is the answer to the query: match, suppressed (only suppressed
+// frames matched), low_quality (no frame to match) or no_match.
+func (o *videoOutcome) status() string {
+	switch {
+	case len(o.matches) > 0:
+		return StatusMatch
+	case o.suppressed:
+		return StatusSuppressed
+	case o.frames == 0:
+		return StatusLowQuality
+	}
+	return StatusNoMatch
+}
+
+// distinctFrames keeps the frames of at least minQuality, each hash once (its
+// first frame), in order: the query side of vPDQ matching.
+func distinctFrames(frames []vpdq.Frame, minQuality int) []vpdq.Frame {
+	seen := make(map[pdq.Hash]bool, len(frames))
+	out := make([]vpdq.Frame, 0, len(frames))
+	for _, f := range frames {
+		if f.Quality < minQuality || seen[f.Hash] {
+			continue
+		}
+		seen[f.Hash] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// videoHit accumulates one entry's hits by a query video's frames.
+type videoHit struct {
+	bank      *loadedBank
+	entry     int
+	queried   int                 // distinct query frames within the threshold of the entry
+	lastQuery int                 // the last query frame counted in queried
+	targets   map[uint64]struct{} // the entry's distinct frames hit
+	distance  int                 // closest pair
+	bestQuery int                 // the query frame of the closest pair
+	first     int                 // the first query frame that hit
+}
+
+// searchVideo matches a video's frames against the banks the vPDQ way,
+// using each bank's index instead of comparing every pair of frames:
+//
+//   - the query keeps its distinct frames of quality >= minQuality;
+//   - a frame within a suppression bank's threshold of one of its hashes
+//     (an image entry, or a frame of a video entry of sufficient quality), or
+//     within ownRadius of the service's own suppression list, is dropped: a
+//     known false positive (a logo, a black frame) is not evidence;
+//   - every remaining frame is searched in each known bank's index within
+//     the bank's threshold. A hit on an image entry is a match (a known image
+//     appears in the video). Hits on the frames of a video entry count
+//     towards vPDQ's percentages: the share of the remaining query frames
+//     with a hit in the entry, and the share of the entry's distinct frames
+//     of sufficient quality hit by some query frame. The entry matches when
+//     they reach queryPct and targetPct, exactly as vpdq.Match would decide
+//     on the same frames with the bank's threshold as distance (a test
+//     checks it against brute force).
+//
+// Index search is exact, so the percentages are vpdq.Match's; the cost
+// grows with the query's frames and the hits, not with the bank's size.
+func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt videoOptions) (*videoOutcome, error) {
+	q := distinctFrames(frames, opt.minQuality)
+	out := &videoOutcome{frames: len(q), matches: []Match{}}
+	hashes := make([]index.Hash, len(q))
+	dropped := make([]bool, len(q))
+	for i, f := range q {
+		hashes[i] = toIndex(f.Hash)
+		for _, o := range own {
+			if pdq.Distance(f.Hash, o) <= opt.ownRadius {
+				dropped[i] = true
+				break
+			}
+		}
+	}
+	type bankHits struct {
+		b  *loadedBank
+		ms [][]index.Match
+	}
+	var known []bankHits
+	for _, b := range banks {
+		ms, err := b.idx.SearchBatch(hashes, b.threshold)
+		if err != nil {
+			return nil, err
+		}
+		if b.kind != KindSuppression {
+			known = append(known, bankHits{b, ms})
+			continue
+		}
+		for i, hits := range ms {
+			for _, m := range hits {
+				if b.matchable(m.ID, opt.minQuality) {
+					dropped[i] = true
+					break
+				}
+			}
+		}
+	}
+	for _, d := range dropped {
+		if !d {
+			out.usable++
+		}
+	}
+	type key struct {
+		b     *loadedBank
+		entry int
+	}
+	acc := map[key]*videoHit{}
+	var order []*videoHit // first hit first, for a stable result
+	for _, k := range known {
+		for i, hits := range k.ms {
+			for _, m := range hits {
+				if !k.b.matchable(m.ID, opt.minQuality) {
+					continue
+				}
+				if dropped[i] {
+					out.suppressed = true
+					continue
+				}
+				r := k.b.refs[m.ID]
+				h := acc[key{k.b, r.entry}]
+				if h == nil {
+					h = &videoHit{bank: k.b, entry: r.entry, lastQuery: -1, targets: map[uint64]struct{}{}, distance: m.Distance, bestQuery: i, first: i}
+					acc[key{k.b, r.entry}] = h
+					order = append(order, h)
+				}
+				if h.lastQuery != i {
+					h.queried++
+					h.lastQuery = i
+				}
+				if r.frame {
+					h.targets[m.ID] = struct{}{}
+				}
+				if m.Distance < h.distance {
+					h.distance, h.bestQuery = m.Distance, i
+				}
+			}
+		}
+	}
+	bestQuery := map[[2]string]int{} // bank, entry -> query frame of the closest pair
+	for _, h := range order {
+		e := h.bank.entries[h.entry]
+		at := q[h.first].Seconds
+		m := Match{BankID: h.bank.id, EntryID: e.EntryID, Classification: e.Classification, Distance: h.distance, AtSeconds: &at}
+		if vq := h.bank.videoQ[h.entry]; vq != nil {
+			total := 0
+			for _, quality := range vq {
+				if quality >= opt.minQuality {
+					total++
+				}
+			}
+			// The same arithmetic as vpdq.Match, so the thresholds decide alike.
+			qp := float64(h.queried) * 100 / float64(out.usable)
+			tp := float64(len(h.targets)) * 100 / float64(total)
+			if !(h.queried > 0 && qp >= opt.queryPct && tp >= opt.targetPct) {
+				continue
+			}
+			m.QueryMatchPct, m.TargetMatchPct = &qp, &tp
+		}
+		out.matches = append(out.matches, m)
+		bestQuery[[2]string{m.BankID, m.EntryID}] = h.bestQuery
+	}
+	sortMatches(out.matches)
+	if len(out.matches) > 0 {
+		out.best = q[bestQuery[[2]string{out.matches[0].BankID, out.matches[0].EntryID}]]
+	}
+	return out, nil
+}
+
+// MatchVideoLocal matches a video's frames against banks held offline, as
+// the registry matches a video (see searchVideo), with python-threatexchange's
+// default percentages. It returns the matches best first and the status:
+// match, no_match, low_quality or suppressed.
+func MatchVideoLocal(banks []*LocalBank, frames []vpdq.Frame, minQuality int) ([]Match, string, error) {
+	lbs := make([]*loadedBank, len(banks))
+	for i, b := range banks {
+		lbs[i] = b.b
+	}
+	o, err := searchVideo(lbs, frames, nil, videoOptions{minQuality: minQuality, queryPct: vpdq.DefaultQueryPct, targetPct: vpdq.DefaultTargetPct})
+	if err != nil {
+		return nil, "", err
+	}
+	return o.matches, o.status(), nil
+}
+
+// VPDQFrames converts a video's frames as listed in a bank entry or a query
+// (already validated) to vpdq frames, numbered in order.
+func VPDQFrames(fs []VideoFrame) ([]vpdq.Frame, error) {
+	out := make([]vpdq.Frame, len(fs))
+	for i, f := range fs {
+		h, err := parsePDQ(f.PDQ)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", i, err)
+		}
+		out[i] = vpdq.Frame{Index: i, Hash: h, Quality: f.Quality, Seconds: f.Seconds}
+	}
+	return out, nil
+}
+
+// VideoFrames converts vpdq frames to the frames of a bank entry or a query.
+func VideoFrames(fs []vpdq.Frame) []VideoFrame {
+	out := make([]VideoFrame, len(fs))
+	for i, f := range fs {
+		out[i] = VideoFrame{PDQ: f.Hash.String(), Quality: f.Quality, Seconds: f.Seconds}
+	}
+	return out
+}
+
+// MatchVideo matches a video's frames that a service hashed itself (content
+// never leaves it) against the banks it subscribes to. A match opens a case
+// for review; nothing is stored about a video that does not match.
+func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQuery) (*VideoResult, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	fs, err := normalizeFrames("frames", in.Frames)
+	if err != nil {
+		return nil, err
+	}
+	c, err := caseFields("", Query{MD5: in.MD5, SHA256: in.SHA256, ContentRef: in.ContentRef, UserID: in.UserID, UploadedAt: in.UploadedAt})
+	if err != nil {
+		return nil, err
+	}
+	frames, err := VPDQFrames(fs)
+	if err != nil {
+		return nil, err
+	}
+	c.Source = "video"
+	return s.matchVideo(ctx, p, frames, c, in.UserID)
+}
+
+// MatchVideoFile hashes an uploaded video with vPDQ, one frame a second, and
+// matches it like MatchVideo. The bytes go to a temporary file for ffmpeg,
+// removed before the answer; a server without ffmpeg refuses with
+// unavailable.
+func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*VideoResult, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	c, err := caseFields("", meta)
+	if err != nil {
+		return nil, err
+	}
+	frames, md, sh, err := s.hashUpload(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	c.MD5, c.SHA256, c.Source = md, sh, "video_upload"
+	return s.matchVideo(ctx, p, frames, c, meta.UserID)
+}
+
+// hashUpload writes an uploaded video to a temporary file (at most
+// MaxVideoUpload bytes), hashes it with vPDQ and removes the file.
+func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, string, string, error) {
+	f, err := os.CreateTemp("", "custos-video-*")
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	m, h := md5.New(), sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, m, h), io.LimitReader(r, s.cfg.MaxVideoUpload+1))
+	if err != nil {
+		return nil, "", "", errs.New(errs.Malformed, "video", "", "the video could not be read from the request body")
+	}
+	if n > s.cfg.MaxVideoUpload {
+		return nil, "", "", errs.New(errs.TooLarge, "video_size", "", "the video is larger than %d bytes", s.cfg.MaxVideoUpload)
+	}
+	if n == 0 {
+		return nil, "", "", errs.New(errs.Malformed, "video", "", "the request body is empty; send the video's bytes")
+	}
+	if err := f.Close(); err != nil {
+		return nil, "", "", err
+	}
+	frames, err := vpdq.HashVideo(ctx, f.Name(), vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxFrames: MaxVideoFrames,
+		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout})
+	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
+		// A damaged file that still shows frames is matched on what can be
+		// seen, as an offline scan does.
+		return nil, "", "", videoError(err, s.cfg.VideoTimeout)
+	}
+	return frames, hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// videoError names why a video could not be hashed.
+func videoError(err error, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, vpdq.ErrNoFFmpeg):
+		return errs.New(errs.Unavailable, "ffmpeg", "", "this server cannot decode videos: ffmpeg and ffprobe are not installed; hash the frames yourself and send them to /api/v1/hashmatch/match/video")
+	case errors.Is(err, vpdq.ErrTooLarge):
+		return errs.New(errs.TooLarge, "video_size", "", "the video is too large to hash: %s", err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return errs.New(errs.TooLarge, "video_time", "", "hashing the video took longer than %s", timeout)
+	case errors.Is(err, vpdq.ErrNotVideo), errors.Is(err, vpdq.ErrTooSmall), errors.Is(err, vpdq.ErrDecode), errors.Is(err, vpdq.ErrCorrupt):
+		return errs.Invalidf("video", "", "the video cannot be hashed: %s", err.Error())
+	}
+	return err
+}
+
+// matchVideo matches frames for the principal's provider and opens a case
+// when they match.
+func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vpdq.Frame, c Case, userID string) (*VideoResult, error) {
+	banks, own, err := s.subscribed(ctx, p.AuthorityID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := searchVideo(banks, frames, own, videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
+		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct})
+	if err != nil {
+		return nil, err
+	}
+	res := &VideoResult{Status: o.status(), Frames: len(frames), UsableFrames: o.usable, Matches: o.matches}
+	if res.Status != StatusMatch {
+		res.Matches = []Match{}
+		return res, nil
+	}
+	// The case carries the query frame of the closest pair: what a reviewer
+	// looks at first, and what a rejection may suppress.
+	c.PDQ, c.Quality = o.best.Hash.String(), o.best.Quality
+	res.CaseID, err = s.openCase(ctx, p, &prepared{c: c, userID: userID}, o.matches)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
