@@ -232,9 +232,34 @@ func hasPrefix(p string) func([]byte) bool {
 	return func(b []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 }
 
-func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
+// Header is what an image's header declares, read without decoding a pixel.
+type Header struct {
+	Format        string // jpeg, png, gif, webp, bmp or tiff
+	Width, Height int
+}
+
+// Pixels is the declared width times height.
+func (h Header) Pixels() int64 { return int64(h.Width) * int64(h.Height) }
+
+// Inspect reads an encoded image's header and checks it against the limits
+// (format, byte size, minimum dimensions, MaxPixels) without decoding a
+// pixel, so that a caller can reserve memory for the decode first. Refusals
+// are those of [Options.Decode].
+func (o Options) Inspect(data []byte) (Header, error) {
+	if int64(len(data)) > o.maxBytes() {
+		return Header{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), o.maxBytes())
+	}
+	f, cfg, err := o.header(data)
+	if err != nil {
+		return Header{}, err
+	}
+	return Header{Format: f.name, Width: cfg.Width, Height: cfg.Height}, nil
+}
+
+func (o Options) header(data []byte) (*format, image.Config, error) {
+	var cfg image.Config
 	if len(data) == 0 {
-		return nil, 0, ErrEmpty
+		return nil, cfg, ErrEmpty
 	}
 	var f *format
 	for i := range formats {
@@ -244,21 +269,28 @@ func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
 		}
 	}
 	if f == nil {
-		return nil, 0, ErrUnknownFormat
+		return nil, cfg, ErrUnknownFormat
 	}
-	var cfg image.Config
 	err := guard(func() (err error) {
 		cfg, err = f.config(bytes.NewReader(data))
 		return err
 	})
 	if err != nil {
-		return nil, 0, f.decodeError(data, err)
+		return nil, cfg, f.decodeError(data, err)
 	}
 	if cfg.Width < MinDimension || cfg.Height < MinDimension {
-		return nil, 0, fmt.Errorf("%w: %s %dx%d, need at least %dx%d", ErrTooSmall, f.name, cfg.Width, cfg.Height, MinDimension, MinDimension)
+		return nil, cfg, fmt.Errorf("%w: %s %dx%d, need at least %dx%d", ErrTooSmall, f.name, cfg.Width, cfg.Height, MinDimension, MinDimension)
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > o.maxPixels() {
-		return nil, 0, fmt.Errorf("%w: %s %dx%d is %d pixels, limit %d", ErrTooManyPixels, f.name, cfg.Width, cfg.Height, px, o.maxPixels())
+		return nil, cfg, fmt.Errorf("%w: %s %dx%d is %d pixels, limit %d", ErrTooManyPixels, f.name, cfg.Width, cfg.Height, px, o.maxPixels())
+	}
+	return f, cfg, nil
+}
+
+func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
+	f, cfg, err := o.header(data)
+	if err != nil {
+		return nil, 0, err
 	}
 	var img image.Image
 	err = guard(func() (err error) {

@@ -107,6 +107,36 @@ func TestOptionsMaxPixels(t *testing.T) {
 	}
 }
 
+// TestInspect checks that the header-only check reports what the header
+// declares and refuses what Decode would refuse before decoding.
+func TestInspect(t *testing.T) {
+	for _, name := range []string{"png", "jpeg", "gif", "bmp", "tiff"} {
+		h, err := Options{}.Inspect(encode(t, name, testImage(37, 21)))
+		if err != nil || h != (Header{Format: name, Width: 37, Height: 21}) || h.Pixels() != 37*21 {
+			t.Errorf("%s: %+v, %v", name, h, err)
+		}
+	}
+	huge := pngWithSize(t, 20_000, 20_000)
+	if _, err := (Options{}).Inspect(huge); !errors.Is(err, ErrTooManyPixels) {
+		t.Errorf("400 MP: err = %v, want ErrTooManyPixels", err)
+	}
+	if h, err := (Options{MaxPixels: 400_000_000}).Inspect(huge); err != nil || h.Pixels() != 400_000_000 {
+		t.Errorf("400 MP under a 400 MP limit: %+v, %v", h, err)
+	}
+	for _, c := range []struct {
+		data []byte
+		want error
+	}{{nil, ErrEmpty}, {[]byte("not an image"), ErrUnknownFormat}, {encode(t, "png", testImage(5, 5))[:30], ErrTruncated},
+		{encode(t, "png", testImage(2, 2)), ErrTooSmall}} {
+		if _, err := (Options{}).Inspect(c.data); !errors.Is(err, c.want) {
+			t.Errorf("%q...: err = %v, want %v", c.data[:min(len(c.data), 8)], err, c.want)
+		}
+	}
+	if _, err := (Options{MaxBytes: 10}).Inspect(encode(t, "png", testImage(16, 16))); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("MaxBytes 10: err = %v, want ErrTooLarge", err)
+	}
+}
+
 func TestHashFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {

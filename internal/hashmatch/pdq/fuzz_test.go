@@ -78,6 +78,15 @@ func FuzzDecode(f *testing.F) {
 		if res.Quality < 0 || res.Quality > 100 || res.Width < MinDimension || res.Height < MinDimension || !res.Orientation.Valid() {
 			t.Errorf("implausible result %+v", res)
 		}
+		// What decoded must have passed the header check with at least
+		// the decoded size (a GIF's frame may be smaller than its screen).
+		h, err := fuzzOptions.Inspect(data)
+		if err != nil {
+			t.Fatalf("decoded as %dx%d, but Inspect refused it: %v", res.Width, res.Height, err)
+		}
+		if h.Pixels() < int64(res.Width)*int64(res.Height) {
+			t.Errorf("Inspect says %dx%d, decoded %dx%d", h.Width, h.Height, res.Width, res.Height)
+		}
 	})
 }
 
