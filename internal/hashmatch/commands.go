@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -29,8 +30,16 @@ type Config struct {
 	QuarantineLimit   int           // matches of one entry within the window that quarantine it (default 1000)
 	QuarantineWindow  time.Duration // default 24h
 	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
-	MaxVideoUpload    int64         // largest uploaded video in bytes (default 512 MiB)
-	VideoTimeout      time.Duration // longest time hashing one uploaded video may take (default 10 min)
+	// MaxPixels refuses an uploaded image whose header declares more pixels
+	// (default pdq.DefaultMaxPixels, 100 megapixels). DecodeBudget bounds
+	// the pixels of all uploaded images being decoded at once: an upload
+	// waits until its image fits (default 100 megapixels, about 400 to 800
+	// MB of decoder memory at worst), so that small files declaring huge
+	// images cannot exhaust the server's memory together.
+	MaxPixels      int64
+	DecodeBudget   int64
+	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
+	VideoTimeout   time.Duration // longest time hashing one uploaded video may take (default 10 min)
 	// VideoQueryPct and VideoTargetPct are the vPDQ percentages a video must
 	// reach to match a video entry: the share of its frames that match the
 	// entry's, and of the entry's frames that match its (defaults 80 and 0,
@@ -54,6 +63,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxUpload <= 0 {
 		c.MaxUpload = DefaultMaxUpload
+	}
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = pdq.DefaultMaxPixels
+	}
+	if c.DecodeBudget <= 0 {
+		c.DecodeBudget = DefaultDecodeBudget
 	}
 	if c.MaxVideoUpload <= 0 {
 		c.MaxVideoUpload = DefaultMaxVideoUpload
@@ -88,6 +103,8 @@ type Service struct {
 	verifierKey string
 	cfg         Config
 
+	decodes *decodeBudget // pixels of uploaded images being decoded
+
 	mu    sync.Mutex
 	banks map[string]*loadedBank
 }
@@ -95,7 +112,9 @@ type Service struct {
 // NewService returns the service. signer signs bank documents (the registry's
 // log key); verifierKey is its public half, handed to services.
 func NewService(w *ledger.Writer, db *store.DB, vault *privacy.Vault, signer note.Signer, verifierKey string, cfg Config) *Service {
-	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg.withDefaults(), banks: map[string]*loadedBank{}}
+	cfg = cfg.withDefaults()
+	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg,
+		decodes: newDecodeBudget(cfg.DecodeBudget), banks: map[string]*loadedBank{}}
 }
 
 // VerifierKey is the note verifier key that checks bank documents.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/index"
@@ -332,7 +334,7 @@ func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader
 	if err != nil {
 		return nil, err
 	}
-	h, err := HashImage(r, s.cfg.MaxUpload)
+	h, err := hashImage(ctx, r, pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}, s.decodes)
 	if err != nil {
 		return nil, err
 	}
@@ -501,16 +503,47 @@ func (h *ImageHash) Variants() []pdq.Hash {
 	return out
 }
 
+// decodeBudget bounds the pixels being decoded at once.
+type decodeBudget struct {
+	sem  *semaphore.Weighted
+	size int64
+}
+
+func newDecodeBudget(pixels int64) *decodeBudget {
+	return &decodeBudget{sem: semaphore.NewWeighted(pixels), size: pixels}
+}
+
 // HashImage reads one image (at most maxBytes) and hashes it.
 func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	return hashImage(context.Background(), r, pdq.Options{MaxBytes: maxBytes}, nil)
+}
+
+// hashImage reads one image within opt's limits and hashes it. With a
+// budget, it first reads the image's header and waits (or gives up with
+// ctx) until the budget has room for the pixels it declares, holding them
+// until the hashing is done.
+func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decodeBudget) (*ImageHash, error) {
+	data, err := io.ReadAll(io.LimitReader(r, opt.MaxBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > maxBytes {
-		return nil, errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", maxBytes)
+	if int64(len(data)) > opt.MaxBytes {
+		return nil, errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", opt.MaxBytes)
 	}
-	img, orient, err := pdq.Options{MaxBytes: maxBytes}.Decode(bytes.NewReader(data))
+	if budget != nil {
+		hd, err := opt.Inspect(data)
+		if err != nil {
+			return nil, imageError(err)
+		}
+		// An image larger than the whole budget (MaxPixels above
+		// DecodeBudget) waits for all of it rather than forever.
+		n := min(hd.Pixels(), budget.size)
+		if err := budget.sem.Acquire(ctx, n); err != nil {
+			return nil, err
+		}
+		defer budget.sem.Release(n)
+	}
+	img, orient, err := opt.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, imageError(err)
 	}
@@ -535,10 +568,11 @@ func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
 }
 
 func imageError(err error) error {
-	for _, e := range []error{pdq.ErrTooLarge} {
-		if errors.Is(err, e) {
-			return errs.New(errs.TooLarge, "image_size", "", "%s", err.Error())
-		}
+	switch {
+	case errors.Is(err, pdq.ErrTooLarge):
+		return errs.New(errs.TooLarge, "image_size", "", "%s", err.Error())
+	case errors.Is(err, pdq.ErrTooManyPixels):
+		return errs.New(errs.TooLarge, "image_pixels", "", "%s", strings.TrimPrefix(err.Error(), "pdq: "))
 	}
 	return errs.Invalidf("image", "", "the image cannot be hashed: %s", strings.TrimPrefix(err.Error(), "pdq: "))
 }

@@ -40,6 +40,7 @@ const (
 	DefaultQuarantineLimit      = 1000
 	DefaultQuarantineWindow     = 24 * time.Hour
 	DefaultMaxUpload            = 20 << 20
+	DefaultDecodeBudget         = 100_000_000
 	DefaultMaxVideoUpload       = 512 << 20
 	DefaultVideoTimeout         = 10 * time.Minute
 	MaxVideoFrames              = 36000 // 10 hours at one frame a second
