@@ -76,6 +76,13 @@ func init() {
 	} {
 		docs[k] = v
 	}
+	// Whole hash lists and long videos: a video entry or query may have
+	// 36,000 frames (about 3.6 MB of JSON), a batch 1000 items of up to
+	// 500-character fields.
+	for _, k := range []string{"POST /api/v1/hashmatch/banks/{id}/versions", "POST /api/v1/hashmatch/banks/{id}/import",
+		"POST /api/v1/hashmatch/match", "POST /api/v1/hashmatch/match/video"} {
+		bodyLimits[k] = LargeBody
+	}
 	enums["decision"] = hashmatch.Decisions
 	enums["incident_type"] = hashmatch.IncidentTypes
 	enums["action"] = hashmatch.RemovalActions

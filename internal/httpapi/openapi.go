@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -112,7 +113,8 @@ func (a *API) OpenAPI() map[string]any {
 			op["parameters"] = params
 		}
 		if d.In != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schemas, d.In)}}}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schemas, d.In)}},
+				"description": fmt.Sprintf("At most %d bytes (%d MiB); a larger body is refused with 413 too_large, rule body_size.", bodyLimit(rt), bodyLimit(rt)>>20)}
 		}
 		out := map[string]any{"type": "object"}
 		if d.Out != nil {
