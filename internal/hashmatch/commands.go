@@ -30,6 +30,7 @@ type Config struct {
 	QuarantineWindow  time.Duration // default 24h
 	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
 	MaxVideoUpload    int64         // largest uploaded video in bytes (default 512 MiB)
+	MaxBatchUpload    int64         // largest body of a batch of uploaded images in bytes (default 100 MiB)
 	VideoTimeout      time.Duration // longest time hashing one uploaded video may take (default 10 min)
 	// VideoQueryPct and VideoTargetPct are the vPDQ percentages a video must
 	// reach to match a video entry: the share of its frames that match the
@@ -57,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxVideoUpload <= 0 {
 		c.MaxVideoUpload = DefaultMaxVideoUpload
+	}
+	if c.MaxBatchUpload <= 0 {
+		c.MaxBatchUpload = DefaultMaxBatchUpload
 	}
 	if c.VideoTimeout <= 0 {
 		c.VideoTimeout = DefaultVideoTimeout
@@ -97,6 +101,9 @@ type Service struct {
 func NewService(w *ledger.Writer, db *store.DB, vault *privacy.Vault, signer note.Signer, verifierKey string, cfg Config) *Service {
 	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg.withDefaults(), banks: map[string]*loadedBank{}}
 }
+
+// Config is the configuration in effect, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
 
 // VerifierKey is the note verifier key that checks bank documents.
 func (s *Service) VerifierKey() string { return s.verifierKey }
