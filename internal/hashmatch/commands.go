@@ -39,6 +39,7 @@ type Config struct {
 	MaxPixels      int64
 	DecodeBudget   int64
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
+	MaxBatchUpload int64         // largest body of a batch of uploaded images in bytes (default 100 MiB)
 	VideoTimeout   time.Duration // longest time hashing one uploaded video may take (default 10 min)
 	// VideoQueryPct and VideoTargetPct are the vPDQ percentages a video must
 	// reach to match a video entry: the share of its frames that match the
@@ -72,6 +73,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxVideoUpload <= 0 {
 		c.MaxVideoUpload = DefaultMaxVideoUpload
+	}
+	if c.MaxBatchUpload <= 0 {
+		c.MaxBatchUpload = DefaultMaxBatchUpload
 	}
 	if c.VideoTimeout <= 0 {
 		c.VideoTimeout = DefaultVideoTimeout
@@ -116,6 +120,9 @@ func NewService(w *ledger.Writer, db *store.DB, vault *privacy.Vault, signer not
 	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg,
 		decodes: newDecodeBudget(cfg.DecodeBudget), banks: map[string]*loadedBank{}}
 }
+
+// Config is the configuration in effect, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
 
 // VerifierKey is the note verifier key that checks bank documents.
 func (s *Service) VerifierKey() string { return s.verifierKey }

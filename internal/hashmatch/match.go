@@ -330,20 +330,89 @@ func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader
 	if err := p.Require(auth.MatchHashes); err != nil {
 		return nil, err
 	}
-	c, err := caseFields("", meta)
+	pr, err := s.prepareUpload(ctx, "", r, meta)
 	if err != nil {
 		return nil, err
 	}
-	h, err := hashImage(ctx, r, pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}, s.decodes)
-	if err != nil {
-		return nil, err
-	}
-	c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source = h.PDQ.String(), h.Quality, h.MD5, h.SHA256, "upload"
-	res, err := s.match(ctx, p, []prepared{{variants: h.Variants(), c: c, userID: meta.UserID}})
+	res, err := s.match(ctx, p, []prepared{pr})
 	if err != nil {
 		return nil, err
 	}
 	return &res[0], nil
+}
+
+// MatchImages hashes and matches a batch of uploaded images, each as
+// MatchImage does, and answers one result per image in order. next yields
+// each image's bytes (at most MaxUpload) and fields, then io.EOF. An image
+// that cannot be hashed, or whose fields are wrong, gets a result of status
+// error naming files[N] (N from 0), and is not stored. Any other error, of
+// next or of reading an image, and more than MaxImageBatch images, refuse the
+// whole batch: every image is hashed before any case is opened, so a refused
+// batch changes nothing.
+func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func() (io.Reader, Query, error)) ([]Result, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	var out []Result
+	var ps []prepared
+	var at []int // at[k] is the result of ps[k]
+	for i := 0; ; i++ {
+		r, meta, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i == MaxImageBatch {
+			return nil, errs.Invalidf("batch_size", "files", "send 1 to %d images in one batch", MaxImageBatch)
+		}
+		pr, err := s.prepareUpload(ctx, fieldIndex("files", i), r, meta)
+		if e, ok := errs.As(err); ok {
+			out = append(out, Result{Status: StatusError, Matches: []Match{}, Error: e})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Result{})
+		ps, at = append(ps, pr), append(at, i)
+	}
+	if len(out) == 0 {
+		return nil, errs.Invalidf("batch_size", "files", "send 1 to %d images in one batch", MaxImageBatch)
+	}
+	if len(ps) == 0 {
+		return out, nil
+	}
+	res, err := s.match(ctx, p, ps)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range at {
+		out[i] = res[k]
+	}
+	return out, nil
+}
+
+// prepareUpload hashes one uploaded image for matching as a case of source
+// upload. field is where refusals point ("" for a single upload); an error
+// that is not an *errs.Error is a failure to read r.
+func (s *Service) prepareUpload(ctx context.Context, field string, r io.Reader, meta Query) (prepared, error) {
+	c, err := caseFields(field, meta)
+	if err != nil {
+		return prepared{}, err
+	}
+	h, err := hashImage(ctx, r, pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}, s.decodes)
+	if e, ok := errs.As(err); ok && field != "" && e.Field == "" {
+		e2 := *e
+		e2.Field = field
+		return prepared{}, &e2
+	}
+	if err != nil {
+		return prepared{}, err
+	}
+	c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source = h.PDQ.String(), h.Quality, h.MD5, h.SHA256, "upload"
+	return prepared{variants: h.Variants(), c: c, userID: meta.UserID}, nil
 }
 
 func caseFields(prefix string, q Query) (Case, error) {

@@ -42,10 +42,12 @@ const (
 	DefaultMaxUpload            = 20 << 20
 	DefaultDecodeBudget         = 100_000_000
 	DefaultMaxVideoUpload       = 512 << 20
+	DefaultMaxBatchUpload       = 100 << 20
 	DefaultVideoTimeout         = 10 * time.Minute
 	MaxVideoFrames              = 36000 // 10 hours at one frame a second
 	MaxVideoSeconds             = 1e6   // a frame's time, about 11.5 days
 	MaxBatch                    = 1000
+	MaxImageBatch               = 100 // images in one batch upload
 	MaxThreshold                = 64
 	statusOpen, statusConfirmed = "open", "confirmed"
 	statusRejected              = "rejected"
@@ -57,6 +59,7 @@ const (
 	StatusNoMatch    = "no_match"
 	StatusLowQuality = "low_quality"
 	StatusSuppressed = "suppressed"
+	StatusError      = "error" // an image of a batch that could not be hashed
 )
 
 // IncidentTypes are the CyberTipline incident types a report may carry.
@@ -337,13 +340,16 @@ type VideoResult struct {
 	CaseID       string  `json:"case_id,omitempty"`
 }
 
-// Result is the outcome of one query.
+// Result is the outcome of one query. In a batch of uploaded images, an
+// image that could not be hashed (or whose fields are wrong) has status error
+// and Error says why, naming the part (files[N]); nothing is stored for it.
 type Result struct {
-	Status  string  `json:"status"`
-	PDQ     string  `json:"pdq,omitempty"`
-	Quality int     `json:"quality"`
-	Matches []Match `json:"matches"`
-	CaseID  string  `json:"case_id,omitempty"`
+	Status  string      `json:"status"`
+	PDQ     string      `json:"pdq,omitempty"`
+	Quality int         `json:"quality"`
+	Matches []Match     `json:"matches"`
+	CaseID  string      `json:"case_id,omitempty"`
+	Error   *errs.Error `json:"error,omitempty"`
 }
 
 // Case is a match awaiting or past human review.

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +23,28 @@ import (
 	"github.com/custos-project/custos/internal/transplant"
 )
 
-// MaxBody is the largest request body the API reads.
+// MaxBody is the largest JSON request body a route reads unless its entry in
+// bodyLimits allows more.
 const MaxBody = 1 << 20
+
+// LargeBody is the limit of the JSON routes that carry whole hash lists or
+// long videos: the largest list an import accepts (the CLI's limit too).
+const LargeBody = hashmatch.MaxImport
+
+// bodyLimits gives the routes whose JSON bodies may be larger than MaxBody,
+// keyed like docs ("METHOD path"). Routes that take a file (raw or multipart)
+// enforce their own limits while reading it.
+var bodyLimits = map[string]int64{}
+
+// bodyLimit is the largest JSON body route rt reads.
+func bodyLimit(rt Route) int64 {
+	if n, ok := bodyLimits[rt.Method+" "+rt.Path]; ok {
+		return n
+	}
+	return MaxBody
+}
+
+type bodyLimitKey struct{}
 
 // API holds what the handlers need.
 type API struct {
@@ -57,7 +78,9 @@ func (a *API) Register(mux *http.ServeMux) {
 }
 
 func (a *API) wrap(rt Route) http.Handler {
+	limit := bodyLimit(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, limit))
 		var p *auth.Principal
 		if !rt.Public {
 			var err error
@@ -114,12 +137,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Decode reads one JSON object into v: at most MaxBody bytes, no unknown
 // fields, nothing after it. Each failure names what is wrong.
 func Decode(r io.Reader, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	return DecodeLimit(r, MaxBody, v)
+}
+
+// DecodeLimit is Decode with a limit of max bytes.
+func DecodeLimit(r io.Reader, max int64, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return errs.New(errs.Malformed, "json", "", "the request body could not be read")
 	}
-	if len(b) > MaxBody {
-		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
+	if int64(len(b)) > max {
+		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", max)
 	}
 	return DecodeBytes(b, v)
 }
@@ -174,7 +202,11 @@ func decode[T any](r *http.Request) (T, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return v, errs.New(errs.Malformed, "content_type", "Content-Type", "send the body as application/json, not %s", ct)
 	}
-	err := Decode(r.Body, &v)
+	limit, ok := r.Context().Value(bodyLimitKey{}).(int64)
+	if !ok {
+		limit = MaxBody
+	}
+	err := DecodeLimit(r.Body, limit, &v)
 	return v, err
 }
 

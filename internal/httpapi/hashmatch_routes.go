@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -62,9 +65,10 @@ func init() {
 		"GET /api/v1/hashmatch/subscriptions":                       {"The provider's subscriptions with their cursors (service)", nil, nil, 200},
 		"POST /api/v1/hashmatch/banks/{id}/pull":                    {"Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)", hmPullIn{}, hashmatch.Pull{}, 200},
 		"POST /api/v1/hashmatch/match":                              {"Match up to 1000 hashes the service computed itself; matches open cases (service)", hmMatchIn{}, hmMatchOut{}, 200},
-		"POST /api/v1/hashmatch/match/image":                        {"Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)", nil, hashmatch.Result{}, 200},
+		"POST /api/v1/hashmatch/match/image":                        {"Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)", fileBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, hashmatch.Result{}, 200},
+		"POST /api/v1/hashmatch/match/images":                       {"Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)", filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, hmMatchOut{}, 200},
 		"POST /api/v1/hashmatch/match/video":                        {"Match one video's frame hashes (vPDQ) the service computed itself, at most 36000 frames; a match opens a case (service)", hashmatch.VideoQuery{}, hashmatch.VideoResult{}, 200},
-		"POST /api/v1/hashmatch/match/video-file":                   {"Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)", nil, hashmatch.VideoResult{}, 200},
+		"POST /api/v1/hashmatch/match/video-file":                   {"Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)", fileBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, hashmatch.VideoResult{}, 200},
 		"GET /api/v1/hashmatch/cases":                               {"The provider's match cases, newest first (query status)", nil, nil, 200},
 		"GET /api/v1/hashmatch/cases/{id}":                          {"A match case with its matches", nil, hashmatch.Case{}, 200},
 		"POST /api/v1/hashmatch/cases/{id}/review":                  {"Confirm or reject a match (reviewer)", hashmatch.Review{}, hashmatch.Case{}, 200},
@@ -75,6 +79,13 @@ func init() {
 		"POST /api/v1/hashmatch/reports/{id}/acknowledge":           {"Acknowledge a report addressed to the analyst's authority (analyst)", hmAckIn{}, hashmatch.Report{}, 200},
 	} {
 		docs[k] = v
+	}
+	// Whole hash lists and long videos: a video entry or query may have
+	// 36,000 frames (about 3.6 MB of JSON), a batch 1000 items of up to
+	// 500-character fields.
+	for _, k := range []string{"POST /api/v1/hashmatch/banks/{id}/versions", "POST /api/v1/hashmatch/banks/{id}/import",
+		"POST /api/v1/hashmatch/match", "POST /api/v1/hashmatch/match/video"} {
+		bodyLimits[k] = LargeBody
 	}
 	enums["decision"] = hashmatch.Decisions
 	enums["incident_type"] = hashmatch.IncidentTypes
@@ -181,8 +192,19 @@ func (a *API) hashmatchRoutes() []Route {
 			if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
 				return 0, nil, err
 			}
-			out, err := a.Hashmatch.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r))
+			out, err := a.Hashmatch.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 			return http.StatusOK, out, err
+		}},
+		{"POST", "/api/v1/hashmatch/match/images", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
+			parts, err := newImageParts(r, p, a.Hashmatch.Config().MaxBatchUpload)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Hashmatch.MatchImages(r.Context(), p, parts.next)
+			if err != nil {
+				return 0, nil, parts.refusal(err)
+			}
+			return http.StatusOK, hmMatchOut{Results: out}, nil
 		}},
 		{"POST", "/api/v1/hashmatch/match/video", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
 			in, err := decode[hashmatch.VideoQuery](r)
@@ -196,7 +218,7 @@ func (a *API) hashmatchRoutes() []Route {
 			if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
 				return 0, nil, err
 			}
-			out, err := a.Hashmatch.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r))
+			out, err := a.Hashmatch.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 			return http.StatusOK, out, err
 		}},
 		{"GET", "/api/v1/hashmatch/cases", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -270,9 +292,107 @@ func rawUpload(r *http.Request, p *auth.Principal, want string) error {
 	return nil
 }
 
-// uploadMeta reads what a report would need of an uploaded file from the
-// request's headers.
-func uploadMeta(r *http.Request) hashmatch.Query {
-	return hashmatch.Query{ContentRef: r.Header.Get("X-Custos-Content-Ref"), UserID: r.Header.Get("X-Custos-User-Id"),
-		UploadedAt: r.Header.Get("X-Custos-Uploaded-At")}
+// The headers that carry what a report would need of an uploaded file: on
+// the request for a raw file, on each part of a batch.
+const (
+	hdrContentRef = "X-Custos-Content-Ref"
+	hdrUserID     = "X-Custos-User-Id"
+	hdrUploadedAt = "X-Custos-Uploaded-At"
+)
+
+var imageTypes = []string{"image/*", "application/octet-stream"}
+
+// uploadMeta reads an uploaded file's fields from its headers.
+func uploadMeta(h http.Header) hashmatch.Query {
+	return hashmatch.Query{ContentRef: h.Get(hdrContentRef), UserID: h.Get(hdrUserID), UploadedAt: h.Get(hdrUploadedAt)}
+}
+
+// imageParts streams the images of a batch upload: a multipart/form-data
+// body of at most max bytes whose parts are each one image, named files,
+// with the upload headers. Nothing is buffered but the part being hashed.
+type imageParts struct {
+	mr   *multipart.Reader
+	body *cappedReader
+}
+
+func newImageParts(r *http.Request, p *auth.Principal, max int64) (*imageParts, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the images as multipart/form-data with a boundary, one part named files per image")
+	}
+	body := &cappedReader{r: r.Body, left: max, max: max}
+	return &imageParts{mr: multipart.NewReader(body, params["boundary"]), body: body}, nil
+}
+
+// next yields the next part's bytes and fields, io.EOF after the last.
+func (ip *imageParts) next() (io.Reader, hashmatch.Query, error) {
+	part, err := ip.mr.NextPart()
+	if err == io.EOF {
+		return nil, hashmatch.Query{}, io.EOF
+	}
+	if err != nil {
+		return nil, hashmatch.Query{}, ip.refusal(bodyError{err})
+	}
+	if name := part.FormName(); name != "files" {
+		return nil, hashmatch.Query{}, errs.New(errs.Malformed, "multipart", name, "each part is one image, named files; a part named %q is not", name)
+	}
+	return partReader{part}, uploadMeta(http.Header(part.Header)), nil
+}
+
+// refusal turns a failure to read the body into the refusal it is: the body
+// over the limit, or not a well-formed multipart body. Other errors pass.
+func (ip *imageParts) refusal(err error) error {
+	var be bodyError
+	switch {
+	case ip.body.over:
+		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", ip.body.max)
+	case errors.As(err, &be):
+		return errs.New(errs.Malformed, "multipart", "", "the multipart body cannot be read: %v", be.err)
+	}
+	return err
+}
+
+// bodyError marks a failure to read the request body, so that it is not
+// taken for an image that cannot be hashed.
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string { return e.err.Error() }
+
+// partReader reads a part, marking its read errors as bodyErrors.
+type partReader struct{ r io.Reader }
+
+func (p partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = bodyError{err}
+	}
+	return n, err
+}
+
+// cappedReader reads at most max bytes, and fails past them.
+type cappedReader struct {
+	r         io.Reader
+	left, max int64
+	over      bool
+}
+
+var errOverCap = errors.New("the request body is over its limit")
+
+func (c *cappedReader) Read(b []byte) (int, error) {
+	if c.over {
+		return 0, errOverCap
+	}
+	if int64(len(b)) > c.left+1 {
+		b = b[:c.left+1]
+	}
+	n, err := c.r.Read(b)
+	if int64(n) > c.left {
+		n, c.left, c.over = int(c.left), 0, true
+		return n, errOverCap
+	}
+	c.left -= int64(n)
+	return n, err
 }

@@ -28,9 +28,15 @@ type hmEnv struct {
 // third match.
 func startHM(t *testing.T, dsn string) *hmEnv {
 	t.Helper()
+	return startHMConfig(t, dsn, hashmatch.Config{QuarantineLimit: 3})
+}
+
+// startHMConfig is startHM with hash matching configured by hc.
+func startHMConfig(t *testing.T, dsn string, hc hashmatch.Config) *hmEnv {
+	t.Helper()
 	ctx := context.Background()
 	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Hashmatch: hashmatch.Config{QuarantineLimit: 3}}
+		Hashmatch: hc}
 	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Authority"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,6 +18,28 @@ type doc struct {
 	In      any // request body type (zero value), nil when none
 	Out     any // 2xx response body type, nil for a free-form object
 	Status  int
+}
+
+// fileBody documents a request body that is a file's raw bytes, of one of
+// Media's types, with its fields in the upload headers.
+type fileBody struct {
+	Media []string
+	Note  string
+}
+
+// filesBody documents a multipart/form-data body of 1 to Max parts named
+// files, each a file of one of Media's types with the upload headers.
+type filesBody struct {
+	Max   int
+	Media []string
+	Note  string
+}
+
+// uploadHeaders are the upload headers and what each carries.
+var uploadHeaders = [][2]string{
+	{hdrContentRef, "the service's own reference to the content, at most 500 characters"},
+	{hdrUserID, "the id of the user who uploaded it, pseudonymized at once and never stored"},
+	{hdrUploadedAt, "when it was uploaded, RFC 3339"},
 }
 
 type centreIn struct {
@@ -108,11 +131,34 @@ func (a *API) OpenAPI() map[string]any {
 				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 			}
 		}
+		switch in := d.In.(type) {
+		case nil:
+		case fileBody:
+			content := map[string]any{}
+			for _, mt := range in.Media {
+				content[mt] = map[string]any{}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content, "description": in.Note}
+			for _, h := range uploadHeaders {
+				params = append(params, map[string]any{"name": h[0], "in": "header", "description": h[1], "schema": map[string]any{"type": "string"}})
+			}
+		case filesBody:
+			headers := map[string]any{}
+			for _, h := range uploadHeaders {
+				headers[h[0]] = map[string]any{"description": h[1], "schema": map[string]any{"type": "string"}}
+			}
+			files := map[string]any{"type": "array", "minItems": 1, "maxItems": in.Max,
+				"items": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}
+			op["requestBody"] = map[string]any{"required": true, "description": in.Note, "content": map[string]any{"multipart/form-data": map[string]any{
+				"schema":   map[string]any{"type": "object", "required": []string{"files"}, "properties": map[string]any{"files": files}, "additionalProperties": false},
+				"encoding": map[string]any{"files": map[string]any{"contentType": strings.Join(in.Media, ", "), "headers": headers}},
+			}}}
+		default:
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schemas, d.In)}},
+				"description": fmt.Sprintf("At most %d bytes (%d MiB); a larger body is refused with 413 too_large, rule body_size.", bodyLimit(rt), bodyLimit(rt)>>20)}
+		}
 		if params != nil {
 			op["parameters"] = params
-		}
-		if d.In != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schemas, d.In)}}}
 		}
 		out := map[string]any{"type": "object"}
 		if d.Out != nil {
