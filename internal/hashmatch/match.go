@@ -190,11 +190,7 @@ func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius 
 	best := map[[2]string]Match{}
 	suppressed := false
 	for _, h := range variants {
-		for _, o := range own {
-			if pdq.Distance(h, o) <= ownRadius {
-				suppressed = true
-			}
-		}
+		suppressed = suppressed || nearAny(h, own, ownRadius)
 	}
 	for _, b := range banks {
 		for _, h := range variants {
@@ -225,6 +221,17 @@ func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius 
 	}
 	sortMatches(out)
 	return out, suppressed, nil
+}
+
+// nearAny tells whether h is within radius of one of the hashes of list (a
+// service's own suppression list).
+func nearAny(h pdq.Hash, list []pdq.Hash, radius int) bool {
+	for _, o := range list {
+		if pdq.Distance(h, o) <= radius {
+			return true
+		}
+	}
+	return false
 }
 
 // sortMatches orders matches best first: by distance, then bank and entry.

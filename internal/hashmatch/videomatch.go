@@ -104,12 +104,7 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 	dropped := make([]bool, len(q))
 	for i, f := range q {
 		hashes[i] = toIndex(f.Hash)
-		for _, o := range own {
-			if pdq.Distance(f.Hash, o) <= opt.ownRadius {
-				dropped[i] = true
-				break
-			}
-		}
+		dropped[i] = nearAny(f.Hash, own, opt.ownRadius)
 	}
 	type bankHits struct {
 		b  *loadedBank
