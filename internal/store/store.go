@@ -51,7 +51,8 @@ type DB struct {
 	DSN string
 
 	r, w   *sql.DB
-	rebind sync.Map // query text -> dialect-specific text
+	ckpt   *checkpointer // SQLite files only
+	rebind sync.Map      // query text -> dialect-specific text
 
 	cacheOnce sync.Once
 	cache     *stmtCache
@@ -100,9 +101,14 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 	}
 	// busy_timeout first so that the following pragmas wait rather than fail;
 	// synchronous(FULL) makes each commit durable before it is acknowledged.
+	// mmap_size maps the file's first mmapBytes, so that reading a page
+	// there costs a memory access rather than a read system call.
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
+		"&_pragma=mmap_size(" + strconv.Itoa(mmapBytes) + ")"
+	// The checkpointer copies the log beside the writer, which checkpoints
+	// only to bound the log (see checkpointer).
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(restartFrames)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +121,14 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Dialect: SQLite, Path: abs, DSN: dsn, r: r, w: w}
+	ck, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
+	db := &DB{Dialect: SQLite, Path: abs, DSN: dsn, r: r, w: w, ckpt: newCheckpointer(ck)}
 	// Switching a new file to WAL takes a lock that SQLite does not wait for
 	// under busy_timeout, so processes that open one new file at once (several
 	// custos migrate, say) can be told it is busy: try again for a while.
@@ -134,6 +147,11 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 	}
 	return db, nil
 }
+
+// mmapBytes is how much of a SQLite file is read through a memory map: the
+// most SQLite allows (SQLITE_MAX_MMAP_SIZE, just under 2 GiB). It is address
+// space, not memory: the pages stay in the operating system's cache.
+const mmapBytes = 0x7fff0000
 
 // sqliteBusy is SQLite's primary result code SQLITE_BUSY.
 const sqliteBusy = 5
@@ -157,7 +175,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	err := db.r.Close()
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
+	if e := db.r.Close(); err == nil {
+		err = e
+	}
 	if db.w != db.r {
 		if e := db.w.Close(); err == nil {
 			err = e
@@ -244,6 +268,7 @@ type Tx struct {
 	db    *DB
 	tx    *sql.Tx
 	cache *stmtCache // SQLite write transactions only
+	write bool
 }
 
 // BeginWrite starts a write transaction. On SQLite it takes the write lock at
@@ -253,7 +278,7 @@ func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tx{db: db, tx: tx}
+	t := &Tx{db: db, tx: tx, write: true}
 	if db.Dialect == SQLite {
 		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
 		t.cache = db.cache
@@ -354,6 +379,9 @@ func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 func (t *Tx) Commit() error {
 	err := t.tx.Commit()
 	t.prepare()
+	if err == nil && t.write && t.db.ckpt != nil {
+		t.db.ckpt.committed()
+	}
 	return err
 }
 
@@ -367,17 +395,17 @@ func (t *Tx) Rollback() error {
 // Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
 // undone and the transaction stays usable.
 func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT cmd"); err != nil {
+	if _, err := t.Exec(ctx, "SAVEPOINT cmd"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT cmd"); rerr != nil {
+		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT cmd"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd")
+		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT cmd")
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT cmd")
+	_, err := t.Exec(ctx, "RELEASE SAVEPOINT cmd")
 	return err
 }
 
@@ -525,14 +553,25 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return err
 }
 
-// NoSync turns off fsync on the writer connection of a SQLite database, for
+// NoSync turns off fsync on the writing connections of a SQLite database, for
 // bulk generation into a file that is discarded if anything fails.
 func (db *DB) NoSync(ctx context.Context) error {
+	return db.setSync(ctx, "OFF")
+}
+
+func (db *DB) setSync(ctx context.Context, mode string) error {
 	if db.Dialect != SQLite {
 		return nil
 	}
-	_, err := db.w.ExecContext(ctx, "PRAGMA synchronous=OFF")
-	return err
+	if _, err := db.w.ExecContext(ctx, "PRAGMA synchronous="+mode); err != nil {
+		return err
+	}
+	if db.ckpt != nil {
+		if _, err := db.ckpt.db.ExecContext(ctx, "PRAGMA synchronous="+mode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Checkpoint folds the SQLite write-ahead log into the database file and
@@ -541,7 +580,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	if db.Dialect != SQLite {
 		return nil
 	}
-	if _, err := db.w.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+	if err := db.setSync(ctx, "FULL"); err != nil {
 		return err
 	}
 	_, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
