@@ -43,15 +43,21 @@ func centreFor(p *auth.Principal, field, centreID string) (string, error) {
 }
 
 func requireCentre(ctx context.Context, q store.Queryer, field, id string) error {
-	var kind string
+	var kind sql.NullString
 	err := q.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", id).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errs.New(errs.NotFound, "reference", field, "no centre %s", id)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if kind != auth.KindCentre {
+	return centreRefusal(field, id, kind)
+}
+
+// centreRefusal refuses an authority that is missing (kind is NULL) or not a
+// transplant centre.
+func centreRefusal(field, id string, kind sql.NullString) error {
+	if !kind.Valid {
+		return errs.New(errs.NotFound, "reference", field, "no centre %s", id)
+	}
+	if kind.String != auth.KindCentre {
 		return errs.Invalidf("reference", field, "%s is not a transplant centre", id)
 	}
 	return nil
@@ -61,12 +67,15 @@ func requireCentre(ctx context.Context, q store.Queryer, field, id string) error
 // organ type valid on the given day and not revoked by then.
 func authorized(ctx context.Context, q store.Queryer, centreID, activity, organ, onDay string) (bool, error) {
 	var n int
-	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM centre_authorizations
-		WHERE centre_id = ? AND activity = ? AND organ = ? AND valid_from <= ?
-		AND (valid_to IS NULL OR valid_to >= ?) AND (revoked_at IS NULL OR revoked_at > ?)`,
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM centre_authorizations ca
+		WHERE ca.centre_id = ? AND ca.activity = ? AND ca.organ = ? AND `+validOn,
 		centreID, activity, organ, onDay, onDay, onDay).Scan(&n)
 	return n > 0, err
 }
+
+// validOn is the condition on a centre authorization ca that it is valid on
+// the day given three times, and not revoked by then.
+const validOn = `ca.valid_from <= ? AND (ca.valid_to IS NULL OR ca.valid_to >= ?) AND (ca.revoked_at IS NULL OR ca.revoked_at > ?)`
 
 // ---- Centre authorizations (para 6 e) ----
 
@@ -707,19 +716,22 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	id := s.W.IDs().New("TA")
 	var out TransplantAuthorization
 	err = s.submit(ctx, p, "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
-			return nil, err
-		}
-		o, err := getOrgan(ctx, tx, oid.String())
+		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(now))
 		if err != nil {
 			return nil, err
+		}
+		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		o, r := f.organ, f.recipient
+		if o == nil {
+			return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", oid)
 		}
 		if o.Status != "procured" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
 		}
-		r, err := getRecipient(ctx, tx, in.RecipientID)
-		if err != nil {
-			return nil, err
+		if r == nil {
+			return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", in.RecipientID)
 		}
 		if r.Status != "waiting" {
 			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
@@ -727,11 +739,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		if r.OrganNeeded != o.Organ {
 			return nil, errs.Invalidf("organ_type", "organ_id", "organ %s is a %s; recipient %s waits for a %s", o.ID, o.Organ, r.ID, r.OrganNeeded)
 		}
-		ok, err := authorized(ctx, tx, centre, "transplantation", o.Organ, day(now))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
+		if !f.centreAuthorized {
 			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
 				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(now))
 		}
@@ -740,6 +748,54 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 			NoPaymentDeclared: true, OnWaitingList: true})
 	}, &out)
 	return &out, err
+}
+
+// procedureFacts is what the rules of a per-procedure authorization and of a
+// transplantation check: the centre's kind (NULL when there is no such
+// authority), the organ with its procurement and the recipient (nil when
+// absent), whether the centre may transplant that organ type on the day, and
+// the latest authorization of that organ for that recipient (NULL when none).
+type procedureFacts struct {
+	centreKind                 sql.NullString
+	organ                      *Organ
+	recipient                  *Recipient
+	centreAuthorized           bool
+	authID, authAt, authCentre sql.NullString
+}
+
+// procedureSQL reads procedureFacts in one statement: the writer runs it for
+// every transplantation, and each statement costs more than the reads in it.
+const procedureSQL = `SELECT c.kind, o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at,
+	r.id, r.status, r.organ_needed,
+	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
+		AND ca.organ = o.organ AND ` + validOn + `),
+	ta.id, ta.authorized_at, ta.centre_id
+	FROM (SELECT 1 AS one) x
+	LEFT JOIN authorities c ON c.id = ?
+	LEFT JOIN organs o ON o.id = ?
+	LEFT JOIN procurements p ON p.id = o.procurement_id
+	LEFT JOIN recipients r ON r.id = ?
+	LEFT JOIN transplant_authorizations ta ON ta.organ_id = o.id AND ta.recipient_id = r.id
+	ORDER BY ta.authorized_at DESC LIMIT 1`
+
+func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, recipientID, onDay string) (*procedureFacts, error) {
+	var f procedureFacts
+	var oID, oOrgan, oStatus, oDonor, oProc, oAt, rID, rStatus, rNeeded sql.NullString
+	var n int
+	if err := q.QueryRow(ctx, procedureSQL, centreID, onDay, onDay, onDay, centreID, organID, recipientID).Scan(
+		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
+		&f.authID, &f.authAt, &f.authCentre); err != nil {
+		return nil, err
+	}
+	if oID.Valid {
+		f.organ = &Organ{ID: oID.String, Organ: oOrgan.String, Status: oStatus.String, DonorID: oDonor.String,
+			ProcurementID: oProc.String, ProcuredAt: oAt.String}
+	}
+	if rID.Valid {
+		f.recipient = &Recipient{ID: rID.String, Status: rStatus.String, OrganNeeded: rNeeded.String}
+	}
+	f.centreAuthorized = n > 0
+	return &f, nil
 }
 
 // procedure checks what a per-procedure authorization and a transplantation
@@ -814,44 +870,35 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		if err := notFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
-		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
-			return nil, err
-		}
-		o, err := getOrgan(ctx, tx, oid.String())
-		if e, ok := errs.As(err); ok && e.Code == errs.NotFound {
-			return nil, errs.Alertf(errs.NotFound, "organ_procured", "organ_id", "organ %s was never procured in this registry", oid)
-		}
+		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(at))
 		if err != nil {
 			return nil, err
+		}
+		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		o, r := f.organ, f.recipient
+		if o == nil {
+			return nil, errs.Alertf(errs.NotFound, "organ_procured", "organ_id", "organ %s was never procured in this registry", oid)
 		}
 		if o.Status == "transplanted" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already transplanted", o.ID)
 		}
-		r, err := getRecipient(ctx, tx, in.RecipientID)
-		if err != nil {
-			return nil, err
+		if r == nil {
+			return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", in.RecipientID)
 		}
-		ok, err := authorized(ctx, tx, centre, "transplantation", o.Organ, day(at))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
+		if !f.centreAuthorized {
 			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
 				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(at))
 		}
 		if ledger.FormatTime(at) < o.ProcuredAt {
 			return nil, errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), o.ProcuredAt)
 		}
-		var authID, authAt, authCentre string
-		err = tx.QueryRow(ctx, `SELECT id, authorized_at, centre_id FROM transplant_authorizations
-			WHERE organ_id = ? AND recipient_id = ? ORDER BY authorized_at DESC LIMIT 1`, o.ID, r.ID).Scan(&authID, &authAt, &authCentre)
-		if errors.Is(err, sql.ErrNoRows) {
+		if !f.authID.Valid {
 			return nil, errs.Alertf(errs.Forbidden, "procedure_authorization", "authorization_id",
 				"no authorization of organ %s for recipient %s is on file", o.ID, r.ID)
 		}
-		if err != nil {
-			return nil, err
-		}
+		authID, authAt, authCentre := f.authID.String, f.authAt.String, f.authCentre.String
 		if in.AuthorizationID != "" && in.AuthorizationID != authID {
 			return nil, errs.Invalidf("procedure_authorization", "authorization_id", "authorization %s is not the authorization of organ %s for recipient %s", in.AuthorizationID, o.ID, r.ID)
 		}
