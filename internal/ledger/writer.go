@@ -235,10 +235,14 @@ func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
 			r.err = r.ctx.Err()
 			continue
 		}
+		// A command that has begun runs to its end: its client's going away
+		// no longer interrupts its statements (which would also cost each
+		// statement a goroutine to watch for it).
+		rctx := context.WithoutCancel(r.ctx)
 		var e *Entry
 		perr := tx.Savepoint(ctx, func() error {
 			var err error
-			e, err = r.decide(r.ctx, tx, now)
+			e, err = r.decide(rctx, tx, now)
 			if err != nil {
 				return err
 			}
