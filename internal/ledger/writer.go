@@ -167,15 +167,7 @@ func (w *Writer) loop() {
 func (w *Writer) fill(batch []*request, expect int) []*request {
 	var start time.Time
 	for yields := 0; ; yields++ {
-	drain:
-		for len(batch) < w.maxBatch {
-			select {
-			case r := <-w.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch = w.queued(batch)
 		if len(batch) >= min(expect, w.maxBatch) {
 			return batch
 		}
@@ -188,13 +180,30 @@ func (w *Writer) fill(batch []*request, expect int) []*request {
 	}
 }
 
+// queued adds the commands already queued to batch, without waiting.
+func (w *Writer) queued(batch []*request) []*request {
+	for len(batch) < w.maxBatch {
+		select {
+		case r := <-w.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// maxBatchTime bounds how long commands keep joining a transaction, and so
+// how long its first command waits for its commit.
+const maxBatchTime = 10 * time.Millisecond
+
 // maxFillWait bounds how long fill waits for a previous batch's clients: a
 // fraction of one durable commit.
 const maxFillWait = 300 * time.Microsecond
 
 func (w *Writer) run(batch []*request) {
 	start := time.Now()
-	accepted, refused, err := w.commit(batch)
+	batch, accepted, refused, err := w.commit(batch)
 	if err != nil {
 		w.cache = nil
 		w.log.Error("log commit failed", "commands", len(batch), "err", err)
@@ -212,25 +221,40 @@ func (w *Writer) run(batch []*request) {
 	}
 }
 
-func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
+// commit runs the batch's commands in one transaction and commits it. Commands
+// that arrive while it runs join it, up to maxBatch commands and maxBatchTime:
+// the clients of a commit come back while the next one is being worked on,
+// and would otherwise wait for a commit of their own. It returns the batch
+// with the commands that joined.
+func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, err error) {
 	ctx := context.Background()
+	start := time.Now()
 	tx, err := w.db.BeginWrite(ctx)
 	if err != nil {
-		return 0, 0, err
+		return batch, 0, 0, err
 	}
 	defer tx.Rollback()
 	st, err := w.head(ctx, tx)
 	if err != nil {
-		return 0, 0, err
+		return batch, 0, 0, err
 	}
 	if err := w.checkKey(ctx, tx); err != nil {
-		return 0, 0, err
+		return batch, 0, 0, err
 	}
 	size := st.size()
 	var leaves []leaf
 	now := w.now().UTC()
 	at := FormatTime(now)
-	for _, r := range batch {
+	for i := 0; ; i++ {
+		if i == len(batch) {
+			if len(batch) < w.maxBatch && time.Since(start) < maxBatchTime {
+				batch = w.queued(batch)
+			}
+			if i == len(batch) {
+				break
+			}
+		}
+		r := batch[i]
 		if r.ctx.Err() != nil {
 			r.err = r.ctx.Err()
 			continue
@@ -263,11 +287,11 @@ func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
 			}
 			a, err := NewEntry(TypeAlert, Alert{ID: w.ids.New("AL"), Rule: ae.Rule, Field: ae.Field, Message: ae.Message, Command: r.name})
 			if err != nil {
-				return 0, 0, err
+				return batch, 0, 0, err
 			}
 			a.At, a.By, a.Authority = at, r.actor.Principal, r.actor.Authority
 			if err := w.reg.Project(ctx, tx, int64(size), a); err != nil {
-				return 0, 0, fmt.Errorf("record alert: %w", err)
+				return batch, 0, 0, fmt.Errorf("record alert: %w", err)
 			}
 			e = a
 		} else {
@@ -276,21 +300,21 @@ func (w *Writer) commit(batch []*request) (accepted, refused int, err error) {
 		}
 		data, err := encodeEntry(e)
 		if err != nil {
-			return 0, 0, err
+			return batch, 0, 0, err
 		}
 		leaves = append(leaves, leaf{index: size, data: data})
 		size++
 	}
 	if len(leaves) > 0 {
 		if err := w.append(ctx, tx, st, leaves); err != nil {
-			return 0, 0, err
+			return batch, 0, 0, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, 0, err
+		return batch, 0, 0, err
 	}
 	w.cache = st
-	return accepted, refused, nil
+	return batch, accepted, refused, nil
 }
 
 // head returns the compact range of the stored tree, locking the head row on
