@@ -24,7 +24,7 @@ type Pending struct {
 // still procured: the generated pool.
 func PendingTransplants(ctx context.Context, db *store.DB, limit int) ([]Pending, error) {
 	rows, err := db.Read().Query(ctx, `SELECT ta.organ_id, ta.recipient_id, ta.centre_id, ta.id FROM transplant_authorizations ta
-		JOIN organs o ON o.id = ta.organ_id WHERE o.status = 'procured' ORDER BY ta.id LIMIT ?`, limit)
+		WHERE NOT EXISTS (SELECT 1 FROM transplants t WHERE t.organ_id = ta.organ_id) ORDER BY ta.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

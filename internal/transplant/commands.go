@@ -765,8 +765,8 @@ type procedureFacts struct {
 
 // procedureSQL reads procedureFacts in one statement: the writer runs it for
 // every transplantation, and each statement costs more than the reads in it.
-const procedureSQL = `SELECT c.kind, o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at,
-	r.id, r.status, r.organ_needed,
+const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor_id, o.procurement_id, p.procured_at,
+	r.id, ` + recipientStatus + `, r.organ_needed,
 	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
 		AND ca.organ = o.organ AND ` + validOn + `),
 	ta.id, ta.authorized_at, ta.centre_id

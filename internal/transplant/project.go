@@ -49,8 +49,8 @@ func Register(reg *ledger.Registry) {
 	})
 	ledger.On(reg, TypeRecipientRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Recipient) error {
 		_, err := q.Exec(ctx, `INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
-			residence, organ_needed, listed_on, status, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
+			residence, organ_needed, listed_on, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
 			r.BloodGroup, r.DateOfBirth, r.Residence, r.OrganNeeded, r.ListedOn, e.At, e.By, idx)
 		return err
 	})
@@ -60,7 +60,7 @@ func Register(reg *ledger.Registry) {
 			return err
 		}
 		for _, o := range p.Organs {
-			if _, err := q.Exec(ctx, `INSERT INTO organs (id, procurement_id, donor_id, organ, status, log_index) VALUES (?, ?, ?, ?, 'procured', ?)`,
+			if _, err := q.Exec(ctx, `INSERT INTO organs (id, procurement_id, donor_id, organ, log_index) VALUES (?, ?, ?, ?, ?)`,
 				o.ID, p.ID, p.DonorID, o.Organ, idx); err != nil {
 				return err
 			}
@@ -74,15 +74,11 @@ func Register(reg *ledger.Registry) {
 			boolInt(a.CompatibilityDocumented), boolInt(a.ConsentVerified), boolInt(a.NoPaymentDeclared), boolInt(a.OnWaitingList), e.At, e.By, idx)
 		return err
 	})
+	// The organ's and the recipient's status follow from this row (see
+	// organStatus and recipientStatus).
 	ledger.On(reg, TypeTransplantRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant) error {
-		if _, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx); err != nil {
-			return err
-		}
-		if _, err := q.Exec(ctx, "UPDATE organs SET status = 'transplanted' WHERE id = ?", t.OrganID); err != nil {
-			return err
-		}
-		_, err := q.Exec(ctx, "UPDATE recipients SET status = 'transplanted' WHERE id = ?", t.RecipientID)
+		_, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypePersonalDataRead, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *personalDataRead) error {

@@ -44,7 +44,18 @@ func getDonor(ctx context.Context, q store.Queryer, id string) (*Donor, error) {
 	return d, err
 }
 
-const recipientCols = `id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth, residence, organ_needed, listed_on, status, recorded_at`
+// organStatus is the status of the organ o: transplanted once a
+// transplantation of it is on file, procured until then. Statuses are read
+// from the transplants table, never stored (migration 005).
+const organStatus = `CASE WHEN EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) THEN 'transplanted' ELSE 'procured' END`
+
+// recipientStatus is the status of the recipient r: transplanted once a
+// transplantation for them is on file, waiting until then.
+const recipientStatus = `CASE WHEN EXISTS (SELECT 1 FROM transplants st WHERE st.recipient_id = r.id) THEN 'transplanted' ELSE 'waiting' END`
+
+// recipientCols are the columns of a recipient r that scanRecipient reads.
+const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence,
+	r.organ_needed, r.listed_on, ` + recipientStatus + `, r.recorded_at`
 
 func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
 	var r Recipient
@@ -54,7 +65,7 @@ func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
 }
 
 func getRecipient(ctx context.Context, q store.Queryer, id string) (*Recipient, error) {
-	r, err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients WHERE id = ?", id))
+	r, err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients r WHERE r.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
 	}
@@ -73,7 +84,7 @@ type Organ struct {
 
 func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {
 	var o Organ
-	err := q.QueryRow(ctx, `SELECT o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at
+	err := q.QueryRow(ctx, `SELECT o.id, o.organ, `+organStatus+`, o.donor_id, o.procurement_id, p.procured_at
 		FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`, id).
 		Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -163,8 +174,8 @@ func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilte
 	if err := p.Require(auth.Read); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+recipientCols+` FROM recipients WHERE (? = '' OR centre_id = ?) AND (? = '' OR status = ?)
-		ORDER BY log_index DESC LIMIT ?`, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+recipientCols+` FROM recipients r WHERE (? = '' OR r.centre_id = ?) AND (? = '' OR `+recipientStatus+` = ?)
+		ORDER BY r.log_index DESC LIMIT ?`, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +199,9 @@ func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit 
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.organ, o.status, o.donor_id, o.procurement_id, p.procured_at
-		FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.status = 'procured' ORDER BY o.log_index DESC, o.id LIMIT ?`, limit)
+	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at
+		FROM organs o JOIN procurements p ON p.id = o.procurement_id
+		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) ORDER BY o.log_index DESC, o.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

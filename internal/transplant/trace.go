@@ -66,9 +66,10 @@ type TraceTransplant struct {
 // traceDonorSQL reads a donor and every organ procured from them, with the
 // transplantation of each, in one statement: the donor's columns repeat on
 // each organ row, and a donor without organs gives one row of NULL organ
-// columns.
+// columns. An organ's status is organStatus, read off the joined transplant.
 const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
-	COALESCE(o.id, ''), COALESCE(o.organ, ''), COALESCE(o.status, ''), COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
+	COALESCE(o.id, ''), COALESCE(o.organ, ''),
+	CASE WHEN o.id IS NULL THEN '' WHEN t.id IS NULL THEN 'procured' ELSE 'transplanted' END, COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
 	COALESCE(p.centre_id, ''), COALESCE(pc.name, ''),
 	COALESCE(t.id, ''), COALESCE(t.performed_at, ''), COALESCE(t.centre_id, ''), COALESCE(tc.name, ''),
 	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, '')
