@@ -32,6 +32,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/cputime"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 var (
@@ -41,6 +42,7 @@ var (
 	pgURL    = flag.String("postgres", "", "PostgreSQL URL: also measure PostgreSQL, in a fresh schema")
 	pgOrgans = flag.Int("pg-organs", 0, "transplanted organs of the PostgreSQL registry (default: -organs)")
 	samples  = flag.Int("samples", 10_000, "trace samples per kind")
+	listN    = flag.Int("lists", 20, "samples of each list page")
 	rec1     = flag.Int("record1", 2_000, "transplants recorded with 1 client")
 	rec16    = flag.Int("record16", 20_000, "transplants recorded with 16 clients")
 	poolFlag = flag.Int("pool", 0, "authorized, unrecorded transplants to generate for the recording runs (default record1+record16; more lets -reuse runs follow)")
@@ -51,11 +53,18 @@ var (
 	keep     = flag.Bool("keep", false, "keep the PostgreSQL schema")
 )
 
+// listLatency is the time to answer one of the registry's list pages.
+type listLatency struct {
+	Name string
+	L    dataset.Latencies
+}
+
 // Result is one backend's figures.
 type Result struct {
 	Backend                    string
 	Stats                      *dataset.Stats
 	Donor, Recipient, Point    dataset.Latencies
+	Lists                      []listLatency
 	Rec1, Rec16, Base1, Base16 float64 // per second
 	Verify, Scan               time.Duration
 	Leaves                     uint64
@@ -202,6 +211,37 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		return nil, fmt.Errorf("point read: %w", err)
 	}
 
+	// The list pages a user opens (the 100 newest of each), which must not
+	// scan a national registry.
+	log.Printf("%s: lists", backend)
+	centre := ""
+	if err := q.QueryRow(ctx, "SELECT centre_id FROM donors LIMIT 1").Scan(&centre); err != nil {
+		return nil, err
+	}
+	for _, l := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"donors", func() error { _, err := app.Transplant.Donors(ctx, reader, transplant.ListFilter{}); return err }},
+		{"donors of one centre", func() error {
+			_, err := app.Transplant.Donors(ctx, reader, transplant.ListFilter{CentreID: centre})
+			return err
+		}},
+		{"recipients waiting", func() error {
+			_, err := app.Transplant.Recipients(ctx, reader, transplant.ListFilter{Status: "waiting"})
+			return err
+		}},
+		{"available organs", func() error { _, err := app.Transplant.AvailableOrgans(ctx, reader, 100); return err }},
+		{"pending authorizations", func() error { _, err := app.Transplant.PendingAuthorizations(ctx, reader, 100); return err }},
+		{"alerts", func() error { _, err := app.Transplant.Alerts(ctx, reader, 100); return err }},
+	} {
+		lat, err := dataset.Sample(*listN, 1, 1, 4, func(int) error { return l.fn() })
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", l.name, err)
+		}
+		res.Lists = append(res.Lists, listLatency{l.name, lat})
+	}
+
 	// (c, d) recording throughput against plain inserts, durable commits.
 	items, err := dataset.PendingTransplants(ctx, app.DB, pool)
 	if err != nil {
@@ -323,6 +363,12 @@ func report(w io.Writer, rs []*Result) {
 		}{{"trace by donor", r.Donor}, {"trace by recipient", r.Recipient}} {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s / %s | %.1f× |\n", r.Backend, t.name, ms(t.l.Q(.5)), ms(t.l.Q(.99)), ms(t.l.Max()),
 				ms(r.Point.Q(.5)), ms(r.Point.Q(.99)), float64(t.l.Q(.99))/float64(r.Point.Q(.99)))
+		}
+	}
+	fmt.Fprintf(w, "\n| backend | list page (100 newest) | p50 ms | max ms | ratio p50 / PK read p50 |\n|---|---|---:|---:|---:|\n")
+	for _, r := range rs {
+		for _, l := range r.Lists {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f× |\n", r.Backend, l.Name, ms(l.L.Q(.5)), ms(l.L.Max()), float64(l.L.Q(.5))/float64(r.Point.Q(.5)))
 		}
 	}
 	fmt.Fprintf(w, "\n| backend | measure | with log (per s) | baseline plain INSERT (per s) | ratio log/baseline |\n|---|---|---:|---:|---:|\n")

@@ -10,7 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// TestStatusesAfterMigration5 takes a registry back to schema version 4,
+// TestStatusesAfterMigration5 takes a registry back to before migration 5,
 // where organs and recipients stored their status, migrates it again, and
 // checks that the statuses now read from the transplants table are the ones
 // that were stored, that the rules that depend on them still refuse and
@@ -23,7 +23,8 @@ func TestStatusesAfterMigration5(t *testing.T) {
 		done := transplanted(t, w, w.CoordA, w.CentreA, organs[0], "kidney")
 		waiting := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
 
-		// Version 4: the status columns, kept up to date by the old projectors.
+		// Before migration 5: the status columns, kept up to date by the old
+		// projectors.
 		tx, err := w.App.DB.BeginWrite(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +34,7 @@ func TestStatusesAfterMigration5(t *testing.T) {
 			"ALTER TABLE recipients ADD COLUMN status TEXT NOT NULL DEFAULT 'waiting'",
 			"UPDATE organs SET status = 'transplanted' WHERE id IN (SELECT organ_id FROM transplants)",
 			"UPDATE recipients SET status = 'transplanted' WHERE id IN (SELECT recipient_id FROM transplants)",
-			"DELETE FROM schema_migrations WHERE version >= 5",
+			"DELETE FROM schema_migrations WHERE version = 5",
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -44,10 +45,10 @@ func TestStatusesAfterMigration5(t *testing.T) {
 		}
 		applied, err := w.App.DB.Migrate(ctx)
 		if err != nil {
-			t.Fatalf("migrate from version 4: %v", err)
+			t.Fatalf("migration 5: %v", err)
 		}
-		if len(applied) == 0 || applied[0] != 5 {
-			t.Fatalf("migrations applied: %v, want 5 first", applied)
+		if len(applied) != 1 || applied[0] != 5 {
+			t.Fatalf("migrations applied: %v, want 5", applied)
 		}
 
 		status := func(path, field string) string {

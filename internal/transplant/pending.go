@@ -19,10 +19,7 @@ func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, 
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
-		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list
-		FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
-		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) ORDER BY ta.log_index DESC, ta.id LIMIT ?`, limit)
+	rows, err := s.DB.Read().Query(ctx, pendingAuthorizationsSQL, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -147,13 +147,28 @@ func (f *ListFilter) limit() int {
 	return f.Limit
 }
 
+// The list pages' statements: the newest rows first, read in the order of an
+// index on log_index (migration 006), so that a page never sorts a whole
+// table (TestListsReadAnIndexInOrder).
+const (
+	listDonorsSQL     = "SELECT " + donorCols + " FROM donors WHERE (? = '' OR centre_id = ?) ORDER BY log_index DESC LIMIT ?"
+	listRecipientsSQL = "SELECT " + recipientCols + ` FROM recipients r WHERE (? = '' OR r.centre_id = ?) AND (? = '' OR ` + recipientStatus + ` = ?)
+		ORDER BY r.log_index DESC LIMIT ?`
+	availableOrgansSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at
+		FROM organs o JOIN procurements p ON p.id = o.procurement_id
+		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) ORDER BY o.log_index DESC, o.id LIMIT ?`
+	pendingAuthorizationsSQL = `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
+		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list
+		FROM transplant_authorizations ta
+		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = ta.organ_id) ORDER BY ta.log_index DESC, ta.id LIMIT ?`
+)
+
 // Donors lists the most recently recorded donors.
 func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) ([]Donor, error) {
 	if err := p.Require(auth.Read); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+donorCols+" FROM donors WHERE (? = '' OR centre_id = ?) ORDER BY log_index DESC LIMIT ?",
-		f.CentreID, f.CentreID, f.limit())
+	rows, err := s.DB.Read().Query(ctx, listDonorsSQL, f.CentreID, f.CentreID, f.limit())
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +189,7 @@ func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilte
 	if err := p.Require(auth.Read); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+recipientCols+` FROM recipients r WHERE (? = '' OR r.centre_id = ?) AND (? = '' OR `+recipientStatus+` = ?)
-		ORDER BY r.log_index DESC LIMIT ?`, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
+	rows, err := s.DB.Read().Query(ctx, listRecipientsSQL, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
 	if err != nil {
 		return nil, err
 	}
@@ -199,9 +213,7 @@ func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit 
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at
-		FROM organs o JOIN procurements p ON p.id = o.procurement_id
-		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) ORDER BY o.log_index DESC, o.id LIMIT ?`, limit)
+	rows, err := s.DB.Read().Query(ctx, availableOrgansSQL, limit)
 	if err != nil {
 		return nil, err
 	}
