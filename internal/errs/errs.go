@@ -22,7 +22,7 @@ const (
 	Unauthorized Code = "unauthorized" // no valid credentials
 	Forbidden    Code = "forbidden"    // valid credentials, not allowed
 	TooLarge     Code = "too_large"    // the request body is over the limit
-	Unavailable  Code = "unavailable"  // this server lacks what the request needs (a program such as ffmpeg); nothing changed
+	Unavailable  Code = "unavailable"  // this server lacks what the request needs now (a program such as ffmpeg, or room for another large body); nothing changed
 	Internal     Code = "internal"     // a fault of custos, not of the caller
 )
 

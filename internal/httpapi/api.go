@@ -46,6 +46,11 @@ func bodyLimit(rt Route) int64 {
 
 type bodyLimitKey struct{}
 
+// DefaultLargeBodies is how many request bodies over MaxBody an API reads at
+// once unless API.LargeBodies says otherwise: a JSON body of up to LargeBody
+// (64 MiB) decodes into several times its size in memory.
+const DefaultLargeBodies = 4
+
 // API holds what the handlers need.
 type API struct {
 	DB         *store.DB
@@ -53,6 +58,12 @@ type API struct {
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service
 	Log        *slog.Logger
+	// LargeBodies bounds the bodies over MaxBody read at once (default
+	// DefaultLargeBodies); a request that would pass it is refused with 503
+	// and Retry-After, and changes nothing.
+	LargeBodies int
+
+	large chan struct{} // one token per large body being read
 }
 
 // Route is one API endpoint.
@@ -69,6 +80,10 @@ type handler func(r *http.Request, p *auth.Principal) (int, any, error)
 
 // Register adds every route to mux.
 func (a *API) Register(mux *http.ServeMux) {
+	if a.LargeBodies <= 0 {
+		a.LargeBodies = DefaultLargeBodies
+	}
+	a.large = make(chan struct{}, a.LargeBodies)
 	for _, rt := range a.Routes() {
 		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}
@@ -89,6 +104,17 @@ func (a *API) wrap(rt Route) http.Handler {
 				return
 			}
 		}
+		if limit > MaxBody {
+			release, err := a.holdLarge(r)
+			if err != nil {
+				if errs.CodeOf(err) == errs.Unavailable {
+					w.Header().Set("Retry-After", "2")
+				}
+				a.writeError(w, r, err)
+				return
+			}
+			defer release()
+		}
 		status, body, err := rt.Handler(r, p)
 		if err != nil {
 			a.writeError(w, r, err)
@@ -96,6 +122,35 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// holdLarge reads up to MaxBody bytes of the body of a route that accepts
+// more. A body that ends within them goes on as it is; a longer one takes a
+// large-body token for as long as its handler runs, so that at most
+// LargeBodies of them are in memory at once, and is refused as busy when no
+// token is free. Small bodies, the usual case even on these routes, never
+// wait for large ones.
+func (a *API) holdLarge(r *http.Request) (release func(), err error) {
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r.Body, MaxBody+1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
+	}
+	if n <= MaxBody {
+		r.Body = io.NopCloser(&head)
+		return func() {}, nil
+	}
+	select {
+	case a.large <- struct{}{}:
+	default:
+		return nil, errs.New(errs.Unavailable, "busy", "",
+			"the server is already reading %d request bodies over %d bytes; try again in a few seconds", cap(a.large), MaxBody)
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(&head, r.Body), r.Body}
+	return func() { <-a.large }, nil
 }
 
 // authenticate reads the bearer token.
