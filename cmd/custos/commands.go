@@ -81,10 +81,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var d dbFlags
 	d.add(fs, "custos.db")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	var t tuneFlags
+	t.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)})
+	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	if err := t.apply(&cfg); err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -102,10 +108,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	years := fs.Int("years", 5, "years of synthetic activity to generate")
 	scale := fs.Float64("scale", 1, "size of the synthetic country: 1 is about 300 donors a year")
 	noServe := fs.Bool("no-serve", false, "generate the database and exit")
+	var t tuneFlags
+	t.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	if err := t.apply(&cfg); err != nil {
+		return err
+	}
 	created, err := demo.Ensure(ctx, cfg, demo.Options{Years: *years, Scale: *scale, Progress: func(s string) { fmt.Fprintln(stdout, s) }})
 	if err != nil {
 		return err

@@ -203,11 +203,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServer runs custos serve on a free loopback port and waits until it
-// says it is listening. The process is killed when the test ends.
-func startServer(t testing.TB, r *registry) *server {
+// startServer runs custos serve, with any extra flags, on a free loopback
+// port and waits until it says it is listening. The process is killed when
+// the test ends.
+func startServer(t testing.TB, r *registry, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--db", r.DSN, "--key-file", r.Key, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--db", r.DSN, "--key-file", r.Key, "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Env = cleanEnv()
 	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr

@@ -35,6 +35,9 @@ type Config struct {
 	// Hashmatch tunes hash matching (quality minimum, quarantine); zero
 	// fields take the defaults.
 	Hashmatch hashmatch.Config
+	// LargeBodies bounds the API request bodies over 1 MiB read at once
+	// (default httpapi.DefaultLargeBodies).
+	LargeBodies int
 }
 
 // KeyPath returns the key file to use: the one given, or beside the SQLite file.

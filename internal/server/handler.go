@@ -16,7 +16,8 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log}
+	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log,
+		LargeBodies: a.Cfg.LargeBodies}
 	api.Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {

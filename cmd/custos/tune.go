@@ -1,0 +1,91 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/server"
+)
+
+// tuneFlags are the limits and thresholds an operator may change on a
+// server (serve, demo). Each flag's default is the built-in value, so that
+// --help shows what a server runs with.
+type tuneFlags struct {
+	minQuality, suppression, quarantineLimit int
+	quarantineWindow, videoTimeout           time.Duration
+	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
+	maxPixelsMP, decodeBudgetMP              int64
+	videoQueryPct, videoTargetPct            float64
+	largeBodies                              int
+}
+
+func (t *tuneFlags) add(fs *flag.FlagSet) {
+	fs.IntVar(&t.minQuality, "hm-min-quality", hashmatch.DefaultMinQuality, "hash matching: refuse PDQ hashes of lower quality (1-100)")
+	fs.IntVar(&t.suppression, "hm-suppression-radius", hashmatch.DefaultSuppressionRadius, "hash matching: distance within which a service's own suppression list cancels a match (1-256)")
+	fs.IntVar(&t.quarantineLimit, "hm-quarantine-limit", hashmatch.DefaultQuarantineLimit, "hash matching: matches of one bank entry within the quarantine window that quarantine it")
+	fs.DurationVar(&t.quarantineWindow, "hm-quarantine-window", hashmatch.DefaultQuarantineWindow, "hash matching: the window of --hm-quarantine-limit")
+	fs.Int64Var(&t.maxUploadMiB, "hm-max-upload-mib", hashmatch.DefaultMaxUpload>>20, "hash matching: largest uploaded image, in MiB")
+	fs.Int64Var(&t.maxPixelsMP, "hm-max-pixels-mp", pdq.DefaultMaxPixels/1_000_000, "hash matching: refuse an uploaded image that declares more megapixels")
+	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", hashmatch.DefaultDecodeBudget/1_000_000, "hash matching: megapixels of uploaded images decoded at once; more wait (bounds decoder memory)")
+	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
+	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
+	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
+	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
+	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
+	fs.IntVar(&t.largeBodies, "large-bodies", httpapi.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
+}
+
+// apply checks every value, naming the flag of the first one out of range,
+// and sets them on cfg.
+func (t *tuneFlags) apply(cfg *server.Config) error {
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"hm-min-quality", int64(t.minQuality)}, {"hm-suppression-radius", int64(t.suppression)},
+		{"hm-quarantine-limit", int64(t.quarantineLimit)}, {"hm-quarantine-window", int64(t.quarantineWindow)},
+		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mp", t.decodeBudgetMP},
+		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
+		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			return &exitError{2, fmt.Sprintf("--%s must be positive", p.name)}
+		}
+	}
+	switch {
+	case t.minQuality > 100:
+		return &exitError{2, "--hm-min-quality must be at most 100"}
+	case t.suppression > 256:
+		return &exitError{2, "--hm-suppression-radius must be at most 256, the bits of a PDQ hash"}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"hm-video-query-pct", t.videoQueryPct}, {"hm-video-target-pct", t.videoTargetPct}} {
+		if p.v < 0 || p.v > 100 {
+			return &exitError{2, fmt.Sprintf("--%s must be between 0 and 100", p.name)}
+		}
+	}
+	// hashmatch.Config reads 0 as "the default" and a negative percentage as 0.
+	pct := func(v float64) float64 {
+		if v == 0 {
+			return -1
+		}
+		return v
+	}
+	cfg.Hashmatch = hashmatch.Config{
+		MinQuality: t.minQuality, SuppressionRadius: t.suppression,
+		QuarantineLimit: t.quarantineLimit, QuarantineWindow: t.quarantineWindow,
+		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: t.decodeBudgetMP * 1_000_000,
+		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
+		VideoQueryPct: pct(t.videoQueryPct), VideoTargetPct: pct(t.videoTargetPct),
+	}
+	cfg.LargeBodies = t.largeBodies
+	return nil
+}
