@@ -26,14 +26,7 @@ type noteData struct {
 func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Registry, *ledger.Writer, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, dsn)
 	skey, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/privacy"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -24,14 +23,7 @@ func vault(t *testing.T, seed byte) *privacy.Vault {
 func TestSealOpenEraseAndTamper(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := storetest.Open(t, dsn)
 		v := vault(t, 1)
 		q := db.Read()
 		p := privacy.Person{Name: "Ada Example", NationalID: "XA-42"}

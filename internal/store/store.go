@@ -269,6 +269,9 @@ type Tx struct {
 	tx    *sql.Tx
 	cache *stmtCache // SQLite write transactions only
 	write bool
+	// inSavepoint tells that a savepoint opened for the next Savepoint call
+	// is open.
+	inSavepoint bool
 }
 
 // BeginWrite starts a write transaction. On SQLite it takes the write lock at
@@ -394,19 +397,48 @@ func (t *Tx) Rollback() error {
 
 // Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
 // undone and the transaction stays usable.
+//
+// Savepoints of one transaction follow one another: the one for the next call
+// is opened as this one is released, in one round trip on PostgreSQL (the
+// statements of the SQLite writer are prepared and cost no trip), so a
+// command costs one round trip for its savepoints rather than two. Writes made
+// after a successful call and before the next one therefore belong to the
+// next call's savepoint, and a failing fn would undo them too; after a failed
+// call no savepoint is open, and writes (the writer's alerts) stay.
 func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
-	if _, err := t.Exec(ctx, "SAVEPOINT cmd"); err != nil {
-		return err
+	if !t.inSavepoint {
+		if _, err := t.Exec(ctx, "SAVEPOINT cmd"); err != nil {
+			return err
+		}
+		t.inSavepoint = true
 	}
 	if err := fn(); err != nil {
-		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT cmd"); rerr != nil {
+		t.inSavepoint = false
+		if rerr := t.script(ctx, "ROLLBACK TO SAVEPOINT cmd", "RELEASE SAVEPOINT cmd"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT cmd")
 		return err
 	}
-	_, err := t.Exec(ctx, "RELEASE SAVEPOINT cmd")
-	return err
+	if err := t.script(ctx, "RELEASE SAVEPOINT cmd", "SAVEPOINT cmd"); err != nil {
+		t.inSavepoint = false
+		return err
+	}
+	return nil
+}
+
+// script runs statements that take no parameters: in one round trip on
+// PostgreSQL, one by one (each prepared once) on SQLite.
+func (t *Tx) script(ctx context.Context, stmts ...string) error {
+	if t.db.Dialect == Postgres {
+		_, err := t.tx.ExecContext(ctx, strings.Join(stmts, "; "))
+		return err
+	}
+	for _, q := range stmts {
+		if _, err := t.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 //go:embed migrations/*.sql

@@ -15,7 +15,24 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/custos-project/custos/internal/store"
 )
+
+// Open opens dsn with its schema migrated, and closes it when t ends.
+func Open(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
 
 // EnvPostgres names the variable holding the PostgreSQL URL for tests.
 const EnvPostgres = "CUSTOS_TEST_POSTGRES"
