@@ -268,7 +268,6 @@ type Tx struct {
 	db    *DB
 	tx    *sql.Tx
 	cache *stmtCache // SQLite write transactions only
-	write bool
 	// inSavepoint tells that a savepoint opened for the next Savepoint call
 	// is open.
 	inSavepoint bool
@@ -281,7 +280,7 @@ func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tx{db: db, tx: tx, write: true}
+	t := &Tx{db: db, tx: tx}
 	if db.Dialect == SQLite {
 		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
 		t.cache = db.cache
@@ -382,7 +381,8 @@ func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 func (t *Tx) Commit() error {
 	err := t.tx.Commit()
 	t.prepare()
-	if err == nil && t.write && t.db.ckpt != nil {
+	// Only write transactions commit (Snapshot's end with Rollback).
+	if err == nil && t.db.ckpt != nil {
 		t.db.ckpt.committed()
 	}
 	return err
