@@ -725,13 +725,13 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		}
 		o, r := f.organ, f.recipient
 		if o == nil {
-			return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", oid)
+			return nil, noOrgan(oid.String())
 		}
 		if o.Status != "procured" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
 		}
 		if r == nil {
-			return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", in.RecipientID)
+			return nil, noRecipient(in.RecipientID)
 		}
 		if r.Status != "waiting" {
 			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
@@ -885,7 +885,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already transplanted", o.ID)
 		}
 		if r == nil {
-			return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", in.RecipientID)
+			return nil, noRecipient(in.RecipientID)
 		}
 		if !f.centreAuthorized {
 			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",

@@ -47,7 +47,10 @@ func getDonor(ctx context.Context, q store.Queryer, id string) (*Donor, error) {
 // organStatus is the status of the organ o: transplanted once a
 // transplantation of it is on file, procured until then. Statuses are read
 // from the transplants table, never stored (migration 005).
-const organStatus = `CASE WHEN EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) THEN 'transplanted' ELSE 'procured' END`
+const organStatus = `CASE WHEN ` + organTransplanted + ` THEN 'transplanted' ELSE 'procured' END`
+
+// organTransplanted holds when a transplantation of the organ o is on file.
+const organTransplanted = `EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id)`
 
 // recipientStatus is the status of the recipient r: transplanted once a
 // transplantation for them is on file, waiting until then.
@@ -64,10 +67,20 @@ func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
 	return &r, err
 }
 
+// noRecipient and noOrgan refuse a reference to a recipient or an organ the
+// registry does not hold.
+func noRecipient(id string) error {
+	return errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
+}
+
+func noOrgan(id string) error {
+	return errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", id)
+}
+
 func getRecipient(ctx context.Context, q store.Queryer, id string) (*Recipient, error) {
 	r, err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients r WHERE r.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
+		return nil, noRecipient(id)
 	}
 	return r, err
 }
@@ -88,7 +101,7 @@ func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {
 		FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`, id).
 		Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", id)
+		return nil, noOrgan(id)
 	}
 	return &o, err
 }
@@ -156,7 +169,7 @@ const (
 		ORDER BY r.log_index DESC LIMIT ?`
 	availableOrgansSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at
 		FROM organs o JOIN procurements p ON p.id = o.procurement_id
-		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id) ORDER BY o.log_index DESC, o.id LIMIT ?`
+		WHERE NOT ` + organTransplanted + ` ORDER BY o.log_index DESC, o.id LIMIT ?`
 	pendingAuthorizationsSQL = `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
 		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list
 		FROM transplant_authorizations ta

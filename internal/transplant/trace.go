@@ -148,7 +148,7 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	var donor string
 	err = st.QueryRowContext(ctx, oid.String()).Scan(&donor)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s", oid)
+		return nil, noOrgan(oid.String())
 	}
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		return nil, err
 	}
 	if !found {
-		return nil, errs.New(errs.NotFound, "reference", "recipient_id", "no recipient %s", id)
+		return nil, noRecipient(id)
 	}
 	tr := &Trace{From: "recipient", ID: id, Donors: []DonorTrace{}}
 	for _, d := range donors {
