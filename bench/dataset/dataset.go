@@ -129,7 +129,7 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) (*Stats, erro
 	if err != nil {
 		return nil, err
 	}
-	w := ledger.NewWriter(app.DB, app.Registry, ledger.WriterConfig{Signer: signer, Origin: signer.Name(),
+	w := ledger.NewWriter(app.DB, app.Projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(),
 		IDs: app.Writer.IDs(), MaxBatch: opt.MaxBatch, Logger: app.Log})
 	g := &gen{opt: opt, centres: centres, vault: app}
 	g.plan()

@@ -195,7 +195,7 @@ func (l Latencies) Max() time.Duration { return l.Q(1) }
 
 // ScanAll reads every row of the projected tables and of the log: the I/O
 // floor of a verification, without hashing or replaying.
-func ScanAll(ctx context.Context, db *store.DB, reg *ledger.Registry) (int64, error) {
+func ScanAll(ctx context.Context, db *store.DB, reg *ledger.Projections) (int64, error) {
 	q, err := db.Snapshot(ctx)
 	if err != nil {
 		return 0, err
@@ -234,7 +234,7 @@ func ScanAll(ctx context.Context, db *store.DB, reg *ledger.Registry) (int64, er
 
 // Verify runs ledger.Verify and fails unless the log and tables agree.
 func Verify(ctx context.Context, app *server.App) (*ledger.Report, error) {
-	rep, err := ledger.Verify(ctx, app.DB, app.Registry, ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
+	rep, err := ledger.Verify(ctx, app.DB, app.Projections, ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
 	if err != nil {
 		return nil, err
 	}

@@ -320,7 +320,7 @@ func verify(ctx context.Context, backend string, app *server.App, res *Result) e
 	{
 		runtime.GC()
 		t0 := time.Now()
-		if res.Rows, err = dataset.ScanAll(ctx, app.DB, app.Registry); err != nil {
+		if res.Rows, err = dataset.ScanAll(ctx, app.DB, app.Projections); err != nil {
 			return err
 		}
 		res.Scan = time.Since(t0)

@@ -235,7 +235,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer db.Close()
-	rep, err := ledger.Verify(ctx, db, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: *key,
+	rep, err := ledger.Verify(ctx, db, server.NewProjections(), ledger.VerifyOptions{VerifierKey: *key,
 		Progress: func(done, total uint64) { fmt.Fprintf(stderr, "checked %d of %d leaves\n", done, total) }})
 	if err != nil {
 		return err

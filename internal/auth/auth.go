@@ -192,7 +192,7 @@ type principalRevoked struct {
 }
 
 // Register adds this package's projectors and tables to the log registry.
-func Register(reg *ledger.Registry) {
+func Register(reg *ledger.Projections) {
 	ledger.On(reg, TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *Authority) error {
 		_, err := q.Exec(ctx, `INSERT INTO authorities (id, name, kind, jurisdiction, city, created_at, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, e.At, idx)

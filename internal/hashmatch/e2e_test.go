@@ -246,7 +246,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 
 		// Everything is in the log, and the tables are its projection.
-		rep2, err := ledger.Verify(ctx, w.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: key})
+		rep2, err := ledger.Verify(ctx, w.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +373,7 @@ func TestEndToEndVideo(t *testing.T) {
 			t.Errorf("report: %s", rep.Raw)
 		}
 
-		res, err := ledger.Verify(ctx, w.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+		res, err := ledger.Verify(ctx, w.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
 		if err != nil {
 			t.Fatal(err)
 		}

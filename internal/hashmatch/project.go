@@ -10,7 +10,7 @@ import (
 )
 
 // Register adds the registry's projectors and tables to the log registry.
-func Register(reg *ledger.Registry) {
+func Register(reg *ledger.Projections) {
 	ledger.On(reg, TypeBankCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, b *Bank) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_banks (id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at, created_by, log_index)
 			VALUES (?, ?, ?, ?, ?, 0, '', 0, ?, ?, ?)`, b.ID, b.OwnerID, b.Name, b.Kind, b.Threshold, e.At, e.By, idx)

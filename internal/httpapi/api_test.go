@@ -112,7 +112,7 @@ func TestTraceBothWays(t *testing.T) {
 
 func verifyOK(t *testing.T, e *apptest.Env) {
 	t.Helper()
-	rep, err := ledger.Verify(context.Background(), e.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
+	rep, err := ledger.Verify(context.Background(), e.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -249,7 +249,7 @@ func TestHashmatchAPI(t *testing.T) {
 			t.Errorf("banks %s", bl.Raw)
 		}
 
-		rep2, err := ledger.Verify(ctx, e.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
+		rep2, err := ledger.Verify(ctx, e.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
 		if err != nil {
 			t.Fatal(err)
 		}

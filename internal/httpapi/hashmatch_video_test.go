@@ -137,7 +137,7 @@ func TestHashmatchVideoAPI(t *testing.T) {
 			t.Errorf("suppressed frames: %s", r.Raw)
 		}
 
-		rep, err := ledger.Verify(context.Background(), e.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
+		rep, err := ledger.Verify(context.Background(), e.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestHashmatchVideoAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rep, err = ledger.Verify(context.Background(), e.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
+		rep, err = ledger.Verify(context.Background(), e.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,7 @@ func TestStatusesAfterMigration5(t *testing.T) {
 		}
 
 		key := w.Must(t, 200, "GET", "/api/v1/hashmatch/key", "", nil).Str("verifier_key")
-		rep, err := ledger.Verify(ctx, w.App.DB, server.NewRegistry(), ledger.VerifyOptions{VerifierKey: key})
+		rep, err := ledger.Verify(ctx, w.App.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}

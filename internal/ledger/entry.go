@@ -68,18 +68,18 @@ type Table struct {
 	Order string
 }
 
-// Registry maps entry types to projectors and lists the projected tables. Each
-// registry module (transplant, auth, ...) registers its own.
-type Registry struct {
+// Projections maps entry types to projectors and lists the projected tables.
+// Each module (the core, transplant, hashmatch, ...) adds its own.
+type Projections struct {
 	mu         sync.RWMutex
 	projectors map[string]Projector
 	tables     []Table
 }
 
-// NewRegistry returns a registry that already knows the ledger's own entries
+// NewProjections returns projections that already know the ledger's own entries
 // (registry.initialized, alert.raised).
-func NewRegistry() *Registry {
-	r := &Registry{projectors: map[string]Projector{}}
+func NewProjections() *Projections {
+	r := &Projections{projectors: map[string]Projector{}}
 	r.Register(TypeInitialized, projectInitialized)
 	r.Register(TypeAlert, projectAlert)
 	r.Tables(Table{"settings", "name"}, Table{"alerts", "id"})
@@ -88,7 +88,7 @@ func NewRegistry() *Registry {
 
 // Register adds the projector for an entry type. Registering a type twice is a
 // programming error and panics.
-func (r *Registry) Register(typ string, p Projector) {
+func (r *Projections) Register(typ string, p Projector) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.projectors[typ]; dup {
@@ -98,14 +98,14 @@ func (r *Registry) Register(typ string, p Projector) {
 }
 
 // Tables declares tables that are projections of the log.
-func (r *Registry) Tables(ts ...Table) {
+func (r *Projections) Tables(ts ...Table) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.tables = append(r.tables, ts...)
 }
 
 // Project applies e through its registered projector.
-func (r *Registry) Project(ctx context.Context, q store.Queryer, index int64, e *Entry) error {
+func (r *Projections) Project(ctx context.Context, q store.Queryer, index int64, e *Entry) error {
 	r.mu.RLock()
 	p := r.projectors[e.Type]
 	r.mu.RUnlock()
@@ -116,7 +116,7 @@ func (r *Registry) Project(ctx context.Context, q store.Queryer, index int64, e 
 }
 
 // ProjectedTables lists the tables that replaying the log rebuilds.
-func (r *Registry) ProjectedTables() []Table {
+func (r *Projections) ProjectedTables() []Table {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return append([]Table(nil), r.tables...)
@@ -124,7 +124,7 @@ func (r *Registry) ProjectedTables() []Table {
 
 // On registers the projector of an entry type whose data decodes into a T:
 // apply receives the decoded data, so each projector only writes tables.
-func On[T any](r *Registry, typ string, apply func(ctx context.Context, q store.Queryer, index int64, e *Entry, data *T) error) {
+func On[T any](r *Projections, typ string, apply func(ctx context.Context, q store.Queryer, index int64, e *Entry, data *T) error) {
 	r.Register(typ, func(ctx context.Context, q store.Queryer, index int64, e *Entry) error {
 		var data T
 		if err := e.Decode(&data); err != nil {

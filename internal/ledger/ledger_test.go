@@ -23,7 +23,7 @@ type noteData struct {
 
 // newLog opens a migrated database with a log whose only projector records
 // notes in the settings table, so the test needs no registry module.
-func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Registry, *ledger.Writer, string) {
+func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.Writer, string) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
@@ -35,7 +35,7 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Registry, *ledger.Writ
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := ledger.NewRegistry()
+	reg := ledger.NewProjections()
 	reg.Register("test.note", func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
 		var d noteData
 		if err := e.Decode(&d); err != nil {

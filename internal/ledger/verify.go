@@ -41,7 +41,7 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // into an empty in-memory database and compares every projected table with
 // the live one, row by row. Each difference found is a problem that names the
 // table, the row and the column.
-func Verify(ctx context.Context, db *store.DB, reg *Registry, opt VerifyOptions) (*Report, error) {
+func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptions) (*Report, error) {
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 50
 	}

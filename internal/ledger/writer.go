@@ -37,7 +37,7 @@ type Result struct {
 // one gapless sequence.
 type Writer struct {
 	db       *store.DB
-	reg      *Registry
+	reg      *Projections
 	signer   note.Signer
 	origin   string
 	now      func() time.Time
@@ -79,7 +79,7 @@ type WriterConfig struct {
 }
 
 // NewWriter starts a writer on db. Close stops it.
-func NewWriter(db *store.DB, reg *Registry, cfg WriterConfig) *Writer {
+func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -435,7 +435,7 @@ func insertRows(ctx context.Context, tx *store.Tx, prefix string, n int, args []
 
 // Init creates the log's head and appends the registry.initialized leaf. It is
 // the first write of a new database and fails if the log already exists.
-func Init(ctx context.Context, db *store.DB, reg *Registry, signer note.Signer, verifierKey, origin, jurisdiction string, now time.Time) error {
+func Init(ctx context.Context, db *store.DB, reg *Projections, signer note.Signer, verifierKey, origin, jurisdiction string, now time.Time) error {
 	tx, err := db.BeginWrite(ctx)
 	if err != nil {
 		return err

@@ -51,9 +51,9 @@ func (c Config) KeyPath() (string, error) {
 	return strings.TrimPrefix(c.DSN, "sqlite:") + ".key", nil
 }
 
-// NewRegistry returns the log registry with every module's projectors.
-func NewRegistry() *ledger.Registry {
-	reg := ledger.NewRegistry()
+// NewProjections returns the log projections with every module's projectors.
+func NewProjections() *ledger.Projections {
+	reg := ledger.NewProjections()
 	auth.Register(reg)
 	transplant.Register(reg)
 	hashmatch.Register(reg)
@@ -111,7 +111,7 @@ func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err e
 		return "", err
 	}
 	now := cfg.now()
-	reg := NewRegistry()
+	reg := NewProjections()
 	if err := ledger.Init(ctx, db, reg, signer, keys.LogKey, signer.Name(), opt.Jurisdiction, now); err != nil {
 		return "", err
 	}
@@ -143,16 +143,16 @@ func (c Config) logger() *slog.Logger {
 
 // App is an open registry.
 type App struct {
-	Cfg        Config
-	DB         *store.DB
-	Registry   *ledger.Registry
-	Writer     *ledger.Writer
-	Vault      *privacy.Vault
-	Transplant *transplant.Service
-	Hashmatch  *hashmatch.Service
-	Keys       *Keys
-	Log        *slog.Logger
-	metrics    *metrics
+	Cfg         Config
+	DB          *store.DB
+	Projections *ledger.Projections
+	Writer      *ledger.Writer
+	Vault       *privacy.Vault
+	Transplant  *transplant.Service
+	Hashmatch   *hashmatch.Service
+	Keys        *Keys
+	Log         *slog.Logger
+	metrics     *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -211,7 +211,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"they make every write plan its statements again and can halve throughput; stop custos, "+
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
-	reg := NewRegistry()
+	reg := NewProjections()
 	m := newMetrics()
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
 	w.OnCommit = m.observeCommit
@@ -220,7 +220,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 		w.Close()
 		return nil, fmt.Errorf("load hash banks: %w", err)
 	}
-	return &App{Cfg: cfg, DB: db, Registry: reg, Writer: w, Vault: vault, Keys: keys, Log: cfg.logger(), metrics: m,
+	return &App{Cfg: cfg, DB: db, Projections: reg, Writer: w, Vault: vault, Keys: keys, Log: cfg.logger(), metrics: m,
 		Transplant: &transplant.Service{W: w, DB: db, Vault: vault}, Hashmatch: hm}, nil
 }
 
