@@ -1,0 +1,91 @@
+package auth
+
+import "fmt"
+
+// Kind is a kind of authority a module adds, with the prefix of its ids.
+type Kind struct {
+	Name   string // e.g. "transplant_centre"
+	Prefix string // two capital letters that start its ids, e.g. "TC"
+	Label  string // for people, e.g. "Transplant centre"
+}
+
+// RoleSpec is a role a module adds and the authority kind its principals must
+// belong to ("" for any kind).
+type RoleSpec struct {
+	Role  Role
+	Kind  string
+	Label string // what the role does, for people
+}
+
+// Catalogue is every authority kind and role of a deployment: the core's and
+// those of its modules. The server builds it from the module list.
+type Catalogue struct {
+	kinds []Kind
+	roles []RoleSpec
+}
+
+// NewCatalogue builds a catalogue, refusing a kind or role declared twice or a
+// role that requires an unknown kind.
+func NewCatalogue(kinds []Kind, roles []RoleSpec) (*Catalogue, error) {
+	c := &Catalogue{}
+	for _, k := range kinds {
+		if _, dup := c.Kind(k.Name); dup {
+			return nil, fmt.Errorf("authority kind %q declared twice", k.Name)
+		}
+		c.kinds = append(c.kinds, k)
+	}
+	for _, r := range roles {
+		if _, dup := c.Role(r.Role); dup {
+			return nil, fmt.Errorf("role %q declared twice", r.Role)
+		}
+		if _, ok := c.Kind(r.Kind); r.Kind != "" && !ok {
+			return nil, fmt.Errorf("role %q requires authority kind %q, which no module declares", r.Role, r.Kind)
+		}
+		c.roles = append(c.roles, r)
+	}
+	return c, nil
+}
+
+// Kinds lists the authority kinds in declaration order.
+func (c *Catalogue) Kinds() []Kind { return append([]Kind(nil), c.kinds...) }
+
+// Roles lists the roles in declaration order.
+func (c *Catalogue) Roles() []RoleSpec { return append([]RoleSpec(nil), c.roles...) }
+
+// Kind finds an authority kind by name.
+func (c *Catalogue) Kind(name string) (Kind, bool) {
+	for _, k := range c.kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// Role finds a role.
+func (c *Catalogue) Role(r Role) (RoleSpec, bool) {
+	for _, s := range c.roles {
+		if s.Role == r {
+			return s, true
+		}
+	}
+	return RoleSpec{}, false
+}
+
+// RoleNames lists the roles' names, for enumerations.
+func (c *Catalogue) RoleNames() []string {
+	out := make([]string, len(c.roles))
+	for i, r := range c.roles {
+		out[i] = string(r.Role)
+	}
+	return out
+}
+
+// KindNames lists the authority kinds' names, for enumerations.
+func (c *Catalogue) KindNames() []string {
+	out := make([]string, len(c.kinds))
+	for i, k := range c.kinds {
+		out[i] = k.Name
+	}
+	return out
+}
