@@ -198,7 +198,7 @@ func (g *gen) people() error {
 		return err
 	}
 	principal := func(name string, role auth.Role, authority string) (*auth.Principal, error) {
-		cmd, _, err := auth.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, w.IDs(), tokenSource(name))
+		cmd, _, err := g.app.Catalogue.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, w.IDs(), tokenSource(name))
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +226,7 @@ func (g *gen) people() error {
 	}
 	from := g.clk.Now().Format(transplant.DateLayout)
 	for i, cn := range centreNames {
-		cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: cn.name, City: cn.city, Kind: auth.KindCentre}, w.IDs())
+		cmd, err := g.app.Catalogue.CreateAuthority(auth.NewAuthority{Name: cn.name, City: cn.city, Kind: auth.KindCentre}, w.IDs())
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,9 @@ type API struct {
 	Writer     *ledger.Writer
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service
-	Log        *slog.Logger
+	// Authorities creates authorities and principals.
+	Authorities *auth.Authorities
+	Log         *slog.Logger
 	// LargeBodies bounds the bodies over MaxBody read at once (default
 	// DefaultLargeBodies); a request that would pass it is refused with 503
 	// and Retry-After, and changes nothing.

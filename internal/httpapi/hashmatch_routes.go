@@ -107,16 +107,8 @@ func (a *API) hashmatchRoutes() []Route {
 			if in.Kind != auth.KindCompetentAuthority && in.Kind != auth.KindServiceProvider {
 				return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", auth.KindCompetentAuthority, auth.KindServiceProvider)
 			}
-			cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}, a.Writer.IDs())
-			if err != nil {
-				return 0, nil, err
-			}
-			res, err := a.Writer.Submit(r.Context(), p.Actor(), "create authority", cmd)
-			if err != nil {
-				return 0, nil, err
-			}
-			var out auth.Authority
-			return http.StatusCreated, &out, res.Entry.Decode(&out)
+			out, err := a.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City})
+			return http.StatusCreated, out, err
 		}},
 		{"GET", "/api/v1/hashmatch/key", true, func(r *http.Request, _ *auth.Principal) (int, any, error) {
 			return http.StatusOK, hmKeyOut{VerifierKey: a.Hashmatch.VerifierKey()}, nil

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
 	"net/http"
 	"strconv"
 
@@ -32,19 +31,8 @@ func (a *API) Routes() []Route {
 			if err != nil {
 				return 0, nil, err
 			}
-			if err := p.Require(auth.ManageAuthorities); err != nil {
-				return 0, nil, err
-			}
-			cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: auth.KindCentre}, a.Writer.IDs())
-			if err != nil {
-				return 0, nil, err
-			}
-			res, err := a.Writer.Submit(r.Context(), p.Actor(), "create centre", cmd)
-			if err != nil {
-				return 0, nil, err
-			}
-			var out auth.Authority
-			return http.StatusCreated, &out, res.Entry.Decode(&out)
+			out, err := a.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: auth.KindCentre})
+			return http.StatusCreated, out, err
 		}},
 		{"GET", "/api/v1/centres", false, func(r *http.Request, p *auth.Principal) (int, any, error) {
 			if err := p.Require(auth.Read); err != nil {
@@ -91,29 +79,8 @@ func (a *API) Routes() []Route {
 			if err != nil {
 				return 0, nil, err
 			}
-			if err := p.Require(auth.ManageAuthorities); err != nil {
-				return 0, nil, err
-			}
-			cmd, token, err := auth.CreatePrincipal(in, a.Writer.IDs(), rand.Reader)
-			if err != nil {
-				return 0, nil, err
-			}
-			res, err := a.Writer.Submit(r.Context(), p.Actor(), "create principal", cmd)
-			if err != nil {
-				return 0, nil, err
-			}
-			var out struct {
-				ID          string    `json:"id"`
-				Name        string    `json:"name"`
-				Role        auth.Role `json:"role"`
-				AuthorityID string    `json:"authority_id"`
-				TokenHash   string    `json:"token_hash"`
-			}
-			if err := res.Entry.Decode(&out); err != nil {
-				return 0, nil, err
-			}
-			return http.StatusCreated, map[string]any{"id": out.ID, "name": out.Name, "role": out.Role,
-				"authority_id": out.AuthorityID, "token": token}, nil
+			out, err := a.Authorities.CreatePrincipal(r.Context(), p, in)
+			return http.StatusCreated, out, err
 		}},
 
 		// Donors, consent, recipients.
@@ -235,7 +202,10 @@ func (a *API) Routes() []Route {
 			if err != nil {
 				return 0, nil, err
 			}
-			as, err := t.Alerts(r.Context(), p, n)
+			if err := p.Require(auth.ReadAlerts); err != nil {
+				return 0, nil, err
+			}
+			as, err := ledger.Alerts(r.Context(), a.DB.Read(), n)
 			return http.StatusOK, map[string]any{"alerts": as}, err
 		}},
 

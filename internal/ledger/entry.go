@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/custos-project/custos/internal/store"
@@ -74,6 +75,7 @@ type Projections struct {
 	mu         sync.RWMutex
 	projectors map[string]Projector
 	tables     []Table
+	schemas    []store.Schema
 }
 
 // NewProjections returns projections that already know the ledger's own entries
@@ -113,6 +115,34 @@ func (r *Projections) Project(ctx context.Context, q store.Queryer, index int64,
 		return fmt.Errorf("leaf %d: no projector for entry type %q", index, e.Type)
 	}
 	return p(ctx, q, index, e)
+}
+
+// Schema adds a module's schema: the tables its projectors write, which a
+// replay creates before it projects.
+func (r *Projections) Schema(s store.Schema) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.schemas = append(r.schemas, s)
+}
+
+// Schemas lists the modules' schemas in the order they were added (the
+// core's first): the order Migrate applies them in.
+func (r *Projections) Schemas() []store.Schema {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]store.Schema(nil), r.schemas...)
+}
+
+// Types lists the entry types that have a projector.
+func (r *Projections) Types() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.projectors))
+	for t := range r.projectors {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ProjectedTables lists the tables that replaying the log rebuilds.

@@ -89,7 +89,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, err
 	}
 	defer mem.Close()
-	if _, err := mem.Migrate(ctx); err != nil {
+	if _, err := mem.Migrate(ctx, reg.Schemas()); err != nil {
 		return nil, err
 	}
 	mtx, err := mem.BeginWrite(ctx)

@@ -474,3 +474,17 @@ func Init(ctx context.Context, db *store.DB, reg *Projections, signer note.Signe
 	}
 	return tx.Commit()
 }
+
+// SubmitAs submits a command and decodes the entry it wrote into a T: what
+// every service that answers with the record it created does.
+func SubmitAs[T any](ctx context.Context, w *Writer, actor Actor, name string, decide Decide) (*T, error) {
+	res, err := w.Submit(ctx, actor, name, decide)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := res.Entry.Decode(&out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -74,3 +74,12 @@ type Demo struct {
 	// Progress reports what the seeder is doing.
 	Progress func(msg string)
 }
+
+// Dir returns the directory dir of an embedded file system, for Schema.
+func Dir(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}

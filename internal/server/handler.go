@@ -16,14 +16,14 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log,
+	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Authorities: a.Authorities, Log: a.Log,
 		LargeBodies: a.Cfg.LargeBodies}
 	api.Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
 	}
-	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log, FormKey: formKey}
+	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Authorities: a.Authorities, Log: a.Log, FormKey: formKey}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -19,8 +19,9 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Open opens dsn with its schema migrated, and closes it when t ends.
-func Open(t testing.TB, dsn string) *store.DB {
+// Open opens dsn with the core's schema and the schemas given migrated, and
+// closes it when t ends.
+func Open(t testing.TB, dsn string, schemas ...store.Schema) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -28,7 +29,7 @@ func Open(t testing.TB, dsn string) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.Migrate(ctx, append([]store.Schema{store.CoreSchema()}, schemas...)); err != nil {
 		t.Fatal(err)
 	}
 	return db

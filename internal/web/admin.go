@@ -1,14 +1,10 @@
 package web
 
 import (
-	"crypto/rand"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/errs"
-	"github.com/custos-project/custos/internal/ledger"
 )
 
 // ---- Centres (administrator): register ----
@@ -26,19 +22,7 @@ func (u *UI) registerCentre(w http.ResponseWriter, r *http.Request, s *session) 
 // createCentre runs the command of POST /api/v1/centres: a transplant centre
 // in the registry's jurisdiction.
 func (u *UI) createCentre(r *http.Request, s *session, v url.Values) (*auth.Authority, error) {
-	if err := s.P.Require(auth.ManageAuthorities); err != nil {
-		return nil, err
-	}
-	cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: v.Get("name"), City: v.Get("city"), Kind: auth.KindCentre}, u.Writer.IDs())
-	if err != nil {
-		return nil, err
-	}
-	res, err := u.Writer.Submit(r.Context(), s.P.Actor(), "create centre", cmd)
-	if err != nil {
-		return nil, err
-	}
-	var a auth.Authority
-	return &a, res.Entry.Decode(&a)
+	return u.Authorities.CreateAuthority(r.Context(), s.P, auth.NewAuthority{Name: v.Get("name"), City: v.Get("city"), Kind: auth.KindCentre})
 }
 
 // ---- People (administrator): principals and their tokens ----
@@ -67,10 +51,10 @@ func roleLabel(r auth.Role) string {
 	return label(string(r))
 }
 
-func roleOptions() []option {
+func roleOptions(catalogue *auth.Catalogue) []option {
 	var out []option
 	for _, c := range roleChoices {
-		if c.Role.Valid() {
+		if _, ok := catalogue.Role(c.Role); ok {
 			out = append(out, option{Value: string(c.Role), Label: roleLabel(c.Role) + ": " + c.Does})
 		}
 	}
@@ -102,7 +86,7 @@ func (u *UI) showPeople(w http.ResponseWriter, r *http.Request, s *session, ref 
 		u.fail(w, r, s, err)
 		return
 	}
-	data := peopleData{People: ps, Roles: roleOptions(), Self: s.P.ID}
+	data := peopleData{People: ps, Roles: roleOptions(u.Authorities.Catalogue), Self: s.P.ID}
 	for _, a := range as {
 		data.Authorities = append(data.Authorities, option{Value: a.ID, Label: a.Name + " (" + label(a.Kind) + ")"})
 	}
@@ -129,26 +113,10 @@ func (u *UI) createPrincipal(w http.ResponseWriter, r *http.Request, s *session)
 	ctx := r.Context()
 	v := r.PostForm
 	var out tokenData
-	err := s.P.Require(auth.ManageAuthorities)
+	c, err := u.Authorities.CreatePrincipal(ctx, s.P, auth.NewPrincipal{Name: v.Get("name"), Role: auth.Role(v.Get("role")),
+		AuthorityID: v.Get("authority_id")})
 	if err == nil {
-		var cmd ledger.Decide
-		cmd, out.Token, err = auth.CreatePrincipal(auth.NewPrincipal{Name: v.Get("name"), Role: auth.Role(v.Get("role")),
-			AuthorityID: v.Get("authority_id")}, u.Writer.IDs(), rand.Reader)
-		if err == nil {
-			var res ledger.Result
-			if res, err = u.Writer.Submit(ctx, s.P.Actor(), "create principal", cmd); err == nil {
-				var p struct {
-					ID          string    `json:"id"`
-					Name        string    `json:"name"`
-					Role        auth.Role `json:"role"`
-					AuthorityID string    `json:"authority_id"`
-					TokenHash   string    `json:"token_hash"` // decoded strictly, never shown
-				}
-				if err = res.Entry.Decode(&p); err == nil {
-					out.ID, out.Name, out.Role, out.Authority = p.ID, p.Name, roleLabel(p.Role), p.AuthorityID
-				}
-			}
-		}
+		out.ID, out.Name, out.Role, out.Authority, out.Token = c.ID, c.Name, roleLabel(c.Role), c.AuthorityID, c.Token
 	}
 	if err != nil {
 		u.showPeople(w, r, s, &refusal{form: "principal", values: v, err: err})
@@ -164,14 +132,7 @@ func (u *UI) createPrincipal(w http.ResponseWriter, r *http.Request, s *session)
 
 func (u *UI) revokePrincipal(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	err := s.P.Require(auth.ManageAuthorities)
-	if err == nil && id == s.P.ID {
-		err = errs.New(errs.Conflict, "own_token", "id", "you may not revoke your own token: you would be signed out for good; another administrator can")
-	}
-	if err == nil {
-		_, err = u.Writer.Submit(r.Context(), s.P.Actor(), "revoke principal", auth.RevokePrincipal(strings.TrimSpace(id)))
-	}
-	if err != nil {
+	if err := u.Authorities.RevokePrincipal(r.Context(), s.P, id); err != nil {
 		u.showPeople(w, r, s, &refusal{form: "revoke-" + id, values: r.PostForm, err: err})
 		return
 	}

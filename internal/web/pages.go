@@ -11,6 +11,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -602,7 +603,11 @@ func (u *UI) revokeCentre(w http.ResponseWriter, r *http.Request, s *session) {
 // ---- Alerts ----
 
 func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *session) {
-	as, err := u.Transplant.Alerts(r.Context(), s.P, 500)
+	err := s.P.Require(auth.ReadAlerts)
+	var as []ledger.RaisedAlert
+	if err == nil {
+		as, err = ledger.Alerts(r.Context(), u.DB.Read(), 500)
+	}
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

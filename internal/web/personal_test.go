@@ -15,8 +15,8 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/storetest"
-	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 )
 
@@ -146,7 +146,7 @@ func TestPersonalData(t *testing.T) {
 	if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves WHERE idx = ?", int64(before)).Scan(&leaf); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{transplant.TypePersonalDataRead, donor, purpose} {
+	for _, want := range []string{privacy.TypeRead, donor, purpose} {
 		if !strings.Contains(leaf, want) {
 			t.Errorf("the read's leaf lacks %q: %s", want, leaf)
 		}

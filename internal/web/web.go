@@ -58,7 +58,9 @@ type UI struct {
 	Writer     *ledger.Writer
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service // nil: no hash-matching pages
-	Log        *slog.Logger
+	// Authorities creates authorities and principals.
+	Authorities *auth.Authorities
+	Log         *slog.Logger
 	// FormKey keys the forms' CSRF tokens. Servers that share a database should
 	// share it (the server derives it from the master key), so that a form
 	// rendered by one is accepted by another; when empty, a random key is made.

@@ -129,13 +129,6 @@ CREATE TABLE transplants (
 );
 CREATE INDEX transplants_recipient ON transplants (recipient_id);
 
--- Every opening of sealed personal data: who, whose, why (never the data).
-CREATE TABLE personal_data_reads (
-	id TEXT PRIMARY KEY,
-	subject_id TEXT NOT NULL,
-	purpose TEXT NOT NULL,
-	read_at TEXT NOT NULL,
-	principal_id TEXT NOT NULL,
-	log_index BIGINT NOT NULL
-);
-CREATE INDEX personal_data_reads_subject ON personal_data_reads (subject_id);
+-- The log of openings of sealed personal data (personal_data_reads) was
+-- created here until it moved to the core (core migration 002): registries
+-- made before then have it from this file, new ones from the core.
