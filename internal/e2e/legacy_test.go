@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/custos-project/custos/internal/ledger"
+	custos "github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -230,8 +233,22 @@ func TestLegacyRegistry(t *testing.T) {
 	}()
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		reg := loadLegacy(t, dsn)
-		mustCLI(t, "migrate", "--db", dsn)
-		mustCLI(t, "migrate", "--db", dsn)
+		// Before migrating, this custos refuses to serve it.
+		if _, err := custos.Open(context.Background(), custos.Config{DSN: dsn, KeyFile: reg.Key}); err == nil ||
+			!strings.Contains(err.Error(), "run custos migrate") {
+			t.Fatalf("opening the unmigrated registry: %v, want a refusal that says to run custos migrate", err)
+		}
+		first := mustCLI(t, "migrate", "--db", dsn)
+		second := mustCLI(t, "migrate", "--db", dsn)
+		// The old global versions 1-6 are adopted, never run again: only the
+		// core's new version 2 (the read log, already there) is applied.
+		if want := "applied core 2 (002_personal_data_reads.sql)\napplied 1 migrations;"; !strings.HasPrefix(first, want) {
+			t.Errorf("first custos migrate said %q, want it to start %q", first, want)
+		}
+		if !strings.HasPrefix(second, "applied 0 migrations;") {
+			t.Errorf("second custos migrate said %q, want it to apply nothing", second)
+		}
+		checkAdopted(t, dsn)
 		out := mustCLI(t, "log", "verify", "--db", dsn, "--public-key", reg.PublicKey)
 		if want := fmt.Sprintf("OK: %d leaves, root %s", legacyLeaves, fx.LogRoot); !strings.HasPrefix(out, want) {
 			t.Fatalf("log verify of the migrated registry: %q, want it to start %q", out, want)
@@ -377,4 +394,36 @@ func TestLegacyRegistry(t *testing.T) {
 			t.Errorf("log verify after the writes: %q, want it to start %q", out, want)
 		}
 	})
+}
+
+// checkAdopted checks the schema versions of a migrated legacy registry, and
+// that the release before (which read schema_migrations) is now refused.
+func checkAdopted(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.SchemaVersions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"core": 2, "transplant": 3, "hashmatch": 2}; !maps.Equal(got, want) {
+		t.Errorf("schema versions after migrate: %v, want %v", got, want)
+	}
+	var rows int
+	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM schema_versions").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 7 {
+		t.Errorf("schema_versions holds %d rows, want 7 (core 1-2, transplant 1-3, hashmatch 1-2)", rows)
+	}
+	// What the release before ran first when it opened a database.
+	var v sql.NullInt64
+	err = db.Read().QueryRow(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
+	if err == nil || !strings.Contains(err.Error(), "schema_versions") {
+		t.Errorf("an old release reading schema_migrations got %v (version %v), want it refused", err, v)
+	}
 }
