@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 )
@@ -29,7 +30,7 @@ func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query
 	}
 	ps := make([]prepared, len(qs))
 	for i, q := range qs {
-		f := fieldIndex("items", i)
+		f := check.Index("items", i)
 		h, err := parsePDQ(q.PDQ)
 		if err != nil {
 			return nil, errs.Invalidf("pdq_hex", f+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
@@ -91,7 +92,7 @@ func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func(
 		if i == MaxImageBatch {
 			return nil, errs.Invalidf("batch_size", "files", "send 1 to %d images in one batch", MaxImageBatch)
 		}
-		pr, err := s.prepareUpload(ctx, fieldIndex("files", i), r, meta)
+		pr, err := s.prepareUpload(ctx, check.Index("files", i), r, meta)
 		if e, ok := errs.As(err); ok {
 			out = append(out, Result{Status: StatusError, Matches: []Match{}, Error: e})
 			continue
@@ -148,19 +149,19 @@ func caseFields(prefix string, q Query) (Case, error) {
 		}
 		return prefix + "." + f
 	}
-	if c.MD5, err = digest(dot("md5"), q.MD5, 32); err != nil {
+	if c.MD5, err = check.HexDigest(dot("md5"), q.MD5, 32); err != nil {
 		return c, err
 	}
-	if c.SHA256, err = digest(dot("sha256"), q.SHA256, 64); err != nil {
+	if c.SHA256, err = check.HexDigest(dot("sha256"), q.SHA256, 64); err != nil {
 		return c, err
 	}
-	if c.ContentRef, err = text(dot("content_ref"), q.ContentRef, 500); err != nil {
+	if c.ContentRef, err = check.Trimmed(dot("content_ref"), q.ContentRef, 500); err != nil {
 		return c, err
 	}
-	if _, err = text(dot("user_id"), q.UserID, 500); err != nil {
+	if _, err = check.Trimmed(dot("user_id"), q.UserID, 500); err != nil {
 		return c, err
 	}
-	if c.UploadedAt, err = parseTime(dot("uploaded_at"), q.UploadedAt); err != nil {
+	if c.UploadedAt, err = check.OptionalTime(dot("uploaded_at"), q.UploadedAt); err != nil {
 		return c, err
 	}
 	return c, nil

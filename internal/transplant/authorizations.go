@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -47,7 +48,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	by, err := text("authorized_by", in.AuthorizedBy, 200, true)
+	by, err := check.Text("authorized_by", in.AuthorizedBy, 200, true)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +163,8 @@ func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, or
 	if err != nil {
 		return "", OrganID{}, err
 	}
-	if recipientID == "" {
-		return "", OrganID{}, errs.Invalidf("required", "recipient_id", "recipient_id is required")
+	if err := check.Required("recipient_id", recipientID); err != nil {
+		return "", OrganID{}, err
 	}
 	return centre, oid, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -87,17 +88,17 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 	if err := p.Require(auth.AuthorizeCentres); err != nil {
 		return nil, err
 	}
-	if err := oneOf("enum", "activity", in.Activity, Activities); err != nil {
+	if err := check.OneOf("activity", in.Activity, Activities); err != nil {
 		return nil, err
 	}
-	if err := oneOf("enum", "organ", in.Organ, OrganTypes); err != nil {
+	if err := check.OneOf("organ", in.Organ, OrganTypes); err != nil {
 		return nil, err
 	}
-	from, err := parseDate("valid_from", in.ValidFrom, true)
+	from, err := check.Date("valid_from", in.ValidFrom, true)
 	if err != nil {
 		return nil, err
 	}
-	to, err := parseDate("valid_to", in.ValidTo, false)
+	to, err := check.Date("valid_to", in.ValidTo, false)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,7 @@ func (s *Service) RevokeCentreAuthorization(ctx context.Context, p *auth.Princip
 	if err := p.Require(auth.AuthorizeCentres); err != nil {
 		return nil, err
 	}
-	reason, err := text("reason", reason, 1000, true)
+	reason, err := check.Text("reason", reason, 1000, true)
 	if err != nil {
 		return nil, err
 	}

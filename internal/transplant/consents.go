@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -41,14 +42,14 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 	if err := p.Require(auth.Record); err != nil {
 		return nil, err
 	}
-	if err := oneOf("enum", "kind", in.Kind, ConsentKinds); err != nil {
+	if err := check.OneOf("kind", in.Kind, ConsentKinds); err != nil {
 		return nil, err
 	}
-	given, err := parseDate("given_on", in.GivenOn, true)
+	given, err := check.Date("given_on", in.GivenOn, true)
 	if err != nil {
 		return nil, err
 	}
-	assessor, err := text("assessed_by", in.AssessedBy, 200, true)
+	assessor, err := check.Text("assessed_by", in.AssessedBy, 200, true)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +57,8 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 		AssessorIndependent: in.AssessorIndependent, Voluntary: in.Voluntary, Informed: in.Informed}
 	var out Consent
 	err = s.submit(ctx, p, "record consent", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if given > day(now) {
-			return nil, errs.Invalidf("dates_in_order", "given_on", "given_on is in the future")
+		if err := check.DateNotFuture("given_on", given, now); err != nil {
+			return nil, err
 		}
 		d, err := getDonor(ctx, tx, donorID)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -62,53 +63,46 @@ type Donor struct {
 	RecordedAt           string `json:"recorded_at,omitempty"`
 }
 
-func intRange(field string, v *int, lo, hi int) error {
-	if v != nil && (*v < lo || *v > hi) {
-		return errs.Invalidf("range", field, "%s must be between %d and %d", field, lo, hi)
-	}
-	return nil
-}
-
 // Validate checks the donor input without reading the registry.
 func (in *NewDonor) validate(now time.Time) error {
 	var err error
-	if err = oneOf("enum", "kind", in.Kind, DonorKinds); err != nil {
+	if err = check.OneOf("kind", in.Kind, DonorKinds); err != nil {
 		return err
 	}
-	if in.Name, err = text("name", in.Name, 200, true); err != nil {
+	if in.Name, err = check.Text("name", in.Name, 200, true); err != nil {
 		return err
 	}
-	if in.NationalID, err = text("national_id", in.NationalID, 64, false); err != nil {
+	if in.NationalID, err = check.Text("national_id", in.NationalID, 64, false); err != nil {
 		return err
 	}
-	if err = oneOf("enum", "sex", in.Sex, Sexes); err != nil {
+	if err = check.OneOf("sex", in.Sex, Sexes); err != nil {
 		return err
 	}
-	if err = oneOf("enum", "blood_group", in.BloodGroup, BloodGroups); err != nil {
+	if err = check.OneOf("blood_group", in.BloodGroup, BloodGroups); err != nil {
 		return err
 	}
-	if in.DateOfBirth, err = parseDate("date_of_birth", in.DateOfBirth, false); err != nil {
+	if in.DateOfBirth, err = check.Date("date_of_birth", in.DateOfBirth, false); err != nil {
 		return err
 	}
 	if in.DateOfBirth == "" && in.EstimatedAge == nil {
 		return errs.Invalidf("required", "date_of_birth", "give the date of birth or, when unknown, estimated_age")
 	}
-	if in.DateOfBirth > day(now) {
-		return errs.Invalidf("dates_in_order", "date_of_birth", "date_of_birth is in the future")
-	}
-	if err = intRange("estimated_age", in.EstimatedAge, 0, 120); err != nil {
+	if err = check.DateNotFuture("date_of_birth", in.DateOfBirth, now); err != nil {
 		return err
 	}
-	if err = intRange("weight_kg", in.WeightKg, 1, 400); err != nil {
+	if err = check.IntRange("estimated_age", in.EstimatedAge, 0, 120); err != nil {
 		return err
 	}
-	if err = intRange("height_cm", in.HeightCm, 20, 260); err != nil {
+	if err = check.IntRange("weight_kg", in.WeightKg, 1, 400); err != nil {
 		return err
 	}
-	if in.CauseOfDeath, err = text("cause_of_death", in.CauseOfDeath, 500, false); err != nil {
+	if err = check.IntRange("height_cm", in.HeightCm, 20, 260); err != nil {
 		return err
 	}
-	if in.DateOfDeath, err = parseDate("date_of_death", in.DateOfDeath, false); err != nil {
+	if in.CauseOfDeath, err = check.Text("cause_of_death", in.CauseOfDeath, 500, false); err != nil {
+		return err
+	}
+	if in.DateOfDeath, err = check.Date("date_of_death", in.DateOfDeath, false); err != nil {
 		return err
 	}
 	if isDeceased(in.Kind) {
@@ -118,8 +112,8 @@ func (in *NewDonor) validate(now time.Time) error {
 		if in.DateOfDeath == "" {
 			return errs.Invalidf("required", "date_of_death", "date_of_death is required for a deceased donor")
 		}
-		if in.DateOfDeath > day(now) {
-			return errs.Invalidf("dates_in_order", "date_of_death", "date_of_death is in the future")
+		if err = check.DateNotFuture("date_of_death", in.DateOfDeath, now); err != nil {
+			return err
 		}
 		if in.DateOfBirth != "" && in.DateOfDeath < in.DateOfBirth {
 			return errs.Invalidf("dates_in_order", "date_of_death", "date_of_death is before date_of_birth")
@@ -128,16 +122,16 @@ func (in *NewDonor) validate(now time.Time) error {
 		return errs.Invalidf("living_donor", "date_of_death", "a living donor has no cause or date of death")
 	}
 	for _, f := range []struct{ name, v string }{{"iv_drug_use", in.IVDrugUse}, {"malignancy", in.Malignancy}, {"transmissible_disease", in.TransmissibleDisease}} {
-		if err = oneOf("enum", f.name, f.v, YesNo); err != nil {
+		if err = check.OneOf(f.name, f.v, YesNo); err != nil {
 			return err
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"hiv", in.HIV}, {"hcv", in.HCV}, {"hbv", in.HBV}} {
-		if err = oneOf("enum", f.name, f.v, TestResults); err != nil {
+		if err = check.OneOf(f.name, f.v, TestResults); err != nil {
 			return err
 		}
 	}
-	if in.OrganFunction, err = text("organ_function", in.OrganFunction, 2000, true); err != nil {
+	if in.OrganFunction, err = check.Text("organ_function", in.OrganFunction, 2000, true); err != nil {
 		return err
 	}
 	return nil

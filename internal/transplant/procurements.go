@@ -3,10 +3,10 @@ package transplant
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -49,10 +49,10 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 	if err != nil {
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
-	if in.DonorID == "" {
-		return nil, errs.Invalidf("required", "donor_id", "donor_id is required")
+	if err := check.Required("donor_id", in.DonorID); err != nil {
+		return nil, err
 	}
-	at, err := parseTime("procured_at", in.ProcuredAt)
+	at, err := check.Time("procured_at", in.ProcuredAt)
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +60,14 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		return nil, errs.Invalidf("organ_count", "organs", "a procurement lists 1 to 10 organs")
 	}
 	for i, o := range in.Organs {
-		if err := oneOf("enum", fmt.Sprintf("organs[%d]", i), o, OrganTypes); err != nil {
+		if err := check.OneOf(check.Index("organs", i), o, OrganTypes); err != nil {
 			return nil, err
 		}
 	}
 	id := s.W.IDs().New("PC")
 	var out Procurement
 	err = s.submit(ctx, p, "record procurement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := notFuture("procured_at", at, now); err != nil {
+		if err := check.NotFuture("procured_at", at, now); err != nil {
 			return nil, err
 		}
 		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
@@ -100,7 +100,7 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 			limits = livingOrgans
 		}
 		for i, o := range in.Organs {
-			field := fmt.Sprintf("organs[%d]", i)
+			field := check.Index("organs", i)
 			counts[o]++
 			if counts[o] > limits[o] {
 				if d.Kind == DonorLiving {

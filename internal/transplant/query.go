@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -327,7 +328,7 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err := p.Require(auth.ReadPersonalData); err != nil {
 		return nil, err
 	}
-	purpose, err := text("purpose", purpose, 500, true)
+	purpose, err := check.Text("purpose", purpose, 500, true)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -51,28 +52,28 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if err != nil {
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
-	if in.Name, err = text("name", in.Name, 200, true); err != nil {
+	if in.Name, err = check.Text("name", in.Name, 200, true); err != nil {
 		return nil, err
 	}
-	if in.NationalID, err = text("national_id", in.NationalID, 64, false); err != nil {
+	if in.NationalID, err = check.Text("national_id", in.NationalID, 64, false); err != nil {
 		return nil, err
 	}
-	if err = oneOf("enum", "sex", in.Sex, Sexes); err != nil {
+	if err = check.OneOf("sex", in.Sex, Sexes); err != nil {
 		return nil, err
 	}
-	if err = oneOf("enum", "blood_group", in.BloodGroup, BloodGroups); err != nil {
+	if err = check.OneOf("blood_group", in.BloodGroup, BloodGroups); err != nil {
 		return nil, err
 	}
-	if in.DateOfBirth, err = parseDate("date_of_birth", in.DateOfBirth, true); err != nil {
+	if in.DateOfBirth, err = check.Date("date_of_birth", in.DateOfBirth, true); err != nil {
 		return nil, err
 	}
 	if !auth.ValidCountry(in.Residence) {
 		return nil, errs.Invalidf("iso3166", "residence", "residence must be an ISO 3166-1 alpha-2 country code")
 	}
-	if err = oneOf("enum", "organ_needed", in.OrganNeeded, OrganTypes); err != nil {
+	if err = check.OneOf("organ_needed", in.OrganNeeded, OrganTypes); err != nil {
 		return nil, err
 	}
-	if in.ListedOn, err = parseDate("listed_on", in.ListedOn, true); err != nil {
+	if in.ListedOn, err = check.Date("listed_on", in.ListedOn, true); err != nil {
 		return nil, err
 	}
 	if in.ListedOn < in.DateOfBirth {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -40,14 +41,14 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	if err != nil {
 		return nil, err
 	}
-	at, err := parseTime("performed_at", in.PerformedAt)
+	at, err := check.Time("performed_at", in.PerformedAt)
 	if err != nil {
 		return nil, err
 	}
 	id := s.W.IDs().New("TX")
 	var out Transplant
 	err = s.submit(ctx, p, "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := notFuture("performed_at", at, now); err != nil {
+		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
 		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(at))
