@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -31,10 +32,10 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 	if err := p.Require(auth.ReviewCases); err != nil {
 		return nil, err
 	}
-	if err := oneOf("decision", in.Decision, Decisions); err != nil {
+	if err := check.OneOf("decision", in.Decision, Decisions); err != nil {
 		return nil, err
 	}
-	note, err := text("note", in.Note, 2000)
+	note, err := check.Trimmed("note", in.Note, 2000)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +71,14 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 	if err := p.Require(auth.ReviewCases); err != nil {
 		return nil, err
 	}
-	if err := oneOf("incident_type", in.IncidentType, IncidentTypes); err != nil {
+	if err := check.OneOf("incident_type", in.IncidentType, IncidentTypes); err != nil {
 		return nil, err
 	}
-	at, err := parseTime("incident_at", in.IncidentAt)
+	at, err := check.OptionalTime("incident_at", in.IncidentAt)
 	if err != nil {
 		return nil, err
 	}
-	notes, err := text("notes", in.Notes, 4000)
+	notes, err := check.Trimmed("notes", in.Notes, 4000)
 	if err != nil {
 		return nil, err
 	}
@@ -139,14 +140,14 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 	if err := p.Require(auth.ReviewCases); err != nil {
 		return nil, err
 	}
-	if err := oneOf("action", in.Action, RemovalActions); err != nil {
+	if err := check.OneOf("action", in.Action, RemovalActions); err != nil {
 		return nil, err
 	}
-	at, err := parseTime("removed_at", in.RemovedAt)
+	at, err := check.OptionalTime("removed_at", in.RemovedAt)
 	if err != nil {
 		return nil, err
 	}
-	ref, err := text("content_ref", in.ContentRef, 500)
+	ref, err := check.Trimmed("content_ref", in.ContentRef, 500)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, repo
 	if err := p.Require(auth.ReceiveReports); err != nil {
 		return nil, err
 	}
-	ref, err := text("reference", reference, 200)
+	ref, err := check.Trimmed("reference", reference, 200)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
@@ -181,7 +181,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 	if err := p.Require(auth.PublishBanks); err != nil {
 		return nil, err
 	}
-	name, err := text("name", in.Name, 200)
+	name, err := check.Trimmed("name", in.Name, 200)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 	if in.Kind == "" {
 		in.Kind = KindKnown
 	}
-	if err := oneOf("kind", in.Kind, []string{KindKnown, KindSuppression}); err != nil {
+	if err := check.OneOf("kind", in.Kind, []string{KindKnown, KindSuppression}); err != nil {
 		return nil, err
 	}
 	th := DefaultThreshold
@@ -231,12 +231,12 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	adds := make([]DocEntry, 0, len(in.Adds))
 	seen := map[string]bool{}
 	for i, a := range in.Adds {
-		e, err := normalizeEntry(fieldIndex("adds", i), a)
+		e, err := normalizeEntry(check.Index("adds", i), a)
 		if err != nil {
 			return nil, err
 		}
 		if seen[e.EntryID] {
-			return nil, errs.Invalidf("duplicate", fieldIndex("adds", i)+".entry_id", "entry %s is added twice", e.EntryID)
+			return nil, errs.Invalidf("duplicate", check.Index("adds", i)+".entry_id", "entry %s is added twice", e.EntryID)
 		}
 		seen[e.EntryID] = true
 		adds = append(adds, e)
@@ -244,10 +244,10 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	dels := slices.Clone(in.Deletes)
 	for i, d := range dels {
 		if !entryIDRE.MatchString(d) {
-			return nil, errs.Invalidf("entry_id", fieldIndex("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -")
+			return nil, errs.Invalidf("entry_id", check.Index("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -")
 		}
 		if seen[d] {
-			return nil, errs.Invalidf("add_and_delete", fieldIndex("deletes", i), "entry %s is both added and deleted", d)
+			return nil, errs.Invalidf("add_and_delete", check.Index("deletes", i), "entry %s is both added and deleted", d)
 		}
 	}
 	slices.SortFunc(adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
@@ -504,8 +504,4 @@ func liveEntries(ctx context.Context, q store.Queryer, bankID string) ([]DocEntr
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func fieldIndex(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

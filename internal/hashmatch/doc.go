@@ -28,6 +28,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/check"
 )
 
 // DocFormat names the format of signed bank documents.
@@ -146,7 +148,7 @@ func OpenDoc(signed []byte, verifierKey string) (*Doc, string, error) {
 		return nil, "", fmt.Errorf("the signed document has format %q, want %q", d.Format, DocFormat)
 	}
 	for i, e := range d.Adds {
-		if _, err := normalizeEntry(fieldIndex("adds", i), e); err != nil {
+		if _, err := normalizeEntry(check.Index("adds", i), e); err != nil {
 			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 )
 
@@ -52,7 +53,7 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 	case FormatJSON:
 		v, err = parseJSON(data)
 	default:
-		return v, nil, oneOf("format", format, Formats)
+		return v, nil, check.OneOf("format", format, Formats)
 	}
 	if err != nil {
 		return NewVersion{}, nil, err
@@ -257,7 +258,7 @@ func parseJSON(data []byte) (NewVersion, error) {
 		return NewVersion{}, errs.Invalidf("custos_json", "content", "send one JSON object, with nothing after it")
 	}
 	for i, a := range v.Adds {
-		e, err := normalizeEntry(fieldIndex("adds", i), a)
+		e, err := normalizeEntry(check.Index("adds", i), a)
 		if err != nil {
 			return NewVersion{}, fieldErr(err)
 		}
@@ -265,7 +266,7 @@ func parseJSON(data []byte) (NewVersion, error) {
 	}
 	for i, d := range v.Deletes {
 		if !entryIDRE.MatchString(d) {
-			return NewVersion{}, fieldErr(errs.Invalidf("entry_id", fieldIndex("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -"))
+			return NewVersion{}, fieldErr(errs.Invalidf("entry_id", check.Index("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -"))
 		}
 	}
 	return v, nil

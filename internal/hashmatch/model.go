@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/index"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
@@ -74,7 +75,6 @@ var Decisions = []string{"confirm", "reject"}
 var (
 	entryIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	classRE   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-	hexRE     = regexp.MustCompile(`^[0-9a-f]*$`)
 )
 
 // parsePDQ parses a 64-digit PDQ hex hash, in either case.
@@ -86,47 +86,6 @@ func parsePDQ(s string) (pdq.Hash, error) {
 // form's most significant 64 bits in word 0, so the words carry over as is;
 // a test checks the two hex forms agree.
 func toIndex(h pdq.Hash) index.Hash { return index.Hash(h) }
-
-func digest(field, s string, n int) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return "", nil
-	}
-	if len(s) != n || !hexRE.MatchString(s) {
-		return "", errs.Invalidf("hex_digest", field, "%s must be %d hexadecimal digits", field, n)
-	}
-	return s, nil
-}
-
-func oneOf(field, v string, allowed []string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
-	}
-	return errs.Invalidf("enum", field, "%s must be one of %s", field, strings.Join(allowed, ", "))
-}
-
-func text(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > max {
-		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
-	}
-	return s, nil
-}
-
-// parseTime accepts RFC 3339 and returns it in ledger.TimeLayout; empty gives "".
-func parseTime(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return "", errs.Invalidf("rfc3339", field, "%s must be an RFC 3339 time such as 2025-01-31T14:05:00Z", field)
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z"), nil
-}
 
 // normalizeEntry validates one bank entry as published or imported.
 func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
@@ -154,10 +113,10 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 		}
 		e.PDQ = h.String()
 	}
-	if e.MD5, err = digest(field+".md5", e.MD5, 32); err != nil {
+	if e.MD5, err = check.HexDigest(field+".md5", e.MD5, 32); err != nil {
 		return e, err
 	}
-	if e.SHA256, err = digest(field+".sha256", e.SHA256, 64); err != nil {
+	if e.SHA256, err = check.HexDigest(field+".sha256", e.SHA256, 64); err != nil {
 		return e, err
 	}
 	if e.Classification == "" {
@@ -185,7 +144,7 @@ func normalizeFrames(field string, in []VideoFrame) ([]VideoFrame, error) {
 	out := make([]VideoFrame, len(in))
 	last := 0.0
 	for i, f := range in {
-		fi := fieldIndex(field, i)
+		fi := check.Index(field, i)
 		h, err := parsePDQ(f.PDQ)
 		if err != nil {
 			return nil, errs.Invalidf("pdq_hex", fi+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")

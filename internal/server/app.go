@@ -19,6 +19,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -36,12 +37,18 @@ type Config struct {
 	// fields take the defaults.
 	Hashmatch hashmatch.Config
 	// LargeBodies bounds the API request bodies over 1 MiB read at once
-	// (default httpapi.DefaultLargeBodies).
+	// (default DefaultLargeBodies).
 	LargeBodies int
 	// Modules are the registries the deployment runs, the core first;
 	// DefaultModules when nil.
 	Modules []Registry
 }
+
+// DefaultLargeBodies is how many API request bodies over 1 MiB a server
+// reads at once unless Config.LargeBodies says otherwise: the API's own
+// default, named here so that the command line configures a server without
+// reaching into its adapters.
+const DefaultLargeBodies = httpapi.DefaultLargeBodies
 
 // KeyPath returns the key file to use: the one given, or beside the SQLite file.
 func (c Config) KeyPath() (string, error) {

@@ -8,10 +8,9 @@ package transplant
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/check"
 )
 
 // Organ types the registry records.
@@ -55,76 +54,10 @@ var maxPerDonor = map[string]int{"kidney": 2, "lung": 2, "liver": 1, "heart": 1,
 // and how many of each.
 var livingOrgans = map[string]int{"kidney": 1, "liver": 1, "lung": 1, "pancreas": 1, "intestine": 1}
 
-func oneOf(rule, field, v string, allowed []string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
-	}
-	return errs.Invalidf(rule, field, "%s must be one of %s", field, strings.Join(allowed, ", "))
-}
-
 func isDeceased(kind string) bool { return kind == DonorBrainDeath || kind == DonorCirculatoryDeath }
 
 // DateLayout is how calendar dates are written.
-const DateLayout = "2006-01-02"
-
-func parseDate(field, s string, required bool) (string, error) {
-	if s == "" {
-		if required {
-			return "", errs.Invalidf("required", field, "%s is required (YYYY-MM-DD)", field)
-		}
-		return "", nil
-	}
-	t, err := time.Parse(DateLayout, s)
-	if err != nil {
-		return "", errs.Invalidf("date_format", field, "%s must be a date written YYYY-MM-DD", field)
-	}
-	if t.Year() < 1900 {
-		return "", errs.Invalidf("date_range", field, "%s is before 1900", field)
-	}
-	return t.Format(DateLayout), nil
-}
-
-// parseTime reads an RFC 3339 timestamp and returns it in the ledger's layout.
-func parseTime(field, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, errs.Invalidf("required", field, "%s is required (RFC 3339, e.g. 2026-03-01T14:30:00Z)", field)
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, errs.Invalidf("time_format", field, "%s must be an RFC 3339 time such as 2026-03-01T14:30:00Z", field)
-	}
-	if t.Year() < 1900 {
-		return time.Time{}, errs.Invalidf("date_range", field, "%s is before 1900", field)
-	}
-	return t.UTC(), nil
-}
-
-func text(field, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" && required {
-		return "", errs.Invalidf("required", field, "%s is required", field)
-	}
-	if len(s) > max {
-		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' {
-			return "", errs.Invalidf("control_character", field, "%s contains a control character", field)
-		}
-	}
-	return s, nil
-}
-
-// notFuture refuses a time later than now, with a few minutes' grace for
-// clocks that disagree.
-func notFuture(field string, t, now time.Time) error {
-	if t.After(now.Add(5 * time.Minute)) {
-		return errs.Invalidf("dates_in_order", field, "%s (%s) is in the future", field, t.Format(time.RFC3339))
-	}
-	return nil
-}
+const DateLayout = check.DateLayout
 
 func day(t time.Time) string { return t.UTC().Format(DateLayout) }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -285,7 +286,7 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err := p.Require(auth.ReadPersonalData); err != nil {
 		return nil, err
 	}
-	purpose, err := text("purpose", purpose, 500, true)
+	purpose, err := check.Text("purpose", purpose, 500, true)
 	if err != nil {
 		return nil, err
 	}

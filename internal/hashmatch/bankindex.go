@@ -1,0 +1,158 @@
+package hashmatch
+
+import (
+	"context"
+
+	"github.com/custos-project/custos/internal/hashmatch/index"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+)
+
+// loadedBank is the in-memory index of one bank's matchable entries (live and
+// not quarantined), tagged with the bank's generation. An image entry is one
+// hash of the index; a video entry is each of its distinct frame hashes.
+type loadedBank struct {
+	id, kind, owner string
+	threshold       int
+	generation      int64
+	idx             *index.Index
+	entries         []DocEntry // without their frames
+	refs            []indexRef // index id i is refs[i]
+	// videoQ[e] holds, for a video entry e, the quality of each of its
+	// distinct frame hashes (the best of the frames sharing it); nil for
+	// an image entry.
+	videoQ [][]int
+}
+
+// indexRef is what one hash of a bank's index stands for: an image entry, or
+// a distinct frame of a video entry with its quality.
+type indexRef struct {
+	entry   int
+	frame   bool
+	quality int
+}
+
+// newLoadedBank indexes the entries of one bank.
+func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*loadedBank, error) {
+	lb := &loadedBank{id: id, kind: kind, owner: owner, threshold: threshold,
+		entries: make([]DocEntry, len(entries)), videoQ: make([][]int, len(entries))}
+	var hashes []index.Hash
+	for i, e := range entries {
+		lb.entries[i] = e
+		lb.entries[i].Video = nil
+		if e.Video == nil {
+			h, err := parsePDQ(e.PDQ)
+			if err != nil {
+				return nil, err
+			}
+			lb.refs = append(lb.refs, indexRef{entry: i})
+			hashes = append(hashes, toIndex(h))
+			continue
+		}
+		at := map[pdq.Hash]int{} // distinct hash -> its ref
+		for _, f := range e.Video.Frames {
+			h, err := parsePDQ(f.PDQ)
+			if err != nil {
+				return nil, err
+			}
+			if r, ok := at[h]; ok {
+				lb.refs[r].quality = max(lb.refs[r].quality, f.Quality)
+				continue
+			}
+			at[h] = len(lb.refs)
+			lb.refs = append(lb.refs, indexRef{entry: i, frame: true, quality: f.Quality})
+			hashes = append(hashes, toIndex(h))
+		}
+		q := make([]int, 0, len(at))
+		for _, r := range at {
+			q = append(q, lb.refs[r].quality)
+		}
+		lb.videoQ[i] = q
+	}
+	ids := make([]uint64, len(hashes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+	var err error
+	lb.idx, err = index.Build(ids, hashes)
+	return lb, err
+}
+
+// matchable tells whether an index hit counts at this quality minimum: image
+// entries always, video frames of sufficient quality.
+func (b *loadedBank) matchable(id uint64, minQuality int) bool {
+	r := b.refs[id]
+	return !r.frame || r.quality >= minQuality
+}
+
+// Load builds the index of every bank; the server calls it at start.
+func (s *Service) Load(ctx context.Context) error {
+	_, err := s.refresh(ctx)
+	return err
+}
+
+// refresh rebuilds the index of every bank whose generation moved since it
+// was loaded (another server on the same database may have published), and
+// returns the current set.
+func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, generation FROM hm_banks")
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		owner, kind string
+		threshold   int
+		gen         int64
+	}
+	cur := map[string]meta{}
+	for rows.Next() {
+		var id string
+		var m meta
+		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.gen); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cur[id] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.banks {
+		if _, ok := cur[id]; !ok {
+			delete(s.banks, id)
+		}
+	}
+	for id, m := range cur {
+		if lb := s.banks[id]; lb != nil && lb.generation == m.gen {
+			continue
+		}
+		entries, err := liveEntries(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		lb, err := newLoadedBank(id, m.kind, m.owner, m.threshold, entries)
+		if err != nil {
+			return nil, err
+		}
+		lb.generation = m.gen
+		s.banks[id] = lb
+	}
+	out := make(map[string]*loadedBank, len(s.banks))
+	for k, v := range s.banks {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// NewLocalBank builds a matchable bank from a verified document (a snapshot),
+// for offline scans.
+func NewLocalBank(d *Doc) (*LocalBank, error) {
+	lb, err := newLoadedBank(d.Bank, d.Kind, d.Owner, d.Threshold, d.Adds)
+	return &LocalBank{lb}, err
+}
+
+// LocalBank is a bank held by a service, matched offline.
+type LocalBank struct{ b *loadedBank }

@@ -1,0 +1,170 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Per-procedure authorization (para 6 g) ----
+
+// NewTransplantAuthorization is the input of AuthorizeTransplant.
+type NewTransplantAuthorization struct {
+	OrganID                 string `json:"organ_id"`
+	RecipientID             string `json:"recipient_id"`
+	CentreID                string `json:"centre_id"`
+	AuthorizedBy            string `json:"authorized_by"`
+	CompatibilityDocumented bool   `json:"compatibility_documented"`
+	ConsentVerified         bool   `json:"consent_verified"`
+	NoPaymentDeclared       bool   `json:"no_payment_declared"`
+}
+
+// TransplantAuthorization authorizes one organ for one recipient at one centre.
+type TransplantAuthorization struct {
+	ID                      string `json:"id"`
+	OrganID                 string `json:"organ_id"`
+	RecipientID             string `json:"recipient_id"`
+	CentreID                string `json:"centre_id"`
+	AuthorizedAt            string `json:"authorized_at"`
+	AuthorizedBy            string `json:"authorized_by"`
+	CompatibilityDocumented bool   `json:"compatibility_documented"`
+	ConsentVerified         bool   `json:"consent_verified"`
+	NoPaymentDeclared       bool   `json:"no_payment_declared"`
+	OnWaitingList           bool   `json:"on_waiting_list"`
+}
+
+// AuthorizeTransplant checks the criteria of a transplantation before it
+// happens: the organ is available and of the type the recipient waits for, the
+// recipient is on the waiting list, compatibility and consent are documented,
+// no payment was declared, and the centre is authorized.
+func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in NewTransplantAuthorization) (*TransplantAuthorization, error) {
+	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
+	if err != nil {
+		return nil, err
+	}
+	by, err := check.Text("authorized_by", in.AuthorizedBy, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	if !in.NoPaymentDeclared {
+		// Para 6 b: no payment to a donor, their family or anyone else.
+		return nil, s.refuseWithAlert(ctx, p, errs.Alertf(errs.Forbidden, "no_payment", "no_payment_declared",
+			"a transplantation is not authorized unless it is declared that no payment or reward of monetary value was made"))
+	}
+	if !in.CompatibilityDocumented {
+		return nil, errs.Invalidf("compatibility", "compatibility_documented", "document donor-recipient compatibility before authorizing")
+	}
+	if !in.ConsentVerified {
+		return nil, errs.Invalidf("consent_verified", "consent_verified", "verify the donation's consent before authorizing")
+	}
+	id := s.W.IDs().New("TA")
+	var out TransplantAuthorization
+	err = s.submit(ctx, p, "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(now))
+		if err != nil {
+			return nil, err
+		}
+		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		o, r := f.organ, f.recipient
+		if o == nil {
+			return nil, noOrgan(oid.String())
+		}
+		if o.Status != "procured" {
+			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
+		}
+		if r == nil {
+			return nil, noRecipient(in.RecipientID)
+		}
+		if r.Status != "waiting" {
+			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
+		}
+		if r.OrganNeeded != o.Organ {
+			return nil, errs.Invalidf("organ_type", "organ_id", "organ %s is a %s; recipient %s waits for a %s", o.ID, o.Organ, r.ID, r.OrganNeeded)
+		}
+		if !f.centreAuthorized {
+			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
+				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(now))
+		}
+		return ledger.NewEntry(TypeTransplantAuthorized, TransplantAuthorization{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
+			AuthorizedAt: ledger.FormatTime(now), AuthorizedBy: by, CompatibilityDocumented: true, ConsentVerified: true,
+			NoPaymentDeclared: true, OnWaitingList: true})
+	}, &out)
+	return &out, err
+}
+
+// procedureFacts is what the rules of a per-procedure authorization and of a
+// transplantation check: the centre's kind (NULL when there is no such
+// authority), the organ with its procurement and the recipient (nil when
+// absent), whether the centre may transplant that organ type on the day, and
+// the latest authorization of that organ for that recipient (NULL when none).
+type procedureFacts struct {
+	centreKind                 sql.NullString
+	organ                      *Organ
+	recipient                  *Recipient
+	centreAuthorized           bool
+	authID, authAt, authCentre sql.NullString
+}
+
+// procedureSQL reads procedureFacts in one statement: the writer runs it for
+// every transplantation, and each statement costs more than the reads in it.
+const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor_id, o.procurement_id, p.procured_at,
+	r.id, ` + recipientStatus + `, r.organ_needed,
+	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
+		AND ca.organ = o.organ AND ` + validOn + `),
+	ta.id, ta.authorized_at, ta.centre_id
+	FROM (SELECT 1 AS one) x
+	LEFT JOIN authorities c ON c.id = ?
+	LEFT JOIN organs o ON o.id = ?
+	LEFT JOIN procurements p ON p.id = o.procurement_id
+	LEFT JOIN recipients r ON r.id = ?
+	LEFT JOIN transplant_authorizations ta ON ta.organ_id = o.id AND ta.recipient_id = r.id
+	ORDER BY ta.authorized_at DESC LIMIT 1`
+
+func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, recipientID, onDay string) (*procedureFacts, error) {
+	var f procedureFacts
+	var oID, oOrgan, oStatus, oDonor, oProc, oAt, rID, rStatus, rNeeded sql.NullString
+	var n int
+	if err := q.QueryRow(ctx, procedureSQL, centreID, onDay, onDay, onDay, centreID, organID, recipientID).Scan(
+		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
+		&f.authID, &f.authAt, &f.authCentre); err != nil {
+		return nil, err
+	}
+	if oID.Valid {
+		f.organ = &Organ{ID: oID.String, Organ: oOrgan.String, Status: oStatus.String, DonorID: oDonor.String,
+			ProcurementID: oProc.String, ProcuredAt: oAt.String}
+	}
+	if rID.Valid {
+		f.recipient = &Recipient{ID: rID.String, Status: rStatus.String, OrganNeeded: rNeeded.String}
+	}
+	f.centreAuthorized = n > 0
+	return &f, nil
+}
+
+// procedure checks what a per-procedure authorization and a transplantation
+// both start from: a coordinator recording for their own centre, a well-formed
+// organ identifier, and a recipient.
+func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, organID, recipientID string) (string, OrganID, error) {
+	if err := p.Require(auth.Record); err != nil {
+		return "", OrganID{}, err
+	}
+	centre, err := centreFor(p, "centre_id", centreID)
+	if err != nil {
+		return "", OrganID{}, s.refuseWithAlert(ctx, p, err)
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return "", OrganID{}, err
+	}
+	if err := check.Required("recipient_id", recipientID); err != nil {
+		return "", OrganID{}, err
+	}
+	return centre, oid, nil
+}

@@ -1,0 +1,155 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// centreFor resolves the centre a principal records for: a coordinator records
+// only for their own centre; the field may be left empty for it.
+func centreFor(p *auth.Principal, field, centreID string) (string, error) {
+	if centreID == "" {
+		centreID = p.AuthorityID
+	}
+	if p.Role == auth.Coordinator && centreID != p.AuthorityID {
+		return "", errs.Alertf(errs.Forbidden, "own_centre", field, "a coordinator records only for their own centre (%s), not %s", p.AuthorityID, centreID)
+	}
+	return centreID, nil
+}
+
+func requireCentre(ctx context.Context, q store.Queryer, field, id string) error {
+	var kind sql.NullString
+	err := q.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", id).Scan(&kind)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return centreRefusal(field, id, kind)
+}
+
+// centreRefusal refuses an authority that is missing (kind is NULL) or not a
+// transplant centre.
+func centreRefusal(field, id string, kind sql.NullString) error {
+	if !kind.Valid {
+		return errs.New(errs.NotFound, "reference", field, "no centre %s", id)
+	}
+	if kind.String != auth.KindCentre {
+		return errs.Invalidf("reference", field, "%s is not a transplant centre", id)
+	}
+	return nil
+}
+
+// authorized tells whether a centre holds an authorization for an activity and
+// organ type valid on the given day and not revoked by then.
+func authorized(ctx context.Context, q store.Queryer, centreID, activity, organ, onDay string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM centre_authorizations ca
+		WHERE ca.centre_id = ? AND ca.activity = ? AND ca.organ = ? AND `+validOn,
+		centreID, activity, organ, onDay, onDay, onDay).Scan(&n)
+	return n > 0, err
+}
+
+// validOn is the condition on a centre authorization ca that it is valid on
+// the day given three times, and not revoked by then.
+const validOn = `ca.valid_from <= ? AND (ca.valid_to IS NULL OR ca.valid_to >= ?) AND (ca.revoked_at IS NULL OR ca.revoked_at > ?)`
+
+// ---- Centre authorizations (para 6 e) ----
+
+// CentreAuthorization is a centre's licence for one activity and organ type.
+type CentreAuthorization struct {
+	ID           string `json:"id"`
+	CentreID     string `json:"centre_id"`
+	Activity     string `json:"activity"`
+	Organ        string `json:"organ"`
+	ValidFrom    string `json:"valid_from"`
+	ValidTo      string `json:"valid_to,omitempty"`
+	GrantedAt    string `json:"granted_at,omitempty"`
+	RevokedAt    string `json:"revoked_at,omitempty"`
+	RevokeReason string `json:"revoke_reason,omitempty"`
+}
+
+// NewCentreAuthorization is the input of AuthorizeCentre.
+type NewCentreAuthorization struct {
+	Activity  string `json:"activity"`
+	Organ     string `json:"organ"`
+	ValidFrom string `json:"valid_from"`
+	ValidTo   string `json:"valid_to"`
+}
+
+// AuthorizeCentre grants a centre an activity for an organ type.
+func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centreID string, in NewCentreAuthorization) (*CentreAuthorization, error) {
+	if err := p.Require(auth.AuthorizeCentres); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("activity", in.Activity, Activities); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("organ", in.Organ, OrganTypes); err != nil {
+		return nil, err
+	}
+	from, err := check.Date("valid_from", in.ValidFrom, true)
+	if err != nil {
+		return nil, err
+	}
+	to, err := check.Date("valid_to", in.ValidTo, false)
+	if err != nil {
+		return nil, err
+	}
+	if to != "" && to < from {
+		return nil, errs.Invalidf("dates_in_order", "valid_to", "valid_to (%s) is before valid_from (%s)", to, from)
+	}
+	a := CentreAuthorization{ID: s.W.IDs().New("CA"), CentreID: centreID, Activity: in.Activity, Organ: in.Organ, ValidFrom: from, ValidTo: to}
+	var out CentreAuthorization
+	err = s.submit(ctx, p, "authorize centre", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := requireCentre(ctx, tx, "centre_id", centreID); err != nil {
+			return nil, err
+		}
+		a.GrantedAt = ledger.FormatTime(now)
+		return ledger.NewEntry(TypeCentreAuthorized, a)
+	}, &out)
+	return &out, err
+}
+
+// RevokeCentreAuthorization ends an authorization from the day of revocation.
+func (s *Service) RevokeCentreAuthorization(ctx context.Context, p *auth.Principal, centreID, id, reason string) (*CentreAuthorization, error) {
+	if err := p.Require(auth.AuthorizeCentres); err != nil {
+		return nil, err
+	}
+	reason, err := check.Text("reason", reason, 1000, true)
+	if err != nil {
+		return nil, err
+	}
+	var out authorizationRevoked
+	err = s.submit(ctx, p, "revoke centre authorization", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var centre string
+		var revoked sql.NullString
+		err := tx.QueryRow(ctx, "SELECT centre_id, revoked_at FROM centre_authorizations WHERE id = ?", id).Scan(&centre, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && centre != centreID) {
+			return nil, errs.New(errs.NotFound, "reference", "id", "centre %s has no authorization %s", centreID, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if revoked.Valid {
+			return nil, errs.New(errs.Conflict, "already_revoked", "id", "authorization %s was revoked on %s", id, revoked.String)
+		}
+		return ledger.NewEntry(TypeCentreAuthorizationRevoked, authorizationRevoked{ID: id, Reason: reason, On: day(now)})
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetCentreAuthorization(ctx, id)
+}
+
+type authorizationRevoked struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	On     string `json:"on"`
+}

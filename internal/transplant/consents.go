@@ -1,0 +1,86 @@
+package transplant
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Consent (para 6 b) ----
+
+// NewConsent is the input of RecordConsent.
+type NewConsent struct {
+	Kind                string `json:"kind"`
+	GivenOn             string `json:"given_on"`
+	AssessedBy          string `json:"assessed_by"`
+	AssessorIndependent bool   `json:"assessor_independent"`
+	Voluntary           bool   `json:"voluntary"`
+	Informed            bool   `json:"informed"`
+}
+
+// Consent is a recorded consent or authorization of donation.
+type Consent struct {
+	ID                  string `json:"id"`
+	DonorID             string `json:"donor_id"`
+	Kind                string `json:"kind"`
+	GivenOn             string `json:"given_on"`
+	AssessedBy          string `json:"assessed_by"`
+	AssessorIndependent bool   `json:"assessor_independent"`
+	Voluntary           bool   `json:"voluntary"`
+	Informed            bool   `json:"informed"`
+}
+
+// RecordConsent records a living donor's informed, voluntary consent, assessed
+// by someone independent of the recipient's team, or the family or donor
+// registry authorization of a deceased donation.
+func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID string, in NewConsent) (*Consent, error) {
+	if err := p.Require(auth.Record); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("kind", in.Kind, ConsentKinds); err != nil {
+		return nil, err
+	}
+	given, err := check.Date("given_on", in.GivenOn, true)
+	if err != nil {
+		return nil, err
+	}
+	assessor, err := check.Text("assessed_by", in.AssessedBy, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	c := Consent{ID: s.W.IDs().New("CO"), DonorID: donorID, Kind: in.Kind, GivenOn: given, AssessedBy: assessor,
+		AssessorIndependent: in.AssessorIndependent, Voluntary: in.Voluntary, Informed: in.Informed}
+	var out Consent
+	err = s.submit(ctx, p, "record consent", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.DateNotFuture("given_on", given, now); err != nil {
+			return nil, err
+		}
+		d, err := getDonor(ctx, tx, donorID)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := centreFor(p, "donor_id", d.CentreID); err != nil {
+			return nil, err
+		}
+		if d.Kind == DonorLiving {
+			if c.Kind != ConsentLiving {
+				return nil, errs.Invalidf("consent_kind", "kind", "a living donor gives %s", ConsentLiving)
+			}
+			if !c.Informed || !c.Voluntary {
+				return nil, errs.Invalidf("informed_voluntary", "voluntary", "a living donor's consent must be informed and voluntary")
+			}
+			if !c.AssessorIndependent {
+				return nil, errs.Invalidf("independent_assessment", "assessor_independent", "a living donor's consent must be assessed by someone independent of the recipient's team")
+			}
+		} else if c.Kind == ConsentLiving {
+			return nil, errs.Invalidf("consent_kind", "kind", "a deceased donation is authorized by %s or %s", ConsentFamily, ConsentRegistry)
+		}
+		return ledger.NewEntry(TypeConsentRecorded, c)
+	}, &out)
+	return &out, err
+}

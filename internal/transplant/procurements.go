@@ -1,0 +1,166 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Procurement (para 6 e, h) ----
+
+// NewProcurement is the input of RecordProcurement.
+type NewProcurement struct {
+	DonorID    string   `json:"donor_id"`
+	CentreID   string   `json:"centre_id"`
+	ProcuredAt string   `json:"procured_at"`
+	Organs     []string `json:"organs"`
+}
+
+// Procurement is one retrieval of organs from a donor.
+type Procurement struct {
+	ID           string          `json:"id"`
+	DonorID      string          `json:"donor_id"`
+	CentreID     string          `json:"centre_id"`
+	ProcuredAt   string          `json:"procured_at"`
+	DonationYear int             `json:"donation_year"`
+	DonationSeq  int             `json:"donation_seq"`
+	Organs       []ProcuredOrgan `json:"organs"`
+}
+
+// ProcuredOrgan is one organ of a procurement with its identifier.
+type ProcuredOrgan struct {
+	ID    string `json:"id"`
+	Organ string `json:"organ"`
+}
+
+// RecordProcurement records the retrieval of organs from a donor at an
+// authorized centre and gives each organ its identifier.
+func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in NewProcurement) (*Procurement, error) {
+	if err := p.Require(auth.Record); err != nil {
+		return nil, err
+	}
+	centre, err := centreFor(p, "centre_id", in.CentreID)
+	if err != nil {
+		return nil, s.refuseWithAlert(ctx, p, err)
+	}
+	if err := check.Required("donor_id", in.DonorID); err != nil {
+		return nil, err
+	}
+	at, err := check.Time("procured_at", in.ProcuredAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Organs) == 0 || len(in.Organs) > 10 {
+		return nil, errs.Invalidf("organ_count", "organs", "a procurement lists 1 to 10 organs")
+	}
+	for i, o := range in.Organs {
+		if err := check.OneOf(check.Index("organs", i), o, OrganTypes); err != nil {
+			return nil, err
+		}
+	}
+	id := s.W.IDs().New("PC")
+	var out Procurement
+	err = s.submit(ctx, p, "record procurement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.NotFuture("procured_at", at, now); err != nil {
+			return nil, err
+		}
+		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
+			return nil, err
+		}
+		d, err := getDonor(ctx, tx, in.DonorID)
+		if err != nil {
+			return nil, err
+		}
+		if d.DateOfDeath != "" && day(at) < d.DateOfDeath {
+			return nil, errs.Invalidf("dates_in_order", "procured_at", "procured_at (%s) is before the donor's date of death (%s)", day(at), d.DateOfDeath)
+		}
+		// Count what the donor already gave, then what this procurement adds.
+		counts := map[string]int{}
+		rows, err := tx.Query(ctx, "SELECT organ FROM organs WHERE donor_id = ?", d.ID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts[o]++
+		}
+		rows.Close()
+		limits := maxPerDonor
+		if d.Kind == DonorLiving {
+			limits = livingOrgans
+		}
+		for i, o := range in.Organs {
+			field := check.Index("organs", i)
+			counts[o]++
+			if counts[o] > limits[o] {
+				if d.Kind == DonorLiving {
+					return nil, errs.Alertf(errs.Invalid, "living_donor_organs", field, "a living donor can give at most %s", plural(limits[o], o))
+				}
+				return nil, errs.Invalidf("organ_count", field, "a donor has at most %s", plural(limits[o], o))
+			}
+			ok, err := authorized(ctx, tx, centre, "procurement", o, day(at))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, errs.Alertf(errs.Forbidden, "centre_authorization", field,
+					"centre %s holds no valid authorization for procurement of %s on %s", centre, o, day(at))
+			}
+		}
+		if err := requireConsent(ctx, tx, d, day(at)); err != nil {
+			return nil, err
+		}
+		var country string
+		if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&country); err != nil {
+			return nil, err
+		}
+		year := at.Year() % 100
+		var last sql.NullInt64
+		if err := tx.QueryRow(ctx, "SELECT MAX(donation_seq) FROM procurements WHERE donation_year = ?", year).Scan(&last); err != nil {
+			return nil, err
+		}
+		seq := int(last.Int64) + 1
+		if seq > 999999 {
+			return nil, errs.New(errs.Conflict, "donation_numbers", "procured_at", "the registry has used all donation numbers of 20%02d", year)
+		}
+		pr := Procurement{ID: id, DonorID: d.ID, CentreID: centre, ProcuredAt: ledger.FormatTime(at), DonationYear: year, DonationSeq: seq}
+		for i, o := range in.Organs {
+			pr.Organs = append(pr.Organs, ProcuredOrgan{ID: OrganID{Country: country, Year: year, Seq: seq, Organ: i + 1}.String(), Organ: o})
+		}
+		return ledger.NewEntry(TypeProcurementRecorded, pr)
+	}, &out)
+	return &out, err
+}
+
+// requireConsent refuses a procurement without consent on file: a living
+// donor's informed, voluntary, independently assessed consent, or the family or
+// registry authorization of a deceased donation, given on or before the day.
+func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string) error {
+	kinds := []any{ConsentFamily, ConsentRegistry}
+	rule, msg := "deceased_authorization", "a deceased donation needs a family or donor registry authorization on file before procurement"
+	if d.Kind == DonorLiving {
+		kinds = []any{ConsentLiving, ConsentLiving}
+		rule, msg = "living_consent", "a living donation needs the donor's informed, voluntary, independently assessed consent on file before procurement"
+	}
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM consents WHERE donor_id = ? AND kind IN (?, ?) AND given_on <= ?
+		AND voluntary = 1 AND informed = 1 AND (kind <> ? OR assessor_independent = 1)`,
+		append([]any{d.ID}, append(kinds, onDay, ConsentLiving)...)...).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.Alertf(errs.Forbidden, rule, "donor_id", "%s (donor %s)", msg, d.ID)
+	}
+	return nil
+}

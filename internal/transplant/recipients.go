@@ -1,0 +1,100 @@
+package transplant
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Recipients ----
+
+// NewRecipient is the input of RegisterRecipient.
+type NewRecipient struct {
+	CentreID    string `json:"centre_id"`
+	Name        string `json:"name"`
+	NationalID  string `json:"national_id"`
+	Sex         string `json:"sex"`
+	BloodGroup  string `json:"blood_group"`
+	DateOfBirth string `json:"date_of_birth"`
+	Residence   string `json:"residence"`
+	OrganNeeded string `json:"organ_needed"`
+	ListedOn    string `json:"listed_on"`
+}
+
+// Recipient is a patient on the waiting list, without personal data.
+type Recipient struct {
+	ID              string `json:"id"`
+	SubjectRef      string `json:"subject_ref"`
+	PersonPseudonym string `json:"person_pseudonym"`
+	CentreID        string `json:"centre_id"`
+	Sex             string `json:"sex"`
+	BloodGroup      string `json:"blood_group"`
+	DateOfBirth     string `json:"date_of_birth"`
+	Residence       string `json:"residence"`
+	OrganNeeded     string `json:"organ_needed"`
+	ListedOn        string `json:"listed_on"`
+	Status          string `json:"status,omitempty"`
+	RecordedAt      string `json:"recorded_at,omitempty"`
+}
+
+// RegisterRecipient puts a patient on the waiting list of a centre.
+func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in NewRecipient) (*Recipient, error) {
+	if err := p.Require(auth.Record); err != nil {
+		return nil, err
+	}
+	centre, err := centreFor(p, "centre_id", in.CentreID)
+	if err != nil {
+		return nil, s.refuseWithAlert(ctx, p, err)
+	}
+	if in.Name, err = check.Text("name", in.Name, 200, true); err != nil {
+		return nil, err
+	}
+	if in.NationalID, err = check.Text("national_id", in.NationalID, 64, false); err != nil {
+		return nil, err
+	}
+	if err = check.OneOf("sex", in.Sex, Sexes); err != nil {
+		return nil, err
+	}
+	if err = check.OneOf("blood_group", in.BloodGroup, BloodGroups); err != nil {
+		return nil, err
+	}
+	if in.DateOfBirth, err = check.Date("date_of_birth", in.DateOfBirth, true); err != nil {
+		return nil, err
+	}
+	if !auth.ValidCountry(in.Residence) {
+		return nil, errs.Invalidf("iso3166", "residence", "residence must be an ISO 3166-1 alpha-2 country code")
+	}
+	if err = check.OneOf("organ_needed", in.OrganNeeded, OrganTypes); err != nil {
+		return nil, err
+	}
+	if in.ListedOn, err = check.Date("listed_on", in.ListedOn, true); err != nil {
+		return nil, err
+	}
+	if in.ListedOn < in.DateOfBirth {
+		return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on is before date_of_birth")
+	}
+	id := s.W.IDs().New("RC")
+	var out Recipient
+	err = s.submit(ctx, p, "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if in.DateOfBirth > day(now) || in.ListedOn > day(now) {
+			return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on and date_of_birth cannot be in the future")
+		}
+		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
+			return nil, err
+		}
+		r := Recipient{ID: id, SubjectRef: "SU-" + id[3:], CentreID: centre, Sex: in.Sex, BloodGroup: in.BloodGroup,
+			DateOfBirth: in.DateOfBirth, Residence: in.Residence, OrganNeeded: in.OrganNeeded, ListedOn: in.ListedOn}
+		r.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, r.SubjectRef)
+		if err := s.Vault.Store(ctx, tx, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, now); err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeRecipientRegistered, r)
+	}, &out)
+	return &out, err
+}

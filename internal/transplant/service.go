@@ -1,0 +1,39 @@
+package transplant
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Service runs the registry's commands through the ledger writer and answers
+// its queries.
+type Service struct {
+	W     *ledger.Writer
+	DB    *store.DB
+	Vault *privacy.Vault
+}
+
+func (s *Service) submit(ctx context.Context, p *auth.Principal, name string, d ledger.Decide, out any) error {
+	res, err := s.W.Submit(ctx, p.Actor(), name, d)
+	if err != nil {
+		return err
+	}
+	return res.Entry.Decode(out)
+}
+
+// refuseWithAlert returns a refusal decided before any state was read, and
+// records its alert first when it has one.
+func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, err error) error {
+	e, ok := errs.As(err)
+	if !ok || !e.Alert {
+		return err
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "refused command", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
+	return err
+}

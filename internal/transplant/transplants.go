@@ -1,0 +1,98 @@
+package transplant
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Transplantation (para 6 e, g, h) ----
+
+// NewTransplant is the input of RecordTransplant.
+type NewTransplant struct {
+	OrganID         string `json:"organ_id"`
+	RecipientID     string `json:"recipient_id"`
+	CentreID        string `json:"centre_id"`
+	PerformedAt     string `json:"performed_at"`
+	AuthorizationID string `json:"authorization_id"`
+}
+
+// Transplant is the transplantation of one organ into one recipient.
+type Transplant struct {
+	ID              string `json:"id"`
+	OrganID         string `json:"organ_id"`
+	RecipientID     string `json:"recipient_id"`
+	CentreID        string `json:"centre_id"`
+	AuthorizationID string `json:"authorization_id"`
+	PerformedAt     string `json:"performed_at"`
+}
+
+// RecordTransplant records a transplantation. It is refused, and the regulator
+// alerted, when the organ was never procured or is already transplanted, when
+// the centre is not authorized for that organ type on that day, or when the
+// per-procedure authorization is missing.
+func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in NewTransplant) (*Transplant, error) {
+	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
+	if err != nil {
+		return nil, err
+	}
+	at, err := check.Time("performed_at", in.PerformedAt)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("TX")
+	var out Transplant
+	err = s.submit(ctx, p, "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.NotFuture("performed_at", at, now); err != nil {
+			return nil, err
+		}
+		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(at))
+		if err != nil {
+			return nil, err
+		}
+		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		o, r := f.organ, f.recipient
+		if o == nil {
+			return nil, errs.Alertf(errs.NotFound, "organ_procured", "organ_id", "organ %s was never procured in this registry", oid)
+		}
+		if o.Status == "transplanted" {
+			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already transplanted", o.ID)
+		}
+		if r == nil {
+			return nil, noRecipient(in.RecipientID)
+		}
+		if !f.centreAuthorized {
+			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
+				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(at))
+		}
+		if ledger.FormatTime(at) < o.ProcuredAt {
+			return nil, errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), o.ProcuredAt)
+		}
+		if !f.authID.Valid {
+			return nil, errs.Alertf(errs.Forbidden, "procedure_authorization", "authorization_id",
+				"no authorization of organ %s for recipient %s is on file", o.ID, r.ID)
+		}
+		authID, authAt, authCentre := f.authID.String, f.authAt.String, f.authCentre.String
+		if in.AuthorizationID != "" && in.AuthorizationID != authID {
+			return nil, errs.Invalidf("procedure_authorization", "authorization_id", "authorization %s is not the authorization of organ %s for recipient %s", in.AuthorizationID, o.ID, r.ID)
+		}
+		if authCentre != centre {
+			return nil, errs.Alertf(errs.Forbidden, "procedure_authorization", "centre_id", "organ %s was authorized for recipient %s at centre %s, not %s", o.ID, r.ID, authCentre, centre)
+		}
+		// The authorization is stamped when it is recorded; a transplantation
+		// recorded later may be dated earlier that same day, never on a day before.
+		if day(at) < authAt[:10] {
+			return nil, errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the day of the authorization (%s)", day(at), authAt[:10])
+		}
+		return ledger.NewEntry(TypeTransplantRecorded, Transplant{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
+			AuthorizationID: authID, PerformedAt: ledger.FormatTime(at)})
+	}, &out)
+	return &out, err
+}
