@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/web"
 )
@@ -16,9 +17,12 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log,
-		LargeBodies: a.Cfg.LargeBodies}
-	api.Register(mux)
+	env := httpapi.Env{DB: a.DB, Writer: a.Writer, Log: a.Log, Catalogue: catalogue()}
+	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies},
+		httpapi.Core(env, a.Transplant.Alerts),
+		httpapi.Transplant(env, a.Transplant),
+		httpapi.Hashmatch(env, a.Hashmatch),
+	).Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
@@ -37,6 +41,29 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", a.metrics.handler)
 	return securityHeaders(a.metrics.instrument(mux))
+}
+
+// catalogue is the authority kinds and roles of the core and of the
+// transplant and hashmatch registries, until the module list declares them.
+func catalogue() *auth.Catalogue {
+	c, err := auth.NewCatalogue([]auth.Kind{
+		{Name: auth.KindRegulator, Prefix: "AU", Label: "Regulator"},
+		{Name: auth.KindCentre, Prefix: "TC", Label: "Transplant centre"},
+		{Name: auth.KindCompetentAuthority, Prefix: "CM", Label: "Competent authority"},
+		{Name: auth.KindServiceProvider, Prefix: "SP", Label: "Service provider"},
+	}, []auth.RoleSpec{
+		{Role: auth.Admin, Label: "Manages authorities, centres and principals"},
+		{Role: auth.Regulator, Label: "Authorizes centres, watches alerts, reads everything"},
+		{Role: auth.Coordinator, Kind: auth.KindCentre, Label: "Records for their own centre"},
+		{Role: auth.Auditor, Label: "Reads everything, changes nothing"},
+		{Role: auth.Analyst, Kind: auth.KindCompetentAuthority, Label: "Publishes hash banks, receives reports"},
+		{Role: auth.Service, Kind: auth.KindServiceProvider, Label: "Subscribes, pulls and matches"},
+		{Role: auth.Reviewer, Kind: auth.KindServiceProvider, Label: "Reviews cases, reports, removes"},
+	})
+	if err != nil {
+		panic("server: the role catalogue: " + err.Error())
+	}
+	return c
 }
 
 func securityHeaders(next http.Handler) http.Handler {
