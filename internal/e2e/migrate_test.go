@@ -140,7 +140,7 @@ func TestWrongKeyFileRefused(t *testing.T) {
 			t.Errorf("trace with another registry's key file: exit %d, stderr:\n%s", code, tail(stderr, 2000))
 		}
 		right := startServer(t, reg)
-		must(t, 201, right.URL, "POST", "/api/v1/centres", reg.Admin, map[string]any{"name": "Centre R", "city": "Port Aster"})
+		must(t, 201, right.URL, "POST", "/api/v1/transplant/centres", reg.Admin, map[string]any{"name": "Centre R", "city": "Port Aster"})
 		right.stop()
 		verifyLog(t, dsn, reg.PublicKey)
 	})

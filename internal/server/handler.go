@@ -16,9 +16,12 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Authorities: a.Authorities, Log: a.Log,
-		LargeBodies: a.Cfg.LargeBodies}
-	api.Register(mux)
+	env := httpapi.Env{DB: a.DB, Writer: a.Writer, Log: a.Log, Catalogue: a.Catalogue, Authorities: a.Authorities}
+	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies},
+		httpapi.Core(env),
+		httpapi.Transplant(env, a.Transplant),
+		httpapi.Hashmatch(env, a.Hashmatch),
+	).Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
@@ -39,6 +42,8 @@ func (a *App) Handler() http.Handler {
 	return securityHeaders(a.metrics.instrument(mux))
 }
 
+// catalogue is the authority kinds and roles of the core and of the
+// transplant and hashmatch registries, until the module list declares them.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
