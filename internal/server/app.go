@@ -157,10 +157,10 @@ type App struct {
 	Signer      note.Signer
 	Keys        *Keys
 	Log         *slog.Logger
-	// Modules are the deployment's modules, the core first; Services their
-	// services by module name.
-	Modules  []Registry
-	Services map[string]any
+	// Modules are the deployment's modules, the core first; Opened what
+	// each opened, by module name.
+	Modules []Registry
+	Opened  map[string]*Opened
 	// Authorities creates authorities and principals.
 	Authorities *auth.Authorities
 	// The services of the registries custos ships (nil when the deployment
@@ -229,22 +229,30 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
 	w.OnCommit = m.observeCommit
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
-		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Services: map[string]any{},
+		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue}}
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue
 		}
-		svc, err := r.Open(ctx, app)
+		o, err := r.Open(ctx, app)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open the %s module: %w", r.Name, err)
 		}
-		app.Services[r.Name] = svc
+		app.Opened[r.Name] = o
 	}
-	app.Transplant, _ = app.Services[transplant.Module.Name].(*transplant.Service)
-	app.Hashmatch, _ = app.Services[hashmatch.Module.Name].(*hashmatch.Service)
+	app.Transplant, _ = app.Service(transplant.Module.Name).(*transplant.Service)
+	app.Hashmatch, _ = app.Service(hashmatch.Module.Name).(*hashmatch.Service)
 	return app, nil
+}
+
+// Service returns the service of the module name, nil when it has none.
+func (a *App) Service(name string) any {
+	if o := a.Opened[name]; o != nil {
+		return o.Service
+	}
+	return nil
 }
 
 // Close stops the writer and closes the database.

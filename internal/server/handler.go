@@ -17,11 +17,13 @@ import (
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	env := httpapi.Env{DB: a.DB, Writer: a.Writer, Log: a.Log, Catalogue: a.Catalogue, Authorities: a.Authorities}
-	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies},
-		httpapi.Core(env),
-		httpapi.Transplant(env, a.Transplant),
-		httpapi.Hashmatch(env, a.Hashmatch),
-	).Register(mux)
+	var routes [][]httpapi.Route
+	for _, r := range a.Modules {
+		if o := a.Opened[r.Name]; o != nil && o.Routes != nil {
+			routes = append(routes, o.Routes(env))
+		}
+	}
+	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies}, routes...).Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/store"
@@ -15,28 +16,40 @@ import (
 )
 
 // Registry is a module as the server runs it: its description, and how to
-// open its service on an open app.
+// open it on an open app.
 type Registry struct {
 	module.Module
-	// Open returns the module's service (nil for a module without one). It
-	// runs once, after the writer starts and before the app serves.
-	Open func(ctx context.Context, a *App) (any, error)
+	// Open opens the module: its service and its adapters. It runs once,
+	// after the writer starts and before the app serves; nil for a module
+	// that only brings schema and projections.
+	Open func(ctx context.Context, a *App) (*Opened, error)
+}
+
+// Opened is an open module.
+type Opened struct {
+	// Service is the module's service (for example *transplant.Service).
+	Service any
+	// Routes lists the module's API routes.
+	Routes func(env httpapi.Env) []httpapi.Route
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
 // registry and the hash-matching registry.
 func DefaultModules() []Registry {
 	return []Registry{
-		{Module: module.Core},
-		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (any, error) {
-			return &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}, nil
+		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			return &Opened{Routes: httpapi.Core}, nil
 		}},
-		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (any, error) {
-			hm := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
-			if err := hm.Load(ctx); err != nil {
+		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }}, nil
+		}},
+		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
+			if err := s.Load(ctx); err != nil {
 				return nil, fmt.Errorf("load hash banks: %w", err)
 			}
-			return hm, nil
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }}, nil
 		}},
 	}
 }
