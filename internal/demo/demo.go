@@ -1,9 +1,10 @@
 // Package demo builds a deterministic synthetic national registry of the
 // fictional country "Demoland" (user-assigned ISO code XA): the core's
 // principals, then each module's part (transplant: about twenty centres and
-// several years of donation and transplantation activity), recorded through
-// the same commands, rules and log as real use. Names are generated; nothing
-// in it is about a real person.
+// several years of donation and transplantation activity; hashmatch: a
+// hotline's hash banks of generated images, a subscribed service and an open
+// case), recorded through the same commands, rules and log as real use.
+// Names and images are generated; nothing in it is about a real person.
 package demo
 
 import (
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/server"
@@ -63,6 +65,9 @@ var corePrincipals = []demoPrincipal{
 var modulePrincipals = []demoPrincipal{
 	{auth.Coordinator, transplant.DemoCoordinator(0)},
 	{auth.Coordinator, transplant.DemoCoordinator(1)},
+	{auth.Analyst, hashmatch.DemoAnalyst},
+	{auth.Service, hashmatch.DemoService},
+	{auth.Reviewer, hashmatch.DemoReviewer},
 }
 
 func tokenSource(name string) *rand.ChaCha8 {
@@ -127,6 +132,7 @@ var seeders = []struct {
 	service func(*server.App) any
 }{
 	{transplant.Demo, func(a *server.App) any { return a.Transplant }},
+	{hashmatch.Demo, func(a *server.App) any { return a.Hashmatch }},
 }
 
 // Generate initialises a new registry at cfg.DSN, creates the core's demo
