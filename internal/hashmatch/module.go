@@ -19,6 +19,7 @@ var Module = module.Module{
 	// globally: 3 and 4 were this registry's.
 	Adopt:   map[int]int{3: 1, 4: 2},
 	Project: Project,
+	Demo:    Demo,
 	Kinds: []auth.Kind{
 		{Name: auth.KindCompetentAuthority, Prefix: "CM", Label: "Competent authority"},
 		{Name: auth.KindServiceProvider, Prefix: "SP", Label: "Service provider"},

@@ -19,6 +19,7 @@ var Module = module.Module{
 	// globally: 2, 5 and 6 were this registry's.
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
+	Demo:    Demo,
 	Kinds:   []auth.Kind{{Name: auth.KindCentre, Prefix: "TC", Label: "Transplant centre"}},
 	Roles: []auth.RoleSpec{{Role: auth.Coordinator, Kind: auth.KindCentre, Label: "Coordinator: records for their own centre",
 		KindRule: "coordinator_centre", KindMessage: "a coordinator must belong to a transplant centre"}},
