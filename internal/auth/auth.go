@@ -361,12 +361,8 @@ func Bootstrap(ctx context.Context, w *ledger.Writer, authorityName string) (str
 	if err != nil {
 		return "", err
 	}
-	res, err := w.Submit(ctx, ledger.Actor{}, "bootstrap authority", mk)
+	a, err := ledger.SubmitAs[Authority](ctx, w, ledger.Actor{}, "bootstrap authority", mk)
 	if err != nil {
-		return "", err
-	}
-	var a Authority
-	if err := res.Entry.Decode(&a); err != nil {
 		return "", err
 	}
 	mp, token, err := CreatePrincipal(NewPrincipal{Name: "Administrator", Role: Admin, AuthorityID: a.ID}, w.IDs(), rand.Reader)

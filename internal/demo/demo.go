@@ -230,12 +230,8 @@ func (g *gen) people() error {
 		if err != nil {
 			return err
 		}
-		res, err := w.Submit(ctx, g.admin.Actor(), "demo centre", cmd)
+		a, err := ledger.SubmitAs[auth.Authority](ctx, w, g.admin.Actor(), "demo centre", cmd)
 		if err != nil {
-			return err
-		}
-		var a auth.Authority
-		if err := res.Entry.Decode(&a); err != nil {
 			return err
 		}
 		c := &centre{id: a.ID, name: a.Name, organs: map[string]bool{}}
