@@ -196,12 +196,8 @@ func setup(ctx context.Context, app *server.App, n int) error {
 		if err != nil {
 			return err
 		}
-		res, err := w.Submit(ctx, admin.Actor(), "bench centre", cmd)
+		a, err := ledger.SubmitAs[auth.Authority](ctx, w, admin.Actor(), "bench centre", cmd)
 		if err != nil {
-			return err
-		}
-		var a auth.Authority
-		if err := res.Entry.Decode(&a); err != nil {
 			return err
 		}
 		if _, err := principal(admin.Actor(), fmt.Sprintf("Coordinator, Bench Centre %02d", i+1), auth.Coordinator, a.ID); err != nil {

@@ -340,12 +340,8 @@ func Bootstrap(ctx context.Context, w *ledger.Writer, c *Catalogue, authorityNam
 	if err != nil {
 		return "", err
 	}
-	res, err := w.Submit(ctx, ledger.Actor{}, "bootstrap authority", mk)
+	a, err := ledger.SubmitAs[Authority](ctx, w, ledger.Actor{}, "bootstrap authority", mk)
 	if err != nil {
-		return "", err
-	}
-	var a Authority
-	if err := res.Entry.Decode(&a); err != nil {
 		return "", err
 	}
 	mp, token, err := c.CreatePrincipal(NewPrincipal{Name: "Administrator", Role: Admin, AuthorityID: a.ID}, w.IDs(), rand.Reader)

@@ -43,7 +43,7 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 		return nil, errs.Invalidf("suppress_on_reject", "suppress", "only a rejected match can feed the suppression list")
 	}
 	supID := s.W.IDs().New("HX")
-	err = s.submit(ctx, p, "review match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = s.W.Submit(ctx, p.Actor(), "review match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		c, err := ownCase(ctx, tx, p, caseID)
 		if err != nil {
 			return nil, err
@@ -59,7 +59,7 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 			}
 		}
 		return ledger.NewEntry(TypeCaseReviewed, r)
-	}, nil)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +83,7 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 		return nil, err
 	}
 	id := s.W.IDs().New("HR")
-	var out Report
-	err = s.submit(ctx, p, "send hash match report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = ledger.SubmitAs[Report](ctx, s.W, p.Actor(), "send hash match report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		c, err := ownCase(ctx, tx, p, caseID)
 		if err != nil {
 			return nil, err
@@ -128,7 +127,7 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 		return ledger.NewEntry(TypeReportSent, Report{ID: id, CaseID: caseID, ProviderID: c.ProviderID, AuthorityID: authority,
 			IncidentType: in.IncidentType, IncidentAt: incident, UploadedAt: c.UploadedAt, PDQ: c.PDQ, MD5: c.MD5, SHA256: c.SHA256,
 			Classification: class, UserPseudonym: c.UserPseudonym, ContentRef: c.ContentRef, Notes: notes})
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +151,7 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 		return nil, err
 	}
 	id := s.W.IDs().New("HM")
-	var out Removal
-	err = s.submit(ctx, p, "record removal", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = ledger.SubmitAs[Removal](ctx, s.W, p.Actor(), "record removal", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		c, err := ownCase(ctx, tx, p, caseID)
 		if err != nil {
 			return nil, err
@@ -179,7 +177,7 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 			return nil, errs.Invalidf("not_future", "removed_at", "removed_at is in the future")
 		}
 		return ledger.NewEntry(TypeRemovalRecorded, r)
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +194,7 @@ func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, repo
 	if err != nil {
 		return nil, err
 	}
-	err = s.submit(ctx, p, "acknowledge report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = s.W.Submit(ctx, p.Actor(), "acknowledge report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var authority string
 		var ack sql.NullString
 		err := tx.QueryRow(ctx, "SELECT authority_id, acknowledged_at FROM hm_reports WHERE id = ?", reportID).Scan(&authority, &ack)
@@ -210,7 +208,7 @@ func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, repo
 			return nil, errs.New(errs.Conflict, "already_acknowledged", "report_id", "report %s was acknowledged at %s", reportID, ack.String)
 		}
 		return ledger.NewEntry(TypeReportAcknowledged, reportAcknowledged{ID: reportID, Reference: ref})
-	}, nil)
+	})
 	if err != nil {
 		return nil, err
 	}

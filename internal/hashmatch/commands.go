@@ -127,17 +127,6 @@ func (s *Service) Config() Config { return s.cfg }
 // VerifierKey is the note verifier key that checks bank documents.
 func (s *Service) VerifierKey() string { return s.verifierKey }
 
-func (s *Service) submit(ctx context.Context, p *auth.Principal, name string, d ledger.Decide, out any) error {
-	res, err := s.W.Submit(ctx, p.Actor(), name, d)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	return res.Entry.Decode(out)
-}
-
 func authorityKind(ctx context.Context, q store.Queryer, field, id string) (string, error) {
 	var kind string
 	err := q.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", id).Scan(&kind)
@@ -202,8 +191,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 		return nil, errs.Invalidf("range", "threshold", "threshold is a Hamming distance from 0 to %d (PDQ's usual value is %d)", MaxThreshold, DefaultThreshold)
 	}
 	b := Bank{ID: s.W.IDs().New("HB"), OwnerID: p.AuthorityID, Name: name, Kind: in.Kind, Threshold: th}
-	var out Bank
-	err = s.submit(ctx, p, "create hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[Bank](ctx, s.W, p.Actor(), "create hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		kind, err := authorityKind(ctx, tx, "owner_id", p.AuthorityID)
 		if err != nil {
 			return nil, err
@@ -212,7 +200,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 			return nil, errs.Invalidf("competent_authority", "owner_id", "only a competent authority holds hash banks")
 		}
 		return ledger.NewEntry(TypeBankCreated, b)
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +241,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	slices.SortFunc(adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
 	slices.Sort(dels)
 	dels = slices.Compact(dels)
-	var out versionPublished
-	err := s.submit(ctx, p, "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[versionPublished](ctx, s.W, p.Actor(), "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		b, err := ownBank(ctx, tx, p, bankID)
 		if err != nil {
 			return nil, err
@@ -298,7 +285,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 			return nil, err
 		}
 		return ledger.NewEntry(TypeVersionPublished, versionPublished{Doc: doc, DocSHA256: DocSHA256(canon), Signature: sig})
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +314,7 @@ func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, e
 	if err := p.Require(auth.PublishBanks); err != nil {
 		return err
 	}
-	err := s.submit(ctx, p, "release quarantined entry", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err := s.W.Submit(ctx, p.Actor(), "release quarantined entry", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if _, err := ownBank(ctx, tx, p, bankID); err != nil {
 			return nil, err
 		}
@@ -343,7 +330,7 @@ func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, e
 			return nil, errs.New(errs.Conflict, "not_quarantined", "entry_id", "entry %s is not quarantined", entryID)
 		}
 		return ledger.NewEntry(TypeEntryReleased, entryReleased{BankID: bankID, EntryID: entryID})
-	}, nil)
+	})
 	if err == nil {
 		_, err = s.refresh(ctx)
 	}
@@ -358,8 +345,7 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, bankID strin
 		return nil, err
 	}
 	sub := Subscription{ID: s.W.IDs().New("HS"), BankID: bankID, ProviderID: p.AuthorityID}
-	var out Subscription
-	err := s.submit(ctx, p, "subscribe to hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[Subscription](ctx, s.W, p.Actor(), "subscribe to hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if _, err := getBank(ctx, tx, bankID); err != nil {
 			return nil, err
 		}
@@ -371,11 +357,11 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, bankID strin
 			return nil, errs.New(errs.Conflict, "already_subscribed", "bank_id", "%s already subscribes to %s", p.AuthorityID, bankID)
 		}
 		return ledger.NewEntry(TypeSubscribed, sub)
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }
 
 // Pull hands a subscribed service the bank from its cursor: the whole live
@@ -391,7 +377,7 @@ func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, si
 	}
 	out := &Pull{BankID: bankID, From: since, VerifierKey: s.verifierKey, Documents: []SignedDoc{}}
 	id := s.W.IDs().New("HP")
-	err := s.submit(ctx, p, "pull hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err := s.W.Submit(ctx, p.Actor(), "pull hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		b, err := getBank(ctx, tx, bankID)
 		if err != nil {
 			return nil, err
@@ -454,7 +440,7 @@ func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, si
 		}
 		out.Kind = pl.Kind
 		return ledger.NewEntry(TypePulled, pl)
-	}, nil)
+	})
 	if errors.Is(err, errNothingNew) {
 		return out, nil
 	}

@@ -210,8 +210,7 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 	for i := range alertIDs {
 		alertIDs[i] = s.W.IDs().New("AL")
 	}
-	var out caseOpened
-	err := s.submit(ctx, p, "open match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[caseOpened](ctx, s.W, p.Actor(), "open match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		since := ledger.FormatTime(now.Add(-s.cfg.QuarantineWindow))
 		o := caseOpened{Case: c}
 		for i, m := range ms {
@@ -232,7 +231,7 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 			}
 		}
 		return ledger.NewEntry(TypeCaseOpened, o)
-	}, &out)
+	})
 	if err != nil {
 		return "", err
 	}

@@ -183,3 +183,35 @@ func subRoot(t *testing.T, db *store.DB, size uint64) []byte {
 	}
 	return merkleRoot(hashes)
 }
+
+// TestSubmitAs checks that a command's entry comes back decoded as the
+// caller's type, that a refusal comes back as it was, and that an entry the
+// type does not describe is an error, not a half-filled value.
+func TestSubmitAs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		_, _, w, _ := newLog(t, dsn)
+		actor := ledger.Actor{Principal: "PR-T", Authority: "AU-T"}
+		note := func(n int) ledger.Decide {
+			return func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+				return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("as-%d", n), N: n})
+			}
+		}
+		got, err := ledger.SubmitAs[noteData](ctx, w, actor, "note", note(1))
+		if err != nil || got == nil || *got != (noteData{ID: "as-1", N: 1}) {
+			t.Fatalf("SubmitAs = %+v, %v; want {as-1 1}", got, err)
+		}
+		got, err = ledger.SubmitAs[noteData](ctx, w, actor, "note", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+			return nil, errs.Invalidf("odd_rule", "n", "refused")
+		})
+		if e, ok := errs.As(err); !ok || e.Rule != "odd_rule" || got != nil {
+			t.Fatalf("refused: SubmitAs = %+v, %v; want nil and the refusal", got, err)
+		}
+		other, err := ledger.SubmitAs[struct {
+			ID string `json:"id"`
+		}](ctx, w, actor, "note", note(2))
+		if err == nil || other != nil {
+			t.Fatalf("decoded a note into a type without its field n: %+v, %v", other, err)
+		}
+	})
+}

@@ -124,6 +124,20 @@ func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide De
 	return r.res, r.err
 }
 
+// SubmitAs runs one command as Submit does and decodes the entry it recorded
+// into a new T: what a service answers for a command is the record it wrote.
+func SubmitAs[T any](ctx context.Context, w *Writer, actor Actor, name string, decide Decide) (*T, error) {
+	res, err := w.Submit(ctx, actor, name, decide)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	if err := res.Entry.Decode(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Close stops the writer after the commands already queued.
 func (w *Writer) Close() {
 	select {
@@ -473,18 +487,4 @@ func Init(ctx context.Context, db *store.DB, reg *Projections, signer note.Signe
 		return err
 	}
 	return tx.Commit()
-}
-
-// SubmitAs submits a command and decodes the entry it wrote into a T: what
-// every service that answers with the record it created does.
-func SubmitAs[T any](ctx context.Context, w *Writer, actor Actor, name string, decide Decide) (*T, error) {
-	res, err := w.Submit(ctx, actor, name, decide)
-	if err != nil {
-		return nil, err
-	}
-	var out T
-	if err := res.Entry.Decode(&out); err != nil {
-		return nil, err
-	}
-	return &out, nil
 }

@@ -64,8 +64,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		return nil, errs.Invalidf("consent_verified", "consent_verified", "verify the donation's consent before authorizing")
 	}
 	id := s.W.IDs().New("TA")
-	var out TransplantAuthorization
-	err = s.submit(ctx, p, "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[TransplantAuthorization](ctx, s.W, p.Actor(), "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(now))
 		if err != nil {
 			return nil, err
@@ -96,8 +95,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		return ledger.NewEntry(TypeTransplantAuthorized, TransplantAuthorization{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizedAt: ledger.FormatTime(now), AuthorizedBy: by, CompatibilityDocumented: true, ConsentVerified: true,
 			NoPaymentDeclared: true, OnWaitingList: true})
-	}, &out)
-	return &out, err
+	})
 }
 
 // procedureFacts is what the rules of a per-procedure authorization and of a

@@ -106,15 +106,13 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 		return nil, errs.Invalidf("dates_in_order", "valid_to", "valid_to (%s) is before valid_from (%s)", to, from)
 	}
 	a := CentreAuthorization{ID: s.W.IDs().New("CA"), CentreID: centreID, Activity: in.Activity, Organ: in.Organ, ValidFrom: from, ValidTo: to}
-	var out CentreAuthorization
-	err = s.submit(ctx, p, "authorize centre", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[CentreAuthorization](ctx, s.W, p.Actor(), "authorize centre", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := requireCentre(ctx, tx, "centre_id", centreID); err != nil {
 			return nil, err
 		}
 		a.GrantedAt = ledger.FormatTime(now)
 		return ledger.NewEntry(TypeCentreAuthorized, a)
-	}, &out)
-	return &out, err
+	})
 }
 
 // RevokeCentreAuthorization ends an authorization from the day of revocation.
@@ -126,8 +124,7 @@ func (s *Service) RevokeCentreAuthorization(ctx context.Context, p *auth.Princip
 	if err != nil {
 		return nil, err
 	}
-	var out authorizationRevoked
-	err = s.submit(ctx, p, "revoke centre authorization", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = ledger.SubmitAs[authorizationRevoked](ctx, s.W, p.Actor(), "revoke centre authorization", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var centre string
 		var revoked sql.NullString
 		err := tx.QueryRow(ctx, "SELECT centre_id, revoked_at FROM centre_authorizations WHERE id = ?", id).Scan(&centre, &revoked)
@@ -141,7 +138,7 @@ func (s *Service) RevokeCentreAuthorization(ctx context.Context, p *auth.Princip
 			return nil, errs.New(errs.Conflict, "already_revoked", "id", "authorization %s was revoked on %s", id, revoked.String)
 		}
 		return ledger.NewEntry(TypeCentreAuthorizationRevoked, authorizationRevoked{ID: id, Reason: reason, On: day(now)})
-	}, &out)
+	})
 	if err != nil {
 		return nil, err
 	}

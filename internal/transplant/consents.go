@@ -55,8 +55,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 	}
 	c := Consent{ID: s.W.IDs().New("CO"), DonorID: donorID, Kind: in.Kind, GivenOn: given, AssessedBy: assessor,
 		AssessorIndependent: in.AssessorIndependent, Voluntary: in.Voluntary, Informed: in.Informed}
-	var out Consent
-	err = s.submit(ctx, p, "record consent", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Consent](ctx, s.W, p.Actor(), "record consent", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.DateNotFuture("given_on", given, now); err != nil {
 			return nil, err
 		}
@@ -81,6 +80,5 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 			return nil, errs.Invalidf("consent_kind", "kind", "a deceased donation is authorized by %s or %s", ConsentFamily, ConsentRegistry)
 		}
 		return ledger.NewEntry(TypeConsentRecorded, c)
-	}, &out)
-	return &out, err
+	})
 }

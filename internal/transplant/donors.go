@@ -149,8 +149,7 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	id := s.W.IDs().New("DN")
-	var out Donor
-	err = s.submit(ctx, p, "register donor", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Donor](ctx, s.W, p.Actor(), "register donor", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := in.validate(now); err != nil {
 			return nil, err
 		}
@@ -167,6 +166,5 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 			return nil, err
 		}
 		return ledger.NewEntry(TypeDonorRegistered, d)
-	}, &out)
-	return &out, err
+	})
 }

@@ -65,8 +65,7 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		}
 	}
 	id := s.W.IDs().New("PC")
-	var out Procurement
-	err = s.submit(ctx, p, "record procurement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Procurement](ctx, s.W, p.Actor(), "record procurement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("procured_at", at, now); err != nil {
 			return nil, err
 		}
@@ -138,8 +137,7 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 			pr.Organs = append(pr.Organs, ProcuredOrgan{ID: OrganID{Country: country, Year: year, Seq: seq, Organ: i + 1}.String(), Organ: o})
 		}
 		return ledger.NewEntry(TypeProcurementRecorded, pr)
-	}, &out)
-	return &out, err
+	})
 }
 
 // requireConsent refuses a procurement without consent on file: a living

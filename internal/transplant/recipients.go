@@ -80,8 +80,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 		return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on is before date_of_birth")
 	}
 	id := s.W.IDs().New("RC")
-	var out Recipient
-	err = s.submit(ctx, p, "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Recipient](ctx, s.W, p.Actor(), "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if in.DateOfBirth > day(now) || in.ListedOn > day(now) {
 			return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on and date_of_birth cannot be in the future")
 		}
@@ -95,6 +94,5 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 			return nil, err
 		}
 		return ledger.NewEntry(TypeRecipientRegistered, r)
-	}, &out)
-	return &out, err
+	})
 }

@@ -19,14 +19,6 @@ type Service struct {
 	Vault *privacy.Vault
 }
 
-func (s *Service) submit(ctx context.Context, p *auth.Principal, name string, d ledger.Decide, out any) error {
-	res, err := s.W.Submit(ctx, p.Actor(), name, d)
-	if err != nil {
-		return err
-	}
-	return res.Entry.Decode(out)
-}
-
 // refuseWithAlert returns a refusal decided before any state was read, and
 // records its alert first when it has one.
 func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, err error) error {

@@ -46,8 +46,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		return nil, err
 	}
 	id := s.W.IDs().New("TX")
-	var out Transplant
-	err = s.submit(ctx, p, "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Transplant](ctx, s.W, p.Actor(), "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
@@ -93,6 +92,5 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		}
 		return ledger.NewEntry(TypeTransplantRecorded, Transplant{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizationID: authID, PerformedAt: ledger.FormatTime(at)})
-	}, &out)
-	return &out, err
+	})
 }
