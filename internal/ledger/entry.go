@@ -13,6 +13,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/custos-project/custos/internal/store"
@@ -45,6 +47,20 @@ func NewEntry(typ string, data any) (*Entry, error) {
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
 	return &Entry{V: Version, Type: typ, Data: b}, nil
+}
+
+// decodeEntry reads a stored leaf as strictly as Decode reads its data: an
+// unknown field, or an encoding version newer than this binary's, is refused
+// rather than half-read.
+func decodeEntry(leaf []byte) (*Entry, error) {
+	var e Entry
+	if err := strictUnmarshal(leaf, &e); err != nil {
+		return nil, err
+	}
+	if e.V < 1 || e.V > Version {
+		return nil, fmt.Errorf("entry encoding version %d; this custos reads versions 1 to %d", e.V, Version)
+	}
+	return &e, nil
 }
 
 // Decode unmarshals the entry's data into v, refusing unknown fields so that a
@@ -113,6 +129,13 @@ func (r *Projections) Project(ctx context.Context, q store.Queryer, index int64,
 		return fmt.Errorf("leaf %d: no projector for entry type %q", index, e.Type)
 	}
 	return p(ctx, q, index, e)
+}
+
+// Types lists the entry types that have a projector, in sorted order.
+func (r *Projections) Types() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Sorted(maps.Keys(r.projectors))
 }
 
 // ProjectedTables lists the tables that replaying the log rebuilds.
