@@ -148,6 +148,8 @@ func pdqHex(i int) string {
 	return hex.EncodeToString(h[:])
 }
 
+// hexDigest is a synthetic file digest of n hex digits (32 for an MD5, 64
+// for a SHA-256).
 func hexDigest(n int, s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])[:n]
