@@ -13,7 +13,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/custos-project/custos/internal/store"
@@ -46,6 +47,20 @@ func NewEntry(typ string, data any) (*Entry, error) {
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
 	return &Entry{V: Version, Type: typ, Data: b}, nil
+}
+
+// decodeEntry reads a stored leaf as strictly as Decode reads its data: an
+// unknown field, or an encoding version newer than this binary's, is refused
+// rather than half-read.
+func decodeEntry(leaf []byte) (*Entry, error) {
+	var e Entry
+	if err := strictUnmarshal(leaf, &e); err != nil {
+		return nil, err
+	}
+	if e.V < 1 || e.V > Version {
+		return nil, fmt.Errorf("entry encoding version %d; this custos reads versions 1 to %d", e.V, Version)
+	}
+	return &e, nil
 }
 
 // Decode unmarshals the entry's data into v, refusing unknown fields so that a
@@ -133,16 +148,11 @@ func (r *Projections) Schemas() []store.Schema {
 	return append([]store.Schema(nil), r.schemas...)
 }
 
-// Types lists the entry types that have a projector.
+// Types lists the entry types that have a projector, in sorted order.
 func (r *Projections) Types() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.projectors))
-	for t := range r.projectors {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.projectors))
 }
 
 // ProjectedTables lists the tables that replaying the log rebuilds.

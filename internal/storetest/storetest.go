@@ -19,8 +19,8 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Open opens dsn with the core's schema and the schemas given migrated, and
-// closes it when t ends.
+// Open opens dsn with the schemas given migrated (the core's alone when none
+// is given), and closes it when t ends.
 func Open(t testing.TB, dsn string, schemas ...store.Schema) *store.DB {
 	t.Helper()
 	ctx := context.Background()
@@ -29,7 +29,10 @@ func Open(t testing.TB, dsn string, schemas ...store.Schema) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, append([]store.Schema{store.CoreSchema()}, schemas...)); err != nil {
+	if len(schemas) == 0 {
+		schemas = []store.Schema{store.CoreSchema()}
+	}
+	if _, err := db.Migrate(ctx, schemas); err != nil {
 		t.Fatal(err)
 	}
 	return db
