@@ -81,6 +81,7 @@ type Action struct {
 // The actions of the core and the transplant registry.
 var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
+	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
 	AuthorizeCentres  = Action{"grant or revoke centre authorizations", []Role{Regulator}}
 	Record            = Action{"record donors, recipients, procurements and transplants", []Role{Coordinator}}
 	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}

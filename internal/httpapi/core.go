@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -22,7 +23,30 @@ func (a *API) openAPIRoute() Route {
 // alerts and the tamper-evident log.
 func Core(env Env) []Route {
 	roles := []Enum{{Type: reflect.TypeFor[auth.Role](), Values: env.Catalogue.RoleNames()}}
+	kinds := []Enum{{Type: reflect.TypeFor[auth.NewAuthority](), Field: "Kind", Values: env.Catalogue.KindNames()}}
 	return []Route{
+		{Method: "POST", Path: "/api/v1/authorities", Summary: "Register an authority of any kind the deployment's modules declare (admin)",
+			In: auth.NewAuthority{}, Out: auth.Authority{}, Status: 201, Enums: kinds,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[auth.NewAuthority](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind; admin, regulator, auditor)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := p.Require(auth.ReadAuthorities); err != nil {
+					return 0, nil, err
+				}
+				kind := r.URL.Query().Get("kind")
+				if _, ok := env.Catalogue.Kind(kind); kind != "" && !ok {
+					return 0, nil, errs.Invalidf("enum", "kind", "kind must be one of %s", strings.Join(env.Catalogue.KindNames(), ", "))
+				}
+				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
+				return http.StatusOK, map[string]any{"authorities": as}, err
+			}},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return http.StatusOK, p, nil
