@@ -34,8 +34,15 @@ type Env struct {
 // Start initialises a registry on dsn and serves it until t ends.
 func Start(t testing.TB, dsn string) *Env {
 	t.Helper()
+	return StartModules(t, dsn, nil)
+}
+
+// StartModules is Start for a deployment of the modules given (the default
+// ones when nil).
+func StartModules(t testing.TB, dsn string, modules []server.Registry) *Env {
+	t.Helper()
 	ctx := context.Background()
-	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: modules}
 	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Transplant Authority"})
 	if err != nil {
 		t.Fatalf("init: %v", err)

@@ -78,6 +78,10 @@ type Action struct {
 	roles []Role
 }
 
+// NewAction declares an action and the roles that may take it: how a module
+// says what its roles (and the core's) may do.
+func NewAction(name string, roles ...Role) Action { return Action{name, roles} }
+
 // The actions of the core and the transplant registry.
 var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
