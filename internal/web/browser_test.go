@@ -222,7 +222,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 
 	// Record the procurement of two kidneys and a liver.
 	b.fill(map[string]string{
-		"procurement-procured_at":  now.Add(-20 * time.Minute).Format("2006-01-02T15:04"),
+		"procurement-procured_at":  time.Now().UTC().Format("2006-01-02T15:04"),
 		"procurement-count_kidney": "2",
 		"procurement-count_liver":  "1",
 	})

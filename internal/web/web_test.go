@@ -148,7 +148,6 @@ func donorForm(dateOfDeath string) url.Values {
 }
 
 func yesterday() string { return time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02") }
-func todayUTC() string  { return time.Now().UTC().Format("2006-01-02") }
 
 func TestSignIn(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
@@ -358,7 +357,7 @@ func TestRefusalShowsRuleAndField(t *testing.T) {
 	// Too many kidneys: the registry names organs[2], the form highlights
 	// the kidney count.
 	w.Must(t, 201, "POST", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-		"given_on": todayUTC(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")},
 		"count_kidney": {"3"}})
 	wantStatus(t, "three kidneys", p, http.StatusUnprocessableEntity)
@@ -451,7 +450,7 @@ func TestTraceSearch(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
 	w.Must(t, 201, "POST", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-		"given_on": todayUTC(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	pr := w.Must(t, 201, "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(1),
 		"organs": []string{"kidney", "liver"}})
 	organs := pr.Body["organs"].([]any)
@@ -537,7 +536,7 @@ func TestOldTransplantPaths(t *testing.T) {
 			t.Fatalf("old POST redirects to %q", loc)
 		}
 		donor := strings.TrimSuffix(strings.TrimPrefix(loc, "/transplant/donors/"), "?done=donor")
-		p = a.post("/donors/"+donor+"/consents", url.Values{"kind": {"family_authorization"}, "given_on": {todayUTC()},
+		p = a.post("/donors/"+donor+"/consents", url.Values{"kind": {"family_authorization"}, "given_on": {yesterday()},
 			"assessed_by": {"Dr Test"}, "voluntary": {"yes"}, "informed": {"yes"}})
 		wantStatus(t, "old consent POST", p, http.StatusSeeOther)
 		if loc := p.Header.Get("Location"); loc != "/transplant/donors/"+donor+"?done=consent" {
