@@ -10,10 +10,6 @@ import (
 
 // ---- Hash matching: the section ----
 
-// HashmatchTitle names the registry in the header of its principals' pages
-// (analysts, services and their reviewers).
-const HashmatchTitle = "Known-image hash registry"
-
 // hmMaxUpload is the largest multipart form read, on the pages that take a
 // file (hash lists).
 const hmMaxUpload = 16 << 20
@@ -29,9 +25,9 @@ type hashmatchPages struct{ svc *hashmatch.Service }
 func Hashmatch(svc *hashmatch.Service) Section {
 	h := &hashmatchPages{svc: svc}
 	return Section{
-		Name:  "hashmatch",
-		Title: HashmatchTitle,
-		Roles: []auth.Role{auth.Analyst, auth.Service, auth.Reviewer},
+		Name:  hashmatch.Module.Name,
+		Title: hashmatch.Module.Title,
+		Roles: rolesOf(hashmatch.Module.Roles),
 		Nav:   hashmatchNav,
 		Home:  hashmatchHome,
 		Pages: []Page{

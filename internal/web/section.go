@@ -199,3 +199,12 @@ func subFS(fsys fs.FS, dir string) fs.FS {
 	}
 	return sub
 }
+
+// rolesOf lists the roles a module adds: its section's principals.
+func rolesOf(specs []auth.RoleSpec) []auth.Role {
+	out := make([]auth.Role, len(specs))
+	for i, s := range specs {
+		out[i] = s.Role
+	}
+	return out
+}

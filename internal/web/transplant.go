@@ -15,9 +15,6 @@ import (
 // /transplants, /trace, /centres): those paths keep working (Legacy), a GET
 // redirected to the new path, a POST answered where it is.
 
-// TransplantTitle names the registry in the header of its pages.
-const TransplantTitle = "Organ donation and transplantation registry"
-
 //go:embed templates/transplant/*.html
 var transplantFS embed.FS
 
@@ -33,9 +30,9 @@ type transplantPages struct {
 func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section {
 	t := &transplantPages{svc: svc, authorities: authorities}
 	return Section{
-		Name:  "transplant",
-		Title: TransplantTitle,
-		Roles: []auth.Role{auth.Coordinator},
+		Name:  transplant.Module.Name,
+		Title: transplant.Module.Title,
+		Roles: rolesOf(transplant.Module.Roles),
 		Nav:   transplantNav,
 		Home:  transplantHome,
 		Pages: []Page{

@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 )
 
@@ -177,7 +178,7 @@ func TestSignIn(t *testing.T) {
 
 	p = b.get("/")
 	wantStatus(t, "home", p, http.StatusOK)
-	mustContain(t, "home", p, web.TransplantTitle, `<span class="name">Coordinator A</span>`, `>coordinator</span>`, "Centre A",
+	mustContain(t, "home", p, transplant.Module.Title, `<span class="name">Coordinator A</span>`, `>coordinator</span>`, "Centre A",
 		`href="/transplant/donors"`, `href="/transplant/recipients"`, `href="/transplant/organs"`, `href="/transplant/trace"`, `action="/signout"`)
 	if strings.Contains(p.Body, `href="/alerts"`) {
 		t.Error("a coordinator's navigation shows Alerts")

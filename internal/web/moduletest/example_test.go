@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 	"github.com/custos-project/custos/internal/web/moduletest"
 )
@@ -113,7 +114,7 @@ func TestExampleSection(t *testing.T) {
 		}
 		inLayout(t, "home", body, "Administrator")
 		contains(t, "home", body, `<a href="/example/notes">Notes</a>`, `<a href="/transplant/donors">Donors</a>`,
-			`id="example-card"`, "0 so far, for Administrator.", `id="administration"`, web.TransplantTitle)
+			`id="example-card"`, "0 so far, for Administrator.", `id="administration"`, transplant.Module.Title)
 
 		// Its page, in the layout, its entry current, its list's options
 		// with its labels.
