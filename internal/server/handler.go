@@ -28,7 +28,15 @@ func (a *App) Handler() http.Handler {
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
 	}
-	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Authorities: a.Authorities, Log: a.Log, FormKey: formKey}
+	// The registries' sections of the UI, until the module list brings them.
+	var sections []web.Section
+	if a.Transplant != nil {
+		sections = append(sections, web.Transplant(a.Transplant, a.Authorities))
+	}
+	if a.Hashmatch != nil {
+		sections = append(sections, web.Hashmatch(a.Hashmatch))
+	}
+	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -44,8 +52,6 @@ func (a *App) Handler() http.Handler {
 	return securityHeaders(a.metrics.instrument(mux))
 }
 
-// catalogue is the authority kinds and roles of the core and of the
-// transplant and hashmatch registries, until the module list declares them.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -44,7 +44,7 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 		signin(w.URL)
 		signin(srv2.URL)
-		resp, err := c.Get(w.URL + "/recipients")
+		resp, err := c.Get(w.URL + "/transplant/recipients")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 		form := url.Values{"csrf": {string(m[1])}, "name": {"Form Across (synthetic)"}, "sex": {"female"}, "blood_group": {"A"},
 			"date_of_birth": {"1990-01-01"}, "residence": {"XA"}, "organ_needed": {"kidney"}, "listed_on": {"2024-05-01"}}
-		resp, err = c.PostForm(srv2.URL+"/recipients", form)
+		resp, err = c.PostForm(srv2.URL+"/transplant/recipients", form)
 		if err != nil {
 			t.Fatal(err)
 		}

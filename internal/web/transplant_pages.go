@@ -4,20 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
-// idRE is how record ids look (DN-7K2M9QX4AB); flash messages show only ids
-// that match it.
-var idRE = regexp.MustCompile(`^[A-Z]{2}-[0-9A-Z]{10}$`)
+// ---- Organ donation and transplantation (resolution VI): the section's pages ----
 
 // ownCentre is the centre whose records a coordinator's lists show; empty
 // (all centres) for every other role.
@@ -28,51 +23,11 @@ func ownCentre(p *auth.Principal) string {
 	return ""
 }
 
-// centreNames maps authority ids to names.
-func (u *UI) centreNames(ctx context.Context) (map[string]string, error) {
-	as, err := auth.ListAuthorities(ctx, u.DB.Read(), "")
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(as))
-	for _, a := range as {
-		m[a.ID] = a.Name
-	}
-	return m, nil
-}
-
 // canOpen tells whether p may open the personal data of a donor or recipient
 // of centre: a coordinator of that centre, or the regulator. The registry
 // decides again when the form is posted.
 func canOpen(p *auth.Principal, centre string) bool {
 	return p.Can(auth.ReadPersonalData) && (p.Role != auth.Coordinator || p.AuthorityID == centre)
-}
-
-func optInt(v url.Values, name string) (*int, error) {
-	s := strings.TrimSpace(v.Get(name))
-	if s == "" {
-		return nil, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return nil, errs.Invalidf("integer", name, "%s must be a whole number", name)
-	}
-	return &n, nil
-}
-
-// localTime reads a datetime-local value, taken as UTC, and writes it in RFC
-// 3339. An empty value stays empty, for the registry to refuse as required.
-func localTime(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", time.RFC3339} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Format(time.RFC3339), nil
-		}
-	}
-	return "", errs.Invalidf("time_format", field, "%s must be a date and time in UTC, such as 2026-03-01T14:30", field)
 }
 
 // ---- Donors ----
@@ -84,23 +39,25 @@ type donorsData struct {
 	CanRecord bool
 }
 
-func (u *UI) donors(w http.ResponseWriter, r *http.Request, s *session) { u.showDonors(w, r, s, nil) }
+func (t *transplantPages) donors(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showDonors(w, r, s, nil)
+}
 
-func (u *UI) showDonors(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	ds, err := u.Transplant.Donors(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
+	ds, err := t.svc.Donors(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Donors")
+	pg := s.View(r, "Donors")
 	pg.Data = donorsData{Donors: ds, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(auth.Record)}
-	u.show(w, r, "donors", pg, ref)
+	s.Show(w, r, "donors", pg, ref)
 }
 
 func donorInput(v url.Values) (transplant.NewDonor, error) {
@@ -122,17 +79,17 @@ func donorInput(v url.Values) (transplant.NewDonor, error) {
 	return in, nil
 }
 
-func (u *UI) registerDonor(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) registerDonor(w http.ResponseWriter, r *http.Request, s *Session) {
 	in, err := donorInput(r.PostForm)
 	var d *transplant.Donor
 	if err == nil {
-		d, err = u.Transplant.RegisterDonor(r.Context(), s.P, in)
+		d, err = t.svc.RegisterDonor(r.Context(), s.P, in)
 	}
 	if err != nil {
-		u.showDonors(w, r, s, &refusal{form: "donor", values: r.PostForm, err: err})
+		t.showDonors(w, r, s, &Refusal{Form: "donor", Values: r.PostForm, Err: err})
 		return
 	}
-	redirect(w, r, "/donors/"+d.ID, url.Values{"done": {"donor"}})
+	Redirect(w, r, "/transplant/donors/"+d.ID, url.Values{"done": {"donor"}})
 }
 
 // ---- One donor: consent and procurement ----
@@ -153,32 +110,34 @@ var donorFlash = map[string]string{
 	"procurement": "Procurement recorded: each organ has its identifier below.",
 }
 
-func (u *UI) donor(w http.ResponseWriter, r *http.Request, s *session) { u.showDonor(w, r, s, nil) }
+func (t *transplantPages) donor(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showDonor(w, r, s, nil)
+}
 
-func (u *UI) showDonor(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	d, err := u.Transplant.Donor(ctx, s.P, id)
+	d, err := t.svc.Donor(ctx, s.P, id)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	cs, err := u.Transplant.Consents(ctx, s.P, d.ID)
+	cs, err := t.svc.Consents(ctx, s.P, d.ID)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	tr, err := u.Transplant.TraceDonor(ctx, s.P, d.ID)
+	tr, err := t.svc.TraceDonor(ctx, s.P, d.ID)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Donor "+d.ID)
+	pg := s.View(r, "Donor "+d.ID)
 	data := donorData{Donor: d, Consents: cs, Centres: names, Organ: transplant.OrganTypes,
 		CanRecord: s.P.Can(auth.Record) && s.P.AuthorityID == d.CentreID, CanOpen: canOpen(s.P, d.CentreID)}
 	if len(tr.Donors) == 1 {
@@ -190,21 +149,21 @@ func (u *UI) showDonor(w http.ResponseWriter, r *http.Request, s *session, ref *
 	if d.Kind == transplant.DonorLiving {
 		kind = transplant.ConsentLiving
 	}
-	pg.setForm("consent", url.Values{"kind": {kind}, "given_on": {today()}})
-	pg.setForm("procurement", url.Values{"procured_at": {nowLocal()}})
-	u.show(w, r, "donor", pg, ref)
+	pg.SetForm("consent", url.Values{"kind": {kind}, "given_on": {today()}})
+	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal()}})
+	s.Show(w, r, "donor", pg, ref)
 }
 
-func (u *UI) recordConsent(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) recordConsent(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	in := transplant.NewConsent{Kind: v.Get("kind"), GivenOn: strings.TrimSpace(v.Get("given_on")), AssessedBy: v.Get("assessed_by"),
 		AssessorIndependent: checked(v, "assessor_independent"), Voluntary: checked(v, "voluntary"), Informed: checked(v, "informed")}
 	id := r.PathValue("id")
-	if _, err := u.Transplant.RecordConsent(r.Context(), s.P, id, in); err != nil {
-		u.showDonor(w, r, s, &refusal{form: "consent", values: v, err: err})
+	if _, err := t.svc.RecordConsent(r.Context(), s.P, id, in); err != nil {
+		t.showDonor(w, r, s, &Refusal{Form: "consent", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/donors/"+id, url.Values{"done": {"consent"}})
+	Redirect(w, r, "/transplant/donors/"+id, url.Values{"done": {"consent"}})
 }
 
 // procurementOrgans lists the organs of the procurement form: count_<organ>
@@ -228,7 +187,7 @@ func procurementOrgans(v url.Values) ([]string, error) {
 	return organs, nil
 }
 
-func (u *UI) recordProcurement(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) recordProcurement(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	organs, err := procurementOrgans(v)
@@ -237,20 +196,20 @@ func (u *UI) recordProcurement(w http.ResponseWriter, r *http.Request, s *sessio
 		at, err = localTime("procured_at", v.Get("procured_at"))
 	}
 	if err == nil {
-		_, err = u.Transplant.RecordProcurement(r.Context(), s.P, transplant.NewProcurement{DonorID: id, ProcuredAt: at, Organs: organs})
+		_, err = t.svc.RecordProcurement(r.Context(), s.P, transplant.NewProcurement{DonorID: id, ProcuredAt: at, Organs: organs})
 	}
 	if err != nil {
-		ref := &refusal{form: "procurement", values: v, err: err}
+		ref := &Refusal{Form: "procurement", Values: v, Err: err}
 		// The registry names organs[i]; the form has one count per organ type.
 		if e, ok := errs.As(err); ok && strings.HasPrefix(e.Field, "organs[") {
 			if i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.Field, "organs["), "]")); err == nil && i >= 0 && i < len(organs) {
-				ref.highlight = "count_" + organs[i]
+				ref.Highlight = "count_" + organs[i]
 			}
 		}
-		u.showDonor(w, r, s, ref)
+		t.showDonor(w, r, s, ref)
 		return
 	}
-	redirect(w, r, "/donors/"+id, url.Values{"done": {"procurement"}})
+	Redirect(w, r, "/transplant/donors/"+id, url.Values{"done": {"procurement"}})
 }
 
 // ---- Recipients ----
@@ -262,47 +221,47 @@ type recipientsData struct {
 	CanRecord  bool
 }
 
-func (u *UI) recipients(w http.ResponseWriter, r *http.Request, s *session) {
-	u.showRecipients(w, r, s, nil)
+func (t *transplantPages) recipients(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showRecipients(w, r, s, nil)
 }
 
-func (u *UI) showRecipients(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	rs, err := u.Transplant.Recipients(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
+	rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Recipients")
+	pg := s.View(r, "Recipients")
 	pg.Data = recipientsData{Recipients: rs, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(auth.Record)}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
-	j, err := u.Transplant.Jurisdiction(ctx)
+	j, err := t.svc.Jurisdiction(ctx)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg.setForm("recipient", url.Values{"residence": {j}, "listed_on": {today()}})
-	u.show(w, r, "recipients", pg, ref)
+	pg.SetForm("recipient", url.Values{"residence": {j}, "listed_on": {today()}})
+	s.Show(w, r, "recipients", pg, ref)
 }
 
-func (u *UI) registerRecipient(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) registerRecipient(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	in := transplant.NewRecipient{Name: v.Get("name"), NationalID: v.Get("national_id"), Sex: v.Get("sex"), BloodGroup: v.Get("blood_group"),
 		DateOfBirth: strings.TrimSpace(v.Get("date_of_birth")), Residence: strings.ToUpper(strings.TrimSpace(v.Get("residence"))),
 		OrganNeeded: v.Get("organ_needed"), ListedOn: strings.TrimSpace(v.Get("listed_on"))}
-	rc, err := u.Transplant.RegisterRecipient(r.Context(), s.P, in)
+	rc, err := t.svc.RegisterRecipient(r.Context(), s.P, in)
 	if err != nil {
-		u.showRecipients(w, r, s, &refusal{form: "recipient", values: v, err: err})
+		t.showRecipients(w, r, s, &Refusal{Form: "recipient", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/recipients", url.Values{"done": {"recipient"}, "id": {rc.ID}})
+	Redirect(w, r, "/transplant/recipients", url.Values{"done": {"recipient"}, "id": {rc.ID}})
 }
 
 // ---- One recipient ----
@@ -313,25 +272,25 @@ type recipientData struct {
 	CanOpen   bool // the principal may open the recipient's personal data
 }
 
-func (u *UI) recipient(w http.ResponseWriter, r *http.Request, s *session) {
-	u.showRecipient(w, r, s, nil)
+func (t *transplantPages) recipient(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showRecipient(w, r, s, nil)
 }
 
-func (u *UI) showRecipient(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showRecipient(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	rc, err := u.Transplant.Recipient(ctx, s.P, r.PathValue("id"))
+	rc, err := t.svc.Recipient(ctx, s.P, r.PathValue("id"))
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Recipient "+rc.ID)
+	pg := s.View(r, "Recipient "+rc.ID)
 	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID)}
-	u.show(w, r, "recipient", pg, ref)
+	s.Show(w, r, "recipient", pg, ref)
 }
 
 // ---- Organs available: authorize, then transplant ----
@@ -341,7 +300,7 @@ type organRow struct {
 	Organ      string
 	DonorID    string
 	ProcuredAt string
-	Recipients []option // the principal's centre's recipients waiting for this organ type
+	Recipients []Option // the principal's centre's recipients waiting for this organ type
 	Pending    []transplant.TransplantAuthorization
 }
 
@@ -352,23 +311,25 @@ type organsData struct {
 	Centre    string // the principal's centre
 }
 
-func (u *UI) organs(w http.ResponseWriter, r *http.Request, s *session) { u.showOrgans(w, r, s, nil) }
+func (t *transplantPages) organs(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showOrgans(w, r, s, nil)
+}
 
-func (u *UI) showOrgans(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	os, err := u.Transplant.AvailableOrgans(ctx, s.P, 500)
+	os, err := t.svc.AvailableOrgans(ctx, s.P, 500)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	as, err := u.Transplant.PendingAuthorizations(ctx, s.P, 1000)
+	as, err := t.svc.PendingAuthorizations(ctx, s.P, 1000)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	pending := map[string][]transplant.TransplantAuthorization{}
@@ -376,109 +337,109 @@ func (u *UI) showOrgans(w http.ResponseWriter, r *http.Request, s *session, ref 
 		pending[a.OrganID] = append(pending[a.OrganID], a)
 	}
 	canRecord := s.P.Can(auth.Record)
-	waiting := map[string][]option{}
+	waiting := map[string][]Option{}
 	if canRecord {
-		rs, err := u.Transplant.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
+		rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
 		if err != nil {
-			u.fail(w, r, s, err)
+			s.Fail(w, r, err)
 			return
 		}
 		for _, rc := range rs {
-			waiting[rc.OrganNeeded] = append(waiting[rc.OrganNeeded], option{Value: rc.ID,
+			waiting[rc.OrganNeeded] = append(waiting[rc.OrganNeeded], Option{Value: rc.ID,
 				Label: rc.ID + " · blood group " + rc.BloodGroup + " · listed " + rc.ListedOn})
 		}
 	}
-	pg := u.newPage(r, s, "Organs available")
+	pg := s.View(r, "Organs available")
 	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID}
 	for _, o := range os {
 		row := organRow{ID: o.ID, Organ: o.Organ, DonorID: o.DonorID, ProcuredAt: o.ProcuredAt, Recipients: waiting[o.Organ], Pending: pending[o.ID]}
 		data.Organs = append(data.Organs, row)
-		pg.setForm("authorize-"+o.ID, url.Values{"organ_id": {o.ID}, "authorized_by": {s.P.Name}})
+		pg.SetForm("authorize-"+o.ID, url.Values{"organ_id": {o.ID}, "authorized_by": {s.P.Name}})
 	}
 	pg.Data = data
-	u.show(w, r, "organs", pg, ref)
+	s.Show(w, r, "organs", pg, ref)
 }
 
-func (u *UI) authorizeTransplant(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) authorizeTransplant(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	in := transplant.NewTransplantAuthorization{OrganID: v.Get("organ_id"), RecipientID: strings.TrimSpace(v.Get("recipient_id")),
 		AuthorizedBy: v.Get("authorized_by"), CompatibilityDocumented: checked(v, "compatibility_documented"),
 		ConsentVerified: checked(v, "consent_verified"), NoPaymentDeclared: checked(v, "no_payment_declared")}
-	a, err := u.Transplant.AuthorizeTransplant(r.Context(), s.P, in)
+	a, err := t.svc.AuthorizeTransplant(r.Context(), s.P, in)
 	if err != nil {
-		u.showOrgans(w, r, s, &refusal{form: "authorize-" + v.Get("organ_id"), values: v, err: err})
+		t.showOrgans(w, r, s, &Refusal{Form: "authorize-" + v.Get("organ_id"), Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/transplants/new", url.Values{"organ_id": {a.OrganID}, "recipient_id": {a.RecipientID},
+	Redirect(w, r, "/transplant/transplants/new", url.Values{"organ_id": {a.OrganID}, "recipient_id": {a.RecipientID},
 		"authorization_id": {a.ID}, "done": {"authorized"}})
 }
 
 type transplantData struct {
 	Organ      *transplant.Organ // the organ the form is about, when its identifier is known
-	Recipients []option
+	Recipients []Option
 }
 
-func (u *UI) transplantForm(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) transplantForm(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
 	vals := url.Values{"performed_at": {nowLocal()}}
 	for _, k := range []string{"organ_id", "recipient_id", "authorization_id"} {
 		vals.Set(k, q.Get(k))
 	}
-	u.showTransplant(w, r, s, vals, nil)
+	t.showTransplant(w, r, s, vals, nil)
 }
 
-func (u *UI) showTransplant(w http.ResponseWriter, r *http.Request, s *session, vals url.Values, ref *refusal) {
+func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request, s *Session, vals url.Values, ref *Refusal) {
 	ctx := r.Context()
 	if err := s.P.Require(auth.Record); err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	var data transplantData
 	if id := strings.TrimSpace(vals.Get("organ_id")); id != "" {
 		// An identifier mistyped or unknown is the form's to refuse when it
 		// is posted; until then the form is about no organ in particular.
-		switch o, err := u.Transplant.Organ(ctx, s.P, id); {
+		switch o, err := t.svc.Organ(ctx, s.P, id); {
 		case err == nil:
 			data.Organ = o
 		case errs.CodeOf(err) == errs.Internal:
-			u.fail(w, r, s, err)
+			s.Fail(w, r, err)
 			return
 		}
 	}
-	rs, err := u.Transplant.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
+	rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	for _, rc := range rs {
 		if data.Organ != nil && rc.OrganNeeded != data.Organ.Organ {
 			continue
 		}
-		data.Recipients = append(data.Recipients, option{Value: rc.ID, Label: label(rc.OrganNeeded) + ", blood group " + rc.BloodGroup})
+		data.Recipients = append(data.Recipients, Option{Value: rc.ID, Label: labelOf(transplantLabels, rc.OrganNeeded) + ", blood group " + rc.BloodGroup})
 	}
-	pg := u.newPage(r, s, "Record transplantation")
+	pg := s.View(r, "Record transplantation")
 	pg.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authorized" && idRE.MatchString(q.Get("authorization_id")) {
 		pg.Flash = "Transplantation authorized (" + q.Get("authorization_id") + "). Record it below once it is performed."
 	}
-	pg.setForm("transplant", vals)
-	u.show(w, r, "transplant", pg, ref)
+	pg.SetForm("transplant", vals)
+	s.Show(w, r, "transplant", pg, ref)
 }
 
-func (u *UI) recordTransplant(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) recordTransplant(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	at, err := localTime("performed_at", v.Get("performed_at"))
-	var t *transplant.Transplant
+	var done *transplant.Transplant
 	if err == nil {
-		t, err = u.Transplant.RecordTransplant(r.Context(), s.P, transplant.NewTransplant{OrganID: v.Get("organ_id"),
+		done, err = t.svc.RecordTransplant(r.Context(), s.P, transplant.NewTransplant{OrganID: v.Get("organ_id"),
 			RecipientID: strings.ToUpper(strings.TrimSpace(v.Get("recipient_id"))), PerformedAt: at,
 			AuthorizationID: strings.TrimSpace(v.Get("authorization_id"))})
 	}
 	if err != nil {
-		u.showTransplant(w, r, s, v, &refusal{form: "transplant", values: v, err: err})
+		t.showTransplant(w, r, s, v, &Refusal{Form: "transplant", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/trace", url.Values{"q": {t.OrganID}, "done": {"transplant"}})
+	Redirect(w, r, "/transplant/trace", url.Values{"q": {done.OrganID}, "done": {"transplant"}})
 }
 
 // ---- Trace ----
@@ -491,33 +452,33 @@ type traceData struct {
 
 // traceQuery runs the trace a search asks for: a donor id (DN-...), a
 // recipient id (RC-...) or an organ identifier, in any case, with spaces.
-func (u *UI) traceQuery(ctx context.Context, p *auth.Principal, q string) (*transplant.Trace, error) {
+func (t *transplantPages) traceQuery(ctx context.Context, p *auth.Principal, q string) (*transplant.Trace, error) {
 	compact := strings.ToUpper(strings.Join(strings.Fields(q), ""))
 	switch {
 	case strings.HasPrefix(compact, "DN-"):
-		return u.Transplant.TraceDonor(ctx, p, compact)
+		return t.svc.TraceDonor(ctx, p, compact)
 	case strings.HasPrefix(compact, "RC-"):
-		return u.Transplant.TraceRecipient(ctx, p, compact)
+		return t.svc.TraceRecipient(ctx, p, compact)
 	}
-	return u.Transplant.TraceOrgan(ctx, p, q)
+	return t.svc.TraceOrgan(ctx, p, q)
 }
 
-func (u *UI) trace(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Trace")
+	pg := s.View(r, "Trace")
 	data := traceData{Q: q, Centres: names}
-	pg.setForm("trace", url.Values{"q": {q}})
-	var ref *refusal
+	pg.SetForm("trace", url.Values{"q": {q}})
+	var ref *Refusal
 	if q != "" {
-		tr, err := u.traceQuery(ctx, s.P, q)
+		tr, err := t.traceQuery(ctx, s.P, q)
 		if err != nil {
-			ref = &refusal{form: "trace", values: url.Values{"q": {q}}, err: err, highlight: "q"}
+			ref = &Refusal{Form: "trace", Values: url.Values{"q": {q}}, Err: err, Highlight: "q"}
 		} else {
 			data.Trace = tr
 			pg.Title = "Trace " + tr.ID
@@ -527,7 +488,7 @@ func (u *UI) trace(w http.ResponseWriter, r *http.Request, s *session) {
 		pg.Flash = "Transplantation recorded."
 	}
 	pg.Data = data
-	u.show(w, r, "trace", pg, ref)
+	s.Show(w, r, "trace", pg, ref)
 }
 
 // ---- Centres (regulator) ----
@@ -549,70 +510,73 @@ var centresFlash = map[string]string{
 	"centre": "Centre registered. It holds no authorization until the regulator grants one.",
 }
 
-func (u *UI) centres(w http.ResponseWriter, r *http.Request, s *session) { u.showCentres(w, r, s, nil) }
+func (t *transplantPages) centres(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showCentres(w, r, s, nil)
+}
 
-func (u *UI) showCentres(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
 	if err := s.P.Require(auth.Read); err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	cs, err := auth.ListAuthorities(ctx, u.DB.Read(), auth.KindCentre)
+	cs, err := auth.ListAuthorities(ctx, t.svc.DB.Read(), auth.KindCentre)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Centres")
+	pg := s.View(r, "Centres")
 	data := centresData{CanGrant: s.P.Can(auth.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
 	for _, c := range cs {
-		as, err := u.Transplant.CentreAuthorizations(ctx, s.P, c.ID)
+		as, err := t.svc.CentreAuthorizations(ctx, s.P, c.ID)
 		if err != nil {
-			u.fail(w, r, s, err)
+			s.Fail(w, r, err)
 			return
 		}
 		data.Centres = append(data.Centres, centreView{Centre: c, Authorizations: as})
-		pg.setForm("grant-"+c.ID, url.Values{"valid_from": {today()}})
+		pg.SetForm("grant-"+c.ID, url.Values{"valid_from": {today()}})
 	}
 	pg.Data = data
 	pg.Flash = centresFlash[r.URL.Query().Get("done")]
-	u.show(w, r, "centres", pg, ref)
+	s.Show(w, r, "centres", pg, ref)
 }
 
-func (u *UI) grantCentre(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) grantCentre(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	in := transplant.NewCentreAuthorization{Activity: v.Get("activity"), Organ: v.Get("organ"),
 		ValidFrom: strings.TrimSpace(v.Get("valid_from")), ValidTo: strings.TrimSpace(v.Get("valid_to"))}
-	if _, err := u.Transplant.AuthorizeCentre(r.Context(), s.P, id, in); err != nil {
-		u.showCentres(w, r, s, &refusal{form: "grant-" + id, values: v, err: err})
+	if _, err := t.svc.AuthorizeCentre(r.Context(), s.P, id, in); err != nil {
+		t.showCentres(w, r, s, &Refusal{Form: "grant-" + id, Values: v, Err: err})
 		return
 	}
-	http.Redirect(w, r, "/centres?done=grant#centre-"+url.PathEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, "/transplant/centres?done=grant#centre-"+url.PathEscape(id), http.StatusSeeOther)
 }
 
-func (u *UI) revokeCentre(w http.ResponseWriter, r *http.Request, s *session) {
+func (t *transplantPages) revokeCentre(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id, aid := r.PathValue("id"), r.PathValue("aid")
-	if _, err := u.Transplant.RevokeCentreAuthorization(r.Context(), s.P, id, aid, v.Get("reason")); err != nil {
-		u.showCentres(w, r, s, &refusal{form: "revoke-" + aid, values: v, err: err})
+	if _, err := t.svc.RevokeCentreAuthorization(r.Context(), s.P, id, aid, v.Get("reason")); err != nil {
+		t.showCentres(w, r, s, &Refusal{Form: "revoke-" + aid, Values: v, Err: err})
 		return
 	}
-	http.Redirect(w, r, "/centres?done=revoke#centre-"+url.PathEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, "/transplant/centres?done=revoke#centre-"+url.PathEscape(id), http.StatusSeeOther)
 }
 
-// ---- Alerts ----
+// ---- Centres (administrator): register ----
 
-func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *session) {
-	err := s.P.Require(auth.ReadAlerts)
-	var as []ledger.RaisedAlert
-	if err == nil {
-		as, err = ledger.Alerts(r.Context(), u.DB.Read(), 500)
-	}
+func (t *transplantPages) registerCentre(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	a, err := t.createCentre(r, s, v)
 	if err != nil {
-		u.fail(w, r, s, err)
+		t.showCentres(w, r, s, &Refusal{Form: "centre", Values: v, Err: err})
 		return
 	}
-	pg := u.newPage(r, s, "Alerts")
-	pg.Data = as
-	u.show(w, r, "alerts", pg, nil)
+	http.Redirect(w, r, "/transplant/centres?done=centre#centre-"+url.PathEscape(a.ID), http.StatusSeeOther)
+}
+
+// createCentre creates a transplant centre in the registry's jurisdiction,
+// as POST /api/v1/centres does.
+func (t *transplantPages) createCentre(r *http.Request, s *Session, v url.Values) (*auth.Authority, error) {
+	return t.authorities.CreateAuthority(r.Context(), s.P, auth.NewAuthority{Name: v.Get("name"), City: v.Get("city"), Kind: auth.KindCentre})
 }
