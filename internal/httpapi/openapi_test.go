@@ -197,7 +197,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
 		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
-		"AuthNewAuthority.kind": {"regulator", "transplant_centre", "competent_authority", "service_provider"},
+		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "competent_authority", "service_provider"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
