@@ -28,13 +28,11 @@ func (a *App) Handler() http.Handler {
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
 	}
-	// The registries' sections of the UI, until the module list brings them.
 	var sections []web.Section
-	if a.Transplant != nil {
-		sections = append(sections, web.Transplant(a.Transplant, a.Authorities))
-	}
-	if a.Hashmatch != nil {
-		sections = append(sections, web.Hashmatch(a.Hashmatch))
+	for _, r := range a.Modules {
+		if o := a.Opened[r.Name]; o != nil && o.Section != nil {
+			sections = append(sections, *o.Section)
+		}
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey}
 	ui.Register(mux)

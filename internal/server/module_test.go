@@ -3,9 +3,13 @@ package server_test
 import (
 	"context"
 	"embed"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +22,7 @@ import (
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/web"
 )
 
 // An example registry that no core package knows of: offices whose clerks
@@ -27,6 +32,9 @@ import (
 
 //go:embed testdata/example/*.sql
 var exampleSchema embed.FS
+
+//go:embed testdata/example/templates/*.html
+var exampleTemplates embed.FS
 
 const (
 	kindOffice             = "example_office"
@@ -130,15 +138,51 @@ func exampleRoutes(env httpapi.Env, s *notices) []httpapi.Route {
 	}
 }
 
+// exampleSection is the module's part of the web UI: a page of the notices,
+// a navigation entry and a home card for its clerks.
+func exampleSection(db *store.DB, s *notices) *web.Section {
+	return &web.Section{
+		Name:  "example",
+		Title: exampleTitle,
+		Roles: []auth.Role{roleClerk},
+		Nav: func(p *auth.Principal) []web.Link {
+			if !p.Can(readNotices) {
+				return nil
+			}
+			return []web.Link{{Href: "/example/notices", Label: "Notices"}}
+		},
+		Home: func(p *auth.Principal) *web.Card {
+			if !p.Can(readNotices) {
+				return nil
+			}
+			return &web.Card{Template: "card", Data: "the"}
+		},
+		Pages: []web.Page{{Method: http.MethodGet, Path: "/notices", Handler: func(w http.ResponseWriter, r *http.Request, ss *web.Session) {
+			ns, err := s.list(r.Context(), db.Read(), ss.P)
+			if err != nil {
+				ss.Fail(w, r, err)
+				return
+			}
+			v := ss.View(r, "Notices")
+			v.Data = ns
+			ss.Show(w, r, "notices", v, nil)
+		}}},
+		Templates: module.Dir(exampleTemplates, "testdata/example/templates"),
+		Labels:    map[string]string{"urgent": "URGENT"},
+	}
+}
+
 var exampleRegistry = server.Registry{Module: exampleModule, Open: func(ctx context.Context, a *server.App) (*server.Opened, error) {
 	s := &notices{w: a.Writer}
-	return &server.Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return exampleRoutes(env, s) }}, nil
+	return &server.Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return exampleRoutes(env, s) },
+		Section: exampleSection(a.DB, s)}, nil
 }}
 
 // TestExampleModule registers the example module in a server beside the
 // registries custos ships: its schema is migrated and versioned, its kind and
 // role join the catalogue (with their refusal), its routes are served and
-// documented, and log verify replays its entries. No core package names it.
+// documented, its page section is in the web UI, and log verify replays its
+// entries. No core package names it.
 func TestExampleModule(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		e := apptest.StartModules(t, dsn, append(server.DefaultModules(), exampleRegistry))
@@ -200,6 +244,39 @@ func TestExampleModule(t *testing.T) {
 		}
 		if !slices.Contains(roles, any("clerk")) {
 			t.Errorf("the role enumeration %v lacks the module's clerk", roles)
+		}
+
+		// The web UI: the clerk's home card, navigation, page and header.
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := browser.PostForm(e.URL+"/signin", url.Values{"token": {clerk}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		page := func(path string) string {
+			t.Helper()
+			resp, err := browser.Get(e.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+			}
+			return string(b)
+		}
+		for path, wants := range map[string][]string{
+			"/":                {`id="example-card"`, `href="/example/notices"`, exampleTitle},
+			"/example/notices": {"<li>URGENT: The bridge is closed.</li>", exampleTitle, `<nav aria-label="Main">`},
+		} {
+			body := page(path)
+			for _, want := range wants {
+				if !strings.Contains(body, want) {
+					t.Errorf("%s lacks %q", path, want)
+				}
+			}
 		}
 
 		rep, err := ledger.Verify(ctx, e.App.DB, e.App.Projections, ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})

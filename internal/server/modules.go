@@ -13,6 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
+	"github.com/custos-project/custos/internal/web"
 )
 
 // Registry is a module as the server runs it: its description, and how to
@@ -31,6 +32,8 @@ type Opened struct {
 	Service any
 	// Routes lists the module's API routes.
 	Routes func(env httpapi.Env) []httpapi.Route
+	// Section is the module's part of the web UI.
+	Section *web.Section
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
@@ -42,14 +45,16 @@ func DefaultModules() []Registry {
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}
-			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }}, nil
+			sec := web.Transplant(s, a.Authorities)
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }, Section: &sec}, nil
 		}},
 		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
 			if err := s.Load(ctx); err != nil {
 				return nil, fmt.Errorf("load hash banks: %w", err)
 			}
-			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }}, nil
+			sec := web.Hashmatch(s)
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }, Section: &sec}, nil
 		}},
 	}
 }
