@@ -64,7 +64,7 @@ type Centre struct {
 // Centres returns the registry's centres with a coordinator principal each.
 func Centres(ctx context.Context, app *server.App) ([]Centre, error) {
 	rows, err := app.DB.Read().Query(ctx, `SELECT a.id, p.id, p.name FROM authorities a JOIN principals p ON p.authority_id = a.id
-		WHERE a.kind = ? AND p.role = ? ORDER BY a.id`, auth.KindCentre, string(auth.Coordinator))
+		WHERE a.kind = ? AND p.role = ? ORDER BY a.id`, transplant.KindCentre, string(transplant.RoleCoordinator))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func Centres(ctx context.Context, app *server.App) ([]Centre, error) {
 	var out []Centre
 	for rows.Next() {
 		var c Centre
-		p := &auth.Principal{Role: auth.Coordinator, Jurisdiction: Jurisdiction}
+		p := &auth.Principal{Role: transplant.RoleCoordinator, Jurisdiction: Jurisdiction}
 		if err := rows.Scan(&c.ID, &p.ID, &p.Name); err != nil {
 			return nil, err
 		}
@@ -192,7 +192,7 @@ func setup(ctx context.Context, app *server.App, n int) error {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		cmd, err := app.Catalogue.CreateAuthority(auth.NewAuthority{Name: fmt.Sprintf("Bench Centre %02d", i+1), City: "Benchville", Kind: auth.KindCentre}, w.IDs())
+		cmd, err := app.Catalogue.CreateAuthority(auth.NewAuthority{Name: fmt.Sprintf("Bench Centre %02d", i+1), City: "Benchville", Kind: transplant.KindCentre}, w.IDs())
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func setup(ctx context.Context, app *server.App, n int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := principal(admin.Actor(), fmt.Sprintf("Coordinator, Bench Centre %02d", i+1), auth.Coordinator, a.ID); err != nil {
+		if _, err := principal(admin.Actor(), fmt.Sprintf("Coordinator, Bench Centre %02d", i+1), transplant.RoleCoordinator, a.ID); err != nil {
 			return err
 		}
 		for _, act := range transplant.Activities {

@@ -346,7 +346,7 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	op = &auth.Principal{ID: "cli", Name: "operator", Role: auth.Analyst, AuthorityID: b.OwnerID}
+	op = &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}
 	v, err := app.Hashmatch.Publish(ctx, op, *bank, list)
 	if err != nil {
 		return err

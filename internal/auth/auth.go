@@ -25,28 +25,17 @@ import (
 // Role decides what a principal may do.
 type Role string
 
-// The roles.
+// The roles of the core. Modules declare theirs (module.Module's Roles).
 const (
-	Admin       Role = "admin"       // manages authorities, centres and principals
-	Regulator   Role = "regulator"   // authorizes centres, watches alerts, reads everything
-	Coordinator Role = "coordinator" // records for their own centre
-	Auditor     Role = "auditor"     // reads everything, changes nothing
-
-	// Hash matching (resolution III).
-	Analyst  Role = "analyst"  // competent authority staff: publishes banks, receives reports
-	Service  Role = "service"  // an online service's system principal: subscribes, pulls, matches
-	Reviewer Role = "reviewer" // an online service's human reviewer: reviews cases, reports, removes
+	Admin     Role = "admin"     // manages authorities and principals
+	Regulator Role = "regulator" // authorizes, watches alerts, reads everything
+	Auditor   Role = "auditor"   // reads everything, changes nothing
 )
 
-// Authority kinds. The core declares KindRegulator; the others are declared
-// by their modules' Kinds (the catalogue is what says which exist).
-const (
-	KindRegulator = "regulator"
-	KindCentre    = "transplant_centre"
-
-	KindCompetentAuthority = "competent_authority" // holds hash banks, receives reports
-	KindServiceProvider    = "service_provider"    // an online service that matches and reports
-)
+// KindRegulator is the core's authority kind: the regulator that runs the
+// registry (created by custos init). Modules declare theirs (module.Module's
+// Kinds), and the catalogue says which exist.
+const KindRegulator = "regulator"
 
 // Principal is an authenticated actor.
 type Principal struct {
@@ -82,24 +71,11 @@ type Action struct {
 // says what its roles (and the core's) may do.
 func NewAction(name string, roles ...Role) Action { return Action{name, roles} }
 
-// The actions of the core and the transplant registry.
+// The actions of the core. Modules declare theirs with NewAction.
 var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
 	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
-	AuthorizeCentres  = Action{"grant or revoke centre authorizations", []Role{Regulator}}
-	Record            = Action{"record donors, recipients, procurements and transplants", []Role{Coordinator}}
-	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
-	ReadPersonalData  = Action{"open personal data", []Role{Coordinator, Regulator}}
-
-	// Hash matching.
-	PublishBanks     = Action{"create and publish hash banks", []Role{Analyst}}
-	SubscribeBanks   = Action{"subscribe to and pull hash banks", []Role{Service}}
-	MatchHashes      = Action{"match hashes against hash banks", []Role{Service}}
-	ReviewCases      = Action{"review match cases, report them and record removals", []Role{Reviewer}}
-	ReadCases        = Action{"read match cases", []Role{Service, Reviewer}}
-	ReceiveReports   = Action{"receive and acknowledge reports", []Role{Analyst}}
-	ReadBankMetadata = Action{"read hash bank metadata (never the hashes)", []Role{Admin, Regulator, Auditor, Analyst, Service, Reviewer}}
 )
 
 // Require refuses with Forbidden when p may not do a.

@@ -63,11 +63,11 @@ var corePrincipals = []demoPrincipal{
 // modulePrincipals are principals that the modules' parts create and whose
 // tokens the demo prints.
 var modulePrincipals = []demoPrincipal{
-	{auth.Coordinator, transplant.DemoCoordinator(0)},
-	{auth.Coordinator, transplant.DemoCoordinator(1)},
-	{auth.Analyst, hashmatch.DemoAnalyst},
-	{auth.Service, hashmatch.DemoService},
-	{auth.Reviewer, hashmatch.DemoReviewer},
+	{transplant.RoleCoordinator, transplant.DemoCoordinator(0)},
+	{transplant.RoleCoordinator, transplant.DemoCoordinator(1)},
+	{hashmatch.RoleAnalyst, hashmatch.DemoAnalyst},
+	{hashmatch.RoleService, hashmatch.DemoService},
+	{hashmatch.RoleReviewer, hashmatch.DemoReviewer},
 }
 
 func tokenSource(name string) *rand.ChaCha8 {

@@ -12,6 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/demo"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 )
@@ -53,13 +54,13 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 		}
 		tokens[tk.Role] = tk.Token
 	}
-	for _, r := range []auth.Role{auth.Analyst, auth.Service, auth.Reviewer} {
+	for _, r := range []auth.Role{hashmatch.RoleAnalyst, hashmatch.RoleService, hashmatch.RoleReviewer} {
 		if tokens[r] == "" {
 			t.Fatalf("the demo prints no %s token", r)
 		}
 	}
 
-	banks := e.Must(t, 200, "GET", "/api/v1/hashmatch/banks", tokens[auth.Analyst], nil).Body["banks"].([]any)
+	banks := e.Must(t, 200, "GET", "/api/v1/hashmatch/banks", tokens[hashmatch.RoleAnalyst], nil).Body["banks"].([]any)
 	if len(banks) != 2 {
 		t.Fatalf("the analyst sees %d banks, want 2", len(banks))
 	}
@@ -68,17 +69,17 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 			t.Errorf("bank %v: version %v, want 1", b.(map[string]any)["id"], v)
 		}
 	}
-	subs := e.Must(t, 200, "GET", "/api/v1/hashmatch/subscriptions", tokens[auth.Service], nil).Body["subscriptions"].([]any)
+	subs := e.Must(t, 200, "GET", "/api/v1/hashmatch/subscriptions", tokens[hashmatch.RoleService], nil).Body["subscriptions"].([]any)
 	if len(subs) != 2 {
 		t.Errorf("the service subscribes to %d banks, want 2", len(subs))
 	}
 
-	cases := e.Must(t, 200, "GET", "/api/v1/hashmatch/cases?status=open", tokens[auth.Reviewer], nil).Body["cases"].([]any)
+	cases := e.Must(t, 200, "GET", "/api/v1/hashmatch/cases?status=open", tokens[hashmatch.RoleReviewer], nil).Body["cases"].([]any)
 	if len(cases) != 1 {
 		t.Fatalf("the reviewer sees %d open cases, want 1", len(cases))
 	}
 	id := cases[0].(map[string]any)["id"].(string)
-	c := e.Must(t, 200, "GET", "/api/v1/hashmatch/cases/"+id, tokens[auth.Reviewer], nil)
+	c := e.Must(t, 200, "GET", "/api/v1/hashmatch/cases/"+id, tokens[hashmatch.RoleReviewer], nil)
 	if c.Str("status") != "open" || c.Str("source") != "upload" || c.Str("best_entry_id") != "demo-img-002" ||
 		!strings.HasPrefix(c.Str("user_pseudonym"), "PS-") {
 		t.Errorf("case: %s", c.Raw)

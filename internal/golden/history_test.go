@@ -233,8 +233,8 @@ func (h *history) core() {
 func (h *history) transplant() {
 	t, ctx, tr := h.t, h.ctx, h.tr
 	regulator := h.regulator
-	centre := h.authority(h.admin, "Golden Centre (synthetic)", auth.KindCentre, "Port Aster")
-	coord := h.principal("Golden coordinator", auth.Coordinator, centre)
+	centre := h.authority(h.admin, "Golden Centre (synthetic)", transplant.KindCentre, "Port Aster")
+	coord := h.principal("Golden coordinator", transplant.RoleCoordinator, centre)
 	licence := func(activity, organ, to string) *transplant.CentreAuthorization {
 		h.clk.tick()
 		return must(tr.AuthorizeCentre(ctx, regulator, centre, transplant.NewCentreAuthorization{Activity: activity, Organ: organ, ValidFrom: "2020-01-01", ValidTo: to}))
@@ -295,11 +295,11 @@ func (h *history) transplant() {
 // case reported, acknowledged and removed, and a rejected case suppressed.
 func (h *history) hashmatch() {
 	t, ctx, hm := h.t, h.ctx, h.hm
-	hotline := h.authority(h.admin, "Golden Hotline (synthetic)", auth.KindCompetentAuthority, "Port Aster")
-	analyst := h.principal("Golden analyst", auth.Analyst, hotline)
-	provider := h.authority(h.admin, "Golden Video Service (synthetic)", auth.KindServiceProvider, "")
-	service := h.principal("Golden matching service", auth.Service, provider)
-	reviewer := h.principal("Golden reviewer", auth.Reviewer, provider)
+	hotline := h.authority(h.admin, "Golden Hotline (synthetic)", hashmatch.KindCompetentAuthority, "Port Aster")
+	analyst := h.principal("Golden analyst", hashmatch.RoleAnalyst, hotline)
+	provider := h.authority(h.admin, "Golden Video Service (synthetic)", hashmatch.KindServiceProvider, "")
+	service := h.principal("Golden matching service", hashmatch.RoleService, provider)
+	reviewer := h.principal("Golden reviewer", hashmatch.RoleReviewer, provider)
 
 	threshold := 31
 	h.clk.tick()

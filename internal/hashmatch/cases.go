@@ -29,7 +29,7 @@ func ownCase(ctx context.Context, q store.Queryer, p *auth.Principal, id string)
 // ReviewCase records a reviewer's decision. A rejection may add the hash to
 // the service's suppression list so the same false positive stops matching.
 func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID string, in Review) (*Case, error) {
-	if err := p.Require(auth.ReviewCases); err != nil {
+	if err := p.Require(ReviewCases); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("decision", in.Decision, Decisions); err != nil {
@@ -68,7 +68,7 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 
 // SendReport sends a confirmed case to a competent authority.
 func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID string, in NewReport) (*Report, error) {
-	if err := p.Require(auth.ReviewCases); err != nil {
+	if err := p.Require(ReviewCases); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("incident_type", in.IncidentType, IncidentTypes); err != nil {
@@ -110,7 +110,7 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 		if err != nil {
 			return nil, err
 		}
-		if kind != auth.KindCompetentAuthority {
+		if kind != KindCompetentAuthority {
 			return nil, errs.Invalidf("competent_authority", "authority_id", "%s is not a competent authority", authority)
 		}
 		var class string
@@ -136,7 +136,7 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 
 // RecordRemoval records what a service removed for a confirmed case, and when.
 func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID string, in NewRemoval) (*Removal, error) {
-	if err := p.Require(auth.ReviewCases); err != nil {
+	if err := p.Require(ReviewCases); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("action", in.Action, RemovalActions); err != nil {
@@ -187,7 +187,7 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 // AcknowledgeReport records that the authority received a report addressed
 // to it, with its own reference.
 func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, reportID, reference string) (*Report, error) {
-	if err := p.Require(auth.ReceiveReports); err != nil {
+	if err := p.Require(ReceiveReports); err != nil {
 		return nil, err
 	}
 	ref, err := check.Trimmed("reference", reference, 200)

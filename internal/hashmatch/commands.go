@@ -167,7 +167,7 @@ func ownBank(ctx context.Context, q store.Queryer, p *auth.Principal, id string)
 
 // CreateBank creates an empty bank owned by the analyst's authority.
 func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank) (*Bank, error) {
-	if err := p.Require(auth.PublishBanks); err != nil {
+	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
 	name, err := check.Trimmed("name", in.Name, 200)
@@ -196,7 +196,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 		if err != nil {
 			return nil, err
 		}
-		if kind != auth.KindCompetentAuthority {
+		if kind != KindCompetentAuthority {
 			return nil, errs.Invalidf("competent_authority", "owner_id", "only a competent authority holds hash banks")
 		}
 		return ledger.NewEntry(TypeBankCreated, b)
@@ -210,7 +210,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 // Publish publishes the next version of a bank: adds and deletes, as one
 // signed document chained to the previous version.
 func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
-	if err := p.Require(auth.PublishBanks); err != nil {
+	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
 	if len(in.Adds) == 0 && len(in.Deletes) == 0 {
@@ -298,7 +298,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 // Import parses a hash list in one of the supported formats and publishes it
 // as the next version of the bank.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
-	if err := p.Require(auth.PublishBanks); err != nil {
+	if err := p.Require(PublishBanks); err != nil {
 		return nil, nil, err
 	}
 	v, st, err := ParseList(format, data)
@@ -311,7 +311,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format 
 
 // ReleaseEntry ends the quarantine of an entry: it matches again.
 func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, entryID string) error {
-	if err := p.Require(auth.PublishBanks); err != nil {
+	if err := p.Require(PublishBanks); err != nil {
 		return err
 	}
 	_, err := s.W.Submit(ctx, p.Actor(), "release quarantined entry", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -341,7 +341,7 @@ func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, e
 
 // Subscribe subscribes the service's provider to a bank.
 func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, bankID string) (*Subscription, error) {
-	if err := p.Require(auth.SubscribeBanks); err != nil {
+	if err := p.Require(SubscribeBanks); err != nil {
 		return nil, err
 	}
 	sub := Subscription{ID: s.W.IDs().New("HS"), BankID: bankID, ProviderID: p.AuthorityID}
@@ -369,7 +369,7 @@ func (s *Service) Subscribe(ctx context.Context, p *auth.Principal, bankID strin
 // every later version. Each pull is a log entry naming the documents' hash,
 // so who held which list is provable. Nothing new is not logged.
 func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, since int) (*Pull, error) {
-	if err := p.Require(auth.SubscribeBanks); err != nil {
+	if err := p.Require(SubscribeBanks); err != nil {
 		return nil, err
 	}
 	if since < 0 {

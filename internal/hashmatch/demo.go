@@ -48,23 +48,23 @@ func Demo(ctx context.Context, d *module.Demo) error {
 	step := func(dt time.Duration) { at = at.Add(dt); d.SetClock(at) }
 	step(time.Hour)
 
-	hotline, err := demoAuthority(ctx, d, "Demoland Child Protection Hotline", "Port Aster", auth.KindCompetentAuthority)
+	hotline, err := demoAuthority(ctx, d, "Demoland Child Protection Hotline", "Port Aster", KindCompetentAuthority)
 	if err != nil {
 		return err
 	}
-	provider, err := demoAuthority(ctx, d, "Snapwell Photo Sharing", "Northgate", auth.KindServiceProvider)
+	provider, err := demoAuthority(ctx, d, "Snapwell Photo Sharing", "Northgate", KindServiceProvider)
 	if err != nil {
 		return err
 	}
-	analyst, err := d.Principal(ctx, DemoAnalyst, auth.Analyst, hotline)
+	analyst, err := d.Principal(ctx, DemoAnalyst, RoleAnalyst, hotline)
 	if err != nil {
 		return err
 	}
-	service, err := d.Principal(ctx, DemoService, auth.Service, provider)
+	service, err := d.Principal(ctx, DemoService, RoleService, provider)
 	if err != nil {
 		return err
 	}
-	if _, err := d.Principal(ctx, DemoReviewer, auth.Reviewer, provider); err != nil {
+	if _, err := d.Principal(ctx, DemoReviewer, RoleReviewer, provider); err != nil {
 		return err
 	}
 

@@ -22,7 +22,7 @@ import (
 // leaves it. Low-quality hashes are refused as low_quality; a match opens a
 // case for review; nothing is stored about queries that do not match.
 func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query) ([]Result, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
 	if len(qs) == 0 || len(qs) > MaxBatch {
@@ -52,7 +52,7 @@ func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query
 // variants so rotated or flipped copies match) and matches them like
 // MatchHashes. The bytes are not kept.
 func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*Result, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
 	pr, err := s.prepareUpload(ctx, "", r, meta)
@@ -75,7 +75,7 @@ func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader
 // whole batch: every image is hashed before any case is opened, so a refused
 // batch changes nothing.
 func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func() (io.Reader, Query, error)) ([]Result, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
 	var out []Result

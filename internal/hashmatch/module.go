@@ -7,6 +7,27 @@ import (
 	"github.com/custos-project/custos/internal/module"
 )
 
+// The roles and the authority kinds of the registry (resolution III).
+const (
+	RoleAnalyst  auth.Role = "analyst"  // competent authority staff: publishes banks, receives reports
+	RoleService  auth.Role = "service"  // an online service's system principal: subscribes, pulls, matches
+	RoleReviewer auth.Role = "reviewer" // an online service's human reviewer: reviews cases, reports, removes
+
+	KindCompetentAuthority = "competent_authority" // holds hash banks, receives reports
+	KindServiceProvider    = "service_provider"    // an online service that matches and reports
+)
+
+// The actions of the registry, and who may take them.
+var (
+	PublishBanks     = auth.NewAction("create and publish hash banks", RoleAnalyst)
+	SubscribeBanks   = auth.NewAction("subscribe to and pull hash banks", RoleService)
+	MatchHashes      = auth.NewAction("match hashes against hash banks", RoleService)
+	ReviewCases      = auth.NewAction("review match cases, report them and record removals", RoleReviewer)
+	ReadCases        = auth.NewAction("read match cases", RoleService, RoleReviewer)
+	ReceiveReports   = auth.NewAction("receive and acknowledge reports", RoleAnalyst)
+	ReadBankMetadata = auth.NewAction("read hash bank metadata (never the hashes)", auth.Admin, auth.Regulator, auth.Auditor, RoleAnalyst, RoleService, RoleReviewer)
+)
+
 //go:embed schema/*.sql
 var schemaFS embed.FS
 
@@ -21,15 +42,15 @@ var Module = module.Module{
 	Project: Project,
 	Demo:    Demo,
 	Kinds: []auth.Kind{
-		{Name: auth.KindCompetentAuthority, Prefix: "CM", Label: "Competent authority"},
-		{Name: auth.KindServiceProvider, Prefix: "SP", Label: "Service provider"},
+		{Name: KindCompetentAuthority, Prefix: "CM", Label: "Competent authority"},
+		{Name: KindServiceProvider, Prefix: "SP", Label: "Service provider"},
 	},
 	Roles: []auth.RoleSpec{
-		{Role: auth.Analyst, Kind: auth.KindCompetentAuthority, Label: "Analyst: publishes hash banks, receives reports",
+		{Role: RoleAnalyst, Kind: KindCompetentAuthority, Label: "Analyst: publishes hash banks, receives reports",
 			KindRule: "analyst_authority", KindMessage: "an analyst must belong to a competent authority"},
-		{Role: auth.Service, Kind: auth.KindServiceProvider, Label: "Service: an online service's system; subscribes, pulls, matches",
+		{Role: RoleService, Kind: KindServiceProvider, Label: "Service: an online service's system; subscribes, pulls, matches",
 			KindRule: "service_provider", KindMessage: "a service principal must belong to a service provider"},
-		{Role: auth.Reviewer, Kind: auth.KindServiceProvider, Label: "Reviewer: reviews a service's matches, reports, removes",
+		{Role: RoleReviewer, Kind: KindServiceProvider, Label: "Reviewer: reviews a service's matches, reports, removes",
 			KindRule: "service_provider", KindMessage: "a reviewer principal must belong to a service provider"},
 	},
 }

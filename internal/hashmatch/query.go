@@ -31,7 +31,7 @@ func scanBank(sc interface{ Scan(...any) error }) (Bank, error) {
 
 // Banks lists every bank's metadata (never its hashes), by name.
 func (s *Service) Banks(ctx context.Context, p *auth.Principal) ([]Bank, error) {
-	if err := p.Require(auth.ReadBankMetadata); err != nil {
+	if err := p.Require(ReadBankMetadata); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+bankCols+" FROM hm_banks b ORDER BY b.name, b.id")
@@ -52,7 +52,7 @@ func (s *Service) Banks(ctx context.Context, p *auth.Principal) ([]Bank, error) 
 
 // Bank reads one bank's metadata.
 func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank, error) {
-	if err := p.Require(auth.ReadBankMetadata); err != nil {
+	if err := p.Require(ReadBankMetadata); err != nil {
 		return nil, err
 	}
 	b, err := scanBank(s.DB.Read().QueryRow(ctx, "SELECT "+bankCols+" FROM hm_banks b WHERE b.id = ?", id))
@@ -64,7 +64,7 @@ func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank
 
 // Versions lists a bank's published versions (metadata, not their hashes).
 func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string) ([]Version, error) {
-	if err := p.Require(auth.ReadBankMetadata); err != nil {
+	if err := p.Require(ReadBankMetadata); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
@@ -94,7 +94,7 @@ func (s *Service) version(ctx context.Context, bankID string, v int) (*Version, 
 
 // Subscriptions lists the provider's subscriptions.
 func (s *Service) Subscriptions(ctx context.Context, p *auth.Principal) ([]Subscription, error) {
-	if err := p.Require(auth.SubscribeBanks); err != nil {
+	if err := p.Require(SubscribeBanks); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT id, bank_id, provider_id, cursor, pulled_at, created_at FROM hm_subscriptions WHERE provider_id = ? ORDER BY id", p.AuthorityID)
@@ -156,7 +156,7 @@ func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
 
 // Case reads one of the provider's cases with its matches.
 func (s *Service) Case(ctx context.Context, p *auth.Principal, id string) (*Case, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	return ownCase(ctx, s.DB.Read(), p, id)
@@ -164,7 +164,7 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, id string) (*Case
 
 // Cases lists the provider's cases, newest first, optionally by status.
 func (s *Service) Cases(ctx context.Context, p *auth.Principal, status string, limit int) ([]Case, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
@@ -203,9 +203,9 @@ func scanReport(sc interface{ Scan(...any) error }) (Report, error) {
 // service's reviewer or system principal sees the reports it sent.
 func canSeeReport(p *auth.Principal, r *Report) bool {
 	switch p.Role {
-	case auth.Analyst:
+	case RoleAnalyst:
 		return r.AuthorityID == p.AuthorityID
-	case auth.Reviewer, auth.Service:
+	case RoleReviewer, RoleService:
 		return r.ProviderID == p.AuthorityID
 	}
 	return false
@@ -213,8 +213,8 @@ func canSeeReport(p *auth.Principal, r *Report) bool {
 
 // Report reads one report visible to the principal.
 func (s *Service) Report(ctx context.Context, p *auth.Principal, id string) (*Report, error) {
-	if !p.Can(auth.ReceiveReports) && !p.Can(auth.ReadCases) {
-		return nil, p.Require(auth.ReceiveReports)
+	if !p.Can(ReceiveReports) && !p.Can(ReadCases) {
+		return nil, p.Require(ReceiveReports)
 	}
 	r, err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canSeeReport(p, &r)) {
@@ -227,11 +227,11 @@ func (s *Service) Report(ctx context.Context, p *auth.Principal, id string) (*Re
 func (s *Service) Reports(ctx context.Context, p *auth.Principal, limit int) ([]Report, error) {
 	col := "authority_id"
 	switch {
-	case p.Can(auth.ReceiveReports):
-	case p.Can(auth.ReadCases):
+	case p.Can(ReceiveReports):
+	case p.Can(ReadCases):
 		col = "provider_id"
 	default:
-		return nil, p.Require(auth.ReceiveReports)
+		return nil, p.Require(ReceiveReports)
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 200
@@ -254,7 +254,7 @@ func (s *Service) Reports(ctx context.Context, p *auth.Principal, limit int) ([]
 
 // Removal reads the removal recorded for one of the provider's cases.
 func (s *Service) Removal(ctx context.Context, p *auth.Principal, caseID string) (*Removal, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	var r Removal

@@ -243,7 +243,7 @@ func VideoFrames(fs []vpdq.Frame) []VideoFrame {
 // never leaves it) against the banks it subscribes to. A match opens a case
 // for review; nothing is stored about a video that does not match.
 func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQuery) (*VideoResult, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
 	fs, err := normalizeFrames("frames", in.Frames)
@@ -267,7 +267,7 @@ func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQue
 // removed before the answer; a server without ffmpeg refuses with
 // unavailable.
 func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*VideoResult, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
 	c, err := caseFields("", meta)

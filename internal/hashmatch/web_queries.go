@@ -29,7 +29,7 @@ type BankEntry struct {
 // the most recently added, at most limit. Only an analyst of the bank's owner
 // may read them: the hashes are sensitive.
 func (s *Service) BankEntries(ctx context.Context, p *auth.Principal, bankID string, limit int) ([]BankEntry, error) {
-	if err := p.Require(auth.PublishBanks); err != nil {
+	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
 	b, err := getBank(ctx, s.DB.Read(), bankID)
@@ -75,7 +75,7 @@ type SubscriptionView struct {
 // provider, with the version each holds and the bank's current version. Both
 // the service's system principal and its reviewers may read them.
 func (s *Service) ProviderSubscriptions(ctx context.Context, p *auth.Principal) ([]SubscriptionView, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.bank_id, s.provider_id, s.cursor, s.pulled_at, s.created_at, b.name, b.kind, b.owner_id, b.version
@@ -108,7 +108,7 @@ type QueueCase struct {
 // CaseQueue lists the provider's cases, newest first, optionally by status,
 // with what a reviewer needs to triage them.
 func (s *Service) CaseQueue(ctx context.Context, p *auth.Principal, status string, limit int) ([]QueueCase, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
@@ -142,7 +142,7 @@ func (s *Service) CaseQueue(ctx context.Context, p *auth.Principal, status strin
 // CaseReport returns the report sent for one of the provider's cases, or nil
 // when none was sent.
 func (s *Service) CaseReport(ctx context.Context, p *auth.Principal, caseID string) (*Report, error) {
-	if err := p.Require(auth.ReadCases); err != nil {
+	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
 	r, err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE case_id = ? AND provider_id = ?", caseID, p.AuthorityID))

@@ -79,8 +79,8 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				if err := p.Require(auth.ManageAuthorities); err != nil {
 					return 0, nil, err
 				}
-				if in.Kind != auth.KindCompetentAuthority && in.Kind != auth.KindServiceProvider {
-					return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", auth.KindCompetentAuthority, auth.KindServiceProvider)
+				if in.Kind != hashmatch.KindCompetentAuthority && in.Kind != hashmatch.KindServiceProvider {
+					return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", hashmatch.KindCompetentAuthority, hashmatch.KindServiceProvider)
 				}
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City})
 				return http.StatusCreated, out, err
@@ -290,7 +290,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 // rawUpload checks a request that carries a file as its raw body: a principal
 // that may match, and a body that is not JSON.
 func rawUpload(r *http.Request, p *auth.Principal, want string) error {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(hashmatch.MatchHashes); err != nil {
 		return err
 	}
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
@@ -323,7 +323,7 @@ type imageParts struct {
 }
 
 func newImageParts(r *http.Request, p *auth.Principal, max int64) (*imageParts, error) {
-	if err := p.Require(auth.MatchHashes); err != nil {
+	if err := p.Require(hashmatch.MatchHashes); err != nil {
 		return nil, err
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // An example registry that httpapi knows nothing of: it keeps seals, pieces
@@ -191,8 +192,8 @@ func TestNewRefusesUndocumentable(t *testing.T) {
 // four roles, where the server has seven.
 func catalogue(t *testing.T) *auth.Catalogue {
 	t.Helper()
-	c, err := auth.NewCatalogue([]auth.Kind{{Name: auth.KindRegulator, Prefix: "AU"}, {Name: auth.KindCentre, Prefix: "TC"}},
-		[]auth.RoleSpec{{Role: auth.Admin}, {Role: auth.Regulator}, {Role: auth.Coordinator, Kind: auth.KindCentre}, {Role: auth.Auditor}})
+	c, err := auth.NewCatalogue([]auth.Kind{{Name: auth.KindRegulator, Prefix: "AU"}, {Name: transplant.KindCentre, Prefix: "TC"}},
+		[]auth.RoleSpec{{Role: auth.Admin}, {Role: auth.Regulator}, {Role: transplant.RoleCoordinator, Kind: transplant.KindCentre}, {Role: auth.Auditor}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,20 +64,20 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: auth.KindCentre})
+				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: transplant.KindCentre})
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/centres", Summary: "List transplant centres",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(auth.Read); err != nil {
+				if err := p.Require(transplant.Read); err != nil {
 					return 0, nil, err
 				}
-				cs, err := auth.ListAuthorities(r.Context(), env.DB.Read(), auth.KindCentre)
+				cs, err := auth.ListAuthorities(r.Context(), env.DB.Read(), transplant.KindCentre)
 				return http.StatusOK, map[string]any{"centres": cs}, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/centres/{id}", Summary: "A centre with its authorizations",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(auth.Read); err != nil {
+				if err := p.Require(transplant.Read); err != nil {
 					return 0, nil, err
 				}
 				c, err := auth.GetAuthority(r.Context(), env.DB.Read(), r.PathValue("id"))

@@ -150,7 +150,7 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 // both start from: a coordinator recording for their own centre, a well-formed
 // organ identifier, and a recipient.
 func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, organID, recipientID string) (string, OrganID, error) {
-	if err := p.Require(auth.Record); err != nil {
+	if err := p.Require(Record); err != nil {
 		return "", OrganID{}, err
 	}
 	centre, err := centreFor(p, "centre_id", centreID)

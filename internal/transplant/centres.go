@@ -19,7 +19,7 @@ func centreFor(p *auth.Principal, field, centreID string) (string, error) {
 	if centreID == "" {
 		centreID = p.AuthorityID
 	}
-	if p.Role == auth.Coordinator && centreID != p.AuthorityID {
+	if p.Role == RoleCoordinator && centreID != p.AuthorityID {
 		return "", errs.Alertf(errs.Forbidden, "own_centre", field, "a coordinator records only for their own centre (%s), not %s", p.AuthorityID, centreID)
 	}
 	return centreID, nil
@@ -40,7 +40,7 @@ func centreRefusal(field, id string, kind sql.NullString) error {
 	if !kind.Valid {
 		return errs.New(errs.NotFound, "reference", field, "no centre %s", id)
 	}
-	if kind.String != auth.KindCentre {
+	if kind.String != KindCentre {
 		return errs.Invalidf("reference", field, "%s is not a transplant centre", id)
 	}
 	return nil
@@ -85,7 +85,7 @@ type NewCentreAuthorization struct {
 
 // AuthorizeCentre grants a centre an activity for an organ type.
 func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centreID string, in NewCentreAuthorization) (*CentreAuthorization, error) {
-	if err := p.Require(auth.AuthorizeCentres); err != nil {
+	if err := p.Require(AuthorizeCentres); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("activity", in.Activity, Activities); err != nil {
@@ -117,7 +117,7 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 
 // RevokeCentreAuthorization ends an authorization from the day of revocation.
 func (s *Service) RevokeCentreAuthorization(ctx context.Context, p *auth.Principal, centreID, id, reason string) (*CentreAuthorization, error) {
-	if err := p.Require(auth.AuthorizeCentres); err != nil {
+	if err := p.Require(AuthorizeCentres); err != nil {
 		return nil, err
 	}
 	reason, err := check.Text("reason", reason, 1000, true)

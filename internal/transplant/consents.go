@@ -39,7 +39,7 @@ type Consent struct {
 // by someone independent of the recipient's team, or the family or donor
 // registry authorization of a deceased donation.
 func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID string, in NewConsent) (*Consent, error) {
-	if err := p.Require(auth.Record); err != nil {
+	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("kind", in.Kind, ConsentKinds); err != nil {

@@ -99,13 +99,13 @@ func (g *demoGen) people() error {
 	ctx := g.ctx
 	from := g.d.Clock().Format(DateLayout)
 	for i, cn := range demoCentreNames {
-		a, err := g.d.Authorities.CreateAuthority(ctx, g.d.Admin, auth.NewAuthority{Name: cn.name, City: cn.city, Kind: auth.KindCentre})
+		a, err := g.d.Authorities.CreateAuthority(ctx, g.d.Admin, auth.NewAuthority{Name: cn.name, City: cn.city, Kind: KindCentre})
 		if err != nil {
 			return err
 		}
 		c := &demoCentre{id: a.ID, name: a.Name, organs: map[string]bool{}}
 		// Every centre has a coordinator; the first two centres' tokens are printed.
-		if c.coord, err = g.d.Principal(ctx, DemoCoordinator(i), auth.Coordinator, a.ID); err != nil {
+		if c.coord, err = g.d.Principal(ctx, DemoCoordinator(i), RoleCoordinator, a.ID); err != nil {
 			return err
 		}
 		// Every centre may procure; each transplants a share of organ types,

@@ -141,7 +141,7 @@ func (in *NewDonor) validate(now time.Time) error {
 // in the vault; the record and its log leaf carry only the subject reference
 // and a pseudonym of the national identifier.
 func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDonor) (*Donor, error) {
-	if err := p.Require(auth.Record); err != nil {
+	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)

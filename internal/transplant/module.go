@@ -7,6 +7,20 @@ import (
 	"github.com/custos-project/custos/internal/module"
 )
 
+// The role and the authority kind of the registry.
+const (
+	RoleCoordinator auth.Role = "coordinator" // records for their own centre
+	KindCentre                = "transplant_centre"
+)
+
+// The actions of the registry, and who may take them.
+var (
+	AuthorizeCentres = auth.NewAction("grant or revoke centre authorizations", auth.Regulator)
+	Record           = auth.NewAction("record donors, recipients, procurements and transplants", RoleCoordinator)
+	Read             = auth.NewAction("read the registry", auth.Admin, auth.Regulator, RoleCoordinator, auth.Auditor)
+	ReadPersonalData = auth.NewAction("open personal data", RoleCoordinator, auth.Regulator)
+)
+
 //go:embed schema/*.sql
 var schemaFS embed.FS
 
@@ -20,7 +34,7 @@ var Module = module.Module{
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
 	Demo:    Demo,
-	Kinds:   []auth.Kind{{Name: auth.KindCentre, Prefix: "TC", Label: "Transplant centre"}},
-	Roles: []auth.RoleSpec{{Role: auth.Coordinator, Kind: auth.KindCentre, Label: "Coordinator: records for their own centre",
+	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: "Transplant centre"}},
+	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: "Coordinator: records for their own centre",
 		KindRule: "coordinator_centre", KindMessage: "a coordinator must belong to a transplant centre"}},
 }

@@ -13,7 +13,7 @@ import (
 // yet transplanted, newest first, at most limit (100 when limit is not in 1 to
 // 1000).
 func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, limit int) ([]TransplantAuthorization, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
@@ -41,7 +41,7 @@ func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, 
 // Organ returns one procured organ. The identifier is read as ParseOrganID
 // reads it: in any case, with or without spaces and hyphens.
 func (s *Service) Organ(ctx context.Context, p *auth.Principal, id string) (*Organ, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	oid, err := ParseOrganID(id)

@@ -42,7 +42,7 @@ type ProcuredOrgan struct {
 // RecordProcurement records the retrieval of organs from a donor at an
 // authorized centre and gives each organ its identifier.
 func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in NewProcurement) (*Procurement, error) {
-	if err := p.Require(auth.Record); err != nil {
+	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)

@@ -107,7 +107,7 @@ func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {
 
 // Donor returns one donor.
 func (s *Service) Donor(ctx context.Context, p *auth.Principal, id string) (*Donor, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	return getDonor(ctx, s.DB.Read(), id)
@@ -115,7 +115,7 @@ func (s *Service) Donor(ctx context.Context, p *auth.Principal, id string) (*Don
 
 // Recipient returns one recipient.
 func (s *Service) Recipient(ctx context.Context, p *auth.Principal, id string) (*Recipient, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	return getRecipient(ctx, s.DB.Read(), id)
@@ -123,7 +123,7 @@ func (s *Service) Recipient(ctx context.Context, p *auth.Principal, id string) (
 
 // Consents lists a donor's consents.
 func (s *Service) Consents(ctx context.Context, p *auth.Principal, donorID string) ([]Consent, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, `SELECT id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed
@@ -177,7 +177,7 @@ const (
 
 // Donors lists the most recently recorded donors.
 func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) ([]Donor, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, listDonorsSQL, f.CentreID, f.CentreID, f.limit())
@@ -198,7 +198,7 @@ func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) (
 
 // Recipients lists the most recently recorded recipients.
 func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilter) ([]Recipient, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, listRecipientsSQL, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
@@ -219,7 +219,7 @@ func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilte
 
 // AvailableOrgans lists procured organs not yet transplanted, newest first.
 func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit int) ([]Organ, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 500 {
@@ -255,7 +255,7 @@ func (s *Service) GetCentreAuthorization(ctx context.Context, id string) (*Centr
 
 // CentreAuthorizations lists a centre's authorizations.
 func (s *Service) CentreAuthorizations(ctx context.Context, p *auth.Principal, centreID string) ([]CentreAuthorization, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	return s.centreAuthorizations(ctx, "centre_id = ?", centreID)
@@ -283,7 +283,7 @@ func (s *Service) centreAuthorizations(ctx context.Context, where string, arg an
 // recipient for a principal allowed to see them, and records the read in the
 // log (who read whose data, never the data itself).
 func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID, purpose string) (*privacy.Person, error) {
-	if err := p.Require(auth.ReadPersonalData); err != nil {
+	if err := p.Require(ReadPersonalData); err != nil {
 		return nil, err
 	}
 	purpose, err := check.Text("purpose", purpose, 500, true)
@@ -306,7 +306,7 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.Coordinator && centre != p.AuthorityID {
+	if p.Role == RoleCoordinator && centre != p.AuthorityID {
 		return nil, errs.New(errs.Forbidden, "own_centre", "id", "a coordinator sees the personal data of their own centre's donors and recipients only")
 	}
 	person, err := s.Vault.Load(ctx, q, ref)

@@ -45,7 +45,7 @@ type Recipient struct {
 
 // RegisterRecipient puts a patient on the waiting list of a centre.
 func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in NewRecipient) (*Recipient, error) {
-	if err := p.Require(auth.Record); err != nil {
+	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)

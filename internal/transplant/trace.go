@@ -66,7 +66,7 @@ type TraceTransplant struct {
 // traceDonorSQL reads a donor and every organ procured from them, with the
 // transplantation of each, in one statement: the donor's columns repeat on
 // each organ row, and a donor without organs gives one row of NULL organ
-// columns. An organ's status is organStatus, read off the joined transplant.
+// columns. An organ's status is organStatus, read off the joined
 const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	COALESCE(o.id, ''), COALESCE(o.organ, ''),
 	CASE WHEN o.id IS NULL THEN '' WHEN t.id IS NULL THEN 'procured' ELSE 'transplanted' END, COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
@@ -119,7 +119,7 @@ func readStmt(ctx context.Context, db *store.DB, q string) (*sql.Stmt, error) {
 
 // TraceDonor traces from a donor to every recipient of their organs.
 func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) (*Trace, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	tr := &Trace{From: "donor", ID: id}
@@ -134,7 +134,7 @@ func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) 
 // TraceOrgan traces from an organ back to its donor and on to every recipient
 // of that donor's organs.
 func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) (*Trace, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	oid, err := ParseOrganID(id)
@@ -164,7 +164,7 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 // received, and on to every other recipient of those donors' organs: the
 // look-back a doctor needs when a recipient develops a donor-derived disease.
 func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id string) (*Trace, error) {
-	if err := p.Require(auth.Read); err != nil {
+	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
 	st, err := readStmt(ctx, s.DB, traceRecipientSQL)

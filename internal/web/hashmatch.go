@@ -69,13 +69,15 @@ func Hashmatch(svc *hashmatch.Service) Section {
 
 // hashActor tells whether p acts in the hash-matching registry (publishes
 // banks, or matches and reviews for a service) rather than oversees it.
-func hashActor(p *auth.Principal) bool { return p.Can(auth.PublishBanks) || p.Can(auth.ReadCases) }
+func hashActor(p *auth.Principal) bool {
+	return p.Can(hashmatch.PublishBanks) || p.Can(hashmatch.ReadCases)
+}
 
 // hashmatchNav: an analyst's banks and reports; a service's queue,
 // subscriptions and reports; the banks' metadata for oversight.
 func hashmatchNav(p *auth.Principal) []Link {
 	if !hashActor(p) {
-		if p.Can(auth.ReadBankMetadata) {
+		if p.Can(hashmatch.ReadBankMetadata) {
 			return []Link{{"/hashmatch/banks", "Hash banks"}}
 		}
 		return nil
@@ -86,20 +88,20 @@ func hashmatchNav(p *auth.Principal) []Link {
 			links = append(links, Link{href, label})
 		}
 	}
-	add(p.Can(auth.PublishBanks), "/hashmatch/banks", "Hash banks")
-	add(p.Can(auth.ReceiveReports), "/hashmatch/reports", "Reports received")
-	add(p.Can(auth.ReadCases), "/hashmatch/cases", "Review queue")
-	add(p.Can(auth.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
-	add(p.Can(auth.ReadCases), "/hashmatch/reports", "Reports sent")
+	add(p.Can(hashmatch.PublishBanks), "/hashmatch/banks", "Hash banks")
+	add(p.Can(hashmatch.ReceiveReports), "/hashmatch/reports", "Reports received")
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/cases", "Review queue")
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/reports", "Reports sent")
 	return links
 }
 
 // hashmatchHome is an analyst's or a service's card, or a note of what
 // oversight reads.
 func hashmatchHome(p *auth.Principal) *Card {
-	if !hashActor(p) && !p.Can(auth.ReadBankMetadata) {
+	if !hashActor(p) && !p.Can(hashmatch.ReadBankMetadata) {
 		return nil
 	}
 	return &Card{Template: "home", Data: struct{ CanPublish, CanReview, CanReadCases bool }{
-		p.Can(auth.PublishBanks), p.Can(auth.ReviewCases), p.Can(auth.ReadCases)}}
+		p.Can(hashmatch.PublishBanks), p.Can(hashmatch.ReviewCases), p.Can(hashmatch.ReadCases)}}
 }

@@ -65,7 +65,7 @@ func (h *hashmatchPages) showBanks(w http.ResponseWriter, r *http.Request, s *Se
 		s.Fail(w, r, err)
 		return
 	}
-	data := hmBanksData{Banks: bs, Authorities: names, CanCreate: s.P.Can(auth.PublishBanks)}
+	data := hmBanksData{Banks: bs, Authorities: names, CanCreate: s.P.Can(hashmatch.PublishBanks)}
 	if data.CanCreate {
 		data.Own = true
 		data.Banks = slices.DeleteFunc(bs, func(b hashmatch.Bank) bool { return b.OwnerID != s.P.AuthorityID })
@@ -128,7 +128,7 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		return
 	}
 	data := hmBankData{Bank: b, Versions: vs, Owner: names[b.OwnerID], EntryLimit: entryLimit, MaxUploadMB: hmMaxUpload >> 20,
-		IsOwner: s.P.Can(auth.PublishBanks) && s.P.AuthorityID == b.OwnerID}
+		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID}
 	if data.IsOwner {
 		if data.Entries, err = h.svc.BankEntries(ctx, s.P, b.ID, entryLimit); err != nil {
 			s.Fail(w, r, err)
@@ -285,7 +285,7 @@ func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Sessio
 		return
 	}
 	pg := s.View(r, "Review queue")
-	pg.Data = hmCasesData{Cases: cs, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(auth.ReviewCases)}
+	pg.Data = hmCasesData{Cases: cs, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases)}
 	s.Show(w, r, "cases", pg, nil)
 }
 
@@ -330,7 +330,7 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 		s.Fail(w, r, err)
 		return
 	}
-	data := hmCaseData{Case: c, Banks: banks, Authorities: names, CanReview: s.P.Can(auth.ReviewCases)}
+	data := hmCaseData{Case: c, Banks: banks, Authorities: names, CanReview: s.P.Can(hashmatch.ReviewCases)}
 	for _, m := range c.Matches {
 		if m.BankID == c.BestBankID && m.EntryID == c.BestEntryID {
 			data.Classification = m.Classification
@@ -349,7 +349,7 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	owner := ""
 	if data.CanReview && c.Status == "confirmed" {
-		as, err := auth.ListAuthorities(ctx, h.svc.DB.Read(), auth.KindCompetentAuthority)
+		as, err := auth.ListAuthorities(ctx, h.svc.DB.Read(), hashmatch.KindCompetentAuthority)
 		if err != nil {
 			s.Fail(w, r, err)
 			return
@@ -434,7 +434,7 @@ func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Sess
 		s.Fail(w, r, err)
 		return
 	}
-	received := s.P.Can(auth.ReceiveReports)
+	received := s.P.Can(hashmatch.ReceiveReports)
 	title := "Reports sent"
 	if received {
 		title = "Reports received"
@@ -468,7 +468,7 @@ func (h *hashmatchPages) showReport(w http.ResponseWriter, r *http.Request, s *S
 	}
 	pg := s.View(r, "Report "+rp.ID)
 	pg.Data = hmReportData{Report: rp, Authorities: names,
-		CanAck: s.P.Can(auth.ReceiveReports) && rp.AuthorityID == s.P.AuthorityID && rp.AcknowledgedAt == ""}
+		CanAck: s.P.Can(hashmatch.ReceiveReports) && rp.AuthorityID == s.P.AuthorityID && rp.AcknowledgedAt == ""}
 	if r.URL.Query().Get("done") == "ack" {
 		pg.Flash = "Report acknowledged."
 	}

@@ -85,10 +85,10 @@ var transplantLabels = map[string]string{
 // transplantNav: a coordinator records; everyone else who reads the
 // registry oversees it, centres first.
 func transplantNav(p *auth.Principal) []Link {
-	if !p.Can(auth.Read) {
+	if !p.Can(transplant.Read) {
 		return nil
 	}
-	if p.Can(auth.Record) {
+	if p.Can(transplant.Record) {
 		return []Link{{"/transplant/donors", "Donors"}, {"/transplant/recipients", "Recipients"},
 			{"/transplant/organs", "Organs available"}, {"/transplant/trace", "Trace"}}
 	}
@@ -100,11 +100,11 @@ func transplantNav(p *auth.Principal) []Link {
 // search, then the steps of recording a donation (a coordinator) or the
 // pages of oversight.
 func transplantHome(p *auth.Principal) *Card {
-	if !p.Can(auth.Read) {
+	if !p.Can(transplant.Read) {
 		return nil
 	}
 	return &Card{Template: "home", Data: struct{ CanRecord, CanGrant, CanManage bool }{
-		p.Can(auth.Record), p.Can(auth.AuthorizeCentres), p.Can(auth.ManageAuthorities)}}
+		p.Can(transplant.Record), p.Can(transplant.AuthorizeCentres), p.Can(auth.ManageAuthorities)}}
 }
 
 func today() string { return time.Now().UTC().Format(transplant.DateLayout) }

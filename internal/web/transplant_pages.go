@@ -17,7 +17,7 @@ import (
 // ownCentre is the centre whose records a coordinator's lists show; empty
 // (all centres) for every other role.
 func ownCentre(p *auth.Principal) string {
-	if p.Role == auth.Coordinator {
+	if p.Role == transplant.RoleCoordinator {
 		return p.AuthorityID
 	}
 	return ""
@@ -27,7 +27,7 @@ func ownCentre(p *auth.Principal) string {
 // of centre: a coordinator of that centre, or the regulator. The registry
 // decides again when the form is posted.
 func canOpen(p *auth.Principal, centre string) bool {
-	return p.Can(auth.ReadPersonalData) && (p.Role != auth.Coordinator || p.AuthorityID == centre)
+	return p.Can(transplant.ReadPersonalData) && (p.Role != transplant.RoleCoordinator || p.AuthorityID == centre)
 }
 
 // ---- Donors ----
@@ -56,7 +56,7 @@ func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	pg := s.View(r, "Donors")
-	pg.Data = donorsData{Donors: ds, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(auth.Record)}
+	pg.Data = donorsData{Donors: ds, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record)}
 	s.Show(w, r, "donors", pg, ref)
 }
 
@@ -139,7 +139,7 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 	}
 	pg := s.View(r, "Donor "+d.ID)
 	data := donorData{Donor: d, Consents: cs, Centres: names, Organ: transplant.OrganTypes,
-		CanRecord: s.P.Can(auth.Record) && s.P.AuthorityID == d.CentreID, CanOpen: canOpen(s.P, d.CentreID)}
+		CanRecord: s.P.Can(transplant.Record) && s.P.AuthorityID == d.CentreID, CanOpen: canOpen(s.P, d.CentreID)}
 	if len(tr.Donors) == 1 {
 		data.Organs = tr.Donors[0].Organs
 	}
@@ -238,7 +238,7 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	pg := s.View(r, "Recipients")
-	pg.Data = recipientsData{Recipients: rs, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(auth.Record)}
+	pg.Data = recipientsData{Recipients: rs, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record)}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
@@ -336,7 +336,7 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 	for _, a := range as {
 		pending[a.OrganID] = append(pending[a.OrganID], a)
 	}
-	canRecord := s.P.Can(auth.Record)
+	canRecord := s.P.Can(transplant.Record)
 	waiting := map[string][]Option{}
 	if canRecord {
 		rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
@@ -390,7 +390,7 @@ func (t *transplantPages) transplantForm(w http.ResponseWriter, r *http.Request,
 
 func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request, s *Session, vals url.Values, ref *Refusal) {
 	ctx := r.Context()
-	if err := s.P.Require(auth.Record); err != nil {
+	if err := s.P.Require(transplant.Record); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
@@ -516,17 +516,17 @@ func (t *transplantPages) centres(w http.ResponseWriter, r *http.Request, s *Ses
 
 func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	if err := s.P.Require(auth.Read); err != nil {
+	if err := s.P.Require(transplant.Read); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	cs, err := auth.ListAuthorities(ctx, t.svc.DB.Read(), auth.KindCentre)
+	cs, err := auth.ListAuthorities(ctx, t.svc.DB.Read(), transplant.KindCentre)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	pg := s.View(r, "Centres")
-	data := centresData{CanGrant: s.P.Can(auth.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
+	data := centresData{CanGrant: s.P.Can(transplant.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
 	for _, c := range cs {
 		as, err := t.svc.CentreAuthorizations(ctx, s.P, c.ID)
 		if err != nil {
@@ -578,5 +578,5 @@ func (t *transplantPages) registerCentre(w http.ResponseWriter, r *http.Request,
 // createCentre creates a transplant centre in the registry's jurisdiction,
 // as POST /api/v1/centres does.
 func (t *transplantPages) createCentre(r *http.Request, s *Session, v url.Values) (*auth.Authority, error) {
-	return t.authorities.CreateAuthority(r.Context(), s.P, auth.NewAuthority{Name: v.Get("name"), City: v.Get("city"), Kind: auth.KindCentre})
+	return t.authorities.CreateAuthority(r.Context(), s.P, auth.NewAuthority{Name: v.Get("name"), City: v.Get("city"), Kind: transplant.KindCentre})
 }

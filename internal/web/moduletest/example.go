@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 )
 
@@ -51,13 +52,13 @@ func Section() web.Section {
 		Title: Title,
 		Roles: []auth.Role{auth.Auditor},
 		Nav: func(p *auth.Principal) []web.Link {
-			if !p.Can(auth.Read) {
+			if !p.Can(transplant.Read) {
 				return nil
 			}
 			return []web.Link{{Href: "/example/notes", Label: "Notes"}}
 		},
 		Home: func(p *auth.Principal) *web.Card {
-			if !p.Can(auth.Read) {
+			if !p.Can(transplant.Read) {
 				return nil
 			}
 			return &web.Card{Template: "card", Data: struct{ Count int }{n.count()}}
@@ -93,7 +94,7 @@ func (n *notes) show(w http.ResponseWriter, r *http.Request, s *web.Session, ref
 }
 
 func (n *notes) add(w http.ResponseWriter, r *http.Request, s *web.Session) {
-	if err := s.P.Require(auth.Read); err != nil {
+	if err := s.P.Require(transplant.Read); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
