@@ -34,8 +34,18 @@ type Env struct {
 // Start initialises a registry on dsn and serves it until t ends.
 func Start(t testing.TB, dsn string) *Env {
 	t.Helper()
+	return StartWith(t, dsn, nil)
+}
+
+// StartWith is Start with the server's configuration changed by tune (when
+// not nil) before the registry is initialised.
+func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
+	t.Helper()
 	ctx := context.Background()
 	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tune != nil {
+		tune(&cfg)
+	}
 	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Transplant Authority"})
 	if err != nil {
 		t.Fatalf("init: %v", err)
