@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -60,6 +61,17 @@ func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
 		app.Close()
 	})
 	return &Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}
+}
+
+// Principal returns the principal token signs in as, for tests that call a
+// registry's service directly.
+func (e *Env) Principal(t testing.TB, token string) *auth.Principal {
+	t.Helper()
+	p, err := auth.Authenticate(context.Background(), e.App.DB.Read(), token)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	return p
 }
 
 // Response is a decoded API answer.
