@@ -161,7 +161,7 @@ func setup(ctx context.Context, app *server.App, n int) error {
 		return err
 	}
 	principal := func(actor ledger.Actor, name string, role auth.Role, authority string) (*auth.Principal, error) {
-		cmd, _, err := auth.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, w.IDs(), rand.Reader)
+		cmd, _, err := app.Catalogue.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, w.IDs(), rand.Reader)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func setup(ctx context.Context, app *server.App, n int) error {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: fmt.Sprintf("Bench Centre %02d", i+1), City: "Benchville", Kind: auth.KindCentre}, w.IDs())
+		cmd, err := app.Catalogue.CreateAuthority(auth.NewAuthority{Name: fmt.Sprintf("Bench Centre %02d", i+1), City: "Benchville", Kind: auth.KindCentre}, w.IDs())
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if token == "" {
-		fmt.Fprintf(stdout, "database %s is initialised and its schema is at version %d\n", store.Redact(d.db), store.SchemaVersion())
+		fmt.Fprintf(stdout, "database %s is initialised; its schema is at %s\n", store.Redact(d.db), server.SchemaSummary(server.Config{}))
 		return nil
 	}
 	if *tokenFile != "" {
@@ -65,11 +65,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	applied, err := db.Migrate(ctx)
+	applied, err := server.Migrate(ctx, server.Config{}, db)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "applied %d migrations; schema at version %d\n", len(applied), store.SchemaVersion())
+	for _, a := range applied {
+		fmt.Fprintf(stdout, "applied %s %d (%s)\n", a.Module, a.Version, a.Name)
+	}
+	fmt.Fprintf(stdout, "applied %d migrations; schema at %s\n", len(applied), server.SchemaSummary(server.Config{}))
 	return nil
 }
 
@@ -208,6 +211,6 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "custos %s (schema %d)\n", version, store.SchemaVersion())
+	fmt.Fprintf(stdout, "custos %s (schema %s)\n", version, server.SchemaSummary(server.Config{}))
 	return nil
 }

@@ -38,6 +38,13 @@ func Start(t testing.TB, dsn string) *Env {
 	return StartWith(t, dsn, nil)
 }
 
+// StartModules is Start for a deployment of the modules given (the default
+// ones when nil).
+func StartModules(t testing.TB, dsn string, modules []server.Registry) *Env {
+	t.Helper()
+	return StartWith(t, dsn, func(cfg *server.Config) { cfg.Modules = modules })
+}
+
 // StartWith is Start with the server's configuration changed by tune (when
 // not nil) before the registry is initialised.
 func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
@@ -190,8 +197,8 @@ func NewWorld(t testing.TB, dsn string) *World {
 	w.RegulatorAuthority = me.Str("authority_id")
 	w.Regulator = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": w.RegulatorAuthority}).Str("token")
 	w.Auditor = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Auditor", "role": "auditor", "authority_id": w.RegulatorAuthority}).Str("token")
-	w.CentreA = e.Must(t, 201, "POST", "/api/v1/centres", e.Admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).Str("id")
-	w.CentreB = e.Must(t, 201, "POST", "/api/v1/centres", e.Admin, map[string]any{"name": "Centre B", "city": "Northgate"}).Str("id")
+	w.CentreA = e.Must(t, 201, "POST", "/api/v1/transplant/centres", e.Admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).Str("id")
+	w.CentreB = e.Must(t, 201, "POST", "/api/v1/transplant/centres", e.Admin, map[string]any{"name": "Centre B", "city": "Northgate"}).Str("id")
 	w.CoordA = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Coordinator A", "role": "coordinator", "authority_id": w.CentreA}).Str("token")
 	w.CoordB = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Coordinator B", "role": "coordinator", "authority_id": w.CentreB}).Str("token")
 	for _, a := range []struct{ centre, activity, organ string }{
@@ -199,7 +206,7 @@ func NewWorld(t testing.TB, dsn string) *World {
 		{w.CentreA, "transplantation", "kidney"}, {w.CentreA, "transplantation", "liver"},
 		{w.CentreB, "transplantation", "kidney"},
 	} {
-		e.Must(t, 201, "POST", "/api/v1/centres/"+a.centre+"/authorizations", w.Regulator,
+		e.Must(t, 201, "POST", "/api/v1/transplant/centres/"+a.centre+"/authorizations", w.Regulator,
 			map[string]any{"activity": a.activity, "organ": a.organ, "valid_from": "2020-01-01"})
 	}
 	return w

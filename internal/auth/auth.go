@@ -38,16 +38,8 @@ const (
 	Reviewer Role = "reviewer" // an online service's human reviewer: reviews cases, reports, removes
 )
 
-// Valid tells whether r is a known role.
-func (r Role) Valid() bool {
-	switch r {
-	case Admin, Regulator, Coordinator, Auditor, Analyst, Service, Reviewer:
-		return true
-	}
-	return false
-}
-
-// Authority kinds.
+// Authority kinds. The core declares KindRegulator; the others are declared
+// by their modules' Kinds (the catalogue is what says which exist).
 const (
 	KindRegulator = "regulator"
 	KindCentre    = "transplant_centre"
@@ -86,9 +78,14 @@ type Action struct {
 	roles []Role
 }
 
+// NewAction declares an action and the roles that may take it: how a module
+// says what its roles (and the core's) may do.
+func NewAction(name string, roles ...Role) Action { return Action{name, roles} }
+
 // The actions of the core and the transplant registry.
 var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
+	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
 	AuthorizeCentres  = Action{"grant or revoke centre authorizations", []Role{Regulator}}
 	Record            = Action{"record donors, recipients, procurements and transplants", []Role{Coordinator}}
 	Read              = Action{"read the registry", []Role{Admin, Regulator, Coordinator, Auditor}}
@@ -191,8 +188,8 @@ type principalRevoked struct {
 	ID string `json:"id"`
 }
 
-// Register adds this package's projectors and tables to the log registry.
-func Register(reg *ledger.Projections) {
+// Project adds this package's projectors and tables.
+func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *Authority) error {
 		_, err := q.Exec(ctx, `INSERT INTO authorities (id, name, kind, jurisdiction, city, created_at, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, e.At, idx)
@@ -218,9 +215,9 @@ type NewAuthority struct {
 	City         string `json:"city"`
 }
 
-// CreateAuthority returns the command that creates an authority. An empty
-// jurisdiction means the registry's own.
-func CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
+// CreateAuthority returns the command that creates an authority of one of the
+// catalogue's kinds. An empty jurisdiction means the registry's own.
+func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	in.City = strings.TrimSpace(in.City)
 	if in.Name == "" || len(in.Name) > 200 {
@@ -229,24 +226,14 @@ func CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
 	if len(in.City) > 100 {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
 	}
-	switch in.Kind {
-	case KindRegulator, KindCentre, KindCompetentAuthority, KindServiceProvider:
-	default:
-		return nil, errs.Invalidf("enum", "kind", "kind must be %q, %q, %q or %q", KindRegulator, KindCentre, KindCompetentAuthority, KindServiceProvider)
+	kind, ok := c.Kind(in.Kind)
+	if !ok {
+		return nil, errs.Invalidf("enum", "kind", "kind must be %s", orList(quoted(c.KindNames())))
 	}
 	if in.Jurisdiction != "" && !ValidCountry(in.Jurisdiction) {
 		return nil, errs.Invalidf("iso3166", "jurisdiction", "jurisdiction must be an ISO 3166-1 alpha-2 code such as FR")
 	}
-	prefix := "AU"
-	switch in.Kind {
-	case KindCentre:
-		prefix = "TC"
-	case KindCompetentAuthority:
-		prefix = "CM"
-	case KindServiceProvider:
-		prefix = "SP"
-	}
-	id := ids.New(prefix)
+	id := ids.New(kind.Prefix)
 	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		a := Authority{ID: id, Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}
 		if a.Jurisdiction == "" {
@@ -265,15 +252,18 @@ type NewPrincipal struct {
 	AuthorityID string `json:"authority_id"`
 }
 
-// CreatePrincipal returns the command that creates a principal, and the token
-// to hand to that person once. A coordinator must belong to a transplant centre.
-func CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger.Decide, string, error) {
+// CreatePrincipal returns the command that creates a principal with one of
+// the catalogue's roles, and the token to hand to that person once. A role
+// that requires an authority kind (a coordinator, a transplant centre) is
+// refused for an authority of another kind.
+func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger.Decide, string, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 200 {
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
 	}
-	if !in.Role.Valid() {
-		return nil, "", errs.Invalidf("enum", "role", "role must be one of admin, regulator, coordinator, auditor, analyst, service, reviewer")
+	spec, ok := c.Role(in.Role)
+	if !ok {
+		return nil, "", errs.Invalidf("enum", "role", "role must be one of %s", strings.Join(c.RoleNames(), ", "))
 	}
 	if in.AuthorityID == "" {
 		return nil, "", errs.Invalidf("required", "authority_id", "give the authority the principal acts for")
@@ -292,14 +282,8 @@ func CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger
 		if err != nil {
 			return nil, err
 		}
-		if in.Role == Coordinator && kind != KindCentre {
-			return nil, errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")
-		}
-		if in.Role == Analyst && kind != KindCompetentAuthority {
-			return nil, errs.Invalidf("analyst_authority", "authority_id", "an analyst must belong to a competent authority")
-		}
-		if (in.Role == Service || in.Role == Reviewer) && kind != KindServiceProvider {
-			return nil, errs.Invalidf("service_provider", "authority_id", "a %s principal must belong to a service provider", in.Role)
+		if spec.Kind != "" && kind != spec.Kind {
+			return nil, errs.Invalidf(spec.KindRule, "authority_id", "%s", spec.KindMessage)
 		}
 		return ledger.NewEntry(TypePrincipalCreated, principalCreated{ID: id, Name: in.Name, Role: in.Role,
 			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})
@@ -349,8 +333,8 @@ func ListAuthorities(ctx context.Context, q store.Queryer, kind string) ([]Autho
 // Bootstrap creates the registry's first authority (the regulator that runs
 // it) and its first administrator, returning the administrator's token. It is
 // what custos init runs once, after ledger.Init.
-func Bootstrap(ctx context.Context, w *ledger.Writer, authorityName string) (string, error) {
-	mk, err := CreateAuthority(NewAuthority{Name: authorityName, Kind: KindRegulator}, w.IDs())
+func Bootstrap(ctx context.Context, w *ledger.Writer, c *Catalogue, authorityName string) (string, error) {
+	mk, err := c.CreateAuthority(NewAuthority{Name: authorityName, Kind: KindRegulator}, w.IDs())
 	if err != nil {
 		return "", err
 	}
@@ -358,7 +342,7 @@ func Bootstrap(ctx context.Context, w *ledger.Writer, authorityName string) (str
 	if err != nil {
 		return "", err
 	}
-	mp, token, err := CreatePrincipal(NewPrincipal{Name: "Administrator", Role: Admin, AuthorityID: a.ID}, w.IDs(), rand.Reader)
+	mp, token, err := c.CreatePrincipal(NewPrincipal{Name: "Administrator", Role: Admin, AuthorityID: a.ID}, w.IDs(), rand.Reader)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,9 @@
 package auth
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Kind is a kind of authority a module adds, with the prefix of its ids.
 type Kind struct {
@@ -15,6 +18,10 @@ type RoleSpec struct {
 	Role  Role
 	Kind  string
 	Label string // what the role does, for people
+	// KindRule and KindMessage are the rule and the message of the refusal
+	// to give the role to a principal of an authority of another kind.
+	KindRule    string
+	KindMessage string
 }
 
 // Catalogue is every authority kind and role of a deployment: the core's and
@@ -88,4 +95,35 @@ func (c *Catalogue) KindNames() []string {
 		out[i] = k.Name
 	}
 	return out
+}
+
+// CoreKinds are the authority kinds of the core: the regulator that runs the
+// registry (created by custos init).
+var CoreKinds = []Kind{{Name: KindRegulator, Prefix: "AU", Label: "Regulator"}}
+
+// CoreRoles are the roles of the core.
+var CoreRoles = []RoleSpec{
+	{Role: Admin, Label: "Administrator: manages authorities and principals"},
+	{Role: Regulator, Label: "Regulator: authorizes, watches alerts, reads everything"},
+	{Role: Auditor, Label: "Auditor: reads everything, changes nothing"},
+}
+
+// quoted returns each string in Go quotes.
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(ss []string) string {
+	switch len(ss) {
+	case 0:
+		return ""
+	case 1:
+		return ss[0]
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " or " + ss[len(ss)-1]
 }

@@ -1,26 +1,29 @@
-// Package demo builds a deterministic synthetic national transplant registry:
-// about twenty centres and several years of donation and transplantation
-// activity in the fictional country "Demoland" (user-assigned ISO code XA),
-// recorded through the same commands, rules and log as real use. Names are
-// generated; nothing in it is about a real person.
+// Package demo builds a deterministic synthetic national registry of the
+// fictional country "Demoland" (user-assigned ISO code XA): the core's
+// principals, then each module's part (transplant: about twenty centres and
+// several years of donation and transplantation activity; hashmatch: a
+// hotline's hash banks of generated images, a subscribed service and an open
+// case), recorded through the same commands, rules and log as real use.
+// Names and images are generated; nothing in it is about a real person.
 package demo
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -43,15 +46,28 @@ type Token struct {
 	Token string
 }
 
-var demoPrincipals = []struct {
+type demoPrincipal struct {
 	role auth.Role
 	name string
-}{
+}
+
+// corePrincipals are the core's demo principals, created by Generate at the
+// authority that runs the registry before any module's part; the first is
+// the administrator.
+var corePrincipals = []demoPrincipal{
 	{auth.Admin, "Demo administrator"},
 	{auth.Regulator, "Dr. Regula Inspectorate (regulator)"},
 	{auth.Auditor, "Audit office"},
-	{auth.Coordinator, "Coordinator, Riverside University Hospital"},
-	{auth.Coordinator, "Coordinator, Northgate General Hospital"},
+}
+
+// modulePrincipals are principals that the modules' parts create and whose
+// tokens the demo prints.
+var modulePrincipals = []demoPrincipal{
+	{auth.Coordinator, transplant.DemoCoordinator(0)},
+	{auth.Coordinator, transplant.DemoCoordinator(1)},
+	{auth.Analyst, hashmatch.DemoAnalyst},
+	{auth.Service, hashmatch.DemoService},
+	{auth.Reviewer, hashmatch.DemoReviewer},
 }
 
 func tokenSource(name string) *rand.ChaCha8 {
@@ -62,7 +78,7 @@ func tokenSource(name string) *rand.ChaCha8 {
 // seeds, so every demo registry has the same ones: demo data only.
 func Tokens() []Token {
 	var out []Token
-	for _, p := range demoPrincipals {
+	for _, p := range append(slices.Clone(corePrincipals), modulePrincipals...) {
 		t, _ := auth.NewToken(tokenSource(p.name))
 		out = append(out, Token{Role: p.role, Name: p.name, Token: t})
 	}
@@ -108,7 +124,8 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-// Generate initialises a new registry at cfg.DSN and fills it.
+// Generate initialises a new registry at cfg.DSN, creates the core's demo
+// principals and has each module add its part.
 func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 	if opt.Years <= 0 {
 		opt.Years = 5
@@ -142,243 +159,52 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 	if err := app.DB.NoSync(ctx); err != nil {
 		return err
 	}
-	g := &gen{ctx: ctx, app: app, svc: app.Transplant, clk: clk, rng: rand.New(rand.NewPCG(opt.Seed, 7))}
-	if err := g.people(); err != nil {
+	d := &module.Demo{Writer: app.Writer, DB: app.DB, Vault: app.Vault, Authorities: app.Authorities, Clock: clk.Now, SetClock: clk.Set,
+		Years: opt.Years, Scale: opt.Scale, Seed: opt.Seed, Log: app.Log, Progress: progress}
+	if err := app.DB.Read().QueryRow(ctx, "SELECT id, name, jurisdiction FROM authorities WHERE kind = 'regulator'").
+		Scan(&d.Regulator.ID, &d.Regulator.Name, &d.Regulator.Jurisdiction); err != nil {
 		return err
 	}
-	progress(fmt.Sprintf("demo: %d centres; generating %d years of activity...", len(g.centres), opt.Years))
-	perYear := int(300 * opt.Scale)
-	for y := 0; y < opt.Years; y++ {
-		yearStart := start.AddDate(y, 0, 0)
-		for i := 0; i < perYear; i++ {
-			at := yearStart.Add(time.Duration(float64(365*24*time.Hour) * float64(i) / float64(perYear)))
-			if err := g.donation(at, i%5 == 0); err != nil {
-				return fmt.Errorf("demo donation %d of year %d: %w", i, y+1, err)
-			}
+	d.Principal = func(ctx context.Context, name string, role auth.Role, authority string) (*auth.Principal, error) {
+		return principal(ctx, app, d.Regulator.ID, name, role, authority)
+	}
+	for i, p := range corePrincipals {
+		pr, err := d.Principal(ctx, p.name, p.role, d.Regulator.ID)
+		if err != nil {
+			return err
 		}
-		progress(fmt.Sprintf("demo: %d done (%d donors, %d transplants, %d alerts)", yearStart.Year(), g.donors, g.transplants, g.alerts))
+		if i == 0 {
+			d.Admin = pr
+		}
+	}
+	for _, m := range app.Modules {
+		if m.Demo == nil {
+			continue
+		}
+		d.Service = app.Service(m.Name)
+		if err := m.Demo(ctx, d); err != nil {
+			return fmt.Errorf("the %s module's demo: %w", m.Name, err)
+		}
 	}
 	return app.DB.Checkpoint(ctx)
 }
 
-type centre struct {
-	id, name string
-	coord    *auth.Principal
-	organs   map[string]bool // transplantation authorizations
-}
-
-type gen struct {
-	ctx       context.Context
-	app       *server.App
-	svc       *transplant.Service
-	clk       *clock
-	rng       *rand.Rand
-	admin     *auth.Principal
-	regulator *auth.Principal
-	centres   []*centre
-
-	donors, transplants, alerts int
-}
-
-var centreNames = []struct{ name, city string }{
-	{"Riverside University Hospital", "Port Aster"}, {"Northgate General Hospital", "Northgate"},
-	{"St. Elin Medical Centre", "Port Aster"}, {"Valemont Clinic", "Valemont"}, {"Harbour Heart Institute", "Port Aster"},
-	{"Eastfield Regional Hospital", "Eastfield"}, {"Lakeshore Children's Hospital", "Lakeshore"},
-	{"Mirren Valley Hospital", "Mirren"}, {"Southbank Teaching Hospital", "Southbank"}, {"Corvel Hill Hospital", "Corvel"},
-	{"Western Plains Medical Centre", "Dunmore"}, {"Aster Liver Unit", "Port Aster"}, {"Greywater Hospital", "Greywater"},
-	{"Highmoor General", "Highmoor"}, {"Kessel Bay Hospital", "Kessel"}, {"Old Town Infirmary", "Northgate"},
-	{"Saltmarsh District Hospital", "Saltmarsh"}, {"Brightwell Kidney Centre", "Eastfield"}, {"Ostrava Road Hospital", "Valemont"},
-	{"Tamsin Memorial Hospital", "Lakeshore"},
-}
-
-func (g *gen) people() error {
-	ctx, w := g.ctx, g.app.Writer
-	var boot auth.Authority
-	if err := g.app.DB.Read().QueryRow(ctx, "SELECT id, name FROM authorities WHERE kind = 'regulator'").Scan(&boot.ID, &boot.Name); err != nil {
-		return err
-	}
-	principal := func(name string, role auth.Role, authority string) (*auth.Principal, error) {
-		cmd, _, err := auth.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, w.IDs(), tokenSource(name))
-		if err != nil {
-			return nil, err
-		}
-		res, err := w.Submit(ctx, ledger.Actor{Authority: boot.ID}, "demo principal", cmd)
-		if err != nil {
-			return nil, err
-		}
-		var created struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(res.Entry.Data, &created); err != nil {
-			return nil, err
-		}
-		return &auth.Principal{ID: created.ID, Name: name, Role: role, AuthorityID: authority, Jurisdiction: Jurisdiction}, nil
-	}
-	var err error
-	if g.admin, err = principal(demoPrincipals[0].name, auth.Admin, boot.ID); err != nil {
-		return err
-	}
-	if g.regulator, err = principal(demoPrincipals[1].name, auth.Regulator, boot.ID); err != nil {
-		return err
-	}
-	if _, err = principal(demoPrincipals[2].name, auth.Auditor, boot.ID); err != nil {
-		return err
-	}
-	from := g.clk.Now().Format(transplant.DateLayout)
-	for i, cn := range centreNames {
-		cmd, err := auth.CreateAuthority(auth.NewAuthority{Name: cn.name, City: cn.city, Kind: auth.KindCentre}, w.IDs())
-		if err != nil {
-			return err
-		}
-		a, err := ledger.SubmitAs[auth.Authority](ctx, w, g.admin.Actor(), "demo centre", cmd)
-		if err != nil {
-			return err
-		}
-		c := &centre{id: a.ID, name: a.Name, organs: map[string]bool{}}
-		// Every centre has a coordinator; the first two centres' tokens are printed.
-		if c.coord, err = principal("Coordinator, "+cn.name, auth.Coordinator, a.ID); err != nil {
-			return err
-		}
-		// Every centre may procure; each transplants a share of organ types,
-		// kidneys almost everywhere, hearts and intestines in few places.
-		for _, o := range transplant.OrganTypes {
-			if _, err := g.svc.AuthorizeCentre(ctx, g.regulator, a.ID, transplant.NewCentreAuthorization{Activity: "procurement", Organ: o, ValidFrom: from}); err != nil {
-				return err
-			}
-			share := map[string]int{"kidney": 18, "liver": 8, "heart": 5, "lung": 4, "pancreas": 5, "intestine": 2}[o]
-			if (i*7+len(o))%20 < share {
-				if _, err := g.svc.AuthorizeCentre(ctx, g.regulator, a.ID, transplant.NewCentreAuthorization{Activity: "transplantation", Organ: o, ValidFrom: from}); err != nil {
-					return err
-				}
-				c.organs[o] = true
-			}
-		}
-		g.centres = append(g.centres, c)
-	}
-	return nil
-}
-
-var firstNames = []string{"Amara", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ilya", "Jana", "Kofi", "Lena",
-	"Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sami", "Tala", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zora"}
-var lastNames = []string{"Achterberg", "Banda", "Castillo", "Dimitrov", "Eze", "Fonseca", "Galli", "Haddad", "Ivanova", "Jensen",
-	"Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrenko", "Quispe", "Rahman", "Silva", "Tanaka", "Urquhart", "Varga"}
-
-func (g *gen) name() string {
-	return firstNames[g.rng.IntN(len(firstNames))] + " " + lastNames[g.rng.IntN(len(lastNames))] + " (synthetic)"
-}
-
-func (g *gen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
-
-func (g *gen) date(t time.Time) string { return t.Format(transplant.DateLayout) }
-
-func (g *gen) nationalID() string { return fmt.Sprintf("XA%09d", g.rng.IntN(1_000_000_000)) }
-
-// donation records one donor's path: registration, consent, procurement, and
-// a recipient, authorization and transplantation for most organs.
-func (g *gen) donation(at time.Time, living bool) error {
-	ctx := g.ctx
-	g.clk.Set(at)
-	c := g.centres[g.rng.IntN(len(g.centres))]
-	age := 18 + g.rng.IntN(60)
-	in := transplant.NewDonor{CentreID: c.id, Name: g.name(), NationalID: g.nationalID(), Sex: g.pick([]string{"female", "male"}),
-		BloodGroup: g.pick([]string{"O", "O", "A", "A", "B", "AB"}), DateOfBirth: g.date(at.AddDate(-age, -g.rng.IntN(12), 0)),
-		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
-		OrganFunction: "creatinine and liver enzymes within normal range"}
-	weight, height := 50+g.rng.IntN(50), 150+g.rng.IntN(40)
-	in.WeightKg, in.HeightCm = &weight, &height
-	organs := []string{"kidney"}
-	consent := transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: g.date(at.AddDate(0, -1, 0)),
-		AssessedBy: "Independent living donor advocate", AssessorIndependent: true, Voluntary: true, Informed: true}
-	if living {
-		in.Kind = transplant.DonorLiving
-		if g.rng.IntN(4) == 0 {
-			organs = []string{"liver"}
-		}
-	} else {
-		in.Kind = transplant.DonorBrainDeath
-		if g.rng.IntN(4) == 0 {
-			in.Kind = transplant.DonorCirculatoryDeath
-		}
-		in.CauseOfDeath = g.pick([]string{"cerebrovascular accident", "head trauma", "anoxia", "cerebral haemorrhage"})
-		in.DateOfDeath = g.date(at)
-		organs = []string{"kidney", "kidney", "liver"}
-		if g.rng.IntN(10) < 6 && in.Kind == transplant.DonorBrainDeath {
-			organs = append(organs, "heart")
-		}
-		if g.rng.IntN(10) < 3 {
-			organs = append(organs, "lung", "lung")
-		}
-		if g.rng.IntN(10) < 2 {
-			organs = append(organs, "pancreas")
-		}
-		consent = transplant.NewConsent{Kind: g.pick([]string{transplant.ConsentFamily, transplant.ConsentRegistry}), GivenOn: g.date(at),
-			AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}
-	}
-	d, err := g.svc.RegisterDonor(ctx, c.coord, in)
+// principal creates a principal whose token is derived from its name, on
+// behalf of the registry's own authority (boot).
+func principal(ctx context.Context, app *server.App, boot, name string, role auth.Role, authority string) (*auth.Principal, error) {
+	cmd, _, err := app.Catalogue.CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, app.Writer.IDs(), tokenSource(name))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	g.donors++
-	if g.donors%97 == 13 && living {
-		// A procurement attempted before consent is on file: refused, alerted.
-		g.clk.Set(at.Add(30 * time.Minute))
-		_, err := g.svc.RecordProcurement(ctx, c.coord, transplant.NewProcurement{DonorID: d.ID, CentreID: c.id,
-			ProcuredAt: at.Add(20 * time.Minute).Format(time.RFC3339), Organs: organs})
-		if errs.CodeOf(err) != errs.Forbidden {
-			return fmt.Errorf("expected a refusal without consent, got %v", err)
-		}
-		g.alerts++
-	}
-	if _, err := g.svc.RecordConsent(ctx, c.coord, d.ID, consent); err != nil {
-		return err
-	}
-	g.clk.Set(at.Add(2 * time.Hour))
-	pr, err := g.svc.RecordProcurement(ctx, c.coord, transplant.NewProcurement{DonorID: d.ID, CentreID: c.id,
-		ProcuredAt: at.Add(90 * time.Minute).Format(time.RFC3339), Organs: organs})
+	created, err := ledger.SubmitAs[struct {
+		ID          string    `json:"id"`
+		Name        string    `json:"name"`
+		Role        auth.Role `json:"role"`
+		AuthorityID string    `json:"authority_id"`
+		TokenHash   string    `json:"token_hash"`
+	}](ctx, app.Writer, ledger.Actor{Authority: boot}, "demo principal", cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for k, o := range pr.Organs {
-		if g.rng.IntN(100) < 8 {
-			continue // not transplanted: discarded or still in transport
-		}
-		var tc *centre
-		for tries := 0; tries < 40 && tc == nil; tries++ {
-			if cand := g.centres[g.rng.IntN(len(g.centres))]; cand.organs[o.Organ] {
-				tc = cand
-			}
-		}
-		if tc == nil {
-			continue
-		}
-		t0 := at.Add(time.Duration(3+k) * time.Hour)
-		g.clk.Set(t0)
-		r, err := g.svc.RegisterRecipient(ctx, tc.coord, transplant.NewRecipient{CentreID: tc.id, Name: g.name(), NationalID: g.nationalID(),
-			Sex: g.pick([]string{"female", "male"}), BloodGroup: in.BloodGroup, DateOfBirth: g.date(at.AddDate(-20-g.rng.IntN(50), 0, 0)),
-			Residence: "XA", OrganNeeded: o.Organ, ListedOn: g.date(at.AddDate(0, 0, -30-g.rng.IntN(700)))})
-		if err != nil {
-			return err
-		}
-		if g.transplants%211 == 17 {
-			// A transplantation recorded without its per-procedure authorization.
-			_, err := g.svc.RecordTransplant(ctx, tc.coord, transplant.NewTransplant{OrganID: o.ID, RecipientID: r.ID, CentreID: tc.id,
-				PerformedAt: t0.Format(time.RFC3339)})
-			if errs.CodeOf(err) != errs.Forbidden {
-				return fmt.Errorf("expected a refusal without authorization, got %v", err)
-			}
-			g.alerts++
-		}
-		a, err := g.svc.AuthorizeTransplant(ctx, tc.coord, transplant.NewTransplantAuthorization{OrganID: o.ID, RecipientID: r.ID, CentreID: tc.id,
-			AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true})
-		if err != nil {
-			return err
-		}
-		g.clk.Set(t0.Add(4 * time.Hour))
-		if _, err := g.svc.RecordTransplant(ctx, tc.coord, transplant.NewTransplant{OrganID: o.ID, RecipientID: r.ID, CentreID: tc.id,
-			PerformedAt: t0.Add(3 * time.Hour).Format(time.RFC3339), AuthorizationID: a.ID}); err != nil {
-			return err
-		}
-		g.transplants++
-	}
-	return nil
+	return &auth.Principal{ID: created.ID, Name: name, Role: role, AuthorityID: authority, Jurisdiction: Jurisdiction}, nil
 }

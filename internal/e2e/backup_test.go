@@ -39,9 +39,9 @@ func TestBackupRestore(t *testing.T) {
 		reg := initRegistry(t, dsn)
 		srv := startServer(t, reg)
 		w := newWorld(t, srv.URL, reg.Admin)
-		donorID := must(t, 201, srv.URL, "POST", "/api/v1/donors", w.CoordA, donor(1)).str("id")
-		must(t, 201, srv.URL, "POST", "/api/v1/donors/"+donorID+"/consents", w.CoordA, consent())
-		p := must(t, 201, srv.URL, "POST", "/api/v1/procurements", w.CoordA, procurement(donorID))
+		donorID := must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors", w.CoordA, donor(1)).str("id")
+		must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors/"+donorID+"/consents", w.CoordA, consent())
+		p := must(t, 201, srv.URL, "POST", "/api/v1/transplant/procurements", w.CoordA, procurement(donorID))
 		organ := p.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
 
 		// Writes keep coming while the backup runs.
@@ -55,7 +55,7 @@ func TestBackupRestore(t *testing.T) {
 				defer wg.Done()
 				for !stop.Load() {
 					body, dob := recipient(int(seq.Add(1)), false)
-					l.record(call(srv.URL, "POST", "/api/v1/recipients", w.CoordA, body), dob, false, false)
+					l.record(call(srv.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body), dob, false, false)
 				}
 			}()
 		}
@@ -89,14 +89,14 @@ func TestBackupRestore(t *testing.T) {
 		}
 		rs := startServer(t, restored)
 		for id, dob := range before {
-			r := must(t, 200, rs.URL, "GET", "/api/v1/recipients/"+id, w.Regulator, nil)
+			r := must(t, 200, rs.URL, "GET", "/api/v1/transplant/recipients/"+id, w.Regulator, nil)
 			if r.str("recipient.date_of_birth") != dob {
 				t.Errorf("restored recipient %s: %s", id, r.Raw)
 			}
 		}
-		must(t, 200, rs.URL, "GET", "/api/v1/trace/organs/"+organ, w.Regulator, nil)
+		must(t, 200, rs.URL, "GET", "/api/v1/transplant/trace/organs/"+organ, w.Regulator, nil)
 		body, _ := recipient(int(seq.Add(1)), false)
-		must(t, 201, rs.URL, "POST", "/api/v1/recipients", w.CoordA, body)
+		must(t, 201, rs.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body)
 		rs.stop()
 		verifyLog(t, restored.DSN, reg.PublicKey)
 		t.Logf("%d writes acknowledged before the backup, %d during it; took %v", len(before), len(l.acked)-len(before), time.Since(start).Round(time.Millisecond))

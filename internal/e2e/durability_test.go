@@ -105,7 +105,7 @@ func checkOutcomes(t testing.TB, l *loadResult, dsn, base, token string) {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		r := call(base, "GET", "/api/v1/recipients/"+id, token, nil)
+		r := call(base, "GET", "/api/v1/transplant/recipients/"+id, token, nil)
 		if r.Err != nil || r.Status != 200 {
 			t.Errorf("acknowledged recipient %s is lost: GET gave %d %v %s", id, r.Status, r.Err, r.Raw)
 			continue
@@ -171,7 +171,7 @@ func TestDurabilityKill9(t *testing.T) {
 						n := int(seq.Add(1))
 						invalid := n%5 == 0
 						body, dob := recipient(n, invalid)
-						r := call(srv.URL, "POST", "/api/v1/recipients", token, body)
+						r := call(srv.URL, "POST", "/api/v1/transplant/recipients", token, body)
 						// Read the flag after the answer: a request broken by the kill sees it set.
 						k := killed.Load()
 						l.record(r, dob, invalid, k)
@@ -202,7 +202,7 @@ func TestDurabilityKill9(t *testing.T) {
 		checkOutcomes(t, l, dsn, srv.URL, w.Regulator)
 		// The restarted writer picks up the log head the crash left.
 		body, _ := recipient(int(seq.Add(1)), false)
-		must(t, 201, srv.URL, "POST", "/api/v1/recipients", w.CoordA, body)
+		must(t, 201, srv.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body)
 		srv.stop()
 		verifyLog(t, dsn, reg.PublicKey)
 		t.Logf("took %v", time.Since(start).Round(time.Millisecond))

@@ -377,12 +377,12 @@ func newWorld(t testing.TB, base, admin string) *world {
 	me := must(t, 200, base, "GET", "/api/v1/me", admin, nil)
 	auth := me.str("authority_id")
 	w.Regulator = must(t, 201, base, "POST", "/api/v1/principals", admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": auth}).str("token")
-	w.CentreA = must(t, 201, base, "POST", "/api/v1/centres", admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).str("id")
-	w.CentreB = must(t, 201, base, "POST", "/api/v1/centres", admin, map[string]any{"name": "Centre B", "city": "Northgate"}).str("id")
+	w.CentreA = must(t, 201, base, "POST", "/api/v1/transplant/centres", admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).str("id")
+	w.CentreB = must(t, 201, base, "POST", "/api/v1/transplant/centres", admin, map[string]any{"name": "Centre B", "city": "Northgate"}).str("id")
 	w.CoordA = must(t, 201, base, "POST", "/api/v1/principals", admin, map[string]any{"name": "Coordinator A", "role": "coordinator", "authority_id": w.CentreA}).str("token")
 	w.CoordB = must(t, 201, base, "POST", "/api/v1/principals", admin, map[string]any{"name": "Coordinator B", "role": "coordinator", "authority_id": w.CentreB}).str("token")
 	for _, activity := range []string{"procurement", "transplantation"} {
-		must(t, 201, base, "POST", "/api/v1/centres/"+w.CentreA+"/authorizations", w.Regulator,
+		must(t, 201, base, "POST", "/api/v1/transplant/centres/"+w.CentreA+"/authorizations", w.Regulator,
 			map[string]any{"activity": activity, "organ": "kidney", "valid_from": "2020-01-01"})
 	}
 	return w

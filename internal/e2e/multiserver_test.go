@@ -89,16 +89,16 @@ func TestTwoServersOneDatabase(t *testing.T) {
 					n := int(seq.Add(1))
 					invalid := n%6 == 0
 					body, dob := recipient(n, invalid)
-					l.record(call(srv, "POST", "/api/v1/recipients", token, body), dob, invalid, false)
+					l.record(call(srv, "POST", "/api/v1/transplant/recipients", token, body), dob, invalid, false)
 					if token != w.CoordA || i%3 != 0 {
 						continue
 					}
 					// A donation whose steps go to alternating servers: each
 					// must see what the other has just committed.
 					other := urls[(g+i+1)%2]
-					d := call(srv, "POST", "/api/v1/donors", token, donor(n))
-					c := call(other, "POST", "/api/v1/donors/"+d.str("id")+"/consents", token, consent())
-					p := call(srv, "POST", "/api/v1/procurements", token, procurement(d.str("id")))
+					d := call(srv, "POST", "/api/v1/transplant/donors", token, donor(n))
+					c := call(other, "POST", "/api/v1/transplant/donors/"+d.str("id")+"/consents", token, consent())
+					p := call(srv, "POST", "/api/v1/transplant/procurements", token, procurement(d.str("id")))
 					if d.Status != 201 || c.Status != 201 || p.Status != 201 {
 						organMu.Lock()
 						chainErrs = append(chainErrs, fmt.Sprintf("donor %d %s / consent %d %s / procurement %d %s",
@@ -151,7 +151,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 					n := int(seq.Add(1))
 					invalid := n%6 == 0
 					body, dob := recipient(n, invalid)
-					r := call(srv, "POST", "/api/v1/recipients", token, body)
+					r := call(srv, "POST", "/api/v1/transplant/recipients", token, body)
 					k := killed.Load()
 					l.record(r, dob, invalid, k && srv == a.URL)
 					if (k && srv == a.URL) || l.ackedCount() >= b0+120 || time.Now().After(deadline) {
@@ -250,7 +250,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		// Every acknowledged write, read through the server that did not take it.
 		checkOutcomes(t, l, dsn, b.URL, w.Regulator)
 		for id := range organs {
-			must(t, 200, a.URL, "GET", "/api/v1/trace/organs/"+id, w.Regulator, nil)
+			must(t, 200, a.URL, "GET", "/api/v1/transplant/trace/organs/"+id, w.Regulator, nil)
 		}
 		a.stop()
 		b.stop()

@@ -9,8 +9,8 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Register adds the registry's projectors and tables to the log registry.
-func Register(reg *ledger.Projections) {
+// Project adds the registry's projectors and tables to the log registry.
+func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeBankCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, b *Bank) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_banks (id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at, created_by, log_index)
 			VALUES (?, ?, ?, ?, ?, 0, '', 0, ?, ?, ?)`, b.ID, b.OwnerID, b.Name, b.Kind, b.Threshold, e.At, e.By, idx)
@@ -94,10 +94,9 @@ func Register(reg *ledger.Projections) {
 			}
 			// The alert is addressed to the bank's owner, not to the service
 			// whose match tripped it.
-			if _, err := q.Exec(ctx, `INSERT INTO alerts (id, raised_at, rule, field, message, command, authority_id, principal_id, log_index)
-				VALUES (?, ?, 'hashmatch_quarantine', 'entry_id', ?, 'open match case', ?, ?, ?)`, qr.AlertID, e.At,
-				fmt.Sprintf("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it", qr.EntryID, qr.BankID, qr.Count),
-				owner, e.By, idx); err != nil {
+			if err := ledger.ProjectAlert(ctx, q, idx, e.At, owner, e.By, ledger.Alert{ID: qr.AlertID, Rule: "hashmatch_quarantine", Field: "entry_id",
+				Message: fmt.Sprintf("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it", qr.EntryID, qr.BankID, qr.Count),
+				Command: "open match case"}); err != nil {
 				return err
 			}
 		}

@@ -1,7 +1,9 @@
 // Package httpapi serves custos's JSON API under /api/v1. A handler decodes
 // the request, calls the registry, and writes the answer or the error through
-// one helper; the error codes map to HTTP statuses in one function. The routes
-// are one table, which the served OpenAPI document is tested against.
+// one helper; the error codes map to HTTP statuses in one function. Each
+// registry gives a list of routes (Core, Transplant, Hashmatch), every route
+// with its own documentation, body limit and enumerations, and the API serves
+// them and the OpenAPI document derived from them.
 package httpapi
 
 import (
@@ -13,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -20,72 +23,135 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
-	"github.com/custos-project/custos/internal/transplant"
 )
 
-// MaxBody is the largest JSON request body a route reads unless its entry in
-// bodyLimits allows more.
+// MaxBody is the largest JSON request body a route reads unless its
+// BodyLimit allows more.
 const MaxBody = 1 << 20
 
 // LargeBody is the limit of the JSON routes that carry whole hash lists or
 // long videos: the largest list an import accepts (the CLI's limit too).
 const LargeBody = hashmatch.MaxImport
 
-// bodyLimits gives the routes whose JSON bodies may be larger than MaxBody,
-// keyed like docs ("METHOD path"). Routes that take a file (raw or multipart)
-// enforce their own limits while reading it.
-var bodyLimits = map[string]int64{}
-
-// bodyLimit is the largest JSON body route rt reads.
-func bodyLimit(rt Route) int64 {
-	if n, ok := bodyLimits[rt.Method+" "+rt.Path]; ok {
-		return n
-	}
-	return MaxBody
-}
-
 type bodyLimitKey struct{}
 
 // DefaultLargeBodies is how many request bodies over MaxBody an API reads at
-// once unless API.LargeBodies says otherwise: a JSON body of up to LargeBody
-// (64 MiB) decodes into several times its size in memory.
+// once unless Config.LargeBodies says otherwise: a JSON body of up to
+// LargeBody (64 MiB) decodes into several times its size in memory.
 const DefaultLargeBodies = 4
 
-// API holds what the handlers need.
-type API struct {
-	DB         *store.DB
-	Writer     *ledger.Writer
-	Transplant *transplant.Service
-	Hashmatch  *hashmatch.Service
-	Log        *slog.Logger
+// Env is what the route lists of every registry share.
+type Env struct {
+	DB     *store.DB
+	Writer *ledger.Writer
+	Log    *slog.Logger
+	// Catalogue is the deployment's authority kinds and roles: the roles a
+	// principal may be given, as the document enumerates them.
+	Catalogue *auth.Catalogue
+	// Authorities creates authorities and principals.
+	Authorities *auth.Authorities
+}
+
+// Config is what New needs besides the routes.
+type Config struct {
+	Env
 	// LargeBodies bounds the bodies over MaxBody read at once (default
 	// DefaultLargeBodies); a request that would pass it is refused with 503
 	// and Retry-After, and changes nothing.
 	LargeBodies int
-
-	large chan struct{} // one token per large body being read
 }
 
-// Route is one API endpoint.
+// API serves a list of routes and the OpenAPI document that describes them.
+type API struct {
+	env    Env
+	routes []Route
+	doc    map[string]any
+	large  chan struct{} // one token per large body being read
+}
+
+// Route is one API endpoint with its documentation. The request and response
+// bodies are documented by the Go types the handler decodes and encodes, so
+// the schemas are derived from the same types and cannot drift from them.
 type Route struct {
-	Method  string
-	Path    string // ServeMux pattern path, e.g. /api/v1/donors/{id}
-	Public  bool   // served without a token
-	Handler handler
+	Method string
+	Path   string // ServeMux pattern path, e.g. /api/v1/transplant/donors/{id}
+	// Aliases are older paths of the route, served by the same handler and
+	// documented as deprecated aliases of Path.
+	Aliases []string
+	Public  bool // served without a token
+	Summary string
+	// In is the request body: a value of the type the handler decodes, a
+	// fileBody or filesBody for uploads, nil when none.
+	In any
+	// Out is a value of the type of the success response, nil for a
+	// free-form object.
+	Out    any
+	Status int // the success status; 0 means 200
+	// BodyLimit is the largest JSON body the route reads; 0 means MaxBody.
+	// Routes that take a file (raw or multipart) enforce their own limits
+	// while reading it.
+	BodyLimit int64
+	// Enums are the values of the enumerated strings of the route's bodies.
+	Enums   []Enum
+	Handler Handler
 }
 
-// handler answers a request for an authenticated principal (nil on public
-// routes) with a status and a body to encode as JSON.
-type handler func(r *http.Request, p *auth.Principal) (int, any, error)
+// Enum gives the values a string may hold. With Field set, it is the field
+// of that Go name of the struct Type (for a list of strings, each item);
+// with Field empty, Type is a named string type and these are its values,
+// wherever it appears. The document enumerates them in every schema the type
+// appears in, whichever route declared them.
+type Enum struct {
+	Type   reflect.Type
+	Field  string
+	Values []string
+}
 
-// Register adds every route to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	if a.LargeBodies <= 0 {
-		a.LargeBodies = DefaultLargeBodies
+// Handler answers a request for an authenticated principal (nil on public
+// routes) with a status and a body to encode as JSON.
+type Handler func(r *http.Request, p *auth.Principal) (int, any, error)
+
+// New builds the API from route lists (Core, Transplant, Hashmatch, or a
+// module's own), adding GET /api/v1/openapi.json, the document of them all.
+// It panics on lists that cannot be documented: an Enum naming a field that
+// is not a string, two Enums giving one string different values, two types
+// with one schema name.
+func New(cfg Config, lists ...[]Route) *API {
+	a := &API{env: cfg.Env}
+	if cfg.LargeBodies <= 0 {
+		cfg.LargeBodies = DefaultLargeBodies
 	}
-	a.large = make(chan struct{}, a.LargeBodies)
-	for _, rt := range a.Routes() {
-		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
+	a.large = make(chan struct{}, cfg.LargeBodies)
+	a.routes = []Route{a.openAPIRoute()}
+	for _, l := range lists {
+		a.routes = append(a.routes, l...)
+	}
+	doc, err := openAPI(a.routes)
+	if err != nil {
+		panic("httpapi: " + err.Error())
+	}
+	a.doc = doc
+	return a
+}
+
+// Routes lists the routes the API serves, the document's first.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+// bodyLimit is the largest JSON body route rt reads.
+func bodyLimit(rt Route) int64 {
+	if rt.BodyLimit > 0 {
+		return rt.BodyLimit
+	}
+	return MaxBody
+}
+
+// Register adds every route, at its path and its aliases, to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.routes {
+		h := a.wrap(rt)
+		for _, path := range append([]string{rt.Path}, rt.Aliases...) {
+			mux.Handle(rt.Method+" "+path, h)
+		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errs.New(errs.NotFound, "route", "", "no API route %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
@@ -160,7 +226,7 @@ func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
 	if !ok || token == "" {
 		return nil, errs.New(errs.Unauthorized, "authentication", "Authorization", "send the header Authorization: Bearer <token>")
 	}
-	return auth.Authenticate(r.Context(), a.DB.Read(), strings.TrimSpace(token))
+	return auth.Authenticate(r.Context(), a.env.DB.Read(), strings.TrimSpace(token))
 }
 
 type errorBody struct {
@@ -171,7 +237,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		// Details go to the log, never to the client: they may hold data.
-		a.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.env.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = errs.New(errs.Internal, "", "", "internal error; the operator can find it in the server log")
 	}
 	if e.Code == errs.Unauthorized {
@@ -252,7 +318,9 @@ func jsonKind(k string) string {
 	}
 }
 
-func decode[T any](r *http.Request) (T, error) {
+// DecodeRequest reads the JSON body of a request into a T, within the body
+// limit of its route: Decode, and a refusal of a body that is not JSON.
+func DecodeRequest[T any](r *http.Request) (T, error) {
 	var v T
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return v, errs.New(errs.Malformed, "content_type", "Content-Type", "send the body as application/json, not %s", ct)

@@ -29,11 +29,11 @@ func alertCount(t *testing.T, w *apptest.World) int {
 // two kidneys and a liver; it returns the donor id and the organ ids.
 func procured(t *testing.T, w *apptest.World) (string, []string) {
 	t.Helper()
-	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{
+	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+	w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
 		"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"),
 		"assessed_by": "Donation coordinator", "assessor_independent": true, "voluntary": true, "informed": true})
-	pr := w.Must(t, 201, "POST", "/api/v1/procurements", w.CoordA, map[string]any{
+	pr := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{
 		"donor_id": donor, "centre_id": w.CentreA, "procured_at": apptest.Hours(10), "organs": []string{"kidney", "kidney", "liver"}})
 	var organs []string
 	for _, o := range pr.Body["organs"].([]any) {
@@ -49,10 +49,10 @@ func procured(t *testing.T, w *apptest.World) (string, []string) {
 // recipient at the coordinator's centre, and returns the recipient id.
 func transplanted(t *testing.T, w *apptest.World, token, centre, organ, organType string) string {
 	t.Helper()
-	rc := w.Must(t, 201, "POST", "/api/v1/recipients", token, apptest.Recipient(centre, organType)).Str("id")
-	ta := w.Must(t, 201, "POST", "/api/v1/transplant-authorizations", token, map[string]any{"organ_id": organ, "recipient_id": rc,
+	rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", token, apptest.Recipient(centre, organType)).Str("id")
+	ta := w.Must(t, 201, "POST", "/api/v1/transplant/transplant-authorizations", token, map[string]any{"organ_id": organ, "recipient_id": rc,
 		"centre_id": centre, "authorized_by": "Medical director", "compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/transplants", token, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": centre,
+	w.Must(t, 201, "POST", "/api/v1/transplant/transplants", token, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": centre,
 		"performed_at": apptest.Hours(0), "authorization_id": ta})
 	return rc
 }
@@ -95,14 +95,14 @@ func TestTraceBothWays(t *testing.T) {
 				}
 			})
 		}
-		check("from donor", "/api/v1/trace/donors/"+donor)
-		check("from kidney recipient", "/api/v1/trace/recipients/"+rk)
-		check("from liver recipient", "/api/v1/trace/recipients/"+rl)
+		check("from donor", "/api/v1/transplant/trace/donors/"+donor)
+		check("from kidney recipient", "/api/v1/transplant/trace/recipients/"+rk)
+		check("from liver recipient", "/api/v1/transplant/trace/recipients/"+rl)
 		// An organ id as a person types it back from a label.
 		typed := strings.ToLower(strings.ReplaceAll(organs[1], "-", "%20"))
-		check("from untransplanted organ typed back", "/api/v1/trace/organs/"+typed)
+		check("from untransplanted organ typed back", "/api/v1/transplant/trace/organs/"+typed)
 
-		r := w.Must(t, 200, "GET", "/api/v1/trace/recipients/"+w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id"), w.Auditor, nil)
+		r := w.Must(t, 200, "GET", "/api/v1/transplant/trace/recipients/"+w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id"), w.Auditor, nil)
 		if n := len(r.Body["donors"].([]any)); n != 0 {
 			t.Errorf("a recipient who received nothing traces to %d donors", n)
 		}
@@ -130,14 +130,14 @@ func TestRefusals(t *testing.T) {
 		donor, organs := procured(t, w)
 		done := transplanted(t, w, w.CoordA, w.CentreA, organs[0], "kidney")
 		_ = done
-		waitingKidney := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
-		waitingKidneyB := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordB, apptest.Recipient(w.CentreB, "kidney")).Str("id")
-		waitingLiverB := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
+		waitingKidney := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		waitingKidneyB := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "kidney")).Str("id")
+		waitingLiverB := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
 		living := apptest.DeceasedDonor(w.CentreA)
 		living["kind"] = "living"
 		delete(living, "cause_of_death")
 		delete(living, "date_of_death")
-		livingDonor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, living).Str("id")
+		livingDonor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, living).Str("id")
 		// A valid-looking organ id that was never procured: right check character.
 		ghost := "XA-26-999999-01-" + checkOf(t, "XA2699999901")
 		badCheck := organs[1][:len(organs[1])-1] + otherChar(organs[1][len(organs[1])-1])
@@ -158,44 +158,44 @@ func TestRefusals(t *testing.T) {
 			field        string
 			alert        bool
 		}{
-			{"no token", "GET", "/api/v1/donors", "", nil, 401, "unauthorized", "authentication", "Authorization", false},
-			{"unknown token", "GET", "/api/v1/donors", "cst_nope", nil, 401, "unauthorized", "authentication", "", false},
-			{"malformed json", "POST", "/api/v1/donors", w.CoordA, `{"kind": "living",`, 400, "malformed", "json", "", false},
-			{"not json", "POST", "/api/v1/donors", w.CoordA, `kind=living`, 400, "malformed", "json", "", false},
-			{"empty body", "POST", "/api/v1/donors", w.CoordA, ``, 400, "malformed", "json", "", false},
-			{"two objects", "POST", "/api/v1/donors", w.CoordA, `{} {}`, 400, "malformed", "json", "", false},
-			{"unknown field", "POST", "/api/v1/donors", w.CoordA, `{"kind":"living","favourite_colour":"red"}`, 400, "malformed", "unknown_field", "favourite_colour", false},
-			{"wrong type", "POST", "/api/v1/recipients", w.CoordA, `{"blood_group": 5}`, 400, "malformed", "json_type", "blood_group", false},
-			{"oversized body", "POST", "/api/v1/donors", w.CoordA, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", "body_size", "", false},
-			{"coordinator may not create centres", "POST", "/api/v1/centres", w.CoordA, map[string]any{"name": "Rogue clinic"}, 403, "forbidden", "role", "", false},
-			{"coordinator may not authorize centres", "POST", "/api/v1/centres/" + w.CentreA + "/authorizations", w.CoordA, map[string]any{"activity": "procurement", "organ": "heart", "valid_from": "2020-01-01"}, 403, "forbidden", "role", "", false},
-			{"auditor may not record", "POST", "/api/v1/recipients", w.Auditor, apptest.Recipient(w.CentreA, "kidney"), 403, "forbidden", "role", "", false},
-			{"records only for own centre", "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreB, "kidney"), 403, "forbidden", "own_centre", "centre_id", true},
-			{"deceased donor needs date of death", "POST", "/api/v1/donors", w.CoordA, without(apptest.DeceasedDonor(w.CentreA), "date_of_death"), 422, "invalid", "required", "date_of_death", false},
-			{"blood group from the list", "POST", "/api/v1/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "blood_group", "Z"), 422, "invalid", "enum", "blood_group", false},
-			{"death before birth", "POST", "/api/v1/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "date_of_death", "1960-01-01"), 422, "invalid", "dates_in_order", "date_of_death", false},
-			{"living consent must be independent", "POST", "/api/v1/donors/" + livingDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": "2024-01-01", "assessed_by": "Recipient's surgeon", "assessor_independent": false, "voluntary": true, "informed": true}, 422, "invalid", "independent_assessment", "assessor_independent", false},
-			{"living donation without consent", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "living_consent", "donor_id", true},
-			{"procurement at unauthorized centre", "POST", "/api/v1/procurements", w.CoordB, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},
-			{"procurement of an organ type the centre may not procure", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"heart"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},
-			{"procurement of an unknown donor", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": "DN-NOPE", "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 404, "not_found", "reference", "donor_id", false},
-			{"procurement before death", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": "2001-01-01T00:00:00Z", "organs": []string{"kidney"}}, 422, "invalid", "dates_in_order", "procured_at", false},
-			{"procurement in the future", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": "2999-01-01T00:00:00Z", "organs": []string{"kidney"}}, 422, "invalid", "dates_in_order", "procured_at", false},
-			{"a third kidney", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 422, "invalid", "organ_count", "organs[0]", false},
-			{"unknown organ type", "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"spleen"}}, 422, "invalid", "enum", "organs[0]", false},
-			{"malformed organ id", "POST", "/api/v1/transplants", w.CoordA, tx("XA-26-12", waitingKidney, w.CentreA, apptest.Hours(1)), 422, "invalid", "organ_id_format", "organ_id", false},
-			{"organ id with a wrong check character", "POST", "/api/v1/transplants", w.CoordA, tx(badCheck, waitingKidney, w.CentreA, apptest.Hours(1)), 422, "invalid", "organ_id_check", "organ_id", false},
-			{"transplant of an organ never procured", "POST", "/api/v1/transplants", w.CoordA, tx(ghost, waitingKidney, w.CentreA, apptest.Hours(1)), 404, "not_found", "organ_procured", "organ_id", true},
-			{"transplant of an organ already transplanted", "POST", "/api/v1/transplants", w.CoordA, tx(organs[0], waitingKidney, w.CentreA, apptest.Hours(1)), 409, "conflict", "organ_available", "organ_id", true},
-			{"transplant without its authorization", "POST", "/api/v1/transplants", w.CoordA, tx(organs[1], waitingKidney, w.CentreA, apptest.Hours(1)), 403, "forbidden", "procedure_authorization", "authorization_id", true},
-			{"transplant at a centre not authorized for the organ type", "POST", "/api/v1/transplants", w.CoordB, tx(organs[2], waitingLiverB, w.CentreB, apptest.Hours(1)), 403, "forbidden", "centre_authorization", "centre_id", true},
-			{"transplant dated before procurement", "POST", "/api/v1/transplants", w.CoordB, tx(organs[1], waitingKidneyB, w.CentreB, apptest.Hours(30)), 422, "invalid", "dates_in_order", "performed_at", false},
-			{"transplant of an unknown recipient", "POST", "/api/v1/transplants", w.CoordA, tx(organs[1], "RC-NOPE", w.CentreA, apptest.Hours(1)), 404, "not_found", "reference", "recipient_id", false},
-			{"authorization with a payment", "POST", "/api/v1/transplant-authorizations", w.CoordA, authz(organs[1], waitingKidney, w.CentreA, true), 403, "forbidden", "no_payment", "no_payment_declared", true},
-			{"authorization of another organ type than awaited", "POST", "/api/v1/transplant-authorizations", w.CoordA, authz(organs[2], waitingKidney, w.CentreA, false), 422, "invalid", "organ_type", "organ_id", false},
-			{"authorization for a recipient no longer waiting", "POST", "/api/v1/transplant-authorizations", w.CoordA, authz(organs[1], done, w.CentreA, false), 422, "invalid", "waiting_list", "recipient_id", false},
-			{"authorization at a centre not authorized for the organ type", "POST", "/api/v1/transplant-authorizations", w.CoordB, authz(organs[2], waitingLiverB, w.CentreB, false), 403, "forbidden", "centre_authorization", "centre_id", true},
-			{"authorization of an organ already transplanted", "POST", "/api/v1/transplant-authorizations", w.CoordA, authz(organs[0], waitingKidney, w.CentreA, false), 409, "conflict", "organ_available", "organ_id", true},
+			{"no token", "GET", "/api/v1/transplant/donors", "", nil, 401, "unauthorized", "authentication", "Authorization", false},
+			{"unknown token", "GET", "/api/v1/transplant/donors", "cst_nope", nil, 401, "unauthorized", "authentication", "", false},
+			{"malformed json", "POST", "/api/v1/transplant/donors", w.CoordA, `{"kind": "living",`, 400, "malformed", "json", "", false},
+			{"not json", "POST", "/api/v1/transplant/donors", w.CoordA, `kind=living`, 400, "malformed", "json", "", false},
+			{"empty body", "POST", "/api/v1/transplant/donors", w.CoordA, ``, 400, "malformed", "json", "", false},
+			{"two objects", "POST", "/api/v1/transplant/donors", w.CoordA, `{} {}`, 400, "malformed", "json", "", false},
+			{"unknown field", "POST", "/api/v1/transplant/donors", w.CoordA, `{"kind":"living","favourite_colour":"red"}`, 400, "malformed", "unknown_field", "favourite_colour", false},
+			{"wrong type", "POST", "/api/v1/transplant/recipients", w.CoordA, `{"blood_group": 5}`, 400, "malformed", "json_type", "blood_group", false},
+			{"oversized body", "POST", "/api/v1/transplant/donors", w.CoordA, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", "body_size", "", false},
+			{"coordinator may not create centres", "POST", "/api/v1/transplant/centres", w.CoordA, map[string]any{"name": "Rogue clinic"}, 403, "forbidden", "role", "", false},
+			{"coordinator may not authorize centres", "POST", "/api/v1/transplant/centres/" + w.CentreA + "/authorizations", w.CoordA, map[string]any{"activity": "procurement", "organ": "heart", "valid_from": "2020-01-01"}, 403, "forbidden", "role", "", false},
+			{"auditor may not record", "POST", "/api/v1/transplant/recipients", w.Auditor, apptest.Recipient(w.CentreA, "kidney"), 403, "forbidden", "role", "", false},
+			{"records only for own centre", "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreB, "kidney"), 403, "forbidden", "own_centre", "centre_id", true},
+			{"deceased donor needs date of death", "POST", "/api/v1/transplant/donors", w.CoordA, without(apptest.DeceasedDonor(w.CentreA), "date_of_death"), 422, "invalid", "required", "date_of_death", false},
+			{"blood group from the list", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "blood_group", "Z"), 422, "invalid", "enum", "blood_group", false},
+			{"death before birth", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "date_of_death", "1960-01-01"), 422, "invalid", "dates_in_order", "date_of_death", false},
+			{"living consent must be independent", "POST", "/api/v1/transplant/donors/" + livingDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": "2024-01-01", "assessed_by": "Recipient's surgeon", "assessor_independent": false, "voluntary": true, "informed": true}, 422, "invalid", "independent_assessment", "assessor_independent", false},
+			{"living donation without consent", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "living_consent", "donor_id", true},
+			{"procurement at unauthorized centre", "POST", "/api/v1/transplant/procurements", w.CoordB, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},
+			{"procurement of an organ type the centre may not procure", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"heart"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},
+			{"procurement of an unknown donor", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": "DN-NOPE", "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 404, "not_found", "reference", "donor_id", false},
+			{"procurement before death", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": "2001-01-01T00:00:00Z", "organs": []string{"kidney"}}, 422, "invalid", "dates_in_order", "procured_at", false},
+			{"procurement in the future", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": "2999-01-01T00:00:00Z", "organs": []string{"kidney"}}, 422, "invalid", "dates_in_order", "procured_at", false},
+			{"a third kidney", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 422, "invalid", "organ_count", "organs[0]", false},
+			{"unknown organ type", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"spleen"}}, 422, "invalid", "enum", "organs[0]", false},
+			{"malformed organ id", "POST", "/api/v1/transplant/transplants", w.CoordA, tx("XA-26-12", waitingKidney, w.CentreA, apptest.Hours(1)), 422, "invalid", "organ_id_format", "organ_id", false},
+			{"organ id with a wrong check character", "POST", "/api/v1/transplant/transplants", w.CoordA, tx(badCheck, waitingKidney, w.CentreA, apptest.Hours(1)), 422, "invalid", "organ_id_check", "organ_id", false},
+			{"transplant of an organ never procured", "POST", "/api/v1/transplant/transplants", w.CoordA, tx(ghost, waitingKidney, w.CentreA, apptest.Hours(1)), 404, "not_found", "organ_procured", "organ_id", true},
+			{"transplant of an organ already transplanted", "POST", "/api/v1/transplant/transplants", w.CoordA, tx(organs[0], waitingKidney, w.CentreA, apptest.Hours(1)), 409, "conflict", "organ_available", "organ_id", true},
+			{"transplant without its authorization", "POST", "/api/v1/transplant/transplants", w.CoordA, tx(organs[1], waitingKidney, w.CentreA, apptest.Hours(1)), 403, "forbidden", "procedure_authorization", "authorization_id", true},
+			{"transplant at a centre not authorized for the organ type", "POST", "/api/v1/transplant/transplants", w.CoordB, tx(organs[2], waitingLiverB, w.CentreB, apptest.Hours(1)), 403, "forbidden", "centre_authorization", "centre_id", true},
+			{"transplant dated before procurement", "POST", "/api/v1/transplant/transplants", w.CoordB, tx(organs[1], waitingKidneyB, w.CentreB, apptest.Hours(30)), 422, "invalid", "dates_in_order", "performed_at", false},
+			{"transplant of an unknown recipient", "POST", "/api/v1/transplant/transplants", w.CoordA, tx(organs[1], "RC-NOPE", w.CentreA, apptest.Hours(1)), 404, "not_found", "reference", "recipient_id", false},
+			{"authorization with a payment", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, authz(organs[1], waitingKidney, w.CentreA, true), 403, "forbidden", "no_payment", "no_payment_declared", true},
+			{"authorization of another organ type than awaited", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, authz(organs[2], waitingKidney, w.CentreA, false), 422, "invalid", "organ_type", "organ_id", false},
+			{"authorization for a recipient no longer waiting", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, authz(organs[1], done, w.CentreA, false), 422, "invalid", "waiting_list", "recipient_id", false},
+			{"authorization at a centre not authorized for the organ type", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordB, authz(organs[2], waitingLiverB, w.CentreB, false), 403, "forbidden", "centre_authorization", "centre_id", true},
+			{"authorization of an organ already transplanted", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, authz(organs[0], waitingKidney, w.CentreA, false), 409, "conflict", "organ_available", "organ_id", true},
 			{"unknown route", "GET", "/api/v1/nowhere", w.CoordA, nil, 404, "not_found", "route", "", false},
 		}
 		for _, c := range cases {
@@ -241,9 +241,9 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		w := apptest.NewWorld(t, dsn)
 		d := apptest.DeceasedDonor(w.CentreA)
 		d["name"], d["national_id"] = "Zebulon Quartermaine", "XA-555-777-999"
-		id := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, d).Str("id")
+		id := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, d).Str("id")
 		bad := with(d, "blood_group", "Q")
-		if r := w.Do(t, "POST", "/api/v1/donors", w.CoordA, bad); strings.Contains(string(r.Raw), "Zebulon") || strings.Contains(string(r.Raw), "555-777") {
+		if r := w.Do(t, "POST", "/api/v1/transplant/donors", w.CoordA, bad); strings.Contains(string(r.Raw), "Zebulon") || strings.Contains(string(r.Raw), "555-777") {
 			t.Errorf("an error message carries personal data: %s", r.Raw)
 		}
 		ctx := context.Background()
@@ -273,22 +273,22 @@ func TestPersonalDataStaysOut(t *testing.T) {
 			rows.Close()
 		}
 		before := logSize(t, w)
-		r := w.Must(t, 200, "POST", "/api/v1/personal-data", w.CoordA, map[string]any{"id": id, "purpose": "contact family about follow-up"})
+		r := w.Must(t, 200, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": id, "purpose": "contact family about follow-up"})
 		if r.Str("name") != "Zebulon Quartermaine" || r.Str("national_id") != "XA-555-777-999" {
 			t.Errorf("personal data opened as %s", r.Raw)
 		}
 		if logSize(t, w) != before+1 {
 			t.Error("opening personal data was not logged")
 		}
-		if r := w.Do(t, "POST", "/api/v1/personal-data", w.CoordB, map[string]any{"id": id, "purpose": "curiosity"}); r.Status != 403 {
+		if r := w.Do(t, "POST", "/api/v1/transplant/personal-data", w.CoordB, map[string]any{"id": id, "purpose": "curiosity"}); r.Status != 403 {
 			t.Errorf("another centre's coordinator opened personal data: %d", r.Status)
 		}
 		// The same national id links two records through their pseudonym.
 		d2 := apptest.DeceasedDonor(w.CentreA)
 		d2["national_id"] = "xa 555 777 999"
-		r1 := w.Must(t, 200, "GET", "/api/v1/donors/"+id, w.Auditor, nil).Body["donor"].(map[string]any)
-		id2 := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, with(d2, "national_id", "XA-555-777-999")).Str("id")
-		r2 := w.Must(t, 200, "GET", "/api/v1/donors/"+id2, w.Auditor, nil).Body["donor"].(map[string]any)
+		r1 := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id, w.Auditor, nil).Body["donor"].(map[string]any)
+		id2 := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, with(d2, "national_id", "XA-555-777-999")).Str("id")
+		r2 := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id2, w.Auditor, nil).Body["donor"].(map[string]any)
 		if r1["person_pseudonym"] != r2["person_pseudonym"] {
 			t.Error("the same national id gave two pseudonyms")
 		}

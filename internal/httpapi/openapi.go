@@ -2,23 +2,12 @@ package httpapi
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/transplant"
 )
-
-// doc describes a route for the OpenAPI document: its request and response
-// bodies are the Go types the handler decodes and encodes, so the schemas are
-// derived from the same types and cannot drift from them.
-type doc struct {
-	Summary string
-	In      any // request body type (zero value), nil when none
-	Out     any // 2xx response body type, nil for a free-form object
-	Status  int
-}
 
 // fileBody documents a request body that is a file's raw bytes, of one of
 // Media's types, with its fields in the upload headers.
@@ -42,76 +31,28 @@ var uploadHeaders = [][2]string{
 	{hdrUploadedAt, "when it was uploaded, RFC 3339"},
 }
 
-type centreIn struct {
-	Name         string `json:"name"`
-	City         string `json:"city"`
-	Jurisdiction string `json:"jurisdiction"`
+// OpenAPI returns the OpenAPI 3.1 document of the API's routes.
+func (a *API) OpenAPI() map[string]any { return a.doc }
+
+// docBuilder derives the schemas of the document from Go types.
+type docBuilder struct {
+	schemas map[string]any          // by schema name
+	types   map[string]reflect.Type // the type of each named schema
+	enums   map[enumKey][]string
+	err     error // the first type that cannot be documented
 }
 
-type revokeIn struct {
-	Reason string `json:"reason"`
+// enumKey is where an Enum applies: the field of a struct type, or a named
+// string type (field "").
+type enumKey struct {
+	t     reflect.Type
+	field string
 }
 
-type personalIn struct {
-	ID      string `json:"id"`
-	Purpose string `json:"purpose"`
-}
-
-type principalOut struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Role        auth.Role `json:"role"`
-	AuthorityID string    `json:"authority_id"`
-	Token       string    `json:"token"`
-}
-
-var docs = map[string]doc{
-	"GET /api/v1/openapi.json":                              {"This OpenAPI document", nil, nil, 200},
-	"GET /api/v1/me":                                        {"The signed-in principal", nil, auth.Principal{}, 200},
-	"POST /api/v1/centres":                                  {"Register a transplant centre (admin)", centreIn{}, auth.Authority{}, 201},
-	"GET /api/v1/centres":                                   {"List transplant centres", nil, nil, 200},
-	"GET /api/v1/centres/{id}":                              {"A centre with its authorizations", nil, nil, 200},
-	"POST /api/v1/centres/{id}/authorizations":              {"Authorize a centre for an activity and organ type (regulator)", transplant.NewCentreAuthorization{}, transplant.CentreAuthorization{}, 201},
-	"GET /api/v1/centres/{id}/authorizations":               {"A centre's authorizations", nil, nil, 200},
-	"POST /api/v1/centres/{id}/authorizations/{aid}/revoke": {"Revoke a centre authorization (regulator)", revokeIn{}, transplant.CentreAuthorization{}, 200},
-	"POST /api/v1/principals":                               {"Create a principal and its token, shown once (admin)", auth.NewPrincipal{}, principalOut{}, 201},
-	"POST /api/v1/donors":                                   {"Register a donor (coordinator)", transplant.NewDonor{}, transplant.Donor{}, 201},
-	"GET /api/v1/donors":                                    {"List donors, newest first", nil, nil, 200},
-	"GET /api/v1/donors/{id}":                               {"A donor with their consents", nil, nil, 200},
-	"POST /api/v1/donors/{id}/consents":                     {"Record consent or authorization of donation (coordinator)", transplant.NewConsent{}, transplant.Consent{}, 201},
-	"POST /api/v1/recipients":                               {"Register a recipient on the waiting list (coordinator)", transplant.NewRecipient{}, transplant.Recipient{}, 201},
-	"GET /api/v1/recipients":                                {"List recipients, newest first", nil, nil, 200},
-	"GET /api/v1/recipients/{id}":                           {"A recipient", nil, nil, 200},
-	"POST /api/v1/personal-data":                            {"Open a donor's or recipient's sealed personal data; the read is logged", personalIn{}, nil, 200},
-	"POST /api/v1/procurements":                             {"Record a procurement; each organ gets its identifier (coordinator)", transplant.NewProcurement{}, transplant.Procurement{}, 201},
-	"GET /api/v1/organs":                                    {"Procured organs not yet transplanted", nil, nil, 200},
-	"POST /api/v1/transplant-authorizations":                {"Authorize one organ for one recipient (coordinator)", transplant.NewTransplantAuthorization{}, transplant.TransplantAuthorization{}, 201},
-	"POST /api/v1/transplants":                              {"Record a transplantation (coordinator)", transplant.NewTransplant{}, transplant.Transplant{}, 201},
-	"GET /api/v1/trace/organs/{id}":                         {"Trace from an organ to its donor and every recipient of the donor's organs", nil, transplant.Trace{}, 200},
-	"GET /api/v1/trace/donors/{id}":                         {"Trace from a donor to every recipient of their organs", nil, transplant.Trace{}, 200},
-	"GET /api/v1/trace/recipients/{id}":                     {"Trace from a recipient back to their donors and on to the other recipients", nil, transplant.Trace{}, 200},
-	"GET /api/v1/alerts":                                    {"Alerts raised by refusals that matter to oversight (regulator, auditor, admin)", nil, nil, 200},
-	"GET /api/v1/log/checkpoint":                            {"The latest signed checkpoint of the log", nil, nil, 200},
-	"GET /api/v1/log/entries/{index}":                       {"A log leaf with its inclusion proof", nil, nil, 200},
-	"GET /api/v1/log/consistency":                           {"A consistency proof between two tree sizes (query from, to)", nil, nil, 200},
-}
-
-// enums gives the allowed values of fields whose name says what they hold.
-var enums = map[string][]string{
-	"activity":     transplant.Activities,
-	"organ":        transplant.OrganTypes,
-	"organ_needed": transplant.OrganTypes,
-	"blood_group":  transplant.BloodGroups,
-	"sex":          transplant.Sexes,
-	"iv_drug_use":  transplant.YesNo, "malignancy": transplant.YesNo, "transmissible_disease": transplant.YesNo,
-	"hiv": transplant.TestResults, "hcv": transplant.TestResults, "hbv": transplant.TestResults,
-	"role": {"admin", "regulator", "coordinator", "auditor"},
-}
-
-// OpenAPI builds the OpenAPI 3.1 document from the route table and the Go
-// types of each route's bodies.
-func (a *API) OpenAPI() map[string]any {
-	schemas := map[string]any{
+// openAPI builds the OpenAPI 3.1 document of routes from the Go types of
+// each route's bodies and the routes' enumerations.
+func openAPI(routes []Route) (map[string]any, error) {
+	b := &docBuilder{schemas: map[string]any{
 		"Error": map[string]any{"type": "object", "required": []string{"error"}, "properties": map[string]any{
 			"error": map[string]any{"type": "object", "required": []string{"code", "message"}, "properties": map[string]any{
 				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "malformed", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "unavailable", "internal"}},
@@ -120,78 +61,143 @@ func (a *API) OpenAPI() map[string]any {
 				"message": map[string]any{"type": "string"},
 				"alert":   map[string]any{"type": "boolean", "description": "the refusal was recorded as an alert for the regulator"},
 			}}}},
+	}, types: map[string]reflect.Type{}, enums: map[enumKey][]string{}}
+	for _, rt := range routes {
+		for _, e := range rt.Enums {
+			if err := b.addEnum(e); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", rt.Method, rt.Path, err)
+			}
+		}
 	}
 	paths := map[string]any{}
-	for _, rt := range a.Routes() {
-		d := docs[rt.Method+" "+rt.Path]
-		op := map[string]any{"summary": d.Summary, "operationId": opID(rt.Method, rt.Path)}
-		var params []any
-		for _, seg := range strings.Split(rt.Path, "/") {
-			if strings.HasPrefix(seg, "{") {
-				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
-			}
-		}
-		switch in := d.In.(type) {
-		case nil:
-		case fileBody:
-			content := map[string]any{}
-			for _, mt := range in.Media {
-				content[mt] = map[string]any{}
-			}
-			op["requestBody"] = map[string]any{"required": true, "content": content, "description": in.Note}
-			for _, h := range uploadHeaders {
-				params = append(params, map[string]any{"name": h[0], "in": "header", "description": h[1], "schema": map[string]any{"type": "string"}})
-			}
-		case filesBody:
-			headers := map[string]any{}
-			for _, h := range uploadHeaders {
-				headers[h[0]] = map[string]any{"description": h[1], "schema": map[string]any{"type": "string"}}
-			}
-			files := map[string]any{"type": "array", "minItems": 1, "maxItems": in.Max,
-				"items": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}
-			op["requestBody"] = map[string]any{"required": true, "description": in.Note, "content": map[string]any{"multipart/form-data": map[string]any{
-				"schema":   map[string]any{"type": "object", "required": []string{"files"}, "properties": map[string]any{"files": files}, "additionalProperties": false},
-				"encoding": map[string]any{"files": map[string]any{"contentType": strings.Join(in.Media, ", "), "headers": headers}},
-			}}}
-		default:
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schemas, d.In)}},
-				"description": fmt.Sprintf("At most %d bytes (%d MiB); a larger body is refused with 413 too_large, rule body_size.", bodyLimit(rt), bodyLimit(rt)>>20)}
-		}
-		if params != nil {
-			op["parameters"] = params
-		}
-		out := map[string]any{"type": "object"}
-		if d.Out != nil {
-			out = ref(schemas, d.Out)
-		}
-		status := d.Status
-		if status == 0 {
-			status = 200
-		}
-		errResp := map[string]any{"description": "refused; nothing changed", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
-		op["responses"] = map[string]any{
-			strconv.Itoa(status): map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": out}}},
-			"4XX":                errResp,
-			"5XX":                errResp,
-		}
-		if !rt.Public {
-			op["security"] = []any{map[string]any{"bearer": []any{}}}
-		}
-		item, _ := paths[rt.Path].(map[string]any)
+	add := func(method, path string, op map[string]any) error {
+		item, _ := paths[path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
-			paths[rt.Path] = item
+			paths[path] = item
 		}
-		item[strings.ToLower(rt.Method)] = op
+		m := strings.ToLower(method)
+		if item[m] != nil {
+			return fmt.Errorf("%s %s is documented twice", method, path)
+		}
+		item[m] = op
+		return nil
+	}
+	for _, rt := range routes {
+		op := b.operation(rt)
+		if err := add(rt.Method, rt.Path, op); err != nil {
+			return nil, err
+		}
+		for _, alias := range rt.Aliases {
+			aop := maps.Clone(op)
+			aop["operationId"] = opID(rt.Method, alias)
+			aop["deprecated"] = true
+			aop["description"] = fmt.Sprintf("Deprecated alias of %s %s, served by the same handler; use that path.", rt.Method, rt.Path)
+			if err := add(rt.Method, alias, aop); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if b.err != nil {
+		return nil, b.err
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "custos API", "version": "1",
 			"description": "Registries for public authorities. Errors are {\"error\":{\"code\",\"message\",\"rule\",\"field\"}}."},
 		"paths": paths,
-		"components": map[string]any{"schemas": schemas,
+		"components": map[string]any{"schemas": b.schemas,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+	}, nil
+}
+
+// addEnum records e, refusing one that names no string, or gives a string
+// other values than an Enum before it.
+func (b *docBuilder) addEnum(e Enum) error {
+	if e.Type == nil || len(e.Values) == 0 {
+		return fmt.Errorf("an enumeration needs a type and values")
 	}
+	if e.Field == "" {
+		if e.Type.Kind() != reflect.String || e.Type.PkgPath() == "" {
+			return fmt.Errorf("enumeration of %v: without a field, the type must be a string type of a package", e.Type)
+		}
+	} else {
+		f, ok := e.Type.FieldByName(e.Field)
+		if e.Type.Kind() == reflect.Struct && ok {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			ok = ft.Kind() == reflect.String
+		}
+		if e.Type.Kind() != reflect.Struct || !ok {
+			return fmt.Errorf("enumeration of %v.%s: not a string field of a struct", e.Type, e.Field)
+		}
+	}
+	k := enumKey{e.Type, e.Field}
+	if old, dup := b.enums[k]; dup && !slices.Equal(old, e.Values) {
+		return fmt.Errorf("enumeration of %v %s given twice, with other values", e.Type, e.Field)
+	}
+	b.enums[k] = e.Values
+	return nil
+}
+
+// operation documents one route.
+func (b *docBuilder) operation(rt Route) map[string]any {
+	op := map[string]any{"summary": rt.Summary, "operationId": opID(rt.Method, rt.Path)}
+	var params []any
+	for _, seg := range strings.Split(rt.Path, "/") {
+		if strings.HasPrefix(seg, "{") {
+			params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+	}
+	switch in := rt.In.(type) {
+	case nil:
+	case fileBody:
+		content := map[string]any{}
+		for _, mt := range in.Media {
+			content[mt] = map[string]any{}
+		}
+		op["requestBody"] = map[string]any{"required": true, "content": content, "description": in.Note}
+		for _, h := range uploadHeaders {
+			params = append(params, map[string]any{"name": h[0], "in": "header", "description": h[1], "schema": map[string]any{"type": "string"}})
+		}
+	case filesBody:
+		headers := map[string]any{}
+		for _, h := range uploadHeaders {
+			headers[h[0]] = map[string]any{"description": h[1], "schema": map[string]any{"type": "string"}}
+		}
+		files := map[string]any{"type": "array", "minItems": 1, "maxItems": in.Max,
+			"items": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}
+		op["requestBody"] = map[string]any{"required": true, "description": in.Note, "content": map[string]any{"multipart/form-data": map[string]any{
+			"schema":   map[string]any{"type": "object", "required": []string{"files"}, "properties": map[string]any{"files": files}, "additionalProperties": false},
+			"encoding": map[string]any{"files": map[string]any{"contentType": strings.Join(in.Media, ", "), "headers": headers}},
+		}}}
+	default:
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": b.ref(reflect.TypeOf(rt.In))}},
+			"description": fmt.Sprintf("At most %d bytes (%d MiB); a larger body is refused with 413 too_large, rule body_size.", bodyLimit(rt), bodyLimit(rt)>>20)}
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	out := map[string]any{"type": "object"}
+	if rt.Out != nil {
+		out = b.ref(reflect.TypeOf(rt.Out))
+	}
+	status := rt.Status
+	if status == 0 {
+		status = 200
+	}
+	errResp := map[string]any{"description": "refused; nothing changed", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	op["responses"] = map[string]any{
+		strconv.Itoa(status): map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": out}}},
+		"4XX":                errResp,
+		"5XX":                errResp,
+	}
+	if !rt.Public {
+		op["security"] = []any{map[string]any{"bearer": []any{}}}
+	}
+	return op
 }
 
 func opID(method, path string) string {
@@ -206,38 +212,57 @@ func opID(method, path string) string {
 	return b.String()
 }
 
-// ref adds the schema of v's type to schemas and returns a reference to it.
-func ref(schemas map[string]any, v any) map[string]any {
-	t := reflect.TypeOf(v)
+// ref adds the schema of type t to the document and returns a reference to
+// it. Two types of one schema name are an error: they would share a schema.
+func (b *docBuilder) ref(t reflect.Type) map[string]any {
+	if t.Name() == "" {
+		return b.schemaOf(t, nil) // a pointer, list or struct literal: no name to refer to
+	}
 	name := schemaName(t)
-	if _, ok := schemas[name]; !ok {
-		schemas[name] = nil // placeholder against recursion
-		schemas[name] = schemaOf(schemas, t, "")
+	if old, ok := b.types[name]; !ok {
+		b.types[name] = t
+		b.schemas[name] = nil // placeholder against recursion
+		if t.Kind() == reflect.Struct {
+			b.schemas[name] = b.object(t)
+		} else {
+			b.schemas[name] = b.schemaOf(t, nil)
+		}
+	} else if old != t && b.err == nil {
+		b.err = fmt.Errorf("the types %v and %v would both be the schema %s", old, t, name)
 	}
 	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
 
+// schemaName names the schema of a named type: its own name for the types of
+// this package, else prefixed by its package's name (an external test
+// package's without _test).
 func schemaName(t reflect.Type) string {
-	name := t.Name()
+	name := strings.ToUpper(t.Name()[:1]) + t.Name()[1:]
 	pkg := t.PkgPath()
 	if strings.HasSuffix(pkg, "/httpapi") {
-		return strings.ToUpper(name[:1]) + name[1:]
+		return name
 	}
-	return strings.ToUpper(pkg[strings.LastIndex(pkg, "/")+1:][:1]) + pkg[strings.LastIndex(pkg, "/")+2:] + name
+	pkg = strings.TrimSuffix(pkg[strings.LastIndex(pkg, "/")+1:], "_test")
+	return strings.ToUpper(pkg[:1]) + pkg[1:] + name
 }
 
-func schemaOf(schemas map[string]any, t reflect.Type, field string) map[string]any {
+// schemaOf is the schema of type t; enum, when not nil, gives the values of
+// the strings of a field declared with an Enum.
+func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 	switch t.Kind() {
 	case reflect.Pointer:
-		s := schemaOf(schemas, t.Elem(), field)
+		s := b.schemaOf(t.Elem(), enum)
 		if typ, ok := s["type"].(string); ok {
 			s["type"] = []string{typ, "null"}
 		}
 		return s
 	case reflect.String:
 		s := map[string]any{"type": "string"}
-		if e, ok := enums[field]; ok {
-			s["enum"] = e
+		if enum == nil {
+			enum = b.enums[enumKey{t, ""}]
+		}
+		if enum != nil {
+			s["enum"] = enum
 		}
 		return s
 	case reflect.Bool:
@@ -250,29 +275,33 @@ func schemaOf(schemas map[string]any, t reflect.Type, field string) map[string]a
 		if t.Elem().Kind() == reflect.Uint8 {
 			return map[string]any{"type": "string", "contentEncoding": "base64"}
 		}
-		item := schemaOf(schemas, t.Elem(), strings.TrimSuffix(field, "s"))
-		return map[string]any{"type": "array", "items": item}
+		return map[string]any{"type": "array", "items": b.schemaOf(t.Elem(), enum)}
 	case reflect.Struct:
-		if t.Name() != "" && field != "" {
-			return ref(schemas, reflect.New(t).Elem().Interface())
+		if t.Name() != "" {
+			return b.ref(t)
 		}
-		props := map[string]any{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			tag := strings.Split(f.Tag.Get("json"), ",")[0]
-			if tag == "-" {
-				continue
-			}
-			if tag == "" {
-				tag = f.Name
-			}
-			props[tag] = schemaOf(schemas, f.Type, tag)
-		}
-		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+		return b.object(t)
 	default:
 		return map[string]any{}
 	}
+}
+
+// object is the schema of struct type t: its fields by their JSON names.
+func (b *docBuilder) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := strings.Split(f.Tag.Get("json"), ",")[0]
+		if tag == "-" {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		props[tag] = b.schemaOf(f.Type, b.enums[enumKey{t, f.Name}])
+	}
+	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 }

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,14 +14,16 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
-// TestOpenAPIMatchesHandlers checks the served document lists exactly the
-// routes the server handles, and that real requests and responses validate
-// against the schemas it gives for them.
+// TestOpenAPIMatchesHandlers checks the server answers every route of the
+// served document and no other, that each transplant route keeps its old path
+// as a documented alias, and that real requests and responses validate
+// against the schemas the document gives for them.
 func TestOpenAPIMatchesHandlers(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	r := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
@@ -27,28 +31,55 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		t.Fatalf("openapi version %q", v)
 	}
 	var served []string
+	aliases := map[string]string{} // deprecated operation -> its description
 	for path, item := range r.Body["paths"].(map[string]any) {
-		for method := range item.(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			op := op.(map[string]any)
 			served = append(served, strings.ToUpper(method)+" "+path)
+			if op["deprecated"] == true {
+				aliases[strings.ToUpper(method)+" "+path], _ = op["description"].(string)
+			}
 		}
-	}
-	var handled []string
-	for _, rt := range (&httpapi.API{}).Routes() {
-		handled = append(handled, rt.Method+" "+rt.Path)
 	}
 	sort.Strings(served)
-	sort.Strings(handled)
-	if strings.Join(served, "\n") != strings.Join(handled, "\n") {
-		t.Fatalf("document paths:\n%s\n\nhandled routes:\n%s", strings.Join(served, "\n"), strings.Join(handled, "\n"))
+	// Every documented route is handled: without a token, each answers
+	// something else than the refusal of an unknown route, and changes nothing.
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	for _, op := range served {
+		method, path, _ := strings.Cut(op, " ")
+		if r := w.Do(t, method, param.ReplaceAllString(path, "x"), "", nil); r.Status == 404 && r.Str("error.rule") == "route" {
+			t.Errorf("%s is documented but not handled: %s", op, r.Raw)
+		}
 	}
-	// Every route the issue names is there.
-	for _, want := range []string{"POST /api/v1/centres", "POST /api/v1/centres/{id}/authorizations", "POST /api/v1/donors",
-		"POST /api/v1/recipients", "POST /api/v1/procurements", "POST /api/v1/transplant-authorizations", "POST /api/v1/transplants",
-		"GET /api/v1/trace/organs/{id}", "GET /api/v1/trace/donors/{id}", "GET /api/v1/trace/recipients/{id}", "GET /api/v1/alerts",
-		"GET /api/v1/log/checkpoint"} {
-		if sort.SearchStrings(handled, want) >= len(handled) || handled[sort.SearchStrings(handled, want)] != want {
+	if r := w.Do(t, "GET", "/api/v1/transplant/nothing", w.Admin, nil); r.Status != 404 || r.Str("error.rule") != "route" {
+		t.Errorf("an unknown route: %d %s", r.Status, r.Raw)
+	}
+	// Every route the issue names is there, transplant's under its registry
+	// with its old path as a deprecated alias, and only those are aliases.
+	for _, want := range []string{"POST /api/v1/transplant/centres", "POST /api/v1/transplant/centres/{id}/authorizations", "POST /api/v1/transplant/donors",
+		"POST /api/v1/transplant/recipients", "POST /api/v1/transplant/procurements", "POST /api/v1/transplant/transplant-authorizations",
+		"POST /api/v1/transplant/transplants", "GET /api/v1/transplant/trace/organs/{id}", "GET /api/v1/transplant/trace/donors/{id}",
+		"GET /api/v1/transplant/trace/recipients/{id}", "GET /api/v1/alerts", "GET /api/v1/log/checkpoint", "POST /api/v1/hashmatch/match"} {
+		if i := sort.SearchStrings(served, want); i >= len(served) || served[i] != want {
 			t.Errorf("route %s is missing", want)
 		}
+	}
+	n := 0
+	for _, op := range served {
+		method, path, _ := strings.Cut(op, " ")
+		old, ok := strings.CutPrefix(path, "/api/v1/transplant/")
+		if !ok {
+			continue
+		}
+		n++
+		alias := method + " /api/v1/" + old
+		if want := "Deprecated alias of " + op + ","; !strings.HasPrefix(aliases[alias], want) {
+			t.Errorf("%s: %q, want a deprecated alias of %s", alias, aliases[alias], op)
+		}
+		delete(aliases, alias)
+	}
+	if n != 21 || len(aliases) != 0 {
+		t.Errorf("%d transplant routes, want 21; deprecated operations that alias none: %v", n, aliases)
 	}
 
 	validate := openAPIValidator(t, w.Env)
@@ -62,23 +93,23 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		return res
 	}
 	centre := map[string]any{"name": "Centre C", "city": "Eastfield"}
-	cid := call("POST", "/api/v1/centres", "/api/v1/centres", w.Admin, centre, 201).Str("id")
-	call("POST", "/api/v1/centres/{id}/authorizations", "/api/v1/centres/"+cid+"/authorizations", w.Regulator,
+	cid := call("POST", "/api/v1/transplant/centres", "/api/v1/transplant/centres", w.Admin, centre, 201).Str("id")
+	call("POST", "/api/v1/transplant/centres/{id}/authorizations", "/api/v1/transplant/centres/"+cid+"/authorizations", w.Regulator,
 		map[string]any{"activity": "procurement", "organ": "kidney", "valid_from": "2020-01-01", "valid_to": "2030-12-31"}, 201)
 	call("POST", "/api/v1/principals", "/api/v1/principals", w.Admin, map[string]any{"name": "C", "role": "coordinator", "authority_id": cid}, 201)
-	donor := call("POST", "/api/v1/donors", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA), 201).Str("id")
-	call("POST", "/api/v1/donors/{id}/consents", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{
+	donor := call("POST", "/api/v1/transplant/donors", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA), 201).Str("id")
+	call("POST", "/api/v1/transplant/donors/{id}/consents", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
 		"kind": "donor_registry_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "registry check",
 		"assessor_independent": true, "voluntary": true, "informed": true}, 201)
-	pr := call("POST", "/api/v1/procurements", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(5), "organs": []string{"kidney"}}, 201)
+	pr := call("POST", "/api/v1/transplant/procurements", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(5), "organs": []string{"kidney"}}, 201)
 	organ := pr.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
-	rc := call("POST", "/api/v1/recipients", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney"), 201).Str("id")
-	ta := call("POST", "/api/v1/transplant-authorizations", "/api/v1/transplant-authorizations", w.CoordA, map[string]any{"organ_id": organ, "recipient_id": rc,
+	rc := call("POST", "/api/v1/transplant/recipients", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney"), 201).Str("id")
+	ta := call("POST", "/api/v1/transplant/transplant-authorizations", "/api/v1/transplant/transplant-authorizations", w.CoordA, map[string]any{"organ_id": organ, "recipient_id": rc,
 		"centre_id": w.CentreA, "authorized_by": "Dr. M", "compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}, 201).Str("id")
-	call("POST", "/api/v1/transplants", "/api/v1/transplants", w.CoordA, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": w.CentreA,
+	call("POST", "/api/v1/transplant/transplants", "/api/v1/transplant/transplants", w.CoordA, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": w.CentreA,
 		"performed_at": apptest.Hours(0), "authorization_id": ta}, 201)
-	call("GET", "/api/v1/trace/donors/{id}", "/api/v1/trace/donors/"+donor, w.Auditor, nil, 200)
-	call("GET", "/api/v1/trace/organs/{id}", "/api/v1/trace/organs/"+organ, w.Auditor, nil, 200)
+	call("GET", "/api/v1/transplant/trace/donors/{id}", "/api/v1/transplant/trace/donors/"+donor, w.Auditor, nil, 200)
+	call("GET", "/api/v1/transplant/trace/organs/{id}", "/api/v1/transplant/trace/organs/"+organ, w.Auditor, nil, 200)
 	call("GET", "/api/v1/me", "/api/v1/me", w.CoordA, nil, 200)
 }
 
@@ -156,3 +187,67 @@ func openAPIValidator(t *testing.T, e *apptest.Env) func(method, path, where str
 		}
 	}
 }
+
+// TestOpenAPIEnums checks the document enumerates every string it
+// enumerated when enumerations were keyed by JSON field name, now that each
+// is declared by Go type with the route, and no other.
+func TestOpenAPIEnums(t *testing.T) {
+	e := apptest.Start(t, storetest.SQLite(t))
+	r := e.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
+	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
+	want := map[string][]string{
+		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
+		"AuthNewAuthority.kind": {"regulator", "transplant_centre", "competent_authority", "service_provider"},
+		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
+		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
+		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
+		"TransplantCentreAuthorization.activity": transplant.Activities, "TransplantCentreAuthorization.organ": organs,
+		"TransplantNewCentreAuthorization.activity": transplant.Activities, "TransplantNewCentreAuthorization.organ": organs,
+		"TransplantNewProcurement.organs[]": organs, "TransplantProcuredOrgan.organ": organs,
+		"TransplantNewRecipient.blood_group": transplant.BloodGroups, "TransplantNewRecipient.organ_needed": organs, "TransplantNewRecipient.sex": transplant.Sexes,
+		"TransplantRecipient.blood_group": transplant.BloodGroups, "TransplantRecipient.organ_needed": organs, "TransplantRecipient.sex": transplant.Sexes,
+		"TransplantTraceDonor.blood_group": transplant.BloodGroups, "TransplantTraceOrgan.organ": organs,
+		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
+	}
+	for _, s := range []string{"TransplantDonor", "TransplantNewDonor"} {
+		for f, v := range map[string][]string{"blood_group": transplant.BloodGroups, "sex": transplant.Sexes,
+			"iv_drug_use": yesNo, "malignancy": yesNo, "transmissible_disease": yesNo, "hiv": tests, "hcv": tests, "hbv": tests} {
+			want[s+"."+f] = v
+		}
+	}
+	got := map[string][]string{}
+	var walk func(where string, s map[string]any)
+	walk = func(where string, s map[string]any) {
+		if e, ok := s["enum"].([]any); ok {
+			for _, v := range e {
+				got[where] = append(got[where], v.(string))
+			}
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(where+"[]", items)
+		}
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			walk(where+"."+name, p.(map[string]any))
+		}
+	}
+	for name, s := range r.Body["components"].(map[string]any)["schemas"].(map[string]any) {
+		if name != "Error" {
+			walk(name, s.(map[string]any))
+		}
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Errorf("%s: enum %v, want %v", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if want[k] == nil {
+			t.Errorf("%s: enum %v, want none", k, v)
+		}
+	}
+}
+
+// roles are the roles of the server's catalogue, in its order.
+// roles are in the catalogue's order: the core's, then each module's.
+var roles = []string{"admin", "regulator", "auditor", "coordinator", "analyst", "service", "reviewer"}

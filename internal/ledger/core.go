@@ -47,7 +47,52 @@ func projectAlert(ctx context.Context, q store.Queryer, index int64, e *Entry) e
 	if err := e.Decode(&a); err != nil {
 		return err
 	}
+	return ProjectAlert(ctx, q, index, e.At, e.Authority, e.By, a)
+}
+
+// ProjectAlert writes an alert into the alerts table: the one way, for the
+// alert.raised leaf and for modules whose own leaves raise one (a hash bank
+// entry quarantined when its case opens), addressed to authority.
+func ProjectAlert(ctx context.Context, q store.Queryer, index int64, at, authority, principal string, a Alert) error {
 	_, err := q.Exec(ctx, `INSERT INTO alerts (id, raised_at, rule, field, message, command, authority_id, principal_id, log_index)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, e.At, a.Rule, a.Field, a.Message, a.Command, e.Authority, e.By, index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, at, a.Rule, a.Field, a.Message, a.Command, authority, principal, index)
 	return err
+}
+
+// RaisedAlert is an alert as the regulator reads it.
+type RaisedAlert struct {
+	ID          string `json:"id"`
+	RaisedAt    string `json:"raised_at"`
+	Rule        string `json:"rule"`
+	Field       string `json:"field"`
+	Message     string `json:"message"`
+	Command     string `json:"command"`
+	AuthorityID string `json:"authority_id"`
+	Authority   string `json:"authority"`
+	PrincipalID string `json:"principal_id"`
+	LogIndex    int64  `json:"log_index"`
+}
+
+// Alerts lists the newest alerts, at most limit (200 when limit is not 1 to
+// 1000). It checks no role: callers refuse whoever may not read alerts.
+func Alerts(ctx context.Context, q store.Queryer, limit int) ([]RaisedAlert, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := q.Query(ctx, `SELECT al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
+		COALESCE(a.name, ''), al.principal_id, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
+		ORDER BY al.log_index DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []RaisedAlert{}
+	for rows.Next() {
+		var a RaisedAlert
+		if err := rows.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

@@ -13,6 +13,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/custos-project/custos/internal/store"
@@ -47,6 +49,20 @@ func NewEntry(typ string, data any) (*Entry, error) {
 	return &Entry{V: Version, Type: typ, Data: b}, nil
 }
 
+// decodeEntry reads a stored leaf as strictly as Decode reads its data: an
+// unknown field, or an encoding version newer than this binary's, is refused
+// rather than half-read.
+func decodeEntry(leaf []byte) (*Entry, error) {
+	var e Entry
+	if err := strictUnmarshal(leaf, &e); err != nil {
+		return nil, err
+	}
+	if e.V < 1 || e.V > Version {
+		return nil, fmt.Errorf("entry encoding version %d; this custos reads versions 1 to %d", e.V, Version)
+	}
+	return &e, nil
+}
+
 // Decode unmarshals the entry's data into v, refusing unknown fields so that a
 // leaf written by a newer binary is not silently half-read.
 func (e *Entry) Decode(v any) error {
@@ -74,6 +90,7 @@ type Projections struct {
 	mu         sync.RWMutex
 	projectors map[string]Projector
 	tables     []Table
+	schemas    []store.Schema
 }
 
 // NewProjections returns projections that already know the ledger's own entries
@@ -113,6 +130,29 @@ func (r *Projections) Project(ctx context.Context, q store.Queryer, index int64,
 		return fmt.Errorf("leaf %d: no projector for entry type %q", index, e.Type)
 	}
 	return p(ctx, q, index, e)
+}
+
+// Schema adds a module's schema: the tables its projectors write, which a
+// replay creates before it projects.
+func (r *Projections) Schema(s store.Schema) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.schemas = append(r.schemas, s)
+}
+
+// Schemas lists the modules' schemas in the order they were added (the
+// core's first): the order Migrate applies them in.
+func (r *Projections) Schemas() []store.Schema {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]store.Schema(nil), r.schemas...)
+}
+
+// Types lists the entry types that have a projector, in sorted order.
+func (r *Projections) Types() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Sorted(maps.Keys(r.projectors))
 }
 
 // ProjectedTables lists the tables that replaying the log rebuilds.

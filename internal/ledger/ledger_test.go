@@ -36,6 +36,7 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.W
 		t.Fatal(err)
 	}
 	reg := ledger.NewProjections()
+	reg.Schema(store.CoreSchema())
 	reg.Register("test.note", func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
 		var d noteData
 		if err := e.Decode(&d); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -89,7 +88,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, err
 	}
 	defer mem.Close()
-	if _, err := mem.Migrate(ctx); err != nil {
+	if _, err := mem.Migrate(ctx, reg.Schemas()); err != nil {
 		return nil, err
 	}
 	mtx, err := mem.BeginWrite(ctx)
@@ -128,10 +127,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			return nil, err
 		}
 		level = append(level, want)
-		var e Entry
-		if err := json.Unmarshal([]byte(data), &e); err != nil {
+		if e, err := decodeEntry([]byte(data)); err != nil {
 			problem("log_leaves: leaf %d is not a valid entry: %v", idx, err)
-		} else if err := reg.Project(ctx, mtx, idx, &e); err != nil {
+		} else if err := reg.Project(ctx, mtx, idx, e); err != nil {
 			problem("log_leaves: leaf %d (%s) cannot be replayed: %v", idx, e.Type, err)
 		}
 		next++

@@ -381,35 +381,7 @@ type leaf struct {
 // head. It mutates st only after all of it succeeded in the transaction; the
 // caller drops the cache on failure.
 func (w *Writer) append(ctx context.Context, tx *store.Tx, st *state, leaves []leaf) error {
-	rng, err := factory.NewRange(0, st.rng.End(), append([][]byte(nil), st.rng.Hashes()...))
-	if err != nil {
-		return err
-	}
-	var nodes []nodeRow
-	visit := func(id compact.NodeID, h []byte) {
-		if id.Level > 0 {
-			nodes = append(nodes, nodeRow{int(id.Level), int64(id.Index), h})
-		}
-	}
-	leafArgs := make([]any, 0, 3*len(leaves))
-	for _, l := range leaves {
-		h := LeafHash(l.data)
-		if err := rng.Append(h, visit); err != nil {
-			return err
-		}
-		leafArgs = append(leafArgs, int64(l.index), h, string(l.data))
-	}
-	if err := insertRows(ctx, tx, "INSERT INTO log_leaves (idx, hash, data) VALUES ", 3, leafArgs); err != nil {
-		return fmt.Errorf("append leaves: %w", err)
-	}
-	nodeArgs := make([]any, 0, 3*len(nodes))
-	for _, n := range nodes {
-		nodeArgs = append(nodeArgs, n.level, n.index, n.hash)
-	}
-	if err := insertRows(ctx, tx, "INSERT INTO log_nodes (level, idx, hash) VALUES ", 3, nodeArgs); err != nil {
-		return fmt.Errorf("append nodes: %w", err)
-	}
-	root, err := rng.GetRootHash(nil)
+	rng, root, err := writeTree(ctx, tx, st, leaves)
 	if err != nil {
 		return err
 	}
@@ -423,6 +395,45 @@ func (w *Writer) append(ctx context.Context, tx *store.Tx, st *state, leaves []l
 	}
 	st.rng, st.root = rng, root
 	return nil
+}
+
+// writeTree writes the leaves after the tree st holds, and every subtree they
+// complete, and returns the range and root of the grown tree. It leaves st
+// and the log head as they were.
+func writeTree(ctx context.Context, tx *store.Tx, st *state, leaves []leaf) (*compact.Range, []byte, error) {
+	rng, err := factory.NewRange(0, st.rng.End(), append([][]byte(nil), st.rng.Hashes()...))
+	if err != nil {
+		return nil, nil, err
+	}
+	var nodes []nodeRow
+	visit := func(id compact.NodeID, h []byte) {
+		if id.Level > 0 {
+			nodes = append(nodes, nodeRow{int(id.Level), int64(id.Index), h})
+		}
+	}
+	leafArgs := make([]any, 0, 3*len(leaves))
+	for _, l := range leaves {
+		h := LeafHash(l.data)
+		if err := rng.Append(h, visit); err != nil {
+			return nil, nil, err
+		}
+		leafArgs = append(leafArgs, int64(l.index), h, string(l.data))
+	}
+	if err := insertRows(ctx, tx, "INSERT INTO log_leaves (idx, hash, data) VALUES ", 3, leafArgs); err != nil {
+		return nil, nil, fmt.Errorf("append leaves: %w", err)
+	}
+	nodeArgs := make([]any, 0, 3*len(nodes))
+	for _, n := range nodes {
+		nodeArgs = append(nodeArgs, n.level, n.index, n.hash)
+	}
+	if err := insertRows(ctx, tx, "INSERT INTO log_nodes (level, idx, hash) VALUES ", 3, nodeArgs); err != nil {
+		return nil, nil, fmt.Errorf("append nodes: %w", err)
+	}
+	root, err := rng.GetRootHash(nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rng, root, nil
 }
 
 type nodeRow struct {

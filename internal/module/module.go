@@ -56,6 +56,8 @@ type Demo struct {
 	Regulator auth.Authority
 	// Admin is the demo administrator.
 	Admin *auth.Principal
+	// Authorities creates authorities (as Admin) and principals.
+	Authorities *auth.Authorities
 	// Principal creates a principal with a fixed demo token (derived from its
 	// name), so every demo registry has the same tokens.
 	Principal func(ctx context.Context, name string, role auth.Role, authority string) (*auth.Principal, error)
@@ -73,4 +75,13 @@ type Demo struct {
 	Log     *slog.Logger
 	// Progress reports what the seeder is doing.
 	Progress func(msg string)
+}
+
+// Dir returns the directory dir of an embedded file system, for Schema.
+func Dir(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// LargeBodies bounds the API request bodies over 1 MiB read at once
 	// (default DefaultLargeBodies).
 	LargeBodies int
+	// Modules are the registries the deployment runs, the core first;
+	// DefaultModules when nil.
+	Modules []Registry
 }
 
 // DefaultLargeBodies is how many API request bodies over 1 MiB a server
@@ -58,15 +61,6 @@ func (c Config) KeyPath() (string, error) {
 	return strings.TrimPrefix(c.DSN, "sqlite:") + ".key", nil
 }
 
-// NewProjections returns the log projections with every module's projectors.
-func NewProjections() *ledger.Projections {
-	reg := ledger.NewProjections()
-	auth.Register(reg)
-	transplant.Register(reg)
-	hashmatch.Register(reg)
-	return reg
-}
-
 // InitOptions are the choices of custos init.
 type InitOptions struct {
 	Jurisdiction string // ISO 3166-1 alpha-2 of the registry
@@ -84,12 +78,16 @@ func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err e
 	if strings.TrimSpace(opt.Authority) == "" {
 		return "", errors.New("--authority must name the authority that runs the registry")
 	}
+	d, err := newDeployment(cfg.modules())
+	if err != nil {
+		return "", err
+	}
 	db, err := store.Open(ctx, cfg.DSN)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.Migrate(ctx, d.projections.Schemas()); err != nil {
 		return "", err
 	}
 	head, _, err := ledger.ReadHead(ctx, db.Read())
@@ -118,13 +116,13 @@ func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err e
 		return "", err
 	}
 	now := cfg.now()
-	reg := NewProjections()
+	reg := d.projections
 	if err := ledger.Init(ctx, db, reg, signer, keys.LogKey, signer.Name(), opt.Jurisdiction, now); err != nil {
 		return "", err
 	}
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
 	defer w.Close()
-	return auth.Bootstrap(ctx, w, opt.Authority)
+	return auth.Bootstrap(ctx, w, d.catalogue, opt.Authority)
 }
 
 func (c Config) now() time.Time {
@@ -153,13 +151,23 @@ type App struct {
 	Cfg         Config
 	DB          *store.DB
 	Projections *ledger.Projections
+	Catalogue   *auth.Catalogue
 	Writer      *ledger.Writer
 	Vault       *privacy.Vault
-	Transplant  *transplant.Service
-	Hashmatch   *hashmatch.Service
+	Signer      note.Signer
 	Keys        *Keys
 	Log         *slog.Logger
-	metrics     *metrics
+	// Modules are the deployment's modules, the core first; Opened what
+	// each opened, by module name.
+	Modules []Registry
+	Opened  map[string]*Opened
+	// Authorities creates authorities and principals.
+	Authorities *auth.Authorities
+	// The services of the registries custos ships (nil when the deployment
+	// does not run them).
+	Transplant *transplant.Service
+	Hashmatch  *hashmatch.Service
+	metrics    *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -177,15 +185,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 }
 
 func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
-	v, err := db.Current(ctx)
+	d, err := newDeployment(cfg.modules())
 	if err != nil {
 		return nil, err
 	}
-	if v == 0 {
+	if err := db.CheckSchema(ctx, d.projections.Schemas()); errors.Is(err, store.ErrNotInitialised) {
 		return nil, fmt.Errorf("database %s is not initialised: run custos init", store.Redact(cfg.DSN))
-	}
-	if v < store.SchemaVersion() {
-		return nil, fmt.Errorf("database schema is at version %d, this custos needs %d: run custos migrate", v, store.SchemaVersion())
+	} else if err != nil {
+		return nil, fmt.Errorf("database %s: %w", store.Redact(cfg.DSN), err)
 	}
 	path, err := cfg.KeyPath()
 	if err != nil {
@@ -218,17 +225,34 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"they make every write plan its statements again and can halve throughput; stop custos, "+
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
-	reg := NewProjections()
 	m := newMetrics()
-	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
+	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
 	w.OnCommit = m.observeCommit
-	hm := hashmatch.NewService(w, db, vault, signer, keys.LogKey, cfg.Hashmatch)
-	if err := hm.Load(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("load hash banks: %w", err)
+	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
+		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
+		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue}}
+	for _, r := range d.mods {
+		if r.Open == nil {
+			continue
+		}
+		o, err := r.Open(ctx, app)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open the %s module: %w", r.Name, err)
+		}
+		app.Opened[r.Name] = o
 	}
-	return &App{Cfg: cfg, DB: db, Projections: reg, Writer: w, Vault: vault, Keys: keys, Log: cfg.logger(), metrics: m,
-		Transplant: &transplant.Service{W: w, DB: db, Vault: vault}, Hashmatch: hm}, nil
+	app.Transplant, _ = app.Service(transplant.Module.Name).(*transplant.Service)
+	app.Hashmatch, _ = app.Service(hashmatch.Module.Name).(*hashmatch.Service)
+	return app, nil
+}
+
+// Service returns the service of the module name, nil when it has none.
+func (a *App) Service(name string) any {
+	if o := a.Opened[name]; o != nil {
+		return o.Service
+	}
+	return nil
 }
 
 // Close stops the writer and closes the database.

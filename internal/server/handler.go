@@ -16,14 +16,27 @@ import (
 // /metrics, instrumented.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	api := &httpapi.API{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log,
-		LargeBodies: a.Cfg.LargeBodies}
-	api.Register(mux)
+	env := httpapi.Env{DB: a.DB, Writer: a.Writer, Log: a.Log, Catalogue: a.Catalogue, Authorities: a.Authorities}
+	var routes [][]httpapi.Route
+	for _, r := range a.Modules {
+		if o := a.Opened[r.Name]; o != nil && o.Routes != nil {
+			routes = append(routes, o.Routes(env))
+		}
+	}
+	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies}, routes...).Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
 	}
-	ui := &web.UI{DB: a.DB, Writer: a.Writer, Transplant: a.Transplant, Hashmatch: a.Hashmatch, Log: a.Log, FormKey: formKey}
+	// The registries' sections of the UI, until the module list brings them.
+	var sections []web.Section
+	if a.Transplant != nil {
+		sections = append(sections, web.Transplant(a.Transplant, a.Authorities))
+	}
+	if a.Hashmatch != nil {
+		sections = append(sections, web.Hashmatch(a.Hashmatch))
+	}
+	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -44,7 +44,7 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 		signin(w.URL)
 		signin(srv2.URL)
-		resp, err := c.Get(w.URL + "/recipients")
+		resp, err := c.Get(w.URL + "/transplant/recipients")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 		form := url.Values{"csrf": {string(m[1])}, "name": {"Form Across (synthetic)"}, "sex": {"female"}, "blood_group": {"A"},
 			"date_of_birth": {"1990-01-01"}, "residence": {"XA"}, "organ_needed": {"kidney"}, "listed_on": {"2024-05-01"}}
-		resp, err = c.PostForm(srv2.URL+"/recipients", form)
+		resp, err = c.PostForm(srv2.URL+"/transplant/recipients", form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,14 +86,14 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 	// One refused command (a coordinator recording for another centre).
-	w.Do(t, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreB, "kidney"))
+	w.Do(t, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreB, "kidney"))
 	code, body := get("/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics: %d", code)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`custos_http_requests_total\{code="201",route="POST /api/v1/centres"\} 2`),
-		regexp.MustCompile(`custos_http_requests_total\{code="403",route="POST /api/v1/recipients"\} 1`),
+		regexp.MustCompile(`custos_http_requests_total\{code="201",route="POST /api/v1/transplant/centres"\} 2`),
+		regexp.MustCompile(`custos_http_requests_total\{code="403",route="POST /api/v1/transplant/recipients"\} 1`),
 		regexp.MustCompile(`custos_commands_accepted_total [1-9][0-9]*`),
 		regexp.MustCompile(`custos_commands_refused_total [1-9][0-9]*`),
 		regexp.MustCompile(`custos_log_commit_seconds_count [1-9][0-9]*`),

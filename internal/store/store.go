@@ -7,14 +7,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -439,118 +436,6 @@ func (t *Tx) script(ctx context.Context, stmts ...string) error {
 		}
 	}
 	return nil
-}
-
-//go:embed migrations/*.sql
-var migrationFS embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, n := range names {
-		base := filepath.Base(n)
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its version number", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
-
-// SchemaVersion is the newest migration embedded in this binary.
-func SchemaVersion() int {
-	ms, _ := migrations()
-	if len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
-
-// ddl rewrites portable DDL for the dialect: BLOB is BYTEA on PostgreSQL.
-func (db *DB) ddl(s string) string {
-	if db.Dialect == Postgres {
-		s = strings.ReplaceAll(s, " BLOB", " BYTEA")
-	}
-	return s
-}
-
-// Migrate brings the schema up to date. It is safe to run from several
-// processes at once: PostgreSQL takes an advisory lock, SQLite its write lock.
-// It returns the versions it applied.
-func (db *DB) Migrate(ctx context.Context) ([]int, error) {
-	ms, err := migrations()
-	if err != nil {
-		return nil, err
-	}
-	tx, err := db.BeginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if db.Dialect == Postgres {
-		// Transaction-scoped, so it is released however the migration ends.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7243019)"); err != nil {
-			return nil, fmt.Errorf("migration lock: %w", err)
-		}
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return nil, err
-	}
-	done := map[int]bool{}
-	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		done[v] = true
-	}
-	rows.Close()
-	var applied []int
-	for _, m := range ms {
-		if done[m.version] {
-			continue
-		}
-		if _, err := tx.Exec(ctx, db.ddl(m.sql)); err != nil {
-			return nil, fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			return nil, err
-		}
-		applied = append(applied, m.version)
-	}
-	return applied, tx.Commit()
-}
-
-// Current returns the schema version the database is at (0 when empty).
-func (db *DB) Current(ctx context.Context) (int, error) {
-	var v sql.NullInt64
-	err := db.Read().QueryRow(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
-	if err != nil {
-		return 0, nil // no table yet: an empty database
-	}
-	return int(v.Int64), nil
 }
 
 // PlannerSamples returns how many STAT4 samples SQLite's query planner holds

@@ -19,8 +19,9 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Open opens dsn with its schema migrated, and closes it when t ends.
-func Open(t testing.TB, dsn string) *store.DB {
+// Open opens dsn with the schemas given migrated (the core's alone when none
+// is given), and closes it when t ends.
+func Open(t testing.TB, dsn string, schemas ...store.Schema) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -28,7 +29,10 @@ func Open(t testing.TB, dsn string) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	if len(schemas) == 0 {
+		schemas = []store.Schema{store.CoreSchema()}
+	}
+	if _, err := db.Migrate(ctx, schemas); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -21,7 +22,7 @@ func TestListsReadAnIndexInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.Migrate(ctx, module.Projections([]module.Module{module.Core, Module}).Schemas()); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

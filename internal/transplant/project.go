@@ -17,11 +17,10 @@ const (
 	TypeProcurementRecorded        = "transplant.procurement_recorded"
 	TypeTransplantAuthorized       = "transplant.transplant_authorized"
 	TypeTransplantRecorded         = "transplant.transplant_recorded"
-	TypePersonalDataRead           = "transplant.personal_data_read"
 )
 
-// Register adds the registry's projectors and tables to the log registry.
-func Register(reg *ledger.Projections) {
+// Project adds the registry's projectors and tables.
+func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeCentreAuthorized, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *CentreAuthorization) error {
 		_, err := q.Exec(ctx, `INSERT INTO centre_authorizations (id, centre_id, activity, organ, valid_from, valid_to, granted_at, granted_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.CentreID, a.Activity, a.Organ, a.ValidFrom, nullable(a.ValidTo), a.GrantedAt, e.By, idx)
@@ -81,13 +80,7 @@ func Register(reg *ledger.Projections) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx)
 		return err
 	})
-	ledger.On(reg, TypePersonalDataRead, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *personalDataRead) error {
-		_, err := q.Exec(ctx, `INSERT INTO personal_data_reads (id, subject_id, purpose, read_at, principal_id, log_index) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ID, r.SubjectID, r.Purpose, e.At, e.By, idx)
-		return err
-	})
 	reg.Tables(
-		ledger.Table{Name: "personal_data_reads", Order: "id"},
 		ledger.Table{Name: "centre_authorizations", Order: "id"},
 		ledger.Table{Name: "donors", Order: "id"},
 		ledger.Table{Name: "consents", Order: "id"},
@@ -111,11 +104,4 @@ func nullInt(v *int) any {
 		return nil
 	}
 	return int64(*v)
-}
-
-// personalDataRead records who opened whose personal data, and why.
-type personalDataRead struct {
-	ID        string `json:"id"`
-	SubjectID string `json:"subject_id"`
-	Purpose   string `json:"purpose"`
 }

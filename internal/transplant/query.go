@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -242,39 +240,6 @@ func (s *Service) centreAuthorizations(ctx context.Context, where string, arg an
 	})
 }
 
-// Alert is an alert as the regulator sees it.
-type Alert struct {
-	ID          string `json:"id"`
-	RaisedAt    string `json:"raised_at"`
-	Rule        string `json:"rule"`
-	Field       string `json:"field"`
-	Message     string `json:"message"`
-	Command     string `json:"command"`
-	AuthorityID string `json:"authority_id"`
-	Authority   string `json:"authority"`
-	PrincipalID string `json:"principal_id"`
-	LogIndex    int64  `json:"log_index"`
-}
-
-// Alerts lists the newest alerts.
-func (s *Service) Alerts(ctx context.Context, p *auth.Principal, limit int) ([]Alert, error) {
-	if err := p.Require(auth.ReadAlerts); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
-		COALESCE(a.name, ''), al.principal_id, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
-		ORDER BY al.log_index DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, func(r store.Scanner, a *Alert) error {
-		return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex)
-	})
-}
-
 // PersonalData opens the sealed name and national identifier of a donor or
 // recipient for a principal allowed to see them, and records the read in the
 // log (who read whose data, never the data itself).
@@ -309,10 +274,7 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err != nil {
 		return nil, err
 	}
-	id := s.W.IDs().New("RD")
-	if _, err := s.W.Submit(ctx, p.Actor(), "read personal data", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(TypePersonalDataRead, personalDataRead{ID: id, SubjectID: subjectID, Purpose: purpose})
-	}); err != nil {
+	if err := privacy.RecordRead(ctx, s.W, p.Actor(), subjectID, purpose); err != nil {
 		return nil, err
 	}
 	return &person, nil

@@ -14,7 +14,7 @@ import (
 var (
 	tokenRE       = regexp.MustCompile(`cst_[a-z2-7]{20,}`)
 	newPrincipal  = regexp.MustCompile(`id="new-principal-id">(PR-[0-9A-Z]{10})<`)
-	centreCreated = regexp.MustCompile(`^/centres\?done=centre#centre-(TC-[0-9A-Z]{10})$`)
+	centreCreated = regexp.MustCompile(`^/transplant/centres\?done=centre#centre-(TC-[0-9A-Z]{10})$`)
 	hexHash       = regexp.MustCompile(`[0-9a-f]{64}`)
 )
 
@@ -27,18 +27,18 @@ func TestAdminCentres(t *testing.T) {
 	ad.signIn(w.Admin)
 
 	p := ad.get("/")
-	mustContain(t, "admin home", p, `id="administration"`, `href="/people"`, `href="/centres#register-centre"`)
-	p = ad.get("/centres")
+	mustContain(t, "admin home", p, `id="administration"`, `href="/people"`, `href="/transplant/centres#register-centre"`)
+	p = ad.get("/transplant/centres")
 	wantStatus(t, "admin centres", p, http.StatusOK)
-	mustContain(t, "admin centres", p, `<form method="post" action="/centres" id="centre" novalidate>`, `id="centre-name"`, `id="centre-city"`)
+	mustContain(t, "admin centres", p, `<form method="post" action="/transplant/centres" id="centre" novalidate>`, `id="centre-name"`, `id="centre-city"`)
 
-	p = ad.post("/centres", url.Values{"name": {"  "}, "city": {"Southport"}})
+	p = ad.post("/transplant/centres", url.Values{"name": {"  "}, "city": {"Southport"}})
 	wantStatus(t, "centre without name", p, http.StatusUnprocessableEntity)
 	mustContain(t, "centre without name", p, `id="refusal-rule">required<`, `id="refusal-field">name<`,
 		`id="centre-name" name="name" type="text" value="  " required aria-describedby="centre-name-error" aria-invalid="true"`,
 		`id="centre-city" name="city" type="text" value="Southport"`, `<a href="#centre">Go to the form</a>`)
 
-	p = ad.post("/centres", url.Values{"name": {"Centre C"}, "city": {"Southport"}})
+	p = ad.post("/transplant/centres", url.Values{"name": {"Centre C"}, "city": {"Southport"}})
 	wantStatus(t, "register centre", p, http.StatusSeeOther)
 	m := centreCreated.FindStringSubmatch(p.Header.Get("Location"))
 	if m == nil {
@@ -48,18 +48,18 @@ func TestAdminCentres(t *testing.T) {
 	if c.Str("centre.name") != "Centre C" || c.Str("centre.city") != "Southport" || c.Str("centre.kind") != "transplant_centre" || c.Str("centre.jurisdiction") != "XA" {
 		t.Errorf("registered centre: %s", c.Raw)
 	}
-	p = ad.get("/centres?done=centre")
+	p = ad.get("/transplant/centres?done=centre")
 	mustContain(t, "registered", p, "Centre registered.", `id="centre-`+m[1]+`"`, "Centre C", "Southport")
 
 	// The regulator grants authorizations, and registers no centre.
 	r := newBrowser(t, w.URL)
 	r.signIn(w.Regulator)
-	p = r.get("/centres")
-	if strings.Contains(p.Body, `action="/centres" id="centre"`) {
+	p = r.get("/transplant/centres")
+	if strings.Contains(p.Body, `action="/transplant/centres" id="centre"`) {
 		t.Error("the regulator is offered the register centre form")
 	}
-	mustContain(t, "regulator centres", p, `action="/centres/`+m[1]+`/authorizations"`)
-	p = r.post("/centres", url.Values{"name": {"Centre D"}})
+	mustContain(t, "regulator centres", p, `action="/transplant/centres/`+m[1]+`/authorizations"`)
+	p = r.post("/transplant/centres", url.Values{"name": {"Centre D"}})
 	wantStatus(t, "regulator registers", p, http.StatusForbidden)
 	mustContain(t, "regulator registers", p, `id="refusal-rule">role<`)
 	if cs := w.Must(t, 200, "GET", "/api/v1/centres", w.Regulator, nil).Body["centres"].([]any); len(cs) != 3 {
@@ -145,7 +145,7 @@ func TestAdminPeople(t *testing.T) {
 	p = ad.post("/people/"+adminID+"/revoke", url.Values{})
 	wantStatus(t, "revoke own token", p, http.StatusConflict)
 	mustContain(t, "revoke own token", p, `id="refusal-rule">own_token<`)
-	wantStatus(t, "still signed in", c.get("/donors"), http.StatusOK)
+	wantStatus(t, "still signed in", c.get("/transplant/donors"), http.StatusOK)
 
 	p = ad.post("/people/"+id+"/revoke", url.Values{})
 	wantStatus(t, "revoke", p, http.StatusSeeOther)
@@ -157,7 +157,7 @@ func TestAdminPeople(t *testing.T) {
 	if strings.Contains(p.Body, `action="/people/`+id+`/revoke"`) {
 		t.Error("a revoked principal is offered for revocation")
 	}
-	p = c.get("/donors")
+	p = c.get("/transplant/donors")
 	wantStatus(t, "revoked token", p, http.StatusSeeOther)
 	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
 		t.Errorf("revoked token: redirect to %s", loc)

@@ -179,7 +179,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 
 	// Register a deceased donor.
 	now := time.Now().UTC()
-	b.open("/donors", 200)
+	b.open("/transplant/donors", 200)
 	b.fill(map[string]string{
 		"donor-name": "Browser Donor (synthetic)", "donor-national_id": "XA-B-0001",
 		"donor-kind": "deceased_brain_death", "donor-sex": "male", "donor-blood_group": "A",
@@ -222,7 +222,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 
 	// Record the procurement of two kidneys and a liver.
 	b.fill(map[string]string{
-		"procurement-procured_at":  now.Add(-20 * time.Minute).Format("2006-01-02T15:04"),
+		"procurement-procured_at":  time.Now().UTC().Format("2006-01-02T15:04"),
 		"procurement-count_kidney": "2",
 		"procurement-count_liver":  "1",
 	})
@@ -251,7 +251,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 
 	// Register a recipient waiting for a kidney and one waiting for a liver.
 	register := func(organ, sex, born string) string {
-		b.open("/recipients", 200)
+		b.open("/transplant/recipients", 200)
 		b.fill(map[string]string{"recipient-name": "Browser Recipient " + organ + " (synthetic)", "recipient-national_id": "XA-R-" + organ,
 			"recipient-organ_needed": organ, "recipient-blood_group": "A", "recipient-sex": sex, "recipient-date_of_birth": born})
 		b.click("register "+organ+" recipient", `#recipient button[type="submit"]`, 200)
@@ -264,13 +264,13 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	rcKidney := register("kidney", "female", "1979-03-22")
 	rcLiver := register("liver", "male", "1958-11-02")
 	b.screenshot("custos-recipients.png")
-	b.open("/organs", 200)
+	b.open("/transplant/organs", 200)
 	b.screenshot("custos-organs.png")
 
 	// Authorize each organ for its recipient, then record the transplantation
 	// on the form the authorization fills in.
 	transplant := func(organ, recipient string) {
-		b.open("/organs", 200)
+		b.open("/transplant/organs", 200)
 		f := "authorize-" + organ
 		b.fill(map[string]string{f + "-recipient_id": recipient})
 		if by := b.value(f + "-authorized_by"); by != "Coordinator A" {
@@ -296,7 +296,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	transplant(liver, rcLiver)
 
 	// Trace the donor, typed in lower case, from the search box.
-	b.open("/trace", 200)
+	b.open("/transplant/trace", 200)
 	b.fill(map[string]string{"trace-q": " " + strings.ToLower(donor) + " "})
 	b.click("trace", `#trace button[type="submit"]`, 200)
 	main := b.text("main")
@@ -308,7 +308,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	b.screenshot("custos-trace.png")
 
 	// Open the donor's personal data, giving a purpose.
-	b.open("/donors/"+donor, 200)
+	b.open("/transplant/donors/"+donor, 200)
 	b.fill(map[string]string{"personal-purpose": "confirm identity with the family"})
 	b.click("show personal data", `#personal button[type="submit"]`, 200)
 	if name := b.text("#person-name"); name != "Browser Donor (synthetic)" {
@@ -321,7 +321,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 
 	// The second kidney, transplanted without authorization: refused, and
 	// the regulator is alerted.
-	b.open("/organs", 200)
+	b.open("/transplant/organs", 200)
 	b.click("open transplant form", "#organ-"+kidneys[1]+" a.transplant-link", 200)
 	if got := b.value("transplant-organ_id"); got != kidneys[1] {
 		t.Fatalf("transplant form: organ %q", got)
@@ -343,7 +343,7 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	}
 	b.signIn(w.Regulator)
 	b.screenshot("custos-home-regulator.png")
-	b.open("/centres", 200)
+	b.open("/transplant/centres", 200)
 	b.screenshot("custos-centres.png")
 	b.open("/alerts", 200)
 	alerts := b.text("#alerts")

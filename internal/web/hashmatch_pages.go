@@ -21,46 +21,9 @@ import (
 // a person to review, never an automatic accusation: the queue and the case
 // pages say so.
 
-func init() {
-	lists["hm_format"] = hashmatch.Formats
-	lists["hm_bank_kind"] = []string{hashmatch.KindKnown, hashmatch.KindSuppression}
-	lists["incident_type"] = hashmatch.IncidentTypes
-	lists["removal_action"] = hashmatch.RemovalActions
-	for k, v := range map[string]string{
-		hashmatch.FormatHex:           "Hex lines: PDQ [classification [entry id]]",
-		hashmatch.FormatNCMEC:         "NCMEC hash-sharing style XML",
-		hashmatch.FormatProjectVIC:    "Project VIC / VICS style JSON",
-		hashmatch.FormatJSON:          "custos JSON: image and video entries",
-		hashmatch.KindKnown:           "Known material",
-		hashmatch.KindSuppression:     "Suppression (known false positives)",
-		"child_sexual_abuse_material": "Child sexual abuse material",
-		"disabled_and_preserved":      "Disabled and preserved",
-	} {
-		labels[k] = v
-	}
-}
-
-func (u *UI) registerHashmatch(get, post, upload func(string, handler)) {
-	get("/hashmatch/banks", u.hmBanks)
-	post("/hashmatch/banks", u.hmCreateBank)
-	get("/hashmatch/banks/{id}", u.hmBank)
-	post("/hashmatch/banks/{id}/versions", u.hmPaste)
-	upload("/hashmatch/banks/{id}/import", u.hmUpload)
-	post("/hashmatch/banks/{id}/entries/{entry}/release", u.hmRelease)
-	get("/hashmatch/subscriptions", u.hmSubscriptions)
-	get("/hashmatch/cases", u.hmCases)
-	get("/hashmatch/cases/{id}", u.hmCase)
-	post("/hashmatch/cases/{id}/review", u.hmReview)
-	post("/hashmatch/cases/{id}/report", u.hmReport)
-	post("/hashmatch/cases/{id}/removal", u.hmRemoval)
-	get("/hashmatch/reports", u.hmReports)
-	get("/hashmatch/reports/{id}", u.hmReportPage)
-	post("/hashmatch/reports/{id}/acknowledge", u.hmAcknowledge)
-}
-
 // bankNames maps the ids of the banks the principal may see to their names.
-func (u *UI) bankNames(ctx context.Context, p *auth.Principal) (map[string]string, error) {
-	bs, err := u.Hashmatch.Banks(ctx, p)
+func (h *hashmatchPages) bankNames(ctx context.Context, p *auth.Principal) (map[string]string, error) {
+	bs, err := h.svc.Banks(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -86,18 +49,20 @@ type hmBanksData struct {
 	CanCreate   bool
 }
 
-func (u *UI) hmBanks(w http.ResponseWriter, r *http.Request, s *session) { u.showHMBanks(w, r, s, nil) }
+func (h *hashmatchPages) banks(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showBanks(w, r, s, nil)
+}
 
-func (u *UI) showHMBanks(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (h *hashmatchPages) showBanks(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	bs, err := u.Hashmatch.Banks(ctx, s.P)
+	bs, err := h.svc.Banks(ctx, s.P)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	data := hmBanksData{Banks: bs, Authorities: names, CanCreate: s.P.Can(auth.PublishBanks)}
@@ -105,24 +70,24 @@ func (u *UI) showHMBanks(w http.ResponseWriter, r *http.Request, s *session, ref
 		data.Own = true
 		data.Banks = slices.DeleteFunc(bs, func(b hashmatch.Bank) bool { return b.OwnerID != s.P.AuthorityID })
 	}
-	pg := u.newPage(r, s, "Hash banks")
+	pg := s.View(r, "Hash banks")
 	pg.Data = data
-	pg.setForm("bank", url.Values{"kind": {hashmatch.KindKnown}, "threshold": {strconv.Itoa(hashmatch.DefaultThreshold)}})
-	u.show(w, r, "hm_banks", pg, ref)
+	pg.SetForm("bank", url.Values{"kind": {hashmatch.KindKnown}, "threshold": {strconv.Itoa(hashmatch.DefaultThreshold)}})
+	s.Show(w, r, "banks", pg, ref)
 }
 
-func (u *UI) hmCreateBank(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) createBank(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	th, err := optInt(v, "threshold")
 	var b *hashmatch.Bank
 	if err == nil {
-		b, err = u.Hashmatch.CreateBank(r.Context(), s.P, hashmatch.NewBank{Name: v.Get("name"), Kind: v.Get("kind"), Threshold: th})
+		b, err = h.svc.CreateBank(r.Context(), s.P, hashmatch.NewBank{Name: v.Get("name"), Kind: v.Get("kind"), Threshold: th})
 	}
 	if err != nil {
-		u.showHMBanks(w, r, s, &refusal{form: "bank", values: v, err: err})
+		h.showBanks(w, r, s, &Refusal{Form: "bank", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/banks/"+b.ID, url.Values{"done": {"bank"}})
+	Redirect(w, r, "/hashmatch/banks/"+b.ID, url.Values{"done": {"bank"}})
 }
 
 // ---- One bank: versions, entries (owner only), publish, release ----
@@ -140,35 +105,37 @@ type hmBankData struct {
 	MaxUploadMB int
 }
 
-func (u *UI) hmBank(w http.ResponseWriter, r *http.Request, s *session) { u.showHMBank(w, r, s, nil) }
+func (h *hashmatchPages) bank(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showBank(w, r, s, nil)
+}
 
-func (u *UI) showHMBank(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	b, err := u.Hashmatch.Bank(ctx, s.P, r.PathValue("id"))
+	b, err := h.svc.Bank(ctx, s.P, r.PathValue("id"))
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	vs, err := u.Hashmatch.Versions(ctx, s.P, b.ID)
+	vs, err := h.svc.Versions(ctx, s.P, b.ID)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	slices.Reverse(vs)
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	data := hmBankData{Bank: b, Versions: vs, Owner: names[b.OwnerID], EntryLimit: entryLimit, MaxUploadMB: maxUpload >> 20,
+	data := hmBankData{Bank: b, Versions: vs, Owner: names[b.OwnerID], EntryLimit: entryLimit, MaxUploadMB: hmMaxUpload >> 20,
 		IsOwner: s.P.Can(auth.PublishBanks) && s.P.AuthorityID == b.OwnerID}
 	if data.IsOwner {
-		if data.Entries, err = u.Hashmatch.BankEntries(ctx, s.P, b.ID, entryLimit); err != nil {
-			u.fail(w, r, s, err)
+		if data.Entries, err = h.svc.BankEntries(ctx, s.P, b.ID, entryLimit); err != nil {
+			s.Fail(w, r, err)
 			return
 		}
 	}
-	pg := u.newPage(r, s, "Bank "+b.Name)
+	pg := s.View(r, "Bank "+b.Name)
 	pg.Data = data
 	q := r.URL.Query()
 	switch q.Get("done") {
@@ -189,19 +156,19 @@ func (u *UI) showHMBank(w http.ResponseWriter, r *http.Request, s *session, ref 
 	case "release":
 		pg.Flash = "Entry released from quarantine: it matches again."
 	}
-	pg.setForm("publish", url.Values{"format": {hashmatch.FormatHex}})
-	pg.setForm("import", url.Values{"format": {hashmatch.FormatNCMEC}})
-	u.show(w, r, "hm_bank", pg, ref)
+	pg.SetForm("publish", url.Values{"format": {hashmatch.FormatHex}})
+	pg.SetForm("import", url.Values{"format": {hashmatch.FormatNCMEC}})
+	s.Show(w, r, "bank", pg, ref)
 }
 
 // importRefusal is the refusal of an import form: the format, or the list.
-func importRefusal(form string, v url.Values, err error, listField string) *refusal {
-	ref := &refusal{form: form, values: v, err: err}
+func importRefusal(form string, v url.Values, err error, listField string) *Refusal {
+	ref := &Refusal{Form: form, Values: v, Err: err}
 	if e, ok := errs.As(err); ok {
 		switch {
 		case e.Field == "format":
 		case e.Field == "content", strings.HasPrefix(e.Field, "adds"), strings.HasPrefix(e.Field, "deletes"):
-			ref.highlight = listField
+			ref.Highlight = listField
 		}
 	}
 	return ref
@@ -209,34 +176,34 @@ func importRefusal(form string, v url.Values, err error, listField string) *refu
 
 // imported redirects to the bank's page after an import.
 func imported(w http.ResponseWriter, r *http.Request, bank string, v *hashmatch.Version, st *hashmatch.ImportStats) {
-	redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {"version"}, "version": {strconv.Itoa(v.Version)},
+	Redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {"version"}, "version": {strconv.Itoa(v.Version)},
 		"adds": {strconv.Itoa(st.Adds)}, "deletes": {strconv.Itoa(st.Deletes)}, "skipped": {strconv.Itoa(st.Skipped)}})
 }
 
-// hmPaste publishes the next version from a pasted list.
-func (u *UI) hmPaste(w http.ResponseWriter, r *http.Request, s *session) {
+// paste publishes the next version from a pasted list.
+func (h *hashmatchPages) paste(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
-	ver, st, err := u.Hashmatch.Import(r.Context(), s.P, id, v.Get("format"), []byte(v.Get("content")))
+	ver, st, err := h.svc.Import(r.Context(), s.P, id, v.Get("format"), []byte(v.Get("content")))
 	if err != nil {
-		u.showHMBank(w, r, s, importRefusal("publish", v, err, "content"))
+		h.showBank(w, r, s, importRefusal("publish", v, err, "content"))
 		return
 	}
 	imported(w, r, id, ver, st)
 }
 
-// hmUpload publishes the next version from an uploaded list.
-func (u *UI) hmUpload(w http.ResponseWriter, r *http.Request, s *session) {
+// upload publishes the next version from an uploaded list.
+func (h *hashmatchPages) upload(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	data, err := uploaded(r, "file")
 	var ver *hashmatch.Version
 	var st *hashmatch.ImportStats
 	if err == nil {
-		ver, st, err = u.Hashmatch.Import(r.Context(), s.P, id, v.Get("format"), data)
+		ver, st, err = h.svc.Import(r.Context(), s.P, id, v.Get("format"), data)
 	}
 	if err != nil {
-		u.showHMBank(w, r, s, importRefusal("import", v, err, "file"))
+		h.showBank(w, r, s, importRefusal("import", v, err, "file"))
 		return
 	}
 	imported(w, r, id, ver, st)
@@ -259,13 +226,13 @@ func uploaded(r *http.Request, name string) ([]byte, error) {
 	return data, nil
 }
 
-func (u *UI) hmRelease(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) release(w http.ResponseWriter, r *http.Request, s *Session) {
 	id, entry := r.PathValue("id"), r.PathValue("entry")
-	if err := u.Hashmatch.ReleaseEntry(r.Context(), s.P, id, entry); err != nil {
-		u.showHMBank(w, r, s, &refusal{form: "release-" + entry, values: r.PostForm, err: err})
+	if err := h.svc.ReleaseEntry(r.Context(), s.P, id, entry); err != nil {
+		h.showBank(w, r, s, &Refusal{Form: "release-" + entry, Values: r.PostForm, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"release"}})
+	Redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"release"}})
 }
 
 // ---- Subscriptions of a service provider ----
@@ -275,51 +242,51 @@ type hmSubscriptionsData struct {
 	Authorities   map[string]string
 }
 
-func (u *UI) hmSubscriptions(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
-	subs, err := u.Hashmatch.ProviderSubscriptions(ctx, s.P)
+	subs, err := h.svc.ProviderSubscriptions(ctx, s.P)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Subscriptions")
+	pg := s.View(r, "Subscriptions")
 	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names}
-	u.show(w, r, "hm_subscriptions", pg, nil)
+	s.Show(w, r, "subscriptions", pg, nil)
 }
 
 // ---- Review queue ----
 
-var caseStatuses = []option{{"open", "Pending review"}, {"confirmed", "Confirmed"}, {"rejected", "Rejected"}, {"all", "All"}}
+var caseStatuses = []Option{{"open", "Pending review"}, {"confirmed", "Confirmed"}, {"rejected", "Rejected"}, {"all", "All"}}
 
 type hmCasesData struct {
 	Cases     []hashmatch.QueueCase
 	Status    string
-	Statuses  []option
+	Statuses  []Option
 	CanReview bool
 }
 
-func (u *UI) hmCases(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
 	status := r.URL.Query().Get("status")
-	if !slices.ContainsFunc(caseStatuses, func(o option) bool { return o.Value == status }) {
+	if !slices.ContainsFunc(caseStatuses, func(o Option) bool { return o.Value == status }) {
 		status = "open"
 	}
 	filter := status
 	if filter == "all" {
 		filter = ""
 	}
-	cs, err := u.Hashmatch.CaseQueue(r.Context(), s.P, filter, 500)
+	cs, err := h.svc.CaseQueue(r.Context(), s.P, filter, 500)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Review queue")
+	pg := s.View(r, "Review queue")
 	pg.Data = hmCasesData{Cases: cs, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(auth.ReviewCases)}
-	u.show(w, r, "hm_cases", pg, nil)
+	s.Show(w, r, "cases", pg, nil)
 }
 
 // ---- One case: review, report, removal ----
@@ -332,7 +299,7 @@ type hmCaseData struct {
 	Report         *hashmatch.Report
 	Removal        *hashmatch.Removal
 	CanReview      bool
-	Recipients     []option // competent authorities a report may be addressed to
+	Recipients     []Option // competent authorities a report may be addressed to
 }
 
 var caseFlash = map[string]string{
@@ -342,23 +309,25 @@ var caseFlash = map[string]string{
 	"removal": "Removal recorded.",
 }
 
-func (u *UI) hmCase(w http.ResponseWriter, r *http.Request, s *session) { u.showHMCase(w, r, s, nil) }
+func (h *hashmatchPages) casePage(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showCase(w, r, s, nil)
+}
 
-func (u *UI) showHMCase(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	c, err := u.Hashmatch.Case(ctx, s.P, r.PathValue("id"))
+	c, err := h.svc.Case(ctx, s.P, r.PathValue("id"))
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	banks, err := u.bankNames(ctx, s.P)
+	banks, err := h.bankNames(ctx, s.P)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	data := hmCaseData{Case: c, Banks: banks, Authorities: names, CanReview: s.P.Can(auth.ReviewCases)}
@@ -367,40 +336,40 @@ func (u *UI) showHMCase(w http.ResponseWriter, r *http.Request, s *session, ref 
 			data.Classification = m.Classification
 		}
 	}
-	if data.Report, err = u.Hashmatch.CaseReport(ctx, s.P, c.ID); err != nil {
-		u.fail(w, r, s, err)
+	if data.Report, err = h.svc.CaseReport(ctx, s.P, c.ID); err != nil {
+		s.Fail(w, r, err)
 		return
 	}
-	switch rm, err := u.Hashmatch.Removal(ctx, s.P, c.ID); {
+	switch rm, err := h.svc.Removal(ctx, s.P, c.ID); {
 	case err == nil:
 		data.Removal = rm
 	case errs.CodeOf(err) != errs.NotFound:
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	owner := ""
 	if data.CanReview && c.Status == "confirmed" {
-		as, err := auth.ListAuthorities(ctx, u.DB.Read(), auth.KindCompetentAuthority)
+		as, err := auth.ListAuthorities(ctx, h.svc.DB.Read(), auth.KindCompetentAuthority)
 		if err != nil {
-			u.fail(w, r, s, err)
+			s.Fail(w, r, err)
 			return
 		}
 		for _, a := range as {
-			data.Recipients = append(data.Recipients, option{Value: a.ID, Label: a.Name})
+			data.Recipients = append(data.Recipients, Option{Value: a.ID, Label: a.Name})
 		}
-		if b, err := u.Hashmatch.Bank(ctx, s.P, c.BestBankID); err == nil {
+		if b, err := h.svc.Bank(ctx, s.P, c.BestBankID); err == nil {
 			owner = b.OwnerID
 		}
 	}
-	pg := u.newPage(r, s, "Case "+c.ID)
+	pg := s.View(r, "Case "+c.ID)
 	pg.Data = data
 	pg.Flash = caseFlash[r.URL.Query().Get("done")]
-	pg.setForm("report", url.Values{"incident_type": {hashmatch.IncidentTypes[0]}, "authority_id": {owner}})
-	pg.setForm("removal", url.Values{"removed_at": {nowLocal()}, "content_ref": {c.ContentRef}})
-	u.show(w, r, "hm_case", pg, ref)
+	pg.SetForm("report", url.Values{"incident_type": {hashmatch.IncidentTypes[0]}, "authority_id": {owner}})
+	pg.SetForm("removal", url.Values{"removed_at": {nowLocal()}, "content_ref": {c.ContentRef}})
+	s.Show(w, r, "case", pg, ref)
 }
 
-func (u *UI) hmReview(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) review(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	form := "confirm"
@@ -408,41 +377,41 @@ func (u *UI) hmReview(w http.ResponseWriter, r *http.Request, s *session) {
 		form = "reject"
 	}
 	in := hashmatch.Review{Decision: v.Get("decision"), Note: v.Get("note"), Suppress: checked(v, "suppress")}
-	if _, err := u.Hashmatch.ReviewCase(r.Context(), s.P, id, in); err != nil {
-		u.showHMCase(w, r, s, &refusal{form: form, values: v, err: err})
+	if _, err := h.svc.ReviewCase(r.Context(), s.P, id, in); err != nil {
+		h.showCase(w, r, s, &Refusal{Form: form, Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {form}})
+	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {form}})
 }
 
-func (u *UI) hmReport(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	at, err := localTime("incident_at", v.Get("incident_at"))
 	if err == nil {
-		_, err = u.Hashmatch.SendReport(r.Context(), s.P, id, hashmatch.NewReport{IncidentType: v.Get("incident_type"), IncidentAt: at,
+		_, err = h.svc.SendReport(r.Context(), s.P, id, hashmatch.NewReport{IncidentType: v.Get("incident_type"), IncidentAt: at,
 			AuthorityID: strings.TrimSpace(v.Get("authority_id")), Notes: v.Get("notes")})
 	}
 	if err != nil {
-		u.showHMCase(w, r, s, &refusal{form: "report", values: v, err: err})
+		h.showCase(w, r, s, &Refusal{Form: "report", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"report"}})
+	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"report"}})
 }
 
-func (u *UI) hmRemoval(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) removal(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
 	at, err := localTime("removed_at", v.Get("removed_at"))
 	if err == nil {
-		_, err = u.Hashmatch.RecordRemoval(r.Context(), s.P, id, hashmatch.NewRemoval{Action: v.Get("action"), RemovedAt: at,
+		_, err = h.svc.RecordRemoval(r.Context(), s.P, id, hashmatch.NewRemoval{Action: v.Get("action"), RemovedAt: at,
 			ContentRef: v.Get("content_ref")})
 	}
 	if err != nil {
-		u.showHMCase(w, r, s, &refusal{form: "removal", values: v, err: err})
+		h.showCase(w, r, s, &Refusal{Form: "removal", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"removal"}})
+	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"removal"}})
 }
 
 // ---- Reports ----
@@ -453,16 +422,16 @@ type hmReportsData struct {
 	Received    bool // the principal's authority receives them (an analyst); else its provider sent them
 }
 
-func (u *UI) hmReports(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
-	rs, err := u.Hashmatch.Reports(ctx, s.P, 500)
+	rs, err := h.svc.Reports(ctx, s.P, 500)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
 	received := s.P.Can(auth.ReceiveReports)
@@ -470,9 +439,9 @@ func (u *UI) hmReports(w http.ResponseWriter, r *http.Request, s *session) {
 	if received {
 		title = "Reports received"
 	}
-	pg := u.newPage(r, s, title)
+	pg := s.View(r, title)
 	pg.Data = hmReportsData{Reports: rs, Authorities: names, Received: received}
-	u.show(w, r, "hm_reports", pg, nil)
+	s.Show(w, r, "reports", pg, nil)
 }
 
 type hmReportData struct {
@@ -481,43 +450,43 @@ type hmReportData struct {
 	CanAck      bool
 }
 
-func (u *UI) hmReportPage(w http.ResponseWriter, r *http.Request, s *session) {
-	u.showHMReport(w, r, s, nil)
+func (h *hashmatchPages) reportPage(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showReport(w, r, s, nil)
 }
 
-func (u *UI) showHMReport(w http.ResponseWriter, r *http.Request, s *session, ref *refusal) {
+func (h *hashmatchPages) showReport(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	rp, err := u.Hashmatch.Report(ctx, s.P, r.PathValue("id"))
+	rp, err := h.svc.Report(ctx, s.P, r.PathValue("id"))
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	names, err := u.centreNames(ctx)
+	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
-		u.fail(w, r, s, err)
+		s.Fail(w, r, err)
 		return
 	}
-	pg := u.newPage(r, s, "Report "+rp.ID)
+	pg := s.View(r, "Report "+rp.ID)
 	pg.Data = hmReportData{Report: rp, Authorities: names,
 		CanAck: s.P.Can(auth.ReceiveReports) && rp.AuthorityID == s.P.AuthorityID && rp.AcknowledgedAt == ""}
 	if r.URL.Query().Get("done") == "ack" {
 		pg.Flash = "Report acknowledged."
 	}
-	u.show(w, r, "hm_report", pg, ref)
+	s.Show(w, r, "report", pg, ref)
 }
 
-func (u *UI) hmAcknowledge(w http.ResponseWriter, r *http.Request, s *session) {
+func (h *hashmatchPages) acknowledge(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
-	if _, err := u.Hashmatch.AcknowledgeReport(r.Context(), s.P, id, v.Get("reference")); err != nil {
+	if _, err := h.svc.AcknowledgeReport(r.Context(), s.P, id, v.Get("reference")); err != nil {
 		e, ok := errs.As(err)
 		if ok && e.Code == errs.NotFound {
 			// Another authority's report does not exist for this analyst.
-			u.fail(w, r, s, err)
+			s.Fail(w, r, err)
 			return
 		}
-		u.showHMReport(w, r, s, &refusal{form: "acknowledge", values: v, err: err})
+		h.showReport(w, r, s, &Refusal{Form: "acknowledge", Values: v, Err: err})
 		return
 	}
-	redirect(w, r, "/hashmatch/reports/"+id, url.Values{"done": {"ack"}})
+	Redirect(w, r, "/hashmatch/reports/"+id, url.Values{"done": {"ack"}})
 }

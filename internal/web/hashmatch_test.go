@@ -24,7 +24,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
-	"github.com/custos-project/custos/internal/web"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // hmWorld is a registry with two competent authorities (an analyst each),
@@ -149,8 +149,8 @@ func TestHashmatchPages(t *testing.T) {
 	an := newBrowser(t, w.URL)
 	an.signIn(w.Analyst)
 	p := an.get("/")
-	mustContain(t, "analyst home", p, web.HashRegistryName, `href="/hashmatch/banks"`, `href="/hashmatch/reports"`, `id="hashmatch"`)
-	mustNotContain(t, "analyst home", p, `href="/donors"`, `href="/hashmatch/cases"`)
+	mustContain(t, "analyst home", p, hashmatch.Module.Title, `href="/hashmatch/banks"`, `href="/hashmatch/reports"`, `id="hashmatch"`)
+	mustNotContain(t, "analyst home", p, `href="/transplant/donors"`, `href="/hashmatch/cases"`)
 
 	// Create a bank: a refusal first, then the bank.
 	p = an.get("/hashmatch/banks")
@@ -234,7 +234,7 @@ func TestHashmatchPages(t *testing.T) {
 	rv := newBrowser(t, w.URL)
 	rv.signIn(w.Reviewer)
 	p = rv.get("/")
-	mustContain(t, "reviewer home", p, `href="/hashmatch/cases"`, `href="/hashmatch/subscriptions"`, web.HashRegistryName)
+	mustContain(t, "reviewer home", p, `href="/hashmatch/cases"`, `href="/hashmatch/subscriptions"`, hashmatch.Module.Title)
 	mustNotContain(t, "reviewer home", p, `href="/hashmatch/banks"`)
 	p = rv.get("/hashmatch/cases")
 	wantStatus(t, "queue", p, http.StatusOK)
@@ -351,7 +351,7 @@ func TestHashmatchPages(t *testing.T) {
 	rg := newBrowser(t, w.URL)
 	rg.signIn(w.Regulator)
 	p = rg.get("/")
-	mustContain(t, "regulator home", p, `href="/hashmatch/banks"`, web.RegistryName)
+	mustContain(t, "regulator home", p, `href="/hashmatch/banks"`, transplant.Module.Title)
 	p = rg.get("/hashmatch/banks")
 	wantStatus(t, "regulator banks", p, http.StatusOK)
 	mustContain(t, "regulator banks", p, "Known images", "Hotline")

@@ -4,6 +4,9 @@
 // checked against the registry on every request; every form carries a token
 // derived from the session that is checked when it is posted. Each refusal of
 // the registry re-renders the form with the rule and the field that refused.
+//
+// The UI holds the core's pages (sign-in, home, people, alerts) and is built
+// from a list of sections, one per registry, each under /<name>/ (section.go).
 package web
 
 import (
@@ -13,20 +16,20 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
-	"github.com/custos-project/custos/internal/hashmatch"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
-	"github.com/custos-project/custos/internal/transplant"
 )
 
 //go:embed templates/*.html
@@ -35,44 +38,40 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// RegistryName is shown in every page's header.
-const RegistryName = "Organ donation and transplantation registry"
-
-// HashRegistryName is shown instead to the principals of the hash-matching
-// registry (analysts, services and their reviewers).
-const HashRegistryName = "Known-image hash registry"
-
 // CookieName is the session cookie; it holds the bearer token.
 const CookieName = "custos_session"
 
-// maxForm is the largest form body read.
+// maxForm is the largest urlencoded form body read.
 const maxForm = 64 << 10
 
-// maxUpload is the largest multipart form body read, on the routes that take
-// a file (hash lists).
-const maxUpload = 16 << 20
-
-// UI holds what the pages need.
+// UI holds what the pages need: the core's, and the list of sections.
 type UI struct {
-	DB         *store.DB
-	Writer     *ledger.Writer
-	Transplant *transplant.Service
-	Hashmatch  *hashmatch.Service // nil: no hash-matching pages
-	Log        *slog.Logger
+	DB *store.DB
+	// Authorities creates authorities and principals; its catalogue of
+	// authority kinds and roles gives the people page its roles and the
+	// words for kinds.
+	Authorities *auth.Authorities
+	// Sections are the registries' parts of the UI, in the order of the
+	// navigation and the home page.
+	Sections []Section
+	Log      *slog.Logger
 	// FormKey keys the forms' CSRF tokens. Servers that share a database should
 	// share it (the server derives it from the master key), so that a form
 	// rendered by one is accepted by another; when empty, a random key is made.
 	FormKey []byte
 
 	key   []byte                        // the key in use
-	pages map[string]*template.Template // by page name
+	pages map[string]*template.Template // by page name; a section's as <name>/<page>
 }
 
-// handler answers a request of a signed-in principal.
-type handler func(w http.ResponseWriter, r *http.Request, s *session)
-
-// Register adds the pages to mux.
+// Register adds the pages to mux. It panics on a UI without its database or
+// authorities, and on a section that cannot be served: no name, a name
+// taken, a page without a method, path or handler, a template that does not
+// parse.
 func (u *UI) Register(mux *http.ServeMux) {
+	if u.DB == nil || u.Authorities == nil || u.Authorities.Catalogue == nil {
+		panic("web: the UI needs its database, and the authorities service with its catalogue")
+	}
 	u.setup()
 	if u.Log == nil {
 		u.Log = slog.Default()
@@ -84,37 +83,55 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", u.home)
 	mux.Handle("POST /signin", cop.Handler(http.HandlerFunc(u.signIn)))
 
-	get := func(path string, h handler) { mux.Handle("GET "+path, u.signedIn(h)) }
-	post := func(path string, h handler) { mux.Handle("POST "+path, cop.Handler(u.signedIn(h))) }
-	post("/signout", u.signOut)
-	get("/donors", u.donors)
-	post("/donors", u.registerDonor)
-	get("/donors/{id}", u.donor)
-	post("/donors/{id}/consents", u.recordConsent)
-	post("/donors/{id}/procurements", u.recordProcurement)
-	post("/donors/{id}/personal-data", u.donorPersonalData)
-	get("/recipients", u.recipients)
-	post("/recipients", u.registerRecipient)
-	get("/recipients/{id}", u.recipient)
-	post("/recipients/{id}/personal-data", u.recipientPersonalData)
-	get("/organs", u.organs)
-	post("/transplant-authorizations", u.authorizeTransplant)
-	get("/transplants/new", u.transplantForm)
-	post("/transplants", u.recordTransplant)
-	get("/trace", u.trace)
-	get("/centres", u.centres)
-	post("/centres", u.registerCentre)
-	post("/centres/{id}/authorizations", u.grantCentre)
-	post("/centres/{id}/authorizations/{aid}/revoke", u.revokeCentre)
-	get("/alerts", u.alerts)
-	get("/people", u.people)
-	post("/people", u.createPrincipal)
-	post("/people/{id}/revoke", u.revokePrincipal)
-	if u.Hashmatch != nil {
-		upload := func(path string, h handler) { mux.Handle("POST "+path, cop.Handler(u.signedInUpload(h, maxUpload))) }
-		u.registerHashmatch(get, post, upload)
+	handle := func(sec *Section, method, path string, h Handler, upload int64) {
+		switch method {
+		case http.MethodGet:
+			mux.Handle("GET "+path, u.signedIn(sec, h, 0))
+		case http.MethodPost:
+			mux.Handle("POST "+path, cop.Handler(u.signedIn(sec, h, upload)))
+		default:
+			panic("web: page " + path + ": method " + method + " is not GET or POST")
+		}
+	}
+	handle(nil, "POST", "/signout", u.signOut, 0)
+	handle(nil, "GET", "/alerts", u.alerts, 0)
+	handle(nil, "GET", "/people", u.people, 0)
+	handle(nil, "POST", "/people", u.createPrincipal, 0)
+	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0)
+	for i := range u.Sections {
+		sec := &u.Sections[i]
+		for _, pg := range sec.Pages {
+			if !strings.HasPrefix(pg.Path, "/") || pg.Handler == nil {
+				panic("web: section " + sec.Name + ": page " + pg.Method + " " + pg.Path + " needs a path starting with / and a handler")
+			}
+			handle(sec, pg.Method, "/"+sec.Name+pg.Path, pg.Handler, pg.Upload)
+			if !sec.Legacy {
+				continue
+			}
+			if pg.Method == http.MethodGet {
+				mux.Handle("GET "+pg.Path, legacyRedirect(sec.Name))
+			} else {
+				handle(sec, pg.Method, pg.Path, pg.Handler, pg.Upload)
+			}
+		}
 	}
 }
+
+// legacyRedirect sends a GET of a page's old path, without its section's
+// prefix, to its path: 308 Permanent Redirect, the query kept.
+func legacyRedirect(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := "/" + name + r.URL.EscapedPath()
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, to, http.StatusPermanentRedirect)
+	})
+}
+
+// coreNames are the first path segments of the core's pages, which no
+// section may take.
+var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "api"}
 
 func (u *UI) setup() {
 	u.key = u.FormKey
@@ -124,29 +141,43 @@ func (u *UI) setup() {
 			panic("web: no randomness for the CSRF key: " + err.Error())
 		}
 	}
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
-	names, err := fs.Glob(templateFS, "templates/*.html")
+	u.pages = map[string]*template.Template{}
+	core, err := fs.Sub(templateFS, "templates")
 	if err != nil {
 		panic(err)
 	}
-	u.pages = map[string]*template.Template{}
+	u.parse("", core, nil, nil)
+	seen := map[string]bool{}
+	for _, sec := range u.Sections {
+		if sec.Name == "" || strings.ContainsAny(sec.Name, "/{}?#% ") || slices.Contains(coreNames, sec.Name) || seen[sec.Name] {
+			panic("web: section name " + strconv.Quote(sec.Name) + " is empty, not one path segment, the core's or taken")
+		}
+		seen[sec.Name] = true
+		if sec.Templates != nil {
+			u.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels)
+		}
+	}
+}
+
+// parse adds the templates at the root of fsys (but the layout's and the
+// fields') as pages named prefix+name, each with the layout, the fields and
+// the functions, whose lists and labels are those given.
+func (u *UI) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string) {
+	base := template.Must(template.New("").Funcs(funcs(lists, labels)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		panic(err)
+	}
 	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || name == "fields" {
+		name := strings.TrimSuffix(n, ".html")
+		if prefix == "" && (name == "layout" || name == "fields") {
 			continue
 		}
-		u.pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+		u.pages[prefix+name] = template.Must(template.Must(base.Clone()).ParseFS(fsys, n))
 	}
 }
 
 // ---- Sessions ----
-
-// session is the signed-in principal of a request.
-type session struct {
-	P         *auth.Principal
-	Authority string // the name of the principal's authority
-	CSRF      string // the token every form of this session carries
-}
 
 func (u *UI) csrf(token string) string {
 	m := hmac.New(sha256.New, u.key)
@@ -158,7 +189,7 @@ func (u *UI) csrf(token string) string {
 // session reads the cookie and authenticates its token. A missing cookie is
 // errs.Unauthorized with rule "signin"; an unknown or revoked token the
 // Unauthorized error of auth.Authenticate.
-func (u *UI) session(r *http.Request) (*session, error) {
+func (u *UI) session(r *http.Request) (*Session, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {
 		return nil, errs.New(errs.Unauthorized, "signin", "", "sign in with your token")
@@ -167,7 +198,7 @@ func (u *UI) session(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value)}
+	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u}
 	if a, err := auth.GetAuthority(r.Context(), u.DB.Read(), p.AuthorityID); err == nil {
 		s.Authority = a.Name
 	}
@@ -179,13 +210,11 @@ func setSession(w http.ResponseWriter, r *http.Request, token string, maxAge int
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// signedIn authenticates the session, reads and checks posted forms, and
-// sends whoever is not signed in back to the sign-in form.
-func (u *UI) signedIn(h handler) http.Handler { return u.signedInUpload(h, 0) }
-
-// signedInUpload is signedIn for a route whose form may be multipart, with a
-// file, of at most upload bytes; 0 takes no multipart form.
-func (u *UI) signedInUpload(h handler, upload int64) http.Handler {
+// signedIn authenticates the session, reads and checks posted forms (of at
+// most upload bytes when multipart, with a file; 0 takes no multipart form),
+// and sends whoever is not signed in back to the sign-in form. sec is the
+// section of the page, nil for the core's.
+func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		s, err := u.session(r)
@@ -211,6 +240,7 @@ func (u *UI) signedInUpload(h handler, upload int64) http.Handler {
 			u.showSignIn(w, r, http.StatusUnauthorized, reason, "", nil)
 			return
 		}
+		s.sec = sec
 		if r.Method == http.MethodPost {
 			if err := readForm(w, r, upload); err != nil {
 				u.fail(w, r, s, err)
@@ -280,28 +310,48 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		u.showSignIn(w, r, http.StatusOK, reason, r.URL.Query().Get("next"), nil)
 		return
 	}
-	pg := u.newPage(r, s, "Home")
-	hm := u.Hashmatch != nil
-	pg.Data = struct {
-		CanRecord, CanRead, CanGrant, CanManage       bool
-		CanPublish, CanReview, CanReadCases, CanBanks bool
-	}{s.P.Can(auth.Record), s.P.Can(auth.Read), s.P.Can(auth.AuthorizeCentres), s.P.Can(auth.ManageAuthorities),
-		hm && s.P.Can(auth.PublishBanks), hm && s.P.Can(auth.ReviewCases), hm && s.P.Can(auth.ReadCases), hm && s.P.Can(auth.ReadBankMetadata)}
-	u.render(w, r, http.StatusOK, "home", pg)
+	v := u.newView(r, s, "Home")
+	data := homeData{CanManage: s.P.Can(auth.ManageAuthorities)}
+	for i := range u.Sections {
+		sec := &u.Sections[i]
+		if sec.Home == nil {
+			continue
+		}
+		c := sec.Home(s.P)
+		if c == nil {
+			continue
+		}
+		cv := *v
+		cv.Data = c.Data
+		card, err := u.fragment(sec.Name+"/"+c.Template, &cv)
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		data.Cards = append(data.Cards, card)
+	}
+	v.Data = data
+	u.render(w, r, http.StatusOK, nil, "home", v)
+}
+
+// homeData is the home page's: the core's cards, and the sections'.
+type homeData struct {
+	CanManage bool
+	Cards     []template.HTML
 }
 
 func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reason, next string, refused *errs.Error) {
-	pg := u.newPage(r, nil, "Sign in")
-	pg.Flash = signInReasons[reason]
-	pg.Refused = refused
+	v := u.newView(r, nil, "Sign in")
+	v.Flash = signInReasons[reason]
+	v.Refused = refused
 	if !safeNext(next) {
 		next = ""
 	}
-	pg.Data = struct{ Next string }{next}
+	v.Data = struct{ Next string }{next}
 	if refused != nil {
-		pg.forms["signin"] = &form{Err: refused, Highlight: "token"}
+		v.forms["signin"] = &Form{Err: refused, Highlight: "token"}
 	}
-	u.render(w, r, status, "signin", pg)
+	u.render(w, r, status, nil, "signin", v)
 }
 
 func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
@@ -331,164 +381,106 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *session) {
+func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *Session) {
 	setSession(w, r, "", -1)
 	http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
 }
 
 // ---- Pages ----
 
-// page is what every template gets.
-type page struct {
-	Title    string
-	Registry string
-	S        *session // nil when not signed in
-	Nav      []navItem
-	Flash    string      // what just succeeded
-	Refused  *errs.Error // what the registry just refused
-	Anchor   string      // the id of the form it refused
-	Data     any         // the page's own data
-	forms    map[string]*form
-}
-
-type navItem struct {
-	Href, Label string
-	Current     bool
-}
-
-func (u *UI) newPage(r *http.Request, s *session, title string) *page {
-	pg := &page{Title: title, Registry: RegistryName, S: s, forms: map[string]*form{}}
+// newView starts a page: the header and navigation of s (nil when not
+// signed in).
+func (u *UI) newView(r *http.Request, s *Session, title string) *View {
+	v := &View{Title: title, Registry: u.title(s), S: s, forms: map[string]*Form{}}
 	if s != nil {
-		pg.Nav = navFor(s.P, r.URL.Path, u.Hashmatch != nil)
-		if hashRole(s.P) {
-			pg.Registry = HashRegistryName
-		}
+		v.Nav = u.nav(s.P, r.URL.Path)
 	}
-	return pg
+	return v
 }
 
-// hashRole tells whether p acts only in the hash-matching registry.
-func hashRole(p *auth.Principal) bool {
-	return p.Can(auth.PublishBanks) || p.Can(auth.ReadCases)
-}
-
-func navFor(p *auth.Principal, path string, hm bool) []navItem {
-	var items []navItem
-	add := func(ok bool, href, label string) {
-		if ok {
-			items = append(items, navItem{Href: href, Label: label, Current: path == href || strings.HasPrefix(path, href+"/")})
+// title is the registry's name in the header of s's pages: the title of the
+// section of its principal's role, else the first section's.
+func (u *UI) title(s *Session) string {
+	if len(u.Sections) == 0 {
+		return "custos"
+	}
+	if s != nil {
+		for _, sec := range u.Sections {
+			if slices.Contains(sec.Roles, s.P.Role) {
+				return sec.Title
+			}
 		}
 	}
-	read := p.Can(auth.Read)
-	if p.Can(auth.Record) {
-		add(read, "/donors", "Donors")
-		add(read, "/recipients", "Recipients")
-		add(read, "/organs", "Organs available")
-		add(read, "/trace", "Trace")
-		return items
+	return u.Sections[0].Title
+}
+
+// nav is the navigation of p: the core's entries, then each section's.
+func (u *UI) nav(p *auth.Principal, path string) []NavItem {
+	var links []Link
+	if p.Can(auth.ReadAlerts) {
+		links = append(links, Link{"/alerts", "Alerts"})
 	}
-	if hm && hashRole(p) {
-		add(p.Can(auth.PublishBanks), "/hashmatch/banks", "Hash banks")
-		add(p.Can(auth.ReceiveReports), "/hashmatch/reports", "Reports received")
-		add(p.Can(auth.ReadCases), "/hashmatch/cases", "Review queue")
-		add(p.Can(auth.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
-		add(p.Can(auth.ReadCases), "/hashmatch/reports", "Reports sent")
-		return items
+	if p.Can(auth.ManageAuthorities) {
+		links = append(links, Link{"/people", "People"})
 	}
-	add(p.Can(auth.ReadAlerts), "/alerts", "Alerts")
-	add(read, "/centres", "Centres")
-	add(p.Can(auth.ManageAuthorities), "/people", "People")
-	add(read, "/trace", "Trace")
-	add(read, "/donors", "Donors")
-	add(read, "/recipients", "Recipients")
-	add(read, "/organs", "Organs available")
-	add(hm && p.Can(auth.ReadBankMetadata), "/hashmatch/banks", "Hash banks")
+	for _, sec := range u.Sections {
+		if sec.Nav != nil {
+			links = append(links, sec.Nav(p)...)
+		}
+	}
+	items := make([]NavItem, len(links))
+	for i, l := range links {
+		items[i] = NavItem{Link: l, Current: path == l.Href || strings.HasPrefix(path, l.Href+"/")}
+	}
 	return items
 }
 
-// Form returns the named form of the page: its values and, when the registry
-// refused it, the refusal. It is never nil.
-func (pg *page) Form(name string) *form {
-	if f, ok := pg.forms[name]; ok {
-		return f
-	}
-	f := &form{}
-	pg.forms[name] = f
-	return f
-}
-
-// setForm gives a form its initial values.
-func (pg *page) setForm(name string, v url.Values) { pg.forms[name] = &form{Values: v} }
-
-// form is one HTML form's values and refusal.
-type form struct {
-	Values    url.Values
-	Err       *errs.Error
-	Highlight string // the input the refusal concerns
-}
-
-// V returns a field's value.
-func (f *form) V(name string) string { return f.Values.Get(name) }
-
-// Is tells whether a field has the value v.
-func (f *form) Is(name, v string) bool { return f.Values.Get(name) == v }
-
-// Checked tells whether a checkbox is ticked.
-func (f *form) Checked(name string) bool { return checked(f.Values, name) }
-
-// Bad tells whether the refusal concerns the field.
-func (f *form) Bad(name string) bool { return f.Err != nil && f.Highlight == name }
-
-// refusal is a form the registry refused, to show again.
-type refusal struct {
-	form      string
-	values    url.Values
-	err       error
-	highlight string // the input to highlight; the error's field when empty
-}
-
-// show renders a page, with a refused form when ref is set. Errors that are
-// not refusals are internal and shown as such.
-func (u *UI) show(w http.ResponseWriter, r *http.Request, name string, pg *page, ref *refusal) {
+// show renders a page of sec (nil: the core's), with a refused form when ref
+// is set. Errors that are not refusals are internal and shown as such.
+func (u *UI) show(w http.ResponseWriter, r *http.Request, sec *Section, name string, v *View, ref *Refusal) {
 	status := http.StatusOK
 	if ref != nil {
-		e, ok := errs.As(ref.err)
+		e, ok := errs.As(ref.Err)
 		if !ok || e.Code == errs.Internal {
-			u.fail(w, r, pg.S, ref.err)
+			u.fail(w, r, v.S, ref.Err)
 			return
 		}
 		vals := url.Values{}
-		for k, v := range ref.values {
+		for k, vs := range ref.Values {
 			if k != "csrf" {
-				vals[k] = v
+				vals[k] = vs
 			}
 		}
-		hl := ref.highlight
+		hl := ref.Highlight
 		if hl == "" {
 			hl = e.Field
 		}
-		pg.forms[ref.form] = &form{Values: vals, Err: e, Highlight: hl}
-		pg.Refused, pg.Anchor = e, ref.form
+		v.forms[ref.Form] = &Form{Values: vals, Err: e, Highlight: hl}
+		v.Refused, v.Anchor = e, ref.Form
 		status = e.Code.HTTPStatus()
 	}
-	u.render(w, r, status, name, pg)
+	u.render(w, r, status, sec, name, v)
 }
 
 // fail shows an error page: the refusal, or a generic message for internal
 // errors, whose detail goes to the log only.
-func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *Session, err error) {
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		// The log gets the error, never the form: it may hold personal data.
 		u.Log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = errs.New(errs.Internal, "", "", "internal error; the operator can find it in the server log")
 	}
-	pg := u.newPage(r, s, "Refused")
-	pg.Refused = e
-	u.render(w, r, e.Code.HTTPStatus(), "error", pg)
+	v := u.newView(r, s, "Refused")
+	v.Refused = e
+	u.render(w, r, e.Code.HTTPStatus(), nil, "error", v)
 }
 
-func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
+// render writes the page name of sec (nil: the core's) inside the layout.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, sec *Section, name string, v *View) {
+	if sec != nil {
+		name = sec.Name + "/" + name
+	}
 	t, ok := u.pages[name]
 	if !ok {
 		u.Log.Error("web: no template", "name", name)
@@ -496,7 +488,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		u.Log.Error("web: template failed", "name", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -508,16 +500,20 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 	w.Write(buf.Bytes())
 }
 
-func redirect(w http.ResponseWriter, r *http.Request, path string, q url.Values) {
-	if len(q) > 0 {
-		path += "?" + q.Encode()
+// fragment renders the "content" of the page name alone: a home card.
+func (u *UI) fragment(name string, v *View) (template.HTML, error) {
+	t, ok := u.pages[name]
+	if !ok {
+		return "", fmt.Errorf("web: no template %s", name)
 	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "content", v); err != nil {
+		return "", fmt.Errorf("web: template %s: %w", name, err)
+	}
+	return template.HTML(buf.String()), nil
 }
 
 // ---- Small helpers ----
-
-func today() string { return time.Now().UTC().Format(transplant.DateLayout) }
 
 // nowLocal is the current UTC time as a datetime-local input writes it.
 func nowLocal() string { return time.Now().UTC().Format("2006-01-02T15:04") }
@@ -528,4 +524,31 @@ func checked(v url.Values, name string) bool {
 		return true
 	}
 	return false
+}
+
+func optInt(v url.Values, name string) (*int, error) {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, errs.Invalidf("integer", name, "%s must be a whole number", name)
+	}
+	return &n, nil
+}
+
+// localTime reads a datetime-local value, taken as UTC, and writes it in RFC
+// 3339. An empty value stays empty, for the registry to refuse as required.
+func localTime(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Format(time.RFC3339), nil
+		}
+	}
+	return "", errs.Invalidf("time_format", field, "%s must be a date and time in UTC, such as 2026-03-01T14:30", field)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 )
 
@@ -148,7 +149,6 @@ func donorForm(dateOfDeath string) url.Values {
 }
 
 func yesterday() string { return time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02") }
-func todayUTC() string  { return time.Now().UTC().Format("2006-01-02") }
 
 func TestSignIn(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
@@ -178,8 +178,8 @@ func TestSignIn(t *testing.T) {
 
 	p = b.get("/")
 	wantStatus(t, "home", p, http.StatusOK)
-	mustContain(t, "home", p, web.RegistryName, `<span class="name">Coordinator A</span>`, `>coordinator</span>`, "Centre A",
-		`href="/donors"`, `href="/recipients"`, `href="/organs"`, `href="/trace"`, `action="/signout"`)
+	mustContain(t, "home", p, transplant.Module.Title, `<span class="name">Coordinator A</span>`, `>coordinator</span>`, "Centre A",
+		`href="/transplant/donors"`, `href="/transplant/recipients"`, `href="/transplant/organs"`, `href="/transplant/trace"`, `action="/signout"`)
 	if strings.Contains(p.Body, `href="/alerts"`) {
 		t.Error("a coordinator's navigation shows Alerts")
 	}
@@ -191,21 +191,21 @@ func TestSignIn(t *testing.T) {
 	r := newBrowser(t, w.URL)
 	r.signIn(w.Regulator)
 	p = r.get("/")
-	mustContain(t, "regulator home", p, `>regulator</span>`, `href="/alerts"`, `href="/centres"`, `href="/trace"`)
+	mustContain(t, "regulator home", p, `>regulator</span>`, `href="/alerts"`, `href="/transplant/centres"`, `href="/transplant/trace"`)
 
 	// Not signed in: back to the sign-in form, then back to the page.
 	anon := newBrowser(t, w.URL)
-	p = anon.get("/donors")
+	p = anon.get("/transplant/donors")
 	wantStatus(t, "anonymous", p, http.StatusSeeOther)
 	loc, _ := url.Parse(p.Header.Get("Location"))
-	if loc.Path != "/" || loc.Query().Get("next") != "/donors" || loc.Query().Get("reason") != "signin" {
+	if loc.Path != "/" || loc.Query().Get("next") != "/transplant/donors" || loc.Query().Get("reason") != "signin" {
 		t.Errorf("anonymous redirect to %s", loc)
 	}
 	p = anon.get(loc.String())
-	mustContain(t, "sign in with next", p, `name="next" value="/donors"`, "Sign in to continue.")
-	p = anon.do("POST", "/signin", url.Values{"token": {w.CoordA}, "next": {"/donors"}})
-	if p.Header.Get("Location") != "/donors" {
-		t.Errorf("after sign-in, redirect to %q, want /donors", p.Header.Get("Location"))
+	mustContain(t, "sign in with next", p, `name="next" value="/transplant/donors"`, "Sign in to continue.")
+	p = anon.do("POST", "/signin", url.Values{"token": {w.CoordA}, "next": {"/transplant/donors"}})
+	if p.Header.Get("Location") != "/transplant/donors" {
+		t.Errorf("after sign-in, redirect to %q, want /transplant/donors", p.Header.Get("Location"))
 	}
 	p = anon.do("POST", "/signin", url.Values{"token": {w.CoordA}, "next": {"//evil.example/"}})
 	if p.Header.Get("Location") != "/" {
@@ -216,7 +216,7 @@ func TestSignIn(t *testing.T) {
 	// clear message, and the cookie is cleared.
 	stale := newBrowser(t, w.URL)
 	stale.cookie = &http.Cookie{Name: web.CookieName, Value: "cst_revokedorunknown"}
-	p = stale.get("/recipients")
+	p = stale.get("/transplant/recipients")
 	wantStatus(t, "stale session", p, http.StatusSeeOther)
 	if cleared := sessionCookie(t, p); cleared.MaxAge >= 0 || cleared.Value != "" {
 		t.Errorf("stale cookie not cleared: %+v", cleared)
@@ -229,18 +229,18 @@ func TestSignIn(t *testing.T) {
 	// sign in at the next request.
 	rv := newBrowser(t, w.URL)
 	rv.signIn(w.CoordB)
-	wantStatus(t, "before revocation", rv.get("/donors"), http.StatusOK)
+	wantStatus(t, "before revocation", rv.get("/transplant/donors"), http.StatusOK)
 	token := rv.csrf()
 	id := w.Must(t, 200, "GET", "/api/v1/me", w.CoordB, nil).Str("id")
 	if _, err := w.App.Writer.Submit(context.Background(), ledger.Actor{}, "revoke principal", auth.RevokePrincipal(id)); err != nil {
 		t.Fatal(err)
 	}
-	p = rv.get("/donors")
+	p = rv.get("/transplant/donors")
 	wantStatus(t, "revoked", p, http.StatusSeeOther)
 	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
 		t.Errorf("revoked: redirect to %s", loc)
 	}
-	p = rv.do("POST", "/recipients", url.Values{"name": {"X"}, "csrf": {token}})
+	p = rv.do("POST", "/transplant/recipients", url.Values{"name": {"X"}, "csrf": {token}})
 	wantStatus(t, "revoked post", p, http.StatusUnauthorized)
 	mustContain(t, "revoked post", p, "the token is unknown or has been revoked", `id="signin"`)
 
@@ -285,7 +285,7 @@ func TestCSRF(t *testing.T) {
 		if tc.token != "" {
 			f.Set("csrf", tc.token)
 		}
-		p := a.do("POST", "/donors", f)
+		p := a.do("POST", "/transplant/donors", f)
 		wantStatus(t, tc.name+" CSRF token", p, http.StatusForbidden)
 		mustContain(t, tc.name+" CSRF token", p, `id="refusal-rule">csrf<`, "reload the page")
 	}
@@ -294,7 +294,7 @@ func TestCSRF(t *testing.T) {
 	}
 
 	// A cross-site POST is refused even before the token is read.
-	req, _ := http.NewRequest("POST", w.URL+"/donors", strings.NewReader(donorForm(yesterday()).Encode()))
+	req, _ := http.NewRequest("POST", w.URL+"/transplant/donors", strings.NewReader(donorForm(yesterday()).Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	req.AddCookie(a.cookie)
@@ -307,9 +307,9 @@ func TestCSRF(t *testing.T) {
 		t.Errorf("cross-site POST: status %d", resp.StatusCode)
 	}
 
-	p := a.post("/donors", donorForm(yesterday()))
+	p := a.post("/transplant/donors", donorForm(yesterday()))
 	wantStatus(t, "valid form", p, http.StatusSeeOther)
-	if !regexp.MustCompile(`^/donors/DN-[0-9A-Z]{10}\?done=donor$`).MatchString(p.Header.Get("Location")) {
+	if !regexp.MustCompile(`^/transplant/donors/DN-[0-9A-Z]{10}\?done=donor$`).MatchString(p.Header.Get("Location")) {
 		t.Errorf("after registration, redirect to %q", p.Header.Get("Location"))
 	}
 	if n := countDonors(); n != 1 {
@@ -330,7 +330,7 @@ func TestRefusalShowsRuleAndField(t *testing.T) {
 	// A date of death in the future: 422, the rule and field named, the
 	// field highlighted, the other values kept.
 	f := donorForm(time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02"))
-	p := a.post("/donors", f)
+	p := a.post("/transplant/donors", f)
 	wantStatus(t, "future death", p, http.StatusUnprocessableEntity)
 	mustContain(t, "future death", p, `id="refusal-rule">dates_in_order<`, `id="refusal-field">date_of_death<`,
 		`<div class="field has-error">`, `aria-describedby="donor-date_of_death-hint donor-date_of_death-error" aria-invalid="true"`,
@@ -342,14 +342,14 @@ func TestRefusalShowsRuleAndField(t *testing.T) {
 	// A non-number in a number field.
 	f = donorForm(yesterday())
 	f.Set("weight_kg", "seventy")
-	p = a.post("/donors", f)
+	p = a.post("/transplant/donors", f)
 	wantStatus(t, "weight", p, http.StatusUnprocessableEntity)
 	mustContain(t, "weight", p, `id="refusal-rule">integer<`, `id="refusal-field">weight_kg<`, `id="donor-weight_kg-error"`)
 
 	// Procurement without consent: 403 and an alert for the regulator.
-	p = a.post("/donors", donorForm(yesterday()))
-	donor := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/donors/"), "?done=donor")
-	p = a.post("/donors/"+donor+"/procurements", url.Values{"procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")},
+	p = a.post("/transplant/donors", donorForm(yesterday()))
+	donor := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/transplant/donors/"), "?done=donor")
+	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")},
 		"count_kidney": {"2"}})
 	wantStatus(t, "procurement without consent", p, http.StatusForbidden)
 	mustContain(t, "procurement without consent", p, `id="refusal-rule">deceased_authorization<`, `id="refusal-field">donor_id<`,
@@ -358,28 +358,28 @@ func TestRefusalShowsRuleAndField(t *testing.T) {
 	// Too many kidneys: the registry names organs[2], the form highlights
 	// the kidney count.
 	w.Must(t, 201, "POST", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-		"given_on": todayUTC(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
-	p = a.post("/donors/"+donor+"/procurements", url.Values{"procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")},
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")},
 		"count_kidney": {"3"}})
 	wantStatus(t, "three kidneys", p, http.StatusUnprocessableEntity)
 	mustContain(t, "three kidneys", p, `id="refusal-rule">organ_count<`, `id="refusal-field">organs[2]<`,
 		`id="procurement-count_kidney" name="count_kidney" type="number" value="3" min="0" max="10" aria-describedby="procurement-count_kidney-error" aria-invalid="true"`)
 
 	// A badly written time.
-	p = a.post("/donors/"+donor+"/procurements", url.Values{"procured_at": {"yesterday"}, "count_kidney": {"1"}})
+	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {"yesterday"}, "count_kidney": {"1"}})
 	wantStatus(t, "bad time", p, http.StatusUnprocessableEntity)
 	mustContain(t, "bad time", p, `id="refusal-rule">time_format<`, `id="refusal-field">procured_at<`)
 
 	// Role refusals.
 	au := newBrowser(t, w.URL)
 	au.signIn(w.Auditor)
-	p = au.post("/donors", donorForm(yesterday()))
+	p = au.post("/transplant/donors", donorForm(yesterday()))
 	wantStatus(t, "auditor registers", p, http.StatusForbidden)
 	mustContain(t, "auditor registers", p, `id="refusal-rule">role<`)
-	p = au.get("/donors")
+	p = au.get("/transplant/donors")
 	wantStatus(t, "auditor reads donors", p, http.StatusOK)
 	mustContain(t, "auditor reads donors", p, donor)
-	if strings.Contains(p.Body, `action="/donors"`) {
+	if strings.Contains(p.Body, `action="/transplant/donors"`) {
 		t.Error("the auditor is offered the donor form")
 	}
 	p = a.get("/alerts")
@@ -401,15 +401,15 @@ func TestCentres(t *testing.T) {
 	r := newBrowser(t, w.URL)
 	r.signIn(w.Regulator)
 
-	p := r.get("/centres")
+	p := r.get("/transplant/centres")
 	wantStatus(t, "centres", p, http.StatusOK)
-	mustContain(t, "centres", p, "Centre A", "Centre B", `action="/centres/`+w.CentreB+`/authorizations"`)
+	mustContain(t, "centres", p, "Centre A", "Centre B", `action="/transplant/centres/`+w.CentreB+`/authorizations"`)
 
-	p = r.post("/centres/"+w.CentreB+"/authorizations", url.Values{"activity": {"transplantation"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}, "valid_to": {"2025-01-01"}})
+	p = r.post("/transplant/centres/"+w.CentreB+"/authorizations", url.Values{"activity": {"transplantation"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}, "valid_to": {"2025-01-01"}})
 	wantStatus(t, "dates out of order", p, http.StatusUnprocessableEntity)
 	mustContain(t, "dates out of order", p, `id="refusal-field">valid_to<`, `id="grant-`+w.CentreB+`-valid_to"`, `aria-invalid="true"`)
 
-	p = r.post("/centres/"+w.CentreB+"/authorizations", url.Values{"activity": {"transplantation"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}})
+	p = r.post("/transplant/centres/"+w.CentreB+"/authorizations", url.Values{"activity": {"transplantation"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}})
 	wantStatus(t, "grant", p, http.StatusSeeOther)
 	as := w.Must(t, 200, "GET", "/api/v1/centres/"+w.CentreB+"/authorizations", w.Regulator, nil).Body["authorizations"].([]any)
 	var heart string
@@ -421,29 +421,29 @@ func TestCentres(t *testing.T) {
 	if heart == "" {
 		t.Fatal("the grant form granted nothing")
 	}
-	p = r.get("/centres?done=grant")
-	mustContain(t, "granted", p, "Authorization granted.", "Heart", `action="/centres/`+w.CentreB+`/authorizations/`+heart+`/revoke"`)
+	p = r.get("/transplant/centres?done=grant")
+	mustContain(t, "granted", p, "Authorization granted.", "Heart", `action="/transplant/centres/`+w.CentreB+`/authorizations/`+heart+`/revoke"`)
 
-	p = r.post("/centres/"+w.CentreB+"/authorizations/"+heart+"/revoke", url.Values{"reason": {"  "}})
+	p = r.post("/transplant/centres/"+w.CentreB+"/authorizations/"+heart+"/revoke", url.Values{"reason": {"  "}})
 	wantStatus(t, "revoke without reason", p, http.StatusUnprocessableEntity)
 	mustContain(t, "revoke without reason", p, `id="refusal-rule">required<`, `id="refusal-field">reason<`, `id="revoke-`+heart+`-reason"`)
 
-	p = r.post("/centres/"+w.CentreB+"/authorizations/"+heart+"/revoke", url.Values{"reason": {"inspection found no cardiac surgeon"}})
+	p = r.post("/transplant/centres/"+w.CentreB+"/authorizations/"+heart+"/revoke", url.Values{"reason": {"inspection found no cardiac surgeon"}})
 	wantStatus(t, "revoke", p, http.StatusSeeOther)
-	p = r.get("/centres")
+	p = r.get("/transplant/centres")
 	mustContain(t, "revoked", p, "inspection found no cardiac surgeon", `class="revoked"`)
 
 	// The auditor reads, without forms; a coordinator may not grant.
 	au := newBrowser(t, w.URL)
 	au.signIn(w.Auditor)
-	p = au.get("/centres")
+	p = au.get("/transplant/centres")
 	wantStatus(t, "auditor centres", p, http.StatusOK)
-	if strings.Contains(p.Body, `<form method="post" action="/centres/`) {
+	if strings.Contains(p.Body, `<form method="post" action="/transplant/centres/`) {
 		t.Error("the auditor is offered centre forms")
 	}
 	c := newBrowser(t, w.URL)
 	c.signIn(w.CoordA)
-	p = c.post("/centres/"+w.CentreA+"/authorizations", url.Values{"activity": {"procurement"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}})
+	p = c.post("/transplant/centres/"+w.CentreA+"/authorizations", url.Values{"activity": {"procurement"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}})
 	wantStatus(t, "coordinator grants", p, http.StatusForbidden)
 }
 
@@ -451,7 +451,7 @@ func TestTraceSearch(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
 	w.Must(t, 201, "POST", "/api/v1/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-		"given_on": todayUTC(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	pr := w.Must(t, 201, "POST", "/api/v1/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(1),
 		"organs": []string{"kidney", "liver"}})
 	organs := pr.Body["organs"].([]any)
@@ -461,30 +461,90 @@ func TestTraceSearch(t *testing.T) {
 	a := newBrowser(t, w.URL)
 	a.signIn(w.CoordA)
 	typed := strings.ToLower(strings.ReplaceAll(kidney, "-", " "))
-	p := a.get("/trace?q=" + url.QueryEscape(" "+typed+" "))
+	p := a.get("/transplant/trace?q=" + url.QueryEscape(" "+typed+" "))
 	wantStatus(t, "trace organ", p, http.StatusOK)
 	mustContain(t, "trace organ", p, kidney, liver, donor, "Centre A", `class="match"`)
 
-	p = a.get("/trace?q=" + url.QueryEscape(strings.ToLower(donor)))
+	p = a.get("/transplant/trace?q=" + url.QueryEscape(strings.ToLower(donor)))
 	wantStatus(t, "trace donor", p, http.StatusOK)
-	mustContain(t, "trace donor", p, kidney, liver, `href="/donors/`+donor+`"`)
+	mustContain(t, "trace donor", p, kidney, liver, `href="/transplant/donors/`+donor+`"`)
 
 	bad := kidney[:len(kidney)-1] + "0"
 	if strings.HasSuffix(kidney, "0") {
 		bad = kidney[:len(kidney)-1] + "1"
 	}
-	p = a.get("/trace?q=" + url.QueryEscape(bad))
+	p = a.get("/transplant/trace?q=" + url.QueryEscape(bad))
 	wantStatus(t, "mistyped organ", p, http.StatusUnprocessableEntity)
 	mustContain(t, "mistyped organ", p, `id="refusal-rule">organ_id_check<`, `id="trace-q"`, `aria-invalid="true"`)
 
-	p = a.get("/trace?q=RC-0000000000")
+	p = a.get("/transplant/trace?q=RC-0000000000")
 	wantStatus(t, "unknown recipient", p, http.StatusNotFound)
 
 	// The donor page lists the organs, each linking to its trace.
-	p = a.get("/donors/" + donor)
-	mustContain(t, "donor organs", p, `href="/trace?q=`+kidney+`"`, `href="/trace?q=`+liver+`"`)
+	p = a.get("/transplant/donors/" + donor)
+	mustContain(t, "donor organs", p, `href="/transplant/trace?q=`+kidney+`"`, `href="/transplant/trace?q=`+liver+`"`)
 
 	// Organs available: the coordinator gets an authorize form per organ.
-	p = a.get("/organs")
+	p = a.get("/transplant/organs")
 	mustContain(t, "organs", p, `id="authorize-`+kidney+`"`, `id="authorize-`+liver+`"`, "No recipient of your centre waits for a kidney")
+}
+
+// TestOldTransplantPaths: the addresses of the transplant pages before they
+// moved under /transplant/ keep working (docs/transplant.md): a GET is
+// redirected permanently to the new path, its query kept, even before
+// sign-in; a POST is answered where it is, CSRF-checked as at the new path.
+func TestOldTransplantPaths(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		anon := newBrowser(t, w.URL)
+		for _, old := range []string{"/donors", "/donors/DN-0000000000", "/recipients", "/recipients/RC-0000000000", "/organs",
+			"/transplants/new?organ_id=XA-26-000123-01-K&recipient_id=RC-0000000000", "/trace?q=dn+7k%2F2", "/centres"} {
+			p := anon.get(old)
+			wantStatus(t, "GET "+old, p, http.StatusPermanentRedirect)
+			if loc := p.Header.Get("Location"); loc != "/transplant"+old {
+				t.Errorf("GET %s: redirected to %q, want %q", old, loc, "/transplant"+old)
+			}
+		}
+		for _, core := range []string{"/people", "/alerts"} {
+			if p := anon.get(core); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/?") {
+				t.Errorf("GET %s: the core's page answers %d to %q", core, p.Status, p.Header.Get("Location"))
+			}
+		}
+
+		// Signed in, the redirect leads to the page.
+		a := newBrowser(t, w.URL)
+		a.signIn(w.CoordA)
+		p := a.get("/recipients")
+		wantStatus(t, "old recipients", p, http.StatusPermanentRedirect)
+		p = a.get(p.Header.Get("Location"))
+		wantStatus(t, "recipients", p, http.StatusOK)
+		mustContain(t, "recipients", p, `<a href="/transplant/recipients" aria-current="page">Recipients</a>`)
+
+		// A POST to an old address is the page's own: refusals, CSRF and
+		// the answer are those of the new address.
+		f := donorForm(yesterday())
+		p = a.do("POST", "/donors", f)
+		wantStatus(t, "old POST without CSRF token", p, http.StatusForbidden)
+		mustContain(t, "old POST without CSRF token", p, `id="refusal-rule">csrf<`)
+		f.Set("date_of_death", time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02"))
+		p = a.post("/donors", f)
+		wantStatus(t, "old POST refused", p, http.StatusUnprocessableEntity)
+		mustContain(t, "old POST refused", p, `id="refusal-rule">dates_in_order<`, `<form method="post" action="/transplant/donors" id="donor" novalidate>`)
+		p = a.post("/donors", donorForm(yesterday()))
+		wantStatus(t, "old POST", p, http.StatusSeeOther)
+		loc := p.Header.Get("Location")
+		if !regexp.MustCompile(`^/transplant/donors/DN-[0-9A-Z]{10}\?done=donor$`).MatchString(loc) {
+			t.Fatalf("old POST redirects to %q", loc)
+		}
+		donor := strings.TrimSuffix(strings.TrimPrefix(loc, "/transplant/donors/"), "?done=donor")
+		p = a.post("/donors/"+donor+"/consents", url.Values{"kind": {"family_authorization"}, "given_on": {yesterday()},
+			"assessed_by": {"Dr Test"}, "voluntary": {"yes"}, "informed": {"yes"}})
+		wantStatus(t, "old consent POST", p, http.StatusSeeOther)
+		if loc := p.Header.Get("Location"); loc != "/transplant/donors/"+donor+"?done=consent" {
+			t.Errorf("old consent POST redirects to %q", loc)
+		}
+		if cs, _ := w.Must(t, 200, "GET", "/api/v1/donors/"+donor, w.Regulator, nil).Body["consents"].([]any); len(cs) != 1 {
+			t.Errorf("%d consents after the old POST, want 1", len(cs))
+		}
+	})
 }

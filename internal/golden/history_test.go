@@ -1,0 +1,358 @@
+package golden_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// The generator of the golden log. It records a short history through the
+// registries' own commands, so every leaf is one custos really writes and the
+// history is valid (every reference resolves, every rule holds), and writes
+// it under dir. It is deterministic: a fixed clock, ids and tokens from fixed
+// seeds, and a synthetic key derived from a fixed seed, so regenerating
+// without a change to the commands writes the same files.
+//
+// An entry type added to a module needs a step here; a new field of an entry
+// should be given a value here, so the golden log holds it.
+
+// seeded returns a deterministic stream of bytes for a purpose.
+func seeded(purpose string) io.Reader {
+	return rand.NewChaCha8(sha256.Sum256([]byte("custos golden log: " + purpose)))
+}
+
+// goldenKeys reads the committed key file or, the first time, derives one
+// from a fixed seed and writes it. The keys are synthetic and test-only.
+func goldenKeys(t *testing.T, path string) *server.Keys {
+	keys, err := server.LoadKeys(path)
+	if err == nil {
+		return keys
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	keys = &server.Keys{Master: make([]byte, privacy.KeySize)}
+	if _, err := io.ReadFull(seeded("master key"), keys.Master); err != nil {
+		t.Fatal(err)
+	}
+	if keys.LogSigner, keys.LogKey, err = note.GenerateKey(seeded("log key"), "custos/XA"); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// clock is the generator's time: it moves only when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// tick moves the clock a minute on and returns the new time.
+func (c *clock) tick() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Minute)
+	return c.t
+}
+
+type history struct {
+	t   *testing.T
+	ctx context.Context
+	clk *clock
+	w   *ledger.Writer
+	tr  *transplant.Service
+	hm  *hashmatch.Service
+
+	admin, regulator *auth.Principal
+}
+
+// must stops the generator on an error: every command of the history is
+// meant to succeed. (It panics, so that the trace names the failed step.)
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprintf("golden history: %v", err))
+	}
+	return v
+}
+
+func (h *history) authority(by *auth.Principal, name, kind, city string) string {
+	h.t.Helper()
+	h.clk.tick()
+	cmd := must(catalogue().CreateAuthority(auth.NewAuthority{Name: name, Kind: kind, City: city}, h.w.IDs()))
+	actor := ledger.Actor{}
+	if by != nil {
+		actor = by.Actor()
+	}
+	res := must(h.w.Submit(h.ctx, actor, "create authority", cmd))
+	var a auth.Authority
+	if err := res.Entry.Decode(&a); err != nil {
+		h.t.Fatal(err)
+	}
+	return a.ID
+}
+
+func (h *history) principal(name string, role auth.Role, authority string) *auth.Principal {
+	h.t.Helper()
+	h.clk.tick()
+	cmd, _, err := catalogue().CreatePrincipal(auth.NewPrincipal{Name: name, Role: role, AuthorityID: authority}, h.w.IDs(), seeded("token of "+name))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	actor := ledger.Actor{Authority: authority} // the bootstrap administrator creates itself
+	if h.admin != nil {
+		actor = h.admin.Actor()
+	}
+	res := must(h.w.Submit(h.ctx, actor, "create principal", cmd))
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(res.Entry.Data, &created); err != nil {
+		h.t.Fatal(err)
+	}
+	return &auth.Principal{ID: created.ID, Name: name, Role: role, AuthorityID: authority, Jurisdiction: "XA"}
+}
+
+// pdqHex is the i-th synthetic PDQ hash: 256 bits from a fixed seed, so any
+// two are far apart and none matches another by chance.
+func pdqHex(i int) string {
+	h := sha256.Sum256([]byte(fmt.Sprint("custos golden pdq ", i)))
+	return hex.EncodeToString(h[:])
+}
+
+// hexDigest is a synthetic file digest of n hex digits (32 for an MD5, 64
+// for a SHA-256).
+func hexDigest(n int, s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])[:n]
+}
+
+// generate records the golden history on a new SQLite registry and writes
+// its leaves, head and checkpoint into dir.
+func generate(t *testing.T, dir string) {
+	ctx := context.Background()
+	keys := goldenKeys(t, filepath.Join(dir, keyFile))
+	signer := must(note.NewSigner(keys.LogSigner))
+	vault := must(privacy.NewVault(keys.Master))
+	db := storetest.Open(t, storetest.SQLite(t), projections().Schemas()...)
+	p := projections()
+	clk := &clock{t: time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)}
+	if err := ledger.Init(ctx, db, p, signer, keys.LogKey, signer.Name(), "XA", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w := ledger.NewWriter(db, p, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: clk.Now,
+		IDs: ledger.NewIDs(seeded("ids")), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer w.Close()
+	// Two matches of one entry quarantine it, so the history shows a
+	// quarantine and its release.
+	hm := hashmatch.NewService(w, db, vault, signer, keys.LogKey, hashmatch.Config{QuarantineLimit: 2})
+	if err := hm.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &history{t: t, ctx: ctx, clk: clk, w: w, tr: &transplant.Service{W: w, DB: db, Vault: vault}, hm: hm}
+	h.core()
+	h.transplant()
+	h.hashmatch()
+
+	// The log as log_leaves holds it.
+	var leaves strings.Builder
+	rows, err := db.Read().Query(ctx, "SELECT data FROM log_leaves ORDER BY idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(data, "\n") {
+			t.Fatalf("a leaf holds a newline: %s", data)
+		}
+		leaves.WriteString(data + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	hd, cp, err := ledger.ReadHead(ctx, db.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj := must(json.MarshalIndent(head{Size: hd.Size, Root: hex.EncodeToString(hd.Root)}, "", "  "))
+	for name, data := range map[string]string{leavesFile: leaves.String(), checkpointFile: cp, headFile: string(hj) + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote a golden log of %d leaves, root %x, to %s", hd.Size, hd.Root, dir)
+}
+
+// core: the authorities and principals of every role, and a revocation.
+func (h *history) core() {
+	regulator := h.authority(nil, "Golden Transplant Authority", auth.KindRegulator, "")
+	h.admin = h.principal("Golden administrator", auth.Admin, regulator)
+	h.regulator = h.principal("Golden regulator", auth.Regulator, regulator)
+	auditor := h.principal("Golden auditor", auth.Auditor, regulator)
+	h.clk.tick()
+	must(h.w.Submit(h.ctx, h.admin.Actor(), "revoke principal", auth.RevokePrincipal(auditor.ID)))
+}
+
+// transplant: a centre and its licences (one revoked), a deceased donor
+// whose procurement is first refused for want of consent (an alert), a living
+// donor, a recipient, a procurement, a transplantation with its
+// authorization, and a read of personal data.
+func (h *history) transplant() {
+	t, ctx, tr := h.t, h.ctx, h.tr
+	regulator := h.regulator
+	centre := h.authority(h.admin, "Golden Centre (synthetic)", auth.KindCentre, "Port Aster")
+	coord := h.principal("Golden coordinator", auth.Coordinator, centre)
+	licence := func(activity, organ, to string) *transplant.CentreAuthorization {
+		h.clk.tick()
+		return must(tr.AuthorizeCentre(ctx, regulator, centre, transplant.NewCentreAuthorization{Activity: activity, Organ: organ, ValidFrom: "2020-01-01", ValidTo: to}))
+	}
+	licence("procurement", "kidney", "2030-12-31")
+	licence("transplantation", "kidney", "")
+	heart := licence("procurement", "heart", "")
+	h.clk.tick()
+	must(tr.RevokeCentreAuthorization(ctx, regulator, centre, heart.ID, "inspection found no heart team on call"))
+
+	today := h.clk.Now().Format(transplant.DateLayout)
+	weight, height, age := 72, 176, 45
+	h.clk.tick()
+	donor := must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorBrainDeath, CentreID: centre,
+		Name: "Golden Donor (synthetic)", NationalID: "XA000000001", Sex: "female", BloodGroup: "O", DateOfBirth: "1970-05-01",
+		WeightKg: &weight, HeightCm: &height, CauseOfDeath: "cerebrovascular accident", DateOfDeath: today,
+		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "not_tested",
+		OrganFunction: "creatinine within normal range"}))
+	procure := transplant.NewProcurement{DonorID: donor.ID, CentreID: centre, Organs: []string{"kidney", "kidney"}}
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	if _, err := tr.RecordProcurement(ctx, coord, procure); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("a procurement before consent: got %v, want a refusal with an alert", err)
+	}
+	h.clk.tick()
+	must(tr.RecordConsent(ctx, coord, donor.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: today,
+		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}))
+	h.clk.tick()
+	must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorLiving, CentreID: centre,
+		Name: "Golden Living Donor (synthetic)", Sex: "male", BloodGroup: "A", EstimatedAge: &age,
+		IVDrugUse: "unknown", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
+		OrganFunction: "normal renal function"}))
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	pr := must(tr.RecordProcurement(ctx, coord, procure))
+	h.clk.tick()
+	rc := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{CentreID: centre, Name: "Golden Recipient (synthetic)",
+		NationalID: "XA000000002", Sex: "male", BloodGroup: "O", DateOfBirth: "1981-02-02", Residence: "XA", OrganNeeded: "kidney", ListedOn: "2024-06-01"}))
+	h.clk.tick()
+	ta := must(tr.AuthorizeTransplant(ctx, coord, transplant.NewTransplantAuthorization{OrganID: pr.Organs[0].ID, RecipientID: rc.ID,
+		CentreID: centre, AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true}))
+	performed := h.clk.tick()
+	h.clk.tick()
+	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: pr.Organs[0].ID, RecipientID: rc.ID, CentreID: centre,
+		PerformedAt: performed.Format(time.RFC3339), AuthorizationID: ta.ID}))
+	h.clk.tick()
+	must(tr.PersonalData(ctx, regulator, donor.ID, "check the consent on file against the family's statement"))
+	// The same read as the releases before the read log moved to privacy
+	// recorded it: logs hold such leaves for good.
+	h.clk.tick()
+	id := h.w.IDs().New("RD")
+	must(h.w.Submit(ctx, regulator.Actor(), "read personal data", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(privacy.TypeTransplantRead, privacy.Read{ID: id, SubjectID: donor.ID, Purpose: "as recorded before December 2026"})
+	}))
+}
+
+// hashmatch: a bank with image and video entries in two versions, a
+// service's subscription with a snapshot and a delta pull, three matches
+// (one quarantines an entry, released after; one is a video), a confirmed
+// case reported, acknowledged and removed, and a rejected case suppressed.
+func (h *history) hashmatch() {
+	t, ctx, hm := h.t, h.ctx, h.hm
+	hotline := h.authority(h.admin, "Golden Hotline (synthetic)", auth.KindCompetentAuthority, "Port Aster")
+	analyst := h.principal("Golden analyst", auth.Analyst, hotline)
+	provider := h.authority(h.admin, "Golden Video Service (synthetic)", auth.KindServiceProvider, "")
+	service := h.principal("Golden matching service", auth.Service, provider)
+	reviewer := h.principal("Golden reviewer", auth.Reviewer, provider)
+
+	threshold := 31
+	h.clk.tick()
+	bank := must(hm.CreateBank(ctx, analyst, hashmatch.NewBank{Name: "Golden known images", Kind: hashmatch.KindKnown, Threshold: &threshold}))
+	frames := []hashmatch.VideoFrame{{PDQ: pdqHex(10), Quality: 90, Seconds: 0}, {PDQ: pdqHex(11), Quality: 80, Seconds: 1}, {PDQ: pdqHex(12), Quality: 100, Seconds: 2.5}}
+	h.clk.tick()
+	must(hm.Publish(ctx, analyst, bank.ID, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
+		{EntryID: "golden-a", PDQ: pdqHex(1), MD5: hexDigest(32, "a"), SHA256: hexDigest(64, "a"), Classification: "A1"},
+		{EntryID: "golden-b", PDQ: pdqHex(2)},
+		{EntryID: "golden-v", Video: &hashmatch.VideoHash{Frames: frames}, Classification: "B2"},
+	}}))
+	h.clk.tick()
+	must(hm.Subscribe(ctx, service, bank.ID))
+	h.clk.tick()
+	must(hm.Pull(ctx, service, bank.ID, 0))
+	h.clk.tick()
+	must(hm.Publish(ctx, analyst, bank.ID, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{{EntryID: "golden-c", PDQ: pdqHex(3), Classification: "A2"}}, Deletes: []string{"golden-b"}}))
+	h.clk.tick()
+	must(hm.Pull(ctx, service, bank.ID, 1))
+
+	quality := 90
+	match := func(ref string) string {
+		t.Helper()
+		h.clk.tick()
+		res := must(hm.MatchHashes(ctx, service, []hashmatch.Query{{PDQ: pdqHex(1), Quality: &quality, MD5: hexDigest(32, ref), SHA256: hexDigest(64, ref),
+			ContentRef: ref, UserID: "golden-user-7", UploadedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339)}}))
+		if res[0].Status != hashmatch.StatusMatch {
+			t.Fatalf("golden-a did not match itself: %+v", res[0])
+		}
+		return res[0].CaseID
+	}
+	confirmed := match("upload/1001")
+	rejected := match("upload/1002") // the second match in the window quarantines golden-a
+	h.clk.tick()
+	if err := hm.ReleaseEntry(ctx, analyst, bank.ID, "golden-a"); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.tick()
+	vr := must(hm.MatchVideo(ctx, service, hashmatch.VideoQuery{Frames: frames, ContentRef: "video/2001", UserID: "golden-user-8",
+		UploadedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339)}))
+	if vr.Status != hashmatch.StatusMatch {
+		t.Fatalf("golden-v did not match itself: %+v", vr)
+	}
+
+	h.clk.tick()
+	must(hm.ReviewCase(ctx, reviewer, confirmed, hashmatch.Review{Decision: "confirm", Note: "matches the known image"}))
+	h.clk.tick()
+	rep := must(hm.SendReport(ctx, reviewer, confirmed, hashmatch.NewReport{IncidentType: "child_sexual_abuse_material",
+		IncidentAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339), Notes: "synthetic report of the golden log"}))
+	h.clk.tick()
+	must(hm.AcknowledgeReport(ctx, analyst, rep.ID, "GOLDEN-2025-0001"))
+	h.clk.tick()
+	must(hm.RecordRemoval(ctx, reviewer, confirmed, hashmatch.NewRemoval{Action: "removed", RemovedAt: h.clk.Now().Add(-time.Minute).Format(time.RFC3339)}))
+	h.clk.tick()
+	must(hm.ReviewCase(ctx, reviewer, rejected, hashmatch.Review{Decision: "reject", Note: "a different picture", Suppress: true}))
+}

@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+)
+
+// openAPIRoute serves the document of every route of the API; New adds it.
+func (a *API) openAPIRoute() Route {
+	return Route{Method: "GET", Path: "/api/v1/openapi.json", Public: true, Summary: "This OpenAPI document",
+		Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+			return http.StatusOK, a.OpenAPI(), nil
+		}}
+}
+
+// Core lists the routes of the core: the signed-in principal, principals,
+// alerts and the tamper-evident log.
+func Core(env Env) []Route {
+	roles := []Enum{{Type: reflect.TypeFor[auth.Role](), Values: env.Catalogue.RoleNames()}}
+	kinds := []Enum{{Type: reflect.TypeFor[auth.NewAuthority](), Field: "Kind", Values: env.Catalogue.KindNames()}}
+	return []Route{
+		{Method: "POST", Path: "/api/v1/authorities", Summary: "Register an authority of any kind the deployment's modules declare (admin)",
+			In: auth.NewAuthority{}, Out: auth.Authority{}, Status: 201, Enums: kinds,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[auth.NewAuthority](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind; admin, regulator, auditor)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := p.Require(auth.ReadAuthorities); err != nil {
+					return 0, nil, err
+				}
+				kind := r.URL.Query().Get("kind")
+				if _, ok := env.Catalogue.Kind(kind); kind != "" && !ok {
+					return 0, nil, errs.Invalidf("enum", "kind", "kind must be one of %s", strings.Join(env.Catalogue.KindNames(), ", "))
+				}
+				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
+				return http.StatusOK, map[string]any{"authorities": as}, err
+			}},
+		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal", Out: auth.Principal{}, Enums: roles,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return http.StatusOK, p, nil
+			}},
+		{Method: "POST", Path: "/api/v1/principals", Summary: "Create a principal and its token, shown once (admin)",
+			In: auth.NewPrincipal{}, Out: auth.CreatedPrincipal{}, Status: 201, Enums: roles,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[auth.NewPrincipal](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.CreatePrincipal(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+
+		// Oversight.
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight (regulator, auditor, admin)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				n, err := intParam(r, "limit", 200)
+				if err != nil {
+					return 0, nil, err
+				}
+				if err := p.Require(auth.ReadAlerts); err != nil {
+					return 0, nil, err
+				}
+				as, err := ledger.Alerts(r.Context(), env.DB.Read(), n)
+				return http.StatusOK, map[string]any{"alerts": as}, err
+			}},
+
+		// The tamper-evident log.
+		{Method: "GET", Path: "/api/v1/log/checkpoint", Public: true, Summary: "The latest signed checkpoint of the log",
+			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+				h, cp, err := ledger.ReadHead(r.Context(), env.DB.Read())
+				return http.StatusOK, map[string]any{"size": h.Size, "root": h.Root, "checkpoint": cp}, err
+			}},
+		{Method: "GET", Path: "/api/v1/log/entries/{index}", Summary: "A log leaf with its inclusion proof",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := p.Require(auth.ReadAlerts); err != nil {
+					return 0, nil, err
+				}
+				idx, err := strconv.ParseUint(r.PathValue("index"), 10, 63)
+				if err != nil {
+					return 0, nil, errs.New(errs.Malformed, "path", "index", "the leaf index must be a non-negative integer")
+				}
+				q, err := env.DB.Snapshot(r.Context())
+				if err != nil {
+					return 0, nil, err
+				}
+				defer q.Rollback()
+				l, err := ledger.ReadLeaf(r.Context(), q, idx)
+				return http.StatusOK, l, err
+			}},
+		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
+			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+				from, err := intParam(r, "from", 0)
+				if err != nil {
+					return 0, nil, err
+				}
+				to, err := intParam(r, "to", 0)
+				if err != nil {
+					return 0, nil, err
+				}
+				h, _, err := ledger.ReadHead(r.Context(), env.DB.Read())
+				if err != nil {
+					return 0, nil, err
+				}
+				if from == 0 || from > to || uint64(to) > h.Size {
+					return 0, nil, errs.New(errs.Invalid, "range", "to", "need 0 < from <= to <= %d (the current size)", h.Size)
+				}
+				pr, err := ledger.ConsistencyProof(r.Context(), env.DB.Read(), uint64(from), uint64(to))
+				return http.StatusOK, map[string]any{"from": from, "to": to, "proof": pr}, err
+			}},
+	}
+}

@@ -1,0 +1,405 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
+)
+
+// Request bodies of the hash-matching routes that are not domain types.
+type hmAuthorityIn struct {
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	City         string `json:"city"`
+}
+
+type hmPullIn struct {
+	Since int `json:"since"`
+}
+
+type hmImportIn struct {
+	Format  string `json:"format"`
+	Content string `json:"content"`
+}
+
+type hmImportOut struct {
+	Version hashmatch.Version     `json:"version"`
+	Stats   hashmatch.ImportStats `json:"stats"`
+}
+
+type hmMatchIn struct {
+	Items []hashmatch.Query `json:"items"`
+}
+
+type hmMatchOut struct {
+	Results []hashmatch.Result `json:"results"`
+}
+
+type hmAckIn struct {
+	Reference string `json:"reference"`
+}
+
+type hmKeyOut struct {
+	VerifierKey string `json:"verifier_key"`
+}
+
+// Hashmatch lists the routes of the hash-matching registry, under
+// /api/v1/hashmatch/.
+func Hashmatch(env Env, s *hashmatch.Service) []Route {
+	formatEnums := []Enum{{reflect.TypeFor[hmImportIn](), "Format", hashmatch.Formats}}
+	reviewEnums := []Enum{{reflect.TypeFor[hashmatch.Review](), "Decision", hashmatch.Decisions}}
+	reportEnums := []Enum{
+		{reflect.TypeFor[hashmatch.NewReport](), "IncidentType", hashmatch.IncidentTypes},
+		{reflect.TypeFor[hashmatch.Report](), "IncidentType", hashmatch.IncidentTypes},
+	}
+	removalEnums := []Enum{
+		{reflect.TypeFor[hashmatch.NewRemoval](), "Action", hashmatch.RemovalActions},
+		{reflect.TypeFor[hashmatch.Removal](), "Action", hashmatch.RemovalActions},
+	}
+	// Whole hash lists and long videos take LargeBody: a video entry or
+	// query may have 36,000 frames (about 3.6 MB of JSON), a batch 1000
+	// items of up to 500-character fields.
+	return []Route{
+		{Method: "POST", Path: "/api/v1/hashmatch/authorities", Summary: "Register a competent authority or a service provider (admin)",
+			In: hmAuthorityIn{}, Out: auth.Authority{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hmAuthorityIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				if err := p.Require(auth.ManageAuthorities); err != nil {
+					return 0, nil, err
+				}
+				if in.Kind != auth.KindCompetentAuthority && in.Kind != auth.KindServiceProvider {
+					return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", auth.KindCompetentAuthority, auth.KindServiceProvider)
+				}
+				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City})
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/key", Public: true, Summary: "The note verifier key that checks signed bank documents",
+			Out: hmKeyOut{},
+			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+				return http.StatusOK, hmKeyOut{VerifierKey: s.VerifierKey()}, nil
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks", Summary: "Create a hash bank owned by the analyst's authority (analyst)",
+			In: hashmatch.NewBank{}, Out: hashmatch.Bank{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.NewBank](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.CreateBank(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/banks", Summary: "List hash banks: metadata only, never hashes",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				bs, err := s.Banks(r.Context(), p)
+				return http.StatusOK, map[string]any{"banks": bs}, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Summary: "A bank's metadata and published versions",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				b, err := s.Bank(r.Context(), p, r.PathValue("id"))
+				if err != nil {
+					return 0, nil, err
+				}
+				vs, err := s.Versions(r.Context(), p, b.ID)
+				return http.StatusOK, map[string]any{"bank": b, "versions": vs}, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "Publish the next signed version: adds and deletes (owner analyst)",
+			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, BodyLimit: LargeBody,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.NewVersion](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.Publish(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Summary: "Import a hex, NCMEC-style or Project VIC-style list as the next version (owner analyst)",
+			In: hmImportIn{}, Out: hmImportOut{}, Status: 201, BodyLimit: LargeBody, Enums: formatEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hmImportIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				v, st, err := s.Import(r.Context(), p, r.PathValue("id"), in.Format, []byte(in.Content))
+				if err != nil {
+					return 0, nil, err
+				}
+				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Summary: "End an entry's quarantine (owner analyst)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				err := s.ReleaseEntry(r.Context(), p, r.PathValue("id"), r.PathValue("entry"))
+				return http.StatusOK, map[string]any{"bank_id": r.PathValue("id"), "entry_id": r.PathValue("entry"), "released": err == nil}, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/subscriptions", Summary: "Subscribe the service's provider to a bank (service)",
+			Out: hashmatch.Subscription{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.Subscribe(r.Context(), p, r.PathValue("id"))
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/subscriptions", Summary: "The provider's subscriptions with their cursors (service)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.Subscriptions(r.Context(), p)
+				return http.StatusOK, map[string]any{"subscriptions": out}, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/pull", Summary: "Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)",
+			In: hmPullIn{}, Out: hashmatch.Pull{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hmPullIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.Pull(r.Context(), p, r.PathValue("id"), in.Since)
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/match", Summary: "Match up to 1000 hashes the service computed itself; matches open cases (service)",
+			In: hmMatchIn{}, Out: hmMatchOut{}, BodyLimit: LargeBody,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hmMatchIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchHashes(r.Context(), p, in.Items)
+				return http.StatusOK, hmMatchOut{Results: out}, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
+			In: fileBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
+			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, Out: hmMatchOut{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				parts, err := newImageParts(r, p, s.Config().MaxBatchUpload)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchImages(r.Context(), p, parts.next)
+				if err != nil {
+					return 0, nil, parts.refusal(err)
+				}
+				return http.StatusOK, hmMatchOut{Results: out}, nil
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/match/video", Summary: "Match one video's frame hashes (vPDQ) the service computed itself, at most 36000 frames; a match opens a case (service)",
+			In: hashmatch.VideoQuery{}, Out: hashmatch.VideoResult{}, BodyLimit: LargeBody,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.VideoQuery](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchVideo(r.Context(), p, in)
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/match/video-file", Summary: "Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)",
+			In: fileBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
+				return http.StatusOK, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first (query status)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				n, err := intParam(r, "limit", 200)
+				if err != nil {
+					return 0, nil, err
+				}
+				cs, err := s.Cases(r.Context(), p, r.URL.Query().Get("status"), n)
+				return http.StatusOK, map[string]any{"cases": cs}, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Summary: "A match case with its matches",
+			Out: hashmatch.Case{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.Case(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/review", Summary: "Confirm or reject a match (reviewer)",
+			In: hashmatch.Review{}, Out: hashmatch.Case{}, Enums: reviewEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.Review](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.ReviewCase(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/report", Summary: "Report a confirmed case to a competent authority (reviewer)",
+			In: hashmatch.NewReport{}, Out: hashmatch.Report{}, Status: 201, Enums: reportEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.NewReport](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.SendReport(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/removal", Summary: "Record what was removed for a confirmed case, and when (reviewer)",
+			In: hashmatch.NewRemoval{}, Out: hashmatch.Removal{}, Status: 201, Enums: removalEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.NewRemoval](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.RecordRemoval(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				n, err := intParam(r, "limit", 200)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.Reports(r.Context(), p, n)
+				return http.StatusOK, map[string]any{"reports": out}, err
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/reports/{id}", Summary: "One report",
+			Out: hashmatch.Report{}, Enums: reportEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.Report(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/reports/{id}/acknowledge", Summary: "Acknowledge a report addressed to the analyst's authority (analyst)",
+			In: hmAckIn{}, Out: hashmatch.Report{}, Enums: reportEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hmAckIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.AcknowledgeReport(r.Context(), p, r.PathValue("id"), in.Reference)
+				return http.StatusOK, out, err
+			}},
+	}
+}
+
+// rawUpload checks a request that carries a file as its raw body: a principal
+// that may match, and a body that is not JSON.
+func rawUpload(r *http.Request, p *auth.Principal, want string) error {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		return errs.New(errs.Malformed, "content_type", "Content-Type", "send the file's bytes as the body (%s), not JSON", want)
+	}
+	return nil
+}
+
+// The headers that carry what a report would need of an uploaded file: on
+// the request for a raw file, on each part of a batch.
+const (
+	hdrContentRef = "X-Custos-Content-Ref"
+	hdrUserID     = "X-Custos-User-Id"
+	hdrUploadedAt = "X-Custos-Uploaded-At"
+)
+
+var imageTypes = []string{"image/*", "application/octet-stream"}
+
+// uploadMeta reads an uploaded file's fields from its headers.
+func uploadMeta(h http.Header) hashmatch.Query {
+	return hashmatch.Query{ContentRef: h.Get(hdrContentRef), UserID: h.Get(hdrUserID), UploadedAt: h.Get(hdrUploadedAt)}
+}
+
+// imageParts streams the images of a batch upload: a multipart/form-data
+// body of at most max bytes whose parts are each one image, named files,
+// with the upload headers. Nothing is buffered but the part being hashed.
+type imageParts struct {
+	mr   *multipart.Reader
+	body *cappedReader
+}
+
+func newImageParts(r *http.Request, p *auth.Principal, max int64) (*imageParts, error) {
+	if err := p.Require(auth.MatchHashes); err != nil {
+		return nil, err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the images as multipart/form-data with a boundary, one part named files per image")
+	}
+	body := &cappedReader{r: r.Body, left: max, max: max}
+	return &imageParts{mr: multipart.NewReader(body, params["boundary"]), body: body}, nil
+}
+
+// next yields the next part's bytes and fields, io.EOF after the last.
+func (ip *imageParts) next() (io.Reader, hashmatch.Query, error) {
+	part, err := ip.mr.NextPart()
+	if err == io.EOF {
+		return nil, hashmatch.Query{}, io.EOF
+	}
+	if err != nil {
+		return nil, hashmatch.Query{}, ip.refusal(bodyError{err})
+	}
+	if name := part.FormName(); name != "files" {
+		return nil, hashmatch.Query{}, errs.New(errs.Malformed, "multipart", name, "each part is one image, named files; a part named %q is not", name)
+	}
+	return partReader{part}, uploadMeta(http.Header(part.Header)), nil
+}
+
+// refusal turns a failure to read the body into the refusal it is: the body
+// over the limit, or not a well-formed multipart body. Other errors pass.
+func (ip *imageParts) refusal(err error) error {
+	var be bodyError
+	switch {
+	case ip.body.over:
+		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", ip.body.max)
+	case errors.As(err, &be):
+		return errs.New(errs.Malformed, "multipart", "", "the multipart body cannot be read: %v", be.err)
+	}
+	return err
+}
+
+// bodyError marks a failure to read the request body, so that it is not
+// taken for an image that cannot be hashed.
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string { return e.err.Error() }
+
+// partReader reads a part, marking its read errors as bodyErrors.
+type partReader struct{ r io.Reader }
+
+func (p partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = bodyError{err}
+	}
+	return n, err
+}
+
+// cappedReader reads at most max bytes, and fails past them.
+type cappedReader struct {
+	r         io.Reader
+	left, max int64
+	over      bool
+}
+
+var errOverCap = errors.New("the request body is over its limit")
+
+func (c *cappedReader) Read(b []byte) (int, error) {
+	if c.over {
+		return 0, errOverCap
+	}
+	if int64(len(b)) > c.left+1 {
+		b = b[:c.left+1]
+	}
+	n, err := c.r.Read(b)
+	if int64(n) > c.left {
+		n, c.left, c.over = int(c.left), 0, true
+		return n, errOverCap
+	}
+	c.left -= int64(n)
+	return n, err
+}

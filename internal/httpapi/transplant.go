@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// Request bodies of the transplant routes that are not domain types.
+type centreIn struct {
+	Name         string `json:"name"`
+	City         string `json:"city"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+type revokeIn struct {
+	Reason string `json:"reason"`
+}
+
+type personalIn struct {
+	ID      string `json:"id"`
+	Purpose string `json:"purpose"`
+}
+
+// Transplant lists the routes of the transplant registry, under
+// /api/v1/transplant/. Each also answers at its path of the releases before
+// registries had their own prefix (/api/v1/donors, ...), a deprecated alias.
+func Transplant(env Env, t *transplant.Service) []Route {
+	authorizationEnums := []Enum{
+		{reflect.TypeFor[transplant.NewCentreAuthorization](), "Activity", transplant.Activities},
+		{reflect.TypeFor[transplant.NewCentreAuthorization](), "Organ", transplant.OrganTypes},
+		{reflect.TypeFor[transplant.CentreAuthorization](), "Activity", transplant.Activities},
+		{reflect.TypeFor[transplant.CentreAuthorization](), "Organ", transplant.OrganTypes},
+	}
+	var donorEnums []Enum
+	for _, typ := range []reflect.Type{reflect.TypeFor[transplant.NewDonor](), reflect.TypeFor[transplant.Donor]()} {
+		donorEnums = append(donorEnums, Enum{typ, "Sex", transplant.Sexes}, Enum{typ, "BloodGroup", transplant.BloodGroups},
+			Enum{typ, "IVDrugUse", transplant.YesNo}, Enum{typ, "Malignancy", transplant.YesNo}, Enum{typ, "TransmissibleDisease", transplant.YesNo},
+			Enum{typ, "HIV", transplant.TestResults}, Enum{typ, "HCV", transplant.TestResults}, Enum{typ, "HBV", transplant.TestResults})
+	}
+	var recipientEnums []Enum
+	for _, typ := range []reflect.Type{reflect.TypeFor[transplant.NewRecipient](), reflect.TypeFor[transplant.Recipient]()} {
+		recipientEnums = append(recipientEnums, Enum{typ, "Sex", transplant.Sexes}, Enum{typ, "BloodGroup", transplant.BloodGroups},
+			Enum{typ, "OrganNeeded", transplant.OrganTypes})
+	}
+	procurementEnums := []Enum{
+		{reflect.TypeFor[transplant.NewProcurement](), "Organs", transplant.OrganTypes},
+		{reflect.TypeFor[transplant.ProcuredOrgan](), "Organ", transplant.OrganTypes},
+	}
+	traceEnums := []Enum{
+		{reflect.TypeFor[transplant.TraceDonor](), "BloodGroup", transplant.BloodGroups},
+		{reflect.TypeFor[transplant.TraceOrgan](), "Organ", transplant.OrganTypes},
+		{reflect.TypeOf(transplant.TraceTransplant{}.Recipient), "BloodGroup", transplant.BloodGroups},
+	}
+	routes := []Route{
+		// Centres and their authorizations.
+		{Method: "POST", Path: "/api/v1/transplant/centres", Summary: "Register a transplant centre (admin)",
+			In: centreIn{}, Out: auth.Authority{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[centreIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: auth.KindCentre})
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/centres", Summary: "List transplant centres",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := p.Require(auth.Read); err != nil {
+					return 0, nil, err
+				}
+				cs, err := auth.ListAuthorities(r.Context(), env.DB.Read(), auth.KindCentre)
+				return http.StatusOK, map[string]any{"centres": cs}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/centres/{id}", Summary: "A centre with its authorizations",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := p.Require(auth.Read); err != nil {
+					return 0, nil, err
+				}
+				c, err := auth.GetAuthority(r.Context(), env.DB.Read(), r.PathValue("id"))
+				if err != nil {
+					return 0, nil, err
+				}
+				as, err := t.CentreAuthorizations(r.Context(), p, c.ID)
+				return http.StatusOK, map[string]any{"centre": c, "authorizations": as}, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations", Summary: "Authorize a centre for an activity and organ type (regulator)",
+			In: transplant.NewCentreAuthorization{}, Out: transplant.CentreAuthorization{}, Status: 201, Enums: authorizationEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewCentreAuthorization](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.AuthorizeCentre(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/centres/{id}/authorizations", Summary: "A centre's authorizations",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				as, err := t.CentreAuthorizations(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, map[string]any{"authorizations": as}, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations/{aid}/revoke", Summary: "Revoke a centre authorization (regulator)",
+			In: revokeIn{}, Out: transplant.CentreAuthorization{}, Enums: authorizationEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[revokeIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RevokeCentreAuthorization(r.Context(), p, r.PathValue("id"), r.PathValue("aid"), in.Reason)
+				return http.StatusOK, out, err
+			}},
+		// Donors, consent, recipients.
+		{Method: "POST", Path: "/api/v1/transplant/donors", Summary: "Register a donor (coordinator)",
+			In: transplant.NewDonor{}, Out: transplant.Donor{}, Status: 201, Enums: donorEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewDonor](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RegisterDonor(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				f, err := listFilter(r)
+				if err != nil {
+					return 0, nil, err
+				}
+				ds, err := t.Donors(r.Context(), p, f)
+				return http.StatusOK, map[string]any{"donors": ds}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Summary: "A donor with their consents",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				d, err := t.Donor(r.Context(), p, r.PathValue("id"))
+				if err != nil {
+					return 0, nil, err
+				}
+				cs, err := t.Consents(r.Context(), p, d.ID)
+				return http.StatusOK, map[string]any{"donor": d, "consents": cs}, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Summary: "Record consent or authorization of donation (coordinator)",
+			In: transplant.NewConsent{}, Out: transplant.Consent{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewConsent](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RecordConsent(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/recipients", Summary: "Register a recipient on the waiting list (coordinator)",
+			In: transplant.NewRecipient{}, Out: transplant.Recipient{}, Status: 201, Enums: recipientEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewRecipient](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RegisterRecipient(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				f, err := listFilter(r)
+				if err != nil {
+					return 0, nil, err
+				}
+				rs, err := t.Recipients(r.Context(), p, f)
+				return http.StatusOK, map[string]any{"recipients": rs}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.Recipient(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, map[string]any{"recipient": out}, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/personal-data", Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
+			In: personalIn{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[personalIn](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.PersonalData(r.Context(), p, in.ID, in.Purpose)
+				return http.StatusOK, out, err
+			}},
+
+		// Procurement, authorization, transplantation.
+		{Method: "POST", Path: "/api/v1/transplant/procurements", Summary: "Record a procurement; each organ gets its identifier (coordinator)",
+			In: transplant.NewProcurement{}, Out: transplant.Procurement{}, Status: 201, Enums: procurementEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewProcurement](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RecordProcurement(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				n, err := intParam(r, "limit", 100)
+				if err != nil {
+					return 0, nil, err
+				}
+				os, err := t.AvailableOrgans(r.Context(), p, n)
+				return http.StatusOK, map[string]any{"organs": os}, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Summary: "Authorize one organ for one recipient (coordinator)",
+			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewTransplantAuthorization](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.AuthorizeTransplant(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/transplants", Summary: "Record a transplantation (coordinator)",
+			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewTransplant](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RecordTransplant(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+
+		// Trace.
+		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
+			Out: transplant.Trace{}, Enums: traceEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.TraceOrgan(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/trace/donors/{id}", Summary: "Trace from a donor to every recipient of their organs",
+			Out: transplant.Trace{}, Enums: traceEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.TraceDonor(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Summary: "Trace from a recipient back to their donors and on to the other recipients",
+			Out: transplant.Trace{}, Enums: traceEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.TraceRecipient(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+	}
+	for i := range routes {
+		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
+	}
+	return routes
+}
+
+func listFilter(r *http.Request) (transplant.ListFilter, error) {
+	n, err := intParam(r, "limit", 100)
+	return transplant.ListFilter{CentreID: r.URL.Query().Get("centre_id"), Status: r.URL.Query().Get("status"), Limit: n}, err
+}

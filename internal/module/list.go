@@ -1,0 +1,80 @@
+package module
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Core is the core's module: the log's own entries, authorities and
+// principals, the log of personal-data reads, and the core roles. It is
+// always first in a deployment's list.
+var Core = Module{
+	Name:   store.CoreSchema().Module,
+	Title:  "custos",
+	Schema: store.CoreSchema().FS,
+	Adopt:  store.CoreSchema().Adopt,
+	Project: func(p *ledger.Projections) {
+		auth.Project(p)
+		privacy.Project(p)
+	},
+	Kinds: auth.CoreKinds,
+	Roles: auth.CoreRoles,
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{1,29}$`)
+
+// Check refuses a list that does not start with the core, or that names a
+// module twice or badly.
+func Check(mods []Module) error {
+	if len(mods) == 0 || mods[0].Name != Core.Name {
+		return fmt.Errorf("the module list must start with the core")
+	}
+	seen := map[string]bool{}
+	for _, m := range mods {
+		if !nameRE.MatchString(m.Name) {
+			return fmt.Errorf("module name %q: lower-case letters and digits, 2 to 30, starting with a letter", m.Name)
+		}
+		if seen[m.Name] {
+			return fmt.Errorf("module %s is listed twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	return nil
+}
+
+// Schema is the module's schema as the store migrates it.
+func (m Module) schema() store.Schema {
+	return store.Schema{Module: m.Name, FS: m.Schema, Adopt: m.Adopt}
+}
+
+// Projections returns the projections and schemas of the modules, in order:
+// what the writer applies, what migrations create and what log verify
+// replays.
+func Projections(mods []Module) *ledger.Projections {
+	p := ledger.NewProjections()
+	for _, m := range mods {
+		if m.Schema != nil {
+			p.Schema(m.schema())
+		}
+		if m.Project != nil {
+			m.Project(p)
+		}
+	}
+	return p
+}
+
+// Catalogue returns the authority kinds and roles of the modules.
+func Catalogue(mods []Module) (*auth.Catalogue, error) {
+	var kinds []auth.Kind
+	var roles []auth.RoleSpec
+	for _, m := range mods {
+		kinds = append(kinds, m.Kinds...)
+		roles = append(roles, m.Roles...)
+	}
+	return auth.NewCatalogue(kinds, roles)
+}

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// Registry is a module as the server runs it: its description, and how to
+// open it on an open app.
+type Registry struct {
+	module.Module
+	// Open opens the module: its service and its adapters. It runs once,
+	// after the writer starts and before the app serves; nil for a module
+	// that only brings schema and projections.
+	Open func(ctx context.Context, a *App) (*Opened, error)
+}
+
+// Opened is an open module.
+type Opened struct {
+	// Service is the module's service (for example *transplant.Service).
+	Service any
+	// Routes lists the module's API routes.
+	Routes func(env httpapi.Env) []httpapi.Route
+}
+
+// DefaultModules is the deployment custos ships: the core, the transplant
+// registry and the hash-matching registry.
+func DefaultModules() []Registry {
+	return []Registry{
+		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			return &Opened{Routes: httpapi.Core}, nil
+		}},
+		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }}, nil
+		}},
+		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
+			if err := s.Load(ctx); err != nil {
+				return nil, fmt.Errorf("load hash banks: %w", err)
+			}
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }}, nil
+		}},
+	}
+}
+
+func (c Config) modules() []Registry {
+	if c.Modules != nil {
+		return c.Modules
+	}
+	return DefaultModules()
+}
+
+// Modules returns the module descriptions of a list.
+func Modules(rs []Registry) []module.Module {
+	out := make([]module.Module, len(rs))
+	for i, r := range rs {
+		out[i] = r.Module
+	}
+	return out
+}
+
+// NewProjections returns the projections and schemas of the default
+// deployment: what custos log verify replays.
+func NewProjections() *ledger.Projections {
+	return module.Projections(Modules(DefaultModules()))
+}
+
+// deployment is what a module list makes: checked once, used by init, open
+// and migrate.
+type deployment struct {
+	mods        []Registry
+	projections *ledger.Projections
+	catalogue   *auth.Catalogue
+}
+
+func newDeployment(rs []Registry) (*deployment, error) {
+	mods := Modules(rs)
+	if err := module.Check(mods); err != nil {
+		return nil, err
+	}
+	cat, err := module.Catalogue(mods)
+	if err != nil {
+		return nil, err
+	}
+	return &deployment{mods: rs, projections: module.Projections(mods), catalogue: cat}, nil
+}
+
+// Migrate brings the database's schema up to date for the configured modules
+// and returns what it applied.
+func Migrate(ctx context.Context, cfg Config, db *store.DB) ([]store.Applied, error) {
+	d, err := newDeployment(cfg.modules())
+	if err != nil {
+		return nil, err
+	}
+	return db.Migrate(ctx, d.projections.Schemas())
+}
+
+// SchemaSummary says which schema version of each module the configured list
+// holds, e.g. "core 2, transplant 3, hashmatch 2".
+func SchemaSummary(cfg Config) string {
+	var parts []string
+	for _, r := range cfg.modules() {
+		if r.Schema != nil {
+			parts = append(parts, fmt.Sprintf("%s %d", r.Name, store.Schema{Module: r.Name, FS: r.Schema}.Latest()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// DatabaseSchema says which schema version of each module a database holds,
+// in the same form as SchemaSummary.
+func DatabaseSchema(ctx context.Context, db *store.DB) (string, error) {
+	have, err := db.SchemaVersions(ctx)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for m := range have {
+		names = append(names, m)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == "core") != (names[j] == "core") {
+			return names[i] == "core"
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	for _, m := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", m, have[m]))
+	}
+	return strings.Join(parts, ", "), nil
+}

@@ -1,0 +1,155 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- The core's pages: alerts, and people (principals and their tokens) ----
+//
+// Sign-in and the home page are in web.go.
+
+func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
+	err := s.P.Require(auth.ReadAlerts)
+	var as []ledger.RaisedAlert
+	if err == nil {
+		as, err = ledger.Alerts(r.Context(), u.DB.Read(), 500)
+	}
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	v := u.newView(r, s, "Alerts")
+	v.Data = as
+	u.show(w, r, nil, "alerts", v, nil)
+}
+
+// ---- People (administrator): principals and their tokens ----
+
+// idRE is how record ids look (DN-7K2M9QX4AB); flash messages show only ids
+// that match it.
+var idRE = regexp.MustCompile(`^[A-Z]{2}-[0-9A-Z]{10}$`)
+
+// authorityNames maps authority ids to names.
+func authorityNames(ctx context.Context, db *store.DB) (map[string]string, error) {
+	as, err := auth.ListAuthorities(ctx, db.Read(), "")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.ID] = a.Name
+	}
+	return m, nil
+}
+
+var roleLabels = map[auth.Role]string{auth.Admin: "Administrator"}
+
+func roleLabel(r auth.Role) string {
+	if l, ok := roleLabels[r]; ok {
+		return l
+	}
+	return labelOf(nil, string(r))
+}
+
+// roleOptions are the roles an administrator may give: the catalogue's, each
+// with what it does.
+func (u *UI) roleOptions() []Option {
+	var out []Option
+	for _, r := range u.Authorities.Catalogue.Roles() {
+		out = append(out, Option{Value: string(r.Role), Label: r.Label})
+	}
+	return out
+}
+
+// kindLabel is the catalogue's word for an authority kind.
+func (u *UI) kindLabel(kind string) string {
+	if k, ok := u.Authorities.Catalogue.Kind(kind); ok && k.Label != "" {
+		return k.Label
+	}
+	return labelOf(nil, kind)
+}
+
+type peopleData struct {
+	People      []auth.PrincipalRecord
+	Authorities []Option
+	Roles       []Option
+	Self        string // the signed-in principal's id, whose token is not revoked here
+}
+
+func (u *UI) people(w http.ResponseWriter, r *http.Request, s *Session) { u.showPeople(w, r, s, nil) }
+
+func (u *UI) showPeople(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	ctx := r.Context()
+	if err := s.P.Require(auth.ManageAuthorities); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	ps, err := auth.ListPrincipals(ctx, u.DB.Read())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	as, err := auth.ListAuthorities(ctx, u.DB.Read(), "")
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	data := peopleData{People: ps, Roles: u.roleOptions(), Self: s.P.ID}
+	for _, a := range as {
+		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name + " (" + u.kindLabel(a.Kind) + ")"})
+	}
+	v := u.newView(r, s, "People")
+	v.Data = data
+	if q := r.URL.Query(); q.Get("done") == "revoke" && idRE.MatchString(q.Get("id")) {
+		v.Flash = "The token of " + q.Get("id") + " is revoked: it no longer signs in."
+	}
+	u.show(w, r, nil, "people", v, ref)
+}
+
+// tokenData is the page that shows a new principal's token, once.
+type tokenData struct {
+	ID, Name  string
+	Role      string
+	Authority string
+	Token     string
+}
+
+// createPrincipal creates a principal and shows its token on the answer to
+// the POST itself: the token is never in a URL, a redirect or a log line, and
+// custos keeps only its hash, so this page is the only time it is shown.
+func (u *UI) createPrincipal(w http.ResponseWriter, r *http.Request, s *Session) {
+	ctx := r.Context()
+	v := r.PostForm
+	var out tokenData
+	c, err := u.Authorities.CreatePrincipal(ctx, s.P, auth.NewPrincipal{Name: v.Get("name"), Role: auth.Role(v.Get("role")),
+		AuthorityID: v.Get("authority_id")})
+	if err == nil {
+		out.ID, out.Name, out.Role, out.Authority, out.Token = c.ID, c.Name, roleLabel(c.Role), c.AuthorityID, c.Token
+	}
+	if err != nil {
+		u.showPeople(w, r, s, &Refusal{Form: "principal", Values: v, Err: err})
+		return
+	}
+	if a, err := auth.GetAuthority(ctx, u.DB.Read(), out.Authority); err == nil {
+		out.Authority = a.Name
+	}
+	pg := u.newView(r, s, "Token of a new principal")
+	pg.Data = out
+	u.render(w, r, http.StatusCreated, nil, "token", pg)
+}
+
+func (u *UI) revokePrincipal(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if err := u.Authorities.RevokePrincipal(r.Context(), s.P, id); err != nil {
+		u.showPeople(w, r, s, &Refusal{Form: "revoke-" + id, Values: r.PostForm, Err: err})
+		return
+	}
+	Redirect(w, r, "/people", url.Values{"done": {"revoke"}, "id": {id}})
+}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"embed"
+	"net/http"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/hashmatch"
+)
+
+// ---- Hash matching: the section ----
+
+// hmMaxUpload is the largest multipart form read, on the pages that take a
+// file (hash lists).
+const hmMaxUpload = 16 << 20
+
+//go:embed templates/hashmatch/*.html
+var hashmatchFS embed.FS
+
+// hashmatchPages are the section's handlers.
+type hashmatchPages struct{ svc *hashmatch.Service }
+
+// Hashmatch returns the section of the known-image hash registry, served by
+// svc.
+func Hashmatch(svc *hashmatch.Service) Section {
+	h := &hashmatchPages{svc: svc}
+	return Section{
+		Name:  hashmatch.Module.Name,
+		Title: hashmatch.Module.Title,
+		Roles: rolesOf(hashmatch.Module.Roles),
+		Nav:   hashmatchNav,
+		Home:  hashmatchHome,
+		Pages: []Page{
+			get("/banks", h.banks),
+			post("/banks", h.createBank),
+			get("/banks/{id}", h.bank),
+			post("/banks/{id}/versions", h.paste),
+			{Method: http.MethodPost, Path: "/banks/{id}/import", Handler: h.upload, Upload: hmMaxUpload},
+			post("/banks/{id}/entries/{entry}/release", h.release),
+			get("/subscriptions", h.subscriptions),
+			get("/cases", h.cases),
+			get("/cases/{id}", h.casePage),
+			post("/cases/{id}/review", h.review),
+			post("/cases/{id}/report", h.report),
+			post("/cases/{id}/removal", h.removal),
+			get("/reports", h.reports),
+			get("/reports/{id}", h.reportPage),
+			post("/reports/{id}/acknowledge", h.acknowledge),
+		},
+		Templates: subFS(hashmatchFS, "templates/hashmatch"),
+		Lists: map[string][]string{
+			"hm_format":      hashmatch.Formats,
+			"hm_bank_kind":   {hashmatch.KindKnown, hashmatch.KindSuppression},
+			"incident_type":  hashmatch.IncidentTypes,
+			"removal_action": hashmatch.RemovalActions,
+		},
+		Labels: map[string]string{
+			hashmatch.FormatHex:           "Hex lines: PDQ [classification [entry id]]",
+			hashmatch.FormatNCMEC:         "NCMEC hash-sharing style XML",
+			hashmatch.FormatProjectVIC:    "Project VIC / VICS style JSON",
+			hashmatch.FormatJSON:          "custos JSON: image and video entries",
+			hashmatch.KindKnown:           "Known material",
+			hashmatch.KindSuppression:     "Suppression (known false positives)",
+			"child_sexual_abuse_material": "Child sexual abuse material",
+			"disabled_and_preserved":      "Disabled and preserved",
+		},
+	}
+}
+
+// hashActor tells whether p acts in the hash-matching registry (publishes
+// banks, or matches and reviews for a service) rather than oversees it.
+func hashActor(p *auth.Principal) bool { return p.Can(auth.PublishBanks) || p.Can(auth.ReadCases) }
+
+// hashmatchNav: an analyst's banks and reports; a service's queue,
+// subscriptions and reports; the banks' metadata for oversight.
+func hashmatchNav(p *auth.Principal) []Link {
+	if !hashActor(p) {
+		if p.Can(auth.ReadBankMetadata) {
+			return []Link{{"/hashmatch/banks", "Hash banks"}}
+		}
+		return nil
+	}
+	var links []Link
+	add := func(ok bool, href, label string) {
+		if ok {
+			links = append(links, Link{href, label})
+		}
+	}
+	add(p.Can(auth.PublishBanks), "/hashmatch/banks", "Hash banks")
+	add(p.Can(auth.ReceiveReports), "/hashmatch/reports", "Reports received")
+	add(p.Can(auth.ReadCases), "/hashmatch/cases", "Review queue")
+	add(p.Can(auth.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
+	add(p.Can(auth.ReadCases), "/hashmatch/reports", "Reports sent")
+	return links
+}
+
+// hashmatchHome is an analyst's or a service's card, or a note of what
+// oversight reads.
+func hashmatchHome(p *auth.Principal) *Card {
+	if !hashActor(p) && !p.Can(auth.ReadBankMetadata) {
+		return nil
+	}
+	return &Card{Template: "home", Data: struct{ CanPublish, CanReview, CanReadCases bool }{
+		p.Can(auth.PublishBanks), p.Can(auth.ReviewCases), p.Can(auth.ReadCases)}}
+}

@@ -1,0 +1,210 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// ---- Sections: a registry's part of the UI ----
+//
+// The UI is built from a list of sections, one per registry; the core's own
+// pages (sign-in, home, people, alerts) are the UI's. A section is a plain
+// value and may come from any package: its handlers reach the UI only through
+// what this file exports — the Session they are given (View, Show, Fail),
+// the View and Form their templates read, Refusal and Redirect.
+
+// Section is a registry's part of the UI.
+type Section struct {
+	// Name is the URL segment of the section's pages: /<Name>/...
+	Name string
+	// Title names the registry in the header of its principals' pages.
+	Title string
+	// Roles are the roles whose principals act in this section: the header
+	// of their pages shows Title. A principal of no section's roles (the
+	// core's: administrator, regulator, auditor) sees the first section's.
+	Roles []auth.Role
+	// Nav lists the section's entries in the navigation of p, in order;
+	// nil for none.
+	Nav func(p *auth.Principal) []Link
+	// Home returns the section's card on the home page of p, nil for none.
+	Home func(p *auth.Principal) *Card
+	// Pages are the section's routes, each under /<Name>.
+	Pages []Page
+	// Templates holds the section's templates at its root, NAME.html, each
+	// defining "content": the page shown inside the layout, or a home card.
+	// They may use the core's templates ("field", "check", "csrf",
+	// "form-error", "personal-form") and functions ("field", "req", "hint",
+	// "rng", "list", "opts", "choices", "optionsOf", "label", "roleLabel",
+	// "when", "fmtf", "deref", "personalForm").
+	Templates fs.FS
+	// Lists are the value lists of the section's selects, by the name its
+	// templates give "opts" and "optionsOf".
+	Lists map[string][]string
+	// Labels are the words the section's templates ("label", and the
+	// options of its lists) show for values; a value without one is shown
+	// capitalised, its underscores as spaces.
+	Labels map[string]string
+	// Legacy also serves every page at its path without the /<Name>
+	// prefix, where the releases before sections served it: a GET there is
+	// redirected permanently (308) to the page's own path, query kept; a
+	// POST is answered by the page's handler itself.
+	Legacy bool
+}
+
+// Page is one route of a section.
+type Page struct {
+	Method string // GET or POST
+	// Path is under /<Name>: "/" then what net/http.ServeMux patterns take,
+	// e.g. "/donors/{id}".
+	Path    string
+	Handler Handler
+	// Upload is the largest multipart form (one with a file) a POST reads,
+	// in bytes; 0 reads urlencoded forms only, of at most 64 KiB.
+	Upload int64
+}
+
+// Link is an entry of the navigation.
+type Link struct{ Href, Label string }
+
+// Card is what a section shows a principal on the home page: the "content"
+// of one of its templates, given a View whose Data is Data.
+type Card struct {
+	Template string
+	Data     any
+}
+
+// Handler answers a signed-in principal's request to a section's page.
+// Before it runs, the UI has authenticated the session (sending whoever is
+// not signed in back to sign in) and, for a POST, read the form into
+// r.PostForm (and a multipart form's files into r.MultipartForm) and checked
+// its CSRF token, refusing the request otherwise.
+type Handler func(w http.ResponseWriter, r *http.Request, s *Session)
+
+// Session is the signed-in principal of a request, and how the request's
+// handler answers it.
+type Session struct {
+	P         *auth.Principal
+	Authority string // the name of the principal's authority
+	// CSRF is the token every form of this session carries as its "csrf"
+	// field (the "csrf" template writes it).
+	CSRF string
+
+	ui  *UI
+	sec *Section // the section of the page; nil for the core's
+}
+
+// View starts the page of a request: its title, the header, the
+// navigation of the principal.
+func (s *Session) View(r *http.Request, title string) *View { return s.ui.newView(r, s, title) }
+
+// Show renders the template of the section (the one whose page this is)
+// inside the layout. With ref, the form it names is shown again with the
+// values posted, the refusal and the field it concerns highlighted, under
+// the refusal's HTTP status; an error that is not a refusal of the
+// registry is shown as an internal error.
+func (s *Session) Show(w http.ResponseWriter, r *http.Request, template string, v *View, ref *Refusal) {
+	s.ui.show(w, r, s.sec, template, v, ref)
+}
+
+// Fail shows an error page: the refusal, or a generic message for an
+// internal error, whose detail goes to the server log only.
+func (s *Session) Fail(w http.ResponseWriter, r *http.Request, err error) { s.ui.fail(w, r, s, err) }
+
+// Redirect answers a POST that succeeded: 303 See Other to path, with the
+// query q (a flash message's parameters, for instance) when it has any.
+func Redirect(w http.ResponseWriter, r *http.Request, path string, q url.Values) {
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// View is what every template gets.
+type View struct {
+	Title    string
+	Registry string   // the registry's name, in the header
+	S        *Session // nil when not signed in
+	Nav      []NavItem
+	Flash    string      // what just succeeded
+	Refused  *errs.Error // what the registry just refused
+	Anchor   string      // the id of the form it refused
+	Data     any         // the page's own data
+	forms    map[string]*Form
+}
+
+// NavItem is an entry of the navigation, Current on its own pages.
+type NavItem struct {
+	Link
+	Current bool
+}
+
+// Form returns the named form of the page: its values and, when the
+// registry refused it, the refusal. It is never nil.
+func (v *View) Form(name string) *Form {
+	if f, ok := v.forms[name]; ok {
+		return f
+	}
+	f := &Form{}
+	v.forms[name] = f
+	return f
+}
+
+// SetForm gives a form its initial values.
+func (v *View) SetForm(name string, values url.Values) { v.forms[name] = &Form{Values: values} }
+
+// Form is one HTML form's values and refusal.
+type Form struct {
+	Values    url.Values
+	Err       *errs.Error
+	Highlight string // the input the refusal concerns
+}
+
+// V returns a field's value.
+func (f *Form) V(name string) string { return f.Values.Get(name) }
+
+// Is tells whether a field has the value v.
+func (f *Form) Is(name, v string) bool { return f.Values.Get(name) == v }
+
+// Checked tells whether a checkbox is ticked.
+func (f *Form) Checked(name string) bool { return checked(f.Values, name) }
+
+// Bad tells whether the refusal concerns the field.
+func (f *Form) Bad(name string) bool { return f.Err != nil && f.Highlight == name }
+
+// Refusal is a form the registry refused, to show again.
+type Refusal struct {
+	Form   string     // the form's name (and HTML id)
+	Values url.Values // what was posted; its CSRF token is not shown again
+	Err    error
+	// Highlight is the input to highlight; the error's field when empty.
+	Highlight string
+}
+
+// Option is one choice of a select ("choices").
+type Option struct{ Value, Label string }
+
+// get and post are the pages of this package's sections.
+func get(path string, h Handler) Page  { return Page{Method: http.MethodGet, Path: path, Handler: h} }
+func post(path string, h Handler) Page { return Page{Method: http.MethodPost, Path: path, Handler: h} }
+
+// subFS is the folder dir of an embedded file system: a section's templates.
+func subFS(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// rolesOf lists the roles a module adds: its section's principals.
+func rolesOf(specs []auth.RoleSpec) []auth.Role {
+	out := make([]auth.Role, len(specs))
+	for i, s := range specs {
+		out[i] = s.Role
+	}
+	return out
+}
