@@ -68,19 +68,13 @@ func Centres(ctx context.Context, app *server.App) ([]Centre, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Centre
-	for rows.Next() {
-		var c Centre
+	return store.Rows(rows, func(r store.Scanner, c *Centre) error {
 		p := &auth.Principal{Role: transplant.RoleCoordinator, Jurisdiction: Jurisdiction}
-		if err := rows.Scan(&c.ID, &p.ID, &p.Name); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.ID, &p.ID, &p.Name)
 		p.AuthorityID = c.ID
 		c.Coord = p
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // Generate initialises a new registry at cfg.DSN and fills it.

@@ -28,16 +28,9 @@ func PendingTransplants(ctx context.Context, db *store.DB, limit int) ([]Pending
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Pending
-	for rows.Next() {
-		var p Pending
-		if err := rows.Scan(&p.OrganID, &p.RecipientID, &p.CentreID, &p.AuthID); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, p *Pending) error {
+		return r.Scan(&p.OrganID, &p.RecipientID, &p.CentreID, &p.AuthID)
+	})
 }
 
 // Coordinators maps each centre to its coordinator.

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/reftest"
 )
@@ -53,7 +54,7 @@ func TestHashmatchCLI(t *testing.T) {
 	}
 
 	r := newCLIRegistry(t)
-	e, dsn, bank, analyst := r.e, r.dsn, r.bank, r.analyst
+	e, dsn, bank, analyst := r.Env, r.dsn, r.bank, r.Analyst
 
 	tmp := t.TempDir()
 	var list strings.Builder
@@ -110,24 +111,20 @@ func TestHashmatchCLI(t *testing.T) {
 	}
 }
 
-// cliRegistry is a live registry with a competent authority's empty bank and
-// a service provider's subscribed service principal.
+// cliRegistry is a live SQLite registry with hash matching's parties, the
+// first authority's empty bank, and the first provider's service subscribed
+// to it.
 type cliRegistry struct {
-	e                           *apptest.Env
-	dsn, bank, analyst, service string
+	*apptest.HashmatchWorld
+	dsn, bank string
 }
 
 func newCLIRegistry(t *testing.T) *cliRegistry {
 	t.Helper()
 	r := &cliRegistry{dsn: filepath.Join(t.TempDir(), "r.db")}
-	e := apptest.Start(t, r.dsn)
-	authority := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Hotline", "kind": "competent_authority"}).Str("id")
-	provider := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Service", "kind": "service_provider"}).Str("id")
-	r.analyst = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "A", "role": "analyst", "authority_id": authority}).Str("token")
-	r.service = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "S", "role": "service", "authority_id": provider}).Str("token")
-	r.bank = e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", r.analyst, map[string]any{"name": "Known"}).Str("id")
-	e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+r.bank+"/subscriptions", r.service, nil)
-	r.e = e
+	r.HashmatchWorld = apptest.NewHashmatchWorld(t, r.dsn, hashmatch.Config{})
+	r.bank = r.Bank(t, "Known")
+	r.Subscribe(t, r.bank)
 	return r
 }
 
@@ -138,8 +135,8 @@ func (r *cliRegistry) pull(t *testing.T, want string) (bankFile, keyFile string)
 	t.Helper()
 	tmp := t.TempDir()
 	bankFile, keyFile = filepath.Join(tmp, "bank.note"), filepath.Join(tmp, "registry.pub")
-	os.WriteFile(keyFile, []byte(r.e.App.Keys.LogKey+"\n"), 0o644)
-	out, _ := custos(t, 0, "hashmatch", "pull", "--url", r.e.URL, "--token", r.service, "--bank", r.bank, "--out", bankFile, "--public-key", keyFile)
+	os.WriteFile(keyFile, []byte(r.App.Keys.LogKey+"\n"), 0o644)
+	out, _ := custos(t, 0, "hashmatch", "pull", "--url", r.URL, "--token", r.Service, "--bank", r.bank, "--out", bankFile, "--public-key", keyFile)
 	if !strings.Contains(out, want) {
 		t.Fatalf("pull: %s", out)
 	}
@@ -163,7 +160,7 @@ func TestHashmatchScanVideo(t *testing.T) {
 	list, _ := json.Marshal(map[string]any{"adds": []any{map[string]any{"entry_id": "vid-1", "classification": "A1", "video": map[string]any{"frames": h.Frames}}}})
 	listFile := filepath.Join(t.TempDir(), "videos.json")
 	os.WriteFile(listFile, list, 0o600)
-	out, _ = custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.e.Cfg.KeyFile, "--bank", r.bank, "--format", "json", listFile)
+	out, _ = custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "json", listFile)
 	if !strings.Contains(out, "version 1: 1 added") {
 		t.Fatalf("import: %s", out)
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -34,15 +35,25 @@ type Env struct {
 // Start initialises a registry on dsn and serves it until t ends.
 func Start(t testing.TB, dsn string) *Env {
 	t.Helper()
-	return StartModules(t, dsn, nil)
+	return StartWith(t, dsn, nil)
 }
 
 // StartModules is Start for a deployment of the modules given (the default
 // ones when nil).
 func StartModules(t testing.TB, dsn string, modules []server.Registry) *Env {
 	t.Helper()
+	return StartWith(t, dsn, func(cfg *server.Config) { cfg.Modules = modules })
+}
+
+// StartWith is Start with the server's configuration changed by tune (when
+// not nil) before the registry is initialised.
+func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
+	t.Helper()
 	ctx := context.Background()
-	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: modules}
+	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tune != nil {
+		tune(&cfg)
+	}
 	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Transplant Authority"})
 	if err != nil {
 		t.Fatalf("init: %v", err)
@@ -57,6 +68,17 @@ func StartModules(t testing.TB, dsn string, modules []server.Registry) *Env {
 		app.Close()
 	})
 	return &Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}
+}
+
+// Principal returns the principal token signs in as, for tests that call a
+// registry's service directly.
+func (e *Env) Principal(t testing.TB, token string) *auth.Principal {
+	t.Helper()
+	p, err := auth.Authenticate(context.Background(), e.App.DB.Read(), token)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	return p
 }
 
 // Response is a decoded API answer.

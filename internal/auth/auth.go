@@ -301,16 +301,9 @@ func ListAuthorities(ctx context.Context, q store.Queryer, kind string) ([]Autho
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Authority{}
-	for rows.Next() {
-		var a Authority
-		if err := rows.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, a *Authority) error {
+		return r.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt)
+	})
 }
 
 // Bootstrap creates the registry's first authority (the regulator that runs

@@ -28,16 +28,10 @@ func ListPrincipals(ctx context.Context, q store.Queryer) ([]PrincipalRecord, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []PrincipalRecord{}
-	for rows.Next() {
-		var p PrincipalRecord
+	return store.Rows(rows, func(r store.Scanner, p *PrincipalRecord) error {
 		var role string
-		if err := rows.Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Authority, &p.CreatedAt, &p.RevokedAt); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Authority, &p.CreatedAt, &p.RevokedAt)
 		p.Role = Role(role)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		return err
+	})
 }

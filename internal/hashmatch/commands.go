@@ -422,20 +422,16 @@ func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, si
 			if err != nil {
 				return nil, err
 			}
-			for rows.Next() {
-				var d SignedDoc
+			docs, err := store.Rows(rows, func(r store.Scanner, d *SignedDoc) error {
 				var doc, sig string
-				if err := rows.Scan(&d.Version, &d.SHA256, &doc, &sig); err != nil {
-					rows.Close()
-					return nil, err
-				}
+				err := r.Scan(&d.Version, &d.SHA256, &doc, &sig)
 				d.Note = NoteText([]byte(doc), sig)
-				out.Documents = append(out.Documents, d)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return err
+			})
+			if err != nil {
 				return nil, err
 			}
+			out.Documents = append(out.Documents, docs...)
 			pl.Kind, pl.DocSHA256 = "delta", b.HeadSHA256
 		}
 		out.Kind = pl.Kind
@@ -473,21 +469,17 @@ func liveEntries(ctx context.Context, q store.Queryer, bankID string) ([]DocEntr
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []DocEntry{}
-	for rows.Next() {
-		var e DocEntry
+	return store.Rows(rows, func(r store.Scanner, e *DocEntry) error {
 		var video string
-		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &video); err != nil {
-			return nil, err
+		if err := r.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &video); err != nil {
+			return err
 		}
 		if video != "" {
 			e.Video = new(VideoHash)
 			if err := json.Unmarshal([]byte(video), e.Video); err != nil {
-				return nil, fmt.Errorf("entry %s of bank %s: frames: %w", e.EntryID, bankID, err)
+				return fmt.Errorf("entry %s of bank %s: frames: %w", e.EntryID, bankID, err)
 			}
 		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return nil
+	})
 }

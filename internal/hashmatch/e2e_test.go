@@ -86,24 +86,6 @@ func writeJPEG(t *testing.T, path string, img image.Image, quality int) {
 	}
 }
 
-type hmWorld struct {
-	*apptest.Env
-	Authority, Provider        string // ids
-	Analyst, Service, Reviewer string // tokens
-}
-
-func newHMWorld(t *testing.T, dsn string) *hmWorld {
-	t.Helper()
-	e := apptest.Start(t, dsn)
-	w := &hmWorld{Env: e}
-	w.Authority = e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "National Child Protection Hotline", "kind": "competent_authority"}).Str("id")
-	w.Provider = e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": "Photo Sharing Service", "kind": "service_provider"}).Str("id")
-	w.Analyst = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Analyst", "role": "analyst", "authority_id": w.Authority}).Str("token")
-	w.Service = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Upload pipeline", "role": "service", "authority_id": w.Provider}).Str("token")
-	w.Reviewer = e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Trust and safety reviewer", "role": "reviewer", "authority_id": w.Provider}).Str("token")
-	return w
-}
-
 // TestEndToEnd: an authority publishes a bank from reference images; a
 // service subscribes, pulls the signed snapshot, scans a folder of modified
 // copies offline and finds them; an upload matches through the API and opens
@@ -137,10 +119,10 @@ func TestEndToEnd(t *testing.T) {
 	os.WriteFile(filepath.Join(scan, "notes.txt"), []byte("not an image"), 0o644)
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		w := newHMWorld(t, dsn)
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
 
 		// The authority hashes its reference images and publishes a bank.
-		bank := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Known images (synthetic test set)"}).Str("id")
+		bank := w.Bank(t, "Known images (synthetic test set)")
 		var adds []map[string]any
 		for id, path := range known {
 			r, err := pdq.HashFile(path)
@@ -155,7 +137,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 
 		// The service subscribes and pulls the signed snapshot.
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+		w.Subscribe(t, bank)
 		key := w.Must(t, 200, "GET", "/api/v1/hashmatch/key", "", nil).Str("verifier_key")
 		if key != w.App.Keys.LogKey {
 			t.Fatalf("served key %q is not the log key", key)
@@ -209,7 +191,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := w.matchImage(t, up, "user-42@example.org")
+		m := matchImage(t, w, up, "user-42@example.org")
 		if m.Str("status") != "match" || m.Str("case_id") == "" {
 			t.Fatalf("upload: %s", m.Raw)
 		}
@@ -310,13 +292,13 @@ func TestEndToEndVideo(t *testing.T) {
 		}
 	}
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		w := newHMWorld(t, dsn)
-		bank := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Known videos (synthetic)"}).Str("id")
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := w.Bank(t, "Known videos (synthetic)")
 		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
 			map[string]any{"entry_id": "vid-1", "classification": "A1", "video": map[string]any{"frames": hashmatch.VideoFrames(knownFrames)}}}})
 
 		// The service pulls the signed snapshot: the entry comes with its frames.
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+		w.Subscribe(t, bank)
 		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
 		bankFile := filepath.Join(t.TempDir(), "bank.note")
 		if err := os.WriteFile(bankFile, []byte(pull.Body["documents"].([]any)[0].(map[string]any)["note"].(string)), 0o600); err != nil {
@@ -347,13 +329,13 @@ func TestEndToEndVideo(t *testing.T) {
 		}
 		wantPct(t, m.Body["matches"].([]any)[0].(map[string]any))
 		size := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"]
-		if r := w.upload(t, "/api/v1/hashmatch/match/video-file", "video/mp4", otherBytes, "user-9"); r.Str("status") != "no_match" {
+		if r := upload(t, w, "/api/v1/hashmatch/match/video-file", "video/mp4", otherBytes, "user-9"); r.Str("status") != "no_match" {
 			t.Errorf("unrelated video: %s", r.Raw)
 		}
 		if s := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"]; s != size {
 			t.Errorf("a video that matched nothing was logged: log size %v, was %v", s, size)
 		}
-		up := w.upload(t, "/api/v1/hashmatch/match/video-file", "video/mp4", copyBytes, "user-9")
+		up := upload(t, w, "/api/v1/hashmatch/match/video-file", "video/mp4", copyBytes, "user-9")
 		if up.Str("status") != "match" || up.Str("case_id") == "" || up.Body["frames"].(float64) != float64(len(copyFrames)) {
 			t.Fatalf("upload: %s", up.Raw)
 		}

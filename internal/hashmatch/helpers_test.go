@@ -15,14 +15,14 @@ func jsonUnmarshal(t *testing.T, s string, v any) {
 }
 
 // matchImage posts raw image bytes to the upload endpoint as the service.
-func (w *hmWorld) matchImage(t *testing.T, img []byte, user string) *apptest.Response {
+func matchImage(t *testing.T, w *apptest.HashmatchWorld, img []byte, user string) *apptest.Response {
 	t.Helper()
-	return w.upload(t, "/api/v1/hashmatch/match/image", "image/jpeg", img, user)
+	return upload(t, w, "/api/v1/hashmatch/match/image", "image/jpeg", img, user)
 }
 
 // upload posts a file's raw bytes to an upload endpoint as the service and
 // wants a 200 answer.
-func (w *hmWorld) upload(t *testing.T, route, contentType string, body []byte, user string) *apptest.Response {
+func upload(t *testing.T, w *apptest.HashmatchWorld, route, contentType string, body []byte, user string) *apptest.Response {
 	t.Helper()
 	out := w.Upload(t, route, w.Service, contentType, body, "X-Custos-User-Id", user, "X-Custos-Content-Ref", "upload/123")
 	if out.Status != 200 {

@@ -117,20 +117,19 @@ func (s *Service) subscribed(ctx context.Context, provider string) ([]*loadedBan
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
-	var own []pdq.Hash
-	for rows.Next() {
+	own, err := store.Rows(rows, func(r store.Scanner, h *pdq.Hash) error {
 		var hx string
-		if err := rows.Scan(&hx); err != nil {
-			return nil, nil, err
+		if err := r.Scan(&hx); err != nil {
+			return err
 		}
-		h, err := parsePDQ(hx)
-		if err != nil {
-			return nil, nil, err
-		}
-		own = append(own, h)
+		var err error
+		*h, err = parsePDQ(hx)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return banks, own, rows.Err()
+	return banks, own, nil
 }
 
 type prepared struct {

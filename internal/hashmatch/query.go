@@ -23,10 +23,8 @@ const bankCols = `b.id, b.owner_id, b.name, b.kind, b.threshold, b.version, b.he
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL),
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL AND e.quarantined_at IS NOT NULL)`
 
-func scanBank(sc interface{ Scan(...any) error }) (Bank, error) {
-	var b Bank
-	err := sc.Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.CreatedAt, &b.Entries, &b.Quarantined)
-	return b, err
+func scanBank(sc store.Scanner, b *Bank) error {
+	return sc.Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.CreatedAt, &b.Entries, &b.Quarantined)
 }
 
 // Banks lists every bank's metadata (never its hashes), by name.
@@ -38,16 +36,7 @@ func (s *Service) Banks(ctx context.Context, p *auth.Principal) ([]Bank, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Bank{}
-	for rows.Next() {
-		b, err := scanBank(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, scanBank)
 }
 
 // Bank reads one bank's metadata.
@@ -55,7 +44,8 @@ func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank
 	if err := p.Require(ReadBankMetadata); err != nil {
 		return nil, err
 	}
-	b, err := scanBank(s.DB.Read().QueryRow(ctx, "SELECT "+bankCols+" FROM hm_banks b WHERE b.id = ?", id))
+	var b Bank
+	err := scanBank(s.DB.Read().QueryRow(ctx, "SELECT "+bankCols+" FROM hm_banks b WHERE b.id = ?", id), &b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "bank_id", "no bank %s", id)
 	}
@@ -72,16 +62,9 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Version{}
-	for rows.Next() {
-		var v Version
-		if err := rows.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.PublishedAt, &v.PublishedBy); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, v *Version) error {
+		return r.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.PublishedAt, &v.PublishedBy)
+	})
 }
 
 func (s *Service) version(ctx context.Context, bankID string, v int) (*Version, error) {
@@ -101,34 +84,28 @@ func (s *Service) Subscriptions(ctx context.Context, p *auth.Principal) ([]Subsc
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Subscription{}
-	for rows.Next() {
-		var x Subscription
+	return store.Rows(rows, func(r store.Scanner, x *Subscription) error {
 		var pulled sql.NullString
-		if err := rows.Scan(&x.ID, &x.BankID, &x.ProviderID, &x.Cursor, &pulled, &x.CreatedAt); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&x.ID, &x.BankID, &x.ProviderID, &x.Cursor, &pulled, &x.CreatedAt)
 		x.PulledAt = ns(pulled)
-		out = append(out, x)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 const caseCols = `id, provider_id, pdq, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at, best_bank_id, best_entry_id,
 	best_distance, status, opened_at, reviewed_at, reviewed_by, review_note`
 
-func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
-	var c Case
+func scanCase(sc store.Scanner, c *Case) error {
 	var ra, rb, rn sql.NullString
 	err := sc.Scan(&c.ID, &c.ProviderID, &c.PDQ, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt,
 		&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn)
 	c.ReviewedAt, c.ReviewedBy, c.ReviewNote = ns(ra), ns(rb), ns(rn)
-	return c, err
+	return err
 }
 
 func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
-	c, err := scanCase(q.QueryRow(ctx, "SELECT "+caseCols+" FROM hm_cases WHERE id = ?", id))
+	var c Case
+	err := scanCase(q.QueryRow(ctx, "SELECT "+caseCols+" FROM hm_cases WHERE id = ?", id), &c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "case_id", "no case %s", id)
 	}
@@ -140,18 +117,16 @@ func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	c.Matches = []Match{}
-	for rows.Next() {
-		var m Match
+	c.Matches, err = store.Rows(rows, func(r store.Scanner, m *Match) error {
 		var qp, tp, at sql.NullFloat64
-		if err := rows.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification, &qp, &tp, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification, &qp, &tp, &at)
 		m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds = nf(qp), nf(tp), nf(at)
-		c.Matches = append(c.Matches, m)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &c, rows.Err()
+	return &c, nil
 }
 
 // Case reads one of the provider's cases with its matches.
@@ -175,28 +150,18 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, status string, l
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, scanCase)
 }
 
 const reportCols = `id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256, classification,
 	user_pseudonym, content_ref, notes, sent_at, acknowledged_at, authority_reference`
 
-func scanReport(sc interface{ Scan(...any) error }) (Report, error) {
-	var r Report
+func scanReport(sc store.Scanner, r *Report) error {
 	var ack, ref sql.NullString
 	err := sc.Scan(&r.ID, &r.CaseID, &r.ProviderID, &r.AuthorityID, &r.IncidentType, &r.IncidentAt, &r.UploadedAt, &r.PDQ, &r.MD5, &r.SHA256,
 		&r.Classification, &r.UserPseudonym, &r.ContentRef, &r.Notes, &r.SentAt, &ack, &ref)
 	r.AcknowledgedAt, r.AuthorityReference = ns(ack), ns(ref)
-	return r, err
+	return err
 }
 
 // canSeeReport: an analyst sees reports addressed to their authority; a
@@ -216,7 +181,8 @@ func (s *Service) Report(ctx context.Context, p *auth.Principal, id string) (*Re
 	if !p.Can(ReceiveReports) && !p.Can(ReadCases) {
 		return nil, p.Require(ReceiveReports)
 	}
-	r, err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE id = ?", id))
+	var r Report
+	err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE id = ?", id), &r)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !canSeeReport(p, &r)) {
 		return nil, errs.New(errs.NotFound, "reference", "report_id", "no report %s", id)
 	}
@@ -240,16 +206,7 @@ func (s *Service) Reports(ctx context.Context, p *auth.Principal, limit int) ([]
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Report{}
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, scanReport)
 }
 
 // Removal reads the removal recorded for one of the provider's cases.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // Reads the web UI needs beyond those of the API. Each decides who may read
@@ -48,18 +49,12 @@ func (s *Service) BankEntries(ctx context.Context, p *auth.Principal, bankID str
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []BankEntry{}
-	for rows.Next() {
-		var e BankEntry
+	return store.Rows(rows, func(r store.Scanner, e *BankEntry) error {
 		var q sql.NullString
-		if err := rows.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &e.VideoFrames, &e.AddedVersion, &q); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &e.VideoFrames, &e.AddedVersion, &q)
 		e.QuarantinedAt = ns(q)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // SubscriptionView is a subscription with its bank's metadata.
@@ -83,18 +78,12 @@ func (s *Service) ProviderSubscriptions(ctx context.Context, p *auth.Principal) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []SubscriptionView{}
-	for rows.Next() {
-		var x SubscriptionView
+	return store.Rows(rows, func(r store.Scanner, x *SubscriptionView) error {
 		var pulled sql.NullString
-		if err := rows.Scan(&x.ID, &x.BankID, &x.ProviderID, &x.Cursor, &pulled, &x.CreatedAt, &x.BankName, &x.BankKind, &x.BankOwnerID, &x.BankVersion); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&x.ID, &x.BankID, &x.ProviderID, &x.Cursor, &pulled, &x.CreatedAt, &x.BankName, &x.BankKind, &x.BankOwnerID, &x.BankVersion)
 		x.PulledAt = ns(pulled)
-		out = append(out, x)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // QueueCase is a case as the review queue lists it: with the best-matching
@@ -123,20 +112,14 @@ func (s *Service) CaseQueue(ctx context.Context, p *auth.Principal, status strin
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []QueueCase{}
-	for rows.Next() {
-		var q QueueCase
+	return store.Rows(rows, func(r store.Scanner, q *QueueCase) error {
 		var ra, rb, rn sql.NullString
 		c := &q.Case
-		if err := rows.Scan(&c.ID, &c.ProviderID, &c.PDQ, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt,
-			&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn, &q.BankName, &q.Classification); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.ID, &c.ProviderID, &c.PDQ, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt,
+			&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn, &q.BankName, &q.Classification)
 		c.ReviewedAt, c.ReviewedBy, c.ReviewNote = ns(ra), ns(rb), ns(rn)
-		out = append(out, q)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // CaseReport returns the report sent for one of the provider's cases, or nil
@@ -145,7 +128,8 @@ func (s *Service) CaseReport(ctx context.Context, p *auth.Principal, caseID stri
 	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
-	r, err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE case_id = ? AND provider_id = ?", caseID, p.AuthorityID))
+	var r Report
+	err := scanReport(s.DB.Read().QueryRow(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE case_id = ? AND provider_id = ?", caseID, p.AuthorityID), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -85,14 +85,7 @@ func Alerts(ctx context.Context, q store.Queryer, limit int) ([]RaisedAlert, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []RaisedAlert{}
-	for rows.Next() {
-		var a RaisedAlert
-		if err := rows.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, a *RaisedAlert) error {
+		return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex)
+	})
 }

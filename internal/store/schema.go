@@ -199,17 +199,8 @@ func adopt(ctx context.Context, tx *Tx, schemas []Schema, all map[string][]migra
 	if err != nil {
 		return err
 	}
-	var global []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		global = append(global, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	global, err := Rows(rows, func(r Scanner, v *int) error { return r.Scan(v) })
+	if err != nil {
 		return err
 	}
 	for _, g := range global {

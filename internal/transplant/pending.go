@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // PendingAuthorizations lists the per-procedure authorizations of organs not
@@ -23,19 +24,13 @@ func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []TransplantAuthorization{}
-	for rows.Next() {
-		var a TransplantAuthorization
+	return store.Rows(rows, func(r store.Scanner, a *TransplantAuthorization) error {
 		var compat, consent, noPay, listed int
-		if err := rows.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt, &a.AuthorizedBy,
-			&compat, &consent, &noPay, &listed); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt, &a.AuthorizedBy,
+			&compat, &consent, &noPay, &listed)
 		a.CompatibilityDocumented, a.ConsentVerified, a.NoPaymentDeclared, a.OnWaitingList = compat == 1, consent == 1, noPay == 1, listed == 1
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // Organ returns one procured organ. The identifier is read as ParseOrganID

@@ -17,14 +17,13 @@ const donorCols = `id, kind, subject_ref, person_pseudonym, centre_id, sex, bloo
 	estimated_age, weight_kg, height_cm, COALESCE(cause_of_death, ''), COALESCE(date_of_death, ''), iv_drug_use, malignancy,
 	transmissible_disease, hiv, hcv, hbv, organ_function, recorded_at`
 
-func scanDonor(sc interface{ Scan(...any) error }) (*Donor, error) {
-	var d Donor
+func scanDonor(sc store.Scanner, d *Donor) error {
 	var age, w, h sql.NullInt64
 	err := sc.Scan(&d.ID, &d.Kind, &d.SubjectRef, &d.PersonPseudonym, &d.CentreID, &d.Sex, &d.BloodGroup, &d.DateOfBirth,
 		&age, &w, &h, &d.CauseOfDeath, &d.DateOfDeath, &d.IVDrugUse, &d.Malignancy, &d.TransmissibleDisease,
 		&d.HIV, &d.HCV, &d.HBV, &d.OrganFunction, &d.RecordedAt)
 	d.EstimatedAge, d.WeightKg, d.HeightCm = intPtr(age), intPtr(w), intPtr(h)
-	return &d, err
+	return err
 }
 
 func intPtr(n sql.NullInt64) *int {
@@ -36,11 +35,12 @@ func intPtr(n sql.NullInt64) *int {
 }
 
 func getDonor(ctx context.Context, q store.Queryer, id string) (*Donor, error) {
-	d, err := scanDonor(q.QueryRow(ctx, "SELECT "+donorCols+" FROM donors WHERE id = ?", id))
+	var d Donor
+	err := scanDonor(q.QueryRow(ctx, "SELECT "+donorCols+" FROM donors WHERE id = ?", id), &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", id)
 	}
-	return d, err
+	return &d, err
 }
 
 // organStatus is the status of the organ o: transplanted once a
@@ -59,11 +59,9 @@ const recipientStatus = `CASE WHEN EXISTS (SELECT 1 FROM transplants st WHERE st
 const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence,
 	r.organ_needed, r.listed_on, ` + recipientStatus + `, r.recorded_at`
 
-func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
-	var r Recipient
-	err := sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence,
+func scanRecipient(sc store.Scanner, r *Recipient) error {
+	return sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence,
 		&r.OrganNeeded, &r.ListedOn, &r.Status, &r.RecordedAt)
-	return &r, err
 }
 
 // noRecipient and noOrgan refuse a reference to a recipient or an organ the
@@ -77,11 +75,12 @@ func noOrgan(id string) error {
 }
 
 func getRecipient(ctx context.Context, q store.Queryer, id string) (*Recipient, error) {
-	r, err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients r WHERE r.id = ?", id))
+	var r Recipient
+	err := scanRecipient(q.QueryRow(ctx, "SELECT "+recipientCols+" FROM recipients r WHERE r.id = ?", id), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noRecipient(id)
 	}
-	return r, err
+	return &r, err
 }
 
 // Organ is one procured organ.
@@ -131,18 +130,12 @@ func (s *Service) Consents(ctx context.Context, p *auth.Principal, donorID strin
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Consent{}
-	for rows.Next() {
-		var c Consent
+	return store.Rows(rows, func(r store.Scanner, c *Consent) error {
 		var ind, vol, inf int
-		if err := rows.Scan(&c.ID, &c.DonorID, &c.Kind, &c.GivenOn, &c.AssessedBy, &ind, &vol, &inf); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&c.ID, &c.DonorID, &c.Kind, &c.GivenOn, &c.AssessedBy, &ind, &vol, &inf)
 		c.AssessorIndependent, c.Voluntary, c.Informed = ind == 1, vol == 1, inf == 1
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // ListFilter narrows and pages a list.
@@ -184,16 +177,7 @@ func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) (
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Donor{}
-	for rows.Next() {
-		d, err := scanDonor(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, scanDonor)
 }
 
 // Recipients lists the most recently recorded recipients.
@@ -205,16 +189,7 @@ func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilte
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Recipient{}
-	for rows.Next() {
-		r, err := scanRecipient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, scanRecipient)
 }
 
 // AvailableOrgans lists procured organs not yet transplanted, newest first.
@@ -229,16 +204,9 @@ func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Organ{}
-	for rows.Next() {
-		var o Organ
-		if err := rows.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, o *Organ) error {
+		return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
+	})
 }
 
 // GetCentreAuthorization returns one centre authorization.
@@ -267,16 +235,9 @@ func (s *Service) centreAuthorizations(ctx context.Context, where string, arg an
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []CentreAuthorization{}
-	for rows.Next() {
-		var a CentreAuthorization
-		if err := rows.Scan(&a.ID, &a.CentreID, &a.Activity, &a.Organ, &a.ValidFrom, &a.ValidTo, &a.GrantedAt, &a.RevokedAt, &a.RevokeReason); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return store.Rows(rows, func(r store.Scanner, a *CentreAuthorization) error {
+		return r.Scan(&a.ID, &a.CentreID, &a.Activity, &a.Organ, &a.ValidFrom, &a.ValidTo, &a.GrantedAt, &a.RevokedAt, &a.RevokeReason)
+	})
 }
 
 // PersonalData opens the sealed name and national identifier of a donor or

@@ -1,0 +1,54 @@
+package apptest
+
+import (
+	"testing"
+
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/server"
+)
+
+// HashmatchWorld is a registry ready for hash matching, its parties created
+// through the API as a user would: two competent authorities with an analyst
+// each, two service providers (the first with a service principal and a
+// reviewer, the second with a reviewer) and a regulator.
+type HashmatchWorld struct {
+	*Env
+	Authority, Other, Provider, OtherProvider string // authority ids
+	Analyst, OtherAnalyst                     string // tokens of the authorities' analysts
+	Service, Reviewer, OtherReviewer          string // tokens of the providers' principals
+	Regulator                                 string // token
+}
+
+// NewHashmatchWorld builds a HashmatchWorld on a fresh registry whose hash
+// matching is configured by hc (zero fields take the defaults).
+func NewHashmatchWorld(t testing.TB, dsn string, hc hashmatch.Config) *HashmatchWorld {
+	t.Helper()
+	e := StartWith(t, dsn, func(cfg *server.Config) { cfg.Hashmatch = hc })
+	w := &HashmatchWorld{Env: e}
+	authority := func(name, kind string) string {
+		return e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": name, "kind": kind}).Str("id")
+	}
+	principal := func(name, role, authority string) string {
+		return e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": name, "role": role, "authority_id": authority}).Str("token")
+	}
+	w.Authority, w.Other = authority("National Child Protection Hotline", "competent_authority"), authority("Other hotline", "competent_authority")
+	w.Provider, w.OtherProvider = authority("Photo Sharing Service", "service_provider"), authority("Other service", "service_provider")
+	w.Analyst, w.OtherAnalyst = principal("Analyst", "analyst", w.Authority), principal("Other analyst", "analyst", w.Other)
+	w.Service, w.Reviewer = principal("Upload pipeline", "service", w.Provider), principal("Trust and safety reviewer", "reviewer", w.Provider)
+	w.OtherReviewer = principal("Other reviewer", "reviewer", w.OtherProvider)
+	w.Regulator = principal("Regulator", "regulator", e.Must(t, 200, "GET", "/api/v1/me", e.Admin, nil).Str("authority_id"))
+	return w
+}
+
+// Bank creates a known-content bank of the first authority, as its analyst,
+// and returns its id.
+func (w *HashmatchWorld) Bank(t testing.TB, name string) string {
+	t.Helper()
+	return w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": name}).Str("id")
+}
+
+// Subscribe subscribes the first provider's service to bank.
+func (w *HashmatchWorld) Subscribe(t testing.TB, bank string) {
+	t.Helper()
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+}

@@ -1,0 +1,28 @@
+package store
+
+import "database/sql"
+
+// Scanner reads the columns of one row: a *sql.Rows at a row, or a *sql.Row,
+// so that one scan function serves a list and a lookup.
+type Scanner interface {
+	Scan(dest ...any) error
+}
+
+// Rows reads every row of rows into a T with scan, then closes rows. The
+// list is empty, never nil, when there are no rows, so that it encodes as
+// an empty JSON array.
+func Rows[T any](rows *sql.Rows, scan func(Scanner, *T) error) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
