@@ -13,10 +13,11 @@ import (
 // reviewer, the second with a reviewer) and a regulator.
 type HashmatchWorld struct {
 	*Env
-	Authority, Other, Provider, OtherProvider string // authority ids
-	Analyst, OtherAnalyst                     string // tokens of the authorities' analysts
-	Service, Reviewer, OtherReviewer          string // tokens of the providers' principals
-	Regulator                                 string // token
+	Authority, Other, Provider, OtherProvider string            // authority ids
+	Analyst, OtherAnalyst                     string            // tokens of the authorities' analysts
+	Service, Reviewer, OtherReviewer          string            // tokens of the providers' principals
+	Regulator                                 string            // token
+	Names                                     map[string]string // the authorities' names, by id, as pages show them
 }
 
 // NewHashmatchWorld builds a HashmatchWorld on a fresh registry whose hash
@@ -24,9 +25,11 @@ type HashmatchWorld struct {
 func NewHashmatchWorld(t testing.TB, dsn string, hc hashmatch.Config) *HashmatchWorld {
 	t.Helper()
 	e := StartWith(t, dsn, func(cfg *server.Config) { cfg.Hashmatch = hc })
-	w := &HashmatchWorld{Env: e}
+	w := &HashmatchWorld{Env: e, Names: map[string]string{}}
 	authority := func(name, kind string) string {
-		return e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": name, "kind": kind}).Str("id")
+		id := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": name, "kind": kind}).Str("id")
+		w.Names[id] = name
+		return id
 	}
 	principal := func(name, role, authority string) string {
 		return e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": name, "role": role, "authority_id": authority}).Str("token")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -14,7 +16,7 @@ import (
 // route keeps MaxBody.
 func TestHashmatchBodyLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		e := startHM(t, dsn)
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
 		validate := openAPIValidator(t, e.Env)
 		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Long videos"}).Str("id")
 

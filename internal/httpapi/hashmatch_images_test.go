@@ -127,7 +127,7 @@ func batch(t *testing.T, parts ...part) (body []byte, contentType string) {
 // too large, wrong role) opens no case, even for the images before the fault.
 func TestHashmatchImageBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		e := startHMConfig(t, dsn, hashmatch.Config{MaxUpload: 200 << 10, MaxBatchUpload: 1 << 20})
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{MaxUpload: 200 << 10, MaxBatchUpload: 1 << 20})
 		validate := openAPIValidator(t, e.Env)
 		a, b := encodePNG(t, blocks(1)), encodePNG(t, blocks(2))
 		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known"}).Str("id")
@@ -259,7 +259,7 @@ func TestHashmatchImageBatch(t *testing.T) {
 // multipart/form-data parts named files with the upload headers, and the raw
 // upload routes' bodies and headers.
 func TestOpenAPIImageBatch(t *testing.T) {
-	e := startHM(t, storetest.SQLite(t))
+	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	paths := e.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil).Body["paths"].(map[string]any)
 	op := func(path string) map[string]any { return paths[path].(map[string]any)["post"].(map[string]any) }
 	content := op("/api/v1/hashmatch/match/images")["requestBody"].(map[string]any)["content"].(map[string]any)

@@ -3,8 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 
@@ -14,51 +12,6 @@ import (
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
-
-// hmEnv is a registry with a competent authority (an analyst), a second
-// authority, and a service provider (a service principal and a reviewer).
-type hmEnv struct {
-	*apptest.Env
-	Authority, Provider, Other string
-	Analyst, OtherAnalyst      string
-	Service, Reviewer          string
-}
-
-// startHM serves a registry whose hash matching quarantines an entry at its
-// third match.
-func startHM(t *testing.T, dsn string) *hmEnv {
-	t.Helper()
-	return startHMConfig(t, dsn, hashmatch.Config{QuarantineLimit: 3})
-}
-
-// startHMConfig is startHM with hash matching configured by hc.
-func startHMConfig(t *testing.T, dsn string, hc hashmatch.Config) *hmEnv {
-	t.Helper()
-	ctx := context.Background()
-	cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Hashmatch: hc}
-	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Authority"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := server.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(app.Handler())
-	t.Cleanup(func() { srv.Close(); app.Close() })
-	e := &hmEnv{Env: &apptest.Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}}
-	mk := func(name, kind string) string {
-		return e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", token, map[string]any{"name": name, "kind": kind}).Str("id")
-	}
-	pr := func(role, authority string) string {
-		return e.Must(t, 201, "POST", "/api/v1/principals", token, map[string]any{"name": role, "role": role, "authority_id": authority}).Str("token")
-	}
-	e.Authority, e.Other, e.Provider = mk("Hotline", "competent_authority"), mk("Other hotline", "competent_authority"), mk("Service", "service_provider")
-	e.Analyst, e.OtherAnalyst = pr("analyst", e.Authority), pr("analyst", e.Other)
-	e.Service, e.Reviewer = pr("service", e.Provider), pr("reviewer", e.Provider)
-	return e
-}
 
 // flip changes n bits of a hex hash.
 func flip(h string, n int) string {
@@ -81,7 +34,7 @@ func flip(h string, n int) string {
 	return string(b)
 }
 
-func logLen(t *testing.T, e *hmEnv) int {
+func logLen(t *testing.T, e *apptest.HashmatchWorld) int {
 	t.Helper()
 	return int(e.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"].(float64))
 }
@@ -99,7 +52,8 @@ func results(t *testing.T, r *apptest.Response) []map[string]any {
 
 func TestHashmatchAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		e := startHM(t, dsn)
+		// An entry is quarantined at its third match.
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 3})
 		ctx := context.Background()
 
 		// Roles and authority kinds.
@@ -261,7 +215,7 @@ func TestHashmatchAPI(t *testing.T) {
 
 // A second server on the same database sees banks the first one published.
 func TestHashmatchRefreshAcrossServers(t *testing.T) {
-	e := startHM(t, storetest.SQLite(t))
+	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	ctx := context.Background()
 	other, err := server.Open(ctx, e.Cfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
@@ -30,7 +31,7 @@ func errField(r *apptest.Response) string { return r.Str("error.rule") + " " + r
 // frame by frame, and the log verifies.
 func TestHashmatchVideoAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		e := startHM(t, dsn)
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
 		validate := openAPIValidator(t, e.Env)
 		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known videos"}).Str("id")
 
@@ -168,7 +169,7 @@ func TestHashmatchVideoAPI(t *testing.T) {
 // TestHashmatchVideoFileRefusals: a server without ffmpeg says so (503,
 // rule ffmpeg) and a JSON body or a principal that may not match is refused.
 func TestHashmatchVideoFileRefusals(t *testing.T) {
-	e := startHM(t, storetest.SQLite(t))
+	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	if r := e.Upload(t, "/api/v1/hashmatch/match/video-file", e.Service, "application/json", []byte(`{}`)); r.Status != 400 || r.Str("error.rule") != "content_type" {
 		t.Errorf("JSON body: %s", r.Raw)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -17,7 +19,7 @@ import (
 // that small bodies on the same route still pass, and that large bodies pass
 // again once the others are done.
 func TestLargeBodiesAreBounded(t *testing.T) {
-	e := startHM(t, storetest.SQLite(t))
+	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	url := e.URL + "/api/v1/hashmatch/match"
 	post := func(body io.Reader) (*http.Response, []byte) {
 		t.Helper()

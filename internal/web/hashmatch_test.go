@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,54 +20,9 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/hashmatch"
-	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
-
-// hmWorld is a registry with two competent authorities (an analyst each),
-// two service providers (a service principal and a reviewer for the first, a
-// reviewer for the second) and a regulator.
-type hmWorld struct {
-	*apptest.Env
-	Authority, Other, Provider, OtherProvider string
-	Analyst, OtherAnalyst                     string
-	Service, Reviewer, OtherReviewer          string
-	Regulator                                 string
-}
-
-// startHMWorld serves a registry whose hash matching quarantines an entry at
-// its second match.
-func startHMWorld(t *testing.T) *hmWorld {
-	t.Helper()
-	ctx := context.Background()
-	cfg := server.Config{DSN: storetest.SQLite(t), KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Hashmatch: hashmatch.Config{QuarantineLimit: 2}}
-	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test Authority"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := server.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(app.Handler())
-	t.Cleanup(func() { srv.Close(); app.Close() })
-	w := &hmWorld{Env: &apptest.Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}}
-	mk := func(name, kind string) string {
-		return w.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", token, map[string]any{"name": name, "kind": kind}).Str("id")
-	}
-	pr := func(name, role, authority string) string {
-		return w.Must(t, 201, "POST", "/api/v1/principals", token, map[string]any{"name": name, "role": role, "authority_id": authority}).Str("token")
-	}
-	w.Authority, w.Other = mk("Hotline", "competent_authority"), mk("Other hotline", "competent_authority")
-	w.Provider, w.OtherProvider = mk("Photo service", "service_provider"), mk("Other service", "service_provider")
-	w.Analyst, w.OtherAnalyst = pr("Analyst A", "analyst", w.Authority), pr("Analyst B", "analyst", w.Other)
-	w.Service, w.Reviewer = pr("Photo service system", "service", w.Provider), pr("Reviewer A", "reviewer", w.Provider)
-	w.OtherReviewer = pr("Reviewer B", "reviewer", w.OtherProvider)
-	w.Regulator = pr("Regulator", "regulator", w.Must(t, 200, "GET", "/api/v1/me", token, nil).Str("authority_id"))
-	return w
-}
 
 // hmNear flips the lowest bit of the first n hex digits of h.
 func hmNear(h string, n int) string {
@@ -143,7 +96,11 @@ var (
 // shown to the owner's analysts only; others' cases and reports do not exist
 // for a principal.
 func TestHashmatchPages(t *testing.T) {
-	w := startHMWorld(t)
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{QuarantineLimit: 2})
+	hotline, provider := w.Names[w.Authority], w.Names[w.Provider]
+	if hotline == "" || provider == "" {
+		t.Fatalf("the world names its authority %q and its provider %q", hotline, provider)
+	}
 	h1, h2, h3 := apptest.PDQHex(1), apptest.PDQHex(2), apptest.PDQHex(3)
 
 	an := newBrowser(t, w.URL)
@@ -198,7 +155,8 @@ func TestHashmatchPages(t *testing.T) {
 	mustContain(t, "multipart elsewhere", p, `id="refusal-rule">csrf<`)
 
 	// The service subscribes and pulls (API); it matches a hash 3 bits from
-	// e1, which opens a case, and e3 twice, which quarantines it.
+	// e1, which opens a case, and e3 twice, which quarantines it (the world's
+	// quarantine limit is 2).
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
 	w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
 	uploadedAt := time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
@@ -245,7 +203,7 @@ func TestHashmatchPages(t *testing.T) {
 	mustNotContain(t, "queue", p, h1, h3, "alice@example")
 	p = rv.get("/hashmatch/subscriptions")
 	wantStatus(t, "subscriptions", p, http.StatusOK)
-	mustContain(t, "subscriptions", p, "Known images", "Hotline", "(up to date)")
+	mustContain(t, "subscriptions", p, "Known images", hotline, "(up to date)")
 
 	// Another service's reviewer: the case does not exist.
 	ov := newBrowser(t, w.URL)
@@ -277,7 +235,7 @@ func TestHashmatchPages(t *testing.T) {
 	wantStatus(t, "confirm", p, http.StatusSeeOther)
 	p = rv.get(p.Header.Get("Location"))
 	mustContain(t, "confirmed", p, "Match confirmed by review.", `id="report"`, `id="removal"`, "checked the photo",
-		`<option value="`+w.Authority+`" selected>Hotline</option>`, `value="photo-4711"`)
+		`<option value="`+w.Authority+`" selected>`+hotline+`</option>`, `value="photo-4711"`)
 	mustNotContain(t, "confirmed", p, `id="confirm"`)
 
 	// Report: refusals on their fields, then the report.
@@ -312,12 +270,12 @@ func TestHashmatchPages(t *testing.T) {
 	mustContain(t, "rejected", p, "Match rejected", `id="case-status">Rejected<`)
 	mustNotContain(t, "rejected", p, `id="report"`)
 	mustNotContain(t, "queue after review", rv.get("/hashmatch/cases"), `id="case-`+caseID+`"`, `id="case-`+rejectCase+`"`)
-	mustContain(t, "reports sent", rv.get("/hashmatch/reports"), report, "Hotline")
+	mustContain(t, "reports sent", rv.get("/hashmatch/reports"), report, hotline)
 
 	// The analyst receives the report and acknowledges it.
 	p = an.get("/hashmatch/reports")
 	wantStatus(t, "reports", p, http.StatusOK)
-	mustContain(t, "reports", p, `id="report-`+report+`"`, "Photo service", "awaiting")
+	mustContain(t, "reports", p, `id="report-`+report+`"`, provider, "awaiting")
 	p = an.get("/hashmatch/reports/" + report)
 	mustContain(t, "report", p, `id="acknowledge"`, hmNear(h1, 3), "photo-4711", "account suspended", "Child sexual abuse material")
 	mustNotContain(t, "report", p, "alice@example")
@@ -354,7 +312,7 @@ func TestHashmatchPages(t *testing.T) {
 	mustContain(t, "regulator home", p, `href="/hashmatch/banks"`, transplant.Module.Title)
 	p = rg.get("/hashmatch/banks")
 	wantStatus(t, "regulator banks", p, http.StatusOK)
-	mustContain(t, "regulator banks", p, "Known images", "Hotline")
+	mustContain(t, "regulator banks", p, "Known images", hotline)
 	mustNotContain(t, "regulator banks", p, `id="bank"`, h1)
 	p = rg.get("/hashmatch/banks/" + bank)
 	mustNotContain(t, "regulator bank", p, h1, h3, `id="entries"`, `id="publish"`)
@@ -372,7 +330,7 @@ func TestBrowserHashmatch(t *testing.T) {
 	if path == "" {
 		t.Skip("no Chromium found: set CUSTOS_CHROMIUM to a Chromium or Chrome binary, or install chromium, to run the browser test")
 	}
-	w := startHMWorld(t)
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -445,7 +403,7 @@ func TestBrowserHashmatch(t *testing.T) {
 // custos JSON, sees it listed by its frame count, and a reviewer's case page
 // for a matching video shows vPDQ's percentages and the time of the match.
 func TestHashmatchVideoPages(t *testing.T) {
-	w := startHMWorld(t)
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	an := newBrowser(t, w.URL)
 	an.signIn(w.Analyst)
 	p := an.post("/hashmatch/banks", url.Values{"name": {"Known videos"}, "kind": {"known"}, "threshold": {"31"}})
