@@ -56,7 +56,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 				u := urls[i%2]
 				r := call(u, "GET", "/api/v1/log/checkpoint", "", nil)
 				if r.Err == nil && r.Status == 200 {
-					cp, err := ledger.OpenCheckpoint(r.str("checkpoint"), reg.PublicKey)
+					cp, err := ledger.OpenCheckpoint(r.str("checkpoint"), reg.PublicKey, "custos/XA")
 					cpMu.Lock()
 					if err != nil {
 						t.Errorf("checkpoint from %s does not verify: %v", u, err)
@@ -176,7 +176,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		var final checkpoint
 		for _, u := range urls {
 			r := must(t, 200, u, "GET", "/api/v1/log/checkpoint", "", nil)
-			cp, err := ledger.OpenCheckpoint(r.str("checkpoint"), reg.PublicKey)
+			cp, err := ledger.OpenCheckpoint(r.str("checkpoint"), reg.PublicKey, "custos/XA")
 			if err != nil {
 				t.Fatal(err)
 			}

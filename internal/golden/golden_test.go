@@ -141,7 +141,7 @@ func TestGoldenLog(t *testing.T) {
 }
 
 func replay(t *testing.T, g *goldenLog) {
-	cp, err := ledger.OpenCheckpoint(g.checkpoint, g.keys.LogKey)
+	cp, err := ledger.OpenCheckpoint(g.checkpoint, g.keys.LogKey, "custos/XA")
 	if err != nil {
 		t.Fatalf("the golden checkpoint does not verify with the golden key: %v", err)
 	}

@@ -301,11 +301,11 @@ func TestLogProofs(t *testing.T) {
 		cp1 := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
 		procured(t, w)
 		cp2 := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
-		c1, err := ledger.OpenCheckpoint(cp1.Str("checkpoint"), w.App.Keys.LogKey)
+		c1, err := ledger.OpenCheckpoint(cp1.Str("checkpoint"), w.App.Keys.LogKey, "custos/XA")
 		if err != nil {
 			t.Fatal(err)
 		}
-		c2, err := ledger.OpenCheckpoint(cp2.Str("checkpoint"), w.App.Keys.LogKey)
+		c2, err := ledger.OpenCheckpoint(cp2.Str("checkpoint"), w.App.Keys.LogKey, "custos/XA")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,18 +14,15 @@ import (
 // encoded entry exactly as that copy stored it, after this log's head;
 // projects each through p; and stores checkpoint, that copy's signed head, as
 // this log's head. It is one transaction: a leaf that does not decode or
-// project, or a checkpoint that does not verify with verifierKey or does not
-// sign the tree the leaves complete, writes nothing. It is what restoring a
+// project, or a checkpoint that does not verify with verifierKey, is of
+// another origin than the one the log's registry.initialized leaf records, or
+// does not sign the tree the leaves complete, writes nothing. It is what restoring a
 // log from its leaves, or following it as a replica, runs. A database without
 // a log gets one, whose first leaf must be registry.initialized.
 //
 // Leaves are decoded strictly, envelope and data alike (unknown fields are
 // refused), so a leaf this binary cannot fully read is never half-projected.
 func AppendLeaves(ctx context.Context, db *store.DB, p *Projections, leaves [][]byte, checkpoint, verifierKey string) (Head, error) {
-	cp, err := OpenCheckpoint(checkpoint, verifierKey)
-	if err != nil {
-		return Head{}, err
-	}
 	tx, err := db.BeginWrite(ctx)
 	if err != nil {
 		return Head{}, err
@@ -47,9 +44,6 @@ func AppendLeaves(ctx context.Context, db *store.DB, p *Projections, leaves [][]
 			return Head{}, err
 		}
 	}
-	if want := st.size() + uint64(len(leaves)); cp.Size != want {
-		return Head{}, fmt.Errorf("the checkpoint signs a tree of %d leaves; the log has %d and %d were given", cp.Size, st.size(), len(leaves))
-	}
 	if fresh && len(leaves) == 0 {
 		return Head{}, fmt.Errorf("a log starts with a %s leaf; none was given", TypeInitialized)
 	}
@@ -67,6 +61,19 @@ func AppendLeaves(ctx context.Context, db *store.DB, p *Projections, leaves [][]
 			return Head{}, fmt.Errorf("leaf %d (%s) cannot be replayed: %w", idx, e.Type, err)
 		}
 		batch[i] = leaf{index: idx, data: data}
+	}
+	// The checkpoint must be of this log: the origin its registry.initialized
+	// leaf recorded, which a fresh log has just projected.
+	var origin string
+	if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'origin'").Scan(&origin); err != nil {
+		return Head{}, fmt.Errorf("the log's origin: %w", err)
+	}
+	cp, err := OpenCheckpoint(checkpoint, verifierKey, origin)
+	if err != nil {
+		return Head{}, err
+	}
+	if want := st.size() + uint64(len(leaves)); cp.Size != want {
+		return Head{}, fmt.Errorf("the checkpoint signs a tree of %d leaves; the log has %d and %d were given", cp.Size, st.size(), len(leaves))
 	}
 	rng, root, err := writeTree(ctx, tx, st, batch)
 	if err != nil {

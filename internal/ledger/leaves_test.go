@@ -47,13 +47,13 @@ func storedLog(t *testing.T, db *store.DB) ([][]byte, string) {
 // TestAppendLeavesRestores copies a log, leaves and checkpoint, into fresh
 // databases: in one call, and in two whose first ends at an older checkpoint.
 // Each copy has the source's head, projects the same tables and verifies.
-// Leaves with a field this binary does not know, a checkpoint of another key
-// or of another tree, and a log that does not start with registry.initialized
+// Leaves with a field this binary does not know, a checkpoint of another key,
+// of another origin or of another tree, and a log that does not start with registry.initialized
 // are refused, and a refusal writes nothing.
 func TestAppendLeavesRestores(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		src, reg, w, vkey := newLog(t, dsn)
+		src, reg, w, signer, vkey := newLog(t, dsn)
 		submit := func(i int) {
 			t.Helper()
 			_, err := w.Submit(ctx, ledger.Actor{Principal: "PR-T", Authority: "AU-T"}, "note", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -132,6 +132,10 @@ func TestAppendLeavesRestores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		otherOrigin, err := ledger.SignCheckpoint(signer, "custos/XB", srcHead)
+		if err != nil {
+			t.Fatal(err)
+		}
 		with := func(i int, old, new string) [][]byte {
 			out := append([][]byte(nil), leaves...)
 			out[i] = []byte(strings.Replace(string(out[i]), old, new, 1))
@@ -153,6 +157,7 @@ func TestAppendLeavesRestores(t *testing.T) {
 			{"altered leaf", with(1, `"n":0`, `"n":7`), cp, vkey, "the leaves make a tree of root"},
 			{"leaf missing", leaves[:len(leaves)-1], cp, vkey, fmt.Sprintf("the checkpoint signs a tree of %d leaves; the log has 0 and %d were given", len(leaves), len(leaves)-1)},
 			{"another key", leaves, cp, otherKey, "checkpoint signature"},
+			{"another origin", leaves, otherOrigin, vkey, `checkpoint of another log: its origin is "custos/XB", this registry's is "custos/XA"`},
 			{"no first leaf", leaves[1 : len(early)+1], earlyCP, vkey, "leaf 0 is test.note; a log starts with registry.initialized"},
 		} {
 			_, err := ledger.AppendLeaves(ctx, refused, reg, c.leaves, c.cp, c.key)

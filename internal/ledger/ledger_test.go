@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ type noteData struct {
 
 // newLog opens a migrated database with a log whose only projector records
 // notes in the settings table, so the test needs no registry module.
-func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.Writer, string) {
+func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.Writer, note.Signer, string) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dsn)
@@ -50,7 +51,7 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.W
 	}
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name()})
 	t.Cleanup(w.Close)
-	return db, reg, w, vkey
+	return db, reg, w, signer, vkey
 }
 
 // TestWriterGroupsAndProves submits commands from many goroutines at once,
@@ -61,7 +62,7 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.W
 func TestWriterGroupsAndProves(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, reg, w, vkey := newLog(t, dsn)
+		db, reg, w, _, vkey := newLog(t, dsn)
 		const n = 120
 		type outcome struct {
 			idx int64
@@ -117,7 +118,7 @@ func TestWriterGroupsAndProves(t *testing.T) {
 		if want := uint64(1 + accepted + alerts); head.Size != want {
 			t.Fatalf("log size %d, want %d (1 + %d accepted + %d alerts)", head.Size, want, accepted, alerts)
 		}
-		c, err := ledger.OpenCheckpoint(cp, vkey)
+		c, err := ledger.OpenCheckpoint(cp, vkey, "custos/XA")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,6 +167,71 @@ func TestWriterGroupsAndProves(t *testing.T) {
 	})
 }
 
+// TestCheckpointOfAnotherLog refuses checkpoints that are not this log's: one
+// signed with the log's own key over another origin line, and ones signed
+// with another key, whether that key names another log or this one.
+func TestCheckpointOfAnotherLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, _, signer, vkey := newLog(t, dsn)
+		head, cp, err := ledger.ReadHead(ctx, db.Read())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ledger.OpenCheckpoint(cp, vkey, "custos/XA"); err != nil {
+			t.Fatalf("the log's own checkpoint: %v", err)
+		}
+		otherKey := func(name string) note.Signer {
+			skey, _, err := note.GenerateKey(rand.Reader, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := note.NewSigner(skey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		for _, c := range []struct {
+			name   string
+			signer note.Signer
+			origin string
+			want   string
+		}{
+			{"the log's key, another origin", signer, "custos/XB",
+				`checkpoint of another log: its origin is "custos/XB", this registry's is "custos/XA"`},
+			{"another log's key", otherKey("custos/XB"), "custos/XB", "failed to verify signatures"},
+			{"another key of the same name", otherKey("custos/XA"), "custos/XA", "failed to verify signatures"},
+		} {
+			forged, err := ledger.SignCheckpoint(c.signer, c.origin, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ledger.OpenCheckpoint(forged, vkey, "custos/XA"); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: OpenCheckpoint gave %v, want an error containing %q", c.name, err, c.want)
+			}
+			// log verify finds it in place of the stored checkpoint.
+			if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ? WHERE id = 1", forged); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "the stored checkpoint does not verify: ") ||
+				!strings.Contains(rep.Problems[0], c.want) {
+				t.Errorf("%s: verify reported %q", c.name, rep.Problems)
+			}
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ? WHERE id = 1", cp); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey}); err != nil || !rep.OK() {
+			t.Fatalf("verify with the log's own checkpoint back: %v %v", err, rep)
+		}
+	})
+}
+
 func subRoot(t *testing.T, db *store.DB, size uint64) []byte {
 	t.Helper()
 	var hashes [][]byte
@@ -190,7 +256,7 @@ func subRoot(t *testing.T, db *store.DB, size uint64) []byte {
 func TestSubmitAs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		_, _, w, _ := newLog(t, dsn)
+		_, _, w, _, _ := newLog(t, dsn)
 		actor := ledger.Actor{Principal: "PR-T", Authority: "AU-T"}
 		note := func(n int) ledger.Decide {
 			return func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {

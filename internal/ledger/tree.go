@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
+	tlog "github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -34,7 +32,10 @@ type Head struct {
 }
 
 // Checkpoint is a signed tree head in the C2SP tlog-checkpoint format: origin,
-// size and base64 root on three lines, then the signature lines of a signed note.
+// size and base64 root on three lines, then the signature lines of a signed
+// note. It is written and read with transparency-dev/formats/log, the
+// ecosystem's own implementation of the format, so that witnesses and
+// monitors read what custos signs.
 type Checkpoint struct {
 	Origin string
 	Size   uint64
@@ -42,39 +43,37 @@ type Checkpoint struct {
 	Note   string // the whole signed note
 }
 
-func checkpointText(origin string, size uint64, root []byte) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root))
-}
-
 // SignCheckpoint signs a tree head.
 func SignCheckpoint(s note.Signer, origin string, h Head) (string, error) {
-	b, err := note.Sign(&note.Note{Text: checkpointText(origin, h.Size, h.Root)}, s)
+	text := tlog.Checkpoint{Origin: origin, Size: h.Size, Hash: h.Root}.Marshal()
+	b, err := note.Sign(&note.Note{Text: string(text)}, s)
 	return string(b), err
 }
 
-// OpenCheckpoint verifies a signed checkpoint with the verifier key and parses it.
-func OpenCheckpoint(signed, verifierKey string) (*Checkpoint, error) {
+// OpenCheckpoint verifies a signed checkpoint with the verifier key, parses it
+// and checks that it is a checkpoint of the log named origin: a checkpoint
+// that another log signed, or whose origin line is not origin, is refused.
+func OpenCheckpoint(signed, verifierKey, origin string) (*Checkpoint, error) {
 	v, err := note.NewVerifier(verifierKey)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
 	}
-	n, err := note.Open([]byte(signed), note.VerifierList(v))
-	if err != nil {
+	cp, _, n, err := tlog.ParseCheckpoint([]byte(signed), origin, v)
+	if err != nil && n == nil {
 		return nil, fmt.Errorf("checkpoint signature: %w", err)
 	}
-	lines := strings.SplitN(n.Text, "\n", 4)
-	if len(lines) < 4 {
-		return nil, errors.New("checkpoint: want origin, size and root lines")
-	}
-	size, err := strconv.ParseUint(lines[1], 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint size: %w", err)
+		// The note verified but was refused: name the origin it has.
+		var other tlog.Checkpoint
+		if _, uerr := other.Unmarshal([]byte(n.Text)); uerr == nil && other.Origin != origin {
+			return nil, fmt.Errorf("checkpoint of another log: its origin is %q, this registry's is %q", other.Origin, origin)
+		}
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	root, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(root) != sha256.Size {
+	if len(cp.Hash) != sha256.Size {
 		return nil, errors.New("checkpoint root is not a base64 SHA-256 hash")
 	}
-	return &Checkpoint{Origin: lines[0], Size: size, Root: root, Note: signed}, nil
+	return &Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Note: signed}, nil
 }
 
 // state is the log head as the writer keeps it: the compact range over all

@@ -73,7 +73,14 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			return rep, nil
 		}
 	}
-	cp, err := OpenCheckpoint(signed, key)
+	// The checkpoint must name this registry's log: the origin that its
+	// first leaf, registry.initialized, recorded in the settings.
+	var origin string
+	if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'origin'").Scan(&origin); err != nil {
+		problem("settings: the log's origin is missing (%v)", err)
+		return rep, nil
+	}
+	cp, err := OpenCheckpoint(signed, key, origin)
 	if err != nil {
 		problem("log_state: the stored checkpoint does not verify: %v", err)
 		return rep, nil
