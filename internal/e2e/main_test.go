@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,11 +50,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	bin = filepath.Join(dir, "custos")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(gobin, "build", "-o", bin, "./cmd/custos")
+	// go test puts its own GOROOT/bin first on the test's PATH.
+	build := exec.Command("go", "build", "-o", bin, "./cmd/custos")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/custos: %v\n%s", err, out)

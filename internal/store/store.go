@@ -62,7 +62,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return openPostgres(ctx, dsn)
 	case dsn == "":
-		return nil, errors.New("no database given: pass --db PATH or --db postgres://...")
+		return nil, errors.New("no database given: pass --db PATH or --db postgres://USER@HOST/DATABASE")
 	default:
 		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), dsn)
 	}

@@ -8,10 +8,8 @@ import (
 )
 
 // The role and the authority kind of the registry.
-const (
-	RoleCoordinator auth.Role = "coordinator" // records for their own centre
-	KindCentre                = "transplant_centre"
-)
+const RoleCoordinator auth.Role = "coordinator" // records for their own centre
+const KindCentre = "transplant_centre"
 
 // The actions of the registry, and who may take them.
 var (
