@@ -76,6 +76,7 @@ var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
 	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
+	ReadLog           = Action{"read and verify the log", []Role{Admin, Regulator, Auditor}}
 )
 
 // Require refuses with Forbidden when p may not do a.

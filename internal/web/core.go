@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
@@ -152,4 +153,61 @@ func (u *UI) revokePrincipal(w http.ResponseWriter, r *http.Request, s *Session)
 		return
 	}
 	Redirect(w, r, "/people", url.Values{"done": {"revoke"}, "id": {id}})
+}
+
+// ---- Authorities (administrator): of every kind the catalogue declares ----
+
+// authorityKind is one kind's authorities, as the authorities page lists them.
+type authorityKind struct {
+	Kind, Label string
+	Authorities []auth.Authority
+}
+
+type authoritiesData struct {
+	Kinds   []authorityKind // the catalogue's, in its order
+	Options []Option        // the kinds to choose from
+}
+
+func (u *UI) authorities(w http.ResponseWriter, r *http.Request, s *Session) {
+	u.showAuthorities(w, r, s, nil)
+}
+
+func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	if err := s.P.Require(auth.ManageAuthorities); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	as, err := auth.ListAuthorities(r.Context(), u.DB.Read(), "")
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	var data authoritiesData
+	for _, k := range u.Authorities.Catalogue.Kinds() {
+		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(k.Name)}
+		for _, a := range as {
+			if a.Kind == k.Name {
+				ak.Authorities = append(ak.Authorities, a)
+			}
+		}
+		data.Kinds = append(data.Kinds, ak)
+		data.Options = append(data.Options, Option{Value: k.Name, Label: ak.Label})
+	}
+	v := u.newView(r, s, "Authorities")
+	v.Data = data
+	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
+		v.Flash = "Authority " + q.Get("id") + " created. Give it principals on the People page."
+	}
+	u.show(w, r, nil, "authorities", v, ref)
+}
+
+func (u *UI) createAuthority(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	a, err := u.Authorities.CreateAuthority(r.Context(), s.P, auth.NewAuthority{Name: v.Get("name"), Kind: v.Get("kind"),
+		Jurisdiction: strings.TrimSpace(v.Get("jurisdiction")), City: v.Get("city")})
+	if err != nil {
+		u.showAuthorities(w, r, s, &Refusal{Form: "authority", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/authorities", url.Values{"done": {"authority"}, "id": {a.ID}})
 }

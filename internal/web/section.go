@@ -133,6 +133,7 @@ type View struct {
 	Refused  *errs.Error // what the registry just refused
 	Anchor   string      // the id of the form it refused
 	Data     any         // the page's own data
+	Refresh  int         // when over 0, the page reloads itself after so many seconds
 	forms    map[string]*Form
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -59,9 +60,18 @@ type UI struct {
 	// share it (the server derives it from the master key), so that a form
 	// rendered by one is accepted by another; when empty, a random key is made.
 	FormKey []byte
+	// Projections are the deployment's projectors and tables: the log
+	// page's verify replays the log into them. Without them the log page
+	// offers no verify.
+	Projections *ledger.Projections
+	// VerifierKey is the log's published verifier key, which the log
+	// page's verify checks the checkpoint with; when empty, the key the
+	// log records is used (which proves consistency, not who signed).
+	VerifierKey string
 
-	key   []byte                        // the key in use
-	pages map[string]*template.Template // by page name; a section's as <name>/<page>
+	verify verifyJob                     // the log page's verify, one at a time
+	key    []byte                        // the key in use
+	pages  map[string]*template.Template // by page name; a section's as <name>/<page>
 }
 
 // Register adds the pages to mux. It panics on a UI without its database or
@@ -98,6 +108,11 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "GET", "/people", u.people, 0)
 	handle(nil, "POST", "/people", u.createPrincipal, 0)
 	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0)
+	handle(nil, "GET", "/authorities", u.authorities, 0)
+	handle(nil, "POST", "/authorities", u.createAuthority, 0)
+	handle(nil, "GET", "/log", u.logPage, 0)
+	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
+	handle(nil, "POST", "/log/verify", u.startVerify, 0)
 	for i := range u.Sections {
 		sec := &u.Sections[i]
 		for _, pg := range sec.Pages {
@@ -131,7 +146,7 @@ func legacyRedirect(name string) http.Handler {
 
 // coreNames are the first path segments of the core's pages, which no
 // section may take.
-var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "api"}
+var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "authorities", "log", "api"}
 
 func (u *UI) setup() {
 	u.key = u.FormKey
@@ -311,7 +326,7 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := u.newView(r, s, "Home")
-	data := homeData{CanManage: s.P.Can(auth.ManageAuthorities)}
+	data := homeData{CanManage: s.P.Can(auth.ManageAuthorities), CanReadLog: s.P.Can(auth.ReadLog)}
 	for i := range u.Sections {
 		sec := &u.Sections[i]
 		if sec.Home == nil {
@@ -336,8 +351,9 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 
 // homeData is the home page's: the core's cards, and the sections'.
 type homeData struct {
-	CanManage bool
-	Cards     []template.HTML
+	CanManage  bool
+	CanReadLog bool
+	Cards      []template.HTML
 }
 
 func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reason, next string, refused *errs.Error) {
@@ -421,7 +437,10 @@ func (u *UI) nav(p *auth.Principal, path string) []NavItem {
 		links = append(links, Link{"/alerts", "Alerts"})
 	}
 	if p.Can(auth.ManageAuthorities) {
-		links = append(links, Link{"/people", "People"})
+		links = append(links, Link{"/authorities", "Authorities"}, Link{"/people", "People"})
+	}
+	if p.Can(auth.ReadLog) {
+		links = append(links, Link{"/log", "Log"})
 	}
 	for _, sec := range u.Sections {
 		if sec.Nav != nil {
