@@ -1,6 +1,10 @@
 package apptest
 
 import (
+	"bytes"
+	"image"
+	"image/png"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -54,4 +58,28 @@ func (w *HashmatchWorld) Bank(t testing.TB, name string) string {
 func (w *HashmatchWorld) Subscribe(t testing.TB, bank string) {
 	t.Helper()
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+}
+
+// BlocksPNG is a synthetic 256x256 PNG of 16x16 blocks of grey levels drawn
+// from seed: detailed enough for a high PDQ quality, and far from another
+// seed's. Its PDQ hash is what hashmatch.HashImage gives.
+func BlocksPNG(t testing.TB, seed uint64) []byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed^0x5DEECE66D))
+	img := image.NewGray(image.Rect(0, 0, 256, 256))
+	for by := range 16 {
+		for bx := range 16 {
+			g := uint8(rng.IntN(256))
+			for y := by * 16; y < by*16+16; y++ {
+				for x := bx * 16; x < bx*16+16; x++ {
+					img.Pix[y*img.Stride+x] = g
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -37,7 +37,10 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			post("/banks/{id}/versions", h.paste),
 			{Method: http.MethodPost, Path: "/banks/{id}/import", Handler: h.upload, Upload: hmMaxUpload},
 			post("/banks/{id}/entries/{entry}/release", h.release),
+			post("/banks/{id}/subscriptions", h.subscribe),
 			get("/subscriptions", h.subscriptions),
+			get("/match", h.matchForm),
+			{Method: http.MethodPost, Path: "/match", Handler: h.matchImages, Upload: svc.Config().MaxBatchUpload},
 			get("/cases", h.cases),
 			get("/cases/{id}", h.casePage),
 			post("/cases/{id}/review", h.review),
@@ -73,8 +76,9 @@ func hashActor(p *auth.Principal) bool {
 	return p.Can(hashmatch.PublishBanks) || p.Can(hashmatch.ReadCases)
 }
 
-// hashmatchNav: an analyst's banks and reports; a service's queue,
-// subscriptions and reports; the banks' metadata for oversight.
+// hashmatchNav: an analyst's banks and reports; a service's banks to
+// subscribe to, its queue, subscriptions, image matching and reports; the
+// banks' metadata for oversight.
 func hashmatchNav(p *auth.Principal) []Link {
 	if !hashActor(p) {
 		if p.Can(hashmatch.ReadBankMetadata) {
@@ -88,10 +92,11 @@ func hashmatchNav(p *auth.Principal) []Link {
 			links = append(links, Link{href, label})
 		}
 	}
-	add(p.Can(hashmatch.PublishBanks), "/hashmatch/banks", "Hash banks")
+	add(p.Can(hashmatch.PublishBanks) || p.Can(hashmatch.SubscribeBanks), "/hashmatch/banks", "Hash banks")
 	add(p.Can(hashmatch.ReceiveReports), "/hashmatch/reports", "Reports received")
 	add(p.Can(hashmatch.ReadCases), "/hashmatch/cases", "Review queue")
 	add(p.Can(hashmatch.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
+	add(p.Can(hashmatch.MatchHashes), "/hashmatch/match", "Match images")
 	add(p.Can(hashmatch.ReadCases), "/hashmatch/reports", "Reports sent")
 	return links
 }

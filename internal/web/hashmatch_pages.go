@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,10 @@ type hmBanksData struct {
 	Authorities map[string]string
 	Own         bool // the list is the analyst's own authority's banks
 	CanCreate   bool
+	// CanSubscribe: a service principal, offered to subscribe its provider
+	// to the banks it does not subscribe to yet (Subscribed).
+	CanSubscribe bool
+	Subscribed   map[string]bool
 }
 
 func (h *hashmatchPages) banks(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -66,6 +72,10 @@ func (h *hashmatchPages) showBanks(w http.ResponseWriter, r *http.Request, s *Se
 		return
 	}
 	data := hmBanksData{Banks: bs, Authorities: names, CanCreate: s.P.Can(hashmatch.PublishBanks)}
+	if data.CanSubscribe, data.Subscribed, err = h.subscribed(ctx, s.P); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	if data.CanCreate {
 		data.Own = true
 		data.Banks = slices.DeleteFunc(bs, func(b hashmatch.Bank) bool { return b.OwnerID != s.P.AuthorityID })
@@ -103,6 +113,9 @@ type hmBankData struct {
 	Entries     []hashmatch.BankEntry // owner only; quarantined first
 	EntryLimit  int
 	MaxUploadMB int
+	// CanSubscribe: a service principal, offered to subscribe its provider
+	// to the bank unless it does (Subscribed).
+	CanSubscribe, Subscribed bool
 }
 
 func (h *hashmatchPages) bank(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -129,6 +142,12 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	data := hmBankData{Bank: b, Versions: vs, Owner: names[b.OwnerID], EntryLimit: entryLimit, MaxUploadMB: hmMaxUpload >> 20,
 		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID}
+	var subs map[string]bool
+	if data.CanSubscribe, subs, err = h.subscribed(ctx, s.P); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	data.Subscribed = subs[b.ID]
 	if data.IsOwner {
 		if data.Entries, err = h.svc.BankEntries(ctx, s.P, b.ID, entryLimit); err != nil {
 			s.Fail(w, r, err)
@@ -237,9 +256,44 @@ func (h *hashmatchPages) release(w http.ResponseWriter, r *http.Request, s *Sess
 
 // ---- Subscriptions of a service provider ----
 
+// subscribed tells whether p may subscribe its provider to banks and, if
+// so, the banks it subscribes to.
+func (h *hashmatchPages) subscribed(ctx context.Context, p *auth.Principal) (bool, map[string]bool, error) {
+	if !p.Can(hashmatch.SubscribeBanks) {
+		return false, nil, nil
+	}
+	subs, err := h.svc.ProviderSubscriptions(ctx, p)
+	if err != nil {
+		return false, nil, err
+	}
+	m := make(map[string]bool, len(subs))
+	for _, sub := range subs {
+		m[sub.BankID] = true
+	}
+	return true, m, nil
+}
+
+// subscribe subscribes the service's provider to a bank, from the bank's
+// page or (from=list) the list of banks, where a refusal is shown.
+func (h *hashmatchPages) subscribe(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	id := r.PathValue("id")
+	if _, err := h.svc.Subscribe(r.Context(), s.P, id); err != nil {
+		if v.Get("from") == "list" {
+			h.showBanks(w, r, s, &Refusal{Form: "subscribe-" + id, Values: v, Err: err})
+		} else {
+			h.showBank(w, r, s, &Refusal{Form: "subscribe", Values: v, Err: err})
+		}
+		return
+	}
+	Redirect(w, r, "/hashmatch/subscriptions", url.Values{"done": {"subscribe"}, "bank": {id}})
+}
+
 type hmSubscriptionsData struct {
 	Subscriptions []hashmatch.SubscriptionView
 	Authorities   map[string]string
+	CanSubscribe  bool   // a service principal: subscribes from the banks' pages, pulls through the API
+	Base          string // this server's URL, for the pull command
 }
 
 func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -255,8 +309,98 @@ func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	pg := s.View(r, "Subscriptions")
-	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names, CanSubscribe: s.P.Can(hashmatch.SubscribeBanks),
+		Base: scheme + "://" + r.Host}
+	if q := r.URL.Query(); q.Get("done") == "subscribe" && bankIDRE.MatchString(q.Get("bank")) {
+		pg.Flash = "Your service now subscribes to " + q.Get("bank") + ". Pull its first snapshot (since 0) through the API or the command line below."
+	}
 	s.Show(w, r, "subscriptions", pg, nil)
+}
+
+// bankIDRE is how bank ids look; flash messages show only ids that match it.
+var bankIDRE = regexp.MustCompile(`^HB-[0-9A-Z]{10}$`)
+
+// ---- Batch image upload (service) ----
+
+type hmMatchData struct {
+	MaxFiles   int
+	MaxMB      int // the whole form
+	MaxImageMB int // one image
+	Results    []hmFileResult
+	Counts     map[string]int // results by status
+}
+
+// hmFileResult is one uploaded file's result.
+type hmFileResult struct {
+	Name string
+	hashmatch.Result
+}
+
+func (h *hashmatchPages) matchData() hmMatchData {
+	cfg := h.svc.Config()
+	return hmMatchData{MaxFiles: hashmatch.MaxImageBatch, MaxMB: int(cfg.MaxBatchUpload >> 20), MaxImageMB: int(cfg.MaxUpload >> 20)}
+}
+
+func (h *hashmatchPages) matchForm(w http.ResponseWriter, r *http.Request, s *Session) {
+	if err := s.P.Require(hashmatch.MatchHashes); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	pg := s.View(r, "Match images")
+	pg.Data = h.matchData()
+	s.Show(w, r, "match", pg, nil)
+}
+
+// matchImages hashes and matches the uploaded images as the API's batch
+// upload does, each file's name its content reference, and shows one result
+// per file.
+func (h *hashmatchPages) matchImages(w http.ResponseWriter, r *http.Request, s *Session) {
+	var files []*multipart.FileHeader
+	if r.MultipartForm != nil {
+		files = r.MultipartForm.File["files"]
+	}
+	var open multipart.File
+	i := 0
+	next := func() (io.Reader, hashmatch.Query, error) {
+		if open != nil {
+			open.Close()
+			open = nil
+		}
+		if i == len(files) {
+			return nil, hashmatch.Query{}, io.EOF
+		}
+		fh := files[i]
+		i++
+		f, err := fh.Open()
+		if err != nil {
+			return nil, hashmatch.Query{}, errs.New(errs.Malformed, "form", "files", "the uploaded file %s could not be read", fh.Filename)
+		}
+		open = f
+		return f, hashmatch.Query{ContentRef: fh.Filename}, nil
+	}
+	res, err := h.svc.MatchImages(r.Context(), s.P, next)
+	if open != nil {
+		open.Close()
+	}
+	pg := s.View(r, "Match images")
+	data := h.matchData()
+	if err != nil {
+		pg.Data = data
+		s.Show(w, r, "match", pg, &Refusal{Form: "match", Values: r.PostForm, Err: err, Highlight: "files"})
+		return
+	}
+	data.Counts = map[string]int{}
+	for k, x := range res {
+		data.Results = append(data.Results, hmFileResult{Name: files[k].Filename, Result: x})
+		data.Counts[x.Status]++
+	}
+	pg.Data = data
+	pg.Flash = strconv.Itoa(len(res)) + " files hashed and matched: " + strconv.Itoa(data.Counts[hashmatch.StatusMatch]) + " matched."
+	s.Show(w, r, "match", pg, nil)
 }
 
 // ---- Review queue ----

@@ -35,9 +35,26 @@ func hmNear(h string, n int) string {
 	return string(b)
 }
 
-// postFile submits a multipart form with one file, and the session's CSRF
-// token unless the form has one.
+// postFile submits a multipart form with one file (none when content is
+// nil), and the session's CSRF token unless the form has one.
 func (b *browser) postFile(path string, form url.Values, field, name string, content []byte) *page {
+	b.t.Helper()
+	var files []upFile
+	if content != nil {
+		files = append(files, upFile{name, content})
+	}
+	return b.postFiles(path, form, field, files...)
+}
+
+// upFile is a file of a multipart form: its name and bytes.
+type upFile struct {
+	name    string
+	content []byte
+}
+
+// postFiles submits a multipart form with the files as input field, and the
+// session's CSRF token unless the form has one.
+func (b *browser) postFiles(path string, form url.Values, field string, files ...upFile) *page {
 	b.t.Helper()
 	if form.Get("csrf") == "" {
 		form.Set("csrf", b.csrf())
@@ -49,12 +66,12 @@ func (b *browser) postFile(path string, form url.Values, field, name string, con
 			mw.WriteField(k, v)
 		}
 	}
-	if content != nil {
-		fw, err := mw.CreateFormFile(field, name)
+	for _, f := range files {
+		fw, err := mw.CreateFormFile(field, f.name)
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		fw.Write(content)
+		fw.Write(f.content)
 	}
 	mw.Close()
 	req, err := http.NewRequest("POST", b.base+path, &body)

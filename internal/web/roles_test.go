@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -181,3 +183,107 @@ func waitVerify(t *testing.T, b *browser) *page {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestHashmatchSubscribeAndMatchPages: the service subscribes its provider
+// to banks from the bank list and a bank's page (refusals on the form),
+// sees them on its subscriptions page with how to pull, and matches a batch
+// of images, one result per file; other roles are refused.
+func TestHashmatchSubscribeAndMatchPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{MaxUpload: 100 << 10, MaxBatchUpload: 2 << 20})
+		a := apptest.BlocksPNG(t, 1)
+		h, err := hashmatch.HashImage(bytes.NewReader(a), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bank, other := w.Bank(t, "Known images"), w.Bank(t, "Second list")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
+			map[string]any{"entry_id": "img-a", "pdq": h.PDQ.String(), "classification": "A1"}}})
+
+		sv := newBrowser(t, w.URL)
+		sv.signIn(w.Service)
+		mustContain(t, "service home", sv.get("/"), `href="/hashmatch/banks"`, `href="/hashmatch/match"`)
+		p := sv.get("/hashmatch/subscriptions")
+		mustContain(t, "no subscription", p, "Your service subscribes to no bank.", `href="/hashmatch/banks"`, `id="pull"`)
+		p = sv.get("/hashmatch/banks")
+		wantStatus(t, "banks", p, http.StatusOK)
+		mustContain(t, "banks", p, `id="subscribe-`+bank+`"`, `id="subscribe-`+other+`"`, `action="/hashmatch/banks/`+bank+`/subscriptions"`)
+
+		// From the list; then the same again from a stale list is refused there.
+		p = sv.post("/hashmatch/banks/"+bank+"/subscriptions", url.Values{"from": {"list"}})
+		wantStatus(t, "subscribe", p, http.StatusSeeOther)
+		if loc := p.Header.Get("Location"); loc != "/hashmatch/subscriptions?bank="+bank+"&done=subscribe" {
+			t.Errorf("after subscribing, redirect to %q", loc)
+		}
+		p = sv.get(p.Header.Get("Location"))
+		mustContain(t, "subscribed", p, "Your service now subscribes to "+bank, `id="subscriptions"`, "Known images",
+			"custos hashmatch pull --url http://", "--bank BANK_ID")
+		p = sv.post("/hashmatch/banks/"+bank+"/subscriptions", url.Values{"from": {"list"}})
+		wantStatus(t, "subscribe twice", p, http.StatusConflict)
+		mustContain(t, "subscribe twice", p, `id="refusal-rule">already_subscribed<`, `<a href="#subscribe-`+bank+`">Go to the form</a>`,
+			`<form method="post" action="/hashmatch/banks/`+bank+`/subscriptions" id="subscribe-`+bank+`"`)
+		p = sv.get("/hashmatch/banks")
+		if strings.Contains(p.Body, `id="subscribe-`+bank+`"`) {
+			t.Error("the list offers to subscribe to a bank subscribed to")
+		}
+
+		// From the bank's page.
+		p = sv.get("/hashmatch/banks/" + other)
+		mustContain(t, "other bank", p, `<form method="post" action="/hashmatch/banks/`+other+`/subscriptions" id="subscribe" novalidate>`)
+		wantStatus(t, "subscribe other", sv.post("/hashmatch/banks/"+other+"/subscriptions", url.Values{}), http.StatusSeeOther)
+		p = sv.get("/hashmatch/banks/" + other)
+		mustContain(t, "other subscribed", p, `id="subscribed"`)
+		mustNotContain(t, "other subscribed", p, `id="subscribe" novalidate`)
+		p = sv.post("/hashmatch/banks/"+other+"/subscriptions", url.Values{})
+		wantStatus(t, "other twice", p, http.StatusConflict)
+		mustContain(t, "other twice", p, `id="refusal-rule">already_subscribed<`, `id="subscribe" novalidate`)
+		p = sv.post("/hashmatch/banks/HB-0000000000/subscriptions", url.Values{})
+		wantStatus(t, "unknown bank", p, http.StatusNotFound)
+
+		// Only a service subscribes.
+		rv := newBrowser(t, w.URL)
+		rv.signIn(w.Reviewer)
+		p = rv.post("/hashmatch/banks/"+bank+"/subscriptions", url.Values{"from": {"list"}})
+		wantStatus(t, "reviewer subscribes", p, http.StatusForbidden)
+		mustContain(t, "reviewer subscribes", p, `id="refusal-rule">role<`)
+		mustNotContain(t, "reviewer subscriptions", rv.get("/hashmatch/subscriptions"), `id="pull"`)
+
+		// Batch upload: a match, a rotated copy, no match, not an image, too big.
+		p = sv.get("/hashmatch/match")
+		wantStatus(t, "match form", p, http.StatusOK)
+		mustContain(t, "match form", p, `enctype="multipart/form-data"`, `name="files" type="file" accept="image/*" multiple`, "1 to 100 images")
+		big := make([]byte, 150<<10)
+		copy(big, a)
+		p = sv.postFiles("/hashmatch/match", url.Values{}, "files",
+			upFile{"a.png", a}, upFile{"other.png", apptest.BlocksPNG(t, 3)}, upFile{"notes.txt", []byte("not an image")}, upFile{"big.png", big})
+		wantStatus(t, "batch", p, http.StatusOK)
+		mustContain(t, "batch", p, "4 files hashed and matched: 1 matched.", `id="result-0" class="status-match"`,
+			`id="result-1" class="status-no_match"`, `id="result-2" class="status-error"`, `id="result-3" class="status-error"`,
+			"img-a", ">notes.txt<", "files[2]", "files[3]")
+		m := regexp.MustCompile(`href="/hashmatch/cases/(HC-[0-9A-Z]{10})"`).FindStringSubmatch(p.Body)
+		if m == nil {
+			t.Fatal("the match links to no case")
+		}
+		mustContain(t, "case", rv.get("/hashmatch/cases/"+m[1]), "a.png")
+
+		// Refusals of the whole batch come back on the form.
+		p = sv.postFiles("/hashmatch/match", url.Values{}, "files")
+		wantStatus(t, "no file", p, http.StatusUnprocessableEntity)
+		mustContain(t, "no file", p, `id="refusal-rule">batch_size<`, `id="match-files-error"`, `aria-invalid="true"`)
+		var many []upFile
+		for i := range 101 {
+			many = append(many, upFile{"x" + strconv.Itoa(i) + ".png", []byte("x")})
+		}
+		p = sv.postFiles("/hashmatch/match", url.Values{}, "files", many...)
+		wantStatus(t, "101 files", p, http.StatusUnprocessableEntity)
+		mustContain(t, "101 files", p, `id="refusal-rule">batch_size<`, "send 1 to 100 images")
+		huge := make([]byte, 3<<20)
+		p = sv.postFiles("/hashmatch/match", url.Values{}, "files", upFile{"huge.png", huge})
+		wantStatus(t, "over the limit", p, http.StatusRequestEntityTooLarge)
+		mustContain(t, "over the limit", p, `id="refusal-rule">form_size<`)
+		p = rv.postFiles("/hashmatch/match", url.Values{}, "files", upFile{"a.png", a})
+		wantStatus(t, "reviewer matches", p, http.StatusForbidden)
+		mustContain(t, "reviewer matches", p, `id="refusal-rule">role<`)
+		wantStatus(t, "reviewer match form", rv.get("/hashmatch/match"), http.StatusForbidden)
+	})
+}
