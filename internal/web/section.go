@@ -12,8 +12,8 @@ import (
 // ---- Sections: a registry's part of the UI ----
 //
 // The UI is built from a list of sections, one per registry; the core's own
-// pages (sign-in, home, people, alerts) are the UI's. A section is a plain
-// value and may come from any package: its handlers reach the UI only through
+// pages (sign-in, home, people, authorities, alerts, the log) are the UI's.
+// A section is a plain value and may come from any package: its handlers reach the UI only through
 // what this file exports — the Session they are given (View, Show, Fail),
 // the View and Form their templates read, Refusal and Redirect.
 

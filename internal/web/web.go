@@ -5,8 +5,8 @@
 // derived from the session that is checked when it is posted. Each refusal of
 // the registry re-renders the form with the rule and the field that refused.
 //
-// The UI holds the core's pages (sign-in, home, people, alerts) and is built
-// from a list of sections, one per registry, each under /<name>/ (section.go).
+// The UI holds the core's pages (sign-in, home, people, authorities, alerts,
+// the log) and is built from a list of sections, one per registry, each under /<name>/ (section.go).
 package web
 
 import (
