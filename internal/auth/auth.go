@@ -76,6 +76,9 @@ var (
 	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
 	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
+	// WorkAlerts is acknowledging, assigning, commenting on and closing
+	// alerts: the regulator's work; the others only read them.
+	WorkAlerts = Action{"work alerts", []Role{Regulator}}
 )
 
 // Require refuses with Forbidden when p may not do a.
