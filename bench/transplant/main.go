@@ -234,7 +234,7 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		}},
 		{"available organs", func() error { _, err := app.Transplant.AvailableOrgans(ctx, reader, 100); return err }},
 		{"pending authorizations", func() error { _, err := app.Transplant.PendingAuthorizations(ctx, reader, 100); return err }},
-		{"alerts", func() error { _, err := ledger.Alerts(ctx, app.DB.Read(), 100); return err }},
+		{"alerts", func() error { _, err := ledger.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Limit: 100}); return err }},
 	} {
 		lat, err := dataset.Sample(*listN, 1, 1, 4, func(int) error { return l.fn() })
 		if err != nil {

@@ -191,7 +191,14 @@ type World struct {
 // NewWorld builds a World on a fresh registry.
 func NewWorld(t testing.TB, dsn string) *World {
 	t.Helper()
-	e := Start(t, dsn)
+	return NewWorldWith(t, dsn, nil)
+}
+
+// NewWorldWith is NewWorld with the server's configuration changed by tune
+// (when not nil), as StartWith does.
+func NewWorldWith(t testing.TB, dsn string, tune func(*server.Config)) *World {
+	t.Helper()
+	e := StartWith(t, dsn, tune)
 	w := &World{Env: e}
 	me := e.Must(t, 200, "GET", "/api/v1/me", e.Admin, nil)
 	w.RegulatorAuthority = me.Str("authority_id")

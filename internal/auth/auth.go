@@ -77,6 +77,9 @@ var (
 	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
 	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
 	ReadLog           = Action{"read and verify the log", []Role{Admin, Regulator, Auditor}}
+	// WorkAlerts is acknowledging, assigning, commenting on and closing
+	// alerts: the regulator's work; the others only read them.
+	WorkAlerts = Action{"work alerts", []Role{Regulator}}
 )
 
 // Require refuses with Forbidden when p may not do a.

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -94,6 +95,7 @@ type history struct {
 	hm  *hashmatch.Service
 
 	admin, regulator *auth.Principal
+	coordinator      *auth.Principal // of the transplant centre
 }
 
 // must stops the generator on an error: every command of the history is
@@ -182,6 +184,7 @@ func generate(t *testing.T, dir string) {
 	h.core()
 	h.transplant()
 	h.hashmatch()
+	h.alerts()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -235,6 +238,7 @@ func (h *history) transplant() {
 	regulator := h.regulator
 	centre := h.authority(h.admin, "Golden Centre (synthetic)", transplant.KindCentre, "Port Aster")
 	coord := h.principal("Golden coordinator", transplant.RoleCoordinator, centre)
+	h.coordinator = coord
 	licence := func(activity, organ, to string) *transplant.CentreAuthorization {
 		h.clk.tick()
 		return must(tr.AuthorizeCentre(ctx, regulator, centre, transplant.NewCentreAuthorization{Activity: activity, Organ: organ, ValidFrom: "2020-01-01", ValidTo: to}))
@@ -355,4 +359,37 @@ func (h *history) hashmatch() {
 	must(hm.RecordRemoval(ctx, reviewer, confirmed, hashmatch.NewRemoval{Action: "removed", RemovedAt: h.clk.Now().Add(-time.Minute).Format(time.RFC3339)}))
 	h.clk.tick()
 	must(hm.ReviewCase(ctx, reviewer, rejected, hashmatch.Review{Decision: "reject", Note: "a different picture", Suppress: true}))
+}
+
+// alerts: a refusal that raises an alert, retried a minute later (counted on
+// the alert, not raised again), and the regulator's work on it: acknowledged,
+// assigned, commented on and closed with an outcome.
+func (h *history) alerts() {
+	t, ctx := h.t, h.ctx
+	weight, height := 70, 170
+	donor := transplant.NewDonor{Kind: transplant.DonorBrainDeath, CentreID: h.regulator.AuthorityID,
+		Name: "Golden Misfiled Donor (synthetic)", NationalID: "XA000000003", Sex: "male", BloodGroup: "B", DateOfBirth: "1965-01-01",
+		WeightKg: &weight, HeightCm: &height, CauseOfDeath: "cerebrovascular accident", DateOfDeath: h.clk.Now().Format(transplant.DateLayout),
+		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
+		OrganFunction: "normal"}
+	for range 2 {
+		h.clk.tick()
+		if _, err := h.tr.RegisterDonor(ctx, h.coordinator, donor); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("a donor registered for another authority: got %v, want a refusal with an alert", err)
+		}
+	}
+	as := must(ledger.Alerts(ctx, h.tr.DB.Read(), ledger.AlertFilter{Rule: "own_centre"}))
+	if len(as) != 1 || as[0].Repeats != 1 {
+		t.Fatalf("the retried refusal: alerts %+v, want one repeated once", as)
+	}
+	id := as[0].ID
+	work := &alerts.Service{W: h.w, DB: h.tr.DB}
+	h.clk.tick()
+	must(work.Acknowledge(ctx, h.regulator, id))
+	h.clk.tick()
+	must(work.Assign(ctx, h.regulator, id, alerts.Assignment{AssigneeID: h.regulator.ID}))
+	h.clk.tick()
+	must(work.Comment(ctx, h.regulator, id, alerts.Comment{Text: "the coordinator chose the wrong centre in the form"}))
+	h.clk.tick()
+	must(work.Close(ctx, h.regulator, id, alerts.Closing{Outcome: "corrected", Note: "registered at the right centre the same day"}))
 }

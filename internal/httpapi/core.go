@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
@@ -24,6 +25,9 @@ func (a *API) openAPIRoute() Route {
 func Core(env Env) []Route {
 	roles := []Enum{{Type: reflect.TypeFor[auth.Role](), Values: env.Catalogue.RoleNames()}}
 	kinds := []Enum{{Type: reflect.TypeFor[auth.NewAuthority](), Field: "Kind", Values: env.Catalogue.KindNames()}}
+	outcomes := []Enum{{Type: reflect.TypeFor[alerts.Closing](), Field: "Outcome", Values: ledger.AlertOutcomes},
+		{Type: reflect.TypeFor[ledger.RaisedAlert](), Field: "State", Values: ledger.AlertStates}}
+	work := &alerts.Service{W: env.Writer, DB: env.DB}
 	return []Route{
 		{Method: "POST", Path: "/api/v1/authorities", Summary: "Register an authority of any kind the deployment's modules declare (admin)",
 			In: auth.NewAuthority{}, Out: auth.Authority{}, Status: 201, Enums: kinds,
@@ -63,17 +67,56 @@ func Core(env Env) []Route {
 			}},
 
 		// Oversight.
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight (regulator, auditor, admin)",
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first " +
+			"(query rule, authority_id, state, limit; regulator, auditor, admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				n, err := intParam(r, "limit", 200)
 				if err != nil {
 					return 0, nil, err
 				}
-				if err := p.Require(auth.ReadAlerts); err != nil {
+				q := r.URL.Query()
+				as, err := work.List(r.Context(), p, alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: n})
+				return http.StatusOK, map[string]any{"alerts": as}, err
+			}},
+		{Method: "GET", Path: "/api/v1/alerts/{id}", Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				a, err := work.Get(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, a, err
+			}},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/acknowledge", Summary: "Acknowledge an open alert (regulator)", Out: ledger.RaisedAlert{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				a, err := work.Acknowledge(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, a, err
+			}},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/assign", Summary: "Assign an alert to a regulator (regulator)",
+			In: alerts.Assignment{}, Out: ledger.RaisedAlert{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[alerts.Assignment](r)
+				if err != nil {
 					return 0, nil, err
 				}
-				as, err := ledger.Alerts(r.Context(), env.DB.Read(), n)
-				return http.StatusOK, map[string]any{"alerts": as}, err
+				a, err := work.Assign(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, a, err
+			}},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/comment", Summary: "Comment on an alert (regulator)",
+			In: alerts.Comment{}, Out: ledger.RaisedAlert{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[alerts.Comment](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				a, err := work.Comment(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, a, err
+			}},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/close", Summary: "Close an alert with an outcome and a note; a closed alert stays closed (regulator)",
+			In: alerts.Closing{}, Out: ledger.RaisedAlert{}, Enums: outcomes,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[alerts.Closing](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				a, err := work.Close(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, a, err
 			}},
 
 		// The tamper-evident log.

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -208,6 +209,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantRecipient.blood_group": transplant.BloodGroups, "TransplantRecipient.organ_needed": organs, "TransplantRecipient.sex": transplant.Sexes,
 		"TransplantTraceDonor.blood_group": transplant.BloodGroups, "TransplantTraceOrgan.organ": organs,
 		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
+		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
 	}
 	for _, s := range []string{"TransplantDonor", "TransplantNewDonor"} {
 		for f, v := range map[string][]string{"blood_group": transplant.BloodGroups, "sex": transplant.Sexes,

@@ -58,34 +58,3 @@ func ProjectAlert(ctx context.Context, q store.Queryer, index int64, at, authori
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, at, a.Rule, a.Field, a.Message, a.Command, authority, principal, index)
 	return err
 }
-
-// RaisedAlert is an alert as the regulator reads it.
-type RaisedAlert struct {
-	ID          string `json:"id"`
-	RaisedAt    string `json:"raised_at"`
-	Rule        string `json:"rule"`
-	Field       string `json:"field"`
-	Message     string `json:"message"`
-	Command     string `json:"command"`
-	AuthorityID string `json:"authority_id"`
-	Authority   string `json:"authority"`
-	PrincipalID string `json:"principal_id"`
-	LogIndex    int64  `json:"log_index"`
-}
-
-// Alerts lists the newest alerts, at most limit (200 when limit is not 1 to
-// 1000). It checks no role: callers refuse whoever may not read alerts.
-func Alerts(ctx context.Context, q store.Queryer, limit int) ([]RaisedAlert, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	rows, err := q.Query(ctx, `SELECT al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
-		COALESCE(a.name, ''), al.principal_id, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
-		ORDER BY al.log_index DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, func(r store.Scanner, a *RaisedAlert) error {
-		return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex)
-	})
-}

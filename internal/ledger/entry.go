@@ -94,12 +94,13 @@ type Projections struct {
 }
 
 // NewProjections returns projections that already know the ledger's own entries
-// (registry.initialized, alert.raised).
+// (registry.initialized, and alert.raised with the work on alerts).
 func NewProjections() *Projections {
 	r := &Projections{projectors: map[string]Projector{}}
 	r.Register(TypeInitialized, projectInitialized)
 	r.Register(TypeAlert, projectAlert)
-	r.Tables(Table{"settings", "name"}, Table{"alerts", "id"})
+	projectAlertWork(r)
+	r.Tables(Table{"settings", "name"}, Table{"alerts", "id"}, Table{"alert_comments", "id"})
 	return r
 }
 

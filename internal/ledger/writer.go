@@ -44,6 +44,7 @@ type Writer struct {
 	ids      *IDs
 	log      *slog.Logger
 	maxBatch int
+	window   time.Duration
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -76,7 +77,16 @@ type WriterConfig struct {
 	IDs      *IDs             // defaults to random ids
 	Logger   *slog.Logger
 	MaxBatch int // commands per commit, default 512
+	// AlertWindow is how long an alert stays the one a retried refusal
+	// repeats: a refusal identical in rule, field, command, principal and
+	// authority to an alert raised within the window and not closed is
+	// recorded as an alert.repeated leaf that counts on that alert, not as a
+	// second alert. Default DefaultAlertWindow; negative raises every one.
+	AlertWindow time.Duration
 }
+
+// DefaultAlertWindow is the writer's AlertWindow unless configured.
+const DefaultAlertWindow = 10 * time.Minute
 
 // NewWriter starts a writer on db. Close stops it.
 func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
@@ -92,8 +102,11 @@ func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 512
 	}
+	if cfg.AlertWindow == 0 {
+		cfg.AlertWindow = DefaultAlertWindow
+	}
 	w := &Writer{db: db, reg: reg, signer: cfg.Signer, origin: cfg.Origin, now: cfg.Now, ids: cfg.IDs,
-		log: cfg.Logger, maxBatch: cfg.MaxBatch, reqs: make(chan *request, 4096), stop: make(chan struct{})}
+		log: cfg.Logger, maxBatch: cfg.MaxBatch, window: cfg.AlertWindow, reqs: make(chan *request, 4096), stop: make(chan struct{})}
 	w.stopped.Add(1)
 	go w.loop()
 	return w
@@ -299,11 +312,11 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 			if !ae.Alert {
 				continue
 			}
-			a, err := NewEntry(TypeAlert, Alert{ID: w.ids.New("AL"), Rule: ae.Rule, Field: ae.Field, Message: ae.Message, Command: r.name})
+			a, err := w.alert(ctx, tx, now, r, Alert{Rule: ae.Rule, Field: ae.Field, Message: ae.Message, Command: r.name})
 			if err != nil {
 				return batch, 0, 0, err
 			}
-			a.At, a.By, a.Authority = at, r.actor.Principal, r.actor.Authority
+			a.V, a.At, a.By, a.Authority = Version, at, r.actor.Principal, r.actor.Authority
 			if err := w.reg.Project(ctx, tx, int64(size), a); err != nil {
 				return batch, 0, 0, fmt.Errorf("record alert: %w", err)
 			}
@@ -329,6 +342,24 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 	}
 	w.cache = st
 	return batch, accepted, refused, nil
+}
+
+// alert is the entry that records a refusal with Alert set: an
+// alert.repeated of the open alert it repeats within the window, or else a
+// new alert.raised. The decision is a leaf of its own, so a replay never
+// depends on the window the writer ran with.
+func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *request, a Alert) (*Entry, error) {
+	if w.window > 0 {
+		id, err := repeatedAlert(ctx, tx, a, r.actor.Principal, r.actor.Authority, FormatTime(now.Add(-w.window)))
+		if err != nil {
+			return nil, fmt.Errorf("find the alert a refusal repeats: %w", err)
+		}
+		if id != "" {
+			return NewEntry(TypeAlertRepeated, AlertRef{AlertID: id})
+		}
+	}
+	a.ID = w.ids.New("AL")
+	return NewEntry(TypeAlert, a)
 }
 
 // head returns the compact range of the stored tree, locking the head row on

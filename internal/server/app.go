@@ -42,6 +42,10 @@ type Config struct {
 	// Modules are the registries the deployment runs, the core first;
 	// DefaultModules when nil.
 	Modules []Registry
+	// AlertWindow is how long a refusal retried by the same principal is
+	// counted on the open alert it repeats rather than raised again
+	// (ledger.DefaultAlertWindow when zero; negative raises every one).
+	AlertWindow time.Duration
 }
 
 // DefaultLargeBodies is how many API request bodies over 1 MiB a server
@@ -226,7 +230,8 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
 	m := newMetrics()
-	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(), Logger: cfg.logger()})
+	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
+		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow})
 	w.OnCommit = m.observeCommit
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},

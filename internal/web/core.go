@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -16,19 +18,136 @@ import (
 //
 // Sign-in and the home page are in web.go.
 
+// alertsData is the alerts page: the filter, its choices, and the list.
+type alertsData struct {
+	Alerts      []ledger.RaisedAlert
+	Rules       []Option
+	Authorities []Option
+	States      []Option
+	Filtered    bool
+}
+
+func (u *UI) alertService() *alerts.Service { return &alerts.Service{W: u.Authorities.W, DB: u.DB} }
+
+// alerts lists alerts, filtered by rule, authority and state; a filter that
+// names what does not exist is refused on the filter form, with every alert
+// listed under it.
 func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
-	err := s.P.Require(auth.ReadAlerts)
-	var as []ledger.RaisedAlert
+	ctx := r.Context()
+	if err := s.P.Require(auth.ReadAlerts); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	q := r.URL.Query()
+	f := alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: 500}
+	var ref *Refusal
+	as, err := u.alertService().List(ctx, s.P, f)
+	if _, ok := errs.As(err); ok {
+		ref = &Refusal{Form: "filter", Values: q, Err: err}
+		as, err = u.alertService().List(ctx, s.P, alerts.Filter{Limit: 500})
+	}
+	data := alertsData{Alerts: as, States: optionsOf(nil, ledger.AlertStates), Filtered: ref == nil && (f != alerts.Filter{Limit: 500})}
+	var rules []string
 	if err == nil {
-		as, err = ledger.Alerts(r.Context(), u.DB.Read(), 500)
+		rules, err = ledger.AlertRules(ctx, u.DB.Read())
+	}
+	var auths []auth.Authority
+	if err == nil {
+		auths, err = auth.ListAuthorities(ctx, u.DB.Read(), "")
 	}
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
+	for _, rl := range rules {
+		data.Rules = append(data.Rules, Option{Value: rl, Label: rl})
+	}
+	for _, a := range auths {
+		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name})
+	}
 	v := u.newView(r, s, "Alerts")
-	v.Data = as
-	u.show(w, r, nil, "alerts", v, nil)
+	v.Data = data
+	if ref == nil {
+		// The filter form shows what it filters by.
+		v.SetForm("filter", q)
+	}
+	u.show(w, r, nil, "alerts", v, ref)
+}
+
+// alertData is an alert's page: the alert, and what its forms need.
+type alertData struct {
+	Alert     *ledger.RaisedAlert
+	CanWork   bool
+	Assignees []Option
+	Outcomes  []Option
+	Names     map[string]string // principal ids to names
+}
+
+func (u *UI) alert(w http.ResponseWriter, r *http.Request, s *Session) { u.showAlert(w, r, s, nil) }
+
+func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	ctx := r.Context()
+	a, err := u.alertService().Get(ctx, s.P, r.PathValue("id"))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: optionsOf(nil, ledger.AlertOutcomes), Names: map[string]string{}}
+	ps, err := auth.ListPrincipals(ctx, u.DB.Read())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	for _, p := range ps {
+		data.Names[p.ID] = p.Name
+		if p.RevokedAt == "" && (&auth.Principal{Role: p.Role}).Can(auth.WorkAlerts) {
+			data.Assignees = append(data.Assignees, Option{Value: p.ID, Label: p.Name + " (" + p.Authority + ")"})
+		}
+	}
+	v := u.newView(r, s, "Alert "+a.ID)
+	v.Data = data
+	if done := r.URL.Query().Get("done"); alertDone[done] != "" {
+		v.Flash = alertDone[done]
+	}
+	u.show(w, r, nil, "alert", v, ref)
+}
+
+// alertDone are the flash messages after each command on an alert.
+var alertDone = map[string]string{
+	"acknowledge": "The alert is acknowledged.",
+	"assign":      "The alert is assigned.",
+	"comment":     "The comment is added.",
+	"close":       "The alert is closed.",
+}
+
+// workAlert runs one command on an alert posted from its page: on success
+// back to the page, on a refusal the page with the refusal on the form.
+func (u *UI) workAlert(w http.ResponseWriter, r *http.Request, s *Session) {
+	ctx, id, v, svc := r.Context(), r.PathValue("id"), r.PostForm, u.alertService()
+	cmd := r.PathValue("cmd")
+	var err error
+	switch cmd {
+	case "acknowledge":
+		_, err = svc.Acknowledge(ctx, s.P, id)
+	case "assign":
+		_, err = svc.Assign(ctx, s.P, id, alerts.Assignment{AssigneeID: v.Get("assignee_id")})
+	case "comment":
+		_, err = svc.Comment(ctx, s.P, id, alerts.Comment{Text: v.Get("text")})
+	case "close":
+		_, err = svc.Close(ctx, s.P, id, alerts.Closing{Outcome: v.Get("outcome"), Note: v.Get("note")})
+	default:
+		u.fail(w, r, s, errs.New(errs.NotFound, "page", "", "no such page"))
+		return
+	}
+	if err != nil {
+		if e, ok := errs.As(err); ok && e.Code == errs.NotFound && e.Rule == "alert" {
+			u.fail(w, r, s, err)
+			return
+		}
+		u.showAlert(w, r, s, &Refusal{Form: cmd, Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/alerts/"+id, url.Values{"done": {cmd}})
 }
 
 // ---- People (administrator): principals and their tokens ----

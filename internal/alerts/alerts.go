@@ -1,0 +1,214 @@
+// Package alerts is the regulator's work on alerts: acknowledging,
+// assigning, commenting on and closing them with an outcome. Alerts are
+// raised by the writer (ledger) when a refusal matters to oversight; this
+// package records what the regulator does about them, each command one leaf
+// of the log (alert.acknowledged, alert.assigned, alert.commented,
+// alert.closed), projected by the ledger into the alerts and alert_comments
+// tables.
+package alerts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// MaxText is the longest comment or closing note, in bytes.
+const MaxText = 2000
+
+// Service works alerts. Its zero value is not usable: give it the writer and
+// the database.
+type Service struct {
+	W  *ledger.Writer
+	DB *store.DB
+}
+
+// Filter is a list's filter as a caller gives it: rule, authority_id and
+// state, each empty for all.
+type Filter struct {
+	Rule        string
+	AuthorityID string
+	State       string
+	Limit       int
+}
+
+// List lists the newest alerts the filter selects (regulator, auditor,
+// admin). An unknown state or rule (enum), or an authority that does not
+// exist (reference), is refused, never read as "all".
+func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]ledger.RaisedAlert, error) {
+	if err := p.Require(auth.ReadAlerts); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	if f.State != "" {
+		if err := check.OneOf("state", f.State, ledger.AlertStates); err != nil {
+			return nil, err
+		}
+	}
+	if f.Rule != "" {
+		rules, err := ledger.AlertRules(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(rules, f.Rule) {
+			if len(rules) == 0 {
+				return nil, errs.Invalidf("enum", "rule", "no alert has rule %s: no alert has been raised", f.Rule)
+			}
+			return nil, errs.Invalidf("enum", "rule", "no alert has rule %s; rule must be one of %s", f.Rule, strings.Join(rules, ", "))
+		}
+	}
+	if f.AuthorityID != "" {
+		if _, err := auth.GetAuthority(ctx, q, f.AuthorityID); errs.CodeOf(err) == errs.NotFound {
+			return nil, errs.Invalidf("reference", "authority_id", "no authority %s", f.AuthorityID)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return ledger.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, Limit: f.Limit})
+}
+
+// Get reads one alert with its comments (regulator, auditor, admin).
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (*ledger.RaisedAlert, error) {
+	if err := p.Require(auth.ReadAlerts); err != nil {
+		return nil, err
+	}
+	a, err := ledger.GetAlert(ctx, s.DB.Read(), id)
+	if errors.Is(err, ledger.ErrNoAlert) {
+		return nil, notFound(id)
+	}
+	return a, err
+}
+
+func notFound(id string) error {
+	return errs.New(errs.NotFound, "alert", "id", "no alert %s", id)
+}
+
+// Assignment is the body of an assignment.
+type Assignment struct {
+	// AssigneeID is the principal who works the alert: a regulator, not
+	// revoked.
+	AssigneeID string `json:"assignee_id"`
+}
+
+// Comment is the body of a comment.
+type Comment struct {
+	Text string `json:"text"`
+}
+
+// Closing is the body of a closing: one of ledger.AlertOutcomes and a note.
+type Closing struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+// Acknowledge records that a regulator has seen the alert and works it. An
+// alert already acknowledged, or closed, is refused (conflict).
+func (s *Service) Acknowledge(ctx context.Context, p *auth.Principal, id string) (*ledger.RaisedAlert, error) {
+	return s.work(ctx, p, id, "acknowledge alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
+		if a.State == ledger.StateAcknowledged {
+			return nil, errs.New(errs.Conflict, "alert_state", "id", "alert %s is already acknowledged", a.ID)
+		}
+		return ledger.NewEntry(ledger.TypeAlertAcknowledged, ledger.AlertRef{AlertID: a.ID})
+	})
+}
+
+// Assign gives the alert to a regulator to work. A closed alert is refused.
+func (s *Service) Assign(ctx context.Context, p *auth.Principal, id string, in Assignment) (*ledger.RaisedAlert, error) {
+	if err := p.Require(auth.WorkAlerts); err != nil {
+		return nil, err
+	}
+	assignee := strings.TrimSpace(in.AssigneeID)
+	if err := check.Required("assignee_id", assignee); err != nil {
+		return nil, err
+	}
+	return s.work(ctx, p, id, "assign alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
+		var role string
+		var revoked sql.NullString
+		err := tx.QueryRow(ctx, "SELECT role, revoked_at FROM principals WHERE id = ?", assignee).Scan(&role, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "principal", "assignee_id", "no principal %s", assignee)
+		} else if err != nil {
+			return nil, err
+		}
+		if revoked.Valid {
+			return nil, errs.Invalidf("revoked", "assignee_id", "principal %s is revoked", assignee)
+		}
+		if !(&auth.Principal{Role: auth.Role(role)}).Can(auth.WorkAlerts) {
+			return nil, errs.Invalidf("assignee_role", "assignee_id", "principal %s is a %s; only a regulator works alerts", assignee, role)
+		}
+		return ledger.NewEntry(ledger.TypeAlertAssigned, ledger.AlertAssigned{AlertID: a.ID, AssigneeID: assignee})
+	})
+}
+
+// Comment adds a comment to the alert; a closed alert may still be
+// commented on (what was learnt after).
+func (s *Service) Comment(ctx context.Context, p *auth.Principal, id string, in Comment) (*ledger.RaisedAlert, error) {
+	if err := p.Require(auth.WorkAlerts); err != nil {
+		return nil, err
+	}
+	text, err := check.Text("text", in.Text, MaxText, true)
+	if err != nil {
+		return nil, err
+	}
+	cid := s.W.IDs().New("AC")
+	return s.work(ctx, p, id, "comment on alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
+		return ledger.NewEntry(ledger.TypeAlertCommented, ledger.AlertComment{ID: cid, AlertID: a.ID, Text: text})
+	}, true)
+}
+
+// Close closes the alert with an outcome and a note. A closed alert stays
+// closed.
+func (s *Service) Close(ctx context.Context, p *auth.Principal, id string, in Closing) (*ledger.RaisedAlert, error) {
+	if err := p.Require(auth.WorkAlerts); err != nil {
+		return nil, err
+	}
+	if err := check.Required("outcome", in.Outcome); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("outcome", in.Outcome, ledger.AlertOutcomes); err != nil {
+		return nil, err
+	}
+	note, err := check.Text("note", in.Note, MaxText, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.work(ctx, p, id, "close alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
+		return ledger.NewEntry(ledger.TypeAlertClosed, ledger.AlertClosed{AlertID: a.ID, Outcome: in.Outcome, Note: note})
+	})
+}
+
+// work submits a command on one alert: it refuses whoever may not work
+// alerts, an unknown alert and (unless onClosed) a closed one, and answers the
+// alert as the command left it.
+func (s *Service) work(ctx context.Context, p *auth.Principal, id, name string,
+	decide func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error), onClosed ...bool) (*ledger.RaisedAlert, error) {
+	if err := p.Require(auth.WorkAlerts); err != nil {
+		return nil, err
+	}
+	id = strings.TrimSpace(id)
+	_, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		a, err := ledger.GetAlert(ctx, tx, id)
+		if errors.Is(err, ledger.ErrNoAlert) {
+			return nil, notFound(id)
+		} else if err != nil {
+			return nil, err
+		}
+		if a.State == ledger.StateClosed && len(onClosed) == 0 {
+			return nil, errs.New(errs.Conflict, "alert_state", "id", "alert %s is closed (%s); a closed alert stays closed", a.ID, a.Outcome)
+		}
+		return decide(ctx, tx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ledger.GetAlert(ctx, s.DB.Read(), id)
+}

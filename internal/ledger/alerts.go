@@ -1,0 +1,217 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Entry types of the work on alerts. alert.repeated is the writer's: a
+// refusal retried within its window, counted on the open alert it repeats
+// instead of raising another. The others are the regulator's commands
+// (internal/alerts).
+const (
+	TypeAlertAcknowledged = "alert.acknowledged"
+	TypeAlertAssigned     = "alert.assigned"
+	TypeAlertCommented    = "alert.commented"
+	TypeAlertClosed       = "alert.closed"
+	TypeAlertRepeated     = "alert.repeated"
+)
+
+// The states of an alert: raised open, acknowledged by a regulator, closed
+// with an outcome. A closed alert stays closed.
+const (
+	StateOpen         = "open"
+	StateAcknowledged = "acknowledged"
+	StateClosed       = "closed"
+)
+
+// AlertStates lists the states, in the order an alert goes through them.
+var AlertStates = []string{StateOpen, StateAcknowledged, StateClosed}
+
+// AlertOutcomes are what closing an alert may conclude: nothing to do, the
+// centre corrected what was refused, referred to another body (inspection,
+// police, prosecutor), or the alert was a false alarm.
+var AlertOutcomes = []string{"no_action", "corrected", "referred", "false_alarm"}
+
+// AlertRef is the data of alert.acknowledged and alert.repeated.
+type AlertRef struct {
+	AlertID string `json:"alert_id"`
+}
+
+// AlertAssigned is the data of alert.assigned: who works the alert now.
+type AlertAssigned struct {
+	AlertID    string `json:"alert_id"`
+	AssigneeID string `json:"assignee_id"`
+}
+
+// AlertComment is the data of alert.commented, and a comment as read.
+type AlertComment struct {
+	ID          string `json:"id"`
+	AlertID     string `json:"alert_id"`
+	Text        string `json:"text"`
+	At          string `json:"at,omitempty"`
+	PrincipalID string `json:"principal_id,omitempty"`
+}
+
+// AlertClosed is the data of alert.closed: the outcome and why.
+type AlertClosed struct {
+	AlertID string `json:"alert_id"`
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+// projectAlertWork registers the projectors of the work on alerts.
+func projectAlertWork(r *Projections) {
+	On(r, TypeAlertAcknowledged, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertRef) error {
+		return updateAlert(ctx, q, d.AlertID, "state = ?, acknowledged_at = ?, acknowledged_by = ?", StateAcknowledged, e.At, e.By)
+	})
+	On(r, TypeAlertAssigned, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertAssigned) error {
+		return updateAlert(ctx, q, d.AlertID, "assignee_id = ?", d.AssigneeID)
+	})
+	On(r, TypeAlertCommented, func(ctx context.Context, q store.Queryer, index int64, e *Entry, d *AlertComment) error {
+		_, err := q.Exec(ctx, "INSERT INTO alert_comments (id, alert_id, at, principal_id, text, log_index) VALUES (?, ?, ?, ?, ?, ?)",
+			d.ID, d.AlertID, e.At, e.By, d.Text, index)
+		return err
+	})
+	On(r, TypeAlertClosed, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertClosed) error {
+		return updateAlert(ctx, q, d.AlertID, "state = ?, closed_at = ?, closed_by = ?, outcome = ?, close_note = ?",
+			StateClosed, e.At, e.By, d.Outcome, d.Note)
+	})
+	On(r, TypeAlertRepeated, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertRef) error {
+		return updateAlert(ctx, q, d.AlertID, "repeats = repeats + 1, last_repeated_at = ?", e.At)
+	})
+}
+
+// updateAlert sets columns of one alert, which must exist.
+func updateAlert(ctx context.Context, q store.Queryer, id, set string, args ...any) error {
+	res, err := q.Exec(ctx, "UPDATE alerts SET "+set+" WHERE id = ?", append(args, id)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("alert %s does not exist", id)
+	}
+	return nil
+}
+
+// RaisedAlert is an alert as the regulator reads it.
+type RaisedAlert struct {
+	ID             string `json:"id"`
+	RaisedAt       string `json:"raised_at"`
+	Rule           string `json:"rule"`
+	Field          string `json:"field"`
+	Message        string `json:"message"`
+	Command        string `json:"command"`
+	AuthorityID    string `json:"authority_id"`
+	Authority      string `json:"authority"`
+	PrincipalID    string `json:"principal_id"`
+	LogIndex       int64  `json:"log_index"`
+	State          string `json:"state"`
+	AcknowledgedAt string `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
+	AssigneeID     string `json:"assignee_id,omitempty"`
+	ClosedAt       string `json:"closed_at,omitempty"`
+	ClosedBy       string `json:"closed_by,omitempty"`
+	Outcome        string `json:"outcome,omitempty"`
+	CloseNote      string `json:"close_note,omitempty"`
+	// Repeats counts the same refusal retried within the writer's window
+	// while the alert was open; LastRepeatedAt is the latest.
+	Repeats        int64          `json:"repeats"`
+	LastRepeatedAt string         `json:"last_repeated_at,omitempty"`
+	Comments       []AlertComment `json:"comments,omitempty"`
+}
+
+// AlertFilter selects alerts; empty fields select all.
+type AlertFilter struct {
+	Rule        string
+	AuthorityID string
+	State       string
+	// Limit is the most alerts listed: 200 when not 1 to 1000.
+	Limit int
+}
+
+const alertColumns = `al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
+	COALESCE(a.name, ''), al.principal_id, al.log_index, al.state, al.acknowledged_at, al.acknowledged_by, al.assignee_id,
+	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats, al.last_repeated_at
+	FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id`
+
+func scanAlert(r store.Scanner, a *RaisedAlert) error {
+	return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex,
+		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt)
+}
+
+// Alerts lists the newest alerts the filter selects. It checks no role:
+// callers refuse whoever may not read alerts.
+func Alerts(ctx context.Context, q store.Queryer, f AlertFilter) ([]RaisedAlert, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"al.rule", f.Rule}, {"al.authority_id", f.AuthorityID}, {"al.state", f.State}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	sqlq := "SELECT " + alertColumns
+	if len(where) > 0 {
+		sqlq += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := q.Query(ctx, sqlq+" ORDER BY al.log_index DESC LIMIT ?", append(args, f.Limit)...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, scanAlert)
+}
+
+// ErrNoAlert is returned by GetAlert for an id no alert has.
+var ErrNoAlert = errors.New("no such alert")
+
+// GetAlert reads one alert with its comments, oldest first.
+func GetAlert(ctx context.Context, q store.Queryer, id string) (*RaisedAlert, error) {
+	var a RaisedAlert
+	if err := scanAlert(q.QueryRow(ctx, "SELECT "+alertColumns+" WHERE al.id = ?", id), &a); errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoAlert
+	} else if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT id, alert_id, text, at, principal_id FROM alert_comments WHERE alert_id = ? ORDER BY log_index", id)
+	if err != nil {
+		return nil, err
+	}
+	a.Comments, err = store.Rows(rows, func(r store.Scanner, c *AlertComment) error {
+		return r.Scan(&c.ID, &c.AlertID, &c.Text, &c.At, &c.PrincipalID)
+	})
+	return &a, err
+}
+
+// AlertRules lists the rules of the alerts raised so far, for filters.
+func AlertRules(ctx context.Context, q store.Queryer) ([]string, error) {
+	rows, err := q.Query(ctx, "SELECT DISTINCT rule FROM alerts ORDER BY rule")
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, s *string) error { return r.Scan(s) })
+}
+
+// repeatedAlert returns the id of the open alert that a refusal repeats: the
+// newest not closed, raised at or after since, of the same rule, field,
+// command, principal and authority; "" when there is none.
+func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT id FROM alerts WHERE principal_id = ? AND rule = ? AND raised_at >= ? AND field = ? AND command = ?
+		AND authority_id = ? AND state <> ? ORDER BY log_index DESC LIMIT 1`,
+		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
