@@ -155,10 +155,10 @@ func caseFields(prefix string, q Query) (Case, error) {
 	if c.SHA256, err = check.HexDigest(dot("sha256"), q.SHA256, 64); err != nil {
 		return c, err
 	}
-	if c.ContentRef, err = check.Trimmed(dot("content_ref"), q.ContentRef, 500); err != nil {
+	if c.ContentRef, err = check.Line(dot("content_ref"), q.ContentRef, 500, false); err != nil {
 		return c, err
 	}
-	if _, err = check.Trimmed(dot("user_id"), q.UserID, 500); err != nil {
+	if _, err = check.Line(dot("user_id"), q.UserID, 500, false); err != nil {
 		return c, err
 	}
 	if c.UploadedAt, err = check.OptionalTime(dot("uploaded_at"), q.UploadedAt); err != nil {
