@@ -58,3 +58,22 @@ func TestInputHygiene(t *testing.T) {
 		}
 	})
 }
+
+// TestRangeRefusalsSayOutOfRange checks that a value refused for being
+// outside its range says so, not that it is required; the rule stays.
+func TestRangeRefusalsSayOutOfRange(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	long := strings.Repeat("n", 201)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/v1/principals", map[string]any{"name": long, "role": "auditor", "authority_id": w.RegulatorAuthority}},
+		{"/api/v1/transplant/centres", map[string]any{"name": long, "city": "Port Aster"}},
+	} {
+		r := w.Do(t, "POST", c.path, w.Admin, c.body)
+		if r.Status != 422 || r.Str("error.rule") != "required" || !strings.Contains(r.Str("error.message"), "out of range") {
+			t.Errorf("%s: %d %s", c.path, r.Status, r.Raw)
+		}
+	}
+}
