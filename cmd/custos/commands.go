@@ -160,6 +160,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if err := d.existing(); err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, d.db)
 	if err != nil {
 		return err
@@ -193,6 +196,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *to == "" {
 		return &exitError{2, "give --to FILE"}
+	}
+	if err := d.existing(); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, d.db)
 	if err != nil {

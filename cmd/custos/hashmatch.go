@@ -334,6 +334,9 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if err := d.existing(); err != nil {
+		return err
+	}
 	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 	if err != nil {
 		return err

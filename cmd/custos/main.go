@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -119,6 +120,21 @@ func (d *dbFlags) add(fs *flag.FlagSet, def string) {
 	}
 	fs.StringVar(&d.db, "db", def, "database: a file path or sqlite:PATH for SQLite, postgres://... for PostgreSQL (env CUSTOS_DB)")
 	fs.StringVar(&d.keyFile, "key-file", os.Getenv("CUSTOS_KEY_FILE"), "key file (master key and log signing key); default: the SQLite file + .key (env CUSTOS_KEY_FILE)")
+}
+
+// existing refuses a SQLite registry file that does not exist, for the
+// commands that only read a registry (or add to one that must be there):
+// opening a mistyped path would create an empty database and answer from
+// it. PostgreSQL names a server, which says for itself what is missing.
+func (d *dbFlags) existing() error {
+	if strings.HasPrefix(d.db, "postgres://") || strings.HasPrefix(d.db, "postgresql://") || d.db == "" {
+		return nil
+	}
+	path := strings.TrimPrefix(d.db, "sqlite:")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no registry at %s: check --db (custos init creates one)", path)
+	}
+	return nil
 }
 
 func parse(fs *flag.FlagSet, args []string) error {

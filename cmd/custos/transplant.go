@@ -35,6 +35,9 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return &exitError{2, "want: custos trace organ|donor|recipient ID"}
 	}
+	if err := d.existing(); err != nil {
+		return err
+	}
 	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -198,10 +199,18 @@ type NewAuthority struct {
 // CreateAuthority returns the command that creates an authority of one of the
 // catalogue's kinds. An empty jurisdiction means the registry's own.
 func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.Decide, error) {
-	in.Name = strings.TrimSpace(in.Name)
-	in.City = strings.TrimSpace(in.City)
-	if in.Name == "" || len(in.Name) > 200 {
+	var err error
+	if in.Name, err = check.Clean("name", strings.TrimSpace(in.Name), false); err != nil {
+		return nil, err
+	}
+	if in.City, err = check.Clean("city", strings.TrimSpace(in.City), false); err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
 		return nil, errs.Invalidf("required", "name", "give the authority's name (1 to 200 characters)")
+	}
+	if len(in.Name) > 200 {
+		return nil, errs.Invalidf("required", "name", "the authority's name is out of range: 1 to 200 characters")
 	}
 	if len(in.City) > 100 {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
@@ -237,9 +246,15 @@ type NewPrincipal struct {
 // that requires an authority kind (a coordinator, a transplant centre) is
 // refused for an authority of another kind.
 func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.Reader) (ledger.Decide, string, error) {
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 200 {
+	var err error
+	if in.Name, err = check.Clean("name", strings.TrimSpace(in.Name), false); err != nil {
+		return nil, "", err
+	}
+	if in.Name == "" {
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
+	}
+	if len(in.Name) > 200 {
+		return nil, "", errs.Invalidf("required", "name", "the principal's name is out of range: 1 to 200 characters")
 	}
 	spec, ok := c.Role(in.Role)
 	if !ok {

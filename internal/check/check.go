@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/custos-project/custos/internal/errs"
 )
@@ -44,32 +48,81 @@ func OneOf(field, v string, allowed []string) error {
 	return errs.Invalidf("enum", field, "%s must be one of %s", field, strings.Join(allowed, ", "))
 }
 
-// Trimmed returns s without surrounding space, refusing it when longer than
-// max bytes (rule too_long).
+// Clean normalizes a text a person wrote to NFC and refuses what would
+// mislead whoever reads it later: bytes that are not UTF-8 (rule utf8),
+// control characters (rule control_character) and the bidirectional
+// embeddings, overrides and isolates U+202A to U+202E and U+2066 to U+2069
+// (rule bidi_character), which reorder what is shown without being seen.
+// A multi-line text may hold newlines and tabs; a single-line one (a name,
+// an identifier) may not, nor U+2028 and U+2029. The marks U+200E, U+200F
+// and U+061C pass: they change the order of nothing but neutral characters
+// next to them, and names in right-to-left scripts need them. Clean does not
+// trim; the other checks of texts call it.
+func Clean(field, s string, multiline bool) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", errs.Invalidf("utf8", field, "%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			if !multiline {
+				return "", errs.Invalidf("control_character", field, "%s is one line: it cannot contain a line break or tab", field)
+			}
+		case unicode.IsControl(r):
+			return "", errs.Invalidf("control_character", field, "%s contains a control character", field)
+		case r == '\u2028' || r == '\u2029':
+			if !multiline {
+				return "", errs.Invalidf("control_character", field, "%s is one line: it cannot contain a line break or tab", field)
+			}
+		case Bidi(r):
+			return "", errs.Invalidf("bidi_character", field, "%s contains a bidirectional control character (U+%04X), which changes how the text is shown", field, r)
+		}
+	}
+	return norm.NFC.String(s), nil
+}
+
+// Bidi tells whether r is a bidirectional embedding, override or isolate
+// (U+202A to U+202E, U+2066 to U+2069), which Clean refuses.
+func Bidi(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+// Trimmed returns a multi-line text without surrounding space, cleaned
+// (Clean), refusing it when longer than max bytes (rule too_long).
 func Trimmed(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
+	s, err := Clean(field, strings.TrimSpace(s), true)
+	if err != nil {
+		return "", err
+	}
 	if len(s) > max {
 		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
 	}
 	return s, nil
 }
 
-// Text is Trimmed for a text a person writes: it also refuses, once trimmed,
-// an empty required text (rule required) and control characters other than
-// newline and tab (rule control_character).
+// Text is Trimmed for a text a person writes, on one line or several: it
+// also refuses, once trimmed, an empty required text (rule required).
 func Text(field, s string, max int, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" && required {
 		return "", errs.Invalidf("required", field, "%s is required", field)
 	}
-	s, err := Trimmed(field, s, max)
+	return Trimmed(field, s, max)
+}
+
+// Line is Text for a single line: a name, an identifier, a reference. It
+// also refuses line breaks and tabs (rule control_character).
+func Line(field, s string, max int, required bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" && required {
+		return "", errs.Invalidf("required", field, "%s is required", field)
+	}
+	s, err := Clean(field, s, false)
 	if err != nil {
 		return "", err
 	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' {
-			return "", errs.Invalidf("control_character", field, "%s contains a control character", field)
-		}
+	if len(s) > max {
+		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
 	}
 	return s, nil
 }

@@ -65,7 +65,7 @@ func TestAccepts(t *testing.T) {
 		name, got, want string
 	}{
 		{"index", check.Index("organs", 3), "organs[3]"},
-		{"trimmed", must(check.Trimmed("f", " a\x01b ", 3)), "a\x01b"},
+		{"trimmed", must(check.Trimmed("f", " a\tb ", 3)), "a\tb"},
 		{"text", must(check.Text("f", "  two\nlines\t ", 20, true)), "two\nlines"},
 		{"date", must(check.Date("f", "2026-03-01", true)), "2026-03-01"},
 		{"no date", must(check.Date("f", "", false)), ""},
@@ -106,5 +106,43 @@ func TestTimeLayout(t *testing.T) {
 	got, err := check.OptionalTime("f", at.Format(time.RFC3339Nano))
 	if err != nil || got != ledger.FormatTime(at) {
 		t.Errorf("got %q, %v; want %q", got, err, ledger.FormatTime(at))
+	}
+}
+
+func TestCleanTexts(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		fn   func(string) (string, error)
+		in   string
+		want string
+		rule string
+	}{
+		{"line NFC", func(s string) (string, error) { return check.Line("name", s, 200, true) }, " Cafe\u0301 ", "Caf\u00e9", ""},
+		{"line newline", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\nb", "", "control_character"},
+		{"line tab", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\tb", "", "control_character"},
+		{"line separator", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\u2028b", "", "control_character"},
+		{"line DEL", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\x7fb", "", "control_character"},
+		{"line C1", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\u0085b", "", "control_character"},
+		{"line override", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "abc\u202Egpj.exe", "", "bidi_character"},
+		{"line isolate", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\u2066b\u2069", "", "bidi_character"},
+		{"line RTL mark passes", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "\u05d3\u05e0\u05d4\u200f 2", "\u05d3\u05e0\u05d4\u200f 2", ""},
+		{"line required", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "  ", "", "required"},
+		{"line too long", func(s string) (string, error) { return check.Line("name", s, 3, true) }, "abcd", "", "too_long"},
+		{"line not UTF-8", func(s string) (string, error) { return check.Line("name", s, 200, true) }, "a\xffb", "", "utf8"},
+		{"text newline", func(s string) (string, error) { return check.Text("notes", s, 200, true) }, "a\nb\tc", "a\nb\tc", ""},
+		{"text bell", func(s string) (string, error) { return check.Text("notes", s, 200, true) }, "a\x07b", "", "control_character"},
+		{"text override", func(s string) (string, error) { return check.Text("notes", s, 200, false) }, "a\u202Db", "", "bidi_character"},
+		{"text NFC", func(s string) (string, error) { return check.Text("notes", s, 200, false) }, "A\u030a", "\u00c5", ""},
+		{"trimmed override", func(s string) (string, error) { return check.Trimmed("note", s, 200) }, "a\u2067b", "", "bidi_character"},
+		{"trimmed newline", func(s string) (string, error) { return check.Trimmed("note", s, 200) }, " a\nb ", "a\nb", ""},
+	} {
+		got, err := c.fn(c.in)
+		e, _ := errs.As(err)
+		switch {
+		case c.rule == "" && (err != nil || got != c.want):
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field == ""):
+			t.Errorf("%s: %q, %v; want rule %s", c.name, got, err, c.rule)
+		}
 	}
 }

@@ -146,7 +146,7 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 	if err != nil {
 		return nil, err
 	}
-	ref, err := check.Trimmed("content_ref", in.ContentRef, 500)
+	ref, err := check.Line("content_ref", in.ContentRef, 500, false)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) AcknowledgeReport(ctx context.Context, p *auth.Principal, repo
 	if err := p.Require(ReceiveReports); err != nil {
 		return nil, err
 	}
-	ref, err := check.Trimmed("reference", reference, 200)
+	ref, err := check.Line("reference", reference, 200, false)
 	if err != nil {
 		return nil, err
 	}

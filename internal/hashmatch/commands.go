@@ -170,7 +170,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
-	name, err := check.Trimmed("name", in.Name, 200)
+	name, err := check.Line("name", in.Name, 200, false)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,13 @@ func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query
 		if err != nil {
 			return nil, errs.Invalidf("pdq_hex", f+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
 		}
-		if q.Quality == nil || *q.Quality < 0 || *q.Quality > 100 {
+		if q.Quality == nil {
 			return nil, errs.Invalidf("required", f+".quality", "give the PDQ quality (0 to 100) the hasher reported")
+		}
+		if *q.Quality < 0 || *q.Quality > 100 {
+			// The rule stays required, which clients match on; the
+			// message says what is wrong.
+			return nil, errs.Invalidf("required", f+".quality", "quality %d is out of range: the PDQ quality the hasher reported is 0 to 100", *q.Quality)
 		}
 		c, err := caseFields(f, q)
 		if err != nil {
@@ -155,10 +160,10 @@ func caseFields(prefix string, q Query) (Case, error) {
 	if c.SHA256, err = check.HexDigest(dot("sha256"), q.SHA256, 64); err != nil {
 		return c, err
 	}
-	if c.ContentRef, err = check.Trimmed(dot("content_ref"), q.ContentRef, 500); err != nil {
+	if c.ContentRef, err = check.Line(dot("content_ref"), q.ContentRef, 500, false); err != nil {
 		return c, err
 	}
-	if _, err = check.Trimmed(dot("user_id"), q.UserID, 500); err != nil {
+	if _, err = check.Line(dot("user_id"), q.UserID, 500, false); err != nil {
 		return c, err
 	}
 	if c.UploadedAt, err = check.OptionalTime(dot("uploaded_at"), q.UploadedAt); err != nil {

@@ -256,7 +256,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Decode reads one JSON object into v: at most MaxBody bytes, no unknown
-// fields, nothing after it. Each failure names what is wrong.
+// fields, nothing after it, only UTF-8 (rule utf8) and no key given twice in
+// one object (rule duplicate_key). Each failure names what is wrong.
 func Decode(r io.Reader, v any) error {
 	return DecodeLimit(r, MaxBody, v)
 }
@@ -277,6 +278,9 @@ func DecodeLimit(r io.Reader, max int64, v any) error {
 func DecodeBytes(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errs.New(errs.Malformed, "json", "", "the request body is empty; send a JSON object")
+	}
+	if err := checkJSON(b); err != nil && json.Valid(b) {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -48,7 +48,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	by, err := check.Text("authorized_by", in.AuthorizedBy, 200, true)
+	by, err := check.Line("authorized_by", in.AuthorizedBy, 200, true)
 	if err != nil {
 		return nil, err
 	}

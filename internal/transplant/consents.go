@@ -49,7 +49,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 	if err != nil {
 		return nil, err
 	}
-	assessor, err := check.Text("assessed_by", in.AssessedBy, 200, true)
+	assessor, err := check.Line("assessed_by", in.AssessedBy, 200, true)
 	if err != nil {
 		return nil, err
 	}

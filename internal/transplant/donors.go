@@ -69,10 +69,10 @@ func (in *NewDonor) validate(now time.Time) error {
 	if err = check.OneOf("kind", in.Kind, DonorKinds); err != nil {
 		return err
 	}
-	if in.Name, err = check.Text("name", in.Name, 200, true); err != nil {
+	if in.Name, err = check.Line("name", in.Name, 200, true); err != nil {
 		return err
 	}
-	if in.NationalID, err = check.Text("national_id", in.NationalID, 64, false); err != nil {
+	if in.NationalID, err = check.Line("national_id", in.NationalID, 64, false); err != nil {
 		return err
 	}
 	if err = check.OneOf("sex", in.Sex, Sexes); err != nil {

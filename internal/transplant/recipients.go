@@ -52,10 +52,10 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if err != nil {
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
-	if in.Name, err = check.Text("name", in.Name, 200, true); err != nil {
+	if in.Name, err = check.Line("name", in.Name, 200, true); err != nil {
 		return nil, err
 	}
-	if in.NationalID, err = check.Text("national_id", in.NationalID, 64, false); err != nil {
+	if in.NationalID, err = check.Line("national_id", in.NationalID, 64, false); err != nil {
 		return nil, err
 	}
 	if err = check.OneOf("sex", in.Sex, Sexes); err != nil {

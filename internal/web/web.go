@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -91,6 +92,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /{$}", u.home)
+	mux.Handle("/", u.notFound(mux))
 	mux.Handle("POST /signin", cop.Handler(http.HandlerFunc(u.signIn)))
 
 	handle := func(sec *Section, method, path string, h Handler, upload int64) {
@@ -132,6 +134,38 @@ func (u *UI) Register(mux *http.ServeMux) {
 			}
 		}
 	}
+}
+
+// notFound answers the paths no page of mux serves with the UI's own 404
+// page, in the layout with a way home, and a path that is served for
+// another method with 405 as before. /api/ has its own JSON answer.
+func (u *UI) notFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
+				continue
+			}
+			other := r.Clone(r.Context())
+			other.Method = m
+			if _, pattern := mux.Handler(other); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		s, err := u.session(r)
+		if err != nil {
+			s = nil
+		}
+		v := u.newView(r, s, "Page not found")
+		v.Refused = errs.New(errs.NotFound, "page", "", "there is no page at %s", r.URL.Path)
+		u.render(w, r, http.StatusNotFound, nil, "error", v)
+	})
 }
 
 // legacyRedirect sends a GET of a page's old path, without its section's
@@ -295,6 +329,18 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 			return errs.New(errs.TooLarge, "form_size", "", "the form is over %d bytes", limit)
 		}
 		return errs.New(errs.Malformed, "form", "", "the form could not be read")
+	}
+	// ParseForm keeps bytes that are not UTF-8 as they are; refuse them
+	// here, once for every page, before any handler sees them.
+	for k, vs := range r.PostForm {
+		if !utf8.ValidString(k) {
+			return errs.New(errs.Malformed, "utf8", "", "the form is not valid UTF-8")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return errs.New(errs.Malformed, "utf8", k, "%s is not valid UTF-8", k)
+			}
+		}
 	}
 	return nil
 }

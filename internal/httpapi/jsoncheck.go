@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// checkJSON refuses, in a body that encoding/json would accept, what it
+// would accept silently: bytes that are not UTF-8 (which it turns into
+// U+FFFD; rule utf8) and an object that gives one key twice, at any depth
+// (where the last one would win; rule duplicate_key). The refusal names the
+// field where it is known: the dotted path of the key, with [i] for the
+// items of a list ("hashes[2].pdq"). A body that is not JSON passes, for
+// the decoder to refuse in its own words.
+//
+// It reads the body once, byte by byte, without building it: a 64 MiB hash
+// list costs one pass and a few slices.
+func checkJSON(b []byte) error {
+	s := scanner{b: b}
+	s.value(0)
+	return s.err
+}
+
+type scanner struct {
+	b       []byte
+	i       int
+	err     error
+	path    []string   // the names of the values we are in
+	keys    [][][]byte // per depth of object, the keys seen so far
+	objects int        // how many objects we are in
+	bad     bool       // not JSON: stop, the decoder will say why
+}
+
+// maxDepth matches encoding/json's own nesting limit.
+const maxDepth = 10000
+
+func (s *scanner) stop() bool { return s.err != nil || s.bad }
+
+func (s *scanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) field() string {
+	var buf bytes.Buffer
+	for _, p := range s.path {
+		if buf.Len() > 0 && !strings.HasPrefix(p, "[") {
+			buf.WriteByte('.')
+		}
+		buf.WriteString(p)
+	}
+	return buf.String()
+}
+
+func (s *scanner) value(depth int) {
+	s.space()
+	if s.i >= len(s.b) || depth > maxDepth {
+		s.bad = true
+		return
+	}
+	switch c := s.b[s.i]; {
+	case c == '{':
+		s.object(depth + 1)
+	case c == '[':
+		s.array(depth + 1)
+	case c == '"':
+		s.str()
+	default:
+		// A number, true, false or null: its bytes are ASCII, and a byte
+		// that is not ends it; what follows is the decoder's to judge.
+		for s.i < len(s.b) {
+			c := s.b[s.i]
+			if c == ',' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				return
+			}
+			if c >= utf8.RuneSelf {
+				s.bad = true
+				return
+			}
+			s.i++
+		}
+	}
+}
+
+func (s *scanner) object(depth int) {
+	s.i++ // {
+	level := s.objects
+	s.objects++
+	defer func() { s.objects-- }()
+	if len(s.keys) == level {
+		s.keys = append(s.keys, nil)
+	}
+	s.keys[level] = s.keys[level][:0]
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return
+	}
+	for !s.stop() {
+		s.space()
+		if s.i >= len(s.b) || s.b[s.i] != '"' {
+			s.bad = true
+			return
+		}
+		key := s.str()
+		if s.stop() {
+			return
+		}
+		for _, k := range s.keys[level] {
+			if bytes.Equal(k, key) {
+				s.path = append(s.path, string(key))
+				s.err = errs.New(errs.Malformed, "duplicate_key", s.field(), "the key %q is given twice in one object", string(key))
+				return
+			}
+		}
+		s.keys[level] = append(s.keys[level], key)
+		s.space()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			s.bad = true
+			return
+		}
+		s.i++
+		s.path = append(s.path, string(key))
+		// The keys of the objects inside this value are kept one level
+		// down; this level's list must survive them.
+		keys := s.keys[level]
+		s.value(depth)
+		s.keys[level] = keys
+		s.path = s.path[:len(s.path)-1]
+		if s.stop() {
+			return
+		}
+		s.space()
+		if s.i >= len(s.b) {
+			s.bad = true
+			return
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return
+		default:
+			s.bad = true
+			return
+		}
+	}
+}
+
+func (s *scanner) array(depth int) {
+	s.i++ // [
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return
+	}
+	for n := 0; !s.stop(); n++ {
+		s.path = append(s.path, "["+strconv.Itoa(n)+"]")
+		s.value(depth)
+		s.path = s.path[:len(s.path)-1]
+		if s.stop() {
+			return
+		}
+		s.space()
+		if s.i >= len(s.b) {
+			s.bad = true
+			return
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return
+		default:
+			s.bad = true
+			return
+		}
+	}
+}
+
+// str reads a string at s.i and returns its content as it compares as a
+// key: the bytes themselves, or, when it has escapes, its decoded form.
+func (s *scanner) str() []byte {
+	start := s.i
+	s.i++ // "
+	escaped := false
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			if !escaped {
+				return s.b[start+1 : s.i-1]
+			}
+			var v string
+			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+				s.bad = true
+				return nil
+			}
+			return []byte(v)
+		case c == '\\':
+			escaped = true
+			s.i += 2
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, n := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && n <= 1 {
+				s.err = errs.New(errs.Malformed, "utf8", s.field(), "the body is not valid UTF-8 (at byte %d)", s.i)
+				return nil
+			}
+			s.i += n
+		}
+	}
+	s.bad = true
+	return nil
+}

@@ -1,0 +1,151 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+func TestCheckJSON(t *testing.T) {
+	for _, c := range []struct {
+		body, rule, field string
+	}{
+		{`{"a":1,"b":"x"}`, "", ""},
+		{`{"a":{"b":1},"c":{"b":2}}`, "", ""},
+		{`[{"a":1},{"a":2}]`, "", ""},
+		{`{"a":[{"x":1,"y":{"x":2}},{"x":3}]}`, "", ""},
+		{`{"a":1,"a":2}`, "duplicate_key", "a"},
+		{`{"a":1,"\u0061":2}`, "duplicate_key", "a"},
+		{`{"o":{"k":1,"k":2}}`, "duplicate_key", "o.k"},
+		{`{"l":[1,{"k":{},"k":[]}]}`, "duplicate_key", "l[1].k"},
+		{`{"a":{"b":{}},"c":1,"a":0}`, "duplicate_key", "a"},
+		{"{\"name\":\"caf\xe9\"}", "utf8", "name"},
+		{"{\"l\":[\"ok\",\"\xff\"]}", "utf8", "l[1]"},
+		{"{\"\xc3\":1}", "utf8", ""},
+		{"{\"name\":\"caf\u00e9 \u202e\"}", "", ""},
+		// Not JSON: left to the decoder.
+		{`{"a" 1}`, "", ""},
+		{"\xff", "", ""},
+	} {
+		err := checkJSON([]byte(c.body))
+		e, _ := errs.As(err)
+		switch {
+		case c.rule == "" && err != nil:
+			t.Errorf("%q: refused: %v", c.body, err)
+		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field != c.field || e.Code != errs.Malformed):
+			t.Errorf("%q: got %+v, want rule %s field %q", c.body, e, c.rule, c.field)
+		}
+	}
+}
+
+func TestDecodeRefusesBeforeDecoding(t *testing.T) {
+	var v struct {
+		Name string `json:"name"`
+	}
+	err := DecodeBytes([]byte(`{"name":"a","name":"b"}`), &v)
+	if e, _ := errs.As(err); e == nil || e.Rule != "duplicate_key" || e.Field != "name" {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if v.Name != "" {
+		t.Errorf("decoded %q before refusing", v.Name)
+	}
+	// A body that is not JSON keeps the decoder's refusal, even with a
+	// duplicate before the break.
+	err = DecodeBytes([]byte(`{"name":"a","name":"b"`), &v)
+	if e, _ := errs.As(err); e == nil || e.Rule != "json" {
+		t.Fatalf("broken JSON: %v", err)
+	}
+}
+
+// FuzzCheckJSON holds checkJSON to what encoding/json says: it never
+// panics, refuses only valid JSON, and refuses a body exactly when it has
+// invalid UTF-8 in a string or a key given twice in one object.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `[{"a":[{"b":1,"b":2}]}]`, "{\"a\":\"\xff\"}", `{"\u0061":1,"a":1}`, `"x"`, `[1,2,"3"]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := checkJSON(b)
+		if err == nil || !json.Valid(b) {
+			return
+		}
+		e, _ := errs.As(err)
+		if e == nil {
+			t.Fatalf("not an errs.Error: %v", err)
+		}
+		switch e.Rule {
+		case "utf8":
+			if !hasBadUTF8(b) {
+				t.Fatalf("utf8 refusal of valid UTF-8 %q", b)
+			}
+		case "duplicate_key":
+			if !hasDuplicate(b) {
+				t.Fatalf("duplicate_key refusal of %q", b)
+			}
+		default:
+			t.Fatalf("rule %s", e.Rule)
+		}
+	})
+}
+
+func hasBadUTF8(b []byte) bool {
+	for _, c := range string(b) {
+		if c == 0xFFFD {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDuplicate walks the body with encoding/json's tokens.
+func hasDuplicate(b []byte) bool {
+	dec := json.NewDecoder(bytesReader(b))
+	type frame struct {
+		obj   bool
+		keys  map[string]bool
+		isKey bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.isKey {
+			if d, ok := tok.(json.Delim); !ok || d != '}' {
+				k := tok.(string)
+				if top.keys[k] {
+					return true
+				}
+				top.keys[k] = true
+				top.isKey = false
+				continue
+			}
+		}
+		if top != nil && top.obj {
+			top.isKey = true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, keys: map[string]bool{}, isKey: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return false
+			}
+			if p := stack[len(stack)-1]; p.obj {
+				p.isKey = true
+			}
+		}
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
