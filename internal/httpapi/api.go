@@ -11,17 +11,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -333,14 +334,23 @@ func DecodeRequest[T any](r *http.Request) (T, error) {
 	return v, err
 }
 
+// intParam reads the query parameter name as a non-negative whole number,
+// def when absent; anything else ("10abc", "-1", "1e3") is refused.
 func intParam(r *http.Request, name string, def int) (int, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
 		return def, nil
 	}
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 0 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
 		return 0, errs.New(errs.Malformed, "query", name, "%s must be a non-negative integer", name)
 	}
 	return n, nil
+}
+
+// limitParam reads a list's page size from the query parameter limit: def
+// when absent; refused when not a whole number, or outside 1 to max
+// (page.Limit).
+func limitParam(r *http.Request, def, max int) (int, error) {
+	return page.Limit(r.URL.Query(), "limit", page.Size{Default: def, Max: max})
 }

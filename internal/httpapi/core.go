@@ -65,7 +65,7 @@ func Core(env Env) []Route {
 		// Oversight.
 		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight (regulator, auditor, admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := intParam(r, "limit", 200)
+				n, err := limitParam(r, 200, 1000)
 				if err != nil {
 					return 0, nil, err
 				}
