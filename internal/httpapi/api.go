@@ -93,8 +93,18 @@ type Route struct {
 	// while reading it.
 	BodyLimit int64
 	// Enums are the values of the enumerated strings of the route's bodies.
-	Enums   []Enum
+	Enums []Enum
+	// Query are the query parameters the route reads, documented as such; a
+	// paged list refuses any other (page.Parse).
+	Query   []Param
 	Handler Handler
+}
+
+// Param is a query parameter of a route: its name, what it does, and the
+// values it may take when they are a list.
+type Param struct {
+	Name, Doc string
+	Values    []string
 }
 
 // Enum gives the values a string may hold. With Field set, it is the field

@@ -258,6 +258,22 @@ func TestListFilters(t *testing.T) {
 		if r := w.Must(t, 200, "GET", "/api/v1/donors?limit=1", w.Regulator, nil); !strings.HasPrefix(fmt.Sprint(r.Body["next"]), "/api/v1/donors?") {
 			t.Errorf("next of the old path: %v", r.Body["next"])
 		}
+		// The OpenAPI document names each list's parameters.
+		doc := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
+		op := doc.Body["paths"].(map[string]any)["/api/v1/transplant/recipients"].(map[string]any)["get"].(map[string]any)
+		var names []string
+		for _, p := range op["parameters"].([]any) {
+			p := p.(map[string]any)
+			if p["in"] == "query" {
+				names = append(names, p["name"].(string))
+			}
+			if p["name"] == "status" && fmt.Sprint(p["schema"].(map[string]any)["enum"]) != "[waiting transplanted]" {
+				t.Errorf("status parameter: %v", p)
+			}
+		}
+		if fmt.Sprint(names) != "[centre_id status organ blood_group from to id limit cursor]" {
+			t.Errorf("recipients' query parameters: %v", names)
+		}
 	})
 }
 

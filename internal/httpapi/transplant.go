@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -126,6 +127,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
+			Query:   listQuery(page.Lists, transplant.DonorFilters, "recorded"),
 			Handler: listHandler("donors", page.Lists, transplant.DonorFilters, t.Donors)},
 		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Summary: "A donor with their consents",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -157,6 +159,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
+			Query:   listQuery(page.Lists, transplant.RecipientFilters, "listed"),
 			Handler: listHandler("recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -186,6 +189,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
+			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"),
 			Handler: listHandler("organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
 		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Summary: "Authorize one organ for one recipient (coordinator)",
 			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
@@ -199,6 +203,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations",
 			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
+			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
 			Handler: listHandler("authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
 		{Method: "POST", Path: "/api/v1/transplant/transplants", Summary: "Record a transplantation (coordinator)",
 			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
@@ -235,6 +240,28 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	return routes
+}
+
+// listQuery documents the query parameters of a paged list: its filters
+// (dates are those of the event named when), limit and cursor.
+func listQuery(size page.Size, filters []string, when string) []Param {
+	doc := map[string]Param{
+		"centre_id":   {Doc: "one centre's records"},
+		"status":      {Doc: "the recipient's status", Values: transplant.RecipientStatuses},
+		"organ":       {Doc: "the organ type", Values: transplant.OrganTypes},
+		"blood_group": {Doc: "the blood group (of the donor, for organs)", Values: transplant.BloodGroups},
+		"from":        {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
+		"to":          {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
+		"id":          {Doc: "exactly one record, by its identifier"},
+	}
+	var out []Param
+	for _, f := range filters {
+		p := doc[f]
+		p.Name = f
+		out = append(out, p)
+	}
+	return append(out, Param{Name: "limit", Doc: fmt.Sprintf("rows a page, 1 to %d; %d when absent", size.Max, size.Default)},
+		Param{Name: "cursor", Doc: "where the page starts: copied from the previous page's next link"})
 }
 
 // listHandler answers a paged list: one page of it under key, and next, the
