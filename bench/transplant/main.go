@@ -232,8 +232,14 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 			_, err := app.Transplant.Recipients(ctx, reader, transplant.ListFilter{Status: "waiting"})
 			return err
 		}},
-		{"available organs", func() error { _, err := app.Transplant.AvailableOrgans(ctx, reader, 100); return err }},
-		{"pending authorizations", func() error { _, err := app.Transplant.PendingAuthorizations(ctx, reader, 100); return err }},
+		{"available organs", func() error {
+			_, err := app.Transplant.AvailableOrgans(ctx, reader, transplant.ListFilter{})
+			return err
+		}},
+		{"pending authorizations", func() error {
+			_, err := app.Transplant.PendingAuthorizations(ctx, reader, transplant.ListFilter{})
+			return err
+		}},
 		{"alerts", func() error { _, err := ledger.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Limit: 100}); return err }},
 	} {
 		lat, err := dataset.Sample(*listN, 1, 1, 4, func(int) error { return l.fn() })

@@ -11,17 +11,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -92,8 +93,18 @@ type Route struct {
 	// while reading it.
 	BodyLimit int64
 	// Enums are the values of the enumerated strings of the route's bodies.
-	Enums   []Enum
+	Enums []Enum
+	// Query are the query parameters the route reads, documented as such; a
+	// paged list refuses any other (page.Parse).
+	Query   []Param
 	Handler Handler
+}
+
+// Param is a query parameter of a route: its name, what it does, and the
+// values it may take when they are a list.
+type Param struct {
+	Name, Doc string
+	Values    []string
 }
 
 // Enum gives the values a string may hold. With Field set, it is the field
@@ -337,14 +348,23 @@ func DecodeRequest[T any](r *http.Request) (T, error) {
 	return v, err
 }
 
+// intParam reads the query parameter name as a non-negative whole number,
+// def when absent; anything else ("10abc", "-1", "1e3") is refused.
 func intParam(r *http.Request, name string, def int) (int, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
 		return def, nil
 	}
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 0 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
 		return 0, errs.New(errs.Malformed, "query", name, "%s must be a non-negative integer", name)
 	}
 	return n, nil
+}
+
+// limitParam reads a list's page size from the query parameter limit: def
+// when absent; refused when not a whole number, or outside 1 to max
+// (page.Limit).
+func limitParam(r *http.Request, def, max int) (int, error) {
+	return page.Limit(r.URL.Query(), "limit", page.Size{Default: def, Max: max})
 }

@@ -70,7 +70,7 @@ func Core(env Env) []Route {
 		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first " +
 			"(query rule, authority_id, state, limit; regulator, auditor, admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := intParam(r, "limit", 200)
+				n, err := limitParam(r, 200, 1000)
 				if err != nil {
 					return 0, nil, err
 				}

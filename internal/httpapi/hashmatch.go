@@ -216,7 +216,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first (query status)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := intParam(r, "limit", 200)
+				n, err := limitParam(r, 200, 1000)
 				if err != nil {
 					return 0, nil, err
 				}
@@ -261,7 +261,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := intParam(r, "limit", 200)
+				n, err := limitParam(r, 200, 1000)
 				if err != nil {
 					return 0, nil, err
 				}

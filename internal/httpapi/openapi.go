@@ -151,6 +151,13 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 			params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 	}
+	for _, q := range rt.Query {
+		schema := map[string]any{"type": "string"}
+		if q.Values != nil {
+			schema["enum"] = q.Values
+		}
+		params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": schema})
+	}
 	switch in := rt.In.(type) {
 	case nil:
 	case fileBody:

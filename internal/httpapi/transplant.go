@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -123,15 +126,9 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterDonor(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first",
-			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				f, err := listFilter(r)
-				if err != nil {
-					return 0, nil, err
-				}
-				ds, err := t.Donors(r.Context(), p, f)
-				return http.StatusOK, map[string]any{"donors": ds}, err
-			}},
+		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
+			Query:   listQuery(page.Lists, transplant.DonorFilters, "recorded"),
+			Handler: listHandler("donors", page.Lists, transplant.DonorFilters, t.Donors)},
 		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Summary: "A donor with their consents",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				d, err := t.Donor(r.Context(), p, r.PathValue("id"))
@@ -161,15 +158,9 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterRecipient(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first",
-			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				f, err := listFilter(r)
-				if err != nil {
-					return 0, nil, err
-				}
-				rs, err := t.Recipients(r.Context(), p, f)
-				return http.StatusOK, map[string]any{"recipients": rs}, err
-			}},
+		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
+			Query:   listQuery(page.Lists, transplant.RecipientFilters, "listed"),
+			Handler: listHandler("recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Recipient(r.Context(), p, r.PathValue("id"))
@@ -197,15 +188,9 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordProcurement(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted",
-			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := intParam(r, "limit", 100)
-				if err != nil {
-					return 0, nil, err
-				}
-				os, err := t.AvailableOrgans(r.Context(), p, n)
-				return http.StatusOK, map[string]any{"organs": os}, err
-			}},
+		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
+			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"),
+			Handler: listHandler("organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
 		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Summary: "Authorize one organ for one recipient (coordinator)",
 			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -216,6 +201,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.AuthorizeTransplant(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
+		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations",
+			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
+			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
+			Handler: listHandler("authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
 		{Method: "POST", Path: "/api/v1/transplant/transplants", Summary: "Record a transplantation (coordinator)",
 			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -253,7 +242,47 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	return routes
 }
 
-func listFilter(r *http.Request) (transplant.ListFilter, error) {
-	n, err := intParam(r, "limit", 100)
-	return transplant.ListFilter{CentreID: r.URL.Query().Get("centre_id"), Status: r.URL.Query().Get("status"), Limit: n}, err
+// listQuery documents the query parameters of a paged list: its filters
+// (dates are those of the event named when), limit and cursor.
+func listQuery(size page.Size, filters []string, when string) []Param {
+	doc := map[string]Param{
+		"centre_id":   {Doc: "one centre's records"},
+		"status":      {Doc: "the recipient's status", Values: transplant.RecipientStatuses},
+		"organ":       {Doc: "the organ type", Values: transplant.OrganTypes},
+		"blood_group": {Doc: "the blood group (of the donor, for organs)", Values: transplant.BloodGroups},
+		"from":        {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
+		"to":          {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
+		"id":          {Doc: "exactly one record, by its identifier"},
+	}
+	var out []Param
+	for _, f := range filters {
+		p := doc[f]
+		p.Name = f
+		out = append(out, p)
+	}
+	return append(out, Param{Name: "limit", Doc: fmt.Sprintf("rows a page, 1 to %d; %d when absent", size.Max, size.Default)},
+		Param{Name: "cursor", Doc: "where the page starts: copied from the previous page's next link"})
+}
+
+// listHandler answers a paged list: one page of it under key, and next, the
+// link to the following page with the same filters, unless it is the last.
+// The query parameters are the list's filters, limit and cursor; any other,
+// or a bad value of one, is refused.
+func listHandler[T any](key string, size page.Size, filters []string,
+	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) Handler {
+	return func(r *http.Request, p *auth.Principal) (int, any, error) {
+		f, err := transplant.FilterOf(r.URL.Query(), size, filters)
+		if err != nil {
+			return 0, nil, err
+		}
+		out, err := list(r.Context(), p, f)
+		if err != nil {
+			return 0, nil, err
+		}
+		body := map[string]any{key: out.Items}
+		if out.Next != "" {
+			body["next"] = page.Next(r.URL.Path, r.URL.Query(), out.Next)
+		}
+		return http.StatusOK, body, nil
+	}
 }

@@ -7,30 +7,28 @@ import (
 	"fmt"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
 // PendingAuthorizations lists the per-procedure authorizations of organs not
-// yet transplanted, newest first, at most limit (100 when limit is not in 1 to
-// 1000).
-func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, limit int) ([]TransplantAuthorization, error) {
+// yet transplanted, newest first, one page at a time (PendingSize).
+func (s *Service) PendingAuthorizations(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[TransplantAuthorization], error) {
 	if err := p.Require(Read); err != nil {
-		return nil, err
+		return page.Of[TransplantAuthorization]{}, err
 	}
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.DB.Read().Query(ctx, pendingAuthorizationsSQL, limit)
+	to, err := f.check(AuthorizationFilters, PendingSize)
 	if err != nil {
-		return nil, err
+		return page.Of[TransplantAuthorization]{}, err
 	}
-	return store.Rows(rows, func(r store.Scanner, a *TransplantAuthorization) error {
-		var compat, consent, noPay, listed int
-		err := r.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt, &a.AuthorizedBy,
-			&compat, &consent, &noPay, &listed)
-		a.CompatibilityDocumented, a.ConsentVerified, a.NoPaymentDeclared, a.OnWaitingList = compat == 1, consent == 1, noPay == 1, listed == 1
-		return err
-	})
+	return list(ctx, s.DB.Read(), pendingAuthorizationsSQL, f, "ta.log_index", "ta.id", []string{f.CentreID, f.Organ, f.From, to, f.ID},
+		func(r store.Scanner, a *TransplantAuthorization) error {
+			var compat, consent, noPay, listed int
+			err := r.Scan(&a.ID, &a.OrganID, &a.RecipientID, &a.CentreID, &a.AuthorizedAt, &a.AuthorizedBy,
+				&compat, &consent, &noPay, &listed)
+			a.CompatibilityDocumented, a.ConsentVerified, a.NoPaymentDeclared, a.OnWaitingList = compat == 1, consent == 1, noPay == 1, listed == 1
+			return err
+		}, func(a *TransplantAuthorization) string { return a.ID })
 }
 
 // Organ returns one procured organ. The identifier is read as ParseOrganID

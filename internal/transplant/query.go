@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -138,75 +143,189 @@ func (s *Service) Consents(ctx context.Context, p *auth.Principal, donorID strin
 	})
 }
 
-// ListFilter narrows and pages a list.
+// ListFilter narrows and pages a list. Each filter is empty for "any"; the
+// lists that have no such column refuse it. From and To are calendar dates
+// (YYYY-MM-DD), both included, of the list's date: when a donor was
+// recorded, a recipient listed, an organ procured, a transplantation
+// authorized. ID is one record's identifier.
 type ListFilter struct {
-	CentreID string
-	Status   string
-	Limit    int
+	CentreID   string
+	Status     string
+	Organ      string
+	BloodGroup string
+	From, To   string
+	ID         string
+	page.Request
 }
 
-func (f *ListFilter) limit() int {
-	if f.Limit <= 0 || f.Limit > 500 {
-		return 100
+// Filters are the query parameters of each list's filters, as the API and
+// the UI name them.
+var (
+	DonorFilters         = []string{"centre_id", "blood_group", "from", "to", "id"}
+	RecipientFilters     = []string{"centre_id", "status", "organ", "blood_group", "from", "to", "id"}
+	OrganFilters         = []string{"centre_id", "organ", "blood_group", "from", "to", "id"}
+	AuthorizationFilters = []string{"centre_id", "organ", "from", "to", "id"}
+)
+
+// RecipientStatuses are the statuses a recipient can have.
+var RecipientStatuses = []string{"waiting", "transplanted"}
+
+// PendingSize is the page size of the pending authorizations, which the
+// organs page reads a thousand at a time.
+var PendingSize = page.Size{Default: 100, Max: 1000}
+
+// FilterOf reads the filters of a list from query parameters, with the page
+// asked for. Parameters that are not the list's are refused; the values are
+// checked by the list.
+func FilterOf(q url.Values, size page.Size, filters []string) (ListFilter, error) {
+	r, err := page.Parse(q, size, filters...)
+	if err != nil {
+		return ListFilter{}, err
 	}
-	return f.Limit
+	return ListFilter{CentreID: q.Get("centre_id"), Status: q.Get("status"), Organ: q.Get("organ"), BloodGroup: q.Get("blood_group"),
+		From: q.Get("from"), To: q.Get("to"), ID: q.Get("id"), Request: r}, nil
+}
+
+// check refuses a filter the list does not have, a value outside its
+// enumeration, a date not written YYYY-MM-DD, a range that ends before it
+// begins and a page size outside 1 to size.Max; it fills in the default
+// page size and returns the end of the date range as the day after To.
+func (f *ListFilter) check(filters []string, size page.Size) (toExclusive string, err error) {
+	for _, c := range []struct {
+		name, v string
+		allowed []string
+	}{
+		{"centre_id", f.CentreID, nil}, {"status", f.Status, RecipientStatuses}, {"organ", f.Organ, OrganTypes},
+		{"blood_group", f.BloodGroup, BloodGroups}, {"from", f.From, nil}, {"to", f.To, nil}, {"id", f.ID, nil},
+	} {
+		if c.v == "" {
+			continue
+		}
+		if !slices.Contains(filters, c.name) {
+			return "", errs.Invalidf("query", c.name, "this list has no filter %s", c.name)
+		}
+		if c.allowed != nil {
+			if err := check.OneOf(c.name, c.v, c.allowed); err != nil {
+				return "", err
+			}
+		}
+	}
+	if f.From, err = check.Date("from", f.From, false); err != nil {
+		return "", err
+	}
+	if f.To, err = check.Date("to", f.To, false); err != nil {
+		return "", err
+	}
+	if f.From != "" && f.To != "" && f.To < f.From {
+		return "", errs.Invalidf("dates_in_order", "to", "to is before from")
+	}
+	if f.To != "" {
+		t, _ := time.Parse(check.DateLayout, f.To)
+		toExclusive = t.AddDate(0, 0, 1).Format(check.DateLayout)
+	}
+	if f.Limit == 0 {
+		f.Limit = size.Default
+	}
+	if f.Limit < 1 || f.Limit > size.Max {
+		return "", errs.Invalidf("range", "limit", "limit is out of range: it must be between 1 and %d", size.Max)
+	}
+	return toExclusive, nil
 }
 
 // The list pages' statements: the newest rows first, read in the order of an
-// index on log_index (migration 006), so that a page never sorts a whole
-// table (TestListsReadAnIndexInOrder).
+// index on (log_index DESC, id) (migrations 3 and 4), so that a page never
+// sorts a whole table (TestListsReadAnIndexInOrder); a page after the first
+// starts the walk at its cursor. Each takes the filters as pairs (empty for
+// any), then the cursor's condition (page.Request.Where) and the limit.
 const (
-	listDonorsSQL     = "SELECT " + donorCols + " FROM donors WHERE (? = '' OR centre_id = ?) ORDER BY log_index DESC LIMIT ?"
-	listRecipientsSQL = "SELECT " + recipientCols + ` FROM recipients r WHERE (? = '' OR r.centre_id = ?) AND (? = '' OR ` + recipientStatus + ` = ?)
-		ORDER BY r.log_index DESC LIMIT ?`
-	availableOrgansSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at
-		FROM organs o JOIN procurements p ON p.id = o.procurement_id
-		WHERE NOT ` + organTransplanted + ` ORDER BY o.log_index DESC, o.id LIMIT ?`
+	listDonorsSQL = "SELECT " + donorCols + `, log_index FROM donors
+		WHERE (? = '' OR centre_id = ?) AND (? = '' OR blood_group = ?) AND (? = '' OR recorded_at >= ?) AND (? = '' OR recorded_at < ?)
+		AND (? = '' OR id = ?) AND %s ORDER BY log_index DESC, id LIMIT ?`
+	listRecipientsSQL = "SELECT " + recipientCols + `, r.log_index FROM recipients r
+		WHERE (? = '' OR r.centre_id = ?) AND (? = '' OR ` + recipientStatus + ` = ?) AND (? = '' OR r.organ_needed = ?)
+		AND (? = '' OR r.blood_group = ?) AND (? = '' OR r.listed_on >= ?) AND (? = '' OR r.listed_on < ?)
+		AND (? = '' OR r.id = ?) AND %s ORDER BY r.log_index DESC, r.id LIMIT ?`
+	availableOrgansSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at, o.log_index
+		FROM organs o JOIN procurements p ON p.id = o.procurement_id JOIN donors d ON d.id = o.donor_id
+		WHERE NOT ` + organTransplanted + ` AND (? = '' OR p.centre_id = ?) AND (? = '' OR o.organ = ?) AND (? = '' OR d.blood_group = ?)
+		AND (? = '' OR p.procured_at >= ?) AND (? = '' OR p.procured_at < ?) AND (? = '' OR o.id = ?)
+		AND %s ORDER BY o.log_index DESC, o.id LIMIT ?`
 	pendingAuthorizationsSQL = `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
-		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list
-		FROM transplant_authorizations ta
-		WHERE NOT EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = ta.organ_id) ORDER BY ta.log_index DESC, ta.id LIMIT ?`
+		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list, ta.log_index
+		FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
+		WHERE NOT ` + organTransplanted + ` AND (? = '' OR ta.centre_id = ?) AND (? = '' OR o.organ = ?)
+		AND (? = '' OR ta.authorized_at >= ?) AND (? = '' OR ta.authorized_at < ?) AND (? = '' OR ta.id = ?)
+		AND %s ORDER BY ta.log_index DESC, ta.id LIMIT ?`
 )
 
-// Donors lists the most recently recorded donors.
-func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) ([]Donor, error) {
-	if err := p.Require(Read); err != nil {
-		return nil, err
+// list runs the statement sql of a list (one of the above) for the filter
+// values given, and reads one page of it.
+func list[T any](ctx context.Context, q store.Queryer, sql string, f ListFilter, logCol, idCol string, values []string,
+	scan func(store.Scanner, *T) error, id func(*T) string) (page.Of[T], error) {
+	var args []any
+	for _, v := range values {
+		args = append(args, v, v)
 	}
-	rows, err := s.DB.Read().Query(ctx, listDonorsSQL, f.CentreID, f.CentreID, f.limit())
+	where, after := f.Where(logCol, idCol)
+	args = append(append(args, after...), f.Limit+1)
+	rows, err := q.Query(ctx, fmt.Sprintf(sql, where), args...)
 	if err != nil {
-		return nil, err
+		return page.Of[T]{}, err
 	}
-	return store.Rows(rows, scanDonor)
+	return page.Read(rows, f.Request, scan, id)
 }
 
-// Recipients lists the most recently recorded recipients.
-func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilter) ([]Recipient, error) {
+// Donors lists donors, the most recently recorded first, one page at a time.
+func (s *Service) Donors(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Donor], error) {
 	if err := p.Require(Read); err != nil {
-		return nil, err
+		return page.Of[Donor]{}, err
 	}
-	rows, err := s.DB.Read().Query(ctx, listRecipientsSQL, f.CentreID, f.CentreID, f.Status, f.Status, f.limit())
+	to, err := f.check(DonorFilters, page.Lists)
 	if err != nil {
-		return nil, err
+		return page.Of[Donor]{}, err
 	}
-	return store.Rows(rows, scanRecipient)
+	return list(ctx, s.DB.Read(), listDonorsSQL, f, "log_index", "id", []string{f.CentreID, f.BloodGroup, f.From, to, f.ID},
+		scanDonor, func(d *Donor) string { return d.ID })
 }
 
-// AvailableOrgans lists procured organs not yet transplanted, newest first.
-func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, limit int) ([]Organ, error) {
+// Recipients lists recipients, the most recently recorded first, one page at
+// a time.
+func (s *Service) Recipients(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Recipient], error) {
 	if err := p.Require(Read); err != nil {
-		return nil, err
+		return page.Of[Recipient]{}, err
 	}
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	rows, err := s.DB.Read().Query(ctx, availableOrgansSQL, limit)
+	to, err := f.check(RecipientFilters, page.Lists)
 	if err != nil {
-		return nil, err
+		return page.Of[Recipient]{}, err
 	}
-	return store.Rows(rows, func(r store.Scanner, o *Organ) error {
-		return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
-	})
+	return list(ctx, s.DB.Read(), listRecipientsSQL, f, "r.log_index", "r.id",
+		[]string{f.CentreID, f.Status, f.Organ, f.BloodGroup, f.From, to, f.ID}, scanRecipient, func(r *Recipient) string { return r.ID })
+}
+
+// AvailableOrgans lists procured organs not yet transplanted, newest first,
+// one page at a time. The identifier filter reads an organ identifier as
+// ParseOrganID does.
+func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Organ], error) {
+	if err := p.Require(Read); err != nil {
+		return page.Of[Organ]{}, err
+	}
+	to, err := f.check(OrganFilters, page.Lists)
+	if err != nil {
+		return page.Of[Organ]{}, err
+	}
+	if f.ID != "" {
+		oid, err := ParseOrganID(f.ID)
+		if e, ok := errs.As(err); ok {
+			return page.Of[Organ]{}, errs.Invalidf(e.Rule, "id", "%s", e.Message)
+		} else if err != nil {
+			return page.Of[Organ]{}, err
+		}
+		f.ID = oid.String()
+	}
+	return list(ctx, s.DB.Read(), availableOrgansSQL, f, "o.log_index", "o.id", []string{f.CentreID, f.Organ, f.BloodGroup, f.From, to, f.ID},
+		func(r store.Scanner, o *Organ) error {
+			return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt)
+		}, func(o *Organ) string { return o.ID })
 }
 
 // GetCentreAuthorization returns one centre authorization.

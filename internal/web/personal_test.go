@@ -17,6 +17,7 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
 )
 
@@ -228,7 +229,8 @@ func TestRecipientPageAndTransplantForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := w.App.Transplant.PendingAuthorizations(ctx, au, 0)
+	pg, err := w.App.Transplant.PendingAuthorizations(ctx, au, transplant.ListFilter{})
+	pending := pg.Items
 	if err != nil || len(pending) != 1 || pending[0].ID != ta || pending[0].OrganID != kidney || pending[0].RecipientID != rcKidney ||
 		pending[0].CentreID != w.CentreA || pending[0].AuthorizedBy != "Dr Test" || !pending[0].NoPaymentDeclared || !pending[0].OnWaitingList {
 		t.Errorf("pending authorizations: %+v, %v", pending, err)
@@ -236,7 +238,7 @@ func TestRecipientPageAndTransplantForm(t *testing.T) {
 	if o, err := w.App.Transplant.Organ(ctx, au, strings.ToLower(kidney)); err != nil || o.ID != kidney || o.Organ != "kidney" || o.DonorID != donor {
 		t.Errorf("organ: %+v, %v", o, err)
 	}
-	if _, err := w.App.Transplant.PendingAuthorizations(ctx, nil, 0); err == nil {
+	if _, err := w.App.Transplant.PendingAuthorizations(ctx, nil, transplant.ListFilter{}); err == nil {
 		t.Error("pending authorizations without a principal")
 	}
 	if j, err := w.App.Transplant.Jurisdiction(ctx); j != "XA" || err != nil {
@@ -268,7 +270,7 @@ func TestRecipientPageAndTransplantForm(t *testing.T) {
 	p = a.post("/transplant/transplants", url.Values{"organ_id": {kidney}, "recipient_id": {rcKidney}, "authorization_id": {ta},
 		"performed_at": {time.Now().UTC().Format("2006-01-02T15:04")}})
 	wantStatus(t, "record transplant", p, http.StatusSeeOther)
-	if pending, err := w.App.Transplant.PendingAuthorizations(ctx, au, 0); err != nil || len(pending) != 0 {
+	if pending, err := w.App.Transplant.PendingAuthorizations(ctx, au, transplant.ListFilter{}); err != nil || len(pending.Items) != 0 {
 		t.Errorf("pending after the transplantation: %+v, %v", pending, err)
 	}
 	if p := a.get("/transplant/organs"); strings.Contains(p.Body, ta) {

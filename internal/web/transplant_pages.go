@@ -9,6 +9,8 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -37,6 +39,70 @@ type donorsData struct {
 	Centres   map[string]string
 	Own       bool
 	CanRecord bool
+	Next      string   // the link to the next page; empty on the last
+	CentreOpt []Option // the centres, for the filter form
+}
+
+// centreOptions are the transplant centres, for a filter form's choice.
+func centreOptions(ctx context.Context, db *store.DB) ([]Option, error) {
+	cs, err := auth.ListAuthorities(ctx, db.Read(), transplant.KindCentre)
+	var out []Option
+	for _, c := range cs {
+		out = append(out, Option{Value: c.ID, Label: c.Name})
+	}
+	return out, err
+}
+
+// listFilter reads the filters and page of a list page from its query,
+// less the parameters of a flash message (extra); a coordinator's list is of
+// their own centre whatever the query says. A refused filter comes back as
+// the filter form's refusal, with the list's first page unfiltered.
+func listFilter(r *http.Request, p *auth.Principal, size page.Size, filters []string, extra ...string) (transplant.ListFilter, *Refusal) {
+	q := r.URL.Query()
+	for _, e := range extra {
+		q.Del(e)
+	}
+	f, err := transplant.FilterOf(q, size, filters)
+	if err != nil {
+		return f, &Refusal{Form: "filter", Values: q, Err: err}
+	}
+	if c := ownCentre(p); c != "" {
+		f.CentreID = c
+	}
+	return f, nil
+}
+
+// nextPage is the link to the page after the one r shows, with the same
+// filters; empty on the last page.
+func nextPage(r *http.Request, cursor string, extra ...string) string {
+	q := r.URL.Query()
+	for _, e := range extra {
+		q.Del(e)
+	}
+	return page.Next(r.URL.Path, q, cursor)
+}
+
+// listed reads the page of a list that f (read from the query by
+// listFilter or FilterOf) asks for. A refusal of the filter (fref, or the
+// list's own) is shown on the filter form, over base, the list's first page
+// unfiltered; a refusal of another form (ref) stays the one shown.
+func listed[T any](r *http.Request, s *Session, pg *View, ref **Refusal, f transplant.ListFilter, fref *Refusal, base transplant.ListFilter,
+	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) (page.Of[T], error) {
+	pg.SetForm("filter", r.URL.Query())
+	if fref != nil {
+		if *ref == nil {
+			*ref = fref
+		}
+		return list(r.Context(), s.P, base)
+	}
+	out, err := list(r.Context(), s.P, f)
+	if _, ok := errs.As(err); ok {
+		if *ref == nil {
+			*ref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
+		}
+		return list(r.Context(), s.P, base)
+	}
+	return out, err
 }
 
 func (t *transplantPages) donors(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -45,7 +111,9 @@ func (t *transplantPages) donors(w http.ResponseWriter, r *http.Request, s *Sess
 
 func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	ds, err := t.svc.Donors(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
+	pg := s.View(r, "Donors")
+	f, fref := listFilter(r, s.P, page.Lists, transplant.DonorFilters)
+	ds, err := listed(r, s, pg, &ref, f, fref, transplant.ListFilter{CentreID: ownCentre(s.P)}, t.svc.Donors)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -55,8 +123,13 @@ func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Donors")
-	pg.Data = donorsData{Donors: ds, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record)}
+	opts, err := centreOptions(ctx, t.svc.DB)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	pg.Data = donorsData{Donors: ds.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
+		Next: nextPage(r, ds.Next), CentreOpt: opts}
 	s.Show(w, r, "donors", pg, ref)
 }
 
@@ -219,6 +292,8 @@ type recipientsData struct {
 	Centres    map[string]string
 	Own        bool
 	CanRecord  bool
+	Next       string
+	CentreOpt  []Option
 }
 
 func (t *transplantPages) recipients(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -227,7 +302,14 @@ func (t *transplantPages) recipients(w http.ResponseWriter, r *http.Request, s *
 
 func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: ownCentre(s.P), Limit: 200})
+	pg := s.View(r, "Recipients")
+	// The flash of a registration names the recipient in id: not a filter.
+	var flash []string
+	if r.URL.Query().Has("done") {
+		flash = []string{"done", "id"}
+	}
+	f, fref := listFilter(r, s.P, page.Lists, transplant.RecipientFilters, flash...)
+	rs, err := listed(r, s, pg, &ref, f, fref, transplant.ListFilter{CentreID: ownCentre(s.P)}, t.svc.Recipients)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -237,8 +319,13 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Recipients")
-	pg.Data = recipientsData{Recipients: rs, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record)}
+	opts, err := centreOptions(ctx, t.svc.DB)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	pg.Data = recipientsData{Recipients: rs.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
+		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
@@ -295,6 +382,12 @@ func (t *transplantPages) showRecipient(w http.ResponseWriter, r *http.Request, 
 
 // ---- Organs available: authorize, then transplant ----
 
+// waiting lists the recipients of p's centre who wait for an organ, for the
+// forms that choose one: the newest page.Lists.Max of them.
+func (t *transplantPages) waiting(ctx context.Context, p *auth.Principal) (page.Of[transplant.Recipient], error) {
+	return t.svc.Recipients(ctx, p, transplant.ListFilter{CentreID: p.AuthorityID, Status: "waiting", Request: page.Request{Limit: page.Lists.Max}})
+}
+
 type organRow struct {
 	ID         string
 	Organ      string
@@ -309,6 +402,8 @@ type organsData struct {
 	Centres   map[string]string
 	CanRecord bool
 	Centre    string // the principal's centre
+	Next      string
+	CentreOpt []Option
 }
 
 func (t *transplantPages) organs(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -317,7 +412,13 @@ func (t *transplantPages) organs(w http.ResponseWriter, r *http.Request, s *Sess
 
 func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
-	os, err := t.svc.AvailableOrgans(ctx, s.P, 500)
+	pg := s.View(r, "Organs available")
+	var fref *Refusal
+	f, err := transplant.FilterOf(r.URL.Query(), page.Lists, transplant.OrganFilters)
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
+	}
+	os, err := listed(r, s, pg, &ref, f, fref, transplant.ListFilter{}, t.svc.AvailableOrgans)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -327,31 +428,35 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 		s.Fail(w, r, err)
 		return
 	}
-	as, err := t.svc.PendingAuthorizations(ctx, s.P, 1000)
+	as, err := t.svc.PendingAuthorizations(ctx, s.P, transplant.ListFilter{Request: page.Request{Limit: transplant.PendingSize.Max}})
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	pending := map[string][]transplant.TransplantAuthorization{}
-	for _, a := range as {
+	for _, a := range as.Items {
 		pending[a.OrganID] = append(pending[a.OrganID], a)
 	}
 	canRecord := s.P.Can(transplant.Record)
 	waiting := map[string][]Option{}
 	if canRecord {
-		rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
+		rs, err := t.waiting(ctx, s.P)
 		if err != nil {
 			s.Fail(w, r, err)
 			return
 		}
-		for _, rc := range rs {
+		for _, rc := range rs.Items {
 			waiting[rc.OrganNeeded] = append(waiting[rc.OrganNeeded], Option{Value: rc.ID,
 				Label: rc.ID + " · blood group " + rc.BloodGroup + " · listed " + rc.ListedOn})
 		}
 	}
-	pg := s.View(r, "Organs available")
-	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID}
-	for _, o := range os {
+	opts, err := centreOptions(ctx, t.svc.DB)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID, Next: nextPage(r, os.Next), CentreOpt: opts}
+	for _, o := range os.Items {
 		row := organRow{ID: o.ID, Organ: o.Organ, DonorID: o.DonorID, ProcuredAt: o.ProcuredAt, Recipients: waiting[o.Organ], Pending: pending[o.ID]}
 		data.Organs = append(data.Organs, row)
 		pg.SetForm("authorize-"+o.ID, url.Values{"organ_id": {o.ID}, "authorized_by": {s.P.Name}})
@@ -406,12 +511,12 @@ func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request,
 			return
 		}
 	}
-	rs, err := t.svc.Recipients(ctx, s.P, transplant.ListFilter{CentreID: s.P.AuthorityID, Status: "waiting", Limit: 500})
+	rs, err := t.waiting(ctx, s.P)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	for _, rc := range rs {
+	for _, rc := range rs.Items {
 		if data.Organ != nil && rc.OrganNeeded != data.Organ.Organ {
 			continue
 		}

@@ -1,0 +1,70 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+var nextRE = regexp.MustCompile(`<a rel="next" href="([^"]+)">Next page</a>`)
+
+// TestListPagesFilterAndPage: the donors page filters with a plain form and
+// pages with a "Next page" link, a refused filter is shown on the form, and a
+// coordinator's list stays their centre's whatever the query says.
+func TestListPagesFilterAndPage(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	var atA []string
+	for _, bg := range []string{"A", "O", "A"} {
+		d := apptest.DeceasedDonor(w.CentreA)
+		d["blood_group"] = bg
+		atA = append(atA, w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, d).Str("id"))
+	}
+	atB := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordB, apptest.DeceasedDonor(w.CentreB)).Str("id")
+
+	r := newBrowser(t, w.URL)
+	r.signIn(w.Regulator)
+	p := r.get("/transplant/donors?blood_group=A&limit=1")
+	wantStatus(t, "first page", p, http.StatusOK)
+	mustContain(t, "first page", p, `id="filter"`, `name="blood_group"`, `<option value="A" selected>`, atA[2])
+	if strings.Contains(p.Body, atA[0]+"<") || strings.Contains(p.Body, atB+"<") {
+		t.Error("the first page lists more than its one donor of blood group A")
+	}
+	m := nextRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no Next page link on the first page")
+	}
+	next := html.UnescapeString(m[1])
+	if !strings.HasPrefix(next, "/transplant/donors?") || !strings.Contains(next, "blood_group=A") || !strings.Contains(next, "cursor=") {
+		t.Errorf("next page link %s", next)
+	}
+	p = r.get(next)
+	wantStatus(t, "second page", p, http.StatusOK)
+	mustContain(t, "second page", p, atA[0])
+	if nextRE.MatchString(p.Body) {
+		t.Error("the last page has a Next page link")
+	}
+
+	p = r.get("/transplant/donors?blood_group=Z")
+	mustContain(t, "refused filter", p, `Refused by rule <strong>enum</strong> on field <code>blood_group</code>`, atB)
+	p = r.get("/transplant/donors?limit=10abc")
+	mustContain(t, "refused limit", p, `Refused by rule <strong>query</strong> on field <code>limit</code>`)
+	p = r.get("/transplant/organs?organ=spleen")
+	mustContain(t, "refused organ", p, `Refused by rule <strong>enum</strong> on field <code>organ</code>`)
+	p = r.get("/transplant/recipients?status=waiting&organ=liver")
+	wantStatus(t, "recipients filtered", p, http.StatusOK)
+	mustContain(t, "recipients filtered", p, "No recipient matches these filters.")
+
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordB)
+	p = b.get("/transplant/donors?centre_id=" + w.CentreA)
+	wantStatus(t, "coordinator B asks for centre A", p, http.StatusOK)
+	mustContain(t, "coordinator B asks for centre A", p, atB)
+	if strings.Contains(p.Body, atA[0]) {
+		t.Error("coordinator B sees centre A's donors")
+	}
+}
