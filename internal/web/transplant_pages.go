@@ -43,14 +43,23 @@ type donorsData struct {
 	CentreOpt []Option // the centres, for the filter form
 }
 
-// centreOptions are the transplant centres, for a filter form's choice.
-func centreOptions(ctx context.Context, db *store.DB) ([]Option, error) {
-	cs, err := auth.ListAuthorities(ctx, db.Read(), transplant.KindCentre)
-	var out []Option
-	for _, c := range cs {
-		out = append(out, Option{Value: c.ID, Label: c.Name})
+// centreChoices reads the authorities once for a list page: every
+// authority's name by id, and the transplant centres, by name, as the
+// options of the filter form's select.
+func centreChoices(ctx context.Context, db *store.DB) (map[string]string, []Option, error) {
+	as, err := auth.ListAuthorities(ctx, db.Read(), "")
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, err
+	names := make(map[string]string, len(as))
+	var opts []Option
+	for _, a := range as {
+		names[a.ID] = a.Name
+		if a.Kind == transplant.KindCentre {
+			opts = append(opts, Option{Value: a.ID, Label: a.Name})
+		}
+	}
+	return names, opts, nil
 }
 
 // listFilter reads the filters and page of a list page from its query,
@@ -118,12 +127,7 @@ func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *
 		s.Fail(w, r, err)
 		return
 	}
-	names, err := authorityNames(ctx, t.svc.DB)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	opts, err := centreOptions(ctx, t.svc.DB)
+	names, opts, err := centreChoices(ctx, t.svc.DB)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -314,12 +318,7 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		s.Fail(w, r, err)
 		return
 	}
-	names, err := authorityNames(ctx, t.svc.DB)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	opts, err := centreOptions(ctx, t.svc.DB)
+	names, opts, err := centreChoices(ctx, t.svc.DB)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -423,7 +422,7 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 		s.Fail(w, r, err)
 		return
 	}
-	names, err := authorityNames(ctx, t.svc.DB)
+	names, opts, err := centreChoices(ctx, t.svc.DB)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -449,11 +448,6 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 			waiting[rc.OrganNeeded] = append(waiting[rc.OrganNeeded], Option{Value: rc.ID,
 				Label: rc.ID + " · blood group " + rc.BloodGroup + " · listed " + rc.ListedOn})
 		}
-	}
-	opts, err := centreOptions(ctx, t.svc.DB)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
 	}
 	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID, Next: nextPage(r, os.Next), CentreOpt: opts}
 	for _, o := range os.Items {
