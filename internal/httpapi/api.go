@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -346,20 +345,6 @@ func DecodeRequest[T any](r *http.Request) (T, error) {
 	}
 	err := DecodeLimit(r.Body, limit, &v)
 	return v, err
-}
-
-// intParam reads the query parameter name as a non-negative whole number,
-// def when absent; anything else ("10abc", "-1", "1e3") is refused.
-func intParam(r *http.Request, name string, def int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, errs.New(errs.Malformed, "query", name, "%s must be a non-negative integer", name)
-	}
-	return n, nil
 }
 
 // limitParam reads a list's page size from the query parameter limit: def

@@ -10,6 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 )
 
 // openAPIRoute serves the document of every route of the API; New adds it.
@@ -144,11 +145,11 @@ func Core(env Env) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
-				from, err := intParam(r, "from", 0)
+				from, err := page.Int(r.URL.Query(), "from", 0)
 				if err != nil {
 					return 0, nil, err
 				}
-				to, err := intParam(r, "to", 0)
+				to, err := page.Int(r.URL.Query(), "to", 0)
 				if err != nil {
 					return 0, nil, err
 				}

@@ -85,16 +85,30 @@ type Request struct {
 // size.Default; a value that is not a whole number is refused (malformed,
 // rule query) and one outside 1 to size.Max too (invalid, rule range).
 func Limit(q url.Values, name string, size Size) (int, error) {
+	if q.Get(name) == "" {
+		return size.Default, nil
+	}
+	n, err := Int(q, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 || n > size.Max {
+		return 0, errs.Invalidf("range", name, "%s is out of range: it must be between 1 and %d", name, size.Max)
+	}
+	return n, nil
+}
+
+// Int reads the query parameter name as a non-negative whole number: def
+// when absent, refused (malformed, rule query) when it is anything else,
+// "10abc" included.
+func Int(q url.Values, name string, def int) (int, error) {
 	s := q.Get(name)
 	if s == "" {
-		return size.Default, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
 		return 0, errs.New(errs.Malformed, "query", name, "%s must be a non-negative integer", name)
-	}
-	if n < 1 || n > size.Max {
-		return 0, errs.Invalidf("range", name, "%s is out of range: it must be between 1 and %d", name, size.Max)
 	}
 	return n, nil
 }
