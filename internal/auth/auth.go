@@ -157,7 +157,9 @@ const (
 	TypePrincipalRevoked = "principal.revoked"
 )
 
-type principalCreated struct {
+// PrincipalCreated is the data of a principal.created leaf: never the token,
+// only its hash.
+type PrincipalCreated struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Role        Role   `json:"role"`
@@ -176,7 +178,7 @@ func Project(reg *ledger.Projections) {
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, e.At, idx)
 		return err
 	})
-	ledger.On(reg, TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *principalCreated) error {
+	ledger.On(reg, TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *PrincipalCreated) error {
 		_, err := q.Exec(ctx, `INSERT INTO principals (id, name, role, authority_id, token_hash, created_at, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Name, string(p.Role), p.AuthorityID, p.TokenHash, e.At, idx)
 		return err
@@ -280,7 +282,7 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 		if spec.Kind != "" && kind != spec.Kind {
 			return nil, errs.Invalidf(spec.KindRule, "authority_id", "%s", spec.KindMessage)
 		}
-		return ledger.NewEntry(TypePrincipalCreated, principalCreated{ID: id, Name: in.Name, Role: in.Role,
+		return ledger.NewEntry(TypePrincipalCreated, PrincipalCreated{ID: id, Name: in.Name, Role: in.Role,
 			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})
 	}, token, nil
 }

@@ -54,7 +54,7 @@ func (s *Authorities) CreatePrincipal(ctx context.Context, p *Principal, in NewP
 	if err != nil {
 		return nil, err
 	}
-	c, err := ledger.SubmitAs[principalCreated](ctx, s.W, p.Actor(), "create principal", cmd)
+	c, err := ledger.SubmitAs[PrincipalCreated](ctx, s.W, p.Actor(), "create principal", cmd)
 	if err != nil {
 		return nil, err
 	}

@@ -196,13 +196,7 @@ func principal(ctx context.Context, app *server.App, boot, name string, role aut
 	if err != nil {
 		return nil, err
 	}
-	created, err := ledger.SubmitAs[struct {
-		ID          string    `json:"id"`
-		Name        string    `json:"name"`
-		Role        auth.Role `json:"role"`
-		AuthorityID string    `json:"authority_id"`
-		TokenHash   string    `json:"token_hash"`
-	}](ctx, app.Writer, ledger.Actor{Authority: boot}, "demo principal", cmd)
+	created, err := ledger.SubmitAs[auth.PrincipalCreated](ctx, app.Writer, ledger.Actor{Authority: boot}, "demo principal", cmd)
 	if err != nil {
 		return nil, err
 	}

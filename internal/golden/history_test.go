@@ -115,12 +115,7 @@ func (h *history) authority(by *auth.Principal, name, kind, city string) string 
 	if by != nil {
 		actor = by.Actor()
 	}
-	res := must(h.w.Submit(h.ctx, actor, "create authority", cmd))
-	var a auth.Authority
-	if err := res.Entry.Decode(&a); err != nil {
-		h.t.Fatal(err)
-	}
-	return a.ID
+	return must(ledger.SubmitAs[auth.Authority](h.ctx, h.w, actor, "create authority", cmd)).ID
 }
 
 func (h *history) principal(name string, role auth.Role, authority string) *auth.Principal {
@@ -134,13 +129,7 @@ func (h *history) principal(name string, role auth.Role, authority string) *auth
 	if h.admin != nil {
 		actor = h.admin.Actor()
 	}
-	res := must(h.w.Submit(h.ctx, actor, "create principal", cmd))
-	var created struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(res.Entry.Data, &created); err != nil {
-		h.t.Fatal(err)
-	}
+	created := must(ledger.SubmitAs[auth.PrincipalCreated](h.ctx, h.w, actor, "create principal", cmd))
 	return &auth.Principal{ID: created.ID, Name: name, Role: role, AuthorityID: authority, Jurisdiction: "XA"}
 }
 
