@@ -69,6 +69,9 @@ type UI struct {
 	// page's verify checks the checkpoint with; when empty, the key the
 	// log records is used (which proves consistency, not who signed).
 	VerifierKey string
+	// Writer writes the log entry of each export (Session.Export); without
+	// it the UI makes none.
+	Writer *ledger.Writer
 
 	verify verifyJob                     // the log page's verify, one at a time
 	key    []byte                        // the key in use
