@@ -294,10 +294,12 @@ func text(v any) string {
 	}
 }
 
-// cell is a value as XLSX writes it: numbers as numbers, the rest as text
-// (excelize writes strings as inline text, never as formulas).
+// cell is a value as XLSX writes it: numbers as numbers, the rest as text,
+// as it is (a string cell is text, never a formula).
 func cell(v any) any {
 	switch v := v.(type) {
+	case string:
+		return v
 	case *int:
 		if v == nil {
 			return nil
