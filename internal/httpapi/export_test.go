@@ -294,3 +294,33 @@ func TestExportReadsOneSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// TestExportAuthorities: the core's list of authorities exports too, by
+// kind, for those who may read it.
+func TestExportAuthorities(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		status, _, b := download(t, w, w.Auditor, "/api/v1/authorities?kind=transplant_centre&format=csv")
+		if status != 200 {
+			t.Fatalf("%d %s", status, b)
+		}
+		e := readCSV(t, b)
+		if got := strings.Join(e.ids(), " "); e.header["registry"] != "core" || e.header["filter"] != "kind=transplant_centre" ||
+			!strings.Contains(got, w.CentreA) || !strings.Contains(got, w.CentreB) || strings.Contains(got, w.RegulatorAuthority) {
+			t.Errorf("authorities export: %v %v", e.header, got)
+		}
+		for _, c := range []struct {
+			token, path string
+			status      int
+		}{
+			{w.Auditor, "/api/v1/authorities?format=ods", 422},
+			{w.Auditor, "/api/v1/authorities?format=csv&limit=3", 422},
+			{w.Auditor, "/api/v1/authorities?format=csv&kind=nope", 422},
+			{w.CoordA, "/api/v1/authorities?format=csv", 403},
+		} {
+			if r := w.Do(t, "GET", c.path, c.token, nil); r.Status != c.status {
+				t.Errorf("%s: %d %s", c.path, r.Status, r.Raw)
+			}
+		}
+	})
+}
