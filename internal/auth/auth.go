@@ -212,7 +212,7 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 		return nil, errs.Invalidf("required", "name", "give the authority's name (1 to 200 characters)")
 	}
 	if len(in.Name) > 200 {
-		return nil, errs.Invalidf("required", "name", "the authority's name is out of range: 1 to 200 characters")
+		return nil, errs.Invalidf("range", "name", "the authority's name is out of range: 1 to 200 characters")
 	}
 	if len(in.City) > 100 {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
@@ -256,7 +256,7 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
 	}
 	if len(in.Name) > 200 {
-		return nil, "", errs.Invalidf("required", "name", "the principal's name is out of range: 1 to 200 characters")
+		return nil, "", errs.Invalidf("range", "name", "the principal's name is out of range: 1 to 200 characters")
 	}
 	spec, ok := c.Role(in.Role)
 	if !ok {
