@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// springForward is the day, in a year before now, when Paris moves its
+// clocks from 02:00 CET to 03:00 CEST: the last Sunday of March.
+func springForward() time.Time {
+	d := time.Date(time.Now().Year()-1, time.March, 31, 0, 0, 0, 0, time.UTC)
+	for d.Weekday() != time.Sunday {
+		d = d.AddDate(0, 0, -1)
+	}
+	return d
+}
+
+// TestTimeZones runs a registry whose zone is Africa/Lagos (UTC+1, no
+// daylight saving time) with a coordinator who chooses Europe/Paris on
+// their account page: each sees the same procurement, stored in UTC, in
+// their own zone with the zone shown; the procurement form is read in the
+// coordinator's zone, refuses a time the clocks skipped, and stores UTC.
+func TestTimeZones(t *testing.T) {
+	lagos, err := time.LoadLocation("Africa/Lagos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.Zone = lagos })
+	day := springForward()
+	died := day.AddDate(0, 0, -1).Format("2006-01-02")
+
+	a := newBrowser(t, w.URL)
+	a.signIn(w.CoordA)
+	p := a.get("/account")
+	wantStatus(t, "account", p, http.StatusOK)
+	mustContain(t, "account", p, `id="account-zone">Africa/Lagos (the registry's)<`, "times are in Africa/Lagos", `href="/account" id="account-link"`)
+
+	// An unknown zone is refused on the form, naming rule and field, the
+	// value kept; nothing changes.
+	p = a.post("/account", url.Values{"time_zone": {"Europe/Atlantis"}})
+	wantStatus(t, "unknown zone", p, http.StatusUnprocessableEntity)
+	mustContain(t, "unknown zone", p, `id="refusal-rule">time_zone<`, `id="refusal-field">time_zone<`, `value="Europe/Atlantis"`)
+	if got := w.Must(t, 200, "GET", "/api/v1/me", w.CoordA, nil).Str("time_zone"); got != "" {
+		t.Fatalf("a refused zone was kept: %q", got)
+	}
+
+	p = a.post("/account", url.Values{"time_zone": {"Europe/Paris"}})
+	wantStatus(t, "choose Paris", p, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/account?done=preferences" {
+		t.Fatalf("after choosing: Location %q", loc)
+	}
+	p = a.get("/account?done=preferences")
+	mustContain(t, "account in Paris", p, `id="account-zone">Europe/Paris<`, "pages show times in Europe/Paris", "times are in Europe/Paris",
+		`value="Europe/Paris"`)
+	if got := w.Must(t, 200, "GET", "/api/v1/me", w.CoordA, nil).Str("time_zone"); got != "Europe/Paris" {
+		t.Fatalf("/me says %q after choosing Europe/Paris", got)
+	}
+
+	// A donor who died the day before the clocks changed, with consent.
+	f := donorForm(died)
+	p = a.post("/transplant/donors", f)
+	wantStatus(t, "donor", p, http.StatusSeeOther)
+	donor := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/transplant/donors/"), "?done=donor")
+	w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": died, "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+
+	// The form is in Paris time: labelled so, and filled with the time now
+	// as a Paris clock shows it.
+	p = a.get("/transplant/donors/" + donor)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	mustContain(t, "procurement form", p, "Procured at (Europe/Paris)", "Date and time of retrieval, in Europe/Paris.")
+	if now := time.Now(); !strings.Contains(p.Body, `value="`+now.In(paris).Format("2006-01-02T15:04")+`"`) &&
+		!strings.Contains(p.Body, `value="`+now.Add(-time.Minute).In(paris).Format("2006-01-02T15:04")+`"`) {
+		t.Errorf("the procurement form is not filled with the time now in Paris")
+	}
+
+	// 02:30 that night never showed on a Paris clock: refused, no organ.
+	gap := day.Format("2006-01-02") + "T02:30"
+	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {gap}, "count_kidney": {"2"}})
+	wantStatus(t, "time in the gap", p, http.StatusUnprocessableEntity)
+	mustContain(t, "time in the gap", p, `id="refusal-rule">time_gap<`, `id="refusal-field">procured_at<`, `value="`+gap+`"`,
+		"does not exist in Europe/Paris")
+
+	// 03:30 CEST is 01:30 UTC: stored so, shown so to the API.
+	p = a.post("/transplant/donors/"+donor+"/procurements", url.Values{"procured_at": {day.Format("2006-01-02") + "T03:30"}, "count_kidney": {"2"}})
+	if p.Status != http.StatusSeeOther && p.Status != http.StatusOK {
+		t.Fatalf("procurement: %d %s", p.Status, p.Body)
+	}
+	trace := w.Must(t, 200, "GET", "/api/v1/transplant/trace/donors/"+donor, w.Regulator, nil)
+	wantUTC := day.Format("2006-01-02") + "T01:30:00"
+	if !strings.Contains(string(trace.Raw), `"procured_at": "`+wantUTC+`.000000Z"`) {
+		t.Fatalf("the API does not give the procurement at %sZ: %s", wantUTC, trace.Raw)
+	}
+
+	// The coordinator reads it in Paris time, the regulator (no zone of
+	// their own) in the registry's.
+	p = a.get("/transplant/donors/" + donor)
+	mustContain(t, "donor page in Paris", p, day.Format("2006-01-02")+" 03:30 CEST (UTC+2)")
+	r := newBrowser(t, w.URL)
+	r.signIn(w.Regulator)
+	p = r.get("/transplant/trace?q=" + donor)
+	wantStatus(t, "trace in Lagos", p, http.StatusOK)
+	mustContain(t, "trace in Lagos", p, day.Format("2006-01-02")+" 02:30 WAT (UTC+1)", "times are in Africa/Lagos")
+	if strings.Contains(p.Body, "CEST") {
+		t.Error("the regulator sees the coordinator's zone")
+	}
+
+	// Back to the registry's zone: an empty value.
+	p = a.post("/account", url.Values{"time_zone": {""}})
+	wantStatus(t, "reset", p, http.StatusSeeOther)
+	p = a.get("/transplant/donors/" + donor)
+	mustContain(t, "donor page after reset", p, day.Format("2006-01-02")+" 02:30 WAT (UTC+1)", "Procured at (Africa/Lagos)")
+}
