@@ -40,7 +40,10 @@ type Section struct {
 	// They may use the core's templates ("field", "check", "csrf",
 	// "form-error", "personal-form") and functions ("field", "req", "hint",
 	// "rng", "list", "opts", "choices", "optionsOf", "label", "roleLabel",
-	// "when", "fmtf", "deref", "personalForm").
+	// "when", "zone", "fmtf", "deref", "personalForm"). Times are shown with
+	// "when" (in the session's zone, the zone named) and the labels of
+	// datetime-local inputs name "zone"; a handler reads such an input in
+	// the session's zone (Session.Zone) and hands the registry UTC.
 	Templates fs.FS
 	// Lists are the value lists of the section's selects, by the name its
 	// templates give "opts" and "optionsOf".
