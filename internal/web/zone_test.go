@@ -118,3 +118,39 @@ func TestTimeZones(t *testing.T) {
 	p = a.get("/transplant/donors/" + donor)
 	mustContain(t, "donor page after reset", p, day.Format("2006-01-02")+" 02:30 WAT (UTC+1)", "Procured at (Africa/Lagos)")
 }
+
+// TestTimeZonesConcurrently asks for pages at once as principals of three
+// zones, the first request of each new zone among them: each page is in
+// its reader's zone (run it with -race too).
+func TestTimeZonesConcurrently(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	zones := map[string]string{w.CoordA: "Asia/Tokyo", w.CoordB: "America/Bogota", w.Auditor: ""}
+	for token, z := range zones {
+		w.Must(t, 200, "POST", "/api/v1/me/preferences", token, map[string]any{"time_zone": z})
+	}
+	want := map[string]string{w.CoordA: "times are in Asia/Tokyo", w.CoordB: "times are in America/Bogota", w.Auditor: "times are in UTC"}
+	var browsers []*browser
+	var tokens []string
+	for token := range zones {
+		b := newBrowser(t, w.URL)
+		b.signIn(token)
+		browsers, tokens = append(browsers, b), append(tokens, token)
+	}
+	done := make(chan string)
+	for i := range 12 {
+		b, token := browsers[i%3], tokens[i%3]
+		go func() {
+			p := b.get("/account")
+			if p.Status != http.StatusOK || !strings.Contains(p.Body, want[token]) {
+				done <- "a page lacks " + want[token]
+				return
+			}
+			done <- ""
+		}()
+	}
+	for range 12 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func Format(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	t = t.In(loc)
-	return t.Format("2006-01-02 15:04") + " " + Abbrev(t)
+	return t.Format("2006-01-02 15:04") + " " + abbrev(t)
 }
 
 // FormatSeconds is Format to the second, for what happens within a minute
@@ -90,12 +90,12 @@ func FormatSeconds(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	t = t.In(loc)
-	return t.Format("2006-01-02 15:04:05") + " " + Abbrev(t)
+	return t.Format("2006-01-02 15:04:05") + " " + abbrev(t)
 }
 
-// Abbrev names the zone of t as Format shows it: "UTC", "CET (UTC+1)",
+// abbrev names the zone of t as Format shows it: "UTC", "CET (UTC+1)",
 // "UTC+5:30" where the zone has no abbreviation of letters.
-func Abbrev(t time.Time) string {
+func abbrev(t time.Time) string {
 	name, off := t.Zone()
 	if off == 0 && (name == "UTC" || name == "") {
 		return "UTC"
