@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -153,4 +155,52 @@ func TestTimeZonesConcurrently(t *testing.T) {
 			t.Error(msg)
 		}
 	}
+}
+
+// TestHashmatchTimeZone: a reviewer in Asia/Kolkata (UTC+5:30) reports a
+// case and records its removal on the web forms in their own time; the
+// registry keeps UTC, which the API gives, and the case page shows the
+// times back in Kolkata time.
+func TestHashmatchTimeZone(t *testing.T) {
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
+	bank := w.Bank(t, "Known images")
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []map[string]any{
+		{"entry_id": "e1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
+	w.Subscribe(t, bank)
+	w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
+	res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{
+		{"pdq": apptest.PDQHex(1), "quality": 90, "content_ref": "photo-1"}}})
+	caseID := res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string)
+	w.Must(t, 200, "POST", "/api/v1/me/preferences", w.Reviewer, map[string]any{"time_zone": "Asia/Kolkata"})
+
+	rv := newBrowser(t, w.URL)
+	rv.signIn(w.Reviewer)
+	p := rv.post("/hashmatch/cases/"+caseID+"/review", url.Values{"decision": {"confirm"}})
+	wantStatus(t, "confirm", p, http.StatusSeeOther)
+	p = rv.get("/hashmatch/cases/" + caseID)
+	mustContain(t, "case in Kolkata", p, "Incident time (Asia/Kolkata)", "Removed at (Asia/Kolkata)", "IST (UTC+5:30)")
+
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	incident := time.Now().Add(-3 * time.Hour).Truncate(time.Minute)
+	removed := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	p = rv.post("/hashmatch/cases/"+caseID+"/report", url.Values{"incident_type": {"child_sexual_abuse_material"},
+		"incident_at": {incident.In(kolkata).Format("2006-01-02T15:04")}, "authority_id": {w.Authority}})
+	wantStatus(t, "report", p, http.StatusSeeOther)
+	p = rv.post("/hashmatch/cases/"+caseID+"/removal", url.Values{"action": {"removed"},
+		"removed_at": {removed.In(kolkata).Format("2006-01-02T15:04")}})
+	wantStatus(t, "removal", p, http.StatusSeeOther)
+
+	var removedAt string
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT removed_at FROM hm_removals WHERE case_id = ?", caseID).Scan(&removedAt); err != nil {
+		t.Fatal(err)
+	}
+	if want := removed.UTC().Format("2006-01-02T15:04:05"); !strings.HasPrefix(removedAt, want) || !strings.HasSuffix(removedAt, "Z") {
+		t.Errorf("the removal is kept at %s, want %sZ", removedAt, want)
+	}
+	reports := w.Must(t, 200, "GET", "/api/v1/hashmatch/reports", w.Analyst, nil)
+	if want := incident.UTC().Format("2006-01-02T15:04:05"); !strings.Contains(string(reports.Raw), want) {
+		t.Errorf("the API does not give the incident at %sZ: %s", want, reports.Raw)
+	}
+	p = rv.get("/hashmatch/cases/" + caseID)
+	mustContain(t, "removal in Kolkata", p, removed.In(kolkata).Format("2006-01-02 15:04")+" IST (UTC+5:30)")
 }
