@@ -298,7 +298,18 @@ func (s *Service) logDuplicate(ctx context.Context, p *auth.Principal, err error
 	if lerr := privacy.RecordSearch(ctx, s.W, p.Actor(), "national_id or name_date_of_birth", "duplicate check of a registration, refused as a likely duplicate", matchIDs(d.found)); lerr != nil {
 		return lerr
 	}
-	return d.refusal
+	return err
+}
+
+// LikelyDuplicates returns the records a registration refused as a likely
+// duplicate looks like, for the form that offers to link to one of them or
+// to go on with a reason; nil for any other error.
+func LikelyDuplicates(err error) []PersonMatch {
+	var d *errDuplicate
+	if errors.As(err, &d) {
+		return d.found
+	}
+	return nil
 }
 
 // FillPersonNames writes the name index of every donor and recipient that
