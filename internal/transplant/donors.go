@@ -182,7 +182,7 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 			d.PersonPseudonym = linked
 		}
 		// Personal data is written here, not by the projector: it never enters the log.
-		if err := s.storePerson(ctx, tx, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
+		if err := s.storePerson(ctx, tx, d.ID, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeDonorRegistered, d)

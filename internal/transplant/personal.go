@@ -1,10 +1,12 @@
 package transplant
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,16 +47,19 @@ func (s *Service) nameIndex(name, dateOfBirth string) string {
 // storePerson seals a subject's personal data and writes the blind index of
 // its name beside it: both are written by the command, never by a projector,
 // so neither is in the log.
-func (s *Service) storePerson(ctx context.Context, tx *store.Tx, ref string, p privacy.Person, dateOfBirth string, now time.Time) error {
+func (s *Service) storePerson(ctx context.Context, tx *store.Tx, record, ref string, p privacy.Person, dateOfBirth string, now time.Time) error {
 	if err := s.Vault.Store(ctx, tx, ref, p, now); err != nil {
 		return err
 	}
-	if ix := s.nameIndex(p.Name, dateOfBirth); ix != "" {
-		if _, err := tx.Exec(ctx, "INSERT INTO person_names (subject_ref, name_dob) VALUES (?, ?)", ref, ix); err != nil {
-			return err
-		}
+	return storeNameIndex(ctx, tx, record, ref, s.nameIndex(p.Name, dateOfBirth))
+}
+
+func storeNameIndex(ctx context.Context, tx *store.Tx, record, ref, index string) error {
+	if index == "" {
+		return nil
 	}
-	return nil
+	_, err := tx.Exec(ctx, "INSERT INTO person_names (subject_ref, record_id, name_dob) VALUES (?, ?, ?)", ref, record, index)
+	return err
 }
 
 // Ways a person is found.
@@ -98,42 +103,52 @@ func (s *Service) keysOf(ctx context.Context, q store.Queryer, nationalID, name,
 	return k
 }
 
-// matchesSQL finds the records of a person in one table (donors d or
-// recipients d) by pseudonym or name index; each side reads an index.
-const matchesSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at, d.person_pseudonym = ?, n.subject_ref IS NOT NULL
-	FROM %s d LEFT JOIN person_names n ON n.subject_ref = d.subject_ref AND n.name_dob = ?
-	WHERE d.person_pseudonym = ? OR d.subject_ref IN (SELECT subject_ref FROM person_names WHERE name_dob = ?)
-	ORDER BY d.recorded_at, d.id`
+// The statements of a look-up, each reading one index: the records of a
+// pseudonym (donors_person, recipients_person), and those of a name index
+// (person_names_name_dob, then the record by its id). %s is the donors'
+// kind or the recipients' organ needed, then the table.
+const (
+	byPseudonymSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM %s d WHERE d.person_pseudonym = ?`
+	byNameSQL      = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM person_names n JOIN %s d ON d.id = n.record_id WHERE n.name_dob = ?`
+)
 
 // matches lists the donors ("donor") or recipients ("recipient") of the
-// person of k.
+// person of k, oldest first.
 func matches(ctx context.Context, q store.Queryer, record string, k personKeys) ([]PersonMatch, error) {
-	if k.pseudonym == "" && k.name == "" {
-		return nil, nil
-	}
 	table, kind := "donors", "d.kind"
 	if record == "recipient" {
 		table, kind = "recipients", "d.organ_needed"
 	}
-	// An empty key matches nothing: no pseudonym or index is "".
-	rows, err := q.Query(ctx, fmt.Sprintf(matchesSQL, kind, table), k.pseudonym, k.name, k.pseudonym, k.name)
-	if err != nil {
-		return nil, err
+	var out []PersonMatch
+	seen := map[string]int{}
+	for _, by := range []struct{ name, sql, key string }{{ByNationalID, byPseudonymSQL, k.pseudonym}, {ByNameDOB, byNameSQL, k.name}} {
+		if by.key == "" {
+			continue
+		}
+		rows, err := q.Query(ctx, fmt.Sprintf(by.sql, kind, table), by.key)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := store.Rows(rows, func(r store.Scanner, m *PersonMatch) error {
+			return r.Scan(&m.ID, &m.CentreID, &m.Kind, &m.RecordedAt)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if i, ok := seen[m.ID]; ok {
+				out[i].MatchedBy = append(out[i].MatchedBy, by.name)
+				continue
+			}
+			m.Record, m.MatchedBy = record, []string{by.name}
+			seen[m.ID] = len(out)
+			out = append(out, m)
+		}
 	}
-	return store.Rows(rows, func(r store.Scanner, m *PersonMatch) error {
-		var byID, byName bool
-		if err := r.Scan(&m.ID, &m.CentreID, &m.Kind, &m.RecordedAt, &byID, &byName); err != nil {
-			return err
-		}
-		m.Record = record
-		if byID && k.pseudonym != "" {
-			m.MatchedBy = append(m.MatchedBy, ByNationalID)
-		}
-		if byName {
-			m.MatchedBy = append(m.MatchedBy, ByNameDOB)
-		}
-		return nil
+	slices.SortFunc(out, func(a, b PersonMatch) int {
+		return cmp.Or(strings.Compare(a.RecordedAt, b.RecordedAt), strings.Compare(a.ID, b.ID))
 	})
+	return out, nil
 }
 
 // FindPerson looks a person up by national identifier, or by name with date
@@ -333,15 +348,15 @@ func (s *Service) FillPersonNames(ctx context.Context) (int, error) {
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return 0, err
 	}
-	rows, err := tx.Query(ctx, `SELECT d.subject_ref, d.date_of_birth FROM donors d WHERE d.date_of_birth IS NOT NULL
+	rows, err := tx.Query(ctx, `SELECT d.id, d.subject_ref, d.date_of_birth FROM donors d WHERE d.date_of_birth IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM person_names n WHERE n.subject_ref = d.subject_ref)
-		UNION ALL SELECT r.subject_ref, r.date_of_birth FROM recipients r
+		UNION ALL SELECT r.id, r.subject_ref, r.date_of_birth FROM recipients r
 		WHERE NOT EXISTS (SELECT 1 FROM person_names n WHERE n.subject_ref = r.subject_ref)`)
 	if err != nil {
 		return 0, err
 	}
-	type subject struct{ ref, dob string }
-	todo, err := store.Rows(rows, func(r store.Scanner, s *subject) error { return r.Scan(&s.ref, &s.dob) })
+	type subject struct{ id, ref, dob string }
+	todo, err := store.Rows(rows, func(r store.Scanner, s *subject) error { return r.Scan(&s.id, &s.ref, &s.dob) })
 	if err != nil {
 		return 0, err
 	}
@@ -358,7 +373,7 @@ func (s *Service) FillPersonNames(ctx context.Context) (int, error) {
 		if ix == "" {
 			continue
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO person_names (subject_ref, name_dob) VALUES (?, ?)", sub.ref, ix); err != nil {
+		if err := storeNameIndex(ctx, tx, sub.id, sub.ref, ix); err != nil {
 			return 0, err
 		}
 		n++

@@ -108,7 +108,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 		if linked != "" {
 			r.PersonPseudonym = linked
 		}
-		if err := s.storePerson(ctx, tx, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
+		if err := s.storePerson(ctx, tx, r.ID, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeRecipientRegistered, r)

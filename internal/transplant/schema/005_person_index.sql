@@ -6,8 +6,11 @@
 -- subject when the subject is erased (ON DELETE CASCADE), and the log
 -- cannot bring it back. Rows are written by the registering command, not by
 -- a projector, as the sealed data is.
+-- record_id is the donor or recipient whose subject it is, so that a match
+-- reads the record by its primary key.
 CREATE TABLE person_names (
 	subject_ref TEXT PRIMARY KEY REFERENCES subjects(ref) ON DELETE CASCADE,
+	record_id TEXT NOT NULL,
 	name_dob TEXT NOT NULL
 );
 CREATE INDEX person_names_name_dob ON person_names (name_dob);
