@@ -53,6 +53,14 @@ func TestRegisterLikelyDuplicate(t *testing.T) {
 	if d.Str("donor.duplicate_of") != first {
 		t.Errorf("the linked donor: %s", d.Raw)
 	}
+	mustContain(t, "the linked donor's page", a.get("/transplant/donors/"+same), `id="duplicate-of" href="/transplant/donors/`+first+`"`)
+	mustContain(t, "the other donor's page", a.get("/transplant/donors/"+other), `id="not-duplicate-reason">another person: checked the hospital file<`)
+
+	rc := apptest.Recipient(w.CentreA, "kidney")
+	rc1 := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, rc).Str("id")
+	rc["organ_needed"], rc["duplicate_of"] = "pancreas", rc1
+	rc2 := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, rc).Str("id")
+	mustContain(t, "the linked recipient's page", a.get("/transplant/recipients/"+rc2), `id="duplicate-of" href="/transplant/recipients/`+rc1+`"`)
 
 	p = a.get("/transplant/persons")
 	wantStatus(t, "find a person", p, http.StatusOK)
