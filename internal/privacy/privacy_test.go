@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/storetest"
@@ -111,4 +113,22 @@ func TestNormalizeNameAndBlindIndex(t *testing.T) {
 	if a == v.Pseudonym("person-name-dob", "anna berg") {
 		t.Error("the blind index and the pseudonym share a key")
 	}
+}
+
+// FuzzNormalizeName: whatever a form or a request carries, the normalized
+// name is valid UTF-8, words separated by single spaces, and normalizing it
+// again changes nothing (so an index computed from it is stable).
+func FuzzNormalizeName(f *testing.F) {
+	for _, s := range []string{"Marie-Claire O'Neil", "Zoë Ångström", "Ｊｏｈｎ", "ǅemal", "\xff\xfe", "a\u0301\u0301 b", "  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := privacy.NormalizeName(s)
+		if !utf8.ValidString(n) || strings.Contains(n, "  ") || strings.TrimSpace(n) != n {
+			t.Fatalf("NormalizeName(%q) = %q", s, n)
+		}
+		if again := privacy.NormalizeName(n); again != n {
+			t.Fatalf("NormalizeName(%q) = %q, normalized again %q", s, n, again)
+		}
+	})
 }
