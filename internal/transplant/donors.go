@@ -141,7 +141,7 @@ func (in *NewDonor) validate(now time.Time) error {
 	if in.OrganFunction, err = check.Text("organ_function", in.OrganFunction, 2000, true); err != nil {
 		return err
 	}
-	dup := Duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
+	dup := duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
 	if err = dup.check(); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 			CauseOfDeath: in.CauseOfDeath, DateOfDeath: in.DateOfDeath, IVDrugUse: in.IVDrugUse, Malignancy: in.Malignancy,
 			TransmissibleDisease: in.TransmissibleDisease, HIV: in.HIV, HCV: in.HCV, HBV: in.HBV, OrganFunction: in.OrganFunction}
 		d.DuplicateOf, d.NotDuplicateReason = in.DuplicateOf, in.NotDuplicateReason
-		linked, err := s.resolveDuplicate(ctx, tx, "donor", Duplicate{in.DuplicateOf, in.NotDuplicateReason}, in.NationalID, in.Name, in.DateOfBirth)
+		linked, err := s.resolveDuplicate(ctx, tx, "donor", duplicate{in.DuplicateOf, in.NotDuplicateReason}, in.NationalID, in.Name, in.DateOfBirth)
 		if err != nil {
 			return nil, err
 		}

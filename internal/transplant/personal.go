@@ -222,10 +222,10 @@ func matchIDs(ms []PersonMatch) []string {
 	return ids
 }
 
-// Duplicate is what a registration says about the records that look like the
+// duplicate is what a registration says about the records that look like the
 // person it registers: the same national identifier, or the same name and
 // date of birth, as a record of the same kind (donor or recipient).
-type Duplicate struct {
+type duplicate struct {
 	// DuplicateOf names a donor or recipient that is the same person: the
 	// new record is linked to it (it takes its person pseudonym).
 	DuplicateOf string `json:"duplicate_of"`
@@ -241,7 +241,7 @@ const RuleLikelyDuplicate = "likely_duplicate"
 
 // checkDuplicate validates what a registration says about duplicates, before
 // anything is read.
-func (d *Duplicate) check() error {
+func (d *duplicate) check() error {
 	var err error
 	if d.DuplicateOf, err = check.Line("duplicate_of", d.DuplicateOf, 64, false); err != nil {
 		return err
@@ -271,7 +271,7 @@ func (e *errDuplicate) Unwrap() error { return e.refusal }
 // registration says nothing about them, it refuses with likely_duplicate.
 // With duplicate_of it returns the pseudonym of that record, which the new
 // record takes; otherwise "" (keep the record's own).
-func (s *Service) resolveDuplicate(ctx context.Context, tx *store.Tx, record string, d Duplicate, nationalID, name, dateOfBirth string) (string, error) {
+func (s *Service) resolveDuplicate(ctx context.Context, tx *store.Tx, record string, d duplicate, nationalID, name, dateOfBirth string) (string, error) {
 	if d.DuplicateOf != "" {
 		var ps string
 		err := tx.QueryRow(ctx, "SELECT person_pseudonym FROM donors WHERE id = ? UNION ALL SELECT person_pseudonym FROM recipients WHERE id = ?",

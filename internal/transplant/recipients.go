@@ -85,7 +85,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if in.ListedOn < in.DateOfBirth {
 		return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on is before date_of_birth")
 	}
-	dup := Duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
+	dup := duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
 	if err = dup.check(); err != nil {
 		return nil, err
 	}
