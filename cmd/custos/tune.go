@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/custos-project/custos/internal/disclosure"
@@ -10,12 +11,14 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // tuneFlags are the limits and thresholds an operator may change on a
-// server (serve, demo). Each flag's default is the built-in value, so that
-// --help shows what a server runs with.
+// server (serve, demo), and the registry's time zone. Each flag's default
+// is the built-in value, so that --help shows what a server runs with.
 type tuneFlags struct {
+	zone                                     string
 	minQuality, suppression, quarantineLimit int
 	quarantineWindow, videoTimeout           time.Duration
 	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
@@ -39,6 +42,11 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
 	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
 	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
+	zoneDef := "UTC"
+	if env := os.Getenv("CUSTOS_ZONE"); env != "" {
+		zoneDef = env
+	}
+	fs.StringVar(&t.zone, "zone", zoneDef, "the registry's time zone, an IANA name such as Africa/Dakar: the web pages show times in it, for principals who chose none (env CUSTOS_ZONE); the log and the API keep UTC")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -91,5 +99,10 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold
+	loc, err := zone.Load("zone", t.zone)
+	if err != nil {
+		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}
+	}
+	cfg.Zone = loc
 	return nil
 }

@@ -56,4 +56,10 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	if cfg = parse("--disclosure-threshold", "11"); cfg.Threshold() != 11 {
 		t.Errorf("--disclosure-threshold 11 gave %d", cfg.Threshold())
 	}
+	if cfg.Zone != time.UTC {
+		t.Errorf("the default zone is %v, want UTC", cfg.Zone)
+	}
+	if cfg = parse("--zone", "Africa/Dakar"); cfg.Zone == nil || cfg.Zone.String() != "Africa/Dakar" {
+		t.Errorf("--zone Africa/Dakar gave %v", cfg.Zone)
+	}
 }

@@ -42,6 +42,9 @@ type donorsData struct {
 	Next      string   // the link to the next page; empty on the last
 	CentreOpt []Option // the centres, for the filter form
 	Downloads []Link   // the list as files; none for who may not export it
+	// Duplicates are the records a registration refused as a likely
+	// duplicate looks like.
+	Duplicates []transplant.PersonMatch
 }
 
 // centreChoices reads the authorities once for a list page: every
@@ -162,7 +165,7 @@ func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	pg.Data = donorsData{Donors: ds.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
-		Next: nextPage(r, ds.Next), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListDonors)}
+		Next: nextPage(r, ds.Next), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListDonors), Duplicates: duplicatesOf(ref)}
 	s.Show(w, r, "donors", pg, ref)
 }
 
@@ -171,7 +174,7 @@ func donorInput(v url.Values) (transplant.NewDonor, error) {
 		BloodGroup: v.Get("blood_group"), DateOfBirth: strings.TrimSpace(v.Get("date_of_birth")), CauseOfDeath: v.Get("cause_of_death"),
 		DateOfDeath: strings.TrimSpace(v.Get("date_of_death")), IVDrugUse: v.Get("iv_drug_use"), Malignancy: v.Get("malignancy"),
 		TransmissibleDisease: v.Get("transmissible_disease"), HIV: v.Get("hiv"), HCV: v.Get("hcv"), HBV: v.Get("hbv"),
-		OrganFunction: v.Get("organ_function")}
+		OrganFunction: v.Get("organ_function"), DuplicateOf: strings.TrimSpace(v.Get("duplicate_of")), NotDuplicateReason: v.Get("not_duplicate_reason")}
 	var err error
 	if in.EstimatedAge, err = optInt(v, "estimated_age"); err != nil {
 		return in, err
@@ -256,7 +259,7 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 		kind = transplant.ConsentLiving
 	}
 	pg.SetForm("consent", url.Values{"kind": {kind}, "given_on": {today()}})
-	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal()}})
+	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal(s)}})
 	s.Show(w, r, "donor", pg, ref)
 }
 
@@ -299,7 +302,7 @@ func (t *transplantPages) recordProcurement(w http.ResponseWriter, r *http.Reque
 	organs, err := procurementOrgans(v)
 	var at string
 	if err == nil {
-		at, err = localTime("procured_at", v.Get("procured_at"))
+		at, err = localTime(s, "procured_at", v.Get("procured_at"))
 	}
 	if err == nil {
 		_, err = t.svc.RecordProcurement(r.Context(), s.P, transplant.NewProcurement{DonorID: id, ProcuredAt: at, Organs: organs})
@@ -328,6 +331,7 @@ type recipientsData struct {
 	Next       string
 	CentreOpt  []Option
 	Downloads  []Link
+	Duplicates []transplant.PersonMatch // as donorsData's
 }
 
 func (t *transplantPages) recipients(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -354,7 +358,8 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	pg.Data = recipientsData{Recipients: rs.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
-		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients, flash...)}
+		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients, flash...),
+		Duplicates: duplicatesOf(ref)}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
@@ -371,7 +376,8 @@ func (t *transplantPages) registerRecipient(w http.ResponseWriter, r *http.Reque
 	v := r.PostForm
 	in := transplant.NewRecipient{Name: v.Get("name"), NationalID: v.Get("national_id"), Sex: v.Get("sex"), BloodGroup: v.Get("blood_group"),
 		DateOfBirth: strings.TrimSpace(v.Get("date_of_birth")), Residence: strings.ToUpper(strings.TrimSpace(v.Get("residence"))),
-		OrganNeeded: v.Get("organ_needed"), ListedOn: strings.TrimSpace(v.Get("listed_on"))}
+		OrganNeeded: v.Get("organ_needed"), ListedOn: strings.TrimSpace(v.Get("listed_on")),
+		DuplicateOf: strings.TrimSpace(v.Get("duplicate_of")), NotDuplicateReason: v.Get("not_duplicate_reason")}
 	rc, err := t.svc.RegisterRecipient(r.Context(), s.P, in)
 	if err != nil {
 		t.showRecipients(w, r, s, &Refusal{Form: "recipient", Values: v, Err: err})
@@ -512,7 +518,7 @@ type transplantData struct {
 
 func (t *transplantPages) transplantForm(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	vals := url.Values{"performed_at": {nowLocal()}}
+	vals := url.Values{"performed_at": {nowLocal(s)}}
 	for _, k := range []string{"organ_id", "recipient_id", "authorization_id"} {
 		vals.Set(k, q.Get(k))
 	}
@@ -559,7 +565,7 @@ func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request,
 
 func (t *transplantPages) recordTransplant(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
-	at, err := localTime("performed_at", v.Get("performed_at"))
+	at, err := localTime(s, "performed_at", v.Get("performed_at"))
 	var done *transplant.Transplant
 	if err == nil {
 		done, err = t.svc.RecordTransplant(r.Context(), s.P, transplant.NewTransplant{OrganID: v.Get("organ_id"),
