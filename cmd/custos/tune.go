@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
@@ -24,6 +25,7 @@ type tuneFlags struct {
 	maxPixelsMP, decodeBudgetMP              int64
 	videoQueryPct, videoTargetPct            float64
 	largeBodies                              int
+	disclosureThreshold                      int
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -39,6 +41,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
 	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
 	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
+	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
 	zoneDef := "UTC"
 	if env := os.Getenv("CUSTOS_ZONE"); env != "" {
 		zoneDef = env
@@ -59,6 +62,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mp", t.decodeBudgetMP},
 		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
 		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
+		{"disclosure-threshold", int64(t.disclosureThreshold)},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
@@ -94,6 +98,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		VideoQueryPct: pct(t.videoQueryPct), VideoTargetPct: pct(t.videoTargetPct),
 	}
 	cfg.LargeBodies = t.largeBodies
+	cfg.DisclosureThreshold = t.disclosureThreshold
 	loc, err := zone.Load("zone", t.zone)
 	if err != nil {
 		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}

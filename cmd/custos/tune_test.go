@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/server"
 )
@@ -48,6 +49,12 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 		VideoTimeout: hashmatch.DefaultVideoTimeout, VideoQueryPct: 80, VideoTargetPct: -1}
 	if cfg.Hashmatch != def {
 		t.Errorf("defaults gave %+v, want %+v", cfg.Hashmatch, def)
+	}
+	if cfg.Threshold() != disclosure.DefaultThreshold {
+		t.Errorf("the disclosure threshold without the flag is %d, want %d", cfg.Threshold(), disclosure.DefaultThreshold)
+	}
+	if cfg = parse("--disclosure-threshold", "11"); cfg.Threshold() != 11 {
+		t.Errorf("--disclosure-threshold 11 gave %d", cfg.Threshold())
 	}
 	if cfg.Zone != time.UTC {
 		t.Errorf("the default zone is %v, want UTC", cfg.Zone)

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -176,6 +178,7 @@ func generate(t *testing.T, dir string) {
 	h.alerts()
 	h.preferences()
 	h.persons()
+	h.exports()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -422,4 +425,13 @@ func (h *history) persons() {
 	rc.NotDuplicateReason = "another man of the same name and birth date: checked the hospital file"
 	h.clk.tick()
 	must(h.tr.RegisterRecipient(ctx, h.coordinator, rc))
+}
+
+// exports: the regulator exports the donors of a centre, a list with
+// personal data, as CSV.
+func (h *history) exports() {
+	ctx := h.ctx
+	req := must(h.tr.Export(h.regulator, transplant.ListDonors, url.Values{"format": {"csv"}, "centre_id": {h.coordinator.AuthorityID}}))
+	h.clk.tick()
+	must(export.Export(ctx, h.tr.DB, h.w, h.regulator.Actor(), req, nil, io.Discard))
 }

@@ -117,6 +117,11 @@ type Enum struct {
 	Values []string
 }
 
+// Stream is a body that a handler writes itself, such as an export's file:
+// it returns an error only when it has written nothing, and the API answers
+// that error as any other.
+type Stream func(w http.ResponseWriter) error
+
 // Handler answers a request for an authenticated principal (nil on public
 // routes) with a status and a body to encode as JSON.
 type Handler func(r *http.Request, p *auth.Principal) (int, any, error)
@@ -194,6 +199,12 @@ func (a *API) wrap(rt Route) http.Handler {
 		status, body, err := rt.Handler(r, p)
 		if err != nil {
 			a.writeError(w, r, err)
+			return
+		}
+		if s, ok := body.(Stream); ok {
+			if err := s(w); err != nil {
+				a.writeError(w, r, err)
+			}
 			return
 		}
 		writeJSON(w, status, body)

@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
+	"iter"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -9,8 +12,10 @@ import (
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // openAPIRoute serves the document of every route of the API; New adds it.
@@ -40,7 +45,9 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind; admin, regulator, auditor)",
+		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind, format; admin, regulator, auditor)",
+			Query: []Param{{Name: "kind", Doc: "one kind of authority"},
+				{Name: "format", Doc: "csv or xlsx: the list as a file, with a header naming the log checkpoint it reflects; every export is a log entry", Values: export.Formats}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := p.Require(auth.ReadAuthorities); err != nil {
 					return 0, nil, err
@@ -48,6 +55,9 @@ func Core(env Env) []Route {
 				kind := r.URL.Query().Get("kind")
 				if _, ok := env.Catalogue.Kind(kind); kind != "" && !ok {
 					return 0, nil, errs.Invalidf("enum", "kind", "kind must be one of %s", strings.Join(env.Catalogue.KindNames(), ", "))
+				}
+				if r.URL.Query().Has("format") {
+					return authoritiesExport(env, r, p, kind)
 				}
 				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
 				return http.StatusOK, map[string]any{"authorities": as}, err
@@ -175,4 +185,46 @@ func Core(env Env) []Route {
 				return http.StatusOK, map[string]any{"from": from, "to": to, "proof": pr}, err
 			}},
 	}
+}
+
+// authoritiesExport answers GET /api/v1/authorities?format=: the
+// authorities, of kind when given, as a file (export.Serve). It takes kind
+// and format only.
+func authoritiesExport(env Env, r *http.Request, p *auth.Principal, kind string) (int, any, error) {
+	q := r.URL.Query()
+	for name, vs := range q {
+		if name != "kind" && name != "format" {
+			return 0, nil, errs.Invalidf("query", name, "an export of the authorities takes kind and format only, not %s", name)
+		}
+		if len(vs) > 1 {
+			return 0, nil, errs.Invalidf("query", name, "%s is given more than once", name)
+		}
+	}
+	format, err := export.ParseFormat(q.Get("format"))
+	if err != nil {
+		return 0, nil, err
+	}
+	filter := url.Values{}
+	if kind != "" {
+		filter.Set("kind", kind)
+	}
+	req := export.Request{Registry: store.CoreSchema().Module, List: "authorities", Filter: filter, Format: format,
+		Columns: []string{"id", "name", "kind", "jurisdiction", "city", "created_at"},
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				as, err := auth.ListAuthorities(ctx, env.DB.Read(), kind)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, a := range as {
+					if !yield([]any{a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, a.CreatedAt}, nil) {
+						return
+					}
+				}
+			}
+		}}
+	return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+		return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
+	}), nil
 }

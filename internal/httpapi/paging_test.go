@@ -271,7 +271,7 @@ func TestListFilters(t *testing.T) {
 				t.Errorf("status parameter: %v", p)
 			}
 		}
-		if fmt.Sprint(names) != "[centre_id status organ blood_group from to id limit cursor]" {
+		if fmt.Sprint(names) != "[centre_id status organ blood_group from to id limit cursor format]" {
 			t.Errorf("recipients' query parameters: %v", names)
 		}
 	})

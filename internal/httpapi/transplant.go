@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -128,7 +129,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
 			Query:   listQuery(page.Lists, transplant.DonorFilters, "recorded"),
-			Handler: listHandler("donors", page.Lists, transplant.DonorFilters, t.Donors)},
+			Handler: listHandler(env, t, "donors", page.Lists, transplant.DonorFilters, t.Donors)},
 		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Summary: "A donor with their consents",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				d, err := t.Donor(r.Context(), p, r.PathValue("id"))
@@ -160,7 +161,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
 			Query:   listQuery(page.Lists, transplant.RecipientFilters, "listed"),
-			Handler: listHandler("recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
+			Handler: listHandler(env, t, "recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Recipient(r.Context(), p, r.PathValue("id"))
@@ -204,7 +205,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
 			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"),
-			Handler: listHandler("organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
+			Handler: listHandler(env, t, "organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
 		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Summary: "Authorize one organ for one recipient (coordinator)",
 			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -218,7 +219,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations",
 			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
 			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
-			Handler: listHandler("authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
+			Handler: listHandler(env, t, "authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
 		{Method: "POST", Path: "/api/v1/transplant/transplants", Summary: "Record a transplantation (coordinator)",
 			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -280,16 +281,29 @@ func listQuery(size page.Size, filters []string, when string) []Param {
 		out = append(out, p)
 	}
 	return append(out, Param{Name: "limit", Doc: fmt.Sprintf("rows a page, 1 to %d; %d when absent", size.Max, size.Default)},
-		Param{Name: "cursor", Doc: "where the page starts: copied from the previous page's next link"})
+		Param{Name: "cursor", Doc: "where the page starts: copied from the previous page's next link"},
+		Param{Name: "format", Doc: "csv or xlsx: the whole filtered list as a file, with a header naming the log checkpoint it reflects (no limit or cursor); every export is a log entry", Values: export.Formats})
 }
 
 // listHandler answers a paged list: one page of it under key, and next, the
 // link to the following page with the same filters, unless it is the last.
 // The query parameters are the list's filters, limit and cursor; any other,
 // or a bad value of one, is refused.
-func listHandler[T any](key string, size page.Size, filters []string,
+//
+// With the parameter format, it answers the export of the whole filtered
+// list as a file instead (transplant.Service.Export, export.Serve).
+func listHandler[T any](env Env, t *transplant.Service, key string, size page.Size, filters []string,
 	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) Handler {
 	return func(r *http.Request, p *auth.Principal) (int, any, error) {
+		if r.URL.Query().Has("format") {
+			req, err := t.Export(p, key, r.URL.Query())
+			if err != nil {
+				return 0, nil, err
+			}
+			return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+				return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
+			}), nil
+		}
 		f, err := transplant.FilterOf(r.URL.Query(), size, filters)
 		if err != nil {
 			return 0, nil, err

@@ -5,14 +5,15 @@ import (
 	"regexp"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 )
 
 // Core is the core's module: the log's own entries, authorities and
-// principals, the log of personal-data reads, and the core roles. It is
-// always first in a deployment's list.
+// principals, the log of personal-data reads, the exports' log entries, and
+// the core roles. It is always first in a deployment's list.
 var Core = Module{
 	Name:   store.CoreSchema().Module,
 	Title:  "custos",
@@ -21,6 +22,7 @@ var Core = Module{
 	Project: func(p *ledger.Projections) {
 		auth.Project(p)
 		privacy.Project(p)
+		export.Project(p)
 	},
 	Kinds: auth.CoreKinds,
 	Roles: auth.CoreRoles,

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
@@ -50,6 +51,18 @@ type Config struct {
 	// in it, and read the times typed in forms in it, for principals who
 	// chose none. The log and the API keep UTC. Nil is UTC.
 	Zone *time.Location
+	// DisclosureThreshold is the threshold of the disclosure control of
+	// every published aggregate (package disclosure): counts from 1 to one
+	// less are suppressed. Zero means disclosure.DefaultThreshold.
+	DisclosureThreshold int
+}
+
+// Threshold is the disclosure control's threshold the server runs with.
+func (c Config) Threshold() int {
+	if c.DisclosureThreshold > 0 {
+		return c.DisclosureThreshold
+	}
+	return disclosure.DefaultThreshold
 }
 
 // DefaultLargeBodies is how many API request bodies over 1 MiB a server

@@ -34,7 +34,7 @@ func (a *App) Handler() http.Handler {
 			sections = append(sections, *o.Section)
 		}
 	}
-	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey,
+	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -233,10 +233,36 @@ type dbq struct{ db *DB }
 func (db *DB) Read() Queryer { return dbq{db} }
 
 func (q dbq) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	if t := snapshotOf(ctx, q.db); t != nil {
+		return t.Query(ctx, s, args...)
+	}
 	return q.db.r.QueryContext(ctx, q.db.Bind(s), args...)
 }
 func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	if t := snapshotOf(ctx, q.db); t != nil {
+		return t.QueryRow(ctx, s, args...)
+	}
 	return q.db.r.QueryRowContext(ctx, q.db.Bind(s), args...)
+}
+
+type snapshotKey struct{}
+
+// InSnapshot returns a context under which the reads of db.Read() run in the
+// snapshot t (from db.Snapshot) instead of the read pool: a function that
+// reads many pages of a list, such as an export, sees one state of the
+// registry through functions that read db.Read() as usual. The reads run one
+// at a time on the snapshot's one connection, so each must finish (its rows
+// closed) before the next starts.
+func InSnapshot(ctx context.Context, t *Tx) context.Context {
+	return context.WithValue(ctx, snapshotKey{}, t)
+}
+
+func snapshotOf(ctx context.Context, db *DB) *Tx {
+	t, _ := ctx.Value(snapshotKey{}).(*Tx)
+	if t == nil || t.db != db {
+		return nil
+	}
+	return t
 }
 func (q dbq) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
 	return q.db.w.ExecContext(ctx, q.db.Bind(s), args...)

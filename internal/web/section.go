@@ -4,10 +4,12 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 )
 
 // ---- Sections: a registry's part of the UI ----
@@ -127,6 +129,41 @@ func (s *Session) Show(w http.ResponseWriter, r *http.Request, template string, 
 // Fail shows an error page: the refusal, or a generic message for an
 // internal error, whose detail goes to the server log only.
 func (s *Session) Fail(w http.ResponseWriter, r *http.Request, err error) { s.ui.fail(w, r, s, err) }
+
+// Export answers the request with the export req (export.Serve): the file,
+// streamed as it is written; or, when it is refused before its first byte
+// (a bad filter, a principal who may not export it), the error page.
+func (s *Session) Export(w http.ResponseWriter, r *http.Request, req export.Request) {
+	if s.ui.Writer == nil {
+		s.Fail(w, r, errs.New(errs.Unavailable, "export", "", "this server makes no exports"))
+		return
+	}
+	if err := export.Serve(w, r, s.ui.DB, s.ui.Writer, s.P.Actor(), req); err != nil {
+		s.Fail(w, r, err)
+	}
+}
+
+// Downloads are the links of a list page that export the list it shows, in
+// each format: path (the page that answers with Session.Export) with the
+// page's query, its filters, less its cursor and limit and the parameters
+// named in drop (a flash message's).
+func Downloads(r *http.Request, path string, drop ...string) []Link {
+	q := r.URL.Query()
+	for _, d := range append([]string{"cursor", "limit", "format"}, drop...) {
+		q.Del(d)
+	}
+	for k, vs := range q {
+		if len(vs) == 1 && vs[0] == "" {
+			q.Del(k)
+		}
+	}
+	var out []Link
+	for _, f := range export.Formats {
+		q.Set("format", f)
+		out = append(out, Link{Href: path + "?" + q.Encode(), Label: strings.ToUpper(f)})
+	}
+	return out
+}
 
 // Redirect answers a POST that succeeded: 303 See Other to path, with the
 // query q (a flash message's parameters, for instance) when it has any.

@@ -41,6 +41,7 @@ type donorsData struct {
 	CanRecord bool
 	Next      string   // the link to the next page; empty on the last
 	CentreOpt []Option // the centres, for the filter form
+	Downloads []Link   // the list as files; none for who may not export it
 	// Duplicates are the records a registration refused as a likely
 	// duplicate looks like.
 	Duplicates []transplant.PersonMatch
@@ -117,6 +118,34 @@ func listed[T any](r *http.Request, s *Session, pg *View, ref **Refusal, f trans
 	return out, err
 }
 
+// downloads are the links that export the list of the page r shows, with
+// its filters, at /transplant/<list>/export; none when p may not export it
+// (a personal list, for whoever may not open personal data).
+func downloads(r *http.Request, p *auth.Principal, list string, drop ...string) []Link {
+	if transplant.PersonalExport(list) && !p.Can(transplant.ReadPersonalData) {
+		return nil
+	}
+	return Downloads(r, "/transplant/"+list+"/export", drop...)
+}
+
+// export answers a list page's download link: the whole list the page
+// shows, with its filters, as a file. A coordinator's donors and recipients
+// are their own centre's, as on the page.
+func (t *transplantPages) export(list string) Handler {
+	return func(w http.ResponseWriter, r *http.Request, s *Session) {
+		q := r.URL.Query()
+		if c := ownCentre(s.P); c != "" && transplant.PersonalExport(list) {
+			q.Set("centre_id", c)
+		}
+		req, err := t.svc.Export(s.P, list, q)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		s.Export(w, r, req)
+	}
+}
+
 func (t *transplantPages) donors(w http.ResponseWriter, r *http.Request, s *Session) {
 	t.showDonors(w, r, s, nil)
 }
@@ -136,7 +165,7 @@ func (t *transplantPages) showDonors(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	pg.Data = donorsData{Donors: ds.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
-		Next: nextPage(r, ds.Next), CentreOpt: opts, Duplicates: duplicatesOf(ref)}
+		Next: nextPage(r, ds.Next), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListDonors), Duplicates: duplicatesOf(ref)}
 	s.Show(w, r, "donors", pg, ref)
 }
 
@@ -301,6 +330,7 @@ type recipientsData struct {
 	CanRecord  bool
 	Next       string
 	CentreOpt  []Option
+	Downloads  []Link
 	Duplicates []transplant.PersonMatch // as donorsData's
 }
 
@@ -328,7 +358,8 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	pg.Data = recipientsData{Recipients: rs.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
-		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Duplicates: duplicatesOf(ref)}
+		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients, flash...),
+		Duplicates: duplicatesOf(ref)}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
 		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
 	}
@@ -408,6 +439,7 @@ type organsData struct {
 	Centre    string // the principal's centre
 	Next      string
 	CentreOpt []Option
+	Downloads []Link
 }
 
 func (t *transplantPages) organs(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -454,7 +486,8 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 				Label: rc.ID + " · blood group " + rc.BloodGroup + " · listed " + rc.ListedOn})
 		}
 	}
-	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID, Next: nextPage(r, os.Next), CentreOpt: opts}
+	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID, Next: nextPage(r, os.Next), CentreOpt: opts,
+		Downloads: downloads(r, s.P, transplant.ListOrgans)}
 	for _, o := range os.Items {
 		row := organRow{ID: o.ID, Organ: o.Organ, DonorID: o.DonorID, ProcuredAt: o.ProcuredAt, Recipients: waiting[o.Organ], Pending: pending[o.ID]}
 		data.Organs = append(data.Organs, row)

@@ -71,6 +71,9 @@ type UI struct {
 	// page's verify checks the checkpoint with; when empty, the key the
 	// log records is used (which proves consistency, not who signed).
 	VerifierKey string
+	// Writer writes the log entry of each export (Session.Export); without
+	// it the UI makes none.
+	Writer *ledger.Writer
 
 	// Zone is the registry's time zone: the pages show times in it and
 	// read the times typed in forms in it, for principals who chose none

@@ -1,0 +1,464 @@
+// Package export downloads the lists of every registry as CSV or XLSX. An
+// export reads its whole list in one snapshot of the registry, the state of
+// one log checkpoint, and names that checkpoint in its header with the
+// registry, the list, the filter and the time, so that every figure in it can
+// be traced back to the log. Every export is itself an entry of the log
+// (TypeMade), written before its first row, and the file names that entry.
+//
+// A registry exports a list with Serve (over HTTP) or Export (to any
+// writer): it gives the list's columns and a function that yields its rows,
+// reading them with the context it is handed (the snapshot), for example by
+// walking its pages with Pages.
+package export
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"iter"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Format is a file format of an export.
+type Format string
+
+// The formats an export is written in.
+const (
+	CSV  Format = "csv"
+	XLSX Format = "xlsx"
+)
+
+// Formats are the formats, as the format query parameter names them.
+var Formats = []string{string(CSV), string(XLSX)}
+
+// ParseFormat reads the format query parameter: csv or xlsx; anything else
+// is refused (invalid, rule format, field format).
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case CSV, XLSX:
+		return Format(s), nil
+	}
+	return "", errs.Invalidf("format", "format", "format must be one of csv, xlsx")
+}
+
+// ContentType is the media type of a file of format f.
+func (f Format) ContentType() string {
+	if f == XLSX {
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// Request is one export asked for.
+type Request struct {
+	// Registry and List name what is exported ("transplant", "donors").
+	Registry, List string
+	// Filter is the list's filter as the request gave it (its query
+	// parameters, without limit, cursor and format).
+	Filter url.Values
+	Format Format
+	// Personal says that the rows carry personal data. The registry has
+	// checked that the principal may export them; the log entry says so.
+	Personal bool
+	// Columns are the names of the columns, in the order of each row's cells.
+	Columns []string
+	// Rows yields the rows, each a cell per column (string, int, int64,
+	// *int, bool, time.Time or nil), reading with ctx: under it, every read
+	// of the registry's store sees the snapshot of the export. An error ends
+	// the export.
+	Rows func(ctx context.Context) iter.Seq2[[]any, error]
+}
+
+// Meta is the header of an export: what it is and which state of the log it
+// reflects.
+type Meta struct {
+	Registry, List string
+	Filter         url.Values
+	Format         Format
+	// At is when the export was made (UTC).
+	At time.Time
+	// By is the principal who made it.
+	By string
+	// Checkpoint is the log head the rows reflect: every row was written by a
+	// leaf below Checkpoint.Size, and no later leaf is reflected.
+	Checkpoint ledger.Head
+	// Entry is the log index of the export's own entry (at or after
+	// Checkpoint.Size).
+	Entry int64
+	// ID is the export's identifier, as its log entry names it.
+	ID       string
+	Personal bool
+}
+
+// FilterText is the filter as a query string in name order ("none" when the
+// list is not filtered).
+func (m Meta) FilterText() string {
+	if len(m.Filter) == 0 {
+		return "none"
+	}
+	return m.Filter.Encode()
+}
+
+// FileName is the name a download of the export is saved under:
+// registry-list-checkpoint size-time.format.
+func (m Meta) FileName() string {
+	return fmt.Sprintf("%s-%s-log%d-%s.%s", m.Registry, m.List, m.Checkpoint.Size, m.At.UTC().Format("20060102T150405Z"), m.Format)
+}
+
+// Header is the header block: one name and value a line, in the order the
+// file shows them.
+func (m Meta) Header() [][2]string {
+	personal := "no"
+	if m.Personal {
+		personal = "yes: keep it as the registry keeps personal data"
+	}
+	return [][2]string{
+		{"registry", m.Registry},
+		{"list", m.List},
+		{"filter", m.FilterText()},
+		{"exported at (UTC)", m.At.UTC().Format(time.RFC3339)},
+		{"exported by", m.By},
+		{"log checkpoint size", strconv.FormatUint(m.Checkpoint.Size, 10)},
+		{"log checkpoint root", hex.EncodeToString(m.Checkpoint.Root)},
+		{"export log entry", strconv.FormatInt(m.Entry, 10)},
+		{"export id", m.ID},
+		{"personal data", personal},
+	}
+}
+
+// TypeMade is the log entry of an export: who exported which list, with
+// which filter, reflecting which checkpoint. It is written before the
+// export's first row: an export that cannot be logged is not made.
+const TypeMade = "export.made"
+
+// Made is the data of a TypeMade entry.
+type Made struct {
+	ID             string `json:"id"`
+	Registry       string `json:"registry"`
+	List           string `json:"list"`
+	Filter         string `json:"filter"`
+	Format         string `json:"format"`
+	CheckpointSize uint64 `json:"checkpoint_size"`
+	CheckpointRoot string `json:"checkpoint_root"`
+	Personal       bool   `json:"personal"`
+}
+
+// Project adds the export entry's projector. The log is the record of
+// exports: the entry changes no table.
+func Project(p *ledger.Projections) {
+	ledger.On(p, TypeMade, func(context.Context, store.Queryer, int64, *ledger.Entry, *Made) error { return nil })
+}
+
+// Export makes the export req for actor and writes it to out, once its
+// first row is read: open a snapshot, read the log head it holds, log the
+// export, then write the header and the rows. start is called once before
+// the first byte is written, with the header (to set HTTP headers, say); an
+// error before it (a refused filter, a failed log write) leaves out
+// untouched. It returns the number of rows written.
+func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Actor, req Request, start func(Meta), out io.Writer) (int, error) {
+	snap, err := db.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer snap.Rollback()
+	head, _, err := ledger.ReadHead(ctx, snap)
+	if err != nil {
+		return 0, err
+	}
+	next, stop := iter.Pull2(req.Rows(store.InSnapshot(ctx, snap)))
+	defer stop()
+	first, err, ok := next()
+	if err != nil {
+		return 0, err
+	}
+	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
+		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX")}
+	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
+		CheckpointSize: head.Size, CheckpointRoot: hex.EncodeToString(head.Root), Personal: m.Personal}
+	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeMade, made)
+	})
+	if err != nil {
+		return 0, err
+	}
+	m.Entry = res.Index
+	if m.At, err = time.Parse(ledger.TimeLayout, res.Entry.At); err != nil {
+		return 0, err
+	}
+	if start != nil {
+		start(m)
+	}
+	rows := func(yield func([]any, error) bool) {
+		if !ok {
+			return
+		}
+		if !yield(first, nil) {
+			return
+		}
+		for {
+			row, err, ok := next()
+			if !ok || !yield(row, err) || err != nil {
+				return
+			}
+		}
+	}
+	return Write(out, m, req.Columns, rows)
+}
+
+// Write writes an export of the rows to out in m.Format: the header block,
+// then the columns and the rows. It is the one function a registry calls to
+// write a table as a file; Export adds the snapshot and the log entry. It
+// returns the number of rows written, and stops at the first error of rows.
+//
+// CSV: the header's lines (name, value), an empty line, the column names,
+// the rows, and a last line "rows,N", so that a file cut short shows it.
+// XLSX: a sheet named after the list with the column names and the rows, and
+// a sheet "About" with the header and the row count.
+func Write(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]) (int, error) {
+	if m.Format == XLSX {
+		return writeXLSX(out, m, columns, rows)
+	}
+	return writeCSV(out, m, columns, rows)
+}
+
+func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]) (int, error) {
+	cw := csv.NewWriter(out)
+	for _, h := range m.Header() {
+		_ = cw.Write(h[:])
+	}
+	_ = cw.Write(nil)
+	_ = cw.Write(columns)
+	n := 0
+	line := make([]string, len(columns))
+	for row, err := range rows {
+		if err != nil {
+			return n, err
+		}
+		for i := range line {
+			line[i] = ""
+			if i < len(row) {
+				line[i] = text(row[i])
+			}
+		}
+		if err := cw.Write(line); err != nil {
+			return n, err
+		}
+		n++
+	}
+	_ = cw.Write([]string{"rows", strconv.Itoa(n)})
+	cw.Flush()
+	return n, cw.Error()
+}
+
+// text is a cell as CSV writes it. A text that a spreadsheet would read as a
+// formula (starting with =, +, - or @) is written with a leading quote, so
+// that opening an export never runs what a record holds.
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			return "'" + v
+		}
+		return v
+	case *int:
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case bool:
+		return strconv.FormatBool(v)
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// cell is a value as XLSX writes it: numbers as numbers, the rest as text,
+// as it is (a string cell is text, never a formula).
+func cell(v any) any {
+	switch v := v.(type) {
+	case string:
+		return v
+	case *int:
+		if v == nil {
+			return nil
+		}
+		return *v
+	case int, int64, nil:
+		return v
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	default:
+		return text(v)
+	}
+}
+
+func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]) (n int, err error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := sheetName(m.List)
+	if _, err := f.NewSheet(sheet); err != nil {
+		return 0, err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return 0, err
+	}
+	head := make([]any, len(columns))
+	for i, c := range columns {
+		head[i] = excelize.Cell{Value: c, StyleID: 0}
+	}
+	if err := sw.SetRow("A1", head); err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(columns))
+	for row, err := range rows {
+		if err != nil {
+			return n, err
+		}
+		for i := range vals {
+			vals[i] = nil
+			if i < len(row) {
+				vals[i] = cell(row[i])
+			}
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := sw.SetRow(ref, vals); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := sw.Flush(); err != nil {
+		return n, err
+	}
+	about := "About"
+	if err := f.SetSheetName("Sheet1", about); err != nil {
+		return n, err
+	}
+	hdr := append(m.Header(), [2]string{"rows", strconv.Itoa(n)})
+	for i, h := range hdr {
+		if err := f.SetSheetRow(about, fmt.Sprintf("A%d", i+1), &[]any{h[0], h[1]}); err != nil {
+			return n, err
+		}
+	}
+	if err := f.SetColWidth(about, "A", "A", 22); err != nil {
+		return n, err
+	}
+	if err := f.SetColWidth(about, "B", "B", 70); err != nil {
+		return n, err
+	}
+	return n, f.Write(out)
+}
+
+// sheetName is a list's name as a sheet may be named: at most 31
+// characters, none of []:*?/\.
+func sheetName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`[]:*?/\`, r) {
+			return '-'
+		}
+		return r
+	}, s)
+	if len(s) > 31 {
+		s = s[:31]
+	}
+	if s == "" || strings.EqualFold(s, "About") || strings.EqualFold(s, "Sheet1") {
+		s = "rows"
+	}
+	return s
+}
+
+// Pages yields the items of a paged list from its first page to its last:
+// list reads the page r asks for, as the registry's list function does, and
+// each next page starts at the cursor of the one before. Under Export's
+// context, every page reads the same snapshot.
+func Pages[T any](ctx context.Context, size int, list func(ctx context.Context, r page.Request) (page.Of[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		r := page.Request{Limit: size}
+		for {
+			p, err := list(ctx, r)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range p.Items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if p.Next == "" {
+				return
+			}
+			k, err := page.ParseCursor(p.Next)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			r.After = &k
+		}
+	}
+}
+
+// Rows turns the items of a list into rows: cells gives an item's cells, in
+// the order of the columns.
+func Rows[T any](items iter.Seq2[T, error], cells func(*T) []any) iter.Seq2[[]any, error] {
+	return func(yield func([]any, error) bool) {
+		for it, err := range items {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(cells(&it), nil) {
+				return
+			}
+		}
+	}
+}
+
+// Serve answers an HTTP request with the export req made for actor: the
+// file, streamed as its rows are read (a CSV download shows its progress in
+// the browser as it comes; an XLSX file is sent once built), saved under
+// Meta.FileName. An error returned means nothing was written: the caller
+// answers it as it answers any error (the API's error body, the UI's page).
+// An error once the file has begun aborts the response, so that a download
+// cut short fails in the browser rather than looking complete.
+func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writer, actor ledger.Actor, req Request) error {
+	started := false
+	_, err := Export(r.Context(), db, lw, actor, req, func(m Meta) {
+		started = true
+		h := w.Header()
+		h.Set("Content-Type", m.Format.ContentType())
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.FileName()}))
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Custos-Log-Size", strconv.FormatUint(m.Checkpoint.Size, 10))
+		w.WriteHeader(http.StatusOK)
+	}, w)
+	if err != nil && started {
+		panic(http.ErrAbortHandler)
+	}
+	return err
+}
