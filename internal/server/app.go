@@ -18,9 +18,11 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
@@ -46,6 +48,8 @@ type Config struct {
 	// counted on the open alert it repeats rather than raised again
 	// (ledger.DefaultAlertWindow when zero; negative raises every one).
 	AlertWindow time.Duration
+	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
+	Exchange exchange.Config
 }
 
 // DefaultLargeBodies is how many API request bodies over 1 MiB a server
@@ -171,7 +175,9 @@ type App struct {
 	// does not run them).
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service
-	metrics    *metrics
+	// Exchange is the exchange with peer registries; Serve runs its deliverer.
+	Exchange *exchange.Service
+	metrics  *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -236,6 +242,17 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue}}
+	types, err := module.MessageTypes(Modules(d.mods))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if app.Exchange, err = exchange.New(ctx, w, db, keys.Master, types, cfg.Exchange, cfg.logger()); err != nil {
+		w.Close()
+		return nil, err
+	}
+	app.Exchange.Now = cfg.Now
+	app.Exchange.OnEvent = m.exchangeEvent
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue

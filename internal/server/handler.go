@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"time"
@@ -72,6 +73,15 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return err
+	}
+	if srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	if a.Exchange != nil {
+		dctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { a.Exchange.Run(dctx); close(done) }()
+		defer func() { stop(); <-done }()
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
