@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -124,6 +125,26 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 		return nil, fmt.Errorf("the peer answered %s without a signed receipt", resp.Status)
 	}
 	return &a.SignedReceipt, nil
+}
+
+// RecordReceipt records a peer's signed receipt for a message sent, as the
+// deliverer does when the peer answers; an operator may also record one the
+// peer gave by other means. It verifies the receipt first.
+func (s *Service) RecordReceipt(ctx context.Context, messageID string, sr *SignedReceipt) error {
+	var d due
+	err := s.DB.Read().QueryRow(ctx, "SELECT id, peer_id, message, signed_by, signature FROM exchange_outbox WHERE id = ?", messageID).
+		Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.New(errs.NotFound, "message", "id", "no message %q in the outbox", messageID)
+	}
+	if err != nil {
+		return err
+	}
+	pr, err := peerIn(ctx, s.DB.Read(), d.peerID)
+	if err != nil {
+		return err
+	}
+	return s.answered(ctx, pr, d, sr)
 }
 
 // answered verifies the peer's receipt for d and records it: the message is
