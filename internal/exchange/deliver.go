@@ -100,7 +100,7 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(Envelope{Message: json.RawMessage(d.message), Key: d.key, Signature: d.sig})
+	body, err := json.Marshal(Envelope{Message: d.message, Key: d.key, Signature: d.sig})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 			return nil, errs.New(errs.Conflict, "answered", "id", "message %s is already %s", d.id, st)
 		}
 		return ledger.NewEntry(TypeMessageAnswer, MessageAnswered{ID: d.id, Outcome: r.Outcome, Rule: r.Rule, Field: r.Field, Reason: r.Reason,
-			At: r.At, Receipt: string(sr.Receipt), Key: sr.Key, Signature: sr.Signature})
+			At: r.At, Receipt: sr.Receipt, Key: sr.Key, Signature: sr.Signature})
 	})
 	if e, ok := errs.As(err); ok && e.Rule == "answered" {
 		return nil
@@ -205,7 +205,7 @@ func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedR
 	if err != nil {
 		return nil, err
 	}
-	if r.MessageSHA256 != Digest([]byte(d.message)) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
+	if r.MessageSHA256 != Digest(d.message) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
 		return nil, fmt.Errorf("the receipt does not answer message %s", d.id)
 	}
 	return r, nil

@@ -67,10 +67,11 @@ type Message struct {
 	Payload   json.RawMessage `json:"payload"`
 }
 
-// Envelope is a signed message as it travels: the message's bytes, the
-// fingerprint of the key that signed them, and the signature.
+// Envelope is a signed message as it travels: the message's JSON text as a
+// string (so that no re-encoding along the way changes the bytes signed),
+// the fingerprint of the key that signed them, and the signature.
 type Envelope struct {
-	Message   json.RawMessage `json:"message"`
+	Message   string `json:"message"`
 	Key       string          `json:"key"`
 	Signature string          `json:"signature"`
 }
@@ -99,7 +100,7 @@ const (
 
 // SignedReceipt is a receipt as it travels and as both sides keep it.
 type SignedReceipt struct {
-	Receipt   json.RawMessage `json:"receipt"`
+	Receipt   string `json:"receipt"`
 	Key       string          `json:"key"`
 	Signature string          `json:"signature"`
 }
@@ -145,7 +146,7 @@ func Seal(m *Message, key ed25519.PrivateKey) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Envelope{Message: b, Key: Fingerprint(key.Public().(ed25519.PublicKey)),
+	return &Envelope{Message: string(b), Key: Fingerprint(key.Public().(ed25519.PublicKey)),
 		Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(key, append([]byte(messageDomain), b...)))}, nil
 }
 
@@ -155,7 +156,7 @@ func SealReceipt(r *Receipt, key ed25519.PrivateKey) (*SignedReceipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SignedReceipt{Receipt: b, Key: Fingerprint(key.Public().(ed25519.PublicKey)),
+	return &SignedReceipt{Receipt: string(b), Key: Fingerprint(key.Public().(ed25519.PublicKey)),
 		Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(key, append([]byte(receiptDomain), b...)))}, nil
 }
 
@@ -169,9 +170,9 @@ func (r *SignedReceipt) Verify(pub ed25519.PublicKey) error {
 	return verify(pub, receiptDomain, r.Receipt, r.Signature)
 }
 
-func verify(pub ed25519.PublicKey, domain string, b []byte, sig string) error {
+func verify(pub ed25519.PublicKey, domain string, b string, sig string) error {
 	s, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || len(s) != ed25519.SignatureSize || !ed25519.Verify(pub, append([]byte(domain), b...), s) {
+	if err != nil || len(s) != ed25519.SignatureSize || !ed25519.Verify(pub, []byte(domain+b), s) {
 		return errs.Alertf(errs.Unauthorized, "bad_signature", "signature", "the signature does not verify with the key %s", Fingerprint(pub))
 	}
 	return nil
@@ -198,7 +199,7 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 		return nil, errs.New(errs.Malformed, "malformed", "envelope", "the envelope is not valid: %v", err)
 	}
 	if len(e.Message) == 0 || e.Message[0] != '{' {
-		return nil, errs.New(errs.Malformed, "malformed", "message", "message must be a JSON object")
+		return nil, errs.New(errs.Malformed, "malformed", "message", "message must be the text of a JSON object")
 	}
 	if !fpRE.MatchString(e.Key) {
 		return nil, errs.New(errs.Malformed, "malformed", "key", "key must be a key fingerprint SHA256:xxxx:…")
@@ -211,9 +212,9 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 
 // ParseMessage reads the signed bytes of a message strictly and checks the
 // fields every message must have, whatever its type.
-func ParseMessage(b []byte) (*Message, error) {
+func ParseMessage(b string) (*Message, error) {
 	var m Message
-	if err := strict(b, &m); err != nil {
+	if err := strict([]byte(b), &m); err != nil {
 		return nil, errs.New(errs.Malformed, "malformed", "message", "the message is not valid: %v", err)
 	}
 	if m.V != Version {
@@ -245,9 +246,9 @@ func ParseMessage(b []byte) (*Message, error) {
 }
 
 // ParseReceipt reads a signed receipt's bytes strictly.
-func ParseReceipt(b []byte) (*Receipt, error) {
+func ParseReceipt(b string) (*Receipt, error) {
 	var r Receipt
-	if err := strict(b, &r); err != nil {
+	if err := strict([]byte(b), &r); err != nil {
 		return nil, errs.New(errs.Malformed, "malformed", "receipt", "the receipt is not valid: %v", err)
 	}
 	if r.V != Version || (r.Outcome != Received && r.Outcome != Refused) {
@@ -257,8 +258,8 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 }
 
 // Digest is the hex SHA-256 of a message's bytes, as receipts name it.
-func Digest(b []byte) string {
-	h := sha256.Sum256(b)
+func Digest(b string) string {
+	h := sha256.Sum256([]byte(b))
 	return hex.EncodeToString(h[:])
 }
 

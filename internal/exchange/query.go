@@ -3,7 +3,6 @@ package exchange
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -209,9 +208,9 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) ([]Ou
 			&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason, &m.Attempts, &m.LastError); err != nil {
 			return err
 		}
-		m.Envelope.Message = json.RawMessage(msg)
+		m.Envelope.Message = msg
 		if rc != "" {
-			m.Receipt = &SignedReceipt{Receipt: json.RawMessage(rc), Key: rk, Signature: rs}
+			m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
 		}
 		if m.State == Pending && m.SentAt < overdue {
 			m.State = Overdue
@@ -271,8 +270,8 @@ func scanInbox(sc store.Scanner, m *InboxMessage) error {
 		return err
 	}
 	m.OnwardSharing, m.Readers, m.State = onward == 1, strings.Fields(readers), Delivered
-	m.Receipt.Receipt = json.RawMessage(rc)
-	m.Envelope = &Envelope{Message: json.RawMessage(msg), Key: key, Signature: sig}
+	m.Receipt.Receipt = rc
+	m.Envelope = &Envelope{Message: msg, Key: key, Signature: sig}
 	if mm, err := ParseMessage(m.Envelope.Message); err == nil {
 		m.MessageID, m.From = mm.ID, mm.From
 	}

@@ -387,7 +387,7 @@ func (s *Service) Send(ctx context.Context, p *auth.Principal, in Outgoing) (*Se
 			return nil, err
 		}
 		return ledger.NewEntry(TypeMessageSent, MessageSent{ID: m.ID, PeerID: pr.ID, Module: m.Module, Type: m.Type, Purpose: m.Purpose,
-			Message: string(env.Message), Key: env.Key, Signature: env.Signature})
+			Message: env.Message, Key: env.Key, Signature: env.Signature})
 	})
 	if err != nil {
 		return nil, err
@@ -450,11 +450,9 @@ type InboxAnswer struct {
 // matter to oversight (a bad signature, a purpose not allowed) raise an alert.
 func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) {
 	env, err := ParseEnvelope(body)
-	var msgBytes []byte
+	msgBytes := string(body)
 	if env != nil {
 		msgBytes = env.Message
-	} else {
-		msgBytes = body
 	}
 	var msgID, from string
 	if err == nil {
@@ -487,13 +485,13 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 				return nil, err
 			}
 			d = MessageReceived{ID: inboxID(pr.ID, m.ID), PeerID: pr.ID, Module: m.Module, Type: m.Type, Purpose: m.Purpose,
-				OnwardSharing: m.OnwardSharing, Readers: m.Readers, Message: string(env.Message), Key: env.Key, Signature: env.Signature,
-				Receipt: string(sr.Receipt), ReceiptKey: sr.Key, ReceiptSignature: sr.Signature}
+				OnwardSharing: m.OnwardSharing, Readers: m.Readers, Message: env.Message, Key: env.Key, Signature: env.Signature,
+				Receipt: sr.Receipt, ReceiptKey: sr.Key, ReceiptSignature: sr.Signature}
 			return ledger.NewEntry(TypeMessageRecv, d)
 		})
 		if err == nil {
 			s.event("received")
-			return 200, &InboxAnswer{SignedReceipt: SignedReceipt{Receipt: json.RawMessage(d.Receipt), Key: d.ReceiptKey, Signature: d.ReceiptSignature}}
+			return 200, &InboxAnswer{SignedReceipt: SignedReceipt{Receipt: d.Receipt, Key: d.ReceiptKey, Signature: d.ReceiptSignature}}
 		}
 		if e, ok := errs.As(err); ok && e.Rule == "duplicate" {
 			if a := s.storedReceipt(ctx, env); a != nil {
@@ -587,9 +585,9 @@ func (s *Service) storedReceipt(ctx context.Context, env *Envelope) *InboxAnswer
 		inboxID(peerID, m.ID)).Scan(&msg, &r, &a.Key, &a.Signature); err != nil {
 		return nil
 	}
-	if msg != string(env.Message) {
+	if msg != env.Message {
 		return nil
 	}
-	a.Receipt = json.RawMessage(r)
+	a.Receipt = r
 	return &a
 }

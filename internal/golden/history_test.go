@@ -407,7 +407,7 @@ func (h *history) exchange(db *store.DB, master []byte) {
 		LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
 		Readers: []string{"regulator"}, Payload: json.RawMessage(`{"subject":"Golden notice","text":"A synthetic notice."}`)}))
 	h.clk.tick()
-	receipt := must(exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: sent.ID, MessageSHA256: exchange.Digest([]byte(sent.Message)),
+	receipt := must(exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: sent.ID, MessageSHA256: exchange.Digest(sent.Message),
 		From: "XB", To: "XA", Outcome: exchange.Received, At: ledger.FormatTime(h.clk.Now())}, peerKey))
 	if err := xs.RecordReceipt(ctx, sent.ID, receipt); err != nil {
 		t.Fatal(err)
