@@ -291,7 +291,7 @@ func tail(s string, n int) string {
 // httpClient is shared by the load generators: many connections per host so
 // that concurrent requests really are concurrent.
 var httpClient = &http.Client{
-	Timeout:   30 * time.Second,
+	Timeout: 30 * time.Second,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, DisableCompression: true,
 		TLSClientConfig: &tls.Config{RootCAs: testCA.pool}},
 }

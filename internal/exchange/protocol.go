@@ -72,8 +72,8 @@ type Message struct {
 // the fingerprint of the key that signed them, and the signature.
 type Envelope struct {
 	Message   string `json:"message"`
-	Key       string          `json:"key"`
-	Signature string          `json:"signature"`
+	Key       string `json:"key"`
+	Signature string `json:"signature"`
 }
 
 // Receipt is the receiver's answer: the message received, or refused and why.
@@ -101,8 +101,8 @@ const (
 // SignedReceipt is a receipt as it travels and as both sides keep it.
 type SignedReceipt struct {
 	Receipt   string `json:"receipt"`
-	Key       string          `json:"key"`
-	Signature string          `json:"signature"`
+	Key       string `json:"key"`
+	Signature string `json:"signature"`
 }
 
 // Fingerprint is how a public key is shown to be compared out of band:
