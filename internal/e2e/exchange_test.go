@@ -361,9 +361,10 @@ func TestExchange(t *testing.T) {
 
 		// Key rotation: XA moves to a new key; XB refuses it until its
 		// operator adds it, with the old key valid for an overlap.
+		next := must(t, 200, a.srv.URL, "GET", "/api/v1/exchange/identity/next", a.reg.Admin, nil).Body
 		rot := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/identity/rotate", a.reg.Admin, nil).Body
-		if rot["fingerprint"] == a.id["fingerprint"] || rot["generation"] != float64(1) {
-			t.Fatalf("rotation: %v", rot)
+		if rot["fingerprint"] == a.id["fingerprint"] || rot["generation"] != float64(1) || rot["fingerprint"] != next["fingerprint"] {
+			t.Fatalf("rotation: %v, announced as %v", rot, next)
 		}
 		m4 := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/outbox", a.reg.Admin, notice(pB, "vigilance", "New key, unknown yet")).Body
 		if got := a.waitState(t, m4["id"].(string), "refused"); got["refusal_rule"] != "unknown_sender" {

@@ -132,7 +132,28 @@ func (s *Service) currentKey(ctx context.Context, q store.Queryer) (ed25519.Priv
 
 // Identity returns this registry's exchange identity; it is public.
 func (s *Service) Identity(ctx context.Context) (*Identity, error) {
-	k, g, err := s.currentKey(ctx, s.DB.Read())
+	_, g, err := s.currentKey(ctx, s.DB.Read())
+	if err != nil {
+		return nil, err
+	}
+	return s.identity(g)
+}
+
+// NextIdentity returns the key RotateKey will move to, so that peers can
+// add it before this registry signs anything with it (admin).
+func (s *Service) NextIdentity(ctx context.Context, p *auth.Principal) (*Identity, error) {
+	if err := p.Require(ManagePeers); err != nil {
+		return nil, err
+	}
+	_, g, err := s.currentKey(ctx, s.DB.Read())
+	if err != nil {
+		return nil, err
+	}
+	return s.identity(g + 1)
+}
+
+func (s *Service) identity(g int64) (*Identity, error) {
+	k, err := DeriveKey(s.master, g)
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +161,9 @@ func (s *Service) Identity(ctx context.Context) (*Identity, error) {
 	return &Identity{Jurisdiction: s.jurisdiction, Generation: g, PublicKey: EncodeKey(pub), Fingerprint: Fingerprint(pub)}, nil
 }
 
-// RotateKey moves this registry to the next generation of its exchange key.
-// Peers must add the new key (with an overlap for the old) before it signs
-// anything they should accept: see docs/exchange.md.
+// RotateKey moves this registry to the next generation of its exchange key
+// (the one NextIdentity shows). Peers add the new key (with an overlap for
+// the old) before, or they refuse what it signs: see docs/exchange.md.
 func (s *Service) RotateKey(ctx context.Context, p *auth.Principal) (*OwnKeyRotated, error) {
 	if err := p.Require(ManagePeers); err != nil {
 		return nil, err

@@ -42,6 +42,12 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Identity(r.Context())
 				return http.StatusOK, out, err
 			}},
+		{Method: "GET", Path: "/api/v1/exchange/identity/next", Out: exchange.Identity{},
+			Summary: "The exchange key the next rotation moves to, to give peers before rotating (admin)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.NextIdentity(r.Context(), p)
+				return http.StatusOK, out, err
+			}},
 		{Method: "POST", Path: "/api/v1/exchange/identity/rotate", Status: 201, Out: exchange.OwnKeyRotated{},
 			Summary: "Move to the next exchange key; give peers the new key first (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
