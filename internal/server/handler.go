@@ -35,6 +35,9 @@ func (a *App) Handler() http.Handler {
 			sections = append(sections, *o.Section)
 		}
 	}
+	if a.Exchange != nil {
+		sections = append(sections, web.Exchange(a.Exchange))
+	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey}
 	ui.Register(mux)
