@@ -403,6 +403,17 @@ func TestExchange(t *testing.T) {
 			t.Fatalf("XB's record of the message: %v", msg)
 		}
 
+		// The metrics count what happened.
+		for _, c := range []struct {
+			p     *peerSide
+			event string
+		}{{a, "acknowledged"}, {a, "refused"}, {b, "received"}, {b, "refused_incoming"}, {b, "replayed"}} {
+			m := must(t, 200, c.p.srv.URL, "GET", "/metrics", "", nil)
+			if !strings.Contains(string(m.Raw), `custos_exchange_events_total{event="`+c.event+`"}`) {
+				t.Errorf("the metrics of %s count no %s", c.p.reg.DSN, c.event)
+			}
+		}
+
 		// Proof: each side's log shows what it sent or received, and the
 		// signed receipts; both verify.
 		a.srv.stop()

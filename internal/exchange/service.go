@@ -477,6 +477,14 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	}
 	var msgID, from string
 	if err == nil {
+		// A key no peer holds is refused without taking a turn of the
+		// writer: anyone may post to the inbox.
+		var n int
+		if err = s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM exchange_peer_keys WHERE fingerprint = ?", env.Key).Scan(&n); err == nil && n == 0 {
+			err = errs.New(errs.Unauthorized, "unknown_sender", "key", "this registry knows no peer with the key %s", env.Key)
+		}
+	}
+	if err == nil {
 		var d MessageReceived
 		_, err = s.W.Submit(ctx, ledger.Actor{}, "receive exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 			m, pr, err := s.identify(ctx, tx, env)
