@@ -86,6 +86,9 @@ func (s *Service) deliver(ctx context.Context, d due) {
 	if err == nil {
 		err = s.answered(ctx, pr, d, ans)
 	}
+	if ctx.Err() != nil {
+		return // shutting down: the attempt did not end, the next run retries
+	}
 	if err != nil {
 		s.event("attempt_failed")
 		s.attempt(ctx, d, err)

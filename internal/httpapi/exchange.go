@@ -135,7 +135,7 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Outbox(r.Context(), p, f)
 				return http.StatusOK, map[string]any{"messages": out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox", Query: listQuery[:2],
+		{Method: "GET", Path: "/api/v1/exchange/inbox", Query: []Param{listQuery[0], listQuery[1], listQuery[3]},
 			Summary: "Messages received, newest first, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				f, err := filter(r)
