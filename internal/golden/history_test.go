@@ -176,6 +176,7 @@ func generate(t *testing.T, dir string) {
 	h.transplant()
 	h.hashmatch()
 	h.alerts()
+	h.preferences()
 	h.exchange(db, keys.Master)
 
 	// The log as log_leaves holds it.
@@ -219,6 +220,14 @@ func (h *history) core() {
 	auditor := h.principal("Golden auditor", auth.Auditor, regulator)
 	h.clk.tick()
 	must(h.w.Submit(h.ctx, h.admin.Actor(), "revoke principal", auth.RevokePrincipal(auditor.ID)))
+}
+
+// preferences: the regulator chooses the time zone of their pages. Last, so
+// that adding it left the earlier leaves as they were.
+func (h *history) preferences() {
+	h.clk.tick()
+	tz := "Europe/Paris"
+	must(h.w.Submit(h.ctx, h.regulator.Actor(), "set preferences", must(auth.SetPreferences(h.regulator.ID, auth.Preferences{TimeZone: &tz}))))
 }
 
 // transplant: a centre and its licences (one revoked), a deceased donor

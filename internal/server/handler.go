@@ -39,7 +39,7 @@ func (a *App) Handler() http.Handler {
 		sections = append(sections, web.Exchange(a.Exchange))
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey,
-		Projections: a.Projections, VerifierKey: a.Keys.LogKey}
+		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -227,7 +227,7 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 		kind = transplant.ConsentLiving
 	}
 	pg.SetForm("consent", url.Values{"kind": {kind}, "given_on": {today()}})
-	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal()}})
+	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal(s)}})
 	s.Show(w, r, "donor", pg, ref)
 }
 
@@ -270,7 +270,7 @@ func (t *transplantPages) recordProcurement(w http.ResponseWriter, r *http.Reque
 	organs, err := procurementOrgans(v)
 	var at string
 	if err == nil {
-		at, err = localTime("procured_at", v.Get("procured_at"))
+		at, err = localTime(s, "procured_at", v.Get("procured_at"))
 	}
 	if err == nil {
 		_, err = t.svc.RecordProcurement(r.Context(), s.P, transplant.NewProcurement{DonorID: id, ProcuredAt: at, Organs: organs})
@@ -480,7 +480,7 @@ type transplantData struct {
 
 func (t *transplantPages) transplantForm(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	vals := url.Values{"performed_at": {nowLocal()}}
+	vals := url.Values{"performed_at": {nowLocal(s)}}
 	for _, k := range []string{"organ_id", "recipient_id", "authorization_id"} {
 		vals.Set(k, q.Get(k))
 	}
@@ -527,7 +527,7 @@ func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request,
 
 func (t *transplantPages) recordTransplant(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
-	at, err := localTime("performed_at", v.Get("performed_at"))
+	at, err := localTime(s, "performed_at", v.Get("performed_at"))
 	var done *transplant.Transplant
 	if err == nil {
 		done, err = t.svc.RecordTransplant(r.Context(), s.P, transplant.NewTransplant{OrganID: v.Get("organ_id"),
