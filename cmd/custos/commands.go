@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,8 +82,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var d dbFlags
 	d.add(fs, "custos.db")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; with --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var t tuneFlags
 	t.add(fs)
+	var x exchangeFlags
+	x.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -95,13 +100,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := d.existing(); err != nil {
 		return err
 	}
+	if err := x.apply(&cfg); err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: *addr}
+	scheme := "http"
+	if *tlsCert != "" || *tlsKey != "" {
+		if *tlsCert == "" || *tlsKey == "" {
+			return &exitError{2, "--tls-cert and --tls-key go together"}
+		}
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
 	app, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	return app.Serve(ctx, &http.Server{Addr: *addr}, func(a string) {
-		fmt.Fprintf(stdout, "custos serving %s on http://%s/\n", store.Redact(d.db), a)
+	return app.Serve(ctx, srv, func(a string) {
+		fmt.Fprintf(stdout, "custos serving %s on %s://%s/\n", store.Redact(d.db), scheme, a)
 	})
 }
 

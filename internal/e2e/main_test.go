@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -132,10 +133,16 @@ type registry struct {
 // temporary folder.
 func initRegistry(t testing.TB, dsn string) *registry {
 	t.Helper()
+	return initRegistryOf(t, dsn, "XA")
+}
+
+// initRegistryOf is initRegistry for a registry of another jurisdiction.
+func initRegistryOf(t testing.TB, dsn, jurisdiction string) *registry {
+	t.Helper()
 	dir := t.TempDir()
 	r := &registry{DSN: dsn, Key: filepath.Join(dir, "custos.key")}
 	tokenFile := filepath.Join(dir, "admin.token")
-	mustCLI(t, "init", "--db", dsn, "--key-file", r.Key, "--jurisdiction", "XA", "--admin-token-file", tokenFile)
+	mustCLI(t, "init", "--db", dsn, "--key-file", r.Key, "--jurisdiction", jurisdiction, "--admin-token-file", tokenFile)
 	b, err := os.ReadFile(tokenFile)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +227,7 @@ func startServer(t testing.TB, r *registry, flags ...string) *server {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			line := sc.Text()
-			if i := strings.LastIndex(line, " on http://"); strings.HasPrefix(line, "custos serving ") && i > 0 {
+			if i := strings.LastIndex(line, " on http"); strings.HasPrefix(line, "custos serving ") && i > 0 {
 				select {
 				case ready <- strings.TrimSuffix(line[i+len(" on "):], "/"):
 				default:
@@ -284,8 +291,9 @@ func tail(s string, n int) string {
 // httpClient is shared by the load generators: many connections per host so
 // that concurrent requests really are concurrent.
 var httpClient = &http.Client{
-	Timeout:   30 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, DisableCompression: true},
+	Timeout: 30 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, DisableCompression: true,
+		TLSClientConfig: &tls.Config{RootCAs: testCA.pool}},
 }
 
 // reply is an API answer; err is set when no answer came (connection broken).

@@ -2,6 +2,7 @@ package golden_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
@@ -179,6 +181,7 @@ func generate(t *testing.T, dir string) {
 	h.preferences()
 	h.persons()
 	h.exports()
+	h.exchange(db, keys.Master)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -434,4 +437,57 @@ func (h *history) exports() {
 	req := must(h.tr.Export(h.regulator, transplant.ListDonors, url.Values{"format": {"csv"}, "centre_id": {h.coordinator.AuthorityID}}))
 	h.clk.tick()
 	must(export.Export(ctx, h.tr.DB, h.w, h.regulator.Actor(), req, nil, io.Discard))
+}
+
+// exchange: a peer registry (XB, a synthetic key) registered, a notice sent
+// to it and its signed receipt recorded, a notice received from it and used
+// for its purpose, the peer's key rotated, this registry's own key rotated,
+// and the peer suspended and resumed.
+func (h *history) exchange(db *store.DB, master []byte) {
+	t, ctx := h.t, h.ctx
+	types := must(exchange.NewTypes(map[string][]exchange.Type{"core": {exchange.Notice}}))
+	xs := must(exchange.New(ctx, h.w, db, master, types, exchange.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	xs.Now = h.clk.Now
+	seed := make([]byte, ed25519.SeedSize)
+	must(io.ReadFull(seeded("exchange peer"), seed))
+	peerKey := ed25519.NewKeyFromSeed(seed)
+	h.clk.tick()
+	peer := must(xs.RegisterPeer(ctx, h.admin, exchange.NewPeer{Name: "Golden Peer Registry (synthetic)", Jurisdiction: "XB",
+		URL: "https://peer.invalid", PublicKey: exchange.EncodeKey(peerKey.Public().(ed25519.PublicKey)),
+		SendPurposes: []string{"vigilance"}, ReceivePurposes: []string{"vigilance"}}))
+	h.clk.tick()
+	sent := must(xs.Send(ctx, h.regulator, exchange.Outgoing{PeerID: peer.ID, Type: exchange.Notice.Name, Purpose: "vigilance",
+		LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
+		Readers: []string{"regulator"}, Payload: json.RawMessage(`{"subject":"Golden notice","text":"A synthetic notice."}`)}))
+	h.clk.tick()
+	receipt := must(exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: sent.ID, MessageSHA256: exchange.Digest(sent.Message),
+		From: "XB", To: "XA", Outcome: exchange.Received, At: ledger.FormatTime(h.clk.Now())}, peerKey))
+	if err := xs.RecordReceipt(ctx, sent.ID, receipt); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.tick()
+	in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XBM-0001", From: "XB", To: "XA", Module: "core", Type: exchange.Notice.Name,
+		Purpose: "vigilance", LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
+		Readers: []string{"regulator"}, OnwardSharing: true, SentAt: ledger.FormatTime(h.clk.Now()),
+		Payload: json.RawMessage(`{"subject":"Golden answer","text":"A synthetic answer.","reference":"` + sent.ID + `"}`)}, peerKey))
+	if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+		t.Fatalf("receive: %d %+v", status, ans.Error)
+	}
+	h.clk.tick()
+	must(xs.UseMessage(ctx, h.regulator, peer.ID+"/XBM-0001", exchange.UseRequest{Purpose: "vigilance"}))
+	h.clk.tick()
+	must(io.ReadFull(seeded("exchange peer 2"), seed))
+	next := ed25519.NewKeyFromSeed(seed)
+	must(xs.AddPeerKey(ctx, h.admin, peer.ID, exchange.NewKey{PublicKey: exchange.EncodeKey(next.Public().(ed25519.PublicKey)),
+		PreviousValidUntil: h.clk.Now().Add(24 * time.Hour).Format(time.RFC3339)}))
+	h.clk.tick()
+	must(xs.RotateKey(ctx, h.admin))
+	h.clk.tick()
+	if err := xs.SetPeerState(ctx, h.admin, peer.ID, true, "synthetic suspension"); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.tick()
+	if err := xs.SetPeerState(ctx, h.admin, peer.ID, false, "synthetic resumption"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -222,6 +223,9 @@ func opID(method, path string) string {
 // ref adds the schema of type t to the document and returns a reference to
 // it. Two types of one schema name are an error: they would share a schema.
 func (b *docBuilder) ref(t reflect.Type) map[string]any {
+	if t == rawJSON {
+		return map[string]any{} // any JSON value, as it was signed
+	}
 	if t.Name() == "" {
 		return b.schemaOf(t, nil) // a pointer, list or struct literal: no name to refer to
 	}
@@ -240,6 +244,8 @@ func (b *docBuilder) ref(t reflect.Type) map[string]any {
 	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
 
+var rawJSON = reflect.TypeFor[json.RawMessage]()
+
 // schemaName names the schema of a named type: its own name for the types of
 // this package, else prefixed by its package's name (an external test
 // package's without _test).
@@ -256,6 +262,9 @@ func schemaName(t reflect.Type) string {
 // schemaOf is the schema of type t; enum, when not nil, gives the values of
 // the strings of a field declared with an Enum.
 func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
+	if t == rawJSON {
+		return map[string]any{}
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		s := b.schemaOf(t.Elem(), enum)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
@@ -210,6 +211,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantTraceDonor.blood_group": transplant.BloodGroups, "TransplantTraceOrgan.organ": organs,
 		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
 		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
+		"ExchangePeer.state": {exchange.PeerActive, exchange.PeerSuspended},
 	}
 	for _, s := range []string{"TransplantDonor", "TransplantNewDonor"} {
 		for f, v := range map[string][]string{"blood_group": transplant.BloodGroups, "sex": transplant.Sexes,

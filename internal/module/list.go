@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -23,9 +24,11 @@ var Core = Module{
 		auth.Project(p)
 		privacy.Project(p)
 		export.Project(p)
+		exchange.Project(p)
 	},
-	Kinds: auth.CoreKinds,
-	Roles: auth.CoreRoles,
+	Kinds:    auth.CoreKinds,
+	Roles:    auth.CoreRoles,
+	Messages: []exchange.Type{exchange.Notice},
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{1,29}$`)
@@ -68,6 +71,16 @@ func Projections(mods []Module) *ledger.Projections {
 		}
 	}
 	return p
+}
+
+// MessageTypes compiles the message types the modules declare, for the
+// exchange.
+func MessageTypes(mods []Module) (*exchange.Types, error) {
+	byModule := map[string][]exchange.Type{}
+	for _, m := range mods {
+		byModule[m.Name] = m.Messages
+	}
+	return exchange.NewTypes(byModule)
 }
 
 // Catalogue returns the authority kinds and roles of the modules.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -42,6 +43,10 @@ type Module struct {
 	// Roles are the roles the module adds, each with the authority kind it
 	// requires.
 	Roles []auth.RoleSpec
+	// Messages are the message types the module sends to and receives from
+	// peer registries through the exchange, each with the JSON schema of its
+	// payload; their names start with the module's name and a dot.
+	Messages []exchange.Type
 	// Demo adds the module's part of the Demoland demo registry; nil for none.
 	Demo func(ctx context.Context, d *Demo) error
 }

@@ -19,9 +19,11 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/disclosure"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
@@ -55,6 +57,8 @@ type Config struct {
 	// every published aggregate (package disclosure): counts from 1 to one
 	// less are suppressed. Zero means disclosure.DefaultThreshold.
 	DisclosureThreshold int
+	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
+	Exchange exchange.Config
 }
 
 // Threshold is the disclosure control's threshold the server runs with.
@@ -188,7 +192,9 @@ type App struct {
 	// does not run them).
 	Transplant *transplant.Service
 	Hashmatch  *hashmatch.Service
-	metrics    *metrics
+	// Exchange is the exchange with peer registries; Serve runs its deliverer.
+	Exchange *exchange.Service
+	metrics  *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -253,6 +259,17 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue}}
+	types, err := module.MessageTypes(Modules(d.mods))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if app.Exchange, err = exchange.New(ctx, w, db, keys.Master, types, cfg.Exchange, cfg.logger()); err != nil {
+		w.Close()
+		return nil, err
+	}
+	app.Exchange.Now = cfg.Now
+	app.Exchange.OnEvent = m.exchangeEvent
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue

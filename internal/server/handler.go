@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"time"
@@ -33,6 +34,9 @@ func (a *App) Handler() http.Handler {
 		if o := a.Opened[r.Name]; o != nil && o.Section != nil {
 			sections = append(sections, *o.Section)
 		}
+	}
+	if a.Exchange != nil {
+		sections = append(sections, web.Exchange(a.Exchange))
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone}
@@ -72,6 +76,15 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return err
+	}
+	if srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	if a.Exchange != nil {
+		dctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { a.Exchange.Run(dctx); close(done) }()
+		defer func() { stop(); <-done }()
 	}
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -18,6 +18,7 @@ type metrics struct {
 	batch    prometheus.Histogram
 	accepted prometheus.Counter
 	refused  prometheus.Counter
+	exchange *prometheus.CounterVec
 	handler  http.Handler
 }
 
@@ -33,7 +34,9 @@ func newMetrics() *metrics {
 		Help: "Commands grouped into one commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)})
 	m.accepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "custos_commands_accepted_total", Help: "Commands accepted into the log."})
 	m.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "custos_commands_refused_total", Help: "Commands refused by a rule."})
-	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused,
+	m.exchange = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_exchange_events_total",
+		Help: "Exchange events: messages sent, acknowledged, refused by the peer, received, replayed, refused incoming, delivery attempts failed, uses refused."}, []string{"event"})
+	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused, m.exchange,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
@@ -45,6 +48,8 @@ func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
 	m.accepted.Add(float64(accepted))
 	m.refused.Add(float64(refused))
 }
+
+func (m *metrics) exchangeEvent(event string) { m.exchange.WithLabelValues(event).Inc() }
 
 type statusWriter struct {
 	http.ResponseWriter

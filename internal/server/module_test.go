@@ -16,6 +16,7 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
@@ -77,7 +78,15 @@ var exampleModule = module.Module{
 	Kinds: []auth.Kind{{Name: kindOffice, Prefix: "EO", Label: "Example office"}},
 	Roles: []auth.RoleSpec{{Role: roleClerk, Kind: kindOffice, Label: "Clerk: posts notices",
 		KindRule: "clerk_office", KindMessage: "a clerk must belong to an example office"}},
+	Messages: []exchange.Type{noticeShared},
 }
+
+// noticeShared is the example module's message type: a notice shared with a
+// peer registry through the exchange.
+var noticeShared = exchange.Type{Name: "example.notice_shared", Title: "A notice shared with another registry", Schema: `{
+	"type": "object", "additionalProperties": false, "required": ["urgency", "body"],
+	"properties": {"urgency": {"enum": ["routine", "urgent"]}, "body": {"type": "string", "minLength": 1, "maxLength": 2000}}
+}`}
 
 // notices is the example module's service.
 type notices struct{ w *ledger.Writer }

@@ -41,7 +41,9 @@ type Opened struct {
 func DefaultModules() []Registry {
 	return []Registry{
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
-			return &Opened{Routes: httpapi.Core}, nil
+			return &Opened{Service: a.Exchange, Routes: func(env httpapi.Env) []httpapi.Route {
+				return append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...)
+			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}

@@ -1,0 +1,281 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// InboxPath is where a registry receives messages, under a peer's URL.
+const InboxPath = "/api/v1/exchange/inbox"
+
+// Run delivers the outbox until ctx ends: every message not yet answered,
+// oldest first, is sent to its peer, again and again with backoff until the
+// peer answers with a signed receipt. The outbox is the database's, so a
+// restart resumes where the last run stopped; several processes on one
+// database may run it at once (the inbox is idempotent, and an answer is
+// recorded once).
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(s.Cfg.Poll)
+	defer t.Stop()
+	for {
+		if err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("exchange deliverer", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+type due struct {
+	id, peerID, message, key, sig string
+	attempts                      int64
+}
+
+// DeliverDue tries once every message due now.
+func (s *Service) DeliverDue(ctx context.Context) error {
+	now := ledger.FormatTime(s.now())
+	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0)
+		FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id LEFT JOIN exchange_delivery d ON d.message_id = o.id
+		WHERE o.state = ? AND p.state = ? AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
+		ORDER BY o.log_index LIMIT 100`, Pending, PeerActive, now)
+	if err != nil {
+		return err
+	}
+	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error {
+		return sc.Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range list {
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.deliver(ctx, d)
+	}
+	return nil
+}
+
+// deliver sends one message and records what came of it.
+func (s *Service) deliver(ctx context.Context, d due) {
+	pr, err := peerIn(ctx, s.DB.Read(), d.peerID)
+	if err != nil {
+		s.Log.Error("exchange deliverer: read peer", "peer", d.peerID, "err", err)
+		return
+	}
+	ans, err := s.post(ctx, pr, d)
+	if err == nil {
+		err = s.answered(ctx, pr, d, ans)
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the attempt did not end, the next run retries
+	}
+	if err != nil {
+		s.event("attempt_failed")
+		s.attempt(ctx, d, err)
+		return
+	}
+	s.attempt(ctx, d, nil)
+}
+
+// post sends the envelope and reads the peer's signed answer.
+func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, error) {
+	c, err := s.client(pr)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(Envelope{Message: d.message, Key: d.key, Signature: d.sig})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "POST", pr.URL+InboxPath, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	var a InboxAnswer
+	if err := json.Unmarshal(b, &a); err != nil || len(a.Receipt) == 0 {
+		return nil, fmt.Errorf("the peer answered %s without a signed receipt", resp.Status)
+	}
+	return &a.SignedReceipt, nil
+}
+
+// RecordReceipt records a peer's signed receipt for a message sent, as the
+// deliverer does when the peer answers; an operator may also record one the
+// peer gave by other means. It verifies the receipt first.
+func (s *Service) RecordReceipt(ctx context.Context, messageID string, sr *SignedReceipt) error {
+	var d due
+	err := s.DB.Read().QueryRow(ctx, "SELECT id, peer_id, message, signed_by, signature FROM exchange_outbox WHERE id = ?", messageID).
+		Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.New(errs.NotFound, "message", "id", "no message %q in the outbox", messageID)
+	}
+	if err != nil {
+		return err
+	}
+	pr, err := peerIn(ctx, s.DB.Read(), d.peerID)
+	if err != nil {
+		return err
+	}
+	return s.answered(ctx, pr, d, sr)
+}
+
+// answered verifies the peer's receipt for d and records it: the message is
+// acknowledged, or refused for the reason the receipt gives. A receipt that
+// does not verify is an error: the message stays pending.
+func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) error {
+	r, err := s.checkReceipt(ctx, pr, d, sr)
+	if err != nil {
+		return err
+	}
+	if r.Outcome == Refused && r.Rule == "unavailable" {
+		return fmt.Errorf("the peer could not record the message now: %s", r.Reason)
+	}
+	_, err = s.W.Submit(ctx, ledger.Actor{}, "record exchange receipt", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var st string
+		if err := tx.QueryRow(ctx, "SELECT state FROM exchange_outbox WHERE id = ?", d.id).Scan(&st); err != nil {
+			return nil, err
+		}
+		if st != Pending {
+			return nil, errs.New(errs.Conflict, "answered", "id", "message %s is already %s", d.id, st)
+		}
+		return ledger.NewEntry(TypeMessageAnswer, MessageAnswered{ID: d.id, Outcome: r.Outcome, Rule: r.Rule, Field: r.Field, Reason: r.Reason,
+			At: r.At, Receipt: sr.Receipt, Key: sr.Key, Signature: sr.Signature})
+	})
+	if e, ok := errs.As(err); ok && e.Rule == "answered" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.Outcome == Refused {
+		s.event("refused")
+	} else {
+		s.event("acknowledged")
+	}
+	return nil
+}
+
+// checkReceipt verifies that a receipt is signed by a valid key of the peer
+// and answers this very message.
+func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) (*Receipt, error) {
+	var pubText, until string
+	err := s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
+	if err != nil {
+		return nil, fmt.Errorf("the receipt is signed by %s, not a key of peer %s", sr.Key, pr.ID)
+	}
+	if until != "" && until <= ledger.FormatTime(s.now()) {
+		return nil, fmt.Errorf("the receipt is signed by %s, valid until %s", sr.Key, until)
+	}
+	pub, err := DecodeKey("key", pubText)
+	if err != nil {
+		return nil, err
+	}
+	if err := sr.Verify(pub); err != nil {
+		return nil, fmt.Errorf("the receipt's signature does not verify with %s", sr.Key)
+	}
+	r, err := ParseReceipt(sr.Receipt)
+	if err != nil {
+		return nil, err
+	}
+	if r.MessageSHA256 != Digest(d.message) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
+		return nil, fmt.Errorf("the receipt does not answer message %s", d.id)
+	}
+	return r, nil
+}
+
+// attempt records a delivery attempt and when to try again (nil err: the
+// peer answered).
+func (s *Service) attempt(ctx context.Context, d due, failure error) {
+	now := s.now()
+	at := ledger.FormatTime(now)
+	n := d.attempts + 1
+	wait := s.Cfg.RetryBase << min(n-1, 30)
+	if wait <= 0 || wait > s.Cfg.RetryMax {
+		wait = s.Cfg.RetryMax
+	}
+	msg, okAt := "", at
+	if failure != nil {
+		msg, okAt = failure.Error(), ""
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		s.Log.Warn("exchange delivery failed; will try again", "message", d.id, "peer", d.peerID, "attempt", n, "retry_in", wait.String(), "err", msg)
+	}
+	tx, err := s.DB.BeginWrite(ctx)
+	if err != nil {
+		s.Log.Error("exchange deliverer: record attempt", "err", err)
+		return
+	}
+	defer tx.Rollback()
+	_, err = tx.Exec(ctx, `INSERT INTO exchange_delivery (message_id, peer_id, attempts, last_attempt_at, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at,
+		next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`, d.id, d.peerID, n, at, ledger.FormatTime(now.Add(wait)), msg)
+	if err == nil {
+		if failure == nil {
+			_, err = tx.Exec(ctx, `INSERT INTO exchange_peer_status (peer_id, last_attempt_at, last_ok_at, last_error) VALUES (?, ?, ?, '')
+				ON CONFLICT (peer_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_ok_at = excluded.last_ok_at, last_error = ''`, d.peerID, at, okAt)
+		} else {
+			_, err = tx.Exec(ctx, `INSERT INTO exchange_peer_status (peer_id, last_attempt_at, last_ok_at, last_error) VALUES (?, ?, '', ?)
+				ON CONFLICT (peer_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error`, d.peerID, at, msg)
+		}
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		s.Log.Error("exchange deliverer: record attempt", "err", err)
+	}
+}
+
+// client is the HTTPS client for a peer: it trusts the peer's certificates
+// when the operator gave them, the system's roots otherwise.
+func (s *Service) client(pr *Peer) (*http.Client, error) {
+	h := sha256.Sum256([]byte(pr.TLSCA))
+	key := pr.ID + "/" + hex.EncodeToString(h[:8])
+	if c, ok := s.clients.Load(key); ok {
+		return c.(*http.Client), nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if pr.TLSCA != "" {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(pr.TLSCA)) {
+			return nil, errors.New("the peer's tls_ca holds no certificate")
+		}
+		cfg.RootCAs = pool
+	}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 2},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.clients.Store(key, c)
+	return c, nil
+}

@@ -1,0 +1,146 @@
+package exchange
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+func testKey(b byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed([]byte(strings.Repeat(string(rune('a'+b)), ed25519.SeedSize)))
+}
+
+func sealed(t testing.TB) []byte {
+	env, err := Seal(&Message{V: Version, ID: "XM-1", From: "XA", To: "XB", Module: "core", Type: "core.notice", Purpose: "vigilance",
+		LegalBasis: "agreement", Notice: "none", Readers: []string{"regulator"}, SentAt: "2026-01-01T00:00:00.000000Z",
+		Payload: json.RawMessage(`{"subject":"s","text":"t"}`)}, testKey(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEnvelopeSignature: a sealed message verifies with its key, and not
+// with another key, nor once a byte of it changed, nor as a receipt.
+func TestEnvelopeSignature(t *testing.T) {
+	env, err := ParseEnvelope(sealed(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := testKey(0).Public().(ed25519.PublicKey)
+	if err := env.Verify(pub); err != nil {
+		t.Fatalf("a sealed message does not verify: %v", err)
+	}
+	if env.Key != Fingerprint(pub) {
+		t.Fatalf("key %s, want the fingerprint %s", env.Key, Fingerprint(pub))
+	}
+	if err := env.Verify(testKey(1).Public().(ed25519.PublicKey)); errs.CodeOf(err) != errs.Unauthorized {
+		t.Fatalf("another key: %v", err)
+	}
+	tampered := *env
+	tampered.Message = strings.Replace(env.Message, "vigilance", "vigilancf", 1)
+	if err := tampered.Verify(pub); err == nil {
+		t.Fatal("a changed message verifies")
+	}
+	asReceipt := SignedReceipt{Receipt: env.Message, Key: env.Key, Signature: env.Signature}
+	if err := asReceipt.Verify(pub); err == nil {
+		t.Fatal("a message's signature verifies as a receipt's")
+	}
+}
+
+// TestParseRefusals: what the inbox refuses before it looks for the sender,
+// each with its rule and field.
+func TestParseRefusals(t *testing.T) {
+	good := string(sealed(t))
+	for _, c := range []struct{ body, rule, field string }{
+		{`{`, "malformed", "envelope"},
+		{`{"message":"{}","key":"k","signature":"x","extra":1}`, "malformed", "envelope"},
+		{`{"message":"[]","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":"x"}`, "malformed", "message"},
+		{strings.Replace(good, `"key":"SHA256:`, `"key":"MD5:`, 1), "malformed", "key"},
+		{`{"message":"{}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":"AAAA"}`, "malformed", "signature"},
+		{good + " {}", "malformed", "envelope"},
+		{strings.Repeat(" ", MaxMessage+1), "too_large", "message"},
+	} {
+		_, err := ParseEnvelope([]byte(c.body))
+		e, ok := errs.As(err)
+		if !ok || e.Rule != c.rule || e.Field != c.field {
+			t.Errorf("%.60s: %v, want rule %s field %s", c.body, err, c.rule, c.field)
+		}
+	}
+	for _, c := range []struct{ msg, rule, field string }{
+		{`{"v":2}`, "version", "v"},
+		{`{"v":1,"id":"x","from":"xa","to":"XB"}`, "jurisdiction", "from"},
+		{`{"v":1,"id":"a b","from":"XA","to":"XB"}`, "id", "id"},
+		{`{"v":1,"id":"a","from":"XA","to":"XB","purpose":"Vigilance"}`, "purpose", "purpose"},
+		{`{"v":1,"id":"a","from":"XA","to":"XB","purpose":"v","module":"core","type":"other.notice"}`, "type", "type"},
+		{`{"v":1,"id":"a","from":"XA","to":"XB","purpose":"v","module":"core","type":"core.notice","payload":[1]}`, "schema", "payload"},
+		{`{"v":1,"id":"a","from":"XA","to":"XB","purpose":"v","module":"core","type":"core.notice","payload":{},"readers":["A B"]}`, "readers", "readers[0]"},
+		{`{"v":1,"unknown":true}`, "malformed", "message"},
+	} {
+		_, err := ParseMessage(c.msg)
+		e, ok := errs.As(err)
+		if !ok || e.Rule != c.rule || e.Field != c.field {
+			t.Errorf("%s: %v, want rule %s field %s", c.msg, err, c.rule, c.field)
+		}
+	}
+}
+
+// TestNoticeSchema: the core's notice type refuses a payload without its
+// text or with a field it does not declare, naming where.
+func TestNoticeSchema(t *testing.T) {
+	ts, err := NewTypes(map[string][]Type{"core": {Notice}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Check("core", "core.notice", []byte(`{"subject":"s","text":"t","reference":"r"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for payload, field := range map[string]string{`{"subject":"s"}`: "payload", `{"subject":"s","text":""}`: "payload.text", `{"subject":"s","text":"t","x":1}`: "payload"} {
+		e, ok := errs.As(ts.Check("core", "core.notice", []byte(payload)))
+		if !ok || e.Rule != "schema" || e.Field != field {
+			t.Errorf("%s: %v, want schema at %s", payload, e, field)
+		}
+	}
+	if _, err := NewTypes(map[string][]Type{"core": {{Name: "other.x", Schema: "{}"}}}); err == nil {
+		t.Error("a type named outside its module is accepted")
+	}
+}
+
+// FuzzParseEnvelope feeds the inbox's parser what a peer (or anyone) may
+// send: it never panics, and what it accepts reads back the same.
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add(sealed(f))
+	f.Add([]byte(`{"message":"{\"v\":1}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := ParseEnvelope(b)
+		if err != nil {
+			if _, ok := errs.As(err); !ok {
+				t.Fatalf("a refusal that is not an errs error: %v", err)
+			}
+			return
+		}
+		_ = env.Verify(testKey(0).Public().(ed25519.PublicKey))
+		m, err := ParseMessage(env.Message)
+		if err != nil {
+			if _, ok := errs.As(err); !ok {
+				t.Fatalf("a refusal that is not an errs error: %v", err)
+			}
+			return
+		}
+		again, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseMessage(string(again)); err != nil {
+			t.Fatalf("a message accepted does not read back: %v\n%s", err, again)
+		}
+	})
+}

@@ -1,0 +1,441 @@
+package exchange
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Peer is a registered peer registry, its keys, and what the deliverer last
+// saw of it.
+type Peer struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Jurisdiction    string    `json:"jurisdiction"`
+	URL             string    `json:"url"`
+	TLSCA           string    `json:"tls_ca,omitempty"`
+	SendPurposes    []string  `json:"send_purposes"`
+	ReceivePurposes []string  `json:"receive_purposes"`
+	State           string    `json:"state"`
+	StateNote       string    `json:"state_note,omitempty"`
+	CreatedAt       string    `json:"created_at"`
+	UpdatedAt       string    `json:"updated_at"`
+	Keys            []PeerKey `json:"keys"`
+	// Reachable says whether the deliverer's last attempt got an answer
+	// (empty when it has not tried yet); LastError is its last failure.
+	Reachable     string `json:"reachable"`
+	LastAttemptAt string `json:"last_attempt_at,omitempty"`
+	LastError     string `json:"last_error,omitempty"`
+	// LastMessageAt is when the last message was sent to or received from it.
+	LastMessageAt string `json:"last_message_at,omitempty"`
+}
+
+// PeerKey is one of a peer's keys.
+type PeerKey struct {
+	Fingerprint string `json:"fingerprint"`
+	PublicKey   string `json:"public_key"`
+	AddedAt     string `json:"added_at"`
+	ValidUntil  string `json:"valid_until,omitempty"`
+}
+
+const peerCols = "id, name, jurisdiction, url, tls_ca, send_purposes, receive_purposes, state, state_note, created_at, updated_at"
+
+func scanPeer(sc store.Scanner, p *Peer) error {
+	var send, recv string
+	if err := sc.Scan(&p.ID, &p.Name, &p.Jurisdiction, &p.URL, &p.TLSCA, &send, &recv, &p.State, &p.StateNote, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return err
+	}
+	p.SendPurposes, p.ReceivePurposes = strings.Fields(send), strings.Fields(recv)
+	return nil
+}
+
+// peerIn reads a peer (not found: rule peer).
+func peerIn(ctx context.Context, q store.Queryer, id string) (*Peer, error) {
+	var p Peer
+	err := scanPeer(q.QueryRow(ctx, "SELECT "+peerCols+" FROM exchange_peers WHERE id = ?", strings.TrimSpace(id)), &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "peer", "peer_id", "no exchange peer %q", id)
+	}
+	return &p, err
+}
+
+// Peers lists the peers with their keys and state, by name.
+func (s *Service) Peers(ctx context.Context, p *auth.Principal) ([]Peer, error) {
+	if err := p.Require(ReadExchange); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT "+peerCols+" FROM exchange_peers ORDER BY name, id")
+	if err != nil {
+		return nil, err
+	}
+	peers, err := store.Rows(rows, scanPeer)
+	if err != nil {
+		return nil, err
+	}
+	for i := range peers {
+		if err := s.peerDetail(ctx, q, &peers[i]); err != nil {
+			return nil, err
+		}
+	}
+	return peers, nil
+}
+
+// Peer returns one peer.
+func (s *Service) Peer(ctx context.Context, p *auth.Principal, id string) (*Peer, error) {
+	if err := p.Require(ReadExchange); err != nil {
+		return nil, err
+	}
+	pr, err := peerIn(ctx, s.DB.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	return pr, s.peerDetail(ctx, s.DB.Read(), pr)
+}
+
+func (s *Service) peerDetail(ctx context.Context, q store.Queryer, p *Peer) error {
+	rows, err := q.Query(ctx, "SELECT fingerprint, public_key, added_at, valid_until FROM exchange_peer_keys WHERE peer_id = ? ORDER BY log_index", p.ID)
+	if err != nil {
+		return err
+	}
+	if p.Keys, err = store.Rows(rows, func(sc store.Scanner, k *PeerKey) error {
+		return sc.Scan(&k.Fingerprint, &k.PublicKey, &k.AddedAt, &k.ValidUntil)
+	}); err != nil {
+		return err
+	}
+	var ok string
+	err = q.QueryRow(ctx, "SELECT last_attempt_at, last_ok_at, last_error FROM exchange_peer_status WHERE peer_id = ?", p.ID).Scan(&p.LastAttemptAt, &ok, &p.LastError)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	case ok != "" && ok >= p.LastAttemptAt:
+		p.Reachable, p.LastError = "yes", ""
+	default:
+		p.Reachable = "no"
+	}
+	var sent, recv sql.NullString
+	if err := q.QueryRow(ctx, "SELECT MAX(sent_at) FROM exchange_outbox WHERE peer_id = ?", p.ID).Scan(&sent); err != nil {
+		return err
+	}
+	if err := q.QueryRow(ctx, "SELECT MAX(received_at) FROM exchange_inbox WHERE peer_id = ?", p.ID).Scan(&recv); err != nil {
+		return err
+	}
+	p.LastMessageAt = max(sent.String, recv.String)
+	return nil
+}
+
+// OutboxMessage is a message sent, with the peer's answer once it came.
+type OutboxMessage struct {
+	ID        string `json:"id"`
+	PeerID    string `json:"peer_id"`
+	Module    string `json:"module"`
+	Type      string `json:"type"`
+	Purpose   string `json:"purpose"`
+	State     string `json:"state"`
+	SentAt    string `json:"sent_at"`
+	LogIndex  int64  `json:"log_index"`
+	Attempts  int64  `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+	// Envelope is the signed message as sent.
+	Envelope Envelope `json:"envelope"`
+	// Receipt is the peer's signed answer, with its outcome.
+	Receipt       *SignedReceipt `json:"receipt,omitempty"`
+	AnsweredAt    string         `json:"answered_at,omitempty"`
+	AnswerIndex   int64          `json:"answer_index,omitempty"`
+	RefusalRule   string         `json:"refusal_rule,omitempty"`
+	RefusalField  string         `json:"refusal_field,omitempty"`
+	RefusalReason string         `json:"refusal_reason,omitempty"`
+}
+
+// Filter selects messages of the outbox or the inbox.
+type Filter struct {
+	Module string
+	PeerID string
+	// State is pending, acknowledged, refused or overdue (outbox).
+	State string
+	Limit int
+}
+
+// OutboxStates are the states a message sent may be shown in.
+var OutboxStates = []string{Pending, Acknowledged, Refused, Overdue}
+
+// Outbox lists messages sent, newest first.
+func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) ([]OutboxMessage, error) {
+	if err := p.Require(ReadExchange); err != nil {
+		return nil, err
+	}
+	if f.State != "" {
+		if err := check.OneOf("state", f.State, OutboxStates); err != nil {
+			return nil, err
+		}
+	}
+	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Module != "" {
+		where, args = append(where, "o.module = ?"), append(args, f.Module)
+	}
+	if f.PeerID != "" {
+		where, args = append(where, "o.peer_id = ?"), append(args, f.PeerID)
+	}
+	switch f.State {
+	case Overdue:
+		where, args = append(where, "o.state = ? AND o.sent_at < ?"), append(args, Pending, overdue)
+	case "":
+	default:
+		where, args = append(where, "o.state = ?"), append(args, f.State)
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
+		o.receipt, o.receipt_key, o.receipt_signature, o.answered_at, o.answer_index, o.refusal_rule, o.refusal_field, o.refusal_reason,
+		COALESCE(d.attempts, 0), COALESCE(d.last_error, '')
+		FROM exchange_outbox o LEFT JOIN exchange_delivery d ON d.message_id = o.id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY o.log_index DESC LIMIT ?`, append(args, limit(f.Limit))...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(sc store.Scanner, m *OutboxMessage) error {
+		var msg, rc, rk, rs string
+		if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
+			&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason, &m.Attempts, &m.LastError); err != nil {
+			return err
+		}
+		m.Envelope.Message = msg
+		if rc != "" {
+			m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
+		}
+		if m.State == Pending && m.SentAt < overdue {
+			m.State = Overdue
+		}
+		return nil
+	})
+}
+
+func limit(n int) int {
+	if n <= 0 || n > 1000 {
+		return 200
+	}
+	return n
+}
+
+// InboxMessage is a message received. The payload, legal basis and notice
+// are shown only to the roles the sender named as readers.
+type InboxMessage struct {
+	ID            string   `json:"id"`
+	PeerID        string   `json:"peer_id"`
+	MessageID     string   `json:"message_id"`
+	From          string   `json:"from"`
+	Module        string   `json:"module"`
+	Type          string   `json:"type"`
+	Purpose       string   `json:"purpose"`
+	OnwardSharing bool     `json:"onward_sharing"`
+	Readers       []string `json:"readers"`
+	State         string   `json:"state"`
+	ReceivedAt    string   `json:"received_at"`
+	LogIndex      int64    `json:"log_index"`
+	// Envelope is the signed message as received, for a reader; Receipt the
+	// signed receipt this registry answered.
+	Envelope *Envelope     `json:"envelope,omitempty"`
+	Receipt  SignedReceipt `json:"receipt"`
+	Uses     []Use         `json:"uses"`
+}
+
+// Use is a received message used or forwarded.
+type Use struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Purpose     string `json:"purpose"`
+	PeerID      string `json:"peer_id,omitempty"`
+	ForwardedAs string `json:"forwarded_as,omitempty"`
+	At          string `json:"at"`
+	PrincipalID string `json:"principal_id"`
+}
+
+const inboxCols = `id, peer_id, module, type, purpose, onward_sharing, readers, received_at, log_index, message, signed_by, signature,
+	receipt, receipt_key, receipt_signature`
+
+func scanInbox(sc store.Scanner, m *InboxMessage) error {
+	var onward int
+	var readers, msg, key, sig, rc string
+	if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &onward, &readers, &m.ReceivedAt, &m.LogIndex, &msg, &key, &sig,
+		&rc, &m.Receipt.Key, &m.Receipt.Signature); err != nil {
+		return err
+	}
+	m.OnwardSharing, m.Readers, m.State = onward == 1, strings.Fields(readers), Delivered
+	m.Receipt.Receipt = rc
+	m.Envelope = &Envelope{Message: msg, Key: key, Signature: sig}
+	if mm, err := ParseMessage(m.Envelope.Message); err == nil {
+		m.MessageID, m.From = mm.ID, mm.From
+	}
+	return nil
+}
+
+// mayRead tells whether p's role is among the message's readers.
+func mayRead(p *auth.Principal, m *InboxMessage) bool {
+	return slices.Contains(m.Readers, string(p.Role))
+}
+
+// Inbox lists messages received, newest first; the signed message itself
+// only for principals of the roles the sender named.
+func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) ([]InboxMessage, error) {
+	if err := p.Require(ReadExchange); err != nil {
+		return nil, err
+	}
+	if f.State != "" {
+		if err := check.OneOf("state", f.State, []string{Delivered}); err != nil {
+			return nil, err
+		}
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Module != "" {
+		where, args = append(where, "module = ?"), append(args, f.Module)
+	}
+	if f.PeerID != "" {
+		where, args = append(where, "peer_id = ?"), append(args, f.PeerID)
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+inboxCols+" FROM exchange_inbox WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY log_index DESC LIMIT ?", append(args, limit(f.Limit))...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := store.Rows(rows, scanInbox)
+	for i := range ms {
+		if !mayRead(p, &ms[i]) {
+			ms[i].Envelope = nil
+		}
+	}
+	return ms, err
+}
+
+// InboxMessage returns one message received, with its uses; the signed
+// message only for the roles the sender named.
+func (s *Service) InboxMessage(ctx context.Context, p *auth.Principal, id string) (*InboxMessage, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	m, err := inboxIn(ctx, s.DB.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Can(ReadExchange) && !mayRead(p, m) {
+		return nil, errs.New(errs.Forbidden, "role", "", "the %s role may not read this message", p.Role)
+	}
+	if !mayRead(p, m) {
+		m.Envelope = nil
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, kind, purpose, peer_id, forwarded_as, at, principal_id FROM exchange_uses WHERE inbox_id = ? ORDER BY log_index", m.ID)
+	if err != nil {
+		return nil, err
+	}
+	m.Uses, err = store.Rows(rows, func(sc store.Scanner, u *Use) error {
+		return sc.Scan(&u.ID, &u.Kind, &u.Purpose, &u.PeerID, &u.ForwardedAs, &u.At, &u.PrincipalID)
+	})
+	return m, err
+}
+
+func inboxIn(ctx context.Context, q store.Queryer, id string) (*InboxMessage, error) {
+	var m InboxMessage
+	err := scanInbox(q.QueryRow(ctx, "SELECT "+inboxCols+" FROM exchange_inbox WHERE id = ?", strings.TrimSpace(id)), &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "message", "id", "no message %q in the inbox", id)
+	}
+	return &m, err
+}
+
+// Uses of a received message.
+const (
+	UseKind     = "use"
+	ForwardKind = "forward"
+)
+
+// UseRequest is a use of a received message for a purpose.
+type UseRequest struct {
+	Purpose string `json:"purpose"`
+}
+
+// UseMessage records that p uses a received message for a purpose. Only the
+// roles the sender named may, and only for the message's own purpose: any
+// other is refused with an alert (rule purpose_not_allowed).
+func (s *Service) UseMessage(ctx context.Context, p *auth.Principal, id string, in UseRequest) (*MessageUsed, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	purpose := strings.TrimSpace(in.Purpose)
+	if !tokenRE.MatchString(purpose) {
+		return nil, errs.Invalidf("purpose", "purpose", "purpose must be a lower-case name")
+	}
+	useID := s.W.IDs().New("XU")
+	out, err := ledger.SubmitAs[MessageUsed](ctx, s.W, p.Actor(), "use exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		m, err := inboxIn(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !mayRead(p, m) {
+			return nil, errs.Alertf(errs.Forbidden, "reader", "id", "the sender of message %s named the roles %s as its readers, not %s",
+				m.ID, strings.Join(m.Readers, ", "), p.Role)
+		}
+		if purpose != m.Purpose {
+			return nil, errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "message %s was sent for the purpose %s, not %s", m.ID, m.Purpose, purpose)
+		}
+		return ledger.NewEntry(TypeMessageUsed, MessageUsed{ID: useID, InboxID: m.ID, Kind: UseKind, Purpose: purpose})
+	})
+	if err != nil {
+		s.event("use_refused")
+	}
+	return out, err
+}
+
+// ForwardRequest forwards a received message to another peer.
+type ForwardRequest struct {
+	PeerID     string `json:"peer_id"`
+	LegalBasis string `json:"legal_basis"`
+	Notice     string `json:"notice"`
+}
+
+// Forward sends a received message on to another peer, for the purpose it
+// was sent for, when its sender consented to onward sharing; otherwise it
+// refuses with an alert (rule onward_sharing). The forward is a message of
+// its own in the outbox, recorded with the use that names it.
+func (s *Service) Forward(ctx context.Context, p *auth.Principal, id string, in ForwardRequest) (*MessageUsed, error) {
+	if err := p.Require(ForwardMessages); err != nil {
+		return nil, err
+	}
+	m, err := inboxIn(ctx, s.DB.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := ParseMessage(m.Envelope.Message)
+	if err != nil {
+		return nil, err
+	}
+	useID := s.W.IDs().New("XU")
+	refuse := func(e error) (*MessageUsed, error) {
+		s.event("use_refused")
+		_, err := s.W.Submit(ctx, p.Actor(), "forward exchange message", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
+		return nil, err
+	}
+	if !m.OnwardSharing {
+		return refuse(errs.Alertf(errs.Forbidden, "onward_sharing", "id", "the sender of message %s did not consent to onward sharing", m.ID))
+	}
+	if pr, err := peerIn(ctx, s.DB.Read(), in.PeerID); err != nil {
+		return nil, err
+	} else if pr.ID == m.PeerID {
+		return nil, errs.Invalidf("peer", "peer_id", "message %s came from peer %s: forward it to another", m.ID, pr.ID)
+	}
+	sent, err := s.Send(ctx, p, Outgoing{PeerID: in.PeerID, Type: orig.Type, Purpose: orig.Purpose, LegalBasis: in.LegalBasis, Notice: in.Notice,
+		Readers: orig.Readers, OnwardSharing: false, Payload: orig.Payload, ForwardOf: orig.From + "/" + orig.ID})
+	if err != nil {
+		return nil, err
+	}
+	return ledger.SubmitAs[MessageUsed](ctx, s.W, p.Actor(), "forward exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeMessageUsed, MessageUsed{ID: useID, InboxID: m.ID, Kind: ForwardKind, Purpose: orig.Purpose, PeerID: sent.PeerID, ForwardedAs: sent.ID})
+	})
+}

@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestExchangePages: two registries register each other; a message sent is
+// pending in the sender's outbox page, then, once received and its receipt
+// recorded, acknowledged; the receiver's inbox page lists it, its page shows
+// its content to the roles the sender named and not to the others; the
+// peers page shows the keys' fingerprints; a bad filter comes back refused on
+// its form.
+func TestExchangePages(t *testing.T) {
+	ctx := context.Background()
+	a := apptest.NewWorld(t, storetest.SQLite(t))
+	b := apptest.NewWorld(t, storetest.SQLite(t))
+	idA, _ := a.App.Exchange.Identity(ctx)
+	idB, _ := b.App.Exchange.Identity(ctx)
+	reg := func(w *apptest.World, id *exchange.Identity) string {
+		return w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Peer registry", "jurisdiction": id.Jurisdiction,
+			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).Str("id")
+	}
+	peerB := reg(a, idB)
+	peerA := reg(b, idA)
+	sent := a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+		"legal_basis": "Agreement art. 4", "notice": "No personal data.", "readers": []string{"regulator"},
+		"payload": map[string]any{"subject": "Adverse reaction", "text": "Report SAR-7 concerns your organ."}})
+	id := sent.Str("id")
+
+	ra := newBrowser(t, a.URL)
+	ra.signIn(a.Regulator)
+	p := ra.get("/exchange/outbox?state=pending")
+	wantStatus(t, "outbox", p, http.StatusOK)
+	mustContain(t, "outbox", p, `id="message-`+id+`"`, "Pending", `<option value="pending" selected>`)
+	p = ra.get("/exchange/outbox?state=lost")
+	wantStatus(t, "bad filter", p, http.StatusUnprocessableEntity)
+	mustContain(t, "bad filter", p, `id="refusal-field">state<`, `id="message-`+id+`"`)
+	p = ra.get("/exchange/peers")
+	mustContain(t, "peers", p, idB.Fingerprint, idA.Fingerprint, "Not tried yet")
+
+	env, _ := json.Marshal(exchange.Envelope{Message: sent.Str("message"), Key: sent.Str("key"), Signature: sent.Str("signature")})
+	status, ans := b.App.Exchange.Receive(ctx, env)
+	if status != 200 {
+		t.Fatalf("receive: %d %+v", status, ans.Error)
+	}
+	if err := a.App.Exchange.RecordReceipt(ctx, id, &ans.SignedReceipt); err != nil {
+		t.Fatal(err)
+	}
+	p = ra.get("/exchange/outbox?state=acknowledged&module=core")
+	mustContain(t, "acknowledged", p, `id="message-`+id+`"`, "Acknowledged")
+
+	rb := newBrowser(t, b.URL)
+	rb.signIn(b.Regulator)
+	p = rb.get("/exchange/inbox")
+	wantStatus(t, "inbox", p, http.StatusOK)
+	mustContain(t, "inbox", p, `href="/exchange/inbox/`+peerA+`/`+id+`"`, "Not allowed")
+	p = rb.get("/exchange/inbox/" + peerA + "/" + id)
+	wantStatus(t, "message", p, http.StatusOK)
+	mustContain(t, "message", p, "Report SAR-7 concerns your organ.", "Agreement art. 4", "No personal data.")
+	ab := newBrowser(t, b.URL)
+	ab.signIn(b.Auditor)
+	p = ab.get("/exchange/inbox/" + peerA + "/" + id)
+	wantStatus(t, "message for another role", p, http.StatusOK)
+	mustContain(t, "message for another role", p, "its content is not shown")
+	if strings.Contains(p.Body, "SAR-7") {
+		t.Fatal("the auditor, not among the readers, sees the payload")
+	}
+}
