@@ -50,7 +50,7 @@ func panels() map[string]Panel {
 			Categories: []string{"2026-01"}, Series: []Series{{"Cases", []float64{1}}}},
 		"zero": {ID: "zero", Title: "Zeros", Kind: Bars, Category: "Rule", Unit: "alerts",
 			Categories: []string{"a", "b"}, Series: []Series{{"Open", []float64{0, 0}}}},
-		"empty": {ID: "empty", Title: "Nothing", Kind: Columns, Category: "Month", Unit: "cases"},
+		"empty":      {ID: "empty", Title: "Nothing", Kind: Columns, Category: "Month", Unit: "cases"},
 		"empty-bars": {ID: "empty-bars", Title: "Nothing", Kind: Bars, Category: "Rule", Unit: "alerts", Series: []Series{{"Open", nil}}},
 		"decimals": {ID: "hours", Title: "Hours", Kind: Bars, Category: "Step", Unit: "hours", Decimals: 1,
 			Categories: []string{"match to report"}, Series: []Series{{"Median", []float64{0.25}}, {"90th percentile", []float64{3.75}}}},
