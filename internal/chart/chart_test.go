@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -237,6 +238,25 @@ func TestPeriod(t *testing.T) {
 		e, ok := errs.As(err)
 		if !ok || e.Rule != c.rule || e.Field != c.field {
 			t.Errorf("%v: %v, want rule %s on %s", c.q, err, c.rule, c.field)
+		}
+	}
+}
+
+// TestScaleIsRound: the value axis ends at a round number over the largest
+// value, in steps its labels write exactly.
+func TestScaleIsRound(t *testing.T) {
+	for _, c := range []struct {
+		max       float64
+		decimals  int
+		top, step float64
+	}{
+		{1046, 0, 1250, 250}, {98, 0, 100, 20}, {10, 0, 10, 2}, {12, 0, 15, 5}, {1, 0, 1, 1}, {3, 0, 3, 1},
+		{3.75, 1, 4, 1}, {0.25, 1, 0.3, 0.1}, {0, 0, 1, 1},
+	} {
+		p := Panel{Decimals: c.decimals, Categories: []string{"a"}, Series: []Series{{"s", []float64{c.max}}}}
+		top, step := p.scale()
+		if math.Abs(top-c.top) > 1e-9 || math.Abs(step-c.step) > 1e-9 {
+			t.Errorf("max %v (%d decimals): top %v step %v, want %v and %v", c.max, c.decimals, top, step, c.top, c.step)
 		}
 	}
 }

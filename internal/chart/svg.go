@@ -65,28 +65,24 @@ func (p *Panel) summary() string {
 }
 
 // scale returns the top of the value axis and the step of its ticks: round
-// numbers (1, 2 or 5 times a power of ten) with the largest value under the
+// numbers (1, 2, 2.5 or 5 times a power of ten, five or so of them) with the largest value under the
 // top; whole steps when the panel shows whole numbers.
 func (p *Panel) scale() (top, step float64) {
 	m := p.max()
 	if m == 0 {
 		return 1, 1
 	}
-	raw := m / 4
+	raw := m / 5
 	pow := math.Pow(10, math.Floor(math.Log10(raw)))
-	switch f := raw / pow; {
-	case f <= 1:
-		step = pow
-	case f <= 2:
-		step = 2 * pow
-	case f <= 5:
-		step = 5 * pow
-	default:
-		step = 10 * pow
+	step = 10 * pow
+	unit := math.Pow(10, -float64(p.Decimals)) // the smallest step the labels can write
+	for _, f := range []float64{1, 2, 2.5, 5} {
+		if s := f * pow; raw <= s && s >= unit && math.Abs(s/unit-math.Round(s/unit)) < 1e-9 {
+			step = s
+			break
+		}
 	}
-	if p.Decimals == 0 {
-		step = max(step, 1)
-	}
+	step = max(step, unit)
 	return step * math.Ceil(m/step), step
 }
 
