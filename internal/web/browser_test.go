@@ -130,6 +130,31 @@ func (b *tab) screenshot(name string) {
 	b.t.Logf("screenshot: %s", p)
 }
 
+// newTab starts headless Chromium (the binary at path) for the UI at base;
+// it stops when t ends, or after 90 seconds.
+func newTab(t *testing.T, path, base string) *tab {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	return &tab{t: t, ctx: bctx, base: base}
+}
+
 func (b *tab) signIn(token string) {
 	b.t.Helper()
 	b.open("/", 200)
@@ -150,26 +175,8 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	}
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	b := &tab{t: t, ctx: bctx, base: w.URL}
+	b := newTab(t, path, w.URL)
+	bctx := b.ctx
 
 	// Sign in as the coordinator of centre A.
 	b.signIn(w.CoordA)

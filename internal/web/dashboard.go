@@ -30,6 +30,9 @@ type dashboardData struct {
 	Panels  []chart.Panel
 }
 
+// CSV is the link to the CSV of the panel id, for the period shown.
+func (d *dashboardData) CSV(id string) string { return "/figures/" + id + ".csv?" + d.Query }
+
 // dashboard returns the panels of every part of the UI that s may read, over
 // the period p, the core's first; from only the part whose panels' ids start
 // with prefix when prefix is not empty.
