@@ -106,7 +106,7 @@ func TestBrowserRegulatorDashboard(t *testing.T) {
 			t.Errorf("%s: chart title %q, table caption %q", id, title, caption)
 		}
 		// Its CSV: the same table.
-		csvText := b.eval(`(async () => { const r = await fetch(document.querySelector('#fig-` + id + ` a.csv').href);
+		csvText := b.eval(`(async () => { const r = await fetch(document.querySelector('#fig-`+id+` a.csv').href);
 			return r.status + '\n' + r.headers.get('content-type') + '\n' + r.headers.get('content-disposition') + '\n' + await r.text(); })()`, chromedp.EvalAwaitPromise)
 		status, ctype, disp, body := cut4(csvText)
 		if status != "200" || ctype != "text/csv; charset=utf-8" || disp != `attachment; filename="custos-`+id+`-2024-01-to-2025-12.csv"` {
@@ -181,7 +181,7 @@ func (b *tab) eval(js string, opts ...chromedp.EvaluateOption) string {
 
 func (b *tab) count(sel string) int {
 	b.t.Helper()
-	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('` + sel + `').length`))
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+sel+`').length`))
 	if err != nil {
 		b.fatal("count "+sel, err)
 	}
