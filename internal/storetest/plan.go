@@ -10,53 +10,76 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Plans migrates a new SQLite database with the modules' schemas and returns,
-// for each statement (run with args), SQLite's query plan: its steps' details
-// joined by "; ". Tests check from it that a statement reads the index it was
-// given and scans no table whole.
-func Plans(t *testing.T, modules []module.Module, args []any, statements ...string) []string {
+// PlanDB is a new SQLite database with the modules' schemas, empty, closed
+// when t ends: for reading query plans.
+func PlanDB(t *testing.T, modules []module.Module) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx, module.Projections(modules).Schemas()); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, s := range statements {
-		a := args
-		if strings.Count(s, "?") == 0 {
-			a = nil
-		}
-		rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+s, a...)
-		if err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		out = append(out, strings.Join(plan, "; "))
-	}
-	return out
+	return db
 }
 
-// Scans tells whether a plan (as Plans gives it) reads a table, or an index,
-// whole rather than searching a range of it.
-func Scans(plan string) bool {
-	for _, step := range strings.Split(plan, "; ") {
-		if strings.HasPrefix(step, "SCAN ") {
-			return true
+// Plan returns SQLite's plan of the statement run with args: its steps'
+// details joined by "; ". Tests check from it that a statement reads the
+// index it was given and scans no table whole.
+func Plan(t *testing.T, db *store.DB, sql string, args ...any) string {
+	t.Helper()
+	rows, err := db.Read().Query(context.Background(), "EXPLAIN QUERY PLAN "+sql, args...)
+	if err != nil {
+		t.Fatalf("plan of %s: %v", sql, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// PlanWant is a statement whose plan a test checks, and the steps its plan
+// must have.
+type PlanWant struct {
+	Name, SQL string
+	Want      []string
+}
+
+// CheckPlans fails t for each statement (run with args, or none when it
+// takes none) whose SQLite plan on an empty database of the modules lacks one
+// of the steps it wants, or reads a table or an index whole ("SCAN") rather
+// than searching a range of it.
+func CheckPlans(t *testing.T, modules []module.Module, args []any, ws ...PlanWant) {
+	t.Helper()
+	db := PlanDB(t, modules)
+	for _, w := range ws {
+		a := args
+		if !strings.Contains(w.SQL, "?") {
+			a = nil
+		}
+		p := Plan(t, db, w.SQL, a...)
+		for _, want := range w.Want {
+			if !strings.Contains(p, want) {
+				t.Errorf("%s: plan %q: want %q", w.Name, p, want)
+			}
+		}
+		for _, step := range strings.Split(p, "; ") {
+			if strings.HasPrefix(step, "SCAN ") {
+				t.Errorf("%s: plan %q reads a table or an index whole", w.Name, p)
+			}
 		}
 	}
-	return false
 }

@@ -17,36 +17,30 @@ var ReadFigures = auth.NewAction("read the registry's figures", auth.Regulator, 
 // procurement; a transplantation by performed_at. Months are those of the
 // UTC times the log records.
 type Activity struct {
-	// ByMonth counts, per month (2026-03), donations, organs procured and
-	// transplantations.
+	// Donations, Organs and Transplants count, per month (2026-03),
+	// donations, organs procured and transplantations.
 	Donations, Organs, Transplants map[string]int
-	// ByCentre counts, per centre id, the donations the centre procured
-	// and the transplantations it performed.
+	// CentreDonations and CentreTransplants count, per centre id, the
+	// donations the centre procured and the transplantations it performed.
 	CentreDonations, CentreTransplants map[string]int
-	// ByOrgan counts, per organ type, the organs procured and the organs
-	// transplanted.
+	// OrganProcured and OrganTransplanted count, per organ type, the organs
+	// procured and the organs transplanted.
 	OrganProcured, OrganTransplanted map[string]int
 }
 
 // The figures' statements. Each reads a range of an index of migration 5
 // (procurements_time, organs_procurement, transplants_time) and groups what
-// it reads; from and end are months (2025-04, 2026-04): an RFC 3339 time t
-// is in the period when from <= t < end.
+// it reads by month and by what the figures count it by, so that a period's
+// rows are read once for all the figures they are in; from and end are
+// months (2025-04, 2026-04): an RFC 3339 time t is in the period when
+// from <= t < end.
 const (
-	donationsByMonthSQL = `SELECT substr(procured_at, 1, 7), COUNT(*) FROM procurements
-		WHERE procured_at >= ? AND procured_at < ? GROUP BY substr(procured_at, 1, 7)`
-	organsByMonthSQL = `SELECT substr(p.procured_at, 1, 7), COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
-		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7)`
-	transplantsByMonthSQL = `SELECT substr(performed_at, 1, 7), COUNT(*) FROM transplants
-		WHERE performed_at >= ? AND performed_at < ? GROUP BY substr(performed_at, 1, 7)`
-	donationsByCentreSQL = `SELECT centre_id, COUNT(*) FROM procurements
-		WHERE procured_at >= ? AND procured_at < ? GROUP BY centre_id`
-	transplantsByCentreSQL = `SELECT centre_id, COUNT(*) FROM transplants
-		WHERE performed_at >= ? AND performed_at < ? GROUP BY centre_id`
-	organsProcuredSQL = `SELECT o.organ, COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
-		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY o.organ`
-	organsTransplantedSQL = `SELECT o.organ, COUNT(*) FROM transplants t JOIN organs o ON o.id = t.organ_id
-		WHERE t.performed_at >= ? AND t.performed_at < ? GROUP BY o.organ`
+	donationsSQL = `SELECT substr(procured_at, 1, 7), centre_id, '', COUNT(*) FROM procurements
+		WHERE procured_at >= ? AND procured_at < ? GROUP BY substr(procured_at, 1, 7), centre_id`
+	organsSQL = `SELECT substr(p.procured_at, 1, 7), '', o.organ, COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
+		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7), o.organ`
+	transplantsSQL = `SELECT substr(t.performed_at, 1, 7), t.centre_id, o.organ, COUNT(*) FROM transplants t JOIN organs o ON o.id = t.organ_id
+		WHERE t.performed_at >= ? AND t.performed_at < ? GROUP BY substr(t.performed_at, 1, 7), t.centre_id, o.organ`
 	lastActivitySQL = `SELECT COALESCE(MAX(m), '') FROM (SELECT MAX(procured_at) AS m FROM procurements
 		UNION ALL SELECT MAX(performed_at) FROM transplants) AS last`
 )
@@ -57,21 +51,37 @@ func (s *Service) Activity(ctx context.Context, p *auth.Principal, from, end str
 	if err := p.Require(ReadFigures); err != nil {
 		return nil, err
 	}
-	var a Activity
-	q := s.DB.Read()
+	a := Activity{Donations: map[string]int{}, Organs: map[string]int{}, Transplants: map[string]int{},
+		CentreDonations: map[string]int{}, CentreTransplants: map[string]int{}, OrganProcured: map[string]int{}, OrganTransplanted: map[string]int{}}
 	for _, c := range []struct {
-		sql string
-		out *map[string]int
+		sql                  string
+		month, centre, organ map[string]int
 	}{
-		{donationsByMonthSQL, &a.Donations}, {organsByMonthSQL, &a.Organs}, {transplantsByMonthSQL, &a.Transplants},
-		{donationsByCentreSQL, &a.CentreDonations}, {transplantsByCentreSQL, &a.CentreTransplants},
-		{organsProcuredSQL, &a.OrganProcured}, {organsTransplantedSQL, &a.OrganTransplanted},
+		{donationsSQL, a.Donations, a.CentreDonations, nil},
+		{organsSQL, a.Organs, nil, a.OrganProcured},
+		{transplantsSQL, a.Transplants, a.CentreTransplants, a.OrganTransplanted},
 	} {
-		m, err := counts(ctx, q, c.sql, from, end)
+		rows, err := s.DB.Read().Query(ctx, c.sql, from, end)
 		if err != nil {
 			return nil, err
 		}
-		*c.out = m
+		type row struct {
+			month, centre, organ string
+			n                    int
+		}
+		rs, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.month, &x.centre, &x.organ, &x.n) })
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			c.month[r.month] += r.n
+			if c.centre != nil {
+				c.centre[r.centre] += r.n
+			}
+			if c.organ != nil {
+				c.organ[r.organ] += r.n
+			}
+		}
 	}
 	return &a, nil
 }
@@ -86,13 +96,4 @@ func (s *Service) LastActivity(ctx context.Context, p *auth.Principal) (string, 
 	var t string
 	err := s.DB.Read().QueryRow(ctx, lastActivitySQL).Scan(&t)
 	return t, err
-}
-
-// counts runs a statement that answers (key, count) rows.
-func counts(ctx context.Context, q store.Queryer, sql string, args ...any) (map[string]int, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	return store.Counts(rows)
 }
