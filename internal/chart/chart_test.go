@@ -260,3 +260,32 @@ func TestScaleIsRound(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePeriod: any query either is refused with a refusal that names
+// the parameter, or reads as a period of 12 or 24 whole months ending no
+// later than now's month.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range [][2]string{{"2025-12", "24"}, {"", ""}, {"2026-4", "12"}, {"0000-00", "-1"}, {"2025-12x", "1e1"}} {
+		f.Add(s[0], s[1])
+	}
+	now := time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, until, months string) {
+		q := url.Values{}
+		if until != "" {
+			q.Set("until", until)
+		}
+		if months != "" {
+			q.Set("months", months)
+		}
+		p, err := ParsePeriod(q, now)
+		if err != nil {
+			if e, ok := errs.As(err); !ok || (e.Field != "until" && e.Field != "months") {
+				t.Fatalf("%q %q: %v", until, months, err)
+			}
+			return
+		}
+		if (p.Months != 12 && p.Months != 24) || p.Until.After(now) || p.Until.Day() != 1 || len(p.List()) != p.Months || p.List()[p.Months-1] != p.Until.Format(MonthLayout) {
+			t.Fatalf("%q %q: period %+v", until, months, p)
+		}
+	})
+}

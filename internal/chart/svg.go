@@ -122,7 +122,7 @@ func (p *Panel) columns(b *strings.Builder) float64 {
 	rotate := float64(longest)*charW > groupW-4
 	bottom := 40.0
 	if rotate {
-		bottom = 24 + float64(min(longest, 24))*charW*0.71
+		bottom = 38 + float64(min(longest, 24))*charW*0.71
 	}
 	h := top + plotH + bottom
 	p.legend(b)
