@@ -90,6 +90,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := t.apply(&cfg); err != nil {
 		return err
 	}
+	// Serving a mistyped path would create an empty file and then refuse it
+	// as not initialised: refuse it before, and leave nothing behind.
+	if err := d.existing(); err != nil {
+		return err
+	}
 	app, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err

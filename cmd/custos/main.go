@@ -123,16 +123,18 @@ func (d *dbFlags) add(fs *flag.FlagSet, def string) {
 }
 
 // existing refuses a SQLite registry file that does not exist, for the
-// commands that only read a registry (or add to one that must be there):
-// opening a mistyped path would create an empty database and answer from
-// it. PostgreSQL names a server, which says for itself what is missing.
+// commands that only read a registry, add to one that must be there, or
+// serve one: opening a mistyped path would create an empty database and
+// answer from it. Only init, demo and migrate (which servers' start-up
+// scripts run on a new database) create the file. PostgreSQL names a
+// server, which says for itself what is missing.
 func (d *dbFlags) existing() error {
 	if strings.HasPrefix(d.db, "postgres://") || strings.HasPrefix(d.db, "postgresql://") || d.db == "" {
 		return nil
 	}
 	path := strings.TrimPrefix(d.db, "sqlite:")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no registry at %s: check --db (custos init creates one)", path)
+		return fmt.Errorf("no registry at %s: check --db (custos init creates one, custos demo a synthetic one)", path)
 	}
 	return nil
 }

@@ -3,18 +3,21 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // tuneFlags are the limits and thresholds an operator may change on a
-// server (serve, demo). Each flag's default is the built-in value, so that
-// --help shows what a server runs with.
+// server (serve, demo), and the registry's time zone. Each flag's default
+// is the built-in value, so that --help shows what a server runs with.
 type tuneFlags struct {
+	zone                                     string
 	minQuality, suppression, quarantineLimit int
 	quarantineWindow, videoTimeout           time.Duration
 	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
@@ -36,6 +39,11 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
 	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
 	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
+	zoneDef := "UTC"
+	if env := os.Getenv("CUSTOS_ZONE"); env != "" {
+		zoneDef = env
+	}
+	fs.StringVar(&t.zone, "zone", zoneDef, "the registry's time zone, an IANA name such as Africa/Dakar: the web pages show times in it, for principals who chose none (env CUSTOS_ZONE); the log and the API keep UTC")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -86,5 +94,10 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		VideoQueryPct: pct(t.videoQueryPct), VideoTargetPct: pct(t.videoTargetPct),
 	}
 	cfg.LargeBodies = t.largeBodies
+	loc, err := zone.Load("zone", t.zone)
+	if err != nil {
+		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}
+	}
+	cfg.Zone = loc
 	return nil
 }

@@ -49,4 +49,10 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	if cfg.Hashmatch != def {
 		t.Errorf("defaults gave %+v, want %+v", cfg.Hashmatch, def)
 	}
+	if cfg.Zone != time.UTC {
+		t.Errorf("the default zone is %v, want UTC", cfg.Zone)
+	}
+	if cfg = parse("--zone", "Africa/Dakar"); cfg.Zone == nil || cfg.Zone.String() != "Africa/Dakar" {
+		t.Errorf("--zone Africa/Dakar gave %v", cfg.Zone)
+	}
 }

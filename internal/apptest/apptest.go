@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,19 +227,35 @@ func Hours(h int) string {
 	return time.Now().UTC().Add(-time.Duration(h) * time.Hour).Format(time.RFC3339)
 }
 
-// DeceasedDonor is a valid donor registration at centre.
+// people counts the people DeceasedDonor and Recipient make, so that each is
+// another person: its own national identifier and date of birth, which a
+// registration would otherwise refuse as a likely duplicate.
+var people atomic.Int64
+
+// person returns the next person's national identifier (XA123456789,
+// XA123456790, ...) and a date of birth from 1970-05-01 on.
+func person() (nationalID, dateOfBirth string) {
+	n := people.Add(1) - 1
+	return fmt.Sprintf("XA%09d", 123456789+n), time.Date(1970, 5, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n)).Format("2006-01-02")
+}
+
+// DeceasedDonor is a valid donor registration at centre, of a person not
+// registered before.
 func DeceasedDonor(centre string) map[string]any {
+	nid, dob := person()
 	return map[string]any{"kind": "deceased_brain_death", "centre_id": centre, "name": "Test Donor (synthetic)",
-		"national_id": "XA123456789", "sex": "female", "blood_group": "O", "date_of_birth": "1970-05-01",
+		"national_id": nid, "sex": "female", "blood_group": "O", "date_of_birth": dob,
 		"cause_of_death": "cerebrovascular accident", "date_of_death": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"),
 		"iv_drug_use": "no", "malignancy": "no", "transmissible_disease": "no", "hiv": "negative", "hcv": "negative", "hbv": "negative",
 		"organ_function": "normal creatinine"}
 }
 
-// Recipient is a valid recipient registration at centre waiting for organ.
+// Recipient is a valid recipient registration at centre waiting for organ,
+// of a person not registered before.
 func Recipient(centre, organ string) map[string]any {
-	return map[string]any{"centre_id": centre, "name": "Test Recipient (synthetic)", "national_id": "XA98765" + organ,
-		"sex": "male", "blood_group": "O", "date_of_birth": "1980-02-02", "residence": "XA", "organ_needed": organ, "listed_on": "2024-01-01"}
+	nid, dob := person()
+	return map[string]any{"centre_id": centre, "name": "Test Recipient (synthetic)", "national_id": nid + organ,
+		"sex": "male", "blood_group": "O", "date_of_birth": dob, "residence": "XA", "organ_needed": organ, "listed_on": "2024-01-01"}
 }
 
 // PDQHex returns the i-th of a family of distinct, well-spread synthetic PDQ

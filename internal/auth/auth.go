@@ -21,6 +21,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // Role decides what a principal may do.
@@ -45,6 +46,9 @@ type Principal struct {
 	Role         Role   `json:"role"`
 	AuthorityID  string `json:"authority_id"`
 	Jurisdiction string `json:"jurisdiction"`
+	// TimeZone is the IANA time zone the principal reads and types times
+	// in; empty for the registry's. The log and the API keep UTC.
+	TimeZone string `json:"time_zone"`
 }
 
 // Actor is the principal as the ledger records it.
@@ -121,10 +125,10 @@ func Authenticate(ctx context.Context, q store.Queryer, token string) (*Principa
 	}
 	var p Principal
 	var role string
-	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction
+	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction, p.time_zone
 		FROM principals p JOIN authorities a ON a.id = p.authority_id
 		WHERE p.token_hash = ? AND p.revoked_at IS NULL`, HashToken(token)).
-		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction)
+		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction, &p.TimeZone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is unknown or revoked")
 	}
@@ -155,6 +159,9 @@ const (
 	TypeAuthorityCreated = "authority.created"
 	TypePrincipalCreated = "principal.created"
 	TypePrincipalRevoked = "principal.revoked"
+	// TypePreferencesSet records a principal's own preferences (the time
+	// zone of their pages).
+	TypePreferencesSet = "principal.preferences_set"
 )
 
 // PrincipalCreated is the data of a principal.created leaf: never the token,
@@ -171,6 +178,19 @@ type principalRevoked struct {
 	ID string `json:"id"`
 }
 
+// Preferences are what principals choose for themselves. TimeZone is an
+// IANA name such as Europe/Paris, or "" for the registry's; it must be
+// given (null or absent is refused, so that an empty body resets nothing).
+type Preferences struct {
+	TimeZone *string `json:"time_zone"`
+}
+
+// preferencesSet is the data of a principal.preferences_set leaf.
+type preferencesSet struct {
+	ID       string `json:"id"`
+	TimeZone string `json:"time_zone"`
+}
+
 // Project adds this package's projectors and tables.
 func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeAuthorityCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *Authority) error {
@@ -185,6 +205,10 @@ func Project(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypePrincipalRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *principalRevoked) error {
 		_, err := q.Exec(ctx, "UPDATE principals SET revoked_at = ? WHERE id = ?", e.At, p.ID)
+		return err
+	})
+	ledger.On(reg, TypePreferencesSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *preferencesSet) error {
+		_, err := q.Exec(ctx, "UPDATE principals SET time_zone = ? WHERE id = ?", p.TimeZone, p.ID)
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "authorities", Order: "id"}, ledger.Table{Name: "principals", Order: "id"})
@@ -212,7 +236,7 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 		return nil, errs.Invalidf("required", "name", "give the authority's name (1 to 200 characters)")
 	}
 	if len(in.Name) > 200 {
-		return nil, errs.Invalidf("required", "name", "the authority's name is out of range: 1 to 200 characters")
+		return nil, errs.Invalidf("range", "name", "the authority's name is out of range: 1 to 200 characters")
 	}
 	if len(in.City) > 100 {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
@@ -256,7 +280,7 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
 	}
 	if len(in.Name) > 200 {
-		return nil, "", errs.Invalidf("required", "name", "the principal's name is out of range: 1 to 200 characters")
+		return nil, "", errs.Invalidf("range", "name", "the principal's name is out of range: 1 to 200 characters")
 	}
 	spec, ok := c.Role(in.Role)
 	if !ok {
@@ -303,6 +327,33 @@ func RevokePrincipal(id string) ledger.Decide {
 		}
 		return ledger.NewEntry(TypePrincipalRevoked, principalRevoked{ID: id})
 	}
+}
+
+// SetPreferences returns the command that records the preferences of the
+// principal id: a time zone of the time zone database (rule time_zone,
+// field time_zone), or "" for the registry's.
+func SetPreferences(id string, in Preferences) (ledger.Decide, error) {
+	if in.TimeZone == nil {
+		return nil, errs.Invalidf("required", zone.Field, "give time_zone: an IANA time zone such as Europe/Paris, or \"\" for the registry's")
+	}
+	tz := strings.TrimSpace(*in.TimeZone)
+	if _, err := zone.Load(zone.Field, tz); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var revoked sql.NullString
+		err := tx.QueryRow(ctx, "SELECT revoked_at FROM principals WHERE id = ?", id).Scan(&revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "id", "no principal %s", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if revoked.Valid {
+			return nil, errs.New(errs.Conflict, "already_revoked", "id", "principal %s was revoked at %s", id, revoked.String)
+		}
+		return ledger.NewEntry(TypePreferencesSet, preferencesSet{ID: id, TimeZone: tz})
+	}, nil
 }
 
 // GetAuthority reads one authority.

@@ -74,3 +74,22 @@ func (s *Authorities) RevokePrincipal(ctx context.Context, p *Principal, id stri
 	_, err := s.W.Submit(ctx, p.Actor(), "revoke principal", RevokePrincipal(id))
 	return err
 }
+
+// SetPreferences records the signed-in principal's own preferences (a log
+// entry) and returns the principal as they now are. Every principal may
+// set theirs, and only theirs.
+func (s *Authorities) SetPreferences(ctx context.Context, p *Principal, in Preferences) (*Principal, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	cmd, err := SetPreferences(p.ID, in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.W.Submit(ctx, p.Actor(), "set preferences", cmd); err != nil {
+		return nil, err
+	}
+	out := *p
+	out.TimeZone = strings.TrimSpace(*in.TimeZone)
+	return &out, nil
+}

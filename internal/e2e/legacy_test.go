@@ -241,11 +241,12 @@ func TestLegacyRegistry(t *testing.T) {
 		first := mustCLI(t, "migrate", "--db", dsn)
 		second := mustCLI(t, "migrate", "--db", dsn)
 		// The old global versions 1-6 are adopted, never run again: only the
-		// core's new versions 2 (the read log, already there) and 3 (the work
-		// on alerts), transplant's versions 4 (the lists' keyset indexes) and
-		// 5 (the dashboards' indexes), and hashmatch's version 3 (the
+		// core's new versions 2 (the read log, already there), 3 (the work
+		// on alerts) and 4 (the principals' time zones), transplant's
+		// versions 4 (the lists' keyset indexes), 5 (the person index) and 6
+		// (the dashboards' indexes), and hashmatch's version 3 (the
 		// dashboards' indexes), are applied.
-		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_figures.sql)\napplied hashmatch 3 (003_figures.sql)\napplied 5 migrations;"; !strings.HasPrefix(first, want) {
+		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied hashmatch 3 (003_figures.sql)\napplied 7 migrations;"; !strings.HasPrefix(first, want) {
 			t.Errorf("first custos migrate said %q, want it to start %q", first, want)
 		}
 		if !strings.HasPrefix(second, "applied 0 migrations;") {
@@ -369,6 +370,17 @@ func TestLegacyRegistry(t *testing.T) {
 		if pd.str("name") != "Ada Fixture (synthetic)" || pd.str("national_id") != "XAFIX000001" {
 			t.Errorf("personal data of %s: %s", dead, pd.Raw)
 		}
+		// The old donor is found by national identifier and, through the
+		// name index serve filled in from the sealed data, by name and date
+		// of birth (a logged search).
+		dob := must(t, 200, base, "GET", "/api/v1/transplant/donors/"+dead, regulator, nil).str("donor.date_of_birth")
+		for _, q := range []map[string]any{{"national_id": "xafix000001"}, {"name": "FIXTURE, Ada (synthetic)", "date_of_birth": dob}} {
+			q["purpose"] = "upgrade check"
+			found := must(t, 200, base, "POST", "/api/v1/transplant/persons/search", regulator, q)
+			if ms, _ := found.Body["matches"].([]any); len(ms) != 1 || ms[0].(map[string]any)["id"] != dead {
+				t.Errorf("search %v in the migrated registry: %s, want %s", q, found.Raw, dead)
+			}
+		}
 		nd := must(t, 201, base, "POST", "/api/v1/donors", coordA, donor(1))
 		id := nd.str("id")
 		got1 := must(t, 200, base, "GET", "/api/v1/donors/"+id, coordA, nil)
@@ -377,23 +389,23 @@ func TestLegacyRegistry(t *testing.T) {
 		}
 		// The old tree is a prefix of the new one.
 		cp = must(t, 200, base, "GET", "/api/v1/log/checkpoint", "", nil)
-		if cp.Body["size"] != float64(legacyLeaves+2) {
-			t.Fatalf("log size after two writes: %v, want %d", cp.Body["size"], legacyLeaves+2)
+		if cp.Body["size"] != float64(legacyLeaves+4) {
+			t.Fatalf("log size after four writes: %v, want %d", cp.Body["size"], legacyLeaves+4)
 		}
-		cr := must(t, 200, base, "GET", fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", legacyLeaves, legacyLeaves+2), "", nil)
+		cr := must(t, 200, base, "GET", fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", legacyLeaves, legacyLeaves+4), "", nil)
 		var proof struct{ Proof [][]byte }
 		if err := json.Unmarshal(cr.Raw, &proof); err != nil {
 			t.Fatal(err)
 		}
 		oldRoot, _ := hex.DecodeString(fx.LogRoot)
 		newRoot, _ := base64.StdEncoding.DecodeString(cp.str("root"))
-		if err := ledger.VerifyConsistency(legacyLeaves, legacyLeaves+2, proof.Proof, oldRoot, newRoot); err != nil {
+		if err := ledger.VerifyConsistency(legacyLeaves, legacyLeaves+4, proof.Proof, oldRoot, newRoot); err != nil {
 			t.Errorf("the old log is not a prefix of the new: %v (%s)", err, cr.Raw)
 		}
 		srv.stop()
 
 		out = mustCLI(t, "log", "verify", "--db", dsn, "--public-key", reg.PublicKey)
-		if want := fmt.Sprintf("OK: %d leaves,", legacyLeaves+2); !strings.HasPrefix(out, want) {
+		if want := fmt.Sprintf("OK: %d leaves,", legacyLeaves+4); !strings.HasPrefix(out, want) {
 			t.Errorf("log verify after the writes: %q, want it to start %q", out, want)
 		}
 	})
@@ -413,15 +425,15 @@ func checkAdopted(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"core": 3, "transplant": 5, "hashmatch": 3}; !maps.Equal(got, want) {
+	if want := map[string]int{"core": 4, "transplant": 6, "hashmatch": 3}; !maps.Equal(got, want) {
 		t.Errorf("schema versions after migrate: %v, want %v", got, want)
 	}
 	var rows int
 	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM schema_versions").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 11 {
-		t.Errorf("schema_versions holds %d rows, want 11 (core 1-3, transplant 1-5, hashmatch 1-3)", rows)
+	if rows != 13 {
+		t.Errorf("schema_versions holds %d rows, want 13 (core 1-4, transplant 1-6, hashmatch 1-3)", rows)
 	}
 	// What the release before ran first when it opened a database.
 	var v sql.NullInt64

@@ -174,6 +174,8 @@ func generate(t *testing.T, dir string) {
 	h.transplant()
 	h.hashmatch()
 	h.alerts()
+	h.preferences()
+	h.persons()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -216,6 +218,14 @@ func (h *history) core() {
 	auditor := h.principal("Golden auditor", auth.Auditor, regulator)
 	h.clk.tick()
 	must(h.w.Submit(h.ctx, h.admin.Actor(), "revoke principal", auth.RevokePrincipal(auditor.ID)))
+}
+
+// preferences: the regulator chooses the time zone of their pages. Last, so
+// that adding it left the earlier leaves as they were.
+func (h *history) preferences() {
+	h.clk.tick()
+	tz := "Europe/Paris"
+	must(h.w.Submit(h.ctx, h.regulator.Actor(), "set preferences", must(auth.SetPreferences(h.regulator.ID, auth.Preferences{TimeZone: &tz}))))
 }
 
 // transplant: a centre and its licences (one revoked), a deceased donor
@@ -381,4 +391,35 @@ func (h *history) alerts() {
 	must(work.Comment(ctx, h.regulator, id, alerts.Comment{Text: "the coordinator chose the wrong centre in the form"}))
 	h.clk.tick()
 	must(work.Close(ctx, h.regulator, id, alerts.Closing{Outcome: "corrected", Note: "registered at the right centre the same day"}))
+}
+
+// persons: a search for a person by national identifier and by name with
+// date of birth; a second listing of the golden recipient refused as a
+// likely duplicate (a logged search), then registered linked to the first;
+// and another man of the same name and birth date, registered with a reason.
+func (h *history) persons() {
+	t, ctx := h.t, h.ctx
+	h.clk.tick()
+	found := must(h.tr.FindPerson(ctx, h.coordinator, transplant.PersonQuery{NationalID: "XA000000001", Name: "golden donor (SYNTHETIC)",
+		DateOfBirth: "1970-05-01", Purpose: "is she registered already?"}))
+	if len(found) != 1 {
+		t.Fatalf("the search found %+v, want the golden donor", found)
+	}
+	var first string
+	if err := h.tr.DB.Read().QueryRow(ctx, "SELECT id FROM recipients").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	rc := transplant.NewRecipient{CentreID: h.coordinator.AuthorityID, Name: "Golden Recipient (synthetic)", NationalID: "XA000000002",
+		Sex: "male", BloodGroup: "O", DateOfBirth: "1981-02-02", Residence: "XA", OrganNeeded: "pancreas", ListedOn: "2024-06-01"}
+	h.clk.tick()
+	if _, err := h.tr.RegisterRecipient(ctx, h.coordinator, rc); len(transplant.LikelyDuplicates(err)) != 1 {
+		t.Fatalf("a second listing: got %v, want a likely duplicate of %s", err, first)
+	}
+	rc.DuplicateOf = first
+	h.clk.tick()
+	must(h.tr.RegisterRecipient(ctx, h.coordinator, rc))
+	rc.DuplicateOf, rc.NationalID, rc.OrganNeeded = "", "XA000000004", "kidney"
+	rc.NotDuplicateReason = "another man of the same name and birth date: checked the hospital file"
+	h.clk.tick()
+	must(h.tr.RegisterRecipient(ctx, h.coordinator, rc))
 }

@@ -39,9 +39,7 @@ func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query
 			return nil, errs.Invalidf("required", f+".quality", "give the PDQ quality (0 to 100) the hasher reported")
 		}
 		if *q.Quality < 0 || *q.Quality > 100 {
-			// The rule stays required, which clients match on; the
-			// message says what is wrong.
-			return nil, errs.Invalidf("required", f+".quality", "quality %d is out of range: the PDQ quality the hasher reported is 0 to 100", *q.Quality)
+			return nil, errs.Invalidf("range", f+".quality", "quality %d is out of range: the PDQ quality the hasher reported is 0 to 100", *q.Quality)
 		}
 		c, err := caseFields(f, q)
 		if err != nil {

@@ -287,6 +287,7 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		d2 := apptest.DeceasedDonor(w.CentreA)
 		d2["national_id"] = "xa 555 777 999"
 		r1 := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id, w.Auditor, nil).Body["donor"].(map[string]any)
+		d2["not_duplicate_reason"] = "a second donor record, to test the pseudonym"
 		id2 := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, with(d2, "national_id", "XA-555-777-999")).Str("id")
 		r2 := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id2, w.Auditor, nil).Body["donor"].(map[string]any)
 		if r1["person_pseudonym"] != r2["person_pseudonym"] {

@@ -52,9 +52,20 @@ func Core(env Env) []Route {
 				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
 				return http.StatusOK, map[string]any{"authorities": as}, err
 			}},
-		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal", Out: auth.Principal{}, Enums: roles,
+		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal; time_zone is their own preference, empty for the registry's", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return http.StatusOK, p, nil
+			}},
+		{Method: "POST", Path: "/api/v1/me/preferences", Summary: "Set your own preferences: time_zone, the IANA zone the web pages show and read times in " +
+			"(\"\" for the registry's); the API keeps UTC. A log entry",
+			In: auth.Preferences{}, Out: auth.Principal{}, Enums: roles,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[auth.Preferences](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.SetPreferences(r.Context(), p, in)
+				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/principals", Summary: "Create a principal and its token, shown once (admin)",
 			In: auth.NewPrincipal{}, Out: auth.CreatedPrincipal{}, Status: 201, Enums: roles,

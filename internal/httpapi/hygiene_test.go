@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -60,7 +61,7 @@ func TestInputHygiene(t *testing.T) {
 }
 
 // TestRangeRefusalsSayOutOfRange checks that a value refused for being
-// outside its range says so, not that it is required; the rule stays.
+// outside its range says so, with rule range, not that it is required.
 func TestRangeRefusalsSayOutOfRange(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	long := strings.Repeat("n", 201)
@@ -70,10 +71,34 @@ func TestRangeRefusalsSayOutOfRange(t *testing.T) {
 	}{
 		{"/api/v1/principals", map[string]any{"name": long, "role": "auditor", "authority_id": w.RegulatorAuthority}},
 		{"/api/v1/transplant/centres", map[string]any{"name": long, "city": "Port Aster"}},
+		{"/api/v1/authorities", map[string]any{"name": long, "kind": "regulator"}},
 	} {
 		r := w.Do(t, "POST", c.path, w.Admin, c.body)
-		if r.Status != 422 || r.Str("error.rule") != "required" || !strings.Contains(r.Str("error.message"), "out of range") {
+		if r.Status != 422 || r.Str("error.rule") != "range" || r.Str("error.field") != "name" || !strings.Contains(r.Str("error.message"), "out of range") {
 			t.Errorf("%s: %d %s", c.path, r.Status, r.Raw)
+		}
+	}
+}
+
+// TestMatchQualityOutOfRange checks the PDQ quality of a match request:
+// missing is required, present but outside 0..100 is out of range.
+func TestMatchQualityOutOfRange(t *testing.T) {
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
+	pdq := apptest.PDQHex(1)
+	for _, c := range []struct {
+		item map[string]any
+		rule string
+	}{
+		{map[string]any{"pdq": pdq}, "required"},
+		{map[string]any{"pdq": pdq, "quality": 101}, "range"},
+		{map[string]any{"pdq": pdq, "quality": -1}, "range"},
+	} {
+		r := w.Do(t, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{c.item}})
+		if r.Status != 422 || r.Str("error.rule") != c.rule || r.Str("error.field") != "items[0].quality" {
+			t.Errorf("%v: %d %s", c.item, r.Status, r.Raw)
+		}
+		if c.rule == "range" && !strings.Contains(r.Str("error.message"), "out of range") {
+			t.Errorf("%v: %s", c.item, r.Raw)
 		}
 	}
 }

@@ -166,6 +166,20 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.Recipient(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, map[string]any{"recipient": out}, err
 			}},
+		{Method: "POST", Path: "/api/v1/transplant/persons/search",
+			Summary: "Find the donors and recipients of a person by national identifier, or by name with date of birth, without opening sealed data; the search is logged (coordinator, regulator)",
+			In:      transplant.PersonQuery{}, Out: personMatches{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.PersonQuery](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.FindPerson(r.Context(), p, in)
+				if out == nil {
+					out = []transplant.PersonMatch{}
+				}
+				return http.StatusOK, personMatches{Matches: out}, err
+			}},
 		{Method: "POST", Path: "/api/v1/transplant/personal-data", Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
 			In: personalIn{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -240,6 +254,11 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	return routes
+}
+
+// personMatches is the answer of a person search.
+type personMatches struct {
+	Matches []transplant.PersonMatch `json:"matches"`
 }
 
 // listQuery documents the query parameters of a paged list: its filters

@@ -34,6 +34,7 @@ const KeySize = 32
 type Vault struct {
 	wrap   cipher.AEAD // wraps per-subject keys
 	pseudo []byte      // HMAC key for pseudonyms
+	blind  []byte      // HMAC key for blind indexes
 }
 
 // NewVault derives the wrapping and pseudonym keys from the master key.
@@ -49,11 +50,15 @@ func NewVault(master []byte) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
+	bk, err := hkdf.Key(sha256.New, master, nil, "custos blind indexes v1", 32)
+	if err != nil {
+		return nil, err
+	}
 	a, err := newGCM(wk)
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{wrap: a, pseudo: pk}, nil
+	return &Vault{wrap: a, pseudo: pk, blind: bk}, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

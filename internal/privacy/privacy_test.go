@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/storetest"
@@ -75,4 +77,58 @@ func TestPseudonyms(t *testing.T) {
 	if b := vault(t, 2).Pseudonym("national-id:XA", "XA 123 456"); a == b {
 		t.Error("another master key gave the same pseudonym")
 	}
+}
+
+func TestNormalizeNameAndBlindIndex(t *testing.T) {
+	for _, c := range []struct{ a, b string }{
+		{"Marie-Claire O'Neil", "oneil  MARIE claire"},
+		{"José Álvarez", "JOSE ALVAREZ"},
+		{"Zoë Ångström", "Angstrom, Zoe"},
+		{"Nguyễn Văn An", "nguyen van an"},
+		{"Ｊｏｈｎ　Ｓｍｉｔｈ", "John Smith"},
+		{"Eﬁe Brown", "efie brown"},
+	} {
+		na, nb := privacy.NormalizeName(c.a), privacy.NormalizeName(c.b)
+		if na != nb {
+			t.Errorf("%q normalises to %q, %q to %q: want them equal", c.a, na, c.b, nb)
+		}
+	}
+	if n := privacy.NormalizeName(" -- '' "); n != "" {
+		t.Errorf("a name without letters normalises to %q", n)
+	}
+	if a, b := privacy.NormalizeName("Anna Berg"), privacy.NormalizeName("Anna Bergman"); a == b {
+		t.Error("two names normalise alike")
+	}
+	v := vault(t, 1)
+	a := v.BlindIndex("person-name-dob", "anna berg", "1970-01-01")
+	if b := v.BlindIndex("person-name-dob", "anna berg", "1970-01-02"); a == b {
+		t.Error("another date of birth gave the same index")
+	}
+	if b := v.BlindIndex("person-name-dob", "anna berg1970-01-01"); a == b {
+		t.Error("parts run together gave the same index")
+	}
+	if b := vault(t, 2).BlindIndex("person-name-dob", "anna berg", "1970-01-01"); a == b {
+		t.Error("another master key gave the same index")
+	}
+	if a == v.Pseudonym("person-name-dob", "anna berg") {
+		t.Error("the blind index and the pseudonym share a key")
+	}
+}
+
+// FuzzNormalizeName: whatever a form or a request carries, the normalized
+// name is valid UTF-8, words separated by single spaces, and normalizing it
+// again changes nothing (so an index computed from it is stable).
+func FuzzNormalizeName(f *testing.F) {
+	for _, s := range []string{"Marie-Claire O'Neil", "Zoë Ångström", "Ｊｏｈｎ", "ǅemal", "\xff\xfe", "a\u0301\u0301 b", "  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := privacy.NormalizeName(s)
+		if !utf8.ValidString(n) || strings.Contains(n, "  ") || strings.TrimSpace(n) != n {
+			t.Fatalf("NormalizeName(%q) = %q", s, n)
+		}
+		if again := privacy.NormalizeName(n); again != n {
+			t.Fatalf("NormalizeName(%q) = %q, normalized again %q", s, n, again)
+		}
+	})
 }

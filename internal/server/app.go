@@ -46,6 +46,10 @@ type Config struct {
 	// counted on the open alert it repeats rather than raised again
 	// (ledger.DefaultAlertWindow when zero; negative raises every one).
 	AlertWindow time.Duration
+	// Zone is the registry's time zone (--zone): the web pages show times
+	// in it, and read the times typed in forms in it, for principals who
+	// chose none. The log and the API keep UTC. Nil is UTC.
+	Zone *time.Location
 }
 
 // DefaultLargeBodies is how many API request bodies over 1 MiB a server

@@ -35,7 +35,7 @@ func (a *App) Handler() http.Handler {
 		}
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey,
-		Projections: a.Projections, VerifierKey: a.Keys.LogKey}
+		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

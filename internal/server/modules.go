@@ -45,6 +45,11 @@ func DefaultModules() []Registry {
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}
+			if n, err := s.FillPersonNames(ctx); err != nil {
+				return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
+			} else if n > 0 {
+				a.Log.Info("filled in the name indexes of the donors and recipients registered before transplant migration 5", "subjects", n)
+			}
 			sec := web.Transplant(s, a.Authorities)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }, Section: &sec}, nil
 		}},

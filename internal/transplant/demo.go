@@ -136,6 +136,16 @@ func (g *demoGen) name() string {
 	return demoFirstNames[g.rng.IntN(len(demoFirstNames))] + " " + demoLastNames[g.rng.IntN(len(demoLastNames))] + " (synthetic)"
 }
 
+// demoNotDuplicate is the reason the demo gives when two of its synthetic
+// people meet by chance on a name and a date of birth, as a coordinator
+// would after checking.
+const demoNotDuplicate = "another person of the same name and date of birth (synthetic)"
+
+func isLikelyDuplicate(err error) bool {
+	e, ok := errs.As(err)
+	return ok && e.Rule == RuleLikelyDuplicate
+}
+
 func (g *demoGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
 
 func (g *demoGen) date(t time.Time) string { return t.Format(DateLayout) }
@@ -184,6 +194,10 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 			AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}
 	}
 	dn, err := g.svc.RegisterDonor(ctx, c.coord, in)
+	if isLikelyDuplicate(err) {
+		in.NotDuplicateReason = demoNotDuplicate
+		dn, err = g.svc.RegisterDonor(ctx, c.coord, in)
+	}
 	if err != nil {
 		return err
 	}
@@ -222,9 +236,14 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 		}
 		t0 := at.Add(time.Duration(3+k) * time.Hour)
 		g.d.SetClock(t0)
-		r, err := g.svc.RegisterRecipient(ctx, tc.coord, NewRecipient{CentreID: tc.id, Name: g.name(), NationalID: g.nationalID(),
+		rin := NewRecipient{CentreID: tc.id, Name: g.name(), NationalID: g.nationalID(),
 			Sex: g.pick([]string{"female", "male"}), BloodGroup: in.BloodGroup, DateOfBirth: g.date(at.AddDate(-20-g.rng.IntN(50), 0, 0)),
-			Residence: "XA", OrganNeeded: o.Organ, ListedOn: g.date(at.AddDate(0, 0, -30-g.rng.IntN(700)))})
+			Residence: "XA", OrganNeeded: o.Organ, ListedOn: g.date(at.AddDate(0, 0, -30-g.rng.IntN(700)))}
+		r, err := g.svc.RegisterRecipient(ctx, tc.coord, rin)
+		if isLikelyDuplicate(err) {
+			rin.NotDuplicateReason = demoNotDuplicate
+			r, err = g.svc.RegisterRecipient(ctx, tc.coord, rin)
+		}
 		if err != nil {
 			return err
 		}

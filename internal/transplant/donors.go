@@ -36,6 +36,11 @@ type NewDonor struct {
 	HCV                  string `json:"hcv"`
 	HBV                  string `json:"hbv"`
 	OrganFunction        string `json:"organ_function"`
+	// A registration that looks like a donor already registered (same
+	// national identifier, or same name and date of birth) says one of
+	// these, or is refused with likely_duplicate.
+	DuplicateOf        string `json:"duplicate_of"`
+	NotDuplicateReason string `json:"not_duplicate_reason"`
 }
 
 // Donor is a donor as the registry keeps it: no name, no national identifier.
@@ -60,6 +65,8 @@ type Donor struct {
 	HCV                  string `json:"hcv"`
 	HBV                  string `json:"hbv"`
 	OrganFunction        string `json:"organ_function"`
+	DuplicateOf          string `json:"duplicate_of,omitempty"`         // the record of the same person it is linked to
+	NotDuplicateReason   string `json:"not_duplicate_reason,omitempty"` // why it is not the person of a record that looked alike
 	RecordedAt           string `json:"recorded_at,omitempty"`
 }
 
@@ -134,6 +141,11 @@ func (in *NewDonor) validate(now time.Time) error {
 	if in.OrganFunction, err = check.Text("organ_function", in.OrganFunction, 2000, true); err != nil {
 		return err
 	}
+	dup := duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
+	if err = dup.check(); err != nil {
+		return err
+	}
+	in.DuplicateOf, in.NotDuplicateReason = dup.DuplicateOf, dup.NotDuplicateReason
 	return nil
 }
 
@@ -149,7 +161,7 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
 	id := s.W.IDs().New("DN")
-	return ledger.SubmitAs[Donor](ctx, s.W, p.Actor(), "register donor", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	d, err := ledger.SubmitAs[Donor](ctx, s.W, p.Actor(), "register donor", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := in.validate(now); err != nil {
 			return nil, err
 		}
@@ -160,11 +172,20 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 			DateOfBirth: in.DateOfBirth, EstimatedAge: in.EstimatedAge, WeightKg: in.WeightKg, HeightCm: in.HeightCm,
 			CauseOfDeath: in.CauseOfDeath, DateOfDeath: in.DateOfDeath, IVDrugUse: in.IVDrugUse, Malignancy: in.Malignancy,
 			TransmissibleDisease: in.TransmissibleDisease, HIV: in.HIV, HCV: in.HCV, HBV: in.HBV, OrganFunction: in.OrganFunction}
+		d.DuplicateOf, d.NotDuplicateReason = in.DuplicateOf, in.NotDuplicateReason
+		linked, err := s.resolveDuplicate(ctx, tx, "donor", duplicate{in.DuplicateOf, in.NotDuplicateReason}, in.NationalID, in.Name, in.DateOfBirth)
+		if err != nil {
+			return nil, err
+		}
 		d.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, d.SubjectRef)
+		if linked != "" {
+			d.PersonPseudonym = linked
+		}
 		// Personal data is written here, not by the projector: it never enters the log.
-		if err := s.Vault.Store(ctx, tx, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, now); err != nil {
+		if err := s.storePerson(ctx, tx, d.ID, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeDonorRegistered, d)
 	})
+	return d, s.logDuplicate(ctx, p, err)
 }

@@ -28,7 +28,7 @@ type Activity struct {
 	OrganProcured, OrganTransplanted map[string]int
 }
 
-// The figures' statements. Each reads a range of an index of migration 5
+// The figures' statements. Each reads a range of an index of migration 6
 // (procurements_time, organs_procurement, transplants_time) and groups what
 // it reads by month and by what the figures count it by, so that a period's
 // rows are read once for all the figures they are in; from and end are

@@ -14,7 +14,7 @@ import (
 //
 //	go test -run='^$' -bench=Activity -benchtime=20x ./internal/transplant/
 //
-// A year's figures read that year's rows from the indexes of migration 5, so
+// A year's figures read that year's rows from the indexes of migration 6, so
 // they cost about a sixth of all six years', and grow with the period, not
 // with the registry.
 func BenchmarkActivity(b *testing.B) {

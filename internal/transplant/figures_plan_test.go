@@ -8,7 +8,7 @@ import (
 )
 
 // TestFiguresReadARangeOfAnIndex checks SQLite's plan for each count of the
-// dashboards: it must search a range of the index of migration 5 that holds
+// dashboards: it must search a range of the index of migration 6 that holds
 // every column it reads (a covering index), and never scan a table whole,
 // which at a million organs would read them all for a year's figures.
 // (PostgreSQL plans by table size, so an empty test database says nothing

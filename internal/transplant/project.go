@@ -33,11 +33,11 @@ func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeDonorRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *Donor) error {
 		_, err := q.Exec(ctx, `INSERT INTO donors (id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
 			estimated_age, weight_kg, height_cm, cause_of_death, date_of_death, iv_drug_use, malignancy, transmissible_disease,
-			hiv, hcv, hbv, organ_function, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			hiv, hcv, hbv, organ_function, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.Kind, d.SubjectRef, d.PersonPseudonym, d.CentreID, d.Sex, d.BloodGroup, nullable(d.DateOfBirth),
 			nullInt(d.EstimatedAge), nullInt(d.WeightKg), nullInt(d.HeightCm), nullable(d.CauseOfDeath), nullable(d.DateOfDeath),
-			d.IVDrugUse, d.Malignancy, d.TransmissibleDisease, d.HIV, d.HCV, d.HBV, d.OrganFunction, e.At, e.By, idx)
+			d.IVDrugUse, d.Malignancy, d.TransmissibleDisease, d.HIV, d.HCV, d.HBV, d.OrganFunction, nullable(d.DuplicateOf), nullable(d.NotDuplicateReason), e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeConsentRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *Consent) error {
@@ -48,9 +48,9 @@ func Project(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeRecipientRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Recipient) error {
 		_, err := q.Exec(ctx, `INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
-			residence, organ_needed, listed_on, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
-			r.BloodGroup, r.DateOfBirth, r.Residence, r.OrganNeeded, r.ListedOn, e.At, e.By, idx)
+			residence, organ_needed, listed_on, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
+			r.BloodGroup, r.DateOfBirth, r.Residence, r.OrganNeeded, r.ListedOn, nullable(r.DuplicateOf), nullable(r.NotDuplicateReason), e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeProcurementRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {

@@ -20,13 +20,13 @@ import (
 
 const donorCols = `id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, COALESCE(date_of_birth, ''),
 	estimated_age, weight_kg, height_cm, COALESCE(cause_of_death, ''), COALESCE(date_of_death, ''), iv_drug_use, malignancy,
-	transmissible_disease, hiv, hcv, hbv, organ_function, recorded_at`
+	transmissible_disease, hiv, hcv, hbv, organ_function, COALESCE(duplicate_of, ''), COALESCE(not_duplicate_reason, ''), recorded_at`
 
 func scanDonor(sc store.Scanner, d *Donor) error {
 	var age, w, h sql.NullInt64
 	err := sc.Scan(&d.ID, &d.Kind, &d.SubjectRef, &d.PersonPseudonym, &d.CentreID, &d.Sex, &d.BloodGroup, &d.DateOfBirth,
 		&age, &w, &h, &d.CauseOfDeath, &d.DateOfDeath, &d.IVDrugUse, &d.Malignancy, &d.TransmissibleDisease,
-		&d.HIV, &d.HCV, &d.HBV, &d.OrganFunction, &d.RecordedAt)
+		&d.HIV, &d.HCV, &d.HBV, &d.OrganFunction, &d.DuplicateOf, &d.NotDuplicateReason, &d.RecordedAt)
 	d.EstimatedAge, d.WeightKg, d.HeightCm = intPtr(age), intPtr(w), intPtr(h)
 	return err
 }
@@ -62,11 +62,11 @@ const recipientStatus = `CASE WHEN EXISTS (SELECT 1 FROM transplants st WHERE st
 
 // recipientCols are the columns of a recipient r that scanRecipient reads.
 const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence,
-	r.organ_needed, r.listed_on, ` + recipientStatus + `, r.recorded_at`
+	r.organ_needed, r.listed_on, ` + recipientStatus + `, COALESCE(r.duplicate_of, ''), COALESCE(r.not_duplicate_reason, ''), r.recorded_at`
 
 func scanRecipient(sc store.Scanner, r *Recipient) error {
 	return sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence,
-		&r.OrganNeeded, &r.ListedOn, &r.Status, &r.RecordedAt)
+		&r.OrganNeeded, &r.ListedOn, &r.Status, &r.DuplicateOf, &r.NotDuplicateReason, &r.RecordedAt)
 }
 
 // noRecipient and noOrgan refuse a reference to a recipient or an organ the

@@ -25,6 +25,9 @@ type NewRecipient struct {
 	Residence   string `json:"residence"`
 	OrganNeeded string `json:"organ_needed"`
 	ListedOn    string `json:"listed_on"`
+	// As a donor's (NewDonor).
+	DuplicateOf        string `json:"duplicate_of"`
+	NotDuplicateReason string `json:"not_duplicate_reason"`
 }
 
 // Recipient is a patient on the waiting list, without personal data.
@@ -40,7 +43,10 @@ type Recipient struct {
 	OrganNeeded     string `json:"organ_needed"`
 	ListedOn        string `json:"listed_on"`
 	Status          string `json:"status,omitempty"`
-	RecordedAt      string `json:"recorded_at,omitempty"`
+	// As a donor's (Donor).
+	DuplicateOf        string `json:"duplicate_of,omitempty"`
+	NotDuplicateReason string `json:"not_duplicate_reason,omitempty"`
+	RecordedAt         string `json:"recorded_at,omitempty"`
 }
 
 // RegisterRecipient puts a patient on the waiting list of a centre.
@@ -79,8 +85,12 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if in.ListedOn < in.DateOfBirth {
 		return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on is before date_of_birth")
 	}
+	dup := duplicate{DuplicateOf: in.DuplicateOf, NotDuplicateReason: in.NotDuplicateReason}
+	if err = dup.check(); err != nil {
+		return nil, err
+	}
 	id := s.W.IDs().New("RC")
-	return ledger.SubmitAs[Recipient](ctx, s.W, p.Actor(), "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	rec, err := ledger.SubmitAs[Recipient](ctx, s.W, p.Actor(), "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if in.DateOfBirth > day(now) || in.ListedOn > day(now) {
 			return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on and date_of_birth cannot be in the future")
 		}
@@ -89,10 +99,19 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 		}
 		r := Recipient{ID: id, SubjectRef: "SU-" + id[3:], CentreID: centre, Sex: in.Sex, BloodGroup: in.BloodGroup,
 			DateOfBirth: in.DateOfBirth, Residence: in.Residence, OrganNeeded: in.OrganNeeded, ListedOn: in.ListedOn}
+		r.DuplicateOf, r.NotDuplicateReason = dup.DuplicateOf, dup.NotDuplicateReason
+		linked, err := s.resolveDuplicate(ctx, tx, "recipient", dup, in.NationalID, in.Name, in.DateOfBirth)
+		if err != nil {
+			return nil, err
+		}
 		r.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, r.SubjectRef)
-		if err := s.Vault.Store(ctx, tx, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, now); err != nil {
+		if linked != "" {
+			r.PersonPseudonym = linked
+		}
+		if err := s.storePerson(ctx, tx, r.ID, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeRecipientRegistered, r)
 	})
+	return rec, s.logDuplicate(ctx, p, err)
 }

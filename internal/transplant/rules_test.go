@@ -3,6 +3,7 @@ package transplant_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -35,22 +36,34 @@ func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(tr
 
 func intp(n int) *int { return &n }
 
+// people counts the people deceasedDonor and recipient make: each has its
+// own national identifier and date of birth, so that no registration looks
+// like a duplicate.
+var people int
+
+func person() (nationalID, dateOfBirth string) {
+	people++
+	return fmt.Sprintf("XA%09d", 123456788+people), time.Date(1970, 5, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, people).Format(transplant.DateLayout)
+}
+
 func deceasedDonor(centre string) transplant.NewDonor {
+	nid, dob := person()
 	return transplant.NewDonor{Kind: transplant.DonorBrainDeath, CentreID: centre, Name: "Test Donor (synthetic)",
-		NationalID: "XA123456789", Sex: "female", BloodGroup: "O", DateOfBirth: "1970-05-01",
+		NationalID: nid, Sex: "female", BloodGroup: "O", DateOfBirth: dob,
 		CauseOfDeath: "cerebrovascular accident", DateOfDeath: daysAgo(2), IVDrugUse: "no", Malignancy: "no",
 		TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative", OrganFunction: "normal creatinine"}
 }
 
 func livingDonor(centre string) transplant.NewDonor {
-	d := deceasedDonor(centre)
+	d := deceasedDonor(centre) // another person
 	d.Kind, d.CauseOfDeath, d.DateOfDeath = transplant.DonorLiving, "", ""
 	return d
 }
 
 func recipient(centre, organ string) transplant.NewRecipient {
-	return transplant.NewRecipient{CentreID: centre, Name: "Test Recipient (synthetic)", NationalID: "XA98765" + organ,
-		Sex: "male", BloodGroup: "O", DateOfBirth: "1980-02-02", Residence: "XA", OrganNeeded: organ, ListedOn: "2024-01-01"}
+	nid, dob := person()
+	return transplant.NewRecipient{CentreID: centre, Name: "Test Recipient (synthetic)", NationalID: nid + organ,
+		Sex: "male", BloodGroup: "O", DateOfBirth: dob, Residence: "XA", OrganNeeded: organ, ListedOn: "2024-01-01"}
 }
 
 func authorization(organ, recipient, centre string) transplant.NewTransplantAuthorization {
@@ -238,7 +251,7 @@ func TestRules(t *testing.T) {
 			{"consent of an unknown donor", consent("DN-NOPE", independent), errs.NotFound, "reference", "donor_id", false},
 			// Recipients.
 			{"residence is a country code", rcpt(func(r *transplant.NewRecipient) { r.Residence = "Atlantis" }), errs.Invalid, "iso3166", "residence", false},
-			{"listed before birth", rcpt(func(r *transplant.NewRecipient) { r.ListedOn = "1979-01-01" }), errs.Invalid, "dates_in_order", "listed_on", false},
+			{"listed before birth", rcpt(func(r *transplant.NewRecipient) { r.ListedOn = "1960-01-01" }), errs.Invalid, "dates_in_order", "listed_on", false},
 			{"listed in the future", rcpt(func(r *transplant.NewRecipient) { r.ListedOn = daysAgo(-3) }), errs.Invalid, "dates_in_order", "listed_on", false},
 			{"an organ type from the list", rcpt(func(r *transplant.NewRecipient) { r.OrganNeeded = "spleen" }), errs.Invalid, "enum", "organ_needed", false},
 			// Procurement.

@@ -2,11 +2,12 @@ package web
 
 import (
 	"fmt"
+	"html"
 	"html/template"
 	"strings"
 	"time"
 
-	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // field describes one input for the "field" template.
@@ -56,19 +57,22 @@ func optionsOf(labels map[string]string, values []string) []Option {
 	return out
 }
 
-// when writes a stored timestamp for people: minutes, UTC.
-func when(s string) string {
-	for _, layout := range []string{ledger.TimeLayout, time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Format("2006-01-02 15:04") + " UTC"
-		}
+// zoneName names a time zone for people: its IANA name, "UTC" for UTC.
+func zoneName(loc *time.Location) string {
+	if loc == nil || loc == time.UTC {
+		return "UTC"
 	}
-	return s
+	return loc.String()
 }
 
 // funcs are the templates' functions; "opts", "optionsOf" and "label" read
-// the lists and labels given (a section's).
-func funcs(lists map[string][]string, labels map[string]string) template.FuncMap {
+// the lists and labels given (a section's). "when" writes a stored
+// timestamp for people in loc, the zone shown ("2026-12-02 09:15 WAT
+// (UTC+1)"), and leaves a date without a time, or an empty value, as it
+// is: every page shows times through it. It escapes what it writes itself
+// (html/template would write the offset's "+" as "&#43;"). "zone" names loc, for the labels
+// of the inputs that take a local time.
+func funcs(lists map[string][]string, labels map[string]string, loc *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"field": func(f *Form, formName, name, label, typ string) field {
 			return field{F: f, ID: formName + "-" + name, Name: name, Label: label, Type: typ}
@@ -95,7 +99,8 @@ func funcs(lists map[string][]string, labels map[string]string) template.FuncMap
 				Action, Kind string
 			}{v, action, kind}
 		},
-		"when": when,
+		"when": func(s string) template.HTML { return template.HTML(html.EscapeString(zone.Stamp(s, loc))) },
+		"zone": func() string { return zoneName(loc) },
 		"optionsOf": func(name string) []Option {
 			return optionsOf(labels, lists[name])
 		},

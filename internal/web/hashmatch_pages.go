@@ -509,7 +509,7 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 	pg.Data = data
 	pg.Flash = caseFlash[r.URL.Query().Get("done")]
 	pg.SetForm("report", url.Values{"incident_type": {hashmatch.IncidentTypes[0]}, "authority_id": {owner}})
-	pg.SetForm("removal", url.Values{"removed_at": {nowLocal()}, "content_ref": {c.ContentRef}})
+	pg.SetForm("removal", url.Values{"removed_at": {nowLocal(s)}, "content_ref": {c.ContentRef}})
 	s.Show(w, r, "case", pg, ref)
 }
 
@@ -531,7 +531,7 @@ func (h *hashmatchPages) review(w http.ResponseWriter, r *http.Request, s *Sessi
 func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
-	at, err := localTime("incident_at", v.Get("incident_at"))
+	at, err := localTime(s, "incident_at", v.Get("incident_at"))
 	if err == nil {
 		_, err = h.svc.SendReport(r.Context(), s.P, id, hashmatch.NewReport{IncidentType: v.Get("incident_type"), IncidentAt: at,
 			AuthorityID: strings.TrimSpace(v.Get("authority_id")), Notes: v.Get("notes")})
@@ -546,7 +546,7 @@ func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Sessi
 func (h *hashmatchPages) removal(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	id := r.PathValue("id")
-	at, err := localTime("removed_at", v.Get("removed_at"))
+	at, err := localTime(s, "removed_at", v.Get("removed_at"))
 	if err == nil {
 		_, err = h.svc.RecordRemoval(r.Context(), s.P, id, hashmatch.NewRemoval{Action: v.Get("action"), RemovedAt: at,
 			ContentRef: v.Get("content_ref")})

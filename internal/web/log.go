@@ -13,6 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // ---- The log (auditor, regulator, administrator): its checkpoint, a leaf
@@ -48,18 +49,18 @@ type verifyState struct {
 	Err               string
 }
 
-func (j *verifyJob) state() verifyState {
+func (j *verifyJob) state(loc *time.Location) verifyState {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	st := verifyState{Started: !j.started.IsZero(), Running: j.running, By: j.by, Done: j.done, Total: j.total,
 		Report: j.report, Err: j.err}
 	if st.Started {
-		st.StartedAt = j.started.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		st.StartedAt = zone.FormatSeconds(j.started, loc)
 		end := time.Now()
 		if !j.running {
 			end = j.finished
 			st.Finished = true
-			st.FinishedAt = j.finished.UTC().Format("2006-01-02 15:04:05") + " UTC"
+			st.FinishedAt = zone.FormatSeconds(j.finished, loc)
 		}
 		st.Seconds = int(end.Sub(j.started).Seconds())
 	}
@@ -153,7 +154,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
-		Verify: u.verify.state()}
+		Verify: u.verify.state(s.Zone())}
 	v := u.newView(r, s, "Log")
 	var ref *Refusal
 	query := r.URL.Query()
@@ -203,7 +204,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	st := u.verify.state()
+	st := u.verify.state(s.Zone())
 	v := u.newView(r, s, "Log verify")
 	v.Data = logData{CanVerify: u.Projections != nil, Verify: st}
 	if st.Running {

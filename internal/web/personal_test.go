@@ -46,8 +46,10 @@ func (l *logBuffer) String() string {
 func TestPersonalData(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	ctx := context.Background()
-	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
-	rc := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+	dIn, rIn := apptest.DeceasedDonor(w.CentreA), apptest.Recipient(w.CentreA, "kidney")
+	dIn["national_id"], rIn["national_id"] = "XA123456789", "XA98765kidney"
+	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, dIn).Str("id")
+	rc := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, rIn).Str("id")
 	secrets := []string{"Test Donor (synthetic)", "XA123456789", "Test Recipient (synthetic)", "XA98765kidney"}
 
 	// The same registry, served by a UI whose log the test reads.
@@ -196,7 +198,9 @@ func TestRecipientPageAndTransplantForm(t *testing.T) {
 		"organs": []string{"kidney", "liver"}})
 	organs := pr.Body["organs"].([]any)
 	kidney := organs[0].(map[string]any)["id"].(string)
-	rcKidney := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+	kidneyIn := apptest.Recipient(w.CentreA, "kidney")
+	kidneyIn["date_of_birth"] = "1980-02-02"
+	rcKidney := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, kidneyIn).Str("id")
 	rcLiver := w.Must(t, 201, "POST", "/api/v1/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
 
 	a := newBrowser(t, w.URL)

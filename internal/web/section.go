@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
@@ -46,7 +47,10 @@ type Section struct {
 	// They may use the core's templates ("field", "check", "csrf",
 	// "form-error", "personal-form") and functions ("field", "req", "hint",
 	// "rng", "list", "opts", "choices", "optionsOf", "label", "roleLabel",
-	// "when", "fmtf", "deref", "personalForm").
+	// "when", "zone", "fmtf", "deref", "personalForm"). Times are shown with
+	// "when" (in the session's zone, the zone named) and the labels of
+	// datetime-local inputs name "zone"; a handler reads such an input in
+	// the session's zone (Session.Zone) and hands the registry UTC.
 	Templates fs.FS
 	// Lists are the value lists of the section's selects, by the name its
 	// templates give "opts" and "optionsOf".
@@ -100,8 +104,18 @@ type Session struct {
 	// field (the "csrf" template writes it).
 	CSRF string
 
-	ui  *UI
-	sec *Section // the section of the page; nil for the core's
+	ui   *UI
+	sec  *Section       // the section of the page; nil for the core's
+	zone *time.Location // the principal's time zone, else the registry's
+}
+
+// Zone is the time zone s's pages show times in and read the times typed
+// in forms in: the principal's choice, else the registry's (UI.Zone).
+func (s *Session) Zone() *time.Location {
+	if s == nil || s.zone == nil {
+		return time.UTC
+	}
+	return s.zone
 }
 
 // View starts the page of a request: its title, the header, the
@@ -142,6 +156,14 @@ type View struct {
 	Data     any         // the page's own data
 	Refresh  int         // when over 0, the page reloads itself after so many seconds
 	forms    map[string]*Form
+}
+
+// zone is the time zone of v's times: its session's, else the registry's.
+func (v *View) zone() *time.Location {
+	if v.S != nil {
+		return v.S.Zone()
+	}
+	return nil
 }
 
 // NavItem is an entry of the navigation, Current on its own pages.

@@ -52,6 +52,8 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			get("/transplants/new", t.transplantForm),
 			post("/transplants", t.recordTransplant),
 			get("/trace", t.trace),
+			get("/persons", t.persons),
+			post("/persons", t.findPerson),
 			get("/centres", t.centres),
 			post("/centres", t.registerCentre),
 			post("/centres/{id}/authorizations", t.grantCentre),
@@ -90,12 +92,18 @@ func transplantNav(p *auth.Principal) []Link {
 	if !p.Can(transplant.Read) {
 		return nil
 	}
+	var links []Link
 	if p.Can(transplant.Record) {
-		return []Link{{"/transplant/donors", "Donors"}, {"/transplant/recipients", "Recipients"},
+		links = []Link{{"/transplant/donors", "Donors"}, {"/transplant/recipients", "Recipients"},
 			{"/transplant/organs", "Organs available"}, {"/transplant/trace", "Trace"}}
+	} else {
+		links = []Link{{"/transplant/centres", "Centres"}, {"/transplant/trace", "Trace"}, {"/transplant/donors", "Donors"},
+			{"/transplant/recipients", "Recipients"}, {"/transplant/organs", "Organs available"}}
 	}
-	return []Link{{"/transplant/centres", "Centres"}, {"/transplant/trace", "Trace"}, {"/transplant/donors", "Donors"},
-		{"/transplant/recipients", "Recipients"}, {"/transplant/organs", "Organs available"}}
+	if p.Can(transplant.ReadPersonalData) {
+		links = append(links, Link{"/transplant/persons", "Find a person"})
+	}
+	return links
 }
 
 // transplantHome is the card of whoever reads the registry: the trace

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 // ---- Personal data: opened on purpose, recorded in the log ----
@@ -51,7 +52,7 @@ func (t *transplantPages) openPersonalData(w http.ResponseWriter, r *http.Reques
 	}
 	pg := s.View(r, "Confidential: personal data")
 	pg.Data = personalData{Kind: kind, Back: "/transplant/" + kind + "s/" + id, ID: id, Person: person,
-		Purpose: strings.TrimSpace(v.Get("purpose")), OpenedAt: time.Now().UTC().Format("2006-01-02 15:04") + " UTC"}
+		Purpose: strings.TrimSpace(v.Get("purpose")), OpenedAt: zone.Format(time.Now(), s.Zone())}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.Show(w, r, "personal", pg, nil)

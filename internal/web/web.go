@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/zone"
 )
 
 //go:embed templates/*.html
@@ -70,10 +72,20 @@ type UI struct {
 	// log records is used (which proves consistency, not who signed).
 	VerifierKey string
 
-	verify verifyJob                     // the log page's verify, one at a time
-	key    []byte                        // the key in use
-	pages  map[string]*template.Template // by page name; a section's as <name>/<page>
+	// Zone is the registry's time zone: the pages show times in it and
+	// read the times typed in forms in it, for principals who chose none
+	// (auth.Principal's TimeZone). Nil is UTC.
+	Zone *time.Location
+
+	verify verifyJob // the log page's verify, one at a time
+	key    []byte    // the key in use
+	pages  pageSet   // in the registry's zone
+	zoned  sync.Map  // zone name -> pageSet, for the other zones principals chose
 }
+
+// pageSet is every page's template, by page name (a section's as
+// <name>/<page>), with the functions of one time zone.
+type pageSet map[string]*template.Template
 
 // Register adds the pages to mux. It panics on a UI without its database or
 // authorities, and on a section that cannot be served: no name, a name
@@ -114,6 +126,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0)
 	handle(nil, "GET", "/authorities", u.authorities, 0)
 	handle(nil, "POST", "/authorities", u.createAuthority, 0)
+	handle(nil, "GET", "/account", u.account, 0)
+	handle(nil, "POST", "/account", u.setAccount, 0)
 	handle(nil, "GET", "/log", u.logPage, 0)
 	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
 	handle(nil, "POST", "/log/verify", u.startVerify, 0)
@@ -183,7 +197,7 @@ func legacyRedirect(name string) http.Handler {
 
 // coreNames are the first path segments of the core's pages, which no
 // section may take.
-var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "authorities", "log", "api"}
+var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "authorities", "log", "api", "account"}
 
 func (u *UI) setup() {
 	u.key = u.FormKey
@@ -193,29 +207,56 @@ func (u *UI) setup() {
 			panic("web: no randomness for the CSRF key: " + err.Error())
 		}
 	}
-	u.pages = map[string]*template.Template{}
-	core, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		panic(err)
+	if u.Zone == nil {
+		u.Zone = time.UTC
 	}
-	u.parse("", core, nil, nil)
 	seen := map[string]bool{}
 	for _, sec := range u.Sections {
 		if sec.Name == "" || strings.ContainsAny(sec.Name, "/{}?#% ") || slices.Contains(coreNames, sec.Name) || seen[sec.Name] {
 			panic("web: section name " + strconv.Quote(sec.Name) + " is empty, not one path segment, the core's or taken")
 		}
 		seen[sec.Name] = true
+	}
+	u.pages = u.parseAll(u.Zone)
+}
+
+// parseAll parses every page, the core's and the sections', with the
+// functions of the zone loc.
+func (u *UI) parseAll(loc *time.Location) pageSet {
+	set := pageSet{}
+	core, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		panic(err)
+	}
+	set.parse("", core, nil, nil, loc)
+	for _, sec := range u.Sections {
 		if sec.Templates != nil {
-			u.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels)
+			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc)
 		}
 	}
+	return set
+}
+
+// pagesIn returns the pages with the functions of the zone loc: the
+// registry's, parsed at start, or another zone's, parsed the first time a
+// principal who chose it asks for a page and kept (there are a few hundred
+// zones at most).
+func (u *UI) pagesIn(loc *time.Location) pageSet {
+	if loc == nil || loc == u.Zone || loc.String() == u.Zone.String() {
+		return u.pages
+	}
+	if set, ok := u.zoned.Load(loc.String()); ok {
+		return set.(pageSet)
+	}
+	set, _ := u.zoned.LoadOrStore(loc.String(), u.parseAll(loc))
+	return set.(pageSet)
 }
 
 // parse adds the templates at the root of fsys (but the layout's and the
 // fields') as pages named prefix+name, each with the layout, the fields and
 // the functions, whose lists and labels are those given.
-func (u *UI) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string) {
-	base := template.Must(template.New("").Funcs(funcs(lists, labels)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
+func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location) {
+	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		panic(err)
@@ -225,7 +266,7 @@ func (u *UI) parse(prefix string, fsys fs.FS, lists map[string][]string, labels 
 		if prefix == "" && (name == "layout" || name == "fields") {
 			continue
 		}
-		u.pages[prefix+name] = template.Must(template.Must(base.Clone()).ParseFS(fsys, n))
+		set[prefix+name] = template.Must(template.Must(base.Clone()).ParseFS(fsys, n))
 	}
 }
 
@@ -250,7 +291,10 @@ func (u *UI) session(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u}
+	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u, zone: u.Zone}
+	if loc, err := zone.Load(zone.Field, p.TimeZone); err == nil && p.TimeZone != "" {
+		s.zone = loc
+	}
 	if a, err := auth.GetAuthority(r.Context(), u.DB.Read(), p.AuthorityID); err == nil {
 		s.Authority = a.Name
 	}
@@ -556,7 +600,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, sec *Sec
 	if sec != nil {
 		name = sec.Name + "/" + name
 	}
-	t, ok := u.pages[name]
+	t, ok := u.pagesIn(v.zone())[name]
 	if !ok {
 		u.Log.Error("web: no template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -577,7 +621,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, sec *Sec
 
 // fragment renders the "content" of the page name alone: a home card.
 func (u *UI) fragment(name string, v *View) (template.HTML, error) {
-	t, ok := u.pages[name]
+	t, ok := u.pagesIn(v.zone())[name]
 	if !ok {
 		return "", fmt.Errorf("web: no template %s", name)
 	}
@@ -590,8 +634,9 @@ func (u *UI) fragment(name string, v *View) (template.HTML, error) {
 
 // ---- Small helpers ----
 
-// nowLocal is the current UTC time as a datetime-local input writes it.
-func nowLocal() string { return time.Now().UTC().Format("2006-01-02T15:04") }
+// nowLocal is the current time in s's zone as a datetime-local input
+// writes it.
+func nowLocal(s *Session) string { return zone.Input(time.Now(), s.Zone()) }
 
 func checked(v url.Values, name string) bool {
 	switch v.Get(name) {
@@ -613,17 +658,14 @@ func optInt(v url.Values, name string) (*int, error) {
 	return &n, nil
 }
 
-// localTime reads a datetime-local value, taken as UTC, and writes it in RFC
-// 3339. An empty value stays empty, for the registry to refuse as required.
-func localTime(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
+// localTime reads a datetime-local value, a local time in s's zone, and
+// writes it in RFC 3339 UTC, as the registry keeps it (zone.ParseInput: a
+// time the clocks skip is refused, a repeated one is the first). An empty
+// value stays empty, for the registry to refuse as required.
+func localTime(s *Session, field, value string) (string, error) {
+	t, err := zone.ParseInput(field, value, s.Zone())
+	if err != nil || t.IsZero() {
+		return "", err
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", time.RFC3339} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Format(time.RFC3339), nil
-		}
-	}
-	return "", errs.Invalidf("time_format", field, "%s must be a date and time in UTC, such as 2026-03-01T14:30", field)
+	return t.Format(time.RFC3339), nil
 }

@@ -1,0 +1,135 @@
+package transplant
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestMigration5FillsTheNameIndexes makes a registry as the previous
+// version left it (transplant schema 4: no name indexes), with a donor, a
+// recipient, a donor of unknown birth date and a donor whose personal data
+// was erased; migrates it to version 5, and checks that the first
+// FillPersonNames writes the index of the two that have a name and a date of
+// birth to index, from the sealed data, so that a look-up by name and date of
+// birth finds them; that a second run (a restart, another server) does
+// nothing; and that the erasure of a subject removes its index.
+func TestMigration5FillsTheNameIndexes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		v4 := fstest.MapFS{}
+		for _, n := range []string{"001_transplant.sql", "002_derived_status.sql", "003_list_indexes.sql", "004_list_keys.sql"} {
+			b, err := fs.ReadFile(schemaFS, "schema/"+n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v4[n] = &fstest.MapFile{Data: b}
+		}
+		db := storetest.Open(t, dsn, store.CoreSchema(), store.Schema{Module: "transplant", FS: v4})
+		vault, err := privacy.NewVault(bytes.Repeat([]byte{7}, privacy.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		now := time.Now()
+		exec("INSERT INTO settings (name, value) VALUES ('jurisdiction', 'XA')")
+		exec("INSERT INTO authorities (id, name, kind, jurisdiction, city, created_at, log_index) VALUES ('AU-C', 'Centre', 'transplant_centre', 'XA', 'X', '2025-01-01', 1)")
+		donor := func(id, dob string, name string) {
+			t.Helper()
+			ref := "SU-" + id[3:]
+			var birth any = dob
+			if dob == "" {
+				birth = nil
+			}
+			exec(`INSERT INTO donors (id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth, estimated_age, iv_drug_use,
+				malignancy, transmissible_disease, hiv, hcv, hbv, organ_function, recorded_at, recorded_by, log_index)
+				VALUES (?, 'living', ?, ?, 'AU-C', 'female', 'O', ?, 50, 'no', 'no', 'no', 'negative', 'negative', 'negative', 'ok', '2025-01-02', 'PR-X', 2)`,
+				id, ref, vault.Pseudonym("subject", ref), birth)
+			if err := vault.Store(ctx, tx, ref, privacy.Person{Name: name}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		donor("DN-OLD", "1961-03-04", "Zoë Ångström (synthetic)")
+		donor("DN-NODOB", "", "Zoë Ångström (synthetic)")
+		donor("DN-ERASED", "1961-03-04", "Zoë Ångström (synthetic)")
+		exec(`INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth, residence, organ_needed,
+			listed_on, recorded_at, recorded_by, log_index) VALUES ('RC-OLD', 'SU-OLDR', 'PS-R', 'AU-C', 'male', 'A', '1950-01-01', 'XA', 'kidney', '2024-01-01', '2025-01-02', 'PR-X', 3)`)
+		if err := vault.Store(ctx, tx, "SU-OLDR", privacy.Person{Name: "Ola Berg (synthetic)", NationalID: "XA1"}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := vault.Erase(ctx, tx, "SU-ERASED"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+
+		applied, err := db.Migrate(ctx, []store.Schema{store.CoreSchema(), {Module: "transplant", FS: Module.Schema}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(applied) != 2 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 {
+			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes)", applied)
+		}
+		s := &Service{DB: db, Vault: vault}
+		count := func() int {
+			var n int
+			if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM person_names").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("the migration wrote %d name indexes; SQL cannot key them", n)
+		}
+		n, err := s.FillPersonNames(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 || count() != 2 {
+			t.Fatalf("FillPersonNames wrote %d indexes (%d in the table), want 2: the old donor and recipient, not the one of unknown birth date nor the erased one", n, count())
+		}
+		for _, c := range []struct{ record, name, dob, want string }{
+			{"donor", "ANGSTROM zoe (synthetic)", "1961-03-04", "DN-OLD"},
+			{"recipient", "ola  berg (SYNTHETIC)", "1950-01-01", "RC-OLD"},
+			{"donor", "Zoë Ångström (synthetic)", "1961-03-05", ""},
+		} {
+			ms, err := matches(ctx, db.Read(), c.record, s.keysOf(ctx, db.Read(), "", c.name, c.dob))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if len(ms) > 0 {
+				got = ms[0].ID
+			}
+			if len(ms) > 1 || got != c.want {
+				t.Errorf("%s %q born %s: found %+v, want %q", c.record, c.name, c.dob, ms, c.want)
+			}
+		}
+		if n, err := s.FillPersonNames(ctx); err != nil || n != 0 {
+			t.Errorf("a second FillPersonNames: %d, %v; want nothing to do", n, err)
+		}
+		if err := vault.Erase(ctx, db.Read(), "SU-OLD"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 {
+			t.Errorf("after erasing a subject, %d name indexes, want 1: the index goes with the sealed data", n)
+		}
+	})
+}

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+)
+
+// ---- My account: who is signed in, and their preferences ----
+
+// accountData is the account page: the principal, the zone their pages
+// are in, and the registry's.
+type accountData struct {
+	P            *auth.Principal
+	Authority    string
+	Zone         string // the zone the pages are in now
+	RegistryZone string
+	Chosen       bool   // the principal chose a zone (else the registry's applies)
+	Now          string // the time now, as the pages show it
+	Zones        []string
+}
+
+// commonZones are offered as the zone input's suggestions; any zone of the
+// time zone database may be typed.
+var commonZones = []string{
+	"UTC",
+	"Africa/Abidjan", "Africa/Accra", "Africa/Addis_Ababa", "Africa/Algiers", "Africa/Cairo", "Africa/Casablanca",
+	"Africa/Dakar", "Africa/Johannesburg", "Africa/Kinshasa", "Africa/Lagos", "Africa/Nairobi", "Africa/Tunis",
+	"America/Argentina/Buenos_Aires", "America/Bogota", "America/Chicago", "America/Denver", "America/Lima",
+	"America/Los_Angeles", "America/Mexico_City", "America/New_York", "America/Santiago", "America/Sao_Paulo",
+	"America/Toronto",
+	"Asia/Bangkok", "Asia/Dhaka", "Asia/Dubai", "Asia/Ho_Chi_Minh", "Asia/Jakarta", "Asia/Karachi", "Asia/Kolkata",
+	"Asia/Manila", "Asia/Riyadh", "Asia/Seoul", "Asia/Shanghai", "Asia/Singapore", "Asia/Tehran", "Asia/Tokyo",
+	"Australia/Sydney",
+	"Europe/Berlin", "Europe/Istanbul", "Europe/Kyiv", "Europe/London", "Europe/Madrid", "Europe/Moscow",
+	"Europe/Paris", "Europe/Rome", "Europe/Vienna", "Europe/Warsaw",
+	"Pacific/Auckland", "Pacific/Fiji",
+}
+
+func (u *UI) account(w http.ResponseWriter, r *http.Request, s *Session) {
+	u.showAccount(w, r, s, nil)
+}
+
+func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	v := u.newView(r, s, "My account")
+	v.Data = accountData{P: s.P, Authority: s.Authority, Zone: zoneName(s.Zone()), RegistryZone: zoneName(u.Zone),
+		Chosen: s.P.TimeZone != "", Now: time.Now().UTC().Format(time.RFC3339), Zones: commonZones}
+	if ref == nil {
+		v.SetForm("preferences", url.Values{"time_zone": {s.P.TimeZone}})
+		if r.URL.Query().Get("done") == "preferences" {
+			v.Flash = "Your time zone is saved: pages show times in " + zoneName(s.Zone()) + "."
+		}
+	}
+	u.show(w, r, nil, "account", v, ref)
+}
+
+// setAccount records the principal's preferences (a log entry) and
+// returns to the account page, whose times are then in the new zone.
+func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
+	tz := r.PostForm.Get("time_zone")
+	if _, err := u.Authorities.SetPreferences(r.Context(), s.P, auth.Preferences{TimeZone: &tz}); err != nil {
+		u.showAccount(w, r, s, &Refusal{Form: "preferences", Values: r.PostForm, Err: err})
+		return
+	}
+	Redirect(w, r, "/account", url.Values{"done": {"preferences"}})
+}
