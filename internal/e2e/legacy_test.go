@@ -242,10 +242,12 @@ func TestLegacyRegistry(t *testing.T) {
 		second := mustCLI(t, "migrate", "--db", dsn)
 		// The old global versions 1-6 are adopted, never run again: only the
 		// core's new versions 2 (the read log, already there), 3 (the work
-		// on alerts), 4 (the principals' time zones) and 5 (the exchange), and
-		// transplant's versions 4 (the lists' keyset indexes) and 5 (the name
-		// indexes, filled in when custos serve opens it), are applied.
-		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied 6 migrations;"; !strings.HasPrefix(first, want) {
+		// on alerts), 4 (the principals' time zones) and 5 (the exchange),
+		// transplant's versions 4 (the lists' keyset indexes), 5 (the person
+		// index, filled in when custos serve opens it) and 6 (the dashboards'
+		// indexes), and hashmatch's version 3 (the dashboards' indexes), are
+		// applied.
+		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied hashmatch 3 (003_figures.sql)\napplied 8 migrations;"; !strings.HasPrefix(first, want) {
 			t.Errorf("first custos migrate said %q, want it to start %q", first, want)
 		}
 		if !strings.HasPrefix(second, "applied 0 migrations;") {
@@ -424,15 +426,15 @@ func checkAdopted(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"core": 5, "transplant": 5, "hashmatch": 2}; !maps.Equal(got, want) {
+	if want := map[string]int{"core": 5, "transplant": 6, "hashmatch": 3}; !maps.Equal(got, want) {
 		t.Errorf("schema versions after migrate: %v, want %v", got, want)
 	}
 	var rows int
 	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM schema_versions").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 12 {
-		t.Errorf("schema_versions holds %d rows, want 12 (core 1-5, transplant 1-5, hashmatch 1-2)", rows)
+	if rows != 14 {
+		t.Errorf("schema_versions holds %d rows, want 14 (core 1-5, transplant 1-6, hashmatch 1-3)", rows)
 	}
 	// What the release before ran first when it opened a database.
 	var v sql.NullInt64

@@ -26,3 +26,20 @@ func Rows[T any](rows *sql.Rows, scan func(Scanner, *T) error) ([]T, error) {
 	}
 	return out, nil
 }
+
+// Counts reads the (key, count) rows of a grouping query, such as
+// "SELECT status, COUNT(*) FROM t GROUP BY status", into a map; a key that
+// is NULL reads as "".
+func Counts(rows *sql.Rows) (map[string]int, error) {
+	defer rows.Close()
+	m := map[string]int{}
+	for rows.Next() {
+		var k sql.NullString
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		m[k.String] += n
+	}
+	return m, rows.Err()
+}

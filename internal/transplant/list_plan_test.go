@@ -1,15 +1,13 @@
 package transplant
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/page"
-	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestListsReadAnIndexInOrder checks SQLite's plan for each list page: it
@@ -18,15 +16,7 @@ import (
 // (PostgreSQL plans by table size, so an empty test database says nothing
 // there.)
 func TestListsReadAnIndexInOrder(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, module.Projections([]module.Module{module.Core, Module}).Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.PlanDB(t, []module.Module{module.Core, Module})
 	after := page.Request{Limit: 100, After: &page.Key{Log: 1000, ID: "X"}}
 	type plan struct {
 		name, sql, index string
@@ -66,21 +56,7 @@ func TestListsReadAnIndexInOrder(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+c.sql, c.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := storetest.Plan(t, db, c.sql, c.args...)
 		if !strings.Contains(p, "USING INDEX "+c.index) || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("%s: plan %q: want a walk of %s in order, and no sort", c.name, p, c.index)
 		}

@@ -25,11 +25,12 @@ type hashmatchPages struct{ svc *hashmatch.Service }
 func Hashmatch(svc *hashmatch.Service) Section {
 	h := &hashmatchPages{svc: svc}
 	return Section{
-		Name:  hashmatch.Module.Name,
-		Title: hashmatch.Module.Title,
-		Roles: rolesOf(hashmatch.Module.Roles),
-		Nav:   hashmatchNav,
-		Home:  hashmatchHome,
+		Name:      hashmatch.Module.Name,
+		Title:     hashmatch.Module.Title,
+		Roles:     rolesOf(hashmatch.Module.Roles),
+		Nav:       hashmatchNav,
+		Home:      hashmatchHome,
+		Dashboard: h.dashboard,
 		Pages: []Page{
 			get("/banks", h.banks),
 			post("/banks", h.createBank),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
 )
@@ -35,6 +37,11 @@ type Section struct {
 	Nav func(p *auth.Principal) []Link
 	// Home returns the section's card on the home page of p, nil for none.
 	Home func(p *auth.Principal) *Card
+	// Dashboard returns the section's figures for the home page of s over
+	// the period p, each a chart.Panel whose ID starts with <Name>-: nil
+	// for a principal who reads none. Its panels' CSV is served at
+	// /figures/<ID>.csv.
+	Dashboard func(ctx context.Context, s *Session, p chart.Period) ([]chart.Panel, error)
 	// Pages are the section's routes, each under /<Name>.
 	Pages []Page
 	// Templates holds the section's templates at its root, NAME.html, each

@@ -30,11 +30,12 @@ type transplantPages struct {
 func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section {
 	t := &transplantPages{svc: svc, authorities: authorities}
 	return Section{
-		Name:  transplant.Module.Name,
-		Title: transplant.Module.Title,
-		Roles: rolesOf(transplant.Module.Roles),
-		Nav:   transplantNav,
-		Home:  transplantHome,
+		Name:      transplant.Module.Name,
+		Title:     transplant.Module.Title,
+		Roles:     rolesOf(transplant.Module.Roles),
+		Nav:       transplantNav,
+		Home:      transplantHome,
+		Dashboard: t.dashboard,
 		Pages: []Page{
 			get("/donors", t.donors),
 			post("/donors", t.registerDonor),

@@ -134,6 +134,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "GET", "/log", u.logPage, 0)
 	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
 	handle(nil, "POST", "/log/verify", u.startVerify, 0)
+	handle(nil, "GET", "/figures/{file}", u.figureCSV, 0)
 	for i := range u.Sections {
 		sec := &u.Sections[i]
 		for _, pg := range sec.Pages {
@@ -440,8 +441,14 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Cards = append(data.Cards, card)
 	}
+	fig, ref, err := u.homeDashboard(r, s, v)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	data.Figures = fig
 	v.Data = data
-	u.render(w, r, http.StatusOK, nil, "home", v)
+	u.show(w, r, nil, "home", v, ref)
 }
 
 // homeData is the home page's: the core's cards, and the sections'.
@@ -449,6 +456,7 @@ type homeData struct {
 	CanManage  bool
 	CanReadLog bool
 	Cards      []template.HTML
+	Figures    *dashboardData // nil when the principal reads no figures
 }
 
 func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reason, next string, refused *errs.Error) {

@@ -1,0 +1,99 @@
+package transplant
+
+import (
+	"context"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ReadFigures is reading the registry's figures: counts of activity, no
+// record and no personal data. The regulator and the auditor answer for them.
+var ReadFigures = auth.NewAction("read the registry's figures", auth.Regulator, auth.Auditor)
+
+// Activity is the registry's activity over a period of months, as the
+// dashboards show it. A donation is a procurement (one donor's organs taken
+// on one occasion), dated by procured_at; an organ procured is dated by its
+// procurement; a transplantation by performed_at. Months are those of the
+// UTC times the log records.
+type Activity struct {
+	// Donations, Organs and Transplants count, per month (2026-03),
+	// donations, organs procured and transplantations.
+	Donations, Organs, Transplants map[string]int
+	// CentreDonations and CentreTransplants count, per centre id, the
+	// donations the centre procured and the transplantations it performed.
+	CentreDonations, CentreTransplants map[string]int
+	// OrganProcured and OrganTransplanted count, per organ type, the organs
+	// procured and the organs transplanted.
+	OrganProcured, OrganTransplanted map[string]int
+}
+
+// The figures' statements. Each reads a range of an index of migration 6
+// (procurements_time, organs_procurement, transplants_time) and groups what
+// it reads by month and by what the figures count it by, so that a period's
+// rows are read once for all the figures they are in; from and end are
+// months (2025-04, 2026-04): an RFC 3339 time t is in the period when
+// from <= t < end.
+const (
+	donationsSQL = `SELECT substr(procured_at, 1, 7), centre_id, '', COUNT(*) FROM procurements
+		WHERE procured_at >= ? AND procured_at < ? GROUP BY substr(procured_at, 1, 7), centre_id`
+	organsSQL = `SELECT substr(p.procured_at, 1, 7), '', o.organ, COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
+		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7), o.organ`
+	transplantsSQL = `SELECT substr(t.performed_at, 1, 7), t.centre_id, o.organ, COUNT(*) FROM transplants t JOIN organs o ON o.id = t.organ_id
+		WHERE t.performed_at >= ? AND t.performed_at < ? GROUP BY substr(t.performed_at, 1, 7), t.centre_id, o.organ`
+	lastActivitySQL = `SELECT COALESCE(MAX(m), '') FROM (SELECT MAX(procured_at) AS m FROM procurements
+		UNION ALL SELECT MAX(performed_at) FROM transplants) AS last`
+)
+
+// Activity counts the registry's activity from the month from to the month
+// before end (2025-04, 2026-04), for the regulator and the auditor.
+func (s *Service) Activity(ctx context.Context, p *auth.Principal, from, end string) (*Activity, error) {
+	if err := p.Require(ReadFigures); err != nil {
+		return nil, err
+	}
+	a := Activity{Donations: map[string]int{}, Organs: map[string]int{}, Transplants: map[string]int{},
+		CentreDonations: map[string]int{}, CentreTransplants: map[string]int{}, OrganProcured: map[string]int{}, OrganTransplanted: map[string]int{}}
+	for _, c := range []struct {
+		sql                  string
+		month, centre, organ map[string]int
+	}{
+		{donationsSQL, a.Donations, a.CentreDonations, nil},
+		{organsSQL, a.Organs, nil, a.OrganProcured},
+		{transplantsSQL, a.Transplants, a.CentreTransplants, a.OrganTransplanted},
+	} {
+		rows, err := s.DB.Read().Query(ctx, c.sql, from, end)
+		if err != nil {
+			return nil, err
+		}
+		type row struct {
+			month, centre, organ string
+			n                    int
+		}
+		rs, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.month, &x.centre, &x.organ, &x.n) })
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			c.month[r.month] += r.n
+			if c.centre != nil {
+				c.centre[r.centre] += r.n
+			}
+			if c.organ != nil {
+				c.organ[r.organ] += r.n
+			}
+		}
+	}
+	return &a, nil
+}
+
+// LastActivity returns the time of the latest donation or transplantation
+// recorded, "" when there is none: the dashboards offer its months when the
+// period shown has no activity.
+func (s *Service) LastActivity(ctx context.Context, p *auth.Principal) (string, error) {
+	if err := p.Require(ReadFigures); err != nil {
+		return "", err
+	}
+	var t string
+	err := s.DB.Read().QueryRow(ctx, lastActivitySQL).Scan(&t)
+	return t, err
+}
