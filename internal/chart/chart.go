@@ -12,12 +12,11 @@
 package chart
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html"
 	"html/template"
-	"io"
+	"iter"
 	"math"
 	"regexp"
 	"strconv"
@@ -143,37 +142,31 @@ func (p *Panel) Table() template.HTML {
 	return template.HTML(b.String())
 }
 
-// WriteCSV writes the panel's table as CSV: a header row (the category, then
-// each series), then a row per category. A label that a spreadsheet would
-// read as a formula (starting with = + - @ or a tab) is prefixed with an
-// apostrophe.
-func (p *Panel) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	head := []string{cell(p.Category)}
+// Columns are the names of the columns of the panel's table as a file: the
+// category, then each series.
+func (p *Panel) Columns() []string {
+	cols := []string{p.Category}
 	for _, s := range p.Series {
-		head = append(head, cell(s.Name))
+		cols = append(cols, s.Name)
 	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	for i, c := range p.Categories {
-		row := []string{cell(c)}
-		for _, s := range p.Series {
-			row = append(row, p.Format(s.Values[i]))
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return cols
 }
 
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+// Rows yields the panel's table as a file holds it (package export writes
+// it): a row per category, its label then each series' value as Format
+// writes it.
+func (p *Panel) Rows() iter.Seq2[[]any, error] {
+	return func(yield func([]any, error) bool) {
+		for i, c := range p.Categories {
+			row := []any{c}
+			for _, s := range p.Series {
+				row = append(row, p.Format(s.Values[i]))
+			}
+			if !yield(row, nil) {
+				return
+			}
+		}
 	}
-	return s
 }
 
 // ErrNoPanel is returned by Find for an id no panel has.

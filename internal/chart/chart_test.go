@@ -1,9 +1,9 @@
 package chart
 
 import (
-	"encoding/csv"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/url"
@@ -164,27 +164,26 @@ func TestCheckRefusesWhatCannotBeDrawn(t *testing.T) {
 
 func nan() float64 { var z float64; return z / z }
 
-// TestCSV: a header of the category and the series, a row per category, and
-// labels a spreadsheet would run as formulas made text.
-func TestCSV(t *testing.T) {
+// TestColumnsAndRows: the table as a file holds it (package export writes
+// it, quoting what a spreadsheet would run as a formula): the category and
+// the series as columns, a row per category with its values as Format
+// writes them.
+func TestColumnsAndRows(t *testing.T) {
 	p := Panel{ID: "c", Title: "t", Category: "Centre", Decimals: 1, Categories: []string{"=HYPERLINK(\"x\")", "Centre, \"B\""},
 		Series: []Series{{"Median", []float64{1.25, 0}}, {"+P90", []float64{2, 3}}}}
-	var b strings.Builder
-	if err := p.WriteCSV(&b); err != nil {
-		t.Fatal(err)
+	if got := strings.Join(p.Columns(), "|"); got != "Centre|Median|+P90" {
+		t.Errorf("columns %q", got)
 	}
-	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := [][]string{{"Centre", "Median", "'+P90"}, {"'=HYPERLINK(\"x\")", "1.2", "2.0"}, {"Centre, \"B\"", "0.0", "3.0"}}
-	if len(rows) != len(want) {
-		t.Fatalf("rows %q", rows)
-	}
-	for i := range want {
-		if strings.Join(rows[i], "|") != strings.Join(want[i], "|") {
-			t.Errorf("row %d: %q, want %q", i, rows[i], want[i])
+	var rows []string
+	for row, err := range p.Rows() {
+		if err != nil {
+			t.Fatal(err)
 		}
+		rows = append(rows, strings.TrimSuffix(fmt.Sprintln(row...), "\n"))
+	}
+	want := []string{"=HYPERLINK(\"x\") 1.2 2.0", "Centre, \"B\" 0.0 3.0"}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows %q, want %q", rows, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 )
 
@@ -131,11 +133,19 @@ func (u *UI) homeDashboard(r *http.Request, s *Session, v *View) (*dashboardData
 	return d, ref, nil
 }
 
-// figureCSV answers /figures/<id>.csv: the table of one panel of the
-// principal's dashboard, for the period of the query, as CSV.
-func (u *UI) figureCSV(w http.ResponseWriter, r *http.Request, s *Session) {
-	id, ok := strings.CutSuffix(r.PathValue("file"), ".csv")
-	if !ok {
+// figureFile answers /figures/<id>.csv (or .xlsx): the table of one panel
+// of the principal's dashboard, for the period of the query, as an export
+// (package export): read in one snapshot of the registry, its header naming
+// the figure, the period and the log checkpoint it reflects, and logged.
+func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
+	name := r.PathValue("file")
+	id, f := "", export.Format("")
+	for _, ff := range export.Formats {
+		if base, ok := strings.CutSuffix(name, "."+ff); ok {
+			id, f = base, export.Format(ff)
+		}
+	}
+	if id == "" {
 		u.fail(w, r, s, errs.New(errs.NotFound, "page", "", "no such page"))
 		return
 	}
@@ -144,26 +154,39 @@ func (u *UI) figureCSV(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
+	registry, list, _ := strings.Cut(id, "-")
+	if registry == "alerts" {
+		registry, list = "core", id
+	}
+	var columns []string
+	// The panel is drawn once before the export, to refuse a figure that is
+	// not the principal's before anything is logged, and again inside the
+	// export's snapshot, so that its figures are those of the checkpoint the
+	// file names.
 	ps, err := u.dashboard(r.Context(), s, p, id)
+	if err == nil {
+		var pn *chart.Panel
+		if pn, err = chart.Find(ps, id); err == nil {
+			columns = pn.Columns()
+		}
+	}
+	if errors.Is(err, chart.ErrNoPanel) {
+		err = errs.New(errs.NotFound, "figure", "", "no figure %s among those you may read", id)
+	}
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	pn, err := chart.Find(ps, id)
-	if err != nil {
-		u.fail(w, r, s, errs.New(errs.NotFound, "figure", "", "no figure %s among those you may read", id))
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", `attachment; filename="`+csvName(pn.ID, p)+`"`)
-	if err := pn.WriteCSV(w); err != nil {
-		u.Log.Error("web: writing a figure's CSV", "figure", pn.ID, "err", err)
-	}
-}
-
-// csvName is the file name of a figure's CSV: custos-<id>-<from>-to-<until>.csv.
-func csvName(id string, p chart.Period) string {
-	return "custos-" + id + "-" + p.From() + "-to-" + p.Until.Format(chart.MonthLayout) + ".csv"
+	s.Export(w, r, export.Request{Registry: registry, List: list, Filter: p.Query(), Format: f, Columns: columns,
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			ps, err := u.dashboard(ctx, s, p, id)
+			if err != nil {
+				return func(yield func([]any, error) bool) { yield(nil, err) }
+			}
+			pn, err := chart.Find(ps, id)
+			if err != nil {
+				return func(yield func([]any, error) bool) { yield(nil, err) }
+			}
+			return pn.Rows()
+		}})
 }

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"encoding/csv"
+	"mime"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,19 +26,30 @@ func TestFigureCSV(t *testing.T) {
 	p := reg.get("/figures/transplant-organs.csv")
 	wantStatus(t, "csv", p, http.StatusOK)
 	if ct, cd := p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
-		!strings.HasPrefix(cd, `attachment; filename="custos-transplant-organs-`) || !strings.HasSuffix(cd, "-to-"+month+`.csv"`) {
+		!strings.HasPrefix(attachment(cd), "transplant-organs-log") || !strings.HasSuffix(cd, ".csv") {
 		t.Errorf("csv headers %q, %q", ct, cd)
 	}
-	if want := "Organ,Procured,Transplanted\nKidney,0,0\nLiver,0,0\n"; !strings.HasPrefix(p.Body, want) {
-		t.Errorf("csv %q, want it to start %q", p.Body, want)
+	// The file is an export: its header names the figure, the period and
+	// the checkpoint, then the table.
+	head, table := figureFile(t, p.Body)
+	if head["registry"] != "transplant" || head["list"] != "organs" || head["filter"] != "months=12&until="+month || head["log checkpoint size"] == "" {
+		t.Errorf("csv header %q", head)
+	}
+	if want := "Organ,Procured,Transplanted\nKidney,0,0\nLiver,0,0\n"; !strings.HasPrefix(table, want) {
+		t.Errorf("csv %q, want it to start %q", table, want)
 	}
 	p = reg.get("/figures/transplant-months.csv?until=2025-06&months=24")
 	wantStatus(t, "csv of 24 months", p, http.StatusOK)
-	if lines := strings.Split(strings.TrimSpace(p.Body), "\n"); len(lines) != 25 || lines[1] != "2023-07,0,0,0" || lines[24] != "2025-06,0,0,0" {
+	head, table = figureFile(t, p.Body)
+	if lines := strings.Split(strings.TrimSpace(table), "\n"); len(lines) != 25 || lines[1] != "2023-07,0,0,0" || lines[24] != "2025-06,0,0,0" {
 		t.Errorf("24 months: %q", lines)
 	}
-	if cd := p.Header.Get("Content-Disposition"); cd != `attachment; filename="custos-transplant-months-2023-07-to-2025-06.csv"` {
-		t.Errorf("file name %q", cd)
+	if head["filter"] != "months=24&until=2025-06" {
+		t.Errorf("24 months: filter %q", head["filter"])
+	}
+	// As XLSX too.
+	if p := reg.get("/figures/transplant-months.xlsx?until=2025-06&months=24"); p.Status != http.StatusOK || !strings.HasPrefix(p.Body, "PK") {
+		t.Errorf("xlsx: %d %.20q", p.Status, p.Body)
 	}
 	for path, want := range map[string]int{
 		"/figures/transplant-months.csv?months=6":      http.StatusUnprocessableEntity,
@@ -44,6 +57,7 @@ func TestFigureCSV(t *testing.T) {
 		"/figures/transplant-months.csv?until=2999-01": http.StatusUnprocessableEntity,
 		"/figures/transplant-nothing.csv":              http.StatusNotFound,
 		"/figures/transplant-months":                   http.StatusNotFound,
+		"/figures/transplant-months.pdf":               http.StatusNotFound,
 		"/figures/nothing.csv":                         http.StatusNotFound,
 		"/figures/alerts-rules.csv?until=2025-01":      http.StatusOK,
 		"/figures/hashmatch-times.csv?until=2025-01":   http.StatusOK,
@@ -65,4 +79,40 @@ func TestFigureCSV(t *testing.T) {
 	}
 	wantStatus(t, "a coordinator's csv", co.get("/figures/transplant-months.csv"), http.StatusNotFound)
 	wantStatus(t, "a coordinator's alerts csv", co.get("/figures/alerts-rules.csv"), http.StatusNotFound)
+}
+
+// figureFile reads a figure's CSV: the export's header, name to value, and
+// the table that follows it, without the closing "rows,N" line.
+func figureFile(t *testing.T, body string) (map[string]string, string) {
+	t.Helper()
+	header, table, ok := strings.Cut(body, "\n\n")
+	if !ok {
+		t.Fatalf("no header block in %q", body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(header)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := map[string]string{}
+	for _, r := range recs {
+		if len(r) == 2 {
+			head[r[0]] = r[1]
+		}
+	}
+	if i := strings.LastIndex(strings.TrimSuffix(table, "\n"), "\n"); i < 0 || !strings.HasPrefix(table[i+1:], "rows,") {
+		t.Fatalf("no rows line at the end of %q", table)
+	} else {
+		table = table[:i+1]
+	}
+	return head, table
+}
+
+// attachment is the file name of a Content-Disposition attachment; "" when
+// it is not one.
+func attachment(cd string) string {
+	typ, params, err := mime.ParseMediaType(cd)
+	if err != nil || typ != "attachment" {
+		return ""
+	}
+	return params["filename"]
 }

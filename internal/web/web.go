@@ -134,7 +134,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "GET", "/log", u.logPage, 0)
 	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
 	handle(nil, "POST", "/log/verify", u.startVerify, 0)
-	handle(nil, "GET", "/figures/{file}", u.figureCSV, 0)
+	handle(nil, "GET", "/figures/{file}", u.figureFile, 0)
 	for i := range u.Sections {
 		sec := &u.Sections[i]
 		for _, pg := range sec.Pages {
