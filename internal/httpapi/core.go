@@ -68,16 +68,17 @@ func Core(env Env) []Route {
 			}},
 
 		// Oversight.
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first " +
-			"(query rule, authority_id, state, limit; regulator, auditor, admin)",
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time " +
+			"(query rule, authority_id, state, from, to (raised), limit, cursor; regulator, auditor, admin)",
+			Query: pageQuery(alerts.Size, alerts.Filters, map[string]Param{
+				"rule":         {Doc: "the rule that refused, as the alerts name it"},
+				"authority_id": {Doc: "the centre or authority of the principal refused"},
+				"state":        {Doc: "the alert's state", Values: ledger.AlertStates},
+				"from":         {Doc: "first day raised, YYYY-MM-DD (UTC)"},
+				"to":           {Doc: "last day raised, YYYY-MM-DD (UTC), included"},
+			}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := limitParam(r, 200, 1000)
-				if err != nil {
-					return 0, nil, err
-				}
-				q := r.URL.Query()
-				as, err := work.List(r.Context(), p, alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: n})
-				return http.StatusOK, map[string]any{"alerts": as}, err
+				return pagedList(r, p, "alerts", alerts.FilterOf, work.List)
 			}},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

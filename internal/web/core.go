@@ -25,28 +25,29 @@ type alertsData struct {
 	Authorities []Option
 	States      []Option
 	Filtered    bool
+	Next        string // the link to the next page; empty on the last
 }
 
 func (u *UI) alertService() *alerts.Service { return &alerts.Service{W: u.Authorities.W, DB: u.DB} }
 
-// alerts lists alerts, filtered by rule, authority and state; a filter that
-// names what does not exist is refused on the filter form, with every alert
-// listed under it.
+// alerts lists alerts, filtered by rule, authority, state and the dates
+// raised, a page at a time; a filter that names what does not exist is
+// refused on the filter form, with every alert listed under it.
 func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
 	if err := s.P.Require(auth.ReadAlerts); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	q := r.URL.Query()
-	f := alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: 500}
-	var ref *Refusal
-	as, err := u.alertService().List(ctx, s.P, f)
-	if _, ok := errs.As(err); ok {
-		ref = &Refusal{Form: "filter", Values: q, Err: err}
-		as, err = u.alertService().List(ctx, s.P, alerts.Filter{Limit: 500})
+	v := u.newView(r, s, "Alerts")
+	var ref, fref *Refusal
+	f, err := alerts.FilterOf(r.URL.Query())
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
 	}
-	data := alertsData{Alerts: as, States: optionsOf(nil, ledger.AlertStates), Filtered: ref == nil && (f != alerts.Filter{Limit: 500})}
+	as, err := listed(r, s, v, &ref, f, fref, alerts.Filter{}, u.alertService().List)
+	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: optionsOf(nil, ledger.AlertStates),
+		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
 		rules, err = ledger.AlertRules(ctx, u.DB.Read())
@@ -65,12 +66,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 	for _, a := range auths {
 		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name})
 	}
-	v := u.newView(r, s, "Alerts")
 	v.Data = data
-	if ref == nil {
-		// The filter form shows what it filters by.
-		v.SetForm("filter", q)
-	}
 	u.show(w, r, nil, "alerts", v, ref)
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
@@ -66,5 +67,41 @@ func TestListPagesFilterAndPage(t *testing.T) {
 	mustContain(t, "coordinator B asks for centre A", p, atB)
 	if strings.Contains(p.Body, atA[0]) {
 		t.Error("coordinator B sees centre A's donors")
+	}
+}
+
+// TestAlertsPageFiltersAndPages: the alerts page filters by the dates raised
+// too, pages with a "Next page" link that keeps the filters, and shows a
+// refused date on the form.
+func TestAlertsPageFiltersAndPages(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	for _, c := range []struct{ token, centre string }{{w.CoordA, w.CentreB}, {w.CoordB, w.CentreA}} {
+		w.Must(t, 403, "POST", "/api/v1/transplant/donors", c.token, apptest.DeceasedDonor(c.centre))
+	}
+	r := newBrowser(t, w.URL)
+	r.signIn(w.Regulator)
+	today := time.Now().UTC().Format("2006-01-02")
+	p := r.get("/alerts?limit=1&from=" + today)
+	wantStatus(t, "alerts' first page", p, http.StatusOK)
+	mustContain(t, "alerts' first page", p, `name="from"`, `value="`+today+`"`, `id="alerts"`)
+	if n := strings.Count(p.Body, `<tr id="alert-`); n != 1 {
+		t.Errorf("the first page lists %d alerts, want 1", n)
+	}
+	m := nextRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no Next page link on the alerts' first page")
+	}
+	next := html.UnescapeString(m[1])
+	if !strings.HasPrefix(next, "/alerts?") || !strings.Contains(next, "from="+today) || !strings.Contains(next, "cursor=") {
+		t.Errorf("next page link %s", next)
+	}
+	p = r.get(next)
+	if n := strings.Count(p.Body, `<tr id="alert-`); n != 1 || nextRE.MatchString(p.Body) {
+		t.Errorf("the last page lists %d alerts, or links to a next page", n)
+	}
+	p = r.get("/alerts?to=yesterday")
+	mustContain(t, "refused date", p, `Refused by rule <strong>date_format</strong> on field <code>to</code>`)
+	if n := strings.Count(p.Body, `<tr id="alert-`); n != 2 {
+		t.Errorf("under the refused filter, %d alerts, want both", n)
 	}
 }
