@@ -10,6 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestListsReadAnIndexInOrder checks SQLite's plan for each list page: it
@@ -53,21 +54,7 @@ func TestListsReadAnIndexInOrder(t *testing.T) {
 			if r.After != nil {
 				name += ", after a cursor"
 			}
-			rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+fmt.Sprintf(c.sql, where), args...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			p := strings.Join(plan, "; ")
+			p := storetest.Plan(t, db, fmt.Sprintf(c.sql, where), args...)
 			if !strings.Contains(p, "USING INDEX "+c.index) || strings.Contains(p, "TEMP B-TREE") {
 				t.Errorf("%s: plan %q: want a walk of %s in order, and no sort", name, p, c.index)
 			}

@@ -90,3 +90,52 @@ func TestAlertsPage(t *testing.T) {
 		w.Must(t, 403, "GET", "/api/v1/alerts?limit=1", w.CoordA, nil)
 	})
 }
+
+// TestAuthoritiesList pages the authorities and filters them by kind,
+// jurisdiction and a part of the name; bad parameters are refused.
+func TestAuthoritiesList(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		mk := func(name, jurisdiction string) string {
+			return w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": name, "kind": "transplant_centre", "jurisdiction": jurisdiction}).Str("id")
+		}
+		lyon, lille, pct := mk("Hôpital Édouard Herriot, Lyon", "FR"), mk("CHU de LILLE", "FR"), mk("Centre 100% greffe", "BE")
+		all := walk(t, w, w.Regulator, "/api/v1/authorities", "authorities", nil)
+		if len(all) < 5 || fmt.Sprint(all[:3]) != fmt.Sprint([]string{pct, lille, lyon}) {
+			t.Fatalf("authorities %v, want the newest first", all)
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{
+			{"?limit=1", all},
+			{"?jurisdiction=FR&kind=transplant_centre&name=l", []string{lille, lyon}},
+			{"?name=lille", []string{lille}},
+			{"?name=100%25", []string{pct}},
+			{"?name=_", nil},
+			{"?jurisdiction=BE&limit=1", []string{pct}},
+			{"?kind=regulator&name=greffe", nil},
+		} {
+			if got := walk(t, w, w.Auditor, "/api/v1/authorities"+c.query, "authorities", nil); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("authorities%s: %v, want %v", c.query, got, c.want)
+			}
+		}
+		for _, c := range []struct {
+			query      string
+			status     int
+			code, rule string
+			field      string
+		}{
+			{"?kind=bakery", 422, "invalid", "enum", "kind"},
+			{"?city=Lyon", 422, "invalid", "query", "city"},
+			{"?limit=501", 422, "invalid", "range", "limit"},
+			{"?cursor=x", 400, "malformed", "cursor", "cursor"},
+		} {
+			r := w.Do(t, "GET", "/api/v1/authorities"+c.query, w.Regulator, nil)
+			if r.Status != c.status || r.Str("error.code") != c.code || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
+				t.Errorf("%s: %d %s, want %d %s rule %s field %s", c.query, r.Status, r.Raw, c.status, c.code, c.rule, c.field)
+			}
+		}
+		w.Must(t, 403, "GET", "/api/v1/authorities", w.CoordA, nil)
+	})
+}

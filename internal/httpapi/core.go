@@ -1,10 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
@@ -40,17 +40,20 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind; admin, regulator, auditor)",
+		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, newest first, a page at a time (query kind, jurisdiction, name, limit, cursor; admin, regulator, auditor)",
+			Query: pageQuery(page.Lists, auth.AuthorityFilters, map[string]Param{
+				"kind":         {Doc: "the authority's kind", Values: env.Catalogue.KindNames()},
+				"jurisdiction": {Doc: "the authority's jurisdiction, an ISO 3166-1 alpha-2 code such as FR"},
+				"name":         {Doc: "a part of the authority's name, in any case"},
+			}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(auth.ReadAuthorities); err != nil {
-					return 0, nil, err
-				}
-				kind := r.URL.Query().Get("kind")
-				if _, ok := env.Catalogue.Kind(kind); kind != "" && !ok {
-					return 0, nil, errs.Invalidf("enum", "kind", "kind must be one of %s", strings.Join(env.Catalogue.KindNames(), ", "))
-				}
-				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
-				return http.StatusOK, map[string]any{"authorities": as}, err
+				return pagedList(r, p, "authorities", auth.AuthorityFilterOf,
+					func(ctx context.Context, p *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
+						if err := p.Require(auth.ReadAuthorities); err != nil {
+							return page.Of[auth.Authority]{}, err
+						}
+						return auth.AuthorityPage(ctx, env.DB.Read(), env.Catalogue.KindNames(), f)
+					})
 			}},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestAlertsReadAnIndexInOrder checks SQLite's plan for a page of alerts,
@@ -28,21 +29,7 @@ func TestAlertsReadAnIndexInOrder(t *testing.T) {
 		for _, v := range []string{"", "open"} {
 			args := []any{"", "", "", "", v, v, "", "", "", ""}
 			where, after := r.Where("al.log_index", "al.id")
-			rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+fmt.Sprintf(listAlertsSQL, where), append(append(args, after...), r.Limit+1)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			p := strings.Join(plan, "; ")
+			p := storetest.Plan(t, db, fmt.Sprintf(listAlertsSQL, where), append(append(args, after...), r.Limit+1)...)
 			if !strings.Contains(p, "USING INDEX alerts_log") || strings.Contains(p, "TEMP B-TREE") {
 				t.Errorf("state %q, cursor %v: plan %q: want a walk of alerts_log in order, and no sort", v, r.After, p)
 			}

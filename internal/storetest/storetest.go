@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -113,4 +114,29 @@ func Postgres(t testing.TB) string {
 // needs one; SQLite defaults to the file beside the database).
 func KeyFile(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "custos.key")
+}
+
+// Plan is SQLite's query plan for query with args on db, its steps joined
+// by "; ": what the plan tests of the lists read to see that a page walks
+// an index in order rather than sorting a table.
+func Plan(t testing.TB, db *store.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Read().Query(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestListsReadAnIndexInOrder checks SQLite's plan for each list page: it
@@ -66,21 +67,7 @@ func TestListsReadAnIndexInOrder(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+c.sql, c.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := storetest.Plan(t, db, c.sql, c.args...)
 		if !strings.Contains(p, "USING INDEX "+c.index) || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("%s: plan %q: want a walk of %s in order, and no sort", c.name, p, c.index)
 		}

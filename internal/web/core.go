@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -279,28 +280,50 @@ type authorityKind struct {
 }
 
 type authoritiesData struct {
-	Kinds   []authorityKind // the catalogue's, in its order
-	Options []Option        // the kinds to choose from
+	Kinds    []authorityKind // the catalogue's, in its order
+	Options  []Option        // the kinds to choose from
+	Next     string          // the link to the next page; empty on the last
+	Filtered bool
 }
+
+// authorityFlash are the query parameters of the authorities page's flash
+// message, not filters.
+var authorityFlash = []string{"done", "id"}
 
 func (u *UI) authorities(w http.ResponseWriter, r *http.Request, s *Session) {
 	u.showAuthorities(w, r, s, nil)
 }
 
+// showAuthorities lists a page of the authorities, the newest first, under
+// their kinds' headings, filtered by kind, jurisdiction and name.
 func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	if err := s.P.Require(auth.ManageAuthorities); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	as, err := auth.ListAuthorities(r.Context(), u.DB.Read(), "")
+	v := u.newView(r, s, "Authorities")
+	q := r.URL.Query()
+	for _, e := range authorityFlash {
+		q.Del(e)
+	}
+	var fref *Refusal
+	f, err := auth.AuthorityFilterOf(q)
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: q, Err: err}
+	}
+	kinds := u.Authorities.Catalogue.KindNames()
+	as, err := listed(r, s, v, &ref, f, fref, auth.AuthorityFilter{}, func(ctx context.Context, _ *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
+		return auth.AuthorityPage(ctx, u.DB.Read(), kinds, f)
+	})
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	var data authoritiesData
+	v.SetForm("filter", q)
+	data := authoritiesData{Next: nextPage(r, as.Next, authorityFlash...), Filtered: fref == nil && (f.Kind != "" || f.Jurisdiction != "" || f.Name != "")}
 	for _, k := range u.Authorities.Catalogue.Kinds() {
 		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(k.Name)}
-		for _, a := range as {
+		for _, a := range as.Items {
 			if a.Kind == k.Name {
 				ak.Authorities = append(ak.Authorities, a)
 			}
@@ -308,7 +331,6 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		data.Kinds = append(data.Kinds, ak)
 		data.Options = append(data.Options, Option{Value: k.Name, Label: ak.Label})
 	}
-	v := u.newView(r, s, "Authorities")
 	v.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
 		v.Flash = "Authority " + q.Get("id") + " created. Give it principals on the People page."

@@ -105,3 +105,27 @@ func TestAlertsPageFiltersAndPages(t *testing.T) {
 		t.Errorf("under the refused filter, %d alerts, want both", n)
 	}
 }
+
+// TestAuthoritiesPageFilters: the administrator's authorities page filters
+// by kind, jurisdiction and name, and pages with a "Next page" link.
+func TestAuthoritiesPageFilters(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	for _, n := range []string{"CHU de Lille", "CHU de Lyon", "Hospital Leuven"} {
+		w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": n, "kind": "transplant_centre", "jurisdiction": map[bool]string{true: "BE", false: "FR"}[strings.HasSuffix(n, "Leuven")]})
+	}
+	a := newBrowser(t, w.URL)
+	a.signIn(w.Admin)
+	p := a.get("/authorities?name=chu&jurisdiction=FR&limit=1")
+	wantStatus(t, "authorities' first page", p, http.StatusOK)
+	mustContain(t, "authorities' first page", p, `id="filter"`, `value="chu"`, "CHU de Lyon")
+	mustNotContain(t, "authorities' first page", p, "CHU de Lille", "Hospital Leuven")
+	m := nextRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no Next page link on the authorities' first page")
+	}
+	p = a.get(html.UnescapeString(m[1]))
+	mustContain(t, "authorities' second page", p, "CHU de Lille")
+	mustNotContain(t, "authorities' second page", p, "CHU de Lyon")
+	p = a.get("/authorities?kind=bakery")
+	mustContain(t, "refused kind", p, `Refused by rule <strong>enum</strong> on field <code>kind</code>`, "Hospital Leuven")
+}
