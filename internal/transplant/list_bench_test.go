@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,8 +41,18 @@ func listFixture(b *testing.B) *server.App {
 }
 
 // nationalOrgans is the size of the national-scale registries: a million
-// transplanted organs, each with its recipient.
-const nationalOrgans = 1_000_000
+// transplanted organs, each with its recipient, or CUSTOS_BENCH_ORGANS when
+// set (a smaller registry, where a million takes too long to generate).
+func nationalOrgans(b *testing.B) int {
+	n := 1_000_000
+	if v := os.Getenv("CUSTOS_BENCH_ORGANS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 50_000 {
+			b.Fatalf("CUSTOS_BENCH_ORGANS=%q: want a whole number of at least 50,000", v)
+		}
+	}
+	return n
+}
 
 var nationalApps = map[string]*server.App{}
 
@@ -59,7 +70,7 @@ func nationalFixture(b *testing.B, backend string) *server.App {
 	if backend == "postgres" {
 		dsn = postgresSchema(b)
 	}
-	app := generated(b, dsn, nationalOrgans)
+	app := generated(b, dsn, nationalOrgans(b))
 	nationalApps[backend] = app
 	return app
 }
@@ -146,9 +157,9 @@ func BenchmarkListPage(b *testing.B) {
 
 // BenchmarkNationalPages is BenchmarkListPage at national scale: the
 // recipients of one centre (of 20) waiting or transplanted for a kidney, on
-// registries of a million organs and recipients, SQLite and PostgreSQL. Each
-// registry takes minutes to generate, so the benchmark runs only when asked
-// for by name:
+// registries of a million organs and recipients (CUSTOS_BENCH_ORGANS),
+// SQLite and PostgreSQL. Each registry takes minutes to generate, so the
+// benchmark runs only when asked for by name:
 //
 //	CUSTOS_TEST_POSTGRES=postgres://... go test -run='^$' -bench=NationalPages -benchtime=200x -timeout=3h ./internal/transplant/
 func BenchmarkNationalPages(b *testing.B) {
