@@ -470,13 +470,16 @@ func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Sessio
 		s.Fail(w, r, err)
 		return
 	}
-	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases), Next: nextPage(r, cs.Next),
+	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases),
 		Filtered: f.BankID != "" || f.From != "" || f.To != "" || f.ID != ""}
 	for _, b := range bs {
 		data.BankOpt = append(data.BankOpt, Option{Value: b.ID, Label: b.Name})
 	}
+	// The next page keeps the status shown, all included: a status left
+	// empty would read as open there.
 	form := r.URL.Query()
 	form.Set("status", status)
+	data.Next = page.Next(r.URL.Path, form, cs.Next)
 	pg.SetForm("filter", form)
 	pg.Data = data
 	s.Show(w, r, "cases", pg, ref)

@@ -63,6 +63,12 @@ func TestHashmatchListPages(t *testing.T) {
 	mustContain(t, "refused date", p, `Refused by rule <strong>date_format</strong> on field <code>from</code>`)
 	p = rv.get("/hashmatch/cases?status=confirmed")
 	mustContain(t, "no confirmed case", p, "No case.")
+	p = rv.get("/hashmatch/cases?status=&limit=3")
+	m = nextRE.FindStringSubmatch(p.Body)
+	if m == nil || !strings.Contains(m[1], "status=all") {
+		t.Fatalf("the Next page link of any status %v: want it to keep status=all", m)
+	}
+	mustContain(t, "any status, second page", rv.get(html.UnescapeString(m[1])), `id="case-`+a1+`"`)
 	p = rv.get("/hashmatch/cases?status=&id=" + b1)
 	mustContain(t, "any status, one case", p, `id="case-`+b1+`"`)
 	mustNotContain(t, "any status, one case", p, `id="case-`+a1+`"`)
