@@ -170,7 +170,14 @@ func BenchmarkNationalPages(b *testing.B) {
 			if err != nil || len(centres) == 0 {
 				b.Fatalf("centres %v: %v", centres, err)
 			}
-			pageRatio(b, transplant.ListFilter{Organ: "kidney", CentreID: centres[0].ID, Request: page.Request{Limit: 100}}, app.Transplant.Recipients)
+			// A centre's kidney recipients are about 3% of the registry: 30,000
+			// of a million, past the 100th page; a smaller registry (under
+			// 500,000 organs) is read for every centre's.
+			f := transplant.ListFilter{Organ: "kidney", CentreID: centres[0].ID, Request: page.Request{Limit: 100}}
+			if nationalOrgans(b) < 500_000 {
+				f.CentreID = ""
+			}
+			pageRatio(b, f, app.Transplant.Recipients)
 		})
 	}
 }
