@@ -32,6 +32,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/cputime"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -240,7 +241,10 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 			_, err := app.Transplant.PendingAuthorizations(ctx, reader, transplant.ListFilter{})
 			return err
 		}},
-		{"alerts", func() error { _, err := ledger.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Limit: 100}); return err }},
+		{"alerts", func() error {
+			_, err := ledger.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Request: page.Request{Limit: 100}})
+			return err
+		}},
 	} {
 		lat, err := dataset.Sample(*listN, 1, 1, 4, func(int) error { return l.fn() })
 		if err != nil {

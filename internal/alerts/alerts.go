@@ -11,6 +11,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -32,48 +34,70 @@ type Service struct {
 	DB *store.DB
 }
 
-// Filter is a list's filter as a caller gives it: rule, authority_id and
-// state, each empty for all.
+// Filter is a list's filter as a caller gives it: rule, authority_id, state
+// and the dates raised, from and to (YYYY-MM-DD, UTC, both included), each
+// empty for all, and the page.
 type Filter struct {
 	Rule        string
 	AuthorityID string
 	State       string
-	Limit       int
+	From, To    string
+	page.Request
 }
 
-// List lists the newest alerts the filter selects (regulator, auditor,
-// admin). An unknown state or rule (enum), or an authority that does not
-// exist (reference), is refused, never read as "all".
-func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]ledger.RaisedAlert, error) {
+// Filters are the query parameters of the alerts list's filters.
+var Filters = []string{"rule", "authority_id", "state", "from", "to"}
+
+// Size is the alerts list's page size.
+var Size = page.Size{Default: 200, Max: 1000}
+
+// FilterOf reads the alerts list's filter from query parameters, with the
+// page asked for; a parameter that is not the list's is refused.
+func FilterOf(q url.Values) (Filter, error) {
+	r, err := page.Parse(q, Size, Filters...)
+	if err != nil {
+		return Filter{}, err
+	}
+	return Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), From: q.Get("from"), To: q.Get("to"), Request: r}, nil
+}
+
+// List lists the alerts the filter selects, the newest first, one page at a
+// time (regulator, auditor, admin). An unknown state or rule (enum), an
+// authority that does not exist (reference) or a bad date is refused, never
+// read as "all".
+func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (page.Of[ledger.RaisedAlert], error) {
+	var none page.Of[ledger.RaisedAlert]
 	if err := p.Require(auth.ReadAlerts); err != nil {
-		return nil, err
+		return none, err
+	}
+	if err := f.Request.Check(Size, Filters, page.Filter{Name: "state", Value: f.State, Allowed: ledger.AlertStates}); err != nil {
+		return none, err
+	}
+	from, end, err := page.Dates(f.From, f.To)
+	if err != nil {
+		return none, err
 	}
 	q := s.DB.Read()
-	if f.State != "" {
-		if err := check.OneOf("state", f.State, ledger.AlertStates); err != nil {
-			return nil, err
-		}
-	}
 	if f.Rule != "" {
 		rules, err := ledger.AlertRules(ctx, q)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		if !slices.Contains(rules, f.Rule) {
 			if len(rules) == 0 {
-				return nil, errs.Invalidf("enum", "rule", "no alert has rule %s: no alert has been raised", f.Rule)
+				return none, errs.Invalidf("enum", "rule", "no alert has rule %s: no alert has been raised", f.Rule)
 			}
-			return nil, errs.Invalidf("enum", "rule", "no alert has rule %s; rule must be one of %s", f.Rule, strings.Join(rules, ", "))
+			return none, errs.Invalidf("enum", "rule", "no alert has rule %s; rule must be one of %s", f.Rule, strings.Join(rules, ", "))
 		}
 	}
 	if f.AuthorityID != "" {
 		if _, err := auth.GetAuthority(ctx, q, f.AuthorityID); errs.CodeOf(err) == errs.NotFound {
-			return nil, errs.Invalidf("reference", "authority_id", "no authority %s", f.AuthorityID)
+			return none, errs.Invalidf("reference", "authority_id", "no authority %s", f.AuthorityID)
 		} else if err != nil {
-			return nil, err
+			return none, err
 		}
 	}
-	return ledger.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, Limit: f.Limit})
+	return ledger.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, From: from, End: end, Request: f.Request})
 }
 
 // Get reads one alert with its comments (regulator, auditor, admin).

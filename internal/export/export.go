@@ -63,6 +63,35 @@ func (f Format) ContentType() string {
 	return "text/csv; charset=utf-8"
 }
 
+// Query reads the query parameters of a list's export: the format (csv or
+// xlsx, once), and the list's filter, which is the rest less its empty
+// parameters (they filter nothing). An export holds the whole filtered list:
+// limit and cursor are refused (rule query). The list refuses a filter it
+// does not have when it reads the filter.
+func Query(q url.Values) (Format, url.Values, error) {
+	filter := url.Values{}
+	for k, vs := range q {
+		if len(vs) == 1 && vs[0] == "" {
+			continue
+		}
+		filter[k] = append([]string(nil), vs...)
+	}
+	if len(filter["format"]) > 1 {
+		return "", nil, errs.Invalidf("query", "format", "format is given more than once")
+	}
+	format, err := ParseFormat(filter.Get("format"))
+	if err != nil {
+		return "", nil, err
+	}
+	filter.Del("format")
+	for _, name := range []string{"limit", "cursor"} {
+		if filter.Has(name) {
+			return "", nil, errs.Invalidf("query", name, "an export holds the whole filtered list: it takes no %s", name)
+		}
+	}
+	return format, filter, nil
+}
+
 // Request is one export asked for.
 type Request struct {
 	// Registry and List name what is exported ("transplant", "donors").

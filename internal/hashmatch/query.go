@@ -52,21 +52,6 @@ func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank
 	return &b, err
 }
 
-// Versions lists a bank's published versions (metadata, not their hashes).
-func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string) ([]Version, error) {
-	if err := p.Require(ReadBankMetadata); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
-		FROM hm_versions WHERE bank_id = ? ORDER BY version`, bankID)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, func(r store.Scanner, v *Version) error {
-		return r.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.PublishedAt, &v.PublishedBy)
-	})
-}
-
 func (s *Service) version(ctx context.Context, bankID string, v int) (*Version, error) {
 	var out Version
 	err := s.DB.Read().QueryRow(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
@@ -137,22 +122,6 @@ func (s *Service) Case(ctx context.Context, p *auth.Principal, id string) (*Case
 	return ownCase(ctx, s.DB.Read(), p, id)
 }
 
-// Cases lists the provider's cases, newest first, optionally by status.
-func (s *Service) Cases(ctx context.Context, p *auth.Principal, status string, limit int) ([]Case, error) {
-	if err := p.Require(ReadCases); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+caseCols+" FROM hm_cases WHERE provider_id = ? AND (? = '' OR status = ?) ORDER BY opened_at DESC, id LIMIT ?",
-		p.AuthorityID, status, status, limit)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, scanCase)
-}
-
 const reportCols = `id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256, classification,
 	user_pseudonym, content_ref, notes, sent_at, acknowledged_at, authority_reference`
 
@@ -187,26 +156,6 @@ func (s *Service) Report(ctx context.Context, p *auth.Principal, id string) (*Re
 		return nil, errs.New(errs.NotFound, "reference", "report_id", "no report %s", id)
 	}
 	return &r, err
-}
-
-// Reports lists the reports visible to the principal, newest first.
-func (s *Service) Reports(ctx context.Context, p *auth.Principal, limit int) ([]Report, error) {
-	col := "authority_id"
-	switch {
-	case p.Can(ReceiveReports):
-	case p.Can(ReadCases):
-		col = "provider_id"
-	default:
-		return nil, p.Require(ReceiveReports)
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+reportCols+" FROM hm_reports WHERE "+col+" = ? ORDER BY sent_at DESC, id LIMIT ?", p.AuthorityID, limit)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, scanReport)
 }
 
 // Removal reads the removal recorded for one of the provider's cases.

@@ -21,7 +21,6 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
-	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -356,11 +355,4 @@ func DecodeRequest[T any](r *http.Request) (T, error) {
 	}
 	err := DecodeLimit(r.Body, limit, &v)
 	return v, err
-}
-
-// limitParam reads a list's page size from the query parameter limit: def
-// when absent; refused when not a whole number, or outside 1 to max
-// (page.Limit).
-func limitParam(r *http.Request, def, max int) (int, error) {
-	return page.Limit(r.URL.Query(), "limit", page.Size{Default: def, Max: max})
 }

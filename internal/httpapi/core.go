@@ -4,10 +4,8 @@ import (
 	"context"
 	"iter"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
@@ -45,22 +43,23 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, by name (query kind, format; admin, regulator, auditor)",
-			Query: []Param{{Name: "kind", Doc: "one kind of authority"},
-				{Name: "format", Doc: "csv or xlsx: the list as a file, with a header naming the log checkpoint it reflects; every export is a log entry", Values: export.Formats}},
+		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, newest first, a page at a time, or as a file (query kind, jurisdiction, name, limit, cursor, format; admin, regulator, auditor)",
+			Query: append(pageQuery(page.Lists, auth.AuthorityFilters, map[string]Param{
+				"kind":         {Doc: "the authority's kind", Values: env.Catalogue.KindNames()},
+				"jurisdiction": {Doc: "the authority's jurisdiction, an ISO 3166-1 alpha-2 code such as FR"},
+				"name":         {Doc: "a part of the authority's name, in any case"},
+			}), formatParam),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := p.Require(auth.ReadAuthorities); err != nil {
 					return 0, nil, err
 				}
-				kind := r.URL.Query().Get("kind")
-				if _, ok := env.Catalogue.Kind(kind); kind != "" && !ok {
-					return 0, nil, errs.Invalidf("enum", "kind", "kind must be one of %s", strings.Join(env.Catalogue.KindNames(), ", "))
+				list := func(ctx context.Context, p *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
+					return auth.AuthorityPage(ctx, env.DB.Read(), env.Catalogue.KindNames(), f)
 				}
 				if r.URL.Query().Has("format") {
-					return authoritiesExport(env, r, p, kind)
+					return authoritiesExport(env, r, p, list)
 				}
-				as, err := auth.ListAuthorities(r.Context(), env.DB.Read(), kind)
-				return http.StatusOK, map[string]any{"authorities": as}, err
+				return pagedList(r, p, "authorities", auth.AuthorityFilterOf, list)
 			}},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal; time_zone is their own preference, empty for the registry's", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -89,16 +88,17 @@ func Core(env Env) []Route {
 			}},
 
 		// Oversight.
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first " +
-			"(query rule, authority_id, state, limit; regulator, auditor, admin)",
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time " +
+			"(query rule, authority_id, state, from, to (raised), limit, cursor; regulator, auditor, admin)",
+			Query: pageQuery(alerts.Size, alerts.Filters, map[string]Param{
+				"rule":         {Doc: "the rule that refused, as the alerts name it"},
+				"authority_id": {Doc: "the centre or authority of the principal refused"},
+				"state":        {Doc: "the alert's state", Values: ledger.AlertStates},
+				"from":         {Doc: "first day raised, YYYY-MM-DD (UTC)"},
+				"to":           {Doc: "last day raised, YYYY-MM-DD (UTC), included"},
+			}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := limitParam(r, 200, 1000)
-				if err != nil {
-					return 0, nil, err
-				}
-				q := r.URL.Query()
-				as, err := work.List(r.Context(), p, alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: n})
-				return http.StatusOK, map[string]any{"alerts": as}, err
+				return pagedList(r, p, "alerts", alerts.FilterOf, work.List)
 			}},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -187,42 +187,26 @@ func Core(env Env) []Route {
 	}
 }
 
-// authoritiesExport answers GET /api/v1/authorities?format=: the
-// authorities, of kind when given, as a file (export.Serve). It takes kind
-// and format only.
-func authoritiesExport(env Env, r *http.Request, p *auth.Principal, kind string) (int, any, error) {
-	q := r.URL.Query()
-	for name, vs := range q {
-		if name != "kind" && name != "format" {
-			return 0, nil, errs.Invalidf("query", name, "an export of the authorities takes kind and format only, not %s", name)
-		}
-		if len(vs) > 1 {
-			return 0, nil, errs.Invalidf("query", name, "%s is given more than once", name)
-		}
-	}
-	format, err := export.ParseFormat(q.Get("format"))
+// authoritiesExport answers the export of the authorities list, filtered
+// as the request says (export.Query, auth.AuthorityFilterOf).
+func authoritiesExport(env Env, r *http.Request, p *auth.Principal,
+	list func(context.Context, *auth.Principal, auth.AuthorityFilter) (page.Of[auth.Authority], error)) (int, any, error) {
+	format, q, err := export.Query(r.URL.Query())
 	if err != nil {
 		return 0, nil, err
 	}
-	filter := url.Values{}
-	if kind != "" {
-		filter.Set("kind", kind)
+	f, err := auth.AuthorityFilterOf(q)
+	if err != nil {
+		return 0, nil, err
 	}
-	req := export.Request{Registry: store.CoreSchema().Module, List: "authorities", Filter: filter, Format: format,
+	req := export.Request{Registry: store.CoreSchema().Module, List: "authorities", Filter: q, Format: format,
 		Columns: []string{"id", "name", "kind", "jurisdiction", "city", "created_at"},
 		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
-			return func(yield func([]any, error) bool) {
-				as, err := auth.ListAuthorities(ctx, env.DB.Read(), kind)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				for _, a := range as {
-					if !yield([]any{a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, a.CreatedAt}, nil) {
-						return
-					}
-				}
-			}
+			pages := export.Pages(ctx, page.Lists.Max, func(ctx context.Context, r page.Request) (page.Of[auth.Authority], error) {
+				f.Request = r
+				return list(ctx, p, f)
+			})
+			return export.Rows(pages, func(a *auth.Authority) []any { return []any{a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, a.CreatedAt} })
 		}}
 	return http.StatusOK, Stream(func(w http.ResponseWriter) error {
 		return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)

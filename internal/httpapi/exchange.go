@@ -8,6 +8,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/page"
 )
 
 // Exchange lists the routes of the exchange between custos deployments:
@@ -18,7 +19,7 @@ func Exchange(env Env, s *exchange.Service) []Route {
 	states := []Enum{{Type: reflect.TypeFor[exchange.OutboxMessage](), Field: "State", Values: exchange.OutboxStates}}
 	peerStates := []Enum{{Type: reflect.TypeFor[exchange.Peer](), Field: "State", Values: []string{exchange.PeerActive, exchange.PeerSuspended}}}
 	filter := func(r *http.Request) (exchange.Filter, error) {
-		n, err := limitParam(r, 200, 1000)
+		n, err := page.Limit(r.URL.Query(), "limit", page.Size{Default: 200, Max: 1000})
 		q := r.URL.Query()
 		return exchange.Filter{Module: q.Get("module"), PeerID: q.Get("peer_id"), State: q.Get("state"), Limit: n}, err
 	}

@@ -1,17 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/page"
 )
 
 // Request bodies of the hash-matching routes that are not domain types.
@@ -105,14 +108,37 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				bs, err := s.Banks(r.Context(), p)
 				return http.StatusOK, map[string]any{"banks": bs}, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Summary: "A bank's metadata and published versions",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Summary: "A bank's metadata and its newest published versions (the rest at versions_next)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				b, err := s.Bank(r.Context(), p, r.PathValue("id"))
 				if err != nil {
 					return 0, nil, err
 				}
-				vs, err := s.Versions(r.Context(), p, b.ID)
-				return http.StatusOK, map[string]any{"bank": b, "versions": vs}, err
+				vs, err := s.Versions(r.Context(), p, b.ID, hashmatch.ListFilter{})
+				if err != nil {
+					return 0, nil, err
+				}
+				body := map[string]any{"bank": b, "versions": vs.Items}
+				if vs.Next != "" {
+					body["versions_next"] = page.Next(r.URL.Path+"/versions", nil, vs.Next)
+				}
+				return http.StatusOK, body, nil
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "A bank's published versions, newest first, a page at a time (query limit, cursor, from, to (published))",
+			Query: hmListQuery(hashmatch.VersionFilters, "published"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return pagedList(r, p, "versions", hmFilter(hashmatch.VersionFilters),
+					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.Version], error) {
+						return s.Versions(ctx, p, r.PathValue("id"), f)
+					})
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Summary: "A bank's live entries with their hashes, newest first, a page at a time (query limit, cursor, status, id) (owner analyst)",
+			Query: hmListQuery(hashmatch.EntryFilters, ""),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return pagedList(r, p, "entries", hmFilter(hashmatch.EntryFilters),
+					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.BankEntry], error) {
+						return s.BankEntries(ctx, p, r.PathValue("id"), f)
+					})
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "Publish the next signed version: adds and deletes (owner analyst)",
 			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, BodyLimit: LargeBody,
@@ -214,14 +240,10 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first (query status)",
+		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first, a page at a time (query limit, cursor, status, bank_id, from, to (opened), id)",
+			Query: hmListQuery(hashmatch.CaseFilters, "opened"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := limitParam(r, 200, 1000)
-				if err != nil {
-					return 0, nil, err
-				}
-				cs, err := s.Cases(r.Context(), p, r.URL.Query().Get("status"), n)
-				return http.StatusOK, map[string]any{"cases": cs}, err
+				return pagedList(r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases)
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Summary: "A match case with its matches",
 			Out: hashmatch.Case{},
@@ -259,14 +281,11 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.RecordRemoval(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider",
+		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time " +
+			"(query limit, cursor, status, provider_id, authority_id, from, to (sent), id)",
+			Query: hmListQuery(hashmatch.ReportFilters, "sent"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				n, err := limitParam(r, 200, 1000)
-				if err != nil {
-					return 0, nil, err
-				}
-				out, err := s.Reports(r.Context(), p, n)
-				return http.StatusOK, map[string]any{"reports": out}, err
+				return pagedList(r, p, "reports", hmFilter(hashmatch.ReportFilters), s.Reports)
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/reports/{id}", Summary: "One report",
 			Out: hashmatch.Report{}, Enums: reportEnums,
@@ -285,6 +304,26 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 	}
+}
+
+// hmFilter reads the filter of the hash-matching list that has filters.
+func hmFilter(filters []string) func(url.Values) (hashmatch.ListFilter, error) {
+	return func(q url.Values) (hashmatch.ListFilter, error) { return hashmatch.FilterOf(q, page.Lists, filters) }
+}
+
+// hmListQuery documents the query parameters of a hash-matching list (dates
+// are those of the event named when).
+func hmListQuery(filters []string, when string) []Param {
+	return pageQuery(page.Lists, filters, map[string]Param{
+		"status": {Doc: "a case's review status (" + strings.Join(hashmatch.CaseStatuses, ", ") + "), a report's (" +
+			strings.Join(hashmatch.ReportStatuses, ", ") + "), an entry's (" + strings.Join(hashmatch.EntryStatuses, ", ") + ")"},
+		"bank_id":      {Doc: "cases whose best match is in this bank"},
+		"provider_id":  {Doc: "reports sent by this service provider"},
+		"authority_id": {Doc: "reports addressed to this competent authority"},
+		"from":         {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
+		"to":           {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
+		"id":           {Doc: "exactly one row, by its identifier"},
+	})
 }
 
 // rawUpload checks a request that carries a file as its raw body: a principal

@@ -17,21 +17,28 @@ func ids(r *apptest.Response, key string) []string {
 	var out []string
 	rows, _ := r.Body[key].([]any)
 	for _, row := range rows {
-		out = append(out, row.(map[string]any)["id"].(string))
+		if id, ok := row.(map[string]any)["id"].(string); ok {
+			out = append(out, id)
+		}
 	}
 	return out
 }
 
+// lister is a test server of any world (apptest.World, HashmatchWorld).
+type lister interface {
+	Must(t testing.TB, want int, method, path, token string, body any) *apptest.Response
+}
+
 // walk reads every page of a list from path, following next, and returns
 // the ids in order; between pages it calls between (when not nil).
-func walk(t *testing.T, w *apptest.World, token, path, key string, between func()) []string {
+func walk(t *testing.T, w lister, token, path, key string, between func()) []string {
 	t.Helper()
 	all, _ := walkRows(t, w, token, path, key, between)
 	return all
 }
 
 // walkRows is walk that also returns the rows.
-func walkRows(t *testing.T, w *apptest.World, token, path, key string, between func()) ([]string, []map[string]any) {
+func walkRows(t *testing.T, w lister, token, path, key string, between func()) ([]string, []map[string]any) {
 	t.Helper()
 	var all []string
 	var rows []map[string]any

@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 
@@ -265,7 +265,7 @@ type personMatches struct {
 // listQuery documents the query parameters of a paged list: its filters
 // (dates are those of the event named when), limit and cursor.
 func listQuery(size page.Size, filters []string, when string) []Param {
-	doc := map[string]Param{
+	return append(pageQuery(size, filters, map[string]Param{
 		"centre_id":   {Doc: "one centre's records"},
 		"status":      {Doc: "the recipient's status", Values: transplant.RecipientStatuses},
 		"organ":       {Doc: "the organ type", Values: transplant.OrganTypes},
@@ -273,25 +273,15 @@ func listQuery(size page.Size, filters []string, when string) []Param {
 		"from":        {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
 		"to":          {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
 		"id":          {Doc: "exactly one record, by its identifier"},
-	}
-	var out []Param
-	for _, f := range filters {
-		p := doc[f]
-		p.Name = f
-		out = append(out, p)
-	}
-	return append(out, Param{Name: "limit", Doc: fmt.Sprintf("rows a page, 1 to %d; %d when absent", size.Max, size.Default)},
-		Param{Name: "cursor", Doc: "where the page starts: copied from the previous page's next link"},
-		Param{Name: "format", Doc: "csv or xlsx: the whole filtered list as a file, with a header naming the log checkpoint it reflects (no limit or cursor); every export is a log entry", Values: export.Formats})
+	}), formatParam)
 }
 
-// listHandler answers a paged list: one page of it under key, and next, the
-// link to the following page with the same filters, unless it is the last.
-// The query parameters are the list's filters, limit and cursor; any other,
-// or a bad value of one, is refused.
-//
-// With the parameter format, it answers the export of the whole filtered
-// list as a file instead (transplant.Service.Export, export.Serve).
+// formatParam documents the format parameter of a list that exports.
+var formatParam = Param{Name: "format", Doc: "csv or xlsx: the whole filtered list as a file, with a header naming the log checkpoint it reflects (no limit or cursor); every export is a log entry", Values: export.Formats}
+
+// listHandler answers a paged list of the registry (pagedList); with the
+// parameter format, the export of the whole filtered list as a file instead
+// (transplant.Service.Export, export.Serve).
 func listHandler[T any](env Env, t *transplant.Service, key string, size page.Size, filters []string,
 	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) Handler {
 	return func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -304,18 +294,6 @@ func listHandler[T any](env Env, t *transplant.Service, key string, size page.Si
 				return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
 			}), nil
 		}
-		f, err := transplant.FilterOf(r.URL.Query(), size, filters)
-		if err != nil {
-			return 0, nil, err
-		}
-		out, err := list(r.Context(), p, f)
-		if err != nil {
-			return 0, nil, err
-		}
-		body := map[string]any{key: out.Items}
-		if out.Next != "" {
-			body["next"] = page.Next(r.URL.Path, r.URL.Query(), out.Next)
-		}
-		return http.StatusOK, body, nil
+		return pagedList(r, p, key, func(q url.Values) (transplant.ListFilter, error) { return transplant.FilterOf(q, size, filters) }, list)
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -128,48 +128,53 @@ type RaisedAlert struct {
 	Comments       []AlertComment `json:"comments,omitempty"`
 }
 
-// AlertFilter selects alerts; empty fields select all.
+// AlertFilter selects alerts; empty fields select all. From and End bound
+// when they were raised: from From (a date or a time) to before End.
 type AlertFilter struct {
 	Rule        string
 	AuthorityID string
 	State       string
-	// Limit is the most alerts listed: 200 when not 1 to 1000.
-	Limit int
+	From, End   string
+	// Request is the page: at most Limit alerts (200 when not 1 to 1000)
+	// after the cursor.
+	page.Request
 }
 
-const alertColumns = `al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
+const alertSelect = `al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
 	COALESCE(a.name, ''), al.principal_id, al.log_index, al.state, al.acknowledged_at, al.acknowledged_by, al.assignee_id,
-	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats, al.last_repeated_at
-	FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id`
+	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats, al.last_repeated_at`
+
+const alertColumns = alertSelect + ` FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id`
+
+// listAlertsSQL reads a page of alerts in the order of the index on
+// (log_index DESC, id) (core migration 6): the filters as pairs (empty for
+// any), the cursor's condition (page.Request.Where) and the limit.
+const listAlertsSQL = "SELECT " + alertSelect + `, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
+	WHERE (? = '' OR al.rule = ?) AND (? = '' OR al.authority_id = ?) AND (? = '' OR al.state = ?)
+	AND (? = '' OR al.raised_at >= ?) AND (? = '' OR al.raised_at < ?) AND %s ORDER BY al.log_index DESC, al.id LIMIT ?`
 
 func scanAlert(r store.Scanner, a *RaisedAlert) error {
 	return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex,
 		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt)
 }
 
-// Alerts lists the newest alerts the filter selects. It checks no role:
-// callers refuse whoever may not read alerts.
-func Alerts(ctx context.Context, q store.Queryer, f AlertFilter) ([]RaisedAlert, error) {
+// Alerts lists a page of the alerts the filter selects, the newest first.
+// It checks no role and no value: callers (internal/alerts) refuse whoever
+// may not read alerts, and filters that name nothing.
+func Alerts(ctx context.Context, q store.Queryer, f AlertFilter) (page.Of[RaisedAlert], error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
-	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"al.rule", f.Rule}, {"al.authority_id", f.AuthorityID}, {"al.state", f.State}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
+	for _, v := range []string{f.Rule, f.AuthorityID, f.State, f.From, f.End} {
+		args = append(args, v, v)
 	}
-	sqlq := "SELECT " + alertColumns
-	if len(where) > 0 {
-		sqlq += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := q.Query(ctx, sqlq+" ORDER BY al.log_index DESC LIMIT ?", append(args, f.Limit)...)
+	where, after := f.Where("al.log_index", "al.id")
+	rows, err := q.Query(ctx, fmt.Sprintf(listAlertsSQL, where), append(append(args, after...), f.Limit+1)...)
 	if err != nil {
-		return nil, err
+		return page.Of[RaisedAlert]{}, err
 	}
-	return store.Rows(rows, scanAlert)
+	return page.Read(rows, f.Request, scanAlert, func(a *RaisedAlert) string { return a.ID })
 }
 
 // ErrNoAlert is returned by GetAlert for an id no alert has.

@@ -19,7 +19,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -140,6 +142,67 @@ func Parse(q url.Values, size Size, filters ...string) (Request, error) {
 		r.After = &k
 	}
 	return r, nil
+}
+
+// Filter is one filter of a list as a request gives it: its query
+// parameter, its value (empty for any) and the values it may take (nil for
+// any).
+type Filter struct {
+	Name, Value string
+	Allowed     []string
+}
+
+// Check refuses a filter given a value that the list does not have (has
+// names those it has; invalid, rule query), a value outside its Allowed
+// (rule enum) and a page size outside 1 to size.Max (rule range); it fills
+// in size.Default when r names no size. A list's function calls it, so that
+// a caller that builds its filter without Parse is refused alike.
+func (r *Request) Check(size Size, has []string, fs ...Filter) error {
+	for _, f := range fs {
+		if f.Value == "" {
+			continue
+		}
+		if !slices.Contains(has, f.Name) {
+			return errs.Invalidf("query", f.Name, "this list has no filter %s", f.Name)
+		}
+		if f.Allowed != nil {
+			if err := check.OneOf(f.Name, f.Value, f.Allowed); err != nil {
+				return err
+			}
+		}
+	}
+	if r.Limit == 0 {
+		r.Limit = size.Default
+	}
+	if r.Limit < 1 || r.Limit > size.Max {
+		return errs.Invalidf("range", "limit", "limit is out of range: it must be between 1 and %d", size.Max)
+	}
+	return nil
+}
+
+// Dates reads a list's date filters, from and to: calendar dates
+// (YYYY-MM-DD, UTC), both included, either empty for no bound. It returns
+// them as a half-open range, from and end (the day after to), which compare
+// with dates and with times written by ledger.FormatTime alike. A date
+// written otherwise is refused (rule date_format or date_range), and a to before from (rule
+// dates_in_order).
+func Dates(from, to string) (string, string, error) {
+	from, err := check.Date("from", from, false)
+	if err != nil {
+		return "", "", err
+	}
+	if to, err = check.Date("to", to, false); err != nil {
+		return "", "", err
+	}
+	if from != "" && to != "" && to < from {
+		return "", "", errs.Invalidf("dates_in_order", "to", "to is before from")
+	}
+	end := ""
+	if to != "" {
+		t, _ := time.Parse(check.DateLayout, to)
+		end = t.AddDate(0, 0, 1).Format(check.DateLayout)
+	}
+	return from, end, nil
 }
 
 // Where is the condition that keeps the rows after r.After in the order

@@ -62,3 +62,87 @@ func TestNext(t *testing.T) {
 		t.Errorf("next of the last page %q", got)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	size := Size{Default: 100, Max: 500}
+	for _, c := range []struct {
+		limit       int
+		fs          []Filter
+		rule, field string
+	}{
+		{0, nil, "", ""},
+		{500, []Filter{{Name: "organ", Value: "kidney", Allowed: []string{"kidney"}}, {Name: "status"}}, "", ""},
+		{501, nil, "range", "limit"},
+		{-1, nil, "range", "limit"},
+		{10, []Filter{{Name: "status", Value: "open"}}, "query", "status"},
+		{10, []Filter{{Name: "organ", Value: "spleen", Allowed: []string{"kidney"}}}, "enum", "organ"},
+	} {
+		r := Request{Limit: c.limit}
+		err := r.Check(size, []string{"organ"}, c.fs...)
+		e, _ := errs.As(err)
+		switch {
+		case c.rule == "" && (err != nil || r.Limit < 1):
+			t.Errorf("limit %d, %v: %+v, %v", c.limit, c.fs, r, err)
+		case c.rule == "" && c.limit == 0 && r.Limit != 100:
+			t.Errorf("no limit: %d, want the default 100", r.Limit)
+		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field != c.field):
+			t.Errorf("limit %d, %v: %v, want rule %s field %s", c.limit, c.fs, err, c.rule, c.field)
+		}
+	}
+}
+
+func TestDates(t *testing.T) {
+	for _, c := range []struct {
+		from, to, wantFrom, wantEnd string
+		rule, field                 string
+	}{
+		{"", "", "", "", "", ""},
+		{"2024-02-28", "2024-02-29", "2024-02-28", "2024-03-01", "", ""},
+		{"", "2024-12-31", "", "2025-01-01", "", ""},
+		{"2024-13-01", "", "", "", "date_format", "from"},
+		{"", "yesterday", "", "", "date_format", "to"},
+		{"2024-02-01", "2024-01-31", "", "", "dates_in_order", "to"},
+	} {
+		from, end, err := Dates(c.from, c.to)
+		e, _ := errs.As(err)
+		switch {
+		case c.rule == "" && (err != nil || from != c.wantFrom || end != c.wantEnd):
+			t.Errorf("%q..%q: %q, %q, %v", c.from, c.to, from, end, err)
+		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field != c.field):
+			t.Errorf("%q..%q: %v, want rule %s field %s", c.from, c.to, err, c.rule, c.field)
+		}
+	}
+}
+
+// FuzzParse: a list's query string, whatever it holds, is read or refused
+// with the usual error, never a panic; what is read is a page size in range
+// and a date range in order.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "limit=5&organ=kidney", "cursor=" + (Key{12, "DN-1"}).Cursor(), "from=2024-02-29&to=2024-03-01", "limit=%2B5&to=1900-01-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := url.ParseQuery(s)
+		if err != nil {
+			return
+		}
+		size := Size{Default: 100, Max: 500}
+		r, err := Parse(q, size, "organ", "from", "to")
+		if err != nil {
+			if _, ok := errs.As(err); !ok {
+				t.Fatalf("%q: %v is not a refusal", s, err)
+			}
+			return
+		}
+		if err := r.Check(size, []string{"organ", "from", "to"}, Filter{Name: "organ", Value: q.Get("organ")}); err != nil || r.Limit < 1 || r.Limit > size.Max {
+			t.Fatalf("%q: limit %d, %v", s, r.Limit, err)
+		}
+		from, end, err := Dates(q.Get("from"), q.Get("to"))
+		if _, ok := errs.As(err); err != nil && !ok {
+			t.Fatalf("%q: %v is not a refusal", s, err)
+		}
+		if err == nil && from != "" && end != "" && end <= from {
+			t.Fatalf("%q: range %s..%s out of order", s, from, end)
+		}
+	})
+}

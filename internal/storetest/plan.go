@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/store"
 )
 
-// PlanDB is a new SQLite database with the modules' schemas, empty, closed
-// when t ends: for reading query plans.
-func PlanDB(t *testing.T, modules []module.Module) *store.DB {
+// PlanDB is a new SQLite database with the schemas (a module list's:
+// module.Projections(mods).Schemas()), empty, closed when t ends: for reading
+// query plans.
+func PlanDB(t *testing.T, schemas []store.Schema) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
@@ -20,7 +20,7 @@ func PlanDB(t *testing.T, modules []module.Module) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, module.Projections(modules).Schemas()); err != nil {
+	if _, err := db.Migrate(ctx, schemas); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -29,7 +29,7 @@ func PlanDB(t *testing.T, modules []module.Module) *store.DB {
 // Plan returns SQLite's plan of the statement run with args: its steps'
 // details joined by "; ". Tests check from it that a statement reads the
 // index it was given and scans no table whole.
-func Plan(t *testing.T, db *store.DB, sql string, args ...any) string {
+func Plan(t testing.TB, db *store.DB, sql string, args ...any) string {
 	t.Helper()
 	rows, err := db.Read().Query(context.Background(), "EXPLAIN QUERY PLAN "+sql, args...)
 	if err != nil {
@@ -59,12 +59,12 @@ type PlanWant struct {
 }
 
 // CheckPlans fails t for each statement (run with args, or none when it
-// takes none) whose SQLite plan on an empty database of the modules lacks one
+// takes none) whose SQLite plan on an empty database of the schemas lacks one
 // of the steps it wants, or reads a table or an index whole ("SCAN") rather
 // than searching a range of it.
-func CheckPlans(t *testing.T, modules []module.Module, args []any, ws ...PlanWant) {
+func CheckPlans(t *testing.T, schemas []store.Schema, args []any, ws ...PlanWant) {
 	t.Helper()
-	db := PlanDB(t, modules)
+	db := PlanDB(t, schemas)
 	for _, w := range ws {
 		a := args
 		if !strings.Contains(w.SQL, "?") {

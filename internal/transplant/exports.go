@@ -41,19 +41,9 @@ func (s *Service) Export(p *auth.Principal, list string, q url.Values) (export.R
 	if err := p.Require(Read); err != nil {
 		return export.Request{}, err
 	}
-	q = cloneQuery(q)
-	if len(q["format"]) > 1 {
-		return export.Request{}, errs.Invalidf("query", "format", "format is given more than once")
-	}
-	format, err := export.ParseFormat(q.Get("format"))
+	format, q, err := export.Query(q)
 	if err != nil {
 		return export.Request{}, err
-	}
-	q.Del("format")
-	for _, name := range []string{"limit", "cursor"} {
-		if q.Has(name) {
-			return export.Request{}, errs.Invalidf("query", name, "an export holds the whole filtered list: it takes no %s", name)
-		}
 	}
 	req := export.Request{Registry: Module.Name, List: list, Format: format, Personal: PersonalExport(list)}
 	if req.Personal {
@@ -125,16 +115,4 @@ func exportRows[T any](ctx context.Context, p *auth.Principal, f ListFilter, siz
 		f.Request = r
 		return list(ctx, p, f)
 	}), cells)
-}
-
-// cloneQuery copies q less its empty parameters, which filter nothing.
-func cloneQuery(q url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range q {
-		if len(vs) == 1 && vs[0] == "" {
-			continue
-		}
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
 }

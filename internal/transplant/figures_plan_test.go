@@ -15,7 +15,7 @@ import (
 // there.)
 func TestFiguresReadARangeOfAnIndex(t *testing.T) {
 	const procs, trans = "USING COVERING INDEX procurements_time (procured_at>? AND procured_at<?)", "USING COVERING INDEX transplants_time (performed_at>? AND performed_at<?)"
-	storetest.CheckPlans(t, []module.Module{module.Core, Module}, []any{"2025-04", "2026-04"},
+	storetest.CheckPlans(t, module.Projections([]module.Module{module.Core, Module}).Schemas(), []any{"2025-04", "2026-04"},
 		storetest.PlanWant{Name: "donations by month and centre", SQL: donationsSQL, Want: []string{"SEARCH procurements " + procs}},
 		storetest.PlanWant{Name: "organs procured by month and organ", SQL: organsSQL,
 			Want: []string{"SEARCH p " + procs, "SEARCH o USING COVERING INDEX organs_procurement (procurement_id=?)"}},

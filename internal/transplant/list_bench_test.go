@@ -2,7 +2,9 @@ package transplant_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"iter"
 	"net/url"
@@ -12,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/custos-project/custos/bench/dataset"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -40,9 +45,82 @@ func listFixture(b *testing.B) *server.App {
 	b.Helper()
 	fixMu.Lock()
 	defer fixMu.Unlock()
-	if listApp != nil {
-		return listApp
+	if listApp == nil {
+		listApp = generated(b, "", listOrgans)
 	}
+	return listApp
+}
+
+// nationalOrgans is the size of the national-scale registries: a million
+// transplanted organs, each with its recipient, or CUSTOS_BENCH_ORGANS when
+// set (a smaller registry, where a million takes too long to generate).
+func nationalOrgans(b *testing.B) int {
+	n := 1_000_000
+	if v := os.Getenv("CUSTOS_BENCH_ORGANS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 50_000 {
+			b.Fatalf("CUSTOS_BENCH_ORGANS=%q: want a whole number of at least 50,000", v)
+		}
+	}
+	return n
+}
+
+var nationalApps = map[string]*server.App{}
+
+// nationalFixture generates a national-scale registry once per process, on
+// SQLite, or on PostgreSQL (backend postgres: in a schema of its own of the
+// database CUSTOS_TEST_POSTGRES names; skipped without it).
+func nationalFixture(b *testing.B, backend string) *server.App {
+	b.Helper()
+	fixMu.Lock()
+	defer fixMu.Unlock()
+	if app := nationalApps[backend]; app != nil {
+		return app
+	}
+	dsn := ""
+	if backend == "postgres" {
+		dsn = postgresSchema(b)
+	}
+	app := generated(b, dsn, nationalOrgans(b))
+	nationalApps[backend] = app
+	return app
+}
+
+// postgresSchema creates a schema for a benchmark's registry in the
+// database CUSTOS_TEST_POSTGRES names, dropped when the process ends (a
+// benchmark's own cleanups run before Go runs it again), and returns a URL
+// whose search_path selects it.
+func postgresSchema(b *testing.B) string {
+	base := os.Getenv(storetest.EnvPostgres)
+	if base == "" {
+		b.Skip("PostgreSQL not measured: set " + storetest.EnvPostgres)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		b.Fatal(err)
+	}
+	cleanups = append(cleanups, func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// generated generates a registry of organs transplanted organs at dsn (a
+// new SQLite file when empty) and opens it.
+func generated(b *testing.B, dsn string, organs int) *server.App {
+	b.Helper()
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "custos-listbench")
 	if err != nil {
@@ -50,8 +128,11 @@ func listFixture(b *testing.B) *server.App {
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 	cfg := server.Config{DSN: filepath.Join(dir, "custos.db"), KeyFile: filepath.Join(dir, "custos.key")}
+	if dsn != "" {
+		cfg.DSN = dsn
+	}
 	start := time.Now()
-	st, err := dataset.Generate(ctx, cfg, dataset.Options{Organs: listOrgans})
+	st, err := dataset.Generate(ctx, cfg, dataset.Options{Organs: organs})
 	if err != nil {
 		b.Fatalf("generate: %v", err)
 	}
@@ -65,10 +146,9 @@ func listFixture(b *testing.B) *server.App {
 		b.Fatal(err)
 	}
 	b.Logf("generated %d donors, %d organs, %d recipients in %v", st.Donors, st.Organs, rows, time.Since(start).Round(time.Second))
-	if rows < 100_000 {
-		b.Fatalf("%d recipients, want at least 100,000", rows)
+	if rows < organs {
+		b.Fatalf("%d recipients, want at least %d", rows, organs)
 	}
-	listApp = app
 	return app
 }
 
@@ -82,11 +162,43 @@ func listFixture(b *testing.B) *server.App {
 // Keyset paging starts the 100th page at its cursor: it should cost what the
 // first does, where an offset would read the 9,900 rows before it.
 func BenchmarkListPage(b *testing.B) {
-	ctx := context.Background()
 	app := listFixture(b)
-	filter := transplant.ListFilter{Organ: "kidney", BloodGroup: "O", Request: page.Request{Limit: 100}}
-	read := func(f transplant.ListFilter) page.Of[transplant.Recipient] {
-		out, err := app.Transplant.Recipients(ctx, reader, f)
+	pageRatio(b, transplant.ListFilter{Organ: "kidney", BloodGroup: "O", Request: page.Request{Limit: 100}}, app.Transplant.Recipients)
+}
+
+// BenchmarkNationalPages is BenchmarkListPage at national scale: the
+// recipients of one centre (of 20) waiting or transplanted for a kidney, on
+// registries of a million organs and recipients (CUSTOS_BENCH_ORGANS),
+// SQLite and PostgreSQL. Each registry takes minutes to generate, so the
+// benchmark runs only when asked for by name:
+//
+//	CUSTOS_TEST_POSTGRES=postgres://... go test -run='^$' -bench=NationalPages -benchtime=200x -timeout=3h ./internal/transplant/
+func BenchmarkNationalPages(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			app := nationalFixture(b, backend)
+			centres, err := dataset.Centres(context.Background(), app)
+			if err != nil || len(centres) == 0 {
+				b.Fatalf("centres %v: %v", centres, err)
+			}
+			// A centre's kidney recipients are about 3% of the registry: 30,000
+			// of a million, past the 100th page; a smaller registry (under
+			// 500,000 organs) is read for every centre's.
+			f := transplant.ListFilter{Organ: "kidney", CentreID: centres[0].ID, Request: page.Request{Limit: 100}}
+			if nationalOrgans(b) < 500_000 {
+				f.CentreID = ""
+			}
+			pageRatio(b, f, app.Transplant.Recipients)
+		})
+	}
+}
+
+// pageRatio reads the first and the 100th page of the list filter selects,
+// alternately in one loop, and reports each page's time and their ratio.
+func pageRatio[T any](b *testing.B, filter transplant.ListFilter, list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) {
+	ctx := context.Background()
+	read := func(f transplant.ListFilter) page.Of[T] {
+		out, err := list(ctx, reader, f)
 		if err != nil {
 			b.Fatal(err)
 		}

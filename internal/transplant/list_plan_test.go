@@ -16,7 +16,7 @@ import (
 // (PostgreSQL plans by table size, so an empty test database says nothing
 // there.)
 func TestListsReadAnIndexInOrder(t *testing.T) {
-	db := storetest.PlanDB(t, []module.Module{module.Core, Module})
+	db := storetest.PlanDB(t, module.Projections([]module.Module{module.Core, Module}).Schemas())
 	after := page.Request{Limit: 100, After: &page.Key{Log: 1000, ID: "X"}}
 	type plan struct {
 		name, sql, index string

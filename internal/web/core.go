@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -25,28 +26,29 @@ type alertsData struct {
 	Authorities []Option
 	States      []Option
 	Filtered    bool
+	Next        string // the link to the next page; empty on the last
 }
 
 func (u *UI) alertService() *alerts.Service { return &alerts.Service{W: u.Authorities.W, DB: u.DB} }
 
-// alerts lists alerts, filtered by rule, authority and state; a filter that
-// names what does not exist is refused on the filter form, with every alert
-// listed under it.
+// alerts lists alerts, filtered by rule, authority, state and the dates
+// raised, a page at a time; a filter that names what does not exist is
+// refused on the filter form, with every alert listed under it.
 func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
 	if err := s.P.Require(auth.ReadAlerts); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	q := r.URL.Query()
-	f := alerts.Filter{Rule: q.Get("rule"), AuthorityID: q.Get("authority_id"), State: q.Get("state"), Limit: 500}
-	var ref *Refusal
-	as, err := u.alertService().List(ctx, s.P, f)
-	if _, ok := errs.As(err); ok {
-		ref = &Refusal{Form: "filter", Values: q, Err: err}
-		as, err = u.alertService().List(ctx, s.P, alerts.Filter{Limit: 500})
+	v := u.newView(r, s, "Alerts")
+	var ref, fref *Refusal
+	f, err := alerts.FilterOf(r.URL.Query())
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
 	}
-	data := alertsData{Alerts: as, States: optionsOf(nil, ledger.AlertStates), Filtered: ref == nil && (f != alerts.Filter{Limit: 500})}
+	as, err := listed(r, s, v, &ref, f, fref, alerts.Filter{}, u.alertService().List)
+	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: optionsOf(nil, ledger.AlertStates),
+		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
 		rules, err = ledger.AlertRules(ctx, u.DB.Read())
@@ -65,12 +67,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 	for _, a := range auths {
 		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name})
 	}
-	v := u.newView(r, s, "Alerts")
 	v.Data = data
-	if ref == nil {
-		// The filter form shows what it filters by.
-		v.SetForm("filter", q)
-	}
 	u.show(w, r, nil, "alerts", v, ref)
 }
 
@@ -283,28 +280,50 @@ type authorityKind struct {
 }
 
 type authoritiesData struct {
-	Kinds   []authorityKind // the catalogue's, in its order
-	Options []Option        // the kinds to choose from
+	Kinds    []authorityKind // the catalogue's, in its order
+	Options  []Option        // the kinds to choose from
+	Next     string          // the link to the next page; empty on the last
+	Filtered bool
 }
+
+// authorityFlash are the query parameters of the authorities page's flash
+// message, not filters.
+var authorityFlash = []string{"done", "id"}
 
 func (u *UI) authorities(w http.ResponseWriter, r *http.Request, s *Session) {
 	u.showAuthorities(w, r, s, nil)
 }
 
+// showAuthorities lists a page of the authorities, the newest first, under
+// their kinds' headings, filtered by kind, jurisdiction and name.
 func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	if err := s.P.Require(auth.ManageAuthorities); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	as, err := auth.ListAuthorities(r.Context(), u.DB.Read(), "")
+	v := u.newView(r, s, "Authorities")
+	q := r.URL.Query()
+	for _, e := range authorityFlash {
+		q.Del(e)
+	}
+	var fref *Refusal
+	f, err := auth.AuthorityFilterOf(q)
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: q, Err: err}
+	}
+	kinds := u.Authorities.Catalogue.KindNames()
+	as, err := listed(r, s, v, &ref, f, fref, auth.AuthorityFilter{}, func(ctx context.Context, _ *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
+		return auth.AuthorityPage(ctx, u.DB.Read(), kinds, f)
+	})
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	var data authoritiesData
+	v.SetForm("filter", q)
+	data := authoritiesData{Next: nextPage(r, as.Next, authorityFlash...), Filtered: fref == nil && (f.Kind != "" || f.Jurisdiction != "" || f.Name != "")}
 	for _, k := range u.Authorities.Catalogue.Kinds() {
 		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(k.Name)}
-		for _, a := range as {
+		for _, a := range as.Items {
 			if a.Kind == k.Name {
 				ak.Authorities = append(ak.Authorities, a)
 			}
@@ -312,7 +331,6 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		data.Kinds = append(data.Kinds, ak)
 		data.Options = append(data.Options, Option{Value: k.Name, Label: ak.Label})
 	}
-	v := u.newView(r, s, "Authorities")
 	v.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
 		v.Flash = "Authority " + q.Get("id") + " created. Give it principals on the People page."

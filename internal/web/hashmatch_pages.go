@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/page"
 )
 
 // ---- Hash matching (resolution III): banks, review, reports ----
@@ -102,20 +103,37 @@ func (h *hashmatchPages) createBank(w http.ResponseWriter, r *http.Request, s *S
 
 // ---- One bank: versions, entries (owner only), publish, release ----
 
-// entryLimit is how many entries the owner's bank page lists.
-const entryLimit = 500
-
 type hmBankData struct {
-	Bank        *hashmatch.Bank
-	Versions    []hashmatch.Version // newest first
-	Owner       string
-	IsOwner     bool                  // the principal is an analyst of the bank's owner
-	Entries     []hashmatch.BankEntry // owner only; quarantined first
-	EntryLimit  int
-	MaxUploadMB int
+	Bank         *hashmatch.Bank
+	Versions     []hashmatch.Version // newest first
+	MoreVersions bool                // older versions than those shown exist
+	Owner        string
+	IsOwner      bool                  // the principal is an analyst of the bank's owner
+	Entries      []hashmatch.BankEntry // owner only; newest first, one page, filtered
+	NextEntries  string                // the link to the next page of entries; empty on the last
+	Statuses     []Option              // the entries' statuses, for the filter form
+	MaxUploadMB  int
 	// CanSubscribe: a service principal, offered to subscribe its provider
 	// to the bank unless it does (Subscribed).
 	CanSubscribe, Subscribed bool
+}
+
+// bankFlash are the query parameters of the bank page's flash messages, not
+// filters of its entries.
+var bankFlash = []string{"done", "version", "adds", "deletes", "skipped"}
+
+// hmListFilter reads the filters and page of a hash-matching list page from
+// its query q, less the parameters of flash messages (extra). A refused
+// filter comes back as the filter form's refusal.
+func hmListFilter(q url.Values, filters []string, extra ...string) (hashmatch.ListFilter, *Refusal) {
+	for _, e := range extra {
+		q.Del(e)
+	}
+	f, err := hashmatch.FilterOf(q, page.Lists, filters)
+	if err != nil {
+		return f, &Refusal{Form: "filter", Values: q, Err: err}
+	}
+	return f, nil
 }
 
 func (h *hashmatchPages) bank(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -129,32 +147,38 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		s.Fail(w, r, err)
 		return
 	}
-	vs, err := h.svc.Versions(ctx, s.P, b.ID)
+	vs, err := h.svc.Versions(ctx, s.P, b.ID, hashmatch.ListFilter{})
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	slices.Reverse(vs)
 	names, err := authorityNames(ctx, h.svc.DB)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	data := hmBankData{Bank: b, Versions: vs, Owner: names[b.OwnerID], EntryLimit: entryLimit, MaxUploadMB: hmMaxUpload >> 20,
-		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID}
+	data := hmBankData{Bank: b, Versions: vs.Items, MoreVersions: vs.Next != "", Owner: names[b.OwnerID], MaxUploadMB: hmMaxUpload >> 20,
+		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID, Statuses: optionsOf(nil, hashmatch.EntryStatuses)}
 	var subs map[string]bool
 	if data.CanSubscribe, subs, err = h.subscribed(ctx, s.P); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	data.Subscribed = subs[b.ID]
+	pg := s.View(r, "Bank "+b.Name)
 	if data.IsOwner {
-		if data.Entries, err = h.svc.BankEntries(ctx, s.P, b.ID, entryLimit); err != nil {
+		q := r.URL.Query()
+		f, fref := hmListFilter(q, hashmatch.EntryFilters, bankFlash...)
+		es, err := listed(r, s, pg, &ref, f, fref, hashmatch.ListFilter{}, func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.BankEntry], error) {
+			return h.svc.BankEntries(ctx, p, b.ID, f)
+		})
+		if err != nil {
 			s.Fail(w, r, err)
 			return
 		}
+		data.Entries, data.NextEntries = es.Items, nextPage(r, es.Next, bankFlash...)
+		pg.SetForm("filter", q)
 	}
-	pg := s.View(r, "Bank "+b.Name)
 	pg.Data = data
 	q := r.URL.Query()
 	switch q.Get("done") {
@@ -412,25 +436,53 @@ type hmCasesData struct {
 	Status    string
 	Statuses  []Option
 	CanReview bool
+	Next      string   // the link to the next page; empty on the last
+	BankOpt   []Option // the banks, for the filter form
+	Filtered  bool     // a filter other than the status narrows the list
 }
 
+// cases shows the review queue: the open cases unless the query names a
+// status (all for any), filtered and paged as the API's list is.
 func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
-	status := r.URL.Query().Get("status")
-	if !slices.ContainsFunc(caseStatuses, func(o Option) bool { return o.Value == status }) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	status := q.Get("status")
+	if _, given := q["status"]; !given {
 		status = "open"
+	} else if status == "" {
+		status = "all"
 	}
-	filter := status
-	if filter == "all" {
-		filter = ""
+	if status == "all" {
+		q.Del("status")
+	} else {
+		q.Set("status", status)
 	}
-	cs, err := h.svc.CaseQueue(r.Context(), s.P, filter, 500)
+	f, fref := hmListFilter(q, hashmatch.CaseFilters)
+	pg := s.View(r, "Review queue")
+	var ref *Refusal
+	cs, err := listed(r, s, pg, &ref, f, fref, hashmatch.ListFilter{Status: "open"}, h.svc.Cases)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Review queue")
-	pg.Data = hmCasesData{Cases: cs, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases)}
-	s.Show(w, r, "cases", pg, nil)
+	bs, err := h.svc.Banks(ctx, s.P)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases),
+		Filtered: f.BankID != "" || f.From != "" || f.To != "" || f.ID != ""}
+	for _, b := range bs {
+		data.BankOpt = append(data.BankOpt, Option{Value: b.ID, Label: b.Name})
+	}
+	// The next page keeps the status shown, all included: a status left
+	// empty would read as open there.
+	form := r.URL.Query()
+	form.Set("status", status)
+	data.Next = page.Next(r.URL.Path, form, cs.Next)
+	pg.SetForm("filter", form)
+	pg.Data = data
+	s.Show(w, r, "cases", pg, ref)
 }
 
 // ---- One case: review, report, removal ----
@@ -564,28 +616,34 @@ type hmReportsData struct {
 	Reports     []hashmatch.Report
 	Authorities map[string]string
 	Received    bool // the principal's authority receives them (an analyst); else its provider sent them
+	Next        string
+	Statuses    []Option
+	Senders     []Option // the providers (for an analyst) or the authorities (for a service), for the filter form
 }
 
 func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
-	rs, err := h.svc.Reports(ctx, s.P, 500)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	names, err := authorityNames(ctx, h.svc.DB)
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
 	received := s.P.Can(hashmatch.ReceiveReports)
-	title := "Reports sent"
+	title, kind := "Reports sent", hashmatch.KindCompetentAuthority
 	if received {
-		title = "Reports received"
+		title, kind = "Reports received", hashmatch.KindServiceProvider
 	}
 	pg := s.View(r, title)
-	pg.Data = hmReportsData{Reports: rs, Authorities: names, Received: received}
-	s.Show(w, r, "reports", pg, nil)
+	var ref *Refusal
+	f, fref := hmListFilter(r.URL.Query(), hashmatch.ReportFilters)
+	rs, err := listed(r, s, pg, &ref, f, fref, hashmatch.ListFilter{}, h.svc.Reports)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	names, opts, err := authorityChoices(ctx, h.svc.DB, kind)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	pg.Data = hmReportsData{Reports: rs.Items, Authorities: names, Received: received, Next: nextPage(r, rs.Next),
+		Statuses: optionsOf(map[string]string{"sent": "Awaiting acknowledgment"}, hashmatch.ReportStatuses), Senders: opts}
+	s.Show(w, r, "reports", pg, ref)
 }
 
 type hmReportData struct {

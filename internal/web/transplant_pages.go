@@ -51,6 +51,13 @@ type donorsData struct {
 // authority's name by id, and the transplant centres, by name, as the
 // options of the filter form's select.
 func centreChoices(ctx context.Context, db *store.DB) (map[string]string, []Option, error) {
+	return authorityChoices(ctx, db, transplant.KindCentre)
+}
+
+// authorityChoices reads the authorities once for a list page: every
+// authority's name by id, and those of kind, by name, as the options of a
+// select of the filter form.
+func authorityChoices(ctx context.Context, db *store.DB, kind string) (map[string]string, []Option, error) {
 	as, err := auth.ListAuthorities(ctx, db.Read(), "")
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +66,7 @@ func centreChoices(ctx context.Context, db *store.DB) (map[string]string, []Opti
 	var opts []Option
 	for _, a := range as {
 		names[a.ID] = a.Name
-		if a.Kind == transplant.KindCentre {
+		if a.Kind == kind {
 			opts = append(opts, Option{Value: a.ID, Label: a.Name})
 		}
 	}
@@ -96,11 +103,12 @@ func nextPage(r *http.Request, cursor string, extra ...string) string {
 }
 
 // listed reads the page of a list that f (read from the query by
-// listFilter or FilterOf) asks for. A refusal of the filter (fref, or the
-// list's own) is shown on the filter form, over base, the list's first page
-// unfiltered; a refusal of another form (ref) stays the one shown.
-func listed[T any](r *http.Request, s *Session, pg *View, ref **Refusal, f transplant.ListFilter, fref *Refusal, base transplant.ListFilter,
-	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) (page.Of[T], error) {
+// listFilter, or a registry's FilterOf) asks for. A refusal of the filter
+// (fref, or the list's own) is shown on the filter form, over base, the
+// list's first page unfiltered; a refusal of another form (ref) stays the one
+// shown.
+func listed[F, T any](r *http.Request, s *Session, pg *View, ref **Refusal, f F, fref *Refusal, base F,
+	list func(context.Context, *auth.Principal, F) (page.Of[T], error)) (page.Of[T], error) {
 	pg.SetForm("filter", r.URL.Query())
 	if fref != nil {
 		if *ref == nil {
