@@ -33,7 +33,7 @@ const Jurisdiction = "XA"
 
 // Options tunes the generated dataset.
 type Options struct {
-	Years    int              // years of activity, ending 2025-12-31 (default 5)
+	Years    int              // years of activity, ending with the month before this one (default 5)
 	Scale    float64          // donors per year = 300 × Scale (default 1)
 	Progress func(msg string) // optional progress messages
 	Seed     uint64           // default 2026
@@ -140,7 +140,12 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	start := time.Date(2026-opt.Years, 1, 1, 8, 0, 0, 0, time.UTC)
+	// The activity ends with the month before the one the demo is made in,
+	// so that the dashboards' default period (the last twelve months) shows
+	// it: the days of the demo's events move with the day it is made, its
+	// identifiers and tokens do not.
+	now := time.Now().UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 8, 0, 0, 0, time.UTC).AddDate(-opt.Years, 0, 0)
 	clk := &clock{t: start.Add(-30 * 24 * time.Hour)}
 	cfg.Now = clk.Now
 	var seed [32]byte
@@ -160,7 +165,7 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 		return err
 	}
 	d := &module.Demo{Writer: app.Writer, DB: app.DB, Vault: app.Vault, Authorities: app.Authorities, Clock: clk.Now, SetClock: clk.Set,
-		Years: opt.Years, Scale: opt.Scale, Seed: opt.Seed, Log: app.Log, Progress: progress}
+		Start: start, Years: opt.Years, Scale: opt.Scale, Seed: opt.Seed, Log: app.Log, Progress: progress}
 	if err := app.DB.Read().QueryRow(ctx, "SELECT id, name, jurisdiction FROM authorities WHERE kind = 'regulator'").
 		Scan(&d.Regulator.ID, &d.Regulator.Name, &d.Regulator.Jurisdiction); err != nil {
 		return err

@@ -69,8 +69,11 @@ type Demo struct {
 	// Clock returns the simulated time; SetClock moves it.
 	Clock    func() time.Time
 	SetClock func(time.Time)
-	// Years of activity to generate, ending 2025-12-31, and the scale
-	// (1 = about 300 donors a year).
+	// Start is the first day of the activity to generate, Years years of it,
+	// ending with the month before the one the demo is made in (so that the
+	// dashboards' last months show it); Scale is its size (1 = about 300
+	// donors a year).
+	Start time.Time
 	Years int
 	Scale float64
 	Seed  uint64

@@ -18,7 +18,7 @@ func DemoCoordinator(i int) string { return "Coordinator, " + demoCentreNames[i]
 // Demo adds the transplant registry's part of the Demoland demo: about twenty
 // centres, each with a coordinator and centre authorizations granted by the
 // registry's regulator, then d.Years years of donation and transplantation
-// activity ending 2025-12-31 (about 300 × d.Scale donors a year), with the
+// activity from d.Start (about 300 × d.Scale donors a year), with the
 // occasional refused procedure that raises an alert. It runs as the
 // registry's first principal of role regulator, which the demo creates before
 // any module's part.
@@ -36,17 +36,18 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		return err
 	}
 	d.Progress(fmt.Sprintf("demo: %d centres; generating %d years of activity...", len(g.centres), d.Years))
-	start := time.Date(2026-d.Years, 1, 1, 8, 0, 0, 0, time.UTC)
 	perYear := int(300 * d.Scale)
 	for y := 0; y < d.Years; y++ {
-		yearStart := start.AddDate(y, 0, 0)
+		yearStart := d.Start.AddDate(y, 0, 0)
+		year := yearStart.AddDate(1, 0, 0).Sub(yearStart)
 		for i := 0; i < perYear; i++ {
-			at := yearStart.Add(time.Duration(float64(365*24*time.Hour) * float64(i) / float64(perYear)))
+			at := yearStart.Add(time.Duration(float64(year) * float64(i) / float64(perYear)))
 			if err := g.donation(at, i%5 == 0); err != nil {
 				return fmt.Errorf("demo donation %d of year %d: %w", i, y+1, err)
 			}
 		}
-		d.Progress(fmt.Sprintf("demo: %d done (%d donors, %d transplants, %d alerts)", yearStart.Year(), g.donors, g.transplants, g.alerts))
+		d.Progress(fmt.Sprintf("demo: %s to %s done (%d donors, %d transplants, %d alerts)", yearStart.Format("2006-01"),
+			yearStart.AddDate(1, 0, -1).Format("2006-01"), g.donors, g.transplants, g.alerts))
 	}
 	return nil
 }
