@@ -149,7 +149,9 @@ func (x *exchangePages) list(w http.ResponseWriter, r *http.Request, s *Session,
 	if sent != nil {
 		ref = sent
 	}
-	x.sendForm(r, s, v, d)
+	if tmpl == "outbox" {
+		x.sendForm(r, s, v, d)
+	}
 	s.Show(w, r, tmpl, v, ref)
 }
 
