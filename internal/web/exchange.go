@@ -21,7 +21,11 @@ type exchangePages struct{ svc *exchange.Service }
 // Exchange returns the pages of the exchange between deployments: the peers
 // with their keys and state, the outbox and the inbox (filtered by module,
 // peer and state), and one received message. Administrators, regulators and
-// auditors see them; changes go through the API (docs/exchange.md).
+// auditors see them. Their forms do what the API does, for the roles the
+// service allows: an administrator registers peers, adds their keys,
+// suspends and resumes them and rotates this registry's key; an
+// administrator or regulator sends a notice; a message's readers use it for
+// its purpose and an administrator or regulator forwards it (docs/exchange.md).
 func Exchange(svc *exchange.Service) Section {
 	x := &exchangePages{svc: svc}
 	return Section{
@@ -38,6 +42,14 @@ func Exchange(svc *exchange.Service) Section {
 			get("/outbox", x.outbox),
 			get("/inbox", x.inbox),
 			get("/inbox/{peer}/{id}", x.message),
+			post("/peers", x.register),
+			post("/peers/{id}/keys", x.addKey),
+			post("/peers/{id}/suspend", func(w http.ResponseWriter, r *http.Request, s *Session) { x.setState(w, r, s, true) }),
+			post("/peers/{id}/resume", func(w http.ResponseWriter, r *http.Request, s *Session) { x.setState(w, r, s, false) }),
+			post("/identity/rotate", x.rotate),
+			post("/outbox", x.send),
+			post("/inbox/{peer}/{id}/use", x.use),
+			post("/inbox/{peer}/{id}/forward", x.forward),
 		},
 		Templates: subFS(exchangeFS, "templates/exchange"),
 		Labels: map[string]string{exchange.Pending: "Pending", exchange.Acknowledged: "Acknowledged", exchange.Refused: "Refused",
@@ -55,6 +67,11 @@ type exchangeListData struct {
 	Names    map[string]string // peer id -> name
 	Filtered bool
 	Identity *exchange.Identity
+	// The forms p may post, and what they need.
+	Manage, Send bool
+	Next         *exchange.Identity // the key a rotation moves to (Manage)
+	Registered   *exchange.Peer     // the peer just registered, to compare its fingerprint
+	Types        []Option           // the message types to send
 }
 
 func (x *exchangePages) common(r *http.Request, s *Session) (*exchangeListData, error) {
@@ -79,17 +96,7 @@ func (x *exchangePages) common(r *http.Request, s *Session) (*exchangeListData, 
 }
 
 func (x *exchangePages) peers(w http.ResponseWriter, r *http.Request, s *Session) {
-	d, err := x.common(r, s)
-	if err == nil {
-		d.Identity, err = x.svc.Identity(r.Context())
-	}
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	v := s.View(r, "Exchange: peers")
-	v.Data = d
-	s.Show(w, r, "peers", v, nil)
+	x.showPeers(w, r, s, nil)
 }
 
 func exchangeFilter(q url.Values) exchange.Filter {
@@ -97,14 +104,14 @@ func exchangeFilter(q url.Values) exchange.Filter {
 }
 
 func (x *exchangePages) outbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	x.list(w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, func(d *exchangeListData, f exchange.Filter) (err error) {
+	x.list(w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, nil, func(d *exchangeListData, f exchange.Filter) (err error) {
 		d.Outbox, err = x.svc.Outbox(r.Context(), s.P, f)
 		return err
 	})
 }
 
 func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	x.list(w, r, s, "inbox", "Exchange: inbox", []string{exchange.Delivered}, func(d *exchangeListData, f exchange.Filter) (err error) {
+	x.list(w, r, s, "inbox", "Exchange: inbox", []string{exchange.Delivered}, nil, func(d *exchangeListData, f exchange.Filter) (err error) {
 		d.Inbox, err = x.svc.Inbox(r.Context(), s.P, f)
 		return err
 	})
@@ -112,7 +119,8 @@ func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session
 
 // list shows the outbox or the inbox, filtered; a filter refused is shown
 // on its form above the unfiltered list.
-func (x *exchangePages) list(w http.ResponseWriter, r *http.Request, s *Session, tmpl, title string, states []string,
+// sent, when not nil, is the send form refused, shown on the outbox.
+func (x *exchangePages) list(w http.ResponseWriter, r *http.Request, s *Session, tmpl, title string, states []string, sent *Refusal,
 	read func(d *exchangeListData, f exchange.Filter) error) {
 	d, err := x.common(r, s)
 	if err != nil {
@@ -138,6 +146,12 @@ func (x *exchangePages) list(w http.ResponseWriter, r *http.Request, s *Session,
 	if ref == nil {
 		v.SetForm("filter", q)
 	}
+	if sent != nil {
+		ref = sent
+	}
+	if tmpl == "outbox" {
+		x.sendForm(r, s, v, d)
+	}
 	s.Show(w, r, tmpl, v, ref)
 }
 
@@ -145,22 +159,11 @@ type exchangeMessageData struct {
 	M       *exchange.InboxMessage
 	Message *exchange.Message
 	Peer    string
+	// Forward is whether p may forward the message, To the peers it may go to.
+	Forward bool
+	To      []Option
 }
 
 func (x *exchangePages) message(w http.ResponseWriter, r *http.Request, s *Session) {
-	m, err := x.svc.InboxMessage(r.Context(), s.P, r.PathValue("peer")+"/"+r.PathValue("id"))
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	d := exchangeMessageData{M: m, Peer: m.PeerID}
-	if m.Envelope != nil {
-		d.Message, _ = exchange.ParseMessage(m.Envelope.Message)
-	}
-	if pr, err := x.svc.Peer(r.Context(), s.P, m.PeerID); err == nil {
-		d.Peer = pr.Name + " (" + pr.Jurisdiction + ")"
-	}
-	v := s.View(r, "Message "+m.MessageID)
-	v.Data = d
-	s.Show(w, r, "message", v, nil)
+	x.showMessage(w, r, s, nil)
 }
