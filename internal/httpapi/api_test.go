@@ -13,7 +13,7 @@ import (
 )
 
 // logSize reads the size of the log from the public checkpoint endpoint.
-func logSize(t *testing.T, w *apptest.World) int {
+func logSize(t *testing.T, w lister) int {
 	t.Helper()
 	r := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
 	return int(r.Body["size"].(float64))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 
@@ -56,10 +57,7 @@ func Core(env Env) []Route {
 				list := func(ctx context.Context, p *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
 					return auth.AuthorityPage(ctx, env.DB.Read(), env.Catalogue.KindNames(), f)
 				}
-				if r.URL.Query().Has("format") {
-					return authoritiesExport(env, r, p, list)
-				}
-				return pagedList(r, p, "authorities", auth.AuthorityFilterOf, list)
+				return listOrExport(env, r, p, "authorities", auth.AuthorityFilterOf, list, authoritiesExport(p, list))
 			}},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal; time_zone is their own preference, empty for the registry's", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -88,17 +86,18 @@ func Core(env Env) []Route {
 			}},
 
 		// Oversight.
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time " +
-			"(query rule, authority_id, state, from, to (raised), limit, cursor; regulator, auditor, admin)",
-			Query: pageQuery(alerts.Size, alerts.Filters, map[string]Param{
+		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time, or as a file " +
+			"(query rule, authority_id, state, from, to (raised), limit, cursor, format; regulator, auditor, admin)",
+			Query: append(pageQuery(alerts.Size, alerts.Filters, map[string]Param{
 				"rule":         {Doc: "the rule that refused, as the alerts name it"},
 				"authority_id": {Doc: "the centre or authority of the principal refused"},
 				"state":        {Doc: "the alert's state", Values: ledger.AlertStates},
 				"from":         {Doc: "first day raised, YYYY-MM-DD (UTC)"},
 				"to":           {Doc: "last day raised, YYYY-MM-DD (UTC), included"},
-			}),
+			}), formatParam),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return pagedList(r, p, "alerts", alerts.FilterOf, work.List)
+				return listOrExport(env, r, p, "alerts", alerts.FilterOf, work.List,
+					func(q url.Values) (export.Request, error) { return work.Export(p, q) })
 			}},
 		{Method: "GET", Path: "/api/v1/alerts/{id}", Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -187,28 +186,26 @@ func Core(env Env) []Route {
 	}
 }
 
-// authoritiesExport answers the export of the authorities list, filtered
-// as the request says (export.Query, auth.AuthorityFilterOf).
-func authoritiesExport(env Env, r *http.Request, p *auth.Principal,
-	list func(context.Context, *auth.Principal, auth.AuthorityFilter) (page.Of[auth.Authority], error)) (int, any, error) {
-	format, q, err := export.Query(r.URL.Query())
-	if err != nil {
-		return 0, nil, err
+// authoritiesExport reads the export of the authorities list, filtered as
+// the query says (export.Query, auth.AuthorityFilterOf).
+func authoritiesExport(p *auth.Principal, list func(context.Context, *auth.Principal, auth.AuthorityFilter) (page.Of[auth.Authority], error)) func(url.Values) (export.Request, error) {
+	return func(q url.Values) (export.Request, error) {
+		format, q, err := export.Query(q)
+		if err != nil {
+			return export.Request{}, err
+		}
+		f, err := auth.AuthorityFilterOf(q)
+		if err != nil {
+			return export.Request{}, err
+		}
+		return export.Request{Registry: store.CoreSchema().Module, List: "authorities", Filter: q, Format: format,
+			Columns: []string{"id", "name", "kind", "jurisdiction", "city", "created_at"},
+			Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+				pages := export.Pages(ctx, page.Lists.Max, func(ctx context.Context, r page.Request) (page.Of[auth.Authority], error) {
+					f.Request = r
+					return list(ctx, p, f)
+				})
+				return export.Rows(pages, func(a *auth.Authority) []any { return []any{a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, a.CreatedAt} })
+			}}, nil
 	}
-	f, err := auth.AuthorityFilterOf(q)
-	if err != nil {
-		return 0, nil, err
-	}
-	req := export.Request{Registry: store.CoreSchema().Module, List: "authorities", Filter: q, Format: format,
-		Columns: []string{"id", "name", "kind", "jurisdiction", "city", "created_at"},
-		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
-			pages := export.Pages(ctx, page.Lists.Max, func(ctx context.Context, r page.Request) (page.Of[auth.Authority], error) {
-				f.Request = r
-				return list(ctx, p, f)
-			})
-			return export.Rows(pages, func(a *auth.Authority) []any { return []any{a.ID, a.Name, a.Kind, a.Jurisdiction, a.City, a.CreatedAt} })
-		}}
-	return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-		return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-	}), nil
 }

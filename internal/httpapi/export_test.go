@@ -24,7 +24,7 @@ import (
 
 // download GETs path with token and returns the status, the headers and the
 // body.
-func download(t *testing.T, w *apptest.World, token, path string) (int, http.Header, []byte) {
+func download(t *testing.T, w *apptest.Env, token, path string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest("GET", w.URL+path, nil)
 	if err != nil {
@@ -143,7 +143,7 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 			cp := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
 			size := cp.Body["size"].(float64)
 			root, _ := base64.StdEncoding.DecodeString(cp.Str("root"))
-			status, h, b := download(t, w, w.Regulator, "/api/v1/transplant/donors?format="+format+"&"+filter.Encode())
+			status, h, b := download(t, w.Env, w.Regulator, "/api/v1/transplant/donors?format="+format+"&"+filter.Encode())
 			if status != 200 {
 				t.Fatalf("%s: status %d: %s", format, status, b)
 			}
@@ -243,7 +243,7 @@ func TestExportRefusals(t *testing.T) {
 			{w.Auditor, "/api/v1/transplant/transplant-authorizations?format=csv"},
 			{w.Regulator, "/api/v1/donors?format=csv"}, // the deprecated alias
 		} {
-			if status, _, b := download(t, w, c.token, c.path); status != 200 {
+			if status, _, b := download(t, w.Env, c.token, c.path); status != 200 {
 				t.Errorf("%s: %d %s", c.path, status, b)
 			}
 		}
@@ -300,7 +300,7 @@ func TestExportReadsOneSnapshot(t *testing.T) {
 func TestExportAuthorities(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		status, _, b := download(t, w, w.Auditor, "/api/v1/authorities?kind=transplant_centre&format=csv")
+		status, _, b := download(t, w.Env, w.Auditor, "/api/v1/authorities?kind=transplant_centre&format=csv")
 		if status != 200 {
 			t.Fatalf("%d %s", status, b)
 		}

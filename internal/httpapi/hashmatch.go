@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/page"
 )
@@ -124,21 +125,21 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusOK, body, nil
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "A bank's published versions, newest first, a page at a time (query limit, cursor, from, to (published))",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "A bank's published versions, newest first, a page at a time, or as a file (query limit, cursor, from, to (published), format)",
 			Query: hmListQuery(hashmatch.VersionFilters, "published"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return pagedList(r, p, "versions", hmFilter(hashmatch.VersionFilters),
+				return listOrExport(env, r, p, "versions", hmFilter(hashmatch.VersionFilters),
 					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.Version], error) {
 						return s.Versions(ctx, p, r.PathValue("id"), f)
-					})
+					}, hmExport(s, p, hashmatch.ListVersions, r.PathValue("id")))
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Summary: "A bank's live entries with their hashes, newest first, a page at a time (query limit, cursor, status, id) (owner analyst)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Summary: "A bank's live entries with their hashes, newest first, a page at a time, or as a file (query limit, cursor, status, id, format) (owner analyst)",
 			Query: hmListQuery(hashmatch.EntryFilters, ""),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return pagedList(r, p, "entries", hmFilter(hashmatch.EntryFilters),
+				return listOrExport(env, r, p, "entries", hmFilter(hashmatch.EntryFilters),
 					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.BankEntry], error) {
 						return s.BankEntries(ctx, p, r.PathValue("id"), f)
-					})
+					}, hmExport(s, p, hashmatch.ListEntries, r.PathValue("id")))
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "Publish the next signed version: adds and deletes (owner analyst)",
 			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, BodyLimit: LargeBody,
@@ -240,10 +241,10 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first, a page at a time (query limit, cursor, status, bank_id, from, to (opened), id)",
+		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first, a page at a time, or as a file (query limit, cursor, status, bank_id, from, to (opened), id, format)",
 			Query: hmListQuery(hashmatch.CaseFilters, "opened"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return pagedList(r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases)
+				return listOrExport(env, r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases, hmExport(s, p, hashmatch.ListCases, ""))
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Summary: "A match case with its matches",
 			Out: hashmatch.Case{},
@@ -281,11 +282,11 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.RecordRemoval(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time " +
-			"(query limit, cursor, status, provider_id, authority_id, from, to (sent), id)",
+		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time, or as a file " +
+			"(query limit, cursor, status, provider_id, authority_id, from, to (sent), id, format)",
 			Query: hmListQuery(hashmatch.ReportFilters, "sent"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return pagedList(r, p, "reports", hmFilter(hashmatch.ReportFilters), s.Reports)
+				return listOrExport(env, r, p, "reports", hmFilter(hashmatch.ReportFilters), s.Reports, hmExport(s, p, hashmatch.ListReports, ""))
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/reports/{id}", Summary: "One report",
 			Out: hashmatch.Report{}, Enums: reportEnums,
@@ -314,7 +315,7 @@ func hmFilter(filters []string) func(url.Values) (hashmatch.ListFilter, error) {
 // hmListQuery documents the query parameters of a hash-matching list (dates
 // are those of the event named when).
 func hmListQuery(filters []string, when string) []Param {
-	return pageQuery(page.Lists, filters, map[string]Param{
+	return append(pageQuery(page.Lists, filters, map[string]Param{
 		"status": {Doc: "a case's review status (" + strings.Join(hashmatch.CaseStatuses, ", ") + "), a report's (" +
 			strings.Join(hashmatch.ReportStatuses, ", ") + "), an entry's (" + strings.Join(hashmatch.EntryStatuses, ", ") + ")"},
 		"bank_id":      {Doc: "cases whose best match is in this bank"},
@@ -323,7 +324,13 @@ func hmListQuery(filters []string, when string) []Param {
 		"from":         {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
 		"to":           {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
 		"id":           {Doc: "exactly one row, by its identifier"},
-	})
+	}), formatParam)
+}
+
+// hmExport reads the export of a hash-matching list (hashmatch.Service.Export)
+// for p; bankID is the bank of entries and versions.
+func hmExport(s *hashmatch.Service, p *auth.Principal, list, bankID string) func(url.Values) (export.Request, error) {
+	return func(q url.Values) (export.Request, error) { return s.Export(p, list, bankID, q) }
 }
 
 // rawUpload checks a request that carries a file as its raw body: a principal

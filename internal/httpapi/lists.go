@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/page"
 )
 
@@ -42,4 +43,22 @@ func pagedList[F, T any](r *http.Request, p *auth.Principal, key string, parse f
 		body["next"] = page.Next(r.URL.Path, r.URL.Query(), out.Next)
 	}
 	return http.StatusOK, body, nil
+}
+
+// listOrExport answers a list that exports: one page of it (pagedList), or,
+// with the parameter format, the whole filtered list as a file, the export
+// that exp reads from the query (the registry's Export: format, filters,
+// rights, columns and rows), made and logged by export.Serve.
+func listOrExport[F, T any](env Env, r *http.Request, p *auth.Principal, key string, parse func(url.Values) (F, error),
+	list func(context.Context, *auth.Principal, F) (page.Of[T], error), exp func(url.Values) (export.Request, error)) (int, any, error) {
+	if !r.URL.Query().Has("format") {
+		return pagedList(r, p, key, parse, list)
+	}
+	req, err := exp(r.URL.Query())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+		return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
+	}), nil
 }

@@ -285,15 +285,7 @@ var formatParam = Param{Name: "format", Doc: "csv or xlsx: the whole filtered li
 func listHandler[T any](env Env, t *transplant.Service, key string, size page.Size, filters []string,
 	list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) Handler {
 	return func(r *http.Request, p *auth.Principal) (int, any, error) {
-		if r.URL.Query().Has("format") {
-			req, err := t.Export(p, key, r.URL.Query())
-			if err != nil {
-				return 0, nil, err
-			}
-			return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-				return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-			}), nil
-		}
-		return pagedList(r, p, key, func(q url.Values) (transplant.ListFilter, error) { return transplant.FilterOf(q, size, filters) }, list)
+		return listOrExport(env, r, p, key, func(q url.Values) (transplant.ListFilter, error) { return transplant.FilterOf(q, size, filters) }, list,
+			func(q url.Values) (export.Request, error) { return t.Export(p, key, q) })
 	}
 }

@@ -27,6 +27,7 @@ type alertsData struct {
 	States      []Option
 	Filtered    bool
 	Next        string // the link to the next page; empty on the last
+	Downloads   []Link // the filtered list as files
 }
 
 func (u *UI) alertService() *alerts.Service { return &alerts.Service{W: u.Authorities.W, DB: u.DB} }
@@ -47,7 +48,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
 	}
 	as, err := listed(r, s, v, &ref, f, fref, alerts.Filter{}, u.alertService().List)
-	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: optionsOf(nil, ledger.AlertStates),
+	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: optionsOf(nil, ledger.AlertStates), Downloads: Downloads(r, "/alerts/export"),
 		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
@@ -69,6 +70,17 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	v.Data = data
 	u.show(w, r, nil, "alerts", v, ref)
+}
+
+// alertsExport answers the alerts page's download link: the whole filtered
+// list as a file (alerts.Service.Export).
+func (u *UI) alertsExport(w http.ResponseWriter, r *http.Request, s *Session) {
+	req, err := u.alertService().Export(s.P, r.URL.Query())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	s.Export(w, r, req)
 }
 
 // alertData is an alert's page: the alert, and what its forms need.

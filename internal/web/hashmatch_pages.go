@@ -111,6 +111,7 @@ type hmBankData struct {
 	IsOwner      bool                  // the principal is an analyst of the bank's owner
 	Entries      []hashmatch.BankEntry // owner only; newest first, one page, filtered
 	NextEntries  string                // the link to the next page of entries; empty on the last
+	Downloads    []Link                // the filtered entries as files (owner only)
 	Statuses     []Option              // the entries' statuses, for the filter form
 	MaxUploadMB  int
 	// CanSubscribe: a service principal, offered to subscribe its provider
@@ -177,6 +178,7 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 			return
 		}
 		data.Entries, data.NextEntries = es.Items, nextPage(r, es.Next, bankFlash...)
+		data.Downloads = Downloads(r, "/hashmatch/banks/"+url.PathEscape(b.ID)+"/entries/export", bankFlash...)
 		pg.SetForm("filter", q)
 	}
 	pg.Data = data
@@ -437,6 +439,7 @@ type hmCasesData struct {
 	Statuses  []Option
 	CanReview bool
 	Next      string   // the link to the next page; empty on the last
+	Downloads []Link   // the queue as shown, as files
 	BankOpt   []Option // the banks, for the filter form
 	Filtered  bool     // a filter other than the status narrows the list
 }
@@ -445,18 +448,7 @@ type hmCasesData struct {
 // status (all for any), filtered and paged as the API's list is.
 func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	status := q.Get("status")
-	if _, given := q["status"]; !given {
-		status = "open"
-	} else if status == "" {
-		status = "all"
-	}
-	if status == "all" {
-		q.Del("status")
-	} else {
-		q.Set("status", status)
-	}
+	status, q := queueQuery(r.URL.Query())
 	f, fref := hmListFilter(q, hashmatch.CaseFilters)
 	pg := s.View(r, "Review queue")
 	var ref *Refusal
@@ -480,9 +472,48 @@ func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Sessio
 	form := r.URL.Query()
 	form.Set("status", status)
 	data.Next = page.Next(r.URL.Path, form, cs.Next)
+	shown := *r.URL
+	shown.RawQuery = form.Encode()
+	data.Downloads = Downloads(&http.Request{URL: &shown}, "/hashmatch/cases/export")
 	pg.SetForm("filter", form)
 	pg.Data = data
 	s.Show(w, r, "cases", pg, ref)
+}
+
+// queueQuery reads the review queue's query q as the page shows it: the
+// open cases unless q names a status, all of them for status all (or
+// empty). It returns the status shown and the list's query.
+func queueQuery(q url.Values) (string, url.Values) {
+	status := q.Get("status")
+	if _, given := q["status"]; !given {
+		status = "open"
+	} else if status == "" {
+		status = "all"
+	}
+	if status == "all" {
+		q.Del("status")
+	} else {
+		q.Set("status", status)
+	}
+	return status, q
+}
+
+// export answers a list page's download link: the whole list the page shows
+// (the review queue with its status as shown, a bank's entries for its
+// owner's analysts, the reports), with its filters, as a file.
+func (h *hashmatchPages) export(list string) Handler {
+	return func(w http.ResponseWriter, r *http.Request, s *Session) {
+		q := r.URL.Query()
+		if list == hashmatch.ListCases {
+			_, q = queueQuery(q)
+		}
+		req, err := h.svc.Export(s.P, list, r.PathValue("id"), q)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		s.Export(w, r, req)
+	}
 }
 
 // ---- One case: review, report, removal ----
@@ -617,6 +648,7 @@ type hmReportsData struct {
 	Authorities map[string]string
 	Received    bool // the principal's authority receives them (an analyst); else its provider sent them
 	Next        string
+	Downloads   []Link // the filtered reports as files
 	Statuses    []Option
 	Senders     []Option // the providers (for an analyst) or the authorities (for a service), for the filter form
 }
@@ -642,7 +674,8 @@ func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	pg.Data = hmReportsData{Reports: rs.Items, Authorities: names, Received: received, Next: nextPage(r, rs.Next),
-		Statuses: optionsOf(map[string]string{"sent": "Awaiting acknowledgment"}, hashmatch.ReportStatuses), Senders: opts}
+		Downloads: Downloads(r, "/hashmatch/reports/export"),
+		Statuses:  optionsOf(map[string]string{"sent": "Awaiting acknowledgment"}, hashmatch.ReportStatuses), Senders: opts}
 	s.Show(w, r, "reports", pg, ref)
 }
 

@@ -122,6 +122,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	}
 	handle(nil, "POST", "/signout", u.signOut, 0)
 	handle(nil, "GET", "/alerts", u.alerts, 0)
+	handle(nil, "GET", "/alerts/export", u.alertsExport, 0)
 	handle(nil, "GET", "/alerts/{id}", u.alert, 0)
 	handle(nil, "POST", "/alerts/{id}/{cmd}", u.workAlert, 0)
 	handle(nil, "GET", "/people", u.people, 0)
