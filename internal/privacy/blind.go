@@ -28,6 +28,9 @@ func NormalizeName(name string) string {
 			w.Reset()
 		}
 	}
+	// Bytes that are not UTF-8 separate words, like any other non-letter:
+	// left in, they would hide the letter after them from the normalization.
+	name = strings.ToValidUTF8(name, " ")
 	for _, r := range norm.NFD.String(norm.NFKC.String(name)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
