@@ -203,27 +203,8 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 		return none, err
 	}
 	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
-	where, args := []string{"1 = 1"}, []any{}
-	if f.Module != "" {
-		where, args = append(where, "o.module = ?"), append(args, f.Module)
-	}
-	if f.PeerID != "" {
-		where, args = append(where, "o.peer_id = ?"), append(args, f.PeerID)
-	}
-	switch f.State {
-	case Overdue:
-		where, args = append(where, "o.state = ? AND o.sent_at < ?"), append(args, Pending, overdue)
-	case "":
-	default:
-		where, args = append(where, "o.state = ?"), append(args, f.State)
-	}
-	after, afterArgs := f.Where("o.log_index", "o.id")
-	where, args = append(where, after), append(args, afterArgs...)
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
-		o.receipt, o.receipt_key, o.receipt_signature, o.answered_at, o.answer_index, o.refusal_rule, o.refusal_field, o.refusal_reason,
-		COALESCE(d.attempts, 0), COALESCE(d.last_error, ''), o.log_index
-		FROM exchange_outbox o LEFT JOIN exchange_delivery d ON d.message_id = o.id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY o.log_index DESC, o.id LIMIT ?`, append(args, f.Limit+1)...)
+	q, args := outboxQuery(f, overdue)
+	rows, err := s.DB.Read().Query(ctx, q, args...)
 	if err != nil {
 		return none, err
 	}
@@ -242,6 +223,32 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 		}
 		return nil
 	}, func(m *OutboxMessage) string { return m.ID })
+}
+
+// outboxQuery is the statement of a page of the outbox and its arguments;
+// a pending message sent before overdue is overdue.
+func outboxQuery(f Filter, overdue string) (string, []any) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Module != "" {
+		where, args = append(where, "o.module = ?"), append(args, f.Module)
+	}
+	if f.PeerID != "" {
+		where, args = append(where, "o.peer_id = ?"), append(args, f.PeerID)
+	}
+	switch f.State {
+	case Overdue:
+		where, args = append(where, "o.state = ? AND o.sent_at < ?"), append(args, Pending, overdue)
+	case "":
+	default:
+		where, args = append(where, "o.state = ?"), append(args, f.State)
+	}
+	after, afterArgs := f.Where("o.log_index", "o.id")
+	where, args = append(where, after), append(args, afterArgs...)
+	return `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
+		o.receipt, o.receipt_key, o.receipt_signature, o.answered_at, o.answer_index, o.refusal_rule, o.refusal_field, o.refusal_reason,
+		COALESCE(d.attempts, 0), COALESCE(d.last_error, ''), o.log_index
+		FROM exchange_outbox o LEFT JOIN exchange_delivery d ON d.message_id = o.id
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY o.log_index DESC, o.id LIMIT ?`, append(args, f.Limit+1)
 }
 
 // check refuses a filter given a state outside states, or a page size
@@ -319,17 +326,8 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) (page.
 	if err := f.check(InboxStates); err != nil {
 		return none, err
 	}
-	where, args := []string{"1 = 1"}, []any{}
-	if f.Module != "" {
-		where, args = append(where, "module = ?"), append(args, f.Module)
-	}
-	if f.PeerID != "" {
-		where, args = append(where, "peer_id = ?"), append(args, f.PeerID)
-	}
-	after, afterArgs := f.Where("log_index", "id")
-	where, args = append(where, after), append(args, afterArgs...)
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+inboxCols+", log_index FROM exchange_inbox WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY log_index DESC, id LIMIT ?", append(args, f.Limit+1)...)
+	q, args := inboxQuery(f)
+	rows, err := s.DB.Read().Query(ctx, q, args...)
 	if err != nil {
 		return none, err
 	}
@@ -340,6 +338,21 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) (page.
 		}
 	}
 	return ms, err
+}
+
+// inboxQuery is the statement of a page of the inbox and its arguments.
+func inboxQuery(f Filter) (string, []any) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Module != "" {
+		where, args = append(where, "module = ?"), append(args, f.Module)
+	}
+	if f.PeerID != "" {
+		where, args = append(where, "peer_id = ?"), append(args, f.PeerID)
+	}
+	after, afterArgs := f.Where("log_index", "id")
+	where, args = append(where, after), append(args, afterArgs...)
+	return "SELECT " + inboxCols + ", log_index FROM exchange_inbox WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY log_index DESC, id LIMIT ?", append(args, f.Limit+1)
 }
 
 // InboxMessage returns one message received, with its uses; the signed
