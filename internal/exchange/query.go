@@ -4,14 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -157,29 +158,76 @@ type OutboxMessage struct {
 	RefusalReason string         `json:"refusal_reason,omitempty"`
 }
 
-// Filter selects messages of the outbox or the inbox.
+// Filter selects messages of the outbox or the inbox, each filter empty for
+// all, and the page.
 type Filter struct {
 	Module string
 	PeerID string
-	// State is pending, acknowledged, refused or overdue (outbox).
+	// State is pending, acknowledged, refused or overdue (outbox), delivered
+	// (inbox).
 	State string
-	Limit int
+	page.Request
+}
+
+// Filters are the query parameters of the outbox's and the inbox's filters.
+var Filters = []string{"module", "peer_id", "state"}
+
+// Size is the outbox's and the inbox's page size.
+var Size = page.Size{Default: 200, Max: 1000}
+
+// FilterOf reads the outbox's or the inbox's filter from query parameters,
+// with the page asked for; a parameter that is not the list's, or one given
+// twice, is refused.
+func FilterOf(q url.Values) (Filter, error) {
+	r, err := page.Parse(q, Size, Filters...)
+	if err != nil {
+		return Filter{}, err
+	}
+	return Filter{Module: q.Get("module"), PeerID: q.Get("peer_id"), State: q.Get("state"), Request: r}, nil
 }
 
 // OutboxStates are the states a message sent may be shown in.
 var OutboxStates = []string{Pending, Acknowledged, Refused, Overdue}
 
-// Outbox lists messages sent, newest first.
-func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) ([]OutboxMessage, error) {
+// InboxStates are the states a message received may be shown in.
+var InboxStates = []string{Delivered}
+
+// Outbox lists messages sent, newest first, one page at a time. A state
+// outside OutboxStates or a bad page size is refused, never read as "all".
+func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page.Of[OutboxMessage], error) {
+	var none page.Of[OutboxMessage]
 	if err := p.Require(ReadExchange); err != nil {
-		return nil, err
+		return none, err
 	}
-	if f.State != "" {
-		if err := check.OneOf("state", f.State, OutboxStates); err != nil {
-			return nil, err
-		}
+	if err := f.check(OutboxStates); err != nil {
+		return none, err
 	}
 	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
+	q, args := outboxQuery(f, overdue)
+	rows, err := s.DB.Read().Query(ctx, q, args...)
+	if err != nil {
+		return none, err
+	}
+	return page.Read(rows, f.Request, func(sc store.Scanner, m *OutboxMessage) error {
+		var msg, rc, rk, rs string
+		if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
+			&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason, &m.Attempts, &m.LastError); err != nil {
+			return err
+		}
+		m.Envelope.Message = msg
+		if rc != "" {
+			m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
+		}
+		if m.State == Pending && m.SentAt < overdue {
+			m.State = Overdue
+		}
+		return nil
+	}, func(m *OutboxMessage) string { return m.ID })
+}
+
+// outboxQuery is the statement of a page of the outbox and its arguments;
+// a pending message sent before overdue is overdue.
+func outboxQuery(f Filter, overdue string) (string, []any) {
 	where, args := []string{"1 = 1"}, []any{}
 	if f.Module != "" {
 		where, args = append(where, "o.module = ?"), append(args, f.Module)
@@ -194,36 +242,20 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) ([]Ou
 	default:
 		where, args = append(where, "o.state = ?"), append(args, f.State)
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
+	after, afterArgs := f.Where("o.log_index", "o.id")
+	where, args = append(where, after), append(args, afterArgs...)
+	return `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
 		o.receipt, o.receipt_key, o.receipt_signature, o.answered_at, o.answer_index, o.refusal_rule, o.refusal_field, o.refusal_reason,
-		COALESCE(d.attempts, 0), COALESCE(d.last_error, '')
+		COALESCE(d.attempts, 0), COALESCE(d.last_error, ''), o.log_index
 		FROM exchange_outbox o LEFT JOIN exchange_delivery d ON d.message_id = o.id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY o.log_index DESC LIMIT ?`, append(args, limit(f.Limit))...)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, func(sc store.Scanner, m *OutboxMessage) error {
-		var msg, rc, rk, rs string
-		if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
-			&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason, &m.Attempts, &m.LastError); err != nil {
-			return err
-		}
-		m.Envelope.Message = msg
-		if rc != "" {
-			m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
-		}
-		if m.State == Pending && m.SentAt < overdue {
-			m.State = Overdue
-		}
-		return nil
-	})
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY o.log_index DESC, o.id LIMIT ?`, append(args, f.Limit+1)
 }
 
-func limit(n int) int {
-	if n <= 0 || n > 1000 {
-		return 200
-	}
-	return n
+// check refuses a filter given a state outside states, or a page size
+// outside Size; it fills in the default size.
+func (f *Filter) check(states []string) error {
+	return f.Request.Check(Size, Filters, page.Filter{Name: "module", Value: f.Module}, page.Filter{Name: "peer_id", Value: f.PeerID},
+		page.Filter{Name: "state", Value: f.State, Allowed: states})
 }
 
 // InboxMessage is a message received. The payload, legal basis and notice
@@ -283,17 +315,33 @@ func mayRead(p *auth.Principal, m *InboxMessage) bool {
 	return slices.Contains(m.Readers, string(p.Role))
 }
 
-// Inbox lists messages received, newest first; the signed message itself
-// only for principals of the roles the sender named.
-func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) ([]InboxMessage, error) {
+// Inbox lists messages received, newest first, one page at a time; the
+// signed message itself only for principals of the roles the sender named.
+// A state other than delivered or a bad page size is refused.
+func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) (page.Of[InboxMessage], error) {
+	var none page.Of[InboxMessage]
 	if err := p.Require(ReadExchange); err != nil {
-		return nil, err
+		return none, err
 	}
-	if f.State != "" {
-		if err := check.OneOf("state", f.State, []string{Delivered}); err != nil {
-			return nil, err
+	if err := f.check(InboxStates); err != nil {
+		return none, err
+	}
+	q, args := inboxQuery(f)
+	rows, err := s.DB.Read().Query(ctx, q, args...)
+	if err != nil {
+		return none, err
+	}
+	ms, err := page.Read(rows, f.Request, scanInbox, func(m *InboxMessage) string { return m.ID })
+	for i := range ms.Items {
+		if !mayRead(p, &ms.Items[i]) {
+			ms.Items[i].Envelope = nil
 		}
 	}
+	return ms, err
+}
+
+// inboxQuery is the statement of a page of the inbox and its arguments.
+func inboxQuery(f Filter) (string, []any) {
 	where, args := []string{"1 = 1"}, []any{}
 	if f.Module != "" {
 		where, args = append(where, "module = ?"), append(args, f.Module)
@@ -301,18 +349,10 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, f Filter) ([]Inb
 	if f.PeerID != "" {
 		where, args = append(where, "peer_id = ?"), append(args, f.PeerID)
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+inboxCols+" FROM exchange_inbox WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY log_index DESC LIMIT ?", append(args, limit(f.Limit))...)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := store.Rows(rows, scanInbox)
-	for i := range ms {
-		if !mayRead(p, &ms[i]) {
-			ms[i].Envelope = nil
-		}
-	}
-	return ms, err
+	after, afterArgs := f.Where("log_index", "id")
+	where, args = append(where, after), append(args, afterArgs...)
+	return "SELECT " + inboxCols + ", log_index FROM exchange_inbox WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY log_index DESC, id LIMIT ?", append(args, f.Limit+1)
 }
 
 // InboxMessage returns one message received, with its uses; the signed

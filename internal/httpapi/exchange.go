@@ -8,7 +8,6 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
-	"github.com/custos-project/custos/internal/page"
 )
 
 // Exchange lists the routes of the exchange between custos deployments:
@@ -18,13 +17,10 @@ import (
 func Exchange(env Env, s *exchange.Service) []Route {
 	states := []Enum{{Type: reflect.TypeFor[exchange.OutboxMessage](), Field: "State", Values: exchange.OutboxStates}}
 	peerStates := []Enum{{Type: reflect.TypeFor[exchange.Peer](), Field: "State", Values: []string{exchange.PeerActive, exchange.PeerSuspended}}}
-	filter := func(r *http.Request) (exchange.Filter, error) {
-		n, err := page.Limit(r.URL.Query(), "limit", page.Size{Default: 200, Max: 1000})
-		q := r.URL.Query()
-		return exchange.Filter{Module: q.Get("module"), PeerID: q.Get("peer_id"), State: q.Get("state"), Limit: n}, err
+	listQuery := func(states []string) []Param {
+		return pageQuery(exchange.Size, exchange.Filters, map[string]Param{"module": {Doc: "only the messages of this module"},
+			"peer_id": {Doc: "only the messages of this peer"}, "state": {Doc: "only the messages in this state", Values: states}})
 	}
-	listQuery := []Param{{Name: "module", Doc: "only the messages of this module"}, {Name: "peer_id", Doc: "only the messages of this peer"},
-		{Name: "state", Doc: "only the messages in this state", Values: exchange.OutboxStates}, {Name: "limit", Doc: "at most this many (default 200, at most 1000)"}}
 	return []Route{
 		{Method: "POST", Path: exchange.InboxPath, Public: true, BodyLimit: exchange.MaxMessage,
 			Summary: "Deliver a signed message from a peer registry; the answer is a signed receipt, or a signed refusal naming the rule and field (peers)",
@@ -126,25 +122,15 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Send(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/outbox", Enums: states, Query: listQuery,
-			Summary: "Messages sent, newest first, with the peer's signed receipt (admin, regulator, auditor)",
+		{Method: "GET", Path: "/api/v1/exchange/outbox", Enums: states, Query: listQuery(exchange.OutboxStates),
+			Summary: "Messages sent, newest first, a page at a time, with the peer's signed receipt (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				f, err := filter(r)
-				if err != nil {
-					return 0, nil, err
-				}
-				out, err := s.Outbox(r.Context(), p, f)
-				return http.StatusOK, map[string]any{"messages": out}, err
+				return pagedList(r, p, "messages", exchange.FilterOf, s.Outbox)
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox", Query: []Param{listQuery[0], listQuery[1], listQuery[3]},
-			Summary: "Messages received, newest first, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
+		{Method: "GET", Path: "/api/v1/exchange/inbox", Query: listQuery(exchange.InboxStates),
+			Summary: "Messages received, newest first, a page at a time, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				f, err := filter(r)
-				if err != nil {
-					return 0, nil, err
-				}
-				out, err := s.Inbox(r.Context(), p, f)
-				return http.StatusOK, map[string]any{"messages": out}, err
+				return pagedList(r, p, "messages", exchange.FilterOf, s.Inbox)
 			}},
 		{Method: "GET", Path: "/api/v1/exchange/inbox/{peer}/{id}", Out: exchange.InboxMessage{},
 			Summary: "One message received, with its uses and forwards",

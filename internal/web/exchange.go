@@ -1,14 +1,14 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/page"
 )
 
 // ---- The exchange with peer registries: the core's section ----
@@ -66,6 +66,7 @@ type exchangeListData struct {
 	States   []Option
 	Names    map[string]string // peer id -> name
 	Filtered bool
+	NextPage string // the link to the next page of the outbox or the inbox; empty on the last
 	Identity *exchange.Identity
 	// The forms p may post, and what they need.
 	Manage, Send bool
@@ -99,56 +100,55 @@ func (x *exchangePages) peers(w http.ResponseWriter, r *http.Request, s *Session
 	x.showPeers(w, r, s, nil)
 }
 
-func exchangeFilter(q url.Values) exchange.Filter {
-	return exchange.Filter{Module: q.Get("module"), PeerID: q.Get("peer_id"), State: q.Get("state"), Limit: 500}
+func (x *exchangePages) outbox(w http.ResponseWriter, r *http.Request, s *Session) {
+	x.showOutbox(w, r, s, nil)
 }
 
-func (x *exchangePages) outbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	x.list(w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, nil, func(d *exchangeListData, f exchange.Filter) (err error) {
-		d.Outbox, err = x.svc.Outbox(r.Context(), s.P, f)
-		return err
-	})
+func (x *exchangePages) showOutbox(w http.ResponseWriter, r *http.Request, s *Session, sent *Refusal) {
+	exchangeList(x, w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, sent, x.svc.Outbox,
+		func(d *exchangeListData, ms []exchange.OutboxMessage) { d.Outbox = ms })
 }
 
 func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	x.list(w, r, s, "inbox", "Exchange: inbox", []string{exchange.Delivered}, nil, func(d *exchangeListData, f exchange.Filter) (err error) {
-		d.Inbox, err = x.svc.Inbox(r.Context(), s.P, f)
-		return err
-	})
+	exchangeList(x, w, r, s, "inbox", "Exchange: inbox", exchange.InboxStates, nil, x.svc.Inbox,
+		func(d *exchangeListData, ms []exchange.InboxMessage) { d.Inbox = ms })
 }
 
-// list shows the outbox or the inbox, filtered; a filter refused is shown
-// on its form above the unfiltered list.
+// exchangeFlash are the query parameters of the outbox's flash message, not
+// filters of the list.
+var exchangeFlash = []string{"done"}
+
+// exchangeList shows a page of the outbox or the inbox, filtered; a filter
+// refused is shown on its form above the unfiltered list's first page.
 // sent, when not nil, is the send form refused, shown on the outbox.
-func (x *exchangePages) list(w http.ResponseWriter, r *http.Request, s *Session, tmpl, title string, states []string, sent *Refusal,
-	read func(d *exchangeListData, f exchange.Filter) error) {
+func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Request, s *Session, tmpl, title string, states []string, sent *Refusal,
+	list func(context.Context, *auth.Principal, exchange.Filter) (page.Of[T], error), show func(*exchangeListData, []T)) {
 	d, err := x.common(r, s)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	q := r.URL.Query()
-	f := exchangeFilter(q)
-	var ref *Refusal
-	err = read(d, f)
-	if _, ok := errs.As(err); ok {
-		ref = &Refusal{Form: "filter", Values: q, Err: err}
-		err = read(d, exchange.Filter{Limit: 500})
+	for _, e := range exchangeFlash {
+		q.Del(e)
 	}
+	var fref *Refusal
+	f, err := exchange.FilterOf(q)
+	if err != nil {
+		fref = &Refusal{Form: "filter", Values: q, Err: err}
+	}
+	v := s.View(r, title)
+	ref := sent
+	ms, err := listed(r, s, v, &ref, f, fref, exchange.Filter{}, list)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
+	show(d, ms.Items)
+	d.NextPage = nextPage(r, ms.Next, exchangeFlash...)
 	d.States = optionsOf(nil, states)
-	d.Filtered = ref == nil && f != exchange.Filter{Limit: 500}
-	v := s.View(r, title)
+	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
-	if ref == nil {
-		v.SetForm("filter", q)
-	}
-	if sent != nil {
-		ref = sent
-	}
 	if tmpl == "outbox" {
 		x.sendForm(r, s, v, d)
 	}

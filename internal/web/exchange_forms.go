@@ -165,11 +165,7 @@ func (x *exchangePages) send(w http.ResponseWriter, r *http.Request, s *Session)
 			Payload: payload})
 	}
 	if err != nil {
-		x.list(w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, exchangeRefusal("send", v, err),
-			func(d *exchangeListData, f exchange.Filter) (err error) {
-				d.Outbox, err = x.svc.Outbox(r.Context(), s.P, f)
-				return err
-			})
+		x.showOutbox(w, r, s, exchangeRefusal("send", v, err))
 		return
 	}
 	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"send"}})

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,4 +74,46 @@ func TestExchangePages(t *testing.T) {
 	if strings.Contains(p.Body, "SAR-7") {
 		t.Fatal("the auditor, not among the readers, sees the payload")
 	}
+
+	// A second message: the outbox and the inbox a message a page, each
+	// first page with a Next page link that keeps the filter, the second
+	// without one.
+	second := a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+		"legal_basis": "Agreement art. 4", "notice": "No personal data.", "readers": []string{"regulator"},
+		"payload": map[string]any{"subject": "Follow-up", "text": "Report SAR-8."}})
+	env, _ = json.Marshal(exchange.Envelope{Message: second.Str("message"), Key: second.Str("key"), Signature: second.Str("signature")})
+	if status, ans := b.App.Exchange.Receive(ctx, env); status != 200 {
+		t.Fatalf("receive: %d %+v", status, ans.Error)
+	}
+	for _, c := range []struct {
+		br             *browser
+		first          string
+		newest, oldest string
+	}{
+		{ra, "/exchange/outbox?module=core&limit=1&done=send", `id="message-` + second.Str("id") + `"`, `id="message-` + id + `"`},
+		{rb, "/exchange/inbox?module=core&limit=1", `href="/exchange/inbox/` + peerA + `/` + second.Str("id") + `"`, `href="/exchange/inbox/` + peerA + `/` + id + `"`},
+	} {
+		p := c.br.get(c.first)
+		wantStatus(t, c.first, p, http.StatusOK)
+		mustContain(t, c.first, p, c.newest)
+		mustNotContain(t, c.first, p, c.oldest)
+		m := nextRE.FindStringSubmatch(p.Body)
+		if m == nil {
+			t.Fatalf("%s: no Next page link", c.first)
+		}
+		next := html.UnescapeString(m[1])
+		if !strings.Contains(next, "module=core") || !strings.Contains(next, "cursor=") || strings.Contains(next, "done=") {
+			t.Errorf("%s: next page link %s", c.first, next)
+		}
+		p = c.br.get(next)
+		wantStatus(t, next, p, http.StatusOK)
+		mustContain(t, next, p, c.oldest)
+		mustNotContain(t, next, p, c.newest)
+		if nextRE.MatchString(p.Body) {
+			t.Errorf("%s: the last page has a Next page link", next)
+		}
+	}
+	p = ra.get("/exchange/outbox?box=sent")
+	wantStatus(t, "unknown parameter", p, http.StatusUnprocessableEntity)
+	mustContain(t, "unknown parameter", p, `id="refusal-field">box<`, `id="message-`+id+`"`)
 }
