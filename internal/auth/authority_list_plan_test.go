@@ -1,9 +1,7 @@
 package auth
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,15 +14,7 @@ import (
 // authorities, filtered or not: a walk of the index on (log_index DESC, id)
 // in order, from the cursor when there is one, never a sort of the table.
 func TestAuthoritiesReadAnIndexInOrder(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, []store.Schema{store.CoreSchema()}); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.PlanDB(t, []store.Schema{store.CoreSchema()})
 	for _, r := range []page.Request{{Limit: 100}, {Limit: 100, After: &page.Key{Log: 1000, ID: "AU-X"}}} {
 		for _, v := range []string{"", "transplant_centre"} {
 			args := []any{v, v, "", "", "", "%%"}

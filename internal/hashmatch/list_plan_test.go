@@ -1,15 +1,12 @@
 package hashmatch
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/page"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -19,15 +16,7 @@ import (
 // cursor starts the walk there. (PostgreSQL plans by table size, so an empty
 // test database says nothing there.)
 func TestListsReadAnIndexInOrder(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, module.Projections([]module.Module{module.Core, Module}).Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.PlanDB(t, module.Projections([]module.Module{module.Core, Module}).Schemas())
 	after := page.Request{Limit: 100, After: &page.Key{Log: 1000, ID: "X"}}
 	for _, r := range []page.Request{{Limit: 100}, after} {
 		for _, c := range []struct {

@@ -3,12 +3,11 @@ package transplant
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/module"
-	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestPersonLookUpsReadIndexes checks SQLite's plan for each statement of a
@@ -17,14 +16,7 @@ import (
 // scale).
 func TestPersonLookUpsReadIndexes(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, module.Projections([]module.Module{module.Core, Module}).Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.PlanDB(t, module.Projections([]module.Module{module.Core, Module}).Schemas())
 	for _, c := range []struct{ name, sql, want string }{
 		{"donors by pseudonym", fmt.Sprintf(byPseudonymSQL, "d.kind", "donors"), "USING INDEX donors_person"},
 		{"recipients by pseudonym", fmt.Sprintf(byPseudonymSQL, "d.organ_needed", "recipients"), "USING INDEX recipients_person"},
