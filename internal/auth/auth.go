@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type Principal struct {
 	// TimeZone is the IANA time zone the principal reads and types times
 	// in; empty for the registry's. The log and the API keep UTC.
 	TimeZone string `json:"time_zone"`
+	// Language is the code of the language the principal reads the pages
+	// in (internal/i18n); empty for their browser's.
+	Language string `json:"language"`
 }
 
 // Actor is the principal as the ledger records it.
@@ -125,10 +129,10 @@ func Authenticate(ctx context.Context, q store.Queryer, token string) (*Principa
 	}
 	var p Principal
 	var role string
-	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction, p.time_zone
+	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction, p.time_zone, p.language
 		FROM principals p JOIN authorities a ON a.id = p.authority_id
 		WHERE p.token_hash = ? AND p.revoked_at IS NULL`, HashToken(token)).
-		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction, &p.TimeZone)
+		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction, &p.TimeZone, &p.Language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is unknown or revoked")
 	}
@@ -179,16 +183,22 @@ type principalRevoked struct {
 }
 
 // Preferences are what principals choose for themselves. TimeZone is an
-// IANA name such as Europe/Paris, or "" for the registry's; it must be
-// given (null or absent is refused, so that an empty body resets nothing).
+// IANA name such as Europe/Paris, or "" for the registry's; Language the
+// code of a language the deployment speaks, or "" for the browser's. A
+// preference left out (null or absent) stays as it is; at least one must
+// be given, so that an empty body changes nothing.
 type Preferences struct {
 	TimeZone *string `json:"time_zone"`
+	Language *string `json:"language"`
 }
 
-// preferencesSet is the data of a principal.preferences_set leaf.
+// preferencesSet is the data of a principal.preferences_set leaf: the
+// principal's preferences as they are after it. Entries written before
+// languages have no language (the browser's).
 type preferencesSet struct {
 	ID       string `json:"id"`
 	TimeZone string `json:"time_zone"`
+	Language string `json:"language,omitempty"`
 }
 
 // Project adds this package's projectors and tables.
@@ -208,7 +218,7 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	ledger.On(reg, TypePreferencesSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *preferencesSet) error {
-		_, err := q.Exec(ctx, "UPDATE principals SET time_zone = ? WHERE id = ?", p.TimeZone, p.ID)
+		_, err := q.Exec(ctx, "UPDATE principals SET time_zone = ?, language = ? WHERE id = ?", p.TimeZone, p.Language, p.ID)
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "authorities", Order: "id"}, ledger.Table{Name: "principals", Order: "id"})
@@ -329,20 +339,48 @@ func RevokePrincipal(id string) ledger.Decide {
 	}
 }
 
+// LanguageField is the name of a language preference in requests, forms
+// and refusals.
+const LanguageField = "language"
+
+// CheckLanguage refuses a language code that is not one of spoken (rule
+// language, field language).
+func CheckLanguage(code string, spoken []string) error {
+	if !slices.Contains(spoken, code) {
+		return errs.Invalidf("language", LanguageField, "%q is not a language of this registry: give one of %s, or \"\" for the browser's", code, strings.Join(spoken, ", "))
+	}
+	return nil
+}
+
 // SetPreferences returns the command that records the preferences of the
 // principal id: a time zone of the time zone database (rule time_zone,
-// field time_zone), or "" for the registry's.
-func SetPreferences(id string, in Preferences) (ledger.Decide, error) {
-	if in.TimeZone == nil {
-		return nil, errs.Invalidf("required", zone.Field, "give time_zone: an IANA time zone such as Europe/Paris, or \"\" for the registry's")
+// field time_zone), or "" for the registry's; a language of spoken (rule
+// language, field language), or "" for the browser's.
+func SetPreferences(id string, in Preferences, spoken []string) (ledger.Decide, error) {
+	if in.TimeZone == nil && in.Language == nil {
+		return nil, errs.Invalidf("required", zone.Field, "give time_zone (an IANA time zone such as Europe/Paris, or \"\" for the registry's), language, or both")
 	}
-	tz := strings.TrimSpace(*in.TimeZone)
-	if _, err := zone.Load(zone.Field, tz); err != nil {
-		return nil, err
+	var tz, lang *string
+	if in.TimeZone != nil {
+		v := strings.TrimSpace(*in.TimeZone)
+		if _, err := zone.Load(zone.Field, v); err != nil {
+			return nil, err
+		}
+		tz = &v
+	}
+	if in.Language != nil {
+		v := strings.TrimSpace(*in.Language)
+		if v != "" {
+			if err := CheckLanguage(v, spoken); err != nil {
+				return nil, err
+			}
+		}
+		lang = &v
 	}
 	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var revoked sql.NullString
-		err := tx.QueryRow(ctx, "SELECT revoked_at FROM principals WHERE id = ?", id).Scan(&revoked)
+		var set preferencesSet
+		err := tx.QueryRow(ctx, "SELECT revoked_at, time_zone, language FROM principals WHERE id = ?", id).Scan(&revoked, &set.TimeZone, &set.Language)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.New(errs.NotFound, "reference", "id", "no principal %s", id)
 		}
@@ -352,7 +390,14 @@ func SetPreferences(id string, in Preferences) (ledger.Decide, error) {
 		if revoked.Valid {
 			return nil, errs.New(errs.Conflict, "already_revoked", "id", "principal %s was revoked at %s", id, revoked.String)
 		}
-		return ledger.NewEntry(TypePreferencesSet, preferencesSet{ID: id, TimeZone: tz})
+		set.ID = id
+		if tz != nil {
+			set.TimeZone = *tz
+		}
+		if lang != nil {
+			set.Language = *lang
+		}
+		return ledger.NewEntry(TypePreferencesSet, set)
 	}, nil
 }
 

@@ -17,6 +17,9 @@ type Authorities struct {
 	Catalogue *Catalogue
 	// Tokens is the randomness of new tokens (crypto/rand when nil).
 	Tokens io.Reader
+	// Languages are the codes of the languages the deployment speaks,
+	// which a principal may choose (Preferences.Language).
+	Languages []string
 }
 
 // CreateAuthority creates an authority; only an administrator may.
@@ -82,7 +85,7 @@ func (s *Authorities) SetPreferences(ctx context.Context, p *Principal, in Prefe
 	if p == nil {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
 	}
-	cmd, err := SetPreferences(p.ID, in)
+	cmd, err := SetPreferences(p.ID, in, s.Languages)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +93,11 @@ func (s *Authorities) SetPreferences(ctx context.Context, p *Principal, in Prefe
 		return nil, err
 	}
 	out := *p
-	out.TimeZone = strings.TrimSpace(*in.TimeZone)
+	if in.TimeZone != nil {
+		out.TimeZone = strings.TrimSpace(*in.TimeZone)
+	}
+	if in.Language != nil {
+		out.Language = strings.TrimSpace(*in.Language)
+	}
 	return &out, nil
 }

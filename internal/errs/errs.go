@@ -35,6 +35,23 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
 	Alert   bool   `json:"alert,omitempty"`
+
+	// format and args made Message: the message's ID in the catalogues
+	// (internal/i18n) and what fills it, so that the sentence can be
+	// written in the reader's language (Sentence).
+	format string
+	args   []any
+}
+
+// Sentence returns the message's ID (its English format) and its
+// arguments, for writing it in another language. An Error made without
+// New (a literal, or one read back from a peer) has Message as its ID and
+// no arguments.
+func (e *Error) Sentence() (format string, args []any) {
+	if e.format == "" {
+		return e.Message, nil
+	}
+	return e.format, e.args
 }
 
 func (e *Error) Error() string {
@@ -50,7 +67,7 @@ func (e *Error) Error() string {
 
 // New returns an error with the given code, rule, field and message.
 func New(code Code, rule, field, format string, args ...any) *Error {
-	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // Invalidf is the common case: a rule refused a field.

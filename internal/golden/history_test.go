@@ -231,7 +231,7 @@ func (h *history) core() {
 func (h *history) preferences() {
 	h.clk.tick()
 	tz := "Europe/Paris"
-	must(h.w.Submit(h.ctx, h.regulator.Actor(), "set preferences", must(auth.SetPreferences(h.regulator.ID, auth.Preferences{TimeZone: &tz}))))
+	must(h.w.Submit(h.ctx, h.regulator.Actor(), "set preferences", must(auth.SetPreferences(h.regulator.ID, auth.Preferences{TimeZone: &tz}, nil))))
 }
 
 // transplant: a centre and its licences (one revoked), a deceased donor

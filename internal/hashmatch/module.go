@@ -31,11 +31,15 @@ var (
 //go:embed schema/*.sql
 var schemaFS embed.FS
 
+//go:embed locales/*.json
+var localesFS embed.FS
+
 // Module is the hash-matching registry of known child sexual abuse material.
 var Module = module.Module{
-	Name:   "hashmatch",
-	Title:  "Known-image hash registry",
-	Schema: module.Dir(schemaFS, "schema"),
+	Name:    "hashmatch",
+	Title:   "Known-image hash registry",
+	Schema:  module.Dir(schemaFS, "schema"),
+	Locales: module.Dir(localesFS, "locales"),
 	// Releases before per-module schema versions numbered migrations
 	// globally: 3 and 4 were this registry's.
 	Adopt:   map[int]int{3: 1, 4: 2},

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -58,6 +59,10 @@ type Config struct {
 	// DefaultLargeBodies); a request that would pass it is refused with 503
 	// and Retry-After, and changes nothing.
 	LargeBodies int
+	// Languages are the message catalogues: a refusal's message is in the
+	// request's Accept-Language (its code, rule and field stay as they
+	// are). Nil is the core's alone.
+	Languages *i18n.Catalogue
 }
 
 // API serves a list of routes and the OpenAPI document that describes them.
@@ -66,6 +71,7 @@ type API struct {
 	routes []Route
 	doc    map[string]any
 	large  chan struct{} // one token per large body being read
+	langs  *i18n.Catalogue
 }
 
 // Route is one API endpoint with its documentation. The request and response
@@ -131,7 +137,10 @@ type Handler func(r *http.Request, p *auth.Principal) (int, any, error)
 // is not a string, two Enums giving one string different values, two types
 // with one schema name.
 func New(cfg Config, lists ...[]Route) *API {
-	a := &API{env: cfg.Env}
+	a := &API{env: cfg.Env, langs: cfg.Languages}
+	if a.langs == nil {
+		a.langs = i18n.CoreOnly()
+	}
 	if cfg.LargeBodies <= 0 {
 		cfg.LargeBodies = DefaultLargeBodies
 	}
@@ -263,7 +272,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}
-	writeJSON(w, e.Code.HTTPStatus(), errorBody{e})
+	l := a.langs.Match("", r.Header.Get("Accept-Language"))
+	w.Header().Set("Content-Language", l.Code())
+	writeJSON(w, e.Code.HTTPStatus(), errorBody{l.Localize(e)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -29,6 +30,7 @@ var Core = Module{
 	Kinds:    auth.CoreKinds,
 	Roles:    auth.CoreRoles,
 	Messages: []exchange.Type{exchange.Notice},
+	Locales:  i18n.Core,
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{1,29}$`)
@@ -81,6 +83,18 @@ func MessageTypes(mods []Module) (*exchange.Types, error) {
 		byModule[m.Name] = m.Messages
 	}
 	return exchange.NewTypes(byModule)
+}
+
+// Languages returns the message catalogues of the modules, the core's
+// first (it decides which languages are spoken).
+func Languages(mods []Module) (*i18n.Catalogue, error) {
+	var src []i18n.Source
+	for _, m := range mods {
+		if m.Locales != nil {
+			src = append(src, i18n.Source{Module: m.Name, FS: m.Locales})
+		}
+	}
+	return i18n.Load(src...)
 }
 
 // Catalogue returns the authority kinds and roles of the modules.

@@ -47,6 +47,11 @@ type Module struct {
 	// peer registries through the exchange, each with the JSON schema of its
 	// payload; their names start with the module's name and a dot.
 	Messages []exchange.Type
+	// Locales holds the module's message catalogues, <language>.json at
+	// its root (internal/i18n): the words of its pages, refusals and
+	// exports in each language the deployment speaks. Nil for none (a
+	// module made for a test), whose words stay as written.
+	Locales fs.FS
 	// Demo adds the module's part of the Demoland demo registry; nil for none.
 	Demo func(ctx context.Context, d *Demo) error
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/privacy"
@@ -177,11 +178,14 @@ type App struct {
 	DB          *store.DB
 	Projections *ledger.Projections
 	Catalogue   *auth.Catalogue
-	Writer      *ledger.Writer
-	Vault       *privacy.Vault
-	Signer      note.Signer
-	Keys        *Keys
-	Log         *slog.Logger
+	// Languages are the message catalogues of the modules: the languages
+	// the UI and the API's refusals speak.
+	Languages *i18n.Catalogue
+	Writer    *ledger.Writer
+	Vault     *privacy.Vault
+	Signer    note.Signer
+	Keys      *Keys
+	Log       *slog.Logger
 	// Modules are the deployment's modules, the core first; Opened what
 	// each opened, by module name.
 	Modules []Registry
@@ -256,9 +260,9 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
 		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow})
 	w.OnCommit = m.observeCommit
-	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Writer: w, Vault: vault, Signer: signer,
+	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Languages: d.languages, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
-		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue}}
+		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue, Languages: d.languages.Codes()}}
 	types, err := module.MessageTypes(Modules(d.mods))
 	if err != nil {
 		w.Close()

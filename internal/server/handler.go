@@ -24,7 +24,7 @@ func (a *App) Handler() http.Handler {
 			routes = append(routes, o.Routes(env))
 		}
 	}
-	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies}, routes...).Register(mux)
+	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies, Languages: a.Languages}, routes...).Register(mux)
 	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
@@ -39,7 +39,7 @@ func (a *App) Handler() http.Handler {
 		sections = append(sections, web.Exchange(a.Exchange))
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
-		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone}
+		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

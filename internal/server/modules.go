@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/store"
@@ -94,6 +95,7 @@ type deployment struct {
 	mods        []Registry
 	projections *ledger.Projections
 	catalogue   *auth.Catalogue
+	languages   *i18n.Catalogue
 }
 
 func newDeployment(rs []Registry) (*deployment, error) {
@@ -105,7 +107,11 @@ func newDeployment(rs []Registry) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &deployment{mods: rs, projections: module.Projections(mods), catalogue: cat}, nil
+	langs, err := module.Languages(mods)
+	if err != nil {
+		return nil, err
+	}
+	return &deployment{mods: rs, projections: module.Projections(mods), catalogue: cat, languages: langs}, nil
 }
 
 // Migrate brings the database's schema up to date for the configured modules

@@ -22,11 +22,15 @@ var (
 //go:embed schema/*.sql
 var schemaFS embed.FS
 
+//go:embed locales/*.json
+var localesFS embed.FS
+
 // Module is the organ donation and transplantation registry.
 var Module = module.Module{
-	Name:   "transplant",
-	Title:  "Organ donation and transplantation registry",
-	Schema: module.Dir(schemaFS, "schema"),
+	Name:    "transplant",
+	Title:   "Organ donation and transplantation registry",
+	Schema:  module.Dir(schemaFS, "schema"),
+	Locales: module.Dir(localesFS, "locales"),
 	// Releases before per-module schema versions numbered migrations
 	// globally: 2, 5 and 6 were this registry's.
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},

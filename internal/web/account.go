@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -65,4 +66,46 @@ func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	Redirect(w, r, "/account", url.Values{"done": {"preferences"}})
+}
+
+// setLanguage answers the language switch of every page: the language
+// chosen becomes the signed-in principal's preference (a log entry, so
+// that it follows them to any browser) and, for everyone, a cookie that
+// keeps it once signed out; then back to the page. A language the
+// registry does not speak is refused (rule language), and so is a form
+// of a signed-in principal without its session's CSRF token.
+func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if err := readForm(w, r, 0); err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	code := strings.TrimSpace(r.PostForm.Get(auth.LanguageField))
+	s, err := u.session(r)
+	if err != nil {
+		s = nil
+	}
+	if err := auth.CheckLanguage(code, u.Languages.Codes()); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	if s != nil {
+		if err := s.checkForm(r); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		if s.P.Language != code {
+			if _, err := u.Authorities.SetPreferences(r.Context(), s.P, auth.Preferences{Language: &code}); err != nil {
+				u.fail(w, r, s, err)
+				return
+			}
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 60 * 60,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	next := r.PostForm.Get("next")
+	if !safeNext(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

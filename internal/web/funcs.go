@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/zone"
 )
 
@@ -72,13 +74,34 @@ func zoneName(loc *time.Location) string {
 // is: every page shows times through it. It escapes what it writes itself
 // (html/template would write the offset's "+" as "&#43;"). "zone" names loc, for the labels
 // of the inputs that take a local time.
-func funcs(lists map[string][]string, labels map[string]string, loc *time.Location) template.FuncMap {
+func funcs(lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer) template.FuncMap {
+	optionsOf := func(labels map[string]string, values []string) []Option {
+		out := optionsOf(labels, values)
+		for i := range out {
+			out[i].Label = l.T(out[i].Label)
+		}
+		return out
+	}
 	return template.FuncMap{
+		// t writes a message in the page's language, tn one with a count
+		// (the first argument); "field"'s label and "hint" are messages too.
+		"t":  l.T,
+		"tn": l.N,
+		// num writes a whole number in the language's digits and grouping.
+		"num": func(n any) string {
+			switch v := n.(type) {
+			case int:
+				return l.Number(int64(v))
+			case int64:
+				return l.Number(v)
+			}
+			return fmt.Sprint(n)
+		},
 		"field": func(f *Form, formName, name, label, typ string) field {
-			return field{F: f, ID: formName + "-" + name, Name: name, Label: label, Type: typ}
+			return field{F: f, ID: formName + "-" + name, Name: name, Label: l.T(label), Type: typ}
 		},
 		"req":  func(f field) field { f.Required = true; return f },
-		"hint": func(h string, f field) field { f.Hint = h; return f },
+		"hint": func(h string, f field) field { f.Hint = l.T(h); return f },
 		"rng":  func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
 		"list": func(id string, f field) field { f.List = id; return f },
 		"opts": func(name string, f field) field {
@@ -89,8 +112,8 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 			return f
 		},
 		"choices":   func(o []Option, f field) field { f.Options = o; f.Type = "select"; return f },
-		"label":     func(v string) string { return labelOf(labels, v) },
-		"roleLabel": roleLabel,
+		"label":     func(v string) string { return l.T(labelOf(labels, v)) },
+		"roleLabel": func(r auth.Role) string { return l.T(roleLabel(r)) },
 		// personalForm is what the "personal-form" template needs: the page, where
 		// the form posts, and whose data it opens.
 		"personalForm": func(v *View, action, kind string) any {
@@ -99,7 +122,9 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 				Action, Kind string
 			}{v, action, kind}
 		},
-		"when": func(s string) template.HTML { return template.HTML(html.EscapeString(zone.Stamp(s, loc))) },
+		"when": func(s string) template.HTML {
+			return template.HTML(html.EscapeString(zone.StampLayout(s, loc, l.Layout(false))))
+		},
 		"zone": func() string { return zoneName(loc) },
 		"optionsOf": func(name string) []Option {
 			return optionsOf(labels, lists[name])

@@ -12,6 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // ---- Sections: a registry's part of the UI ----
@@ -107,9 +108,18 @@ type Session struct {
 	CSRF string
 
 	ui   *UI
-	sec  *Section       // the section of the page; nil for the core's
-	zone *time.Location // the principal's time zone, else the registry's
+	sec  *Section        // the section of the page; nil for the core's
+	zone *time.Location  // the principal's time zone, else the registry's
+	l    *i18n.Localizer // the principal's language, else the browser's
 }
+
+// L is the language of s's pages: the principal's preference, else the
+// browser's.
+func (s *Session) L() *i18n.Localizer { return s.l }
+
+// T writes the message id in s's language (i18n.Localizer.T): a flash
+// message, a label made in a handler.
+func (s *Session) T(id string, args ...any) string { return s.l.T(id, args...) }
 
 // Zone is the time zone s's pages show times in and read the times typed
 // in forms in: the principal's choice, else the registry's (UI.Zone).
@@ -192,7 +202,12 @@ type View struct {
 	Anchor   string      // the id of the form it refused
 	Data     any         // the page's own data
 	Refresh  int         // when over 0, the page reloads itself after so many seconds
-	forms    map[string]*Form
+	// L is the page's language; Languages those the switch offers; Here
+	// the page's path and query, where the switch returns.
+	L         *i18n.Localizer
+	Languages []i18n.Language
+	Here      string
+	forms     map[string]*Form
 }
 
 // zone is the time zone of v's times: its session's, else the registry's.

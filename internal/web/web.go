@@ -31,6 +31,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/zone"
@@ -75,6 +76,10 @@ type UI struct {
 	// it the UI makes none.
 	Writer *ledger.Writer
 
+	// Languages are the message catalogues: the languages the pages speak
+	// (internal/i18n). Nil is the core's alone.
+	Languages *i18n.Catalogue
+
 	// Zone is the registry's time zone: the pages show times in it and
 	// read the times typed in forms in it, for principals who chose none
 	// (auth.Principal's TimeZone). Nil is UTC.
@@ -82,12 +87,16 @@ type UI struct {
 
 	verify verifyJob // the log page's verify, one at a time
 	key    []byte    // the key in use
-	pages  pageSet   // in the registry's zone
-	zoned  sync.Map  // zone name -> pageSet, for the other zones principals chose
+	pages  pageSet   // in the registry's zone, in English
+	zoned  sync.Map  // zone name and language -> pageSet, for the others principals chose
 }
 
+// LanguageCookie keeps the language chosen with the switch of the pages by
+// whoever is not signed in (a principal's choice is their preference).
+const LanguageCookie = "custos_language"
+
 // pageSet is every page's template, by page name (a section's as
-// <name>/<page>), with the functions of one time zone.
+// <name>/<page>), with the functions of one time zone and one language.
 type pageSet map[string]*template.Template
 
 // Register adds the pages to mux. It panics on a UI without its database or
@@ -109,6 +118,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", u.home)
 	mux.Handle("/", u.notFound(mux))
 	mux.Handle("POST /signin", cop.Handler(http.HandlerFunc(u.signIn)))
+	mux.Handle("POST /language", cop.Handler(http.HandlerFunc(u.setLanguage)))
 
 	handle := func(sec *Section, method, path string, h Handler, upload int64) {
 		switch method {
@@ -201,7 +211,7 @@ func legacyRedirect(name string) http.Handler {
 
 // coreNames are the first path segments of the core's pages, which no
 // section may take.
-var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "alerts", "people", "authorities", "log", "api", "account"}
+var coreNames = []string{"", "static", "favicon.ico", "signin", "signout", "language", "alerts", "people", "authorities", "log", "api", "account"}
 
 func (u *UI) setup() {
 	u.key = u.FormKey
@@ -214,6 +224,9 @@ func (u *UI) setup() {
 	if u.Zone == nil {
 		u.Zone = time.UTC
 	}
+	if u.Languages == nil {
+		u.Languages = i18n.CoreOnly()
+	}
 	seen := map[string]bool{}
 	for _, sec := range u.Sections {
 		if sec.Name == "" || strings.ContainsAny(sec.Name, "/{}?#% ") || slices.Contains(coreNames, sec.Name) || seen[sec.Name] {
@@ -221,46 +234,53 @@ func (u *UI) setup() {
 		}
 		seen[sec.Name] = true
 	}
-	u.pages = u.parseAll(u.Zone)
+	u.pages = u.parseAll(u.Zone, u.Languages.English())
 }
 
 // parseAll parses every page, the core's and the sections', with the
-// functions of the zone loc.
-func (u *UI) parseAll(loc *time.Location) pageSet {
+// functions of the zone loc and the language of l.
+func (u *UI) parseAll(loc *time.Location, l *i18n.Localizer) pageSet {
 	set := pageSet{}
 	core, err := fs.Sub(templateFS, "templates")
 	if err != nil {
 		panic(err)
 	}
-	set.parse("", core, nil, nil, loc)
+	set.parse("", core, nil, nil, loc, l)
 	for _, sec := range u.Sections {
 		if sec.Templates != nil {
-			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc)
+			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc, l)
 		}
 	}
 	return set
 }
 
-// pagesIn returns the pages with the functions of the zone loc: the
-// registry's, parsed at start, or another zone's, parsed the first time a
-// principal who chose it asks for a page and kept (there are a few hundred
-// zones at most).
-func (u *UI) pagesIn(loc *time.Location) pageSet {
-	if loc == nil || loc == u.Zone || loc.String() == u.Zone.String() {
+// pagesIn returns the pages with the functions of the zone loc and the
+// language of l: the registry's zone in English, parsed at start, or
+// another pair's, parsed the first time someone reading them asks for a
+// page and kept (a few hundred zones, a few languages).
+func (u *UI) pagesIn(loc *time.Location, l *i18n.Localizer) pageSet {
+	if loc == nil {
+		loc = u.Zone
+	}
+	if l == nil {
+		l = u.Languages.English()
+	}
+	if loc.String() == u.Zone.String() && l.Code() == i18n.Default {
 		return u.pages
 	}
-	if set, ok := u.zoned.Load(loc.String()); ok {
+	key := loc.String() + "\x00" + l.Code()
+	if set, ok := u.zoned.Load(key); ok {
 		return set.(pageSet)
 	}
-	set, _ := u.zoned.LoadOrStore(loc.String(), u.parseAll(loc))
+	set, _ := u.zoned.LoadOrStore(key, u.parseAll(loc, l))
 	return set.(pageSet)
 }
 
 // parse adds the templates at the root of fsys (but the layout's and the
 // fields') as pages named prefix+name, each with the layout, the fields and
 // the functions, whose lists and labels are those given.
-func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location) {
-	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
+func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer) {
+	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc, l)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		panic(err)
@@ -295,7 +315,7 @@ func (u *UI) session(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u, zone: u.Zone}
+	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u, zone: u.Zone, l: u.localizer(r, p)}
 	if loc, err := zone.Load(zone.Field, p.TimeZone); err == nil && p.TimeZone != "" {
 		s.zone = loc
 	}
@@ -303,6 +323,15 @@ func (u *UI) session(r *http.Request) (*Session, error) {
 		s.Authority = a.Name
 	}
 	return s, nil
+}
+
+// checkForm refuses a posted form that does not carry s's CSRF token.
+func (s *Session) checkForm(r *http.Request) error {
+	if !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) {
+		return errs.New(errs.Forbidden, "csrf", "csrf",
+			"this form does not come from your current session (it is old, or from another site): reload the page and submit it again")
+	}
+	return nil
 }
 
 func setSession(w http.ResponseWriter, r *http.Request, token string, maxAge int) {
@@ -346,9 +375,8 @@ func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
 				u.fail(w, r, s, err)
 				return
 			}
-			if !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) {
-				u.fail(w, r, s, errs.New(errs.Forbidden, "csrf", "csrf",
-					"this form does not come from your current session (it is old, or from another site): reload the page and submit it again"))
+			if err := s.checkForm(r); err != nil {
+				u.fail(w, r, s, err)
 				return
 			}
 		}
@@ -399,10 +427,10 @@ func safeNext(next string) bool {
 	return strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && next != "/"
 }
 
-var signInReasons = map[string]string{
-	"signin":    "Sign in to continue.",
-	"expired":   "Your session has ended: the token is unknown or has been revoked. Sign in again with a valid token.",
-	"signedout": "You are signed out.",
+var signInReasons = map[string]i18n.Msg{
+	"signin":    i18n.M("Sign in to continue."),
+	"expired":   i18n.M("Your session has ended: the token is unknown or has been revoked. Sign in again with a valid token."),
+	"signedout": i18n.M("You are signed out."),
 }
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request) {
@@ -462,7 +490,9 @@ type homeData struct {
 
 func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reason, next string, refused *errs.Error) {
 	v := u.newView(r, nil, "Sign in")
-	v.Flash = signInReasons[reason]
+	if m, ok := signInReasons[reason]; ok {
+		v.Flash = v.L.T(m)
+	}
 	v.Refused = refused
 	if !safeNext(next) {
 		next = ""
@@ -508,10 +538,29 @@ func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *Session) {
 
 // ---- Pages ----
 
+// localizer is the language of a request: the principal's preference (p
+// nil when not signed in), else the one chosen with the pages' switch,
+// else the browser's (Accept-Language), else English.
+func (u *UI) localizer(r *http.Request, p *auth.Principal) *i18n.Localizer {
+	chosen := ""
+	if p != nil {
+		chosen = p.Language
+	}
+	if c, err := r.Cookie(LanguageCookie); err == nil && chosen == "" {
+		chosen = c.Value
+	}
+	return u.Languages.Match(chosen, r.Header.Get("Accept-Language"))
+}
+
 // newView starts a page: the header and navigation of s (nil when not
-// signed in).
+// signed in), in the language of the request; title is a message.
 func (u *UI) newView(r *http.Request, s *Session, title string) *View {
-	v := &View{Title: title, Registry: u.title(s), S: s, forms: map[string]*Form{}}
+	l := u.localizer(r, nil)
+	if s != nil {
+		l = s.l
+	}
+	v := &View{Title: l.T(title), Registry: l.T(u.title(s)), S: s, L: l, Languages: u.Languages.Languages(),
+		Here: r.URL.RequestURI(), forms: map[string]*Form{}}
 	if s != nil {
 		v.Nav = u.nav(s.P, r.URL.Path)
 	}
@@ -538,13 +587,13 @@ func (u *UI) title(s *Session) string {
 func (u *UI) nav(p *auth.Principal, path string) []NavItem {
 	var links []Link
 	if p.Can(auth.ReadAlerts) {
-		links = append(links, Link{"/alerts", "Alerts"})
+		links = append(links, Link{"/alerts", i18n.M("Alerts")})
 	}
 	if p.Can(auth.ManageAuthorities) {
-		links = append(links, Link{"/authorities", "Authorities"}, Link{"/people", "People"})
+		links = append(links, Link{"/authorities", i18n.M("Authorities")}, Link{"/people", i18n.M("People")})
 	}
 	if p.Can(auth.ReadLog) {
-		links = append(links, Link{"/log", "Log"})
+		links = append(links, Link{"/log", i18n.M("Log")})
 	}
 	for _, sec := range u.Sections {
 		if sec.Nav != nil {
@@ -604,7 +653,18 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, sec *Sec
 	if sec != nil {
 		name = sec.Name + "/" + name
 	}
-	t, ok := u.pagesIn(v.zone())[name]
+	if v.Refused != nil {
+		v.Refused = v.L.Localize(v.Refused)
+	}
+	for _, f := range v.forms {
+		if f.Err != nil {
+			f.Err = v.L.Localize(f.Err)
+		}
+	}
+	if v.L != nil {
+		w.Header().Set("Content-Language", v.L.Code())
+	}
+	t, ok := u.pagesIn(v.zone(), v.L)[name]
 	if !ok {
 		u.Log.Error("web: no template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -625,7 +685,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, sec *Sec
 
 // fragment renders the "content" of the page name alone: a home card.
 func (u *UI) fragment(name string, v *View) (template.HTML, error) {
-	t, ok := u.pagesIn(v.zone())[name]
+	t, ok := u.pagesIn(v.zone(), v.L)[name]
 	if !ok {
 		return "", fmt.Errorf("web: no template %s", name)
 	}

@@ -75,22 +75,22 @@ func quote(s string) string {
 // Format writes t for people, to the minute, in loc with the zone shown:
 // "2026-12-02 09:15 WAT (UTC+1)"; in UTC "2026-12-02 09:15 UTC"; where the
 // zone has no abbreviation, its offset alone: "2026-12-02 13:15 UTC+5".
-func Format(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	return t.Format("2006-01-02 15:04") + " " + abbrev(t)
-}
+func Format(t time.Time, loc *time.Location) string { return FormatLayout(t, loc, "2006-01-02 15:04") }
 
 // FormatSeconds is Format to the second, for what happens within a minute
 // (a verification that runs).
 func FormatSeconds(t time.Time, loc *time.Location) string {
+	return FormatLayout(t, loc, "2006-01-02 15:04:05")
+}
+
+// FormatLayout is Format with the layout of a language (i18n.Localizer's
+// Layout: "02/01/2006 15:04" in French), the zone shown after it.
+func FormatLayout(t time.Time, loc *time.Location, layout string) string {
 	if loc == nil {
 		loc = time.UTC
 	}
 	t = t.In(loc)
-	return t.Format("2006-01-02 15:04:05") + " " + abbrev(t)
+	return t.Format(layout) + " " + abbrev(t)
 }
 
 // abbrev names the zone of t as Format shows it: "UTC", "CET (UTC+1)",
@@ -123,10 +123,13 @@ func offset(s int) string {
 // Stamp writes a stored timestamp (the ledger's layout or RFC 3339) as
 // Format does; anything else, a date without a time or an empty value,
 // stays as it is.
-func Stamp(s string, loc *time.Location) string {
-	for _, layout := range storedLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return Format(t, loc)
+func Stamp(s string, loc *time.Location) string { return StampLayout(s, loc, "2006-01-02 15:04") }
+
+// StampLayout is Stamp with the layout of a language (FormatLayout).
+func StampLayout(s string, loc *time.Location, layout string) string {
+	for _, stored := range storedLayouts {
+		if t, err := time.Parse(stored, s); err == nil {
+			return FormatLayout(t, loc, layout)
 		}
 	}
 	return s

@@ -1,0 +1,120 @@
+package i18n
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// Localizer writes messages in one language.
+type Localizer struct {
+	c    *Catalogue
+	lang Language
+}
+
+// Language is the localizer's language.
+func (l *Localizer) Language() Language { return l.lang }
+
+// Code is the language's code, for lang attributes and Content-Language.
+func (l *Localizer) Code() string { return l.lang.Code }
+
+// Dir is "rtl" or "ltr".
+func (l *Localizer) Dir() string { return l.lang.Dir() }
+
+// Catalogue is the catalogue the localizer reads.
+func (l *Localizer) Catalogue() *Catalogue { return l.c }
+
+func (l *Localizer) entry(id string) (Entry, bool) {
+	if e, ok := l.c.msgs[l.lang.Code][id]; ok {
+		return e, true
+	}
+	e, ok := l.c.msgs[Default][id]
+	return e, ok
+}
+
+// T writes message id, filled with args (fmt verbs). A message missing
+// from the catalogues (which the catalogue check refuses) is written as its
+// ID, in English.
+func (l *Localizer) T(id string, args ...any) string {
+	text := id
+	if e, ok := l.entry(id); ok {
+		text = e.Other()
+	}
+	if len(args) == 0 {
+		return text
+	}
+	return fmt.Sprintf(text, args...)
+}
+
+// N writes message id in the plural form of the count n, which is its
+// first argument (%[1]d), the others following.
+func (l *Localizer) N(id string, n int, args ...any) string {
+	text := id
+	if e, ok := l.entry(id); ok {
+		text = e.Forms[l.form(n)]
+		if text == "" {
+			text = e.Other()
+		}
+	}
+	return fmt.Sprintf(text, append([]any{n}, args...)...)
+}
+
+func (l *Localizer) form(n int) plural.Form {
+	if n < 0 {
+		n = -n
+	}
+	return plural.Cardinal.MatchPlural(l.lang.Tag, n, 0, 0, 0, 0)
+}
+
+// Error writes the sentence of a refusal in the language; its code, rule
+// and field stay as they are (English, stable, for machines).
+func (l *Localizer) Error(e *errs.Error) string {
+	format, args := e.Sentence()
+	if _, ok := l.entry(format); !ok {
+		return e.Message
+	}
+	return l.T(format, args...)
+}
+
+// Localize returns a copy of e whose Message is in the language.
+func (l *Localizer) Localize(e *errs.Error) *errs.Error {
+	out := *e
+	out.Message = l.Error(e)
+	return &out
+}
+
+// Number writes an integer with the language's digits and grouping.
+func (l *Localizer) Number(n int64) string {
+	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(n))
+}
+
+// Decimal writes a number with at most digits fraction digits, in the
+// language's way.
+func (l *Localizer) Decimal(x float64, digits int) string {
+	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(x, number.MaxFractionDigits(digits)))
+}
+
+// The layouts of dates and times, as Go writes them, are messages too: a
+// language translates "2006-01-02" into its own order ("02/01/2006").
+const (
+	DateLayout   = "2006-01-02"
+	MinuteLayout = "2006-01-02 15:04"
+	SecondLayout = "2006-01-02 15:04:05"
+)
+
+// Date writes the calendar date of t in the language's order.
+func (l *Localizer) Date(t time.Time) string { return t.Format(l.T(DateLayout)) }
+
+// Layout is the language's layout of a date and time to the minute, or to
+// the second.
+func (l *Localizer) Layout(seconds bool) string {
+	if seconds {
+		return l.T(SecondLayout)
+	}
+	return l.T(MinuteLayout)
+}
