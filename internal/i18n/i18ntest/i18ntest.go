@@ -42,9 +42,10 @@ var messageCalls = map[string]int{
 	"i18n.M":        0,
 }
 
-// methodCalls are the Localizer's methods whose first argument is a message
-// ID.
-var methodCalls = map[string]bool{"T": true, "N": true}
+// methodCalls are the methods whose argument at the index is a message
+// ID: the Localizer's (and web.Session's) T and N, and the title of a page
+// (web.Session.View, the UI's newView).
+var methodCalls = map[string]int{"T": 0, "N": 0, "View": 1, "newView": 2}
 
 // Go reads the Go files under root (tests, testdata and vendored code
 // aside) and returns the message IDs they use, with where; and the calls
@@ -90,10 +91,10 @@ func Go(root string) (map[string][]Use, []string, error) {
 					idx = i
 				}
 			}
-			if idx < 0 && methodCalls[sel.Sel.Name] && len(call.Args) > 0 {
-				// a Localizer's T or N: only literals are checked, as any
-				// other method of those names may take other things.
-				if s, ok := literal(call.Args[0]); ok {
+			if mi, ok := methodCalls[sel.Sel.Name]; idx < 0 && ok && len(call.Args) > mi {
+				// only literals are read, as any other method of those
+				// names may take other things.
+				if s, ok := literal(call.Args[mi]); ok {
 					pos := fset.Position(call.Pos())
 					use := fmt.Sprintf("%s:%d", rel(root, pos.Filename), pos.Line)
 					if sel.Sel.Name == "N" {
