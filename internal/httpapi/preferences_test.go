@@ -92,3 +92,42 @@ func TestPreferences(t *testing.T) {
 		}
 	})
 }
+
+// TestLanguagePreference sets a principal's language through the API: a
+// language of the deployment is kept (a log entry) and leaves the time
+// zone as it was, one it does not speak is refused with rule language and
+// changes nothing, "" is the browser's again.
+func TestLanguagePreference(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		ctx := context.Background()
+		w.Must(t, 200, "POST", "/api/v1/me/preferences", w.CoordA, map[string]any{"time_zone": "Africa/Dakar"})
+		r := w.Must(t, 200, "POST", "/api/v1/me/preferences", w.CoordA, map[string]any{"language": "fr"})
+		if r.Str("language") != "fr" || r.Str("time_zone") != "Africa/Dakar" {
+			t.Fatalf("set the language: %s", r.Raw)
+		}
+		var leaf string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&leaf); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(leaf, `"language":"fr"`) || !strings.Contains(leaf, `"time_zone":"Africa/Dakar"`) {
+			t.Errorf("the leaf records the preferences as they are after it: %s", leaf)
+		}
+		me := w.Must(t, 200, "GET", "/api/v1/me", w.CoordA, nil)
+		if me.Str("language") != "fr" || me.Str("time_zone") != "Africa/Dakar" {
+			t.Errorf("/me: %s", me.Raw)
+		}
+		for _, lang := range []string{"de", "FR", "fr-x-‮", "en-US"} {
+			r := w.Do(t, "POST", "/api/v1/me/preferences", w.CoordA, map[string]any{"language": lang})
+			if r.Status != 422 || r.Str("error.rule") == "" || r.Str("error.field") != "language" {
+				t.Errorf("language %q: %d %s, want a refusal on field language", lang, r.Status, r.Raw)
+			}
+		}
+		if got := w.Must(t, 200, "GET", "/api/v1/me", w.CoordA, nil).Str("language"); got != "fr" {
+			t.Errorf("after refusals, /me says %q", got)
+		}
+		if r := w.Must(t, 200, "POST", "/api/v1/me/preferences", w.CoordA, map[string]any{"language": ""}); r.Str("language") != "" || r.Str("time_zone") != "Africa/Dakar" {
+			t.Errorf("reset: %s", r.Raw)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -52,7 +53,8 @@ func (l *Localizer) T(id string, args ...any) string {
 }
 
 // N writes message id in the plural form of the count n, which is its
-// first argument (%[1]d), the others following.
+// first argument (%[1]d), the others following. A form may leave the
+// count out ("عضوان", two organs) and name the others by index (%[2]s).
 func (l *Localizer) N(id string, n int, args ...any) string {
 	text := id
 	if e, ok := l.entry(id); ok {
@@ -60,6 +62,9 @@ func (l *Localizer) N(id string, n int, args ...any) string {
 		if text == "" {
 			text = e.Other()
 		}
+	}
+	if !strings.Contains(text, "%") {
+		return text
 	}
 	return fmt.Sprintf(text, append([]any{n}, args...)...)
 }
