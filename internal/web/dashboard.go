@@ -52,7 +52,7 @@ func (u *UI) dashboard(ctx context.Context, s *Session, p chart.Period, prefix s
 		if sec.Dashboard == nil || (prefix != "" && !strings.HasPrefix(prefix, sec.Name+"-")) {
 			continue
 		}
-		ps, err := sec.Dashboard(ctx, &Session{P: s.P, Authority: s.Authority, CSRF: s.CSRF, ui: u, sec: sec}, p)
+		ps, err := sec.Dashboard(ctx, &Session{P: s.P, Authority: s.Authority, CSRF: s.CSRF, ui: u, sec: sec, l: s.l}, p)
 		if err != nil {
 			return nil, err
 		}

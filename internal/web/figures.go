@@ -5,73 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/hashmatch"
-	"github.com/custos-project/custos/internal/transplant"
 )
 
 // ---- The registries' figures on the home page (Section.Dashboard) ----
-
-// dashboard is the transplant registry's figures: activity by month, by
-// centre and by organ, for the regulator and the auditor.
-func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Period) ([]chart.Panel, error) {
-	if !s.P.Can(transplant.ReadFigures) {
-		return nil, nil
-	}
-	a, err := t.svc.Activity(ctx, s.P, p.From(), p.End())
-	if err != nil {
-		return nil, err
-	}
-	months := chart.Panel{ID: "transplant-months", Title: "Donation and transplantation by month",
-		Desc: "Donations (procurements), organs procured and transplantations in " + p.String() + ", by the month they took place (UTC).",
-		Kind: chart.Columns, Category: "Month", Unit: "count", Categories: p.List(),
-		Series: []chart.Series{{Name: "Donations", Values: p.ByMonth(a.Donations)}, {Name: "Organs procured", Values: p.ByMonth(a.Organs)},
-			{Name: "Transplantations", Values: p.ByMonth(a.Transplants)}}}
-	if months.Empty() {
-		last, err := t.svc.LastActivity(ctx, s.P)
-		if err != nil {
-			return nil, err
-		}
-		months.Note = "No donation or transplantation is recorded in these months."
-		if len(last) >= 7 {
-			months.Note += " The latest recorded is in " + last[:7] + ": choose it as the last month above to see the months before it."
-		}
-	}
-
-	centres, err := auth.ListAuthorities(ctx, t.svc.DB.Read(), transplant.KindCentre)
-	if err != nil {
-		return nil, err
-	}
-	byCentre := chart.Panel{ID: "transplant-centres", Title: "Activity by centre",
-		Desc: "Donations each centre procured and transplantations it performed in " + p.String() + "; every registered centre is listed, idle ones with zeros.",
-		Kind: chart.Bars, Category: "Centre", Unit: "count",
-		Series: []chart.Series{{Name: "Donations"}, {Name: "Transplantations"}}}
-	names := map[string]int{}
-	for _, c := range centres {
-		names[c.Name]++
-	}
-	for _, c := range centres {
-		label := c.Name
-		if names[c.Name] > 1 {
-			label += " (" + c.ID + ")"
-		}
-		byCentre.Categories = append(byCentre.Categories, label)
-		byCentre.Series[0].Values = append(byCentre.Series[0].Values, float64(a.CentreDonations[c.ID]))
-		byCentre.Series[1].Values = append(byCentre.Series[1].Values, float64(a.CentreTransplants[c.ID]))
-	}
-
-	byOrgan := chart.Panel{ID: "transplant-organs", Title: "Organs by type",
-		Desc: "Organs procured and organs transplanted in " + p.String() + ", by organ.",
-		Kind: chart.Bars, Category: "Organ", Unit: "organs",
-		Series: []chart.Series{{Name: "Procured"}, {Name: "Transplanted"}}}
-	for _, o := range transplant.OrganTypes {
-		byOrgan.Categories = append(byOrgan.Categories, labelOf(transplantLabels, o))
-		byOrgan.Series[0].Values = append(byOrgan.Series[0].Values, float64(a.OrganProcured[o]))
-		byOrgan.Series[1].Values = append(byOrgan.Series[1].Values, float64(a.OrganTransplanted[o]))
-	}
-	return []chart.Panel{months, byCentre, byOrgan}, nil
-}
 
 // dashboard is the hash registry's figures, across every service: matches,
 // reports and removals by month, the cases by stage, and the time from a
