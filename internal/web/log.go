@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/zone"
 )
@@ -32,7 +33,7 @@ type verifyJob struct {
 	finished    time.Time
 	done, total uint64
 	report      *ledger.Report
-	err         string // why it could not run to the end
+	err         i18n.Msg // why it could not run to the end
 }
 
 // verifyState is what the pages show of the job.
@@ -95,7 +96,7 @@ func (j *verifyJob) start(u *UI, by string) bool {
 		defer j.mu.Unlock()
 		j.running, j.finished, j.report = false, time.Now(), rep
 		if err != nil {
-			j.err = "the verify could not run to the end; the server log says why"
+			j.err = i18n.M("the verify could not run to the end; the server log says why")
 		} else if rep != nil {
 			j.done, j.total = rep.Size, rep.Size
 		}
@@ -210,7 +211,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	if st.Running {
 		v.Refresh = 2
 		if r.URL.Query().Get("done") == "running" {
-			v.Flash = "A verify was already running on this server: here is its progress."
+			v.Flash = s.T("A verify was already running on this server: here is its progress.")
 		}
 	}
 	u.show(w, r, nil, "verify", v, nil)
