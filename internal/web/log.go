@@ -50,18 +50,21 @@ type verifyState struct {
 	Err               string
 }
 
-func (j *verifyJob) state(loc *time.Location) verifyState {
+// state is the job as s's pages show it: its times in s's zone and in
+// the layout of s's language.
+func (j *verifyJob) state(s *Session) verifyState {
+	loc, layout := s.Zone(), s.l.Layout(true)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	st := verifyState{Started: !j.started.IsZero(), Running: j.running, By: j.by, Done: j.done, Total: j.total,
 		Report: j.report, Err: j.err}
 	if st.Started {
-		st.StartedAt = zone.FormatSeconds(j.started, loc)
+		st.StartedAt = zone.FormatLayout(j.started, loc, layout)
 		end := time.Now()
 		if !j.running {
 			end = j.finished
 			st.Finished = true
-			st.FinishedAt = zone.FormatSeconds(j.finished, loc)
+			st.FinishedAt = zone.FormatLayout(j.finished, loc, layout)
 		}
 		st.Seconds = int(end.Sub(j.started).Seconds())
 	}
@@ -155,7 +158,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
-		Verify: u.verify.state(s.Zone())}
+		Verify: u.verify.state(s)}
 	v := u.newView(r, s, "Log")
 	var ref *Refusal
 	query := r.URL.Query()
@@ -205,7 +208,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	st := u.verify.state(s.Zone())
+	st := u.verify.state(s)
 	v := u.newView(r, s, "Log verify")
 	v.Data = logData{CanVerify: u.Projections != nil, Verify: st}
 	if st.Running {
