@@ -3,13 +3,15 @@ package auth
 import (
 	"fmt"
 	"strings"
+
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // Kind is a kind of authority a module adds, with the prefix of its ids.
 type Kind struct {
 	Name   string // e.g. "transplant_centre"
 	Prefix string // two capital letters that start its ids, e.g. "TC"
-	Label  string // for people, e.g. "Transplant centre"
+	Label  string // for people, e.g. "Transplant centre": a message (i18n.M), translated where shown
 }
 
 // RoleSpec is a role a module adds and the authority kind its principals must
@@ -17,7 +19,7 @@ type Kind struct {
 type RoleSpec struct {
 	Role  Role
 	Kind  string
-	Label string // what the role does, for people
+	Label string // what the role does, for people: a message (i18n.M), translated where shown
 	// KindRule and KindMessage are the rule and the message of the refusal
 	// to give the role to a principal of an authority of another kind.
 	KindRule    string
@@ -99,13 +101,13 @@ func (c *Catalogue) KindNames() []string {
 
 // CoreKinds are the authority kinds of the core: the regulator that runs the
 // registry (created by custos init).
-var CoreKinds = []Kind{{Name: KindRegulator, Prefix: "AU", Label: "Regulator"}}
+var CoreKinds = []Kind{{Name: KindRegulator, Prefix: "AU", Label: i18n.M("Regulator")}}
 
 // CoreRoles are the roles of the core.
 var CoreRoles = []RoleSpec{
-	{Role: Admin, Label: "Administrator: manages authorities and principals"},
-	{Role: Regulator, Label: "Regulator: authorizes, watches alerts, reads everything"},
-	{Role: Auditor, Label: "Auditor: reads everything, changes nothing"},
+	{Role: Admin, Label: i18n.M("Administrator: manages authorities and principals")},
+	{Role: Regulator, Label: i18n.M("Regulator: authorizes, watches alerts, reads everything")},
+	{Role: Auditor, Label: i18n.M("Auditor: reads everything, changes nothing")},
 }
 
 // quoted returns each string in Go quotes.

@@ -9,6 +9,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // Type is a message type a module declares: its name (starting with the
@@ -119,7 +120,7 @@ func (ts *Types) Check(module, typ string, payload []byte) error {
 // Notice is the core's own message type: a notice one registry gives
 // another, spontaneously or in answer to one (a subject, a text and an
 // optional reference). The registries bring their own types.
-var Notice = Type{Name: "core.notice", Title: "Notice between registries", Schema: `{
+var Notice = Type{Name: "core.notice", Title: i18n.M("Notice between registries"), Schema: `{
 	"type": "object",
 	"additionalProperties": false,
 	"required": ["subject", "text"],

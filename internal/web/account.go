@@ -12,7 +12,7 @@ import (
 // ---- My account: who is signed in, and their preferences ----
 
 // accountData is the account page: the principal, the zone their pages
-// are in, and the registry's.
+// are in, and the registry's; the language they are in, and those spoken.
 type accountData struct {
 	P            *auth.Principal
 	Authority    string
@@ -21,6 +21,13 @@ type accountData struct {
 	Chosen       bool   // the principal chose a zone (else the registry's applies)
 	Now          string // the time now, as the pages show it
 	Zones        []string
+	// Language is the name of the language the pages are in now,
+	// LanguageChosen whether it is the principal's preference (else the
+	// browser's applies), Languages the choices: the browser's, then each
+	// language spoken, named in itself.
+	Language       string
+	LanguageChosen bool
+	Languages      []Option
 }
 
 // commonZones are offered as the zone input's suggestions; any zone of the
@@ -46,24 +53,42 @@ func (u *UI) account(w http.ResponseWriter, r *http.Request, s *Session) {
 
 func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	v := u.newView(r, s, "My account")
-	v.Data = accountData{P: s.P, Authority: s.Authority, Zone: zoneName(s.Zone()), RegistryZone: zoneName(u.Zone),
-		Chosen: s.P.TimeZone != "", Now: time.Now().UTC().Format(time.RFC3339), Zones: commonZones}
+	d := accountData{P: s.P, Authority: s.Authority, Zone: zoneName(s.Zone()), RegistryZone: zoneName(u.Zone),
+		Chosen: s.P.TimeZone != "", Now: time.Now().UTC().Format(time.RFC3339), Zones: commonZones,
+		Language: s.l.Language().Name, LanguageChosen: s.P.Language != "",
+		Languages: []Option{{Value: "", Label: s.T("The browser's language")}}}
+	for _, l := range u.Languages.Languages() {
+		d.Languages = append(d.Languages, Option{Value: l.Code, Label: l.Name})
+	}
+	v.Data = d
 	if ref == nil {
-		v.SetForm("preferences", url.Values{"time_zone": {s.P.TimeZone}})
+		v.SetForm("preferences", url.Values{"time_zone": {s.P.TimeZone}, auth.LanguageField: {s.P.Language}})
 		if r.URL.Query().Get("done") == "preferences" {
-			v.Flash = "Your time zone is saved: pages show times in " + zoneName(s.Zone()) + "."
+			v.Flash = s.T("Your preferences are saved: pages show times in %s.", zoneName(s.Zone()))
 		}
 	}
 	u.show(w, r, nil, "account", v, ref)
 }
 
-// setAccount records the principal's preferences (a log entry) and
-// returns to the account page, whose times are then in the new zone.
+// setAccount records the principal's preferences, the time zone and,
+// when the form gives it, the language ("" for the browser's), in one log
+// entry, and returns to the account page, whose times are then in the new
+// zone and whose words in the new language.
 func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 	tz := r.PostForm.Get("time_zone")
-	if _, err := u.Authorities.SetPreferences(r.Context(), s.P, auth.Preferences{TimeZone: &tz}); err != nil {
+	prefs := auth.Preferences{TimeZone: &tz}
+	if _, ok := r.PostForm[auth.LanguageField]; ok {
+		lang := r.PostForm.Get(auth.LanguageField)
+		prefs.Language = &lang
+	}
+	if _, err := u.Authorities.SetPreferences(r.Context(), s.P, prefs); err != nil {
 		u.showAccount(w, r, s, &Refusal{Form: "preferences", Values: r.PostForm, Err: err})
 		return
+	}
+	if prefs.Language != nil && strings.TrimSpace(*prefs.Language) == "" {
+		// the browser's language: the switch's cookie no longer decides
+		http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	}
 	Redirect(w, r, "/account", url.Values{"done": {"preferences"}})
 }

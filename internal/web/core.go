@@ -10,6 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
@@ -48,7 +49,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
 	}
 	as, err := listed(r, s, v, &ref, f, fref, alerts.Filter{}, u.alertService().List)
-	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: optionsOf(nil, ledger.AlertStates), Downloads: Downloads(r, "/alerts/export"),
+	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: localOptions(s.l, coreLabels, ledger.AlertStates), Downloads: Downloads(r, "/alerts/export"),
 		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
@@ -101,7 +102,7 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 		u.fail(w, r, s, err)
 		return
 	}
-	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: optionsOf(nil, ledger.AlertOutcomes), Names: map[string]string{}}
+	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: localOptions(s.l, coreLabels, ledger.AlertOutcomes), Names: map[string]string{}}
 	ps, err := auth.ListPrincipals(ctx, u.DB.Read())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -113,20 +114,28 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 			data.Assignees = append(data.Assignees, Option{Value: p.ID, Label: p.Name + " (" + p.Authority + ")"})
 		}
 	}
-	v := u.newView(r, s, "Alert "+a.ID)
+	v := u.newView(r, s, "Alerts")
+	v.Title = s.T("Alert %s", a.ID)
 	v.Data = data
 	if done := r.URL.Query().Get("done"); alertDone[done] != "" {
-		v.Flash = alertDone[done]
+		v.Flash = s.T(alertDone[done])
 	}
 	u.show(w, r, nil, "alert", v, ref)
 }
 
 // alertDone are the flash messages after each command on an alert.
-var alertDone = map[string]string{
-	"acknowledge": "The alert is acknowledged.",
-	"assign":      "The alert is assigned.",
-	"comment":     "The comment is added.",
-	"close":       "The alert is closed.",
+var alertDone = map[string]i18n.Msg{
+	"acknowledge": i18n.M("The alert is acknowledged."),
+	"assign":      i18n.M("The alert is assigned."),
+	"comment":     i18n.M("The comment is added."),
+	"close":       i18n.M("The alert is closed."),
+}
+
+// coreLabels are the words the core's pages show for values ("label", the
+// options of their selects): the alerts' states and outcomes.
+var coreLabels = map[string]i18n.Msg{
+	ledger.StateOpen: i18n.M("Open"), ledger.StateAcknowledged: i18n.M("Acknowledged"), ledger.StateClosed: i18n.M("Closed"),
+	"no_action": i18n.M("No action"), "corrected": i18n.M("Corrected"), "referred": i18n.M("Referred"), "false_alarm": i18n.M("False alarm"),
 }
 
 // workAlert runs one command on an alert posted from its page: on success
@@ -178,8 +187,12 @@ func authorityNames(ctx context.Context, db *store.DB) (map[string]string, error
 	return m, nil
 }
 
-var roleLabels = map[auth.Role]string{auth.Admin: "Administrator"}
+// roleLabels name the core's roles for people; another role is named by
+// its code, capitalised.
+var roleLabels = map[auth.Role]i18n.Msg{auth.Admin: i18n.M("Administrator"), auth.Regulator: i18n.M("Regulator"), auth.Auditor: i18n.M("Auditor")}
 
+// roleLabel names a role for people, in English: a message, translated
+// where it is shown.
 func roleLabel(r auth.Role) string {
 	if l, ok := roleLabels[r]; ok {
 		return l
@@ -188,21 +201,21 @@ func roleLabel(r auth.Role) string {
 }
 
 // roleOptions are the roles an administrator may give: the catalogue's, each
-// with what it does.
-func (u *UI) roleOptions() []Option {
+// with what it does, in s's language.
+func (u *UI) roleOptions(s *Session) []Option {
 	var out []Option
 	for _, r := range u.Authorities.Catalogue.Roles() {
-		out = append(out, Option{Value: string(r.Role), Label: r.Label})
+		out = append(out, Option{Value: string(r.Role), Label: s.T(r.Label)})
 	}
 	return out
 }
 
-// kindLabel is the catalogue's word for an authority kind.
-func (u *UI) kindLabel(kind string) string {
+// kindLabel is the catalogue's word for an authority kind, in s's language.
+func (u *UI) kindLabel(s *Session, kind string) string {
 	if k, ok := u.Authorities.Catalogue.Kind(kind); ok && k.Label != "" {
-		return k.Label
+		return s.T(k.Label)
 	}
-	return labelOf(nil, kind)
+	return s.T(labelOf(nil, kind))
 }
 
 type peopleData struct {
@@ -230,14 +243,14 @@ func (u *UI) showPeople(w http.ResponseWriter, r *http.Request, s *Session, ref 
 		u.fail(w, r, s, err)
 		return
 	}
-	data := peopleData{People: ps, Roles: u.roleOptions(), Self: s.P.ID}
+	data := peopleData{People: ps, Roles: u.roleOptions(s), Self: s.P.ID}
 	for _, a := range as {
-		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name + " (" + u.kindLabel(a.Kind) + ")"})
+		data.Authorities = append(data.Authorities, Option{Value: a.ID, Label: a.Name + " (" + u.kindLabel(s, a.Kind) + ")"})
 	}
 	v := u.newView(r, s, "People")
 	v.Data = data
 	if q := r.URL.Query(); q.Get("done") == "revoke" && idRE.MatchString(q.Get("id")) {
-		v.Flash = "The token of " + q.Get("id") + " is revoked: it no longer signs in."
+		v.Flash = s.T("The token of %s is revoked: it no longer signs in.", q.Get("id"))
 	}
 	u.show(w, r, nil, "people", v, ref)
 }
@@ -260,7 +273,7 @@ func (u *UI) createPrincipal(w http.ResponseWriter, r *http.Request, s *Session)
 	c, err := u.Authorities.CreatePrincipal(ctx, s.P, auth.NewPrincipal{Name: v.Get("name"), Role: auth.Role(v.Get("role")),
 		AuthorityID: v.Get("authority_id")})
 	if err == nil {
-		out.ID, out.Name, out.Role, out.Authority, out.Token = c.ID, c.Name, roleLabel(c.Role), c.AuthorityID, c.Token
+		out.ID, out.Name, out.Role, out.Authority, out.Token = c.ID, c.Name, s.T(roleLabel(c.Role)), c.AuthorityID, c.Token
 	}
 	if err != nil {
 		u.showPeople(w, r, s, &Refusal{Form: "principal", Values: v, Err: err})
@@ -334,7 +347,7 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 	v.SetForm("filter", q)
 	data := authoritiesData{Next: nextPage(r, as.Next, authorityFlash...), Filtered: fref == nil && (f.Kind != "" || f.Jurisdiction != "" || f.Name != "")}
 	for _, k := range u.Authorities.Catalogue.Kinds() {
-		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(k.Name)}
+		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(s, k.Name)}
 		for _, a := range as.Items {
 			if a.Kind == k.Name {
 				ak.Authorities = append(ak.Authorities, a)
@@ -345,7 +358,7 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 	}
 	v.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
-		v.Flash = "Authority " + q.Get("id") + " created. Give it principals on the People page."
+		v.Flash = s.T("Authority %s created. Give it principals on the People page.", q.Get("id"))
 	}
 	u.show(w, r, nil, "authorities", v, ref)
 }

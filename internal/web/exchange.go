@@ -8,6 +8,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/page"
 )
 
@@ -35,7 +36,7 @@ func Exchange(svc *exchange.Service) Section {
 			if !p.Can(exchange.ReadExchange) {
 				return nil
 			}
-			return []Link{{Href: "/exchange/peers", Label: "Exchange"}}
+			return []Link{{Href: "/exchange/peers", Label: i18n.M("Exchange")}}
 		},
 		Pages: []Page{
 			get("/peers", x.peers),
@@ -52,8 +53,9 @@ func Exchange(svc *exchange.Service) Section {
 			post("/inbox/{peer}/{id}/forward", x.forward),
 		},
 		Templates: subFS(exchangeFS, "templates/exchange"),
-		Labels: map[string]string{exchange.Pending: "Pending", exchange.Acknowledged: "Acknowledged", exchange.Refused: "Refused",
-			exchange.Overdue: "Overdue", exchange.Delivered: "Delivered", exchange.PeerActive: "Active", exchange.PeerSuspended: "Suspended"},
+		Labels: map[string]i18n.Msg{exchange.Pending: i18n.M("Pending"), exchange.Acknowledged: i18n.M("Acknowledged"), exchange.Refused: i18n.M("Refused"),
+			exchange.Overdue: i18n.M("Overdue"), exchange.Delivered: i18n.M("Delivered"), exchange.PeerActive: i18n.M("Active"), exchange.PeerSuspended: i18n.M("Suspended"),
+			"use": i18n.M("Use"), "forward": i18n.M("Forward")},
 	}
 }
 
@@ -105,12 +107,12 @@ func (x *exchangePages) outbox(w http.ResponseWriter, r *http.Request, s *Sessio
 }
 
 func (x *exchangePages) showOutbox(w http.ResponseWriter, r *http.Request, s *Session, sent *Refusal) {
-	exchangeList(x, w, r, s, "outbox", "Exchange: outbox", exchange.OutboxStates, sent, x.svc.Outbox,
+	exchangeList(x, w, r, s, "outbox", i18n.M("Exchange: outbox"), exchange.OutboxStates, sent, x.svc.Outbox,
 		func(d *exchangeListData, ms []exchange.OutboxMessage) { d.Outbox = ms })
 }
 
 func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	exchangeList(x, w, r, s, "inbox", "Exchange: inbox", exchange.InboxStates, nil, x.svc.Inbox,
+	exchangeList(x, w, r, s, "inbox", i18n.M("Exchange: inbox"), exchange.InboxStates, nil, x.svc.Inbox,
 		func(d *exchangeListData, ms []exchange.InboxMessage) { d.Inbox = ms })
 }
 
@@ -146,7 +148,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	}
 	show(d, ms.Items)
 	d.NextPage = nextPage(r, ms.Next, exchangeFlash...)
-	d.States = optionsOf(nil, states)
+	d.States = localOptions(s.l, s.sec.Labels, states)
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
 	if tmpl == "outbox" {

@@ -9,21 +9,31 @@ import (
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/zone"
 )
 
 // ---- The exchange's forms: what the API does, on the exchange's pages ----
 
 // exchangeDone are the flash messages after each form of the exchange.
-var exchangeDone = map[string]string{
-	"peer":    "The peer is registered. Compare its key's fingerprint below with its operator before sending anything.",
-	"key":     "The peer's new key is added; its earlier keys stay valid until the time given.",
-	"suspend": "The peer is suspended: nothing is sent to it or accepted from it.",
-	"resume":  "The peer is resumed.",
-	"rotate":  "This registry's exchange key is rotated: messages and receipts are signed with the new key from now on.",
-	"send":    "The message is signed and in the outbox; it is delivered until the peer answers.",
-	"use":     "The use of the message is recorded.",
-	"forward": "The message is forwarded: the forward is in the outbox.",
+var exchangeDone = map[string]i18n.Msg{
+	"peer":    i18n.M("The peer is registered. Compare its key's fingerprint below with its operator before sending anything."),
+	"key":     i18n.M("The peer's new key is added; its earlier keys stay valid until the time given."),
+	"suspend": i18n.M("The peer is suspended: nothing is sent to it or accepted from it."),
+	"resume":  i18n.M("The peer is resumed."),
+	"rotate":  i18n.M("This registry's exchange key is rotated: messages and receipts are signed with the new key from now on."),
+	"send":    i18n.M("The message is signed and in the outbox; it is delivered until the peer answers."),
+	"use":     i18n.M("The use of the message is recorded."),
+	"forward": i18n.M("The message is forwarded: the forward is in the outbox."),
+}
+
+// exchangeFlash is the flash message of a form of the exchange done, in
+// s's language; "" for none.
+func exchangeFlashOf(s *Session, done string) string {
+	if m, ok := exchangeDone[done]; ok {
+		return s.T(m)
+	}
+	return ""
 }
 
 // exchangeRefusal is a refused form of the exchange, its input highlighted:
@@ -61,7 +71,7 @@ func (x *exchangePages) showPeers(w http.ResponseWriter, r *http.Request, s *Ses
 	v := s.View(r, "Exchange: peers")
 	q := r.URL.Query()
 	if ref == nil {
-		v.Flash = exchangeDone[q.Get("done")]
+		v.Flash = exchangeFlashOf(s, q.Get("done"))
 		if q.Get("done") == "peer" {
 			if pr, err := x.svc.Peer(r.Context(), s.P, q.Get("id")); err == nil {
 				d.Registered = pr
@@ -141,12 +151,12 @@ func (x *exchangePages) sendForm(r *http.Request, s *Session, v *View, d *exchan
 	for _, t := range x.svc.Types.Names() {
 		label := t
 		if ty, ok := x.svc.Types.Get(t); ok && ty.Title != "" {
-			label = ty.Title + " (" + t + ")"
+			label = s.T(ty.Title) + " (" + t + ")"
 		}
 		d.Types = append(d.Types, Option{Value: t, Label: label})
 	}
 	if r.Method == http.MethodGet {
-		v.Flash = exchangeDone[r.URL.Query().Get("done")]
+		v.Flash = exchangeFlashOf(s, r.URL.Query().Get("done"))
 	}
 	v.SetForm("send", url.Values{"type": {"core.notice"}, "readers": {"regulator"},
 		"payload": {`{"subject": "", "text": "", "reference": ""}`}})
@@ -199,10 +209,11 @@ func (x *exchangePages) showMessage(w http.ResponseWriter, r *http.Request, s *S
 			}
 		}
 	}
-	v := s.View(r, "Message "+m.MessageID)
+	v := s.View(r, "Message")
+	v.Title = s.T("Message %s", m.MessageID)
 	v.Data = d
 	if ref == nil {
-		v.Flash = exchangeDone[r.URL.Query().Get("done")]
+		v.Flash = exchangeFlashOf(s, r.URL.Query().Get("done"))
 	}
 	v.SetForm("use", url.Values{"purpose": {m.Purpose}})
 	s.Show(w, r, "message", v, ref)

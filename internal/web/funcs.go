@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +40,13 @@ func (f field) Described() string {
 	return strings.Join(ids, " ")
 }
 
+// Choose tells whether a select offers "Choose…", the empty value: unless
+// one of its options is the empty value itself (a choice such as "the
+// browser's language").
+func (f field) Choose() bool {
+	return !slices.ContainsFunc(f.Options, func(o Option) bool { return o.Value == "" })
+}
+
 // labelOf turns a value into words: its label, else the value capitalised,
 // its underscores as spaces.
 func labelOf(labels map[string]string, v string) string {
@@ -59,6 +68,93 @@ func optionsOf(labels map[string]string, values []string) []Option {
 	return out
 }
 
+// localOptions are optionsOf in the language of l: each label (a message)
+// translated.
+func localOptions(l *i18n.Localizer, labels map[string]string, values []string) []Option {
+	out := optionsOf(labels, values)
+	for i := range out {
+		out[i].Label = l.T(out[i].Label)
+	}
+	return out
+}
+
+// markup writes a message with args (write fills it in): plain text when
+// no argument is HTML, else HTML, the message and its other arguments
+// escaped and the HTML arguments kept as they are, wherever the
+// language puts them.
+func markup(args []any, write func(args ...any) string) any {
+	if !slices.ContainsFunc(args, func(a any) bool { _, ok := a.(template.HTML); return ok }) {
+		return write(args...)
+	}
+	held := make([]any, len(args))
+	var keep []string
+	for i, a := range args {
+		held[i] = a
+		if h, ok := a.(template.HTML); ok {
+			held[i] = "\x00" + strconv.Itoa(len(keep)) + "\x00"
+			keep = append(keep, string(h))
+		}
+	}
+	out := html.EscapeString(write(held...))
+	for i, h := range keep {
+		out = strings.Replace(out, "\x00"+strconv.Itoa(i)+"\x00", h, 1)
+	}
+	return template.HTML(out)
+}
+
+// countOf reads the count of a message with a count: any integer.
+func countOf(n any) int {
+	switch v := n.(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case uint64:
+		return int(v)
+	case int32:
+		return int(v)
+	}
+	return 0
+}
+
+// tag writes text inside an element, for a message's argument: name is
+// strong, code, em or small (else span), with a class after a dot and an
+// id after a hash ("code.fingerprint#next-fingerprint"). text is escaped,
+// unless it is HTML already.
+func tag(name string, text any) template.HTML {
+	name, id, _ := strings.Cut(name, "#")
+	el, class, _ := strings.Cut(name, ".")
+	switch el {
+	case "strong", "code", "em", "small":
+	default:
+		el = "span"
+	}
+	open := el
+	if class != "" {
+		open += ` class="` + html.EscapeString(class) + `"`
+	}
+	if id != "" {
+		open += ` id="` + html.EscapeString(id) + `"`
+	}
+	return template.HTML("<" + open + ">" + inner(text) + "</" + el + ">")
+}
+
+// link writes a link to a page of the UI (a path, or a fragment), for a
+// message's argument.
+func link(href string, text any) template.HTML {
+	if !strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "#") || strings.HasPrefix(href, "//") {
+		href = "#"
+	}
+	return template.HTML(`<a href="` + html.EscapeString(href) + `">` + inner(text) + "</a>")
+}
+
+func inner(text any) string {
+	if h, ok := text.(template.HTML); ok {
+		return string(h)
+	}
+	return html.EscapeString(fmt.Sprint(text))
+}
+
 // zoneName names a time zone for people: its IANA name, "UTC" for UTC.
 func zoneName(loc *time.Location) string {
 	if loc == nil || loc == time.UTC {
@@ -75,18 +171,20 @@ func zoneName(loc *time.Location) string {
 // (html/template would write the offset's "+" as "&#43;"). "zone" names loc, for the labels
 // of the inputs that take a local time.
 func funcs(lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer) template.FuncMap {
-	optionsOf := func(labels map[string]string, values []string) []Option {
-		out := optionsOf(labels, values)
-		for i := range out {
-			out[i].Label = l.T(out[i].Label)
-		}
-		return out
-	}
 	return template.FuncMap{
 		// t writes a message in the page's language, tn one with a count
 		// (the first argument); "field"'s label and "hint" are messages too.
-		"t":  l.T,
-		"tn": l.N,
+		// A message whose arguments include HTML (a "tag", a "link", a
+		// time of "when") is written as HTML, so that a sentence keeps its
+		// markup in any language (markup).
+		"t": func(id string, args ...any) any {
+			return markup(args, func(a ...any) string { return l.T(id, a...) })
+		},
+		"tn": func(id string, n any, args ...any) any {
+			return markup(args, func(a ...any) string { return l.N(id, countOf(n), a...) })
+		},
+		"tag":  tag,
+		"link": link,
 		// num writes a whole number in the language's digits and grouping.
 		"num": func(n any) string {
 			switch v := n.(type) {
@@ -105,7 +203,7 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		"rng":  func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
 		"list": func(id string, f field) field { f.List = id; return f },
 		"opts": func(name string, f field) field {
-			f.Options = optionsOf(labels, lists[name])
+			f.Options = localOptions(l, labels, lists[name])
 			if f.Type == "" || f.Type == "text" {
 				f.Type = "select"
 			}
@@ -127,7 +225,7 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		},
 		"zone": func() string { return zoneName(loc) },
 		"optionsOf": func(name string) []Option {
-			return optionsOf(labels, lists[name])
+			return localOptions(l, labels, lists[name])
 		},
 		// fmtf formats an optional number ("" when absent).
 		"fmtf": func(format string, p *float64) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/zone"
 )
@@ -32,7 +33,7 @@ type verifyJob struct {
 	finished    time.Time
 	done, total uint64
 	report      *ledger.Report
-	err         string // why it could not run to the end
+	err         i18n.Msg // why it could not run to the end
 }
 
 // verifyState is what the pages show of the job.
@@ -49,18 +50,21 @@ type verifyState struct {
 	Err               string
 }
 
-func (j *verifyJob) state(loc *time.Location) verifyState {
+// state is the job as s's pages show it: its times in s's zone and in
+// the layout of s's language.
+func (j *verifyJob) state(s *Session) verifyState {
+	loc, layout := s.Zone(), s.l.Layout(true)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	st := verifyState{Started: !j.started.IsZero(), Running: j.running, By: j.by, Done: j.done, Total: j.total,
 		Report: j.report, Err: j.err}
 	if st.Started {
-		st.StartedAt = zone.FormatSeconds(j.started, loc)
+		st.StartedAt = zone.FormatLayout(j.started, loc, layout)
 		end := time.Now()
 		if !j.running {
 			end = j.finished
 			st.Finished = true
-			st.FinishedAt = zone.FormatSeconds(j.finished, loc)
+			st.FinishedAt = zone.FormatLayout(j.finished, loc, layout)
 		}
 		st.Seconds = int(end.Sub(j.started).Seconds())
 	}
@@ -95,7 +99,7 @@ func (j *verifyJob) start(u *UI, by string) bool {
 		defer j.mu.Unlock()
 		j.running, j.finished, j.report = false, time.Now(), rep
 		if err != nil {
-			j.err = "the verify could not run to the end; the server log says why"
+			j.err = i18n.M("the verify could not run to the end; the server log says why")
 		} else if rep != nil {
 			j.done, j.total = rep.Size, rep.Size
 		}
@@ -154,7 +158,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
-		Verify: u.verify.state(s.Zone())}
+		Verify: u.verify.state(s)}
 	v := u.newView(r, s, "Log")
 	var ref *Refusal
 	query := r.URL.Query()
@@ -204,13 +208,13 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	st := u.verify.state(s.Zone())
+	st := u.verify.state(s)
 	v := u.newView(r, s, "Log verify")
 	v.Data = logData{CanVerify: u.Projections != nil, Verify: st}
 	if st.Running {
 		v.Refresh = 2
 		if r.URL.Query().Get("done") == "running" {
-			v.Flash = "A verify was already running on this server: here is its progress."
+			v.Flash = s.T("A verify was already running on this server: here is its progress.")
 		}
 	}
 	u.show(w, r, nil, "verify", v, nil)

@@ -48,9 +48,13 @@ type Section struct {
 	// Templates holds the section's templates at its root, NAME.html, each
 	// defining "content": the page shown inside the layout, or a home card.
 	// They may use the core's templates ("field", "check", "csrf",
-	// "form-error", "personal-form") and functions ("field", "req", "hint",
-	// "rng", "list", "opts", "choices", "optionsOf", "label", "roleLabel",
-	// "when", "zone", "fmtf", "deref", "personalForm"). Times are shown with
+	// "form-error", "personal-form") and functions ("t", "tn", "tag",
+	// "link", "num", "field", "req", "hint", "rng", "list", "opts",
+	// "choices", "optionsOf", "label", "roleLabel", "when", "zone", "fmtf",
+	// "deref", "personalForm"). Text is written with "t" (a message, its
+	// arguments fmt verbs) and "tn" (with a count); a sentence with markup
+	// takes it as arguments made by "tag" ({{t "Rule %s" (tag "code" .Rule)}}),
+	// "link" or "when", so that a language may put it anywhere. Times are shown with
 	// "when" (in the session's zone, the zone named) and the labels of
 	// datetime-local inputs name "zone"; a handler reads such an input in
 	// the session's zone (Session.Zone) and hands the registry UTC.

@@ -245,7 +245,7 @@ func (u *UI) parseAll(loc *time.Location, l *i18n.Localizer) pageSet {
 	if err != nil {
 		panic(err)
 	}
-	set.parse("", core, nil, nil, loc, l)
+	set.parse("", core, nil, coreLabels, loc, l)
 	for _, sec := range u.Sections {
 		if sec.Templates != nil {
 			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc, l)

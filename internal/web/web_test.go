@@ -178,7 +178,7 @@ func TestSignIn(t *testing.T) {
 
 	p = b.get("/")
 	wantStatus(t, "home", p, http.StatusOK)
-	mustContain(t, "home", p, transplant.Module.Title, `<span class="name">Coordinator A</span>`, `>coordinator</span>`, "Centre A",
+	mustContain(t, "home", p, transplant.Module.Title, `<span class="name">Coordinator A</span>`, `<span class="role role-coordinator">Coordinator</span>`, "Centre A",
 		`href="/transplant/donors"`, `href="/transplant/recipients"`, `href="/transplant/organs"`, `href="/transplant/trace"`, `action="/signout"`)
 	if strings.Contains(p.Body, `href="/alerts"`) {
 		t.Error("a coordinator's navigation shows Alerts")
@@ -191,7 +191,7 @@ func TestSignIn(t *testing.T) {
 	r := newBrowser(t, w.URL)
 	r.signIn(w.Regulator)
 	p = r.get("/")
-	mustContain(t, "regulator home", p, `>regulator</span>`, `href="/alerts"`, `href="/transplant/centres"`, `href="/transplant/trace"`)
+	mustContain(t, "regulator home", p, `<span class="role role-regulator">Regulator</span>`, `href="/alerts"`, `href="/transplant/centres"`, `href="/transplant/trace"`)
 
 	// Not signed in: back to the sign-in form, then back to the page.
 	anon := newBrowser(t, w.URL)

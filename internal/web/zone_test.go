@@ -42,7 +42,7 @@ func TestTimeZones(t *testing.T) {
 	a.signIn(w.CoordA)
 	p := a.get("/account")
 	wantStatus(t, "account", p, http.StatusOK)
-	mustContain(t, "account", p, `id="account-zone">Africa/Lagos (the registry's)<`, "times are in Africa/Lagos", `href="/account" id="account-link"`)
+	mustContain(t, "account", p, `id="account-zone">Africa/Lagos (the registry&#39;s)<`, "times are in Africa/Lagos", `href="/account" id="account-link"`)
 
 	// An unknown zone is refused on the form, naming rule and field, the
 	// value kept; nothing changes.

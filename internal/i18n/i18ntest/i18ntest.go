@@ -358,7 +358,7 @@ func Check(cat *i18n.Catalogue, used map[string][]Use) Report {
 		}
 	}
 	for _, id := range ids {
-		if strings.IndexFunc(verbRE.ReplaceAllString(id, ""), unicode.IsLetter) < 0 {
+		if strings.IndexFunc(verbRE.ReplaceAllString(id, ""), unicode.IsLetter) < 0 && !isLayout(id) {
 			r = append(r, fmt.Sprintf("message %q (used at %s) has no words: a message is the sentence itself, not a text made elsewhere", id, strings.Join(used[id], ", ")))
 		}
 		if _, ok := holder[id]; !ok {
@@ -408,6 +408,12 @@ func Check(cat *i18n.Catalogue, used map[string][]Use) Report {
 }
 
 const pluralOther = plural.Other
+
+// isLayout tells whether a message is one of the layouts of dates and
+// times (i18n.DateLayout…), which have digits, not words.
+func isLayout(id string) bool {
+	return id == i18n.DateLayout || id == i18n.MinuteLayout || id == i18n.SecondLayout
+}
 
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
 
