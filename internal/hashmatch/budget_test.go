@@ -75,6 +75,12 @@ func TestDecodeBudget(t *testing.T) {
 	if e, ok := errs.As(err); !ok || e.Code != errs.TooLarge || e.Rule != "image_pixels" {
 		t.Fatalf("MaxPixels 9,999: err = %v, want too_large image_pixels", err)
 	}
+	// Its sentence is the catalogue's, its numbers arguments.
+	e, _ := errs.As(err)
+	if f, args := e.Sentence(); e.Message != "the image's dimensions are too large: png 100x100 is 10000 pixels, limit 9999" ||
+		f != "the image's dimensions are too large: %s %dx%d is %d pixels, limit %d" || len(args) != 5 {
+		t.Errorf("MaxPixels 9,999: %q, sentence %q %v", e.Message, f, args)
+	}
 }
 
 // TestDecodeBudgetDefaults checks the service's defaults.

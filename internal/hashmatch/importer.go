@@ -276,7 +276,7 @@ func parseJSON(data []byte) (NewVersion, error) {
 // naming the field within the list.
 func fieldErr(err error) error {
 	if e, ok := errs.As(err); ok {
-		return errs.Invalidf(e.Rule, "content", "%s: %s", e.Field, e.Message)
+		return errs.Invalidf(e.Rule, "content", "in %s: %s", e.Field, e.Message)
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"math"
 	"strings"
 
 	"golang.org/x/sync/semaphore"
@@ -225,7 +226,7 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 	if budget != nil {
 		hd, err := opt.Inspect(data)
 		if err != nil {
-			return nil, imageError(err)
+			return nil, imageError(err, opt, data)
 		}
 		// An image larger than the whole budget (MaxPixels above
 		// DecodeBudget) waits for all of it rather than forever.
@@ -237,12 +238,12 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 	}
 	img, orient, err := opt.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, imageError(err)
+		return nil, imageError(err, opt, data)
 	}
 	var hs pdq.Hasher
 	hash, q, err := hs.FromImage(img, orient)
 	if err != nil {
-		return nil, imageError(err)
+		return nil, imageError(err, opt, data)
 	}
 	// The eight EXIF orientations are the eight dihedral transforms, so
 	// hashing the stored pixels in each, through PDQ's own pipeline, gives
@@ -250,7 +251,7 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 	var dih [8]pdq.Hash
 	for o := pdq.Orientation(1); o <= 8; o++ {
 		if dih[o-1], _, err = hs.FromImage(img, o); err != nil {
-			return nil, imageError(err)
+			return nil, imageError(err, opt, data)
 		}
 	}
 	md := md5.Sum(data)
@@ -259,12 +260,30 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Dihedral: dih}, nil
 }
 
-func imageError(err error) error {
+// imageError is the refusal of an image (data) that opt's limits or PDQ's
+// decoder refused.
+func imageError(err error, opt pdq.Options, data []byte) error {
 	switch {
 	case errors.Is(err, pdq.ErrTooLarge):
-		return errs.New(errs.TooLarge, "image_size", "", "%s", err.Error())
+		return errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", orDefault(opt.MaxBytes, pdq.DefaultMaxBytes))
 	case errors.Is(err, pdq.ErrTooManyPixels):
-		return errs.New(errs.TooLarge, "image_pixels", "", "%s", strings.TrimPrefix(err.Error(), "pdq: "))
+		limit := orDefault(opt.MaxPixels, pdq.DefaultMaxPixels)
+		// the header again, without the pixel limit, for its dimensions
+		opt.MaxPixels = math.MaxInt64
+		hd, herr := opt.Inspect(data)
+		if herr != nil {
+			return errs.New(errs.TooLarge, "image_pixels", "", "the image's dimensions are too large: more than %d pixels", limit)
+		}
+		return errs.New(errs.TooLarge, "image_pixels", "", "the image's dimensions are too large: %s %dx%d is %d pixels, limit %d",
+			hd.Format, hd.Width, hd.Height, hd.Pixels(), limit)
 	}
 	return errs.Invalidf("image", "", "the image cannot be hashed: %s", strings.TrimPrefix(err.Error(), "pdq: "))
+}
+
+// orDefault is n, or def when n is not positive (pdq.Options' zero values).
+func orDefault(n, def int64) int64 {
+	if n <= 0 {
+		return def
+	}
+	return n
 }

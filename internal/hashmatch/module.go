@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
 )
 
@@ -37,7 +38,7 @@ var localesFS embed.FS
 // Module is the hash-matching registry of known child sexual abuse material.
 var Module = module.Module{
 	Name:    "hashmatch",
-	Title:   "Known-image hash registry",
+	Title:   i18n.M("Known-image hash registry"),
 	Schema:  module.Dir(schemaFS, "schema"),
 	Locales: module.Dir(localesFS, "locales"),
 	// Releases before per-module schema versions numbered migrations
@@ -46,15 +47,15 @@ var Module = module.Module{
 	Project: Project,
 	Demo:    Demo,
 	Kinds: []auth.Kind{
-		{Name: KindCompetentAuthority, Prefix: "CM", Label: "Competent authority"},
-		{Name: KindServiceProvider, Prefix: "SP", Label: "Service provider"},
+		{Name: KindCompetentAuthority, Prefix: "CM", Label: i18n.M("Competent authority")},
+		{Name: KindServiceProvider, Prefix: "SP", Label: i18n.M("Service provider")},
 	},
 	Roles: []auth.RoleSpec{
-		{Role: RoleAnalyst, Kind: KindCompetentAuthority, Label: "Analyst: publishes hash banks, receives reports",
-			KindRule: "analyst_authority", KindMessage: "an analyst must belong to a competent authority"},
-		{Role: RoleService, Kind: KindServiceProvider, Label: "Service: an online service's system; subscribes, pulls, matches",
-			KindRule: "service_provider", KindMessage: "a service principal must belong to a service provider"},
-		{Role: RoleReviewer, Kind: KindServiceProvider, Label: "Reviewer: reviews a service's matches, reports, removes",
-			KindRule: "service_provider", KindMessage: "a reviewer principal must belong to a service provider"},
+		{Role: RoleAnalyst, Kind: KindCompetentAuthority, Label: i18n.M("Analyst: publishes hash banks, receives reports"),
+			KindRule: "analyst_authority", KindMessage: i18n.M("an analyst must belong to a competent authority")},
+		{Role: RoleService, Kind: KindServiceProvider, Label: i18n.M("Service: an online service's system; subscribes, pulls, matches"),
+			KindRule: "service_provider", KindMessage: i18n.M("a service principal must belong to a service provider")},
+		{Role: RoleReviewer, Kind: KindServiceProvider, Label: i18n.M("Reviewer: reviews a service's matches, reports, removes"),
+			KindRule: "service_provider", KindMessage: i18n.M("a reviewer principal must belong to a service provider")},
 	},
 }

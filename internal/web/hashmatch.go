@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // ---- Hash matching: the section ----
@@ -61,17 +62,34 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			"incident_type":  hashmatch.IncidentTypes,
 			"removal_action": hashmatch.RemovalActions,
 		},
-		Labels: map[string]string{
-			hashmatch.FormatHex:           "Hex lines: PDQ [classification [entry id]]",
-			hashmatch.FormatNCMEC:         "NCMEC hash-sharing style XML",
-			hashmatch.FormatProjectVIC:    "Project VIC / VICS style JSON",
-			hashmatch.FormatJSON:          "custos JSON: image and video entries",
-			hashmatch.KindKnown:           "Known material",
-			hashmatch.KindSuppression:     "Suppression (known false positives)",
-			"child_sexual_abuse_material": "Child sexual abuse material",
-			"disabled_and_preserved":      "Disabled and preserved",
-		},
+		Labels: hashmatchLabels,
 	}
+}
+
+// hashmatchLabels are the words for the values of the section's lists
+// (formats, bank kinds, incident types, removal actions) and of the statuses
+// its pages show with "label": every value has one, a message.
+var hashmatchLabels = map[string]string{
+	hashmatch.FormatHex:           i18n.M("Hex lines: PDQ [classification [entry id]]"),
+	hashmatch.FormatNCMEC:         i18n.M("NCMEC hash-sharing style XML"),
+	hashmatch.FormatProjectVIC:    i18n.M("Project VIC / VICS style JSON"),
+	hashmatch.FormatJSON:          i18n.M("custos JSON: image and video entries"),
+	hashmatch.KindKnown:           i18n.M("Known material"),
+	hashmatch.KindSuppression:     i18n.M("Suppression (known false positives)"),
+	"child_sexual_abuse_material": i18n.M("Child sexual abuse material"),
+	"child_sex_trafficking":       i18n.M("Child sex trafficking"),
+	"online_enticement":           i18n.M("Online enticement"),
+	"other":                       i18n.M("Other"),
+	"removed":                     i18n.M("Removed"),
+	"blocked":                     i18n.M("Blocked"),
+	"disabled_and_preserved":      i18n.M("Disabled and preserved"),
+	// a case's status (case pages, the queue)
+	"open":      i18n.M("Open"),
+	"confirmed": i18n.M("Confirmed"),
+	"rejected":  i18n.M("Rejected"),
+	// a batch upload's result that is neither a match, no match nor an error
+	hashmatch.StatusLowQuality: i18n.M("Low quality"),
+	hashmatch.StatusSuppressed: i18n.M("Suppressed"),
 }
 
 // hashActor tells whether p acts in the hash-matching registry (publishes
@@ -86,7 +104,7 @@ func hashActor(p *auth.Principal) bool {
 func hashmatchNav(p *auth.Principal) []Link {
 	if !hashActor(p) {
 		if p.Can(hashmatch.ReadBankMetadata) {
-			return []Link{{"/hashmatch/banks", "Hash banks"}}
+			return []Link{{"/hashmatch/banks", i18n.M("Hash banks")}}
 		}
 		return nil
 	}
@@ -96,12 +114,12 @@ func hashmatchNav(p *auth.Principal) []Link {
 			links = append(links, Link{href, label})
 		}
 	}
-	add(p.Can(hashmatch.PublishBanks) || p.Can(hashmatch.SubscribeBanks), "/hashmatch/banks", "Hash banks")
-	add(p.Can(hashmatch.ReceiveReports), "/hashmatch/reports", "Reports received")
-	add(p.Can(hashmatch.ReadCases), "/hashmatch/cases", "Review queue")
-	add(p.Can(hashmatch.ReadCases), "/hashmatch/subscriptions", "Subscriptions")
-	add(p.Can(hashmatch.MatchHashes), "/hashmatch/match", "Match images")
-	add(p.Can(hashmatch.ReadCases), "/hashmatch/reports", "Reports sent")
+	add(p.Can(hashmatch.PublishBanks) || p.Can(hashmatch.SubscribeBanks), "/hashmatch/banks", i18n.M("Hash banks"))
+	add(p.Can(hashmatch.ReceiveReports), "/hashmatch/reports", i18n.M("Reports received"))
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/cases", i18n.M("Review queue"))
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/subscriptions", i18n.M("Subscriptions"))
+	add(p.Can(hashmatch.MatchHashes), "/hashmatch/match", i18n.M("Match images"))
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/reports", i18n.M("Reports sent"))
 	return links
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/page"
 )
 
@@ -159,14 +160,14 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		return
 	}
 	data := hmBankData{Bank: b, Versions: vs.Items, MoreVersions: vs.Next != "", Owner: names[b.OwnerID], MaxUploadMB: hmMaxUpload >> 20,
-		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID, Statuses: optionsOf(nil, hashmatch.EntryStatuses)}
+		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID, Statuses: hmOptions(s, entryStatusLabels, hashmatch.EntryStatuses)}
 	var subs map[string]bool
 	if data.CanSubscribe, subs, err = h.subscribed(ctx, s.P); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	data.Subscribed = subs[b.ID]
-	pg := s.View(r, "Bank "+b.Name)
+	pg := s.View(r, s.T("Bank %s", b.Name))
 	if data.IsOwner {
 		q := r.URL.Query()
 		f, fref := hmListFilter(q, hashmatch.EntryFilters, bankFlash...)
@@ -185,21 +186,21 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 	q := r.URL.Query()
 	switch q.Get("done") {
 	case "bank":
-		pg.Flash = "Bank created. Publish its first version below."
+		pg.Flash = s.T("Bank created. Publish its first version below.")
 	case "version":
 		v, ok1 := count(q, "version")
 		a, ok2 := count(q, "adds")
 		d, ok3 := count(q, "deletes")
 		sk, ok4 := count(q, "skipped")
-		if ok1 && ok2 && ok3 && ok4 {
-			pg.Flash = "Version " + strconv.Itoa(v) + " published and signed: " + strconv.Itoa(a) + " added, " + strconv.Itoa(d) + " deleted"
-			if sk > 0 {
-				pg.Flash += ", " + strconv.Itoa(sk) + " skipped (no PDQ hash)"
-			}
-			pg.Flash += "."
+		switch {
+		case !ok1 || !ok2 || !ok3 || !ok4:
+		case sk > 0:
+			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted, %d skipped (no PDQ hash).", v, a, d, sk)
+		default:
+			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted.", v, a, d)
 		}
 	case "release":
-		pg.Flash = "Entry released from quarantine: it matches again."
+		pg.Flash = s.T("Entry released from quarantine: it matches again.")
 	}
 	pg.SetForm("publish", url.Values{"format": {hashmatch.FormatHex}})
 	pg.SetForm("import", url.Values{"format": {hashmatch.FormatNCMEC}})
@@ -342,7 +343,7 @@ func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s
 	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names, CanSubscribe: s.P.Can(hashmatch.SubscribeBanks),
 		Base: scheme + "://" + r.Host}
 	if q := r.URL.Query(); q.Get("done") == "subscribe" && bankIDRE.MatchString(q.Get("bank")) {
-		pg.Flash = "Your service now subscribes to " + q.Get("bank") + ". Pull its first snapshot (since 0) through the API or the command line below."
+		pg.Flash = s.T("Your service now subscribes to %s. Pull its first snapshot (since 0) through the API or the command line below.", q.Get("bank"))
 	}
 	s.Show(w, r, "subscriptions", pg, nil)
 }
@@ -421,17 +422,42 @@ func (h *hashmatchPages) matchImages(w http.ResponseWriter, r *http.Request, s *
 	}
 	data.Counts = map[string]int{}
 	for k, x := range res {
+		if x.Error != nil {
+			// a file's refusal, shown in its row, in the page's language
+			x.Error = s.L().Localize(x.Error)
+		}
 		data.Results = append(data.Results, hmFileResult{Name: files[k].Filename, Result: x})
 		data.Counts[x.Status]++
 	}
 	pg.Data = data
-	pg.Flash = strconv.Itoa(len(res)) + " files hashed and matched: " + strconv.Itoa(data.Counts[hashmatch.StatusMatch]) + " matched."
+	pg.Flash = s.L().N("%d files hashed and matched: %d matched.", len(res), data.Counts[hashmatch.StatusMatch])
 	s.Show(w, r, "match", pg, nil)
 }
 
 // ---- Review queue ----
 
-var caseStatuses = []Option{{"open", "Pending review"}, {"confirmed", "Confirmed"}, {"rejected", "Rejected"}, {"all", "All"}}
+// caseStatuses are the statuses the queue shows, all of them last; its
+// filter and links name them with caseStatusLabels.
+var caseStatuses = []string{"open", "confirmed", "rejected", "all"}
+
+var caseStatusLabels = map[string]string{"open": i18n.M("Pending review"), "confirmed": i18n.M("Confirmed"),
+	"rejected": i18n.M("Rejected"), "all": i18n.M("All")}
+
+// The words of the filters of a bank's entries and of the reports.
+var (
+	entryStatusLabels  = map[string]string{"active": i18n.M("Active"), "quarantined": i18n.M("Quarantined")}
+	reportStatusLabels = map[string]string{"sent": i18n.M("Awaiting acknowledgment"), "acknowledged": i18n.M("Acknowledged")}
+)
+
+// hmOptions are the options of a filter's values, labelled from labels (a
+// message each) in s's language.
+func hmOptions(s *Session, labels map[string]string, values []string) []Option {
+	out := optionsOf(labels, values)
+	for i := range out {
+		out[i].Label = s.T(out[i].Label)
+	}
+	return out
+}
 
 type hmCasesData struct {
 	Cases     []hashmatch.QueueCase
@@ -462,7 +488,7 @@ func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Sessio
 		s.Fail(w, r, err)
 		return
 	}
-	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: caseStatuses, CanReview: s.P.Can(hashmatch.ReviewCases),
+	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: hmOptions(s, caseStatusLabels, caseStatuses), CanReview: s.P.Can(hashmatch.ReviewCases),
 		Filtered: f.BankID != "" || f.From != "" || f.To != "" || f.ID != ""}
 	for _, b := range bs {
 		data.BankOpt = append(data.BankOpt, Option{Value: b.ID, Label: b.Name})
@@ -530,10 +556,10 @@ type hmCaseData struct {
 }
 
 var caseFlash = map[string]string{
-	"confirm": "Match confirmed by review. Report it to the competent authority and record the removal below.",
-	"reject":  "Match rejected: it leads to no report.",
-	"report":  "Report sent to the competent authority.",
-	"removal": "Removal recorded.",
+	"confirm": i18n.M("Match confirmed by review. Report it to the competent authority and record the removal below."),
+	"reject":  i18n.M("Match rejected: it leads to no report."),
+	"report":  i18n.M("Report sent to the competent authority."),
+	"removal": i18n.M("Removal recorded."),
 }
 
 func (h *hashmatchPages) casePage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -588,9 +614,11 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 			owner = b.OwnerID
 		}
 	}
-	pg := s.View(r, "Case "+c.ID)
+	pg := s.View(r, s.T("Case %s", c.ID))
 	pg.Data = data
-	pg.Flash = caseFlash[r.URL.Query().Get("done")]
+	if m, ok := caseFlash[r.URL.Query().Get("done")]; ok {
+		pg.Flash = s.T(m)
+	}
 	pg.SetForm("report", url.Values{"incident_type": {hashmatch.IncidentTypes[0]}, "authority_id": {owner}})
 	pg.SetForm("removal", url.Values{"removed_at": {nowLocal(s)}, "content_ref": {c.ContentRef}})
 	s.Show(w, r, "case", pg, ref)
@@ -656,11 +684,10 @@ type hmReportsData struct {
 func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
 	received := s.P.Can(hashmatch.ReceiveReports)
-	title, kind := "Reports sent", hashmatch.KindCompetentAuthority
+	pg, kind := s.View(r, "Reports sent"), hashmatch.KindCompetentAuthority
 	if received {
-		title, kind = "Reports received", hashmatch.KindServiceProvider
+		pg, kind = s.View(r, "Reports received"), hashmatch.KindServiceProvider
 	}
-	pg := s.View(r, title)
 	var ref *Refusal
 	f, fref := hmListFilter(r.URL.Query(), hashmatch.ReportFilters)
 	rs, err := listed(r, s, pg, &ref, f, fref, hashmatch.ListFilter{}, h.svc.Reports)
@@ -675,7 +702,7 @@ func (h *hashmatchPages) reports(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	pg.Data = hmReportsData{Reports: rs.Items, Authorities: names, Received: received, Next: nextPage(r, rs.Next),
 		Downloads: Downloads(r, "/hashmatch/reports/export"),
-		Statuses:  optionsOf(map[string]string{"sent": "Awaiting acknowledgment"}, hashmatch.ReportStatuses), Senders: opts}
+		Statuses:  hmOptions(s, reportStatusLabels, hashmatch.ReportStatuses), Senders: opts}
 	s.Show(w, r, "reports", pg, ref)
 }
 
@@ -701,11 +728,11 @@ func (h *hashmatchPages) showReport(w http.ResponseWriter, r *http.Request, s *S
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Report "+rp.ID)
+	pg := s.View(r, s.T("Report %s", rp.ID))
 	pg.Data = hmReportData{Report: rp, Authorities: names,
 		CanAck: s.P.Can(hashmatch.ReceiveReports) && rp.AuthorityID == s.P.AuthorityID && rp.AcknowledgedAt == ""}
 	if r.URL.Query().Get("done") == "ack" {
-		pg.Flash = "Report acknowledged."
+		pg.Flash = s.T("Report acknowledged.")
 	}
 	s.Show(w, r, "report", pg, ref)
 }

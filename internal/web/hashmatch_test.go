@@ -315,7 +315,8 @@ func TestHashmatchPages(t *testing.T) {
 	mustNotContain(t, "other analyst banks", oa.get("/hashmatch/banks"), "Known images")
 	p = oa.get("/hashmatch/banks/" + bank)
 	wantStatus(t, "other analyst's bank", p, http.StatusOK)
-	mustContain(t, "other analyst's bank", p, "Known images", `id="versions"`, "Only the owner's analysts see this bank's hashes.")
+	// a message is text, its apostrophes escaped
+	mustContain(t, "other analyst's bank", p, "Known images", `id="versions"`, "Only the owner&#39;s analysts see this bank&#39;s hashes.")
 	mustNotContain(t, "other analyst's bank", p, h1, h3, `id="entries"`, `id="publish"`, `id="import"`)
 	p = oa.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {apptest.PDQHex(9)}})
 	wantStatus(t, "other analyst publishes", p, http.StatusForbidden)
@@ -446,4 +447,44 @@ func TestHashmatchVideoPages(t *testing.T) {
 	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
 	wantStatus(t, "video case", p, http.StatusOK)
 	mustContain(t, "video case", p, "video frame hashes computed by the service", `id="matches"`, "100% / 67%", "10.0 s", "B2")
+}
+
+// TestHashmatchPagesInArabic: the registry's pages speak the reader's
+// language, right to left for Arabic: titles, text, labels of the lists,
+// flash messages and refusals are the catalogue's, while a bank's id and
+// its hashes stay left to right.
+func TestHashmatchPagesInArabic(t *testing.T) {
+	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
+	h1 := apptest.PDQHex(1)
+	an := newBrowser(t, w.URL)
+	an.signIn(w.Analyst)
+	p := an.post("/language", url.Values{"language": {"ar"}, "next": {"/hashmatch/banks"}})
+	wantStatus(t, "choose Arabic", p, http.StatusSeeOther)
+
+	p = an.get("/hashmatch/banks")
+	wantStatus(t, "banks", p, http.StatusOK)
+	mustContain(t, "banks", p, `lang="ar" dir="rtl"`, "<title>بنوك التجزئات · custos</title>", "<h1>بنوك التجزئات</h1>",
+		"لا تحتفظ سلطتك بأي بنك بعد.", `<option value="known" selected>مواد معروفة</option>`)
+	mustNotContain(t, "banks", p, "Your authority holds no bank yet.", "Create bank")
+
+	// A refusal in Arabic; its rule and field stay as they are.
+	p = an.post("/hashmatch/banks", url.Values{"name": {"Known images"}, "kind": {"known"}, "threshold": {"100"}})
+	wantStatus(t, "threshold 100", p, http.StatusUnprocessableEntity)
+	mustContain(t, "threshold 100", p, "threshold مسافة هامينغ من 0 إلى 64 (القيمة المعتادة في PDQ هي 31)", `id="refusal-rule">range<`)
+
+	p = an.post("/hashmatch/banks", url.Values{"name": {"Known images"}, "kind": {"known"}, "threshold": {"31"}})
+	m := bankCreated.FindStringSubmatch(p.Header.Get("Location"))
+	if m == nil {
+		t.Fatalf("after creating a bank, redirect to %q", p.Header.Get("Location"))
+	}
+	bank := m[1]
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "new bank", p, "أُنشئ البنك. انشر إصداره الأول أدناه.", `<title>البنك Known images · custos</title>`,
+		`id="bank-id" dir="ltr">`+bank+`<`, "البيانات الوصفية", "31 بتًا (مسافة هامينغ)")
+
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\n"}})
+	wantStatus(t, "paste", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "published", p, "نُشر الإصدار 1 ووُقِّع: المُضاف 1، المحذوف 0.", `<code class="small hash">`+h1+`</code>`,
+		`<span class="id" dir="ltr">e1</span>`)
 }
