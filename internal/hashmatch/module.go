@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/module"
 )
 
@@ -51,10 +52,10 @@ var Module = module.Module{
 	},
 	Roles: []auth.RoleSpec{
 		{Role: RoleAnalyst, Kind: KindCompetentAuthority, Label: "Analyst: publishes hash banks, receives reports",
-			KindRule: "analyst_authority", KindMessage: "an analyst must belong to a competent authority"},
+			KindRefusal: errs.Invalidf("analyst_authority", "authority_id", "an analyst must belong to a competent authority")},
 		{Role: RoleService, Kind: KindServiceProvider, Label: "Service: an online service's system; subscribes, pulls, matches",
-			KindRule: "service_provider", KindMessage: "a service principal must belong to a service provider"},
+			KindRefusal: errs.Invalidf("service_provider", "authority_id", "a service principal must belong to a service provider")},
 		{Role: RoleReviewer, Kind: KindServiceProvider, Label: "Reviewer: reviews a service's matches, reports, removes",
-			KindRule: "service_provider", KindMessage: "a reviewer principal must belong to a service provider"},
+			KindRefusal: errs.Invalidf("service_provider", "authority_id", "a reviewer principal must belong to a service provider")},
 	},
 }

@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/module"
 )
 
@@ -38,5 +39,5 @@ var Module = module.Module{
 	Demo:    Demo,
 	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: "Transplant centre"}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: "Coordinator: records for their own centre",
-		KindRule: "coordinator_centre", KindMessage: "a coordinator must belong to a transplant centre"}},
+		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")}},
 }
