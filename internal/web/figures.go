@@ -2,12 +2,12 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -23,19 +23,20 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 	if err != nil {
 		return nil, err
 	}
-	months := chart.Panel{ID: "transplant-months", Title: "Donation and transplantation by month",
-		Desc: "Donations (procurements), organs procured and transplantations in " + p.String() + ", by the month they took place (UTC).",
-		Kind: chart.Columns, Category: "Month", Unit: "count", Categories: p.List(),
-		Series: []chart.Series{{Name: "Donations", Values: p.ByMonth(a.Donations)}, {Name: "Organs procured", Values: p.ByMonth(a.Organs)},
-			{Name: "Transplantations", Values: p.ByMonth(a.Transplants)}}}
+	period := p.Words(s.L())
+	months := chart.Panel{ID: "transplant-months", Title: s.T("Donation and transplantation by month"),
+		Desc: s.T("Donations (procurements), organs procured and transplantations in %s, by the month they took place (UTC).", period),
+		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
+		Series: []chart.Series{{Name: s.T("Donations"), Values: p.ByMonth(a.Donations)}, {Name: s.T("Organs procured"), Values: p.ByMonth(a.Organs)},
+			{Name: s.T("Transplantations"), Values: p.ByMonth(a.Transplants)}}}
 	if months.Empty() {
 		last, err := t.svc.LastActivity(ctx, s.P)
 		if err != nil {
 			return nil, err
 		}
-		months.Note = "No donation or transplantation is recorded in these months."
+		months.Note = s.T("No donation or transplantation is recorded in these months.")
 		if len(last) >= 7 {
-			months.Note += " The latest recorded is in " + last[:7] + ": choose it as the last month above to see the months before it."
+			months.Note += " " + s.T("The latest recorded is in %s: choose it as the last month above to see the months before it.", last[:7])
 		}
 	}
 
@@ -43,10 +44,10 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 	if err != nil {
 		return nil, err
 	}
-	byCentre := chart.Panel{ID: "transplant-centres", Title: "Activity by centre",
-		Desc: "Donations each centre procured and transplantations it performed in " + p.String() + "; every registered centre is listed, idle ones with zeros.",
-		Kind: chart.Bars, Category: "Centre", Unit: "count",
-		Series: []chart.Series{{Name: "Donations"}, {Name: "Transplantations"}}}
+	byCentre := chart.Panel{ID: "transplant-centres", Title: s.T("Activity by centre"),
+		Desc: s.T("Donations each centre procured and transplantations it performed in %s; every registered centre is listed, idle ones with zeros.", period),
+		Kind: chart.Bars, Category: s.T("Centre"), Unit: s.T("count"),
+		Series: []chart.Series{{Name: s.T("Donations")}, {Name: s.T("Transplantations")}}}
 	names := map[string]int{}
 	for _, c := range centres {
 		names[c.Name]++
@@ -61,12 +62,12 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 		byCentre.Series[1].Values = append(byCentre.Series[1].Values, float64(a.CentreTransplants[c.ID]))
 	}
 
-	byOrgan := chart.Panel{ID: "transplant-organs", Title: "Organs by type",
-		Desc: "Organs procured and organs transplanted in " + p.String() + ", by organ.",
-		Kind: chart.Bars, Category: "Organ", Unit: "organs",
-		Series: []chart.Series{{Name: "Procured"}, {Name: "Transplanted"}}}
+	byOrgan := chart.Panel{ID: "transplant-organs", Title: s.T("Organs by type"),
+		Desc: s.T("Organs procured and organs transplanted in %s, by organ.", period),
+		Kind: chart.Bars, Category: s.T("Organ"), Unit: s.T("organs"),
+		Series: []chart.Series{{Name: s.T("Procured")}, {Name: s.T("Transplanted")}}}
 	for _, o := range transplant.OrganTypes {
-		byOrgan.Categories = append(byOrgan.Categories, labelOf(transplantLabels, o))
+		byOrgan.Categories = append(byOrgan.Categories, s.T(labelOf(transplantLabels, o)))
 		byOrgan.Series[0].Values = append(byOrgan.Series[0].Values, float64(a.OrganProcured[o]))
 		byOrgan.Series[1].Values = append(byOrgan.Series[1].Values, float64(a.OrganTransplanted[o]))
 	}
@@ -84,35 +85,37 @@ func (h *hashmatchPages) dashboard(ctx context.Context, s *Session, p chart.Peri
 	if err != nil {
 		return nil, err
 	}
-	months := chart.Panel{ID: "hashmatch-months", Title: "Matches, reports and removals by month",
-		Desc: "Matches (cases opened for review), reports sent to competent authorities and removals of content in " + p.String() + ", by month (UTC).",
-		Kind: chart.Columns, Category: "Month", Unit: "count", Categories: p.List(),
-		Series: []chart.Series{{Name: "Matches", Values: p.ByMonth(f.Cases)}, {Name: "Reports", Values: p.ByMonth(f.Reports)},
-			{Name: "Removals", Values: p.ByMonth(f.Removals)}}}
-	stages := chart.Panel{ID: "hashmatch-cases", Title: "Cases by stage",
-		Desc: "The cases opened in " + p.String() + ", by where each stands now.", Kind: chart.Bars, Category: "Stage", Unit: "cases",
-		Series: []chart.Series{{Name: "Cases"}}}
+	period := p.Words(s.L())
+	months := chart.Panel{ID: "hashmatch-months", Title: s.T("Matches, reports and removals by month"),
+		Desc: s.T("Matches (cases opened for review), reports sent to competent authorities and removals of content in %s, by month (UTC).", period),
+		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
+		Series: []chart.Series{{Name: s.T("Matches"), Values: p.ByMonth(f.Cases)}, {Name: s.T("Reports"), Values: p.ByMonth(f.Reports)},
+			{Name: s.T("Removals"), Values: p.ByMonth(f.Removals)}}}
+	stages := chart.Panel{ID: "hashmatch-cases", Title: s.T("Cases by stage"),
+		Desc: s.T("The cases opened in %s, by where each stands now.", period), Kind: chart.Bars, Category: s.T("Stage"), Unit: s.T("cases"),
+		Series: []chart.Series{{Name: s.T("Cases")}}}
 	for _, st := range hashmatch.CaseStages {
-		stages.Categories = append(stages.Categories, caseStageLabels[st])
+		stages.Categories = append(stages.Categories, s.T(caseStageLabels[st]))
 		stages.Series[0].Values = append(stages.Series[0].Values, float64(f.Stages[st]))
 	}
 	hours := func(d time.Duration) float64 { return d.Hours() }
-	times := chart.Panel{ID: "hashmatch-times", Title: "Time from match to report and to removal",
-		Desc: "For the cases opened in " + p.String() + ": hours from the match to the first report, and to the removal; the median and the 90th percentile.",
-		Kind: chart.Bars, Category: "Step", Unit: "hours", Decimals: 1,
-		Categories: []string{"Match to report", "Match to removal"},
+	times := chart.Panel{ID: "hashmatch-times", Title: s.T("Time from match to report and to removal"),
+		Desc: s.T("For the cases opened in %s: hours from the match to the first report, and to the removal; the median and the 90th percentile.", period),
+		Kind: chart.Bars, Category: s.T("Step"), Unit: s.T("hours"), Decimals: 1,
+		Categories: []string{s.T("Match to report"), s.T("Match to removal")},
 		Series: []chart.Series{
-			{Name: "Median", Values: []float64{hours(hashmatch.Percentile(f.ToReport, 50)), hours(hashmatch.Percentile(f.ToRemoval, 50))}},
-			{Name: "90th percentile", Values: []float64{hours(hashmatch.Percentile(f.ToReport, 90)), hours(hashmatch.Percentile(f.ToRemoval, 90))}}},
-		Note: fmt.Sprintf("Of these cases, %d were reported and %d removed; a case not yet reported or removed does not count here.", len(f.ToReport), len(f.ToRemoval))}
+			{Name: s.T("Median"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 50)), hours(hashmatch.Percentile(f.ToRemoval, 50))}},
+			{Name: s.T("90th percentile"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 90)), hours(hashmatch.Percentile(f.ToRemoval, 90))}}},
+		Note: s.T("Of these cases, %s were reported and %s removed; a case not yet reported or removed does not count here.",
+			s.L().Number(int64(len(f.ToReport))), s.L().Number(int64(len(f.ToRemoval))))}
 	return []chart.Panel{months, stages, times}, nil
 }
 
 // caseStageLabels are the words for the stages of a case.
-var caseStageLabels = map[string]string{
-	hashmatch.StageOpen:      "Open: awaiting review",
-	hashmatch.StageRejected:  "Rejected on review",
-	hashmatch.StageConfirmed: "Confirmed, not reported",
-	hashmatch.StageReported:  "Reported, not removed",
-	hashmatch.StageRemoved:   "Removed",
+var caseStageLabels = map[string]i18n.Msg{
+	hashmatch.StageOpen:      i18n.M("Open: awaiting review"),
+	hashmatch.StageRejected:  i18n.M("Rejected on review"),
+	hashmatch.StageConfirmed: i18n.M("Confirmed, not reported"),
+	hashmatch.StageReported:  i18n.M("Reported, not removed"),
+	hashmatch.StageRemoved:   i18n.M("Removed"),
 }
