@@ -5,6 +5,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
 )
 
@@ -29,7 +30,7 @@ var localesFS embed.FS
 // Module is the organ donation and transplantation registry.
 var Module = module.Module{
 	Name:    "transplant",
-	Title:   "Organ donation and transplantation registry",
+	Title:   i18n.M("Organ donation and transplantation registry"),
 	Schema:  module.Dir(schemaFS, "schema"),
 	Locales: module.Dir(localesFS, "locales"),
 	// Releases before per-module schema versions numbered migrations
@@ -37,7 +38,7 @@ var Module = module.Module{
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
 	Demo:    Demo,
-	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: "Transplant centre"}},
-	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: "Coordinator: records for their own centre",
+	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")}},
+	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
 		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")}},
 }

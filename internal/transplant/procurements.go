@@ -145,10 +145,8 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 // registry authorization of a deceased donation, given on or before the day.
 func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string) error {
 	kinds := []any{ConsentFamily, ConsentRegistry}
-	rule, msg := "deceased_authorization", "a deceased donation needs a family or donor registry authorization on file before procurement"
 	if d.Kind == DonorLiving {
 		kinds = []any{ConsentLiving, ConsentLiving}
-		rule, msg = "living_consent", "a living donation needs the donor's informed, voluntary, independently assessed consent on file before procurement"
 	}
 	var n int
 	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM consents WHERE donor_id = ? AND kind IN (?, ?) AND given_on <= ?
@@ -157,8 +155,14 @@ func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return errs.Alertf(errs.Forbidden, rule, "donor_id", "%s (donor %s)", msg, d.ID)
+	switch {
+	case n > 0:
+	case d.Kind == DonorLiving:
+		return errs.Alertf(errs.Forbidden, "living_consent", "donor_id",
+			"a living donation needs the donor's informed, voluntary, independently assessed consent on file before procurement (donor %s)", d.ID)
+	default:
+		return errs.Alertf(errs.Forbidden, "deceased_authorization", "donor_id",
+			"a deceased donation needs a family or donor registry authorization on file before procurement (donor %s)", d.ID)
 	}
 	return nil
 }

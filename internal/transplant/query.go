@@ -287,7 +287,11 @@ func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, f List
 	if f.ID != "" {
 		oid, err := ParseOrganID(f.ID)
 		if e, ok := errs.As(err); ok {
-			return page.Of[Organ]{}, errs.Invalidf(e.Rule, "id", "%s", e.Message)
+			// the same refusal, its sentence kept (and so translated), about
+			// the filter's field
+			refused := *e
+			refused.Field = "id"
+			return page.Of[Organ]{}, &refused
 		} else if err != nil {
 			return page.Of[Organ]{}, err
 		}

@@ -140,7 +140,7 @@ func TestPersonalData(t *testing.T) {
 		t.Errorf("open: Cache-Control %q", cc)
 	}
 	mustContain(t, "open", p, `<title>Confidential: personal data · custos</title>`, `id="confidential"`,
-		`<dd id="person-name">Test Donor (synthetic)</dd>`, `<dd id="person-national_id">XA123456789</dd>`, purpose,
+		`<dd id="person-name">Test Donor (synthetic)</dd>`, `<dd id="person-national_id"><span class="id">XA123456789</span></dd>`, purpose,
 		`href="/transplant/donors/`+donor+`"`)
 	if n := size(); n != before+1 {
 		t.Fatalf("after a read, log size %d, want %d", n, before+1)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -79,15 +80,48 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	}
 }
 
+// transplantLabels are the words of every value of the section's lists,
+// shown by "label" and as the options of its selects, in the reader's
+// language: no value falls back to its code capitalised.
 var transplantLabels = map[string]string{
-	transplant.DonorBrainDeath:       "Deceased, after brain death (DBD)",
-	transplant.DonorCirculatoryDeath: "Deceased, after circulatory death (DCD)",
-	transplant.DonorLiving:           "Living",
-	transplant.ConsentLiving:         "Living donor's informed consent",
-	transplant.ConsentFamily:         "Family authorization",
-	transplant.ConsentRegistry:       "Donor registry authorization",
-	"not_tested":                     "Not tested",
+	"kidney":                         i18n.M("Kidney"),
+	"liver":                          i18n.M("Liver"),
+	"heart":                          i18n.M("Heart"),
+	"lung":                           i18n.M("Lung"),
+	"pancreas":                       i18n.M("Pancreas"),
+	"intestine":                      i18n.M("Intestine"),
+	"procurement":                    i18n.M("Procurement"),
+	"transplantation":                i18n.M("Transplantation"),
+	transplant.DonorBrainDeath:       i18n.M("Deceased, after brain death (DBD)"),
+	transplant.DonorCirculatoryDeath: i18n.M("Deceased, after circulatory death (DCD)"),
+	transplant.DonorLiving:           i18n.M("Living"),
+	transplant.ConsentLiving:         i18n.M("Living donor's informed consent"),
+	transplant.ConsentFamily:         i18n.M("Family authorization"),
+	transplant.ConsentRegistry:       i18n.M("Donor registry authorization"),
+	"A":                              i18n.M("A"),
+	"B":                              i18n.M("B"),
+	"AB":                             i18n.M("AB"),
+	"O":                              i18n.M("O"),
+	"female":                         i18n.M("Female"),
+	"male":                           i18n.M("Male"),
+	"unknown":                        i18n.M("Unknown"),
+	"yes":                            i18n.M("Yes"),
+	"no":                             i18n.M("No"),
+	"negative":                       i18n.M("Negative"),
+	"positive":                       i18n.M("Positive"),
+	"not_tested":                     i18n.M("Not tested"),
+	"waiting":                        i18n.M("Waiting"),
+	"transplanted":                   i18n.M("Transplanted"),
+	"donor":                          i18n.M("Donor"),
+	"recipient":                      i18n.M("Recipient"),
 }
+
+// The values the section's pages show as they are, lower case, in the
+// reader's language ({{t .Status}}, {{t .Record}}, {{t .Organ}} in a
+// sentence): the statuses of organs and recipients, what a person's record
+// is, and the organs. Marked here so that the catalogue holds them.
+var _ = []i18n.Msg{i18n.M("procured"), i18n.M("transplanted"), i18n.M("waiting"), i18n.M("donor"), i18n.M("recipient"),
+	i18n.M("kidney"), i18n.M("liver"), i18n.M("heart"), i18n.M("lung"), i18n.M("pancreas"), i18n.M("intestine")}
 
 // transplantNav: a coordinator records; everyone else who reads the
 // registry oversees it, centres first.
@@ -97,14 +131,14 @@ func transplantNav(p *auth.Principal) []Link {
 	}
 	var links []Link
 	if p.Can(transplant.Record) {
-		links = []Link{{"/transplant/donors", "Donors"}, {"/transplant/recipients", "Recipients"},
-			{"/transplant/organs", "Organs available"}, {"/transplant/trace", "Trace"}}
+		links = []Link{{"/transplant/donors", i18n.M("Donors")}, {"/transplant/recipients", i18n.M("Recipients")},
+			{"/transplant/organs", i18n.M("Organs available")}, {"/transplant/trace", i18n.M("Trace")}}
 	} else {
-		links = []Link{{"/transplant/centres", "Centres"}, {"/transplant/trace", "Trace"}, {"/transplant/donors", "Donors"},
-			{"/transplant/recipients", "Recipients"}, {"/transplant/organs", "Organs available"}}
+		links = []Link{{"/transplant/centres", i18n.M("Centres")}, {"/transplant/trace", i18n.M("Trace")}, {"/transplant/donors", i18n.M("Donors")},
+			{"/transplant/recipients", i18n.M("Recipients")}, {"/transplant/organs", i18n.M("Organs available")}}
 	}
 	if p.Can(transplant.ReadPersonalData) {
-		links = append(links, Link{"/transplant/persons", "Find a person"})
+		links = append(links, Link{"/transplant/persons", i18n.M("Find a person")})
 	}
 	return links
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
@@ -222,9 +223,9 @@ type donorData struct {
 }
 
 var donorFlash = map[string]string{
-	"donor":       "Donor registered. Record the consent or authorization of donation next.",
-	"consent":     "Consent recorded.",
-	"procurement": "Procurement recorded: each organ has its identifier below.",
+	"donor":       i18n.M("Donor registered. Record the consent or authorization of donation next."),
+	"consent":     i18n.M("Consent recorded."),
+	"procurement": i18n.M("Procurement recorded: each organ has its identifier below."),
 }
 
 func (t *transplantPages) donor(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -254,14 +255,15 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Donor "+d.ID)
+	pg := s.View(r, "Donor")
+	pg.Title = s.T("Donor %s", d.ID)
 	data := donorData{Donor: d, Consents: cs, Centres: names, Organ: transplant.OrganTypes,
 		CanRecord: s.P.Can(transplant.Record) && s.P.AuthorityID == d.CentreID, CanOpen: canOpen(s.P, d.CentreID)}
 	if len(tr.Donors) == 1 {
 		data.Organs = tr.Donors[0].Organs
 	}
 	pg.Data = data
-	pg.Flash = donorFlash[r.URL.Query().Get("done")]
+	pg.Flash = s.T(donorFlash[r.URL.Query().Get("done")])
 	kind := transplant.ConsentFamily
 	if d.Kind == transplant.DonorLiving {
 		kind = transplant.ConsentLiving
@@ -369,7 +371,7 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients, flash...),
 		Duplicates: duplicatesOf(ref)}
 	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
-		pg.Flash = "Recipient " + q.Get("id") + " is on the waiting list."
+		pg.Flash = s.T("Recipient %s is on the waiting list.", q.Get("id"))
 	}
 	j, err := t.svc.Jurisdiction(ctx)
 	if err != nil {
@@ -418,7 +420,8 @@ func (t *transplantPages) showRecipient(w http.ResponseWriter, r *http.Request, 
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Recipient "+rc.ID)
+	pg := s.View(r, "Recipient")
+	pg.Title = s.T("Recipient %s", rc.ID)
 	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID)}
 	s.Show(w, r, "recipient", pg, ref)
 }
@@ -491,7 +494,7 @@ func (t *transplantPages) showOrgans(w http.ResponseWriter, r *http.Request, s *
 		}
 		for _, rc := range rs.Items {
 			waiting[rc.OrganNeeded] = append(waiting[rc.OrganNeeded], Option{Value: rc.ID,
-				Label: rc.ID + " · blood group " + rc.BloodGroup + " · listed " + rc.ListedOn})
+				Label: s.T("%s · blood group %s · listed %s", rc.ID, rc.BloodGroup, rc.ListedOn)})
 		}
 	}
 	data := organsData{Centres: names, CanRecord: canRecord, Centre: s.P.AuthorityID, Next: nextPage(r, os.Next), CentreOpt: opts,
@@ -560,12 +563,13 @@ func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request,
 		if data.Organ != nil && rc.OrganNeeded != data.Organ.Organ {
 			continue
 		}
-		data.Recipients = append(data.Recipients, Option{Value: rc.ID, Label: labelOf(transplantLabels, rc.OrganNeeded) + ", blood group " + rc.BloodGroup})
+		data.Recipients = append(data.Recipients, Option{Value: rc.ID,
+			Label: s.T("%s, blood group %s", s.T(labelOf(transplantLabels, rc.OrganNeeded)), rc.BloodGroup)})
 	}
 	pg := s.View(r, "Record transplantation")
 	pg.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authorized" && idRE.MatchString(q.Get("authorization_id")) {
-		pg.Flash = "Transplantation authorized (" + q.Get("authorization_id") + "). Record it below once it is performed."
+		pg.Flash = s.T("Transplantation authorized (%s). Record it below once it is performed.", q.Get("authorization_id"))
 	}
 	pg.SetForm("transplant", vals)
 	s.Show(w, r, "transplant", pg, ref)
@@ -626,11 +630,11 @@ func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Sessi
 			ref = &Refusal{Form: "trace", Values: url.Values{"q": {q}}, Err: err, Highlight: "q"}
 		} else {
 			data.Trace = tr
-			pg.Title = "Trace " + tr.ID
+			pg.Title = s.T("Trace %s", tr.ID)
 		}
 	}
 	if r.URL.Query().Get("done") == "transplant" && data.Trace != nil {
-		pg.Flash = "Transplantation recorded."
+		pg.Flash = s.T("Transplantation recorded.")
 	}
 	pg.Data = data
 	s.Show(w, r, "trace", pg, ref)
@@ -650,9 +654,9 @@ type centresData struct {
 }
 
 var centresFlash = map[string]string{
-	"grant":  "Authorization granted.",
-	"revoke": "Authorization revoked.",
-	"centre": "Centre registered. It holds no authorization until the regulator grants one.",
+	"grant":  i18n.M("Authorization granted."),
+	"revoke": i18n.M("Authorization revoked."),
+	"centre": i18n.M("Centre registered. It holds no authorization until the regulator grants one."),
 }
 
 func (t *transplantPages) centres(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -682,7 +686,7 @@ func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s 
 		pg.SetForm("grant-"+c.ID, url.Values{"valid_from": {today()}})
 	}
 	pg.Data = data
-	pg.Flash = centresFlash[r.URL.Query().Get("done")]
+	pg.Flash = s.T(centresFlash[r.URL.Query().Get("done")])
 	s.Show(w, r, "centres", pg, ref)
 }
 

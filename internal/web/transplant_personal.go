@@ -41,10 +41,13 @@ func (t *transplantPages) openPersonalData(w http.ResponseWriter, r *http.Reques
 	v := r.PostForm
 	var person *privacy.Person
 	var err error
-	if strings.HasPrefix(id, prefix) {
+	switch {
+	case strings.HasPrefix(id, prefix):
 		person, err = t.svc.PersonalData(r.Context(), s.P, id, v.Get("purpose"))
-	} else {
-		err = errs.New(errs.NotFound, "reference", "id", "no %s %s", kind, id)
+	case kind == "donor":
+		err = errs.New(errs.NotFound, "reference", "id", "no donor %s", id)
+	default:
+		err = errs.New(errs.NotFound, "reference", "id", "no recipient %s", id)
 	}
 	if err != nil {
 		page(w, r, s, &Refusal{Form: "personal", Values: v, Err: err})
