@@ -314,7 +314,8 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 			return nil, err
 		}
 		if spec.Kind != "" && kind != spec.Kind {
-			return nil, errs.Invalidf(spec.KindRule, "authority_id", "%s", spec.KindMessage)
+			refusal := *spec.KindRefusal // a copy: the spec's is every command's
+			return nil, &refusal
 		}
 		return ledger.NewEntry(TypePrincipalCreated, PrincipalCreated{ID: id, Name: in.Name, Role: in.Role,
 			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})

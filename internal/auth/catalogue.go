@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 )
 
@@ -20,10 +21,13 @@ type RoleSpec struct {
 	Role  Role
 	Kind  string
 	Label string // what the role does, for people: a message (i18n.M), translated where shown
-	// KindRule and KindMessage are the rule and the message of the refusal
-	// to give the role to a principal of an authority of another kind.
-	KindRule    string
-	KindMessage string
+	// KindRefusal is the refusal to give the role to a principal of an
+	// authority of another kind, on the field authority_id. The module
+	// writes it with errs.Invalidf, its rule and its sentence literal
+	// ("a coordinator must belong to a transplant centre"), so that the
+	// sentence is a message of the module's catalogue and is answered in
+	// the reader's language. A role that requires a kind must have one.
+	KindRefusal *errs.Error
 }
 
 // Catalogue is every authority kind and role of a deployment: the core's and
@@ -49,6 +53,9 @@ func NewCatalogue(kinds []Kind, roles []RoleSpec) (*Catalogue, error) {
 		}
 		if _, ok := c.Kind(r.Kind); r.Kind != "" && !ok {
 			return nil, fmt.Errorf("role %q requires authority kind %q, which no module declares", r.Role, r.Kind)
+		}
+		if r.Kind != "" && (r.KindRefusal == nil || r.KindRefusal.Code != errs.Invalid || r.KindRefusal.Rule == "" || r.KindRefusal.Field != "authority_id") {
+			return nil, fmt.Errorf("role %q requires authority kind %q: give it a KindRefusal, errs.Invalidf(rule, \"authority_id\", sentence)", r.Role, r.Kind)
 		}
 		c.roles = append(c.roles, r)
 	}

@@ -9,6 +9,13 @@
 // tooltip), and the table beside it holds every figure. Series are told
 // apart by lightness, not hue alone, so a chart printed in greyscale still
 // reads. Every label is escaped.
+//
+// A panel's texts (title, description, headers, unit, series, categories,
+// note) are in the reader's language: whoever builds the panel writes them
+// through the reader's i18n.Localizer. The chart and the table are drawn
+// for that localizer too: their own words, and the figures in the
+// language's digits and grouping. The file (Columns, Rows) keeps the
+// figures as Format writes them, for spreadsheets to read.
 package chart
 
 import (
@@ -21,6 +28,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // Kind is how a panel is drawn.
@@ -101,8 +110,14 @@ func (p *Panel) max() float64 {
 	return m
 }
 
-// Format writes a value as the panel's text, table and CSV show it.
+// Format writes a value as the panel's file holds it: Decimals digits
+// after a point, no grouping.
 func (p *Panel) Format(v float64) string { return strconv.FormatFloat(v, 'f', p.Decimals, 64) }
+
+// Shown writes a value as the chart and the table show it to the reader of
+// l: Decimals digits after the language's decimal sign, its digits and its
+// grouping.
+func (p *Panel) Shown(l *i18n.Localizer, v float64) string { return l.Fixed(v, p.Decimals) }
 
 // Value returns series s's value for category c, and whether both exist.
 func (p *Panel) Value(s, c string) (float64, bool) {
@@ -122,9 +137,9 @@ func (p *Panel) Value(s, c string) (float64, bool) {
 // esc escapes text for XML and HTML alike.
 func esc(s string) string { return html.EscapeString(s) }
 
-// Table is the panel's figures as an HTML table: a row per category, a
-// column per series, with the panel's title as its caption.
-func (p *Panel) Table() template.HTML {
+// Table is the panel's figures as an HTML table for the reader of l: a row
+// per category, a column per series, with the panel's title as its caption.
+func (p *Panel) Table(l *i18n.Localizer) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<table class="figures" id="%s-table"><caption>%s</caption><thead><tr><th scope="col">%s</th>`, esc(p.ID), esc(p.Title), esc(p.Category))
 	for _, s := range p.Series {
@@ -134,7 +149,7 @@ func (p *Panel) Table() template.HTML {
 	for i, c := range p.Categories {
 		fmt.Fprintf(&b, `<tr><th scope="row">%s</th>`, esc(c))
 		for _, s := range p.Series {
-			fmt.Fprintf(&b, `<td class="num">%s</td>`, p.Format(s.Values[i]))
+			fmt.Fprintf(&b, `<td class="num">%s</td>`, p.Shown(l, s.Values[i]))
 		}
 		b.WriteString("</tr>")
 	}

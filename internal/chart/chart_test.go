@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 )
+
+// en is the English reader, whose charts the tests read.
+var en = i18n.CoreOnly().English()
 
 // parse decodes s as XML and returns its elements' names and its text.
 func parse(t *testing.T, s string) (elems map[string]int, text string) {
@@ -70,7 +74,7 @@ func TestSVGIsWellFormedAndLabelled(t *testing.T) {
 			if err := p.Check(); err != nil {
 				t.Fatal(err)
 			}
-			s := string(p.SVG())
+			s := string(p.SVG(en))
 			elems, text := parse(t, s)
 			if elems["svg"] != 1 || elems["title"] < 1 || elems["desc"] != 1 {
 				t.Errorf("elements %v", elems)
@@ -82,7 +86,7 @@ func TestSVGIsWellFormedAndLabelled(t *testing.T) {
 			for si, se := range p.Series {
 				for i, v := range se.Values {
 					bars++
-					tip := p.Categories[i] + ", " + se.Name + ": " + p.Format(v) + " " + p.Unit
+					tip := p.Categories[i] + ", " + se.Name + ": " + p.Shown(en, v) + " " + p.Unit
 					if !strings.Contains(text, tip) {
 						t.Errorf("series %d: no tooltip %q", si, tip)
 					}
@@ -97,7 +101,7 @@ func TestSVGIsWellFormedAndLabelled(t *testing.T) {
 			if p.Empty() != strings.Contains(text, "No figures to show") {
 				t.Errorf("empty %v, text %q", p.Empty(), text)
 			}
-			tb := string(p.Table())
+			tb := string(p.Table(en))
 			if _, _ = parse(t, tb); !strings.Contains(tb, "<caption>"+p.Title+"</caption>") {
 				t.Errorf("table: %s", tb)
 			}
@@ -109,12 +113,12 @@ func TestSVGIsWellFormedAndLabelled(t *testing.T) {
 // with its series and category.
 func TestSVGDescribesItsLargestValue(t *testing.T) {
 	p := panels()["columns"]
-	_, text := parse(t, string(p.SVG()))
+	_, text := parse(t, string(p.SVG(en)))
 	if !strings.Contains(text, "Per month. Largest: 12 records, Donations, 2026-01.") {
 		t.Errorf("description: %q", text)
 	}
 	p = panels()["decimals"]
-	_, text = parse(t, string(p.SVG()))
+	_, text = parse(t, string(p.SVG(en)))
 	for _, want := range []string{"Largest: 3.8 hours", "match to report, Median: 0.2 hours", "|0.0|"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q: %q", want, text)
@@ -130,7 +134,7 @@ func TestLabelsAreEscaped(t *testing.T) {
 		Categories: []string{evil, "b"}, Series: []Series{{evil, []float64{1, 2}}}}
 	for _, k := range []Kind{Bars, Columns} {
 		p.Kind = k
-		s := string(p.SVG())
+		s := string(p.SVG(en))
 		if strings.Contains(s, "<script") || strings.Contains(s, `"x"`) {
 			t.Fatalf("kind %d: markup not escaped: %s", k, s)
 		}
@@ -139,7 +143,7 @@ func TestLabelsAreEscaped(t *testing.T) {
 			t.Errorf("kind %d: the label does not read back as text: %q", k, text)
 		}
 	}
-	tb := string(p.Table())
+	tb := string(p.Table(en))
 	if strings.Contains(tb, "<script") {
 		t.Fatalf("table not escaped: %s", tb)
 	}
@@ -217,8 +221,8 @@ func TestPeriod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.From() != "2024-01" || p.End() != "2026-01" || p.String() != "the 24 months 2024-01 to 2025-12" || p.Query().Encode() != "months=24&until=2025-12" {
-		t.Errorf("period %s: %s to %s, %s", p, p.From(), p.End(), p.Query().Encode())
+	if p.From() != "2024-01" || p.End() != "2026-01" || p.Words(en) != "the 24 months 2024-01 to 2025-12" || p.Query().Encode() != "months=24&until=2025-12" {
+		t.Errorf("period %s: %s to %s, %s", p.Words(en), p.From(), p.End(), p.Query().Encode())
 	}
 	if got := p.ByMonth(map[string]int{"2024-01": 3, "2025-12": 4, "2026-01": 9}); got[0] != 3 || got[23] != 4 || len(got) != 24 {
 		t.Errorf("by month %v", got)
@@ -287,4 +291,36 @@ func FuzzParsePeriod(f *testing.F) {
 			t.Fatalf("%q %q: period %+v", until, months, p)
 		}
 	})
+}
+
+// TestDrawnInTheReadersLanguage: a chart and its table drawn for a French
+// reader write the chart's own words from the catalogue, and the figures
+// with a decimal comma and the language's grouping; the file keeps them as
+// a spreadsheet reads them.
+func TestDrawnInTheReadersLanguage(t *testing.T) {
+	fr := i18n.CoreOnly().Localizer("fr")
+	p := panels()["decimals"]
+	p.Series[1].Values[0] = 1234.5
+	_, text := parse(t, string(p.SVG(fr)))
+	largest := fr.T("Largest: %s %s, %s, %s. The table beside the chart gives every figure.", "1\u00a0234,5", "hours", "90th percentile", "match to report")
+	if largest == en.T("Largest: %s %s, %s, %s. The table beside the chart gives every figure.", "1\u00a0234,5", "hours", "90th percentile", "match to report") {
+		t.Fatal("the catalogue has no French for the chart's description")
+	}
+	for _, want := range []string{largest, "match to report, Median: 0,2 hours", "|0,0|"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the French chart lacks %q: %q", want, text)
+		}
+	}
+	if tb := string(p.Table(fr)); !strings.Contains(tb, `<td class="num">1`+"\u00a0"+`234,5</td>`) {
+		t.Errorf("the French table: %s", tb)
+	}
+	for row := range p.Rows() {
+		if row[2] != "1234.5" {
+			t.Errorf("the file's figure %q, want 1234.5", row[2])
+		}
+	}
+	empty := panels()["empty"]
+	if _, text := parse(t, string(empty.SVG(fr))); !strings.Contains(text, fr.T("No figures to show: every value is zero.")) || strings.Contains(text, "No figures") {
+		t.Errorf("the French empty chart: %q", text)
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/page"
 )
 
@@ -82,9 +83,10 @@ func (p Period) Query() url.Values {
 	return url.Values{"until": {p.Until.Format(MonthLayout)}, "months": {itoa(p.Months)}}
 }
 
-// String says the period in words: "the 12 months 2025-04 to 2026-03".
-func (p Period) String() string {
-	return "the " + itoa(p.Months) + " months " + p.From() + " to " + p.Until.Format(MonthLayout)
+// Words says the period in the language of l: "the 12 months 2025-04 to
+// 2026-03".
+func (p Period) Words(l *i18n.Localizer) string {
+	return l.N("the %d months %s to %s", p.Months, p.From(), p.Until.Format(MonthLayout))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // The series' fills, in order. They differ in lightness (grey levels about
@@ -22,22 +24,22 @@ const (
 	charW   = 6.2 // the width of a character at font size 11, roughly
 )
 
-// SVG draws the panel as an inline SVG element.
-func (p *Panel) SVG() template.HTML {
+// SVG draws the panel as an inline SVG element, for the reader of l.
+func (p *Panel) SVG(l *i18n.Localizer) template.HTML {
 	var b strings.Builder
 	var h float64
 	switch p.Kind {
 	case Bars:
-		h = p.bars(&b)
+		h = p.bars(&b, l)
 	default:
-		h = p.columns(&b)
+		h = p.columns(&b, l)
 	}
 	body := b.String()
 	b.Reset()
 	id := esc(p.ID)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="%s-chart" viewBox="0 0 %g %g" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="11">`,
 		id, width, h, id, id)
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(p.Title), id, esc(p.summary()))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(p.Title), id, esc(p.summary(l)))
 	b.WriteString(body)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -45,13 +47,13 @@ func (p *Panel) SVG() template.HTML {
 
 // summary is the SVG's description: what the figure is, and its largest
 // value, or that it has none.
-func (p *Panel) summary() string {
+func (p *Panel) summary(l *i18n.Localizer) string {
 	s := strings.TrimSpace(p.Desc)
 	if s != "" && !strings.HasSuffix(s, ".") {
 		s += "."
 	}
 	if p.Empty() {
-		return strings.TrimSpace(s + " Nothing to show: every figure is zero.")
+		return strings.TrimSpace(s + " " + l.T("Nothing to show: every figure is zero."))
 	}
 	best, bs, bc := -1.0, "", ""
 	for _, se := range p.Series {
@@ -61,7 +63,7 @@ func (p *Panel) summary() string {
 			}
 		}
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s Largest: %s %s, %s, %s. The table beside the chart gives every figure.", s, p.Format(best), p.Unit, bs, bc))
+	return strings.TrimSpace(s + " " + l.T("Largest: %s %s, %s, %s. The table beside the chart gives every figure.", p.Shown(l, best), p.Unit, bs, bc))
 }
 
 // scale returns the top of the value axis and the step of its ticks: round
@@ -97,19 +99,19 @@ func (p *Panel) legend(b *strings.Builder) {
 }
 
 // bar draws one bar with its tooltip: category, series, value and unit.
-func (p *Panel) bar(b *strings.Builder, si int, cat string, v, x, y, w, h float64) {
+func (p *Panel) bar(b *strings.Builder, l *i18n.Localizer, si int, cat string, v, x, y, w, h float64) {
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" stroke="%s" stroke-width="0.6"><title>%s, %s: %s %s</title></rect>`,
-		x, y, w, h, fills[si%len(fills)], ink, esc(cat), esc(p.Series[si].Name), p.Format(v), esc(p.Unit))
+		x, y, w, h, fills[si%len(fills)], ink, esc(cat), esc(p.Series[si].Name), p.Shown(l, v), esc(p.Unit))
 }
 
 // noData writes, in the middle of the plot, that there is nothing to show.
-func noData(b *strings.Builder, x, y float64) {
-	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">No figures to show: every value is zero.</text>`, x, y, muted)
+func noData(b *strings.Builder, l *i18n.Localizer, x, y float64) {
+	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, x, y, muted, esc(l.T("No figures to show: every value is zero.")))
 }
 
 // columns draws vertical bars, categories along the bottom; it returns the
 // height drawn.
-func (p *Panel) columns(b *strings.Builder) float64 {
+func (p *Panel) columns(b *strings.Builder, l *i18n.Localizer) float64 {
 	const left, right, plotH = 58.0, 12.0, 200.0
 	top := legendH + 12
 	n := len(p.Categories)
@@ -130,12 +132,12 @@ func (p *Panel) columns(b *strings.Builder) float64 {
 	y := func(v float64) float64 { return top + plotH - v/yMax*plotH }
 	for v := 0.0; v <= yMax+step/2; v += step {
 		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
-			left, width-right, y(v), y(v), grid, left-4, y(v)+4, muted, p.Format(v))
+			left, width-right, y(v), y(v), grid, left-4, y(v)+4, muted, p.Shown(l, v))
 	}
 	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
 	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, h-6, ink, esc(p.Category))
 	if p.Empty() {
-		noData(b, left+plotW/2, top+plotH/2)
+		noData(b, l, left+plotW/2, top+plotH/2)
 	}
 	ns := max(len(p.Series), 1)
 	barW := groupW * 0.8 / float64(ns)
@@ -144,8 +146,8 @@ func (p *Panel) columns(b *strings.Builder) float64 {
 		for si, s := range p.Series {
 			v := s.Values[i]
 			x := gx + groupW*0.1 + barW*float64(si)
-			p.bar(b, si, c, v, x, y(v), barW, top+plotH-y(v))
-			if t := p.Format(v); v > 0 && float64(len(t))*charW*0.9 <= barW+2 {
+			p.bar(b, l, si, c, v, x, y(v), barW, top+plotH-y(v))
+			if t := p.Shown(l, v); v > 0 && float64(utf8.RuneCountInString(t))*charW*0.9 <= barW+2 {
 				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="%s">%s</text>`, x+barW/2, y(v)-3, ink, t)
 			}
 		}
@@ -162,7 +164,7 @@ func (p *Panel) columns(b *strings.Builder) float64 {
 
 // bars draws horizontal bars, a row per category; it returns the height
 // drawn.
-func (p *Panel) bars(b *strings.Builder) float64 {
+func (p *Panel) bars(b *strings.Builder, l *i18n.Localizer) float64 {
 	const left, right, barH = 180.0, 56.0, 14.0
 	top := legendH + 8
 	n, ns := len(p.Categories), max(len(p.Series), 1)
@@ -175,11 +177,11 @@ func (p *Panel) bars(b *strings.Builder) float64 {
 	x := func(v float64) float64 { return left + v/xMax*plotW }
 	for v := 0.0; v <= xMax+step/2; v += step {
 		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" stroke="%s"/><text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`,
-			x(v), x(v), top, top+plotH, grid, x(v), top+plotH+14, muted, p.Format(v))
+			x(v), x(v), top, top+plotH, grid, x(v), top+plotH+14, muted, p.Shown(l, v))
 	}
 	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, h-8, ink, esc(p.Unit))
 	if p.Empty() {
-		noData(b, left+plotW/2, top+plotH/2)
+		noData(b, l, left+plotW/2, top+plotH/2)
 	}
 	for i, c := range p.Categories {
 		ry := top + float64(i)*rowH + 5
@@ -188,8 +190,8 @@ func (p *Panel) bars(b *strings.Builder) float64 {
 		for si, s := range p.Series {
 			v := s.Values[i]
 			by := ry + float64(si)*barH
-			p.bar(b, si, c, v, left, by, x(v)-left, barH-2)
-			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="%s">%s</text>`, x(v)+4, by+barH-4, ink, p.Format(v))
+			p.bar(b, l, si, c, v, left, by, x(v)-left, barH-2)
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="%s">%s</text>`, x(v)+4, by+barH-4, ink, p.Shown(l, v))
 		}
 	}
 	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, left, top, top+plotH, ink)

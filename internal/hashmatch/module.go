@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
 )
@@ -52,10 +53,10 @@ var Module = module.Module{
 	},
 	Roles: []auth.RoleSpec{
 		{Role: RoleAnalyst, Kind: KindCompetentAuthority, Label: i18n.M("Analyst: publishes hash banks, receives reports"),
-			KindRule: "analyst_authority", KindMessage: i18n.M("an analyst must belong to a competent authority")},
+			KindRefusal: errs.Invalidf("analyst_authority", "authority_id", "an analyst must belong to a competent authority")},
 		{Role: RoleService, Kind: KindServiceProvider, Label: i18n.M("Service: an online service's system; subscribes, pulls, matches"),
-			KindRule: "service_provider", KindMessage: i18n.M("a service principal must belong to a service provider")},
+			KindRefusal: errs.Invalidf("service_provider", "authority_id", "a service principal must belong to a service provider")},
 		{Role: RoleReviewer, Kind: KindServiceProvider, Label: i18n.M("Reviewer: reviews a service's matches, reports, removes"),
-			KindRule: "service_provider", KindMessage: i18n.M("a reviewer principal must belong to a service provider")},
+			KindRefusal: errs.Invalidf("service_provider", "authority_id", "a reviewer principal must belong to a service provider")},
 	},
 }

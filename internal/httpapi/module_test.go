@@ -193,7 +193,7 @@ func TestNewRefusesUndocumentable(t *testing.T) {
 func catalogue(t *testing.T) *auth.Catalogue {
 	t.Helper()
 	c, err := auth.NewCatalogue([]auth.Kind{{Name: auth.KindRegulator, Prefix: "AU"}, {Name: transplant.KindCentre, Prefix: "TC"}},
-		[]auth.RoleSpec{{Role: auth.Admin}, {Role: auth.Regulator}, {Role: transplant.RoleCoordinator, Kind: transplant.KindCentre}, {Role: auth.Auditor}})
+		[]auth.RoleSpec{{Role: auth.Admin}, {Role: auth.Regulator}, transplant.Module.Roles[0], {Role: auth.Auditor}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,12 @@ func (l *Localizer) Decimal(x float64, digits int) string {
 	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(x, number.MaxFractionDigits(digits)))
 }
 
+// Fixed writes a number with exactly digits fraction digits, in the
+// language's way: the figures of a table, whose column reads alike.
+func (l *Localizer) Fixed(x float64, digits int) string {
+	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(x, number.MinFractionDigits(digits), number.MaxFractionDigits(digits)))
+}
+
 // The layouts of dates and times, as Go writes them, are messages too: a
 // language translates "2006-01-02" into its own order ("02/01/2006").
 // Date and Layout give them to T as literals, which the catalogue check

@@ -77,7 +77,7 @@ var exampleModule = module.Module{
 	},
 	Kinds: []auth.Kind{{Name: kindOffice, Prefix: "EO", Label: "Example office"}},
 	Roles: []auth.RoleSpec{{Role: roleClerk, Kind: kindOffice, Label: "Clerk: posts notices",
-		KindRule: "clerk_office", KindMessage: "a clerk must belong to an example office"}},
+		KindRefusal: errs.Invalidf("clerk_office", "authority_id", "a clerk must belong to an example office")}},
 	Messages: []exchange.Type{noticeShared},
 }
 

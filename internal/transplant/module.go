@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
 )
@@ -39,5 +40,5 @@ var Module = module.Module{
 	Demo:    Demo,
 	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
-		KindRule: "coordinator_centre", KindMessage: i18n.M("a coordinator must belong to a transplant centre")}},
+		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")}},
 }

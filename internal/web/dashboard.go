@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 )
 
@@ -26,7 +28,7 @@ import (
 
 // dashboardData is the figures part of the home page.
 type dashboardData struct {
-	Period  chart.Period
+	Period  string // the period in words, in the reader's language
 	Query   string // the period as a query string, for the CSV links
 	Lengths []Option
 	Panels  []chart.Panel
@@ -37,7 +39,8 @@ func (d *dashboardData) CSV(id string) string { return "/figures/" + id + ".csv?
 
 // dashboard returns the panels of every part of the UI that s may read, over
 // the period p, the core's first; from only the part whose panels' ids start
-// with prefix when prefix is not empty.
+// with prefix when prefix is not empty. Their texts are in s's language:
+// each part writes them through s (Session.T).
 func (u *UI) dashboard(ctx context.Context, s *Session, p chart.Period, prefix string) ([]chart.Panel, error) {
 	var out []chart.Panel
 	if prefix == "" || strings.HasPrefix(prefix, "alerts-") {
@@ -52,7 +55,7 @@ func (u *UI) dashboard(ctx context.Context, s *Session, p chart.Period, prefix s
 		if sec.Dashboard == nil || (prefix != "" && !strings.HasPrefix(prefix, sec.Name+"-")) {
 			continue
 		}
-		ps, err := sec.Dashboard(ctx, &Session{P: s.P, Authority: s.Authority, CSRF: s.CSRF, ui: u, sec: sec, l: s.l}, p)
+		ps, err := sec.Dashboard(ctx, &Session{P: s.P, Authority: s.Authority, CSRF: s.CSRF, ui: u, sec: sec, zone: s.zone, l: s.l}, p)
 		if err != nil {
 			return nil, err
 		}
@@ -81,16 +84,16 @@ func (u *UI) alertPanels(ctx context.Context, s *Session, p chart.Period) ([]cha
 	if err != nil {
 		return nil, err
 	}
-	pn := chart.Panel{ID: "alerts-rules", Title: "Alerts by rule",
-		Desc: "Alerts raised in " + p.String() + ", by the rule whose refusal raised them and the state each is in now.",
-		Kind: chart.Bars, Category: "Rule", Unit: "alerts"}
+	pn := chart.Panel{ID: "alerts-rules", Title: s.T("Alerts by rule"),
+		Desc: s.T("Alerts raised in %s, by the rule whose refusal raised them and the state each is in now.", p.Words(s.L())),
+		Kind: chart.Bars, Category: s.T("Rule"), Unit: s.T("alerts")}
 	for _, c := range counts {
 		if !slices.Contains(pn.Categories, c.Rule) {
 			pn.Categories = append(pn.Categories, c.Rule)
 		}
 	}
 	for _, st := range ledger.AlertStates {
-		se := chart.Series{Name: labelOf(nil, st), Values: make([]float64, len(pn.Categories))}
+		se := chart.Series{Name: s.T(labelOf(alertStateLabels, st)), Values: make([]float64, len(pn.Categories))}
 		for _, c := range counts {
 			if c.State == st {
 				se.Values[slices.Index(pn.Categories, c.Rule)] += float64(c.Count)
@@ -99,9 +102,16 @@ func (u *UI) alertPanels(ctx context.Context, s *Session, p chart.Period) ([]cha
 		pn.Series = append(pn.Series, se)
 	}
 	if len(pn.Categories) == 0 {
-		pn.Note = "No alert was raised in these months."
+		pn.Note = s.T("No alert was raised in these months.")
 	}
 	return []chart.Panel{pn}, nil
+}
+
+// alertStateLabels are the words for the states of an alert.
+var alertStateLabels = map[string]i18n.Msg{
+	ledger.StateOpen:         i18n.M("Open"),
+	ledger.StateAcknowledged: i18n.M("Acknowledged"),
+	ledger.StateClosed:       i18n.M("Closed"),
 }
 
 // homeDashboard fills the figures of the home page for the period its query
@@ -126,9 +136,10 @@ func (u *UI) homeDashboard(r *http.Request, s *Session, v *View) (*dashboardData
 	if ref == nil {
 		v.SetForm("period", p.Query())
 	}
-	d := &dashboardData{Period: p, Query: p.Query().Encode(), Panels: ps}
+	d := &dashboardData{Period: p.Words(s.L()), Query: p.Query().Encode(), Panels: ps}
 	for _, n := range chart.PeriodLengths {
-		d.Lengths = append(d.Lengths, Option{Value: n, Label: n + " months"})
+		months, _ := strconv.Atoi(n)
+		d.Lengths = append(d.Lengths, Option{Value: n, Label: s.L().N("%d months", months)})
 	}
 	return d, ref, nil
 }

@@ -2,11 +2,11 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/custos-project/custos/internal/chart"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // ---- The registries' figures on the home page (Section.Dashboard) ----
@@ -22,35 +22,37 @@ func (h *hashmatchPages) dashboard(ctx context.Context, s *Session, p chart.Peri
 	if err != nil {
 		return nil, err
 	}
-	months := chart.Panel{ID: "hashmatch-months", Title: "Matches, reports and removals by month",
-		Desc: "Matches (cases opened for review), reports sent to competent authorities and removals of content in " + p.String() + ", by month (UTC).",
-		Kind: chart.Columns, Category: "Month", Unit: "count", Categories: p.List(),
-		Series: []chart.Series{{Name: "Matches", Values: p.ByMonth(f.Cases)}, {Name: "Reports", Values: p.ByMonth(f.Reports)},
-			{Name: "Removals", Values: p.ByMonth(f.Removals)}}}
-	stages := chart.Panel{ID: "hashmatch-cases", Title: "Cases by stage",
-		Desc: "The cases opened in " + p.String() + ", by where each stands now.", Kind: chart.Bars, Category: "Stage", Unit: "cases",
-		Series: []chart.Series{{Name: "Cases"}}}
+	period := p.Words(s.L())
+	months := chart.Panel{ID: "hashmatch-months", Title: s.T("Matches, reports and removals by month"),
+		Desc: s.T("Matches (cases opened for review), reports sent to competent authorities and removals of content in %s, by month (UTC).", period),
+		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
+		Series: []chart.Series{{Name: s.T("Matches"), Values: p.ByMonth(f.Cases)}, {Name: s.T("Reports"), Values: p.ByMonth(f.Reports)},
+			{Name: s.T("Removals"), Values: p.ByMonth(f.Removals)}}}
+	stages := chart.Panel{ID: "hashmatch-cases", Title: s.T("Cases by stage"),
+		Desc: s.T("The cases opened in %s, by where each stands now.", period), Kind: chart.Bars, Category: s.T("Stage"), Unit: s.T("cases"),
+		Series: []chart.Series{{Name: s.T("Cases")}}}
 	for _, st := range hashmatch.CaseStages {
-		stages.Categories = append(stages.Categories, caseStageLabels[st])
+		stages.Categories = append(stages.Categories, s.T(caseStageLabels[st]))
 		stages.Series[0].Values = append(stages.Series[0].Values, float64(f.Stages[st]))
 	}
 	hours := func(d time.Duration) float64 { return d.Hours() }
-	times := chart.Panel{ID: "hashmatch-times", Title: "Time from match to report and to removal",
-		Desc: "For the cases opened in " + p.String() + ": hours from the match to the first report, and to the removal; the median and the 90th percentile.",
-		Kind: chart.Bars, Category: "Step", Unit: "hours", Decimals: 1,
-		Categories: []string{"Match to report", "Match to removal"},
+	times := chart.Panel{ID: "hashmatch-times", Title: s.T("Time from match to report and to removal"),
+		Desc: s.T("For the cases opened in %s: hours from the match to the first report, and to the removal; the median and the 90th percentile.", period),
+		Kind: chart.Bars, Category: s.T("Step"), Unit: s.T("hours"), Decimals: 1,
+		Categories: []string{s.T("Match to report"), s.T("Match to removal")},
 		Series: []chart.Series{
-			{Name: "Median", Values: []float64{hours(hashmatch.Percentile(f.ToReport, 50)), hours(hashmatch.Percentile(f.ToRemoval, 50))}},
-			{Name: "90th percentile", Values: []float64{hours(hashmatch.Percentile(f.ToReport, 90)), hours(hashmatch.Percentile(f.ToRemoval, 90))}}},
-		Note: fmt.Sprintf("Of these cases, %d were reported and %d removed; a case not yet reported or removed does not count here.", len(f.ToReport), len(f.ToRemoval))}
+			{Name: s.T("Median"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 50)), hours(hashmatch.Percentile(f.ToRemoval, 50))}},
+			{Name: s.T("90th percentile"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 90)), hours(hashmatch.Percentile(f.ToRemoval, 90))}}},
+		Note: s.T("Of these cases, %s were reported and %s removed; a case not yet reported or removed does not count here.",
+			s.L().Number(int64(len(f.ToReport))), s.L().Number(int64(len(f.ToRemoval))))}
 	return []chart.Panel{months, stages, times}, nil
 }
 
 // caseStageLabels are the words for the stages of a case.
-var caseStageLabels = map[string]string{
-	hashmatch.StageOpen:      "Open: awaiting review",
-	hashmatch.StageRejected:  "Rejected on review",
-	hashmatch.StageConfirmed: "Confirmed, not reported",
-	hashmatch.StageReported:  "Reported, not removed",
-	hashmatch.StageRemoved:   "Removed",
+var caseStageLabels = map[string]i18n.Msg{
+	hashmatch.StageOpen:      i18n.M("Open: awaiting review"),
+	hashmatch.StageRejected:  i18n.M("Rejected on review"),
+	hashmatch.StageConfirmed: i18n.M("Confirmed, not reported"),
+	hashmatch.StageReported:  i18n.M("Reported, not removed"),
+	hashmatch.StageRemoved:   i18n.M("Removed"),
 }

@@ -41,7 +41,8 @@ type Section struct {
 	// Dashboard returns the section's figures for the home page of s over
 	// the period p, each a chart.Panel whose ID starts with <Name>-: nil
 	// for a principal who reads none. Its panels' CSV is served at
-	// /figures/<ID>.csv.
+	// /figures/<ID>.csv. The panels' texts are in s's language: write
+	// them with s.T, the period with p.Words(s.L()).
 	Dashboard func(ctx context.Context, s *Session, p chart.Period) ([]chart.Panel, error)
 	// Pages are the section's routes, each under /<Name>.
 	Pages []Page
