@@ -61,7 +61,7 @@ func TestBrowserLanguages(t *testing.T) {
 			// language, as the catalogue writes the service's refusal.
 			in := transplant.NewDonor{Kind: "deceased_circulatory_death", Name: "Browser Donor " + code + " (synthetic)",
 				NationalID: "XA-L-000" + fmt.Sprint(i), Sex: "female", BloodGroup: "O",
-				DateOfBirth: time.Date(1961, 4, 1+i, 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
+				DateOfBirth:  time.Date(1961, 4, 1+i, 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
 				CauseOfDeath: "cardiac arrest", IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no",
 				HIV: "negative", HCV: "negative", HBV: "negative", OrganFunction: "normal creatinine"}
 			_, err := svc.RegisterDonor(context.Background(), coord, in)
