@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/language"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -204,6 +207,48 @@ func TestSeventhLanguage(t *testing.T) {
 			t.Errorf("the API's refusal's %s: %q in %s, %q in English: it stays as it is", k, got[k], seventh, en[k])
 		}
 	}
+
+	// Exports: an XLSX file's header in the language of the API's request,
+	// and in the language of the pages' session.
+	_, _, xlsx := fetchAs(t, nil, env.URL+"/api/v1/authorities?format=xlsx", env.Admin, seventh)
+	exportedIn(t, "the API's export", []byte(xlsx), fa)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	if status, _, page := fetchAs(t, browser, env.URL+"/signin", "", seventh, url.Values{"token": {env.Admin}}); status != 200 || !strings.Contains(page, `lang="fa"`) {
+		t.Fatalf("signing in: %d\n%.300s", status, page)
+	}
+	_, _, xlsx = fetchAs(t, browser, env.URL+"/alerts/export?format=xlsx", "", seventh)
+	exportedIn(t, "the pages' export", []byte(xlsx), fa)
+}
+
+// exportedIn checks the About sheet of an XLSX export in the language of
+// l: each header name is the catalogue's, and, once the catalogue has the
+// message (every en.json has it after the catalogue check's -update), the
+// seventh language's rather than the English.
+func exportedIn(t *testing.T, what string, b []byte, l *i18n.Localizer) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v\n%.300s", what, err, b)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	about, err := f.GetRows(sheets[0])
+	if err != nil || len(about) < 10 {
+		t.Fatalf("%s: About %q, %v", what, about, err)
+	}
+	for i, id := range []string{"registry", "list", "filter", "exported at (UTC)"} {
+		want := l.T(id)
+		if about[i][0] != want {
+			t.Errorf("%s: the header's name %q, want %q", what, about[i][0], want)
+		}
+		if l.Catalogue().Has(id) && !strings.HasPrefix(want, mark) {
+			t.Errorf("%s: %q is not written in %s", what, id, l.Code())
+		}
+	}
+	if at := about[3][1]; !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(at) {
+		t.Errorf("%s: the time of the export %q is not RFC 3339", what, at)
+	}
 }
 
 func sources(rs []server.Registry) []i18n.Source {
@@ -220,6 +265,25 @@ func sources(rs []server.Registry) []i18n.Source {
 // lang (none when empty) and a form (GET when nil).
 func fetch(t *testing.T, method, u, lang string, form url.Values) (int, http.Header, string) {
 	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return do(t, noRedirect, method, u, "", lang, form)
+}
+
+// fetchAs asks with client (nil: the default) for u, as the bearer of
+// token (none when empty), in lang; with a form, it posts it.
+func fetchAs(t *testing.T, client *http.Client, u, token, lang string, form ...url.Values) (int, http.Header, string) {
+	t.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	if len(form) > 0 {
+		return do(t, client, "POST", u, token, lang, form[0])
+	}
+	return do(t, client, "GET", u, token, lang, nil)
+}
+
+func do(t *testing.T, client *http.Client, method, u, token, lang string, form url.Values) (int, http.Header, string) {
+	t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -234,7 +298,10 @@ func fetch(t *testing.T, method, u, lang string, form url.Values) (int, http.Hea
 	if lang != "" {
 		req.Header.Set("Accept-Language", lang)
 	}
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
