@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,25 +106,6 @@ func withLanguage(t *testing.T, rs []server.Registry, code, name string) []serve
 	return out
 }
 
-// used is what the catalogue check reads: the messages the source and the
-// templates use, and the problems it finds there.
-func used(t *testing.T) (map[string][]i18ntest.Use, []string) {
-	t.Helper()
-	root, err := i18ntest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, problems, err := i18ntest.Go(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inTemplates, literal, err := i18ntest.Templates(os.DirFS(filepath.Join(root, "internal", "web", "templates")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return i18ntest.Merge(msgs, inTemplates), append(problems, literal...)
-}
-
 // TestSeventhLanguage adds a language to the deployment the way the
 // documentation says (docs/languages.md): a file per module, nothing
 // else. The catalogue check finds nothing more to say with it than
@@ -144,7 +123,14 @@ func TestSeventhLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the catalogues with %s.json added: %v", seventh, err)
 	}
-	msgs, _ := used(t)
+	root, err := i18ntest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _, err := i18ntest.Used(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	before, after := i18ntest.Check(base, msgs), i18ntest.Check(cat, msgs)
 	for _, p := range after {
 		if !slices.Contains(before, p) {
