@@ -180,19 +180,12 @@ func (m Meta) FileName() string {
 
 // Header is the header block: one name and value a line, in the order the
 // file shows them, in English (as a CSV file has it).
-func (m Meta) Header() [][2]string { return m.header(nil) }
+func (m Meta) Header() [][2]string { return m.header(english) }
 
 // header is the header block with its words (names, and the values that
-// are words) written by l; nil writes them in English. The values that are
-// data (the registry's and list's codes, the filter, times, sizes,
-// identifiers) stay as they are.
-func (m Meta) header(l *i18n.Localizer) [][2]string {
-	t := func(s i18n.Msg) string {
-		if l == nil {
-			return s
-		}
-		return l.T(s)
-	}
+// are words) written by t. The values that are data (the registry's and
+// list's codes, the filter, times, sizes, identifiers) stay as they are.
+func (m Meta) header(t func(i18n.Msg) string) [][2]string {
 	filter := m.FilterText()
 	if len(m.Filter) == 0 {
 		filter = t(noFilter)
@@ -401,13 +394,13 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	if err != nil {
 		return 0, err
 	}
-	l := m.Language
-	if l == nil {
-		l = english
+	t := english
+	if m.Language != nil {
+		t = func(id i18n.Msg) string { return m.Language.T(id) }
 	}
 	head := make([]any, len(columns))
 	for i, c := range columns {
-		head[i] = excelize.Cell{Value: l.T(c), StyleID: 0}
+		head[i] = excelize.Cell{Value: t(c), StyleID: 0}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return 0, err
@@ -432,11 +425,11 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	if err := sw.Flush(); err != nil {
 		return n, err
 	}
-	about := aboutName(l, sheet)
+	about := aboutName(t, sheet)
 	if err := f.SetSheetName("Sheet1", about); err != nil {
 		return n, err
 	}
-	hdr := append(m.header(l), [2]string{l.T(rowsName), strconv.Itoa(n)})
+	hdr := append(m.header(t), [2]string{t(rowsName), strconv.Itoa(n)})
 	for i, h := range hdr {
 		if err := f.SetSheetRow(about, fmt.Sprintf("A%d", i+1), &[]any{h[0], h[1]}); err != nil {
 			return n, err
@@ -451,9 +444,9 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	return n, f.Write(out)
 }
 
-// english writes an XLSX file's words when the export has no language:
-// the core's catalogue's English, which is every message's ID.
-var english = i18n.CoreOnly().English()
+// english writes a message in English: its ID, as a CSV file and an
+// export without a language have it.
+func english(id i18n.Msg) string { return id }
 
 // sheetName is a list's name as a sheet may be named (sheetChars), and
 // not the name of the other sheet.
@@ -465,10 +458,10 @@ func sheetName(s string) string {
 	return s
 }
 
-// aboutName is the name of the sheet "About" in the language of l: English
-// when the language's name is not one a sheet may take or is the list's.
-func aboutName(l *i18n.Localizer, list string) string {
-	s := sheetChars(l.T(aboutSheetName))
+// aboutName is the name of the sheet "About" written by t: English when
+// the language's name is not one a sheet may take or is the list's.
+func aboutName(t func(i18n.Msg) string, list string) string {
+	s := sheetChars(t(aboutSheetName))
 	if s == "" || strings.EqualFold(s, list) || strings.EqualFold(s, "Sheet1") {
 		return aboutSheetName
 	}
