@@ -123,12 +123,16 @@ func TestBrowserLanguages(t *testing.T) {
 				t.Errorf("the trace of %s lacks its donor %s", organ, donor)
 			}
 
-			// The layout's direction: the navigation runs from the start of
-			// the line (right in Arabic, left otherwise); an identifier reads
-			// left to right in every language.
+			// The layout's direction: the navigation and the header bar run
+			// from the start of the line (right in Arabic, left otherwise);
+			// an identifier reads left to right in every language.
 			first, second := b.boxX(".top nav li:nth-child(1)"), b.boxX(".top nav li:nth-child(2)")
 			if lang.RTL && !(first > second) || !lang.RTL && !(first < second) {
 				t.Errorf("direction %s: the navigation's first item at x=%.0f, the second at x=%.0f", lang.Dir(), first, second)
+			}
+			brand, switcher := b.boxX(".top .brand"), b.boxX("#languages")
+			if lang.RTL && !(brand > switcher) || !lang.RTL && !(brand < switcher) {
+				t.Errorf("direction %s: the header's brand at x=%.0f, the language switch at x=%.0f", lang.Dir(), brand, switcher)
 			}
 			if dir := b.eval(`getComputedStyle(document.querySelector('a.organ-id')).direction`); dir != "ltr" {
 				t.Errorf("the organ's identifier is written %s", dir)
