@@ -9,6 +9,17 @@
 // writer): it gives the list's columns and a function that yields its rows,
 // reading them with the context it is handed (the snapshot), for example by
 // walking its pages with Pages.
+//
+// Languages: a CSV file is for machines (and is the format custos's
+// figures are published in), so it is the same whoever makes it, in
+// whatever language they read custos: its header's names, its columns and
+// its values as they are. An XLSX file is opened by people: the names of
+// its header (the sheet "About") are written in the exporter's language
+// (Request.Language), as is every column's header that is a message (a
+// figure's "Month"); a column named by a field's code ("centre_id", the
+// name the API and the filters give it) keeps it in every language, as
+// rules and fields do, and every value keeps its standard format (RFC 3339
+// times, plain numbers) in both formats.
 package export
 
 import (
@@ -28,6 +39,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
@@ -105,6 +117,11 @@ type Request struct {
 	Personal bool
 	// Columns are the names of the columns, in the order of each row's cells.
 	Columns []string
+	// Language is the language of the file's words for people: an XLSX
+	// file's header names and the columns that are messages (see the
+	// package's comment). Nil is the request's (Serve: the API's
+	// Accept-Language), else English.
+	Language *i18n.Localizer
 	// Rows yields the rows, each a cell per column (string, int, int64,
 	// *int, bool, time.Time or nil), reading with ctx: under it, every read
 	// of the registry's store sees the snapshot of the export. An error ends
@@ -131,16 +148,29 @@ type Meta struct {
 	// ID is the export's identifier, as its log entry names it.
 	ID       string
 	Personal bool
+	// Language is the language of an XLSX file's header names (nil:
+	// English); a CSV file's are the same in every language.
+	Language *i18n.Localizer
 }
 
 // FilterText is the filter as a query string in name order ("none" when the
 // list is not filtered).
 func (m Meta) FilterText() string {
 	if len(m.Filter) == 0 {
-		return "none"
+		return noFilter
 	}
 	return m.Filter.Encode()
 }
+
+// The words of the header block, messages: Header writes them in English,
+// an XLSX file in the exporter's language.
+var (
+	noFilter       = i18n.M("none")
+	notPersonal    = i18n.M("no")
+	personal       = i18n.M("yes: keep it as the registry keeps personal data")
+	rowsName       = i18n.M("rows")
+	aboutSheetName = i18n.M("About")
+)
 
 // FileName is the name a download of the export is saved under:
 // registry-list-checkpoint size-time.format.
@@ -149,23 +179,32 @@ func (m Meta) FileName() string {
 }
 
 // Header is the header block: one name and value a line, in the order the
-// file shows them.
-func (m Meta) Header() [][2]string {
-	personal := "no"
+// file shows them, in English (as a CSV file has it).
+func (m Meta) Header() [][2]string { return m.header(english) }
+
+// header is the header block with its words (names, and the values that
+// are words) written by t. The values that are data (the registry's and
+// list's codes, the filter, times, sizes, identifiers) stay as they are.
+func (m Meta) header(t func(i18n.Msg) string) [][2]string {
+	filter := m.FilterText()
+	if len(m.Filter) == 0 {
+		filter = t(noFilter)
+	}
+	yes := t(notPersonal)
 	if m.Personal {
-		personal = "yes: keep it as the registry keeps personal data"
+		yes = t(personal)
 	}
 	return [][2]string{
-		{"registry", m.Registry},
-		{"list", m.List},
-		{"filter", m.FilterText()},
-		{"exported at (UTC)", m.At.UTC().Format(time.RFC3339)},
-		{"exported by", m.By},
-		{"log checkpoint size", strconv.FormatUint(m.Checkpoint.Size, 10)},
-		{"log checkpoint root", hex.EncodeToString(m.Checkpoint.Root)},
-		{"export log entry", strconv.FormatInt(m.Entry, 10)},
-		{"export id", m.ID},
-		{"personal data", personal},
+		{t(i18n.M("registry")), m.Registry},
+		{t(i18n.M("list")), m.List},
+		{t(i18n.M("filter")), filter},
+		{t(i18n.M("exported at (UTC)")), m.At.UTC().Format(time.RFC3339)},
+		{t(i18n.M("exported by")), m.By},
+		{t(i18n.M("log checkpoint size")), strconv.FormatUint(m.Checkpoint.Size, 10)},
+		{t(i18n.M("log checkpoint root")), hex.EncodeToString(m.Checkpoint.Root)},
+		{t(i18n.M("export log entry")), strconv.FormatInt(m.Entry, 10)},
+		{t(i18n.M("export id")), m.ID},
+		{t(i18n.M("personal data")), yes},
 	}
 }
 
@@ -215,7 +254,7 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 		return 0, err
 	}
 	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
-		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX")}
+		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language}
 	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
 		CheckpointSize: head.Size, CheckpointRoot: hex.EncodeToString(head.Root), Personal: m.Personal}
 	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
@@ -256,7 +295,8 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 // CSV: the header's lines (name, value), an empty line, the column names,
 // the rows, and a last line "rows,N", so that a file cut short shows it.
 // XLSX: a sheet named after the list with the column names and the rows, and
-// a sheet "About" with the header and the row count.
+// a sheet "About" with the header and the row count; the header's names,
+// the sheet's name and the columns that are messages in m.Language.
 func Write(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]) (int, error) {
 	if m.Format == XLSX {
 		return writeXLSX(out, m, columns, rows)
@@ -288,7 +328,7 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 		}
 		n++
 	}
-	_ = cw.Write([]string{"rows", strconv.Itoa(n)})
+	_ = cw.Write([]string{rowsName, strconv.Itoa(n)})
 	cw.Flush()
 	return n, cw.Error()
 }
@@ -354,9 +394,13 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	if err != nil {
 		return 0, err
 	}
+	t := english
+	if m.Language != nil {
+		t = func(id i18n.Msg) string { return m.Language.T(id) }
+	}
 	head := make([]any, len(columns))
 	for i, c := range columns {
-		head[i] = excelize.Cell{Value: c, StyleID: 0}
+		head[i] = excelize.Cell{Value: t(c), StyleID: 0}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return 0, err
@@ -381,11 +425,11 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	if err := sw.Flush(); err != nil {
 		return n, err
 	}
-	about := "About"
+	about := aboutName(t, sheet)
 	if err := f.SetSheetName("Sheet1", about); err != nil {
 		return n, err
 	}
-	hdr := append(m.Header(), [2]string{"rows", strconv.Itoa(n)})
+	hdr := append(m.header(t), [2]string{t(rowsName), strconv.Itoa(n)})
 	for i, h := range hdr {
 		if err := f.SetSheetRow(about, fmt.Sprintf("A%d", i+1), &[]any{h[0], h[1]}); err != nil {
 			return n, err
@@ -400,20 +444,41 @@ func writeXLSX(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, er
 	return n, f.Write(out)
 }
 
-// sheetName is a list's name as a sheet may be named: at most 31
-// characters, none of []:*?/\.
+// english writes a message in English: its ID, as a CSV file and an
+// export without a language have it.
+func english(id i18n.Msg) string { return id }
+
+// sheetName is a list's name as a sheet may be named (sheetChars), and
+// not the name of the other sheet.
 func sheetName(s string) string {
+	s = sheetChars(s)
+	if s == "" || strings.EqualFold(s, aboutSheetName) || strings.EqualFold(s, "Sheet1") {
+		s = "rows"
+	}
+	return s
+}
+
+// aboutName is the name of the sheet "About" written by t: English when
+// the language's name is not one a sheet may take or is the list's.
+func aboutName(t func(i18n.Msg) string, list string) string {
+	s := sheetChars(t(aboutSheetName))
+	if s == "" || strings.EqualFold(s, list) || strings.EqualFold(s, "Sheet1") {
+		return aboutSheetName
+	}
+	return s
+}
+
+// sheetChars is s as a sheet may be named: at most 31 characters, none of
+// []:*?/\.
+func sheetChars(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if strings.ContainsRune(`[]:*?/\`, r) {
 			return '-'
 		}
 		return r
 	}, s)
-	if len(s) > 31 {
-		s = s[:31]
-	}
-	if s == "" || strings.EqualFold(s, "About") || strings.EqualFold(s, "Sheet1") {
-		s = "rows"
+	if r := []rune(s); len(r) > 31 {
+		s = string(r[:31])
 	}
 	return s
 }
@@ -475,6 +540,9 @@ func Rows[T any](items iter.Seq2[T, error], cells func(*T) []any) iter.Seq2[[]an
 // An error once the file has begun aborts the response, so that a download
 // cut short fails in the browser rather than looking complete.
 func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writer, actor ledger.Actor, req Request) error {
+	if req.Language == nil {
+		req.Language = i18n.FromContext(r.Context())
+	}
 	started := false
 	_, err := Export(r.Context(), db, lw, actor, req, func(m Meta) {
 		started = true

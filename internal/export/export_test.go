@@ -3,17 +3,20 @@ package export
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"iter"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 )
 
@@ -137,5 +140,98 @@ func TestNames(t *testing.T) {
 	m.Filter = nil
 	if m.FilterText() != "none" {
 		t.Errorf("no filter reads %q", m.FilterText())
+	}
+}
+
+// french is a catalogue speaking English and French, the French of the
+// words an XLSX file's header has (and of one column that is a message).
+func french(t *testing.T) *i18n.Localizer {
+	t.Helper()
+	words := map[string]string{"registry": "registre", "list": "liste", "filter": "filtre", "exported at (UTC)": "exporté le (UTC)",
+		"exported by": "exporté par", "log checkpoint size": "taille du point de contrôle du journal",
+		"log checkpoint root": "racine du point de contrôle du journal", "export log entry": "entrée du journal de l'export",
+		"export id": "identifiant de l'export", "personal data": "données personnelles", "no": "non", "none": "aucun",
+		"yes: keep it as the registry keeps personal data": "oui : à conserver comme le registre conserve les données personnelles",
+		"rows": "lignes", "About": "À propos", "Month": "Mois"}
+	en, fr := map[string]string{}, map[string]string{}
+	for id, text := range words {
+		en[id], fr[id] = id, text
+	}
+	file := func(code, name string, msgs map[string]string) *fstest.MapFile {
+		b, err := json.Marshal(map[string]any{"language": code, "name": name, "messages": msgs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &fstest.MapFile{Data: b}
+	}
+	cat, err := i18n.Load(i18n.Source{Module: "core", FS: fstest.MapFS{"en.json": file("en", "English", en), "fr.json": file("fr", "Français", fr)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat.Localizer("fr")
+}
+
+// TestWriteInALanguage: an XLSX file's header names, its About sheet's
+// name and a column that is a message are in the exporter's language, a
+// column named by a field's code and every value as they are; a CSV file
+// is the same in every language (it is for machines), and an XLSX file in
+// English is the file without a language.
+func TestWriteInALanguage(t *testing.T) {
+	fr := french(t)
+	cols := []string{"Month", "centre_id"}
+	rows := rowsOf([]any{"2026-11", 3})
+	write := func(m Meta) []byte {
+		var buf bytes.Buffer
+		if _, err := Write(&buf, m, cols, rows); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	plain, inFrench := meta(CSV), meta(CSV)
+	inFrench.Language = fr
+	if a, b := write(plain), write(inFrench); !bytes.Equal(a, b) {
+		t.Errorf("the CSV file differs in French:\n%s\n%s", a, b)
+	}
+
+	plain.Format, inFrench.Format = XLSX, XLSX
+	plain.Personal, inFrench.Personal = true, true
+	read := func(b []byte) (sheets []string, about, list [][]string) {
+		f, err := excelize.OpenReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sheets = f.GetSheetList()
+		about, _ = f.GetRows(sheets[0])
+		list, _ = f.GetRows("donors")
+		return sheets, about, list
+	}
+	sheets, about, list := read(write(inFrench))
+	if !slices.Equal(sheets, []string{"À propos", "donors"}) {
+		t.Errorf("sheets %v", sheets)
+	}
+	if !slices.Equal(list[0], []string{"Mois", "centre_id"}) || !slices.Equal(list[1], []string{"2026-11", "3"}) {
+		t.Errorf("the list in French: %v", list)
+	}
+	want := [][]string{{"registre", "transplant"}, {"liste", "donors"}, {"filtre", "blood_group=O"}, {"exporté le (UTC)", "2026-12-02T09:15:00Z"},
+		{"exporté par", "PR-1"}, {"taille du point de contrôle du journal", "42"}, {"racine du point de contrôle du journal", "abcd"},
+		{"entrée du journal de l'export", "43"}, {"identifiant de l'export", "EX-1"},
+		{"données personnelles", "oui : à conserver comme le registre conserve les données personnelles"}, {"lignes", "1"}}
+	if !slices.EqualFunc(about, want, slices.Equal) {
+		t.Errorf("About in French:\n%q\nwant\n%q", about, want)
+	}
+
+	english := plain
+	english.Language = i18n.CoreOnly().English()
+	s1, a1, l1 := read(write(plain))
+	s2, a2, l2 := read(write(english))
+	if !slices.Equal(s1, s2) || !slices.EqualFunc(a1, a2, slices.Equal) || !slices.EqualFunc(l1, l2, slices.Equal) || s1[0] != "About" ||
+		a1[9][1] != "yes: keep it as the registry keeps personal data" {
+		t.Errorf("in English: %v %q %q; without a language: %v %q %q", s2, a2, l2, s1, a1, l1)
+	}
+	for i, h := range plain.Header() {
+		if a1[i][0] != h[0] || a1[i][1] != h[1] {
+			t.Errorf("About's line %d is %q, the header's %q", i, a1[i], h)
+		}
 	}
 }

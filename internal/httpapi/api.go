@@ -184,7 +184,10 @@ func (a *API) Register(mux *http.ServeMux) {
 func (a *API) wrap(rt Route) http.Handler {
 	limit := bodyLimit(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, limit))
+		ctx := context.WithValue(r.Context(), bodyLimitKey{}, limit)
+		// the reader's language, for the words of what the handler
+		// answers without the refusals' path (an export's file)
+		r = r.WithContext(i18n.NewContext(ctx, a.langs.Match("", r.Header.Get("Accept-Language"))))
 		var p *auth.Principal
 		if !rt.Public {
 			var err error

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -131,4 +132,18 @@ func (l *Localizer) Layout(seconds bool) string {
 		return l.T("2006-01-02 15:04:05") // SecondLayout
 	}
 	return l.T("2006-01-02 15:04") // MinuteLayout
+}
+
+type contextKey struct{}
+
+// NewContext returns ctx carrying l, the language of a request, for what
+// the request's handler hands on without its session (an export's file).
+func NewContext(ctx context.Context, l *Localizer) context.Context {
+	return context.WithValue(ctx, contextKey{}, l)
+}
+
+// FromContext is the language NewContext put in ctx; nil when none.
+func FromContext(ctx context.Context) *Localizer {
+	l, _ := ctx.Value(contextKey{}).(*Localizer)
+	return l
 }

@@ -132,8 +132,11 @@ func (b *tab) screenshot(name string) {
 
 // newTab starts headless Chromium (the binary at path) for the UI at base;
 // it stops when t ends, or after 90 seconds.
-func newTab(t *testing.T, path, base string) *tab {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+func newTab(t *testing.T, path, base string) *tab { return newTabFor(t, path, base, 90*time.Second) }
+
+// newTabFor is newTab stopping after d.
+func newTabFor(t *testing.T, path, base string, d time.Duration) *tab {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path),

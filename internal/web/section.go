@@ -153,12 +153,16 @@ func (s *Session) Show(w http.ResponseWriter, r *http.Request, template string, 
 func (s *Session) Fail(w http.ResponseWriter, r *http.Request, err error) { s.ui.fail(w, r, s, err) }
 
 // Export answers the request with the export req (export.Serve): the file,
-// streamed as it is written; or, when it is refused before its first byte
-// (a bad filter, a principal who may not export it), the error page.
+// streamed as it is written, its words for people in s's language; or,
+// when it is refused before its first byte (a bad filter, a principal who
+// may not export it), the error page.
 func (s *Session) Export(w http.ResponseWriter, r *http.Request, req export.Request) {
 	if s.ui.Writer == nil {
 		s.Fail(w, r, errs.New(errs.Unavailable, "export", "", "this server makes no exports"))
 		return
+	}
+	if req.Language == nil {
+		req.Language = s.l
 	}
 	if err := export.Serve(w, r, s.ui.DB, s.ui.Writer, s.P.Actor(), req); err != nil {
 		s.Fail(w, r, err)

@@ -490,6 +490,22 @@ func counted(uses []Use) bool {
 	return false
 }
 
+// Used reads the messages the repository at root uses: its Go source's
+// (Go) and its templates' (Templates, internal/web/templates), with what
+// the check finds wrong there (a message that is not a literal, a
+// template's literal text).
+func Used(root string) (map[string][]Use, []string, error) {
+	used, problems, err := Go(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	inTemplates, literal, err := Templates(os.DirFS(filepath.Join(root, "internal", "web", "templates")))
+	if err != nil {
+		return nil, nil, err
+	}
+	return Merge(used, inTemplates), append(problems, literal...), nil
+}
+
 // Merge adds the uses of b to a.
 func Merge(a, b map[string][]Use) map[string][]Use {
 	for id, uses := range b {
