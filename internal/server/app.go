@@ -24,6 +24,7 @@ import (
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -60,6 +61,9 @@ type Config struct {
 	DisclosureThreshold int
 	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
 	Exchange exchange.Config
+	// Mail is how the registry sends e-mail (SMTP server, TLS, sender);
+	// with no server, e-mails stay pending in the outbox.
+	Mail mail.Config
 }
 
 // Threshold is the disclosure control's threshold the server runs with.
@@ -198,7 +202,10 @@ type App struct {
 	Hashmatch  *hashmatch.Service
 	// Exchange is the exchange with peer registries; Serve runs its deliverer.
 	Exchange *exchange.Service
-	metrics  *metrics
+	// Mail delivers the e-mail outbox; Serve runs it when an SMTP server
+	// is configured.
+	Mail    *mail.Service
+	metrics *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -274,6 +281,9 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	}
 	app.Exchange.Now = cfg.Now
 	app.Exchange.OnEvent = m.exchangeEvent
+	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
+	app.Mail.Now = cfg.Now
+	app.Mail.OnEvent = m.mailEvent
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue

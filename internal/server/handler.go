@@ -86,6 +86,12 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 		go func() { a.Exchange.Run(dctx); close(done) }()
 		defer func() { stop(); <-done }()
 	}
+	if a.Mail != nil && a.Mail.Cfg.Enabled() {
+		mctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { a.Mail.Run(mctx); close(done) }()
+		defer func() { stop(); <-done }()
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
