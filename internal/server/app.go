@@ -266,7 +266,6 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	m := newMetrics()
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
 		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow})
-	w.OnCommit = m.observeCommit
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Languages: d.languages, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue, Languages: d.languages.Codes()}}
@@ -284,6 +283,14 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
 	app.Mail.Now = cfg.Now
 	app.Mail.OnEvent = m.mailEvent
+	// A commit may have queued e-mails: the deliverer looks at once rather
+	// than at its next poll.
+	w.OnCommit = func(accepted, refused int, took time.Duration) {
+		m.observeCommit(accepted, refused, took)
+		if accepted > 0 {
+			app.Mail.Wake()
+		}
+	}
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue
