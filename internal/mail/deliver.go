@@ -152,7 +152,7 @@ func (s *Service) deliver(ctx context.Context, o outgoing) error {
 			Sent, attempt, at, at, o.id)
 		return err
 	}
-	text := err.Error()
+	text := answer(err)
 	if len(text) > 500 {
 		text = text[:500]
 	}
@@ -180,6 +180,16 @@ func (s *Service) deliver(ctx context.Context, o outgoing) error {
 func Permanent(err error) bool {
 	var te *textproto.Error
 	return errors.As(err, &te) && te.Code >= 500
+}
+
+// answer is what the outbox keeps of a failure: the SMTP server's reply
+// as it wrote it, or the connection's error.
+func answer(err error) string {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%d %s", te.Code, te.Msg)
+	}
+	return err.Error()
 }
 
 // logged is what the server's log says of a failure: an SMTP reply's code

@@ -3,6 +3,8 @@ package mail
 import (
 	"context"
 
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -68,4 +70,36 @@ func List(ctx context.Context, q store.Queryer, f Filter) (page.Of[Item], error)
 		}
 	}
 	return out, err
+}
+
+// Administer is reading the outbox (addresses included) and sending a test
+// e-mail from the web UI.
+var Administer = auth.NewAction("administer e-mail", auth.Admin)
+
+// Outbox is List for a principal who may administer e-mail.
+func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page.Of[Item], error) {
+	if err := p.Require(Administer); err != nil {
+		return page.Of[Item]{}, err
+	}
+	return List(ctx, s.DB.Read(), f)
+}
+
+// SendTest sends a test e-mail to address at once, in p's language, for a
+// principal who may administer e-mail; the SMTP server's refusal or
+// failure comes back as a refusal naming the server's answer.
+func (s *Service) SendTest(ctx context.Context, p *auth.Principal, address string) error {
+	if err := p.Require(Administer); err != nil {
+		return err
+	}
+	if !s.Cfg.Enabled() {
+		return errs.New(errs.Unavailable, "smtp", "", "this server sends no e-mail: it was started without --smtp-addr")
+	}
+	to, err := ParseAddress("to", address)
+	if err != nil {
+		return err
+	}
+	if err := s.Test(ctx, to, p.Language); err != nil {
+		return errs.New(errs.Unavailable, "smtp", "to", "the test e-mail was not sent: %s", answer(err))
+	}
+	return nil
 }

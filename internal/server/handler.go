@@ -38,6 +38,9 @@ func (a *App) Handler() http.Handler {
 	if a.Exchange != nil {
 		sections = append(sections, web.Exchange(a.Exchange))
 	}
+	if a.Mail != nil {
+		sections = append(sections, web.Mail(a.Mail))
+	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages}
 	ui.Register(mux)
