@@ -139,10 +139,13 @@ func (s *Service) deliver(ctx context.Context, o outgoing) error {
 	if err == nil {
 		err = s.Cfg.send(ctx, s.Cfg.From, o.address, msg)
 	}
-	if ctx.Err() != nil {
-		// Shutting down: the claim lapses and the next run tries again.
-		return nil
+	if err != nil && ctx.Err() != nil {
+		// Shutting down mid-attempt: give the e-mail back, due when it was,
+		// for the next run (or another server) to send.
+		_, err := s.write(context.WithoutCancel(ctx), "UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ? AND state = ?", o.next, o.id, Pending)
+		return err
 	}
+	ctx = context.WithoutCancel(ctx) // the attempt ended: record it whatever happens now
 	now = s.now()
 	at := ledger.FormatTime(now)
 	attempt := o.attempts + 1
@@ -283,8 +286,11 @@ func message(from, to, id, lang, subject, body string, at time.Time) []byte {
 	var b bytes.Buffer
 	oneLine := strings.NewReplacer("\r", " ", "\n", " ")
 	domain := from[strings.LastIndexByte(from, '@')+1:]
+	// Encoded words (RFC 2047), one header line each, so that a subject in
+	// any script stays within SMTP's line length.
+	subj := strings.ReplaceAll(mime.BEncoding.Encode("utf-8", oneLine.Replace(subject)), "?= =?", "?=\r\n =?")
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n", from, to,
-		mime.QEncoding.Encode("utf-8", oneLine.Replace(subject)), at.UTC().Format(time.RFC1123Z), id, domain)
+		subj, at.UTC().Format(time.RFC1123Z), id, domain)
 	fmt.Fprintf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Language: %s\r\nAuto-Submitted: auto-generated\r\n\r\n", lang)
 	w := quotedprintable.NewWriter(&b)
 	w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n")))

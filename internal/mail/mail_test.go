@@ -138,6 +138,11 @@ func msg(to ...custosmail.Recipient) custosmail.Message {
 // read parses a received message and returns its decoded subject and body.
 func read(t *testing.T, r mailtest.Received) (*mail.Message, string, string) {
 	t.Helper()
+	for _, line := range strings.Split(r.Data, "\r\n") {
+		if len(line) > 998 {
+			t.Fatalf("a line of %d characters, over SMTP's 998", len(line))
+		}
+	}
 	m, err := mail.ReadMessage(strings.NewReader(r.Data))
 	if err != nil {
 		t.Fatalf("the e-mail does not parse: %v\n%s", err, r.Data)
@@ -178,18 +183,18 @@ func TestDelivery(t *testing.T) {
 		}
 
 		ids, err := w.notify(t, msg(custosmail.Recipient{Address: "Vigilance <vigilance@centre.example>", Principal: w.admin.ID},
-			custosmail.Recipient{Address: "registry@abroad.example", Language: "es"}), "fr")
+			custosmail.Recipient{Address: "registry@abroad.example", Language: "es"}, custosmail.Recipient{Address: "registry@arab.example", Language: "ar"}), "fr")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ids) != 2 || !strings.HasSuffix(ids[0], "-1") || !strings.HasSuffix(ids[1], "-2") {
+		if len(ids) != 3 || !strings.HasSuffix(ids[0], "-1") || !strings.HasSuffix(ids[1], "-2") {
 			t.Fatalf("ids %v", ids)
 		}
-		if got := w.outbox(t, custosmail.Pending); len(got) != 2 || got[0].ID != ids[1] || got[1].Address != "vigilance@centre.example" {
+		if got := w.outbox(t, custosmail.Pending); len(got) != 3 || got[0].ID != ids[2] || got[2].Address != "vigilance@centre.example" {
 			t.Fatalf("pending, newest first: %+v", got)
 		}
 		w.deliver(t)
-		got := w.smtp.Wait(t, 2, 5*time.Second)
+		got := w.smtp.Wait(t, 3, 5*time.Second)
 		byTo := map[string]mailtest.Received{}
 		for _, r := range got {
 			if len(r.To) != 1 || r.From != "registry@custos.example" {
@@ -207,12 +212,15 @@ func TestDelivery(t *testing.T) {
 		if es, subj, _ := read(t, byTo["registry@abroad.example"]); es.Header.Get("Content-Language") != "es" || !strings.Contains(subj, "SAE-FR-0042") {
 			t.Errorf("the Spanish e-mail: %q %v", subj, es.Header)
 		}
+		if ar, subj, _ := read(t, byTo["registry@arab.example"]); ar.Header.Get("Content-Language") != "ar" || subj != "المرجع: SAE-FR-0042" {
+			t.Errorf("the Arabic e-mail: %q %v", subj, ar.Header)
+		}
 		sent := w.outbox(t, custosmail.Sent)
-		if len(sent) != 2 || sent[0].SentAt == "" || sent[0].Attempts != 1 || sent[0].NextAttemptAt != "" {
+		if len(sent) != 3 || sent[0].SentAt == "" || sent[0].Attempts != 1 || sent[0].NextAttemptAt != "" {
 			t.Fatalf("sent: %+v", sent)
 		}
 		w.deliver(t)
-		if n := len(w.smtp.Received()); n != 2 {
+		if n := len(w.smtp.Received()); n != 3 {
 			t.Fatalf("a sent e-mail was sent again: %d received", n)
 		}
 		resp, err := http.Get(w.env.URL + "/metrics")
@@ -221,11 +229,11 @@ func TestDelivery(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 2`) {
+		if !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 3`) {
 			t.Errorf("metrics lack the e-mails sent")
 		}
 		logs := w.logs.String()
-		for _, secret := range []string{"SAE-FR-0042", "Référence", "vigilance@centre.example", "registry@abroad.example"} {
+		for _, secret := range []string{"SAE-FR-0042", "Référence", "vigilance@centre.example", "registry@abroad.example", "registry@arab.example"} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the server's log holds %q:\n%s", secret, logs)
 			}
