@@ -43,6 +43,13 @@
 // in the registry: the module gives the Address (a centre's vigilance
 // contact, a foreign registry's) and may name the principal it is for.
 //
+// A module's tests send to a real SMTP server on the loopback:
+// mailtest.Start gives one (its Refuse queues 4xx or 5xx replies), the
+// registry is opened with server.Config.Mail = mail.Config{Addr: srv.Addr,
+// TLS: mail.NoTLS, From: "registry@example.org"}, and App.Mail.DeliverDue
+// sends what is due (custos serve runs it every few seconds and after each
+// commit); mailtest.Server.Wait returns what the server received.
+//
 // # What an e-mail may hold
 //
 // E-mail leaves the registry in clear through servers custos does not
