@@ -18,7 +18,7 @@ var mailFS embed.FS
 type mailPages struct{ svc *mail.Service }
 
 // mailLabels are the outbox's states as the page shows them.
-var mailLabels = map[string]string{mail.Pending: i18n.M("Pending"), mail.Sent: i18n.M("Sent"), mail.Failed: i18n.M("Failed")}
+var mailLabels = map[string]string{mail.Pending: i18n.M("Pending"), mail.Sent: i18n.M("Accepted by the server"), mail.Failed: i18n.M("Failed")}
 
 // Mail returns the page of the e-mail outbox: the e-mails the registry
 // queued, newest first, filtered by state and paged like every list, with
