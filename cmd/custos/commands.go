@@ -88,11 +88,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	t.add(fs)
 	var x exchangeFlags
 	x.add(fs)
+	var m mailFlags
+	m.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
 	if err := t.apply(&cfg); err != nil {
+		return err
+	}
+	if err := m.apply(&cfg); err != nil {
 		return err
 	}
 	// Serving a mistyped path would create an empty file and then refuse it

@@ -24,6 +24,7 @@ import (
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -60,6 +61,9 @@ type Config struct {
 	DisclosureThreshold int
 	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
 	Exchange exchange.Config
+	// Mail is how the registry sends e-mail (SMTP server, TLS, sender);
+	// with no server, e-mails stay pending in the outbox.
+	Mail mail.Config
 }
 
 // Threshold is the disclosure control's threshold the server runs with.
@@ -198,7 +202,10 @@ type App struct {
 	Hashmatch  *hashmatch.Service
 	// Exchange is the exchange with peer registries; Serve runs its deliverer.
 	Exchange *exchange.Service
-	metrics  *metrics
+	// Mail delivers the e-mail outbox; Serve runs it when an SMTP server
+	// is configured.
+	Mail    *mail.Service
+	metrics *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -259,7 +266,6 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	m := newMetrics()
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
 		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow})
-	w.OnCommit = m.observeCommit
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Languages: d.languages, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue, Languages: d.languages.Codes()}}
@@ -274,6 +280,17 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	}
 	app.Exchange.Now = cfg.Now
 	app.Exchange.OnEvent = m.exchangeEvent
+	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
+	app.Mail.Now = cfg.Now
+	app.Mail.OnEvent = m.mailEvent
+	// A commit may have queued e-mails: the deliverer looks at once rather
+	// than at its next poll.
+	w.OnCommit = func(accepted, refused int, took time.Duration) {
+		m.observeCommit(accepted, refused, took)
+		if accepted > 0 {
+			app.Mail.Wake()
+		}
+	}
 	for _, r := range d.mods {
 		if r.Open == nil {
 			continue

@@ -38,6 +38,9 @@ func (a *App) Handler() http.Handler {
 	if a.Exchange != nil {
 		sections = append(sections, web.Exchange(a.Exchange))
 	}
+	if a.Mail != nil {
+		sections = append(sections, web.Mail(a.Mail))
+	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages}
 	ui.Register(mux)
@@ -84,6 +87,12 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 		dctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { a.Exchange.Run(dctx); close(done) }()
+		defer func() { stop(); <-done }()
+	}
+	if a.Mail != nil && a.Mail.Cfg.Enabled() {
+		mctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { a.Mail.Run(mctx); close(done) }()
 		defer func() { stop(); <-done }()
 	}
 	if ready != nil {

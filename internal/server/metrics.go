@@ -19,6 +19,7 @@ type metrics struct {
 	accepted prometheus.Counter
 	refused  prometheus.Counter
 	exchange *prometheus.CounterVec
+	mail     *prometheus.CounterVec
 	handler  http.Handler
 }
 
@@ -36,7 +37,9 @@ func newMetrics() *metrics {
 	m.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "custos_commands_refused_total", Help: "Commands refused by a rule."})
 	m.exchange = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_exchange_events_total",
 		Help: "Exchange events: messages sent, acknowledged, refused by the peer, received, replayed, refused incoming, delivery attempts failed, uses refused."}, []string{"event"})
-	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused, m.exchange,
+	m.mail = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_mail_events_total",
+		Help: "E-mail: messages sent, attempts failed (tried again later), messages failed for good."}, []string{"event"})
+	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused, m.exchange, m.mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
@@ -50,6 +53,8 @@ func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
 }
 
 func (m *metrics) exchangeEvent(event string) { m.exchange.WithLabelValues(event).Inc() }
+
+func (m *metrics) mailEvent(event string) { m.mail.WithLabelValues(event).Inc() }
 
 type statusWriter struct {
 	http.ResponseWriter

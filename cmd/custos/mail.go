@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/mail"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// mailFlags configure how a server sends e-mail; custos mail test takes
+// the same, to check them. The password is never a flag: command lines are
+// visible to every user of the machine and land in shell histories.
+type mailFlags struct {
+	addr, tls, user, passwordFile, from, ca, baseURL, language string
+	retryBase, retryMax, giveUp                                time.Duration
+}
+
+func (m *mailFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&m.addr, "smtp-addr", os.Getenv("CUSTOS_SMTP_ADDR"), "e-mail: the SMTP server, host:port (env CUSTOS_SMTP_ADDR); none: e-mails wait in the outbox")
+	fs.StringVar(&m.tls, "smtp-tls", mail.StartTLS, "e-mail: "+strings.Join(mail.TLSModes, ", ")+" (STARTTLS required, STARTTLS when offered, clear, TLS from the first byte)")
+	fs.StringVar(&m.user, "smtp-user", os.Getenv("CUSTOS_SMTP_USER"), "e-mail: the SMTP user name (env CUSTOS_SMTP_USER); the password from --smtp-password-file or CUSTOS_SMTP_PASSWORD")
+	fs.StringVar(&m.passwordFile, "smtp-password-file", "", "e-mail: a file (mode 0600) holding the SMTP password")
+	fs.StringVar(&m.from, "smtp-from", os.Getenv("CUSTOS_SMTP_FROM"), "e-mail: the sender's address (env CUSTOS_SMTP_FROM)")
+	fs.StringVar(&m.ca, "smtp-ca", "", "e-mail: PEM file of the certificates that may sign the SMTP server's (default: the system's)")
+	fs.StringVar(&m.baseURL, "mail-base-url", os.Getenv("CUSTOS_BASE_URL"), "e-mail: the web UI's address as readers reach it, https://host, written before each e-mail's link (env CUSTOS_BASE_URL)")
+	fs.StringVar(&m.language, "mail-language", i18n.Default, "e-mail: the language of e-mails to recipients who chose none ("+strings.Join(i18n.CoreOnly().Codes(), ", ")+")")
+	fs.DurationVar(&m.retryBase, "mail-retry", mail.DefaultRetryBase, "e-mail: wait after a first failed attempt, doubled at each failure")
+	fs.DurationVar(&m.retryMax, "mail-retry-max", mail.DefaultRetryMax, "e-mail: longest wait between attempts")
+	fs.DurationVar(&m.giveUp, "mail-give-up", mail.DefaultMaxAge, "e-mail: mark an e-mail failed when still not accepted this long after it was queued")
+}
+
+// config checks the flags and reads the password and the CA.
+func (m *mailFlags) config() (mail.Config, error) {
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"mail-retry", m.retryBase}, {"mail-retry-max", m.retryMax}, {"mail-give-up", m.giveUp}} {
+		if f.v <= 0 {
+			return mail.Config{}, &exitError{2, fmt.Sprintf("--%s must be positive", f.name)}
+		}
+	}
+	if !slices.Contains(i18n.CoreOnly().Codes(), m.language) {
+		return mail.Config{}, &exitError{2, fmt.Sprintf("--mail-language must be one of %s, not %q", strings.Join(i18n.CoreOnly().Codes(), ", "), m.language)}
+	}
+	c := mail.Config{Addr: m.addr, TLS: m.tls, User: m.user, From: m.from, BaseURL: m.baseURL, Language: m.language,
+		RetryBase: m.retryBase, RetryMax: m.retryMax, MaxAge: m.giveUp}
+	c.Password = os.Getenv("CUSTOS_SMTP_PASSWORD")
+	if m.passwordFile != "" {
+		b, err := os.ReadFile(m.passwordFile)
+		if err != nil {
+			return mail.Config{}, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		c.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	if m.ca != "" {
+		pool, err := mail.LoadCA(m.ca)
+		if err != nil {
+			return mail.Config{}, fmt.Errorf("--smtp-ca: %w", err)
+		}
+		c.RootCAs = pool
+	}
+	if err := c.Check(); err != nil {
+		return mail.Config{}, &exitError{2, err.Error()}
+	}
+	return c, nil
+}
+
+func (m *mailFlags) apply(cfg *server.Config) error {
+	c, err := m.config()
+	cfg.Mail = c
+	return err
+}
+
+const mailUsage = `Usage: custos mail test --to ADDRESS [flags]    send a test e-mail now with the --smtp-* settings
+       custos mail outbox [--state S] [flags]   list the e-mail outbox, newest first`
+
+func runMail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, mailUsage)
+		return &exitError{2, ""}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, mailUsage)
+		return nil
+	case "test":
+		return runMailTest(ctx, args[1:], stdout, stderr)
+	case "outbox":
+		return runMailOutbox(ctx, args[1:], stdout)
+	}
+	return &exitError{2, fmt.Sprintf("unknown mail command %q; want test or outbox", args[0])}
+}
+
+func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("mail test", "--to ADDRESS [flags]", "send a test e-mail at once with the e-mail settings of custos serve, and say what the SMTP server answered", stdout)
+	to := fs.String("to", "", "the address to send the test e-mail to")
+	var m mailFlags
+	m.add(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *to == "" {
+		return &exitError{2, "give --to, the address to send the test e-mail to"}
+	}
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	if !cfg.Enabled() {
+		return &exitError{2, "give --smtp-addr, the SMTP server to send through"}
+	}
+	s := mail.New(nil, cfg, i18n.CoreOnly(), logger(stderr, false))
+	if err := s.Test(ctx, *to, ""); err != nil {
+		return fmt.Errorf("the test e-mail was not sent: %w", err)
+	}
+	fmt.Fprintf(stdout, "the SMTP server %s accepted the test e-mail to %s\n", cfg.Addr, *to)
+	return nil
+}
+
+func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flags("mail outbox", "[flags]", "list the e-mail outbox, newest first: pending e-mails and their next attempt, failed ones and the server's last reply, sent ones", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	state := fs.String("state", "", "only e-mails in this state: "+strings.Join(mail.States, ", "))
+	limit := fs.String("limit", "", "e-mails per page (default 100, at most 500)")
+	cursor := fs.String("cursor", "", "the page after the one that printed this cursor")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := d.existing(); err != nil {
+		return err
+	}
+	q := url.Values{}
+	for name, v := range map[string]string{"state": *state, "limit": *limit, "cursor": *cursor} {
+		if v != "" {
+			q.Set(name, v)
+		}
+	}
+	f, err := mail.FilterOf(q)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := mail.List(ctx, db.Read(), f)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tQUEUED\tSTATE\tATTEMPTS\tTO\tREFERENCE\tSENT OR NEXT ATTEMPT\tLAST ERROR")
+	for _, i := range p.Items {
+		when := i.SentAt
+		if i.State == mail.Pending {
+			when = i.NextAttemptAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.CreatedAt, i.State, i.Attempts, i.Address, i.Reference, when, i.LastError)
+	}
+	tw.Flush()
+	if p.Next != "" {
+		fmt.Fprintf(stdout, "next page: --cursor %s\n", p.Next)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/mail/mailtest"
+)
+
+// TestMailCommands: custos mail test sends through a real SMTP server on
+// loopback with STARTTLS, the test CA given as --smtp-ca and the password
+// read from a file (never printed); a server that refuses the recipient
+// makes it fail with the reply; custos mail outbox lists a registry's
+// outbox and refuses a state it does not have.
+func TestMailCommands(t *testing.T) {
+	ca := mailtest.NewCA(t)
+	srv := mailtest.Start(t, mailtest.Options{TLS: ca.Server, User: "custos", Password: "pa55word"})
+	dir := t.TempDir()
+	caFile, pwFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "smtp.password")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pwFile, []byte("pa55word\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cmd := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(ctx, args, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	smtp := []string{"--smtp-addr", srv.Addr, "--smtp-ca", caFile, "--smtp-user", "custos", "--smtp-password-file", pwFile, "--smtp-from", "registry@custos.example", "--mail-language", "fr"}
+	code, out, errOut := cmd(append([]string{"mail", "test", "--to", "operator@registry.example"}, smtp...)...)
+	if code != 0 || !strings.Contains(out, "accepted the test e-mail") {
+		t.Fatalf("mail test: %d %s %s", code, out, errOut)
+	}
+	r := srv.Received()
+	if len(r) != 1 || !r[0].TLS || r[0].User != "custos" || !strings.Contains(r[0].Data, "Content-Language: fr") {
+		t.Fatalf("received %+v", r)
+	}
+	if strings.Contains(out+errOut, "pa55word") {
+		t.Fatal("the password was printed")
+	}
+	srv.Refuse("550 5.1.1 no such user")
+	if code, _, errOut := cmd(append([]string{"mail", "test", "--to", "nobody@registry.example"}, smtp...)...); code != 1 || !strings.Contains(errOut, "550") {
+		t.Fatalf("a refused test e-mail: %d %s", code, errOut)
+	}
+	if code, _, errOut := cmd("mail", "test", "--to", "a@b.example", "--smtp-addr", srv.Addr, "--smtp-from", "registry@custos.example", "--smtp-user", "u", "--smtp-tls", "none"); code != 2 || !strings.Contains(errOut, "in clear") {
+		t.Fatalf("a password in clear: %d %s", code, errOut)
+	}
+
+	db := filepath.Join(dir, "reg.db")
+	if code, out, errOut := cmd("init", "--db", db, "--jurisdiction", "XA", "--admin-token-file", filepath.Join(dir, "admin.token")); code != 0 {
+		t.Fatalf("init: %s %s", out, errOut)
+	}
+	if code, out, errOut := cmd("mail", "outbox", "--db", db, "--state", "failed"); code != 0 || !strings.HasPrefix(out, "ID") {
+		t.Fatalf("mail outbox: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cmd("mail", "outbox", "--db", db, "--state", "lost"); code != 1 || !strings.Contains(errOut, "state must be one of pending, sent, failed") {
+		t.Fatalf("an unknown state: %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,244 @@
+// Package mail is custos's e-mail: notifications a module queues in the
+// write transaction of the command that causes them, kept in a durable
+// outbox in the database (core migration 9, mail_outbox), and sent over SMTP
+// by a deliverer that custos serve runs, with a doubling wait between
+// attempts, until the server accepts the message or refuses it for good.
+//
+// # Sending a notification from a module
+//
+// A module queues its e-mails inside its command's Decide, so that the
+// notification (its entry and projected rows) and its e-mails are committed
+// together or not at all, and a refused command queues nothing:
+//
+//	var (
+//		saeSubject = i18n.M("Serious adverse event %s: please acknowledge")
+//		saeBody    = i18n.M("A serious adverse event was reported for an organ your centre received (report %s). Sign in to read it and acknowledge receipt.")
+//	)
+//
+//	_, err := ledger.SubmitAs[Notified](ctx, s.W, p.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+//		// ... validate, read the recipients ...
+//		ids, err := mail.Enqueue(ctx, tx, mail.Message{
+//			ID:          s.W.IDs().New("ML"), // optional; random when empty
+//			At:          now,
+//			To:          []mail.Recipient{{Address: "vigilance@centre.example", Principal: coordinatorID}},
+//			Subject:     saeSubject, SubjectArgs: []string{reportID},
+//			Body:        saeBody, BodyArgs: []string{reportID},
+//			Reference:   reportID,
+//			Link:        "/transplant/vigilance/" + reportID,
+//		})
+//		if err != nil {
+//			return nil, err
+//		}
+//		return ledger.NewEntry(TypeNotified, Notified{Report: reportID, Mail: ids})
+//	})
+//
+// Subject and Body are message IDs of the module's catalogue (marked with
+// i18n.M, translated like every other text); SubjectArgs and BodyArgs fill
+// their fmt verbs. Each recipient gets one e-mail, written when it is sent in
+// their language: the language of the principal named (auth.Principal.Language),
+// else the recipient's Language, else the registry's (custos serve
+// --mail-language). Enqueue returns the e-mails' ids (Message.ID, then "-1",
+// "-2" … per recipient): put them in the command's entry, so that the log
+// says which e-mails the command queued. Principals hold no e-mail address
+// in the registry: the module gives the Address (a centre's vigilance
+// contact, a foreign registry's) and may name the principal it is for.
+//
+// A module's tests send to a real SMTP server on the loopback:
+// mailtest.Start gives one (its Refuse queues 4xx or 5xx replies), the
+// registry is opened with server.Config.Mail = mail.Config{Addr: srv.Addr,
+// TLS: mail.NoTLS, From: "registry@example.org"}, and App.Mail.DeliverDue
+// sends what is due (custos serve runs it every few seconds and after each
+// commit); mailtest.Server.Wait returns what the server received.
+//
+// # What an e-mail may hold
+//
+// E-mail leaves the registry in clear through servers custos does not
+// control, and copies stay in mailboxes for years. So an e-mail carries a
+// reference and a link into the web UI, where the reader signs in and the
+// registry checks their rights and logs what they open; never a patient's
+// or donor's name, national identifier, date of birth, or any clinical
+// detail. Arguments are one line of at most 200 characters each (Enqueue
+// refuses others); keep them to identifiers, dates, counts and codes. The
+// deliverer never logs an e-mail's subject or body, nor its address: its
+// log lines name the e-mail's id.
+package mail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// The states of an e-mail in the outbox.
+const (
+	Pending = "pending" // waiting for its next attempt
+	Sent    = "sent"    // the SMTP server accepted it
+	Failed  = "failed"  // refused for good (5xx) or still refused when MaxAge passed
+)
+
+// States are the outbox's states, for its filter.
+var States = []string{Pending, Sent, Failed}
+
+// Recipient is whom one e-mail goes to.
+type Recipient struct {
+	// Address is where it goes (RFC 5322 addr-spec, as net/mail reads it).
+	Address string `json:"address"`
+	// Principal, when set, is the principal it is for: their language
+	// preference chooses the e-mail's.
+	Principal string `json:"principal,omitempty"`
+	// Language is the language to write in when no principal's preference
+	// says (a code the deployment speaks); empty for the registry's.
+	Language string `json:"language,omitempty"`
+}
+
+// Message is a notification to queue: one e-mail per recipient.
+type Message struct {
+	// ID names the e-mails (ID-1, ID-2, … per recipient); random when empty.
+	ID string
+	// At is when it is queued (the command's time); now when zero.
+	At          time.Time
+	To          []Recipient
+	Subject     i18n.Msg // a message ID, translated when sent
+	SubjectArgs []string
+	Body        i18n.Msg // a message ID, translated when sent
+	BodyArgs    []string
+	// Reference is what the e-mail is about (a report's id), written in
+	// the e-mail and shown in the outbox.
+	Reference string
+	// Link is a path of the web UI ("/transplant/…"), written in the e-mail
+	// after the registry's address (--mail-base-url).
+	Link string
+}
+
+// args is how the arguments are stored.
+type args struct {
+	Subject []string `json:"subject"`
+	Body    []string `json:"body"`
+}
+
+// maxArg bounds each argument: references, dates and codes, not texts.
+const maxArg = 200
+
+// Enqueue validates m and queues its e-mails in tx, the write transaction
+// of the command that causes them (a Decide), returning their ids. A
+// refusal names the rule and the field, and queues nothing.
+func Enqueue(ctx context.Context, tx *store.Tx, m Message) ([]string, error) {
+	if len(m.To) == 0 {
+		return nil, errs.Invalidf("required", "to", "%s is required", "to")
+	}
+	if m.Subject == "" {
+		return nil, errs.Invalidf("required", "subject", "%s is required", "subject")
+	}
+	if m.Body == "" {
+		return nil, errs.Invalidf("required", "body", "%s is required", "body")
+	}
+	for _, l := range []struct {
+		field string
+		v     []string
+	}{{"subject_args", m.SubjectArgs}, {"body_args", m.BodyArgs}} {
+		for i, a := range l.v {
+			if _, err := check.Line(check.Index(l.field, i), a, maxArg, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ref, err := check.Line("reference", m.Reference, maxArg, false)
+	if err != nil {
+		return nil, err
+	}
+	link, err := check.Line("link", m.Link, 1000, false)
+	if err != nil {
+		return nil, err
+	}
+	if link != "" && (!strings.HasPrefix(link, "/") || strings.HasPrefix(link, "//")) {
+		return nil, errs.Invalidf("link", "link", "link must be a path of the web UI, starting with one /")
+	}
+	to := make([]Recipient, len(m.To))
+	for i, r := range m.To {
+		f := check.Index("to", i)
+		a, err := ParseAddress(f+".address", r.Address)
+		if err != nil {
+			return nil, err
+		}
+		to[i] = Recipient{Address: a, Principal: r.Principal, Language: r.Language}
+		if r.Principal != "" {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM principals WHERE id = ?", r.Principal).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, errs.Invalidf("not_found", f+".principal", "no principal %s", r.Principal)
+			}
+		}
+		if _, err := check.Line(f+".language", r.Language, 35, false); err != nil {
+			return nil, err
+		}
+	}
+	at := m.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	id := m.ID
+	if id == "" {
+		id = ledger.NewIDs(rand.Reader).New("ML")
+	}
+	a, err := json.Marshal(args{Subject: nonNil(m.SubjectArgs), Body: nonNil(m.BodyArgs)})
+	if err != nil {
+		return nil, err
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM mail_outbox").Scan(&seq); err != nil {
+		return nil, err
+	}
+	now := ledger.FormatTime(at)
+	ids := make([]string, len(to))
+	for i, r := range to {
+		ids[i] = fmt.Sprintf("%s-%d", id, i+1)
+		seq++
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_outbox (id, seq, created_at, address, principal_id, language, subject, body, args, reference, link, state, next_attempt_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ids[i], seq, now, r.Address, r.Principal, r.Language, m.Subject, m.Body, string(a), ref, link, Pending, now); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ParseAddress reads one e-mail address as net/mail does (RFC 5322; a
+// display name is dropped) and returns its addr-spec, refusing anything
+// else (rule email, the field named): several addresses, an address of
+// more than 254 characters, and one that SMTP would have to quote (spaces,
+// quotes, brackets, characters outside printable ASCII), which no
+// registry's contact needs.
+func ParseAddress(field, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", errs.Invalidf("required", field, "%s is required", field)
+	}
+	bad := errs.Invalidf("email", field, "%s is not an e-mail address", field)
+	a, err := mail.ParseAddress(s)
+	if err != nil || len(a.Address) > 254 {
+		return "", bad
+	}
+	for _, r := range a.Address {
+		if r <= ' ' || r > '~' || strings.ContainsRune(`<>()[],;:\"`, r) {
+			return "", bad
+		}
+	}
+	return a.Address, nil
+}

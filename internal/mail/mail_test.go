@@ -1,0 +1,541 @@
+package mail_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	custosmail "github.com/custos-project/custos/internal/mail"
+	"github.com/custos-project/custos/internal/mail/mailtest"
+	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// The texts of the test e-mails: messages of the core's catalogue, so that
+// their translations are checked.
+const (
+	subject = "Reference: %s"
+	body    = "Open it in the registry: %s"
+)
+
+// clock is a settable clock for the deliverer.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// world is a registry whose e-mail goes to a test SMTP server, with the
+// deliverer driven by the test.
+type world struct {
+	env   *apptest.Env
+	smtp  *mailtest.Server
+	clock *clock
+	logs  *bytes.Buffer
+	admin *auth.Principal
+}
+
+func start(t *testing.T, dsn string, opts mailtest.Options, tune func(*custosmail.Config)) *world {
+	t.Helper()
+	srv := mailtest.Start(t, opts)
+	logs := &syncBuffer{}
+	w := &world{smtp: srv, clock: &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}}
+	w.env = apptest.StartWith(t, dsn, func(cfg *server.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		cfg.Now = w.clock.now // the writer's and the deliverer's
+		cfg.Mail = custosmail.Config{Addr: srv.Addr, TLS: custosmail.NoTLS, From: "registry@custos.example",
+			BaseURL: "https://registry.example", RetryBase: time.Minute, RetryMax: 10 * time.Minute, MaxAge: time.Hour}
+		if tune != nil {
+			tune(&cfg.Mail)
+		}
+	})
+	w.logs = &logs.Buffer
+	w.admin = w.env.Principal(t, w.env.Admin)
+	return w
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+
+// notify queues m in a command of its own, the way a module does: inside
+// the command's Decide, beside the entry (here, the admin's preferences).
+func (w *world) notify(t *testing.T, m custosmail.Message, lang string) ([]string, error) {
+	t.Helper()
+	pref, err := auth.SetPreferences(w.admin.ID, auth.Preferences{Language: &lang}, w.env.App.Languages.Codes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	_, err = w.env.App.Writer.Submit(context.Background(), w.admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		m.At = now
+		var err error
+		if ids, err = custosmail.Enqueue(ctx, tx, m); err != nil {
+			return nil, err
+		}
+		return pref(ctx, tx, now)
+	})
+	return ids, err
+}
+
+// fresh is a new registry's database on dsn's engine.
+func fresh(t *testing.T, dsn string) string {
+	if strings.HasPrefix(dsn, "postgres") {
+		return storetest.Postgres(t)
+	}
+	return storetest.SQLite(t)
+}
+
+func (w *world) deliver(t *testing.T) {
+	t.Helper()
+	if err := w.env.App.Mail.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) outbox(t *testing.T, state string) []custosmail.Item {
+	t.Helper()
+	p, err := custosmail.List(context.Background(), w.env.App.DB.Read(), custosmail.Filter{State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Items
+}
+
+func msg(to ...custosmail.Recipient) custosmail.Message {
+	return custosmail.Message{To: to, Subject: subject, SubjectArgs: []string{"SAE-FR-0042"}, Body: body, BodyArgs: []string{"the record"},
+		Reference: "SAE-FR-0042", Link: "/transplant/vigilance/SAE-FR-0042"}
+}
+
+// read parses a received message and returns its decoded subject and body.
+func read(t *testing.T, r mailtest.Received) (*mail.Message, string, string) {
+	t.Helper()
+	for _, line := range strings.Split(r.Data, "\r\n") {
+		if len(line) > 998 {
+			t.Fatalf("a line of %d characters, over SMTP's 998", len(line))
+		}
+	}
+	m, err := mail.ReadMessage(strings.NewReader(r.Data))
+	if err != nil {
+		t.Fatalf("the e-mail does not parse: %v\n%s", err, r.Data)
+	}
+	subj, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, subj, string(b)
+}
+
+// TestDelivery queues a notification in a command with the recipient
+// principal's change of language: nothing is queued when the command is
+// refused; once committed, the e-mail goes to the SMTP server on loopback,
+// written in the language the principal chose in that very command, with
+// the reference and the link after the registry's address, and the outbox
+// says it was sent. The server's log names the e-mail, never its text or
+// address; the metric counts it.
+func TestDelivery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		ctx := context.Background()
+		_, err := w.env.App.Writer.Submit(ctx, w.admin.Actor(), "refused", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			if _, err := custosmail.Enqueue(ctx, tx, msg(custosmail.Recipient{Address: "a@centre.example"})); err != nil {
+				return nil, err
+			}
+			return nil, errs.Invalidf("example", "field", "refused after queueing")
+		})
+		if e, ok := errs.As(err); !ok || e.Rule != "example" {
+			t.Fatalf("the refused command: %v", err)
+		}
+		if got := w.outbox(t, ""); len(got) != 0 {
+			t.Fatalf("a refused command queued %d e-mails", len(got))
+		}
+
+		ids, err := w.notify(t, msg(custosmail.Recipient{Address: "Vigilance <vigilance@centre.example>", Principal: w.admin.ID},
+			custosmail.Recipient{Address: "registry@abroad.example", Language: "es"}, custosmail.Recipient{Address: "registry@arab.example", Language: "ar"}), "fr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 3 || !strings.HasSuffix(ids[0], "-1") || !strings.HasSuffix(ids[1], "-2") {
+			t.Fatalf("ids %v", ids)
+		}
+		if got := w.outbox(t, custosmail.Pending); len(got) != 3 || got[0].ID != ids[2] || got[2].Address != "vigilance@centre.example" {
+			t.Fatalf("pending, newest first: %+v", got)
+		}
+		w.deliver(t)
+		got := w.smtp.Wait(t, 3, 5*time.Second)
+		byTo := map[string]mailtest.Received{}
+		for _, r := range got {
+			if len(r.To) != 1 || r.From != "registry@custos.example" {
+				t.Fatalf("envelope %+v", r)
+			}
+			byTo[r.To[0]] = r
+		}
+		fr, subj, text := read(t, byTo["vigilance@centre.example"])
+		if subj != "Référence : SAE-FR-0042" || fr.Header.Get("Content-Language") != "fr" || fr.Header.Get("Auto-Submitted") != "auto-generated" {
+			t.Errorf("the French e-mail: subject %q, headers %v", subj, fr.Header)
+		}
+		if !strings.Contains(text, "https://registry.example/transplant/vigilance/SAE-FR-0042") || !strings.Contains(text, "SAE-FR-0042") {
+			t.Errorf("the French e-mail's body lacks the link or the reference:\n%s", text)
+		}
+		if es, subj, _ := read(t, byTo["registry@abroad.example"]); es.Header.Get("Content-Language") != "es" || !strings.Contains(subj, "SAE-FR-0042") {
+			t.Errorf("the Spanish e-mail: %q %v", subj, es.Header)
+		}
+		if ar, subj, _ := read(t, byTo["registry@arab.example"]); ar.Header.Get("Content-Language") != "ar" || subj != "المرجع: SAE-FR-0042" {
+			t.Errorf("the Arabic e-mail: %q %v", subj, ar.Header)
+		}
+		sent := w.outbox(t, custosmail.Sent)
+		if len(sent) != 3 || sent[0].SentAt == "" || sent[0].Attempts != 1 || sent[0].NextAttemptAt != "" {
+			t.Fatalf("sent: %+v", sent)
+		}
+		w.deliver(t)
+		if n := len(w.smtp.Received()); n != 3 {
+			t.Fatalf("a sent e-mail was sent again: %d received", n)
+		}
+		resp, err := http.Get(w.env.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 3`) {
+			t.Errorf("metrics lack the e-mails sent")
+		}
+		logs := w.logs.String()
+		for _, secret := range []string{"SAE-FR-0042", "Référence", "vigilance@centre.example", "registry@abroad.example", "registry@arab.example"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the server's log holds %q:\n%s", secret, logs)
+			}
+		}
+	})
+}
+
+// TestRetryAndFailure: a recipient the server refuses for now (4xx) is
+// tried again after the wait, doubled at each failure, and sent when the
+// server accepts; one it refuses for good (5xx) fails at once with the
+// server's reply; one still refused when MaxAge has passed fails too. The
+// log names the reply's code, not its text.
+func TestRetryAndFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		w.smtp.Refuse("451 4.3.0 <later@centre.example> try again later", "452 4.3.1 still busy")
+		ids, err := w.notify(t, msg(custosmail.Recipient{Address: "later@centre.example"}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.deliver(t)
+		p := w.outbox(t, custosmail.Pending)
+		if len(p) != 1 || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "451") || p[0].NextAttemptAt != ledger.FormatTime(w.clock.now().Add(time.Minute)) {
+			t.Fatalf("after a 451: %+v", p)
+		}
+		w.clock.add(59 * time.Second)
+		w.deliver(t)
+		if p := w.outbox(t, custosmail.Pending); p[0].Attempts != 1 {
+			t.Fatalf("tried before its time: %+v", p)
+		}
+		w.clock.add(time.Second)
+		w.deliver(t)
+		if p := w.outbox(t, custosmail.Pending); len(p) != 1 || p[0].Attempts != 2 || p[0].NextAttemptAt != ledger.FormatTime(w.clock.now().Add(2*time.Minute)) {
+			t.Fatalf("the wait does not double: %+v", p)
+		}
+		w.clock.add(2 * time.Minute)
+		w.deliver(t)
+		if s := w.outbox(t, custosmail.Sent); len(s) != 1 || s[0].ID != ids[0] || s[0].Attempts != 3 || s[0].LastError != "" {
+			t.Fatalf("not sent once accepted: %+v", s)
+		}
+		if len(w.smtp.Received()) != 1 {
+			t.Fatal("the server did not receive it")
+		}
+
+		w.smtp.Refuse("550 5.1.1 <nobody@centre.example> no such user")
+		if _, err := w.notify(t, msg(custosmail.Recipient{Address: "nobody@centre.example"}), ""); err != nil {
+			t.Fatal(err)
+		}
+		w.deliver(t)
+		f := w.outbox(t, custosmail.Failed)
+		if len(f) != 1 || f[0].Attempts != 1 || !strings.Contains(f[0].LastError, "550") {
+			t.Fatalf("after a 550: %+v", f)
+		}
+
+		w.smtp.Refuse("421 4.3.2 closing", "421 4.3.2 closing")
+		if _, err := w.notify(t, msg(custosmail.Recipient{Address: "slow@centre.example"}), ""); err != nil {
+			t.Fatal(err)
+		}
+		w.deliver(t)
+		w.clock.add(time.Hour)
+		w.deliver(t)
+		if f := w.outbox(t, custosmail.Failed); len(f) != 2 || f[0].Address != "slow@centre.example" || f[0].Attempts != 2 {
+			t.Fatalf("past MaxAge: %+v", f)
+		}
+		logs := w.logs.String()
+		if !strings.Contains(logs, "the SMTP server replied 451") || !strings.Contains(logs, "the SMTP server replied 550") {
+			t.Errorf("the log does not name the replies' codes:\n%s", logs)
+		}
+		if strings.Contains(logs, "centre.example") {
+			t.Errorf("the log holds an address:\n%s", logs)
+		}
+	})
+}
+
+// TestTLS sends over STARTTLS and over TLS from the first byte to servers
+// whose certificate a test CA signed, authenticating with a password; the
+// same server is not trusted without the CA, and a server that offers no
+// STARTTLS is not sent to when it is required.
+func TestTLS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ca := mailtest.NewCA(t)
+		for _, c := range []struct {
+			name     string
+			implicit bool
+			mode     string
+		}{{"starttls", false, custosmail.StartTLS}, {"implicit", true, custosmail.ImplicitTLS}} {
+			t.Run(c.name, func(t *testing.T) {
+				w := start(t, fresh(t, dsn), mailtest.Options{TLS: ca.Server, Implicit: c.implicit, User: "custos", Password: "s3cret"}, func(mc *custosmail.Config) {
+					mc.TLS, mc.RootCAs, mc.User, mc.Password = c.mode, ca.Pool, "custos", "s3cret"
+				})
+				if _, err := w.notify(t, msg(custosmail.Recipient{Address: "tls@centre.example"}), ""); err != nil {
+					t.Fatal(err)
+				}
+				w.deliver(t)
+				r := w.smtp.Wait(t, 1, 5*time.Second)
+				if !r[0].TLS || r[0].User != "custos" {
+					t.Fatalf("received %+v", r[0])
+				}
+				if strings.Contains(w.logs.String(), "s3cret") {
+					t.Error("the log holds the password")
+				}
+			})
+		}
+		t.Run("untrusted", func(t *testing.T) {
+			w := start(t, fresh(t, dsn), mailtest.Options{TLS: ca.Server}, func(mc *custosmail.Config) { mc.TLS = custosmail.StartTLS })
+			if _, err := w.notify(t, msg(custosmail.Recipient{Address: "tls@centre.example"}), ""); err != nil {
+				t.Fatal(err)
+			}
+			w.deliver(t)
+			p := w.outbox(t, custosmail.Pending)
+			if len(p) != 1 || !strings.Contains(p[0].LastError, "certificate") || len(w.smtp.Received()) != 0 {
+				t.Fatalf("sent to a server the system does not trust: %+v", p)
+			}
+		})
+		t.Run("no starttls", func(t *testing.T) {
+			w := start(t, fresh(t, dsn), mailtest.Options{}, func(mc *custosmail.Config) { mc.TLS = custosmail.StartTLS })
+			if _, err := w.notify(t, msg(custosmail.Recipient{Address: "tls@centre.example"}), ""); err != nil {
+				t.Fatal(err)
+			}
+			w.deliver(t)
+			p := w.outbox(t, custosmail.Pending)
+			if len(p) != 1 || !strings.Contains(p[0].LastError, "STARTTLS") || len(w.smtp.Received()) != 0 {
+				t.Fatalf("sent in clear: %+v", p)
+			}
+		})
+	})
+}
+
+// TestRestart queues an e-mail on a registry whose SMTP server is not
+// configured yet, stops it, and serves it again with one: the new serve's
+// deliverer sends what the outbox held.
+func TestRestart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		srv := mailtest.Start(t, mailtest.Options{})
+		cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		ctx := context.Background()
+		token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		serve := func(cfg server.Config, during func(app *server.App)) {
+			app, err := server.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sctx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			ready := make(chan struct{})
+			go func() { done <- app.Serve(sctx, &http.Server{Addr: "127.0.0.1:0"}, func(string) { close(ready) }) }()
+			<-ready
+			during(app)
+			stop()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			app.Close()
+		}
+		serve(cfg, func(app *server.App) {
+			p, err := auth.Authenticate(ctx, app.DB.Read(), token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = app.Writer.Submit(ctx, p.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+				if _, err := custosmail.Enqueue(ctx, tx, msg(custosmail.Recipient{Address: "after@centre.example"})); err != nil {
+					return nil, err
+				}
+				lang := ""
+				d, err := auth.SetPreferences(p.ID, auth.Preferences{Language: &lang}, nil)
+				if err != nil {
+					return nil, err
+				}
+				return d(ctx, tx, now)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n := len(srv.Received()); n != 0 {
+			t.Fatalf("sent with no SMTP server configured: %d", n)
+		}
+		cfg.Mail = custosmail.Config{Addr: srv.Addr, TLS: custosmail.NoTLS, From: "registry@custos.example", Poll: 20 * time.Millisecond}
+		serve(cfg, func(app *server.App) {
+			r := srv.Wait(t, 1, 10*time.Second)
+			if r[0].To[0] != "after@centre.example" {
+				t.Fatalf("received %+v", r)
+			}
+		})
+	})
+}
+
+// TestEnqueueRefuses names the rule and the field of each refusal, and
+// queues nothing.
+func TestEnqueueRefuses(t *testing.T) {
+	w := start(t, storetest.SQLite(t), mailtest.Options{}, nil)
+	ok := custosmail.Recipient{Address: "a@centre.example"}
+	for _, c := range []struct {
+		name        string
+		m           custosmail.Message
+		rule, field string
+	}{
+		{"no recipient", msg(), "required", "to"},
+		{"bad address", msg(ok, custosmail.Recipient{Address: "not an address"}), "email", "to[1].address"},
+		{"two addresses", msg(custosmail.Recipient{Address: "a@b.example, c@d.example"}), "email", "to[0].address"},
+		{"quoted", msg(custosmail.Recipient{Address: `"a b"@centre.example`}), "email", "to[0].address"},
+		{"unknown principal", msg(custosmail.Recipient{Address: "a@centre.example", Principal: "PR-NOSUCH"}), "not_found", "to[0].principal"},
+		{"header injection", func() custosmail.Message {
+			m := msg(ok)
+			m.SubjectArgs = []string{"x\r\nBcc: all@example.com"}
+			return m
+		}(), "control_character", "subject_args[0]"},
+		{"long argument", func() custosmail.Message { m := msg(ok); m.BodyArgs = []string{strings.Repeat("x", 201)}; return m }(), "too_long", "body_args[0]"},
+		{"outside link", func() custosmail.Message { m := msg(ok); m.Link = "https://elsewhere.example/"; return m }(), "link", "link"},
+		{"no subject", func() custosmail.Message { m := msg(ok); m.Subject = ""; return m }(), "required", "subject"},
+	} {
+		_, err := w.notify(t, c.m, "")
+		e, isErr := errs.As(err)
+		if !isErr || e.Rule != c.rule || e.Field != c.field {
+			t.Errorf("%s: got %v, want rule %s field %s", c.name, err, c.rule, c.field)
+		}
+	}
+	if got := w.outbox(t, ""); len(got) != 0 {
+		t.Fatalf("refusals queued %d e-mails", len(got))
+	}
+}
+
+// TestOutboxPages walks the outbox by keyset pages and refuses a state it
+// does not have.
+func TestOutboxPages(t *testing.T) {
+	w := start(t, storetest.SQLite(t), mailtest.Options{}, nil)
+	ids, err := w.notify(t, msg(custosmail.Recipient{Address: "a@centre.example"}, custosmail.Recipient{Address: "b@centre.example"}, custosmail.Recipient{Address: "c@centre.example"}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var seen []string
+	f := custosmail.Filter{Page: page.Request{Limit: 2}}
+	for {
+		p, err := custosmail.List(ctx, w.env.App.DB.Read(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range p.Items {
+			seen = append(seen, i.ID)
+		}
+		if p.Next == "" {
+			break
+		}
+		k, err := page.ParseCursor(p.Next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Page.After = &k
+	}
+	if strings.Join(seen, " ") != ids[2]+" "+ids[1]+" "+ids[0] {
+		t.Fatalf("pages gave %v, want %v newest first", seen, ids)
+	}
+	_, err = custosmail.List(ctx, w.env.App.DB.Read(), custosmail.Filter{State: "lost"})
+	if e, ok := errs.As(err); !ok || e.Rule != "enum" || e.Field != "state" {
+		t.Fatalf("an unknown state: %v", err)
+	}
+	if _, err := custosmail.FilterOf(map[string][]string{"status": {"sent"}}); err == nil {
+		t.Fatal("an unknown parameter passed")
+	}
+}
+
+// TestTestMail sends the test e-mail of custos mail test at once, in the
+// language asked.
+func TestTestMail(t *testing.T) {
+	w := start(t, storetest.SQLite(t), mailtest.Options{}, nil)
+	if err := w.env.App.Mail.Test(context.Background(), "operator@registry.example", "ru"); err != nil {
+		t.Fatal(err)
+	}
+	r := w.smtp.Wait(t, 1, 5*time.Second)
+	m, _, _ := read(t, r[0])
+	if r[0].To[0] != "operator@registry.example" || m.Header.Get("Content-Language") != "ru" {
+		t.Fatalf("received %+v", r[0])
+	}
+	if err := w.env.App.Mail.Test(context.Background(), "nobody", ""); err == nil {
+		t.Fatal("a test e-mail to no address")
+	}
+}
+
+// FuzzParseAddress: whatever it accepts is one address SMTP needs no
+// quoting for, and reads back as itself.
+func FuzzParseAddress(f *testing.F) {
+	for _, s := range []string{"a@b.example", "Name <a@b.example>", `"a b"@c.example`, "a@b, c@d", "=?utf-8?q?x?= <a@b>", "a@[127.0.0.1]", "é@b.example", "a\r\n@b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := custosmail.ParseAddress("to", s)
+		if err != nil {
+			if e, ok := errs.As(err); !ok || e.Field != "to" {
+				t.Fatalf("refusal %v", err)
+			}
+			return
+		}
+		if strings.ContainsAny(a, " \r\n\t<>\"") || !strings.Contains(a, "@") || len(a) > 254 {
+			t.Fatalf("%q gave %q", s, a)
+		}
+		again, err := custosmail.ParseAddress("to", a)
+		if err != nil || again != a {
+			t.Fatalf("%q gave %q, which reads as %q, %v", s, a, again, err)
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
+	"github.com/custos-project/custos/internal/mail/mailtest"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestMailOutboxPage: an administrator finds the e-mail outbox in the
+// navigation, sees a queued e-mail with its state and, once the SMTP server
+// on loopback refused it for good, its answer; filters by state (an unknown
+// state refused on its field); sends a test e-mail (a bad address refused
+// on its field, a good one accepted by the server). A regulator may not
+// open the page.
+func TestMailOutboxPage(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(c *server.Config) {
+		c.Mail = mail.Config{Addr: smtp.Addr, TLS: mail.NoTLS, From: "registry@custos.example"}
+	})
+	ad := newBrowser(t, w.URL)
+	ad.signIn(w.Admin)
+	p := ad.get("/mail/outbox")
+	wantStatus(t, "outbox", p, http.StatusOK)
+	mustContain(t, "outbox", p, `href="/mail/outbox"`, "The registry has queued no e-mail.", smtp.Addr)
+	checkPage(t, "outbox", p.Body)
+
+	ctx := context.Background()
+	admin := w.Principal(t, w.Admin)
+	var ids []string
+	_, err := w.App.Writer.Submit(ctx, admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var err error
+		ids, err = mail.Enqueue(ctx, tx, mail.Message{At: now, To: []mail.Recipient{{Address: "vigilance@centre.example"}},
+			Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}, Reference: "SAE-XA-1"})
+		if err != nil {
+			return nil, err
+		}
+		lang := ""
+		d, err := auth.SetPreferences(admin.ID, auth.Preferences{Language: &lang}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return d(ctx, tx, now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp.Refuse("550 5.1.1 mailbox unavailable")
+	if err := w.App.Mail.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p = ad.get("/mail/outbox?state=failed")
+	mustContain(t, "failed", p, `id="mail-`+ids[0]+`"`, "vigilance@centre.example", "SAE-XA-1", "550 5.1.1 mailbox unavailable")
+	if p = ad.get("/mail/outbox?state=sent"); strings.Contains(p.Body, ids[0]) || !strings.Contains(p.Body, "No e-mail matches the filter.") {
+		t.Fatalf("the sent filter shows the failed e-mail:\n%s", p.Body)
+	}
+	refused(t, "unknown state", ad.get("/mail/outbox?state=lost"), http.StatusUnprocessableEntity, "enum", "state")
+
+	refused(t, "bad address", ad.post("/mail/test", url.Values{"to": {"not an address"}}), http.StatusUnprocessableEntity, "email", "to")
+	p = ad.post("/mail/test", url.Values{"to": {"operator@registry.example"}})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/mail/outbox?done=test" {
+		t.Fatalf("test e-mail: %d %v\n%s", p.Status, p.Header, p.Body)
+	}
+	mustContain(t, "flash", ad.get("/mail/outbox?done=test"), "The SMTP server accepted the test e-mail.")
+	if r := smtp.Wait(t, 1, 5*time.Second); r[0].To[0] != "operator@registry.example" {
+		t.Fatalf("received %+v", r)
+	}
+
+	reg := newBrowser(t, w.URL)
+	reg.signIn(w.Regulator)
+	if p := reg.get("/mail/outbox"); p.Status != http.StatusForbidden {
+		t.Fatalf("a regulator opened the outbox: %d", p.Status)
+	}
+	if strings.Contains(reg.get("/").Body, `href="/mail/outbox"`) {
+		t.Fatal("a regulator's navigation links the outbox")
+	}
+}
