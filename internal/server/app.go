@@ -60,6 +60,9 @@ type Config struct {
 	DisclosureThreshold int
 	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
 	Exchange exchange.Config
+	// Transplant tunes the organ registry's vigilance deadlines
+	// (--disposition-after, --sae-acknowledge-within).
+	Transplant transplant.Config
 }
 
 // Threshold is the disclosure control's threshold the server runs with.

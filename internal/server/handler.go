@@ -86,6 +86,15 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 		go func() { a.Exchange.Run(dctx); close(done) }()
 		defer func() { stop(); <-done }()
 	}
+	for _, o := range a.Opened {
+		if o.Run == nil {
+			continue
+		}
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { o.Run(rctx); close(done) }()
+		defer func() { stop(); <-done }()
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
