@@ -2,8 +2,12 @@ package transplant
 
 import (
 	"context"
+	"iter"
+	"net/url"
+	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
@@ -89,4 +93,49 @@ func (s *Service) Notifications(ctx context.Context, p *auth.Principal, f ListFi
 		[]string{f.CentreID, onIf(f.Status == "open" || f.Status == "escalated"), onIf(f.Status == "acknowledged"),
 			onIf(f.Status == "escalated"), f.From, to, f.ID},
 		func(r store.Scanner, n *Notification) error { return scanNotification(r, n) }, func(n *Notification) string { return n.ID })
+}
+
+// exportVigilance is Export for the vigilance lists; ok is false for the
+// other lists. None of them holds personal data: identifiers, centres,
+// dates, and the texts of the reports, which name no person.
+func (s *Service) exportVigilance(p *auth.Principal, list string, q url.Values, req export.Request) (_ export.Request, ok bool, _ error) {
+	var filters []string
+	switch list {
+	case ListAwaitingDisposition:
+		filters = OrganFilters
+		req.Columns = []string{"id", "organ", "donor_id", "procurement_id", "procured_at", "centre_id"}
+	case ListSAEs:
+		filters = SAEFilters
+		req.Columns = []string{"id", "report_id", "kind", "reporting_authority_id", "origin_country", "donor_id", "organ_id", "recipient_ids",
+			"started_at", "detected_at", "reported_at", "final_due_at", "state", "overdue", "final_reported_at", "conclusion"}
+	case ListNotifications:
+		filters = NotificationFilters
+		req.Columns = []string{"id", "sae_id", "report_id", "centre_id", "created_at", "acknowledged_at", "acknowledged_by", "escalated_at", "escalation_alert_id"}
+	default:
+		return req, false, nil
+	}
+	f, err := FilterOf(q, page.Lists, filters)
+	if err != nil {
+		return req, true, err
+	}
+	req.Filter = q
+	req.Rows = func(ctx context.Context) iter.Seq2[[]any, error] {
+		switch list {
+		case ListAwaitingDisposition:
+			return exportRows(ctx, p, f, page.Lists, s.OrgansAwaitingDisposition, func(o *Organ) []any {
+				return []any{o.ID, o.Organ, o.DonorID, o.ProcurementID, o.ProcuredAt, o.CentreID}
+			})
+		case ListSAEs:
+			return exportRows(ctx, p, f, page.Lists, s.SAEs, func(x *SAE) []any {
+				return []any{x.ID, x.ReportID, x.Kind, x.ReportingAuthorityID, x.OriginCountry, x.DonorID, x.OrganID,
+					strings.Join(x.RecipientIDs, " "), x.StartedAt, x.DetectedAt, x.ReportedAt, x.FinalDueAt, x.State, x.Overdue,
+					x.FinalReportedAt, x.Conclusion}
+			})
+		default:
+			return exportRows(ctx, p, f, page.Lists, s.Notifications, func(n *Notification) []any {
+				return []any{n.ID, n.SAEID, n.ReportID, n.CentreID, n.CreatedAt, n.AcknowledgedAt, n.AcknowledgedBy, n.EscalatedAt, n.EscalationAlertID}
+			})
+		}
+	}
+	return req, true, nil
 }
