@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func (t *transplantPages) showAwaiting(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	pg.Data = awaitingData{Organs: os.Items, Centres: names, CentreOpt: opts, CanRecord: s.P.Can(transplant.Record),
-		After: t.svc.DispositionAfter().String(), Next: nextPage(r, os.Next), Downloads: downloads(r, s.P, transplant.ListAwaitingDisposition)}
+		After: shortDuration(t.svc.DispositionAfter()), Next: nextPage(r, os.Next), Downloads: downloads(r, s.P, transplant.ListAwaitingDisposition)}
 	if r.URL.Query().Get("done") == "disposition" {
 		pg.Flash = s.T("Final disposition recorded.")
 	}
@@ -210,13 +211,22 @@ func (t *transplantPages) showSAEs(w http.ResponseWriter, r *http.Request, s *Se
 	s.Show(w, r, "sae_list", pg, ref)
 }
 
+// shortDuration writes a deadline as its flag is written: 72h, 90m, not
+// 72h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // sortOptions orders options by label.
 func sortOptions(o []Option) []Option {
-	for i := 1; i < len(o); i++ {
-		for j := i; j > 0 && o[j].Label < o[j-1].Label; j-- {
-			o[j], o[j-1] = o[j-1], o[j]
-		}
-	}
+	slices.SortFunc(o, func(a, b Option) int { return strings.Compare(a.Label, b.Label) })
 	return o
 }
 
@@ -273,7 +283,7 @@ func (t *transplantPages) showSAE(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	pg := s.View(r, "Serious adverse event or reaction")
 	pg.Title = x.ReportID
-	data := saeData{Report: x, Centres: names, Centre: s.P.AuthorityID, Acknowledge: t.svc.AcknowledgeWithin().String(),
+	data := saeData{Report: x, Centres: names, Centre: s.P.AuthorityID, Acknowledge: shortDuration(t.svc.AcknowledgeWithin()),
 		CanFinal: x.State == "open" && s.P.Can(transplant.ReportVigilance) && (s.P.Role != transplant.RoleCoordinator || s.P.AuthorityID == x.ReportingAuthorityID)}
 	if s.P.Can(transplant.Acknowledge) {
 		data.CanAckFor = s.P.AuthorityID
