@@ -151,10 +151,16 @@ type Notification struct {
 
 // FinalReport is the final report of an SAE (Annex II of 2012/25/EU).
 type FinalReport struct {
-	SAEID             string `json:"sae_id,omitempty"`
 	Conclusion        string `json:"conclusion"`
 	Outcome           string `json:"outcome"`
 	CorrectiveActions string `json:"corrective_actions"`
+}
+
+// finalReported is the data of a final report's entry: the report it closes
+// and the final report.
+type finalReported struct {
+	SAEID string `json:"sae_id"`
+	FinalReport
 }
 
 // notificationRef is the data of an acknowledgement.
@@ -378,7 +384,7 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 		if closed.Valid {
 			return nil, errs.New(errs.Conflict, "sae_closed", "sae_id", "report %s has had its final report since %s", saeID, closed.String)
 		}
-		return ledger.NewEntry(TypeSAEFinalReported, FinalReport{SAEID: id, Conclusion: in.Conclusion, Outcome: in.Outcome, CorrectiveActions: in.CorrectiveActions})
+		return ledger.NewEntry(TypeSAEFinalReported, finalReported{SAEID: id, FinalReport: in})
 	})
 	if err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func projectVigilance(reg *ledger.Projections) {
 			Message: fmt.Sprintf("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
 			Command: "escalate vigilance deadlines"})
 	})
-	ledger.On(reg, TypeSAEFinalReported, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *FinalReport) error {
+	ledger.On(reg, TypeSAEFinalReported, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *finalReported) error {
 		_, err := q.Exec(ctx, `UPDATE sae_reports SET final_reported_at = ?, final_reported_by = ?, conclusion = ?, outcome = ?, corrective_actions = ?
 			WHERE id = ?`, e.At, e.By, f.Conclusion, f.Outcome, f.CorrectiveActions, f.SAEID)
 		return err
