@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/zone"
 )
 
@@ -26,6 +27,7 @@ type tuneFlags struct {
 	videoQueryPct, videoTargetPct            float64
 	largeBodies                              int
 	disclosureThreshold                      int
+	dispositionAfter, acknowledgeWithin      time.Duration
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -47,6 +49,8 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 		zoneDef = env
 	}
 	fs.StringVar(&t.zone, "zone", zoneDef, "the registry's time zone, an IANA name such as Africa/Dakar: the web pages show times in it, for principals who chose none (env CUSTOS_ZONE); the log and the API keep UTC")
+	fs.DurationVar(&t.dispositionAfter, "disposition-after", transplant.DefaultDispositionAfter, "organ registry: list an organ procured this long ago with neither a transplantation nor a final disposition as awaiting one (docs/vigilance.md)")
+	fs.DurationVar(&t.acknowledgeWithin, "sae-acknowledge-within", transplant.DefaultAcknowledgeWithin, "organ registry: escalate to the regulator, as an alert, a notification of a serious adverse event or reaction not acknowledged this long after it was sent")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -63,6 +67,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
 		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
 		{"disclosure-threshold", int64(t.disclosureThreshold)},
+		{"disposition-after", int64(t.dispositionAfter)}, {"sae-acknowledge-within", int64(t.acknowledgeWithin)},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
@@ -99,6 +104,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold
+	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin}
 	loc, err := zone.Load("zone", t.zone)
 	if err != nil {
 		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}

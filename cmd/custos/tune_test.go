@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestTuneFlagsSetTheConfig checks that each tuning flag lands, in its unit,
@@ -55,6 +56,12 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	}
 	if cfg = parse("--disclosure-threshold", "11"); cfg.Threshold() != 11 {
 		t.Errorf("--disclosure-threshold 11 gave %d", cfg.Threshold())
+	}
+	if want := (transplant.Config{DispositionAfter: transplant.DefaultDispositionAfter, AcknowledgeWithin: transplant.DefaultAcknowledgeWithin}); cfg.Transplant != want {
+		t.Errorf("the vigilance deadlines without flags are %+v, want %+v", cfg.Transplant, want)
+	}
+	if cfg := parse("--disposition-after", "48h", "--sae-acknowledge-within", "2h"); cfg.Transplant != (transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour}) {
+		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h gave %+v", cfg.Transplant)
 	}
 	if cfg.Zone != time.UTC {
 		t.Errorf("the default zone is %v, want UTC", cfg.Zone)

@@ -85,6 +85,16 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 		t.Errorf("case: %s", c.Raw)
 	}
 
+	// Vigilance: organs discarded, and a serious adverse reaction whose
+	// notifications one centre has acknowledged.
+	var disposed, reports, acknowledged int
+	if err := app.DB.Read().QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM organ_dispositions), (SELECT COUNT(*) FROM sae_reports),
+		(SELECT COUNT(*) FROM notifications WHERE acknowledged_at IS NOT NULL)`).Scan(&disposed, &reports, &acknowledged); err != nil {
+		t.Fatal(err)
+	}
+	if disposed == 0 || reports != 1 || acknowledged != 1 {
+		t.Errorf("the demo has %d dispositions, %d SAE reports, %d acknowledged notifications; want some, 1 and 1", disposed, reports, acknowledged)
+	}
 	res, err := ledger.Verify(ctx, app.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,13 @@ type clock struct {
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
+// skip moves the clock d on: a deadline passing.
+func (c *clock) skip(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // tick moves the clock a minute on and returns the new time.
 func (c *clock) tick() time.Time {
 	c.mu.Lock()
@@ -100,6 +107,9 @@ type history struct {
 
 	admin, regulator *auth.Principal
 	coordinator      *auth.Principal // of the transplant centre
+	// The transplant step's donor, their second kidney (not transplanted)
+	// and the recipient of the first, for the vigilance step.
+	donor, kidney, recipient string
 }
 
 // must stops the generator on an error: every command of the history is
@@ -173,7 +183,7 @@ func generate(t *testing.T, dir string) {
 	if err := hm.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h := &history{t: t, ctx: ctx, clk: clk, w: w, tr: &transplant.Service{W: w, DB: db, Vault: vault}, hm: hm}
+	h := &history{t: t, ctx: ctx, clk: clk, w: w, tr: &transplant.Service{W: w, DB: db, Vault: vault, Now: clk.Now}, hm: hm}
 	h.core()
 	h.transplant()
 	h.hashmatch()
@@ -182,6 +192,7 @@ func generate(t *testing.T, dir string) {
 	h.persons()
 	h.exports()
 	h.exchange(db, keys.Master)
+	h.vigilance()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -287,6 +298,7 @@ func (h *history) transplant() {
 	h.clk.tick()
 	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: pr.Organs[0].ID, RecipientID: rc.ID, CentreID: centre,
 		PerformedAt: performed.Format(time.RFC3339), AuthorizationID: ta.ID}))
+	h.donor, h.kidney, h.recipient = donor.ID, pr.Organs[1].ID, rc.ID
 	h.clk.tick()
 	must(tr.PersonalData(ctx, regulator, donor.ID, "check the consent on file against the family's statement"))
 	// The same read as the releases before the read log moved to privacy
@@ -490,4 +502,33 @@ func (h *history) exchange(db *store.DB, master []byte) {
 	if err := xs.SetPeerState(ctx, h.admin, peer.ID, false, "synthetic resumption"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// vigilance: the donor's second kidney discarded; a serious adverse
+// reaction in the recipient of the first, reported by the regulator, which
+// notifies the centre; the notification escalated a day later, then
+// acknowledged; the final report overdue three months on, then made.
+func (h *history) vigilance() {
+	ctx, tr := h.ctx, h.tr
+	h.clk.tick()
+	must(tr.RecordDisposition(ctx, h.coordinator, transplant.NewDisposition{OrganID: h.kidney, Outcome: transplant.DispositionDiscarded,
+		Reason: "organ_quality", Note: "biopsy: extensive glomerulosclerosis", DisposedAt: h.clk.Now().Format(time.RFC3339)}))
+	h.clk.tick()
+	sae := must(tr.ReportSAE(ctx, h.regulator, transplant.NewSAE{Kind: transplant.SAEReaction, DonorID: h.donor, RecipientIDs: []string{h.recipient},
+		Contact: "Golden vigilance officer (synthetic), +00 0 00 00 00", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
+		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: donor-derived infection suspected.",
+		ImmediateMeasures: "Synthetic: donor samples retested."}))
+	h.clk.skip(25 * time.Hour)
+	if n := must(tr.Escalate(ctx)); n != 1 {
+		h.t.Fatalf("golden history: %d escalations, want the notification's", n)
+	}
+	h.clk.tick()
+	must(tr.AcknowledgeNotification(ctx, h.coordinator, sae.Notifications[0].ID))
+	h.clk.skip(4 * 31 * 24 * time.Hour)
+	if n := must(tr.Escalate(ctx)); n != 1 {
+		h.t.Fatalf("golden history: %d escalations, want the final report's", n)
+	}
+	h.clk.tick()
+	must(tr.RecordFinalReport(ctx, h.regulator, sae.ID, transplant.FinalReport{Conclusion: "not_confirmed",
+		Outcome: "Synthetic: cultures negative on retest.", CorrectiveActions: "Synthetic: none needed."}))
 }

@@ -254,7 +254,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	for i := range routes {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
-	return routes
+	return append(routes, transplantVigilance(env, t)...)
 }
 
 // personMatches is the answer of a person search.

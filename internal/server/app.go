@@ -64,6 +64,9 @@ type Config struct {
 	// Mail is how the registry sends e-mail (SMTP server, TLS, sender);
 	// with no server, e-mails stay pending in the outbox.
 	Mail mail.Config
+	// Transplant tunes the organ registry's vigilance deadlines
+	// (--disposition-after, --sae-acknowledge-within).
+	Transplant transplant.Config
 }
 
 // Threshold is the disclosure control's threshold the server runs with.

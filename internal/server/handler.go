@@ -84,16 +84,15 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	if a.Exchange != nil {
-		dctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { a.Exchange.Run(dctx); close(done) }()
-		defer func() { stop(); <-done }()
+		defer background(ctx, a.Exchange.Run)()
 	}
 	if a.Mail != nil && a.Mail.Cfg.Enabled() {
-		mctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { a.Mail.Run(mctx); close(done) }()
-		defer func() { stop(); <-done }()
+		defer background(ctx, a.Mail.Run)()
+	}
+	for _, o := range a.Opened {
+		if o.Run != nil {
+			defer background(ctx, o.Run)()
+		}
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -108,4 +107,13 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}
+}
+
+// background runs work beside the server; the function it returns stops
+// it and waits for it to end.
+func background(ctx context.Context, work func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { work(ctx); close(done) }()
+	return func() { cancel(); <-done }
 }

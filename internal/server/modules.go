@@ -35,6 +35,10 @@ type Opened struct {
 	Routes func(env httpapi.Env) []httpapi.Route
 	// Section is the module's part of the web UI.
 	Section *web.Section
+	// Run, when set, is the module's background work (the transplant
+	// registry's escalation of vigilance deadlines): Serve runs it beside the
+	// HTTP server until it stops.
+	Run func(ctx context.Context)
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
@@ -47,14 +51,17 @@ func DefaultModules() []Registry {
 			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
-			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault}
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: a.Cfg.Transplant, Now: a.Cfg.Now}
 			if n, err := s.FillPersonNames(ctx); err != nil {
 				return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
 			} else if n > 0 {
 				a.Log.Info("filled in the name indexes of the donors and recipients registered before transplant migration 5", "subjects", n)
 			}
 			sec := web.Transplant(s, a.Authorities)
-			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }, Section: &sec}, nil
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }, Section: &sec,
+				Run: func(ctx context.Context) {
+					s.Run(ctx, func(err error) { a.Log.Error("escalate vigilance deadlines", "err", err) })
+				}}, nil
 		}},
 		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)

@@ -76,6 +76,9 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		if o == nil {
 			return nil, noOrgan(oid.String())
 		}
+		if o.Status == DispositionDiscarded || o.Status == DispositionResearch {
+			return nil, disposedOrgan(o)
+		}
 		if o.Status != "procured" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
 		}

@@ -49,6 +49,36 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		d.Progress(fmt.Sprintf("demo: %s to %s done (%d donors, %d transplants, %d alerts)", yearStart.Format("2006-01"),
 			yearStart.AddDate(1, 0, -1).Format("2006-01"), g.donors, g.transplants, g.alerts))
 	}
+	return g.vigilance()
+}
+
+// vigilance reports a serious adverse reaction in a recipient of the last
+// donor whose organs went to several recipients, as the regulator, and has
+// the first notified centre acknowledge it; the others are left for the
+// escalation custos serve makes (docs/vigilance.md).
+func (g *demoGen) vigilance() error {
+	if g.sae.donor == "" {
+		return nil
+	}
+	g.d.SetClock(g.sae.at.Add(72 * time.Hour))
+	x, err := g.svc.ReportSAE(g.ctx, g.regulator, NewSAE{Kind: SAEReaction, DonorID: g.sae.donor, RecipientIDs: []string{g.sae.recipient},
+		Contact: "National vigilance desk, +00 1 00 00 00 (synthetic)", StartedAt: g.sae.at.Add(48 * time.Hour).Format(time.RFC3339),
+		DetectedAt:        g.sae.at.Add(60 * time.Hour).Format(time.RFC3339),
+		Description:       "Recipient febrile with a positive blood culture two days after transplantation; donor-derived infection suspected (synthetic).",
+		ImmediateMeasures: "All recipients of the donor's organs called in for cultures; donor samples retested (synthetic)."})
+	if err != nil {
+		return fmt.Errorf("demo SAE: %w", err)
+	}
+	g.d.Progress(fmt.Sprintf("demo: serious adverse reaction %s reported, %d centres notified", x.ReportID, len(x.Notifications)))
+	for _, n := range x.Notifications {
+		for _, c := range g.centres {
+			if c.id == n.CentreID && n.AcknowledgedAt == "" {
+				g.d.SetClock(g.sae.at.Add(75 * time.Hour))
+				_, err := g.svc.AcknowledgeNotification(g.ctx, c.coord, n.ID)
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -82,6 +112,12 @@ type demoGen struct {
 	centres   []*demoCentre
 
 	donors, transplants, alerts int
+	// sae is the last donation whose organs went to two recipients or more:
+	// the donor, one recipient, when.
+	sae struct {
+		donor, recipient string
+		at               time.Time
+	}
 }
 
 var demoCentreNames = []struct{ name, city string }{
@@ -222,9 +258,17 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 	if err != nil {
 		return err
 	}
+	var kept []ProcuredOrgan
+	received, last := 0, ""
+	defer func() {
+		if received >= 2 {
+			g.sae.donor, g.sae.recipient, g.sae.at = dn.ID, last, at
+		}
+	}()
 	for k, o := range pr.Organs {
 		if g.rng.IntN(100) < 8 {
-			continue // not transplanted: discarded or still in transport
+			kept = append(kept, o) // not transplanted: discarded, or still awaiting its disposition
+			continue
 		}
 		var tc *demoCentre
 		for tries := 0; tries < 40 && tc == nil; tries++ {
@@ -268,6 +312,20 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 			return err
 		}
 		g.transplants++
+		received++
+		last = r.ID
+	}
+	// Two of three organs not transplanted get their disposition from the
+	// procuring centre; the others stay awaiting one.
+	for i, o := range kept {
+		if (g.donors+i)%3 == 0 {
+			continue
+		}
+		g.d.SetClock(at.Add(15 * time.Hour))
+		if _, err := g.svc.RecordDisposition(ctx, c.coord, NewDisposition{OrganID: o.ID, Outcome: DispositionDiscarded,
+			Reason: DispositionReasons[(g.donors+i)%8], DisposedAt: at.Add(14 * time.Hour).Format(time.RFC3339)}); err != nil {
+			return fmt.Errorf("demo disposition: %w", err)
+		}
 	}
 	return nil
 }

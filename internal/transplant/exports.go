@@ -17,11 +17,15 @@ const (
 	ListRecipients     = "recipients"
 	ListOrgans         = "organs"
 	ListAuthorizations = "authorizations"
+	// The vigilance lists (vigilance_lists.go).
+	ListAwaitingDisposition = "awaiting-disposition"
+	ListSAEs                = "sae"
+	ListNotifications       = "notifications"
 )
 
 // Exports are the lists that export, in the order the documentation gives
 // them.
-var Exports = []string{ListDonors, ListRecipients, ListOrgans, ListAuthorizations}
+var Exports = []string{ListDonors, ListRecipients, ListOrgans, ListAuthorizations, ListAwaitingDisposition, ListSAEs, ListNotifications}
 
 // PersonalExport tells whether the export of a list carries personal data:
 // donors and recipients do (dates of birth and death, residence, serology:
@@ -54,6 +58,9 @@ func (s *Service) Export(p *auth.Principal, list string, q url.Values) (export.R
 			return export.Request{}, errs.New(errs.Forbidden, "own_centre", "centre_id",
 				"a coordinator exports the %s of their own centre only: set centre_id to %s", list, p.AuthorityID)
 		}
+	}
+	if r, ok, err := s.exportVigilance(p, list, q, req); ok {
+		return r, err
 	}
 	var filters []string
 	switch list {

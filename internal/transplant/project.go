@@ -90,6 +90,7 @@ func Project(reg *ledger.Projections) {
 		ledger.Table{Name: "transplant_authorizations", Order: "id"},
 		ledger.Table{Name: "transplants", Order: "id"},
 	)
+	projectVigilance(reg)
 }
 
 func nullable(s string) any {

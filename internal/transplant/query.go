@@ -47,9 +47,12 @@ func getDonor(ctx context.Context, q store.Queryer, id string) (*Donor, error) {
 }
 
 // organStatus is the status of the organ o: transplanted once a
-// transplantation of it is on file, procured until then. Statuses are read
-// from the transplants table, never stored (migration 005).
-const organStatus = `CASE WHEN ` + organTransplanted + ` THEN 'transplanted' ELSE 'procured' END`
+// transplantation of it is on file, discarded or research once a final
+// disposition is (transplant migration 7), procured until then. Statuses are
+// read from the transplants and dispositions tables, never stored
+// (migration 005).
+const organStatus = `CASE WHEN ` + organTransplanted + ` THEN 'transplanted'
+	ELSE COALESCE((SELECT sd.outcome FROM organ_dispositions sd WHERE sd.organ_id = o.id), 'procured') END`
 
 // organTransplanted holds when a transplantation of the organ o is on file.
 const organTransplanted = `EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id)`
@@ -98,6 +101,7 @@ type Organ struct {
 	DonorID       string `json:"donor_id"`
 	ProcurementID string `json:"procurement_id"`
 	ProcuredAt    string `json:"procured_at"`
+	CentreID      string `json:"centre_id,omitempty"` // the procuring centre, in the organs awaiting disposition
 }
 
 func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {
@@ -218,13 +222,13 @@ const (
 		AND (? = '' OR r.id = ?) AND %s ORDER BY r.log_index DESC, r.id LIMIT ?`
 	availableOrgansSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at, o.log_index
 		FROM organs o JOIN procurements p ON p.id = o.procurement_id JOIN donors d ON d.id = o.donor_id
-		WHERE NOT ` + organTransplanted + ` AND (? = '' OR p.centre_id = ?) AND (? = '' OR o.organ = ?) AND (? = '' OR d.blood_group = ?)
+		WHERE NOT ` + organTransplanted + ` AND NOT ` + organDisposed + ` AND (? = '' OR p.centre_id = ?) AND (? = '' OR o.organ = ?) AND (? = '' OR d.blood_group = ?)
 		AND (? = '' OR p.procured_at >= ?) AND (? = '' OR p.procured_at < ?) AND (? = '' OR o.id = ?)
 		AND %s ORDER BY o.log_index DESC, o.id LIMIT ?`
 	pendingAuthorizationsSQL = `SELECT ta.id, ta.organ_id, ta.recipient_id, ta.centre_id, ta.authorized_at, ta.authorized_by,
 		ta.compatibility_documented, ta.consent_verified, ta.no_payment_declared, ta.on_waiting_list, ta.log_index
 		FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
-		WHERE NOT ` + organTransplanted + ` AND (? = '' OR ta.centre_id = ?) AND (? = '' OR o.organ = ?)
+		WHERE NOT ` + organTransplanted + ` AND NOT ` + organDisposed + ` AND (? = '' OR ta.centre_id = ?) AND (? = '' OR o.organ = ?)
 		AND (? = '' OR ta.authorized_at >= ?) AND (? = '' OR ta.authorized_at < ?) AND (? = '' OR ta.id = ?)
 		AND %s ORDER BY ta.log_index DESC, ta.id LIMIT ?`
 )
@@ -284,18 +288,8 @@ func (s *Service) AvailableOrgans(ctx context.Context, p *auth.Principal, f List
 	if err != nil {
 		return page.Of[Organ]{}, err
 	}
-	if f.ID != "" {
-		oid, err := ParseOrganID(f.ID)
-		if e, ok := errs.As(err); ok {
-			// the same refusal, its sentence kept (and so translated), about
-			// the filter's field
-			refused := *e
-			refused.Field = "id"
-			return page.Of[Organ]{}, &refused
-		} else if err != nil {
-			return page.Of[Organ]{}, err
-		}
-		f.ID = oid.String()
+	if f.ID, err = organFilter(f.ID); err != nil {
+		return page.Of[Organ]{}, err
 	}
 	return list(ctx, s.DB.Read(), availableOrgansSQL, f, "o.log_index", "o.id", []string{f.CentreID, f.Organ, f.BloodGroup, f.From, to, f.ID},
 		func(r store.Scanner, o *Organ) error {

@@ -17,6 +17,12 @@ type Service struct {
 	W     *ledger.Writer
 	DB    *store.DB
 	Vault *privacy.Vault
+	// Cfg tunes the registry's deadlines (custos serve's flags); zero
+	// fields take the defaults.
+	Cfg Config
+	// Now is the clock of the deadlines read with the lists (the writer's
+	// own clock stamps the entries); time.Now when nil.
+	Now func() time.Time
 }
 
 // refuseWithAlert returns a refusal decided before any state was read, and

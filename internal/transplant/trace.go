@@ -43,6 +43,18 @@ type TraceOrgan struct {
 	ProcuredAt    string           `json:"procured_at"`
 	ProcuredBy    TraceCentre      `json:"procured_by"`
 	Transplant    *TraceTransplant `json:"transplant,omitempty"`
+	// Disposition is the organ's final disposition when it was not
+	// transplanted: discarded or used for research.
+	Disposition *TraceDisposition `json:"disposition,omitempty"`
+}
+
+// TraceDisposition is what a trace shows of an organ's disposition.
+type TraceDisposition struct {
+	ID         string      `json:"id"`
+	Outcome    string      `json:"outcome"`
+	Reason     string      `json:"reason"`
+	DisposedAt string      `json:"disposed_at"`
+	Centre     TraceCentre `json:"centre"`
 }
 
 // TraceCentre names a centre.
@@ -69,10 +81,12 @@ type TraceTransplant struct {
 // columns. An organ's status is organStatus, read off the joined
 const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	COALESCE(o.id, ''), COALESCE(o.organ, ''),
-	CASE WHEN o.id IS NULL THEN '' WHEN t.id IS NULL THEN 'procured' ELSE 'transplanted' END, COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
+	CASE WHEN o.id IS NULL THEN '' WHEN t.id IS NOT NULL THEN 'transplanted' WHEN od.id IS NOT NULL THEN od.outcome ELSE 'procured' END,
+	COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
 	COALESCE(p.centre_id, ''), COALESCE(pc.name, ''),
 	COALESCE(t.id, ''), COALESCE(t.performed_at, ''), COALESCE(t.centre_id, ''), COALESCE(tc.name, ''),
-	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, '')
+	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, ''),
+	COALESCE(od.id, ''), COALESCE(od.reason, ''), COALESCE(od.disposed_at, ''), COALESCE(od.centre_id, ''), COALESCE(dc.name, '')
 	FROM donors d
 	LEFT JOIN organs o ON o.donor_id = d.id
 	LEFT JOIN procurements p ON p.id = o.procurement_id
@@ -80,6 +94,8 @@ const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	LEFT JOIN transplants t ON t.organ_id = o.id
 	LEFT JOIN authorities tc ON tc.id = t.centre_id
 	LEFT JOIN recipients r ON r.id = t.recipient_id
+	LEFT JOIN organ_dispositions od ON od.organ_id = o.id
+	LEFT JOIN authorities dc ON dc.id = od.centre_id
 	WHERE d.id = ? ORDER BY o.id`
 
 // traceRecipientSQL reads a recipient's existence and the donor of every
@@ -215,15 +231,32 @@ func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, erro
 	if err != nil {
 		return nil, err
 	}
+	return scanTrace(rows, id)
+}
+
+// traceDonorIn is traceDonor read through q: in the writer's transaction,
+// for the commands that follow a donor's organs (an SAE's notifications).
+func traceDonorIn(ctx context.Context, q store.Queryer, id string) (*DonorTrace, error) {
+	rows, err := q.Query(ctx, traceDonorSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	return scanTrace(rows, id)
+}
+
+// scanTrace reads the rows of traceDonorSQL for the donor id, and closes them.
+func scanTrace(rows *sql.Rows, id string) (*DonorTrace, error) {
 	defer rows.Close()
 	var dt *DonorTrace
 	for rows.Next() {
 		var d TraceDonor
 		var o TraceOrgan
 		var t TraceTransplant
+		var dp TraceDisposition
 		if err := rows.Scan(&d.ID, &d.Kind, &d.BloodGroup, &d.CentreID,
 			&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
-			&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence); err != nil {
+			&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence,
+			&dp.ID, &dp.Reason, &dp.DisposedAt, &dp.Centre.ID, &dp.Centre.Name); err != nil {
 			return nil, err
 		}
 		if dt == nil {
@@ -234,6 +267,10 @@ func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, erro
 		}
 		if t.ID != "" {
 			o.Transplant = &t
+		}
+		if dp.ID != "" {
+			dp.Outcome = o.Status
+			o.Disposition = &dp
 		}
 		dt.Organs = append(dt.Organs, o)
 	}

@@ -64,6 +64,9 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		if o.Status == "transplanted" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already transplanted", o.ID)
 		}
+		if o.Status != "procured" {
+			return nil, disposedOrgan(o)
+		}
 		if r == nil {
 			return nil, noRecipient(in.RecipientID)
 		}

@@ -30,7 +30,7 @@ type transplantPages struct {
 // authorities.
 func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section {
 	t := &transplantPages{svc: svc, authorities: authorities}
-	return Section{
+	sec := Section{
 		Name:      transplant.Module.Name,
 		Title:     transplant.Module.Title,
 		Roles:     rolesOf(transplant.Module.Roles),
@@ -78,6 +78,38 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		Labels: transplantLabels,
 		Legacy: true,
 	}
+	// Vigilance (transplant_vigilance.go): new pages, with no old path; the
+	// home card reads the coordinator's open notifications.
+	sec.Pages = append(sec.Pages, t.vigilancePages()...)
+	sec.Lists = withVigilance(sec.Lists, vigilanceLists)
+	sec.Labels = withVigilance(sec.Labels, vigilanceLabels)
+	nav := sec.Nav
+	sec.Nav = func(p *auth.Principal) []Link {
+		links := nav(p)
+		if len(links) > 0 {
+			links = append(links, vigilanceNav(p)...)
+		}
+		return links
+	}
+	sec.Home = func(p *auth.Principal) *Card {
+		c := transplantHome(p)
+		if c == nil {
+			return nil
+		}
+		if d, ok := c.Data.(transplantCard); ok {
+			d.Vigilance = vigilanceCard{svc, p}
+			c.Data = d
+		}
+		return c
+	}
+	return sec
+}
+
+// transplantCard is the data of the section's home card; Vigilance lists a
+// coordinator's open notifications (vigilanceCard.Open).
+type transplantCard struct {
+	CanRecord, CanGrant, CanManage bool
+	Vigilance                      vigilanceCard
 }
 
 // transplantLabels are the words of every value of the section's lists,
@@ -150,8 +182,8 @@ func transplantHome(p *auth.Principal) *Card {
 	if !p.Can(transplant.Read) {
 		return nil
 	}
-	return &Card{Template: "home", Data: struct{ CanRecord, CanGrant, CanManage bool }{
-		p.Can(transplant.Record), p.Can(transplant.AuthorizeCentres), p.Can(auth.ManageAuthorities)}}
+	return &Card{Template: "home", Data: transplantCard{CanRecord: p.Can(transplant.Record), CanGrant: p.Can(transplant.AuthorizeCentres),
+		CanManage: p.Can(auth.ManageAuthorities)}}
 }
 
 func today() string { return time.Now().UTC().Format(transplant.DateLayout) }

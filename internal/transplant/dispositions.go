@@ -1,0 +1,214 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Final disposition (Directive 2010/53/EU, Art. 10: traceability) ----
+//
+// Every procured organ ends transplanted (its transplantation, transplants.go),
+// discarded, or used for research (a disposition, here). A disposition is
+// recorded by a coordinator of the centre that holds the organ: the centre
+// that procured it, or a centre to which it was allocated (one holding a
+// per-procedure authorization of it).
+
+// The outcomes of a disposition, which are also the organ's status after it.
+const (
+	DispositionDiscarded = "discarded"
+	DispositionResearch  = "research"
+)
+
+// DispositionOutcomes lists the outcomes.
+var DispositionOutcomes = []string{DispositionDiscarded, DispositionResearch}
+
+// DispositionReasons are why an organ was not transplanted: the categories
+// of the national registries' discard statistics (quality, damage,
+// ischaemia, donor findings, allocation, logistics, the recipient), and other.
+var DispositionReasons = []string{"organ_quality", "damaged_in_procurement", "prolonged_ischaemia", "donor_malignancy",
+	"donor_infection", "no_suitable_recipient", "transport_failure", "recipient_unfit", "other"}
+
+// DefaultDispositionAfter is how long after its procurement an organ with
+// no final disposition is listed as awaiting one (custos serve
+// --disposition-after).
+const DefaultDispositionAfter = 72 * time.Hour
+
+// NewDisposition is the input of RecordDisposition.
+type NewDisposition struct {
+	OrganID    string `json:"organ_id"`
+	CentreID   string `json:"centre_id"`
+	Outcome    string `json:"outcome"`
+	Reason     string `json:"reason"`
+	Note       string `json:"note"`
+	DisposedAt string `json:"disposed_at"`
+}
+
+// Disposition is the final disposition of an organ that was not transplanted.
+type Disposition struct {
+	ID         string `json:"id"`
+	OrganID    string `json:"organ_id"`
+	CentreID   string `json:"centre_id"`
+	Outcome    string `json:"outcome"`
+	Reason     string `json:"reason"`
+	Note       string `json:"note"`
+	DisposedAt string `json:"disposed_at"`
+}
+
+// dispositionSQL reads what the rules of a disposition check: the organ's
+// procuring centre and time, whether it is transplanted, its disposition if
+// any, and whether the centre holds a per-procedure authorization of it.
+const dispositionSQL = `SELECT o.id, p.centre_id, p.procured_at, ` + organTransplanted + `,
+	COALESCE((SELECT sd.outcome FROM organ_dispositions sd WHERE sd.organ_id = o.id), ''),
+	EXISTS (SELECT 1 FROM transplant_authorizations ta WHERE ta.organ_id = o.id AND ta.centre_id = ?)
+	FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`
+
+// RecordDisposition records that an organ was discarded or used for research.
+// It is refused for an organ the registry does not hold, one already
+// transplanted or disposed of, and by a centre that neither procured nor
+// holds it (an alert: an organ's fate recorded by whoever does not hold it).
+func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in NewDisposition) (*Disposition, error) {
+	if err := p.Require(Record); err != nil {
+		return nil, err
+	}
+	centre, err := centreFor(p, "centre_id", in.CentreID)
+	if err != nil {
+		return nil, s.refuseWithAlert(ctx, p, err)
+	}
+	oid, err := ParseOrganID(in.OrganID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("outcome", in.Outcome, DispositionOutcomes); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("reason", in.Reason, DispositionReasons); err != nil {
+		return nil, err
+	}
+	// Research, or a reason the list does not name, is said in words.
+	need := in.Outcome == DispositionResearch || in.Reason == "other"
+	note, err := check.Text("note", in.Note, 2000, need)
+	if err != nil {
+		return nil, err
+	}
+	at, err := check.Time("disposed_at", in.DisposedAt)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("DP")
+	return ledger.SubmitAs[Disposition](ctx, s.W, p.Actor(), "record disposition", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.NotFuture("disposed_at", at, now); err != nil {
+			return nil, err
+		}
+		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
+			return nil, err
+		}
+		var organ, procuredBy, procuredAt, disposed string
+		var transplanted, holds bool
+		err := tx.QueryRow(ctx, dispositionSQL, centre, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, noOrgan(oid.String())
+		}
+		if err != nil {
+			return nil, err
+		}
+		if transplanted {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is transplanted: its transplantation is its final disposition", organ)
+		}
+		if disposed != "" {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has a final disposition (%s)", organ, disposed)
+		}
+		if procuredBy != centre && !holds {
+			return nil, errs.Alertf(errs.Forbidden, "organ_holder", "organ_id",
+				"centre %s neither procured organ %s nor holds an authorization to transplant it", centre, organ)
+		}
+		if ledger.FormatTime(at) < procuredAt {
+			return nil, errs.Invalidf("dates_in_order", "disposed_at", "disposed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), procuredAt)
+		}
+		return ledger.NewEntry(TypeOrganDisposed, Disposition{ID: id, OrganID: organ, CentreID: centre, Outcome: in.Outcome,
+			Reason: in.Reason, Note: note, DisposedAt: ledger.FormatTime(at)})
+	})
+}
+
+// disposedOrgan refuses to authorize or transplant an organ that has a
+// final disposition.
+func disposedOrgan(o *Organ) error {
+	return errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s has a final disposition (%s): it cannot be transplanted", o.ID, o.Status)
+}
+
+// organDisposed holds when the organ o has a disposition on file.
+const organDisposed = `EXISTS (SELECT 1 FROM organ_dispositions sd WHERE sd.organ_id = o.id)`
+
+// awaitingDispositionSQL lists the organs neither transplanted nor
+// disposed of, procured before a time (the last pair of arguments), as
+// availableOrgansSQL does otherwise.
+const awaitingDispositionSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at, p.centre_id, o.log_index
+	FROM organs o JOIN procurements p ON p.id = o.procurement_id JOIN donors d ON d.id = o.donor_id
+	WHERE NOT ` + organTransplanted + ` AND NOT ` + organDisposed + ` AND (? = '' OR p.centre_id = ?) AND (? = '' OR o.organ = ?)
+	AND (? = '' OR d.blood_group = ?) AND (? = '' OR p.procured_at >= ?) AND (? = '' OR p.procured_at < ?) AND (? = '' OR o.id = ?)
+	AND (? = '' OR p.procured_at < ?) AND %s ORDER BY o.log_index DESC, o.id LIMIT ?`
+
+// DispositionAfter is how long after procurement an organ without a final
+// disposition is listed as awaiting one.
+func (s *Service) DispositionAfter() time.Duration {
+	if s.Cfg.DispositionAfter > 0 {
+		return s.Cfg.DispositionAfter
+	}
+	return DefaultDispositionAfter
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// OrgansAwaitingDisposition lists the organs procured longer ago than
+// DispositionAfter that are neither transplanted nor disposed of, newest
+// first, one page at a time, with the filters of the organs available.
+func (s *Service) OrgansAwaitingDisposition(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Organ], error) {
+	if err := p.Require(Read); err != nil {
+		return page.Of[Organ]{}, err
+	}
+	to, err := f.check(OrganFilters, page.Lists)
+	if err != nil {
+		return page.Of[Organ]{}, err
+	}
+	if f.ID, err = organFilter(f.ID); err != nil {
+		return page.Of[Organ]{}, err
+	}
+	before := ledger.FormatTime(s.now().Add(-s.DispositionAfter()))
+	return list(ctx, s.DB.Read(), awaitingDispositionSQL, f, "o.log_index", "o.id",
+		[]string{f.CentreID, f.Organ, f.BloodGroup, f.From, to, f.ID, before},
+		func(r store.Scanner, o *Organ) error {
+			return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt, &o.CentreID)
+		}, func(o *Organ) string { return o.ID })
+}
+
+// organFilter reads the id filter of an organ list as ParseOrganID does,
+// its refusal naming the filter.
+func organFilter(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	oid, err := ParseOrganID(id)
+	if e, ok := errs.As(err); ok {
+		// the same refusal, its sentence kept (and so translated), about
+		// the filter's field
+		refused := *e
+		refused.Field = "id"
+		return "", &refused
+	} else if err != nil {
+		return "", err
+	}
+	return oid.String(), nil
+}

@@ -1,0 +1,566 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Serious adverse events and reactions (Directive 2010/53/EU, Art. 11;
+// Commission Implementing Directive 2012/25/EU, Art. 5 and 6, Annexes I, II) ----
+//
+// An initial report names the donor (or the organ) it concerns. Through the
+// donor's trace, the registry notifies every centre that procured or
+// transplanted one of the donor's organs; each must acknowledge receipt, and
+// a notification not acknowledged within Config.AcknowledgeWithin is
+// escalated to the regulator as an alert. The final report is due within
+// three months of the initial one; an overdue one is alerted too. Escalations
+// are made by Escalate, which custos serve runs every minute (Run).
+
+// Config tunes the registry's deadlines; zero fields take the defaults.
+type Config struct {
+	// DispositionAfter: an organ procured longer ago with neither a
+	// transplantation nor a disposition is listed as awaiting one.
+	DispositionAfter time.Duration
+	// AcknowledgeWithin: a notification of an SAE not acknowledged this
+	// long after it was sent is escalated to the regulator.
+	AcknowledgeWithin time.Duration
+}
+
+// DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.
+const DefaultAcknowledgeWithin = 24 * time.Hour
+
+// FinalReportMonths is how long after the initial report the final report
+// is due (Implementing Directive 2012/25/EU, Art. 6(3)).
+const FinalReportMonths = 3
+
+// Who reports and follows vigilance cases, and who acknowledges their
+// notifications.
+var (
+	ReportVigilance = auth.NewAction("report serious adverse events and reactions", RoleCoordinator, auth.Regulator)
+	Acknowledge     = auth.NewAction("acknowledge notifications of serious adverse events and reactions", RoleCoordinator)
+)
+
+// The kinds of report: a serious adverse event (in the chain from donation to
+// transplantation) or a serious adverse reaction (in a living donor or a
+// recipient).
+const (
+	SAEEvent    = "event"
+	SAEReaction = "reaction"
+)
+
+// SAEKinds lists the kinds.
+var SAEKinds = []string{SAEEvent, SAEReaction}
+
+// SAEConclusions are what the final report concludes about imputability.
+var SAEConclusions = []string{"confirmed", "not_confirmed", "inconclusive"}
+
+// SAEStates are the states the list of reports filters on: open (no final
+// report yet), overdue (open past its due date), closed (final report made).
+var SAEStates = []string{"open", "overdue", "closed"}
+
+// NotificationStates are the states the list of notifications filters on:
+// open (not acknowledged), escalated (not acknowledged, and escalated),
+// acknowledged.
+var NotificationStates = []string{"open", "escalated", "acknowledged"}
+
+// NewSAE is the initial report of a serious adverse event or reaction
+// (Annex I of 2012/25/EU). The donor is given by its identifier or by one of
+// its organs; the reporting body is the principal's authority.
+type NewSAE struct {
+	Kind              string   `json:"kind"`
+	DonorID           string   `json:"donor_id"`
+	OrganID           string   `json:"organ_id"`
+	RecipientIDs      []string `json:"recipient_ids"`
+	Contact           string   `json:"contact"`
+	StartedAt         string   `json:"started_at"`
+	DetectedAt        string   `json:"detected_at"`
+	Description       string   `json:"description"`
+	ImmediateMeasures string   `json:"immediate_measures"`
+}
+
+// SAE is a report of a serious adverse event or reaction: the initial report
+// as recorded, the notifications it sent and, once made, the final report.
+type SAE struct {
+	ID                   string   `json:"id"`
+	ReportID             string   `json:"report_id"` // country code, SAE, year, national number
+	Kind                 string   `json:"kind"`
+	ReportingAuthorityID string   `json:"reporting_authority_id"`
+	Contact              string   `json:"contact"`
+	OriginCountry        string   `json:"origin_country"`
+	DonorID              string   `json:"donor_id"`
+	OrganID              string   `json:"organ_id,omitempty"`
+	RecipientIDs         []string `json:"recipient_ids"`
+	StartedAt            string   `json:"started_at"`
+	DetectedAt           string   `json:"detected_at"`
+	Description          string   `json:"description"`
+	ImmediateMeasures    string   `json:"immediate_measures"`
+	ReportedAt           string   `json:"reported_at"`
+	FinalDueAt           string   `json:"final_due_at"`
+	// Destinations are every organ of the donor and where it went, as the
+	// trace showed them when the report was made.
+	Destinations []SAEDestination `json:"destinations"`
+	// ForeignRegistries are the registries of other countries that received
+	// an organ of the donor: none until the cross-border exchange fills it.
+	ForeignRegistries []string       `json:"foreign_registries"`
+	Notifications     []Notification `json:"notifications"`
+
+	// Read, not recorded with the initial report.
+	State             string `json:"state,omitempty"` // open or closed
+	Overdue           bool   `json:"overdue,omitempty"`
+	FinalReportedAt   string `json:"final_reported_at,omitempty"`
+	Conclusion        string `json:"conclusion,omitempty"`
+	Outcome           string `json:"outcome,omitempty"`
+	CorrectiveActions string `json:"corrective_actions,omitempty"`
+}
+
+// SAEDestination is one organ of the donor of an SAE: where it was procured
+// and where it went.
+type SAEDestination struct {
+	OrganID     string `json:"organ_id"`
+	Organ       string `json:"organ"`
+	Status      string `json:"status"`
+	ProcuredBy  string `json:"procured_by"`
+	CentreID    string `json:"centre_id,omitempty"`    // the transplant centre
+	RecipientID string `json:"recipient_id,omitempty"` // the recipient
+}
+
+// Notification is one centre's notification of an SAE, which the centre
+// acknowledges. The rows are what an e-mail sender picks up.
+type Notification struct {
+	ID                string `json:"id"`
+	SAEID             string `json:"sae_id,omitempty"`
+	ReportID          string `json:"report_id,omitempty"`
+	CentreID          string `json:"centre_id"`
+	CreatedAt         string `json:"created_at,omitempty"`
+	AcknowledgedAt    string `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy    string `json:"acknowledged_by,omitempty"`
+	EscalatedAt       string `json:"escalated_at,omitempty"`
+	EscalationAlertID string `json:"escalation_alert_id,omitempty"`
+}
+
+// FinalReport is the final report of an SAE (Annex II of 2012/25/EU).
+type FinalReport struct {
+	Conclusion        string `json:"conclusion"`
+	Outcome           string `json:"outcome"`
+	CorrectiveActions string `json:"corrective_actions"`
+}
+
+// finalReported is the data of a final report's entry: the report it closes
+// and the final report.
+type finalReported struct {
+	SAEID string `json:"sae_id"`
+	FinalReport
+}
+
+// notificationRef is the data of an acknowledgement.
+type notificationRef struct {
+	NotificationID string `json:"notification_id"`
+	SAEID          string `json:"sae_id"`
+}
+
+// escalation is the data of an escalated notification and of an overdue
+// final report: the alert raised, addressed to the authority that is late.
+type escalation struct {
+	SAEID          string `json:"sae_id"`
+	ReportID       string `json:"report_id"`
+	NotificationID string `json:"notification_id,omitempty"`
+	AuthorityID    string `json:"authority_id"`
+	AlertID        string `json:"alert_id"`
+	Since          string `json:"since"` // when the notification was sent, or the final report fell due
+}
+
+// validate checks the initial report without reading the registry.
+func (in *NewSAE) validate() (started, detected time.Time, err error) {
+	if err = check.OneOf("kind", in.Kind, SAEKinds); err != nil {
+		return
+	}
+	if in.DonorID == "" && in.OrganID == "" {
+		err = errs.Invalidf("required", "donor_id", "give the donor (donor_id) or one of their organs (organ_id)")
+		return
+	}
+	if len(in.RecipientIDs) > 50 {
+		err = errs.Invalidf("range", "recipient_ids", "recipient_ids is out of range: at most 50 recipients")
+		return
+	}
+	for i, r := range in.RecipientIDs {
+		if err = check.Required(check.Index("recipient_ids", i), r); err != nil {
+			return
+		}
+		if slices.Index(in.RecipientIDs, r) < i {
+			err = errs.Invalidf("duplicate", check.Index("recipient_ids", i), "recipient %s is given twice", r)
+			return
+		}
+	}
+	if in.Contact, err = check.Line("contact", in.Contact, 200, true); err != nil {
+		return
+	}
+	if started, err = check.Time("started_at", in.StartedAt); err != nil {
+		return
+	}
+	if detected, err = check.Time("detected_at", in.DetectedAt); err != nil {
+		return
+	}
+	if detected.Before(started) {
+		err = errs.Invalidf("dates_in_order", "detected_at", "detected_at is before started_at")
+		return
+	}
+	if in.Description, err = check.Text("description", in.Description, 4000, true); err != nil {
+		return
+	}
+	in.ImmediateMeasures, err = check.Text("immediate_measures", in.ImmediateMeasures, 2000, true)
+	return
+}
+
+// ReportSAE records the initial report of a serious adverse event or
+// reaction and, in the same entry, a notification to every centre that
+// procured or transplanted an organ of the donor. The reporting centre's own
+// notification is recorded acknowledged: it made the report.
+func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (*SAE, error) {
+	if err := p.Require(ReportVigilance); err != nil {
+		return nil, err
+	}
+	started, detected, err := in.validate()
+	if err != nil {
+		return nil, err
+	}
+	var oid string
+	if in.OrganID != "" {
+		o, err := ParseOrganID(in.OrganID)
+		if err != nil {
+			return nil, err
+		}
+		oid = o.String()
+	}
+	id := s.W.IDs().New("SA")
+	ids := s.W.IDs()
+	return ledger.SubmitAs[SAE](ctx, s.W, p.Actor(), "report serious adverse event", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.NotFuture("started_at", started, now); err != nil {
+			return nil, err
+		}
+		if err := check.NotFuture("detected_at", detected, now); err != nil {
+			return nil, err
+		}
+		donor := in.DonorID
+		if oid != "" {
+			var of string
+			err := tx.QueryRow(ctx, "SELECT donor_id FROM organs WHERE id = ?", oid).Scan(&of)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, noOrgan(oid)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if donor != "" && donor != of {
+				return nil, errs.Invalidf("organ_donor", "organ_id", "organ %s is not an organ of donor %s", oid, donor)
+			}
+			donor = of
+		}
+		tr, err := traceDonorIn(ctx, tx, donor)
+		if err != nil {
+			return nil, err
+		}
+		var country string
+		if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&country); err != nil {
+			return nil, err
+		}
+		sae := SAE{ID: id, Kind: in.Kind, ReportingAuthorityID: p.AuthorityID, Contact: in.Contact, OriginCountry: country,
+			DonorID: donor, OrganID: oid, RecipientIDs: in.RecipientIDs, StartedAt: ledger.FormatTime(started),
+			DetectedAt: ledger.FormatTime(detected), Description: in.Description, ImmediateMeasures: in.ImmediateMeasures,
+			ReportedAt: ledger.FormatTime(now), FinalDueAt: ledger.FormatTime(now.AddDate(0, FinalReportMonths, 0)),
+			Destinations: []SAEDestination{}, ForeignRegistries: []string{}, Notifications: []Notification{}}
+		if sae.RecipientIDs == nil {
+			sae.RecipientIDs = []string{}
+		}
+		received := map[string]bool{}
+		centres := map[string]bool{}
+		for _, o := range tr.Organs {
+			d := SAEDestination{OrganID: o.ID, Organ: o.Organ, Status: o.Status, ProcuredBy: o.ProcuredBy.ID}
+			centres[o.ProcuredBy.ID] = true
+			if t := o.Transplant; t != nil {
+				d.CentreID, d.RecipientID = t.Centre.ID, t.Recipient.ID
+				centres[t.Centre.ID] = true
+				received[t.Recipient.ID] = true
+			}
+			sae.Destinations = append(sae.Destinations, d)
+		}
+		for i, r := range sae.RecipientIDs {
+			if !received[r] {
+				return nil, errs.Invalidf("recipient_of_donor", check.Index("recipient_ids", i), "recipient %s received no organ of donor %s", r, donor)
+			}
+		}
+		var year int
+		n := 0
+		year = now.Year()
+		prefix := fmt.Sprintf("%s-SAE-%04d-", country, year)
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sae_reports WHERE report_id LIKE ?", prefix+"%").Scan(&n); err != nil {
+			return nil, err
+		}
+		sae.ReportID = fmt.Sprintf("%s%06d", prefix, n+1)
+		order := make([]string, 0, len(centres))
+		for c := range centres {
+			order = append(order, c)
+		}
+		slices.Sort(order)
+		for _, c := range order {
+			nt := Notification{ID: ids.New("NT"), CentreID: c}
+			if c == p.AuthorityID {
+				nt.AcknowledgedAt = sae.ReportedAt
+			}
+			sae.Notifications = append(sae.Notifications, nt)
+		}
+		return ledger.NewEntry(TypeSAEReported, sae)
+	})
+}
+
+// AcknowledgeNotification records that a centre received a notification: a
+// coordinator of the notified centre acknowledges it, once.
+func (s *Service) AcknowledgeNotification(ctx context.Context, p *auth.Principal, id string) (*Notification, error) {
+	if err := p.Require(Acknowledge); err != nil {
+		return nil, err
+	}
+	_, err := s.W.Submit(ctx, p.Actor(), "acknowledge notification", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		n, err := getNotification(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if n.CentreID != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "own_centre", "notification_id",
+				"a coordinator acknowledges only their own centre's notifications (%s); notification %s is centre %s's", p.AuthorityID, n.ID, n.CentreID)
+		}
+		if n.AcknowledgedAt != "" {
+			return nil, errs.New(errs.Conflict, "already_acknowledged", "notification_id", "notification %s was acknowledged at %s", n.ID, n.AcknowledgedAt)
+		}
+		return ledger.NewEntry(TypeNotificationAcknowledged, notificationRef{NotificationID: n.ID, SAEID: n.SAEID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNotification(ctx, s.DB.Read(), id)
+}
+
+// RecordFinalReport records the final report of an SAE (its id or report
+// id), which closes it: by a coordinator of the reporting centre, or a
+// regulator.
+func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeID string, in FinalReport) (*SAE, error) {
+	if err := p.Require(ReportVigilance); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("conclusion", in.Conclusion, SAEConclusions); err != nil {
+		return nil, err
+	}
+	var err error
+	if in.Outcome, err = check.Text("outcome", in.Outcome, 4000, true); err != nil {
+		return nil, err
+	}
+	if in.CorrectiveActions, err = check.Text("corrective_actions", in.CorrectiveActions, 4000, true); err != nil {
+		return nil, err
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "record final report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var id, reporter string
+		var closed sql.NullString
+		err := tx.QueryRow(ctx, "SELECT id, reporting_authority_id, final_reported_at FROM sae_reports WHERE id = ? OR report_id = ?", saeID, saeID).
+			Scan(&id, &reporter, &closed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, noSAE(saeID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Role == RoleCoordinator && reporter != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "own_centre", "sae_id",
+				"the final report is made by the reporting centre (%s) or the regulator, not by centre %s", reporter, p.AuthorityID)
+		}
+		if closed.Valid {
+			return nil, errs.New(errs.Conflict, "sae_closed", "sae_id", "report %s has had its final report since %s", saeID, closed.String)
+		}
+		return ledger.NewEntry(TypeSAEFinalReported, finalReported{SAEID: id, FinalReport: in})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.SAE(ctx, p, saeID)
+}
+
+func noSAE(id string) error {
+	return errs.New(errs.NotFound, "reference", "sae_id", "no serious adverse event report %s", id)
+}
+
+// AcknowledgeWithin is how long a notification may wait for its
+// acknowledgement before it is escalated.
+func (s *Service) AcknowledgeWithin() time.Duration {
+	if s.Cfg.AcknowledgeWithin > 0 {
+		return s.Cfg.AcknowledgeWithin
+	}
+	return DefaultAcknowledgeWithin
+}
+
+// Escalate raises, as the system, an alert for the regulator for every
+// notification not acknowledged within AcknowledgeWithin and every final
+// report overdue, once each; it returns how many it raised. custos serve runs
+// it every minute (Run); several servers on one database may run it at once,
+// as each escalation is decided again in the writer.
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	now := s.now()
+	late := ledger.FormatTime(now.Add(-s.AcknowledgeWithin()))
+	rows, err := s.DB.Read().Query(ctx, `SELECT n.id, n.sae_id, r.report_id, n.centre_id, n.created_at FROM notifications n
+		JOIN sae_reports r ON r.id = n.sae_id
+		WHERE n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND n.centre_id IS NOT NULL AND n.created_at < ? ORDER BY n.created_at, n.id`, late)
+	if err != nil {
+		return 0, err
+	}
+	due, err := store.Rows(rows, func(r store.Scanner, e *escalation) error {
+		return r.Scan(&e.NotificationID, &e.SAEID, &e.ReportID, &e.AuthorityID, &e.Since)
+	})
+	if err != nil {
+		return 0, err
+	}
+	rows, err = s.DB.Read().Query(ctx, `SELECT id, report_id, reporting_authority_id, final_due_at FROM sae_reports
+		WHERE final_reported_at IS NULL AND overdue_alert_id IS NULL AND final_due_at < ? ORDER BY final_due_at, id`, ledger.FormatTime(now))
+	if err != nil {
+		return 0, err
+	}
+	overdue, err := store.Rows(rows, func(r store.Scanner, e *escalation) error {
+		return r.Scan(&e.SAEID, &e.ReportID, &e.AuthorityID, &e.Since)
+	})
+	if err != nil {
+		return 0, err
+	}
+	raised := 0
+	for _, e := range append(due, overdue...) {
+		e.AlertID = s.W.IDs().New("AL")
+		typ, cond := TypeNotificationEscalated, "SELECT 1 FROM notifications WHERE id = ? AND acknowledged_at IS NULL AND escalated_at IS NULL"
+		key := e.NotificationID
+		if key == "" {
+			typ, cond, key = TypeSAEFinalOverdue, "SELECT 1 FROM sae_reports WHERE id = ? AND final_reported_at IS NULL AND overdue_alert_id IS NULL", e.SAEID
+		}
+		_, err := s.W.Submit(ctx, ledger.Actor{}, "escalate vigilance deadlines", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+			var one int
+			err := tx.QueryRow(ctx, cond, key).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", key)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return ledger.NewEntry(typ, e)
+		})
+		if errs.CodeOf(err) == errs.Conflict {
+			continue
+		}
+		if err != nil {
+			return raised, err
+		}
+		raised++
+	}
+	return raised, nil
+}
+
+// EscalateEvery is how often Run escalates.
+const EscalateEvery = time.Minute
+
+// Run escalates (Escalate) every EscalateEvery until ctx ends; custos serve
+// runs it beside the HTTP server.
+func (s *Service) Run(ctx context.Context, log func(error)) {
+	t := time.NewTicker(EscalateEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ---- Reading ----
+
+const saeCols = `s.id, s.report_id, s.kind, s.reporting_authority_id, s.contact, s.origin_country, s.donor_id, COALESCE(s.organ_id, ''),
+	s.recipient_ids, s.started_at, s.detected_at, s.description, s.immediate_measures, s.reported_at, s.final_due_at, s.destinations,
+	COALESCE(s.final_reported_at, ''), COALESCE(s.conclusion, ''), COALESCE(s.outcome, ''), COALESCE(s.corrective_actions, '')`
+
+func (s *Service) scanSAE(now string) func(store.Scanner, *SAE) error {
+	return func(r store.Scanner, x *SAE) error {
+		var recipients, dests string
+		if err := r.Scan(&x.ID, &x.ReportID, &x.Kind, &x.ReportingAuthorityID, &x.Contact, &x.OriginCountry, &x.DonorID, &x.OrganID,
+			&recipients, &x.StartedAt, &x.DetectedAt, &x.Description, &x.ImmediateMeasures, &x.ReportedAt, &x.FinalDueAt, &dests,
+			&x.FinalReportedAt, &x.Conclusion, &x.Outcome, &x.CorrectiveActions); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(recipients), &x.RecipientIDs); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(dests), &x.Destinations); err != nil {
+			return err
+		}
+		x.ForeignRegistries = []string{}
+		x.State = "open"
+		if x.FinalReportedAt != "" {
+			x.State = "closed"
+		}
+		x.Overdue = x.State == "open" && x.FinalDueAt < now
+		return nil
+	}
+}
+
+// SAE returns one report with its notifications.
+func (s *Service) SAE(ctx context.Context, p *auth.Principal, id string) (*SAE, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	var x SAE
+	err := s.scanSAE(ledger.FormatTime(s.now()))(q.QueryRow(ctx, "SELECT "+saeCols+" FROM sae_reports s WHERE s.id = ? OR s.report_id = ?", id, id), &x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noSAE(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT "+notificationCols+" FROM notifications n JOIN sae_reports s ON s.id = n.sae_id WHERE n.sae_id = ? ORDER BY n.centre_id, n.id", x.ID)
+	if err != nil {
+		return nil, err
+	}
+	if x.Notifications, err = store.Rows(rows, scanNotification); err != nil {
+		return nil, err
+	}
+	if x.Notifications == nil {
+		x.Notifications = []Notification{}
+	}
+	return &x, nil
+}
+
+const notificationCols = `n.id, n.sae_id, s.report_id, COALESCE(n.centre_id, ''), n.created_at, COALESCE(n.acknowledged_at, ''),
+	COALESCE(n.acknowledged_by, ''), COALESCE(n.escalated_at, ''), COALESCE(n.escalation_alert_id, '')`
+
+func scanNotification(r store.Scanner, n *Notification) error {
+	return r.Scan(&n.ID, &n.SAEID, &n.ReportID, &n.CentreID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID)
+}
+
+func getNotification(ctx context.Context, q store.Queryer, id string) (*Notification, error) {
+	var n Notification
+	err := scanNotification(q.QueryRow(ctx, "SELECT "+notificationCols+" FROM notifications n JOIN sae_reports s ON s.id = n.sae_id WHERE n.id = ?", id), &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "notification_id", "no notification %s", id)
+	}
+	return &n, err
+}
+
+// encodeIDs writes a list of identifiers as its JSON array.
+func encodeIDs(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
