@@ -254,7 +254,8 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	for i := range routes {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
-	return routes
+	// Routes added since the prefix have no alias.
+	return append(routes, traffickingRoutes(t)...)
 }
 
 // personMatches is the answer of a person search.

@@ -36,7 +36,10 @@ var Module = module.Module{
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
 	Demo:    Demo,
-	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: "Transplant centre"}},
+	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: "Transplant centre"},
+		{Name: KindTraffickingAuthority, Prefix: "DA", Label: "Designated authority for trafficking reports"}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: "Coordinator: records for their own centre",
-		KindRule: "coordinator_centre", KindMessage: "a coordinator must belong to a transplant centre"}},
+		KindRule: "coordinator_centre", KindMessage: "a coordinator must belong to a transplant centre"},
+		{Role: RoleTraffickingAssessor, Kind: KindTraffickingAuthority, Label: "Assessor: works the designated authority's queue of suspected-trafficking reports",
+			KindRule: "trafficking_authority", KindMessage: "an assessor of trafficking reports must belong to the designated authority for trafficking reports"}},
 }
