@@ -212,7 +212,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantTraceDonor.blood_group": transplant.BloodGroups, "TransplantTraceOrgan.organ": organs,
 		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
 		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
-		"ExchangePeer.state": {exchange.PeerActive, exchange.PeerSuspended},
+		"ExchangePeer.state":           {exchange.PeerActive, exchange.PeerSuspended},
 		"TransplantIndicator.category": transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
 	}
