@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -222,8 +223,18 @@ func TestTraffickingReportConfidential(t *testing.T) {
 			t.Errorf("A sees the status %q", s)
 		}
 
-		// The server log never named the reporter nor held the text.
-		for _, bad := range []string{secret, "Zed-4471", ref + `"`, coordName} {
+		// The server log never named the reporter nor held the text. A web
+		// sign-in is logged, so the capture is shown to work.
+		form := strings.NewReader("token=" + w.Assessor)
+		if resp, err := http.Post(w.URL+"/signin", "application/x-www-form-urlencoded", form); err != nil {
+			t.Fatal(err)
+		} else {
+			resp.Body.Close()
+		}
+		if !strings.Contains(w.Log.String(), "web sign-in") {
+			t.Fatalf("the server log holds no sign-in: %q", w.Log.String())
+		}
+		for _, bad := range []string{secret, "Zed-4471", ref, ref2, coordName} {
 			if strings.Contains(w.Log.String(), bad) {
 				t.Errorf("the server log holds %q", bad)
 			}
