@@ -29,6 +29,7 @@ import (
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
@@ -535,7 +536,7 @@ func (h *history) trafficking() {
 	h.clk.tick()
 	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: pr.Organs[0].ID, RecipientID: rc.ID, CentreID: centre,
 		PerformedAt: performed.Format(time.RFC3339), AuthorizationID: ta.ID}))
-	hits := must(tr.TraffickingScreenings(ctx, assessor))
+	hits := must(tr.TraffickingScreenings(ctx, assessor, page.Request{})).Items
 	if len(hits) != 1 || hits[0].Rule != transplant.RuleNonResidentLivingDonation {
 		t.Fatalf("the screening raised %+v, want one alert of %s", hits, transplant.RuleNonResidentLivingDonation)
 	}

@@ -184,6 +184,20 @@ func TestTraffickingReportConfidential(t *testing.T) {
 		if got := string(q.Raw); !strings.Contains(got, ref) || strings.Contains(got, coordID) || strings.Contains(got, secret) {
 			t.Errorf("the queue: %s", got)
 		}
+		// A page at a time, newest first; a filter the queue lacks is refused.
+		p1 := w.Must(t, 200, "GET", base+"/reports?limit=2", w.Assessor, nil)
+		next := p1.Str("next")
+		p2 := w.Must(t, 200, "GET", next, w.Assessor, nil)
+		if got := string(p1.Raw) + string(p2.Raw); len(p1.Body["reports"].([]any)) != 2 || len(p2.Body["reports"].([]any)) != 1 ||
+			strings.Index(got, refB) > strings.Index(got, ref2) || strings.Index(got, ref2) > strings.Index(got, ref) || p2.Str("next") != "" {
+			t.Errorf("the queue's pages: %s then %s", p1.Raw, p2.Raw)
+		}
+		if r := w.Do(t, "GET", base+"/reports?centre_id="+w.CentreA, w.Assessor, nil); r.Status != 422 || r.Str("error.rule") != "query" {
+			t.Errorf("a filter the queue lacks: %d %s", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "GET", base+"/reports?status=open", w.Assessor, nil); r.Status != 422 || r.Str("error.field") != "status" {
+			t.Errorf("an unknown status: %d %s", r.Status, r.Raw)
+		}
 		if r := w.Do(t, "POST", base+"/reports/"+ref+"/reporter", w.Assessor, map[string]any{"purpose": ""}); r.Status != 422 || r.Str("error.field") != "purpose" {
 			t.Errorf("opening without a purpose: %d %s", r.Status, r.Raw)
 		}

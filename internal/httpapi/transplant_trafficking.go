@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"reflect"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -19,9 +21,11 @@ type (
 	}
 	traffickingQueue struct {
 		Reports []transplant.TraffickingReport `json:"reports"`
+		Next    string                         `json:"next,omitempty"`
 	}
 	traffickingScreenings struct {
 		Alerts []transplant.TraffickingScreening `json:"alerts"`
+		Next   string                            `json:"next,omitempty"`
 	}
 	traffickingStatusIn struct {
 		Status string `json:"status"`
@@ -77,11 +81,11 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.MyTraffickingReport(r.Context(), p, r.PathValue("reference"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: base + "/reports", Summary: "The designated authority's queue, newest first (query status); no report names its reporter",
-			Out: traffickingQueue{}, Enums: statusEnums, Query: []Param{{Name: "status", Doc: "the reports of one status", Values: transplant.TraffickingStatuses}},
+		{Method: "GET", Path: base + "/reports", Summary: "The designated authority's queue, newest first, a page at a time (query status, limit, cursor); no report names its reporter",
+			Out: traffickingQueue{}, Enums: statusEnums,
+			Query: pageQuery(page.Lists, []string{"status"}, map[string]Param{"status": {Doc: "the reports of one status", Values: transplant.TraffickingStatuses}}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				out, err := t.TraffickingQueue(r.Context(), p, r.URL.Query().Get("status"))
-				return http.StatusOK, traffickingQueue{out}, err
+				return pagedList(r, p, "reports", transplant.TraffickingFilterOf, t.TraffickingQueue)
 			}},
 		{Method: "GET", Path: base + "/reports/{id}", Summary: "One report with the history of its status (designated authority)",
 			Out: transplant.TraffickingReport{}, Enums: statusEnums,
@@ -119,11 +123,10 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.TraffickingReportReporter(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: base + "/screenings", Summary: "The alerts the screening of registry data raised on trafficking indicators, newest first (designated authority, regulator, auditor)",
-			Out: traffickingScreenings{},
+		{Method: "GET", Path: base + "/screenings", Summary: "The alerts the screening of registry data raised on trafficking indicators, newest first, a page at a time (query limit, cursor; designated authority, regulator, auditor)",
+			Out: traffickingScreenings{}, Query: pageQuery(page.Lists, nil, nil),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				out, err := t.TraffickingScreenings(r.Context(), p)
-				return http.StatusOK, traffickingScreenings{out}, err
+				return pagedList(r, p, "alerts", func(q url.Values) (page.Request, error) { return page.Parse(q, page.Lists) }, t.TraffickingScreenings)
 			}},
 	}
 }

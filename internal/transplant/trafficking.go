@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -398,22 +400,44 @@ func scanTrafficking(sc store.Scanner, r *TraffickingReport) error {
 	return nil
 }
 
-// TraffickingQueue lists the reports of the designated authority's queue,
-// newest first, those of one status when status is given.
-func (s *Service) TraffickingQueue(ctx context.Context, p *auth.Principal, status string) ([]TraffickingReport, error) {
-	if err := p.Require(WorkTraffickingReports); err != nil {
-		return nil, err
+// TraffickingFilter selects a page of the designated authority's queue: the
+// reports of one status (any when empty).
+type TraffickingFilter struct {
+	Status string
+	page.Request
+}
+
+// TraffickingFilterOf reads a page of the queue from query parameters:
+// status, limit and cursor, refusing any other.
+func TraffickingFilterOf(q url.Values) (TraffickingFilter, error) {
+	r, err := page.Parse(q, page.Lists, "status")
+	if err != nil {
+		return TraffickingFilter{}, err
 	}
-	if status != "" {
-		if err := check.OneOf("status", status, TraffickingStatuses); err != nil {
-			return nil, err
+	return TraffickingFilter{Status: q.Get("status"), Request: r}, nil
+}
+
+// TraffickingQueue lists a page of the reports of the designated authority's
+// queue, newest first, those of one status when the filter gives it.
+func (s *Service) TraffickingQueue(ctx context.Context, p *auth.Principal, f TraffickingFilter) (page.Of[TraffickingReport], error) {
+	if err := p.Require(WorkTraffickingReports); err != nil {
+		return page.Of[TraffickingReport]{}, err
+	}
+	if f.Status != "" {
+		if err := check.OneOf("status", f.Status, TraffickingStatuses); err != nil {
+			return page.Of[TraffickingReport]{}, err
 		}
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+traffickingCols+" FROM trafficking_reports WHERE (? = '' OR status = ?) ORDER BY log_index DESC, id", status, status)
-	if err != nil {
-		return nil, err
+	if f.Limit <= 0 {
+		f.Limit = page.Lists.Default
 	}
-	return store.Rows(rows, scanTrafficking)
+	where, after := f.Where("log_index", "id")
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+traffickingCols+", log_index FROM trafficking_reports WHERE (? = '' OR status = ?) AND "+where+
+		" ORDER BY log_index DESC, id LIMIT ?", append(append([]any{f.Status, f.Status}, after...), f.Limit+1)...)
+	if err != nil {
+		return page.Of[TraffickingReport]{}, err
+	}
+	return page.Read(rows, f.Request, scanTrafficking, func(r *TraffickingReport) string { return r.ID })
 }
 
 // GetTraffickingReport reads one report with its history, for the designated
@@ -600,20 +624,24 @@ func (s *Service) screenTransplant(ctx context.Context, p *auth.Principal, tx *T
 	return nil
 }
 
-// TraffickingScreenings lists the alerts the screening raised, newest first,
-// for the designated authority, the regulator and auditors.
-func (s *Service) TraffickingScreenings(ctx context.Context, p *auth.Principal) ([]TraffickingScreening, error) {
+// TraffickingScreenings lists a page of the alerts the screening raised,
+// newest first, for the designated authority, the regulator and auditors.
+func (s *Service) TraffickingScreenings(ctx context.Context, p *auth.Principal, r page.Request) (page.Of[TraffickingScreening], error) {
 	if p == nil || !p.Can(WorkTraffickingReports) && !p.Can(auth.ReadAlerts) {
-		return nil, p.Require(WorkTraffickingReports)
+		return page.Of[TraffickingScreening]{}, p.Require(WorkTraffickingReports)
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT alert_id, rule, category, transplant_id, donor_id, recipient_id, centre_id, message, raised_at, log_index
-		FROM trafficking_screenings ORDER BY log_index DESC, alert_id`)
+	if r.Limit <= 0 {
+		r.Limit = page.Lists.Default
+	}
+	where, after := r.Where("log_index", "alert_id")
+	rows, err := s.DB.Read().Query(ctx, `SELECT alert_id, rule, category, transplant_id, donor_id, recipient_id, centre_id, message, raised_at, log_index, log_index
+		FROM trafficking_screenings WHERE `+where+` ORDER BY log_index DESC, alert_id LIMIT ?`, append(after, r.Limit+1)...)
 	if err != nil {
-		return nil, err
+		return page.Of[TraffickingScreening]{}, err
 	}
-	return store.Rows(rows, func(sc store.Scanner, h *TraffickingScreening) error {
+	return page.Read(rows, r, func(sc store.Scanner, h *TraffickingScreening) error {
 		return sc.Scan(&h.AlertID, &h.Rule, &h.Category, &h.TransplantID, &h.DonorID, &h.RecipientID, &h.CentreID, &h.Message, &h.RaisedAt, &h.LogIndex)
-	})
+	}, func(h *TraffickingScreening) string { return h.AlertID })
 }
 
 // projectTrafficking adds the projectors and tables of the reports and the

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/zone"
 )
@@ -159,19 +160,25 @@ func (t *transplantPages) traffickingMine(w http.ResponseWriter, r *http.Request
 
 type traffickingQueueData struct {
 	Reports    []transplant.TraffickingReport
+	Next       string // the queue's next page
 	Screenings []transplant.TraffickingScreening
 	Status     string
 	Statuses   []Option
 }
 
 func (t *transplantPages) traffickingQueue(w http.ResponseWriter, r *http.Request, s *Session) {
-	status := r.URL.Query().Get("status")
-	rs, err := t.svc.TraffickingQueue(r.Context(), s.P, status)
+	f, err := transplant.TraffickingFilterOf(r.URL.Query())
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	hs, err := t.svc.TraffickingScreenings(r.Context(), s.P)
+	rs, err := t.svc.TraffickingQueue(r.Context(), s.P, f)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	// The newest alerts of the screening; the API pages through them all.
+	hs, err := t.svc.TraffickingScreenings(r.Context(), s.P, page.Request{Limit: page.Lists.Default})
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -181,7 +188,7 @@ func (t *transplantPages) traffickingQueue(w http.ResponseWriter, r *http.Reques
 	for i := range opts {
 		opts[i].Label = s.T(opts[i].Label)
 	}
-	pg.Data = traffickingQueueData{Reports: rs, Screenings: hs, Status: status, Statuses: opts}
+	pg.Data = traffickingQueueData{Reports: rs.Items, Next: nextPage(r, rs.Next), Screenings: hs.Items, Status: f.Status, Statuses: opts}
 	s.Show(w, r, "trafficking_queue", pg, nil)
 }
 
