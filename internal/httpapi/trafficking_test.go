@@ -316,6 +316,18 @@ func TestTraffickingScreening(t *testing.T) {
 		if r := w.Do(t, "GET", "/api/v1/transplant/trafficking/screenings", w.CoordA, nil); r.Status != 403 {
 			t.Errorf("a coordinator reads the screening: %d", r.Status)
 		}
+		// Screening the whole registry again raises nothing already raised.
+		for _, tok := range []string{w.Assessor, w.Regulator} {
+			if r := w.Must(t, 200, "POST", "/api/v1/transplant/trafficking/screenings", tok, nil); r.Body["raised"] != float64(0) {
+				t.Errorf("screening again raised %v", r.Body["raised"])
+			}
+		}
+		if r := w.Do(t, "POST", "/api/v1/transplant/trafficking/screenings", w.Auditor, nil); r.Status != 403 {
+			t.Errorf("an auditor runs the screening: %d", r.Status)
+		}
+		if n := alertCount(t, w.World); n != 2 {
+			t.Errorf("%d alerts after screening again, want 2", n)
+		}
 		verifyOK(t, w.Env)
 	})
 }

@@ -30,6 +30,9 @@ type (
 	traffickingStatusIn struct {
 		Status string `json:"status"`
 	}
+	screeningRun struct {
+		Raised int `json:"raised"`
+	}
 	purposeIn struct {
 		Purpose string `json:"purpose"`
 	}
@@ -122,6 +125,12 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				}
 				out, err := t.TraffickingReportReporter(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: base + "/screenings", Summary: "Screen every transplantation from a living donor the registry holds, raising the alerts not raised yet (designated authority, regulator)",
+			Out: screeningRun{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				n, err := t.ScreenTrafficking(r.Context(), p)
+				return http.StatusOK, screeningRun{Raised: n}, err
 			}},
 		{Method: "GET", Path: base + "/screenings", Summary: "The alerts the screening of registry data raised on trafficking indicators, newest first, a page at a time (query limit, cursor; designated authority, regulator, auditor)",
 			Out: traffickingScreenings{}, Query: pageQuery(page.Lists, nil, nil),

@@ -556,8 +556,9 @@ const (
 	// A living donation to a recipient who does not reside in the
 	// registry's jurisdiction: travel for transplantation.
 	RuleNonResidentLivingDonation = "trafficking_nonresident_recipient"
-	// A living donor whose national identifier is that of another living
-	// donor who already gave an organ: a person giving more than once.
+	// A living donor whose national identifier is that of a living donor
+	// registered before who already gave an organ: a person giving more
+	// than once.
 	RuleRepeatLivingDonor = "trafficking_repeat_living_donor"
 )
 
@@ -595,8 +596,11 @@ func (s *Service) screenTransplant(ctx context.Context, p *auth.Principal, tx *T
 			Message: fmt.Sprintf("living donation from donor %s to recipient %s, resident in %s, not in %s: an indicator of travel for transplantation", donor, tx.RecipientID, residence, jurisdiction)})
 	}
 	var other string
+	// A donor registered earlier: the person's first donation raises
+	// nothing, each later one raises once.
 	err = s.DB.Read().QueryRow(ctx, `SELECT d.id FROM donors d WHERE d.person_pseudonym = ? AND d.kind = ? AND d.id <> ?
-		AND EXISTS (SELECT 1 FROM procurements pr WHERE pr.donor_id = d.id) ORDER BY d.log_index LIMIT 1`, pseudonym, DonorLiving, donor).Scan(&other)
+		AND d.log_index < (SELECT log_index FROM donors WHERE id = ?)
+		AND EXISTS (SELECT 1 FROM procurements pr WHERE pr.donor_id = d.id) ORDER BY d.log_index LIMIT 1`, pseudonym, DonorLiving, donor, donor).Scan(&other)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -622,6 +626,42 @@ func (s *Service) screenTransplant(ctx context.Context, p *auth.Principal, tx *T
 		}
 	}
 	return nil
+}
+
+// ScreenTrafficking runs the screening over every transplantation from a
+// living donor the registry holds, oldest first, for the designated
+// authority or the regulator: what was recorded before the screening
+// existed, or before a rule was added. A rule already raised on a
+// transplantation is not raised again. It returns how many alerts it raised.
+func (s *Service) ScreenTrafficking(ctx context.Context, p *auth.Principal) (int, error) {
+	if p == nil || !p.Can(WorkTraffickingReports) && !p.Can(auth.WorkAlerts) {
+		return 0, p.Require(WorkTraffickingReports)
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT t.id, t.organ_id, t.recipient_id, t.centre_id FROM transplants t
+		JOIN organs o ON o.id = t.organ_id JOIN donors d ON d.id = o.donor_id WHERE d.kind = ? ORDER BY t.log_index`, DonorLiving)
+	if err != nil {
+		return 0, err
+	}
+	txs, err := store.Rows(rows, func(sc store.Scanner, t *Transplant) error { return sc.Scan(&t.ID, &t.OrganID, &t.RecipientID, &t.CentreID) })
+	if err != nil {
+		return 0, err
+	}
+	var before, after int
+	count := func(n *int) error {
+		return s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM trafficking_screenings").Scan(n)
+	}
+	if err := count(&before); err != nil {
+		return 0, err
+	}
+	for i := range txs {
+		if err := s.screenTransplant(ctx, p, &txs[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := count(&after); err != nil {
+		return 0, err
+	}
+	return after - before, nil
 }
 
 // TraffickingScreenings lists a page of the alerts the screening raised,

@@ -66,6 +66,9 @@ func TestTraffickingPages(t *testing.T) {
 		if strings.Contains(p.Body, coordID) || strings.Contains(p.Body, html.EscapeString(secret)) {
 			t.Error("the queue names the reporter or shows the text")
 		}
+		p = d.post("/transplant/trafficking/screenings", url.Values{})
+		wantStatus(t, "screen again", p, http.StatusSeeOther)
+		mustContain(t, "screened", d.get(p.Header.Get("Location")), "raised 0 new alerts")
 		casePath := "/transplant/trafficking/reports/" + ref
 		p = d.get(casePath)
 		mustContain(t, "the report", p, `id="report-status">Received<`, `action="`+casePath+`/reporter"`)

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -29,6 +30,7 @@ func (t *transplantPages) traffickingPages() []Page {
 		post("/trafficking/reports", t.fileTrafficking),
 		get("/trafficking/mine", t.traffickingMine),
 		get("/trafficking/queue", t.traffickingQueue),
+		post("/trafficking/screenings", t.screenTrafficking),
 		get("/trafficking/reports/{id}", t.traffickingCase),
 		post("/trafficking/reports/{id}/status", t.traffickingStatus),
 		post("/trafficking/reports/{id}/content", t.traffickingContent),
@@ -167,7 +169,10 @@ type traffickingQueueData struct {
 }
 
 func (t *transplantPages) traffickingQueue(w http.ResponseWriter, r *http.Request, s *Session) {
-	f, err := transplant.TraffickingFilterOf(r.URL.Query())
+	q := r.URL.Query()
+	screened, screenedErr := strconv.Atoi(q.Get("screened")) // the flash of a screening: not a filter
+	q.Del("screened")
+	f, err := transplant.TraffickingFilterOf(q)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
@@ -184,11 +189,14 @@ func (t *transplantPages) traffickingQueue(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	pg := s.View(r, "Trafficking reports")
+	if screenedErr == nil {
+		pg.Flash = s.L().N("The screening of every living donation raised %d new alerts.", screened)
+	}
 	opts := optionsOf(traffickingLabels, transplant.TraffickingStatuses)
 	for i := range opts {
 		opts[i].Label = s.T(opts[i].Label)
 	}
-	pg.Data = traffickingQueueData{Reports: rs.Items, Next: nextPage(r, rs.Next), Screenings: hs.Items, Status: f.Status, Statuses: opts}
+	pg.Data = traffickingQueueData{Reports: rs.Items, Next: nextPage(r, rs.Next, "screened"), Screenings: hs.Items, Status: f.Status, Statuses: opts}
 	s.Show(w, r, "trafficking_queue", pg, nil)
 }
 
@@ -284,4 +292,13 @@ func withLabels(ms ...map[string]string) map[string]string {
 		maps.Copy(out, m)
 	}
 	return out
+}
+
+func (t *transplantPages) screenTrafficking(w http.ResponseWriter, r *http.Request, s *Session) {
+	n, err := t.svc.ScreenTrafficking(r.Context(), s.P)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	Redirect(w, r, "/transplant/trafficking/queue", url.Values{"screened": {strconv.Itoa(n)}})
 }
