@@ -642,7 +642,9 @@ func (s *Service) ScreenTrafficking(ctx context.Context, p *auth.Principal) (int
 	if err != nil {
 		return 0, err
 	}
-	txs, err := store.Rows(rows, func(sc store.Scanner, t *Transplant) error { return sc.Scan(&t.ID, &t.OrganID, &t.RecipientID, &t.CentreID) })
+	txs, err := store.Rows(rows, func(sc store.Scanner, t *Transplant) error {
+		return sc.Scan(&t.ID, &t.OrganID, &t.RecipientID, &t.CentreID)
+	})
 	if err != nil {
 		return 0, err
 	}
