@@ -29,6 +29,7 @@ import (
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
@@ -193,6 +194,7 @@ func generate(t *testing.T, dir string) {
 	h.exports()
 	h.exchange(db, keys.Master)
 	h.vigilance()
+	h.trafficking()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -531,4 +533,52 @@ func (h *history) vigilance() {
 	h.clk.tick()
 	must(tr.RecordFinalReport(ctx, h.regulator, sae.ID, transplant.FinalReport{Conclusion: "not_confirmed",
 		Outcome: "Synthetic: cultures negative on retest.", CorrectiveActions: "Synthetic: none needed."}))
+}
+
+// trafficking: a designated authority and its assessor; a report filed
+// under a pseudonym, moved on twice, its reporter opened; a living donation
+// to a recipient who resides abroad, which the screening raises an alert on.
+// Last, so that adding it left the earlier leaves as they were.
+func (h *history) trafficking() {
+	t, ctx, tr, coord := h.t, h.ctx, h.tr, h.coordinator
+	da := h.authority(h.admin, "Golden Trafficking Rapporteur (synthetic)", transplant.KindTraffickingAuthority, "")
+	assessor := h.principal("Golden assessor", transplant.RoleTraffickingAssessor, da)
+	h.clk.tick()
+	rep := must(tr.FileTraffickingReport(ctx, coord, transplant.NewTraffickingReport{Indicators: []string{"recruitment.intermediary", "finance.payment_to_donor"},
+		Text: "A broker (synthetic) accompanied the donor to every visit."}))
+	for _, st := range []string{transplant.TraffickingUnderAssessment, transplant.TraffickingReferred} {
+		h.clk.tick()
+		must(tr.SetTraffickingStatus(ctx, assessor, rep.Reference, st))
+	}
+	h.clk.tick()
+	must(tr.TraffickingReportReporter(ctx, assessor, rep.Reference, "ask the reporter for the broker's name"))
+
+	centre := coord.AuthorityID
+	age := 38
+	h.clk.tick()
+	donor := must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorLiving, CentreID: centre,
+		Name: "Golden Second Living Donor (synthetic)", Sex: "female", BloodGroup: "O", EstimatedAge: &age,
+		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
+		OrganFunction: "normal renal function"}))
+	today := h.clk.Now().Format(transplant.DateLayout)
+	h.clk.tick()
+	must(tr.RecordConsent(ctx, coord, donor.ID, transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: today,
+		AssessedBy: "Independent living donor advocate", AssessorIndependent: true, Voluntary: true, Informed: true}))
+	procure := transplant.NewProcurement{DonorID: donor.ID, CentreID: centre, Organs: []string{"kidney"}}
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	pr := must(tr.RecordProcurement(ctx, coord, procure))
+	h.clk.tick()
+	rc := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{CentreID: centre, Name: "Golden Visiting Recipient (synthetic)",
+		NationalID: "XB000000003", Sex: "male", BloodGroup: "O", DateOfBirth: "1975-07-07", Residence: "XB", OrganNeeded: "kidney", ListedOn: today}))
+	h.clk.tick()
+	ta := must(tr.AuthorizeTransplant(ctx, coord, transplant.NewTransplantAuthorization{OrganID: pr.Organs[0].ID, RecipientID: rc.ID,
+		CentreID: centre, AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true}))
+	performed := h.clk.tick()
+	h.clk.tick()
+	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: pr.Organs[0].ID, RecipientID: rc.ID, CentreID: centre,
+		PerformedAt: performed.Format(time.RFC3339), AuthorizationID: ta.ID}))
+	hits := must(tr.TraffickingScreenings(ctx, assessor, page.Request{})).Items
+	if len(hits) != 1 || hits[0].Rule != transplant.RuleNonResidentLivingDonation {
+		t.Fatalf("the screening raised %+v, want one alert of %s", hits, transplant.RuleNonResidentLivingDonation)
+	}
 }

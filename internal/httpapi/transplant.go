@@ -254,7 +254,8 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	for i := range routes {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
-	return append(routes, transplantVigilance(env, t)...)
+	// Routes added since the prefix have no alias.
+	return append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...)
 }
 
 // personMatches is the answer of a person search.

@@ -40,6 +40,19 @@ type Actor struct {
 	Authority string
 }
 
+// Pseudonymous is the actor of a command whose leaf must not name who
+// submitted it (a confidential report's reporter): the leaf's by is the
+// pseudonym and its authority is empty, so that whoever reads the log (a
+// regulator, an auditor, a replica) learns neither the principal nor the
+// authority they act for. The writer records every actor as given, so
+// nothing else changes on the write path; the service that submits such a
+// command authenticates the principal itself, derives the pseudonym with a
+// key the readers of the log do not hold, and keeps the identity sealed
+// where only those entitled may open it (docs/architecture.md, "Pseudonymous
+// actors"). A refusal with Alert of such a command is recorded under the
+// pseudonym too.
+func Pseudonymous(pseudonym string) Actor { return Actor{Principal: pseudonym} }
+
 // NewEntry builds an entry of the given type carrying data as JSON.
 func NewEntry(typ string, data any) (*Entry, error) {
 	b, err := json.Marshal(data)

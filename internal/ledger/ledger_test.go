@@ -281,3 +281,45 @@ func TestSubmitAs(t *testing.T) {
 		}
 	})
 }
+
+// TestPseudonymousActor: a command submitted by a pseudonymous actor is a
+// leaf by the pseudonym with no authority, and so is the alert of its
+// refusal; a principal's command keeps naming the principal and authority.
+func TestPseudonymousActor(t *testing.T) {
+	db, _, w, _, _ := newLog(t, storetest.SQLite(t))
+	ctx := context.Background()
+	note := func(id string) ledger.Decide {
+		return func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry("test.note", noteData{ID: id, N: 1})
+		}
+	}
+	if _, err := w.Submit(ctx, ledger.Pseudonymous("PS-ABC"), "note", note("p")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Submit(ctx, ledger.Actor{Principal: "PR-1", Authority: "TC-1"}, "note", note("q")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.Submit(ctx, ledger.Pseudonymous("PS-ABC"), "note", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return nil, errs.Alertf(errs.Invalid, "rule", "field", "refused")
+	})
+	if errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("refusal: %v", err)
+	}
+	rows, err := db.Read().Query(ctx, "SELECT data FROM log_leaves WHERE idx > 0 ORDER BY idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, err := store.Rows(rows, func(r store.Scanner, s *string) error { return r.Scan(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`"by":"PS-ABC","data"`, `"by":"PR-1","authority":"TC-1"`, `"type":"alert.raised","at":`}
+	if len(leaves) != 3 {
+		t.Fatalf("%d leaves: %v", len(leaves), leaves)
+	}
+	for i, l := range leaves {
+		if !strings.Contains(l, want[i]) || i != 1 && (strings.Contains(l, `"authority"`) || !strings.Contains(l, `"by":"PS-ABC"`)) {
+			t.Errorf("leaf %d: %s, want %s", i+1, l, want[i])
+		}
+	}
+}

@@ -107,6 +107,13 @@ func open(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
 // transaction. The reference is bound into the ciphertext, so a sealed row
 // moved to another subject does not open.
 func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) error {
+	return v.Seal(ctx, q, ref, p, now)
+}
+
+// Seal seals any personal data (the JSON of data) under a new subject key
+// and writes it under ref in the transaction, as Store does for a person:
+// a confidential report's free text, the identity of its reporter.
+func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) error {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return err
@@ -115,7 +122,7 @@ func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person
 	if err != nil {
 		return err
 	}
-	plain, err := json.Marshal(p)
+	plain, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
@@ -137,28 +144,35 @@ var ErrErased = errs.New(errs.NotFound, "subject_erased", "", "the personal data
 
 // Load opens the personal data stored under ref.
 func (v *Vault) Load(ctx context.Context, q store.Queryer, ref string) (Person, error) {
+	var p Person
+	return p, v.Open(ctx, q, ref, &p)
+}
+
+// Open opens the personal data sealed under ref into out, as Load does for
+// a person. It records nothing: callers log the read first
+// (RecordRead).
+func (v *Vault) Open(ctx context.Context, q store.Queryer, ref string, out any) error {
 	var wrapped, sealed []byte
 	err := q.QueryRow(ctx, "SELECT wrapped_key, sealed FROM subjects WHERE ref = ?", ref).Scan(&wrapped, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Person{}, ErrErased
+		return ErrErased
 	}
 	if err != nil {
-		return Person{}, err
+		return err
 	}
 	key, err := open(v.wrap, wrapped, []byte(ref))
 	if err != nil {
-		return Person{}, fmt.Errorf("subject %s: cannot unwrap its key (wrong master key or altered row)", ref)
+		return fmt.Errorf("subject %s: cannot unwrap its key (wrong master key or altered row)", ref)
 	}
 	a, err := newGCM(key)
 	if err != nil {
-		return Person{}, err
+		return err
 	}
 	plain, err := open(a, sealed, []byte(ref))
 	if err != nil {
-		return Person{}, fmt.Errorf("subject %s: personal data does not open (altered row)", ref)
+		return fmt.Errorf("subject %s: personal data does not open (altered row)", ref)
 	}
-	var p Person
-	return p, json.Unmarshal(plain, &p)
+	return json.Unmarshal(plain, out)
 }
 
 // Erase deletes a subject's sealed data and key; the records keep their

@@ -132,3 +132,33 @@ func FuzzNormalizeName(f *testing.F) {
 		}
 	})
 }
+
+// TestSealAnyValue: Seal and Open keep any JSON value (a report's text and
+// linked records), out of the row in clear; an erased one is ErrErased.
+func TestSealAnyValue(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite(t))
+	v, q := vault(t, 3), db.Read()
+	type content struct {
+		Text  string   `json:"text"`
+		Donor []string `json:"donor_ids"`
+	}
+	in := content{Text: "the broker kept the passport", Donor: []string{"DN-1", "DN-2"}}
+	if err := v.Seal(ctx, q, "SJ-1", in, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var sealed []byte
+	if err := q.QueryRow(ctx, "SELECT sealed FROM subjects WHERE ref = 'SJ-1'").Scan(&sealed); err != nil || bytes.Contains(sealed, []byte("broker")) {
+		t.Fatalf("the sealed row: %v, holds the text: %v", err, bytes.Contains(sealed, []byte("broker")))
+	}
+	var out content
+	if err := v.Open(ctx, q, "SJ-1", &out); err != nil || out.Text != in.Text || strings.Join(out.Donor, ",") != "DN-1,DN-2" {
+		t.Fatalf("Open: %+v, %v", out, err)
+	}
+	if err := v.Erase(ctx, q, "SJ-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Open(ctx, q, "SJ-1", &out); !errors.Is(err, privacy.ErrErased) {
+		t.Errorf("an erased value opens: %v", err)
+	}
+}

@@ -38,7 +38,10 @@ var Module = module.Module{
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
 	Demo:    Demo,
-	Kinds:   []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")}},
+	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
+		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
-		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")}},
+		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")},
+		{Role: RoleTraffickingAssessor, Kind: KindTraffickingAuthority, Label: i18n.M("Assessor: works the designated authority's queue of suspected-trafficking reports"),
+			KindRefusal: errs.Invalidf("trafficking_authority", "authority_id", "an assessor of trafficking reports must belong to the designated authority for trafficking reports")}},
 }

@@ -80,6 +80,7 @@ func Project(reg *ledger.Projections) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx)
 		return err
 	})
+	projectTrafficking(reg)
 	reg.Tables(
 		ledger.Table{Name: "centre_authorizations", Order: "id"},
 		ledger.Table{Name: "donors", Order: "id"},

@@ -46,7 +46,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		return nil, err
 	}
 	id := s.W.IDs().New("TX")
-	return ledger.SubmitAs[Transplant](ctx, s.W, p.Actor(), "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	rec, err := ledger.SubmitAs[Transplant](ctx, s.W, p.Actor(), "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
@@ -96,4 +96,11 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		return ledger.NewEntry(TypeTransplantRecorded, Transplant{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizationID: authID, PerformedAt: ledger.FormatTime(at)})
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The transplantation is recorded; the screening for trafficking
+	// indicators (trafficking.go) follows it, and its failure is reported
+	// with the record.
+	return rec, s.screenTransplant(ctx, p, rec)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"time"
 
@@ -34,10 +35,10 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		Name:      transplant.Module.Name,
 		Title:     transplant.Module.Title,
 		Roles:     rolesOf(transplant.Module.Roles),
-		Nav:       transplantNav,
-		Home:      transplantHome,
+		Nav:       func(p *auth.Principal) []Link { return append(transplantNav(p), traffickingNav(p)...) },
+		Home:      func(p *auth.Principal) *Card { return cmp.Or(transplantHome(p), traffickingHome(p)) },
 		Dashboard: t.dashboard,
-		Pages: []Page{
+		Pages: append([]Page{
 			get("/donors", t.donors),
 			post("/donors", t.registerDonor),
 			get("/donors/{id}", t.donor),
@@ -62,7 +63,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			post("/centres", t.registerCentre),
 			post("/centres/{id}/authorizations", t.grantCentre),
 			post("/centres/{id}/authorizations/{aid}/revoke", t.revokeCentre),
-		},
+		}, t.traffickingPages()...),
 		Templates: subFS(transplantFS, "templates/transplant"),
 		Lists: map[string][]string{
 			"organ":            transplant.OrganTypes,
@@ -75,7 +76,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			"activity":         transplant.Activities,
 			"recipient_status": transplant.RecipientStatuses,
 		},
-		Labels: transplantLabels,
+		Labels: withLabels(transplantLabels, traffickingLabels),
 		Legacy: true,
 	}
 	// Vigilance (transplant_vigilance.go): new pages, with no old path; the
