@@ -224,7 +224,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewSAE.kind": transplant.SAEKinds, "TransplantSAE.kind": transplant.SAEKinds,
 		"TransplantSAE.conclusion": transplant.SAEConclusions, "TransplantFinalReport.conclusion": transplant.SAEConclusions,
 		"TransplantSAEDestination.organ": organs,
-		"TransplantIndicator.category": transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
+		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
@@ -272,7 +272,6 @@ func TestOpenAPIEnums(t *testing.T) {
 // roles are the roles of the server's catalogue, in its order.
 // roles are in the catalogue's order: the core's, then each module's.
 var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer"}
-
 
 // vigilanceRoute are the transplant routes added after the registries got
 // their prefix (vigilance): they have no deprecated alias.
