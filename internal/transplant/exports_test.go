@@ -38,7 +38,8 @@ func FuzzExportQuery(f *testing.F) {
 			t.Fatalf("%q: accepted as %+v", raw, req)
 		}
 		filters := map[string][]string{ListDonors: DonorFilters, ListRecipients: RecipientFilters, ListOrgans: OrganFilters,
-			ListAuthorizations: AuthorizationFilters}[list]
+			ListAuthorizations: AuthorizationFilters, ListAwaitingDisposition: OrganFilters, ListSAEs: SAEFilters,
+			ListNotifications: NotificationFilters}[list]
 		for name := range req.Filter {
 			if !slices.Contains(filters, name) {
 				t.Fatalf("%q: the filter keeps %s", raw, name)
