@@ -55,7 +55,8 @@ type Writer struct {
 	// keyOK is set once the signing key is known to be the log's own.
 	keyOK bool
 
-	// OnCommit, when set, is called after each batch commits with its size.
+	// OnCommit, when set, is called after each batch commits with its size,
+	// before its clients are answered: it must not block.
 	OnCommit func(accepted, refused int, took time.Duration)
 }
 
@@ -240,11 +241,13 @@ func (w *Writer) run(batch []*request) {
 			}
 		}
 	}
-	for _, r := range batch {
-		close(r.done)
-	}
+	// The batch is counted before its clients hear back, so that whoever
+	// reads the metrics after an answer finds its command counted.
 	if err == nil && w.OnCommit != nil {
 		w.OnCommit(accepted, refused, time.Since(start))
+	}
+	for _, r := range batch {
+		close(r.done)
 	}
 }
 
