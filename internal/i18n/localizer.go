@@ -99,12 +99,6 @@ func (l *Localizer) Number(n int64) string {
 	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(n))
 }
 
-// Decimal writes a number with at most digits fraction digits, in the
-// language's way.
-func (l *Localizer) Decimal(x float64, digits int) string {
-	return message.NewPrinter(l.lang.Tag).Sprint(number.Decimal(x, number.MaxFractionDigits(digits)))
-}
-
 // Fixed writes a number with exactly digits fraction digits, in the
 // language's way: the figures of a table, whose column reads alike.
 func (l *Localizer) Fixed(x float64, digits int) string {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,15 +212,6 @@ func Templates(fsys fs.FS) (map[string][]Use, []string, error) {
 	return used, problems, err
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func parseTemplate(name, text string) (map[string]*parse.Tree, error) {
 	t := parse.New(name)
 	t.Mode = parse.SkipFuncCheck | parse.ParseComments
@@ -313,7 +305,7 @@ func Literal(skeleton string) []string {
 func words(part string) string {
 	fields := strings.FieldsFunc(part, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' })
 	for _, f := range fields {
-		if contains(NotWords, f) || strings.IndexFunc(f, unicode.IsLetter) < 0 {
+		if slices.Contains(NotWords, f) || strings.IndexFunc(f, unicode.IsLetter) < 0 {
 			continue
 		}
 		// an HTML entity (&middot;) is not a word either
@@ -454,7 +446,7 @@ func dedupe(s []string) []string {
 func subsetVerbs(got, want string) bool {
 	w := strings.Fields(want)
 	for _, g := range strings.Fields(got) {
-		if !contains(w, g) {
+		if !slices.Contains(w, g) {
 			return false
 		}
 	}
@@ -524,7 +516,7 @@ func Owner(uses []Use, modules []string) string {
 	for _, u := range uses {
 		m := "core"
 		for _, seg := range strings.FieldsFunc(strings.SplitN(u, ":", 2)[0], func(r rune) bool { return r == '/' || r == '_' || r == '.' }) {
-			if contains(modules, seg) {
+			if slices.Contains(modules, seg) {
 				m = seg
 				break
 			}
