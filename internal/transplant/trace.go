@@ -46,6 +46,10 @@ type TraceOrgan struct {
 	// Disposition is the organ's final disposition when it was not
 	// transplanted: discarded or used for research.
 	Disposition *TraceDisposition `json:"disposition,omitempty"`
+	// Custody is the organ's hand-offs in order (handoffs.go), and
+	// Location the last of them: where the organ was last handed over.
+	Custody  []Handoff `json:"custody,omitempty"`
+	Location *Handoff  `json:"location,omitempty"`
 }
 
 // TraceDisposition is what a trace shows of an organ's disposition.
@@ -231,7 +235,11 @@ func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, erro
 	if err != nil {
 		return nil, err
 	}
-	return scanTrace(rows, id)
+	dt, err := scanTrace(rows, id)
+	if err != nil {
+		return nil, err
+	}
+	return dt, addCustody(ctx, db, dt)
 }
 
 // traceDonorIn is traceDonor read through q: in the writer's transaction,
