@@ -189,7 +189,7 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 		op["parameters"] = params
 	}
 	out := map[string]any{"type": "object"}
-	if rt.Out != nil {
+	if _, file := rt.Out.(fileBody); rt.Out != nil && !file {
 		out = b.ref(reflect.TypeOf(rt.Out))
 	}
 	status := rt.Status
@@ -197,8 +197,15 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 		status = 200
 	}
 	errResp := map[string]any{"description": "refused; nothing changed", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	success := map[string]any{"application/json": map[string]any{"schema": out}}
+	if f, ok := rt.Out.(fileBody); ok { // a file, such as a label's PDF
+		success = map[string]any{}
+		for _, mt := range f.Media {
+			success[mt] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": mt}}
+		}
+	}
 	op["responses"] = map[string]any{
-		strconv.Itoa(status): map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": out}}},
+		strconv.Itoa(status): map[string]any{"description": "success", "content": success},
 		"4XX":                errResp,
 		"5XX":                errResp,
 	}

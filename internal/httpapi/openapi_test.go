@@ -222,6 +222,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantSAEDestination.organ": organs,
 		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
+		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses
@@ -273,7 +274,12 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/")
+	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op]
+}
+
+// handoffRoute are the routes of labels and hand-offs.
+var handoffRoute = map[string]bool{
+	"POST /api/v1/transplant/handoffs": true, "GET /api/v1/transplant/organs/{id}/custody": true, "GET /api/v1/transplant/organs/{id}/label": true,
 }
 
 // vigilanceRoute are the vigilance's routes.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 )
@@ -236,4 +238,31 @@ func WriteLabelPDF(w io.Writer, lb *Label, size string, l *i18n.Localizer) error
 	pdf.SetXY(5, ht-13)
 	pdf.MultiCell(inner, 4, l.T("Scan this label at every hand-off. It holds no personal data."), "T", "C", false)
 	return pdf.Output(w)
+}
+
+// LabelQuery reads the query of a label's address: sample (one of
+// SampleKinds, empty for the organ's label) and size (one of LabelSizes,
+// 100x150 when absent). Any other parameter, or one given twice, is refused.
+func LabelQuery(q url.Values) (sample, size string, err error) {
+	for k, v := range q {
+		if k != "sample" && k != "size" {
+			return "", "", errs.Invalidf("query", k, "a label has no parameter %s; it takes sample and size", k)
+		}
+		if len(v) > 1 {
+			return "", "", errs.Invalidf("query", k, "%s is given more than once", k)
+		}
+	}
+	sample, size = q.Get("sample"), q.Get("size")
+	if sample != "" {
+		if err := check.OneOf("sample", sample, SampleKinds); err != nil {
+			return "", "", err
+		}
+	}
+	if size == "" {
+		size = LabelSizes[0]
+	}
+	if err := check.OneOf("size", size, LabelSizes); err != nil {
+		return "", "", err
+	}
+	return sample, size, nil
 }
