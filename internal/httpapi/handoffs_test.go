@@ -73,7 +73,9 @@ func TestHandoffAPI(t *testing.T) {
 	refused("GET", "/api/v1/transplant/organs/"+kidney[:len(kidney)-1]+otherChar(kidney[len(kidney)-1])+"/label", w.Auditor, nil, 422, "organ_id_check", "organ_id")
 
 	// The hand-offs, then the custody and the trace.
-	handoff := func(step string) map[string]any { return map[string]any{"organ_id": kidney, "step": step, "place": "Theatre 1"} }
+	handoff := func(step string) map[string]any {
+		return map[string]any{"organ_id": kidney, "step": step, "place": "Theatre 1"}
+	}
 	refused("POST", "/api/v1/transplant/handoffs", w.CoordB, handoff("procurement_theatre"), 403, "organ_holder", "organ_id")
 	refused("POST", "/api/v1/transplant/handoffs", w.CoordA, handoff("boarding"), 422, "enum", "step")
 	call("POST", "/api/v1/transplant/handoffs", "/api/v1/transplant/handoffs", w.CoordA, handoff("procurement_theatre"), 201)
