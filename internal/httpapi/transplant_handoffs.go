@@ -53,24 +53,8 @@ func transplantHandoffs(t *transplant.Service) []Route {
 					return 0, nil, err
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					return ServeLabel(w, l, size, i18n.FromContext(r.Context()))
+					return transplant.ServeLabel(w, l, size, i18n.FromContext(r.Context()))
 				}), nil
 			}},
 	}
-}
-
-// ServeLabel writes the PDF of label l, of the size given, in l10n's
-// language where the PDF can be (transplant.WriteLabelPDF).
-func ServeLabel(w http.ResponseWriter, l *transplant.Label, size string, l10n *i18n.Localizer) error {
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="label-`+l.OrganID+labelSuffix(l)+`.pdf"`)
-	w.Header().Set("Cache-Control", "no-store")
-	return transplant.WriteLabelPDF(w, l, size, l10n)
-}
-
-func labelSuffix(l *transplant.Label) string {
-	if l.Sample == "" {
-		return ""
-	}
-	return "-" + l.Sample
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"time"
@@ -265,4 +266,18 @@ func LabelQuery(q url.Values) (sample, size string, err error) {
 		return "", "", err
 	}
 	return sample, size, nil
+}
+
+// ServeLabel answers with the PDF of label l, of the size given, in loc's
+// language where the PDF can be (WriteLabelPDF): the API's label and the
+// web UI's.
+func ServeLabel(w http.ResponseWriter, l *Label, size string, loc *i18n.Localizer) error {
+	name := "label-" + l.OrganID
+	if l.Sample != "" {
+		name += "-" + l.Sample
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="`+name+`.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	return WriteLabelPDF(w, l, size, loc)
 }

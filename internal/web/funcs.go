@@ -26,6 +26,9 @@ type field struct {
 	Min, Max string
 	Options  []Option
 	List     string // a datalist id
+	// Autofocus puts the cursor in the field when the page opens: the
+	// field a barcode scanner types into.
+	Autofocus bool
 }
 
 // Described is the value of aria-describedby.
@@ -198,10 +201,11 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		"field": func(f *Form, formName, name, label, typ string) field {
 			return field{F: f, ID: formName + "-" + name, Name: name, Label: l.T(label), Type: typ}
 		},
-		"req":  func(f field) field { f.Required = true; return f },
-		"hint": func(h string, f field) field { f.Hint = l.T(h); return f },
-		"rng":  func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
-		"list": func(id string, f field) field { f.List = id; return f },
+		"req":   func(f field) field { f.Required = true; return f },
+		"hint":  func(h string, f field) field { f.Hint = l.T(h); return f },
+		"rng":   func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
+		"list":  func(id string, f field) field { f.List = id; return f },
+		"focus": func(f field) field { f.Autofocus = true; return f },
 		"opts": func(name string, f field) field {
 			f.Options = localOptions(l, labels, lists[name])
 			if f.Type == "" || f.Type == "text" {

@@ -103,6 +103,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		}
 		return c
 	}
+	withHandoffs(&sec, t)
 	return sec
 }
 
