@@ -95,6 +95,16 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 	if disposed == 0 || reports != 1 || acknowledged != 1 {
 		t.Errorf("the demo has %d dispositions, %d SAE reports, %d acknowledged notifications; want some, 1 and 1", disposed, reports, acknowledged)
 	}
+	// Labels and hand-offs: the last donations' organs have a chain of
+	// custody, which their trace shows with a link to their label.
+	var chained string
+	if err := app.DB.Read().QueryRow(ctx, `SELECT organ_id FROM organ_handoffs WHERE step = 'transport' ORDER BY log_index DESC LIMIT 1`).Scan(&chained); err != nil {
+		t.Fatalf("the demo has no organ handed to transport: %v", err)
+	}
+	tr := e.Must(t, 200, "GET", "/api/v1/transplant/trace/organs/"+chained, tokens[auth.Regulator], nil)
+	if !strings.Contains(string(tr.Raw), `"step": "transplant_theatre"`) || !strings.Contains(string(tr.Raw), `"step": "transport"`) {
+		t.Errorf("the trace of %s shows no chain of custody: %s", chained, tr.Raw)
+	}
 	res, err := ledger.Verify(ctx, app.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
 	if err != nil {
 		t.Fatal(err)

@@ -195,6 +195,7 @@ func generate(t *testing.T, dir string) {
 	h.exchange(db, keys.Master)
 	h.vigilance()
 	h.trafficking()
+	h.handoffs()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -581,4 +582,39 @@ func (h *history) trafficking() {
 	if len(hits) != 1 || hits[0].Rule != transplant.RuleNonResidentLivingDonation {
 		t.Fatalf("the screening raised %+v, want one alert of %s", hits, transplant.RuleNonResidentLivingDonation)
 	}
+}
+
+// handoffs: a deceased donor's kidney scanned out of the procurement
+// theatre, to the courier, in at the centre it is allocated to and into its
+// transplant theatre. Last, so that adding it left the earlier leaves as
+// they were.
+func (h *history) handoffs() {
+	ctx, tr, coord := h.ctx, h.tr, h.coordinator
+	centre := coord.AuthorityID
+	today := h.clk.Now().Format(transplant.DateLayout)
+	h.clk.tick()
+	donor := must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorBrainDeath, CentreID: centre,
+		Name: "Golden Third Donor (synthetic)", NationalID: "XA000000004", Sex: "male", BloodGroup: "A", DateOfBirth: "1966-06-06",
+		CauseOfDeath: "head trauma", DateOfDeath: today, IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no",
+		HIV: "negative", HCV: "negative", HBV: "negative", OrganFunction: "creatinine within normal range"}))
+	h.clk.tick()
+	must(tr.RecordConsent(ctx, coord, donor.ID, transplant.NewConsent{Kind: transplant.ConsentRegistry, GivenOn: today,
+		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}))
+	procure := transplant.NewProcurement{DonorID: donor.ID, CentreID: centre, Organs: []string{"kidney"}}
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	kidney := must(tr.RecordProcurement(ctx, coord, procure)).Organs[0].ID
+	scan := func(step, place string) {
+		h.clk.tick()
+		must(tr.RecordHandoff(ctx, coord, transplant.NewHandoff{OrganID: kidney, Step: step, Place: place}))
+	}
+	scan(transplant.StepProcurementTheatre, "Theatre 1")
+	scan(transplant.StepTransport, "Golden courier (synthetic)")
+	h.clk.tick()
+	rc := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{CentreID: centre, Name: "Golden Third Recipient (synthetic)",
+		NationalID: "XA000000005", Sex: "female", BloodGroup: "A", DateOfBirth: "1979-09-09", Residence: "XA", OrganNeeded: "kidney", ListedOn: today}))
+	h.clk.tick()
+	must(tr.AuthorizeTransplant(ctx, coord, transplant.NewTransplantAuthorization{OrganID: kidney, RecipientID: rc.ID,
+		CentreID: centre, AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true}))
+	scan(transplant.StepArrival, "Coordination desk")
+	scan(transplant.StepTransplantTheatre, "Theatre 2")
 }

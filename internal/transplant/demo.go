@@ -307,6 +307,11 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 			return err
 		}
 		g.d.SetClock(t0.Add(4 * time.Hour))
+		if g.chained() {
+			if err := g.chain(c, tc, o, at.Add(90*time.Minute), t0); err != nil {
+				return err
+			}
+		}
 		if _, err := g.svc.RecordTransplant(ctx, tc.coord, NewTransplant{OrganID: o.ID, RecipientID: r.ID, CentreID: tc.id,
 			PerformedAt: t0.Add(3 * time.Hour).Format(time.RFC3339), AuthorizationID: a.ID}); err != nil {
 			return err

@@ -193,9 +193,9 @@ func WriteLabelPDF(w io.Writer, lb *Label, size string, l *i18n.Localizer) error
 		pdf.CellFormat(inner, 6, l.T("Travels with organ %s (%s)", lb.OrganID, l.T(labelOrgans[lb.Organ])), "", 1, "L", false, 0, "")
 	}
 
-	// The QR Code, 50 mm square with its quiet zone, and the identifier
+	// The QR Code, 45 mm square with its quiet zone, and the identifier
 	// written under it.
-	const side, quiet = 50.0, 4
+	const side, quiet = 45.0, 4
 	n := code.Size()
 	module := side / float64(n+2*quiet)
 	x0, y0 := (wd-side)/2, 36.0
@@ -223,15 +223,15 @@ func WriteLabelPDF(w io.Writer, lb *Label, size string, l *i18n.Localizer) error
 	if lb.BloodGroup != "" {
 		rows = append(rows, [2]string{l.T("Donor blood group (ABO)"), lb.BloodGroup})
 	}
-	pdf.SetY(y0 + side + 13)
+	pdf.SetY(y0 + side + 11)
 	for _, r := range rows {
 		pdf.SetX(5)
 		pdf.SetFont("go", "", 9)
-		pdf.CellFormat(inner, 4.5, r[0], "", 1, "L", false, 0, "")
+		pdf.CellFormat(inner, 4, r[0], "", 1, "L", false, 0, "")
 		pdf.SetX(5)
-		pdf.SetFont("go", "B", 12)
-		pdf.MultiCell(inner, 5.5, r[1], "", "L", false)
-		pdf.Ln(1)
+		pdf.SetFont("go", "B", 11)
+		pdf.MultiCell(inner, 5, r[1], "", "L", false)
+		pdf.Ln(0.8)
 	}
 
 	// What to do with it.
