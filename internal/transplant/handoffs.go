@@ -142,7 +142,7 @@ func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHa
 			return nil, err
 		}
 		if status != "procured" {
-			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is %s: its journey has ended", organ, status)
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is no longer in transit (%s): no hand-off can follow", organ, status)
 		}
 		if err := handoffInOrder(in.Step, last); err != nil {
 			return nil, err
