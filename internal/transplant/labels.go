@@ -118,8 +118,8 @@ func LabelQR(organID string) (*qr.QrCode, error) {
 var (
 	labelOrgans = map[string]i18n.Msg{"kidney": i18n.M("Kidney"), "liver": i18n.M("Liver"), "heart": i18n.M("Heart"),
 		"lung": i18n.M("Lung"), "pancreas": i18n.M("Pancreas"), "intestine": i18n.M("Intestine")}
-	// LabelSamples are the words of the sample kinds.
-	LabelSamples = map[string]i18n.Msg{"blood": i18n.M("Donor blood"), "lymph_node": i18n.M("Donor lymph node"),
+	// labelSamples are the words of the sample kinds.
+	labelSamples = map[string]i18n.Msg{"blood": i18n.M("Donor blood"), "lymph_node": i18n.M("Donor lymph node"),
 		"spleen": i18n.M("Donor spleen")}
 )
 
@@ -184,7 +184,7 @@ func WriteLabelPDF(w io.Writer, lb *Label, size string, l *i18n.Localizer) error
 	pdf.SetXY(5, 18)
 	title := l.T(labelOrgans[lb.Organ])
 	if lb.Sample != "" {
-		title = l.T(LabelSamples[lb.Sample])
+		title = l.T(labelSamples[lb.Sample])
 	}
 	pdf.CellFormat(inner, 10, title, "", 1, "L", false, 0, "")
 	if lb.Sample != "" {
