@@ -34,7 +34,7 @@ func commands() []command {
 		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
-		{"mail", "test|outbox ...", "send a test e-mail; list the e-mail outbox", runMail},
+		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}
