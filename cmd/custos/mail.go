@@ -219,8 +219,8 @@ func runMailContact(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	lang := a.NotifyLanguage
 	if lang == "" {
-		lang = "the registry's"
+		lang = "the registry's (--mail-language)"
 	}
-	fmt.Fprintf(stdout, "authority %s (%s) is notified at %s, in %s language\n", a.ID, a.Name, a.NotifyEmail, lang)
+	fmt.Fprintf(stdout, "authority %s (%s) is notified at %s; language: %s\n", a.ID, a.Name, a.NotifyEmail, lang)
 	return nil
 }

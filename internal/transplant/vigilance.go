@@ -35,6 +35,10 @@ type Config struct {
 	// AcknowledgeWithin: a notification of an SAE not acknowledged this
 	// long after it was sent is escalated to the regulator.
 	AcknowledgeWithin time.Duration
+	// DisclosureThreshold is the threshold of the disclosure control of
+	// the published figures (the UNODC return): custos serve's
+	// --disclosure-threshold; zero is disclosure.DefaultThreshold.
+	DisclosureThreshold int
 }
 
 // DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.

@@ -1,0 +1,4 @@
+-- Placeholder: transplant version 10 is another branch's (labels).
+-- Versions run without gaps, so this branch holds the place; the merge
+-- replaces this file with that branch's 010.
+SELECT 1;
