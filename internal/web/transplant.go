@@ -35,7 +35,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		Name:      transplant.Module.Name,
 		Title:     transplant.Module.Title,
 		Roles:     rolesOf(transplant.Module.Roles),
-		Nav:       func(p *auth.Principal) []Link { return append(transplantNav(p), traffickingNav(p)...) },
+		Nav:       func(p *auth.Principal) []Link { return append(append(transplantNav(p), traffickingNav(p)...), unodcNav(p)...) },
 		Home:      func(p *auth.Principal) *Card { return cmp.Or(transplantHome(p), traffickingHome(p)) },
 		Dashboard: t.dashboard,
 		Pages: append([]Page{
@@ -63,7 +63,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			post("/centres", t.registerCentre),
 			post("/centres/{id}/authorizations", t.grantCentre),
 			post("/centres/{id}/authorizations/{aid}/revoke", t.revokeCentre),
-		}, t.traffickingPages()...),
+		}, append(t.traffickingPages(), t.unodcPages()...)...),
 		Templates: subFS(transplantFS, "templates/transplant"),
 		Lists: map[string][]string{
 			"organ":            transplant.OrganTypes,
