@@ -35,7 +35,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		Name:      transplant.Module.Name,
 		Title:     transplant.Module.Title,
 		Roles:     rolesOf(transplant.Module.Roles),
-		Nav:       func(p *auth.Principal) []Link { return append(append(transplantNav(p), traffickingNav(p)...), unodcNav(p)...) },
+		Nav:       func(p *auth.Principal) []Link { return append(transplantNav(p), traffickingNav(p)...) },
 		Home:      func(p *auth.Principal) *Card { return cmp.Or(transplantHome(p), traffickingHome(p)) },
 		Dashboard: t.dashboard,
 		Pages: append([]Page{

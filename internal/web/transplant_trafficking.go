@@ -59,7 +59,7 @@ func traffickingNav(p *auth.Principal) []Link {
 	case p.Can(transplant.WorkTraffickingReports):
 		return []Link{{"/transplant/trafficking/queue", i18n.M("Trafficking reports")}}
 	}
-	return nil
+	return unodcNav(p)
 }
 
 // traffickingHome is the authority's card: its queue.

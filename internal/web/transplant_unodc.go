@@ -42,8 +42,8 @@ func unodcNav(p *auth.Principal) []Link {
 // assessmentForm is the assessment's form on a report's page.
 type assessmentForm struct {
 	// Open tells whether the report may be assessed now.
-	Open                                  bool
-	Current                               *transplant.TraffickingAssessment
+	Open                                 bool
+	Current                              *transplant.TraffickingAssessment
 	Conclusions, Organs, Sexes, AgeBands []Option
 }
 
