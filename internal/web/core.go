@@ -307,8 +307,9 @@ type authorityKind struct {
 type authoritiesData struct {
 	Kinds   []authorityKind // the catalogue's, in its order
 	Options []Option        // the kinds to choose from
-	// All and Languages are the choices of the contact form: every
-	// authority, and the registry's language then each one spoken.
+	// All and Languages are the choices of the contact form: the
+	// authorities the page lists, and the registry's language then each
+	// one spoken.
 	All, Languages []Option
 	Next           string // the link to the next page; empty on the last
 	Filtered       bool
@@ -359,12 +360,7 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		data.Kinds = append(data.Kinds, ak)
 		data.Options = append(data.Options, Option{Value: k.Name, Label: ak.Label})
 	}
-	all, err := auth.ListAuthorities(r.Context(), u.DB.Read(), "")
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
-	for _, a := range all {
+	for _, a := range as.Items {
 		data.All = append(data.All, Option{Value: a.ID, Label: a.Name + " (" + a.ID + ")"})
 	}
 	data.Languages = []Option{{Value: "", Label: s.T("The registry's language")}}
