@@ -198,10 +198,7 @@ func runMailContact(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *id == "" || (*email == "") == !*remove {
 		return &exitError{2, "give --authority ID and either --email ADDRESS or --remove"}
 	}
-	if err := d.existing(); err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
