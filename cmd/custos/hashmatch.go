@@ -15,7 +15,6 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
-	"github.com/custos-project/custos/internal/server"
 )
 
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
@@ -334,10 +333,7 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := d.existing(); err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

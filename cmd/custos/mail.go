@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/server"
@@ -83,7 +84,11 @@ func (m *mailFlags) apply(cfg *server.Config) error {
 }
 
 const mailUsage = `Usage: custos mail test --to ADDRESS [flags]    send a test e-mail now with the --smtp-* settings
-       custos mail outbox [--state S] [flags]   list the e-mail outbox, newest first`
+       custos mail outbox [--state S] [flags]   list the e-mail outbox, newest first
+       custos mail contact --authority ID --email ADDRESS [--language L] [flags]
+                                                set the address an authority's notifications are e-mailed to
+       custos mail contact --authority ID --remove [flags]
+                                                notify the authority in the web UI only`
 
 func runMail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -98,8 +103,10 @@ func runMail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runMailTest(ctx, args[1:], stdout, stderr)
 	case "outbox":
 		return runMailOutbox(ctx, args[1:], stdout)
+	case "contact":
+		return runMailContact(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown mail command %q; want test or outbox", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown mail command %q; want test, outbox or contact", args[0])}
 }
 
 func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -173,5 +180,44 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if p.Next != "" {
 		fmt.Fprintf(stdout, "next page: --cursor %s\n", p.Next)
 	}
+	return nil
+}
+
+func runMailContact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("mail contact", "--authority ID (--email ADDRESS [--language L] | --remove) [flags]",
+		"set the functional address an authority's notifications are e-mailed to (a log entry by the operator, \"cli\")", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	id := fs.String("authority", "", "the authority's id")
+	email := fs.String("email", "", "the address, such as vigilance@centre.example: a desk's, not a person's")
+	language := fs.String("language", "", "the language of its e-mails (default: the registry's, --mail-language of custos serve)")
+	remove := fs.Bool("remove", false, "remove the address: the authority is notified in the web UI only")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || (*email == "") == !*remove {
+		return &exitError{2, "give --authority ID and either --email ADDRESS or --remove"}
+	}
+	app, err := d.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	// The operator on the server host acts as an administrator; the log
+	// records the change as made by "cli".
+	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Admin}
+	a, err := app.Authorities.SetContact(ctx, op, *id, auth.Contact{Email: *email, Language: *language})
+	if err != nil {
+		return err
+	}
+	if a.NotifyEmail == "" {
+		fmt.Fprintf(stdout, "authority %s (%s) has no notification e-mail: it is notified in the web UI only\n", a.ID, a.Name)
+		return nil
+	}
+	lang := a.NotifyLanguage
+	if lang == "" {
+		lang = "the registry's (--mail-language)"
+	}
+	fmt.Fprintf(stdout, "authority %s (%s) is notified at %s; language: %s\n", a.ID, a.Name, a.NotifyEmail, lang)
 	return nil
 }

@@ -63,4 +63,34 @@ func TestMailCommands(t *testing.T) {
 	if code, _, errOut := cmd("mail", "outbox", "--db", db, "--state", "lost"); code != 1 || !strings.Contains(errOut, "state must be one of pending, sent, failed") {
 		t.Fatalf("an unknown state: %d %s", code, errOut)
 	}
+
+	// custos mail contact sets the regulator's notification address, and
+	// removes it; a refusal names its rule's sentence.
+	var authority string
+	if code, out, errOut := cmd("mail", "contact", "--db", db, "--authority", "AU-NOSUCH", "--email", "vigilance@regulator.example"); code != 1 || !strings.Contains(errOut, "no authority AU-NOSUCH") {
+		t.Fatalf("an unknown authority: %d %s %s", code, out, errOut)
+	}
+	app, err := (&dbFlags{db: db}).open(ctx, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.DB.Read().QueryRow(ctx, "SELECT id FROM authorities").Scan(&authority); err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--authority", authority, "--email", "not an address"}, 1, "email is not an e-mail address"},
+		{[]string{"--authority", authority}, 2, "either --email ADDRESS or --remove"},
+		{[]string{"--authority", authority, "--email", "vigilance@regulator.example", "--language", "fr"}, 0, "is notified at vigilance@regulator.example; language: fr"},
+		{[]string{"--authority", authority, "--remove"}, 0, "in the web UI only"},
+	} {
+		code, out, errOut := cmd(append([]string{"mail", "contact", "--db", db}, c.args...)...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("mail contact %v: %d %s %s, want %d and %q", c.args, code, out, errOut, c.code, c.want)
+		}
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/custos-project/custos/internal/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,7 +36,7 @@ func commands() []command {
 		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
-		{"mail", "test|outbox ...", "send a test e-mail; list the e-mail outbox", runMail},
+		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
 		{"version", "", "print the version", runVersion},
 	}
@@ -138,6 +140,14 @@ func (d *dbFlags) existing() error {
 		return fmt.Errorf("no registry at %s: check --db (custos init creates one, custos demo a synthetic one)", path)
 	}
 	return nil
+}
+
+// open opens the existing registry the flags name, logging to stderr.
+func (d *dbFlags) open(ctx context.Context, stderr io.Writer) (*server.App, error) {
+	if err := d.existing(); err != nil {
+		return nil, err
+	}
+	return server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 }
 
 func parse(fs *flag.FlagSet, args []string) error {

@@ -151,6 +151,12 @@ type Authority struct {
 	Jurisdiction string `json:"jurisdiction"`
 	City         string `json:"city,omitempty"`
 	CreatedAt    string `json:"created_at,omitempty"`
+	// NotifyEmail is the functional address the registry e-mails the
+	// authority's notifications to (SetContact); empty: the web UI only.
+	NotifyEmail string `json:"notify_email,omitempty"`
+	// NotifyLanguage is the language of those e-mails; empty: the
+	// registry's (custos serve --mail-language).
+	NotifyLanguage string `json:"notify_language,omitempty"`
 }
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -166,6 +172,9 @@ const (
 	// TypePreferencesSet records a principal's own preferences (the time
 	// zone of their pages).
 	TypePreferencesSet = "principal.preferences_set"
+	// TypeContactSet records an authority's notification contact
+	// (SetContact).
+	TypeContactSet = "authority.contact_set"
 )
 
 // PrincipalCreated is the data of a principal.created leaf: never the token,
@@ -219,6 +228,10 @@ func Project(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypePreferencesSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *preferencesSet) error {
 		_, err := q.Exec(ctx, "UPDATE principals SET time_zone = ?, language = ? WHERE id = ?", p.TimeZone, p.Language, p.ID)
+		return err
+	})
+	ledger.On(reg, TypeContactSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *contactSet) error {
+		_, err := q.Exec(ctx, "UPDATE authorities SET notify_email = ?, notify_language = ? WHERE id = ?", c.Email, c.Language, c.ID)
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "authorities", Order: "id"}, ledger.Table{Name: "principals", Order: "id"})
@@ -405,8 +418,8 @@ func SetPreferences(id string, in Preferences, spoken []string) (ledger.Decide, 
 // GetAuthority reads one authority.
 func GetAuthority(ctx context.Context, q store.Queryer, id string) (*Authority, error) {
 	var a Authority
-	err := q.QueryRow(ctx, "SELECT id, name, kind, jurisdiction, city, created_at FROM authorities WHERE id = ?", id).
-		Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt)
+	err := q.QueryRow(ctx, "SELECT id, name, kind, jurisdiction, city, created_at, notify_email, notify_language FROM authorities WHERE id = ?", id).
+		Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt, &a.NotifyEmail, &a.NotifyLanguage)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "id", "no authority %s", id)
 	}
@@ -415,12 +428,12 @@ func GetAuthority(ctx context.Context, q store.Queryer, id string) (*Authority, 
 
 // ListAuthorities lists authorities of a kind (all kinds when empty), by name.
 func ListAuthorities(ctx context.Context, q store.Queryer, kind string) ([]Authority, error) {
-	rows, err := q.Query(ctx, "SELECT id, name, kind, jurisdiction, city, created_at FROM authorities WHERE (? = '' OR kind = ?) ORDER BY name, id", kind, kind)
+	rows, err := q.Query(ctx, "SELECT id, name, kind, jurisdiction, city, created_at, notify_email, notify_language FROM authorities WHERE (? = '' OR kind = ?) ORDER BY name, id", kind, kind)
 	if err != nil {
 		return nil, err
 	}
 	return store.Rows(rows, func(r store.Scanner, a *Authority) error {
-		return r.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt)
+		return r.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt, &a.NotifyEmail, &a.NotifyLanguage)
 	})
 }
 

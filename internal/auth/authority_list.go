@@ -27,7 +27,7 @@ var AuthorityFilters = []string{"kind", "jurisdiction", "name"}
 // on (log_index DESC, id) (core migration 6): the kind and jurisdiction as
 // pairs (empty for any), the name and its LIKE pattern, the cursor's
 // condition (page.Request.Where) and the limit.
-const listAuthoritiesSQL = `SELECT id, name, kind, jurisdiction, city, created_at, log_index FROM authorities
+const listAuthoritiesSQL = `SELECT id, name, kind, jurisdiction, city, created_at, notify_email, notify_language, log_index FROM authorities
 	WHERE (? = '' OR kind = ?) AND (? = '' OR jurisdiction = ?) AND (? = '' OR LOWER(name) LIKE ? ESCAPE '\')
 	AND %s ORDER BY log_index DESC, id LIMIT ?`
 
@@ -63,6 +63,6 @@ func AuthorityPage(ctx context.Context, q store.Queryer, kinds []string, f Autho
 		return page.Of[Authority]{}, err
 	}
 	return page.Read(rows, f.Request, func(r store.Scanner, a *Authority) error {
-		return r.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt)
+		return r.Scan(&a.ID, &a.Name, &a.Kind, &a.Jurisdiction, &a.City, &a.CreatedAt, &a.NotifyEmail, &a.NotifyLanguage)
 	}, func(a *Authority) string { return a.ID })
 }

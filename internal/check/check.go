@@ -5,6 +5,7 @@
 package check
 
 import (
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -215,4 +216,27 @@ func HexDigest(field, s string, n int) (string, error) {
 		return "", errs.Invalidf("hex_digest", field, "%s must be %d hexadecimal digits", field, n)
 	}
 	return s, nil
+}
+
+// Email reads one e-mail address as net/mail does (RFC 5322; a display
+// name is dropped) and returns its addr-spec, refusing anything else (rule
+// email, the field named): several addresses, an address of more than 254
+// characters, and one that SMTP would have to quote (spaces, quotes,
+// brackets, characters outside printable ASCII), which no registry's
+// contact needs. An empty value is refused (rule required).
+func Email(field, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", errs.Invalidf("required", field, "%s is required", field)
+	}
+	bad := errs.Invalidf("email", field, "%s is not an e-mail address", field)
+	a, err := mail.ParseAddress(s)
+	if err != nil || len(a.Address) > 254 {
+		return "", bad
+	}
+	for _, r := range a.Address {
+		if r <= ' ' || r > '~' || strings.ContainsRune(`<>()[],;:\"`, r) {
+			return "", bad
+		}
+	}
+	return a.Address, nil
 }

@@ -65,6 +65,7 @@ var corePrincipals = []demoPrincipal{
 var modulePrincipals = []demoPrincipal{
 	{transplant.RoleCoordinator, transplant.DemoCoordinator(0)},
 	{transplant.RoleCoordinator, transplant.DemoCoordinator(1)},
+	{transplant.RoleTraffickingAssessor, transplant.DemoAssessor},
 	{hashmatch.RoleAnalyst, hashmatch.DemoAnalyst},
 	{hashmatch.RoleService, hashmatch.DemoService},
 	{hashmatch.RoleReviewer, hashmatch.DemoReviewer},

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestDemoShowsEveryRegistry builds a small demo registry and checks, through
@@ -105,6 +106,35 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 	if !strings.Contains(string(tr.Raw), `"step": "transplant_theatre"`) || !strings.Contains(string(tr.Raw), `"step": "transport"`) {
 		t.Errorf("the trace of %s shows no chain of custody: %s", chained, tr.Raw)
 	}
+	// Every notified centre has a notification address: each notification
+	// is an e-mail in the outbox, pending (the demo sends no e-mail).
+	var notified, pending int
+	if err := app.DB.Read().QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM notifications), (SELECT COUNT(*) FROM mail_outbox WHERE state = 'pending')`).
+		Scan(&notified, &pending); err != nil {
+		t.Fatal(err)
+	}
+	if notified == 0 || pending != notified {
+		t.Errorf("the demo has %d notifications and %d pending e-mails, want as many", notified, pending)
+	}
+
+	// Trafficking: the assessor's queue holds four reports, one confirmed,
+	// and the regulator downloads the UNODC return, its one case suppressed.
+	if tokens[transplant.RoleTraffickingAssessor] == "" {
+		t.Fatal("the demo prints no assessor token")
+	}
+	queue := e.Must(t, 200, "GET", "/api/v1/transplant/trafficking/reports", tokens[transplant.RoleTraffickingAssessor], nil).Body["reports"].([]any)
+	statuses := map[string]int{}
+	for _, r := range queue {
+		statuses[r.(map[string]any)["status"].(string)]++
+	}
+	if len(queue) != 4 || statuses[transplant.TraffickingReferred] != 1 || statuses[transplant.TraffickingReceived] != 1 {
+		t.Errorf("the assessor's queue: %v", statuses)
+	}
+	ret := e.Do(t, "GET", "/api/v1/transplant/trafficking/unodc?format=csv", tokens[auth.Regulator], nil)
+	if ret.Status != 200 || !strings.Contains(string(ret.Raw), "\norgan,total,kidney,x") {
+		t.Errorf("the UNODC return: %d\n%s", ret.Status, ret.Raw)
+	}
+
 	res, err := ledger.Verify(ctx, app.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
 	if err != nil {
 		t.Fatal(err)

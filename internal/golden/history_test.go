@@ -194,7 +194,7 @@ func generate(t *testing.T, dir string) {
 	h.exports()
 	h.exchange(db, keys.Master)
 	h.vigilance()
-	h.trafficking()
+	h.vigmail(h.trafficking())
 	h.handoffs()
 
 	// The log as log_leaves holds it.
@@ -540,10 +540,10 @@ func (h *history) vigilance() {
 // under a pseudonym, moved on twice, its reporter opened; a living donation
 // to a recipient who resides abroad, which the screening raises an alert on.
 // Last, so that adding it left the earlier leaves as they were.
-func (h *history) trafficking() {
+func (h *history) trafficking() (report string, assessor *auth.Principal) {
 	t, ctx, tr, coord := h.t, h.ctx, h.tr, h.coordinator
 	da := h.authority(h.admin, "Golden Trafficking Rapporteur (synthetic)", transplant.KindTraffickingAuthority, "")
-	assessor := h.principal("Golden assessor", transplant.RoleTraffickingAssessor, da)
+	assessor = h.principal("Golden assessor", transplant.RoleTraffickingAssessor, da)
 	h.clk.tick()
 	rep := must(tr.FileTraffickingReport(ctx, coord, transplant.NewTraffickingReport{Indicators: []string{"recruitment.intermediary", "finance.payment_to_donor"},
 		Text: "A broker (synthetic) accompanied the donor to every visit."}))
@@ -582,6 +582,35 @@ func (h *history) trafficking() {
 	if len(hits) != 1 || hits[0].Rule != transplant.RuleNonResidentLivingDonation {
 		t.Fatalf("the screening raised %+v, want one alert of %s", hits, transplant.RuleNonResidentLivingDonation)
 	}
+	return rep.Reference, assessor
+}
+
+// vigmail: the centre and the regulator given notification addresses (the
+// regulator's e-mails in French); a second serious adverse reaction, which
+// queues the centre's e-mail; the trafficking report assessed as confirmed.
+// After the trafficking part, so that adding it left the earlier leaves as
+// they were.
+func (h *history) vigmail(report string, assessor *auth.Principal) {
+	ctx, tr := h.ctx, h.tr
+	for _, c := range []struct{ id, email, lang string }{
+		{h.coordinator.AuthorityID, "vigilance@golden-centre.example", ""},
+		{h.regulator.AuthorityID, "vigilance@golden-regulator.example", "fr"},
+	} {
+		h.clk.tick()
+		must(h.w.Submit(ctx, h.admin.Actor(), "set authority contact", must(auth.SetContact(c.id, auth.Contact{Email: c.email, Language: c.lang}, []string{"fr"}))))
+	}
+	h.clk.tick()
+	sae := must(tr.ReportSAE(ctx, h.regulator, transplant.NewSAE{Kind: transplant.SAEEvent, DonorID: h.donor,
+		Contact: "Golden vigilance officer (synthetic)", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
+		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: packaging breach found on arrival.",
+		ImmediateMeasures: "Synthetic: recipient monitored."}))
+	if len(sae.Mail) != 1 {
+		h.t.Fatalf("golden history: the report queued e-mails %v, want the centre's", sae.Mail)
+	}
+	h.clk.tick()
+	must(tr.AssessTraffickingReport(ctx, assessor, report, transplant.TraffickingAssessment{Conclusion: transplant.AssessmentConfirmed,
+		Year: h.clk.Now().Year(), Organ: "kidney", Donor: transplant.CasePerson{Nationality: "XB", Sex: "male", AgeBand: "25-34"},
+		Recipient: transplant.CasePerson{Nationality: "XA", Sex: "female", AgeBand: "45-54"}}))
 }
 
 // handoffs: a deceased donor's kidney scanned out of the procurement

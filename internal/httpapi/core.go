@@ -59,6 +59,17 @@ func Core(env Env) []Route {
 				}
 				return listOrExport(env, r, p, "authorities", auth.AuthorityFilterOf, list, authoritiesExport(p, list))
 			}},
+		{Method: "POST", Path: "/api/v1/authorities/{id}/contact", Summary: "Set an authority's notification contact: email, the functional address its notifications are e-mailed to " +
+			"(\"\" for none: the web UI only), and language, the e-mails' (\"\" for the registry's). A log entry (admin)",
+			In: auth.Contact{}, Out: auth.Authority{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[auth.Contact](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := env.Authorities.SetContact(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in principal; time_zone is their own preference, empty for the registry's", Out: auth.Principal{}, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return http.StatusOK, p, nil

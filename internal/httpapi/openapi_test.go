@@ -223,6 +223,8 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
 		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
+		"TransplantTraffickingAssessment.conclusion": transplant.AssessmentConclusions, "TransplantTraffickingAssessment.organ": transplant.CaseOrgans,
+		"TransplantCasePerson.sex": transplant.Sexes, "TransplantCasePerson.age_band": transplant.AgeBands,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses

@@ -68,7 +68,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -220,25 +219,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ParseAddress reads one e-mail address as net/mail does (RFC 5322; a
-// display name is dropped) and returns its addr-spec, refusing anything
-// else (rule email, the field named): several addresses, an address of
-// more than 254 characters, and one that SMTP would have to quote (spaces,
-// quotes, brackets, characters outside printable ASCII), which no
-// registry's contact needs.
-func ParseAddress(field, s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", errs.Invalidf("required", field, "%s is required", field)
-	}
-	bad := errs.Invalidf("email", field, "%s is not an e-mail address", field)
-	a, err := mail.ParseAddress(s)
-	if err != nil || len(a.Address) > 254 {
-		return "", bad
-	}
-	for _, r := range a.Address {
-		if r <= ' ' || r > '~' || strings.ContainsRune(`<>()[],;:\"`, r) {
-			return "", bad
-		}
-	}
-	return a.Address, nil
-}
+// ParseAddress reads one e-mail address (check.Email): its addr-spec, or
+// a refusal naming field (rule email, or required when empty).
+func ParseAddress(field, s string) (string, error) { return check.Email(field, s) }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -51,7 +52,9 @@ func DefaultModules() []Registry {
 			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
-			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: a.Cfg.Transplant, Now: a.Cfg.Now}
+			cfg := a.Cfg.Transplant
+			cfg.DisclosureThreshold = cmp.Or(cfg.DisclosureThreshold, a.Cfg.Threshold())
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now}
 			if n, err := s.FillPersonNames(ctx); err != nil {
 				return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
 			} else if n > 0 {

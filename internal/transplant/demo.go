@@ -32,6 +32,9 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		return err
 	}
 	g := &demoGen{ctx: ctx, d: d, svc: svc, regulator: regulator, rng: rand.New(rand.NewPCG(d.Seed, 7))}
+	if err := g.contact(d.Regulator.ID, d.Regulator.Name, ""); err != nil {
+		return err
+	}
 	if err := g.people(); err != nil {
 		return err
 	}
@@ -49,7 +52,10 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		d.Progress(fmt.Sprintf("demo: %s to %s done (%d donors, %d transplants, %d alerts)", yearStart.Format("2006-01"),
 			yearStart.AddDate(1, 0, -1).Format("2006-01"), g.donors, g.transplants, g.alerts))
 	}
-	return g.vigilance()
+	if err := g.vigilance(); err != nil {
+		return err
+	}
+	return g.trafficking(g.d.Clock().Add(24 * time.Hour))
 }
 
 // vigilance reports a serious adverse reaction in a recipient of the last
@@ -138,6 +144,9 @@ func (g *demoGen) people() error {
 	for i, cn := range demoCentreNames {
 		a, err := g.d.Authorities.CreateAuthority(ctx, g.d.Admin, auth.NewAuthority{Name: cn.name, City: cn.city, Kind: KindCentre})
 		if err != nil {
+			return err
+		}
+		if err := g.contact(a.ID, a.Name, demoLanguages[i]); err != nil {
 			return err
 		}
 		c := &demoCentre{id: a.ID, name: a.Name, organs: map[string]bool{}}

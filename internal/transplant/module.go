@@ -37,7 +37,6 @@ var Module = module.Module{
 	// globally: 2, 5 and 6 were this registry's.
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
-	Demo:    Demo,
 	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
 		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
@@ -45,3 +44,7 @@ var Module = module.Module{
 		{Role: RoleTraffickingAssessor, Kind: KindTraffickingAuthority, Label: i18n.M("Assessor: works the designated authority's queue of suspected-trafficking reports"),
 			KindRefusal: errs.Invalidf("trafficking_authority", "authority_id", "an assessor of trafficking reports must belong to the designated authority for trafficking reports")}},
 }
+
+// Module's demo is set when the package starts, not in its literal: the
+// demo files trafficking reports, whose rules read Module's roles.
+func init() { Module.Demo = Demo }

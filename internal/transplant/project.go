@@ -81,6 +81,7 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	projectTrafficking(reg)
+	projectAssessments(reg)
 	reg.Tables(
 		ledger.Table{Name: "centre_authorizations", Order: "id"},
 		ledger.Table{Name: "donors", Order: "id"},

@@ -377,6 +377,11 @@ func (s *Service) SetTraffickingStatus(ctx context.Context, p *auth.Principal, r
 			}
 			return nil, errs.New(errs.Conflict, "status_transition", "status", "report %s is %s: it may become %s only", reportID, cur, strings.Join(traffickingNext[cur], " or "))
 		}
+		if status == TraffickingUnfounded {
+			if err := refuseUnfoundedIfConfirmed(ctx, tx, reportID); err != nil {
+				return nil, err
+			}
+		}
 		return ledger.NewEntry(TypeTraffickingStatusChanged, traffickingStatusChanged{ID: eid, ReportID: reportID, Status: status})
 	})
 	if err != nil {

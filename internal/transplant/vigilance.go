@@ -35,6 +35,10 @@ type Config struct {
 	// AcknowledgeWithin: a notification of an SAE not acknowledged this
 	// long after it was sent is escalated to the regulator.
 	AcknowledgeWithin time.Duration
+	// DisclosureThreshold is the threshold of the disclosure control of
+	// the published figures (the UNODC return): custos serve's
+	// --disclosure-threshold; zero is disclosure.DefaultThreshold.
+	DisclosureThreshold int
 }
 
 // DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.
@@ -114,6 +118,9 @@ type SAE struct {
 	// an organ of the donor: none until the cross-border exchange fills it.
 	ForeignRegistries []string       `json:"foreign_registries"`
 	Notifications     []Notification `json:"notifications"`
+	// Mail lists the e-mails the report queued (vigilance_mail.go): in its
+	// entry and the answer to the report, not read back.
+	Mail []string `json:"mail,omitempty"`
 
 	// Read, not recorded with the initial report.
 	State             string `json:"state,omitempty"` // open or closed
@@ -178,6 +185,8 @@ type escalation struct {
 	AuthorityID    string `json:"authority_id"`
 	AlertID        string `json:"alert_id"`
 	Since          string `json:"since"` // when the notification was sent, or the final report fell due
+	// Mail lists the e-mails the escalation queued (vigilance_mail.go).
+	Mail []string `json:"mail,omitempty"`
 }
 
 // validate checks the initial report without reading the registry.
@@ -319,6 +328,9 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 			}
 			sae.Notifications = append(sae.Notifications, nt)
 		}
+		if sae.Mail, err = s.mailSAE(ctx, tx, &sae, now); err != nil {
+			return nil, err
+		}
 		return ledger.NewEntry(TypeSAEReported, sae)
 	})
 }
@@ -444,13 +456,16 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		if key == "" {
 			typ, cond, key = TypeSAEFinalOverdue, "SELECT 1 FROM sae_reports WHERE id = ? AND final_reported_at IS NULL AND overdue_alert_id IS NULL", e.SAEID
 		}
-		_, err := s.W.Submit(ctx, ledger.Actor{}, "escalate vigilance deadlines", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		_, err := s.W.Submit(ctx, ledger.Actor{}, "escalate vigilance deadlines", func(ctx context.Context, tx *store.Tx, at time.Time) (*ledger.Entry, error) {
 			var one int
 			err := tx.QueryRow(ctx, cond, key).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", key)
 			}
 			if err != nil {
+				return nil, err
+			}
+			if e.Mail, err = s.mailEscalation(ctx, tx, &e, at); err != nil {
 				return nil, err
 			}
 			return ledger.NewEntry(typ, e)

@@ -50,9 +50,21 @@ type vigilWorld struct {
 
 func newVigilWorld(t *testing.T, dsn string) *vigilWorld {
 	t.Helper()
+	return newVigilWorldWith(t, dsn, nil)
+}
+
+// newVigilWorldWith is newVigilWorld with the server's configuration
+// changed by tune (when not nil).
+func newVigilWorldWith(t *testing.T, dsn string, tune func(*server.Config)) *vigilWorld {
+	t.Helper()
 	ctx := context.Background()
 	clk := &testClock{}
-	w := &vigilWorld{World: apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.Now = clk.Now }), clk: clk}
+	w := &vigilWorld{World: apptest.NewWorldWith(t, dsn, func(c *server.Config) {
+		c.Now = clk.Now
+		if tune != nil {
+			tune(c)
+		}
+	}), clk: clk}
 	w.svc = w.App.Transplant
 	w.coordA, w.coordB = w.Principal(t, w.CoordA), w.Principal(t, w.CoordB)
 	w.regulator, w.auditor = w.Principal(t, w.Regulator), w.Principal(t, w.Auditor)

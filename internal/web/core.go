@@ -305,10 +305,14 @@ type authorityKind struct {
 }
 
 type authoritiesData struct {
-	Kinds    []authorityKind // the catalogue's, in its order
-	Options  []Option        // the kinds to choose from
-	Next     string          // the link to the next page; empty on the last
-	Filtered bool
+	Kinds   []authorityKind // the catalogue's, in its order
+	Options []Option        // the kinds to choose from
+	// All and Languages are the choices of the contact form: the
+	// authorities the page lists, and the registry's language then each
+	// one spoken.
+	All, Languages []Option
+	Next           string // the link to the next page; empty on the last
+	Filtered       bool
 }
 
 // authorityFlash are the query parameters of the authorities page's flash
@@ -356,9 +360,18 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		data.Kinds = append(data.Kinds, ak)
 		data.Options = append(data.Options, Option{Value: k.Name, Label: ak.Label})
 	}
+	for _, a := range as.Items {
+		data.All = append(data.All, Option{Value: a.ID, Label: a.Name + " (" + a.ID + ")"})
+	}
+	data.Languages = []Option{{Value: "", Label: s.T("The registry's language")}}
+	for _, l := range u.Languages.Languages() {
+		data.Languages = append(data.Languages, Option{Value: l.Code, Label: l.Name})
+	}
 	v.Data = data
 	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
 		v.Flash = s.T("Authority %s created. Give it principals on the People page.", q.Get("id"))
+	} else if q.Get("done") == "contact" && idRE.MatchString(q.Get("id")) {
+		v.Flash = s.T("The notification e-mail of authority %s is recorded in the log.", q.Get("id"))
 	}
 	u.show(w, r, nil, "authorities", v, ref)
 }
@@ -372,4 +385,16 @@ func (u *UI) createAuthority(w http.ResponseWriter, r *http.Request, s *Session)
 		return
 	}
 	Redirect(w, r, "/authorities", url.Values{"done": {"authority"}, "id": {a.ID}})
+}
+
+// setContact records an authority's notification e-mail and its language
+// (auth.Authorities.SetContact).
+func (u *UI) setContact(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	a, err := u.Authorities.SetContact(r.Context(), s.P, v.Get("id"), auth.Contact{Email: v.Get("email"), Language: v.Get("language")})
+	if err != nil {
+		u.showAuthorities(w, r, s, &Refusal{Form: "contact", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/authorities", url.Values{"done": {"contact"}, "id": {a.ID}})
 }

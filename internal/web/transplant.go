@@ -63,7 +63,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			post("/centres", t.registerCentre),
 			post("/centres/{id}/authorizations", t.grantCentre),
 			post("/centres/{id}/authorizations/{aid}/revoke", t.revokeCentre),
-		}, t.traffickingPages()...),
+		}, append(t.traffickingPages(), t.unodcPages()...)...),
 		Templates: subFS(transplantFS, "templates/transplant"),
 		Lists: map[string][]string{
 			"organ":            transplant.OrganTypes,

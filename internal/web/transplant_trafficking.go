@@ -59,7 +59,7 @@ func traffickingNav(p *auth.Principal) []Link {
 	case p.Can(transplant.WorkTraffickingReports):
 		return []Link{{"/transplant/trafficking/queue", i18n.M("Trafficking reports")}}
 	}
-	return nil
+	return unodcNav(p)
 }
 
 // traffickingHome is the authority's card: its queue.
@@ -209,6 +209,8 @@ type traffickingCaseData struct {
 	Reporter *transplant.TraffickingReporter
 	Purpose  string
 	OpenedAt string
+	// Assessment is the assessment's form (transplant_unodc.go).
+	Assessment assessmentForm
 }
 
 func (t *transplantPages) traffickingCase(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -239,9 +241,16 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 	}
 	d.Report, d.Next = rep, nextStatuses(s, rep)
 	pg := s.View(r, "Trafficking report "+rep.ID)
+	if d.Assessment, err = t.assessment(r, s, rep, pg); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	pg.Data = d
-	if r.URL.Query().Get("done") == "status" {
+	switch r.URL.Query().Get("done") {
+	case "status":
 		pg.Flash = s.T("The report's status is now recorded in the log.")
+	case "assessment":
+		pg.Flash = s.T("The assessment is recorded in the log.")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")

@@ -140,6 +140,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0)
 	handle(nil, "GET", "/authorities", u.authorities, 0)
 	handle(nil, "POST", "/authorities", u.createAuthority, 0)
+	handle(nil, "POST", "/authorities/contact", u.setContact, 0)
 	handle(nil, "GET", "/account", u.account, 0)
 	handle(nil, "POST", "/account", u.setAccount, 0)
 	handle(nil, "GET", "/log", u.logPage, 0)
