@@ -255,6 +255,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	// Routes added since the prefix have no alias.
+	routes = append(routes, subjectRightsRoutes(t)...)
 	return append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...)
 }
 

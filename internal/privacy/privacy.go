@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -105,38 +106,43 @@ func open(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
 
 // Store seals p under a new subject key and writes it under ref in the
 // transaction. The reference is bound into the ciphertext, so a sealed row
-// moved to another subject does not open.
-func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) error {
+// moved to another subject does not open. It returns the commitment to the
+// row, for the command's entry (ledger.Entry.Sealed): the log commits to
+// the sealed bytes, never to the value.
+func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) (ledger.Sealed, error) {
 	return v.Seal(ctx, q, ref, p, now)
 }
 
 // Seal seals any personal data (the JSON of data) under a new subject key
 // and writes it under ref in the transaction, as Store does for a person:
-// a confidential report's free text, the identity of its reporter.
-func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) error {
+// a confidential report's free text, the identity of its reporter. It
+// returns the row's commitment, as Store does.
+func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) (ledger.Sealed, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
 	a, err := newGCM(key)
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
 	plain, err := json.Marshal(data)
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
 	sealed, err := seal(a, plain, []byte(ref))
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
 	wrapped, err := seal(v.wrap, key, []byte(ref))
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
-	_, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
-		ref, wrapped, sealed, now.UTC().Format(time.RFC3339))
-	return err
+	if _, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
+		ref, wrapped, sealed, now.UTC().Format(time.RFC3339)); err != nil {
+		return ledger.Sealed{}, err
+	}
+	return ledger.Sealed{Ref: ref, Commitment: ledger.SealCommitment(wrapped, sealed)}, nil
 }
 
 // ErrErased is returned for a subject whose personal data was erased.
@@ -176,7 +182,9 @@ func (v *Vault) Open(ctx context.Context, q store.Queryer, ref string, out any) 
 }
 
 // Erase deletes a subject's sealed data and key; the records keep their
-// pseudonyms and the log stays whole.
+// pseudonyms and the log stays whole. Callers are commands whose entry
+// names ref in ledger.Entry.Erased (erasure.go), so that log verify tells
+// the missing row from a deleted one.
 func (v *Vault) Erase(ctx context.Context, q store.Queryer, ref string) error {
 	_, err := q.Exec(ctx, "DELETE FROM subjects WHERE ref = ?", ref)
 	return err
