@@ -368,3 +368,53 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 	}
 	return rep, nil
 }
+
+// ErasurePlan is what an erasure of a subject would do, for the page that
+// asks to confirm it: the references whose sealed values become unreadable,
+// the pseudonym the records keep, and until when the law keeps the
+// traceability data ("" when it no longer does). Erasure is set when the
+// subject is already erased.
+type ErasurePlan struct {
+	SubjectID     string           `json:"subject_id"`
+	Record        string           `json:"record"`
+	Pseudonym     string           `json:"person_pseudonym"`
+	Refs          []string         `json:"refs"`
+	Corrections   int              `json:"corrections"`
+	RetainedUntil string           `json:"retained_until,omitempty"`
+	Erasure       *privacy.Erasure `json:"erasure,omitempty"`
+}
+
+// PlanErasure reads what EraseSubject would erase, without erasing, for
+// whoever may erase.
+func (s *Service) PlanErasure(ctx context.Context, p *auth.Principal, id string) (*ErasurePlan, error) {
+	if err := p.Require(ErasePersonalData); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	sub, err := subjectOf(ctx, q, p, id)
+	if err != nil {
+		return nil, err
+	}
+	plan := &ErasurePlan{SubjectID: id, Record: sub.Record, Pseudonym: sub.Pseudonym}
+	if plan.Erasure, err = privacy.ErasureOf(ctx, q, id); err != nil || plan.Erasure != nil {
+		return plan, err
+	}
+	if plan.Refs, err = privacy.SubjectRefs(ctx, q, id, sub.Ref); err != nil {
+		return nil, err
+	}
+	plan.Corrections = len(plan.Refs) - 1
+	until, err := RetainedUntil(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if until > day(s.now()) {
+		plan.RetainedUntil = until
+	}
+	return plan, nil
+}
+
+// Erased returns the erasure of the donor or recipient id, nil when its
+// personal data was not erased: what its pages show instead.
+func (s *Service) Erased(ctx context.Context, id string) (*privacy.Erasure, error) {
+	return privacy.ErasureOf(ctx, s.DB.Read(), id)
+}
