@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ type Vault struct {
 	wrap   cipher.AEAD // wraps per-subject keys
 	pseudo []byte      // HMAC key for pseudonyms
 	blind  []byte      // HMAC key for blind indexes
+	// Rand is where subject keys and nonces come from: crypto/rand when
+	// nil. Only the golden log's generator sets it, so that the sealed
+	// rows, and the commitments its leaves carry, are the same each run.
+	Rand io.Reader
 }
 
 // NewVault derives the wrapping and pseudonym keys from the master key.
@@ -89,9 +94,18 @@ type Person struct {
 	NationalID string `json:"national_id,omitempty"`
 }
 
-func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
+func (v *Vault) random(b []byte) error {
+	if v.Rand != nil {
+		_, err := io.ReadFull(v.Rand, b)
+		return err
+	}
+	_, err := rand.Read(b)
+	return err
+}
+
+func (v *Vault) seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
 	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	if err := v.random(nonce); err != nil {
 		return nil, err
 	}
 	return a.Seal(nonce, nonce, plain, ad), nil
@@ -119,7 +133,7 @@ func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person
 // returns the row's commitment, as Store does.
 func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) (ledger.Sealed, error) {
 	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	if err := v.random(key); err != nil {
 		return ledger.Sealed{}, err
 	}
 	a, err := newGCM(key)
@@ -130,11 +144,11 @@ func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any,
 	if err != nil {
 		return ledger.Sealed{}, err
 	}
-	sealed, err := seal(a, plain, []byte(ref))
+	sealed, err := v.seal(a, plain, []byte(ref))
 	if err != nil {
 		return ledger.Sealed{}, err
 	}
-	wrapped, err := seal(v.wrap, key, []byte(ref))
+	wrapped, err := v.seal(v.wrap, key, []byte(ref))
 	if err != nil {
 		return ledger.Sealed{}, err
 	}

@@ -169,6 +169,29 @@ func TestSubjectRights(t *testing.T) {
 			}
 		}
 
+		tamper := func(sql string, args ...any) {
+			t.Helper()
+			tx, err := w.App.DB.BeginWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(ctx, sql, args...); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A sealed row written before custos logged commitments (a registry
+		// upgraded from an older release) is counted apart, not reported as
+		// tampering; one written later without a commitment is.
+		tamper("INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES ('SU-LEGACY', ?, ?, '2000-01-01T00:00:00Z')", []byte{1}, []byte{2})
+		if r := verify(); !r.OK() || r.Uncommitted != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "the first ref=SU-LEGACY, were written by leaves without a commitment") {
+			t.Errorf("verify with a row from before commitments: %+v", r)
+		}
+		tamper("INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES ('SU-FORGED', ?, ?, ?)", []byte{1}, []byte{2}, time.Now().UTC().Add(time.Hour).Format(time.RFC3339))
+
 		// Tampering with the sealed rows: the sealed data of one recipient
 		// copied onto another's row, another's ciphertext edited, a third
 		// deleted.
@@ -182,20 +205,6 @@ func TestSubjectRights(t *testing.T) {
 				table = "donors"
 			}
 			if err := q.QueryRow(ctx, "SELECT subject_ref FROM "+table+" WHERE id = ?", x.id).Scan(x.ref); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tamper := func(sql string, args ...any) {
-			t.Helper()
-			tx, err := w.App.DB.BeginWrite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			if _, err := tx.Exec(ctx, sql, args...); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -214,13 +223,14 @@ func TestSubjectRights(t *testing.T) {
 			"committed for " + a + " (swapped behind custos's back)",
 			"subjects: row ref=" + e + " does not match its commitment in entry ",
 			"subjects: row ref=" + d + " is committed by entry ",
+			"subjects: row ref=SU-FORGED is in the database but no entry commits to it (inserted behind custos's back)",
 		} {
 			if !strings.Contains(problems, want) {
 				t.Errorf("verify misses %q in:\n%s", want, problems)
 			}
 		}
-		if len(r.Problems) != 3 {
-			t.Errorf("verify found %d problems, want 3:\n%s", len(r.Problems), problems)
+		if len(r.Problems) != 4 {
+			t.Errorf("verify found %d problems, want 4:\n%s", len(r.Problems), problems)
 		}
 		if strings.Contains(problems, "Quillon") || strings.Contains(problems, "CANARY") {
 			t.Error("verify's report carries personal data")
