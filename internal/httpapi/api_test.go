@@ -293,6 +293,54 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		if r1["person_pseudonym"] != r2["person_pseudonym"] {
 			t.Error("the same national id gave two pseudonyms")
 		}
+
+		// The data subjects' rights: a rectification, refused and
+		// accepted, a subject-access export and an erasure carry the
+		// corrected value in no leaf, table, refusal or log line; the
+		// export itself holds it, for the person.
+		const canary = "Ysolde Fairweather-Canary"
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary}); r.Status != 422 || strings.Contains(string(r.Raw), "Ysolde") {
+			t.Errorf("a rectification without a reason: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary, "national_id": "XA-CANARY-8080", "reason": "misspelt at registration"})
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary, "reason": "twice"}); r.Status != 422 || strings.Contains(string(r.Raw), "Ysolde") {
+			t.Errorf("a rectification to the same value: %d %s", r.Status, r.Raw)
+		}
+		acc := w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/access", w.CoordA, map[string]any{"purpose": "the person's request"})
+		if !strings.Contains(string(acc.Raw), canary) {
+			t.Errorf("the subject-access export lacks the personal data: %s", acc.Raw)
+		}
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/erasure", w.CoordA, map[string]any{"ground": "legal_obligation", "reference": "Court order 1"}); r.Status != 403 {
+			t.Errorf("a coordinator erased: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/erasure", w.Regulator, map[string]any{"ground": "legal_obligation", "reference": "Court order 1"})
+		r = w.Do(t, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": id, "purpose": "after erasure"})
+		if r.Status != 404 || !strings.Contains(string(r.Raw), "was erased on") {
+			t.Errorf("personal data after erasure: %d %s", r.Status, r.Raw)
+		}
+		for _, table := range []string{"log_leaves", "donors", "alerts", "erasures", "personal_data_corrections", "personal_data_reads"} {
+			rows, err := q.Query(ctx, "SELECT * FROM "+table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range vals {
+					if s := toString(v); strings.Contains(s, "Ysolde") || strings.Contains(s, "CANARY") {
+						t.Errorf("table %s holds personal data: %.80s", table, s)
+					}
+				}
+			}
+			rows.Close()
+		}
 	})
 }
 
