@@ -41,17 +41,9 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name := fs.String("name", "", "rectify: the corrected name")
 	nationalID := fs.String("national-id", "", "rectify: the corrected national identifier")
 	reason := fs.String("reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data)")
-	var pos []string
-	rest := args[1:]
-	for {
-		if err := parse(fs, rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, err := parseMixed(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return &exitError{2, usage}

@@ -94,6 +94,20 @@ func subjectOf(ctx context.Context, q store.Queryer, p *auth.Principal, id strin
 	return &r, nil
 }
 
+// liveSubject is subjectOf for a command that changes the personal data: an
+// erased subject is refused as its reads are.
+func liveSubject(ctx context.Context, q store.Queryer, p *auth.Principal, id string) (*subjectRecord, error) {
+	sub, err := subjectOf(ctx, q, p, id)
+	if err != nil {
+		return nil, err
+	}
+	done, err := privacy.ErasureOf(ctx, q, id)
+	if err == nil && done != nil {
+		err = privacy.ErasedRefusal(done)
+	}
+	return sub, err
+}
+
 // RetainedUntil is the day until which the law keeps a subject's
 // traceability data: 30 years after the donor's last procurement (after
 // their registration when nothing was procured), or after the recipient's
@@ -144,14 +158,8 @@ func (s *Service) EraseSubject(ctx context.Context, p *auth.Principal, id string
 	}
 	eid := s.W.IDs().New("ER")
 	_, err = s.W.Submit(ctx, p.Actor(), "erase personal data", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		sub, err := subjectOf(ctx, tx, p, id)
+		sub, err := liveSubject(ctx, tx, p, id)
 		if err != nil {
-			return nil, err
-		}
-		if done, err := privacy.ErasureOf(ctx, tx, id); err != nil || done != nil {
-			if err == nil {
-				err = privacy.ErasedRefusal(done)
-			}
 			return nil, err
 		}
 		until, err := RetainedUntil(ctx, tx, id)
@@ -224,14 +232,8 @@ func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in 
 	}
 	cid := s.W.IDs().New("PC")
 	res, err := ledger.SubmitAs[rectified](ctx, s.W, p.Actor(), "rectify personal data", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		sub, err := subjectOf(ctx, tx, p, id)
+		sub, err := liveSubject(ctx, tx, p, id)
 		if err != nil {
-			return nil, err
-		}
-		if done, err := privacy.ErasureOf(ctx, tx, id); err != nil || done != nil {
-			if err == nil {
-				err = privacy.ErasedRefusal(done)
-			}
 			return nil, err
 		}
 		person, err := s.Vault.Load(ctx, tx, sub.Ref)

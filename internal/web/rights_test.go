@@ -1,16 +1,13 @@
 package web_test
 
 import (
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
-	"github.com/custos-project/custos/internal/web"
 )
 
 // TestSubjectRightsPages: a coordinator rectifies and exports (page and
@@ -27,13 +24,7 @@ func TestSubjectRightsPages(t *testing.T) {
 	const corrected = "Wilhelmina Canary (synthetic)"
 	secrets := []string{corrected, "XA-WEB-4242"}
 
-	var logs logBuffer
-	ui := &web.UI{DB: w.App.DB, Authorities: w.App.Authorities, Sections: []web.Section{web.Transplant(w.App.Transplant, w.App.Authorities)},
-		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	mux := http.NewServeMux()
-	ui.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv, logs := transplantUI(t, w)
 
 	a := newBrowser(t, srv.URL)
 	a.signIn(w.CoordA)

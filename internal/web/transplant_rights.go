@@ -110,14 +110,21 @@ func (t *transplantPages) accessPage(w http.ResponseWriter, r *http.Request, s *
 }
 
 func (t *transplantPages) showAccess(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	showSubjectForm(w, r, s, ref, transplant.ExportSubjectData, i18n.M("Subject access"), "subject_access")
+}
+
+// showSubjectForm is the form page of a right (subject access,
+// rectification) for the donor or recipient of the path, to whoever may
+// exercise it: the record's id and the way back to its page.
+func showSubjectForm(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal, a auth.Action, title, template string) {
 	id := r.PathValue("id")
-	if err := s.P.Require(transplant.ExportSubjectData); err != nil {
+	if err := s.P.Require(a); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	pg := s.View(r, "Subject access")
+	pg := s.View(r, title)
 	pg.Data = accessData{ID: id, Back: recordPath(id)}
-	s.Show(w, r, "subject_access", pg, ref)
+	s.Show(w, r, template, pg, ref)
 }
 
 // access answers the POST of a subject-access export: the printable page,
@@ -146,24 +153,12 @@ func (t *transplantPages) access(w http.ResponseWriter, r *http.Request, s *Sess
 	s.Show(w, r, "subject_report", pg, nil)
 }
 
-type rectifyData struct {
-	ID   string
-	Back string
-}
-
 func (t *transplantPages) rectifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	t.showRectify(w, r, s, nil)
 }
 
 func (t *transplantPages) showRectify(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
-	id := r.PathValue("id")
-	if err := s.P.Require(transplant.RectifyPersonalData); err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	pg := s.View(r, "Rectify personal data")
-	pg.Data = rectifyData{ID: id, Back: recordPath(id)}
-	s.Show(w, r, "subject_rectify", pg, ref)
+	showSubjectForm(w, r, s, ref, transplant.RectifyPersonalData, i18n.M("Rectify personal data"), "subject_rectify")
 }
 
 func (t *transplantPages) rectify(w http.ResponseWriter, r *http.Request, s *Session) {
