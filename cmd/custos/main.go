@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/custos-project/custos/internal/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -139,6 +141,15 @@ func (d *dbFlags) existing() error {
 		return fmt.Errorf("no registry at %s: check --db (custos init creates one, custos demo a synthetic one)", path)
 	}
 	return nil
+}
+
+// open opens the registry that must exist at --db, for a command that acts
+// on it (its logs to stderr).
+func (d *dbFlags) open(ctx context.Context, stderr io.Writer) (*server.App, error) {
+	if err := d.existing(); err != nil {
+		return nil, err
+	}
+	return server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 }
 
 // parseMixed parses flags given before, between or after the positional

@@ -9,7 +9,6 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
-	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -51,10 +50,7 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *token == "" {
 		return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
 	}
-	if err := d.existing(); err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -27,10 +26,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return &exitError{2, "want: custos trace organ|donor|recipient ID"}
 	}
-	if err := d.existing(); err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
