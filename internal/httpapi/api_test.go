@@ -295,6 +295,9 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		if r.Status != 404 || !strings.Contains(string(r.Raw), "was erased on") {
 			t.Errorf("personal data after erasure: %d %s", r.Status, r.Raw)
 		}
+		if er, _ := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id, w.Auditor, nil).Body["personal_data_erased"].(map[string]any); er["ground"] != "legal_obligation" || er["erased_at"] == "" {
+			t.Errorf("the donor after erasure: %v", er)
+		}
 		noneHolds(t, q, []string{"log_leaves", "donors", "alerts", "erasures", "personal_data_corrections", "personal_data_reads"}, "Ysolde", "CANARY")
 	})
 }
