@@ -205,12 +205,14 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if !rep.OK() {
+		printSealedCheck(stdout, rep)
 		for _, p := range rep.Problems {
 			fmt.Fprintln(stdout, "FAIL", p)
 		}
 		return &exitError{1, fmt.Sprintf("the database does not match its log: %d problem(s)", len(rep.Problems))}
 	}
 	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
+	printSealedCheck(stdout, rep)
 	if rep.KeyFromLog {
 		fmt.Fprintln(stdout, "note: checked the signature with the key recorded in the log; pass --public-key to check it against the key you hold")
 	}

@@ -35,6 +35,7 @@ func commands() []command {
 		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
 		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
+		{"subject", "erase|access|rectify ID [flags]", "erase, export or rectify a donor's or recipient's personal data (logged)", runSubject},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
 		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
@@ -148,6 +149,22 @@ func (d *dbFlags) open(ctx context.Context, stderr io.Writer) (*server.App, erro
 		return nil, err
 	}
 	return server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+}
+
+// parseMixed parses flags given before, between or after the positional
+// arguments, and returns the positional ones.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func parse(fs *flag.FlagSet, args []string) error {

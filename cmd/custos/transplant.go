@@ -18,17 +18,9 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d.add(fs, "custos.db")
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
 	// Accept flags before or after the positional arguments.
-	var pos []string
-	rest := args
-	for {
-		if err := parse(fs, rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 2 {
 		fs.Usage()

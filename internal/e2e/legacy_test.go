@@ -264,6 +264,11 @@ func TestLegacyRegistry(t *testing.T) {
 		if want := fmt.Sprintf("OK: %d leaves, root %s", legacyLeaves, fx.LogRoot); !strings.HasPrefix(out, want) {
 			t.Fatalf("log verify of the migrated registry: %q, want it to start %q", out, want)
 		}
+		// Its sealed rows were written by leaves without a commitment: counted
+		// apart, not reported as tampering.
+		if !strings.Contains(out, "were written by leaves without a commitment (before custos logged them)") || !strings.Contains(out, "personal data: 0 sealed rows checked") {
+			t.Errorf("log verify of the migrated registry's personal data: %q", out)
+		}
 
 		srv := startServer(t, reg)
 		base := srv.URL
@@ -414,6 +419,9 @@ func TestLegacyRegistry(t *testing.T) {
 		out = mustCLI(t, "log", "verify", "--db", dsn, "--public-key", reg.PublicKey)
 		if want := fmt.Sprintf("OK: %d leaves,", legacyLeaves+4); !strings.HasPrefix(out, want) {
 			t.Errorf("log verify after the writes: %q, want it to start %q", out, want)
+		}
+		if !strings.Contains(out, "personal data: 1 sealed rows checked") {
+			t.Errorf("log verify after a donor registered with its commitment: %q", out)
 		}
 	})
 }

@@ -169,6 +169,7 @@ func generate(t *testing.T, dir string) {
 	keys := goldenKeys(t, filepath.Join(dir, keyFile))
 	signer := must(note.NewSigner(keys.LogSigner))
 	vault := must(privacy.NewVault(keys.Master))
+	vault.Rand = seeded("vault")
 	db := storetest.Open(t, storetest.SQLite(t), projections().Schemas()...)
 	p := projections()
 	clk := &clock{t: time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)}
@@ -196,6 +197,7 @@ func generate(t *testing.T, dir string) {
 	h.vigilance()
 	h.vigmail(h.trafficking())
 	h.handoffs()
+	h.subjectRights()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -646,4 +648,19 @@ func (h *history) handoffs() {
 		CentreID: centre, AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true}))
 	scan(transplant.StepArrival, "Coordination desk")
 	scan(transplant.StepTransplantTheatre, "Theatre 2")
+}
+
+// subjectRights: the data subjects' rights on the first donor and recipient
+// of the history: a rectification of the recipient's name, a subject-access
+// export, and the erasure of the recipient (overriding the retention of a
+// transplanted recipient on a court order).
+func (h *history) subjectRights() {
+	t, ctx, tr := h.t, h.ctx, h.tr
+	t.Helper()
+	h.clk.tick()
+	must(tr.Rectify(ctx, h.regulator, h.recipient, transplant.Rectification{Name: "Golden Recipient Corrected (synthetic)", Reason: "misspelt at registration"}))
+	h.clk.tick()
+	must(tr.SubjectAccess(ctx, h.regulator, h.recipient, transplant.AccessJSON, "the recipient's request of 3 March"))
+	h.clk.tick()
+	must(tr.EraseSubject(ctx, h.regulator, h.recipient, transplant.Erase{Ground: privacy.GroundLegalObligation, Reference: "Court order 2025/17"}))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -246,32 +247,8 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		if r := w.Do(t, "POST", "/api/v1/transplant/donors", w.CoordA, bad); strings.Contains(string(r.Raw), "Zebulon") || strings.Contains(string(r.Raw), "555-777") {
 			t.Errorf("an error message carries personal data: %s", r.Raw)
 		}
-		ctx := context.Background()
 		q := w.App.DB.Read()
-		for _, table := range []string{"log_leaves", "donors", "alerts"} {
-			rows, err := q.Query(ctx, "SELECT * FROM "+table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range vals {
-					s := toString(v)
-					if strings.Contains(s, "Zebulon") || strings.Contains(s, "555-777") || strings.Contains(s, "555777") {
-						t.Errorf("table %s holds personal data: %.80s", table, s)
-					}
-				}
-			}
-			rows.Close()
-		}
+		noneHolds(t, q, []string{"log_leaves", "donors", "alerts"}, "Zebulon", "555-777", "555777")
 		before := logSize(t, w)
 		r := w.Must(t, 200, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": id, "purpose": "contact family about follow-up"})
 		if r.Str("name") != "Zebulon Quartermaine" || r.Str("national_id") != "XA-555-777-999" {
@@ -293,7 +270,69 @@ func TestPersonalDataStaysOut(t *testing.T) {
 		if r1["person_pseudonym"] != r2["person_pseudonym"] {
 			t.Error("the same national id gave two pseudonyms")
 		}
+
+		// The data subjects' rights: a rectification, refused and
+		// accepted, a subject-access export and an erasure carry the
+		// corrected value in no leaf, table, refusal or log line; the
+		// export itself holds it, for the person.
+		const canary = "Ysolde Fairweather-Canary"
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary}); r.Status != 422 || strings.Contains(string(r.Raw), "Ysolde") {
+			t.Errorf("a rectification without a reason: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary, "national_id": "XA-CANARY-8080", "reason": "misspelt at registration"})
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/rectification", w.CoordA, map[string]any{"name": canary, "reason": "twice"}); r.Status != 422 || strings.Contains(string(r.Raw), "Ysolde") {
+			t.Errorf("a rectification to the same value: %d %s", r.Status, r.Raw)
+		}
+		acc := w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/access", w.CoordA, map[string]any{"purpose": "the person's request"})
+		if !strings.Contains(string(acc.Raw), canary) {
+			t.Errorf("the subject-access export lacks the personal data: %s", acc.Raw)
+		}
+		if r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+id+"/erasure", w.CoordA, map[string]any{"ground": "legal_obligation", "reference": "Court order 1"}); r.Status != 403 {
+			t.Errorf("a coordinator erased: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+id+"/erasure", w.Regulator, map[string]any{"ground": "legal_obligation", "reference": "Court order 1"})
+		r = w.Do(t, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": id, "purpose": "after erasure"})
+		if r.Status != 404 || !strings.Contains(string(r.Raw), "was erased on") {
+			t.Errorf("personal data after erasure: %d %s", r.Status, r.Raw)
+		}
+		if er, _ := w.Must(t, 200, "GET", "/api/v1/transplant/donors/"+id, w.Auditor, nil).Body["personal_data_erased"].(map[string]any); er["ground"] != "legal_obligation" || er["erased_at"] == "" {
+			t.Errorf("the donor after erasure: %v", er)
+		}
+		noneHolds(t, q, []string{"log_leaves", "donors", "alerts", "erasures", "personal_data_corrections", "personal_data_reads"}, "Ysolde", "CANARY")
 	})
+}
+
+// noneHolds fails the test for every value of the tables that contains one
+// of the secrets.
+func noneHolds(t *testing.T, q store.Queryer, tables []string, secrets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, table := range tables {
+		rows, err := q.Query(ctx, "SELECT * FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				s := toString(v)
+				for _, secret := range secrets {
+					if strings.Contains(s, secret) {
+						t.Errorf("table %s holds personal data: %.80s", table, s)
+					}
+				}
+			}
+		}
+		rows.Close()
+	}
 }
 
 func TestLogProofs(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -235,6 +236,7 @@ func TestOpenAPIEnums(t *testing.T) {
 			want[s+"."+f] = v
 		}
 	}
+	want["TransplantErase.ground"], want["PrivacyErasure.ground"] = privacy.GroundNames(), privacy.GroundNames()
 	got := map[string][]string{}
 	var walk func(where string, s map[string]any)
 	walk = func(where string, s map[string]any) {
@@ -276,7 +278,7 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op]
+	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/")
 }
 
 // handoffRoute are the routes of labels and hand-offs.

@@ -137,7 +137,11 @@ func Transplant(env Env, t *transplant.Service) []Route {
 					return 0, nil, err
 				}
 				cs, err := t.Consents(r.Context(), p, d.ID)
-				return http.StatusOK, map[string]any{"donor": d, "consents": cs}, err
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := withErasure(r, t, d.ID, map[string]any{"donor": d, "consents": cs})
+				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Summary: "Record consent or authorization of donation (coordinator)",
 			In: transplant.NewConsent{}, Out: transplant.Consent{}, Status: 201,
@@ -164,8 +168,12 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			Handler: listHandler(env, t, "recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				out, err := t.Recipient(r.Context(), p, r.PathValue("id"))
-				return http.StatusOK, map[string]any{"recipient": out}, err
+				rc, err := t.Recipient(r.Context(), p, r.PathValue("id"))
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := withErasure(r, t, rc.ID, map[string]any{"recipient": rc})
+				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/persons/search",
 			Summary: "Find the donors and recipients of a person by national identifier, or by name with date of birth, without opening sealed data; the search is logged (coordinator, regulator)",
@@ -255,6 +263,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	// Routes added since the prefix have no alias.
+	routes = append(routes, subjectRightsRoutes(t)...)
 	return append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...)
 }
 

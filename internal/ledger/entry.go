@@ -31,6 +31,13 @@ type Entry struct {
 	By        string          `json:"by,omitempty"`
 	Authority string          `json:"authority,omitempty"`
 	Data      json.RawMessage `json:"data"`
+	// Sealed commits to the personal-data rows the command sealed (the
+	// subjects table): their references and a hash of the sealed bytes,
+	// never the values. Erased names the references whose rows the command
+	// deleted. Both are absent from leaves written before custos logged
+	// them (see sealed.go).
+	Sealed []Sealed `json:"sealed,omitempty"`
+	Erased []string `json:"erased,omitempty"`
 }
 
 // Actor is who submits a command: a principal and the authority it acts for.

@@ -20,10 +20,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -35,6 +37,10 @@ type Vault struct {
 	wrap   cipher.AEAD // wraps per-subject keys
 	pseudo []byte      // HMAC key for pseudonyms
 	blind  []byte      // HMAC key for blind indexes
+	// Rand is where subject keys and nonces come from: crypto/rand when
+	// nil. Only the golden log's generator sets it, so that the sealed
+	// rows, and the commitments its leaves carry, are the same each run.
+	Rand io.Reader
 }
 
 // NewVault derives the wrapping and pseudonym keys from the master key.
@@ -88,9 +94,18 @@ type Person struct {
 	NationalID string `json:"national_id,omitempty"`
 }
 
-func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
+func (v *Vault) random(b []byte) error {
+	if v.Rand != nil {
+		_, err := io.ReadFull(v.Rand, b)
+		return err
+	}
+	_, err := rand.Read(b)
+	return err
+}
+
+func (v *Vault) seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
 	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	if err := v.random(nonce); err != nil {
 		return nil, err
 	}
 	return a.Seal(nonce, nonce, plain, ad), nil
@@ -105,38 +120,43 @@ func open(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
 
 // Store seals p under a new subject key and writes it under ref in the
 // transaction. The reference is bound into the ciphertext, so a sealed row
-// moved to another subject does not open.
-func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) error {
+// moved to another subject does not open. It returns the commitment to the
+// row, for the command's entry (ledger.Entry.Sealed): the log commits to
+// the sealed bytes, never to the value.
+func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person, now time.Time) (ledger.Sealed, error) {
 	return v.Seal(ctx, q, ref, p, now)
 }
 
 // Seal seals any personal data (the JSON of data) under a new subject key
 // and writes it under ref in the transaction, as Store does for a person:
-// a confidential report's free text, the identity of its reporter.
-func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) error {
+// a confidential report's free text, the identity of its reporter. It
+// returns the row's commitment, as Store does.
+func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) (ledger.Sealed, error) {
 	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return err
+	if err := v.random(key); err != nil {
+		return ledger.Sealed{}, err
 	}
 	a, err := newGCM(key)
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
 	plain, err := json.Marshal(data)
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
-	sealed, err := seal(a, plain, []byte(ref))
+	sealed, err := v.seal(a, plain, []byte(ref))
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
-	wrapped, err := seal(v.wrap, key, []byte(ref))
+	wrapped, err := v.seal(v.wrap, key, []byte(ref))
 	if err != nil {
-		return err
+		return ledger.Sealed{}, err
 	}
-	_, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
-		ref, wrapped, sealed, now.UTC().Format(time.RFC3339))
-	return err
+	if _, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
+		ref, wrapped, sealed, now.UTC().Format(time.RFC3339)); err != nil {
+		return ledger.Sealed{}, err
+	}
+	return ledger.Sealed{Ref: ref, Commitment: ledger.SealCommitment(wrapped, sealed)}, nil
 }
 
 // ErrErased is returned for a subject whose personal data was erased.
@@ -176,7 +196,9 @@ func (v *Vault) Open(ctx context.Context, q store.Queryer, ref string, out any) 
 }
 
 // Erase deletes a subject's sealed data and key; the records keep their
-// pseudonyms and the log stays whole.
+// pseudonyms and the log stays whole. Callers are commands whose entry
+// names ref in ledger.Entry.Erased (erasure.go), so that log verify tells
+// the missing row from a deleted one.
 func (v *Vault) Erase(ctx context.Context, q store.Queryer, ref string) error {
 	_, err := q.Exec(ctx, "DELETE FROM subjects WHERE ref = ?", ref)
 	return err

@@ -30,7 +30,7 @@ func TestSealOpenEraseAndTamper(t *testing.T) {
 		q := db.Read()
 		p := privacy.Person{Name: "Ada Example", NationalID: "XA-42"}
 		for _, ref := range []string{"SU-A", "SU-B"} {
-			if err := v.Store(ctx, q, ref, p, time.Now()); err != nil {
+			if _, err := v.Store(ctx, q, ref, p, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -144,7 +144,7 @@ func TestSealAnyValue(t *testing.T) {
 		Donor []string `json:"donor_ids"`
 	}
 	in := content{Text: "the broker kept the passport", Donor: []string{"DN-1", "DN-2"}}
-	if err := v.Seal(ctx, q, "SJ-1", in, time.Now()); err != nil {
+	if _, err := v.Seal(ctx, q, "SJ-1", in, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var sealed []byte

@@ -57,6 +57,7 @@ func Project(p *ledger.Projections) {
 		return nil
 	})
 	p.Tables(ledger.Table{Name: "personal_data_reads", Order: "id"})
+	projectRights(p)
 }
 
 // Search is who looked a person up by their personal data, by what kind of

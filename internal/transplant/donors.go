@@ -182,10 +182,11 @@ func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDo
 			d.PersonPseudonym = linked
 		}
 		// Personal data is written here, not by the projector: it never enters the log.
-		if err := s.storePerson(ctx, tx, d.ID, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
+		sealed, err := s.storePerson(ctx, tx, d.ID, d.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now)
+		if err != nil {
 			return nil, err
 		}
-		return ledger.NewEntry(TypeDonorRegistered, d)
+		return sealedEntry(TypeDonorRegistered, d, sealed)
 	})
 	return d, s.logDuplicate(ctx, p, err)
 }

@@ -61,7 +61,7 @@ func TestMigration5FillsTheNameIndexes(t *testing.T) {
 				malignancy, transmissible_disease, hiv, hcv, hbv, organ_function, recorded_at, recorded_by, log_index)
 				VALUES (?, 'living', ?, ?, 'AU-C', 'female', 'O', ?, 50, 'no', 'no', 'no', 'negative', 'negative', 'negative', 'ok', '2025-01-02', 'PR-X', 2)`,
 				id, ref, vault.Pseudonym("subject", ref), birth)
-			if err := vault.Store(ctx, tx, ref, privacy.Person{Name: name}, now); err != nil {
+			if _, err := vault.Store(ctx, tx, ref, privacy.Person{Name: name}, now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -70,7 +70,7 @@ func TestMigration5FillsTheNameIndexes(t *testing.T) {
 		donor("DN-ERASED", "1961-03-04", "Zoë Ångström (synthetic)")
 		exec(`INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth, residence, organ_needed,
 			listed_on, recorded_at, recorded_by, log_index) VALUES ('RC-OLD', 'SU-OLDR', 'PS-R', 'AU-C', 'male', 'A', '1950-01-01', 'XA', 'kidney', '2024-01-01', '2025-01-02', 'PR-X', 3)`)
-		if err := vault.Store(ctx, tx, "SU-OLDR", privacy.Person{Name: "Ola Berg (synthetic)", NationalID: "XA1"}, now); err != nil {
+		if _, err := vault.Store(ctx, tx, "SU-OLDR", privacy.Person{Name: "Ola Berg (synthetic)", NationalID: "XA1"}, now); err != nil {
 			t.Fatal(err)
 		}
 		if err := vault.Erase(ctx, tx, "SU-ERASED"); err != nil {

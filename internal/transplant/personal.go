@@ -13,6 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -46,12 +47,14 @@ func (s *Service) nameIndex(name, dateOfBirth string) string {
 
 // storePerson seals a subject's personal data and writes the blind index of
 // its name beside it: both are written by the command, never by a projector,
-// so neither is in the log.
-func (s *Service) storePerson(ctx context.Context, tx *store.Tx, record, ref string, p privacy.Person, dateOfBirth string, now time.Time) error {
-	if err := s.Vault.Store(ctx, tx, ref, p, now); err != nil {
-		return err
+// so neither is in the log. It returns the commitment to the sealed row,
+// which the command's entry carries (ledger.Entry.Sealed).
+func (s *Service) storePerson(ctx context.Context, tx *store.Tx, record, ref string, p privacy.Person, dateOfBirth string, now time.Time) (ledger.Sealed, error) {
+	c, err := s.Vault.Store(ctx, tx, ref, p, now)
+	if err != nil {
+		return c, err
 	}
-	return storeNameIndex(ctx, tx, record, ref, s.nameIndex(p.Name, dateOfBirth))
+	return c, storeNameIndex(ctx, tx, record, ref, s.nameIndex(p.Name, dateOfBirth))
 }
 
 func storeNameIndex(ctx context.Context, tx *store.Tx, record, ref, index string) error {

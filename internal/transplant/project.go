@@ -21,6 +21,7 @@ const (
 
 // Project adds the registry's projectors and tables.
 func Project(reg *ledger.Projections) {
+	projectRights(reg)
 	ledger.On(reg, TypeCentreAuthorized, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *CentreAuthorization) error {
 		_, err := q.Exec(ctx, `INSERT INTO centre_authorizations (id, centre_id, activity, organ, valid_from, valid_to, granted_at, granted_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.CentreID, a.Activity, a.Organ, a.ValidFrom, nullable(a.ValidTo), a.GrantedAt, e.By, idx)

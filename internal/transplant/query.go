@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
@@ -340,25 +339,20 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 		return nil, err
 	}
 	q := s.DB.Read()
-	var ref, centre string
-	switch {
-	case strings.HasPrefix(subjectID, "DN-"):
-		err = q.QueryRow(ctx, "SELECT subject_ref, centre_id FROM donors WHERE id = ?", subjectID).Scan(&ref, &centre)
-	case strings.HasPrefix(subjectID, "RC-"):
-		err = q.QueryRow(ctx, "SELECT subject_ref, centre_id FROM recipients WHERE id = ?", subjectID).Scan(&ref, &centre)
-	default:
-		err = sql.ErrNoRows
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "reference", "id", "no donor or recipient %s", subjectID)
-	}
+	sub, err := subjectOf(ctx, q, p, subjectID)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == RoleCoordinator && centre != p.AuthorityID {
-		return nil, errs.New(errs.Forbidden, "own_centre", "id", "a coordinator sees the personal data of their own centre's donors and recipients only")
+	person, err := s.Vault.Load(ctx, q, sub.Ref)
+	if errors.Is(err, privacy.ErrErased) {
+		// Erased: say when and by which entry, as every read of it does.
+		if r, lerr := privacy.ErasureOf(ctx, q, subjectID); lerr != nil || r != nil {
+			if lerr != nil {
+				return nil, lerr
+			}
+			return nil, privacy.ErasedRefusal(r)
+		}
 	}
-	person, err := s.Vault.Load(ctx, q, ref)
 	if err != nil {
 		return nil, err
 	}

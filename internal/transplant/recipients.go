@@ -108,10 +108,11 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 		if linked != "" {
 			r.PersonPseudonym = linked
 		}
-		if err := s.storePerson(ctx, tx, r.ID, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now); err != nil {
+		sealed, err := s.storePerson(ctx, tx, r.ID, r.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now)
+		if err != nil {
 			return nil, err
 		}
-		return ledger.NewEntry(TypeRecipientRegistered, r)
+		return sealedEntry(TypeRecipientRegistered, r, sealed)
 	})
 	return rec, s.logDuplicate(ctx, p, err)
 }

@@ -338,13 +338,15 @@ func (s *Service) FileTraffickingReport(ctx context.Context, p *auth.Principal, 
 			if err := tx.QueryRow(ctx, "SELECT name FROM authorities WHERE id = ?", p.AuthorityID).Scan(&who.Authority); err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return nil, err
 			}
-			if err := s.Vault.Seal(ctx, tx, contentRef, content, now); err != nil {
+			sc, err := s.Vault.Seal(ctx, tx, contentRef, content, now)
+			if err != nil {
 				return nil, err
 			}
-			if err := s.Vault.Seal(ctx, tx, identityRef, who, now); err != nil {
+			si, err := s.Vault.Seal(ctx, tx, identityRef, who, now)
+			if err != nil {
 				return nil, err
 			}
-			return ledger.NewEntry(TypeTraffickingReportFiled, traffickingFiled{ID: id, Indicators: inds, ContentRef: contentRef, IdentityRef: identityRef})
+			return sealedEntry(TypeTraffickingReportFiled, traffickingFiled{ID: id, Indicators: inds, ContentRef: contentRef, IdentityRef: identityRef}, sc, si)
 		})
 	if err != nil {
 		return nil, err

@@ -39,6 +39,19 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
+// transplantUI serves w's registry with the transplant section, by a UI
+// whose log lines the test reads.
+func transplantUI(t *testing.T, w *apptest.World) (*httptest.Server, *logBuffer) {
+	logs := &logBuffer{}
+	ui := &web.UI{DB: w.App.DB, Authorities: w.App.Authorities, Sections: []web.Section{web.Transplant(w.App.Transplant, w.App.Authorities)},
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	mux := http.NewServeMux()
+	ui.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, logs
+}
+
 // TestPersonalData: a coordinator of the donor's centre, or the regulator,
 // opens the sealed name and national identifier by giving a purpose; each
 // read is a leaf of the log; anyone else is refused and nothing is logged;
@@ -53,13 +66,7 @@ func TestPersonalData(t *testing.T) {
 	secrets := []string{"Test Donor (synthetic)", "XA123456789", "Test Recipient (synthetic)", "XA98765kidney"}
 
 	// The same registry, served by a UI whose log the test reads.
-	var logs logBuffer
-	ui := &web.UI{DB: w.App.DB, Authorities: w.App.Authorities, Sections: []web.Section{web.Transplant(w.App.Transplant, w.App.Authorities)},
-		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	mux := http.NewServeMux()
-	ui.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv, logs := transplantUI(t, w)
 
 	size := func() uint64 {
 		t.Helper()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -82,6 +83,9 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	// Vigilance (transplant_vigilance.go): new pages, with no old path; the
 	// home card reads the coordinator's open notifications.
 	sec.Pages = append(sec.Pages, t.vigilancePages()...)
+	sec.Pages = append(sec.Pages, t.subjectRightsPages()...)
+	sec.Lists["erasure_ground"] = privacy.GroundNames()
+	sec.Labels = withLabels(sec.Labels, groundLabels)
 	sec.Lists = withVigilance(sec.Lists, vigilanceLists)
 	sec.Labels = withVigilance(sec.Labels, vigilanceLabels)
 	nav := sec.Nav

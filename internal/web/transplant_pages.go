@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -220,6 +221,7 @@ type donorData struct {
 	CanRecord bool // the principal records for the donor's centre
 	CanOpen   bool // the principal may open the donor's personal data
 	Organ     []string
+	Rights    subjectRights
 }
 
 var donorFlash = map[string]string{
@@ -262,8 +264,12 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 	if len(tr.Donors) == 1 {
 		data.Organs = tr.Donors[0].Organs
 	}
+	if data.Rights, err = t.rightsOf(ctx, s.P, d.ID, d.CentreID); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	pg.Data = data
-	pg.Flash = s.T(donorFlash[r.URL.Query().Get("done")])
+	pg.Flash = s.T(cmp.Or(donorFlash[r.URL.Query().Get("done")], rightsFlash[r.URL.Query().Get("done")]))
 	kind := transplant.ConsentFamily
 	if d.Kind == transplant.DonorLiving {
 		kind = transplant.ConsentLiving
@@ -402,6 +408,7 @@ type recipientData struct {
 	Recipient *transplant.Recipient
 	Centres   map[string]string
 	CanOpen   bool // the principal may open the recipient's personal data
+	Rights    subjectRights
 }
 
 func (t *transplantPages) recipient(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -422,7 +429,15 @@ func (t *transplantPages) showRecipient(w http.ResponseWriter, r *http.Request, 
 	}
 	pg := s.View(r, "Recipient")
 	pg.Title = s.T("Recipient %s", rc.ID)
-	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID)}
+	rights, err := t.rightsOf(ctx, s.P, rc.ID, rc.CentreID)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID), Rights: rights}
+	if f := rightsFlash[r.URL.Query().Get("done")]; f != "" {
+		pg.Flash = s.T(f)
+	}
 	s.Show(w, r, "recipient", pg, ref)
 }
 

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// runSubject is `custos subject erase|access|rectify ID`: a data subject's
+// rights exercised from the command line, as the principal whose token is
+// given (the regulator erases; a coordinator or the regulator exports and
+// rectifies), each a logged command like its API route
+// (docs/personal-data.md).
+func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "want: custos subject erase|access|rectify DONOR-OR-RECIPIENT-ID [flags]"
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		fmt.Fprintln(stdout, "Usage: custos subject erase|access|rectify ID [flags]   (custos subject erase --help for its flags)")
+		return nil
+	}
+	if len(args) < 1 {
+		return &exitError{2, usage}
+	}
+	verb := args[0]
+	if verb != "erase" && verb != "access" && verb != "rectify" {
+		return &exitError{2, usage}
+	}
+	fs := flags("subject "+verb, "ID [flags]", "exercise a data subject's right ("+verb+") on a donor or recipient; logged", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
+	ground := fs.String("ground", "", "erase: the legal ground (no_longer_necessary, consent_withdrawn, objection, unlawfully_processed, legal_obligation)")
+	reference := fs.String("reference", "", "erase: the reference of the decision (court order, data-protection officer's decision); it enters the log: no personal data")
+	purpose := fs.String("purpose", "", "access: why the export is made (the person's request, its reference)")
+	name := fs.String("name", "", "rectify: the corrected name")
+	nationalID := fs.String("national-id", "", "rectify: the corrected national identifier")
+	reason := fs.String("reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data)")
+	pos, err := parseMixed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{2, usage}
+	}
+	if *token == "" {
+		return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
+	}
+	app, err := d.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	p, err := auth.Authenticate(ctx, app.DB.Read(), *token)
+	if err != nil {
+		return err
+	}
+	var out any
+	switch verb {
+	case "erase":
+		out, err = app.Transplant.EraseSubject(ctx, p, pos[0], transplant.Erase{Ground: *ground, Reference: *reference})
+	case "access":
+		out, err = app.Transplant.SubjectAccess(ctx, p, pos[0], transplant.AccessJSON, *purpose)
+	case "rectify":
+		out, err = app.Transplant.Rectify(ctx, p, pos[0], transplant.Rectification{Name: *name, NationalID: *nationalID, Reason: *reason})
+	}
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// printSealedCheck writes what log verify found of the personal-data rows:
+// how many were checked against their commitments, and the notes (erased
+// subjects, rows sealed before commitments were logged).
+func printSealedCheck(w io.Writer, rep *ledger.Report) {
+	fmt.Fprintf(w, "personal data: %d sealed rows checked against the log\n", rep.SealedRows-rep.Uncommitted)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/demo"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// TestSubjectCLI: the regulator erases a recipient registered unlawfully
+// from the command line; a donor's erasure is refused under retention with the
+// day it ends; log verify names the erasure, then reports a sealed row
+// deleted behind custos's back.
+func TestSubjectCLI(t *testing.T) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "d.db")
+	custos(t, 0, "demo", "--no-serve", "--years", "1", "--scale", "0.05", "--db", dsn)
+	var regulator string
+	for _, tk := range demo.Tokens() {
+		if tk.Role == auth.Regulator {
+			regulator = tk.Token
+		}
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waiting, donor, other string
+	q := db.Read()
+	if err := q.QueryRow(ctx, "SELECT id FROM recipients ORDER BY id LIMIT 1").Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRow(ctx, "SELECT donor_id FROM procurements ORDER BY id LIMIT 1").Scan(&donor); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRow(ctx, "SELECT subject_ref FROM donors WHERE id = ?", donor).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	out, _ := custos(t, 0, "subject", "erase", waiting, "--db", dsn, "--token", regulator, "--ground", "unlawfully_processed", "--reference", "DPO-2026-4")
+	if !strings.Contains(out, `"subject_id": "`+waiting+`"`) || !strings.Contains(out, `"ground": "unlawfully_processed"`) {
+		t.Errorf("subject erase: %s", out)
+	}
+	_, errOut := custos(t, 1, "subject", "erase", donor, "--db", dsn, "--token", regulator, "--ground", "consent_withdrawn", "--reference", "DPO-2026-5")
+	if !strings.Contains(errOut, "is kept until") {
+		t.Errorf("an erasure under retention: %s", errOut)
+	}
+	out, _ = custos(t, 0, "subject", "access", waiting, "--db", dsn, "--token", regulator, "--purpose", "the person's request of 2 December")
+	if !strings.Contains(out, `"erasure": {`) || strings.Contains(out, `"personal_data": {`) {
+		t.Errorf("subject access after erasure: %s", out)
+	}
+	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
+	if !strings.Contains(out, " was erased by entry ") || !strings.HasPrefix(out, "OK: ") {
+		t.Errorf("log verify after erasure: %s", out)
+	}
+
+	db, err = store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM subjects WHERE ref = ?", other); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, _ = custos(t, 1, "log", "verify", "--db", dsn)
+	if !strings.Contains(out, "FAIL subjects: row ref="+other+" is committed by entry ") {
+		t.Errorf("log verify after a deleted sealed row: %s", out)
+	}
+}
