@@ -259,6 +259,15 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	exposed, err := db.Exposed()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range exposed {
+		cfg.logger().Warn("a database file can be read or written by users other than custos's own: it holds the registry's records "+
+			"(personal data stays sealed, but pseudonyms, organs and the log do not); make it 0600, owned by the user custos runs as "+
+			"(chmod 0600 FILE; docs/operations.md)", "file", f.Path, "mode", fmt.Sprintf("%04o", f.Mode))
+	}
 	if n, err := db.PlannerSamples(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
