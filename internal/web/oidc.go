@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"maps"
 	"net/http"
 	"strings"
@@ -140,7 +141,20 @@ func (u *UI) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, nil, err)
 		return
 	}
-	u.startSession(w, r, p, auth.MethodOIDC, f.Next)
+	if !u.startSession(w, r, p, auth.MethodOIDC) {
+		return
+	}
+	next := f.Next
+	if !safeNext(next) {
+		next = "/"
+	}
+	// Not a redirect: this request is the end of a navigation that started
+	// at the provider's site, and the browser would not send the new
+	// SameSite=Strict cookie with a redirect of it. A page of this site
+	// that moves on sends it.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	esc := html.EscapeString(next)
+	fmt.Fprintf(w, `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>custos</title></head><body><p><a href="%s">custos</a></p></body></html>`, esc, esc)
 }
 
 // readFlow reads and checks the signed cookie of the flow.

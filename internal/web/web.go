@@ -370,21 +370,19 @@ func (u *UI) setSession(w http.ResponseWriter, r *http.Request, secret string, m
 // secure tells whether r came over TLS, to the server or to the proxy.
 func (u *UI) secure(r *http.Request) bool { return r.TLS != nil || u.BehindTLSProxy }
 
-// startSession opens a session for p, signed in by method, sets its
-// cookie and sends the browser on to next. The sign-in goes to the server
-// log with the session's public ref, never its secret nor the address.
-func (u *UI) startSession(w http.ResponseWriter, r *http.Request, p *auth.Principal, method, next string) {
+// startSession opens a session for p, signed in by method, and sets its
+// cookie; false when it could not (the error page is written). The
+// sign-in goes to the server log with the session's public ref, never its
+// secret nor the address.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, p *auth.Principal, method string) bool {
 	st, err := u.Sessions.Start(r.Context(), p, method, u.network(r), agentOf(r.UserAgent()))
 	if err != nil {
 		u.fail(w, r, nil, err)
-		return
+		return false
 	}
 	u.setSession(w, r, st.Secret, int(u.Sessions.MaxAge().Seconds()))
 	u.Log.Info("web sign-in", "principal", p.ID, "role", string(p.Role), "method", method, "session", st.Ref)
-	if !safeNext(next) {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return true
 }
 
 // signedIn authenticates the session, reads and checks posted forms (of at
@@ -575,7 +573,13 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, nil, err)
 		return
 	}
-	u.startSession(w, r, p, auth.MethodToken, next)
+	if !u.startSession(w, r, p, auth.MethodToken) {
+		return
+	}
+	if !safeNext(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // signOut ends the session, in this browser and on the server, so that a
