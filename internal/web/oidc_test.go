@@ -72,9 +72,9 @@ func startProvider(t *testing.T, redirect string) string {
 // oidcRegistry is a custos registry whose pages sign in through a provider.
 type oidcRegistry struct {
 	URL, Issuer, Admin, Regulator string // Regulator: the regulator authority's id
-	App                             *server.App
-	Clock                           *clock
-	Log                             *strings.Builder
+	App                           *server.App
+	Clock                         *clock
+	Log                           *strings.Builder
 }
 
 // startOIDCRegistry initialises a registry, starts a provider whose client
