@@ -27,8 +27,12 @@ var sessionRowRE = regexp.MustCompile(`<tr id="session-([0-9a-f]+)">`)
 // out of all my sessions" ends them all; a session ends after the idle
 // timeout without a page, and at the absolute timeout however busy.
 func TestSessions(t *testing.T) {
+	storetest.Each(t, testSessions)
+}
+
+func testSessions(t *testing.T, dsn string) {
 	clk := &clock{}
-	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) {
+	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
 		cfg.Now = clk.Now
 		cfg.SessionIdle = 10 * time.Minute
 		cfg.SessionMax = time.Hour
@@ -133,6 +137,9 @@ func TestSessionCookieSecure(t *testing.T) {
 	b.signIn(w.CoordA)
 	if !b.cookie.Secure {
 		t.Errorf("over TLS, the session cookie is not Secure: %+v", b.cookie)
+	}
+	if p := b.get("/account"); p.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("over TLS, no Strict-Transport-Security header")
 	}
 
 	proxied := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.BehindTLSProxy = true })
