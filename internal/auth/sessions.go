@@ -152,16 +152,16 @@ func (s *Sessions) write(ctx context.Context, fn func(tx *store.Tx) error) error
 	return tx.Commit()
 }
 
-// ErrSessionEnded is the rule of the refusal of a session that has ended
+// RuleSessionEnded is the rule of the refusal of a session that has ended
 // (signed out, timed out, or of a revoked principal).
-const ErrSessionEnded = "session_ended"
+const RuleSessionEnded = "session_ended"
 
 // Resume finds the open session of secret and its active principal, and
 // notes the request (the idle timeout counts from it). A session that has
 // ended, by time or sign-out, or whose principal is revoked, is refused
 // with errs.Unauthorized, rule session_ended.
 func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, string, error) {
-	ended := errs.New(errs.Unauthorized, ErrSessionEnded, "", "your session has ended: sign in again")
+	ended := errs.New(errs.Unauthorized, RuleSessionEnded, "", "your session has ended: sign in again")
 	if len(secret) <= len(SessionPrefix) || secret[:len(SessionPrefix)] != SessionPrefix {
 		return nil, "", ended
 	}
