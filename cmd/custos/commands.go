@@ -90,10 +90,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	x.add(fs)
 	var m mailFlags
 	m.add(fs)
+	var sf signInFlags
+	sf.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	if err := sf.apply(&cfg); err != nil {
+		return err
+	}
 	if err := t.apply(&cfg); err != nil {
 		return err
 	}

@@ -127,15 +127,22 @@ func Authenticate(ctx context.Context, q store.Queryer, token string) (*Principa
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is not a custos token")
 	}
+	p, err := principalWhere(ctx, q, "p.token_hash = ?", HashToken(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is unknown or revoked")
+	}
+	return p, err
+}
+
+// principalWhere reads the active (not revoked) principal of a condition
+// on principals p; sql.ErrNoRows when there is none.
+func principalWhere(ctx context.Context, q store.Queryer, cond string, args ...any) (*Principal, error) {
 	var p Principal
 	var role string
 	err := q.QueryRow(ctx, `SELECT p.id, p.name, p.role, p.authority_id, a.jurisdiction, p.time_zone, p.language
 		FROM principals p JOIN authorities a ON a.id = p.authority_id
-		WHERE p.token_hash = ? AND p.revoked_at IS NULL`, HashToken(token)).
+		WHERE `+cond+` AND p.revoked_at IS NULL`, args...).
 		Scan(&p.ID, &p.Name, &role, &p.AuthorityID, &p.Jurisdiction, &p.TimeZone, &p.Language)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.Unauthorized, "authentication", "", "the token is unknown or revoked")
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +192,11 @@ type PrincipalCreated struct {
 	Role        Role   `json:"role"`
 	AuthorityID string `json:"authority_id"`
 	TokenHash   string `json:"token_hash"`
+	// OIDCIssuer and OIDCSubject name the identity provider's account of a
+	// principal created at its first OpenID Connect sign-in (oidc.go);
+	// absent for principals who sign in with their token.
+	OIDCIssuer  string `json:"oidc_issuer,omitempty"`
+	OIDCSubject string `json:"oidc_subject,omitempty"`
 }
 
 type principalRevoked struct {
@@ -218,8 +230,8 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	ledger.On(reg, TypePrincipalCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *PrincipalCreated) error {
-		_, err := q.Exec(ctx, `INSERT INTO principals (id, name, role, authority_id, token_hash, created_at, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Name, string(p.Role), p.AuthorityID, p.TokenHash, e.At, idx)
+		_, err := q.Exec(ctx, `INSERT INTO principals (id, name, role, authority_id, token_hash, created_at, log_index, oidc_issuer, oidc_subject)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.Name, string(p.Role), p.AuthorityID, p.TokenHash, e.At, idx, p.OIDCIssuer, p.OIDCSubject)
 		return err
 	})
 	ledger.On(reg, TypePrincipalRevoked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *principalRevoked) error {
@@ -288,6 +300,9 @@ type NewPrincipal struct {
 	Name        string `json:"name"`
 	Role        Role   `json:"role"`
 	AuthorityID string `json:"authority_id"`
+	// oidcIssuer and oidcSubject are set by the OpenID Connect sign-in
+	// alone (SignInOIDC), never by the API.
+	oidcIssuer, oidcSubject string
 }
 
 // CreatePrincipal returns the command that creates a principal with one of
@@ -331,7 +346,7 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 			return nil, &refusal
 		}
 		return ledger.NewEntry(TypePrincipalCreated, PrincipalCreated{ID: id, Name: in.Name, Role: in.Role,
-			AuthorityID: in.AuthorityID, TokenHash: HashToken(token)})
+			AuthorityID: in.AuthorityID, TokenHash: HashToken(token), OIDCIssuer: in.oidcIssuer, OIDCSubject: in.oidcSubject})
 	}, token, nil
 }
 

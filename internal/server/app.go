@@ -29,6 +29,7 @@ import (
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
+	"github.com/custos-project/custos/internal/web"
 )
 
 // Config is what custos needs to open a registry.
@@ -67,6 +68,16 @@ type Config struct {
 	// Transplant tunes the organ registry's vigilance deadlines
 	// (--disposition-after, --sae-acknowledge-within).
 	Transplant transplant.Config
+	// SessionIdle and SessionMax are the web sessions' timeouts
+	// (--session-idle, --session-max); zero takes auth's defaults.
+	SessionIdle, SessionMax time.Duration
+	// BehindTLSProxy says a reverse proxy terminates TLS in front of the
+	// server (--behind-tls-proxy): the session cookie is marked Secure.
+	BehindTLSProxy bool
+	// OIDCConfig is the JSON file of the OpenID Connect sign-in
+	// (--oidc-config), "" for sign-in with tokens only. Open reads and
+	// checks it, and reads the provider's discovery document.
+	OIDCConfig string
 }
 
 // Threshold is the disclosure control's threshold the server runs with.
@@ -207,7 +218,9 @@ type App struct {
 	Exchange *exchange.Service
 	// Mail delivers the e-mail outbox; Serve runs it when an SMTP server
 	// is configured.
-	Mail    *mail.Service
+	Mail *mail.Service
+	// OIDC is the sign-in through the identity provider, nil without one.
+	OIDC    *web.OIDC
 	metrics *metrics
 }
 
@@ -259,6 +272,15 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	exposed, err := db.Exposed()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range exposed {
+		cfg.logger().Warn("a database file can be read or written by users other than custos's own: it holds the registry's records "+
+			"(personal data stays sealed, but pseudonyms, organs and the log do not); make it 0600, owned by the user custos runs as "+
+			"(chmod 0600 FILE; docs/operations.md)", "file", f.Path, "mode", fmt.Sprintf("%04o", f.Mode))
+	}
 	if n, err := db.PlannerSamples(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
@@ -304,6 +326,19 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			return nil, fmt.Errorf("open the %s module: %w", r.Name, err)
 		}
 		app.Opened[r.Name] = o
+	}
+	if cfg.OIDCConfig != "" {
+		oc, err := auth.LoadOIDCConfig(cfg.OIDCConfig, d.catalogue)
+		if err == nil {
+			err = oc.CheckAuthorities(ctx, db.Read(), d.catalogue)
+		}
+		if err == nil {
+			app.OIDC, err = web.NewOIDC(ctx, oc, nil)
+		}
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	app.Transplant, _ = app.Service(transplant.Module.Name).(*transplant.Service)
 	app.Hashmatch, _ = app.Service(hashmatch.Module.Name).(*hashmatch.Service)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/web"
 )
@@ -42,7 +43,9 @@ func (a *App) Handler() http.Handler {
 		sections = append(sections, web.Mail(a.Mail))
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
-		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages}
+		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages,
+		Sessions:       &auth.Sessions{DB: a.DB, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now},
+		BehindTLSProxy: a.Cfg.BehindTLSProxy, OIDC: a.OIDC}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -65,6 +68,11 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+		if r.TLS != nil {
+			// Served over HTTPS by custos itself (--tls-cert): browsers
+			// come back over HTTPS only (a proxy sets its own).
+			h.Set("Strict-Transport-Security", "max-age=63072000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -96,6 +96,13 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("database folder %s: %w", dir, err)
 		}
 	}
+	// A new file is created here, empty and 0600 like the key file, before
+	// SQLite opens it: SQLite would create it readable by everyone the
+	// umask allows, and gives its write-ahead log and shared-memory files
+	// the database file's mode.
+	if err := createPrivate(abs); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create SQLite %s: %w", abs, err)
+	}
 	// busy_timeout first so that the following pragmas wait rather than fail;
 	// synchronous(FULL) makes each commit durable before it is acknowledged.
 	// mmap_size maps the file's first mmapBytes, so that reading a page
@@ -489,11 +496,58 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.Dialect != SQLite || db.Path == "" {
 		return errors.New("custos backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operations.md)")
 	}
-	if _, err := os.Stat(path); err == nil {
+	// The copy is created empty and 0600 first (SQLite fills an empty
+	// file), so that it is never readable by others, even for a moment.
+	if err := createPrivate(path); errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
+	} else if err != nil {
+		return err
 	}
-	_, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path)
-	return err
+	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// createPrivate creates the empty file path with mode 0600, refusing
+// (os.ErrExist) one that exists.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Exposed returns the files of a SQLite database (the database, its
+// write-ahead log and shared-memory files) that the file's group or other
+// users may read or write, with their modes: a registry's files should be
+// its user's alone (0600). PostgreSQL and in-memory databases have none.
+func (db *DB) Exposed() ([]ExposedFile, error) {
+	if db.Path == "" {
+		return nil, nil
+	}
+	var out []ExposedFile
+	for _, p := range []string{db.Path, db.Path + "-wal", db.Path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m := fi.Mode().Perm(); m&0o066 != 0 {
+			out = append(out, ExposedFile{Path: p, Mode: m})
+		}
+	}
+	return out, nil
+}
+
+// ExposedFile is a database file others may read or write (DB.Exposed).
+type ExposedFile struct {
+	Path string
+	Mode os.FileMode
 }
 
 // NoSync turns off fsync on the writing connections of a SQLite database, for

@@ -28,6 +28,7 @@ type accountData struct {
 	Language       string
 	LanguageChosen bool
 	Languages      []Option
+	Sessions       sessionsData
 }
 
 // commonZones are offered as the zone input's suggestions; any zone of the
@@ -60,7 +61,16 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *Session, ref
 	for _, l := range u.Languages.Languages() {
 		d.Languages = append(d.Languages, Option{Value: l.Code, Label: l.Name})
 	}
+	list, err := u.Sessions.List(r.Context(), s.P, s.ref)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d.Sessions = sessionsData{List: list, Idle: u.Sessions.IdleTimeout().String(), Max: u.Sessions.MaxAge().String()}
 	v.Data = d
+	if r.URL.Query().Get("done") == "session" {
+		v.Flash = s.T("The session is ended: its browser is signed out.")
+	}
 	if ref == nil {
 		v.SetForm("preferences", url.Values{"time_zone": {s.P.TimeZone}, auth.LanguageField: {s.P.Language}})
 		if r.URL.Query().Get("done") == "preferences" {
@@ -88,7 +98,7 @@ func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 	if prefs.Language != nil && strings.TrimSpace(*prefs.Language) == "" {
 		// the browser's language: the switch's cookie no longer decides
 		http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+			HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
 	}
 	Redirect(w, r, "/account", url.Values{"done": {"preferences"}})
 }
@@ -127,10 +137,48 @@ func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 60 * 60,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
 	next := r.PostForm.Get("next")
 	if !safeNext(next) {
 		next = "/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// ---- My account: open sessions ----
+
+// sessionsData is the list of the principal's open sessions on My account.
+type sessionsData struct {
+	List      []auth.SessionInfo
+	Idle, Max string // the timeouts, as durations
+}
+
+// endSession ends one of the principal's sessions, from the list of My
+// account; ending the one asking signs this browser out.
+func (u *UI) endSession(w http.ResponseWriter, r *http.Request, s *Session) {
+	ref := r.PathValue("ref")
+	if err := u.Sessions.EndRef(r.Context(), s.P, ref); err != nil {
+		u.showAccount(w, r, s, &Refusal{Form: "sessions", Values: r.PostForm, Err: err})
+		return
+	}
+	u.Log.Info("web sign-out", "principal", s.P.ID, "session", ref, "from", s.ref)
+	if ref == s.ref {
+		u.setSession(w, r, "", -1)
+		http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
+		return
+	}
+	Redirect(w, r, "/account", url.Values{"done": {"session"}})
+}
+
+// endAllSessions ends every session of the principal, in every browser,
+// this one too.
+func (u *UI) endAllSessions(w http.ResponseWriter, r *http.Request, s *Session) {
+	n, err := u.Sessions.EndAll(r.Context(), s.P)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	u.Log.Info("web sign-out of all sessions", "principal", s.P.ID, "sessions", n)
+	u.setSession(w, r, "", -1)
+	http.Redirect(w, r, "/?reason=allout", http.StatusSeeOther)
 }

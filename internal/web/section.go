@@ -112,10 +112,12 @@ type Session struct {
 	// field (the "csrf" template writes it).
 	CSRF string
 
-	ui   *UI
-	sec  *Section        // the section of the page; nil for the core's
-	zone *time.Location  // the principal's time zone, else the registry's
-	l    *i18n.Localizer // the principal's language, else the browser's
+	ui     *UI
+	sec    *Section        // the section of the page; nil for the core's
+	zone   *time.Location  // the principal's time zone, else the registry's
+	l      *i18n.Localizer // the principal's language, else the browser's
+	ref    string          // the session's public ref (auth.Sessions)
+	secret string          // the session's secret, from its cookie
 }
 
 // L is the language of s's pages: the principal's preference, else the

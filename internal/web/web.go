@@ -1,8 +1,10 @@
 // Package web serves custos's server-rendered user interface: plain HTML forms
 // that post and redirect, no JavaScript, one stylesheet. A person signs in with
-// their bearer token, which is kept in an HttpOnly, SameSite=Strict cookie and
-// checked against the registry on every request; every form carries a token
-// derived from the session that is checked when it is posted. Each refusal of
+// their bearer token or through the deployment's OpenID Connect identity
+// provider; the browser then holds only the secret of a server-side session
+// (auth.Sessions) in an HttpOnly, SameSite=Strict cookie, Secure over TLS,
+// checked on every request; every form carries a token derived from the
+// session that is checked when it is posted. Each refusal of
 // the registry re-renders the form with the rule and the field that refused.
 //
 // The UI holds the core's pages (sign-in, home, people, authorities, alerts,
@@ -43,7 +45,8 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// CookieName is the session cookie; it holds the bearer token.
+// CookieName is the session cookie; it holds the session's secret
+// (auth.Sessions), never the bearer token.
 const CookieName = "custos_session"
 
 // maxForm is the largest urlencoded form body read.
@@ -79,6 +82,18 @@ type UI struct {
 	// Languages are the message catalogues: the languages the pages speak
 	// (internal/i18n). Nil is the core's alone.
 	Languages *i18n.Catalogue
+
+	// Sessions keeps the sessions of the pages (timeouts, the list of My
+	// account); nil makes one with the defaults on DB.
+	Sessions *auth.Sessions
+	// BehindTLSProxy says that a reverse proxy terminates TLS in front of
+	// the server (custos serve --behind-tls-proxy): the session cookie is
+	// then marked Secure though the server sees plain HTTP, and a
+	// session's coarse network is read from the proxy's X-Forwarded-For.
+	BehindTLSProxy bool
+	// OIDC is the sign-in through the deployment's OpenID Connect identity
+	// provider, nil when it has none (sign-in with tokens only).
+	OIDC *OIDC
 
 	// Zone is the registry's time zone: the pages show times in it and
 	// read the times typed in forms in it, for principals who chose none
@@ -118,6 +133,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", u.home)
 	mux.Handle("/", u.notFound(mux))
 	mux.Handle("POST /signin", cop.Handler(http.HandlerFunc(u.signIn)))
+	if u.OIDC != nil {
+		mux.HandleFunc("GET /signin/oidc", u.oidcStart)
+		mux.HandleFunc("GET /signin/oidc/callback", u.oidcCallback)
+	}
 	mux.Handle("POST /language", cop.Handler(http.HandlerFunc(u.setLanguage)))
 
 	handle := func(sec *Section, method, path string, h Handler, upload int64) {
@@ -143,6 +162,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	handle(nil, "POST", "/authorities/contact", u.setContact, 0)
 	handle(nil, "GET", "/account", u.account, 0)
 	handle(nil, "POST", "/account", u.setAccount, 0)
+	handle(nil, "POST", "/account/sessions/end-all", u.endAllSessions, 0)
+	handle(nil, "POST", "/account/sessions/{ref}/end", u.endSession, 0)
 	handle(nil, "GET", "/log", u.logPage, 0)
 	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
 	handle(nil, "POST", "/log/verify", u.startVerify, 0)
@@ -228,6 +249,9 @@ func (u *UI) setup() {
 	if u.Languages == nil {
 		u.Languages = i18n.CoreOnly()
 	}
+	if u.Sessions == nil {
+		u.Sessions = &auth.Sessions{DB: u.DB}
+	}
 	seen := map[string]bool{}
 	for _, sec := range u.Sections {
 		if sec.Name == "" || strings.ContainsAny(sec.Name, "/{}?#% ") || slices.Contains(coreNames, sec.Name) || seen[sec.Name] {
@@ -304,19 +328,20 @@ func (u *UI) csrf(token string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// session reads the cookie and authenticates its token. A missing cookie is
-// errs.Unauthorized with rule "signin"; an unknown or revoked token the
-// Unauthorized error of auth.Authenticate.
+// session reads the cookie and resumes its session. A missing cookie is
+// errs.Unauthorized with rule "signin"; a session that has ended (signed
+// out, timed out, its principal revoked) the Unauthorized error of
+// auth.Sessions.Resume.
 func (u *UI) session(r *http.Request) (*Session, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {
 		return nil, errs.New(errs.Unauthorized, "signin", "", "sign in with your token")
 	}
-	p, err := auth.Authenticate(r.Context(), u.DB.Read(), c.Value)
+	p, ref, err := u.Sessions.Resume(r.Context(), c.Value)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u, zone: u.Zone, l: u.localizer(r, p)}
+	s := &Session{P: p, Authority: p.AuthorityID, CSRF: u.csrf(c.Value), ui: u, zone: u.Zone, l: u.localizer(r, p), ref: ref, secret: c.Value}
 	if loc, err := zone.Load(zone.Field, p.TimeZone); err == nil && p.TimeZone != "" {
 		s.zone = loc
 	}
@@ -335,9 +360,30 @@ func (s *Session) checkForm(r *http.Request) error {
 	return nil
 }
 
-func setSession(w http.ResponseWriter, r *http.Request, token string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+// setSession sets (maxAge > 0) or clears (maxAge < 0) the session cookie:
+// HttpOnly, SameSite=Strict, and Secure whenever the request came over
+// TLS, to the server or to the proxy in front of it (BehindTLSProxy).
+func (u *UI) setSession(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+// secure tells whether r came over TLS, to the server or to the proxy.
+func (u *UI) secure(r *http.Request) bool { return r.TLS != nil || u.BehindTLSProxy }
+
+// startSession opens a session for p, signed in by method, and sets its
+// cookie; false when it could not (the error page is written). The
+// sign-in goes to the server log with the session's public ref, never its
+// secret nor the address.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, p *auth.Principal, method string) bool {
+	st, err := u.Sessions.Start(r.Context(), p, method, u.network(r), agentOf(r.UserAgent()))
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return false
+	}
+	u.setSession(w, r, st.Secret, int(u.Sessions.MaxAge().Seconds()))
+	u.Log.Info("web sign-in", "principal", p.ID, "role", string(p.Role), "method", method, "session", st.Ref)
+	return true
 }
 
 // signedIn authenticates the session, reads and checks posted forms (of at
@@ -357,7 +403,7 @@ func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
 			reason := "signin"
 			if e.Rule != "signin" {
 				reason = "expired"
-				setSession(w, r, "", -1)
+				u.setSession(w, r, "", -1)
 			}
 			if r.Method == http.MethodGet {
 				q := url.Values{"reason": {reason}}
@@ -430,8 +476,9 @@ func safeNext(next string) bool {
 
 var signInReasons = map[string]i18n.Msg{
 	"signin":    i18n.M("Sign in to continue."),
-	"expired":   i18n.M("Your session has ended: the token is unknown or has been revoked. Sign in again with a valid token."),
+	"expired":   i18n.M("Your session has ended: you signed out, were inactive too long, or your access was revoked. Sign in again."),
 	"signedout": i18n.M("You are signed out."),
+	"allout":    i18n.M("You are signed out of all your sessions, in every browser."),
 }
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request) {
@@ -446,7 +493,7 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 		reason := r.URL.Query().Get("reason")
 		if e.Rule != "signin" {
 			reason = "expired"
-			setSession(w, r, "", -1)
+			u.setSession(w, r, "", -1)
 		}
 		u.showSignIn(w, r, http.StatusOK, reason, r.URL.Query().Get("next"), nil)
 		return
@@ -498,7 +545,10 @@ func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reas
 	if !safeNext(next) {
 		next = ""
 	}
-	v.Data = struct{ Next string }{next}
+	v.Data = struct {
+		Next string
+		OIDC string // the identity provider's name, "" without one
+	}{next, u.OIDC.name()}
 	if refused != nil {
 		v.forms["signin"] = &Form{Err: refused, Highlight: "token"}
 	}
@@ -524,16 +574,24 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, nil, err)
 		return
 	}
-	setSession(w, r, token, 12*60*60)
-	u.Log.Info("web sign-in", "principal", p.ID, "role", string(p.Role))
+	if !u.startSession(w, r, p, auth.MethodToken) {
+		return
+	}
 	if !safeNext(next) {
 		next = "/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signOut ends the session, in this browser and on the server, so that a
+// copy of the cookie no longer signs anyone in.
 func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *Session) {
-	setSession(w, r, "", -1)
+	if _, err := u.Sessions.End(r.Context(), s.secret); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	u.Log.Info("web sign-out", "principal", s.P.ID, "session", s.ref)
+	u.setSession(w, r, "", -1)
 	http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
 }
 

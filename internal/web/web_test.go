@@ -223,7 +223,7 @@ func TestSignIn(t *testing.T) {
 	}
 	p = stale.get(p.Header.Get("Location"))
 	wantStatus(t, "stale sign-in page", p, http.StatusOK)
-	mustContain(t, "stale sign-in page", p, "the token is unknown or has been revoked", `id="signin"`)
+	mustContain(t, "stale sign-in page", p, "Your session has ended", `id="signin"`)
 
 	// A principal whose token is revoked while signed in is sent back to
 	// sign in at the next request.
@@ -242,7 +242,7 @@ func TestSignIn(t *testing.T) {
 	}
 	p = rv.do("POST", "/transplant/recipients", url.Values{"name": {"X"}, "csrf": {token}})
 	wantStatus(t, "revoked post", p, http.StatusUnauthorized)
-	mustContain(t, "revoked post", p, "the token is unknown or has been revoked", `id="signin"`)
+	mustContain(t, "revoked post", p, "Your session has ended", `id="signin"`)
 
 	// Sign out clears the cookie.
 	p = b.post("/signout", url.Values{})

@@ -1,0 +1,166 @@
+package web_test
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/web"
+)
+
+var sessionRowRE = regexp.MustCompile(`<tr id="session-([0-9a-f]+)">`)
+
+// TestSessions checks the server-side sessions of the pages: the cookie
+// holds a session secret, not the token, HttpOnly and SameSite=Strict;
+// My account lists each browser's session; ending another one signs that
+// browser out, and a copy of a signed-out cookie signs nobody in; "sign
+// out of all my sessions" ends them all; a session ends after the idle
+// timeout without a page, and at the absolute timeout however busy.
+func TestSessions(t *testing.T) {
+	storetest.Each(t, testSessions)
+}
+
+func testSessions(t *testing.T, dsn string) {
+	clk := &clock{}
+	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+		cfg.Now = clk.Now
+		cfg.SessionIdle = 10 * time.Minute
+		cfg.SessionMax = time.Hour
+	})
+	one := newBrowser(t, w.URL)
+	one.signIn(w.CoordA)
+	if c := one.cookie; !strings.HasPrefix(c.Value, auth.SessionPrefix) || strings.Contains(c.Value, w.CoordA) || !c.HttpOnly ||
+		c.SameSite != http.SameSiteStrictMode || c.Secure || c.MaxAge != 3600 {
+		t.Errorf("session cookie %+v: want a session secret, HttpOnly, SameSite=Strict, not Secure over plain HTTP, for the absolute timeout", c)
+	}
+	var hashes int
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM web_sessions WHERE secret_hash = ?", auth.HashToken(one.cookie.Value)).Scan(&hashes); err != nil || hashes != 1 {
+		t.Fatalf("the session's hash is in web_sessions %d times (%v), want once", hashes, err)
+	}
+	two := newBrowser(t, w.URL)
+	two.signIn(w.CoordA)
+	p := one.get("/account")
+	rows := sessionRowRE.FindAllStringSubmatch(p.Body, -1)
+	if len(rows) != 2 {
+		t.Fatalf("My account lists %d sessions, want 2:\n%s", len(rows), p.Body)
+	}
+	mustContain(t, "sessions", p, "Sign out (this browser)", "127.0.0.0/24", `id="end-all"`)
+	if strings.Count(p.Body, "Sign out (this browser)") != 1 {
+		t.Error("not exactly one session is marked as this browser's")
+	}
+	// The session of the other browser: the one not marked current.
+	var other string
+	for _, m := range rows {
+		i := strings.Index(p.Body, m[0])
+		if !strings.Contains(p.Body[i:i+strings.Index(p.Body[i:], "</tr>")], "this browser") {
+			other = m[1]
+		}
+	}
+	p = one.post("/account/sessions/"+other+"/end", url.Values{})
+	wantStatus(t, "end the other session", p, http.StatusSeeOther)
+	wantStatus(t, "the other browser after its session ended", two.get("/account"), http.StatusSeeOther)
+	wantStatus(t, "this browser after ending the other", one.get("/account"), http.StatusOK)
+	p = one.post("/account/sessions/"+other+"/end", url.Values{})
+	wantStatus(t, "end an ended session", p, http.StatusNotFound)
+
+	// Sign out: the cookie is cleared, and a copy of it signs nobody in.
+	kept := *one.cookie
+	wantStatus(t, "sign out", one.post("/signout", url.Values{}), http.StatusSeeOther)
+	copied := newBrowser(t, w.URL)
+	copied.cookie = &kept
+	p = copied.get("/account")
+	wantStatus(t, "a copy of a signed-out cookie", p, http.StatusSeeOther)
+	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+		t.Errorf("a signed-out cookie: redirect to %s", loc)
+	}
+
+	// Sign out of all sessions, from one of three browsers.
+	bs := []*browser{newBrowser(t, w.URL), newBrowser(t, w.URL), newBrowser(t, w.URL)}
+	for _, b := range bs {
+		b.signIn(w.CoordA)
+	}
+	p = bs[0].post("/account/sessions/end-all", url.Values{})
+	wantStatus(t, "sign out of all", p, http.StatusSeeOther)
+	if p.Header.Get("Location") != "/?reason=allout" {
+		t.Errorf("after sign-out of all, redirect to %q", p.Header.Get("Location"))
+	}
+	mustContain(t, "signed out of all", newBrowser(t, w.URL).get("/?reason=allout"), "You are signed out of all your sessions")
+	for _, b := range bs {
+		wantStatus(t, "browser after sign-out of all", b.get("/account"), http.StatusSeeOther)
+	}
+
+	// The idle timeout: a page within it keeps the session; none for the
+	// whole of it ends it.
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordA)
+	clk.advance(8 * time.Minute)
+	wantStatus(t, "8 minutes idle", b.get("/account"), http.StatusOK)
+	clk.advance(8 * time.Minute)
+	wantStatus(t, "8 more minutes, with a page between", b.get("/account"), http.StatusOK)
+	clk.advance(11 * time.Minute)
+	p = b.get("/account")
+	wantStatus(t, "11 minutes idle", p, http.StatusSeeOther)
+	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+		t.Errorf("idle session: redirect to %s", loc)
+	}
+
+	// The absolute timeout: busy all along, the session ends after an hour.
+	b.signIn(w.CoordA)
+	for range 6 {
+		clk.advance(9 * time.Minute)
+		wantStatus(t, "busy session", b.get("/account"), http.StatusOK)
+	}
+	clk.advance(7 * time.Minute)
+	wantStatus(t, "an hour and a minute after the sign-in", b.get("/account"), http.StatusSeeOther)
+}
+
+// TestSessionCookieSecure checks that the session cookie is marked Secure
+// when the request came over TLS, and when the operator says a TLS proxy
+// is in front (BehindTLSProxy), whose X-Forwarded-For then gives the
+// session's coarse network.
+func TestSessionCookieSecure(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	srv := httptest.NewTLSServer(w.App.Handler())
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, srv.URL)
+	b.c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	b.signIn(w.CoordA)
+	if !b.cookie.Secure {
+		t.Errorf("over TLS, the session cookie is not Secure: %+v", b.cookie)
+	}
+	if p := b.get("/account"); p.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("over TLS, no Strict-Transport-Security header")
+	}
+
+	proxied := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.BehindTLSProxy = true })
+	pb := newBrowser(t, proxied.URL)
+	req, _ := http.NewRequest("POST", proxied.URL+"/signin", strings.NewReader(url.Values{"token": {proxied.CoordA}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.45")
+	resp, err := pb.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var c *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == web.CookieName {
+			c = ck
+		}
+	}
+	if c == nil || !c.Secure {
+		t.Fatalf("behind a TLS proxy, the session cookie is not Secure: %+v", c)
+	}
+	pb.cookie = c
+	mustContain(t, "network behind the proxy", pb.get("/account"), "203.0.113.0/24")
+}
