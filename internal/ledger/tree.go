@@ -60,6 +60,9 @@ func OpenCheckpoint(signed, verifierKey, origin string) (*Checkpoint, error) {
 	}
 	cp, _, n, err := tlog.ParseCheckpoint([]byte(signed), origin, v)
 	if err != nil && n == nil {
+		if serr := signatureError(signed, v); serr != nil {
+			return nil, fmt.Errorf("checkpoint signature: %w", serr)
+		}
 		return nil, fmt.Errorf("checkpoint signature: %w", err)
 	}
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
+	"github.com/custos-project/custos/internal/witness"
 )
 
 // Config is what custos needs to open a registry.
@@ -207,8 +208,10 @@ type App struct {
 	Exchange *exchange.Service
 	// Mail delivers the e-mail outbox; Serve runs it when an SMTP server
 	// is configured.
-	Mail    *mail.Service
-	metrics *metrics
+	Mail *mail.Service
+	// Witnesses keeps the cosignatures of the log's registered witnesses.
+	Witnesses *witness.Service
+	metrics   *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -283,6 +286,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	}
 	app.Exchange.Now = cfg.Now
 	app.Exchange.OnEvent = m.exchangeEvent
+	app.Witnesses = &witness.Service{W: w, DB: db, LogKey: keys.LogKey, Now: cfg.Now}
 	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
 	app.Mail.Now = cfg.Now
 	app.Mail.OnEvent = m.mailEvent
