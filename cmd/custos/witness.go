@@ -142,6 +142,9 @@ func runLogWatch(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *state == "" {
 		return &exitError{2, "give --state FILE, where the witness keeps what it saw"}
 	}
+	if _, err := os.Stat(*state); errors.Is(err, os.ErrNotExist) && pin.key == "" && pin.fingerprint == "" {
+		return &exitError{2, witness.ErrNoPin(*state).Error()}
+	}
 	w := &witness.Watcher{URL: url, StatePath: *state, PinKey: pin.key, PinFingerprint: pin.fingerprint}
 	if !*noCosign {
 		if w.Key, err = witnessKey(*keyFile, *state, *name, stdout); err != nil {

@@ -181,6 +181,9 @@ func (w *Watcher) Check(ctx context.Context) (*Outcome, error) {
 	if err != nil && !first {
 		return nil, err
 	}
+	if first && w.PinKey == "" && w.PinFingerprint == "" {
+		return nil, ErrNoPin(w.StatePath)
+	}
 	var ans checkpointAnswer
 	if err := w.get(ctx, "/api/v1/log/checkpoint", &ans); err != nil {
 		return nil, err
@@ -236,13 +239,18 @@ func (w *Watcher) pin(sent string) (*State, error) {
 		}
 		key = sent
 	default:
-		return nil, fmt.Errorf("%s does not exist: give the registry's log key (--public-key) or its fingerprint (--key-fingerprint), as its operator published it, for the witness to pin", w.StatePath)
+		return nil, ErrNoPin(w.StatePath)
 	}
 	fp, err := ledger.KeyFingerprint(key)
 	if err != nil {
 		return nil, fmt.Errorf("--public-key: %w", err)
 	}
 	return &State{URL: w.URL, LogKey: key, Fingerprint: fp}, nil
+}
+
+// ErrNoPin is the refusal of a first run that pins nothing.
+func ErrNoPin(state string) error {
+	return fmt.Errorf("%s does not exist: give the registry's log key (--public-key) or its fingerprint (--key-fingerprint), as its operator published it, for the witness to pin", state)
 }
 
 // consistent checks that the new checkpoint extends the kept one.
