@@ -97,11 +97,11 @@ func (s *Service) Register(ctx context.Context, p *auth.Principal, in NewWitness
 	}
 	v, err := fnote.NewVerifierForCosignatureV1(key)
 	if err != nil {
-		return nil, errs.Invalidf("witness_key", "public_key", "the witness's public key is not an Ed25519 note verifier key (name+hash+key): %v", err)
+		return nil, errs.Invalidf("witness_key", "public_key", "the witness's public key is not an Ed25519 note verifier key (name+hash+key, as custos log watch prints it)")
 	}
 	fp, err := ledger.KeyFingerprint(key)
 	if err != nil {
-		return nil, errs.Invalidf("witness_key", "public_key", "the witness's public key is not an Ed25519 note verifier key (name+hash+key): %v", err)
+		return nil, errs.Invalidf("witness_key", "public_key", "the witness's public key is not an Ed25519 note verifier key (name+hash+key, as custos log watch prints it)")
 	}
 	d := registered{Name: v.Name(), PublicKey: key, Fingerprint: fp}
 	res, err := s.W.Submit(ctx, p.Actor(), "register witness", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
