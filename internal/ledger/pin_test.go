@@ -2,10 +2,13 @@ package ledger_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -85,6 +88,60 @@ func TestVerifyPinsTheKey(t *testing.T) {
 		want := fmt.Sprintf("log_leaves: the log is cut: leaf %d is the first missing one (%d leaves stored, the signed checkpoint says %d)", head.Size-2, head.Size-2, head.Size)
 		if len(rep.Problems) == 0 || rep.Problems[0] != want {
 			t.Errorf("a cut tail: %q, want first %q", rep.Problems, want)
+		}
+	})
+}
+
+// FuzzOpenCheckpoint feeds OpenCheckpoint what a registry, a witness or a
+// database could hold in place of a checkpoint: it never panics, and what it
+// accepts is signed by the key and names the origin.
+func FuzzOpenCheckpoint(f *testing.F) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
+	if err != nil {
+		f.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	cp, err := ledger.SignCheckpoint(signer, "custos/XA", ledger.Head{Size: 3, Root: make([]byte, 32)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(cp)
+	f.Add(strings.Replace(cp, "\n3\n", "\n4\n", 1))
+	f.Add(cp[:len(cp)-10] + "\n")
+	f.Add("custos/XA\n3\n\n\u2014 custos/XA AAAA\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ledger.OpenCheckpoint(s, vkey, "custos/XA")
+		if err != nil {
+			return
+		}
+		v, _ := note.NewVerifier(vkey)
+		if _, err := note.Open([]byte(s), note.VerifierList(v)); err != nil || c.Origin != "custos/XA" || len(c.Root) != 32 {
+			t.Fatalf("accepted %q: %+v %v", s, c, err)
+		}
+	})
+}
+
+// FuzzKeyFingerprint feeds KeyFingerprint the keys an auditor types or a
+// registry sends: it never panics, and a fingerprint it gives is one
+// SameFingerprint recognises.
+func FuzzKeyFingerprint(f *testing.F) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(vkey)
+	f.Add("custos/XA+00000000+")
+	f.Add("a+b+c+d")
+	f.Fuzz(func(t *testing.T, key string) {
+		fp, err := ledger.KeyFingerprint(key)
+		if err != nil {
+			return
+		}
+		if !ledger.SameFingerprint(fp, strings.ToUpper(fp)) {
+			t.Fatalf("%q: fingerprint %q", key, fp)
 		}
 	})
 }
