@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/transparency-dev/merkle/compact"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/store"
@@ -69,16 +68,7 @@ func RecordedKey(ctx context.Context, q store.Queryer) (string, error) {
 // stored subtree hashes: what a witness that saw the log at that size
 // compares with the root it kept.
 func RootAt(ctx context.Context, q store.Queryer, size uint64) ([]byte, error) {
-	ids := compact.RangeNodes(0, size, nil)
-	hashes := make([][]byte, len(ids))
-	for i, id := range ids {
-		h, err := nodeHash(ctx, q, id)
-		if err != nil {
-			return nil, err
-		}
-		hashes[i] = h
-	}
-	rng, err := factory.NewRange(0, size, hashes)
+	rng, err := rangeOf(ctx, q, size)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,17 @@ func loadState(ctx context.Context, q store.Queryer) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read log head: %w", err)
 	}
-	ids := compact.RangeNodes(0, uint64(size), nil)
+	rng, err := rangeOf(ctx, q, uint64(size))
+	if err != nil {
+		return nil, err
+	}
+	return &state{rng: rng, root: root}, nil
+}
+
+// rangeOf reads the compact range of the tree of the first size leaves
+// from the stored nodes.
+func rangeOf(ctx context.Context, q store.Queryer, size uint64) (*compact.Range, error) {
+	ids := compact.RangeNodes(0, size, nil)
 	hashes := make([][]byte, len(ids))
 	for i, id := range ids {
 		h, err := nodeHash(ctx, q, id)
@@ -108,11 +118,7 @@ func loadState(ctx context.Context, q store.Queryer) (*state, error) {
 		}
 		hashes[i] = h
 	}
-	rng, err := factory.NewRange(0, uint64(size), hashes)
-	if err != nil {
-		return nil, err
-	}
-	return &state{rng: rng, root: root}, nil
+	return factory.NewRange(0, size, hashes)
 }
 
 func nodeHash(ctx context.Context, q store.Queryer, id compact.NodeID) ([]byte, error) {
