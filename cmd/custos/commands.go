@@ -43,6 +43,9 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "database %s is initialised; its schema is at %s\n", store.Redact(d.db), server.SchemaSummary(server.Config{}))
 		return nil
 	}
+	if err := printKeyFingerprint(stdout, server.Config{DSN: d.db, KeyFile: d.keyFile}); err != nil {
+		return err
+	}
 	if *tokenFile != "" {
 		if err := os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600); err != nil {
 			return fmt.Errorf("write admin token: %w", err)
@@ -182,18 +185,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "watch" {
+		return runLogWatch(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "key" {
+		return runLogKey(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(stdout, "Usage: custos log verify [flags]   (custos log verify --help for its flags)")
+			fmt.Fprintln(stdout, "Usage: custos log verify|key|watch [flags]   (custos log verify --help for its flags)")
 			return nil
 		}
-		return &exitError{2, "want: custos log verify [flags]"}
+		return &exitError{2, "want: custos log verify|key|watch [flags]"}
 	}
 	fs := flags("log verify", "[flags]", "recompute the tamper-evident log and check every table against it", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
-	key := fs.String("public-key", "", "the log's verifier key as you recorded it (default: the key the log names, which proves consistency, not authorship)")
+	var pin pinFlags
+	pin.add(fs)
 	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	opt := ledger.VerifyOptions{Progress: func(done, total uint64) { fmt.Fprintf(stderr, "checked %d of %d leaves\n", done, total) }}
+	if err := pin.options(&opt); err != nil {
 		return err
 	}
 	if err := d.existing(); err != nil {
@@ -204,8 +218,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer db.Close()
-	rep, err := ledger.Verify(ctx, db, server.NewProjections(), ledger.VerifyOptions{VerifierKey: *key,
-		Progress: func(done, total uint64) { fmt.Fprintf(stderr, "checked %d of %d leaves\n", done, total) }})
+	rep, err := ledger.Verify(ctx, db, server.NewProjections(), opt)
 	if err != nil {
 		return err
 	}
@@ -216,11 +229,12 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return &exitError{1, fmt.Sprintf("the database does not match its log: %d problem(s)", len(rep.Problems))}
 	}
+	if rep.KeyFromLog {
+		printSealedCheck(stdout, rep)
+		return notPinned(stdout, rep)
+	}
 	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
 	printSealedCheck(stdout, rep)
-	if rep.KeyFromLog {
-		fmt.Fprintln(stdout, "note: checked the signature with the key recorded in the log; pass --public-key to check it against the key you hold")
-	}
 	return nil
 }
 

@@ -105,7 +105,7 @@ func TestHashmatchCLI(t *testing.T) {
 	other := strings.Replace(e.App.Keys.LogKey, "+", "x+", 1)
 	custos(t, 1, "hashmatch", "scan", dir, "--bank", bankFile, "--public-key", other)
 
-	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
+	out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--public-key", e.App.Keys.LogKey)
 	if !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify: %s", out)
 	}
@@ -179,7 +179,7 @@ func TestHashmatchScanVideo(t *testing.T) {
 		!strings.Contains(out, "scanned 2 files: 1 match, 1 no match, 0 low quality, 0 suppressed, 0 errors") {
 		t.Errorf("scan:\n%s", out)
 	}
-	out, _ = custos(t, 0, "log", "verify", "--db", r.dsn)
+	out, _ = custos(t, 0, "log", "verify", "--db", r.dsn, "--public-key", r.App.Keys.LogKey)
 	if !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify: %s", out)
 	}

@@ -245,7 +245,8 @@ func TestLegacyRegistry(t *testing.T) {
 		// on alerts), 4 (the principals' time zones), 5 (the exchange), 6
 		// (the lists' keyset indexes), 7 (the exchange lists' keyset
 		// indexes), 8 (the principals' languages) and 9 (the e-mail
-		// outbox), transplant's versions 4 (the lists'
+		// outbox), 10-12 (other branches' migrations) and 13 (the log's
+		// witnesses and their cosignatures), transplant's versions 4 (the lists'
 		// keyset indexes), 5 (the person index, filled in when custos serve
 		// opens it), 6 (the dashboards' indexes), 7 (vigilance: organ
 		// dispositions, SAE reports and notifications), 8 (trafficking

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 )
 
 // Version is the protocol version of messages and receipts this binary writes
@@ -107,15 +108,7 @@ type SignedReceipt struct {
 
 // Fingerprint is how a public key is shown to be compared out of band:
 // SHA256: and the hex digest of the key, in groups of four.
-func Fingerprint(pub ed25519.PublicKey) string {
-	h := sha256.Sum256(pub)
-	x := hex.EncodeToString(h[:])
-	var parts []string
-	for i := 0; i < len(x); i += 4 {
-		parts = append(parts, x[i:i+4])
-	}
-	return "SHA256:" + strings.Join(parts, ":")
-}
+func Fingerprint(pub ed25519.PublicKey) string { return ledger.Fingerprint(pub) }
 
 // EncodeKey writes a public key as it is exchanged: base64 of its 32 bytes.
 func EncodeKey(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }

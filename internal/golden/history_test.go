@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/alerts"
@@ -35,6 +36,7 @@ import (
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
+	"github.com/custos-project/custos/internal/witness"
 )
 
 // The generator of the golden log. It records a short history through the
@@ -198,6 +200,7 @@ func generate(t *testing.T, dir string) {
 	h.vigmail(h.trafficking())
 	h.handoffs()
 	h.subjectRights()
+	h.witnesses(db, keys.LogKey)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -507,6 +510,19 @@ func (h *history) exchange(db *store.DB, master []byte) {
 	if err := xs.SetPeerState(ctx, h.admin, peer.ID, false, "synthetic resumption"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// witnesses: an auditor's witness (a synthetic key) registered to cosign
+// the log's checkpoints.
+func (h *history) witnesses(db *store.DB, logKey string) {
+	_, vkey, err := note.GenerateKey(seeded("witness"), "witness.golden.invalid")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cv := must(fnote.VKeyToCosignatureV1(vkey))
+	h.clk.tick()
+	ws := &witness.Service{W: h.w, DB: db, LogKey: logKey, Now: h.clk.Now}
+	must(ws.Register(h.ctx, h.admin, witness.NewWitness{PublicKey: cv}))
 }
 
 // vigilance: the donor's second kidney discarded; a serious adverse

@@ -152,10 +152,11 @@ func Core(env Env) []Route {
 			}},
 
 		// The tamper-evident log.
-		{Method: "GET", Path: "/api/v1/log/checkpoint", Public: true, Summary: "The latest signed checkpoint of the log",
+		{Method: "GET", Path: "/api/v1/log/checkpoint", Public: true, Out: Checkpoint{},
+			Summary: "The latest signed checkpoint of the log, the key it records with its fingerprint, and the latest checkpoint its witnesses cosigned",
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
-				h, cp, err := ledger.ReadHead(r.Context(), env.DB.Read())
-				return http.StatusOK, map[string]any{"size": h.Size, "root": h.Root, "checkpoint": cp}, err
+				cp, err := readCheckpoint(r.Context(), env.DB)
+				return http.StatusOK, cp, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/entries/{index}", Summary: "A log leaf with its inclusion proof",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

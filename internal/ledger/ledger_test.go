@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -200,8 +201,8 @@ func TestCheckpointOfAnotherLog(t *testing.T) {
 		}{
 			{"the log's key, another origin", signer, "custos/XB",
 				`checkpoint of another log: its origin is "custos/XB", this registry's is "custos/XA"`},
-			{"another log's key", otherKey("custos/XB"), "custos/XB", "failed to verify signatures"},
-			{"another key of the same name", otherKey("custos/XA"), "custos/XA", "failed to verify signatures"},
+			{"another log's key", otherKey("custos/XB"), "custos/XB", "it carries signatures by custos/XB (key hash"},
+			{"another key of the same name", otherKey("custos/XA"), "custos/XA", "the checkpoint is not signed by the key custos/XA+"},
 		} {
 			forged, err := ledger.SignCheckpoint(c.signer, c.origin, head)
 			if err != nil {
@@ -221,6 +222,25 @@ func TestCheckpointOfAnotherLog(t *testing.T) {
 			if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "the stored checkpoint does not verify: ") ||
 				!strings.Contains(rep.Problems[0], c.want) {
 				t.Errorf("%s: verify reported %q", c.name, rep.Problems)
+			}
+		}
+		// A checkpoint altered after signing, and a signature line altered,
+		// each say what they are, not that the note is malformed.
+		text, sig, _ := strings.Cut(cp, "\n\n")
+		b64 := sig[strings.LastIndex(sig, " ")+1 : len(sig)-1]
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw[len(raw)-1] ^= 1
+		for _, c := range []struct{ name, forged, want string }{
+			{"another root", strings.Replace(text, "\n", "\n9", 1) + "\n\n" + sig, "signature by custos/XA does not verify: its text or its signature was altered after it was signed"},
+			{"a flipped signature bit", text + "\n\n" + strings.Replace(sig, b64, base64.StdEncoding.EncodeToString(raw), 1), "does not verify: its text or its signature was altered"},
+			{"a cut signature", text + "\n\n" + strings.Replace(sig, b64, b64[:4], 1), "is not a signature (a signed-note signature is \u2014 name base64): the signature was altered"},
+		} {
+			_, err := ledger.OpenCheckpoint(c.forged, vkey, "custos/XA")
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "malformed") {
+				t.Errorf("%s: OpenCheckpoint gave %v, want an error containing %q", c.name, err, c.want)
 			}
 		}
 		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ? WHERE id = 1", cp); err != nil {

@@ -60,6 +60,9 @@ func OpenCheckpoint(signed, verifierKey, origin string) (*Checkpoint, error) {
 	}
 	cp, _, n, err := tlog.ParseCheckpoint([]byte(signed), origin, v)
 	if err != nil && n == nil {
+		if serr := signatureError(signed, v); serr != nil {
+			return nil, fmt.Errorf("checkpoint signature: %w", serr)
+		}
 		return nil, fmt.Errorf("checkpoint signature: %w", err)
 	}
 	if err != nil {
@@ -96,7 +99,17 @@ func loadState(ctx context.Context, q store.Queryer) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read log head: %w", err)
 	}
-	ids := compact.RangeNodes(0, uint64(size), nil)
+	rng, err := rangeOf(ctx, q, uint64(size))
+	if err != nil {
+		return nil, err
+	}
+	return &state{rng: rng, root: root}, nil
+}
+
+// rangeOf reads the compact range of the tree of the first size leaves
+// from the stored nodes.
+func rangeOf(ctx context.Context, q store.Queryer, size uint64) (*compact.Range, error) {
+	ids := compact.RangeNodes(0, size, nil)
 	hashes := make([][]byte, len(ids))
 	for i, id := range ids {
 		h, err := nodeHash(ctx, q, id)
@@ -105,11 +118,7 @@ func loadState(ctx context.Context, q store.Queryer) (*state, error) {
 		}
 		hashes[i] = h
 	}
-	rng, err := factory.NewRange(0, uint64(size), hashes)
-	if err != nil {
-		return nil, err
-	}
-	return &state{rng: rng, root: root}, nil
+	return factory.NewRange(0, size, hashes)
 }
 
 func nodeHash(ctx context.Context, q store.Queryer, id compact.NodeID) ([]byte, error) {

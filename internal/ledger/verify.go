@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/transparency-dev/merkle/compact"
+
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -16,6 +18,12 @@ type VerifyOptions struct {
 	// knows it. When empty, the key recorded in the log's first leaf is used,
 	// which proves consistency but not who signed.
 	VerifierKey string
+	// KeyFingerprint, when set (and VerifierKey is not), pins the key
+	// recorded in the log: its fingerprint must be this one (KeyFingerprint).
+	KeyFingerprint string
+	// Witnessed, when set, is a checkpoint a witness kept (its size and
+	// root): the log must still hold that tree as its prefix.
+	Witnessed *Head
 	// MaxProblems stops the table comparison after this many differences (default 50).
 	MaxProblems int
 	// WithoutPersonalData says that this copy holds the log and its tables
@@ -31,7 +39,7 @@ type VerifyOptions struct {
 type Report struct {
 	Size       uint64
 	Root       []byte
-	KeyFromLog bool     // the verifier key came from the log itself
+	KeyFromLog bool     // the verifier key came from the log itself, unpinned
 	Tables     int      // projected tables compared
 	Rows       int64    // rows compared
 	Problems   []string // empty when the log and the tables agree
@@ -77,13 +85,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	rep.Size, rep.Root = head.Size, head.Root
 
-	key := opt.VerifierKey
-	if key == "" {
-		rep.KeyFromLog = true
-		if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key); err != nil {
-			problem("settings: the log's verifier key is missing (%v)", err)
-			return rep, nil
-		}
+	key, ok := pinKey(ctx, q, opt, rep, problem)
+	if !ok {
+		return rep, nil
 	}
 	// The checkpoint must name this registry's log: the origin that its
 	// first leaf, registry.initialized, recorded in the settings.
@@ -146,6 +150,10 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			rows.Close()
 			return nil, err
 		}
+		if err := checkWitnessed(opt.Witnessed, rng, problem); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		level = append(level, want)
 		if e, err := decodeEntry([]byte(data)); err != nil {
 			problem("log_leaves: leaf %d is not a valid entry: %v", idx, err)
@@ -165,8 +173,13 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, err
 	}
 	rows.Close()
-	if next != head.Size {
+	if next < head.Size {
+		problem("log_leaves: the log is cut: leaf %d is the first missing one (%d leaves stored, the signed checkpoint says %d)", next, next, head.Size)
+	} else if next != head.Size {
 		problem("log_leaves: %d leaves stored, the signed checkpoint says %d", next, head.Size)
+	}
+	if w := opt.Witnessed; w != nil && next < w.Size {
+		problem("log_leaves: the log has %d leaves, but a witness saw it with %d: it was rolled back or cut", next, w.Size)
 	}
 	root, err := rng.GetRootHash(nil)
 	if err != nil {
@@ -203,6 +216,52 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, fmt.Errorf("compare subjects: %w", err)
 	}
 	return rep, nil
+}
+
+// pinKey returns the key the checkpoint is verified with: the one the
+// auditor gave, else the one the log recorded, pinned by its fingerprint
+// when the auditor gave that, else unpinned (Report.KeyFromLog). It tells
+// false when verifying cannot go on.
+func pinKey(ctx context.Context, q store.Queryer, opt VerifyOptions, rep *Report, problem func(string, ...any) bool) (string, bool) {
+	if opt.VerifierKey != "" {
+		return opt.VerifierKey, true
+	}
+	key, err := RecordedKey(ctx, q)
+	if err != nil {
+		problem("settings: %v", err)
+		return "", false
+	}
+	if opt.KeyFingerprint == "" {
+		rep.KeyFromLog = true
+		return key, true
+	}
+	fp, err := KeyFingerprint(key)
+	if err != nil {
+		problem("settings: the log's verifier key %q is not valid: %v", key, err)
+		return "", false
+	}
+	if !SameFingerprint(fp, opt.KeyFingerprint) {
+		problem("settings: the log's verifier key has fingerprint %s, not the %s you pinned: the log was re-signed with another key", fp, opt.KeyFingerprint)
+		return "", false
+	}
+	return key, true
+}
+
+// checkWitnessed compares the tree so far with the checkpoint a witness
+// kept, once the tree has reached its size.
+func checkWitnessed(w *Head, rng *compact.Range, problem func(string, ...any) bool) error {
+	if w == nil || rng.End() != w.Size {
+		return nil
+	}
+	root, err := rng.GetRootHash(nil)
+	if err != nil {
+		return err
+	}
+	if !equalHash(root, w.Root) {
+		problem("log_leaves: the first %d leaves make root %s, but a witness saw root %s at that size: the log was rewritten after the witness saw it",
+			w.Size, hex.EncodeToString(root), hex.EncodeToString(w.Root))
+	}
+	return nil
 }
 
 // verifyNodes recomputes every stored subtree hash level by level from the

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/witness"
 )
 
 // Core is the core's module: the log's own entries, authorities and
@@ -26,6 +27,7 @@ var Core = Module{
 		privacy.Project(p)
 		export.Project(p)
 		exchange.Project(p)
+		witness.Project(p)
 	},
 	Kinds:    auth.CoreKinds,
 	Roles:    auth.CoreRoles,

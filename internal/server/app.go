@@ -30,6 +30,7 @@ import (
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
+	"github.com/custos-project/custos/internal/witness"
 )
 
 // Config is what custos needs to open a registry.
@@ -220,8 +221,10 @@ type App struct {
 	// is configured.
 	Mail *mail.Service
 	// OIDC is the sign-in through the identity provider, nil without one.
-	OIDC    *web.OIDC
-	metrics *metrics
+	OIDC *web.OIDC
+	// Witnesses keeps the cosignatures of the log's registered witnesses.
+	Witnesses *witness.Service
+	metrics   *metrics
 }
 
 // Open opens an initialised registry for serving.
@@ -305,6 +308,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	}
 	app.Exchange.Now = cfg.Now
 	app.Exchange.OnEvent = m.exchangeEvent
+	app.Witnesses = &witness.Service{W: w, DB: db, LogKey: keys.LogKey, Now: cfg.Now}
 	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
 	app.Mail.Now = cfg.Now
 	app.Mail.OnEvent = m.mailEvent

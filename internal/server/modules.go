@@ -48,7 +48,7 @@ func DefaultModules() []Registry {
 	return []Registry{
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			return &Opened{Service: a.Exchange, Routes: func(env httpapi.Env) []httpapi.Route {
-				return append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...)
+				return append(append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...), httpapi.Witnesses(env, a.Witnesses)...)
 			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {

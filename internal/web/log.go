@@ -14,6 +14,8 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/witness"
 	"github.com/custos-project/custos/internal/zone"
 )
 
@@ -115,6 +117,29 @@ type logData struct {
 	Leaf       *leafView
 	CanVerify  bool
 	Verify     verifyState
+	// The log's key as the log records it, its fingerprint, and the
+	// witnesses with the latest checkpoint they cosigned (witnessData).
+	LogKey         string
+	KeyFingerprint string
+	Witnesses      []witness.Witness
+	Cosigned       *witness.Cosigned
+}
+
+// witnessData reads what the log page shows of the log's key and its
+// witnesses, in the page's snapshot.
+func witnessData(ctx context.Context, q store.Queryer, d *logData) error {
+	var err error
+	if d.LogKey, err = ledger.RecordedKey(ctx, q); err != nil {
+		return err
+	}
+	if d.KeyFingerprint, err = ledger.KeyFingerprint(d.LogKey); err != nil {
+		return err
+	}
+	if d.Witnesses, err = witness.List(ctx, q); err != nil {
+		return err
+	}
+	d.Cosigned, err = witness.Latest(ctx, q)
+	return err
 }
 
 // leafView is a leaf with its inclusion proof, in hex, and whether the
@@ -159,6 +184,10 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
 		Verify: u.verify.state(s)}
+	if err := witnessData(ctx, q, &data); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	v := u.newView(r, s, "Log")
 	var ref *Refusal
 	query := r.URL.Query()
