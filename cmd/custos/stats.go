@@ -69,6 +69,20 @@ func openStats(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *
 	return app, s, nil
 }
 
+// openStatsFile opens a file and the registry a command reads it into.
+func openStatsFile(ctx context.Context, d dbFlags, path string, stderr io.Writer) (*os.File, *server.App, *stats.Service, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	app, s, err := openStats(ctx, d, stderr)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	return f, app, s, nil
+}
+
 func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats mapping", "--id ID --name NAME FILE [flags]", "publish a mapping of national offence codes to the ICCS", stdout)
 	var d dbFlags
@@ -122,15 +136,11 @@ func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(pos) != 1 || *mapping == "" {
 		return &exitError{2, "give --mapping ID and one FILE"}
 	}
-	f, err := os.Open(pos[0])
+	f, app, s, err := openStatsFile(ctx, d, pos[0], stderr)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	app, s, err := openStats(ctx, d, stderr)
-	if err != nil {
-		return err
-	}
 	defer app.Close()
 	rep, err := s.CheckCodes(ctx, statsOperator, *mapping, *version, f)
 	if err != nil {
@@ -168,20 +178,16 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) != 1 {
 		return &exitError{2, "give one FILE"}
 	}
-	f, err := os.Open(pos[0])
+	f, app, s, err := openStatsFile(ctx, d, pos[0], stderr)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	defer app.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return err
 	}
-	app, s, err := openStats(ctx, d, stderr)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
 	var progress stats.Progress
 	if !*quiet {
 		bars := map[string]func(done, total int64){}
