@@ -32,10 +32,19 @@
 //	                Query{Stage, Unit, Level, ICCS, By, Period, From, To, Filter, Totals,
 //	                Sources}; Result.Get(key...) reads one cell, Total ("_T") in a key
 //	                is the total over that dimension.
-//	Published       Publish(ctx, p, q, row, col) -> disclosure.Published: a two-way
-//	                table after disclosure control, what a page or chart shows.
+//	                ParseQuery(url.Values) reads a Query from a page's or a link's
+//	                parameters (stage, unit, level, iccs, by, period, from, to, totals,
+//	                sources, filter.<dimension>); Periods, MaxBreakdown.
+//	Published       Publish(ctx, p, q) -> disclosure.Published: the counts as a two-way
+//	                table (rows by every dimension of the breakdown but the last, joined
+//	                " / "; columns by the last) after disclosure control, with its
+//	                totals: what a page or a chart shows (disclosure.Suppressed is "x").
 //	Exports         SDMX(p, q) and UNCTS(p, table, year, format) -> export.Request,
-//	                for export.Serve (API) or Session.Export (web UI).
+//	                for export.Serve (API) or Session.Export (web UI); UNCTSTables,
+//	                UNCTSQuery(table, year) (the query behind a table, to chart it),
+//	                SDMXColumns, Dataflow, ConfFree/ConfPrimary/ConfSecondary.
+//	Sources         Source{Name, Records}; TraffickingForOrganRemoval (ICCS 02043 from
+//	                the transplant registry); SourceImport names imported records.
 //
 // # Storage
 //
