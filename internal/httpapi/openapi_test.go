@@ -19,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -203,7 +204,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
 		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
-		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "competent_authority", "service_provider"},
+		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "competent_authority", "service_provider", "statistics_office"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
@@ -226,6 +227,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
 		"TransplantTraffickingAssessment.conclusion": transplant.AssessmentConclusions, "TransplantTraffickingAssessment.organ": transplant.CaseOrgans,
 		"TransplantCasePerson.sex": transplant.Sexes, "TransplantCasePerson.age_band": transplant.AgeBands,
+		"StatsQuery.stage": stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses
@@ -272,7 +274,7 @@ func TestOpenAPIEnums(t *testing.T) {
 
 // roles are the roles of the server's catalogue, in its order.
 // roles are in the catalogue's order: the core's, then each module's.
-var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer"}
+var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer", "statistician"}
 
 // newSincePrefix tells whether a transplant route was added after the
 // registries got their prefix (vigilance, trafficking reports): it has no

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/web"
@@ -73,6 +74,11 @@ func DefaultModules() []Registry {
 			}
 			sec := web.Hashmatch(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }, Section: &sec}, nil
+		}},
+		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
+				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }}, nil
 		}},
 	}
 }
