@@ -32,6 +32,7 @@ import (
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
@@ -195,6 +196,7 @@ func generate(t *testing.T, dir string) {
 	h.exchange(db, keys.Master)
 	h.vigilance()
 	h.trafficking()
+	h.stats(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -580,5 +582,26 @@ func (h *history) trafficking() {
 	hits := must(tr.TraffickingScreenings(ctx, assessor, page.Request{})).Items
 	if len(hits) != 1 || hits[0].Rule != transplant.RuleNonResidentLivingDonation {
 		t.Fatalf("the screening raised %+v, want one alert of %s", hits, transplant.RuleNonResidentLivingDonation)
+	}
+}
+
+// stats: a statistics office and its statistician; a mapping of national
+// offence codes to the ICCS, and an import of a few national records
+// coded with it. Counting them adds the trafficking report referred to law
+// enforcement above (ICCS 02043, from the transplant registry).
+func (h *history) stats(db *store.DB) {
+	t, ctx := h.t, h.ctx
+	office := h.authority(h.admin, "Golden Statistics Office (synthetic)", stats.KindStatisticsOffice, "")
+	statistician := h.principal("Golden statistician", stats.RoleStatistician, office)
+	s := &stats.Service{W: h.w, DB: db, Now: h.clk.Now, Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
+	rows := must(stats.ParseMapping(strings.NewReader("national_code,national_label,iccs\nG-1,Homicide (synthetic),0101\nG-2,Organ trafficking (synthetic),02043\n")))
+	h.clk.tick()
+	m := must(s.PublishMapping(ctx, statistician, stats.NewMapping{ID: "golden-code", Name: "Golden penal code (synthetic)", Rows: rows}))
+	h.clk.tick()
+	must(s.Import(ctx, statistician, stats.ImportRequest{Source: "golden.csv", Mapping: m.ID}, strings.NewReader(
+		"offence_code,stage,unit,date,region,victim_sex,victim_age\nG-1,police,victim,2024-05-01,North,female,34\nG-2,police,offence,2024-06,South,,\n"), 0, nil))
+	res := must(s.Aggregate(ctx, h.admin, stats.Query{Stage: stats.StagePolice, Unit: stats.UnitOffence, Level: 3, ICCS: []string{"0204"}}))
+	if got := res.Get("02043"); got != 2 {
+		t.Fatalf("ICCS 02043 counts %d offences, want 2 (one imported, one referred report)", got)
 	}
 }

@@ -3,7 +3,6 @@ package stats
 import (
 	"context"
 	"errors"
-	"io"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/disclosure"
@@ -11,25 +10,6 @@ import (
 )
 
 var errNotYet = errors.New("stats: not built yet")
-
-// Import validates a national records file (CSV, ImportColumns) in full and,
-// when every row passes, stores it and appends one stats.records_imported
-// entry. A bad row refuses the whole file, naming its line, field and rule;
-// nothing is written then. size is the file's size for progress (0 when
-// unknown); progress may be nil.
-func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportRequest, r io.Reader, size int64, progress Progress) (*Import, error) {
-	return nil, errNotYet
-}
-
-// Imports lists the imports, newest first.
-func (s *Service) Imports(ctx context.Context, p *auth.Principal) ([]Import, error) {
-	return nil, errNotYet
-}
-
-// Aggregate counts the records (imported ones and the sources') as q asks.
-func (s *Service) Aggregate(ctx context.Context, p *auth.Principal, q Query) (*Result, error) {
-	return nil, errNotYet
-}
 
 // Publish is a two-way table of q's counts (rows by dimension row, columns
 // by dimension col; each "iccs", "period" or an id of Dimensions) after the

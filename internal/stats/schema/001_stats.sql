@@ -50,7 +50,9 @@ CREATE TABLE stats_imports (
 
 -- Not projected: an import's records, column by column, in chunks of at most
 -- 65,536 records. data holds one value per record (little-endian, width by
--- column). Chunks of an import whose entry is not in the log are discarded.
+-- column). The key orders them by import, chunk and column, so a query
+-- reads an import's chunks in order by a range of keys. Chunks of an import
+-- whose entry is not in the log are never counted, and deleted.
 CREATE TABLE stats_columns (
 	id TEXT PRIMARY KEY,            -- import id "/" chunk, zero-padded "/" column
 	import_id TEXT NOT NULL,
@@ -59,4 +61,4 @@ CREATE TABLE stats_columns (
 	n INTEGER NOT NULL,
 	data BLOB NOT NULL
 );
-CREATE INDEX stats_columns_read ON stats_columns (import_id, col, chunk);
+CREATE INDEX stats_columns_import ON stats_columns (import_id);

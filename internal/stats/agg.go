@@ -1,0 +1,731 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// MaxBreakdown is the most dimensions one query breaks down by (the ICCS
+// and the period included).
+const MaxBreakdown = 7
+
+// Periods lists the periods a query counts by.
+var Periods = []string{PeriodYear, PeriodQuarter, PeriodMonth}
+
+// axis is one dimension of a query's breakdown: how a record's stored codes
+// give its value, how many values there are, and each value's code.
+type axis struct {
+	id    string
+	card  int
+	value func(cols *[numCols][]byte, i int) int
+	code  func(v int) string
+	rank  func(v int) int
+}
+
+// plan is a checked query ready to count.
+type plan struct {
+	q         Query
+	stage     uint32
+	unit      uint32
+	iccsKeep  []bool // by stored ICCS code; nil keeps all
+	axes      []axis
+	filters   []filter
+	from, to  int // yyyymmdd bounds, 0 when none
+	need      [numCols]bool
+	regions   []string // the global region list; index 0 unknown
+	regionOf  map[string]int
+	y0, years int
+	sources   map[string]bool
+}
+
+type filter struct {
+	value func(cols *[numCols][]byte, i int) int
+	keep  []bool
+}
+
+// ageBands maps a stored age (years plus one, 0 unknown) to its band.
+var ageBandOf = func() [256]uint8 {
+	var t [256]uint8
+	for a := 1; a < 256; a++ {
+		t[a] = AgeBand(a - 1)
+	}
+	return t
+}()
+
+// iccsAt[l][k] is the stored code of the ancestor at level l of stored code k.
+var iccsAt = func() [5][]uint16 {
+	var t [5][]uint16
+	for l := 1; l <= 4; l++ {
+		t[l] = make([]uint16, len(ICCS.Categories)+1)
+		for i, k := range ICCS.Categories {
+			t[l][i+1] = uint16(ICCS.index[ICCS.Ancestor(k.Code, l)]) + 1
+		}
+	}
+	return t
+}()
+
+func byteCol(col int) func(cols *[numCols][]byte, i int) int {
+	return func(cols *[numCols][]byte, i int) int { return int(cols[col][i]) }
+}
+
+// enumAxis is a stored enumerated column as an axis.
+func enumAxis(d Dimension, col int) axis {
+	return axis{id: d.ID, card: len(d.Values), value: byteCol(col), code: func(v int) string { return d.Values[v].Code }, rank: func(v int) int { return v }}
+}
+
+var unitVictim, unitPerson = uint8(slices.Index(codes(DimUnit), UnitVictim)), uint8(slices.Index(codes(DimUnit), UnitPerson))
+
+// personal picks the victim's column for a victim, the perpetrator's for a
+// person, unknown for an offence.
+func personal(victim, perpetrator int, band bool) func(cols *[numCols][]byte, i int) int {
+	return func(cols *[numCols][]byte, i int) int {
+		var v byte
+		switch cols[colUnit][i] {
+		case unitVictim:
+			v = cols[victim][i]
+		case unitPerson:
+			v = cols[perpetrator][i]
+		default:
+			return 0
+		}
+		if band {
+			return int(ageBandOf[v])
+		}
+		return int(v)
+	}
+}
+
+func bandOf(col int) func(cols *[numCols][]byte, i int) int {
+	return func(cols *[numCols][]byte, i int) int { return int(ageBandOf[cols[col][i]]) }
+}
+
+// dimAxis returns the axis of a dimension of Dimensions and the stored
+// columns it reads.
+func (pl *plan) dimAxis(id string) (axis, []int) {
+	for name, e := range enumCols {
+		if name == id {
+			return enumAxis(e.dim, e.col), []int{e.col}
+		}
+	}
+	val := func(d Dimension) (func(int) string, func(int) int) {
+		return func(v int) string { return d.Values[v].Code }, func(v int) int { return v }
+	}
+	switch id {
+	case DimSex.ID:
+		c, r := val(DimSex)
+		return axis{id: id, card: len(sexes), value: personal(colVictimSex, colPerpetratorSex, false), code: c, rank: r}, []int{colUnit, colVictimSex, colPerpetratorSex}
+	case DimAgeBand.ID:
+		c, r := val(DimAgeBand)
+		return axis{id: id, card: len(ageBands), value: personal(colVictimAge, colPerpetratorAge, true), code: c, rank: r}, []int{colUnit, colVictimAge, colPerpetratorAge}
+	case DimVictimAgeBand.ID:
+		c, r := val(DimVictimAgeBand)
+		return axis{id: id, card: len(ageBands), value: bandOf(colVictimAge), code: c, rank: r}, []int{colVictimAge}
+	case DimPerpetratorAgeBand.ID:
+		c, r := val(DimPerpetratorAgeBand)
+		return axis{id: id, card: len(ageBands), value: bandOf(colPerpetratorAge), code: c, rank: r}, []int{colPerpetratorAge}
+	case DimRegion.ID:
+		// Stored region indexes are the import's; count rewrites the
+		// column to global indexes before counting.
+		return axis{id: id, card: len(pl.regions), value: func(cols *[numCols][]byte, i int) int { return int(get(cols[colRegion], colRegion, i)) },
+			code: func(v int) string { return pl.regions[v] }, rank: func(v int) int { return v }}, []int{colRegion}
+	}
+	return axis{}, nil
+}
+
+// dateKey is a record's date as yyyymmdd, unknown month and day 0.
+func dateKey(cols *[numCols][]byte, i int) (int, int) {
+	y, m, d := int(get(cols[colYear], colYear, i)), int(cols[colMonth][i]), int(cols[colDay][i])
+	lo := y*10000 + m*100 + d
+	hi := lo
+	if m == 0 {
+		hi = y*10000 + 1231
+	} else if d == 0 {
+		hi = y*10000 + m*100 + 31
+	}
+	return lo, hi
+}
+
+func boundKey(s string, end bool) int {
+	y, m, d, _ := parseDate(s)
+	if end {
+		if m == 0 {
+			m = 12
+		}
+		if d == 0 {
+			d = 31
+		}
+	}
+	return y*10000 + m*100 + d
+}
+
+// check validates a query and makes its plan; imports are the dictionaries
+// of what will be counted (to list the regions and the years).
+func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error) {
+	pl := &plan{q: q}
+	k := slices.Index(codes(DimStage), q.Stage)
+	if k < 1 {
+		return nil, errs.Invalidf("enum", "stage", "stage must be one of %s", strings.Join(codes(DimStage)[1:], ", "))
+	}
+	pl.stage = uint32(k)
+	k = slices.Index(codes(DimUnit), q.Unit)
+	if k < 1 {
+		return nil, errs.Invalidf("enum", "unit", "unit must be one of %s", strings.Join(codes(DimUnit)[1:], ", "))
+	}
+	pl.unit = uint32(k)
+	if q.Level < 0 || q.Level > 4 {
+		return nil, errs.Invalidf("range", "level", "level must be between 0 and 4")
+	}
+	if len(q.ICCS) > 0 {
+		pl.iccsKeep = make([]bool, len(ICCS.Categories)+1)
+		for i, c := range q.ICCS {
+			root, ok := ICCS.Lookup(c)
+			if !ok {
+				return nil, errs.Invalidf("iccs_code", fieldAt("iccs", i), "%s is not an ICCS code (version %s)", c, ICCS.Version)
+			}
+			for j, k := range ICCS.Categories {
+				if ICCS.Under(k.Code, root.Code) {
+					pl.iccsKeep[j+1] = true
+				}
+			}
+		}
+	}
+	if q.Period != "" && !slices.Contains(Periods, q.Period) {
+		return nil, errs.Invalidf("enum", "period", "period must be one of %s", strings.Join(Periods, ", "))
+	}
+	for _, b := range []struct{ name, v string }{{"from", q.From}, {"to", q.To}} {
+		if _, _, _, ok := parseDate(b.v); b.v != "" && !ok {
+			return nil, errs.Invalidf("date_format", b.name, "%s must be written YYYY, YYYY-MM or YYYY-MM-DD, from 1900 on", b.name)
+		}
+	}
+	if q.From != "" {
+		pl.from = boundKey(q.From, false)
+	}
+	if q.To != "" {
+		pl.to = boundKey(q.To, true)
+	}
+	if pl.from > 0 && pl.to > 0 && pl.from > pl.to {
+		return nil, errs.Invalidf("dates_in_order", "to", "to is before from")
+	}
+	known := map[string]bool{SourceImport: true}
+	for _, src := range s.Sources {
+		known[src.Name] = true
+	}
+	pl.sources = map[string]bool{}
+	for _, src := range q.Sources {
+		if !known[src] {
+			return nil, errs.Invalidf("enum", "sources", "%s is not a source of statistics", src)
+		}
+		pl.sources[src] = true
+	}
+	// The regions of every dictionary, in order, unknown first.
+	pl.regionOf = map[string]int{"": 0}
+	var names []string
+	for _, d := range dicts {
+		for _, r := range d.Regions[min(1, len(d.Regions)):] {
+			if _, ok := pl.regionOf[r]; !ok {
+				pl.regionOf[r] = -1
+				names = append(names, r)
+			}
+		}
+	}
+	slices.Sort(names)
+	pl.regions = append([]string{"unknown"}, names...)
+	for i, r := range names {
+		pl.regionOf[r] = i + 1
+	}
+	pl.y0, pl.years = years[0], years[1]-years[0]+1
+	pl.need[colStage], pl.need[colUnit], pl.need[colICCS], pl.need[colCount] = true, true, true, true
+	if pl.from > 0 || pl.to > 0 {
+		pl.need[colYear], pl.need[colMonth], pl.need[colDay] = true, true, true
+	}
+	if q.Level > 0 {
+		lv := q.Level
+		pl.axes = append(pl.axes, axis{id: DimICCS.ID, card: len(ICCS.Categories) + 1,
+			value: func(cols *[numCols][]byte, i int) int { return int(iccsAt[lv][get(cols[colICCS], colICCS, i)]) },
+			code:  func(v int) string { return ICCS.Categories[v-1].Code }, rank: func(v int) int { return v }})
+	}
+	seen := map[string]bool{}
+	for i, id := range q.By {
+		a, cols := pl.dimAxis(id)
+		if cols == nil {
+			return nil, errs.Invalidf("enum", fieldAt("by", i), "%s is not a dimension to break down by", id)
+		}
+		if seen[id] {
+			return nil, errs.Invalidf("duplicate", fieldAt("by", i), "%s is given twice", id)
+		}
+		seen[id] = true
+		for _, c := range cols {
+			pl.need[c] = true
+		}
+		pl.axes = append(pl.axes, a)
+	}
+	if q.Period != "" {
+		pl.need[colYear], pl.need[colMonth] = true, true
+		pl.axes = append(pl.axes, pl.periodAxis())
+	}
+	if len(pl.axes) > MaxBreakdown {
+		return nil, errs.Invalidf("range", "by", "a query breaks down by at most %d dimensions, the ICCS and the period included", MaxBreakdown)
+	}
+	fkeys := make([]string, 0, len(q.Filter))
+	for id := range q.Filter {
+		fkeys = append(fkeys, id)
+	}
+	slices.Sort(fkeys)
+	for _, id := range fkeys {
+		a, cols := pl.dimAxis(id)
+		if cols == nil {
+			return nil, errs.Invalidf("enum", "filter", "%s is not a dimension to filter by", id)
+		}
+		f := filter{value: a.value, keep: make([]bool, a.card)}
+		for _, v := range q.Filter[id] {
+			found := false
+			for k := range a.card {
+				if a.code(k) == v {
+					f.keep[k], found = true, true
+				}
+			}
+			if !found && id != DimRegion.ID {
+				return nil, errs.Invalidf("enum", "filter."+id, "%s is not a value of %s", v, id)
+			}
+		}
+		for _, c := range cols {
+			pl.need[c] = true
+		}
+		pl.filters = append(pl.filters, f)
+	}
+	size := 1
+	for _, a := range pl.axes {
+		size *= a.card
+		if size > 1<<40 {
+			return nil, errs.Invalidf("range", "by", "the breakdown has too many combinations: ask for fewer dimensions or a coarser ICCS level or period")
+		}
+	}
+	return pl, nil
+}
+
+func fieldAt(name string, i int) string { return fmt.Sprintf("%s[%d]", name, i) }
+
+func (pl *plan) periodAxis() axis {
+	per := map[string]int{PeriodYear: 1, PeriodQuarter: 5, PeriodMonth: 13}[pl.q.Period]
+	y0 := pl.y0
+	a := axis{id: DimPeriod.ID, card: pl.years * per, rank: func(v int) int { return v }}
+	a.value = func(cols *[numCols][]byte, i int) int {
+		y, m := int(get(cols[colYear], colYear, i)), int(cols[colMonth][i])
+		switch per {
+		case 1:
+			return y - y0
+		case 5:
+			if m == 0 {
+				return (y-y0)*5 + 4 // unknown quarter: after the fourth
+			}
+			return (y-y0)*5 + (m-1)/3
+		}
+		if m == 0 {
+			return (y-y0)*13 + 12
+		}
+		return (y-y0)*13 + m - 1
+	}
+	a.code = func(v int) string {
+		y, r := y0+v/per, v%per
+		switch {
+		case per == 1:
+			return fmt.Sprintf("%04d", y)
+		case r == per-1:
+			return fmt.Sprintf("%04d-U", y)
+		case per == 5:
+			return fmt.Sprintf("%04d-Q%d", y, r+1)
+		}
+		return fmt.Sprintf("%04d-%02d", y, r+1)
+	}
+	return a
+}
+
+// counter adds up counts by key.
+type counter struct {
+	pl      *plan
+	strides []int
+	dense   []int64
+	sparse  map[int]int64
+	records int64
+}
+
+// maxDense is the largest key space counted in an array rather than a map.
+const maxDense = 1 << 22
+
+func newCounter(pl *plan) *counter {
+	c := &counter{pl: pl, strides: make([]int, len(pl.axes))}
+	size := 1
+	for i := len(pl.axes) - 1; i >= 0; i-- {
+		c.strides[i] = size
+		size *= pl.axes[i].card
+	}
+	if size <= maxDense {
+		c.dense = make([]int64, size)
+	} else {
+		c.sparse = map[int]int64{}
+	}
+	return c
+}
+
+// count adds a chunk of n records whose region column (when read) has
+// been made global.
+func (c *counter) count(cols *[numCols][]byte, n int) {
+	pl := c.pl
+	c.records += int64(n)
+	stage, unit := byte(pl.stage), byte(pl.unit)
+	st, un := cols[colStage], cols[colUnit]
+	counts := cols[colCount]
+rec:
+	for i := 0; i < n; i++ {
+		if st[i] != stage || un[i] != unit {
+			continue
+		}
+		if pl.iccsKeep != nil && !pl.iccsKeep[get(cols[colICCS], colICCS, i)] {
+			continue
+		}
+		for _, f := range pl.filters {
+			if !f.keep[f.value(cols, i)] {
+				continue rec
+			}
+		}
+		if pl.from > 0 || pl.to > 0 {
+			lo, hi := dateKey(cols, i)
+			if (pl.from > 0 && lo < pl.from) || (pl.to > 0 && hi > pl.to) {
+				continue
+			}
+		}
+		key := 0
+		for k, a := range pl.axes {
+			key += a.value(cols, i) * c.strides[k]
+		}
+		w := int64(1)
+		if len(counts) > 0 {
+			w = int64(get(counts, colCount, i))
+		}
+		if c.dense != nil {
+			c.dense[key] += w
+		} else {
+			c.sparse[key] += w
+		}
+	}
+}
+
+// result turns the counts into cells, with the totals when asked.
+func (c *counter) result() *Result {
+	pl := c.pl
+	res := &Result{Query: pl.q, Dims: make([]string, len(pl.axes)), Cells: []Cell{}, Records: c.records}
+	for i, a := range pl.axes {
+		res.Dims[i] = a.id
+	}
+	type cell struct {
+		vals  []int // -1 is the total
+		count int64
+	}
+	cells := map[string]*cell{}
+	add := func(vals []int, n int64) {
+		k := fmt.Sprint(vals)
+		if x, ok := cells[k]; ok {
+			x.count += n
+			return
+		}
+		cells[k] = &cell{vals: slices.Clone(vals), count: n}
+	}
+	each := func(fn func(key int, n int64)) {
+		if c.dense != nil {
+			for k, n := range c.dense {
+				if n != 0 {
+					fn(k, n)
+				}
+			}
+			return
+		}
+		for k, n := range c.sparse {
+			fn(k, n)
+		}
+	}
+	d := len(pl.axes)
+	vals := make([]int, d)
+	tot := make([]int, d)
+	each(func(key int, n int64) {
+		for i := range d {
+			vals[i] = key / c.strides[i] % pl.axes[i].card
+		}
+		masks := 1
+		if pl.q.Totals {
+			masks = 1 << d
+		}
+		for m := range masks {
+			for i := range d {
+				tot[i] = vals[i]
+				if m&(1<<i) != 0 {
+					tot[i] = -1
+				}
+			}
+			add(tot, n)
+		}
+	})
+	list := make([]*cell, 0, len(cells))
+	for _, x := range cells {
+		list = append(list, x)
+	}
+	slices.SortFunc(list, func(a, b *cell) int {
+		for i, ax := range pl.axes {
+			ra, rb := 1<<30, 1<<30
+			if a.vals[i] >= 0 {
+				ra = ax.rank(a.vals[i])
+			}
+			if b.vals[i] >= 0 {
+				rb = ax.rank(b.vals[i])
+			}
+			if ra != rb {
+				return ra - rb
+			}
+		}
+		return 0
+	})
+	for _, x := range list {
+		key := make([]string, d)
+		for i, v := range x.vals {
+			if v < 0 {
+				key[i] = Total
+			} else {
+				key[i] = pl.axes[i].code(v)
+			}
+		}
+		res.Cells = append(res.Cells, Cell{Key: key, Count: x.count})
+	}
+	return res
+}
+
+// Aggregate counts the records (imported ones and the sources') as q asks.
+func (s *Service) Aggregate(ctx context.Context, p *auth.Principal, q Query) (*Result, error) {
+	if err := p.Require(ReadStatistics); err != nil {
+		return nil, err
+	}
+	return s.aggregate(ctx, s.DB.Read(), q)
+}
+
+// counted is a set of records to count: an import (read chunk by chunk
+// from the store) or a source's records (coded in memory).
+type counted struct {
+	importID string
+	dict     Dictionary
+	chunks   []*chunk
+}
+
+func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Result, error) {
+	var sets []counted
+	years := [2]int{0, 0}
+	span := func(first, last string) {
+		for _, d := range []string{first, last} {
+			if y, _, _, ok := parseDate(d); ok {
+				if years[0] == 0 || y < years[0] {
+					years[0] = y
+				}
+				if y > years[1] {
+					years[1] = y
+				}
+			}
+		}
+	}
+	want := func(src string) bool { return len(q.Sources) == 0 || slices.Contains(q.Sources, src) }
+	if want(SourceImport) {
+		rows, err := rq.Query(ctx, "SELECT id, dictionary, first_date, last_date FROM stats_imports ORDER BY id")
+		if err != nil {
+			return nil, err
+		}
+		type imp struct{ id, dict, first, last string }
+		list, err := store.Rows(rows, func(r store.Scanner, x *imp) error { return r.Scan(&x.id, &x.dict, &x.first, &x.last) })
+		if err != nil {
+			return nil, err
+		}
+		for _, im := range list {
+			d, err := importDictionary(im.dict)
+			if err != nil {
+				return nil, fmt.Errorf("import %s: dictionary: %w", im.id, err)
+			}
+			span(im.first, im.last)
+			sets = append(sets, counted{importID: im.id, dict: d})
+		}
+	}
+	for _, src := range s.Sources {
+		if !want(src.Name) {
+			continue
+		}
+		recs, err := src.Records(ctx, rq)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		set, first, last, err := codeRecords(recs)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		span(first, last)
+		sets = append(sets, set)
+	}
+	dicts := make([]Dictionary, len(sets))
+	for i, set := range sets {
+		dicts[i] = set.dict
+	}
+	if years[0] == 0 {
+		years = [2]int{2000, 2000}
+	}
+	pl, err := s.plan(q, dicts, years)
+	if err != nil {
+		return nil, err
+	}
+	c := newCounter(pl)
+	for _, set := range sets {
+		global := make([]uint16, len(set.dict.Regions))
+		for i, r := range set.dict.Regions {
+			global[i] = uint16(pl.regionOf[r])
+		}
+		visit := func(cols *[numCols][]byte, n int) {
+			if pl.need[colRegion] {
+				// Make the import's region indexes global (a copy: the
+				// stored bytes are not ours).
+				src := cols[colRegion]
+				out := make([]byte, len(src))
+				for i := range n {
+					g := global[get(src, colRegion, i)]
+					out[2*i], out[2*i+1] = byte(g), byte(g>>8)
+				}
+				cols[colRegion] = out
+			}
+			c.count(cols, n)
+		}
+		if set.importID == "" {
+			for _, ch := range set.chunks {
+				cols := ch.cols
+				visit(&cols, ch.n)
+			}
+			continue
+		}
+		if err := readImport(ctx, rq, set.importID, &pl.need, visit); err != nil {
+			return nil, err
+		}
+	}
+	return c.result(), nil
+}
+
+// readImport reads the needed columns of an import, chunk by chunk, in
+// order of their keys, and hands each whole chunk to visit.
+func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]bool, visit func(cols *[numCols][]byte, n int)) error {
+	var names []any
+	var marks []string
+	for c := range numCols {
+		if need[c] {
+			names = append(names, colNames[c])
+			marks = append(marks, "?")
+		}
+	}
+	args := append([]any{id + "/", id + "0"}, names...)
+	rows, err := q.Query(ctx, "SELECT chunk, col, n, data FROM stats_columns WHERE id >= ? AND id < ? AND col IN ("+strings.Join(marks, ", ")+") ORDER BY id", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	colIndex := map[string]int{}
+	for c, n := range colNames {
+		colIndex[n] = c
+	}
+	var cols [numCols][]byte
+	cur, curN := -1, 0
+	flush := func() error {
+		if cur < 0 {
+			return nil
+		}
+		for c := range numCols {
+			if need[c] && c != colCount && len(cols[c]) != curN*width(c) {
+				return fmt.Errorf("import %s, chunk %d: column %s holds %d bytes for %d records", id, cur, colNames[c], len(cols[c]), curN)
+			}
+		}
+		visit(&cols, curN)
+		cols = [numCols][]byte{}
+		return nil
+	}
+	for rows.Next() {
+		var chunk, n int
+		var col string
+		var data []byte
+		if err := rows.Scan(&chunk, &col, &n, &data); err != nil {
+			return err
+		}
+		if chunk != cur {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur, curN = chunk, n
+		}
+		cols[colIndex[col]] = data
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// codeRecords codes a source's records as an import codes a file's rows.
+func codeRecords(recs []Record) (counted, string, string, error) {
+	set := counted{dict: Dictionary{Regions: []string{""}}}
+	regions := map[string]uint16{"": 0}
+	c := newChunk()
+	var first, last string
+	var v [numCols]uint32
+	look := func(d Dimension, s string) uint32 {
+		if k := slices.Index(codes(d), s); k > 0 {
+			return uint32(k)
+		}
+		return 0
+	}
+	for _, r := range recs {
+		k, ok := ICCS.Lookup(r.ICCS)
+		y, m, d, okDate := parseDate(r.Date)
+		if !ok || !okDate {
+			return set, "", "", fmt.Errorf("record %+v: bad ICCS code or date", r)
+		}
+		v = [numCols]uint32{colICCS: uint32(ICCS.index[k.Code]) + 1, colYear: uint32(y), colMonth: uint32(m), colDay: uint32(d)}
+		if first == "" || r.Date < first {
+			first = r.Date
+		}
+		if r.Date > last {
+			last = r.Date
+		}
+		for name, e := range enumCols {
+			v[e.col] = look(e.dim, map[string]string{"stage": r.Stage, "unit": r.Unit, "attempt": r.Attempt, "weapon": r.Weapon, "context": r.Context,
+				"cyber": r.Cyber, "victim_sex": r.VictimSex, "victim_citizenship": r.VictimCitizenship, "relationship": r.Relationship,
+				"perpetrator_sex": r.PerpetratorSex, "juvenile": r.Juvenile, "perpetrator_citizenship": r.PerpetratorCitizenship, "recidivism": r.Recidivism}[name])
+		}
+		if r.VictimAge >= 0 && r.VictimAge <= 120 {
+			v[colVictimAge] = uint32(r.VictimAge) + 1
+		}
+		if r.PerpetratorAge >= 0 && r.PerpetratorAge <= 120 {
+			v[colPerpetratorAge] = uint32(r.PerpetratorAge) + 1
+		}
+		if r.Region != "" {
+			g, ok := regions[r.Region]
+			if !ok {
+				g = uint16(len(set.dict.Regions))
+				regions[r.Region] = g
+				set.dict.Regions = append(set.dict.Regions, r.Region)
+			}
+			v[colRegion] = uint32(g)
+		}
+		v[colCount] = uint32(max(r.Count, 1))
+		c.add(&v)
+		if c.n == chunkSize {
+			set.chunks = append(set.chunks, c)
+			c = newChunk()
+		}
+	}
+	if c.n > 0 {
+		set.chunks = append(set.chunks, c)
+	}
+	return set, first, last, nil
+}

@@ -1,0 +1,254 @@
+package stats
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// chunksPerTx is how many chunks one write transaction stores: short
+// enough that the log's writer, which waits for it on SQLite, hardly
+// notices.
+const chunksPerTx = 4
+
+// Import validates a national records file (CSV, ImportColumns) in full and,
+// when every row passes, stores it and appends one stats.records_imported
+// entry. A bad row refuses the whole file, naming its line, field and rule;
+// nothing is written then. size is the file's size for progress (0 when
+// unknown); progress may be nil.
+//
+// The file is read once: each row is checked and coded, and each full
+// chunk of codes is kept in a temporary file. Only when the last row has
+// passed are the chunks written to the database, in short transactions,
+// then the entry; chunks whose entry never makes it into the log are
+// deleted and never counted.
+func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportRequest, r io.Reader, size int64, progress Progress) (*Import, error) {
+	if err := p.Require(ImportRecords); err != nil {
+		return nil, err
+	}
+	source, err := check.Line("source", filepath.Base(strings.ReplaceAll(in.Source, `\`, "/")), 200, false)
+	if err != nil {
+		return nil, err
+	}
+	if source == "." || source == "/" {
+		source = ""
+	}
+	var cm *codeMap
+	var m *Mapping
+	if in.Mapping != "" {
+		if m, err = loadMapping(ctx, s.DB.Read(), in.Mapping, in.MappingVersion); err != nil {
+			return nil, err
+		}
+		cm = m.codeMap()
+	}
+	spill, err := os.CreateTemp("", "custos-stats-*.chunks")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(spill.Name())
+	defer spill.Close()
+	bw := bufio.NewWriterSize(spill, 1<<20)
+	fileSum := sha256.New()
+	ps := &parser{m: cm, now: s.now().UTC().Format(check.DateLayout), emit: func(c *chunk) error { return writeChunk(bw, c) }}
+	if progress != nil {
+		ps.progress = func(n int64) { progress("validate", n, size) }
+	}
+	out, err := ps.parse(io.TeeReader(r, fileSum))
+	if err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	if _, err := spill.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("SI")
+	colSum := sha256.New()
+	chunks, err := s.store(ctx, id, bufio.NewReaderSize(spill, 1<<20), colSum, func(done int64) {
+		if progress != nil {
+			progress("store", done, out.records)
+		}
+	})
+	if err != nil {
+		s.discard(id)
+		return nil, err
+	}
+	data := recordsImported{ID: id, Source: source, FileSHA256: hex.EncodeToString(fileSum.Sum(nil)), ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)),
+		Records: out.records, Total: out.total, Chunks: chunks, FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
+	if m != nil {
+		data.Mapping, data.MappingVersion = m.ID, m.Version
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "import national crime records", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeRecordsImported, data)
+	})
+	if err != nil {
+		s.discard(id)
+		return nil, err
+	}
+	return s.importByID(ctx, s.DB.Read(), id)
+}
+
+// writeChunk spills a chunk: its record count, then each column's length
+// and bytes.
+func writeChunk(w io.Writer, c *chunk) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(c.n))
+	if _, err := w.Write(b[:]); err != nil {
+		return err
+	}
+	for i := range numCols {
+		binary.LittleEndian.PutUint32(b[:], uint32(len(c.cols[i])))
+		if _, err := w.Write(b[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(c.cols[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunk reads a spilled chunk into c; io.EOF after the last.
+func readChunk(r io.Reader, c *chunk) error {
+	var b [4]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return err
+	}
+	c.n = int(binary.LittleEndian.Uint32(b[:]))
+	for i := range numCols {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return io.ErrUnexpectedEOF
+		}
+		n := int(binary.LittleEndian.Uint32(b[:]))
+		if cap(c.cols[i]) < n {
+			c.cols[i] = make([]byte, n)
+		}
+		c.cols[i] = c.cols[i][:n]
+		if _, err := io.ReadFull(r, c.cols[i]); err != nil {
+			return io.ErrUnexpectedEOF
+		}
+	}
+	return nil
+}
+
+func columnKey(id string, chunk, col int) string {
+	return fmt.Sprintf("%s/%06d/%02d", id, chunk, col)
+}
+
+// store writes the spilled chunks of import id and returns how many there
+// were; sum gets each stored column (chunk, column, bytes) in order.
+func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Hash, done func(int64)) (int, error) {
+	c := newChunk()
+	n, records := 0, int64(0)
+	for {
+		tx, err := s.DB.BeginWrite(ctx)
+		if err != nil {
+			return n, err
+		}
+		end := false
+		for k := 0; k < chunksPerTx; k++ {
+			if err := readChunk(r, c); err == io.EOF {
+				end = true
+				break
+			} else if err != nil {
+				tx.Rollback()
+				return n, err
+			}
+			for col := range numCols {
+				data := c.cols[col]
+				if col == colCount && len(data) == 0 {
+					continue
+				}
+				fmt.Fprintf(sum, "%d/%d/%d:", n, col, len(data))
+				sum.Write(data)
+				if _, err := tx.Exec(ctx, "INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, ?, ?, ?, ?)",
+					columnKey(id, n, col), id, n, colNames[col], c.n, data); err != nil {
+					tx.Rollback()
+					return n, err
+				}
+			}
+			n++
+			records += int64(c.n)
+		}
+		if err := tx.Commit(); err != nil {
+			return n, err
+		}
+		done(records)
+		if end {
+			return n, nil
+		}
+	}
+}
+
+// discard deletes the chunks of an import whose entry is not in the log.
+func (s *Service) discard(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tx, err := s.DB.BeginWrite(ctx)
+	if err != nil {
+		return
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM stats_columns WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM stats_imports WHERE id = ?)", id, id); err != nil {
+		tx.Rollback()
+		return
+	}
+	_ = tx.Commit()
+}
+
+const importCols = "id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks, first_date, last_date, imported_at, imported_by, log_index"
+
+func scanImport(r store.Scanner, m *Import) error {
+	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.Records, &m.Total, &m.Chunks,
+		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.LogIndex)
+}
+
+func (s *Service) importByID(ctx context.Context, q store.Queryer, id string) (*Import, error) {
+	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM stats_imports WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.Rows(rows, scanImport)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errs.New(errs.NotFound, "reference", "import_id", "no import %s", id)
+	}
+	return &list[0], nil
+}
+
+// Imports lists the imports, newest first.
+func (s *Service) Imports(ctx context.Context, p *auth.Principal) ([]Import, error) {
+	if err := p.Require(ReadStatistics); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM stats_imports ORDER BY log_index DESC")
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, scanImport)
+}
+
+// importDictionary reads an import's dictionary.
+func importDictionary(raw string) (Dictionary, error) {
+	var d Dictionary
+	err := json.Unmarshal([]byte(raw), &d)
+	return d, err
+}

@@ -1,0 +1,397 @@
+package stats_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/stats"
+	"github.com/custos-project/custos/internal/stats/statstest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// world is a registry with a statistics office and its statistician.
+type world struct {
+	*apptest.Env
+	S            *stats.Service
+	Statistician *auth.Principal
+	Token        string // the statistician's
+	Regulator    *auth.Principal
+}
+
+func newWorld(t *testing.T, dsn string) *world {
+	t.Helper()
+	e := apptest.Start(t, dsn)
+	office := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Demoland Statistics Office", "kind": "statistics_office"}).Str("id")
+	token := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Statistician", "role": "statistician", "authority_id": office}).Str("token")
+	return &world{Env: e, S: e.App.Service("stats").(*stats.Service), Statistician: e.Principal(t, token), Token: token, Regulator: e.Principal(t, e.Admin)}
+}
+
+func (w *world) mapping(t *testing.T) *stats.Mapping {
+	t.Helper()
+	rows, err := stats.ParseMapping(strings.NewReader(statstest.Mapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.S.PublishMapping(context.Background(), w.Statistician, stats.NewMapping{ID: "demoland-penal-code", Name: "Demoland penal code 2019", Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// file is a records file and its rows as maps, for computing the counts
+// a query must give without custos.
+type file struct {
+	data []byte
+	rows []map[string]string
+}
+
+func makeFile(t *testing.T, n int, o statstest.Options) *file {
+	t.Helper()
+	var b bytes.Buffer
+	if err := statstest.Write(&b, n, o); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &file{data: b.Bytes()}
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		f.rows = append(f.rows, m)
+	}
+	return f
+}
+
+var mapped = func() map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(statstest.Mapping), "\n")[1:] {
+		f := strings.Split(l, ",")
+		m[f[0]] = f[2]
+	}
+	return m
+}()
+
+func or(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func band(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	a, _ := strconv.Atoi(s)
+	for _, b := range []struct {
+		hi   int
+		name string
+	}{{14, "0-14"}, {17, "15-17"}, {24, "18-24"}, {34, "25-34"}, {44, "35-44"}, {54, "45-54"}, {64, "55-64"}} {
+		if a <= b.hi {
+			return b.name
+		}
+	}
+	return "65+"
+}
+
+// value is what a row holds for a dimension, computed here from the file.
+func value(r map[string]string, dim string, q stats.Query) string {
+	switch dim {
+	case "iccs":
+		code := mapped[r["offence_code"]]
+		if n := map[int]int{1: 2, 2: 4, 3: 5, 4: 6}[q.Level]; len(code) > n {
+			code = code[:n]
+		}
+		return code
+	case "period":
+		d := r["date"]
+		switch q.Period {
+		case "year":
+			return d[:4]
+		case "quarter":
+			if len(d) == 4 {
+				return d + "-U"
+			}
+			m, _ := strconv.Atoi(d[5:7])
+			return fmt.Sprintf("%s-Q%d", d[:4], (m-1)/3+1)
+		}
+		if len(d) == 4 {
+			return d + "-U"
+		}
+		return d[:7]
+	case "sex", "age_band":
+		who := map[string]string{"victim": "victim", "person": "perpetrator"}[r["unit"]]
+		if who == "" {
+			return "unknown"
+		}
+		if dim == "sex" {
+			return or(r[who+"_sex"], "unknown")
+		}
+		return band(r[who+"_age"])
+	case "victim_age_band":
+		return band(r["victim_age"])
+	case "perpetrator_age_band":
+		return band(r["perpetrator_age"])
+	case "juvenile":
+		if a := r["perpetrator_age"]; a != "" {
+			if n, _ := strconv.Atoi(a); n < 18 {
+				return "juvenile"
+			}
+			return "adult"
+		}
+	}
+	return or(r[dim], "unknown")
+}
+
+// expect counts q over the file's rows, totals included when asked.
+func (f *file) expect(q stats.Query) map[string]int64 {
+	var dims []string
+	if q.Level > 0 {
+		dims = append(dims, "iccs")
+	}
+	dims = append(dims, q.By...)
+	if q.Period != "" {
+		dims = append(dims, "period")
+	}
+	out := map[string]int64{}
+	for _, r := range f.rows {
+		if r["stage"] != q.Stage || r["unit"] != q.Unit {
+			continue
+		}
+		if q.From != "" && r["date"][:4] < q.From || q.To != "" && r["date"][:4] > q.To {
+			continue
+		}
+		keep := true
+		for d, vs := range q.Filter {
+			keep = keep && slices.Contains(vs, value(r, d, q))
+		}
+		if len(q.ICCS) > 0 {
+			in := false
+			for _, c := range q.ICCS {
+				in = in || strings.HasPrefix(mapped[r["offence_code"]], c)
+			}
+			keep = keep && in
+		}
+		if !keep {
+			continue
+		}
+		n := int64(1)
+		if c := r["count"]; c != "" {
+			n, _ = strconv.ParseInt(c, 10, 64)
+		}
+		key := make([]string, len(dims))
+		for i, d := range dims {
+			key[i] = value(r, d, q)
+		}
+		masks := 1
+		if q.Totals {
+			masks = 1 << len(dims)
+		}
+		for m := range masks {
+			k := slices.Clone(key)
+			for i := range k {
+				if m&(1<<i) != 0 {
+					k[i] = stats.Total
+				}
+			}
+			out[strings.Join(k, "|")] += n
+		}
+	}
+	return out
+}
+
+func cells(r *stats.Result) map[string]int64 {
+	out := map[string]int64{}
+	for _, c := range r.Cells {
+		out[strings.Join(c.Key, "|")] = c.Count
+	}
+	return out
+}
+
+func same(t *testing.T, name string, got, want map[string]int64) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Errorf("%s: the file has nothing to count: the test checks nothing", name)
+	}
+	if maps.Equal(got, want) {
+		return
+	}
+	n := 0
+	for k, v := range want {
+		if got[k] != v && n < 10 {
+			t.Errorf("%s: cell %s = %d, want %d", name, k, got[k], v)
+			n++
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok && n < 10 {
+			t.Errorf("%s: cell %s = %d, want none", name, k, v)
+			n++
+		}
+	}
+	t.Errorf("%s: %d cells, want %d", name, len(got), len(want))
+}
+
+// queries are the aggregations every backend is checked with.
+var queries = []stats.Query{
+	{Stage: "police", Unit: "offence", Level: 1, Period: "year", Totals: true},
+	{Stage: "police", Unit: "victim", Level: 2, By: []string{"sex", "age_band"}, Period: "year", Totals: true},
+	{Stage: "courts", Unit: "person", Level: 3, By: []string{"juvenile", "perpetrator_citizenship"}, Period: "quarter", Totals: true},
+	{Stage: "prisons", Unit: "person", Level: 4, By: []string{"recidivism", "region"}, Period: "month"},
+	{Stage: "police", Unit: "offence", Level: 2, By: []string{"attempt", "weapon", "context", "cyber"}, Totals: true},
+	{Stage: "police", Unit: "victim", Level: 0, By: []string{"relationship", "victim_citizenship", "victim_age_band"}, Totals: true,
+		Filter: map[string][]string{"region": {"North", "Capital"}}},
+	{Stage: "prosecution", Unit: "person", Level: 2, ICCS: []string{"02", "0701"}, By: []string{"perpetrator_sex", "perpetrator_age_band"}, From: "2022", To: "2023", Totals: true},
+}
+
+func TestImportAndAggregate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newWorld(t, dsn)
+		m := w.mapping(t)
+		if m.Version != 1 || m.Codes != 16 || len(m.Ambiguous) != 0 {
+			t.Errorf("mapping: %+v", m)
+		}
+		f := makeFile(t, 70000, statstest.Options{Seed: 7, Counts: true})
+		var phases []string
+		im, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "/tmp/police-2021-2023.csv", Mapping: m.ID}, bytes.NewReader(f.data), int64(len(f.data)),
+			func(phase string, done, size int64) {
+				if len(phases) == 0 || phases[len(phases)-1] != phase {
+					phases = append(phases, phase)
+				}
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Records != 70000 || im.Chunks != 2 || im.Source != "police-2021-2023.csv" || im.MappingVersion != 1 || im.FirstDate[:4] != "2021" || im.LastDate[:4] != "2023" {
+			t.Errorf("import: %+v", im)
+		}
+		if strings.Join(phases, " ") != "validate store" {
+			t.Errorf("progress phases %v", phases)
+		}
+		var total int64
+		for _, r := range f.rows {
+			n := int64(1)
+			if c := r["count"]; c != "" {
+				n, _ = strconv.ParseInt(c, 10, 64)
+			}
+			total += n
+		}
+		if im.Total != total {
+			t.Errorf("import total %d, the file counts %d", im.Total, total)
+		}
+		for i, q := range queries {
+			res, err := w.S.Aggregate(ctx, w.Regulator, q)
+			if err != nil {
+				t.Fatalf("query %d: %v", i, err)
+			}
+			same(t, fmt.Sprintf("query %d", i), cells(res), f.expect(q))
+		}
+	})
+}
+
+func TestImportRefusals(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, storetest.SQLite(t))
+	m := w.mapping(t)
+	good := statstest.Header + "\nN001,police,offence,2024-03-01,North,,,,,,,,,,,,,,\n"
+	for _, c := range []struct {
+		name, file, rule, field, msg string
+	}{
+		{"unmapped", good + "N999,police,offence,2024,,,,,,,,,,,,,,,\n", "unmapped_offence", "offence_code", "line 3: offence code N999 is not in mapping demoland-penal-code version 1"},
+		{"stage", good + "N001,court,offence,2024,,,,,,,,,,,,,,,\n", "enum", "stage", "line 3: stage must be one of"},
+		{"victim at court", good + "N001,courts,victim,2024,,,,,,,,,,,,,,,\n", "victim_stage", "unit", "line 3: victims are counted"},
+		{"date", good + "N001,police,offence,2024-13,,,,,,,,,,,,,,,\n", "date_format", "date", "line 3: date must be written"},
+		{"future", good + "N001,police,offence,2999,,,,,,,,,,,,,,,\n", "not_future", "date", "line 3: date 2999 is in the future"},
+		{"age", good + "N001,police,victim,2024,,,,,,,,121,,,,,,,\n", "range", "victim_age", "line 3: victim_age must be"},
+		{"juvenile", good + "N001,courts,person,2024,,,,,,,,,,,,15,adult,,\n", "juvenile_age", "juvenile", "line 3: juvenile is adult but perpetrator_age is 15"},
+		{"count", good + "N001,police,offence,2024,,0,,,,,,,,,,,,,\n", "range", "count", "line 3: count must be"},
+		{"columns", "offence_code,stage,unit,date,colour\n", "column", "header", `"colour" is not a column`},
+		{"missing column", "offence_code,stage,date\n", "column", "unit", "the file has no column unit"},
+		{"short row", good + "N001,police\n", "csv", "file", "line 3: the CSV cannot be read"},
+		{"region", good + "N001,police,offence,2024,a\tb,,,,,,,,,,,,,,\n", "control_character", "region", "line 3: region is not a code"},
+		{"empty", statstest.Header + "\n", "empty_file", "file", "the file is empty"},
+	} {
+		_, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: m.ID}, strings.NewReader(c.file), 0, nil)
+		e, ok := errs.As(err)
+		if !ok || e.Rule != c.rule || e.Field != c.field || !strings.Contains(e.Message, c.msg) {
+			t.Errorf("%s: %v, want %s on %s: %s", c.name, err, c.rule, c.field, c.msg)
+		}
+	}
+	var n int
+	if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM stats_columns").Scan(&n); err != nil || n != 0 {
+		t.Errorf("refused imports left %d stored columns (%v)", n, err)
+	}
+	if list, err := w.S.Imports(ctx, w.Regulator); err != nil || len(list) != 0 {
+		t.Errorf("imports after refusals: %v %v", list, err)
+	}
+	// A statistician is needed.
+	if _, err := w.S.Import(ctx, w.Regulator, stats.ImportRequest{Mapping: m.ID}, strings.NewReader(good), 0, nil); err == nil {
+		t.Error("the regulator imported records")
+	}
+}
+
+func TestMappings(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, storetest.SQLite(t))
+	for _, c := range []struct{ name, csv, rule, field, msg string }{
+		{"not iccs", "national_code,national_label,iccs\nA,x,0101\nB,y,0299\n", "iccs_code", "iccs", "line 3: 0299 is not an ICCS code (version 1.0)"},
+		{"twice", "national_code,national_label,iccs\nA,x,0101\nA,y,0101\n", "duplicate_mapping", "national_code", "line 3: A is mapped to 0101 twice"},
+		{"header", "code,label,iccs\n", "column", "header", "a mapping file's header"},
+		{"no code", "national_code,national_label,iccs\n,x,0101\n", "required", "national_code", "line 2: national_code is required"},
+	} {
+		_, err := stats.ParseMapping(strings.NewReader(c.csv))
+		e, ok := errs.As(err)
+		if !ok || e.Rule != c.rule || e.Field != c.field || !strings.Contains(e.Message, c.msg) {
+			t.Errorf("%s: %v, want %s on %s: %s", c.name, err, c.rule, c.field, c.msg)
+		}
+	}
+	m := w.mapping(t)
+	// Version 2 maps N003 to two categories: ambiguous, reported, and
+	// refused in records.
+	rows, err := stats.ParseMapping(strings.NewReader(statstest.Mapping + "N003,Assault (also threats),02012\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := w.S.PublishMapping(ctx, w.Statistician, stats.NewMapping{ID: m.ID, Name: m.Name, Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Version != 2 || strings.Join(m2.Ambiguous, " ") != "N003" {
+		t.Errorf("version 2: %d, ambiguous %v", m2.Version, m2.Ambiguous)
+	}
+	if _, err := w.S.PublishMapping(ctx, w.Statistician, stats.NewMapping{ID: m.ID, Name: m.Name, Rows: rows}); err == nil {
+		t.Error("an unchanged version was published")
+	}
+	data := statstest.Header + "\nN003,police,offence,2024,,,,,,,,,,,,,,,\nN003,police,offence,2024,,,,,,,,,,,,,,,\nN404,police,offence,2024,,,,,,,,,,,,,,,\nN001,police,offence,2024,,,,,,,,,,,,,,,\n"
+	rep, err := w.S.CheckCodes(ctx, w.Statistician, m.ID, 0, strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Version != 2 || rep.Mapped != 1 || fmt.Sprint(rep.Unmapped) != "[{N404 1 []}]" || fmt.Sprint(rep.Ambiguous) != "[{N003 2 [02011 02012]}]" {
+		t.Errorf("report: %+v", rep)
+	}
+	_, err = w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: m.ID}, strings.NewReader(data), 0, nil)
+	if e, ok := errs.As(err); !ok || e.Rule != "ambiguous_offence" || !strings.Contains(e.Message, "line 2: offence code N003 is mapped to several ICCS categories in mapping demoland-penal-code version 2 (02011, 02012)") {
+		t.Errorf("ambiguous code imported: %v", err)
+	}
+	list, err := w.S.Mappings(ctx, w.Regulator)
+	if err != nil || len(list) != 1 || list[0].Version != 2 {
+		t.Errorf("mappings: %+v %v", list, err)
+	}
+}
