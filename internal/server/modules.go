@@ -75,7 +75,8 @@ func DefaultModules() []Registry {
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
 				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
-			return &Opened{Service: s}, nil
+			sec := web.Stats(s)
+			return &Opened{Service: s, Section: &sec}, nil
 		}},
 	}
 }
