@@ -52,6 +52,13 @@ type Format string
 const (
 	CSV  Format = "csv"
 	XLSX Format = "xlsx"
+	// SDMXCSV is SDMX-CSV, what statistical offices exchange: the columns
+	// and the rows only, without the header block and the closing row
+	// count, so that SDMX tools read it. The export is logged as any other
+	// (its entry and the X-Custos-Log-Size header say which checkpoint it
+	// reflects). Lists do not offer it (ParseFormat refuses it); the
+	// statistics registry's tables do.
+	SDMXCSV Format = "sdmx-csv"
 )
 
 // Formats are the formats, as the format query parameter names them.
@@ -175,7 +182,11 @@ var (
 // FileName is the name a download of the export is saved under:
 // registry-list-checkpoint size-time.format.
 func (m Meta) FileName() string {
-	return fmt.Sprintf("%s-%s-log%d-%s.%s", m.Registry, m.List, m.Checkpoint.Size, m.At.UTC().Format("20060102T150405Z"), m.Format)
+	ext := string(m.Format)
+	if m.Format == SDMXCSV {
+		ext = "csv"
+	}
+	return fmt.Sprintf("%s-%s-log%d-%s.%s", m.Registry, m.List, m.Checkpoint.Size, m.At.UTC().Format("20060102T150405Z"), ext)
 }
 
 // Header is the header block: one name and value a line, in the order the
@@ -306,10 +317,13 @@ func Write(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]
 
 func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, error]) (int, error) {
 	cw := csv.NewWriter(out)
-	for _, h := range m.Header() {
-		_ = cw.Write(h[:])
+	plain := m.Format == SDMXCSV
+	if !plain {
+		for _, h := range m.Header() {
+			_ = cw.Write(h[:])
+		}
+		_ = cw.Write(nil)
 	}
-	_ = cw.Write(nil)
 	_ = cw.Write(columns)
 	n := 0
 	line := make([]string, len(columns))
@@ -328,7 +342,9 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 		}
 		n++
 	}
-	_ = cw.Write([]string{rowsName, strconv.Itoa(n)})
+	if !plain {
+		_ = cw.Write([]string{rowsName, strconv.Itoa(n)})
+	}
 	cw.Flush()
 	return n, cw.Error()
 }

@@ -24,8 +24,12 @@ type axis struct {
 	id    string
 	card  int
 	value func(cols *[numCols][]byte, i int) int
-	code  func(v int) string
-	rank  func(v int) int
+	// fill adds value × stride to keys[i] for every record of a chunk:
+	// a loop over one column at a time, which is what makes counting
+	// fast; nil uses value.
+	fill func(cols *[numCols][]byte, keys []int, stride int)
+	code func(v int) string
+	rank func(v int) int
 }
 
 // plan is a checked query ready to count.
@@ -76,7 +80,13 @@ func byteCol(col int) func(cols *[numCols][]byte, i int) int {
 
 // enumAxis is a stored enumerated column as an axis.
 func enumAxis(d Dimension, col int) axis {
-	return axis{id: d.ID, card: len(d.Values), value: byteCol(col), code: func(v int) string { return d.Values[v].Code }, rank: func(v int) int { return v }}
+	return axis{id: d.ID, card: len(d.Values), value: byteCol(col), code: func(v int) string { return d.Values[v].Code }, rank: func(v int) int { return v },
+		fill: func(cols *[numCols][]byte, keys []int, stride int) {
+			c := cols[col][:len(keys)]
+			for i, v := range c {
+				keys[i] += int(v) * stride
+			}
+		}}
 }
 
 var unitVictim, unitPerson = uint8(slices.Index(codes(DimUnit), UnitVictim)), uint8(slices.Index(codes(DimUnit), UnitPerson))
@@ -101,6 +111,29 @@ func personal(victim, perpetrator int, band bool) func(cols *[numCols][]byte, i 
 	}
 }
 
+// personalFill is personal's fill.
+func personalFill(victim, perpetrator int, band bool) func(cols *[numCols][]byte, keys []int, stride int) {
+	return func(cols *[numCols][]byte, keys []int, stride int) {
+		n := len(keys)
+		u, vc, pc := cols[colUnit][:n], cols[victim][:n], cols[perpetrator][:n]
+		for i := range keys {
+			var v byte
+			switch u[i] {
+			case unitVictim:
+				v = vc[i]
+			case unitPerson:
+				v = pc[i]
+			default:
+				continue
+			}
+			if band {
+				v = ageBandOf[v]
+			}
+			keys[i] += int(v) * stride
+		}
+	}
+}
+
 func bandOf(col int) func(cols *[numCols][]byte, i int) int {
 	return func(cols *[numCols][]byte, i int) int { return int(ageBandOf[cols[col][i]]) }
 }
@@ -119,10 +152,12 @@ func (pl *plan) dimAxis(id string) (axis, []int) {
 	switch id {
 	case DimSex.ID:
 		c, r := val(DimSex)
-		return axis{id: id, card: len(sexes), value: personal(colVictimSex, colPerpetratorSex, false), code: c, rank: r}, []int{colUnit, colVictimSex, colPerpetratorSex}
+		return axis{id: id, card: len(sexes), value: personal(colVictimSex, colPerpetratorSex, false), fill: personalFill(colVictimSex, colPerpetratorSex, false),
+			code: c, rank: r}, []int{colUnit, colVictimSex, colPerpetratorSex}
 	case DimAgeBand.ID:
 		c, r := val(DimAgeBand)
-		return axis{id: id, card: len(ageBands), value: personal(colVictimAge, colPerpetratorAge, true), code: c, rank: r}, []int{colUnit, colVictimAge, colPerpetratorAge}
+		return axis{id: id, card: len(ageBands), value: personal(colVictimAge, colPerpetratorAge, true), fill: personalFill(colVictimAge, colPerpetratorAge, true),
+			code: c, rank: r}, []int{colUnit, colVictimAge, colPerpetratorAge}
 	case DimVictimAgeBand.ID:
 		c, r := val(DimVictimAgeBand)
 		return axis{id: id, card: len(ageBands), value: bandOf(colVictimAge), code: c, rank: r}, []int{colVictimAge}
@@ -248,7 +283,13 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 		lv := q.Level
 		pl.axes = append(pl.axes, axis{id: DimICCS.ID, card: len(ICCS.Categories) + 1,
 			value: func(cols *[numCols][]byte, i int) int { return int(iccsAt[lv][get(cols[colICCS], colICCS, i)]) },
-			code:  func(v int) string { return ICCS.Categories[v-1].Code }, rank: func(v int) int { return v }})
+			fill: func(cols *[numCols][]byte, keys []int, stride int) {
+				c, at := cols[colICCS][:2*len(keys)], iccsAt[lv]
+				for i := range keys {
+					keys[i] += int(at[uint16(c[2*i])|uint16(c[2*i+1])<<8]) * stride
+				}
+			},
+			code: func(v int) string { return ICCS.Categories[v-1].Code }, rank: func(v int) int { return v }})
 	}
 	seen := map[string]bool{}
 	for i, id := range q.By {
@@ -266,7 +307,10 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 		pl.axes = append(pl.axes, a)
 	}
 	if q.Period != "" {
-		pl.need[colYear], pl.need[colMonth] = true, true
+		pl.need[colYear] = true
+		if q.Period != PeriodYear {
+			pl.need[colMonth] = true
+		}
 		pl.axes = append(pl.axes, pl.periodAxis())
 	}
 	if len(pl.axes) > MaxBreakdown {
@@ -315,6 +359,14 @@ func (pl *plan) periodAxis() axis {
 	per := map[string]int{PeriodYear: 1, PeriodQuarter: 5, PeriodMonth: 13}[pl.q.Period]
 	y0 := pl.y0
 	a := axis{id: DimPeriod.ID, card: pl.years * per, rank: func(v int) int { return v }}
+	if per == 1 {
+		a.fill = func(cols *[numCols][]byte, keys []int, stride int) {
+			c := cols[colYear][:2*len(keys)]
+			for i := range keys {
+				keys[i] += (int(uint16(c[2*i])|uint16(c[2*i+1])<<8) - y0) * stride
+			}
+		}
+	}
 	a.value = func(cols *[numCols][]byte, i int) int {
 		y, m := int(get(cols[colYear], colYear, i)), int(cols[colMonth][i])
 		switch per {
@@ -353,6 +405,8 @@ type counter struct {
 	dense   []int64
 	sparse  map[int]int64
 	records int64
+	keys    []int
+	keep    []bool
 }
 
 // maxDense is the largest key space counted in an array rather than a map.
@@ -374,44 +428,67 @@ func newCounter(pl *plan) *counter {
 }
 
 // count adds a chunk of n records whose region column (when read) has
-// been made global.
+// been made global: which records are kept, then each axis's part of
+// their keys, a column at a time, then the counts.
 func (c *counter) count(cols *[numCols][]byte, n int) {
 	pl := c.pl
 	c.records += int64(n)
+	if cap(c.keys) < n {
+		c.keys, c.keep = make([]int, n), make([]bool, n)
+	}
+	keys, keep := c.keys[:n], c.keep[:n]
 	stage, unit := byte(pl.stage), byte(pl.unit)
-	st, un := cols[colStage], cols[colUnit]
+	st, un := cols[colStage][:n], cols[colUnit][:n]
+	any := false
+	for i := range keep {
+		keep[i] = st[i] == stage && un[i] == unit
+		any = any || keep[i]
+		keys[i] = 0
+	}
+	if !any {
+		return
+	}
+	if pl.iccsKeep != nil {
+		ic := cols[colICCS]
+		for i := range keep {
+			keep[i] = keep[i] && pl.iccsKeep[uint16(ic[2*i])|uint16(ic[2*i+1])<<8]
+		}
+	}
+	for _, f := range pl.filters {
+		for i := range keep {
+			keep[i] = keep[i] && f.keep[f.value(cols, i)]
+		}
+	}
+	if pl.from > 0 || pl.to > 0 {
+		for i := range keep {
+			if keep[i] {
+				lo, hi := dateKey(cols, i)
+				keep[i] = (pl.from == 0 || lo >= pl.from) && (pl.to == 0 || hi <= pl.to)
+			}
+		}
+	}
+	for k, a := range pl.axes {
+		if a.fill != nil {
+			a.fill(cols, keys, c.strides[k])
+			continue
+		}
+		for i := range keys {
+			keys[i] += a.value(cols, i) * c.strides[k]
+		}
+	}
 	counts := cols[colCount]
-rec:
-	for i := 0; i < n; i++ {
-		if st[i] != stage || un[i] != unit {
+	for i, ok := range keep {
+		if !ok {
 			continue
-		}
-		if pl.iccsKeep != nil && !pl.iccsKeep[get(cols[colICCS], colICCS, i)] {
-			continue
-		}
-		for _, f := range pl.filters {
-			if !f.keep[f.value(cols, i)] {
-				continue rec
-			}
-		}
-		if pl.from > 0 || pl.to > 0 {
-			lo, hi := dateKey(cols, i)
-			if (pl.from > 0 && lo < pl.from) || (pl.to > 0 && hi > pl.to) {
-				continue
-			}
-		}
-		key := 0
-		for k, a := range pl.axes {
-			key += a.value(cols, i) * c.strides[k]
 		}
 		w := int64(1)
 		if len(counts) > 0 {
 			w = int64(get(counts, colCount, i))
 		}
 		if c.dense != nil {
-			c.dense[key] += w
+			c.dense[keys[i]] += w
 		} else {
-			c.sparse[key] += w
+			c.sparse[keys[i]] += w
 		}
 	}
 }
@@ -489,6 +566,17 @@ func (c *counter) result() *Result {
 		}
 		return 0
 	})
+	res.ranks = make([]map[string]int, d)
+	for i := range res.ranks {
+		res.ranks[i] = map[string]int{}
+	}
+	for _, x := range list {
+		for i, v := range x.vals {
+			if v >= 0 {
+				res.ranks[i][pl.axes[i].code(v)] = pl.axes[i].rank(v)
+			}
+		}
+	}
 	for _, x := range list {
 		key := make([]string, d)
 		for i, v := range x.vals {

@@ -142,6 +142,16 @@ type Result struct {
 	Cells []Cell   `json:"cells"`
 	// Records is how many stored records were read.
 	Records int64 `json:"records"`
+	// ranks orders each dimension's codes (Total last).
+	ranks []map[string]int
+}
+
+// rank is the order of a code of dimension i (Total after every value).
+func (r *Result) rank(i int, code string) int {
+	if code == Total {
+		return 1 << 30
+	}
+	return r.ranks[i][code]
 }
 
 // Cell is one count of a Result.
@@ -171,6 +181,3 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
-
-// The UN-CTS tables an export may ask for: the questionnaire's four parts.
-var UNCTSTables = []string{StagePolice, StageProsecution, StageCourts, StagePrisons}

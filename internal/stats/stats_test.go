@@ -13,7 +13,9 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/stats/statstest"
 	"github.com/custos-project/custos/internal/storetest"
@@ -28,7 +30,9 @@ type world struct {
 	Regulator    *auth.Principal
 }
 
-func newWorld(t *testing.T, dsn string) *world {
+func newWorld(t *testing.T, dsn string) *world { return newWorldB(t, dsn) }
+
+func newWorldB(t testing.TB, dsn string) *world {
 	t.Helper()
 	e := apptest.Start(t, dsn)
 	office := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Demoland Statistics Office", "kind": "statistics_office"}).Str("id")
@@ -36,7 +40,9 @@ func newWorld(t *testing.T, dsn string) *world {
 	return &world{Env: e, S: e.App.Service("stats").(*stats.Service), Statistician: e.Principal(t, token), Token: token, Regulator: e.Principal(t, e.Admin)}
 }
 
-func (w *world) mapping(t *testing.T) *stats.Mapping {
+func (w *world) mapping(t *testing.T) *stats.Mapping { return w.mappingB(t) }
+
+func (w *world) mappingB(t testing.TB) *stats.Mapping {
 	t.Helper()
 	rows, err := stats.ParseMapping(strings.NewReader(statstest.Mapping))
 	if err != nil {
@@ -257,6 +263,7 @@ var queries = []stats.Query{
 	{Stage: "police", Unit: "victim", Level: 0, By: []string{"relationship", "victim_citizenship", "victim_age_band"}, Totals: true,
 		Filter: map[string][]string{"region": {"North", "Capital"}}},
 	{Stage: "prosecution", Unit: "person", Level: 2, ICCS: []string{"02", "0701"}, By: []string{"perpetrator_sex", "perpetrator_age_band"}, From: "2022", To: "2023", Totals: true},
+	{Stage: "police", Unit: "person", Level: 1, By: []string{"sex"}, Period: "year", From: "2022", To: "2022", Totals: true},
 }
 
 func TestImportAndAggregate(t *testing.T) {
@@ -394,4 +401,189 @@ func TestMappings(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Version != 2 {
 		t.Errorf("mappings: %+v %v", list, err)
 	}
+}
+
+// exportCSV runs an export as the API would and returns its lines.
+func exportCSV(t *testing.T, w *world, req export.Request) [][]string {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := export.Export(context.Background(), w.App.DB, w.App.Writer, w.Statistician.Actor(), req, nil, &b); err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(&b)
+	r.FieldsPerRecord = -1
+	lines, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// published is the expected table of q after disclosure control: the
+// file's counts folded as Publish folds them, protected by the one
+// disclosure control.
+func published(t *testing.T, f *file, q stats.Query) (rows, cols []string, pub disclosure.Published) {
+	t.Helper()
+	q.Totals = false
+	counts := f.expect(q)
+	rowSet, colSet := map[string]bool{}, map[string]bool{}
+	for k := range counts {
+		parts := strings.Split(k, "|")
+		rowSet[strings.Join(parts[:len(parts)-1], " / ")] = true
+		colSet[parts[len(parts)-1]] = true
+	}
+	for r := range rowSet {
+		rows = append(rows, r)
+	}
+	for c := range colSet {
+		cols = append(cols, c)
+	}
+	slices.Sort(rows)
+	slices.Sort(cols)
+	table := make([][]int, len(rows))
+	for i, r := range rows {
+		table[i] = make([]int, len(cols))
+		for j, c := range cols {
+			key := c
+			if r != "" {
+				key = strings.ReplaceAll(r, " / ", "|") + "|" + c
+			}
+			table[i][j] = int(counts[key])
+		}
+	}
+	pub, err := disclosure.Protect(disclosure.Table{Rows: rows, Cols: cols, Counts: table}, disclosure.DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, cols, pub
+}
+
+func shown(c disclosure.Cell) string {
+	if c.Suppressed {
+		return ""
+	}
+	return strconv.Itoa(c.Value)
+}
+
+func TestExports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newWorld(t, dsn)
+		m := w.mapping(t)
+		f := makeFile(t, 20000, statstest.Options{Seed: 3, Years: 2, FirstYear: 2023})
+		if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: m.ID}, bytes.NewReader(f.data), 0, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		// SDMX-CSV: every cell of the two-way table, its totals, suppressed
+		// cells flagged.
+		q := stats.Query{Stage: "police", Unit: "victim", Level: 2, By: []string{"sex"}, Period: "year", Filter: map[string][]string{"weapon": {"firearm"}}}
+		req, err := w.S.SDMX(w.Statistician, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := exportCSV(t, w, req)
+		if got := strings.Join(lines[0], ","); got != "DATAFLOW,ICCS,STAGE,UNIT_MEASURE,SEX,TIME_PERIOD,OBS_VALUE,CONF_STATUS" {
+			t.Fatalf("SDMX columns %s", got)
+		}
+		sdmx := map[string]string{"male": "M", "female": "F", "unknown": "_U", stats.Total: stats.Total}
+		got := map[string][2]string{}
+		for _, l := range lines[1:] {
+			if l[0] != stats.Dataflow || l[2] != "POL" || l[3] != "VIC" {
+				t.Fatalf("line %v", l)
+			}
+			got[strings.Join(l[1:2], "")+"|"+l[4]+"|"+l[5]] = [2]string{l[6], l[7]}
+		}
+		rows, cols, pub := published(t, f, q)
+		want := map[string][2]string{}
+		status := func(c disclosure.Cell) string {
+			switch {
+			case !c.Suppressed:
+				return "F"
+			case c.Primary:
+				return "C"
+			}
+			return "D"
+		}
+		put := func(iccs, sex, year string, c disclosure.Cell) {
+			want[iccs+"|"+sdmx[sex]+"|"+year] = [2]string{shown(c), status(c)}
+		}
+		suppressed := 0
+		for i, r := range rows {
+			parts := strings.Split(r, " / ")
+			for j, c := range cols {
+				put(parts[0], parts[1], c, pub.Cells[i][j])
+				if pub.Cells[i][j].Suppressed {
+					suppressed++
+				}
+			}
+			put(parts[0], parts[1], stats.Total, pub.RowTotals[i])
+		}
+		for j, c := range cols {
+			put(stats.Total, stats.Total, c, pub.ColTotals[j])
+		}
+		put(stats.Total, stats.Total, stats.Total, pub.Total)
+		if !maps.Equal(got, want) || len(lines)-1 != len(want) {
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("SDMX cell %s: %v, want %v", k, got[k], v)
+				}
+			}
+			t.Fatalf("SDMX: %d lines, %d cells expected", len(lines)-1, len(want))
+		}
+		if suppressed == 0 {
+			t.Error("no cell suppressed: the test does not check the disclosure control")
+		}
+
+		// A UN-CTS table: persons convicted by division, sex and juvenile.
+		req, err = w.S.UNCTS(w.Statistician, "courts", 2024, export.CSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = exportCSV(t, w, req)
+		start := slices.IndexFunc(lines, func(l []string) bool { return len(l) > 0 && l[0] == "iccs" })
+		if start < 0 || strings.Join(lines[start], ",") != "iccs,sex,unknown,adult,juvenile,total" {
+			t.Fatalf("UN-CTS header: %v", lines)
+		}
+		q, _ = stats.UNCTSQuery("courts", 2024)
+		rows, cols, pub = published(t, f, q)
+		body := lines[start+1 : len(lines)-1] // the last line is "rows,N"
+		if len(body) != len(rows)+1 {
+			t.Fatalf("UN-CTS: %d rows, want %d", len(body), len(rows)+1)
+		}
+		cellOf := func(c disclosure.Cell) string {
+			if c.Suppressed {
+				return "x"
+			}
+			return strconv.Itoa(c.Value)
+		}
+		byRow := map[string][]string{}
+		for _, l := range body {
+			byRow[l[0]+" / "+l[1]] = l
+		}
+		for i, r := range rows {
+			l := byRow[r]
+			if l == nil {
+				t.Fatalf("UN-CTS has no row %s", r)
+			}
+			for k, v := range []string{"unknown", "adult", "juvenile"} {
+				want := "0"
+				if j := slices.Index(cols, v); j >= 0 {
+					want = cellOf(pub.Cells[i][j])
+				}
+				if l[2+k] != want {
+					t.Errorf("UN-CTS %s %s: %s, want %s", r, v, l[2+k], want)
+				}
+			}
+			if l[5] != cellOf(pub.RowTotals[i]) {
+				t.Errorf("UN-CTS %s total: %s, want %s", r, l[5], cellOf(pub.RowTotals[i]))
+			}
+		}
+		if last := body[len(body)-1]; last[0] != stats.Total || last[5] != cellOf(pub.Total) {
+			t.Errorf("UN-CTS total row %v, total %s", last, cellOf(pub.Total))
+		}
+		if _, err := w.S.UNCTS(w.Statistician, "parliament", 2024, export.CSV); err == nil {
+			t.Error("an unknown UN-CTS table was exported")
+		}
+	})
 }

@@ -161,15 +161,46 @@ func (h *statsPages) publish(ctx context.Context, s *Session, f tableForm, view 
 		row, col, unit = f.Row, f.Col, f.Q.Unit
 		title = s.T("Table")
 	}
-	pub, err := h.svc.Publish(ctx, s.P, f.query(row, col, unit), row, col)
+	pub, err := h.svc.Publish(ctx, s.P, f.query(row, col, unit))
 	if err != nil {
 		return pub, err
+	}
+	if dimOrder(row) > dimOrder(col) {
+		// the registry's breakdown puts the ICCS first and the period
+		// last: col came first, so its table is the transpose of ours
+		pub = transpose(pub)
 	}
 	pub.Title = title
 	pub.Corner = dimLabel(s, row)
 	pub.Rows = relabel(s, row, pub.Rows)
 	pub.Cols = relabel(s, col, pub.Cols)
 	return pub, nil
+}
+
+// dimOrder is where a dimension comes in a query's breakdown
+// (stats.Result.Dims): the ICCS first, the tags, then the period.
+func dimOrder(id string) int {
+	switch id {
+	case stats.DimICCS.ID:
+		return 0
+	case stats.DimPeriod.ID:
+		return 2
+	}
+	return 1
+}
+
+// transpose swaps a published table's rows and columns (the disclosure
+// control protects both ways alike).
+func transpose(p disclosure.Published) disclosure.Published {
+	t := disclosure.Published{Title: p.Title, Corner: p.Corner, Rows: p.Cols, Cols: p.Rows, RowTotals: p.ColTotals, ColTotals: p.RowTotals,
+		Total: p.Total, Threshold: p.Threshold, Cells: make([][]disclosure.Cell, len(p.Cols))}
+	for j := range p.Cols {
+		t.Cells[j] = make([]disclosure.Cell, len(p.Rows))
+		for i := range p.Rows {
+			t.Cells[j][i] = p.Cells[i][j]
+		}
+	}
+	return t
 }
 
 // dimLabel is a dimension's name in s's language.

@@ -60,6 +60,9 @@ type Options struct {
 	FirstYear, Years int
 	// Counts: when set, about one row in ten counts 2 to 9 units.
 	Counts bool
+	// Stage and Unit, when set, are every row's (a benchmark that counts
+	// every record it reads).
+	Stage, Unit string
 }
 
 // Write writes n rows of a records file (with Header) to w.
@@ -76,6 +79,9 @@ func Write(w io.Writer, n int, o Options) error {
 		b = b[:0]
 		stage := pick(stages)
 		unit := pick(units)
+		if o.Stage != "" {
+			stage, unit = o.Stage, o.Unit
+		}
 		if unit == "victim" && stage != "police" {
 			unit = "person"
 		}

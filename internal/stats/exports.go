@@ -1,0 +1,380 @@
+package stats
+
+import (
+	"context"
+	"iter"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/disclosure"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
+)
+
+// Dataflow names the data an SDMX-CSV export holds.
+const Dataflow = "CUSTOS:ICCS_STATS(1.0)"
+
+// SDMX confidentiality status (SDMX code list CL_CONF_STATUS) of a
+// published cell: free, or suppressed by disclosure control because it is
+// small (C) or to protect another (D).
+const (
+	ConfFree      = "F"
+	ConfPrimary   = "C"
+	ConfSecondary = "D"
+)
+
+func (s *Service) threshold() int {
+	if s.Threshold > 0 {
+		return s.Threshold
+	}
+	return disclosure.DefaultThreshold
+}
+
+// protected is a query's counts after disclosure control: its breakdown
+// folded into one two-way table, rows by every dimension but the last,
+// columns by the last.
+type protected struct {
+	res  *Result
+	rows [][]string // the row keys (the codes of dims[:k-1])
+	cols []string   // the last dimension's codes
+	pub  disclosure.Published
+}
+
+// protect aggregates q (without totals) and applies the disclosure control.
+func (s *Service) protect(ctx context.Context, q Query) (*protected, error) {
+	q.Totals = false
+	res, err := s.aggregate(ctx, s.DB.Read(), q)
+	if err != nil {
+		return nil, err
+	}
+	pr := &protected{res: res}
+	k := len(res.Dims)
+	rowIdx, colIdx := map[string]int{}, map[string]int{}
+	var counts [][]int
+	for _, c := range res.Cells {
+		var rk []string
+		col := Total
+		if k > 0 {
+			rk, col = c.Key[:k-1], c.Key[k-1]
+		}
+		r := strings.Join(rk, "\x00")
+		if _, ok := rowIdx[r]; !ok {
+			rowIdx[r] = len(pr.rows)
+			pr.rows = append(pr.rows, rk)
+		}
+		if _, ok := colIdx[col]; !ok {
+			colIdx[col] = len(pr.cols)
+			pr.cols = append(pr.cols, col)
+		}
+	}
+	if k > 0 {
+		slices.SortStableFunc(pr.cols, func(a, b string) int { return res.rank(k-1, a) - res.rank(k-1, b) })
+		for i, c := range pr.cols {
+			colIdx[c] = i
+		}
+	}
+	counts = make([][]int, len(pr.rows))
+	for i := range counts {
+		counts[i] = make([]int, len(pr.cols))
+	}
+	for _, c := range res.Cells {
+		var rk []string
+		col := Total
+		if k > 0 {
+			rk, col = c.Key[:k-1], c.Key[k-1]
+		}
+		counts[rowIdx[strings.Join(rk, "\x00")]][colIdx[col]] += int(c.Count)
+	}
+	labels := make([]string, len(pr.rows))
+	for i, r := range pr.rows {
+		labels[i] = strings.Join(r, " / ")
+		if len(r) == 0 {
+			labels[i] = Total
+		}
+	}
+	corner := strings.Join(res.Dims[:max(k-1, 0)], " / ")
+	if corner == "" {
+		corner = "total"
+	}
+	pr.pub, err = disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: corner, Rows: labels, Cols: pr.cols, Counts: counts}, s.threshold())
+	return pr, err
+}
+
+// Publish is q's counts as a two-way table after disclosure control, what
+// a page, a chart or a file shows: rows by every dimension of the
+// breakdown but the last (joined with " / "; "_T" when there is one
+// dimension), columns by the last, with the row and column totals. Small
+// counts are suppressed, and enough others that none can be recomputed.
+func (s *Service) Publish(ctx context.Context, p *auth.Principal, q Query) (disclosure.Published, error) {
+	if err := p.Require(ReadStatistics); err != nil {
+		return disclosure.Published{}, err
+	}
+	pr, err := s.protect(ctx, q)
+	if err != nil {
+		return disclosure.Published{}, err
+	}
+	return pr.pub, nil
+}
+
+// SDMXColumns are an SDMX-CSV export's columns for a query: DATAFLOW, the
+// dimensions (ICCS, STAGE, UNIT_MEASURE, the breakdown's, TIME_PERIOD
+// when counted by period), OBS_VALUE and CONF_STATUS.
+func SDMXColumns(q Query) []string {
+	cols := []string{"DATAFLOW", DimICCS.SDMX, DimStage.SDMX, DimUnit.SDMX}
+	for _, id := range q.By {
+		d, _ := Dim(id)
+		cols = append(cols, d.SDMX)
+	}
+	if q.Period != "" {
+		cols = append(cols, DimPeriod.SDMX)
+	}
+	return append(cols, "OBS_VALUE", "CONF_STATUS")
+}
+
+// sdmxCode is a value's SDMX code in a dimension.
+func sdmxCode(dim, v string) string {
+	switch {
+	case v == Total:
+		return Total
+	case dim == DimICCS.ID, dim == DimRegion.ID && v != "unknown":
+		return v
+	case dim == DimRegion.ID:
+		return "_U"
+	case dim == DimPeriod.ID:
+		if y, ok := strings.CutSuffix(v, "-U"); ok {
+			return y + "-A1" // the month is not known: the whole year
+		}
+		return v
+	}
+	d, _ := Dim(dim)
+	for _, x := range d.Values {
+		if x.Code == v {
+			return x.SDMX
+		}
+	}
+	return v
+}
+
+func queryFilter(q Query) url.Values {
+	f := url.Values{"stage": {q.Stage}, "unit": {q.Unit}, "level": {strconv.Itoa(q.Level)}}
+	if len(q.ICCS) > 0 {
+		f["iccs"] = q.ICCS
+	}
+	if len(q.By) > 0 {
+		f["by"] = q.By
+	}
+	for k, v := range map[string]string{"period": q.Period, "from": q.From, "to": q.To} {
+		if v != "" {
+			f.Set(k, v)
+		}
+	}
+	for d, vs := range q.Filter {
+		f["filter."+d] = vs
+	}
+	if len(q.Sources) > 0 {
+		f["sources"] = q.Sources
+	}
+	return f
+}
+
+// SDMX is the export of q as SDMX-CSV (export.SDMXCSV): one row per
+// published cell, after disclosure control. The cells are those of the
+// two-way table Publish makes: the breakdown's cells, the totals over its
+// last dimension ("_T" there), the totals over all the others ("_T" in
+// each of them) and the grand total; a suppressed cell has no OBS_VALUE
+// and CONF_STATUS C (small) or D (protecting another). Serve it with
+// export.Serve or web.Session.Export.
+func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
+	if err := p.Require(PublishTables); err != nil {
+		return export.Request{}, err
+	}
+	if _, err := s.plan(q, nil, [2]int{2000, 2000}); err != nil {
+		return export.Request{}, err
+	}
+	return export.Request{Registry: Module.Name, List: "sdmx", Filter: queryFilter(q), Format: export.SDMXCSV, Columns: SDMXColumns(q),
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				pr, err := s.protect(ctx, q)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, line := range pr.sdmxLines(q) {
+					if !yield(line, nil) {
+						return
+					}
+				}
+			}
+		}}, nil
+}
+
+// sdmxLines writes the protected table's cells as SDMX-CSV rows.
+func (pr *protected) sdmxLines(q Query) [][]any {
+	dims := pr.res.Dims
+	k := len(dims)
+	var out [][]any
+	line := func(key []string, c disclosure.Cell) {
+		l := []any{Dataflow}
+		iccs := Total
+		rest := key
+		if q.Level > 0 {
+			iccs, rest = key[0], key[1:]
+		}
+		l = append(l, iccs, sdmxCode(DimStage.ID, q.Stage), sdmxCode(DimUnit.ID, q.Unit))
+		off := k - len(rest)
+		for i, v := range rest {
+			l = append(l, sdmxCode(dims[off+i], v))
+		}
+		switch {
+		case !c.Suppressed:
+			l = append(l, c.Value, ConfFree)
+		case c.Primary:
+			l = append(l, "", ConfPrimary)
+		default:
+			l = append(l, "", ConfSecondary)
+		}
+		out = append(out, l)
+	}
+	totals := func(n int) []string {
+		t := make([]string, n)
+		for i := range t {
+			t[i] = Total
+		}
+		return t
+	}
+	if k == 0 {
+		line(nil, pr.pub.Total)
+		return out
+	}
+	for i, rk := range pr.rows {
+		for j, col := range pr.cols {
+			line(append(slices.Clone(rk), col), pr.pub.Cells[i][j])
+		}
+		line(append(slices.Clone(rk), Total), pr.pub.RowTotals[i])
+	}
+	if k > 1 {
+		for j, col := range pr.cols {
+			line(append(totals(k-1), col), pr.pub.ColTotals[j])
+		}
+		line(totals(k), pr.pub.Total)
+	}
+	return out
+}
+
+// The UN-CTS tables: what each counts, by ICCS division (rows) and by the
+// columns of its last dimension.
+var unctsTables = map[string]Query{
+	"police_offences": {Stage: StagePolice, Unit: UnitOffence, Level: 2, By: []string{DimAttempt.ID}},
+	"police_victims":  {Stage: StagePolice, Unit: UnitVictim, Level: 2, By: []string{DimSex.ID}},
+	StagePolice:       {Stage: StagePolice, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StageProsecution:  {Stage: StageProsecution, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StageCourts:       {Stage: StageCourts, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StagePrisons:      {Stage: StagePrisons, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
+}
+
+// UNCTSQuery is the aggregation behind a UN-CTS table for a year.
+func UNCTSQuery(table string, year int) (Query, bool) {
+	q, ok := unctsTables[table]
+	if !ok {
+		return Query{}, false
+	}
+	q.By = slices.Clone(q.By)
+	y := strconv.Itoa(year)
+	q.From, q.To = y, y
+	return q, true
+}
+
+// UNCTS is the export of one UN-CTS table (UNCTSTables) for a year, as CSV
+// or XLSX, after disclosure control: a row per ICCS division (with its
+// sex, for the tables of persons), a column per value of the last
+// dimension (attempted or completed offences, the victims' sex, juvenile
+// or adult persons), with the totals; a suppressed cell is "x".
+func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export.Format) (export.Request, error) {
+	if err := p.Require(PublishTables); err != nil {
+		return export.Request{}, err
+	}
+	q, ok := UNCTSQuery(table, year)
+	if !ok {
+		return export.Request{}, errs.Invalidf("enum", "table", "table must be one of %s", strings.Join(UNCTSTables, ", "))
+	}
+	if year < 1900 || year > 9999 {
+		return export.Request{}, errs.Invalidf("range", "year", "year must be between 1900 and 9999")
+	}
+	if format != export.CSV && format != export.XLSX {
+		return export.Request{}, errs.Invalidf("format", "format", "format must be one of csv, xlsx")
+	}
+	filter := url.Values{"table": {table}, "year": {strconv.Itoa(year)}}
+	pr := new(protected)
+	cols := []string{"iccs"}
+	if len(q.By) > 1 {
+		cols = append(cols, q.By[:len(q.By)-1]...)
+	}
+	last, _ := Dim(q.By[len(q.By)-1])
+	for _, v := range last.Values {
+		cols = append(cols, v.Code)
+	}
+	cols = append(cols, "total")
+	return export.Request{Registry: Module.Name, List: "uncts-" + table, Filter: filter, Format: format, Columns: cols,
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				var err error
+				if pr, err = s.protect(ctx, q); err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, line := range pr.unctsLines(last) {
+					if !yield(line, nil) {
+						return
+					}
+				}
+			}
+		}}, nil
+}
+
+// unctsLines writes the table with a column for every value of the last
+// dimension, present or not (an absent value counts 0), the row keys
+// split into their columns.
+func (pr *protected) unctsLines(last Dimension) [][]any {
+	cell := func(c disclosure.Cell) any {
+		if c.Suppressed {
+			return disclosure.Suppressed
+		}
+		return c.Value
+	}
+	var out [][]any
+	row := func(key []string, cells []disclosure.Cell, total disclosure.Cell) {
+		l := make([]any, 0, len(key)+len(last.Values)+1)
+		for _, k := range key {
+			l = append(l, k)
+		}
+		for _, v := range last.Values {
+			if j := slices.Index(pr.cols, v.Code); j >= 0 {
+				l = append(l, cell(cells[j]))
+			} else {
+				l = append(l, 0)
+			}
+		}
+		out = append(out, append(l, cell(total)))
+	}
+	for i, rk := range pr.rows {
+		row(rk, pr.pub.Cells[i], pr.pub.RowTotals[i])
+	}
+	n := 1
+	if len(pr.rows) > 0 {
+		n = len(pr.rows[0])
+	}
+	tk := make([]string, n)
+	for i := range tk {
+		tk[i] = Total
+	}
+	row(tk, pr.pub.ColTotals, pr.pub.Total)
+	return out
+}
+
+// The UN-CTS tables an export may ask for: offences recorded and victims
+// (police), and persons brought into formal contact with the police,
+// prosecuted, convicted (courts) and held (prisons).
+var UNCTSTables = []string{"police_offences", "police_victims", StagePolice, StageProsecution, StageCourts, StagePrisons}
