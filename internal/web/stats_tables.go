@@ -364,7 +364,7 @@ type tablesData struct {
 	Table, Trend, SexAge *pubTable
 	Panels               []chart.Panel
 	Downloads            map[string][]Link
-	SDMX                 []Link
+	SDMX                 string // the link of the SDMX-CSV file
 	PersonFor            string
 	Stages, Units, Dims  []Option
 	Levels, Periods      []Option
@@ -406,16 +406,39 @@ func (h *statsPages) tables(w http.ResponseWriter, r *http.Request, s *Session) 
 			return
 		}
 		views[view] = &p
-		d.Downloads[view] = Downloads(r, "/stats/tables/export?view="+view)
+		d.Downloads[view] = statsDownloads(form, view)
 	}
 	d.Table = shownTable(s, "stats-table", *views[viewTable])
 	d.Trend = shownTable(s, "stats-trend-table", *views[viewTrend])
 	d.SexAge = shownTable(s, "stats-sex-age-table", *views[viewSexAge])
 	d.PersonFor = unitWords(s, f.PersonFor)
 	d.Panels = []chart.Panel{trendPanel(s, *views[viewTrend], unitWords(s, f.Q.Unit)), sexAgePanel(s, *views[viewSexAge], d.PersonFor)}
-	sdmx := Downloads(r, "/stats/sdmx")
-	d.SDMX = sdmx[:1] // SDMX-CSV is a CSV file
+	d.SDMX = "/stats/sdmx?" + nonEmpty(form).Encode()
 	s.Show(w, r, "tables", v, nil)
+}
+
+// statsDownloads are the links that download a view of the table of the
+// query form, in each format.
+func statsDownloads(form url.Values, view string) []Link {
+	q := nonEmpty(form)
+	q.Set("view", view)
+	var out []Link
+	for _, f := range export.Formats {
+		q.Set("format", f)
+		out = append(out, Link{Href: "/stats/tables/export?" + q.Encode(), Label: strings.ToUpper(f)})
+	}
+	return out
+}
+
+// nonEmpty is a form's values less the empty ones.
+func nonEmpty(form url.Values) url.Values {
+	q := url.Values{}
+	for k, vs := range form {
+		if len(vs) == 1 && vs[0] != "" {
+			q[k] = vs
+		}
+	}
+	return q
 }
 
 // tableOptions fills the choices of the page's forms.
@@ -487,15 +510,7 @@ func (h *statsPages) tableExport(w http.ResponseWriter, r *http.Request, s *Sess
 
 // sdmx downloads the table's query as SDMX-CSV: every cell and total.
 func (h *statsPages) sdmx(w http.ResponseWriter, r *http.Request, s *Session) {
-	format, filter, err := export.Query(r.URL.Query())
-	if err == nil && format != export.CSV {
-		err = errs.Invalidf("enum", "format", "SDMX-CSV is a CSV file: format must be csv")
-	}
-	if err != nil {
-		s.Fail(w, r, err)
-		return
-	}
-	f, err := readTableForm(filter)
+	f, err := readTableForm(r.URL.Query())
 	if err != nil {
 		s.Fail(w, r, err)
 		return
