@@ -162,6 +162,10 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 			}
 		}
 	}
+	if len(d.Mappings) > 0 {
+		// most files give national codes: the form starts on a mapping
+		v.SetForm("import", url.Values{"mapping": {d.Mappings[0].Value}})
+	}
 	v.Data = d
 	s.Show(w, r, "imports", v, ref)
 }
