@@ -389,7 +389,7 @@ func (h *statsPages) tables(w http.ResponseWriter, r *http.Request, s *Session) 
 	form := url.Values{"stage": {f.Q.Stage}, "unit": {f.Q.Unit}, "level": {strconv.Itoa(max(f.Level, 1))}, "rows": {f.Row}, "cols": {f.Col},
 		"period": {f.Period}, "from": {f.Q.From}, "to": {f.Q.To}, "region": {f.Region}, "iccs": {q.Get("iccs")}}
 	v.SetForm("table", form)
-	v.SetForm("uncts", url.Values{"table": {f.Q.Stage}})
+	v.SetForm("uncts", url.Values{"table": {stats.UNCTSTables[0]}, "year": {d.Years[1].Value}, "format": {string(export.XLSX)}}) // the last whole year
 	if err != nil {
 		s.Show(w, r, "tables", v, &Refusal{Form: "table", Values: form, Err: err})
 		return
@@ -441,11 +441,23 @@ func nonEmpty(form url.Values) url.Values {
 	return q
 }
 
+// unctsLabels are the words of the UN-CTS tables.
+var unctsLabels = map[string]string{
+	"police_offences":      i18n.M("Offences recorded by the police"),
+	"police_victims":       i18n.M("Victims recorded by the police"),
+	stats.StagePolice:      i18n.M("Persons brought into formal contact with the police"),
+	stats.StageProsecution: i18n.M("Persons prosecuted"),
+	stats.StageCourts:      i18n.M("Persons convicted"),
+	stats.StagePrisons:     i18n.M("Persons held in prisons"),
+}
+
 // tableOptions fills the choices of the page's forms.
 func (h *statsPages) tableOptions(s *Session, d *tablesData) {
 	for _, v := range stats.DimStage.Values[1:] {
 		d.Stages = append(d.Stages, Option{v.Code, s.T(v.Label)})
-		d.UNCTSTables = append(d.UNCTSTables, Option{v.Code, s.T(v.Label)})
+	}
+	for _, tb := range stats.UNCTSTables {
+		d.UNCTSTables = append(d.UNCTSTables, Option{tb, s.T(labelOf(unctsLabels, tb))})
 	}
 	for _, v := range stats.DimUnit.Values[1:] {
 		d.Units = append(d.Units, Option{v.Code, s.T(v.Label)})
