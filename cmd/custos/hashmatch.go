@@ -203,14 +203,8 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var progress func(done, total int)
 	if !*quiet {
-		progress = func(done, total int) {
-			const width = 30
-			n := width * done / max(total, 1)
-			fmt.Fprintf(stderr, "\r[%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		}
+		bar := progressBar(stderr, "")
+		progress = func(done, total int) { bar(int64(done), int64(total)) }
 	}
 	res, err := hashmatch.Scan(ctx, pos[0], lbs, *minQ, progress)
 	if err != nil {
@@ -357,4 +351,22 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "published %s version %d: %d added, %d deleted, %d skipped (no PDQ hash); sha256 %s\n",
 		v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
 	return nil
+}
+
+// progressBar returns a function that draws a progress bar on w, on one
+// line redrawn in place: done of total, then unit; a newline once done
+// reaches total.
+func progressBar(w io.Writer, unit string) func(done, total int64) {
+	return func(done, total int64) {
+		const width = 30
+		n := int(width * done / max(total, 1))
+		n = min(n, width)
+		fmt.Fprintf(w, "\r[%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
+		if unit != "" {
+			fmt.Fprintf(w, " %s", unit)
+		}
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -202,7 +203,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
 		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
-		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "competent_authority", "service_provider"},
+		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "competent_authority", "service_provider", "statistics_office"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
@@ -222,6 +223,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantSAEDestination.organ": organs,
 		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
+		"StatsQuery.stage": stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses
@@ -267,7 +269,7 @@ func TestOpenAPIEnums(t *testing.T) {
 
 // roles are the roles of the server's catalogue, in its order.
 // roles are in the catalogue's order: the core's, then each module's.
-var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer"}
+var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer", "statistician"}
 
 // newSincePrefix tells whether a transplant route was added after the
 // registries got their prefix (vigilance, trafficking reports): it has no

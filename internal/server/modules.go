@@ -76,7 +76,7 @@ func DefaultModules() []Registry {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
 				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
 			sec := web.Stats(s)
-			return &Opened{Service: s, Section: &sec}, nil
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }, Section: &sec}, nil
 		}},
 	}
 }

@@ -253,7 +253,7 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 		k, ok := p.lookup[e[1]][s]
 		if !ok {
 			name := colNames[e[1]]
-			return errs.Invalidf("enum", name, "line %d: %s must be one of %s", n, name, strings.Join(enumCols[name].dim.codes(), ", "))
+			return errs.Invalidf("enum", name, "line %d: %s must be one of %s", n, name, strings.Join(enumCols[name].dim.Codes(), ", "))
 		}
 		v[e[1]] = uint32(k)
 	}
@@ -328,7 +328,8 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 	return nil
 }
 
-func (d Dimension) codes() []string { return codes(d) }
+// Codes are the codes of the dimension's values, unknown first.
+func (d Dimension) Codes() []string { return codes(d) }
 
 func rule(err error) string {
 	if e, ok := errs.As(err); ok {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -586,4 +587,42 @@ func TestExports(t *testing.T) {
 			t.Error("an unknown UN-CTS table was exported")
 		}
 	})
+}
+
+func TestAPI(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	m := w.Upload(t, "/api/v1/stats/mappings/demoland-penal-code/file?name=Demoland+penal+code", w.Token, "text/csv", []byte(statstest.Mapping))
+	if m.Status != 201 || m.Body["version"] != 1.0 {
+		t.Fatalf("mapping: %d %s", m.Status, m.Raw)
+	}
+	f := makeFile(t, 3000, statstest.Options{Seed: 5})
+	im := w.Upload(t, "/api/v1/stats/imports?mapping=demoland-penal-code&source=police.csv", w.Token, "text/csv", f.data)
+	if im.Status != 201 || im.Body["records"] != 3000.0 {
+		t.Fatalf("import: %d %s", im.Status, im.Raw)
+	}
+	bad := w.Upload(t, "/api/v1/stats/imports?mapping=demoland-penal-code", w.Token, "text/csv", []byte(statstest.Header+"\nN001,police,offence,2024-02-30,,,,,,,,,,,,,,,\n"))
+	if bad.Status != 422 || bad.Str("error.rule") != "date_format" || bad.Str("error.field") != "date" {
+		t.Errorf("bad import: %d %s", bad.Status, bad.Raw)
+	}
+	q := stats.Query{Stage: "police", Unit: "victim", Level: 1, By: []string{"sex"}, Period: "year", Totals: true}
+	agg := w.Must(t, 200, "POST", "/api/v1/stats/aggregate", w.Token, q)
+	var res stats.Result
+	if err := json.Unmarshal(agg.Raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "API aggregate", cells(&res), f.expect(q))
+	sdmx := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=victim&level=1&by=sex", w.Token, nil)
+	if sdmx.Status != 200 || !strings.HasPrefix(string(sdmx.Raw), "DATAFLOW,ICCS,STAGE,UNIT_MEASURE,SEX,OBS_VALUE,CONF_STATUS\n") {
+		t.Errorf("sdmx: %d %.300s", sdmx.Status, sdmx.Raw)
+	}
+	x := w.Do(t, "GET", "/api/v1/stats/uncts/courts?year=2022&format=xlsx", w.Token, nil)
+	if x.Status != 200 || !bytes.HasPrefix(x.Raw, []byte("PK")) {
+		t.Errorf("UN-CTS xlsx: %d %.200s", x.Status, x.Raw)
+	}
+	if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=victim&colour=red", w.Token, nil); r.Status != 422 || r.Str("error.field") != "colour" {
+		t.Errorf("unknown parameter: %d %s", r.Status, r.Raw)
+	}
+	if r := w.Do(t, "GET", "/api/v1/stats/iccs", "", nil); r.Status != 200 || !strings.Contains(string(r.Raw), "Trata de personas con fines de extracción de órganos") {
+		t.Errorf("iccs: %d %.300s", r.Status, r.Raw)
+	}
 }

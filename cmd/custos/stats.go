@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/stats"
+)
+
+const statsUsage = `Usage: custos stats COMMAND [flags]
+
+Commands:
+  mapping --db DB --id ID --name NAME FILE
+                      publish a mapping of national offence codes to the ICCS (CSV:
+                      national_code,national_label,iccs) as the mapping's next version
+  check --db DB --mapping ID FILE
+                      report the national codes of a records file the mapping does not
+                      map, or maps ambiguously; nothing is imported
+  import --db DB [--mapping ID] FILE
+                      validate a national records file in full, then import it (one log entry)
+
+The operator on the server host acts as a statistician; the log records "cli".
+custos stats COMMAND --help shows its flags. See docs/stats.md.`
+
+func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, statsUsage)
+		return &exitError{2, ""}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, statsUsage)
+		return nil
+	case "mapping":
+		return runStatsMapping(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runStatsCheck(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runStatsImport(ctx, args[1:], stdout, stderr)
+	}
+	return &exitError{2, fmt.Sprintf("unknown stats command %q; want mapping, check or import", args[0])}
+}
+
+// statsOperator is the operator on the server host, acting as a
+// statistician.
+var statsOperator = &auth.Principal{ID: "cli", Name: "operator", Role: stats.RoleStatistician}
+
+// openStats opens the registry at d for a stats command.
+func openStats(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *stats.Service, error) {
+	if err := d.existing(); err != nil {
+		return nil, nil, err
+	}
+	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, ok := app.Service("stats").(*stats.Service)
+	if !ok {
+		app.Close()
+		return nil, nil, fmt.Errorf("this deployment runs no statistics registry")
+	}
+	return app, s, nil
+}
+
+func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("stats mapping", "--id ID --name NAME FILE [flags]", "publish a mapping of national offence codes to the ICCS", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	id := fs.String("id", "", "the mapping's id (letters, digits, . _ -)")
+	name := fs.String("name", "", "the mapping's name for people")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *id == "" {
+		return &exitError{2, "give --id ID, --name NAME and one FILE"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := stats.ParseMapping(f)
+	if err != nil {
+		return err
+	}
+	app, s, err := openStats(ctx, d, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	m, err := s.PublishMapping(ctx, statsOperator, stats.NewMapping{ID: *id, Name: *name, Rows: rows})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published mapping %s version %d: %d codes", m.ID, m.Version, m.Codes)
+	if len(m.Ambiguous) > 0 {
+		fmt.Fprintf(stdout, "; ambiguous (records carrying them are refused): %s", strings.Join(m.Ambiguous, ", "))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("stats check", "--mapping ID FILE [flags]", "report the codes of a records file a mapping does not map, or maps ambiguously", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	mapping := fs.String("mapping", "", "the mapping's id")
+	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *mapping == "" {
+		return &exitError{2, "give --mapping ID and one FILE"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	app, s, err := openStats(ctx, d, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	rep, err := s.CheckCodes(ctx, statsOperator, *mapping, *version, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "mapping %s version %d: %d codes mapped, %d unmapped, %d ambiguous\n", rep.Mapping, rep.Version, rep.Mapped, len(rep.Unmapped), len(rep.Ambiguous))
+	for _, c := range rep.Unmapped {
+		fmt.Fprintf(stdout, "unmapped  %s  %d records\n", c.Code, c.Records)
+	}
+	for _, c := range rep.Ambiguous {
+		fmt.Fprintf(stdout, "ambiguous %s  %d records  ICCS %s\n", c.Code, c.Records, strings.Join(c.ICCS, ", "))
+	}
+	if len(rep.Unmapped)+len(rep.Ambiguous) > 0 {
+		return &exitError{1, ""}
+	}
+	return nil
+}
+
+func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("stats import", "[--mapping ID] FILE [flags]", "validate a national records file in full, then import it", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	mapping := fs.String("mapping", "", "the mapping that reads the file's offence_code (none for a file that gives iccs)")
+	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{2, "give one FILE"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	app, s, err := openStats(ctx, d, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	var progress stats.Progress
+	if !*quiet {
+		bars := map[string]func(done, total int64){}
+		progress = func(phase string, done, size int64) {
+			if bars[phase] == nil {
+				unit := "bytes checked"
+				if phase == "store" {
+					unit = "records stored"
+				}
+				bars[phase] = progressBar(stderr, unit)
+			}
+			bars[phase](done, size)
+		}
+	}
+	im, err := s.Import(ctx, statsOperator, stats.ImportRequest{Source: filepath.Base(pos[0]), Mapping: *mapping, MappingVersion: *version}, f, st.Size(), progress)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %s: %d records counting %d, %s to %s, in %d chunks; log entry %d; sha256 %s\n",
+		im.ID, im.Records, im.Total, im.FirstDate, im.LastDate, im.Chunks, im.LogIndex, im.FileSHA256)
+	return nil
+}

@@ -1,0 +1,63 @@
+package stats
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// QueryParams are the query parameters ParseQuery reads, beside
+// filter.<dimension> (repeated for several values).
+var QueryParams = []string{"stage", "unit", "level", "iccs", "by", "period", "from", "to", "totals", "sources"}
+
+// ParseQuery reads a query from URL parameters, as the API's exports and
+// the web pages take it: stage, unit, level, iccs (repeated or
+// comma-separated), by (likewise), period, from, to, totals (true or
+// false), sources, and filter.<dimension> for each filtered dimension.
+// Anything else is refused; the values are checked when the query runs.
+func ParseQuery(v url.Values, ignore ...string) (Query, error) {
+	q := Query{Stage: v.Get("stage"), Unit: v.Get("unit"), Period: v.Get("period"), From: v.Get("from"), To: v.Get("to")}
+	list := func(name string) []string {
+		var out []string
+		for _, x := range v[name] {
+			for _, s := range strings.Split(x, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	for name := range v {
+		if slices.Contains(ignore, name) || slices.Contains(QueryParams, name) {
+			continue
+		}
+		dim, ok := strings.CutPrefix(name, "filter.")
+		if !ok {
+			return q, errs.Invalidf("query", name, "%s is not a parameter of a statistics query", name)
+		}
+		if q.Filter == nil {
+			q.Filter = map[string][]string{}
+		}
+		q.Filter[dim] = list(name)
+	}
+	if l := v.Get("level"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return q, errs.Invalidf("range", "level", "level must be between 0 and 4")
+		}
+		q.Level = n
+	}
+	switch v.Get("totals") {
+	case "", "false":
+	case "true":
+		q.Totals = true
+	default:
+		return q, errs.Invalidf("enum", "totals", "totals must be true or false")
+	}
+	q.ICCS, q.By, q.Sources = list("iccs"), list("by"), list("sources")
+	return q, nil
+}
