@@ -115,32 +115,8 @@ func noData(b *strings.Builder, l *i18n.Localizer, x, y float64) {
 // height drawn.
 func (p *Panel) columns(b *strings.Builder, l *i18n.Localizer) float64 {
 	const left, right, plotH = 58.0, 12.0, 200.0
-	top := legendH + 12
-	n := len(p.Categories)
-	longest := 0
-	for _, c := range p.Categories {
-		longest = max(longest, utf8.RuneCountInString(c))
-	}
-	plotW := width - left - right
-	groupW := plotW / float64(max(n, 1))
-	rotate := float64(longest)*charW > groupW-4
-	bottom := 40.0
-	if rotate {
-		bottom = 38 + float64(min(longest, 24))*charW*0.71
-	}
-	h := top + plotH + bottom
-	p.legend(b)
-	yMax, step := p.scale()
-	y := func(v float64) float64 { return top + plotH - v/yMax*plotH }
-	for v := 0.0; v <= yMax+step/2; v += step {
-		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
-			left, width-right, y(v), y(v), grid, left-4, y(v)+4, muted, p.Shown(l, v))
-	}
-	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
-	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, h-6, ink, esc(p.Category))
-	if p.Empty() {
-		noData(b, l, left+plotW/2, top+plotH/2)
-	}
+	ax := p.vertical(b, l, left, right, plotH, p.legend)
+	top, groupW, y := ax.top, ax.step, ax.y
 	ns := max(len(p.Series), 1)
 	barW := groupW * 0.8 / float64(ns)
 	for i, c := range p.Categories {
@@ -153,15 +129,61 @@ func (p *Panel) columns(b *strings.Builder, l *i18n.Localizer) float64 {
 				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="%s">%s</text>`, x+barW/2, y(v)-3, ink, t)
 			}
 		}
-		cx := gx + groupW/2
-		if rotate {
-			fmt.Fprintf(b, `<text transform="translate(%.1f %g) rotate(-45)" text-anchor="end" fill="%s">%s</text>`, cx+3, top+plotH+12, ink, esc(short(c, 24)))
-		} else {
-			fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`, cx, top+plotH+16, ink, esc(c))
-		}
+		ax.label(b, c, gx+groupW/2)
 	}
 	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, width-right, top+plotH, top+plotH, ink)
-	return h
+	return ax.h
+}
+
+// axes is the layout of a chart whose categories run along the bottom
+// (columns, lines): where the plot starts, the width of a category, the
+// height drawn, whether the labels are rotated, and the value's height.
+type axes struct {
+	top, plotH, step, h float64
+	rotate              bool
+	y                   func(v float64) float64
+}
+
+// vertical lays out a chart with categories along the bottom and draws
+// its legend, the value axis with its grid, the axes' names and, when
+// every value is zero, that there is nothing to show.
+func (p *Panel) vertical(b *strings.Builder, l *i18n.Localizer, left, right, plotH float64, legend func(*strings.Builder)) axes {
+	ax := axes{top: legendH + 12, plotH: plotH}
+	longest := 0
+	for _, c := range p.Categories {
+		longest = max(longest, utf8.RuneCountInString(c))
+	}
+	plotW := width - left - right
+	ax.step = plotW / float64(max(len(p.Categories), 1))
+	ax.rotate = float64(longest)*charW > ax.step-4
+	bottom := 40.0
+	if ax.rotate {
+		bottom = 38 + float64(min(longest, 24))*charW*0.71
+	}
+	ax.h = ax.top + plotH + bottom
+	legend(b)
+	yMax, step := p.scale()
+	top := ax.top
+	ax.y = func(v float64) float64 { return top + plotH - v/yMax*plotH }
+	for v := 0.0; v <= yMax+step/2; v += step {
+		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
+			left, width-right, ax.y(v), ax.y(v), grid, left-4, ax.y(v)+4, muted, p.Shown(l, v))
+	}
+	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
+	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, ax.h-6, ink, esc(p.Category))
+	if p.Empty() {
+		noData(b, l, left+plotW/2, top+plotH/2)
+	}
+	return ax
+}
+
+// label writes a category's name under the plot, centred on cx.
+func (ax axes) label(b *strings.Builder, c string, cx float64) {
+	if ax.rotate {
+		fmt.Fprintf(b, `<text transform="translate(%.1f %g) rotate(-45)" text-anchor="end" fill="%s">%s</text>`, cx+3, ax.top+ax.plotH+12, ink, esc(short(c, 24)))
+	} else {
+		fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`, cx, ax.top+ax.plotH+16, ink, esc(c))
+	}
 }
 
 // bars draws horizontal bars, a row per category; it returns the height
@@ -209,39 +231,11 @@ var dashes = []string{"", "6 3", "2 3", "8 3 2 3"}
 // columns' does, so that a line's rise is not exaggerated.
 func (p *Panel) lines(b *strings.Builder, l *i18n.Localizer) float64 {
 	const left, right, plotH = 58.0, 24.0, 200.0
-	top := legendH + 12
-	n := len(p.Categories)
-	longest := 0
-	for _, c := range p.Categories {
-		longest = max(longest, utf8.RuneCountInString(c))
-	}
-	plotW := width - left - right
-	stepX := plotW / float64(max(n, 1))
-	rotate := float64(longest)*charW > stepX-4
-	bottom := 40.0
-	if rotate {
-		bottom = 38 + float64(min(longest, 24))*charW*0.71
-	}
-	h := top + plotH + bottom
-	p.lineLegend(b)
-	yMax, step := p.scale()
-	y := func(v float64) float64 { return top + plotH - v/yMax*plotH }
-	x := func(i int) float64 { return left + stepX*(float64(i)+0.5) }
-	for v := 0.0; v <= yMax+step/2; v += step {
-		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
-			left, width-right, y(v), y(v), grid, left-4, y(v)+4, muted, p.Shown(l, v))
-	}
-	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
-	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, h-6, ink, esc(p.Category))
-	if p.Empty() {
-		noData(b, l, left+plotW/2, top+plotH/2)
-	}
+	ax := p.vertical(b, l, left, right, plotH, p.lineLegend)
+	n, top, y := len(p.Categories), ax.top, ax.y
+	x := func(i int) float64 { return left + ax.step*(float64(i)+0.5) }
 	for i, c := range p.Categories {
-		if rotate {
-			fmt.Fprintf(b, `<text transform="translate(%.1f %g) rotate(-45)" text-anchor="end" fill="%s">%s</text>`, x(i)+3, top+plotH+12, ink, esc(short(c, 24)))
-		} else {
-			fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`, x(i), top+plotH+16, ink, esc(c))
-		}
+		ax.label(b, c, x(i))
 	}
 	for si, s := range p.Series {
 		colour := lineColour(si)
@@ -263,7 +257,7 @@ func (p *Panel) lines(b *strings.Builder, l *i18n.Localizer) float64 {
 		}
 	}
 	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, width-right, top+plotH, top+plotH, ink)
-	return h
+	return ax.h
 }
 
 // lineColour is the colour of series i's line: the fills, less the
