@@ -67,7 +67,7 @@ func TestDemoRecords(t *testing.T) {
 	if im.Records != int64(len(recs)-1) {
 		t.Errorf("imported %d records of %d", im.Records, len(recs)-1)
 	}
-	for _, stage := range stats.UNCTSTables {
+	for _, stage := range []string{stats.StagePolice, stats.StageProsecution, stats.StageCourts, stats.StagePrisons} {
 		for _, unit := range []string{stats.UnitOffence, stats.UnitVictim, stats.UnitPerson} {
 			res, err := w.S.Aggregate(ctx, w.Regulator, stats.Query{Stage: stage, Unit: unit, Totals: true, Sources: []string{stats.SourceImport}})
 			if err != nil {
