@@ -42,6 +42,10 @@ const (
 	// Bars are horizontal bars, one row per category: centres, organs,
 	// rules, statuses.
 	Bars
+	// Lines are trend lines, one per series, the categories along the
+	// horizontal axis in order (years, months); each point is marked, a
+	// different mark and dash per series so that they read in greyscale.
+	Lines
 )
 
 // Series is one set of values, one per category of its panel.

@@ -132,7 +132,7 @@ func TestLabelsAreEscaped(t *testing.T) {
 	evil := `<script>alert("x")</script> & 'Centre'`
 	p := Panel{ID: "x", Title: evil, Desc: evil, Kind: Bars, Category: evil, Unit: evil,
 		Categories: []string{evil, "b"}, Series: []Series{{evil, []float64{1, 2}}}}
-	for _, k := range []Kind{Bars, Columns} {
+	for _, k := range []Kind{Bars, Columns, Lines} {
 		p.Kind = k
 		s := string(p.SVG(en))
 		if strings.Contains(s, "<script") || strings.Contains(s, `"x"`) {
@@ -149,6 +149,41 @@ func TestLabelsAreEscaped(t *testing.T) {
 	}
 	if _, text := parse(t, tb); !strings.Contains(text, evil) {
 		t.Errorf("table text %q", text)
+	}
+}
+
+// TestLines: a trend line per series, a marked point per value with its
+// tooltip, a legend entry per series drawn as its line, and the series told
+// apart by dash as well as colour.
+func TestLines(t *testing.T) {
+	p := Panel{ID: "stats-trend", Title: "Offences by year", Desc: "Police-recorded offences", Kind: Lines, Category: "Year", Unit: "offences",
+		Categories: []string{"2023", "2024", "2025"},
+		Series:     []Series{{"Homicide", []float64{12, 15, 9}}, {"Robbery", []float64{230, 0, 180}}, {"Fraud", []float64{400, 410, 455}}}}
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	s := string(p.SVG(en))
+	elems, text := parse(t, s)
+	if elems["polyline"] != 3 {
+		t.Errorf("%d polylines for 3 series", elems["polyline"])
+	}
+	if marks := elems["circle"] + elems["rect"] + elems["polygon"]; marks != 9+3 { // a mark per value, one per legend entry
+		t.Errorf("%d marks for 9 values and 3 series: %v", marks, elems)
+	}
+	for _, tip := range []string{"2023, Homicide: 12 offences", "2024, Robbery: 0 offences", "2025, Fraud: 455 offences"} {
+		if !strings.Contains(text, tip) {
+			t.Errorf("no tooltip %q", tip)
+		}
+	}
+	if !strings.Contains(text, "Largest: 455 offences, Fraud, 2025.") {
+		t.Errorf("description: %q", text)
+	}
+	if strings.Count(s, `stroke-dasharray="6 3"`) != 2 || strings.Count(s, `stroke-dasharray="2 3"`) != 2 {
+		t.Errorf("the second and third series are not dashed (line and legend): %s", s)
+	}
+	p.Series = []Series{{"Homicide", []float64{0, 0, 0}}}
+	if _, text := parse(t, string(p.SVG(en))); !strings.Contains(text, "No figures to show") {
+		t.Errorf("an all-zero line chart does not say so: %q", text)
 	}
 }
 

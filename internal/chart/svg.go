@@ -31,6 +31,8 @@ func (p *Panel) SVG(l *i18n.Localizer) template.HTML {
 	switch p.Kind {
 	case Bars:
 		h = p.bars(&b, l)
+	case Lines:
+		h = p.lines(&b, l)
 	default:
 		h = p.columns(&b, l)
 	}
@@ -113,32 +115,8 @@ func noData(b *strings.Builder, l *i18n.Localizer, x, y float64) {
 // height drawn.
 func (p *Panel) columns(b *strings.Builder, l *i18n.Localizer) float64 {
 	const left, right, plotH = 58.0, 12.0, 200.0
-	top := legendH + 12
-	n := len(p.Categories)
-	longest := 0
-	for _, c := range p.Categories {
-		longest = max(longest, utf8.RuneCountInString(c))
-	}
-	plotW := width - left - right
-	groupW := plotW / float64(max(n, 1))
-	rotate := float64(longest)*charW > groupW-4
-	bottom := 40.0
-	if rotate {
-		bottom = 38 + float64(min(longest, 24))*charW*0.71
-	}
-	h := top + plotH + bottom
-	p.legend(b)
-	yMax, step := p.scale()
-	y := func(v float64) float64 { return top + plotH - v/yMax*plotH }
-	for v := 0.0; v <= yMax+step/2; v += step {
-		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
-			left, width-right, y(v), y(v), grid, left-4, y(v)+4, muted, p.Shown(l, v))
-	}
-	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
-	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, h-6, ink, esc(p.Category))
-	if p.Empty() {
-		noData(b, l, left+plotW/2, top+plotH/2)
-	}
+	ax := p.vertical(b, l, left, right, plotH, p.legend)
+	top, groupW, y := ax.top, ax.step, ax.y
 	ns := max(len(p.Series), 1)
 	barW := groupW * 0.8 / float64(ns)
 	for i, c := range p.Categories {
@@ -151,15 +129,61 @@ func (p *Panel) columns(b *strings.Builder, l *i18n.Localizer) float64 {
 				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="%s">%s</text>`, x+barW/2, y(v)-3, ink, t)
 			}
 		}
-		cx := gx + groupW/2
-		if rotate {
-			fmt.Fprintf(b, `<text transform="translate(%.1f %g) rotate(-45)" text-anchor="end" fill="%s">%s</text>`, cx+3, top+plotH+12, ink, esc(short(c, 24)))
-		} else {
-			fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`, cx, top+plotH+16, ink, esc(c))
-		}
+		ax.label(b, c, gx+groupW/2)
 	}
 	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, width-right, top+plotH, top+plotH, ink)
-	return h
+	return ax.h
+}
+
+// axes is the layout of a chart whose categories run along the bottom
+// (columns, lines): where the plot starts, the width of a category, the
+// height drawn, whether the labels are rotated, and the value's height.
+type axes struct {
+	top, plotH, step, h float64
+	rotate              bool
+	y                   func(v float64) float64
+}
+
+// vertical lays out a chart with categories along the bottom and draws
+// its legend, the value axis with its grid, the axes' names and, when
+// every value is zero, that there is nothing to show.
+func (p *Panel) vertical(b *strings.Builder, l *i18n.Localizer, left, right, plotH float64, legend func(*strings.Builder)) axes {
+	ax := axes{top: legendH + 12, plotH: plotH}
+	longest := 0
+	for _, c := range p.Categories {
+		longest = max(longest, utf8.RuneCountInString(c))
+	}
+	plotW := width - left - right
+	ax.step = plotW / float64(max(len(p.Categories), 1))
+	ax.rotate = float64(longest)*charW > ax.step-4
+	bottom := 40.0
+	if ax.rotate {
+		bottom = 38 + float64(min(longest, 24))*charW*0.71
+	}
+	ax.h = ax.top + plotH + bottom
+	legend(b)
+	yMax, step := p.scale()
+	top := ax.top
+	ax.y = func(v float64) float64 { return top + plotH - v/yMax*plotH }
+	for v := 0.0; v <= yMax+step/2; v += step {
+		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s"/><text x="%g" y="%.1f" text-anchor="end" fill="%s">%s</text>`,
+			left, width-right, ax.y(v), ax.y(v), grid, left-4, ax.y(v)+4, muted, p.Shown(l, v))
+	}
+	fmt.Fprintf(b, `<text transform="translate(12 %g) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`, top+plotH/2, ink, esc(p.Unit))
+	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, left+plotW/2, ax.h-6, ink, esc(p.Category))
+	if p.Empty() {
+		noData(b, l, left+plotW/2, top+plotH/2)
+	}
+	return ax
+}
+
+// label writes a category's name under the plot, centred on cx.
+func (ax axes) label(b *strings.Builder, c string, cx float64) {
+	if ax.rotate {
+		fmt.Fprintf(b, `<text transform="translate(%.1f %g) rotate(-45)" text-anchor="end" fill="%s">%s</text>`, cx+3, ax.top+ax.plotH+12, ink, esc(short(c, 24)))
+	} else {
+		fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle" fill="%s">%s</text>`, cx, ax.top+ax.plotH+16, ink, esc(c))
+	}
 }
 
 // bars draws horizontal bars, a row per category; it returns the height
@@ -196,6 +220,81 @@ func (p *Panel) bars(b *strings.Builder, l *i18n.Localizer) float64 {
 	}
 	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, left, top, top+plotH, ink)
 	return h
+}
+
+// dashes tell lines apart without their colour, in the order of fills.
+var dashes = []string{"", "6 3", "2 3", "8 3 2 3"}
+
+// lines draws trend lines, categories along the bottom, a marked point per
+// value (a circle, square, diamond or triangle by series) with its tooltip;
+// it returns the height drawn. The value axis starts at zero, as the
+// columns' does, so that a line's rise is not exaggerated.
+func (p *Panel) lines(b *strings.Builder, l *i18n.Localizer) float64 {
+	const left, right, plotH = 58.0, 24.0, 200.0
+	ax := p.vertical(b, l, left, right, plotH, p.lineLegend)
+	n, top, y := len(p.Categories), ax.top, ax.y
+	x := func(i int) float64 { return left + ax.step*(float64(i)+0.5) }
+	for i, c := range p.Categories {
+		ax.label(b, c, x(i))
+	}
+	for si, s := range p.Series {
+		colour := lineColour(si)
+		var pts []string
+		for i, v := range s.Values {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(v)))
+		}
+		dash := ""
+		if d := dashes[si%len(dashes)]; d != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, d)
+		}
+		fmt.Fprintf(b, `<polyline class="series" points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`, strings.Join(pts, " "), colour, dash)
+		for i, v := range s.Values {
+			tip := fmt.Sprintf(`<title>%s, %s: %s %s</title>`, esc(p.Categories[i]), esc(s.Name), p.Shown(l, v), esc(p.Unit))
+			mark(b, si, x(i), y(v), colour, tip)
+			if n <= 12 && len(p.Series) <= 2 && v > 0 {
+				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="%s">%s</text>`, x(i), y(v)-7, ink, p.Shown(l, v))
+			}
+		}
+	}
+	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, left, width-right, top+plotH, top+plotH, ink)
+	return ax.h
+}
+
+// lineColour is the colour of series i's line: the fills, less the
+// lightest, which a thin line on white would lose.
+func lineColour(i int) string {
+	cs := []string{fills[0], fills[1], fills[2], muted}
+	return cs[i%len(cs)]
+}
+
+// mark draws series si's mark of a point, with its tooltip.
+func mark(b *strings.Builder, si int, x, y float64, colour, tip string) {
+	switch si % 4 {
+	case 0:
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" stroke="%s">%s</circle>`, x, y, colour, ink, tip)
+	case 1:
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="7" height="7" fill="%s" stroke="%s">%s</rect>`, x-3.5, y-3.5, colour, ink, tip)
+	case 2:
+		fmt.Fprintf(b, `<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="%s">%s</polygon>`, x, y-4.5, x+4.5, y, x, y+4.5, x-4.5, y, colour, ink, tip)
+	default:
+		fmt.Fprintf(b, `<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="%s">%s</polygon>`, x, y-4.5, x+4.5, y+3.5, x-4.5, y+3.5, colour, ink, tip)
+	}
+}
+
+// lineLegend draws each series' line, dash and mark and its name along the
+// top.
+func (p *Panel) lineLegend(b *strings.Builder) {
+	x := 8.0
+	for i, s := range p.Series {
+		dash := ""
+		if d := dashes[i%len(dashes)]; d != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, d)
+		}
+		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="14" y2="14" stroke="%s" stroke-width="2"%s/>`, x, x+22, lineColour(i), dash)
+		mark(b, i, x+11, 14, lineColour(i), "")
+		fmt.Fprintf(b, `<text x="%g" y="18" fill="%s">%s</text>`, x+28, ink, esc(s.Name))
+		x += 28 + charW*float64(utf8.RuneCountInString(s.Name)) + 18
+	}
 }
 
 // short cuts a label to n characters, with an ellipsis.

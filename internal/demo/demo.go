@@ -25,6 +25,7 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -69,6 +70,7 @@ var modulePrincipals = []demoPrincipal{
 	{hashmatch.RoleAnalyst, hashmatch.DemoAnalyst},
 	{hashmatch.RoleService, hashmatch.DemoService},
 	{hashmatch.RoleReviewer, hashmatch.DemoReviewer},
+	{stats.RoleStatistician, stats.DemoStatistician},
 }
 
 func tokenSource(name string) *rand.ChaCha8 {

@@ -37,6 +37,7 @@ var Module = module.Module{
 	Schema:  module.Dir(schemaFS, "schema"),
 	Locales: module.Dir(localesFS, "locales"),
 	Project: Project,
+	Demo:    Demo,
 	Kinds: []auth.Kind{
 		{Name: KindStatisticsOffice, Prefix: "SO", Label: i18n.M("Statistics office")},
 	},
