@@ -248,11 +248,11 @@ func TestLegacyRegistry(t *testing.T) {
 		// outbox), transplant's versions 4 (the lists'
 		// keyset indexes), 5 (the person index, filled in when custos serve
 		// opens it), 6 (the dashboards' indexes), 7 (vigilance: organ
-		// dispositions, SAE reports and notifications) and 8 (trafficking
-		// reports), and hashmatch's versions
+		// dispositions, SAE reports and notifications), 8 (trafficking
+		// reports) and 9 (organs and reports across borders), and hashmatch's versions
 		// 3 (the dashboards' indexes) and 4 (the lists' keyset indexes), are
 		// applied.
-		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied core 6 (006_list_indexes.sql)\napplied core 7 (007_exchange_list_indexes.sql)\napplied core 8 (008_principal_language.sql)\napplied core 9 (009_mail_outbox.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied transplant 7 (007_vigilance.sql)\napplied transplant 8 (008_trafficking.sql)\napplied hashmatch 3 (003_figures.sql)\napplied hashmatch 4 (004_list_indexes.sql)\napplied 15 migrations;"; !strings.HasPrefix(first, want) {
+		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied core 6 (006_list_indexes.sql)\napplied core 7 (007_exchange_list_indexes.sql)\napplied core 8 (008_principal_language.sql)\napplied core 9 (009_mail_outbox.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied transplant 7 (007_vigilance.sql)\napplied transplant 8 (008_trafficking.sql)\napplied transplant 9 (009_crossborder.sql)\napplied hashmatch 3 (003_figures.sql)\napplied hashmatch 4 (004_list_indexes.sql)\napplied 16 migrations;"; !strings.HasPrefix(first, want) {
 			t.Errorf("first custos migrate said %q, want it to start %q", first, want)
 		}
 		if !strings.HasPrefix(second, "applied 0 migrations;") {
@@ -431,15 +431,15 @@ func checkAdopted(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"core": 9, "transplant": 8, "hashmatch": 4}; !maps.Equal(got, want) {
+	if want := map[string]int{"core": 9, "transplant": 9, "hashmatch": 4}; !maps.Equal(got, want) {
 		t.Errorf("schema versions after migrate: %v, want %v", got, want)
 	}
 	var rows int
 	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM schema_versions").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 21 {
-		t.Errorf("schema_versions holds %d rows, want 21 (core 1-9, transplant 1-8, hashmatch 1-4)", rows)
+	if rows != 22 {
+		t.Errorf("schema_versions holds %d rows, want 22 (core 1-9, transplant 1-9, hashmatch 1-4)", rows)
 	}
 	// What the release before ran first when it opened a database.
 	var v sql.NullInt64

@@ -84,8 +84,8 @@ func TestMigration5FillsTheNameIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != 4 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 {
-			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance) and 8 (trafficking reports)", applied)
+		if len(applied) != 5 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 || applied[4].Version != 9 {
+			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance), 8 (trafficking reports) and 9 (across borders)", applied)
 		}
 		s := &Service{DB: db, Vault: vault}
 		count := func() int {

@@ -92,6 +92,7 @@ func Project(reg *ledger.Projections) {
 		ledger.Table{Name: "transplants", Order: "id"},
 	)
 	projectVigilance(reg)
+	projectCrossBorder(reg)
 }
 
 func nullable(s string) any {
