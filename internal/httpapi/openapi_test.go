@@ -220,7 +220,8 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewSAE.kind": transplant.SAEKinds, "TransplantSAE.kind": transplant.SAEKinds,
 		"TransplantSAE.conclusion": transplant.SAEConclusions, "TransplantFinalReport.conclusion": transplant.SAEConclusions,
 		"TransplantSAEDestination.organ": organs,
-		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
+		"TransplantNewImportSAE.kind":    transplant.SAEKinds, "TransplantNewImportOutcome.outcome": transplant.ImportOutcomes,
+		"TransplantIndicator.category": transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
@@ -273,7 +274,17 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/")
+	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || crossBorderRoute(op)
+}
+
+// crossBorderRoute holds for the routes of organs and reports across borders.
+func crossBorderRoute(op string) bool {
+	for _, p := range []string{"/exports", "/imports", "/foreign-sae", "/foreign-notifications/"} {
+		if strings.Contains(op, " /api/v1/transplant"+p) {
+			return true
+		}
+	}
+	return false
 }
 
 // vigilanceRoute are the vigilance's routes.

@@ -255,7 +255,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	// Routes added since the prefix have no alias.
-	return append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...)
+	return append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), crossBorderRoutes(t)...)
 }
 
 // personMatches is the answer of a person search.

@@ -731,3 +731,15 @@ func (s *Service) escalateCrossBorder(ctx context.Context) (int, error) {
 	}
 	return raised, nil
 }
+
+// readCrossBorder reads what a report holds of foreign registries: those it
+// notified, and the one that raised it.
+func readCrossBorder(ctx context.Context, q store.Queryer, x *SAE) error {
+	for _, n := range x.Notifications {
+		if n.PeerID != "" {
+			x.ForeignRegistries = append(x.ForeignRegistries, n.PeerID)
+		}
+	}
+	return q.QueryRow(ctx, "SELECT COALESCE(raised_by_peer, ''), COALESCE(raised_report_id, '') FROM sae_reports WHERE id = ?", x.ID).
+		Scan(&x.RaisedByPeer, &x.RaisedReportID)
+}

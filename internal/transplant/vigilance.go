@@ -560,12 +560,7 @@ func (s *Service) SAE(ctx context.Context, p *auth.Principal, id string) (*SAE, 
 	if x.Notifications == nil {
 		x.Notifications = []Notification{}
 	}
-	for _, n := range x.Notifications {
-		if n.PeerID != "" {
-			x.ForeignRegistries = append(x.ForeignRegistries, n.PeerID)
-		}
-	}
-	return &x, nil
+	return &x, readCrossBorder(ctx, q, &x)
 }
 
 const notificationCols = `n.id, n.sae_id, s.report_id, COALESCE(n.centre_id, ''), COALESCE(n.peer_id, ''), n.created_at, COALESCE(n.acknowledged_at, ''),
