@@ -39,7 +39,7 @@ var Module = module.Module{
 	Project: Project,
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,
-	Demo:    Demo,
+	Demo:     Demo,
 	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
 		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
