@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -436,11 +437,6 @@ func (s *Service) ExchangeHandler() exchange.Handler {
 	}}
 }
 
-// payloadRef is a refusal of a message's payload at one of its fields.
-func payloadRef(code errs.Code, rule, field, format string, args ...any) error {
-	return errs.New(code, rule, "payload."+field, format, args...)
-}
-
 // accept runs the registry's rules on a message received, inside the
 // transaction that records it.
 func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound) error {
@@ -461,7 +457,7 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound)
 			return err
 		}
 		if x.Outcome != "" {
-			return payloadRef(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome (%s)", o.OrganID, x.Outcome)
+			return errs.New(errs.Conflict, "organ_final", "payload.organ_id", "organ %s already has an outcome (%s)", o.OrganID, x.Outcome)
 		}
 		return nil
 	}
@@ -480,15 +476,15 @@ func decodePayload(m *exchange.Inbound, v any) error {
 func acceptImport(ctx context.Context, tx *store.Tx, m *exchange.Inbound, organID string) error {
 	oid, err := ParseOrganID(organID)
 	if err != nil {
-		return payloadRef(errs.Invalid, "organ_id", "organ_id", "organ %s has no valid identifier", organID)
+		return errs.New(errs.Invalid, "organ_id", "payload.organ_id", "organ %s has no valid identifier", organID)
 	}
 	if oid.Country != m.From {
-		return payloadRef(errs.Invalid, "organ_origin", "organ_id", "organ %s was issued by the registry of %s, not by the sender's (%s)", organID, oid.Country, m.From)
+		return errs.New(errs.Invalid, "organ_origin", "payload.organ_id", "organ %s was issued by the registry of %s, not by the sender's (%s)", organID, oid.Country, m.From)
 	}
 	var peer string
 	err = tx.QueryRow(ctx, "SELECT peer_id FROM organ_imports WHERE organ_id = ?", oid.String()).Scan(&peer)
 	if err == nil && peer != m.PeerID {
-		return payloadRef(errs.Conflict, "organ_origin", "organ_id", "organ %s was sent here by another registry", organID)
+		return errs.New(errs.Conflict, "organ_origin", "payload.organ_id", "organ %s was sent here by another registry", organID)
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -502,7 +498,7 @@ func exportTo(ctx context.Context, q store.Queryer, peerID, organID string) (*Ex
 	var x Export
 	err := scanExport(q.QueryRow(ctx, "SELECT "+exportCols+" FROM organ_exports WHERE organ_id = ? AND peer_id = ?", organID, peerID), &x)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, payloadRef(errs.Invalid, "not_exported", "organ_id", "organ %s was not sent to the sender's registry", organID)
+		return nil, errs.New(errs.Invalid, "not_exported", "payload.organ_id", "organ %s was not sent to the sender's registry", organID)
 	}
 	return &x, err
 }
@@ -620,4 +616,38 @@ func importsFor(ctx context.Context, q store.Queryer, recipientID string) ([]Imp
 		return nil, err
 	}
 	return store.Rows(rows, scanImport)
+}
+
+// Peer is a foreign registry an organ may be sent to: an active exchange
+// peer that takes messages for traceability.
+type Peer struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+// ExportPeers lists the foreign registries an organ may be sent to, by name.
+func (s *Service) ExportPeers(ctx context.Context, p *auth.Principal) ([]Peer, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, name, jurisdiction, send_purposes FROM exchange_peers WHERE state = ? ORDER BY name, id", exchange.PeerActive)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		Peer
+		purposes string
+	}
+	list, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.ID, &x.Name, &x.Jurisdiction, &x.purposes) })
+	if err != nil {
+		return nil, err
+	}
+	out := []Peer{}
+	for _, x := range list {
+		if slices.Contains(strings.Fields(x.purposes), PurposeTraceability) {
+			out = append(out, x.Peer)
+		}
+	}
+	return out, nil
 }

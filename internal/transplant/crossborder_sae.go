@@ -344,14 +344,14 @@ func (s *Service) acceptVigilance(ctx context.Context, tx *store.Tx, m *exchange
 			return err
 		}
 		if have > 0 {
-			return payloadRef(errs.Conflict, "duplicate", "report_id", "report %s was received before", n.ReportID)
+			return errs.New(errs.Conflict, "duplicate", "payload.report_id", "report %s was received before", n.ReportID)
 		}
 		imports, err := importsOf(ctx, tx, m.PeerID, n.OrganIDs)
 		if err != nil {
 			return err
 		}
 		if len(imports) == 0 {
-			return payloadRef(errs.Invalid, "not_imported", "organ_ids", "none of the organs of report %s was received from the sender's registry", n.ReportID)
+			return errs.New(errs.Invalid, "not_imported", "payload.organ_ids", "none of the organs of report %s was received from the sender's registry", n.ReportID)
 		}
 		return nil
 	case MsgSAERaised:
@@ -384,7 +384,7 @@ func raisedHere(ctx context.Context, q store.Queryer, peerID, reportID string) (
 	var id string
 	err := q.QueryRow(ctx, "SELECT id FROM foreign_sae_reports WHERE peer_id = ? AND raised_report_id = ?", peerID, reportID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", payloadRef(errs.NotFound, "reference", "raised_report_id", "no report %s was sent to the sender's registry", reportID)
+		return "", errs.New(errs.NotFound, "reference", "payload.raised_report_id", "no report %s was sent to the sender's registry", reportID)
 	}
 	return id, err
 }
@@ -396,13 +396,13 @@ func peerNotification(ctx context.Context, q store.Queryer, peerID, reportID str
 	err := q.QueryRow(ctx, `SELECT n.id, n.acknowledged_at FROM notifications n JOIN sae_reports r ON r.id = n.sae_id
 		WHERE r.report_id = ? AND n.peer_id = ?`, reportID, peerID).Scan(&id, &acked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", payloadRef(errs.NotFound, "reference", "report_id", "report %s notified no such registry", reportID)
+		return "", errs.New(errs.NotFound, "reference", "payload.report_id", "report %s notified no such registry", reportID)
 	}
 	if err != nil {
 		return "", err
 	}
 	if acked.Valid {
-		return "", payloadRef(errs.Conflict, "already_acknowledged", "report_id", "notification %s was acknowledged at %s", id, acked.String)
+		return "", errs.New(errs.Conflict, "already_acknowledged", "payload.report_id", "notification %s was acknowledged at %s", id, acked.String)
 	}
 	return id, nil
 }
@@ -413,13 +413,13 @@ func foreignReport(ctx context.Context, q store.Queryer, peerID, reportID string
 	var final sql.NullString
 	err := q.QueryRow(ctx, "SELECT id, final_reported_at FROM foreign_sae_reports WHERE peer_id = ? AND origin_report_id = ?", peerID, reportID).Scan(&id, &final)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", payloadRef(errs.NotFound, "reference", "report_id", "no serious adverse event report %s", reportID)
+		return "", errs.New(errs.NotFound, "reference", "payload.report_id", "no serious adverse event report %s", reportID)
 	}
 	if err != nil {
 		return "", err
 	}
 	if final.Valid {
-		return "", payloadRef(errs.Conflict, "sae_closed", "report_id", "report %s has had its final report since %s", reportID, final.String)
+		return "", errs.New(errs.Conflict, "sae_closed", "payload.report_id", "report %s has had its final report since %s", reportID, final.String)
 	}
 	return id, nil
 }

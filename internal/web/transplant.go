@@ -82,7 +82,9 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	// Vigilance (transplant_vigilance.go): new pages, with no old path; the
 	// home card reads the coordinator's open notifications.
 	sec.Pages = append(sec.Pages, t.vigilancePages()...)
+	sec.Pages = append(sec.Pages, t.crossBorderPages()...)
 	sec.Lists = withVigilance(sec.Lists, vigilanceLists)
+	sec.Lists = withVigilance(sec.Lists, crossBorderLists)
 	sec.Labels = withVigilance(sec.Labels, vigilanceLabels)
 	nav := sec.Nav
 	sec.Nav = func(p *auth.Principal) []Link {
