@@ -62,4 +62,3 @@ func FuzzCrossBorderPayload(f *testing.F) {
 		}
 	})
 }
-
