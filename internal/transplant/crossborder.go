@@ -279,6 +279,11 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if im.Outcome != "" {
 			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
 		}
+		// The outcome goes back to the origin: refused before anything is
+		// recorded when it cannot.
+		if _, err := exchange.ActivePeer(ctx, tx, "organ_id", im.PeerID, PurposeTraceability); err != nil {
+			return nil, err
+		}
 		if d.RecipientID != "" {
 			if _, err := getRecipient(ctx, tx, d.RecipientID); err != nil {
 				return nil, err

@@ -121,7 +121,10 @@ func addForeignNotifications(ctx context.Context, tx *store.Tx, ids *ledger.IDs,
 }
 
 // sendSAENotices sends a report's initial report to every foreign registry
-// it notifies, as the actor who made it (none: the registry itself).
+// it notifies, as the actor who made it (none: the registry itself). A
+// notice that cannot be sent (the peer suspended, the purpose vigilance not
+// agreed) does not undo the report: the server log says so, and the foreign
+// registry's notification stays open until it escalates.
 func (s *Service) sendSAENotices(ctx context.Context, p *auth.Principal, sae *SAE) error {
 	if len(sae.ForeignRegistries) == 0 || s.Exchange == nil {
 		return nil
@@ -151,7 +154,7 @@ func (s *Service) sendSAENotices(ctx context.Context, p *auth.Principal, sae *SA
 			n.RaisedReportID = raisedID
 		}
 		if err := s.send(ctx, p, outgoing(peer, MsgSAENotification, PurposeVigilance, n)); err != nil {
-			return err
+			s.log().Error("send a report to a foreign registry", "report", sae.ReportID, "peer", peer, "err", err)
 		}
 	}
 	return nil
@@ -169,7 +172,8 @@ func (s *Service) send(ctx context.Context, p *auth.Principal, out exchange.Outg
 }
 
 // sendFinalNotices sends a final report to every foreign registry the
-// report notified.
+// report notified (one that cannot be sent is logged, as for the initial
+// report).
 func (s *Service) sendFinalNotices(ctx context.Context, p *auth.Principal, sae *SAE) error {
 	if s.Exchange == nil {
 		return nil
@@ -178,7 +182,7 @@ func (s *Service) sendFinalNotices(ctx context.Context, p *auth.Principal, sae *
 		f := SAEFinalNotice{ReportID: sae.ReportID, Conclusion: sae.Conclusion, Outcome: sae.Outcome, CorrectiveActions: sae.CorrectiveActions,
 			FinalReportedAt: sae.FinalReportedAt}
 		if err := s.send(ctx, p, outgoing(peer, MsgSAEFinal, PurposeVigilance, f)); err != nil {
-			return err
+			s.log().Error("send a final report to a foreign registry", "report", sae.ReportID, "peer", peer, "err", err)
 		}
 	}
 	return nil
@@ -305,8 +309,10 @@ func (s *Service) AcknowledgeForeignNotification(ctx context.Context, p *auth.Pr
 		return nil, err
 	}
 	if d.Last {
+		// Recorded: a failure to send is the server log's, and the origin
+		// escalates its notification if the acknowledgement never comes.
 		if err := s.acknowledgeToPeer(ctx, d.ForeignSAEID); err != nil {
-			return nil, err
+			s.log().Error("acknowledge a report to a foreign registry", "report", d.ForeignSAEID, "err", err)
 		}
 	}
 	return getForeignNotification(ctx, s.DB.Read(), id)

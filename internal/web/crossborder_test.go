@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -47,4 +48,17 @@ func TestAbroadPage(t *testing.T) {
 	wantStatus(t, "export", p, http.StatusSeeOther)
 	p = b.get(p.Header.Get("Location"))
 	mustContain(t, "abroad after export", p, organ, "<td>XB</td>", "Awaiting the destination&#39;s answer")
+
+	// A report on the donor shows the foreign registry among the notified,
+	// with no button: the registry acknowledges by its message.
+	sae := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.Regulator, map[string]any{"kind": "event", "donor_id": donor, "contact": "Desk",
+		"started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Synthetic.", "immediate_measures": "None."})
+	reg := newBrowser(t, w.URL)
+	reg.signIn(w.Regulator)
+	p = reg.get("/transplant/sae/" + sae.Str("id"))
+	wantStatus(t, "report", p, http.StatusOK)
+	mustContain(t, "report", p, "Foreign registry <span class=\"id\">"+peer+"</span>")
+	if strings.Contains(p.Body, "/acknowledge") {
+		t.Fatalf("the regulator is offered to acknowledge a notification")
+	}
 }
