@@ -83,6 +83,8 @@ type Service struct {
 	jurisdiction string
 	wake         chan struct{}
 	clients      sync.Map // peer id + CA digest -> *http.Client
+	mu           sync.RWMutex
+	handlers     map[string]Handler // by module
 }
 
 // New opens the exchange on an open registry with its master key (from
@@ -381,12 +383,16 @@ func (s *Service) Send(ctx context.Context, p *auth.Principal, in Outgoing) (*Se
 	if p == nil {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
 	}
+	return s.send(ctx, p.Actor(), in)
+}
+
+func (s *Service) send(ctx context.Context, actor ledger.Actor, in Outgoing) (*Sent, error) {
 	m, err := s.outgoing(in)
 	if err != nil {
 		return nil, err
 	}
 	m.ID = s.W.IDs().New("XM")
-	out, err := ledger.SubmitAs[Sent](ctx, s.W, p.Actor(), "send exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[Sent](ctx, s.W, actor, "send exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		pr, err := peerIn(ctx, tx, in.PeerID)
 		if err != nil {
 			return nil, err
@@ -486,6 +492,7 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	}
 	if err == nil {
 		var d MessageReceived
+		var in *Inbound
 		_, err = s.W.Submit(ctx, ledger.Actor{}, "receive exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 			m, pr, err := s.identify(ctx, tx, env)
 			if m != nil {
@@ -504,6 +511,12 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 			if err := s.admit(ctx, tx, env, m, pr, now); err != nil {
 				return nil, err
 			}
+			in = inbound(pr.ID, m)
+			if h := s.handler(m.Module); h.Accept != nil {
+				if err := h.Accept(ctx, tx, in); err != nil {
+					return nil, err
+				}
+			}
 			key, _, err := s.currentKey(ctx, tx)
 			if err != nil {
 				return nil, err
@@ -520,6 +533,9 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 		})
 		if err == nil {
 			s.event("received")
+			if h := s.handler(in.Module); h.Received != nil {
+				h.Received(context.WithoutCancel(ctx), in)
+			}
 			return 200, &InboxAnswer{SignedReceipt: SignedReceipt{Receipt: d.Receipt, Key: d.ReceiptKey, Signature: d.ReceiptSignature}}
 		}
 		if e, ok := errs.As(err); ok && e.Rule == "duplicate" {

@@ -203,6 +203,7 @@ func generate(t *testing.T, dir string) {
 	h.subjectRights()
 	h.witnesses(db, keys.LogKey)
 	h.stats(db)
+	h.crossBorder(db, keys.Master)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -702,4 +703,87 @@ func (h *history) stats(db *store.DB) {
 	if got := res.Get("02043"); got != 2 {
 		t.Fatalf("ICCS 02043 counts %d offences, want 2 (one imported, one referred report)", got)
 	}
+}
+
+// crossBorder: a foreign registry (XB, a synthetic key) registered for
+// traceability and vigilance; a kidney sent to it, its outcome received; a
+// report on the donor notifying the centre and XB, both escalated; an organ
+// received from XB, transplanted here, a report of XB on it passed to the
+// centre, escalated, then acknowledged (which acknowledges it to XB); a
+// reaction raised here on it. Last, so that adding it left the earlier
+// leaves as they were.
+func (h *history) crossBorder(db *store.DB, master []byte) {
+	t, ctx, tr, coord := h.t, h.ctx, h.tr, h.coordinator
+	types := must(exchange.NewTypes(map[string][]exchange.Type{"core": {exchange.Notice}, "transplant": transplant.CrossBorderTypes}))
+	xs := must(exchange.New(ctx, h.w, db, master, types, exchange.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	xs.Now = h.clk.Now
+	tr.Exchange = xs
+	xs.Handle("transplant", tr.ExchangeHandler())
+	seed := make([]byte, ed25519.SeedSize)
+	must(io.ReadFull(seeded("crossborder peer"), seed))
+	peerKey := ed25519.NewKeyFromSeed(seed)
+	h.clk.tick()
+	purposes := []string{transplant.PurposeTraceability, transplant.PurposeVigilance}
+	peer := must(xs.RegisterPeer(ctx, h.admin, exchange.NewPeer{Name: "Golden Foreign Registry (synthetic)", Jurisdiction: "XB",
+		URL: "https://foreign.invalid", PublicKey: exchange.EncodeKey(peerKey.Public().(ed25519.PublicKey)), SendPurposes: purposes, ReceivePurposes: purposes}))
+	n := 0
+	receive := func(typ, purpose string, payload any) {
+		h.clk.tick()
+		n++
+		in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XBX-%04d", n), From: "XB", To: "XA", Module: "transplant", Type: typ,
+			Purpose: purpose, LegalBasis: "Directive 2010/53/EU (synthetic)", Notice: "Synthetic.", Readers: []string{"regulator", "coordinator"},
+			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))}, peerKey))
+		if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+			t.Fatalf("receive %s: %d %+v", typ, status, ans.Error)
+		}
+	}
+
+	// A kidney sent to XB, and what became of it there.
+	centre := coord.AuthorityID
+	today := h.clk.Now().Format(transplant.DateLayout)
+	h.clk.tick()
+	donor := must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorBrainDeath, CentreID: centre,
+		Name: "Golden Shared Donor (synthetic)", NationalID: "XA000000009", Sex: "male", BloodGroup: "A", DateOfBirth: "1966-06-06",
+		CauseOfDeath: "trauma", DateOfDeath: today, IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative",
+		HCV: "negative", HBV: "negative", OrganFunction: "creatinine within normal range"}))
+	h.clk.tick()
+	must(tr.RecordConsent(ctx, coord, donor.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: today,
+		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}))
+	procure := transplant.NewProcurement{DonorID: donor.ID, CentreID: centre, Organs: []string{"kidney", "kidney"}}
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	pr := must(tr.RecordProcurement(ctx, coord, procure))
+	h.clk.tick()
+	must(tr.ExportOrgan(ctx, coord, transplant.NewExport{OrganID: pr.Organs[1].ID, PeerID: peer.ID, DestinationCentre: "Golden Foreign Centre"}))
+	receive(transplant.MsgOutcome, transplant.PurposeTraceability, transplant.OutcomeMessage{OrganID: pr.Organs[1].ID, Outcome: "transplanted",
+		RecipientID: "XB-RC-0001", On: today, Centre: "Golden Foreign Centre"})
+	h.clk.tick()
+	must(tr.ReportSAE(ctx, h.regulator, transplant.NewSAE{Kind: transplant.SAEEvent, DonorID: donor.ID, Contact: "Golden vigilance officer (synthetic)",
+		StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339), DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339),
+		Description: "Synthetic: donor malignancy found at autopsy.", ImmediateMeasures: "Synthetic: recipients' centres informed."}))
+	h.clk.skip(25 * time.Hour)
+	must(tr.Escalate(ctx))
+
+	// An organ from XB, transplanted here; XB's report on its donor.
+	organ := transplant.OrganID{Country: "XB", Year: 25, Seq: 42, Organ: 1}.String()
+	receive(transplant.MsgCharacterization, transplant.PurposeTraceability, transplant.Characterization{OrganID: organ, Organ: "kidney", DonorID: "XB-DN-0042",
+		ProcurementCentre: "Golden Foreign Centre", DestinationCentre: centre, Donor: transplant.DonorCharacterization{Kind: transplant.DonorBrainDeath,
+			Sex: "female", BloodGroup: "O", IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
+			OrganFunction: "normal"}})
+	receive(transplant.MsgTraceability, transplant.PurposeTraceability, transplant.Traceability{OrganID: organ, Organ: "kidney", DonorID: "XB-DN-0042",
+		ProcuredAt: ledger.FormatTime(h.clk.Now().Add(-time.Hour)), ProcurementCentre: "Golden Foreign Centre"})
+	h.clk.tick()
+	must(tr.RecordImportOutcome(ctx, coord, organ, transplant.NewImportOutcome{Outcome: "transplanted", RecipientID: h.recipient, On: h.clk.Now().Format(transplant.DateLayout)}))
+	receive(transplant.MsgSAENotification, transplant.PurposeVigilance, transplant.SAENotice{ReportID: "XB-SAE-2025-000001", Kind: transplant.SAEReaction,
+		ReportingBody: "Golden Foreign Registry", Contact: "Synthetic desk", OriginCountry: "XB", DonorID: "XB-DN-0042", OrganIDs: []string{organ},
+		RecipientIDs: []string{}, ReportedAt: ledger.FormatTime(h.clk.Now()), StartedAt: ledger.FormatTime(h.clk.Now().Add(-time.Hour)),
+		DetectedAt: ledger.FormatTime(h.clk.Now()), Description: "Synthetic: donor-derived infection.", ImmediateMeasures: "Synthetic: none."})
+	h.clk.skip(25 * time.Hour)
+	must(tr.Escalate(ctx))
+	fs := must(tr.ForeignSAE(ctx, h.regulator, "XB-SAE-2025-000001"))
+	h.clk.tick()
+	must(tr.AcknowledgeForeignNotification(ctx, coord, fs.Notifications[0].ID))
+	h.clk.tick()
+	must(tr.ReportImportSAE(ctx, coord, transplant.NewImportSAE{Kind: transplant.SAEReaction, OrganID: organ, RecipientIDs: []string{h.recipient},
+		Contact: "Golden coordinator (synthetic)", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
+		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: graft dysfunction.", ImmediateMeasures: "Synthetic: biopsy."}))
 }

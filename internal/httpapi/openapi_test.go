@@ -222,7 +222,8 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewSAE.kind": transplant.SAEKinds, "TransplantSAE.kind": transplant.SAEKinds,
 		"TransplantSAE.conclusion": transplant.SAEConclusions, "TransplantFinalReport.conclusion": transplant.SAEConclusions,
 		"TransplantSAEDestination.organ": organs,
-		"TransplantIndicator.category":   transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
+		"TransplantNewImportSAE.kind":    transplant.SAEKinds, "TransplantNewImportOutcome.outcome": transplant.ImportOutcomes,
+		"TransplantIndicator.category": transplant.TraffickingCategories, "TransplantTraffickingReporter.role": roles,
 		"TransplantTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(), "TransplantNewTraffickingReport.indicators[]": transplant.TraffickingIndicatorCodes(),
 		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
 		"TransplantTraffickingAssessment.conclusion": transplant.AssessmentConclusions, "TransplantTraffickingAssessment.organ": transplant.CaseOrgans,
@@ -280,12 +281,22 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/")
+	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op)
 }
 
 // handoffRoute are the routes of labels and hand-offs.
 var handoffRoute = map[string]bool{
 	"POST /api/v1/transplant/handoffs": true, "GET /api/v1/transplant/organs/{id}/custody": true, "GET /api/v1/transplant/organs/{id}/label": true,
+}
+
+// crossBorderRoute holds for the routes of organs and reports across borders.
+func crossBorderRoute(op string) bool {
+	for _, p := range []string{"/exports", "/imports", "/foreign-sae", "/foreign-notifications/"} {
+		if strings.Contains(op, " /api/v1/transplant"+p) {
+			return true
+		}
+	}
+	return false
 }
 
 // vigilanceRoute are the vigilance's routes.

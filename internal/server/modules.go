@@ -55,7 +55,9 @@ func DefaultModules() []Registry {
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			cfg := a.Cfg.Transplant
 			cfg.DisclosureThreshold = cmp.Or(cfg.DisclosureThreshold, a.Cfg.Threshold())
-			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now}
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now, Exchange: a.Exchange, Log: a.Log}
+			// The registry acts on the organs and reports foreign registries send.
+			a.Exchange.Handle(transplant.Module.Name, s.ExchangeHandler())
 			if n, err := s.FillPersonNames(ctx); err != nil {
 				return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
 			} else if n > 0 {

@@ -37,6 +37,8 @@ var Module = module.Module{
 	// globally: 2, 5 and 6 were this registry's.
 	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
 	Project: Project,
+	// Organs and vigilance across borders (crossborder_messages.go).
+	Messages: CrossBorderTypes,
 	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
 		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),

@@ -95,6 +95,7 @@ func Project(reg *ledger.Projections) {
 	)
 	projectVigilance(reg)
 	projectHandoffs(reg)
+	projectCrossBorder(reg)
 }
 
 func nullable(s string) any {

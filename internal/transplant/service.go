@@ -2,10 +2,12 @@ package transplant
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -23,6 +25,12 @@ type Service struct {
 	// Now is the clock of the deadlines read with the lists (the writer's
 	// own clock stamps the entries); time.Now when nil.
 	Now func() time.Time
+	// Exchange sends and receives the registry's messages to and from
+	// foreign registries (nil: the registry does not exchange organs).
+	Exchange *exchange.Service
+	// Log is where the background work reports its failures (slog's
+	// default when nil).
+	Log *slog.Logger
 }
 
 // refuseWithAlert returns a refusal decided before any state was read, and

@@ -18,6 +18,10 @@ type Trace struct {
 	From   string       `json:"from"` // organ, donor or recipient
 	ID     string       `json:"id"`
 	Donors []DonorTrace `json:"donors"`
+	// Imported are the organs of the trace received from foreign
+	// registries: where each came from (the registry of origin, its organ
+	// and national donor ids) and what became of it here.
+	Imported []Import `json:"imported,omitempty"`
 }
 
 // DonorTrace is one donor and the fate of each of their organs.
@@ -50,6 +54,9 @@ type TraceOrgan struct {
 	// Location the last of them: where the organ was last handed over.
 	Custody  []Handoff `json:"custody,omitempty"`
 	Location *Handoff  `json:"location,omitempty"`
+	// Export is where the organ went abroad, as far as the destination
+	// registry answered (its status is then exported until it does).
+	Export *Export `json:"export,omitempty"`
 }
 
 // TraceDisposition is what a trace shows of an organ's disposition.
@@ -148,7 +155,7 @@ func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) 
 		return nil, err
 	}
 	tr.Donors = []DonorTrace{*dt}
-	return tr, nil
+	return tr, addExports(ctx, s.DB.Read(), tr)
 }
 
 // TraceOrgan traces from an organ back to its donor and on to every recipient
@@ -168,7 +175,12 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	var donor string
 	err = st.QueryRowContext(ctx, oid.String()).Scan(&donor)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, noOrgan(oid.String())
+		// An organ received from abroad: its trace is where it came from.
+		im, ierr := getImport(ctx, s.DB.Read(), oid.String())
+		if ierr != nil {
+			return nil, noOrgan(oid.String())
+		}
+		return &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{}, Imported: []Import{*im}}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -177,7 +189,8 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	return &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{*dt}}, nil
+	tr := &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{*dt}}
+	return tr, addExports(ctx, s.DB.Read(), tr)
 }
 
 // TraceRecipient traces from a recipient back to the donor of every organ they
@@ -212,6 +225,10 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	imported, err := importsFor(ctx, s.DB.Read(), id)
+	if err != nil {
+		return nil, err
+	}
 	if !found {
 		return nil, noRecipient(id)
 	}
@@ -223,6 +240,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		}
 		tr.Donors = append(tr.Donors, *dt)
 	}
+	tr.Imported = imported
 	return tr, nil
 }
 

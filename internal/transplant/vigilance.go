@@ -114,13 +114,17 @@ type SAE struct {
 	// Destinations are every organ of the donor and where it went, as the
 	// trace showed them when the report was made.
 	Destinations []SAEDestination `json:"destinations"`
-	// ForeignRegistries are the registries of other countries that received
-	// an organ of the donor: none until the cross-border exchange fills it.
+	// ForeignRegistries are the registries of other countries (exchange
+	// peers) that received an organ of the donor: each is notified.
 	ForeignRegistries []string       `json:"foreign_registries"`
 	Notifications     []Notification `json:"notifications"`
 	// Mail lists the e-mails the report queued (vigilance_mail.go): in its
 	// entry and the answer to the report, not read back.
 	Mail []string `json:"mail,omitempty"`
+	// RaisedByPeer and RaisedReportID name the foreign registry that raised
+	// the report on an organ it received from here, and its report id.
+	RaisedByPeer   string `json:"raised_by_peer,omitempty"`
+	RaisedReportID string `json:"raised_report_id,omitempty"`
 
 	// Read, not recorded with the initial report.
 	State             string `json:"state,omitempty"` // open or closed
@@ -149,6 +153,7 @@ type Notification struct {
 	SAEID             string `json:"sae_id,omitempty"`
 	ReportID          string `json:"report_id,omitempty"`
 	CentreID          string `json:"centre_id"`
+	PeerID            string `json:"peer_id,omitempty"` // a foreign registry's notification (no centre)
 	CreatedAt         string `json:"created_at,omitempty"`
 	AcknowledgedAt    string `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy    string `json:"acknowledged_by,omitempty"`
@@ -253,7 +258,7 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 	}
 	id := s.W.IDs().New("SA")
 	ids := s.W.IDs()
-	return ledger.SubmitAs[SAE](ctx, s.W, p.Actor(), "report serious adverse event", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[SAE](ctx, s.W, p.Actor(), "report serious adverse event", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("started_at", started, now); err != nil {
 			return nil, err
 		}
@@ -331,8 +336,15 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 		if sae.Mail, err = s.mailSAE(ctx, tx, &sae, now); err != nil {
 			return nil, err
 		}
+		if err := addForeignNotifications(ctx, tx, ids, &sae, ""); err != nil {
+			return nil, err
+		}
 		return ledger.NewEntry(TypeSAEReported, sae)
 	})
+	if err == nil {
+		err = s.sendSAENotices(ctx, p, out)
+	}
+	return out, err
 }
 
 // AcknowledgeNotification records that a centre received a notification: a
@@ -401,7 +413,11 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 	if err != nil {
 		return nil, err
 	}
-	return s.SAE(ctx, p, saeID)
+	out, err := s.SAE(ctx, p, saeID)
+	if err == nil {
+		err = s.sendFinalNotices(ctx, p, out)
+	}
+	return out, err
 }
 
 func noSAE(id string) error {
@@ -478,7 +494,8 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		}
 		raised++
 	}
-	return raised, nil
+	n, err := s.escalateCrossBorder(ctx)
+	return raised + n, err
 }
 
 // EscalateEvery is how often Run escalates.
@@ -491,6 +508,9 @@ func (s *Service) Run(ctx context.Context, log func(error)) {
 	defer t.Stop()
 	for {
 		if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		if _, err := s.ApplyPending(ctx); err != nil && ctx.Err() == nil && log != nil {
 			log(err)
 		}
 		select {
@@ -555,14 +575,14 @@ func (s *Service) SAE(ctx context.Context, p *auth.Principal, id string) (*SAE, 
 	if x.Notifications == nil {
 		x.Notifications = []Notification{}
 	}
-	return &x, nil
+	return &x, readCrossBorder(ctx, q, &x)
 }
 
-const notificationCols = `n.id, n.sae_id, s.report_id, COALESCE(n.centre_id, ''), n.created_at, COALESCE(n.acknowledged_at, ''),
+const notificationCols = `n.id, n.sae_id, s.report_id, COALESCE(n.centre_id, ''), COALESCE(n.peer_id, ''), n.created_at, COALESCE(n.acknowledged_at, ''),
 	COALESCE(n.acknowledged_by, ''), COALESCE(n.escalated_at, ''), COALESCE(n.escalation_alert_id, '')`
 
 func scanNotification(r store.Scanner, n *Notification) error {
-	return r.Scan(&n.ID, &n.SAEID, &n.ReportID, &n.CentreID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID)
+	return r.Scan(&n.ID, &n.SAEID, &n.ReportID, &n.CentreID, &n.PeerID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID)
 }
 
 func getNotification(ctx context.Context, q store.Queryer, id string) (*Notification, error) {

@@ -45,8 +45,8 @@ func projectVigilance(reg *ledger.Projections) {
 			if n.AcknowledgedAt != "" {
 				by = e.By
 			}
-			if _, err := q.Exec(ctx, `INSERT INTO notifications (id, sae_id, centre_id, created_at, acknowledged_at, acknowledged_by, log_index)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, n.ID, s.ID, n.CentreID, e.At, nullable(n.AcknowledgedAt), by, idx); err != nil {
+			if _, err := q.Exec(ctx, `INSERT INTO notifications (id, sae_id, centre_id, peer_id, created_at, acknowledged_at, acknowledged_by, log_index)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.ID, s.ID, nullable(n.CentreID), nullable(n.PeerID), e.At, nullable(n.AcknowledgedAt), by, idx); err != nil {
 				return err
 			}
 		}

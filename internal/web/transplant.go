@@ -86,7 +86,9 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	sec.Pages = append(sec.Pages, t.subjectRightsPages()...)
 	sec.Lists["erasure_ground"] = privacy.GroundNames()
 	sec.Labels = withLabels(sec.Labels, groundLabels)
+	sec.Pages = append(sec.Pages, t.crossBorderPages()...)
 	sec.Lists = withVigilance(sec.Lists, vigilanceLists)
+	sec.Lists = withVigilance(sec.Lists, crossBorderLists)
 	sec.Labels = withVigilance(sec.Labels, vigilanceLabels)
 	nav := sec.Nav
 	sec.Nav = func(p *auth.Principal) []Link {

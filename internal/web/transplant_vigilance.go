@@ -86,7 +86,8 @@ var vigilanceLabels = map[string]string{
 
 // vigilanceNav are the vigilance entries of the navigation of p.
 func vigilanceNav(p *auth.Principal) []Link {
-	links := []Link{{"/transplant/sae", i18n.M("Vigilance")}, {"/transplant/notifications", i18n.M("Notifications")}}
+	links := []Link{{"/transplant/sae", i18n.M("Vigilance")}, {"/transplant/notifications", i18n.M("Notifications")},
+		{"/transplant/abroad", i18n.M("Across borders")}}
 	if p.Can(transplant.Record) || p.Can(transplant.AuthorizeCentres) {
 		links = append(links, Link{"/transplant/awaiting-disposition", i18n.M("Awaiting disposition")})
 	}

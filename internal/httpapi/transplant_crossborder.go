@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// exportList, importList and foreignSAEList are the answers of the lists of
+// organs and reports across borders.
+type exportList struct {
+	Exports []transplant.Export `json:"exports"`
+}
+
+type importList struct {
+	Imports []transplant.Import `json:"imports"`
+}
+
+type foreignSAEList struct {
+	Reports []transplant.ForeignSAE `json:"reports"`
+}
+
+// crossBorderRoutes are the routes of organs and vigilance across borders
+// (docs/vigilance.md, "Across borders").
+func crossBorderRoutes(t *transplant.Service) []Route {
+	outcomeEnums := []Enum{{reflect.TypeFor[transplant.NewImportOutcome](), "Outcome", transplant.ImportOutcomes}}
+	saeEnums := []Enum{{reflect.TypeFor[transplant.NewImportSAE](), "Kind", transplant.SAEKinds}}
+	return []Route{
+		{Method: "POST", Path: "/api/v1/transplant/exports",
+			Summary: "Send an organ to a foreign registry (a registered exchange peer): its characterization, then its traceability message (coordinator of the procuring centre)",
+			In:      transplant.NewExport{}, Out: transplant.Export{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewExport](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.ExportOrgan(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/exports", Summary: "Organs sent to foreign registries and what became of them there, newest first (at most 500)",
+			Out: exportList{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.Exports(r.Context(), p)
+				return http.StatusOK, exportList{Exports: out}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/imports", Summary: "Organs received from foreign registries, newest first (at most 500)",
+			Out: importList{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.Imports(r.Context(), p)
+				return http.StatusOK, importList{Imports: out}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Summary: "An organ received from a foreign registry: its origin, characterization, traceability and outcome here",
+			Out: transplant.Import{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.Import(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/outcome",
+			Summary: "Record what became of an organ received from abroad (transplanted, discarded, research); it is sent to the registry of origin (coordinator)",
+			In:      transplant.NewImportOutcome{}, Out: transplant.Import{}, Status: 201, Enums: outcomeEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewImportOutcome](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.RecordImportOutcome(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/foreign-sae",
+			Summary: "Report a serious adverse event or reaction on an organ received from abroad; it is sent to the registry of origin (coordinator of the holding centre, regulator)",
+			In:      transplant.NewImportSAE{}, Out: transplant.ForeignSAE{}, Status: 201, Enums: saeEnums,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewImportSAE](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.ReportImportSAE(r.Context(), p, in)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/foreign-sae",
+			Summary: "Reports of serious adverse events and reactions from foreign registries, and those raised here on organs from abroad, with the notifications of the centres here, newest first (at most 500)",
+			Out:     foreignSAEList{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.ForeignSAEs(r.Context(), p)
+				return http.StatusOK, foreignSAEList{Reports: out}, err
+			}},
+		{Method: "GET", Path: "/api/v1/transplant/foreign-sae/{id}", Summary: "A report of a foreign registry (by its id here or a report id) with the notifications of the centres here",
+			Out: transplant.ForeignSAE{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.ForeignSAE(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/transplant/foreign-notifications/{id}/acknowledge",
+			Summary: "Acknowledge a foreign registry's report passed on to your centre (coordinator of the notified centre); the last centre's acknowledgement is sent to that registry",
+			Out:     transplant.ForeignNotification{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := t.AcknowledgeForeignNotification(r.Context(), p, r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+	}
+}

@@ -1,0 +1,164 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// relay delivers every pending message of from's outbox to to, in process,
+// and records to's receipt; it returns the refusals' receipts.
+func relay(t *testing.T, from, to *apptest.World) []*exchange.Receipt {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := from.App.DB.Read().Query(ctx, "SELECT id, message, signed_by, signature FROM exchange_outbox WHERE state = 'pending' ORDER BY log_index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type msg struct{ id, message, key, sig string }
+	var list []msg
+	for rows.Next() {
+		var m msg
+		if err := rows.Scan(&m.id, &m.message, &m.key, &m.sig); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, m)
+	}
+	rows.Close()
+	var refused []*exchange.Receipt
+	for _, m := range list {
+		env, _ := json.Marshal(exchange.Envelope{Message: m.message, Key: m.key, Signature: m.sig})
+		_, ans := to.App.Exchange.Receive(ctx, env)
+		if err := from.App.Exchange.RecordReceipt(ctx, m.id, &ans.SignedReceipt); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := exchange.ParseReceipt(ans.Receipt); r != nil && r.Outcome == exchange.Refused {
+			refused = append(refused, r)
+		}
+	}
+	return refused
+}
+
+// TestCrossBorderRules runs two registries in process and relays their
+// messages by hand: an organ sent from one is imported by the other, its
+// outcome comes back; a message the receiving module cannot take is refused
+// in the signed receipt with its rule and payload field; a report on the
+// donor notifies the other registry, whose centre's notification and the
+// registry's own notification there escalate when not acknowledged in
+// time. (internal/e2e drives the whole over HTTPS between two custos serve
+// processes.)
+func TestCrossBorderRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		second := storetest.SQLite(t)
+		if dsn[:4] == "post" {
+			second = storetest.Postgres(t)
+		}
+		a, b := apptest.NewWorld(t, dsn), apptest.NewWorld(t, second)
+		ctx := context.Background()
+		peer := func(at, other *apptest.World) string {
+			id, err := other.App.Exchange.Identity(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": "XA",
+				"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
+				"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
+		}
+		toB, toA := peer(a, b), peer(b, a)
+
+		donor := a.Must(t, 201, "POST", "/api/v1/transplant/donors", a.CoordA, apptest.DeceasedDonor(a.CentreA)).Str("id")
+		a.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", a.CoordA, map[string]any{"kind": "family_authorization",
+			"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+		pr := a.Must(t, 201, "POST", "/api/v1/transplant/procurements", a.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
+			"organs": []string{"kidney", "kidney"}})
+		organ := pr.Body["organs"].([]any)[1].(map[string]any)["id"].(string)
+
+		// Sent by a centre that did not procure it: refused, naming the field.
+		if r := a.Must(t, 403, "POST", "/api/v1/transplant/exports", a.CoordB, map[string]any{"organ_id": organ, "peer_id": toB}); r.Str("error.rule") != "own_centre" {
+			t.Fatalf("export by another centre: %s", r.Raw)
+		}
+		a.Must(t, 201, "POST", "/api/v1/transplant/exports", a.CoordA, map[string]any{"organ_id": organ, "peer_id": toB})
+		if refused := relay(t, a, b); len(refused) != 0 {
+			t.Fatalf("refused: %+v", refused)
+		}
+		rc := b.Must(t, 201, "POST", "/api/v1/transplant/recipients", b.CoordA, apptest.Recipient(b.CentreA, "kidney")).Str("id")
+		b.Must(t, 201, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", b.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
+			"on": time.Now().UTC().Format("2006-01-02")})
+		if r := b.Must(t, 409, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", b.CoordA, map[string]any{"outcome": "discarded", "reason": "x",
+			"on": time.Now().UTC().Format("2006-01-02")}); r.Str("error.rule") != "organ_final" {
+			t.Fatalf("a second outcome: %s", r.Raw)
+		}
+		relay(t, b, a)
+		if x := a.Must(t, 200, "GET", "/api/v1/transplant/exports", a.Regulator, nil).Body["exports"].([]any)[0].(map[string]any); x["recipient_ref"] != rc {
+			t.Fatalf("the outcome did not reach the origin: %v", x)
+		}
+
+		// Messages the module cannot take: signed refusals naming the rule and
+		// the payload's field, and nothing recorded.
+		key, err := exchange.DeriveKey(b.App.Keys.Master, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := transplant.ParseOrganID(organ)
+		other.Seq++
+		for i, c := range []struct{ typ, payload, rule, field string }{
+			{transplant.MsgOutcome, `{"organ_id":"` + other.String() + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "not_exported", "payload.organ_id"},
+			{transplant.MsgOutcome, `{"organ_id":"` + organ + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "organ_final", "payload.organ_id"},
+			{transplant.MsgSAEAcknowledged, `{"report_id":"XA-SAE-2026-999999","centres_notified":1,"acknowledged_at":"2026-01-01T00:00:00Z"}`, "reference", "payload.report_id"},
+		} {
+			m, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-BAD-" + string(rune('A'+i)), From: "XA", To: "XA", Module: "transplant", Type: c.typ,
+				Purpose: "traceability", LegalBasis: "x", Notice: "y", Readers: []string{"regulator"}, SentAt: ledger.FormatTime(time.Now()),
+				Payload: json.RawMessage(c.payload)}, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := json.Marshal(m)
+			status, ans := a.App.Exchange.Receive(ctx, body)
+			if ans.Error == nil || ans.Error.Rule != c.rule || ans.Error.Field != c.field || status < 400 {
+				t.Fatalf("%s %s: %d %+v, want %s at %s", c.typ, c.payload, status, ans.Error, c.rule, c.field)
+			}
+			if r, err := exchange.ParseReceipt(ans.Receipt); err != nil || r.Outcome != exchange.Refused || r.Field != c.field {
+				t.Fatalf("the refusal's receipt: %+v %v", r, err)
+			}
+		}
+		var n int
+		if err := a.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM exchange_inbox WHERE id LIKE '%XM-BAD-%'").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("refused messages recorded: %d %v", n, err)
+		}
+
+		// A report on the donor notifies B, which notifies its centre; nobody
+		// acknowledges: both escalate.
+		sae := a.Must(t, 201, "POST", "/api/v1/transplant/sae", a.Regulator, map[string]any{"kind": "event", "donor_id": donor, "contact": "Desk",
+			"started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Synthetic.", "immediate_measures": "None."})
+		relay(t, a, b)
+		fs := b.Must(t, 200, "GET", "/api/v1/transplant/foreign-sae/"+sae.Str("report_id"), b.Regulator, nil)
+		if ns := fs.Body["notifications"].([]any); len(ns) != 1 || ns[0].(map[string]any)["centre_id"] != b.CentreA {
+			t.Fatalf("B's report: %s", fs.Raw)
+		}
+		later := func() time.Time { return time.Now().Add(48 * time.Hour) }
+		a.App.Transplant.Now, b.App.Transplant.Now = later, later
+		if n, err := b.App.Transplant.Escalate(ctx); err != nil || n != 1 {
+			t.Fatalf("B escalated %d, %v; want its centre's notification", n, err)
+		}
+		if _, err := a.App.Transplant.Escalate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var peerEscalated int
+		if err := a.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM notifications WHERE peer_id = ? AND escalated_at IS NOT NULL", toB).Scan(&peerEscalated); err != nil || peerEscalated != 1 {
+			t.Fatalf("A's notification of B escalated: %d %v", peerEscalated, err)
+		}
+		for _, w := range []*apptest.World{a, b} {
+			if len(w.Must(t, 200, "GET", "/api/v1/alerts?rule=sae_acknowledgement", w.Regulator, nil).Body["alerts"].([]any)) == 0 {
+				t.Fatalf("no alert sae_acknowledgement")
+			}
+		}
+		_ = toA
+	})
+}

@@ -1,0 +1,658 @@
+package transplant
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Across borders: organs sent to and received from foreign registries ----
+//
+// An organ of this registry allocated to a foreign registry (a registered
+// exchange peer) is exported: one log entry, then two messages, its
+// characterization and its traceability data. The destination records it as
+// an imported organ, keyed by its identifier (which names its country), with
+// the origin's national donor id; a coordinator there records its outcome
+// (transplanted to a recipient of theirs, discarded, used for research), and
+// the outcome goes back to the origin at once. Each side's trace follows the
+// organ as far as the messages carry it: docs/vigilance.md, "Across borders".
+
+// ImportOutcomes are what becomes of an imported organ.
+var ImportOutcomes = []string{"transplanted", DispositionDiscarded, DispositionResearch}
+
+// NewExport allocates an organ to a foreign registry.
+type NewExport struct {
+	OrganID string `json:"organ_id"`
+	PeerID  string `json:"peer_id"`
+	// DestinationCentre is the centre there that receives it, as the
+	// destination registry names it (its identifier there, or its name).
+	DestinationCentre string `json:"destination_centre"`
+}
+
+// Export is an organ sent to a foreign registry and, once it answered, what
+// became of it there.
+type Export struct {
+	ID                 string `json:"id"`
+	OrganID            string `json:"organ_id"`
+	PeerID             string `json:"peer_id"`
+	DestinationCountry string `json:"destination_country"`
+	DestinationCentre  string `json:"destination_centre"`
+	ExportedAt         string `json:"exported_at"`
+	Outcome            string `json:"outcome,omitempty"`
+	OutcomeOn          string `json:"outcome_on,omitempty"`
+	RecipientRef       string `json:"recipient_ref,omitempty"` // the national recipient id there
+	OutcomeCentre      string `json:"outcome_centre,omitempty"`
+	OutcomeReason      string `json:"outcome_reason,omitempty"`
+	// Messages are the exchange messages the export sent (read only from
+	// ExportOrgan's answer).
+	Messages []string `json:"messages,omitempty"`
+}
+
+// Import is an organ received from a foreign registry.
+type Import struct {
+	OrganID           string            `json:"organ_id"`
+	PeerID            string            `json:"peer_id"`
+	OriginCountry     string            `json:"origin_country"`
+	DonorRef          string            `json:"donor_ref"` // the origin's national donor id
+	Organ             string            `json:"organ"`
+	Characterization  *Characterization `json:"characterization,omitempty"`
+	CharacterizedAt   string            `json:"characterized_at,omitempty"`
+	ProcuredAt        string            `json:"procured_at,omitempty"`
+	ProcurementCentre string            `json:"procurement_centre,omitempty"`
+	ShippedAt         string            `json:"shipped_at,omitempty"`
+	DestinationCentre string            `json:"destination_centre"`
+	Outcome           string            `json:"outcome,omitempty"`
+	OutcomeOn         string            `json:"outcome_on,omitempty"`
+	RecipientID       string            `json:"recipient_id,omitempty"`
+	CentreID          string            `json:"centre_id,omitempty"`
+	OutcomeReason     string            `json:"outcome_reason,omitempty"`
+}
+
+// NewImportOutcome is what became of an imported organ here.
+type NewImportOutcome struct {
+	Outcome     string `json:"outcome"`
+	RecipientID string `json:"recipient_id"`
+	On          string `json:"on"`
+	Reason      string `json:"reason"`
+}
+
+// importOutcome is the data of an imported organ's outcome.
+type importOutcome struct {
+	OrganID     string `json:"organ_id"`
+	Outcome     string `json:"outcome"`
+	On          string `json:"on"`
+	RecipientID string `json:"recipient_id,omitempty"`
+	CentreID    string `json:"centre_id"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Service) exchange() (*exchange.Service, error) {
+	if s.Exchange == nil {
+		return nil, errs.New(errs.Unavailable, "exchange", "", "this deployment does not run the exchange between registries")
+	}
+	return s.Exchange, nil
+}
+
+// ExportOrgan allocates an organ of this registry to a foreign registry: a
+// coordinator of the centre that procured it records the export, and the
+// registry sends the peer the organ and donor characterization, then the
+// traceability message. Refused for an organ transplanted, disposed of or
+// already exported, and for a peer that is not registered, is suspended, or
+// does not take messages for the purpose traceability.
+func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExport) (*Export, error) {
+	if err := p.Require(Record); err != nil {
+		return nil, err
+	}
+	x, err := s.exchange()
+	if err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(in.OrganID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.Required("peer_id", in.PeerID); err != nil {
+		return nil, err
+	}
+	dest, err := check.Line("destination_centre", in.DestinationCentre, 200, false)
+	if err != nil {
+		return nil, err
+	}
+	id := s.W.IDs().New("EX")
+	out, err := ledger.SubmitAs[Export](ctx, s.W, p.Actor(), "export organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var organ, procuredBy, procuredAt, disposed string
+		var transplanted, holds bool
+		err := tx.QueryRow(ctx, dispositionSQL, p.AuthorityID, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, noOrgan(oid.String())
+		}
+		if err != nil {
+			return nil, err
+		}
+		if transplanted || disposed != "" {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is transplanted or has a final disposition: it cannot be sent abroad", organ)
+		}
+		if procuredBy != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is sent abroad by the centre that procured it (%s), not by centre %s", organ, procuredBy, p.AuthorityID)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM organ_exports WHERE organ_id = ?", organ).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, errs.New(errs.Conflict, "exported", "organ_id", "organ %s was already sent abroad", organ)
+		}
+		pr, err := exchange.ActivePeer(ctx, tx, "peer_id", in.PeerID, PurposeTraceability)
+		if err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeOrganExported, Export{ID: id, OrganID: organ, PeerID: pr.ID, DestinationCountry: pr.Jurisdiction,
+			DestinationCentre: dest, ExportedAt: ledger.FormatTime(now)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	char, trace, err := s.exportMessages(ctx, out.OrganID, dest)
+	if err != nil {
+		return out, err
+	}
+	for _, m := range []struct {
+		typ     string
+		payload any
+	}{{MsgCharacterization, char}, {MsgTraceability, trace}} {
+		sent, err := x.Send(ctx, p, outgoing(out.PeerID, m.typ, PurposeTraceability, m.payload))
+		if err != nil {
+			return out, err
+		}
+		out.Messages = append(out.Messages, sent.ID)
+	}
+	return out, nil
+}
+
+func outgoing(peerID, typ, purpose string, payload any) exchange.Outgoing {
+	return exchange.Outgoing{PeerID: peerID, Type: typ, Purpose: purpose, LegalBasis: crossBorderLegalBasis, Notice: crossBorderNotice,
+		Readers: crossBorderReaders, Payload: mustJSON(payload)}
+}
+
+// exportMessages reads what the characterization and traceability messages
+// of an organ say: no personal data (the age in years, not the date of
+// birth), the centre of procurement by name.
+func (s *Service) exportMessages(ctx context.Context, organID, dest string) (*Characterization, *Traceability, error) {
+	var c Characterization
+	var t Traceability
+	d := &c.Donor
+	var dob, death sql.NullString
+	var age, weight, height sql.NullInt64
+	var cause sql.NullString
+	err := s.DB.Read().QueryRow(ctx, `SELECT o.id, o.organ, d.id, a.name, p.procured_at, d.kind, d.sex, d.blood_group, d.date_of_birth, d.estimated_age,
+		d.weight_kg, d.height_cm, d.cause_of_death, d.date_of_death, d.iv_drug_use, d.malignancy, d.transmissible_disease, d.hiv, d.hcv, d.hbv, d.organ_function
+		FROM organs o JOIN donors d ON d.id = o.donor_id JOIN procurements p ON p.id = o.procurement_id JOIN authorities a ON a.id = p.centre_id
+		WHERE o.id = ?`, organID).Scan(&c.OrganID, &c.Organ, &c.DonorID, &c.ProcurementCentre, &t.ProcuredAt, &d.Kind, &d.Sex, &d.BloodGroup, &dob, &age,
+		&weight, &height, &cause, &death, &d.IVDrugUse, &d.Malignancy, &d.TransmissibleDisease, &d.HIV, &d.HCV, &d.HBV, &d.OrganFunction)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.DestinationCentre = dest
+	t.OrganID, t.Organ, t.DonorID, t.ProcurementCentre = c.OrganID, c.Organ, c.DonorID, c.ProcurementCentre
+	intp := func(v sql.NullInt64) *int {
+		if !v.Valid {
+			return nil
+		}
+		i := int(v.Int64)
+		return &i
+	}
+	d.AgeYears, d.WeightKg, d.HeightCm = intp(age), intp(weight), intp(height)
+	if dob.Valid {
+		if born, err := time.Parse(DateLayout, dob.String); err == nil {
+			at, _ := time.Parse(time.RFC3339Nano, t.ProcuredAt)
+			years := at.Year() - born.Year()
+			if at.YearDay() < born.YearDay() {
+				years--
+			}
+			d.AgeYears = &years
+		}
+	}
+	d.CauseOfDeath, d.DateOfDeath = cause.String, death.String
+	return &c, &t, nil
+}
+
+// RecordImportOutcome records what became of an organ received from a
+// foreign registry: transplanted to a recipient of this registry, discarded
+// or used for research, by a coordinator of the centre where it happened;
+// the registry then sends the outcome to the registry of origin.
+func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, organID string, in NewImportOutcome) (*Import, error) {
+	if err := p.Require(Record); err != nil {
+		return nil, err
+	}
+	x, err := s.exchange()
+	if err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("outcome", in.Outcome, ImportOutcomes); err != nil {
+		return nil, err
+	}
+	if in.Outcome == "transplanted" {
+		if err := check.Required("recipient_id", in.RecipientID); err != nil {
+			return nil, err
+		}
+	}
+	reason, err := check.Line("reason", in.Reason, 200, in.Outcome != "transplanted")
+	if err != nil {
+		return nil, err
+	}
+	on, err := check.Date("on", in.On, true)
+	if err != nil {
+		return nil, err
+	}
+	d := importOutcome{OrganID: oid.String(), Outcome: in.Outcome, On: on, RecipientID: in.RecipientID, CentreID: p.AuthorityID, Reason: reason}
+	_, err = s.W.Submit(ctx, p.Actor(), "record outcome of imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.DateNotFuture("on", on, now); err != nil {
+			return nil, err
+		}
+		im, err := getImport(ctx, tx, d.OrganID)
+		if err != nil {
+			return nil, err
+		}
+		if im.Outcome != "" {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
+		}
+		// The outcome goes back to the origin: refused before anything is
+		// recorded when it cannot.
+		if _, err := exchange.ActivePeer(ctx, tx, "organ_id", im.PeerID, PurposeTraceability); err != nil {
+			return nil, err
+		}
+		if d.RecipientID != "" {
+			if _, err := getRecipient(ctx, tx, d.RecipientID); err != nil {
+				return nil, err
+			}
+		}
+		return ledger.NewEntry(TypeImportOutcome, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	im, err := getImport(ctx, s.DB.Read(), d.OrganID)
+	if err != nil {
+		return nil, err
+	}
+	var centre string
+	if err := s.DB.Read().QueryRow(ctx, "SELECT name FROM authorities WHERE id = ?", p.AuthorityID).Scan(&centre); err != nil {
+		return nil, err
+	}
+	_, err = x.Send(ctx, p, outgoing(im.PeerID, MsgOutcome, PurposeTraceability,
+		OutcomeMessage{OrganID: d.OrganID, Outcome: d.Outcome, RecipientID: d.RecipientID, On: d.On, Centre: centre, Reason: d.Reason}))
+	return im, err
+}
+
+const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
+	COALESCE(procured_at, ''), COALESCE(procurement_centre, ''), COALESCE(shipped_at, ''), destination_centre, COALESCE(outcome, ''),
+	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, '')`
+
+func scanImport(r store.Scanner, im *Import) error {
+	var char string
+	if err := r.Scan(&im.OrganID, &im.PeerID, &im.OriginCountry, &im.DonorRef, &im.Organ, &char, &im.CharacterizedAt, &im.ProcuredAt,
+		&im.ProcurementCentre, &im.ShippedAt, &im.DestinationCentre, &im.Outcome, &im.OutcomeOn, &im.RecipientID, &im.CentreID, &im.OutcomeReason); err != nil {
+		return err
+	}
+	if char != "" {
+		im.Characterization = &Characterization{}
+		return json.Unmarshal([]byte(char), im.Characterization)
+	}
+	return nil
+}
+
+func getImport(ctx context.Context, q store.Queryer, organID string) (*Import, error) {
+	var im Import
+	err := scanImport(q.QueryRow(ctx, "SELECT "+importCols+" FROM organ_imports WHERE organ_id = ?", organID), &im)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s received from abroad", organID)
+	}
+	return &im, err
+}
+
+// Import returns an organ received from a foreign registry: where it came
+// from (the registry of origin, its national donor id, the characterization
+// and the traceability data) and what became of it here.
+func (s *Service) Import(ctx context.Context, p *auth.Principal, organID string) (*Import, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return nil, err
+	}
+	return getImport(ctx, s.DB.Read(), oid.String())
+}
+
+// MaxCrossBorderList is how many rows the lists of exports, imports and
+// foreign reports answer, newest first.
+const MaxCrossBorderList = 500
+
+// Imports lists the organs received from foreign registries, newest first.
+func (s *Service) Imports(ctx context.Context, p *auth.Principal) ([]Import, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?", MaxCrossBorderList)
+	if err != nil {
+		return nil, err
+	}
+	out, err := store.Rows(rows, scanImport)
+	if out == nil {
+		out = []Import{}
+	}
+	return out, err
+}
+
+const exportCols = `id, organ_id, peer_id, destination_country, destination_centre, exported_at, COALESCE(outcome, ''), COALESCE(outcome_on, ''),
+	COALESCE(recipient_ref, ''), COALESCE(outcome_centre, ''), COALESCE(outcome_reason, '')`
+
+func scanExport(r store.Scanner, x *Export) error {
+	return r.Scan(&x.ID, &x.OrganID, &x.PeerID, &x.DestinationCountry, &x.DestinationCentre, &x.ExportedAt, &x.Outcome, &x.OutcomeOn,
+		&x.RecipientRef, &x.OutcomeCentre, &x.OutcomeReason)
+}
+
+// Exports lists the organs sent to foreign registries, newest first.
+func (s *Service) Exports(ctx context.Context, p *auth.Principal) ([]Export, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+exportCols+" FROM organ_exports ORDER BY log_index DESC, organ_id LIMIT ?", MaxCrossBorderList)
+	if err != nil {
+		return nil, err
+	}
+	out, err := store.Rows(rows, scanExport)
+	if out == nil {
+		out = []Export{}
+	}
+	return out, err
+}
+
+// exportsOf reads the exports of a donor's organs, by organ.
+func exportsOf(ctx context.Context, q store.Queryer, donorID string) (map[string]Export, error) {
+	rows, err := q.Query(ctx, "SELECT "+exportCols+" FROM organ_exports WHERE organ_id IN (SELECT id FROM organs WHERE donor_id = ?)", donorID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.Rows(rows, scanExport)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Export{}
+	for _, x := range list {
+		out[x.OrganID] = x
+	}
+	return out, nil
+}
+
+// addExports shows in a trace where the organs sent abroad went, as far as
+// the destination answered.
+func addExports(ctx context.Context, q store.Queryer, t *Trace) error {
+	for i := range t.Donors {
+		ex, err := exportsOf(ctx, q, t.Donors[i].Donor.ID)
+		if err != nil {
+			return err
+		}
+		for j := range t.Donors[i].Organs {
+			o := &t.Donors[i].Organs[j]
+			if x, ok := ex[o.ID]; ok {
+				o.Export = &x
+				if o.Status == "procured" {
+					o.Status = "exported"
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ---- Acting on the messages received ----
+
+// ExchangeHandler is how the registry acts on the messages of its types that
+// peers send (exchange.Handler): Accept refuses, in the receipt, what the
+// registry cannot take; Received records what the message means here.
+func (s *Service) ExchangeHandler() exchange.Handler {
+	return exchange.Handler{Accept: s.accept, Received: func(ctx context.Context, m *exchange.Inbound) {
+		if err := s.apply(ctx, m); err != nil {
+			s.log().Error("act on an exchange message", "message", m.InboxID, "type", m.Type, "err", err)
+		}
+	}}
+}
+
+// accept runs the registry's rules on a message received, inside the
+// transaction that records it.
+func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound) error {
+	switch m.Type {
+	case MsgCharacterization, MsgTraceability:
+		var t Traceability // the fields the two share
+		if err := decodePayload(m, &t); err != nil {
+			return err
+		}
+		return acceptImport(ctx, tx, m, t.OrganID)
+	case MsgOutcome:
+		var o OutcomeMessage
+		if err := decodePayload(m, &o); err != nil {
+			return err
+		}
+		x, err := exportTo(ctx, tx, m.PeerID, o.OrganID)
+		if err != nil {
+			return err
+		}
+		if x.Outcome != "" {
+			return errs.New(errs.Conflict, "organ_final", "payload.organ_id", "organ %s already has an outcome (%s)", o.OrganID, x.Outcome)
+		}
+		return nil
+	}
+	return s.acceptVigilance(ctx, tx, m)
+}
+
+func decodePayload(m *exchange.Inbound, v any) error {
+	if err := json.Unmarshal(m.Payload, v); err != nil {
+		return errs.Invalidf("schema", "payload", "payload is not valid JSON")
+	}
+	return nil
+}
+
+// acceptImport refuses an organ whose identifier does not verify, or that
+// another registry than its country's sends.
+func acceptImport(ctx context.Context, tx *store.Tx, m *exchange.Inbound, organID string) error {
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return errs.New(errs.Invalid, "organ_id", "payload.organ_id", "organ %s has no valid identifier", organID)
+	}
+	if oid.Country != m.From {
+		return errs.New(errs.Invalid, "organ_origin", "payload.organ_id", "organ %s was issued by the registry of %s, not by the sender's (%s)", organID, oid.Country, m.From)
+	}
+	var peer string
+	err = tx.QueryRow(ctx, "SELECT peer_id FROM organ_imports WHERE organ_id = ?", oid.String()).Scan(&peer)
+	if err == nil && peer != m.PeerID {
+		return errs.New(errs.Conflict, "organ_origin", "payload.organ_id", "organ %s was sent here by another registry", organID)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// exportTo reads the export of an organ to a peer (not found: rule
+// not_exported at payload.organ_id).
+func exportTo(ctx context.Context, q store.Queryer, peerID, organID string) (*Export, error) {
+	var x Export
+	err := scanExport(q.QueryRow(ctx, "SELECT "+exportCols+" FROM organ_exports WHERE organ_id = ? AND peer_id = ?", organID, peerID), &x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.Invalid, "not_exported", "payload.organ_id", "organ %s was not sent to the sender's registry", organID)
+	}
+	return &x, err
+}
+
+// applied is the data of the entry that records what a message received
+// means here: exactly one of the parts is set, as the message's type says.
+type applied struct {
+	InboxID string `json:"inbox_id"`
+	PeerID  string `json:"peer_id"`
+	Type    string `json:"type"`
+	From    string `json:"from"`
+	// An organ received: its characterization, or its traceability data.
+	Characterization *Characterization `json:"characterization,omitempty"`
+	Traceability     *Traceability     `json:"traceability,omitempty"`
+	// What became of an organ sent.
+	Outcome *OutcomeMessage `json:"outcome,omitempty"`
+	// A report of an SAE received, the notifications of the centres here,
+	// and whether the registry acknowledged it at once (no centre here to
+	// notify).
+	ForeignSAE *ForeignSAE `json:"foreign_sae,omitempty"`
+	// A report a destination raised, made this registry's own report.
+	SAE *SAE `json:"sae,omitempty"`
+	// A foreign registry's acknowledgement of a notification.
+	Acknowledgement *SAEAcknowledgement `json:"acknowledgement,omitempty"`
+	NotificationID  string              `json:"notification_id,omitempty"`
+	// A final report received.
+	Final        *SAEFinalNotice `json:"final,omitempty"`
+	ForeignSAEID string          `json:"foreign_sae_id,omitempty"`
+}
+
+// apply records what a message received means here, once (a message
+// applied before is left alone), then sends what follows from it.
+func (s *Service) apply(ctx context.Context, m *exchange.Inbound) error {
+	var d *applied
+	_, err := s.W.Submit(ctx, ledger.Actor{}, "act on exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM exchange_applied WHERE inbox_id = ?", m.InboxID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, errs.New(errs.Conflict, "applied", "id", "message %s was acted on before", m.InboxID)
+		}
+		var err error
+		d, err = s.decideApplied(ctx, tx, m, now)
+		if err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeMessageApplied, d)
+	})
+	if e, ok := errs.As(err); ok && e.Rule == "applied" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.afterApplied(ctx, d)
+}
+
+func (s *Service) decideApplied(ctx context.Context, tx *store.Tx, m *exchange.Inbound, now time.Time) (*applied, error) {
+	d := &applied{InboxID: m.InboxID, PeerID: m.PeerID, Type: m.Type, From: m.From}
+	var err error
+	switch m.Type {
+	case MsgCharacterization:
+		d.Characterization = &Characterization{}
+		err = decodePayload(m, d.Characterization)
+	case MsgTraceability:
+		d.Traceability = &Traceability{}
+		err = decodePayload(m, d.Traceability)
+	case MsgOutcome:
+		d.Outcome = &OutcomeMessage{}
+		err = decodePayload(m, d.Outcome)
+	default:
+		err = s.decideVigilance(ctx, tx, m, d, now)
+	}
+	return d, err
+}
+
+// ApplyPending acts on the messages of the registry's types that were
+// recorded but not acted on (the server stopped between the two); Run calls
+// it.
+func (s *Service) ApplyPending(ctx context.Context) (int, error) {
+	if s.Exchange == nil {
+		return 0, nil
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT i.id FROM exchange_inbox i LEFT JOIN exchange_applied a ON a.inbox_id = i.id
+		WHERE i.module = ? AND a.inbox_id IS NULL ORDER BY i.log_index LIMIT 100`, Module.Name)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		m, err := s.Exchange.Inbound(ctx, s.DB.Read(), id)
+		if err != nil {
+			return n, err
+		}
+		if !slices.ContainsFunc(CrossBorderTypes, func(t exchange.Type) bool { return t.Name == m.Type }) {
+			continue
+		}
+		if err := s.apply(ctx, m); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// importsFor reads the organs from abroad a recipient received.
+func importsFor(ctx context.Context, q store.Queryer, recipientID string) ([]Import, error) {
+	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id", recipientID)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, scanImport)
+}
+
+// Peer is a foreign registry an organ may be sent to: an active exchange
+// peer that takes messages for traceability.
+type Peer struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+// ExportPeers lists the foreign registries an organ may be sent to, by name.
+func (s *Service) ExportPeers(ctx context.Context, p *auth.Principal) ([]Peer, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, name, jurisdiction, send_purposes FROM exchange_peers WHERE state = ? ORDER BY name, id", exchange.PeerActive)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		Peer
+		purposes string
+	}
+	list, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.ID, &x.Name, &x.Jurisdiction, &x.purposes) })
+	if err != nil {
+		return nil, err
+	}
+	out := []Peer{}
+	for _, x := range list {
+		if slices.Contains(strings.Fields(x.purposes), PurposeTraceability) {
+			out = append(out, x.Peer)
+		}
+	}
+	return out, nil
+}

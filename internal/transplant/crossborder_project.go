@@ -1,0 +1,155 @@
+package transplant
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Entry types of the exchange with foreign registries.
+const (
+	TypeOrganExported                   = "transplant.organ_exported"
+	TypeImportOutcome                   = "transplant.import_outcome_recorded"
+	TypeMessageApplied                  = "transplant.exchange_message_applied"
+	TypeImportSAEReported               = "transplant.import_sae_reported"
+	TypeForeignNotificationAcknowledged = "transplant.foreign_notification_acknowledged"
+	TypeForeignNotificationEscalated    = "transplant.foreign_notification_escalated"
+	TypePeerNotificationEscalated       = "transplant.sae_peer_notification_escalated"
+)
+
+// projectCrossBorder adds the projectors and tables of the exchange with
+// foreign registries.
+func projectCrossBorder(reg *ledger.Projections) {
+	ledger.On(reg, TypeOrganExported, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *Export) error {
+		_, err := q.Exec(ctx, `INSERT INTO organ_exports (organ_id, id, peer_id, destination_country, destination_centre, exported_at, exported_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, x.OrganID, x.ID, x.PeerID, x.DestinationCountry, x.DestinationCentre, x.ExportedAt, e.By, idx)
+		return err
+	})
+	ledger.On(reg, TypeImportOutcome, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, o *importOutcome) error {
+		_, err := q.Exec(ctx, `UPDATE organ_imports SET outcome = ?, outcome_on = ?, recipient_id = ?, centre_id = ?, outcome_reason = ?, outcome_at = ?, outcome_by = ?
+			WHERE organ_id = ?`, o.Outcome, o.On, nullable(o.RecipientID), o.CentreID, o.Reason, e.At, e.By, o.OrganID)
+		return err
+	})
+	ledger.On(reg, TypeMessageApplied, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *applied) error {
+		if _, err := q.Exec(ctx, "INSERT INTO exchange_applied (inbox_id, type, applied_at, log_index) VALUES (?, ?, ?, ?)", d.InboxID, d.Type, e.At, idx); err != nil {
+			return err
+		}
+		return projectApplied(ctx, reg, q, idx, e, d)
+	})
+	ledger.On(reg, TypeImportSAEReported, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *ForeignSAE) error {
+		return insertForeignSAE(ctx, q, idx, e, f)
+	})
+	ledger.On(reg, TypeForeignNotificationAcknowledged, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *foreignAcknowledged) error {
+		if _, err := q.Exec(ctx, "UPDATE foreign_notifications SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?", e.At, e.By, a.NotificationID); err != nil {
+			return err
+		}
+		if !a.Last {
+			return nil
+		}
+		_, err := q.Exec(ctx, "UPDATE foreign_sae_reports SET acknowledged_at = ? WHERE id = ?", e.At, a.ForeignSAEID)
+		return err
+	})
+	ledger.On(reg, TypeForeignNotificationEscalated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *crossBorderEscalation) error {
+		if _, err := q.Exec(ctx, "UPDATE foreign_notifications SET escalated_at = ?, escalation_alert_id = ? WHERE id = ?", e.At, x.AlertID, x.NotificationID); err != nil {
+			return err
+		}
+		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleAcknowledgement, Field: "notification_id",
+			Message: fmt.Sprintf("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
+			Command: "escalate vigilance deadlines"})
+	})
+	ledger.On(reg, TypePeerNotificationEscalated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *crossBorderEscalation) error {
+		if _, err := q.Exec(ctx, "UPDATE notifications SET escalated_at = ?, escalation_alert_id = ? WHERE id = ?", e.At, x.AlertID, x.NotificationID); err != nil {
+			return err
+		}
+		// The alert is addressed to the authority that made the report.
+		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleAcknowledgement, Field: "notification_id",
+			Message: fmt.Sprintf("the foreign registry %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.PeerID, x.NotificationID, x.ReportID, x.Since),
+			Command: "escalate vigilance deadlines"})
+	})
+	reg.Tables(
+		ledger.Table{Name: "organ_exports", Order: "organ_id"},
+		ledger.Table{Name: "organ_imports", Order: "organ_id"},
+		ledger.Table{Name: "foreign_sae_reports", Order: "id"},
+		ledger.Table{Name: "foreign_notifications", Order: "id"},
+		ledger.Table{Name: "exchange_applied", Order: "inbox_id"},
+	)
+}
+
+func insertForeignSAE(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *ForeignSAE) error {
+	_, err := q.Exec(ctx, `INSERT INTO foreign_sae_reports (id, peer_id, origin_report_id, raised_report_id, raised_by, donor_ref, kind, report, received_at,
+		acknowledged_at, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.PeerID, nullable(f.OriginReportID), nullable(f.RaisedReportID),
+		nullable(f.RaisedBy), f.DonorRef, f.Kind, string(f.Report), f.ReceivedAt, nullable(f.AcknowledgedAt), idx)
+	return err
+}
+
+// projectApplied writes what a message received means here.
+func projectApplied(ctx context.Context, reg *ledger.Projections, q store.Queryer, idx int64, e *ledger.Entry, d *applied) error {
+	switch {
+	case d.Characterization != nil:
+		c := d.Characterization
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, log_index)
+			VALUES (?, ?, ?, ?, ?, '', ?) ON CONFLICT (organ_id) DO NOTHING`, c.OrganID, d.PeerID, d.From, c.DonorID, c.Organ, idx); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, "UPDATE organ_imports SET characterization = ?, characterized_at = ?, destination_centre = ? WHERE organ_id = ?",
+			string(b), e.At, c.DestinationCentre, c.OrganID)
+		return err
+	case d.Traceability != nil:
+		t := d.Traceability
+		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, log_index)
+			VALUES (?, ?, ?, ?, ?, '', ?) ON CONFLICT (organ_id) DO NOTHING`, t.OrganID, d.PeerID, d.From, t.DonorID, t.Organ, idx); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "UPDATE organ_imports SET procured_at = ?, procurement_centre = ?, shipped_at = ? WHERE organ_id = ?",
+			t.ProcuredAt, t.ProcurementCentre, e.At, t.OrganID)
+		return err
+	case d.Outcome != nil:
+		o := d.Outcome
+		_, err := q.Exec(ctx, `UPDATE organ_exports SET outcome = ?, outcome_on = ?, recipient_ref = ?, outcome_centre = ?, outcome_reason = ?, outcome_at = ?
+			WHERE organ_id = ? AND peer_id = ?`, o.Outcome, o.On, o.RecipientID, o.Centre, o.Reason, e.At, o.OrganID, d.PeerID)
+		return err
+	case d.ForeignSAE != nil:
+		f := d.ForeignSAE
+		if f.RaisedReportID != "" {
+			if _, err := q.Exec(ctx, "UPDATE foreign_sae_reports SET origin_report_id = ? WHERE id = ?", f.OriginReportID, f.ID); err != nil {
+				return err
+			}
+		} else if err := insertForeignSAE(ctx, q, idx, e, f); err != nil {
+			return err
+		}
+		for _, n := range f.Notifications {
+			if _, err := q.Exec(ctx, `INSERT INTO foreign_notifications (id, foreign_sae_id, centre_id, created_at, log_index) VALUES (?, ?, ?, ?, ?)`,
+				n.ID, f.ID, n.CentreID, e.At, idx); err != nil {
+				return err
+			}
+		}
+		return nil
+	case d.SAE != nil:
+		b, err := json.Marshal(d.SAE)
+		if err != nil {
+			return err
+		}
+		// The report is projected as a report made here is.
+		if err := reg.Project(ctx, q, idx, &ledger.Entry{V: e.V, Type: TypeSAEReported, At: e.At, By: e.By, Data: b}); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, "UPDATE sae_reports SET raised_by_peer = ?, raised_report_id = ? WHERE id = ?", d.SAE.RaisedByPeer, d.SAE.RaisedReportID, d.SAE.ID)
+		return err
+	case d.Acknowledgement != nil:
+		_, err := q.Exec(ctx, "UPDATE notifications SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?", e.At, d.PeerID, d.NotificationID)
+		return err
+	case d.Final != nil:
+		f := d.Final
+		_, err := q.Exec(ctx, "UPDATE foreign_sae_reports SET final_reported_at = ?, conclusion = ?, outcome = ?, corrective_actions = ? WHERE id = ?",
+			f.FinalReportedAt, f.Conclusion, f.Outcome, f.CorrectiveActions, d.ForeignSAEID)
+		return err
+	}
+	return nil
+}

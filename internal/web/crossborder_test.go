@@ -1,0 +1,64 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestAbroadPage: a coordinator finds Across borders in the navigation; the
+// page offers the registered peers; sending an organ to no peer, or an
+// organ that does not exist, is refused on the form with rule and field; an
+// organ sent is listed with its country.
+func TestAbroadPage(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	id, err := w.App.Exchange.Identity(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The registry registers itself as the peer XB (a key is a key): nothing is delivered in this test.
+	w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry of XB", "jurisdiction": "XB",
+		"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability"}, "receive_purposes": []string{"traceability"}})
+	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+	w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+	pr := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(6),
+		"organs": []string{"kidney"}})
+	organ := pr.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordA)
+	p := b.get("/transplant/abroad")
+	wantStatus(t, "abroad", p, http.StatusOK)
+	mustContain(t, "abroad", p, `href="/transplant/abroad"`, `id="export"`, "Registry of XB (XB)", "No organ was sent abroad.")
+	p = b.post("/transplant/exports", url.Values{"organ_id": {organ}, "peer_id": {""}})
+	wantStatus(t, "export to no peer", p, http.StatusUnprocessableEntity)
+	mustContain(t, "export to no peer", p, `id="refusal-rule">required<`, `id="refusal-field">peer_id<`)
+	peers := w.Must(t, 200, "GET", "/api/v1/exchange/peers", w.Admin, nil).Body["peers"].([]any)
+	peer := peers[0].(map[string]any)["id"].(string)
+	p = b.post("/transplant/exports", url.Values{"organ_id": {"XA-26-999999-01-X"}, "peer_id": {peer}})
+	if p.Status < 400 {
+		t.Fatalf("an organ identifier that does not verify: %d", p.Status)
+	}
+	p = b.post("/transplant/exports", url.Values{"organ_id": {organ}, "peer_id": {peer}, "destination_centre": {"Centre 9"}})
+	wantStatus(t, "export", p, http.StatusSeeOther)
+	p = b.get(p.Header.Get("Location"))
+	mustContain(t, "abroad after export", p, organ, "<td>XB</td>", "Awaiting the destination&#39;s answer")
+
+	// A report on the donor shows the foreign registry among the notified,
+	// with no button: the registry acknowledges by its message.
+	sae := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.Regulator, map[string]any{"kind": "event", "donor_id": donor, "contact": "Desk",
+		"started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Synthetic.", "immediate_measures": "None."})
+	reg := newBrowser(t, w.URL)
+	reg.signIn(w.Regulator)
+	p = reg.get("/transplant/sae/" + sae.Str("id"))
+	wantStatus(t, "report", p, http.StatusOK)
+	mustContain(t, "report", p, "Foreign registry <span class=\"id\">"+peer+"</span>")
+	if strings.Contains(p.Body, "/acknowledge") {
+		t.Fatalf("the regulator is offered to acknowledge a notification")
+	}
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// ---- Organ donation and transplantation: across borders (docs/vigilance.md) ----
+//
+// One page for what a coordinator does with foreign registries: send an
+// organ abroad, see the organs sent and what became of them there, see the
+// organs received and record what became of them here, and acknowledge the
+// foreign registries' reports passed on to their centre.
+
+// crossBorderPages are the section's pages across borders.
+func (t *transplantPages) crossBorderPages() []Page {
+	return []Page{
+		get("/abroad", t.abroad),
+		post("/exports", t.exportOrgan),
+		post("/imports/outcome", t.importOutcome),
+		post("/foreign-notifications/{id}/acknowledge", t.acknowledgeForeign),
+	}
+}
+
+// crossBorderLists are the value lists of the forms across borders.
+var crossBorderLists = map[string][]string{"import_outcome": transplant.ImportOutcomes}
+
+// The organ status a trace shows for an organ sent abroad.
+var _ = i18n.M("exported")
+
+type abroadData struct {
+	Exports   []transplant.Export
+	Imports   []transplant.Import
+	Reports   []transplant.ForeignSAE
+	Centres   map[string]string
+	PeerOpt   []Option
+	CanRecord bool
+	CanAckFor string // the coordinator's centre
+}
+
+func (t *transplantPages) abroad(w http.ResponseWriter, r *http.Request, s *Session) {
+	t.showAbroad(w, r, s, nil)
+}
+
+func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
+	pg := s.View(r, "Across borders")
+	ctx := r.Context()
+	var d abroadData
+	var err error
+	if d.Exports, err = t.svc.Exports(ctx, s.P); err == nil {
+		if d.Imports, err = t.svc.Imports(ctx, s.P); err == nil {
+			d.Reports, err = t.svc.ForeignSAEs(ctx, s.P)
+		}
+	}
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	peers, err := t.svc.ExportPeers(ctx, s.P)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	for _, p := range peers {
+		d.PeerOpt = append(d.PeerOpt, Option{Value: p.ID, Label: p.Name + " (" + p.Jurisdiction + ")"})
+	}
+	if d.Centres, _, err = centreChoices(ctx, t.svc.DB); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	d.CanRecord = s.P.Can(transplant.Record)
+	if s.P.Role == transplant.RoleCoordinator {
+		d.CanAckFor = s.P.AuthorityID
+	}
+	pg.Data = d
+	switch r.URL.Query().Get("done") {
+	case "exported":
+		pg.Flash = s.T("The organ's characterization and traceability data are on their way to the foreign registry.")
+	case "outcome":
+		pg.Flash = s.T("Outcome recorded and sent to the registry of origin.")
+	case "acknowledged":
+		pg.Flash = s.T("Notification acknowledged.")
+	}
+	pg.SetForm("outcome", url.Values{"outcome": {"transplanted"}})
+	s.Show(w, r, "abroad", pg, ref)
+}
+
+func (t *transplantPages) exportOrgan(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	_, err := t.svc.ExportOrgan(r.Context(), s.P, transplant.NewExport{OrganID: v.Get("organ_id"), PeerID: v.Get("peer_id"),
+		DestinationCentre: v.Get("destination_centre")})
+	if err != nil {
+		t.showAbroad(w, r, s, &Refusal{Form: "export", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"exported"}})
+}
+
+func (t *transplantPages) importOutcome(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	_, err := t.svc.RecordImportOutcome(r.Context(), s.P, v.Get("organ_id"), transplant.NewImportOutcome{Outcome: v.Get("outcome"),
+		RecipientID: v.Get("recipient_id"), On: v.Get("on"), Reason: v.Get("reason")})
+	if err != nil {
+		t.showAbroad(w, r, s, &Refusal{Form: "outcome", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"outcome"}})
+}
+
+func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Request, s *Session) {
+	if _, err := t.svc.AcknowledgeForeignNotification(r.Context(), s.P, r.PathValue("id")); err != nil {
+		t.showAbroad(w, r, s, &Refusal{Form: "ack-" + r.PathValue("id"), Values: r.PostForm, Err: err})
+		return
+	}
+	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"acknowledged"}})
+}
