@@ -16,8 +16,8 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
-	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/stats"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestDemoShowsEveryRegistry builds a small demo registry and checks, through

@@ -114,7 +114,7 @@ func TestWitnessFollowsAndCosigns(t *testing.T) {
 		forked[0] ^= 1
 		for _, c := range []struct {
 			name, checkpoint, rule string
-			status             int
+			status                 int
 		}{
 			{"another root", cosign(ledger.Head{Size: st.Size, Root: forked}, w.App.Signer), "cosignature_root", 409},
 			{"a tree the log does not have", cosign(ledger.Head{Size: st.Size + 100, Root: st.Root}, w.App.Signer), "cosignature_size", 409},
