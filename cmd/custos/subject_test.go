@@ -29,8 +29,11 @@ func TestSubjectCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var waiting, donor, other string
+	var waiting, donor, other, logKey string
 	q := db.Read()
+	if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&logKey); err != nil {
+		t.Fatal(err)
+	}
 	if err := q.QueryRow(ctx, "SELECT id FROM recipients ORDER BY id LIMIT 1").Scan(&waiting); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func TestSubjectCLI(t *testing.T) {
 	if !strings.Contains(out, `"erasure": {`) || strings.Contains(out, `"personal_data": {`) {
 		t.Errorf("subject access after erasure: %s", out)
 	}
-	out, _ = custos(t, 0, "log", "verify", "--db", dsn)
+	out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--public-key", logKey)
 	if !strings.Contains(out, " was erased by entry ") || !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify after erasure: %s", out)
 	}
@@ -74,7 +77,7 @@ func TestSubjectCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	out, _ = custos(t, 1, "log", "verify", "--db", dsn)
+	out, _ = custos(t, 1, "log", "verify", "--db", dsn, "--public-key", logKey)
 	if !strings.Contains(out, "FAIL subjects: row ref="+other+" is committed by entry ") {
 		t.Errorf("log verify after a deleted sealed row: %s", out)
 	}
