@@ -230,8 +230,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{1, fmt.Sprintf("the database does not match its log: %d problem(s)", len(rep.Problems))}
 	}
 	if rep.KeyFromLog {
+		err := notPinned(stdout, rep)
 		printSealedCheck(stdout, rep)
-		return notPinned(stdout, rep)
+		return err
 	}
 	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
 	printSealedCheck(stdout, rep)
