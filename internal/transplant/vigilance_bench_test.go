@@ -16,7 +16,10 @@ import (
 // eightCentreDonor records, through the service, a deceased donor of the
 // first centre whose eight organs (two kidneys, two lungs, liver, heart,
 // pancreas, intestine) were each transplanted at another of eight centres.
-func eightCentreDonor(b *testing.B, f *fixture) (donor string, reporter *auth.Principal) {
+// Given exchange peers, the last len(peers) organs are instead exported,
+// one to each peer (ExportOrgan), and the others transplanted at as many
+// centres; the reporter is a coordinator of the last of those centres.
+func eightCentreDonor(b *testing.B, f *fixture, peers ...string) (donor string, reporter *auth.Principal) {
 	b.Helper()
 	ctx := context.Background()
 	s := f.app.Transplant
@@ -44,7 +47,13 @@ func eightCentreDonor(b *testing.B, f *fixture) (donor string, reporter *auth.Pr
 	organs := []string{"kidney", "kidney", "lung", "lung", "liver", "heart", "pancreas", "intestine"}
 	pr, err := s.RecordProcurement(ctx, first, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(10), Organs: organs})
 	must(err)
+	local := len(pr.Organs) - len(peers)
 	for k, o := range pr.Organs {
+		if k >= local {
+			_, err := s.ExportOrgan(ctx, first, transplant.NewExport{OrganID: o.ID, PeerID: peers[k-local], DestinationCentre: fmt.Sprintf("Bench foreign centre %d", k)})
+			must(err)
+			continue
+		}
 		c := f.coord[cs[k].ID]
 		rin := recipient(cs[k].ID, o.Organ)
 		rin.NationalID = fmt.Sprintf("XB%d-%d", time.Now().UnixNano(), k)
@@ -56,7 +65,7 @@ func eightCentreDonor(b *testing.B, f *fixture) (donor string, reporter *auth.Pr
 			PerformedAt: apptest.Hours(1), AuthorizationID: ta.ID})
 		must(err)
 	}
-	return d.ID, f.coord[cs[7].ID]
+	return d.ID, f.coord[cs[local-1].ID]
 }
 
 // BenchmarkSAEReport times an initial SAE report, from the command to its

@@ -2,6 +2,8 @@ package transplant_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/custos-project/custos/bench/dataset"
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -19,13 +22,36 @@ import (
 // notification address, so that the report records its eight
 // notifications and queues seven e-mails (the reporting centre's own is
 // acknowledged) in its one commit: the time from the call to everything
-// queued, delivery excluded. The eight centres are local: notifications to
-// foreign registries come with the cross-border exchange. In the same loop,
+// queued, delivery excluded. The eight centres are local
+// (BenchmarkNationalSAEReportCrossBorder has two abroad). In the same loop,
 // alternately, a coordinator acknowledges one of the report's
 // notifications, a command that writes one row, the same-run comparison:
 //
 //	go test -run='^$' -bench=NationalSAEReport -benchtime=100x -timeout=60m ./internal/transplant/
 func BenchmarkNationalSAEReport(b *testing.B) {
+	nationalSAE(b, nil)
+}
+
+// BenchmarkNationalSAEReportCrossBorder is BenchmarkNationalSAEReport for
+// the donor whose organs went to 8 centres in 3 countries: six
+// centres of this registry (XA) and two foreign registries, registered
+// exchange peers of XB and XC, to which the donor's pancreas and intestine
+// were exported (ExportOrgan). A report records its eight notifications
+// (six centres, two registries) and queues five e-mails in its commit,
+// then queues the two messages to the foreign registries in the exchange
+// outbox (sendSAENotices); the time runs until ReportSAE returns, with
+// both outbox rows written. Delivery is excluded: the peers' addresses
+// resolve nowhere, and the outbox rows are what is counted:
+//
+//	go test -run='^$' -bench=NationalSAEReportCrossBorder -benchtime=100x -timeout=60m ./internal/transplant/
+func BenchmarkNationalSAEReportCrossBorder(b *testing.B) {
+	nationalSAE(b, []string{"XB", "XC"})
+}
+
+// nationalSAE runs the national SAE benchmark for a donor whose organs
+// went, for each country of abroad, one to a foreign registry of that
+// country, and the others to local centres.
+func nationalSAE(b *testing.B, abroad []string) {
 	app := nationalFixture(b, "sqlite")
 	ctx := context.Background()
 	cs, err := dataset.Centres(ctx, app)
@@ -39,7 +65,21 @@ func BenchmarkNationalSAEReport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	donor, reporter := eightCentreDonor(b, f)
+	var peers []string
+	purposes := []string{transplant.PurposeTraceability, transplant.PurposeVigilance}
+	for _, country := range abroad {
+		pub, _, err := ed25519.GenerateKey(rand.Reader) // a key no run has registered
+		if err != nil {
+			b.Fatal(err)
+		}
+		pr, err := app.Exchange.RegisterPeer(ctx, admin, exchange.NewPeer{Name: "Bench registry " + country + " (synthetic)", Jurisdiction: country,
+			URL: "https://" + country + ".registry.invalid", PublicKey: exchange.EncodeKey(pub), SendPurposes: purposes, ReceivePurposes: purposes})
+		if err != nil {
+			b.Fatal(err)
+		}
+		peers = append(peers, pr.ID)
+	}
+	donor, reporter := eightCentreDonor(b, f, peers...)
 	in := transplant.NewSAE{Kind: transplant.SAEReaction, DonorID: donor, Contact: "Bench vigilance desk",
 		StartedAt: apptest.Hours(1), DetectedAt: apptest.Hours(0), Description: "Benchmark: suspected donor-derived infection.",
 		ImmediateMeasures: "Benchmark: recipients screened."}
@@ -47,8 +87,23 @@ func BenchmarkNationalSAEReport(b *testing.B) {
 	if err := app.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM transplants").Scan(&transplants); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d transplants; the donor's organs went to %d centres", transplants, 8)
+	local := 8 - len(peers)
+	b.Logf("%d transplants; the donor's organs went to %d centres here and %d registries abroad", transplants, local, len(peers))
+	// queued counts the reports' messages to the foreign registries in the
+	// exchange outbox.
+	queued := func() int {
+		n := 0
+		for _, peer := range peers {
+			var k int
+			if err := app.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM exchange_outbox WHERE peer_id = ? AND type = ?", peer, transplant.MsgSAENotification).Scan(&k); err != nil {
+				b.Fatal(err)
+			}
+			n += k
+		}
+		return n
+	}
 	var report, ack time.Duration
+	reports := 0
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
@@ -57,8 +112,13 @@ func BenchmarkNationalSAEReport(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if len(sae.Notifications) != 8 || len(sae.Mail) != 7 {
-			b.Fatalf("a report notified %d centres and queued %d e-mails, want 8 and 7", len(sae.Notifications), len(sae.Mail))
+		reports++
+		if len(sae.Notifications) != 8 || len(sae.Mail) != local-1 || len(sae.ForeignRegistries) != len(peers) {
+			b.Fatalf("a report notified %d (%d registries abroad) and queued %d e-mails, want 8 (%d) and %d",
+				len(sae.Notifications), len(sae.ForeignRegistries), len(sae.Mail), len(peers), local-1)
+		}
+		if n := queued(); n != reports*len(peers) {
+			b.Fatalf("%d messages to the foreign registries in the outbox after %d reports, want %d", n, reports, reports*len(peers))
 		}
 		n := sae.Notifications[0]
 		if n.CentreID == reporter.AuthorityID {
