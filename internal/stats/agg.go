@@ -3,8 +3,11 @@ package stats
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -603,6 +606,7 @@ func (s *Service) Aggregate(ctx context.Context, p *auth.Principal, q Query) (*R
 // from the store) or a source's records (coded in memory).
 type counted struct {
 	importID string
+	nchunks  int // of an import
 	dict     Dictionary
 	chunks   []*chunk
 }
@@ -624,12 +628,15 @@ func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Re
 	}
 	want := func(src string) bool { return len(q.Sources) == 0 || slices.Contains(q.Sources, src) }
 	if want(SourceImport) {
-		rows, err := rq.Query(ctx, "SELECT id, dictionary, first_date, last_date FROM stats_imports ORDER BY id")
+		rows, err := rq.Query(ctx, "SELECT id, chunks, dictionary, first_date, last_date FROM stats_imports ORDER BY id")
 		if err != nil {
 			return nil, err
 		}
-		type imp struct{ id, dict, first, last string }
-		list, err := store.Rows(rows, func(r store.Scanner, x *imp) error { return r.Scan(&x.id, &x.dict, &x.first, &x.last) })
+		type imp struct {
+			id, dict, first, last string
+			chunks                int
+		}
+		list, err := store.Rows(rows, func(r store.Scanner, x *imp) error { return r.Scan(&x.id, &x.chunks, &x.dict, &x.first, &x.last) })
 		if err != nil {
 			return nil, err
 		}
@@ -639,7 +646,7 @@ func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Re
 				return nil, fmt.Errorf("import %s: dictionary: %w", im.id, err)
 			}
 			span(im.first, im.last)
-			sets = append(sets, counted{importID: im.id, dict: d})
+			sets = append(sets, counted{importID: im.id, nchunks: im.chunks, dict: d})
 		}
 	}
 	for _, src := range s.Sources {
@@ -668,43 +675,163 @@ func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Re
 	if err != nil {
 		return nil, err
 	}
-	c := newCounter(pl)
-	for _, set := range sets {
-		global := make([]uint16, len(set.dict.Regions))
-		for i, r := range set.dict.Regions {
-			global[i] = uint16(pl.regionOf[r])
-		}
-		visit := func(cols *[numCols][]byte, n int) {
-			if pl.need[colRegion] {
-				// Make the import's region indexes global (a copy: the
-				// stored bytes are not ours).
-				src := cols[colRegion]
-				out := make([]byte, len(src))
-				for i := range n {
-					g := global[get(src, colRegion, i)]
-					out[2*i], out[2*i+1] = byte(g), byte(g>>8)
-				}
-				cols[colRegion] = out
-			}
-			c.count(cols, n)
-		}
-		if set.importID == "" {
-			for _, ch := range set.chunks {
-				cols := ch.cols
-				visit(&cols, ch.n)
-			}
-			continue
-		}
-		if err := readImport(ctx, rq, set.importID, &pl.need, visit); err != nil {
-			return nil, err
-		}
+	c, err := s.countSets(ctx, rq, pl, sets)
+	if err != nil {
+		return nil, err
 	}
 	return c.result(), nil
 }
 
-// readImport reads the needed columns of an import, chunk by chunk, in
-// order of their keys, and hands each whole chunk to visit.
-func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]bool, visit func(cols *[numCols][]byte, n int)) error {
+// chunksPerRead is how many chunks of an import one read asks for: the
+// unit of work the readers share (a variable for the tests).
+var chunksPerRead = 8
+
+// maxReaders is the most reads of chunks one count runs at once.
+const maxReaders = 4
+
+// maxCounting is the most memory, in counts, the counters of one query
+// take together: more counters than one only while they fit.
+const maxCounting = 1 << 23
+
+// batch is a chunk's columns on their way from a reader to a counter.
+type batch struct {
+	set  int
+	cols [numCols][]byte
+	n    int
+}
+
+// countSets counts the records of every set. Reading and counting
+// overlap: readers (several on their own connections of the read pool,
+// one in a snapshot) read ranges of an import's chunks and hand each chunk
+// to counters (one per processor while their counts fit in maxCounting),
+// each adding into counts of its own, summed at the end. Nothing is kept
+// between queries.
+func (s *Service) countSets(ctx context.Context, rq store.Queryer, pl *plan, sets []counted) (*counter, error) {
+	type job struct{ set, from, to int }
+	var jobs []job
+	for i, set := range sets {
+		if set.importID == "" {
+			jobs = append(jobs, job{set: i})
+			continue
+		}
+		for a := 0; a < set.nchunks; a += chunksPerRead {
+			jobs = append(jobs, job{i, a, min(a+chunksPerRead, set.nchunks)})
+		}
+	}
+	globals := make([][]uint16, len(sets))
+	for k, set := range sets {
+		globals[k] = make([]uint16, len(set.dict.Regions))
+		for i, r := range set.dict.Regions {
+			globals[k][i] = uint16(pl.regionOf[r])
+		}
+	}
+	first := newCounter(pl)
+	counters := []*counter{first}
+	for len(counters) < runtime.GOMAXPROCS(0) && first.dense != nil && (len(counters)+1)*len(first.dense) <= maxCounting {
+		counters = append(counters, newCounter(pl))
+	}
+	readers := min(maxReaders, s.DB.Readers(ctx), max(1, len(jobs)))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var once sync.Once
+	var failed error
+	fail := func(err error) {
+		once.Do(func() { failed = err; cancel() })
+	}
+	batches := make(chan batch, 2*len(counters))
+	var next atomic.Int64
+	var rwg sync.WaitGroup
+	for range readers {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				j := jobs[k]
+				send := func(cols *[numCols][]byte, n int) bool {
+					select {
+					case batches <- batch{set: j.set, cols: *cols, n: n}:
+						return true
+					case <-ctx.Done():
+						return false
+					}
+				}
+				set := &sets[j.set]
+				if set.importID == "" {
+					for _, ch := range set.chunks {
+						if !send(&ch.cols, ch.n) {
+							return
+						}
+					}
+					continue
+				}
+				if err := readImport(ctx, rq, set.importID, j.from, j.to, &pl.need, send); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		rwg.Wait()
+		close(batches)
+	}()
+	var cwg sync.WaitGroup
+	for _, c := range counters {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			for b := range batches {
+				if ctx.Err() != nil {
+					continue // drain: the readers stop
+				}
+				if pl.need[colRegion] {
+					// Make the import's region indexes global (a copy: the
+					// stored bytes are not ours).
+					src, global := b.cols[colRegion], globals[b.set]
+					out := make([]byte, len(src))
+					for i := range b.n {
+						g := global[get(src, colRegion, i)]
+						out[2*i], out[2*i+1] = byte(g), byte(g>>8)
+					}
+					b.cols[colRegion] = out
+				}
+				c.count(&b.cols, b.n)
+			}
+		}()
+	}
+	cwg.Wait()
+	if failed != nil {
+		return nil, failed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range counters[1:] {
+		first.add(c)
+	}
+	return first, nil
+}
+
+// add adds o's counts to c's.
+func (c *counter) add(o *counter) {
+	c.records += o.records
+	for k, n := range o.dense {
+		c.dense[k] += n
+	}
+	for k, n := range o.sparse {
+		c.sparse[k] += n
+	}
+}
+
+// readImport reads the needed columns of chunks [from, to) of an import, in
+// order of their keys, and hands each whole chunk to visit, which returns
+// false to stop.
+func readImport(ctx context.Context, q store.Queryer, id string, from, to int, need *[numCols]bool, visit func(cols *[numCols][]byte, n int) bool) error {
 	var names []any
 	var marks []string
 	for c := range numCols {
@@ -713,18 +840,14 @@ func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]
 			marks = append(marks, "?")
 		}
 	}
-	args := append([]any{id + "/", id + "0"}, names...)
+	args := append([]any{chunkKey(id, from), chunkKey(id, to)}, names...)
 	rows, err := q.Query(ctx, "SELECT chunk, col, n, data FROM stats_columns WHERE id >= ? AND id < ? AND col IN ("+strings.Join(marks, ", ")+") ORDER BY id", args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	colIndex := map[string]int{}
-	for c, n := range colNames {
-		colIndex[n] = c
-	}
 	var cols [numCols][]byte
-	cur, curN := -1, 0
+	cur, curN, stop := -1, 0, false
 	flush := func() error {
 		if cur < 0 {
 			return nil
@@ -734,7 +857,7 @@ func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]
 				return fmt.Errorf("import %s, chunk %d: column %s holds %d bytes for %d records", id, cur, colNames[c], len(cols[c]), curN)
 			}
 		}
-		visit(&cols, curN)
+		stop = !visit(&cols, curN)
 		cols = [numCols][]byte{}
 		return nil
 	}
@@ -746,7 +869,7 @@ func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]
 			return err
 		}
 		if chunk != cur {
-			if err := flush(); err != nil {
+			if err := flush(); err != nil || stop {
 				return err
 			}
 			cur, curN = chunk, n
@@ -758,6 +881,15 @@ func readImport(ctx context.Context, q store.Queryer, id string, need *[numCols]
 	}
 	return flush()
 }
+
+// colIndex is a stored column's index by its name.
+var colIndex = func() map[string]int {
+	m := map[string]int{}
+	for c, n := range colNames {
+		m[n] = c
+	}
+	return m
+}()
 
 // codeRecords codes a source's records as an import codes a file's rows.
 func codeRecords(recs []Record) (counted, string, string, error) {

@@ -79,6 +79,9 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if _, err := spill.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	if _, err := s.Sweep(ctx); err != nil {
+		return nil, err
+	}
 	id := s.W.IDs().New("SI")
 	colSum := sha256.New()
 	chunks, err := s.store(ctx, id, bufio.NewReaderSize(spill, 1<<20), colSum, func(done int64) {
@@ -152,6 +155,11 @@ func columnKey(id string, chunk, col int) string {
 	return fmt.Sprintf("%s/%06d/%02d", id, chunk, col)
 }
 
+// chunkKey is where chunk's columns start in stats_columns' order.
+func chunkKey(id string, chunk int) string {
+	return fmt.Sprintf("%s/%06d/", id, chunk)
+}
+
 // store writes the spilled chunks of import id and returns how many there
 // were; sum gets each stored column (chunk, column, bytes) in order.
 func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Hash, done func(int64)) (int, error) {
@@ -160,6 +168,18 @@ func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Ha
 	for {
 		tx, err := s.DB.BeginWrite(ctx)
 		if err != nil {
+			return n, err
+		}
+		// The import's beat (stats_writing): its chunks are not orphans.
+		now := ledger.FormatTime(s.now())
+		beat := "UPDATE stats_writing SET beat_at = ? WHERE import_id = ?"
+		args := []any{now, id}
+		if n == 0 {
+			beat = "INSERT INTO stats_writing (beat_at, import_id, started_at) VALUES (?, ?, ?)"
+			args = append(args, now)
+		}
+		if _, err := tx.Exec(ctx, beat, args...); err != nil {
+			tx.Rollback()
 			return n, err
 		}
 		end := false
@@ -198,6 +218,8 @@ func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Ha
 }
 
 // discard deletes the chunks of an import whose entry is not in the log.
+// What it cannot delete (the database is gone for a while, the process
+// ends) the next import sweeps.
 func (s *Service) discard(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -205,11 +227,65 @@ func (s *Service) discard(id string) {
 	if err != nil {
 		return
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM stats_columns WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM stats_imports WHERE id = ?)", id, id); err != nil {
-		tx.Rollback()
+	defer tx.Rollback()
+	if err := dropChunks(ctx, tx, id); err != nil {
 		return
 	}
 	_ = tx.Commit()
+}
+
+// dropChunks deletes the chunks of import id, and its beat, unless its
+// entry is in the log.
+func dropChunks(ctx context.Context, tx *store.Tx, id string) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM stats_columns WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM stats_imports WHERE id = ?)", id, id); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "DELETE FROM stats_writing WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM stats_columns WHERE import_id = ?)", id, id)
+	return err
+}
+
+// Orphaned is how long an import's chunks may go without a beat before,
+// its entry not in the log, they are taken for orphans: an import beats
+// with each transaction of chunks, seconds apart, and appends its entry
+// just after its last.
+const Orphaned = 15 * time.Minute
+
+// Sweep deletes orphan chunks: those of imports whose entry is not in the
+// log and that are not being written (no beat for Orphaned, or written
+// before beats were kept). A process that died while importing, or could
+// not delete the chunks of an import the log refused, leaves them; they
+// were never counted, and now take no room. Import sweeps first; Sweep
+// returns the imports whose chunks it deleted.
+func (s *Service) Sweep(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.Read().Query(ctx, `SELECT DISTINCT c.import_id FROM stats_columns c
+		WHERE NOT EXISTS (SELECT 1 FROM stats_imports i WHERE i.id = c.import_id)
+		AND NOT EXISTS (SELECT 1 FROM stats_writing w WHERE w.import_id = c.import_id AND w.beat_at >= ?)
+		ORDER BY c.import_id`, ledger.FormatTime(s.now().Add(-Orphaned)))
+	if err != nil {
+		return nil, err
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil {
+		return nil, err
+	}
+	stale := ledger.FormatTime(s.now().Add(-Orphaned))
+	tx, err := s.DB.BeginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		// Checked again in the transaction: a beat since the read keeps them.
+		if _, err := tx.Exec(ctx, `DELETE FROM stats_columns WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM stats_imports WHERE id = ?)
+			AND NOT EXISTS (SELECT 1 FROM stats_writing WHERE import_id = ? AND beat_at >= ?)`, id, id, id, stale); err != nil {
+			return nil, err
+		}
+	}
+	// Beats with no chunks left: an import that died before its first.
+	if _, err := tx.Exec(ctx, "DELETE FROM stats_writing WHERE beat_at < ? AND NOT EXISTS (SELECT 1 FROM stats_columns c WHERE c.import_id = stats_writing.import_id)", stale); err != nil {
+		return nil, err
+	}
+	return ids, tx.Commit()
 }
 
 const importCols = "id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks, first_date, last_date, imported_at, imported_by, log_index"

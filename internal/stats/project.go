@@ -72,6 +72,11 @@ func Project(reg *ledger.Projections) {
 			first_date, last_date, dictionary, imported_at, imported_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			im.ID, im.Mapping, im.MappingVersion, im.Source, im.FileSHA256, im.ColumnsSHA256, im.Records, im.Total, im.Chunks,
 			im.FirstDate, im.LastDate, string(dict), e.At, e.By, idx)
+		if err != nil {
+			return err
+		}
+		// Its chunks are counted from now on: no longer being written.
+		_, err = q.Exec(ctx, "DELETE FROM stats_writing WHERE import_id = ?", im.ID)
 		return err
 	})
 	reg.Tables(

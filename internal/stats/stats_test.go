@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
@@ -19,6 +20,7 @@ import (
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/stats/statstest"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -303,12 +305,43 @@ func TestImportAndAggregate(t *testing.T) {
 		if im.Total != total {
 			t.Errorf("import total %d, the file counts %d", im.Total, total)
 		}
-		for i, q := range queries {
-			res, err := w.S.Aggregate(ctx, w.Regulator, q)
-			if err != nil {
-				t.Fatalf("query %d: %v", i, err)
+		if w.App.DB.Dialect == store.Postgres {
+			// Migration 2 stores the chunks uncompressed, out of line.
+			var storage string
+			if err := w.App.DB.Read().QueryRow(ctx, "SELECT attstorage FROM pg_attribute WHERE attrelid = 'stats_columns'::regclass AND attname = 'data'").Scan(&storage); err != nil {
+				t.Fatal(err)
 			}
-			same(t, fmt.Sprintf("query %d", i), cells(res), f.expect(q))
+			if storage != "e" {
+				t.Errorf("stats_columns.data has storage %q, want e (EXTERNAL)", storage)
+			}
+		}
+		// Counted as one read of both chunks, as two reads on two
+		// connections at once, and in a snapshot (one connection).
+		snap, err := w.App.DB.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer snap.Rollback()
+		if n, one := w.App.DB.Readers(ctx), w.App.DB.Readers(store.InSnapshot(ctx, snap)); n < 2 || one != 1 {
+			t.Errorf("reads at once: %d from the pool, %d in a snapshot; want several and one", n, one)
+		}
+		for _, how := range []struct {
+			name string
+			per  int
+			ctx  context.Context
+		}{{"one read", 8, ctx}, {"two readers", 1, ctx}, {"snapshot", 1, store.InSnapshot(ctx, snap)}} {
+			restore := stats.SetChunksPerRead(how.per)
+			for i, q := range queries {
+				res, err := w.S.Aggregate(how.ctx, w.Regulator, q)
+				if err != nil {
+					t.Fatalf("%s: query %d: %v", how.name, i, err)
+				}
+				same(t, fmt.Sprintf("%s: query %d", how.name, i), cells(res), f.expect(q))
+				if res.Records != 70000 {
+					t.Errorf("%s: query %d read %d records, want 70000", how.name, i, res.Records)
+				}
+			}
+			restore()
 		}
 	})
 }
@@ -625,4 +658,117 @@ func TestAPI(t *testing.T) {
 	if r := w.Do(t, "GET", "/api/v1/stats/iccs", "", nil); r.Status != 200 || !strings.Contains(string(r.Raw), "Trata de personas con fines de extracción de órganos") {
 		t.Errorf("iccs: %d %.300s", r.Status, r.Raw)
 	}
+}
+
+// TestOrphanChunks: chunks written before an entry that never made it
+// into the log (the process died; the log refused it and they could not be
+// deleted) are never counted, and the next import sweeps them, but not
+// those of an import still being written.
+func TestOrphanChunks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newWorld(t, dsn)
+		m := w.mapping(t)
+		now := time.Now()
+		clock := now
+		w.S.Now = func() time.Time { return clock }
+		kept := makeFile(t, 1000, statstest.Options{Seed: 1})
+		if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: m.ID}, bytes.NewReader(kept.data), 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		// Two imports died an hour ago, one is being written now; the
+		// oldest left no beat, as before beats were kept.
+		clock = now.Add(-time.Hour)
+		died, err := w.S.StoreOnly(ctx, m.ID, bytes.NewReader(makeFile(t, 70000, statstest.Options{Seed: 2}).data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy, err := w.S.StoreOnly(ctx, m.ID, bytes.NewReader(makeFile(t, 500, statstest.Options{Seed: 3}).data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM stats_writing WHERE import_id = ?", legacy); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		clock = now.Add(-time.Minute)
+		writing, err := w.S.StoreOnly(ctx, m.ID, bytes.NewReader(makeFile(t, 500, statstest.Options{Seed: 4}).data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock = now
+		chunks := func() map[string]int {
+			rows, err := w.App.DB.Read().Query(ctx, "SELECT import_id, COUNT(*) FROM stats_columns GROUP BY import_id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			type n struct {
+				id string
+				n  int
+			}
+			list, err := store.Rows(rows, func(r store.Scanner, x *n) error { return r.Scan(&x.id, &x.n) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]int{}
+			for _, x := range list {
+				out[x.id] = x.n
+			}
+			return out
+		}
+		before := chunks()
+		if len(before) != 4 || before[died] == 0 || before[legacy] == 0 || before[writing] == 0 {
+			t.Fatalf("stored chunks by import before the sweep: %v", before)
+		}
+		// Never counted.
+		q := stats.Query{Stage: "police", Unit: "offence", Level: 1, Totals: true}
+		res, err := w.S.Aggregate(ctx, w.Regulator, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Records != 1000 {
+			t.Errorf("the count read %d records, want the 1000 of the one import in the log", res.Records)
+		}
+		same(t, "before the sweep", cells(res), kept.expect(q))
+
+		// The next import sweeps the dead ones, not the one being written.
+		next := makeFile(t, 800, statstest.Options{Seed: 5})
+		im, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: m.ID}, bytes.NewReader(next.data), 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := chunks()
+		if len(after) != 3 || after[died] != 0 || after[legacy] != 0 || after[writing] != before[writing] || after[im.ID] == 0 {
+			t.Errorf("stored chunks by import after the next import: %v (before %v; died %s, legacy %s, writing %s)", after, before, died, legacy, writing)
+		}
+		var beats int
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM stats_writing").Scan(&beats); err != nil {
+			t.Fatal(err)
+		}
+		if beats != 1 {
+			t.Errorf("%d imports beat after the sweep, want 1 (the one being written; a committed import's beat goes with its entry)", beats)
+		}
+		// Once that one has not beaten for Orphaned, it goes too.
+		clock = now.Add(stats.Orphaned)
+		swept, err := w.S.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(swept, []string{writing}) {
+			t.Errorf("swept %v, want [%s]", swept, writing)
+		}
+		res, err = w.S.Aggregate(ctx, w.Regulator, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Records != 1800 {
+			t.Errorf("after the sweeps the count read %d records, want 1800", res.Records)
+		}
+	})
 }

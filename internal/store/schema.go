@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -94,13 +95,19 @@ type Applied struct {
 	Name    string
 }
 
-// ddl rewrites portable DDL for the dialect: BLOB is BYTEA on PostgreSQL.
+// ddl rewrites portable DDL for the dialect: BLOB is BYTEA on PostgreSQL,
+// and a line that starts "-- postgres: " is a statement for PostgreSQL
+// only (a storage setting SQLite has no word for): PostgreSQL runs it,
+// SQLite reads a comment.
 func (db *DB) ddl(s string) string {
 	if db.Dialect == Postgres {
 		s = strings.ReplaceAll(s, " BLOB", " BYTEA")
+		s = postgresOnly.ReplaceAllString(s, "")
 	}
 	return s
 }
+
+var postgresOnly = regexp.MustCompile(`(?m)^-- postgres: `)
 
 // legacyGuard replaces the schema_migrations table of the releases that
 // numbered migrations globally by a view that fails when read, with a message

@@ -252,6 +252,16 @@ func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
 	return q.db.r.QueryRowContext(ctx, q.db.Bind(s), args...)
 }
 
+// Readers is how many reads of db.Read() under ctx may run at once: one in
+// a snapshot (InSnapshot), else the read pool's size. A reader that splits
+// a large read among goroutines asks it first.
+func (db *DB) Readers(ctx context.Context) int {
+	if snapshotOf(ctx, db) != nil {
+		return 1
+	}
+	return max(1, db.r.Stats().MaxOpenConnections)
+}
+
 type snapshotKey struct{}
 
 // InSnapshot returns a context under which the reads of db.Read() run in the
