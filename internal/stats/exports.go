@@ -41,6 +41,7 @@ type protected struct {
 	rows [][]string // the row keys (the codes of dims[:k-1])
 	cols []string   // the last dimension's codes
 	pub  disclosure.Published
+	raw  [][]int // the counts before disclosure control, as pub.Cells
 }
 
 // protect aggregates q (without totals) and applies the disclosure control.
@@ -99,6 +100,7 @@ func (s *Service) protect(ctx context.Context, q Query) (*protected, error) {
 	if corner == "" {
 		corner = "total"
 	}
+	pr.raw = counts
 	pr.pub, err = disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: corner, Rows: labels, Cols: pr.cols, Counts: counts}, s.threshold())
 	return pr, err
 }
@@ -184,7 +186,9 @@ func queryFilter(q Query) url.Values {
 // published cell, after disclosure control. The cells are those of the
 // two-way table Publish makes: the breakdown's cells, the totals over its
 // last dimension ("_T" there), the totals over all the others ("_T" in
-// each of them) and the grand total; a suppressed cell has no OBS_VALUE
+// each of them) and the grand total, then the partial totals of every
+// other combination of dimensions (suppressed when they take in a
+// suppressed cell); a suppressed cell has no OBS_VALUE
 // and CONF_STATUS C (small) or D (protecting another). Serve it with
 // export.Serve or web.Session.Export.
 func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
@@ -260,6 +264,59 @@ func (pr *protected) sdmxLines(q Query) [][]any {
 			line(append(totals(k-1), col), pr.pub.ColTotals[j])
 		}
 		line(totals(k), pr.pub.Total)
+	}
+	// The partial totals: "_T" in some of the dimensions, not in the others
+	// (SDMX's totals of every combination), those the table does not have
+	// (over the last dimension alone, over all the others, over all).
+	for mask := 1; mask < 1<<k-1; mask++ {
+		if mask == 1<<(k-1) || mask == 1<<(k-1)-1 {
+			continue
+		}
+		for _, m := range pr.marginal(mask) {
+			line(m.key, m.cell)
+		}
+	}
+	return out
+}
+
+// partial is a partial total of the table's cells.
+type partial struct {
+	key  []string
+	cell disclosure.Cell
+}
+
+// marginal sums the table's cells over the dimensions whose bit is set in
+// mask ("_T" in the key), in the table's order. A sum that takes in a
+// suppressed cell is suppressed (flagged primary when itself small): it
+// would be one more equation to work the cell out from, which the
+// disclosure control of the two-way table did not weigh. A sum of
+// published cells says nothing they do not.
+func (pr *protected) marginal(mask int) []partial {
+	var out []partial
+	index := map[string]int{}
+	for i, rk := range pr.rows {
+		for j, col := range pr.cols {
+			key := append(slices.Clone(rk), col)
+			for d := range key {
+				if mask&(1<<d) != 0 {
+					key[d] = Total
+				}
+			}
+			id := strings.Join(key, "\x00")
+			k, ok := index[id]
+			if !ok {
+				k = len(out)
+				index[id] = k
+				out = append(out, partial{key: key})
+			}
+			out[k].cell.Value += pr.raw[i][j]
+			out[k].cell.Suppressed = out[k].cell.Suppressed || pr.pub.Cells[i][j].Suppressed
+		}
+	}
+	for k := range out {
+		if c := &out[k].cell; c.Suppressed {
+			*c = disclosure.Cell{Suppressed: true, Primary: c.Value > 0 && c.Value < pr.pub.Threshold}
+		}
 	}
 	return out
 }

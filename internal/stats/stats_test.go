@@ -557,6 +557,42 @@ func TestExports(t *testing.T) {
 			put(stats.Total, stats.Total, c, pub.ColTotals[j])
 		}
 		put(stats.Total, stats.Total, stats.Total, pub.Total)
+		// The partial totals the two-way table has not: over the ICCS, over
+		// the sex, over the ICCS and the year, over the sex and the year.
+		// Their counts are the file's; one that takes in a suppressed cell
+		// is suppressed (C when small itself, else D).
+		tq := q
+		tq.Totals = true
+		truth := f.expect(tq)
+		partials := 0
+		for _, mask := range []int{1, 2, 5, 6} {
+			hides := map[string]bool{}
+			for i, r := range rows {
+				for j, c := range cols {
+					key := append(strings.Split(r, " / "), c)
+					for d := range key {
+						if mask&(1<<d) != 0 {
+							key[d] = stats.Total
+						}
+					}
+					k := strings.Join(key, "|")
+					hides[k] = hides[k] || pub.Cells[i][j].Suppressed
+				}
+			}
+			for k, hidden := range hides {
+				key := strings.Split(k, "|")
+				v := truth[k]
+				c := disclosure.Cell{Value: int(v)}
+				if hidden {
+					c = disclosure.Cell{Suppressed: true, Primary: v > 0 && v < disclosure.DefaultThreshold}
+				}
+				put(key[0], key[1], key[2], c)
+				partials++
+			}
+		}
+		if partials < 4 {
+			t.Errorf("%d partial totals expected: the test checks little", partials)
+		}
 		if !maps.Equal(got, want) || len(lines)-1 != len(want) {
 			for k, v := range want {
 				if got[k] != v {
