@@ -41,7 +41,8 @@
 //	                totals: what a page or a chart shows (disclosure.Suppressed is "x").
 //	Exports         SDMX(p, q) and UNCTS(p, table, year, format) -> export.Request,
 //	                for export.Serve (API) or Session.Export (web UI); UNCTSTables,
-//	                UNCTSQuery(table, year) (the query behind a table, to chart it),
+//	                UNCTSCrimes (the questionnaire's crimes and their ICCS codes),
+//	                UNCTSRows(table), UNCTSQuery(table, year) (the query behind a table),
 //	                SDMXColumns, Dataflow, ConfFree/ConfPrimary/ConfSecondary.
 //	Sources         Source{Name, Records}; TraffickingForOrganRemoval (ICCS 02043 from
 //	                the transplant registry); SourceImport names imported records.

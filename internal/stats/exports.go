@@ -321,18 +321,61 @@ func (pr *protected) marginal(mask int) []partial {
 	return out
 }
 
-// The UN-CTS tables: what each counts, by ICCS division (rows) and by the
-// columns of its last dimension.
-var unctsTables = map[string]Query{
-	"police_offences": {Stage: StagePolice, Unit: UnitOffence, Level: 2, By: []string{DimAttempt.ID}},
-	"police_victims":  {Stage: StagePolice, Unit: UnitVictim, Level: 2, By: []string{DimSex.ID}},
-	StagePolice:       {Stage: StagePolice, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
-	StageProsecution:  {Stage: StageProsecution, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
-	StageCourts:       {Stage: StageCourts, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
-	StagePrisons:      {Stage: StagePrisons, Unit: UnitPerson, Level: 2, By: []string{DimSex.ID, DimJuvenile.ID}},
+// UNCTSCrime is a crime a UN-CTS table asks for: its name in the
+// questionnaire and the ICCS category it is counted under (with every
+// category beneath). Some rows are part of another ("of which" in the
+// questionnaire: rape of sexual violence, bribery of corruption), so the
+// rows do not add up; the table's last row counts every offence.
+type UNCTSCrime struct {
+	Name string `json:"name"`
+	ICCS string `json:"iccs"`
 }
 
-// UNCTSQuery is the aggregation behind a UN-CTS table for a year.
+// UNCTSCrimes are the crimes of the UN-CTS tables, in the questionnaire's
+// order (docs/stats.md says where the list comes from).
+var UNCTSCrimes = []UNCTSCrime{
+	{"intentional_homicide", "0101"},
+	{"attempted_intentional_homicide", "0102"},
+	{"serious_assault", "020111"},
+	{"kidnapping", "020221"},
+	{"trafficking_in_persons", "0204"},
+	{"sexual_violence", "0301"},
+	{"rape", "03011"},
+	{"sexual_exploitation_of_children", "03022"},
+	{"robbery", "0401"},
+	{"burglary", "0501"},
+	{"theft", "0502"},
+	{"theft_of_a_motorized_land_vehicle", "050211"},
+	{"drug_trafficking", "06012"},
+	{"drug_possession", "06011"},
+	{"fraud", "0701"},
+	{"corruption", "0703"},
+	{"bribery", "07031"},
+	{"money_laundering", "07041"},
+	{"smuggling_of_migrants", "08051"},
+}
+
+// unctsVictimCrimes are the crimes whose victims the questionnaire counts.
+var unctsVictimCrimes = []string{"intentional_homicide", "attempted_intentional_homicide", "serious_assault", "kidnapping", "trafficking_in_persons",
+	"sexual_violence", "rape", "sexual_exploitation_of_children", "robbery"}
+
+// UNCTSAll names the last row of a UN-CTS table: every offence.
+const UNCTSAll = "all_offences"
+
+// The UN-CTS tables: what each counts, by the columns of its last
+// dimension (and its other dimensions as row keys beside the crime).
+var unctsTables = map[string]Query{
+	"police_offences": {Stage: StagePolice, Unit: UnitOffence, Level: 4, By: []string{DimAttempt.ID}},
+	"police_victims":  {Stage: StagePolice, Unit: UnitVictim, Level: 4, By: []string{DimSex.ID}},
+	StagePolice:       {Stage: StagePolice, Unit: UnitPerson, Level: 4, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StageProsecution:  {Stage: StageProsecution, Unit: UnitPerson, Level: 4, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StageCourts:       {Stage: StageCourts, Unit: UnitPerson, Level: 4, By: []string{DimSex.ID, DimJuvenile.ID}},
+	StagePrisons:      {Stage: StagePrisons, Unit: UnitPerson, Level: 4, By: []string{DimSex.ID, DimJuvenile.ID}},
+}
+
+// UNCTSQuery is the aggregation behind a UN-CTS table for a year: every
+// record by its own ICCS category and the table's dimensions; the table
+// sums its cells under each crime's category (UNCTSRows).
 func UNCTSQuery(table string, year int) (Query, bool) {
 	q, ok := unctsTables[table]
 	if !ok {
@@ -344,11 +387,27 @@ func UNCTSQuery(table string, year int) (Query, bool) {
 	return q, true
 }
 
+// UNCTSRows are the crimes a table has rows for (the victims' table asks
+// for violent crimes only).
+func UNCTSRows(table string) []UNCTSCrime {
+	if table != "police_victims" {
+		return UNCTSCrimes
+	}
+	var out []UNCTSCrime
+	for _, c := range UNCTSCrimes {
+		if slices.Contains(unctsVictimCrimes, c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // UNCTS is the export of one UN-CTS table (UNCTSTables) for a year, as CSV
-// or XLSX, after disclosure control: a row per ICCS division (with its
-// sex, for the tables of persons), a column per value of the last
+// or XLSX, after disclosure control: a row per crime of the questionnaire
+// (UNCTSRows, with its ICCS code; by sex too, for the tables of persons)
+// and a last row of every offence, a column per value of the last
 // dimension (attempted or completed offences, the victims' sex, juvenile
-// or adult persons), with the totals; a suppressed cell is "x".
+// or adult persons) and the row's total; a suppressed cell is "x".
 func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export.Format) (export.Request, error) {
 	if err := p.Require(PublishTables); err != nil {
 		return export.Request{}, err
@@ -364,11 +423,8 @@ func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export
 		return export.Request{}, errs.Invalidf("format", "format", "format must be one of csv, xlsx")
 	}
 	filter := url.Values{"table": {table}, "year": {strconv.Itoa(year)}}
-	pr := new(protected)
-	cols := []string{"iccs"}
-	if len(q.By) > 1 {
-		cols = append(cols, q.By[:len(q.By)-1]...)
-	}
+	cols := []string{"crime", "iccs"}
+	cols = append(cols, q.By[:len(q.By)-1]...)
 	last, _ := Dim(q.By[len(q.By)-1])
 	for _, v := range last.Values {
 		cols = append(cols, v.Code)
@@ -377,12 +433,12 @@ func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export
 	return export.Request{Registry: Module.Name, List: "uncts-" + table, Filter: filter, Format: format, Columns: cols,
 		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
 			return func(yield func([]any, error) bool) {
-				var err error
-				if pr, err = s.protect(ctx, q); err != nil {
+				lines, err := s.unctsLines(ctx, q, UNCTSRows(table), last)
+				if err != nil {
 					yield(nil, err)
 					return
 				}
-				for _, line := range pr.unctsLines(last) {
+				for _, line := range lines {
 					if !yield(line, nil) {
 						return
 					}
@@ -391,44 +447,96 @@ func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export
 		}}, nil
 }
 
-// unctsLines writes the table with a column for every value of the last
-// dimension, present or not (an absent value counts 0), the row keys
-// split into their columns.
-func (pr *protected) unctsLines(last Dimension) [][]any {
+// unctsLines counts q, sums its cells under each crime's category (and
+// over all, for the last row), protects that table and writes it with a
+// column for every value of the last dimension, present or not.
+func (s *Service) unctsLines(ctx context.Context, q Query, crimes []UNCTSCrime, last Dimension) ([][]any, error) {
+	q.Totals = false
+	res, err := s.aggregate(ctx, s.DB.Read(), q)
+	if err != nil {
+		return nil, err
+	}
+	inner := len(q.By) - 1 // the dimensions between the ICCS and the last
+	type rowKey struct {
+		crime int // len(crimes): every offence
+		key   string
+	}
+	var keys []rowKey
+	var labels []string
+	var rest [][]string
+	index := map[rowKey]int{}
+	var counts [][]int
+	// The row keys: each crime (then every offence) by each value of the
+	// inner dimensions met, in the order of their values.
+	var inners [][]string
+	seen := map[string]bool{}
+	for _, c := range res.Cells {
+		k := strings.Join(c.Key[1:1+inner], "\x00")
+		if !seen[k] {
+			seen[k] = true
+			inners = append(inners, c.Key[1:1+inner])
+		}
+	}
+	if inner == 0 {
+		inners = [][]string{{}}
+	}
+	slices.SortFunc(inners, func(a, b []string) int {
+		for i := range a {
+			if d := res.rank(1+i, a[i]) - res.rank(1+i, b[i]); d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+	for ci := range len(crimes) + 1 {
+		for _, in := range inners {
+			rk := rowKey{ci, strings.Join(in, "\x00")}
+			index[rk] = len(keys)
+			keys = append(keys, rk)
+			name := UNCTSAll
+			if ci < len(crimes) {
+				name = crimes[ci].Name
+			}
+			labels = append(labels, strings.Join(append([]string{name}, in...), " / "))
+			rest = append(rest, in)
+			counts = append(counts, make([]int, len(last.Values)))
+		}
+	}
+	for _, c := range res.Cells {
+		in := strings.Join(c.Key[1:1+inner], "\x00")
+		v := slices.Index(last.Codes(), c.Key[len(c.Key)-1])
+		for ci, cr := range crimes {
+			if ICCS.Under(c.Key[0], cr.ICCS) {
+				counts[index[rowKey{ci, in}]][v] += int(c.Count)
+			}
+		}
+		counts[index[rowKey{len(crimes), in}]][v] += int(c.Count)
+	}
+	pub, err := disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: "crime", Rows: labels, Cols: last.Codes(), Counts: counts}, s.threshold())
+	if err != nil {
+		return nil, err
+	}
 	cell := func(c disclosure.Cell) any {
 		if c.Suppressed {
 			return disclosure.Suppressed
 		}
 		return c.Value
 	}
-	var out [][]any
-	row := func(key []string, cells []disclosure.Cell, total disclosure.Cell) {
-		l := make([]any, 0, len(key)+len(last.Values)+1)
-		for _, k := range key {
-			l = append(l, k)
+	out := make([][]any, 0, len(keys))
+	for i, rk := range keys {
+		l := []any{UNCTSAll, Total}
+		if rk.crime < len(crimes) {
+			l = []any{crimes[rk.crime].Name, crimes[rk.crime].ICCS}
 		}
-		for _, v := range last.Values {
-			if j := slices.Index(pr.cols, v.Code); j >= 0 {
-				l = append(l, cell(cells[j]))
-			} else {
-				l = append(l, 0)
-			}
+		for _, x := range rest[i] {
+			l = append(l, x)
 		}
-		out = append(out, append(l, cell(total)))
+		for j := range last.Values {
+			l = append(l, cell(pub.Cells[i][j]))
+		}
+		out = append(out, append(l, cell(pub.RowTotals[i])))
 	}
-	for i, rk := range pr.rows {
-		row(rk, pr.pub.Cells[i], pr.pub.RowTotals[i])
-	}
-	n := 1
-	if len(pr.rows) > 0 {
-		n = len(pr.rows[0])
-	}
-	tk := make([]string, n)
-	for i := range tk {
-		tk[i] = Total
-	}
-	row(tk, pr.pub.ColTotals, pr.pub.Total)
-	return out
+	return out, nil
 }
 
 // The UN-CTS tables an export may ask for: offences recorded and victims

@@ -89,3 +89,26 @@ func TestICCSLookup(t *testing.T) {
 		t.Error("99 passed the check")
 	}
 }
+
+// TestUNCTSCrimes: every crime of the UN-CTS tables is an ICCS category,
+// named once.
+func TestUNCTSCrimes(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range UNCTSCrimes {
+		if _, ok := ICCS.Lookup(c.ICCS); !ok {
+			t.Errorf("UN-CTS crime %s: %s is not an ICCS code", c.Name, c.ICCS)
+		}
+		if seen[c.Name] || c.Name == UNCTSAll {
+			t.Errorf("UN-CTS crime %s named twice", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	for _, name := range unctsVictimCrimes {
+		if !seen[name] {
+			t.Errorf("victims' crime %s is not a UN-CTS crime", name)
+		}
+	}
+	if len(UNCTSRows("police_victims")) != len(unctsVictimCrimes) || len(UNCTSRows("courts")) != len(UNCTSCrimes) {
+		t.Error("UNCTSRows gives the wrong crimes")
+	}
+}

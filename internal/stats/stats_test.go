@@ -611,15 +611,46 @@ func TestExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines = exportCSV(t, w, req)
-		start := slices.IndexFunc(lines, func(l []string) bool { return len(l) > 0 && l[0] == "iccs" })
-		if start < 0 || strings.Join(lines[start], ",") != "iccs,sex,unknown,adult,juvenile,total" {
+		start := slices.IndexFunc(lines, func(l []string) bool { return len(l) > 0 && l[0] == "crime" })
+		if start < 0 || strings.Join(lines[start], ",") != "crime,iccs,sex,unknown,adult,juvenile,total" {
 			t.Fatalf("UN-CTS header: %v", lines)
 		}
-		q, _ = stats.UNCTSQuery("courts", 2024)
-		rows, cols, pub = published(t, f, q)
+		// The expected table: the file's persons convicted in 2024 under
+		// each crime's category (ICCS codes extend their parents'), by sex
+		// and juvenile, then all of them; protected as one table.
+		counts := f.expect(stats.Query{Stage: "courts", Unit: "person", Level: 4, By: []string{"sex", "juvenile"}, From: "2024", To: "2024"})
+		var sexes []string
+		for _, sx := range stats.DimSex.Codes() {
+			for k := range counts {
+				if strings.Split(k, "|")[1] == sx && !slices.Contains(sexes, sx) {
+					sexes = append(sexes, sx)
+				}
+			}
+		}
+		juv := stats.DimJuvenile.Codes()
+		crimes := append(slices.Clone(stats.UNCTSRows("courts")), stats.UNCTSCrime{Name: stats.UNCTSAll, ICCS: ""})
+		var labels []string
+		var table [][]int
+		for _, cr := range crimes {
+			for _, sx := range sexes {
+				labels = append(labels, cr.Name+" / "+sx)
+				row := make([]int, len(juv))
+				for k, n := range counts {
+					p := strings.Split(k, "|")
+					if p[1] == sx && strings.HasPrefix(p[0], cr.ICCS) {
+						row[slices.Index(juv, p[2])] += int(n)
+					}
+				}
+				table = append(table, row)
+			}
+		}
+		pub, err = disclosure.Protect(disclosure.Table{Rows: labels, Cols: juv, Counts: table}, disclosure.DefaultThreshold)
+		if err != nil {
+			t.Fatal(err)
+		}
 		body := lines[start+1 : len(lines)-1] // the last line is "rows,N"
-		if len(body) != len(rows)+1 {
-			t.Fatalf("UN-CTS: %d rows, want %d", len(body), len(rows)+1)
+		if len(body) != len(labels) {
+			t.Fatalf("UN-CTS: %d rows, want %d", len(body), len(labels))
 		}
 		cellOf := func(c disclosure.Cell) string {
 			if c.Suppressed {
@@ -627,30 +658,32 @@ func TestExports(t *testing.T) {
 			}
 			return strconv.Itoa(c.Value)
 		}
-		byRow := map[string][]string{}
-		for _, l := range body {
-			byRow[l[0]+" / "+l[1]] = l
-		}
-		for i, r := range rows {
-			l := byRow[r]
-			if l == nil {
-				t.Fatalf("UN-CTS has no row %s", r)
+		counted, hidden := 0, 0
+		for i, l := range body {
+			cr := crimes[i/len(sexes)]
+			iccs := cr.ICCS
+			if iccs == "" {
+				iccs = stats.Total
 			}
-			for k, v := range []string{"unknown", "adult", "juvenile"} {
-				want := "0"
-				if j := slices.Index(cols, v); j >= 0 {
-					want = cellOf(pub.Cells[i][j])
+			if l[0]+" / "+l[2] != labels[i] || l[1] != iccs {
+				t.Fatalf("UN-CTS row %d: %v, want %s (%s)", i, l, labels[i], iccs)
+			}
+			for j := range juv {
+				if l[3+j] != cellOf(pub.Cells[i][j]) {
+					t.Errorf("UN-CTS %s %s: %s, want %s (count %d)", labels[i], juv[j], l[3+j], cellOf(pub.Cells[i][j]), table[i][j])
 				}
-				if l[2+k] != want {
-					t.Errorf("UN-CTS %s %s: %s, want %s", r, v, l[2+k], want)
+				if pub.Cells[i][j].Suppressed {
+					hidden++
+				} else if table[i][j] > 0 {
+					counted++
 				}
 			}
-			if l[5] != cellOf(pub.RowTotals[i]) {
-				t.Errorf("UN-CTS %s total: %s, want %s", r, l[5], cellOf(pub.RowTotals[i]))
+			if l[6] != cellOf(pub.RowTotals[i]) {
+				t.Errorf("UN-CTS %s total: %s, want %s", labels[i], l[6], cellOf(pub.RowTotals[i]))
 			}
 		}
-		if last := body[len(body)-1]; last[0] != stats.Total || last[5] != cellOf(pub.Total) {
-			t.Errorf("UN-CTS total row %v, total %s", last, cellOf(pub.Total))
+		if counted == 0 || hidden == 0 {
+			t.Errorf("UN-CTS: %d counts shown, %d suppressed: the test checks too little", counted, hidden)
 		}
 		if _, err := w.S.UNCTS(w.Statistician, "parliament", 2024, export.CSV); err == nil {
 			t.Error("an unknown UN-CTS table was exported")
