@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"net/http"
@@ -58,9 +59,15 @@ func valueCodes(d stats.Dimension) []string {
 	return out
 }
 
-// readTableForm reads a table's query from the page's query parameters,
-// the defaults filled in: police-recorded offences by ICCS section and
-// year. A bad parameter is refused naming it.
+// pageParams are a table page's own parameters, beside those of the
+// statistics query stats.ParseQuery reads (the API's too): the dimensions
+// of the rows and the columns, the region (filter.region in a link), the
+// view and format of a download.
+var pageParams = []string{"rows", "cols", "region", "view", "format"}
+
+// readTableForm reads a table's query from the page's query parameters
+// with stats.ParseQuery, the defaults filled in: police-recorded offences
+// by ICCS section and year. A bad parameter is refused naming it.
 func readTableForm(q url.Values) (tableForm, error) {
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(q.Get(name)); v != "" {
@@ -68,20 +75,30 @@ func readTableForm(q url.Values) (tableForm, error) {
 		}
 		return def
 	}
-	f := tableForm{Row: get("rows", stats.DimICCS.ID), Col: get("cols", stats.DimPeriod.ID), Period: get("period", stats.PeriodYear),
-		Region: get("region", ""), ICCSCode: get("iccs", "")}
-	f.Q = stats.Query{Stage: get("stage", stats.StagePolice), Unit: get("unit", stats.UnitOffence), From: get("from", ""), To: get("to", ""), Totals: true}
+	parsed, err := stats.ParseQuery(q, pageParams...)
+	if err != nil {
+		return tableForm{}, err
+	}
+	if len(parsed.By) > 0 {
+		return tableForm{}, errs.Invalidf("query", "by", "a table page breaks down by its rows and cols, not by")
+	}
+	f := tableForm{Row: get("rows", stats.DimICCS.ID), Col: get("cols", stats.DimPeriod.ID), Period: cmp.Or(parsed.Period, stats.PeriodYear),
+		Region: get("region", "")}
+	f.Q = parsed
+	f.Q.Stage, f.Q.Unit, f.Q.Totals = cmp.Or(parsed.Stage, stats.StagePolice), cmp.Or(parsed.Unit, stats.UnitOffence), true
 	if !slices.Contains(valueCodes(stats.DimStage)[1:], f.Q.Stage) {
 		return f, errs.Invalidf("enum", "stage", "stage must be one of %s", strings.Join(valueCodes(stats.DimStage)[1:], ", "))
 	}
 	if !slices.Contains(valueCodes(stats.DimUnit)[1:], f.Q.Unit) {
 		return f, errs.Invalidf("enum", "unit", "unit must be one of %s", strings.Join(valueCodes(stats.DimUnit)[1:], ", "))
 	}
-	level, ok := atoiRange(get("level", "1"), 1, 4)
-	if !ok {
+	f.Level = parsed.Level
+	if q.Get("level") == "" {
+		f.Level = 1
+	}
+	if f.Level < 1 || f.Level > 4 {
 		return f, errs.Invalidf("range", "level", "level must be an ICCS level from 1 (sections) to 4 (classes)")
 	}
-	f.Level = level
 	dims := tableDims()
 	if !slices.Contains(dims, f.Row) {
 		return f, errs.Invalidf("enum", "rows", "rows must be one of %s", strings.Join(dims, ", "))
@@ -92,19 +109,22 @@ func readTableForm(q url.Values) (tableForm, error) {
 	if f.Row == f.Col {
 		return f, errs.Invalidf("distinct", "cols", "the rows and the columns must break the table down by two different dimensions")
 	}
-	if !slices.Contains([]string{stats.PeriodYear, stats.PeriodQuarter, stats.PeriodMonth}, f.Period) {
+	if !slices.Contains(stats.Periods, f.Period) {
 		return f, errs.Invalidf("enum", "period", "period must be year, quarter or month")
 	}
-	if f.ICCSCode != "" {
-		code, err := stats.ICCS.Check("iccs", f.ICCSCode)
+	for i, c := range f.Q.ICCS {
+		code, err := stats.ICCS.Check("iccs", c)
 		if err != nil {
 			return f, err
 		}
-		f.ICCSCode = code
-		f.Q.ICCS = []string{code}
+		f.Q.ICCS[i] = code
 	}
+	f.ICCSCode = strings.Join(f.Q.ICCS, ",")
 	if f.Region != "" {
-		f.Q.Filter = map[string][]string{stats.DimRegion.ID: {f.Region}}
+		if f.Q.Filter == nil {
+			f.Q.Filter = map[string][]string{}
+		}
+		f.Q.Filter[stats.DimRegion.ID] = append(f.Q.Filter[stats.DimRegion.ID], f.Region)
 	}
 	// Sex and age are those of the person counted: victims at the police,
 	// persons at every stage; offences have none.

@@ -185,6 +185,19 @@ func TestStatsPages(t *testing.T) {
 	if got := tableRow(t, p.Body, "stats-table", "2025"); len(got) < 3 {
 		t.Errorf("year 2025 by sex: %v", got)
 	}
+	// The page reads its query as the API does (stats.ParseQuery): a
+	// filter of any dimension; a parameter of neither refused, named.
+	p = st.get("/stats/tables?unit=person&rows=perpetrator_sex&cols=period&filter.perpetrator_sex=female")
+	wantStatus(t, "female suspects only", p, http.StatusOK)
+	if got := tableRow(t, p.Body, "stats-table", "Total"); got[len(got)-1] != num(f.offenders["female"]) && got[len(got)-1] != "x" {
+		t.Errorf("female suspects only: total %v, the file has %d", got, f.offenders["female"])
+	}
+	if strings.Contains(p.Body, `<th scope="row">Male</th>`) {
+		t.Error("filtered to women, the table has a row of men")
+	}
+	p = st.get("/stats/tables?colour=red")
+	wantStatus(t, "unknown parameter", p, http.StatusUnprocessableEntity)
+	mustContain(t, "unknown parameter", p, "colour is not a parameter of a statistics query")
 	// A bad level is refused on the form, naming the field.
 	p = st.get("/stats/tables?level=7")
 	wantStatus(t, "level 7", p, http.StatusUnprocessableEntity)
