@@ -3,6 +3,8 @@ package stats
 //go:generate go run ./iccsgen/geniccs
 
 import (
+	_ "embed"
+	"encoding/json"
 	"strings"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -61,14 +63,54 @@ func (c *Classification) Lookup(code string) (Category, bool) {
 	return c.Categories[i], true
 }
 
-// Title is the category's title in a language: Spanish's is the official
-// one; any other language is given the English title.
+// TitleIn is the category's title in a language: the official Spanish
+// one in Spanish; in Arabic, Chinese, French and Russian the
+// machine-assisted translation (MachineTitles) where there is one; else
+// the English title.
 func (k Category) TitleIn(lang string) string {
 	if strings.HasPrefix(lang, "es") && k.TitleES != "" {
 		return k.TitleES
 	}
+	if t, ok := k.MachineTitle(lang); ok {
+		return t
+	}
 	return k.Title
 }
+
+// MachineTitle is the category's machine-assisted title in a language,
+// when there is one: not UNODC's, awaiting a translator's review
+// (docs/stats.md).
+func (k Category) MachineTitle(lang string) (string, bool) {
+	base, _, _ := strings.Cut(lang, "-")
+	t, ok := MachineTitles[base][k.Code]
+	return t, ok
+}
+
+//go:embed iccs_machine.json
+var machineJSON []byte
+
+// MachineTitles are machine-assisted translations of the ICCS's titles
+// (levels 1 and 2) into Arabic, Chinese, French and Russian, by language
+// and code: marked as such and awaiting review, as UNODC publishes the
+// official editions, which custos does not ship yet.
+var MachineTitles = func() map[string]map[string]string {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(machineJSON, &raw); err != nil {
+		panic(err)
+	}
+	out := map[string]map[string]string{}
+	for lang, v := range raw {
+		if strings.HasPrefix(lang, "_") {
+			continue // the note
+		}
+		var m map[string]string
+		if err := json.Unmarshal(v, &m); err != nil {
+			panic(err)
+		}
+		out[lang] = m
+	}
+	return out
+}()
 
 // Ancestor returns the code of a category at level (its own code when the
 // category is at that level or above it: a national offence mapped to a

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/stats/iccsgen"
@@ -110,5 +111,48 @@ func TestUNCTSCrimes(t *testing.T) {
 	}
 	if len(UNCTSRows("police_victims")) != len(unctsVictimCrimes) || len(UNCTSRows("courts")) != len(UNCTSCrimes) {
 		t.Error("UNCTSRows gives the wrong crimes")
+	}
+}
+
+// TestMachineTitles: the machine-assisted titles cover levels 1 and 2 in
+// Arabic, Chinese, French and Russian, only codes of the classification,
+// none empty; TitleIn picks them, Spanish keeps its
+// official title, and a language without any falls back to English.
+func TestMachineTitles(t *testing.T) {
+	for _, lang := range []string{"ar", "fr", "ru", "zh"} {
+		m := MachineTitles[lang]
+		for code, title := range m {
+			k, ok := ICCS.Lookup(code)
+			if !ok || k.Code != code {
+				t.Errorf("%s: %s is not an ICCS code", lang, code)
+				continue
+			}
+			// French writes some titles as English does (Corruption).
+			if strings.TrimSpace(title) == "" || title == k.Title && lang != "fr" {
+				t.Errorf("%s: %s has no title of its own: %q", lang, code, title)
+			}
+		}
+		for _, k := range ICCS.Categories {
+			if _, ok := m[k.Code]; k.Level <= 2 && !ok {
+				t.Errorf("%s: no title for %s (level %d)", lang, k.Code, k.Level)
+			}
+		}
+	}
+	k, _ := ICCS.Lookup("0101")
+	if got := k.TitleIn("fr"); got != MachineTitles["fr"]["0101"] || got == k.Title {
+		t.Errorf("0101 in French: %q", got)
+	}
+	if got := k.TitleIn("zh-Hans"); got != MachineTitles["zh"]["0101"] {
+		t.Errorf("0101 in Chinese: %q", got)
+	}
+	if got := k.TitleIn("es"); got != k.TitleES {
+		t.Errorf("0101 in Spanish: %q, want the official %q", got, k.TitleES)
+	}
+	if got := k.TitleIn("de"); got != k.Title {
+		t.Errorf("0101 in German: %q, want the English", got)
+	}
+	deep, _ := ICCS.Lookup("020111")
+	if _, ok := MachineTitles["fr"][deep.Code]; !ok && deep.TitleIn("fr") != deep.Title {
+		t.Errorf("020111 in French without a translation: %q, want the English", deep.TitleIn("fr"))
 	}
 }

@@ -26,6 +26,7 @@ type iccsData struct {
 	Children        []iccsCategory
 	Levels          [4]int // how many categories each level has
 	Official        bool   // the titles shown are an official edition's (English or Spanish)
+	Machine         bool   // the language has machine-assisted titles (stats.MachineTitles)
 	StatsLevel      int    // the level the category's statistics break down by: the one under it
 }
 
@@ -60,6 +61,7 @@ func (h *statsPages) iccs(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	lang := s.L().Code()
 	d := iccsData{Version: stats.ICCS.Version, Source: stats.ICCS.Source, Official: lang == "en" || lang == "es"}
+	_, d.Machine = stats.MachineTitles[lang]
 	for _, k := range stats.ICCS.Categories {
 		d.Levels[k.Level-1]++
 	}

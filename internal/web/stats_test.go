@@ -229,11 +229,12 @@ func TestStatsPages(t *testing.T) {
 	wantStatus(t, "uncts", p, http.StatusOK)
 
 	// In Spanish, the classification's official titles.
+	lang := "es"
 	es := func(path string) *page {
 		t.Helper()
 		req, _ := http.NewRequest("GET", st.base+path, nil)
 		req.AddCookie(st.cookie)
-		req.AddCookie(&http.Cookie{Name: web.LanguageCookie, Value: "es"})
+		req.AddCookie(&http.Cookie{Name: web.LanguageCookie, Value: lang})
 		resp, err := st.c.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -247,6 +248,13 @@ func TestStatsPages(t *testing.T) {
 	mustNotContain(t, "iccs in Spanish", p, "Titles are shown in English")
 	p = es("/stats/tables")
 	mustContain(t, "tables in Spanish", p, "Tendencia por año", "Actos que causan la muerte")
+	// In French, the machine-assisted titles of sections and divisions,
+	// said to be such; a class in English.
+	lang = "fr"
+	p = es("/stats/iccs?code=02")
+	mustContain(t, "iccs in French", p, "Traite des personnes", `id="iccs-machine"`)
+	p = es("/stats/iccs?code=02011")
+	mustContain(t, "iccs in French", p, "Serious assault")
 
 	// The regulator reads the statistics; the auditor cannot download.
 	reg := newBrowser(t, w.URL)
