@@ -60,7 +60,10 @@
 // import's dictionary of regions and national codes). Chunks are written
 // before the import's entry and counted only once it is in the log; the
 // entry carries their SHA-256, so a chunk changed behind custos's back is
-// found. Aggregating reads only the columns a query needs and counts in
+// found. An import beats its row of stats_writing while it writes; the
+// next import sweeps the chunks of imports with no entry and no recent
+// beat (Sweep, Orphaned). Counting reads ranges of chunks on several
+// connections at once and counts them on every processor (countSets). Aggregating reads only the columns a query needs and counts in
 // memory by mixed-radix keys, which is what makes 10,000,000 records by
 // ICCS division × sex × age band × year take well under a second on SQLite
 // and PostgreSQL where a GROUP BY over a table of rows takes several
