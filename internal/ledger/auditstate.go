@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -116,7 +117,8 @@ func LoadAuditState(path string, key []byte) (*AuditState, error) {
 // compactRange rebuilds the kept tree's compact range and checks that it
 // makes the kept root.
 func (s *AuditState) compactRange() (*compact.Range, error) {
-	rng, err := factory.NewRange(0, s.Size, s.Range)
+	// The range takes the slice as its own and appends in place.
+	rng, err := factory.NewRange(0, s.Size, slices.Clone(s.Range))
 	if err != nil {
 		return nil, fmt.Errorf("range: %w", err)
 	}
