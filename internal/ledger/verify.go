@@ -35,7 +35,9 @@ type VerifyOptions struct {
 	// WithoutPersonalData says that this copy holds the log and its tables
 	// but none of the sealed personal data (leaves loaded with
 	// AppendLeaves: a replica, a restore from leaves), so the subjects table
-	// is not compared with the log's commitments (sealed.go).
+	// is not compared with the log's commitments (sealed.go), nor are the
+	// modules' checks run (Projections.Check: what the log commits to but
+	// does not hold, which such a copy lacks too).
 	WithoutPersonalData bool
 	// From, when set, is the state an earlier verification saved
 	// (LoadAuditState): the log must extend the checkpoint it kept (a
