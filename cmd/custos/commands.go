@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/custos-project/custos/internal/demo"
 	"github.com/custos-project/custos/internal/ledger"
@@ -203,12 +204,34 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	d.add(fs, "custos.db")
 	var pin pinFlags
 	pin.add(fs)
+	from := fs.String("from", "", "continue from the state file an earlier verify saved (--save-state): check that the log extends the checkpoint it kept, replay only the leaves after it onto the tables it kept, and compare every table in full")
+	save := fs.String("save-state", "", "after a pass with a pinned key, save the auditor's state to this file (the checkpoint verified and, beside it, a SQLite file of the tables replayed) for a later --from; may be the --from file")
+	stateKey := fs.String("state-key", "", "a secret file of the auditor's that seals the state file (HMAC-SHA-256); created by the first --save-state if missing. Without it the state carries a plain SHA-256")
+	workers := fs.Int("workers", 0, "goroutines that hash and decode leaves beside the replay and compare tables (default: the number of cores)")
+	showProgress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal (it is shown on a terminal)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	opt := ledger.VerifyOptions{Progress: func(done, total uint64) { fmt.Fprintf(stderr, "checked %d of %d leaves\n", done, total) }}
+	opt := ledger.VerifyOptions{Workers: *workers, SaveState: *save}
+	if *showProgress || isTerminal(stderr) {
+		opt.Progress = verifyProgress(stderr, isTerminal(stderr))
+	}
 	if err := pin.options(&opt); err != nil {
 		return err
+	}
+	if *stateKey != "" {
+		k, err := ledger.LoadStateKey(*stateKey, *save != "" && *from == "")
+		if err != nil {
+			return fmt.Errorf("--state-key: %w", err)
+		}
+		opt.StateKey = k
+	}
+	if *from != "" {
+		st, err := ledger.LoadAuditState(*from, opt.StateKey)
+		if err != nil {
+			return &exitError{1, fmt.Sprintf("--from: %v", err)}
+		}
+		opt.From = st
 	}
 	if err := d.existing(); err != nil {
 		return err
@@ -221,6 +244,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rep, err := ledger.Verify(ctx, db, server.NewProjections(), opt)
 	if err != nil {
 		return err
+	}
+	if opt.From != nil && rep.OK() {
+		fmt.Fprintf(stdout, "from the checkpoint of %d leaves verified %s: %d new leaves replayed\n", rep.From, opt.From.VerifiedAt, rep.Replayed)
 	}
 	if !rep.OK() {
 		printSealedCheck(stdout, rep)
@@ -236,7 +262,62 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
 	printSealedCheck(stdout, rep)
+	if rep.SavedState != "" {
+		fmt.Fprintf(stdout, "saved the verify state to %s (keep it, and its replay file beside it, where the registry's operator cannot write)\n", rep.SavedState)
+	}
 	return nil
+}
+
+// isTerminal tells whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// verifyProgress prints log verify's progress on w: leaves replayed of all,
+// their rate and the time left, then the tables compared. On a terminal it
+// redraws one line twice a second; elsewhere it writes a line every ten
+// seconds.
+func verifyProgress(w io.Writer, terminal bool) func(stage string, done, total uint64) {
+	start := time.Now()
+	var last time.Time
+	every, end := 10*time.Second, "\n"
+	if terminal {
+		every, end = 500*time.Millisecond, ""
+	}
+	return func(stage string, done, total uint64) {
+		now := time.Now()
+		if now.Sub(last) < every && done < total {
+			return
+		}
+		last = now
+		pre := ""
+		if terminal {
+			pre = "\r\033[K"
+		}
+		switch stage {
+		case "leaves":
+			el := now.Sub(start).Seconds()
+			rate := float64(done) / max(el, 0.001)
+			left := time.Duration(float64(total-done)/max(rate, 1)) * time.Second
+			fmt.Fprintf(w, "%sleaves %d of %d (%.0f%%), %.0f/s, %s left%s", pre, done, total, 100*float64(done)/float64(max(total, 1)), rate, left.Round(time.Second), end)
+			if done >= total {
+				start = now // the tables' time starts here
+				if terminal {
+					fmt.Fprintln(w)
+				}
+			}
+		default:
+			fmt.Fprintf(w, "%s%s %d of %d compared, %s%s", pre, stage, done, total, now.Sub(start).Round(time.Second), end)
+			if terminal && done >= total {
+				fmt.Fprintln(w)
+			}
+		}
+	}
 }
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -45,7 +45,15 @@ func TestSubjectCLI(t *testing.T) {
 	}
 	db.Close()
 
-	out, _ := custos(t, 0, "subject", "erase", waiting, "--db", dsn, "--token", regulator, "--ground", "unlawfully_processed", "--reference", "DPO-2026-4")
+	// The auditor's state, kept for incremental verification (--from).
+	dir := t.TempDir()
+	state, stateKey := filepath.Join(dir, "audit.json"), filepath.Join(dir, "audit.key")
+	out, _ := custos(t, 0, "log", "verify", "--db", dsn, "--public-key", logKey, "--save-state", state, "--state-key", stateKey)
+	if !strings.HasPrefix(out, "OK: ") || !strings.Contains(out, "saved the verify state to "+state) {
+		t.Errorf("log verify --save-state: %s", out)
+	}
+
+	out, _ = custos(t, 0, "subject", "erase", waiting, "--db", dsn, "--token", regulator, "--ground", "unlawfully_processed", "--reference", "DPO-2026-4")
 	if !strings.Contains(out, `"subject_id": "`+waiting+`"`) || !strings.Contains(out, `"ground": "unlawfully_processed"`) {
 		t.Errorf("subject erase: %s", out)
 	}
@@ -60,6 +68,14 @@ func TestSubjectCLI(t *testing.T) {
 	out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--public-key", logKey)
 	if !strings.Contains(out, " was erased by entry ") || !strings.HasPrefix(out, "OK: ") {
 		t.Errorf("log verify after erasure: %s", out)
+	}
+	out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--from", state, "--save-state", state, "--state-key", stateKey)
+	if !strings.Contains(out, " was erased by entry ") || !strings.Contains(out, " new leaves replayed\nOK: ") {
+		t.Errorf("log verify --from after erasure: %s", out)
+	}
+	_, errOut = custos(t, 1, "log", "verify", "--db", dsn, "--from", state)
+	if !strings.Contains(errOut, "is sealed with a state key: give it (--state-key)") {
+		t.Errorf("log verify --from without the state key: %s", errOut)
 	}
 
 	db, err = store.Open(ctx, dsn)
@@ -80,5 +96,10 @@ func TestSubjectCLI(t *testing.T) {
 	out, _ = custos(t, 1, "log", "verify", "--db", dsn, "--public-key", logKey)
 	if !strings.Contains(out, "FAIL subjects: row ref="+other+" is committed by entry ") {
 		t.Errorf("log verify after a deleted sealed row: %s", out)
+	}
+	// The row was committed before the checkpoint the state kept.
+	out, _ = custos(t, 1, "log", "verify", "--db", dsn, "--from", state, "--state-key", stateKey)
+	if !strings.Contains(out, "FAIL subjects: row ref="+other+" is committed by entry ") {
+		t.Errorf("log verify --from after a deleted sealed row: %s", out)
 	}
 }

@@ -111,6 +111,16 @@ type Projections struct {
 	projectors map[string]Projector
 	tables     []Table
 	schemas    []store.Schema
+	checks     []namedCheck
+	// split holds, for the types registered with On, the decoding of an
+	// entry's data apart from its projection, so that log verify decodes
+	// beside the replay.
+	split map[string]splitProjector
+}
+
+type splitProjector struct {
+	decode func(e *Entry) (any, error)
+	apply  func(ctx context.Context, q store.Queryer, index int64, e *Entry, data any) error
 }
 
 // NewProjections returns projections that already know the ledger's own entries
@@ -193,4 +203,53 @@ func On[T any](r *Projections, typ string, apply func(ctx context.Context, q sto
 		}
 		return apply(ctx, q, index, e, &data)
 	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.split == nil {
+		r.split = map[string]splitProjector{}
+	}
+	r.split[typ] = splitProjector{
+		decode: func(e *Entry) (any, error) {
+			var data T
+			err := e.Decode(&data)
+			return &data, err
+		},
+		apply: func(ctx context.Context, q store.Queryer, index int64, e *Entry, data any) error {
+			return apply(ctx, q, index, e, data.(*T))
+		},
+	}
+}
+
+// decoded is an entry's data decoded ahead of its projection (prepare).
+type decoded struct {
+	data any
+	err  error
+}
+
+// prepare decodes an entry's data for projectDecoded, when its type was
+// registered with On; it returns nil otherwise.
+func (r *Projections) prepare(e *Entry) *decoded {
+	r.mu.RLock()
+	sp, ok := r.split[e.Type]
+	r.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	v, err := sp.decode(e)
+	return &decoded{v, err}
+}
+
+// projectDecoded projects e as Project does, with its data as prepare
+// decoded it (nil: as Project).
+func (r *Projections) projectDecoded(ctx context.Context, q store.Queryer, index int64, e *Entry, d *decoded) error {
+	if d == nil {
+		return r.Project(ctx, q, index, e)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	r.mu.RLock()
+	sp := r.split[e.Type]
+	r.mu.RUnlock()
+	return sp.apply(ctx, q, index, e, d.data)
 }

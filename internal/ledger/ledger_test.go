@@ -27,8 +27,6 @@ type noteData struct {
 // notes in the settings table, so the test needs no registry module.
 func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.Writer, note.Signer, string) {
 	t.Helper()
-	ctx := context.Background()
-	db := storetest.Open(t, dsn)
 	skey, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +35,16 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.W
 	if err != nil {
 		t.Fatal(err)
 	}
+	db, reg, w := newLogWith(t, dsn, signer, vkey)
+	return db, reg, w, signer, vkey
+}
+
+// newLogWith is newLog with a given key: two logs signed by one key are one
+// registry's log and a rewrite of it.
+func newLogWith(t *testing.T, dsn string, signer note.Signer, vkey string) (*store.DB, *ledger.Projections, *ledger.Writer) {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, dsn)
 	reg := ledger.NewProjections()
 	reg.Schema(store.CoreSchema())
 	reg.Register("test.note", func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
@@ -52,7 +60,7 @@ func newLog(t *testing.T, dsn string) (*store.DB, *ledger.Projections, *ledger.W
 	}
 	w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name()})
 	t.Cleanup(w.Close)
-	return db, reg, w, signer, vkey
+	return db, reg, w
 }
 
 // TestWriterGroupsAndProves submits commands from many goroutines at once,

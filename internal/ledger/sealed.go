@@ -43,6 +43,7 @@ type sealedLog struct {
 	erased       map[string]int64
 	byCommitment map[string]string // commitment -> reference
 	firstAt      string            // when the first leaf with a commitment was written
+	dirty        map[string]bool   // references added since the state was loaded
 }
 
 type committedRow struct {
@@ -51,19 +52,21 @@ type committedRow struct {
 }
 
 func newSealedLog() *sealedLog {
-	return &sealedLog{committed: map[string]committedRow{}, erased: map[string]int64{}, byCommitment: map[string]string{}}
+	return &sealedLog{committed: map[string]committedRow{}, erased: map[string]int64{}, byCommitment: map[string]string{}, dirty: map[string]bool{}}
 }
 
 func (s *sealedLog) add(idx int64, e *Entry) {
 	for _, c := range e.Sealed {
 		s.committed[c.Ref] = committedRow{c.Commitment, idx}
 		s.byCommitment[c.Commitment] = c.Ref
+		s.dirty[c.Ref] = true
 		if s.firstAt == "" {
 			s.firstAt = e.At
 		}
 	}
 	for _, ref := range e.Erased {
 		s.erased[ref] = idx
+		s.dirty[ref] = true
 	}
 }
 

@@ -1,11 +1,17 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -29,10 +35,31 @@ type VerifyOptions struct {
 	// WithoutPersonalData says that this copy holds the log and its tables
 	// but none of the sealed personal data (leaves loaded with
 	// AppendLeaves: a replica, a restore from leaves), so the subjects table
-	// is not compared with the log's commitments (sealed.go).
+	// is not compared with the log's commitments (sealed.go), nor are the
+	// modules' checks run (Projections.Check: what the log commits to but
+	// does not hold, which such a copy lacks too).
 	WithoutPersonalData bool
-	// Progress, when set, is told how many leaves have been checked.
-	Progress func(done, total uint64)
+	// From, when set, is the state an earlier verification saved
+	// (LoadAuditState): the log must extend the checkpoint it kept (a
+	// consistency proof, and the kept subtree hashes extended with the new
+	// leaves must make the signed root); only the leaves after it are read
+	// and replayed, onto the tables it kept; every table is still compared
+	// in full. It pins the key it holds (a VerifierKey or KeyFingerprint
+	// given beside it must be that key).
+	From *AuditState
+	// SaveState, when set, is the file where a verification that finds
+	// nothing wrong, with a pinned key, saves its state for a later From; the
+	// replay file is written beside it. StateKey seals it (HMAC-SHA-256);
+	// without one it carries a plain SHA-256.
+	SaveState string
+	StateKey  []byte
+	// Workers is how many goroutines hash and decode leaves beside the
+	// replay, and how many tables are compared at once (default GOMAXPROCS).
+	Workers int
+	// Progress, when set, is told how far each stage is: "leaves" (leaves
+	// checked and replayed, of those to replay), then "tables" (tables and
+	// checks compared, of all).
+	Progress func(stage string, done, total uint64)
 }
 
 // Report is the outcome of Verify.
@@ -42,6 +69,7 @@ type Report struct {
 	KeyFromLog bool     // the verifier key came from the log itself, unpinned
 	Tables     int      // projected tables compared
 	Rows       int64    // rows compared
+	Checks     int      // modules' own checks run (Projections.Check)
 	Problems   []string // empty when the log and the tables agree
 	// The personal-data rows (subjects) checked against the commitments in
 	// the log (sealed.go): how many, how many no leaf commits to because
@@ -50,27 +78,57 @@ type Report struct {
 	SealedRows  int
 	Uncommitted int
 	Notes       []string
+	// From is the size of the checkpoint the verification continued from
+	// (VerifyOptions.From), 0 for a full one; Replayed is how many leaves
+	// it read and replayed.
+	From, Replayed uint64
+	// SavedState is the state file written (VerifyOptions.SaveState), empty
+	// when none was.
+	SavedState string
 }
 
 // OK tells whether nothing was found wrong.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
-// Verify recomputes the Merkle tree from every stored leaf, checks it against
-// the signed checkpoint and the stored subtree hashes, then replays all leaves
-// into an empty in-memory database and compares every projected table with
-// the live one, row by row. Each difference found is a problem that names the
-// table, the row and the column.
+// replayCommitEvery is how many leaves the replay projects per transaction.
+const replayCommitEvery = 4096
+
+// headProbe reads what every command changes: the snapshots of one
+// verification must all answer it the same.
+const headProbe = "SELECT size, root FROM log_state WHERE id = 1"
+
+// Verify recomputes the Merkle tree from the stored leaves, checks it against
+// the signed checkpoint and the stored subtree hashes, then replays the leaves
+// into an empty database of its own (a scratch SQLite file) and compares
+// every projected table with the live one, row by row, and runs the
+// modules' own checks. Each difference found is a problem that names the
+// table, the row and the column. Leaves are read, hashed and decoded beside
+// the replay, and tables compared in parallel, each reader in a snapshot of
+// one state of the registry. With From it continues from an earlier
+// verification's state; with SaveState it saves one.
 func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptions) (*Report, error) {
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 50
 	}
-	// One snapshot for every read, so that a registry that is being written
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	readers := opt.Workers
+	if db.Dialect == store.SQLite {
+		readers = min(readers, 6) // the read pool holds 8
+	}
+	// One state for every read, so that a registry that is being written
 	// to (by this or another server) verifies as of one log head.
-	q, err := db.Snapshot(ctx)
+	snaps, err := db.Snapshots(ctx, readers, headProbe)
 	if err != nil {
 		return nil, err
 	}
-	defer q.Rollback()
+	defer func() {
+		for _, s := range snaps {
+			s.Rollback()
+		}
+	}()
+	q := snaps[0]
 	rep := &Report{}
 	problem := func(format string, args ...any) bool {
 		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
@@ -85,6 +143,17 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	rep.Size, rep.Root = head.Size, head.Root
 
+	st := opt.From
+	if st != nil {
+		switch {
+		case opt.VerifierKey != "" && opt.VerifierKey != st.LogKey:
+			return nil, fmt.Errorf("the verify state pins the log key %s, not the one given: refused", st.Fingerprint)
+		case opt.KeyFingerprint != "" && !SameFingerprint(st.Fingerprint, opt.KeyFingerprint):
+			return nil, fmt.Errorf("the verify state pins the log key %s, not %s: refused", st.Fingerprint, opt.KeyFingerprint)
+		}
+		opt.VerifierKey = st.LogKey
+		rep.From = st.Size
+	}
 	key, ok := pinKey(ctx, q, opt, rep, problem)
 	if !ok {
 		return rep, nil
@@ -96,6 +165,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		problem("settings: the log's origin is missing (%v)", err)
 		return rep, nil
 	}
+	if st != nil && st.Origin != origin {
+		return nil, fmt.Errorf("the verify state is of the log %q, this registry's is %q: refused", st.Origin, origin)
+	}
 	cp, err := OpenCheckpoint(signed, key, origin)
 	if err != nil {
 		problem("log_state: the stored checkpoint does not verify: %v", err)
@@ -105,77 +177,128 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		problem("log_state: the head (size %d) differs from its signed checkpoint (size %d)", head.Size, cp.Size)
 	}
 
-	// Replay target.
-	mem, err := store.OpenMemory(ctx)
+	// Replay target: a scratch file, beside the state to save if any (it
+	// becomes the state's replay file), else in the temporary folder.
+	dir := os.TempDir()
+	if opt.SaveState != "" {
+		dir = filepath.Dir(opt.SaveState)
+	}
+	f, err := os.CreateTemp(dir, ".custos-verify-*.db")
 	if err != nil {
 		return nil, err
 	}
-	defer mem.Close()
-	if _, err := mem.Migrate(ctx, reg.Schemas()); err != nil {
+	scratch := f.Name()
+	f.Close()
+	defer os.Remove(scratch)
+	var rng *compact.Range
+	var from uint64
+	if st != nil {
+		if rng, err = st.compactRange(); err != nil {
+			return nil, err
+		}
+		from = st.Size
+		if stop := checkExtends(ctx, q, st, cp, problem); stop || len(rep.Problems) > 0 {
+			return rep, nil
+		}
+		os.Remove(scratch)
+		if err := st.copyReplay(scratch); err != nil {
+			return nil, err
+		}
+	} else {
+		rng = factory.NewEmptyRange(0)
+	}
+	mem, err := store.OpenScratch(ctx, scratch)
+	if err != nil {
 		return nil, err
+	}
+	memOpen := true
+	defer func() {
+		if memOpen {
+			mem.Close()
+		}
+	}()
+	applied, err := mem.Migrate(ctx, reg.Schemas())
+	if err != nil {
+		return nil, err
+	}
+	if st != nil && len(applied) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the kept replay was migrated to this custos's schema (%d migration(s)): if a migration changed what projectors write, verify once in full", len(applied)))
+	}
+	seals := newSealedLog()
+	if st != nil {
+		if seals, err = loadSealedLog(ctx, mem.Read()); err != nil {
+			return nil, err
+		}
+		if w := opt.Witnessed; w != nil && w.Size <= st.Size {
+			if err := checkWitnessedBefore(ctx, q, w, st, problem); err != nil {
+				return nil, err
+			}
+		}
 	}
 	mtx, err := mem.BeginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer mtx.Rollback()
+	defer func() { mtx.Rollback() }()
 
 	// Leaves: contiguous, hashes match data, tree matches the checkpoint.
-	rng := factory.NewEmptyRange(0)
-	level := make([][]byte, 0, head.Size)
-	rows, err := q.Query(ctx, "SELECT idx, hash, data FROM log_leaves ORDER BY idx")
-	if err != nil {
-		return nil, err
+	var level [][]byte
+	if head.Size > from {
+		level = make([][]byte, 0, head.Size-from)
 	}
-	var next uint64
-	seals := newSealedLog()
-	for rows.Next() {
-		var idx int64
-		var h []byte
-		var data string
-		if err := rows.Scan(&idx, &h, &data); err != nil {
-			rows.Close()
-			return nil, err
+	next := from
+	missing := false
+	err = readLeaves(ctx, q, reg, from, opt.Workers, func(it *leafItem) (bool, error) {
+		if uint64(it.idx) != next {
+			problem("log_leaves: leaf %d is missing (next stored leaf is %d)", next, it.idx)
+			missing = true
+			return false, nil
 		}
-		if uint64(idx) != next {
-			problem("log_leaves: leaf %d is missing (next stored leaf is %d)", next, idx)
-			rows.Close()
-			return rep, nil
+		if !equalHash(it.stored, it.hash) {
+			problem("log_leaves: leaf %d: stored hash does not match its data (the leaf was altered)", it.idx)
 		}
-		want := LeafHash([]byte(data))
-		if !equalHash(h, want) {
-			problem("log_leaves: leaf %d: stored hash does not match its data (the leaf was altered)", idx)
-		}
-		if err := rng.Append(want, nil); err != nil {
-			rows.Close()
-			return nil, err
+		if err := rng.Append(it.hash, nil); err != nil {
+			return false, err
 		}
 		if err := checkWitnessed(opt.Witnessed, rng, problem); err != nil {
-			rows.Close()
-			return nil, err
+			return false, err
 		}
-		level = append(level, want)
-		if e, err := decodeEntry([]byte(data)); err != nil {
-			problem("log_leaves: leaf %d is not a valid entry: %v", idx, err)
+		level = append(level, it.hash)
+		if it.err != nil {
+			problem("log_leaves: leaf %d is not a valid entry: %v", it.idx, it.err)
 		} else {
-			seals.add(idx, e)
-			if err := reg.Project(ctx, mtx, idx, e); err != nil {
-				problem("log_leaves: leaf %d (%s) cannot be replayed: %v", idx, e.Type, err)
+			seals.add(it.idx, it.entry)
+			if err := reg.projectDecoded(ctx, mtx, it.idx, it.entry, it.decoded); err != nil {
+				problem("log_leaves: leaf %d (%s) cannot be replayed: %v", it.idx, it.entry.Type, err)
 			}
 		}
 		next++
-		if opt.Progress != nil && next%100000 == 0 {
-			opt.Progress(next, head.Size)
+		// A commit now and then lets the scratch file's statement cache
+		// prepare the projectors' statements (it prepares those of a
+		// transaction once it ends), so that they are parsed once.
+		if (next-from)%replayCommitEvery == 0 {
+			if err := mtx.Commit(); err != nil {
+				return false, err
+			}
+			if mtx, err = mem.BeginWrite(ctx); err != nil {
+				return false, err
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
+		if opt.Progress != nil && (next-from)%20000 == 0 {
+			opt.Progress("leaves", next-from, head.Size-from)
+		}
+		return true, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	rows.Close()
+	rep.Replayed = next - from
+	if missing {
+		return rep, nil
+	}
 	if next < head.Size {
 		problem("log_leaves: the log is cut: leaf %d is the first missing one (%d leaves stored, the signed checkpoint says %d)", next, next, head.Size)
-	} else if next != head.Size {
+	} else if next > head.Size {
 		problem("log_leaves: %d leaves stored, the signed checkpoint says %d", next, head.Size)
 	}
 	if w := opt.Witnessed; w != nil && next < w.Size {
@@ -192,30 +315,110 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if len(rep.Problems) > 0 {
 		return rep, nil
 	}
-	if err := verifyNodes(ctx, q, level, problem); err != nil {
+	if opt.Progress != nil {
+		opt.Progress("leaves", next-from, head.Size-from)
+	}
+	if st != nil {
+		err = verifyNodesFrom(ctx, q, st, level, problem)
+	} else {
+		err = verifyNodes(ctx, q, level, problem)
+	}
+	if err != nil {
+		return nil, err
+	}
+	level = nil
+	if err := mtx.Commit(); err != nil {
 		return nil, err
 	}
 
-	// Tables: the live ones must be exactly what the log says.
-	for _, t := range reg.ProjectedTables() {
-		rep.Tables++
-		n, stop, err := compareTable(ctx, q, mtx, t, problem)
-		rep.Rows += n
-		if err != nil {
-			return nil, fmt.Errorf("compare %s: %w", t.Name, err)
-		}
-		if stop {
-			return rep, nil
-		}
+	// Tables, the modules' checks and the sealed rows, in parallel: the
+	// live ones must be exactly what the log says.
+	if err := compareAll(ctx, snaps, mem, reg, seals, opt, rep); err != nil {
+		return nil, err
 	}
-	if opt.WithoutPersonalData {
-		rep.Notes = append(rep.Notes, "subjects: not compared with the log (a copy without personal data)")
+	if !rep.OK() || opt.SaveState == "" {
 		return rep, nil
 	}
-	if err := verifySealed(ctx, q, seals, rep, problem); err != nil {
-		return nil, fmt.Errorf("compare subjects: %w", err)
+	if rep.KeyFromLog {
+		rep.Notes = append(rep.Notes, "the verify state was not saved: the log's key is not pinned")
+		return rep, nil
 	}
+	if err := seals.save(ctx, mem); err != nil {
+		return nil, err
+	}
+	versions, err := mem.SchemaVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	memOpen = false
+	if err := mem.Close(); err != nil {
+		return nil, err
+	}
+	fp, err := KeyFingerprint(key)
+	if err != nil {
+		return nil, err
+	}
+	save := &AuditState{Origin: origin, LogKey: key, Fingerprint: fp, Size: head.Size, Root: head.Root, Checkpoint: signed,
+		Range: rng.Hashes(), Schema: versions, VerifiedAt: time.Now().UTC().Format(time.RFC3339)}
+	if err := saveAuditState(opt.SaveState, opt.StateKey, save, scratch); err != nil {
+		return nil, fmt.Errorf("save the verify state: %w", err)
+	}
+	rep.SavedState = opt.SaveState
 	return rep, nil
+}
+
+// checkExtends checks that the log still holds the tree the state kept: the
+// signed checkpoint is not smaller, the stored subtrees of the kept tree are
+// the kept ones, and a consistency proof from the stored nodes links the
+// kept root to the signed one.
+func checkExtends(ctx context.Context, q store.Queryer, st *AuditState, cp *Checkpoint, problem func(string, ...any) bool) bool {
+	if cp.Size < st.Size {
+		return problem("log_state: the log has %d leaves, but it had %d when it was verified on %s: it was rolled back or cut", cp.Size, st.Size, st.VerifiedAt)
+	}
+	if cp.Size == st.Size && !equalHash(cp.Root, st.Root) {
+		return problem("log_state: the log of %d leaves has root %x, but it had root %x at that size when it was verified on %s: the history before that checkpoint was rewritten",
+			cp.Size, cp.Root, st.Root, st.VerifiedAt)
+	}
+	if st.Size > 0 {
+		rng, err := rangeOf(ctx, q, st.Size)
+		if err != nil {
+			return problem("log_nodes: the subtrees of the first %d leaves cannot be read (%v): the history before the checkpoint verified on %s was cut or rewritten", st.Size, err, st.VerifiedAt)
+		}
+		for i, h := range rng.Hashes() {
+			if !equalHash(h, st.Range[i]) {
+				return problem("log_nodes: the subtrees of the first %d leaves differ from those verified on %s: the history before that checkpoint was rewritten", st.Size, st.VerifiedAt)
+			}
+		}
+	}
+	p, err := ConsistencyProof(ctx, q, st.Size, cp.Size)
+	if err == nil {
+		err = VerifyConsistency(st.Size, cp.Size, p, st.Root, cp.Root)
+	}
+	if err != nil {
+		return problem("log_state: the signed log of %d leaves does not extend the one of %d leaves verified on %s (%v): the history before that checkpoint was rewritten",
+			cp.Size, st.Size, st.VerifiedAt, err)
+	}
+	return false
+}
+
+// checkWitnessedBefore checks a witnessed checkpoint no larger than the
+// kept one against it, with a consistency proof.
+func checkWitnessedBefore(ctx context.Context, q store.Queryer, w *Head, st *AuditState, problem func(string, ...any) bool) error {
+	if w.Size == st.Size {
+		if !equalHash(w.Root, st.Root) {
+			problem("log_leaves: the first %d leaves make root %s, but a witness saw root %s at that size: the log was rewritten after the witness saw it",
+				w.Size, hex.EncodeToString(st.Root), hex.EncodeToString(w.Root))
+		}
+		return nil
+	}
+	p, err := ConsistencyProof(ctx, q, w.Size, st.Size)
+	if err != nil {
+		return err
+	}
+	if err := VerifyConsistency(w.Size, st.Size, p, w.Root, st.Root); err != nil {
+		problem("log_leaves: the tree of %d leaves a witness saw is not a prefix of the one verified (%v): the log was rewritten after the witness saw it", w.Size, err)
+	}
+	return nil
 }
 
 // pinKey returns the key the checkpoint is verified with: the one the
@@ -337,37 +540,39 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, prob
 			return 0, false, fmt.Errorf("order column %s not in table", k)
 		}
 	}
-	next := func(rs *sql.Rows) ([]string, error) {
-		if !rs.Next() {
-			return nil, rs.Err()
-		}
+	// Each cursor scans into buffers of its own, reused row after row;
+	// values compare as they are, and are rendered only for a key or a
+	// problem.
+	cursor := func(rs *sql.Rows) func() ([]any, string, error) {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
-		if err := rs.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		out := make([]string, len(cols))
-		for i, v := range vals {
-			out[i] = normalize(v)
-		}
-		return out, nil
-	}
-	key := func(row []string) string {
 		parts := make([]string, len(keyIdx))
-		for i, k := range keyIdx {
-			parts[i] = row[k]
+		return func() ([]any, string, error) {
+			if !rs.Next() {
+				return nil, "", rs.Err()
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				return nil, "", err
+			}
+			if len(keyIdx) == 1 {
+				return vals, normalize(vals[keyIdx[0]]), nil
+			}
+			for i, k := range keyIdx {
+				parts[i] = normalize(vals[k])
+			}
+			return vals, strings.Join(parts, ","), nil
 		}
-		return strings.Join(parts, ",")
 	}
+	nextLive, nextReplay := cursor(lr), cursor(rr)
 	var n int64
-	a, err := next(lr)
+	a, ka, err := nextLive()
 	if err != nil {
 		return n, false, err
 	}
-	b, err := next(rr)
+	b, kb, err := nextReplay()
 	if err != nil {
 		return n, false, err
 	}
@@ -375,22 +580,22 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, prob
 		n++
 		var stop bool
 		switch {
-		case b == nil || (a != nil && key(a) < key(b)):
-			stop = problem("table %s: row %s=%s is in the database but not in the log (inserted behind custos's back)", t.Name, t.Order, key(a))
-			a, err = next(lr)
-		case a == nil || key(b) < key(a):
-			stop = problem("table %s: row %s=%s is in the log but missing from the database (deleted behind custos's back)", t.Name, t.Order, key(b))
-			b, err = next(rr)
+		case b == nil || (a != nil && ka < kb):
+			stop = problem("table %s: row %s=%s is in the database but not in the log (inserted behind custos's back)", t.Name, t.Order, ka)
+			a, ka, err = nextLive()
+		case a == nil || kb < ka:
+			stop = problem("table %s: row %s=%s is in the log but missing from the database (deleted behind custos's back)", t.Name, t.Order, kb)
+			b, kb, err = nextReplay()
 		default:
 			for i := range cols {
-				if a[i] != b[i] {
+				if !sameValue(a[i], b[i]) {
 					stop = problem("table %s: row %s=%s: column %s is %s in the database but %s in the log (changed behind custos's back)",
-						t.Name, t.Order, key(a), cols[i], a[i], b[i])
+						t.Name, t.Order, ka, cols[i], normalize(a[i]), normalize(b[i]))
 					break
 				}
 			}
-			if a, err = next(lr); err == nil {
-				b, err = next(rr)
+			if a, ka, err = nextLive(); err == nil {
+				b, kb, err = nextReplay()
 			}
 		}
 		if err != nil {
@@ -403,6 +608,26 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, prob
 	return n, false, nil
 }
 
+// sameValue tells whether two scanned values are the same: as they are when
+// both engines gave the same type, else as normalize renders them.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case []byte:
+		if y, ok := b.([]byte); ok {
+			return bytes.Equal(x, y)
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+	}
+	return normalize(a) == normalize(b)
+}
+
 // normalize renders a scanned value the same way whichever engine produced it.
 func normalize(v any) string {
 	switch x := v.(type) {
@@ -411,8 +636,10 @@ func normalize(v any) string {
 	case []byte:
 		return "x'" + hex.EncodeToString(x) + "'"
 	case string:
-		return fmt.Sprintf("%q", x)
-	case int64, int32, int:
+		return strconv.Quote(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32, int:
 		return fmt.Sprintf("%d", x)
 	case bool:
 		if x {

@@ -84,4 +84,5 @@ func Project(reg *ledger.Projections) {
 		ledger.Table{Name: "stats_mapping_rows", Order: "id"},
 		ledger.Table{Name: "stats_imports", Order: "id"},
 	)
+	reg.Check("stats_columns", verifyColumns) // verify.go
 }

@@ -88,8 +88,12 @@ func (j *verifyJob) start(u *UI, by string) bool {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
 		defer cancel()
-		rep, err := ledger.Verify(ctx, u.DB, u.Projections, ledger.VerifyOptions{VerifierKey: u.VerifierKey,
-			Progress: func(done, total uint64) {
+		// Two workers: the server goes on answering beside it.
+		rep, err := ledger.Verify(ctx, u.DB, u.Projections, ledger.VerifyOptions{VerifierKey: u.VerifierKey, Workers: 2,
+			Progress: func(stage string, done, total uint64) {
+				if stage != "leaves" {
+					return
+				}
 				j.mu.Lock()
 				j.done, j.total = done, total
 				j.mu.Unlock()

@@ -1,0 +1,162 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+func writeNotes(t *testing.T, w *ledger.Writer, prefix string, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		if _, err := w.Submit(context.Background(), ledger.Actor{}, "note", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("%s-%d", prefix, i), N: i})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestVerifyFromState checks incremental verification: a verify saves its
+// state; the next one, from that state, replays only the leaves after its
+// checkpoint and passes on an untouched log; it fails when a row whose last
+// change is older than the checkpoint was changed since, when the history
+// before the checkpoint was rewritten (a log re-made and re-signed with the
+// same key), and a state file or replay file that was changed is refused,
+// as is a keyed state without its key.
+func TestVerifyFromState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, signer, vkey := newLog(t, dsn)
+		dir := t.TempDir()
+		state := filepath.Join(dir, "audit.json")
+		key, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeNotes(t, w, "old", 0, 6)
+		verify := func(opt ledger.VerifyOptions) *ledger.Report {
+			t.Helper()
+			opt.VerifierKey, opt.StateKey = vkey, key
+			rep, err := ledger.Verify(ctx, db, reg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		load := func() *ledger.AuditState {
+			t.Helper()
+			st, err := ledger.LoadAuditState(state, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		full := verify(ledger.VerifyOptions{SaveState: state})
+		if !full.OK() || full.SavedState != state || full.From != 0 || full.Replayed != full.Size {
+			t.Fatalf("full verify saving its state: %+v", full)
+		}
+		st := load()
+		if st.Size != full.Size || st.LogKey != vkey || st.Origin != signer.Name() {
+			t.Errorf("state: size %d key %s origin %s", st.Size, st.LogKey, st.Origin)
+		}
+		first := st.Replay
+
+		writeNotes(t, w, "new", 0, 4)
+		rep := verify(ledger.VerifyOptions{From: st, SaveState: state})
+		if !rep.OK() || rep.From != full.Size || rep.Replayed != 4 || rep.Size != full.Size+4 || rep.Rows != full.Rows+4 {
+			t.Fatalf("from the state: %+v", rep)
+		}
+		if _, err := os.Stat(filepath.Join(dir, first)); !os.IsNotExist(err) {
+			t.Errorf("the replay file the state named before is still there (%v)", err)
+		}
+		rep = verify(ledger.VerifyOptions{From: load()})
+		if !rep.OK() || rep.Replayed != 0 {
+			t.Errorf("from the state, nothing new: %+v", rep)
+		}
+
+		// A row whose last change is older than the checkpoint, changed
+		// since: the replay never touches it again, the comparison finds it.
+		writeNotes(t, w, "later", 0, 2)
+		if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = '99' WHERE name = 'old-2'"); err != nil {
+			t.Fatal(err)
+		}
+		rep = verify(ledger.VerifyOptions{From: load()})
+		if rep.Replayed != 2 || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], `table settings: row name="old-2": column value is "99" in the database but "2" in the log`) {
+			t.Errorf("an old row changed after the checkpoint: %q", rep.Problems)
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = '2' WHERE name = 'old-2'"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The history rewritten: the same key signs a log whose leaves
+		// before the checkpoint differ.
+		fresh := storetest.SQLite
+		if strings.HasPrefix(dsn, "postgres") {
+			fresh = storetest.Postgres
+		}
+		other, oreg, ow := newLogWith(t, fresh(t), signer, vkey)
+		writeNotes(t, ow, "forged", 0, 14)
+		rep, err = ledger.Verify(ctx, other, oreg, ledger.VerifyOptions{From: load(), StateKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !strings.Contains(rep.Problems[0], "the history before that checkpoint was rewritten") || rep.Replayed != 0 {
+			t.Errorf("a rewritten history: %q (replayed %d)", rep.Problems, rep.Replayed)
+		}
+		// Rolled back: fewer leaves than the checkpoint.
+		short, sreg, sw := newLogWith(t, fresh(t), signer, vkey)
+		writeNotes(t, sw, "short", 0, 2)
+		rep, err = ledger.Verify(ctx, short, sreg, ledger.VerifyOptions{From: load(), StateKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !strings.Contains(rep.Problems[0], "it was rolled back or cut") {
+			t.Errorf("a log shorter than the checkpoint: %q", rep.Problems)
+		}
+
+		// The state file and its replay file are sealed.
+		b, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tampered := filepath.Join(dir, "tampered.json")
+		size := fmt.Sprintf(`"size": %d`, load().Size)
+		if err := os.WriteFile(tampered, []byte(strings.Replace(string(b), size, `"size": 3`, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ledger.LoadAuditState(tampered, key); err == nil || !strings.Contains(err.Error(), "its seal does not match its content") {
+			t.Errorf("a state file changed: %v", err)
+		}
+		if _, err := ledger.LoadAuditState(state, nil); err == nil || !strings.Contains(err.Error(), "sealed with a state key: give it") {
+			t.Errorf("a keyed state without its key: %v", err)
+		}
+		if _, err := ledger.LoadAuditState(state, []byte(strings.Repeat("k", 32))); err == nil || !strings.Contains(err.Error(), "its seal does not match") {
+			t.Errorf("a keyed state with another key: %v", err)
+		}
+		replay := filepath.Join(dir, load().Replay)
+		rb, err := os.ReadFile(replay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb[len(rb)/2] ^= 1
+		if err := os.WriteFile(replay, rb, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{From: load(), StateKey: key}); err == nil || !strings.Contains(err.Error(), "it was changed") {
+			t.Errorf("a replay file changed: %v", err)
+		}
+		// Another registry's key: refused.
+		if _, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{From: load(), VerifierKey: "custos/XB+00000000+AXqc9keKtc3NXjsprIiws5mc4ud9hTBQgV8lQlH5C89Z"}); err == nil || !strings.Contains(err.Error(), "not the one given: refused") {
+			t.Errorf("a state of another key: %v", err)
+		}
+	})
+}

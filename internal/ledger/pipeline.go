@@ -1,0 +1,329 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/custos-project/custos/internal/store"
+)
+
+// leafItem is a stored leaf as the verification reads it: its index, the
+// hash stored beside it, its bytes, and what hashing and decoding made of
+// them.
+type leafItem struct {
+	idx    int64
+	stored []byte
+	data   []byte
+	hash   []byte
+	entry  *Entry
+	// decoded is the entry's data, decoded beside the replay.
+	decoded *decoded
+	err     error
+}
+
+type leafBatch struct {
+	items []leafItem
+	ready chan struct{} // closed once every item is hashed and decoded
+}
+
+const leafBatchSize = 512
+
+// readLeaves reads the leaves from index from on, in order, and hands each
+// to each once it is hashed and decoded. One goroutine reads, workers hash
+// and decode batches, and each runs on the caller's goroutine in index
+// order, so the replay (the one part that cannot be split) is all that
+// remains on it. each stops the reading by returning false.
+func readLeaves(ctx context.Context, q store.Queryer, reg *Projections, from uint64, workers int, each func(*leafItem) (bool, error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := q.Query(ctx, "SELECT idx, hash, data FROM log_leaves WHERE idx >= ? ORDER BY idx", int64(from))
+	if err != nil {
+		return err
+	}
+	ordered := make(chan *leafBatch, 4*workers)
+	work := make(chan *leafBatch, 4*workers)
+	done := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(done)
+		defer close(ordered)
+		defer close(work)
+		defer rows.Close()
+		for {
+			b := &leafBatch{items: make([]leafItem, 0, leafBatchSize), ready: make(chan struct{})}
+			for len(b.items) < leafBatchSize && rows.Next() {
+				var it leafItem
+				if err := rows.Scan(&it.idx, &it.stored, &it.data); err != nil {
+					readErr = err
+					return
+				}
+				b.items = append(b.items, it)
+			}
+			if len(b.items) == 0 {
+				readErr = rows.Err()
+				return
+			}
+			select {
+			case work <- b:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case ordered <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for b := range work {
+				for i := range b.items {
+					it := &b.items[i]
+					it.hash = LeafHash(it.data)
+					it.entry, it.err = decodeEntry(it.data)
+					if it.err == nil {
+						it.data, it.decoded = nil, reg.prepare(it.entry)
+					}
+				}
+				close(b.ready)
+			}
+		}()
+	}
+	stop := func(err error) error {
+		cancel()
+		for range ordered {
+		}
+		<-done
+		return err
+	}
+	for b := range ordered {
+		<-b.ready
+		for i := range b.items {
+			goOn, err := each(&b.items[i])
+			if err != nil || !goOn {
+				return stop(err)
+			}
+		}
+	}
+	<-done
+	return readErr
+}
+
+// verifyNodesFrom checks the stored subtree hashes that the leaves after
+// the kept checkpoint completed: level by level, from the new leaf hashes
+// and the kept tree's compact range, each node whose subtree reaches past
+// the kept size, and that no other is stored.
+func verifyNodesFrom(ctx context.Context, q store.Queryer, st *AuditState, leaves [][]byte, problem func(string, ...any) bool) error {
+	oldSize := st.Size
+	newSize := oldSize + uint64(len(leaves))
+	kept, err := st.compactRange()
+	if err != nil {
+		return err
+	}
+	known := map[[2]uint64][]byte{}
+	for i, id := range compact.RangeNodes(0, oldSize, nil) {
+		known[[2]uint64{uint64(id.Level), id.Index}] = kept.Hashes()[i]
+	}
+	level, start := leaves, oldSize // level[i] is node start+i one level down
+	for lv := uint(1); newSize>>(lv-1) > 1; lv++ {
+		first, count := oldSize>>lv, newSize>>lv
+		child := func(i uint64) []byte {
+			if i >= start {
+				return level[i-start]
+			}
+			return known[[2]uint64{uint64(lv - 1), i}]
+		}
+		up := make([][]byte, 0, count-first)
+		for i := first; i < count; i++ {
+			l, r := child(2*i), child(2*i+1)
+			if l == nil || r == nil {
+				return fmt.Errorf("level %d node %d: a child is neither new nor kept", lv, i)
+			}
+			up = append(up, hasher.HashChildren(l, r))
+		}
+		rows, err := q.Query(ctx, "SELECT idx, hash FROM log_nodes WHERE level = ? AND idx >= ? ORDER BY idx", int(lv), int64(first))
+		if err != nil {
+			return err
+		}
+		n := first
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				rows.Close()
+				return err
+			}
+			if uint64(idx) != n || n >= count || !equalHash(h, up[n-first]) {
+				rows.Close()
+				problem("log_nodes: level %d node %d does not match the leaves (proofs would fail)", lv, idx)
+				return nil
+			}
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != count {
+			problem("log_nodes: level %d has %d nodes, the leaves make %d", lv, n, count)
+			return nil
+		}
+		level, start = up, first
+	}
+	return nil
+}
+
+// compareJob is one part of the comparison: a table, a module's check, or
+// the sealed rows.
+type compareJob struct {
+	name string
+	size int64 // rows replayed, to start the largest first
+	run  func(ctx context.Context, live store.Queryer, out *jobOut) error
+}
+
+type jobOut struct {
+	problems, notes         []string
+	rows                    int64
+	table, check            bool
+	sealedRows, uncommitted int
+	found                   *atomic.Int64 // problems found by all jobs
+}
+
+// compareAll runs the comparison jobs on the snapshots, one job per
+// snapshot at a time, largest first, and adds what they found to rep in
+// the order of the jobs as declared.
+func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, opt VerifyOptions, rep *Report) error {
+	replay := mem.Read()
+	var jobs []compareJob
+	for _, t := range reg.ProjectedTables() {
+		var n int64
+		if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", t.Name, err)
+		}
+		jobs = append(jobs, compareJob{name: t.Name, size: n, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+			out.table = true
+			n, _, err := compareTable(ctx, live, replay, t, out.problem(opt.MaxProblems))
+			out.rows = n
+			if err != nil {
+				return fmt.Errorf("compare %s: %w", t.Name, err)
+			}
+			return nil
+		}})
+	}
+	for _, c := range reg.moduleChecks() {
+		if opt.WithoutPersonalData {
+			rep.Notes = append(rep.Notes, c.name+": not checked (a copy of the log alone holds none of what the log commits to without holding it)")
+			continue
+		}
+		jobs = append(jobs, compareJob{name: c.name, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+			out.check = true
+			err := c.run(ctx, CheckRun{Live: live, Replay: replay, Problem: out.problem(opt.MaxProblems),
+				Note: func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) }})
+			if err != nil {
+				return fmt.Errorf("check %s: %w", c.name, err)
+			}
+			return nil
+		}})
+	}
+	if opt.WithoutPersonalData {
+		rep.Notes = append(rep.Notes, "subjects: not compared with the log (a copy without personal data)")
+	} else {
+		jobs = append(jobs, compareJob{name: "subjects", size: int64(len(seals.committed)), run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+			var r Report
+			if err := verifySealed(ctx, live, seals, &r, out.problem(opt.MaxProblems)); err != nil {
+				return fmt.Errorf("compare subjects: %w", err)
+			}
+			out.sealedRows, out.uncommitted, out.notes = r.SealedRows, r.Uncommitted, r.Notes
+			return nil
+		}})
+	}
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return -cmpInt(jobs[a].size, jobs[b].size) })
+	outs := make([]jobOut, len(jobs))
+	var problems atomic.Int64
+	for i := range outs {
+		outs[i].found = &problems
+	}
+	todo := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		finished uint64
+	)
+	for _, s := range snaps {
+		wg.Add(1)
+		go func(live store.Queryer) {
+			defer wg.Done()
+			for i := range todo {
+				if problems.Load() >= int64(opt.MaxProblems) {
+					continue
+				}
+				err := jobs[i].run(ctx, live, &outs[i])
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				finished++
+				if opt.Progress != nil {
+					opt.Progress("tables", finished, uint64(len(jobs)))
+				}
+				mu.Unlock()
+			}
+		}(s)
+	}
+	for _, i := range order {
+		todo <- i
+	}
+	close(todo)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	for _, o := range outs {
+		if o.table {
+			rep.Tables++
+		}
+		if o.check {
+			rep.Checks++
+		}
+		rep.Rows += o.rows
+		rep.SealedRows += o.sealedRows
+		rep.Uncommitted += o.uncommitted
+		rep.Notes = append(rep.Notes, o.notes...)
+		for _, p := range o.problems {
+			if len(rep.Problems) < opt.MaxProblems {
+				rep.Problems = append(rep.Problems, p)
+			}
+		}
+	}
+	return nil
+}
+
+// problem returns the problem function of a job: it tells true once the
+// verification as a whole has found max problems.
+func (o *jobOut) problem(max int) func(string, ...any) bool {
+	return func(format string, args ...any) bool {
+		o.problems = append(o.problems, fmt.Sprintf(format, args...))
+		return o.found.Add(1) >= int64(max)
+	}
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
