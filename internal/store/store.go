@@ -17,8 +17,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"               // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -301,16 +302,48 @@ type Tx struct {
 	// inSavepoint tells that a savepoint opened for the next Savepoint call
 	// is open.
 	inSavepoint bool
+
+	// conn is the connection of a PostgreSQL write transaction, on which
+	// queued statements are sent together (Pipeline).
+	conn      *sql.Conn
+	pipelined bool
+	queue     []queued
+	// spQueued is the index in queue of the SAVEPOINT statement that
+	// opened the current savepoint while it is not sent yet, else -1.
+	spQueued int
+	// failed is the error of queued statements that failed when sent
+	// before a read, which then fails as the transaction is aborted: the
+	// savepoint reports it with the read's.
+	failed error
+}
+
+// queued is a statement of a pipelined transaction waiting to be sent.
+type queued struct {
+	q    string
+	args []any
+	res  *queuedResult
 }
 
 // BeginWrite starts a write transaction. On SQLite it takes the write lock at
 // once (BEGIN IMMEDIATE), so that concurrent writers wait instead of failing.
 func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
+	if db.Dialect == Postgres {
+		conn, err := db.w.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return &Tx{db: db, tx: tx, conn: conn, spQueued: -1}, nil
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tx{db: db, tx: tx}
+	t := &Tx{db: db, tx: tx, spQueued: -1}
 	if db.Dialect == SQLite {
 		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
 		t.cache = db.cache
@@ -380,8 +413,21 @@ func (t *Tx) prepare() {
 	}
 }
 
+// Pipeline makes a PostgreSQL write transaction queue its statements
+// (Exec) and send them together, in one round trip, just before the next
+// read (Query, QueryRow), at the end of a Savepoint with its release, at
+// Flush, or at Commit: a command's writes cost one trip instead of one each.
+// An Exec then returns no error of its own; a failed statement fails the
+// Savepoint it was queued in (which undoes it like any failed command), or
+// Flush, or Commit; its RowsAffected sends the queue first. SQLite, whose
+// statements cost no round trip, runs them at once.
+func (t *Tx) Pipeline() {
+	t.pipelined = t.conn != nil
+}
+
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -390,27 +436,98 @@ func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)
 }
 
-// Exec runs a statement in the transaction.
+// flushBeforeRead sends the queued statements, so that a read sees them. A
+// failure is kept in t.failed: the read that follows then fails (the
+// transaction is aborted) and the savepoint reports both.
+func (t *Tx) flushBeforeRead(ctx context.Context) {
+	if err := t.Flush(ctx); err != nil {
+		t.failed = errors.Join(t.failed, err)
+	}
+}
+
+// Exec runs a statement in the transaction, or queues it (Pipeline).
 func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	if t.pipelined {
+		r := &queuedResult{t: t}
+		t.queue = append(t.queue, queued{s, args, r})
+		return r, nil
+	}
 	if st := t.stmt(ctx, s); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, t.db.Bind(s), args...)
 }
 
+// Flush sends the queued statements of a pipelined transaction in one
+// round trip, and returns the first error among them.
+func (t *Tx) Flush(ctx context.Context) error {
+	if len(t.queue) == 0 {
+		return nil
+	}
+	q := t.queue
+	t.queue, t.spQueued = nil, -1
+	return t.conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		b := &pgx.Batch{}
+		for _, s := range q {
+			b.Queue(t.db.Bind(s.q), s.args...)
+		}
+		br := c.SendBatch(ctx, b)
+		var err error
+		for _, s := range q {
+			tag, e := br.Exec()
+			if e != nil {
+				err = e
+				break
+			}
+			s.res.n, s.res.sent = tag.RowsAffected(), true
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// queuedResult is the result of a queued statement.
+type queuedResult struct {
+	t    *Tx
+	sent bool
+	n    int64
+}
+
+func (r *queuedResult) LastInsertId() (int64, error) {
+	return 0, errors.New("LastInsertId is not supported by PostgreSQL")
+}
+
+// RowsAffected sends the queue, if the statement is still in it.
+func (r *queuedResult) RowsAffected() (int64, error) {
+	if !r.sent {
+		if err := r.t.Flush(context.Background()); err != nil {
+			return 0, err
+		}
+	}
+	return r.n, nil
+}
+
 // Dialect tells which SQL engine the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
-// Commit commits the transaction.
+// Commit sends what is queued and commits the transaction.
 func (t *Tx) Commit() error {
+	if err := errors.Join(t.failed, t.Flush(context.Background())); err != nil {
+		return err
+	}
 	err := t.tx.Commit()
 	t.prepare()
+	t.release()
 	// Only write transactions commit (Snapshot's end with Rollback).
 	if err == nil && t.db.ckpt != nil {
 		t.db.ckpt.committed()
@@ -420,9 +537,19 @@ func (t *Tx) Commit() error {
 
 // Rollback abandons the transaction; it is safe after Commit.
 func (t *Tx) Rollback() error {
+	t.queue = nil
 	err := t.tx.Rollback()
 	t.prepare()
+	t.release()
 	return err
+}
+
+// release returns a PostgreSQL write transaction's connection to the pool.
+func (t *Tx) release() {
+	if t.conn != nil {
+		t.conn.Close()
+		t.conn = nil
+	}
 }
 
 // Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
@@ -435,23 +562,47 @@ func (t *Tx) Rollback() error {
 // after a successful call and before the next one therefore belong to the
 // next call's savepoint, and a failing fn would undo them too; after a failed
 // call no savepoint is open, and writes (the writer's alerts) stay.
+//
+// In a pipelined transaction (Pipeline) fn's writes are sent with the
+// release and the next savepoint, in one round trip; when one of them fails,
+// fn's savepoint is rolled back and Savepoint returns that error.
 func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	if !t.inSavepoint {
+		if t.pipelined {
+			t.spQueued = len(t.queue)
+		}
 		if _, err := t.Exec(ctx, "SAVEPOINT cmd"); err != nil {
 			return err
 		}
 		t.inSavepoint = true
 	}
-	if err := fn(); err != nil {
+	err := fn()
+	if err == nil && t.pipelined {
+		t.queue = append(t.queue, queued{q: "RELEASE SAVEPOINT cmd", res: &queuedResult{t: t}},
+			queued{q: "SAVEPOINT cmd", res: &queuedResult{t: t}})
+		err = t.Flush(ctx)
+	}
+	if err != nil {
 		t.inSavepoint = false
+		err = errors.Join(t.failed, err)
+		t.failed = nil
+		if t.spQueued >= 0 {
+			// Nothing since the savepoint was sent: forget fn's writes
+			// and the savepoint, keep what was queued before it.
+			t.queue, t.spQueued = t.queue[:t.spQueued], -1
+			return err
+		}
+		t.queue = nil
 		if rerr := t.script(ctx, "ROLLBACK TO SAVEPOINT cmd", "RELEASE SAVEPOINT cmd"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		return err
 	}
-	if err := t.script(ctx, "RELEASE SAVEPOINT cmd", "SAVEPOINT cmd"); err != nil {
-		t.inSavepoint = false
-		return err
+	if !t.pipelined {
+		if err := t.script(ctx, "RELEASE SAVEPOINT cmd", "SAVEPOINT cmd"); err != nil {
+			t.inSavepoint = false
+			return err
+		}
 	}
 	return nil
 }
@@ -460,6 +611,9 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 // PostgreSQL, one by one (each prepared once) on SQLite.
 func (t *Tx) script(ctx context.Context, stmts ...string) error {
 	if t.db.Dialect == Postgres {
+		if err := t.Flush(ctx); err != nil {
+			return err
+		}
 		_, err := t.tx.ExecContext(ctx, strings.Join(stmts, "; "))
 		return err
 	}
