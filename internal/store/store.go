@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -48,9 +51,11 @@ type DB struct {
 	// DSN is the data source as the user gave it.
 	DSN string
 
-	r, w   *sql.DB
-	ckpt   *checkpointer // SQLite files only
-	rebind sync.Map      // query text -> dialect-specific text
+	r, w *sql.DB
+	ckpt *checkpointer // SQLite files only
+	// replica is the read replica's pool (UseReplica), nil without one.
+	replica *sql.DB
+	rebind  sync.Map // query text -> dialect-specific text
 
 	cacheOnce sync.Once
 	cache     *stmtCache
@@ -178,11 +183,66 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p}, nil
 }
 
+// UseReplica sends the reads of contexts marked by FromReplica to the
+// PostgreSQL read replica at dsn (a streaming standby of this database):
+// custos serve --db-read. Everything else still reads the primary.
+func (db *DB) UseReplica(ctx context.Context, dsn string) error {
+	if db.Dialect != Postgres {
+		return errors.New("--db-read needs a PostgreSQL --db: a read replica is a PostgreSQL standby of it")
+	}
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return fmt.Errorf("--db-read must be a postgres:// URL, got %s", Redact(dsn))
+	}
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	p.SetConnMaxLifetime(30 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return fmt.Errorf("connect to the read replica %s: %w", Redact(dsn), err)
+	}
+	if db.replica != nil {
+		db.replica.Close()
+	}
+	db.replica = p
+	return nil
+}
+
+type replicaKey struct{}
+
+// FromReplica returns a context under which db.Read() reads the read
+// replica, when the database has one (UseReplica): for the reads that may
+// lag the primary by the replication delay, traces and lists. Writes,
+// write transactions, snapshots and reads under other contexts use the
+// primary.
+func FromReplica(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replicaKey{}, true)
+}
+
+// ReadPool returns the pool the reads of ctx go to: the replica for a
+// context marked by FromReplica when there is one, else the primary's.
+func (db *DB) ReadPool(ctx context.Context) *sql.DB {
+	if db.replica != nil && ctx.Value(replicaKey{}) != nil {
+		return db.replica
+	}
+	return db.r
+}
+
 // Close closes every connection.
 func (db *DB) Close() error {
 	var err error
 	if db.ckpt != nil {
 		err = db.ckpt.close()
+	}
+	if db.replica != nil {
+		if e := db.replica.Close(); err == nil {
+			err = e
+		}
 	}
 	if e := db.r.Close(); err == nil {
 		err = e
@@ -244,13 +304,72 @@ func (q dbq) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 	if t := snapshotOf(ctx, q.db); t != nil {
 		return t.Query(ctx, s, args...)
 	}
-	return q.db.r.QueryContext(ctx, q.db.Bind(s), args...)
+	return q.db.ReadPool(ctx).QueryContext(ctx, q.db.Bind(s), args...)
 }
 func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
 	if t := snapshotOf(ctx, q.db); t != nil {
 		return t.QueryRow(ctx, s, args...)
 	}
-	return q.db.r.QueryRowContext(ctx, q.db.Bind(s), args...)
+	return q.db.ReadPool(ctx).QueryRowContext(ctx, q.db.Bind(s), args...)
+}
+
+// ReadBatch runs read queries that do not depend on one another: on
+// PostgreSQL in one round trip (a batch on one connection of the pool that
+// ctx reads, each statement prepared once per connection), on SQLite and in
+// a snapshot (InSnapshot) one after the other. It stops at the first error.
+func (db *DB) ReadBatch(ctx context.Context, qs ...ReadQuery) error {
+	if db.Dialect != Postgres || snapshotOf(ctx, db) != nil {
+		for _, q := range qs {
+			if err := readAll(ctx, db.Read(), q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	conn, err := db.ReadPool(ctx).Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		b := &pgx.Batch{}
+		for _, q := range qs {
+			b.Queue(db.Bind(q.SQL), q.Args...)
+		}
+		br := dc.(*stdlib.Conn).Conn().SendBatch(ctx, b)
+		defer br.Close()
+		for _, q := range qs {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := q.Row(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+}
+
+func readAll(ctx context.Context, r Queryer, q ReadQuery) error {
+	rows, err := r.Query(ctx, q.SQL, q.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := q.Row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 type snapshotKey struct{}
@@ -474,26 +593,50 @@ func (t *Tx) Flush(ctx context.Context) error {
 	q := t.queue
 	t.queue, t.spQueued = nil, -1
 	return t.conn.Raw(func(dc any) error {
-		c := dc.(*stdlib.Conn).Conn()
-		b := &pgx.Batch{}
-		for _, s := range q {
-			b.Queue(t.db.Bind(s.q), s.args...)
-		}
-		br := c.SendBatch(ctx, b)
-		var err error
-		for _, s := range q {
-			tag, e := br.Exec()
-			if e != nil {
-				err = e
-				break
-			}
-			s.res.n, s.res.sent = tag.RowsAffected(), true
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q)
 	})
+}
+
+// sendBatch sends the statements q on c in one round trip: each prepared
+// once per connection (pgx keeps what a connection prepared), its arguments
+// encoded as pgx encodes them, all sent with one Sync (the protocol's batch,
+// which pgx's pipeline mode cost more CPU and wake-ups than it saved).
+func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued) error {
+	b := &pgconn.Batch{}
+	m := c.TypeMap()
+	for _, s := range q {
+		sql := db.Bind(s.q)
+		sum := sha256.Sum256([]byte(sql))
+		sd, err := c.Prepare(ctx, "custos_"+hex.EncodeToString(sum[:12]), sql)
+		if err != nil {
+			return err
+		}
+		if len(s.args) != len(sd.ParamOIDs) {
+			return fmt.Errorf("%d arguments for %d parameters: %s", len(s.args), len(sd.ParamOIDs), s.q)
+		}
+		vals := make([][]byte, len(s.args))
+		formats := make([]int16, len(s.args))
+		for i, a := range s.args {
+			oid := sd.ParamOIDs[i]
+			formats[i] = m.FormatCodeForOID(oid)
+			// A non-nil buffer: Encode returns nil only for NULL, and an
+			// empty value must stay an empty string.
+			if vals[i], err = m.Encode(oid, formats[i], a, make([]byte, 0, 16)); err != nil {
+				return fmt.Errorf("argument %d of %s: %w", i+1, s.q, err)
+			}
+		}
+		b.ExecPrepared(sd.Name, vals, formats, nil)
+	}
+	results, err := c.PgConn().ExecBatch(ctx, b).ReadAll()
+	for i, r := range results {
+		if r.Err != nil {
+			return errors.Join(err, r.Err)
+		}
+		if i < len(q) {
+			q[i].res.n, q[i].res.sent = r.CommandTag.RowsAffected(), true
+		}
+	}
+	return err
 }
 
 // queuedResult is the result of a queued statement.
