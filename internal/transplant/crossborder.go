@@ -611,14 +611,8 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// importsFor reads the organs from abroad a recipient received.
-func importsFor(ctx context.Context, q store.Queryer, recipientID string) ([]Import, error) {
-	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id", recipientID)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, scanImport)
-}
+// recipientImportsSQL reads the organs from abroad a recipient received.
+const recipientImportsSQL = "SELECT " + importCols + " FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id"
 
 // Peer is a foreign registry an organ may be sent to: an active exchange
 // peer that takes messages for traceability.

@@ -199,33 +199,27 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	st, err := readStmt(ctx, s.DB, traceRecipientSQL)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	// The recipient's donors and imported organs, in one round trip on
+	// PostgreSQL; then each donor's trace in one more.
 	found := false
 	var donors []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		found = true
-		if d != "" {
+	imported := []Import{}
+	if err := s.DB.ReadBatch(ctx,
+		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var d string
+			found = true
+			if err := r.Scan(&d); err != nil || d == "" {
+				return err
+			}
 			donors = append(donors, d)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	imported, err := importsFor(ctx, s.DB.Read(), id)
-	if err != nil {
+			return nil
+		}},
+		store.ReadQuery{SQL: recipientImportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var im Import
+			err := scanImport(r, &im)
+			imported = append(imported, im)
+			return err
+		}}); err != nil {
 		return nil, err
 	}
 	if !found {
