@@ -53,6 +53,8 @@ var (
 	onlyVer  = flag.Bool("verify-only", false, "with -reuse: only time log verification (and the plain scan)")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the measurements (not the generation) to this file")
 	keep     = flag.Bool("keep", false, "keep the PostgreSQL schema")
+	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file beside it as /tmp/SCHEMA.key) instead of generating one")
+	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
 )
 
 // listLatency is the time to answer one of the registry's list pages.
@@ -78,11 +80,13 @@ func main() {
 	log.SetFlags(log.Ltime)
 	ctx := context.Background()
 	var results []*Result
-	r, err := runSQLite(ctx)
-	if err != nil {
-		log.Fatal(err)
+	if !*noSQLite {
+		r, err := runSQLite(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		results = append(results, r)
 	}
-	results = append(results, r)
 	if *pgURL != "" {
 		r, err := runPostgres(ctx)
 		if err != nil {
@@ -112,11 +116,14 @@ func runPostgres(ctx context.Context) (*Result, error) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	schema := "bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	reusing := *pgSchema != ""
+	if reusing {
+		schema = *pgSchema
+	} else if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return nil, err
 	}
 	log.Printf("postgres: schema %s", schema)
-	if !*keep {
+	if !*keep && !reusing {
 		defer admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 	}
 	u, err := url.Parse(*pgURL)
@@ -126,19 +133,19 @@ func runPostgres(ctx context.Context) (*Result, error) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	dir, err := os.MkdirTemp("", "custos-bench")
-	if err != nil {
-		return nil, err
+	// The key file outlives a kept schema, so that a later run can reuse it.
+	key := filepath.Join(os.TempDir(), schema+".key")
+	if !*keep && !reusing {
+		defer os.Remove(key)
 	}
-	defer os.RemoveAll(dir)
 	n := *pgOrgans
 	if n == 0 {
 		n = *organs
 	}
 	saved := *reuse
-	*reuse = false
+	*reuse = reusing
 	defer func() { *reuse = saved }()
-	return run(ctx, "postgres", server.Config{DSN: u.String(), KeyFile: filepath.Join(dir, "bench.key"), Logger: quiet()}, n)
+	return run(ctx, "postgres", server.Config{DSN: u.String(), KeyFile: key, Logger: quiet()}, n)
 }
 
 func quiet() *slog.Logger {

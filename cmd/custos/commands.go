@@ -86,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var d dbFlags
 	d.add(fs, "custos.db")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dbRead := fs.String("db-read", os.Getenv("CUSTOS_DB_READ"), "a PostgreSQL streaming replica of --db: the API's traces and lists read it (env CUSTOS_DB_READ; docs/operations.md)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; with --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	var t tuneFlags
@@ -99,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	cfg := server.Config{DSN: d.db, ReadDSN: *dbRead, KeyFile: d.keyFile, Logger: logger(stderr, true)}
 	if err := sf.apply(&cfg); err != nil {
 		return err
 	}

@@ -84,6 +84,10 @@ type Route struct {
 	// documented as deprecated aliases of Path.
 	Aliases []string
 	Public  bool // served without a token
+	// Replica says the route may read a read replica (--db-read), which can
+	// lag the primary by the replication delay: traces and lists. A request
+	// with the header "Custos-Read: primary" reads the primary.
+	Replica bool
 	Summary string
 	// In is the request body: a value of the type the handler decodes, a
 	// fileBody or filesBody for uploads, nil when none.
@@ -103,6 +107,11 @@ type Route struct {
 	Query   []Param
 	Handler Handler
 }
+
+// ReadHeader is the request header by which a client reads the primary on a
+// route that may read a replica (Route.Replica): "Custos-Read: primary", to
+// see its own write at once.
+const ReadHeader = "Custos-Read"
 
 // Param is a query parameter of a route: its name, what it does, and the
 // values it may take when they are a list.
@@ -206,6 +215,9 @@ func (a *API) wrap(rt Route) http.Handler {
 				return
 			}
 			defer release()
+		}
+		if rt.Replica && !strings.EqualFold(r.Header.Get(ReadHeader), "primary") {
+			r = r.WithContext(store.FromReplica(r.Context()))
 		}
 		status, body, err := rt.Handler(r, p)
 		if err != nil {

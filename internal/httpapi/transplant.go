@@ -261,6 +261,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	for i := range routes {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
+		// The traces and the paged lists (those with a query) may read a
+		// replica; an export of a list reads the primary (a snapshot).
+		rt := &routes[i]
+		rt.Replica = rt.Method == "GET" && (strings.HasPrefix(rt.Path, "/api/v1/transplant/trace/") || rt.Query != nil)
 	}
 	// Routes added since the prefix have no alias.
 	routes = append(routes, subjectRightsRoutes(t)...)

@@ -264,6 +264,10 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 		return batch, 0, 0, err
 	}
 	defer tx.Rollback()
+	// On PostgreSQL a command's writes go with its savepoint's release in
+	// one round trip, and the batch's leaves, nodes and head with the
+	// commit's flush (store.Tx.Pipeline).
+	tx.Pipeline()
 	st, err := w.head(ctx, tx)
 	if err != nil {
 		return batch, 0, 0, err
@@ -321,6 +325,11 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 			}
 			a.V, a.At, a.By, a.Authority = Version, at, r.actor.Principal, r.actor.Authority
 			if err := w.reg.Project(ctx, tx, int64(size), a); err != nil {
+				return batch, 0, 0, fmt.Errorf("record alert: %w", err)
+			}
+			// Sent now, so that a failure is the alert's, not the next
+			// command's.
+			if err := tx.Flush(ctx); err != nil {
 				return batch, 0, 0, fmt.Errorf("record alert: %w", err)
 			}
 			e = a

@@ -35,7 +35,10 @@ import (
 
 // Config is what custos needs to open a registry.
 type Config struct {
-	DSN     string // --db
+	DSN string // --db
+	// ReadDSN is a PostgreSQL read replica of DSN (--db-read): the API's
+	// traces and lists read it (docs/operations.md).
+	ReadDSN string
 	KeyFile string // --key-file; defaults to the SQLite file + ".key"
 	Logger  *slog.Logger
 	Now     func() time.Time // injectable clock, time.Now by default
@@ -271,6 +274,11 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if logKey != keys.LogKey {
 		return nil, fmt.Errorf("the key file %s does not belong to this registry (its log key differs); give the registry's own --key-file", path)
 	}
+	if cfg.ReadDSN != "" {
+		if err := useReplica(ctx, db, cfg.ReadDSN, logKey); err != nil {
+			return nil, err
+		}
+	}
 	vault, err := privacy.NewVault(keys.Master)
 	if err != nil {
 		return nil, err
@@ -361,4 +369,37 @@ func (a *App) Service(name string) any {
 func (a *App) Close() error {
 	a.Writer.Close()
 	return a.DB.Close()
+}
+
+// useReplica attaches the read replica at dsn to db after checking that it
+// is a standby of this registry: in recovery, with the registry's log key.
+// A standby of a registry just initialised may not have replayed it yet: it
+// is given a few seconds.
+func useReplica(ctx context.Context, db *store.DB, dsn, logKey string) error {
+	if err := db.UseReplica(ctx, dsn); err != nil {
+		return err
+	}
+	rctx := store.FromReplica(ctx)
+	var standby bool
+	if err := db.Read().QueryRow(rctx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+		return fmt.Errorf("--db-read: %w", err)
+	}
+	if !standby {
+		return fmt.Errorf("--db-read %s is not a standby (pg_is_in_recovery() is false): give a streaming replica of --db, whose writes it would otherwise never see", store.Redact(dsn))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var key string
+		err := db.Read().QueryRow(rctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key)
+		if err == nil && key == logKey {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("its log key differs")
+			}
+			return fmt.Errorf("--db-read %s is not a replica of this registry: %w", store.Redact(dsn), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

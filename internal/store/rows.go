@@ -43,3 +43,10 @@ func Counts(rows *sql.Rows) (map[string]int, error) {
 	}
 	return m, rows.Err()
 }
+
+// ReadQuery is one query of DB.ReadBatch: Row reads each of its rows.
+type ReadQuery struct {
+	SQL  string
+	Args []any
+	Row  func(Scanner) error
+}

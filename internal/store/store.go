@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -17,8 +19,10 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"               // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -47,9 +51,11 @@ type DB struct {
 	// DSN is the data source as the user gave it.
 	DSN string
 
-	r, w   *sql.DB
-	ckpt   *checkpointer // SQLite files only
-	rebind sync.Map      // query text -> dialect-specific text
+	r, w *sql.DB
+	ckpt *checkpointer // SQLite files only
+	// replica is the read replica's pool (UseReplica), nil without one.
+	replica *sql.DB
+	rebind  sync.Map // query text -> dialect-specific text
 
 	cacheOnce sync.Once
 	cache     *stmtCache
@@ -177,11 +183,66 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p}, nil
 }
 
+// UseReplica sends the reads of contexts marked by FromReplica to the
+// PostgreSQL read replica at dsn (a streaming standby of this database):
+// custos serve --db-read. Everything else still reads the primary.
+func (db *DB) UseReplica(ctx context.Context, dsn string) error {
+	if db.Dialect != Postgres {
+		return errors.New("--db-read needs a PostgreSQL --db: a read replica is a PostgreSQL standby of it")
+	}
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return fmt.Errorf("--db-read must be a postgres:// URL, got %s", Redact(dsn))
+	}
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	p.SetConnMaxLifetime(30 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return fmt.Errorf("connect to the read replica %s: %w", Redact(dsn), err)
+	}
+	if db.replica != nil {
+		db.replica.Close()
+	}
+	db.replica = p
+	return nil
+}
+
+type replicaKey struct{}
+
+// FromReplica returns a context under which db.Read() reads the read
+// replica, when the database has one (UseReplica): for the reads that may
+// lag the primary by the replication delay, traces and lists. Writes,
+// write transactions, snapshots and reads under other contexts use the
+// primary.
+func FromReplica(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replicaKey{}, true)
+}
+
+// ReadPool returns the pool the reads of ctx go to: the replica for a
+// context marked by FromReplica when there is one, else the primary's.
+func (db *DB) ReadPool(ctx context.Context) *sql.DB {
+	if db.replica != nil && ctx.Value(replicaKey{}) != nil {
+		return db.replica
+	}
+	return db.r
+}
+
 // Close closes every connection.
 func (db *DB) Close() error {
 	var err error
 	if db.ckpt != nil {
 		err = db.ckpt.close()
+	}
+	if db.replica != nil {
+		if e := db.replica.Close(); err == nil {
+			err = e
+		}
 	}
 	if e := db.r.Close(); err == nil {
 		err = e
@@ -243,13 +304,72 @@ func (q dbq) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 	if t := snapshotOf(ctx, q.db); t != nil {
 		return t.Query(ctx, s, args...)
 	}
-	return q.db.r.QueryContext(ctx, q.db.Bind(s), args...)
+	return q.db.ReadPool(ctx).QueryContext(ctx, q.db.Bind(s), args...)
 }
 func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
 	if t := snapshotOf(ctx, q.db); t != nil {
 		return t.QueryRow(ctx, s, args...)
 	}
-	return q.db.r.QueryRowContext(ctx, q.db.Bind(s), args...)
+	return q.db.ReadPool(ctx).QueryRowContext(ctx, q.db.Bind(s), args...)
+}
+
+// ReadBatch runs read queries that do not depend on one another: on
+// PostgreSQL in one round trip (a batch on one connection of the pool that
+// ctx reads, each statement prepared once per connection), on SQLite and in
+// a snapshot (InSnapshot) one after the other. It stops at the first error.
+func (db *DB) ReadBatch(ctx context.Context, qs ...ReadQuery) error {
+	if db.Dialect != Postgres || snapshotOf(ctx, db) != nil {
+		for _, q := range qs {
+			if err := readAll(ctx, db.Read(), q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	conn, err := db.ReadPool(ctx).Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		b := &pgx.Batch{}
+		for _, q := range qs {
+			b.Queue(db.Bind(q.SQL), q.Args...)
+		}
+		br := dc.(*stdlib.Conn).Conn().SendBatch(ctx, b)
+		defer br.Close()
+		for _, q := range qs {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := q.Row(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+}
+
+func readAll(ctx context.Context, r Queryer, q ReadQuery) error {
+	rows, err := r.Query(ctx, q.SQL, q.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := q.Row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Readers is how many reads of db.Read() under ctx may run at once: one in
@@ -311,16 +431,48 @@ type Tx struct {
 	// inSavepoint tells that a savepoint opened for the next Savepoint call
 	// is open.
 	inSavepoint bool
+
+	// conn is the connection of a PostgreSQL write transaction, on which
+	// queued statements are sent together (Pipeline).
+	conn      *sql.Conn
+	pipelined bool
+	queue     []queued
+	// spQueued is the index in queue of the SAVEPOINT statement that
+	// opened the current savepoint while it is not sent yet, else -1.
+	spQueued int
+	// failed is the error of queued statements that failed when sent
+	// before a read, which then fails as the transaction is aborted: the
+	// savepoint reports it with the read's.
+	failed error
+}
+
+// queued is a statement of a pipelined transaction waiting to be sent.
+type queued struct {
+	q    string
+	args []any
+	res  *queuedResult
 }
 
 // BeginWrite starts a write transaction. On SQLite it takes the write lock at
 // once (BEGIN IMMEDIATE), so that concurrent writers wait instead of failing.
 func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
+	if db.Dialect == Postgres {
+		conn, err := db.w.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return &Tx{db: db, tx: tx, conn: conn, spQueued: -1}, nil
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tx{db: db, tx: tx}
+	t := &Tx{db: db, tx: tx, spQueued: -1}
 	if db.Dialect == SQLite {
 		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
 		t.cache = db.cache
@@ -390,8 +542,21 @@ func (t *Tx) prepare() {
 	}
 }
 
+// Pipeline makes a PostgreSQL write transaction queue its statements
+// (Exec) and send them together, in one round trip, just before the next
+// read (Query, QueryRow), at the end of a Savepoint with its release, at
+// Flush, or at Commit: a command's writes cost one trip instead of one each.
+// An Exec then returns no error of its own; a failed statement fails the
+// Savepoint it was queued in (which undoes it like any failed command), or
+// Flush, or Commit; its RowsAffected sends the queue first. SQLite, whose
+// statements cost no round trip, runs them at once.
+func (t *Tx) Pipeline() {
+	t.pipelined = t.conn != nil
+}
+
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -400,27 +565,122 @@ func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)
 }
 
-// Exec runs a statement in the transaction.
+// flushBeforeRead sends the queued statements, so that a read sees them. A
+// failure is kept in t.failed: the read that follows then fails (the
+// transaction is aborted) and the savepoint reports both.
+func (t *Tx) flushBeforeRead(ctx context.Context) {
+	if err := t.Flush(ctx); err != nil {
+		t.failed = errors.Join(t.failed, err)
+	}
+}
+
+// Exec runs a statement in the transaction, or queues it (Pipeline).
 func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	if t.pipelined {
+		r := &queuedResult{t: t}
+		t.queue = append(t.queue, queued{s, args, r})
+		return r, nil
+	}
 	if st := t.stmt(ctx, s); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, t.db.Bind(s), args...)
 }
 
+// Flush sends the queued statements of a pipelined transaction in one
+// round trip, and returns the first error among them.
+func (t *Tx) Flush(ctx context.Context) error {
+	if len(t.queue) == 0 {
+		return nil
+	}
+	q := t.queue
+	t.queue, t.spQueued = nil, -1
+	return t.conn.Raw(func(dc any) error {
+		return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q)
+	})
+}
+
+// sendBatch sends the statements q on c in one round trip: each prepared
+// once per connection (pgx keeps what a connection prepared), its arguments
+// encoded as pgx encodes them, all sent with one Sync (the protocol's batch,
+// which pgx's pipeline mode cost more CPU and wake-ups than it saved).
+func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued) error {
+	b := &pgconn.Batch{}
+	m := c.TypeMap()
+	for _, s := range q {
+		sql := db.Bind(s.q)
+		sum := sha256.Sum256([]byte(sql))
+		sd, err := c.Prepare(ctx, "custos_"+hex.EncodeToString(sum[:12]), sql)
+		if err != nil {
+			return err
+		}
+		if len(s.args) != len(sd.ParamOIDs) {
+			return fmt.Errorf("%d arguments for %d parameters: %s", len(s.args), len(sd.ParamOIDs), s.q)
+		}
+		vals := make([][]byte, len(s.args))
+		formats := make([]int16, len(s.args))
+		for i, a := range s.args {
+			oid := sd.ParamOIDs[i]
+			formats[i] = m.FormatCodeForOID(oid)
+			// A non-nil buffer: Encode returns nil only for NULL, and an
+			// empty value must stay an empty string.
+			if vals[i], err = m.Encode(oid, formats[i], a, make([]byte, 0, 16)); err != nil {
+				return fmt.Errorf("argument %d of %s: %w", i+1, s.q, err)
+			}
+		}
+		b.ExecPrepared(sd.Name, vals, formats, nil)
+	}
+	results, err := c.PgConn().ExecBatch(ctx, b).ReadAll()
+	for i, r := range results {
+		if r.Err != nil {
+			return errors.Join(err, r.Err)
+		}
+		if i < len(q) {
+			q[i].res.n, q[i].res.sent = r.CommandTag.RowsAffected(), true
+		}
+	}
+	return err
+}
+
+// queuedResult is the result of a queued statement.
+type queuedResult struct {
+	t    *Tx
+	sent bool
+	n    int64
+}
+
+func (r *queuedResult) LastInsertId() (int64, error) {
+	return 0, errors.New("LastInsertId is not supported by PostgreSQL")
+}
+
+// RowsAffected sends the queue, if the statement is still in it.
+func (r *queuedResult) RowsAffected() (int64, error) {
+	if !r.sent {
+		if err := r.t.Flush(context.Background()); err != nil {
+			return 0, err
+		}
+	}
+	return r.n, nil
+}
+
 // Dialect tells which SQL engine the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
-// Commit commits the transaction.
+// Commit sends what is queued and commits the transaction.
 func (t *Tx) Commit() error {
+	if err := errors.Join(t.failed, t.Flush(context.Background())); err != nil {
+		return err
+	}
 	err := t.tx.Commit()
 	t.prepare()
+	t.release()
 	// Only write transactions commit (Snapshot's end with Rollback).
 	if err == nil && t.db.ckpt != nil {
 		t.db.ckpt.committed()
@@ -430,9 +690,19 @@ func (t *Tx) Commit() error {
 
 // Rollback abandons the transaction; it is safe after Commit.
 func (t *Tx) Rollback() error {
+	t.queue = nil
 	err := t.tx.Rollback()
 	t.prepare()
+	t.release()
 	return err
+}
+
+// release returns a PostgreSQL write transaction's connection to the pool.
+func (t *Tx) release() {
+	if t.conn != nil {
+		t.conn.Close()
+		t.conn = nil
+	}
 }
 
 // Savepoint runs fn inside a savepoint: when fn fails, only its own changes are
@@ -445,23 +715,47 @@ func (t *Tx) Rollback() error {
 // after a successful call and before the next one therefore belong to the
 // next call's savepoint, and a failing fn would undo them too; after a failed
 // call no savepoint is open, and writes (the writer's alerts) stay.
+//
+// In a pipelined transaction (Pipeline) fn's writes are sent with the
+// release and the next savepoint, in one round trip; when one of them fails,
+// fn's savepoint is rolled back and Savepoint returns that error.
 func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	if !t.inSavepoint {
+		if t.pipelined {
+			t.spQueued = len(t.queue)
+		}
 		if _, err := t.Exec(ctx, "SAVEPOINT cmd"); err != nil {
 			return err
 		}
 		t.inSavepoint = true
 	}
-	if err := fn(); err != nil {
+	err := fn()
+	if err == nil && t.pipelined {
+		t.queue = append(t.queue, queued{q: "RELEASE SAVEPOINT cmd", res: &queuedResult{t: t}},
+			queued{q: "SAVEPOINT cmd", res: &queuedResult{t: t}})
+		err = t.Flush(ctx)
+	}
+	if err != nil {
 		t.inSavepoint = false
+		err = errors.Join(t.failed, err)
+		t.failed = nil
+		if t.spQueued >= 0 {
+			// Nothing since the savepoint was sent: forget fn's writes
+			// and the savepoint, keep what was queued before it.
+			t.queue, t.spQueued = t.queue[:t.spQueued], -1
+			return err
+		}
+		t.queue = nil
 		if rerr := t.script(ctx, "ROLLBACK TO SAVEPOINT cmd", "RELEASE SAVEPOINT cmd"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		return err
 	}
-	if err := t.script(ctx, "RELEASE SAVEPOINT cmd", "SAVEPOINT cmd"); err != nil {
-		t.inSavepoint = false
-		return err
+	if !t.pipelined {
+		if err := t.script(ctx, "RELEASE SAVEPOINT cmd", "SAVEPOINT cmd"); err != nil {
+			t.inSavepoint = false
+			return err
+		}
 	}
 	return nil
 }
@@ -470,6 +764,9 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 // PostgreSQL, one by one (each prepared once) on SQLite.
 func (t *Tx) script(ctx context.Context, stmts ...string) error {
 	if t.db.Dialect == Postgres {
+		if err := t.Flush(ctx); err != nil {
+			return err
+		}
 		_, err := t.tx.ExecContext(ctx, strings.Join(stmts, "; "))
 		return err
 	}

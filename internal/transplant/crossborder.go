@@ -391,9 +391,12 @@ func (s *Service) Exports(ctx context.Context, p *auth.Principal) ([]Export, err
 	return out, err
 }
 
-// exportsOf reads the exports of a donor's organs, by organ.
+// donorExportsSQL reads the exports of a donor's organs.
+const donorExportsSQL = "SELECT " + exportCols + " FROM organ_exports WHERE organ_id IN (SELECT id FROM organs WHERE donor_id = ?)"
+
+// exportsOf returns the exports of a donor's organs, by organ.
 func exportsOf(ctx context.Context, q store.Queryer, donorID string) (map[string]Export, error) {
-	rows, err := q.Query(ctx, "SELECT "+exportCols+" FROM organ_exports WHERE organ_id IN (SELECT id FROM organs WHERE donor_id = ?)", donorID)
+	rows, err := q.Query(ctx, donorExportsSQL, donorID)
 	if err != nil {
 		return nil, err
 	}
@@ -408,25 +411,19 @@ func exportsOf(ctx context.Context, q store.Queryer, donorID string) (map[string
 	return out, nil
 }
 
-// addExports shows in a trace where the organs sent abroad went, as far as
-// the destination answered.
-func addExports(ctx context.Context, q store.Queryer, t *Trace) error {
-	for i := range t.Donors {
-		ex, err := exportsOf(ctx, q, t.Donors[i].Donor.ID)
-		if err != nil {
-			return err
-		}
-		for j := range t.Donors[i].Organs {
-			o := &t.Donors[i].Organs[j]
-			if x, ok := ex[o.ID]; ok {
-				o.Export = &x
-				if o.Status == "procured" {
-					o.Status = "exported"
-				}
+// attachExports shows in a donor's trace where the organs sent abroad went
+// (ex, by organ, read with donorExportsSQL), as far as the destination
+// answered.
+func attachExports(dt *DonorTrace, ex map[string]Export) {
+	for j := range dt.Organs {
+		o := &dt.Organs[j]
+		if x, ok := ex[o.ID]; ok {
+			o.Export = &x
+			if o.Status == "procured" {
+				o.Status = "exported"
 			}
 		}
 	}
-	return nil
 }
 
 // ---- Acting on the messages received ----
@@ -614,14 +611,8 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// importsFor reads the organs from abroad a recipient received.
-func importsFor(ctx context.Context, q store.Queryer, recipientID string) ([]Import, error) {
-	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id", recipientID)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, scanImport)
-}
+// recipientImportsSQL reads the organs from abroad a recipient received.
+const recipientImportsSQL = "SELECT " + importCols + " FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id"
 
 // Peer is a foreign registry an organ may be sent to: an active exchange
 // peer that takes messages for traceability.

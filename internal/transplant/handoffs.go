@@ -248,24 +248,9 @@ func (s *Service) OrganCustody(ctx context.Context, p *auth.Principal, id string
 const donorHandoffsSQL = "SELECT " + handoffCols + ` FROM organ_handoffs h JOIN organs o ON o.id = h.organ_id
 	WHERE o.donor_id = ? ORDER BY h.organ_id, h.log_index, h.id`
 
-// addCustody adds to each organ of a donor's trace its hand-offs and where
-// it was last handed over.
-func addCustody(ctx context.Context, db *store.DB, dt *DonorTrace) error {
-	if len(dt.Organs) == 0 {
-		return nil
-	}
-	st, err := readStmt(ctx, db, donorHandoffsSQL)
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, dt.Donor.ID)
-	if err != nil {
-		return err
-	}
-	hs, err := store.Rows(rows, scanHandoff)
-	if err != nil {
-		return err
-	}
+// attachCustody adds to each organ of a donor's trace its hand-offs (hs,
+// read with donorHandoffsSQL) and where it was last handed over.
+func attachCustody(dt *DonorTrace, hs []Handoff) {
 	for i := range dt.Organs {
 		o := &dt.Organs[i]
 		for _, h := range hs {
@@ -277,7 +262,6 @@ func addCustody(ctx context.Context, db *store.DB, dt *DonorTrace) error {
 			o.Location = &o.Custody[n-1]
 		}
 	}
-	return nil
 }
 
 // projectHandoffs adds the projector and table of hand-offs.

@@ -129,7 +129,7 @@ var stmts sync.Map // stmtKey -> *sql.Stmt
 // once per pool: traces are the registry's hottest reads, and parsing their
 // joins costs more than running them.
 func readStmt(ctx context.Context, db *store.DB, q string) (*sql.Stmt, error) {
-	k := stmtKey{db.SQL(), q}
+	k := stmtKey{db.ReadPool(ctx), q}
 	if st, ok := stmts.Load(k); ok {
 		return st.(*sql.Stmt), nil
 	}
@@ -150,12 +150,12 @@ func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) 
 		return nil, err
 	}
 	tr := &Trace{From: "donor", ID: id}
-	dt, err := traceDonor(ctx, s.DB, id)
+	dt, err := traceDonor(ctx, s.DB, id, true)
 	if err != nil {
 		return nil, err
 	}
 	tr.Donors = []DonorTrace{*dt}
-	return tr, addExports(ctx, s.DB.Read(), tr)
+	return tr, nil
 }
 
 // TraceOrgan traces from an organ back to its donor and on to every recipient
@@ -185,12 +185,11 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	dt, err := traceDonor(ctx, s.DB, donor)
+	dt, err := traceDonor(ctx, s.DB, donor, true)
 	if err != nil {
 		return nil, err
 	}
-	tr := &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{*dt}}
-	return tr, addExports(ctx, s.DB.Read(), tr)
+	return &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{*dt}}, nil
 }
 
 // TraceRecipient traces from a recipient back to the donor of every organ they
@@ -200,33 +199,27 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	st, err := readStmt(ctx, s.DB, traceRecipientSQL)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	// The recipient's donors and imported organs, in one round trip on
+	// PostgreSQL; then each donor's trace in one more.
 	found := false
 	var donors []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		found = true
-		if d != "" {
+	imported := []Import{}
+	if err := s.DB.ReadBatch(ctx,
+		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var d string
+			found = true
+			if err := r.Scan(&d); err != nil || d == "" {
+				return err
+			}
 			donors = append(donors, d)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	imported, err := importsFor(ctx, s.DB.Read(), id)
-	if err != nil {
+			return nil
+		}},
+		store.ReadQuery{SQL: recipientImportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var im Import
+			err := scanImport(r, &im)
+			imported = append(imported, im)
+			return err
+		}}); err != nil {
 		return nil, err
 	}
 	if !found {
@@ -234,7 +227,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	}
 	tr := &Trace{From: "recipient", ID: id, Donors: []DonorTrace{}}
 	for _, d := range donors {
-		dt, err := traceDonor(ctx, s.DB, d)
+		dt, err := traceDonor(ctx, s.DB, d, false)
 		if err != nil {
 			return nil, err
 		}
@@ -244,20 +237,69 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	return tr, nil
 }
 
-func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, error) {
-	st, err := readStmt(ctx, db, traceDonorSQL)
-	if err != nil {
+// traceDonor reads a donor's trace with the hand-offs of their organs and,
+// with exports, where those sent abroad went: three queries, sent together
+// (one round trip on PostgreSQL, store.DB.ReadBatch).
+func traceDonor(ctx context.Context, db *store.DB, id string, exports bool) (*DonorTrace, error) {
+	var dt *DonorTrace
+	var hs []Handoff
+	ex := map[string]Export{}
+	qs := []store.ReadQuery{
+		{SQL: traceDonorSQL, Args: []any{id}, Row: func(r store.Scanner) error { return traceRow(r, &dt) }},
+		{SQL: donorHandoffsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var h Handoff
+			err := scanHandoff(r, &h)
+			hs = append(hs, h)
+			return err
+		}},
+	}
+	if exports {
+		qs = append(qs, store.ReadQuery{SQL: donorExportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+			var x Export
+			err := scanExport(r, &x)
+			ex[x.OrganID] = x
+			return err
+		}})
+	}
+	if err := db.ReadBatch(ctx, qs...); err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(ctx, id)
-	if err != nil {
-		return nil, err
+	if dt == nil {
+		return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", id)
 	}
-	dt, err := scanTrace(rows, id)
-	if err != nil {
-		return nil, err
+	attachCustody(dt, hs)
+	attachExports(dt, ex)
+	return dt, nil
+}
+
+// traceRow reads one row of traceDonorSQL into *dt, which the first row
+// creates.
+func traceRow(r store.Scanner, dt **DonorTrace) error {
+	var d TraceDonor
+	var o TraceOrgan
+	var t TraceTransplant
+	var dp TraceDisposition
+	if err := r.Scan(&d.ID, &d.Kind, &d.BloodGroup, &d.CentreID,
+		&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
+		&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence,
+		&dp.ID, &dp.Reason, &dp.DisposedAt, &dp.Centre.ID, &dp.Centre.Name); err != nil {
+		return err
 	}
-	return dt, addCustody(ctx, db, dt)
+	if *dt == nil {
+		*dt = &DonorTrace{Donor: d, Organs: []TraceOrgan{}}
+	}
+	if o.ID == "" {
+		return nil // a donor without organs
+	}
+	if t.ID != "" {
+		o.Transplant = &t
+	}
+	if dp.ID != "" {
+		dp.Outcome = o.Status
+		o.Disposition = &dp
+	}
+	(*dt).Organs = append((*dt).Organs, o)
+	return nil
 }
 
 // traceDonorIn is traceDonor read through q: in the writer's transaction,
@@ -275,30 +317,9 @@ func scanTrace(rows *sql.Rows, id string) (*DonorTrace, error) {
 	defer rows.Close()
 	var dt *DonorTrace
 	for rows.Next() {
-		var d TraceDonor
-		var o TraceOrgan
-		var t TraceTransplant
-		var dp TraceDisposition
-		if err := rows.Scan(&d.ID, &d.Kind, &d.BloodGroup, &d.CentreID,
-			&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
-			&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence,
-			&dp.ID, &dp.Reason, &dp.DisposedAt, &dp.Centre.ID, &dp.Centre.Name); err != nil {
+		if err := traceRow(rows, &dt); err != nil {
 			return nil, err
 		}
-		if dt == nil {
-			dt = &DonorTrace{Donor: d, Organs: []TraceOrgan{}}
-		}
-		if o.ID == "" {
-			continue // a donor without organs
-		}
-		if t.ID != "" {
-			o.Transplant = &t
-		}
-		if dp.ID != "" {
-			dp.Outcome = o.Status
-			o.Disposition = &dp
-		}
-		dt.Organs = append(dt.Organs, o)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
