@@ -155,8 +155,8 @@ func (s *Service) GODT(ctx context.Context, p *auth.Principal, q GODTQuery) (*GO
 		return nil, err
 	}
 	db := s.DB.Read() // in an export, its snapshot
-	var jurisdiction string
-	if err := db.QueryRow(ctx, "SELECT COALESCE((SELECT value FROM settings WHERE name = 'jurisdiction'), '')").Scan(&jurisdiction); err != nil {
+	jurisdiction, err := s.Jurisdiction(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if q.Country != jurisdiction {

@@ -397,14 +397,14 @@ func TestProcedures(t *testing.T) {
 				return err
 			}
 		}
-		all, hearts, one := w.recipient(k[0], k[1], k[2], k2[0]), w.recipient(k[3], k2[1]), w.recipient(k[0])
+		all, hearts, livers, one := w.recipient(k[0], k[1], k2[0]), w.recipient(k[3], k2[1]), w.recipient(k[2], k[0]), w.recipient(k[0])
 		for _, c := range []struct {
 			name, rule, field string
 			alert             bool
 			do                func() error
 		}{
 			{"two hearts in one heart-lung", "procedure_organs", "organ_ids", false, record(transplant.ProcedureHeartLung, false, hearts, k[3], k2[1])},
-			{"a liver in a double kidney", "procedure_organs", "organ_ids", false, record(transplant.ProcedureDoubleKidney, false, all, k[0], k[2])},
+			{"a liver in a double kidney", "procedure_organs", "organ_ids", false, record(transplant.ProcedureDoubleKidney, false, livers, k[0], k[2])},
 			{"one kidney in a double kidney", "procedure_organs", "organ_ids", false, record(transplant.ProcedureDoubleKidney, false, all, k[0])},
 			{"en bloc kidneys of two donors", "procedure_one_donor", "organ_ids[1]", false, record(transplant.ProcedureEnBlocKidney, false, all, k[0], k2[0])},
 			{"an organ listed twice", "procedure_organs", "organ_ids[1]", false, record(transplant.ProcedureDoubleKidney, false, all, k[0], k[0])},

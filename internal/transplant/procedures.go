@@ -67,21 +67,21 @@ var procedureOrgans = map[string][]struct {
 
 // companion tells whether a recipient waiting for needed may be authorized
 // an organ of type organ: the same type, or one that a procedure kind
-// transplants with it (a lung for a heart-lung, a pancreas for a
-// kidney-pancreas, a kidney for a liver-kidney...).
+// transplants with the organ it names first, which is the one its recipient
+// waits for: a lung for a heart (heart-lung), a pancreas for a kidney
+// (kidney-pancreas), a kidney or an intestine for a liver.
 func companion(needed, organ string) bool {
 	if needed == organ {
 		return true
 	}
 	for _, kind := range procedureOrgans {
-		has := 0
-		for _, c := range kind {
-			if c.organ == needed || c.organ == organ {
-				has++
-			}
+		if kind[0].organ != needed {
+			continue
 		}
-		if has == 2 {
-			return true
+		for _, c := range kind[1:] {
+			if c.organ == organ {
+				return true
+			}
 		}
 	}
 	return false

@@ -93,7 +93,7 @@ type TraceTransplant struct {
 	// multi-organ procedure, or one with a domino liver); nil for one
 	// recorded alone.
 	Procedure *TraceProcedure `json:"procedure,omitempty"`
-	Recipient   struct {
+	Recipient struct {
 		ID         string `json:"id"`
 		BloodGroup string `json:"blood_group"`
 		Residence  string `json:"residence"`
