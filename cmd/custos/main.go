@@ -37,6 +37,7 @@ func commands() []command {
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
 		{"subject", "erase|access|rectify ID [flags]", "erase, export or rectify a donor's or recipient's personal data (logged)", runSubject},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
+		{"transplant", "godt ...", "the transplant registry's reports: the WHO GODT annual report", runTransplant},
 		{"stats", "mapping|check|import ...", "publish mappings to the ICCS, check and import national crime records", runStats},
 		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},

@@ -62,11 +62,20 @@ func printTrace(w io.Writer, tr *transplant.Trace) {
 	}
 	for _, dt := range tr.Donors {
 		fmt.Fprintf(w, "donor %s (%s, blood group %s)\n", dt.Donor.ID, strings.ReplaceAll(dt.Donor.Kind, "_", " "), dt.Donor.BloodGroup)
+		if dom := dt.Donor.Domino; dom != nil {
+			fmt.Fprintf(w, "  the explanted liver of recipient %s, given in procedure %s\n", dom.RecipientID, dom.ProcedureID)
+		}
 		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 		for _, o := range dt.Organs {
 			dest := "not transplanted (" + o.Status + ")"
 			if t := o.Transplant; t != nil {
 				dest = fmt.Sprintf("-> recipient %s\t%s\t%s", t.Recipient.ID, t.PerformedAt[:10], t.Centre.Name)
+				if pr := t.Procedure; pr != nil {
+					dest += fmt.Sprintf("\tprocedure %s (%s)", pr.ID, strings.ReplaceAll(pr.Kind, "_", " "))
+					if pr.DominoOrganID != "" {
+						dest += ", explanted liver donated as " + pr.DominoOrganID + " (domino)"
+					}
+				}
 			}
 			fmt.Fprintf(tw, "  %s\t%s\tprocured %s\t%s\t%s\n", o.ID, o.Organ, o.ProcuredAt[:10], o.ProcuredBy.Name, dest)
 		}

@@ -204,6 +204,7 @@ func generate(t *testing.T, dir string) {
 	h.witnesses(db, keys.LogKey)
 	h.stats(db)
 	h.crossBorder(db, keys.Master)
+	h.procedures()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -786,4 +787,52 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 	must(tr.ReportImportSAE(ctx, coord, transplant.NewImportSAE{Kind: transplant.SAEReaction, OrganID: organ, RecipientIDs: []string{h.recipient},
 		Contact: "Golden coordinator (synthetic)", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
 		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: graft dysfunction.", ImmediateMeasures: "Synthetic: biopsy."}))
+}
+
+// procedures: a double kidney (several organs of one donor into one
+// recipient), and a liver whose recipient's explanted liver is donated
+// (domino) and transplanted into a second recipient (transplant migration 12).
+func (h *history) procedures() {
+	ctx, tr, coord := h.ctx, h.tr, h.coordinator
+	centre := coord.AuthorityID
+	for _, activity := range transplant.Activities {
+		h.clk.tick()
+		must(tr.AuthorizeCentre(ctx, h.regulator, centre, transplant.NewCentreAuthorization{Activity: activity, Organ: "liver", ValidFrom: "2020-01-01"}))
+	}
+	today := h.clk.Now().Format(transplant.DateLayout)
+	h.clk.tick()
+	donor := must(tr.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorCirculatoryDeath, CentreID: centre,
+		Name: "Golden Procedure Donor (synthetic)", NationalID: "XA000000301", Sex: "male", BloodGroup: "A", DateOfBirth: "1962-01-05",
+		CauseOfDeath: "anoxia", DateOfDeath: today, IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative",
+		HBV: "negative", OrganFunction: "normal"}))
+	h.clk.tick()
+	must(tr.RecordConsent(ctx, coord, donor.ID, transplant.NewConsent{Kind: transplant.ConsentRegistry, GivenOn: today,
+		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}))
+	procure := transplant.NewProcurement{DonorID: donor.ID, CentreID: centre, Organs: []string{"kidney", "kidney", "liver"}}
+	procure.ProcuredAt = h.clk.tick().Format(time.RFC3339)
+	pr := must(tr.RecordProcurement(ctx, coord, procure))
+	recipient := func(nid, organ string, organs ...string) string {
+		h.clk.tick()
+		rc := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{CentreID: centre, Name: "Golden " + organ + " recipient " + nid + " (synthetic)",
+			NationalID: nid, Sex: "female", BloodGroup: "A", DateOfBirth: "1975-07-" + nid[len(nid)-2:], Residence: "XA", OrganNeeded: organ, ListedOn: "2024-09-01"}))
+		for _, o := range organs {
+			h.clk.tick()
+			must(tr.AuthorizeTransplant(ctx, coord, transplant.NewTransplantAuthorization{OrganID: o, RecipientID: rc.ID, CentreID: centre,
+				AuthorizedBy: "Medical director", CompatibilityDocumented: true, ConsentVerified: true, NoPaymentDeclared: true}))
+		}
+		return rc.ID
+	}
+	kidneys := recipient("XA000000302", "kidney", pr.Organs[0].ID, pr.Organs[1].ID)
+	performed := h.clk.tick()
+	must(tr.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureDoubleKidney, OrganIDs: []string{pr.Organs[0].ID, pr.Organs[1].ID},
+		RecipientID: kidneys, CentreID: centre, PerformedAt: performed.Format(time.RFC3339)}))
+	liver := recipient("XA000000303", "liver", pr.Organs[2].ID)
+	performed = h.clk.tick()
+	dom := must(tr.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureSingle, OrganIDs: []string{pr.Organs[2].ID},
+		RecipientID: liver, CentreID: centre, PerformedAt: performed.Format(time.RFC3339), DominoLiver: true}))
+	explant := dom.Domino.Procurement.Organs[0].ID
+	second := recipient("XA000000304", "liver", explant)
+	performed = h.clk.tick()
+	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: explant, RecipientID: second, CentreID: centre,
+		PerformedAt: performed.Format(time.RFC3339)}))
 }

@@ -228,7 +228,9 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
 		"TransplantTraffickingAssessment.conclusion": transplant.AssessmentConclusions, "TransplantTraffickingAssessment.organ": transplant.CaseOrgans,
 		"TransplantCasePerson.sex": transplant.Sexes, "TransplantCasePerson.age_band": transplant.AgeBands,
-		"StatsQuery.stage": stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
+		"TransplantNewProcedure.kind": transplant.ProcedureKinds, "TransplantProcedure.kind": transplant.ProcedureKinds,
+		"TransplantTraceProcedure.kind": transplant.ProcedureKinds,
+		"StatsQuery.stage":              stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses
@@ -281,7 +283,13 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op)
+	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op) ||
+		godtRoute[op]
+}
+
+// godtRoute are the routes of procedures and of the GODT report.
+var godtRoute = map[string]bool{
+	"POST /api/v1/transplant/procedures": true, "GET /api/v1/transplant/godt": true,
 }
 
 // handoffRoute are the routes of labels and hand-offs.

@@ -58,6 +58,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		{reflect.TypeFor[transplant.TraceDonor](), "BloodGroup", transplant.BloodGroups},
 		{reflect.TypeFor[transplant.TraceOrgan](), "Organ", transplant.OrganTypes},
 		{reflect.TypeOf(transplant.TraceTransplant{}.Recipient), "BloodGroup", transplant.BloodGroups},
+		{reflect.TypeFor[transplant.TraceProcedure](), "Kind", transplant.ProcedureKinds},
 	}
 	routes := []Route{
 		// Centres and their authorizations.
@@ -268,7 +269,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	// Routes added since the prefix have no alias.
 	routes = append(routes, subjectRightsRoutes(t)...)
-	return append(append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...), crossBorderRoutes(t)...)
+	return append(append(append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...), crossBorderRoutes(t)...), godtRoutes(env, t)...)
 }
 
 // personMatches is the answer of a person search.

@@ -88,7 +88,7 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		if r.Status != "waiting" {
 			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
 		}
-		if r.OrganNeeded != o.Organ {
+		if !companion(r.OrganNeeded, o.Organ) {
 			return nil, errs.Invalidf("organ_type", "organ_id", "organ %s is a %s; recipient %s waits for a %s", o.ID, o.Organ, r.ID, r.OrganNeeded)
 		}
 		if !f.centreAuthorized {

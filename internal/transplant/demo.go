@@ -49,8 +49,17 @@ func Demo(ctx context.Context, d *module.Demo) error {
 				return fmt.Errorf("demo donation %d of year %d: %w", i, y+1, err)
 			}
 		}
+		if err := g.procedures(yearStart.AddDate(1, 0, 0).Add(-20 * time.Hour)); err != nil {
+			return fmt.Errorf("demo procedures of year %d: %w", y+1, err)
+		}
 		d.Progress(fmt.Sprintf("demo: %s to %s done (%d donors, %d transplants, %d alerts)", yearStart.Format("2006-01"),
 			yearStart.AddDate(1, 0, -1).Format("2006-01"), g.donors, g.transplants, g.alerts))
+	}
+	if d.Years > 0 {
+		last := d.Start.AddDate(d.Years, 0, -1).Year()
+		if err := g.godtLine(last); err != nil {
+			return err
+		}
 	}
 	if err := g.vigilance(); err != nil {
 		return err

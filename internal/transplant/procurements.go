@@ -119,18 +119,9 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		if err := requireConsent(ctx, tx, d, day(at)); err != nil {
 			return nil, err
 		}
-		var country string
-		if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&country); err != nil {
+		country, year, seq, err := nextDonation(ctx, tx, "procured_at", at)
+		if err != nil {
 			return nil, err
-		}
-		year := at.Year() % 100
-		var last sql.NullInt64
-		if err := tx.QueryRow(ctx, "SELECT MAX(donation_seq) FROM procurements WHERE donation_year = ?", year).Scan(&last); err != nil {
-			return nil, err
-		}
-		seq := int(last.Int64) + 1
-		if seq > 999999 {
-			return nil, errs.New(errs.Conflict, "donation_numbers", "procured_at", "the registry has used all donation numbers of 20%02d", year)
 		}
 		pr := Procurement{ID: id, DonorID: d.ID, CentreID: centre, ProcuredAt: ledger.FormatTime(at), DonationYear: year, DonationSeq: seq}
 		for i, o := range in.Organs {
@@ -165,4 +156,24 @@ func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string
 			"a deceased donation needs a family or donor registry authorization on file before procurement (donor %s)", d.ID)
 	}
 	return nil
+}
+
+// nextDonation gives the donation number of a procurement at at: the
+// registry's country, the year (two digits) and the next sequence number of
+// that year. field names the time in the refusal when the year's numbers are
+// all used.
+func nextDonation(ctx context.Context, tx *store.Tx, field string, at time.Time) (country string, year, seq int, err error) {
+	if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&country); err != nil {
+		return "", 0, 0, err
+	}
+	year = at.Year() % 100
+	var last sql.NullInt64
+	if err := tx.QueryRow(ctx, "SELECT MAX(donation_seq) FROM procurements WHERE donation_year = ?", year).Scan(&last); err != nil {
+		return "", 0, 0, err
+	}
+	seq = int(last.Int64) + 1
+	if seq > 999999 {
+		return "", 0, 0, errs.New(errs.Conflict, "donation_numbers", field, "the registry has used all donation numbers of 20%02d", year)
+	}
+	return country, year, seq, nil
 }

@@ -32,14 +32,7 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	ledger.On(reg, TypeDonorRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *Donor) error {
-		_, err := q.Exec(ctx, `INSERT INTO donors (id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
-			estimated_age, weight_kg, height_cm, cause_of_death, date_of_death, iv_drug_use, malignancy, transmissible_disease,
-			hiv, hcv, hbv, organ_function, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Kind, d.SubjectRef, d.PersonPseudonym, d.CentreID, d.Sex, d.BloodGroup, nullable(d.DateOfBirth),
-			nullInt(d.EstimatedAge), nullInt(d.WeightKg), nullInt(d.HeightCm), nullable(d.CauseOfDeath), nullable(d.DateOfDeath),
-			d.IVDrugUse, d.Malignancy, d.TransmissibleDisease, d.HIV, d.HCV, d.HBV, d.OrganFunction, nullable(d.DuplicateOf), nullable(d.NotDuplicateReason), e.At, e.By, idx)
-		return err
+		return insertDonor(ctx, q, idx, e, d)
 	})
 	ledger.On(reg, TypeConsentRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *Consent) error {
 		_, err := q.Exec(ctx, `INSERT INTO consents (id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed, recorded_at, recorded_by, log_index)
@@ -55,17 +48,7 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	ledger.On(reg, TypeProcurementRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
-		if _, err := q.Exec(ctx, `INSERT INTO procurements (id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.DonorID, p.CentreID, p.ProcuredAt, p.DonationYear, p.DonationSeq, e.At, e.By, idx); err != nil {
-			return err
-		}
-		for _, o := range p.Organs {
-			if _, err := q.Exec(ctx, `INSERT INTO organs (id, procurement_id, donor_id, organ, log_index) VALUES (?, ?, ?, ?, ?)`,
-				o.ID, p.ID, p.DonorID, o.Organ, idx); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertProcurement(ctx, q, idx, e, p)
 	})
 	ledger.On(reg, TypeTransplantAuthorized, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *TransplantAuthorization) error {
 		_, err := q.Exec(ctx, `INSERT INTO transplant_authorizations (id, organ_id, recipient_id, centre_id, authorized_at, authorized_by,
@@ -77,10 +60,9 @@ func Project(reg *ledger.Projections) {
 	// The organ's and the recipient's status follow from this row (see
 	// organStatus and recipientStatus).
 	ledger.On(reg, TypeTransplantRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant) error {
-		_, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, e.At, e.By, idx)
-		return err
+		return insertTransplant(ctx, q, idx, e, t, "")
 	})
+	projectProcedures(reg)
 	projectTrafficking(reg)
 	projectAssessments(reg)
 	reg.Tables(
@@ -110,4 +92,38 @@ func nullInt(v *int) any {
 		return nil
 	}
 	return int64(*v)
+}
+
+func insertDonor(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *Donor) error {
+	_, err := q.Exec(ctx, `INSERT INTO donors (id, kind, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
+		estimated_age, weight_kg, height_cm, cause_of_death, date_of_death, iv_drug_use, malignancy, transmissible_disease,
+		hiv, hcv, hbv, organ_function, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.Kind, d.SubjectRef, d.PersonPseudonym, d.CentreID, d.Sex, d.BloodGroup, nullable(d.DateOfBirth),
+		nullInt(d.EstimatedAge), nullInt(d.WeightKg), nullInt(d.HeightCm), nullable(d.CauseOfDeath), nullable(d.DateOfDeath),
+		d.IVDrugUse, d.Malignancy, d.TransmissibleDisease, d.HIV, d.HCV, d.HBV, d.OrganFunction, nullable(d.DuplicateOf), nullable(d.NotDuplicateReason), e.At, e.By, idx)
+	return err
+}
+
+func insertProcurement(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
+	if _, err := q.Exec(ctx, `INSERT INTO procurements (id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.DonorID, p.CentreID, p.ProcuredAt, p.DonationYear, p.DonationSeq, e.At, e.By, idx); err != nil {
+		return err
+	}
+	for _, o := range p.Organs {
+		if _, err := q.Exec(ctx, `INSERT INTO organs (id, procurement_id, donor_id, organ, log_index) VALUES (?, ?, ?, ?, ?)`,
+			o.ID, p.ID, p.DonorID, o.Organ, idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertTransplant writes a transplantation; procedure is the procedure it
+// is part of, "" for one recorded alone. The organ's and the recipient's
+// status follow from this row (see organStatus and recipientStatus).
+func insertTransplant(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant, procedure string) error {
+	_, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, procedure_id, recorded_at, recorded_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, nullable(procedure), e.At, e.By, idx)
+	return err
 }

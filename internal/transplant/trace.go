@@ -36,6 +36,16 @@ type TraceDonor struct {
 	Kind       string `json:"kind"`
 	BloodGroup string `json:"blood_group"`
 	CentreID   string `json:"centre_id"`
+	// Domino is, for a donor of kind domino, the procedure in which the
+	// recipient's explanted liver was donated, and that recipient: the
+	// way back from the second recipient to the first.
+	Domino *TraceDomino `json:"domino,omitempty"`
+}
+
+// TraceDomino is the procedure that made a recipient a domino donor.
+type TraceDomino struct {
+	ProcedureID string `json:"procedure_id"`
+	RecipientID string `json:"recipient_id"`
 }
 
 // TraceOrgan is one organ, where it was procured and where it went.
@@ -79,11 +89,23 @@ type TraceTransplant struct {
 	ID          string      `json:"id"`
 	PerformedAt string      `json:"performed_at"`
 	Centre      TraceCentre `json:"centre"`
-	Recipient   struct {
+	// Procedure is the procedure the transplantation was part of (a
+	// multi-organ procedure, or one with a domino liver); nil for one
+	// recorded alone.
+	Procedure *TraceProcedure `json:"procedure,omitempty"`
+	Recipient struct {
 		ID         string `json:"id"`
 		BloodGroup string `json:"blood_group"`
 		Residence  string `json:"residence"`
 	} `json:"recipient"`
+}
+
+// TraceProcedure is what a trace shows of a procedure: its kind, and the
+// identifier of the recipient's explanted liver when it was donated (domino).
+type TraceProcedure struct {
+	ID            string `json:"id"`
+	Kind          string `json:"kind"`
+	DominoOrganID string `json:"domino_organ_id,omitempty"`
 }
 
 // traceDonorSQL reads a donor and every organ procured from them, with the
@@ -97,8 +119,10 @@ const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	COALESCE(p.centre_id, ''), COALESCE(pc.name, ''),
 	COALESCE(t.id, ''), COALESCE(t.performed_at, ''), COALESCE(t.centre_id, ''), COALESCE(tc.name, ''),
 	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, ''),
-	COALESCE(od.id, ''), COALESCE(od.reason, ''), COALESCE(od.disposed_at, ''), COALESCE(od.centre_id, ''), COALESCE(dc.name, '')
+	COALESCE(od.id, ''), COALESCE(od.reason, ''), COALESCE(od.disposed_at, ''), COALESCE(od.centre_id, ''), COALESCE(dc.name, ''),
+	COALESCE(tp.id, ''), COALESCE(tp.kind, ''), COALESCE(tp.domino_organ_id, ''), COALESCE(dp.id, ''), COALESCE(dp.recipient_id, '')
 	FROM donors d
+	LEFT JOIN transplant_procedures dp ON dp.id = d.domino_procedure_id
 	LEFT JOIN organs o ON o.donor_id = d.id
 	LEFT JOIN procurements p ON p.id = o.procurement_id
 	LEFT JOIN authorities pc ON pc.id = p.centre_id
@@ -107,14 +131,19 @@ const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	LEFT JOIN recipients r ON r.id = t.recipient_id
 	LEFT JOIN organ_dispositions od ON od.organ_id = o.id
 	LEFT JOIN authorities dc ON dc.id = od.centre_id
+	LEFT JOIN transplant_procedures tp ON tp.id = t.procedure_id
 	WHERE d.id = ? ORDER BY o.id`
 
 // traceRecipientSQL reads a recipient's existence and the donor of every
-// organ they received: one row of NULL donor when they received none.
+// organ they received (one row of NULL donor when they received none), and
+// the recipient's own donor record when their explanted liver was donated
+// (domino): the way on to the second recipient.
 const traceRecipientSQL = `SELECT DISTINCT COALESCE(o.donor_id, '') FROM recipients rc
 	LEFT JOIN transplants t ON t.recipient_id = rc.id
 	LEFT JOIN organs o ON o.id = t.organ_id
-	WHERE rc.id = ? ORDER BY 1`
+	WHERE rc.id = ?
+	UNION SELECT tp.domino_donor_id FROM transplant_procedures tp WHERE tp.recipient_id = ? AND tp.domino_donor_id IS NOT NULL
+	ORDER BY 1`
 
 // stmtKey names a prepared statement of one read pool. The cached statement
 // refers to its pool, so the pool's address is never reused while cached.
@@ -205,7 +234,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	var donors []string
 	imported := []Import{}
 	if err := s.DB.ReadBatch(ctx,
-		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
 			var d string
 			found = true
 			if err := r.Scan(&d); err != nil || d == "" {
@@ -279,19 +308,28 @@ func traceRow(r store.Scanner, dt **DonorTrace) error {
 	var o TraceOrgan
 	var t TraceTransplant
 	var dp TraceDisposition
+	var tp TraceProcedure
+	var dom TraceDomino
 	if err := r.Scan(&d.ID, &d.Kind, &d.BloodGroup, &d.CentreID,
 		&o.ID, &o.Organ, &o.Status, &o.ProcurementID, &o.ProcuredAt, &o.ProcuredBy.ID, &o.ProcuredBy.Name,
 		&t.ID, &t.PerformedAt, &t.Centre.ID, &t.Centre.Name, &t.Recipient.ID, &t.Recipient.BloodGroup, &t.Recipient.Residence,
-		&dp.ID, &dp.Reason, &dp.DisposedAt, &dp.Centre.ID, &dp.Centre.Name); err != nil {
+		&dp.ID, &dp.Reason, &dp.DisposedAt, &dp.Centre.ID, &dp.Centre.Name,
+		&tp.ID, &tp.Kind, &tp.DominoOrganID, &dom.ProcedureID, &dom.RecipientID); err != nil {
 		return err
 	}
 	if *dt == nil {
+		if dom.ProcedureID != "" {
+			d.Domino = &dom
+		}
 		*dt = &DonorTrace{Donor: d, Organs: []TraceOrgan{}}
 	}
 	if o.ID == "" {
 		return nil // a donor without organs
 	}
 	if t.ID != "" {
+		if tp.ID != "" {
+			t.Procedure = &tp
+		}
 		o.Transplant = &t
 	}
 	if dp.ID != "" {

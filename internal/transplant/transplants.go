@@ -57,42 +57,11 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
 			return nil, err
 		}
+		authID, err := f.refusal("organ_id", oid.String(), in.RecipientID, centre, in.AuthorizationID, at)
+		if err != nil {
+			return nil, err
+		}
 		o, r := f.organ, f.recipient
-		if o == nil {
-			return nil, errs.Alertf(errs.NotFound, "organ_procured", "organ_id", "organ %s was never procured in this registry", oid)
-		}
-		if o.Status == "transplanted" {
-			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already transplanted", o.ID)
-		}
-		if o.Status != "procured" {
-			return nil, disposedOrgan(o)
-		}
-		if r == nil {
-			return nil, noRecipient(in.RecipientID)
-		}
-		if !f.centreAuthorized {
-			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
-				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(at))
-		}
-		if ledger.FormatTime(at) < o.ProcuredAt {
-			return nil, errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), o.ProcuredAt)
-		}
-		if !f.authID.Valid {
-			return nil, errs.Alertf(errs.Forbidden, "procedure_authorization", "authorization_id",
-				"no authorization of organ %s for recipient %s is on file", o.ID, r.ID)
-		}
-		authID, authAt, authCentre := f.authID.String, f.authAt.String, f.authCentre.String
-		if in.AuthorizationID != "" && in.AuthorizationID != authID {
-			return nil, errs.Invalidf("procedure_authorization", "authorization_id", "authorization %s is not the authorization of organ %s for recipient %s", in.AuthorizationID, o.ID, r.ID)
-		}
-		if authCentre != centre {
-			return nil, errs.Alertf(errs.Forbidden, "procedure_authorization", "centre_id", "organ %s was authorized for recipient %s at centre %s, not %s", o.ID, r.ID, authCentre, centre)
-		}
-		// The authorization is stamped when it is recorded; a transplantation
-		// recorded later may be dated earlier that same day, never on a day before.
-		if day(at) < authAt[:10] {
-			return nil, errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the day of the authorization (%s)", day(at), authAt[:10])
-		}
 		return ledger.NewEntry(TypeTransplantRecorded, Transplant{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizationID: authID, PerformedAt: ledger.FormatTime(at)})
 	})
@@ -103,4 +72,53 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	// indicators (trafficking.go) follows it, and its failure is reported
 	// with the record.
 	return rec, s.screenTransplant(ctx, p, rec)
+}
+
+// refusal checks the rules of the transplantation of the organ f reads into
+// its recipient at centre, performed at at, and returns the per-procedure
+// authorization it follows. field names the organ in the refusals
+// (organ_id, or organ_ids[i] in a procedure); authIn is the authorization
+// the input named, if any. The centre's existence is checked before.
+func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string, at time.Time) (string, error) {
+	o, r := f.organ, f.recipient
+	authField := "authorization_id"
+	if field != "organ_id" {
+		authField = field // a procedure names no authorization: the organ's is refused
+	}
+	if o == nil {
+		return "", errs.Alertf(errs.NotFound, "organ_procured", field, "organ %s was never procured in this registry", oid)
+	}
+	if o.Status == "transplanted" {
+		return "", errs.Alertf(errs.Conflict, "organ_available", field, "organ %s is already transplanted", o.ID)
+	}
+	if o.Status != "procured" {
+		return "", disposedOrgan(o)
+	}
+	if r == nil {
+		return "", noRecipient(recipientID)
+	}
+	if !f.centreAuthorized {
+		return "", errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
+			"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(at))
+	}
+	if ledger.FormatTime(at) < o.ProcuredAt {
+		return "", errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), o.ProcuredAt)
+	}
+	if !f.authID.Valid {
+		return "", errs.Alertf(errs.Forbidden, "procedure_authorization", authField,
+			"no authorization of organ %s for recipient %s is on file", o.ID, r.ID)
+	}
+	authID, authAt, authCentre := f.authID.String, f.authAt.String, f.authCentre.String
+	if authIn != "" && authIn != authID {
+		return "", errs.Invalidf("procedure_authorization", "authorization_id", "authorization %s is not the authorization of organ %s for recipient %s", authIn, o.ID, r.ID)
+	}
+	if authCentre != centre {
+		return "", errs.Alertf(errs.Forbidden, "procedure_authorization", "centre_id", "organ %s was authorized for recipient %s at centre %s, not %s", o.ID, r.ID, authCentre, centre)
+	}
+	// The authorization is stamped when it is recorded; a transplantation
+	// recorded later may be dated earlier that same day, never on a day before.
+	if day(at) < authAt[:10] {
+		return "", errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the day of the authorization (%s)", day(at), authAt[:10])
+	}
+	return authID, nil
 }

@@ -1,0 +1,301 @@
+package transplant
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math"
+	"net/url"
+	"strconv"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- GODT annual report (resolution VI, para 6 j) ----
+//
+// The quantitative part of the WHO Global Observatory on Donation and
+// Transplantation questionnaire for the registry's country and a year, under
+// the GODT export's own field names, counted from the registry's tables by
+// the GODT's rules:
+//
+//   - donors are counted in the year of their procurement: an actual
+//     deceased donor is one (DBD or DCD) from whom at least one organ was
+//     recovered for transplantation, a utilized one a deceased donor from
+//     whom at least one organ was transplanted; living donors are those from
+//     whom an organ was recovered;
+//   - transplants are counted in the year they were performed, one per
+//     procedure and organ type: a double kidney, en-bloc kidneys or a double
+//     lung is one transplant; a kidney-pancreas counts as one kidney, one
+//     pancreas (pancreas_tx includes it) and one kidney_pancreas_tx; a
+//     heart-lung counts as one heart, one lung and one heart_lung_tx; a
+//     liver-kidney as one liver and one kidney;
+//   - by donor type: deceased (dd_), living (ld_), and the domino liver
+//     (domino_liver_tx: a liver explanted from a recipient and transplanted
+//     into another).
+
+// GODTFields are the report's fields in the order of the export. Three are
+// not among the GODT export's own names and say so in the docs:
+// living_donors, heart_lung_tx and travel.
+var GODTFields = []string{
+	"total_actual_dd", "actual_dbd", "actual_dcd",
+	"total_utilized_dd", "utilized_dbd", "utilized_dcd",
+	"living_donors",
+	"dd_kidney_tx", "ld_kidney_tx", "total_kidney_tx",
+	"dd_liver_tx", "domino_liver_tx", "ld_liver_tx", "total_liver_tx",
+	"total_heart_tx", "heart_lung_tx",
+	"dd_lung_tx", "ld_lung_tx", "total_lung_tx",
+	"pancreas_tx", "kidney_pancreas_tx", "small_bowel_tx",
+	"travel",
+}
+
+// GODTFigure is one field of the report: its count and the count per
+// million population (two decimals). Value is nil when the registry holds
+// no data for the field (travel, until residents' transplants abroad are
+// recorded).
+type GODTFigure struct {
+	Field      string   `json:"field"`
+	Value      *int64   `json:"value"`
+	PerMillion *float64 `json:"per_million"`
+}
+
+// GODTReport is the report for a country and year.
+type GODTReport struct {
+	Country    string       `json:"country"`
+	Year       int          `json:"year"`
+	Population int64        `json:"population"`
+	Figures    []GODTFigure `json:"figures"`
+}
+
+// Value returns the count of field (0 when absent or unknown).
+func (r *GODTReport) Value(field string) int64 {
+	for _, f := range r.Figures {
+		if f.Field == field && f.Value != nil {
+			return *f.Value
+		}
+	}
+	return 0
+}
+
+// GODTQuery is what a report is asked for: the country (the registry's
+// jurisdiction), the year and the population of the country that year.
+type GODTQuery struct {
+	Country    string
+	Year       int
+	Population int64
+}
+
+// GODTQueryOf reads a report's query parameters: country, year and
+// population, each required; any other parameter is refused.
+func GODTQueryOf(q url.Values) (GODTQuery, error) {
+	for name := range q {
+		switch name {
+		case "country", "year", "population":
+		default:
+			return GODTQuery{}, errs.Invalidf("query", name, "the GODT report takes country, year and population, not %s", name)
+		}
+	}
+	var g GODTQuery
+	g.Country = q.Get("country")
+	if g.Country == "" {
+		return g, errs.Invalidf("required", "country", "%s is required", "country")
+	}
+	y, err := strconv.Atoi(q.Get("year"))
+	if err != nil {
+		return g, errs.Invalidf("godt_year", "year", "year is a year from 1990 on, like 2025")
+	}
+	g.Year = y
+	pop, err := strconv.ParseInt(q.Get("population"), 10, 64)
+	if err != nil {
+		return g, errs.Invalidf("godt_population", "population", "population is the country's population that year, a whole number from 1 to 10,000,000,000")
+	}
+	g.Population = pop
+	return g, nil
+}
+
+// godtDonorsSQL counts the donors of a year by kind: those with a
+// procurement in it, and those of them with an organ transplanted. It
+// reads a range of procurements_time, each procurement's organs
+// (organs_procurement) and each organ's transplantation (its unique key).
+const godtDonorsSQL = `SELECT d.kind, COUNT(DISTINCT d.id), COUNT(DISTINCT CASE WHEN t.id IS NOT NULL THEN d.id END)
+	FROM procurements p JOIN donors d ON d.id = p.donor_id
+	JOIN organs o ON o.procurement_id = p.id
+	LEFT JOIN transplants t ON t.organ_id = o.id
+	WHERE p.procured_at >= ? AND p.procured_at < ?
+	GROUP BY d.kind`
+
+// godtTransplantsSQL counts the transplants of a year by organ type, donor
+// kind and procedure kind, one per procedure and organ type: a row recorded
+// alone (no procedure) is one, the rows of a procedure count once. It reads
+// a range of transplants_time, and each organ and donor by its key.
+const godtTransplantsSQL = `SELECT o.organ, d.kind, COALESCE(tp.kind, 'single'),
+	COUNT(*) - COUNT(t.procedure_id) + COUNT(DISTINCT t.procedure_id)
+	FROM transplants t JOIN organs o ON o.id = t.organ_id
+	JOIN donors d ON d.id = o.donor_id
+	LEFT JOIN transplant_procedures tp ON tp.id = t.procedure_id
+	WHERE t.performed_at >= ? AND t.performed_at < ?
+	GROUP BY o.organ, d.kind, tp.kind`
+
+// TravelForTransplantation is the hook of the travel figure: the number of
+// the country's residents who travelled abroad for a transplantation in the
+// year, as the registry of residents' transplants abroad (resolution VI,
+// para 6 i) counts it. It reports known false while that part of the
+// registry is absent, and the report then gives travel no value. Whoever
+// adds residents' transplants abroad sets it (in an init of their file).
+var TravelForTransplantation func(ctx context.Context, q store.Queryer, country string, year int) (n int64, known bool, err error)
+
+// GODT counts the report of q, for the regulator and the auditor. It is
+// refused for a country other than the registry's jurisdiction
+// (godt_country), a year before 1990 or after the current one (godt_year)
+// and a population outside 1 to 10,000,000,000 (godt_population).
+func (s *Service) GODT(ctx context.Context, p *auth.Principal, q GODTQuery) (*GODTReport, error) {
+	if err := p.Require(ReadFigures); err != nil {
+		return nil, err
+	}
+	db := s.DB.Read() // in an export, its snapshot
+	jurisdiction, err := s.Jurisdiction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.Country != jurisdiction {
+		return nil, errs.Invalidf("godt_country", "country", "this registry holds the transplants of %s, not of %s", jurisdiction, q.Country)
+	}
+	if q.Year < 1990 || q.Year > s.now().Year() {
+		return nil, errs.Invalidf("godt_year", "year", "year is a year from 1990 on, like 2025")
+	}
+	if q.Population < 1 || q.Population > 10_000_000_000 {
+		return nil, errs.Invalidf("godt_population", "population", "population is the country's population that year, a whole number from 1 to 10,000,000,000")
+	}
+	// Times are stored as fixed-width UTC text: a year's are those from
+	// "2025" (included) to "2026" (excluded).
+	from, end := fmt.Sprintf("%04d", q.Year), fmt.Sprintf("%04d", q.Year+1)
+	c := map[string]int64{}
+	rows, err := db.Query(ctx, godtDonorsSQL, from, end)
+	if err != nil {
+		return nil, err
+	}
+	type donorRow struct {
+		kind           string
+		actual, useful int64
+	}
+	donors, err := store.Rows(rows, func(r store.Scanner, x *donorRow) error { return r.Scan(&x.kind, &x.actual, &x.useful) })
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range donors {
+		switch d.kind {
+		case DonorBrainDeath:
+			c["actual_dbd"] += d.actual
+			c["utilized_dbd"] += d.useful
+		case DonorCirculatoryDeath:
+			c["actual_dcd"] += d.actual
+			c["utilized_dcd"] += d.useful
+		case DonorLiving:
+			c["living_donors"] += d.actual
+		}
+	}
+	c["total_actual_dd"] = c["actual_dbd"] + c["actual_dcd"]
+	c["total_utilized_dd"] = c["utilized_dbd"] + c["utilized_dcd"]
+	if rows, err = db.Query(ctx, godtTransplantsSQL, from, end); err != nil {
+		return nil, err
+	}
+	type txRow struct {
+		organ, donor, procedure string
+		n                       int64
+	}
+	txs, err := store.Rows(rows, func(r store.Scanner, x *txRow) error { return r.Scan(&x.organ, &x.donor, &x.procedure, &x.n) })
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range txs {
+		prefix := "dd_"
+		switch t.donor {
+		case DonorLiving:
+			prefix = "ld_"
+		case DonorDomino:
+			prefix = "domino_"
+		}
+		switch t.organ {
+		case "kidney", "liver", "lung":
+			c[prefix+t.organ+"_tx"] += t.n
+			c["total_"+t.organ+"_tx"] += t.n
+		case "heart":
+			c["total_heart_tx"] += t.n
+			if t.procedure == ProcedureHeartLung {
+				c["heart_lung_tx"] += t.n
+			}
+		case "pancreas":
+			c["pancreas_tx"] += t.n
+			if t.procedure == ProcedureKidneyPancreas {
+				c["kidney_pancreas_tx"] += t.n
+			}
+		case "intestine":
+			c["small_bowel_tx"] += t.n
+		}
+	}
+	rep := &GODTReport{Country: q.Country, Year: q.Year, Population: q.Population}
+	travel, known := int64(0), false
+	if TravelForTransplantation != nil {
+		if travel, known, err = TravelForTransplantation(ctx, db, q.Country, q.Year); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range GODTFields {
+		fig := GODTFigure{Field: f}
+		v, ok := c[f], true
+		if f == "travel" {
+			v, ok = travel, known
+		}
+		if ok {
+			pmp := math.Round(float64(v)*1e6/float64(q.Population)*100) / 100
+			fig.Value, fig.PerMillion = &v, &pmp
+		}
+		rep.Figures = append(rep.Figures, fig)
+	}
+	return rep, nil
+}
+
+// ListGODT is the GODT report as an export names it.
+const ListGODT = "godt"
+
+// GODTColumns are the columns of the report's export: a row per field.
+var GODTColumns = []string{"country", "year", "population", "field", "value", "per_million"}
+
+// GODTExport reads the export of the report the query asks for (format,
+// country, year, population): a row per field, with the header naming the
+// log checkpoint it reflects; the export is a log entry (export.Export).
+// The report is counted when the export runs, in its snapshot.
+func (s *Service) GODTExport(p *auth.Principal, q url.Values) (export.Request, error) {
+	if err := p.Require(ReadFigures); err != nil {
+		return export.Request{}, err
+	}
+	format, q, err := export.Query(q)
+	if err != nil {
+		return export.Request{}, err
+	}
+	g, err := GODTQueryOf(q)
+	if err != nil {
+		return export.Request{}, err
+	}
+	return export.Request{Registry: Module.Name, List: ListGODT, Format: format, Filter: q, Columns: GODTColumns,
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				rep, err := s.GODT(ctx, p, g)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, f := range rep.Figures {
+					var v, pmp any
+					if f.Value != nil {
+						v, pmp = *f.Value, fmt.Sprintf("%.2f", *f.PerMillion)
+					}
+					if !yield([]any{rep.Country, rep.Year, rep.Population, f.Field, v, pmp}, nil) {
+						return
+					}
+				}
+			}
+		}}, nil
+}

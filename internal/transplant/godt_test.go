@@ -1,0 +1,453 @@
+package transplant_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+// godtWorld is a registry whose clock the test sets, with centre A
+// authorized to procure and transplant every organ type, and the helpers
+// that record a history at the clock's time.
+type godtWorld struct {
+	*apptest.World
+	t                         *testing.T
+	svc                       *transplant.Service
+	coord, regulator, auditor *auth.Principal
+	mu                        sync.Mutex
+	now                       time.Time
+}
+
+func newGODTWorld(t *testing.T, dsn string, start time.Time) *godtWorld {
+	t.Helper()
+	w := &godtWorld{t: t, now: start}
+	w.World = apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.Now = w.clock })
+	w.svc = w.App.Transplant
+	w.coord, w.regulator, w.auditor = w.Principal(t, w.CoordA), w.Principal(t, w.Regulator), w.Principal(t, w.Auditor)
+	for _, act := range transplant.Activities {
+		for _, o := range []string{"heart", "lung", "pancreas", "intestine"} {
+			_, err := w.svc.AuthorizeCentre(context.Background(), w.regulator, w.CentreA,
+				transplant.NewCentreAuthorization{Activity: act, Organ: o, ValidFrom: "2020-01-01"})
+			w.must(err)
+		}
+	}
+	return w
+}
+
+func (w *godtWorld) clock() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now
+}
+
+func (w *godtWorld) set(t time.Time) {
+	w.mu.Lock()
+	w.now = t
+	w.mu.Unlock()
+}
+
+func (w *godtWorld) must(err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// at is the clock's time h hours before now, in RFC 3339.
+func (w *godtWorld) at(h int) string {
+	return w.clock().Add(-time.Duration(h) * time.Hour).Format(time.RFC3339)
+}
+
+// donor registers a donor of kind with its consent, and procures organs
+// from them: it returns the donor and the organs' identifiers.
+func (w *godtWorld) donor(kind string, organs ...string) (string, []string) {
+	w.t.Helper()
+	ctx := context.Background()
+	yesterday := w.clock().AddDate(0, 0, -1).Format(transplant.DateLayout)
+	in := deceasedDonor(w.CentreA)
+	in.Kind, in.DateOfDeath = kind, yesterday
+	consent := transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: yesterday, AssessedBy: "Donation coordinator",
+		AssessorIndependent: true, Voluntary: true, Informed: true}
+	if kind == transplant.DonorLiving {
+		in.CauseOfDeath, in.DateOfDeath, consent.Kind = "", "", transplant.ConsentLiving
+	}
+	d, err := w.svc.RegisterDonor(ctx, w.coord, in)
+	w.must(err)
+	_, err = w.svc.RecordConsent(ctx, w.coord, d.ID, consent)
+	w.must(err)
+	if len(organs) == 0 {
+		return d.ID, nil
+	}
+	pr, err := w.svc.RecordProcurement(ctx, w.coord, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: w.at(10), Organs: organs})
+	w.must(err)
+	var ids []string
+	for _, o := range pr.Organs {
+		ids = append(ids, o.ID)
+	}
+	return d.ID, ids
+}
+
+// recipient registers a recipient at centre A and authorizes each organ
+// for them.
+func (w *godtWorld) recipient(organs ...string) string {
+	w.t.Helper()
+	ctx := context.Background()
+	needed := "kidney"
+	if len(organs) > 0 {
+		o, err := w.svc.TraceOrgan(ctx, w.auditor, organs[0])
+		w.must(err)
+		for _, x := range o.Donors[0].Organs {
+			if x.ID == organs[0] {
+				needed = x.Organ
+			}
+		}
+	}
+	r, err := w.svc.RegisterRecipient(ctx, w.coord, recipient(w.CentreA, needed))
+	w.must(err)
+	for _, o := range organs {
+		_, err := w.svc.AuthorizeTransplant(ctx, w.coord, authorization(o, r.ID, w.CentreA))
+		w.must(err)
+	}
+	return r.ID
+}
+
+// transplant records one organ into a new recipient, recorded alone.
+func (w *godtWorld) transplant(organ string) string {
+	w.t.Helper()
+	r := w.recipient(organ)
+	_, err := w.svc.RecordTransplant(context.Background(), w.coord, transplant.NewTransplant{OrganID: organ, RecipientID: r,
+		CentreID: w.CentreA, PerformedAt: w.at(1)})
+	w.must(err)
+	return r
+}
+
+// procedure records a procedure of kind with organs into a new recipient.
+func (w *godtWorld) procedure(kind string, domino bool, organs ...string) (*transplant.Procedure, string) {
+	w.t.Helper()
+	r := w.recipient(organs...)
+	pr, err := w.svc.RecordProcedure(context.Background(), w.coord, transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: r,
+		CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino})
+	w.must(err)
+	return pr, r
+}
+
+func (w *godtWorld) discard(organ string) {
+	w.t.Helper()
+	_, err := w.svc.RecordDisposition(context.Background(), w.coord, transplant.NewDisposition{OrganID: organ, Outcome: transplant.DispositionDiscarded,
+		Reason: "organ_quality", DisposedAt: w.at(2)})
+	w.must(err)
+}
+
+// godtHistory is what godtWorld.history records, for the tests to follow.
+type godtHistory struct {
+	doubleKidney, dominoProc, heartLung *transplant.Procedure
+	firstRecipient, dominoRecipient     string // the domino donor-recipient, and the recipient of their liver
+	dominoOrgan                         string
+	deceased                            string // the donor of the double kidney, the domino procedure's liver and the heart-lung
+}
+
+// history records a year of activity with known GODT counts: one donor in
+// 2024 (kidney transplanted), then in June 2025:
+//
+//	D1 DBD: double kidney; liver (single procedure, domino) whose explant goes to
+//	        a second recipient; heart and both lungs (heart-lung); pancreas discarded;
+//	        small bowel recorded alone
+//	D2 DCD: kidney-pancreas; the other kidney recorded alone
+//	D3 DCD: liver-kidney
+//	D4 DBD: a kidney procured and discarded (actual, not utilized)
+//	D5 DBD: registered, nothing procured (not an actual donor)
+//	L1, L2, L3 living: kidney, liver, lung, each recorded alone
+func (w *godtWorld) history() godtHistory {
+	var h godtHistory
+	w.set(time.Date(2024, 11, 10, 12, 0, 0, 0, time.UTC))
+	_, o := w.donor(transplant.DonorBrainDeath, "kidney")
+	w.transplant(o[0])
+
+	w.set(time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC))
+	var d1 []string
+	h.deceased, d1 = w.donor(transplant.DonorBrainDeath, "kidney", "kidney", "liver", "heart", "lung", "lung", "pancreas", "intestine")
+	h.doubleKidney, _ = w.procedure(transplant.ProcedureDoubleKidney, false, d1[0], d1[1])
+	h.dominoProc, h.firstRecipient = w.procedure(transplant.ProcedureSingle, true, d1[2])
+	h.dominoOrgan = h.dominoProc.Domino.Procurement.Organs[0].ID
+	h.dominoRecipient = w.transplant(h.dominoOrgan)
+	h.heartLung, _ = w.procedure(transplant.ProcedureHeartLung, false, d1[3], d1[4], d1[5])
+	w.discard(d1[6])
+	w.transplant(d1[7])
+
+	_, d2 := w.donor(transplant.DonorCirculatoryDeath, "kidney", "kidney", "pancreas")
+	w.procedure(transplant.ProcedureKidneyPancreas, false, d2[0], d2[2])
+	w.transplant(d2[1])
+	_, d3 := w.donor(transplant.DonorCirculatoryDeath, "liver", "kidney")
+	w.procedure(transplant.ProcedureLiverKidney, false, d3[0], d3[1])
+	_, d4 := w.donor(transplant.DonorBrainDeath, "kidney")
+	w.discard(d4[0])
+	w.donor(transplant.DonorBrainDeath)
+	for _, organ := range []string{"kidney", "liver", "lung"} {
+		_, l := w.donor(transplant.DonorLiving, organ)
+		w.transplant(l[0])
+	}
+	return h
+}
+
+// godt2025 is what the GODT report of 2025 counts from history, field by
+// field (travel has no value: residents' transplants abroad are not
+// recorded).
+var godt2025 = map[string]int64{
+	"total_actual_dd": 4, "actual_dbd": 2, "actual_dcd": 2,
+	"total_utilized_dd": 3, "utilized_dbd": 1, "utilized_dcd": 2,
+	"living_donors": 3,
+	// double kidney 1, kidney-pancreas 1, D2's other kidney 1, liver-kidney 1
+	"dd_kidney_tx": 4, "ld_kidney_tx": 1, "total_kidney_tx": 5,
+	"dd_liver_tx": 2, "domino_liver_tx": 1, "ld_liver_tx": 1, "total_liver_tx": 4,
+	"total_heart_tx": 1, "heart_lung_tx": 1,
+	"dd_lung_tx": 1, "ld_lung_tx": 1, "total_lung_tx": 2,
+	"pancreas_tx": 1, "kidney_pancreas_tx": 1, "small_bowel_tx": 1,
+}
+
+// TestGODTReport builds a history with known counts, multi-organ and domino
+// procedures included, and checks the GODT report cell by cell, as JSON
+// and as the CSV export, on SQLite and PostgreSQL.
+func TestGODTReport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newGODTWorld(t, dsn, time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC))
+		w.history()
+		const population = 5_000_000
+		rep, err := w.svc.GODT(ctx, w.regulator, transplant.GODTQuery{Country: "XA", Year: 2025, Population: population})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Figures) != len(transplant.GODTFields) {
+			t.Fatalf("%d figures, want %d", len(rep.Figures), len(transplant.GODTFields))
+		}
+		for i, f := range rep.Figures {
+			if f.Field != transplant.GODTFields[i] {
+				t.Errorf("figure %d is %s, want %s", i, f.Field, transplant.GODTFields[i])
+			}
+			if f.Field == "travel" {
+				if f.Value != nil || f.PerMillion != nil {
+					t.Errorf("travel = %v, want no value: no transplant abroad is recorded", *f.Value)
+				}
+				continue
+			}
+			want, ok := godt2025[f.Field]
+			if !ok {
+				t.Errorf("field %s has no expected count", f.Field)
+				continue
+			}
+			if f.Value == nil || *f.Value != want {
+				t.Errorf("%s = %v, want %d", f.Field, f.Value, want)
+				continue
+			}
+			if pmp := float64(want) / 5; f.PerMillion == nil || *f.PerMillion != pmp {
+				t.Errorf("%s per million = %v, want %.2f", f.Field, f.PerMillion, pmp)
+			}
+		}
+		// The year before holds its own donor and transplant only.
+		prev, err := w.svc.GODT(ctx, w.auditor, transplant.GODTQuery{Country: "XA", Year: 2024, Population: population})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range transplant.GODTFields {
+			want := int64(0)
+			switch f {
+			case "total_actual_dd", "actual_dbd", "total_utilized_dd", "utilized_dbd", "dd_kidney_tx", "total_kidney_tx":
+				want = 1
+			}
+			if got := prev.Value(f); got != want {
+				t.Errorf("2024 %s = %d, want %d", f, got, want)
+			}
+		}
+
+		// The API's JSON and the CSV export give the same cells.
+		w.set(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
+		q := "/api/v1/transplant/godt?country=XA&year=2025&population=5000000"
+		res := w.Must(t, 200, "GET", q, w.Regulator, nil)
+		var api transplant.GODTReport
+		if err := json.Unmarshal(res.Raw, &api); err != nil {
+			t.Fatal(err)
+		}
+		if api.Value("dd_kidney_tx") != 4 || api.Value("domino_liver_tx") != 1 || api.Population != population {
+			t.Errorf("API report %+v", api)
+		}
+		res = w.Must(t, 200, "GET", q+"&format=csv", w.Auditor, nil)
+		cr := csv.NewReader(strings.NewReader(string(res.Raw)))
+		cr.FieldsPerRecord = -1
+		lines, err := cr.ReadAll()
+		if err == nil {
+			err = checkGODTCSV(lines)
+		}
+		if err != nil {
+			t.Fatalf("%v\n%s", err, res.Raw)
+		}
+		// A coordinator reads no national figures.
+		w.Must(t, 403, "GET", q, w.CoordA, nil)
+	})
+}
+
+// checkGODTCSV checks the rows of the CSV export against godt2025.
+func checkGODTCSV(lines [][]string) error {
+	start := -1
+	for i, l := range lines {
+		if strings.Join(l, ",") == strings.Join(transplant.GODTColumns, ",") {
+			start = i + 1
+		}
+	}
+	if start < 0 {
+		return fmt.Errorf("no column header")
+	}
+	rows := 0
+	for _, l := range lines[start:] {
+		if l[0] == "rows" {
+			break
+		}
+		rows++
+		if l[0] != "XA" || l[1] != "2025" || l[2] != "5000000" {
+			return fmt.Errorf("row %v", l)
+		}
+		if l[3] == "travel" {
+			if l[4] != "" || l[5] != "" {
+				return fmt.Errorf("travel row %v, want empty cells", l)
+			}
+			continue
+		}
+		want := godt2025[l[3]]
+		if l[4] != fmt.Sprint(want) || l[5] != fmt.Sprintf("%.2f", float64(want)/5) {
+			return fmt.Errorf("row %v, want %d and %.2f", l, want, float64(want)/5)
+		}
+	}
+	if rows != len(transplant.GODTFields) {
+		return fmt.Errorf("%d rows, want %d", rows, len(transplant.GODTFields))
+	}
+	return nil
+}
+
+// TestProcedures records multi-organ and domino procedures, checks the
+// trace both ways, the refusals of the procedure's rules (each names its
+// rule and field and changes nothing), and that the log replays into the
+// same tables.
+func TestProcedures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newGODTWorld(t, dsn, time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC))
+		h := w.history()
+
+		// Forward from the deceased donor: the two kidneys share one
+		// procedure, the liver's procedure names the domino liver.
+		tr, err := w.svc.TraceDonor(ctx, w.auditor, h.deceased)
+		w.must(err)
+		procs := map[string]int{}
+		var liver *transplant.TraceTransplant
+		for _, o := range tr.Donors[0].Organs {
+			if o.Transplant != nil && o.Transplant.Procedure != nil {
+				procs[o.Transplant.Procedure.Kind]++
+				if o.Organ == "liver" {
+					liver = o.Transplant
+				}
+			}
+		}
+		if procs[transplant.ProcedureDoubleKidney] != 2 || procs[transplant.ProcedureHeartLung] != 3 || procs[transplant.ProcedureSingle] != 1 {
+			t.Errorf("procedures in the donor's trace: %v", procs)
+		}
+		if liver == nil || liver.Procedure.DominoOrganID != h.dominoOrgan || liver.Recipient.ID != h.firstRecipient {
+			t.Fatalf("liver's transplant %+v, want the domino organ %s", liver, h.dominoOrgan)
+		}
+		// From the domino donor-recipient on to the second recipient.
+		tr, err = w.svc.TraceRecipient(ctx, w.auditor, h.firstRecipient)
+		w.must(err)
+		var dom *transplant.DonorTrace
+		for i := range tr.Donors {
+			if tr.Donors[i].Donor.Kind == transplant.DonorDomino {
+				dom = &tr.Donors[i]
+			}
+		}
+		if len(tr.Donors) != 2 || dom == nil || dom.Donor.Domino == nil || dom.Donor.Domino.RecipientID != h.firstRecipient ||
+			len(dom.Organs) != 1 || dom.Organs[0].ID != h.dominoOrgan || dom.Organs[0].Transplant == nil ||
+			dom.Organs[0].Transplant.Recipient.ID != h.dominoRecipient {
+			t.Fatalf("trace of the domino donor-recipient: %+v", tr)
+		}
+		// And back from the second recipient's liver to the first recipient.
+		tr, err = w.svc.TraceOrgan(ctx, w.auditor, h.dominoOrgan)
+		w.must(err)
+		if d := tr.Donors[0].Donor; d.Kind != transplant.DonorDomino || d.Domino == nil || d.Domino.RecipientID != h.firstRecipient ||
+			d.Domino.ProcedureID != h.dominoProc.ID {
+			t.Errorf("trace of the domino liver: donor %+v", d)
+		}
+
+		// Refusals.
+		_, k := w.donor(transplant.DonorBrainDeath, "kidney", "kidney", "liver", "heart")
+		_, k2 := w.donor(transplant.DonorBrainDeath, "kidney", "heart")
+		record := func(kind string, domino bool, recipient string, organs ...string) func() error {
+			return func() error {
+				_, err := w.svc.RecordProcedure(ctx, w.coord, transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: recipient,
+					CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino})
+				return err
+			}
+		}
+		all, hearts, livers, one := w.recipient(k[0], k[1], k2[0]), w.recipient(k[3], k2[1]), w.recipient(k[2], k[0]), w.recipient(k[0])
+		for _, c := range []struct {
+			name, rule, field string
+			alert             bool
+			do                func() error
+		}{
+			{"two hearts in one heart-lung", "procedure_organs", "organ_ids", false, record(transplant.ProcedureHeartLung, false, hearts, k[3], k2[1])},
+			{"a liver in a double kidney", "procedure_organs", "organ_ids", false, record(transplant.ProcedureDoubleKidney, false, livers, k[0], k[2])},
+			{"one kidney in a double kidney", "procedure_organs", "organ_ids", false, record(transplant.ProcedureDoubleKidney, false, all, k[0])},
+			{"en bloc kidneys of two donors", "procedure_one_donor", "organ_ids[1]", false, record(transplant.ProcedureEnBlocKidney, false, all, k[0], k2[0])},
+			{"an organ listed twice", "procedure_organs", "organ_ids[1]", false, record(transplant.ProcedureDoubleKidney, false, all, k[0], k[0])},
+			{"no organ", "procedure_organs", "organ_ids", false, record(transplant.ProcedureSingle, false, all)},
+			{"an unknown kind", "enum", "kind", false, record("triple_kidney", false, all, k[0])},
+			{"a domino liver from a kidney recipient", "domino_liver", "domino_liver", false, record(transplant.ProcedureDoubleKidney, true, all, k[0], k[1])},
+			{"an organ already transplanted", "organ_available", "organ_ids[0]", true, record(transplant.ProcedureSingle, false, all, h.dominoOrgan)},
+			{"an organ not authorized for the recipient", "procedure_authorization", "organ_ids[1]", true,
+				record(transplant.ProcedureDoubleKidney, false, one, k[0], k[1])},
+		} {
+			size, alerts := logSize(t, &ruleWorld{World: w.World}), alertCount(t, &ruleWorld{World: w.World})
+			err := c.do()
+			if e := refusalOf(err); e != c.rule+" "+c.field {
+				t.Errorf("%s: refusal %q (%v), want rule %s field %s", c.name, e, err, c.rule, c.field)
+			}
+			wantAlerts := alerts
+			if c.alert {
+				wantAlerts++
+			}
+			if got := alertCount(t, &ruleWorld{World: w.World}); got != wantAlerts {
+				t.Errorf("%s: %d alerts, want %d", c.name, got, wantAlerts)
+			}
+			if c.alert {
+				size++ // the alert's entry
+			}
+			if got := logSize(t, &ruleWorld{World: w.World}); got != size {
+				t.Errorf("%s: log size %d, want %d", c.name, got, size)
+			}
+		}
+
+		// The log replays into the same tables.
+		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{})
+		w.must(err)
+		if !rep.OK() {
+			t.Fatalf("log verify: %+v", rep)
+		}
+	})
+}
+
+// refusalOf is an error's rule and field, "" when it is not a refusal.
+func refusalOf(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Rule + " " + e.Field
+	}
+	return ""
+}
