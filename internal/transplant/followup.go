@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -490,6 +493,48 @@ func (s *Service) FollowUpWorklist(ctx context.Context, p *auth.Principal, centr
 		w.Items = append(w.Items, o)
 	}
 	return w, nil
+}
+
+// ListWorklist is the follow-up worklist as exports name it.
+const ListWorklist = "followups"
+
+// WorklistColumns are the columns of the worklist's export.
+var WorklistColumns = []string{"subject_id", "subject", "centre_id", "since", "due_month", "due_on", "closes", "state"}
+
+// WorklistExport reads the export of the worklist the query asks for:
+// format (csv or xlsx) and centre_id.
+func (s *Service) WorklistExport(p *auth.Principal, q url.Values) (export.Request, error) {
+	if err := p.Require(Read); err != nil {
+		return export.Request{}, err
+	}
+	format, filter, err := export.Query(q)
+	if err != nil {
+		return export.Request{}, err
+	}
+	for k := range filter {
+		if k != "centre_id" {
+			return export.Request{}, errs.Invalidf("query", k, "the worklist takes centre_id, not %s", k)
+		}
+	}
+	centre, err := centreOf(p, filter.Get("centre_id"))
+	if err != nil {
+		return export.Request{}, err
+	}
+	return export.Request{Registry: Module.Name, List: ListWorklist, Format: format, Filter: filter, Columns: WorklistColumns,
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				w, err := s.FollowUpWorklist(ctx, p, centre)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, o := range w.Items {
+					if !yield([]any{o.SubjectID, o.Subject, o.CentreID, o.Since, o.DueMonth, o.DueOn, o.Closes, o.State}, nil) {
+						return
+					}
+				}
+			}
+		}}, nil
 }
 
 // OverdueFollowUps lists a centre's follow-ups whose window closed in the

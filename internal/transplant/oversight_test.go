@@ -362,4 +362,3 @@ func index(s []string, v string) int {
 	}
 	return -1
 }
-
