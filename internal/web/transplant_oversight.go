@@ -310,6 +310,8 @@ type equityData struct {
 	Panels    []chart.Panel
 	Max       int
 	Downloads []Link
+	// Suppressed is how a median not published shows.
+	Suppressed string
 }
 
 func (t *transplantPages) equity(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -327,7 +329,7 @@ func (t *transplantPages) equity(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	pg := s.View(r, "Equity of access")
-	d := equityData{Report: e, Max: t.svc.DisclosureThreshold() - 1, Downloads: Downloads(r, "/transplant/equity/export")}
+	d := equityData{Report: e, Max: t.svc.DisclosureThreshold() - 1, Downloads: Downloads(r, "/transplant/equity/export"), Suppressed: disclosure.Suppressed}
 	for _, tb := range e.Tables {
 		p := chart.Panel{ID: "equity-" + tb.Breakdown, Title: s.T("Outcomes by %s", s.T(labelOf(equityLabels, tb.Breakdown))),
 			Desc: s.T("Registrations listed from %s to the day before %s, by outcome; suppressed counts are shown as zero in the chart and as x in the table.", f.From, f.End),
