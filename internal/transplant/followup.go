@@ -354,7 +354,8 @@ type Occasion struct {
 	SubjectID string `json:"subject_id"`
 	Subject   string `json:"subject"`
 	CentreID  string `json:"centre_id"`
-	Since     string `json:"since"` // the transplantation or donation
+	Since     string `json:"since"`        // the transplantation or donation
+	Donor     bool   `json:"living_donor"` // a living donor, here or abroad: no graft
 	DueMonth  int    `json:"due_month"`
 	DueOn     string `json:"due_on"`
 	Closes    string `json:"closes"` // the last day of the window
@@ -364,11 +365,12 @@ type Occasion struct {
 
 // scheduledSQL reads every subject a centre follows (every centre's when
 // the centre is ""), with the baseline of their schedule.
-const scheduledSQL = `SELECT 'recipient', t.recipient_id, t.centre_id, MIN(substr(t.performed_at, 1, 10)) FROM transplants t
+const scheduledSQL = `SELECT 'recipient', t.recipient_id, t.centre_id, MIN(substr(t.performed_at, 1, 10)), 0 FROM transplants t
 	WHERE (? = '' OR t.centre_id = ?) GROUP BY t.recipient_id, t.centre_id
-	UNION ALL SELECT 'living_donor', d.id, d.centre_id, MIN(substr(p.procured_at, 1, 10)) FROM donors d JOIN procurements p ON p.donor_id = d.id
+	UNION ALL SELECT 'living_donor', d.id, d.centre_id, MIN(substr(p.procured_at, 1, 10)), 1 FROM donors d JOIN procurements p ON p.donor_id = d.id
 	WHERE d.kind = '` + DonorLiving + `' AND (? = '' OR d.centre_id = ?) GROUP BY d.id, d.centre_id
-	UNION ALL SELECT 'abroad', a.id, a.centre_id, a.performed_on FROM abroad_procedures a WHERE (? = '' OR a.centre_id = ?)`
+	UNION ALL SELECT 'abroad', a.id, a.centre_id, a.performed_on, CASE WHEN a.kind = '` + AbroadLivingDonation + `' THEN 1 ELSE 0 END
+	FROM abroad_procedures a WHERE (? = '' OR a.centre_id = ?)`
 
 // occasions computes the schedule of every subject a centre follows (all
 // centres for ""), up to until, with the state of each occasion at now.
@@ -377,8 +379,11 @@ func occasions(ctx context.Context, q store.Queryer, sc FollowUpSchedule, centre
 	if err != nil {
 		return nil, err
 	}
-	type subject struct{ kind, id, centre, base string }
-	subs, err := store.Rows(rows, func(r store.Scanner, x *subject) error { return r.Scan(&x.kind, &x.id, &x.centre, &x.base) })
+	type subject struct {
+		kind, id, centre, base string
+		donor                  int
+	}
+	subs, err := store.Rows(rows, func(r store.Scanner, x *subject) error { return r.Scan(&x.kind, &x.id, &x.centre, &x.base, &x.donor) })
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +420,7 @@ func occasions(ctx context.Context, q store.Queryer, sc FollowUpSchedule, centre
 		}
 		sc.occasions(base, until, func(m int, due time.Time) bool {
 			o := Occasion{SubjectID: s.id, Subject: s.kind, CentreID: s.centre, Since: s.base, DueMonth: m, DueOn: day(due),
-				Closes: day(due.Add(sc.Window))}
+				Closes: day(due.Add(sc.Window)), Donor: s.donor == 1}
 			if d := died[s.id]; d != "" && d < day(due.Add(-sc.Window)) {
 				return false // no occasion after a follow-up found them dead
 			}
