@@ -243,31 +243,38 @@ type Equity struct {
 	Tables []EquityTable
 }
 
-// equityBand is the SQL of the age band at listing of a registration r,
-// one of AgeBands: whole years between date of birth and listing.
-const equityAge = `(CAST(substr(r.listed_on, 1, 4) AS INTEGER) - CAST(substr(r.date_of_birth, 1, 4) AS INTEGER)
-	- CASE WHEN substr(r.listed_on, 6, 5) < substr(r.date_of_birth, 6, 5) THEN 1 ELSE 0 END)`
+// equitySQL counts registrations by sex, age at listing, region,
+// residency, outcome and wait in months (for the transplanted); the age
+// band is the Go side's. One pass over the recipients of the period,
+// materialized once: each registration's first transplantation read from
+// the covering index transplants_recipient_time by a scalar subquery,
+// evaluated once per row (inlined, SQLite evaluated it once per use; a join
+// to the transplants grouped by recipient materialized them all).
+const equitySQL = `WITH e AS MATERIALIZED (SELECT r.sex AS sex, r.region AS region, r.residence AS residence, r.listed_on AS listed_on,
+		CAST(substr(r.listed_on, 1, 4) AS INTEGER) - CAST(substr(r.date_of_birth, 1, 4) AS INTEGER)
+			- CASE WHEN substr(r.listed_on, 6, 5) < substr(r.date_of_birth, 6, 5) THEN 1 ELSE 0 END AS age,
+		(SELECT MIN(t.performed_at) FROM transplants t WHERE t.recipient_id = r.id) AS first,
+		EXISTS (SELECT 1 FROM abroad_procedures a WHERE a.recipient_id = r.id) AS abroad,
+		ws.status AS status
+	FROM recipients r LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id
+	WHERE r.listed_on >= ? AND r.listed_on < ? AND (? = '' OR r.organ_needed = ?))
+	SELECT sex, age, region, CASE WHEN residence = ? THEN 'resident' ELSE 'non_resident' END,
+		CASE WHEN first IS NOT NULL THEN 'transplanted' WHEN abroad THEN 'transplanted_abroad'
+			WHEN status IN ('died_waiting', 'removed') THEN status ELSE 'waiting' END,
+		CASE WHEN first IS NULL THEN -1 ELSE (CAST(substr(first, 1, 4) AS INTEGER) * 12 + CAST(substr(first, 6, 2) AS INTEGER))
+			- (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER)) END,
+		COUNT(*)
+	FROM e GROUP BY 1, 2, 3, 4, 5, 6`
 
-// equitySQL counts registrations by sex, age band, region, residency,
-// outcome and wait in months (for the transplanted): one pass over the
-// recipients of the period, each registration's first transplantation read
-// from the covering index transplants_recipient_time.
-const equitySQL = `SELECT sex, band, region, resident, outcome, wait, COUNT(*) FROM (
-	SELECT r.sex AS sex,
-		CASE WHEN ` + equityAge + ` < 18 THEN '0-17' WHEN ` + equityAge + ` < 25 THEN '18-24' WHEN ` + equityAge + ` < 35 THEN '25-34'
-			WHEN ` + equityAge + ` < 45 THEN '35-44' WHEN ` + equityAge + ` < 55 THEN '45-54' WHEN ` + equityAge + ` < 65 THEN '55-64' ELSE '65+' END AS band,
-		r.region AS region,
-		CASE WHEN r.residence = ? THEN 'resident' ELSE 'non_resident' END AS resident,
-		CASE WHEN t.first IS NOT NULL THEN 'transplanted'
-			WHEN EXISTS (SELECT 1 FROM abroad_procedures a WHERE a.recipient_id = r.id) THEN 'transplanted_abroad'
-			WHEN ws.status IN ('died_waiting', 'removed') THEN ws.status ELSE 'waiting' END AS outcome,
-		CASE WHEN t.first IS NULL THEN -1 ELSE (CAST(substr(t.first, 1, 4) AS INTEGER) * 12 + CAST(substr(t.first, 6, 2) AS INTEGER))
-			- (CAST(substr(r.listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(r.listed_on, 6, 2) AS INTEGER)) END AS wait
-	FROM recipients r
-	LEFT JOIN (SELECT recipient_id, MIN(performed_at) AS first FROM transplants GROUP BY recipient_id) t ON t.recipient_id = r.id
-	LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id
-	WHERE r.listed_on >= ? AND r.listed_on < ? AND (? = '' OR r.organ_needed = ?)
-) AS e GROUP BY sex, band, region, resident, outcome, wait`
+// ageBand is the band of AgeBands of an age in whole years.
+func ageBand(age int) string {
+	for i, top := range []int{18, 25, 35, 45, 55, 65} {
+		if age < top {
+			return AgeBands[i]
+		}
+	}
+	return "65+"
+}
 
 // EquityReport counts the registrations of a period by sex, age band at
 // listing, region and residency, and by outcome, with the median wait to
@@ -305,12 +312,15 @@ type equityRow struct {
 func equity(ctx context.Context, q store.Queryer, f EquityFilter, threshold int) (*Equity, error) {
 	var jurisdiction string
 	_ = q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&jurisdiction)
-	rows, err := q.Query(ctx, equitySQL, jurisdiction, f.From, f.End, f.Organ, f.Organ)
+	rows, err := q.Query(ctx, equitySQL, f.From, f.End, f.Organ, f.Organ, jurisdiction)
 	if err != nil {
 		return nil, err
 	}
 	rs, err := store.Rows(rows, func(r store.Scanner, x *equityRow) error {
-		return r.Scan(&x.key[0], &x.key[1], &x.key[2], &x.key[3], &x.outcome, &x.wait, &x.n)
+		var age int
+		err := r.Scan(&x.key[0], &age, &x.key[2], &x.key[3], &x.outcome, &x.wait, &x.n)
+		x.key[1] = ageBand(age)
+		return err
 	})
 	if err != nil {
 		return nil, err
