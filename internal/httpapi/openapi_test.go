@@ -233,7 +233,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewAbroad.organ": organs, "TransplantNewAbroad.sex": transplant.Sexes,
 		"TransplantNewFollowUp.vital_status": transplant.VitalStatuses, "TransplantNewFollowUp.graft_status": transplant.GraftStatuses,
 		"TransplantNewFollowUp.psychosocial_care": transplant.PsychosocialCare,
-		"TransplantNewWaitlistChange.status": transplant.WaitlistStatuses, "TransplantNewWaitlistChange.reason": transplant.WaitlistReasons,
+		"TransplantNewWaitlistChange.status":      transplant.WaitlistStatuses, "TransplantNewWaitlistChange.reason": transplant.WaitlistReasons,
 		"StatsQuery.stage": stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
