@@ -55,6 +55,10 @@ type Stats struct {
 	Took                 time.Duration
 }
 
+// regions are the regions of the generated recipients (the equity report
+// counts by them), one after the other.
+var regions = []string{"XA-NO", "XA-SO", "XA-EA", "XA-WE", "XA-CE"}
+
 // Centre is a generated transplant centre and its coordinator.
 type Centre struct {
 	ID    string
@@ -374,7 +378,7 @@ func (g *gen) phases() []phase {
 				c := g.centre(gi * 7)
 				rc := transplant.Recipient{ID: RecipientID(gi), CentreID: c.ID, Sex: []string{"female", "male"}[r.IntN(2)],
 					BloodGroup: bloods[r.IntN(len(bloods))], DateOfBirth: at.AddDate(-20-r.IntN(50), 0, 0).Format(transplant.DateLayout),
-					Residence: Jurisdiction, OrganNeeded: o, ListedOn: at.AddDate(0, 0, -30-r.IntN(700)).Format(transplant.DateLayout)}
+					Residence: Jurisdiction, Region: regions[gi%len(regions)], OrganNeeded: o, ListedOn: at.AddDate(0, 0, -30-r.IntN(700)).Format(transplant.DateLayout)}
 				rc.SubjectRef = "SU-" + rc.ID[3:]
 				rc.PersonPseudonym = g.vault.Vault.Pseudonym("national-id:"+Jurisdiction, fmt.Sprintf("XR%09d", gi))
 				emit(c.Coord.Actor(), transplant.TypeRecipientRegistered, rc)

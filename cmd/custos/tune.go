@@ -28,6 +28,8 @@ type tuneFlags struct {
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
+	followUpMonths                           string
+	followUpWindow                           time.Duration
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -51,6 +53,8 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&t.zone, "zone", zoneDef, "the registry's time zone, an IANA name such as Africa/Dakar: the web pages show times in it, for principals who chose none (env CUSTOS_ZONE); the log and the API keep UTC")
 	fs.DurationVar(&t.dispositionAfter, "disposition-after", transplant.DefaultDispositionAfter, "organ registry: list an organ procured this long ago with neither a transplantation nor a final disposition as awaiting one (docs/vigilance.md)")
 	fs.DurationVar(&t.acknowledgeWithin, "sae-acknowledge-within", transplant.DefaultAcknowledgeWithin, "organ registry: escalate to the regulator, as an alert, a notification of a serious adverse event or reaction not acknowledged this long after it was sent")
+	fs.StringVar(&t.followUpMonths, "followup-months", "6,12,24", "organ registry: the months after a transplantation or living donation at which follow-up falls due, then every 12 months after the last (docs/oversight.md)")
+	fs.DurationVar(&t.followUpWindow, "followup-window", transplant.DefaultFollowUpWindow, "organ registry: a follow-up is on time within this long either side of its due date; after it, overdue")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -104,7 +108,15 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold
-	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin}
+	months, err := transplant.ParseFollowUpMonths(t.followUpMonths)
+	if err != nil {
+		return &exitError{2, "--followup-months: " + err.Error()}
+	}
+	if t.followUpWindow <= 0 || t.followUpWindow > 183*24*time.Hour {
+		return &exitError{2, fmt.Sprintf("--followup-window must be from 1s to 4392h (six months), not %s", t.followUpWindow)}
+	}
+	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin,
+		FollowUpMonths: months, FollowUpWindow: t.followUpWindow}
 	loc, err := zone.Load("zone", t.zone)
 	if err != nil {
 		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}

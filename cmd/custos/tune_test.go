@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"reflect"
 	"testing"
 	"time"
 
@@ -57,11 +58,13 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	if cfg = parse("--disclosure-threshold", "11"); cfg.Threshold() != 11 {
 		t.Errorf("--disclosure-threshold 11 gave %d", cfg.Threshold())
 	}
-	if want := (transplant.Config{DispositionAfter: transplant.DefaultDispositionAfter, AcknowledgeWithin: transplant.DefaultAcknowledgeWithin}); cfg.Transplant != want {
+	if want := (transplant.Config{DispositionAfter: transplant.DefaultDispositionAfter, AcknowledgeWithin: transplant.DefaultAcknowledgeWithin,
+		FollowUpMonths: transplant.DefaultFollowUpMonths, FollowUpWindow: transplant.DefaultFollowUpWindow}); !reflect.DeepEqual(cfg.Transplant, want) {
 		t.Errorf("the vigilance deadlines without flags are %+v, want %+v", cfg.Transplant, want)
 	}
-	if cfg := parse("--disposition-after", "48h", "--sae-acknowledge-within", "2h"); cfg.Transplant != (transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour}) {
-		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h gave %+v", cfg.Transplant)
+	if cfg := parse("--disposition-after", "48h", "--sae-acknowledge-within", "2h", "--followup-months", "3,12", "--followup-window", "240h"); !reflect.DeepEqual(cfg.Transplant,
+		transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour, FollowUpMonths: []int{3, 12}, FollowUpWindow: 240 * time.Hour}) {
+		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h --followup-months 3,12 --followup-window 240h gave %+v", cfg.Transplant)
 	}
 	if cfg.Zone != time.UTC {
 		t.Errorf("the default zone is %v, want UTC", cfg.Zone)

@@ -251,7 +251,9 @@ func TestLegacyRegistry(t *testing.T) {
 		// opens it), 6 (the dashboards' indexes), 7 (vigilance: organ
 		// dispositions, SAE reports and notifications), 8 (trafficking
 		// reports), 9 (another branch's, a placeholder on branch labels) and
-		// 10 (the hand-offs of organs), and hashmatch's versions
+		// 10 (the hand-offs of organs), 11 (the assessment of trafficking
+		// reports), 12 (the GODT branch's) and 13 (treatment abroad,
+		// follow-up, the waiting list), and hashmatch's versions
 		// 3 (the dashboards' indexes) and 4 (the lists' keyset indexes), are
 		// applied.
 		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied core 6 (006_list_indexes.sql)\napplied core 7 (007_exchange_list_indexes.sql)\napplied core 8 (008_principal_language.sql)\napplied core 9 (009_mail_outbox.sql)\napplied core 10 (010_authority_contact.sql)\napplied core 11 (011_erasures.sql)\napplied core 12 (012_web_sessions.sql)\napplied core 13 (013_log_witnesses.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied transplant 7 (007_vigilance.sql)\napplied transplant 8 (008_trafficking.sql)\napplied transplant 9 (009_crossborder.sql)\napplied transplant 10 (010_handoffs.sql)\napplied transplant 11 (011_trafficking_assessment.sql)\napplied hashmatch 3 (003_figures.sql)\napplied hashmatch 4 (004_list_indexes.sql)\napplied stats 1 (001_stats.sql)\napplied stats 2 (002_column_storage.sql)\napplied 24 migrations;"; !strings.HasPrefix(first, want) {

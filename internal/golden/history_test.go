@@ -205,6 +205,7 @@ func generate(t *testing.T, dir string) {
 	h.stats(db)
 	h.crossBorder(db, keys.Master)
 	h.procedures()
+	h.oversight()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -835,4 +836,23 @@ func (h *history) procedures() {
 	performed = h.clk.tick()
 	must(tr.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: explant, RecipientID: second, CentreID: centre,
 		PerformedAt: performed.Format(time.RFC3339)}))
+}
+
+// oversight: a registration with its region, suspended; a resident's
+// transplant abroad that ends it, and the follow-up of its sixth month.
+func (h *history) oversight() {
+	ctx, tr, coord := h.ctx, h.tr, h.coordinator
+	h.clk.tick()
+	rc := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{Name: "Golden Waiting Recipient (synthetic)", NationalID: "XA000000031",
+		Sex: "female", BloodGroup: "A", DateOfBirth: "1981-01-01", Residence: "XA", Region: "XA-NO", OrganNeeded: "kidney", ListedOn: "2024-01-15"}))
+	h.clk.tick()
+	must(tr.ChangeWaitlistStatus(ctx, coord, rc.ID, transplant.NewWaitlistChange{Status: transplant.WaitlistSuspended, Reason: "temporarily_unfit", ChangedOn: "2024-05-01"}))
+	h.clk.tick()
+	ab := must(tr.RecordAbroad(ctx, coord, transplant.NewAbroad{Kind: transplant.AbroadTransplant, RecipientID: rc.ID, Name: "Golden Waiting Recipient (synthetic)",
+		NationalID: "XA000000031", Sex: "female", DateOfBirth: "1981-01-01", Country: "XC", ForeignCentre: "Golden Foreign Clinic (synthetic)", Organ: "kidney",
+		PerformedOn: "2024-08-01", ReturnedOn: "2024-08-20", KnownThrough: "returning_patient", DonorType: "living", DonorRelation: "unrelated",
+		DonorNationality: "XC", PaymentReported: "yes", MedicalRecords: "no"}))
+	h.clk.tick()
+	must(tr.RecordFollowUp(ctx, coord, transplant.NewFollowUp{SubjectID: ab.ID, DueMonth: 6, FollowedUpOn: "2025-02-10", VitalStatus: "alive",
+		GraftStatus: "functioning", Complications: []string{"infection"}, PsychosocialCare: "offered_declined"}))
 }

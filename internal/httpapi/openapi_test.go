@@ -228,6 +228,12 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewHandoff.step": transplant.HandoffSteps, "TransplantHandoff.step": transplant.HandoffSteps,
 		"TransplantTraffickingAssessment.conclusion": transplant.AssessmentConclusions, "TransplantTraffickingAssessment.organ": transplant.CaseOrgans,
 		"TransplantCasePerson.sex": transplant.Sexes, "TransplantCasePerson.age_band": transplant.AgeBands,
+		"TransplantNewAbroad.kind": transplant.AbroadKinds, "TransplantNewAbroad.known_through": transplant.KnownThrough,
+		"TransplantNewAbroad.donor_type": transplant.AbroadDonorTypes, "TransplantNewAbroad.donor_relation": transplant.DonorRelations,
+		"TransplantNewAbroad.organ": organs, "TransplantNewAbroad.sex": transplant.Sexes,
+		"TransplantNewFollowUp.vital_status": transplant.VitalStatuses, "TransplantNewFollowUp.graft_status": transplant.GraftStatuses,
+		"TransplantNewFollowUp.psychosocial_care": transplant.PsychosocialCare,
+		"TransplantNewWaitlistChange.status":      transplant.WaitlistStatuses, "TransplantNewWaitlistChange.reason": transplant.WaitlistReasons,
 		"TransplantNewProcedure.kind": transplant.ProcedureKinds, "TransplantProcedure.kind": transplant.ProcedureKinds,
 		"TransplantTraceProcedure.kind": transplant.ProcedureKinds,
 		"StatsQuery.stage":              stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
@@ -284,7 +290,18 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
 	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op) ||
-		godtRoute[op]
+		godtRoute[op] || oversightRoute(op)
+}
+
+// oversightRoute holds for the routes of treatment abroad, follow-up and
+// the waiting list.
+func oversightRoute(op string) bool {
+	for _, p := range []string{"/abroad", "/travel", "/followups", "/equity", "/recipients/{id}/waitlist"} {
+		if strings.Contains(op, " /api/v1/transplant"+p) {
+			return true
+		}
+	}
+	return false
 }
 
 // godtRoute are the routes of procedures and of the GODT report.

@@ -64,7 +64,10 @@ func Demo(ctx context.Context, d *module.Demo) error {
 	if err := g.vigilance(); err != nil {
 		return err
 	}
-	return g.trafficking(g.d.Clock().Add(24 * time.Hour))
+	if err := g.trafficking(g.d.Clock().Add(24 * time.Hour)); err != nil {
+		return err
+	}
+	return g.oversight()
 }
 
 // vigilance reports a serious adverse reaction in a recipient of the last
@@ -301,7 +304,7 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 		g.d.SetClock(t0)
 		rin := NewRecipient{CentreID: tc.id, Name: g.name(), NationalID: g.nationalID(),
 			Sex: g.pick([]string{"female", "male"}), BloodGroup: in.BloodGroup, DateOfBirth: g.date(at.AddDate(-20-g.rng.IntN(50), 0, 0)),
-			Residence: "XA", OrganNeeded: o.Organ, ListedOn: g.date(at.AddDate(0, 0, -30-g.rng.IntN(700)))}
+			Residence: "XA", Region: demoRegions[g.transplants%len(demoRegions)], OrganNeeded: o.Organ, ListedOn: g.date(at.AddDate(0, 0, -30-g.rng.IntN(700)))}
 		r, err := g.svc.RegisterRecipient(ctx, tc.coord, rin)
 		if isLikelyDuplicate(err) {
 			rin.NotDuplicateReason = demoNotDuplicate

@@ -138,14 +138,6 @@ const godtTransplantsSQL = `SELECT o.organ, d.kind, COALESCE(tp.kind, 'single'),
 	WHERE t.performed_at >= ? AND t.performed_at < ?
 	GROUP BY o.organ, d.kind, tp.kind`
 
-// TravelForTransplantation is the hook of the travel figure: the number of
-// the country's residents who travelled abroad for a transplantation in the
-// year, as the registry of residents' transplants abroad (resolution VI,
-// para 6 i) counts it. It reports known false while that part of the
-// registry is absent, and the report then gives travel no value. Whoever
-// adds residents' transplants abroad sets it (in an init of their file).
-var TravelForTransplantation func(ctx context.Context, q store.Queryer, country string, year int) (n int64, known bool, err error)
-
 // GODT counts the report of q, for the regulator and the auditor. It is
 // refused for a country other than the registry's jurisdiction
 // (godt_country), a year before 1990 or after the current one (godt_year)
@@ -236,12 +228,13 @@ func (s *Service) GODT(ctx context.Context, p *auth.Principal, q GODTQuery) (*GO
 		}
 	}
 	rep := &GODTReport{Country: q.Country, Year: q.Year, Population: q.Population}
-	travel, known := int64(0), false
-	if TravelForTransplantation != nil {
-		if travel, known, err = TravelForTransplantation(ctx, db, q.Country, q.Year); err != nil {
-			return nil, err
-		}
+	// Travel for transplantation: the residents' transplants abroad in the
+	// year, whatever the country of destination (travel.go).
+	tv, err := TravelForTransplantation(ctx, db, "", q.Year)
+	if err != nil {
+		return nil, err
 	}
+	travel, known := int64(tv.Transplants), true
 	for _, f := range GODTFields {
 		fig := GODTFigure{Field: f}
 		v, ok := c[f], true

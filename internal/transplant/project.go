@@ -42,9 +42,9 @@ func Project(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeRecipientRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Recipient) error {
 		_, err := q.Exec(ctx, `INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
-			residence, organ_needed, listed_on, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
-			r.BloodGroup, r.DateOfBirth, r.Residence, r.OrganNeeded, r.ListedOn, nullable(r.DuplicateOf), nullable(r.NotDuplicateReason), e.At, e.By, idx)
+			residence, region, organ_needed, listed_on, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
+			r.BloodGroup, r.DateOfBirth, r.Residence, r.Region, r.OrganNeeded, r.ListedOn, nullable(r.DuplicateOf), nullable(r.NotDuplicateReason), e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeProcurementRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
@@ -64,6 +64,7 @@ func Project(reg *ledger.Projections) {
 	})
 	projectProcedures(reg)
 	projectTrafficking(reg)
+	projectOversight(reg)
 	projectAssessments(reg)
 	reg.Tables(
 		ledger.Table{Name: "centre_authorizations", Order: "id"},

@@ -65,11 +65,11 @@ const organTransplanted = `EXISTS (SELECT 1 FROM transplants st WHERE st.organ_i
 const recipientStatus = `COALESCE((SELECT 'transplanted' FROM transplants st WHERE st.recipient_id = r.id LIMIT 1), 'waiting')`
 
 // recipientCols are the columns of a recipient r that scanRecipient reads.
-const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence,
+const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence, r.region,
 	r.organ_needed, r.listed_on, ` + recipientStatus + `, COALESCE(r.duplicate_of, ''), COALESCE(r.not_duplicate_reason, ''), r.recorded_at`
 
 func scanRecipient(sc store.Scanner, r *Recipient) error {
-	return sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence,
+	return sc.Scan(&r.ID, &r.SubjectRef, &r.PersonPseudonym, &r.CentreID, &r.Sex, &r.BloodGroup, &r.DateOfBirth, &r.Residence, &r.Region,
 		&r.OrganNeeded, &r.ListedOn, &r.Status, &r.DuplicateOf, &r.NotDuplicateReason, &r.RecordedAt)
 }
 

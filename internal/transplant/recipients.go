@@ -23,6 +23,10 @@ type NewRecipient struct {
 	BloodGroup  string `json:"blood_group"`
 	DateOfBirth string `json:"date_of_birth"`
 	Residence   string `json:"residence"`
+	// Region is the region of residence the equity report counts by
+	// (optional; ISO 3166-2 subdivision such as XA-NO, or a code the
+	// deployment chooses).
+	Region      string `json:"region,omitempty"`
 	OrganNeeded string `json:"organ_needed"`
 	ListedOn    string `json:"listed_on"`
 	// As a donor's (NewDonor).
@@ -40,6 +44,7 @@ type Recipient struct {
 	BloodGroup      string `json:"blood_group"`
 	DateOfBirth     string `json:"date_of_birth"`
 	Residence       string `json:"residence"`
+	Region          string `json:"region,omitempty"` // added with transplant migration 13: old entries have none
 	OrganNeeded     string `json:"organ_needed"`
 	ListedOn        string `json:"listed_on"`
 	Status          string `json:"status,omitempty"`
@@ -76,6 +81,9 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if !auth.ValidCountry(in.Residence) {
 		return nil, errs.Invalidf("iso3166", "residence", "residence must be an ISO 3166-1 alpha-2 country code")
 	}
+	if in.Region, err = checkRegion("region", in.Region); err != nil {
+		return nil, err
+	}
 	if err = check.OneOf("organ_needed", in.OrganNeeded, OrganTypes); err != nil {
 		return nil, err
 	}
@@ -98,7 +106,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 			return nil, err
 		}
 		r := Recipient{ID: id, SubjectRef: "SU-" + id[3:], CentreID: centre, Sex: in.Sex, BloodGroup: in.BloodGroup,
-			DateOfBirth: in.DateOfBirth, Residence: in.Residence, OrganNeeded: in.OrganNeeded, ListedOn: in.ListedOn}
+			DateOfBirth: in.DateOfBirth, Residence: in.Residence, Region: in.Region, OrganNeeded: in.OrganNeeded, ListedOn: in.ListedOn}
 		r.DuplicateOf, r.NotDuplicateReason = dup.DuplicateOf, dup.NotDuplicateReason
 		linked, err := s.resolveDuplicate(ctx, tx, "recipient", dup, in.NationalID, in.Name, in.DateOfBirth)
 		if err != nil {

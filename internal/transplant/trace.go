@@ -22,6 +22,10 @@ type Trace struct {
 	// registries: where each came from (the registry of origin, its organ
 	// and national donor ids) and what became of it here.
 	Imported []Import `json:"imported,omitempty"`
+	// Abroad are a recipient's transplants and living donations in other
+	// jurisdictions (travel.go): where, when, which organ; the person's
+	// references are left out.
+	Abroad []Abroad `json:"abroad,omitempty"`
 }
 
 // DonorTrace is one donor and the fate of each of their organs.
@@ -263,6 +267,13 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		tr.Donors = append(tr.Donors, *dt)
 	}
 	tr.Imported = imported
+	var err error
+	if tr.Abroad, err = abroadOf(ctx, s.DB.Read(), id); err != nil {
+		return nil, err
+	}
+	for i := range tr.Abroad {
+		tr.Abroad[i].SubjectRef, tr.Abroad[i].PersonPseudonym, tr.Abroad[i].DateOfBirth = "", "", ""
+	}
 	return tr, nil
 }
 

@@ -39,6 +39,12 @@ type Config struct {
 	// the published figures (the UNODC return): custos serve's
 	// --disclosure-threshold; zero is disclosure.DefaultThreshold.
 	DisclosureThreshold int
+	// FollowUpMonths and FollowUpWindow are the follow-up schedule
+	// (followup.go): custos serve's --followup-months and
+	// --followup-window; empty or zero take DefaultFollowUpMonths and
+	// DefaultFollowUpWindow.
+	FollowUpMonths []int
+	FollowUpWindow time.Duration
 }
 
 // DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.

@@ -1,0 +1,479 @@
+package transplant
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/disclosure"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- The waiting list and equitable access (resolution VI, para 6 c;
+// docs/oversight.md) ----
+//
+// A registration on the waiting list is a recipient (RegisterRecipient:
+// listed_on, the organ needed, sex, date of birth, residence and region).
+// Its status changes (active, suspended) and its outcomes (died waiting,
+// removed) are recorded here; transplanted is read from the
+// transplantations here and the transplants abroad that end it. The equity
+// report counts registrations and their outcomes, and the waiting times to
+// transplantation, by sex, age band at listing, region and residency, every
+// table through the core's disclosure control.
+
+// TypeWaitlistStatusChanged is the entry of a status change or outcome.
+const TypeWaitlistStatusChanged = "transplant.waitlist_status_changed"
+
+// The statuses a change sets: active and suspended keep the registration
+// open; died_waiting and removed close it.
+const (
+	WaitlistActive      = "active"
+	WaitlistSuspended   = "suspended"
+	WaitlistDiedWaiting = "died_waiting"
+	WaitlistRemoved     = "removed"
+)
+
+// WaitlistStatuses lists the statuses a change sets.
+var WaitlistStatuses = []string{WaitlistActive, WaitlistSuspended, WaitlistDiedWaiting, WaitlistRemoved}
+
+// WaitlistReasons are the reasons of a change: of a suspension (temporarily
+// unfit, patient's choice), of a removal (condition improved, too ill,
+// transferred, patient's choice), or other.
+var WaitlistReasons = []string{"temporarily_unfit", "condition_improved", "too_ill", "transferred", "patient_choice", "other", "none"}
+
+// NewWaitlistChange is the input of ChangeWaitlistStatus.
+type NewWaitlistChange struct {
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	ChangedOn string `json:"changed_on"`
+}
+
+// WaitlistChange is a status change of a registration.
+type WaitlistChange struct {
+	ID          string `json:"id"`
+	RecipientID string `json:"recipient_id"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason"`
+	ChangedOn   string `json:"changed_on"`
+}
+
+// waitlist is a registration's state: its last change (active when none),
+// when, and whether a transplantation (here or abroad) ended it.
+type waitlist struct {
+	status, on  string
+	transplant  string // the date of the first transplantation, here or abroad
+	listedOn    string
+	centre      string
+	transplants bool // transplant is set
+}
+
+func (w waitlist) closed() bool {
+	return w.transplants || w.status == WaitlistDiedWaiting || w.status == WaitlistRemoved
+}
+
+// waitlistState reads a registration's state.
+func waitlistState(ctx context.Context, q store.Queryer, id string) (*waitlist, error) {
+	w := &waitlist{}
+	var here, abroad string
+	err := q.QueryRow(ctx, `SELECT r.listed_on, r.centre_id, COALESCE(ws.status, ?), COALESCE(ws.changed_on, ''),
+		COALESCE((SELECT MIN(substr(t.performed_at, 1, 10)) FROM transplants t WHERE t.recipient_id = r.id), ''),
+		COALESCE((SELECT MIN(a.performed_on) FROM abroad_procedures a WHERE a.recipient_id = r.id), '')
+		FROM recipients r LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id WHERE r.id = ?`, WaitlistActive, id).
+		Scan(&w.listedOn, &w.centre, &w.status, &w.on, &here, &abroad)
+	if errNoRows(err) {
+		return nil, noRecipient(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.transplant = here
+	if abroad != "" && (here == "" || abroad < here) {
+		w.transplant = abroad
+	}
+	w.transplants = w.transplant != ""
+	return w, nil
+}
+
+// ChangeWaitlistStatus records a status change or an outcome of a
+// registration on the waiting list. It is refused for a registration that
+// is closed (transplanted, died waiting, removed), by a coordinator of
+// another centre (an alert), for the status it already has, dated before
+// the listing or the last change or in the future, with a reason that does
+// not fit the status.
+func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, recipientID string, in NewWaitlistChange) (*WaitlistChange, error) {
+	if err := p.Require(Record); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("status", in.Status, WaitlistStatuses); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("reason", in.Reason, WaitlistReasons); err != nil {
+		return nil, err
+	}
+	var err error
+	if in.ChangedOn, err = check.Date("changed_on", in.ChangedOn, true); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Status == WaitlistSuspended && !slices.Contains([]string{"temporarily_unfit", "patient_choice", "other"}, in.Reason):
+		return nil, errs.Invalidf("waitlist_reason", "reason", "a suspension's reason is temporarily_unfit, patient_choice or other")
+	case in.Status == WaitlistRemoved && !slices.Contains([]string{"condition_improved", "too_ill", "transferred", "patient_choice", "other"}, in.Reason):
+		return nil, errs.Invalidf("waitlist_reason", "reason", "a removal's reason is condition_improved, too_ill, transferred, patient_choice or other")
+	case (in.Status == WaitlistActive || in.Status == WaitlistDiedWaiting) && in.Reason != "none":
+		return nil, errs.Invalidf("waitlist_reason", "reason", "%s takes no reason: none", in.Status)
+	}
+	id := s.W.IDs().New("WL")
+	return ledger.SubmitAs[WaitlistChange](ctx, s.W, p.Actor(), "change waiting-list status", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.DateNotFuture("changed_on", in.ChangedOn, now); err != nil {
+			return nil, err
+		}
+		w, err := waitlistState(ctx, tx, recipientID)
+		if err != nil {
+			return nil, err
+		}
+		if p.Role == RoleCoordinator && w.centre != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "own_centre", "recipient_id", "a coordinator records for their own centre (%s); recipient %s is on the waiting list of %s",
+				p.AuthorityID, recipientID, w.centre)
+		}
+		if w.closed() {
+			st := w.status
+			if w.transplants {
+				st = "transplanted on " + w.transplant
+			}
+			return nil, errs.New(errs.Conflict, "waitlist_closed", "status", "the registration of recipient %s is closed (%s): no status change or outcome follows", recipientID, st)
+		}
+		if in.Status == w.status {
+			return nil, errs.New(errs.Conflict, "waitlist_status_same", "status", "the registration of recipient %s is already %s", recipientID, in.Status)
+		}
+		if in.ChangedOn < w.listedOn {
+			return nil, errs.Invalidf("dates_in_order", "changed_on", "changed_on (%s) is before the listing (%s)", in.ChangedOn, w.listedOn)
+		}
+		if in.ChangedOn < w.on {
+			return nil, errs.Invalidf("dates_in_order", "changed_on", "changed_on (%s) is before the last change (%s)", in.ChangedOn, w.on)
+		}
+		return ledger.NewEntry(TypeWaitlistStatusChanged, WaitlistChange{ID: id, RecipientID: recipientID, Status: in.Status, Reason: in.Reason, ChangedOn: in.ChangedOn})
+	})
+}
+
+// WaitlistHistory lists a registration's status changes, in the order of
+// the log.
+func (s *Service) WaitlistHistory(ctx context.Context, p *auth.Principal, recipientID string) ([]WaitlistChange, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, recipient_id, status, reason, changed_on FROM waitlist_events WHERE recipient_id = ? ORDER BY log_index", recipientID)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, c *WaitlistChange) error {
+		return r.Scan(&c.ID, &c.RecipientID, &c.Status, &c.Reason, &c.ChangedOn)
+	})
+}
+
+func projectWaitlist(reg *ledger.Projections) {
+	ledger.On(reg, TypeWaitlistStatusChanged, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *WaitlistChange) error {
+		if _, err := q.Exec(ctx, `INSERT INTO waitlist_events (id, recipient_id, status, reason, changed_on, recorded_at, recorded_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.RecipientID, c.Status, c.Reason, c.ChangedOn, e.At, e.By, idx); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, "DELETE FROM waitlist_status WHERE recipient_id = ?", c.RecipientID); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "INSERT INTO waitlist_status (recipient_id, status, changed_on, log_index) VALUES (?, ?, ?, ?)", c.RecipientID, c.Status, c.ChangedOn, idx)
+		return err
+	})
+	reg.Tables(ledger.Table{Name: "waitlist_events", Order: "id"}, ledger.Table{Name: "waitlist_status", Order: "recipient_id"})
+}
+
+// ---- The equity report ----
+
+// The outcomes of a registration the report counts, in its columns.
+const (
+	OutcomeTransplanted       = "transplanted"
+	OutcomeTransplantedAbroad = "transplanted_abroad"
+	OutcomeDiedWaiting        = WaitlistDiedWaiting
+	OutcomeRemoved            = WaitlistRemoved
+	OutcomeWaiting            = "waiting"
+)
+
+// EquityOutcomes are the report's columns.
+var EquityOutcomes = []string{OutcomeTransplanted, OutcomeTransplantedAbroad, OutcomeDiedWaiting, OutcomeRemoved, OutcomeWaiting}
+
+// EquityBreakdowns are what the report counts registrations by: each a
+// table.
+var EquityBreakdowns = []string{"sex", "age_band", "region", "residency"}
+
+// Residency values: the registration's residence is the registry's
+// jurisdiction, or not.
+const (
+	Resident    = "resident"
+	NonResident = "non_resident"
+)
+
+// EquityFilter is what the report counts: registrations listed from <=
+// listed_on < end (dates), for one organ or all ("").
+type EquityFilter struct {
+	From, End, Organ string
+}
+
+// EquityTable is one breakdown of the report: registrations by category and
+// outcome, protected, and the median wait to transplantation here of each
+// category, in months, published only where the category's transplanted
+// count is (-1 otherwise).
+type EquityTable struct {
+	Breakdown string
+	Counts    disclosure.Published
+	// MedianWait[i] is the median of whole calendar months from listing to
+	// transplantation here of category Counts.Rows[i], -1 when not published.
+	MedianWait []int
+}
+
+// Equity is the equity report.
+type Equity struct {
+	Filter EquityFilter
+	Tables []EquityTable
+}
+
+// equitySQL counts registrations by sex, age at listing, region,
+// residency, outcome and wait in months (for the transplanted); the age
+// band is the Go side's. One pass over the recipients of the period,
+// materialized once: each registration's first transplantation read from
+// the covering index transplants_recipient_time by a scalar subquery,
+// evaluated once per row (inlined, SQLite evaluated it once per use; a join
+// to the transplants grouped by recipient materialized them all).
+const equitySQL = `WITH e AS MATERIALIZED (SELECT r.sex AS sex, r.region AS region, r.residence AS residence, r.listed_on AS listed_on,
+		CAST(substr(r.listed_on, 1, 4) AS INTEGER) - CAST(substr(r.date_of_birth, 1, 4) AS INTEGER)
+			- CASE WHEN substr(r.listed_on, 6, 5) < substr(r.date_of_birth, 6, 5) THEN 1 ELSE 0 END AS age,
+		(SELECT MIN(t.performed_at) FROM transplants t WHERE t.recipient_id = r.id) AS first,
+		EXISTS (SELECT 1 FROM abroad_procedures a WHERE a.recipient_id = r.id) AS abroad,
+		ws.status AS status
+	FROM recipients r LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id
+	WHERE r.listed_on >= ? AND r.listed_on < ? AND (? = '' OR r.organ_needed = ?))
+	SELECT sex, age, region, CASE WHEN residence = ? THEN 'resident' ELSE 'non_resident' END,
+		CASE WHEN first IS NOT NULL THEN 'transplanted' WHEN abroad THEN 'transplanted_abroad'
+			WHEN status IN ('died_waiting', 'removed') THEN status ELSE 'waiting' END,
+		CASE WHEN first IS NULL THEN -1 ELSE (CAST(substr(first, 1, 4) AS INTEGER) * 12 + CAST(substr(first, 6, 2) AS INTEGER))
+			- (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER)) END,
+		COUNT(*)
+	FROM e GROUP BY 1, 2, 3, 4, 5, 6`
+
+// ageBand is the band of AgeBands of an age in whole years.
+func ageBand(age int) string {
+	for i, top := range []int{18, 25, 35, 45, 55, 65} {
+		if age < top {
+			return AgeBands[i]
+		}
+	}
+	return "65+"
+}
+
+// EquityReport counts the registrations of a period by sex, age band at
+// listing, region and residency, and by outcome, with the median wait to
+// transplantation: for the regulator and the auditor, every table
+// protected by the disclosure control.
+func (s *Service) EquityReport(ctx context.Context, p *auth.Principal, f EquityFilter) (*Equity, error) {
+	if err := p.Require(ReadOversight); err != nil {
+		return nil, err
+	}
+	var err error
+	if f.From, err = check.Date("from", f.From, true); err != nil {
+		return nil, err
+	}
+	if f.End, err = check.Date("end", f.End, true); err != nil {
+		return nil, err
+	}
+	if f.End <= f.From {
+		return nil, errs.Invalidf("dates_in_order", "end", "end (%s) must be after from (%s)", f.End, f.From)
+	}
+	if f.Organ != "" {
+		if err := check.OneOf("organ", f.Organ, OrganTypes); err != nil {
+			return nil, err
+		}
+	}
+	return equity(ctx, s.DB.Read(), f, s.DisclosureThreshold())
+}
+
+// equityRow is a line of equitySQL.
+type equityRow struct {
+	key     [4]string // sex, band, region, residency
+	outcome string
+	wait, n int
+}
+
+func equity(ctx context.Context, q store.Queryer, f EquityFilter, threshold int) (*Equity, error) {
+	var jurisdiction string
+	_ = q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&jurisdiction)
+	rows, err := q.Query(ctx, equitySQL, f.From, f.End, f.Organ, f.Organ, jurisdiction)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.Rows(rows, func(r store.Scanner, x *equityRow) error {
+		var age int
+		err := r.Scan(&x.key[0], &age, &x.key[2], &x.key[3], &x.outcome, &x.wait, &x.n)
+		x.key[1] = ageBand(age)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Equity{Filter: f}
+	for k, b := range EquityBreakdowns {
+		var cats []string
+		switch b {
+		case "sex":
+			cats = slices.Clone(Sexes)
+		case "age_band":
+			cats = slices.Clone(AgeBands[:len(AgeBands)-1])
+		case "residency":
+			cats = []string{Resident, NonResident}
+		default:
+			for _, r := range rs {
+				if v := regionName(r.key[k]); !slices.Contains(cats, v) {
+					cats = append(cats, v)
+				}
+			}
+			slices.Sort(cats)
+		}
+		t := disclosure.Table{Title: b, Corner: b, Rows: cats, Cols: EquityOutcomes, Counts: make([][]int, len(cats))}
+		waits := make([]map[int]int, len(cats))
+		for i := range cats {
+			t.Counts[i] = make([]int, len(EquityOutcomes))
+			waits[i] = map[int]int{}
+		}
+		for _, r := range rs {
+			v := r.key[k]
+			if k == 2 {
+				v = regionName(v)
+			}
+			i := slices.Index(cats, v)
+			if i < 0 {
+				return nil, fmt.Errorf("equity report: %s %q is not a category", b, v)
+			}
+			t.Counts[i][slices.Index(EquityOutcomes, r.outcome)] += r.n
+			if r.outcome == OutcomeTransplanted {
+				waits[i][r.wait] += r.n
+			}
+		}
+		pub, err := disclosure.Protect(t, threshold)
+		if err != nil {
+			return nil, err
+		}
+		et := EquityTable{Breakdown: b, Counts: pub, MedianWait: make([]int, len(cats))}
+		for i := range cats {
+			et.MedianWait[i] = -1
+			if c := pub.Cells[i][0]; !c.Suppressed && c.Value > 0 {
+				et.MedianWait[i] = median(waits[i], c.Value)
+			}
+		}
+		e.Tables = append(e.Tables, et)
+	}
+	return e, nil
+}
+
+// regionName is a region as the report shows it: unknown when none was
+// recorded.
+func regionName(r string) string {
+	if r == "" {
+		return Unknown
+	}
+	return r
+}
+
+// median is the lower median of n values given as a histogram.
+func median(h map[int]int, n int) int {
+	keys := slices.Sorted(func(yield func(int) bool) {
+		for k := range h {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	seen := 0
+	for _, k := range keys {
+		seen += h[k]
+		if seen*2 >= n {
+			return k
+		}
+	}
+	return -1
+}
+
+// ListEquity is the equity report as exports name it.
+const ListEquity = "equity"
+
+// EquityColumns are the columns of the equity report's lines.
+var EquityColumns = []string{"breakdown", "category", "measure", "value"}
+
+// EquityQuery reads the filter of the equity report from a query: from and
+// end (dates; the last twelve full months when absent) and organ.
+func EquityQuery(q url.Values, now time.Time) (EquityFilter, error) {
+	for k := range q {
+		if k != "from" && k != "end" && k != "organ" {
+			return EquityFilter{}, errs.Invalidf("query", k, "the equity report takes from, end and organ, not %s", k)
+		}
+	}
+	end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	f := EquityFilter{From: day(end.AddDate(-1, 0, 0)), End: day(end), Organ: strings.TrimSpace(q.Get("organ"))}
+	if v := strings.TrimSpace(q.Get("from")); v != "" {
+		f.From = v
+	}
+	if v := strings.TrimSpace(q.Get("end")); v != "" {
+		f.End = v
+	}
+	return f, nil
+}
+
+// EquityExport reads the export of the equity report the query asks for:
+// format (csv or xlsx), from, end and organ.
+func (s *Service) EquityExport(p *auth.Principal, q url.Values) (export.Request, error) {
+	if err := p.Require(ReadOversight); err != nil {
+		return export.Request{}, err
+	}
+	format, filter, err := export.Query(q)
+	if err != nil {
+		return export.Request{}, err
+	}
+	f, err := EquityQuery(filter, s.now())
+	if err != nil {
+		return export.Request{}, err
+	}
+	return export.Request{Registry: Module.Name, List: ListEquity, Format: format, Filter: filter, Columns: EquityColumns,
+		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
+			return func(yield func([]any, error) bool) {
+				e, err := s.EquityReport(ctx, p, f)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				for _, t := range e.Tables {
+					for line := range publishedLines(t.Counts) {
+						if !yield([]any{t.Breakdown, line[0], line[1], line[2]}, nil) {
+							return
+						}
+					}
+					for i, c := range t.Counts.Rows {
+						v := any(disclosure.Suppressed)
+						if t.MedianWait[i] >= 0 {
+							v = t.MedianWait[i]
+						}
+						if !yield([]any{t.Breakdown, c, "median_wait_months", v}, nil) {
+							return
+						}
+					}
+				}
+			}
+		}}, nil
+}
+
+// EquityBaselineSQL is the benchmark's plain GROUP BY over the base table:
+// the registrations of the period by sex, nothing joined.
+const EquityBaselineSQL = `SELECT sex, COUNT(*) FROM recipients WHERE listed_on >= ? AND listed_on < ? GROUP BY sex`
