@@ -39,6 +39,9 @@ type Config struct {
 	// the published figures (the UNODC return): custos serve's
 	// --disclosure-threshold; zero is disclosure.DefaultThreshold.
 	DisclosureThreshold int
+	// FuneralExpenses: the law allows the reimbursement of a deceased
+	// donor's funeral to their family (custos serve --reimburse-funeral).
+	FuneralExpenses bool
 }
 
 // DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.
