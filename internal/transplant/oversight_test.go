@@ -409,7 +409,6 @@ func payerAndAssessor(t *testing.T, w *ruleWorld) (payer, assessor *auth.Princip
 	return w.Principal(t, tok), w.Principal(t, as)
 }
 
-
 // fieldOf is the field a refusal names.
 func fieldOf(err error) string {
 	e, _ := errs.As(err)
