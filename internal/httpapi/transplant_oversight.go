@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
-	
+
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/page"

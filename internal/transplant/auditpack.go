@@ -160,7 +160,7 @@ func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, 
 		return nil, err
 	}
 	sums := map[string]decimal.Decimal{}
-	counts := map[string]int{}
+	counts, places := map[string]int{}, map[string]int32{}
 	for _, x := range amounts {
 		d, err := decimal.NewFromString(x[1])
 		if err != nil {
@@ -168,9 +168,11 @@ func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, 
 		}
 		sums[x[0]] = sums[x[0]].Add(d)
 		counts[x[0]]++
+		places[x[0]] = max(places[x[0]], -d.Exponent())
 	}
 	for c, d := range sums {
-		a.Reimbursements = append(a.Reimbursements, CurrencyTotal{Currency: c, Total: d.String(), Count: counts[c]})
+		// As many places as the amounts were written with: 84.50 + 0.50 is 85.00.
+		a.Reimbursements = append(a.Reimbursements, CurrencyTotal{Currency: c, Total: d.StringFixed(places[c]), Count: counts[c]})
 	}
 	sort.Slice(a.Reimbursements, func(i, j int) bool { return a.Reimbursements[i].Currency < a.Reimbursements[j].Currency })
 

@@ -203,7 +203,7 @@ func TestAuditsAndPack(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := transplant.PackActivity{DonorsRegistered: 2, Procurements: 1, OrgansProcured: 3, Transplants: 1,
-			Reimbursements: []transplant.CurrencyTotal{{Currency: "EUR", Total: "1250.7", Count: 3}}}
+			Reimbursements: []transplant.CurrencyTotal{{Currency: "EUR", Total: "1250.70", Count: 3}}}
 		if !equalActivity(pk.Activity, want) {
 			t.Errorf("activity %+v, want %+v", pk.Activity, want)
 		}
@@ -247,7 +247,7 @@ func TestAuditsAndPack(t *testing.T) {
 		wantRows := []string{
 			"centre|" + w.CentreA + "||Centre A|" + daysAgo(5) + "/" + daysAgo(-10),
 			"activity|donors_registered||2|", "activity|procurements||1|", "activity|organs_procured||3|", "activity|transplants||1|", "activity|dispositions||0|",
-			"reimbursements|EUR||1250.7|3",
+			"reimbursements|EUR||1250.70|3",
 			"refusal|" + pk.Refusals[0].ID + "|reimbursable_expense|open|" + pk.Refusals[0].Message,
 			"overdue_follow_up||not_available||follow-up schedules are not in this registry",
 			"unreconciled_organ|" + u0.ID + "|" + u0.Organ + "|" + w.donor + "|no final disposition",

@@ -91,12 +91,6 @@ type Reimbursement struct {
 	RecordedAt  string `json:"recorded_at,omitempty"`
 }
 
-// possiblePayment is the refusal, alerted, of what is not a reimbursable
-// expense of a donation.
-func possiblePayment(rule, field, format string, args ...any) error {
-	return errs.Alertf(errs.Forbidden, rule, field, format, args...)
-}
-
 // ParseAmount reads an amount: a positive decimal with at most three digits
 // after the point (rule amount).
 func ParseAmount(field, s string) (decimal.Decimal, error) {
@@ -144,12 +138,12 @@ func (in *NewReimbursement) validate(now time.Time) (alert error, err error) {
 	}
 	in.Category = strings.TrimSpace(in.Category)
 	if in.Category == "" || !slices.Contains(ExpenseCategories, in.Category) {
-		return possiblePayment("reimbursable_expense", "category",
+		return errs.Alertf(errs.Forbidden, "reimbursable_expense", "category",
 			"only reasonable, verifiable expenses of a donation are reimbursed (%s): anything else may be a payment for an organ",
 			strings.Join(ExpenseCategories, ", ")), nil
 	}
 	if strings.TrimSpace(in.EvidenceRef) == "" {
-		return possiblePayment("reimbursement_evidence", "evidence_ref",
+		return errs.Alertf(errs.Forbidden, "reimbursement_evidence", "evidence_ref",
 			"a reimbursement without evidence of the expense (a receipt, a ticket, an employer's statement) may be a payment for an organ"), nil
 	}
 	var err2 error
@@ -191,7 +185,7 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 		return nil, s.refuseWithAlert(ctx, p, alert)
 	}
 	if in.Category == ExpenseFuneral && !s.Cfg.FuneralExpenses {
-		return nil, s.refuseWithAlert(ctx, p, possiblePayment("reimbursable_expense", "category",
+		return nil, s.refuseWithAlert(ctx, p, errs.Alertf(errs.Forbidden, "reimbursable_expense", "category",
 			"the law of this registry does not allow the reimbursement of funeral expenses (custos serve --reimburse-funeral)"))
 	}
 	id := s.W.IDs().New("RB")
@@ -208,10 +202,10 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 			return nil, err
 		}
 		if kind != DonorLiving && in.Payee == PayeeDonor {
-			return nil, possiblePayment("reimbursement_payee", "payee", "donor %s is deceased: only their family may be reimbursed", in.DonorID)
+			return nil, errs.Alertf(errs.Forbidden, "reimbursement_payee", "payee", "donor %s is deceased: only their family may be reimbursed", in.DonorID)
 		}
 		if kind == DonorLiving && in.Category == ExpenseFuneral {
-			return nil, possiblePayment("reimbursable_expense", "category", "donor %s is a living donor: a funeral is no expense of their donation", in.DonorID)
+			return nil, errs.Alertf(errs.Forbidden, "reimbursable_expense", "category", "donor %s is a living donor: a funeral is no expense of their donation", in.DonorID)
 		}
 		return ledger.NewEntry(TypeReimbursementRecorded, Reimbursement{ID: id, DonorID: in.DonorID, CentreID: centre, Payee: in.Payee,
 			Category: in.Category, Amount: in.Amount, Currency: in.Currency, IncurredOn: in.IncurredOn, EvidenceRef: in.EvidenceRef})

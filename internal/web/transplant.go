@@ -110,6 +110,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 		return c
 	}
 	withHandoffs(&sec, t)
+	withOversight(&sec, t)
 	return sec
 }
 
