@@ -28,6 +28,7 @@ type tuneFlags struct {
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
+	reimburseFuneral                         bool
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -51,6 +52,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&t.zone, "zone", zoneDef, "the registry's time zone, an IANA name such as Africa/Dakar: the web pages show times in it, for principals who chose none (env CUSTOS_ZONE); the log and the API keep UTC")
 	fs.DurationVar(&t.dispositionAfter, "disposition-after", transplant.DefaultDispositionAfter, "organ registry: list an organ procured this long ago with neither a transplantation nor a final disposition as awaiting one (docs/vigilance.md)")
 	fs.DurationVar(&t.acknowledgeWithin, "sae-acknowledge-within", transplant.DefaultAcknowledgeWithin, "organ registry: escalate to the regulator, as an alert, a notification of a serious adverse event or reaction not acknowledged this long after it was sent")
+	fs.BoolVar(&t.reimburseFuneral, "reimburse-funeral", false, "organ registry: the law allows reimbursing a deceased donor's funeral to their family; without it such a reimbursement is refused and alerted (docs/oversight.md)")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -104,7 +106,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold
-	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin}
+	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin, FuneralExpenses: t.reimburseFuneral}
 	loc, err := zone.Load("zone", t.zone)
 	if err != nil {
 		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}

@@ -60,8 +60,8 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	if want := (transplant.Config{DispositionAfter: transplant.DefaultDispositionAfter, AcknowledgeWithin: transplant.DefaultAcknowledgeWithin}); cfg.Transplant != want {
 		t.Errorf("the vigilance deadlines without flags are %+v, want %+v", cfg.Transplant, want)
 	}
-	if cfg := parse("--disposition-after", "48h", "--sae-acknowledge-within", "2h"); cfg.Transplant != (transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour}) {
-		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h gave %+v", cfg.Transplant)
+	if cfg := parse("--disposition-after", "48h", "--sae-acknowledge-within", "2h", "--reimburse-funeral"); cfg.Transplant != (transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour, FuneralExpenses: true}) {
+		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h --reimburse-funeral gave %+v", cfg.Transplant)
 	}
 	if cfg.Zone != time.UTC {
 		t.Errorf("the default zone is %v, want UTC", cfg.Zone)

@@ -129,7 +129,7 @@ func validCurrency(s string) bool {
 // validate checks what needs no state, in the order a reader would: an
 // expense outside the categories and a missing evidence are refusals with
 // an alert (the caller records it); the rest are plain refusals.
-func (in *NewReimbursement) validate(now time.Time) (alert error, err error) {
+func (in *NewReimbursement) validate() (alert error, err error) {
 	if err := check.Required("donor_id", in.DonorID); err != nil {
 		return nil, err
 	}
@@ -160,10 +160,8 @@ func (in *NewReimbursement) validate(now time.Time) (alert error, err error) {
 	if !validCurrency(in.Currency) {
 		return nil, errs.Invalidf("iso4217", "currency", "currency must be an ISO 4217 code such as EUR")
 	}
-	if in.IncurredOn, err = check.Date("incurred_on", in.IncurredOn, true); err != nil {
-		return nil, err
-	}
-	return nil, check.DateNotFuture("incurred_on", in.IncurredOn, now)
+	in.IncurredOn, err = check.Date("incurred_on", in.IncurredOn, true)
+	return nil, err
 }
 
 // RecordReimbursement records a reimbursement to a donor or a donor's family,
@@ -177,7 +175,7 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
-	alert, err := in.validate(s.now())
+	alert, err := in.validate()
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +188,9 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 	}
 	id := s.W.IDs().New("RB")
 	return ledger.SubmitAs[Reimbursement](ctx, s.W, p.Actor(), "record reimbursement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := check.DateNotFuture("incurred_on", in.IncurredOn, now); err != nil {
+			return nil, err
+		}
 		var kind, centre string
 		err := tx.QueryRow(ctx, "SELECT kind, centre_id FROM donors WHERE id = ?", in.DonorID).Scan(&kind, &centre)
 		if errors.Is(err, sql.ErrNoRows) {
