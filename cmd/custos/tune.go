@@ -30,6 +30,7 @@ type tuneFlags struct {
 	dispositionAfter, acknowledgeWithin      time.Duration
 	followUpMonths                           string
 	followUpWindow                           time.Duration
+	reimburseFuneral                         bool
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -55,6 +56,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&t.acknowledgeWithin, "sae-acknowledge-within", transplant.DefaultAcknowledgeWithin, "organ registry: escalate to the regulator, as an alert, a notification of a serious adverse event or reaction not acknowledged this long after it was sent")
 	fs.StringVar(&t.followUpMonths, "followup-months", "6,12,24", "organ registry: the months after a transplantation or living donation at which follow-up falls due, then every 12 months after the last (docs/oversight.md)")
 	fs.DurationVar(&t.followUpWindow, "followup-window", transplant.DefaultFollowUpWindow, "organ registry: a follow-up is on time within this long either side of its due date; after it, overdue")
+	fs.BoolVar(&t.reimburseFuneral, "reimburse-funeral", false, "organ registry: the law allows reimbursing a deceased donor's funeral to their family; without it such a reimbursement is refused and alerted (docs/oversight.md)")
 	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
 }
 
@@ -116,7 +118,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		return &exitError{2, fmt.Sprintf("--followup-window must be from 1s to 4392h (six months), not %s", t.followUpWindow)}
 	}
 	cfg.Transplant = transplant.Config{DispositionAfter: t.dispositionAfter, AcknowledgeWithin: t.acknowledgeWithin,
-		FollowUpMonths: months, FollowUpWindow: t.followUpWindow}
+		FollowUpMonths: months, FollowUpWindow: t.followUpWindow, FuneralExpenses: t.reimburseFuneral}
 	loc, err := zone.Load("zone", t.zone)
 	if err != nil {
 		return &exitError{2, fmt.Sprintf("--zone must be an IANA time zone such as Africa/Dakar or Europe/Paris, not %q", t.zone)}

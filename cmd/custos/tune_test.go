@@ -66,6 +66,9 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 		transplant.Config{DispositionAfter: 48 * time.Hour, AcknowledgeWithin: 2 * time.Hour, FollowUpMonths: []int{3, 12}, FollowUpWindow: 240 * time.Hour}) {
 		t.Errorf("--disposition-after 48h --sae-acknowledge-within 2h --followup-months 3,12 --followup-window 240h gave %+v", cfg.Transplant)
 	}
+	if cfg := parse("--reimburse-funeral"); !cfg.Transplant.FuneralExpenses {
+		t.Errorf("--reimburse-funeral gave %+v", cfg.Transplant)
+	}
 	if cfg.Zone != time.UTC {
 		t.Errorf("the default zone is %v, want UTC", cfg.Zone)
 	}

@@ -67,6 +67,7 @@ var modulePrincipals = []demoPrincipal{
 	{transplant.RoleCoordinator, transplant.DemoCoordinator(0)},
 	{transplant.RoleCoordinator, transplant.DemoCoordinator(1)},
 	{transplant.RoleTraffickingAssessor, transplant.DemoAssessor},
+	{transplant.RolePayer, transplant.DemoPayer},
 	{hashmatch.RoleAnalyst, hashmatch.DemoAnalyst},
 	{hashmatch.RoleService, hashmatch.DemoService},
 	{hashmatch.RoleReviewer, hashmatch.DemoReviewer},

@@ -150,6 +150,30 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 		t.Errorf("the UNODC return: %d\n%s", ret.Status, ret.Raw)
 	}
 
+	// Oversight: a reimbursement, an audit of the first centre with a
+	// finding and its corrective action, and the payer's question about the
+	// transplantation linked to the confirmed case, answered no.
+	reg := tokens[auth.Regulator]
+	if rb := e.Must(t, 200, "GET", "/api/v1/transplant/reimbursements", reg, nil).Body["reimbursements"].([]any); len(rb) != 1 {
+		t.Errorf("the demo's reimbursements: %v", rb)
+	}
+	audits := e.Must(t, 200, "GET", "/api/v1/transplant/audits", reg, nil).Body["audits"].([]any)
+	if len(audits) != 1 || len(audits[0].(map[string]any)["findings"].([]any)) != 1 {
+		t.Errorf("the demo's audits: %v", audits)
+	}
+	if tokens[transplant.RolePayer] == "" {
+		t.Fatal("the demo prints no payer token")
+	}
+	checks := e.Must(t, 200, "GET", "/api/v1/transplant/payer-checks", reg, nil).Body["checks"].([]any)
+	if len(checks) != 1 {
+		t.Fatalf("the demo's payer checks: %v", checks)
+	}
+	tx := checks[0].(map[string]any)["transplant_id"].(string)
+	ans := e.Must(t, 200, "POST", "/api/v1/transplant/payer-check", tokens[transplant.RolePayer], map[string]any{"transplant_id": tx})
+	if ans.Body["procedure_payable"] != false || ans.Str("reason") != transplant.ReasonTraffickingConfirmed || ans.Body["medicines_payable"] != true {
+		t.Errorf("the payer asks about %s: %s", tx, ans.Raw)
+	}
+
 	res, err := ledger.Verify(ctx, app.DB, server.NewProjections(), ledger.VerifyOptions{VerifierKey: app.Keys.LogKey})
 	if err != nil {
 		t.Fatal(err)

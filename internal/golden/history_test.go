@@ -198,7 +198,8 @@ func generate(t *testing.T, dir string) {
 	h.exports()
 	h.exchange(db, keys.Master)
 	h.vigilance()
-	h.vigmail(h.trafficking())
+	report, assessor := h.trafficking()
+	h.vigmail(report, assessor)
 	h.handoffs()
 	h.subjectRights()
 	h.witnesses(db, keys.LogKey)
@@ -206,6 +207,7 @@ func generate(t *testing.T, dir string) {
 	h.crossBorder(db, keys.Master)
 	h.procedures()
 	h.oversight()
+	h.audits(db, report, assessor)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -855,4 +857,47 @@ func (h *history) oversight() {
 	h.clk.tick()
 	must(tr.RecordFollowUp(ctx, coord, transplant.NewFollowUp{SubjectID: ab.ID, DueMonth: 6, FollowedUpOn: "2025-02-10", VitalStatus: "alive",
 		GraftStatus: "functioning", Complications: []string{"infection"}, PsychosocialCare: "offered_declined"}))
+}
+
+// audits: a reimbursement of a living donor's travel and a refused
+// "gift" (alerted); an audit of the centre with a finding and a corrective
+// action, done; the trafficking case linked to a transplantation, and an
+// insurer's payer asking about it. Last, so that adding it left the
+// earlier leaves as they were.
+func (h *history) audits(db *store.DB, report string, assessor *auth.Principal) {
+	ctx, tr, coord := h.ctx, h.tr, h.coordinator
+	var living, tx string
+	if err := db.Read().QueryRow(ctx, "SELECT id FROM donors WHERE kind = ? AND centre_id = ? ORDER BY id LIMIT 1", transplant.DonorLiving, coord.AuthorityID).Scan(&living); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := db.Read().QueryRow(ctx, "SELECT id FROM transplants ORDER BY id LIMIT 1").Scan(&tx); err != nil {
+		h.t.Fatal(err)
+	}
+	today := h.clk.Now().Format(transplant.DateLayout)
+	h.clk.tick()
+	must(tr.RecordReimbursement(ctx, coord, transplant.NewReimbursement{DonorID: living, Payee: transplant.PayeeDonor, Category: transplant.ExpenseTravel,
+		Amount: "84.50", Currency: "EUR", IncurredOn: today, EvidenceRef: "Rail tickets (synthetic)"}))
+	h.clk.tick()
+	if _, err := tr.RecordReimbursement(ctx, coord, transplant.NewReimbursement{DonorID: living, Payee: transplant.PayeeDonor, Category: "gift",
+		Amount: "5000", Currency: "EUR", IncurredOn: today, EvidenceRef: "none"}); err == nil {
+		h.t.Fatal("golden history: a gift was reimbursed")
+	}
+	h.clk.tick()
+	a := must(tr.PlanAudit(ctx, h.regulator, transplant.NewAudit{CentreID: coord.AuthorityID, PlannedOn: today, Scope: "Living donation files (synthetic)"}))
+	h.clk.tick()
+	f := must(tr.RecordFinding(ctx, h.regulator, a.ID, transplant.NewFinding{Severity: "minor", Description: "A consent form filed late (synthetic)."}))
+	h.clk.tick()
+	act := must(tr.SetCorrectiveAction(ctx, h.regulator, f.ID, transplant.NewCorrectiveAction{Action: "File consents on the day (synthetic).", DueOn: today}))
+	h.clk.tick()
+	must(tr.CloseCorrectiveAction(ctx, h.regulator, act.ID, today, "Checked on site (synthetic)."))
+	h.clk.tick()
+	if err := tr.LinkTraffickingCase(ctx, assessor, report, tx); err != nil {
+		h.t.Fatal(err)
+	}
+	insurer := h.authority(h.admin, "Golden Health Insurance Fund (synthetic)", transplant.KindPayer, "")
+	payer := h.principal("Golden claims officer", transplant.RolePayer, insurer)
+	h.clk.tick()
+	if ans := must(tr.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: tx})); ans.ProcedurePayable {
+		h.t.Fatalf("golden history: a confirmed case's transplantation is payable: %+v", ans)
+	}
 }

@@ -204,7 +204,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
 		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
-		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "competent_authority", "service_provider", "statistics_office"},
+		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "payer", "competent_authority", "service_provider", "statistics_office"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
@@ -237,6 +237,9 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantNewProcedure.kind": transplant.ProcedureKinds, "TransplantProcedure.kind": transplant.ProcedureKinds,
 		"TransplantTraceProcedure.kind": transplant.ProcedureKinds,
 		"StatsQuery.stage":              stats.DimStage.Codes()[1:], "StatsQuery.unit": stats.DimUnit.Codes()[1:], "StatsQuery.period": stats.Periods,
+		"TransplantNewReimbursement.payee": transplant.Payees, "TransplantReimbursement.payee": transplant.Payees,
+		"TransplantNewReimbursement.category": transplant.ExpenseCategories, "TransplantReimbursement.category": transplant.ExpenseCategories,
+		"TransplantNewFinding.severity": transplant.FindingSeverities, "TransplantAuditFinding.severity": transplant.FindingSeverities,
 	}
 	for _, s := range []string{"TransplantTraffickingReceipt", "TransplantTraffickingReport", "TraffickingStatusIn", "TransplantTraffickingStatusChange"} {
 		want[s+".status"] = transplant.TraffickingStatuses
@@ -283,14 +286,25 @@ func TestOpenAPIEnums(t *testing.T) {
 
 // roles are the roles of the server's catalogue, in its order.
 // roles are in the catalogue's order: the core's, then each module's.
-var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "analyst", "service", "reviewer", "statistician"}
+var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "payer", "analyst", "service", "reviewer", "statistician"}
 
 // newSincePrefix tells whether a transplant route was added after the
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
 	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op) ||
-		godtRoute[op] || oversightRoute(op)
+		godtRoute[op] || oversightRoute(op) || auditRoute(op)
+}
+
+// auditRoute holds for the routes of reimbursements, audits and the
+// payer check (docs/oversight.md).
+func auditRoute(op string) bool {
+	for _, p := range []string{"/reimbursements", "/audits", "/audit-findings/", "/corrective-actions/", "/centre-standings", "/audit-pack", "/payer-check"} {
+		if strings.Contains(op, " /api/v1/transplant"+p) {
+			return true
+		}
+	}
+	return false
 }
 
 // oversightRoute holds for the routes of treatment abroad, follow-up and

@@ -269,7 +269,8 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	// Routes added since the prefix have no alias.
 	routes = append(routes, subjectRightsRoutes(t)...)
-	return append(append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...), append(append(crossBorderRoutes(t), godtRoutes(env, t)...), oversightRoutes(env, t)...)...)
+	routes = append(append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...), crossBorderRoutes(t)...)
+	return append(append(append(routes, godtRoutes(env, t)...), oversightRoutes(env, t)...), auditRoutes(env, t)...)
 }
 
 // personMatches is the answer of a person search.

@@ -54,6 +54,14 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		}
 		d.Progress(fmt.Sprintf("demo: %s to %s done (%d donors, %d transplants, %d alerts)", yearStart.Format("2006-01"),
 			yearStart.AddDate(1, 0, -1).Format("2006-01"), g.donors, g.transplants, g.alerts))
+		// A year before the end (or at the end of a one-year demo): the
+		// reimbursements and the audit, whose corrective action is overdue
+		// by now.
+		if y == max(d.Years-2, 0) {
+			if err := g.audit(); err != nil {
+				return err
+			}
+		}
 	}
 	if d.Years > 0 {
 		last := d.Start.AddDate(d.Years, 0, -1).Year()
@@ -67,7 +75,10 @@ func Demo(ctx context.Context, d *module.Demo) error {
 	if err := g.trafficking(g.d.Clock().Add(24 * time.Hour)); err != nil {
 		return err
 	}
-	return g.oversight()
+	if err := g.oversight(); err != nil {
+		return err
+	}
+	return g.payer()
 }
 
 // vigilance reports a serious adverse reaction in a recipient of the last
@@ -130,6 +141,11 @@ type demoGen struct {
 	centres   []*demoCentre
 
 	donors, transplants, alerts int
+	// assessor and confirmed are the designated authority's assessor and
+	// its confirmed case (demo_trafficking.go), which the oversight links
+	// to a transplantation.
+	assessor  *auth.Principal
+	confirmed string
 	// sae is the last donation whose organs went to two recipients or more:
 	// the donor, one recipient, when.
 	sae struct {

@@ -56,6 +56,7 @@ func (g *demoGen) trafficking(at time.Time) error {
 	if err != nil {
 		return err
 	}
+	g.assessor = assessor
 	reports := []struct {
 		centre     int
 		indicators []string
@@ -91,6 +92,9 @@ func (g *demoGen) trafficking(at time.Time) error {
 			if k == len(r.statuses)-1 && r.assessment != nil {
 				if _, err := g.svc.AssessTraffickingReport(ctx, assessor, rc.Reference, *r.assessment); err != nil {
 					return fmt.Errorf("demo trafficking assessment %d: %w", i+1, err)
+				}
+				if r.assessment.Conclusion == AssessmentConfirmed {
+					g.confirmed = rc.Reference
 				}
 			}
 			if _, err := g.svc.SetTraffickingStatus(ctx, assessor, rc.Reference, st); err != nil {

@@ -84,9 +84,9 @@ func TestMigration5FillsTheNameIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != 9 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 ||
-			applied[6].Version != 11 || applied[8].Version != 13 {
-			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance), 8 (trafficking reports), 9 (across borders), 10 (hand-offs), 11 (trafficking assessments), 12 (procedures), 13 (oversight)", applied)
+		if len(applied) != 10 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 ||
+			applied[6].Version != 11 || applied[9].Version != 14 {
+			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance), 8 (trafficking reports), 9 (across borders), 10 (hand-offs), 11 (trafficking assessments), 12 (procedures), 13 (follow-up, waiting list, abroad), 14 (reimbursements, audits, payer checks)", applied)
 		}
 		s := &Service{DB: db, Vault: vault}
 		count := func() int {

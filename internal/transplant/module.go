@@ -40,11 +40,14 @@ var Module = module.Module{
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,
 	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
-		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")}},
+		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")},
+		{Name: KindPayer, Prefix: "PY", Label: i18n.M("Payer: health authority or insurer")}},
 	Roles: []auth.RoleSpec{{Role: RoleCoordinator, Kind: KindCentre, Label: i18n.M("Coordinator: records for their own centre"),
 		KindRefusal: errs.Invalidf("coordinator_centre", "authority_id", "a coordinator must belong to a transplant centre")},
 		{Role: RoleTraffickingAssessor, Kind: KindTraffickingAuthority, Label: i18n.M("Assessor: works the designated authority's queue of suspected-trafficking reports"),
-			KindRefusal: errs.Invalidf("trafficking_authority", "authority_id", "an assessor of trafficking reports must belong to the designated authority for trafficking reports")}},
+			KindRefusal: errs.Invalidf("trafficking_authority", "authority_id", "an assessor of trafficking reports must belong to the designated authority for trafficking reports")},
+		{Role: RolePayer, Kind: KindPayer, Label: i18n.M("Payer: asks whether a transplant procedure may be reimbursed, and sees nothing else"),
+			KindRefusal: errs.Invalidf("payer_authority", "authority_id", "a payer must belong to an authority of kind payer")}},
 }
 
 // Module's demo is set when the package starts, not in its literal: the

@@ -40,7 +40,7 @@ type refusal struct {
 // checkRefusals runs each case: the refusal names its code, rule and field,
 // and the log grows by the alert alone when the rule alerts, by nothing
 // otherwise.
-func checkRefusals(t *testing.T, w *ruleWorld, cases []refusal) {
+func checkOversightRefusals(t *testing.T, w *ruleWorld, cases []refusal) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestOversightRules(t *testing.T) {
 				return err
 			}
 		}
-		checkRefusals(t, w, []refusal{
+		checkOversightRefusals(t, w, []refusal{
 			{"follow-up of a recipient not transplanted", fu(w.coordA, followUp(w.waitingKidney, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
 			{"follow-up of a deceased donor", fu(w.coordA, followUp(w.donor, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
 			{"follow-up of an unknown kind of record", fu(w.coordA, followUp("XY-1", 6, daysAgo(1)), nil), errs.Invalid, "followup_subject", "subject_id", false},
@@ -168,7 +168,7 @@ func TestOversightRules(t *testing.T) {
 		// Closed by an outcome, a registration takes no other.
 		_, err = s.ChangeWaitlistStatus(ctx, w.coordA, w.waitingKidney, transplant.NewWaitlistChange{Status: transplant.WaitlistDiedWaiting, Reason: "none", ChangedOn: daysAgo(1)})
 		must(err)
-		checkRefusals(t, w, []refusal{
+		checkOversightRefusals(t, w, []refusal{
 			{"a change after death", wl(w.coordA, w.waitingKidney, transplant.WaitlistActive, "none", daysAgo(0)), errs.Conflict, "waitlist_closed", "status", false},
 		})
 

@@ -79,6 +79,9 @@ func Project(reg *ledger.Projections) {
 	projectVigilance(reg)
 	projectHandoffs(reg)
 	projectCrossBorder(reg)
+	projectReimbursements(reg)
+	projectAudits(reg)
+	projectPayer(reg)
 }
 
 func nullable(s string) any {

@@ -211,13 +211,7 @@ func TestRules(t *testing.T) {
 		independent := transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: daysAgo(1), AssessedBy: "Ethics board",
 			AssessorIndependent: true, Voluntary: true, Informed: true}
 		ghost := ghostOrgan(t)
-		cases := []struct {
-			name        string
-			do          func() error
-			code        errs.Code
-			rule, field string
-			alert       bool
-		}{
+		cases := []refusalCase{
 			// Who may record.
 			{"an auditor may not record", listAs(w.auditor, w.CentreA), errs.Forbidden, "role", "", false},
 			{"a coordinator may not authorize centres", licence(w.coordA, w.CentreA, transplant.NewCentreAuthorization{Activity: "procurement", Organ: "heart", ValidFrom: "2020-01-01"}),
@@ -309,58 +303,77 @@ func TestRules(t *testing.T) {
 			{"an authorization is revoked once", revoke(w.CentreB, "again"), errs.Conflict, "already_revoked", "id", false},
 			{"a revocation of another centre's authorization", revoke(w.CentreA, "wrong centre"), errs.NotFound, "reference", "id", false},
 		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				size, alerts := logSize(t, w), alertCount(t, w)
-				err := c.do()
-				e, ok := errs.As(err)
-				if !ok {
-					t.Fatalf("got %v, want a refusal %s/%s on %q", err, c.code, c.rule, c.field)
-				}
-				if e.Code != c.code || e.Rule != c.rule || e.Field != c.field || e.Alert != c.alert {
-					t.Fatalf("got %s/%s on %q (alert %t): %s; want %s/%s on %q (alert %t)", e.Code, e.Rule, e.Field, e.Alert, e.Message, c.code, c.rule, c.field, c.alert)
-				}
-				if e.Message == "" {
-					t.Error("the refusal has no message")
-				}
-				want := 0
-				if c.alert {
-					want = 1
-				}
-				if d := logSize(t, w) - size; d != want {
-					t.Errorf("the log grew by %d leaves, want %d (only the alert)", d, want)
-				}
-				if d := alertCount(t, w) - alerts; d != want {
-					t.Errorf("alerts (and repeats) grew by %d, want %d", d, want)
-				}
-				if c.alert {
-					// The last leaf raised the alert, or counted the refusal on
-					// the open alert it repeats (the same refusal by the same
-					// coordinator a moment ago).
-					var data string
-					if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&data); err != nil {
-						t.Fatal(err)
-					}
-					var leaf struct {
-						Data struct {
-							ID      string `json:"id"`
-							AlertID string `json:"alert_id"`
-						} `json:"data"`
-					}
-					if err := json.Unmarshal([]byte(data), &leaf); err != nil {
-						t.Fatal(err)
-					}
-					var rule, field string
-					if err := w.App.DB.Read().QueryRow(ctx, "SELECT rule, field FROM alerts WHERE id = ?", leaf.Data.ID+leaf.Data.AlertID).Scan(&rule, &field); err != nil {
-						t.Fatal(err)
-					}
-					if rule != c.rule || field != c.field {
-						t.Errorf("the alert names %s on %q, want %s on %q", rule, field, c.rule, c.field)
-					}
-				}
-			})
-		}
+		checkRefusals(t, w, cases)
 	})
+}
+
+// refusalCase is a command that must be refused: its code, rule and
+// field, and whether the refusal alerts the regulator.
+type refusalCase struct {
+	name        string
+	do          func() error
+	code        errs.Code
+	rule, field string
+	alert       bool
+}
+
+// checkRefusals runs each case: its refusal names its code, rule and field,
+// leaves the log as it was, and raises exactly one alert, naming the same
+// rule and field, when the rule alerts the regulator.
+func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
+	t.Helper()
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			size, alerts := logSize(t, w), alertCount(t, w)
+			err := c.do()
+			e, ok := errs.As(err)
+			if !ok {
+				t.Fatalf("got %v, want a refusal %s/%s on %q", err, c.code, c.rule, c.field)
+			}
+			if e.Code != c.code || e.Rule != c.rule || e.Field != c.field || e.Alert != c.alert {
+				t.Fatalf("got %s/%s on %q (alert %t): %s; want %s/%s on %q (alert %t)", e.Code, e.Rule, e.Field, e.Alert, e.Message, c.code, c.rule, c.field, c.alert)
+			}
+			if e.Message == "" {
+				t.Error("the refusal has no message")
+			}
+			want := 0
+			if c.alert {
+				want = 1
+			}
+			if d := logSize(t, w) - size; d != want {
+				t.Errorf("the log grew by %d leaves, want %d (only the alert)", d, want)
+			}
+			if d := alertCount(t, w) - alerts; d != want {
+				t.Errorf("alerts (and repeats) grew by %d, want %d", d, want)
+			}
+			if c.alert {
+				// The last leaf raised the alert, or counted the refusal on
+				// the open alert it repeats (the same refusal by the same
+				// coordinator a moment ago).
+				var data string
+				if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&data); err != nil {
+					t.Fatal(err)
+				}
+				var leaf struct {
+					Data struct {
+						ID      string `json:"id"`
+						AlertID string `json:"alert_id"`
+					} `json:"data"`
+				}
+				if err := json.Unmarshal([]byte(data), &leaf); err != nil {
+					t.Fatal(err)
+				}
+				var rule, field string
+				if err := w.App.DB.Read().QueryRow(ctx, "SELECT rule, field FROM alerts WHERE id = ?", leaf.Data.ID+leaf.Data.AlertID).Scan(&rule, &field); err != nil {
+					t.Fatal(err)
+				}
+				if rule != c.rule || field != c.field {
+					t.Errorf("the alert names %s on %q, want %s on %q", rule, field, c.rule, c.field)
+				}
+			}
+		})
+	}
 }
 
 func logSize(t *testing.T, w *ruleWorld) int {

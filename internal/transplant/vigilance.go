@@ -45,6 +45,9 @@ type Config struct {
 	// DefaultFollowUpWindow.
 	FollowUpMonths []int
 	FollowUpWindow time.Duration
+	// FuneralExpenses: the law allows the reimbursement of a deceased
+	// donor's funeral to their family (custos serve --reimburse-funeral).
+	FuneralExpenses bool
 }
 
 // DefaultAcknowledgeWithin is Config.AcknowledgeWithin unless configured.

@@ -113,6 +113,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	}
 	withHandoffs(&sec, t)
 	withOversight(&sec, t)
+	withAudits(&sec, t)
 	return sec
 }
 

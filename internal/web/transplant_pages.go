@@ -629,6 +629,12 @@ func (t *transplantPages) traceQuery(ctx context.Context, p *auth.Principal, q s
 
 func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Session) {
 	ctx := r.Context()
+	// Whoever may not read the registry is refused the page, not shown an
+	// empty search (a payer sees nothing but the payer check).
+	if err := s.P.Require(transplant.Read); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	names, err := authorityNames(ctx, t.svc.DB)
 	if err != nil {

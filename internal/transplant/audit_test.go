@@ -1,0 +1,419 @@
+package transplant_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
+)
+
+func reimbursement(donor string, f func(*transplant.NewReimbursement)) transplant.NewReimbursement {
+	in := transplant.NewReimbursement{DonorID: donor, Payee: transplant.PayeeDonor, Category: transplant.ExpenseTravel,
+		Amount: "1250.40", Currency: "eur", IncurredOn: daysAgo(1), EvidenceRef: "train tickets, receipt 2026/114"}
+	if f != nil {
+		f(&in)
+	}
+	return in
+}
+
+// TestReimbursementRules records reimbursements and breaks each of their
+// rules, on SQLite and PostgreSQL: what is not a reasonable, verifiable
+// expense of a donation, or lacks evidence, is refused and alerted as a
+// possible payment for an organ; amounts are exact decimals.
+func TestReimbursementRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		s := w.svc
+		r, err := s.RecordReimbursement(ctx, w.coordA, reimbursement(w.living, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Amount != "1250.40" || r.Currency != "EUR" || r.CentreID != w.CentreA || r.Category != "travel" {
+			t.Errorf("recorded %+v", r)
+		}
+		record := func(p *auth.Principal, in transplant.NewReimbursement) func() error {
+			return func() error { _, err := s.RecordReimbursement(ctx, p, in); return err }
+		}
+		checkRefusals(t, w, []refusalCase{
+			{"an auditor records nothing", record(w.auditor, reimbursement(w.living, nil)), errs.Forbidden, "role", "", false},
+			{"a gift is no expense", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Category = "gift" })),
+				errs.Forbidden, "reimbursable_expense", "category", true},
+			{"an expense needs its category", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Category = " " })),
+				errs.Forbidden, "reimbursable_expense", "category", true},
+			{"an expense needs evidence", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.EvidenceRef = "" })),
+				errs.Forbidden, "reimbursement_evidence", "evidence_ref", true},
+			{"a funeral where the law does not allow it", record(w.coordA, reimbursement(w.donor, func(in *transplant.NewReimbursement) {
+				in.Payee, in.Category = transplant.PayeeFamily, transplant.ExpenseFuneral
+			})), errs.Forbidden, "reimbursable_expense", "category", true},
+			{"a deceased donor is not paid", record(w.coordA, reimbursement(w.donor, nil)), errs.Forbidden, "reimbursement_payee", "payee", true},
+			{"another centre's donor", record(w.coordB, reimbursement(w.living, nil)), errs.Forbidden, "own_centre", "donor_id", true},
+			{"an unknown donor", record(w.coordA, reimbursement("DN-NOPE", nil)), errs.NotFound, "reference", "donor_id", false},
+			{"a payee from the list", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Payee = "broker" })),
+				errs.Invalid, "enum", "payee", false},
+			{"no float exponent", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Amount = "1e3" })),
+				errs.Invalid, "amount", "amount", false},
+			{"no fraction of a minor unit", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Amount = "10.1234" })),
+				errs.Invalid, "amount", "amount", false},
+			{"a positive amount", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Amount = "-5" })),
+				errs.Invalid, "amount", "amount", false},
+			{"a zero amount", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Amount = "0.00" })),
+				errs.Invalid, "amount", "amount", false},
+			{"an ISO 4217 currency", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Currency = "EURO" })),
+				errs.Invalid, "iso4217", "currency", false},
+			{"an expense already incurred", record(w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.IncurredOn = daysAgo(-2) })),
+				errs.Invalid, "dates_in_order", "incurred_on", false},
+		})
+		// Where the law allows it, a deceased donor's family is reimbursed
+		// the funeral.
+		s.Cfg.FuneralExpenses = true
+		defer func() { s.Cfg.FuneralExpenses = false }()
+		if _, err := s.RecordReimbursement(ctx, w.coordA, reimbursement(w.donor, func(in *transplant.NewReimbursement) {
+			in.Payee, in.Category, in.Amount = transplant.PayeeFamily, transplant.ExpenseFuneral, "3000"
+		})); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Reimbursements(ctx, w.coordB, "", 0)
+		if err != nil || len(list) != 0 {
+			t.Errorf("centre B's coordinator reads %v, %v; want none of centre A's", list, err)
+		}
+		if list, err = s.Reimbursements(ctx, w.regulator, w.CentreA, 0); err != nil || len(list) != 2 || list[0].Amount != "3000" {
+			t.Errorf("the regulator reads %+v, %v", list, err)
+		}
+	})
+}
+
+// TestAuditsAndPack plans an audit with a finding and corrective actions,
+// breaks the audits' rules, and builds centre A's audit pack: its counts,
+// refusals, unreconciled organs, overdue action and flags, and its CSV row
+// by row, on SQLite and PostgreSQL.
+func TestAuditsAndPack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		s := w.svc
+		for _, amount := range []string{"0.10", "0.20", "1250.40"} {
+			if _, err := s.RecordReimbursement(ctx, w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Amount = amount })); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RecordReimbursement(ctx, w.coordA, reimbursement(w.living, func(in *transplant.NewReimbursement) { in.Category = "bonus" })); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("a bonus: %v", err)
+		}
+		a, err := s.PlanAudit(ctx, w.regulator, transplant.NewAudit{CentreID: w.CentreA, PlannedOn: daysAgo(1), Scope: "Living donation files, 2026"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later, err := s.PlanAudit(ctx, w.regulator, transplant.NewAudit{CentreID: w.CentreB, ProfessionalRef: "LIC-0042", PlannedOn: daysAgo(-30), Scope: "Surgeon's consent records"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.RecordFinding(ctx, w.regulator, a.ID, transplant.NewFinding{Severity: "major", Description: "Two consent forms lack the independent assessor's signature"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		act, err := s.SetCorrectiveAction(ctx, w.regulator, f.ID, transplant.NewCorrectiveAction{Action: "Countersign and file both forms", DueOn: daysAgo(-7)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := s.SetCorrectiveAction(ctx, w.regulator, f.ID, transplant.NewCorrectiveAction{Action: "Train the team", DueOn: daysAgo(-7)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CloseCorrectiveAction(ctx, w.regulator, done.ID, daysAgo(0), "attendance sheet seen"); err != nil {
+			t.Fatal(err)
+		}
+		checkRefusals(t, w, []refusalCase{
+			{"a coordinator plans no audit", func() error {
+				_, err := s.PlanAudit(ctx, w.coordA, transplant.NewAudit{CentreID: w.CentreA, PlannedOn: daysAgo(0), Scope: "x"})
+				return err
+			}, errs.Forbidden, "role", "", false},
+			{"an audit of a centre", func() error {
+				_, err := s.PlanAudit(ctx, w.regulator, transplant.NewAudit{CentreID: w.RegulatorAuthority, PlannedOn: daysAgo(0), Scope: "x"})
+				return err
+			}, errs.Invalid, "reference", "centre_id", false},
+			{"an audit has a scope", func() error {
+				_, err := s.PlanAudit(ctx, w.regulator, transplant.NewAudit{CentreID: w.CentreA, PlannedOn: daysAgo(0)})
+				return err
+			}, errs.Invalid, "required", "scope", false},
+			{"findings of an audit held", func() error {
+				_, err := s.RecordFinding(ctx, w.regulator, later.ID, transplant.NewFinding{Severity: "minor", Description: "x"})
+				return err
+			}, errs.Invalid, "audit_held", "audit_id", false},
+			{"a severity from the list", func() error {
+				_, err := s.RecordFinding(ctx, w.regulator, a.ID, transplant.NewFinding{Severity: "awful", Description: "x"})
+				return err
+			}, errs.Invalid, "enum", "severity", false},
+			{"an action is due ahead", func() error {
+				_, err := s.SetCorrectiveAction(ctx, w.regulator, f.ID, transplant.NewCorrectiveAction{Action: "x", DueOn: daysAgo(1)})
+				return err
+			}, errs.Invalid, "dates_in_order", "due_on", false},
+			{"an action of a finding", func() error {
+				_, err := s.SetCorrectiveAction(ctx, w.regulator, "AF-NOPE", transplant.NewCorrectiveAction{Action: "x", DueOn: daysAgo(0)})
+				return err
+			}, errs.NotFound, "reference", "finding_id", false},
+			{"an action is done once", func() error {
+				_, err := s.CloseCorrectiveAction(ctx, w.regulator, done.ID, daysAgo(0), "again")
+				return err
+			}, errs.Conflict, "action_open", "action_id", false},
+		})
+		if od, err := s.OverdueActions(ctx, w.regulator, ""); err != nil || len(od) != 0 {
+			t.Errorf("overdue today: %v, %v", od, err)
+		}
+		if _, err := s.Audits(ctx, w.coordA, ""); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a coordinator reads audits: %v", err)
+		}
+
+		// Ten days on: the first action is overdue, and the organs procured
+		// ten hours ago and never transplanted are past the 72 h deadline.
+		s.Now = func() time.Time { return time.Now().AddDate(0, 0, 10) }
+		defer func() { s.Now = nil }()
+		od, err := s.OverdueActions(ctx, w.auditor, w.CentreA)
+		if err != nil || len(od) != 1 || od[0].ID != act.ID || !od[0].Overdue {
+			t.Fatalf("overdue in ten days: %+v, %v", od, err)
+		}
+		st, err := s.CentreStandings(ctx, w.auditor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flags := map[string][]string{}
+		for _, c := range st {
+			flags[c.CentreID] = c.Flags
+		}
+		if want := []string{transplant.FlagReportingBehind, transplant.FlagActionsOverdue}; !slices.Equal(flags[w.CentreA], want) {
+			t.Errorf("centre A flagged %v, want %v", flags[w.CentreA], want)
+		}
+		// Centre B's pancreas procurement authorization was revoked today
+		// and not renewed.
+		if want := []string{transplant.FlagAuthorizationLapsed}; !slices.Equal(flags[w.CentreB], want) {
+			t.Errorf("centre B flagged %v, want %v", flags[w.CentreB], want)
+		}
+
+		pk, err := s.AuditPack(ctx, w.auditor, w.CentreA, daysAgo(5), daysAgo(-10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := transplant.PackActivity{DonorsRegistered: 2, Procurements: 1, OrgansProcured: 3, Transplants: 1,
+			Reimbursements: []transplant.CurrencyTotal{{Currency: "EUR", Total: "1250.70", Count: 3}}}
+		if !equalActivity(pk.Activity, want) {
+			t.Errorf("activity %+v, want %+v", pk.Activity, want)
+		}
+		if len(pk.Refusals) != 1 || pk.Refusals[0].Rule != "reimbursable_expense" || len(pk.Alerts) != 0 {
+			t.Errorf("refusals %+v, alerts %+v", pk.Refusals, pk.Alerts)
+		}
+		if len(pk.Unreconciled) != 2 || pk.Unreconciled[0].ID != w.organs[1] && pk.Unreconciled[1].ID != w.organs[1] {
+			t.Errorf("unreconciled %+v, want %v", pk.Unreconciled, w.organs[1:])
+		}
+		if len(pk.Audits) != 1 || len(pk.Audits[0].Findings) != 1 || len(pk.Audits[0].Findings[0].Actions) != 2 || len(pk.OverdueActions) != 1 {
+			t.Errorf("audits %+v, overdue %+v", pk.Audits, pk.OverdueActions)
+		}
+		if len(pk.OverdueFollowUps) != 0 {
+			t.Errorf("overdue follow-ups %+v, want none: every transplant here is days old", pk.OverdueFollowUps)
+		}
+
+		// The CSV holds the same, row by row.
+		req, err := s.AuditPackExport(w.auditor, map[string][]string{"centre_id": {w.CentreA}, "from": {daysAgo(5)}, "to": {daysAgo(-10)}, "format": {"csv"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := export.Export(ctx, w.App.DB, w.App.Writer, w.auditor.Actor(), req, func(export.Meta) {}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		rd := csv.NewReader(&buf)
+		rd.FieldsPerRecord = -1
+		recs, err := rd.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		in := false
+		for _, r := range recs {
+			if in && r[0] != "rows" {
+				got = append(got, strings.Join([]string{r[0], r[1], r[3], r[5], r[6]}, "|"))
+			}
+			in = in || slices.Equal(r, transplant.AuditPackColumns)
+		}
+		u0, u1 := pk.Unreconciled[0], pk.Unreconciled[1]
+		wantRows := []string{
+			"centre|" + w.CentreA + "||Centre A|" + daysAgo(5) + "/" + daysAgo(-10),
+			"activity|donors_registered||2|", "activity|procurements||1|", "activity|organs_procured||3|", "activity|transplants||1|", "activity|dispositions||0|",
+			"reimbursements|EUR||1250.70|3",
+			"refusal|" + pk.Refusals[0].ID + "|reimbursable_expense|open|" + pk.Refusals[0].Message,
+			"overdue_follow_up||not_available||follow-up schedules are not in this registry",
+			"unreconciled_organ|" + u0.ID + "|" + u0.Organ + "|" + w.donor + "|no final disposition",
+			"unreconciled_organ|" + u1.ID + "|" + u1.Organ + "|" + w.donor + "|no final disposition",
+			"audit|" + a.ID + "||1|Living donation files, 2026",
+			"finding|" + f.ID + "|major|" + a.ID + "|Two consent forms lack the independent assessor's signature",
+			"overdue_action|" + act.ID + "||" + f.ID + "|Countersign and file both forms",
+			"flag|" + w.CentreA + "|reporting_behind||", "flag|" + w.CentreA + "|corrective_actions_overdue||",
+		}
+		if !slices.Equal(got, wantRows) {
+			t.Errorf("CSV rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+		}
+		if _, err := s.AuditPackExport(w.coordA, map[string][]string{"centre_id": {w.CentreA}, "from": {daysAgo(5)}, "to": {daysAgo(0)}, "format": {"csv"}}); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a coordinator exports the pack: %v", err)
+		}
+		if _, err := s.AuditPack(ctx, w.auditor, w.CentreA, daysAgo(0), daysAgo(5)); ruleOf(err) != "dates_in_order" {
+			t.Errorf("a period backwards: %v", err)
+		}
+	})
+}
+
+func equalActivity(a, b transplant.PackActivity) bool {
+	return a.DonorsRegistered == b.DonorsRegistered && a.Procurements == b.Procurements && a.OrgansProcured == b.OrgansProcured &&
+		a.Transplants == b.Transplants && a.Dispositions == b.Dispositions && slices.Equal(a.Reimbursements, b.Reimbursements)
+}
+
+// TestPayerCheck links a transplantation to a trafficking case and asks
+// as a payer, on SQLite and PostgreSQL: payable until the assessment
+// confirms trafficking, then not, with its reason; care and medicines stay
+// payable; every question is a log entry; only payers ask.
+func TestPayerCheck(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		s := w.svc
+		payer, assessor := payerAndAssessor(t, w)
+		var tx, performed string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT id, performed_at FROM transplants WHERE recipient_id = ?", w.done).Scan(&tx, &performed); err != nil {
+			t.Fatal(err)
+		}
+		ask := func(q transplant.PayerQuery) *transplant.PayerAnswer {
+			t.Helper()
+			a, err := s.CheckPayer(ctx, payer, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.FollowUpCarePayable || !a.MedicinesPayable {
+				t.Errorf("care withheld: %+v", a)
+			}
+			return a
+		}
+		if a := ask(transplant.PayerQuery{TransplantID: tx}); !a.ProcedurePayable || a.Reason != transplant.ReasonPayable || a.PerformedOn != performed[:10] {
+			t.Errorf("before any case: %+v", a)
+		}
+		rep, err := s.FileTraffickingReport(ctx, w.coordA, transplant.NewTraffickingReport{Indicators: []string{"finance.payment_to_donor"}, Text: "synthetic"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reportID string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT id FROM trafficking_reports").Scan(&reportID); err != nil {
+			t.Fatal(err)
+		}
+		_ = rep
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, tx); ruleOf(err) != "assessment_status" {
+			t.Errorf("a report received is linked: %v", err)
+		}
+		if _, err := s.SetTraffickingStatus(ctx, assessor, reportID, transplant.TraffickingUnderAssessment); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LinkTraffickingCase(ctx, w.regulator, reportID, tx); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("the regulator links: %v", err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, "TX-NOPE"); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("an unknown transplantation: %v", err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, tx); ruleOf(err) != "duplicate" {
+			t.Errorf("linked twice: %v", err)
+		}
+		// Linked, not yet confirmed: payable.
+		if a := ask(transplant.PayerQuery{TransplantID: tx}); !a.ProcedurePayable {
+			t.Errorf("linked, unassessed: %+v", a)
+		}
+		assess := func(conclusion string) {
+			t.Helper()
+			if _, err := s.AssessTraffickingReport(ctx, assessor, reportID, transplant.TraffickingAssessment{Conclusion: conclusion, Year: time.Now().Year(), Organ: "kidney",
+				Donor:     transplant.CasePerson{Nationality: "XA", Sex: "male", AgeBand: "25-34"},
+				Recipient: transplant.CasePerson{Nationality: "XA", Sex: "male", AgeBand: "45-54"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		assess(transplant.AssessmentInconclusive)
+		if a := ask(transplant.PayerQuery{TransplantID: tx}); !a.ProcedurePayable {
+			t.Errorf("inconclusive: %+v", a)
+		}
+		assess(transplant.AssessmentConfirmed)
+		a := ask(transplant.PayerQuery{TransplantID: tx})
+		if a.ProcedurePayable || a.Reason != transplant.ReasonTraffickingConfirmed {
+			t.Errorf("confirmed: %+v", a)
+		}
+		var pseudonym string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT person_pseudonym FROM recipients WHERE id = ?", w.done).Scan(&pseudonym); err != nil {
+			t.Fatal(err)
+		}
+		if b := ask(transplant.PayerQuery{RecipientPseudonym: pseudonym, Date: performed[:10]}); b.TransplantID != tx || b.ProcedurePayable {
+			t.Errorf("by pseudonym and date: %+v", b)
+		}
+		// A question that finds nothing is refused, and logged too.
+		nf, err := s.CheckPayer(ctx, payer, transplant.PayerQuery{RecipientPseudonym: pseudonym, Date: "2001-01-01"})
+		if errs.CodeOf(err) != errs.NotFound || fieldOf(err) != "recipient_pseudonym" || nf == nil || nf.Reason != transplant.ReasonNotFound {
+			t.Errorf("nothing found: %+v, %v", nf, err)
+		}
+		if _, err := s.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: tx, Date: "2001-01-01"}); ruleOf(err) != "payer_query" {
+			t.Errorf("two questions at once: %v", err)
+		}
+		for _, p := range []*auth.Principal{w.regulator, w.auditor, w.coordA, assessor} {
+			if _, err := s.CheckPayer(ctx, p, transplant.PayerQuery{TransplantID: tx}); errs.CodeOf(err) != errs.Forbidden {
+				t.Errorf("%s asks: %v", p.Role, err)
+			}
+		}
+		checks, err := s.PayerChecks(ctx, w.regulator, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reasons []string
+		for _, c := range checks {
+			reasons = append(reasons, c.Reason)
+			if c.AskedBy != payer.ID {
+				t.Errorf("asked by %s, want %s", c.AskedBy, payer.ID)
+			}
+		}
+		if want := []string{"not_found", "trafficking_confirmed", "trafficking_confirmed", "payable", "payable", "payable"}; !slices.Equal(reasons, want) {
+			t.Errorf("logged %v, want %v", reasons, want)
+		}
+		// The payer reads nothing else of the registry.
+		if _, err := s.PayerChecks(ctx, payer, 0); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a payer reads the questions: %v", err)
+		}
+		if _, err := s.Reimbursements(ctx, payer, "", 0); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a payer reads reimbursements: %v", err)
+		}
+		if _, err := s.AuditPack(ctx, payer, w.CentreA, daysAgo(1), daysAgo(0)); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a payer reads a pack: %v", err)
+		}
+	})
+}
+
+// payerAndAssessor creates an insurer with its payer, and the designated
+// authority for trafficking reports with its assessor.
+func payerAndAssessor(t *testing.T, w *ruleWorld) (payer, assessor *auth.Principal) {
+	t.Helper()
+	ins := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Demoland Health Insurance Fund", "kind": "payer"}).Str("id")
+	tok := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Claims officer", "role": "payer", "authority_id": ins}).Str("token")
+	da := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "National Rapporteur", "kind": "trafficking_authority"}).Str("id")
+	as := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Assessor", "role": "trafficking_assessor", "authority_id": da}).Str("token")
+	w.Must(t, 422, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Wrong kind", "role": "payer", "authority_id": w.CentreA})
+	return w.Principal(t, tok), w.Principal(t, as)
+}
+
+// fieldOf is the field a refusal names.
+func fieldOf(err error) string {
+	e, _ := errs.As(err)
+	if e == nil {
+		return ""
+	}
+	return e.Field
+}

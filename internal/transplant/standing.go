@@ -1,0 +1,158 @@
+package transplant
+
+import (
+	"context"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Centres flagged (resolution VI, para 6 f; docs/oversight.md) ----
+//
+// A centre is flagged
+//   - authorization_lapsed: an authorization of the centre ended (its
+//     valid_to passed, or it was revoked) in the last LapseWindow, and no
+//     authorization valid today covers the same activity and organ;
+//   - reporting_behind: it has organs procured more than the disposition
+//     deadline ago (custos serve --disposition-after, 72 h by default) with
+//     neither a transplantation nor a final disposition, or it recorded a
+//     procurement or a transplantation of the last LapseWindow more than
+//     that deadline after it took place, or it has overdue follow-ups
+//     (OverdueFollowUps);
+//   - corrective_actions_overdue: a corrective action of an audit is past
+//     its deadline and not done.
+
+// LapseWindow is how far back the flags look.
+const LapseWindow = 365 * 24 * time.Hour
+
+// The flags of a centre.
+const (
+	FlagAuthorizationLapsed = "authorization_lapsed"
+	FlagReportingBehind     = "reporting_behind"
+	FlagActionsOverdue      = "corrective_actions_overdue"
+)
+
+// LapsedAuthorization is an authorization that ended and was not renewed.
+type LapsedAuthorization struct {
+	ID       string `json:"id"`
+	Activity string `json:"activity"`
+	Organ    string `json:"organ"`
+	EndedOn  string `json:"ended_on"`
+}
+
+// CentreStanding is what flags a centre, and its flags.
+type CentreStanding struct {
+	CentreID            string                `json:"centre_id"`
+	Centre              string                `json:"centre"`
+	Lapsed              []LapsedAuthorization `json:"lapsed"`
+	AwaitingDisposition int                   `json:"awaiting_disposition"`
+	LateRecords         int                   `json:"late_records"`
+	// OverdueFollowUps counts the follow-ups overdue today.
+	OverdueFollowUps int      `json:"overdue_follow_ups"`
+	OverdueActions   int      `json:"overdue_actions"`
+	Flags            []string `json:"flags"`
+}
+
+// CentreStandings lists every transplant centre with what flags it, the
+// flagged first.
+func (s *Service) CentreStandings(ctx context.Context, p *auth.Principal) ([]CentreStanding, error) {
+	if err := p.Require(ReadAudits); err != nil {
+		return nil, err
+	}
+	all, err := s.standings(ctx, s.DB.Read(), "")
+	if err != nil {
+		return nil, err
+	}
+	var flagged, rest []CentreStanding
+	for _, c := range all {
+		if len(c.Flags) > 0 {
+			flagged = append(flagged, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	return append(flagged, rest...), nil
+}
+
+// standings reads the standing of centre (every centre when empty), in
+// the order of their ids.
+func (s *Service) standings(ctx context.Context, q store.Queryer, centre string) ([]CentreStanding, error) {
+	now := s.now()
+	today, since := day(now), day(now.Add(-LapseWindow))
+	rows, err := q.Query(ctx, "SELECT id, name FROM authorities WHERE kind = ? AND (? = '' OR id = ?) ORDER BY id", KindCentre, centre, centre)
+	if err != nil {
+		return nil, err
+	}
+	out, err := store.Rows(rows, func(r store.Scanner, c *CentreStanding) error { return r.Scan(&c.CentreID, &c.Centre) })
+	if err != nil {
+		return nil, err
+	}
+	deadline := s.DispositionAfter()
+	before := ledger.FormatTime(now.Add(-deadline))
+	for i := range out {
+		c := &out[i]
+		// An authorization's end: the earlier of valid_to and the day of
+		// its revocation.
+		rows, err := q.Query(ctx, `SELECT ca.id, ca.activity, ca.organ, COALESCE(ca.valid_to, ''), COALESCE(ca.revoked_at, '') FROM centre_authorizations ca
+			WHERE ca.centre_id = ? AND ((ca.valid_to IS NOT NULL AND ca.valid_to < ? AND ca.valid_to >= ?) OR (ca.revoked_at IS NOT NULL AND ca.revoked_at <= ? AND ca.revoked_at >= ?))
+			AND NOT EXISTS (SELECT 1 FROM centre_authorizations cb WHERE cb.centre_id = ca.centre_id AND cb.activity = ca.activity AND cb.organ = ca.organ
+				AND cb.valid_from <= ? AND (cb.valid_to IS NULL OR cb.valid_to >= ?) AND (cb.revoked_at IS NULL OR cb.revoked_at > ?))
+			ORDER BY ca.id`, c.CentreID, today, since, today, since, today, today, today)
+		if err != nil {
+			return nil, err
+		}
+		if c.Lapsed, err = store.Rows(rows, func(r store.Scanner, l *LapsedAuthorization) error {
+			var to, revoked string
+			if err := r.Scan(&l.ID, &l.Activity, &l.Organ, &to, &revoked); err != nil {
+				return err
+			}
+			l.EndedOn = to
+			if revoked != "" && (to == "" || revoked[:10] < to) {
+				l.EndedOn = revoked[:10]
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM organs o JOIN procurements p ON p.id = o.procurement_id
+			WHERE p.centre_id = ? AND p.procured_at < ? AND NOT `+organTransplanted+` AND NOT `+organDisposed, c.CentreID, before).Scan(&c.AwaitingDisposition); err != nil {
+			return nil, err
+		}
+		rows, err = q.Query(ctx, `SELECT procured_at, recorded_at FROM procurements WHERE centre_id = ? AND procured_at >= ?
+			UNION ALL SELECT performed_at, recorded_at FROM transplants WHERE centre_id = ? AND performed_at >= ?`, c.CentreID, since, c.CentreID, since)
+		if err != nil {
+			return nil, err
+		}
+		pairs, err := store.Rows(rows, func(r store.Scanner, x *[2]string) error { return r.Scan(&x[0], &x[1]) })
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range pairs {
+			at, err1 := time.Parse(time.RFC3339, x[0])
+			rec, err2 := time.Parse(time.RFC3339, x[1])
+			if err1 == nil && err2 == nil && rec.Sub(at) > deadline {
+				c.LateRecords++
+			}
+		}
+		f, err := s.packFollowUps(ctx, q, c.CentreID, "0001-01-01", now.AddDate(0, 0, 1).Format(DateLayout), now)
+		if err != nil {
+			return nil, err
+		}
+		c.OverdueFollowUps = len(f)
+		if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM corrective_actions WHERE centre_id = ? AND done_on IS NULL AND due_on < ?", c.CentreID, today).Scan(&c.OverdueActions); err != nil {
+			return nil, err
+		}
+		if len(c.Lapsed) > 0 {
+			c.Flags = append(c.Flags, FlagAuthorizationLapsed)
+		}
+		if c.AwaitingDisposition > 0 || c.LateRecords > 0 || c.OverdueFollowUps > 0 {
+			c.Flags = append(c.Flags, FlagReportingBehind)
+		}
+		if c.OverdueActions > 0 {
+			c.Flags = append(c.Flags, FlagActionsOverdue)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/web"
+)
+
+// TestOversightPages: a coordinator records a reimbursement and is refused
+// a gift, with the rule and the field; the regulator plans an audit, records
+// a finding and an action, refused a past deadline; the audit pack shows
+// the refusal and offers its files, the CSV holding the same; a payer's
+// home offers the payer check only, which answers, and every other page
+// refuses them.
+func TestOversightPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		living := apptest.DeceasedDonor(w.CentreA)
+		living["kind"], living["cause_of_death"], living["date_of_death"] = "living", "", ""
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, living).Str("id")
+
+		c := newBrowser(t, w.URL)
+		c.signIn(w.CoordA)
+		mustContain(t, "the coordinator's navigation", c.get("/"), `href="/transplant/reimbursements"`)
+		form := url.Values{"donor_id": {donor}, "payee": {"donor"}, "category": {"travel"}, "amount": {"84.50"}, "currency": {"EUR"},
+			"incurred_on": {yesterday()}, "evidence_ref": {"Rail tickets"}}
+		p := c.post("/transplant/reimbursements", form)
+		wantStatus(t, "a reimbursement", p, http.StatusSeeOther)
+		mustContain(t, "the reimbursements", c.get("/transplant/reimbursements"), "84.50 EUR", "Rail tickets")
+		form.Set("category", "gift")
+		p = c.post("/transplant/reimbursements", form)
+		wantStatus(t, "a gift", p, http.StatusForbidden)
+		mustContain(t, "a gift", p, `<strong>reimbursable_expense</strong>`, `<code>category</code>`, `value="Rail tickets"`)
+
+		r := newBrowser(t, w.URL)
+		r.signIn(w.Regulator)
+		mustContain(t, "the regulator's navigation", r.get("/"), `href="/transplant/oversight"`)
+		p = r.post("/transplant/audits", url.Values{"centre_id": {w.CentreA}, "planned_on": {yesterday()}, "scope": {""}})
+		wantStatus(t, "an audit without scope", p, http.StatusUnprocessableEntity)
+		mustContain(t, "an audit without scope", p, `id="audit-scope-error"`)
+		p = r.post("/transplant/audits", url.Values{"centre_id": {w.CentreA}, "planned_on": {yesterday()}, "scope": {"Living donation files"}})
+		wantStatus(t, "an audit", p, http.StatusSeeOther)
+		audit := regexp.MustCompile(`AD-[0-9A-Z]{10}`).FindString(p.Header.Get("Location"))
+		p = r.post("/transplant/audits/"+audit+"/findings", url.Values{"severity": {"major"}, "description": {"Consent forms unsigned"}})
+		wantStatus(t, "a finding", p, http.StatusSeeOther)
+		finding := regexp.MustCompile(`AF-[0-9A-Z]{10}`).FindString(p.Header.Get("Location"))
+		p = r.post("/transplant/audit-findings/"+finding+"/actions", url.Values{"action": {"Sign them"}, "due_on": {"2001-01-01"}})
+		wantStatus(t, "an action due in the past", p, http.StatusUnprocessableEntity)
+		mustContain(t, "an action due in the past", p, "dates_in_order", `value="Sign them"`)
+		p = r.post("/transplant/audit-findings/"+finding+"/actions", url.Values{"action": {"Sign them"}, "due_on": {todayDate()}})
+		wantStatus(t, "an action", p, http.StatusSeeOther)
+		p = r.get("/transplant/oversight")
+		mustContain(t, "the oversight page", p, `id="standing-`+w.CentreA+`"`, `id="audit-`+audit+`"`, "Consent forms unsigned", "Sign them",
+			`href="/transplant/oversight/pack?centre_id=`+w.CentreA)
+		pack := "/transplant/oversight/pack?centre_id=" + w.CentreA + "&from=" + yesterday() + "&to=" + todayDate()
+		p = r.get(pack)
+		wantStatus(t, "the pack", p, http.StatusOK)
+		mustContain(t, "the pack", p, `class="audit-pack"`, "reimbursable_expense", "84.50", "Living donation files",
+			`href="/transplant/oversight/pack/export?centre_id=`+w.CentreA)
+		p = r.get("/transplant/oversight/pack/export?centre_id=" + w.CentreA + "&from=" + yesterday() + "&to=" + todayDate() + "&format=csv")
+		wantStatus(t, "the pack's CSV", p, http.StatusOK)
+		if !strings.Contains(p.Body, "refusal,") || !strings.Contains(p.Body, "reimbursements,EUR,,,,84.50,1") || !strings.Contains(p.Body, "list,audit_pack") {
+			t.Errorf("the pack's CSV:\n%s", p.Body)
+		}
+		wantStatus(t, "a coordinator's pack", c.get(pack), http.StatusForbidden)
+
+		ins := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Insurance fund", "kind": "payer"}).Str("id")
+		payer := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Claims officer", "role": "payer", "authority_id": ins}).Str("token")
+		y := newBrowser(t, w.URL)
+		y.signIn(payer)
+		p = y.get("/")
+		mustContain(t, "the payer's home", p, `href="/transplant/payer"`)
+		for _, not := range []string{`href="/transplant/donors"`, `href="/alerts"`, `href="/transplant/oversight"`, `href="/transplant/trace"`} {
+			if strings.Contains(p.Body, not) {
+				t.Errorf("the payer's home links %s", not)
+			}
+		}
+		p = y.post("/transplant/payer", url.Values{"transplant_id": {"TX-NONE"}})
+		wantStatus(t, "a question about nothing", p, http.StatusNotFound)
+		mustContain(t, "a question about nothing", p, `<code>transplant_id</code>`)
+		param := regexp.MustCompile(`\{[^}]+\}`)
+		tried := 0
+		paths := []string{"/alerts", "/alerts/x", "/people", "/authorities", "/log", "/log/verify", "/exchange/inbox", "/exchange/outbox", "/exchange/peers"}
+		for _, pg := range web.Transplant(w.App.Transplant, nil).Pages {
+			if pg.Method == http.MethodGet && pg.Path != "/payer" {
+				paths = append(paths, "/transplant"+param.ReplaceAllString(pg.Path, "x"))
+			}
+		}
+		for _, path := range paths {
+			tried++
+			if p := y.get(path); p.Status != http.StatusForbidden {
+				t.Errorf("GET %s answers a payer %d", path, p.Status)
+			}
+		}
+		if tried < 40 {
+			t.Errorf("only %d pages tried", tried)
+		}
+	})
+}
+
+func todayDate() string { return time.Now().UTC().Format("2006-01-02") }
