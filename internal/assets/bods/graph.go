@@ -164,17 +164,17 @@ type Answer struct {
 }
 
 type walker struct {
-	g         *Graph
-	up        bool // towards the owners
-	path      []string
-	onPath    map[string]bool
-	holdings  map[string]*Holding
-	order     []string
-	nodes     map[string]bool
-	edges     map[string]*Edge
-	paths     int
-	cycles    int
-	truncated bool
+	g          *Graph
+	up         bool // towards the owners
+	path       []string
+	onPath     map[string]bool
+	holdings   map[string]*Holding
+	order      []string
+	nodes      map[string]bool
+	edges      map[string]*Edge
+	paths      int
+	cycles     int
+	truncated  bool
 	leavesOnly bool
 }
 

@@ -131,7 +131,9 @@ func TestCycles(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)}) }
+func itoa(i int) string {
+	return string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)})
+}
 
 // TestHistory: a later statement of a record replaces the earlier one, and
 // a closed relationship leaves the graph.
