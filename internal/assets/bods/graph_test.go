@@ -3,6 +3,7 @@ package bods
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -153,5 +154,28 @@ func TestHistory(t *testing.T) {
 	}
 	if _, rels := g.Len(); rels != 1 {
 		t.Fatalf("%d relationships, want 1", rels)
+	}
+}
+
+// TestSVG draws the indirect-shares graph: every party and share is there,
+// and names are escaped.
+func TestSVG(t *testing.T) {
+	b := &Builder{Prefix: "t5", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "Alpha <Ltd>", "", ""), b.Entity("B", "Beta", "", ""), b.Person("P", "Pat", ""),
+		b.Relationship("r1", "A", "B", []float64{60}, ""), b.Relationship("r2", "B", "P", []float64{25, 50}, ""),
+		b.Relationship("r3", "B", "A", []float64{5}, ""),
+	)
+	svg := SVG(g.UltimateOwners("A"), true)
+	for _, want := range []string{"Alpha &lt;Ltd&gt;", "Beta", "Pat", ">60%<", ">25–50%<", ">5%<"} {
+		if !strings.Contains(svg, want) {
+			t.Fatalf("the drawing lacks %q: %s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "<script") || strings.Contains(svg, "style=") {
+		t.Fatal("the drawing has a script or a style attribute")
+	}
+	if c := SVG(g.Controls("P"), false); !strings.Contains(c, "Alpha") {
+		t.Fatalf("P's drawing lacks A: %s", c)
 	}
 }
