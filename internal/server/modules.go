@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
@@ -44,7 +45,8 @@ type Opened struct {
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
-// registry and the hash-matching registry.
+// registry, the hash-matching registry, the statistics registry and the
+// asset-recovery registry.
 func DefaultModules() []Registry {
 	return []Registry{
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
@@ -82,6 +84,11 @@ func DefaultModules() []Registry {
 				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
 			sec := web.Stats(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }, Section: &sec}, nil
+		}},
+		{Module: assets.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := &assets.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now}
+			sec := web.Assets(s)
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Assets(env, s) }, Section: &sec}, nil
 		}},
 	}
 }
