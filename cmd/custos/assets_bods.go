@@ -187,3 +187,16 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	return s.ExportBODS(ctx, assetsOperator, "cli", *lines, w)
 }
+
+// runAssets runs the asset-recovery registry's commands on the server host.
+func runAssets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "bods" {
+		return runAssetsBods(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, assetsBodsUsage)
+		return nil
+	}
+	fmt.Fprintln(stderr, assetsBodsUsage)
+	return &exitError{2, ""}
+}

@@ -6,6 +6,7 @@ import (
 
 // Project adds the registry's projectors and tables.
 func Project(reg *ledger.Projections) {
+	projectBODS(reg) // beneficial ownership (bods.go)
 	reg.Tables(
 		ledger.Table{Name: "assets_directory", Order: "id"},
 		ledger.Table{Name: "assets_cases", Order: "id"},
