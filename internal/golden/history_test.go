@@ -1,6 +1,7 @@
 package golden_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -24,6 +25,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/alerts"
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
@@ -204,6 +207,7 @@ func generate(t *testing.T, dir string) {
 	h.witnesses(db, keys.LogKey)
 	h.stats(db)
 	h.crossBorder(db, keys.Master)
+	h.bods(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -786,4 +790,26 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 	must(tr.ReportImportSAE(ctx, coord, transplant.NewImportSAE{Kind: transplant.SAEReaction, OrganID: organ, RecipientIDs: []string{h.recipient},
 		Contact: "Golden coordinator (synthetic)", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
 		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: graft dysfunction.", ImmediateMeasures: "Synthetic: biopsy."}))
+}
+
+// bods: beneficial ownership: a central authority imports a small BODS
+// file (an entity held through another by a person) and looks up its
+// owners. After crossBorder, so that adding it left the earlier leaves as
+// they were.
+func (h *history) bods(db *store.DB) {
+	t, ctx := h.t, h.ctx
+	ca := h.authority(h.admin, "Golden Central Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden central authority officer", assets.RoleCentralAuthority, ca)
+	s := &assets.Service{W: h.w, DB: db, Now: h.clk.Now}
+	b := &bods.Builder{Prefix: "golden", Date: "2025-03-01", Publisher: "Golden register (synthetic)"}
+	file := bytes.Join([][]byte{b.Entity("GE1", "Golden Holdings (synthetic)", "XA", ""), b.Entity("GE2", "Golden Trading (synthetic)", "XA", ""),
+		b.Person("GP1", "Golden Person (synthetic)", ""), b.Relationship("GR1", "GE1", "GE2", []float64{75}, ""),
+		b.Relationship("GR2", "GE2", "GP1", []float64{40, 60}, "")}, []byte("\n"))
+	h.clk.tick()
+	must(s.ImportBODS(ctx, officer, "golden.jsonl", bytes.NewReader(file), 0, nil))
+	h.clk.tick()
+	a := must(s.Ownership(ctx, officer, assets.QuestionOwners, "GE1", "api"))
+	if len(a.Holdings) != 1 || a.Holdings[0].Lo != 30 || a.Holdings[0].Hi != 45 {
+		t.Fatalf("the golden owners of GE1: %+v", a.Holdings)
+	}
 }
