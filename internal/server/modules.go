@@ -88,6 +88,7 @@ func DefaultModules() []Registry {
 		{Module: assets.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &assets.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now}
 			sec := web.Assets(s)
+			web.AssetsBODS(&sec, s) // beneficial ownership
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
 				return append(httpapi.Assets(env, s), httpapi.AssetsBODS(env, s)...) // beneficial ownership
 			}, Section: &sec}, nil
