@@ -13,6 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -201,5 +202,35 @@ func TestBODSOfficialExamples(t *testing.T) {
 	}
 	if persons != 2 {
 		t.Fatalf("the joint ownership example answers %+v", a.Holdings)
+	}
+}
+
+// TestBODSDemo imports Demoland's register and finds its ownership chain:
+// the harbour company is held by Ana through Azure and Kestrel (70 × 100 ×
+// [50, 75] plus 30 × 10 × [50, 75]), the loop Northwind–Kestrel is cut, and
+// the later file's update and closure show.
+func TestBODSDemo(t *testing.T) {
+	w := newBODSWorld(t, storetest.SQLite(t))
+	admin := w.Principal(t, w.Admin)
+	if err := assets.DemoBODS(context.Background(), &module.Demo{Service: w.S, Admin: admin}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.S.Ownership(context.Background(), w.Principal(t, w.Prosecutor), assets.QuestionOwners, assets.DemoOwnedEntity, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Imports != 2 || a.Cycles == 0 {
+		t.Fatalf("the demo answers %d imports, %d loops", a.Imports, a.Cycles)
+	}
+	byID := map[string]bods.Holding{}
+	for _, h := range a.Holdings {
+		byID[h.Node.ID] = h
+	}
+	ana := byID["P-ANA"]
+	if ana.Lo < 36.49 || ana.Lo > 36.51 || ana.Hi < 54.74 || ana.Hi > 54.76 {
+		t.Fatalf("Ana holds %+v, want [36.5, 54.75]", ana)
+	}
+	if bruno := byID["P-BRUNO"]; !bruno.Known || bruno.Lo < 14.59 || bruno.Lo > 14.61 {
+		t.Fatalf("Bruno holds %+v, want 70 × 20 + 30 × 10 × 20 = 14.6, his control without a share closed", bruno)
 	}
 }

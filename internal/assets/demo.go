@@ -8,5 +8,8 @@ import (
 
 // Demo adds the registry's part of Demoland.
 func Demo(ctx context.Context, d *module.Demo) error {
+	if err := DemoBODS(ctx, d); err != nil { // beneficial ownership (bods_demo.go)
+		return err
+	}
 	return nil
 }
