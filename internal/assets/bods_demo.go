@@ -39,7 +39,7 @@ func DemoBODS(ctx context.Context, d *module.Demo) error {
 		b.Relationship("R-6", "DL-NORTHWIND", "P-CHLOE", []float64{90}, ""),
 		b.Relationship("R-7", "DL-NORTHWIND", "XC-KESTREL", []float64{10}, ""),
 		b.Relationship("R-8", "XC-KESTREL", "DL-NORTHWIND", []float64{5}, ""), // a loop
-		b.Relationship("R-9", "DL-NORTHWIND", "P-BRUNO", nil, ""),            // control without a share
+		b.Relationship("R-9", "DL-NORTHWIND", "P-BRUNO", nil, ""),             // control without a share
 	}, []byte("\n"))
 	if _, err := s.ImportBODS(ctx, d.Admin, "demoland-register-2025-06.jsonl", bytes.NewReader(first), 0, nil); err != nil {
 		return err
