@@ -20,3 +20,10 @@ type Service struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}

@@ -207,6 +207,7 @@ func generate(t *testing.T, dir string) {
 	h.witnesses(db, keys.LogKey)
 	h.stats(db)
 	h.crossBorder(db, keys.Master)
+	h.assets(db, vault)
 	h.bods(db)
 
 	// The log as log_leaves holds it.
@@ -792,14 +793,56 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: graft dysfunction.", ImmediateMeasures: "Synthetic: biopsy."}))
 }
 
+// assets: a central authority's directory imported from a file; a
+// prosecutor's case of embezzlement and money laundering with a natural
+// person (sealed) and a company, linked to a second case; a bank account
+// identified, frozen, confiscated and returned; an exchange rate.
+func (h *history) assets(db *store.DB, vault *privacy.Vault) {
+	ctx := h.ctx
+	central := h.authority(h.admin, "Golden Central Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden central authority officer", assets.RoleCentralAuthority, central)
+	office := h.authority(h.admin, "Golden Asset Recovery Office (synthetic)", assets.KindProsecution, "")
+	prosecutor := h.principal("Golden prosecutor", assets.RoleProsecutor, office)
+	s := &assets.Service{W: h.w, DB: db, Vault: vault, Now: h.clk.Now}
+	h.clk.tick()
+	must(s.ImportDirectory(ctx, officer, "golden-directory.csv", strings.NewReader("state,kind,name,legal_bases,languages,channels,email,available_24_7,contact_24_7\n"+
+		"XA,central_authority,Golden Ministry of Justice (synthetic),uncac_46;untoc_18,en;fr,email;post,mla@justice.example,yes,+999 100 200\n")))
+	h.clk.tick()
+	c := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2024-1", Title: "Golden embezzlement (synthetic)", Kind: assets.CaseOutgoing,
+		Offences: []string{"07032", "07041"}, OpenedOn: "2024-02-01"}))
+	h.clk.tick()
+	other := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2024-2", Title: "Golden bribery (synthetic)", Kind: assets.CaseDomestic,
+		Offences: []string{"070312"}, OpenedOn: "2024-02-02"}))
+	h.clk.tick()
+	holder := must(s.AddPerson(ctx, prosecutor, c.ID, assets.NewPerson{Kind: assets.PersonNatural, Role: "accused", Country: "XA",
+		Name: "Golden Accused (synthetic)", BirthDate: "1970-01-01"}))
+	h.clk.tick()
+	must(s.AddPerson(ctx, prosecutor, c.ID, assets.NewPerson{Kind: assets.PersonLegal, Role: "owner", Country: "XB", Name: "Golden Holdings Ltd (synthetic)", Registration: "G-123"}))
+	h.clk.tick()
+	must(s.LinkCases(ctx, prosecutor, c.ID, other.ID, "the same public official"))
+	h.clk.tick()
+	a := must(s.IdentifyAsset(ctx, prosecutor, c.ID, assets.NewAsset{Type: "bank_account", Jurisdiction: "XB", Description: "Golden account (synthetic)",
+		Value: "500000.00", Currency: "EUR", HolderID: holder.ID, IdentifiedOn: "2024-02-10", Instrument: "Tracing order G-1", Authority: "Golden Asset Recovery Office"}))
+	for _, m := range []assets.NewMeasure{
+		{Step: assets.StepFrozen, DecidedOn: "2024-03-01", Instrument: "Freezing order G-2", Amount: "480000.00", Currency: "EUR", Authority: "Golden District Court"},
+		{Step: assets.StepConfiscated, Confiscation: assets.ConfiscationNCB, DecidedOn: "2024-09-01", Instrument: "Judgment G-3", Amount: "480000.00", Currency: "EUR", Authority: "Golden High Court"},
+		{Step: assets.StepReturned, ReturnedTo: "XA", DecidedOn: "2024-12-01", Instrument: "Return agreement G-4", Amount: "450000.00", Currency: "EUR", Authority: "Golden Ministry of Justice"},
+	} {
+		h.clk.tick()
+		must(s.RecordMeasure(ctx, prosecutor, a.ID, m))
+	}
+	h.clk.tick()
+	must(s.RecordRate(ctx, officer, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1.0824", Source: "Golden central bank (synthetic)"}))
+}
+
 // bods: beneficial ownership: a central authority imports a small BODS
 // file (an entity held through another by a person) and looks up its
-// owners. After crossBorder, so that adding it left the earlier leaves as
-// they were.
+// owners. After assets, so that adding it left the earlier leaves as they
+// were.
 func (h *history) bods(db *store.DB) {
 	t, ctx := h.t, h.ctx
-	ca := h.authority(h.admin, "Golden Central Authority (synthetic)", assets.KindCentralAuthority, "")
-	officer := h.principal("Golden central authority officer", assets.RoleCentralAuthority, ca)
+	ca := h.authority(h.admin, "Golden Register Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden register officer", assets.RoleCentralAuthority, ca)
 	s := &assets.Service{W: h.w, DB: db, Now: h.clk.Now}
 	b := &bods.Builder{Prefix: "golden", Date: "2025-03-01", Publisher: "Golden register (synthetic)"}
 	file := bytes.Join([][]byte{b.Entity("GE1", "Golden Holdings (synthetic)", "XA", ""), b.Entity("GE2", "Golden Trading (synthetic)", "XA", ""),

@@ -81,7 +81,8 @@ func DefaultModules() []Registry {
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
-				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
+				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates),
+					{Name: assets.Module.Name, Records: assets.OffenceRecords}}}
 			sec := web.Stats(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }, Section: &sec}, nil
 		}},
