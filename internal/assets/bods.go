@@ -407,7 +407,7 @@ func (s *Service) ownership(ctx context.Context) (*ownership, error) {
 
 func (s *Service) applyImport(ctx context.Context, g *bods.Graph, id string) error {
 	rows, err := s.DB.Read().Query(ctx, `SELECT record_id, record_type, record_status, name, kind, subject, party, interests
-		FROM assets_bods_statements WHERE import_id = ? ORDER BY pos`, id)
+		FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id) // id is import/position: the key's order
 	if err != nil {
 		return err
 	}
