@@ -1,6 +1,7 @@
 package golden_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -24,6 +25,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/alerts"
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
@@ -208,6 +211,8 @@ func generate(t *testing.T, dir string) {
 	h.procedures()
 	h.oversight()
 	h.audits(db, report, assessor)
+	h.assets(db, vault)
+	h.bods(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -899,5 +904,69 @@ func (h *history) audits(db *store.DB, report string, assessor *auth.Principal) 
 	h.clk.tick()
 	if ans := must(tr.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: tx})); ans.ProcedurePayable {
 		h.t.Fatalf("golden history: a confirmed case's transplantation is payable: %+v", ans)
+	}
+}
+
+// assets: a central authority's directory imported from a file; a
+// prosecutor's case of embezzlement and money laundering with a natural
+// person (sealed) and a company, linked to a second case; a bank account
+// identified, frozen, confiscated and returned; an exchange rate.
+func (h *history) assets(db *store.DB, vault *privacy.Vault) {
+	ctx := h.ctx
+	central := h.authority(h.admin, "Golden Central Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden central authority officer", assets.RoleCentralAuthority, central)
+	office := h.authority(h.admin, "Golden Asset Recovery Office (synthetic)", assets.KindProsecution, "")
+	prosecutor := h.principal("Golden prosecutor", assets.RoleProsecutor, office)
+	s := &assets.Service{W: h.w, DB: db, Vault: vault, Now: h.clk.Now}
+	h.clk.tick()
+	must(s.ImportDirectory(ctx, officer, "golden-directory.csv", strings.NewReader("state,kind,name,legal_bases,languages,channels,email,available_24_7,contact_24_7\n"+
+		"XA,central_authority,Golden Ministry of Justice (synthetic),uncac_46;untoc_18,en;fr,email;post,mla@justice.example,yes,+999 100 200\n")))
+	h.clk.tick()
+	c := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2024-1", Title: "Golden embezzlement (synthetic)", Kind: assets.CaseOutgoing,
+		Offences: []string{"07032", "07041"}, OpenedOn: "2024-02-01"}))
+	h.clk.tick()
+	other := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2024-2", Title: "Golden bribery (synthetic)", Kind: assets.CaseDomestic,
+		Offences: []string{"070312"}, OpenedOn: "2024-02-02"}))
+	h.clk.tick()
+	holder := must(s.AddPerson(ctx, prosecutor, c.ID, assets.NewPerson{Kind: assets.PersonNatural, Role: "accused", Country: "XA",
+		Name: "Golden Accused (synthetic)", BirthDate: "1970-01-01"}))
+	h.clk.tick()
+	must(s.AddPerson(ctx, prosecutor, c.ID, assets.NewPerson{Kind: assets.PersonLegal, Role: "owner", Country: "XB", Name: "Golden Holdings Ltd (synthetic)", Registration: "G-123"}))
+	h.clk.tick()
+	must(s.LinkCases(ctx, prosecutor, c.ID, other.ID, "the same public official"))
+	h.clk.tick()
+	a := must(s.IdentifyAsset(ctx, prosecutor, c.ID, assets.NewAsset{Type: "bank_account", Jurisdiction: "XB", Description: "Golden account (synthetic)",
+		Value: "500000.00", Currency: "EUR", HolderID: holder.ID, IdentifiedOn: "2024-02-10", Instrument: "Tracing order G-1", Authority: "Golden Asset Recovery Office"}))
+	for _, m := range []assets.NewMeasure{
+		{Step: assets.StepFrozen, DecidedOn: "2024-03-01", Instrument: "Freezing order G-2", Amount: "480000.00", Currency: "EUR", Authority: "Golden District Court"},
+		{Step: assets.StepConfiscated, Confiscation: assets.ConfiscationNCB, DecidedOn: "2024-09-01", Instrument: "Judgment G-3", Amount: "480000.00", Currency: "EUR", Authority: "Golden High Court"},
+		{Step: assets.StepReturned, ReturnedTo: "XA", DecidedOn: "2024-12-01", Instrument: "Return agreement G-4", Amount: "450000.00", Currency: "EUR", Authority: "Golden Ministry of Justice"},
+	} {
+		h.clk.tick()
+		must(s.RecordMeasure(ctx, prosecutor, a.ID, m))
+	}
+	h.clk.tick()
+	must(s.RecordRate(ctx, officer, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1.0824", Source: "Golden central bank (synthetic)"}))
+}
+
+// bods: beneficial ownership: a central authority imports a small BODS
+// file (an entity held through another by a person) and looks up its
+// owners. After assets, so that adding it left the earlier leaves as they
+// were.
+func (h *history) bods(db *store.DB) {
+	t, ctx := h.t, h.ctx
+	ca := h.authority(h.admin, "Golden Register Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden register officer", assets.RoleCentralAuthority, ca)
+	s := &assets.Service{W: h.w, DB: db, Now: h.clk.Now}
+	b := &bods.Builder{Prefix: "golden", Date: "2025-03-01", Publisher: "Golden register (synthetic)"}
+	file := bytes.Join([][]byte{b.Entity("GE1", "Golden Holdings (synthetic)", "XA", ""), b.Entity("GE2", "Golden Trading (synthetic)", "XA", ""),
+		b.Person("GP1", "Golden Person (synthetic)", ""), b.Relationship("GR1", "GE1", "GE2", []float64{75}, ""),
+		b.Relationship("GR2", "GE2", "GP1", []float64{40, 60}, "")}, []byte("\n"))
+	h.clk.tick()
+	must(s.ImportBODS(ctx, officer, "golden.jsonl", bytes.NewReader(file), 0, nil))
+	h.clk.tick()
+	a := must(s.Ownership(ctx, officer, assets.QuestionOwners, "GE1", "api"))
+	if len(a.Holdings) != 1 || a.Holdings[0].Lo != 30 || a.Holdings[0].Hi != 45 {
+		t.Fatalf("the golden owners of GE1: %+v", a.Holdings)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
@@ -44,7 +45,8 @@ type Opened struct {
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
-// registry and the hash-matching registry.
+// registry, the hash-matching registry, the statistics registry and the
+// asset-recovery registry.
 func DefaultModules() []Registry {
 	return []Registry{
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
@@ -79,9 +81,18 @@ func DefaultModules() []Registry {
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
-				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates)}}
+				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates),
+					{Name: assets.Module.Name, Records: assets.OffenceRecords}}}
 			sec := web.Stats(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }, Section: &sec}, nil
+		}},
+		{Module: assets.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
+			s := &assets.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now}
+			sec := web.Assets(s)
+			web.AssetsBODS(&sec, s) // beneficial ownership
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
+				return append(httpapi.Assets(env, s), httpapi.AssetsBODS(env, s)...) // beneficial ownership
+			}, Section: &sec}, nil
 		}},
 	}
 }

@@ -1,0 +1,54 @@
+package assets_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestAPI walks the registry's routes: a directory import refused line by
+// line, then recorded; a case opened, an asset identified and frozen, an
+// illegal step refused naming rule and field; the case file; another
+// state's central authority answered not found.
+func TestAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		r := w.Upload(t, "/api/v1/assets/directory/import?source=bad.csv", w.CAToken, "text/csv", []byte(directoryCSV+"XA,central_authority,No contact,uncac_46,,en,,,,no,\n"))
+		if r.Status != 422 || r.Str("error.rule") != "contact" || !strings.Contains(strings.ReplaceAll(string(r.Raw), " ", ""), `"line":4`) {
+			t.Fatalf("a refused file: %d %s", r.Status, r.Raw)
+		}
+		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.CAToken, "text/csv", []byte(directoryCSV)); r.Status != 201 {
+			t.Fatalf("import: %d %s", r.Status, r.Raw)
+		}
+		if es := w.Must(t, 200, "GET", "/api/v1/assets/directory?state=XB", w.ProsecToken, nil).Body["entries"].([]any); len(es) != 1 {
+			t.Errorf("XB's entries: %v", es)
+		}
+		c := w.Must(t, 201, "POST", "/api/v1/assets/cases", w.ProsecToken, map[string]any{"reference": "API-1", "title": "Bribery", "kind": "domestic",
+			"offences": []string{"070311"}, "opened_on": "2024-01-05"}).Str("id")
+		a := w.Must(t, 201, "POST", "/api/v1/assets/cases/"+c+"/assets", w.ProsecToken, map[string]any{"type": "real_estate", "jurisdiction": "XA",
+			"description": "Villa", "value": "750000", "currency": "EUR", "identified_on": "2024-01-10", "instrument": "Land registry search", "authority": "ARO"}).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/assets/assets/"+a+"/measures", w.ProsecToken, map[string]any{"step": "seized", "decided_on": "2024-02-01",
+			"instrument": "Seizure order 12", "amount": "750000", "currency": "EUR", "authority": "Investigating judge"})
+		r = w.Do(t, "POST", "/api/v1/assets/assets/"+a+"/measures", w.ProsecToken, map[string]any{"step": "returned", "returned_to": "XA", "decided_on": "2024-03-01",
+			"instrument": "x", "amount": "1", "currency": "EUR", "authority": "y"})
+		if r.Status != 409 || r.Str("error.rule") != "measure_transition" || r.Str("error.field") != "step" {
+			t.Errorf("a seized asset returned: %d %s", r.Status, r.Raw)
+		}
+		f := w.Must(t, 200, "GET", "/api/v1/assets/cases/"+c, w.CAToken, nil)
+		if as := f.Body["assets"].([]any); len(as) != 1 || as[0].(map[string]any)["status"] != "seized" || len(as[0].(map[string]any)["measures"].([]any)) != 2 {
+			t.Errorf("the case file: %s", f.Raw)
+		}
+		if cs := w.Must(t, 200, "GET", "/api/v1/assets/cases?status=seized&q=brib", w.CAToken, nil).Body["cases"].([]any); len(cs) != 1 {
+			t.Errorf("cases with a seized asset: %v", cs)
+		}
+		cab := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "B2", "role": "central_authority_officer", "authority_id": w.CAB.AuthorityID}).Str("token")
+		if r := w.Do(t, "GET", "/api/v1/assets/cases/"+c, cab, nil); r.Status != 404 {
+			t.Errorf("Otherland reads Demoland's case: %d", r.Status)
+		}
+		r = w.Do(t, "GET", "/api/v1/assets/statistics?currency=EUR&format=csv", w.CAToken, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Raw), "year,case_kind,measure,cases,amount,currency") {
+			t.Errorf("the statistics as CSV: %d %s", r.Status, r.Raw)
+		}
+	})
+}

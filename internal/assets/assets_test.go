@@ -1,0 +1,228 @@
+package assets_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// world is a registry with two states' central authorities and a
+// prosecution service of the first, each with a principal, and an auditor.
+type world struct {
+	*apptest.Env
+	S                    *assets.Service
+	CA, CAB, Prosecutor  *auth.Principal
+	Auditor              *auth.Principal
+	CAToken, ProsecToken string
+}
+
+func newWorld(t testing.TB, dsn string) *world {
+	t.Helper()
+	e := apptest.Start(t, dsn)
+	principal := func(name, kind, role, state string) (*auth.Principal, string) {
+		id := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": name, "kind": kind, "jurisdiction": state}).Str("id")
+		tok := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Officer of " + name, "role": role, "authority_id": id}).Str("token")
+		return e.Principal(t, tok), tok
+	}
+	w := &world{Env: e, S: e.App.Service("assets").(*assets.Service)}
+	w.CA, w.CAToken = principal("Central Authority of Demoland", "central_authority", "central_authority_officer", "XA")
+	w.CAB, _ = principal("Central Authority of Otherland", "central_authority", "central_authority_officer", "XB")
+	w.Prosecutor, w.ProsecToken = principal("Demoland Asset Recovery Office", "prosecution_service", "prosecutor", "XA")
+	w.Auditor, _ = principal("Demoland Court of Audit", "regulator", "auditor", "XA")
+	return w
+}
+
+var ctx = context.Background()
+
+// caseWithAsset opens a case of the prosecutor's state with one bank
+// account identified in it.
+func (w *world) caseWithAsset(t testing.TB, ref string) (*assets.Case, *assets.Asset) {
+	t.Helper()
+	c, err := w.S.OpenCase(ctx, w.Prosecutor, assets.NewCase{Reference: ref, Title: "Embezzlement at the ministry of works",
+		Kind: assets.CaseOutgoing, Offences: []string{"07032", "07041"}, OpenedOn: "2024-03-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "bank_account", Jurisdiction: "XB", Description: "Current account at Otherland Bank",
+		Value: "1250000.50", Currency: "EUR", IdentifiedOn: "2024-03-10", Instrument: "Tracing order 2024/17", Authority: "Demoland Asset Recovery Office"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, a
+}
+
+func measure(step, on, amt string) assets.NewMeasure {
+	m := assets.NewMeasure{Step: step, DecidedOn: on, Instrument: "Order " + step, Amount: amt, Currency: "EUR", Authority: "Otherland District Court"}
+	switch step {
+	case assets.StepConfiscated:
+		m.Confiscation = assets.ConfiscationCriminal
+	case assets.StepReturned:
+		m.ReturnedTo = "XA"
+	}
+	return m
+}
+
+// refused asserts that err is a refusal of rule on field.
+func refused(t *testing.T, what string, err error, rule, field string) {
+	t.Helper()
+	e, ok := errs.As(err)
+	if !ok || e.Rule != rule || e.Field != field {
+		t.Errorf("%s: %v, want a refusal of rule %s on %s", what, err, rule, field)
+	}
+}
+
+func (w *world) measures(t *testing.T, caseID string) int {
+	t.Helper()
+	f, err := w.S.CaseFile(ctx, w.Prosecutor, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range f.Assets {
+		n += len(a.Measures)
+	}
+	return n
+}
+
+// TestMeasureLedger walks assets through the ledger and tries every
+// illegal transition from every step, and every other rule: each is refused
+// naming its rule and field, and nothing is written.
+func TestMeasureLedger(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		// The steps that may follow each, and the path that reaches it.
+		paths := map[string][]string{
+			assets.StepIdentified:  nil,
+			assets.StepFrozen:      {assets.StepFrozen},
+			assets.StepSeized:      {assets.StepSeized},
+			assets.StepConfiscated: {assets.StepFrozen, assets.StepConfiscated},
+			assets.StepReturned:    {assets.StepSeized, assets.StepConfiscated, assets.StepReturned},
+			assets.StepDisposed:    {assets.StepFrozen, assets.StepConfiscated, assets.StepDisposed},
+			assets.StepReleased:    {assets.StepFrozen, assets.StepReleased},
+		}
+		allowed := map[string][]string{
+			assets.StepIdentified:  {assets.StepFrozen, assets.StepSeized},
+			assets.StepFrozen:      {assets.StepSeized, assets.StepConfiscated, assets.StepReleased},
+			assets.StepSeized:      {assets.StepConfiscated, assets.StepReleased},
+			assets.StepConfiscated: {assets.StepReturned, assets.StepDisposed},
+		}
+		n := 0
+		for from, path := range paths {
+			n++
+			c, a := w.caseWithAsset(t, "T-"+from)
+			for i, step := range path {
+				if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(step, "2024-04-0"+string(rune('1'+i)), "1000000")); err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+			}
+			before := w.measures(t, c.ID)
+			for _, step := range assets.Steps[1:] {
+				ok := false
+				for _, s := range allowed[from] {
+					ok = ok || s == step
+				}
+				if ok {
+					continue
+				}
+				_, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(step, "2024-05-01", "1000"))
+				refused(t, from+" → "+step, err, "measure_transition", "step")
+				if e, _ := errs.As(err); e != nil && (e.Code != errs.Conflict || !strings.Contains(e.Message, from)) {
+					t.Errorf("%s → %s: %v, want a conflict naming the asset's step", from, step, e)
+				}
+			}
+			if after := w.measures(t, c.ID); after != before {
+				t.Errorf("after the refusals from %s the case holds %d measures, want %d", from, after, before)
+			}
+			for _, step := range allowed[from] {
+				// Each allowed step passes (on a fresh asset on the same path).
+				_, a2 := w.caseWithAsset(t, "T-"+from+"-"+step)
+				for i, s := range path {
+					if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a2.ID, measure(s, "2024-04-0"+string(rune('1'+i)), "1000000")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a2.ID, measure(step, "2024-05-01", "1000")); err != nil {
+					t.Errorf("%s → %s refused: %v", from, step, err)
+				}
+			}
+		}
+		if n != len(assets.Steps) {
+			t.Fatalf("walked %d steps, want all %d", n, len(assets.Steps))
+		}
+
+		// The other rules, on a frozen asset.
+		c, a := w.caseWithAsset(t, "RULES")
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepFrozen, "2024-04-01", "1000000.25")); err != nil {
+			t.Fatal(err)
+		}
+		before := w.measures(t, c.ID)
+		bad := func(what string, change func(m *assets.NewMeasure), rule, field string) {
+			t.Helper()
+			m := measure(assets.StepConfiscated, "2024-06-01", "900000")
+			change(&m)
+			_, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, m)
+			refused(t, what, err, rule, field)
+		}
+		bad("a confiscation without its type", func(m *assets.NewMeasure) { m.Confiscation = "" }, "confiscation_type", "confiscation")
+		bad("a confiscation of an unknown type", func(m *assets.NewMeasure) { m.Confiscation = "administrative" }, "confiscation_type", "confiscation")
+		bad("a seizure with a type of confiscation", func(m *assets.NewMeasure) { m.Step = assets.StepSeized }, "confiscation_type", "confiscation")
+		bad("a confiscation naming a state returned to", func(m *assets.NewMeasure) { m.ReturnedTo = "XA" }, "returned_to", "returned_to")
+		bad("a step before the last", func(m *assets.NewMeasure) { m.DecidedOn = "2024-03-31" }, "measure_date_order", "decided_on")
+		bad("a step in the future", func(m *assets.NewMeasure) { m.DecidedOn = time.Now().AddDate(0, 0, 2).Format("2006-01-02") }, "dates_in_order", "decided_on")
+		bad("a date of another form", func(m *assets.NewMeasure) { m.DecidedOn = "01/06/2024" }, "date_format", "decided_on")
+		bad("more confiscated than frozen", func(m *assets.NewMeasure) { m.Amount = "1000000.26" }, "measure_amount", "amount")
+		bad("an amount with an exponent", func(m *assets.NewMeasure) { m.Amount = "9e5" }, "amount", "amount")
+		bad("a negative amount", func(m *assets.NewMeasure) { m.Amount = "-5" }, "amount", "amount")
+		bad("an amount with a thousands separator", func(m *assets.NewMeasure) { m.Amount = "900,000" }, "amount", "amount")
+		bad("a zero amount", func(m *assets.NewMeasure) { m.Amount = "0.00" }, "amount", "amount")
+		bad("a float's digits", func(m *assets.NewMeasure) { m.Amount = "0.1000000000000000055511" }, "amount", "amount")
+		bad("a currency in small letters", func(m *assets.NewMeasure) { m.Currency = "eur" }, "currency", "currency")
+		bad("no legal instrument", func(m *assets.NewMeasure) { m.Instrument = " " }, "required", "instrument")
+		bad("no deciding authority", func(m *assets.NewMeasure) { m.Authority = "" }, "required", "authority")
+		bad("an unknown step", func(m *assets.NewMeasure) { m.Step = "auctioned" }, "enum", "step")
+		bad("identification twice", func(m *assets.NewMeasure) { m.Step = assets.StepIdentified }, "enum", "step")
+		if after := w.measures(t, c.ID); after != before {
+			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
+		}
+		// The exact amount is kept: the whole frozen amount is confiscated.
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepConfiscated, "2024-06-01", "1000000.250")); err != nil {
+			t.Fatal(err)
+		}
+		m, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepReturned, "2024-07-01", "1000000.25"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Amount != "1000000.25" || m.Seq != 3 || m.ReturnedTo != "XA" {
+			t.Errorf("returned %+v", m)
+		}
+		ret := measure(assets.StepReturned, "2024-07-01", "5")
+		ret.ReturnedTo = ""
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, ret)
+		refused(t, "a return without its state (the asset final)", err, "returned_to", "returned_to")
+		f, err := w.S.CaseFile(ctx, w.Prosecutor, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Assets[0]; got.Status != assets.StepReturned || got.StatusOn != "2024-07-01" || len(got.Measures) != 4 {
+			t.Errorf("the returned asset: %+v", got)
+		}
+
+		// An identification's own rules.
+		_, err = w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "yacht", Jurisdiction: "XB", Description: "x", Value: "1", Currency: "EUR",
+			IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a"})
+		refused(t, "an asset of an unknown type", err, "enum", "type")
+		_, err = w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: "1", Currency: "EUR",
+			IdentifiedOn: "2024-02-10", Instrument: "i", Authority: "a"})
+		refused(t, "an asset identified before its case was opened", err, "measure_date_order", "identified_on")
+		_, err = w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: "1", Currency: "EUR",
+			IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a", HolderID: "RP-nobody"})
+		refused(t, "an asset held by no person of the case", err, "holder", "holder_id")
+	})
+}

@@ -1,0 +1,181 @@
+package bods
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func graphOf(t *testing.T, lines ...[]byte) *Graph {
+	t.Helper()
+	all, err := ReadAll(bytes.NewReader(bytes.Join(lines, []byte("\n"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGraph()
+	for _, s := range all {
+		g.Apply(s)
+	}
+	return g
+}
+
+func holding(t *testing.T, a Answer, id string) Holding {
+	t.Helper()
+	for _, h := range a.Holdings {
+		if h.Node.ID == id {
+			return h
+		}
+	}
+	t.Fatalf("%s not among %+v", id, a.Holdings)
+	return Holding{}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestIndirectShares: P holds 50% of B which holds 60% of A, and all of C
+// which holds 40% of A: P ultimately holds 30 + 40 = 70% of A; Q holds the
+// other 50% of B, so 30% of A.
+func TestIndirectShares(t *testing.T) {
+	b := &Builder{Prefix: "t1", Date: "2026-01-01", Publisher: "Demoland register"}
+	g := graphOf(t,
+		b.Entity("A", "Alpha Ltd", "DL", ""), b.Entity("B", "Beta Ltd", "", ""), b.Entity("C", "Gamma SA", "", ""),
+		b.Person("P", "Pat Person", ""), b.Person("Q", "Quinn Person", ""),
+		b.Relationship("r1", "A", "B", []float64{60}, ""), b.Relationship("r2", "A", "C", []float64{40}, ""),
+		b.Relationship("r3", "B", "P", []float64{50}, ""), b.Relationship("r4", "B", "Q", []float64{50}, ""),
+		b.Relationship("r5", "C", "P", []float64{100}, ""),
+	)
+	a := g.UltimateOwners("A")
+	if len(a.Holdings) != 2 || a.Cycles != 0 || a.Truncated {
+		t.Fatalf("owners of A: %+v", a)
+	}
+	p := holding(t, a, "P")
+	if !near(p.Lo, 70) || !near(p.Hi, 70) || !p.Known || p.PathCount != 2 || p.Direct {
+		t.Fatalf("P holds %+v, want 70%% through two indirect paths", p)
+	}
+	q := holding(t, a, "Q")
+	if !near(q.Lo, 30) || q.PathCount != 1 {
+		t.Fatalf("Q holds %+v, want 30%%", q)
+	}
+	if len(p.Paths[0].Records) != 5 { // A r1 B r3 P
+		t.Fatalf("path %v", p.Paths[0].Records)
+	}
+	c := g.Controls("P")
+	if len(c.Holdings) != 3 {
+		t.Fatalf("P controls %+v, want A, B, C", c.Holdings)
+	}
+	if h := holding(t, c, "A"); !near(h.Lo, 70) {
+		t.Fatalf("P holds %v%% of A seen from P", h.Lo)
+	}
+	if h := holding(t, c, "B"); !near(h.Lo, 50) || !h.Direct {
+		t.Fatalf("P holds %+v of B", h)
+	}
+}
+
+// TestRangesMultiply: a range [25, 50] of a range [50, 100] is [12.5, 50];
+// a relationship without a share leaves the owner with control, its
+// share unknown.
+func TestRangesMultiply(t *testing.T) {
+	b := &Builder{Prefix: "t2", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "A", "", ""), b.Entity("B", "B", "", ""), b.Person("P", "P", ""), b.Person("N", "N", ""),
+		b.Relationship("r1", "A", "B", []float64{50, 100}, ""), b.Relationship("r2", "B", "P", []float64{25, 50}, ""),
+		b.Relationship("r3", "B", "N", nil, ""),
+	)
+	a := g.UltimateOwners("A")
+	p := holding(t, a, "P")
+	if !near(p.Lo, 12.5) || !near(p.Hi, 50) || !p.Known {
+		t.Fatalf("P holds %+v, want [12.5, 50]", p)
+	}
+	n := holding(t, a, "N")
+	if n.Known || n.AnyShare || len(n.Interests) != 1 || n.Interests[0] != "otherInfluenceOrControl" {
+		t.Fatalf("N holds %+v, want control with no share", n)
+	}
+}
+
+// TestCycles: A is held by B, B by C, and C by B (a loop), C also by P.
+// The walk ends, counts the loop, and finds P; a pure loop ends at the
+// last party before it closes.
+func TestCycles(t *testing.T) {
+	b := &Builder{Prefix: "t3", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "A", "", ""), b.Entity("B", "B", "", ""), b.Entity("C", "C", "", ""), b.Person("P", "P", ""),
+		b.Relationship("r1", "A", "B", []float64{100}, ""), b.Relationship("r2", "B", "C", []float64{50}, ""),
+		b.Relationship("r3", "C", "B", []float64{30}, ""), b.Relationship("r4", "C", "P", []float64{70}, ""),
+	)
+	a := g.UltimateOwners("A")
+	if a.Cycles == 0 {
+		t.Fatal("the loop B-C-B was not counted")
+	}
+	p := holding(t, a, "P")
+	if !near(p.Lo, 35) {
+		t.Fatalf("P holds %+v, want 100 × 50 × 70 = 35%%", p)
+	}
+	if c := g.Controls("P"); len(c.Holdings) != 3 || c.Cycles == 0 {
+		t.Fatalf("P controls %+v", c)
+	}
+	// A pure loop: X held by Y, Y by X.
+	g2 := graphOf(t, b.Entity("X", "X", "", ""), b.Entity("Y", "Y", "", ""),
+		b.Relationship("x1", "X", "Y", []float64{100}, ""), b.Relationship("x2", "Y", "X", []float64{100}, ""))
+	a2 := g2.UltimateOwners("X")
+	if a2.Cycles != 1 || len(a2.Holdings) != 1 || a2.Holdings[0].Node.ID != "Y" {
+		t.Fatalf("a pure loop answers %+v", a2)
+	}
+	// A long loop does not run away: a ring of 200 entities.
+	var lines [][]byte
+	for i := 0; i < 200; i++ {
+		lines = append(lines, b.Relationship("r"+itoa(i), "e"+itoa(i), "e"+itoa((i+1)%200), []float64{90}, ""))
+	}
+	a3 := graphOf(t, lines...).UltimateOwners("e000")
+	if !a3.Truncated {
+		t.Fatalf("a ring deeper than MaxDepth answered %d holdings without saying it was cut", len(a3.Holdings))
+	}
+}
+
+func itoa(i int) string {
+	return string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)})
+}
+
+// TestHistory: a later statement of a record replaces the earlier one, and
+// a closed relationship leaves the graph.
+func TestHistory(t *testing.T) {
+	b := &Builder{Prefix: "t4", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "A", "", ""), b.Person("P", "P", ""), b.Person("Q", "Q", ""),
+		b.Relationship("r1", "A", "P", []float64{100}, ""),
+		b.Relationship("r1", "A", "P", []float64{40}, StatusUpdated),
+		b.Relationship("r2", "A", "Q", []float64{60}, ""),
+		b.Relationship("r2", "A", "Q", []float64{60}, StatusClosed),
+		b.Entity("A", "A renamed", "", StatusUpdated),
+	)
+	a := g.UltimateOwners("A")
+	if len(a.Holdings) != 1 || !near(a.Holdings[0].Lo, 40) || a.Root.Name != "A renamed" {
+		t.Fatalf("after updates: %+v", a)
+	}
+	if _, rels := g.Len(); rels != 1 {
+		t.Fatalf("%d relationships, want 1", rels)
+	}
+}
+
+// TestSVG draws the indirect-shares graph: every party and share is there,
+// and names are escaped.
+func TestSVG(t *testing.T) {
+	b := &Builder{Prefix: "t5", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "Alpha <Ltd>", "", ""), b.Entity("B", "Beta", "", ""), b.Person("P", "Pat", ""),
+		b.Relationship("r1", "A", "B", []float64{60}, ""), b.Relationship("r2", "B", "P", []float64{25, 50}, ""),
+		b.Relationship("r3", "B", "A", []float64{5}, ""),
+	)
+	svg := SVG(g.UltimateOwners("A"), true)
+	for _, want := range []string{"Alpha &lt;Ltd&gt;", "Beta", "Pat", ">60%<", ">25–50%<", ">5%<"} {
+		if !strings.Contains(svg, want) {
+			t.Fatalf("the drawing lacks %q: %s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "<script") || strings.Contains(svg, "style=") {
+		t.Fatal("the drawing has a script or a style attribute")
+	}
+	if c := SVG(g.Controls("P"), false); !strings.Contains(c, "Alpha") {
+		t.Fatalf("P's drawing lacks A: %s", c)
+	}
+}

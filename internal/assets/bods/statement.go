@@ -1,0 +1,338 @@
+package bods
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// Record types and statuses (the recordType and recordStatus codelists).
+const (
+	Entity       = "entity"
+	Person       = "person"
+	Relationship = "relationship"
+
+	StatusNew     = "new"
+	StatusUpdated = "updated"
+	StatusClosed  = "closed"
+)
+
+// Statement is one BODS statement: the fields custos indexes, and the
+// statement itself as it was given (compact JSON), which is what is stored
+// and exported.
+type Statement struct {
+	StatementID        string
+	RecordID           string
+	RecordType         string
+	RecordStatus       string // "new" where the statement gives none
+	StatementDate      string
+	DeclarationSubject string
+	// Name is an entity's name or a person's first full name; Kind is
+	// the entity type or the person type.
+	Name string
+	Kind string
+	// Subject and InterestedParty are a relationship's record ids ("" when
+	// the statement gives an unspecified record instead).
+	Subject         string
+	InterestedParty string
+	Interests       []Interest
+	Raw             json.RawMessage
+}
+
+// Interest is one interest of a relationship.
+type Interest struct {
+	Type   string `json:"type,omitempty"`
+	Direct string `json:"direct,omitempty"`
+	// BO is beneficialOwnershipOrControl.
+	BO    bool   `json:"bo,omitempty"`
+	Share *Share `json:"share,omitempty"`
+}
+
+// Share is a percentage as BODS gives it: exact, or a range whose bounds
+// are inclusive (minimum, maximum) or exclusive. Bounds not given are open.
+type Share struct {
+	Exact            *float64 `json:"exact,omitempty"`
+	Minimum          *float64 `json:"minimum,omitempty"`
+	Maximum          *float64 `json:"maximum,omitempty"`
+	ExclusiveMinimum *float64 `json:"exclusiveMinimum,omitempty"`
+	ExclusiveMaximum *float64 `json:"exclusiveMaximum,omitempty"`
+}
+
+// Range is the share as a closed interval of percentages [Lo, Hi] (an
+// exclusive bound is taken as the bound itself: a range's ends, not a
+// claim of equality).
+func (s *Share) Range() (lo, hi float64, ok bool) {
+	if s == nil {
+		return 0, 0, false
+	}
+	if s.Exact != nil {
+		return *s.Exact, *s.Exact, true
+	}
+	lo, hi = 0, 100
+	any := false
+	if s.Minimum != nil {
+		lo, any = *s.Minimum, true
+	} else if s.ExclusiveMinimum != nil {
+		lo, any = *s.ExclusiveMinimum, true
+	}
+	if s.Maximum != nil {
+		hi, any = *s.Maximum, true
+	} else if s.ExclusiveMaximum != nil {
+		hi, any = *s.ExclusiveMaximum, true
+	}
+	return lo, hi, any
+}
+
+// Parse checks one statement (its JSON; n is its position in the file, from
+// 0, for the error's path) and returns it. A statement must be UTF-8, give
+// no key twice in an object, and meet the BODS 0.4 schema; a refusal names
+// the failing JSON path ("statements[3].recordDetails.interests[0].share").
+func Parse(n int, raw []byte) (*Statement, error) {
+	base := fmt.Sprintf("statements[%d]", n)
+	if !utf8.Valid(raw) {
+		return nil, errs.Invalidf("utf8", base, "statement %d is not UTF-8", n)
+	}
+	v, err := decodeValue(raw, base)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := statementSchema()
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.Validate(v); err != nil {
+		ve, ok := err.(*jsonschema.ValidationError)
+		if !ok {
+			return nil, err
+		}
+		leaf := deepest(ve)
+		path := jsonPath(base, v, leaf.InstanceLocation)
+		kw := "schema"
+		if leaf.ErrorKind != nil {
+			if p := leaf.ErrorKind.KeywordPath(); len(p) > 0 {
+				kw = p[len(p)-1]
+			}
+		}
+		return nil, errs.Invalidf("bods_schema", path, "statement %d does not meet the BODS 0.4 schema at %s (%s): %s", n, path, kw, leafMessage(leaf))
+	}
+	obj := v.(map[string]any)
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, errs.New(errs.Malformed, "json", base, "statement %d is not JSON", n)
+	}
+	s := &Statement{
+		StatementID:        str(obj["statementId"]),
+		RecordID:           str(obj["recordId"]),
+		RecordType:         str(obj["recordType"]),
+		RecordStatus:       str(obj["recordStatus"]),
+		StatementDate:      str(obj["statementDate"]),
+		DeclarationSubject: str(obj["declarationSubject"]),
+		Raw:                buf.Bytes(),
+	}
+	if s.RecordStatus == "" {
+		s.RecordStatus = StatusNew
+	}
+	if s.RecordID == "" {
+		return nil, errs.Invalidf("required", base+".recordId", "statement %d has an empty recordId", n)
+	}
+	d, _ := obj["recordDetails"].(map[string]any)
+	switch s.RecordType {
+	case Entity:
+		s.Name = str(d["name"])
+		if t, ok := d["entityType"].(map[string]any); ok {
+			s.Kind = str(t["type"])
+		}
+	case Person:
+		s.Kind = str(d["personType"])
+		if names, ok := d["names"].([]any); ok && len(names) > 0 {
+			if nm, ok := names[0].(map[string]any); ok {
+				s.Name = str(nm["fullName"])
+				if s.Name == "" {
+					s.Name = strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
+				}
+			}
+		}
+	case Relationship:
+		s.Subject = str(d["subject"])
+		s.InterestedParty = str(d["interestedParty"])
+		if list, ok := d["interests"].([]any); ok {
+			for i, it := range list {
+				m, _ := it.(map[string]any)
+				in := Interest{Type: str(m["type"]), Direct: str(m["directOrIndirect"])}
+				in.BO, _ = m["beneficialOwnershipOrControl"].(bool)
+				if sh, ok := m["share"].(map[string]any); ok {
+					share, err := readShare(sh, fmt.Sprintf("%s.recordDetails.interests[%d].share", base, i), n)
+					if err != nil {
+						return nil, err
+					}
+					in.Share = share
+				}
+				s.Interests = append(s.Interests, in)
+			}
+		}
+	}
+	return s, nil
+}
+
+func readShare(m map[string]any, path string, n int) (*Share, error) {
+	var sh Share
+	for k, p := range map[string]**float64{"exact": &sh.Exact, "minimum": &sh.Minimum, "maximum": &sh.Maximum,
+		"exclusiveMinimum": &sh.ExclusiveMinimum, "exclusiveMaximum": &sh.ExclusiveMaximum} {
+		num, ok := m[k].(json.Number)
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || math.IsNaN(f) {
+			return nil, errs.Invalidf("bods_schema", path+"."+k, "statement %d has a share that is not a number", n)
+		}
+		*p = &f
+	}
+	lo, hi, ok := sh.Range()
+	if ok && lo > hi {
+		return nil, errs.Invalidf("share_range", path, "statement %d gives a share whose minimum is above its maximum", n)
+	}
+	return &sh, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// deepest is the cause furthest into the instance (the first of those):
+// the value that is wrong rather than the object holding it.
+func deepest(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
+	best := ve
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			if len(e.InstanceLocation) > len(best.InstanceLocation) || len(best.Causes) > 0 {
+				best = e
+			}
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return best
+}
+
+func leafMessage(e *jsonschema.ValidationError) string {
+	msg := e.Error()
+	// The library writes "jsonschema validation failed with 'URL'\n- at '/x': ..."
+	// for the whole tree; for a leaf, keep its own sentence.
+	if i := strings.LastIndex(msg, "': "); i >= 0 {
+		msg = msg[i+3:]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// jsonPath writes an instance location as a dotted path with [i] for the
+// items of arrays, reading the value to tell an index from a key.
+func jsonPath(base string, v any, loc []string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	cur := v
+	for _, seg := range loc {
+		switch c := cur.(type) {
+		case []any:
+			b.WriteString("[" + seg + "]")
+			if i, err := strconv.Atoi(seg); err == nil && i >= 0 && i < len(c) {
+				cur = c[i]
+			} else {
+				cur = nil
+			}
+		case map[string]any:
+			b.WriteString("." + seg)
+			cur = c[seg]
+		default:
+			b.WriteString("." + seg)
+			cur = nil
+		}
+	}
+	return b.String()
+}
+
+// decodeValue decodes one JSON value as the validator wants it (numbers as
+// json.Number), refusing an object that gives a key twice (encoding/json
+// would keep the last silently) with the key's path.
+func decodeValue(raw []byte, base string) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	v, err := readValue(dec, base, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errs.New(errs.Malformed, "json", base, "a statement is one JSON object")
+	}
+	return v, nil
+}
+
+const maxDepth = 64
+
+func readValue(dec *json.Decoder, path string, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errs.Invalidf("depth", path, "a statement nests deeper than %d levels", maxDepth)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			m := map[string]any{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+				}
+				k, _ := kt.(string)
+				if _, dup := m[k]; dup {
+					return nil, errs.New(errs.Malformed, "duplicate_key", path+"."+k, "the key %q is given twice in one object", k)
+				}
+				v, err := readValue(dec, path+"."+k, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				m[k] = v
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+			}
+			return m, nil
+		case '[':
+			a := []any{}
+			for i := 0; dec.More(); i++ {
+				v, err := readValue(dec, fmt.Sprintf("%s[%d]", path, i), depth+1)
+				if err != nil {
+					return nil, err
+				}
+				a = append(a, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+			}
+			return a, nil
+		}
+		return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+	default:
+		return t, nil
+	}
+}

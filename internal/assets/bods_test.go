@@ -1,0 +1,236 @@
+package assets_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/assets/bods"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+type bodsWorld struct {
+	*apptest.Env
+	S                   *assets.Service
+	Officer, Prosecutor string // tokens
+}
+
+func newBODSWorld(t *testing.T, dsn string) *bodsWorld {
+	t.Helper()
+	e := apptest.Start(t, dsn)
+	ca := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Demoland Central Authority", "kind": assets.KindCentralAuthority}).Str("id")
+	po := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Demoland Asset Recovery Office", "kind": assets.KindProsecution}).Str("id")
+	officer := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Officer", "role": string(assets.RoleCentralAuthority), "authority_id": ca}).Str("token")
+	pros := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Prosecutor", "role": string(assets.RoleProsecutor), "authority_id": po}).Str("token")
+	return &bodsWorld{Env: e, S: e.App.Service("assets").(*assets.Service), Officer: officer, Prosecutor: pros}
+}
+
+func lines(stmts ...[]byte) []byte { return append(bytes.Join(stmts, []byte("\n")), '\n') }
+
+func (w *bodsWorld) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestBODSImportHistoryAndLookups imports two files through the API (the
+// second updates one relationship and closes another), answers who owns
+// an entity and what a person controls, and checks that every lookup and
+// the export are logged with their source and retrieval time, that both
+// files' statements are kept, and that the log verifies.
+func TestBODSImportHistoryAndLookups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		b := &bods.Builder{Prefix: "import-1", Date: "2026-03-01", Publisher: "Demoland companies register"}
+		first := lines(
+			b.Entity("A", "Alpha Holdings Ltd", "DL", ""), b.Entity("B", "Beta Trading Ltd", "DL", ""), b.Entity("C", "Gamma Invest SA", "XB", ""),
+			b.Person("P", "Pat Example", ""), b.Person("Q", "Quinn Example", ""),
+			b.Relationship("r1", "A", "B", []float64{60}, ""), b.Relationship("r2", "A", "C", []float64{40}, ""),
+			b.Relationship("r3", "B", "P", []float64{50}, ""), b.Relationship("r4", "B", "Q", []float64{50}, ""),
+			b.Relationship("r5", "C", "P", []float64{100}, ""), b.Relationship("r6", "C", "B", []float64{10, 20}, ""), // r6 with r1… loops? no: C held by B
+		)
+		im := w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=register-march.jsonl", w.Officer, first)
+		if im.Body["statements"].(float64) != 11 || im.Body["relationships"].(float64) != 6 {
+			t.Fatalf("import: %s", im.Raw)
+		}
+		owners := w.Must(t, 200, "GET", "/api/v1/assets/bods/owners/A", w.Prosecutor, nil)
+		var a assets.OwnershipAnswer
+		if err := json.Unmarshal(owners.Raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		// P: A←B←P 60×50 = 30, A←C←P 40×100 = 40, A←C←B←P 40×[10,20]×50 = [2,4]: [72, 74].
+		var p *bods.Holding
+		for i := range a.Holdings {
+			if a.Holdings[i].Node.ID == "P" {
+				p = &a.Holdings[i]
+			}
+		}
+		if p == nil || p.Lo < 71.999 || p.Lo > 72.001 || p.Hi < 73.999 || p.Hi > 74.001 || p.PathCount != 3 {
+			t.Fatalf("P holds %+v of A", p)
+		}
+		if a.Source != im.Str("id") || a.Imports != 1 || a.RetrievedAt == "" || a.LogIndex == 0 {
+			t.Fatalf("the answer does not say its source and time: %+v", a)
+		}
+
+		// The second file: r1 now 30%, r4 closed, A renamed.
+		b2 := &bods.Builder{Prefix: "import-2", Date: "2026-04-01", Publisher: "Demoland companies register"}
+		second := lines(b2.Relationship("r1", "A", "B", []float64{30}, bods.StatusUpdated), b2.Relationship("r4", "B", "Q", []float64{50}, bods.StatusClosed),
+			b2.Entity("A", "Alpha Group Ltd", "DL", bods.StatusUpdated))
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=register-april.jsonl", w.Officer, second)
+		again, err := w.S.Ownership(context.Background(), w.Principal(t, w.Prosecutor), assets.QuestionOwners, "A", "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Root.Name != "Alpha Group Ltd" || again.Imports != 2 {
+			t.Fatalf("after the second import: %+v", again.Root)
+		}
+		for _, h := range again.Holdings {
+			if h.Node.ID == "Q" {
+				t.Fatalf("Q's closed relationship still counts: %+v", h)
+			}
+		}
+		controls := w.Must(t, 200, "GET", "/api/v1/assets/bods/controls/P", w.Officer, nil)
+		if n := len(controls.Body["holdings"].([]any)); n != 3 {
+			t.Fatalf("P controls %d entities, want A, B, C: %s", n, controls.Raw)
+		}
+		exp := w.Do(t, "GET", "/api/v1/assets/bods/export", w.Officer, nil)
+		all, err := bods.ReadAll(bytes.NewReader(exp.Raw))
+		if exp.Status != 200 || err != nil || len(all) != 14 {
+			t.Fatalf("export: status %d, %d statements, %v", exp.Status, len(all), err)
+		}
+		// Every lookup and the export are entries: 3 lookups + 1 export.
+		rows, err := w.App.DB.Read().Query(context.Background(), "SELECT question, via, source, retrieved_at FROM assets_bods_lookups ORDER BY log_index")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var q, via, src, at string
+			if err := rows.Scan(&q, &via, &src, &at); err != nil {
+				t.Fatal(err)
+			}
+			if src == "" || at == "" {
+				t.Fatalf("a lookup logged without its source or time: %s %s", q, via)
+			}
+			got = append(got, q+"/"+via)
+		}
+		rows.Close()
+		if strings.Join(got, " ") != "owners/api owners/cli controls/api export/api" {
+			t.Fatalf("lookups logged: %v", got)
+		}
+		if n := w.count(t, "assets_bods_statements"); n != 14 {
+			t.Fatalf("%d statements kept, want both files' 14", n)
+		}
+		rep, err := ledger.Verify(context.Background(), w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+		if err != nil || !rep.OK() {
+			t.Fatalf("log verify: %v %+v", err, rep)
+		}
+		// A prosecutor may look up, not import.
+		if r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Prosecutor, lines(b2.Person("Z", "Z", ""))); r.Status != 403 {
+			t.Fatalf("a prosecutor's import: %d %s", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "GET", "/api/v1/assets/bods/owners/nobody", w.Officer, nil); r.Status != 404 {
+			t.Fatalf("an unknown record: %d", r.Status)
+		}
+	})
+}
+
+// TestBODSBadFileChangesNothing: a file with one bad statement, or one that
+// repeats a statement already imported, is refused with its path, and
+// nothing is stored or logged.
+func TestBODSBadFileChangesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		b := &bods.Builder{Prefix: "bad", Date: "2026-03-01", Publisher: "p"}
+		good := b.Entity("A", "Alpha", "", "")
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(good))
+		bad := bytes.Replace(b.Relationship("r1", "A", "P", []float64{10}, ""), []byte(`"exact":10`), []byte(`"exact":"ten"`), 1)
+		r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(b.Person("P", "P", ""), bad))
+		if r.Status != 422 && r.Status != 400 || r.Str("error.field") != "statements[1].recordDetails.interests[0].share.exact" || r.Str("error.rule") != "bods_schema" {
+			t.Fatalf("a bad share: %d %s", r.Status, r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(b.Person("P2", "P", ""), good))
+		if r.Str("error.rule") != "duplicate_statement" || r.Str("error.field") != "statements[1].statementId" {
+			t.Fatalf("a statement imported twice: %d %s", r.Status, r.Raw)
+		}
+		if n := w.count(t, "assets_bods_statements"); n != 1 {
+			t.Fatalf("%d statements stored after two refusals, want 1", n)
+		}
+		if n := w.count(t, "assets_bods_imports"); n != 1 {
+			t.Fatalf("%d imports logged, want 1", n)
+		}
+	})
+}
+
+// TestBODSOfficialExamples imports each official example; the joint
+// ownership example answers two persons with 50% each.
+func TestBODSOfficialExamples(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "reference", "bods", "examples")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("the BODS reference is not at %s: %v", dir, err)
+	}
+	// The examples reuse statement ids between them: one registry each.
+	var w *bodsWorld
+	for _, name := range []string{"bods-package.json", "simple-pep-declaration.json", "joint-ownership.json"} {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = newBODSWorld(t, storetest.SQLite(t))
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source="+name, w.Officer, raw)
+	}
+	a, err := w.S.Ownership(context.Background(), w.Principal(t, w.Prosecutor), assets.QuestionOwners, "31c55e425764", "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var persons int
+	for _, h := range a.Holdings {
+		if h.Node.Type == bods.Person && h.Lo == 50 && h.Hi == 50 {
+			persons++
+		}
+	}
+	if persons != 2 {
+		t.Fatalf("the joint ownership example answers %+v", a.Holdings)
+	}
+}
+
+// TestBODSDemo imports Demoland's register and finds its ownership chain:
+// the harbour company is held by Ana through Azure and Kestrel (70 × 100 ×
+// [50, 75] plus 30 × 10 × [50, 75]), the loop Northwind–Kestrel is cut, and
+// the later file's update and closure show.
+func TestBODSDemo(t *testing.T) {
+	w := newBODSWorld(t, storetest.SQLite(t))
+	admin := w.Principal(t, w.Admin)
+	if err := assets.DemoBODS(context.Background(), &module.Demo{Service: w.S, Admin: admin}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.S.Ownership(context.Background(), w.Principal(t, w.Prosecutor), assets.QuestionOwners, assets.DemoOwnedEntity, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Imports != 2 || a.Cycles == 0 {
+		t.Fatalf("the demo answers %d imports, %d loops", a.Imports, a.Cycles)
+	}
+	byID := map[string]bods.Holding{}
+	for _, h := range a.Holdings {
+		byID[h.Node.ID] = h
+	}
+	ana := byID["P-ANA"]
+	if ana.Lo < 36.49 || ana.Lo > 36.51 || ana.Hi < 54.74 || ana.Hi > 54.76 {
+		t.Fatalf("Ana holds %+v, want [36.5, 54.75]", ana)
+	}
+	if bruno := byID["P-BRUNO"]; !bruno.Known || bruno.Lo < 14.59 || bruno.Lo > 14.61 {
+		t.Fatalf("Bruno holds %+v, want 70 × 20 + 30 × 10 × 20 = 14.6, his control without a share closed", bruno)
+	}
+}

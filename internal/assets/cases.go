@@ -1,0 +1,381 @@
+package assets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/stats"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// NewCase is a case to open: its national reference and title, its kind,
+// its offences (ICCS codes of the classification the statistics registry
+// ships) and the day it was opened.
+type NewCase struct {
+	Reference string   `json:"reference"`
+	Title     string   `json:"title"`
+	Kind      string   `json:"kind"`
+	Offences  []string `json:"offences"`
+	OpenedOn  string   `json:"opened_on"`
+}
+
+// seesAll tells whether p reads every state's cases (the regulator and the
+// auditor); any other principal reads its own state's only.
+func seesAll(p *auth.Principal) bool { return p.Role == auth.Regulator || p.Role == auth.Auditor }
+
+// noCase is the refusal of a case p may not see or that does not exist:
+// the same, so that a case of another state is not revealed.
+func noCase(field, id string) error {
+	return errs.New(errs.NotFound, "reference", field, "no asset-recovery case %s", id)
+}
+
+// OpenCase opens a case of p's state.
+func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (*Case, error) {
+	if err := p.Require(RecordCases); err != nil {
+		return nil, err
+	}
+	c := caseOpened{State: p.Jurisdiction, AuthorityID: p.AuthorityID, Kind: in.Kind}
+	if !auth.ValidCountry(c.State) {
+		return nil, errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
+	}
+	var err error
+	if c.Reference, err = check.Line("reference", in.Reference, 100, true); err != nil {
+		return nil, err
+	}
+	if c.Title, err = check.Line("title", in.Title, 300, true); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("kind", in.Kind, CaseKinds); err != nil {
+		return nil, err
+	}
+	if len(in.Offences) == 0 {
+		return nil, errs.Invalidf("required", "offences", "offences is required: at least one ICCS code")
+	}
+	for i, o := range in.Offences {
+		code, err := stats.ICCS.Check(check.Index("offences", i), o)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(c.Offences, code) {
+			return nil, errs.Invalidf("duplicate", check.Index("offences", i), "%s is given twice", code)
+		}
+		c.Offences = append(c.Offences, code)
+	}
+	if c.OpenedOn, err = check.Date("opened_on", in.OpenedOn, true); err != nil {
+		return nil, err
+	}
+	if err := check.DateNotFuture("opened_on", c.OpenedOn, s.now()); err != nil {
+		return nil, err
+	}
+	c.ID = s.W.IDs().New("RV")
+	res, err := s.W.Submit(ctx, p.Actor(), "open an asset-recovery case", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM assets_cases WHERE state = ? AND reference = ?", c.State, c.Reference).Scan(&one)
+		if err == nil {
+			return nil, errs.New(errs.Conflict, "case_reference", "reference", "your state already has a case %s", c.Reference)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeCaseOpened, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Case{ID: c.ID, State: c.State, AuthorityID: c.AuthorityID, Reference: c.Reference, Title: c.Title, Kind: c.Kind,
+		Offences: c.Offences, OpenedOn: c.OpenedOn, OpenedAt: res.Entry.At}, nil
+}
+
+// visibleCase returns the case id as p may see it, in q.
+func visibleCase(ctx context.Context, q store.Queryer, p *auth.Principal, field, id string) (*Case, error) {
+	var c Case
+	var offences string
+	err := q.QueryRow(ctx, "SELECT "+caseCols+" FROM assets_cases WHERE id = ?", id).Scan(caseDest(&c, &offences)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noCase(field, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Offences = list(offences)
+	if !seesAll(p) && c.State != p.Jurisdiction {
+		return nil, noCase(field, id)
+	}
+	return &c, nil
+}
+
+const caseCols = "id, state, authority_id, reference, title, kind, offences, opened_on, opened_at"
+
+func caseDest(c *Case, offences *string) []any {
+	return []any{&c.ID, &c.State, &c.AuthorityID, &c.Reference, &c.Title, &c.Kind, offences, &c.OpenedOn, &c.OpenedAt}
+}
+
+// CaseFilter filters the list of cases: by state (the regulator's and
+// auditor's choice; others see their own), kind, an ICCS category the
+// offences fall under, the step some asset of the case is at, and a text
+// its reference or title holds.
+type CaseFilter struct {
+	State, Kind, ICCS, Status, Q string
+}
+
+// Cases lists the cases p may see, newest first.
+func (s *Service) Cases(ctx context.Context, p *auth.Principal, f CaseFilter) ([]Case, error) {
+	if err := p.Require(ReadCases); err != nil {
+		return nil, err
+	}
+	state := f.State
+	if !seesAll(p) {
+		state = p.Jurisdiction
+		if state == "" {
+			return []Case{}, nil
+		}
+	}
+	if f.Kind != "" {
+		if err := check.OneOf("kind", f.Kind, CaseKinds); err != nil {
+			return nil, err
+		}
+	}
+	if f.Status != "" {
+		if err := check.OneOf("status", f.Status, Steps); err != nil {
+			return nil, err
+		}
+	}
+	if f.ICCS != "" {
+		code, err := stats.ICCS.Check("iccs", f.ICCS)
+		if err != nil {
+			return nil, err
+		}
+		f.ICCS = code
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+caseCols+` FROM assets_cases c WHERE (? = '' OR state = ?) AND (? = '' OR kind = ?)
+		AND (? = '' OR ' ' || offences LIKE ?) AND (? = '' OR LOWER(reference || ' ' || title) LIKE ?)
+		AND (? = '' OR EXISTS (SELECT 1 FROM assets_assets a WHERE a.case_id = c.id AND a.status = ?))
+		ORDER BY opened_on DESC, id DESC`,
+		state, state, f.Kind, f.Kind, f.ICCS, "% "+f.ICCS+"%", f.Q, "%"+strings.ToLower(f.Q)+"%", f.Status, f.Status)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, c *Case) error {
+		var offences string
+		if err := r.Scan(caseDest(c, &offences)...); err != nil {
+			return err
+		}
+		c.Offences = list(offences)
+		return nil
+	})
+}
+
+// CaseFile is a case with its persons, links and assets, each asset with
+// its measures in order.
+type CaseFile struct {
+	Case
+	Persons []Person `json:"persons"`
+	Links   []Link   `json:"links"`
+	Assets  []Asset  `json:"assets"`
+}
+
+// CaseFile returns the case id with everything recorded on it.
+func (s *Service) CaseFile(ctx context.Context, p *auth.Principal, id string) (*CaseFile, error) {
+	if err := p.Require(ReadCases); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	c, err := visibleCase(ctx, q, p, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	out := &CaseFile{Case: *c}
+	rows, err := q.Query(ctx, "SELECT id, case_id, kind, role, country, name, registration, subject_ref FROM assets_persons WHERE case_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, err
+	}
+	if out.Persons, err = store.Rows(rows, func(r store.Scanner, x *Person) error {
+		var ref string
+		err := r.Scan(&x.ID, &x.CaseID, &x.Kind, &x.Role, &x.Country, &x.Name, &x.Registration, &ref)
+		x.Sealed = ref != ""
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, "SELECT case_id, other_id, reason FROM assets_case_links WHERE case_id = ? ORDER BY other_id", id)
+	if err != nil {
+		return nil, err
+	}
+	if out.Links, err = store.Rows(rows, func(r store.Scanner, x *Link) error { return r.Scan(&x.CaseID, &x.OtherID, &x.Reason) }); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, "SELECT "+assetCols+" FROM assets_assets WHERE case_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, err
+	}
+	if out.Assets, err = store.Rows(rows, scanAsset); err != nil {
+		return nil, err
+	}
+	ms, err := measures(ctx, q, "case_id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Assets {
+		for _, m := range ms {
+			if m.AssetID == out.Assets[i].ID {
+				out.Assets[i].Measures = append(out.Assets[i].Measures, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+// NewPerson is a natural or legal person to add to a case. A natural
+// person's name, birth date and document are sealed; a legal person's
+// name and registration number are kept in clear.
+type NewPerson struct {
+	Kind         string `json:"kind"`
+	Role         string `json:"role"`
+	Country      string `json:"country"`
+	Name         string `json:"name"`
+	BirthDate    string `json:"birth_date,omitempty"`
+	Document     string `json:"document,omitempty"`
+	Registration string `json:"registration,omitempty"`
+}
+
+// AddPerson adds a person to a case of p's state.
+func (s *Service) AddPerson(ctx context.Context, p *auth.Principal, caseID string, in NewPerson) (*Person, error) {
+	if err := p.Require(RecordCases); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("kind", in.Kind, PersonKinds); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("role", in.Role, PersonRoles); err != nil {
+		return nil, err
+	}
+	ctry, err := country("country", in.Country)
+	if err != nil {
+		return nil, err
+	}
+	name, err := check.Line("name", in.Name, 300, true)
+	if err != nil {
+		return nil, err
+	}
+	np := NaturalPerson{Name: name}
+	if np.BirthDate, err = check.Date("birth_date", in.BirthDate, false); err != nil {
+		return nil, err
+	}
+	if np.Document, err = check.Line("document", in.Document, 100, false); err != nil {
+		return nil, err
+	}
+	reg, err := check.Line("registration", in.Registration, 100, false)
+	if err != nil {
+		return nil, err
+	}
+	if in.Kind == PersonLegal && (np.BirthDate != "" || np.Document != "") {
+		return nil, errs.Invalidf("legal_person", "birth_date", "a legal person has no birth date or identity document: give its registration number")
+	}
+	if in.Kind == PersonNatural && reg != "" {
+		return nil, errs.Invalidf("natural_person", "registration", "a natural person has no registration number: give an identity document")
+	}
+	x := personAdded{ID: s.W.IDs().New("RP"), CaseID: caseID, Kind: in.Kind, Role: in.Role, Country: ctry}
+	if in.Kind == PersonLegal {
+		x.Name, x.Registration = name, reg
+	} else {
+		x.SubjectRef = s.W.IDs().New("SJ")
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "add a person to an asset-recovery case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if _, err := visibleCase(ctx, tx, p, "case_id", caseID); err != nil {
+			return nil, err
+		}
+		e, err := ledger.NewEntry(TypePersonAdded, x)
+		if err != nil || x.SubjectRef == "" {
+			return e, err
+		}
+		sealed, err := s.Vault.Seal(ctx, tx, x.SubjectRef, np, now)
+		if err != nil {
+			return nil, err
+		}
+		e.Sealed = []ledger.Sealed{sealed}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Person{ID: x.ID, CaseID: caseID, Kind: x.Kind, Role: x.Role, Country: x.Country, Name: x.Name, Registration: x.Registration, Sealed: x.SubjectRef != ""}, nil
+}
+
+// OpenPerson opens a natural person's sealed data, writing into the log
+// first that p opened it and why.
+func (s *Service) OpenPerson(ctx context.Context, p *auth.Principal, personID, purpose string) (*NaturalPerson, error) {
+	if err := p.Require(OpenPersonalData); err != nil {
+		return nil, err
+	}
+	purpose, err := check.Line("purpose", purpose, 300, true)
+	if err != nil {
+		return nil, err
+	}
+	var caseID, ref string
+	err = s.DB.Read().QueryRow(ctx, "SELECT case_id, subject_ref FROM assets_persons WHERE id = ?", personID).Scan(&caseID, &ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "reference", "id", "no person %s", personID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := visibleCase(ctx, s.DB.Read(), p, "id", caseID); err != nil {
+		return nil, errs.New(errs.NotFound, "reference", "id", "no person %s", personID)
+	}
+	if ref == "" {
+		return nil, errs.Invalidf("legal_person", "id", "%s is a legal person: its name is not sealed", personID)
+	}
+	if err := privacy.RecordRead(ctx, s.W, p.Actor(), personID, purpose); err != nil {
+		return nil, err
+	}
+	var np NaturalPerson
+	if err := s.Vault.Open(ctx, s.DB.Read(), ref, &np); err != nil {
+		return nil, err
+	}
+	return &np, nil
+}
+
+// LinkCases links two cases p may see, both ways, with the reason.
+func (s *Service) LinkCases(ctx context.Context, p *auth.Principal, caseID, otherID, reason string) (*Link, error) {
+	if err := p.Require(RecordCases); err != nil {
+		return nil, err
+	}
+	reason, err := check.Line("reason", reason, 300, true)
+	if err != nil {
+		return nil, err
+	}
+	if caseID == otherID {
+		return nil, errs.Invalidf("link_self", "other_id", "a case cannot be linked to itself")
+	}
+	l := casesLinked{CaseID: caseID, OtherID: otherID, Reason: reason}
+	_, err = s.W.Submit(ctx, p.Actor(), "link asset-recovery cases", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		if _, err := visibleCase(ctx, tx, p, "case_id", caseID); err != nil {
+			return nil, err
+		}
+		if _, err := visibleCase(ctx, tx, p, "other_id", otherID); err != nil {
+			return nil, err
+		}
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM assets_case_links WHERE case_id = ? AND other_id = ?", caseID, otherID).Scan(&one)
+		if err == nil {
+			return nil, errs.New(errs.Conflict, "link_exists", "other_id", "cases %s and %s are linked already", caseID, otherID)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeCasesLinked, l)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Link{CaseID: caseID, OtherID: otherID, Reason: reason}, nil
+}

@@ -1,0 +1,172 @@
+package assets_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+const directoryCSV = "state,kind,name,legal_bases,treaty,languages,channels,email,phone,available_24_7,contact_24_7\n" +
+	"XA,central_authority,Demoland Ministry of Justice,uncac_46;untoc_18,,en;fr,email;post,mla@justice.example,,yes,+999 1 24 24\n" +
+	"XB,contact_point,Otherland Asset Recovery Office,bilateral_treaty,Demoland-Otherland MLA Treaty 2001,en,email,aro@otherland.example,,no,\n"
+
+// TestDirectoryImport: a file with refused lines records nothing and names
+// every refused line; a good file records each entry; an entry is replaced
+// by id; the directory filters.
+func TestDirectoryImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		bad := directoryCSV +
+			"Xa,contact_point,Lowercase State,uncac_46,,en,email,x@y.example,,no,\n" +
+			"XC,central_authority,No Way To Reach,uncac_46,,en,,,,no,\n" +
+			"XD,central_authority,Treaty Unnamed,bilateral_treaty,,en,email,a@b.example,,no,\n" +
+			"XE,central_authority,Always On,reciprocity,,en,email,a@b.example,,yes,\n" +
+			"XF,central_authority,Short Line,reciprocity\n"
+		im, err := w.S.ImportDirectory(ctx, w.CA, "bad.csv", strings.NewReader(bad))
+		if e, ok := errs.As(err); !ok || e.Rule != "country" || e.Field != "state" {
+			t.Fatalf("a file with refused lines: %v", err)
+		}
+		want := []struct {
+			line        int
+			rule, field string
+		}{{4, "country", "state"}, {5, "contact", "email"}, {6, "treaty", "treaty"}, {7, "contact_24_7", "contact_24_7"}, {8, "columns", "file"}}
+		if len(im.Refused) != len(want) {
+			t.Fatalf("refused %+v, want %d lines", im.Refused, len(want))
+		}
+		for i, l := range want {
+			if got := im.Refused[i]; got.Line != l.line || got.Rule != l.rule || got.Field != l.field {
+				t.Errorf("refused line %+v, want %+v", got, l)
+			}
+		}
+		if all, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{}); len(all) != 0 {
+			t.Errorf("a refused file recorded %d entries", len(all))
+		}
+		im, err = w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(directoryCSV))
+		if err != nil || im.Recorded != 2 {
+			t.Fatalf("import: %+v %v", im, err)
+		}
+		xa, err := w.S.Directory(ctx, w.Prosecutor, assets.DirectoryFilter{State: "XA"})
+		if err != nil || len(xa) != 1 || !xa[0].Available247 || strings.Join(xa[0].LegalBases, " ") != "uncac_46 untoc_18" || xa[0].Source != "directory.csv" {
+			t.Fatalf("XA's entries: %+v %v", xa, err)
+		}
+		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{Basis: assets.BasisBilateral, Q: "otherland"}); len(got) != 1 || got[0].State != "XB" {
+			t.Errorf("filtered by basis and text: %+v", got)
+		}
+		c := xa[0]
+		c.Phone = "+999 1 00 00"
+		if _, err := w.S.RecordContact(ctx, w.CA, c); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{State: "XA"}); len(got) != 1 || got[0].Phone != "+999 1 00 00" || got[0].Source != "form" {
+			t.Errorf("after the update: %+v", got)
+		}
+		c.ID = "DI-unknown"
+		if _, err := w.S.RecordContact(ctx, w.CA, c); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("an update of no entry: %v", err)
+		}
+		if _, err := w.S.RecordContact(ctx, w.Prosecutor, c); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a prosecutor records the directory: %v", err)
+		}
+		for _, f := range []string{"", "name\nx\n", "state,kind,name,legal_bases,languages,fax_number\n", "state,state,kind,name,legal_bases,languages\n"} {
+			if _, _, err := assets.ParseDirectory(strings.NewReader(f)); errs.CodeOf(err) != errs.Invalid {
+				t.Errorf("file %q: %v, want refused", f, err)
+			}
+		}
+	})
+}
+
+// TestStatistics: amounts frozen, seized, confiscated and returned by year
+// and kind in a chosen currency at the recorded rates, small counts
+// suppressed with their amounts; the export.
+func TestStatistics(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		w.S.Threshold = 2
+		for i, ref := range []string{"S-1", "S-2"} {
+			_, a := w.caseWithAsset(t, ref)
+			amt := []string{"1000000", "500000.50"}[i]
+			for _, m := range []assets.NewMeasure{measure(assets.StepFrozen, "2024-04-01", amt), measure(assets.StepConfiscated, "2024-06-01", amt), measure(assets.StepReturned, "2025-01-10", amt)} {
+				if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		_, err := w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "USD"})
+		refused(t, "statistics in a currency without rates", err, "exchange_rate", "currency")
+		for _, r := range []assets.Rate{{Currency: "EUR", To: "USD", Year: 2024, Rate: "1.08", Source: "Demoland central bank"},
+			{Currency: "USD", To: "EUR", Year: 2025, Rate: "0.9", Source: "Demoland central bank"}} {
+			if _, err := w.S.RecordRate(ctx, w.CA, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "EUR", To: "EUR", Year: 2024, Rate: "1", Source: "x"})
+		refused(t, "a rate of a currency to itself", err, "rate_currencies", "to")
+		_, err = w.S.RecordRate(ctx, w.Prosecutor, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1", Source: "x"})
+		if errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a prosecutor records a rate: %v", err)
+		}
+		fig, err := w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		get := func(year int, kind, measure string) assets.StatsLine {
+			for _, l := range fig.Lines {
+				if l.Year == year && l.Kind == kind && l.Measure == measure {
+					return l
+				}
+			}
+			t.Fatalf("no line %d %s %s", year, kind, measure)
+			return assets.StatsLine{}
+		}
+		// 1,500,000.50 EUR at 1.08 = 1,620,000.54 USD; returned in 2025 at
+		// 1/0.9 USD per EUR: 1,666,667.22 USD (1,111,111.11 + 555,556.11).
+		if l := get(2024, assets.CaseOutgoing, assets.StepFrozen); l.Cases != "2" || l.Amount != "1620000.54" {
+			t.Errorf("frozen in 2024: %+v", l)
+		}
+		if l := get(2025, assets.CaseOutgoing, assets.StepReturned); l.Cases != "2" || l.Amount != "1666667.22" {
+			t.Errorf("returned in 2025: %+v", l)
+		}
+		if l := get(2024, "_T", assets.MeasureCases); l.Cases != "2" {
+			t.Errorf("cases opened in 2024: %+v", l)
+		}
+		// One more case with one frozen asset in 2023: its count, 1, is
+		// below the threshold: suppressed, and its amount with it.
+		c, err := w.S.OpenCase(ctx, w.Prosecutor, assets.NewCase{Reference: "S-3", Title: "t", Kind: assets.CaseDomestic, Offences: []string{"0703"}, OpenedOn: "2023-01-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "cash", Jurisdiction: "XA", Description: "Cash", Value: "10", Currency: "USD",
+			IdentifiedOn: "2023-01-02", Instrument: "i", Authority: "a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, assets.NewMeasure{Step: assets.StepSeized, DecidedOn: "2023-01-03", Instrument: "i", Amount: "10", Currency: "USD", Authority: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		if fig, err = w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "USD"}); err != nil {
+			t.Fatal(err)
+		}
+		if l := get(2023, assets.CaseDomestic, assets.StepSeized); l.Cases != "x" || l.Amount != "x" {
+			t.Errorf("one case's seizure in 2023 published: %+v", l)
+		}
+		if l := get(2023, assets.CaseDomestic, assets.StepFrozen); l.Cases != "0" || l.Amount != "0.00" {
+			t.Errorf("no freeze in 2023: %+v", l)
+		}
+		req, err := w.S.StatisticsExport(w.CA, assets.StatsQuery{Currency: "USD", From: 2024}, export.CSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if _, err := export.Export(ctx, w.App.DB, w.App.Writer, w.CA.Actor(), req, nil, &b); err != nil {
+			t.Fatal(err)
+		}
+		if s := b.String(); !strings.Contains(s, "2024,outgoing,frozen,2,1620000.54,USD") || strings.Contains(s, "2023,") {
+			t.Errorf("the export:\n%s", s)
+		}
+	})
+}

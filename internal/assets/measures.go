@@ -1,0 +1,250 @@
+package assets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// NewAsset is an asset identified in a case: its type, where it is, what
+// it is, its estimated value and currency, who holds it (a person of the
+// case, optional), and the identification: its day, the legal instrument
+// (a tracing order, a financial intelligence report) and the authority.
+type NewAsset struct {
+	Type         string `json:"type"`
+	Jurisdiction string `json:"jurisdiction"`
+	Description  string `json:"description"`
+	Value        string `json:"value"`
+	Currency     string `json:"currency"`
+	HolderID     string `json:"holder_id,omitempty"`
+	IdentifiedOn string `json:"identified_on"`
+	Instrument   string `json:"instrument"`
+	Authority    string `json:"authority"`
+}
+
+// NewMeasure is the next step of an asset's ledger.
+type NewMeasure struct {
+	Step         string `json:"step"`
+	Confiscation string `json:"confiscation,omitempty"`
+	DecidedOn    string `json:"decided_on"`
+	Instrument   string `json:"instrument"`
+	Amount       string `json:"amount"`
+	Currency     string `json:"currency"`
+	Authority    string `json:"authority"`
+	ReturnedTo   string `json:"returned_to,omitempty"`
+	Notes        string `json:"notes,omitempty"`
+}
+
+const assetCols = "id, case_id, type, jurisdiction, description, value, currency, holder_id, status, status_on"
+
+func scanAsset(r store.Scanner, a *Asset) error {
+	return r.Scan(&a.ID, &a.CaseID, &a.Type, &a.Jurisdiction, &a.Description, &a.Value, &a.Currency, &a.HolderID, &a.Status, &a.StatusOn)
+}
+
+// measures returns the measures where cond holds, by asset and order.
+func measures(ctx context.Context, q store.Queryer, cond string, args ...any) ([]Measure, error) {
+	rows, err := q.Query(ctx, `SELECT id, asset_id, case_id, seq, step, confiscation, decided_on, instrument, amount, currency, authority,
+		returned_to, notes FROM assets_measures WHERE `+cond+" ORDER BY asset_id, seq", args...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, m *Measure) error {
+		return r.Scan(&m.ID, &m.AssetID, &m.CaseID, &m.Seq, &m.Step, &m.Confiscation, &m.DecidedOn, &m.Instrument, &m.Amount, &m.Currency,
+			&m.Authority, &m.ReturnedTo, &m.Notes)
+	})
+}
+
+// decision checks what every step records: its day (not in the future),
+// its legal instrument and the deciding authority.
+func decision(on, instrument, authority string, onField string, now time.Time) (string, string, string, error) {
+	on, err := check.Date(onField, on, true)
+	if err != nil {
+		return "", "", "", err
+	}
+	if err := check.DateNotFuture(onField, on, now); err != nil {
+		return "", "", "", err
+	}
+	if instrument, err = check.Line("instrument", instrument, 300, true); err != nil {
+		return "", "", "", err
+	}
+	if authority, err = check.Line("authority", authority, 300, true); err != nil {
+		return "", "", "", err
+	}
+	return on, instrument, authority, nil
+}
+
+// IdentifyAsset records an asset of a case of p's state, identified.
+func (s *Service) IdentifyAsset(ctx context.Context, p *auth.Principal, caseID string, in NewAsset) (*Asset, error) {
+	if err := p.Require(RecordCases); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("type", in.Type, AssetTypes); err != nil {
+		return nil, err
+	}
+	a := assetIdentified{CaseID: caseID, Type: in.Type, HolderID: strings.TrimSpace(in.HolderID)}
+	var err error
+	if a.Jurisdiction, err = country("jurisdiction", in.Jurisdiction); err != nil {
+		return nil, err
+	}
+	if a.Description, err = check.Line("description", in.Description, 500, true); err != nil {
+		return nil, err
+	}
+	v, err := amount("value", in.Value)
+	if err != nil {
+		return nil, err
+	}
+	a.Value = v.String()
+	if a.Currency, err = currency("currency", in.Currency); err != nil {
+		return nil, err
+	}
+	if a.IdentifiedOn, a.Instrument, a.Authority, err = decision(in.IdentifiedOn, in.Instrument, in.Authority, "identified_on", s.now()); err != nil {
+		return nil, err
+	}
+	a.ID, a.MeasureID = s.W.IDs().New("RA"), s.W.IDs().New("RM")
+	_, err = s.W.Submit(ctx, p.Actor(), "identify an asset", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		c, err := visibleCase(ctx, tx, p, "case_id", caseID)
+		if err != nil {
+			return nil, err
+		}
+		if a.IdentifiedOn < c.OpenedOn {
+			return nil, errs.Invalidf("measure_date_order", "identified_on", "identified_on is before the case was opened (%s)", c.OpenedOn)
+		}
+		if a.HolderID != "" {
+			var one int
+			err := tx.QueryRow(ctx, "SELECT 1 FROM assets_persons WHERE id = ? AND case_id = ?", a.HolderID, caseID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, errs.New(errs.NotFound, "holder", "holder_id", "no person %s in case %s", a.HolderID, caseID)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return ledger.NewEntry(TypeAssetIdentified, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Asset{ID: a.ID, CaseID: caseID, Type: a.Type, Jurisdiction: a.Jurisdiction, Description: a.Description, Value: a.Value,
+		Currency: a.Currency, HolderID: a.HolderID, Status: StepIdentified, StatusOn: a.IdentifiedOn,
+		Measures: []Measure{{ID: a.MeasureID, AssetID: a.ID, CaseID: caseID, Step: StepIdentified, DecidedOn: a.IdentifiedOn,
+			Instrument: a.Instrument, Amount: a.Value, Currency: a.Currency, Authority: a.Authority}}}, nil
+}
+
+// RecordMeasure records the next step of an asset's ledger. The rules,
+// each refused naming it and the field:
+//
+//   - measure_transition (step): the step must follow the asset's last
+//     one (identified → frozen or seized; frozen → seized, confiscated or
+//     released; seized → confiscated or released; confiscated → returned
+//     or disposed; returned, disposed and released are final);
+//   - confiscation_type (confiscation): a confiscation says whether it is
+//     criminal, non-conviction based or civil, and no other step does;
+//   - returned_to (returned_to): a return names the state returned to, and
+//     no other step does;
+//   - measure_date_order (decided_on): a step is not dated before the one
+//     it follows, nor in the future (dates_in_order);
+//   - measure_amount (amount): after the freeze or seizure, a step's
+//     amount is not more than the amount of the step it follows, in the
+//     same currency (what is confiscated was frozen or seized; what is
+//     returned was confiscated).
+func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID string, in NewMeasure) (*Measure, error) {
+	if err := p.Require(RecordCases); err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("step", in.Step, Steps[1:]); err != nil {
+		return nil, err
+	}
+	m := measureRecorded{AssetID: assetID, Step: in.Step, Confiscation: in.Confiscation}
+	if in.Step == StepConfiscated {
+		if err := check.OneOf("confiscation", in.Confiscation, ConfiscationTypes); err != nil {
+			return nil, errs.Invalidf("confiscation_type", "confiscation", "a confiscation is criminal, non_conviction_based or civil: say which")
+		}
+	} else if in.Confiscation != "" {
+		return nil, errs.Invalidf("confiscation_type", "confiscation", "only a confiscation has a type of confiscation")
+	}
+	var err error
+	if in.Step == StepReturned {
+		if m.ReturnedTo, err = country("returned_to", in.ReturnedTo); err != nil {
+			return nil, errs.Invalidf("returned_to", "returned_to", "a return names the state the asset is returned to (ISO 3166-1 code)")
+		}
+	} else if in.ReturnedTo != "" {
+		return nil, errs.Invalidf("returned_to", "returned_to", "only a return names a state returned to")
+	}
+	if m.DecidedOn, m.Instrument, m.Authority, err = decision(in.DecidedOn, in.Instrument, in.Authority, "decided_on", s.now()); err != nil {
+		return nil, err
+	}
+	amt, err := amount("amount", in.Amount)
+	if err != nil {
+		return nil, err
+	}
+	m.Amount = amt.String()
+	if m.Currency, err = currency("currency", in.Currency); err != nil {
+		return nil, err
+	}
+	if m.Notes, err = check.Text("notes", in.Notes, 2000, false); err != nil {
+		return nil, err
+	}
+	m.ID = s.W.IDs().New("RM")
+	_, err = s.W.Submit(ctx, p.Actor(), "record a measure on an asset", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		var a Asset
+		err := tx.QueryRow(ctx, "SELECT "+assetCols+" FROM assets_assets WHERE id = ?", assetID).Scan(
+			&a.ID, &a.CaseID, &a.Type, &a.Jurisdiction, &a.Description, &a.Value, &a.Currency, &a.HolderID, &a.Status, &a.StatusOn)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "asset_id", "no asset %s", assetID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := visibleCase(ctx, tx, p, "asset_id", a.CaseID); err != nil {
+			return nil, errs.New(errs.NotFound, "reference", "asset_id", "no asset %s", assetID)
+		}
+		if err := transition(assetID, a.Status, m.Step); err != nil {
+			return nil, err
+		}
+		var last Measure
+		if err := tx.QueryRow(ctx, "SELECT seq, step, decided_on, amount, currency FROM assets_measures WHERE asset_id = ? ORDER BY seq DESC LIMIT 1", assetID).Scan(
+			&last.Seq, &last.Step, &last.DecidedOn, &last.Amount, &last.Currency); err != nil {
+			return nil, err
+		}
+		if m.DecidedOn < last.DecidedOn {
+			return nil, errs.Invalidf("measure_date_order", "decided_on", "decided_on is before the asset's last step, %s on %s", last.Step, last.DecidedOn)
+		}
+		if last.Step != StepIdentified && last.Currency == m.Currency {
+			if prev, err := decimal.NewFromString(last.Amount); err == nil && amt.GreaterThan(prev) {
+				return nil, errs.Invalidf("measure_amount", "amount", "the amount %s %s is more than the %s %s of the asset's last step, %s", m.Amount, m.Currency, last.Amount, last.Currency, last.Step)
+			}
+		}
+		m.CaseID, m.Seq = a.CaseID, last.Seq+1
+		return ledger.NewEntry(TypeMeasureRecorded, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Measure{ID: m.ID, AssetID: assetID, CaseID: m.CaseID, Seq: m.Seq, Step: m.Step, Confiscation: m.Confiscation, DecidedOn: m.DecidedOn,
+		Instrument: m.Instrument, Amount: m.Amount, Currency: m.Currency, Authority: m.Authority, ReturnedTo: m.ReturnedTo, Notes: m.Notes}, nil
+}
+
+// transition refuses a step that may not follow the asset's status (rule
+// measure_transition, field step).
+func transition(assetID, status, step string) error {
+	allowed := next[status]
+	for _, s := range allowed {
+		if s == step {
+			return nil
+		}
+	}
+	if len(allowed) == 0 {
+		return errs.New(errs.Conflict, "measure_transition", "step", "asset %s is %s, a final step: nothing follows it", assetID, status)
+	}
+	return errs.New(errs.Conflict, "measure_transition", "step", "asset %s is %s: it may be %s next, not %s", assetID, status, strings.Join(allowed, " or "), step)
+}

@@ -1,0 +1,29 @@
+package assets
+
+import (
+	"time"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Service is the asset-recovery registry. Its fields are set by whoever
+// opens it (server.DefaultModules).
+type Service struct {
+	W     *ledger.Writer
+	DB    *store.DB
+	Vault *privacy.Vault
+	// Threshold is the disclosure control's threshold for the statistics
+	// (disclosure.DefaultThreshold when 0).
+	Threshold int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// MaxBODSFile is the largest BODS file the API imports.
+const MaxBODSFile = 8 << 30
+
+var bodsTypes = []string{"application/json", "application/x-ndjson", "application/jsonl", "application/octet-stream"}
+
+// AssetsBODS lists the beneficial-ownership routes of the asset-recovery
+// registry, under /api/v1/assets/bods/.
+func AssetsBODS(env Env, s *assets.Service) []Route {
+	lookup := func(question string) Handler {
+		return func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := s.Ownership(r.Context(), p, question, r.PathValue("id"), "api")
+			return http.StatusOK, out, err
+		}
+	}
+	return []Route{
+		{Method: "POST", Path: "/api/v1/assets/bods/imports", Summary: "Import a file of BODS 0.4 statements (a JSON array or JSON Lines, the body), validated in full against the official schema first: a bad statement refuses the file, naming its JSON path and rule (central authority)",
+			In: fileBody{bodsTypes, "BODS 0.4 statements, at most 8 GiB"}, Out: assets.BODSImport{}, Status: 201,
+			Query: []Param{{Name: "source", Doc: "the file's name, for the log"}},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if ct := r.Header.Get("Content-Type"); ct != "" && !bodsMedia(ct) {
+					return 0, nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the BODS file's bytes as the body (Content-Type application/json)")
+				}
+				r.Body = http.MaxBytesReader(nil, r.Body, MaxBODSFile)
+				out, err := s.ImportBODS(r.Context(), p, r.URL.Query().Get("source"), r.Body, r.ContentLength, nil)
+				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/assets/bods/imports", Summary: "The imports of BODS statements, oldest first, each with the SHA-256 of its stored chunks",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.BODSImports(r.Context(), p)
+				return http.StatusOK, map[string]any{"imports": out}, err
+			}},
+		{Method: "GET", Path: "/api/v1/assets/bods/owners/{id}", Summary: "Who ultimately owns or controls the entity with this recordId, through chains of any depth, with shares multiplied along each chain and summed over chains; the lookup is logged with its source and retrieval time",
+			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionOwners)},
+		{Method: "GET", Path: "/api/v1/assets/bods/controls/{id}", Summary: "Which entities the person or entity with this recordId holds interests in, directly or through chains; the lookup is logged with its source and retrieval time",
+			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionControls)},
+		{Method: "GET", Path: "/api/v1/assets/bods/export", Summary: "Every imported statement as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; the export is logged",
+			Query: []Param{{Name: "format", Doc: "json (default) or jsonl", Values: []string{"json", "jsonl"}}},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				format := r.URL.Query().Get("format")
+				if format != "" && format != "json" && format != "jsonl" {
+					return 0, nil, errs.Invalidf("one_of", "format", "the format is json or jsonl")
+				}
+				if err := p.Require(assets.ReadOwnership); err != nil {
+					return 0, nil, err
+				}
+				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+					ct := "application/json"
+					if format == "jsonl" {
+						ct = "application/jsonl"
+					}
+					w.Header().Set("Content-Type", ct)
+					w.Header().Set("Content-Disposition", `attachment; filename="bods.`+strings.TrimPrefix(ct, "application/")+`"`)
+					return s.ExportBODS(r.Context(), p, "api", format == "jsonl", w)
+				}), nil
+			}},
+	}
+}
+
+func bodsMedia(ct string) bool {
+	ct, _, _ = strings.Cut(ct, ";")
+	for _, t := range bodsTypes {
+		if strings.EqualFold(strings.TrimSpace(ct), t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/assets/bods"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
+)
+
+// AssetsBODS adds the beneficial-ownership page to the asset-recovery
+// section: /assets/ownership, the ownership graph of a person or entity
+// drawn as SVG, with its table; every lookup is logged (via "web").
+func AssetsBODS(sec *Section, svc *assets.Service) {
+	sec.Pages = append(sec.Pages, get("/ownership", func(w http.ResponseWriter, r *http.Request, s *Session) { bodsOwnership(svc, w, r, s) }))
+	nav := sec.Nav
+	sec.Nav = func(p *auth.Principal) []Link {
+		var links []Link
+		if nav != nil {
+			links = nav(p)
+		}
+		if p.Can(assets.ReadOwnership) {
+			links = append(links, Link{"/assets/ownership", i18n.M("Beneficial ownership")})
+		}
+		return links
+	}
+}
+
+type bodsHolding struct {
+	bods.Holding
+	Share string
+}
+
+type bodsData struct {
+	Record, Question string
+	Questions        []Option
+	Answer           *assets.OwnershipAnswer
+	Holdings         []bodsHolding
+	Graph            template.HTML
+	Imports          int
+}
+
+func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, s *Session) {
+	if err := s.P.Require(assets.ReadOwnership); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	d := bodsData{Record: q.Get("record"), Question: q.Get("question"),
+		Questions: []Option{{Value: assets.QuestionOwners, Label: s.T("Who ultimately owns or controls this entity")},
+			{Value: assets.QuestionControls, Label: s.T("Which entities this person or entity holds")}}}
+	if d.Question == "" {
+		d.Question = assets.QuestionOwners
+	}
+	ims, err := svc.BODSImports(r.Context(), s.P)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	d.Imports = len(ims)
+	v := s.View(r, "Beneficial ownership")
+	form := url.Values{"record": {d.Record}, "question": {d.Question}}
+	v.SetForm("ownership", form)
+	var ref *Refusal
+	if d.Record != "" {
+		a, err := svc.Ownership(r.Context(), s.P, d.Question, d.Record, "web")
+		if e, ok := errs.As(err); ok && (e.Code == errs.NotFound || e.Code == errs.Invalid) {
+			ref = &Refusal{Form: "ownership", Values: form, Highlight: "record", Err: e}
+		} else if err != nil {
+			s.Fail(w, r, err)
+			return
+		} else {
+			d.Answer = a
+			for _, h := range a.Holdings {
+				d.Holdings = append(d.Holdings, bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare)})
+			}
+			// The drawing is built by bods.SVG, which escapes every text it writes.
+			d.Graph = template.HTML(bods.SVG(a.Answer, d.Question == assets.QuestionOwners))
+		}
+	}
+	v.Data = d
+	s.Show(w, r, "ownership", v, ref)
+}
