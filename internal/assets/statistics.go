@@ -343,3 +343,22 @@ func OffenceRecords(ctx context.Context, q store.Queryer) ([]stats.Record, error
 	}
 	return out, nil
 }
+
+// ParseStatsQuery reads the statistics' query parameters: currency, from,
+// to (years) and state.
+func ParseStatsQuery(v url.Values) (StatsQuery, error) {
+	q := StatsQuery{Currency: v.Get("currency"), State: v.Get("state")}
+	for _, y := range []struct {
+		name string
+		to   *int
+	}{{"from", &q.From}, {"to", &q.To}} {
+		if s := v.Get(y.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1900 || n > 9999 {
+				return q, errs.Invalidf("range", y.name, "%s must be a year from 1900 to 9999", y.name)
+			}
+			*y.to = n
+		}
+	}
+	return q, nil
+}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/ledger"
@@ -72,6 +73,8 @@ var modulePrincipals = []demoPrincipal{
 	{hashmatch.RoleService, hashmatch.DemoService},
 	{hashmatch.RoleReviewer, hashmatch.DemoReviewer},
 	{stats.RoleStatistician, stats.DemoStatistician},
+	{assets.RoleCentralAuthority, assets.DemoCentralAuthority},
+	{assets.RoleProsecutor, assets.DemoProsecutor},
 }
 
 func tokenSource(name string) *rand.ChaCha8 {

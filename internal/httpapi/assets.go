@@ -36,20 +36,6 @@ type (
 // MaxDirectoryFile is the largest directory file the API takes.
 const MaxDirectoryFile = 8 << 20
 
-// AssetsStatsQuery reads the statistics' query parameters.
-func AssetsStatsQuery(r *http.Request) (assets.StatsQuery, error) {
-	from, err := intParam(r, "from")
-	if err != nil {
-		return assets.StatsQuery{}, err
-	}
-	to, err := intParam(r, "to")
-	if err != nil {
-		return assets.StatsQuery{}, err
-	}
-	q := r.URL.Query()
-	return assets.StatsQuery{Currency: q.Get("currency"), From: from, To: to, State: q.Get("state")}, nil
-}
-
 // Assets lists the routes of the asset-recovery registry, under
 // /api/v1/assets/.
 func Assets(env Env, s *assets.Service) []Route {
@@ -180,7 +166,7 @@ func Assets(env Env, s *assets.Service) []Route {
 			Query: []Param{{Name: "currency", Doc: "the currency of the amounts (required)"}, {Name: "from", Doc: "the first year"}, {Name: "to", Doc: "the last year"},
 				{Name: "state", Doc: "the state (regulator, auditor)"}, {Name: "format", Doc: "a file's format", Values: export.Formats}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				q, err := AssetsStatsQuery(r)
+				q, err := assets.ParseStatsQuery(r.URL.Query())
 				if err != nil {
 					return 0, nil, err
 				}

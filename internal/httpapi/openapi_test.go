@@ -204,7 +204,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
 		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
-		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "payer", "competent_authority", "service_provider", "statistics_office"},
+		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "payer", "competent_authority", "service_provider", "statistics_office", "central_authority", "prosecution_service"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
@@ -286,7 +286,7 @@ func TestOpenAPIEnums(t *testing.T) {
 
 // roles are the roles of the server's catalogue, in its order.
 // roles are in the catalogue's order: the core's, then each module's.
-var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "payer", "analyst", "service", "reviewer", "statistician"}
+var roles = []string{"admin", "regulator", "auditor", "coordinator", "trafficking_assessor", "payer", "analyst", "service", "reviewer", "statistician", "central_authority_officer", "prosecutor"}
 
 // newSincePrefix tells whether a transplant route was added after the
 // registries got their prefix (vigilance, trafficking reports): it has no

@@ -2,9 +2,12 @@ package web
 
 import (
 	"embed"
+	"net/http"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 // ---- Asset recovery: the section ----
@@ -20,22 +23,37 @@ type assetsPages struct {
 // Assets returns the section of the asset-recovery registry, served by svc.
 func Assets(svc *assets.Service) Section {
 	h := &assetsPages{svc: svc}
-	_ = h
 	return Section{
-		Name:      assets.Module.Name,
-		Title:     assets.Module.Title,
-		Roles:     rolesOf(assets.Module.Roles),
-		Nav:       assetsNav,
-		Home:      assetsHome,
-		Pages:     []Page{},
+		Name:  assets.Module.Name,
+		Title: assets.Module.Title,
+		Roles: rolesOf(assets.Module.Roles),
+		Nav:   assetsNav,
+		Home:  assetsHome,
+		Pages: []Page{
+			get("/cases", h.cases),
+			get("/cases/{id}", h.caseFile),
+			get("/directory", h.directory),
+			get("/statistics", h.statistics),
+		},
 		Templates: subFS(assetsFS, "templates/assets"),
 		Labels:    assets.Labels(),
 	}
 }
 
-// assetsNav: the cases and the directory for whoever reads them.
+// assetsNav: the cases, the directory and the statistics for whoever reads
+// them.
 func assetsNav(p *auth.Principal) []Link {
-	return nil
+	var links []Link
+	if p.Can(assets.ReadCases) {
+		links = append(links, Link{"/assets/cases", i18n.M("Asset-recovery cases")})
+	}
+	if p.Can(assets.ReadDirectory) {
+		links = append(links, Link{"/assets/directory", i18n.M("Central authorities")})
+	}
+	if p.Can(assets.ReadStatistics) {
+		links = append(links, Link{"/assets/statistics", i18n.M("Asset-recovery statistics")})
+	}
+	return links
 }
 
 // assetsHome is the card of whoever reads the cases or the directory.
@@ -43,5 +61,88 @@ func assetsHome(p *auth.Principal) *Card {
 	if !p.Can(assets.ReadCases) && !p.Can(assets.ReadDirectory) {
 		return nil
 	}
-	return &Card{Template: "home", Data: struct{ CanCases, CanDirectory bool }{p.Can(assets.ReadCases), p.Can(assets.ReadDirectory)}}
+	return &Card{Template: "home", Data: struct{ CanCases, CanDirectory, CanStatistics bool }{p.Can(assets.ReadCases), p.Can(assets.ReadDirectory), p.Can(assets.ReadStatistics)}}
+}
+
+func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
+	q := r.URL.Query()
+	f := assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
+	cs, err := h.svc.Cases(r.Context(), s.P, f)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	v := s.View(r, i18n.M("Asset-recovery cases"))
+	v.Data = struct {
+		Cases        []assets.Case
+		Filter       assets.CaseFilter
+		Kinds, Steps []string
+		AllStates    bool
+	}{cs, f, assets.CaseKinds, assets.Steps, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor}
+	s.Show(w, r, "cases", v, nil)
+}
+
+func (h *assetsPages) caseFile(w http.ResponseWriter, r *http.Request, s *Session) {
+	f, err := h.svc.CaseFile(r.Context(), s.P, r.PathValue("id"))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	v := s.View(r, i18n.M("Asset-recovery case"))
+	v.Data = f
+	s.Show(w, r, "case", v, nil)
+}
+
+func (h *assetsPages) directory(w http.ResponseWriter, r *http.Request, s *Session) {
+	q := r.URL.Query()
+	f := assets.DirectoryFilter{State: q.Get("state"), Kind: q.Get("kind"), Basis: q.Get("basis"), Q: q.Get("q")}
+	es, err := h.svc.Directory(r.Context(), s.P, f)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	v := s.View(r, i18n.M("Central authorities and contact points"))
+	v.Data = struct {
+		Entries      []assets.ContactPoint
+		Filter       assets.DirectoryFilter
+		Kinds, Bases []string
+	}{es, f, assets.EntryKinds, assets.LegalBases}
+	s.Show(w, r, "directory", v, nil)
+}
+
+func (h *assetsPages) statistics(w http.ResponseWriter, r *http.Request, s *Session) {
+	q, err := assets.ParseStatsQuery(r.URL.Query())
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if q.Currency == "" {
+		q.Currency = "USD"
+	}
+	if f := r.URL.Query().Get("format"); f != "" {
+		format, err := export.ParseFormat(f)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		req, err := h.svc.StatisticsExport(s.P, q, format)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		s.Export(w, r, req)
+		return
+	}
+	fig, err := h.svc.Statistics(r.Context(), s.P, q)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	v := s.View(r, i18n.M("Asset-recovery statistics"))
+	v.Data = struct {
+		Figures   *assets.Figures
+		Query     assets.StatsQuery
+		Downloads []Link
+	}{fig, q, Downloads(r, "/assets/statistics")}
+	s.Show(w, r, "statistics", v, nil)
 }
