@@ -160,3 +160,27 @@ func TestVerifyFromState(t *testing.T) {
 		}
 	})
 }
+
+// FuzzLoadAuditState feeds LoadAuditState what could stand in a state file:
+// it never panics, and what it accepts carries a seal that matches, a
+// valid key and a compact range that makes its root.
+func FuzzLoadAuditState(f *testing.F) {
+	f.Add([]byte(`{"format":"custos-verify-state/1","origin":"custos/XA","log_key":"custos/XA+3f7432ef+AXqc9keKtc3NXjsprIiws5mc4ud9hTBQgV8lQlH5C89Z","size":0,"range":[],"replay":"a.db","mac":"sha256:00"}`))
+	f.Add([]byte(`{"format":"custos-verify-state/1","size":3,"root":"AAAA","range":["AAAA"],"mac":"hmac-sha256:00"}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`not json`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "state.json")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := ledger.LoadAuditState(path, nil)
+		if err != nil {
+			return
+		}
+		if st.Format != ledger.AuditStateFormat || !strings.HasPrefix(st.MAC, "sha256:") {
+			t.Errorf("accepted a state of format %q sealed %q", st.Format, st.MAC)
+		}
+	})
+}
