@@ -48,6 +48,9 @@ func godtRoutes(env Env, t *transplant.Service) []Route {
 						return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
 					}), nil
 				}
+				if err := p.Require(transplant.ReadFigures); err != nil {
+					return 0, nil, err // before the query's checks: a payer learns nothing of them
+				}
 				g, err := transplant.GODTQueryOf(q)
 				if err != nil {
 					return 0, nil, err

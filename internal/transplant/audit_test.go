@@ -249,7 +249,6 @@ func TestAuditsAndPack(t *testing.T) {
 			"activity|donors_registered||2|", "activity|procurements||1|", "activity|organs_procured||3|", "activity|transplants||1|", "activity|dispositions||0|",
 			"reimbursements|EUR||1250.70|3",
 			"refusal|" + pk.Refusals[0].ID + "|reimbursable_expense|open|" + pk.Refusals[0].Message,
-			"overdue_follow_up||not_available||follow-up schedules are not in this registry",
 			"unreconciled_organ|" + u0.ID + "|" + u0.Organ + "|" + w.donor + "|no final disposition",
 			"unreconciled_organ|" + u1.ID + "|" + u1.Organ + "|" + w.donor + "|no final disposition",
 			"audit|" + a.ID + "||1|Living donation files, 2026",

@@ -51,8 +51,8 @@ func TestBrowserFindDonorInDemo(t *testing.T) {
 	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM donors").Scan(&donors); err != nil {
 		t.Fatal(err)
 	}
-	if donors != 1500 {
-		t.Fatalf("the demo has %d donors, want 1,500", donors)
+	if donors < 1500 { // 1,500 donations, and the domino livers' donors
+		t.Fatalf("the demo has %d donors, want at least 1,500", donors)
 	}
 	// A donor in the middle of the list, and a coordinator of another centre.
 	var donor, ref, centre, pseudonym string
