@@ -16,21 +16,19 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/custos-project/custos/bench/dataset"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -143,31 +141,12 @@ func quiet() *slog.Logger {
 }
 
 func runPostgres(ctx context.Context, path string) error {
-	admin, err := sql.Open("pgx", *pgURL)
+	dsn, keyFile, cleanup, err := dataset.PostgresSchema(ctx, *pgURL)
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
-	b := make([]byte, 4)
-	rand.Read(b)
-	schema := "bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return err
-	}
-	defer admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	u, err := url.Parse(*pgURL)
-	if err != nil {
-		return err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	dir, err := os.MkdirTemp("", "custos-bench")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	return run(ctx, "postgres", server.Config{DSN: u.String(), KeyFile: filepath.Join(dir, "bench.key"), Logger: quiet()}, path)
+	defer cleanup()
+	return run(ctx, "postgres", server.Config{DSN: dsn, KeyFile: keyFile, Logger: quiet()}, path)
 }
 
 func bar(unit string) func(done, total int64) {

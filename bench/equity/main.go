@@ -13,16 +13,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -69,35 +64,16 @@ func quiet() *slog.Logger {
 }
 
 func runPostgres(ctx context.Context) error {
-	admin, err := sql.Open("pgx", *pgURL)
+	dsn, keyFile, cleanup, err := dataset.PostgresSchema(ctx, *pgURL)
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
-	b := make([]byte, 4)
-	rand.Read(b)
-	schema := "bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return err
-	}
-	defer admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	u, err := url.Parse(*pgURL)
-	if err != nil {
-		return err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	dir, err := os.MkdirTemp("", "custos-equity-bench")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	n := *pgOrgans
 	if n == 0 {
 		n = *organs
 	}
-	return run(ctx, "postgres", server.Config{DSN: u.String(), KeyFile: filepath.Join(dir, "bench.key"), Logger: quiet()}, n, true)
+	return run(ctx, "postgres", server.Config{DSN: dsn, KeyFile: keyFile, Logger: quiet()}, n, true)
 }
 
 func run(ctx context.Context, backend string, cfg server.Config, n int, generate bool) error {
