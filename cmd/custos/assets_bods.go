@@ -50,19 +50,7 @@ func runAssetsBods(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func openAssets(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *assets.Service, error) {
-	if err := d.existing(); err != nil {
-		return nil, nil, err
-	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
-	if err != nil {
-		return nil, nil, err
-	}
-	s, ok := app.Service("assets").(*assets.Service)
-	if !ok {
-		app.Close()
-		return nil, nil, fmt.Errorf("this deployment runs no asset-recovery registry")
-	}
-	return app, s, nil
+	return openModule[*assets.Service](ctx, d, stderr, "assets", "asset-recovery")
 }
 
 func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

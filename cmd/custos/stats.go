@@ -52,21 +52,29 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // statistician.
 var statsOperator = &auth.Principal{ID: "cli", Name: "operator", Role: stats.RoleStatistician}
 
-// openStats opens the registry at d for a stats command.
-func openStats(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *stats.Service, error) {
+// openModule opens the registry at d for a command of the module name,
+// and its service; refused, with registry named in the message, where the
+// deployment does not run it.
+func openModule[S any](ctx context.Context, d dbFlags, stderr io.Writer, name, registry string) (*server.App, S, error) {
+	var none S
 	if err := d.existing(); err != nil {
-		return nil, nil, err
+		return nil, none, err
 	}
 	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 	if err != nil {
-		return nil, nil, err
+		return nil, none, err
 	}
-	s, ok := app.Service("stats").(*stats.Service)
+	s, ok := app.Service(name).(S)
 	if !ok {
 		app.Close()
-		return nil, nil, fmt.Errorf("this deployment runs no statistics registry")
+		return nil, none, fmt.Errorf("this deployment runs no %s registry", registry)
 	}
 	return app, s, nil
+}
+
+// openStats opens the registry at d for a stats command.
+func openStats(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *stats.Service, error) {
+	return openModule[*stats.Service](ctx, d, stderr, "stats", "statistics")
 }
 
 // openStatsFile opens a file and the registry a command reads it into.
