@@ -296,13 +296,18 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 }
 
 // Import parses a hash list in one of the supported formats and publishes it
-// as the next version of the bank.
+// as the next version of the bank. What the bank holds already, and
+// deletions of entries it does not hold, are counted in the stats and left
+// out of the version (see reconcile).
 func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, nil, err
 	}
 	v, st, err := ParseList(format, data)
 	if err != nil {
+		return nil, nil, err
+	}
+	if v, err = s.reconcile(ctx, p, bankID, v, st); err != nil {
 		return nil, nil, err
 	}
 	out, err := s.Publish(ctx, p, bankID, v)

@@ -3,55 +3,159 @@ package hashmatch
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // Import formats. The mappings are documented in docs/hashmatch.md.
 const (
 	FormatHex        = "hex"        // one PDQ hash per line, optional classification and entry id
-	FormatNCMEC      = "ncmec"      // NCMEC hash-sharing style XML of images (adds) and deletedEntries
+	FormatNCMEC      = "ncmec"      // NCMEC hash-sharing v2 XML: images, videos, their deletions, paging
 	FormatProjectVIC = "projectvic" // Project VIC / VICS style JSON (OData "value" array of media)
 	FormatJSON       = "json"       // custos's own: the body of a publish request, image and video entries
+	FormatTECSV      = "te-csv"     // python-threatexchange signal file: dataset --csv columns, comma-separated
+	FormatTETSV      = "te-tsv"     // the same columns, tab-separated
+	FormatHMA        = "hma"        // HMA bank content: a JSON array of HMA's bank-content objects
 )
 
-// Formats lists the import formats.
-var Formats = []string{FormatHex, FormatNCMEC, FormatProjectVIC, FormatJSON}
+// Formats lists the import and export formats.
+var Formats = []string{FormatHex, FormatNCMEC, FormatProjectVIC, FormatJSON, FormatTECSV, FormatTETSV, FormatHMA}
 
 // MaxImport is the largest list accepted in one import.
 const MaxImport = 64 << 20
 
-// ImportStats says what an import read.
+// ImportStats says what an import read and what it left out. Skipped counts
+// the records not imported; NotHeld says why, rule by rule, for them and for
+// the values dropped from records that were imported (a SHA-1 or PhotoDNA
+// fingerprint custos does not hold, say). Nothing is left out without being
+// counted here.
 type ImportStats struct {
-	Adds    int `json:"adds"`
-	Deletes int `json:"deletes"`
-	Skipped int `json:"skipped"` // records without a PDQ hash (MD5/SHA-only records)
+	Adds    int       `json:"adds"`
+	Deletes int       `json:"deletes"`
+	Skipped int       `json:"skipped"`
+	NotHeld []NotHeld `json:"not_held"`
+	// Next is an NCMEC page's paging/next, the address of the next page of
+	// the same query: custos never fetches it; import that page next.
+	Next string `json:"next,omitempty"`
+}
+
+// NotHeld is one reason an import left something out: Count records (Record
+// true, counted in Skipped) or values of imported records (Record false),
+// with the first few records' ids or lines.
+type NotHeld struct {
+	Rule    string   `json:"rule"`
+	What    string   `json:"what,omitempty"`
+	Record  bool     `json:"record"`
+	Count   int      `json:"count"`
+	First   []string `json:"first"`
+	Message string   `json:"message"`
+}
+
+// Rules of NotHeld.
+const (
+	NotHeldImageWithoutPDQ  = "image_without_pdq"  // an image known by digests or other fingerprints only
+	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by MD5 or other fingerprints only
+	NotHeldFingerprint      = "fingerprint"        // a fingerprint type custos does not hold, dropped from an entry
+	NotHeldSignalType       = "signal_type"        // a record of a signal type custos does not hold
+	NotHeldNotPositive      = "not_positive"       // a ThreatExchange opinion other than POSITIVE_CLASS
+	NotHeldDisabled         = "disabled"           // HMA content disabled for matching
+	NotHeldDuplicate        = "duplicate"          // the same entry again in the list
+	NotHeldSuperseded       = "superseded"         // an earlier record of an entry that the list changes again
+	NotHeldTags             = "tags"               // tags beyond the first (the classification)
+	NotHeldElement          = "element"            // an element of the document custos does not read
+	NotHeldDeleteUnknown    = "delete_not_held"    // a deletion of an entry the bank does not hold
+	NotHeldAlreadyHeld      = "already_held"       // an entry the bank holds already, the same
+	NotHeldChanged          = "changed"            // a new record of an entry the bank holds or held: ids are never reused
+)
+
+var notHeldText = map[string]string{
+	NotHeldImageWithoutPDQ:  "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
+	NotHeldVideoWithoutVPDQ: "videos without vPDQ frames (custos holds a video as its vPDQ frames; a video known only by MD5 or other fingerprints is not held)",
+	NotHeldFingerprint:      "fingerprints of a type custos does not hold, dropped from entries that were imported",
+	NotHeldSignalType:       "records of a signal type custos does not hold",
+	NotHeldNotPositive:      "opinions other than POSITIVE_CLASS (a negative opinion is no known hash)",
+	NotHeldDisabled:         "content disabled for matching",
+	NotHeldDuplicate:        "the same entry again",
+	NotHeldSuperseded:       "records superseded by a later record of the same entry in the list",
+	NotHeldTags:             "tags beyond the first, which becomes the classification",
+	NotHeldElement:          "elements custos does not read",
+	NotHeldDeleteUnknown:    "deletions of entries the bank does not hold (never imported, or deleted already)",
+	NotHeldAlreadyHeld:      "entries the bank holds already, unchanged",
+	NotHeldChanged:          "changed records of entries the bank holds or held: entry ids are never reused, so the change is not applied; withdraw the entry and add it under a new id",
+}
+
+// notHeldFirst is how many record ids a NotHeld names.
+const notHeldFirst = 5
+
+// leaveOut counts one thing an import leaves out.
+func (st *ImportStats) leaveOut(rule, what string, record bool, id string) {
+	if record {
+		st.Skipped++
+	}
+	for i := range st.NotHeld {
+		n := &st.NotHeld[i]
+		if n.Rule == rule && n.What == what && n.Record == record {
+			n.Count++
+			if len(n.First) < notHeldFirst {
+				n.First = append(n.First, id)
+			}
+			return
+		}
+	}
+	st.NotHeld = append(st.NotHeld, NotHeld{Rule: rule, What: what, Record: record, Count: 1, First: []string{id}, Message: notHeldText[rule]})
+}
+
+// Summary is the stats' NotHeld in one line per reason, for the command
+// line: "12 records not imported: videos without vPDQ frames (…) [video1, …]".
+func (st *ImportStats) Summary() []string {
+	out := make([]string, 0, len(st.NotHeld))
+	for _, n := range st.NotHeld {
+		what := "values left out"
+		if n.Record {
+			what = "records not imported"
+		}
+		if n.What != "" {
+			what += " (" + n.What + ")"
+		}
+		out = append(out, fmt.Sprintf("%d %s: %s [%s]", n.Count, what, n.Message, strings.Join(n.First, ", ")))
+	}
+	return out
 }
 
 // ParseList reads a hash list into the adds and deletes of a version. It
-// refuses malformed input with the line or record at fault.
+// refuses malformed input with the line or record at fault, and counts in
+// the stats whatever it leaves out.
 func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 	if len(data) > MaxImport {
 		return NewVersion{}, nil, errs.New(errs.TooLarge, "import_size", "content", "a list is at most %d bytes; split it into several versions", MaxImport)
 	}
 	var v NewVersion
-	var st ImportStats
+	st := &ImportStats{NotHeld: []NotHeld{}}
 	var err error
 	switch format {
 	case FormatHex:
 		v, err = parseHex(data)
 	case FormatNCMEC:
-		v, st.Skipped, err = parseNCMEC(data)
+		v, err = parseNCMEC(data, st)
 	case FormatProjectVIC:
-		v, st.Skipped, err = parseProjectVIC(data)
+		v, err = parseProjectVIC(data, st)
 	case FormatJSON:
 		v, err = parseJSON(data)
+	case FormatTECSV:
+		v, err = parseTE(data, ',', st)
+	case FormatTETSV:
+		v, err = parseTE(data, '\t', st)
+	case FormatHMA:
+		v, err = parseHMA(data, st)
 	default:
 		return v, nil, check.OneOf("format", format, Formats)
 	}
@@ -59,10 +163,10 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 		return NewVersion{}, nil, err
 	}
 	st.Adds, st.Deletes = len(v.Adds), len(v.Deletes)
-	if st.Adds == 0 && st.Deletes == 0 {
+	if st.Adds == 0 && st.Deletes == 0 && st.Skipped == 0 {
 		return NewVersion{}, nil, errs.Invalidf("empty_list", "content", "the list has no entry with a PDQ hash and no deletion")
 	}
-	return v, &st, nil
+	return v, st, nil
 }
 
 // parseHex reads lines "PDQHEX [CLASSIFICATION [ENTRY_ID]]" separated by
@@ -120,60 +224,6 @@ func recordErr(kind string, n int, id string, err error) error {
 	return err
 }
 
-// NCMEC-style XML, modelled on NCMEC's hash-sharing API responses:
-//
-//	<queryResult>
-//	  <images>
-//	    <image><id>4711</id><classification>A1</classification>
-//	      <fingerprints><md5>..</md5><sha1>..</sha1><pdq>..</pdq></fingerprints></image>
-//	  </images>
-//	  <deletedEntries><image><id>4700</id></image></deletedEntries>
-//	</queryResult>
-type ncmecResult struct {
-	XMLName xml.Name     `xml:"queryResult"`
-	Images  []ncmecImage `xml:"images>image"`
-	Deleted []ncmecImage `xml:"deletedEntries>image"`
-}
-
-type ncmecImage struct {
-	ID             string `xml:"id"`
-	Classification string `xml:"classification"`
-	MD5            string `xml:"fingerprints>md5"`
-	SHA256         string `xml:"fingerprints>sha256"`
-	PDQ            string `xml:"fingerprints>pdq"`
-}
-
-func parseNCMEC(data []byte) (NewVersion, int, error) {
-	var v NewVersion
-	var r ncmecResult
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	if err := dec.Decode(&r); err != nil {
-		return v, 0, errs.Invalidf("ncmec_xml", "content", "not NCMEC-style XML (<queryResult> with <images> and <deletedEntries>): %v", err)
-	}
-	skipped := 0
-	for i, im := range r.Images {
-		if strings.TrimSpace(im.PDQ) == "" {
-			skipped++
-			continue
-		}
-		e, err := normalizeEntry("image", DocEntry{EntryID: strings.TrimSpace(im.ID), PDQ: strings.TrimSpace(im.PDQ),
-			MD5: im.MD5, SHA256: im.SHA256, Classification: strings.TrimSpace(im.Classification)})
-		if err != nil {
-			return v, 0, recordErr("image", i+1, im.ID, err)
-		}
-		v.Adds = append(v.Adds, e)
-	}
-	for i, im := range r.Deleted {
-		id := strings.TrimSpace(im.ID)
-		if !entryIDRE.MatchString(id) {
-			return v, 0, recordErr("deleted image", i+1, id, errs.Invalidf("entry_id", "id", "an entry id is 1 to 128 letters, digits or . _ : -"))
-		}
-		v.Deletes = append(v.Deletes, id)
-	}
-	return v, skipped, nil
-}
-
 // Project VIC / VICS-style JSON (OData):
 //
 //	{"odata.metadata": "...", "value": [
@@ -192,6 +242,7 @@ type vicMedia struct {
 	Category          *int            `json:"Category"`
 	MD5               string          `json:"MD5"`
 	SHA256            string          `json:"SHA256"`
+	SHA1              string          `json:"SHA1"`
 	PDQ               string          `json:"PDQ"`
 	Deleted           bool            `json:"Deleted"`
 	AlternativeHashes []struct {
@@ -200,17 +251,16 @@ type vicMedia struct {
 	} `json:"AlternativeHashes"`
 }
 
-func parseProjectVIC(data []byte) (NewVersion, int, error) {
+func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 	var v NewVersion
 	var d vicDoc
 	if err := json.Unmarshal(data, &d); err != nil {
-		return v, 0, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON (an object with a \"value\" array of media): %v", err)
+		return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON (an object with a \"value\" array of media): %v", err)
 	}
-	skipped := 0
 	for i, m := range d.Value {
 		id := strings.Trim(strings.TrimSpace(string(m.MediaID)), `"`)
 		if !entryIDRE.MatchString(id) {
-			return v, 0, recordErr("media", i+1, id, errs.Invalidf("entry_id", "MediaID", "MediaID must be a number or an id of 1 to 128 letters, digits or . _ : -"))
+			return v, recordErr("media", i+1, id, errs.Invalidf("entry_id", "MediaID", "MediaID must be a number or an id of 1 to 128 letters, digits or . _ : -"))
 		}
 		if m.Deleted {
 			v.Deletes = append(v.Deletes, id)
@@ -223,8 +273,16 @@ func parseProjectVIC(data []byte) (NewVersion, int, error) {
 			}
 		}
 		if strings.TrimSpace(h) == "" {
-			skipped++
+			st.leaveOut(NotHeldImageWithoutPDQ, "", true, id)
 			continue
+		}
+		for _, a := range m.AlternativeHashes {
+			if !strings.EqualFold(a.HashName, "PDQ") {
+				st.leaveOut(NotHeldFingerprint, strings.ToLower(a.HashName), false, id)
+			}
+		}
+		if m.SHA1 != "" {
+			st.leaveOut(NotHeldFingerprint, "sha1", false, id)
 		}
 		class := "vic-unspecified"
 		if m.Category != nil {
@@ -232,11 +290,11 @@ func parseProjectVIC(data []byte) (NewVersion, int, error) {
 		}
 		e, err := normalizeEntry("media", DocEntry{EntryID: id, PDQ: h, MD5: m.MD5, SHA256: m.SHA256, Classification: class})
 		if err != nil {
-			return v, 0, recordErr("media", i+1, id, err)
+			return v, recordErr("media", i+1, id, err)
 		}
 		v.Adds = append(v.Adds, e)
 	}
-	return v, skipped, nil
+	return v, nil
 }
 
 // parseJSON reads custos's own format, the body of a publish request:
@@ -279,4 +337,81 @@ func fieldErr(err error) error {
 		return errs.Invalidf(e.Rule, "content", "in %s: %s", e.Field, e.Message)
 	}
 	return err
+}
+
+// reconcile fits an imported list to the bank it goes into, for lists that
+// restate entries (an NCMEC feed sends an entry again when it changes, and
+// deletions of entries this bank may never have held): an add of an entry
+// the bank holds unchanged is counted already_held, one of an entry it
+// holds or held with other content changed (entry ids are never reused);
+// a deletion of an entry it does not hold is counted delete_not_held. Each
+// is left out of the version. A list with nothing left is refused, naming
+// what it held. Publish checks the bank again in its transaction.
+func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID string, v NewVersion, st *ImportStats) (NewVersion, error) {
+	b, err := getBank(ctx, s.DB.Read(), bankID)
+	if err != nil {
+		return v, err
+	}
+	if b.OwnerID != p.AuthorityID {
+		return v, errs.Alertf(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner publishes to it", bankID, b.OwnerID)
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT entry_id, pdq, md5, sha256, classification, video, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
+	if err != nil {
+		return v, err
+	}
+	type held struct {
+		e    DocEntry
+		live bool
+	}
+	have := map[string]held{}
+	_, err = store.Rows(rows, func(r store.Scanner, h *held) error {
+		var video string
+		var del sql.NullInt64
+		if err := r.Scan(&h.e.EntryID, &h.e.PDQ, &h.e.MD5, &h.e.SHA256, &h.e.Classification, &video, &del); err != nil {
+			return err
+		}
+		h.live = !del.Valid
+		if video != "" {
+			h.e.Video = new(VideoHash)
+			if err := json.Unmarshal([]byte(video), h.e.Video); err != nil {
+				return err
+			}
+		}
+		have[h.e.EntryID] = *h
+		return nil
+	})
+	if err != nil {
+		return v, err
+	}
+	var out NewVersion
+	for _, a := range v.Adds {
+		h, ok := have[a.EntryID]
+		switch {
+		case !ok:
+			out.Adds = append(out.Adds, a)
+		case h.live && sameEntry(h.e, a):
+			st.leaveOut(NotHeldAlreadyHeld, "", true, a.EntryID)
+		default:
+			st.leaveOut(NotHeldChanged, "", true, a.EntryID)
+		}
+	}
+	for _, d := range v.Deletes {
+		if have[d].live {
+			out.Deletes = append(out.Deletes, d)
+		} else {
+			st.leaveOut(NotHeldDeleteUnknown, "", true, d)
+		}
+	}
+	st.Adds, st.Deletes = len(out.Adds), len(out.Deletes)
+	if st.Adds == 0 && st.Deletes == 0 {
+		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(), "; "))
+	}
+	return out, nil
+}
+
+// sameEntry tells whether two normalized entries hold the same.
+func sameEntry(a, b DocEntry) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
 }

@@ -2,6 +2,8 @@ package hashmatch
 
 import (
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,27 +40,83 @@ func TestParseHex(t *testing.T) {
 	}
 }
 
-func TestParseNCMEC(t *testing.T) {
-	x := `<?xml version="1.0"?><queryResult><images count="3">
-	<image><id>4711</id><classification>A1</classification><fingerprints><md5>0123456789ABCDEF0123456789abcdef</md5><sha1>x</sha1><pdq>` + h1 + `</pdq></fingerprints></image>
-	<image><id>4712</id><classification>B1</classification><fingerprints><md5>0123456789abcdef0123456789abcdef</md5></fingerprints></image>
-	<image><id>4713</id><fingerprints><pdq>` + h2 + `</pdq></fingerprints></image>
-	</images><deletedEntries><image><id>4700</id></image></deletedEntries></queryResult>`
-	v, st, err := ParseList(FormatNCMEC, []byte(x))
+// TestParseNCMECv2 reads the synthetic pages of NCMEC's documented v2
+// shape under testdata/ncmec: adds, deletions of images and videos, videos
+// with and without vPDQ, fingerprints custos does not hold, and paging.
+func TestParseNCMECv2(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "ncmec", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	v, st, err := ParseList(FormatNCMEC, read("page1.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Adds != 2 || st.Skipped != 1 || st.Deletes != 1 || v.Deletes[0] != "4700" {
-		t.Fatalf("stats %+v, deletes %v", st, v.Deletes)
+	if st.Adds != 2 || st.Deletes != 2 || st.Skipped != 2 {
+		t.Fatalf("stats %+v", st)
 	}
-	if e := v.Adds[0]; e.EntryID != "4711" || e.Classification != "A1" || e.MD5 != "0123456789abcdef0123456789abcdef" || e.PDQ != h1 {
-		t.Errorf("entry %+v", e)
+	if e := v.Adds[0]; e.EntryID != "image1" || e.Classification != "A1" || e.MD5 != "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1" ||
+		e.PDQ != "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b" || e.Video != nil {
+		t.Errorf("image %+v", e)
 	}
-	if _, _, err := ParseList(FormatNCMEC, []byte("<queryResult><images><image><id>1</id><fingerprints><pdq>zz</pdq></fingerprints></image></images></queryResult>")); errs.CodeOf(err) != errs.Invalid {
-		t.Errorf("bad pdq: %v", err)
+	if e := v.Adds[1]; e.EntryID != "video2" || e.MD5 != "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1" || e.Video == nil || len(e.Video.Frames) != 2 ||
+		e.Video.Frames[1] != (VideoFrame{PDQ: "cdd08d18c82695b4e23a8e272ea527bfcc9e06602cb208674a047e80d58d4f78", Quality: 90, Seconds: 1}) {
+		t.Errorf("video %+v", e)
 	}
-	if _, _, err := ParseList(FormatNCMEC, []byte("{}")); errs.CodeOf(err) != errs.Invalid {
-		t.Errorf("not xml: %v", err)
+	if strings.Join(v.Deletes, " ") != "image4 video4" {
+		t.Errorf("deletes %v", v.Deletes)
+	}
+	want := map[string]string{
+		"image_without_pdq md5,sha1,pdna record": "image2",
+		"video_without_vpdq md5,sha1 record":     "video1",
+		"fingerprint sha1 value":                 "image1",
+		"fingerprint pdna value":                 "image1",
+	}
+	if len(st.NotHeld) != len(want) {
+		t.Errorf("not held %+v", st.NotHeld)
+	}
+	for _, n := range st.NotHeld {
+		key := n.Rule + " " + n.What + map[bool]string{true: " record", false: " value"}[n.Record]
+		if want[key] != strings.Join(n.First, ",") || n.Count != 1 || n.Message == "" {
+			t.Errorf("not held %+v, want %s", n, want[key])
+		}
+	}
+	if st.Next != "/v2/entries?from=2017-10-20T00%3A00%3A00.000Z&to=2017-10-30T00%3A00%3A00.000Z&start=2001&size=1000&max=3000" {
+		t.Errorf("next %q", st.Next)
+	}
+	_, st, err = ParseList(FormatNCMEC, read("page4.xml"))
+	if err != nil || st.Adds != 1 || st.Deletes != 1 || st.Next != "" {
+		t.Errorf("last page: %+v %v", st, err)
+	}
+	v, st, err = ParseList(FormatNCMEC, read("large-fingerprints.xml"))
+	if err != nil || len(v.Adds) != 0 || st.Skipped != 1 || st.NotHeld[0].What != "md5,tmk-pdqf,videntifier" {
+		t.Errorf("links: %+v %v", st, err)
+	}
+
+	// The namespace may be left out; another one is refused, and so is the
+	// old <deletedEntries>, which was never NCMEC's.
+	bad := map[string]string{
+		`<queryResult xmlns="urn:other"><images/></queryResult>`:                                                                    "namespace",
+		`<queryResult><images/><deletedEntries><image><id>4700</id></image></deletedEntries></queryResult>`:                         "deletedEntries",
+		`<queryResult><images><video><id>v</id></video></images></queryResult>`:                                                     "images/video[1]",
+		`<queryResult><images><image><id>a b</id></image></images></queryResult>`:                                                   "images/image[1]",
+		`<queryResult><images><image><id>1</id><fingerprints><pdq>zz</pdq></fingerprints></image></images></queryResult>`:           "images/image[1]",
+		`<queryResult><videos><video><id>1</id><fingerprints><vpdq>["zz,1,0"]</vpdq></fingerprints></video></videos></queryResult>`: "videos/video[1]",
+		`{}`: "not NCMEC",
+	}
+	for in, where := range bad {
+		if _, _, err := ParseList(FormatNCMEC, []byte(in)); errs.CodeOf(err) != errs.Invalid || !strings.Contains(err.Error(), where) {
+			t.Errorf("%s: want a refusal naming %s, got %v", in, where, err)
+		}
+	}
+	// A later record of an id supersedes an earlier one of the same page.
+	v, st, err = ParseList(FormatNCMEC, []byte(`<queryResult><images><image><id>x</id><fingerprints><pdq>`+h1+
+		`</pdq></fingerprints></image><deletedImage><id>x</id></deletedImage></images></queryResult>`))
+	if err != nil || len(v.Adds) != 0 || len(v.Deletes) != 1 || st.NotHeld[0].Rule != NotHeldSuperseded {
+		t.Errorf("superseded: %+v %+v %v", v, st, err)
 	}
 }
 
@@ -66,13 +124,13 @@ func TestParseProjectVIC(t *testing.T) {
 	j := `{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases","value":[
 	 {"MediaID": 17, "Category": 1, "MD5": "0123456789abcdef0123456789abcdef", "PDQ": "` + h1 + `"},
 	 {"MediaID": "m-18", "Category": 2, "AlternativeHashes": [{"HashName": "pdq", "HashValue": "` + h2 + `"}]},
-	 {"MediaID": 19, "Category": 1, "SHA1": "ignored"},
+	 {"MediaID": 19, "Category": 1, "SHA1": "0123456789abcdef0123456789abcdef01234567"},
 	 {"MediaID": 5, "Deleted": true}]}`
 	v, st, err := ParseList(FormatProjectVIC, []byte(j))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Adds != 2 || st.Skipped != 1 || st.Deletes != 1 {
+	if st.Adds != 2 || st.Skipped != 1 || st.Deletes != 1 || st.NotHeld[0].Rule != NotHeldImageWithoutPDQ || st.NotHeld[0].First[0] != "19" {
 		t.Fatalf("stats %+v", st)
 	}
 	if e := v.Adds[0]; e.EntryID != "17" || e.Classification != "vic-1" || e.PDQ != h1 {
@@ -118,7 +176,33 @@ func FuzzParseHex(f *testing.F) {
 }
 
 func FuzzParseNCMEC(f *testing.F) {
-	fuzzList(f, FormatNCMEC, `<queryResult><images><image><id>1</id><fingerprints><pdq>`+h1+`</pdq></fingerprints></image></images><deletedEntries><image><id>2</id></image></deletedEntries></queryResult>`)
+	seeds := []string{`<queryResult><images><image><id>1</id><fingerprints><pdq>` + h1 + `</pdq></fingerprints></image><deletedImage><id>2</id></deletedImage></images></queryResult>`,
+		`<queryResult xmlns="` + NCMECNamespace + `"><videos><video><id>v</id><fingerprints><md5>` + strings.Repeat("a", 32) +
+			`</md5><vpdq>["` + h2 + `,90,0.5"]</vpdq></fingerprints></video><deletedVideo><id>w</id></deletedVideo></videos><paging><next>/v2?x</next></paging></queryResult>`}
+	for _, name := range []string{"page1.xml", "page2.xml", "page3.xml", "page4.xml", "large-fingerprints.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "ncmec", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, string(b))
+	}
+	fuzzList(f, FormatNCMEC, seeds...)
+}
+
+func FuzzParseTE(f *testing.F) {
+	fuzzList(f, FormatTECSV, "collab,signal_type,signal_str,category,tags\nc,pdq,"+h1+",POSITIVE_CLASS,A1 x\n",
+		"signal_type,signal_str\nvpdq,\"[\"\""+h2+",90,0.000\"\"]\"\nvideo_md5,"+strings.Repeat("b", 32)+"\nphotodna,x\n",
+		"collab,signal_type,signal_str,category,tags\nc,pdq,"+h1+",NEGATIVE_CLASS,\nc,pdq,"+h1+",POSITIVE_CLASS,\nc,pdq,"+h1+",,\n")
+}
+
+func FuzzParseTETSV(f *testing.F) {
+	fuzzList(f, FormatTETSV, "collab\tsignal_type\tsignal_str\tcategory\ttags\nc\tpdq\t"+h1+"\tPOSITIVE_CLASS\tA1\n",
+		"signal_type\tsignal_str\nvpdq\t[\""+h2+",90,0.000\",\""+h1+",20,1.5\"]\n")
+}
+
+func FuzzParseHMA(f *testing.F) {
+	fuzzList(f, FormatHMA, `[{"id":1,"bank":"B","enabled":true,"original_media_uri":null,"signals":{"pdq":"`+h1+`"}}]`,
+		`[{"id":"v","signals":{"vpdq":"[\"`+h2+`,90,0.000\"]","video_md5":"`+strings.Repeat("c", 32)+`"}},{"id":3,"enabled":false,"signals":{"pdq":"`+h1+`"}},{"id":4,"signals":{"video_md5":"`+strings.Repeat("d", 32)+`"}}]`)
 }
 
 func FuzzParseProjectVIC(f *testing.F) {

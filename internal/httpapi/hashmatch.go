@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -151,7 +153,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.Publish(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Summary: "Import a hex, NCMEC-style or Project VIC-style list as the next version (owner analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst)",
 			In: hmImportIn{}, Out: hmImportOut{}, Status: 201, BodyLimit: LargeBody, Enums: formatEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmImportIn](r)
@@ -163,6 +165,36 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					return 0, nil, err
 				}
 				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
+			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
+			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				q := r.URL.Query()
+				version := 0
+				if v := q.Get("version"); v != "" {
+					n, err := strconv.Atoi(v)
+					if err != nil {
+						return 0, nil, errs.Invalidf("integer", "version", "version is a version number, 0 for the current one")
+					}
+					version = n
+				}
+				data, st, err := s.ExportBank(r.Context(), p, r.PathValue("id"), version, q.Get("format"))
+				if err != nil {
+					return 0, nil, err
+				}
+				left, err := json.Marshal(st.LeftOut)
+				if err != nil {
+					return 0, nil, err
+				}
+				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+					h := w.Header()
+					h.Set("Content-Type", hashmatch.FormatMediaType(st.Format))
+					h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": hashmatch.ExportFileName(r.PathValue("id"), st)}))
+					h.Set("Custos-Export-Entries", strconv.Itoa(st.Entries))
+					h.Set("Custos-Export-Left-Out", string(left))
+					_, err := w.Write(data)
+					return err
+				}), nil
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Summary: "End an entry's quarantine (owner analyst)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
