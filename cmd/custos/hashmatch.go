@@ -25,9 +25,11 @@ Commands:
                                     hash a folder (images and videos) and match it offline against signed bank snapshots
   pull --url URL --token T --bank ID --out FILE
                                     download a bank's signed snapshot (the pull is logged by the registry)
-  import --db DB --bank ID --format hex|ncmec|projectvic|json FILE
-                                    publish a hash list as the bank's next version (operator on the server host;
-                                    json carries video entries)
+  import --db DB --bank ID --format hex|ncmec|projectvic|json|te-csv|te-tsv|hma FILE...
+                                    publish a hash list as the bank's next version, one version a file (operator
+                                    on the server host); says what was not imported, and why
+  export --db DB --bank ID --format F [--version N] [--out FILE]
+                                    write a bank's list at a version in one of the import formats (logged)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -48,8 +50,10 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return runHMPull(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runHMImport(ctx, args[1:], stdout, stderr)
+	case "export":
+		return runHMExport(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull or import", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import or export", args[0])}
 }
 
 // interleaved parses flags that may come before or after positional arguments.
@@ -307,45 +311,100 @@ func runHMPull(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch import", "--bank ID --format hex|ncmec|projectvic|json FILE [flags]", "publish a hash list as the bank's next version", stdout)
+	fs := flags("hashmatch import", "--bank ID --format "+strings.Join(hashmatch.Formats, "|")+" FILE... [flags]",
+		"publish a hash list as the bank's next version; several files (NCMEC pages, in order) one version each", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	bank := fs.String("bank", "", "the bank id")
-	format := fs.String("format", "hex", "hex, ncmec, projectvic or json (the only one with video entries; see docs/hashmatch.md)")
+	format := fs.String("format", "hex", strings.Join(hashmatch.Formats, ", ")+" (see docs/hashmatch.md)")
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *bank == "" {
-		return &exitError{2, "give --bank ID and one FILE"}
-	}
-	data, err := os.ReadFile(pos[0])
-	if err != nil {
-		return err
-	}
-	list, st, err := hashmatch.ParseList(*format, data)
-	if err != nil {
-		return err
+	if len(pos) == 0 || *bank == "" {
+		return &exitError{2, "give --bank ID and at least one FILE"}
 	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	// The operator on the server host acts for the bank's owner; the log
-	// records the version as published by "cli".
+	op, err := bankOperator(ctx, app.Hashmatch, *bank)
+	if err != nil {
+		return err
+	}
+	for _, file := range pos {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		v, st, err := app.Hashmatch.Import(ctx, op, *bank, *format, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d deleted, %d records not imported; sha256 %s\n",
+			file, v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
+		for _, line := range st.Summary() {
+			fmt.Fprintf(stdout, "  %s\n", line)
+		}
+		if st.Next != "" {
+			fmt.Fprintf(stdout, "  paging/next: %s (custos fetches nothing: import that page next)\n", st.Next)
+		}
+	}
+	return nil
+}
+
+// bankOperator is the operator on the server host acting for a bank's
+// owner: the log records what it does as done by "cli".
+func bankOperator(ctx context.Context, s *hashmatch.Service, bank string) (*auth.Principal, error) {
 	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
-	b, err := app.Hashmatch.Bank(ctx, op, *bank)
+	b, err := s.Bank(ctx, op, bank)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}, nil
+}
+
+func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch export", "--bank ID --format "+strings.Join(hashmatch.Formats, "|")+" [--version N] [--out FILE] [flags]",
+		"write a bank's list at a version in one of the list formats (logged); what the format cannot carry is listed on stderr", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	bank := fs.String("bank", "", "the bank id")
+	format := fs.String("format", "", strings.Join(hashmatch.Formats, ", "))
+	version := fs.Int("version", 0, "the version (0: the current one)")
+	out := fs.String("out", "", "the file to write (default: standard output)")
+	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	op = &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}
-	v, err := app.Hashmatch.Publish(ctx, op, *bank, list)
+	if len(pos) != 0 || *bank == "" || *format == "" {
+		return &exitError{2, "give --bank ID and --format F"}
+	}
+	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "published %s version %d: %d added, %d deleted, %d skipped (no PDQ hash); sha256 %s\n",
-		v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
+	defer app.Close()
+	op, err := bankOperator(ctx, app.Hashmatch, *bank)
+	if err != nil {
+		return err
+	}
+	data, st, err := app.Hashmatch.ExportBank(ctx, op, *bank, *version, *format)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		if _, err := stdout.Write(data); err != nil {
+			return err
+		}
+	} else if err := os.WriteFile(*out, data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s version %d, %s: %d entries written, %d left out\n", *bank, st.Version, st.Format, st.Entries, st.Skipped)
+	for _, line := range st.Summary() {
+		fmt.Fprintf(stderr, "  %s\n", line)
+	}
 	return nil
 }
 

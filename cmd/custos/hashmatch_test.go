@@ -211,3 +211,32 @@ func TestHashmatchHashVideo(t *testing.T) {
 		t.Errorf("second sampled frame %+v, want one second in", got.Frames[1])
 	}
 }
+
+// TestCLIHashmatchPagesAndExport imports two NCMEC v2 pages in order (one
+// version each), prints what was not imported and the next page's address,
+// and exports the bank as a ThreatExchange signal file.
+func TestCLIHashmatchPagesAndExport(t *testing.T) {
+	r := newCLIRegistry(t)
+	pages := filepath.Join("..", "..", "internal", "hashmatch", "testdata", "ncmec")
+	out, _ := custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "ncmec",
+		filepath.Join(pages, "page1.xml"), filepath.Join(pages, "page2.xml"))
+	for _, want := range []string{"version 1: 2 added, 0 deleted, 4 records not imported", "version 2: 1 added",
+		"1 records not imported (md5,sha1,pdna): images without a PDQ hash", "[image2]", "2 records not imported: deletions of entries the bank does not hold",
+		"paging/next: /v2/entries?from=2017-10-20T00%3A00%3A00.000Z&to=2017-10-30T00%3A00%3A00.000Z&start=3001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import: want %q in\n%s", want, out)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "bank.csv")
+	_, errOut := custos(t, 0, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "te-csv", "--version", "1", "--out", file)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "collab,signal_type,signal_str,category,tags\nKnown,pdq,53ea76ff") || strings.Count(string(b), "\n") != 3 ||
+		!strings.Contains(errOut, "version 1, te-csv: 2 entries written, 0 left out") || !strings.Contains(errOut, "entry ids this format does not carry") {
+		t.Errorf("export:\n%s\n%s", b, errOut)
+	}
+	custos(t, 2, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank)
+	custos(t, 1, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "xml")
+}

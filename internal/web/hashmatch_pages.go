@@ -195,7 +195,7 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		switch {
 		case !ok1 || !ok2 || !ok3 || !ok4:
 		case sk > 0:
-			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted, %d skipped (no PDQ hash).", v, a, d, sk)
+			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted, %d records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", v, a, d, sk)
 		default:
 			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted.", v, a, d)
 		}

@@ -159,13 +159,13 @@ func TestHashmatchPages(t *testing.T) {
 	p = an.postFile("/hashmatch/banks/"+bank+"/import", url.Values{"format": {"ncmec"}}, "file", "", nil)
 	wantStatus(t, "no file", p, http.StatusUnprocessableEntity)
 	mustContain(t, "no file", p, `id="refusal-field">file<`, `id="import-file-error"`, `<option value="ncmec" selected>`)
-	xml := `<queryResult><images><image><id>e3</id><classification>A2</classification><fingerprints><pdq>` + h3 +
+	xml := `<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><images><image><id>e3</id><classification>A2</classification><fingerprints><pdq>` + h3 +
 		`</pdq></fingerprints></image><image><id>md5only</id><fingerprints><md5>` + strings.Repeat("a", 32) +
-		`</md5></fingerprints></image></images><deletedEntries><image><id>e2</id></image></deletedEntries></queryResult>`
+		`</md5></fingerprints></image><deletedImage><id>e2</id></deletedImage></images></queryResult>`
 	p = an.postFile("/hashmatch/banks/"+bank+"/import", url.Values{"format": {"ncmec"}}, "file", "list.xml", []byte(xml))
 	wantStatus(t, "upload", p, http.StatusSeeOther)
 	p = an.get(p.Header.Get("Location"))
-	mustContain(t, "uploaded", p, "Version 2 published and signed: 1 added, 1 deleted, 1 skipped (no PDQ hash).", h3)
+	mustContain(t, "uploaded", p, "Version 2 published and signed: 1 added, 1 deleted, 1 records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", h3)
 	mustNotContain(t, "uploaded", p, h2)
 	p = an.postFile("/hashmatch/banks", url.Values{"name": {"Sneaky"}}, "file", "x", []byte("x"))
 	wantStatus(t, "multipart elsewhere", p, http.StatusForbidden)

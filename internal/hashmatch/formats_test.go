@@ -1,0 +1,300 @@
+package hashmatch_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// newBank creates a bank of the world's authority through the API.
+func newBank(t *testing.T, w *apptest.HashmatchWorld, name string) string {
+	t.Helper()
+	return w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": name}).Str("id")
+}
+
+// importList imports content in format into bank through the API and
+// returns the stats.
+func importList(t *testing.T, w *apptest.HashmatchWorld, bank, format string, content []byte) hashmatch.ImportStats {
+	t.Helper()
+	r := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst, map[string]any{"format": format, "content": string(content)})
+	var out struct {
+		Stats hashmatch.ImportStats `json:"stats"`
+	}
+	jsonUnmarshal(t, string(r.Raw), &out)
+	return out.Stats
+}
+
+// exportList exports bank's current version in format through the API.
+func exportList(t *testing.T, w *apptest.HashmatchWorld, bank, format string) []byte {
+	t.Helper()
+	r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?"+url.Values{"format": {format}}.Encode(), w.Analyst, nil)
+	if r.Status != 200 {
+		t.Fatalf("export %s %s: %d %s", bank, format, r.Status, r.Raw)
+	}
+	return r.Raw
+}
+
+// entries is a bank's current list, as custos's own format exports it.
+func entries(t *testing.T, w *apptest.HashmatchWorld, bank string) []hashmatch.DocEntry {
+	t.Helper()
+	var v hashmatch.NewVersion
+	jsonUnmarshal(t, string(exportList(t, w, bank, hashmatch.FormatJSON)), &v)
+	return v.Adds
+}
+
+func ncmecPage(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "ncmec", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestNCMECv2Pages imports NCMEC's documented v2 pages one after another,
+// as custos is fed a paged query: adds, deletions of images and videos,
+// videos with and without vPDQ, an update of a video, and the last page;
+// what the bank cannot hold is counted and named, and a deletion deletes.
+func TestNCMECv2Pages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "NCMEC feed")
+
+		st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page1.xml"))
+		if st.Adds != 2 || st.Deletes != 0 || st.Skipped != 4 || !strings.Contains(st.Next, "start=2001") {
+			t.Fatalf("page 1: %+v", st)
+		}
+		rules := map[string]string{}
+		for _, n := range st.NotHeld {
+			rules[n.Rule+":"+n.What] = strings.Join(n.First, ",")
+		}
+		for k, v := range map[string]string{"image_without_pdq:md5,sha1,pdna": "image2", "video_without_vpdq:md5,sha1": "video1",
+			"delete_not_held:": "image4,video4", "fingerprint:sha1": "image1", "fingerprint:pdna": "image1"} {
+			if rules[k] != v {
+				t.Errorf("page 1: %s names %q, want %q (%+v)", k, rules[k], v, st.NotHeld)
+			}
+		}
+		if st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page2.xml")); st.Adds != 1 || !strings.Contains(st.Next, "start=3001") {
+			t.Errorf("page 2: %+v", st)
+		}
+		if st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page3.xml")); st.Adds != 2 {
+			t.Errorf("page 3: %+v", st)
+		}
+		st = importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page4.xml"))
+		if st.Adds != 0 || st.Deletes != 1 || st.Skipped != 1 || st.NotHeld[0].Rule != hashmatch.NotHeldChanged || st.Next != "" {
+			t.Errorf("page 4: %+v", st)
+		}
+
+		// A page with nothing the bank can hold publishes nothing and says why.
+		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
+			map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "large-fingerprints.xml"))})
+		if r.Status != 422 || r.Str("error.rule") != "empty_version" || !strings.Contains(string(r.Raw), "tmk-pdqf") {
+			t.Errorf("links only: %d %s", r.Status, r.Raw)
+		}
+		// The same page again: what it holds is held already.
+		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
+			map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "page1.xml"))})
+		if r.Status != 422 || !strings.Contains(string(r.Raw), "already") {
+			t.Errorf("page 1 again: %d %s", r.Status, r.Raw)
+		}
+
+		var ids []string
+		for _, e := range entries(t, w, bank) {
+			ids = append(ids, e.EntryID+"/"+e.Classification)
+		}
+		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video2/A1 willupdate/A1" {
+			t.Errorf("bank holds %s", got)
+		}
+		// Version 3 (page 3) held the video that page 4 deleted.
+		for v, want := range map[string]bool{"3": true, "4": false} {
+			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=ncmec&version="+v, w.Analyst, nil)
+			if r.Status != 200 || strings.Contains(string(r.Raw), "<id>willdelete</id>") != want {
+				t.Errorf("version %s holds willdelete: %v, want %v: %d %s", v, !want, want, r.Status, r.Raw)
+			}
+		}
+	})
+}
+
+// TestListRoundTrip exports a bank in each format, imports the file into
+// another bank, exports that and imports it again: the two imported banks
+// are the same, and the same as the first wherever the format carries
+// everything the first holds.
+func TestListRoundTrip(t *testing.T) {
+	const (
+		p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+		p2 = "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af"
+		p3 = "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b"
+		p4 = "6c042fcc5cd48cb4aa94d0d45d0e308dcffd4755b9f12b5468257493b2ba28b5"
+	)
+	md5, sha := strings.Repeat("ab", 16), strings.Repeat("cd", 32)
+	video := &hashmatch.VideoHash{Frames: []hashmatch.VideoFrame{{PDQ: p3, Quality: 100, Seconds: 0}, {PDQ: p4, Quality: 60, Seconds: 1.5}}}
+	img := func(id, pdq, class string, digests bool) hashmatch.DocEntry {
+		e := hashmatch.DocEntry{EntryID: id, PDQ: pdq, Classification: class}
+		if digests {
+			e.MD5, e.SHA256 = md5, sha
+		}
+		return e
+	}
+	vid := func(id, class string, withMD5 bool) hashmatch.DocEntry {
+		e := hashmatch.DocEntry{EntryID: id, Video: video, Classification: class}
+		if withMD5 {
+			e.MD5 = md5
+		}
+		return e
+	}
+	rich := []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("img-b", p2, "A1", false), vid("vid-c", "B1", true)}
+	cases := []struct {
+		format string
+		src    []hashmatch.DocEntry // what the format carries in full
+		ids    bool                 // whether it carries entry ids
+	}{
+		{hashmatch.FormatHex, []hashmatch.DocEntry{img("a", p1, "A1", false), img("b", p2, "unspecified", false)}, true},
+		{hashmatch.FormatNCMEC, rich, true},
+		{hashmatch.FormatProjectVIC, []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("m-18", p2, "vic-unspecified", false)}, true},
+		{hashmatch.FormatJSON, rich, true},
+		{hashmatch.FormatTECSV, []hashmatch.DocEntry{img("x", p1, "A1", false), vid("y", "unspecified", false)}, false},
+		{hashmatch.FormatTETSV, []hashmatch.DocEntry{img("x", p1, "unspecified", false), vid("y", "B2", false)}, false},
+		{hashmatch.FormatHMA, []hashmatch.DocEntry{img("1", p1, "unspecified", false), vid("v-2", "unspecified", true)}, true},
+	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		for _, c := range cases {
+			a := newBank(t, w, c.format+" source")
+			w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+a+"/versions", w.Analyst, hashmatch.NewVersion{Adds: c.src})
+			file1 := exportList(t, w, a, c.format)
+			b := newBank(t, w, c.format+" first import")
+			if st := importList(t, w, b, c.format, file1); st.Adds != len(c.src) || st.Skipped != 0 {
+				t.Errorf("%s: first import %+v\n%s", c.format, st, file1)
+			}
+			file2 := exportList(t, w, b, c.format)
+			cc := newBank(t, w, c.format+" second import")
+			importList(t, w, cc, c.format, file2)
+			eb, ec := entries(t, w, b), entries(t, w, cc)
+			if !reflect.DeepEqual(eb, ec) {
+				t.Errorf("%s: import → export → import changed the bank:\n%+v\n%+v", c.format, eb, ec)
+			}
+			ea := entries(t, w, a)
+			if !c.ids {
+				for i := range ea {
+					ea[i].EntryID, eb[i].EntryID = "", ""
+				}
+			}
+			if !reflect.DeepEqual(ea, eb) {
+				t.Errorf("%s: the file does not carry the bank:\n%+v\n%+v\n%s", c.format, ea, eb, file1)
+			}
+		}
+
+		// A bank holding more than a format carries: the export counts
+		// and names what it left out.
+		bank := newBank(t, w, "Rich")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: rich})
+		p := w.Principal(t, w.Analyst)
+		want := map[string]string{
+			hashmatch.FormatHex:        "digest:md5:17 digest:sha256:17 video_entry::vid-c",
+			hashmatch.FormatNCMEC:      "",
+			hashmatch.FormatProjectVIC: "classification:A1:img-b video_entry::vid-c",
+			hashmatch.FormatJSON:       "",
+			hashmatch.FormatTECSV:      "entry_id::17,img-b,vid-c digest:md5:17,vid-c digest:sha256:17",
+			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c",
+		}
+		for format, left := range want {
+			_, st, err := w.App.Hashmatch.ExportBank(context.Background(), p, bank, 0, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range st.LeftOut {
+				got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
+			}
+			if strings.Join(got, " ") != left || st.Entries+st.Skipped != len(rich) {
+				t.Errorf("%s: left out %q, want %q (%+v)", format, got, left, st)
+			}
+		}
+		// Only the owner's analysts export a bank's hashes; bad formats
+		// and versions are refused.
+		for _, bad := range []struct {
+			token, query string
+			status       int
+		}{{w.OtherAnalyst, "format=hex", 403}, {w.Service, "format=hex", 403}, {w.Analyst, "format=csv", 422}, {w.Analyst, "format=hex&version=2", 422},
+			{w.Analyst, "format=hex&version=x", 422}} {
+			if r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?"+bad.query, bad.token, nil); r.Status != bad.status {
+				t.Errorf("%s: %d %s", bad.query, r.Status, r.Raw)
+			}
+		}
+	})
+}
+
+// TestParseTEAndHMA reads ThreatExchange signal files and HMA bank
+// content as python-threatexchange and HMA write them, with what custos
+// does not hold.
+func TestParseTEAndHMA(t *testing.T) {
+	const p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+	csv := "collab,signal_type,signal_str,category,tags\n" +
+		"Sample Data,pdq," + strings.ToUpper(p1) + ",POSITIVE_CLASS,A1 media_priority_s1\n" +
+		"Other Collab,pdq," + p1 + ",POSITIVE_CLASS,A1\n" +
+		"Sample Data,pdq,30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af,NEGATIVE_CLASS,\n" +
+		"Sample Data,video_md5,d41d8cd98f00b204e9800998ecf8427e,POSITIVE_CLASS,\n" +
+		"Sample Data,raw_text,hello,POSITIVE_CLASS,\n" +
+		`Sample Data,vpdq,"[""` + p1 + `,100,0.000"",""` + p1 + `,40,1.000""]",POSITIVE_CLASS,` + "\n"
+	v, st, err := hashmatch.ParseList(hashmatch.FormatTECSV, []byte(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Adds) != 2 || v.Adds[0].EntryID != p1 || v.Adds[0].Classification != "A1" || v.Adds[1].Video == nil ||
+		!strings.HasPrefix(v.Adds[1].EntryID, "vpdq-") || st.Skipped != 4 {
+		t.Errorf("te: %+v %+v", v, st)
+	}
+	var got []string
+	for _, n := range st.NotHeld {
+		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
+	}
+	if strings.Join(got, " ") != "tags::line 2 duplicate::line 3 not_positive:NEGATIVE_CLASS:line 4 video_without_vpdq:video_md5:line 5 signal_type:raw_text:line 6" {
+		t.Errorf("te not held: %s", got)
+	}
+	for in, where := range map[string]string{
+		"signal_type,signal_str\npdq,zz\n":                     "line 2",
+		"signal_type,signal_str,extra\npdq," + p1 + ",x\n":      "extra",
+		"collab,signal_str\nc," + p1 + "\n":                     "signal_type",
+		"signal_type,signal_str\npdq," + p1 + "\nvpdq,[\"x\"]\n": "line 3",
+	} {
+		if _, _, err := hashmatch.ParseList(hashmatch.FormatTECSV, []byte(in)); err == nil || !strings.Contains(err.Error(), where) {
+			t.Errorf("%q: want a refusal naming %s, got %v", in, where, err)
+		}
+	}
+
+	hma := `[{"id": 1234, "bank": "TEST_BANK", "enabled": true, "original_media_uri": null, "signals": {"pdq": "` + p1 + `"}},
+	 {"id": 1235, "bank": "TEST_BANK", "enabled": false, "original_media_uri": null, "signals": {"pdq": "` + p1 + `"}},
+	 {"id": 1236, "bank": "TEST_BANK", "enabled": true, "signals": {"video_md5": "d41d8cd98f00b204e9800998ecf8427e"}},
+	 {"id": "v-7", "bank": "TEST_BANK", "enabled": true, "signals": {"vpdq": "[\"` + p1 + `,90,0.000\"]", "video_md5": "D41D8CD98F00B204E9800998ECF8427E", "tmk": "x"}}]`
+	v, st, err = hashmatch.ParseList(hashmatch.FormatHMA, []byte(hma))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Adds) != 2 || v.Adds[0].EntryID != "1234" || v.Adds[1].MD5 != "d41d8cd98f00b204e9800998ecf8427e" || st.Skipped != 2 {
+		t.Errorf("hma: %+v %+v", v, st)
+	}
+	got = nil
+	for _, n := range st.NotHeld {
+		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
+	}
+	if strings.Join(got, " ") != "disabled::1235 video_without_vpdq:video_md5:1236 fingerprint:tmk:v-7" {
+		t.Errorf("hma not held: %s", got)
+	}
+	for _, bad := range []string{`{"id":1}`, `[{"id":1,"signals":{"pdq":"zz"}}]`, `[{"id":1,"extra":2}]`,
+		`[{"id":1,"signals":{"pdq":"` + p1 + `","vpdq":"[]"}}]`, `[{"id":"a b","signals":{}}]`} {
+		if _, _, err := hashmatch.ParseList(hashmatch.FormatHMA, []byte(bad)); err == nil {
+			t.Errorf("%s: accepted", bad)
+		} else if raw, _ := json.Marshal(err); len(raw) == 0 {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
