@@ -261,9 +261,9 @@ func TestParseTEAndHMA(t *testing.T) {
 		t.Errorf("te not held: %s", got)
 	}
 	for in, where := range map[string]string{
-		"signal_type,signal_str\npdq,zz\n":                     "line 2",
-		"signal_type,signal_str,extra\npdq," + p1 + ",x\n":      "extra",
-		"collab,signal_str\nc," + p1 + "\n":                     "signal_type",
+		"signal_type,signal_str\npdq,zz\n":                       "line 2",
+		"signal_type,signal_str,extra\npdq," + p1 + ",x\n":       "extra",
+		"collab,signal_str\nc," + p1 + "\n":                      "signal_type",
 		"signal_type,signal_str\npdq," + p1 + "\nvpdq,[\"x\"]\n": "line 3",
 	} {
 		if _, _, err := hashmatch.ParseList(hashmatch.FormatTECSV, []byte(in)); err == nil || !strings.Contains(err.Error(), where) {
