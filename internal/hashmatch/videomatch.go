@@ -330,6 +330,12 @@ func videoError(err error, timeout time.Duration) error {
 	return err
 }
 
+// videoOptions are the server's settings of video matching.
+func (s *Service) videoOptions() videoOptions {
+	return videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
+		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct}
+}
+
 // matchVideo matches frames for the principal's provider and opens a case
 // when they match.
 func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vpdq.Frame, c Case, userID string) (*VideoResult, error) {
@@ -337,8 +343,7 @@ func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vp
 	if err != nil {
 		return nil, err
 	}
-	o, err := searchVideo(banks, frames, own, videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
-		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct})
+	o, err := searchVideo(banks, frames, own, s.videoOptions())
 	if err != nil {
 		return nil, err
 	}
