@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -27,7 +28,8 @@ func ownCase(ctx context.Context, q store.Queryer, p *auth.Principal, id string)
 }
 
 // ReviewCase records a reviewer's decision. A rejection may add the hash to
-// the service's suppression list so the same false positive stops matching.
+// the service's suppression list so the same false positive stops matching:
+// an image case's hash, or every matched frame of a video case.
 func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID string, in Review) (*Case, error) {
 	if err := p.Require(ReviewCases); err != nil {
 		return nil, err
@@ -55,7 +57,18 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 		if in.Decision == "reject" {
 			r.Status = statusRejected
 			if in.Suppress {
-				r.Suppression = &suppression{ID: supID, PDQ: c.PDQ}
+				// A video case suppresses every matched frame of the
+				// video, not only the closest pair's.
+				var frames string
+				if err := tx.QueryRow(ctx, "SELECT matched_frames FROM hm_cases WHERE id = ?", caseID).Scan(&frames); err != nil {
+					return nil, err
+				}
+				for _, f := range strings.Fields(frames) {
+					r.Suppressions = append(r.Suppressions, suppression{ID: s.W.IDs().New("HX"), PDQ: f})
+				}
+				if len(r.Suppressions) == 0 {
+					r.Suppression = &suppression{ID: supID, PDQ: c.PDQ}
+				}
 			}
 		}
 		return ledger.NewEntry(TypeCaseReviewed, r)

@@ -136,6 +136,7 @@ type prepared struct {
 	variants []pdq.Hash
 	c        Case
 	userID   string
+	frames   []string // a video's matched frames (caseOpened.MatchedFrames)
 }
 
 func (s *Service) match(ctx context.Context, p *auth.Principal, ps []prepared) ([]Result, error) {
@@ -211,7 +212,7 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 	}
 	out, err := ledger.SubmitAs[caseOpened](ctx, s.W, p.Actor(), "open match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		since := ledger.FormatTime(now.Add(-s.cfg.QuarantineWindow))
-		o := caseOpened{Case: c}
+		o := caseOpened{Case: c, MatchedFrames: pr.frames}
 		for i, m := range ms {
 			var n int
 			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_case_matches WHERE bank_id = ? AND entry_id = ? AND matched_at >= ?",

@@ -344,6 +344,11 @@ type quarantine struct {
 type caseOpened struct {
 	Case       Case         `json:"case"`
 	Quarantine []quarantine `json:"quarantine,omitempty"`
+	// MatchedFrames are, for a video case, the distinct query frames (PDQ
+	// hex) within the threshold of a matched entry: a rejection with
+	// suppress suppresses them all. Absent in image cases and in leaves
+	// written before it, which read as before.
+	MatchedFrames []string `json:"matched_frames,omitempty"`
 }
 
 // Review is the input of ReviewCase.
@@ -364,6 +369,10 @@ type caseReviewed struct {
 	Status      string       `json:"status"`
 	Note        string       `json:"note"`
 	Suppression *suppression `json:"suppression,omitempty"`
+	// Suppressions are a rejected video case's suppressed frames, every
+	// matched frame of the video, one row each (Suppression is nil then);
+	// absent in image cases and in leaves written before it.
+	Suppressions []suppression `json:"suppressions,omitempty"`
 }
 
 // NewReport is the input of SendReport.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -69,9 +70,9 @@ func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeCaseOpened, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, o *caseOpened) error {
 		c := &o.Case
 		if _, err := q.Exec(ctx, `INSERT INTO hm_cases (id, provider_id, pdq, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at,
-			best_bank_id, best_entry_id, best_distance, status, opened_at, opened_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`, c.ID, c.ProviderID, c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source,
-			c.ContentRef, c.UserPseudonym, c.UploadedAt, c.BestBankID, c.BestEntryID, c.BestDistance, e.At, e.By, idx); err != nil {
+			best_bank_id, best_entry_id, best_distance, status, opened_at, opened_by, log_index, matched_frames)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)`, c.ID, c.ProviderID, c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source,
+			c.ContentRef, c.UserPseudonym, c.UploadedAt, c.BestBankID, c.BestEntryID, c.BestDistance, e.At, e.By, idx, strings.Join(o.MatchedFrames, " ")); err != nil {
 			return err
 		}
 		for i, m := range c.Matches {
@@ -106,10 +107,15 @@ func Project(reg *ledger.Projections) {
 		if _, err := q.Exec(ctx, "UPDATE hm_cases SET status = ?, reviewed_at = ?, reviewed_by = ?, review_note = ? WHERE id = ?", r.Status, e.At, e.By, r.Note, r.ID); err != nil {
 			return err
 		}
-		if s := r.Suppression; s != nil {
-			_, err := q.Exec(ctx, `INSERT INTO hm_suppressions (id, provider_id, pdq, case_id, created_at, created_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				s.ID, r.ProviderID, s.PDQ, r.ID, e.At, e.By, idx)
-			return err
+		sups := r.Suppressions
+		if r.Suppression != nil {
+			sups = append(sups, *r.Suppression)
+		}
+		for _, s := range sups {
+			if _, err := q.Exec(ctx, `INSERT INTO hm_suppressions (id, provider_id, pdq, case_id, created_at, created_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				s.ID, r.ProviderID, s.PDQ, r.ID, e.At, e.By, idx); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -34,6 +34,9 @@ type videoOutcome struct {
 	suppressed bool    // a suppressed frame hit a known entry
 	matches    []Match // best first
 	best       vpdq.Frame
+	// matchedFrames are the distinct query frames within the threshold of
+	// a matched entry, in the video's order: what a rejection suppresses.
+	matchedFrames []pdq.Hash
 }
 
 // status is the answer to the query: match, suppressed (only suppressed
@@ -75,6 +78,7 @@ type videoHit struct {
 	distance  int                 // closest pair
 	bestQuery int                 // the query frame of the closest pair
 	first     int                 // the first query frame that hit
+	frames    []int               // the query frames that hit, in order
 }
 
 // searchVideo matches a video's frames against the banks the vPDQ way,
@@ -160,6 +164,7 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 				if h.lastQuery != i {
 					h.queried++
 					h.lastQuery = i
+					h.frames = append(h.frames, i)
 				}
 				if r.frame {
 					h.targets[m.ID] = struct{}{}
@@ -171,6 +176,7 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 		}
 	}
 	bestQuery := map[[2]string]int{} // bank, entry -> query frame of the closest pair
+	matched := make([]bool, len(q))
 	for _, h := range order {
 		e := h.bank.entries[h.entry]
 		at := q[h.first].Seconds
@@ -192,6 +198,14 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 		}
 		out.matches = append(out.matches, m)
 		bestQuery[[2]string{m.BankID, m.EntryID}] = h.bestQuery
+		for _, i := range h.frames {
+			matched[i] = true
+		}
+	}
+	for i, ok := range matched {
+		if ok {
+			out.matchedFrames = append(out.matchedFrames, q[i].Hash)
+		}
 	}
 	sortMatches(out.matches)
 	if len(out.matches) > 0 {
@@ -330,6 +344,12 @@ func videoError(err error, timeout time.Duration) error {
 	return err
 }
 
+// videoOptions are the server's settings of video matching.
+func (s *Service) videoOptions() videoOptions {
+	return videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
+		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct}
+}
+
 // matchVideo matches frames for the principal's provider and opens a case
 // when they match.
 func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vpdq.Frame, c Case, userID string) (*VideoResult, error) {
@@ -337,8 +357,7 @@ func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vp
 	if err != nil {
 		return nil, err
 	}
-	o, err := searchVideo(banks, frames, own, videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
-		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct})
+	o, err := searchVideo(banks, frames, own, s.videoOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +369,11 @@ func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vp
 	// The case carries the query frame of the closest pair: what a reviewer
 	// looks at first, and what a rejection may suppress.
 	c.PDQ, c.Quality = o.best.Hash.String(), o.best.Quality
-	res.CaseID, err = s.openCase(ctx, p, &prepared{c: c, userID: userID}, o.matches)
+	matched := make([]string, len(o.matchedFrames))
+	for i, h := range o.matchedFrames {
+		matched[i] = h.String()
+	}
+	res.CaseID, err = s.openCase(ctx, p, &prepared{c: c, userID: userID, frames: matched}, o.matches)
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,9 @@ func DefaultModules() []Registry {
 				return nil, fmt.Errorf("load hash banks: %w", err)
 			}
 			sec := web.Hashmatch(s)
-			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Hashmatch(env, s) }, Section: &sec}, nil
+			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
+				return append(httpapi.Hashmatch(env, s), httpapi.HMA(env, s)...) // and the HMA-compatible routes
+			}, Section: &sec}, nil
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,

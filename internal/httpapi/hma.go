@@ -1,0 +1,325 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch"
+)
+
+// HMAPrefix is where the HMA-compatible routes are mounted: an HMA client
+// configured with the base URL https://registry.example/hma calls
+// /hma/m/lookup and so on.
+const HMAPrefix = "/hma"
+
+// hmaQuery documents the query parameters the HMA routes read.
+var hmaQuery = map[string]Param{
+	"signal":           {Name: "signal", Doc: "the hash: 64 hex digits for pdq, 32 for video_md5, a JSON array of \"PDQHEX,QUALITY,SECONDS\" strings for vpdq"},
+	"signal_type":      {Name: "signal_type", Doc: "the signal type", Values: hashmatch.HMASignalTypes},
+	"banks":            {Name: "banks", Doc: "comma-separated bank ids (HMA's bank names) to keep the matches of"},
+	"include_distance": {Name: "include_distance", Doc: "true: each match with its bank_content_id and distance; false (default): bank_content_ids only"},
+	"types":            {Name: "types", Doc: "comma-separated signal types to compute (default: all of the content type's)"},
+	"seed":             {Name: "seed", Doc: "accepted and ignored: custos banks have no matching_enabled_ratio to flip a coin against"},
+	"bypass_coinflip":  {Name: "bypass_coinflip", Doc: "accepted and ignored (see seed)"},
+	"url":              {Name: "url", Doc: "refused with 403: custos never fetches a URL; upload the file"},
+	"content_type":     {Name: "content_type", Doc: "with url only; refused with it"},
+}
+
+func hmaParams(names ...string) []Param {
+	out := make([]Param, len(names))
+	for i, n := range names {
+		out[i] = hmaQuery[n]
+	}
+	return out
+}
+
+// hmaAnswer writes an HMA answer: the body as JSON with the status, or the
+// refusal as HMA's api_error_handler writes it, {"message": "..."}.
+func hmaAnswer(env Env, r *http.Request, status int, body any, err error) (int, any, error) {
+	if err != nil {
+		status, body = hmaError(env, r, err)
+	}
+	return 0, Stream(func(w http.ResponseWriter) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		return json.NewEncoder(w).Encode(body)
+	}), nil
+}
+
+// hmaError maps a refusal to HMA's status and body: every bad request is
+// 400 in HMA (abort(400, ...)).
+func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		env.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		return http.StatusInternalServerError, map[string]string{"message": "internal error; the operator can find it in the server log"}
+	}
+	status := e.Code.HTTPStatus()
+	switch {
+	case e.Rule == "hma_required":
+		status = http.StatusUnprocessableEntity // flask-openapi3's refusal of a request model
+	case e.Code == errs.Invalid || e.Code == errs.Malformed:
+		status = http.StatusBadRequest
+	}
+	return status, map[string]string{"message": e.Message}
+}
+
+// hmaNoURL is custos's answer to the variants of HMA's routes that fetch a
+// URL: HMA's own answer when hashing is disabled ("missing role").
+var hmaNoURL = hashmatch.HMAError(errs.Forbidden, "url", "Hashing is disabled, missing role: custos never fetches a URL; POST the file as multipart/form-data")
+
+// hmaBanksParam reads the banks parameter (nil: every bank).
+func hmaBanksParam(r *http.Request) map[string]bool {
+	v := r.URL.Query().Get("banks")
+	if v == "" {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, b := range strings.Split(v, ",") {
+		out[b] = true
+	}
+	return out
+}
+
+// hmaBool reads a boolean query parameter as pydantic does.
+func hmaBool(r *http.Request, name string) (bool, error) {
+	switch strings.ToLower(r.URL.Query().Get(name)) {
+	case "", "false", "0", "no", "off", "f", "n":
+		return false, nil
+	case "true", "1", "yes", "on", "t", "y":
+		return true, nil
+	}
+	return false, hashmatch.HMAError(errs.Malformed, name, "invalid boolean parameter - prefer true/false")
+}
+
+// hmaRequired reads a required query parameter; HMA's request models
+// refuse a missing one with 422.
+func hmaRequired(r *http.Request, name string) (string, error) {
+	if !r.URL.Query().Has(name) {
+		return "", &errs.Error{Code: errs.Invalid, Rule: "hma_required", Field: name, Message: name + " is required"}
+	}
+	return r.URL.Query().Get(name), nil
+}
+
+// hmaTypes reads the types parameter.
+func hmaTypes(r *http.Request) ([]string, error) {
+	v, ok := r.URL.Query()["types"]
+	if !ok {
+		return nil, nil
+	}
+	var out []string
+	for _, t := range strings.Split(strings.Join(v, ","), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, hashmatch.HMAError(errs.Malformed, "types", "empty signal type selection")
+	}
+	return out, nil
+}
+
+// hmaUpload hashes the one file of a multipart/form-data body, whose field
+// name is its HMA content type (photo or video), as HMA's
+// hash_media_from_form_data does, and returns the signals.
+func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (map[string]string, error) {
+	types, err := hmaTypes(r)
+	if err != nil {
+		return nil, err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, hashmatch.HMAError(errs.Malformed, "", "Missing multipart/form-data file upload")
+	}
+	cfg := s.Config()
+	r.Body = http.MaxBytesReader(nil, r.Body, cfg.MaxVideoUpload+MaxBody)
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	var out map[string]string
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", mb.Limit)
+			}
+			return nil, hashmatch.HMAError(errs.Malformed, "", "the multipart/form-data body could not be read")
+		}
+		if part.FileName() == "" {
+			continue // a form field, not a file: HMA reads request.files only
+		}
+		if out != nil {
+			return nil, hashmatch.HMAError(errs.Malformed, "", "Only one file allowed per request")
+		}
+		if out, err = s.HMAHash(r.Context(), p, part.FormName(), types, part); err != nil {
+			return nil, err
+		}
+	}
+	if out == nil {
+		return nil, hashmatch.HMAError(errs.Malformed, "", "Missing multipart/form-data file upload")
+	}
+	return out, nil
+}
+
+// hmaByBank groups lookup matches by bank, as HMA's lookup answers them.
+func hmaByBank(ms []hashmatch.HMABankMatch) map[string][]hashmatch.HMAMatch {
+	out := map[string][]hashmatch.HMAMatch{}
+	for _, m := range ms {
+		out[m.Bank] = append(out[m.Bank], m.HMAMatch)
+	}
+	return out
+}
+
+// HMA lists the HMA-compatible routes (Meta's Hasher-Matcher-Actioner, the
+// version docs/hashmatch.md pins) under HMAPrefix: the same requests and
+// answers as HMA's hashing and matching blueprints, on custos's banks, for
+// a principal of role service authenticated with its custos token.
+func HMA(env Env, s *hashmatch.Service) []Route {
+	return []Route{
+		{Method: "GET", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash the media at a URL; refused (403): custos never fetches a URL",
+			Query: hmaParams("url", "content_type", "types"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return hmaAnswer(env, r, 0, nil, hmaNoURL)
+			}},
+		{Method: "POST", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
+			Query: hmaParams("types"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := hmaUpload(r, p, s)
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
+			Query: hmaParams("signal", "signal_type", "banks", "include_distance"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := func() (any, error) {
+					signal, err := hmaRequired(r, "signal")
+					if err != nil {
+						return nil, err
+					}
+					st, err := hmaRequired(r, "signal_type")
+					if err != nil {
+						return nil, err
+					}
+					dist, err := hmaBool(r, "include_distance")
+					if err != nil {
+						return nil, err
+					}
+					ms, err := s.HMALookup(r.Context(), p, st, signal, hmaBanksParam(r), true)
+					if err != nil {
+						return nil, err
+					}
+					matches := make([]any, len(ms))
+					for i, m := range ms {
+						matches[i] = m.BankContentID
+						if dist {
+							matches[i] = m.HMAMatch
+						}
+					}
+					return map[string]any{"matches": matches}, nil
+				}()
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; opens no case (service)",
+			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := func() (any, error) {
+					q := r.URL.Query()
+					if q.Get("url") != "" {
+						return nil, hmaNoURL
+					}
+					if q.Get("signal") == "" || q.Get("signal_type") == "" {
+						return nil, hashmatch.HMAError(errs.Malformed, "signal", "Either url or both signal and signal_type are required")
+					}
+					ms, err := s.HMALookup(r.Context(), p, q.Get("signal_type"), q.Get("signal"), hmaBanksParam(r), false)
+					return hmaByBank(ms), err
+				}()
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; opens no case (service)",
+			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := func() (any, error) {
+					hashes, err := hmaUpload(r, p, s)
+					if err != nil {
+						return nil, err
+					}
+					out := map[string]any{}
+					for st, signal := range hashes {
+						ms, err := s.HMALookup(r.Context(), p, st, signal, hmaBanksParam(r), false)
+						if err != nil {
+							return nil, err
+						}
+						out[st] = hmaByBank(ms)
+					}
+					return out, nil
+				}()
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+		{Method: "GET", Path: HMAPrefix + "/m/index/status", Summary: "HMA: each signal type's index over the subscribed banks, {signal_type: {present, built_to, size}} (service)",
+			Query: hmaParams("signal_type"),
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := func() (any, error) {
+					all, err := s.HMAIndexStatus(r.Context(), p)
+					if err != nil {
+						return nil, err
+					}
+					if q := r.URL.Query(); q.Has("signal_type") {
+						st := q.Get("signal_type")
+						one, ok := all[st]
+						if !ok {
+							return nil, hashmatch.HMAError(errs.Malformed, "signal_type", "No such signal type '%s'", st)
+						}
+						return map[string]hashmatch.HMAIndexStatus{st: one}, nil
+					}
+					return all, nil
+				}()
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+		{Method: "POST", Path: HMAPrefix + "/m/compare", Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := func() (any, error) {
+					if err := p.Require(hashmatch.MatchHashes); err != nil {
+						return nil, err
+					}
+					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+					if err != nil || len(b) > MaxBody {
+						return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
+					}
+					var in map[string]json.RawMessage
+					if json.Unmarshal(b, &in) != nil || in == nil {
+						return nil, hashmatch.HMAError(errs.Malformed, "", "Request input was not a dict")
+					}
+					out := map[string][2]any{}
+					for st, raw := range in {
+						var pair []json.RawMessage
+						if json.Unmarshal(raw, &pair) != nil || pair == nil {
+							return nil, hashmatch.HMAError(errs.Malformed, st, "Comparison hashes for %s was not a list", st)
+						}
+						if len(pair) != 2 {
+							return nil, hashmatch.HMAError(errs.Malformed, st, "Comparison hash list length must be exactly 2")
+						}
+						var left, right string
+						if json.Unmarshal(pair[0], &left) != nil || json.Unmarshal(pair[1], &right) != nil {
+							return nil, hashmatch.HMAError(errs.Malformed, st, "Invalid %s hash: not a string", st)
+						}
+						res, err := hashmatch.HMACompare(st, left, right)
+						if err != nil {
+							return nil, err
+						}
+						out[st] = res
+					}
+					return out, nil
+				}()
+				return hmaAnswer(env, r, http.StatusOK, out, err)
+			}},
+	}
+}
