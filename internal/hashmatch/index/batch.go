@@ -115,6 +115,11 @@ func (s *segment) scanGroup(qs []Hash, group []int, r int, dead []uint64, out []
 			ids = s.ids[c:e]
 		}
 		k := 0
+		if haveScan8 {
+			for ; k+8 <= len(group); k += 8 {
+				scanOctets(out, hs, ids, c, qs, (*[8]int)(group[k:k+8]), r, dead)
+			}
+		}
 		for ; k+4 <= len(group); k += 4 {
 			scanQuads(out, hs, ids, c, qs, (*[4]int)(group[k:k+4]), r, dead)
 		}

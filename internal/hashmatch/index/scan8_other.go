@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package index
+
+const haveScan8 = false
+
+func scan8AVX512(hs *Hash, n int, qw *[4][8]uint64, r uint64) (j int, mask uint64) {
+	panic("index: scan8AVX512 without AVX-512")
+}
