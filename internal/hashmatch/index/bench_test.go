@@ -143,13 +143,13 @@ func BenchmarkSearch(b *testing.B) {
 					}, s))
 				})
 				b.Run("scan4-1thread", func(b *testing.B) {
-					s.scanQPS = max(s.scanQPS, runScan4(b, s.x.main, s.queries))
+					s.scanQPS = max(s.scanQPS, runScan(b, s.x.main, s.queries, 4))
 				})
 				b.Run("scan8-1thread", func(b *testing.B) {
 					if !haveScan8 {
 						b.Skip("no AVX-512 VPOPCNTQ")
 					}
-					s.scanQPS = max(s.scanQPS, runScan8(b, s.x.main, s.queries))
+					s.scanQPS = max(s.scanQPS, runScan(b, s.x.main, s.queries, 8))
 				})
 				b.Run("mih-1thread", func(b *testing.B) {
 					var buf []Match
@@ -237,38 +237,12 @@ func heapInUse() uint64 {
 	return ms.HeapInuse
 }
 
-// runScan4 times the good brute-force baseline on one thread: scanQuads,
-// four queries a pass over the whole segment (the haystack read once per
-// four queries), and reports queries/s, per CPU-second, and the rate at
-// which it reads the haystack (GB/s), to compare with BenchmarkBandwidth.
-func runScan4(b *testing.B, seg *segment, queries []Hash) float64 {
-	b.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	out := make([][]Match, len(queries))
-	cpu0, cpuOK := cputime.Thread()
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		g := [4]int{i % len(queries), (i + 1) % len(queries), (i + 2) % len(queries), (i + 3) % len(queries)}
-		for _, k := range g {
-			out[k] = out[k][:0]
-		}
-		scanQuads(out, seg.hashes, seg.ids, 0, queries, &g, benchRadius, nil)
-		i += 4
-	}
-	qps := float64(i) / b.Elapsed().Seconds()
-	b.ReportMetric(qps, "queries/s")
-	bytes := float64(len(seg.hashes)) * 32 * float64(i/4)
-	if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
-		b.ReportMetric(float64(i)/(cpu1-cpu0).Seconds(), "queries/cpu-s")
-		b.ReportMetric(bytes/(cpu1-cpu0).Seconds()/1e9, "GB/cpu-s")
-	}
-	return qps
-}
-
-// runScan8 is runScan4 for the AVX-512 kernel, eight queries a pass.
-func runScan8(b *testing.B, seg *segment, queries []Hash) float64 {
+// runScan times a good brute-force baseline on one thread: k queries a
+// pass over the whole segment (the haystack read once per k queries), with
+// scanQuads (k = 4, Go) or scanOctets (k = 8, AVX-512), and reports
+// queries/s, per CPU-second, and the rate at which it reads the haystack
+// (GB/s), to compare with BenchmarkBandwidth.
+func runScan(b *testing.B, seg *segment, queries []Hash, k int) float64 {
 	b.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -278,16 +252,20 @@ func runScan8(b *testing.B, seg *segment, queries []Hash) float64 {
 	i := 0
 	for b.Loop() {
 		var g [8]int
-		for k := range g {
-			g[k] = (i + k) % len(queries)
-			out[g[k]] = out[g[k]][:0]
+		for j := range k {
+			g[j] = (i + j) % len(queries)
+			out[g[j]] = out[g[j]][:0]
 		}
-		scanOctets(out, seg.hashes, seg.ids, 0, queries, &g, benchRadius, nil)
-		i += 8
+		if k == 8 {
+			scanOctets(out, seg.hashes, seg.ids, 0, queries, &g, benchRadius, nil)
+		} else {
+			scanQuads(out, seg.hashes, seg.ids, 0, queries, (*[4]int)(g[:4]), benchRadius, nil)
+		}
+		i += k
 	}
 	qps := float64(i) / b.Elapsed().Seconds()
 	b.ReportMetric(qps, "queries/s")
-	bytes := float64(len(seg.hashes)) * 32 * float64(i/8)
+	bytes := float64(len(seg.hashes)) * 32 * float64(i/k)
 	if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
 		b.ReportMetric(float64(i)/(cpu1-cpu0).Seconds(), "queries/cpu-s")
 		b.ReportMetric(bytes/(cpu1-cpu0).Seconds()/1e9, "GB/cpu-s")
