@@ -583,6 +583,17 @@ func TestEveryDistanceUpTo31(t *testing.T) {
 // the queries, including matches on the first and last hash, tombstones
 // and a haystack length that is not a multiple of anything.
 func TestScanKernels(t *testing.T) {
+	if haveScan8 {
+		// Check the Go kernels too, as on a CPU without AVX-512.
+		defer func() { haveScan8 = true }()
+		haveScan8 = false
+		testScanKernels(t)
+		haveScan8 = true
+	}
+	testScanKernels(t)
+}
+
+func testScanKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	hs := clusteredHaystack(rng, 3001, 3, 20)
 	var qs []Hash

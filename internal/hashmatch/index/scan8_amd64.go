@@ -10,3 +10,6 @@ var haveScan8 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ
 
 //go:noescape
 func scan8AVX512(hs *Hash, n int, qw *[4][8]uint64, r uint64) (j int, mask uint64)
+
+//go:noescape
+func scan1AVX512(hs *Hash, n int, q *Hash, r uint64) (j int, mask uint64)

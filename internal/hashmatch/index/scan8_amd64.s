@@ -57,3 +57,49 @@ none:
 	MOVQ $0, mask+40(FP)
 	VZEROUPPER
 	RET
+
+// func scan1AVX512(hs *Hash, n int, q *Hash, r uint64) (j int, mask uint64)
+//
+// Compares hs[0..n) with one query, two hashes a ZMM register: the query
+// is broadcast to both halves, each lane's count comes from VPOPCNTQ, and
+// two permute-and-add steps leave each hash's distance in its four lanes.
+// It returns at the first pair holding a hash within r, with mask bits 0-3
+// set for hs[j] and 4-7 for hs[j+1]; or, with mask 0, the count of hashes
+// it compared (n rounded down to even).
+TEXT ·scan1AVX512(SB), NOSPLIT, $0-48
+	MOVQ hs+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ q+16(FP), DI
+	VBROADCASTI64X4 0(DI), Z0
+	VPBROADCASTQ r+24(FP), Z4
+	XORQ AX, AX
+
+loop1:
+	LEAQ 2(AX), DX
+	CMPQ DX, CX
+	JGT  none1
+	VPXORQ   0(SI), Z0, Z5
+	VPOPCNTQ Z5, Z5
+	VPERMQ   $0x4E, Z5, Z6
+	VPADDQ   Z6, Z5, Z5
+	VPSHUFD  $0x4E, Z5, Z6
+	VPADDQ   Z6, Z5, Z5
+	VPCMPUQ  $2, Z4, Z5, K1
+	KMOVB    K1, BX
+	TESTQ    BX, BX
+	JNZ      found1
+	ADDQ     $64, SI
+	MOVQ     DX, AX
+	JMP      loop1
+
+found1:
+	MOVQ AX, j+32(FP)
+	MOVQ BX, mask+40(FP)
+	VZEROUPPER
+	RET
+
+none1:
+	MOVQ AX, j+32(FP)
+	MOVQ $0, mask+40(FP)
+	VZEROUPPER
+	RET

@@ -274,6 +274,9 @@ const maxBudget = 1e300
 // iteration so that their POPCNT chains overlap, branching only on a
 // candidate pair.
 func scanHashes(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, dead []uint64) []Match {
+	if haveScan8 && len(hs) >= 64 {
+		return scanHashesAVX(dst, hs, ids, base, q, r, dead)
+	}
 	q0, q1, q2, q3 := q[0], q[1], q[2], q[3]
 	if ids != nil {
 		ids = ids[:len(hs)]
@@ -293,6 +296,32 @@ func scanHashes(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, 
 				dst = emitScan(dst, ids, base, j+1, db, dead)
 			}
 		}
+	}
+	if j < len(hs) {
+		if d := Distance(hs[j], *q); d <= r {
+			dst = emitScan(dst, ids, base, j, d, dead)
+		}
+	}
+	return dst
+}
+
+// scanHashesAVX is scanHashes with the AVX-512 kernel scan1AVX512, two
+// hashes a vector register; haveScan8 must be true.
+func scanHashesAVX(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, dead []uint64) []Match {
+	j := 0
+	for j+1 < len(hs) {
+		at, mask := scan1AVX512(&hs[j], len(hs)-j, q, uint64(r))
+		j += at
+		if mask == 0 {
+			break
+		}
+		if mask&0x0f != 0 {
+			dst = emitScan(dst, ids, base, j, Distance(hs[j], *q), dead)
+		}
+		if mask&0xf0 != 0 {
+			dst = emitScan(dst, ids, base, j+1, Distance(hs[j+1], *q), dead)
+		}
+		j += 2
 	}
 	if j < len(hs) {
 		if d := Distance(hs[j], *q); d <= r {
