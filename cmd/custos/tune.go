@@ -31,6 +31,7 @@ type tuneFlags struct {
 	followUpMonths                           string
 	followUpWindow                           time.Duration
 	reimburseFuneral                         bool
+	indexDir                                 string
 }
 
 func (t *tuneFlags) add(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
+	fs.StringVar(&t.indexDir, "hm-index-dir", "", "hash matching: directory where each bank's PDQ index is saved and memory-mapped from, so a restart maps it instead of rebuilding (empty: build in memory at start)")
 	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
 	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
 	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
@@ -107,6 +109,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: t.decodeBudgetMP * 1_000_000,
 		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
 		VideoQueryPct: pct(t.videoQueryPct), VideoTargetPct: pct(t.videoTargetPct),
+		IndexDir: t.indexDir,
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold

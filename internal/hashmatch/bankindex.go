@@ -2,6 +2,10 @@ package hashmatch
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/custos-project/custos/internal/hashmatch/index"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
@@ -31,8 +35,14 @@ type indexRef struct {
 	quality int
 }
 
-// newLoadedBank indexes the entries of one bank.
+// newLoadedBank indexes the entries of one bank in memory.
 func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*loadedBank, error) {
+	return loadBank(id, kind, owner, threshold, entries, "", 0)
+}
+
+// loadBank indexes the entries of one bank at generation gen; with dir
+// set, through an index file there (see loadIndex).
+func loadBank(id, kind, owner string, threshold int, entries []DocEntry, dir string, gen int64) (*loadedBank, error) {
 	lb := &loadedBank{id: id, kind: kind, owner: owner, threshold: threshold,
 		entries: make([]DocEntry, len(entries)), videoQ: make([][]int, len(entries))}
 	var hashes []index.Hash
@@ -68,13 +78,42 @@ func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*
 		}
 		lb.videoQ[i] = q
 	}
+	var err error
+	lb.idx, err = loadIndex(dir, id, gen, hashes)
+	return lb, err
+}
+
+// loadIndex returns the index of hashes, hashes[i] under id i. Without dir
+// it builds it in memory. With dir it maps the bank's index file for this
+// generation when that file holds exactly these hashes; otherwise (no file
+// yet, another generation's, damaged, another format) it builds the file
+// anew, removes the bank's older files and maps the new one. If the file
+// cannot be written it falls back to the in-memory index, so a full or
+// read-only disk slows a restart down but never stops matching.
+func loadIndex(dir, bank string, gen int64, hashes []index.Hash) (*index.Index, error) {
+	if dir != "" {
+		prefix := "pdq-" + hex.EncodeToString([]byte(bank)) + "-"
+		path := filepath.Join(dir, fmt.Sprintf("%s%d.idx", prefix, gen))
+		if x, err := index.Open(path); err == nil && x.HoldsExactly(hashes) {
+			return x, nil
+		}
+		if err := index.BuildFile(path, hashes); err == nil {
+			if x, err := index.Open(path); err == nil && x.HoldsExactly(hashes) {
+				old, _ := filepath.Glob(filepath.Join(dir, prefix+"*.idx"))
+				for _, o := range old {
+					if o != path {
+						os.Remove(o)
+					}
+				}
+				return x, nil
+			}
+		}
+	}
 	ids := make([]uint64, len(hashes))
 	for i := range ids {
 		ids[i] = uint64(i)
 	}
-	var err error
-	lb.idx, err = index.Build(ids, hashes)
-	return lb, err
+	return index.Build(ids, hashes)
 }
 
 // matchable tells whether an index hit counts at this quality minimum: image
@@ -133,7 +172,7 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 		if err != nil {
 			return nil, err
 		}
-		lb, err := newLoadedBank(id, m.kind, m.owner, m.threshold, entries)
+		lb, err := loadBank(id, m.kind, m.owner, m.threshold, entries, s.cfg.IndexDir, m.gen)
 		if err != nil {
 			return nil, err
 		}

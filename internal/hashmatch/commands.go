@@ -47,6 +47,13 @@ type Config struct {
 	// python-threatexchange's; a negative value stands for 0).
 	VideoQueryPct  float64
 	VideoTargetPct float64
+	// IndexDir, when set, is a directory where each bank's PDQ index is
+	// saved as an index file (internal/hashmatch/index) and memory-mapped
+	// from: a restart maps the file of the bank's current generation
+	// instead of rebuilding the index, and a file that is damaged, of
+	// another format or of other hashes is rebuilt. Empty: indexes are
+	// built in memory at every start.
+	IndexDir string
 }
 
 func (c Config) withDefaults() Config {

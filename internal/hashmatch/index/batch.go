@@ -104,12 +104,26 @@ func (x *Index) SearchBatch(qs []Hash, r int) ([][]Match, error) {
 
 // scanGroup scans the whole segment for the queries qs[g] for g in group,
 // chunk by chunk, so that each chunk is fetched from memory once per group
-// rather than once per query.
+// rather than once per query, and within a chunk four queries a pass
+// (scanQuads) so that each hash is loaded from cache once per four.
 func (s *segment) scanGroup(qs []Hash, group []int, r int, dead []uint64, out [][]Match) {
 	for c := 0; c < len(s.hashes); c += scanChunk {
 		e := min(c+scanChunk, len(s.hashes))
-		hs, ids := s.hashes[c:e], s.ids[c:e]
-		for _, g := range group {
+		hs := s.hashes[c:e]
+		var ids []uint64
+		if s.ids != nil {
+			ids = s.ids[c:e]
+		}
+		k := 0
+		if haveScan8 {
+			for ; k+8 <= len(group); k += 8 {
+				scanOctets(out, hs, ids, c, qs, (*[8]int)(group[k:k+8]), r, dead)
+			}
+		}
+		for ; k+4 <= len(group); k += 4 {
+			scanQuads(out, hs, ids, c, qs, (*[4]int)(group[k:k+4]), r, dead)
+		}
+		for _, g := range group[k:] {
 			out[g] = scanHashes(out[g], hs, ids, c, &qs[g], r, dead)
 		}
 	}

@@ -41,7 +41,8 @@ type benchSet struct {
 	queries []Hash
 	x       *Index
 	buildS  float64
-	scanQPS float64 // from scan-1thread, for the mih speed-up
+	heapB   float64 // Go heap the index holds, per hash (runtime.MemStats)
+	scanQPS float64 // best of scan-1thread and scan4-1thread, for the mih speed-up
 }
 
 var (
@@ -106,12 +107,14 @@ func getBenchSet(b *testing.B, n int, kind string) *benchSet {
 			s.queries = append(s.queries, randHash(rng))
 		}
 	}
+	heap0 := heapInUse()
 	start := time.Now()
 	x, err := Build(s.ids, s.hashes)
 	if err != nil {
 		b.Fatal(err)
 	}
 	s.buildS = time.Since(start).Seconds()
+	s.heapB = float64(heapInUse()-heap0) / float64(n)
 	s.x = x
 	benchCache[key] = s
 	return s
@@ -135,9 +138,18 @@ func BenchmarkSearch(b *testing.B) {
 				b.Run("scan-1thread", func(b *testing.B) {
 					seg := s.x.main
 					var buf []Match
-					s.scanQPS = runSingle(b, func(q *Hash) {
+					s.scanQPS = max(s.scanQPS, runSingle(b, func(q *Hash) {
 						buf = scanHashes(buf[:0], seg.hashes, seg.ids, 0, q, benchRadius, nil)
-					}, s)
+					}, s))
+				})
+				b.Run("scan4-1thread", func(b *testing.B) {
+					s.scanQPS = max(s.scanQPS, runScan(b, s.x.main, s.queries, 4))
+				})
+				b.Run("scan8-1thread", func(b *testing.B) {
+					if !haveScan8 {
+						b.Skip("no AVX-512 VPOPCNTQ")
+					}
+					s.scanQPS = max(s.scanQPS, runScan(b, s.x.main, s.queries, 8))
 				})
 				b.Run("mih-1thread", func(b *testing.B) {
 					var buf []Match
@@ -148,6 +160,7 @@ func BenchmarkSearch(b *testing.B) {
 					}, s)
 					st := s.x.Stats()
 					b.ReportMetric(float64(st.MemoryBytes)/float64(st.Len), "B/hash")
+					b.ReportMetric(s.heapB, "heap-B/hash")
 					b.ReportMetric(s.buildS, "build-s")
 					b.ReportMetric(float64(matches)/float64(b.N), "matches/q")
 					if s.scanQPS > 0 {
@@ -214,4 +227,182 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// heapInUse returns the bytes of Go heap in use after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// runScan times a good brute-force baseline on one thread: k queries a
+// pass over the whole segment (the haystack read once per k queries), with
+// scanQuads (k = 4, Go) or scanOctets (k = 8, AVX-512), and reports
+// queries/s, per CPU-second, and the rate at which it reads the haystack
+// (GB/s), to compare with BenchmarkBandwidth.
+func runScan(b *testing.B, seg *segment, queries []Hash, k int) float64 {
+	b.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	out := make([][]Match, len(queries))
+	cpu0, cpuOK := cputime.Thread()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		var g [8]int
+		for j := range k {
+			g[j] = (i + j) % len(queries)
+			out[g[j]] = out[g[j]][:0]
+		}
+		if k == 8 {
+			scanOctets(out, seg.hashes, seg.ids, 0, queries, &g, benchRadius, nil)
+		} else {
+			scanQuads(out, seg.hashes, seg.ids, 0, queries, (*[4]int)(g[:4]), benchRadius, nil)
+		}
+		i += k
+	}
+	qps := float64(i) / b.Elapsed().Seconds()
+	b.ReportMetric(qps, "queries/s")
+	bytes := float64(len(seg.hashes)) * 32 * float64(i/k)
+	if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
+		b.ReportMetric(float64(i)/(cpu1-cpu0).Seconds(), "queries/cpu-s")
+		b.ReportMetric(bytes/(cpu1-cpu0).Seconds()/1e9, "GB/cpu-s")
+	}
+	return qps
+}
+
+// BenchmarkBandwidth measures the machine's sequential read bandwidth on
+// one thread, the limit of any linear scan: it sums a 512 MiB array (far
+// larger than the caches) with four independent accumulators.
+func BenchmarkBandwidth(b *testing.B) {
+	buf := make([]uint64, 64<<20)
+	for i := range buf {
+		buf[i] = uint64(i)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, cpuOK := cputime.Thread()
+	b.ResetTimer()
+	var sink uint64
+	for b.Loop() {
+		var s0, s1, s2, s3 uint64
+		for i := 0; i+3 < len(buf); i += 4 {
+			s0 += buf[i]
+			s1 += buf[i+1]
+			s2 += buf[i+2]
+			s3 += buf[i+3]
+		}
+		sink += s0 + s1 + s2 + s3
+	}
+	total := float64(len(buf)*8) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GB/s")
+	if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
+		b.ReportMetric(total/(cpu1-cpu0).Seconds()/1e9, "GB/cpu-s")
+	}
+	if sink == 1 {
+		b.Log(sink)
+	}
+}
+
+// BenchmarkFile is the 100-million-hash path: it generates
+// CUSTOS_BENCH_FILE_N hashes on the fly (random, or clustered with
+// CUSTOS_BENCH_FILE_KIND=clustered), writes the index with BuildFile into
+// CUSTOS_BENCH_DIR (default the temporary directory), drops the generated
+// hashes, then Opens the file (a restart: checksum pass and mapping) and
+// searches the mapped index on one thread, beside the four-query scan of
+// the same mapped hashes. The file is removed at the end. Only with the
+// variable set:
+//
+//	CUSTOS_BENCH_FILE_N=100000000 go test -run '^$' -bench File -benchtime 3000x -timeout 60m ./internal/hashmatch/index/
+func BenchmarkFile(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("CUSTOS_BENCH_FILE_N"))
+	if n <= 0 || testing.Short() {
+		b.Skip("set CUSTOS_BENCH_FILE_N")
+	}
+	kind := os.Getenv("CUSTOS_BENCH_FILE_KIND")
+	if kind == "" {
+		kind = "random"
+	}
+	dir := os.Getenv("CUSTOS_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := fmt.Sprintf("%s/custos-bench-%d-%s.idx", dir, n, kind)
+	defer os.Remove(path)
+	queries, buildS := func() ([]Hash, float64) {
+		rng := rand.New(rand.NewPCG(uint64(n), 100))
+		hs := make([]Hash, n)
+		var centres []Hash
+		if kind == "clustered" {
+			centres = randomHaystack(rng, 100)
+		}
+		for i := range hs {
+			h := randHash(rng)
+			if centres != nil && rng.IntN(10) != 0 {
+				h = centres[rng.IntN(len(centres))]
+				for range rng.IntN(49) {
+					bit := rng.IntN(256)
+					h[bit>>6] ^= 1 << (bit & 63)
+				}
+			}
+			hs[i] = h
+		}
+		var qs []Hash
+		for i := range benchQueries {
+			if i%2 == 0 {
+				qs = append(qs, flipBits(rng, hs[rng.IntN(n)], rng.IntN(benchRadius+1)))
+			} else {
+				qs = append(qs, randHash(rng))
+			}
+		}
+		start := time.Now()
+		if err := BuildFile(path, hs); err != nil {
+			b.Fatal(err)
+		}
+		return qs, time.Since(start).Seconds()
+	}()
+	runtime.GC()
+	start := time.Now()
+	x, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf []Match
+	buf, _ = x.AppendSearch(buf, queries[0], benchRadius)
+	openS := time.Since(start).Seconds()
+	st, _ := os.Stat(path)
+	b.Run(fmt.Sprintf("N=%s/%s/mih-1thread", sizeLabel(n), kind), func(b *testing.B) {
+		s := &benchSet{queries: queries}
+		matches := 0
+		runSingle(b, func(q *Hash) {
+			buf, _ = x.AppendSearch(buf[:0], *q, benchRadius)
+			matches += len(buf)
+		}, s)
+		b.ReportMetric(float64(st.Size())/float64(n), "file-B/hash")
+		b.ReportMetric(buildS, "build-s")
+		b.ReportMetric(openS, "open-s")
+		b.ReportMetric(float64(matches)/float64(b.N), "matches/q")
+	})
+	// The scan baseline: two passes of four queries, whatever -benchtime
+	// says (a pass over 100M hashes takes seconds).
+	b.Run(fmt.Sprintf("N=%s/%s/scan4-1thread", sizeLabel(n), kind), func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		out := make([][]Match, len(queries))
+		cpu0, cpuOK := cputime.Thread()
+		start := time.Now()
+		for p := range 2 {
+			g := [4]int{4 * p, 4*p + 1, 4*p + 2, 4*p + 3}
+			scanQuads(out, x.main.hashes, x.main.ids, 0, queries, &g, benchRadius, nil)
+		}
+		wall := time.Since(start).Seconds()
+		b.ReportMetric(8/wall, "queries/s")
+		if cpu1, ok := cputime.Thread(); ok && cpuOK && cpu1 > cpu0 {
+			b.ReportMetric(8/(cpu1-cpu0).Seconds(), "queries/cpu-s")
+			b.ReportMetric(2*float64(n)*32/(cpu1-cpu0).Seconds()/1e9, "GB/cpu-s")
+		}
+	})
+	runtime.KeepAlive(x)
 }

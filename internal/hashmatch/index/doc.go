@@ -20,18 +20,31 @@
 //
 // Before probing, a query prices its plan from the bucket sizes; when that
 // costs more than reading every hash (clustered data, large r, small
-// indexes) it runs a tight linear scan instead. SearchBatch spreads
-// queries over GOMAXPROCS goroutines and runs the scan-bound ones as a
-// cache-blocked scan that compares each chunk of the haystack with many
-// queries while it is in cache.
+// indexes) it runs a tight linear scan instead, and runMIH gives up for
+// the scan midway when verifications explode (clustered data). SearchBatch
+// spreads queries over GOMAXPROCS goroutines and runs the scan-bound ones
+// as a cache-blocked scan that compares each chunk of the haystack with
+// many queries while it is in cache. On CPUs with AVX-512 VPOPCNTQ the
+// scans use assembly kernels (scan8_amd64.s): eight queries a pass for
+// batches, two hashes a register for one query, which then runs at the
+// memory bandwidth; elsewhere Go kernels (four queries a pass) do.
 //
 // # Storage
 //
 // Hashes are stored once, contiguously (32 B each), with their uint64 ids
-// (8 B) and, per slot, a uint32 position and a uint16 partner value (6 B
-// per slot, 96 B in all): 136 B per hash plus 4 MiB of offset tables
-// (about 140 B per hash at one million hashes). MemoryBytes reports it.
-// Indexes under 16384 hashes get no tables and are always scanned.
+// (8 B, not stored at all when the ids are 0..n-1, as in a bank's index)
+// and, per slot, a uint32 position and a uint16 partner value (6 B per
+// slot, 96 B in all): 128 B per hash with dense ids plus 4 MiB of offset
+// tables. MemoryBytes reports it. Indexes under 16384 hashes get no tables
+// and are always scanned. The 16 tables are the price of exact radius-31
+// search at these speeds; BENCHMARKS.md gives the trade-off.
+//
+// WriteFile and BuildFile save an index as a file of exactly these arrays
+// (a header with a version and CRC-32C checksums; see file.go) and Open
+// memory-maps one, so that a restart serves after one checksum pass over
+// the file instead of a rebuild. BuildFile builds one slot pair at a time
+// and writes it out, so building 100 million hashes never holds the whole
+// index in memory.
 //
 // # Updates
 //

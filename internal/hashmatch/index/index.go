@@ -117,7 +117,7 @@ func (x *Index) load(ids []uint64, hashes []Hash) error {
 			return fmt.Errorf("index: duplicate id %d", sid[i])
 		}
 	}
-	x.main = buildSegment(sid, sh, x.cfg.indexed(len(sid)))
+	x.main = buildSegment(denseOrNil(sid), sh, x.cfg.indexed(len(sid)))
 	x.dead, x.ndead = nil, 0
 	x.dh, x.did, x.dpos = nil, nil, nil
 	return nil
@@ -157,7 +157,7 @@ func (x *Index) Len() int {
 func (x *Index) lenLocked() int {
 	n := len(x.dh) - x.ndead
 	if x.main != nil {
-		n += len(x.main.ids)
+		n += len(x.main.hashes)
 	}
 	return n
 }
@@ -227,7 +227,7 @@ func (x *Index) killMainLocked(id uint64) bool {
 		return false
 	}
 	if x.dead == nil {
-		x.dead = make([]uint64, (len(x.main.ids)+63)/64)
+		x.dead = make([]uint64, (len(x.main.hashes)+63)/64)
 	}
 	if x.dead[p>>6]>>(p&63)&1 != 0 {
 		return false
@@ -241,7 +241,7 @@ func (x *Index) mainLen() int {
 	if x.main == nil {
 		return 0
 	}
-	return len(x.main.ids)
+	return len(x.main.hashes)
 }
 
 // Compact folds pending additions and removals into the main segment now,
@@ -278,7 +278,7 @@ func (x *Index) merge() {
 	var mids []uint64
 	var mhs []Hash
 	if x.main != nil {
-		mids, mhs = x.main.ids, x.main.hashes
+		mids, mhs = x.main.idSlice(), x.main.hashes
 	}
 	n := len(mids) - x.ndead + len(order)
 	ids := make([]uint64, 0, n)
@@ -299,7 +299,7 @@ func (x *Index) merge() {
 			j++
 		}
 	}
-	seg := buildSegment(ids, hashes, x.cfg.indexed(len(ids)))
+	seg := buildSegment(denseOrNil(ids), hashes, x.cfg.indexed(len(ids)))
 
 	x.mu.Lock()
 	x.main = seg

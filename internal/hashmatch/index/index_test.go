@@ -375,6 +375,15 @@ func TestMemoryBytes(t *testing.T) {
 	if got := x.MemoryBytes(); got != want {
 		t.Fatalf("MemoryBytes = %d, want %d", got, want)
 	}
+	// Ids 0..n-1 are not stored: position i is id i.
+	dense := make([]uint64, n)
+	for i := range dense {
+		dense[i] = uint64(i)
+	}
+	x = buildWith(t, config{minIndexed: 1}, dense, hs)
+	if got, want := x.MemoryBytes(), want-n*8; got != want || x.main.ids != nil {
+		t.Fatalf("dense ids: MemoryBytes = %d, want %d", got, want)
+	}
 }
 
 // TestConcurrentReadersAndWriter runs searches while a writer adds,
@@ -490,4 +499,142 @@ func TestCountingSortPaths(t *testing.T) {
 	if cap(part1)-len(part1) < partPad || cap(part2)-len(part2) < partPad {
 		t.Fatal("part array lacks its padding")
 	}
+}
+
+// TestEveryDistanceUpTo31 plants, around each anchor, a stored hash at
+// every distance 0..32 and checks at r = 31 and r = 30 on every path, on a
+// random haystack and on adversarial ones: a tight cluster (every slot
+// value shared by thousands of hashes, so the partner filter passes
+// almost everything and multi-index hashing must hand over to the scan),
+// hashes differing from one centre only inside one super-slot (one bucket
+// per slot holds nearly the whole haystack), and exact duplicates.
+func TestEveryDistanceUpTo31(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	centre := randHash(rng)
+	superOnly := make([]Hash, 6000)
+	for i := range superOnly {
+		h := centre
+		h[1] ^= rng.Uint64() & 0xffffffff // super-slot 2 only: slots 4 and 5
+		superOnly[i] = h
+	}
+	dups := make([]Hash, 6000)
+	for i := range dups {
+		dups[i] = flipBits(rng, centre, 40+i%3)
+	}
+	haystacks := []struct {
+		name string
+		hs   []Hash
+	}{
+		{"random", randomHaystack(rng, 6000)},
+		{"tight-cluster", clusteredHaystack(rng, 6000, 2, 6)},
+		{"one-super-slot", superOnly},
+		{"duplicates", dups},
+	}
+	for _, hc := range haystacks {
+		ps := &plantedSet{plants: map[Hash]map[int]uint64{}}
+		ps.hashes = slices.Clone(hc.hs)
+		anchors := []Hash{centre, flipBits(rng, hc.hs[0], 3), randHash(rng)}
+		for _, q := range anchors {
+			ps.anchors = append(ps.anchors, q)
+			ps.plants[q] = map[int]uint64{}
+			for d := 0; d <= 32; d++ {
+				ps.plants[q][d] = uint64(len(ps.hashes))
+				ps.hashes = append(ps.hashes, flipBits(rng, q, d))
+			}
+		}
+		ps.ids = make([]uint64, len(ps.hashes))
+		for i := range ps.ids {
+			ps.ids[i] = uint64(i)
+		}
+		x := buildWith(t, config{minIndexed: 1}, ps.ids, ps.hashes)
+		for _, pc := range allPaths {
+			x.cfg.path = pc.p
+			t.Run(hc.name+"/"+pc.name, func(t *testing.T) {
+				if hc.name != "random" && pc.p == pathAuto {
+					// The candidates explode around the centre: the
+					// automatic path must notice and scan. Anchor 1 lies
+					// 3 bits from a hash of the haystack.
+					q := ps.anchors[1]
+					if _, mih := x.main.search(nil, new(scratch), &q, 31, nil, pathAuto, float64(len(ps.hashes))); mih {
+						t.Fatal("automatic path kept multi-index hashing inside the cluster")
+					}
+				}
+				for _, r := range []int{30, 31} {
+					checkPlants(t, x, ps, r)
+					for _, q := range ps.anchors {
+						checkSearch(t, x, q, r, bruteForce(ps.ids, ps.hashes, q, r))
+					}
+					got, err := x.SearchBatch(ps.anchors, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, q := range ps.anchors {
+						compareMatches(t, "SearchBatch", r, sortMatches(got[i]), bruteForce(ps.ids, ps.hashes, q, r))
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestScanKernels checks the multi-query scan kernels (four queries a pass
+// in Go, eight with AVX-512 where the CPU has it) against the oracle on a
+// clustered haystack with planted hashes at every distance 0..32 around
+// the queries, including matches on the first and last hash, tombstones
+// and a haystack length that is not a multiple of anything.
+func TestScanKernels(t *testing.T) {
+	if haveScan8 {
+		// Check the Go kernels too, as on a CPU without AVX-512.
+		defer func() { haveScan8 = true }()
+		haveScan8 = false
+		testScanKernels(t)
+		haveScan8 = true
+	}
+	testScanKernels(t)
+}
+
+func testScanKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	hs := clusteredHaystack(rng, 3001, 3, 20)
+	var qs []Hash
+	for range 8 {
+		q := flipBits(rng, hs[rng.IntN(len(hs))], rng.IntN(20))
+		qs = append(qs, q)
+		for d := 0; d <= 32; d++ {
+			hs = append(hs, flipBits(rng, q, d))
+		}
+	}
+	hs[0], hs[len(hs)-1] = qs[0], qs[7]
+	ids := seqIDs(rng, len(hs))
+	dead := make([]uint64, (len(hs)+63)/64)
+	dead[1] = 1 << 5 // position 69
+	g8 := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
+	for _, r := range []int{0, 7, 31} {
+		want := make([][]Match, len(qs))
+		for i, q := range qs {
+			want[i] = scanHashes(nil, hs, ids, 0, &q, r, dead)
+			var live []Match
+			for _, m := range bruteForce(ids, hs, q, r) {
+				if p := slices.Index(ids, m.ID); p != 69 {
+					live = append(live, m)
+				}
+			}
+			compareMatches(t, "scanHashes", r, sortMatches(want[i]), live)
+		}
+		out := make([][]Match, len(qs))
+		scanQuads(out, hs, ids, 0, qs, (*[4]int)(g8[:4]), r, dead)
+		scanQuads(out, hs, ids, 0, qs, (*[4]int)(g8[4:]), r, dead)
+		for i := range qs {
+			compareMatches(t, "scanQuads", r, sortMatches(out[i]), sortMatches(slices.Clone(want[i])))
+		}
+		if !haveScan8 {
+			continue
+		}
+		out = make([][]Match, len(qs))
+		scanOctets(out, hs, ids, 0, qs, &g8, r, dead)
+		for i := range qs {
+			compareMatches(t, "scanOctets", r, sortMatches(out[i]), sortMatches(slices.Clone(want[i])))
+		}
+	}
+	t.Logf("AVX-512 kernel available: %v", haveScan8)
 }

@@ -9,7 +9,9 @@ import (
 
 // segment is an immutable, compact run of hashes: the hashes themselves in
 // one contiguous array (32 B each), their external ids in the same order
-// (8 B each, strictly ascending so Remove can binary-search them), and,
+// (8 B each, strictly ascending so Remove can binary-search them; nil when
+// the ids are 0..n-1, the common case of a bank's index, so that position
+// i holds id i and the array is not stored at all), and,
 // when the segment is big enough to be worth it, one CSR table per slot:
 // off[s][v]..off[s][v+1] delimits the entries of the hashes whose slot s
 // has value v; entry j holds the hash's position pos[s][j] (4 B) and its
@@ -22,6 +24,39 @@ type segment struct {
 	off     [numSlots][]uint32
 	pos     [numSlots][]uint32
 	part    [numSlots][]uint16
+	// mapped is the file mapping the arrays live in, nil for a segment on
+	// the Go heap; see Open.
+	mapped *mapping
+}
+
+// denseOrNil returns nil when ids are exactly 0..len(ids)-1, else ids.
+func denseOrNil(ids []uint64) []uint64 {
+	for i, id := range ids {
+		if id != uint64(i) {
+			return ids
+		}
+	}
+	return nil
+}
+
+// id returns the id of the hash at position i.
+func (s *segment) id(i int) uint64 {
+	if s.ids == nil {
+		return uint64(i)
+	}
+	return s.ids[i]
+}
+
+// idSlice returns the ids of the segment, materialising dense ones.
+func (s *segment) idSlice() []uint64 {
+	if s.ids != nil {
+		return s.ids
+	}
+	ids := make([]uint64, len(s.hashes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+	return ids
 }
 
 // buildSegment indexes hashes, whose ids must be strictly ascending. It
@@ -167,6 +202,12 @@ const partPad = 3
 
 // find returns the position of id, or -1.
 func (s *segment) find(id uint64) int {
+	if s.ids == nil {
+		if id < uint64(len(s.hashes)) {
+			return int(id)
+		}
+		return -1
+	}
 	lo, hi := 0, len(s.ids)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)

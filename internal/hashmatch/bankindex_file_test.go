@@ -1,0 +1,97 @@
+package hashmatch
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/custos-project/custos/internal/hashmatch/index"
+)
+
+// TestLoadIndexFile follows a bank's index file through restarts: the
+// first load builds and writes it, the next maps it without rewriting it,
+// a damaged file or one of other hashes is rebuilt, a new generation
+// replaces the old file, and an unwritable directory falls back to an
+// index in memory. Every index it returns finds a planted hash.
+func TestLoadIndexFile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	hashes := make([]index.Hash, 20000) // over the size that gets tables
+	for i := range hashes {
+		hashes[i] = index.Hash{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
+	}
+	dir := t.TempDir()
+	inode := func(path string) uint64 {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Sys().(*syscall.Stat_t).Ino
+	}
+	load := func(gen int64, hs []index.Hash) *index.Index {
+		t.Helper()
+		x, err := loadIndex(dir, "HB-1", gen, hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := hs[777]
+		q[0] ^= 0xff // 8 bits away
+		ms, err := x.Search(q, 31)
+		if err != nil || len(ms) != 1 || ms[0].ID != 777 || ms[0].Distance != 8 {
+			t.Fatalf("search = %v, %v; want id 777 at 8", ms, err)
+		}
+		if !x.HoldsExactly(hs) {
+			t.Fatal("index does not hold the bank's hashes")
+		}
+		return x
+	}
+	path := filepath.Join(dir, "pdq-48422d31-3.idx") // hex of "HB-1"
+	load(3, hashes)
+	first := inode(path)
+	load(3, hashes)
+	if inode(path) != first {
+		t.Fatal("a valid file was rewritten instead of mapped")
+	}
+
+	// A flipped byte: refused by the checksum, rebuilt.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged := inode(path)
+	load(3, hashes)
+	if inode(path) == damaged {
+		t.Fatal("a damaged file was kept")
+	}
+
+	// Same generation, other hashes (a file copied from elsewhere): rebuilt.
+	other := append([]index.Hash(nil), hashes...)
+	other[5][2] ^= 1
+	before := inode(path)
+	load(3, other)
+	if inode(path) == before {
+		t.Fatal("a file of other hashes was kept")
+	}
+
+	// A new generation writes its own file and removes the old one.
+	load(4, hashes)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("old generation's file still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pdq-48422d31-4.idx")); err != nil {
+		t.Fatal(err)
+	}
+
+	// An unwritable directory: the index is built in memory.
+	ro := filepath.Join(t.TempDir(), "absent", "dir")
+	x, err := loadIndex(ro, "HB-1", 1, hashes)
+	if err != nil || !x.HoldsExactly(hashes) {
+		t.Fatalf("fallback: %v", err)
+	}
+}
