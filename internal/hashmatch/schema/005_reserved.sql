@@ -1,0 +1,1 @@
+-- Reserved for another change of this round (the lead removes this file at merge).
