@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -175,9 +176,12 @@ func (s *Service) DisputeCase(ctx context.Context, p *auth.Principal, caseID str
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.disputes(ctx, p.AuthorityID, id)
+	ds, err := s.disputes(ctx, p.AuthorityID, id, "")
 	if err != nil {
 		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, errs.New(errs.NotFound, "reference", "dispute_id", "no dispute %s", id)
 	}
 	return &ds[0], nil
 }
@@ -256,15 +260,31 @@ func (s *Service) MyDisputes(ctx context.Context, p *auth.Principal) ([]Dispute,
 	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
-	return s.disputes(ctx, p.AuthorityID, "")
+	return s.disputes(ctx, p.AuthorityID, "", "")
 }
 
-func (s *Service) disputes(ctx context.Context, provider, id string) ([]Dispute, error) {
+// CaseDispute is the dispute of one of the provider's cases, nil when it
+// has none.
+func (s *Service) CaseDispute(ctx context.Context, p *auth.Principal, caseID string) (*Dispute, error) {
+	if err := p.Require(ReadCases); err != nil {
+		return nil, err
+	}
+	ds, err := s.disputes(ctx, p.AuthorityID, "", caseID)
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	return &ds[0], nil
+}
+
+// disputes reads a provider's disputes, the newest first: all of them (at
+// most MaxDisputedEntries), or the one of id, or of caseID.
+func (s *Service) disputes(ctx context.Context, provider, id, caseID string) ([]Dispute, error) {
 	rows, err := s.DB.Read().Query(ctx, `SELECT d.id, d.case_id, d.provider_id, d.bank_id, d.entry_id, d.distance, d.note, d.status, d.disputed_at,
 		COALESCE(r.reviewed_at, ''), COALESCE(r.reason, ''), COALESCE(e.deleted_version, 0)
 		FROM hm_disputes d LEFT JOIN hm_dispute_reviews r ON r.id = d.review_id
 		LEFT JOIN hm_entries e ON e.id = d.bank_id || '/' || d.entry_id
-		WHERE d.provider_id = ? AND (? = '' OR d.id = ?) ORDER BY d.log_index DESC, d.id LIMIT ?`, provider, id, id, MaxDisputedEntries)
+		WHERE d.provider_id = ? AND (? = '' OR d.id = ?) AND (? = '' OR d.case_id = ?)
+		ORDER BY d.log_index DESC, d.id LIMIT ?`, provider, id, id, caseID, caseID, MaxDisputedEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -277,9 +297,6 @@ func (s *Service) disputes(ctx context.Context, provider, id string) ([]Dispute,
 		}
 		return err
 	})
-	if err == nil && id != "" && len(out) == 0 {
-		err = errs.New(errs.NotFound, "reference", "dispute_id", "no dispute %s", id)
-	}
 	return out, err
 }
 
@@ -377,7 +394,7 @@ func projectFeedback(reg *ledger.Projections) {
 	ledger.On(reg, TypeDisputeReviewed, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *disputeReviewed) error {
 		status, ok := disputeStatus[r.Decision]
 		if !ok {
-			return errs.Invalidf("decision", "decision", "unknown decision %q", r.Decision)
+			return fmt.Errorf("dispute review %s: unknown decision %q", r.ID, r.Decision)
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO hm_dispute_reviews (id, bank_id, entry_id, decision, reason, disputes, reviewed_at, reviewed_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.BankID, r.EntryID, r.Decision, r.Reason, r.Disputes, e.At, e.By, idx); err != nil {
