@@ -28,6 +28,8 @@ Commands:
   import --db DB --bank ID --format hex|ncmec|projectvic|json FILE
                                     publish a hash list as the bank's next version (operator on the server host;
                                     json carries video entries)
+  disputes --db DB --authority ID [--bank ID] [--json]
+                                    the disputed entries of an authority's banks, the most disputed first (read only)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -48,8 +50,10 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return runHMPull(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runHMImport(ctx, args[1:], stdout, stderr)
+	case "disputes":
+		return runHMDisputes(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull or import", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import or disputes", args[0])}
 }
 
 // interleaved parses flags that may come before or after positional arguments.
