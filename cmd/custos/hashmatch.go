@@ -30,6 +30,8 @@ Commands:
                                     on the server host); says what was not imported, and why
   export --db DB --bank ID --format F [--version N] [--out FILE]
                                     write a bank's list at a version in one of the import formats (logged)
+  disputes --db DB --authority ID [--bank ID] [--json]
+                                    the disputed entries of an authority's banks, the most disputed first (read only)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -52,8 +54,10 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return runHMImport(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runHMExport(ctx, args[1:], stdout, stderr)
+	case "disputes":
+		return runHMDisputes(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import or export", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import, export or disputes", args[0])}
 }
 
 // interleaved parses flags that may come before or after positional arguments.

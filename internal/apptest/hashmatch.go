@@ -28,7 +28,14 @@ type HashmatchWorld struct {
 // matching is configured by hc (zero fields take the defaults).
 func NewHashmatchWorld(t testing.TB, dsn string, hc hashmatch.Config) *HashmatchWorld {
 	t.Helper()
-	e := StartWith(t, dsn, func(cfg *server.Config) { cfg.Hashmatch = hc })
+	return NewHashmatchWorldWith(t, dsn, func(cfg *server.Config) { cfg.Hashmatch = hc })
+}
+
+// NewHashmatchWorldWith builds a HashmatchWorld on a fresh registry
+// configured by set (a clock, hash matching's configuration).
+func NewHashmatchWorldWith(t testing.TB, dsn string, set func(*server.Config)) *HashmatchWorld {
+	t.Helper()
+	e := StartWith(t, dsn, set)
 	w := &HashmatchWorld{Env: e, Names: map[string]string{}}
 	authority := func(name, kind string) string {
 		id := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": name, "kind": kind}).Str("id")

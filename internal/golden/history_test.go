@@ -117,6 +117,10 @@ type history struct {
 	// The transplant step's donor, their second kidney (not transplanted)
 	// and the recipient of the first, for the vigilance step.
 	donor, kidney, recipient string
+	// The hashmatch step's parties, bank and rejected case, for the
+	// feedback and retroactive-matching step.
+	hmAnalyst, hmService, hmReviewer *auth.Principal
+	hmBank, hmRejected               string
 }
 
 // must stops the generator on an error: every command of the history is
@@ -188,6 +192,7 @@ func generate(t *testing.T, dir string) {
 	// Two matches of one entry quarantine it, so the history shows a
 	// quarantine and its release.
 	hm := hashmatch.NewService(w, db, vault, signer, keys.LogKey, hashmatch.Config{QuarantineLimit: 2})
+	hm.Now = clk.Now
 	if err := hm.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +218,7 @@ func generate(t *testing.T, dir string) {
 	h.audits(db, report, assessor)
 	h.assets(db, vault)
 	h.bods(db)
+	h.hmFeedback()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -396,6 +402,7 @@ func (h *history) hashmatch() {
 	must(hm.RecordRemoval(ctx, reviewer, confirmed, hashmatch.NewRemoval{Action: "removed", RemovedAt: h.clk.Now().Add(-time.Minute).Format(time.RFC3339)}))
 	h.clk.tick()
 	must(hm.ReviewCase(ctx, reviewer, rejected, hashmatch.Review{Decision: "reject", Note: "a different picture", Suppress: true}))
+	h.hmAnalyst, h.hmService, h.hmReviewer, h.hmBank, h.hmRejected = analyst, service, reviewer, bank.ID, rejected
 }
 
 // alerts: a refusal that raises an alert, retried a minute later (counted on
@@ -969,4 +976,42 @@ func (h *history) bods(db *store.DB) {
 	if len(a.Holdings) != 1 || a.Holdings[0].Lo != 30 || a.Holdings[0].Hi != 45 {
 		t.Fatalf("the golden owners of GE1: %+v", a.Holdings)
 	}
+}
+
+// hmFeedback: the reviewer disputes the rejected case with the bank's
+// owner, who withdraws the entry; the service opts in to retroactive
+// matching, an upload matches nothing, and the next version (which deletes
+// the withdrawn entry) adds its hash: a retro case opens. The service then
+// opts out. After bods, so that adding it left the earlier leaves as they
+// were.
+func (h *history) hmFeedback() {
+	t, ctx, hm := h.t, h.ctx, h.hm
+	h.clk.tick()
+	must(hm.DisputeCase(ctx, h.hmReviewer, h.hmRejected, hashmatch.NewDispute{Note: "a different picture: the entry looks like a common template"}))
+	h.clk.tick()
+	if err := hm.ReviewDisputedEntry(ctx, h.hmAnalyst, h.hmBank, "golden-a", hashmatch.EntryReview{Decision: hashmatch.DecisionWithdraw,
+		Reason: "entered by mistake"}); err != nil {
+		t.Fatal(err)
+	}
+	days := 30
+	h.clk.tick()
+	must(hm.SetRetro(ctx, h.hmService, hashmatch.NewRetroSetting{RetentionDays: &days}))
+	quality := 90
+	h.clk.tick()
+	res := must(hm.MatchHashes(ctx, h.hmService, []hashmatch.Query{{PDQ: pdqHex(5), Quality: &quality, ContentRef: "upload/3001", UserID: "golden-user-9"}}))
+	if res[0].Status != hashmatch.StatusNoMatch {
+		t.Fatalf("the golden upload for retroactive matching: %+v", res[0])
+	}
+	h.clk.tick()
+	v := must(hm.Publish(ctx, h.hmAnalyst, h.hmBank, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{{EntryID: "golden-d", PDQ: pdqHex(5), Classification: "A1"}}}))
+	if v.Deletes != 1 {
+		t.Fatalf("the version after the withdrawal deletes %d entries, want 1", v.Deletes)
+	}
+	cases := must(hm.Cases(ctx, h.hmReviewer, hashmatch.ListFilter{BankID: h.hmBank, Status: "open", Request: page.Request{Limit: 10}}))
+	if len(cases.Items) == 0 || cases.Items[0].Source != "retro" || cases.Items[0].BestEntryID != "golden-d" { // the newest first
+		t.Fatalf("the golden retro case: %+v", cases.Items)
+	}
+	days = 0
+	h.clk.tick()
+	must(hm.SetRetro(ctx, h.hmService, hashmatch.NewRetroSetting{RetentionDays: &days}))
 }

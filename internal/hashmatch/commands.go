@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -116,6 +117,11 @@ type Service struct {
 
 	decodes *decodeBudget // pixels of uploaded images being decoded
 
+	// Now is the clock of retroactive matching's window (time.Now when
+	// nil); Log receives its failures, which do not fail a publication.
+	Now func() time.Time
+	Log *slog.Logger
+
 	mu    sync.Mutex
 	banks map[string]*loadedBank
 }
@@ -220,9 +226,6 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
-	if len(in.Adds) == 0 && len(in.Deletes) == 0 {
-		return nil, errs.Invalidf("empty_version", "adds", "a version adds or deletes at least one entry")
-	}
 	adds := make([]DocEntry, 0, len(in.Adds))
 	seen := map[string]bool{}
 	for i, a := range in.Adds {
@@ -252,6 +255,14 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 		b, err := ownBank(ctx, tx, p, bankID)
 		if err != nil {
 			return nil, err
+		}
+		// Entries withdrawn after disputes go out with this version.
+		dels, err := withPendingWithdrawals(ctx, tx, bankID, dels)
+		if err != nil {
+			return nil, err
+		}
+		if len(adds) == 0 && len(dels) == 0 {
+			return nil, errs.Invalidf("empty_version", "adds", "a version adds or deletes at least one entry")
 		}
 		existing := map[string]bool{} // entry id -> live
 		rows, err := tx.Query(ctx, "SELECT entry_id, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
@@ -299,6 +310,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	if _, err := s.refresh(ctx); err != nil {
 		return nil, err
 	}
+	s.retroMatch(ctx, &out.Doc)
 	return s.version(ctx, bankID, out.Doc.Version)
 }
 

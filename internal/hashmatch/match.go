@@ -192,6 +192,11 @@ func (s *Service) match(ctx context.Context, p *auth.Principal, ps []prepared) (
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	// A provider that opted in to retroactive matching keeps what matched
+	// nothing, for its retention (retro.go).
+	if err := s.keepRecent(ctx, p, ps, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

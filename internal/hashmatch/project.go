@@ -154,6 +154,8 @@ func Project(reg *ledger.Projections) {
 		ledger.Table{Name: "hm_reports", Order: "id"},
 		ledger.Table{Name: "hm_removals", Order: "id"},
 	)
+	projectFeedback(reg)
+	projectRetro(reg)
 }
 
 // versionKey and entryKey are the text keys of hm_versions and hm_entries:

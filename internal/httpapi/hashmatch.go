@@ -74,7 +74,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 	// Whole hash lists and long videos take LargeBody: a video entry or
 	// query may have 36,000 frames (about 3.6 MB of JSON), a batch 1000
 	// items of up to 500-character fields.
-	return []Route{
+	return append([]Route{
 		{Method: "POST", Path: "/api/v1/hashmatch/authorities", Summary: "Register a competent authority or a service provider (admin)",
 			In: hmAuthorityIn{}, Out: auth.Authority{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -336,7 +336,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.AcknowledgeReport(r.Context(), p, r.PathValue("id"), in.Reference)
 				return http.StatusOK, out, err
 			}},
-	}
+	}, hashmatchFeedback(s)...)
 }
 
 // hmFilter reads the filter of the hash-matching list that has filters.

@@ -208,6 +208,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
 		"HashmatchReview.decision": hashmatch.Decisions, "HmImportIn.format": hashmatch.Formats,
+		"HashmatchEntryReview.decision": hashmatch.DisputeDecisions, "HmReviewedEntryOut.decision": hashmatch.DisputeDecisions,
 		"TransplantCentreAuthorization.activity": transplant.Activities, "TransplantCentreAuthorization.organ": organs,
 		"TransplantNewCentreAuthorization.activity": transplant.Activities, "TransplantNewCentreAuthorization.organ": organs,
 		"TransplantNewProcurement.organs[]": organs, "TransplantProcuredOrgan.organ": organs,

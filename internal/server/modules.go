@@ -73,13 +73,21 @@ func DefaultModules() []Registry {
 		}},
 		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
+			s.Now, s.Log = a.Cfg.Now, a.Log
 			if err := s.Load(ctx); err != nil {
 				return nil, fmt.Errorf("load hash banks: %w", err)
+			}
+			// Retroactive matching's windows expire at start, then hourly.
+			if _, err := s.SweepRecent(ctx); err != nil {
+				return nil, fmt.Errorf("sweep retroactive matching windows: %w", err)
 			}
 			sec := web.Hashmatch(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
 				return append(httpapi.Hashmatch(env, s), httpapi.HMA(env, s)...) // and the HMA-compatible routes
-			}, Section: &sec}, nil
+			}, Section: &sec,
+				Run: func(ctx context.Context) {
+					s.RunSweeps(ctx, func(err error) { a.Log.Error("sweep retroactive matching windows", "err", err) })
+				}}, nil
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,

@@ -32,7 +32,7 @@ func Hashmatch(svc *hashmatch.Service) Section {
 		Nav:       hashmatchNav,
 		Home:      hashmatchHome,
 		Dashboard: h.dashboard,
-		Pages: []Page{
+		Pages: append([]Page{
 			get("/banks", h.banks),
 			post("/banks", h.createBank),
 			get("/banks/{id}", h.bank),
@@ -54,13 +54,14 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			get("/reports/export", h.export(hashmatch.ListReports)),
 			get("/reports/{id}", h.reportPage),
 			post("/reports/{id}/acknowledge", h.acknowledge),
-		},
+		}, h.feedbackPages()...),
 		Templates: subFS(hashmatchFS, "templates/hashmatch"),
 		Lists: map[string][]string{
 			"hm_format":      hashmatch.Formats,
 			"hm_bank_kind":   {hashmatch.KindKnown, hashmatch.KindSuppression},
 			"incident_type":  hashmatch.IncidentTypes,
 			"removal_action": hashmatch.RemovalActions,
+			"hm_decision":    hashmatch.DisputeDecisions,
 		},
 		Labels: hashmatchLabels,
 	}
@@ -92,6 +93,12 @@ var hashmatchLabels = map[string]string{
 	hashmatch.StatusSuppressed: i18n.M("Suppressed"),
 }
 
+func init() {
+	for k, v := range hmFeedbackLabels {
+		hashmatchLabels[k] = v
+	}
+}
+
 // hashActor tells whether p acts in the hash-matching registry (publishes
 // banks, or matches and reviews for a service) rather than oversees it.
 func hashActor(p *auth.Principal) bool {
@@ -120,6 +127,9 @@ func hashmatchNav(p *auth.Principal) []Link {
 	add(p.Can(hashmatch.ReadCases), "/hashmatch/subscriptions", i18n.M("Subscriptions"))
 	add(p.Can(hashmatch.MatchHashes), "/hashmatch/match", i18n.M("Match images"))
 	add(p.Can(hashmatch.ReadCases), "/hashmatch/reports", i18n.M("Reports sent"))
+	add(p.Can(hashmatch.ReviewDisputes), "/hashmatch/disputes", i18n.M("Disputed entries"))
+	add(p.Can(hashmatch.ReadCases), "/hashmatch/disputes", i18n.M("Disputes"))
+	add(p.Can(hashmatch.SetRetroMatching), "/hashmatch/retro", i18n.M("Retroactive matching"))
 	return links
 }
 

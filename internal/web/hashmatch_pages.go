@@ -552,7 +552,8 @@ type hmCaseData struct {
 	Report         *hashmatch.Report
 	Removal        *hashmatch.Removal
 	CanReview      bool
-	Recipients     []Option // competent authorities a report may be addressed to
+	Recipients     []Option           // competent authorities a report may be addressed to
+	Dispute        *hashmatch.Dispute // the case's dispute with the bank's owner, if any
 }
 
 var caseFlash = map[string]string{
@@ -560,6 +561,7 @@ var caseFlash = map[string]string{
 	"reject":  i18n.M("Match rejected: it leads to no report."),
 	"report":  i18n.M("Report sent to the competent authority."),
 	"removal": i18n.M("Removal recorded."),
+	"dispute": i18n.M("Dispute sent to the list's owner, without the content."),
 }
 
 func (h *hashmatchPages) casePage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -597,6 +599,10 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 	case err == nil:
 		data.Removal = rm
 	case errs.CodeOf(err) != errs.NotFound:
+		s.Fail(w, r, err)
+		return
+	}
+	if data.Dispute, err = h.caseDispute(ctx, s.P, c); err != nil {
 		s.Fail(w, r, err)
 		return
 	}

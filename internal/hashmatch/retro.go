@@ -1,0 +1,376 @@
+package hashmatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Retroactive matching, opt-in per service provider. By default a query that
+// matches nothing is stored nowhere. A provider that opts in (a logged
+// setting with its retention, 1 to MaxRetroDays days) has custos keep the
+// hashes of its own uploads that matched nothing, in hm_retro_uploads, a
+// table outside the log so that its rows can expire. When a known bank the
+// provider subscribes to publishes a version that adds image entries, custos
+// matches the new entries against the provider's window and opens a case
+// (source retro) for each upload they match. Rows older than the retention
+// are deleted by a sweep that runs at start, every SweepEvery and before
+// each retroactive match; opting out (retention 0) deletes the provider's
+// rows in the same transaction as its log entry.
+
+// TypeRetroSet is the entry of a provider's retroactive-matching setting.
+const TypeRetroSet = "hashmatch.retro_set"
+
+// Limits of retroactive matching.
+const (
+	MaxRetroDays = 90
+	SweepEvery   = time.Hour
+	// RetroActor is the principal named as opening a retroactive case: the
+	// registry, acting on the provider's setting when a bank publishes.
+	RetroActor  = "hashmatch-retro"
+	sourceRetro = "retro"
+)
+
+// SetRetroMatching is the action of opting in to (or out of) retroactive
+// matching for one's own service provider.
+var SetRetroMatching = auth.NewAction("opt in to or out of retroactive matching for one's service", RoleService, RoleReviewer)
+
+// RetroSetting is a provider's retroactive-matching setting: retention 0 is
+// off (the default), and what its window holds now.
+type RetroSetting struct {
+	ProviderID    string `json:"provider_id"`
+	RetentionDays int    `json:"retention_days"`
+	SetAt         string `json:"set_at,omitempty"`
+	SetBy         string `json:"set_by,omitempty"`
+	Kept          int    `json:"kept"`             // uploads in the window now
+	Oldest        string `json:"oldest,omitempty"` // when the oldest of them was received
+}
+
+// NewRetroSetting is the input of SetRetro.
+type NewRetroSetting struct {
+	RetentionDays *int `json:"retention_days"`
+}
+
+type retroSet struct {
+	ProviderID    string `json:"provider_id"`
+	RetentionDays int    `json:"retention_days"`
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// retroCutoff is the oldest seen_at a window of days keeps at now.
+func retroCutoff(now time.Time, days int) string {
+	return ledger.FormatTime(now.Add(-time.Duration(days) * 24 * time.Hour))
+}
+
+// SetRetro opts the principal's provider in to retroactive matching with a
+// retention of 1 to MaxRetroDays days, changes the retention (rows beyond a
+// shorter one are deleted at once), or opts out with 0 (the window is
+// deleted at once).
+func (s *Service) SetRetro(ctx context.Context, p *auth.Principal, in NewRetroSetting) (*RetroSetting, error) {
+	if err := p.Require(SetRetroMatching); err != nil {
+		return nil, err
+	}
+	if in.RetentionDays == nil {
+		return nil, errs.Invalidf("required", "retention_days", "give the retention in days, 1 to %d, or 0 to opt out", MaxRetroDays)
+	}
+	days := *in.RetentionDays
+	if days < 0 || days > MaxRetroDays {
+		return nil, errs.Invalidf("range", "retention_days", "the retention is 1 to %d days, or 0 to opt out", MaxRetroDays)
+	}
+	_, err := s.W.Submit(ctx, p.Actor(), "set retroactive matching", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		cur, err := retroDays(ctx, tx, p.AuthorityID)
+		if err != nil {
+			return nil, err
+		}
+		if cur == days {
+			return nil, errs.New(errs.Conflict, "unchanged", "retention_days", "the retention is already %d days", days)
+		}
+		// Outside the log, but in the same transaction as the setting's
+		// entry: a shorter retention or an opt-out deletes what it no
+		// longer allows before anyone can read it again.
+		if days == 0 {
+			_, err = tx.Exec(ctx, "DELETE FROM hm_retro_uploads WHERE provider_id = ?", p.AuthorityID)
+		} else {
+			_, err = tx.Exec(ctx, "DELETE FROM hm_retro_uploads WHERE provider_id = ? AND seen_at < ?", p.AuthorityID, retroCutoff(now, days))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeRetroSet, retroSet{ProviderID: p.AuthorityID, RetentionDays: days})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Retro(ctx, p)
+}
+
+// Retro is the principal's provider's setting and what its window holds.
+func (s *Service) Retro(ctx context.Context, p *auth.Principal) (*RetroSetting, error) {
+	if err := p.Require(SetRetroMatching); err != nil {
+		return nil, err
+	}
+	out := &RetroSetting{ProviderID: p.AuthorityID}
+	q := s.DB.Read()
+	err := q.QueryRow(ctx, "SELECT retention_days, set_at, set_by FROM hm_retro_settings WHERE provider_id = ?", p.AuthorityID).
+		Scan(&out.RetentionDays, &out.SetAt, &out.SetBy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	err = q.QueryRow(ctx, "SELECT COUNT(*), COALESCE(MIN(seen_at), '') FROM hm_retro_uploads WHERE provider_id = ?", p.AuthorityID).
+		Scan(&out.Kept, &out.Oldest)
+	return out, err
+}
+
+func retroDays(ctx context.Context, q store.Queryer, provider string) (int, error) {
+	var days int
+	err := q.QueryRow(ctx, "SELECT retention_days FROM hm_retro_settings WHERE provider_id = ?", provider).Scan(&days)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return days, err
+}
+
+// keepRecent stores, for a provider that opted in, the uploads of a match
+// request that matched nothing (status no_match): nothing for any other
+// provider, and nothing of a match, a suppressed or a low-quality query.
+func (s *Service) keepRecent(ctx context.Context, p *auth.Principal, ps []prepared, res []Result) error {
+	keep := false
+	for _, r := range res {
+		keep = keep || r.Status == StatusNoMatch
+	}
+	if !keep {
+		return nil
+	}
+	days, err := retroDays(ctx, s.DB.Read(), p.AuthorityID)
+	if err != nil || days == 0 {
+		return err
+	}
+	seen := ledger.FormatTime(s.now())
+	tx, err := s.DB.BeginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, r := range res {
+		if r.Status != StatusNoMatch {
+			continue
+		}
+		pr := &ps[i]
+		hx := make([]string, len(pr.variants))
+		for j, h := range pr.variants {
+			hx[j] = h.String()
+		}
+		pseudonym := ""
+		if pr.userID != "" {
+			pseudonym = s.Vault.Pseudonym("hashmatch-user:"+p.AuthorityID, pr.userID)
+		}
+		c := &pr.c
+		if _, err := tx.Exec(ctx, `INSERT INTO hm_retro_uploads (id, provider_id, pdq, variants, quality, md5, sha256, source, content_ref,
+			user_pseudonym, uploaded_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.W.IDs().New("HU"), p.AuthorityID, c.PDQ, strings.Join(hx, " "), c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef,
+			pseudonym, c.UploadedAt, seen); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// SweepRecent deletes what no setting allows any more: the rows of
+// providers not opted in, and the rows older than their provider's
+// retention. It returns how many rows it deleted.
+func (s *Service) SweepRecent(ctx context.Context) (int64, error) {
+	now := s.now()
+	rows, err := s.DB.Read().Query(ctx, "SELECT provider_id, retention_days FROM hm_retro_settings WHERE retention_days > 0 ORDER BY provider_id")
+	if err != nil {
+		return 0, err
+	}
+	type setting struct {
+		provider string
+		days     int
+	}
+	settings, err := store.Rows(rows, func(r store.Scanner, x *setting) error { return r.Scan(&x.provider, &x.days) })
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.DB.BeginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	r, err := tx.Exec(ctx, "DELETE FROM hm_retro_uploads WHERE provider_id NOT IN (SELECT provider_id FROM hm_retro_settings WHERE retention_days > 0)")
+	if err != nil {
+		return 0, err
+	}
+	n, _ := r.RowsAffected()
+	for _, x := range settings {
+		r, err := tx.Exec(ctx, "DELETE FROM hm_retro_uploads WHERE provider_id = ? AND seen_at < ?", x.provider, retroCutoff(now, x.days))
+		if err != nil {
+			return 0, err
+		}
+		m, _ := r.RowsAffected()
+		n += m
+	}
+	return n, tx.Commit()
+}
+
+// RunSweeps sweeps the windows every SweepEvery until ctx ends (the server
+// runs it beside the HTTP server; the first sweep is at once).
+func (s *Service) RunSweeps(ctx context.Context, log func(error)) {
+	t := time.NewTicker(SweepEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.SweepRecent(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// retroMatch matches the image entries a version of a known bank adds
+// against the windows of the providers that subscribe to the bank and opted
+// in, and opens a case for each upload they match (suppression banks the
+// provider subscribes to, and its own suppression list, cancel a match as
+// they do at upload). Its failures are logged and do not fail the
+// publication, which is committed by then.
+func (s *Service) retroMatch(ctx context.Context, d *Doc) {
+	if _, err := s.RetroMatch(ctx, d); err != nil && s.Log != nil {
+		s.Log.Error("retroactive matching", "bank", d.Bank, "version", d.Version, "err", err)
+	}
+}
+
+// RetroMatch is retroMatch returning the cases it opened.
+func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
+	if d.Kind != KindKnown {
+		return nil, nil
+	}
+	var adds []DocEntry
+	for _, a := range d.Adds {
+		if a.Video == nil {
+			adds = append(adds, a)
+		}
+	}
+	if len(adds) == 0 {
+		return nil, nil
+	}
+	if _, err := s.SweepRecent(ctx); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, `SELECT s.provider_id, r.retention_days FROM hm_subscriptions s
+		JOIN hm_retro_settings r ON r.provider_id = s.provider_id AND r.retention_days > 0
+		WHERE s.bank_id = ? ORDER BY s.provider_id`, d.Bank)
+	if err != nil {
+		return nil, err
+	}
+	type setting struct {
+		provider string
+		days     int
+	}
+	providers, err := store.Rows(rows, func(r store.Scanner, x *setting) error { return r.Scan(&x.provider, &x.days) })
+	if err != nil || len(providers) == 0 {
+		return nil, err
+	}
+	fresh, err := newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, adds)
+	if err != nil {
+		return nil, err
+	}
+	var opened []string
+	for _, x := range providers {
+		banks, own, err := s.subscribed(ctx, x.provider)
+		if err != nil {
+			return opened, err
+		}
+		search := []*loadedBank{fresh}
+		for _, b := range banks {
+			if b.kind == KindSuppression {
+				search = append(search, b)
+			}
+		}
+		found, err := s.retroFind(ctx, x.provider, retroCutoff(s.now(), x.days), search, own)
+		if err != nil {
+			return opened, err
+		}
+		for _, f := range found {
+			id, err := s.openCase(ctx, &auth.Principal{ID: RetroActor, AuthorityID: x.provider, Role: RoleService}, &f.pr, f.ms)
+			if err != nil {
+				return opened, err
+			}
+			opened = append(opened, id)
+		}
+	}
+	return opened, nil
+}
+
+type retroFound struct {
+	pr prepared
+	ms []Match
+}
+
+// retroFind reads a provider's window (rows seen at or after cutoff) and
+// keeps the uploads the banks match and nothing suppresses.
+func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks []*loadedBank, own []pdq.Hash) ([]retroFound, error) {
+	rows, err := s.DB.Read().Query(ctx, `SELECT pdq, variants, quality, md5, sha256, content_ref, user_pseudonym, uploaded_at
+		FROM hm_retro_uploads WHERE provider_id = ? AND seen_at >= ? ORDER BY seen_at, id`, provider, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []retroFound
+	for rows.Next() {
+		var c Case
+		var variants string
+		if err := rows.Scan(&c.PDQ, &variants, &c.Quality, &c.MD5, &c.SHA256, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt); err != nil {
+			return nil, err
+		}
+		var hs []pdq.Hash
+		for _, hx := range strings.Fields(variants) {
+			h, err := parsePDQ(hx)
+			if err != nil {
+				return nil, err
+			}
+			hs = append(hs, h)
+		}
+		ms, sup, err := search(banks, hs, own, s.cfg.SuppressionRadius)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 0 || sup {
+			continue
+		}
+		c.Source = sourceRetro
+		out = append(out, retroFound{pr: prepared{c: c}, ms: ms})
+	}
+	return out, rows.Err()
+}
+
+// projectRetro adds the projector of the setting. The window itself is not
+// projected: it is not in the log.
+func projectRetro(reg *ledger.Projections) {
+	ledger.On(reg, TypeRetroSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *retroSet) error {
+		if _, err := q.Exec(ctx, "DELETE FROM hm_retro_settings WHERE provider_id = ?", r.ProviderID); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `INSERT INTO hm_retro_settings (provider_id, retention_days, set_at, set_by, log_index) VALUES (?, ?, ?, ?, ?)`,
+			r.ProviderID, r.RetentionDays, e.At, e.By, idx)
+		return err
+	})
+	reg.Tables(ledger.Table{Name: "hm_retro_settings", Order: "provider_id"})
+}

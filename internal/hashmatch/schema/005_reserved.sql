@@ -1,1 +1,0 @@
--- Reserved: hashmatch migration 5 belongs to another branch of this round (the lead deletes this file at merge).
