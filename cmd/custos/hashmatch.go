@@ -20,7 +20,8 @@ import (
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
 
 Commands:
-  hash FILE...                      print each image's PDQ hash, quality and path; videos: vPDQ frames (no database)
+  hash FILE... [--orient]           print each image's PDQ hash (of the stored pixels, as Meta's reference; --orient:
+                                    as displayed), quality and path; videos: vPDQ frames (no database)
   scan DIR --bank FILE --public-key KEY
                                     hash a folder (images and videos) and match it offline against signed bank snapshots
   pull --url URL --token T --bank ID --out FILE
@@ -73,8 +74,9 @@ func interleaved(fs interface {
 }
 
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch hash", "FILE... [--json]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
-	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size and dihedral hashes")
+	fs := flags("hashmatch hash", "FILE... [--json] [--orient]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
+	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size, EXIF orientation and dihedral hashes")
+	orient := fs.Bool("orient", false, "hash images as displayed, their EXIF orientation applied; by default the stored pixels are hashed, as Meta's reference and other PDQ tools do, so that the hash matches theirs")
 	files, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -101,16 +103,20 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			failed++
 			continue
 		}
+		hash, q := h.PDQ, h.Quality
+		if *orient {
+			hash, q = h.Displayed, h.DisplayedQuality
+		}
 		if *asJSON {
 			dih := make([]string, len(h.Dihedral))
 			for i, d := range h.Dihedral {
 				dih[i] = d.String()
 			}
-			enc.Encode(map[string]any{"path": f, "pdq": h.PDQ.String(), "quality": h.Quality, "md5": h.MD5, "sha256": h.SHA256,
-				"width": h.Width, "height": h.Height, "dihedral": dih})
+			enc.Encode(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
+				"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": *orient, "dihedral": dih})
 			continue
 		}
-		fmt.Fprintf(stdout, "%s %d %s\n", h.PDQ, h.Quality, f)
+		fmt.Fprintf(stdout, "%s %d %s\n", hash, q, f)
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}

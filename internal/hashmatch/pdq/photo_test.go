@@ -27,7 +27,7 @@ func decodable(path string) bool {
 // must be close.
 func TestPhotoHasher(t *testing.T) {
 	rows := readCSV(t, "cpp-pdq-photo-hasher.csv")
-	opts := Options{IgnoreOrientation: true}
+	var opts Options
 	var dists []int
 	exact, checked := 0, 0
 	for _, row := range rows {
