@@ -168,7 +168,8 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 		}
 	case *image.Gray16:
 		return func(x, y int) (uint8, uint8, uint8) {
-			v := m.Pix[m.PixOffset(x, y)] // high byte
+			p := m.Pix[m.PixOffset(x, y):]
+			v := to8(p[0], p[1])
 			return v, v, v
 		}
 	case *image.RGBA:
@@ -184,12 +185,12 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 	case *image.RGBA64:
 		return func(x, y int) (uint8, uint8, uint8) {
 			p := m.Pix[m.PixOffset(x, y):]
-			return p[0], p[2], p[4]
+			return to8(p[0], p[1]), to8(p[2], p[3]), to8(p[4], p[5])
 		}
 	case *image.NRGBA64:
 		return func(x, y int) (uint8, uint8, uint8) {
 			p := m.Pix[m.PixOffset(x, y):]
-			return p[0], p[2], p[4]
+			return to8(p[0], p[1]), to8(p[2], p[3]), to8(p[4], p[5])
 		}
 	case *image.CMYK:
 		return func(x, y int) (uint8, uint8, uint8) {
@@ -213,6 +214,13 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 		c := rgbOf(img.At(x, y))
 		return c[0], c[1], c[2]
 	}
+}
+
+// to8 scales a 16-bit sample (big-endian bytes hi, lo) to 8 bits as
+// ImageMagick does when it writes the 8-bit image the reference reads:
+// round(v/257), not the high byte.
+func to8(hi, lo uint8) uint8 {
+	return uint8((uint32(hi)<<8 | uint32(lo) + 128) / 257)
 }
 
 // rgbOf returns the non-premultiplied 8-bit RGB of c.
