@@ -14,6 +14,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 )
 
@@ -97,6 +98,17 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			continue
 		}
+		if !*asJSON {
+			// One hash, without the variants matching needs.
+			r, err := hashOne(f, *orient)
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+				failed++
+				continue
+			}
+			fmt.Fprintf(stdout, "%s %d %s\n", r.Hash, r.Quality, f)
+			continue
+		}
 		h, err := hashFile(f)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", f, err)
@@ -107,16 +119,12 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if *orient {
 			hash, q = h.Displayed, h.DisplayedQuality
 		}
-		if *asJSON {
-			dih := make([]string, len(h.Dihedral))
-			for i, d := range h.Dihedral {
-				dih[i] = d.String()
-			}
-			enc.Encode(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
-				"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": *orient, "dihedral": dih})
-			continue
+		dih := make([]string, len(h.Dihedral))
+		for i, d := range h.Dihedral {
+			dih[i] = d.String()
 		}
-		fmt.Fprintf(stdout, "%s %d %s\n", hash, q, f)
+		enc.Encode(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
+			"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": *orient, "dihedral": dih})
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
@@ -152,6 +160,15 @@ func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path st
 	_, err = fmt.Fprintf(stdout, "%s %d %s (video: %d frames at %d per second; this one at %.1f s; --json for all)\n",
 		f.Hash, f.Quality, path, len(frames), hashmatch.VideoSecondsPerHash, f.Seconds)
 	return err
+}
+
+func hashOne(path string, orient bool) (pdq.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return pdq.Result{}, err
+	}
+	defer f.Close()
+	return hashmatch.HashOne(f, hashmatch.DefaultMaxUpload, orient)
 }
 
 func hashFile(path string) (*hashmatch.ImageHash, error) {

@@ -291,6 +291,24 @@ func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
 	return hashImage(context.Background(), r, pdq.Options{MaxBytes: maxBytes}, nil)
 }
 
+// HashOne reads one image (at most maxBytes) and hashes it once, the way a
+// hash list wants it: its stored pixels, as Meta's reference does, or as
+// displayed (its EXIF orientation applied) when orient is set; without the
+// variants matching needs, so at a quarter of HashImage's cost. Refusals are
+// HashImage's.
+func HashOne(r io.Reader, maxBytes int64, orient bool) (pdq.Result, error) {
+	opt := pdq.Options{MaxBytes: maxBytes, Orient: orient}
+	data, err := readImage(r, opt)
+	if err != nil {
+		return pdq.Result{}, err
+	}
+	res, err := opt.HashBytes(data)
+	if err != nil {
+		return pdq.Result{}, imageError(err, opt, data)
+	}
+	return res, nil
+}
+
 // hashImage reads one image within opt's limits and hashes it.
 func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decodeBudget) (*ImageHash, error) {
 	data, err := readImage(r, opt)

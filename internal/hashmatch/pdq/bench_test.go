@@ -90,11 +90,11 @@ func scan(q Hash, hs []Hash) int {
 // BenchmarkMatchHashes measures what hashing an upload for matching costs
 // on the 1600x1004 bridge JPEG, one goroutine, in one run: "nine" is the
 // way hashmatch did it before (the header parsed by Inspect and again by
-// Decode, then the displayed hash and eight pixel-domain orientations, each
-// through its own luma fill and blur), "variants" the way it does now (one
-// header parse, one luma fill and blur for the stored hash and its DCT-domain
-// dihedral set, plus the displayed hash when EXIF rotates), and "stored"
-// what custos hashmatch hash needs for its text output (one hash).
+// Decode, then the displayed hash and the eight orientations, each through
+// its own luma fill and blur), "variants" the way it does now (one header
+// parse, Hasher.Variants: four luma fills, eight blurs, the same hashes),
+// "stored" one hash of the stored pixels (pdq.HashReader), and
+// "decode-only" the JPEG decode alone.
 func BenchmarkMatchHashes(b *testing.B) {
 	data, err := Options{}.ReadFile(refPath(b, "data", "bridge-mods", "aaa-orig.jpg"))
 	if err != nil {

@@ -124,7 +124,7 @@ func (o Options) HashFile(path string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return o.hashBytes(data)
+	return o.HashBytes(data)
 }
 
 // ReadFile reads the file at path within the byte limit, refusing a file
@@ -150,10 +150,11 @@ func (o Options) HashReader(r io.Reader) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return o.hashBytes(data)
+	return o.HashBytes(data)
 }
 
-func (o Options) hashBytes(data []byte) (Result, error) {
+// HashBytes is [Options.HashFile] for an image already in memory.
+func (o Options) HashBytes(data []byte) (Result, error) {
 	img, orient, err := o.decodeBytes(data)
 	if err != nil {
 		return Result{}, err
