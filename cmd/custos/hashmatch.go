@@ -14,13 +14,15 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 )
 
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
 
 Commands:
-  hash FILE...                      print each image's PDQ hash, quality and path; videos: vPDQ frames (no database)
+  hash FILE... [--orient]           print each image's PDQ hash (of the stored pixels, as Meta's reference; --orient:
+                                    as displayed), quality and path; videos: vPDQ frames (no database)
   scan DIR --bank FILE --public-key KEY
                                     hash a folder (images and videos) and match it offline against signed bank snapshots
   pull --url URL --token T --bank ID --out FILE
@@ -81,8 +83,9 @@ func interleaved(fs interface {
 }
 
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch hash", "FILE... [--json]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
-	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size and dihedral hashes")
+	fs := flags("hashmatch hash", "FILE... [--json] [--orient]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
+	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size, EXIF orientation and dihedral hashes")
+	orient := fs.Bool("orient", false, "hash images as displayed, their EXIF orientation applied; by default the stored pixels are hashed, as Meta's reference and other PDQ tools do, so that the hash matches theirs")
 	files, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -103,22 +106,33 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			continue
 		}
+		if !*asJSON {
+			// One hash, without the variants matching needs.
+			r, err := hashOne(f, *orient)
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+				failed++
+				continue
+			}
+			fmt.Fprintf(stdout, "%s %d %s\n", r.Hash, r.Quality, f)
+			continue
+		}
 		h, err := hashFile(f)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", f, err)
 			failed++
 			continue
 		}
-		if *asJSON {
-			dih := make([]string, len(h.Dihedral))
-			for i, d := range h.Dihedral {
-				dih[i] = d.String()
-			}
-			enc.Encode(map[string]any{"path": f, "pdq": h.PDQ.String(), "quality": h.Quality, "md5": h.MD5, "sha256": h.SHA256,
-				"width": h.Width, "height": h.Height, "dihedral": dih})
-			continue
+		hash, q := h.PDQ, h.Quality
+		if *orient {
+			hash, q = h.Displayed, h.DisplayedQuality
 		}
-		fmt.Fprintf(stdout, "%s %d %s\n", h.PDQ, h.Quality, f)
+		dih := make([]string, len(h.Dihedral))
+		for i, d := range h.Dihedral {
+			dih[i] = d.String()
+		}
+		enc.Encode(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
+			"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": *orient, "dihedral": dih})
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
@@ -154,6 +168,15 @@ func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path st
 	_, err = fmt.Fprintf(stdout, "%s %d %s (video: %d frames at %d per second; this one at %.1f s; --json for all)\n",
 		f.Hash, f.Quality, path, len(frames), hashmatch.VideoSecondsPerHash, f.Seconds)
 	return err
+}
+
+func hashOne(path string, orient bool) (pdq.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return pdq.Result{}, err
+	}
+	defer f.Close()
+	return hashmatch.HashOne(f, hashmatch.DefaultMaxUpload, orient)
 }
 
 func hashFile(path string) (*hashmatch.ImageHash, error) {

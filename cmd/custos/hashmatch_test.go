@@ -240,3 +240,51 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	custos(t, 2, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank)
 	custos(t, 1, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "xml")
 }
+
+// TestHashmatchHashEXIF: custos hashmatch hash gives the reference's hash
+// of an EXIF-rotated phone photo (the stored pixels, as Meta's C++ and
+// every other PDQ tool hash them), and --orient the hash as displayed.
+func TestHashmatchHashEXIF(t *testing.T) {
+	photo := filepath.Join(pdqRef(t), "exif-rotn", "exif-rotn-6.jpg")
+	want, err := pdq.ParseHex(reftest.PDQPhotoHash(t, "reg-test-input/exif-rotn/exif-rotn-6.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashOf := func(out string) pdq.Hash {
+		t.Helper()
+		f := strings.Fields(out)
+		if len(f) != 3 || f[1] != "100" || f[2] != photo {
+			t.Fatalf("hash output %q", out)
+		}
+		h, err := pdq.ParseHex(f[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	out, _ := custos(t, 0, "hashmatch", "hash", photo)
+	stored := hashOf(out)
+	d := pdq.Distance(stored, want)
+	t.Logf("stored pixels: %d bits from the C++ reference", d)
+	if d > 10 {
+		t.Errorf("hash %v is %d bits from the reference's %v, want <= 10", stored, d, want)
+	}
+	out, _ = custos(t, 0, "hashmatch", "hash", "--orient", photo)
+	shown := hashOf(out)
+	if d := pdq.Distance(shown, want); d < 64 {
+		t.Errorf("--orient: %d bits from the stored pixels' hash; the orientation seems not applied", d)
+	}
+	out, _ = custos(t, 0, "hashmatch", "hash", "--json", photo)
+	var j struct {
+		PDQ         string   `json:"pdq"`
+		Orientation int      `json:"orientation"`
+		Width       int      `json:"width"`
+		Dihedral    []string `json:"dihedral"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.PDQ != stored.String() || j.Orientation != 6 || j.Width != 4032 || len(j.Dihedral) != 8 || j.Dihedral[0] != j.PDQ {
+		t.Errorf("hash --json: %s", out)
+	}
+}

@@ -1,7 +1,6 @@
 package hashmatch
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -9,7 +8,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/semaphore"
 
@@ -78,13 +80,23 @@ func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader
 // next or of reading an image, and more than MaxImageBatch images, refuse the
 // whole batch: every image is hashed before any case is opened, so a refused
 // batch changes nothing.
+//
+// The images are read one after another (next may reuse its reader) and
+// hashed by up to GOMAXPROCS goroutines at once, so that a batch uses every
+// core while at most that many images beyond the one being read are held
+// in memory; the decode budget still bounds the pixels decoded at once.
 func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func() (io.Reader, Query, error)) ([]Result, error) {
 	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
-	var out []Result
-	var ps []prepared
-	var at []int // at[k] is the result of ps[k]
+	type item struct {
+		pr  prepared
+		err error
+	}
+	var items []*item
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	defer wg.Wait()
 	for i := 0; ; i++ {
 		r, meta, err := next()
 		if err == io.EOF {
@@ -96,19 +108,40 @@ func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func(
 		if i == MaxImageBatch {
 			return nil, errs.Invalidf("batch_size", "files", "send 1 to %d images in one batch", MaxImageBatch)
 		}
-		pr, err := s.prepareUpload(ctx, check.Index("files", i), r, meta)
-		if e, ok := errs.As(err); ok {
-			out = append(out, Result{Status: StatusError, Matches: []Match{}, Error: e})
+		field := check.Index("files", i)
+		it := &item{}
+		items = append(items, it)
+		u, err := s.readUpload(field, r, meta)
+		if err != nil {
+			if _, ok := errs.As(err); !ok {
+				return nil, err
+			}
+			it.err = err
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Result{})
-		ps, at = append(ps, pr), append(at, i)
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			it.pr, it.err = s.hashImageUpload(ctx, field, u)
+		}()
 	}
-	if len(out) == 0 {
+	wg.Wait()
+	if len(items) == 0 {
 		return nil, errs.Invalidf("batch_size", "files", "send 1 to %d images in one batch", MaxImageBatch)
+	}
+	out := make([]Result, len(items))
+	var ps []prepared
+	var at []int // at[k] is the result of ps[k]
+	for i, it := range items {
+		if e, ok := errs.As(it.err); ok {
+			out[i] = Result{Status: StatusError, Matches: []Match{}, Error: e}
+			continue
+		}
+		if it.err != nil {
+			return nil, it.err
+		}
+		ps, at = append(ps, it.pr), append(at, i)
 	}
 	if len(ps) == 0 {
 		return out, nil
@@ -127,21 +160,57 @@ func (s *Service) MatchImages(ctx context.Context, p *auth.Principal, next func(
 // upload. field is where refusals point ("" for a single upload); an error
 // that is not an *errs.Error is a failure to read r.
 func (s *Service) prepareUpload(ctx context.Context, field string, r io.Reader, meta Query) (prepared, error) {
-	c, err := caseFields(field, meta)
+	u, err := s.readUpload(field, r, meta)
 	if err != nil {
 		return prepared{}, err
 	}
-	h, err := hashImage(ctx, r, pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}, s.decodes)
+	return s.hashImageUpload(ctx, field, u)
+}
+
+// upload is an uploaded image read into memory with its checked fields.
+type upload struct {
+	c      Case
+	userID string
+	data   []byte
+}
+
+// readUpload checks an upload's fields and reads its bytes.
+func (s *Service) readUpload(field string, r io.Reader, meta Query) (upload, error) {
+	c, err := caseFields(field, meta)
+	if err != nil {
+		return upload{}, err
+	}
+	data, err := readImage(r, s.imageOptions())
+	if err != nil {
+		return upload{}, fieldError(field, err)
+	}
+	return upload{c: c, userID: meta.UserID, data: data}, nil
+}
+
+// hashImageUpload hashes an upload read by readUpload for matching.
+func (s *Service) hashImageUpload(ctx context.Context, field string, u upload) (prepared, error) {
+	h, err := hashImageBytes(ctx, u.data, s.imageOptions(), s.decodes)
+	if err != nil {
+		return prepared{}, fieldError(field, err)
+	}
+	c := u.c
+	c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source = h.PDQ.String(), h.Quality, h.MD5, h.SHA256, "upload"
+	return prepared{variants: h.Variants(), c: c, userID: u.userID}, nil
+}
+
+func (s *Service) imageOptions() pdq.Options {
+	return pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}
+}
+
+// fieldError points a refusal without a field at field (an upload of a
+// batch); other errors are returned as they are.
+func fieldError(field string, err error) error {
 	if e, ok := errs.As(err); ok && field != "" && e.Field == "" {
 		e2 := *e
 		e2.Field = field
-		return prepared{}, &e2
+		return &e2
 	}
-	if err != nil {
-		return prepared{}, err
-	}
-	c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source = h.PDQ.String(), h.Quality, h.MD5, h.SHA256, "upload"
-	return prepared{variants: h.Variants(), c: c, userID: meta.UserID}, nil
+	return err
 }
 
 func caseFields(prefix string, q Query) (Case, error) {
@@ -171,25 +240,36 @@ func caseFields(prefix string, q Query) (Case, error) {
 	return c, nil
 }
 
-// ImageHash is an image's PDQ hash as displayed, its quality, its file
-// digests, and the hashes of its eight dihedral transforms (rotations by 0,
-// 90, 180 and 270 degrees and four flips), so a rotated or mirrored copy
-// still matches.
+// ImageHash is an image's PDQ hash of its stored pixels (EXIF orientation
+// ignored, as Meta's reference and every other PDQ tool hash: the hash that
+// leaves custos, in cases, reports and the CLI), its quality, its file
+// digests, its hash as displayed (EXIF orientation applied), and the hashes
+// of its eight dihedral transforms (Dihedral[k-1] as EXIF orientation k
+// would show it: rotations by 0, 90, 180 and 270 degrees and four flips), so
+// that a rotated or mirrored copy, or a list that hashed the displayed
+// image, still matches.
 type ImageHash struct {
-	PDQ      pdq.Hash
-	Quality  int
-	MD5      string
-	SHA256   string
-	Width    int
-	Height   int
-	Dihedral [8]pdq.Hash
+	PDQ     pdq.Hash
+	Quality int
+	MD5     string
+	SHA256  string
+	// Width and Height are the stored image's.
+	Width  int
+	Height int
+	// Orientation is the JPEG's EXIF orientation (1 when it has none);
+	// Displayed and DisplayedQuality the hash with it applied.
+	Orientation      pdq.Orientation
+	Displayed        pdq.Hash
+	DisplayedQuality int
+	Dihedral         [8]pdq.Hash
 }
 
-// Variants are the hashes to search for: as displayed, then the dihedral set.
+// Variants are the hashes to search for: the stored pixels', as displayed,
+// then the dihedral set, each once.
 func (h *ImageHash) Variants() []pdq.Hash {
 	out := []pdq.Hash{h.PDQ}
-	for _, d := range h.Dihedral {
-		if d != h.PDQ {
+	for _, d := range append([]pdq.Hash{h.Displayed}, h.Dihedral[:]...) {
+		if !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}
@@ -211,11 +291,35 @@ func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
 	return hashImage(context.Background(), r, pdq.Options{MaxBytes: maxBytes}, nil)
 }
 
-// hashImage reads one image within opt's limits and hashes it. With a
-// budget, it first reads the image's header and waits (or gives up with
-// ctx) until the budget has room for the pixels it declares, holding them
-// until the hashing is done.
+// HashOne reads one image (at most maxBytes) and hashes it once, the way a
+// hash list wants it: its stored pixels, as Meta's reference does, or as
+// displayed (its EXIF orientation applied) when orient is set; without the
+// variants matching needs, so at a quarter of HashImage's cost. Refusals are
+// HashImage's.
+func HashOne(r io.Reader, maxBytes int64, orient bool) (pdq.Result, error) {
+	opt := pdq.Options{MaxBytes: maxBytes, Orient: orient}
+	data, err := readImage(r, opt)
+	if err != nil {
+		return pdq.Result{}, err
+	}
+	res, err := opt.HashBytes(data)
+	if err != nil {
+		return pdq.Result{}, imageError(err, opt, data)
+	}
+	return res, nil
+}
+
+// hashImage reads one image within opt's limits and hashes it.
 func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decodeBudget) (*ImageHash, error) {
+	data, err := readImage(r, opt)
+	if err != nil {
+		return nil, err
+	}
+	return hashImageBytes(ctx, data, opt, budget)
+}
+
+// readImage reads one image's bytes, at most opt.MaxBytes.
+func readImage(r io.Reader, opt pdq.Options) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, opt.MaxBytes+1))
 	if err != nil {
 		return nil, err
@@ -223,41 +327,41 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 	if int64(len(data)) > opt.MaxBytes {
 		return nil, errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", opt.MaxBytes)
 	}
+	return data, nil
+}
+
+// hashImageBytes hashes one image read by readImage. Its header is parsed
+// once: with a budget, the hashing waits (or gives up with ctx) until the
+// budget has room for the pixels the header declares, holding them until it
+// is done, and the decode reuses the parsed header.
+func hashImageBytes(ctx context.Context, data []byte, opt pdq.Options, budget *decodeBudget) (*ImageHash, error) {
+	enc, err := opt.Open(data)
+	if err != nil {
+		return nil, imageError(err, opt, data)
+	}
 	if budget != nil {
-		hd, err := opt.Inspect(data)
-		if err != nil {
-			return nil, imageError(err, opt, data)
-		}
 		// An image larger than the whole budget (MaxPixels above
 		// DecodeBudget) waits for all of it rather than forever.
-		n := min(hd.Pixels(), budget.size)
+		n := min(enc.Pixels(), budget.size)
 		if err := budget.sem.Acquire(ctx, n); err != nil {
 			return nil, err
 		}
 		defer budget.sem.Release(n)
 	}
-	img, orient, err := opt.Decode(bytes.NewReader(data))
+	img, orient, err := enc.Decode()
 	if err != nil {
 		return nil, imageError(err, opt, data)
 	}
 	var hs pdq.Hasher
-	hash, q, err := hs.FromImage(img, orient)
+	v, err := hs.Variants(img, orient)
 	if err != nil {
 		return nil, imageError(err, opt, data)
 	}
-	// The eight EXIF orientations are the eight dihedral transforms, so
-	// hashing the stored pixels in each, through PDQ's own pipeline, gives
-	// the dihedral set bit-exactly.
-	var dih [8]pdq.Hash
-	for o := pdq.Orientation(1); o <= 8; o++ {
-		if dih[o-1], _, err = hs.FromImage(img, o); err != nil {
-			return nil, imageError(err, opt, data)
-		}
-	}
 	md := md5.Sum(data)
 	sh := sha256.Sum256(data)
-	return &ImageHash{PDQ: hash, Quality: q, MD5: hex.EncodeToString(md[:]), SHA256: hex.EncodeToString(sh[:]),
-		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Dihedral: dih}, nil
+	return &ImageHash{PDQ: v.Hash, Quality: v.Quality, MD5: hex.EncodeToString(md[:]), SHA256: hex.EncodeToString(sh[:]),
+		Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Orientation: orient,
+		Displayed: v.Displayed, DisplayedQuality: v.DisplayedQuality, Dihedral: v.Dihedral}, nil
 }
 
 // imageError is the refusal of an image (data) that opt's limits or PDQ's

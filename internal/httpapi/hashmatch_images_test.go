@@ -12,6 +12,8 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/textproto"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -278,4 +280,65 @@ func TestOpenAPIImageBatch(t *testing.T) {
 			t.Errorf("%s: %v", path, o)
 		}
 	}
+}
+
+// TestHashmatchImageBatchAllCores: a batch is hashed on every core and
+// answers what it answers on one, part by part in order; each match names
+// its own part's entry.
+func TestHashmatchImageBatchAllCores(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		var adds []any
+		var parts []part
+		for i := range 12 {
+			img := encodePNG(t, blocks(uint64(100+i)))
+			if i%3 == 0 {
+				adds = append(adds, map[string]any{"entry_id": fmt.Sprintf("img-%d", i), "pdq": pdqOf(t, img), "classification": "A1"})
+			}
+			if i == 5 {
+				img = []byte("not an image")
+			}
+			parts = append(parts, file(img, "X-Custos-Content-Ref", fmt.Sprintf("up/%d", i)))
+		}
+		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known"}).Str("id")
+		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": adds})
+		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", e.Service, nil)
+		body, ct := batch(t, parts...)
+		post := func(procs int) []string {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			r := e.Upload(t, "/api/v1/hashmatch/match/images", e.Service, ct, body)
+			if r.Status != 200 {
+				t.Fatalf("batch: %d %s", r.Status, r.Raw)
+			}
+			var out []string
+			for _, x := range results(t, r) {
+				s := fmt.Sprint(x["status"])
+				if ms, _ := x["matches"].([]any); len(ms) > 0 {
+					m := ms[0].(map[string]any)
+					s += fmt.Sprint(" ", m["entry_id"], " ", m["distance"])
+				}
+				if er, ok := x["error"].(map[string]any); ok {
+					s += fmt.Sprint(" ", er["field"])
+				}
+				out = append(out, s)
+			}
+			return out
+		}
+		one, many := post(1), post(8)
+		if !slices.Equal(one, many) {
+			t.Fatalf("one core: %q\neight: %q", one, many)
+		}
+		for i, s := range one {
+			want := "no_match"
+			switch {
+			case i == 5:
+				want = "error files[5]"
+			case i%3 == 0:
+				want = fmt.Sprintf("match img-%d 0", i)
+			}
+			if s != want {
+				t.Errorf("part %d: %s, want %s", i, s, want)
+			}
+		}
+	})
 }

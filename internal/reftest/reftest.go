@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -56,4 +57,22 @@ func Lookup(elem ...string) (string, error) {
 	p := filepath.Join(append([]string{r}, elem...)...)
 	_, err = os.Stat(p)
 	return p, err
+}
+
+// PDQPhotoHash returns the hex hash the C++ pdq-photo-hasher gave the
+// reference file rel (a path under pdq/data, slash-separated), from
+// pdq/expected/cpp-pdq-photo-hasher.csv; it fails tb when rel is not there.
+func PDQPhotoHash(tb testing.TB, rel string) string {
+	tb.Helper()
+	b, err := os.ReadFile(Path(tb, "pdq", "expected", "cpp-pdq-photo-hasher.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Split(strings.TrimSpace(line), ","); len(f) > 1 && f[0] == rel {
+			return f[1]
+		}
+	}
+	tb.Fatalf("%s not in cpp-pdq-photo-hasher.csv", rel)
+	return ""
 }

@@ -1,6 +1,8 @@
 package pdq
 
 import (
+	"bytes"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,4 +85,110 @@ func scan(q Hash, hs []Hash) int {
 		}
 	}
 	return n
+}
+
+// BenchmarkMatchHashes measures what hashing an upload for matching costs
+// on the 1600x1004 bridge JPEG, one goroutine, in one run: "nine" is the
+// way hashmatch did it before (the header parsed by Inspect and again by
+// Decode, then the displayed hash and the eight orientations, each through
+// its own luma fill and blur), "variants" the way it does now (one header
+// parse, Hasher.Variants: four luma fills, eight blurs, the same hashes),
+// "stored" one hash of the stored pixels (pdq.HashReader), and
+// "decode-only" the JPEG decode alone.
+func BenchmarkMatchHashes(b *testing.B) {
+	data, err := Options{}.ReadFile(refPath(b, "data", "bridge-mods", "aaa-orig.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var opts Options
+	b.Run("nine", func(b *testing.B) {
+		var h Hasher
+		for b.Loop() {
+			if _, err := opts.Inspect(data); err != nil {
+				b.Fatal(err)
+			}
+			img, o, err := opts.Decode(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := h.FromImage(img, o); err != nil {
+				b.Fatal(err)
+			}
+			for o := OrientationNormal; o <= OrientationRotate270; o++ {
+				if _, _, err := h.FromImage(img, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("variants", func(b *testing.B) {
+		var h Hasher
+		for b.Loop() {
+			e, err := opts.Open(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			img, o, err := e.Decode()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := h.Variants(img, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stored", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := opts.HashReader(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-only", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := opts.Decode(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkYCC420 measures the 4:2:0 conversion of the 512x512 samples of
+// the bridge JPEG: "two-step" is fancy420 per plane then jpegYCbCrToRGB (the
+// previous fetcher), "one-step" ycc420.
+func BenchmarkYCC420(b *testing.B) {
+	data, err := Options{}.ReadFile(refPath(b, "data", "bridge-mods", "aaa-orig.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, _, err := Options{}.Decode(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := img.(*image.YCbCr)
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	sink := 0
+	run := func(b *testing.B, f func(x, y int) (uint8, uint8, uint8)) {
+		for b.Loop() {
+			for y := range ResizeDim {
+				sy := y * h / ResizeDim
+				for x := range ResizeDim {
+					r, g, bl := f(x*w/ResizeDim, sy)
+					sink += int(r) + int(g) + int(bl)
+				}
+			}
+		}
+	}
+	b.Run("two-step", func(b *testing.B) {
+		run(b, func(x, y int) (uint8, uint8, uint8) {
+			return jpegYCbCrToRGB(m.Y[y*m.YStride+x], fancy420(m.Cb, m.CStride, cw, ch, x, y), fancy420(m.Cr, m.CStride, cw, ch, x, y))
+		})
+	})
+	b.Run("one-step", func(b *testing.B) {
+		run(b, func(x, y int) (uint8, uint8, uint8) { return ycc420(m, cw, ch, x, y) })
+	})
+	if sink == 0 {
+		b.Fatal("no pixels")
+	}
 }

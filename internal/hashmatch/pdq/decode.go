@@ -58,7 +58,8 @@ var (
 )
 
 // Options controls decoding and hashing of encoded images. The zero value
-// applies the default limits and hashes images as displayed.
+// applies the default limits and hashes the pixels as stored, as the C++
+// reference and every other PDQ tool do.
 type Options struct {
 	// MaxBytes refuses inputs larger than this many bytes; 0 means
 	// DefaultMaxBytes.
@@ -67,10 +68,11 @@ type Options struct {
 	// pixels; 0 means DefaultMaxPixels. Peak memory of a decode is roughly
 	// 4 to 8 bytes per pixel, depending on the format.
 	MaxPixels int64
-	// IgnoreOrientation hashes the pixels as stored, ignoring a JPEG's EXIF
-	// Orientation, as the C++ reference does. By default the orientation is
-	// applied, so that the hash is that of the image people see.
-	IgnoreOrientation bool
+	// Orient applies a JPEG's EXIF Orientation before hashing, so that the
+	// hash is that of the image as people see it. By default it is ignored,
+	// as the C++ reference ignores it: hashes meant for other PDQ tools (hash
+	// lists, exports) must be of the stored pixels.
+	Orient bool
 }
 
 func (o Options) maxBytes() int64 {
@@ -114,27 +116,32 @@ func HashFile(path string) (Result, error) {
 	return Options{}.HashFile(path)
 }
 
-// HashFile decodes the image in the file at path and hashes it as displayed
-// (unless IgnoreOrientation is set). The result also carries the MD5 and
-// SHA-256 of the file's bytes.
+// HashFile decodes the image in the file at path and hashes its stored
+// pixels (as displayed when Orient is set). The result also carries the MD5
+// and SHA-256 of the file's bytes.
 func (o Options) HashFile(path string) (Result, error) {
-	f, err := os.Open(path)
+	data, err := o.ReadFile(path)
 	if err != nil {
 		return Result{}, err
+	}
+	return o.HashBytes(data)
+}
+
+// ReadFile reads the file at path within the byte limit, refusing a file
+// larger than the limit before reading a byte of it.
+func (o Options) ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	var size int64
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		if size = fi.Size(); size > o.maxBytes() {
-			// Refuse before reading a byte.
-			return Result{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, o.maxBytes())
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, o.maxBytes())
 		}
 	}
-	data, err := o.readAll(f, size)
-	if err != nil {
-		return Result{}, err
-	}
-	return o.hashBytes(data)
+	return o.readAll(f, size)
 }
 
 // HashReader is [Options.HashFile] for an io.Reader.
@@ -143,17 +150,18 @@ func (o Options) HashReader(r io.Reader) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return o.hashBytes(data)
+	return o.HashBytes(data)
 }
 
-func (o Options) hashBytes(data []byte) (Result, error) {
+// HashBytes is [Options.HashFile] for an image already in memory.
+func (o Options) HashBytes(data []byte) (Result, error) {
 	img, orient, err := o.decodeBytes(data)
 	if err != nil {
 		return Result{}, err
 	}
-	apply := orient
-	if o.IgnoreOrientation {
-		apply = OrientationNormal
+	apply := OrientationNormal
+	if o.Orient {
+		apply = orient
 	}
 	h := getHasher()
 	defer putHasher(h)
@@ -244,17 +252,39 @@ func (h Header) Pixels() int64 { return int64(h.Width) * int64(h.Height) }
 // Inspect reads an encoded image's header and checks it against the limits
 // (format, byte size, minimum dimensions, MaxPixels) without decoding a
 // pixel, so that a caller can reserve memory for the decode first. Refusals
-// are those of [Options.Decode].
+// are those of [Options.Decode]. [Options.Open] does the same and keeps the
+// parsed header for the decode.
 func (o Options) Inspect(data []byte) (Header, error) {
-	if int64(len(data)) > o.maxBytes() {
-		return Header{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), o.maxBytes())
-	}
-	f, cfg, err := o.header(data)
+	e, err := o.Open(data)
 	if err != nil {
 		return Header{}, err
 	}
-	return Header{Format: f.name, Width: cfg.Width, Height: cfg.Height}, nil
+	return e.Header, nil
 }
+
+// Encoded is an encoded image in memory whose header has been read and
+// checked against the limits: its decode does not parse the header again.
+type Encoded struct {
+	Header
+	data []byte
+	f    *format
+}
+
+// Open checks data as [Options.Inspect] does and returns it with its parsed
+// header, ready for [Encoded.Decode].
+func (o Options) Open(data []byte) (*Encoded, error) {
+	if int64(len(data)) > o.maxBytes() {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), o.maxBytes())
+	}
+	f, cfg, err := o.header(data)
+	if err != nil {
+		return nil, err
+	}
+	return &Encoded{Header: Header{Format: f.name, Width: cfg.Width, Height: cfg.Height}, data: data, f: f}, nil
+}
+
+// Bytes returns the encoded image.
+func (e *Encoded) Bytes() []byte { return e.data }
 
 func (o Options) header(data []byte) (*format, image.Config, error) {
 	var cfg image.Config
@@ -288,12 +318,20 @@ func (o Options) header(data []byte) (*format, image.Config, error) {
 }
 
 func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
-	f, cfg, err := o.header(data)
+	e, err := o.Open(data)
 	if err != nil {
 		return nil, 0, err
 	}
+	return e.Decode()
+}
+
+// Decode decodes the image, returning it as stored and, for JPEG, its EXIF
+// orientation (OrientationNormal otherwise). Refusals are those of
+// [Options.Decode].
+func (e *Encoded) Decode() (image.Image, Orientation, error) {
+	f, data := e.f, e.data
 	var img image.Image
-	err = guard(func() (err error) {
+	err := guard(func() (err error) {
 		img, err = f.decode(bytes.NewReader(data))
 		return err
 	})
@@ -301,10 +339,10 @@ func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
 		return nil, 0, f.decodeError(data, err)
 	}
 	b := img.Bounds()
-	if b.Dx() > cfg.Width || b.Dy() > cfg.Height {
+	if b.Dx() > e.Width || b.Dy() > e.Height {
 		// The limits were checked on the header; refuse an image that does
 		// not keep its header's promise.
-		return nil, 0, fmt.Errorf("%w: %s header says %dx%d, image is %dx%d", ErrCorrupt, f.name, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+		return nil, 0, fmt.Errorf("%w: %s header says %dx%d, image is %dx%d", ErrCorrupt, f.name, e.Width, e.Height, b.Dx(), b.Dy())
 	}
 	if b.Dx() < MinDimension || b.Dy() < MinDimension {
 		// A GIF's first frame may be smaller than its logical screen.

@@ -102,8 +102,8 @@ func TestJPEGOrientation(t *testing.T) {
 
 // TestHashAppliesOrientation checks the default file path end to end: a
 // JPEG tagged with each orientation hashes exactly like the physically
-// transformed copy of its pixels, while IgnoreOrientation hashes the stored
-// pixels.
+// transformed copy of its pixels with Orient set, while the default hashes
+// the stored pixels.
 func TestHashAppliesOrientation(t *testing.T) {
 	jpg := encode(t, "jpeg", testImage(600, 450))
 	img, _, err := Decode(bytes.NewReader(jpg), 0)
@@ -155,19 +155,19 @@ func TestHashAppliesOrientation(t *testing.T) {
 				t.Fatal(err)
 			}
 			tagged := withSegments(jpg, exifSegment(binary.BigEndian, [3]uint32{0x0112, 3, uint32(o)}))
-			got, err := Options{}.HashReader(bytes.NewReader(tagged))
+			got, err := Options{Orient: true}.HashReader(bytes.NewReader(tagged))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.Orientation != o || got.Hash != want.Hash || got.Width != dw || got.Height != dh {
 				t.Errorf("got %v %v %dx%d, want %v %v %dx%d", got.Orientation, got.Hash, got.Width, got.Height, o, want.Hash, dw, dh)
 			}
-			ignored, err := Options{IgnoreOrientation: true}.HashReader(bytes.NewReader(tagged))
+			ignored, err := Options{}.HashReader(bytes.NewReader(tagged))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if ignored.Hash != stored.Hash || ignored.Orientation != o {
-				t.Errorf("IgnoreOrientation: got %v (orientation %v), want the stored hash %v", ignored.Hash, ignored.Orientation, stored.Hash)
+				t.Errorf("stored pixels: got %v (orientation %v), want the stored hash %v", ignored.Hash, ignored.Orientation, stored.Hash)
 			}
 		})
 	}

@@ -87,6 +87,21 @@ func FuzzDecode(f *testing.F) {
 		if h.Pixels() < int64(res.Width)*int64(res.Height) {
 			t.Errorf("Inspect says %dx%d, decoded %dx%d", h.Width, h.Height, res.Width, res.Height)
 		}
+		// The upload path (header parsed once, then every variant) agrees
+		// with the single hash.
+		e, err := fuzzOptions.Open(data)
+		if err != nil {
+			t.Fatalf("Inspect accepted it, Open refused it: %v", err)
+		}
+		img, o, err := e.Decode()
+		if err != nil {
+			t.Fatalf("HashReader decoded it, Encoded.Decode refused it: %v", err)
+		}
+		var hs Hasher
+		v, err := hs.Variants(img, o)
+		if err != nil || v.Hash != res.Hash || v.Quality != res.Quality || v.Dihedral[0] != res.Hash || v.Dihedral[o-1] != v.Displayed {
+			t.Errorf("Variants %+v, %v; HashReader %v quality %d", v, err, res.Hash, res.Quality)
+		}
 	})
 }
 

@@ -22,6 +22,8 @@ type Hasher struct {
 	sums []float32
 	// luma holds the luma of an image being hashed (at most 512x512).
 	luma []float32
+	// turned holds luma transformed by [Hasher.Variants].
+	turned []float32
 	// samples holds the RGB samples picked from an image (3 per pixel).
 	samples []uint8
 

@@ -88,12 +88,12 @@ func (h *Hasher) fillLuma(img image.Image, o Orientation) (width, height int, er
 		width, height = ResizeDim, ResizeDim
 	}
 	n := width * height
-	h.samples = grow(h.samples, 3*n)
 	h.luma = grow(h.luma, n)
 
 	// Display pixel (x, y) comes from stored pixel
 	// (x0 + x*xx + y*xy, y0 + x*yx + y*yy), relative to b.Min.
 	x0, xx, xy, y0, yx, yy := o.toStored(sw, sh)
+	h.samples = grow(h.samples, 3*n)
 	fetch := pixelFetcher(img)
 	grey := isGreyModel(img)
 	s := h.samples
@@ -168,7 +168,8 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 		}
 	case *image.Gray16:
 		return func(x, y int) (uint8, uint8, uint8) {
-			v := m.Pix[m.PixOffset(x, y)] // high byte
+			p := m.Pix[m.PixOffset(x, y):]
+			v := to8(p[0], p[1])
 			return v, v, v
 		}
 	case *image.RGBA:
@@ -184,12 +185,12 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 	case *image.RGBA64:
 		return func(x, y int) (uint8, uint8, uint8) {
 			p := m.Pix[m.PixOffset(x, y):]
-			return p[0], p[2], p[4]
+			return to8(p[0], p[1]), to8(p[2], p[3]), to8(p[4], p[5])
 		}
 	case *image.NRGBA64:
 		return func(x, y int) (uint8, uint8, uint8) {
 			p := m.Pix[m.PixOffset(x, y):]
-			return p[0], p[2], p[4]
+			return to8(p[0], p[1]), to8(p[2], p[3]), to8(p[4], p[5])
 		}
 	case *image.CMYK:
 		return func(x, y int) (uint8, uint8, uint8) {
@@ -215,6 +216,13 @@ func pixelFetcher(img image.Image) func(x, y int) (r, g, b uint8) {
 	}
 }
 
+// to8 scales a 16-bit sample (big-endian bytes hi, lo) to 8 bits as
+// ImageMagick does when it writes the 8-bit image the reference reads:
+// round(v/257), not the high byte.
+func to8(hi, lo uint8) uint8 {
+	return uint8((uint32(hi)<<8 | uint32(lo) + 128) / 257)
+}
+
 // rgbOf returns the non-premultiplied 8-bit RGB of c.
 func rgbOf(c color.Color) [3]uint8 {
 	switch c := c.(type) {
@@ -227,4 +235,81 @@ func rgbOf(c color.Color) [3]uint8 {
 	}
 	n := color.NRGBAModel.Convert(c).(color.NRGBA)
 	return [3]uint8{n.R, n.G, n.B}
+}
+
+// Variants are an image's hashes for matching against lists hashed either
+// way: of the stored pixels as the reference hashes them, as displayed, and
+// in the eight dihedral orientations.
+type Variants struct {
+	// Hash and Quality are of the stored pixels, EXIF orientation ignored:
+	// the hash the C++ reference and other PDQ tools give, the one to
+	// publish or export.
+	Hash    Hash
+	Quality int
+	// Displayed and DisplayedQuality are of the image with its EXIF
+	// orientation applied ([Options].Orient's hash); Hash and Quality when
+	// it has none.
+	Displayed        Hash
+	DisplayedQuality int
+	// Dihedral[k-1] is the hash of the stored image transformed as EXIF
+	// orientation k would transform it (the eight rotations and flips), so
+	// that a rotated or mirrored copy matches; Dihedral[0] is Hash. Each is
+	// exactly [Hasher.FromImage]'s hash of that orientation: the four
+	// orientations that keep the axes are sampled and converted to luma
+	// once each, and the other four are their luma buffers transposed.
+	// (The reference's DCT-domain variants, pdqDihedralHash256esFromFloatLuma,
+	// cost one blur instead of eight but ignore the blur's asymmetry: a
+	// rotated copy of a 256x256 photo fell outside the match threshold with
+	// them.)
+	Dihedral [8]Hash
+}
+
+// Variants hashes img, stored with EXIF orientation o: the stored pixels,
+// as displayed, and the dihedral set. See [Variants].
+func (h *Hasher) Variants(img image.Image, o Orientation) (Variants, error) {
+	var v Variants
+	if !o.Valid() {
+		return v, fmt.Errorf("pdq: invalid orientation %d", o)
+	}
+	// The orientations that swap the axes, by the one whose luma buffer
+	// they transpose (see toStored: the same signs along each stored axis).
+	transposed := [5]Orientation{1: OrientationTranspose, 2: OrientationRotate270, 3: OrientationTransverse, 4: OrientationRotate90}
+	for k := OrientationNormal; k <= OrientationFlipV; k++ {
+		w, ht, err := h.fillLuma(img, k)
+		if err != nil {
+			return v, err
+		}
+		hash, q, err := h.FromLuma(h.luma, w, ht)
+		if err != nil {
+			return v, err
+		}
+		v.Dihedral[k-1] = hash
+		if k == OrientationNormal {
+			v.Hash, v.Quality = hash, q
+		}
+		if k == o {
+			v.Displayed, v.DisplayedQuality = hash, q
+		}
+		h.turned = grow(h.turned, w*ht)
+		transpose(h.luma, h.turned, w, ht)
+		t := transposed[k]
+		if hash, q, err = h.FromLuma(h.turned, ht, w); err != nil {
+			return v, err
+		}
+		v.Dihedral[t-1] = hash
+		if t == o {
+			v.Displayed, v.DisplayedQuality = hash, q
+		}
+	}
+	return v, nil
+}
+
+// transpose writes into dst the transpose of the w x h buffer src.
+func transpose(src, dst []float32, w, h int) {
+	for y := range h {
+		row := src[y*w : (y+1)*w]
+		for x, f := range row {
+			dst[x*h+y] = f
+		}
+	}
 }
