@@ -844,7 +844,9 @@ func (h *history) procedures() {
 	liver := recipient("XA000000303", "liver", pr.Organs[2].ID)
 	performed = h.clk.tick()
 	dom := must(tr.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureSingle, OrganIDs: []string{pr.Organs[2].ID},
-		RecipientID: liver, CentreID: centre, PerformedAt: performed.Format(time.RFC3339), DominoLiver: true}))
+		RecipientID: liver, CentreID: centre, PerformedAt: performed.Format(time.RFC3339), DominoLiver: true,
+		DominoConsent: &transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: performed.Format(transplant.DateLayout),
+			AssessedBy: "Independent living donor advocate", AssessorIndependent: true, Voluntary: true, Informed: true}}))
 	explant := dom.Domino.Procurement.Organs[0].ID
 	second := recipient("XA000000304", "liver", explant)
 	performed = h.clk.tick()

@@ -112,6 +112,10 @@ type procedureFacts struct {
 	recipient                  *Recipient
 	centreAuthorized           bool
 	authID, authAt, authCentre sql.NullString
+	// listStatus is the registration's last waiting-list status and abroad
+	// whether a transplant abroad ended it (equity_registrations).
+	listStatus sql.NullString
+	abroad     sql.NullInt64
 }
 
 // procedureSQL reads procedureFacts in one statement: the writer runs it for
@@ -120,13 +124,14 @@ const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor
 	r.id, ` + recipientStatus + `, r.organ_needed,
 	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
 		AND ca.organ = o.organ AND ` + validOn + `),
-	ta.id, ta.authorized_at, ta.centre_id
+	ta.id, ta.authorized_at, ta.centre_id, er.status, er.abroad
 	FROM (SELECT 1 AS one) x
 	LEFT JOIN authorities c ON c.id = ?
 	LEFT JOIN organs o ON o.id = ?
 	LEFT JOIN procurements p ON p.id = o.procurement_id
 	LEFT JOIN recipients r ON r.id = ?
 	LEFT JOIN transplant_authorizations ta ON ta.organ_id = o.id AND ta.recipient_id = r.id
+	LEFT JOIN equity_registrations er ON er.recipient_id = r.id
 	ORDER BY ta.authorized_at DESC LIMIT 1`
 
 func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, recipientID, onDay string) (*procedureFacts, error) {
@@ -135,7 +140,7 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 	var n int
 	if err := q.QueryRow(ctx, procedureSQL, centreID, onDay, onDay, onDay, centreID, organID, recipientID).Scan(
 		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
-		&f.authID, &f.authAt, &f.authCentre); err != nil {
+		&f.authID, &f.authAt, &f.authCentre, &f.listStatus, &f.abroad); err != nil {
 		return nil, err
 	}
 	if oID.Valid {

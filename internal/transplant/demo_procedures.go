@@ -102,8 +102,12 @@ func (g *demoGen) procedures(at time.Time) error {
 			_, err := g.svc.RecordTransplant(ctx, tc.coord, NewTransplant{OrganID: organs[0], RecipientID: r.ID, CentreID: tc.id, PerformedAt: performed})
 			return nil, err
 		}
-		return g.svc.RecordProcedure(ctx, tc.coord, NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: r.ID, CentreID: tc.id,
-			PerformedAt: performed, DominoLiver: domino})
+		in := NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: r.ID, CentreID: tc.id, PerformedAt: performed, DominoLiver: domino}
+		if domino { // the first recipient consents to donating their explanted liver, as a living donor does
+			in.DominoConsent = &NewConsent{Kind: ConsentLiving, GivenOn: t0.AddDate(0, 0, -1).Format(DateLayout),
+				AssessedBy: "Independent living donor advocate", AssessorIndependent: true, Voluntary: true, Informed: true}
+		}
+		return g.svc.RecordProcedure(ctx, tc.coord, in)
 	}
 	if _, err := transplant(ProcedureKidneyPancreas, false, id(0), id(2)); err != nil {
 		return fmt.Errorf("demo kidney-pancreas: %w", err)

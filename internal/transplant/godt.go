@@ -116,27 +116,20 @@ func GODTQueryOf(q url.Values) (GODTQuery, error) {
 }
 
 // godtDonorsSQL counts the donors of a year by kind: those with a
-// procurement in it, and those of them with an organ transplanted. It
-// reads a range of procurements_time, each procurement's organs
-// (organs_procurement) and each organ's transplantation (its unique key).
-const godtDonorsSQL = `SELECT d.kind, COUNT(DISTINCT d.id), COUNT(DISTINCT CASE WHEN t.id IS NOT NULL THEN d.id END)
-	FROM procurements p JOIN donors d ON d.id = p.donor_id
-	JOIN organs o ON o.procurement_id = p.id
-	LEFT JOIN transplants t ON t.organ_id = o.id
-	WHERE p.procured_at >= ? AND p.procured_at < ?
-	GROUP BY d.kind`
+// procurement in it, and those of them with an organ transplanted. It reads
+// the year's rows of the covering index godt_donations_year (reportrows.go),
+// in the order it groups them.
+const godtDonorsSQL = `SELECT donor_kind, COUNT(DISTINCT donor_id), COUNT(DISTINCT CASE WHEN utilized = 1 THEN donor_id END)
+	FROM godt_donations WHERE year = ?
+	GROUP BY donor_kind`
 
 // godtTransplantsSQL counts the transplants of a year by organ type, donor
-// kind and procedure kind, one per procedure and organ type: a row recorded
-// alone (no procedure) is one, the rows of a procedure count once. It reads
-// a range of transplants_time, and each organ and donor by its key.
-const godtTransplantsSQL = `SELECT o.organ, d.kind, COALESCE(tp.kind, 'single'),
-	COUNT(*) - COUNT(t.procedure_id) + COUNT(DISTINCT t.procedure_id)
-	FROM transplants t JOIN organs o ON o.id = t.organ_id
-	JOIN donors d ON d.id = o.donor_id
-	LEFT JOIN transplant_procedures tp ON tp.id = t.procedure_id
-	WHERE t.performed_at >= ? AND t.performed_at < ?
-	GROUP BY o.organ, d.kind, tp.kind`
+// kind and procedure kind, one per procedure and organ type (a row of
+// godt_transplants each). It reads the year's rows of the covering index
+// godt_transplants_year, in the order it groups them: no sort.
+const godtTransplantsSQL = `SELECT organ, donor_kind, procedure_kind, COUNT(*)
+	FROM godt_transplants WHERE year = ?
+	GROUP BY organ, donor_kind, procedure_kind`
 
 // GODT counts the report of q, for the regulator and the auditor. It is
 // refused for a country other than the registry's jurisdiction
@@ -160,11 +153,9 @@ func (s *Service) GODT(ctx context.Context, p *auth.Principal, q GODTQuery) (*GO
 	if q.Population < 1 || q.Population > 10_000_000_000 {
 		return nil, errs.Invalidf("godt_population", "population", "population is the country's population that year, a whole number from 1 to 10,000,000,000")
 	}
-	// Times are stored as fixed-width UTC text: a year's are those from
-	// "2025" (included) to "2026" (excluded).
-	from, end := fmt.Sprintf("%04d", q.Year), fmt.Sprintf("%04d", q.Year+1)
+	// The reports' rows carry the UTC year of their times.
 	c := map[string]int64{}
-	rows, err := db.Query(ctx, godtDonorsSQL, from, end)
+	rows, err := db.Query(ctx, godtDonorsSQL, q.Year)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +181,7 @@ func (s *Service) GODT(ctx context.Context, p *auth.Principal, q GODTQuery) (*GO
 	}
 	c["total_actual_dd"] = c["actual_dbd"] + c["actual_dcd"]
 	c["total_utilized_dd"] = c["utilized_dbd"] + c["utilized_dcd"]
-	if rows, err = db.Query(ctx, godtTransplantsSQL, from, end); err != nil {
+	if rows, err = db.Query(ctx, godtTransplantsSQL, q.Year); err != nil {
 		return nil, err
 	}
 	type txRow struct {

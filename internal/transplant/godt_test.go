@@ -134,14 +134,24 @@ func (w *godtWorld) transplant(organ string) string {
 	return r
 }
 
-// procedure records a procedure of kind with organs into a new recipient.
+// procedure records a procedure of kind with organs into a new recipient;
+// with domino, the recipient consents to donating their explanted liver.
 func (w *godtWorld) procedure(kind string, domino bool, organs ...string) (*transplant.Procedure, string) {
 	w.t.Helper()
 	r := w.recipient(organs...)
-	pr, err := w.svc.RecordProcedure(context.Background(), w.coord, transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: r,
-		CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino})
+	in := transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: r, CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino}
+	if domino {
+		in.DominoConsent = w.dominoConsent()
+	}
+	pr, err := w.svc.RecordProcedure(context.Background(), w.coord, in)
 	w.must(err)
 	return pr, r
+}
+
+// dominoConsent is a domino donor's valid consent, given the day before.
+func (w *godtWorld) dominoConsent() *transplant.NewConsent {
+	return &transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: w.clock().AddDate(0, 0, -1).Format(transplant.DateLayout),
+		AssessedBy: "Independent living donor advocate", AssessorIndependent: true, Voluntary: true, Informed: true}
 }
 
 func (w *godtWorld) discard(organ string) {
@@ -166,7 +176,7 @@ type godtHistory struct {
 //	        a second recipient; heart and both lungs (heart-lung); pancreas discarded;
 //	        small bowel recorded alone
 //	D2 DCD: kidney-pancreas; the other kidney recorded alone
-//	D3 DCD: liver-kidney
+//	D3 DCD: liver-kidney; the pancreas recorded alone (a solitary pancreas)
 //	D4 DBD: a kidney procured and discarded (actual, not utilized)
 //	D5 DBD: registered, nothing procured (not an actual donor)
 //	L1, L2, L3 living: kidney, liver, lung, each recorded alone
@@ -190,8 +200,9 @@ func (w *godtWorld) history() godtHistory {
 	_, d2 := w.donor(transplant.DonorCirculatoryDeath, "kidney", "kidney", "pancreas")
 	w.procedure(transplant.ProcedureKidneyPancreas, false, d2[0], d2[2])
 	w.transplant(d2[1])
-	_, d3 := w.donor(transplant.DonorCirculatoryDeath, "liver", "kidney")
+	_, d3 := w.donor(transplant.DonorCirculatoryDeath, "liver", "kidney", "pancreas")
 	w.procedure(transplant.ProcedureLiverKidney, false, d3[0], d3[1])
+	w.transplant(d3[2])
 	_, d4 := w.donor(transplant.DonorBrainDeath, "kidney")
 	w.discard(d4[0])
 	w.donor(transplant.DonorBrainDeath)
@@ -226,7 +237,9 @@ var godt2025 = map[string]int64{
 	"dd_liver_tx": 2, "domino_liver_tx": 1, "ld_liver_tx": 1, "total_liver_tx": 4,
 	"total_heart_tx": 1, "heart_lung_tx": 1,
 	"dd_lung_tx": 1, "ld_lung_tx": 1, "total_lung_tx": 2,
-	"pancreas_tx": 1, "kidney_pancreas_tx": 1, "small_bowel_tx": 1,
+	// the kidney-pancreas counts inside pancreas_tx (with D3's solitary
+	// pancreas), as kidney_pancreas_tx, and its kidney in dd_kidney_tx
+	"pancreas_tx": 2, "kidney_pancreas_tx": 1, "small_bowel_tx": 1,
 	"travel": 2,
 }
 
@@ -262,6 +275,14 @@ func TestGODTReport(t *testing.T) {
 			if pmp := float64(want) / 5; f.PerMillion == nil || *f.PerMillion != pmp {
 				t.Errorf("%s per million = %v, want %.2f", f.Field, f.PerMillion, pmp)
 			}
+		}
+		// The kidney-pancreas, in so many words: inside pancreas_tx beside
+		// the solitary pancreas, once as kidney_pancreas_tx, and its kidney
+		// among the deceased donors' kidney transplants.
+		if rep.Value("pancreas_tx") != rep.Value("kidney_pancreas_tx")+1 || rep.Value("kidney_pancreas_tx") != 1 ||
+			rep.Value("dd_kidney_tx") != 4 {
+			t.Errorf("kidney-pancreas: pancreas_tx %d, kidney_pancreas_tx %d, dd_kidney_tx %d; want 2, 1, 4",
+				rep.Value("pancreas_tx"), rep.Value("kidney_pancreas_tx"), rep.Value("dd_kidney_tx"))
 		}
 		// The year before holds its own donor and transplant, and one
 		// resident's transplant abroad.
@@ -392,14 +413,46 @@ func TestProcedures(t *testing.T) {
 		// Refusals.
 		_, k := w.donor(transplant.DonorBrainDeath, "kidney", "kidney", "liver", "heart")
 		_, k2 := w.donor(transplant.DonorBrainDeath, "kidney", "heart")
-		record := func(kind string, domino bool, recipient string, organs ...string) func() error {
+		consent := func(c *transplant.NewConsent) func(*transplant.NewProcedure) {
+			return func(in *transplant.NewProcedure) { in.DominoConsent = c }
+		}
+		recordWith := func(kind string, domino bool, set func(*transplant.NewProcedure), recipient string, organs ...string) func() error {
 			return func() error {
-				_, err := w.svc.RecordProcedure(ctx, w.coord, transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: recipient,
-					CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino})
+				in := transplant.NewProcedure{Kind: kind, OrganIDs: organs, RecipientID: recipient,
+					CentreID: w.CentreA, PerformedAt: w.at(1), DominoLiver: domino}
+				if domino {
+					in.DominoConsent = w.dominoConsent()
+				}
+				if set != nil {
+					set(&in)
+				}
+				_, err := w.svc.RecordProcedure(ctx, w.coord, in)
 				return err
 			}
 		}
+		record := func(kind string, domino bool, recipient string, organs ...string) func() error {
+			return recordWith(kind, domino, nil, recipient, organs...)
+		}
 		all, hearts, livers, one := w.recipient(k[0], k[1], k2[0]), w.recipient(k[3], k2[1]), w.recipient(k[2], k[0]), w.recipient(k[0])
+		// Registrations closed by an outcome or a transplant abroad, each
+		// authorized the liver.
+		removed, died := w.recipient(k[2]), w.recipient(k[2])
+		_, err = w.svc.ChangeWaitlistStatus(ctx, w.coord, removed, transplant.NewWaitlistChange{Status: transplant.WaitlistRemoved,
+			Reason: "condition_improved", ChangedOn: w.clock().Format(transplant.DateLayout)})
+		w.must(err)
+		_, err = w.svc.ChangeWaitlistStatus(ctx, w.coord, died, transplant.NewWaitlistChange{Status: transplant.WaitlistDiedWaiting,
+			Reason: "none", ChangedOn: w.clock().Format(transplant.DateLayout)})
+		w.must(err)
+		alone := func(recipient, organ string) func() error {
+			return func() error {
+				_, err := w.svc.RecordTransplant(ctx, w.coord, transplant.NewTransplant{OrganID: organ, RecipientID: recipient,
+					CentreID: w.CentreA, PerformedAt: w.at(1)})
+				return err
+			}
+		}
+		notIndependent, notVoluntary, late := w.dominoConsent(), w.dominoConsent(), w.dominoConsent()
+		notIndependent.AssessorIndependent, notVoluntary.Voluntary = false, false
+		late.GivenOn = w.clock().AddDate(0, 0, 1).Format(transplant.DateLayout)
 		for _, c := range []struct {
 			name, rule, field string
 			alert             bool
@@ -416,6 +469,18 @@ func TestProcedures(t *testing.T) {
 			{"an organ already transplanted", "organ_available", "organ_ids[0]", true, record(transplant.ProcedureSingle, false, all, h.dominoOrgan)},
 			{"an organ not authorized for the recipient", "procedure_authorization", "organ_ids[1]", true,
 				record(transplant.ProcedureDoubleKidney, false, one, k[0], k[1])},
+			{"a domino liver without the donor's consent", "living_consent", "domino_consent", true,
+				recordWith(transplant.ProcedureSingle, true, consent(nil), livers, k[2])},
+			{"a domino consent not independently assessed", "living_consent", "domino_consent.assessor_independent", true,
+				recordWith(transplant.ProcedureSingle, true, consent(notIndependent), livers, k[2])},
+			{"a domino consent not voluntary", "living_consent", "domino_consent.voluntary", true,
+				recordWith(transplant.ProcedureSingle, true, consent(notVoluntary), livers, k[2])},
+			{"a domino consent of a deceased donation's kind", "consent_kind", "domino_consent.kind", false,
+				recordWith(transplant.ProcedureSingle, true, func(in *transplant.NewProcedure) { in.DominoConsent.Kind = transplant.ConsentFamily }, livers, k[2])},
+			{"a domino consent without a domino liver", "domino_consent", "domino_consent", false,
+				recordWith(transplant.ProcedureSingle, false, consent(w.dominoConsent()), livers, k[2])},
+			{"a procedure on a removed registration", "waitlist_closed", "recipient_id", true, record(transplant.ProcedureSingle, false, removed, k[2])},
+			{"a transplant on a died-waiting registration", "waitlist_closed", "recipient_id", true, alone(died, k[2])},
 		} {
 			size, alerts := logSize(t, &ruleWorld{World: w.World}), alertCount(t, &ruleWorld{World: w.World})
 			err := c.do()
@@ -437,7 +502,20 @@ func TestProcedures(t *testing.T) {
 			}
 		}
 
-		// The log replays into the same tables.
+		// A domino consent dated after the procedure (tomorrow) is refused,
+		// and the first domino donor's consent is on file as a living
+		// donor's.
+		if err := recordWith(transplant.ProcedureSingle, true, consent(late), livers, k[2])(); refusalOf(err) != "dates_in_order domino_consent.given_on" {
+			t.Errorf("a domino consent given after the procedure: %v", err)
+		}
+		var kind string
+		var independent int
+		w.must(w.App.DB.Read().QueryRow(ctx, "SELECT kind, assessor_independent FROM consents WHERE donor_id = ?", h.dominoProc.Domino.Donor.ID).Scan(&kind, &independent))
+		if kind != transplant.ConsentLiving || independent != 1 || h.dominoProc.Domino.Consent == nil {
+			t.Errorf("the domino donor's consent: %s, independent %d, in the entry %+v", kind, independent, h.dominoProc.Domino.Consent)
+		}
+
+		// The log replays into the same tables, the reports' rows included.
 		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{})
 		w.must(err)
 		if !rep.OK() {

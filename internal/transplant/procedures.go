@@ -112,6 +112,11 @@ type NewProcedure struct {
 	PerformedAt string   `json:"performed_at"`
 	// DominoLiver says that the recipient's explanted liver is donated.
 	DominoLiver bool `json:"domino_liver"`
+	// DominoConsent is, with DominoLiver, the recipient's consent to
+	// donating their explanted liver: a living donor's consent (kind
+	// living_informed_consent, informed, voluntary, assessed by someone
+	// independent of the recipient's team), given on or before the day.
+	DominoConsent *NewConsent `json:"domino_consent,omitempty"`
 }
 
 // Procedure is the data of a transplant.procedure_recorded entry: one
@@ -134,6 +139,9 @@ type Procedure struct {
 type Domino struct {
 	Donor       Donor       `json:"donor"`
 	Procurement Procurement `json:"procurement"`
+	// Consent is the domino donor's consent to the donation, recorded with
+	// it (absent from the procedures recorded before it was required).
+	Consent *Consent `json:"consent,omitempty"`
 }
 
 // TypeProcedureRecorded is the entry of a procedure.
@@ -189,6 +197,10 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 	if err != nil {
 		return nil, err
 	}
+	consent, err := dominoConsentOf(in)
+	if err != nil {
+		return nil, s.refuseWithAlert(ctx, p, err)
+	}
 	id := s.W.IDs().New("TP")
 	txIDs := make([]string, len(oids))
 	for i := range oids {
@@ -197,6 +209,7 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 	var dominoDonor, dominoProc string
 	if in.DominoLiver {
 		dominoDonor, dominoProc = s.W.IDs().New("DN"), s.W.IDs().New("PC")
+		consent.ID, consent.DonorID = s.W.IDs().New("CO"), dominoDonor
 	}
 	rec, err := ledger.SubmitAs[Procedure](ctx, s.W, p.Actor(), "record procedure", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("performed_at", at, now); err != nil {
@@ -240,6 +253,13 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 			if err != nil {
 				return nil, err
 			}
+			if err := check.DateNotFuture("domino_consent.given_on", consent.GivenOn, now); err != nil {
+				return nil, err
+			}
+			if consent.GivenOn > day(at) {
+				return nil, errs.Invalidf("dates_in_order", "domino_consent.given_on", "the domino donor's consent (%s) is given on or before the procedure (%s)", consent.GivenOn, day(at))
+			}
+			d.Consent = consent
 			pr.Domino = d
 		}
 		return ledger.NewEntry(TypeProcedureRecorded, pr)
@@ -255,6 +275,49 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 		}
 	}
 	return rec, nil
+}
+
+// dominoConsentOf checks the domino donor's consent of a procedure: none
+// without a domino liver; with one, a living donor's consent as
+// RecordConsent and a living donation's procurement require it (informed,
+// voluntary, independently assessed), whose absence is refused and alerted
+// as a living donation without consent is (living_consent). The domino
+// donor is a living donor: the Declaration of Istanbul and resolution VI
+// para 6 b ask the same free, informed consent of them (docs/oversight.md).
+func dominoConsentOf(in NewProcedure) (*Consent, error) {
+	c := in.DominoConsent
+	if !in.DominoLiver {
+		if c != nil {
+			return nil, errs.Invalidf("domino_consent", "domino_consent", "a domino donor's consent goes with a domino liver (domino_liver)")
+		}
+		return nil, nil
+	}
+	if c == nil {
+		return nil, errs.Alertf(errs.Forbidden, "living_consent", "domino_consent",
+			"a domino liver is a living donation: it needs the recipient's informed, voluntary, independently assessed consent to donating their explanted liver")
+	}
+	if c.Kind == "" {
+		c.Kind = ConsentLiving
+	}
+	if c.Kind != ConsentLiving {
+		return nil, errs.Invalidf("consent_kind", "domino_consent.kind", "a living donor gives %s", ConsentLiving)
+	}
+	given, err := check.Date("domino_consent.given_on", c.GivenOn, true)
+	if err != nil {
+		return nil, err
+	}
+	assessor, err := check.Line("domino_consent.assessed_by", c.AssessedBy, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Informed || !c.Voluntary {
+		return nil, errs.Alertf(errs.Forbidden, "living_consent", "domino_consent.voluntary", "a living donor's consent must be informed and voluntary")
+	}
+	if !c.AssessorIndependent {
+		return nil, errs.Alertf(errs.Forbidden, "living_consent", "domino_consent.assessor_independent",
+			"a living donor's consent must be assessed by someone independent of the recipient's team")
+	}
+	return &Consent{Kind: ConsentLiving, GivenOn: given, AssessedBy: assessor, AssessorIndependent: true, Voluntary: true, Informed: true}, nil
 }
 
 // composed tells whether counts (organs by type) is what kind transplants.
@@ -328,6 +391,11 @@ func projectProcedures(reg *ledger.Projections) {
 			if _, err := q.Exec(ctx, "UPDATE donors SET domino_procedure_id = ? WHERE id = ?", pr.ID, d.Donor.ID); err != nil {
 				return err
 			}
+			if d.Consent != nil {
+				if err := insertConsent(ctx, q, idx, e, d.Consent); err != nil {
+					return err
+				}
+			}
 			if err := insertProcurement(ctx, q, idx, e, &d.Procurement); err != nil {
 				return err
 			}
@@ -339,7 +407,7 @@ func projectProcedures(reg *ledger.Projections) {
 			return err
 		}
 		for i := range pr.Transplants {
-			if err := insertTransplant(ctx, q, idx, e, &pr.Transplants[i], pr.ID); err != nil {
+			if err := insertTransplant(ctx, q, idx, e, &pr.Transplants[i], pr.ID, pr.Kind); err != nil {
 				return err
 			}
 		}

@@ -35,17 +35,17 @@ func Project(reg *ledger.Projections) {
 		return insertDonor(ctx, q, idx, e, d)
 	})
 	ledger.On(reg, TypeConsentRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *Consent) error {
-		_, err := q.Exec(ctx, `INSERT INTO consents (id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed, recorded_at, recorded_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.DonorID, c.Kind, c.GivenOn, c.AssessedBy,
-			boolInt(c.AssessorIndependent), boolInt(c.Voluntary), boolInt(c.Informed), e.At, e.By, idx)
-		return err
+		return insertConsent(ctx, q, idx, e, c)
 	})
 	ledger.On(reg, TypeRecipientRegistered, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Recipient) error {
 		_, err := q.Exec(ctx, `INSERT INTO recipients (id, subject_ref, person_pseudonym, centre_id, sex, blood_group, date_of_birth,
 			residence, region, organ_needed, listed_on, duplicate_of, not_duplicate_reason, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.SubjectRef, r.PersonPseudonym, r.CentreID, r.Sex,
 			r.BloodGroup, r.DateOfBirth, r.Residence, r.Region, r.OrganNeeded, r.ListedOn, nullable(r.DuplicateOf), nullable(r.NotDuplicateReason), e.At, e.By, idx)
-		return err
+		if err != nil {
+			return err
+		}
+		return reportRowsOnRecipient(ctx, q, r)
 	})
 	ledger.On(reg, TypeProcurementRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
 		return insertProcurement(ctx, q, idx, e, p)
@@ -60,7 +60,7 @@ func Project(reg *ledger.Projections) {
 	// The organ's and the recipient's status follow from this row (see
 	// organStatus and recipientStatus).
 	ledger.On(reg, TypeTransplantRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant) error {
-		return insertTransplant(ctx, q, idx, e, t, "")
+		return insertTransplant(ctx, q, idx, e, t, "", ProcedureSingle)
 	})
 	projectProcedures(reg)
 	projectTrafficking(reg)
@@ -76,6 +76,7 @@ func Project(reg *ledger.Projections) {
 		ledger.Table{Name: "transplant_authorizations", Order: "id"},
 		ledger.Table{Name: "transplants", Order: "id"},
 	)
+	reg.Tables(reportRowsTables...)
 	projectVigilance(reg)
 	projectHandoffs(reg)
 	projectCrossBorder(reg)
@@ -109,6 +110,13 @@ func insertDonor(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entr
 	return err
 }
 
+func insertConsent(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *Consent) error {
+	_, err := q.Exec(ctx, `INSERT INTO consents (id, donor_id, kind, given_on, assessed_by, assessor_independent, voluntary, informed, recorded_at, recorded_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.DonorID, c.Kind, c.GivenOn, c.AssessedBy,
+		boolInt(c.AssessorIndependent), boolInt(c.Voluntary), boolInt(c.Informed), e.At, e.By, idx)
+	return err
+}
+
 func insertProcurement(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *Procurement) error {
 	if _, err := q.Exec(ctx, `INSERT INTO procurements (id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.DonorID, p.CentreID, p.ProcuredAt, p.DonationYear, p.DonationSeq, e.At, e.By, idx); err != nil {
@@ -120,14 +128,18 @@ func insertProcurement(ctx context.Context, q store.Queryer, idx int64, e *ledge
 			return err
 		}
 	}
-	return nil
+	return reportRowsOnProcurement(ctx, q, p)
 }
 
 // insertTransplant writes a transplantation; procedure is the procedure it
-// is part of, "" for one recorded alone. The organ's and the recipient's
-// status follow from this row (see organStatus and recipientStatus).
-func insertTransplant(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant, procedure string) error {
+// is part of, "" for one recorded alone, and kind that procedure's kind. The
+// organ's and the recipient's status follow from this row (see organStatus
+// and recipientStatus); the reports' rows are kept with it.
+func insertTransplant(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant, procedure, kind string) error {
 	_, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, procedure_id, recorded_at, recorded_by, log_index)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, nullable(procedure), e.At, e.By, idx)
-	return err
+	if err != nil {
+		return err
+	}
+	return reportRowsOnTransplant(ctx, q, t, procedure, kind)
 }

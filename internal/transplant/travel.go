@@ -540,6 +540,10 @@ func projectAbroad(reg *ledger.Projections) {
 			a.ID, a.Kind, a.SubjectRef, a.PersonPseudonym, a.CentreID, nullable(a.RecipientID), a.Sex, a.DateOfBirth, a.Country,
 			a.ForeignCentre, a.Organ, a.PerformedOn, nullable(a.ReturnedOn), a.KnownThrough, a.DonorType, a.DonorRelation,
 			a.DonorNationality, a.PaymentReported, a.MedicalRecords, e.At, e.By, idx)
+		if err != nil || a.RecipientID == "" {
+			return err
+		}
+		_, err = q.Exec(ctx, "UPDATE equity_registrations SET abroad = 1 WHERE recipient_id = ?", a.RecipientID)
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "abroad_procedures", Order: "id"})

@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"iter"
 	"net/url"
@@ -188,7 +189,10 @@ func projectWaitlist(reg *ledger.Projections) {
 		if _, err := q.Exec(ctx, "DELETE FROM waitlist_status WHERE recipient_id = ?", c.RecipientID); err != nil {
 			return err
 		}
-		_, err := q.Exec(ctx, "INSERT INTO waitlist_status (recipient_id, status, changed_on, log_index) VALUES (?, ?, ?, ?)", c.RecipientID, c.Status, c.ChangedOn, idx)
+		if _, err := q.Exec(ctx, "INSERT INTO waitlist_status (recipient_id, status, changed_on, log_index) VALUES (?, ?, ?, ?)", c.RecipientID, c.Status, c.ChangedOn, idx); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, "UPDATE equity_registrations SET status = ? WHERE recipient_id = ?", c.Status, c.RecipientID)
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "waitlist_events", Order: "id"}, ledger.Table{Name: "waitlist_status", Order: "recipient_id"})
@@ -243,28 +247,16 @@ type Equity struct {
 	Tables []EquityTable
 }
 
-// equitySQL counts registrations by sex, age at listing, region,
-// residency, outcome and wait in months (for the transplanted); the age
-// band is the Go side's. One pass over the recipients of the period,
-// materialized once: each registration's first transplantation read from
-// the covering index transplants_recipient_time by a scalar subquery,
-// evaluated once per row (inlined, SQLite evaluated it once per use; a join
-// to the transplants grouped by recipient materialized them all).
-const equitySQL = `WITH e AS MATERIALIZED (SELECT r.sex AS sex, r.region AS region, r.residence AS residence, r.listed_on AS listed_on,
-		CAST(substr(r.listed_on, 1, 4) AS INTEGER) - CAST(substr(r.date_of_birth, 1, 4) AS INTEGER)
-			- CASE WHEN substr(r.listed_on, 6, 5) < substr(r.date_of_birth, 6, 5) THEN 1 ELSE 0 END AS age,
-		(SELECT MIN(t.performed_at) FROM transplants t WHERE t.recipient_id = r.id) AS first,
-		EXISTS (SELECT 1 FROM abroad_procedures a WHERE a.recipient_id = r.id) AS abroad,
-		ws.status AS status
-	FROM recipients r LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id
-	WHERE r.listed_on >= ? AND r.listed_on < ? AND (? = '' OR r.organ_needed = ?))
-	SELECT sex, age, region, CASE WHEN residence = ? THEN 'resident' ELSE 'non_resident' END,
-		CASE WHEN first IS NOT NULL THEN 'transplanted' WHEN abroad THEN 'transplanted_abroad'
-			WHEN status IN ('died_waiting', 'removed') THEN status ELSE 'waiting' END,
-		CASE WHEN first IS NULL THEN -1 ELSE (CAST(substr(first, 1, 4) AS INTEGER) * 12 + CAST(substr(first, 6, 2) AS INTEGER))
-			- (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER)) END,
-		COUNT(*)
-	FROM e GROUP BY 1, 2, 3, 4, 5, 6`
+// equitySQL counts registrations by sex, age band at listing, region,
+// residence, last status, transplant abroad and wait in months to the
+// first transplantation here (NULL when none): one GROUP BY over the
+// narrow rows of equity_registrations (reportrows.go), in the order of its
+// covering index equity_registrations_groups, so no sort. The outcome and
+// the residency are the Go side's.
+const equitySQL = `SELECT sex, age_band, region, residence, status, abroad, wait_months, COUNT(*)
+	FROM equity_registrations
+	WHERE listed_on >= ? AND listed_on < ? AND (? = '' OR organ = ?)
+	GROUP BY sex, age_band, region, residence, status, abroad, wait_months`
 
 // ageBand is the band of AgeBands of an age in whole years.
 func ageBand(age int) string {
@@ -312,14 +304,27 @@ type equityRow struct {
 func equity(ctx context.Context, q store.Queryer, f EquityFilter, threshold int) (*Equity, error) {
 	var jurisdiction string
 	_ = q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&jurisdiction)
-	rows, err := q.Query(ctx, equitySQL, f.From, f.End, f.Organ, f.Organ, jurisdiction)
+	rows, err := q.Query(ctx, equitySQL, f.From, f.End, f.Organ, f.Organ)
 	if err != nil {
 		return nil, err
 	}
 	rs, err := store.Rows(rows, func(r store.Scanner, x *equityRow) error {
-		var age int
-		err := r.Scan(&x.key[0], &age, &x.key[2], &x.key[3], &x.outcome, &x.wait, &x.n)
-		x.key[1] = ageBand(age)
+		var residence, status string
+		var abroad int
+		var wait sql.NullInt64
+		err := r.Scan(&x.key[0], &x.key[1], &x.key[2], &residence, &status, &abroad, &wait, &x.n)
+		x.key[3], x.outcome, x.wait = NonResident, OutcomeWaiting, -1
+		if residence == jurisdiction {
+			x.key[3] = Resident
+		}
+		switch {
+		case wait.Valid:
+			x.outcome, x.wait = OutcomeTransplanted, int(wait.Int64)
+		case abroad != 0:
+			x.outcome = OutcomeTransplantedAbroad
+		case status == WaitlistDiedWaiting || status == WaitlistRemoved:
+			x.outcome = status
+		}
 		return err
 	})
 	if err != nil {

@@ -63,7 +63,9 @@ func TestBrowserGODT(t *testing.T) {
 	must(err)
 	first := recipient("liver", liver)
 	dom, err := svc.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureSingle, OrganIDs: []string{liver},
-		RecipientID: first, PerformedAt: apptest.Hours(2), DominoLiver: true})
+		RecipientID: first, PerformedAt: apptest.Hours(2), DominoLiver: true, DominoConsent: &transplant.NewConsent{Kind: transplant.ConsentLiving,
+			GivenOn: time.Now().UTC().AddDate(0, 0, -1).Format(transplant.DateLayout), AssessedBy: "Independent living donor advocate",
+			AssessorIndependent: true, Voluntary: true, Informed: true}})
 	must(err)
 	explant := dom.Domino.Procurement.Organs[0].ID
 	second := recipient("liver", explant)

@@ -78,6 +78,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 			"test_result":      transplant.TestResults,
 			"activity":         transplant.Activities,
 			"recipient_status": transplant.RecipientStatuses,
+			"procedure_kind":   transplant.ProcedureKinds,
 		},
 		Labels: withLabels(transplantLabels, traffickingLabels),
 		Legacy: true,
@@ -85,6 +86,7 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	// Vigilance (transplant_vigilance.go): new pages, with no old path; the
 	// home card reads the coordinator's open notifications.
 	sec.Pages = append(sec.Pages, t.vigilancePages()...)
+	sec.Pages = append(sec.Pages, t.procedurePages()...)
 	sec.Pages = append(sec.Pages, t.subjectRightsPages()...)
 	sec.Lists["erasure_ground"] = privacy.GroundNames()
 	sec.Labels = withLabels(sec.Labels, groundLabels)
