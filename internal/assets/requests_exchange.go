@@ -280,13 +280,16 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		if (sm.Status == StatusWithdrawn) != fromRequesting {
 			return nil, errs.Alertf(errs.Forbidden, "side", "payload.status", "the other registry may not record request %s as %s", sm.RequestID, sm.Status)
 		}
-		if err := requestTransition(r, sm.Status); err != nil {
-			return nil, errs.New(errs.Conflict, "request_transition", "payload.status", "%s", err.(*errs.Error).Message)
-		}
 		st, err := checkStatus(NewStatus{Status: sm.Status, Grounds: sm.Grounds, GroundsText: sm.GroundsText, Note: sm.Note, OnwardSharing: sm.OnwardSharing})
-		if err != nil {
-			e, _ := errs.As(err)
-			return nil, errs.New(e.Code, e.Rule, "payload."+e.Field, "%s", e.Message)
+		if err == nil {
+			err = requestTransition(r, sm.Status)
+		}
+		if e, ok := errs.As(err); ok { // the refusal names the payload's field
+			c := *e
+			c.Field = "payload." + e.Field
+			return nil, &c
+		} else if err != nil {
+			return nil, err
 		}
 		st.RequestID, st.On, st.InboxID = r.ID, sm.On, m.InboxID
 		return ledger.NewEntry(TypeRequestStatus, st)
