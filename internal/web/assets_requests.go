@@ -169,12 +169,12 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 	v := s.View(r, i18n.M("Request between states"))
 	v.Data = struct {
 		*assets.RequestFile
-		Next             []Option
-		Grounds, Uses    []Option
-		CanSend, CanStep bool
-		CanAsk, CanUse   bool
-		Done             string
-		Side             string
+		Next                []Option
+		GroundOpts, UseOpts []Option
+		CanSend, CanStep    bool
+		CanAsk, CanUse      bool
+		Done                string
+		Side                string
 	}{f, h.options(s, next), h.options(s, assets.RefusalGrounds), h.options(s, assets.UsePurposes),
 		handle && f.Status == assets.StatusDraft && f.RequestingState == s.P.Jurisdiction, handle && len(next) > 0,
 		handle && f.Status != assets.StatusDraft && len(f.Next) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
