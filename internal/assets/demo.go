@@ -97,6 +97,10 @@ func Demo(ctx context.Context, d *module.Demo) error {
 			}
 		}
 	}
+	// Requests to Otherland (demo_requests.go).
+	if err := demoRequests(ctx, s, officer, prosecutor, c.ID, d.Clock()); err != nil {
+		return err
+	}
 	// Beneficial ownership (bods_demo.go).
 	if err := DemoBODS(ctx, d); err != nil {
 		return err

@@ -62,7 +62,9 @@ var Module = module.Module{
 	Schema:  module.Dir(schemaFS, "schema"),
 	Locales: module.Dir(localesFS, "locales"),
 	Project: Project,
-	Demo:    Demo,
+	// Requests between central authorities (requests_exchange.go).
+	Messages: RequestTypesExchanged,
+	Demo:     Demo,
 	Kinds: []auth.Kind{
 		{Name: KindCentralAuthority, Prefix: "CE", Label: i18n.M("Central authority")},
 		{Name: KindProsecution, Prefix: "PO", Label: i18n.M("Prosecution service or asset recovery office")},

@@ -97,7 +97,8 @@ func b2i(b bool) int {
 
 // Project adds the registry's projectors and tables.
 func Project(reg *ledger.Projections) {
-	projectBODS(reg) // beneficial ownership (bods.go)
+	projectBODS(reg)     // beneficial ownership (bods.go)
+	projectRequests(reg) // requests between states (requests_project.go)
 	ledger.On(reg, TypeDirectoryRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *directoryRecorded) error {
 		for _, c := range d.Entries {
 			if _, err := q.Exec(ctx, "DELETE FROM assets_directory WHERE id = ?", c.ID); err != nil {

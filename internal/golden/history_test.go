@@ -219,6 +219,7 @@ func generate(t *testing.T, dir string) {
 	h.assets(db, vault)
 	h.bods(db)
 	h.hmFeedback()
+	h.requests(db, vault, keys.Master)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1016,4 +1017,81 @@ func (h *history) hmFeedback() {
 	days = 0
 	h.clk.tick()
 	must(hm.SetRetro(ctx, h.hmService, hashmatch.NewRetroSetting{RetentionDays: &days}))
+}
+
+// requests: requests between central authorities over the exchange: a
+// spontaneous disclosure received from XB and acknowledged; a request for
+// mutual legal assistance following it, drafted by the prosecutor and sent
+// by the central authority; XB acknowledges it, asks for more information
+// (answered), executes it consenting to onward sharing; a use recorded.
+// After bods, so that adding it left the earlier leaves as they were.
+func (h *history) requests(db *store.DB, vault *privacy.Vault, master []byte) {
+	t, ctx := h.t, h.ctx
+	types := must(exchange.NewTypes(map[string][]exchange.Type{"core": {exchange.Notice}, "assets": assets.RequestTypesExchanged}))
+	xs := must(exchange.New(ctx, h.w, db, master, types, exchange.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	xs.Now = h.clk.Now
+	ca := h.authority(h.admin, "Golden Requests Central Authority (synthetic)", assets.KindCentralAuthority, "")
+	officer := h.principal("Golden requests officer", assets.RoleCentralAuthority, ca)
+	office := h.authority(h.admin, "Golden Requests Prosecution (synthetic)", assets.KindProsecution, "")
+	prosecutor := h.principal("Golden requests prosecutor", assets.RoleProsecutor, office)
+	s := &assets.Service{W: h.w, DB: db, Vault: vault, Now: h.clk.Now, Exchange: xs}
+	xs.Handle("assets", s.ExchangeHandler())
+	seed := make([]byte, ed25519.SeedSize)
+	must(io.ReadFull(seeded("requests peer"), seed))
+	peerKey := ed25519.NewKeyFromSeed(seed)
+	h.clk.tick()
+	purposes := []string{assets.PurposeLegalAssistance}
+	peer := must(xs.RegisterPeer(ctx, h.admin, exchange.NewPeer{Name: "Golden Central Authority of XB (synthetic)", Jurisdiction: "XB",
+		URL: "https://xb-central.invalid", PublicKey: exchange.EncodeKey(peerKey.Public().(ed25519.PublicKey)), SendPurposes: purposes, ReceivePurposes: purposes}))
+	n := 0
+	receive := func(typ string, payload any) {
+		h.clk.tick()
+		n++
+		in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XBR-%04d", n), From: "XB", To: "XA", Module: "assets", Type: typ,
+			Purpose: assets.PurposeLegalAssistance, LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic.", Readers: []string{"central_authority_officer"},
+			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))}, peerKey))
+		if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+			t.Fatalf("receive %s: %d %+v", typ, status, ans.Error)
+		}
+	}
+	h.clk.tick()
+	dir := must(s.ImportDirectory(ctx, officer, "golden-requests-directory.csv", strings.NewReader("state,kind,name,legal_bases,languages,email\n"+
+		"XB,central_authority,Golden Central Authority of XB (synthetic),uncac_46,en,ca@xb.example\n")))
+	h.clk.tick()
+	c := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2025-R1", Title: "Golden bribes abroad (synthetic)", Kind: assets.CaseOutgoing,
+		Offences: []string{"07031"}, OpenedOn: "2025-01-02"}))
+	receive(assets.MsgRequest, assets.RequestMessage{RequestID: "XB-SD-1", Type: assets.RequestSpontaneous, RequestingState: "XB", RequestedState: "XA",
+		RequestingAuthority: "Golden Central Authority of XB (synthetic)", RequestedAuthority: "Golden Requests Central Authority (synthetic)",
+		LegalBasis: assets.BasisUNCAC, Offences: []string{"07031"}, Facts: "Synthetic: payments from a XA official's relative.", Purpose: "Synthetic: inform XA.",
+		Confidentiality: "required", Language: "en", UsePurposes: []string{"investigation"}, SentAt: ledger.FormatTime(h.clk.Now())})
+	spont := must(s.Requests(ctx, officer, assets.RequestFilter{Direction: assets.DirectionIncoming}))
+	if len(spont) != 1 {
+		t.Fatalf("golden history: the disclosure received: %+v", spont)
+	}
+	h.clk.tick()
+	must(s.RecordStatus(ctx, officer, spont[0].ID, assets.NewStatus{Status: assets.StatusAcknowledged}))
+	h.clk.tick()
+	r := must(s.DraftRequest(ctx, prosecutor, "", assets.NewRequest{Type: assets.RequestMLA, RequestedState: "XB", RequestedAuthority: dir.Entries[0].ID,
+		LegalBasis: assets.BasisUNCAC, Assistance: []string{assets.AssistRecords}, Offences: []string{"07031"}, Facts: "Synthetic facts.",
+		Purpose: "Synthetic: evidence for the prosecution.", Nexus: "Synthetic: the account received the bribes.", Confidentiality: "required",
+		DualCriminality: "Synthetic: bribery is an offence in both states.", Language: "en", UsePurposes: []string{"prosecution"},
+		Follows: spont[0].ID, CaseIDs: []string{c.ID}, PeerID: peer.ID}))
+	h.clk.tick()
+	if _, _, err := s.SendRequest(ctx, officer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	receive(assets.MsgStatus, map[string]any{"request_id": r.ID, "status": assets.StatusAcknowledged, "on": h.clk.Now().Format("2006-01-02")})
+	receive(assets.MsgQuestion, map[string]any{"request_id": r.ID, "question_id": "XB-Q-1", "question": "Synthetic: which period?"})
+	f := must(s.RequestFile(ctx, officer, r.ID))
+	h.clk.tick()
+	must(s.AnswerInformation(ctx, officer, r.ID, f.Questions[0].ID, "Synthetic: 2024."))
+	receive(assets.MsgStatus, map[string]any{"request_id": r.ID, "status": assets.StatusUnderExecution, "on": h.clk.Now().Format("2006-01-02")})
+	receive(assets.MsgStatus, map[string]any{"request_id": r.ID, "status": assets.StatusExecuted, "onward_sharing": true, "on": h.clk.Now().Format("2006-01-02")})
+	h.clk.tick()
+	if err := s.RecordUse(ctx, prosecutor, r.ID, assets.NewUse{Purpose: "prosecution", Note: "Synthetic."}); err != nil {
+		t.Fatal(err)
+	}
+	if f := must(s.RequestFile(ctx, officer, r.ID)); f.Status != assets.StatusExecuted || len(f.Events) != 8 {
+		t.Fatalf("golden history: the request: %s, %d events", f.Status, len(f.Events))
+	}
 }

@@ -97,12 +97,15 @@ func DefaultModules() []Registry {
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Stats(env, s) }, Section: &sec}, nil
 		}},
 		{Module: assets.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
-			s := &assets.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now}
+			s := &assets.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now, Exchange: a.Exchange, Log: a.Log}
+			// The registry acts on the requests other registries send.
+			a.Exchange.Handle(assets.Module.Name, s.ExchangeHandler())
 			sec := web.Assets(s)
-			web.AssetsBODS(&sec, s) // beneficial ownership
+			web.AssetsBODS(&sec, s)     // beneficial ownership
+			web.AssetsRequests(&sec, s) // requests between states
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
-				return append(httpapi.Assets(env, s), httpapi.AssetsBODS(env, s)...) // beneficial ownership
-			}, Section: &sec}, nil
+				return append(append(httpapi.Assets(env, s), httpapi.AssetsBODS(env, s)...), httpapi.AssetsRequests(env, s)...)
+			}, Section: &sec, Run: s.RunPending}, nil
 		}},
 	}
 }

@@ -1,0 +1,403 @@
+package assets_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+const requestDirectory = "state,kind,name,legal_bases,treaty,languages,channels,email\n" +
+	"XA,central_authority,Demoland Ministry of Justice,uncac_46;untoc_18,,en;fr,email,mla@justice.example\n" +
+	"XB,central_authority,Otherland Attorney General,uncac_46;bilateral_treaty,Demoland-Otherland MLA Treaty 2001,en;es,email,ca@otherland.example\n" +
+	"XB,contact_point,Otherland Police Liaison,uncac_46,,en,email,police@otherland.example\n"
+
+// requestWorld is the world with the directory imported and a case of
+// Demoland (XA); it returns the directory ids of Otherland's (XB) central
+// authority and contact point.
+func requestWorld(t *testing.T, dsn string) (w *world, caseID, centralXB, contactXB string) {
+	t.Helper()
+	w = newWorld(t, dsn)
+	im, err := w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(requestDirectory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range im.Entries {
+		switch {
+		case e.State == "XB" && e.Kind == assets.EntryCentralAuthority:
+			centralXB = e.ID
+		case e.State == "XB":
+			contactXB = e.ID
+		}
+	}
+	c, _ := w.caseWithAsset(t, "XA-R1")
+	return w, c.ID, centralXB, contactXB
+}
+
+// complete is a complete MLA request of Demoland to Otherland, sent by
+// another channel (no peer).
+func complete(caseID, authority string) assets.NewRequest {
+	return assets.NewRequest{Type: assets.RequestMLA, RequestedState: "XB", RequestedAuthority: authority, LegalBasis: assets.BasisUNCAC,
+		Assistance: []string{assets.AssistRecords, assets.AssistFreezing}, Offences: []string{"07032", "07041"},
+		Facts: "Public works funds were embezzled and moved to an account at Otherland Bank (synthetic).", Purpose: "Evidence for the prosecution and the freezing of the account.",
+		Nexus: "The account received the embezzled funds: its records prove the laundering and it holds the proceeds.", Urgent: true,
+		UrgencyReasons: "The account holder is moving funds.", Deadline: "2024-06-30", Confidentiality: "required",
+		DualCriminality: "Embezzlement and laundering are offences under the laws of both states.", Language: "en",
+		UsePurposes: []string{"prosecution", "confiscation"}, CaseIDs: []string{caseID}}
+}
+
+// TestRequestCompleteness: an empty draft is refused at sending with every
+// missing item named at once; each completeness rule, broken alone, is
+// named alone; a complete request is sent.
+func TestRequestCompleteness(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, contact := requestWorld(t, dsn)
+		empty, err := w.S.DraftRequest(ctx, w.Prosecutor, "", assets.NewRequest{Type: assets.RequestMLA, RequestedState: "XB"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.Prosecutor, empty.ID); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("a prosecutor sends: %v, want forbidden (the central authority sends)", err)
+		}
+		_, inc, err := w.S.SendRequest(ctx, w.CA, empty.ID)
+		refused(t, "an empty draft sent", err, "incomplete", "requested_authority")
+		var fields []string
+		for _, m := range inc.Missing {
+			fields = append(fields, m.Field)
+		}
+		want := "requested_authority legal_basis language offences facts assistance purpose nexus confidentiality use_purposes case_ids"
+		if strings.Join(fields, " ") != want {
+			t.Errorf("missing %v, want %s", fields, want)
+		}
+		if got, _ := w.S.Request(ctx, w.CA, empty.ID); got.Status != assets.StatusDraft {
+			t.Errorf("a refused sending changed the status to %s", got.Status)
+		}
+		// Each rule alone.
+		for _, c := range []struct {
+			field  string
+			change func(*assets.NewRequest)
+		}{
+			{"requested_authority", func(r *assets.NewRequest) { r.RequestedAuthority = "" }},
+			{"requested_authority", func(r *assets.NewRequest) { r.RequestedAuthority = contact }}, // a contact point, not the central authority
+			{"legal_basis", func(r *assets.NewRequest) { r.LegalBasis = "" }},
+			{"language", func(r *assets.NewRequest) { r.Language = "" }},
+			{"language", func(r *assets.NewRequest) { r.Language = "fr" }}, // not one Otherland's central authority takes
+			{"offences", func(r *assets.NewRequest) { r.Offences = nil }},
+			{"facts", func(r *assets.NewRequest) { r.Facts = "" }},
+			{"assistance", func(r *assets.NewRequest) { r.Assistance = nil; r.DualCriminality = "" }},
+			{"purpose", func(r *assets.NewRequest) { r.Purpose = "" }},
+			{"nexus", func(r *assets.NewRequest) { r.Nexus = "" }},
+			{"urgency_reasons", func(r *assets.NewRequest) { r.UrgencyReasons = "" }},
+			{"deadline", func(r *assets.NewRequest) { r.Deadline = "" }},
+			{"confidentiality", func(r *assets.NewRequest) { r.Confidentiality = "" }},
+			{"dual_criminality", func(r *assets.NewRequest) { r.DualCriminality = "" }},
+			{"use_purposes", func(r *assets.NewRequest) { r.UsePurposes = nil }},
+			{"case_ids", func(r *assets.NewRequest) { r.CaseIDs = nil }},
+		} {
+			in := complete(caseID, central)
+			c.change(&in)
+			if c.field == "requested_authority" && in.RequestedAuthority == contact {
+				in.LegalBasis = assets.BasisUNCAC
+			}
+			d, err := w.S.DraftRequest(ctx, w.CA, "", in)
+			if err != nil {
+				t.Fatalf("draft without %s: %v", c.field, err)
+			}
+			miss, err := w.S.Completeness(ctx, w.CA, d.ID)
+			if err != nil || len(miss) != 1 || miss[0].Field != c.field {
+				t.Errorf("without %s: missing %+v %v, want only %s", c.field, miss, err, c.field)
+			}
+			_, _, err = w.S.SendRequest(ctx, w.CA, d.ID)
+			refused(t, "sent without "+c.field, err, "incomplete", c.field)
+		}
+		// Without coercive assistance, no statement of dual criminality is needed.
+		in := complete(caseID, central)
+		in.Assistance, in.DualCriminality = []string{assets.AssistEvidence}, ""
+		d, err := w.S.DraftRequest(ctx, w.CA, "", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if miss, _ := w.S.Completeness(ctx, w.CA, d.ID); len(miss) != 0 {
+			t.Errorf("a request for statements lacks %+v", miss)
+		}
+		// Drafting refuses what is wrong, naming the field.
+		for _, c := range []struct {
+			rule, field string
+			change      func(*assets.NewRequest)
+		}{
+			{"enum", "type", func(r *assets.NewRequest) { r.Type = "letter_rogatory" }},
+			{"requested_state", "requested_state", func(r *assets.NewRequest) { r.RequestedState = "XA" }},
+			{"requested_state", "requested_authority", func(r *assets.NewRequest) { r.RequestedState = "XC" }},
+			{"legal_basis", "legal_basis", func(r *assets.NewRequest) { r.LegalBasis = assets.BasisUNTOC }},
+			{"treaty", "treaty", func(r *assets.NewRequest) { r.LegalBasis = assets.BasisBilateral }},
+			{"enum", "assistance[1]", func(r *assets.NewRequest) { r.Assistance = []string{assets.AssistRecords, "wiretap"} }},
+			{"iccs_code", "offences[0]", func(r *assets.NewRequest) { r.Offences = []string{"0799"} }},
+			{"urgency_reasons", "urgency_reasons", func(r *assets.NewRequest) { r.Urgent = false }},
+			{"reference", "case_ids[0]", func(r *assets.NewRequest) { r.CaseIDs = []string{"RV-NONE"} }},
+			{"reference", "follows", func(r *assets.NewRequest) { r.Follows = "RQ-NONE" }},
+			{"peer", "peer_id", func(r *assets.NewRequest) { r.PeerID = "PEER-NONE" }},
+		} {
+			in := complete(caseID, central)
+			c.change(&in)
+			_, err := w.S.DraftRequest(ctx, w.CA, "", in)
+			e, ok := errs.As(err)
+			if !ok || e.Field != c.field || (c.rule != "enum" && e.Rule != c.rule) {
+				t.Errorf("draft with a wrong %s: %v, want %s at %s", c.field, err, c.rule, c.field)
+			}
+		}
+		// The empty draft completed and sent.
+		if _, err := w.S.DraftRequest(ctx, w.CA, empty.ID, complete(caseID, central)); err != nil {
+			t.Fatal(err)
+		}
+		sent, _, err := w.S.SendRequest(ctx, w.CA, empty.ID)
+		if err != nil || sent.Status != assets.StatusSent || sent.SentAt == "" {
+			t.Fatalf("send: %+v %v", sent, err)
+		}
+		if _, err := w.S.DraftRequest(ctx, w.CA, empty.ID, complete(caseID, central)); errs.CodeOf(err) != errs.Conflict {
+			t.Errorf("a request sent changed as a draft: %v", err)
+		}
+	})
+}
+
+// TestRequestTransitions: from every status, every status the lifecycle
+// does not allow is refused (rule request_transition, field status) and
+// changes nothing; a spontaneous disclosure ends when acknowledged; the
+// side rules and the grounds of refusal hold.
+func TestRequestTransitions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		paths := map[string][]string{
+			assets.StatusDraft: nil, assets.StatusSent: {}, assets.StatusAcknowledged: {assets.StatusAcknowledged},
+			assets.StatusUnderExecution: {assets.StatusAcknowledged, assets.StatusUnderExecution},
+			assets.StatusExecuted:       {assets.StatusAcknowledged, assets.StatusUnderExecution, assets.StatusExecuted},
+			assets.StatusPartial:        {assets.StatusAcknowledged, assets.StatusUnderExecution, assets.StatusPartial},
+			assets.StatusRefused:        {assets.StatusRefused}, assets.StatusWithdrawn: {assets.StatusWithdrawn},
+		}
+		step := func(to string) assets.NewStatus {
+			st := assets.NewStatus{Status: to}
+			switch to {
+			case assets.StatusRefused:
+				st.Grounds, st.GroundsText = "no_dual_criminality", "The conduct is not an offence in Otherland (synthetic)."
+			case assets.StatusPartial:
+				st.Note = "The bank records were sent; the account was closed before it could be frozen."
+			}
+			return st
+		}
+		for _, typ := range []string{assets.RequestMLA, assets.RequestSpontaneous} {
+			for from, path := range paths {
+				in := complete(caseID, central)
+				if in.Type = typ; typ == assets.RequestSpontaneous {
+					in.Assistance, in.Nexus, in.CaseIDs = nil, "", nil
+					if len(path) > 0 && (path[0] != assets.StatusAcknowledged && path[0] != assets.StatusWithdrawn || len(path) > 1) {
+						continue // a spontaneous disclosure never gets there
+					}
+				}
+				r, err := w.S.DraftRequest(ctx, w.CA, "", in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if path != nil {
+					if _, _, err := w.S.SendRequest(ctx, w.CA, r.ID); err != nil {
+						t.Fatalf("%s: send: %v", typ, err)
+					}
+				}
+				for _, s := range path {
+					if _, err := w.S.RecordStatus(ctx, w.CA, r.ID, step(s)); err != nil {
+						t.Fatalf("%s to %s: %s: %v", typ, from, s, err)
+					}
+				}
+				for _, to := range assets.RequestStatuses {
+					if slices.Contains(assets.NextStatuses(typ, from), to) {
+						continue
+					}
+					if to == assets.StatusSent {
+						_, _, err = w.S.SendRequest(ctx, w.CA, r.ID)
+					} else {
+						_, err = w.S.RecordStatus(ctx, w.CA, r.ID, step(to))
+					}
+					refused(t, typ+" "+from+" → "+to, err, "request_transition", "status")
+				}
+				if got, _ := w.S.Request(ctx, w.CA, r.ID); got.Status != from {
+					t.Errorf("%s: after refused steps the status is %s, want %s", typ, got.Status, from)
+				}
+			}
+		}
+		if got := assets.NextStatuses(assets.RequestSpontaneous, assets.StatusSent); strings.Join(got, " ") != "acknowledged withdrawn" {
+			t.Errorf("a spontaneous disclosure sent may become %v", got)
+		}
+
+		// Sides: Otherland's central authority acknowledges a request sent
+		// to it; a third state's does not see it; Otherland does not
+		// withdraw Demoland's request; the prosecutor takes no step.
+		r, _ := w.S.DraftRequest(ctx, w.CA, "", complete(caseID, central))
+		if _, err := w.S.RecordStatus(ctx, w.CAB, r.ID, step(assets.StatusAcknowledged)); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("Otherland acts on Demoland's draft: %v, want not found", err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.S.RecordStatus(ctx, w.Prosecutor, r.ID, step(assets.StatusAcknowledged)); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("the prosecutor acknowledges: %v", err)
+		}
+		if _, err := w.S.RecordStatus(ctx, w.CAB, r.ID, step(assets.StatusWithdrawn)); err == nil {
+			t.Errorf("Otherland withdraws Demoland's request")
+		} else {
+			refused(t, "Otherland withdraws", err, "requesting_side", "status")
+		}
+		if _, err := w.S.RecordStatus(ctx, w.CAB, r.ID, step(assets.StatusAcknowledged)); err != nil {
+			t.Fatalf("Otherland acknowledges: %v", err)
+		}
+		// Grounds of refusal.
+		for _, c := range []struct {
+			in          assets.NewStatus
+			rule, field string
+		}{
+			{assets.NewStatus{Status: assets.StatusRefused, Grounds: "bank_secrecy", GroundsText: "The bank invokes secrecy."}, "ground_not_allowed", "grounds"},
+			{assets.NewStatus{Status: assets.StatusRefused, Grounds: "fiscal_matters", GroundsText: "A tax matter."}, "ground_not_allowed", "grounds"},
+			{assets.NewStatus{Status: assets.StatusRefused, Grounds: "other"}, "required", "grounds_text"},
+			{assets.NewStatus{Status: assets.StatusRefused, Grounds: "whim", GroundsText: "x"}, "enum", "grounds"},
+			{assets.NewStatus{Status: assets.StatusUnderExecution, Grounds: "other", GroundsText: "x"}, "grounds", "grounds"},
+			{assets.NewStatus{Status: assets.StatusPartial}, "required", "note"},
+		} {
+			_, err := w.S.RecordStatus(ctx, w.CAB, r.ID, c.in)
+			e, ok := errs.As(err)
+			if !ok || e.Field != c.field || (c.rule != "enum" && e.Rule != c.rule) {
+				t.Errorf("%+v: %v, want %s at %s", c.in, err, c.rule, c.field)
+			}
+			if c.rule == "ground_not_allowed" && !e.Alert {
+				t.Errorf("a refusal on %s raises no alert", c.in.Grounds)
+			}
+		}
+	})
+}
+
+// TestRequestIsolation: a central authority sees its own state's requests
+// and those sent to its state, nothing else (not another state's drafts);
+// the regulator's auditor sees every one; overdue lists and the link from a
+// spontaneous disclosure to the request that follows it; purpose
+// limitation and onward sharing.
+func TestRequestIsolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		ca := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Central Authority of Thirdland", "kind": "central_authority", "jurisdiction": "XC"}).Str("id")
+		cac := w.Principal(t, w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Officer", "role": "central_authority_officer", "authority_id": ca}).Str("token"))
+		w.S.Now = func() time.Time { return time.Date(2024, 7, 15, 12, 0, 0, 0, time.UTC) }
+
+		spont := complete(caseID, central)
+		spont.Type, spont.Assistance, spont.Nexus, spont.CaseIDs, spont.Urgent, spont.UrgencyReasons, spont.Deadline = assets.RequestSpontaneous, nil, "", nil, false, "", ""
+		sp, err := w.S.DraftRequest(ctx, w.CA, "", spont)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := complete(caseID, central)
+		in.Follows = sp.ID
+		if _, err := w.S.DraftRequest(ctx, w.CA, "", in); err == nil {
+			t.Errorf("a request follows a disclosure still in draft")
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, sp.ID); err != nil {
+			t.Fatal(err)
+		}
+		overdue, err := w.S.DraftRequest(ctx, w.CA, "", in) // deadline 2024-06-30, passed on 15 July
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, overdue.ID); err != nil {
+			t.Fatal(err)
+		}
+		in.Follows, in.Deadline = "", "2024-12-31"
+		draft, err := w.S.DraftRequest(ctx, w.Prosecutor, "", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Otherland's request to Demoland.
+		back, err := w.S.DraftRequest(ctx, w.CAB, "", assets.NewRequest{Type: assets.RequestMLA, RequestedState: "XA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := func(p *auth.Principal, f assets.RequestFilter) string {
+			rs, err := w.S.Requests(ctx, p, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.ID)
+			}
+			slices.Sort(out)
+			return strings.Join(out, " ")
+		}
+		sorted := func(s ...string) string { slices.Sort(s); return strings.Join(s, " ") }
+		for _, c := range []struct {
+			who  string
+			p    *auth.Principal
+			want string
+		}{
+			{"Demoland's central authority", w.CA, sorted(sp.ID, overdue.ID, draft.ID)},
+			{"Demoland's prosecutor", w.Prosecutor, sorted(sp.ID, overdue.ID, draft.ID)},
+			{"Otherland's central authority", w.CAB, sorted(sp.ID, overdue.ID, back.ID)}, // what was sent to it, not Demoland's draft
+			{"Thirdland's central authority", cac, ""},
+			{"the auditor", w.Auditor, sorted(sp.ID, overdue.ID, draft.ID, back.ID)},
+		} {
+			if got := ids(c.p, assets.RequestFilter{}); got != c.want {
+				t.Errorf("%s lists %q, want %q", c.who, got, c.want)
+			}
+		}
+		for _, c := range []struct {
+			p  *auth.Principal
+			id string
+		}{{w.CAB, draft.ID}, {cac, sp.ID}, {w.CA, back.ID}} {
+			if _, err := w.S.RequestFile(ctx, c.p, c.id); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("%s reads %s: %v, want not found", c.p.Jurisdiction, c.id, err)
+			}
+		}
+		if got := ids(w.CA, assets.RequestFilter{Overdue: true}); got != overdue.ID {
+			t.Errorf("overdue %q, want %s", got, overdue.ID)
+		}
+		if got := ids(w.CA, assets.RequestFilter{Type: assets.RequestSpontaneous}); got != sp.ID {
+			t.Errorf("spontaneous %q", got)
+		}
+		f, err := w.S.RequestFile(ctx, w.CA, sp.ID)
+		if err != nil || strings.Join(f.FollowedBy, " ") != overdue.ID {
+			t.Errorf("the disclosure is followed by %v (%v), want %s", f.FollowedBy, err, overdue.ID)
+		}
+		// Executed: no longer overdue.
+		for _, s := range []string{assets.StatusAcknowledged, assets.StatusUnderExecution, assets.StatusExecuted} {
+			if _, err := w.S.RecordStatus(ctx, w.CAB, overdue.ID, assets.NewStatus{Status: s}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := ids(w.CA, assets.RequestFilter{Overdue: true}); got != "" {
+			t.Errorf("overdue after execution: %q", got)
+		}
+		// Purpose limitation and onward sharing.
+		if err := w.S.RecordUse(ctx, w.Prosecutor, overdue.ID, assets.NewUse{Purpose: "prosecution", Note: "Bank records filed in case XA-R1."}); err != nil {
+			t.Fatal(err)
+		}
+		err = w.S.RecordUse(ctx, w.Prosecutor, overdue.ID, assets.NewUse{Purpose: "investigation"})
+		refused(t, "a use for a purpose not stated", err, "purpose_limitation", "purpose")
+		if e, _ := errs.As(err); e == nil || !e.Alert {
+			t.Errorf("a use beyond the purpose raises no alert")
+		}
+		err = w.S.RecordUse(ctx, w.CA, overdue.ID, assets.NewUse{Purpose: "prosecution", ShareWith: "XC"})
+		refused(t, "a sharing without consent", err, "onward_sharing", "share_with")
+		if err := w.S.RecordUse(ctx, cac, overdue.ID, assets.NewUse{Purpose: "prosecution"}); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("Thirdland records a use: %v", err)
+		}
+		f, _ = w.S.RequestFile(ctx, w.CA, overdue.ID)
+		var kinds []string
+		for _, e := range f.Events {
+			kinds = append(kinds, e.Kind+":"+e.Status)
+		}
+		if got := strings.Join(kinds, " "); got != "drafted:draft status:sent status:acknowledged status:under_execution status:executed use:" {
+			t.Errorf("timeline %s", got)
+		}
+		if len(f.Uses) != 1 || f.Uses[0].Purpose != "prosecution" {
+			t.Errorf("uses %+v", f.Uses)
+		}
+	})
+}

@@ -1,0 +1,111 @@
+package assets_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestRequestPages: the central authority drafts a request with the form
+// (a wrong field comes back named, with what was typed), sees on its page
+// what it lacks, has its sending refused naming the missing items,
+// completes and sends it, records Otherland's acknowledgement; the list
+// filters it, and the timeline shows each step in order.
+func TestRequestPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := browser.PostForm(w.URL+"/signin", url.Values{"token": {w.CAToken}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		read := func(resp *http.Response, err error) (int, string) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		page := func(path string) string {
+			t.Helper()
+			code, b := read(browser.Get(w.URL + path))
+			if code != 200 {
+				t.Fatalf("GET %s: %d %s", path, code, b)
+			}
+			return b
+		}
+		form := page("/assets/requests/new")
+		m := csrfRE.FindStringSubmatch(form)
+		if m == nil || !strings.Contains(form, `name="assistance" value="documents_and_records"`) || !strings.Contains(form, `value="`+central+`"`) {
+			t.Fatalf("the request form lacks its token, its assistance or Otherland's central authority:\n%s", form)
+		}
+		csrf := m[1]
+		post := func(path string, v url.Values) (int, string, string) {
+			t.Helper()
+			v.Set("csrf", csrf)
+			resp, err := browser.PostForm(w.URL+path, v)
+			code, b := read(resp, err)
+			return code, b, resp.Request.URL.Path
+		}
+		// A wrong requested state: the form again, the field named, what was typed kept.
+		_, b, _ := post("/assets/requests", url.Values{"type": {"mla"}, "requested_state": {"XA"}, "facts": {"Typed facts."}})
+		if !strings.Contains(b, "requested_state") || !strings.Contains(b, "Typed facts.") || !strings.Contains(b, `class="form-error"`) {
+			t.Fatalf("a refused draft:\n%s", b)
+		}
+		_, b, at := post("/assets/requests", url.Values{"type": {"mla"}, "requested_state": {"XB"}, "requested_authority": {central}})
+		id := strings.TrimPrefix(at, "/assets/requests/")
+		if !strings.HasPrefix(id, "RQ-") || !strings.Contains(b, `id="request-missing"`) || !strings.Contains(b, "<code>legal_basis</code>") {
+			t.Fatalf("the draft's page (%s):\n%s", at, b)
+		}
+		// Sending it is refused, naming the first missing item.
+		_, b, _ = post("/assets/requests/"+id+"/send", url.Values{})
+		if !strings.Contains(b, "incomplete") || !strings.Contains(b, `class="form-error"`) {
+			t.Fatalf("an incomplete request sent:\n%s", b)
+		}
+		// Completed (through the service), sent and acknowledged with the forms.
+		if _, err := w.S.DraftRequest(ctx, w.CA, id, complete(caseID, central)); err != nil {
+			t.Fatal(err)
+		}
+		if _, b, _ = post("/assets/requests/"+id+"/send", url.Values{}); !strings.Contains(b, `id="status"`) {
+			t.Fatalf("after sending, the page lacks the step form:\n%s", b)
+		}
+		_, b, _ = post("/assets/requests/"+id+"/status", url.Values{"status": {"executed"}})
+		if !strings.Contains(b, "request_transition") {
+			t.Errorf("an illegal step from the form is not refused by its rule:\n%s", b)
+		}
+		post("/assets/requests/"+id+"/status", url.Values{"status": {"acknowledged"}, "note": {"By e-mail."}})
+		if r, _ := w.S.Request(ctx, w.CA, id); r.Status != assets.StatusAcknowledged {
+			t.Fatalf("status %s after the form, want acknowledged", r.Status)
+		}
+		body := page("/assets/requests/" + id)
+		tl := body[strings.Index(body, `id="request-timeline"`):]
+		last := -1
+		for _, step := range []string{"Draft", "Sent", "Acknowledged: By e-mail."} {
+			j := strings.Index(tl, step)
+			if j <= last {
+				t.Errorf("the timeline lacks %q after the step before:\n%s", step, tl)
+			}
+			last = j
+		}
+		if l := page("/assets/requests?status=acknowledged"); !strings.Contains(l, `id="request-`+id+`"`) {
+			t.Errorf("the list of acknowledged requests lacks %s", id)
+		}
+		if l := page("/assets/requests?status=draft"); strings.Contains(l, `id="request-`+id+`"`) {
+			t.Errorf("the list of drafts holds %s", id)
+		}
+	})
+}
