@@ -248,14 +248,44 @@ func readSpilled(r *bufio.Reader, row *bodsRow) error {
 
 func statementKey(importID string, pos int64) string { return fmt.Sprintf("%s/%09d", importID, pos) }
 
+// bodsRowsPerInsert is how many statements one INSERT stores (14
+// parameters each: under both engines' limits on parameters).
+const bodsRowsPerInsert = 128
+
+const bodsInsert = `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
+	statement_date, name, kind, subject, party, interests, body) VALUES `
+
 // storeBODS writes the spilled statements of import id in short write
-// transactions and returns each chunk's SHA-256 (of its statements'
-// positions and bodies, in order).
+// transactions, bodsRowsPerInsert rows to a statement (the statement is
+// the same for every full batch, so it is prepared once), and returns
+// each chunk's SHA-256 (of its statements' positions and bodies, in order).
 func (s *Service) storeBODS(ctx context.Context, id string, r *bufio.Reader, done func(int64)) ([]string, error) {
 	var sums []string
 	var sum hash.Hash
 	var row bodsRow
 	pos := int64(0)
+	args := make([]any, 0, 14*bodsRowsPerInsert)
+	ids := make([]string, 0, bodsRowsPerInsert)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", 14), ", ") + ")"
+	insert := func(tx *store.Tx) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		q := bodsInsert + strings.TrimSuffix(strings.Repeat(tuple+", ", len(ids)), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			tx.Rollback()
+			first := pos - int64(len(ids))
+			for k, sid := range ids {
+				if s.statementKnown(ctx, sid) {
+					return errs.New(errs.Conflict, "duplicate_statement", fmt.Sprintf("statements[%d].statementId", first+int64(k)),
+						"statement %d repeats the statementId of a statement already imported", first+int64(k))
+				}
+			}
+			return err
+		}
+		args, ids = args[:0], ids[:0]
+		return nil
+	}
 	for {
 		tx, err := s.DB.BeginWrite(ctx)
 		if err != nil {
@@ -278,17 +308,20 @@ func (s *Service) storeBODS(ctx context.Context, id string, r *bufio.Reader, don
 			}
 			fmt.Fprintf(sum, "%d:%d:", pos, len(row.f[10]))
 			sum.Write([]byte(row.f[10]))
-			if _, err := tx.Exec(ctx, `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
-				statement_date, name, kind, subject, party, interests, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				statementKey(id, pos), id, pos, row.f[0], row.f[1], row.f[2], row.f[3], row.f[4], row.f[5], row.f[6], row.f[7], row.f[8], row.f[9], row.f[10]); err != nil {
-				tx.Rollback()
-				if s.statementKnown(ctx, row.f[0]) {
-					return nil, errs.New(errs.Conflict, "duplicate_statement", fmt.Sprintf("statements[%d].statementId", pos),
-						"statement %d repeats the statementId of a statement already imported", pos)
-				}
-				return nil, err
+			args = append(args, statementKey(id, pos), id, pos)
+			for _, f := range row.f {
+				args = append(args, f)
 			}
+			ids = append(ids, row.f[0])
 			pos++
+			if len(ids) == bodsRowsPerInsert {
+				if err := insert(tx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := insert(tx); err != nil {
+			return nil, err
 		}
 		if err := tx.Commit(); err != nil {
 			return nil, err
