@@ -46,6 +46,28 @@ type Statement struct {
 	InterestedParty string
 	Interests       []Interest
 	Raw             json.RawMessage
+	// Public is, for a person, the statement without its personal data
+	// (PersonPublic); nil for an entity or a relationship, whose Raw is
+	// public.
+	Public json.RawMessage
+}
+
+// PersonPublic is a person statement without its personal data: every
+// field of the statement but its annotations (free text about it), and of
+// its recordDetails only isComponent and personType, which the schema
+// requires (so it is still a valid BODS statement). Names, identifiers,
+// nationalities, places and dates of birth and death, tax residencies,
+// addresses, political exposure and unspecifiedPersonDetails are left out.
+func PersonPublic(obj map[string]any) (json.RawMessage, error) {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "annotations" && k != "recordDetails" {
+			out[k] = v
+		}
+	}
+	d, _ := obj["recordDetails"].(map[string]any)
+	out["recordDetails"] = map[string]any{"isComponent": d["isComponent"], "personType": d["personType"]}
+	return json.Marshal(out)
 }
 
 // Interest is one interest of a relationship.
@@ -152,15 +174,12 @@ func Parse(n int, raw []byte) (*Statement, error) {
 			s.Kind = str(t["type"])
 		}
 	case Person:
-		s.Kind = str(d["personType"])
-		if names, ok := d["names"].([]any); ok && len(names) > 0 {
-			if nm, ok := names[0].(map[string]any); ok {
-				s.Name = str(nm["fullName"])
-				if s.Name == "" {
-					s.Name = strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
-				}
-			}
+		var err error
+		if s.Public, err = PersonPublic(obj); err != nil {
+			return nil, err
 		}
+		s.Kind = str(d["personType"])
+		s.Name = personName(d)
 	case Relationship:
 		s.Subject = str(d["subject"])
 		s.InterestedParty = str(d["interestedParty"])
@@ -181,6 +200,31 @@ func Parse(n int, raw []byte) (*Statement, error) {
 		}
 	}
 	return s, nil
+}
+
+// personName is a person's first full name (or given and family names).
+func personName(d map[string]any) string {
+	if names, ok := d["names"].([]any); ok && len(names) > 0 {
+		if nm, ok := names[0].(map[string]any); ok {
+			if n := str(nm["fullName"]); n != "" {
+				return n
+			}
+			return strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
+		}
+	}
+	return ""
+}
+
+// PersonName is the name of the person of a statement (JSON) as Parse
+// reads it: for a person statement opened from its sealed row.
+func PersonName(raw []byte) string {
+	var st struct {
+		RecordDetails map[string]any `json:"recordDetails"`
+	}
+	if json.Unmarshal(raw, &st) != nil {
+		return ""
+	}
+	return personName(st.RecordDetails)
 }
 
 func readShare(m map[string]any, path string, n int) (*Share, error) {

@@ -1,0 +1,1 @@
+-- Reserved for another branch of this release (the lead removes it at merge).
