@@ -3,11 +3,10 @@ package assets
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"hash"
+	"strings"
 
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
@@ -109,54 +108,66 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 }
 
 // personNames opens, for whoever may open personal data, the names of the
-// persons of an answer from their latest sealed statements. It tells
-// whether it opened any.
+// persons of an answer from their latest sealed statements (one query for
+// all of them). It tells whether it opened any.
 func (s *Service) personNames(ctx context.Context, p *auth.Principal, a *bods.Answer) (bool, error) {
 	if !p.Can(OpenPersonalData) {
 		return false, nil
 	}
-	names := map[string]string{}
-	name := func(n *bods.Node) error {
-		if n.Type != bods.Person || n.Name != "" {
-			return nil
-		}
-		if v, ok := names[n.ID]; ok {
-			n.Name = v
-			return nil
-		}
-		var key string
-		var wrapped, sealed []byte
-		err := s.DB.Read().QueryRow(ctx, `SELECT s.id, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
-			WHERE s.record_id = ? AND s.sealed IS NOT NULL ORDER BY i.log_index DESC, s.pos DESC LIMIT 1`, n.ID).Scan(&key, &wrapped, &sealed)
-		if err == nil {
-			raw, err := s.Vault.OpenRow(key, wrapped, sealed)
-			if err != nil {
-				return err
-			}
-			names[n.ID] = bods.PersonName(raw)
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		n.Name = names[n.ID]
-		return nil
-	}
-	if err := name(&a.Root); err != nil {
-		return false, err
-	}
+	nodes := []*bods.Node{&a.Root}
 	for i := range a.Holdings {
-		if err := name(&a.Holdings[i].Node); err != nil {
-			return false, err
-		}
+		nodes = append(nodes, &a.Holdings[i].Node)
 	}
 	for i := range a.Nodes {
-		if err := name(&a.Nodes[i]); err != nil {
+		nodes = append(nodes, &a.Nodes[i])
+	}
+	var ids []any
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if n.Type == bods.Person && n.Name == "" && !seen[n.ID] {
+			seen[n.ID] = true
+			ids = append(ids, n.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT s.record_id, s.id, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
+		WHERE s.record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND s.sealed IS NOT NULL ORDER BY i.log_index, s.pos`, ids...)
+	if err != nil {
+		return false, err
+	}
+	type sealedRow struct {
+		key              string
+		wrapped, content []byte
+	}
+	latest := map[string]sealedRow{}
+	for rows.Next() {
+		var rid string
+		var r sealedRow
+		if err := rows.Scan(&rid, &r.key, &r.wrapped, &r.content); err != nil {
+			rows.Close()
 			return false, err
 		}
+		latest[rid] = r
 	}
-	for _, v := range names {
-		if v != "" {
-			return true, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	names := map[string]string{}
+	for rid, r := range latest {
+		raw, err := s.Vault.OpenRow(r.key, r.wrapped, r.content)
+		if err != nil {
+			return false, err
+		}
+		names[rid] = bods.PersonName(raw)
+	}
+	opened := false
+	for _, n := range nodes {
+		if v := names[n.ID]; v != "" && n.Type == bods.Person && n.Name == "" {
+			n.Name, opened = v, true
 		}
 	}
-	return false, nil
+	return opened, nil
 }
