@@ -47,3 +47,21 @@ func TestDecodeFastPathAgrees(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeAgrees: for any text, the one-Decode path and the token-by-token
+// reading accept the same values and refuse the same texts.
+func FuzzDecodeAgrees(f *testing.F) {
+	for _, s := range []string{`{"a": 1}`, `{"a": 1, "a": 2}`, `{"a": {"b": ":", "b": "\":"}}`, `{"x": [{"k": "\\"}, {"k": 1}]}`, `{"a": }`, `[1, 2]`, `"s"`, `{"a":1} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, ferr := decodeValue(raw, "s")
+		slow, serr := decodeTokens(raw, "s")
+		if (ferr == nil) != (serr == nil) {
+			t.Fatalf("%q: one Decode says %v, token by token %v", raw, ferr, serr)
+		}
+		if ferr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: one Decode gives %#v, token by token %#v", raw, fast, slow)
+		}
+	})
+}
