@@ -23,6 +23,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ var (
 	clients    = flag.Int("clients", 16, "concurrent clients looking up")
 	filePath   = flag.String("file", "", "the BODS file (generated when it does not exist; default a temporary file)")
 	quietBar   = flag.Bool("quiet", false, "no progress bar")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile (pprof) of the import and the lookups to this file")
 )
 
 // A group is 10 statements: persons P1, P2; entities E1, E2, E3;
@@ -120,6 +122,16 @@ func main() {
 			log.Fatal(err)
 		}
 		log.Printf("wrote %d statements to %s in %v", *statements, path, time.Since(start).Round(time.Millisecond))
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if !*noSQLite {
 		for _, f := range []string{*dbPath, *dbPath + "-wal", *dbPath + "-shm", *dbPath + ".key"} {

@@ -178,13 +178,20 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // runAssets runs the asset-recovery registry's commands on the server host.
 func runAssets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "bods" {
-		return runAssetsBods(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "bods":
+			return runAssetsBods(ctx, args[1:], stdout, stderr)
+		case "cases":
+			return runAssetsCases(ctx, args[1:], stdout, stderr)
+		case "measures":
+			return runAssetsMeasures(ctx, args[1:], stdout, stderr)
+		}
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintln(stdout, assetsBodsUsage)
+		fmt.Fprintln(stdout, assetsBodsUsage+"\n\n"+assetsCasesUsage)
 		return nil
 	}
-	fmt.Fprintln(stderr, assetsBodsUsage)
+	fmt.Fprintln(stderr, assetsBodsUsage+"\n\n"+assetsCasesUsage)
 	return &exitError{2, ""}
 }

@@ -55,6 +55,9 @@ type bodsImported struct {
 	Persons       int64    `json:"persons"`
 	Relationships int64    `json:"relationships"`
 	Chunks        []string `json:"chunks"`
+	// Digests is how the chunks' digests were made: "" (imports before
+	// person statements were sealed) or "sealed" (bodsDigest).
+	Digests string `json:"digests,omitempty"`
 }
 
 // bodsLookedUp is the data of assets.bods_looked_up: who asked (the
@@ -69,6 +72,9 @@ type bodsLookedUp struct {
 	Imports     int64  `json:"imports"`
 	RetrievedAt string `json:"retrieved_at"`
 	Holdings    int    `json:"holdings"`
+	// Personal: the answer gave personal data opened from sealed person
+	// statements (names in an answer; the statements as given in an export).
+	Personal bool `json:"personal,omitempty"`
 }
 
 // BODSImport is an import as listed.
@@ -81,6 +87,7 @@ type BODSImport struct {
 	Persons       int64    `json:"persons"`
 	Relationships int64    `json:"relationships"`
 	Chunks        []string `json:"chunks"`
+	Digests       string   `json:"digests,omitempty"`
 	ImportedAt    string   `json:"imported_at"`
 	ImportedBy    string   `json:"imported_by"`
 	LogIndex      int64    `json:"log_index"`
@@ -92,15 +99,16 @@ func projectBODS(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, imported_at, imported_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), e.At, e.By, idx)
+		_, err = q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, imported_at, imported_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), d.Digests, e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeBODSLookedUp, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *bodsLookedUp) error {
-		_, err := q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, looked_up_at, looked_up_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, e.At, e.By, idx)
+		_, err := q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, personal, looked_up_at, looked_up_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, b2i(d.Personal), e.At, e.By, idx)
 		return err
 	})
+	reg.Check("assets: beneficial ownership statements against their import's chunk digests", verifyBODS)
 	reg.Tables(
 		ledger.Table{Name: "assets_bods_imports", Order: "id"},
 		ledger.Table{Name: "assets_bods_lookups", Order: "id"},
@@ -137,7 +145,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	bw := bufio.NewWriterSize(spill, 1<<20)
 	fileSum := sha256.New()
 	cr := &countReader{r: io.TeeReader(r, fileSum)}
-	d := bodsImported{Source: source}
+	d := bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed}
 	err = bods.Read(cr, func(n int, st *bods.Statement) error {
 		switch st.RecordType {
 		case bods.Entity:
@@ -151,7 +159,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		if progress != nil && n%4096 == 0 {
 			progress("validate", cr.n, size)
 		}
-		return spillStatement(bw, st)
+		return s.spillStatement(bw, statementKey(d.ID, int64(n)), st)
 	})
 	if err != nil {
 		return nil, err
@@ -168,9 +176,8 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if _, err := spill.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	d.ID = s.W.IDs().New("BO")
 	d.FileSHA256 = hex.EncodeToString(fileSum.Sum(nil))
-	d.Chunks, err = s.storeBODS(ctx, d.ID, bufio.NewReaderSize(spill, 1<<20), func(done int64) {
+	d.Chunks, err = s.storeBODS(ctx, d.ID, d.Digests, bufio.NewReaderSize(spill, 1<<20), func(done int64) {
 		if progress != nil {
 			progress("store", done, d.Statements)
 		}
@@ -187,7 +194,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		return nil, err
 	}
 	return &BODSImport{ID: d.ID, Source: d.Source, FileSHA256: d.FileSHA256, Statements: d.Statements, Entities: d.Entities, Persons: d.Persons,
-		Relationships: d.Relationships, Chunks: d.Chunks, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
+		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
 }
 
 type countReader struct {
@@ -203,10 +210,14 @@ func (c *countReader) Read(b []byte) (int, error) {
 
 // bodsRow is a statement as stored (and spilled before it is stored).
 type bodsRow struct {
-	f [11]string // statementId, recordId, recordType, recordStatus, statementDate, name, kind, subject, party, interests, body
+	f [13]string // statementId, recordId, recordType, recordStatus, statementDate, name, kind, subject, party, interests, body, wrapped key, sealed
 }
 
-func spillStatement(w *bufio.Writer, st *bods.Statement) error {
+// spillStatement writes a statement as it will be stored. A person's
+// personal data is sealed here, before it touches the disk: its name is
+// left out, its body is bods.PersonPublic, and the statement as given is
+// sealed under a key of its own bound to ref (the statement's row key).
+func (s *Service) spillStatement(w *bufio.Writer, ref string, st *bods.Statement) error {
 	interests := ""
 	if st.RecordType == bods.Relationship {
 		b, err := json.Marshal(st.Interests)
@@ -215,8 +226,16 @@ func spillStatement(w *bufio.Writer, st *bods.Statement) error {
 		}
 		interests = string(b)
 	}
-	for _, f := range []string{st.StatementID, st.RecordID, st.RecordType, st.RecordStatus, st.StatementDate, st.Name, st.Kind,
-		st.Subject, st.InterestedParty, interests, string(st.Raw)} {
+	name, body, wrapped, sealed := st.Name, st.Raw, []byte(nil), []byte(nil)
+	if st.RecordType == bods.Person {
+		var err error
+		if wrapped, sealed, err = s.Vault.SealRow(ref, st.Raw); err != nil {
+			return err
+		}
+		name, body = "", st.Public
+	}
+	for _, f := range []string{st.StatementID, st.RecordID, st.RecordType, st.RecordStatus, st.StatementDate, name, st.Kind,
+		st.Subject, st.InterestedParty, interests, string(body), string(wrapped), string(sealed)} {
 		var b [binary.MaxVarintLen64]byte
 		if _, err := w.Write(b[:binary.PutUvarint(b[:], uint64(len(f)))]); err != nil {
 			return err
@@ -226,6 +245,28 @@ func spillStatement(w *bufio.Writer, st *bods.Statement) error {
 		}
 	}
 	return nil
+}
+
+// How an import's chunk digests are made (bodsImported.Digests).
+const digestsSealed = "sealed"
+
+// bodsDigest adds one statement to its chunk's digest: its position, its
+// stored body's length and the body, then (digests "sealed", for a sealed
+// person statement) ":" and ledger.SealCommitment of its sealed bytes,
+// which the log can check without the key.
+func bodsDigest(h hash.Hash, digests string, pos int64, body string, wrapped, sealed []byte) {
+	fmt.Fprintf(h, "%d:%d:", pos, len(body))
+	h.Write([]byte(body))
+	if digests == digestsSealed && len(sealed) > 0 {
+		fmt.Fprintf(h, ":%s", ledger.SealCommitment(wrapped, sealed))
+	}
+}
+
+func blob(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 func readSpilled(r *bufio.Reader, row *bodsRow) error {
@@ -248,14 +289,44 @@ func readSpilled(r *bufio.Reader, row *bodsRow) error {
 
 func statementKey(importID string, pos int64) string { return fmt.Sprintf("%s/%09d", importID, pos) }
 
+// bodsRowsPerInsert is how many statements one INSERT stores (16
+// parameters each: under both engines' limits on parameters).
+const bodsRowsPerInsert = 128
+
+const bodsInsert = `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
+	statement_date, name, kind, subject, party, interests, body, wrapped_key, sealed) VALUES `
+
 // storeBODS writes the spilled statements of import id in short write
-// transactions and returns each chunk's SHA-256 (of its statements'
-// positions and bodies, in order).
-func (s *Service) storeBODS(ctx context.Context, id string, r *bufio.Reader, done func(int64)) ([]string, error) {
+// transactions, bodsRowsPerInsert rows to a statement (the statement is
+// the same for every full batch, so it is prepared once), and returns
+// each chunk's SHA-256 (of its statements' positions and bodies, in order).
+func (s *Service) storeBODS(ctx context.Context, id, digests string, r *bufio.Reader, done func(int64)) ([]string, error) {
 	var sums []string
 	var sum hash.Hash
 	var row bodsRow
 	pos := int64(0)
+	args := make([]any, 0, 16*bodsRowsPerInsert)
+	ids := make([]string, 0, bodsRowsPerInsert)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", 16), ", ") + ")"
+	insert := func(tx *store.Tx) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		q := bodsInsert + strings.TrimSuffix(strings.Repeat(tuple+", ", len(ids)), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			tx.Rollback()
+			first := pos - int64(len(ids))
+			for k, sid := range ids {
+				if s.statementKnown(ctx, sid) {
+					return errs.New(errs.Conflict, "duplicate_statement", fmt.Sprintf("statements[%d].statementId", first+int64(k)),
+						"statement %d repeats the statementId of a statement already imported", first+int64(k))
+				}
+			}
+			return err
+		}
+		args, ids = args[:0], ids[:0]
+		return nil
+	}
 	for {
 		tx, err := s.DB.BeginWrite(ctx)
 		if err != nil {
@@ -276,19 +347,23 @@ func (s *Service) storeBODS(ctx context.Context, id string, r *bufio.Reader, don
 				}
 				sum = sha256.New()
 			}
-			fmt.Fprintf(sum, "%d:%d:", pos, len(row.f[10]))
-			sum.Write([]byte(row.f[10]))
-			if _, err := tx.Exec(ctx, `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
-				statement_date, name, kind, subject, party, interests, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				statementKey(id, pos), id, pos, row.f[0], row.f[1], row.f[2], row.f[3], row.f[4], row.f[5], row.f[6], row.f[7], row.f[8], row.f[9], row.f[10]); err != nil {
-				tx.Rollback()
-				if s.statementKnown(ctx, row.f[0]) {
-					return nil, errs.New(errs.Conflict, "duplicate_statement", fmt.Sprintf("statements[%d].statementId", pos),
-						"statement %d repeats the statementId of a statement already imported", pos)
-				}
-				return nil, err
+			wrapped, sealed := blob(row.f[11]), blob(row.f[12])
+			bodsDigest(sum, digests, pos, row.f[10], wrapped, sealed)
+			args = append(args, statementKey(id, pos), id, pos)
+			for _, f := range row.f[:11] {
+				args = append(args, f)
 			}
+			args = append(args, wrapped, sealed)
+			ids = append(ids, row.f[0])
 			pos++
+			if len(ids) == bodsRowsPerInsert {
+				if err := insert(tx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := insert(tx); err != nil {
+			return nil, err
 		}
 		if err := tx.Commit(); err != nil {
 			return nil, err
@@ -325,11 +400,11 @@ func (s *Service) discardBODS(id string) {
 	_ = tx.Commit()
 }
 
-const bodsImportCols = "id, source, file_sha256, statements, entities, persons, relationships, chunks, imported_at, imported_by, log_index"
+const bodsImportCols = "id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, imported_at, imported_by, log_index"
 
 func scanBODSImport(r store.Scanner, m *BODSImport) error {
 	var chunks string
-	if err := r.Scan(&m.ID, &m.Source, &m.FileSHA256, &m.Statements, &m.Entities, &m.Persons, &m.Relationships, &chunks, &m.ImportedAt, &m.ImportedBy, &m.LogIndex); err != nil {
+	if err := r.Scan(&m.ID, &m.Source, &m.FileSHA256, &m.Statements, &m.Entities, &m.Persons, &m.Relationships, &chunks, &m.Digests, &m.ImportedAt, &m.ImportedBy, &m.LogIndex); err != nil {
 		return err
 	}
 	return json.Unmarshal([]byte(chunks), &m.Chunks)
@@ -485,8 +560,12 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 	if !a.Found {
 		return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
 	}
+	personal, err := s.personNames(ctx, p, &a)
+	if err != nil {
+		return nil, err
+	}
 	ans := &OwnershipAnswer{Answer: a, Question: question, Source: latest, Imports: imports, RetrievedAt: ledger.FormatTime(s.bodsNow())}
-	ans.LogIndex, err = s.logLookup(ctx, p, question, recordID, via, ans.Source, imports, ans.RetrievedAt, len(a.Holdings))
+	ans.LogIndex, err = s.logLookup(ctx, p, question, recordID, via, ans.Source, imports, ans.RetrievedAt, len(a.Holdings), personal)
 	if err != nil {
 		return nil, err
 	}
@@ -502,8 +581,8 @@ func checkVia(via string) error {
 	return errs.Invalidf("one_of", "via", "the channel is api, web or cli")
 }
 
-func (s *Service) logLookup(ctx context.Context, p *auth.Principal, question, recordID, via, source string, imports int64, retrieved string, holdings int) (int64, error) {
-	d := bodsLookedUp{ID: s.W.IDs().New("BL"), Question: question, RecordID: recordID, Via: via, Source: source, Imports: imports, RetrievedAt: retrieved, Holdings: holdings}
+func (s *Service) logLookup(ctx context.Context, p *auth.Principal, question, recordID, via, source string, imports int64, retrieved string, holdings int, personal bool) (int64, error) {
+	d := bodsLookedUp{ID: s.W.IDs().New("BL"), Question: question, RecordID: recordID, Via: via, Source: source, Imports: imports, RetrievedAt: retrieved, Holdings: holdings, Personal: personal}
 	res, err := s.W.Submit(ctx, p.Actor(), "look up beneficial ownership", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(TypeBODSLookedUp, d)
 	})
@@ -533,10 +612,11 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(id), '') FROM assets_bods_imports").Scan(&n, &latest); err != nil {
 		return err
 	}
-	if _, err := s.logLookup(ctx, p, QuestionExport, "", via, latest, n, ledger.FormatTime(s.bodsNow()), 0); err != nil {
+	personal := p.Can(OpenPersonalData)
+	if _, err := s.logLookup(ctx, p, QuestionExport, "", via, latest, n, ledger.FormatTime(s.bodsNow()), 0, personal); err != nil {
 		return err
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT s.body FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
+	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
 		ORDER BY i.log_index, s.pos`)
 	if err != nil {
 		return err
@@ -547,10 +627,18 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 	if !lines {
 		bw.WriteString("[")
 	}
-	var body string
+	var key, body string
+	var wrapped, sealed []byte
 	for rows.Next() {
-		if err := rows.Scan(&body); err != nil {
+		if err := rows.Scan(&key, &body, &wrapped, &sealed); err != nil {
 			return err
+		}
+		if personal && len(sealed) > 0 {
+			raw, err := s.Vault.OpenRow(key, wrapped, sealed)
+			if err != nil {
+				return err
+			}
+			body = string(raw)
 		}
 		if lines {
 			bw.WriteString(body)

@@ -230,8 +230,8 @@ func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID 
 	if err != nil {
 		return nil, err
 	}
-	return &Measure{ID: m.ID, AssetID: assetID, CaseID: m.CaseID, Seq: m.Seq, Step: m.Step, Confiscation: m.Confiscation, DecidedOn: m.DecidedOn,
-		Instrument: m.Instrument, Amount: m.Amount, Currency: m.Currency, Authority: m.Authority, ReturnedTo: m.ReturnedTo, Notes: m.Notes}, nil
+	rec := Measure(m) // the same fields (TestMeasureRecordAgreesWithItsEntry)
+	return &rec, nil
 }
 
 // transition refuses a step that may not follow the asset's status (rule

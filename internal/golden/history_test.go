@@ -217,7 +217,7 @@ func generate(t *testing.T, dir string) {
 	h.oversight()
 	h.audits(db, report, assessor)
 	h.assets(db, vault)
-	h.bods(db)
+	h.bods(db, vault)
 	h.hmFeedback()
 	h.requests(db, vault, keys.Master)
 
@@ -963,11 +963,11 @@ func (h *history) assets(db *store.DB, vault *privacy.Vault) {
 // file (an entity held through another by a person) and looks up its
 // owners. After assets, so that adding it left the earlier leaves as they
 // were.
-func (h *history) bods(db *store.DB) {
+func (h *history) bods(db *store.DB, vault *privacy.Vault) {
 	t, ctx := h.t, h.ctx
 	ca := h.authority(h.admin, "Golden Register Authority (synthetic)", assets.KindCentralAuthority, "")
 	officer := h.principal("Golden register officer", assets.RoleCentralAuthority, ca)
-	s := &assets.Service{W: h.w, DB: db, Now: h.clk.Now}
+	s := &assets.Service{W: h.w, DB: db, Vault: vault, Now: h.clk.Now}
 	b := &bods.Builder{Prefix: "golden", Date: "2025-03-01", Publisher: "Golden register (synthetic)"}
 	file := bytes.Join([][]byte{b.Entity("GE1", "Golden Holdings (synthetic)", "XA", ""), b.Entity("GE2", "Golden Trading (synthetic)", "XA", ""),
 		b.Person("GP1", "Golden Person (synthetic)", ""), b.Relationship("GR1", "GE1", "GE2", []float64{75}, ""),

@@ -132,23 +132,11 @@ func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person
 // a confidential report's free text, the identity of its reporter. It
 // returns the row's commitment, as Store does.
 func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) (ledger.Sealed, error) {
-	key := make([]byte, 32)
-	if err := v.random(key); err != nil {
-		return ledger.Sealed{}, err
-	}
-	a, err := newGCM(key)
-	if err != nil {
-		return ledger.Sealed{}, err
-	}
 	plain, err := json.Marshal(data)
 	if err != nil {
 		return ledger.Sealed{}, err
 	}
-	sealed, err := v.seal(a, plain, []byte(ref))
-	if err != nil {
-		return ledger.Sealed{}, err
-	}
-	wrapped, err := v.seal(v.wrap, key, []byte(ref))
+	wrapped, sealed, err := v.SealRow(ref, plain)
 	if err != nil {
 		return ledger.Sealed{}, err
 	}
@@ -157,6 +145,48 @@ func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any,
 		return ledger.Sealed{}, err
 	}
 	return ledger.Sealed{Ref: ref, Commitment: ledger.SealCommitment(wrapped, sealed)}, nil
+}
+
+// SealRow seals plain under a new key of its own for ref, that key wrapped
+// by the master key, both bound to ref, and returns them without storing
+// them: for personal data a module keeps in its own rows, too many for the
+// subjects table and a commitment each in an entry (the beneficial
+// ownership statements of persons, committed to by the digests of their
+// import's chunks over ledger.SealCommitment). Deleting the wrapped key
+// erases the value.
+func (v *Vault) SealRow(ref string, plain []byte) (wrapped, sealed []byte, err error) {
+	key := make([]byte, 32)
+	if err := v.random(key); err != nil {
+		return nil, nil, err
+	}
+	a, err := newGCM(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sealed, err = v.seal(a, plain, []byte(ref)); err != nil {
+		return nil, nil, err
+	}
+	if wrapped, err = v.seal(v.wrap, key, []byte(ref)); err != nil {
+		return nil, nil, err
+	}
+	return wrapped, sealed, nil
+}
+
+// OpenRow opens what SealRow sealed for ref.
+func (v *Vault) OpenRow(ref string, wrapped, sealed []byte) ([]byte, error) {
+	key, err := open(v.wrap, wrapped, []byte(ref))
+	if err != nil {
+		return nil, fmt.Errorf("subject %s: cannot unwrap its key (wrong master key or altered row)", ref)
+	}
+	a, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := open(a, sealed, []byte(ref))
+	if err != nil {
+		return nil, fmt.Errorf("subject %s: personal data does not open (altered row)", ref)
+	}
+	return plain, nil
 }
 
 // ErrErased is returned for a subject whose personal data was erased.
@@ -180,17 +210,9 @@ func (v *Vault) Open(ctx context.Context, q store.Queryer, ref string, out any) 
 	if err != nil {
 		return err
 	}
-	key, err := open(v.wrap, wrapped, []byte(ref))
-	if err != nil {
-		return fmt.Errorf("subject %s: cannot unwrap its key (wrong master key or altered row)", ref)
-	}
-	a, err := newGCM(key)
+	plain, err := v.OpenRow(ref, wrapped, sealed)
 	if err != nil {
 		return err
-	}
-	plain, err := open(a, sealed, []byte(ref))
-	if err != nil {
-		return fmt.Errorf("subject %s: personal data does not open (altered row)", ref)
 	}
 	return json.Unmarshal(plain, out)
 }

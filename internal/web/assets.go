@@ -29,12 +29,12 @@ func Assets(svc *assets.Service) Section {
 		Roles: rolesOf(assets.Module.Roles),
 		Nav:   assetsNav,
 		Home:  assetsHome,
-		Pages: []Page{
+		Pages: append([]Page{
 			get("/cases", h.cases),
 			get("/cases/{id}", h.caseFile),
 			get("/directory", h.directory),
 			get("/statistics", h.statistics),
-		},
+		}, assetsFormPages(h)...),
 		Templates: subFS(assetsFS, "templates/assets"),
 		Labels:    assets.Labels(),
 	}
@@ -65,6 +65,12 @@ func assetsHome(p *auth.Principal) *Card {
 }
 
 func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showCases(w, r, s, nil)
+}
+
+// showCases is the list of cases, with the form to open one (ref: that
+// form refused).
+func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	q := r.URL.Query()
 	f := assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
 	cs, err := h.svc.Cases(r.Context(), s.P, f)
@@ -78,19 +84,38 @@ func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) 
 		Filter       assets.CaseFilter
 		Kinds, Steps []string
 		AllStates    bool
-	}{cs, f, assets.CaseKinds, assets.Steps, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor}
-	s.Show(w, r, "cases", v, nil)
+		CanRecord    bool
+		KindOptions  []Option
+	}{cs, f, assets.CaseKinds, assets.Steps, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor, s.P.Can(assets.RecordCases),
+		localOptions(s.l, assets.Labels(), assets.CaseKinds)}
+	if ref == nil {
+		v.Flash = assetsFlash(s, r)
+	}
+	s.Show(w, r, "cases", v, ref)
 }
 
 func (h *assetsPages) caseFile(w http.ResponseWriter, r *http.Request, s *Session) {
+	h.showCase(w, r, s, nil)
+}
+
+// showCase is a case's page, with the form to record a step on each
+// asset (ref: one of them refused).
+func (h *assetsPages) showCase(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	f, err := h.svc.CaseFile(r.Context(), s.P, r.PathValue("id"))
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	v := s.View(r, i18n.M("Asset-recovery case"))
-	v.Data = f
-	s.Show(w, r, "case", v, nil)
+	forms := h.caseForms(s, r, f)
+	if ref == nil {
+		v.Flash = forms.Flash
+	}
+	v.Data = struct {
+		*assets.CaseFile
+		Forms caseForms
+	}{f, forms}
+	s.Show(w, r, "case", v, ref)
 }
 
 func (h *assetsPages) directory(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -45,6 +46,28 @@ type Statement struct {
 	InterestedParty string
 	Interests       []Interest
 	Raw             json.RawMessage
+	// Public is, for a person, the statement without its personal data
+	// (PersonPublic); nil for an entity or a relationship, whose Raw is
+	// public.
+	Public json.RawMessage
+}
+
+// PersonPublic is a person statement without its personal data: every
+// field of the statement but its annotations (free text about it), and of
+// its recordDetails only isComponent and personType, which the schema
+// requires (so it is still a valid BODS statement). Names, identifiers,
+// nationalities, places and dates of birth and death, tax residencies,
+// addresses, political exposure and unspecifiedPersonDetails are left out.
+func PersonPublic(obj map[string]any) (json.RawMessage, error) {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "annotations" && k != "recordDetails" {
+			out[k] = v
+		}
+	}
+	d, _ := obj["recordDetails"].(map[string]any)
+	out["recordDetails"] = map[string]any{"isComponent": d["isComponent"], "personType": d["personType"]}
+	return json.Marshal(out)
 }
 
 // Interest is one interest of a relationship.
@@ -151,15 +174,12 @@ func Parse(n int, raw []byte) (*Statement, error) {
 			s.Kind = str(t["type"])
 		}
 	case Person:
-		s.Kind = str(d["personType"])
-		if names, ok := d["names"].([]any); ok && len(names) > 0 {
-			if nm, ok := names[0].(map[string]any); ok {
-				s.Name = str(nm["fullName"])
-				if s.Name == "" {
-					s.Name = strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
-				}
-			}
+		var err error
+		if s.Public, err = PersonPublic(obj); err != nil {
+			return nil, err
 		}
+		s.Kind = str(d["personType"])
+		s.Name = personName(d)
 	case Relationship:
 		s.Subject = str(d["subject"])
 		s.InterestedParty = str(d["interestedParty"])
@@ -180,6 +200,31 @@ func Parse(n int, raw []byte) (*Statement, error) {
 		}
 	}
 	return s, nil
+}
+
+// personName is a person's first full name (or given and family names).
+func personName(d map[string]any) string {
+	if names, ok := d["names"].([]any); ok && len(names) > 0 {
+		if nm, ok := names[0].(map[string]any); ok {
+			if n := str(nm["fullName"]); n != "" {
+				return n
+			}
+			return strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
+		}
+	}
+	return ""
+}
+
+// PersonName is the name of the person of a statement (JSON) as Parse
+// reads it: for a person statement opened from its sealed row.
+func PersonName(raw []byte) string {
+	var st struct {
+		RecordDetails map[string]any `json:"recordDetails"`
+	}
+	if json.Unmarshal(raw, &st) != nil {
+		return ""
+	}
+	return personName(st.RecordDetails)
 }
 
 func readShare(m map[string]any, path string, n int) (*Share, error) {
@@ -269,8 +314,65 @@ func jsonPath(base string, v any, loc []string) string {
 
 // decodeValue decodes one JSON value as the validator wants it (numbers as
 // json.Number), refusing an object that gives a key twice (encoding/json
-// would keep the last silently) with the key's path.
+// would keep the last silently) with the key's path. The common case is
+// one Decode (several times faster than reading token by token); a count of
+// the keys in the text against the keys decoded tells whether an object
+// gave one twice, and only then, or for bad JSON, is the value read again
+// token by token to name the path of what is wrong.
 func decodeValue(raw []byte, base string) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil {
+		if _, err := dec.Token(); err == io.EOF {
+			if keys, depth := decodedKeys(v, 0); depth <= maxDepth && keys == textKeys(raw) {
+				return v, nil
+			}
+		}
+	}
+	return decodeTokens(raw, base)
+}
+
+// textKeys counts the keys of the objects of valid JSON text: the colons
+// outside strings.
+func textKeys(raw []byte) int {
+	n, in := 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && c == ':':
+			n++
+		}
+	}
+	return n
+}
+
+// decodedKeys counts the keys of the decoded objects of v and its nesting
+// depth (0 for a scalar, as readValue counts it).
+func decodedKeys(v any, depth int) (keys, deepest int) {
+	deepest = depth
+	switch t := v.(type) {
+	case map[string]any:
+		keys = len(t)
+		for _, x := range t {
+			k, d := decodedKeys(x, depth+1)
+			keys, deepest = keys+k, max(deepest, d)
+		}
+	case []any:
+		for _, x := range t {
+			k, d := decodedKeys(x, depth+1)
+			keys, deepest = keys+k, max(deepest, d)
+		}
+	}
+	return keys, deepest
+}
+
+// decodeTokens is decodeValue token by token, naming the path of a
+// duplicate key, of too deep a nesting or of bad JSON.
+func decodeTokens(raw []byte, base string) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	v, err := readValue(dec, base, 0)

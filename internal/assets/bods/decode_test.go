@@ -1,0 +1,67 @@
+package bods
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// TestDecodeFastPathAgrees: the one-Decode path of decodeValue gives what
+// the token-by-token reading gives, and falls back to it (with the path of
+// the fault) for a key given twice at any depth, however the text hides
+// colons and quotes in strings, and for nesting deeper than maxDepth.
+func TestDecodeFastPathAgrees(t *testing.T) {
+	good := []string{
+		`{"a": "x:y", "b": "quote \" and colon : inside", "c": [{"d": 1.50}, {"d": "\\"}], "e": {"f": {"g": null}}}`,
+		`{"k\":ey": true, "empty": {}, "list": [], "n": -0.0e+1}`,
+	}
+	for _, in := range good {
+		fast, err := decodeValue([]byte(in), "s")
+		if err != nil {
+			t.Fatalf("%s refused: %v", in, err)
+		}
+		slow, err := decodeTokens([]byte(in), "s")
+		if err != nil {
+			t.Fatalf("%s refused token by token: %v", in, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s: fast %#v, token by token %#v", in, fast, slow)
+		}
+	}
+	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
+	bad := []struct{ in, rule, path string }{
+		{`{"a": 1, "a": 2}`, "duplicate_key", "s.a"},
+		{`{"a": {"b": ":", "b": "\":"}}`, "duplicate_key", "s.a.b"},
+		{`{"x": [{"k": 1}, {"k": 1, "k": 2}]}`, "duplicate_key", "s.x[1].k"},
+		{deep, "depth", "s" + strings.Repeat(".a", maxDepth+1)},
+		{`{"a": 1} {"b": 2}`, "json", "s"},
+		{`{"a": }`, "json", "s.a"},
+	}
+	for _, c := range bad {
+		_, err := decodeValue([]byte(c.in), "s")
+		e, ok := errs.As(err)
+		if !ok || e.Rule != c.rule || e.Field != c.path {
+			t.Errorf("%.40s: got %v, want %s at %s", c.in, err, c.rule, c.path)
+		}
+	}
+}
+
+// FuzzDecodeAgrees: for any text, the one-Decode path and the token-by-token
+// reading accept the same values and refuse the same texts.
+func FuzzDecodeAgrees(f *testing.F) {
+	for _, s := range []string{`{"a": 1}`, `{"a": 1, "a": 2}`, `{"a": {"b": ":", "b": "\":"}}`, `{"x": [{"k": "\\"}, {"k": 1}]}`, `{"a": }`, `[1, 2]`, `"s"`, `{"a":1} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, ferr := decodeValue(raw, "s")
+		slow, serr := decodeTokens(raw, "s")
+		if (ferr == nil) != (serr == nil) {
+			t.Fatalf("%q: one Decode says %v, token by token %v", raw, ferr, serr)
+		}
+		if ferr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: one Decode gives %#v, token by token %#v", raw, fast, slow)
+		}
+	})
+}

@@ -1,0 +1,145 @@
+package assets_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/assets/bods"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestBODSPersonsSealed: a person statement's personal data (name, birth
+// date, address, nationality) is stored nowhere in clear, neither in the
+// statements table nor in the log; what the graph needs is. Whoever may
+// open personal data (a central authority officer) sees the person's name
+// in an answer and the statement as given in an export, and the lookup's
+// entry says personal; the regulator, who may look up but not open
+// personal data, gets neither, and a valid BODS export without them. The
+// log verifies, and a stored person statement changed behind custos's
+// back fails log verify.
+func TestBODSPersonsSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		ctx := context.Background()
+		me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
+		regulator := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+		b := &bods.Builder{Prefix: "sealed", Date: "2026-05-01", Publisher: "Demoland companies register"}
+		var person map[string]any
+		if err := json.Unmarshal(b.Person("P", "Secretia Namesake", ""), &person); err != nil {
+			t.Fatal(err)
+		}
+		d := person["recordDetails"].(map[string]any)
+		d["birthDate"] = "1971-02-03"
+		d["nationalities"] = []any{map[string]any{"name": "Freedonia", "code": "FD"}}
+		d["addresses"] = []any{map[string]any{"type": "residence", "address": "12 Hiddenway Lane", "country": map[string]any{"name": "Freedonia", "code": "FD"}}}
+		raw, _ := json.Marshal(person)
+		file := lines(b.Entity("E", "Open Company Ltd", "DL", ""), raw, b.Relationship("r", "E", "P", []float64{75}, ""))
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=persons.jsonl", w.Officer, file)
+
+		secrets := []string{"Secretia", "1971-02-03", "Hiddenway", "Freedonia"}
+		dump := func(q string) string {
+			rows, err := w.App.DB.Read().Query(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var all strings.Builder
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				all.WriteString(s)
+			}
+			return all.String()
+		}
+		stored := dump("SELECT record_id || name || kind || body FROM assets_bods_statements")
+		logged := dump("SELECT CAST(data AS TEXT) FROM log_leaves")
+		for _, s := range secrets {
+			if strings.Contains(stored, s) || strings.Contains(logged, s) {
+				t.Fatalf("%q is stored in clear (statements: %v, log: %v)", s, strings.Contains(stored, s), strings.Contains(logged, s))
+			}
+		}
+		if !strings.Contains(stored, "Open Company Ltd") || !strings.Contains(stored, "knownPerson") {
+			t.Fatalf("what the graph needs is not in clear: %s", stored)
+		}
+
+		owners := func(token string) (assets.OwnershipAnswer, string) {
+			r := w.Must(t, 200, "GET", "/api/v1/assets/bods/owners/E", token, nil)
+			var a assets.OwnershipAnswer
+			if err := json.Unmarshal(r.Raw, &a); err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Holdings) != 1 || a.Holdings[0].Node.ID != "P" || a.Holdings[0].Lo != 75 {
+				t.Fatalf("owners of E: %s", r.Raw)
+			}
+			return a, a.Holdings[0].Node.Name
+		}
+		if _, name := owners(w.Officer); name != "Secretia Namesake" {
+			t.Fatalf("the officer sees the owner's name as %q", name)
+		}
+		if _, name := owners(regulator); name != "" {
+			t.Fatalf("the regulator sees the owner's name %q", name)
+		}
+		exp := w.Do(t, "GET", "/api/v1/assets/bods/export", w.Officer, nil)
+		if exp.Status != 200 || !bytes.Contains(exp.Raw, []byte("Hiddenway")) || !bytes.Contains(exp.Raw, []byte("1971-02-03")) {
+			t.Fatalf("the officer's export lacks the person as given: %d %s", exp.Status, exp.Raw)
+		}
+		pub := w.Do(t, "GET", "/api/v1/assets/bods/export", regulator, nil)
+		all, err := bods.ReadAll(bytes.NewReader(pub.Raw))
+		if pub.Status != 200 || err != nil || len(all) != 3 {
+			t.Fatalf("the regulator's export: %d, %d statements, %v", pub.Status, len(all), err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(pub.Raw, []byte(s)) {
+				t.Fatalf("the regulator's export holds %q", s)
+			}
+		}
+		var personal []string
+		rows, err := w.App.DB.Read().Query(ctx, "SELECT question, personal FROM assets_bods_lookups ORDER BY log_index")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var q string
+			var p int
+			if err := rows.Scan(&q, &p); err != nil {
+				t.Fatal(err)
+			}
+			personal = append(personal, q+map[int]string{0: "", 1: "+personal"}[p])
+		}
+		rows.Close()
+		if got := strings.Join(personal, " "); got != "owners+personal owners export+personal export" {
+			t.Fatalf("lookups logged: %s", got)
+		}
+
+		verify := func() *ledger.Report {
+			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := verify(); !rep.OK() {
+			t.Fatalf("log verify: %+v", rep)
+		}
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE assets_bods_statements SET sealed = wrapped_key WHERE record_id = 'P'"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(); rep.OK() {
+			t.Fatal("log verify passed with a sealed person statement changed")
+		}
+	})
+}
