@@ -1,10 +1,13 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -350,4 +353,95 @@ func TestPseudonymousActor(t *testing.T) {
 			t.Errorf("leaf %d: %s, want %s", i+1, l, want[i])
 		}
 	}
+}
+
+// TestWriterRerunsFailingWrite submits commands from many goroutines, some of
+// which make a write that fails (a second note under a name already taken,
+// which the command's rules do not check). On PostgreSQL a command's writes
+// are sent with the next command's read, after it was counted a success; the
+// writer must notice, run the batch again, and refuse exactly the commands
+// whose writes fail, with every other command's record and leaf intact.
+func TestWriterRerunsFailingWrite(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, _, signer, vkey := newLog(t, dsn)
+		var logged bytes.Buffer
+		w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(),
+			Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))})
+		t.Cleanup(w.Close)
+		const n = 96
+		errsOf := make([]error, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				// Every fourth command takes the name of the one before it.
+				id := i
+				if i%4 == 3 {
+					id = i - 1
+				}
+				_, errsOf[i] = w.Submit(ctx, ledger.Actor{Principal: "PR-T", Authority: "AU-T"}, "note", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+					var k int
+					if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE name LIKE 'note-%'").Scan(&k); err != nil {
+						return nil, err
+					}
+					return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("note-%03d", id), N: i})
+				})
+			}(i)
+		}
+		wg.Wait()
+		accepted := 0
+		for i := 0; i < n; i += 4 {
+			for j := i; j < i+4; j++ {
+				if j%4 != 2 && j%4 != 3 && errsOf[j] != nil {
+					t.Fatalf("command %d: %v", j, errsOf[j])
+				}
+			}
+			// Of commands i+2 and i+3 (one name), exactly one is recorded.
+			a, b := errsOf[i+2], errsOf[i+3]
+			if (a == nil) == (b == nil) {
+				t.Fatalf("commands %d and %d share a name: %v, %v; want exactly one refused", i+2, i+3, a, b)
+			}
+			refused := a
+			if refused == nil {
+				refused = b
+			}
+			if e, ok := errs.As(refused); !ok || e.Code != errs.Internal {
+				t.Fatalf("the failed write's command: %v; want an internal error", refused)
+			}
+			accepted += 3
+		}
+		var notes int
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE name LIKE 'note-%'").Scan(&notes); err != nil {
+			t.Fatal(err)
+		}
+		head, _, err := ledger.ReadHead(ctx, db.Read())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if notes != accepted || head.Size != uint64(1+accepted) {
+			t.Fatalf("%d notes and %d leaves after %d accepted commands (want %d leaves)", notes, head.Size, accepted, 1+accepted)
+		}
+		rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+		if err != nil || !rep.OK() {
+			t.Fatalf("verify: %v %v", err, rep)
+		}
+		// SQLite runs each write at once; PostgreSQL must have rerun.
+		if reran := strings.Contains(logged.String(), "the batch runs again"); reran != (db.Dialect == store.Postgres) {
+			t.Errorf("batch rerun %v on %s; log:\n%s", reran, db.Dialect, logged.String())
+		}
+	})
+}
+
+// syncWriter serializes the writes of a logger shared by goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

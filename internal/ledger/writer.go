@@ -231,7 +231,18 @@ const maxFillWait = 300 * time.Microsecond
 
 func (w *Writer) run(batch []*request) {
 	start := time.Now()
-	batch, accepted, refused, err := w.commit(batch)
+	batch, accepted, refused, err := w.commit(batch, false)
+	if errors.Is(err, errRerun) {
+		// A write failed after its command was reported a success (the
+		// writes of a command go with the next one's read): the batch runs
+		// again, each command learning the fate of its own writes.
+		w.log.Warn("a write failed after its command was counted; the batch runs again, each command's writes sent at its end", "commands", len(batch))
+		w.cache = nil
+		for _, r := range batch {
+			r.res, r.err = Result{}, nil
+		}
+		batch, accepted, refused, err = w.commit(batch, true)
+	}
 	if err != nil {
 		w.cache = nil
 		w.log.Error("log commit failed", "commands", len(batch), "err", err)
@@ -251,12 +262,21 @@ func (w *Writer) run(batch []*request) {
 	}
 }
 
+// errRerun asks run to run a batch again with each command's writes sent at
+// its end (store.Tx.DeferRelease).
+var errRerun = errors.New("a command's writes failed after it succeeded")
+
 // commit runs the batch's commands in one transaction and commits it. Commands
 // that arrive while it runs join it, up to maxBatch commands and maxBatchTime:
 // the clients of a commit come back while the next one is being worked on,
 // and would otherwise wait for a commit of their own. It returns the batch
 // with the commands that joined.
-func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, err error) {
+//
+// Unless careful, a command's writes and savepoint release are sent with the
+// next command's first read (one round trip a command on PostgreSQL); when
+// such writes fail, it returns errRerun and the batch must run again
+// carefully, each command's writes sent at its end.
+func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted, refused int, err error) {
 	ctx := context.Background()
 	start := time.Now()
 	tx, err := w.db.BeginWrite(ctx)
@@ -265,9 +285,18 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 	}
 	defer tx.Rollback()
 	// On PostgreSQL a command's writes go with its savepoint's release in
-	// one round trip, and the batch's leaves, nodes and head with the
-	// commit's flush (store.Tx.Pipeline).
+	// one round trip (and, unless careful, with the next command's read),
+	// and the batch's leaves, nodes and head with the commit's flush
+	// (store.Tx.Pipeline, store.Tx.DeferRelease).
 	tx.Pipeline()
+	if !careful {
+		tx.DeferRelease()
+		defer func() {
+			if err != nil && tx.Deferred() != nil {
+				err = errRerun
+			}
+		}()
+	}
 	st, err := w.head(ctx, tx)
 	if err != nil {
 		return batch, 0, 0, err
@@ -307,6 +336,9 @@ func (w *Writer) commit(batch []*request) (_ []*request, accepted, refused int, 
 			e.V, e.At, e.By, e.Authority = Version, at, r.actor.Principal, r.actor.Authority
 			return w.reg.Project(ctx, tx, int64(size), e)
 		})
+		if tx.Deferred() != nil {
+			return batch, 0, 0, errRerun
+		}
 		if perr != nil {
 			r.err = perr
 			refused++

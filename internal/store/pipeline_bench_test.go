@@ -10,13 +10,14 @@ import (
 
 // BenchmarkWriterCommand times what the log writer does for each command of
 // a batch: a savepoint, one read, one insert, the release; 16 commands a
-// transaction, as is and pipelined (store.Tx.Pipeline), with durable
+// transaction, as is, pipelined (store.Tx.Pipeline) and pipelined with
+// deferred releases (store.Tx.DeferRelease, the writer's way), with durable
 // commits. On PostgreSQL the pipelined command costs two round trips instead
-// of three.
+// of three, and one with deferred releases.
 func BenchmarkWriterCommand(b *testing.B) {
-	for _, pipelined := range []bool{false, true} {
+	for _, mode := range []string{"plain", "pipelined", "deferred"} {
 		for _, be := range storetest.Backends() {
-			b.Run(fmt.Sprintf("%s/pipelined=%v", be.Name, pipelined), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%s", be.Name, mode), func(b *testing.B) {
 				ctx := context.Background()
 				db := storetest.Open(b, be.DSN(b))
 				setup, err := db.BeginWrite(ctx)
@@ -35,8 +36,11 @@ func BenchmarkWriterCommand(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if pipelined {
+					if mode != "plain" {
 						tx.Pipeline()
+					}
+					if mode == "deferred" {
+						tx.DeferRelease()
 					}
 					for k := i; k < min(i+16, b.N); k++ {
 						if err := tx.Savepoint(ctx, func() error {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -290,7 +291,7 @@ func (db *DB) Bind(q string) string {
 // Queryer is what reads need: a DB or a Tx.
 type Queryer interface {
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	QueryRow(ctx context.Context, q string, args ...any) *Row
 	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 	Dialect() Dialect
 }
@@ -306,11 +307,11 @@ func (q dbq) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 	}
 	return q.db.ReadPool(ctx).QueryContext(ctx, q.db.Bind(s), args...)
 }
-func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+func (q dbq) QueryRow(ctx context.Context, s string, args ...any) *Row {
 	if t := snapshotOf(ctx, q.db); t != nil {
 		return t.QueryRow(ctx, s, args...)
 	}
-	return q.db.ReadPool(ctx).QueryRowContext(ctx, q.db.Bind(s), args...)
+	return &Row{row: q.db.ReadPool(ctx).QueryRowContext(ctx, q.db.Bind(s), args...)}
 }
 
 // ReadBatch runs read queries that do not depend on one another: on
@@ -444,6 +445,10 @@ type Tx struct {
 	// before a read, which then fails as the transaction is aborted: the
 	// savepoint reports it with the read's.
 	failed error
+	// deferRelease, released and deferred: see DeferRelease.
+	deferRelease bool
+	released     bool
+	deferred     error
 }
 
 // queued is a statement of a pipelined transaction waiting to be sent.
@@ -554,6 +559,23 @@ func (t *Tx) Pipeline() {
 	t.pipelined = t.conn != nil
 }
 
+// DeferRelease makes a pipelined transaction (Pipeline) keep a successful
+// Savepoint's writes and release queued, to be sent with the next command's
+// first read (or Flush, or Commit) in the same round trip: a command then
+// costs one round trip, its read, instead of two. The price is that a write
+// that fails is only seen after its savepoint was reported a success: Deferred
+// then returns the error, and the caller must roll the transaction back and
+// run it again without DeferRelease, where every savepoint learns the fate of
+// its own writes. The writer's commands validate before they write, so a
+// failing write is a fault, not a refusal, and the rerun is rare.
+func (t *Tx) DeferRelease() {
+	t.deferRelease = t.pipelined
+}
+
+// Deferred returns the error of writes that failed after their savepoint had
+// been reported a success (DeferRelease), or nil.
+func (t *Tx) Deferred() error { return t.deferred }
+
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
 	t.flushBeforeRead(ctx)
@@ -563,21 +585,56 @@ func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 	return t.tx.QueryContext(ctx, t.db.Bind(s), args...)
 }
 
-// QueryRow runs a one-row query in the transaction.
-func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *sql.Row {
+// QueryRow runs a one-row query in the transaction. In a pipelined
+// transaction the queued statements and the query go in one round trip.
+func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *Row {
+	if t.pipelined && len(t.queue) > 0 {
+		row := &Row{}
+		q, prev := t.take()
+		err := t.conn.Raw(func(dc any) error {
+			return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q, &rowRead{q: s, args: args, row: row})
+		})
+		if err != nil {
+			t.sendFailed(err, prev)
+			row.err = fmt.Errorf("not read: the statements sent before it failed: %w", err)
+		}
+		return row
+	}
 	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return &Row{row: st.QueryRowContext(ctx, args...)}
 	}
-	return t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, t.db.Bind(s), args...)}
+}
+
+// take empties the queue and tells whether it held a released savepoint's
+// writes (DeferRelease).
+func (t *Tx) take() ([]queued, bool) {
+	q, prev := t.queue, t.released
+	t.queue, t.spQueued, t.released = nil, -1, false
+	return q, prev
+}
+
+// sendFailed keeps the error of queued statements that failed: the
+// transaction is aborted, and the next savepoint reports it; when the queue
+// held a released savepoint's writes, Deferred reports it too.
+func (t *Tx) sendFailed(err error, prev bool) {
+	t.failed = errors.Join(t.failed, err)
+	if prev {
+		t.deferred = errors.Join(t.deferred, err)
+	}
 }
 
 // flushBeforeRead sends the queued statements, so that a read sees them. A
 // failure is kept in t.failed: the read that follows then fails (the
 // transaction is aborted) and the savepoint reports both.
 func (t *Tx) flushBeforeRead(ctx context.Context) {
-	if err := t.Flush(ctx); err != nil {
-		t.failed = errors.Join(t.failed, err)
+	if len(t.queue) == 0 {
+		return
+	}
+	q, prev := t.take()
+	if err := t.send(ctx, q); err != nil {
+		t.sendFailed(err, prev)
 	}
 }
 
@@ -600,10 +657,17 @@ func (t *Tx) Flush(ctx context.Context) error {
 	if len(t.queue) == 0 {
 		return nil
 	}
-	q := t.queue
-	t.queue, t.spQueued = nil, -1
+	q, prev := t.take()
+	err := t.send(ctx, q)
+	if err != nil && prev {
+		t.deferred = errors.Join(t.deferred, err)
+	}
+	return err
+}
+
+func (t *Tx) send(ctx context.Context, q []queued) error {
 	return t.conn.Raw(func(dc any) error {
-		return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q)
+		return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q, nil)
 	})
 }
 
@@ -611,42 +675,130 @@ func (t *Tx) Flush(ctx context.Context) error {
 // once per connection (pgx keeps what a connection prepared), its arguments
 // encoded as pgx encodes them, all sent with one Sync (the protocol's batch,
 // which pgx's pipeline mode cost more CPU and wake-ups than it saved).
-func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued) error {
+//
+// With read, the one-row query it holds is sent last in the same round trip
+// and its row kept in read.row; its own failure is the row's error, not
+// sendBatch's, which fails only when a queued statement failed.
+func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued, read *rowRead) error {
 	b := &pgconn.Batch{}
 	m := c.TypeMap()
-	for _, s := range q {
-		sql := db.Bind(s.q)
+	add := func(s string, args []any, resultFormats func(*pgconn.StatementDescription) []int16) error {
+		sql := db.Bind(s)
 		sum := sha256.Sum256([]byte(sql))
 		sd, err := c.Prepare(ctx, "custos_"+hex.EncodeToString(sum[:12]), sql)
 		if err != nil {
 			return err
 		}
-		if len(s.args) != len(sd.ParamOIDs) {
-			return fmt.Errorf("%d arguments for %d parameters: %s", len(s.args), len(sd.ParamOIDs), s.q)
+		if len(args) != len(sd.ParamOIDs) {
+			return fmt.Errorf("%d arguments for %d parameters: %s", len(args), len(sd.ParamOIDs), s)
 		}
-		vals := make([][]byte, len(s.args))
-		formats := make([]int16, len(s.args))
-		for i, a := range s.args {
+		vals := make([][]byte, len(args))
+		formats := make([]int16, len(args))
+		for i, a := range args {
 			oid := sd.ParamOIDs[i]
 			formats[i] = m.FormatCodeForOID(oid)
 			// A non-nil buffer: Encode returns nil only for NULL, and an
 			// empty value must stay an empty string.
 			if vals[i], err = m.Encode(oid, formats[i], a, make([]byte, 0, 16)); err != nil {
-				return fmt.Errorf("argument %d of %s: %w", i+1, s.q, err)
+				return fmt.Errorf("argument %d of %s: %w", i+1, s, err)
 			}
 		}
-		b.ExecPrepared(sd.Name, vals, formats, nil)
+		var rf []int16
+		if resultFormats != nil {
+			rf = resultFormats(sd)
+		}
+		b.ExecPrepared(sd.Name, vals, formats, rf)
+		return nil
+	}
+	for _, s := range q {
+		if err := add(s.q, s.args, nil); err != nil {
+			return err
+		}
+	}
+	if read != nil {
+		// The result formats pgx itself asks for, so that the row scans as
+		// a pgx query's would (binary where pgx knows the type).
+		err := add(read.q, read.args, func(sd *pgconn.StatementDescription) []int16 {
+			rf := make([]int16, len(sd.Fields))
+			for i, f := range sd.Fields {
+				rf[i] = m.FormatCodeForOID(f.DataTypeOID)
+			}
+			return rf
+		})
+		if err != nil {
+			read.row.err = err
+			read = nil
+		}
 	}
 	results, err := c.PgConn().ExecBatch(ctx, b).ReadAll()
 	for i, r := range results {
+		if i == len(q) && read != nil {
+			read.row.m, read.row.fields, read.row.err = m, r.FieldDescriptions, r.Err
+			if len(r.Rows) > 0 {
+				read.row.values = r.Rows[0]
+			} else if r.Err == nil {
+				read.row.err = sql.ErrNoRows
+			}
+			if r.Err != nil {
+				// The read's own failure aborted the transaction; the
+				// savepoint it runs in is rolled back by its caller.
+				return nil
+			}
+			break
+		}
 		if r.Err != nil {
 			return errors.Join(err, r.Err)
 		}
-		if i < len(q) {
-			q[i].res.n, q[i].res.sent = r.CommandTag.RowsAffected(), true
-		}
+		q[i].res.n, q[i].res.sent = r.CommandTag.RowsAffected(), true
+	}
+	if read != nil && len(results) <= len(q) && err == nil {
+		read.row.err = errors.New("the read sent with the queued statements had no result")
+	}
+	if read != nil && len(results) > len(q) {
+		// The read's errors are the row's; err holds them too.
+		return nil
 	}
 	return err
+}
+
+// rowRead is a one-row query sent after the queued statements.
+type rowRead struct {
+	q    string
+	args []any
+	row  *Row
+}
+
+// Row is the result of QueryRow: a row of database/sql, or one read with a
+// pipelined transaction's queued statements (scanned as pgx scans).
+type Row struct {
+	row    *sql.Row
+	err    error
+	m      *pgtype.Map
+	fields []pgconn.FieldDescription
+	values [][]byte
+}
+
+// Scan copies the row's columns into dest; sql.ErrNoRows when there is no
+// row.
+func (r *Row) Scan(dest ...any) error {
+	if r.row != nil {
+		return r.row.Scan(dest...)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return pgx.ScanRow(r.m, r.fields, r.values, dest...)
+}
+
+// Err returns the error of the query, if any, as sql.Row.Err does.
+func (r *Row) Err() error {
+	if r.row != nil {
+		return r.row.Err()
+	}
+	if errors.Is(r.err, sql.ErrNoRows) {
+		return nil
+	}
+	return r.err
 }
 
 // queuedResult is the result of a queued statement.
@@ -733,6 +885,13 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	if err == nil && t.pipelined {
 		t.queue = append(t.queue, queued{q: "RELEASE SAVEPOINT cmd", res: &queuedResult{t: t}},
 			queued{q: "SAVEPOINT cmd", res: &queuedResult{t: t}})
+		if t.deferRelease {
+			// Sent with the next read: the next savepoint is the last
+			// statement queued, and the writes before it are a released
+			// savepoint's.
+			t.spQueued, t.released = len(t.queue)-1, true
+			return nil
+		}
 		err = t.Flush(ctx)
 	}
 	if err != nil {
