@@ -351,6 +351,16 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) == 0 || *bank == "" {
 		return &exitError{2, "give --bank ID and at least one FILE"}
 	}
+	// Every list is read and parsed before the database is touched.
+	lists := make([][]byte, len(pos))
+	for i, file := range pos {
+		if lists[i], err = os.ReadFile(file); err != nil {
+			return err
+		}
+		if _, _, err := hashmatch.ParseList(*format, lists[i]); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
@@ -360,12 +370,8 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	for _, file := range pos {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		v, st, err := app.Hashmatch.Import(ctx, op, *bank, *format, data)
+	for i, file := range pos {
+		v, st, err := app.Hashmatch.Import(ctx, op, *bank, *format, lists[i])
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
