@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,8 @@ Commands:
   import --db DB --bank ID --format hex|ncmec|projectvic|json FILE
                                     publish a hash list as the bank's next version (operator on the server host;
                                     json carries video entries)
+  thresholds --db DB --bank ID [--query-match-threshold-pct P] [--index-match-threshold-pct P]
+                                    set a bank's vPDQ match percentages (operator on the server host)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -48,8 +51,10 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return runHMPull(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runHMImport(ctx, args[1:], stdout, stderr)
+	case "thresholds":
+		return runHMThresholds(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull or import", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import or thresholds", args[0])}
 }
 
 // interleaved parses flags that may come before or after positional arguments.
@@ -332,14 +337,10 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer app.Close()
-	// The operator on the server host acts for the bank's owner; the log
-	// records the version as published by "cli".
-	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
-	b, err := app.Hashmatch.Bank(ctx, op, *bank)
+	op, err := bankOwnerOperator(ctx, app.Hashmatch, *bank)
 	if err != nil {
 		return err
 	}
-	op = &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}
 	v, err := app.Hashmatch.Publish(ctx, op, *bank, list)
 	if err != nil {
 		return err
@@ -347,6 +348,66 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "published %s version %d: %d added, %d deleted, %d skipped (no PDQ hash); sha256 %s\n",
 		v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
 	return nil
+}
+
+// bankOwnerOperator is the operator on the server host acting for a bank's
+// owner; the log records what it does as done by "cli".
+func bankOwnerOperator(ctx context.Context, svc *hashmatch.Service, bank string) (*auth.Principal, error) {
+	b, err := svc.Bank(ctx, &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}, bank)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}, nil
+}
+
+func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch thresholds", "--bank ID [--query-match-threshold-pct P] [--index-match-threshold-pct P]",
+		"set a bank's vPDQ match percentages (without a percentage flag: print them)", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	bank := fs.String("bank", "", "the bank id")
+	var in hashmatch.VideoThresholds
+	fs.Func("query-match-threshold-pct", "share of a query video's frames (0-100) that must match a video entry's (default of a new bank 80)", pctFlag(&in.QueryMatchThresholdPct))
+	fs.Func("index-match-threshold-pct", "share of a video entry's frames (0-100) that must match the query's (default of a new bank 0)", pctFlag(&in.IndexMatchThresholdPct))
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *bank == "" {
+		return &exitError{2, "give --bank ID"}
+	}
+	app, err := d.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	op, err := bankOwnerOperator(ctx, app.Hashmatch, *bank)
+	if err != nil {
+		return err
+	}
+	var b *hashmatch.Bank
+	if in.QueryMatchThresholdPct == nil && in.IndexMatchThresholdPct == nil {
+		b, err = app.Hashmatch.Bank(ctx, op, *bank)
+	} else {
+		b, err = app.Hashmatch.SetVideoThresholds(ctx, op, *bank, in)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bank %s: query_match_threshold_pct %g, index_match_threshold_pct %g\n", b.ID, b.QueryMatchThresholdPct, b.IndexMatchThresholdPct)
+	return nil
+}
+
+// pctFlag parses a percentage flag into *dst (the service checks its range).
+func pctFlag(dst **float64) func(string) error {
+	return func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %q", s)
+		}
+		*dst = &v
+		return nil
+	}
 }
 
 // progressBar returns a function that draws a progress bar on w, on one

@@ -117,6 +117,10 @@ type history struct {
 	// The transplant step's donor, their second kidney (not transplanted)
 	// and the recipient of the first, for the vigilance step.
 	donor, kidney, recipient string
+	// The hashmatch step's bank and its owner's analyst, for the video
+	// thresholds step.
+	hmBank    string
+	hmAnalyst *auth.Principal
 }
 
 // must stops the generator on an error: every command of the history is
@@ -213,6 +217,7 @@ func generate(t *testing.T, dir string) {
 	h.audits(db, report, assessor)
 	h.assets(db, vault)
 	h.bods(db)
+	h.videoThresholds()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -345,6 +350,7 @@ func (h *history) hashmatch() {
 	threshold := 31
 	h.clk.tick()
 	bank := must(hm.CreateBank(ctx, analyst, hashmatch.NewBank{Name: "Golden known images", Kind: hashmatch.KindKnown, Threshold: &threshold}))
+	h.hmBank, h.hmAnalyst = bank.ID, analyst
 	frames := []hashmatch.VideoFrame{{PDQ: pdqHex(10), Quality: 90, Seconds: 0}, {PDQ: pdqHex(11), Quality: 80, Seconds: 1}, {PDQ: pdqHex(12), Quality: 100, Seconds: 2.5}}
 	h.clk.tick()
 	must(hm.Publish(ctx, analyst, bank.ID, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
@@ -968,5 +974,17 @@ func (h *history) bods(db *store.DB) {
 	a := must(s.Ownership(ctx, officer, assets.QuestionOwners, "GE1", "api"))
 	if len(a.Holdings) != 1 || a.Holdings[0].Lo != 30 || a.Holdings[0].Hi != 45 {
 		t.Fatalf("the golden owners of GE1: %+v", a.Holdings)
+	}
+}
+
+// videoThresholds: the hashmatch bank's owner sets its vPDQ match
+// percentages (hashmatch.video_thresholds_set).
+func (h *history) videoThresholds() {
+	t, ctx := h.t, h.ctx
+	q, i := 70.0, 25.5
+	h.clk.tick()
+	b := must(h.hm.SetVideoThresholds(ctx, h.hmAnalyst, h.hmBank, hashmatch.VideoThresholds{QueryMatchThresholdPct: &q, IndexMatchThresholdPct: &i}))
+	if b.QueryMatchThresholdPct != q || b.IndexMatchThresholdPct != i {
+		t.Fatalf("the golden bank's video thresholds: %+v", b)
 	}
 }
