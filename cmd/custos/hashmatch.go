@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,6 +35,8 @@ Commands:
                                     write a bank's list at a version in one of the import formats (logged)
   disputes --db DB --authority ID [--bank ID] [--json]
                                     the disputed entries of an authority's banks, the most disputed first (read only)
+  thresholds --db DB --bank ID [--query-match-threshold-pct P] [--index-match-threshold-pct P]
+                                    set a bank's vPDQ match percentages (operator on the server host)
 
 custos hashmatch COMMAND --help shows its flags. See docs/hashmatch.md.`
 
@@ -58,8 +61,10 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return runHMExport(ctx, args[1:], stdout, stderr)
 	case "disputes":
 		return runHMDisputes(ctx, args[1:], stdout, stderr)
+	case "thresholds":
+		return runHMThresholds(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import, export or disputes", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import, export, disputes or thresholds", args[0])}
 }
 
 // interleaved parses flags that may come before or after positional arguments.
@@ -456,5 +461,55 @@ func progressBar(w io.Writer, unit string) func(done, total int64) {
 		if done >= total {
 			fmt.Fprintln(w)
 		}
+	}
+}
+
+func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("hashmatch thresholds", "--bank ID [--query-match-threshold-pct P] [--index-match-threshold-pct P]",
+		"set a bank's vPDQ match percentages (without a percentage flag: print them)", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	bank := fs.String("bank", "", "the bank id")
+	var in hashmatch.VideoThresholds
+	fs.Func("query-match-threshold-pct", "share of a query video's frames (0-100) that must match a video entry's (default of a new bank 80)", pctFlag(&in.QueryMatchThresholdPct))
+	fs.Func("index-match-threshold-pct", "share of a video entry's frames (0-100) that must match the query's (default of a new bank 0)", pctFlag(&in.IndexMatchThresholdPct))
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || *bank == "" {
+		return &exitError{2, "give --bank ID"}
+	}
+	app, err := d.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	op, err := bankOperator(ctx, app.Hashmatch, *bank)
+	if err != nil {
+		return err
+	}
+	var b *hashmatch.Bank
+	if in.QueryMatchThresholdPct == nil && in.IndexMatchThresholdPct == nil {
+		b, err = app.Hashmatch.Bank(ctx, op, *bank)
+	} else {
+		b, err = app.Hashmatch.SetVideoThresholds(ctx, op, *bank, in)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bank %s: query_match_threshold_pct %g, index_match_threshold_pct %g\n", b.ID, b.QueryMatchThresholdPct, b.IndexMatchThresholdPct)
+	return nil
+}
+
+// pctFlag parses a percentage flag into *dst (the service checks its range).
+func pctFlag(dst **float64) func(string) error {
+	return func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %q", s)
+		}
+		*dst = &v
+		return nil
 	}
 }

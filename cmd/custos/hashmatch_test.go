@@ -71,6 +71,19 @@ func TestHashmatchCLI(t *testing.T) {
 	if !strings.Contains(out, "version 1: 2 added") {
 		t.Fatalf("import: %s", out)
 	}
+	// The bank's vPDQ percentages, set and read on the server host; out of
+	// range is refused naming the flag's field.
+	out, _ = custos(t, 0, "hashmatch", "thresholds", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank, "--query-match-threshold-pct", "65.5")
+	if !strings.Contains(out, "query_match_threshold_pct 65.5, index_match_threshold_pct 0") {
+		t.Errorf("thresholds: %s", out)
+	}
+	_, thErr := custos(t, 1, "hashmatch", "thresholds", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank, "--index-match-threshold-pct", "101")
+	if !strings.Contains(thErr, "index_match_threshold_pct") {
+		t.Errorf("thresholds 101: %s", thErr)
+	}
+	if out, _ = custos(t, 0, "hashmatch", "thresholds", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank); !strings.Contains(out, "query_match_threshold_pct 65.5, index_match_threshold_pct 0") {
+		t.Errorf("thresholds after the refusal: %s", out)
+	}
 
 	bankFile, keyFile := r.pull(t, "version 1, 2 entries")
 	custos(t, 1, "hashmatch", "pull", "--url", e.URL, "--token", analyst, "--bank", bank, "--out", bankFile+"2")

@@ -9,7 +9,6 @@ import (
 	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
-	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/zone"
@@ -24,7 +23,6 @@ type tuneFlags struct {
 	quarantineWindow, videoTimeout           time.Duration
 	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
 	maxPixelsMP, decodeBudgetMP              int64
-	videoQueryPct, videoTargetPct            float64
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
@@ -46,8 +44,6 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
 	fs.StringVar(&t.indexDir, "hm-index-dir", "", "hash matching: directory where each bank's PDQ index is saved and memory-mapped from, so a restart maps it instead of rebuilding (empty: build in memory at start)")
-	fs.Float64Var(&t.videoQueryPct, "hm-video-query-pct", vpdq.DefaultQueryPct, "hash matching: share of a video's frames (0-100) that must match a video entry's")
-	fs.Float64Var(&t.videoTargetPct, "hm-video-target-pct", vpdq.DefaultTargetPct, "hash matching: share of a video entry's frames (0-100) that must match the video's")
 	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
 	zoneDef := "UTC"
 	if env := os.Getenv("CUSTOS_ZONE"); env != "" {
@@ -88,27 +84,11 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	case t.suppression > 256:
 		return &exitError{2, "--hm-suppression-radius must be at most 256, the bits of a PDQ hash"}
 	}
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"hm-video-query-pct", t.videoQueryPct}, {"hm-video-target-pct", t.videoTargetPct}} {
-		if p.v < 0 || p.v > 100 {
-			return &exitError{2, fmt.Sprintf("--%s must be between 0 and 100", p.name)}
-		}
-	}
-	// hashmatch.Config reads 0 as "the default" and a negative percentage as 0.
-	pct := func(v float64) float64 {
-		if v == 0 {
-			return -1
-		}
-		return v
-	}
 	cfg.Hashmatch = hashmatch.Config{
 		MinQuality: t.minQuality, SuppressionRadius: t.suppression,
 		QuarantineLimit: t.quarantineLimit, QuarantineWindow: t.quarantineWindow,
 		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: t.decodeBudgetMP * 1_000_000,
 		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
-		VideoQueryPct: pct(t.videoQueryPct), VideoTargetPct: pct(t.videoTargetPct),
 		IndexDir: t.indexDir,
 	}
 	cfg.LargeBodies = t.largeBodies

@@ -33,22 +33,20 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	}
 	want := hashmatch.Config{MinQuality: 60, SuppressionRadius: 8, QuarantineLimit: 10, QuarantineWindow: time.Hour,
 		MaxUpload: 3 << 20, MaxPixels: 50_000_000, DecodeBudget: 200_000_000, MaxVideoUpload: 64 << 20,
-		MaxBatchUpload: 10 << 20, VideoTimeout: time.Minute, VideoQueryPct: 70, VideoTargetPct: -1}
+		MaxBatchUpload: 10 << 20, VideoTimeout: time.Minute}
 	cfg := parse("--hm-min-quality", "60", "--hm-suppression-radius", "8", "--hm-quarantine-limit", "10",
 		"--hm-quarantine-window", "1h", "--hm-max-upload-mib", "3", "--hm-max-pixels-mp", "50", "--hm-decode-budget-mp", "200",
-		"--hm-max-video-upload-mib", "64", "--hm-max-batch-upload-mib", "10", "--hm-video-timeout", "1m",
-		"--hm-video-query-pct", "70", "--hm-video-target-pct", "0", "--large-bodies", "2")
+		"--hm-max-video-upload-mib", "64", "--hm-max-batch-upload-mib", "10", "--hm-video-timeout", "1m", "--large-bodies", "2")
 	if cfg.Hashmatch != want || cfg.LargeBodies != 2 {
 		t.Errorf("flags gave %+v, large bodies %d;\nwant %+v, 2", cfg.Hashmatch, cfg.LargeBodies, want)
 	}
-	// Without flags, the built-in values (a target percentage of 0 is
-	// written as -1, which hashmatch reads as 0).
+	// Without flags, the built-in values.
 	cfg = parse()
 	def := hashmatch.Config{MinQuality: hashmatch.DefaultMinQuality, SuppressionRadius: hashmatch.DefaultSuppressionRadius,
 		QuarantineLimit: hashmatch.DefaultQuarantineLimit, QuarantineWindow: hashmatch.DefaultQuarantineWindow,
 		MaxUpload: hashmatch.DefaultMaxUpload, MaxPixels: 100_000_000, DecodeBudget: hashmatch.DefaultDecodeBudget,
 		MaxVideoUpload: hashmatch.DefaultMaxVideoUpload, MaxBatchUpload: hashmatch.DefaultMaxBatchUpload,
-		VideoTimeout: hashmatch.DefaultVideoTimeout, VideoQueryPct: 80, VideoTargetPct: -1}
+		VideoTimeout: hashmatch.DefaultVideoTimeout}
 	if cfg.Hashmatch != def {
 		t.Errorf("defaults gave %+v, want %+v", cfg.Hashmatch, def)
 	}

@@ -80,10 +80,18 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 	if len(banks) != 2 {
 		t.Fatalf("the analyst sees %d banks, want 2", len(banks))
 	}
+	own := 0 // banks with video match percentages of their own
 	for _, b := range banks {
-		if v := b.(map[string]any)["version"]; v != 1.0 {
-			t.Errorf("bank %v: version %v, want 1", b.(map[string]any)["id"], v)
+		m := b.(map[string]any)
+		if v := m["version"]; v != 1.0 {
+			t.Errorf("bank %v: version %v, want 1", m["id"], v)
 		}
+		if m["query_match_threshold_pct"] == 70.0 && m["index_match_threshold_pct"] == 50.0 {
+			own++
+		}
+	}
+	if own != 1 {
+		t.Errorf("%d demo banks have video match percentages 70 and 50, want 1 (the partner list)", own)
 	}
 	subs := e.Must(t, 200, "GET", "/api/v1/hashmatch/subscriptions", tokens[hashmatch.RoleService], nil).Body["subscriptions"].([]any)
 	if len(subs) != 2 {

@@ -19,7 +19,7 @@ import (
 func TestServeTuningFlags(t *testing.T) {
 	reg := initRegistry(t, storetest.SQLite(t))
 
-	for _, bad := range [][]string{{"--hm-min-quality", "0"}, {"--hm-video-query-pct", "101"}, {"--large-bodies", "-1"}} {
+	for _, bad := range [][]string{{"--hm-min-quality", "0"}, {"--hm-suppression-radius", "300"}, {"--large-bodies", "-1"}} {
 		_, stderr, code := cli(t, append([]string{"serve", "--db", reg.DSN, "--key-file", reg.Key, "--addr", "127.0.0.1:0"}, bad...)...)
 		if code != 2 || !strings.Contains(stderr, bad[0]) {
 			t.Errorf("serve %v: exit %d, stderr %q; want exit 2 naming the flag", bad, code, stderr)

@@ -220,6 +220,7 @@ func generate(t *testing.T, dir string) {
 	h.bods(db, vault)
 	h.hmFeedback()
 	h.requests(db, vault, keys.Master)
+	h.videoThresholds()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -352,6 +353,7 @@ func (h *history) hashmatch() {
 	threshold := 31
 	h.clk.tick()
 	bank := must(hm.CreateBank(ctx, analyst, hashmatch.NewBank{Name: "Golden known images", Kind: hashmatch.KindKnown, Threshold: &threshold}))
+	h.hmBank, h.hmAnalyst = bank.ID, analyst
 	frames := []hashmatch.VideoFrame{{PDQ: pdqHex(10), Quality: 90, Seconds: 0}, {PDQ: pdqHex(11), Quality: 80, Seconds: 1}, {PDQ: pdqHex(12), Quality: 100, Seconds: 2.5}}
 	h.clk.tick()
 	must(hm.Publish(ctx, analyst, bank.ID, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
@@ -1093,5 +1095,17 @@ func (h *history) requests(db *store.DB, vault *privacy.Vault, master []byte) {
 	}
 	if f := must(s.RequestFile(ctx, officer, r.ID)); f.Status != assets.StatusExecuted || len(f.Events) != 8 {
 		t.Fatalf("golden history: the request: %s, %d events", f.Status, len(f.Events))
+	}
+}
+
+// videoThresholds: the hashmatch bank's owner sets its vPDQ match
+// percentages (hashmatch.video_thresholds_set).
+func (h *history) videoThresholds() {
+	t, ctx := h.t, h.ctx
+	q, i := 70.0, 25.5
+	h.clk.tick()
+	b := must(h.hm.SetVideoThresholds(ctx, h.hmAnalyst, h.hmBank, hashmatch.VideoThresholds{QueryMatchThresholdPct: &q, IndexMatchThresholdPct: &i}))
+	if b.QueryMatchThresholdPct != q || b.IndexMatchThresholdPct != i {
+		t.Fatalf("the golden bank's video thresholds: %+v", b)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-project/custos/internal/hashmatch/index"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 )
 
 // loadedBank is the in-memory index of one bank's matchable entries (live and
@@ -17,10 +18,13 @@ import (
 type loadedBank struct {
 	id, kind, owner string
 	threshold       int
-	generation      int64
-	idx             *index.Index
-	entries         []DocEntry // without their frames
-	refs            []indexRef // index id i is refs[i]
+	// queryPct and indexPct are the bank's vPDQ match percentages
+	// (query_match_threshold_pct, index_match_threshold_pct).
+	queryPct, indexPct float64
+	generation         int64
+	idx                *index.Index
+	entries            []DocEntry // without their frames
+	refs               []indexRef // index id i is refs[i]
 	// videoQ[e] holds, for a video entry e, the quality of each of its
 	// distinct frame hashes (the best of the frames sharing it); nil for
 	// an image entry.
@@ -44,6 +48,7 @@ func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*
 // set, through an index file there (see loadIndex).
 func loadBank(id, kind, owner string, threshold int, entries []DocEntry, dir string, gen int64) (*loadedBank, error) {
 	lb := &loadedBank{id: id, kind: kind, owner: owner, threshold: threshold,
+		queryPct: vpdq.DefaultQueryPct, indexPct: vpdq.DefaultTargetPct,
 		entries: make([]DocEntry, len(entries)), videoQ: make([][]int, len(entries))}
 	var hashes []index.Hash
 	for i, e := range entries {
@@ -134,20 +139,21 @@ func (s *Service) Load(ctx context.Context) error {
 // returns the current set.
 func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	q := s.DB.Read()
-	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, generation FROM hm_banks")
+	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, query_match_threshold_pct, index_match_threshold_pct, generation FROM hm_banks")
 	if err != nil {
 		return nil, err
 	}
 	type meta struct {
-		owner, kind string
-		threshold   int
-		gen         int64
+		owner, kind        string
+		threshold          int
+		queryPct, indexPct float64
+		gen                int64
 	}
 	cur := map[string]meta{}
 	for rows.Next() {
 		var id string
 		var m meta
-		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.gen); err != nil {
+		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.queryPct, &m.indexPct, &m.gen); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -166,6 +172,13 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	}
 	for id, m := range cur {
 		if lb := s.banks[id]; lb != nil && lb.generation == m.gen {
+			if lb.queryPct != m.queryPct || lb.indexPct != m.indexPct {
+				// New percentages, same entries: a copy sharing the index,
+				// since searches in flight may hold the old one.
+				c := *lb
+				c.queryPct, c.indexPct = m.queryPct, m.indexPct
+				s.banks[id] = &c
+			}
 			continue
 		}
 		entries, err := liveEntries(ctx, q, id)
@@ -177,6 +190,7 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 			return nil, err
 		}
 		lb.generation = m.gen
+		lb.queryPct, lb.indexPct = m.queryPct, m.indexPct
 		s.banks[id] = lb
 	}
 	out := make(map[string]*loadedBank, len(s.banks))

@@ -18,7 +18,6 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
-	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -42,12 +41,9 @@ type Config struct {
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
 	MaxBatchUpload int64         // largest body of a batch of uploaded images in bytes (default 100 MiB)
 	VideoTimeout   time.Duration // longest time hashing one uploaded video may take (default 10 min)
-	// VideoQueryPct and VideoTargetPct are the vPDQ percentages a video must
-	// reach to match a video entry: the share of its frames that match the
-	// entry's, and of the entry's frames that match its (defaults 80 and 0,
-	// python-threatexchange's; a negative value stands for 0).
-	VideoQueryPct  float64
-	VideoTargetPct float64
+	// The vPDQ match percentages are each bank's (Bank.QueryMatchThresholdPct
+	// and IndexMatchThresholdPct), set by its owner, not the server's.
+	//
 	// IndexDir, when set, is a directory where each bank's PDQ index is
 	// saved as an index file (internal/hashmatch/index) and memory-mapped
 	// from: a restart maps the file of the bank's current generation
@@ -88,21 +84,7 @@ func (c Config) withDefaults() Config {
 	if c.VideoTimeout <= 0 {
 		c.VideoTimeout = DefaultVideoTimeout
 	}
-	c.VideoQueryPct = pctOrDefault(c.VideoQueryPct, vpdq.DefaultQueryPct)
-	c.VideoTargetPct = pctOrDefault(c.VideoTargetPct, vpdq.DefaultTargetPct)
 	return c
-}
-
-// pctOrDefault reads a percentage the way vpdq.MatchOptions does: 0 is the
-// default, a negative value stands for 0, and more than 100 is 100.
-func pctOrDefault(v, def float64) float64 {
-	switch {
-	case v == 0:
-		return def
-	case v < 0:
-		return 0
-	}
-	return min(v, 100)
 }
 
 // Service runs the registry's commands through the ledger writer, matches
@@ -156,8 +138,10 @@ type bankRow struct {
 
 func getBank(ctx context.Context, q store.Queryer, id string) (*bankRow, error) {
 	var b bankRow
-	err := q.QueryRow(ctx, `SELECT id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at FROM hm_banks WHERE id = ?`, id).
-		Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.generation, &b.CreatedAt)
+	err := q.QueryRow(ctx, `SELECT id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at,
+		query_match_threshold_pct, index_match_threshold_pct FROM hm_banks WHERE id = ?`, id).
+		Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.generation, &b.CreatedAt,
+			&b.QueryMatchThresholdPct, &b.IndexMatchThresholdPct)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "bank_id", "no bank %s", id)
 	}
@@ -203,8 +187,8 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 	if th < 0 || th > MaxThreshold {
 		return nil, errs.Invalidf("range", "threshold", "threshold is a Hamming distance from 0 to %d (PDQ's usual value is %d)", MaxThreshold, DefaultThreshold)
 	}
-	b := Bank{ID: s.W.IDs().New("HB"), OwnerID: p.AuthorityID, Name: name, Kind: in.Kind, Threshold: th}
-	out, err := ledger.SubmitAs[Bank](ctx, s.W, p.Actor(), "create hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	b := bankCreated{ID: s.W.IDs().New("HB"), OwnerID: p.AuthorityID, Name: name, Kind: in.Kind, Threshold: th}
+	out, err := ledger.SubmitAs[bankCreated](ctx, s.W, p.Actor(), "create hash bank", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		kind, err := authorityKind(ctx, tx, "owner_id", p.AuthorityID)
 		if err != nil {
 			return nil, err
@@ -218,6 +202,45 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 		return nil, err
 	}
 	return s.Bank(ctx, p, out.ID)
+}
+
+// SetVideoThresholds sets a bank's vPDQ match percentages (its owner's
+// analyst): the share of a query video's frames that must match one of the
+// bank's video entries, and of the entry's frames that must match the
+// query's. Each is from 0 to 100; a field left out keeps its value.
+func (s *Service) SetVideoThresholds(ctx context.Context, p *auth.Principal, bankID string, in VideoThresholds) (*Bank, error) {
+	if err := p.Require(PublishBanks); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"query_match_threshold_pct", in.QueryMatchThresholdPct}, {"index_match_threshold_pct", in.IndexMatchThresholdPct}} {
+		if f.v != nil && !(*f.v >= 0 && *f.v <= 100) { // NaN refused too
+			return nil, errs.Invalidf("range", f.name, "%s is a percentage from 0 to 100", f.name)
+		}
+	}
+	if in.QueryMatchThresholdPct == nil && in.IndexMatchThresholdPct == nil {
+		return nil, errs.Invalidf("required", "query_match_threshold_pct", "give query_match_threshold_pct, index_match_threshold_pct or both")
+	}
+	_, err := s.W.Submit(ctx, p.Actor(), "set bank video thresholds", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		b, err := ownBank(ctx, tx, p, bankID)
+		if err != nil {
+			return nil, err
+		}
+		set := videoThresholdsSet{BankID: b.ID, QueryMatchThresholdPct: b.QueryMatchThresholdPct, IndexMatchThresholdPct: b.IndexMatchThresholdPct}
+		if in.QueryMatchThresholdPct != nil {
+			set.QueryMatchThresholdPct = *in.QueryMatchThresholdPct
+		}
+		if in.IndexMatchThresholdPct != nil {
+			set.IndexMatchThresholdPct = *in.IndexMatchThresholdPct
+		}
+		return ledger.NewEntry(TypeVideoThresholdsSet, set)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Bank(ctx, p, bankID)
 }
 
 // Publish publishes the next version of a bank: adds and deletes, as one

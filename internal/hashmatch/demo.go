@@ -110,6 +110,17 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		if _, err := s.Publish(ctx, analyst, bank.ID, v); err != nil {
 			return err
 		}
+		if i == 1 {
+			// The partner list sets its own video match percentages
+			// instead of the reference's 80 and 0: 70 % of the query's
+			// frames, and 50 % of the entry's (a clip of a fifth of the
+			// known video no longer matches it).
+			q, ix := 70.0, 50.0
+			step(time.Minute)
+			if _, err := s.SetVideoThresholds(ctx, analyst, bank.ID, VideoThresholds{QueryMatchThresholdPct: &q, IndexMatchThresholdPct: &ix}); err != nil {
+				return err
+			}
+		}
 		entries += len(v.Adds)
 		bankIDs = append(bankIDs, bank.ID)
 	}

@@ -25,6 +25,8 @@ const (
 	TypeReportAcknowledged = "hashmatch.report_acknowledged"
 	TypeRemovalRecorded    = "hashmatch.removal_recorded"
 	TypeEntryReleased      = "hashmatch.entry_released"
+	// TypeVideoThresholdsSet sets a bank's vPDQ match percentages.
+	TypeVideoThresholdsSet = "hashmatch.video_thresholds_set"
 )
 
 // Bank kinds.
@@ -177,6 +179,43 @@ type Bank struct {
 	Entries     int    `json:"entries"`
 	Quarantined int    `json:"quarantined"`
 	CreatedAt   string `json:"created_at,omitempty"`
+	// QueryMatchThresholdPct and IndexMatchThresholdPct are the vPDQ
+	// percentages a video needs to match one of the bank's video entries
+	// (python-threatexchange's query_match_threshold_pct and
+	// index_match_threshold_pct): the share of the query's frames that
+	// match the entry's, and of the entry's frames that match the query's.
+	QueryMatchThresholdPct float64 `json:"query_match_threshold_pct"`
+	IndexMatchThresholdPct float64 `json:"index_match_threshold_pct"`
+}
+
+// bankCreated is the hashmatch.bank_created entry: a Bank as created,
+// without the settings that later entries change (its shape is the Bank of
+// the logs written before the video thresholds).
+type bankCreated struct {
+	ID          string `json:"id"`
+	OwnerID     string `json:"owner_id"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Threshold   int    `json:"threshold"`
+	Version     int    `json:"version"`
+	HeadSHA256  string `json:"head_sha256"`
+	Entries     int    `json:"entries"`
+	Quarantined int    `json:"quarantined"`
+	CreatedAt   string `json:"created_at,omitempty"`
+}
+
+// VideoThresholds is the input of SetVideoThresholds: a bank's vPDQ match
+// percentages, each from 0 to 100. A field left out keeps its value.
+type VideoThresholds struct {
+	QueryMatchThresholdPct *float64 `json:"query_match_threshold_pct"`
+	IndexMatchThresholdPct *float64 `json:"index_match_threshold_pct"`
+}
+
+// videoThresholdsSet is the hashmatch.video_thresholds_set entry.
+type videoThresholdsSet struct {
+	BankID                 string  `json:"bank_id"`
+	QueryMatchThresholdPct float64 `json:"query_match_threshold_pct"`
+	IndexMatchThresholdPct float64 `json:"index_match_threshold_pct"`
 }
 
 // NewBank is the input of CreateBank.

@@ -12,7 +12,7 @@ import (
 
 // Project adds the registry's projectors and tables to the log registry.
 func Project(reg *ledger.Projections) {
-	ledger.On(reg, TypeBankCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, b *Bank) error {
+	ledger.On(reg, TypeBankCreated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, b *bankCreated) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_banks (id, owner_id, name, kind, threshold, version, head_sha256, generation, created_at, created_by, log_index)
 			VALUES (?, ?, ?, ?, ?, 0, '', 0, ?, ?, ?)`, b.ID, b.OwnerID, b.Name, b.Kind, b.Threshold, e.At, e.By, idx)
 		return err
@@ -133,6 +133,11 @@ func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeRemovalRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Removal) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_removals (id, case_id, provider_id, content_ref, action, removed_at, recorded_at, recorded_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.CaseID, r.ProviderID, r.ContentRef, r.Action, r.RemovedAt, e.At, e.By, idx)
+		return err
+	})
+	ledger.On(reg, TypeVideoThresholdsSet, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *videoThresholdsSet) error {
+		_, err := q.Exec(ctx, "UPDATE hm_banks SET query_match_threshold_pct = ?, index_match_threshold_pct = ? WHERE id = ?",
+			t.QueryMatchThresholdPct, t.IndexMatchThresholdPct, t.BankID)
 		return err
 	})
 	ledger.On(reg, TypeEntryReleased, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *entryReleased) error {

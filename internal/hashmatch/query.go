@@ -20,11 +20,13 @@ func nf(f sql.NullFloat64) *float64 {
 }
 
 const bankCols = `b.id, b.owner_id, b.name, b.kind, b.threshold, b.version, b.head_sha256, b.created_at,
+	b.query_match_threshold_pct, b.index_match_threshold_pct,
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL),
 	(SELECT COUNT(*) FROM hm_entries e WHERE e.bank_id = b.id AND e.deleted_version IS NULL AND e.quarantined_at IS NOT NULL)`
 
 func scanBank(sc store.Scanner, b *Bank) error {
-	return sc.Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.CreatedAt, &b.Entries, &b.Quarantined)
+	return sc.Scan(&b.ID, &b.OwnerID, &b.Name, &b.Kind, &b.Threshold, &b.Version, &b.HeadSHA256, &b.CreatedAt,
+		&b.QueryMatchThresholdPct, &b.IndexMatchThresholdPct, &b.Entries, &b.Quarantined)
 }
 
 // Banks lists every bank's metadata (never its hashes), by name.

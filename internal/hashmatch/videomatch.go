@@ -19,12 +19,11 @@ import (
 )
 
 // videoOptions decide a video match: frames below minQuality are not
-// matched, frames within ownRadius of the service's own suppression list are
-// dropped, and a video entry matches when vPDQ's percentages reach queryPct
-// and targetPct.
+// matched and frames within ownRadius of the service's own suppression list
+// are dropped. A video entry matches when vPDQ's percentages reach its
+// bank's query_match_threshold_pct and index_match_threshold_pct.
 type videoOptions struct {
 	minQuality, ownRadius int
-	queryPct, targetPct   float64
 }
 
 // videoOutcome is what matching one video found.
@@ -95,7 +94,8 @@ type videoHit struct {
 //     towards vPDQ's percentages: the share of the remaining query frames
 //     with a hit in the entry, and the share of the entry's distinct frames
 //     of sufficient quality hit by some query frame. The entry matches when
-//     they reach queryPct and targetPct, exactly as vpdq.Match would decide
+//     they reach the bank's query_match_threshold_pct and
+//     index_match_threshold_pct, exactly as vpdq.Match would decide
 //     on the same frames with the bank's threshold as distance (a test
 //     checks it against brute force).
 //
@@ -191,7 +191,7 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 			// The same arithmetic as vpdq.Match, so the thresholds decide alike.
 			qp := float64(h.queried) * 100 / float64(out.usable)
 			tp := float64(len(h.targets)) * 100 / float64(total)
-			if !(h.queried > 0 && qp >= opt.queryPct && tp >= opt.targetPct) {
+			if !(h.queried > 0 && qp >= h.bank.queryPct && tp >= h.bank.indexPct) {
 				continue
 			}
 			m.QueryMatchPct, m.TargetMatchPct = &qp, &tp
@@ -216,14 +216,15 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 
 // MatchVideoLocal matches a video's frames against banks held offline, as
 // the registry matches a video (see searchVideo), with python-threatexchange's
-// default percentages. It returns the matches best first and the status:
+// default percentages (80 and 0): a signed snapshot does not carry the
+// bank's. It returns the matches best first and the status:
 // match, no_match, low_quality or suppressed.
 func MatchVideoLocal(banks []*LocalBank, frames []vpdq.Frame, minQuality int) ([]Match, string, error) {
 	lbs := make([]*loadedBank, len(banks))
 	for i, b := range banks {
 		lbs[i] = b.b
 	}
-	o, err := searchVideo(lbs, frames, nil, videoOptions{minQuality: minQuality, queryPct: vpdq.DefaultQueryPct, targetPct: vpdq.DefaultTargetPct})
+	o, err := searchVideo(lbs, frames, nil, videoOptions{minQuality: minQuality})
 	if err != nil {
 		return nil, "", err
 	}
@@ -346,8 +347,7 @@ func videoError(err error, timeout time.Duration) error {
 
 // videoOptions are the server's settings of video matching.
 func (s *Service) videoOptions() videoOptions {
-	return videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius,
-		queryPct: s.cfg.VideoQueryPct, targetPct: s.cfg.VideoTargetPct}
+	return videoOptions{minQuality: s.cfg.MinQuality, ownRadius: s.cfg.SuppressionRadius}
 }
 
 // matchVideo matches frames for the principal's provider and opens a case

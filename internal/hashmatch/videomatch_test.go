@@ -139,8 +139,7 @@ func TestSearchVideoMatchesBruteForce(t *testing.T) {
 			return fs
 		}
 		minQuality := []int{1, 50, 80}[r.IntN(3)]
-		opt := videoOptions{minQuality: minQuality, ownRadius: 16,
-			queryPct: []float64{0, 30, 80, 100}[r.IntN(4)], targetPct: []float64{0, 20, 100}[r.IntN(3)]}
+		opt := videoOptions{minQuality: minQuality, ownRadius: 16}
 		var banks []*loadedBank
 		entryFrames := map[string][]vpdq.Frame{}
 		for b := range 3 {
@@ -166,6 +165,8 @@ func TestSearchVideoMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Each bank its own percentages, as its owner set them.
+			lb.queryPct, lb.indexPct = []float64{0, 30, 80, 100}[r.IntN(4)], []float64{0, 20, 100}[r.IntN(3)]
 			banks = append(banks, lb)
 		}
 		own := []pdq.Hash{near(r, scenes[0], 5)}
@@ -187,7 +188,7 @@ func TestSearchVideoMatchesBruteForce(t *testing.T) {
 				suppressed++
 			}
 			if g, w := describe(got.matches), describe(want); g != w {
-				t.Fatalf("round %d query %d (min quality %d, pct %v/%v):\nindex: %s\nbrute: %s", round, qn, opt.minQuality, opt.queryPct, opt.targetPct, g, w)
+				t.Fatalf("round %d query %d (min quality %d):\nindex: %s\nbrute: %s", round, qn, opt.minQuality, g, w)
 			}
 		}
 	}
@@ -260,7 +261,7 @@ func bruteVideo(banks []*loadedBank, entryFrames map[string][]vpdq.Frame, query 
 				dist = -1 // vpdq's "identical only"
 			}
 			res := vpdq.Match(kept, fs, vpdq.MatchOptions{Distance: dist, QualityMin: opt.minQuality,
-				QueryPct: orNone(opt.queryPct), TargetPct: orNone(opt.targetPct)})
+				QueryPct: orNone(b.queryPct), TargetPct: orNone(b.indexPct)})
 			if res.Match {
 				m.QueryMatchPct, m.TargetMatchPct = &res.QueryMatchPct, &res.TargetMatchPct
 				out = append(out, m)

@@ -196,6 +196,16 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					return err
 				}), nil
 			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/video_thresholds", Summary: "Set the bank's vPDQ match percentages, query_match_threshold_pct and index_match_threshold_pct, 0 to 100; a field left out keeps its value (owner analyst)",
+			In: hashmatch.VideoThresholds{}, Out: hashmatch.Bank{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.VideoThresholds](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.SetVideoThresholds(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Summary: "End an entry's quarantine (owner analyst)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				err := s.ReleaseEntry(r.Context(), p, r.PathValue("id"), r.PathValue("entry"))

@@ -40,6 +40,7 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			post("/banks/{id}/versions", h.paste),
 			{Method: http.MethodPost, Path: "/banks/{id}/import", Handler: h.upload, Upload: hmMaxUpload},
 			post("/banks/{id}/entries/{entry}/release", h.release),
+			post("/banks/{id}/video_thresholds", h.videoThresholds),
 			post("/banks/{id}/subscriptions", h.subscribe),
 			get("/subscriptions", h.subscriptions),
 			get("/match", h.matchForm),

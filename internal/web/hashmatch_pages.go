@@ -201,7 +201,11 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		}
 	case "release":
 		pg.Flash = s.T("Entry released from quarantine: it matches again.")
+	case "thresholds":
+		pg.Flash = s.T("Video match percentages saved: they apply to the next video matched.")
 	}
+	pg.SetForm("thresholds", url.Values{"query_match_threshold_pct": {strconv.FormatFloat(b.QueryMatchThresholdPct, 'f', -1, 64)},
+		"index_match_threshold_pct": {strconv.FormatFloat(b.IndexMatchThresholdPct, 'f', -1, 64)}})
 	pg.SetForm("publish", url.Values{"format": {hashmatch.FormatHex}})
 	pg.SetForm("import", url.Values{"format": {hashmatch.FormatNCMEC}})
 	s.Show(w, r, "bank", pg, ref)
@@ -279,6 +283,24 @@ func (h *hashmatchPages) release(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	Redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"release"}})
+}
+
+// videoThresholds sets the bank's vPDQ match percentages.
+func (h *hashmatchPages) videoThresholds(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	id := r.PathValue("id")
+	var in hashmatch.VideoThresholds
+	var err error
+	if in.QueryMatchThresholdPct, err = optFloat(v, "query_match_threshold_pct"); err == nil {
+		if in.IndexMatchThresholdPct, err = optFloat(v, "index_match_threshold_pct"); err == nil {
+			_, err = h.svc.SetVideoThresholds(r.Context(), s.P, id, in)
+		}
+	}
+	if err != nil {
+		h.showBank(w, r, s, &Refusal{Form: "thresholds", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"thresholds"}})
 }
 
 // ---- Subscriptions of a service provider ----

@@ -781,6 +781,20 @@ func optInt(v url.Values, name string) (*int, error) {
 	return &n, nil
 }
 
+// optFloat reads an optional decimal number (a dot or a comma before the
+// decimals).
+func optFloat(v url.Values, name string) (*float64, error) {
+	s := strings.ReplaceAll(strings.TrimSpace(v.Get(name)), ",", ".")
+	if s == "" {
+		return nil, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, errs.Invalidf("number", name, "%s must be a number", name)
+	}
+	return &f, nil
+}
+
 // localTime reads a datetime-local value, a local time in s's zone, and
 // writes it in RFC 3339 UTC, as the registry keeps it (zone.ParseInput: a
 // time the clocks skip is refused, a repeated one is the first). An empty
