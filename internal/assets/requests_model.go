@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/i18n"
 )
 
 // ---- Requests between states: the vocabulary (docs/assets.md, "Requests") ----
@@ -157,33 +156,3 @@ var (
 	ReadRequests   = auth.NewAction("read requests between states", RoleCentralAuthority, RoleProsecutor, auth.Regulator, auth.Auditor)
 	UseRequests    = auth.NewAction("record the use of what a request brought", RoleCentralAuthority, RoleProsecutor)
 )
-
-func init() {
-	for k, v := range map[string]string{
-		RequestMLA: i18n.M("Mutual legal assistance"), RequestExtradition: i18n.M("Extradition"),
-		RequestAssetRecovery: i18n.M("Asset recovery"), RequestSpontaneous: i18n.M("Spontaneous disclosure"),
-		DirectionOutgoing: i18n.M("Sent by us"), DirectionIncoming: i18n.M("Received"),
-		StatusDraft: i18n.M("Draft"), StatusSent: i18n.M("Sent"), StatusAcknowledged: i18n.M("Acknowledged"),
-		StatusUnderExecution: i18n.M("Under execution"), StatusExecuted: i18n.M("Executed"), StatusPartial: i18n.M("Partially executed"),
-		StatusRefused: i18n.M("Refused"), StatusWithdrawn: i18n.M("Withdrawn"),
-		AssistEvidence: i18n.M("Taking evidence or statements"), AssistService: i18n.M("Service of judicial documents"),
-		AssistSearch: i18n.M("Searches, seizures and freezing"), AssistExamine: i18n.M("Examining objects and sites"),
-		AssistInformation: i18n.M("Information, evidence and expert evaluations"),
-		AssistRecords:     i18n.M("Documents and records (government, bank, financial, corporate, business)"),
-		AssistTracing:     i18n.M("Identifying or tracing proceeds, property or instrumentalities"),
-		AssistAppearance:  i18n.M("Voluntary appearance of persons"), AssistFreezing: i18n.M("Identifying, freezing and tracing proceeds"),
-		AssistRecovery: i18n.M("Recovery of assets"), AssistVideo: i18n.M("Hearing by video conference"),
-		AssistTransfer: i18n.M("Transfer of a detained person"), AssistOther: i18n.M("Other assistance"),
-		"not_required": i18n.M("Confidentiality not required"), "required": i18n.M("Confidentiality required (UNCAC art. 46(20))"),
-		"investigation": i18n.M("Investigation"), "prosecution": i18n.M("Prosecution"), "judicial_proceedings": i18n.M("Judicial proceedings"),
-		"confiscation": i18n.M("Confiscation"), "return_of_assets": i18n.M("Return of assets"),
-		"not_in_accordance":                 i18n.M("Not made in accordance with the Convention (art. 46(21)(a))"),
-		"sovereignty_security_public_order": i18n.M("Sovereignty, security or public order (art. 46(21)(b))"),
-		"prohibited_by_domestic_law":        i18n.M("Prohibited by domestic law (art. 46(21)(c))"),
-		"contrary_to_legal_system":          i18n.M("Contrary to the legal system (art. 46(21)(d))"),
-		"no_dual_criminality":               i18n.M("No dual criminality (art. 46(9)(b))"), "de_minimis": i18n.M("De minimis (art. 46(9)(b))"),
-		"persecution": i18n.M("Persecution (art. 44(15))"), "other": i18n.M("Other grounds"),
-	} {
-		labels[k] = v
-	}
-}

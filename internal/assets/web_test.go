@@ -58,6 +58,11 @@ func TestPages(t *testing.T) {
 			t.Errorf("the list of cases with a seized asset holds %s", c.ID)
 		}
 		body := page("/assets/cases/" + c.ID)
+		// An outgoing case's kind, not the direction of a request that
+		// shares its code.
+		if !strings.Contains(body, "Assets abroad") || strings.Contains(body, "Sent by us") {
+			t.Errorf("the case page does not name the case's kind (assets abroad)")
+		}
 		i := strings.Index(body, `id="asset-`+a.ID+`"`)
 		if i < 0 {
 			t.Fatalf("the case page lacks the asset:\n%s", body)

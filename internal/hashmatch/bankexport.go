@@ -52,14 +52,6 @@ const (
 	LeftOutQuarantined    = "quarantined"    // an entry in quarantine: it does not match, and is not handed on
 )
 
-func init() {
-	notHeldText[LeftOutVideo] = "video entries, which this format does not carry"
-	notHeldText[LeftOutDigest] = "digests this format does not carry"
-	notHeldText[LeftOutClassification] = "classifications this format does not carry"
-	notHeldText[LeftOutEntryID] = "entry ids this format does not carry: an import names the entry by its hash"
-	notHeldText[LeftOutQuarantined] = "entries in quarantine, which do not match and are not handed on"
-}
-
 func (st *ExportStats) leaveOut(rule, what string, record bool, id string) {
 	is := ImportStats{Skipped: st.Skipped, NotHeld: st.LeftOut}
 	is.leaveOut(rule, what, record, id)

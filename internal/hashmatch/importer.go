@@ -91,6 +91,12 @@ var notHeldText = map[string]string{
 	NotHeldDeleteUnknown:    "deletions of entries the bank does not hold (never imported, or deleted already)",
 	NotHeldAlreadyHeld:      "entries the bank holds already, unchanged",
 	NotHeldChanged:          "changed records of entries the bank holds or held: entry ids are never reused, so the change is not applied; withdraw the entry and add it under a new id",
+	// what an export leaves out (bankexport.go)
+	LeftOutVideo:          "video entries, which this format does not carry",
+	LeftOutDigest:         "digests this format does not carry",
+	LeftOutClassification: "classifications this format does not carry",
+	LeftOutEntryID:        "entry ids this format does not carry: an import names the entry by its hash",
+	LeftOutQuarantined:    "entries in quarantine, which do not match and are not handed on",
 }
 
 // notHeldFirst is how many record ids a NotHeld names.

@@ -64,13 +64,15 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 		return
 	}
 	v := s.View(r, i18n.M("Requests between states"))
+	// The directions' words are apart from the registry's labels, where
+	// "incoming" and "outgoing" are kinds of case.
 	v.Data = struct {
 		Requests                    []assets.Request
 		Filter                      assets.RequestFilter
 		Types, Statuses, Directions []Option
 		AllStates, CanDraft         bool
 	}{rs, f, h.options(s, assets.RequestTypes), h.options(s, assets.RequestStatuses),
-		h.options(s, []string{assets.DirectionOutgoing, assets.DirectionIncoming}), s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
+		[]Option{{assets.DirectionOutgoing, s.T(i18n.M("Sent by us"))}, {assets.DirectionIncoming, s.T(i18n.M("Received"))}}, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
 		s.P.Can(assets.DraftRequests)}
 	s.Show(w, r, "requests", v, nil)
 }

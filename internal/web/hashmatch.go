@@ -92,12 +92,11 @@ var hashmatchLabels = map[string]string{
 	// a batch upload's result that is neither a match, no match nor an error
 	hashmatch.StatusLowQuality: i18n.M("Low quality"),
 	hashmatch.StatusSuppressed: i18n.M("Suppressed"),
-}
-
-func init() {
-	for k, v := range hmFeedbackLabels {
-		hashmatchLabels[k] = v
-	}
+	// the decisions on disputed entries and the statuses of disputes
+	hashmatch.DecisionKeep:     i18n.M("Keep the entry"),
+	hashmatch.DecisionWithdraw: i18n.M("Withdraw the entry in the next version"),
+	"kept":                     i18n.M("Kept by the owner"),
+	"withdrawn":                i18n.M("Withdrawn by the owner"),
 }
 
 // hashActor tells whether p acts in the hash-matching registry (publishes

@@ -27,15 +27,6 @@ func (h *hashmatchPages) feedbackPages() []Page {
 	}
 }
 
-// hmFeedbackLabels are the words of the decisions on disputed entries and
-// the statuses of disputes.
-var hmFeedbackLabels = map[string]string{
-	hashmatch.DecisionKeep:     i18n.M("Keep the entry"),
-	hashmatch.DecisionWithdraw: i18n.M("Withdraw the entry in the next version"),
-	"kept":                     i18n.M("Kept by the owner"),
-	"withdrawn":                i18n.M("Withdrawn by the owner"),
-}
-
 type hmDisputesData struct {
 	Owner       bool // the analyst's view: disputed entries of its banks
 	Entries     *hashmatch.DisputedEntries
