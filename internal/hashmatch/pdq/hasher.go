@@ -26,6 +26,8 @@ type Hasher struct {
 	turned []float32
 	// samples holds the RGB samples picked from an image (3 per pixel).
 	samples []uint8
+	// cols holds the sampled columns of a 4:2:0 image (fillYCC420).
+	cols []yccColumn
 
 	b64 [dctSize * dctSize]float32
 	t16 [hashSize * dctSize]float32
