@@ -109,12 +109,16 @@ func (h *Hasher) downsample(luma []float32, width, height int) {
 	winRows := jaroszWindow(width, dctSize)  // window along each row
 	winCols := jaroszWindow(height, dctSize) // window along each column
 	src := luma
-	for range jaroszPasses {
+	for pass := range jaroszPasses {
 		boxRows(src, h.blur2, height, width, winRows)
+		if pass == jaroszPasses-1 {
+			// Only the 64x64 samples decimate takes of the last pass count.
+			boxColsDecimate(h.blur2, height, width, winCols, &h.b64)
+			break
+		}
 		boxCols(h.blur2, h.blur1, height, width, winCols, h.sums)
 		src = h.blur1
 	}
-	decimate(h.blur1, height, width, &h.b64)
 }
 
 // grow returns s resliced to n elements, reallocating only when its capacity
