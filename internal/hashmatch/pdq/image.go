@@ -147,11 +147,10 @@ func (h *Hasher) fillSampled(img image.Image, o Orientation, width, height int) 
 // returns for most colour photos) in an orientation that keeps the axes: the
 // same libjpeg arithmetic as ycc420, with each sampled column's chroma
 // neighbours and rounding bias and each row's chroma rows worked out once
-// instead of for every pixel, and the luma written directly. It reports
-// false, leaving the work to fillSampled, for any other layout and when
-// every sampled pixel is grey (the reference then takes the grey value as
-// luma, which needs the samples). TestFillYCC420 checks it against
-// fillSampled.
+// instead of for every pixel, and the luma written directly. When every
+// sampled pixel is grey it writes the grey values instead, as fillSampled
+// does. It reports false, leaving the work to fillSampled, for any other
+// layout. TestFillYCC420 checks it against fillSampled.
 func (h *Hasher) fillYCC420(m *image.YCbCr, o Orientation, width, height int) bool {
 	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 || m.Rect.Min != (image.Point{}) {
 		return false
@@ -173,6 +172,7 @@ func (h *Hasher) fillYCC420(m *image.YCbCr, o Orientation, width, height int) bo
 		h.cols[x] = col
 	}
 	grey := true
+	h.samples = grow(h.samples, width*height) // the red samples, for a grey image
 	for y := range height {
 		sy := y0 + y*sh/height*yy
 		cy := sy / 2
@@ -185,6 +185,7 @@ func (h *Hasher) fillYCC420(m *image.YCbCr, o Orientation, width, height int) bo
 		cb0, cb1 := m.Cb[cy*m.CStride:cy*m.CStride+cw], m.Cb[ny*m.CStride:ny*m.CStride+cw]
 		cr0, cr1 := m.Cr[cy*m.CStride:cy*m.CStride+cw], m.Cr[ny*m.CStride:ny*m.CStride+cw]
 		out := h.luma[y*width : (y+1)*width]
+		reds := h.samples[y*width : (y+1)*width]
 		for x, col := range h.cols[:len(out)] {
 			c, n := col.c, col.n
 			tb := 3*int(cb0[c]) + int(cb1[c])
@@ -197,9 +198,15 @@ func (h *Hasher) fillYCC420(m *image.YCbCr, o Orientation, width, height int) bo
 			bl := clamp8(yv + (fix1_77200*xb+oneHalf)>>16)
 			grey = grey && r == g && g == bl
 			out[x] = lumaFromRGB(r, g, bl)
+			reds[x] = r
 		}
 	}
-	return !grey
+	if grey {
+		for i, r := range h.samples {
+			h.luma[i] = float32(r)
+		}
+	}
+	return true
 }
 
 // yccColumn is one sampled column of fillYCC420: its Y index, its chroma
