@@ -15,7 +15,8 @@
 // slot's value, so a second pigeonhole step rejects about 99.7% of bucket
 // entries with a sequential 2-byte read, and only a handful of hashes per
 // query are fetched at random for the full 256-bit comparison; layout.go
-// gives the argument. Each match is reported once, from its first
+// gives the argument. On CPUs with AVX-512 BITALG that filter runs 32
+// entries a pass (VPOPCNTW, filterAVX512), elsewhere four a pass in Go. Each match is reported once, from its first
 // admitting slot, without a per-query "seen" set.
 //
 // Before probing, a query prices its plan from the bucket sizes; when that
@@ -37,7 +38,11 @@
 // slot, 96 B in all): 128 B per hash with dense ids plus 4 MiB of offset
 // tables. MemoryBytes reports it. Indexes under 16384 hashes get no tables
 // and are always scanned. The 16 tables are the price of exact radius-31
-// search at these speeds; BENCHMARKS.md gives the trade-off.
+// search at these speeds: an entry names a position and a partner value
+// within its bucket, at least 33.4 bits however it is coded, so no layout
+// with these tables fits in 64 B a hash, and the layouts that do read 20
+// times more entries or make 40 to 400 times more random reads a query.
+// docs/hashmatch.md ("The index") gives the trade-off.
 //
 // WriteFile and BuildFile save an index as a file of exactly these arrays
 // (a header with a version and CRC-32C checksums; see file.go) and Open

@@ -526,6 +526,7 @@ func TestEveryDistanceUpTo31(t *testing.T) {
 		hs   []Hash
 	}{
 		{"random", randomHaystack(rng, 6000)},
+		{"slot-boundaries", append(randomHaystack(rng, 3000), boundaryPlants(rng, centre)...)},
 		{"tight-cluster", clusteredHaystack(rng, 6000, 2, 6)},
 		{"one-super-slot", superOnly},
 		{"duplicates", dups},
@@ -548,93 +549,105 @@ func TestEveryDistanceUpTo31(t *testing.T) {
 		}
 		x := buildWith(t, config{minIndexed: 1}, ps.ids, ps.hashes)
 		for _, pc := range allPaths {
-			x.cfg.path = pc.p
-			t.Run(hc.name+"/"+pc.name, func(t *testing.T) {
-				if hc.name != "random" && pc.p == pathAuto {
-					// The candidates explode around the centre: the
-					// automatic path must notice and scan. Anchor 1 lies
-					// 3 bits from a hash of the haystack.
-					q := ps.anchors[1]
-					if _, mih := x.main.search(nil, new(scratch), &q, 31, nil, pathAuto, float64(len(ps.hashes))); mih {
-						t.Fatal("automatic path kept multi-index hashing inside the cluster")
+			for _, fk := range filterKernels() {
+				x.cfg.path = pc.p
+				haveFilter = fk.on
+				t.Run(hc.name+"/"+pc.name+"/"+fk.name, func(t *testing.T) {
+					if hc.name != "random" && pc.p == pathAuto {
+						// The candidates explode around the centre: the
+						// automatic path must notice and scan. Anchor 1 lies
+						// 3 bits from a hash of the haystack.
+						q := ps.anchors[1]
+						if _, mih := x.main.search(nil, new(scratch), &q, 31, nil, pathAuto, float64(len(ps.hashes))); mih {
+							t.Fatal("automatic path kept multi-index hashing inside the cluster")
+						}
 					}
-				}
-				for _, r := range []int{30, 31} {
-					checkPlants(t, x, ps, r)
-					for _, q := range ps.anchors {
-						checkSearch(t, x, q, r, bruteForce(ps.ids, ps.hashes, q, r))
+					for _, r := range []int{30, 31} {
+						checkPlants(t, x, ps, r)
+						for _, q := range ps.anchors {
+							checkSearch(t, x, q, r, bruteForce(ps.ids, ps.hashes, q, r))
+						}
+						got, err := x.SearchBatch(ps.anchors, r)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for i, q := range ps.anchors {
+							compareMatches(t, "SearchBatch", r, sortMatches(got[i]), bruteForce(ps.ids, ps.hashes, q, r))
+						}
 					}
-					got, err := x.SearchBatch(ps.anchors, r)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for i, q := range ps.anchors {
-						compareMatches(t, "SearchBatch", r, sortMatches(got[i]), bruteForce(ps.ids, ps.hashes, q, r))
-					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
 
-// TestScanKernels checks the multi-query scan kernels (four queries a pass
-// in Go, eight with AVX-512 where the CPU has it) against the oracle on a
-// clustered haystack with planted hashes at every distance 0..32 around
-// the queries, including matches on the first and last hash, tombstones
-// and a haystack length that is not a multiple of anything.
-func TestScanKernels(t *testing.T) {
-	if haveScan8 {
-		// Check the Go kernels too, as on a CPU without AVX-512.
-		defer func() { haveScan8 = true }()
-		haveScan8 = false
-		testScanKernels(t)
-		haveScan8 = true
+// filterKernels lists the partner filters runMIH can use on this CPU: the
+// portable one always, and the AVX-512 kernel where the CPU has it. It
+// restores the default when the test ends.
+func filterKernels() []struct {
+	name string
+	on   bool
+} {
+	ks := []struct {
+		name string
+		on   bool
+	}{{"go-filter", false}}
+	if haveFilter {
+		ks = append(ks, struct {
+			name string
+			on   bool
+		}{"avx512-filter", true})
 	}
-	testScanKernels(t)
+	return ks
 }
 
-func testScanKernels(t *testing.T) {
-	rng := rand.New(rand.NewPCG(41, 42))
-	hs := clusteredHaystack(rng, 3001, 3, 20)
-	var qs []Hash
-	for range 8 {
-		q := flipBits(rng, hs[rng.IntN(len(hs))], rng.IntN(20))
-		qs = append(qs, q)
-		for d := 0; d <= 32; d++ {
-			hs = append(hs, flipBits(rng, q, d))
-		}
-	}
-	hs[0], hs[len(hs)-1] = qs[0], qs[7]
-	ids := seqIDs(rng, len(hs))
-	dead := make([]uint64, (len(hs)+63)/64)
-	dead[1] = 1 << 5 // position 69
-	g8 := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
-	for _, r := range []int{0, 7, 31} {
-		want := make([][]Match, len(qs))
-		for i, q := range qs {
-			want[i] = scanHashes(nil, hs, ids, 0, &q, r, dead)
-			var live []Match
-			for _, m := range bruteForce(ids, hs, q, r) {
-				if p := slices.Index(ids, m.ID); p != 69 {
-					live = append(live, m)
+// boundaryPlants returns hashes around q placed on the edges of the
+// pigeonhole argument (layout.go): in each super-slot p in turn, 3 bits
+// split between its two slots in every way (3+0, 2+1, 1+2, 0+3, so the
+// match is admitted by the even slot, by the odd one, or by the partner
+// filter at its exact bound), and 4 bits in every other super-slot, split
+// at random: distance 31, reachable through super-slot p only. Beside
+// each, the same hash one bit further inside p (distance 32, reachable
+// through no slot at r = 31) and one with 3 bits in one slot of every
+// other super-slot (distance 24).
+func boundaryPlants(rng *rand.Rand, q Hash) []Hash {
+	var out []Hash
+	for p := range numSupers {
+		for a := 0; a <= 3; a++ {
+			h := q
+			flipFresh(rng, &h, q, 2*p, a)
+			flipFresh(rng, &h, q, 2*p+1, 3-a)
+			near := h
+			for o := range numSupers {
+				if o != p {
+					b := rng.IntN(5)
+					flipFresh(rng, &h, q, 2*o, b)
+					flipFresh(rng, &h, q, 2*o+1, 4-b)
+					flipFresh(rng, &near, q, 2*o+rng.IntN(2), 3)
 				}
 			}
-			compareMatches(t, "scanHashes", r, sortMatches(want[i]), live)
-		}
-		out := make([][]Match, len(qs))
-		scanQuads(out, hs, ids, 0, qs, (*[4]int)(g8[:4]), r, dead)
-		scanQuads(out, hs, ids, 0, qs, (*[4]int)(g8[4:]), r, dead)
-		for i := range qs {
-			compareMatches(t, "scanQuads", r, sortMatches(out[i]), sortMatches(slices.Clone(want[i])))
-		}
-		if !haveScan8 {
-			continue
-		}
-		out = make([][]Match, len(qs))
-		scanOctets(out, hs, ids, 0, qs, &g8, r, dead)
-		for i := range qs {
-			compareMatches(t, "scanOctets", r, sortMatches(out[i]), sortMatches(slices.Clone(want[i])))
+			far := h
+			flipFresh(rng, &far, q, 2*p+a/2, 1) // a slot with a bit left
+			if Distance(h, q) != 31 || Distance(far, q) != 32 || Distance(near, q) != 24 {
+				panic("boundaryPlants: wrong distances")
+			}
+			out = append(out, h, far, near)
 		}
 	}
-	t.Logf("AVX-512 kernel available: %v", haveScan8)
+	return out
+}
+
+// flipFresh flips k random bits of slot s of h among those still equal to
+// q's.
+func flipFresh(rng *rand.Rand, h *Hash, q Hash, s, k int) {
+	for _, b := range rng.Perm(slotBits) {
+		if k == 0 {
+			return
+		}
+		bit := uint64(1) << (uint(s&3)*16 + uint(b))
+		if (h[s>>2]^q[s>>2])&bit == 0 {
+			h[s>>2] ^= bit
+			k--
+		}
+	}
 }

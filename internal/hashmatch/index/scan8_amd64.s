@@ -103,3 +103,67 @@ none1:
 	MOVQ $0, mask+40(FP)
 	VZEROUPPER
 	RET
+
+// func filterAVX512(part *uint16, n int, q uint16, lo uint16, span uint16) (j int, mask uint64)
+//
+// The partner filter of runMIH, 32 entries a pass: each 16-bit entry is
+// XORed with the query's partner value q, counted with VPOPCNTW (AVX-512
+// BITALG), and kept when its count c satisfies lo <= c <= lo+span, tested
+// as the unsigned (c - lo) <= span (a count below lo wraps to a large
+// value). It returns at the first 32 entries holding a kept one, j being
+// the first of them and mask bit i marking entry j+i; or j = n and mask 0.
+// The last, partial pass uses a masked load, so it never reads past
+// part[n-1].
+TEXT ·filterAVX512(SB), NOSPLIT, $0-40
+	MOVQ part+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPBROADCASTW q+16(FP), Z0
+	VPBROADCASTW lo+18(FP), Z1
+	VPBROADCASTW span+20(FP), Z2
+	XORQ AX, AX
+
+floop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $32
+	JLT  ftail
+	VMOVDQU16 (SI)(AX*2), Z3
+	VPXORQ    Z0, Z3, Z3
+	VPOPCNTW  Z3, Z3
+	VPSUBW    Z1, Z3, Z3
+	VPCMPUW   $2, Z2, Z3, K1
+	KMOVD     K1, BX
+	TESTL     BX, BX
+	JNZ       ffound
+	ADDQ      $32, AX
+	JMP       floop
+
+ftail:
+	TESTQ DX, DX
+	JLE   fnone
+	MOVQ  DX, CX
+	MOVL  $1, BX
+	SHLL  CX, BX
+	DECL  BX
+	KMOVD BX, K2
+	VMOVDQU16.Z (SI)(AX*2), K2, Z3
+	VPXORQ    Z0, Z3, Z3
+	VPOPCNTW  Z3, Z3
+	VPSUBW    Z1, Z3, Z3
+	VPCMPUW   $2, Z2, Z3, K2, K1
+	KMOVD     K1, BX
+	TESTL     BX, BX
+	JNZ       ffound
+	ADDQ      DX, AX
+
+fnone:
+	MOVQ AX, j+24(FP)
+	MOVQ $0, mask+32(FP)
+	VZEROUPPER
+	RET
+
+ffound:
+	MOVQ AX, j+24(FP)
+	MOVQ BX, mask+32(FP)
+	VZEROUPPER
+	RET

@@ -170,6 +170,43 @@ func (s *segment) runMIH(dst []Match, sc *scratch, q *Hash, r int, dead []uint64
 		if sl&1 == 1 {
 			dup = uint64(0x8000+sc.rad[sl^1]) * lanes
 		}
+		if haveFilter {
+			// The AVX-512 filter keeps lo <= c <= k: lo is 0, or for an
+			// odd slot one more than its even partner's radius (the
+			// entries skipped above).
+			lo := uint16(0)
+			if sl&1 == 1 {
+				lo = uint16(sc.rad[sl^1] + 1)
+			}
+			qp := sc.qk[sl^1]
+			for _, sp := range sc.spans[start:end] {
+				if sp.k < int32(lo) {
+					continue
+				}
+				for j := sp.lo; j < sp.hi; {
+					at, mask := filterAVX512(&part[j], int(sp.hi-j), qp, lo, uint16(sp.k-int32(lo)))
+					if mask == 0 {
+						break
+					}
+					j += uint32(at)
+					for ; mask != 0; mask &= mask - 1 {
+						sc.cand[nc] = tag | uint64(j+uint32(bits.TrailingZeros64(mask)))
+						nc++
+						if nc == verifyBatch {
+							dst = s.flush(dst, sc, nc, q, r, dead)
+							verified += nc
+							nc = 0
+						}
+					}
+					j += 32
+				}
+			}
+			if verified+nc > maxVerify {
+				return dst[:orig], false
+			}
+			start = end
+			continue
+		}
 		for _, sp := range sc.spans[start:end] {
 			// Lane value 0x8000+k: subtracting a lane's popcount c leaves
 			// bit 15 set exactly when c <= k, with no borrow between lanes
