@@ -380,8 +380,8 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d deleted, %d records not imported; sha256 %s\n",
-			file, v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
+		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d updated, %d deleted, %d records not imported; sha256 %s\n",
+			file, v.BankID, v.Version, st.Adds, st.Updates, st.Deletes, st.Skipped, v.DocSHA256)
 		for _, line := range st.Summary() {
 			fmt.Fprintf(stdout, "  %s\n", line)
 		}

@@ -233,7 +233,7 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	pages := filepath.Join("..", "..", "internal", "hashmatch", "testdata", "ncmec")
 	out, _ := custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "ncmec",
 		filepath.Join(pages, "page1.xml"), filepath.Join(pages, "page2.xml"))
-	for _, want := range []string{"version 1: 2 added, 0 deleted, 4 records not imported", "version 2: 1 added",
+	for _, want := range []string{"version 1: 2 added, 0 updated, 0 deleted, 4 records not imported", "version 2: 1 added",
 		"1 records not imported (md5,sha1,pdna): images without a PDQ hash", "[image2]", "2 records not imported: deletions of entries the bank does not hold",
 		"paging/next: /v2/entries?from=2017-10-20T00%3A00%3A00.000Z&to=2017-10-30T00%3A00%3A00.000Z&start=3001"} {
 		if !strings.Contains(out, want) {

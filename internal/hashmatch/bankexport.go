@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -402,7 +403,65 @@ func entriesAt(ctx context.Context, q store.Queryer, bankID string, version int)
 			out = append(out, e)
 		}
 	}
+	if err := contentAt(ctx, q, bankID, version, out); err != nil {
+		return nil, nil, err
+	}
 	return out, quarantined, nil
+}
+
+// contentAt gives the entries of a bank live at a version the content they
+// had then: a row holds an entry's current content, and a later version
+// may have updated it. The documents of the later versions name the
+// entries they updated; for those, the documents up to the version give
+// the content of the last add or update. Without later updates (an export
+// of the current version, say) nothing is read beyond one query.
+func contentAt(ctx context.Context, q store.Queryer, bankID string, version int, entries []DocEntry) error {
+	later, err := docs(ctx, q, "SELECT doc FROM hm_versions WHERE bank_id = ? AND version > ? ORDER BY version", bankID, version)
+	if err != nil {
+		return err
+	}
+	changed := map[string]bool{}
+	for _, d := range later {
+		for _, u := range d.Updates {
+			changed[u.EntryID] = true
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	before, err := docs(ctx, q, "SELECT doc FROM hm_versions WHERE bank_id = ? AND version <= ? ORDER BY version", bankID, version)
+	if err != nil {
+		return err
+	}
+	then := map[string]DocEntry{}
+	for _, d := range before {
+		for _, e := range append(slices.Clip(d.Adds), d.Updates...) {
+			if changed[e.EntryID] {
+				then[e.EntryID] = e
+			}
+		}
+	}
+	for i, e := range entries {
+		if old, ok := then[e.EntryID]; ok {
+			entries[i] = old
+		}
+	}
+	return nil
+}
+
+// docs reads the version documents a query selects.
+func docs(ctx context.Context, q store.Queryer, query string, args ...any) ([]Doc, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, d *Doc) error {
+		var text string
+		if err := r.Scan(&text); err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(text), d)
+	})
 }
 
 // FormatMediaType is the media type of a list file of format f.

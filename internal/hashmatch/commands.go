@@ -243,24 +243,37 @@ func (s *Service) SetVideoThresholds(ctx context.Context, p *auth.Principal, ban
 	return s.Bank(ctx, p, bankID)
 }
 
-// Publish publishes the next version of a bank: adds and deletes, as one
-// signed document chained to the previous version.
+// Publish publishes the next version of a bank: adds, updates and deletes,
+// as one signed document chained to the previous version. An update
+// replaces the content of a live entry, keeping its id.
 func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
-	adds := make([]DocEntry, 0, len(in.Adds))
 	seen := map[string]bool{}
-	for i, a := range in.Adds {
-		e, err := normalizeEntry(check.Index("adds", i), a)
-		if err != nil {
-			return nil, err
+	norm := func(list string, in []DocEntry) ([]DocEntry, error) {
+		out := make([]DocEntry, 0, len(in))
+		for i, a := range in {
+			e, err := normalizeEntry(check.Index(list, i), a)
+			if err != nil {
+				return nil, err
+			}
+			if seen[e.EntryID] {
+				return nil, errs.Invalidf("duplicate", check.Index(list, i)+".entry_id", "entry %s is added or updated twice", e.EntryID)
+			}
+			seen[e.EntryID] = true
+			out = append(out, e)
 		}
-		if seen[e.EntryID] {
-			return nil, errs.Invalidf("duplicate", check.Index("adds", i)+".entry_id", "entry %s is added twice", e.EntryID)
-		}
-		seen[e.EntryID] = true
-		adds = append(adds, e)
+		slices.SortFunc(out, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
+		return out, nil
+	}
+	adds, err := norm("adds", in.Adds)
+	if err != nil {
+		return nil, err
+	}
+	updates, err := norm("updates", in.Updates)
+	if err != nil {
+		return nil, err
 	}
 	dels := slices.Clone(in.Deletes)
 	for i, d := range dels {
@@ -268,10 +281,9 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 			return nil, errs.Invalidf("entry_id", check.Index("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -")
 		}
 		if seen[d] {
-			return nil, errs.Invalidf("add_and_delete", check.Index("deletes", i), "entry %s is both added and deleted", d)
+			return nil, errs.Invalidf("add_and_delete", check.Index("deletes", i), "entry %s is both added (or updated) and deleted", d)
 		}
 	}
-	slices.SortFunc(adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
 	slices.Sort(dels)
 	dels = slices.Compact(dels)
 	out, err := ledger.SubmitAs[versionPublished](ctx, s.W, p.Actor(), "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -284,8 +296,8 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 		if err != nil {
 			return nil, err
 		}
-		if len(adds) == 0 && len(dels) == 0 {
-			return nil, errs.Invalidf("empty_version", "adds", "a version adds or deletes at least one entry")
+		if len(adds) == 0 && len(dels) == 0 && len(updates) == 0 {
+			return nil, errs.Invalidf("empty_version", "adds", "a version adds, updates or deletes at least one entry")
 		}
 		existing := map[string]bool{} // entry id -> live
 		rows, err := tx.Query(ctx, "SELECT entry_id, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
@@ -315,8 +327,16 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 				return nil, errs.New(errs.Conflict, "no_live_entry", "deletes", "bank %s has no live entry %s", bankID, d)
 			}
 		}
+		for _, u := range updates {
+			if !existing[u.EntryID] {
+				return nil, errs.New(errs.Conflict, "no_live_entry", "updates", "bank %s has no live entry %s to update; entry ids are never reused", bankID, u.EntryID)
+			}
+			if _, gone := slices.BinarySearch(dels, u.EntryID); gone {
+				return nil, errs.New(errs.Conflict, "add_and_delete", "updates", "entry %s is withdrawn in this version after disputes; it cannot be updated too", u.EntryID)
+			}
+		}
 		doc := Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
-			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels}
+			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels, Updates: updates}
 		canon, err := doc.Canonical()
 		if err != nil {
 			return nil, err

@@ -49,6 +49,12 @@ type Doc struct {
 	Snapshot  bool       `json:"snapshot,omitempty"`
 	Adds      []DocEntry `json:"adds"`
 	Deletes   []string   `json:"deletes"`
+	// Updates are new contents of entries the bank holds (a new hash, new
+	// digests, a new classification: NCMEC sends an entry again when it
+	// changes); each replaces the live entry of its id. Omitted when empty,
+	// so the documents of versions without updates hash as before. A
+	// snapshot has none: it lists every live entry's current content.
+	Updates []DocEntry `json:"updates,omitempty"`
 }
 
 // DocEntry is one entry of a bank as distributed: an image's PDQ hash, or a
@@ -149,6 +155,11 @@ func OpenDoc(signed []byte, verifierKey string) (*Doc, string, error) {
 	}
 	for i, e := range d.Adds {
 		if _, err := normalizeEntry(check.Index("adds", i), e); err != nil {
+			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
+		}
+	}
+	for i, e := range d.Updates {
+		if _, err := normalizeEntry(check.Index("updates", i), e); err != nil {
 			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
 		}
 	}

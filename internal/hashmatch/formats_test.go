@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,8 +90,9 @@ func TestNCMECv2Pages(t *testing.T) {
 		if st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page3.xml")); st.Adds != 2 {
 			t.Errorf("page 3: %+v", st)
 		}
+		// Page 4 changes willupdate's classification: the version updates it.
 		st = importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page4.xml"))
-		if st.Adds != 0 || st.Deletes != 1 || st.Skipped != 1 || st.NotHeld[0].Rule != hashmatch.NotHeldChanged || st.Next != "" {
+		if st.Adds != 0 || st.Deletes != 1 || st.Updates != 1 || st.Skipped != 0 || st.Next != "" {
 			t.Errorf("page 4: %+v", st)
 		}
 
@@ -111,15 +113,39 @@ func TestNCMECv2Pages(t *testing.T) {
 		for _, e := range entries(t, w, bank) {
 			ids = append(ids, e.EntryID+"/"+e.Classification)
 		}
-		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video2/A1 willupdate/A1" {
+		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video2/A1 willupdate/A2" {
 			t.Errorf("bank holds %s", got)
 		}
-		// Version 3 (page 3) held the video that page 4 deleted.
+		// Version 3 (page 3) held the video that page 4 deleted, and
+		// willupdate as it was before page 4 updated it.
 		for v, want := range map[string]bool{"3": true, "4": false} {
-			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=ncmec&version="+v, w.Analyst, nil)
-			if r.Status != 200 || strings.Contains(string(r.Raw), "<id>willdelete</id>") != want {
-				t.Errorf("version %s holds willdelete: %v, want %v: %d %s", v, !want, want, r.Status, r.Raw)
+			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version="+v, w.Analyst, nil)
+			var got hashmatch.NewVersion
+			jsonUnmarshal(t, string(r.Raw), &got)
+			class := map[string]string{}
+			for _, e := range got.Adds {
+				class[e.EntryID] = e.Classification
 			}
+			if _, ok := class["willdelete"]; ok != want {
+				t.Errorf("version %s holds willdelete: %v, want %v: %d %s", v, ok, want, r.Status, r.Raw)
+			}
+			if wantClass := map[string]string{"3": "A1", "4": "A2"}[v]; class["willupdate"] != wantClass {
+				t.Errorf("version %s: willupdate is %q, want %q", v, class["willupdate"], wantClass)
+			}
+		}
+		// The update is in the log: version 4's signed delta carries it.
+		w.Subscribe(t, bank)
+		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 3})
+		delta := pull.Body["documents"].([]any)[0].(map[string]any)["note"].(string)
+		d, _, err := hashmatch.OpenDoc([]byte(delta), w.Must(t, 200, "GET", "/api/v1/hashmatch/key", "", nil).Str("verifier_key"))
+		if err != nil || len(d.Updates) != 1 || d.Updates[0].EntryID != "willupdate" || d.Updates[0].Classification != "A2" || len(d.Adds) != 0 {
+			t.Errorf("version 4's delta: %v %+v", err, d)
+		}
+		// Page 3 again: willupdate goes back to A1; willdelete, deleted,
+		// is not restored under its old id, and is named.
+		st = importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page3.xml"))
+		if st.Updates != 1 || st.Adds != 0 || st.Skipped != 1 || st.NotHeld[0].Rule != hashmatch.NotHeldWithdrawn || st.NotHeld[0].First[0] != "willdelete" {
+			t.Errorf("page 3 again: %+v", st)
 		}
 	})
 }
@@ -297,4 +323,64 @@ func TestParseTEAndHMA(t *testing.T) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
+}
+
+// TestUpdateRoundTrip updates an image's hash and another's classification
+// through an import: the bank's next version holds the new content, matching
+// follows it, the older version's export keeps the old one, and export →
+// import of each version into a fresh bank gives that version.
+func TestUpdateRoundTrip(t *testing.T) {
+	const (
+		p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+		p2 = "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af"
+		p3 = "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b"
+	)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "Updated")
+		importList(t, w, bank, hashmatch.FormatHex, []byte(p1+" A1 e1\n"+p2+" A1 e2\n"))
+		w.Subscribe(t, bank)
+		match := func(h string) string {
+			r := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []any{map[string]any{"pdq": h, "quality": 90}}})
+			return r.Body["results"].([]any)[0].(map[string]any)["status"].(string)
+		}
+		if match(p1) != hashmatch.StatusMatch || match(p3) != hashmatch.StatusNoMatch {
+			t.Fatal("before the update")
+		}
+		st := importList(t, w, bank, hashmatch.FormatHex, []byte(p3+" A1 e1\n"+p2+" B2 e2\n"))
+		if st.Updates != 2 || st.Adds != 0 || st.Skipped != 0 {
+			t.Fatalf("update: %+v", st)
+		}
+		if match(p1) != hashmatch.StatusNoMatch || match(p3) != hashmatch.StatusMatch {
+			t.Error("matching does not follow the update")
+		}
+		want := map[int][]hashmatch.DocEntry{
+			1: {{EntryID: "e1", PDQ: p1, Classification: "A1"}, {EntryID: "e2", PDQ: p2, Classification: "A1"}},
+			2: {{EntryID: "e1", PDQ: p3, Classification: "A1"}, {EntryID: "e2", PDQ: p2, Classification: "B2"}},
+		}
+		for v, es := range want {
+			r := w.Must(t, 200, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version="+strconv.Itoa(v), w.Analyst, nil)
+			var got hashmatch.NewVersion
+			jsonUnmarshal(t, string(r.Raw), &got)
+			if !reflect.DeepEqual(got.Adds, es) {
+				t.Errorf("version %d: %+v, want %+v", v, got.Adds, es)
+			}
+			copyBank := newBank(t, w, "copy of version "+strconv.Itoa(v))
+			importList(t, w, copyBank, hashmatch.FormatJSON, r.Raw)
+			if got := entries(t, w, copyBank); !reflect.DeepEqual(got, es) {
+				t.Errorf("version %d imported again: %+v", v, got)
+			}
+		}
+		// Publishing an update of an entry the bank does not hold is refused.
+		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e9", PDQ: p1}}})
+		if r.Status != 409 || r.Str("error.rule") != "no_live_entry" {
+			t.Errorf("update of no entry: %d %s", r.Status, r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e1", PDQ: p1}}, Deletes: []string{"e1"}})
+		if r.Status != 422 || r.Str("error.rule") != "add_and_delete" {
+			t.Errorf("update and delete: %d %s", r.Status, r.Raw)
+		}
+	})
 }

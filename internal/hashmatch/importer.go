@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,8 +40,11 @@ const MaxImport = 64 << 20
 // fingerprint custos does not hold, say). Nothing is left out without being
 // counted here.
 type ImportStats struct {
-	Adds    int       `json:"adds"`
-	Deletes int       `json:"deletes"`
+	Adds    int `json:"adds"`
+	Deletes int `json:"deletes"`
+	// Updates counts the records of entries the bank holds with other
+	// content: the version replaces those entries' content.
+	Updates int       `json:"updates"`
 	Skipped int       `json:"skipped"`
 	NotHeld []NotHeld `json:"not_held"`
 	// Next is an NCMEC page's paging/next, the address of the next page of
@@ -74,7 +78,7 @@ const (
 	NotHeldElement          = "element"            // an element of the document custos does not read
 	NotHeldDeleteUnknown    = "delete_not_held"    // a deletion of an entry the bank does not hold
 	NotHeldAlreadyHeld      = "already_held"       // an entry the bank holds already, the same
-	NotHeldChanged          = "changed"            // a new record of an entry the bank holds or held: ids are never reused
+	NotHeldWithdrawn        = "withdrawn"          // a new record of an entry the bank deleted: ids are never reused
 )
 
 var notHeldText = map[string]string{
@@ -90,7 +94,7 @@ var notHeldText = map[string]string{
 	NotHeldElement:          "elements custos does not read",
 	NotHeldDeleteUnknown:    "deletions of entries the bank does not hold (never imported, or deleted already)",
 	NotHeldAlreadyHeld:      "entries the bank holds already, unchanged",
-	NotHeldChanged:          "changed records of entries the bank holds or held: entry ids are never reused, so the change is not applied; withdraw the entry and add it under a new id",
+	NotHeldWithdrawn:        "records of entries the bank deleted earlier: entry ids are never reused, so the entry is not restored; add it under a new id",
 	// what an export leaves out (bankexport.go)
 	LeftOutVideo:          "video entries, which this format does not carry",
 	LeftOutDigest:         "digests this format does not carry",
@@ -168,8 +172,8 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 	if err != nil {
 		return NewVersion{}, nil, err
 	}
-	st.Adds, st.Deletes = len(v.Adds), len(v.Deletes)
-	if st.Adds == 0 && st.Deletes == 0 && st.Skipped == 0 {
+	st.Adds, st.Deletes, st.Updates = len(v.Adds), len(v.Deletes), len(v.Updates)
+	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 && st.Skipped == 0 {
 		return NewVersion{}, nil, errs.Invalidf("empty_list", "content", "the list has no entry with a PDQ hash and no deletion")
 	}
 	return v, st, nil
@@ -307,7 +311,8 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 //
 //	{"adds": [{"entry_id": "..", "pdq": "..", "classification": ".."},
 //	          {"entry_id": "..", "video": {"frames": [{"pdq": "..", "quality": 90, "seconds": 0}, ...]}}],
-//	 "deletes": ["entry_id", ...]}
+//	 "deletes": ["entry_id", ...],
+//	 "updates": [{"entry_id": "..", "pdq": "..", "classification": ".."}]}
 //
 // It is the one import format that carries video entries. Unknown fields are
 // refused; a refusal names the field at fault (adds[3].video.frames[12].pdq).
@@ -321,12 +326,17 @@ func parseJSON(data []byte) (NewVersion, error) {
 	if dec.More() {
 		return NewVersion{}, errs.Invalidf("custos_json", "content", "send one JSON object, with nothing after it")
 	}
-	for i, a := range v.Adds {
-		e, err := normalizeEntry(check.Index("adds", i), a)
-		if err != nil {
-			return NewVersion{}, fieldErr(err)
+	for _, list := range []struct {
+		name    string
+		entries []DocEntry
+	}{{"adds", v.Adds}, {"updates", v.Updates}} {
+		for i, a := range list.entries {
+			e, err := normalizeEntry(check.Index(list.name, i), a)
+			if err != nil {
+				return NewVersion{}, fieldErr(err)
+			}
+			list.entries[i] = e
 		}
-		v.Adds[i] = e
 	}
 	for i, d := range v.Deletes {
 		if !entryIDRE.MatchString(d) {
@@ -348,11 +358,14 @@ func fieldErr(err error) error {
 // reconcile fits an imported list to the bank it goes into, for lists that
 // restate entries (an NCMEC feed sends an entry again when it changes, and
 // deletions of entries this bank may never have held): an add of an entry
-// the bank holds unchanged is counted already_held, one of an entry it
-// holds or held with other content changed (entry ids are never reused);
-// a deletion of an entry it does not hold is counted delete_not_held. Each
-// is left out of the version. A list with nothing left is refused, naming
-// what it held. Publish checks the bank again in its transaction.
+// the bank holds with other content becomes an update of that entry (the
+// version replaces its content; counted in Updates). An add of an entry the
+// bank holds unchanged is counted already_held, one of an entry it deleted
+// earlier withdrawn (entry ids are never reused, and an entry withdrawn
+// after disputes must not come back unseen); a deletion of an entry it does
+// not hold is counted delete_not_held. Those are left out of the version.
+// A list with nothing left is refused, naming what it held. Publish checks
+// the bank again in its transaction.
 func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID string, v NewVersion, st *ImportStats) (NewVersion, error) {
 	b, err := getBank(ctx, s.DB.Read(), bankID)
 	if err != nil {
@@ -390,15 +403,17 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 		return v, err
 	}
 	var out NewVersion
-	for _, a := range v.Adds {
+	for _, a := range append(slices.Clip(v.Adds), v.Updates...) {
 		h, ok := have[a.EntryID]
 		switch {
 		case !ok:
 			out.Adds = append(out.Adds, a)
-		case h.live && sameEntry(h.e, a):
+		case !h.live:
+			st.leaveOut(NotHeldWithdrawn, "", true, a.EntryID)
+		case sameEntry(h.e, a):
 			st.leaveOut(NotHeldAlreadyHeld, "", true, a.EntryID)
 		default:
-			st.leaveOut(NotHeldChanged, "", true, a.EntryID)
+			out.Updates = append(out.Updates, a)
 		}
 	}
 	for _, d := range v.Deletes {
@@ -408,8 +423,8 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 			st.leaveOut(NotHeldDeleteUnknown, "", true, d)
 		}
 	}
-	st.Adds, st.Deletes = len(out.Adds), len(out.Deletes)
-	if st.Adds == 0 && st.Deletes == 0 {
+	st.Adds, st.Deletes, st.Updates = len(out.Adds), len(out.Deletes), len(out.Updates)
+	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 {
 		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(), "; "))
 	}
 	return out, nil

@@ -225,10 +225,12 @@ type NewBank struct {
 	Threshold *int   `json:"threshold"`
 }
 
-// NewVersion is the input of Publish: entries to add and entry ids to delete.
+// NewVersion is the input of Publish: entries to add, entry ids to delete,
+// and new contents of live entries (updates, by entry id).
 type NewVersion struct {
 	Adds    []DocEntry `json:"adds"`
 	Deletes []string   `json:"deletes"`
+	Updates []DocEntry `json:"updates,omitempty"`
 }
 
 // Version is a published version of a bank.
