@@ -234,7 +234,8 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%s is a delta (version %d), not a snapshot; pull a snapshot", b, d.Version)
 		}
 		lbs = append(lbs, lb)
-		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold)
+		q, ix := d.VideoPcts()
+		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
 	var progress func(done, total int)
 	if !*quiet {

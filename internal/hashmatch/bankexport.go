@@ -171,7 +171,9 @@ func exportNCMEC(m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error
 		r.Timestamp, r.ID, r.Classification = m.PublishedAt, e.EntryID, e.Classification
 		r.Fingerprints.MD5, r.Fingerprints.SHA256 = e.MD5, e.SHA256
 		if e.Video != nil {
-			r.Fingerprints.VPDQ = vpdqSignal(e.Video)
+			if len(e.Video.Frames) > 0 {
+				r.Fingerprints.VPDQ = vpdqSignal(e.Video)
+			}
 			videos.Videos = append(videos.Videos, r)
 		} else {
 			r.Fingerprints.PDQ = e.PDQ
@@ -241,11 +243,17 @@ func exportTE(format string, m ListMeta, entries []DocEntry, st *ExportStats) ([
 	collab := strings.Join(strings.Fields(m.Name), " ")
 	for _, e := range entries {
 		typ, sig, id := "pdq", e.PDQ, e.PDQ
-		if e.Video != nil {
+		switch {
+		case e.Video != nil && len(e.Video.Frames) == 0:
+			typ, sig, id = "video_md5", e.MD5, e.MD5
+		case e.Video != nil:
 			typ, sig, id = "vpdq", vpdqSignal(e.Video), vpdqEntryID(e.Video)
 		}
 		if e.EntryID != id {
 			st.leaveOut(LeftOutEntryID, "", false, e.EntryID)
+		}
+		if typ == "video_md5" {
+			e.MD5 = "" // the signal itself
 		}
 		imageDigests(e, st)
 		tags := e.Classification
@@ -280,7 +288,9 @@ func exportHMA(m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error) 
 	for _, e := range entries {
 		c := content{ID: mediaID(e.EntryID), Bank: m.Name, Enabled: true, Signals: map[string]string{}}
 		if e.Video != nil {
-			c.Signals["vpdq"] = vpdqSignal(e.Video)
+			if len(e.Video.Frames) > 0 {
+				c.Signals["vpdq"] = vpdqSignal(e.Video)
+			}
 			if e.MD5 != "" {
 				c.Signals["video_md5"] = e.MD5
 			}

@@ -66,6 +66,9 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 				for _, f := range strings.Fields(frames) {
 					r.Suppressions = append(r.Suppressions, suppression{ID: s.W.IDs().New("HX"), PDQ: f})
 				}
+				if len(r.Suppressions) == 0 && c.PDQ == "" {
+					return nil, errs.Invalidf("suppress_md5", "suppress", "case %s matched a video by its MD5 alone: no frame of it matched, and a suppression list holds PDQ hashes; reject it without suppress", caseID)
+				}
 				if len(r.Suppressions) == 0 {
 					r.Suppression = &suppression{ID: supID, PDQ: c.PDQ}
 				}

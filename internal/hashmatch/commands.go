@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -518,10 +519,17 @@ func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, si
 var errNothingNew = errs.New(errs.Conflict, "up_to_date", "since", "nothing new")
 
 // snapshotDoc is the live list of a bank at its current version: entries not
-// deleted and not quarantined, by entry id.
+// deleted and not quarantined, by entry id, with the bank's vPDQ
+// percentages where they are not the defaults.
 func snapshotDoc(ctx context.Context, q store.Queryer, b *bankRow) (*Doc, error) {
 	doc := &Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
 		Version: b.Version, Previous: b.HeadSHA256, Snapshot: true, Adds: []DocEntry{}, Deletes: []string{}}
+	if b.QueryMatchThresholdPct != vpdq.DefaultQueryPct {
+		doc.QueryMatchThresholdPct = &b.QueryMatchThresholdPct
+	}
+	if b.IndexMatchThresholdPct != vpdq.DefaultTargetPct {
+		doc.IndexMatchThresholdPct = &b.IndexMatchThresholdPct
+	}
 	var err error
 	doc.Adds, err = liveEntries(ctx, q, b.ID)
 	slices.SortFunc(doc.Adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })

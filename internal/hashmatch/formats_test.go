@@ -71,15 +71,15 @@ func TestNCMECv2Pages(t *testing.T) {
 		bank := newBank(t, w, "NCMEC feed")
 
 		st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page1.xml"))
-		if st.Adds != 2 || st.Deletes != 0 || st.Skipped != 4 || !strings.Contains(st.Next, "start=2001") {
+		if st.Adds != 3 || st.Deletes != 0 || st.Skipped != 3 || !strings.Contains(st.Next, "start=2001") {
 			t.Fatalf("page 1: %+v", st)
 		}
 		rules := map[string]string{}
 		for _, n := range st.NotHeld {
 			rules[n.Rule+":"+n.What] = strings.Join(n.First, ",")
 		}
-		for k, v := range map[string]string{"image_without_pdq:md5,sha1,pdna": "image2", "video_without_vpdq:md5,sha1": "video1",
-			"delete_not_held:": "image4,video4", "fingerprint:sha1": "image1", "fingerprint:pdna": "image1"} {
+		for k, v := range map[string]string{"image_without_pdq:md5,sha1,pdna": "image2",
+			"delete_not_held:": "image4,video4", "fingerprint:sha1": "image1,video1", "fingerprint:pdna": "image1"} {
 			if rules[k] != v {
 				t.Errorf("page 1: %s names %q, want %q (%+v)", k, rules[k], v, st.NotHeld)
 			}
@@ -98,9 +98,9 @@ func TestNCMECv2Pages(t *testing.T) {
 
 		// A page with nothing the bank can hold publishes nothing and says why.
 		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
-			map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "large-fingerprints.xml"))})
+			map[string]any{"format": "ncmec", "content": ncmecVideoWithoutHash})
 		if r.Status != 422 || r.Str("error.rule") != "empty_version" || !strings.Contains(string(r.Raw), "tmk-pdqf") {
-			t.Errorf("links only: %d %s", r.Status, r.Raw)
+			t.Errorf("no vPDQ, no MD5: %d %s", r.Status, r.Raw)
 		}
 		// The same page again: what it holds is held already.
 		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
@@ -113,7 +113,7 @@ func TestNCMECv2Pages(t *testing.T) {
 		for _, e := range entries(t, w, bank) {
 			ids = append(ids, e.EntryID+"/"+e.Classification)
 		}
-		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video2/A1 willupdate/A2" {
+		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video1/unspecified video2/A1 willupdate/A2" {
 			t.Errorf("bank holds %s", got)
 		}
 		// Version 3 (page 3) held the video that page 4 deleted, and
@@ -177,7 +177,11 @@ func TestListRoundTrip(t *testing.T) {
 		}
 		return e
 	}
-	rich := []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("img-b", p2, "A1", false), vid("vid-c", "B1", true)}
+	// A video known by its MD5 alone; TE names it by its MD5.
+	md5Only := func(id, class string) hashmatch.DocEntry {
+		return hashmatch.DocEntry{EntryID: id, MD5: strings.Repeat("fe", 16), Video: &hashmatch.VideoHash{}, Classification: class}
+	}
+	rich := []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("img-b", p2, "A1", false), vid("vid-c", "B1", true), md5Only("vid-d", "B2")}
 	cases := []struct {
 		format string
 		src    []hashmatch.DocEntry // what the format carries in full
@@ -187,9 +191,9 @@ func TestListRoundTrip(t *testing.T) {
 		{hashmatch.FormatNCMEC, rich, true},
 		{hashmatch.FormatProjectVIC, []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("m-18", p2, "vic-unspecified", false)}, true},
 		{hashmatch.FormatJSON, rich, true},
-		{hashmatch.FormatTECSV, []hashmatch.DocEntry{img("x", p1, "A1", false), vid("y", "unspecified", false)}, false},
-		{hashmatch.FormatTETSV, []hashmatch.DocEntry{img("x", p1, "unspecified", false), vid("y", "B2", false)}, false},
-		{hashmatch.FormatHMA, []hashmatch.DocEntry{img("1", p1, "unspecified", false), vid("v-2", "unspecified", true)}, true},
+		{hashmatch.FormatTECSV, []hashmatch.DocEntry{img("x", p1, "A1", false), md5Only("y", "A2"), vid("z", "unspecified", false)}, false},
+		{hashmatch.FormatTETSV, []hashmatch.DocEntry{img("x", p1, "unspecified", false), md5Only("y", "unspecified"), vid("z", "B2", false)}, false},
+		{hashmatch.FormatHMA, []hashmatch.DocEntry{img("1", p1, "unspecified", false), vid("v-2", "unspecified", true), md5Only("v-3", "unspecified")}, true},
 	}
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
@@ -225,12 +229,12 @@ func TestListRoundTrip(t *testing.T) {
 		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: rich})
 		p := w.Principal(t, w.Analyst)
 		want := map[string]string{
-			hashmatch.FormatHex:        "digest:md5:17 digest:sha256:17 video_entry::vid-c",
+			hashmatch.FormatHex:        "digest:md5:17 digest:sha256:17 video_entry::vid-c,vid-d",
 			hashmatch.FormatNCMEC:      "",
-			hashmatch.FormatProjectVIC: "classification:A1:img-b video_entry::vid-c",
+			hashmatch.FormatProjectVIC: "classification:A1:img-b video_entry::vid-c,vid-d",
 			hashmatch.FormatJSON:       "",
-			hashmatch.FormatTECSV:      "entry_id::17,img-b,vid-c digest:md5:17,vid-c digest:sha256:17",
-			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c",
+			hashmatch.FormatTECSV:      "entry_id::17,img-b,vid-c,vid-d digest:md5:17,vid-c digest:sha256:17",
+			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c classification:B2:vid-d",
 		}
 		for format, left := range want {
 			_, st, err := w.App.Hashmatch.ExportBank(context.Background(), p, bank, 0, format)
@@ -268,22 +272,23 @@ func TestParseTEAndHMA(t *testing.T) {
 		"Sample Data,pdq," + strings.ToUpper(p1) + ",POSITIVE_CLASS,A1 media_priority_s1\n" +
 		"Other Collab,pdq," + p1 + ",POSITIVE_CLASS,A1\n" +
 		"Sample Data,pdq,30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af,NEGATIVE_CLASS,\n" +
-		"Sample Data,video_md5,d41d8cd98f00b204e9800998ecf8427e,POSITIVE_CLASS,\n" +
+		"Sample Data,video_md5,D41D8CD98F00B204E9800998ECF8427E,POSITIVE_CLASS,\n" +
 		"Sample Data,raw_text,hello,POSITIVE_CLASS,\n" +
 		`Sample Data,vpdq,"[""` + p1 + `,100,0.000"",""` + p1 + `,40,1.000""]",POSITIVE_CLASS,` + "\n"
 	v, st, err := hashmatch.ParseList(hashmatch.FormatTECSV, []byte(csv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Adds) != 2 || v.Adds[0].EntryID != p1 || v.Adds[0].Classification != "A1" || v.Adds[1].Video == nil ||
-		!strings.HasPrefix(v.Adds[1].EntryID, "vpdq-") || st.Skipped != 4 {
+	if len(v.Adds) != 3 || v.Adds[0].EntryID != p1 || v.Adds[0].Classification != "A1" || v.Adds[2].Video == nil ||
+		!strings.HasPrefix(v.Adds[2].EntryID, "vpdq-") || st.Skipped != 3 ||
+		v.Adds[1].EntryID != "d41d8cd98f00b204e9800998ecf8427e" || v.Adds[1].MD5 != v.Adds[1].EntryID || v.Adds[1].Video == nil || len(v.Adds[1].Video.Frames) != 0 {
 		t.Errorf("te: %+v %+v", v, st)
 	}
 	var got []string
 	for _, n := range st.NotHeld {
 		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
 	}
-	if strings.Join(got, " ") != "tags::line 2 duplicate::line 3 not_positive:NEGATIVE_CLASS:line 4 video_without_vpdq:video_md5:line 5 signal_type:raw_text:line 6" {
+	if strings.Join(got, " ") != "tags::line 2 duplicate::line 3 not_positive:NEGATIVE_CLASS:line 4 signal_type:raw_text:line 6" {
 		t.Errorf("te not held: %s", got)
 	}
 	for in, where := range map[string]string{
@@ -305,14 +310,15 @@ func TestParseTEAndHMA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Adds) != 2 || v.Adds[0].EntryID != "1234" || v.Adds[1].MD5 != "d41d8cd98f00b204e9800998ecf8427e" || st.Skipped != 2 {
+	if len(v.Adds) != 3 || v.Adds[0].EntryID != "1234" || v.Adds[1].EntryID != "1236" || v.Adds[1].Video == nil || len(v.Adds[1].Video.Frames) != 0 ||
+		v.Adds[2].MD5 != "d41d8cd98f00b204e9800998ecf8427e" || st.Skipped != 1 {
 		t.Errorf("hma: %+v %+v", v, st)
 	}
 	got = nil
 	for _, n := range st.NotHeld {
 		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
 	}
-	if strings.Join(got, " ") != "disabled::1235 video_without_vpdq:video_md5:1236 fingerprint:tmk:v-7" {
+	if strings.Join(got, " ") != "disabled::1235 fingerprint:tmk:v-7" {
 		t.Errorf("hma not held: %s", got)
 	}
 	for _, bad := range []string{`{"id":1}`, `[{"id":1,"signals":{"pdq":"zz"}}]`, `[{"id":1,"extra":2}]`,
@@ -384,3 +390,10 @@ func TestUpdateRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// ncmecVideoWithoutHash is a page whose one video has neither vPDQ nor an
+// MD5: nothing a bank can hold.
+const ncmecVideoWithoutHash = `<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><videos count="1" maxTimestamp="2019-11-24T15:10:00Z">
+<video><member id="101">TX Example</member><timestamp>2019-11-24T15:10:00Z</timestamp><id>nohash</id>
+<fingerprints><sha1>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</sha1><tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/></fingerprints></video>
+</videos></queryResult>`

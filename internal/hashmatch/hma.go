@@ -285,37 +285,13 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 		if err != nil {
 			return nil, err
 		}
-		if !raw && s.md5Suppressed(banks, sum) {
-			return nil, nil
-		}
-		for _, b := range banks {
-			if b.kind == KindSuppression {
-				continue
-			}
-			for i, e := range b.entries {
-				if b.videoQ[i] != nil && e.MD5 == sum {
-					add(b.id, e.EntryID, "0")
-				}
-			}
+		o := &videoOutcome{matches: []Match{}}
+		o.matchMD5(banks, sum)
+		for _, m := range o.matches {
+			add(m.BankID, m.EntryID, "0")
 		}
 	}
 	return out, nil
-}
-
-// md5Suppressed tells whether a video MD5 is that of a video entry of a
-// suppression bank.
-func (s *Service) md5Suppressed(banks []*loadedBank, sum string) bool {
-	for _, b := range banks {
-		if b.kind != KindSuppression {
-			continue
-		}
-		for i, e := range b.entries {
-			if b.videoQ[i] != nil && e.MD5 == sum {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // HMAHash hashes one uploaded file of an HMA content type ("photo" or
@@ -381,8 +357,8 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 
 // HMAIndexStatus answers HMA's /m/index/status for the principal's
 // provider: for each signal type, the number of signals its subscribed
-// banks hold (size: image entries for pdq, video entries for vpdq, video
-// entries with an MD5 for video_md5), and the time (Unix seconds) of the
+// banks hold (size: image entries for pdq, video entries with frames for
+// vpdq, video entries with an MD5 for video_md5), and the time (Unix seconds) of the
 // newest version published in them (built_to: custos's indexes follow every
 // publication at once). A provider subscribed to no published bank has no
 // index: present false, built_to -1, size 0, as HMA answers before its
@@ -414,13 +390,14 @@ func (s *Service) HMAIndexStatus(ctx context.Context, p *auth.Principal) (map[st
 			continue
 		}
 		for i, e := range b.entries {
-			switch {
-			case b.videoQ[i] == nil:
+			if b.videoQ[i] == nil {
 				sizes[HMAPDQ]++
-			case e.MD5 != "":
+				continue
+			}
+			if e.MD5 != "" {
 				sizes[HMAVideoMD5]++
-				sizes[HMAVPDQ]++
-			default:
+			}
+			if len(b.videoQ[i]) > 0 {
 				sizes[HMAVPDQ]++
 			}
 		}

@@ -67,7 +67,7 @@ type NotHeld struct {
 // Rules of NotHeld.
 const (
 	NotHeldImageWithoutPDQ  = "image_without_pdq"  // an image known by digests or other fingerprints only
-	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by MD5 or other fingerprints only
+	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by neither vPDQ frames nor an MD5
 	NotHeldFingerprint      = "fingerprint"        // a fingerprint type custos does not hold, dropped from an entry
 	NotHeldSignalType       = "signal_type"        // a record of a signal type custos does not hold
 	NotHeldNotPositive      = "not_positive"       // a ThreatExchange opinion other than POSITIVE_CLASS
@@ -83,7 +83,7 @@ const (
 
 var notHeldText = map[string]string{
 	NotHeldImageWithoutPDQ:  "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
-	NotHeldVideoWithoutVPDQ: "videos without vPDQ frames (custos holds a video as its vPDQ frames; a video known only by MD5 or other fingerprints is not held)",
+	NotHeldVideoWithoutVPDQ: "videos with neither vPDQ frames nor an MD5 (custos holds a video as its vPDQ frames or its file's MD5; other fingerprints alone are not held)",
 	NotHeldFingerprint:      "fingerprints of a type custos does not hold, dropped from entries that were imported",
 	NotHeldSignalType:       "records of a signal type custos does not hold",
 	NotHeldNotPositive:      "opinions other than POSITIVE_CLASS (a negative opinion is no known hash)",
