@@ -19,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -59,9 +60,10 @@ func (st *ExportStats) leaveOut(rule, what string, record bool, id string) {
 	st.Skipped, st.LeftOut = is.Skipped, is.NotHeld
 }
 
-// Summary is the stats' LeftOut in one line per reason.
-func (st *ExportStats) Summary() []string {
-	return (&ImportStats{NotHeld: st.LeftOut}).Summary()
+// Summary is the stats' LeftOut in one line per reason, in l's language
+// (English when l is nil).
+func (st *ExportStats) Summary(l *i18n.Localizer) []string {
+	return (&ImportStats{NotHeld: st.LeftOut}).Summary(l)
 }
 
 // ExportList writes entries (a bank's list at a version, by entry id) in one
@@ -373,6 +375,7 @@ func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID stri
 	}); err != nil {
 		return nil, nil, err
 	}
+	localizeNotHeld(i18n.FromContext(ctx), st.LeftOut)
 	return data, st, nil
 }
 

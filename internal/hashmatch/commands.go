@@ -19,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -361,7 +362,8 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 // Import parses a hash list in one of the supported formats and publishes it
 // as the next version of the bank. What the bank holds already, and
 // deletions of entries it does not hold, are counted in the stats and left
-// out of the version (see reconcile).
+// out of the version (see reconcile). The stats' messages are in the
+// language of ctx (i18n.NewContext), English without one.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, nil, err
@@ -374,7 +376,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format 
 		return nil, nil, err
 	}
 	out, err := s.Publish(ctx, p, bankID, v)
-	return out, st, err
+	return out, st.Localize(i18n.FromContext(ctx)), err
 }
 
 // ReleaseEntry ends the quarantine of an entry: it matches again.

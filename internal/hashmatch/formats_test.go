@@ -397,3 +397,34 @@ const ncmecVideoWithoutHash = `<queryResult xmlns="https://hashsharing.ncmec.org
 <video><member id="101">TX Example</member><timestamp>2019-11-24T15:10:00Z</timestamp><id>nohash</id>
 <fingerprints><sha1>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</sha1><tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/></fingerprints></video>
 </videos></queryResult>`
+
+// TestNotHeldInTheReadersLanguage: what an import could not hold comes back
+// with its rule, the code machines read, and its message in the language of
+// the request (Accept-Language), English without one.
+func TestNotHeldInTheReadersLanguage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		for lang, want := range map[string]string{
+			"fr": "images sans hachage PDQ (custos compare les images par PDQ ; leurs seules empreintes ne sont pas conservées)",
+			"":   "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
+		} {
+			bank := newBank(t, w, "NCMEC feed "+lang)
+			body, err := json.Marshal(map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "page1.xml"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := w.Upload(t, "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst, "application/json", body, "Accept-Language", lang)
+			var out struct {
+				Stats hashmatch.ImportStats `json:"stats"`
+			}
+			jsonUnmarshal(t, string(r.Raw), &out)
+			got := map[string]string{}
+			for _, n := range out.Stats.NotHeld {
+				got[n.Rule] = n.Message
+			}
+			if r.Status != 201 || got[hashmatch.NotHeldImageWithoutPDQ] != want || got[hashmatch.NotHeldDeleteUnknown] == "" {
+				t.Errorf("Accept-Language %q: %d %v", lang, r.Status, got)
+			}
+		}
+	})
+}

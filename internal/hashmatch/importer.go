@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -81,26 +82,29 @@ const (
 	NotHeldWithdrawn        = "withdrawn"          // a new record of an entry the bank deleted: ids are never reused
 )
 
-var notHeldText = map[string]string{
-	NotHeldImageWithoutPDQ:  "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
-	NotHeldVideoWithoutVPDQ: "videos with neither vPDQ frames nor an MD5 (custos holds a video as its vPDQ frames or its file's MD5; other fingerprints alone are not held)",
-	NotHeldFingerprint:      "fingerprints of a type custos does not hold, dropped from entries that were imported",
-	NotHeldSignalType:       "records of a signal type custos does not hold",
-	NotHeldNotPositive:      "opinions other than POSITIVE_CLASS (a negative opinion is no known hash)",
-	NotHeldDisabled:         "content disabled for matching",
-	NotHeldDuplicate:        "the same entry again",
-	NotHeldSuperseded:       "records superseded by a later record of the same entry in the list",
-	NotHeldTags:             "tags beyond the first, which becomes the classification",
-	NotHeldElement:          "elements custos does not read",
-	NotHeldDeleteUnknown:    "deletions of entries the bank does not hold (never imported, or deleted already)",
-	NotHeldAlreadyHeld:      "entries the bank holds already, unchanged",
-	NotHeldWithdrawn:        "records of entries the bank deleted earlier: entry ids are never reused, so the entry is not restored; add it under a new id",
+// notHeldText says, rule by rule, what an import could not hold or an
+// export left out: catalogue messages, written in the reader's language
+// (ImportStats.Localize); the rule is the code machines read.
+var notHeldText = map[string]i18n.Msg{
+	NotHeldImageWithoutPDQ:  i18n.M("images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)"),
+	NotHeldVideoWithoutVPDQ: i18n.M("videos with neither vPDQ frames nor an MD5 (custos holds a video as its vPDQ frames or its file's MD5; other fingerprints alone are not held)"),
+	NotHeldFingerprint:      i18n.M("fingerprints of a type custos does not hold, dropped from entries that were imported"),
+	NotHeldSignalType:       i18n.M("records of a signal type custos does not hold"),
+	NotHeldNotPositive:      i18n.M("opinions other than POSITIVE_CLASS (a negative opinion is no known hash)"),
+	NotHeldDisabled:         i18n.M("content disabled for matching"),
+	NotHeldDuplicate:        i18n.M("the same entry again"),
+	NotHeldSuperseded:       i18n.M("records superseded by a later record of the same entry in the list"),
+	NotHeldTags:             i18n.M("tags beyond the first, which becomes the classification"),
+	NotHeldElement:          i18n.M("elements custos does not read"),
+	NotHeldDeleteUnknown:    i18n.M("deletions of entries the bank does not hold (never imported, or deleted already)"),
+	NotHeldAlreadyHeld:      i18n.M("entries the bank holds already, unchanged"),
+	NotHeldWithdrawn:        i18n.M("records of entries the bank deleted earlier: entry ids are never reused, so the entry is not restored; add it under a new id"),
 	// what an export leaves out (bankexport.go)
-	LeftOutVideo:          "video entries, which this format does not carry",
-	LeftOutDigest:         "digests this format does not carry",
-	LeftOutClassification: "classifications this format does not carry",
-	LeftOutEntryID:        "entry ids this format does not carry: an import names the entry by its hash",
-	LeftOutQuarantined:    "entries in quarantine, which do not match and are not handed on",
+	LeftOutVideo:          i18n.M("video entries, which this format does not carry"),
+	LeftOutDigest:         i18n.M("digests this format does not carry"),
+	LeftOutClassification: i18n.M("classifications this format does not carry"),
+	LeftOutEntryID:        i18n.M("entry ids this format does not carry: an import names the entry by its hash"),
+	LeftOutQuarantined:    i18n.M("entries in quarantine, which do not match and are not handed on"),
 }
 
 // notHeldFirst is how many record ids a NotHeld names.
@@ -124,19 +128,47 @@ func (st *ImportStats) leaveOut(rule, what string, record bool, id string) {
 	st.NotHeld = append(st.NotHeld, NotHeld{Rule: rule, What: what, Record: record, Count: 1, First: []string{id}, Message: notHeldText[rule]})
 }
 
+// Localize writes the stats' messages in l's language (nothing when l is
+// nil: they stay in English). The rules stay as they are, for machines.
+func (st *ImportStats) Localize(l *i18n.Localizer) *ImportStats {
+	localizeNotHeld(l, st.NotHeld)
+	return st
+}
+
+func localizeNotHeld(l *i18n.Localizer, ns []NotHeld) {
+	if l == nil {
+		return
+	}
+	for i := range ns {
+		ns[i].Message = l.T(notHeldText[ns[i].Rule])
+	}
+}
+
 // Summary is the stats' NotHeld in one line per reason, for the command
-// line: "12 records not imported: videos without vPDQ frames (…) [video1, …]".
-func (st *ImportStats) Summary() []string {
+// line, in l's language (English when l is nil): "12 records not imported
+// (md5,sha1): videos with neither … [video1, …]".
+func (st *ImportStats) Summary(l *i18n.Localizer) []string {
 	out := make([]string, 0, len(st.NotHeld))
 	for _, n := range st.NotHeld {
-		what := "values left out"
-		if n.Record {
-			what = "records not imported"
+		var what string
+		switch {
+		case l == nil && n.Record:
+			what = fmt.Sprintf("%d records not imported", n.Count)
+		case l == nil:
+			what = fmt.Sprintf("%d values left out", n.Count)
+		case n.Record:
+			what = l.N("%d records not imported", n.Count)
+		default:
+			what = l.N("%d values left out", n.Count)
+		}
+		msg := notHeldText[n.Rule]
+		if l != nil {
+			msg = l.T(msg)
 		}
 		if n.What != "" {
 			what += " (" + n.What + ")"
 		}
-		out = append(out, fmt.Sprintf("%d %s: %s [%s]", n.Count, what, n.Message, strings.Join(n.First, ", ")))
+		out = append(out, what+": "+msg+" ["+strings.Join(n.First, ", ")+"]")
 	}
 	return out
 }
@@ -425,7 +457,7 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 	}
 	st.Adds, st.Deletes, st.Updates = len(out.Adds), len(out.Deletes), len(out.Updates)
 	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 {
-		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(), "; "))
+		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(i18n.FromContext(ctx)), "; "))
 	}
 	return out, nil
 }
