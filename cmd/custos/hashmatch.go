@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+	"github.com/custos-project/custos/internal/i18n"
 )
 
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
@@ -294,7 +295,8 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%s is a delta (version %d), not a snapshot; pull a snapshot", b, d.Version)
 		}
 		lbs = append(lbs, lb)
-		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold)
+		q, ix := d.VideoPcts()
+		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
 	var progress func(done, total int)
 	if !*quiet {
@@ -435,14 +437,16 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	l := cliLocalizer(app.Languages)
+	ctx = i18n.NewContext(ctx, l)
 	for i, file := range pos {
 		v, st, err := app.Hashmatch.Import(ctx, op, *bank, *format, lists[i])
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d deleted, %d records not imported; sha256 %s\n",
-			file, v.BankID, v.Version, st.Adds, st.Deletes, st.Skipped, v.DocSHA256)
-		for _, line := range st.Summary() {
+		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d updated, %d deleted, %d records not imported; sha256 %s\n",
+			file, v.BankID, v.Version, st.Adds, st.Updates, st.Deletes, st.Skipped, v.DocSHA256)
+		for _, line := range st.Summary(l) {
 			fmt.Fprintf(stdout, "  %s\n", line)
 		}
 		if st.Next != "" {
@@ -488,7 +492,8 @@ func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	data, st, err := app.Hashmatch.ExportBank(ctx, op, *bank, *version, *format)
+	l := cliLocalizer(app.Languages)
+	data, st, err := app.Hashmatch.ExportBank(i18n.NewContext(ctx, l), op, *bank, *version, *format)
 	if err != nil {
 		return err
 	}
@@ -500,10 +505,24 @@ func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stderr, "%s version %d, %s: %d entries written, %d left out\n", *bank, st.Version, st.Format, st.Entries, st.Skipped)
-	for _, line := range st.Summary() {
+	for _, line := range st.Summary(l) {
 		fmt.Fprintf(stderr, "  %s\n", line)
 	}
 	return nil
+}
+
+// cliLocalizer is the language the command line writes its words in: the
+// operator's locale (LC_ALL, LC_MESSAGES, then LANG, as POSIX orders them,
+// "fr_FR.UTF-8" read as fr-FR) when custos speaks it, else English.
+func cliLocalizer(c *i18n.Catalogue) *i18n.Localizer {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if s := os.Getenv(v); s != "" {
+			s, _, _ = strings.Cut(s, ".")
+			s, _, _ = strings.Cut(s, "@")
+			return c.Match("", strings.ReplaceAll(s, "_", "-"))
+		}
+	}
+	return c.English()
 }
 
 // progressBar returns a function that draws a progress bar on w, on one

@@ -232,11 +232,12 @@ func TestHashmatchHashVideo(t *testing.T) {
 // and exports the bank as a ThreatExchange signal file.
 func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	r := newCLIRegistry(t)
+	t.Setenv("LC_ALL", "C") // the operator's words in English; in French below
 	pages := filepath.Join("..", "..", "internal", "hashmatch", "testdata", "ncmec")
 	out, _ := custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "ncmec",
 		filepath.Join(pages, "page1.xml"), filepath.Join(pages, "page2.xml"))
-	for _, want := range []string{"version 1: 2 added, 0 deleted, 4 records not imported", "version 2: 1 added",
-		"1 records not imported (md5,sha1,pdna): images without a PDQ hash", "[image2]", "2 records not imported: deletions of entries the bank does not hold",
+	for _, want := range []string{"version 1: 3 added, 0 updated, 0 deleted, 3 records not imported", "version 2: 1 added",
+		"1 record not imported (md5,sha1,pdna): images without a PDQ hash", "[image2]", "2 records not imported: deletions of entries the bank does not hold",
 		"paging/next: /v2/entries?from=2017-10-20T00%3A00%3A00.000Z&to=2017-10-30T00%3A00%3A00.000Z&start=3001"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import: want %q in\n%s", want, out)
@@ -248,9 +249,15 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(b), "collab,signal_type,signal_str,category,tags\nKnown,pdq,53ea76ff") || strings.Count(string(b), "\n") != 3 ||
-		!strings.Contains(errOut, "version 1, te-csv: 2 entries written, 0 left out") || !strings.Contains(errOut, "entry ids this format does not carry") {
+	if !strings.HasPrefix(string(b), "collab,signal_type,signal_str,category,tags\nKnown,pdq,53ea76ff") || strings.Count(string(b), "\n") != 4 || !strings.Contains(string(b), "Known,video_md5,b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1,") ||
+		!strings.Contains(errOut, "version 1, te-csv: 3 entries written, 0 left out") || !strings.Contains(errOut, "entry ids this format does not carry") {
 		t.Errorf("export:\n%s\n%s", b, errOut)
+	}
+	// In the operator's language: what the format left out, in French.
+	t.Setenv("LC_ALL", "fr_FR.UTF-8")
+	_, errOut = custos(t, 0, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "te-csv", "--out", file)
+	if !strings.Contains(errOut, "valeurs omises: identifiants d'entrée que ce format ne transporte pas") {
+		t.Errorf("export in French:\n%s", errOut)
 	}
 	custos(t, 2, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank)
 	custos(t, 1, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "xml")

@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -58,9 +60,10 @@ func (st *ExportStats) leaveOut(rule, what string, record bool, id string) {
 	st.Skipped, st.LeftOut = is.Skipped, is.NotHeld
 }
 
-// Summary is the stats' LeftOut in one line per reason.
-func (st *ExportStats) Summary() []string {
-	return (&ImportStats{NotHeld: st.LeftOut}).Summary()
+// Summary is the stats' LeftOut in one line per reason, in l's language
+// (English when l is nil).
+func (st *ExportStats) Summary(l *i18n.Localizer) []string {
+	return (&ImportStats{NotHeld: st.LeftOut}).Summary(l)
 }
 
 // ExportList writes entries (a bank's list at a version, by entry id) in one
@@ -170,7 +173,9 @@ func exportNCMEC(m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error
 		r.Timestamp, r.ID, r.Classification = m.PublishedAt, e.EntryID, e.Classification
 		r.Fingerprints.MD5, r.Fingerprints.SHA256 = e.MD5, e.SHA256
 		if e.Video != nil {
-			r.Fingerprints.VPDQ = vpdqSignal(e.Video)
+			if len(e.Video.Frames) > 0 {
+				r.Fingerprints.VPDQ = vpdqSignal(e.Video)
+			}
 			videos.Videos = append(videos.Videos, r)
 		} else {
 			r.Fingerprints.PDQ = e.PDQ
@@ -240,11 +245,17 @@ func exportTE(format string, m ListMeta, entries []DocEntry, st *ExportStats) ([
 	collab := strings.Join(strings.Fields(m.Name), " ")
 	for _, e := range entries {
 		typ, sig, id := "pdq", e.PDQ, e.PDQ
-		if e.Video != nil {
+		switch {
+		case e.Video != nil && len(e.Video.Frames) == 0:
+			typ, sig, id = "video_md5", e.MD5, e.MD5
+		case e.Video != nil:
 			typ, sig, id = "vpdq", vpdqSignal(e.Video), vpdqEntryID(e.Video)
 		}
 		if e.EntryID != id {
 			st.leaveOut(LeftOutEntryID, "", false, e.EntryID)
+		}
+		if typ == "video_md5" {
+			e.MD5 = "" // the signal itself
 		}
 		imageDigests(e, st)
 		tags := e.Classification
@@ -279,7 +290,9 @@ func exportHMA(m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error) 
 	for _, e := range entries {
 		c := content{ID: mediaID(e.EntryID), Bank: m.Name, Enabled: true, Signals: map[string]string{}}
 		if e.Video != nil {
-			c.Signals["vpdq"] = vpdqSignal(e.Video)
+			if len(e.Video.Frames) > 0 {
+				c.Signals["vpdq"] = vpdqSignal(e.Video)
+			}
 			if e.MD5 != "" {
 				c.Signals["video_md5"] = e.MD5
 			}
@@ -362,6 +375,7 @@ func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID stri
 	}); err != nil {
 		return nil, nil, err
 	}
+	localizeNotHeld(i18n.FromContext(ctx), st.LeftOut)
 	return data, st, nil
 }
 
@@ -402,7 +416,65 @@ func entriesAt(ctx context.Context, q store.Queryer, bankID string, version int)
 			out = append(out, e)
 		}
 	}
+	if err := contentAt(ctx, q, bankID, version, out); err != nil {
+		return nil, nil, err
+	}
 	return out, quarantined, nil
+}
+
+// contentAt gives the entries of a bank live at a version the content they
+// had then: a row holds an entry's current content, and a later version
+// may have updated it. The documents of the later versions name the
+// entries they updated; for those, the documents up to the version give
+// the content of the last add or update. Without later updates (an export
+// of the current version, say) nothing is read beyond one query.
+func contentAt(ctx context.Context, q store.Queryer, bankID string, version int, entries []DocEntry) error {
+	later, err := docs(ctx, q, "SELECT doc FROM hm_versions WHERE bank_id = ? AND version > ? ORDER BY version", bankID, version)
+	if err != nil {
+		return err
+	}
+	changed := map[string]bool{}
+	for _, d := range later {
+		for _, u := range d.Updates {
+			changed[u.EntryID] = true
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	before, err := docs(ctx, q, "SELECT doc FROM hm_versions WHERE bank_id = ? AND version <= ? ORDER BY version", bankID, version)
+	if err != nil {
+		return err
+	}
+	then := map[string]DocEntry{}
+	for _, d := range before {
+		for _, e := range append(slices.Clip(d.Adds), d.Updates...) {
+			if changed[e.EntryID] {
+				then[e.EntryID] = e
+			}
+		}
+	}
+	for i, e := range entries {
+		if old, ok := then[e.EntryID]; ok {
+			entries[i] = old
+		}
+	}
+	return nil
+}
+
+// docs reads the version documents a query selects.
+func docs(ctx context.Context, q store.Queryer, query string, args ...any) ([]Doc, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, d *Doc) error {
+		var text string
+		if err := r.Scan(&text); err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(text), d)
+	})
 }
 
 // FormatMediaType is the media type of a list file of format f.

@@ -201,10 +201,14 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 }
 
 // NewLocalBank builds a matchable bank from a verified document (a snapshot),
-// for offline scans.
+// for offline scans, with the vPDQ percentages the snapshot gives.
 func NewLocalBank(d *Doc) (*LocalBank, error) {
 	lb, err := newLoadedBank(d.Bank, d.Kind, d.Owner, d.Threshold, d.Adds)
-	return &LocalBank{lb}, err
+	if err != nil {
+		return nil, err
+	}
+	lb.queryPct, lb.indexPct = d.VideoPcts()
+	return &LocalBank{lb}, nil
 }
 
 // LocalBank is a bank held by a service, matched offline.

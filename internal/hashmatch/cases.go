@@ -27,6 +27,34 @@ func ownCase(ctx context.Context, q store.Queryer, p *auth.Principal, id string)
 	return c, nil
 }
 
+// caseForStep loads a case of the principal's provider for one step of its
+// workflow (a review, a report, a removal record, a dispute): the case must
+// be in status, else wrongStatus(c) is the refusal; with table set, the
+// step is taken once per case (its rows keyed by case_id), and a case that
+// had it already is refused with again. The refusals are the caller's, in
+// its words.
+func caseForStep(ctx context.Context, tx store.Queryer, p *auth.Principal, caseID, status string, wrongStatus func(c *Case) error,
+	table string, again error) (*Case, error) {
+	c, err := ownCase(ctx, tx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != status {
+		return nil, wrongStatus(c)
+	}
+	if table == "" {
+		return c, nil
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE case_id = ?", caseID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, again
+	}
+	return c, nil
+}
+
 // ReviewCase records a reviewer's decision. A rejection may add the hash to
 // the service's suppression list so the same false positive stops matching:
 // an image case's hash, or every matched frame of a video case.
@@ -46,12 +74,11 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 	}
 	supID := s.W.IDs().New("HX")
 	_, err = s.W.Submit(ctx, p.Actor(), "review match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		c, err := ownCase(ctx, tx, p, caseID)
+		c, err := caseForStep(ctx, tx, p, caseID, statusOpen, func(c *Case) error {
+			return errs.New(errs.Conflict, "already_reviewed", "case_id", "case %s was already %s", caseID, c.Status)
+		}, "", nil)
 		if err != nil {
 			return nil, err
-		}
-		if c.Status != statusOpen {
-			return nil, errs.New(errs.Conflict, "already_reviewed", "case_id", "case %s was already %s", caseID, c.Status)
 		}
 		r := caseReviewed{ID: caseID, ProviderID: c.ProviderID, Status: statusConfirmed, Note: note}
 		if in.Decision == "reject" {
@@ -65,6 +92,9 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 				}
 				for _, f := range strings.Fields(frames) {
 					r.Suppressions = append(r.Suppressions, suppression{ID: s.W.IDs().New("HX"), PDQ: f})
+				}
+				if len(r.Suppressions) == 0 && c.PDQ == "" {
+					return nil, errs.Invalidf("suppress_md5", "suppress", "case %s matched a video by its MD5 alone: no frame of it matched, and a suppression list holds PDQ hashes; reject it without suppress", caseID)
 				}
 				if len(r.Suppressions) == 0 {
 					r.Suppression = &suppression{ID: supID, PDQ: c.PDQ}
@@ -97,19 +127,11 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 	}
 	id := s.W.IDs().New("HR")
 	_, err = ledger.SubmitAs[Report](ctx, s.W, p.Actor(), "send hash match report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		c, err := ownCase(ctx, tx, p, caseID)
+		c, err := caseForStep(ctx, tx, p, caseID, statusConfirmed, func(c *Case) error {
+			return errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; a reviewer must confirm it before it is reported", caseID, c.Status)
+		}, "hm_reports", errs.New(errs.Conflict, "already_reported", "case_id", "case %s was already reported", caseID))
 		if err != nil {
 			return nil, err
-		}
-		if c.Status != statusConfirmed {
-			return nil, errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; a reviewer must confirm it before it is reported", caseID, c.Status)
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_reports WHERE case_id = ?", caseID).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return nil, errs.New(errs.Conflict, "already_reported", "case_id", "case %s was already reported", caseID)
 		}
 		b, err := getBank(ctx, tx, c.BestBankID)
 		if err != nil {
@@ -165,19 +187,11 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 	}
 	id := s.W.IDs().New("HM")
 	_, err = ledger.SubmitAs[Removal](ctx, s.W, p.Actor(), "record removal", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		c, err := ownCase(ctx, tx, p, caseID)
+		c, err := caseForStep(ctx, tx, p, caseID, statusConfirmed, func(c *Case) error {
+			return errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; only a confirmed case leads to a removal record", caseID, c.Status)
+		}, "hm_removals", errs.New(errs.Conflict, "already_removed", "case_id", "the removal for case %s is already recorded", caseID))
 		if err != nil {
 			return nil, err
-		}
-		if c.Status != statusConfirmed {
-			return nil, errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; only a confirmed case leads to a removal record", caseID, c.Status)
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_removals WHERE case_id = ?", caseID).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return nil, errs.New(errs.Conflict, "already_removed", "case_id", "the removal for case %s is already recorded", caseID)
 		}
 		r := Removal{ID: id, CaseID: caseID, ProviderID: c.ProviderID, ContentRef: ref, Action: in.Action, RemovedAt: at}
 		if r.ContentRef == "" {

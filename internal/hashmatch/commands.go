@@ -18,6 +18,8 @@ import (
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
@@ -243,24 +245,37 @@ func (s *Service) SetVideoThresholds(ctx context.Context, p *auth.Principal, ban
 	return s.Bank(ctx, p, bankID)
 }
 
-// Publish publishes the next version of a bank: adds and deletes, as one
-// signed document chained to the previous version.
+// Publish publishes the next version of a bank: adds, updates and deletes,
+// as one signed document chained to the previous version. An update
+// replaces the content of a live entry, keeping its id.
 func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
-	adds := make([]DocEntry, 0, len(in.Adds))
 	seen := map[string]bool{}
-	for i, a := range in.Adds {
-		e, err := normalizeEntry(check.Index("adds", i), a)
-		if err != nil {
-			return nil, err
+	norm := func(list string, in []DocEntry) ([]DocEntry, error) {
+		out := make([]DocEntry, 0, len(in))
+		for i, a := range in {
+			e, err := normalizeEntry(check.Index(list, i), a)
+			if err != nil {
+				return nil, err
+			}
+			if seen[e.EntryID] {
+				return nil, errs.Invalidf("duplicate", check.Index(list, i)+".entry_id", "entry %s is added or updated twice", e.EntryID)
+			}
+			seen[e.EntryID] = true
+			out = append(out, e)
 		}
-		if seen[e.EntryID] {
-			return nil, errs.Invalidf("duplicate", check.Index("adds", i)+".entry_id", "entry %s is added twice", e.EntryID)
-		}
-		seen[e.EntryID] = true
-		adds = append(adds, e)
+		slices.SortFunc(out, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
+		return out, nil
+	}
+	adds, err := norm("adds", in.Adds)
+	if err != nil {
+		return nil, err
+	}
+	updates, err := norm("updates", in.Updates)
+	if err != nil {
+		return nil, err
 	}
 	dels := slices.Clone(in.Deletes)
 	for i, d := range dels {
@@ -268,10 +283,9 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 			return nil, errs.Invalidf("entry_id", check.Index("deletes", i), "an entry id is 1 to 128 letters, digits or . _ : -")
 		}
 		if seen[d] {
-			return nil, errs.Invalidf("add_and_delete", check.Index("deletes", i), "entry %s is both added and deleted", d)
+			return nil, errs.Invalidf("add_and_delete", check.Index("deletes", i), "entry %s is both added (or updated) and deleted", d)
 		}
 	}
-	slices.SortFunc(adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })
 	slices.Sort(dels)
 	dels = slices.Compact(dels)
 	out, err := ledger.SubmitAs[versionPublished](ctx, s.W, p.Actor(), "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -284,8 +298,8 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 		if err != nil {
 			return nil, err
 		}
-		if len(adds) == 0 && len(dels) == 0 {
-			return nil, errs.Invalidf("empty_version", "adds", "a version adds or deletes at least one entry")
+		if len(adds) == 0 && len(dels) == 0 && len(updates) == 0 {
+			return nil, errs.Invalidf("empty_version", "adds", "a version adds, updates or deletes at least one entry")
 		}
 		existing := map[string]bool{} // entry id -> live
 		rows, err := tx.Query(ctx, "SELECT entry_id, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
@@ -315,8 +329,16 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 				return nil, errs.New(errs.Conflict, "no_live_entry", "deletes", "bank %s has no live entry %s", bankID, d)
 			}
 		}
+		for _, u := range updates {
+			if !existing[u.EntryID] {
+				return nil, errs.New(errs.Conflict, "no_live_entry", "updates", "bank %s has no live entry %s to update; entry ids are never reused", bankID, u.EntryID)
+			}
+			if _, gone := slices.BinarySearch(dels, u.EntryID); gone {
+				return nil, errs.New(errs.Conflict, "add_and_delete", "updates", "entry %s is withdrawn in this version after disputes; it cannot be updated too", u.EntryID)
+			}
+		}
 		doc := Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
-			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels}
+			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels, Updates: updates}
 		canon, err := doc.Canonical()
 		if err != nil {
 			return nil, err
@@ -340,7 +362,8 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 // Import parses a hash list in one of the supported formats and publishes it
 // as the next version of the bank. What the bank holds already, and
 // deletions of entries it does not hold, are counted in the stats and left
-// out of the version (see reconcile).
+// out of the version (see reconcile). The stats' messages are in the
+// language of ctx (i18n.NewContext), English without one.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, nil, err
@@ -353,7 +376,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format 
 		return nil, nil, err
 	}
 	out, err := s.Publish(ctx, p, bankID, v)
-	return out, st, err
+	return out, st.Localize(i18n.FromContext(ctx)), err
 }
 
 // ReleaseEntry ends the quarantine of an entry: it matches again.
@@ -498,10 +521,17 @@ func (s *Service) Pull(ctx context.Context, p *auth.Principal, bankID string, si
 var errNothingNew = errs.New(errs.Conflict, "up_to_date", "since", "nothing new")
 
 // snapshotDoc is the live list of a bank at its current version: entries not
-// deleted and not quarantined, by entry id.
+// deleted and not quarantined, by entry id, with the bank's vPDQ
+// percentages where they are not the defaults.
 func snapshotDoc(ctx context.Context, q store.Queryer, b *bankRow) (*Doc, error) {
 	doc := &Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
 		Version: b.Version, Previous: b.HeadSHA256, Snapshot: true, Adds: []DocEntry{}, Deletes: []string{}}
+	if b.QueryMatchThresholdPct != vpdq.DefaultQueryPct {
+		doc.QueryMatchThresholdPct = &b.QueryMatchThresholdPct
+	}
+	if b.IndexMatchThresholdPct != vpdq.DefaultTargetPct {
+		doc.IndexMatchThresholdPct = &b.IndexMatchThresholdPct
+	}
 	var err error
 	doc.Adds, err = liveEntries(ctx, q, b.ID)
 	slices.SortFunc(doc.Adds, func(a, b DocEntry) int { return strings.Compare(a.EntryID, b.EntryID) })

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 )
 
 // DocFormat names the format of signed bank documents.
@@ -49,12 +50,41 @@ type Doc struct {
 	Snapshot  bool       `json:"snapshot,omitempty"`
 	Adds      []DocEntry `json:"adds"`
 	Deletes   []string   `json:"deletes"`
+	// Updates are new contents of entries the bank holds (a new hash, new
+	// digests, a new classification: NCMEC sends an entry again when it
+	// changes); each replaces the live entry of its id. Omitted when empty,
+	// so the documents of versions without updates hash as before. A
+	// snapshot has none: it lists every live entry's current content.
+	Updates []DocEntry `json:"updates,omitempty"`
+	// QueryMatchThresholdPct and IndexMatchThresholdPct are, in a snapshot,
+	// the bank's vPDQ match percentages, so that an offline scan decides a
+	// video match as the registry does. Each is omitted when it is
+	// python-threatexchange's default (80 and 0), which is how a snapshot
+	// without them reads, so snapshots of banks at the defaults are what
+	// they were before the percentages were per bank.
+	QueryMatchThresholdPct *float64 `json:"query_match_threshold_pct,omitempty"`
+	IndexMatchThresholdPct *float64 `json:"index_match_threshold_pct,omitempty"`
+}
+
+// VideoPcts are the vPDQ match percentages a document gives, the defaults
+// where it gives none.
+func (d *Doc) VideoPcts() (queryPct, indexPct float64) {
+	queryPct, indexPct = vpdq.DefaultQueryPct, vpdq.DefaultTargetPct
+	if d.QueryMatchThresholdPct != nil {
+		queryPct = *d.QueryMatchThresholdPct
+	}
+	if d.IndexMatchThresholdPct != nil {
+		indexPct = *d.IndexMatchThresholdPct
+	}
+	return queryPct, indexPct
 }
 
 // DocEntry is one entry of a bank as distributed: an image's PDQ hash, or a
 // video's vPDQ hash (its sampled frames), never both. Both fields are
 // omitted when empty, so an image entry's canonical JSON is what it was
-// before banks held videos.
+// before banks held videos. A video known only by its MD5 (NCMEC and HMA
+// share such videos) is a video entry without frames, "video":{}, whose
+// md5 is required: it matches an upload with the same MD5, exactly.
 type DocEntry struct {
 	EntryID        string     `json:"entry_id"`
 	PDQ            string     `json:"pdq,omitempty"`
@@ -65,9 +95,10 @@ type DocEntry struct {
 }
 
 // VideoHash is a video's vPDQ hash: the PDQ hashes of its sampled frames,
-// in time order.
+// in time order; none for a video known only by its MD5 (the frames are
+// omitted then, and a video with frames is written as before).
 type VideoHash struct {
-	Frames []VideoFrame `json:"frames"`
+	Frames []VideoFrame `json:"frames,omitempty"`
 }
 
 // VideoFrame is one sampled frame of a video: its PDQ hash, the quality the
@@ -149,6 +180,14 @@ func OpenDoc(signed []byte, verifierKey string) (*Doc, string, error) {
 	}
 	for i, e := range d.Adds {
 		if _, err := normalizeEntry(check.Index("adds", i), e); err != nil {
+			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
+		}
+	}
+	if q, ix := d.VideoPcts(); !(q >= 0 && q <= 100 && ix >= 0 && ix <= 100) {
+		return nil, "", fmt.Errorf("the document's vPDQ percentages %v and %v are not 0 to 100", q, ix)
+	}
+	for i, e := range d.Updates {
+		if _, err := normalizeEntry(check.Index("updates", i), e); err != nil {
 			return nil, "", fmt.Errorf("entry %s: %w", e.EntryID, err)
 		}
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
-	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/reftest"
 	"github.com/custos-project/custos/internal/server"
@@ -265,14 +264,7 @@ func TestEndToEnd(t *testing.T) {
 func TestEndToEndVideo(t *testing.T) {
 	known, copyPath, other := apptest.Videos(t, t.TempDir())
 	ctx := context.Background()
-	hash := func(path string) []vpdq.Frame {
-		fs, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fs
-	}
-	knownFrames, copyFrames, otherFrames := hash(known), hash(copyPath), hash(other)
+	knownFrames, copyFrames, otherFrames := hashVideo(t, known), hashVideo(t, copyPath), hashVideo(t, other)
 	copyBytes, err := os.ReadFile(copyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -299,25 +291,17 @@ func TestEndToEndVideo(t *testing.T) {
 
 		// The service pulls the signed snapshot: the entry comes with its frames.
 		w.Subscribe(t, bank)
-		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
-		bankFile := filepath.Join(t.TempDir(), "bank.note")
-		if err := os.WriteFile(bankFile, []byte(pull.Body["documents"].([]any)[0].(map[string]any)["note"].(string)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		d, lb, err := hashmatch.LoadBankFile(bankFile, w.App.Keys.LogKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, lb := pullSnapshot(t, w, bank)
 		if len(d.Adds) != 1 || d.Adds[0].Video == nil || len(d.Adds[0].Video.Frames) != len(knownFrames) || d.Adds[0].PDQ != "" {
 			t.Fatalf("snapshot entries %+v", d.Adds)
 		}
 
 		// Offline, the copy matches and the unrelated video does not.
-		ms, status, err := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, copyFrames, 0)
+		ms, status, err := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, copyFrames, "", 0)
 		if err != nil || status != hashmatch.StatusMatch || ms[0].EntryID != "vid-1" || *ms[0].QueryMatchPct < 90 {
 			t.Fatalf("offline match of the copy: %s %+v %v", status, ms, err)
 		}
-		if _, status, _ := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, otherFrames, 0); status != hashmatch.StatusNoMatch {
+		if _, status, _ := hashmatch.MatchVideoLocal([]*hashmatch.LocalBank{lb}, otherFrames, "", 0); status != hashmatch.StatusNoMatch {
 			t.Errorf("offline match of an unrelated video: %s", status)
 		}
 

@@ -148,19 +148,11 @@ func (s *Service) DisputeCase(ctx context.Context, p *auth.Principal, caseID str
 	}
 	id := s.W.IDs().New("HD")
 	_, err = s.W.Submit(ctx, p.Actor(), "dispute bank entry", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		c, err := ownCase(ctx, tx, p, caseID)
+		c, err := caseForStep(ctx, tx, p, caseID, statusRejected, func(c *Case) error {
+			return errs.New(errs.Conflict, "not_rejected", "case_id", "case %s is %s; only a match a reviewer rejected as a false positive is disputed", caseID, c.Status)
+		}, "hm_disputes", errs.New(errs.Conflict, "already_disputed", "case_id", "case %s was already disputed", caseID))
 		if err != nil {
 			return nil, err
-		}
-		if c.Status != statusRejected {
-			return nil, errs.New(errs.Conflict, "not_rejected", "case_id", "case %s is %s; only a match a reviewer rejected as a false positive is disputed", caseID, c.Status)
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_disputes WHERE case_id = ?", caseID).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return nil, errs.New(errs.Conflict, "already_disputed", "case_id", "case %s was already disputed", caseID)
 		}
 		var del sql.NullInt64
 		err = tx.QueryRow(ctx, "SELECT deleted_version FROM hm_entries WHERE id = ?", entryKey(c.BestBankID, c.BestEntryID)).Scan(&del)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,15 +71,15 @@ func TestNCMECv2Pages(t *testing.T) {
 		bank := newBank(t, w, "NCMEC feed")
 
 		st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page1.xml"))
-		if st.Adds != 2 || st.Deletes != 0 || st.Skipped != 4 || !strings.Contains(st.Next, "start=2001") {
+		if st.Adds != 3 || st.Deletes != 0 || st.Skipped != 3 || !strings.Contains(st.Next, "start=2001") {
 			t.Fatalf("page 1: %+v", st)
 		}
 		rules := map[string]string{}
 		for _, n := range st.NotHeld {
 			rules[n.Rule+":"+n.What] = strings.Join(n.First, ",")
 		}
-		for k, v := range map[string]string{"image_without_pdq:md5,sha1,pdna": "image2", "video_without_vpdq:md5,sha1": "video1",
-			"delete_not_held:": "image4,video4", "fingerprint:sha1": "image1", "fingerprint:pdna": "image1"} {
+		for k, v := range map[string]string{"image_without_pdq:md5,sha1,pdna": "image2",
+			"delete_not_held:": "image4,video4", "fingerprint:sha1": "image1,video1", "fingerprint:pdna": "image1"} {
 			if rules[k] != v {
 				t.Errorf("page 1: %s names %q, want %q (%+v)", k, rules[k], v, st.NotHeld)
 			}
@@ -89,16 +90,17 @@ func TestNCMECv2Pages(t *testing.T) {
 		if st := importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page3.xml")); st.Adds != 2 {
 			t.Errorf("page 3: %+v", st)
 		}
+		// Page 4 changes willupdate's classification: the version updates it.
 		st = importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page4.xml"))
-		if st.Adds != 0 || st.Deletes != 1 || st.Skipped != 1 || st.NotHeld[0].Rule != hashmatch.NotHeldChanged || st.Next != "" {
+		if st.Adds != 0 || st.Deletes != 1 || st.Updates != 1 || st.Skipped != 0 || st.Next != "" {
 			t.Errorf("page 4: %+v", st)
 		}
 
 		// A page with nothing the bank can hold publishes nothing and says why.
 		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
-			map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "large-fingerprints.xml"))})
+			map[string]any{"format": "ncmec", "content": ncmecVideoWithoutHash})
 		if r.Status != 422 || r.Str("error.rule") != "empty_version" || !strings.Contains(string(r.Raw), "tmk-pdqf") {
-			t.Errorf("links only: %d %s", r.Status, r.Raw)
+			t.Errorf("no vPDQ, no MD5: %d %s", r.Status, r.Raw)
 		}
 		// The same page again: what it holds is held already.
 		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
@@ -111,15 +113,39 @@ func TestNCMECv2Pages(t *testing.T) {
 		for _, e := range entries(t, w, bank) {
 			ids = append(ids, e.EntryID+"/"+e.Classification)
 		}
-		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video2/A1 willupdate/A1" {
+		if got := strings.Join(ids, " "); got != "image1/A1 image10/A1 video1/unspecified video2/A1 willupdate/A2" {
 			t.Errorf("bank holds %s", got)
 		}
-		// Version 3 (page 3) held the video that page 4 deleted.
+		// Version 3 (page 3) held the video that page 4 deleted, and
+		// willupdate as it was before page 4 updated it.
 		for v, want := range map[string]bool{"3": true, "4": false} {
-			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=ncmec&version="+v, w.Analyst, nil)
-			if r.Status != 200 || strings.Contains(string(r.Raw), "<id>willdelete</id>") != want {
-				t.Errorf("version %s holds willdelete: %v, want %v: %d %s", v, !want, want, r.Status, r.Raw)
+			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version="+v, w.Analyst, nil)
+			var got hashmatch.NewVersion
+			jsonUnmarshal(t, string(r.Raw), &got)
+			class := map[string]string{}
+			for _, e := range got.Adds {
+				class[e.EntryID] = e.Classification
 			}
+			if _, ok := class["willdelete"]; ok != want {
+				t.Errorf("version %s holds willdelete: %v, want %v: %d %s", v, ok, want, r.Status, r.Raw)
+			}
+			if wantClass := map[string]string{"3": "A1", "4": "A2"}[v]; class["willupdate"] != wantClass {
+				t.Errorf("version %s: willupdate is %q, want %q", v, class["willupdate"], wantClass)
+			}
+		}
+		// The update is in the log: version 4's signed delta carries it.
+		w.Subscribe(t, bank)
+		pull := w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 3})
+		delta := pull.Body["documents"].([]any)[0].(map[string]any)["note"].(string)
+		d, _, err := hashmatch.OpenDoc([]byte(delta), w.Must(t, 200, "GET", "/api/v1/hashmatch/key", "", nil).Str("verifier_key"))
+		if err != nil || len(d.Updates) != 1 || d.Updates[0].EntryID != "willupdate" || d.Updates[0].Classification != "A2" || len(d.Adds) != 0 {
+			t.Errorf("version 4's delta: %v %+v", err, d)
+		}
+		// Page 3 again: willupdate goes back to A1; willdelete, deleted,
+		// is not restored under its old id, and is named.
+		st = importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page3.xml"))
+		if st.Updates != 1 || st.Adds != 0 || st.Skipped != 1 || st.NotHeld[0].Rule != hashmatch.NotHeldWithdrawn || st.NotHeld[0].First[0] != "willdelete" {
+			t.Errorf("page 3 again: %+v", st)
 		}
 	})
 }
@@ -151,7 +177,11 @@ func TestListRoundTrip(t *testing.T) {
 		}
 		return e
 	}
-	rich := []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("img-b", p2, "A1", false), vid("vid-c", "B1", true)}
+	// A video known by its MD5 alone; TE names it by its MD5.
+	md5Only := func(id, class string) hashmatch.DocEntry {
+		return hashmatch.DocEntry{EntryID: id, MD5: strings.Repeat("fe", 16), Video: &hashmatch.VideoHash{}, Classification: class}
+	}
+	rich := []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("img-b", p2, "A1", false), vid("vid-c", "B1", true), md5Only("vid-d", "B2")}
 	cases := []struct {
 		format string
 		src    []hashmatch.DocEntry // what the format carries in full
@@ -161,9 +191,9 @@ func TestListRoundTrip(t *testing.T) {
 		{hashmatch.FormatNCMEC, rich, true},
 		{hashmatch.FormatProjectVIC, []hashmatch.DocEntry{img("17", p1, "vic-1", true), img("m-18", p2, "vic-unspecified", false)}, true},
 		{hashmatch.FormatJSON, rich, true},
-		{hashmatch.FormatTECSV, []hashmatch.DocEntry{img("x", p1, "A1", false), vid("y", "unspecified", false)}, false},
-		{hashmatch.FormatTETSV, []hashmatch.DocEntry{img("x", p1, "unspecified", false), vid("y", "B2", false)}, false},
-		{hashmatch.FormatHMA, []hashmatch.DocEntry{img("1", p1, "unspecified", false), vid("v-2", "unspecified", true)}, true},
+		{hashmatch.FormatTECSV, []hashmatch.DocEntry{img("x", p1, "A1", false), md5Only("y", "A2"), vid("z", "unspecified", false)}, false},
+		{hashmatch.FormatTETSV, []hashmatch.DocEntry{img("x", p1, "unspecified", false), md5Only("y", "unspecified"), vid("z", "B2", false)}, false},
+		{hashmatch.FormatHMA, []hashmatch.DocEntry{img("1", p1, "unspecified", false), vid("v-2", "unspecified", true), md5Only("v-3", "unspecified")}, true},
 	}
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
@@ -199,12 +229,12 @@ func TestListRoundTrip(t *testing.T) {
 		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: rich})
 		p := w.Principal(t, w.Analyst)
 		want := map[string]string{
-			hashmatch.FormatHex:        "digest:md5:17 digest:sha256:17 video_entry::vid-c",
+			hashmatch.FormatHex:        "digest:md5:17 digest:sha256:17 video_entry::vid-c,vid-d",
 			hashmatch.FormatNCMEC:      "",
-			hashmatch.FormatProjectVIC: "classification:A1:img-b video_entry::vid-c",
+			hashmatch.FormatProjectVIC: "classification:A1:img-b video_entry::vid-c,vid-d",
 			hashmatch.FormatJSON:       "",
-			hashmatch.FormatTECSV:      "entry_id::17,img-b,vid-c digest:md5:17,vid-c digest:sha256:17",
-			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c",
+			hashmatch.FormatTECSV:      "entry_id::17,img-b,vid-c,vid-d digest:md5:17,vid-c digest:sha256:17",
+			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c classification:B2:vid-d",
 		}
 		for format, left := range want {
 			_, st, err := w.App.Hashmatch.ExportBank(context.Background(), p, bank, 0, format)
@@ -242,22 +272,23 @@ func TestParseTEAndHMA(t *testing.T) {
 		"Sample Data,pdq," + strings.ToUpper(p1) + ",POSITIVE_CLASS,A1 media_priority_s1\n" +
 		"Other Collab,pdq," + p1 + ",POSITIVE_CLASS,A1\n" +
 		"Sample Data,pdq,30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af,NEGATIVE_CLASS,\n" +
-		"Sample Data,video_md5,d41d8cd98f00b204e9800998ecf8427e,POSITIVE_CLASS,\n" +
+		"Sample Data,video_md5,D41D8CD98F00B204E9800998ECF8427E,POSITIVE_CLASS,\n" +
 		"Sample Data,raw_text,hello,POSITIVE_CLASS,\n" +
 		`Sample Data,vpdq,"[""` + p1 + `,100,0.000"",""` + p1 + `,40,1.000""]",POSITIVE_CLASS,` + "\n"
 	v, st, err := hashmatch.ParseList(hashmatch.FormatTECSV, []byte(csv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Adds) != 2 || v.Adds[0].EntryID != p1 || v.Adds[0].Classification != "A1" || v.Adds[1].Video == nil ||
-		!strings.HasPrefix(v.Adds[1].EntryID, "vpdq-") || st.Skipped != 4 {
+	if len(v.Adds) != 3 || v.Adds[0].EntryID != p1 || v.Adds[0].Classification != "A1" || v.Adds[2].Video == nil ||
+		!strings.HasPrefix(v.Adds[2].EntryID, "vpdq-") || st.Skipped != 3 ||
+		v.Adds[1].EntryID != "d41d8cd98f00b204e9800998ecf8427e" || v.Adds[1].MD5 != v.Adds[1].EntryID || v.Adds[1].Video == nil || len(v.Adds[1].Video.Frames) != 0 {
 		t.Errorf("te: %+v %+v", v, st)
 	}
 	var got []string
 	for _, n := range st.NotHeld {
 		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
 	}
-	if strings.Join(got, " ") != "tags::line 2 duplicate::line 3 not_positive:NEGATIVE_CLASS:line 4 video_without_vpdq:video_md5:line 5 signal_type:raw_text:line 6" {
+	if strings.Join(got, " ") != "tags::line 2 duplicate::line 3 not_positive:NEGATIVE_CLASS:line 4 signal_type:raw_text:line 6" {
 		t.Errorf("te not held: %s", got)
 	}
 	for in, where := range map[string]string{
@@ -279,14 +310,15 @@ func TestParseTEAndHMA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Adds) != 2 || v.Adds[0].EntryID != "1234" || v.Adds[1].MD5 != "d41d8cd98f00b204e9800998ecf8427e" || st.Skipped != 2 {
+	if len(v.Adds) != 3 || v.Adds[0].EntryID != "1234" || v.Adds[1].EntryID != "1236" || v.Adds[1].Video == nil || len(v.Adds[1].Video.Frames) != 0 ||
+		v.Adds[2].MD5 != "d41d8cd98f00b204e9800998ecf8427e" || st.Skipped != 1 {
 		t.Errorf("hma: %+v %+v", v, st)
 	}
 	got = nil
 	for _, n := range st.NotHeld {
 		got = append(got, n.Rule+":"+n.What+":"+strings.Join(n.First, ","))
 	}
-	if strings.Join(got, " ") != "disabled::1235 video_without_vpdq:video_md5:1236 fingerprint:tmk:v-7" {
+	if strings.Join(got, " ") != "disabled::1235 fingerprint:tmk:v-7" {
 		t.Errorf("hma not held: %s", got)
 	}
 	for _, bad := range []string{`{"id":1}`, `[{"id":1,"signals":{"pdq":"zz"}}]`, `[{"id":1,"extra":2}]`,
@@ -297,4 +329,102 @@ func TestParseTEAndHMA(t *testing.T) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
+}
+
+// TestUpdateRoundTrip updates an image's hash and another's classification
+// through an import: the bank's next version holds the new content, matching
+// follows it, the older version's export keeps the old one, and export →
+// import of each version into a fresh bank gives that version.
+func TestUpdateRoundTrip(t *testing.T) {
+	const (
+		p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+		p2 = "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af"
+		p3 = "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b"
+	)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "Updated")
+		importList(t, w, bank, hashmatch.FormatHex, []byte(p1+" A1 e1\n"+p2+" A1 e2\n"))
+		w.Subscribe(t, bank)
+		match := func(h string) string {
+			r := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []any{map[string]any{"pdq": h, "quality": 90}}})
+			return r.Body["results"].([]any)[0].(map[string]any)["status"].(string)
+		}
+		if match(p1) != hashmatch.StatusMatch || match(p3) != hashmatch.StatusNoMatch {
+			t.Fatal("before the update")
+		}
+		st := importList(t, w, bank, hashmatch.FormatHex, []byte(p3+" A1 e1\n"+p2+" B2 e2\n"))
+		if st.Updates != 2 || st.Adds != 0 || st.Skipped != 0 {
+			t.Fatalf("update: %+v", st)
+		}
+		if match(p1) != hashmatch.StatusNoMatch || match(p3) != hashmatch.StatusMatch {
+			t.Error("matching does not follow the update")
+		}
+		want := map[int][]hashmatch.DocEntry{
+			1: {{EntryID: "e1", PDQ: p1, Classification: "A1"}, {EntryID: "e2", PDQ: p2, Classification: "A1"}},
+			2: {{EntryID: "e1", PDQ: p3, Classification: "A1"}, {EntryID: "e2", PDQ: p2, Classification: "B2"}},
+		}
+		for v, es := range want {
+			r := w.Must(t, 200, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version="+strconv.Itoa(v), w.Analyst, nil)
+			var got hashmatch.NewVersion
+			jsonUnmarshal(t, string(r.Raw), &got)
+			if !reflect.DeepEqual(got.Adds, es) {
+				t.Errorf("version %d: %+v, want %+v", v, got.Adds, es)
+			}
+			copyBank := newBank(t, w, "copy of version "+strconv.Itoa(v))
+			importList(t, w, copyBank, hashmatch.FormatJSON, r.Raw)
+			if got := entries(t, w, copyBank); !reflect.DeepEqual(got, es) {
+				t.Errorf("version %d imported again: %+v", v, got)
+			}
+		}
+		// Publishing an update of an entry the bank does not hold is refused.
+		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e9", PDQ: p1}}})
+		if r.Status != 409 || r.Str("error.rule") != "no_live_entry" {
+			t.Errorf("update of no entry: %d %s", r.Status, r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e1", PDQ: p1}}, Deletes: []string{"e1"}})
+		if r.Status != 422 || r.Str("error.rule") != "add_and_delete" {
+			t.Errorf("update and delete: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// ncmecVideoWithoutHash is a page whose one video has neither vPDQ nor an
+// MD5: nothing a bank can hold.
+const ncmecVideoWithoutHash = `<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><videos count="1" maxTimestamp="2019-11-24T15:10:00Z">
+<video><member id="101">TX Example</member><timestamp>2019-11-24T15:10:00Z</timestamp><id>nohash</id>
+<fingerprints><sha1>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</sha1><tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/></fingerprints></video>
+</videos></queryResult>`
+
+// TestNotHeldInTheReadersLanguage: what an import could not hold comes back
+// with its rule, the code machines read, and its message in the language of
+// the request (Accept-Language), English without one.
+func TestNotHeldInTheReadersLanguage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		for lang, want := range map[string]string{
+			"fr": "images sans hachage PDQ (custos compare les images par PDQ ; leurs seules empreintes ne sont pas conservées)",
+			"":   "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
+		} {
+			bank := newBank(t, w, "NCMEC feed "+lang)
+			body, err := json.Marshal(map[string]any{"format": "ncmec", "content": string(ncmecPage(t, "page1.xml"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := w.Upload(t, "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst, "application/json", body, "Accept-Language", lang)
+			var out struct {
+				Stats hashmatch.ImportStats `json:"stats"`
+			}
+			jsonUnmarshal(t, string(r.Raw), &out)
+			got := map[string]string{}
+			for _, n := range out.Stats.NotHeld {
+				got[n.Rule] = n.Message
+			}
+			if r.Status != 201 || got[hashmatch.NotHeldImageWithoutPDQ] != want || got[hashmatch.NotHeldDeleteUnknown] == "" {
+				t.Errorf("Accept-Language %q: %d %v", lang, r.Status, got)
+			}
+		}
+	})
 }

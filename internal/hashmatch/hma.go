@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,17 +215,21 @@ func (s *Service) hmaBanks(ctx context.Context, p *auth.Principal) ([]*loadedBan
 }
 
 // HMALookup looks a signal up in the banks the principal's provider
-// subscribes to, as HMA's lookup and raw_lookup do, and opens no case:
-// like an offline scan of the lists the service holds, it stores nothing.
-// Only known banks report matches. A lookup (raw false) also applies the
-// suppression banks and the service's own suppression list, as custos's
-// matching does, and answers nothing for a suppressed signal; a raw lookup
-// answers the index hits alone. only, when not nil, keeps the matches of
-// the banks it names. The matches are best first.
+// subscribes to, as HMA's lookup and raw_lookup do. Only known banks report
+// matches. A lookup (raw false) is how a platform acts on an upload, so it
+// is matched as custos's own match route matches: it applies the
+// suppression banks and the service's own suppression list (a suppressed
+// signal answers nothing), and a match opens a case for human review,
+// counted for quarantine (source hash for a pdq signal, video for vpdq and
+// video_md5); a signal that matches nothing leaves no trace. A raw lookup
+// answers the index hits alone and stores nothing: a diagnostic, not a way
+// to act. only, when not nil, keeps the matches of the banks it names (and
+// the case records those). The matches are best first.
 //
 // A PDQ signal carries no quality, so none is required (HMA's index has no
-// quality floor either); vPDQ frames below the minimum quality are not
-// matched, as in HMA (VPDQ_QUALITY_THRESHOLD).
+// quality floor either; the case's quality is 0, unknown); vPDQ frames
+// below the minimum quality are not matched, as in HMA
+// (VPDQ_QUALITY_THRESHOLD).
 func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, signal string, only map[string]bool, raw bool) ([]HMABankMatch, error) {
 	if err := HMASignalType(signalType); err != nil {
 		return nil, err
@@ -233,6 +238,85 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 	if err != nil {
 		return nil, err
 	}
+	f, err := s.hmaSearch(banks, own, signalType, signal, only, raw)
+	if err != nil {
+		return nil, err
+	}
+	if !raw {
+		source := "video"
+		if signalType == HMAPDQ {
+			source = "hash"
+		}
+		if err := s.hmaCase(ctx, p, source, f); err != nil {
+			return nil, err
+		}
+	}
+	return f.bankMatches(), nil
+}
+
+// HMALookupSignals looks up the signals of one uploaded file (as POST
+// /hma/m/lookup does, after HMAHash) and answers each signal type's
+// matches; the file's matches, whatever signal found them, open one case
+// (source upload for a photo, whose signal is pdq; video_upload for a
+// video).
+func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signals map[string]string, only map[string]bool) (map[string][]HMABankMatch, error) {
+	banks, own, err := s.hmaBanks(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	types := make([]string, 0, len(signals))
+	for t := range signals {
+		if err := HMASignalType(t); err != nil {
+			return nil, err
+		}
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	out := map[string][]HMABankMatch{}
+	var found []*hmaFound
+	for _, t := range types {
+		f, err := s.hmaSearch(banks, own, t, signals[t], only, false)
+		if err != nil {
+			return nil, err
+		}
+		out[t] = f.bankMatches()
+		found = append(found, f)
+	}
+	source := "video_upload"
+	if _, ok := signals[HMAPDQ]; ok {
+		source = "upload"
+	}
+	return out, s.hmaCase(ctx, p, source, found...)
+}
+
+// hmaFound is what the lookup of one signal found: the matches in custos's
+// terms, best first, each with the distance as HMA prints it, and what a
+// case records of the signal.
+type hmaFound struct {
+	matches  []Match
+	distance map[[2]string]string // bank, entry -> HMA's distance
+	c        Case                 // the signal's hash: PDQ (a frame for vPDQ) or MD5
+	frames   []string             // a vPDQ signal's matched frames
+}
+
+func (f *hmaFound) add(m Match, distance string, only map[string]bool) {
+	if only == nil || only[m.BankID] {
+		f.matches = append(f.matches, m)
+		f.distance[[2]string{m.BankID, m.EntryID}] = distance
+	}
+}
+
+// bankMatches are the matches as HMA names them.
+func (f *hmaFound) bankMatches() []HMABankMatch {
+	var out []HMABankMatch
+	for _, m := range f.matches {
+		out = append(out, HMABankMatch{m.BankID, HMAMatch{HMAContentID(m.BankID, m.EntryID), f.distance[[2]string{m.BankID, m.EntryID}]}})
+	}
+	return out
+}
+
+// hmaSearch matches one signal against the banks (see HMALookup).
+func (s *Service) hmaSearch(banks []*loadedBank, own []pdq.Hash, signalType, signal string, only map[string]bool, raw bool) (*hmaFound, error) {
 	if raw {
 		own = nil
 		var known []*loadedBank
@@ -243,27 +327,23 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 		}
 		banks = known
 	}
-	var out []HMABankMatch
-	add := func(bank, entry, distance string) {
-		if only == nil || only[bank] {
-			out = append(out, HMABankMatch{bank, HMAMatch{HMAContentID(bank, entry), distance}})
-		}
-	}
+	f := &hmaFound{distance: map[[2]string]string{}}
 	switch signalType {
 	case HMAPDQ:
 		h, err := ParseHMAPDQ(signal)
 		if err != nil {
 			return nil, err
 		}
+		f.c.PDQ = h.String()
 		ms, sup, err := search(banks, []pdq.Hash{h}, own, s.cfg.SuppressionRadius)
 		if err != nil {
 			return nil, err
 		}
 		if sup && !raw {
-			return nil, nil
+			return f, nil
 		}
 		for _, m := range ms {
-			add(m.BankID, m.EntryID, strconv.Itoa(m.Distance))
+			f.add(m, strconv.Itoa(m.Distance), only)
 		}
 	case HMAVPDQ:
 		frames, err := ParseHMAVPDQ(signal)
@@ -278,44 +358,63 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 			if m.QueryMatchPct == nil {
 				continue // an image entry seen in the video: not a vpdq match
 			}
-			add(m.BankID, m.EntryID, fmt.Sprintf("%.0f%%[%.0f%%]", *m.QueryMatchPct, *m.TargetMatchPct))
+			f.add(m, fmt.Sprintf("%.0f%%[%.0f%%]", *m.QueryMatchPct, *m.TargetMatchPct), only)
+		}
+		if len(f.matches) > 0 {
+			f.c.PDQ, f.c.Quality = o.best.Hash.String(), o.best.Quality
+			for _, h := range o.matchedFrames {
+				f.frames = append(f.frames, h.String())
+			}
 		}
 	case HMAVideoMD5:
 		sum, err := ParseHMAVideoMD5(signal)
 		if err != nil {
 			return nil, err
 		}
-		if !raw && s.md5Suppressed(banks, sum) {
-			return nil, nil
-		}
-		for _, b := range banks {
-			if b.kind == KindSuppression {
-				continue
-			}
-			for i, e := range b.entries {
-				if b.videoQ[i] != nil && e.MD5 == sum {
-					add(b.id, e.EntryID, "0")
-				}
-			}
+		f.c.MD5 = sum
+		o := &videoOutcome{matches: []Match{}}
+		o.matchMD5(banks, sum)
+		for _, m := range o.matches {
+			f.add(m, "0", only)
 		}
 	}
-	return out, nil
+	return f, nil
 }
 
-// md5Suppressed tells whether a video MD5 is that of a video entry of a
-// suppression bank.
-func (s *Service) md5Suppressed(banks []*loadedBank, sum string) bool {
-	for _, b := range banks {
-		if b.kind != KindSuppression {
-			continue
+// hmaCase opens one case for what the lookups of one content found, as
+// custos's match route would (see openCase): its matches, the best
+// distance of each entry first; the hashes the signals gave. Nothing is
+// stored when nothing matched.
+func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string, found ...*hmaFound) error {
+	pr := &prepared{c: Case{Source: source}}
+	best := map[[2]string]int{} // bank, entry -> index in ms
+	var ms []Match
+	for _, f := range found {
+		if pr.c.PDQ == "" {
+			pr.c.PDQ, pr.c.Quality = f.c.PDQ, f.c.Quality
 		}
-		for i, e := range b.entries {
-			if b.videoQ[i] != nil && e.MD5 == sum {
-				return true
+		if pr.c.MD5 == "" {
+			pr.c.MD5 = f.c.MD5
+		}
+		pr.frames = append(pr.frames, f.frames...)
+		for _, m := range f.matches {
+			k := [2]string{m.BankID, m.EntryID}
+			if i, ok := best[k]; ok {
+				if m.Distance < ms[i].Distance {
+					ms[i] = m
+				}
+				continue
 			}
+			best[k] = len(ms)
+			ms = append(ms, m)
 		}
 	}
-	return false
+	if len(ms) == 0 {
+		return nil
+	}
+	sortMatches(ms)
+	_, err := s.openCase(ctx, p, pr, ms)
+	return err
 }
 
 // HMAHash hashes one uploaded file of an HMA content type ("photo" or
@@ -381,8 +480,8 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 
 // HMAIndexStatus answers HMA's /m/index/status for the principal's
 // provider: for each signal type, the number of signals its subscribed
-// banks hold (size: image entries for pdq, video entries for vpdq, video
-// entries with an MD5 for video_md5), and the time (Unix seconds) of the
+// banks hold (size: image entries for pdq, video entries with frames for
+// vpdq, video entries with an MD5 for video_md5), and the time (Unix seconds) of the
 // newest version published in them (built_to: custos's indexes follow every
 // publication at once). A provider subscribed to no published bank has no
 // index: present false, built_to -1, size 0, as HMA answers before its
@@ -414,13 +513,14 @@ func (s *Service) HMAIndexStatus(ctx context.Context, p *auth.Principal) (map[st
 			continue
 		}
 		for i, e := range b.entries {
-			switch {
-			case b.videoQ[i] == nil:
+			if b.videoQ[i] == nil {
 				sizes[HMAPDQ]++
-			case e.MD5 != "":
+				continue
+			}
+			if e.MD5 != "" {
 				sizes[HMAVideoMD5]++
-				sizes[HMAVPDQ]++
-			default:
+			}
+			if len(b.videoQ[i]) > 0 {
 				sizes[HMAVPDQ]++
 			}
 		}

@@ -7,12 +7,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -39,8 +41,11 @@ const MaxImport = 64 << 20
 // fingerprint custos does not hold, say). Nothing is left out without being
 // counted here.
 type ImportStats struct {
-	Adds    int       `json:"adds"`
-	Deletes int       `json:"deletes"`
+	Adds    int `json:"adds"`
+	Deletes int `json:"deletes"`
+	// Updates counts the records of entries the bank holds with other
+	// content: the version replaces those entries' content.
+	Updates int       `json:"updates"`
 	Skipped int       `json:"skipped"`
 	NotHeld []NotHeld `json:"not_held"`
 	// Next is an NCMEC page's paging/next, the address of the next page of
@@ -63,7 +68,7 @@ type NotHeld struct {
 // Rules of NotHeld.
 const (
 	NotHeldImageWithoutPDQ  = "image_without_pdq"  // an image known by digests or other fingerprints only
-	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by MD5 or other fingerprints only
+	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by neither vPDQ frames nor an MD5
 	NotHeldFingerprint      = "fingerprint"        // a fingerprint type custos does not hold, dropped from an entry
 	NotHeldSignalType       = "signal_type"        // a record of a signal type custos does not hold
 	NotHeldNotPositive      = "not_positive"       // a ThreatExchange opinion other than POSITIVE_CLASS
@@ -74,29 +79,32 @@ const (
 	NotHeldElement          = "element"            // an element of the document custos does not read
 	NotHeldDeleteUnknown    = "delete_not_held"    // a deletion of an entry the bank does not hold
 	NotHeldAlreadyHeld      = "already_held"       // an entry the bank holds already, the same
-	NotHeldChanged          = "changed"            // a new record of an entry the bank holds or held: ids are never reused
+	NotHeldWithdrawn        = "withdrawn"          // a new record of an entry the bank deleted: ids are never reused
 )
 
-var notHeldText = map[string]string{
-	NotHeldImageWithoutPDQ:  "images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)",
-	NotHeldVideoWithoutVPDQ: "videos without vPDQ frames (custos holds a video as its vPDQ frames; a video known only by MD5 or other fingerprints is not held)",
-	NotHeldFingerprint:      "fingerprints of a type custos does not hold, dropped from entries that were imported",
-	NotHeldSignalType:       "records of a signal type custos does not hold",
-	NotHeldNotPositive:      "opinions other than POSITIVE_CLASS (a negative opinion is no known hash)",
-	NotHeldDisabled:         "content disabled for matching",
-	NotHeldDuplicate:        "the same entry again",
-	NotHeldSuperseded:       "records superseded by a later record of the same entry in the list",
-	NotHeldTags:             "tags beyond the first, which becomes the classification",
-	NotHeldElement:          "elements custos does not read",
-	NotHeldDeleteUnknown:    "deletions of entries the bank does not hold (never imported, or deleted already)",
-	NotHeldAlreadyHeld:      "entries the bank holds already, unchanged",
-	NotHeldChanged:          "changed records of entries the bank holds or held: entry ids are never reused, so the change is not applied; withdraw the entry and add it under a new id",
+// notHeldText says, rule by rule, what an import could not hold or an
+// export left out: catalogue messages, written in the reader's language
+// (ImportStats.Localize); the rule is the code machines read.
+var notHeldText = map[string]i18n.Msg{
+	NotHeldImageWithoutPDQ:  i18n.M("images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)"),
+	NotHeldVideoWithoutVPDQ: i18n.M("videos with neither vPDQ frames nor an MD5 (custos holds a video as its vPDQ frames or its file's MD5; other fingerprints alone are not held)"),
+	NotHeldFingerprint:      i18n.M("fingerprints of a type custos does not hold, dropped from entries that were imported"),
+	NotHeldSignalType:       i18n.M("records of a signal type custos does not hold"),
+	NotHeldNotPositive:      i18n.M("opinions other than POSITIVE_CLASS (a negative opinion is no known hash)"),
+	NotHeldDisabled:         i18n.M("content disabled for matching"),
+	NotHeldDuplicate:        i18n.M("the same entry again"),
+	NotHeldSuperseded:       i18n.M("records superseded by a later record of the same entry in the list"),
+	NotHeldTags:             i18n.M("tags beyond the first, which becomes the classification"),
+	NotHeldElement:          i18n.M("elements custos does not read"),
+	NotHeldDeleteUnknown:    i18n.M("deletions of entries the bank does not hold (never imported, or deleted already)"),
+	NotHeldAlreadyHeld:      i18n.M("entries the bank holds already, unchanged"),
+	NotHeldWithdrawn:        i18n.M("records of entries the bank deleted earlier: entry ids are never reused, so the entry is not restored; add it under a new id"),
 	// what an export leaves out (bankexport.go)
-	LeftOutVideo:          "video entries, which this format does not carry",
-	LeftOutDigest:         "digests this format does not carry",
-	LeftOutClassification: "classifications this format does not carry",
-	LeftOutEntryID:        "entry ids this format does not carry: an import names the entry by its hash",
-	LeftOutQuarantined:    "entries in quarantine, which do not match and are not handed on",
+	LeftOutVideo:          i18n.M("video entries, which this format does not carry"),
+	LeftOutDigest:         i18n.M("digests this format does not carry"),
+	LeftOutClassification: i18n.M("classifications this format does not carry"),
+	LeftOutEntryID:        i18n.M("entry ids this format does not carry: an import names the entry by its hash"),
+	LeftOutQuarantined:    i18n.M("entries in quarantine, which do not match and are not handed on"),
 }
 
 // notHeldFirst is how many record ids a NotHeld names.
@@ -120,19 +128,47 @@ func (st *ImportStats) leaveOut(rule, what string, record bool, id string) {
 	st.NotHeld = append(st.NotHeld, NotHeld{Rule: rule, What: what, Record: record, Count: 1, First: []string{id}, Message: notHeldText[rule]})
 }
 
+// Localize writes the stats' messages in l's language (nothing when l is
+// nil: they stay in English). The rules stay as they are, for machines.
+func (st *ImportStats) Localize(l *i18n.Localizer) *ImportStats {
+	localizeNotHeld(l, st.NotHeld)
+	return st
+}
+
+func localizeNotHeld(l *i18n.Localizer, ns []NotHeld) {
+	if l == nil {
+		return
+	}
+	for i := range ns {
+		ns[i].Message = l.T(notHeldText[ns[i].Rule])
+	}
+}
+
 // Summary is the stats' NotHeld in one line per reason, for the command
-// line: "12 records not imported: videos without vPDQ frames (…) [video1, …]".
-func (st *ImportStats) Summary() []string {
+// line, in l's language (English when l is nil): "12 records not imported
+// (md5,sha1): videos with neither … [video1, …]".
+func (st *ImportStats) Summary(l *i18n.Localizer) []string {
 	out := make([]string, 0, len(st.NotHeld))
 	for _, n := range st.NotHeld {
-		what := "values left out"
-		if n.Record {
-			what = "records not imported"
+		var what string
+		switch {
+		case l == nil && n.Record:
+			what = fmt.Sprintf("%d records not imported", n.Count)
+		case l == nil:
+			what = fmt.Sprintf("%d values left out", n.Count)
+		case n.Record:
+			what = l.N("%d records not imported", n.Count)
+		default:
+			what = l.N("%d values left out", n.Count)
+		}
+		msg := notHeldText[n.Rule]
+		if l != nil {
+			msg = l.T(msg)
 		}
 		if n.What != "" {
 			what += " (" + n.What + ")"
 		}
-		out = append(out, fmt.Sprintf("%d %s: %s [%s]", n.Count, what, n.Message, strings.Join(n.First, ", ")))
+		out = append(out, what+": "+msg+" ["+strings.Join(n.First, ", ")+"]")
 	}
 	return out
 }
@@ -168,8 +204,8 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 	if err != nil {
 		return NewVersion{}, nil, err
 	}
-	st.Adds, st.Deletes = len(v.Adds), len(v.Deletes)
-	if st.Adds == 0 && st.Deletes == 0 && st.Skipped == 0 {
+	st.Adds, st.Deletes, st.Updates = len(v.Adds), len(v.Deletes), len(v.Updates)
+	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 && st.Skipped == 0 {
 		return NewVersion{}, nil, errs.Invalidf("empty_list", "content", "the list has no entry with a PDQ hash and no deletion")
 	}
 	return v, st, nil
@@ -307,7 +343,8 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 //
 //	{"adds": [{"entry_id": "..", "pdq": "..", "classification": ".."},
 //	          {"entry_id": "..", "video": {"frames": [{"pdq": "..", "quality": 90, "seconds": 0}, ...]}}],
-//	 "deletes": ["entry_id", ...]}
+//	 "deletes": ["entry_id", ...],
+//	 "updates": [{"entry_id": "..", "pdq": "..", "classification": ".."}]}
 //
 // It is the one import format that carries video entries. Unknown fields are
 // refused; a refusal names the field at fault (adds[3].video.frames[12].pdq).
@@ -321,12 +358,17 @@ func parseJSON(data []byte) (NewVersion, error) {
 	if dec.More() {
 		return NewVersion{}, errs.Invalidf("custos_json", "content", "send one JSON object, with nothing after it")
 	}
-	for i, a := range v.Adds {
-		e, err := normalizeEntry(check.Index("adds", i), a)
-		if err != nil {
-			return NewVersion{}, fieldErr(err)
+	for _, list := range []struct {
+		name    string
+		entries []DocEntry
+	}{{"adds", v.Adds}, {"updates", v.Updates}} {
+		for i, a := range list.entries {
+			e, err := normalizeEntry(check.Index(list.name, i), a)
+			if err != nil {
+				return NewVersion{}, fieldErr(err)
+			}
+			list.entries[i] = e
 		}
-		v.Adds[i] = e
 	}
 	for i, d := range v.Deletes {
 		if !entryIDRE.MatchString(d) {
@@ -348,11 +390,14 @@ func fieldErr(err error) error {
 // reconcile fits an imported list to the bank it goes into, for lists that
 // restate entries (an NCMEC feed sends an entry again when it changes, and
 // deletions of entries this bank may never have held): an add of an entry
-// the bank holds unchanged is counted already_held, one of an entry it
-// holds or held with other content changed (entry ids are never reused);
-// a deletion of an entry it does not hold is counted delete_not_held. Each
-// is left out of the version. A list with nothing left is refused, naming
-// what it held. Publish checks the bank again in its transaction.
+// the bank holds with other content becomes an update of that entry (the
+// version replaces its content; counted in Updates). An add of an entry the
+// bank holds unchanged is counted already_held, one of an entry it deleted
+// earlier withdrawn (entry ids are never reused, and an entry withdrawn
+// after disputes must not come back unseen); a deletion of an entry it does
+// not hold is counted delete_not_held. Those are left out of the version.
+// A list with nothing left is refused, naming what it held. Publish checks
+// the bank again in its transaction.
 func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID string, v NewVersion, st *ImportStats) (NewVersion, error) {
 	b, err := getBank(ctx, s.DB.Read(), bankID)
 	if err != nil {
@@ -390,15 +435,17 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 		return v, err
 	}
 	var out NewVersion
-	for _, a := range v.Adds {
+	for _, a := range append(slices.Clip(v.Adds), v.Updates...) {
 		h, ok := have[a.EntryID]
 		switch {
 		case !ok:
 			out.Adds = append(out.Adds, a)
-		case h.live && sameEntry(h.e, a):
+		case !h.live:
+			st.leaveOut(NotHeldWithdrawn, "", true, a.EntryID)
+		case sameEntry(h.e, a):
 			st.leaveOut(NotHeldAlreadyHeld, "", true, a.EntryID)
 		default:
-			st.leaveOut(NotHeldChanged, "", true, a.EntryID)
+			out.Updates = append(out.Updates, a)
 		}
 	}
 	for _, d := range v.Deletes {
@@ -408,9 +455,9 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 			st.leaveOut(NotHeldDeleteUnknown, "", true, d)
 		}
 	}
-	st.Adds, st.Deletes = len(out.Adds), len(out.Deletes)
-	if st.Adds == 0 && st.Deletes == 0 {
-		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(), "; "))
+	st.Adds, st.Deletes, st.Updates = len(out.Adds), len(out.Deletes), len(out.Updates)
+	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 {
+		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(i18n.FromContext(ctx)), "; "))
 	}
 	return out, nil
 }

@@ -55,14 +55,18 @@ func TestParseNCMECv2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Adds != 2 || st.Deletes != 2 || st.Skipped != 2 {
+	if st.Adds != 3 || st.Deletes != 2 || st.Skipped != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	if e := v.Adds[0]; e.EntryID != "image1" || e.Classification != "A1" || e.MD5 != "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1" ||
 		e.PDQ != "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b" || e.Video != nil {
 		t.Errorf("image %+v", e)
 	}
-	if e := v.Adds[1]; e.EntryID != "video2" || e.MD5 != "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1" || e.Video == nil || len(e.Video.Frames) != 2 ||
+	// A video known by its MD5 alone is held as such.
+	if e := v.Adds[1]; e.EntryID != "video1" || e.MD5 != "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1" || e.Video == nil || len(e.Video.Frames) != 0 || e.PDQ != "" {
+		t.Errorf("video known by its MD5 %+v", e)
+	}
+	if e := v.Adds[2]; e.EntryID != "video2" || e.MD5 != "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1" || e.Video == nil || len(e.Video.Frames) != 2 ||
 		e.Video.Frames[1] != (VideoFrame{PDQ: "cdd08d18c82695b4e23a8e272ea527bfcc9e06602cb208674a047e80d58d4f78", Quality: 90, Seconds: 1}) {
 		t.Errorf("video %+v", e)
 	}
@@ -71,8 +75,7 @@ func TestParseNCMECv2(t *testing.T) {
 	}
 	want := map[string]string{
 		"image_without_pdq md5,sha1,pdna record": "image2",
-		"video_without_vpdq md5,sha1 record":     "video1",
-		"fingerprint sha1 value":                 "image1",
+		"fingerprint sha1 value":                 "image1,video1",
 		"fingerprint pdna value":                 "image1",
 	}
 	if len(st.NotHeld) != len(want) {
@@ -80,7 +83,7 @@ func TestParseNCMECv2(t *testing.T) {
 	}
 	for _, n := range st.NotHeld {
 		key := n.Rule + " " + n.What + map[bool]string{true: " record", false: " value"}[n.Record]
-		if want[key] != strings.Join(n.First, ",") || n.Count != 1 || n.Message == "" {
+		if want[key] != strings.Join(n.First, ",") || n.Count != len(n.First) || n.Message == "" {
 			t.Errorf("not held %+v, want %s", n, want[key])
 		}
 	}
@@ -91,9 +94,17 @@ func TestParseNCMECv2(t *testing.T) {
 	if err != nil || st.Adds != 1 || st.Deletes != 1 || st.Next != "" {
 		t.Errorf("last page: %+v %v", st, err)
 	}
+	// A video with an MD5 and fingerprints given as links: held by its
+	// MD5, the links named.
 	v, st, err = ParseList(FormatNCMEC, read("large-fingerprints.xml"))
-	if err != nil || len(v.Adds) != 0 || st.Skipped != 1 || st.NotHeld[0].What != "md5,tmk-pdqf,videntifier" {
+	if err != nil || len(v.Adds) != 1 || v.Adds[0].MD5 != "facefacefacefacefacefacefaceface" || st.Skipped != 0 || len(st.NotHeld) != 2 ||
+		st.NotHeld[0].What != "tmk-pdqf" || st.NotHeld[1].What != "videntifier" {
 		t.Errorf("links: %+v %v", st, err)
+	}
+	// One with neither vPDQ nor an MD5 cannot be held, and is named.
+	_, st, err = ParseList(FormatNCMEC, []byte(ncmecVideoSHA1Only))
+	if err != nil || st.Skipped != 1 || st.NotHeld[0].Rule != NotHeldVideoWithoutVPDQ || st.NotHeld[0].What != "sha1,tmk-pdqf" {
+		t.Errorf("sha1 only: %+v %v", st, err)
 	}
 
 	// The namespace may be left out; another one is refused, and so is the
@@ -266,3 +277,9 @@ func TestSignedDoc(t *testing.T) {
 		t.Error("verified with another key")
 	}
 }
+
+// ncmecVideoSHA1Only is a page whose one video has neither vPDQ nor an MD5.
+const ncmecVideoSHA1Only = `<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><videos count="1" maxTimestamp="2019-11-24T15:10:00Z">
+<video><member id="101">TX Example</member><timestamp>2019-11-24T15:10:00Z</timestamp><id>sha1only</id>
+<fingerprints><sha1>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</sha1><tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/></fingerprints></video>
+</videos></queryResult>`

@@ -65,8 +65,9 @@ func vpdqEntryID(v *VideoHash) string {
 //	Sample Data,vpdq,"[""f8f8…,100,0.000"", …]",POSITIVE_CLASS,
 //
 // te-tsv is the same with tabs. A pdq row is an image whose entry id is its
-// hash (as in hex lists); a vpdq row a video named by vpdqEntryID; the first
-// tag is the classification. The collaboration is the bank: the column is
+// hash (as in hex lists); a vpdq row a video named by vpdqEntryID; a
+// video_md5 row a video known by its MD5, whose entry id is the MD5; the
+// first tag is the classification. The collaboration is the bank: the column is
 // read and not kept.
 var teColumns = []string{"collab", "signal_type", "signal_str", "category", "tags"}
 
@@ -141,8 +142,8 @@ func parseTE(data []byte, comma rune, st *ImportStats) (NewVersion, error) {
 			e.Video = &VideoHash{Frames: frames}
 			e.EntryID = vpdqEntryID(e.Video)
 		case "video_md5":
-			st.leaveOut(NotHeldVideoWithoutVPDQ, typ, true, where)
-			continue
+			e.MD5, e.EntryID = strings.ToLower(get(rec, "signal_str")), strings.ToLower(get(rec, "signal_str"))
+			e.Video = &VideoHash{}
 		default:
 			st.leaveOut(NotHeldSignalType, typ, true, where)
 			continue
@@ -183,7 +184,8 @@ func csvErr(err error) string {
 // (GET /c/bank/<bank>/content/<id>?signal_type=…) and takes the "signals"
 // object to bank a hash (POST /c/bank/<bank>/signal). The hma format is a
 // JSON array of those objects. Signal types: pdq (a photo), vpdq (a video,
-// the vPDQ signal string), video_md5 (a video's MD5, kept with its vPDQ).
+// the vPDQ signal string), video_md5 (a video's MD5, kept with its vPDQ, or
+// alone: a video known by its MD5).
 type hmaContent struct {
 	ID               json.RawMessage   `json:"id"`
 	Bank             string            `json:"bank"`
@@ -240,8 +242,7 @@ func parseHMA(data []byte, st *ImportStats) (NewVersion, error) {
 		slices.Sort(other)
 		switch {
 		case e.PDQ == "" && e.Video == nil && e.MD5 != "":
-			st.leaveOut(NotHeldVideoWithoutVPDQ, strings.Join(append([]string{"video_md5"}, other...), ","), true, id)
-			continue
+			e.Video = &VideoHash{} // a video known by its MD5 alone
 		case e.PDQ == "" && e.Video == nil:
 			st.leaveOut(NotHeldSignalType, strings.Join(other, ","), true, id)
 			continue

@@ -93,7 +93,7 @@ const (
 		AND (? = '' OR provider_id = ?) AND (? = '' OR authority_id = ?)
 		AND (? = '' OR sent_at >= ?) AND (? = '' OR sent_at < ?) AND (? = '' OR id = ?)
 		AND %%s ORDER BY log_index DESC, id LIMIT ?`
-	listEntriesSQL = `SELECT entry_id, pdq, md5, sha256, classification, video_frames, added_version, quarantined_at, log_index FROM hm_entries
+	listEntriesSQL = `SELECT entry_id, pdq, md5, sha256, classification, CASE WHEN video <> '' THEN 1 ELSE 0 END, video_frames, added_version, quarantined_at, log_index FROM hm_entries
 		WHERE bank_id = ? AND deleted_version IS NULL
 		AND (? = '' OR CASE WHEN quarantined_at IS NULL THEN 'active' ELSE 'quarantined' END = ?) AND (? = '' OR entry_id = ?)
 		AND %s ORDER BY log_index DESC, entry_id LIMIT ?`
@@ -181,7 +181,8 @@ type BankEntry struct {
 	MD5            string `json:"md5,omitempty"`
 	SHA256         string `json:"sha256,omitempty"`
 	Classification string `json:"classification"`
-	VideoFrames    int    `json:"video_frames,omitempty"` // a video entry's frame count; its pdq is empty
+	Video          bool   `json:"video,omitempty"`        // a video entry: its pdq is empty
+	VideoFrames    int    `json:"video_frames,omitempty"` // a video entry's frame count; none for a video known by its md5 alone
 	AddedVersion   int    `json:"added_version"`
 	QuarantinedAt  string `json:"quarantined_at,omitempty"`
 }
@@ -207,7 +208,9 @@ func (s *Service) BankEntries(ctx context.Context, p *auth.Principal, bankID str
 	return list(ctx, s.DB.Read(), listEntriesSQL, bankID, f.Request, "log_index", "entry_id", []string{f.Status, f.ID},
 		func(r store.Scanner, e *BankEntry) error {
 			var q sql.NullString
-			err := r.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &e.VideoFrames, &e.AddedVersion, &q)
+			var video int
+			err := r.Scan(&e.EntryID, &e.PDQ, &e.MD5, &e.SHA256, &e.Classification, &video, &e.VideoFrames, &e.AddedVersion, &q)
+			e.Video = video == 1
 			e.QuarantinedAt = ns(q)
 			return err
 		}, func(e *BankEntry) string { return e.EntryID })

@@ -95,10 +95,16 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 		return e, errs.Invalidf("entry_id", field+".entry_id", "an entry id is 1 to 128 letters, digits or . _ : -")
 	}
 	var err error
-	if e.Video != nil {
-		if strings.TrimSpace(e.PDQ) != "" {
-			return e, errs.Invalidf("pdq_or_video", field+".video", "an entry is an image (pdq) or a video (video), not both")
+	switch {
+	case e.Video != nil && strings.TrimSpace(e.PDQ) != "":
+		return e, errs.Invalidf("pdq_or_video", field+".video", "an entry is an image (pdq) or a video (video), not both")
+	case e.Video != nil && len(e.Video.Frames) == 0:
+		// A video known only by its MD5: it matches that file exactly.
+		if strings.TrimSpace(e.MD5) == "" {
+			return e, errs.Invalidf("video_frames", field+".video.frames", "a video entry has at least one frame, or none and an md5 (a video known by its MD5 alone)")
 		}
+		e.PDQ, e.Video = "", &VideoHash{}
+	case e.Video != nil:
 		frames, err := normalizeFrames(field+".video.frames", e.Video.Frames)
 		if err != nil {
 			return e, err
@@ -108,7 +114,7 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 				"a video entry needs at least one frame of quality %d or more, or it can never match", DefaultMinQuality)
 		}
 		e.PDQ, e.Video = "", &VideoHash{Frames: frames}
-	} else {
+	default:
 		h, err := parsePDQ(e.PDQ)
 		if err != nil {
 			return e, errs.Invalidf("pdq_hex", field+".pdq", "pdq must be a PDQ hash in 64 hexadecimal digits")
@@ -225,10 +231,12 @@ type NewBank struct {
 	Threshold *int   `json:"threshold"`
 }
 
-// NewVersion is the input of Publish: entries to add and entry ids to delete.
+// NewVersion is the input of Publish: entries to add, entry ids to delete,
+// and new contents of live entries (updates, by entry id).
 type NewVersion struct {
 	Adds    []DocEntry `json:"adds"`
 	Deletes []string   `json:"deletes"`
+	Updates []DocEntry `json:"updates,omitempty"`
 }
 
 // Version is a published version of a bank.

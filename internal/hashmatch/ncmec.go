@@ -32,8 +32,10 @@ const NCMECNamespace = "https://hashsharing.ncmec.org/hashsharing/v2"
 // An image is held with its pdq (and md5, sha256); a video with its vPDQ
 // frames, which NCMEC's own fingerprints do not carry: custos writes them,
 // and reads them, in a <vpdq> fingerprint of its own (the vPDQ signal string
-// of python-threatexchange: a JSON array of "PDQHEX,QUALITY,SECONDS"). What
-// cannot be held is counted in the stats, never dropped unsaid.
+// of python-threatexchange: a JSON array of "PDQHEX,QUALITY,SECONDS"), and
+// with its md5 (and sha256); a video with an md5 and no vpdq is held by its
+// MD5 alone. What cannot be held is counted in the stats, never dropped
+// unsaid.
 type ncmecResult struct {
 	XMLName xml.Name     `xml:"queryResult"`
 	Images  []ncmecGroup `xml:"images"`
@@ -183,6 +185,11 @@ func ncmecEntry(it ncmecItem, id string, video bool, st *ImportStats) (DocEntry,
 				other = append(other, name)
 			}
 		}
+	}
+	if video && e.Video == nil && e.MD5 != "" {
+		// A video known by its MD5 only (NCMEC's own video fingerprints
+		// are no vPDQ): held as such, it matches that file exactly.
+		e.Video = &VideoHash{}
 	}
 	if (!video && e.PDQ == "") || (video && e.Video == nil) {
 		rule := NotHeldImageWithoutPDQ

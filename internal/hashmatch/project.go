@@ -32,17 +32,26 @@ func Project(reg *ledger.Projections) {
 			return err
 		}
 		for _, a := range d.Adds {
-			video, frames := "", 0
-			if a.Video != nil {
-				b, err := json.Marshal(a.Video)
-				if err != nil {
-					return err
-				}
-				video, frames = string(b), len(a.Video.Frames)
+			video, frames, err := videoColumns(a)
+			if err != nil {
+				return err
 			}
 			if _, err := q.Exec(ctx, `INSERT INTO hm_entries (id, bank_id, entry_id, pdq, md5, sha256, classification, added_version, video, video_frames, log_index)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, entryKey(d.Bank, a.EntryID), d.Bank, a.EntryID, a.PDQ, a.MD5, a.SHA256, a.Classification, d.Version,
 				video, frames, idx); err != nil {
+				return err
+			}
+		}
+		// An update keeps the entry's row (its id, when it was added, its
+		// quarantine) and replaces its content; the version's document
+		// keeps the content it had before (see entriesAt).
+		for _, u := range d.Updates {
+			video, frames, err := videoColumns(u)
+			if err != nil {
+				return err
+			}
+			if _, err := q.Exec(ctx, `UPDATE hm_entries SET pdq = ?, md5 = ?, sha256 = ?, classification = ?, video = ?, video_frames = ? WHERE id = ?`,
+				u.PDQ, u.MD5, u.SHA256, u.Classification, video, frames, entryKey(d.Bank, u.EntryID)); err != nil {
 				return err
 			}
 		}
@@ -161,6 +170,16 @@ func Project(reg *ledger.Projections) {
 	)
 	projectFeedback(reg)
 	projectRetro(reg)
+}
+
+// videoColumns are the video and video_frames columns of an entry: its
+// vPDQ hash as JSON and its frame count, or "" and 0 for an image.
+func videoColumns(e DocEntry) (string, int, error) {
+	if e.Video == nil {
+		return "", 0, nil
+	}
+	b, err := json.Marshal(e.Video)
+	return string(b), len(e.Video.Frames), err
 }
 
 // versionKey and entryKey are the text keys of hm_versions and hm_entries:

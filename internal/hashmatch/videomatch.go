@@ -214,12 +214,61 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 	return out, nil
 }
 
-// MatchVideoLocal matches a video's frames against banks held offline, as
-// the registry matches a video (see searchVideo), with python-threatexchange's
-// default percentages (80 and 0): a signed snapshot does not carry the
-// bank's. It returns the matches best first and the status:
-// match, no_match, low_quality or suppressed.
-func MatchVideoLocal(banks []*LocalBank, frames []vpdq.Frame, minQuality int) ([]Match, string, error) {
+// md5Entries are the video entries of a bank whose MD5 is sum: a video
+// known only by its MD5, or a video with frames whose file's MD5 the list
+// gave.
+func md5Entries(b *loadedBank, sum string) []int {
+	var out []int
+	for i, e := range b.entries {
+		if b.videoQ[i] != nil && e.MD5 == sum {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// matchMD5 adds to a video's outcome the video entries of the known banks
+// whose MD5 is the video file's (sum, lower-case hex; "" when the query
+// gave none): the same file, a match at distance 0 without percentages,
+// whether or not its frames matched. The MD5 of a suppression bank's video
+// entry marks the whole file as a known false positive: no match stands.
+// The banks are scanned, not indexed: a video is matched rarely, and its
+// decoding costs far more than a pass over the banks' entries.
+func (o *videoOutcome) matchMD5(banks []*loadedBank, sum string) {
+	if sum == "" {
+		return
+	}
+	for _, b := range banks {
+		if b.kind == KindSuppression && len(md5Entries(b, sum)) > 0 {
+			o.suppressed, o.matches, o.matchedFrames = true, []Match{}, nil
+			return
+		}
+	}
+	have := map[[2]string]bool{}
+	for _, m := range o.matches {
+		have[[2]string{m.BankID, m.EntryID}] = true
+	}
+	for _, b := range banks {
+		if b.kind == KindSuppression {
+			continue
+		}
+		for _, i := range md5Entries(b, sum) {
+			e := b.entries[i]
+			if !have[[2]string{b.id, e.EntryID}] {
+				o.matches = append(o.matches, Match{BankID: b.id, EntryID: e.EntryID, Classification: e.Classification})
+			}
+		}
+	}
+	sortMatches(o.matches)
+}
+
+// MatchVideoLocal matches a video against banks held offline, as the
+// registry matches a video: its frames as searchVideo does, with each
+// bank's vPDQ percentages (a snapshot carries them; an older one without
+// them, python-threatexchange's defaults, 80 and 0), and its file's MD5
+// (sum, "" for none) with the banks' video entries. It returns the matches
+// best first and the status: match, no_match, low_quality or suppressed.
+func MatchVideoLocal(banks []*LocalBank, frames []vpdq.Frame, sum string, minQuality int) ([]Match, string, error) {
 	lbs := make([]*loadedBank, len(banks))
 	for i, b := range banks {
 		lbs[i] = b.b
@@ -228,6 +277,7 @@ func MatchVideoLocal(banks []*LocalBank, frames []vpdq.Frame, minQuality int) ([
 	if err != nil {
 		return nil, "", err
 	}
+	o.matchMD5(lbs, sum)
 	return o.matches, o.status(), nil
 }
 
@@ -361,14 +411,18 @@ func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vp
 	if err != nil {
 		return nil, err
 	}
+	o.matchMD5(banks, c.MD5)
 	res := &VideoResult{Status: o.status(), Frames: len(frames), UsableFrames: o.usable, Matches: o.matches}
 	if res.Status != StatusMatch {
 		res.Matches = []Match{}
 		return res, nil
 	}
 	// The case carries the query frame of the closest pair: what a reviewer
-	// looks at first, and what a rejection may suppress.
-	c.PDQ, c.Quality = o.best.Hash.String(), o.best.Quality
+	// looks at first, and what a rejection may suppress. A video matched
+	// by its MD5 alone has none.
+	if len(o.matchedFrames) > 0 {
+		c.PDQ, c.Quality = o.best.Hash.String(), o.best.Quality
+	}
 	matched := make([]string, len(o.matchedFrames))
 	for i, h := range o.matchedFrames {
 		matched[i] = h.String()

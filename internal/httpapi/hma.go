@@ -228,7 +228,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, err)
 			}},
-		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; opens no case (service)",
+		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
@@ -244,7 +244,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, err)
 			}},
-		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; opens no case (service)",
+		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review (service)",
 			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
@@ -252,12 +252,12 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					if err != nil {
 						return nil, err
 					}
+					found, err := s.HMALookupSignals(r.Context(), p, hashes, hmaBanksParam(r))
+					if err != nil {
+						return nil, err
+					}
 					out := map[string]any{}
-					for st, signal := range hashes {
-						ms, err := s.HMALookup(r.Context(), p, st, signal, hmaBanksParam(r), false)
-						if err != nil {
-							return nil, err
-						}
+					for st, ms := range found {
 						out[st] = hmaByBank(ms)
 					}
 					return out, nil
