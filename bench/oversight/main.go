@@ -58,7 +58,7 @@ var (
 	pgOrgans = flag.Int("pg-organs", 0, "transplanted organs of the PostgreSQL registry (default: -organs)")
 	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file /tmp/SCHEMA.key)")
 	keep     = flag.Bool("keep", false, "keep the generated PostgreSQL schema and its key file")
-	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema with a copy of the -db SQLite registry (dataset.CopyToPostgres) instead of generating through the writer")
+	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema (or the -pg-schema one, emptied) with a copy of the -db SQLite registry (dataset.CopyToPostgres) instead of generating through the writer")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
 	genOnly  = flag.Bool("generate-only", false, "generate (and migrate), measure nothing")
 	reports  = flag.String("reports", "godt,equity", "which reports to measure")
@@ -97,7 +97,7 @@ func main() {
 			n = *organs
 		}
 		generate := *pgSchema == ""
-		if generate && *pgCopy {
+		if *pgCopy {
 			t0 := time.Now()
 			log.Printf("postgres: copying %s", *dbPath)
 			if err := dataset.CopyToPostgres(ctx, *dbPath, *dbPath+".key", dsn, keyFile, func(m string) { log.Printf("postgres: %s", m) }); err != nil {
