@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -100,7 +101,8 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	failed := 0
 	enc := json.NewEncoder(stdout)
-	for _, f := range files {
+	images := hashImages(ctx, files, *asJSON, *orient)
+	for i, f := range files {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -111,38 +113,96 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			continue
 		}
-		if !*asJSON {
-			// One hash, without the variants matching needs.
-			r, err := hashOne(f, *orient)
-			if err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", f, err)
-				failed++
-				continue
-			}
-			fmt.Fprintf(stdout, "%s %d %s\n", r.Hash, r.Quality, f)
-			continue
+		var r hashed
+		select {
+		case r = <-images[i]:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		h, err := hashFile(f)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", f, err)
+		if r.err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", f, r.err)
 			failed++
 			continue
 		}
-		hash, q := h.PDQ, h.Quality
-		if *orient {
-			hash, q = h.Displayed, h.DisplayedQuality
-		}
-		dih := make([]string, len(h.Dihedral))
-		for i, d := range h.Dihedral {
-			dih[i] = d.String()
-		}
-		enc.Encode(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
-			"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": *orient, "dihedral": dih})
+		stdout.Write(r.out)
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
 	}
 	return nil
+}
+
+// hashed is what `hashmatch hash` prints for one image: its line (text or
+// JSON), or why it could not be hashed.
+type hashed struct {
+	out []byte
+	err error
+}
+
+// hashImages hashes the images among files (videos are left to the caller,
+// which hashes them in turn with their own workers) on up to GOMAXPROCS
+// goroutines, a file at a time each, in the order given. images[i] yields
+// file i's output once; the caller prints them in the order given, so the
+// output is the same whatever the number of cores (TestHashmatchHashAllCores).
+func hashImages(ctx context.Context, files []string, asJSON, orient bool) []chan hashed {
+	images := make([]chan hashed, len(files))
+	jobs := make(chan int)
+	for i, f := range files {
+		if !hashmatch.IsVideo(f) {
+			images[i] = make(chan hashed, 1)
+		}
+	}
+	go func() {
+		defer close(jobs)
+		for i := range files {
+			if images[i] == nil {
+				continue
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		go func() {
+			for i := range jobs {
+				out, err := hashImageLine(files[i], asJSON, orient)
+				images[i] <- hashed{out, err}
+			}
+		}()
+	}
+	return images
+}
+
+// hashImageLine hashes one image and returns its output line: in text one
+// hash of the stored pixels (as displayed with orient), without the
+// variants matching needs; in JSON the hash with its digests, size,
+// orientation and dihedral hashes.
+func hashImageLine(f string, asJSON, orient bool) ([]byte, error) {
+	if !asJSON {
+		r, err := hashOne(f, orient)
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Appendf(nil, "%s %d %s\n", r.Hash, r.Quality, f), nil
+	}
+	h, err := hashFile(f)
+	if err != nil {
+		return nil, err
+	}
+	hash, q := h.PDQ, h.Quality
+	if orient {
+		hash, q = h.Displayed, h.DisplayedQuality
+	}
+	dih := make([]string, len(h.Dihedral))
+	for i, d := range h.Dihedral {
+		dih[i] = d.String()
+	}
+	out, err := json.Marshal(map[string]any{"path": f, "pdq": hash.String(), "quality": q, "md5": h.MD5, "sha256": h.SHA256,
+		"width": h.Width, "height": h.Height, "orientation": int(h.Orientation), "displayed": orient, "dihedral": dih})
+	return append(out, '\n'), err
 }
 
 // hashVideo prints a video's vPDQ hashes, one frame a second: in text, one

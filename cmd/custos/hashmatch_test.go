@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/jpeg"
 	_ "image/png"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -299,5 +301,67 @@ func TestHashmatchHashEXIF(t *testing.T) {
 	}
 	if j.PDQ != stored.String() || j.Orientation != 6 || j.Width != 4032 || len(j.Dihedral) != 8 || j.Dihedral[0] != j.PDQ {
 		t.Errorf("hash --json: %s", out)
+	}
+}
+
+// TestHashmatchHashAllCores: `hashmatch hash` hashes its files on every core
+// and prints exactly what it prints on one core: one line per file in the
+// order given (not sorted, a file given twice printed twice), each the hash
+// of the stored pixels, and the files it could not hash on stderr, in order.
+func TestHashmatchHashAllCores(t *testing.T) {
+	ref := pdqRef(t)
+	tmp := t.TempDir()
+	notImage := filepath.Join(tmp, "notes.txt")
+	os.WriteFile(notImage, []byte("not an image"), 0o644)
+	files := []string{
+		filepath.Join(ref, "labelme-subset", "q2821.jpg"),
+		filepath.Join(ref, "dih", "bridge-1-original.jpg"),
+		notImage,
+		filepath.Join(ref, "labelme-subset", "q0122.jpg"),
+		filepath.Join(ref, "pen-and-coaster.png"),
+		filepath.Join(ref, "dih", "bridge-2-rotate-90.jpg"),
+		filepath.Join(tmp, "missing.jpg"),
+		filepath.Join(ref, "labelme-subset", "q2821.jpg"),
+		filepath.Join(ref, "labelme-subset", "q0746.jpg"),
+	}
+	hash := func(procs int, extra ...string) (string, string) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		return custos(t, 1, append(append([]string{"hashmatch", "hash"}, extra...), files...)...)
+	}
+	for _, extra := range [][]string{nil, {"--json"}} {
+		out1, err1 := hash(1, extra...)
+		out8, err8 := hash(8, extra...)
+		if out1 != out8 || err1 != err8 {
+			t.Fatalf("%v: one core:\n%s%s\neight:\n%s%s", extra, out1, err1, out8, err8)
+		}
+		if want := notImage + ": "; !strings.HasPrefix(err1, want) || !strings.Contains(err1, "\n"+filepath.Join(tmp, "missing.jpg")+": ") {
+			t.Errorf("%v: stderr %q, want the text file then the missing one", extra, err1)
+		}
+		lines := strings.Split(strings.TrimSpace(out1), "\n")
+		var images []string
+		for _, f := range files {
+			if f != notImage && !strings.HasPrefix(filepath.Base(f), "missing") {
+				images = append(images, f)
+			}
+		}
+		if len(lines) != len(images) {
+			t.Fatalf("%v: %d lines for %d images:\n%s", extra, len(lines), len(images), out1)
+		}
+		for i, f := range images {
+			want, err := pdq.HashFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if extra == nil {
+				if line := fmt.Sprintf("%s %d %s", want.Hash, want.Quality, f); lines[i] != line {
+					t.Errorf("line %d: %q, want %q", i, lines[i], line)
+				}
+				continue
+			}
+			var got struct{ Path, PDQ string }
+			if err := json.Unmarshal([]byte(lines[i]), &got); err != nil || got.Path != f || got.PDQ != want.Hash.String() {
+				t.Errorf("line %d: %s (%v), want path %s pdq %s", i, lines[i], err, f, want.Hash)
+			}
+		}
 	}
 }

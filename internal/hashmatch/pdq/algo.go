@@ -173,21 +173,72 @@ func boxCols(in, out []float32, rows, cols, window int, sums []float32) {
 	}
 }
 
-// decimate samples the blurred rows x cols buffer at the centres of a 64x64
-// grid. The reference computes int(((i+0.5)*n)/64) in float64; every step of
-// that is exact (n < 2^31, division by a power of two), so the integer form
+// boxColsDecimate is boxCols fused with decimate, for the last pass of the
+// blur: it keeps running sums for the 64 columns decimate samples only and
+// writes only the 64 rows it samples. Each of those columns goes through
+// exactly boxCols's operations, so the result is bit for bit that of boxCols
+// then decimate (TestBoxColsDecimate), at about an eighth of the work on a
+// 512-wide buffer. The samples are at the centres of a 64x64 grid: the
+// reference computes int(((i+0.5)*n)/64) in float64, every step of which is
+// exact (n < 2^31, division by a power of two), so the integer form
 // ((2i+1)*n)/128 gives the same index.
-func decimate(in []float32, rows, cols int, out *[dctSize * dctSize]float32) {
-	var colIdx [dctSize]int
+func boxColsDecimate(in []float32, rows, cols, window int, out *[dctSize * dctSize]float32) {
+	var colIdx, rowIdx [dctSize]int
 	for j := range colIdx {
 		colIdx[j] = (2*j + 1) * cols / (2 * dctSize)
+		rowIdx[j] = (2*j + 1) * rows / (2 * dctSize)
 	}
-	for i := range dctSize {
-		src := in[(2*i+1)*rows/(2*dctSize)*cols:]
-		dst := out[i*dctSize : (i+1)*dctSize]
-		for j, c := range colIdx {
-			dst[j] = src[c]
+	var sums [dctSize]float32
+	p1, p2, p3, p4 := boxPhases(rows, window)
+	cnt := 0
+	ri, li, oi := 0, 0, 0
+	next := 0 // the next decimated row
+	keep := func(fc float32) {
+		for ; next < dctSize && rowIdx[next] == oi; next++ {
+			dst := out[next*dctSize : (next+1)*dctSize]
+			for j, s := range sums {
+				dst[j] = s / fc
+			}
 		}
+		oi++
+	}
+	for range p1 {
+		add := in[ri*cols:]
+		for j, c := range colIdx {
+			sums[j] += add[c]
+		}
+		cnt++
+		ri++
+	}
+	for range p2 {
+		add := in[ri*cols:]
+		cnt++
+		for j, c := range colIdx {
+			sums[j] += add[c]
+		}
+		keep(float32(cnt))
+		ri++
+	}
+	fc := float32(cnt)
+	for range p3 {
+		add, sub := in[ri*cols:], in[li*cols:]
+		for j, c := range colIdx {
+			s := sums[j] + add[c]
+			s -= sub[c]
+			sums[j] = s
+		}
+		keep(fc)
+		ri++
+		li++
+	}
+	for range p4 {
+		sub := in[li*cols:]
+		cnt--
+		for j, c := range colIdx {
+			sums[j] -= sub[c]
+		}
+		keep(float32(cnt))
+		li++
 	}
 }
 

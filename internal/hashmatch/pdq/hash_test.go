@@ -3,6 +3,7 @@ package pdq
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"math/bits"
 	"strings"
 	"testing"
@@ -109,5 +110,51 @@ func TestDistance(t *testing.T) {
 	y := mustParseHex(t, "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af")
 	if d := Distance(x, y); d != 120 {
 		t.Errorf("Java bridge original vs rotate-90: %d, want 120 (PDQHasherTest)", d)
+	}
+}
+
+// TestBoxColsDecimate checks the fused last pass against boxCols then
+// decimate, bit for bit, on random buffers of sizes below, at and above the
+// 64x64 grid, with the windows the blur uses for them.
+func TestBoxColsDecimate(t *testing.T) {
+	s := uint32(88172645)
+	for _, sz := range [][2]int{{5, 7}, {64, 64}, {63, 130}, {200, 77}, {512, 512}, {513, 384}} {
+		rows, cols := sz[0], sz[1]
+		in := make([]float32, rows*cols)
+		for i := range in {
+			s ^= s << 13
+			s ^= s >> 17
+			s ^= s << 5
+			in[i] = float32(s%65536) / 256
+		}
+		tmp := make([]float32, rows*cols)
+		var want, got [dctSize * dctSize]float32
+		window := jaroszWindow(rows, dctSize)
+		boxCols(in, tmp, rows, cols, window, make([]float32, cols))
+		decimate(tmp, rows, cols, &want)
+		boxColsDecimate(in, rows, cols, window, &got)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%dx%d: [%d] = %v, want %v", rows, cols, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// decimate, the plain form boxColsDecimate is checked against, samples the blurred rows x cols buffer at the centres of a 64x64
+// grid. The reference computes int(((i+0.5)*n)/64) in float64; every step of
+// that is exact (n < 2^31, division by a power of two), so the integer form
+// ((2i+1)*n)/128 gives the same index.
+func decimate(in []float32, rows, cols int, out *[dctSize * dctSize]float32) {
+	var colIdx [dctSize]int
+	for j := range colIdx {
+		colIdx[j] = (2*j + 1) * cols / (2 * dctSize)
+	}
+	for i := range dctSize {
+		src := in[(2*i+1)*rows/(2*dctSize)*cols:]
+		dst := out[i*dctSize : (i+1)*dctSize]
+		for j, c := range colIdx {
+			dst[j] = src[c]
+		}
 	}
 }

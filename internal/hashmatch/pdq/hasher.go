@@ -26,6 +26,8 @@ type Hasher struct {
 	turned []float32
 	// samples holds the RGB samples picked from an image (3 per pixel).
 	samples []uint8
+	// cols holds the sampled columns of a 4:2:0 image (fillYCC420).
+	cols []yccColumn
 
 	b64 [dctSize * dctSize]float32
 	t16 [hashSize * dctSize]float32
@@ -107,12 +109,16 @@ func (h *Hasher) downsample(luma []float32, width, height int) {
 	winRows := jaroszWindow(width, dctSize)  // window along each row
 	winCols := jaroszWindow(height, dctSize) // window along each column
 	src := luma
-	for range jaroszPasses {
+	for pass := range jaroszPasses {
 		boxRows(src, h.blur2, height, width, winRows)
+		if pass == jaroszPasses-1 {
+			// Only the 64x64 samples decimate takes of the last pass count.
+			boxColsDecimate(h.blur2, height, width, winCols, &h.b64)
+			break
+		}
 		boxCols(h.blur2, h.blur1, height, width, winCols, h.sums)
 		src = h.blur1
 	}
-	decimate(h.blur1, height, width, &h.b64)
 }
 
 // grow returns s resliced to n elements, reallocating only when its capacity

@@ -89,6 +89,22 @@ func (h *Hasher) fillLuma(img image.Image, o Orientation) (width, height int, er
 	}
 	n := width * height
 	h.luma = grow(h.luma, n)
+	if m, ok := img.(*image.YCbCr); ok && !o.swapsAxes() && h.fillYCC420(m, o, width, height) {
+		return width, height, nil
+	}
+	return width, height, h.fillSampled(img, o, width, height)
+}
+
+// fillSampled is fillLuma for any image and orientation: each sampled pixel
+// is read through a pixelFetcher into h.samples, then converted.
+func (h *Hasher) fillSampled(img image.Image, o Orientation, width, height int) error {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := sw, sh
+	if o.swapsAxes() {
+		dw, dh = sh, sw
+	}
+	n := width * height
 
 	// Display pixel (x, y) comes from stored pixel
 	// (x0 + x*xx + y*xy, y0 + x*yx + y*yy), relative to b.Min.
@@ -124,7 +140,81 @@ func (h *Hasher) fillLuma(img image.Image, o Orientation) (width, height int, er
 			h.luma[i] = lumaFromRGB(r, g, bl)
 		}
 	}
-	return width, height, nil
+	return nil
+}
+
+// fillYCC420 is fillLuma's loop for a 4:2:0 YCbCr image (what image/jpeg
+// returns for most colour photos) in an orientation that keeps the axes: the
+// same libjpeg arithmetic as ycc420, with each sampled column's chroma
+// neighbours and rounding bias and each row's chroma rows worked out once
+// instead of for every pixel, and the luma written directly. When every
+// sampled pixel is grey it writes the grey values instead, as fillSampled
+// does. It reports false, leaving the work to fillSampled, for any other
+// layout. TestFillYCC420 checks it against fillSampled.
+func (h *Hasher) fillYCC420(m *image.YCbCr, o Orientation, width, height int) bool {
+	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 || m.Rect.Min != (image.Point{}) {
+		return false
+	}
+	sw, sh := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := (sw+1)/2, (sh+1)/2
+	x0, xx, _, y0, _, yy := o.toStored(sw, sh)
+	h.cols = grow(h.cols, width)
+	for x := range h.cols {
+		sx := x0 + x*sw/width*xx
+		c := sx / 2
+		col := yccColumn{y: int32(sx), c: int32(c), n: int32(c), bias: 7}
+		if sx&1 == 0 {
+			col.bias = 8
+			col.n = int32(max(c-1, 0))
+		} else {
+			col.n = int32(min(c+1, cw-1))
+		}
+		h.cols[x] = col
+	}
+	grey := true
+	h.samples = grow(h.samples, width*height) // the red samples, for a grey image
+	for y := range height {
+		sy := y0 + y*sh/height*yy
+		cy := sy / 2
+		ny := cy - 1 // upper output row of a pair leans on the row above
+		if sy&1 == 1 {
+			ny = cy + 1
+		}
+		ny = max(0, min(ny, ch-1))
+		yrow := m.Y[sy*m.YStride : sy*m.YStride+sw]
+		cb0, cb1 := m.Cb[cy*m.CStride:cy*m.CStride+cw], m.Cb[ny*m.CStride:ny*m.CStride+cw]
+		cr0, cr1 := m.Cr[cy*m.CStride:cy*m.CStride+cw], m.Cr[ny*m.CStride:ny*m.CStride+cw]
+		out := h.luma[y*width : (y+1)*width]
+		reds := h.samples[y*width : (y+1)*width]
+		for x, col := range h.cols[:len(out)] {
+			c, n := col.c, col.n
+			tb := 3*int(cb0[c]) + int(cb1[c])
+			tr := 3*int(cr0[c]) + int(cr1[c])
+			xb := (3*tb+3*int(cb0[n])+int(cb1[n])+col.bias)>>4 - 128
+			xr := (3*tr+3*int(cr0[n])+int(cr1[n])+col.bias)>>4 - 128
+			yv := int(yrow[col.y])
+			r := clamp8(yv + (fix1_40200*xr+oneHalf)>>16)
+			g := clamp8(yv + (-fix0_34414*xb+oneHalf-fix0_71414*xr)>>16)
+			bl := clamp8(yv + (fix1_77200*xb+oneHalf)>>16)
+			grey = grey && r == g && g == bl
+			out[x] = lumaFromRGB(r, g, bl)
+			reds[x] = r
+		}
+	}
+	if grey {
+		for i, r := range h.samples {
+			h.luma[i] = float32(r)
+		}
+	}
+	return true
+}
+
+// yccColumn is one sampled column of fillYCC420: its Y index, its chroma
+// sample and the neighbour libjpeg's fancy upsampling blends in (the same
+// sample at the image's edges), and the rounding bias.
+type yccColumn struct {
+	y, c, n int32
+	bias    int
 }
 
 // lumaFromRGB is the reference's fillFloatLumaFromRGB for one pixel: three

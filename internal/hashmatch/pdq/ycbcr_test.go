@@ -35,3 +35,50 @@ func TestYCC420(t *testing.T) {
 		}
 	}
 }
+
+// TestFillYCC420 checks fillLuma's 4:2:0 loop against the general sampling
+// path, value for value, on random images smaller and larger than the
+// resize size, odd and even, in the four orientations that keep the axes,
+// and on a grey one (every sample grey: the grey values are the luma).
+func TestFillYCC420(t *testing.T) {
+	s := uint32(2463534242)
+	rnd := func() uint8 {
+		s ^= s << 13
+		s ^= s >> 17
+		s ^= s << 5
+		return uint8(s)
+	}
+	for _, tc := range []struct {
+		w, h int
+		grey bool
+	}{{5, 5, false}, {17, 16, false}, {300, 201, false}, {1001, 515, false}, {1600, 1004, false}, {640, 480, true}} {
+		m := image.NewYCbCr(image.Rect(0, 0, tc.w, tc.h), image.YCbCrSubsampleRatio420)
+		for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+			for i := range p {
+				p[i] = rnd()
+				if tc.grey && (&p[0] != &m.Y[0]) {
+					p[i] = 128
+				}
+			}
+		}
+		var fast, slow Hasher
+		for o := OrientationNormal; o <= OrientationFlipV; o++ {
+			w, h, err := fast.fillLuma(m, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !fast.fillYCC420(m, o, w, h) {
+				t.Fatalf("%dx%d orientation %d: fillYCC420 refused a 4:2:0 image", tc.w, tc.h, o)
+			}
+			slow.luma = grow(slow.luma, w*h)
+			if err := slow.fillSampled(m, o, w, h); err != nil {
+				t.Fatal(err)
+			}
+			for i := range slow.luma {
+				if fast.luma[i] != slow.luma[i] {
+					t.Fatalf("%dx%d orientation %d: luma[%d] = %v, want %v", tc.w, tc.h, o, i, fast.luma[i], slow.luma[i])
+				}
+			}
+		}
+	}
+}
