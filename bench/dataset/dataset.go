@@ -116,6 +116,25 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) (*Stats, erro
 	if err := app.DB.NoSync(ctx); err != nil {
 		return nil, err
 	}
+	// A page cache of 512 MiB on the writer's connection (SQLite; the
+	// default is 2 MiB): a batch of thousands of entries dirties pages of
+	// every index all over a file of gigabytes, and a small cache spills
+	// them to the write-ahead log again and again within one transaction.
+	// At 60,000 organs this took generation from 30.8 to 24.8 s of CPU
+	// (system time 12.0 to 7.2 s), alternating; see BENCHMARKS.md.
+	if app.DB.Dialect == store.SQLite {
+		tx, err := app.DB.BeginWrite(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, "PRAGMA cache_size = -524288"); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+	}
 	if err := setup(ctx, app, opt.Centres); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
