@@ -129,6 +129,9 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if err := p.Require(ImportOwnership); err != nil {
 		return nil, err
 	}
+	if s.Vault == nil {
+		return nil, errs.New(errs.Unavailable, "vault", "vault", "this registry is opened without its key vault: person statements are sealed on import, so nothing can be imported")
+	}
 	source, err := check.Line("source", filepath.Base(strings.ReplaceAll(source, `\`, "/")), 200, false)
 	if err != nil {
 		return nil, err
