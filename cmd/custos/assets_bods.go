@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 )
 
@@ -21,6 +25,8 @@ Beneficial ownership (BODS 0.4) on the server host:
   owners RECORD_ID   who ultimately owns or controls this entity (logged)
   controls RECORD_ID which entities this person or entity holds interests in (logged)
   export [FILE]      write every imported statement as a BODS package (logged)
+  erase RECORD_ID --ground G --reference R
+                     erase a person's personal data from every statement (the regulator; logged)
 
 Each acts as the principal whose token is given (--token or CUSTOS_TOKEN), as the other assets
 commands do, and the log records that principal: import takes a central authority officer or the administrator; the
@@ -41,8 +47,22 @@ func runAssetsBods(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return runBodsLookup(ctx, args[0], args[1:], stdout, stderr)
 	case "export":
 		return runBodsExport(ctx, args[1:], stdout, stderr)
+	case "erase":
+		var in assets.Erase
+		return runAssetsCommand(ctx, "bods", assetsBodsUsage, map[string]assetsCommand{
+			"erase": {args: []string{"RECORD_ID"}, flags: func(fs *flag.FlagSet) {
+				fs.StringVar(&in.Ground, "ground", "", "the ground (GDPR art. 17(1)): "+strings.Join(privacy.GroundNames(), ", "))
+				fs.StringVar(&in.Reference, "reference", "", "the reference of the decision (it enters the log: no names)")
+			}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+				e, err := s.EraseBODSPerson(ctx, p, pos[0], in)
+				if err != nil {
+					return err
+				}
+				return writeJSON(stdout, e)
+			}},
+		}, args, stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown assets bods command %q; want import, owners, controls or export", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown assets bods command %q; want import, owners, controls, export or erase", args[0])}
 }
 
 func openAssets(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *assets.Service, error) {
@@ -135,6 +155,9 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 			share += " and more without a share"
 		}
 		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)\n", h.Node.Type, h.Node.ID, h.Node.Name, share, h.PathCount)
+	}
+	if len(a.Erased) > 0 {
+		fmt.Fprintf(stdout, "  personal data erased: %s\n", strings.Join(a.Erased, ", "))
 	}
 	if a.Cycles > 0 {
 		fmt.Fprintf(stdout, "  %d loop(s) in the chains were cut\n", a.Cycles)

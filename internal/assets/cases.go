@@ -91,8 +91,9 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 	if err != nil {
 		return nil, err
 	}
-	return &Case{ID: c.ID, State: c.State, AuthorityID: c.AuthorityID, Reference: c.Reference, Title: c.Title, Kind: c.Kind,
-		Offences: c.Offences, OpenedOn: c.OpenedOn, OpenedAt: res.Entry.At}, nil
+	out := Case(c)
+	out.OpenedAt = res.Entry.At
+	return &out, nil
 }
 
 // visibleCase returns the case id as p may see it, in q.
@@ -377,5 +378,6 @@ func (s *Service) LinkCases(ctx context.Context, p *auth.Principal, caseID, othe
 	if err != nil {
 		return nil, err
 	}
-	return &Link{CaseID: caseID, OtherID: otherID, Reason: reason}, nil
+	out := Link(l)
+	return &out, nil
 }
