@@ -72,7 +72,7 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 		}
 		switch strings.TrimSpace(types) {
 		case "":
-			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person %s in the beneficial ownership statements", recordID)
+			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
 		case "person", "person person":
 		default:
 			return nil, errs.Invalidf("not_a_person", "record_id", "%s is not a person of the beneficial ownership statements: only a person's data is erased", recordID)
