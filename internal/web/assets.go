@@ -51,7 +51,7 @@ func assetsNav(p *auth.Principal) []Link {
 		links = append(links, Link{"/assets/directory", i18n.M("Central authorities")})
 	}
 	if p.Can(assets.ReadStatistics) {
-		links = append(links, Link{"/assets/statistics", i18n.M("Asset-recovery statistics")})
+		links = append(links, Link{"/assets/statistics", i18n.M("Asset-recovery statistics")}, Link{"/assets/rates", i18n.M("Exchange rates")})
 	}
 	return links
 }
