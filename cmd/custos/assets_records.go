@@ -20,6 +20,7 @@ token is given (--token or CUSTOS_TOKEN), with the API's rules and refusals:
 
   directory list [--state XB] [--kind K] [--basis B] [--q TEXT]
   directory import FILE [--source NAME]       a directory CSV: every entry, or nothing and every refused line
+  persons list [--state XA] [--kind K] [--role R] [--q TEXT]
   persons add CASE_ID --kind natural|legal --role R --country XA --name N
                  [--birth-date YYYY-MM-DD] [--document D] [--registration R]
                                               a natural person's name, birth date and document are sealed
@@ -126,8 +127,29 @@ func runAssetsDirectory(ctx context.Context, args []string, stdout, stderr io.Wr
 
 func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var in assets.NewPerson
+	var f assets.PersonFilter
 	var purpose string
 	return runAssetsCommand(ctx, "persons", assetsRecordsUsage, map[string]assetsCommand{
+		"list": {flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&f.State, "state", "", "the state of the cases (regulator and auditor only; others see their own)")
+			fs.StringVar(&f.Kind, "kind", "", "natural or legal")
+			fs.StringVar(&f.Role, "role", "", "the role in the case: "+strings.Join(assets.PersonRoles, ", "))
+			fs.StringVar(&f.Q, "q", "", "text of a legal person's name or registration, or of an id (a natural person's name is sealed)")
+		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
+			ps, err := s.Persons(ctx, p, f)
+			if err != nil {
+				return err
+			}
+			for _, x := range ps {
+				name := x.Name + " " + x.Registration
+				if x.Sealed {
+					name = "(personal data sealed)"
+				}
+				fmt.Fprintf(stdout, "%-14s %-14s %-7s %-11s %-2s %s\n", x.ID, x.CaseID, x.Kind, x.Role, x.Country, strings.TrimSpace(name))
+			}
+			fmt.Fprintf(stdout, "%d person(s)\n", len(ps))
+			return nil
+		}},
 		"add": {args: []string{"CASE_ID"}, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&in.Kind, "kind", "", "natural or legal")
 			fs.StringVar(&in.Role, "role", "", "the role in the case: "+strings.Join(assets.PersonRoles, ", "))

@@ -199,12 +199,7 @@ func (s *Service) CaseFile(ctx context.Context, p *auth.Principal, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	if out.Persons, err = store.Rows(rows, func(r store.Scanner, x *Person) error {
-		var ref string
-		err := r.Scan(&x.ID, &x.CaseID, &x.Kind, &x.Role, &x.Country, &x.Name, &x.Registration, &ref)
-		x.Sealed = ref != ""
-		return err
-	}); err != nil {
+	if out.Persons, err = store.Rows(rows, scanPerson); err != nil {
 		return nil, err
 	}
 	rows, err = q.Query(ctx, "SELECT case_id, other_id, reason FROM assets_case_links WHERE case_id = ? ORDER BY other_id", id)

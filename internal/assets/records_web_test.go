@@ -103,9 +103,20 @@ func TestRecordForms(t *testing.T) {
 		if !strings.Contains(b, "link_exists") || !strings.Contains(b, `class="form-error"`) {
 			t.Fatalf("a second link:\n%s", b)
 		}
-		// Otherland's central authority sees neither the case nor its forms.
-		if code, _ := get(signin(w.CABToken), "/assets/cases/"+c.ID); code != 404 {
+		// The persons across the cases, searched and filtered.
+		if _, l := get(browser, "/assets/persons?q=harbour"); !strings.Contains(l, `id="person-`+holder+`"`) {
+			t.Errorf("the persons found by harbour lack %s:\n%s", holder, l)
+		}
+		if _, l := get(browser, "/assets/persons?kind=natural"); strings.Contains(l, `id="person-`+holder+`"`) {
+			t.Errorf("the natural persons hold the company %s", holder)
+		}
+		// Otherland's central authority sees neither the case, its forms nor its persons.
+		cab := signin(w.CABToken)
+		if code, _ := get(cab, "/assets/cases/"+c.ID); code != 404 {
 			t.Errorf("another state's officer gets the case page: %d", code)
+		}
+		if _, l := get(cab, "/assets/persons"); strings.Contains(l, holder) || !strings.Contains(l, "No person matches.") {
+			t.Errorf("another state's officer sees Demoland's persons")
 		}
 
 		// Exchange rates.
