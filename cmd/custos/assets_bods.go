@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 )
 
@@ -22,13 +25,12 @@ Beneficial ownership (BODS 0.4) on the server host:
   owners RECORD_ID   who ultimately owns or controls this entity (logged)
   controls RECORD_ID which entities this person or entity holds interests in (logged)
   export [FILE]      write every imported statement as a BODS package (logged)
+  erase RECORD_ID --ground G --reference R
+                     erase a person's personal data from every statement (the regulator; logged)
 
-The operator on the server host acts as a central authority officer; the log records "cli".
-See docs/assets.md.`
-
-// assetsOperator is the operator on the server host, acting as a central
-// authority officer.
-var assetsOperator = &auth.Principal{ID: "cli", Name: "operator", Role: assets.RoleCentralAuthority}
+Each acts as the principal whose token is given (--token or CUSTOS_TOKEN), as the other assets
+commands do, and the log records that principal: import takes a central authority officer or the administrator; the
+lookups and the export take any role that reads beneficial ownership. See docs/assets.md.`
 
 func runAssetsBods(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -45,8 +47,22 @@ func runAssetsBods(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return runBodsLookup(ctx, args[0], args[1:], stdout, stderr)
 	case "export":
 		return runBodsExport(ctx, args[1:], stdout, stderr)
+	case "erase":
+		var in assets.Erase
+		return runAssetsCommand(ctx, "bods", assetsBodsUsage, map[string]assetsCommand{
+			"erase": {args: []string{"RECORD_ID"}, flags: func(fs *flag.FlagSet) {
+				fs.StringVar(&in.Ground, "ground", "", "the ground (GDPR art. 17(1)): "+strings.Join(privacy.GroundNames(), ", "))
+				fs.StringVar(&in.Reference, "reference", "", "the reference of the decision (it enters the log: no names)")
+			}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+				e, err := s.EraseBODSPerson(ctx, p, pos[0], in)
+				if err != nil {
+					return err
+				}
+				return writeJSON(stdout, e)
+			}},
+		}, args, stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown assets bods command %q; want import, owners, controls or export", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown assets bods command %q; want import, owners, controls, export or erase", args[0])}
 }
 
 func openAssets(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *assets.Service, error) {
@@ -57,6 +73,7 @@ func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flags("assets bods import", "FILE [flags]", "validate a BODS 0.4 file in full, then import it", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	pos, err := interleaved(fs, args)
 	if err != nil {
@@ -74,7 +91,7 @@ func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	app, s, err := openAssets(ctx, d, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr)
 	if err != nil {
 		return err
 	}
@@ -93,7 +110,7 @@ func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 			bars[phase](done, total)
 		}
 	}
-	im, err := s.ImportBODS(ctx, assetsOperator, filepath.Base(pos[0]), f, st.Size(), progress)
+	im, err := s.ImportBODS(ctx, p, filepath.Base(pos[0]), f, st.Size(), progress)
 	if err != nil {
 		return err
 	}
@@ -106,6 +123,7 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 	fs := flags("assets bods "+question, "RECORD_ID [flags]", "answer from the imported statements; the lookup is logged", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	asJSON := fs.Bool("json", false, "write the whole answer as JSON")
 	pos, err := interleaved(fs, args)
 	if err != nil {
@@ -114,12 +132,12 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 	if len(pos) != 1 {
 		return &exitError{2, "give one RECORD_ID"}
 	}
-	app, s, err := openAssets(ctx, d, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	a, err := s.Ownership(ctx, assetsOperator, question, pos[0], "cli")
+	a, err := s.Ownership(ctx, p, question, pos[0], "cli")
 	if err != nil {
 		return err
 	}
@@ -138,6 +156,9 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		}
 		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)\n", h.Node.Type, h.Node.ID, h.Node.Name, share, h.PathCount)
 	}
+	if len(a.Erased) > 0 {
+		fmt.Fprintf(stdout, "  personal data erased: %s\n", strings.Join(a.Erased, ", "))
+	}
 	if a.Cycles > 0 {
 		fmt.Fprintf(stdout, "  %d loop(s) in the chains were cut\n", a.Cycles)
 	}
@@ -151,6 +172,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flags("assets bods export", "[FILE] [flags]", "write every imported statement as a BODS 0.4 package (JSON array); the export is logged", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	lines := fs.Bool("lines", false, "write JSON Lines rather than a JSON array")
 	pos, err := interleaved(fs, args)
 	if err != nil {
@@ -159,7 +181,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(pos) > 1 {
 		return &exitError{2, "give at most one FILE"}
 	}
-	app, s, err := openAssets(ctx, d, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr)
 	if err != nil {
 		return err
 	}
@@ -173,7 +195,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		defer f.Close()
 		w = f
 	}
-	return s.ExportBODS(ctx, assetsOperator, "cli", *lines, w)
+	return s.ExportBODS(ctx, p, "cli", *lines, w)
 }
 
 // runAssets runs the asset-recovery registry's commands on the server host.
@@ -184,14 +206,24 @@ func runAssets(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runAssetsBods(ctx, args[1:], stdout, stderr)
 		case "cases":
 			return runAssetsCases(ctx, args[1:], stdout, stderr)
+		case "directory":
+			return runAssetsDirectory(ctx, args[1:], stdout, stderr)
+		case "persons":
+			return runAssetsPersons(ctx, args[1:], stdout, stderr)
+		case "assets":
+			return runAssetsAssets(ctx, args[1:], stdout, stderr)
+		case "rates":
+			return runAssetsRates(ctx, args[1:], stdout, stderr)
 		case "measures":
 			return runAssetsMeasures(ctx, args[1:], stdout, stderr)
+		case "requests":
+			return runAssetsRequests(ctx, args[1:], stdout, stderr)
 		}
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintln(stdout, assetsBodsUsage+"\n\n"+assetsCasesUsage)
+		fmt.Fprintln(stdout, assetsBodsUsage+"\n\n"+assetsCasesUsage+"\n\n"+assetsRecordsUsage+"\n\n"+assetsRequestsUsage)
 		return nil
 	}
-	fmt.Fprintln(stderr, assetsBodsUsage+"\n\n"+assetsCasesUsage)
+	fmt.Fprintln(stderr, assetsBodsUsage+"\n\n"+assetsCasesUsage+"\n\n"+assetsRecordsUsage+"\n\n"+assetsRequestsUsage)
 	return &exitError{2, ""}
 }

@@ -39,7 +39,7 @@ func commands() []command {
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
 		{"transplant", "godt ...", "the transplant registry's reports: the WHO GODT annual report", runTransplant},
 		{"stats", "mapping|check|import ...", "publish mappings to the ICCS, check and import national crime records", runStats},
-		{"assets", "bods import|owners|controls|export, cases list|show|add, measures record ...", "import beneficial ownership (BODS) statements; look up who owns or controls an entity (logged); export BODS; record and read asset-recovery cases and measures", runAssets},
+		{"assets", "bods|cases|persons|assets|measures|requests|directory|rates ...", "asset recovery: cases, persons, assets and measures; requests between states; the directory; exchange rates; beneficial ownership (BODS) import, lookups and export", runAssets},
 		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
 		{"version", "", "print the version", runVersion},

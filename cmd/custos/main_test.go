@@ -9,6 +9,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -24,8 +26,9 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"sqlexec": sqlexec,
-			"sqlget":  sqlget,
+			"sqlexec":   sqlexec,
+			"sqlget":    sqlget,
+			"principal": principal,
 		},
 	})
 }
@@ -60,4 +63,24 @@ func sqlget(ts *testscript.TestScript, neg bool, args []string) {
 		s = string(b)
 	}
 	ts.Setenv(args[0], strings.TrimSpace(s))
+}
+
+// principal VAR DB ADMIN_TOKEN_FILE ROLE KIND JURISDICTION creates, as the
+// administrator, an authority of KIND in JURISDICTION and a principal of
+// ROLE in it (the API's /api/v1/admin routes), and sets VAR to its token.
+func principal(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 6 || neg {
+		ts.Fatalf("usage: principal VAR DB ADMIN_TOKEN_FILE ROLE KIND JURISDICTION")
+	}
+	ctx := context.Background()
+	app, err := server.Open(ctx, server.Config{DSN: ts.MkAbs(args[1])})
+	ts.Check(err)
+	defer app.Close()
+	admin, err := auth.Authenticate(ctx, app.DB.Read(), strings.TrimSpace(ts.ReadFile(args[2])))
+	ts.Check(err)
+	a, err := app.Authorities.CreateAuthority(ctx, admin, auth.NewAuthority{Name: args[5] + " " + args[4], Kind: args[4], Jurisdiction: args[5]})
+	ts.Check(err)
+	p, err := app.Authorities.CreatePrincipal(ctx, admin, auth.NewPrincipal{Name: args[5] + " " + args[3], Role: auth.Role(args[3]), AuthorityID: a.ID})
+	ts.Check(err)
+	ts.Setenv(args[0], p.Token)
 }

@@ -21,6 +21,7 @@ type world struct {
 	CA, CAB, Prosecutor  *auth.Principal
 	Auditor              *auth.Principal
 	CAToken, ProsecToken string
+	CABToken             string
 }
 
 func newWorld(t testing.TB, dsn string) *world {
@@ -33,7 +34,7 @@ func newWorld(t testing.TB, dsn string) *world {
 	}
 	w := &world{Env: e, S: e.App.Service("assets").(*assets.Service)}
 	w.CA, w.CAToken = principal("Central Authority of Demoland", "central_authority", "central_authority_officer", "XA")
-	w.CAB, _ = principal("Central Authority of Otherland", "central_authority", "central_authority_officer", "XB")
+	w.CAB, w.CABToken = principal("Central Authority of Otherland", "central_authority", "central_authority_officer", "XB")
 	w.Prosecutor, w.ProsecToken = principal("Demoland Asset Recovery Office", "prosecution_service", "prosecutor", "XA")
 	w.Auditor, _ = principal("Demoland Court of Audit", "regulator", "auditor", "XA")
 	return w

@@ -129,6 +129,9 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if err := p.Require(ImportOwnership); err != nil {
 		return nil, err
 	}
+	if s.Vault == nil {
+		return nil, errs.New(errs.Unavailable, "vault", "vault", "this registry is opened without its key vault: person statements are sealed on import, so nothing can be imported")
+	}
 	source, err := check.Line("source", filepath.Base(strings.ReplaceAll(source, `\`, "/")), 200, false)
 	if err != nil {
 		return nil, err
@@ -517,11 +520,14 @@ var lookupVias = []string{"api", "web", "cli"}
 // OwnershipAnswer is a lookup's answer with what the log recorded of it.
 type OwnershipAnswer struct {
 	bods.Answer
-	Question    string `json:"question"`
-	Source      string `json:"source"`
-	Imports     int64  `json:"imports"`
-	RetrievedAt string `json:"retrieved_at"`
-	LogIndex    int64  `json:"log_index"`
+	// Erased are the persons of the answer whose personal data was erased
+	// (EraseBODSPerson): their names are gone for every reader.
+	Erased      []string `json:"erased,omitempty"`
+	Question    string   `json:"question"`
+	Source      string   `json:"source"`
+	Imports     int64    `json:"imports"`
+	RetrievedAt string   `json:"retrieved_at"`
+	LogIndex    int64    `json:"log_index"`
 }
 
 // Ownership answers who ultimately owns or controls the entity recordID
@@ -564,7 +570,12 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 	if err != nil {
 		return nil, err
 	}
-	ans := &OwnershipAnswer{Answer: a, Question: question, Source: latest, Imports: imports, RetrievedAt: ledger.FormatTime(s.bodsNow())}
+	ids, _ := personsOf(&a)
+	erased, err := erasedPersons(ctx, s.DB.Read(), ids)
+	if err != nil {
+		return nil, err
+	}
+	ans := &OwnershipAnswer{Answer: a, Erased: erased, Question: question, Source: latest, Imports: imports, RetrievedAt: ledger.FormatTime(s.bodsNow())}
 	ans.LogIndex, err = s.logLookup(ctx, p, question, recordID, via, ans.Source, imports, ans.RetrievedAt, len(a.Holdings), personal)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"hash"
 	"strings"
 
@@ -71,13 +72,13 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 	if orphans > 0 {
 		c.Note("assets_bods_statements: %d statements of an import not in the log (an import stopped before its entry; never read)", orphans)
 	}
-	return nil
+	return verifyBODSErasures(ctx, c)
 }
 
 // bodsChunkDigests recomputes the chunk digests of import id from the
 // stored statements, and counts them.
 func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) ([]string, int64, error) {
-	rows, err := q.Query(ctx, "SELECT pos, body, wrapped_key, sealed FROM assets_bods_statements WHERE import_id = ? ORDER BY id", id)
+	rows, err := q.Query(ctx, "SELECT pos, body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id", id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -87,9 +88,9 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 	var n int64
 	for rows.Next() {
 		var pos int64
-		var body string
+		var body, erased string
 		var wrapped, sealed []byte
-		if err := rows.Scan(&pos, &body, &wrapped, &sealed); err != nil {
+		if err := rows.Scan(&pos, &body, &wrapped, &sealed, &erased); err != nil {
 			return nil, 0, err
 		}
 		if n%bodsChunk == 0 {
@@ -98,7 +99,13 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 			}
 			h = sha256.New()
 		}
-		bodsDigest(h, digests, pos, body, wrapped, sealed)
+		if erased != "" {
+			// An erased person statement: its digest over the commitment
+			// kept, as bodsDigest made it over the sealed row.
+			fmt.Fprintf(h, "%d:%d:%s:%s", pos, len(body), body, erased)
+		} else {
+			bodsDigest(h, digests, pos, body, wrapped, sealed)
+		}
 		n++
 	}
 	if h != nil {
@@ -114,6 +121,11 @@ func (s *Service) personNames(ctx context.Context, p *auth.Principal, a *bods.An
 	if !p.Can(OpenPersonalData) {
 		return false, nil
 	}
+	return s.openNames(ctx, a)
+}
+
+// personsOf returns the persons of an answer, each once, and their nodes.
+func personsOf(a *bods.Answer) ([]any, []*bods.Node) {
 	nodes := []*bods.Node{&a.Root}
 	for i := range a.Holdings {
 		nodes = append(nodes, &a.Holdings[i].Node)
@@ -129,6 +141,12 @@ func (s *Service) personNames(ctx context.Context, p *auth.Principal, a *bods.An
 			ids = append(ids, n.ID)
 		}
 	}
+	return ids, nodes
+}
+
+// openNames opens the names of an answer's persons.
+func (s *Service) openNames(ctx context.Context, a *bods.Answer) (bool, error) {
+	ids, nodes := personsOf(a)
 	if len(ids) == 0 {
 		return false, nil
 	}

@@ -26,8 +26,7 @@ func TestBODSPersonsSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newBODSWorld(t, dsn)
 		ctx := context.Background()
-		me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
-		regulator := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+		regulator := w.regulator(t)
 		b := &bods.Builder{Prefix: "sealed", Date: "2026-05-01", Publisher: "Demoland companies register"}
 		var person map[string]any
 		if err := json.Unmarshal(b.Person("P", "Secretia Namesake", ""), &person); err != nil {
@@ -42,22 +41,7 @@ func TestBODSPersonsSealed(t *testing.T) {
 		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=persons.jsonl", w.Officer, file)
 
 		secrets := []string{"Secretia", "1971-02-03", "Hiddenway", "Freedonia"}
-		dump := func(q string) string {
-			rows, err := w.App.DB.Read().Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var all strings.Builder
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					t.Fatal(err)
-				}
-				all.WriteString(s)
-			}
-			return all.String()
-		}
+		dump := func(q string) string { return w.dump(t, q) }
 		stored := dump("SELECT record_id || name || kind || body FROM assets_bods_statements")
 		logged := dump("SELECT CAST(data AS TEXT) FROM log_leaves")
 		for _, s := range secrets {
@@ -142,4 +126,30 @@ func TestBODSPersonsSealed(t *testing.T) {
 			t.Fatal("log verify passed with a sealed person statement changed")
 		}
 	})
+}
+
+// regulator returns the token of a new regulator.
+func (w *bodsWorld) regulator(t *testing.T) string {
+	t.Helper()
+	me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
+	return w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+}
+
+// dump returns the rows of a one-column query, joined.
+func (w *bodsWorld) dump(t *testing.T, q string) string {
+	t.Helper()
+	rows, err := w.App.DB.Read().Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var all strings.Builder
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		all.WriteString(s)
+	}
+	return all.String()
 }

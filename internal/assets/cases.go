@@ -91,8 +91,9 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 	if err != nil {
 		return nil, err
 	}
-	return &Case{ID: c.ID, State: c.State, AuthorityID: c.AuthorityID, Reference: c.Reference, Title: c.Title, Kind: c.Kind,
-		Offences: c.Offences, OpenedOn: c.OpenedOn, OpenedAt: res.Entry.At}, nil
+	out := Case(c)
+	out.OpenedAt = res.Entry.At
+	return &out, nil
 }
 
 // visibleCase returns the case id as p may see it, in q.
@@ -198,12 +199,7 @@ func (s *Service) CaseFile(ctx context.Context, p *auth.Principal, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	if out.Persons, err = store.Rows(rows, func(r store.Scanner, x *Person) error {
-		var ref string
-		err := r.Scan(&x.ID, &x.CaseID, &x.Kind, &x.Role, &x.Country, &x.Name, &x.Registration, &ref)
-		x.Sealed = ref != ""
-		return err
-	}); err != nil {
+	if out.Persons, err = store.Rows(rows, scanPerson); err != nil {
 		return nil, err
 	}
 	rows, err = q.Query(ctx, "SELECT case_id, other_id, reason FROM assets_case_links WHERE case_id = ? ORDER BY other_id", id)
@@ -377,5 +373,6 @@ func (s *Service) LinkCases(ctx context.Context, p *auth.Principal, caseID, othe
 	if err != nil {
 		return nil, err
 	}
-	return &Link{CaseID: caseID, OtherID: otherID, Reason: reason}, nil
+	out := Link(l)
+	return &out, nil
 }

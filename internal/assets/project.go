@@ -17,17 +17,9 @@ type directoryRecorded struct {
 	Entries []ContactPoint `json:"entries"`
 }
 
-// caseOpened is the data of assets.case_opened.
-type caseOpened struct {
-	ID          string   `json:"id"`
-	State       string   `json:"state"`
-	AuthorityID string   `json:"authority_id"`
-	Reference   string   `json:"reference"`
-	Title       string   `json:"title"`
-	Kind        string   `json:"kind"`
-	Offences    []string `json:"offences"`
-	OpenedOn    string   `json:"opened_on"`
-}
+// caseOpened is the data of assets.case_opened: the case as read, without
+// OpenedAt (the entry's time; empty in the entry, so not in its JSON).
+type caseOpened Case
 
 // personAdded is the data of assets.person_added: a natural person's data
 // is sealed under SubjectRef (the entry's Sealed commits to it).
@@ -42,12 +34,8 @@ type personAdded struct {
 	SubjectRef   string `json:"subject_ref,omitempty"`
 }
 
-// casesLinked is the data of assets.cases_linked.
-type casesLinked struct {
-	CaseID  string `json:"case_id"`
-	OtherID string `json:"other_id"`
-	Reason  string `json:"reason"`
-}
+// casesLinked is the data of assets.cases_linked: the link as read.
+type casesLinked Link
 
 // assetIdentified is the data of assets.asset_identified: the asset and its
 // first step, identification.

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/privacy"
 )
 
 // MaxBODSFile is the largest BODS file the API imports.
@@ -44,6 +45,16 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionOwners)},
 		{Method: "GET", Path: "/api/v1/assets/bods/controls/{id}", Summary: "Which entities the person or entity with this recordId holds interests in, directly or through chains; the lookup is logged with its source and retrieval time",
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionControls)},
+		{Method: "POST", Path: "/api/v1/assets/bods/persons/{id}/erasure", Summary: "Erase the personal data of the person with this recordId from every statement imported, on a ground of GDPR art. 17(1) and the reference of the decision; lookups then name the person as erased and exports leave their data out (regulator)",
+			In: assets.Erase{}, Out: privacy.Erasure{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[assets.Erase](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.EraseBODSPerson(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
 		{Method: "GET", Path: "/api/v1/assets/bods/export", Summary: "Every imported statement as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; the export is logged",
 			Query: []Param{{Name: "format", Doc: "json (default) or jsonl", Values: []string{"json", "jsonl"}}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

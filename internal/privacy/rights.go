@@ -146,6 +146,18 @@ func ErasureOf(ctx context.Context, q store.Queryer, subjectID string) (*Erasure
 	return &r, err
 }
 
+// ErasureEntry is the entry of an erasure r that deleted the sealed rows
+// refs (their references, so that log verify tells them from rows deleted
+// behind custos's back).
+func ErasureEntry(r Erasure, refs []string) (*ledger.Entry, error) {
+	e, err := ledger.NewEntry(TypeErased, r)
+	if err != nil {
+		return nil, err
+	}
+	e.Erased = refs
+	return e, nil
+}
+
 // ErasedRefusal is the answer to a read of an erased subject's personal
 // data: erased, when, by which entry.
 func ErasedRefusal(r *Erasure) error {

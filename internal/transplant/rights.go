@@ -185,13 +185,8 @@ func (s *Service) EraseSubject(ctx context.Context, p *auth.Principal, id string
 				return nil, err
 			}
 		}
-		e, err := ledger.NewEntry(privacy.TypeErased, privacy.Erasure{ID: eid, SubjectID: id, Pseudonym: sub.Pseudonym,
-			Ground: in.Ground, Reference: in.Reference, RetainedUntil: until})
-		if err != nil {
-			return nil, err
-		}
-		e.Erased = refs
-		return e, nil
+		return privacy.ErasureEntry(privacy.Erasure{ID: eid, SubjectID: id, Pseudonym: sub.Pseudonym,
+			Ground: in.Ground, Reference: in.Reference, RetainedUntil: until}, refs)
 	})
 	if err != nil {
 		return nil, err

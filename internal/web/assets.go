@@ -32,6 +32,7 @@ func Assets(svc *assets.Service) Section {
 		Pages: append([]Page{
 			get("/cases", h.cases),
 			get("/cases/{id}", h.caseFile),
+			get("/persons", h.persons),
 			get("/directory", h.directory),
 			get("/statistics", h.statistics),
 		}, assetsFormPages(h)...),
@@ -45,13 +46,13 @@ func Assets(svc *assets.Service) Section {
 func assetsNav(p *auth.Principal) []Link {
 	var links []Link
 	if p.Can(assets.ReadCases) {
-		links = append(links, Link{"/assets/cases", i18n.M("Asset-recovery cases")})
+		links = append(links, Link{"/assets/cases", i18n.M("Asset-recovery cases")}, Link{"/assets/persons", i18n.M("Persons of the cases")})
 	}
 	if p.Can(assets.ReadDirectory) {
 		links = append(links, Link{"/assets/directory", i18n.M("Central authorities")})
 	}
 	if p.Can(assets.ReadStatistics) {
-		links = append(links, Link{"/assets/statistics", i18n.M("Asset-recovery statistics")})
+		links = append(links, Link{"/assets/statistics", i18n.M("Asset-recovery statistics")}, Link{"/assets/rates", i18n.M("Exchange rates")})
 	}
 	return links
 }
@@ -92,6 +93,26 @@ func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Sessi
 		v.Flash = assetsFlash(s, r)
 	}
 	s.Show(w, r, "cases", v, ref)
+}
+
+// persons is the list of the persons of the cases, with filters.
+func (h *assetsPages) persons(w http.ResponseWriter, r *http.Request, s *Session) {
+	q := r.URL.Query()
+	f := assets.PersonFilter{State: q.Get("state"), Kind: q.Get("kind"), Role: q.Get("role"), Q: q.Get("q")}
+	ps, err := h.svc.Persons(r.Context(), s.P, f)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	v := s.View(r, i18n.M("Persons of the cases"))
+	v.Data = struct {
+		Persons      []assets.Person
+		Filter       assets.PersonFilter
+		Kinds, Roles []Option
+		AllStates    bool
+	}{ps, f, localOptions(s.l, assets.Labels(), assets.PersonKinds), localOptions(s.l, assets.Labels(), assets.PersonRoles),
+		s.P.Role == auth.Regulator || s.P.Role == auth.Auditor}
+	s.Show(w, r, "persons", v, nil)
 }
 
 func (h *assetsPages) caseFile(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -1,0 +1,156 @@
+package assets
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// ---- Beneficial ownership: the erasure of a person's personal data (docs/personal-data.md, "Erasure") ----
+//
+// A person of the BODS statements is erased as the core erases the other
+// personal data it holds: on a ground of GDPR art. 17(1) and the reference
+// of the decision, by the regulator, in one transaction with a
+// privacy.subject_erased entry (subject "bods:" and the recordId). Every
+// statement of the person loses its wrapped key and sealed bytes
+// (crypto-shredding); what the graph needs (the statement without personal
+// data) stays, so the chains still answer. Lookups name the person as
+// erased, exports write the statements without personal data, and log
+// verify checks the chunks against the commitments kept
+// (erased_commitment) and the erased statements against the erasures.
+
+// EraseOwnershipPerson is the action: the regulator's only, as the core's
+// erasure (a decision of the controller, not of those who read the data).
+var EraseOwnershipPerson = auth.NewAction("erase a person's personal data from the beneficial ownership statements", auth.Regulator)
+
+// Erase is the input of an erasure: the legal ground (privacy.Grounds) and
+// the reference of the decision, which enters the log: never personal data.
+type Erase struct {
+	Ground    string `json:"ground"`
+	Reference string `json:"reference"`
+}
+
+// bodsSubject is the subject an erasure of a BODS person names.
+func bodsSubject(recordID string) string { return "bods:" + recordID }
+
+// EraseBODSPerson erases the personal data of the person recordID from
+// every statement imported. A second erasure is refused as a read of an
+// erased subject is (rule subject_erased); a record that is no person, or
+// none, is refused and nothing changes.
+func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, recordID string, in Erase) (*privacy.Erasure, error) {
+	if err := p.Require(EraseOwnershipPerson); err != nil {
+		return nil, err
+	}
+	recordID, err := check.Line("record_id", recordID, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.OneOf("ground", in.Ground, privacy.GroundNames()); err != nil {
+		return nil, err
+	}
+	if in.Reference, err = check.Line("reference", in.Reference, 200, true); err != nil {
+		return nil, err
+	}
+	subject := bodsSubject(recordID)
+	eid := s.W.IDs().New("ER")
+	_, err = s.W.Submit(ctx, p.Actor(), "erase a person's beneficial ownership data", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		if done, err := privacy.ErasureOf(ctx, tx, subject); err != nil {
+			return nil, err
+		} else if done != nil {
+			return nil, privacy.ErasedRefusal(done)
+		}
+		var types string
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MIN(record_type), '') || ' ' || COALESCE(MAX(record_type), '') FROM assets_bods_statements WHERE record_id = ?", recordID).Scan(&types); err != nil {
+			return nil, err
+		}
+		switch strings.TrimSpace(types) {
+		case "":
+			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
+		case "person", "person person":
+		default:
+			return nil, errs.Invalidf("not_a_person", "record_id", "%s is not a person of the beneficial ownership statements: only a person's data is erased", recordID)
+		}
+		rows, err := tx.Query(ctx, "SELECT id, wrapped_key, sealed FROM assets_bods_statements WHERE record_id = ? AND sealed IS NOT NULL ORDER BY id", recordID)
+		if err != nil {
+			return nil, err
+		}
+		type row struct {
+			id              string
+			wrapped, sealed []byte
+		}
+		list, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.id, &x.wrapped, &x.sealed) })
+		if err != nil {
+			return nil, err
+		}
+		refs := make([]string, 0, len(list))
+		for _, x := range list {
+			if _, err := tx.Exec(ctx, "UPDATE assets_bods_statements SET wrapped_key = NULL, sealed = NULL, erased_commitment = ? WHERE id = ?",
+				ledger.SealCommitment(x.wrapped, x.sealed), x.id); err != nil {
+				return nil, err
+			}
+			refs = append(refs, x.id)
+		}
+		return privacy.ErasureEntry(privacy.Erasure{ID: eid, SubjectID: subject, Ground: in.Ground, Reference: in.Reference}, refs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return privacy.ErasureOf(ctx, s.DB.Read(), subject)
+}
+
+// erasedPersons returns which of the persons ids were erased.
+func erasedPersons(ctx context.Context, q store.Queryer, ids []any) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT DISTINCT record_id FROM assets_bods_statements WHERE record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
+		AND erased_commitment <> '' ORDER BY record_id`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(r store.Scanner, x *string) error { return r.Scan(x) })
+}
+
+// verifyBODSErasures is log verify's check of the erased statements: each
+// is of a person the log erased, and no statement of an erased person
+// imported before the erasure holds sealed data again.
+func verifyBODSErasures(ctx context.Context, c ledger.CheckRun) error {
+	rows, err := c.Live.Query(ctx, `SELECT s.record_id, CASE WHEN s.erased_commitment <> '' THEN 'erased' ELSE 'sealed' END, MIN(i.log_index)
+		FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
+		WHERE s.erased_commitment <> '' OR s.sealed IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return err
+	}
+	type state struct {
+		id, what string
+		first    int64
+	}
+	live, err := store.Rows(rows, func(r store.Scanner, x *state) error { return r.Scan(&x.id, &x.what, &x.first) })
+	if err != nil {
+		return err
+	}
+	for _, x := range live {
+		done, err := privacy.ErasureOf(ctx, c.Replay, bodsSubject(x.id))
+		if err != nil {
+			return err
+		}
+		switch {
+		case x.what == "erased" && done == nil:
+			if c.Problem("assets_bods_statements: the person %s is erased but no entry of the log erased it (erased behind custos's back)", x.id) {
+				return nil
+			}
+		case x.what == "sealed" && done != nil && x.first < done.LogIndex: // a later import brings the person anew
+			if c.Problem("assets_bods_statements: the person %s holds sealed data though entry %d erased it (restored behind custos's back)", x.id, done.LogIndex) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
