@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
@@ -71,52 +70,23 @@ func openAssets(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, 
 
 func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("assets bods import", "FILE [flags]", "validate a BODS 0.4 file in full, then import it", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	pos, err := interleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give one FILE"}
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	app, s, p, err := assetsActor(ctx, d, *token, stderr)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	var progress assets.BODSProgress
-	if !*quiet {
-		bars := map[string]func(done, total int64){}
-		progress = func(phase string, done, total int64) {
-			if bars[phase] == nil {
-				unit := "bytes checked"
-				if phase == "store" {
-					unit = "statements stored"
-				}
-				bars[phase] = progressBar(stderr, unit)
-			}
-			bars[phase](done, total)
+	return runImport(ctx, fs, args, stderr, "assets", "asset-recovery", "statements", func(in fileImport[*assets.Service]) error {
+		if *token == "" {
+			return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
 		}
-	}
-	im, err := s.ImportBODS(ctx, p, filepath.Base(pos[0]), f, st.Size(), progress)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "imported %s: %d statements (%d entities, %d persons, %d relationships) in %d chunks; log entry %d; sha256 %s\n",
-		im.ID, im.Statements, im.Entities, im.Persons, im.Relationships, len(im.Chunks), im.LogIndex, im.FileSHA256)
-	return nil
+		p, err := auth.Authenticate(ctx, in.App.DB.Read(), *token)
+		if err != nil {
+			return err
+		}
+		im, err := in.S.ImportBODS(ctx, p, in.Name, in.File, in.Size, in.Progress)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %s: %d statements (%d entities, %d persons, %d relationships) in %d chunks; log entry %d; sha256 %s\n",
+			im.ID, im.Statements, im.Entities, im.Persons, im.Relationships, len(im.Chunks), im.LogIndex, im.FileSHA256)
+		return nil
+	})
 }
 
 func runBodsLookup(ctx context.Context, question string, args []string, stdout, stderr io.Writer) error {

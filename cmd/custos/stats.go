@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -91,6 +92,68 @@ func openStatsFile(ctx context.Context, d dbFlags, path string, stderr io.Writer
 	return f, app, s, nil
 }
 
+// fileImport is what an import command (runImport) works on.
+type fileImport[S any] struct {
+	App      *server.App
+	S        S        // the registry's service
+	File     *os.File // the file to import
+	Name     string   // its name without the folders, as the log records it
+	Size     int64
+	Progress func(phase string, done, total int64) // nil with --quiet
+}
+
+// runImport runs a command that imports one FILE into the registry of
+// module name: it adds --db, --key-file and --quiet to the command's flags
+// fs, parses args, opens the file and the registry, and runs do. items
+// names what the store phase's progress bar counts.
+func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, name, registry, items string, do func(fileImport[S]) error) error {
+	var d dbFlags
+	d.add(fs, "custos.db")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{2, "give one FILE"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	app, s, err := openModule[S](ctx, d, stderr, name, registry)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return do(fileImport[S]{App: app, S: s, File: f, Name: filepath.Base(pos[0]), Size: st.Size(), Progress: phaseBars(stderr, *quiet, items)})
+}
+
+// phaseBars is the progress of an import that checks a file, then stores
+// its items: a bar a phase on stderr, in bytes checked, then in items (such
+// as "records") stored; nil when quiet.
+func phaseBars(stderr io.Writer, quiet bool, items string) func(phase string, done, total int64) {
+	if quiet {
+		return nil
+	}
+	bars := map[string]func(done, total int64){}
+	return func(phase string, done, total int64) {
+		if bars[phase] == nil {
+			unit := "bytes checked"
+			if phase == "store" {
+				unit = items + " stored"
+			}
+			bars[phase] = progressBar(stderr, unit)
+		}
+		bars[phase](done, total)
+	}
+}
+
 func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats mapping", "--id ID --name NAME FILE [flags]", "publish a mapping of national offence codes to the ICCS", stdout)
 	var d dbFlags
@@ -174,47 +237,15 @@ func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats import", "[--mapping ID] FILE [flags]", "validate a national records file in full, then import it", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	mapping := fs.String("mapping", "", "the mapping that reads the file's offence_code (none for a file that gives iccs)")
 	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	pos, err := interleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give one FILE"}
-	}
-	f, app, s, err := openStatsFile(ctx, d, pos[0], stderr)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	defer app.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	var progress stats.Progress
-	if !*quiet {
-		bars := map[string]func(done, total int64){}
-		progress = func(phase string, done, size int64) {
-			if bars[phase] == nil {
-				unit := "bytes checked"
-				if phase == "store" {
-					unit = "records stored"
-				}
-				bars[phase] = progressBar(stderr, unit)
-			}
-			bars[phase](done, size)
+	return runImport(ctx, fs, args, stderr, "stats", "statistics", "records", func(in fileImport[*stats.Service]) error {
+		im, err := in.S.Import(ctx, statsOperator, stats.ImportRequest{Source: in.Name, Mapping: *mapping, MappingVersion: *version}, in.File, in.Size, in.Progress)
+		if err != nil {
+			return err
 		}
-	}
-	im, err := s.Import(ctx, statsOperator, stats.ImportRequest{Source: filepath.Base(pos[0]), Mapping: *mapping, MappingVersion: *version}, f, st.Size(), progress)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "imported %s: %d records counting %d, %s to %s, in %d chunks; log entry %d; sha256 %s\n",
-		im.ID, im.Records, im.Total, im.FirstDate, im.LastDate, im.Chunks, im.LogIndex, im.FileSHA256)
-	return nil
+		fmt.Fprintf(stdout, "imported %s: %d records counting %d, %s to %s, in %d chunks; log entry %d; sha256 %s\n",
+			im.ID, im.Records, im.Total, im.FirstDate, im.LastDate, im.Chunks, im.LogIndex, im.FileSHA256)
+		return nil
+	})
 }

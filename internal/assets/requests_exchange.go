@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -354,36 +353,22 @@ func (s *Service) applyMessage(ctx context.Context, m *exchange.Inbound) error {
 
 // ApplyPending acts on the messages of the registry's types that were
 // recorded in the inbox but not acted on (the server stopped between the
-// two); the server runs it when it opens the registry and every minute.
+// two); the server runs it when it opens the registry and every minute. A
+// message refused now (a later message came first) is left in the inbox.
 func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	if s.Exchange == nil {
 		return 0, nil
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT i.id FROM exchange_inbox i WHERE i.module = ?
-		AND NOT EXISTS (SELECT 1 FROM assets_request_events e WHERE e.inbox_id = i.id) ORDER BY i.log_index LIMIT 100`, Module.Name)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, id := range ids {
-		m, err := s.Exchange.Inbound(ctx, s.DB.Read(), id)
-		if err != nil {
-			return n, err
-		}
-		if err := s.applyMessage(ctx, m); err != nil {
-			if _, ok := errs.As(err); ok { // refused now (a later message came first): left in the inbox
-				s.logger().Warn("an exchange message cannot be acted on", "message", id, "err", err)
-				continue
+	return s.Exchange.ApplyPending(ctx, s.DB.Read(), `SELECT i.id FROM exchange_inbox i WHERE i.module = ?
+		AND NOT EXISTS (SELECT 1 FROM assets_request_events e WHERE e.inbox_id = i.id) ORDER BY i.log_index LIMIT 100`, []any{Module.Name},
+		func(ctx context.Context, m *exchange.Inbound) (bool, error) {
+			err := s.applyMessage(ctx, m)
+			if _, ok := errs.As(err); ok {
+				s.logger().Warn("an exchange message cannot be acted on", "message", m.InboxID, "err", err)
+				return false, nil
 			}
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+			return err == nil, err
+		})
 }
 
 // RunPending acts on pending messages every minute until ctx ends.
@@ -404,34 +389,12 @@ func (s *Service) RunPending(ctx context.Context) {
 
 // RequestPeer is a registry a request may travel to: an active exchange peer
 // that takes messages for legal assistance.
-type RequestPeer struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Jurisdiction string `json:"jurisdiction"`
-}
+type RequestPeer = exchange.PeerName
 
 // RequestPeers lists the registries requests may travel to, by name.
 func (s *Service) RequestPeers(ctx context.Context, p *auth.Principal) ([]RequestPeer, error) {
 	if err := p.Require(ReadRequests); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT id, name, jurisdiction, send_purposes FROM exchange_peers WHERE state = ? ORDER BY name, id", exchange.PeerActive)
-	if err != nil {
-		return nil, err
-	}
-	type row struct {
-		RequestPeer
-		purposes string
-	}
-	list, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.ID, &x.Name, &x.Jurisdiction, &x.purposes) })
-	if err != nil {
-		return nil, err
-	}
-	out := []RequestPeer{}
-	for _, x := range list {
-		if strings.Contains(" "+x.purposes+" ", " "+PurposeLegalAssistance+" ") {
-			out = append(out, x.RequestPeer)
-		}
-	}
-	return out, nil
+	return exchange.PeersFor(ctx, s.DB.Read(), PurposeLegalAssistance)
 }

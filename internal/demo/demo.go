@@ -166,11 +166,15 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 		return err
 	}
 	defer app.Close()
-	// Bulk load: one fsync at the end instead of one per command. The file is
-	// renamed into place only when complete, so a crash loses nothing real.
+	// Bulk load: one fsync at the end instead of one per command, and one
+	// commit per group of commands (their writes read back in the group's
+	// transaction). The file is renamed into place only when complete, so a
+	// crash loses nothing real.
 	if err := app.DB.NoSync(ctx); err != nil {
 		return err
 	}
+	endBulk := app.DB.Bulk(bulkGroup)
+	defer endBulk()
 	d := &module.Demo{Writer: app.Writer, DB: app.DB, Vault: app.Vault, Authorities: app.Authorities, Clock: clk.Now, SetClock: clk.Set,
 		Start: start, Years: opt.Years, Scale: opt.Scale, Seed: opt.Seed, Log: app.Log, Progress: progress}
 	if err := app.DB.Read().QueryRow(ctx, "SELECT id, name, jurisdiction FROM authorities WHERE kind = 'regulator'").
@@ -198,8 +202,14 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 			return fmt.Errorf("the %s module's demo: %w", m.Name, err)
 		}
 	}
+	if err := endBulk(); err != nil {
+		return err
+	}
 	return app.DB.Checkpoint(ctx)
 }
+
+// bulkGroup is how many commands the demo commits together (store.DB.Bulk).
+const bulkGroup = 256
 
 // principal creates a principal whose token is derived from its name, on
 // behalf of the registry's own authority (boot).

@@ -138,25 +138,30 @@ func (s *scanner) object(depth int) {
 		s.value(depth)
 		s.keys[level] = keys
 		s.path = s.path[:len(s.path)-1]
-		if s.stop() {
-			return
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			s.bad = true
-			return
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return
-		default:
-			s.bad = true
+		if s.stop() || !s.more('}') {
 			return
 		}
 	}
+}
+
+// more reads what follows a member or an element: a comma, when more
+// follow, or end, the closing bracket; anything else is bad.
+func (s *scanner) more(end byte) bool {
+	s.space()
+	if s.i >= len(s.b) {
+		s.bad = true
+		return false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return true
+	case end:
+		s.i++
+		return false
+	}
+	s.bad = true
+	return false
 }
 
 func (s *scanner) array(depth int) {
@@ -170,22 +175,7 @@ func (s *scanner) array(depth int) {
 		s.path = append(s.path, "["+strconv.Itoa(n)+"]")
 		s.value(depth)
 		s.path = s.path[:len(s.path)-1]
-		if s.stop() {
-			return
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			s.bad = true
-			return
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return
-		default:
-			s.bad = true
+		if s.stop() || !s.more(']') {
 			return
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 
+	"github.com/custos-project/custos/internal/privfile"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -232,28 +233,7 @@ func saveAuditState(path string, key []byte, s *AuditState, replay string) error
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".custos-verify-state-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := privfile.Write(path, ".custos-verify-state-*", b, os.Rename); err != nil {
 		return err
 	}
 	if before != "" && strings.HasPrefix(before, filepath.Base(path)+".replay-") {

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/privfile"
 )
 
 // Keys are the secrets of a registry: the master key that wraps personal data
@@ -73,32 +73,9 @@ func (k *Keys) Save(path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".custos-key-*")
-	if err != nil {
-		return err
+	err = privfile.Write(path, ".custos-key-*", b, os.Link)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
-		}
-		return err
-	}
-	return nil
+	return err
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,6 +61,8 @@ type DB struct {
 
 	cacheOnce sync.Once
 	cache     *stmtCache
+
+	bulk atomic.Pointer[bulk] // a bulk load's group (Bulk), nil without
 }
 
 // Open opens the database named by dsn: a file path or "sqlite:PATH" for SQLite,
@@ -228,6 +231,7 @@ func FromReplica(ctx context.Context) context.Context {
 // ReadPool returns the pool the reads of ctx go to: the replica for a
 // context marked by FromReplica when there is one, else the primary's.
 func (db *DB) ReadPool(ctx context.Context) *sql.DB {
+	db.flushBulk()
 	if db.replica != nil && ctx.Value(replicaKey{}) != nil {
 		return db.replica
 	}
@@ -398,11 +402,12 @@ func InSnapshot(ctx context.Context, t *Tx) context.Context {
 func snapshotOf(ctx context.Context, db *DB) *Tx {
 	t, _ := ctx.Value(snapshotKey{}).(*Tx)
 	if t == nil || t.db != db {
-		return nil
+		return db.bulkRead()
 	}
 	return t
 }
 func (q dbq) Exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	q.db.flushBulk()
 	return q.db.w.ExecContext(ctx, q.db.Bind(s), args...)
 }
 func (q dbq) Dialect() Dialect { return q.db.Dialect }
@@ -413,6 +418,7 @@ func (q dbq) Dialect() Dialect { return q.db.Dialect }
 // many tables, such as log verification, uses it to run on a live registry.
 // Rollback ends it.
 func (db *DB) Snapshot(ctx context.Context) (*Tx, error) {
+	db.flushBulk()
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.Dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -449,6 +455,11 @@ type Tx struct {
 	deferRelease bool
 	released     bool
 	deferred     error
+
+	// bulk is the group of a bulk load this write transaction is a
+	// savepoint of (DB.Bulk); ended tells it was committed or rolled back.
+	bulk  *bulk
+	ended bool
 }
 
 // queued is a statement of a pipelined transaction waiting to be sent.
@@ -473,16 +484,24 @@ func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
 		}
 		return &Tx{db: db, tx: tx, conn: conn, spQueued: -1}, nil
 	}
+	if b := db.bulk.Load(); b != nil {
+		return db.beginBulk(ctx, b)
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	t := &Tx{db: db, tx: tx, spQueued: -1}
 	if db.Dialect == SQLite {
-		db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
-		t.cache = db.cache
+		t.cache = db.stmtCache()
 	}
 	return t, nil
+}
+
+// stmtCache returns the cache of the SQLite writer's statements.
+func (db *DB) stmtCache() *stmtCache {
+	db.cacheOnce.Do(func() { db.cache = &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}} })
+	return db.cache
 }
 
 // stmtCache keeps the statements of SQLite write transactions prepared on the
@@ -827,6 +846,9 @@ func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
 // Commit sends what is queued and commits the transaction.
 func (t *Tx) Commit() error {
+	if t.bulk != nil {
+		return t.endBulk(true)
+	}
 	if err := errors.Join(t.failed, t.Flush(context.Background())); err != nil {
 		return err
 	}
@@ -842,6 +864,9 @@ func (t *Tx) Commit() error {
 
 // Rollback abandons the transaction; it is safe after Commit.
 func (t *Tx) Rollback() error {
+	if t.bulk != nil {
+		return t.endBulk(false)
+	}
 	t.queue = nil
 	err := t.tx.Rollback()
 	t.prepare()

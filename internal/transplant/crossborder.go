@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -585,30 +584,14 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	if s.Exchange == nil {
 		return 0, nil
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT i.id FROM exchange_inbox i LEFT JOIN exchange_applied a ON a.inbox_id = i.id
-		WHERE i.module = ? AND a.inbox_id IS NULL ORDER BY i.log_index LIMIT 100`, Module.Name)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, id := range ids {
-		m, err := s.Exchange.Inbound(ctx, s.DB.Read(), id)
-		if err != nil {
-			return n, err
-		}
-		if !slices.ContainsFunc(CrossBorderTypes, func(t exchange.Type) bool { return t.Name == m.Type }) {
-			continue
-		}
-		if err := s.apply(ctx, m); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return s.Exchange.ApplyPending(ctx, s.DB.Read(), `SELECT i.id FROM exchange_inbox i LEFT JOIN exchange_applied a ON a.inbox_id = i.id
+		WHERE i.module = ? AND a.inbox_id IS NULL ORDER BY i.log_index LIMIT 100`, []any{Module.Name},
+		func(ctx context.Context, m *exchange.Inbound) (bool, error) {
+			if !slices.ContainsFunc(CrossBorderTypes, func(t exchange.Type) bool { return t.Name == m.Type }) {
+				return false, nil
+			}
+			return true, s.apply(ctx, m)
+		})
 }
 
 // recipientImportsSQL reads the organs from abroad a recipient received.
@@ -616,34 +599,12 @@ const recipientImportsSQL = "SELECT " + importCols + " FROM organ_imports WHERE 
 
 // Peer is a foreign registry an organ may be sent to: an active exchange
 // peer that takes messages for traceability.
-type Peer struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Jurisdiction string `json:"jurisdiction"`
-}
+type Peer = exchange.PeerName
 
 // ExportPeers lists the foreign registries an organ may be sent to, by name.
 func (s *Service) ExportPeers(ctx context.Context, p *auth.Principal) ([]Peer, error) {
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT id, name, jurisdiction, send_purposes FROM exchange_peers WHERE state = ? ORDER BY name, id", exchange.PeerActive)
-	if err != nil {
-		return nil, err
-	}
-	type row struct {
-		Peer
-		purposes string
-	}
-	list, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.ID, &x.Name, &x.Jurisdiction, &x.purposes) })
-	if err != nil {
-		return nil, err
-	}
-	out := []Peer{}
-	for _, x := range list {
-		if slices.Contains(strings.Fields(x.purposes), PurposeTraceability) {
-			out = append(out, x.Peer)
-		}
-	}
-	return out, nil
+	return exchange.PeersFor(ctx, s.DB.Read(), PurposeTraceability)
 }
