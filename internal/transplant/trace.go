@@ -232,11 +232,12 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	// The recipient's donors and imported organs, in one round trip on
-	// PostgreSQL; then each donor's trace in one more.
+	// The recipient's donors, imported organs and treatment abroad, in one
+	// round trip on PostgreSQL; then each donor's trace in one more.
 	found := false
 	var donors []string
 	imported := []Import{}
+	abroad := []Abroad{}
 	if err := s.DB.ReadBatch(ctx,
 		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
 			var d string
@@ -252,6 +253,14 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 			err := scanImport(r, &im)
 			imported = append(imported, im)
 			return err
+		}},
+		store.ReadQuery{SQL: abroadOfSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
+			var a Abroad
+			err := scanAbroad(r, &a)
+			// The person's references stay out of a trace.
+			a.SubjectRef, a.PersonPseudonym, a.DateOfBirth = "", "", ""
+			abroad = append(abroad, a)
+			return err
 		}}); err != nil {
 		return nil, err
 	}
@@ -266,14 +275,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		}
 		tr.Donors = append(tr.Donors, *dt)
 	}
-	tr.Imported = imported
-	var err error
-	if tr.Abroad, err = abroadOf(ctx, s.DB.Read(), id); err != nil {
-		return nil, err
-	}
-	for i := range tr.Abroad {
-		tr.Abroad[i].SubjectRef, tr.Abroad[i].PersonPseudonym, tr.Abroad[i].DateOfBirth = "", "", ""
-	}
+	tr.Imported, tr.Abroad = imported, abroad
 	return tr, nil
 }
 
