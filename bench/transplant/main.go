@@ -59,6 +59,7 @@ var (
 	keep     = flag.Bool("keep", false, "keep the PostgreSQL schema")
 	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file beside it as /tmp/SCHEMA.key) instead of generating one")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
+	cold     = flag.Bool("cold", false, "PostgreSQL: trace with a cold cache (after restarting the server with its files out of the system cache): no warm-up, and the tables are not counted first (their sizes are PostgreSQL's estimates)")
 )
 
 // listLatency is the time to answer one of the registry's list pages.
@@ -186,10 +187,17 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	}
 	q := app.DB.Read()
 	var donors, transplanted int
-	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM donors").Scan(&donors); err != nil {
+	count := func(table string, n *int) error {
+		if *cold && backend == "postgres" {
+			// Counting would read the table into the cache.
+			return q.QueryRow(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(?)", table).Scan(n)
+		}
+		return q.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(n)
+	}
+	if err := count("donors", &donors); err != nil {
 		return nil, err
 	}
-	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM transplants").Scan(&transplanted); err != nil {
+	if err := count("transplants", &transplanted); err != nil {
 		return nil, err
 	}
 	if res.Stats == nil {
@@ -205,6 +213,9 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	// (b) trace latency, and a primary-key read as the floor of any query.
 	log.Printf("%s: tracing (%d samples each)", backend, *samples)
 	warm := *samples / 10
+	if *cold {
+		warm = 0
+	}
 	if res.Donor, err = dataset.Sample(*samples, warm, donors, 1, func(i int) error {
 		_, err := app.Transplant.TraceDonor(ctx, reader, dataset.DonorID(i))
 		return err

@@ -680,7 +680,7 @@ func (t *Tx) send(ctx context.Context, q []queued) error {
 func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued, read *rowRead) error {
 	b := &pgconn.Batch{}
 	m := c.TypeMap()
-	buf := make([]byte, 0, 1024) // the arguments' values, encoded
+	buf := make([]byte, 0, 256) // the arguments' values, encoded
 	add := func(s string, args []any, resultFormats func(*pgconn.StatementDescription) []int16) error {
 		sql := db.Bind(s)
 		// Named by its text, pgx keeps the statement by its text too: no
