@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -23,6 +24,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +37,7 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -55,6 +59,7 @@ var (
 	keep     = flag.Bool("keep", false, "keep the PostgreSQL schema")
 	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file beside it as /tmp/SCHEMA.key) instead of generating one")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
+	cold     = flag.Bool("cold", false, "PostgreSQL: trace with a cold cache (after restarting the server with its files out of the system cache): no warm-up, and the tables are not counted first (their sizes are PostgreSQL's estimates)")
 )
 
 // listLatency is the time to answer one of the registry's list pages.
@@ -182,10 +187,17 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	}
 	q := app.DB.Read()
 	var donors, transplanted int
-	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM donors").Scan(&donors); err != nil {
+	count := func(table string, n *int) error {
+		if *cold && backend == "postgres" {
+			// Counting would read the table into the cache.
+			return q.QueryRow(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(?)", table).Scan(n)
+		}
+		return q.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(n)
+	}
+	if err := count("donors", &donors); err != nil {
 		return nil, err
 	}
-	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM transplants").Scan(&transplanted); err != nil {
+	if err := count("transplants", &transplanted); err != nil {
 		return nil, err
 	}
 	if res.Stats == nil {
@@ -201,6 +213,9 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	// (b) trace latency, and a primary-key read as the floor of any query.
 	log.Printf("%s: tracing (%d samples each)", backend, *samples)
 	warm := *samples / 10
+	if *cold {
+		warm = 0
+	}
 	if res.Donor, err = dataset.Sample(*samples, warm, donors, 1, func(i int) error {
 		_, err := app.Transplant.TraceDonor(ctx, reader, dataset.DonorID(i))
 		return err
@@ -305,6 +320,7 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	for _, s := range steps {
 		batches.Store(0)
 		batched.Store(0)
+		srv0 := serverCPU(ctx, app.DB)
 		cpu0, cpuOK := cputime.Process()
 		d, err := s.fn()
 		if err != nil {
@@ -320,6 +336,13 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 			// steadier than the rate on a shared machine.
 			batch += fmt.Sprintf(", %.0f µs CPU each", float64((cpu1-cpu0).Microseconds())/float64(s.n))
 		}
+		if srv0 != nil {
+			var d time.Duration
+			for pid, t := range serverCPU(ctx, app.DB) {
+				d += t - srv0[pid] // a backend started during the step counts from 0
+			}
+			batch += fmt.Sprintf(", server %.0f µs CPU each", float64(d.Microseconds())/float64(s.n))
+		}
 		log.Printf("%s: %s: %d in %v = %.0f/s%s", backend, s.name, s.n, d.Round(time.Millisecond), *s.out, batch)
 	}
 	if err := dataset.DropBaseline(ctx, app.DB); err != nil {
@@ -330,6 +353,42 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		return res, verify(ctx, backend, app, res)
 	}
 	return res, nil
+}
+
+// serverCPU is the CPU time consumed so far by each process of a PostgreSQL
+// server running on this machine (its backends and background processes, as
+// pg_stat_activity lists them), read from /proc; nil on SQLite or where it
+// cannot be read. The database's share of a command, which the process's
+// own CPU time leaves out.
+func serverCPU(ctx context.Context, db *store.DB) map[int]time.Duration {
+	if db.Dialect != store.Postgres {
+		return nil
+	}
+	rows, err := db.Read().Query(ctx, "SELECT pid FROM pg_stat_activity")
+	if err != nil {
+		return nil
+	}
+	pids, err := store.Rows(rows, func(sc store.Scanner, pid *int) error { return sc.Scan(pid) })
+	if err != nil {
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil // another machine's server
+		}
+		// The fields after the command's name, which may hold spaces:
+		// utime and stime are the 14th and 15th, in ticks of 10 ms.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return nil
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return out
 }
 
 // verify times (e) log verification, against a plain scan of the same rows.

@@ -6,9 +6,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -701,10 +699,12 @@ func (t *Tx) send(ctx context.Context, q []queued) error {
 func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued, read *rowRead) error {
 	b := &pgconn.Batch{}
 	m := c.TypeMap()
+	buf := make([]byte, 0, 256) // the arguments' values, encoded
 	add := func(s string, args []any, resultFormats func(*pgconn.StatementDescription) []int16) error {
 		sql := db.Bind(s)
-		sum := sha256.Sum256([]byte(sql))
-		sd, err := c.Prepare(ctx, "custos_"+hex.EncodeToString(sum[:12]), sql)
+		// Named by its text, pgx keeps the statement by its text too: no
+		// name to compute on every send.
+		sd, err := c.Prepare(ctx, sql, sql)
 		if err != nil {
 			return err
 		}
@@ -716,11 +716,18 @@ func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued, read *rowRe
 		for i, a := range args {
 			oid := sd.ParamOIDs[i]
 			formats[i] = m.FormatCodeForOID(oid)
-			// A non-nil buffer: Encode returns nil only for NULL, and an
-			// empty value must stay an empty string.
-			if vals[i], err = m.Encode(oid, formats[i], a, make([]byte, 0, 16)); err != nil {
+			// Each value is appended to buf, and keeps its own slice of it;
+			// an empty value stays a non-nil empty slice (Encode returns
+			// nil only for NULL).
+			prev := buf
+			if buf, err = m.Encode(oid, formats[i], a, buf); err != nil {
 				return fmt.Errorf("argument %d of %s: %w", i+1, s, err)
 			}
+			if buf == nil {
+				vals[i], buf = nil, prev // NULL
+				continue
+			}
+			vals[i] = buf[len(prev):len(buf):len(buf)]
 		}
 		var rf []int16
 		if resultFormats != nil {

@@ -116,6 +116,10 @@ type procedureFacts struct {
 	// whether a transplant abroad ended it (equity_registrations).
 	listStatus sql.NullString
 	abroad     sql.NullInt64
+	// donorKind is the kind of the organ's donor: the screening for
+	// trafficking indicators (screenTransplant) reads nothing for a donor
+	// that is not living.
+	donorKind sql.NullString
 }
 
 // procedureSQL reads procedureFacts in one statement: the writer runs it for
@@ -124,7 +128,7 @@ const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor
 	r.id, ` + recipientStatus + `, r.organ_needed,
 	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
 		AND ca.organ = o.organ AND ` + validOn + `),
-	ta.id, ta.authorized_at, ta.centre_id, er.status, er.abroad
+	ta.id, ta.authorized_at, ta.centre_id, er.status, er.abroad, (SELECT d.kind FROM donors d WHERE d.id = o.donor_id)
 	FROM (SELECT 1 AS one) x
 	LEFT JOIN authorities c ON c.id = ?
 	LEFT JOIN organs o ON o.id = ?
@@ -140,7 +144,7 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 	var n int
 	if err := q.QueryRow(ctx, procedureSQL, centreID, onDay, onDay, onDay, centreID, organID, recipientID).Scan(
 		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
-		&f.authID, &f.authAt, &f.authCentre, &f.listStatus, &f.abroad); err != nil {
+		&f.authID, &f.authAt, &f.authCentre, &f.listStatus, &f.abroad, &f.donorKind); err != nil {
 		return nil, err
 	}
 	if oID.Valid {

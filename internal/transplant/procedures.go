@@ -206,7 +206,7 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 	for i := range oids {
 		txIDs[i] = s.W.IDs().New("TX")
 	}
-	var dominoDonor, dominoProc string
+	var dominoDonor, dominoProc, donorKind string
 	if in.DominoLiver {
 		dominoDonor, dominoProc = s.W.IDs().New("DN"), s.W.IDs().New("PC")
 		consent.ID, consent.DonorID = s.W.IDs().New("CO"), dominoDonor
@@ -234,6 +234,7 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 				return nil, err
 			}
 			donors = append(donors, f.organ.DonorID)
+			donorKind = f.donorKind.String
 			counts[f.organ.Organ]++
 			pr.Transplants = append(pr.Transplants, Transplant{ID: txIDs[i], OrganID: oid, RecipientID: in.RecipientID, CentreID: centre,
 				AuthorizationID: authID, PerformedAt: pr.PerformedAt})
@@ -268,8 +269,12 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 		return nil, err
 	}
 	// As for a transplantation recorded alone, the screening for
-	// trafficking indicators follows, once per organ.
+	// trafficking indicators follows, once per organ (its rules are about
+	// living donors; the procedure's organs are of one donor).
 	for i := range rec.Transplants {
+		if donorKind != DonorLiving {
+			break
+		}
 		if err := s.screenTransplant(ctx, p, &rec.Transplants[i]); err != nil {
 			return rec, err
 		}

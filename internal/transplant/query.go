@@ -59,7 +59,7 @@ const organTransplanted = `EXISTS (SELECT 1 FROM transplants st WHERE st.organ_i
 // recipientStatus is the status of the recipient r: transplanted once a
 // transplantation for them is on file, waiting until then. It is a scalar
 // subquery with a LIMIT, not a CASE WHEN EXISTS, so that PostgreSQL looks up
-// each listed recipient in transplants_recipient: for an EXISTS it hashed the
+// each listed recipient in transplants_recipient_time: for an EXISTS it hashed the
 // whole transplants table on every page (190 ms a page at 100,000
 // recipients, BENCHMARKS.md; 9 ms this way).
 const recipientStatus = `COALESCE((SELECT 'transplanted' FROM transplants st WHERE st.recipient_id = r.id LIMIT 1), 'waiting')`

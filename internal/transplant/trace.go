@@ -112,11 +112,13 @@ type TraceProcedure struct {
 	DominoOrganID string `json:"domino_organ_id,omitempty"`
 }
 
-// traceDonorSQL reads a donor and every organ procured from them, with the
-// transplantation of each, in one statement: the donor's columns repeat on
-// each organ row, and a donor without organs gives one row of NULL organ
-// columns. An organ's status is organStatus, read off the joined
-const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
+// traceDonorCols and traceDonorJoins read donors and every organ procured
+// from them, with the transplantation of each, in one statement: the
+// donor's columns repeat on each organ row, and a donor without organs gives
+// one row of NULL organ columns. An organ's status is organStatus, read off
+// the joined rows. traceDonorSQL reads one donor with them.
+const (
+	traceDonorCols = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	COALESCE(o.id, ''), COALESCE(o.organ, ''),
 	CASE WHEN o.id IS NULL THEN '' WHEN t.id IS NOT NULL THEN 'transplanted' WHEN od.id IS NOT NULL THEN od.outcome ELSE 'procured' END,
 	COALESCE(p.id, ''), COALESCE(p.procured_at, ''),
@@ -124,8 +126,8 @@ const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	COALESCE(t.id, ''), COALESCE(t.performed_at, ''), COALESCE(t.centre_id, ''), COALESCE(tc.name, ''),
 	COALESCE(r.id, ''), COALESCE(r.blood_group, ''), COALESCE(r.residence, ''),
 	COALESCE(od.id, ''), COALESCE(od.reason, ''), COALESCE(od.disposed_at, ''), COALESCE(od.centre_id, ''), COALESCE(dc.name, ''),
-	COALESCE(tp.id, ''), COALESCE(tp.kind, ''), COALESCE(tp.domino_organ_id, ''), COALESCE(dp.id, ''), COALESCE(dp.recipient_id, '')
-	FROM donors d
+	COALESCE(tp.id, ''), COALESCE(tp.kind, ''), COALESCE(tp.domino_organ_id, ''), COALESCE(dp.id, ''), COALESCE(dp.recipient_id, '')`
+	traceDonorJoins = `
 	LEFT JOIN transplant_procedures dp ON dp.id = d.domino_procedure_id
 	LEFT JOIN organs o ON o.donor_id = d.id
 	LEFT JOIN procurements p ON p.id = o.procurement_id
@@ -135,19 +137,30 @@ const traceDonorSQL = `SELECT d.id, d.kind, d.blood_group, d.centre_id,
 	LEFT JOIN recipients r ON r.id = t.recipient_id
 	LEFT JOIN organ_dispositions od ON od.organ_id = o.id
 	LEFT JOIN authorities dc ON dc.id = od.centre_id
-	LEFT JOIN transplant_procedures tp ON tp.id = t.procedure_id
-	WHERE d.id = ? ORDER BY o.id`
+	LEFT JOIN transplant_procedures tp ON tp.id = t.procedure_id`
+	traceDonorSQL = traceDonorCols + " FROM donors d" + traceDonorJoins + " WHERE d.id = ? ORDER BY o.id"
+)
 
-// traceRecipientSQL reads a recipient's existence and the donor of every
-// organ they received (one row of NULL donor when they received none), and
-// the recipient's own donor record when their explanted liver was donated
-// (domino): the way on to the second recipient.
-const traceRecipientSQL = `SELECT DISTINCT COALESCE(o.donor_id, '') FROM recipients rc
-	LEFT JOIN transplants t ON t.recipient_id = rc.id
-	LEFT JOIN organs o ON o.id = t.organ_id
-	WHERE rc.id = ?
-	UNION SELECT tp.domino_donor_id FROM transplant_procedures tp WHERE tp.recipient_id = ? AND tp.domino_donor_id IS NOT NULL
-	ORDER BY 1`
+// recipientDonorsSQL selects the donor of every organ a recipient received
+// and the recipient's own donor record when their explanted liver was
+// donated (domino): the way on to the second recipient. Its arguments are
+// the recipient's id, twice.
+const recipientDonorsSQL = `SELECT o.donor_id FROM transplants t JOIN organs o ON o.id = t.organ_id WHERE t.recipient_id = ?
+	UNION SELECT tp.domino_donor_id FROM transplant_procedures tp WHERE tp.recipient_id = ? AND tp.domino_donor_id IS NOT NULL`
+
+// traceRecipientDonorsSQL is traceDonorSQL for each of a recipient's donors
+// (recipientDonorsSQL), in the order of their ids, and recipientHandoffsSQL
+// their organs' hand-offs. Both start from the few donor ids and join on
+// (written as an IN, PostgreSQL hashed the whole tables).
+const (
+	traceRecipientDonorsSQL = traceDonorCols + " FROM (" + recipientDonorsSQL + ") rd JOIN donors d ON d.id = rd.donor_id" +
+		traceDonorJoins + " ORDER BY d.id, o.id"
+	recipientHandoffsSQL = "SELECT " + handoffCols + " FROM (" + recipientDonorsSQL + `) rd
+	JOIN organs o ON o.donor_id = rd.donor_id JOIN organ_handoffs h ON h.organ_id = o.id ORDER BY h.organ_id, h.log_index, h.id`
+)
+
+// recipientExistsSQL tells whether a recipient is on file.
+const recipientExistsSQL = `SELECT 1 FROM recipients WHERE id = ?`
 
 // stmtKey names a prepared statement of one read pool. The cached statement
 // refers to its pool, so the pool's address is never reused while cached.
@@ -183,7 +196,7 @@ func (s *Service) TraceDonor(ctx context.Context, p *auth.Principal, id string) 
 		return nil, err
 	}
 	tr := &Trace{From: "donor", ID: id}
-	dt, err := traceDonor(ctx, s.DB, id, true)
+	dt, err := traceDonor(ctx, s.DB, id)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +231,7 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	dt, err := traceDonor(ctx, s.DB, donor, true)
+	dt, err := traceDonor(ctx, s.DB, donor)
 	if err != nil {
 		return nil, err
 	}
@@ -232,25 +245,48 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	// The recipient's donors and imported organs, in one round trip on
-	// PostgreSQL; then each donor's trace in one more.
+	// Whether the recipient is on file, the trace of each of their donors
+	// with its organs' hand-offs, their imported organs and treatment
+	// abroad: one round trip on PostgreSQL.
 	found := false
-	var donors []string
+	var dts []*DonorTrace
+	var cur *DonorTrace
+	var hs []Handoff
 	imported := []Import{}
+	abroad := []Abroad{}
 	if err := s.DB.ReadBatch(ctx,
-		store.ReadQuery{SQL: traceRecipientSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
-			var d string
+		store.ReadQuery{SQL: recipientExistsSQL, Args: []any{id}, Row: func(store.Scanner) error {
 			found = true
-			if err := r.Scan(&d); err != nil || d == "" {
+			return nil
+		}},
+		store.ReadQuery{SQL: traceRecipientDonorsSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
+			prev := cur
+			if err := traceRow(r, &cur); err != nil {
 				return err
 			}
-			donors = append(donors, d)
+			if cur != prev {
+				dts = append(dts, cur)
+			}
 			return nil
+		}},
+		store.ReadQuery{SQL: recipientHandoffsSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
+			var h Handoff
+			err := scanHandoff(r, &h)
+			hs = append(hs, h)
+			return err
 		}},
 		store.ReadQuery{SQL: recipientImportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
 			var im Import
 			err := scanImport(r, &im)
 			imported = append(imported, im)
+			return err
+		}},
+		store.ReadQuery{SQL: abroadOfSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
+			var a Abroad
+			err := scanAbroad(r, &a)
+			// The person's references stay out of a trace.
+			a.SubjectRef, a.PersonPseudonym, a.DateOfBirth = "", "", ""
+			abroad = append(abroad, a)
 			return err
 		}}); err != nil {
 		return nil, err
@@ -259,28 +295,18 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		return nil, noRecipient(id)
 	}
 	tr := &Trace{From: "recipient", ID: id, Donors: []DonorTrace{}}
-	for _, d := range donors {
-		dt, err := traceDonor(ctx, s.DB, d, false)
-		if err != nil {
-			return nil, err
-		}
+	for _, dt := range dts {
+		attachCustody(dt, hs)
 		tr.Donors = append(tr.Donors, *dt)
 	}
-	tr.Imported = imported
-	var err error
-	if tr.Abroad, err = abroadOf(ctx, s.DB.Read(), id); err != nil {
-		return nil, err
-	}
-	for i := range tr.Abroad {
-		tr.Abroad[i].SubjectRef, tr.Abroad[i].PersonPseudonym, tr.Abroad[i].DateOfBirth = "", "", ""
-	}
+	tr.Imported, tr.Abroad = imported, abroad
 	return tr, nil
 }
 
-// traceDonor reads a donor's trace with the hand-offs of their organs and,
-// with exports, where those sent abroad went: three queries, sent together
-// (one round trip on PostgreSQL, store.DB.ReadBatch).
-func traceDonor(ctx context.Context, db *store.DB, id string, exports bool) (*DonorTrace, error) {
+// traceDonor reads a donor's trace with the hand-offs of their organs and
+// where those sent abroad went: three queries, sent together (one round trip
+// on PostgreSQL, store.DB.ReadBatch).
+func traceDonor(ctx context.Context, db *store.DB, id string) (*DonorTrace, error) {
 	var dt *DonorTrace
 	var hs []Handoff
 	ex := map[string]Export{}
@@ -292,14 +318,12 @@ func traceDonor(ctx context.Context, db *store.DB, id string, exports bool) (*Do
 			hs = append(hs, h)
 			return err
 		}},
-	}
-	if exports {
-		qs = append(qs, store.ReadQuery{SQL: donorExportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
+		{SQL: donorExportsSQL, Args: []any{id}, Row: func(r store.Scanner) error {
 			var x Export
 			err := scanExport(r, &x)
 			ex[x.OrganID] = x
 			return err
-		}})
+		}},
 	}
 	if err := db.ReadBatch(ctx, qs...); err != nil {
 		return nil, err
@@ -312,8 +336,8 @@ func traceDonor(ctx context.Context, db *store.DB, id string, exports bool) (*Do
 	return dt, nil
 }
 
-// traceRow reads one row of traceDonorSQL into *dt, which the first row
-// creates.
+// traceRow reads one row of traceDonorFrom into *dt, which the first row
+// creates; a row of another donor makes *dt that donor's new trace.
 func traceRow(r store.Scanner, dt **DonorTrace) error {
 	var d TraceDonor
 	var o TraceOrgan
@@ -328,7 +352,7 @@ func traceRow(r store.Scanner, dt **DonorTrace) error {
 		&tp.ID, &tp.Kind, &tp.DominoOrganID, &dom.ProcedureID, &dom.RecipientID); err != nil {
 		return err
 	}
-	if *dt == nil {
+	if *dt == nil || (*dt).Donor.ID != d.ID {
 		if dom.ProcedureID != "" {
 			d.Domino = &dom
 		}

@@ -46,6 +46,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 		return nil, err
 	}
 	id := s.W.IDs().New("TX")
+	var donorKind string
 	rec, err := ledger.SubmitAs[Transplant](ctx, s.W, p.Actor(), "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
@@ -62,6 +63,7 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 			return nil, err
 		}
 		o, r := f.organ, f.recipient
+		donorKind = f.donorKind.String
 		return ledger.NewEntry(TypeTransplantRecorded, Transplant{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizationID: authID, PerformedAt: ledger.FormatTime(at)})
 	})
@@ -70,7 +72,11 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	}
 	// The transplantation is recorded; the screening for trafficking
 	// indicators (trafficking.go) follows it, and its failure is reported
-	// with the record.
+	// with the record. Its rules are about living donors: for another
+	// donor it has nothing to read.
+	if donorKind != DonorLiving {
+		return rec, nil
+	}
 	return rec, s.screenTransplant(ctx, p, rec)
 }
 

@@ -306,17 +306,11 @@ func (s *Service) AbroadRecords(ctx context.Context, p *auth.Principal, centre s
 	return store.Rows(rows, scanAbroad)
 }
 
-// AbroadOf returns the records of treatment abroad of a recipient's
-// registration and of the same person (their pseudonym): what a trace
-// from the recipient shows.
-func abroadOf(ctx context.Context, q store.Queryer, recipientID string) ([]Abroad, error) {
-	rows, err := q.Query(ctx, "SELECT "+abroadCols+` FROM abroad_procedures a WHERE a.recipient_id = ?
-		OR a.person_pseudonym = (SELECT r.person_pseudonym FROM recipients r WHERE r.id = ?) ORDER BY a.performed_on, a.id`, recipientID, recipientID)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, scanAbroad)
-}
+// abroadOfSQL reads the records of treatment abroad of a recipient's
+// registration and of the same person (their pseudonym): what a trace from
+// the recipient shows. Its arguments are the recipient's id, twice.
+const abroadOfSQL = "SELECT " + abroadCols + ` FROM abroad_procedures a WHERE a.recipient_id = ?
+	OR a.person_pseudonym = (SELECT r.person_pseudonym FROM recipients r WHERE r.id = ?) ORDER BY a.performed_on, a.id`
 
 // ---- Travel for transplantation: counts ----
 
