@@ -150,6 +150,7 @@ func TestBODSImportHistoryAndLookups(t *testing.T) {
 // newRefusalWorld is a world with one import of one entity statement,
 // good, made by b.
 func newRefusalWorld(t *testing.T, dsn, prefix string) (*bodsWorld, *bods.Builder, []byte) {
+	t.Helper()
 	w := newBODSWorld(t, dsn)
 	b := &bods.Builder{Prefix: prefix, Date: "2026-03-01", Publisher: "p"}
 	good := b.Entity("A", "Alpha", "", "")
