@@ -13,9 +13,9 @@ import (
 	"context"
 	"encoding/csv"
 	"flag"
+	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,83 +63,31 @@ var others = []struct {
 func main() {
 	flag.Parse()
 	ctx := context.Background()
-	path := *csvPath
-	if path == "" {
-		f, err := os.CreateTemp("", "custos-stats-bench-*.csv")
-		if err != nil {
-			log.Fatal(err)
-		}
-		f.Close()
-		path = f.Name()
-		defer os.Remove(path)
-	}
-	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+	path, cleanup, err := dataset.InputFile(*csvPath, "custos-stats-bench-*.csv", fmt.Sprintf("%d records", *records), func(path string) error {
 		f, err := os.Create(path)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
-		start := time.Now()
-		if err := statstest.Write(f, *records, statstest.Options{Seed: 19, FirstYear: 2016, Years: 10, Stage: stats.StagePolice, Unit: stats.UnitVictim}); err != nil {
-			log.Fatal(err)
-		}
-		f.Close()
-		log.Printf("wrote %d records to %s in %v", *records, path, time.Since(start).Round(time.Millisecond))
-	}
-	if !*noSQLite {
-		for _, f := range []string{*dbPath, *dbPath + "-wal", *dbPath + "-shm", *dbPath + ".key"} {
-			os.Remove(f)
-		}
-		if err := run(ctx, "sqlite", server.Config{DSN: *dbPath, Logger: quiet()}, path); err != nil {
-			log.Fatal(err)
-		}
-	}
-	if *pgURL != "" {
-		if err := runPostgres(ctx, path); err != nil {
-			log.Fatal(err)
-		}
-	}
-}
-
-func quiet() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-func runPostgres(ctx context.Context, path string) error {
-	dsn, keyFile, cleanup, err := dataset.PostgresSchema(ctx, *pgURL)
+		defer f.Close()
+		return statstest.Write(f, *records, statstest.Options{Seed: 19, FirstYear: 2016, Years: 10, Stage: stats.StagePolice, Unit: stats.UnitVictim})
+	})
 	if err != nil {
-		return err
+		log.Fatal(err)
 	}
 	defer cleanup()
-	return run(ctx, "postgres", server.Config{DSN: dsn, KeyFile: keyFile, Logger: quiet()}, path)
+	if err := dataset.Backends(ctx, *dbPath, *pgURL, *noSQLite, func(backend string, cfg server.Config) error { return run(ctx, backend, cfg, path) }); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func run(ctx context.Context, backend string, cfg server.Config, path string) error {
-	token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Benchmark authority"})
-	if err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, cfg)
+	app, admin, st, err := dataset.OpenAs(ctx, cfg, auth.NewAuthority{Name: "Benchmark statistics office", Kind: stats.KindStatisticsOffice, Jurisdiction: "XA"},
+		auth.NewPrincipal{Name: "Benchmark statistician", Role: stats.RoleStatistician})
 	if err != nil {
 		return err
 	}
 	defer app.Close()
 	s := app.Service("stats").(*stats.Service)
-	admin, err := auth.Authenticate(ctx, app.DB.Read(), token)
-	if err != nil {
-		return err
-	}
-	office, err := app.Authorities.CreateAuthority(ctx, admin, auth.NewAuthority{Name: "Benchmark statistics office", Kind: stats.KindStatisticsOffice, Jurisdiction: "XA"})
-	if err != nil {
-		return err
-	}
-	created, err := app.Authorities.CreatePrincipal(ctx, admin, auth.NewPrincipal{Name: "Benchmark statistician", Role: stats.RoleStatistician, AuthorityID: office.ID})
-	if err != nil {
-		return err
-	}
-	st, err := auth.Authenticate(ctx, app.DB.Read(), created.Token)
-	if err != nil {
-		return err
-	}
 	rows, err := stats.ParseMapping(strings.NewReader(statstest.Mapping))
 	if err != nil {
 		return err

@@ -4,16 +4,16 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-project/custos/internal/assets/bods"
@@ -119,12 +119,23 @@ func projectBODS(reg *ledger.Projections) {
 // the file read, of size) or "store" (statements stored, of all).
 type BODSProgress func(phase string, done, total int64)
 
+// bodsBatch is how many checked statements go to the storing goroutine at
+// once, and bodsQueue how many such batches may wait for it.
+const (
+	bodsBatch = 1024
+	bodsQueue = 8
+)
+
 // ImportBODS validates a file of BODS 0.4 statements (a JSON array or JSON
-// Lines) in full and, when every statement passes, stores them and appends
-// one assets.bods_imported entry. A bad statement refuses the whole file,
-// naming its JSON path and rule; nothing is written then. A statementId
-// already imported is refused (rule duplicate_statement). size is the
-// file's size for progress (0 when unknown); progress may be nil.
+// Lines) and, when every statement passes, appends one assets.bods_imported
+// entry naming the stored statements' chunk digests. Statements are stored
+// as they pass, by a goroutine of their own beside the reading and
+// checking (storeBODS), but nothing reads them before their import's
+// entry is in the log. A bad statement refuses the whole file, naming its
+// JSON path and rule: the statements already stored are deleted again and
+// nothing is logged. A statementId already imported is refused (rule
+// duplicate_statement). size is the file's size for progress (0 when
+// unknown); progress may be nil, and is called on the caller's goroutine.
 func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source string, r io.Reader, size int64, progress BODSProgress) (*BODSImport, error) {
 	if err := p.Require(ImportOwnership); err != nil {
 		return nil, err
@@ -139,16 +150,35 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if source == "." || source == "/" {
 		source = ""
 	}
-	spill, err := os.CreateTemp("", "custos-bods-*.spill")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(spill.Name())
-	defer spill.Close()
-	bw := bufio.NewWriterSize(spill, 1<<20)
 	fileSum := sha256.New()
 	cr := &countReader{r: io.TeeReader(r, fileSum)}
 	d := bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	queue := make(chan []bodsRow, bodsQueue)
+	var stored atomic.Int64
+	var storeErr error
+	storing := make(chan struct{})
+	go func() {
+		defer close(storing)
+		d.Chunks, storeErr = s.storeBODS(sctx, d.ID, d.Digests, queue, &stored)
+		if storeErr != nil {
+			stop() // the reading stops at its next batch
+		}
+	}()
+	batch := make([]bodsRow, 0, bodsBatch)
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		select {
+		case queue <- batch:
+			batch = make([]bodsRow, 0, bodsBatch)
+			return nil
+		case <-sctx.Done():
+			return errStoreStopped
+		}
+	}
 	err = bods.Read(cr, func(n int, st *bods.Statement) error {
 		switch st.RecordType {
 		case bods.Entity:
@@ -162,33 +192,36 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		if progress != nil && n%4096 == 0 {
 			progress("validate", cr.n, size)
 		}
-		return s.spillStatement(bw, statementKey(d.ID, int64(n)), st)
+		row, err := s.bodsRowOf(statementKey(d.ID, int64(n)), st)
+		if err != nil {
+			return err
+		}
+		if batch = append(batch, row); len(batch) == bodsBatch {
+			return send()
+		}
+		return nil
 	})
+	if err == nil {
+		err = send()
+	}
+	if err == nil && d.Statements == 0 {
+		err = errs.Invalidf("required", "statements", "the file holds no statements")
+	}
 	if err != nil {
-		return nil, err
-	}
-	if d.Statements == 0 {
-		return nil, errs.Invalidf("required", "statements", "the file holds no statements")
-	}
-	if progress != nil {
+		stop()
+	} else if progress != nil {
 		progress("validate", cr.n, size)
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
+	close(queue)
+	s.awaitStore(storing, &stored, d.Statements, progress)
+	if errors.Is(err, errStoreStopped) || (err == nil && storeErr != nil) {
+		err = storeErr
 	}
-	if _, err := spill.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	d.FileSHA256 = hex.EncodeToString(fileSum.Sum(nil))
-	d.Chunks, err = s.storeBODS(ctx, d.ID, d.Digests, bufio.NewReaderSize(spill, 1<<20), func(done int64) {
-		if progress != nil {
-			progress("store", done, d.Statements)
-		}
-	})
 	if err != nil {
 		s.discardBODS(d.ID)
 		return nil, err
 	}
+	d.FileSHA256 = hex.EncodeToString(fileSum.Sum(nil))
 	res, err := s.W.Submit(ctx, p.Actor(), "import beneficial ownership statements", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(TypeBODSImported, d)
 	})
@@ -198,6 +231,30 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	}
 	return &BODSImport{ID: d.ID, Source: d.Source, FileSHA256: d.FileSHA256, Statements: d.Statements, Entities: d.Entities, Persons: d.Persons,
 		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
+}
+
+// errStoreStopped tells ImportBODS that the storing goroutine stopped (on
+// its own error, or the caller's context): that error is the import's.
+var errStoreStopped = errors.New("the storing of the statements stopped")
+
+// awaitStore waits for the storing goroutine to end, reporting the
+// statements stored of total (phase "store") on the caller's goroutine.
+func (s *Service) awaitStore(storing <-chan struct{}, stored *atomic.Int64, total int64, progress BODSProgress) {
+	if progress == nil {
+		<-storing
+		return
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-storing:
+			progress("store", stored.Load(), total)
+			return
+		case <-tick.C:
+			progress("store", stored.Load(), total)
+		}
+	}
 }
 
 type countReader struct {
@@ -211,43 +268,35 @@ func (c *countReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// bodsRow is a statement as stored (and spilled before it is stored).
+// bodsRow is a statement as stored.
 type bodsRow struct {
-	f [13]string // statementId, recordId, recordType, recordStatus, statementDate, name, kind, subject, party, interests, body, wrapped key, sealed
+	key                                                                                                         string
+	statementID, recordID, recordType, recordStatus, statementDate, name, kind, subject, party, interests, body string
+	wrapped, sealed                                                                                             []byte
 }
 
-// spillStatement writes a statement as it will be stored. A person's
-// personal data is sealed here, before it touches the disk: its name is
-// left out, its body is bods.PersonPublic, and the statement as given is
-// sealed under a key of its own bound to ref (the statement's row key).
-func (s *Service) spillStatement(w *bufio.Writer, ref string, st *bods.Statement) error {
-	interests := ""
+// bodsRowOf is a statement as it will be stored under key (its row key). A
+// person's personal data is sealed here, before it is queued to be stored:
+// its name is left out, its body is bods.PersonPublic, and the statement
+// as given is sealed under a key of its own bound to the row key.
+func (s *Service) bodsRowOf(key string, st *bods.Statement) (bodsRow, error) {
+	row := bodsRow{key: key, statementID: st.StatementID, recordID: st.RecordID, recordType: st.RecordType, recordStatus: st.RecordStatus,
+		statementDate: st.StatementDate, name: st.Name, kind: st.Kind, subject: st.Subject, party: st.InterestedParty, body: string(st.Raw)}
 	if st.RecordType == bods.Relationship {
 		b, err := json.Marshal(st.Interests)
 		if err != nil {
-			return err
+			return row, err
 		}
-		interests = string(b)
+		row.interests = string(b)
 	}
-	name, body, wrapped, sealed := st.Name, st.Raw, []byte(nil), []byte(nil)
 	if st.RecordType == bods.Person {
 		var err error
-		if wrapped, sealed, err = s.Vault.SealRow(ref, st.Raw); err != nil {
-			return err
+		if row.wrapped, row.sealed, err = s.Vault.SealRow(key, st.Raw); err != nil {
+			return row, err
 		}
-		name, body = "", st.Public
+		row.name, row.body = "", string(st.Public)
 	}
-	for _, f := range []string{st.StatementID, st.RecordID, st.RecordType, st.RecordStatus, st.StatementDate, name, st.Kind,
-		st.Subject, st.InterestedParty, interests, string(body), string(wrapped), string(sealed)} {
-		var b [binary.MaxVarintLen64]byte
-		if _, err := w.Write(b[:binary.PutUvarint(b[:], uint64(len(f)))]); err != nil {
-			return err
-		}
-		if _, err := w.WriteString(f); err != nil {
-			return err
-		}
-	}
-	return nil
+	return row, nil
 }
 
 // How an import's chunk digests are made (bodsImported.Digests).
@@ -265,57 +314,46 @@ func bodsDigest(h hash.Hash, digests string, pos int64, body string, wrapped, se
 	}
 }
 
-func blob(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return []byte(s)
-}
-
-func readSpilled(r *bufio.Reader, row *bodsRow) error {
-	for i := range row.f {
-		n, err := binary.ReadUvarint(r)
-		if err != nil {
-			if i == 0 && err == io.EOF {
-				return io.EOF
-			}
-			return io.ErrUnexpectedEOF
-		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return io.ErrUnexpectedEOF
-		}
-		row.f[i] = string(b)
-	}
-	return nil
-}
-
 func statementKey(importID string, pos int64) string { return fmt.Sprintf("%s/%09d", importID, pos) }
 
 // bodsRowsPerInsert is how many statements one INSERT stores (16
 // parameters each: under both engines' limits on parameters).
 const bodsRowsPerInsert = 128
 
-const bodsInsert = `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
+const bodsInsert = ` INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status,
 	statement_date, name, kind, subject, party, interests, body, wrapped_key, sealed) VALUES `
 
-// storeBODS writes the spilled statements of import id in short write
-// transactions, bodsRowsPerInsert rows to a statement (the statement is
-// the same for every full batch, so it is prepared once), and returns
-// each chunk's SHA-256 (of its statements' positions and bodies, in order).
-func (s *Service) storeBODS(ctx context.Context, id, digests string, r *bufio.Reader, done func(int64)) ([]string, error) {
+// bodsInsertVerb begins the INSERT: on SQLite, a conflict rolls back the
+// whole transaction (as storeBODS does on any failure), so that SQLite
+// keeps no statement journal to undo one statement of many rows (a
+// temporary file it writes every page the statement changes to).
+func bodsInsertVerb(d store.Dialect) string {
+	if d == store.SQLite {
+		return "INSERT OR ROLLBACK"
+	}
+	return "INSERT"
+}
+
+// storeBODS stores the statements of import id that arrive on queue, in
+// order, in short write transactions (bodsRowsPerTx, so that other
+// commands get the writer between them), bodsRowsPerInsert rows to a
+// statement (the statement is the same for every full batch, so it is
+// prepared once), counting them in stored; it returns each chunk's SHA-256
+// (of its statements' positions and bodies, in order) once queue is
+// closed, or the first error (ctx's when it is cancelled).
+func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-chan []bodsRow, stored *atomic.Int64) ([]string, error) {
 	var sums []string
 	var sum hash.Hash
-	var row bodsRow
 	pos := int64(0)
 	args := make([]any, 0, 16*bodsRowsPerInsert)
 	ids := make([]string, 0, bodsRowsPerInsert)
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", 16), ", ") + ")"
+	verb := bodsInsertVerb(s.DB.Dialect)
 	insert := func(tx *store.Tx) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		q := bodsInsert + strings.TrimSuffix(strings.Repeat(tuple+", ", len(ids)), ", ")
+		q := verb + bodsInsert + strings.TrimSuffix(strings.Repeat(tuple+", ", len(ids)), ", ")
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
 			tx.Rollback()
 			first := pos - int64(len(ids))
@@ -330,19 +368,44 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, r *bufio.Re
 		args, ids = args[:0], ids[:0]
 		return nil
 	}
+	var tx *store.Tx
+	inTx := 0
+	commit := func() error {
+		if tx == nil {
+			return nil
+		}
+		if err := insert(tx); err != nil {
+			return err
+		}
+		err := tx.Commit()
+		tx, inTx = nil, 0
+		stored.Store(pos)
+		return err
+	}
 	for {
-		tx, err := s.DB.BeginWrite(ctx)
-		if err != nil {
+		var rows []bodsRow
+		var more bool
+		select {
+		case rows, more = <-queue:
+		case <-ctx.Done():
+			more = false
+		}
+		if err := ctx.Err(); err != nil {
+			if tx != nil {
+				tx.Rollback()
+			}
 			return nil, err
 		}
-		end := false
-		for k := 0; k < bodsRowsPerTx; k++ {
-			if err := readSpilled(r, &row); err == io.EOF {
-				end = true
-				break
-			} else if err != nil {
-				tx.Rollback()
-				return nil, err
+		if !more {
+			break
+		}
+		for i := range rows {
+			row := &rows[i]
+			if tx == nil {
+				var err error
+				if tx, err = s.DB.BeginWrite(ctx); err != nil {
+					return nil, err
+				}
 			}
 			if pos%bodsChunk == 0 {
 				if sum != nil {
@@ -350,31 +413,26 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, r *bufio.Re
 				}
 				sum = sha256.New()
 			}
-			wrapped, sealed := blob(row.f[11]), blob(row.f[12])
-			bodsDigest(sum, digests, pos, row.f[10], wrapped, sealed)
-			args = append(args, statementKey(id, pos), id, pos)
-			for _, f := range row.f[:11] {
-				args = append(args, f)
-			}
-			args = append(args, wrapped, sealed)
-			ids = append(ids, row.f[0])
+			bodsDigest(sum, digests, pos, row.body, row.wrapped, row.sealed)
+			args = append(args, row.key, id, pos, row.statementID, row.recordID, row.recordType, row.recordStatus, row.statementDate,
+				row.name, row.kind, row.subject, row.party, row.interests, row.body, row.wrapped, row.sealed)
+			ids = append(ids, row.statementID)
 			pos++
+			inTx++
 			if len(ids) == bodsRowsPerInsert {
 				if err := insert(tx); err != nil {
 					return nil, err
 				}
 			}
+			if inTx == bodsRowsPerTx {
+				if err := commit(); err != nil {
+					return nil, err
+				}
+			}
 		}
-		if err := insert(tx); err != nil {
-			return nil, err
-		}
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		done(pos)
-		if end {
-			break
-		}
+	}
+	if err := commit(); err != nil {
+		return nil, err
 	}
 	if sum != nil {
 		sums = append(sums, hex.EncodeToString(sum.Sum(nil)))

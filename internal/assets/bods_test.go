@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,15 +147,23 @@ func TestBODSImportHistoryAndLookups(t *testing.T) {
 	})
 }
 
+// newRefusalWorld is a world with one import of one entity statement,
+// good, made by b.
+func newRefusalWorld(t *testing.T, dsn, prefix string) (*bodsWorld, *bods.Builder, []byte) {
+	t.Helper()
+	w := newBODSWorld(t, dsn)
+	b := &bods.Builder{Prefix: prefix, Date: "2026-03-01", Publisher: "p"}
+	good := b.Entity("A", "Alpha", "", "")
+	w.Must(t, 201, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(good))
+	return w, b, good
+}
+
 // TestBODSBadFileChangesNothing: a file with one bad statement, or one that
 // repeats a statement already imported, is refused with its path, and
 // nothing is stored or logged.
 func TestBODSBadFileChangesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		w := newBODSWorld(t, dsn)
-		b := &bods.Builder{Prefix: "bad", Date: "2026-03-01", Publisher: "p"}
-		good := b.Entity("A", "Alpha", "", "")
-		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(good))
+		w, b, good := newRefusalWorld(t, dsn, "bad")
 		bad := bytes.Replace(b.Relationship("r1", "A", "P", []float64{10}, ""), []byte(`"exact":10`), []byte(`"exact":"ten"`), 1)
 		r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(b.Person("P", "P", ""), bad))
 		if r.Status != 422 && r.Status != 400 || r.Str("error.field") != "statements[1].recordDetails.interests[0].share.exact" || r.Str("error.rule") != "bods_schema" {
@@ -169,6 +178,52 @@ func TestBODSBadFileChangesNothing(t *testing.T) {
 		}
 		if n := w.count(t, "assets_bods_imports"); n != 1 {
 			t.Fatalf("%d imports logged, want 1", n)
+		}
+	})
+}
+
+// TestBODSRefusedLateChangesNothing refuses files whose bad statement
+// comes after several batches of good ones have gone to be stored (a
+// schema fault, then a statementId of an earlier import): the statements
+// stored for them are deleted again and nothing is logged; a good file of
+// that size is stored whole and verifies.
+func TestBODSRefusedLateChangesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, b, good := newRefusalWorld(t, dsn, "late")
+		const n = 3000
+		file := func(prefix string, at int, bad []byte) []byte {
+			var stmts [][]byte
+			for i := range n {
+				if i == at {
+					stmts = append(stmts, bad)
+					continue
+				}
+				stmts = append(stmts, b.Entity(fmt.Sprintf("%s-%d", prefix, i), fmt.Sprintf("Company %d", i), "", ""))
+			}
+			return lines(stmts...)
+		}
+		broken := bytes.Replace(b.Entity("X", "X", "", ""), []byte(`"recordType":"entity"`), []byte(`"recordType":"company"`), 1)
+		r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, file("B", n-10, broken))
+		if r.Str("error.rule") != "bods_schema" || r.Str("error.field") != fmt.Sprintf("statements[%d].recordType", n-10) {
+			t.Fatalf("a bad statement late in the file: %d %s", r.Status, r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, file("C", n-10, good))
+		if r.Status != 409 || r.Str("error.rule") != "duplicate_statement" || r.Str("error.field") != fmt.Sprintf("statements[%d].statementId", n-10) {
+			t.Fatalf("a statement of an earlier import late in the file: %d %s", r.Status, r.Raw)
+		}
+		if got := w.count(t, "assets_bods_statements"); got != 1 {
+			t.Fatalf("%d statements stored after two late refusals, want 1", got)
+		}
+		if got := w.count(t, "assets_bods_imports"); got != 1 {
+			t.Fatalf("%d imports logged, want 1", got)
+		}
+		im := w.Must(t, 201, "POST", "/api/v1/assets/bods/imports", w.Officer, file("D", -1, nil))
+		if got, _ := im.Body["statements"].(float64); got != n || w.count(t, "assets_bods_statements") != n+1 {
+			t.Fatalf("a good file of %d statements: %s, %d stored", n, im.Raw, w.count(t, "assets_bods_statements"))
+		}
+		rep, err := ledger.Verify(context.Background(), w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+		if err != nil || !rep.OK() {
+			t.Fatalf("log verify after the imports: %v %+v", err, rep)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package bods
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,9 +20,16 @@ func TestDecodeFastPathAgrees(t *testing.T) {
 		`{"k\":ey": true, "empty": {}, "list": [], "n": -0.0e+1}`,
 	}
 	for _, in := range good {
-		fast, err := decodeValue([]byte(in), "s")
+		fast, compact, err := decodeValue([]byte(in), "s")
 		if err != nil {
 			t.Fatalf("%s refused: %v", in, err)
+		}
+		if compact {
+			t.Fatalf("%s: said compact", in)
+		}
+		compacted := compactOf(t, []byte(in))
+		if _, compact, err := decodeValue(compacted, "s"); err != nil || !compact {
+			t.Fatalf("%s compacted (%s): compact %v, %v", in, compacted, compact, err)
 		}
 		slow, err := decodeTokens([]byte(in), "s")
 		if err != nil {
@@ -40,7 +49,7 @@ func TestDecodeFastPathAgrees(t *testing.T) {
 		{`{"a": }`, "json", "s.a"},
 	}
 	for _, c := range bad {
-		_, err := decodeValue([]byte(c.in), "s")
+		_, _, err := decodeValue([]byte(c.in), "s")
 		e, ok := errs.As(err)
 		if !ok || e.Rule != c.rule || e.Field != c.path {
 			t.Errorf("%.40s: got %v, want %s at %s", c.in, err, c.rule, c.path)
@@ -48,20 +57,33 @@ func TestDecodeFastPathAgrees(t *testing.T) {
 	}
 }
 
+func compactOf(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // FuzzDecodeAgrees: for any text, the one-Decode path and the token-by-token
-// reading accept the same values and refuse the same texts.
+// reading accept the same values and refuse the same texts, and a text the
+// one-Decode path calls compact is its own json.Compact.
 func FuzzDecodeAgrees(f *testing.F) {
 	for _, s := range []string{`{"a": 1}`, `{"a": 1, "a": 2}`, `{"a": {"b": ":", "b": "\":"}}`, `{"x": [{"k": "\\"}, {"k": 1}]}`, `{"a": }`, `[1, 2]`, `"s"`, `{"a":1} x`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fast, ferr := decodeValue(raw, "s")
+		fast, compact, ferr := decodeValue(raw, "s")
 		slow, serr := decodeTokens(raw, "s")
 		if (ferr == nil) != (serr == nil) {
 			t.Fatalf("%q: one Decode says %v, token by token %v", raw, ferr, serr)
 		}
 		if ferr == nil && !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q: one Decode gives %#v, token by token %#v", raw, fast, slow)
+		}
+		if compact && !bytes.Equal(compactOf(t, raw), raw) {
+			t.Fatalf("%q: called compact, but json.Compact gives %q", raw, compactOf(t, raw))
 		}
 	})
 }

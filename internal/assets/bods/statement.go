@@ -123,7 +123,7 @@ func Parse(n int, raw []byte) (*Statement, error) {
 	if !utf8.Valid(raw) {
 		return nil, errs.Invalidf("utf8", base, "statement %d is not UTF-8", n)
 	}
-	v, err := decodeValue(raw, base)
+	v, compact, err := decodeValue(raw, base)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,9 @@ func Parse(n int, raw []byte) (*Statement, error) {
 	}
 	obj := v.(map[string]any)
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	if compact {
+		buf.Write(raw)
+	} else if err := json.Compact(&buf, raw); err != nil {
 		return nil, errs.New(errs.Malformed, "json", base, "statement %d is not JSON", n)
 	}
 	s := &Statement{
@@ -318,36 +320,42 @@ func jsonPath(base string, v any, loc []string) string {
 // one Decode (several times faster than reading token by token); a count of
 // the keys in the text against the keys decoded tells whether an object
 // gave one twice, and only then, or for bad JSON, is the value read again
-// token by token to name the path of what is wrong.
-func decodeValue(raw []byte, base string) (any, error) {
+// token by token to name the path of what is wrong. compact tells that the
+// text has no whitespace outside its strings (it is its own json.Compact).
+func decodeValue(raw []byte, base string) (v any, compact bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var v any
 	if err := dec.Decode(&v); err == nil {
 		if _, err := dec.Token(); err == io.EOF {
-			if keys, depth := decodedKeys(v, 0); depth <= maxDepth && keys == textKeys(raw) {
-				return v, nil
+			keys, compact := textKeys(raw)
+			if got, depth := decodedKeys(v, 0); depth <= maxDepth && got == keys {
+				return v, compact, nil
 			}
 		}
 	}
-	return decodeTokens(raw, base)
+	v, err = decodeTokens(raw, base)
+	return v, false, err
 }
 
-// textKeys counts the keys of the objects of valid JSON text: the colons
-// outside strings.
-func textKeys(raw []byte) int {
-	n, in := 0, false
+// textKeys counts the keys of the objects of valid JSON text (the colons
+// outside strings) and tells whether it has no whitespace outside them.
+func textKeys(raw []byte) (keys int, compact bool) {
+	in := false
+	compact = true
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {
 		case in && c == '\\':
 			i++
 		case c == '"':
 			in = !in
-		case !in && c == ':':
-			n++
+		case in:
+		case c == ':':
+			keys++
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+			compact = false
 		}
 	}
-	return n
+	return keys, compact
 }
 
 // decodedKeys counts the keys of the decoded objects of v and its nesting
