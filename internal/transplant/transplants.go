@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -80,6 +81,11 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	return rec, s.screenTransplant(ctx, p, rec)
 }
 
+// authorizationGrace is how long before its authorization was recorded a
+// transplantation may be dated (an authorization given on paper at night
+// and entered in the morning).
+const authorizationGrace = 24 * time.Hour
+
 // refusal checks the rules of the transplantation of the organ f reads into
 // its recipient at centre, performed at at, and returns the per-procedure
 // authorization it follows. field names the organ in the refusals
@@ -132,10 +138,17 @@ func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string,
 	if authCentre != centre {
 		return "", errs.Alertf(errs.Forbidden, "procedure_authorization", "centre_id", "organ %s was authorized for recipient %s at centre %s, not %s", o.ID, r.ID, authCentre, centre)
 	}
-	// The authorization is stamped when it is recorded; a transplantation
-	// recorded later may be dated earlier that same day, never on a day before.
-	if day(at) < authAt[:10] {
-		return "", errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the day of the authorization (%s)", day(at), authAt[:10])
+	// The authorization is stamped when it is recorded. One given on paper in
+	// the night and entered afterwards may be recorded after the operation, so
+	// a transplantation may be dated up to authorizationGrace before that
+	// stamp, never earlier: a window that does not depend on where the
+	// calendar day of UTC happens to fall in the centre's time zone.
+	stamped, err := time.Parse(ledger.TimeLayout, authAt)
+	if err != nil {
+		return "", fmt.Errorf("authorization %s: recorded at %q: %w", authID, authAt, err)
+	}
+	if at.Before(stamped.Add(-authorizationGrace)) {
+		return "", errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is more than 24 hours before the authorization %s was recorded (%s)", ledger.FormatTime(at), authID, authAt)
 	}
 	return authID, nil
 }

@@ -507,3 +507,37 @@ func TestSAE(t *testing.T) {
 		}
 	})
 }
+
+// TestTransplantBeforeItsAuthorizationWasRecorded: an authorization given
+// on paper and entered after the operation is accepted within 24 hours of
+// its stamp, whatever the hour of the day (the rule once compared UTC days,
+// which refused an operation at 23:00 authorized at 01:00), and refused
+// beyond them, naming the rule and the field and recording nothing.
+func TestTransplantBeforeItsAuthorizationWasRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newVigilWorld(t, dsn)
+		s := w.svc
+		r, err := s.RegisterRecipient(ctx, w.coordA, recipient(w.CentreA, "liver"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		w.clk.advance(26 * time.Hour) // the authorization is entered 26 hours on
+		ta, err := s.AuthorizeTransplant(ctx, w.coordA, authorization(w.liver, r.ID, w.CentreA))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(d time.Duration) transplant.NewTransplant {
+			return transplant.NewTransplant{OrganID: w.liver, RecipientID: r.ID, CentreID: w.CentreA,
+				PerformedAt: now.Add(d).Format(time.RFC3339), AuthorizationID: ta.ID}
+		}
+		size := vigilLogSize(t, w)
+		_, err = s.RecordTransplant(ctx, w.coordA, at(0)) // 26 hours before the stamp
+		w.refused(t, "a transplantation 26 hours before its authorization was recorded", err, errs.Invalid, "dates_in_order", "performed_at", false, size)
+		// 23 hours before the stamp: accepted.
+		if _, err := s.RecordTransplant(ctx, w.coordA, at(3*time.Hour)); err != nil {
+			t.Fatalf("a transplantation 23 hours before its authorization was recorded: %v", err)
+		}
+	})
+}
