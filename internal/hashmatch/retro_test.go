@@ -167,3 +167,52 @@ func TestRetroactiveMatching(t *testing.T) {
 		verifyLog(t, w)
 	})
 }
+
+// TestRetroactiveMatchingUpdates: a version that updates an entry so that
+// it now matches an upload in the window opens a retro case, as an add
+// does; an update that changes only the classification (the hash matched
+// the upload already) opens no second case.
+func TestRetroactiveMatchingUpdates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := w.Bank(t, "Known images")
+		versions := "/api/v1/hashmatch/banks/" + bank + "/versions"
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"adds": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 10), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 11)}}})
+		w.Subscribe(t, bank)
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/retro", w.Service, map[string]any{"retention_days": 7})
+		if m := uploadAs(t, w, w.Service, 20, "user-20", "photo/20"); m.Str("status") != "no_match" {
+			t.Fatalf("upload: %s", m.Raw)
+		}
+		retro := func() []hashmatch.QueueCase {
+			t.Helper()
+			var cases struct{ Cases []hashmatch.QueueCase }
+			jsonUnmarshal(t, string(w.Must(t, 200, "GET", "/api/v1/hashmatch/cases", w.Reviewer, nil).Raw), &cases)
+			var out []hashmatch.QueueCase
+			for _, c := range cases.Cases {
+				if c.Source == "retro" {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+
+		// Version 2 moves "first" onto the uploaded image and "second" onto
+		// another: one retro case, for "first".
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"updates": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 30)}}})
+		cs := retro()
+		if len(cs) != 1 || cs[0].BestEntryID != "first" || cs[0].BestBankID != bank || cs[0].ContentRef != "photo/20" || cs[0].BestDistance != 0 {
+			t.Fatalf("retro cases after the update: %+v", cs)
+		}
+
+		// Version 3 changes only its classification: the upload was matched
+		// already, and no second case opens.
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"updates": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "B1"}}})
+		if cs := retro(); len(cs) != 1 {
+			t.Fatalf("a classification-only update opened a second case: %+v", cs)
+		}
+		verifyLog(t, w)
+	})
+}
