@@ -2,9 +2,7 @@ package hashmatch_test
 
 import (
 	"bytes"
-	"io"
 	"mime/multipart"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,30 +12,6 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/storetest"
 )
-
-// hmaRequest sends an HMA request as the world's service and returns the
-// body as sent and the Custos-Case-Id header.
-func hmaRequest(t *testing.T, w *apptest.HashmatchWorld, method, path, contentType string, body []byte) (string, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, w.URL+"/hma"+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+w.Service)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("%s %s: %d %s (%v)", method, path, resp.StatusCode, raw, err)
-	}
-	return string(raw), resp.Header.Get("Custos-Case-Id")
-}
 
 // TestHMALookupOpensCases: an HMA lookup is how a platform acts on an
 // upload, so a match goes where custos's own match sends it (detect,
@@ -55,9 +29,11 @@ func TestHMALookupOpensCases(t *testing.T) {
 			{EntryID: "img-1", PDQ: known, Classification: "A1"}, {EntryID: "img-2", PDQ: blocksHash(t, 40), Classification: "A1"}}})
 		w.Subscribe(t, bank)
 		size := func() any { return w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"] }
+		// lookup answers the body and the header Custos-Case-Id.
 		lookup := func(route, h string) (string, string) {
 			t.Helper()
-			return hmaRequest(t, w, "GET", route+"?"+url.Values{"signal_type": {"pdq"}, "signal": {h}}.Encode(), "", nil)
+			r := w.Must(t, 200, "GET", "/hma"+route+"?"+url.Values{"signal_type": {"pdq"}, "signal": {h}}.Encode(), w.Service, nil)
+			return string(r.Raw), r.Header.Get("Custos-Case-Id")
 		}
 		cases := func() []any {
 			cs, _ := w.Must(t, 200, "GET", "/api/v1/hashmatch/cases", w.Service, nil).Body["cases"].([]any)
@@ -108,7 +84,11 @@ func TestHMALookupOpensCases(t *testing.T) {
 		}
 		f.Write(apptest.BlocksPNG(t, 40))
 		mw.Close()
-		got, header = hmaRequest(t, w, "POST", "/m/lookup", mw.FormDataContentType(), buf.Bytes())
+		r := w.Upload(t, "/hma/m/lookup", w.Service, mw.FormDataContentType(), buf.Bytes())
+		got, header = string(r.Raw), r.Header.Get("Custos-Case-Id")
+		if r.Status != 200 {
+			t.Fatalf("file lookup: %d %s", r.Status, r.Raw)
+		}
 		if !strings.HasPrefix(got, `{"pdq":{"`+bank+`":[{"bank_content_id":`+strconv.FormatInt(hashmatch.HMAContentID(bank, "img-2"), 10)) {
 			t.Errorf("file lookup: %s", got)
 		}
