@@ -2,6 +2,7 @@ package hashmatch_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -170,19 +171,28 @@ func TestRetroactiveMatching(t *testing.T) {
 
 // TestRetroactiveMatchingUpdates: a version that updates an entry so that
 // it now matches an upload in the window opens a retro case, as an add
-// does; an update that changes only the classification (the hash matched
-// the upload already) opens no second case.
+// does; an update of an entry in quarantine opens none, and an update that
+// changes only the classification (the hash matched the upload already)
+// opens no second case.
 func TestRetroactiveMatchingUpdates(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 2})
 		bank := w.Bank(t, "Known images")
 		versions := "/api/v1/hashmatch/banks/" + bank + "/versions"
 		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"adds": []map[string]any{
 			{"entry_id": "first", "pdq": blocksHash(t, 10), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 11)}}})
 		w.Subscribe(t, bank)
 		w.Must(t, 200, "POST", "/api/v1/hashmatch/retro", w.Service, map[string]any{"retention_days": 7})
-		if m := uploadAs(t, w, w.Service, 20, "user-20", "photo/20"); m.Str("status") != "no_match" {
-			t.Fatalf("upload: %s", m.Raw)
+		for _, seed := range []uint64{20, 31} {
+			if m := uploadAs(t, w, w.Service, seed, "user-1", "photo/"+strconv.FormatUint(seed, 10)); m.Str("status") != "no_match" {
+				t.Fatalf("upload: %s", m.Raw)
+			}
+		}
+		// Two matches of "second" put it in quarantine (the limit is 2).
+		for range 2 {
+			if m := uploadAs(t, w, w.Service, 11, "user-2", "photo/11"); m.Str("status") != "match" {
+				t.Fatalf("upload: %s", m.Raw)
+			}
 		}
 		retro := func() []hashmatch.QueueCase {
 			t.Helper()
@@ -197,10 +207,10 @@ func TestRetroactiveMatchingUpdates(t *testing.T) {
 			return out
 		}
 
-		// Version 2 moves "first" onto the uploaded image and "second" onto
-		// another: one retro case, for "first".
+		// Version 2 moves "first" onto one uploaded image and "second", in
+		// quarantine, onto the other: one retro case, for "first".
 		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"updates": []map[string]any{
-			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 30)}}})
+			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 31)}}})
 		cs := retro()
 		if len(cs) != 1 || cs[0].BestEntryID != "first" || cs[0].BestBankID != bank || cs[0].ContentRef != "photo/20" || cs[0].BestDistance != 0 {
 			t.Fatalf("retro cases after the update: %+v", cs)
