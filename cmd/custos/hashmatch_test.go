@@ -227,16 +227,18 @@ func TestHashmatchHashVideo(t *testing.T) {
 	}
 }
 
-// TestCLIHashmatchPagesAndExport imports two NCMEC v2 pages in order (one
-// version each), prints what was not imported and the next page's address,
-// and exports the bank as a ThreatExchange signal file.
+// TestCLIHashmatchPagesAndExport imports four NCMEC v2 pages in order (one
+// version each; the fourth updates an entry), prints what each version
+// added, updated and deleted, what was not imported and the next page's
+// address, and exports the bank as a ThreatExchange signal file.
 func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	r := newCLIRegistry(t)
 	t.Setenv("LC_ALL", "C") // the operator's words in English; in French below
 	pages := filepath.Join("..", "..", "internal", "hashmatch", "testdata", "ncmec")
 	out, _ := custos(t, 0, "hashmatch", "import", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "ncmec",
-		filepath.Join(pages, "page1.xml"), filepath.Join(pages, "page2.xml"))
+		filepath.Join(pages, "page1.xml"), filepath.Join(pages, "page2.xml"), filepath.Join(pages, "page3.xml"), filepath.Join(pages, "page4.xml"))
 	for _, want := range []string{"version 1: 3 added, 0 updated, 0 deleted, 3 records not imported", "version 2: 1 added",
+		"page4.xml: published " + r.bank + " version 4: 0 added, 1 updated, 1 deleted, 0 records not imported",
 		"1 record not imported (md5,sha1,pdna): images without a PDQ hash", "[image2]", "2 records not imported: deletions of entries the bank does not hold",
 		"paging/next: /v2/entries?from=2017-10-20T00%3A00%3A00.000Z&to=2017-10-30T00%3A00%3A00.000Z&start=3001"} {
 		if !strings.Contains(out, want) {

@@ -85,6 +85,7 @@ func (e *Env) Principal(t testing.TB, token string) *auth.Principal {
 // Response is a decoded API answer.
 type Response struct {
 	Status int
+	Header http.Header
 	Body   map[string]any
 	Raw    []byte
 }
@@ -137,7 +138,7 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := &Response{Status: resp.StatusCode, Raw: raw}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
 }
@@ -162,7 +163,7 @@ func (e *Env) Upload(t testing.TB, path, token, contentType string, body []byte,
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := &Response{Status: resp.StatusCode, Raw: raw}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
 }

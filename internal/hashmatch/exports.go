@@ -54,7 +54,7 @@ func (s *Service) Export(p *auth.Principal, list, bankID string, q url.Values) (
 		req.Columns = []string{"bank_id", "entry_id", "pdq", "md5", "sha256", "classification", "video_frames", "added_version", "quarantined_at"}
 	case ListVersions:
 		filters = VersionFilters
-		req.Columns = []string{"bank_id", "version", "previous_sha256", "doc_sha256", "adds", "deletes", "published_at", "published_by"}
+		req.Columns = []string{"bank_id", "version", "previous_sha256", "doc_sha256", "adds", "deletes", "updates", "published_at", "published_by"}
 	default:
 		return export.Request{}, errs.New(errs.NotFound, "reference", "list", "the hash-matching registry has no list %s", list)
 	}
@@ -87,7 +87,7 @@ func (s *Service) Export(p *auth.Principal, list, bankID string, q url.Values) (
 				return s.Versions(ctx, p, bankID, f)
 			},
 				func(v *Version) []any {
-					return []any{v.BankID, v.Version, v.Previous, v.DocSHA256, v.Adds, v.Deletes, v.PublishedAt, v.PublishedBy}
+					return []any{v.BankID, v.Version, v.Previous, v.DocSHA256, v.Adds, v.Deletes, v.Updates, v.PublishedAt, v.PublishedBy}
 				})
 		}
 	}

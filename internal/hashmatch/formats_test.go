@@ -428,3 +428,81 @@ func TestNotHeldInTheReadersLanguage(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionUpdatesCounted: a version's answer, the versions list and the
+// versions export count its updates beside its adds and deletes, and
+// migration 9 counts them from the documents of versions published before
+// it (its statement run again over the column set to 0 gives the same
+// counts, whatever the bank's name holds).
+func TestVersionUpdatesCounted(t *testing.T) {
+	const (
+		p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+		p2 = "30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af"
+		p3 = "53ea76ff5f9e8683a57576b6f6980ac7cb88939f4f566d4df368af2f4f4f272b"
+	)
+	sqlFile, err := os.ReadFile(filepath.Join("schema", "009_version_updates.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backfill string
+	for _, line := range strings.Split(string(sqlFile), "\n") {
+		if strings.HasPrefix(line, "UPDATE hm_versions") {
+			backfill = line
+		}
+	}
+	if backfill == "" {
+		t.Fatal("migration 9 has no UPDATE of hm_versions")
+	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, `Tricky "entry_id": name`)
+		versions := "/api/v1/hashmatch/banks/" + bank + "/versions"
+		video := map[string]any{"frames": []map[string]any{{"pdq": p3, "quality": 90, "seconds": 0}, {"pdq": p2, "quality": 90, "seconds": 1}}}
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"adds": []map[string]any{
+			{"entry_id": "e1", "pdq": p1}, {"entry_id": "e2", "pdq": p2}, {"entry_id": "v1", "video": video}}})
+		r := w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{
+			"adds":    []map[string]any{{"entry_id": "e3", "pdq": p3}},
+			"updates": []map[string]any{{"entry_id": "e1", "pdq": p3}, {"entry_id": "e2", "pdq": p2, "classification": "B2"}},
+			"deletes": []string{"v1"}})
+		if r.Body["updates"] != 2.0 || r.Body["adds"] != 1.0 || r.Body["deletes"] != 1.0 {
+			t.Fatalf("publish answer: %s", r.Raw)
+		}
+		want := map[int][3]int{1: {3, 0, 0}, 2: {1, 2, 1}}
+		check := func(when string) {
+			t.Helper()
+			var got struct{ Versions []hashmatch.Version }
+			jsonUnmarshal(t, string(w.Must(t, 200, "GET", versions, w.Analyst, nil).Raw), &got)
+			if len(got.Versions) != len(want) {
+				t.Fatalf("%s: %+v", when, got.Versions)
+			}
+			for _, v := range got.Versions {
+				if c := [3]int{v.Adds, v.Updates, v.Deletes}; c != want[v.Version] {
+					t.Errorf("%s: version %d counts %v (adds, updates, deletes), want %v", when, v.Version, c, want[v.Version])
+				}
+			}
+		}
+		check("published")
+		csv := string(w.Must(t, 200, "GET", versions+"?format=csv", w.Analyst, nil).Raw)
+		if !strings.Contains(csv, "adds,deletes,updates,") || !strings.Contains(csv, ",1,1,2,") {
+			t.Errorf("versions export:\n%s", csv)
+		}
+
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.Exec(ctx, "UPDATE hm_versions SET updates = 0"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, backfill); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		check("counted again by migration 9")
+		verifyLog(t, w)
+	})
+}

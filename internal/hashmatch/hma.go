@@ -224,50 +224,52 @@ func (s *Service) hmaBanks(ctx context.Context, p *auth.Principal) ([]*loadedBan
 // video_md5); a signal that matches nothing leaves no trace. A raw lookup
 // answers the index hits alone and stores nothing: a diagnostic, not a way
 // to act. only, when not nil, keeps the matches of the banks it names (and
-// the case records those). The matches are best first.
+// the case records those). The matches are best first, with the id of the
+// case they opened (empty when none was).
 //
 // A PDQ signal carries no quality, so none is required (HMA's index has no
 // quality floor either; the case's quality is 0, unknown); vPDQ frames
 // below the minimum quality are not matched, as in HMA
 // (VPDQ_QUALITY_THRESHOLD).
-func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, signal string, only map[string]bool, raw bool) ([]HMABankMatch, error) {
+func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, signal string, only map[string]bool, raw bool) ([]HMABankMatch, string, error) {
 	if err := HMASignalType(signalType); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	banks, own, err := s.hmaBanks(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	f, err := s.hmaSearch(banks, own, signalType, signal, only, raw)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	caseID := ""
 	if !raw {
 		source := "video"
 		if signalType == HMAPDQ {
 			source = "hash"
 		}
-		if err := s.hmaCase(ctx, p, source, f); err != nil {
-			return nil, err
+		if caseID, err = s.hmaCase(ctx, p, source, f); err != nil {
+			return nil, "", err
 		}
 	}
-	return f.bankMatches(), nil
+	return f.bankMatches(), caseID, nil
 }
 
 // HMALookupSignals looks up the signals of one uploaded file (as POST
 // /hma/m/lookup does, after HMAHash) and answers each signal type's
 // matches; the file's matches, whatever signal found them, open one case
 // (source upload for a photo, whose signal is pdq; video_upload for a
-// video).
-func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signals map[string]string, only map[string]bool) (map[string][]HMABankMatch, error) {
+// video), whose id it returns (empty when nothing matched).
+func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signals map[string]string, only map[string]bool) (map[string][]HMABankMatch, string, error) {
 	banks, own, err := s.hmaBanks(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	types := make([]string, 0, len(signals))
 	for t := range signals {
 		if err := HMASignalType(t); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		types = append(types, t)
 	}
@@ -277,7 +279,7 @@ func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signa
 	for _, t := range types {
 		f, err := s.hmaSearch(banks, own, t, signals[t], only, false)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out[t] = f.bankMatches()
 		found = append(found, f)
@@ -286,7 +288,11 @@ func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signa
 	if _, ok := signals[HMAPDQ]; ok {
 		source = "upload"
 	}
-	return out, s.hmaCase(ctx, p, source, found...)
+	caseID, err := s.hmaCase(ctx, p, source, found...)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, caseID, nil
 }
 
 // hmaFound is what the lookup of one signal found: the matches in custos's
@@ -383,9 +389,9 @@ func (s *Service) hmaSearch(banks []*loadedBank, own []pdq.Hash, signalType, sig
 
 // hmaCase opens one case for what the lookups of one content found, as
 // custos's match route would (see openCase): its matches, the best
-// distance of each entry first; the hashes the signals gave. Nothing is
-// stored when nothing matched.
-func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string, found ...*hmaFound) error {
+// distance of each entry first; the hashes the signals gave. It returns the
+// case's id; nothing is stored, and the id is empty, when nothing matched.
+func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string, found ...*hmaFound) (string, error) {
 	pr := &prepared{c: Case{Source: source}}
 	best := map[[2]string]int{} // bank, entry -> index in ms
 	var ms []Match
@@ -410,11 +416,10 @@ func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string,
 		}
 	}
 	if len(ms) == 0 {
-		return nil
+		return "", nil
 	}
 	sortMatches(ms)
-	_, err := s.openCase(ctx, p, pr, ms)
-	return err
+	return s.openCase(ctx, p, pr, ms)
 }
 
 // HMAHash hashes one uploaded file of an HMA content type ("photo" or

@@ -1,6 +1,8 @@
 package hashmatch_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,17 +17,23 @@ import (
 // upload, so a match goes where custos's own match sends it (detect,
 // report, remove): a case for review, which a reviewer confirms and
 // reports, and which counts towards the entry's quarantine; a lookup that
-// matches nothing, and a raw lookup (a diagnostic), leave no trace.
+// matches nothing, and a raw lookup (a diagnostic), leave no trace. The
+// answer of a lookup that opened a case names it in the header
+// Custos-Case-Id, its body exactly HMA's; no other answer has the header.
 func TestHMALookupOpensCases(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 2})
 		bank := newBank(t, w, "Known")
 		known := apptest.PDQHex(1)
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{{EntryID: "img-1", PDQ: known, Classification: "A1"}}})
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
+			{EntryID: "img-1", PDQ: known, Classification: "A1"}, {EntryID: "img-2", PDQ: blocksHash(t, 40), Classification: "A1"}}})
 		w.Subscribe(t, bank)
 		size := func() any { return w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"] }
-		lookup := func(route, h string) string {
-			return string(w.Must(t, 200, "GET", "/hma"+route+"?"+url.Values{"signal_type": {"pdq"}, "signal": {h}}.Encode(), w.Service, nil).Raw)
+		// lookup answers the body and the header Custos-Case-Id.
+		lookup := func(route, h string) (string, string) {
+			t.Helper()
+			r := w.Must(t, 200, "GET", "/hma"+route+"?"+url.Values{"signal_type": {"pdq"}, "signal": {h}}.Encode(), w.Service, nil)
+			return string(r.Raw), r.Header.Get("Custos-Case-Id")
 		}
 		cases := func() []any {
 			cs, _ := w.Must(t, 200, "GET", "/api/v1/hashmatch/cases", w.Service, nil).Body["cases"].([]any)
@@ -33,19 +41,21 @@ func TestHMALookupOpensCases(t *testing.T) {
 		}
 
 		before := size()
-		if got := lookup("/m/lookup", apptest.PDQHex(2)); strings.TrimSpace(got) != "{}" {
-			t.Errorf("unlisted hash: %s", got)
+		if got, id := lookup("/m/lookup", apptest.PDQHex(2)); strings.TrimSpace(got) != "{}" || id != "" {
+			t.Errorf("unlisted hash: %s, case %q", got, id)
 		}
-		if got := lookup("/m/raw_lookup", known); !strings.Contains(got, strconv.FormatInt(hashmatch.HMAContentID(bank, "img-1"), 10)) {
-			t.Errorf("raw lookup: %s", got)
+		if got, id := lookup("/m/raw_lookup", known); !strings.Contains(got, strconv.FormatInt(hashmatch.HMAContentID(bank, "img-1"), 10)) || id != "" {
+			t.Errorf("raw lookup: %s, case %q", got, id)
 		}
 		if size() != before || len(cases()) != 0 {
 			t.Fatalf("a lookup without a match or a raw lookup left a trace: log %v, was %v; %d cases", size(), before, len(cases()))
 		}
 
-		// A match opens a case carrying the signal, which goes on to a report.
-		if got := lookup("/m/lookup", known); !strings.Contains(got, bank) {
-			t.Fatalf("lookup: %s", got)
+		// A match opens a case carrying the signal, which goes on to a
+		// report; the answer names it and its body is HMA's.
+		got, header := lookup("/m/lookup", known)
+		if want := `{"` + bank + `":[{"bank_content_id":` + strconv.FormatInt(hashmatch.HMAContentID(bank, "img-1"), 10) + `,"distance":"0"}]}`; strings.TrimSpace(got) != want {
+			t.Fatalf("lookup: %s, want %s", got, want)
 		}
 		cs := cases()
 		if len(cs) != 1 {
@@ -56,16 +66,41 @@ func TestHMALookupOpensCases(t *testing.T) {
 			t.Errorf("case %v", c)
 		}
 		id := c["id"].(string)
+		if header != id {
+			t.Errorf("Custos-Case-Id %q, want the case opened, %s", header, id)
+		}
 		w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+id+"/review", w.Reviewer, map[string]any{"decision": "confirm", "note": "known image"})
 		if rep := w.Must(t, 201, "POST", "/api/v1/hashmatch/cases/"+id+"/report", w.Reviewer, map[string]any{"incident_type": "child_sexual_abuse_material"}); rep.Str("pdq") != known || rep.Str("authority_id") != w.Authority {
 			t.Errorf("report %s", rep.Raw)
 		}
 
+		// A file looked up (POST, multipart/form-data with the file in the
+		// field photo) opens its own case, named in its answer.
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		f, err := mw.CreateFormFile("photo", "upload.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(apptest.BlocksPNG(t, 40))
+		mw.Close()
+		r := w.Upload(t, "/hma/m/lookup", w.Service, mw.FormDataContentType(), buf.Bytes())
+		got, header = string(r.Raw), r.Header.Get("Custos-Case-Id")
+		if r.Status != 200 {
+			t.Fatalf("file lookup: %d %s", r.Status, r.Raw)
+		}
+		if !strings.HasPrefix(got, `{"pdq":{"`+bank+`":[{"bank_content_id":`+strconv.FormatInt(hashmatch.HMAContentID(bank, "img-2"), 10)) {
+			t.Errorf("file lookup: %s", got)
+		}
+		if cs := cases(); len(cs) != 2 || header == "" || header == id || cs[0].(map[string]any)["id"] != header || cs[0].(map[string]any)["source"] != "upload" {
+			t.Errorf("file lookup named case %q; cases %v", header, cs)
+		}
+
 		// The second match within the window reaches the quarantine limit
 		// (2): the entry stops matching, lookups included.
 		lookup("/m/lookup", known)
-		if got := lookup("/m/lookup", known); strings.TrimSpace(got) != "{}" {
-			t.Errorf("lookup of a quarantined entry: %s", got)
+		if got, id := lookup("/m/lookup", known); strings.TrimSpace(got) != "{}" || id != "" {
+			t.Errorf("lookup of a quarantined entry: %s, case %q", got, id)
 		}
 		if q := w.Must(t, 200, "GET", "/api/v1/hashmatch/banks/"+bank+"/entries?status=quarantined", w.Analyst, nil); !strings.Contains(string(q.Raw), "img-1") {
 			t.Errorf("entry not quarantined: %s", q.Raw)

@@ -97,7 +97,7 @@ const (
 		WHERE bank_id = ? AND deleted_version IS NULL
 		AND (? = '' OR CASE WHEN quarantined_at IS NULL THEN 'active' ELSE 'quarantined' END = ?) AND (? = '' OR entry_id = ?)
 		AND %s ORDER BY log_index DESC, entry_id LIMIT ?`
-	listVersionsSQL = `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by, log_index FROM hm_versions
+	listVersionsSQL = `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, updates, published_at, published_by, log_index FROM hm_versions
 		WHERE bank_id = ? AND (? = '' OR published_at >= ?) AND (? = '' OR published_at < ?)
 		AND %s ORDER BY log_index DESC, id LIMIT ?`
 )
@@ -228,6 +228,6 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string
 	}
 	return list(ctx, s.DB.Read(), listVersionsSQL, bankID, f.Request, "log_index", "id", []string{f.From, end},
 		func(r store.Scanner, v *Version) error {
-			return r.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.PublishedAt, &v.PublishedBy)
+			return r.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.Updates, &v.PublishedAt, &v.PublishedBy)
 		}, func(v *Version) string { return versionKey(v.BankID, v.Version) })
 }

@@ -247,6 +247,7 @@ type Version struct {
 	DocSHA256   string `json:"doc_sha256"`
 	Adds        int    `json:"adds"`
 	Deletes     int    `json:"deletes"`
+	Updates     int    `json:"updates"` // entries whose content the version replaced
 	PublishedAt string `json:"published_at"`
 	PublishedBy string `json:"published_by"`
 }

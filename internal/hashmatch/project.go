@@ -26,9 +26,9 @@ func Project(reg *ledger.Projections) {
 		if DocSHA256(canon) != p.DocSHA256 {
 			return fmt.Errorf("version %d of %s: document hash does not match its content", d.Version, d.Bank)
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO hm_versions (id, bank_id, version, previous_sha256, doc_sha256, doc, signature, adds, deletes, published_at, published_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, versionKey(d.Bank, d.Version), d.Bank, d.Version, d.Previous, p.DocSHA256,
-			string(canon), p.Signature, len(d.Adds), len(d.Deletes), e.At, e.By, idx); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO hm_versions (id, bank_id, version, previous_sha256, doc_sha256, doc, signature, adds, deletes, updates, published_at, published_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, versionKey(d.Bank, d.Version), d.Bank, d.Version, d.Previous, p.DocSHA256,
+			string(canon), p.Signature, len(d.Adds), len(d.Deletes), len(d.Updates), e.At, e.By, idx); err != nil {
 			return err
 		}
 		for _, a := range d.Adds {

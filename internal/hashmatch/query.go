@@ -56,9 +56,9 @@ func (s *Service) Bank(ctx context.Context, p *auth.Principal, id string) (*Bank
 
 func (s *Service) version(ctx context.Context, bankID string, v int) (*Version, error) {
 	var out Version
-	err := s.DB.Read().QueryRow(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, published_at, published_by
+	err := s.DB.Read().QueryRow(ctx, `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, updates, published_at, published_by
 		FROM hm_versions WHERE id = ?`, versionKey(bankID, v)).
-		Scan(&out.BankID, &out.Version, &out.Previous, &out.DocSHA256, &out.Adds, &out.Deletes, &out.PublishedAt, &out.PublishedBy)
+		Scan(&out.BankID, &out.Version, &out.Previous, &out.DocSHA256, &out.Adds, &out.Deletes, &out.Updates, &out.PublishedAt, &out.PublishedBy)
 	return &out, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,12 +20,12 @@ import (
 // setting with its retention, 1 to MaxRetroDays days) has custos keep the
 // hashes of its own uploads that matched nothing, in hm_retro_uploads, a
 // table outside the log so that its rows can expire. When a known bank the
-// provider subscribes to publishes a version that adds image entries, custos
-// matches the new entries against the provider's window and opens a case
-// (source retro) for each upload they match. Rows older than the retention
-// are deleted by a sweep that runs at start, every SweepEvery and before
-// each retroactive match; opting out (retention 0) deletes the provider's
-// rows in the same transaction as its log entry.
+// provider subscribes to publishes a version that adds or updates image
+// entries, custos matches the new content against the provider's window and
+// opens a case (source retro) for each upload it matches. Rows older than
+// the retention are deleted by a sweep that runs at start, every SweepEvery
+// and before each retroactive match; opting out (retention 0) deletes the
+// provider's rows in the same transaction as its log entry.
 
 // TypeRetroSet is the entry of a provider's retroactive-matching setting.
 const TypeRetroSet = "hashmatch.retro_set"
@@ -244,12 +245,15 @@ func (s *Service) RunSweeps(ctx context.Context, log func(error)) {
 	}
 }
 
-// retroMatch matches the image entries a version of a known bank adds
-// against the windows of the providers that subscribe to the bank and opted
-// in, and opens a case for each upload they match (suppression banks the
-// provider subscribes to, and its own suppression list, cancel a match as
-// they do at upload). Its failures are logged and do not fail the
-// publication, which is committed by then.
+// retroMatch matches the image entries a version of a known bank adds or
+// updates against the windows of the providers that subscribe to the bank
+// and opted in, and opens a case for each upload they match (suppression
+// banks the provider subscribes to, and its own suppression list, cancel a
+// match as they do at upload). An updated entry matches an upload only if
+// its new content matches it and its content before did not: what the old
+// content matched was matched then, so a changed classification, or a hash
+// moved within the threshold, opens no second case. Its failures are
+// logged and do not fail the publication, which is committed by then.
 func (s *Service) retroMatch(ctx context.Context, d *Doc) {
 	if _, err := s.RetroMatch(ctx, d); err != nil && s.Log != nil {
 		s.Log.Error("retroactive matching", "bank", d.Bank, "version", d.Version, "err", err)
@@ -261,13 +265,18 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if d.Kind != KindKnown {
 		return nil, nil
 	}
-	var adds []DocEntry
-	for _, a := range d.Adds {
-		if a.Video == nil {
-			adds = append(adds, a)
+	var fresh, updated []DocEntry
+	for _, e := range append(slices.Clip(d.Adds), d.Updates...) {
+		if e.Video == nil {
+			fresh = append(fresh, e)
 		}
 	}
-	if len(adds) == 0 {
+	for _, u := range d.Updates {
+		if u.Video == nil {
+			updated = append(updated, u)
+		}
+	}
+	if len(fresh) == 0 {
 		return nil, nil
 	}
 	if _, err := s.SweepRecent(ctx); err != nil {
@@ -288,7 +297,11 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if err != nil || len(providers) == 0 {
 		return nil, err
 	}
-	fresh, err := newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, adds)
+	fresh, before, err := retroUpdates(ctx, q, d, fresh, updated)
+	if err != nil || len(fresh) == 0 {
+		return nil, err
+	}
+	bank, err := newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -298,13 +311,13 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 		if err != nil {
 			return opened, err
 		}
-		search := []*loadedBank{fresh}
+		search := []*loadedBank{bank}
 		for _, b := range banks {
 			if b.kind == KindSuppression {
 				search = append(search, b)
 			}
 		}
-		found, err := s.retroFind(ctx, x.provider, retroCutoff(s.now(), x.days), search, own)
+		found, err := s.retroFind(ctx, x.provider, retroCutoff(s.now(), x.days), search, before, own)
 		if err != nil {
 			return opened, err
 		}
@@ -319,14 +332,45 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	return opened, nil
 }
 
+// retroUpdates readies a version's updated image entries for retroactive
+// matching: it drops from fresh those in quarantine now (they match
+// nothing until released) and returns, as a bank, the image content the
+// others had before the version (nil when none had any).
+func retroUpdates(ctx context.Context, q store.Queryer, d *Doc, fresh, updated []DocEntry) ([]DocEntry, *loadedBank, error) {
+	if len(updated) == 0 {
+		return fresh, nil, nil
+	}
+	rows, err := q.Query(ctx, "SELECT entry_id FROM hm_entries WHERE bank_id = ? AND quarantined_at IS NOT NULL ORDER BY entry_id", d.Bank)
+	if err != nil {
+		return nil, nil, err
+	}
+	held, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil {
+		return nil, nil, err
+	}
+	fresh = slices.DeleteFunc(fresh, func(e DocEntry) bool { return slices.Contains(held, e.EntryID) })
+	old := slices.Clone(updated)
+	if err := contentAt(ctx, q, d.Bank, d.Version-1, old); err != nil {
+		return nil, nil, err
+	}
+	old = slices.DeleteFunc(old, func(e DocEntry) bool { return e.Video != nil || e.PDQ == "" })
+	if len(old) == 0 {
+		return fresh, nil, nil
+	}
+	before, err := newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, old)
+	return fresh, before, err
+}
+
 type retroFound struct {
 	pr prepared
 	ms []Match
 }
 
 // retroFind reads a provider's window (rows seen at or after cutoff) and
-// keeps the uploads the banks match and nothing suppresses.
-func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks []*loadedBank, own []pdq.Hash) ([]retroFound, error) {
+// keeps the uploads the banks match and nothing suppresses, less the
+// matches of updated entries whose content before (the bank before, nil
+// without updates) matched the upload too.
+func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks []*loadedBank, before *loadedBank, own []pdq.Hash) ([]retroFound, error) {
 	rows, err := s.DB.Read().Query(ctx, `SELECT pdq, variants, quality, md5, sha256, content_ref, user_pseudonym, uploaded_at
 		FROM hm_retro_uploads WHERE provider_id = ? AND seen_at >= ? ORDER BY seen_at, id`, provider, cutoff)
 	if err != nil {
@@ -351,6 +395,15 @@ func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks 
 		ms, sup, err := search(banks, hs, own, s.cfg.SuppressionRadius)
 		if err != nil {
 			return nil, err
+		}
+		if before != nil && len(ms) > 0 && !sup {
+			then, _, err := search([]*loadedBank{before}, hs, nil, 0)
+			if err != nil {
+				return nil, err
+			}
+			ms = slices.DeleteFunc(ms, func(m Match) bool {
+				return slices.ContainsFunc(then, func(t Match) bool { return t.BankID == m.BankID && t.EntryID == m.EntryID })
+			})
 		}
 		if len(ms) == 0 || sup {
 			continue

@@ -2,6 +2,7 @@ package hashmatch_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -163,6 +164,64 @@ func TestRetroactiveMatching(t *testing.T) {
 		uploadAs(t, w, w.Service, 24, "user-13", "photo/13")
 		if n := kept(w.Provider); n != 0 {
 			t.Fatalf("%d uploads kept after opting out", n)
+		}
+		verifyLog(t, w)
+	})
+}
+
+// TestRetroactiveMatchingUpdates: a version that updates an entry so that
+// it now matches an upload in the window opens a retro case, as an add
+// does; an update of an entry in quarantine opens none, and an update that
+// changes only the classification (the hash matched the upload already)
+// opens no second case.
+func TestRetroactiveMatchingUpdates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 2})
+		bank := w.Bank(t, "Known images")
+		versions := "/api/v1/hashmatch/banks/" + bank + "/versions"
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"adds": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 10), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 11)}}})
+		w.Subscribe(t, bank)
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/retro", w.Service, map[string]any{"retention_days": 7})
+		for _, seed := range []uint64{20, 31} {
+			if m := uploadAs(t, w, w.Service, seed, "user-1", "photo/"+strconv.FormatUint(seed, 10)); m.Str("status") != "no_match" {
+				t.Fatalf("upload: %s", m.Raw)
+			}
+		}
+		// Two matches of "second" put it in quarantine (the limit is 2).
+		for range 2 {
+			if m := uploadAs(t, w, w.Service, 11, "user-2", "photo/11"); m.Str("status") != "match" {
+				t.Fatalf("upload: %s", m.Raw)
+			}
+		}
+		retro := func() []hashmatch.QueueCase {
+			t.Helper()
+			var cases struct{ Cases []hashmatch.QueueCase }
+			jsonUnmarshal(t, string(w.Must(t, 200, "GET", "/api/v1/hashmatch/cases", w.Reviewer, nil).Raw), &cases)
+			var out []hashmatch.QueueCase
+			for _, c := range cases.Cases {
+				if c.Source == "retro" {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+
+		// Version 2 moves "first" onto one uploaded image and "second", in
+		// quarantine, onto the other: one retro case, for "first".
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"updates": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "A1"}, {"entry_id": "second", "pdq": blocksHash(t, 31)}}})
+		cs := retro()
+		if len(cs) != 1 || cs[0].BestEntryID != "first" || cs[0].BestBankID != bank || cs[0].ContentRef != "photo/20" || cs[0].BestDistance != 0 {
+			t.Fatalf("retro cases after the update: %+v", cs)
+		}
+
+		// Version 3 changes only its classification: the upload was matched
+		// already, and no second case opens.
+		w.Must(t, 201, "POST", versions, w.Analyst, map[string]any{"updates": []map[string]any{
+			{"entry_id": "first", "pdq": blocksHash(t, 20), "classification": "B1"}}})
+		if cs := retro(); len(cs) != 1 {
+			t.Fatalf("a classification-only update opened a second case: %+v", cs)
 		}
 		verifyLog(t, w)
 	})

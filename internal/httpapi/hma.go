@@ -40,15 +40,26 @@ func hmaParams(names ...string) []Param {
 	return out
 }
 
+// HMACaseHeader names, in the answer of an HMA lookup that opened a case,
+// the case's id: a header HMA does not send and its clients ignore, so the
+// body stays exactly HMA's, while a platform can follow the case up through
+// custos's own API.
+const HMACaseHeader = "Custos-Case-Id"
+
 // hmaAnswer writes an HMA answer: the body as JSON with the status, or the
-// refusal as HMA's api_error_handler writes it, {"message": "..."}.
-func hmaAnswer(env Env, r *http.Request, status int, body any, err error) (int, any, error) {
+// refusal as HMA's api_error_handler writes it, {"message": "..."}. caseID,
+// when not empty, is the case a lookup opened (HMACaseHeader).
+func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, err error) (int, any, error) {
 	if err != nil {
 		status, body = hmaError(env, r, err)
+		caseID = ""
 	}
 	return 0, Stream(func(w http.ResponseWriter) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
+		if caseID != "" {
+			w.Header().Set(HMACaseHeader, caseID)
+		}
 		w.WriteHeader(status)
 		return json.NewEncoder(w).Encode(body)
 	}), nil
@@ -189,13 +200,13 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 		{Method: "GET", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash the media at a URL; refused (403): custos never fetches a URL",
 			Query: hmaParams("url", "content_type", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				return hmaAnswer(env, r, 0, nil, hmaNoURL)
+				return hmaAnswer(env, r, 0, nil, "", hmaNoURL)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
 			Query: hmaParams("types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := hmaUpload(r, p, s)
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "include_distance"),
@@ -213,7 +224,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					if err != nil {
 						return nil, err
 					}
-					ms, err := s.HMALookup(r.Context(), p, st, signal, hmaBanksParam(r), true)
+					ms, _, err := s.HMALookup(r.Context(), p, st, signal, hmaBanksParam(r), true)
 					if err != nil {
 						return nil, err
 					}
@@ -226,11 +237,12 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					}
 					return map[string]any{"matches": matches}, nil
 				}()
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
-		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does (service)",
+		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does, named in the header Custos-Case-Id (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				var caseID string
 				out, err := func() (any, error) {
 					q := r.URL.Query()
 					if q.Get("url") != "" {
@@ -239,30 +251,33 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					if q.Get("signal") == "" || q.Get("signal_type") == "" {
 						return nil, hashmatch.HMAError(errs.Malformed, "signal", "Either url or both signal and signal_type are required")
 					}
-					ms, err := s.HMALookup(r.Context(), p, q.Get("signal_type"), q.Get("signal"), hmaBanksParam(r), false)
+					ms, id, err := s.HMALookup(r.Context(), p, q.Get("signal_type"), q.Get("signal"), hmaBanksParam(r), false)
+					caseID = id
 					return hmaByBank(ms), err
 				}()
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
-		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review (service)",
+		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review, named in the header Custos-Case-Id (service)",
 			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				var caseID string
 				out, err := func() (any, error) {
 					hashes, err := hmaUpload(r, p, s)
 					if err != nil {
 						return nil, err
 					}
-					found, err := s.HMALookupSignals(r.Context(), p, hashes, hmaBanksParam(r))
+					found, id, err := s.HMALookupSignals(r.Context(), p, hashes, hmaBanksParam(r))
 					if err != nil {
 						return nil, err
 					}
+					caseID = id
 					out := map[string]any{}
 					for st, ms := range found {
 						out[st] = hmaByBank(ms)
 					}
 					return out, nil
 				}()
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/index/status", Summary: "HMA: each signal type's index over the subscribed banks, {signal_type: {present, built_to, size}} (service)",
 			Query: hmaParams("signal_type"),
@@ -282,7 +297,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					}
 					return all, nil
 				}()
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/compare", Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -319,7 +334,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					}
 					return out, nil
 				}()
-				return hmaAnswer(env, r, http.StatusOK, out, err)
+				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 	}
 }

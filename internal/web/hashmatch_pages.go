@@ -122,7 +122,7 @@ type hmBankData struct {
 
 // bankFlash are the query parameters of the bank page's flash messages, not
 // filters of its entries.
-var bankFlash = []string{"done", "version", "adds", "deletes", "skipped"}
+var bankFlash = []string{"done", "version", "adds", "updates", "deletes", "skipped"}
 
 // hmListFilter reads the filters and page of a hash-matching list page from
 // its query q, less the parameters of flash messages (extra). A refused
@@ -190,14 +190,15 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 	case "version":
 		v, ok1 := count(q, "version")
 		a, ok2 := count(q, "adds")
-		d, ok3 := count(q, "deletes")
-		sk, ok4 := count(q, "skipped")
+		u, ok3 := count(q, "updates")
+		d, ok4 := count(q, "deletes")
+		sk, ok5 := count(q, "skipped")
 		switch {
-		case !ok1 || !ok2 || !ok3 || !ok4:
+		case !ok1 || !ok2 || !ok3 || !ok4 || !ok5:
 		case sk > 0:
-			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted, %d records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", v, a, d, sk)
+			pg.Flash = s.T("Version %d published and signed: %d added, %d updated, %d deleted, %d records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", v, a, u, d, sk)
 		default:
-			pg.Flash = s.T("Version %d published and signed: %d added, %d deleted.", v, a, d)
+			pg.Flash = s.T("Version %d published and signed: %d added, %d updated, %d deleted.", v, a, u, d)
 		}
 	case "release":
 		pg.Flash = s.T("Entry released from quarantine: it matches again.")
@@ -227,7 +228,7 @@ func importRefusal(form string, v url.Values, err error, listField string) *Refu
 // imported redirects to the bank's page after an import.
 func imported(w http.ResponseWriter, r *http.Request, bank string, v *hashmatch.Version, st *hashmatch.ImportStats) {
 	Redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {"version"}, "version": {strconv.Itoa(v.Version)},
-		"adds": {strconv.Itoa(st.Adds)}, "deletes": {strconv.Itoa(st.Deletes)}, "skipped": {strconv.Itoa(st.Skipped)}})
+		"adds": {strconv.Itoa(st.Adds)}, "updates": {strconv.Itoa(st.Updates)}, "deletes": {strconv.Itoa(st.Deletes)}, "skipped": {strconv.Itoa(st.Skipped)}})
 }
 
 // paste publishes the next version from a pasted list.

@@ -151,7 +151,7 @@ func TestHashmatchPages(t *testing.T) {
 	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\n" + h2 + " B1 e2\n"}})
 	wantStatus(t, "paste", p, http.StatusSeeOther)
 	p = an.get(p.Header.Get("Location"))
-	mustContain(t, "pasted", p, "Version 1 published and signed: 2 added, 0 deleted.", h1, h2, `id="entries"`)
+	mustContain(t, "pasted", p, "Version 1 published and signed: 2 added, 0 updated, 0 deleted.", h1, h2, `id="entries"`)
 
 	// Publish by uploading an NCMEC-style list that adds e3 and deletes e2;
 	// without a file, the file input is refused; a multipart form is read on
@@ -165,7 +165,7 @@ func TestHashmatchPages(t *testing.T) {
 	p = an.postFile("/hashmatch/banks/"+bank+"/import", url.Values{"format": {"ncmec"}}, "file", "list.xml", []byte(xml))
 	wantStatus(t, "upload", p, http.StatusSeeOther)
 	p = an.get(p.Header.Get("Location"))
-	mustContain(t, "uploaded", p, "Version 2 published and signed: 1 added, 1 deleted, 1 records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", h3)
+	mustContain(t, "uploaded", p, "Version 2 published and signed: 1 added, 0 updated, 1 deleted, 1 records not imported (the bank cannot hold them, or holds them already; the API and the command line name each one).", h3)
 	mustNotContain(t, "uploaded", p, h2)
 	p = an.postFile("/hashmatch/banks", url.Values{"name": {"Sneaky"}}, "file", "x", []byte("x"))
 	wantStatus(t, "multipart elsewhere", p, http.StatusForbidden)
@@ -418,7 +418,8 @@ func TestBrowserHashmatch(t *testing.T) {
 }
 
 // TestHashmatchVideoPages: an analyst publishes a video entry by pasting
-// custos JSON, sees it listed by its frame count, and a reviewer's case page
+// custos JSON, sees it listed by its frame count (a video known by its MD5
+// alone by its MD5), updates one, and a reviewer's case page
 // for a matching video shows vPDQ's percentages and the time of the match.
 func TestHashmatchVideoPages(t *testing.T) {
 	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
@@ -432,10 +433,23 @@ func TestHashmatchVideoPages(t *testing.T) {
 		frames = append(frames, map[string]any{"pdq": apptest.PDQHex(40 + i), "quality": 90, "seconds": i})
 		query = append(query, map[string]any{"pdq": hmNear(apptest.PDQHex(40+i), 2), "quality": 90, "seconds": 10 + i})
 	}
-	list, _ := json.Marshal(map[string]any{"adds": []any{map[string]any{"entry_id": "vid-1", "classification": "B2", "video": map[string]any{"frames": frames}}}})
+	md5a, md5b := strings.Repeat("a1", 16), strings.Repeat("b2", 16)
+	list, _ := json.Marshal(map[string]any{"adds": []any{map[string]any{"entry_id": "vid-1", "classification": "B2", "video": map[string]any{"frames": frames}},
+		map[string]any{"entry_id": "vid-md5", "md5": md5a, "video": map[string]any{}}}})
 	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"json"}, "content": {string(list)}})
 	wantStatus(t, "paste video", p, http.StatusSeeOther)
-	mustContain(t, "video entry", an.get(p.Header.Get("Location")), "Version 1 published and signed: 1 added", "vid-1", "video, 3 frames")
+	mustContain(t, "video entry", an.get(p.Header.Get("Location")), "Version 1 published and signed: 2 added, 0 updated, 0 deleted.", "vid-1", "video, 3 frames",
+		`video known by its MD5 alone: <code class="small hash">`+md5a+`</code>`)
+
+	// A version that updates the MD5-only video's MD5: the flash and the
+	// versions table count the update, and the page shows the new MD5.
+	list, _ = json.Marshal(map[string]any{"updates": []any{map[string]any{"entry_id": "vid-md5", "md5": md5b, "video": map[string]any{}}}})
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"json"}, "content": {string(list)}})
+	wantStatus(t, "update video", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "updated video", p, "Version 2 published and signed: 0 added, 1 updated, 0 deleted.", `video known by its MD5 alone: <code class="small hash">`+md5b+`</code>`,
+		`<th scope="col">Added</th><th scope="col">Updated</th><th scope="col">Deleted</th>`, `<td>0</td><td>1</td><td>0</td>`, `<td>2</td><td>0</td><td>0</td>`)
+	mustNotContain(t, "updated video", p, md5a)
 
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
 	res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match/video", w.Service, map[string]any{"frames": query[:2]})
@@ -485,6 +499,6 @@ func TestHashmatchPagesInArabic(t *testing.T) {
 	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\n"}})
 	wantStatus(t, "paste", p, http.StatusSeeOther)
 	p = an.get(p.Header.Get("Location"))
-	mustContain(t, "published", p, "نُشر الإصدار 1 ووُقِّع: المُضاف 1، المحذوف 0.", `<code class="small hash">`+h1+`</code>`,
+	mustContain(t, "published", p, "نُشر الإصدار 1 ووُقِّع: المُضاف 1، المُحدَّث 0، المحذوف 0.", `<code class="small hash">`+h1+`</code>`,
 		`<span class="id" dir="ltr">e1</span>`)
 }
