@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -342,6 +343,13 @@ func bodsInsertVerb(d store.Dialect) string {
 // (of its statements' positions and bodies, in order) once queue is
 // closed, or the first error (ctx's when it is cancelled).
 func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-chan []bodsRow, stored *atomic.Int64) ([]string, error) {
+	if s.DB.Dialect == store.SQLite {
+		restore, err := s.writerCache(ctx, bodsCacheKiB)
+		if err != nil {
+			return nil, err
+		}
+		defer restore()
+	}
 	var sums []string
 	var sum hash.Hash
 	pos := int64(0)
@@ -438,6 +446,41 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-cha
 		sums = append(sums, hex.EncodeToString(sum.Sum(nil)))
 	}
 	return sums, nil
+}
+
+// bodsCacheKiB is the page cache (KiB) of the SQLite writing connection
+// while an import stores its statements: the statements' table and its
+// indexes outgrow SQLite's default 2 MiB within the first 100,000
+// statements, and a page that falls out of the cache is written out and
+// read back.
+const bodsCacheKiB = 64 << 10
+
+// writerCache sets the page cache of SQLite's writing connection to kib
+// KiB and returns what sets it back.
+func (s *Service) writerCache(ctx context.Context, kib int) (restore func(), err error) {
+	set := func(ctx context.Context, size int) (prev int, err error) {
+		tx, err := s.DB.BeginWrite(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer tx.Rollback()
+		if err := tx.QueryRow(ctx, "PRAGMA cache_size").Scan(&prev); err != nil {
+			return 0, err
+		}
+		if _, err := tx.Exec(ctx, "PRAGMA cache_size = "+strconv.Itoa(size)); err != nil {
+			return 0, err
+		}
+		return prev, tx.Commit()
+	}
+	prev, err := set(ctx, -kib)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = set(ctx, prev)
+	}, nil
 }
 
 func (s *Service) statementKnown(ctx context.Context, statementID string) bool {

@@ -155,6 +155,12 @@ func TestMalformedRefused(t *testing.T) {
 		{"truncated array", good[:len(good)/2], "json", ""},
 		{"key twice", strings.Replace(good, `"recordStatus": "new",`, `"recordStatus": "new", "recordStatus": "closed",`, 1), "duplicate_key", "statements[0].recordStatus"},
 		{"not UTF-8", strings.Replace(good, "Ltd", "L\xfftd", 1), "utf8", ""},
+		{"comma before the end", "[{}, ]", "json", "statements[1]"},
+		{"no comma", "[{} {}]", "json", "statements[1]"},
+		{"array does not end", "[\n", "json", "statements"},
+		{"two arrays", "[] []", "json", "statements"},
+		{"line cut short", "{}\n{\"a\": [1, 2}\n", "json", "statements[1]"},
+		{"closing bracket for a statement", "{}\n}\n", "json", "statements[1]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

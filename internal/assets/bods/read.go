@@ -1,9 +1,6 @@
 package bods
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -23,21 +20,21 @@ const batch = 1024
 // it has been for those before it, so a caller that must change nothing on
 // a bad file collects first and writes after.
 func Read(r io.Reader, fn func(n int, s *Statement) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	first, err := firstByte(br)
-	if err != nil {
-		return err
+	sp := newSplitter(r)
+	first, ok := sp.skip(space + "\xef\xbb\xbf") // and a UTF-8 byte order mark
+	if !ok {
+		if sp.rerr != nil {
+			return sp.rerr
+		}
+		return errs.Invalidf("required", "statements", "the file holds no statements")
 	}
-	dec := json.NewDecoder(br)
 	array := first == '['
 	if array {
-		if _, err := dec.Token(); err != nil {
-			return errs.New(errs.Malformed, "json", "statements", "the file is not a JSON array or JSON Lines of BODS statements")
-		}
+		sp.take()
 	} else if first != '{' {
 		return errs.New(errs.Malformed, "json", "statements", "the file is not a JSON array or JSON Lines of BODS statements")
 	}
-	seen := map[string]int{}
+	seen := newIDSet()
 	n := 0
 	raws := make([][]byte, 0, batch)
 	out := make([]*Statement, batch)
@@ -49,11 +46,10 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 				return errsOut[i]
 			}
 			s := out[i]
-			if prev, dup := seen[s.StatementID]; dup {
+			if prev, dup := seen.add(s.StatementID, n+i); dup {
 				return errs.Invalidf("duplicate_statement", fmt.Sprintf("statements[%d].statementId", n+i),
 					"statement %d repeats the statementId of statement %d", n+i, prev)
 			}
-			seen[s.StatementID] = n + i
 			if err := fn(n+i, s); err != nil {
 				return err
 			}
@@ -62,16 +58,20 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 		raws = raws[:0]
 		return nil
 	}
+	notJSON := func() error {
+		if sp.rerr != nil {
+			return sp.rerr
+		}
+		return errs.New(errs.Malformed, "json", fmt.Sprintf("statements[%d]", n+len(raws)), "statement %d is not valid JSON", n+len(raws))
+	}
 	for {
-		if array && !dec.More() {
+		c, ok := sp.skip(space)
+		if !ok || array && c == ']' {
 			break
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if !array && errors.Is(err, io.EOF) {
-				break
-			}
-			return errs.New(errs.Malformed, "json", fmt.Sprintf("statements[%d]", n+len(raws)), "statement %d is not valid JSON", n+len(raws))
+		raw, err := sp.value()
+		if err != nil {
+			return notJSON()
 		}
 		raws = append(raws, raw)
 		if len(raws) == batch {
@@ -79,37 +79,36 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 				return err
 			}
 		}
+		if !array {
+			continue
+		}
+		// Statements of an array are separated by commas, and the last is
+		// followed by its closing bracket.
+		if c, ok := sp.skip(space); ok && c == ',' {
+			sp.take()
+			if c, ok := sp.skip(space); ok && c == ']' {
+				return notJSON()
+			}
+		} else if ok && c != ']' {
+			return notJSON()
+		}
 	}
 	if err := flush(); err != nil {
 		return err
 	}
+	if sp.rerr != nil {
+		return sp.rerr
+	}
 	if array {
-		if _, err := dec.Token(); err != nil {
+		if c, ok := sp.skip(space); !ok || c != ']' {
 			return errs.New(errs.Malformed, "json", "statements", "the JSON array of statements does not end")
 		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		sp.take()
+		if _, ok := sp.skip(space); ok {
 			return errs.New(errs.Malformed, "json", "statements", "the file holds more than one JSON array")
 		}
 	}
 	return nil
-}
-
-func firstByte(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, errs.Invalidf("required", "statements", "the file holds no statements")
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case 0xEF: // a UTF-8 byte order mark
-			continue
-		case 0xBB, 0xBF:
-			continue
-		}
-		return b, br.UnreadByte()
-	}
 }
 
 // parseBatch parses raws (statements from position n) on every CPU.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -118,6 +117,7 @@ func (s *Share) Range() (lo, hi float64, ok bool) {
 // 0, for the error's path) and returns it. A statement must be UTF-8, give
 // no key twice in an object, and meet the BODS 0.4 schema; a refusal names
 // the failing JSON path ("statements[3].recordDetails.interests[0].share").
+// A statement given compact is its own Raw: the caller leaves raw as it is.
 func Parse(n int, raw []byte) (*Statement, error) {
 	base := fmt.Sprintf("statements[%d]", n)
 	if !utf8.Valid(raw) {
@@ -147,11 +147,12 @@ func Parse(n int, raw []byte) (*Statement, error) {
 		return nil, errs.Invalidf("bods_schema", path, "statement %d does not meet the BODS 0.4 schema at %s (%s): %s", n, path, kw, leafMessage(leaf))
 	}
 	obj := v.(map[string]any)
-	var buf bytes.Buffer
-	if compact {
-		buf.Write(raw)
-	} else if err := json.Compact(&buf, raw); err != nil {
-		return nil, errs.New(errs.Malformed, "json", base, "statement %d is not JSON", n)
+	if !compact {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return nil, errs.New(errs.Malformed, "json", base, "statement %d is not JSON", n)
+		}
+		raw = buf.Bytes()
 	}
 	s := &Statement{
 		StatementID:        str(obj["statementId"]),
@@ -160,7 +161,7 @@ func Parse(n int, raw []byte) (*Statement, error) {
 		RecordStatus:       str(obj["recordStatus"]),
 		StatementDate:      str(obj["statementDate"]),
 		DeclarationSubject: str(obj["declarationSubject"]),
-		Raw:                buf.Bytes(),
+		Raw:                raw[:len(raw):len(raw)],
 	}
 	if s.RecordStatus == "" {
 		s.RecordStatus = StatusNew
@@ -317,65 +318,16 @@ func jsonPath(base string, v any, loc []string) string {
 // decodeValue decodes one JSON value as the validator wants it (numbers as
 // json.Number), refusing an object that gives a key twice (encoding/json
 // would keep the last silently) with the key's path. The common case is
-// one Decode (several times faster than reading token by token); a count of
-// the keys in the text against the keys decoded tells whether an object
-// gave one twice, and only then, or for bad JSON, is the value read again
-// token by token to name the path of what is wrong. compact tells that the
-// text has no whitespace outside its strings (it is its own json.Compact).
+// one pass of scanValue; only when it gives up (bad JSON, a key twice, too
+// deep, or what it leaves to encoding/json) is the value read again token
+// by token to name the path of what is wrong. compact tells that the text
+// has no whitespace outside its strings (it is its own json.Compact).
 func decodeValue(raw []byte, base string) (v any, compact bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err == nil {
-		if _, err := dec.Token(); err == io.EOF {
-			keys, compact := textKeys(raw)
-			if got, depth := decodedKeys(v, 0); depth <= maxDepth && got == keys {
-				return v, compact, nil
-			}
-		}
+	if v, compact, ok := scanValue(raw); ok {
+		return v, compact, nil
 	}
 	v, err = decodeTokens(raw, base)
 	return v, false, err
-}
-
-// textKeys counts the keys of the objects of valid JSON text (the colons
-// outside strings) and tells whether it has no whitespace outside them.
-func textKeys(raw []byte) (keys int, compact bool) {
-	in := false
-	compact = true
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case in && c == '\\':
-			i++
-		case c == '"':
-			in = !in
-		case in:
-		case c == ':':
-			keys++
-		case c == ' ', c == '\t', c == '\n', c == '\r':
-			compact = false
-		}
-	}
-	return keys, compact
-}
-
-// decodedKeys counts the keys of the decoded objects of v and its nesting
-// depth (0 for a scalar, as readValue counts it).
-func decodedKeys(v any, depth int) (keys, deepest int) {
-	deepest = depth
-	switch t := v.(type) {
-	case map[string]any:
-		keys = len(t)
-		for _, x := range t {
-			k, d := decodedKeys(x, depth+1)
-			keys, deepest = keys+k, max(deepest, d)
-		}
-	case []any:
-		for _, x := range t {
-			k, d := decodedKeys(x, depth+1)
-			keys, deepest = keys+k, max(deepest, d)
-		}
-	}
-	return keys, deepest
 }
 
 // decodeTokens is decodeValue token by token, naming the path of a
