@@ -33,7 +33,15 @@ func TestBrowserGODT(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	// The events are dated a few hours back; in the first hours of a year
+	// they would straddle it and count in two reports, so then they are
+	// dated back from the last second of the year before.
+	base := time.Now().UTC()
+	if base.Add(-6*time.Hour).Year() != base.Year() {
+		base = time.Date(base.Year(), time.January, 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)
+	}
+	at := func(h int) string { return base.Add(-time.Duration(h) * time.Hour).Format(time.RFC3339) }
+	yesterday := base.AddDate(0, 0, -1).Format("2006-01-02")
 	d, err := svc.RegisterDonor(ctx, coord, transplant.NewDonor{Kind: transplant.DonorBrainDeath, Name: "GODT Donor (synthetic)", NationalID: "XA-GODT-1",
 		Sex: "male", BloodGroup: "A", DateOfBirth: "1968-02-03", CauseOfDeath: "trauma", DateOfDeath: yesterday,
 		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative", OrganFunction: "normal"})
@@ -41,7 +49,7 @@ func TestBrowserGODT(t *testing.T) {
 	_, err = svc.RecordConsent(ctx, coord, d.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: yesterday,
 		AssessedBy: "coordinator", AssessorIndependent: true, Voluntary: true, Informed: true})
 	must(err)
-	pr, err := svc.RecordProcurement(ctx, coord, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(5), Organs: []string{"kidney", "kidney", "liver"}})
+	pr, err := svc.RecordProcurement(ctx, coord, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: at(5), Organs: []string{"kidney", "kidney", "liver"}})
 	must(err)
 	n := 0
 	recipient := func(organ string, organs ...string) string {
@@ -59,19 +67,19 @@ func TestBrowserGODT(t *testing.T) {
 	}
 	k1, k2, liver := pr.Organs[0].ID, pr.Organs[1].ID, pr.Organs[2].ID
 	_, err = svc.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureDoubleKidney, OrganIDs: []string{k1, k2},
-		RecipientID: recipient("kidney", k1, k2), PerformedAt: apptest.Hours(2)})
+		RecipientID: recipient("kidney", k1, k2), PerformedAt: at(2)})
 	must(err)
 	first := recipient("liver", liver)
 	dom, err := svc.RecordProcedure(ctx, coord, transplant.NewProcedure{Kind: transplant.ProcedureSingle, OrganIDs: []string{liver},
-		RecipientID: first, PerformedAt: apptest.Hours(2), DominoLiver: true, DominoConsent: &transplant.NewConsent{Kind: transplant.ConsentLiving,
-			GivenOn: time.Now().UTC().AddDate(0, 0, -1).Format(transplant.DateLayout), AssessedBy: "Independent living donor advocate",
+		RecipientID: first, PerformedAt: at(2), DominoLiver: true, DominoConsent: &transplant.NewConsent{Kind: transplant.ConsentLiving,
+			GivenOn: yesterday, AssessedBy: "Independent living donor advocate",
 			AssessorIndependent: true, Voluntary: true, Informed: true}})
 	must(err)
 	explant := dom.Domino.Procurement.Organs[0].ID
 	second := recipient("liver", explant)
-	_, err = svc.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: explant, RecipientID: second, PerformedAt: apptest.Hours(1)})
+	_, err = svc.RecordTransplant(ctx, coord, transplant.NewTransplant{OrganID: explant, RecipientID: second, PerformedAt: at(1)})
 	must(err)
-	year := apptest.Hours(1)[:4]
+	year := at(1)[:4]
 
 	b := newTab(t, path, w.URL)
 	b.signIn(w.Regulator)
