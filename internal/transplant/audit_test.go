@@ -416,3 +416,37 @@ func fieldOf(err error) string {
 	}
 	return e.Field
 }
+
+// TestReimbursementDominoDonor reimburses a domino donor, on SQLite and
+// PostgreSQL: the recipient who gave their explanted liver gave it alive, so
+// they are reimbursed as a living donor is (their travel, to them), and a
+// funeral is no expense of their donation even where the law allows funerals.
+// Refusing them as "deceased" would raise an alert of a payment to a dead
+// donor about a lawful reimbursement.
+func TestReimbursementDominoDonor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newGODTWorld(t, dsn, time.Now().UTC())
+		_, organs := w.donor(transplant.DonorBrainDeath, "liver")
+		pr, _ := w.procedure(transplant.ProcedureSingle, true, organs[0])
+		if pr.Domino == nil || pr.Domino.Donor.Kind != transplant.DonorDomino {
+			t.Fatalf("the procedure records no domino donor: %+v", pr.Domino)
+		}
+		domino := pr.Domino.Donor.ID
+		r, err := w.svc.RecordReimbursement(ctx, w.coord, reimbursement(domino, nil))
+		if err != nil {
+			t.Fatalf("the domino donor's travel: %v", err)
+		}
+		if r.Payee != transplant.PayeeDonor || r.DonorID != domino {
+			t.Errorf("recorded %+v", r)
+		}
+		w.svc.Cfg.FuneralExpenses = true
+		defer func() { w.svc.Cfg.FuneralExpenses = false }()
+		_, err = w.svc.RecordReimbursement(ctx, w.coord, reimbursement(domino, func(in *transplant.NewReimbursement) {
+			in.Payee, in.Category = transplant.PayeeFamily, transplant.ExpenseFuneral
+		}))
+		if e, ok := errs.As(err); !ok || e.Rule != "reimbursable_expense" || e.Field != "category" || !e.Alert {
+			t.Errorf("a funeral of a domino donor: %v, want refused and alerted (reimbursable_expense, category)", err)
+		}
+	})
+}
