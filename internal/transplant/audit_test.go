@@ -364,6 +364,24 @@ func TestPayerCheck(t *testing.T) {
 		if _, err := s.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: tx, Date: "2001-01-01"}); ruleOf(err) != "payer_query" {
 			t.Errorf("two questions at once: %v", err)
 		}
+		// A question that names no transplantation's id, or no pseudonym, is
+		// refused with its rule and field and not logged: the log, which
+		// nothing erases, keeps no text a payer typed (a name, a claim's file).
+		for i, c := range []struct {
+			q           transplant.PayerQuery
+			rule, field string
+		}{
+			{transplant.PayerQuery{TransplantID: "Jane Roe, born 1970-01-02"}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: tx + "0"}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: "DN" + tx[2:]}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: strings.Repeat("A", 5000)}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{RecipientPseudonym: "Jane Roe", Date: performed[:10]}, "pseudonym_format", "recipient_pseudonym"},
+			{transplant.PayerQuery{RecipientPseudonym: pseudonym + "A", Date: performed[:10]}, "pseudonym_format", "recipient_pseudonym"},
+		} {
+			if a, err := s.CheckPayer(ctx, payer, c.q); a != nil || errs.CodeOf(err) != errs.Invalid || ruleOf(err) != c.rule || fieldOf(err) != c.field {
+				t.Errorf("question %d: answered %v, %.200v; want refused (%s, %s)", i, a != nil, err, c.rule, c.field)
+			}
+		}
 		for _, p := range []*auth.Principal{w.regulator, w.auditor, w.coordA, assessor} {
 			if _, err := s.CheckPayer(ctx, p, transplant.PayerQuery{TransplantID: tx}); errs.CodeOf(err) != errs.Forbidden {
 				t.Errorf("%s asks: %v", p.Role, err)
