@@ -128,6 +128,8 @@ func TestOversightRules(t *testing.T) {
 				return err
 			}
 		}
+		home, err := s.Jurisdiction(ctx)
+		must(err)
 		checkOversightRefusals(t, w, []refusal{
 			{"follow-up of a recipient not transplanted", fu(w.coordA, followUp(w.waitingKidney, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
 			{"follow-up of a deceased donor", fu(w.coordA, followUp(w.donor, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
@@ -149,6 +151,7 @@ func TestOversightRules(t *testing.T) {
 			{"a relation for a deceased donor", ab(w.coordA, func(in *transplant.NewAbroad) { in.DonorType = "deceased" }), errs.Invalid, "abroad_donor", "donor_relation", false},
 			{"returned before the procedure", ab(w.coordA, func(in *transplant.NewAbroad) { in.ReturnedOn = daysAgo(101) }), errs.Invalid, "dates_in_order", "returned_on", false},
 			{"not a country", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = "Turkey" }), errs.Invalid, "iso3166", "country", false},
+			{"abroad is another country than the registry's", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = home }), errs.Invalid, "abroad_country", "country", false},
 			{"for another centre", ab(w.coordA, func(in *transplant.NewAbroad) { in.CentreID = w.CentreB }), errs.Forbidden, "own_centre", "centre_id", true},
 			{"ending a registration already transplanted", ab(w.coordA, func(in *transplant.NewAbroad) {
 				in.RecipientID = w.done

@@ -220,6 +220,16 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	// Treated abroad is treated in another country: a transplant at home
+	// is a transplantation, and counted here it would swell the travel
+	// figure of the GODT return.
+	home, err := s.Jurisdiction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Country == home {
+		return nil, errs.Invalidf("abroad_country", "country", "country is where the resident was treated abroad, not this registry's own (%s): record a transplant here as a transplantation", home)
+	}
 	id := s.W.IDs().New("AB")
 	return ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), "record treatment abroad", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		for f, d := range map[string]string{"date_of_birth": in.DateOfBirth, "performed_on": in.PerformedOn, "returned_on": in.ReturnedOn} {
