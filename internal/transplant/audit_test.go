@@ -86,6 +86,9 @@ func TestReimbursementRules(t *testing.T) {
 		if err != nil || len(list) != 0 {
 			t.Errorf("centre B's coordinator reads %v, %v; want none of centre A's", list, err)
 		}
+		if list, err := s.Reimbursements(ctx, w.coordB, w.CentreA, 0); errs.CodeOf(err) != errs.Forbidden || ruleOf(err) != "own_centre" || list != nil {
+			t.Errorf("centre B's coordinator asks for centre A's: %v, %v; want refused (own_centre), as every list of a centre", list, err)
+		}
 		if list, err = s.Reimbursements(ctx, w.regulator, w.CentreA, 0); err != nil || len(list) != 2 || list[0].Amount != "3000" {
 			t.Errorf("the regulator reads %+v, %v", list, err)
 		}

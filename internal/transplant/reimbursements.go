@@ -220,13 +220,15 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 var ReadReimbursements = auth.NewAction("read reimbursements to donors", RoleCoordinator, auth.Regulator, auth.Auditor)
 
 // Reimbursements lists the reimbursements of a centre (all when centre is
-// empty; a coordinator's own centre always), newest first, at most limit.
+// empty; a coordinator's own centre, another refused), newest first, at
+// most limit.
 func (s *Service) Reimbursements(ctx context.Context, p *auth.Principal, centre string, limit int) ([]Reimbursement, error) {
 	if err := p.Require(ReadReimbursements); err != nil {
 		return nil, err
 	}
-	if p.Role == RoleCoordinator {
-		centre = p.AuthorityID
+	centre, err := centreOf(p, centre)
+	if err != nil {
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 200
