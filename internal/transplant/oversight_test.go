@@ -3,6 +3,7 @@ package transplant_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -364,4 +365,48 @@ func index(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// TestAbroadRecordedOnce records a resident's transplant abroad and then the
+// same procedure again, as a second source (an insurer after the patient)
+// would report it, on SQLite and PostgreSQL: the second is refused, so that
+// the per-country report and the GODT's travel figure count the procedure
+// once; another organ, or another day, of the same person is recorded.
+func TestAbroadRecordedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		in := abroadIn(w.CentreA, 100)
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, in); err != nil {
+			t.Fatal(err)
+		}
+		again := in
+		again.KnownThrough, again.Name = "insurer", "  "+in.Name
+		_, err := w.svc.RecordAbroad(ctx, w.coordA, again)
+		if errs.CodeOf(err) != errs.Conflict || ruleOf(err) != "abroad_recorded" || fieldOf(err) != "performed_on" {
+			t.Errorf("the same procedure recorded twice: %v; want refused (abroad_recorded, performed_on)", err)
+		}
+		other := in
+		other.Organ = "liver"
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, other); err != nil {
+			t.Errorf("another organ of the same person: %v", err)
+		}
+		later := in
+		later.PerformedOn, later.ReturnedOn = daysAgo(50), daysAgo(40)
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, later); err != nil {
+			t.Errorf("another procedure of the same person: %v", err)
+		}
+		year, want := in.PerformedOn[:4], 1
+		if later.PerformedOn[:4] == year {
+			want++
+		}
+		y, _ := strconv.Atoi(year)
+		tr, err := transplant.TravelForTransplantation(ctx, w.App.DB.Read(), "TR", y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := tr.ByOrgan["kidney"]; n != want {
+			t.Errorf("%d kidney transplants abroad counted in %s, want %d: each procedure once", n, year, want)
+		}
+	})
 }

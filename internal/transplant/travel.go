@@ -2,6 +2,8 @@ package transplant
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"iter"
 	"net/url"
 	"regexp"
@@ -252,6 +254,20 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 			ReturnedOn: in.ReturnedOn, KnownThrough: in.KnownThrough, DonorType: in.DonorType, DonorRelation: in.DonorRelation,
 			DonorNationality: in.DonorNationality, PaymentReported: in.PaymentReported, MedicalRecords: in.MedicalRecords}
 		a.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, a.SubjectRef)
+		// The same procedure reported again (the patient, then an insurer)
+		// is one procedure: counted twice it would swell the travel figures.
+		// Known by the person's national identifier, kind, organ and day.
+		if in.NationalID != "" {
+			var other string
+			err := tx.QueryRow(ctx, `SELECT id FROM abroad_procedures WHERE person_pseudonym = ? AND kind = ? AND organ = ? AND performed_on = ?`,
+				a.PersonPseudonym, a.Kind, a.Organ, a.PerformedOn).Scan(&other)
+			if err == nil {
+				return nil, errs.New(errs.Conflict, "abroad_recorded", "performed_on", "this person's %s abroad of %s is recorded already (%s)", a.Organ, a.PerformedOn, other)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+		}
 		sealed, err := s.storePerson(ctx, tx, a.ID, a.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now)
 		if err != nil {
 			return nil, err
