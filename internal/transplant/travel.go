@@ -256,11 +256,14 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 		a.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, a.SubjectRef)
 		// The same procedure reported again (the patient, then an insurer)
 		// is one procedure: counted twice it would swell the travel figures.
-		// Known by the person's national identifier, kind, organ and day.
+		// Known by the person's national identifier, kind, organ and day,
+		// among the centre's own records: another centre's would tell a
+		// coordinator what they may not read (that a person was treated
+		// abroad, and where it is recorded).
 		if in.NationalID != "" {
 			var other string
-			err := tx.QueryRow(ctx, `SELECT id FROM abroad_procedures WHERE person_pseudonym = ? AND kind = ? AND organ = ? AND performed_on = ?`,
-				a.PersonPseudonym, a.Kind, a.Organ, a.PerformedOn).Scan(&other)
+			err := tx.QueryRow(ctx, `SELECT id FROM abroad_procedures WHERE person_pseudonym = ? AND kind = ? AND organ = ? AND performed_on = ? AND centre_id = ?`,
+				a.PersonPseudonym, a.Kind, a.Organ, a.PerformedOn, centre).Scan(&other)
 			if err == nil {
 				return nil, errs.New(errs.Conflict, "abroad_recorded", "performed_on", "this person's %s abroad of %s is recorded already (%s)", a.Organ, a.PerformedOn, other)
 			}
