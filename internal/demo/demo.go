@@ -35,11 +35,22 @@ const Jurisdiction = "XA"
 
 // Options tunes the generated dataset.
 type Options struct {
-	Years    int              // years of activity, ending with the month before this one (default 5)
+	Years    int              // years of activity, ending with the month before this one (default 5), or the one before that (see Tail)
 	Scale    float64          // donors per year = 300 × Scale (default 1)
 	Progress func(msg string) // optional progress messages
 	Seed     uint64           // default 2026
+	Now      time.Time        // when the demo is made (default the time it is made)
 }
+
+// Tail is how long the modules' events after the activity may run on: the
+// trafficking reports, the residents treated abroad, the hash banks, the
+// asset-recovery case and the statistics' imports come after the last
+// month of activity, about eleven and a half days of simulated time. When
+// less than Tail of the month the demo is made in has passed, the activity
+// ends a month earlier, so that no entry of the demo is dated after the
+// moment it was made (a date in the future that the registry's own rules,
+// "not in the future", would then refuse to follow).
+const Tail = 16 * 24 * time.Hour
 
 // Token is a demo principal's fixed token.
 type Token struct {
@@ -149,10 +160,18 @@ func Generate(ctx context.Context, cfg server.Config, opt Options) error {
 	}
 	// The activity ends with the month before the one the demo is made in,
 	// so that the dashboards' default period (the last twelve months) shows
-	// it: the days of the demo's events move with the day it is made, its
-	// identifiers and tokens do not.
-	now := time.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 8, 0, 0, 0, time.UTC).AddDate(-opt.Years, 0, 0)
+	// it, or with the month before that early in a month (Tail): the days of
+	// the demo's events move with the day it is made, its identifiers and
+	// tokens do not.
+	now := opt.Now.UTC()
+	if opt.Now.IsZero() {
+		now = time.Now().UTC()
+	}
+	end := time.Date(now.Year(), now.Month(), 1, 8, 0, 0, 0, time.UTC)
+	if now.Sub(end) < Tail {
+		end = end.AddDate(0, -1, 0)
+	}
+	start := end.AddDate(-opt.Years, 0, 0)
 	clk := &clock{t: start.Add(-30 * 24 * time.Hour)}
 	cfg.Now = clk.Now
 	var seed [32]byte

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
@@ -188,5 +190,63 @@ func TestDemoShowsEveryRegistry(t *testing.T) {
 	}
 	if !res.OK() {
 		t.Fatalf("log verify: %v", res.Problems)
+	}
+}
+
+// TestDemoNothingInTheFuture builds the demo as if made early in a month and
+// as if made just after Tail has passed, and checks that no entry of its log
+// is dated after the moment it was made: the events that follow the activity
+// (trafficking reports, residents treated abroad, hash banks, asset recovery,
+// statistics) run on for days, and an entry dated in the future would make
+// the registry's own rules ("not in the future", "not before the last
+// change") refuse what a newcomer then records today.
+func TestDemoNothingInTheFuture(t *testing.T) {
+	ctx := context.Background()
+	month := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, made := range []time.Time{month.Add(2*24*time.Hour + 9*time.Hour), month.Add(8*time.Hour + demo.Tail + time.Minute)} {
+		db := filepath.Join(t.TempDir(), "demo.db")
+		cfg := server.Config{DSN: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if _, err := demo.Ensure(ctx, cfg, demo.Options{Years: 1, Now: made}); err != nil {
+			t.Fatal(err)
+		}
+		app, err := server.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := app.DB.Read().Query(ctx, "SELECT data FROM log_leaves")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last time.Time
+		var first string
+		for rows.Next() {
+			var data string
+			if err := rows.Scan(&data); err != nil {
+				t.Fatal(err)
+			}
+			var e struct {
+				At   time.Time `json:"at"`
+				Type string    `json:"type"`
+			}
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.At.After(made) && first == "" {
+				first = e.Type + " at " + e.At.Format(time.RFC3339)
+			}
+			if e.At.After(last) {
+				last = e.At
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		app.Close()
+		if first != "" {
+			t.Errorf("a demo made at %s logs entries after it, the first %s, the last at %s", made.Format(time.RFC3339), first, last.Format(time.RFC3339))
+		}
+		if last.Before(made.AddDate(0, -2, 0)) {
+			t.Errorf("a demo made at %s ends at %s: its activity should end within the two months before", made.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
 	}
 }

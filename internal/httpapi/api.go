@@ -334,6 +334,8 @@ func DecodeBytes(b []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return errs.New(errs.Malformed, "json_type", "", "the body must be a JSON %s", jsonKind(te.Type.Kind().String()))
 		case errors.As(err, &te):
 			return errs.New(errs.Malformed, "json_type", te.Field, "%s must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
 		case errors.As(err, &se):

@@ -167,6 +167,7 @@ func TestRefusals(t *testing.T) {
 			{"two objects", "POST", "/api/v1/transplant/donors", w.CoordA, `{} {}`, 400, "malformed", "json", "", false},
 			{"unknown field", "POST", "/api/v1/transplant/donors", w.CoordA, `{"kind":"living","favourite_colour":"red"}`, 400, "malformed", "unknown_field", "favourite_colour", false},
 			{"wrong type", "POST", "/api/v1/transplant/recipients", w.CoordA, `{"blood_group": 5}`, 400, "malformed", "json_type", "blood_group", false},
+			{"an array for the object", "POST", "/api/v1/transplant/reimbursements", w.CoordA, `[{"donor_id": "x"}]`, 400, "malformed", "json_type", "", false},
 			{"oversized body", "POST", "/api/v1/transplant/donors", w.CoordA, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", "body_size", "", false},
 			{"coordinator may not create centres", "POST", "/api/v1/transplant/centres", w.CoordA, map[string]any{"name": "Rogue clinic"}, 403, "forbidden", "role", "", false},
 			{"coordinator may not authorize centres", "POST", "/api/v1/transplant/centres/" + w.CentreA + "/authorizations", w.CoordA, map[string]any{"activity": "procurement", "organ": "heart", "valid_from": "2020-01-01"}, 403, "forbidden", "role", "", false},
@@ -207,8 +208,8 @@ func TestRefusals(t *testing.T) {
 					t.Fatalf("got %d %s/%s field %q, want %d %s/%s field %q: %s", r.Status, r.Str("error.code"), r.Str("error.rule"),
 						r.Str("error.field"), c.status, c.code, c.rule, c.field, truncate(r.Raw))
 				}
-				if r.Str("error.message") == "" {
-					t.Error("the refusal has no message")
+				if m := r.Str("error.message"); m == "" || m != strings.TrimSpace(m) {
+					t.Errorf("the refusal's message %q is empty or starts with a blank (a field name missing?)", m)
 				}
 				wantDelta := 0
 				if c.alert {

@@ -21,9 +21,14 @@ func TestPayerSeesNothingElse(t *testing.T) {
 		if r := w.Do(t, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Claims officer", "role": "payer", "authority_id": w.CentreA}); r.Str("error.rule") != "payer_authority" {
 			t.Errorf("a payer of a centre: %s", r.Raw)
 		}
-		r := w.Do(t, "POST", "/api/v1/transplant/payer-check", payer, map[string]any{"transplant_id": "TX-NONE"})
+		r := w.Do(t, "POST", "/api/v1/transplant/payer-check", payer, map[string]any{"transplant_id": "TX-0000000000"})
 		if r.Status != 404 || r.Str("error.field") != "transplant_id" {
 			t.Errorf("a question about nothing: %d %s", r.Status, r.Raw)
+		}
+		// Not an id at all (a name typed in): refused, and not logged.
+		r = w.Do(t, "POST", "/api/v1/transplant/payer-check", payer, map[string]any{"transplant_id": "Jane Roe"})
+		if r.Status != 422 || r.Str("error.rule") != "id_format" || r.Str("error.field") != "transplant_id" {
+			t.Errorf("a question about a name: %d %s", r.Status, r.Raw)
 		}
 		if r := w.Do(t, "GET", "/api/v1/transplant/payer-checks", w.Regulator, nil); r.Status != 200 || !strings.Contains(string(r.Raw), `"reason": "not_found"`) && !strings.Contains(string(r.Raw), `"reason":"not_found"`) {
 			t.Errorf("the regulator reads the questions: %d %s", r.Status, r.Raw)

@@ -86,6 +86,9 @@ func TestReimbursementRules(t *testing.T) {
 		if err != nil || len(list) != 0 {
 			t.Errorf("centre B's coordinator reads %v, %v; want none of centre A's", list, err)
 		}
+		if list, err := s.Reimbursements(ctx, w.coordB, w.CentreA, 0); errs.CodeOf(err) != errs.Forbidden || ruleOf(err) != "own_centre" || list != nil {
+			t.Errorf("centre B's coordinator asks for centre A's: %v, %v; want refused (own_centre), as every list of a centre", list, err)
+		}
 		if list, err = s.Reimbursements(ctx, w.regulator, w.CentreA, 0); err != nil || len(list) != 2 || list[0].Amount != "3000" {
 			t.Errorf("the regulator reads %+v, %v", list, err)
 		}
@@ -364,6 +367,24 @@ func TestPayerCheck(t *testing.T) {
 		if _, err := s.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: tx, Date: "2001-01-01"}); ruleOf(err) != "payer_query" {
 			t.Errorf("two questions at once: %v", err)
 		}
+		// A question that names no transplantation's id, or no pseudonym, is
+		// refused with its rule and field and not logged: the log, which
+		// nothing erases, keeps no text a payer typed (a name, a claim's file).
+		for i, c := range []struct {
+			q           transplant.PayerQuery
+			rule, field string
+		}{
+			{transplant.PayerQuery{TransplantID: "Jane Roe, born 1970-01-02"}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: tx + "0"}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: "DN" + tx[2:]}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{TransplantID: strings.Repeat("A", 5000)}, "id_format", "transplant_id"},
+			{transplant.PayerQuery{RecipientPseudonym: "Jane Roe", Date: performed[:10]}, "pseudonym_format", "recipient_pseudonym"},
+			{transplant.PayerQuery{RecipientPseudonym: pseudonym + "A", Date: performed[:10]}, "pseudonym_format", "recipient_pseudonym"},
+		} {
+			if a, err := s.CheckPayer(ctx, payer, c.q); a != nil || errs.CodeOf(err) != errs.Invalid || ruleOf(err) != c.rule || fieldOf(err) != c.field {
+				t.Errorf("question %d: answered %v, %.200v; want refused (%s, %s)", i, a != nil, err, c.rule, c.field)
+			}
+		}
 		for _, p := range []*auth.Principal{w.regulator, w.auditor, w.coordA, assessor} {
 			if _, err := s.CheckPayer(ctx, p, transplant.PayerQuery{TransplantID: tx}); errs.CodeOf(err) != errs.Forbidden {
 				t.Errorf("%s asks: %v", p.Role, err)
@@ -415,4 +436,38 @@ func fieldOf(err error) string {
 		return ""
 	}
 	return e.Field
+}
+
+// TestReimbursementDominoDonor reimburses a domino donor, on SQLite and
+// PostgreSQL: the recipient who gave their explanted liver gave it alive, so
+// they are reimbursed as a living donor is (their travel, to them), and a
+// funeral is no expense of their donation even where the law allows funerals.
+// Refusing them as "deceased" would raise an alert of a payment to a dead
+// donor about a lawful reimbursement.
+func TestReimbursementDominoDonor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newGODTWorld(t, dsn, time.Now().UTC())
+		_, organs := w.donor(transplant.DonorBrainDeath, "liver")
+		pr, _ := w.procedure(transplant.ProcedureSingle, true, organs[0])
+		if pr.Domino == nil || pr.Domino.Donor.Kind != transplant.DonorDomino {
+			t.Fatalf("the procedure records no domino donor: %+v", pr.Domino)
+		}
+		domino := pr.Domino.Donor.ID
+		r, err := w.svc.RecordReimbursement(ctx, w.coord, reimbursement(domino, nil))
+		if err != nil {
+			t.Fatalf("the domino donor's travel: %v", err)
+		}
+		if r.Payee != transplant.PayeeDonor || r.DonorID != domino {
+			t.Errorf("recorded %+v", r)
+		}
+		w.svc.Cfg.FuneralExpenses = true
+		defer func() { w.svc.Cfg.FuneralExpenses = false }()
+		_, err = w.svc.RecordReimbursement(ctx, w.coord, reimbursement(domino, func(in *transplant.NewReimbursement) {
+			in.Payee, in.Category = transplant.PayeeFamily, transplant.ExpenseFuneral
+		}))
+		if e, ok := errs.As(err); !ok || e.Rule != "reimbursable_expense" || e.Field != "category" || !e.Alert {
+			t.Errorf("a funeral of a domino donor: %v, want refused and alerted (reimbursable_expense, category)", err)
+		}
+	})
 }

@@ -461,7 +461,7 @@ type Worklist struct {
 func centreOf(p *auth.Principal, centre string) (string, error) {
 	if p.Role == RoleCoordinator {
 		if centre != "" && centre != p.AuthorityID {
-			return "", errs.New(errs.Forbidden, "own_centre", "centre_id", "a coordinator reads the follow-ups of their own centre (%s) only", p.AuthorityID)
+			return "", errs.New(errs.Forbidden, "own_centre", "centre_id", "a coordinator reads the records of their own centre (%s) only", p.AuthorityID)
 		}
 		return p.AuthorityID, nil
 	}

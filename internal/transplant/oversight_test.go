@@ -3,6 +3,7 @@ package transplant_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -128,6 +129,8 @@ func TestOversightRules(t *testing.T) {
 				return err
 			}
 		}
+		home, err := s.Jurisdiction(ctx)
+		must(err)
 		checkOversightRefusals(t, w, []refusal{
 			{"follow-up of a recipient not transplanted", fu(w.coordA, followUp(w.waitingKidney, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
 			{"follow-up of a deceased donor", fu(w.coordA, followUp(w.donor, 6, daysAgo(1)), nil), errs.Conflict, "followup_subject", "subject_id", false},
@@ -149,6 +152,7 @@ func TestOversightRules(t *testing.T) {
 			{"a relation for a deceased donor", ab(w.coordA, func(in *transplant.NewAbroad) { in.DonorType = "deceased" }), errs.Invalid, "abroad_donor", "donor_relation", false},
 			{"returned before the procedure", ab(w.coordA, func(in *transplant.NewAbroad) { in.ReturnedOn = daysAgo(101) }), errs.Invalid, "dates_in_order", "returned_on", false},
 			{"not a country", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = "Turkey" }), errs.Invalid, "iso3166", "country", false},
+			{"abroad is another country than the registry's", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = home }), errs.Invalid, "abroad_country", "country", false},
 			{"for another centre", ab(w.coordA, func(in *transplant.NewAbroad) { in.CentreID = w.CentreB }), errs.Forbidden, "own_centre", "centre_id", true},
 			{"ending a registration already transplanted", ab(w.coordA, func(in *transplant.NewAbroad) {
 				in.RecipientID = w.done
@@ -361,4 +365,57 @@ func index(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// TestAbroadRecordedOnce records a resident's transplant abroad and then the
+// same procedure again, as a second source (an insurer after the patient)
+// would report it, on SQLite and PostgreSQL: the second is refused, so that
+// the per-country report and the GODT's travel figure count the procedure
+// once; another organ, or another day, of the same person is recorded, and
+// another centre is not told of the first centre's record.
+func TestAbroadRecordedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		in := abroadIn(w.CentreA, 100)
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, in); err != nil {
+			t.Fatal(err)
+		}
+		again := in
+		again.KnownThrough, again.Name = "insurer", "  "+in.Name
+		_, err := w.svc.RecordAbroad(ctx, w.coordA, again)
+		if errs.CodeOf(err) != errs.Conflict || ruleOf(err) != "abroad_recorded" || fieldOf(err) != "performed_on" {
+			t.Errorf("the same procedure recorded twice: %v; want refused (abroad_recorded, performed_on)", err)
+		}
+		// Another centre's coordinator is not told of centre A's record.
+		atB := in
+		atB.CentreID = w.CentreB
+		if _, err := w.svc.RecordAbroad(ctx, w.coordB, atB); ruleOf(err) == "abroad_recorded" {
+			t.Errorf("centre B learns of centre A's record: %v", err)
+		}
+		other := in
+		other.Organ = "liver"
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, other); err != nil {
+			t.Errorf("another organ of the same person: %v", err)
+		}
+		later := in
+		later.PerformedOn, later.ReturnedOn = daysAgo(50), daysAgo(40)
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, later); err != nil {
+			t.Errorf("another procedure of the same person: %v", err)
+		}
+		// Centre A's procedure once, and centre B's record of it (not
+		// compared across centres, docs/oversight.md).
+		year, want := in.PerformedOn[:4], 2
+		if later.PerformedOn[:4] == year {
+			want++
+		}
+		y, _ := strconv.Atoi(year)
+		tr, err := transplant.TravelForTransplantation(ctx, w.App.DB.Read(), "TR", y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := tr.ByOrgan["kidney"]; n != want {
+			t.Errorf("%d kidney transplants abroad counted in %s, want %d: each centre's record once", n, year, want)
+		}
+	})
 }

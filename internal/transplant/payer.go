@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -145,9 +146,18 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 	switch {
 	case in.TransplantID != "" && (in.RecipientPseudonym != "" || in.Date != ""):
 		return nil, errs.Invalidf("payer_query", "transplant_id", "ask by transplant_id, or by recipient_pseudonym and date, not both")
+	case in.TransplantID != "":
+		// The question is logged, and nothing erases the log: what is not
+		// an id is refused before, so that no name or file typed here stays.
+		if !transplantIDRE.MatchString(in.TransplantID) {
+			return nil, errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits")
+		}
 	case in.TransplantID == "":
 		if err := check.Required("recipient_pseudonym", in.RecipientPseudonym); err != nil {
 			return nil, err
+		}
+		if !pseudonymRE.MatchString(in.RecipientPseudonym) {
+			return nil, errs.Invalidf("pseudonym_format", "recipient_pseudonym", "recipient_pseudonym must be a pseudonym, PS- and 24 letters and digits")
 		}
 		var err error
 		if in.Date, err = check.Date("date", in.Date, true); err != nil {
@@ -214,6 +224,14 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 	}
 	return a, nil
 }
+
+// The forms of a payer's question: a transplantation's id (ledger.IDs:
+// TX- and ten Crockford base-32 characters) and a recipient's pseudonym
+// (privacy.Vault.Pseudonym: PS- and 24 base-32 characters).
+var (
+	transplantIDRE = regexp.MustCompile(`^TX-[0-9A-HJKMNP-TV-Z]{10}$`)
+	pseudonymRE    = regexp.MustCompile(`^PS-[A-Z2-7]{24}$`)
+)
 
 // nextDay is the day after date (DateLayout).
 func nextDay(date string) string {

@@ -202,10 +202,12 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 		if _, err := centreFor(p, "donor_id", centre); err != nil {
 			return nil, err
 		}
-		if kind != DonorLiving && in.Payee == PayeeDonor {
+		// A domino donor gave their explanted liver alive: a living donor here.
+		living := kind == DonorLiving || kind == DonorDomino
+		if !living && in.Payee == PayeeDonor {
 			return nil, errs.Alertf(errs.Forbidden, "reimbursement_payee", "payee", "donor %s is deceased: only their family may be reimbursed", in.DonorID)
 		}
-		if kind == DonorLiving && in.Category == ExpenseFuneral {
+		if living && in.Category == ExpenseFuneral {
 			return nil, errs.Alertf(errs.Forbidden, "reimbursable_expense", "category", "donor %s is a living donor: a funeral is no expense of their donation", in.DonorID)
 		}
 		return ledger.NewEntry(TypeReimbursementRecorded, Reimbursement{ID: id, DonorID: in.DonorID, CentreID: centre, Payee: in.Payee,
@@ -218,13 +220,15 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 var ReadReimbursements = auth.NewAction("read reimbursements to donors", RoleCoordinator, auth.Regulator, auth.Auditor)
 
 // Reimbursements lists the reimbursements of a centre (all when centre is
-// empty; a coordinator's own centre always), newest first, at most limit.
+// empty; a coordinator's own centre, another refused), newest first, at
+// most limit.
 func (s *Service) Reimbursements(ctx context.Context, p *auth.Principal, centre string, limit int) ([]Reimbursement, error) {
 	if err := p.Require(ReadReimbursements); err != nil {
 		return nil, err
 	}
-	if p.Role == RoleCoordinator {
-		centre = p.AuthorityID
+	centre, err := centreOf(p, centre)
+	if err != nil {
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 200

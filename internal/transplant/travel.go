@@ -2,6 +2,8 @@ package transplant
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"iter"
 	"net/url"
 	"regexp"
@@ -220,6 +222,16 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	// Treated abroad is treated in another country: a transplant at home
+	// is a transplantation, and counted here it would swell the travel
+	// figure of the GODT return.
+	home, err := s.Jurisdiction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Country == home {
+		return nil, errs.Invalidf("abroad_country", "country", "country is where the resident was treated abroad, not this registry's own (%s): record a transplant here as a transplantation", home)
+	}
 	id := s.W.IDs().New("AB")
 	return ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), "record treatment abroad", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		for f, d := range map[string]string{"date_of_birth": in.DateOfBirth, "performed_on": in.PerformedOn, "returned_on": in.ReturnedOn} {
@@ -242,6 +254,23 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 			ReturnedOn: in.ReturnedOn, KnownThrough: in.KnownThrough, DonorType: in.DonorType, DonorRelation: in.DonorRelation,
 			DonorNationality: in.DonorNationality, PaymentReported: in.PaymentReported, MedicalRecords: in.MedicalRecords}
 		a.PersonPseudonym = s.pseudonym(ctx, tx, in.NationalID, a.SubjectRef)
+		// The same procedure reported again (the patient, then an insurer)
+		// is one procedure: counted twice it would swell the travel figures.
+		// Known by the person's national identifier, kind, organ and day,
+		// among the centre's own records: another centre's would tell a
+		// coordinator what they may not read (that a person was treated
+		// abroad, and where it is recorded).
+		if in.NationalID != "" {
+			var other string
+			err := tx.QueryRow(ctx, `SELECT id FROM abroad_procedures WHERE person_pseudonym = ? AND kind = ? AND organ = ? AND performed_on = ? AND centre_id = ?`,
+				a.PersonPseudonym, a.Kind, a.Organ, a.PerformedOn, centre).Scan(&other)
+			if err == nil {
+				return nil, errs.New(errs.Conflict, "abroad_recorded", "performed_on", "this person's %s abroad of %s is recorded already (%s)", a.Organ, a.PerformedOn, other)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+		}
 		sealed, err := s.storePerson(ctx, tx, a.ID, a.SubjectRef, privacy.Person{Name: in.Name, NationalID: in.NationalID}, in.DateOfBirth, now)
 		if err != nil {
 			return nil, err

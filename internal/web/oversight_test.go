@@ -82,7 +82,7 @@ func TestOversightPages(t *testing.T) {
 				t.Errorf("the payer's home links %s", not)
 			}
 		}
-		p = y.post("/transplant/payer", url.Values{"transplant_id": {"TX-NONE"}})
+		p = y.post("/transplant/payer", url.Values{"transplant_id": {"TX-0000000000"}})
 		wantStatus(t, "a question about nothing", p, http.StatusNotFound)
 		mustContain(t, "a question about nothing", p, `<code>transplant_id</code>`)
 		param := regexp.MustCompile(`\{[^}]+\}`)
