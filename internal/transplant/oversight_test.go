@@ -3,6 +3,7 @@ package transplant_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -416,6 +417,55 @@ func TestAbroadRecordedOnce(t *testing.T) {
 		}
 		if n := tr.ByOrgan["kidney"]; n != want {
 			t.Errorf("%d kidney transplants abroad counted in %s, want %d: each centre's record once", n, year, want)
+		}
+	})
+}
+
+// TestAbroadScreening records residents treated abroad, on SQLite and
+// PostgreSQL: a payment reported, and an unrelated living donor of another
+// or an unknown nationality, each raise an alert for the regulator naming the
+// rule and the field, once, from the centre that recorded it; a related
+// donor and no payment raise none, nor does a living donation abroad.
+func TestAbroadScreening(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		alerts := func() []string {
+			t.Helper()
+			rows, err := w.App.DB.Read().Query(ctx, "SELECT rule, field, authority_id FROM alerts WHERE command = 'screen for trafficking indicators' ORDER BY log_index")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var r, f, a string
+				if err := rows.Scan(&r, &f, &a); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r+"/"+f+"@"+a)
+			}
+			return out
+		}
+		quiet := abroadIn(w.CentreA, 100)
+		quiet.DonorRelation, quiet.PaymentReported = "related", "no"
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, quiet); err != nil {
+			t.Fatal(err)
+		}
+		donation := abroadIn(w.CentreA, 90)
+		donation.Kind, donation.DonorRelation = transplant.AbroadLivingDonation, "unrelated"
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, donation); err != nil {
+			t.Fatal(err)
+		}
+		if got := alerts(); len(got) != 0 {
+			t.Fatalf("alerts %v, want none", got)
+		}
+		if _, err := w.svc.RecordAbroad(ctx, w.coordA, abroadIn(w.CentreA, 80)); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"trafficking_abroad_payment/payment_reported@" + w.CentreA, "trafficking_abroad_unrelated_donor/donor_relation@" + w.CentreA}
+		if got := alerts(); !slices.Equal(got, want) {
+			t.Errorf("alerts %v, want %v", got, want)
 		}
 	})
 }

@@ -47,6 +47,9 @@ const (
 	TypeTraffickingReportFiled    = "transplant.trafficking_report_filed"
 	TypeTraffickingStatusChanged  = "transplant.trafficking_report_status_changed"
 	TypeTraffickingScreeningAlert = "transplant.trafficking_screening_alert"
+	// TypeAbroadScreeningAlert is an alert the screening raised on a
+	// record of treatment abroad.
+	TypeAbroadScreeningAlert = "transplant.abroad_screening_alert"
 )
 
 // The statuses of a report: received, then under assessment, then referred
@@ -569,6 +572,54 @@ const (
 	RuleRepeatLivingDonor = "trafficking_repeat_living_donor"
 )
 
+// The screening rules of a resident's treatment abroad, read when it is
+// recorded: the markers of transplant commercialism and trafficking that the
+// Declaration of Istanbul Custodian Group asks governments to notify.
+const (
+	// A payment for the organ reported by the patient.
+	RuleAbroadPayment = "trafficking_abroad_payment"
+	// A transplant abroad from a living donor unrelated to the resident
+	// and not of the resident's country (or of a nationality not known).
+	RuleAbroadUnrelatedDonor = "trafficking_abroad_unrelated_donor"
+)
+
+// AbroadScreening is an alert the screening raised on a record abroad.
+type AbroadScreening struct {
+	AlertID  string `json:"alert_id"`
+	Rule     string `json:"rule"`
+	Field    string `json:"field"`
+	AbroadID string `json:"abroad_id"`
+	CentreID string `json:"centre_id"`
+	Message  string `json:"message"`
+}
+
+// screenAbroad runs the screening rules on record a, just recorded by p in
+// a registry of jurisdiction home, and records an alert for each that
+// holds. A failure is returned after the record was made.
+func (s *Service) screenAbroad(ctx context.Context, p *auth.Principal, a *Abroad, home string) error {
+	if a.Kind != AbroadTransplant {
+		return nil
+	}
+	var hits []AbroadScreening
+	if a.PaymentReported == "yes" {
+		hits = append(hits, AbroadScreening{Rule: RuleAbroadPayment, Field: "payment_reported",
+			Message: fmt.Sprintf("record %s: a resident reports a payment for the %s transplanted in %s: an indicator of transplant commercialism", a.ID, a.Organ, a.Country)})
+	}
+	if a.DonorType == "living" && a.DonorRelation == "unrelated" && a.DonorNationality != home {
+		hits = append(hits, AbroadScreening{Rule: RuleAbroadUnrelatedDonor, Field: "donor_relation",
+			Message: fmt.Sprintf("record %s: a resident received a %s in %s from an unrelated living donor of nationality %s: an indicator of trafficking in persons for organ removal", a.ID, a.Organ, a.Country, a.DonorNationality)})
+	}
+	for _, h := range hits {
+		h.AbroadID, h.CentreID, h.AlertID = a.ID, a.CentreID, s.W.IDs().New("AL")
+		if _, err := s.W.Submit(ctx, p.Actor(), "screen for trafficking indicators", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry(TypeAbroadScreeningAlert, h)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TraffickingScreening is an alert the screening raised.
 type TraffickingScreening struct {
 	AlertID      string `json:"alert_id"`
@@ -719,6 +770,10 @@ func projectTrafficking(reg *ledger.Projections) {
 			field = "donor_id"
 		}
 		return ledger.ProjectAlert(ctx, q, idx, e.At, h.CentreID, e.By, ledger.Alert{ID: h.AlertID, Rule: h.Rule, Field: field,
+			Message: h.Message, Command: "screen for trafficking indicators"})
+	})
+	ledger.On(reg, TypeAbroadScreeningAlert, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, h *AbroadScreening) error {
+		return ledger.ProjectAlert(ctx, q, idx, e.At, h.CentreID, e.By, ledger.Alert{ID: h.AlertID, Rule: h.Rule, Field: h.Field,
 			Message: h.Message, Command: "screen for trafficking indicators"})
 	})
 	reg.Tables(

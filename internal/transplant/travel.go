@@ -210,7 +210,10 @@ func (in *NewAbroad) validate() error {
 // or in the future, a living donation whose donor is not living, for a
 // centre that is not the coordinator's (an alert), and with a waiting-list
 // registration that is another centre's, needs another organ, was listed
-// after the procedure, or is already closed.
+// after the procedure, or is already closed; in the registry's own country
+// (abroad_country); or recorded already by the centre (abroad_recorded).
+// A transplant recorded is then screened (screenAbroad): a payment reported
+// or an unrelated foreign living donor raises an alert.
 func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbroad) (*Abroad, error) {
 	if err := p.Require(Record); err != nil {
 		return nil, err
@@ -233,7 +236,7 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 		return nil, errs.Invalidf("abroad_country", "country", "country is where the resident was treated abroad, not this registry's own (%s): record a transplant here as a transplantation", home)
 	}
 	id := s.W.IDs().New("AB")
-	return ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), "record treatment abroad", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	a, err := ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), "record treatment abroad", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		for f, d := range map[string]string{"date_of_birth": in.DateOfBirth, "performed_on": in.PerformedOn, "returned_on": in.ReturnedOn} {
 			if d != "" {
 				if err := check.DateNotFuture(f, d, now); err != nil {
@@ -277,6 +280,10 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 		}
 		return sealedEntry(TypeAbroadRecorded, a, sealed)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return a, s.screenAbroad(ctx, p, a, home)
 }
 
 // abroadRegistration checks the waiting-list registration a transplant
