@@ -402,6 +402,15 @@ func TestExchange(t *testing.T) {
 		if uses, _ := msg["uses"].([]any); len(uses) != 1 || msg["purpose"] != "vigilance" || msg["onward_sharing"] != false {
 			t.Fatalf("XB's record of the message: %v", msg)
 		}
+		// A role that may neither read the exchange nor this message learns
+		// nothing from asking: the message answers as a missing one does.
+		centre := must(t, 201, b.srv.URL, "POST", "/api/v1/transplant/centres", b.reg.Admin, map[string]any{"name": "Centre of XB", "city": "Northgate"}).str("id")
+		coord := must(t, 201, b.srv.URL, "POST", "/api/v1/principals", b.reg.Admin, map[string]any{"name": "Coordinator", "role": "coordinator", "authority_id": centre}).str("token")
+		there := must(t, 404, b.srv.URL, "GET", "/api/v1/exchange/inbox/"+inboxID, coord, nil)
+		missing := must(t, 404, b.srv.URL, "GET", "/api/v1/exchange/inbox/"+pA+"/XM-NOSUCHMESSAGE", coord, nil)
+		if there.str("error.rule") != missing.str("error.rule") || there.str("error.field") != missing.str("error.field") {
+			t.Fatalf("a message the coordinator may not read: %s; a missing one: %s", there.Raw, missing.Raw)
+		}
 
 		// The metrics count what happened.
 		for _, c := range []struct {

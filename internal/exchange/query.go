@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -362,11 +363,10 @@ func (s *Service) InboxMessage(ctx context.Context, p *auth.Principal, id string
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
 	}
 	m, err := inboxIn(ctx, s.DB.Read(), id)
-	if err != nil {
-		return nil, err
-	}
-	if !p.Can(ReadExchange) && !mayRead(p, m) {
-		return nil, errs.New(errs.Forbidden, "role", "", "the %s role may not read this message", p.Role)
+	if err != nil || (!p.Can(ReadExchange) && !mayRead(p, m)) {
+		// A message the principal may not read answers as a missing one, so
+		// that no role learns which message ids exist by asking for them.
+		return nil, cmp.Or(err, errNoMessage(id))
 	}
 	if !mayRead(p, m) {
 		m.Envelope = nil
@@ -385,9 +385,13 @@ func inboxIn(ctx context.Context, q store.Queryer, id string) (*InboxMessage, er
 	var m InboxMessage
 	err := scanInbox(q.QueryRow(ctx, "SELECT "+inboxCols+" FROM exchange_inbox WHERE id = ?", strings.TrimSpace(id)), &m)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "message", "id", "no message %q in the inbox", id)
+		return nil, errNoMessage(id)
 	}
 	return &m, err
+}
+
+func errNoMessage(id string) error {
+	return errs.New(errs.NotFound, "message", "id", "no message %q in the inbox", id)
 }
 
 // Uses of a received message.
