@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -49,6 +50,9 @@ func runGODT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	format := fs.String("format", "json", "json, csv or xlsx")
 	if _, err := parseMixed(fs, args); err != nil {
 		return err
+	}
+	if !slices.Contains([]string{"json", "csv", "xlsx"}, *format) {
+		return &exitError{2, fmt.Sprintf("--format must be one of json, csv, xlsx, not %q", *format)}
 	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {
