@@ -97,17 +97,21 @@ type Applied struct {
 
 // ddl rewrites portable DDL for the dialect: BLOB is BYTEA on PostgreSQL,
 // and a line that starts "-- postgres: " is a statement for PostgreSQL
-// only (a storage setting SQLite has no word for): PostgreSQL runs it,
-// SQLite reads a comment.
+// only (a storage setting SQLite has no word for, or a function SQLite
+// names otherwise): PostgreSQL runs it, SQLite reads a comment; "-- sqlite: "
+// is the same for SQLite.
 func (db *DB) ddl(s string) string {
 	if db.Dialect == Postgres {
 		s = strings.ReplaceAll(s, " BLOB", " BYTEA")
-		s = postgresOnly.ReplaceAllString(s, "")
+		return postgresOnly.ReplaceAllString(s, "")
 	}
-	return s
+	return sqliteOnly.ReplaceAllString(s, "")
 }
 
-var postgresOnly = regexp.MustCompile(`(?m)^-- postgres: `)
+var (
+	postgresOnly = regexp.MustCompile(`(?m)^-- postgres: `)
+	sqliteOnly   = regexp.MustCompile(`(?m)^-- sqlite: `)
+)
 
 // legacyGuard replaces the schema_migrations table of the releases that
 // numbered migrations globally by a view that fails when read, with a message

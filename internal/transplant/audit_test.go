@@ -404,6 +404,19 @@ func TestPayerCheck(t *testing.T) {
 		if want := []string{"not_found", "trafficking_confirmed", "trafficking_confirmed", "payable", "payable", "payable"}; !slices.Equal(reasons, want) {
 			t.Errorf("logged %v, want %v", reasons, want)
 		}
+		// The regulator reads each question beside its answer: the two
+		// newest were asked by pseudonym and day, the third by id.
+		if len(checks) == 6 {
+			if c := checks[0]; c.RecipientPseudonym != pseudonym || c.Date != "2001-01-01" || c.TransplantID != "" || c.PerformedOn != "" {
+				t.Errorf("the question that found nothing, as listed: %+v", c)
+			}
+			if c := checks[1]; c.RecipientPseudonym != pseudonym || c.Date != performed[:10] || c.TransplantID != tx || c.PerformedOn != performed[:10] {
+				t.Errorf("the question by pseudonym and day, as listed: %+v", c)
+			}
+			if c := checks[2]; c.RecipientPseudonym != "" || c.Date != "" || c.TransplantID != tx || c.PerformedOn != performed[:10] {
+				t.Errorf("the question by id, as listed: %+v", c)
+			}
+		}
 		// The payer reads nothing else of the registry.
 		if _, err := s.PayerChecks(ctx, payer, 0); errs.CodeOf(err) != errs.Forbidden {
 			t.Errorf("a payer reads the questions: %v", err)

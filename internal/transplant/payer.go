@@ -254,14 +254,14 @@ func (s *Service) PayerChecks(ctx context.Context, p *auth.Principal, limit int)
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT id, transplant_id, procedure_payable, reason, asked_at, asked_by, authority_id
+	rows, err := s.DB.Read().Query(ctx, `SELECT id, transplant_id, recipient_pseudonym, asked_date, performed_on, procedure_payable, reason, asked_at, asked_by, authority_id
 		FROM payer_checks ORDER BY log_index DESC, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
 	return store.Rows(rows, func(r store.Scanner, c *PayerCheckRecord) error {
 		var payable int
-		err := r.Scan(&c.ID, &c.TransplantID, &payable, &c.Reason, &c.AskedAt, &c.AskedBy, &c.AuthorityID)
+		err := r.Scan(&c.ID, &c.TransplantID, &c.RecipientPseudonym, &c.Date, &c.PerformedOn, &payable, &c.Reason, &c.AskedAt, &c.AskedBy, &c.AuthorityID)
 		c.ProcedurePayable, c.FollowUpCarePayable, c.MedicinesPayable = payable == 1, true, true
 		return err
 	})
@@ -274,8 +274,8 @@ func projectPayer(reg *ledger.Projections) {
 		return err
 	})
 	ledger.On(reg, TypePayerChecked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *PayerAnswer) error {
-		_, err := q.Exec(ctx, `INSERT INTO payer_checks (id, transplant_id, asked_by, authority_id, procedure_payable, reason, asked_at, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.TransplantID, e.By, e.Authority, boolInt(a.ProcedurePayable), a.Reason, e.At, idx)
+		_, err := q.Exec(ctx, `INSERT INTO payer_checks (id, transplant_id, recipient_pseudonym, asked_date, performed_on, asked_by, authority_id, procedure_payable, reason, asked_at, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.TransplantID, a.RecipientPseudonym, a.Date, a.PerformedOn, e.By, e.Authority, boolInt(a.ProcedurePayable), a.Reason, e.At, idx)
 		return err
 	})
 	reg.Tables(
