@@ -194,13 +194,15 @@ func (g *Graph) Controls(id string) Answer {
 }
 
 func (g *Graph) walk(id string, up bool) Answer {
-	w := &walker{g: g, up: up, onPath: map[string]bool{}, holdings: map[string]*Holding{},
-		nodes: map[string]bool{id: true}, edges: map[string]*Edge{}, leavesOnly: up}
+	w := &walker{g: g, up: up, onPath: make(map[string]bool, 16), holdings: make(map[string]*Holding, 16),
+		nodes: make(map[string]bool, 32), edges: make(map[string]*Edge, 32), leavesOnly: up, path: make([]string, 1, 16)}
+	w.nodes[id] = true
 	root, found := g.Node(id)
-	w.path = []string{id}
+	w.path[0] = id
 	w.onPath[id] = true
 	w.step(id, 100, 100, true, 0)
-	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated}
+	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated,
+		Holdings: sized[Holding](len(w.order)), Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
 	for _, k := range w.order {
 		h := w.holdings[k]
 		h.Lo, h.Hi = math.Min(h.Lo, 100), math.Min(h.Hi, 100)
@@ -232,6 +234,15 @@ func (g *Graph) walk(id string, up bool) Answer {
 		a.Edges = append(a.Edges, *w.edges[r])
 	}
 	return a
+}
+
+// sized is an empty slice with room for n, nil when n is 0 (an answer
+// without holdings or edges says null, as it always has).
+func sized[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 func (w *walker) next(id string) []*Edge {
@@ -322,7 +333,7 @@ func (w *walker) add(key, id string, e *Edge, lo, hi float64, known, direct bool
 		if end == "" {
 			end = key
 		}
-		h.Paths = append(h.Paths, Path{Records: append(append([]string(nil), w.path...), end), Lo: lo, Hi: hi, Known: known})
+		h.Paths = append(h.Paths, Path{Records: append(append(make([]string, 0, len(w.path)+1), w.path...), end), Lo: lo, Hi: hi, Known: known})
 	}
 }
 
