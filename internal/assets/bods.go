@@ -750,7 +750,7 @@ func (l *bodsLookup) persons(sealed map[string]string) {
 
 // bodsRowsAtOnce is how many rows one read of the persons' sealed rows asks
 // for: one statement text whatever the answer's size (the keys not needed
-// are given as ”, which no row has).
+// are given as the empty string, which no row's key is).
 const bodsRowsAtOnce = 16
 
 var bodsRowsQuery = "SELECT id, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE id IN (?" +
