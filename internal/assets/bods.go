@@ -542,8 +542,20 @@ type ownership struct {
 	latest  string
 	// sealed is, for each person with sealed statements, the row of its
 	// latest statement sealed on import (in log order): where its name is
-	// opened from, or where its erasure shows.
-	sealed map[string]string
+	// opened from, or where its erasure shows. A row is an import's place
+	// in ids and the statement's position in it (sealedRow), so that the
+	// map holds no string of its own.
+	sealed map[string]int64
+	ids    []string // the imports applied, in log order
+}
+
+// sealedRow is where the row of the statement at pos of the import
+// numbered imp (in ownership.ids) is kept in ownership.sealed.
+func sealedRow(imp int, pos int64) int64 { return int64(imp)<<40 | pos }
+
+// rowKey is the key of a row that sealedRow gave.
+func (o *ownership) rowKey(row int64) string {
+	return statementKey(o.ids[row>>40], row&(1<<40-1))
 }
 
 var graphs sync.Map // *store.DB -> *ownership
@@ -552,7 +564,7 @@ var graphs sync.Map // *store.DB -> *ownership
 // refresh it first applies the imports added to the log since it was
 // loaded.
 func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, error) {
-	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[string]string{}})
+	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[string]int64{}})
 	o := v.(*ownership)
 	o.mu.RLock()
 	loaded := o.loaded
@@ -583,7 +595,8 @@ func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, erro
 		return nil, err
 	}
 	for _, im := range list {
-		if err := s.applyImport(ctx, o, im.id); err != nil {
+		o.ids = append(o.ids, im.id)
+		if err := s.applyImport(ctx, o, len(o.ids)-1); err != nil {
 			return nil, err
 		}
 		o.imports++
@@ -598,7 +611,8 @@ func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, erro
 // imports the log holds and the log index of the latest.
 const bodsVersion = "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports"
 
-func (s *Service) applyImport(ctx context.Context, o *ownership, id string) error {
+func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error {
+	id := o.ids[imp]
 	rows, err := s.DB.Read().Query(ctx, `SELECT record_id, record_type, record_status, name, kind, subject, party, interests, pos,
 		CASE WHEN sealed IS NOT NULL OR erased_commitment <> '' THEN 1 ELSE 0 END
 		FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id) // id is import/position: the key's order
@@ -619,10 +633,10 @@ func (s *Service) applyImport(ctx context.Context, o *ownership, id string) erro
 				return err
 			}
 		}
-		if sealed == 1 {
-			o.sealed[st.RecordID] = statementKey(id, pos)
-		}
 		o.g.Apply(&st)
+		if sealed == 1 {
+			o.sealed[st.RecordID] = sealedRow(imp, pos)
+		}
 	}
 	return rows.Err()
 }
@@ -685,7 +699,7 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 			l.a.Answer = o.g.Controls(recordID)
 		}
 		l.imports, l.lastIdx, l.d.Source = o.imports, o.lastIdx, o.latest
-		l.persons(o.sealed)
+		l.persons(o)
 		o.mu.RUnlock()
 		if !l.a.Found {
 			if try == 0 {
@@ -727,13 +741,16 @@ type bodsLookup struct {
 
 // persons lists the persons of the answer whose names are not in the
 // graph, and the rows of those that have sealed statements.
-func (l *bodsLookup) persons(sealed map[string]string) {
+func (l *bodsLookup) persons(o *ownership) {
 	a := &l.a.Answer
 	add := func(n *bods.Node) {
 		if n.Type != bods.Person || n.Name != "" {
 			return
 		}
-		row := sealed[n.ID]
+		row := ""
+		if r, ok := o.sealed[n.ID]; ok {
+			row = o.rowKey(r)
+		}
 		l.nodes, l.rows = append(l.nodes, n), append(l.rows, row)
 		if row != "" && !slices.Contains(l.keys, any(row)) {
 			l.keys = append(l.keys, row)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Node is a person or an entity of the graph, by its recordId.
@@ -36,11 +37,36 @@ type Graph struct {
 	rels   map[string]*Edge
 	owners map[string][]*Edge // subject -> the relationships in which others hold interests in it
 	owned  map[string][]*Edge // interested party -> the relationships in which it holds interests
+	// words keeps once each of the values that many records repeat
+	// (record types, kinds, interest types): a graph of a million
+	// statements is then fewer objects for the collector to mark.
+	words map[string]string
+}
+
+// maxWords bounds words: values past it are simply kept as they come.
+const maxWords = 4096
+
+func (g *Graph) word(s string) string {
+	if w, ok := g.words[s]; ok || s == "" {
+		return w
+	}
+	if len(g.words) < maxWords {
+		g.words[s] = s
+	}
+	return s
+}
+
+// id is the graph's own copy of a record id where it has the record.
+func (g *Graph) id(s string) string {
+	if n, ok := g.nodes[s]; ok {
+		return n.ID
+	}
+	return s
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}}
+	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}, words: map[string]string{}}
 }
 
 // Len is the number of persons, entities and relationships in the graph.
@@ -64,7 +90,7 @@ func (g *Graph) Apply(s *Statement) {
 			delete(g.nodes, s.RecordID)
 			return
 		}
-		g.nodes[s.RecordID] = &Node{ID: s.RecordID, Type: s.RecordType, Name: s.Name, Kind: s.Kind}
+		g.nodes[s.RecordID] = &Node{ID: s.RecordID, Type: g.word(s.RecordType), Name: s.Name, Kind: g.word(s.Kind)}
 	case Relationship:
 		if old, ok := g.rels[s.RecordID]; ok {
 			g.owners[old.Subject] = remove(g.owners[old.Subject], old)
@@ -77,6 +103,11 @@ func (g *Graph) Apply(s *Statement) {
 			return
 		}
 		e := EdgeOf(s)
+		e.Subject, e.Party = g.id(e.Subject), g.id(e.Party)
+		for i := range e.Interests {
+			in := &e.Interests[i]
+			in.Type, in.Direct = g.word(in.Type), g.word(in.Direct)
+		}
 		g.rels[s.RecordID] = e
 		g.owners[e.Subject] = append(g.owners[e.Subject], e)
 		if e.Party != "" {
@@ -165,13 +196,12 @@ type Answer struct {
 
 type walker struct {
 	g          *Graph
-	up         bool // towards the owners
-	path       []string
-	onPath     map[string]bool
+	up         bool     // towards the owners
+	path       []string // the chain walked: the root, then each relationship's record and the party it leads to
 	holdings   map[string]*Holding
 	order      []string
-	nodes      map[string]bool
-	edges      map[string]*Edge
+	nodes      []string // the parties crossed, each as often as it was reached
+	edges      []*Edge  // the relationships crossed, likewise
 	paths      int
 	cycles     int
 	truncated  bool
@@ -194,13 +224,15 @@ func (g *Graph) Controls(id string) Answer {
 }
 
 func (g *Graph) walk(id string, up bool) Answer {
-	w := &walker{g: g, up: up, onPath: make(map[string]bool, 16), holdings: make(map[string]*Holding, 16),
-		nodes: make(map[string]bool, 32), edges: make(map[string]*Edge, 32), leavesOnly: up, path: make([]string, 1, 16)}
-	w.nodes[id] = true
-	root, found := g.Node(id)
+	w := &walker{g: g, up: up, holdings: make(map[string]*Holding, 8), leavesOnly: up, path: make([]string, 1, 16)}
 	w.path[0] = id
-	w.onPath[id] = true
+	w.nodes = append(w.nodes, id)
+	root, found := g.Node(id)
 	w.step(id, 100, 100, true, 0)
+	slices.Sort(w.nodes)
+	w.nodes = slices.Compact(w.nodes)
+	slices.SortFunc(w.edges, func(a, b *Edge) int { return strings.Compare(a.Record, b.Record) })
+	w.edges = slices.Compact(w.edges) // one *Edge a record
 	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated,
 		Holdings: sized[Holding](len(w.order)), Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
 	for _, k := range w.order {
@@ -216,22 +248,12 @@ func (g *Graph) walk(id string, up bool) Answer {
 		}
 		return a.Holdings[i].Node.ID < a.Holdings[j].Node.ID
 	})
-	ids := make([]string, 0, len(w.nodes))
-	for n := range w.nodes {
-		ids = append(ids, n)
-	}
-	sort.Strings(ids)
-	for _, n := range ids {
+	for _, n := range w.nodes {
 		node, _ := g.Node(n)
 		a.Nodes = append(a.Nodes, node)
 	}
-	rels := make([]string, 0, len(w.edges))
-	for r := range w.edges {
-		rels = append(rels, r)
-	}
-	sort.Strings(rels)
-	for _, r := range rels {
-		a.Edges = append(a.Edges, *w.edges[r])
+	for _, e := range w.edges {
+		a.Edges = append(a.Edges, *e)
 	}
 	return a
 }
@@ -243,6 +265,16 @@ func sized[T any](n int) []T {
 		return nil
 	}
 	return make([]T, 0, n)
+}
+
+// onPath tells whether the party id is on the chain walked (a cycle).
+func (w *walker) onPath(id string) bool {
+	for i := 0; i < len(w.path); i += 2 {
+		if w.path[i] == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) next(id string) []*Edge {
@@ -262,8 +294,8 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 		if w.up {
 			other = e.Party
 		}
-		w.edges[e.Record] = e
-		if other != "" && w.onPath[other] {
+		w.edges = append(w.edges, e)
+		if other != "" && w.onPath(other) {
 			w.cycles++
 			continue
 		}
@@ -280,7 +312,7 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 		if other == "" {
 			key = "unspecified:" + e.Record
 		} else {
-			w.nodes[other] = true
+			w.nodes = append(w.nodes, other)
 		}
 		w.path = append(w.path, e.Record)
 		terminal := other == "" || len(w.next(other)) == 0
@@ -288,11 +320,9 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 			w.add(key, other, e, nlo, nhi, nknown, depth == 0)
 		}
 		if other != "" && !terminal {
-			w.onPath[other] = true
 			w.path = append(w.path, other)
 			w.step(other, nlo, nhi, nknown, depth+1)
 			w.path = w.path[:len(w.path)-1]
-			delete(w.onPath, other)
 		}
 		w.path = w.path[:len(w.path)-1]
 	}
