@@ -41,6 +41,57 @@ type Graph struct {
 	// (record types, kinds, interest types): a graph of a million
 	// statements is then fewer objects for the collector to mark.
 	words map[string]string
+	// interests keeps once each list of one interest that many
+	// relationships declare alike (its strings and share kept once too):
+	// the lists and shares of a graph are read, never changed.
+	interests map[Interest][]Interest
+	shares    map[shareValue]*Share
+}
+
+// shareValue is a share's value, comparable.
+type shareValue struct {
+	set [5]bool
+	v   [5]float64
+}
+
+// share is the graph's own copy of a share of that value.
+func (g *Graph) share(sh *Share) *Share {
+	if sh == nil {
+		return nil
+	}
+	var k shareValue
+	for i, p := range []*float64{sh.Exact, sh.Minimum, sh.Maximum, sh.ExclusiveMinimum, sh.ExclusiveMaximum} {
+		if p != nil {
+			k.set[i], k.v[i] = true, *p
+		}
+	}
+	if c, ok := g.shares[k]; ok {
+		return c
+	}
+	if len(g.shares) < maxWords {
+		g.shares[k] = sh
+	}
+	return sh
+}
+
+// keep returns the interests of a relationship as the graph keeps them:
+// their strings and shares shared with the other relationships', and a
+// list of one interest shared with those that declare the same.
+func (g *Graph) keep(list []Interest) []Interest {
+	for i := range list {
+		in := &list[i]
+		in.Type, in.Direct, in.Share = g.word(in.Type), g.word(in.Direct), g.share(in.Share)
+	}
+	if len(list) != 1 {
+		return list
+	}
+	if c, ok := g.interests[list[0]]; ok {
+		return c
+	}
+	if len(g.interests) < maxWords {
+		g.interests[list[0]] = list
+	}
+	return list
 }
 
 // maxWords bounds words: values past it are simply kept as they come.
@@ -66,7 +117,8 @@ func (g *Graph) id(s string) string {
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}, words: map[string]string{}}
+	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}, words: map[string]string{},
+		interests: map[Interest][]Interest{}, shares: map[shareValue]*Share{}}
 }
 
 // Len is the number of persons, entities and relationships in the graph.
@@ -103,11 +155,7 @@ func (g *Graph) Apply(s *Statement) {
 			return
 		}
 		e := EdgeOf(s)
-		e.Subject, e.Party = g.id(e.Subject), g.id(e.Party)
-		for i := range e.Interests {
-			in := &e.Interests[i]
-			in.Type, in.Direct = g.word(in.Type), g.word(in.Direct)
-		}
+		e.Subject, e.Party, e.Interests = g.id(e.Subject), g.id(e.Party), g.keep(e.Interests)
 		g.rels[s.RecordID] = e
 		g.owners[e.Subject] = append(g.owners[e.Subject], e)
 		if e.Party != "" {
