@@ -532,7 +532,7 @@ func (s *Service) BODSImports(ctx context.Context, p *auth.Principal) ([]BODSImp
 // lookup and refreshed when a lookup finds that an import was added since
 // (by this server or another): the entry of each lookup checks, in the
 // writer's transaction, that the imports it was answered from are still
-// all there are (lookupDecide).
+// all there are (bodsLookup.decide).
 type ownership struct {
 	mu      sync.RWMutex
 	g       *bods.Graph
@@ -671,7 +671,7 @@ type OwnershipAnswer struct {
 // was read from and when) before the answer is given; its entry joins the
 // writer's group commit, and what the answer takes from the registry
 // beside the graph (the persons' names, their erasure) is read in that
-// entry's transaction (lookupDecide).
+// entry's transaction (bodsLookup.decide).
 func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, recordID, via string) (*OwnershipAnswer, error) {
 	if err := p.Require(ReadOwnership); err != nil {
 		return nil, err
@@ -733,7 +733,7 @@ type bodsLookup struct {
 	imports, lastIdx int64
 	// nodes are the answer's nodes of persons whose names are not in the
 	// graph (sealed, or not given), rows the rows their names are opened
-	// from (bodsPersonRow), keys those rows, each once.
+	// from ("" for none), keys those rows, each once.
 	nodes []*bods.Node
 	rows  []string
 	keys  []any
