@@ -22,6 +22,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -41,15 +42,16 @@ import (
 )
 
 var (
-	statements = flag.Int("statements", 1_000_000, "statements to generate and import")
-	dbPath     = flag.String("db", "/tmp/custos-bods-bench.db", "SQLite file (removed and regenerated)")
-	pgURL      = flag.String("postgres", "", "PostgreSQL URL: also measure PostgreSQL, in a fresh schema")
-	noSQLite   = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
-	lookups    = flag.Int("lookups", 4000, "ultimate-owner lookups timed")
-	clients    = flag.Int("clients", 16, "concurrent clients looking up")
-	filePath   = flag.String("file", "", "the BODS file (generated when it does not exist; default a temporary file)")
-	quietBar   = flag.Bool("quiet", false, "no progress bar")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile (pprof) of the import and the lookups to this file")
+	statements  = flag.Int("statements", 1_000_000, "statements to generate and import")
+	dbPath      = flag.String("db", "/tmp/custos-bods-bench.db", "SQLite file (removed and regenerated)")
+	pgURL       = flag.String("postgres", "", "PostgreSQL URL: also measure PostgreSQL, in a fresh schema")
+	noSQLite    = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
+	lookups     = flag.Int("lookups", 4000, "ultimate-owner lookups timed")
+	clients     = flag.Int("clients", 16, "concurrent clients looking up")
+	filePath    = flag.String("file", "", "the BODS file (generated when it does not exist; default a temporary file)")
+	quietBar    = flag.Bool("quiet", false, "no progress bar")
+	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile (pprof) of the import and the lookups to this file")
+	lookProfile = flag.String("lookupprofile", "", "write a CPU profile (pprof) of the 16-client lookups alone to this file, and their allocations to it with .allocs and .allocs-base added (go tool pprof -diff_base)")
 )
 
 // A group is 10 statements: persons P1, P2; entities E1, E2, E3;
@@ -202,8 +204,10 @@ func run(ctx context.Context, backend string, cfg server.Config, path string) er
 	log.Printf("%s: first lookup (loads the graph of %d statements): %v, process CPU %v", backend, im.Statements, time.Since(t0).Round(time.Millisecond), (cpu() - c0).Round(time.Millisecond))
 
 	// One client: each answer's time up to the moment it is read (the
-	// service's clock is called once the answer is made, before its entry
-	// is submitted), and the whole lookup with its entry committed.
+	// service's clock is called once the answer is made: the walk, then,
+	// in the entry's transaction, the persons' rows read and their names
+	// opened; its retrieval time), and the whole lookup with its entry
+	// committed.
 	var answered time.Time
 	s.Now = func() time.Time { answered = time.Now(); return answered }
 	one := targets[:min(len(targets), 500)]
@@ -218,14 +222,29 @@ func run(ctx context.Context, backend string, cfg server.Config, path string) er
 	s.Now = nil
 	slices.Sort(ans)
 	slices.Sort(whole)
-	log.Printf("%s: %d lookups, 1 client: the answer (walk, names opened) p50 %v p99 %v; with its entry committed p50 %v p99 %v",
+	log.Printf("%s: %d lookups, 1 client: the answer (walk, names read and opened) p50 %v p99 %v; with its entry committed p50 %v p99 %v",
 		backend, len(one), quantile(ans, 0.5), quantile(ans, 0.99), quantile(whole, 0.5), quantile(whole, 0.99))
 
+	if *lookProfile != "" && *cpuProfile == "" {
+		pf, err := os.Create(*lookProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := writeAllocs(*lookProfile + ".allocs-base"); err != nil {
+			return err
+		}
+	}
 	lat := make([]time.Duration, len(targets))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
 	next := make(chan int)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	wallStart, c1 := time.Now(), cpu()
 	for c := 0; c < *clients; c++ {
 		wg.Add(1)
@@ -252,13 +271,21 @@ func run(ctx context.Context, backend string, cfg server.Config, path string) er
 	close(next)
 	wg.Wait()
 	wall, lookCPU := time.Since(wallStart), cpu()-c1
+	runtime.ReadMemStats(&m1)
+	if *lookProfile != "" && *cpuProfile == "" {
+		pprof.StopCPUProfile()
+		if err := writeAllocs(*lookProfile + ".allocs"); err != nil {
+			return err
+		}
+	}
 	if firstErr != nil {
 		return firstErr
 	}
 	slices.Sort(lat)
-	log.Printf("%s: %d ultimate-owner lookups, %d clients, each logged (group commit): p50 %v p99 %v max %v; %.0f lookups/s, process CPU %.0f µs a lookup (goal p99 < 5 ms)",
-		backend, len(lat), *clients, quantile(lat, 0.5), quantile(lat, 0.99), lat[len(lat)-1], float64(len(lat))/wall.Seconds(),
-		float64(lookCPU.Microseconds())/float64(len(lat)))
+	n := float64(len(lat))
+	log.Printf("%s: %d ultimate-owner lookups, %d clients, each logged (group commit): p50 %v p99 %v max %v; %.0f lookups/s, process CPU %.0f µs a lookup (goal p99 < 5 ms); %.0f allocations and %.1f KB allocated a lookup, %d collections",
+		backend, len(lat), *clients, quantile(lat, 0.5), quantile(lat, 0.99), lat[len(lat)-1], n/wall.Seconds(),
+		float64(lookCPU.Microseconds())/n, float64(m1.Mallocs-m0.Mallocs)/n, float64(m1.TotalAlloc-m0.TotalAlloc)/n/1024, m1.NumGC-m0.NumGC)
 
 	// Baselines: a plain recursive CTE for the same questions, sequential,
 	// no log entry; and the floor of any durable commit on this disk, an
@@ -284,6 +311,19 @@ func run(ctx context.Context, backend string, cfg server.Config, path string) er
 	}
 	log.Printf("%s: floor of a durable commit here: fsync of a 4 KiB write p50 %v p99 %v", backend, quantile(fs, 0.5), quantile(fs, 0.99))
 	return nil
+}
+
+// writeAllocs writes the allocations so far (pprof allocs) to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // quantile is the q-quantile of sorted durations.

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -527,35 +528,58 @@ func (s *Service) BODSImports(ctx context.Context, p *auth.Principal) ([]BODSImp
 }
 
 // ownership is a service's ownership graph: the statements of every
-// import in the log, applied in log order, refreshed when an import is
-// added (by this server or another).
+// import in the log, applied in log order. It is loaded by the first
+// lookup and refreshed when a lookup finds that an import was added since
+// (by this server or another): the entry of each lookup checks, in the
+// writer's transaction, that the imports it was answered from are still
+// all there are (bodsLookup.decide).
 type ownership struct {
 	mu      sync.RWMutex
 	g       *bods.Graph
+	loaded  bool
 	imports int64
 	lastIdx int64
 	latest  string
+	// sealed is, for each person with sealed statements, the row of its
+	// latest statement sealed on import (in log order): where its name is
+	// opened from, or where its erasure shows. A row is an import's place
+	// in ids and the statement's position in it (sealedRow), so that the
+	// map holds no string of its own.
+	sealed map[string]int64
+	ids    []string // the imports applied, in log order
+}
+
+// sealedRow is where the row of the statement at pos of the import
+// numbered imp (in ownership.ids) is kept in ownership.sealed.
+func sealedRow(imp int, pos int64) int64 { return int64(imp)<<40 | pos }
+
+// rowKey is the key of a row that sealedRow gave.
+func (o *ownership) rowKey(row int64) string {
+	return statementKey(o.ids[row>>40], row&(1<<40-1))
 }
 
 var graphs sync.Map // *store.DB -> *ownership
 
-func (s *Service) ownership(ctx context.Context) (*ownership, error) {
-	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1})
+// ownership returns the service's graph, loading it on first use; with
+// refresh it first applies the imports added to the log since it was
+// loaded.
+func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, error) {
+	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[string]int64{}})
 	o := v.(*ownership)
-	var n, last int64
-	var latest string
-	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports").Scan(&n, &last); err != nil {
-		return nil, err
-	}
 	o.mu.RLock()
-	fresh := n == o.imports && last == o.lastIdx
+	loaded := o.loaded
 	o.mu.RUnlock()
-	if fresh {
+	if loaded && !refresh {
 		return o, nil
+	}
+	var n, last int64
+	if err := s.DB.Read().QueryRow(ctx, bodsVersion).Scan(&n, &last); err != nil {
+		return nil, err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if n == o.imports && last == o.lastIdx {
+		o.loaded = true
 		return o, nil
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT id, log_index FROM assets_bods_imports WHERE log_index > ? ORDER BY log_index", o.lastIdx)
@@ -571,21 +595,26 @@ func (s *Service) ownership(ctx context.Context) (*ownership, error) {
 		return nil, err
 	}
 	for _, im := range list {
-		if err := s.applyImport(ctx, o.g, im.id); err != nil {
+		o.ids = append(o.ids, im.id)
+		if err := s.applyImport(ctx, o, len(o.ids)-1); err != nil {
 			return nil, err
 		}
 		o.imports++
 		o.lastIdx = im.idx
-		latest = im.id
+		o.latest = im.id
 	}
-	if latest != "" {
-		o.latest = latest
-	}
+	o.loaded = true
 	return o, nil
 }
 
-func (s *Service) applyImport(ctx context.Context, g *bods.Graph, id string) error {
-	rows, err := s.DB.Read().Query(ctx, `SELECT record_id, record_type, record_status, name, kind, subject, party, interests
+// bodsVersion is what an ownership graph is the state of: how many
+// imports the log holds and the log index of the latest.
+const bodsVersion = "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports"
+
+func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error {
+	id := o.ids[imp]
+	rows, err := s.DB.Read().Query(ctx, `SELECT record_id, record_type, record_status, name, kind, subject, party, interests, pos,
+		CASE WHEN sealed IS NOT NULL OR erased_commitment <> '' THEN 1 ELSE 0 END
 		FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id) // id is import/position: the key's order
 	if err != nil {
 		return err
@@ -593,9 +622,10 @@ func (s *Service) applyImport(ctx context.Context, g *bods.Graph, id string) err
 	defer rows.Close()
 	var st bods.Statement
 	var interests string
+	var pos, sealed int64
 	for rows.Next() {
 		st.Interests = nil
-		if err := rows.Scan(&st.RecordID, &st.RecordType, &st.RecordStatus, &st.Name, &st.Kind, &st.Subject, &st.InterestedParty, &interests); err != nil {
+		if err := rows.Scan(&st.RecordID, &st.RecordType, &st.RecordStatus, &st.Name, &st.Kind, &st.Subject, &st.InterestedParty, &interests, &pos, &sealed); err != nil {
 			return err
 		}
 		if interests != "" {
@@ -603,7 +633,10 @@ func (s *Service) applyImport(ctx context.Context, g *bods.Graph, id string) err
 				return err
 			}
 		}
-		g.Apply(&st)
+		o.g.Apply(&st)
+		if sealed == 1 {
+			o.sealed[st.RecordID] = sealedRow(imp, pos)
+		}
 	}
 	return rows.Err()
 }
@@ -636,7 +669,9 @@ type OwnershipAnswer struct {
 // interests in (controls), from every import in the log. The lookup is
 // logged (assets.bods_looked_up: the question, the channel, the imports it
 // was read from and when) before the answer is given; its entry joins the
-// writer's group commit.
+// writer's group commit, and what the answer takes from the registry
+// beside the graph (the persons' names, their erasure) is read in that
+// entry's transaction (bodsLookup.decide).
 func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, recordID, via string) (*OwnershipAnswer, error) {
 	if err := p.Require(ReadOwnership); err != nil {
 		return nil, err
@@ -651,37 +686,159 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.ownership(ctx)
-	if err != nil {
+	for try := 0; ; try++ {
+		o, err := s.ownership(ctx, try > 0)
+		if err != nil {
+			return nil, err
+		}
+		l := &bodsLookup{s: s, open: p.Can(OpenPersonalData), d: bodsLookedUp{Question: question, RecordID: recordID, Via: via}}
+		o.mu.RLock()
+		if question == QuestionOwners {
+			l.a.Answer = o.g.UltimateOwners(recordID)
+		} else {
+			l.a.Answer = o.g.Controls(recordID)
+		}
+		l.imports, l.lastIdx, l.d.Source = o.imports, o.lastIdx, o.latest
+		l.persons(o)
+		o.mu.RUnlock()
+		if !l.a.Found {
+			if try == 0 {
+				continue // an import this graph has not seen yet may hold it
+			}
+			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
+		}
+		l.d.ID, l.d.Imports, l.d.Holdings = s.W.IDs().New("BL"), l.imports, len(l.a.Holdings)
+		res, err := s.W.Submit(ctx, p.Actor(), "look up beneficial ownership", l.decide)
+		if errors.Is(err, errBODSChanged) && try < 3 {
+			continue // answer again from the graph with the imports added
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.a.Question, l.a.Source, l.a.Imports, l.a.RetrievedAt, l.a.LogIndex = question, l.d.Source, l.imports, l.d.RetrievedAt, res.Index
+		return &l.a, nil
+	}
+}
+
+// errBODSChanged refuses a lookup's entry when an import was added to the
+// log after the graph it was answered from: Ownership answers again.
+var errBODSChanged = errs.New(errs.Conflict, "bods_changed", "record_id", "the beneficial ownership statements changed while the answer was made: look it up again")
+
+// bodsLookup is a lookup between its answer from the graph and its entry.
+type bodsLookup struct {
+	s                *Service
+	a                OwnershipAnswer
+	d                bodsLookedUp
+	open             bool // the principal may open personal data
+	imports, lastIdx int64
+	// nodes are the answer's nodes of persons whose names are not in the
+	// graph (sealed, or not given), rows the rows their names are opened
+	// from ("" for none), keys those rows, each once.
+	nodes []*bods.Node
+	rows  []string
+	keys  []any
+}
+
+// persons lists the persons of the answer whose names are not in the
+// graph, and the rows of those that have sealed statements.
+func (l *bodsLookup) persons(o *ownership) {
+	a := &l.a.Answer
+	add := func(n *bods.Node) {
+		if n.Type != bods.Person || n.Name != "" {
+			return
+		}
+		row := ""
+		if r, ok := o.sealed[n.ID]; ok {
+			row = o.rowKey(r)
+		}
+		l.nodes, l.rows = append(l.nodes, n), append(l.rows, row)
+		if row != "" && !slices.Contains(l.keys, any(row)) {
+			l.keys = append(l.keys, row)
+		}
+	}
+	add(&a.Root)
+	for i := range a.Holdings {
+		add(&a.Holdings[i].Node)
+	}
+	for i := range a.Nodes {
+		add(&a.Nodes[i])
+	}
+}
+
+// bodsRowsAtOnce is how many rows one read of the persons' sealed rows asks
+// for: one statement text whatever the answer's size (the keys not needed
+// are given as the empty string, which no row's key is).
+const bodsRowsAtOnce = 16
+
+var bodsRowsQuery = "SELECT id, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE id IN (?" +
+	strings.Repeat(", ?", bodsRowsAtOnce-1) + ")"
+
+// decide is the lookup's command, in the writer's transaction: it refuses
+// (errBODSChanged) when an import was added since the graph was read,
+// reads the persons' rows (opening their names for whoever may, and
+// naming those erased) and returns the entry. What the answer gives is
+// thus the registry's state at the entry's place in the log.
+func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+	var n, last int64
+	if err := tx.QueryRow(ctx, bodsVersion).Scan(&n, &last); err != nil {
 		return nil, err
 	}
-	o.mu.RLock()
-	var a bods.Answer
-	if question == QuestionOwners {
-		a = o.g.UltimateOwners(recordID)
-	} else {
-		a = o.g.Controls(recordID)
+	if n != l.imports || last != l.lastIdx {
+		return nil, errBODSChanged
 	}
-	imports, latest := o.imports, o.latest
-	o.mu.RUnlock()
-	if !a.Found {
-		return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
+	names := map[string]string{}
+	erased := map[string]bool{}
+	args := make([]any, bodsRowsAtOnce)
+	for i := 0; i < len(l.keys); i += bodsRowsAtOnce {
+		for k := range args {
+			args[k] = ""
+			if i+k < len(l.keys) {
+				args[k] = l.keys[i+k]
+			}
+		}
+		rows, err := tx.Query(ctx, bodsRowsQuery, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var key, commitment string
+			var wrapped, sealed []byte
+			if err := rows.Scan(&key, &wrapped, &sealed, &commitment); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			switch {
+			case commitment != "":
+				erased[key] = true
+			case l.open && len(sealed) > 0:
+				raw, err := l.s.Vault.OpenRow(key, wrapped, sealed)
+				if err != nil {
+					rows.Close()
+					return nil, err
+				}
+				names[key] = bods.PersonName(raw)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	personal, err := s.personNames(ctx, p, &a)
-	if err != nil {
-		return nil, err
+	l.a.Erased, l.d.Personal = nil, false
+	for i, n := range l.nodes {
+		switch row := l.rows[i]; {
+		case erased[row]:
+			if !slices.Contains(l.a.Erased, n.ID) {
+				l.a.Erased = append(l.a.Erased, n.ID)
+			}
+		default:
+			n.Name = names[row] // "" unless opened (and so again when the batch runs twice)
+			l.d.Personal = l.d.Personal || n.Name != ""
+		}
 	}
-	ids, _ := personsOf(&a)
-	erased, err := erasedPersons(ctx, s.DB.Read(), ids)
-	if err != nil {
-		return nil, err
-	}
-	ans := &OwnershipAnswer{Answer: a, Erased: erased, Question: question, Source: latest, Imports: imports, RetrievedAt: ledger.FormatTime(s.bodsNow())}
-	ans.LogIndex, err = s.logLookup(ctx, p, question, recordID, via, ans.Source, imports, ans.RetrievedAt, len(a.Holdings), personal)
-	if err != nil {
-		return nil, err
-	}
-	return ans, nil
+	slices.Sort(l.a.Erased)
+	l.d.RetrievedAt = ledger.FormatTime(l.s.bodsNow())
+	return ledger.NewEntry(TypeBODSLookedUp, l.d)
 }
 
 func checkVia(via string) error {

@@ -105,19 +105,6 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 	return privacy.ErasureOf(ctx, s.DB.Read(), subject)
 }
 
-// erasedPersons returns which of the persons ids were erased.
-func erasedPersons(ctx context.Context, q store.Queryer, ids []any) ([]string, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	rows, err := q.Query(ctx, `SELECT DISTINCT record_id FROM assets_bods_statements WHERE record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
-		AND erased_commitment <> '' ORDER BY record_id`, ids...)
-	if err != nil {
-		return nil, err
-	}
-	return store.Rows(rows, func(r store.Scanner, x *string) error { return r.Scan(x) })
-}
-
 // verifyBODSErasures is log verify's check of the erased statements: each
 // is of a person the log erased, and no statement of an erased person
 // imported before the erasure holds sealed data again.

@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"strings"
 
-	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -112,80 +109,4 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 		sums = append(sums, hex.EncodeToString(h.Sum(nil)))
 	}
 	return sums, n, rows.Err()
-}
-
-// personNames opens, for whoever may open personal data, the names of the
-// persons of an answer from their latest sealed statements (one query for
-// all of them). It tells whether it opened any.
-func (s *Service) personNames(ctx context.Context, p *auth.Principal, a *bods.Answer) (bool, error) {
-	if !p.Can(OpenPersonalData) {
-		return false, nil
-	}
-	return s.openNames(ctx, a)
-}
-
-// personsOf returns the persons of an answer, each once, and their nodes.
-func personsOf(a *bods.Answer) ([]any, []*bods.Node) {
-	nodes := []*bods.Node{&a.Root}
-	for i := range a.Holdings {
-		nodes = append(nodes, &a.Holdings[i].Node)
-	}
-	for i := range a.Nodes {
-		nodes = append(nodes, &a.Nodes[i])
-	}
-	var ids []any
-	seen := map[string]bool{}
-	for _, n := range nodes {
-		if n.Type == bods.Person && n.Name == "" && !seen[n.ID] {
-			seen[n.ID] = true
-			ids = append(ids, n.ID)
-		}
-	}
-	return ids, nodes
-}
-
-// openNames opens the names of an answer's persons.
-func (s *Service) openNames(ctx context.Context, a *bods.Answer) (bool, error) {
-	ids, nodes := personsOf(a)
-	if len(ids) == 0 {
-		return false, nil
-	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT s.record_id, s.id, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
-		WHERE s.record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND s.sealed IS NOT NULL ORDER BY i.log_index, s.pos`, ids...)
-	if err != nil {
-		return false, err
-	}
-	type sealedRow struct {
-		key              string
-		wrapped, content []byte
-	}
-	latest := map[string]sealedRow{}
-	for rows.Next() {
-		var rid string
-		var r sealedRow
-		if err := rows.Scan(&rid, &r.key, &r.wrapped, &r.content); err != nil {
-			rows.Close()
-			return false, err
-		}
-		latest[rid] = r
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	names := map[string]string{}
-	for rid, r := range latest {
-		raw, err := s.Vault.OpenRow(r.key, r.wrapped, r.content)
-		if err != nil {
-			return false, err
-		}
-		names[rid] = bods.PersonName(raw)
-	}
-	opened := false
-	for _, n := range nodes {
-		if v := names[n.ID]; v != "" && n.Type == bods.Person && n.Name == "" {
-			n.Name, opened = v, true
-		}
-	}
-	return opened, nil
 }

@@ -191,3 +191,45 @@ func TestSharesRead(t *testing.T) {
 		t.Fatalf("share [25, 50) read as %+v", e)
 	}
 }
+
+// TestPersonNameAsParsed: the name opened from a sealed person statement
+// (PersonName) is the one Parse reads from it, for every person of the
+// official examples, for a statement in whitespace (which the quick
+// decoding gives up on), and "" for text that is not a statement.
+func TestPersonNameAsParsed(t *testing.T) {
+	needReference(t)
+	persons, named := 0, 0
+	for _, name := range examples {
+		all, err := ReadAll(bytes.NewReader(example(t, name)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, s := range all {
+			if s.RecordType != Person {
+				continue
+			}
+			persons++
+			if s.Name != "" {
+				named++
+			}
+			var spaced bytes.Buffer
+			if err := json.Indent(&spaced, s.Raw, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			if got, again := PersonName(s.Raw), PersonName(spaced.Bytes()); got != s.Name || again != s.Name {
+				t.Errorf("%s %s: PersonName %q, indented %q, Parse %q", name, s.StatementID, got, again, s.Name)
+			}
+		}
+	}
+	if persons == 0 || named == 0 {
+		t.Fatalf("%d person statements in the official examples, %d named", persons, named)
+	}
+	for _, bad := range []string{``, `[`, `"x"`, `{"recordDetails": "x"}`, `{"recordDetails": {"names": "x"}}`, `{"recordDetails": {"names": [1]}}`} {
+		if got := PersonName([]byte(bad)); got != "" {
+			t.Errorf("PersonName(%s) = %q, want \"\"", bad, got)
+		}
+	}
+	if got := PersonName([]byte(`{"recordDetails": {"names": [{"givenName": "Ada", "familyName": "Byron"}, {"fullName": "Other"}]}}`)); got != "Ada Byron" {
+		t.Errorf("given and family names: %q", got)
+	}
+}

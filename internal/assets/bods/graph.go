@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Node is a person or an entity of the graph, by its recordId.
@@ -36,11 +37,88 @@ type Graph struct {
 	rels   map[string]*Edge
 	owners map[string][]*Edge // subject -> the relationships in which others hold interests in it
 	owned  map[string][]*Edge // interested party -> the relationships in which it holds interests
+	// words keeps once each of the values that many records repeat
+	// (record types, kinds, interest types): a graph of a million
+	// statements is then fewer objects for the collector to mark.
+	words map[string]string
+	// interests keeps once each list of one interest that many
+	// relationships declare alike (its strings and share kept once too):
+	// the lists and shares of a graph are read, never changed.
+	interests map[Interest][]Interest
+	shares    map[shareValue]*Share
+}
+
+// shareValue is a share's value, comparable.
+type shareValue struct {
+	set [5]bool
+	v   [5]float64
+}
+
+// share is the graph's own copy of a share of that value.
+func (g *Graph) share(sh *Share) *Share {
+	if sh == nil {
+		return nil
+	}
+	var k shareValue
+	for i, p := range []*float64{sh.Exact, sh.Minimum, sh.Maximum, sh.ExclusiveMinimum, sh.ExclusiveMaximum} {
+		if p != nil {
+			k.set[i], k.v[i] = true, *p
+		}
+	}
+	if c, ok := g.shares[k]; ok {
+		return c
+	}
+	if len(g.shares) < maxWords {
+		g.shares[k] = sh
+	}
+	return sh
+}
+
+// keep returns the interests of a relationship as the graph keeps them:
+// their strings and shares shared with the other relationships', and a
+// list of one interest shared with those that declare the same.
+func (g *Graph) keep(list []Interest) []Interest {
+	for i := range list {
+		in := &list[i]
+		in.Type, in.Direct, in.Share = g.word(in.Type), g.word(in.Direct), g.share(in.Share)
+	}
+	if len(list) != 1 {
+		return list
+	}
+	if c, ok := g.interests[list[0]]; ok {
+		return c
+	}
+	if len(g.interests) < maxWords {
+		g.interests[list[0]] = list
+	}
+	return list
+}
+
+// maxWords bounds words: values past it are simply kept as they come.
+const maxWords = 4096
+
+func (g *Graph) word(s string) string {
+	if w, ok := g.words[s]; ok || s == "" {
+		return w
+	}
+	if len(g.words) < maxWords {
+		g.words[s] = s
+	}
+	return s
+}
+
+// id is the graph's own copy of a record id where it has the record.
+func (g *Graph) id(s string) string {
+	if n, ok := g.nodes[s]; ok {
+		return n.ID
+	}
+	return s
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}}
+	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}, words: map[string]string{},
+		interests: map[Interest][]Interest{}, shares: map[shareValue]*Share{}}
 }
 
 // Len is the number of persons, entities and relationships in the graph.
@@ -64,7 +142,7 @@ func (g *Graph) Apply(s *Statement) {
 			delete(g.nodes, s.RecordID)
 			return
 		}
-		g.nodes[s.RecordID] = &Node{ID: s.RecordID, Type: s.RecordType, Name: s.Name, Kind: s.Kind}
+		g.nodes[s.RecordID] = &Node{ID: s.RecordID, Type: g.word(s.RecordType), Name: s.Name, Kind: g.word(s.Kind)}
 	case Relationship:
 		if old, ok := g.rels[s.RecordID]; ok {
 			g.owners[old.Subject] = remove(g.owners[old.Subject], old)
@@ -77,6 +155,7 @@ func (g *Graph) Apply(s *Statement) {
 			return
 		}
 		e := EdgeOf(s)
+		e.Subject, e.Party, e.Interests = g.id(e.Subject), g.id(e.Party), g.keep(e.Interests)
 		g.rels[s.RecordID] = e
 		g.owners[e.Subject] = append(g.owners[e.Subject], e)
 		if e.Party != "" {
@@ -165,13 +244,12 @@ type Answer struct {
 
 type walker struct {
 	g          *Graph
-	up         bool // towards the owners
-	path       []string
-	onPath     map[string]bool
+	up         bool     // towards the owners
+	path       []string // the chain walked: the root, then each relationship's record and the party it leads to
 	holdings   map[string]*Holding
 	order      []string
-	nodes      map[string]bool
-	edges      map[string]*Edge
+	nodes      []string // the parties crossed, each as often as it was reached
+	edges      []*Edge  // the relationships crossed, likewise
 	paths      int
 	cycles     int
 	truncated  bool
@@ -194,13 +272,17 @@ func (g *Graph) Controls(id string) Answer {
 }
 
 func (g *Graph) walk(id string, up bool) Answer {
-	w := &walker{g: g, up: up, onPath: map[string]bool{}, holdings: map[string]*Holding{},
-		nodes: map[string]bool{id: true}, edges: map[string]*Edge{}, leavesOnly: up}
+	w := &walker{g: g, up: up, holdings: make(map[string]*Holding, 8), leavesOnly: up, path: make([]string, 1, 16)}
+	w.path[0] = id
+	w.nodes = append(w.nodes, id)
 	root, found := g.Node(id)
-	w.path = []string{id}
-	w.onPath[id] = true
 	w.step(id, 100, 100, true, 0)
-	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated}
+	slices.Sort(w.nodes)
+	w.nodes = slices.Compact(w.nodes)
+	slices.SortFunc(w.edges, func(a, b *Edge) int { return strings.Compare(a.Record, b.Record) })
+	w.edges = slices.Compact(w.edges) // one *Edge a record
+	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated,
+		Holdings: sized[Holding](len(w.order)), Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
 	for _, k := range w.order {
 		h := w.holdings[k]
 		h.Lo, h.Hi = math.Min(h.Lo, 100), math.Min(h.Hi, 100)
@@ -214,24 +296,33 @@ func (g *Graph) walk(id string, up bool) Answer {
 		}
 		return a.Holdings[i].Node.ID < a.Holdings[j].Node.ID
 	})
-	ids := make([]string, 0, len(w.nodes))
-	for n := range w.nodes {
-		ids = append(ids, n)
-	}
-	sort.Strings(ids)
-	for _, n := range ids {
+	for _, n := range w.nodes {
 		node, _ := g.Node(n)
 		a.Nodes = append(a.Nodes, node)
 	}
-	rels := make([]string, 0, len(w.edges))
-	for r := range w.edges {
-		rels = append(rels, r)
-	}
-	sort.Strings(rels)
-	for _, r := range rels {
-		a.Edges = append(a.Edges, *w.edges[r])
+	for _, e := range w.edges {
+		a.Edges = append(a.Edges, *e)
 	}
 	return a
+}
+
+// sized is an empty slice with room for n, nil when n is 0 (an answer
+// without holdings or edges says null, as it always has).
+func sized[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
+}
+
+// onPath tells whether the party id is on the chain walked (a cycle).
+func (w *walker) onPath(id string) bool {
+	for i := 0; i < len(w.path); i += 2 {
+		if w.path[i] == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) next(id string) []*Edge {
@@ -251,8 +342,8 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 		if w.up {
 			other = e.Party
 		}
-		w.edges[e.Record] = e
-		if other != "" && w.onPath[other] {
+		w.edges = append(w.edges, e)
+		if other != "" && w.onPath(other) {
 			w.cycles++
 			continue
 		}
@@ -269,7 +360,7 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 		if other == "" {
 			key = "unspecified:" + e.Record
 		} else {
-			w.nodes[other] = true
+			w.nodes = append(w.nodes, other)
 		}
 		w.path = append(w.path, e.Record)
 		terminal := other == "" || len(w.next(other)) == 0
@@ -277,11 +368,9 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 			w.add(key, other, e, nlo, nhi, nknown, depth == 0)
 		}
 		if other != "" && !terminal {
-			w.onPath[other] = true
 			w.path = append(w.path, other)
 			w.step(other, nlo, nhi, nknown, depth+1)
 			w.path = w.path[:len(w.path)-1]
-			delete(w.onPath, other)
 		}
 		w.path = w.path[:len(w.path)-1]
 	}
@@ -322,7 +411,7 @@ func (w *walker) add(key, id string, e *Edge, lo, hi float64, known, direct bool
 		if end == "" {
 			end = key
 		}
-		h.Paths = append(h.Paths, Path{Records: append(append([]string(nil), w.path...), end), Lo: lo, Hi: hi, Known: known})
+		h.Paths = append(h.Paths, Path{Records: append(append(make([]string, 0, len(w.path)+1), w.path...), end), Lo: lo, Hi: hi, Known: known})
 	}
 }
 

@@ -208,26 +208,39 @@ func Parse(n int, raw []byte) (*Statement, error) {
 // personName is a person's first full name (or given and family names).
 func personName(d map[string]any) string {
 	if names, ok := d["names"].([]any); ok && len(names) > 0 {
-		if nm, ok := names[0].(map[string]any); ok {
-			if n := str(nm["fullName"]); n != "" {
-				return n
-			}
-			return strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
-		}
+		nm, _ := names[0].(map[string]any)
+		return nameOf(nm)
 	}
 	return ""
+}
+
+// nameOf is the name a name object gives: its full name, or its given and
+// family names.
+func nameOf(nm map[string]any) string {
+	if n := str(nm["fullName"]); n != "" {
+		return n
+	}
+	return strings.TrimSpace(str(nm["givenName"]) + " " + str(nm["familyName"]))
 }
 
 // PersonName is the name of the person of a statement (JSON) as Parse
 // reads it: for a person statement opened from its sealed row.
 func PersonName(raw []byte) string {
+	// Only the first of the names is decoded (into a map, as Parse has
+	// it): the rest of the statement is skipped, not built.
 	var st struct {
-		RecordDetails map[string]any `json:"recordDetails"`
+		RecordDetails struct {
+			Names []json.RawMessage `json:"names"`
+		} `json:"recordDetails"`
 	}
-	if json.Unmarshal(raw, &st) != nil {
+	if json.Unmarshal(raw, &st) != nil || len(st.RecordDetails.Names) == 0 {
 		return ""
 	}
-	return personName(st.RecordDetails)
+	var first map[string]any
+	if json.Unmarshal(st.RecordDetails.Names[0], &first) != nil {
+		return ""
+	}
+	return nameOf(first)
 }
 
 func readShare(m map[string]any, path string, n int) (*Share, error) {
