@@ -57,9 +57,9 @@ var (
 	onlyVer  = flag.Bool("verify-only", false, "with -reuse: only time log verification (and the plain scan)")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the measurements (not the generation) to this file")
 	keep     = flag.Bool("keep", false, "keep the PostgreSQL schema")
-	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file beside it as /tmp/SCHEMA.key) instead of generating one")
+	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this schema (kept by an earlier -keep run, key file beside it as /tmp/SCHEMA.key) instead of generating one; a schema not there yet is made, generated and kept")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
-	cold     = flag.Bool("cold", false, "PostgreSQL: trace with a cold cache (after restarting the server with its files out of the system cache): no warm-up, and the tables are not counted first (their sizes are PostgreSQL's estimates)")
+	cold     = flag.Bool("cold", false, "trace with a cold cache (PostgreSQL: after restarting the server or evicting its buffers, with its files out of the system cache; SQLite: with the file out of the system cache): no warm-up, and the tables are not counted first (their sizes are PostgreSQL's estimates, SQLite's largest rowid)")
 )
 
 // listLatency is the time to answer one of the registry's list pages.
@@ -121,11 +121,18 @@ func runPostgres(ctx context.Context) (*Result, error) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	schema := "bench_" + hex.EncodeToString(b)
-	reusing := *pgSchema != ""
-	if reusing {
+	reusing := false
+	if *pgSchema != "" {
 		schema = *pgSchema
-	} else if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, err
+		if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&reusing); err != nil {
+			return nil, err
+		}
+		*keep = *keep || !reusing // a named schema is generated to be measured again
+	}
+	if !reusing {
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			return nil, err
+		}
 	}
 	log.Printf("postgres: schema %s", schema)
 	if !*keep && !reusing {
@@ -188,9 +195,13 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	q := app.DB.Read()
 	var donors, transplanted int
 	count := func(table string, n *int) error {
+		// Counting would read the table into the cache.
 		if *cold && backend == "postgres" {
-			// Counting would read the table into the cache.
 			return q.QueryRow(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(?)", table).Scan(n)
+		}
+		if *cold {
+			// One descent of the table's b-tree; rows are never deleted.
+			return q.QueryRow(ctx, "SELECT MAX(rowid) FROM "+table).Scan(n)
 		}
 		return q.QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(n)
 	}
