@@ -61,8 +61,11 @@ func TestBrowserHandoffs(t *testing.T) {
 	b := newTab(t, path, w.URL)
 	b.signIn(w.CoordA)
 	b.open("/transplant/handoffs", 200)
-	if got := b.eval(`document.activeElement.id`); got != "handoff-organ_id" {
-		t.Errorf("the cursor is in %q when the page opens, want the identifier's field", got)
+	// The browser applies autofocus once it renders the page, which may be
+	// a moment after the load that open waits for.
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](`document.activeElement.id === "handoff-organ_id"`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the cursor is in %q when the page opens, want the identifier's field (%v)", b.eval(`document.activeElement.id`), err)
 	}
 	scan := func(what, typed string, want int) {
 		t.Helper()
