@@ -62,10 +62,14 @@ func TestBrowserHandoffs(t *testing.T) {
 	b.signIn(w.CoordA)
 	b.open("/transplant/handoffs", 200)
 	// The browser applies autofocus once it renders the page, which may be
-	// a moment after the load that open waits for.
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](`document.activeElement.id === "handoff-organ_id"`,
-		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
-		t.Errorf("the cursor is in %q when the page opens, want the identifier's field (%v)", b.eval(`document.activeElement.id`), err)
+	// a moment after the load that open waits for (and a read while the
+	// page's context is being replaced fails: it is read again).
+	focused, err := "", error(nil)
+	for deadline := time.Now().Add(5 * time.Second); focused != "handoff-organ_id" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		focused, err = chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+	}
+	if focused != "handoff-organ_id" {
+		t.Errorf("the cursor is in %q when the page opens, want the identifier's field (%v)", focused, err)
 	}
 	scan := func(what, typed string, want int) {
 		t.Helper()
