@@ -800,28 +800,27 @@ func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*le
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var key, commitment string
-			var wrapped, sealed []byte
-			if err := rows.Scan(&key, &wrapped, &sealed, &commitment); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		type personRow struct {
+			key, commitment string
+			wrapped, sealed []byte
+		}
+		read, err := store.Rows(rows, func(sc store.Scanner, r *personRow) error {
+			return sc.Scan(&r.key, &r.wrapped, &r.sealed, &r.commitment)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range read {
 			switch {
-			case commitment != "":
-				erased[key] = true
-			case l.open && len(sealed) > 0:
-				raw, err := l.s.Vault.OpenRow(key, wrapped, sealed)
+			case r.commitment != "":
+				erased[r.key] = true
+			case l.open && len(r.sealed) > 0:
+				raw, err := l.s.Vault.OpenRow(r.key, r.wrapped, r.sealed)
 				if err != nil {
-					rows.Close()
 					return nil, err
 				}
-				names[key] = bods.PersonName(raw)
+				names[r.key] = bods.PersonName(raw)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 	}
 	l.a.Erased, l.d.Personal = nil, false
