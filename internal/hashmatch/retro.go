@@ -265,17 +265,11 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if d.Kind != KindKnown {
 		return nil, nil
 	}
-	var fresh, updated []DocEntry
-	for _, e := range append(slices.Clip(d.Adds), d.Updates...) {
-		if e.Video == nil {
-			fresh = append(fresh, e)
-		}
+	images := func(es []DocEntry) []DocEntry {
+		return slices.DeleteFunc(slices.Clone(es), func(e DocEntry) bool { return e.Video != nil })
 	}
-	for _, u := range d.Updates {
-		if u.Video == nil {
-			updated = append(updated, u)
-		}
-	}
+	updated := images(d.Updates)
+	fresh := append(images(d.Adds), updated...)
 	if len(fresh) == 0 {
 		return nil, nil
 	}
