@@ -144,6 +144,9 @@ func runPostgres(ctx context.Context) (*Result, error) {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Its own backends are told from other sessions' by this name
+	// (serverCPU).
+	q.Set("application_name", benchApp)
 	u.RawQuery = q.Encode()
 	// The key file outlives a kept schema, so that a later run can reuse it.
 	key := filepath.Join(os.TempDir(), schema+".key")
@@ -366,16 +369,22 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	return res, nil
 }
 
+// benchApp is the application_name of the harness's PostgreSQL connections.
+var benchApp = fmt.Sprintf("custos-bench-%d", os.Getpid())
+
 // serverCPU is the CPU time consumed so far by each process of a PostgreSQL
-// server running on this machine (its backends and background processes, as
-// pg_stat_activity lists them), read from /proc; nil on SQLite or where it
-// cannot be read. The database's share of a command, which the process's
-// own CPU time leaves out.
+// server running on this machine that works for this harness: its own
+// backends (by their application_name) and the server's background
+// processes (WAL writer, checkpointer, the WAL sender to a replica), as
+// pg_stat_activity lists them, read from /proc; nil on SQLite or where it
+// cannot be read. Other sessions' backends on a shared server are left out.
+// The database's share of a command, which the process's own CPU time
+// leaves out.
 func serverCPU(ctx context.Context, db *store.DB) map[int]time.Duration {
 	if db.Dialect != store.Postgres {
 		return nil
 	}
-	rows, err := db.Read().Query(ctx, "SELECT pid FROM pg_stat_activity")
+	rows, err := db.Read().Query(ctx, "SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend' OR application_name = ?", benchApp)
 	if err != nil {
 		return nil
 	}
