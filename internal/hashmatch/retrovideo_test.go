@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,6 +186,19 @@ func TestRetroactiveMatchingVideos(t *testing.T) {
 		m := c.Body["matches"].([]any)[0].(map[string]any)
 		if m["query_match_pct"] != 80.0 || m["target_match_pct"].(float64) < 66 || m["target_match_pct"].(float64) > 67 {
 			t.Fatalf("vPDQ case %s", c.Raw)
+		}
+		// The case keeps B's eight matched frames, as a live match would, for
+		// a rejection to suppress them all.
+		var matched string
+		if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT matched_frames FROM hm_cases WHERE id = ?", b.ID).Scan(&matched); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, f := range framesB[:8] {
+			want = append(want, f.PDQ)
+		}
+		if matched != strings.Join(want, " ") {
+			t.Fatalf("matched frames %q, want %q", matched, want)
 		}
 		// An update that only reclassifies the entry opens no second case;
 		// an image entry equal to one of A's frames is a match in A.
