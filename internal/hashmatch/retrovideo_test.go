@@ -82,7 +82,7 @@ func seeds(from, n uint64) []uint64 {
 // cases as the live path would match the videos: by MD5, by vPDQ with the
 // bank's own percentages (a stricter bank's identical entry opens none),
 // and by an image entry seen in a frame; an update that only reclassifies
-// opens no second case; past the retention the window is empty and a
+// opens no second case, nor does an MD5 a suppression bank holds too; past the retention the window is empty and a
 // later publication opens nothing.
 func TestRetroactiveMatchingVideos(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
@@ -210,9 +210,23 @@ func TestRetroactiveMatchingVideos(t *testing.T) {
 			t.Fatalf("retro cases after the update: %+v", cs)
 		}
 
-		// Day 9: past the 7 days, the window is empty and a later
+		// A suppression bank the service subscribes to holds video E's MD5
+		// (a known benign file): the known bank's entry of that MD5 opens
+		// no case, as it would match nothing at upload.
+		e := md5.Sum([]byte("video E"))
+		sumE := hex.EncodeToString(e[:])
+		video(blocksFrames(t, seeds(80, 5)...), sumE, "user-6", "video/6")
+		benign := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Benign videos", "kind": "suppression"}).Str("id")
+		w.Must(t, 201, "POST", versions(benign), w.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e-benign", "md5": sumE, "video": map[string]any{}}}})
+		w.Subscribe(t, benign)
+		w.Must(t, 201, "POST", versions(bank), w.Analyst, map[string]any{"adds": []map[string]any{{"entry_id": "e-md5", "md5": sumE, "video": map[string]any{}}}})
+		if cs := retroCases(t, w); len(cs) != 4 {
+			t.Fatalf("a suppressed video matched: %+v", cs)
+		}
+
+		// Day 10: past the 7 days, the window is empty and a later
 		// publication opens nothing.
-		clock.Advance(7 * 24 * time.Hour)
+		clock.Advance(8 * 24 * time.Hour)
 		w.Must(t, 201, "POST", versions(bank), w.Analyst, map[string]any{"adds": []map[string]any{
 			{"entry_id": "b-frame", "pdq": framesB[3].PDQ}}})
 		if cs := retroCases(t, w); len(cs) != 4 {
