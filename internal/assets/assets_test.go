@@ -2,6 +2,9 @@ package assets_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +44,19 @@ func newWorld(t testing.TB, dsn string) *world {
 }
 
 var ctx = context.Background()
+
+// signin is a browser signed in to the registry's web UI with token.
+func (w *world) signin(t testing.TB, token string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := b.PostForm(w.URL+"/signin", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return b
+}
 
 // caseWithAsset opens a case of the prosecutor's state with one bank
 // account identified in it.

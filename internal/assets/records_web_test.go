@@ -3,11 +3,9 @@ package assets_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -23,16 +21,7 @@ func TestRecordForms(t *testing.T) {
 		w := newWorld(t, dsn)
 		c, _ := w.caseWithAsset(t, "FORM-1")
 		other, _ := w.caseWithAsset(t, "FORM-2")
-		signin := func(token string) *http.Client {
-			jar, _ := cookiejar.New(nil)
-			b := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-			resp, err := b.PostForm(w.URL+"/signin", url.Values{"token": {token}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return b
-		}
+		signin := func(token string) *http.Client { return w.signin(t, token) }
 		browser := signin(w.CAToken)
 		get := func(b *http.Client, path string) (int, string) {
 			t.Helper()

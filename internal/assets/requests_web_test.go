@@ -3,12 +3,10 @@ package assets_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/storetest"
@@ -24,13 +22,7 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func TestRequestPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w, caseID, central, _ := requestWorld(t, dsn)
-		jar, _ := cookiejar.New(nil)
-		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-		resp, err := browser.PostForm(w.URL+"/signin", url.Values{"token": {w.CAToken}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		browser := w.signin(t, w.CAToken)
 		read := func(resp *http.Response, err error) (int, string) {
 			t.Helper()
 			if err != nil {
@@ -106,6 +98,43 @@ func TestRequestPages(t *testing.T) {
 		}
 		if l := page("/assets/requests?status=draft"); strings.Contains(l, `id="request-`+id+`"`) {
 			t.Errorf("the list of drafts holds %s", id)
+		}
+	})
+}
+
+// TestRequestDirectionOfViewer: a request of Demoland (XA) to Otherland
+// (XB), both states of this registry, is "Sent by us" on Demoland's
+// officer's page and "Received" on Otherland's: the direction is the
+// viewer's, not the registry's.
+func TestRequestDirectionOfViewer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		r, err := w.S.DraftRequest(ctx, w.CA, "", complete(caseID, central))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		direction := func(token string) string {
+			t.Helper()
+			resp, err := w.signin(t, token).Get(w.URL + "/assets/requests/" + r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			m := regexp.MustCompile(`<dt>Direction</dt><dd[^>]*>([^<]*)</dd>`).FindStringSubmatch(string(b))
+			if resp.StatusCode != 200 || m == nil {
+				t.Fatalf("the request's page: %d\n%s", resp.StatusCode, b)
+			}
+			return m[1]
+		}
+		if d := direction(w.CAToken); d != "Sent by us" {
+			t.Errorf("Demoland's officer sees its request as %q, want Sent by us", d)
+		}
+		if d := direction(w.CABToken); d != "Received" {
+			t.Errorf("Otherland's officer sees Demoland's request to it as %q, want Received", d)
 		}
 	})
 }

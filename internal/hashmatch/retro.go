@@ -3,6 +3,7 @@ package hashmatch
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -18,11 +20,12 @@ import (
 // Retroactive matching, opt-in per service provider. By default a query that
 // matches nothing is stored nowhere. A provider that opts in (a logged
 // setting with its retention, 1 to MaxRetroDays days) has custos keep the
-// hashes of its own uploads that matched nothing, in hm_retro_uploads, a
-// table outside the log so that its rows can expire. When a known bank the
-// provider subscribes to publishes a version that adds or updates image
-// entries, custos matches the new content against the provider's window and
-// opens a case (source retro) for each upload it matches. Rows older than
+// hashes of its own uploads that matched nothing, images and videos, in
+// hm_retro_uploads, a table outside the log so that its rows can expire.
+// When a known bank the provider subscribes to publishes a version that
+// adds or updates entries, custos matches the new content against the
+// provider's window as the uploads were matched and opens a case (source
+// retro) for each upload it matches. Rows older than
 // the retention are deleted by a sweep that runs at start, every SweepEvery
 // and before each retroactive match; opting out (retention 0) deletes the
 // provider's rows in the same transaction as its log entry.
@@ -145,15 +148,53 @@ func retroDays(ctx context.Context, q store.Queryer, provider string) (int, erro
 	return days, err
 }
 
+// recent is one upload to keep in a provider's window: an image's hashes
+// (variants, its PDQ hash and its dihedral variants, space-separated), or a
+// video's frames (video, the canonical JSON of a bank entry's video field).
+type recent struct {
+	c               *Case
+	userID          string
+	variants, video string
+}
+
 // keepRecent stores, for a provider that opted in, the uploads of a match
 // request that matched nothing (status no_match): nothing for any other
 // provider, and nothing of a match, a suppressed or a low-quality query.
 func (s *Service) keepRecent(ctx context.Context, p *auth.Principal, ps []prepared, res []Result) error {
-	keep := false
-	for _, r := range res {
-		keep = keep || r.Status == StatusNoMatch
+	var keep []recent
+	for i, r := range res {
+		if r.Status != StatusNoMatch {
+			continue
+		}
+		hx := make([]string, len(ps[i].variants))
+		for j, h := range ps[i].variants {
+			hx[j] = h.String()
+		}
+		keep = append(keep, recent{c: &ps[i].c, userID: ps[i].userID, variants: strings.Join(hx, " ")})
 	}
-	if !keep {
+	return s.keep(ctx, p, keep)
+}
+
+// keepVideo stores, for a provider that opted in, a video upload that
+// matched nothing (status no_match, or low_quality when its file's MD5 is
+// known: the MD5 alone can match a later entry), with what matching it
+// again needs: its distinct frames of sufficient quality and the file's
+// digests. Nothing of a match or of a suppressed video is kept.
+func (s *Service) keepVideo(ctx context.Context, p *auth.Principal, status string, frames []vpdq.Frame, c *Case, userID string) error {
+	if status != StatusNoMatch && (status != StatusLowQuality || c.MD5 == "") {
+		return nil
+	}
+	video, err := json.Marshal(VideoHash{Frames: VideoFrames(distinctFrames(frames, s.cfg.MinQuality))})
+	if err != nil {
+		return err
+	}
+	return s.keep(ctx, p, []recent{{c: c, userID: userID, video: string(video)}})
+}
+
+// keep inserts uploads into the window of the principal's provider if it
+// opted in, and does nothing otherwise.
+func (s *Service) keep(ctx context.Context, p *auth.Principal, keep []recent) error {
+	if len(keep) == 0 {
 		return nil
 	}
 	days, err := retroDays(ctx, s.DB.Read(), p.AuthorityID)
@@ -166,23 +207,15 @@ func (s *Service) keepRecent(ctx context.Context, p *auth.Principal, ps []prepar
 		return err
 	}
 	defer tx.Rollback()
-	for i, r := range res {
-		if r.Status != StatusNoMatch {
-			continue
-		}
-		pr := &ps[i]
-		hx := make([]string, len(pr.variants))
-		for j, h := range pr.variants {
-			hx[j] = h.String()
-		}
+	for _, r := range keep {
 		pseudonym := ""
-		if pr.userID != "" {
-			pseudonym = s.Vault.Pseudonym("hashmatch-user:"+p.AuthorityID, pr.userID)
+		if r.userID != "" {
+			pseudonym = s.Vault.Pseudonym("hashmatch-user:"+p.AuthorityID, r.userID)
 		}
-		c := &pr.c
-		if _, err := tx.Exec(ctx, `INSERT INTO hm_retro_uploads (id, provider_id, pdq, variants, quality, md5, sha256, source, content_ref,
-			user_pseudonym, uploaded_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.W.IDs().New("HU"), p.AuthorityID, c.PDQ, strings.Join(hx, " "), c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef,
+		c := r.c
+		if _, err := tx.Exec(ctx, `INSERT INTO hm_retro_uploads (id, provider_id, pdq, variants, video, quality, md5, sha256, source, content_ref,
+			user_pseudonym, uploaded_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.W.IDs().New("HU"), p.AuthorityID, c.PDQ, r.variants, r.video, c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef,
 			pseudonym, c.UploadedAt, seen); err != nil {
 			return err
 		}
@@ -245,15 +278,19 @@ func (s *Service) RunSweeps(ctx context.Context, log func(error)) {
 	}
 }
 
-// retroMatch matches the image entries a version of a known bank adds or
-// updates against the windows of the providers that subscribe to the bank
-// and opted in, and opens a case for each upload they match (suppression
-// banks the provider subscribes to, and its own suppression list, cancel a
-// match as they do at upload). An updated entry matches an upload only if
-// its new content matches it and its content before did not: what the old
-// content matched was matched then, so a changed classification, or a hash
-// moved within the threshold, opens no second case. Its failures are
-// logged and do not fail the publication, which is committed by then.
+// retroMatch matches the entries a version of a known bank adds or updates
+// against the windows of the providers that subscribe to the bank and opted
+// in, and opens a case for each upload they match, as the upload would
+// have been matched had the entries been there: an image by its hashes
+// against image entries; a video by its frames (against image entries and,
+// with the bank's vPDQ percentages, video entries) and by its file's MD5.
+// Suppression banks the provider subscribes to, and its own suppression
+// list, cancel a match as they do at upload. An updated entry matches an
+// upload only if its new content matches it and its content before did
+// not: what the old content matched was matched then, so a changed
+// classification, or a hash moved within the threshold, opens no second
+// case. Its failures are logged and do not fail the publication, which is
+// committed by then.
 func (s *Service) retroMatch(ctx context.Context, d *Doc) {
 	if _, err := s.RetroMatch(ctx, d); err != nil && s.Log != nil {
 		s.Log.Error("retroactive matching", "bank", d.Bank, "version", d.Version, "err", err)
@@ -265,11 +302,7 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if d.Kind != KindKnown {
 		return nil, nil
 	}
-	images := func(es []DocEntry) []DocEntry {
-		return slices.DeleteFunc(slices.Clone(es), func(e DocEntry) bool { return e.Video != nil })
-	}
-	updated := images(d.Updates)
-	fresh := append(images(d.Adds), updated...)
+	fresh := append(slices.Clip(d.Adds), d.Updates...)
 	if len(fresh) == 0 {
 		return nil, nil
 	}
@@ -291,7 +324,13 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if err != nil || len(providers) == 0 {
 		return nil, err
 	}
-	fresh, before, err := retroUpdates(ctx, q, d, fresh, updated)
+	// The bank's vPDQ percentages now, as an upload would be matched.
+	var queryPct, indexPct float64
+	if err := q.QueryRow(ctx, "SELECT query_match_threshold_pct, index_match_threshold_pct FROM hm_banks WHERE id = ?", d.Bank).
+		Scan(&queryPct, &indexPct); err != nil {
+		return nil, err
+	}
+	fresh, old, err := retroUpdates(ctx, q, d, fresh)
 	if err != nil || len(fresh) == 0 {
 		return nil, err
 	}
@@ -299,19 +338,27 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	bank.queryPct, bank.indexPct = queryPct, indexPct
+	var before *loadedBank
+	if len(old) > 0 {
+		if before, err = newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, old); err != nil {
+			return nil, err
+		}
+		before.queryPct, before.indexPct = queryPct, indexPct
+	}
 	var opened []string
 	for _, x := range providers {
 		banks, own, err := s.subscribed(ctx, x.provider)
 		if err != nil {
 			return opened, err
 		}
-		search := []*loadedBank{bank}
+		var sup []*loadedBank
 		for _, b := range banks {
 			if b.kind == KindSuppression {
-				search = append(search, b)
+				sup = append(sup, b)
 			}
 		}
-		found, err := s.retroFind(ctx, x.provider, retroCutoff(s.now(), x.days), search, before, own)
+		found, err := s.retroFind(ctx, x.provider, retroCutoff(s.now(), x.days), bank, before, sup, own)
 		if err != nil {
 			return opened, err
 		}
@@ -326,12 +373,12 @@ func (s *Service) RetroMatch(ctx context.Context, d *Doc) ([]string, error) {
 	return opened, nil
 }
 
-// retroUpdates readies a version's updated image entries for retroactive
-// matching: it drops from fresh those in quarantine now (they match
-// nothing until released) and returns, as a bank, the image content the
-// others had before the version (nil when none had any).
-func retroUpdates(ctx context.Context, q store.Queryer, d *Doc, fresh, updated []DocEntry) ([]DocEntry, *loadedBank, error) {
-	if len(updated) == 0 {
+// retroUpdates readies a version's entries for retroactive matching: it
+// drops from fresh those in quarantine now (they match nothing until
+// released) and returns the content the updated ones had before the
+// version (none when the version updates nothing).
+func retroUpdates(ctx context.Context, q store.Queryer, d *Doc, fresh []DocEntry) ([]DocEntry, []DocEntry, error) {
+	if len(d.Updates) == 0 {
 		return fresh, nil, nil
 	}
 	rows, err := q.Query(ctx, "SELECT entry_id FROM hm_entries WHERE bank_id = ? AND quarantined_at IS NOT NULL ORDER BY entry_id", d.Bank)
@@ -342,17 +389,29 @@ func retroUpdates(ctx context.Context, q store.Queryer, d *Doc, fresh, updated [
 	if err != nil {
 		return nil, nil, err
 	}
-	fresh = slices.DeleteFunc(fresh, func(e DocEntry) bool { return slices.Contains(held, e.EntryID) })
-	old := slices.Clone(updated)
+	fresh = withoutHeld(fresh, held)
+	old := slices.Clone(d.Updates)
 	if err := contentAt(ctx, q, d.Bank, d.Version-1, old); err != nil {
 		return nil, nil, err
 	}
-	old = slices.DeleteFunc(old, func(e DocEntry) bool { return e.Video != nil || e.PDQ == "" })
-	if len(old) == 0 {
-		return fresh, nil, nil
+	return fresh, slices.DeleteFunc(old, func(e DocEntry) bool { return e.Video == nil && e.PDQ == "" }), nil
+}
+
+// withoutHeld drops from entries those whose id is in held: a set, so
+// that a version of many entries of a bank with many quarantined ones costs
+// entries plus held, not their product.
+func withoutHeld(entries []DocEntry, held []string) []DocEntry {
+	if len(held) == 0 {
+		return entries
 	}
-	before, err := newLoadedBank(d.Bank, KindKnown, d.Owner, d.Threshold, old)
-	return fresh, before, err
+	set := make(map[string]struct{}, len(held))
+	for _, id := range held {
+		set[id] = struct{}{}
+	}
+	return slices.DeleteFunc(entries, func(e DocEntry) bool {
+		_, ok := set[e.EntryID]
+		return ok
+	})
 }
 
 type retroFound struct {
@@ -361,11 +420,12 @@ type retroFound struct {
 }
 
 // retroFind reads a provider's window (rows seen at or after cutoff) and
-// keeps the uploads the banks match and nothing suppresses, less the
+// keeps the uploads the fresh entries (bank) match and nothing suppresses
+// (the suppression banks sup, the provider's own list own), less the
 // matches of updated entries whose content before (the bank before, nil
 // without updates) matched the upload too.
-func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks []*loadedBank, before *loadedBank, own []pdq.Hash) ([]retroFound, error) {
-	rows, err := s.DB.Read().Query(ctx, `SELECT pdq, variants, quality, md5, sha256, content_ref, user_pseudonym, uploaded_at
+func (s *Service) retroFind(ctx context.Context, provider, cutoff string, bank, before *loadedBank, sup []*loadedBank, own []pdq.Hash) ([]retroFound, error) {
+	rows, err := s.DB.Read().Query(ctx, `SELECT pdq, variants, video, quality, md5, sha256, content_ref, user_pseudonym, uploaded_at
 		FROM hm_retro_uploads WHERE provider_id = ? AND seen_at >= ? ORDER BY seen_at, id`, provider, cutoff)
 	if err != nil {
 		return nil, err
@@ -374,38 +434,99 @@ func (s *Service) retroFind(ctx context.Context, provider, cutoff string, banks 
 	var out []retroFound
 	for rows.Next() {
 		var c Case
-		var variants string
-		if err := rows.Scan(&c.PDQ, &variants, &c.Quality, &c.MD5, &c.SHA256, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt); err != nil {
+		var variants, video string
+		if err := rows.Scan(&c.PDQ, &variants, &video, &c.Quality, &c.MD5, &c.SHA256, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt); err != nil {
 			return nil, err
 		}
-		var hs []pdq.Hash
-		for _, hx := range strings.Fields(variants) {
-			h, err := parsePDQ(hx)
-			if err != nil {
-				return nil, err
-			}
-			hs = append(hs, h)
+		f := retroFound{pr: prepared{c: c}}
+		var err error
+		if video == "" {
+			f.ms, err = retroImage(variants, bank, before, sup, own, s.cfg.SuppressionRadius)
+		} else {
+			err = s.retroVideo(&f, video, bank, before, sup, own)
 		}
-		ms, sup, err := search(banks, hs, own, s.cfg.SuppressionRadius)
 		if err != nil {
 			return nil, err
 		}
-		if before != nil && len(ms) > 0 && !sup {
-			then, _, err := search([]*loadedBank{before}, hs, nil, 0)
-			if err != nil {
-				return nil, err
-			}
-			ms = slices.DeleteFunc(ms, func(m Match) bool {
-				return slices.ContainsFunc(then, func(t Match) bool { return t.BankID == m.BankID && t.EntryID == m.EntryID })
-			})
-		}
-		if len(ms) == 0 || sup {
+		if len(f.ms) == 0 {
 			continue
 		}
-		c.Source = sourceRetro
-		out = append(out, retroFound{pr: prepared{c: c}, ms: ms})
+		f.pr.c.Source = sourceRetro
+		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// retroImage is what the fresh entries match of an image in a window (its
+// hashes, space-separated), as search decides at upload: nothing when a
+// suppression hit cancels the matches.
+func retroImage(variants string, bank, before *loadedBank, sup []*loadedBank, own []pdq.Hash, ownRadius int) ([]Match, error) {
+	var hs []pdq.Hash
+	for _, hx := range strings.Fields(variants) {
+		h, err := parsePDQ(hx)
+		if err != nil {
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	ms, suppressed, err := search(append([]*loadedBank{bank}, sup...), hs, own, ownRadius)
+	if err != nil || suppressed || len(ms) == 0 {
+		return nil, err
+	}
+	if before != nil {
+		then, _, err := search([]*loadedBank{before}, hs, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		ms = slices.DeleteFunc(ms, func(m Match) bool { return hasMatch(then, m) })
+	}
+	return ms, nil
+}
+
+// retroVideo sets what the fresh entries match of a video in a window
+// (video, its frames as JSON), as a video upload is matched (searchVideo
+// and matchMD5, with the same options), and the case's frame hashes.
+func (s *Service) retroVideo(f *retroFound, video string, bank, before *loadedBank, sup []*loadedBank, own []pdq.Hash) error {
+	var v VideoHash
+	if err := json.Unmarshal([]byte(video), &v); err != nil {
+		return err
+	}
+	frames, err := VPDQFrames(v.Frames)
+	if err != nil {
+		return err
+	}
+	outcome := func(b *loadedBank) (*videoOutcome, error) {
+		o, err := searchVideo(append([]*loadedBank{b}, sup...), frames, own, s.videoOptions())
+		if err != nil {
+			return nil, err
+		}
+		o.matchMD5(append([]*loadedBank{b}, sup...), f.pr.c.MD5)
+		return o, nil
+	}
+	o, err := outcome(bank)
+	if err != nil || o.status() != StatusMatch {
+		return err
+	}
+	if before != nil {
+		then, err := outcome(before)
+		if err != nil {
+			return err
+		}
+		o.drop(func(m Match) bool { return hasMatch(then.matches, m) })
+	}
+	if len(o.matchedFrames) > 0 {
+		f.pr.c.PDQ, f.pr.c.Quality = o.best.Hash.String(), o.best.Quality
+	}
+	for _, h := range o.matchedFrames {
+		f.pr.frames = append(f.pr.frames, h.String())
+	}
+	f.ms = o.matches
+	return nil
+}
+
+// hasMatch tells whether ms holds a match of m's entry.
+func hasMatch(ms []Match, m Match) bool {
+	return slices.ContainsFunc(ms, func(t Match) bool { return t.BankID == m.BankID && t.EntryID == m.EntryID })
 }
 
 // projectRetro adds the projector of the setting. The window itself is not

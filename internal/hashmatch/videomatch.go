@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -36,6 +37,40 @@ type videoOutcome struct {
 	// matchedFrames are the distinct query frames within the threshold of
 	// a matched entry, in the video's order: what a rejection suppresses.
 	matchedFrames []pdq.Hash
+	query         []vpdq.Frame            // the distinct frames matched
+	hits          map[[2]string]*videoHit // bank, entry -> its hits, for the matches by frames
+}
+
+// settle orders the matches best first and derives from them the matched
+// frames and the best frame (the closest pair of the best match by frames).
+func (o *videoOutcome) settle() {
+	sortMatches(o.matches)
+	o.matchedFrames, o.best = nil, vpdq.Frame{}
+	matched := make([]bool, len(o.query))
+	found := false
+	for _, m := range o.matches {
+		h := o.hits[[2]string{m.BankID, m.EntryID}]
+		if h == nil {
+			continue // an MD5 match: no frame
+		}
+		if !found {
+			o.best, found = o.query[h.bestQuery], true
+		}
+		for _, i := range h.frames {
+			matched[i] = true
+		}
+	}
+	for i, ok := range matched {
+		if ok {
+			o.matchedFrames = append(o.matchedFrames, o.query[i].Hash)
+		}
+	}
+}
+
+// drop removes the matches for which gone is true and settles the rest.
+func (o *videoOutcome) drop(gone func(Match) bool) {
+	o.matches = slices.DeleteFunc(o.matches, gone)
+	o.settle()
 }
 
 // status is the answer to the query: match, suppressed (only suppressed
@@ -103,7 +138,7 @@ type videoHit struct {
 // grows with the query's frames and the hits, not with the bank's size.
 func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt videoOptions) (*videoOutcome, error) {
 	q := distinctFrames(frames, opt.minQuality)
-	out := &videoOutcome{frames: len(q), matches: []Match{}}
+	out := &videoOutcome{frames: len(q), matches: []Match{}, query: q, hits: map[[2]string]*videoHit{}}
 	hashes := make([]index.Hash, len(q))
 	dropped := make([]bool, len(q))
 	for i, f := range q {
@@ -175,8 +210,6 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 			}
 		}
 	}
-	bestQuery := map[[2]string]int{} // bank, entry -> query frame of the closest pair
-	matched := make([]bool, len(q))
 	for _, h := range order {
 		e := h.bank.entries[h.entry]
 		at := q[h.first].Seconds
@@ -197,20 +230,9 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 			m.QueryMatchPct, m.TargetMatchPct = &qp, &tp
 		}
 		out.matches = append(out.matches, m)
-		bestQuery[[2]string{m.BankID, m.EntryID}] = h.bestQuery
-		for _, i := range h.frames {
-			matched[i] = true
-		}
+		out.hits[[2]string{m.BankID, m.EntryID}] = h
 	}
-	for i, ok := range matched {
-		if ok {
-			out.matchedFrames = append(out.matchedFrames, q[i].Hash)
-		}
-	}
-	sortMatches(out.matches)
-	if len(out.matches) > 0 {
-		out.best = q[bestQuery[[2]string{out.matches[0].BankID, out.matches[0].EntryID}]]
-	}
+	out.settle()
 	return out, nil
 }
 
@@ -240,7 +262,8 @@ func (o *videoOutcome) matchMD5(banks []*loadedBank, sum string) {
 	}
 	for _, b := range banks {
 		if b.kind == KindSuppression && len(md5Entries(b, sum)) > 0 {
-			o.suppressed, o.matches, o.matchedFrames = true, []Match{}, nil
+			o.suppressed, o.matches = true, []Match{}
+			o.settle()
 			return
 		}
 	}
@@ -259,7 +282,7 @@ func (o *videoOutcome) matchMD5(banks []*loadedBank, sum string) {
 			}
 		}
 	}
-	sortMatches(o.matches)
+	o.settle()
 }
 
 // MatchVideoLocal matches a video against banks held offline, as the
@@ -306,7 +329,8 @@ func VideoFrames(fs []vpdq.Frame) []VideoFrame {
 
 // MatchVideo matches a video's frames that a service hashed itself (content
 // never leaves it) against the banks it subscribes to. A match opens a case
-// for review; nothing is stored about a video that does not match.
+// for review; nothing is stored about a video that does not match, unless
+// the provider opted in to retroactive matching (keepVideo).
 func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQuery) (*VideoResult, error) {
 	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
@@ -415,6 +439,11 @@ func (s *Service) matchVideo(ctx context.Context, p *auth.Principal, frames []vp
 	res := &VideoResult{Status: o.status(), Frames: len(frames), UsableFrames: o.usable, Matches: o.matches}
 	if res.Status != StatusMatch {
 		res.Matches = []Match{}
+		// A provider that opted in to retroactive matching keeps a video
+		// that matched nothing, for its retention (retro.go).
+		if err := s.keepVideo(ctx, p, res.Status, frames, &c, userID); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
 	// The case carries the query frame of the closest pair: what a reviewer

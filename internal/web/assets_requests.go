@@ -65,14 +65,18 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	v := s.View(r, i18n.M("Requests between states"))
 	// The directions' words are apart from the registry's labels, where
-	// "incoming" and "outgoing" are kinds of case.
+	// "incoming" and "outgoing" are kinds of case. The filter is the
+	// registry's direction, so its words are the registry's: a request of
+	// one of its states to another is made in it, whichever the viewer's
+	// state (a request's page says "Sent by us" or "Received" from the
+	// viewer's side).
 	v.Data = struct {
 		Requests                    []assets.Request
 		Filter                      assets.RequestFilter
 		Types, Statuses, Directions []Option
 		AllStates, CanDraft         bool
 	}{rs, f, h.options(s, assets.RequestTypes), h.options(s, assets.RequestStatuses),
-		[]Option{{assets.DirectionOutgoing, s.T(i18n.M("Sent by us"))}, {assets.DirectionIncoming, s.T(i18n.M("Received"))}}, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
+		[]Option{{assets.DirectionOutgoing, s.T(i18n.M("Made in this registry"))}, {assets.DirectionIncoming, s.T(i18n.M("Received from another registry"))}}, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
 		s.P.Can(assets.DraftRequests)}
 	s.Show(w, r, "requests", v, nil)
 }

@@ -59,7 +59,8 @@ func TestHashmatchFeedbackPages(t *testing.T) {
 
 	sv := newBrowser(t, w.URL)
 	sv.signIn(w.Service)
-	mustContain(t, "retro off", sv.get("/hashmatch/retro"), `id="retro"`, "Off: nothing that matches nothing is kept.")
+	mustContain(t, "retro off", sv.get("/hashmatch/retro"), `id="retro"`, "Off: nothing that matches nothing is kept.",
+		"for a video, the PDQ hash, quality and time of each of its distinct frames of sufficient quality")
 	p = sv.post("/hashmatch/retro", url.Values{"retention_days": {"120"}})
 	wantStatus(t, "retention 120", p, http.StatusUnprocessableEntity)
 	mustContain(t, "retention 120", p, `id="refusal-field">retention_days<`)
