@@ -90,7 +90,7 @@ type link struct{ prev, next int32 }
 var noEnds = ends{-1, -1}
 
 // NewGraph returns an empty graph.
-func NewGraph() *Graph { return newGraph(stringHash) }
+func NewGraph() *Graph { return newGraph(seededHash()) }
 
 // newGraph is an empty graph whose tables hash strings with hash.
 func newGraph(hash func(string) uint64) *Graph {

@@ -16,10 +16,12 @@ type intern struct {
 	hash  func(string) uint64
 }
 
-var internSeed = maphash.MakeSeed()
-
-// stringHash is the hash an intern uses but in tests that make it collide.
-func stringHash(s string) uint64 { return maphash.String(internSeed, s) }
+// seededHash is a hash of strings with a seed of its own (hash/maphash):
+// what an intern uses but in tests that make hashes collide.
+func seededHash() func(string) uint64 {
+	seed := maphash.MakeSeed()
+	return func(s string) uint64 { return maphash.String(seed, s) }
+}
 
 func newIntern(hash func(string) uint64) intern {
 	return intern{first: map[uint64]int32{}, hash: hash}
