@@ -540,12 +540,13 @@ type ownership struct {
 	imports int64
 	lastIdx int64
 	latest  string
-	// sealed is, for each person with sealed statements, the row of its
-	// latest statement sealed on import (in log order): where its name is
-	// opened from, or where its erasure shows. A row is an import's place
-	// in ids and the statement's position in it (sealedRow), so that the
-	// map holds no string of its own.
-	sealed map[string]int64
+	// sealed is, for each person with sealed statements (by its number
+	// in the graph, bods.Graph.Ref), the row of its latest statement
+	// sealed on import (in log order): where its name is opened from, or
+	// where its erasure shows. A row is an import's place in ids and the
+	// statement's position in it (sealedRow), so that the map holds no
+	// pointer for the collector to follow.
+	sealed map[int32]int64
 	ids    []string // the imports applied, in log order
 }
 
@@ -564,7 +565,7 @@ var graphs sync.Map // *store.DB -> *ownership
 // refresh it first applies the imports added to the log since it was
 // loaded.
 func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, error) {
-	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[string]int64{}})
+	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[int32]int64{}})
 	o := v.(*ownership)
 	o.mu.RLock()
 	loaded := o.loaded
@@ -635,7 +636,7 @@ func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error 
 		}
 		o.g.Apply(&st)
 		if sealed == 1 {
-			o.sealed[st.RecordID] = sealedRow(imp, pos)
+			o.sealed[o.g.Ref(st.RecordID)] = sealedRow(imp, pos)
 		}
 	}
 	return rows.Err()
@@ -748,8 +749,10 @@ func (l *bodsLookup) persons(o *ownership) {
 			return
 		}
 		row := ""
-		if r, ok := o.sealed[n.ID]; ok {
-			row = o.rowKey(r)
+		if ref, ok := o.g.Find(n.ID); ok {
+			if r, ok := o.sealed[ref]; ok {
+				row = o.rowKey(r)
+			}
 		}
 		l.nodes, l.rows = append(l.nodes, n), append(l.rows, row)
 		if row != "" && !slices.Contains(l.keys, any(row)) {

@@ -1,10 +1,11 @@
 package bods
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Node is a person or an entity of the graph, by its recordId.
@@ -32,105 +33,114 @@ type Edge struct {
 // Graph is the current state of the records: for each recordId the latest
 // statement applied, a closed record removed. It is not safe for
 // concurrent writes; readers share a graph no one applies to any more.
+//
+// Its bulk holds no pointer, so that the collector, which marks a live
+// heap's pointers at every collection, pays next to nothing for a graph of
+// millions of statements: the record ids are numbered (ids, an arena of
+// bytes), the persons, entities and relationships are structs of numbers
+// in slices indexed by those numbers, each id's relationships are lists
+// linked through the edges' numbers, and the names are in one arena.
+// Only the few distinct words (record types, kinds, interest types) and
+// interest lists are kept as strings and slices. The exported Node and
+// Edge values are made for what an answer returns.
 type Graph struct {
-	nodes  map[string]*Node
-	rels   map[string]*Edge
-	owners map[string][]*Edge // subject -> the relationships in which others hold interests in it
-	owned  map[string][]*Edge // interested party -> the relationships in which it holds interests
-	// words keeps once each of the values that many records repeat
-	// (record types, kinds, interest types): a graph of a million
-	// statements is then fewer objects for the collector to mark.
-	words map[string]string
-	// interests keeps once each list of one interest that many
-	// relationships declare alike (its strings and share kept once too):
-	// the lists and shares of a graph are read, never changed.
-	interests map[Interest][]Interest
-	shares    map[shareValue]*Share
+	ids   intern  // every record id seen: persons, entities, relationships, their subjects and parties
+	slots []slot  // by id number
+	edges []edge  // relationships, by edge number; those in free are unused
+	free  []int32 // edges of relationships removed, to be used again
+	names []byte  // the persons' and entities' names (slot.name)
+	nodes int     // persons and entities in the graph
+	rels  int     // relationships in the graph
+	// words are the values that many records repeat (record types, kinds,
+	// interest types), numbered from 1 (0 is "").
+	words  []string
+	wordOf map[string]uint32
+	// lists are the distinct interest lists, numbered by their encoding
+	// (listKey) in lists; interests holds each as relationships give it.
+	lists     intern
+	interests [][]Interest
+	key       []byte // listKey's buffer
 }
 
-// shareValue is a share's value, comparable.
-type shareValue struct {
-	set [5]bool
-	v   [5]float64
+// slot is what the graph holds of one record id.
+type slot struct {
+	name             int    // where the name of the person or entity of this id begins in names
+	nameLen, nameCap int32  // its length, and the room it has there
+	typ, kind        uint32 // words; typ 0: no person or entity of this id is in the graph
+	rel              int32  // the edge of the relationship of this id, -1 for none
+	owners           ends   // the edges whose subject this id is: others hold interests in it
+	owned            ends   // the edges whose interested party this id is
 }
 
-// share is the graph's own copy of a share of that value.
-func (g *Graph) share(sh *Share) *Share {
-	if sh == nil {
-		return nil
-	}
-	var k shareValue
-	for i, p := range []*float64{sh.Exact, sh.Minimum, sh.Maximum, sh.ExclusiveMinimum, sh.ExclusiveMaximum} {
-		if p != nil {
-			k.set[i], k.v[i] = true, *p
-		}
-	}
-	if c, ok := g.shares[k]; ok {
-		return c
-	}
-	if len(g.shares) < maxWords {
-		g.shares[k] = sh
-	}
-	return sh
+// ends are the first and last edges of a list linked through the edges'
+// links, -1 for none, in the order the relationships were applied.
+type ends struct{ first, last int32 }
+
+// edge is a relationship of the graph.
+type edge struct {
+	record, subject, party int32 // ids; party -1 when unspecified
+	list                   int32 // its interests (Graph.interests)
+	lo, hi                 float64
+	hasShare               bool
+	owners, owned          link // its neighbours in its subject's owners and its party's owned
 }
 
-// keep returns the interests of a relationship as the graph keeps them:
-// their strings and shares shared with the other relationships', and a
-// list of one interest shared with those that declare the same.
-func (g *Graph) keep(list []Interest) []Interest {
-	for i := range list {
-		in := &list[i]
-		in.Type, in.Direct, in.Share = g.word(in.Type), g.word(in.Direct), g.share(in.Share)
-	}
-	if len(list) != 1 {
-		return list
-	}
-	if c, ok := g.interests[list[0]]; ok {
-		return c
-	}
-	if len(g.interests) < maxWords {
-		g.interests[list[0]] = list
-	}
-	return list
-}
+type link struct{ prev, next int32 }
 
-// maxWords bounds words: values past it are simply kept as they come.
-const maxWords = 4096
-
-func (g *Graph) word(s string) string {
-	if w, ok := g.words[s]; ok || s == "" {
-		return w
-	}
-	if len(g.words) < maxWords {
-		g.words[s] = s
-	}
-	return s
-}
-
-// id is the graph's own copy of a record id where it has the record.
-func (g *Graph) id(s string) string {
-	if n, ok := g.nodes[s]; ok {
-		return n.ID
-	}
-	return s
-}
+var noEnds = ends{-1, -1}
 
 // NewGraph returns an empty graph.
-func NewGraph() *Graph {
-	return &Graph{nodes: map[string]*Node{}, rels: map[string]*Edge{}, owners: map[string][]*Edge{}, owned: map[string][]*Edge{}, words: map[string]string{},
-		interests: map[Interest][]Interest{}, shares: map[shareValue]*Share{}}
+func NewGraph() *Graph { return newGraph(seededHash()) }
+
+// newGraph is an empty graph whose tables hash strings with hash.
+func newGraph(hash func(string) uint64) *Graph {
+	return &Graph{ids: newIntern(hash), lists: newIntern(hash), words: []string{""}, wordOf: map[string]uint32{"": 0}}
 }
 
 // Len is the number of persons, entities and relationships in the graph.
-func (g *Graph) Len() (nodes, relationships int) { return len(g.nodes), len(g.rels) }
+func (g *Graph) Len() (nodes, relationships int) { return g.nodes, g.rels }
+
+// Ref is the number the graph gives the record id, giving it one when it
+// has none: a record's number stays the same for as long as the graph
+// lives, whether or not the record is in the graph, so that a reader can
+// key what it keeps of a record by it instead of by a string of its own.
+func (g *Graph) Ref(id string) int32 {
+	i, new := g.ids.add(id)
+	if new {
+		g.slots = append(g.slots, slot{rel: -1, owners: noEnds, owned: noEnds})
+	}
+	return i
+}
+
+// Find is the number Ref gave the record id, if it gave one.
+func (g *Graph) Find(id string) (int32, bool) { return g.ids.find(id) }
 
 // Node returns a record of the graph.
 func (g *Graph) Node(id string) (Node, bool) {
-	n, ok := g.nodes[id]
+	i, ok := g.ids.find(id)
 	if !ok {
 		return Node{ID: id}, false
 	}
-	return *n, true
+	return g.node(i, id)
+}
+
+// node is the node of the id numbered i, whose string id is.
+func (g *Graph) node(i int32, id string) (Node, bool) {
+	sl := &g.slots[i]
+	if sl.typ == 0 {
+		return Node{ID: id}, false
+	}
+	return Node{ID: id, Type: g.words[sl.typ], Kind: g.words[sl.kind], Name: string(g.names[sl.name : sl.name+int(sl.nameLen)])}, true
+}
+
+func (g *Graph) word(s string) uint32 {
+	w, ok := g.wordOf[s]
+	if !ok {
+		w = uint32(len(g.words))
+		g.words = append(g.words, s)
+		g.wordOf[s] = w
+	}
+	return w
 }
 
 // Apply applies a statement in stream order: it replaces what earlier
@@ -139,36 +149,167 @@ func (g *Graph) Apply(s *Statement) {
 	switch s.RecordType {
 	case Entity, Person:
 		if s.RecordStatus == StatusClosed {
-			delete(g.nodes, s.RecordID)
+			if i, ok := g.ids.find(s.RecordID); ok && g.slots[i].typ != 0 {
+				g.slots[i].typ = 0
+				g.nodes--
+			}
 			return
 		}
-		g.nodes[s.RecordID] = &Node{ID: s.RecordID, Type: g.word(s.RecordType), Name: s.Name, Kind: g.word(s.Kind)}
+		typ, kind := g.word(s.RecordType), g.word(s.Kind)
+		sl := &g.slots[g.Ref(s.RecordID)]
+		if sl.typ == 0 {
+			g.nodes++
+		}
+		sl.typ, sl.kind = typ, kind
+		g.setName(sl, s.Name)
 	case Relationship:
-		if old, ok := g.rels[s.RecordID]; ok {
-			g.owners[old.Subject] = remove(g.owners[old.Subject], old)
-			if old.Party != "" {
-				g.owned[old.Party] = remove(g.owned[old.Party], old)
-			}
-			delete(g.rels, s.RecordID)
+		if i, ok := g.ids.find(s.RecordID); ok && g.slots[i].rel >= 0 {
+			g.remove(g.slots[i].rel)
+			g.slots[i].rel = -1
+			g.rels--
 		}
 		if s.RecordStatus == StatusClosed || s.Subject == "" {
 			return
 		}
-		e := EdgeOf(s)
-		e.Subject, e.Party, e.Interests = g.id(e.Subject), g.id(e.Party), g.keep(e.Interests)
-		g.rels[s.RecordID] = e
-		g.owners[e.Subject] = append(g.owners[e.Subject], e)
-		if e.Party != "" {
-			g.owned[e.Party] = append(g.owned[e.Party], e)
+		e := edge{record: g.Ref(s.RecordID), subject: g.Ref(s.Subject), party: -1, list: g.list(s.Interests), owners: link{-1, -1}, owned: link{-1, -1}}
+		if s.InterestedParty != "" {
+			e.party = g.Ref(s.InterestedParty)
+		}
+		e.lo, e.hi, e.hasShare = shareOf(s.Interests)
+		var k int32
+		if n := len(g.free); n > 0 {
+			k, g.free = g.free[n-1], g.free[:n-1]
+			g.edges[k] = e
+		} else {
+			k = int32(len(g.edges))
+			g.edges = append(g.edges, e)
+		}
+		g.push(&g.slots[e.subject].owners, k, true)
+		if e.party >= 0 {
+			g.push(&g.slots[e.party].owned, k, false)
+		}
+		g.slots[e.record].rel = k
+		g.rels++
+	}
+}
+
+// setName keeps a node's name, where the name before it was if it fits.
+func (g *Graph) setName(sl *slot, name string) {
+	if len(name) > int(sl.nameCap) {
+		sl.name, sl.nameCap = len(g.names), int32(len(name))
+		g.names = append(g.names, name...)
+	} else {
+		copy(g.names[sl.name:], name)
+	}
+	sl.nameLen = int32(len(name))
+}
+
+// remove takes the edge k out of its lists and frees it.
+func (g *Graph) remove(k int32) {
+	e := &g.edges[k]
+	g.cut(&g.slots[e.subject].owners, k, true)
+	if e.party >= 0 {
+		g.cut(&g.slots[e.party].owned, k, false)
+	}
+	g.free = append(g.free, k)
+}
+
+// linkOf is the edge k's link in owners lists (up) or owned lists.
+func (g *Graph) linkOf(k int32, up bool) *link {
+	if up {
+		return &g.edges[k].owners
+	}
+	return &g.edges[k].owned
+}
+
+// push appends the edge k to the list l.
+func (g *Graph) push(l *ends, k int32, up bool) {
+	*g.linkOf(k, up) = link{prev: l.last, next: -1}
+	if l.last >= 0 {
+		g.linkOf(l.last, up).next = k
+	} else {
+		l.first = k
+	}
+	l.last = k
+}
+
+// cut takes the edge k out of the list l.
+func (g *Graph) cut(l *ends, k int32, up bool) {
+	lk := g.linkOf(k, up)
+	if lk.prev >= 0 {
+		g.linkOf(lk.prev, up).next = lk.next
+	} else {
+		l.first = lk.next
+	}
+	if lk.next >= 0 {
+		g.linkOf(lk.next, up).prev = lk.prev
+	} else {
+		l.last = lk.prev
+	}
+}
+
+// list is the number of the interest list, numbering it when it is new.
+// Lists are told apart by every field of each interest (listKey).
+func (g *Graph) list(list []Interest) int32 {
+	g.key = g.listKey(g.key[:0], list)
+	i, new := g.lists.add(string(g.key))
+	if new {
+		var kept []Interest
+		if len(list) > 0 {
+			kept = make([]Interest, len(list))
+			for j, in := range list {
+				kept[j] = in
+				kept[j].Type, kept[j].Direct = g.words[g.word(in.Type)], g.words[g.word(in.Direct)]
+			}
+		}
+		g.interests = append(g.interests, kept)
+	}
+	return i
+}
+
+// listKey appends the encoding of an interest list to b: for each
+// interest its type and directness (words), whether it is beneficial
+// ownership, which bounds of its share it gives and their values.
+func (g *Graph) listKey(b []byte, list []Interest) []byte {
+	for _, in := range list {
+		b = binary.LittleEndian.AppendUint32(b, g.word(in.Type))
+		b = binary.LittleEndian.AppendUint32(b, g.word(in.Direct))
+		var flags byte
+		if in.BO {
+			flags = 1
+		}
+		var vals []*float64
+		if in.Share != nil {
+			flags |= 2
+			vals = []*float64{in.Share.Exact, in.Share.Minimum, in.Share.Maximum, in.Share.ExclusiveMinimum, in.Share.ExclusiveMaximum}
+		}
+		for j, v := range vals {
+			if v != nil {
+				flags |= 4 << j
+			}
+		}
+		b = append(b, flags)
+		for _, v := range vals {
+			if v != nil {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*v))
+			}
 		}
 	}
+	return b
 }
 
 // EdgeOf is the edge a relationship statement declares.
 func EdgeOf(s *Statement) *Edge {
 	e := &Edge{Record: s.RecordID, Subject: s.Subject, Party: s.InterestedParty, Interests: s.Interests}
+	e.Lo, e.Hi, e.HasShare = shareOf(s.Interests)
+	return e
+}
+
+// shareOf is the share that counts for ownership among interests:
+// shareholding's where given, else the first interest's with a share.
+func shareOf(interests []Interest) (lo, hi float64, ok bool) {
 	pick := -1
-	for i, in := range s.Interests {
+	for i, in := range interests {
 		if _, _, ok := in.Share.Range(); ok {
 			if in.Type == "shareholding" {
 				pick = i
@@ -179,19 +320,10 @@ func EdgeOf(s *Statement) *Edge {
 			}
 		}
 	}
-	if pick >= 0 {
-		e.Lo, e.Hi, _ = s.Interests[pick].Share.Range()
-		e.HasShare = true
+	if pick < 0 {
+		return 0, 0, false
 	}
-	return e
-}
-
-func remove(list []*Edge, e *Edge) []*Edge {
-	i := slices.Index(list, e)
-	if i < 0 {
-		return list
-	}
-	return slices.Delete(list, i, i+1)
+	return interests[pick].Share.Range()
 }
 
 // Limits of a walk: chains deeper than MaxDepth, or more than MaxPaths
@@ -244,12 +376,13 @@ type Answer struct {
 
 type walker struct {
 	g          *Graph
-	up         bool     // towards the owners
-	path       []string // the chain walked: the root, then each relationship's record and the party it leads to
-	holdings   map[string]*Holding
-	order      []string
-	nodes      []string // the parties crossed, each as often as it was reached
-	edges      []*Edge  // the relationships crossed, likewise
+	up         bool    // towards the owners
+	path       []int32 // the chain walked: the root, then each relationship's record and the party it leads to
+	holdings   []Holding
+	index      map[int32]int // a holding's key (holdingKey) -> its place in holdings
+	nodes      []int32       // the parties crossed, each as often as it was reached
+	edges      []int32       // the relationships crossed, likewise
+	strs       map[int32]string
 	paths      int
 	cycles     int
 	truncated  bool
@@ -272,23 +405,28 @@ func (g *Graph) Controls(id string) Answer {
 }
 
 func (g *Graph) walk(id string, up bool) Answer {
-	w := &walker{g: g, up: up, holdings: make(map[string]*Holding, 8), leavesOnly: up, path: make([]string, 1, 16)}
-	w.path[0] = id
-	w.nodes = append(w.nodes, id)
-	root, found := g.Node(id)
-	w.step(id, 100, 100, true, 0)
-	slices.Sort(w.nodes)
+	root, ok := g.ids.find(id)
+	if !ok {
+		return Answer{Root: Node{ID: id}, Nodes: []Node{{ID: id}}}
+	}
+	w := &walker{g: g, up: up, index: make(map[int32]int, 8), leavesOnly: up, path: make([]int32, 1, 16), strs: map[int32]string{root: id}}
+	w.path[0] = root
+	w.nodes = append(w.nodes, root)
+	rootNode, found := g.node(root, id)
+	w.step(root, 100, 100, true, 0)
+	byID := func(a, b int32) int { return bytes.Compare(g.ids.bytes(a), g.ids.bytes(b)) }
+	slices.SortFunc(w.nodes, byID)
 	w.nodes = slices.Compact(w.nodes)
-	slices.SortFunc(w.edges, func(a, b *Edge) int { return strings.Compare(a.Record, b.Record) })
-	w.edges = slices.Compact(w.edges) // one *Edge a record
-	a := Answer{Root: root, Found: found || len(g.owners[id]) > 0 || len(g.owned[id]) > 0, Cycles: w.cycles, Truncated: w.truncated,
-		Holdings: sized[Holding](len(w.order)), Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
-	for _, k := range w.order {
-		h := w.holdings[k]
+	slices.SortFunc(w.edges, func(a, b int32) int { return byID(g.edges[a].record, g.edges[b].record) })
+	w.edges = slices.Compact(w.edges) // one edge a record
+	sl := &g.slots[root]
+	a := Answer{Root: rootNode, Found: found || sl.owners.first >= 0 || sl.owned.first >= 0, Cycles: w.cycles, Truncated: w.truncated,
+		Holdings: w.holdings, Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
+	for i := range a.Holdings {
+		h := &a.Holdings[i]
 		h.Lo, h.Hi = math.Min(h.Lo, 100), math.Min(h.Hi, 100)
 		sort.Strings(h.Interests)
 		h.Interests = slices.Compact(h.Interests)
-		a.Holdings = append(a.Holdings, *h)
 	}
 	sort.SliceStable(a.Holdings, func(i, j int) bool {
 		if a.Holdings[i].Hi != a.Holdings[j].Hi {
@@ -297,11 +435,16 @@ func (g *Graph) walk(id string, up bool) Answer {
 		return a.Holdings[i].Node.ID < a.Holdings[j].Node.ID
 	})
 	for _, n := range w.nodes {
-		node, _ := g.Node(n)
+		node, _ := g.node(n, w.str(n))
 		a.Nodes = append(a.Nodes, node)
 	}
-	for _, e := range w.edges {
-		a.Edges = append(a.Edges, *e)
+	for _, k := range w.edges {
+		e := &g.edges[k]
+		x := Edge{Record: w.str(e.record), Subject: w.str(e.subject), Interests: g.interests[e.list], Lo: e.lo, Hi: e.hi, HasShare: e.hasShare}
+		if e.party >= 0 {
+			x.Party = w.str(e.party)
+		}
+		a.Edges = append(a.Edges, x)
 	}
 	return a
 }
@@ -315,8 +458,18 @@ func sized[T any](n int) []T {
 	return make([]T, 0, n)
 }
 
+// str is the string of the id numbered i, made once a walk.
+func (w *walker) str(i int32) string {
+	s, ok := w.strs[i]
+	if !ok {
+		s = w.g.ids.string(i)
+		w.strs[i] = s
+	}
+	return s
+}
+
 // onPath tells whether the party id is on the chain walked (a cycle).
-func (w *walker) onPath(id string) bool {
+func (w *walker) onPath(id int32) bool {
 	for i := 0; i < len(w.path); i += 2 {
 		if w.path[i] == id {
 			return true
@@ -325,25 +478,27 @@ func (w *walker) onPath(id string) bool {
 	return false
 }
 
-func (w *walker) next(id string) []*Edge {
+// first is the first edge to walk on from id, -1 for none.
+func (w *walker) first(id int32) int32 {
 	if w.up {
-		return w.g.owners[id]
+		return w.g.slots[id].owners.first
 	}
-	return w.g.owned[id]
+	return w.g.slots[id].owned.first
 }
 
 // step walks on from id, reached with the share range [lo, hi] (known says
 // whether every step so far had a share).
-func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
-	edges := w.next(id)
+func (w *walker) step(id int32, lo, hi float64, known bool, depth int) {
+	first := w.first(id)
 	moved := false
-	for _, e := range edges {
-		other := e.Subject
+	for k := first; k >= 0; k = w.g.linkOf(k, w.up).next {
+		e := &w.g.edges[k]
+		other := e.subject
 		if w.up {
-			other = e.Party
+			other = e.party
 		}
-		w.edges = append(w.edges, e)
-		if other != "" && w.onPath(other) {
+		w.edges = append(w.edges, k)
+		if other >= 0 && w.onPath(other) {
 			w.cycles++
 			continue
 		}
@@ -352,22 +507,19 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 			continue
 		}
 		moved = true
-		nlo, nhi, nknown := lo, hi, known && e.HasShare
-		if e.HasShare {
-			nlo, nhi = lo*e.Lo/100, hi*e.Hi/100
+		nlo, nhi, nknown := lo, hi, known && e.hasShare
+		if e.hasShare {
+			nlo, nhi = lo*e.lo/100, hi*e.hi/100
 		}
-		key := other
-		if other == "" {
-			key = "unspecified:" + e.Record
-		} else {
+		if other >= 0 {
 			w.nodes = append(w.nodes, other)
 		}
-		w.path = append(w.path, e.Record)
-		terminal := other == "" || len(w.next(other)) == 0
+		w.path = append(w.path, e.record)
+		terminal := other < 0 || w.first(other) < 0
 		if !w.leavesOnly || terminal {
-			w.add(key, other, e, nlo, nhi, nknown, depth == 0)
+			w.add(other, e, nlo, nhi, nknown, depth == 0)
 		}
-		if other != "" && !terminal {
+		if !terminal {
 			w.path = append(w.path, other)
 			w.step(other, nlo, nhi, nknown, depth+1)
 			w.path = w.path[:len(w.path)-1]
@@ -375,24 +527,33 @@ func (w *walker) step(id string, lo, hi float64, known bool, depth int) {
 		w.path = w.path[:len(w.path)-1]
 	}
 	// An owner whose every owner leads back into the chain ends it.
-	if w.leavesOnly && !moved && depth > 0 && len(edges) > 0 {
-		last := w.path[len(w.path)-1]
-		w.addTerminal(last, lo, hi, known)
+	if w.leavesOnly && !moved && depth > 0 && first >= 0 {
+		w.addTerminal(w.path[len(w.path)-1], lo, hi, known)
 	}
 }
 
-func (w *walker) add(key, id string, e *Edge, lo, hi float64, known, direct bool) {
-	w.paths++
-	h, ok := w.holdings[key]
-	if !ok {
-		node := Node{ID: id}
-		if id != "" {
-			node, _ = w.g.Node(id)
-		}
-		h = &Holding{Node: node, Known: true}
-		w.holdings[key] = h
-		w.order = append(w.order, key)
+// holding is the holding of the party id (-1: the unspecified party of
+// the relationship record), made when it is new.
+func (w *walker) holding(id, record int32) *Holding {
+	key := id
+	if id < 0 {
+		key = ^record // a holding of each unspecified party
 	}
+	i, ok := w.index[key]
+	if !ok {
+		var node Node
+		if id >= 0 {
+			node, _ = w.g.node(id, w.str(id))
+		}
+		i = len(w.holdings)
+		w.holdings = append(w.holdings, Holding{Node: node, Known: true})
+		w.index[key] = i
+	}
+	return &w.holdings[i]
+}
+
+// count adds a path with the share range [lo, hi] to h.
+func (h *Holding) count(lo, hi float64, known bool) {
 	h.PathCount++
 	if known {
 		h.Lo += lo
@@ -401,39 +562,45 @@ func (w *walker) add(key, id string, e *Edge, lo, hi float64, known, direct bool
 	} else {
 		h.Known = false
 	}
+}
+
+// pathRecords is the chain walked as record ids, with room for one more.
+func (w *walker) pathRecords() []string {
+	r := make([]string, 0, len(w.path)+1)
+	for _, i := range w.path {
+		r = append(r, w.str(i))
+	}
+	return r
+}
+
+// add counts the path that ends with the relationship e at the party id
+// (-1 for its unspecified party).
+func (w *walker) add(id int32, e *edge, lo, hi float64, known, direct bool) {
+	w.paths++
+	h := w.holding(id, e.record)
+	h.count(lo, hi, known)
 	h.Direct = h.Direct || direct
-	for _, in := range e.Interests {
+	for _, in := range w.g.interests[e.list] {
 		h.Interests = append(h.Interests, in.Type)
 		h.BO = h.BO || in.BO
 	}
 	if len(h.Paths) < keepPath {
-		end := id
-		if end == "" {
-			end = key
+		var end string
+		if id >= 0 {
+			end = w.str(id)
+		} else {
+			end = "unspecified:" + w.str(e.record)
 		}
-		h.Paths = append(h.Paths, Path{Records: append(append(make([]string, 0, len(w.path)+1), w.path...), end), Lo: lo, Hi: hi, Known: known})
+		h.Paths = append(h.Paths, Path{Records: append(w.pathRecords(), end), Lo: lo, Hi: hi, Known: known})
 	}
 }
 
 // addTerminal records the last party of a chain that loops back.
-func (w *walker) addTerminal(id string, lo, hi float64, known bool) {
+func (w *walker) addTerminal(id int32, lo, hi float64, known bool) {
 	w.paths++
-	h, ok := w.holdings[id]
-	if !ok {
-		node, _ := w.g.Node(id)
-		h = &Holding{Node: node, Known: true}
-		w.holdings[id] = h
-		w.order = append(w.order, id)
-	}
-	h.PathCount++
-	if known {
-		h.Lo += lo
-		h.Hi += hi
-		h.AnyShare = true
-	} else {
-		h.Known = false
-	}
+	h := w.holding(id, -1)
+	h.count(lo, hi, known)
 	if len(h.Paths) < keepPath {
-		h.Paths = append(h.Paths, Path{Records: append([]string(nil), w.path...), Lo: lo, Hi: hi, Known: known})
+		h.Paths = append(h.Paths, Path{Records: w.pathRecords(), Lo: lo, Hi: hi, Known: known})
 	}
 }
