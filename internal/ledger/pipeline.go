@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -201,20 +202,37 @@ type jobOut struct {
 func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, opt VerifyOptions, rep *Report) error {
 	replay := mem.Read()
 	var jobs []compareJob
+	per := int64(opt.SplitRows)
+	if per <= 0 {
+		per = 100_000
+	}
 	for _, t := range reg.ProjectedTables() {
 		var n int64
 		if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
 			return fmt.Errorf("count %s: %w", t.Name, err)
 		}
-		jobs = append(jobs, compareJob{name: t.Name, size: n, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
-			out.table = true
-			n, _, err := compareTable(ctx, live, replay, t, out.problem(opt.MaxProblems))
-			out.rows = n
-			if err != nil {
-				return fmt.Errorf("compare %s: %w", t.Name, err)
+		bounds, err := splitKeys(ctx, replay, t, n, per)
+		if err != nil {
+			return fmt.Errorf("split %s: %w", t.Name, err)
+		}
+		for p := 0; p <= len(bounds); p++ {
+			var lo, hi any
+			if p > 0 {
+				lo = bounds[p-1]
 			}
-			return nil
-		}})
+			if p < len(bounds) {
+				hi = bounds[p]
+			}
+			jobs = append(jobs, compareJob{name: t.Name, size: n / int64(len(bounds)+1), run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+				out.table = p == 0
+				n, _, err := compareTable(ctx, live, replay, t, lo, hi, out.problem(opt.MaxProblems))
+				out.rows = n
+				if err != nil {
+					return fmt.Errorf("compare %s: %w", t.Name, err)
+				}
+				return nil
+			}})
+		}
 	}
 	for _, c := range reg.moduleChecks() {
 		if opt.WithoutPersonalData {
@@ -307,6 +325,47 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 		}
 	}
 	return nil
+}
+
+// splitKeys returns the keys that cut a table of n replayed rows into
+// ranges of about per rows, in order, none when it is not larger than that
+// or its key is not one column. They are quantiles of keys sampled at evenly
+// spaced rowids of the replayed table: the ranges they make cover every key
+// on both sides whatever the keys, and are even when the keys are spread
+// alike over the rowids.
+func splitKeys(ctx context.Context, replay store.Queryer, t Table, n, per int64) ([]string, error) {
+	if n <= per || strings.Contains(t.Order, ",") {
+		return nil, nil
+	}
+	parts := (n + per - 1) / per
+	var first, last int64
+	if err := replay.QueryRow(ctx, "SELECT MIN(rowid), MAX(rowid) FROM "+t.Name).Scan(&first, &last); err != nil {
+		return nil, err
+	}
+	samples := parts * 8
+	keys := make([]string, 0, samples)
+	for i := range samples {
+		var k any
+		err := replay.QueryRow(ctx, "SELECT "+t.Order+" FROM "+t.Name+" WHERE rowid >= ? ORDER BY rowid LIMIT 1", first+(last-first)*i/samples).Scan(&k)
+		if err != nil {
+			return nil, err
+		}
+		s, ok := k.(string)
+		if !ok {
+			return nil, nil // a key that is not text is compared whole
+		}
+		keys = append(keys, s)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var bounds []string
+	for p := int64(1); p < parts; p++ {
+		b := keys[int64(len(keys))*p/parts]
+		if len(bounds) == 0 || b > bounds[len(bounds)-1] {
+			bounds = append(bounds, b)
+		}
+	}
+	return bounds, nil
 }
 
 // problem returns the problem function of a job: it tells true once the
