@@ -190,7 +190,7 @@ type compareJob struct {
 
 type jobOut struct {
 	problems, notes         []string
-	rows                    int64
+	rows, digestRows        int64
 	table, check            bool
 	sealedRows, uncommitted int
 	found                   *atomic.Int64 // problems found by all jobs
@@ -198,35 +198,64 @@ type jobOut struct {
 
 // compareAll runs the comparison jobs on the snapshots, one job per
 // snapshot at a time, largest first, and adds what they found to rep in
-// the order of the jobs as declared.
-func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, opt VerifyOptions, rep *Report) error {
+// the order of the jobs as declared. A table whose range digests the
+// state kept (kept) is compared by digests (digestJobs); the others row by
+// row, in key ranges when large. With save it returns the digests of every
+// table compared in ranges, for the state to keep.
+func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, save bool, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
 	per := int64(opt.SplitRows)
 	if per <= 0 {
 		per = 100_000
 	}
+	var mu sync.Mutex
+	digests := map[string][]keptRange{}
 	for _, t := range reg.ProjectedTables() {
+		if ranges := kept[t.Name]; len(ranges) > 0 {
+			js, err := digestJobs(ctx, snaps[0], replay, t, ranges, opt, func(r []keptRange) {
+				mu.Lock()
+				digests[t.Name] = r
+				mu.Unlock()
+			})
+			if err != nil {
+				return nil, fmt.Errorf("compare %s: %w", t.Name, err)
+			}
+			jobs = append(jobs, js...)
+			continue
+		}
 		var n int64
 		if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
-			return fmt.Errorf("count %s: %w", t.Name, err)
+			return nil, fmt.Errorf("count %s: %w", t.Name, err)
 		}
 		bounds, err := splitKeys(ctx, replay, t, n, per)
 		if err != nil {
-			return fmt.Errorf("split %s: %w", t.Name, err)
+			return nil, fmt.Errorf("split %s: %w", t.Name, err)
+		}
+		var ranges []keptRange
+		if save && len(bounds) > 0 {
+			ranges = make([]keptRange, len(bounds)+1)
+			digests[t.Name] = ranges
 		}
 		for p := 0; p <= len(bounds); p++ {
-			var lo, hi any
+			var lo, hi *string
 			if p > 0 {
-				lo = bounds[p-1]
+				lo = &bounds[p-1]
 			}
 			if p < len(bounds) {
-				hi = bounds[p]
+				hi = &bounds[p]
 			}
 			jobs = append(jobs, compareJob{name: t.Name, size: n / int64(len(bounds)+1), run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 				out.table = p == 0
-				n, _, err := compareTable(ctx, live, replay, t, lo, hi, out.problem(opt.MaxProblems))
+				var sum *[]byte
+				if ranges != nil {
+					ranges[p].lo, ranges[p].hi, sum = lo, hi, &ranges[p].sum
+				}
+				n, _, err := compareTable(ctx, live, replay, t, bound(lo), bound(hi), sum, out.problem(opt.MaxProblems))
 				out.rows = n
+				if ranges != nil {
+					ranges[p].rows = n
+				}
 				if err != nil {
 					return fmt.Errorf("compare %s: %w", t.Name, err)
 				}
@@ -274,7 +303,6 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 	todo := make(chan int)
 	var (
 		wg       sync.WaitGroup
-		mu       sync.Mutex
 		firstErr error
 		finished uint64
 	)
@@ -305,7 +333,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 	close(todo)
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return nil, firstErr
 	}
 	for _, o := range outs {
 		if o.table {
@@ -315,6 +343,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 			rep.Checks++
 		}
 		rep.Rows += o.rows
+		rep.DigestRows += o.digestRows
 		rep.SealedRows += o.sealedRows
 		rep.Uncommitted += o.uncommitted
 		rep.Notes = append(rep.Notes, o.notes...)
@@ -324,7 +353,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 			}
 		}
 	}
-	return nil
+	return digests, nil
 }
 
 // splitKeys returns the keys that cut a table of n replayed rows into

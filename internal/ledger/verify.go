@@ -82,6 +82,10 @@ type Report struct {
 	SealedRows  int
 	Uncommitted int
 	Notes       []string
+	// DigestRows is how many of Rows were compared by the digests of their
+	// key ranges kept with the state (VerifyOptions.From), the replayed
+	// rows not read.
+	DigestRows int64
 	// From is the size of the checkpoint the verification continued from
 	// (VerifyOptions.From), 0 for a full one; Replayed is how many leaves
 	// it read and replayed.
@@ -239,8 +243,17 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the kept replay was migrated to this custos's schema (%d migration(s)): if a migration changed what projectors write, verify once in full", len(applied)))
 	}
 	seals := newSealedLog()
+	var kept map[string][]keptRange
 	if st != nil {
 		if seals, err = loadSealedLog(ctx, mem.Read()); err != nil {
+			return nil, err
+		}
+		// The range digests the state kept, and the keys the replay
+		// touches in their tables, whose ranges are digested again.
+		if kept, err = loadDigests(ctx, mem.Read()); err != nil {
+			return nil, err
+		}
+		if err := trackTouched(ctx, mem, keptTables(reg, kept), true); err != nil {
 			return nil, err
 		}
 		if w := opt.Witnessed; w != nil && w.Size <= st.Size {
@@ -344,10 +357,16 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if err := mtx.Commit(); err != nil {
 		return nil, err
 	}
+	if st != nil {
+		if err := trackTouched(ctx, mem, keptTables(reg, kept), false); err != nil {
+			return nil, err
+		}
+	}
 
 	// Tables, the modules' checks and the sealed rows, in parallel: the
 	// live ones must be exactly what the log says.
-	if err := compareAll(ctx, snaps, mem, reg, seals, opt, rep); err != nil {
+	digests, err := compareAll(ctx, snaps, mem, reg, seals, kept, opt.SaveState != "", opt, rep)
+	if err != nil {
 		return nil, err
 	}
 	if !rep.OK() || opt.SaveState == "" {
@@ -356,6 +375,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if rep.KeyFromLog {
 		rep.Notes = append(rep.Notes, "the verify state was not saved: the log's key is not pinned")
 		return rep, nil
+	}
+	if err := saveDigests(ctx, mem, digests); err != nil {
+		return nil, err
 	}
 	if err := seals.save(ctx, mem); err != nil {
 		return nil, err
@@ -540,25 +562,15 @@ func verifyNodes(ctx context.Context, q store.Queryer, level [][]byte, problem f
 
 // compareTable merges the live and the replayed table in key order, the
 // rows whose key is at least lo (when not nil) and below hi (when not nil).
+// With sum it sets *sum to the digest of the replayed rows (rangeSum).
 // Ordering keys are single text columns, or lists of them when the table
 // is compared whole.
-func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, hi any, problem func(string, ...any) bool) (int64, bool, error) {
+func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, hi any, sum *[]byte, problem func(string, ...any) bool) (int64, bool, error) {
 	// Both sides sort and compare by byte order, whatever the PostgreSQL
 	// locale.
 	query := func(collate string) (string, []any) {
-		q := "SELECT * FROM " + t.Name
-		var args []any
-		var where []string
-		if lo != nil {
-			where, args = append(where, t.Order+collate+" >= ?"), append(args, lo)
-		}
-		if hi != nil {
-			where, args = append(where, t.Order+collate+" < ?"), append(args, hi)
-		}
-		if len(where) > 0 {
-			q += " WHERE " + strings.Join(where, " AND ")
-		}
-		return q + " ORDER BY " + t.Order + collate, args
+		w, args := rangeWhere(t.Order+collate, lo, hi)
+		return "SELECT * FROM " + t.Name + w + " ORDER BY " + t.Order + collate, args
 	}
 	collate := ""
 	if live.Dialect() == store.Postgres {
@@ -625,6 +637,21 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		}
 	}
 	nextLive, nextReplay := cursor(lr), cursor(rr)
+	if sum != nil {
+		var hashes [][32]byte
+		var buf []byte
+		next := nextReplay
+		nextReplay = func() ([]any, string, error) {
+			row, k, err := next()
+			if row != nil {
+				var h [32]byte
+				h, buf = rowHash(buf, row)
+				hashes = append(hashes, h)
+			}
+			return row, k, err
+		}
+		defer func() { *sum = rangeSum(cols, hashes) }()
+	}
 	// keyText renders a row's key for a problem.
 	keyText := func(row []any, key string) string {
 		if len(keyIdx) == 1 {
@@ -671,6 +698,23 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		}
 	}
 	return n, false, nil
+}
+
+// rangeWhere is the condition of the rows whose key is at least lo (when
+// not nil) and below hi (when not nil), and its arguments.
+func rangeWhere(key string, lo, hi any) (string, []any) {
+	var where []string
+	var args []any
+	if lo != nil {
+		where, args = append(where, key+" >= ?"), append(args, lo)
+	}
+	if hi != nil {
+		where, args = append(where, key+" < ?"), append(args, hi)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
 }
 
 // sameValue tells whether two scanned values are the same: as they are when

@@ -50,7 +50,7 @@ func BenchmarkCompareTable(b *testing.B) {
 	tb := Table{Name: "t", Order: "id"}
 	b.ResetTimer()
 	for range b.N {
-		n, _, err := compareTable(ctx, live.Read(), replay.Read(), tb, nil, nil, func(f string, a ...any) bool {
+		n, _, err := compareTable(ctx, live.Read(), replay.Read(), tb, nil, nil, nil, func(f string, a ...any) bool {
 			b.Fatalf(f, a...)
 			return true
 		})

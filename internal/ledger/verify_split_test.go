@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -75,6 +76,88 @@ func TestVerifySplitTable(t *testing.T) {
 		}
 		if !slices.Equal(split.Problems, want) {
 			t.Errorf("compared in ranges, %d problems:\n%q\nwant %d:\n%q", len(split.Problems), split.Problems, len(want), want)
+		}
+	})
+}
+
+// TestVerifyFromDigests checks the comparison by range digests: a full
+// verify that saves its state keeps the digests of a table compared in
+// ranges; the next one, from that state, compares the ranges the new leaves
+// did not touch by their digests alone, and still finds a row changed, one
+// added and one deleted behind custos's back in such a range (in the middle
+// of the table), as well as one changed in a range the new leaves touched
+// and a row a new leaf added but that is missing from the database.
+func TestVerifyFromDigests(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		dir := t.TempDir()
+		state := filepath.Join(dir, "audit.json")
+		writeNotes(t, w, "n", 100, 60)
+		verify := func(from bool, save bool) *ledger.Report {
+			t.Helper()
+			opt := ledger.VerifyOptions{VerifierKey: vkey, SplitRows: 6, MaxProblems: 1000}
+			if from {
+				st, err := ledger.LoadAuditState(state, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.From = st
+			}
+			if save {
+				opt.SaveState = state
+			}
+			rep, err := ledger.Verify(ctx, db, reg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		full := verify(false, true)
+		if !full.OK() || full.DigestRows != 0 {
+			t.Fatalf("full verify: %+v", full)
+		}
+		rep := verify(true, true)
+		if !rep.OK() || rep.Rows != full.Rows || rep.DigestRows < full.Rows/2 {
+			t.Fatalf("from the state, nothing new: %d rows, %d by digests, want %d (%q)", rep.Rows, rep.DigestRows, full.Rows, rep.Problems)
+		}
+		// New leaves: rows at the end of the table (n-9xx sort after n-1xx)
+		// and one in its middle, which the replay inserts.
+		writeNotes(t, w, "n", 900, 3)
+		writeNotes(t, w, "n-13", 0, 1) // n-13-0, between n-139 and n-140
+		rep = verify(true, true)
+		if !rep.OK() || rep.Replayed != 4 || rep.Rows != full.Rows+4 || rep.DigestRows == 0 || rep.DigestRows >= rep.Rows {
+			t.Fatalf("from the state, 4 new leaves: %d rows (%d by digests), replayed %d, want %d rows (%q)", rep.Rows, rep.DigestRows, rep.Replayed, full.Rows+4, rep.Problems)
+		}
+
+		exec("UPDATE settings SET value = 'x' WHERE name = 'n-120'")
+		exec("INSERT INTO settings (name, value) VALUES ('n-125a', 'y')")
+		exec("DELETE FROM settings WHERE name = 'n-131'")
+		writeNotes(t, w, "n-15", 0, 1) // a range the replay touches …
+		exec("UPDATE settings SET value = 'z' WHERE name = 'n-151'")
+		// … and one where the row a new leaf adds is taken away: that
+		// range's live rows are those the digest kept, but the replay's
+		// are not.
+		writeNotes(t, w, "n-14", 0, 1)
+		exec("DELETE FROM settings WHERE name = 'n-14-0'")
+		rep = verify(true, false)
+		want := []string{
+			`table settings: row name="n-120": column value is "x" in the database but "120" in the log (changed behind custos's back)`,
+			`table settings: row name="n-125a" is in the database but not in the log (inserted behind custos's back)`,
+			`table settings: row name="n-131" is in the log but missing from the database (deleted behind custos's back)`,
+			`table settings: row name="n-14-0" is in the log but missing from the database (deleted behind custos's back)`,
+			`table settings: row name="n-151": column value is "z" in the database but "151" in the log (changed behind custos's back)`,
+		}
+		got := slices.Clone(rep.Problems)
+		slices.Sort(got)
+		if !slices.Equal(got, want) || rep.DigestRows == 0 {
+			t.Errorf("rows changed, added and deleted behind custos's back (%d rows by digests): %q, want %q", rep.DigestRows, got, want)
 		}
 	})
 }
