@@ -43,9 +43,10 @@ type VerifyOptions struct {
 	// (LoadAuditState): the log must extend the checkpoint it kept (a
 	// consistency proof, and the kept subtree hashes extended with the new
 	// leaves must make the signed root); only the leaves after it are read
-	// and replayed, onto the tables it kept; every table is still compared
-	// in full. It pins the key it holds (a VerifierKey or KeyFingerprint
-	// given beside it must be that key).
+	// and replayed, onto the tables it kept; every row of every table is
+	// still compared, a large table by the digests of its key ranges that
+	// the state kept (digests.go). It pins the key it holds (a VerifierKey
+	// or KeyFingerprint given beside it must be that key).
 	From *AuditState
 	// SaveState, when set, is the file where a verification that finds
 	// nothing wrong, with a pinned key, saves its state for a later From; the
@@ -112,8 +113,10 @@ const headProbe = "SELECT size, root FROM log_state WHERE id = 1"
 // modules' own checks. Each difference found is a problem that names the
 // table, the row and the column. Leaves are read, hashed and decoded beside
 // the replay, and tables compared in parallel, each reader in a snapshot of
-// one state of the registry. With From it continues from an earlier
-// verification's state; with SaveState it saves one.
+// one state of the registry; a large table in key ranges, each a job of its
+// own. With From it continues from an earlier verification's state, and
+// compares the large tables by the digests of their ranges it kept; with
+// SaveState it saves one, with those digests.
 func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptions) (*Report, error) {
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 50
