@@ -248,6 +248,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if opt.From != nil && rep.OK() {
 		fmt.Fprintf(stdout, "from the checkpoint of %d leaves verified %s: %d new leaves replayed\n", rep.From, opt.From.VerifiedAt, rep.Replayed)
+		if rep.DigestRows > 0 {
+			fmt.Fprintf(stdout, "%d rows in key ranges the new leaves did not touch compared by the digests kept with the state\n", rep.DigestRows)
+		}
 	}
 	if !rep.OK() {
 		printSealedCheck(stdout, rep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -189,7 +190,7 @@ type compareJob struct {
 
 type jobOut struct {
 	problems, notes         []string
-	rows                    int64
+	rows, digestRows        int64
 	table, check            bool
 	sealedRows, uncommitted int
 	found                   *atomic.Int64 // problems found by all jobs
@@ -197,24 +198,70 @@ type jobOut struct {
 
 // compareAll runs the comparison jobs on the snapshots, one job per
 // snapshot at a time, largest first, and adds what they found to rep in
-// the order of the jobs as declared.
-func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, opt VerifyOptions, rep *Report) error {
+// the order of the jobs as declared. A table whose range digests the
+// state kept (kept) is compared by digests (digestJobs); the others row by
+// row, in key ranges when large. With save it returns the digests of every
+// table compared in ranges, for the state to keep.
+func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, save bool, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
+	per := int64(opt.SplitRows)
+	if per <= 0 {
+		per = 100_000
+	}
+	var mu sync.Mutex
+	digests := map[string][]keptRange{}
 	for _, t := range reg.ProjectedTables() {
+		if ranges := kept[t.Name]; len(ranges) > 0 {
+			js, err := digestJobs(ctx, snaps[0], replay, t, ranges, opt, func(r []keptRange) {
+				mu.Lock()
+				digests[t.Name] = r
+				mu.Unlock()
+			})
+			if err != nil {
+				return nil, fmt.Errorf("compare %s: %w", t.Name, err)
+			}
+			jobs = append(jobs, js...)
+			continue
+		}
 		var n int64
 		if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
-			return fmt.Errorf("count %s: %w", t.Name, err)
+			return nil, fmt.Errorf("count %s: %w", t.Name, err)
 		}
-		jobs = append(jobs, compareJob{name: t.Name, size: n, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
-			out.table = true
-			n, _, err := compareTable(ctx, live, replay, t, out.problem(opt.MaxProblems))
-			out.rows = n
-			if err != nil {
-				return fmt.Errorf("compare %s: %w", t.Name, err)
+		bounds, err := splitKeys(ctx, replay, t, n, per)
+		if err != nil {
+			return nil, fmt.Errorf("split %s: %w", t.Name, err)
+		}
+		var ranges []keptRange
+		if save && len(bounds) > 0 {
+			ranges = make([]keptRange, len(bounds)+1)
+			digests[t.Name] = ranges
+		}
+		for p := 0; p <= len(bounds); p++ {
+			var lo, hi *string
+			if p > 0 {
+				lo = &bounds[p-1]
 			}
-			return nil
-		}})
+			if p < len(bounds) {
+				hi = &bounds[p]
+			}
+			jobs = append(jobs, compareJob{name: t.Name, size: n / int64(len(bounds)+1), run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+				out.table = p == 0
+				var sum *[]byte
+				if ranges != nil {
+					ranges[p].lo, ranges[p].hi, sum = lo, hi, &ranges[p].sum
+				}
+				n, _, err := compareTable(ctx, live, replay, t, bound(lo), bound(hi), sum, out.problem(opt.MaxProblems))
+				out.rows = n
+				if ranges != nil {
+					ranges[p].rows = n
+				}
+				if err != nil {
+					return fmt.Errorf("compare %s: %w", t.Name, err)
+				}
+				return nil
+			}})
+		}
 	}
 	for _, c := range reg.moduleChecks() {
 		if opt.WithoutPersonalData {
@@ -256,7 +303,6 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 	todo := make(chan int)
 	var (
 		wg       sync.WaitGroup
-		mu       sync.Mutex
 		firstErr error
 		finished uint64
 	)
@@ -287,7 +333,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 	close(todo)
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return nil, firstErr
 	}
 	for _, o := range outs {
 		if o.table {
@@ -297,6 +343,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 			rep.Checks++
 		}
 		rep.Rows += o.rows
+		rep.DigestRows += o.digestRows
 		rep.SealedRows += o.sealedRows
 		rep.Uncommitted += o.uncommitted
 		rep.Notes = append(rep.Notes, o.notes...)
@@ -306,7 +353,48 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 			}
 		}
 	}
-	return nil
+	return digests, nil
+}
+
+// splitKeys returns the keys that cut a table of n replayed rows into
+// ranges of about per rows, in order, none when it is not larger than that
+// or its key is not one column. They are quantiles of keys sampled at evenly
+// spaced rowids of the replayed table: the ranges they make cover every key
+// on both sides whatever the keys, and are even when the keys are spread
+// alike over the rowids.
+func splitKeys(ctx context.Context, replay store.Queryer, t Table, n, per int64) ([]string, error) {
+	if n <= per || strings.Contains(t.Order, ",") {
+		return nil, nil
+	}
+	parts := (n + per - 1) / per
+	var first, last int64
+	if err := replay.QueryRow(ctx, "SELECT MIN(rowid), MAX(rowid) FROM "+t.Name).Scan(&first, &last); err != nil {
+		return nil, err
+	}
+	samples := parts * 8
+	keys := make([]string, 0, samples)
+	for i := range samples {
+		var k any
+		err := replay.QueryRow(ctx, "SELECT "+t.Order+" FROM "+t.Name+" WHERE rowid >= ? ORDER BY rowid LIMIT 1", first+(last-first)*i/samples).Scan(&k)
+		if err != nil {
+			return nil, err
+		}
+		s, ok := k.(string)
+		if !ok {
+			return nil, nil // a key that is not text is compared whole
+		}
+		keys = append(keys, s)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var bounds []string
+	for p := int64(1); p < parts; p++ {
+		b := keys[int64(len(keys))*p/parts]
+		if len(bounds) == 0 || b > bounds[len(bounds)-1] {
+			bounds = append(bounds, b)
+		}
+	}
+	return bounds, nil
 }
 
 // problem returns the problem function of a job: it tells true once the

@@ -9,15 +9,21 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
+// ScratchCache is the smallest page cache OpenScratch gives its writer.
+const ScratchCache = 512 << 20
+
 // OpenScratch opens a SQLite file that holds work to be thrown away if
 // anything fails, such as the tables log verify replays: no journal, no
-// fsync, a large page cache for its one writer, and a pool of readers that
-// read it in parallel once the writer has committed. A new file is created
-// 0600. It is not a registry: it is never opened with Open.
-func OpenScratch(ctx context.Context, path string) (*DB, error) {
+// fsync, a page cache of cacheBytes for its one writer (at least
+// ScratchCache; SQLite takes the memory as pages are read, not at once),
+// and a pool of readers that read it in parallel once the writer has
+// committed. A new file is created 0600. It is not a registry: it is never
+// opened with Open.
+func OpenScratch(ctx context.Context, path string, cacheBytes int64) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -28,7 +34,7 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=foreign_keys(1)" +
 		"&_pragma=temp_store(MEMORY)&_pragma=mmap_size(" + strconv.Itoa(mmapBytes) + ")"
-	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-524288)&_txlock=immediate")
+	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-"+strconv.FormatInt(max(cacheBytes, ScratchCache)>>10, 10)+")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +53,45 @@ func OpenScratch(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open SQLite %s: %w", abs, err)
 	}
 	return db, nil
+}
+
+// AvailableMemory is the memory the system can give without swapping
+// (MemAvailable in /proc/meminfo), 0 where it is not known.
+func AvailableMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// PageCache sets the page cache of a SQLite transaction's connection to
+// bytes, for a long read of a file larger than its memory map (mmapBytes),
+// and returns what sets it back as it was; the connection stays in its
+// pool. On PostgreSQL it does nothing.
+func (t *Tx) PageCache(ctx context.Context, bytes int64) (func(), error) {
+	if t.db.Dialect != SQLite {
+		return func() {}, nil
+	}
+	var was int64
+	if err := t.tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&was); err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.ExecContext(ctx, "PRAGMA cache_size = "+strconv.FormatInt(-(bytes>>10), 10)); err != nil {
+		return nil, err
+	}
+	return func() {
+		t.tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.FormatInt(was, 10))
+	}, nil
 }
 
 // Snapshots starts n read-only transactions that all see one state of the

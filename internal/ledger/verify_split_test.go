@@ -1,0 +1,163 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestVerifySplitTable checks the comparison of a large table in key
+// ranges, each a job of its own: rows changed, added and deleted all along
+// the table (so at and beside the keys that cut it, and in the middle of a
+// range) are each found once, the same problems in the same order as the
+// table compared whole, and an untouched table passes with the same counts.
+func TestVerifySplitTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		writeNotes(t, w, "n", 100, 60) // settings rows n-100 … n-159, in key order
+		verify := func(split int) (*ledger.Report, uint64) {
+			t.Helper()
+			var jobs uint64
+			rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey, SplitRows: split, MaxProblems: 1000,
+				Progress: func(stage string, done, total uint64) {
+					if stage == "tables" {
+						jobs = total
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep, jobs
+		}
+		whole, wholeJobs := verify(1 << 30)
+		split, splitJobs := verify(4)
+		if !whole.OK() || !split.OK() {
+			t.Fatalf("an untouched log: %q, split %q", whole.Problems, split.Problems)
+		}
+		if splitJobs < wholeJobs+10 {
+			t.Errorf("settings (%d rows) in ranges of 4 rows: %d jobs, whole %d", whole.Rows, splitJobs, wholeJobs)
+		}
+		if split.Tables != whole.Tables || split.Rows != whole.Rows {
+			t.Errorf("split: %d tables %d rows, whole: %d tables %d rows", split.Tables, split.Rows, whole.Tables, whole.Rows)
+		}
+
+		var want []string
+		for i := 100; i < 160; i++ {
+			k := fmt.Sprintf("n-%d", i)
+			var q string
+			switch {
+			case i%3 == 0:
+				q = "UPDATE settings SET value = 'x' WHERE name = ?"
+				want = append(want, fmt.Sprintf(`table settings: row name=%q: column value is "x" in the database but "%d" in the log (changed behind custos's back)`, k, i))
+			case i%7 == 1:
+				q = "DELETE FROM settings WHERE name = ?"
+				want = append(want, fmt.Sprintf(`table settings: row name=%q is in the log but missing from the database (deleted behind custos's back)`, k))
+			case i%5 == 2:
+				k += "a" // sorts right after n-i
+				q = "INSERT INTO settings (name, value) VALUES (?, 'y')"
+				want = append(want, fmt.Sprintf(`table settings: row name=%q is in the database but not in the log (inserted behind custos's back)`, k))
+			default:
+				continue
+			}
+			if _, err := db.Read().Exec(ctx, q, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		whole, _ = verify(1 << 30)
+		split, _ = verify(4)
+		if !slices.Equal(whole.Problems, want) {
+			t.Errorf("compared whole, %d problems:\n%q\nwant %d:\n%q", len(whole.Problems), whole.Problems, len(want), want)
+		}
+		if !slices.Equal(split.Problems, want) {
+			t.Errorf("compared in ranges, %d problems:\n%q\nwant %d:\n%q", len(split.Problems), split.Problems, len(want), want)
+		}
+	})
+}
+
+// TestVerifyFromDigests checks the comparison by range digests: a full
+// verify that saves its state keeps the digests of a table compared in
+// ranges; the next one, from that state, compares the ranges the new leaves
+// did not touch by their digests alone, and still finds a row changed, one
+// added and one deleted behind custos's back in such a range (in the middle
+// of the table), as well as one changed in a range the new leaves touched
+// and a row a new leaf added but that is missing from the database.
+func TestVerifyFromDigests(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		dir := t.TempDir()
+		state := filepath.Join(dir, "audit.json")
+		writeNotes(t, w, "n", 100, 60)
+		verify := func(from bool, save bool) *ledger.Report {
+			t.Helper()
+			opt := ledger.VerifyOptions{VerifierKey: vkey, SplitRows: 6, MaxProblems: 1000}
+			if from {
+				st, err := ledger.LoadAuditState(state, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.From = st
+			}
+			if save {
+				opt.SaveState = state
+			}
+			rep, err := ledger.Verify(ctx, db, reg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		full := verify(false, true)
+		if !full.OK() || full.DigestRows != 0 {
+			t.Fatalf("full verify: %+v", full)
+		}
+		rep := verify(true, true)
+		if !rep.OK() || rep.Rows != full.Rows || rep.DigestRows < full.Rows/2 {
+			t.Fatalf("from the state, nothing new: %d rows, %d by digests, want %d (%q)", rep.Rows, rep.DigestRows, full.Rows, rep.Problems)
+		}
+		// New leaves: rows at the end of the table (n-9xx sort after n-1xx)
+		// and one in its middle, which the replay inserts.
+		writeNotes(t, w, "n", 900, 3)
+		writeNotes(t, w, "n-13", 0, 1) // n-13-0, between n-139 and n-140
+		rep = verify(true, true)
+		if !rep.OK() || rep.Replayed != 4 || rep.Rows != full.Rows+4 || rep.DigestRows == 0 || rep.DigestRows >= rep.Rows {
+			t.Fatalf("from the state, 4 new leaves: %d rows (%d by digests), replayed %d, want %d rows (%q)", rep.Rows, rep.DigestRows, rep.Replayed, full.Rows+4, rep.Problems)
+		}
+
+		exec("UPDATE settings SET value = 'x' WHERE name = 'n-120'")
+		exec("INSERT INTO settings (name, value) VALUES ('n-125a', 'y')")
+		exec("DELETE FROM settings WHERE name = 'n-131'")
+		writeNotes(t, w, "n-15", 0, 1) // a range the replay touches …
+		exec("UPDATE settings SET value = 'z' WHERE name = 'n-151'")
+		// … and one where the row a new leaf adds is taken away: that
+		// range's live rows are those the digest kept, but the replay's
+		// are not.
+		writeNotes(t, w, "n-14", 0, 1)
+		exec("DELETE FROM settings WHERE name = 'n-14-0'")
+		rep = verify(true, false)
+		want := []string{
+			`table settings: row name="n-120": column value is "x" in the database but "120" in the log (changed behind custos's back)`,
+			`table settings: row name="n-125a" is in the database but not in the log (inserted behind custos's back)`,
+			`table settings: row name="n-131" is in the log but missing from the database (deleted behind custos's back)`,
+			`table settings: row name="n-14-0" is in the log but missing from the database (deleted behind custos's back)`,
+			`table settings: row name="n-151": column value is "z" in the database but "151" in the log (changed behind custos's back)`,
+		}
+		got := slices.Clone(rep.Problems)
+		slices.Sort(got)
+		if !slices.Equal(got, want) || rep.DigestRows == 0 {
+			t.Errorf("rows changed, added and deleted behind custos's back (%d rows by digests): %q, want %q", rep.DigestRows, got, want)
+		}
+	})
+}
