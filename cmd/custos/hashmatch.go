@@ -457,14 +457,14 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // bankOperator is the operator on the server host acting for a bank's
-// owner: the log records what it does as done by "cli".
+// owner: the log records what it does as done by the operator (hostOperator).
 func bankOperator(ctx context.Context, s *hashmatch.Service, bank string) (*auth.Principal, error) {
-	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
+	op := hostOperator(auth.Auditor, "")
 	b, err := s.Bank(ctx, op, bank)
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: b.OwnerID}, nil
+	return hostOperator(hashmatch.RoleAnalyst, b.OwnerID), nil
 }
 
 func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
 )
 
@@ -32,7 +31,7 @@ func runHMDisputes(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer app.Close()
 	// The operator on the server host reads as one of the authority's analysts.
-	op := &auth.Principal{ID: "cli", Name: "operator", Role: hashmatch.RoleAnalyst, AuthorityID: *authority}
+	op := hostOperator(hashmatch.RoleAnalyst, *authority)
 	out, err := app.Hashmatch.DisputedEntriesOf(ctx, op, *bank)
 	if err != nil {
 		return err

@@ -203,9 +203,8 @@ func runMailContact(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer app.Close()
-	// The operator on the server host acts as an administrator; the log
-	// records the change as made by "cli".
-	op := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Admin}
+	// The operator on the server host acts as an administrator.
+	op := hostOperator(auth.Admin, "")
 	a, err := app.Authorities.SetContact(ctx, op, *id, auth.Contact{Email: *email, Language: *language})
 	if err != nil {
 		return err

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,6 +93,46 @@ func TestMailCommands(t *testing.T) {
 		code, out, errOut := cmd(append([]string{"mail", "contact", "--db", db}, c.args...)...)
 		if code != c.code || !strings.Contains(out+errOut, c.want) {
 			t.Errorf("mail contact %v: %d %s %s, want %d and %q", c.args, code, out, errOut, c.code, c.want)
+		}
+	}
+
+	// The log names the operator by the operating-system account that ran
+	// the command, not an anonymous "cli".
+	want := "cli"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		want += ":" + accountName(u.Username)
+	}
+	if app, err = (&dbFlags{db: db}).open(ctx, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	var data []byte
+	if err := app.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Type string `json:"type"`
+		By   string `json:"by"`
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.By != want {
+		t.Errorf("the last entry (%s) is by %q, want %q", e.Type, e.By, want)
+	}
+}
+
+func TestAccountName(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice":                 "alice",
+		"DOMAIN\\bob":           "DOMAIN\\bob",
+		"carol smith":           "carolsmith",
+		"eve\n\x00":             "eve",
+		strings.Repeat("é", 70): strings.Repeat("é", 64),
+		"":                      "",
+	} {
+		if got := accountName(in); got != want {
+			t.Errorf("accountName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

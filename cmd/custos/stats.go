@@ -27,7 +27,7 @@ Commands:
   import --db DB [--mapping ID] FILE
                       validate a national records file in full, then import it (one log entry)
 
-The operator on the server host acts as a statistician; the log records "cli".
+The operator on the server host acts as a statistician; the log records "cli:" and the operating-system account that ran it.
 custos stats COMMAND --help shows its flags. See docs/stats.md.`
 
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,7 +51,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // statsOperator is the operator on the server host, acting as a
 // statistician.
-var statsOperator = &auth.Principal{ID: "cli", Name: "operator", Role: stats.RoleStatistician}
+func statsOperator() *auth.Principal { return hostOperator(stats.RoleStatistician, "") }
 
 // openModule opens the registry at d for a command of the module name,
 // and its service; refused, with registry named in the message, where the
@@ -181,7 +181,7 @@ func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer app.Close()
-	m, err := s.PublishMapping(ctx, statsOperator, stats.NewMapping{ID: *id, Name: *name, Rows: rows})
+	m, err := s.PublishMapping(ctx, statsOperator(), stats.NewMapping{ID: *id, Name: *name, Rows: rows})
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer f.Close()
 	defer app.Close()
-	rep, err := s.CheckCodes(ctx, statsOperator, *mapping, *version, f)
+	rep, err := s.CheckCodes(ctx, statsOperator(), *mapping, *version, f)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	mapping := fs.String("mapping", "", "the mapping that reads the file's offence_code (none for a file that gives iccs)")
 	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
 	return runImport(ctx, fs, args, stderr, "stats", "statistics", "records", func(in fileImport[*stats.Service]) error {
-		im, err := in.S.Import(ctx, statsOperator, stats.ImportRequest{Source: in.Name, Mapping: *mapping, MappingVersion: *version}, in.File, in.Size, in.Progress)
+		im, err := in.S.Import(ctx, statsOperator(), stats.ImportRequest{Source: in.Name, Mapping: *mapping, MappingVersion: *version}, in.File, in.Size, in.Progress)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer app.Close()
-	operator := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
+	operator := hostOperator(auth.Auditor, "")
 	var tr *transplant.Trace
 	switch pos[0] {
 	case "organ":

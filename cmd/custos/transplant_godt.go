@@ -22,7 +22,7 @@ Commands:
                       donors and transplants under the GODT export's field names, as
                       numbers and per million population (a file export is logged)
 
-The operator on the server host acts as an auditor; the log records "cli".
+The operator on the server host acts as an auditor; the log records "cli:" and the operating-system account that ran it.
 See docs/oversight.md.`
 
 func runTransplant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +64,7 @@ func runGODT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	operator := &auth.Principal{ID: "cli", Name: "operator", Role: auth.Auditor}
+	operator := hostOperator(auth.Auditor, "")
 	q := url.Values{"country": {*country}, "year": {strconv.Itoa(*year)}, "population": {strconv.FormatInt(*population, 10)}}
 	if *format == "json" {
 		g, err := transplant.GODTQueryOf(q)
