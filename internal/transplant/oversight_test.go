@@ -373,7 +373,9 @@ func index(s []string, v string) int {
 // would report it, on SQLite and PostgreSQL: the second is refused, so that
 // the per-country report and the GODT's travel figure count the procedure
 // once; another organ, or another day, of the same person is recorded, and
-// another centre is not told of the first centre's record.
+// another centre is not told of the first centre's record, which the
+// reports (GODT travel, per country) count once with it, its payment
+// included.
 func TestAbroadRecordedOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -390,7 +392,7 @@ func TestAbroadRecordedOnce(t *testing.T) {
 		}
 		// Another centre's coordinator is not told of centre A's record.
 		atB := in
-		atB.CentreID = w.CentreB
+		atB.CentreID, atB.PaymentReported = w.CentreB, "no"
 		if _, err := w.svc.RecordAbroad(ctx, w.coordB, atB); ruleOf(err) == "abroad_recorded" {
 			t.Errorf("centre B learns of centre A's record: %v", err)
 		}
@@ -404,9 +406,10 @@ func TestAbroadRecordedOnce(t *testing.T) {
 		if _, err := w.svc.RecordAbroad(ctx, w.coordA, later); err != nil {
 			t.Errorf("another procedure of the same person: %v", err)
 		}
-		// Centre A's procedure once, and centre B's record of it (not
-		// compared across centres, docs/oversight.md).
-		year, want := in.PerformedOn[:4], 2
+		// Centre A's procedure once: centre B's record of it (same person,
+		// kind, organ and day; no payment reported there) is the same
+		// procedure, and A's reported payment counts (docs/oversight.md).
+		year, want := in.PerformedOn[:4], 1
 		if later.PerformedOn[:4] == year {
 			want++
 		}
@@ -416,7 +419,23 @@ func TestAbroadRecordedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n := tr.ByOrgan["kidney"]; n != want {
-			t.Errorf("%d kidney transplants abroad counted in %s, want %d: each centre's record once", n, year, want)
+			t.Errorf("%d kidney transplants abroad counted in %s, want %d: a procedure recorded by two centres once", n, year, want)
+		}
+		if tr.PaymentsReported != tr.Transplants {
+			t.Errorf("%d of %d transplants abroad with a payment reported, want all: centre A reported one", tr.PaymentsReported, tr.Transplants)
+		}
+		w.svc.Cfg.DisclosureThreshold = 1 // suppresses nothing: the counts themselves are checked
+		rep, err := w.svc.TravelReport(ctx, w.regulator, y, y+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i, j := index(rep.Table.Rows, "TR"), index(rep.Table.Cols, "transplant_kidney"); i < 0 || j < 0 {
+			t.Errorf("per-country report of %d: rows %v, columns %v; want TR and transplant_kidney", y, rep.Table.Rows, rep.Table.Cols)
+		} else if got := rep.Table.Cells[i][j]; got.Suppressed || got.Value != want {
+			t.Errorf("per-country report of %d counts %s kidney transplants in TR, want %d", y, got, want)
+		}
+		if i := index(rep.Payments.Rows, "TR"); i < 0 || rep.Payments.Cells[i][0].Value != tr.Transplants || rep.Payments.Cells[i][1].Value != 0 {
+			t.Errorf("per-country payments of %d: %+v; want %d with a payment reported (every organ), none without", y, rep.Payments, tr.Transplants)
 		}
 	})
 }

@@ -363,6 +363,20 @@ type Travel struct {
 	PaymentsReported int            `json:"payments_reported"`
 }
 
+// abroadProcedures are the residents' procedures abroad performed from
+// its first argument (a date) to before its second, each counted once: the
+// same person's procedure of one kind, organ and day recorded by two
+// centres (the patient followed by both, or moved between them) is one
+// procedure. A centre's own second record is refused (abroad_recorded);
+// another centre's is not, since telling its coordinator would disclose
+// that the person was treated abroad. Where the records differ, a payment
+// reported by either counts ("yes" sorts after "unknown" and "no") and
+// the first country in sort order is the destination. A record without a
+// national identifier has a pseudonym of its own and counts alone.
+const abroadProcedures = `SELECT MIN(country) AS country, kind, organ, MAX(payment_reported) AS payment_reported
+	FROM abroad_procedures WHERE performed_on >= ? AND performed_on < ?
+	GROUP BY person_pseudonym, kind, organ, performed_on`
+
 // TravelForTransplantation counts the residents' transplants and living
 // donations performed in country (all countries for "") in year (by the
 // date of the procedure): the "travel for transplantation" of a GODT
@@ -371,8 +385,8 @@ type Travel struct {
 // (disclosure.Protect), as TravelReport does.
 func TravelForTransplantation(ctx context.Context, q store.Queryer, country string, year int) (*Travel, error) {
 	from, end := strconv.Itoa(year)+"-01-01", strconv.Itoa(year+1)+"-01-01"
-	rows, err := q.Query(ctx, `SELECT kind, organ, payment_reported, COUNT(*) FROM abroad_procedures
-		WHERE (? = '' OR country = ?) AND performed_on >= ? AND performed_on < ? GROUP BY kind, organ, payment_reported`, country, country, from, end)
+	rows, err := q.Query(ctx, `SELECT kind, organ, payment_reported, COUNT(*) FROM (`+abroadProcedures+`) p
+		WHERE (? = '' OR country = ?) GROUP BY kind, organ, payment_reported`, from, end, country, country)
 	if err != nil {
 		return nil, err
 	}
@@ -440,8 +454,8 @@ func (s *Service) TravelReport(ctx context.Context, p *auth.Principal, from, end
 	if err := check.IntRange("end", &end, from+1, 9999); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT country, kind, organ, payment_reported, COUNT(*) FROM abroad_procedures
-		WHERE performed_on >= ? AND performed_on < ? GROUP BY country, kind, organ, payment_reported ORDER BY country`,
+	rows, err := s.DB.Read().Query(ctx, `SELECT country, kind, organ, payment_reported, COUNT(*) FROM (`+abroadProcedures+`) p
+		GROUP BY country, kind, organ, payment_reported ORDER BY country`,
 		strconv.Itoa(from)+"-01-01", strconv.Itoa(end)+"-01-01")
 	if err != nil {
 		return nil, err
