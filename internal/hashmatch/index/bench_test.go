@@ -161,6 +161,8 @@ func BenchmarkSearch(b *testing.B) {
 					}, s)
 					st := s.x.Stats()
 					b.ReportMetric(float64(st.MemoryBytes)/float64(st.Len), "B/hash")
+					b.ReportMetric(float64(st.Groups), "groups")
+					b.ReportMetric(float64(st.Grouped)/float64(st.Len), "grouped-share")
 					b.ReportMetric(s.heapB, "heap-B/hash")
 					b.ReportMetric(s.buildS, "build-s")
 					b.ReportMetric(float64(matches)/float64(b.N), "matches/q")
