@@ -176,7 +176,7 @@ func partition(hashes []Hash) (*groups, []uint32) {
 	for k := 1; k <= int(ng); k++ {
 		if size[k] > 0 {
 			order = append(order, int32(k))
-			centres[k] = majority(hashes, members[k], 256)
+			centres[k] = majority(hashes, members[k], 64)
 		}
 	}
 	if len(order) == 0 {
@@ -292,9 +292,12 @@ func partition(hashes []Hash) (*groups, []uint32) {
 // assignNearest sets of[i] to 1 + the index of the centre nearest to
 // hashes[i] and dist[i] to its distance, or of[i] to 0 when no centre is
 // within groupRadiusMax; ties go to the first centre. It spreads the work
-// over GOMAXPROCS goroutines.
+// over GOMAXPROCS goroutines, in chunks that stay in cache while every
+// centre is compared with them: with AVX-512, eight centres a pass by the
+// batch scan's kernel (scan8AVX512), which stops only at a hash within
+// groupRadiusMax of one of them.
 func assignNearest(hashes []Hash, centres []Hash, of []int32, dist []uint8) {
-	const chunk = 1 << 14
+	const chunk = 4096
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(hashes)+chunk-1)/chunk) {
@@ -304,26 +307,68 @@ func assignNearest(hashes []Hash, centres []Hash, of []int32, dist []uint8) {
 				if lo >= len(hashes) {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(hashes)); i++ {
-					h := &hashes[i]
-					best, bd := int32(0), groupRadiusMax+1
-					for f := range centres {
-						c := &centres[f]
-						d := bits.OnesCount64(h[0]^c[0]) + bits.OnesCount64(h[1]^c[1]) +
-							bits.OnesCount64(h[2]^c[2]) + bits.OnesCount64(h[3]^c[3])
-						if d < bd {
-							best, bd = int32(f+1), d
-						}
-					}
-					of[i] = best
-					if best != 0 {
-						dist[i] = uint8(bd)
-					}
-				}
+				hi := min(lo+chunk, len(hashes))
+				nearestChunk(hashes[lo:hi], centres, of[lo:hi], dist[lo:hi])
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// nearestChunk is assignNearest for one chunk.
+func nearestChunk(hs []Hash, centres []Hash, of []int32, dist []uint8) {
+	for i := range hs {
+		of[i], dist[i] = 0, groupRadiusMax+1
+	}
+	if !haveScan8 {
+		for i := range hs {
+			h := &hs[i]
+			for f := range centres {
+				c := &centres[f]
+				d := bits.OnesCount64(h[0]^c[0]) + bits.OnesCount64(h[1]^c[1]) +
+					bits.OnesCount64(h[2]^c[2]) + bits.OnesCount64(h[3]^c[3])
+				if d < int(dist[i]) {
+					of[i], dist[i] = int32(f+1), uint8(d)
+				}
+			}
+		}
+	} else {
+		var qw [4][8]uint64
+		for base := 0; base < len(centres); base += 8 {
+			// Pad the last octet with its first centre: a repeated centre
+			// finds the same hashes at the same distances, never nearer.
+			for k := range 8 {
+				c := &centres[base]
+				if base+k < len(centres) {
+					c = &centres[base+k]
+				}
+				for w := range 4 {
+					qw[w][k] = c[w]
+				}
+			}
+			for j := 0; j < len(hs); j++ {
+				at, mask := scan8AVX512(&hs[j], len(hs)-j, &qw, groupRadiusMax)
+				j += at
+				if mask == 0 {
+					break
+				}
+				for m := mask; m != 0; m &= m - 1 {
+					f := base + bits.TrailingZeros64(m)
+					if f >= len(centres) {
+						continue
+					}
+					if d := Distance(hs[j], centres[f]); d < int(dist[j]) {
+						of[j], dist[j] = int32(f+1), uint8(d)
+					}
+				}
+			}
+		}
+	}
+	for i := range hs {
+		if of[i] == 0 {
+			dist[i] = 0
+		}
+	}
 }
 
 // exact returns a copy of a with capacity len(a).

@@ -299,3 +299,23 @@ func TestGroupsNeverExplode(t *testing.T) {
 		t.Log(fmt.Sprintf("%s: %d of 50 near queries answered by the index", hc.name, indexed))
 	}
 }
+
+// TestPartitionKernelsAgree: the sweep gives the same groups with the
+// AVX-512 kernel as in Go, so an index file does not depend on the CPU
+// that built it.
+func TestPartitionKernelsAgree(t *testing.T) {
+	if !haveScan8 {
+		t.Skip("no AVX-512 VPOPCNTQ")
+	}
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, hc := range groupHaystacks(rng)[1:] {
+		g1, s1 := partition(hc.hs)
+		haveScan8 = false
+		g2, s2 := partition(hc.hs)
+		haveScan8 = true
+		if !slices.Equal(s1, s2) || !slices.Equal(g1.centre, g2.centre) || !slices.Equal(g1.band, g2.band) ||
+			!slices.Equal(g1.h, g2.h) || !slices.Equal(g1.pos, g2.pos) {
+			t.Fatalf("%s: the AVX-512 and Go sweeps disagree", hc.name)
+		}
+	}
+}
