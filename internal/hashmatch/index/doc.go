@@ -32,7 +32,8 @@
 // distance D from a centre can only match members whose own distance to
 // it lies in [D-r, D+r]: a query compares itself with each centre and
 // scans only that band of each group, with the single-query scan kernel,
-// and a random query (about 128 bits from every centre) scans nothing.
+// and a random query (128 ± 8 bits from every centre) almost never
+// reaches a band.
 // groups.go gives the construction.
 //
 // # Choosing the path
