@@ -65,6 +65,12 @@ const (
 	// groupMin is the smallest group kept; smaller ones go back to the
 	// tables, as each group costs every query a centre comparison.
 	groupMin = 64
+	// maxGroups bounds the groups, so that the seeds' merging (seeds times
+	// groups comparisons) and each query's centre comparisons stay
+	// bounded: a haystack of more, smaller clusters keeps the largest
+	// maxGroups (seeds are taken largest first) and leaves the others in
+	// the tables.
+	maxGroups = 1024
 	// majoritySample bounds the members a centre's majority is taken over.
 	majoritySample = 4096
 	// sweepPerHash bounds the centre comparisons a hash of the haystack
@@ -183,7 +189,7 @@ func partition(hashes []Hash) (*groups, []uint32) {
 		return nil, nil
 	}
 	slices.SortStableFunc(order, func(a, b int32) int { return int(size[b] - size[a]) })
-	group := make([]int32, ng+1) // seed -> group + 1
+	group := make([]int32, ng+1) // seed -> group + 1; 0: none
 	var leaders []int32          // group -> its leading seed
 	for _, k := range order {
 		for f, l := range leaders {
@@ -192,7 +198,7 @@ func partition(hashes []Hash) (*groups, []uint32) {
 				break
 			}
 		}
-		if group[k] == 0 {
+		if group[k] == 0 && len(leaders) < maxGroups {
 			leaders = append(leaders, k)
 			group[k] = int32(len(leaders))
 		}

@@ -319,3 +319,35 @@ func TestPartitionKernelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestManySmallClusters: more clusters than maxGroups. The largest keep
+// groups, the others stay in the tables, and every search stays exact.
+func TestManySmallClusters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300,000 hashes")
+	}
+	rng := rand.New(rand.NewPCG(53, 54))
+	var hs []Hash
+	for c := range maxGroups + 300 {
+		centre := randHash(rng)
+		for range 200 + c%7 {
+			hs = append(hs, flipBits(rng, centre, rng.IntN(9)))
+		}
+	}
+	rng.Shuffle(len(hs), func(i, j int) { hs[i], hs[j] = hs[j], hs[i] })
+	ids := denseIDs(len(hs))
+	x := buildWith(t, config{}, ids, hs)
+	st := x.Stats()
+	if st.Groups != maxGroups {
+		t.Fatalf("%d groups, want %d", st.Groups, maxGroups)
+	}
+	t.Logf("%d groups holding %d of %d hashes", st.Groups, st.Grouped, st.Len)
+	for i := range 6 {
+		q := flipBits(rng, hs[rng.IntN(len(hs))], 5*i)
+		want := bruteForce(ids, hs, q, 31)
+		for _, pc := range allPaths {
+			x.cfg.path = pc.p
+			checkSearch(t, x, q, 31, want)
+		}
+	}
+}
