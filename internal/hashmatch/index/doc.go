@@ -33,7 +33,7 @@
 // it lies in [D-r, D+r]: a query compares itself with each centre and
 // scans only that band of each group, with the single-query scan kernel,
 // and a random query (128 ± 8 bits from every centre) almost never
-// reaches a band.
+// reaches a band. At most 1024 groups are kept, the largest clusters.
 // groups.go gives the construction.
 //
 // # Choosing the path
