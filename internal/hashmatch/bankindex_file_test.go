@@ -1,6 +1,9 @@
 package hashmatch
 
 import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -68,6 +71,30 @@ func TestLoadIndexFile(t *testing.T) {
 	load(3, hashes)
 	if inode(path) == damaged {
 		t.Fatal("a damaged file was kept")
+	}
+
+	// A file of the previous format (version 1, before the index kept
+	// dense clusters in groups), checksums valid: Open refuses it, and it
+	// is rebuilt in the current format.
+	b, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(b[8:], 1)
+	binary.LittleEndian.PutUint32(b[60:], crc32.Checksum(b[:60], crc32.MakeTable(crc32.Castagnoli)))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := index.Open(path); !errors.Is(err, index.ErrFile) {
+		t.Fatalf("Open of a version-1 file = %v; want ErrFile", err)
+	}
+	oldVersion := inode(path)
+	load(3, hashes)
+	if inode(path) == oldVersion {
+		t.Fatal("a version-1 file was kept")
+	}
+	if b, err = os.ReadFile(path); err != nil || binary.LittleEndian.Uint32(b[8:]) != 2 {
+		t.Fatalf("rebuilt file: version %d, %v; want 2", binary.LittleEndian.Uint32(b[8:]), err)
 	}
 
 	// Same generation, other hashes (a file copied from elsewhere): rebuilt.

@@ -65,11 +65,9 @@ func (x *Index) SearchBatch(qs []Hash, r int) ([][]Match, error) {
 						continue
 					}
 					if x.cfg.path != pathScan {
-						if seg.plan(sc, q, r, budget) {
-							var ok bool
-							if out[i], ok = seg.runMIH(out[i], sc, q, r, x.dead, budget); ok {
-								continue
-							}
+						var ok bool
+						if out[i], ok = seg.searchIndexed(out[i], sc, q, r, x.dead, budget); ok {
+							continue
 						}
 					}
 					mine = append(mine, i)

@@ -161,6 +161,8 @@ func BenchmarkSearch(b *testing.B) {
 					}, s)
 					st := s.x.Stats()
 					b.ReportMetric(float64(st.MemoryBytes)/float64(st.Len), "B/hash")
+					b.ReportMetric(float64(st.Groups), "groups")
+					b.ReportMetric(float64(st.Grouped)/float64(st.Len), "grouped-share")
 					b.ReportMetric(s.heapB, "heap-B/hash")
 					b.ReportMetric(s.buildS, "build-s")
 					b.ReportMetric(float64(matches)/float64(b.N), "matches/q")
@@ -216,17 +218,28 @@ func runSingle(b *testing.B, search func(q *Hash), s *benchSet) float64 {
 	return qps
 }
 
-// BenchmarkBuild reports the time to build an index from a slice.
+// BenchmarkBuild reports the time to build an index from a slice, random
+// (N=...) and clustered (N=...-clustered, where the groups are found).
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchSizes() {
-		b.Run("N="+sizeLabel(n), func(b *testing.B) {
-			s := getBenchSet(b, n, "random")
-			for b.Loop() {
-				if _, err := Build(s.ids, s.hashes); err != nil {
-					b.Fatal(err)
-				}
+		for _, kind := range []string{"random", "clustered"} {
+			name := "N=" + sizeLabel(n)
+			if kind != "random" {
+				name += "-" + kind
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				s := getBenchSet(b, n, kind)
+				cpu0, cpuOK := cputime.Process()
+				for b.Loop() {
+					if _, err := Build(s.ids, s.hashes); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if cpu1, ok := cputime.Process(); ok && cpuOK && cpu1 > cpu0 {
+					b.ReportMetric((cpu1-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+				}
+			})
+		}
 	}
 }
 

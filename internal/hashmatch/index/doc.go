@@ -19,10 +19,30 @@
 // entries a pass (VPOPCNTW, filterAVX512), elsewhere four a pass in Go. Each match is reported once, from its first
 // admitting slot, without a per-query "seen" set.
 //
-// Before probing, a query prices its plan from the bucket sizes; when that
-// costs more than reading every hash (clustered data, large r, small
-// indexes) it runs a tight linear scan instead, and runMIH gives up for
-// the scan midway when verifications explode (clustered data). SearchBatch
+// # Clusters
+//
+// Near-duplicates of a few pictures share slot values, so some buckets
+// would hold thousands of entries and every query near them would verify
+// thousands of candidates. Build finds those dense buckets (more than 8
+// times the expected n/65536 entries and more than 64; a random haystack
+// has none) and takes their hashes out of the tables into groups: each
+// group has a centre (the bitwise majority of its members) and holds every
+// hash within 64 bits of it, stored again contiguously and sorted by
+// distance to the centre. Hamming distance is a metric, so a query at
+// distance D from a centre can only match members whose own distance to
+// it lies in [D-r, D+r]: a query compares itself with each centre and
+// scans only that band of each group, with the single-query scan kernel,
+// and a random query (128 ± 8 bits from every centre) almost never
+// reaches a band. At most 1024 groups are kept, the largest clusters.
+// groups.go gives the construction.
+//
+// # Choosing the path
+//
+// Before probing, a query prices its plan from the bucket sizes and the
+// groups' bands; when that costs more than reading every hash (large r,
+// small indexes, clusters the groups do not capture) it runs a tight
+// linear scan instead, and runMIH gives up for the scan midway when
+// verifications explode. SearchBatch
 // spreads queries over GOMAXPROCS goroutines and runs the scan-bound ones
 // as a cache-blocked scan that compares each chunk of the haystack with
 // many queries while it is in cache. On CPUs with AVX-512 VPOPCNTQ the
@@ -36,7 +56,9 @@
 // (8 B, not stored at all when the ids are 0..n-1, as in a bank's index)
 // and, per slot, a uint32 position and a uint16 partner value (6 B per
 // slot, 96 B in all): 128 B per hash with dense ids plus 4 MiB of offset
-// tables. MemoryBytes reports it. Indexes under 16384 hashes get no tables
+// tables. A hash in a group has no table entries but is stored a second
+// time in its group with its position (36 B): 68 B. MemoryBytes reports
+// it. Indexes under 16384 hashes get no tables
 // and are always scanned. The 16 tables are the price of exact radius-31
 // search at these speeds: an entry names a position and a partner value
 // within its bucket, at least 33.4 bits however it is coded, so no layout
@@ -57,7 +79,8 @@
 // small unsorted delta that every query scans, removals set tombstones,
 // and once the delta outgrows a threshold that grows with the index (1024
 // to 8192 entries) the delta and tombstones are folded into a freshly
-// built main segment (a counting sort per slot, slot pairs in parallel),
+// built main segment (its groups found anew, then a counting sort per
+// slot, slot pairs in parallel),
 // so the rebuild cost is amortised over many updates. Compact folds them
 // in on demand. A merge needs memory for the old and the new segment at
 // once. For bulk loading use Build: it is far cheaper than repeated Add.

@@ -23,7 +23,7 @@ import (
 //
 //	header, 64 bytes:
 //	  0  magic "CUSTOSHX"
-//	  8  version (1)
+//	  8  version (2; version 1 had no groups and is refused)
 //	 12  byte-order mark 0x01020304, as the writing machine stores it
 //	 16  flags: 1 dense ids (id i at position i, no id array), 2 tables
 //	 20  slots (16), slot bits (16), part padding (partPad): uint16 each
@@ -31,14 +31,19 @@ import (
 //	 32  number of hashes n, uint64
 //	 40  file size, uint64
 //	 48  CRC-32C (Castagnoli) of everything after the header
-//	 52  reserved, zero
+//	 52  number of groups G, uint32 (0 without tables)
+//	 56  number of grouped hashes m, uint32
 //	 60  CRC-32C of header bytes 0..59
 //	payload, each array starting at a multiple of 64 bytes:
 //	  hashes, n × 32 bytes ([4]uint64 each)
 //	  ids, n × 8 bytes, strictly ascending (absent with dense ids)
-//	  per slot s = 0..15, when the file has tables:
-//	    off[s] (65537 × uint32), pos[s] (n × uint32),
-//	    part[s] ((n + partPad) × uint16, the padding zero)
+//	  when G > 0, the groups (groups.go):
+//	    centres (G × 32 bytes), bands (G × bandLen × uint32),
+//	    grouped hashes (m × 32 bytes), their positions (m × uint32)
+//	  per slot s = 0..15, when the file has tables, over the n - m
+//	  hashes not in a group:
+//	    off[s] (65537 × uint32), pos[s] ((n - m) × uint32),
+//	    part[s] ((n - m + partPad) × uint16, the padding zero)
 //
 // Open refuses (ErrFile) a file whose magic, version, byte order, layout
 // constants, size or either checksum differ; the caller rebuilds then.
@@ -49,7 +54,7 @@ var ErrFile = errors.New("index: unusable index file")
 
 const (
 	fileMagic   = "CUSTOSHX"
-	fileVersion = 1
+	fileVersion = 2
 	fileBOM     = 0x01020304
 	headerSize  = 64
 	flagDense   = 1
@@ -65,14 +70,17 @@ func align64(n int64) int64 { return (n + 63) &^ 63 }
 // hashes, and the file size.
 type fileLayout struct {
 	hashes, ids    int64
+	centre, band   int64 // the groups' arrays
+	gh, gpos       int64
 	off, pos, part [numSlots]int64
 	size           int64
 	dense, tables  bool
 	n              int64
+	ngroups, m     int64 // groups, grouped hashes
 }
 
-func layoutFor(n int64, dense, tables bool) fileLayout {
-	l := fileLayout{n: n, dense: dense, tables: tables}
+func layoutFor(n int64, dense, tables bool, ngroups, m int64) fileLayout {
+	l := fileLayout{n: n, dense: dense, tables: tables, ngroups: ngroups, m: m}
 	at := int64(headerSize)
 	l.hashes = at
 	at = align64(at + n*32)
@@ -80,14 +88,25 @@ func layoutFor(n int64, dense, tables bool) fileLayout {
 		l.ids = at
 		at = align64(at + n*8)
 	}
+	if ngroups > 0 {
+		l.centre = at
+		at = align64(at + ngroups*32)
+		l.band = at
+		at = align64(at + ngroups*bandLen*4)
+		l.gh = at
+		at = align64(at + m*32)
+		l.gpos = at
+		at = align64(at + m*4)
+	}
 	if tables {
+		k := n - m // hashes in the tables
 		for s := range numSlots {
 			l.off[s] = at
 			at = align64(at + (slotValues+1)*4)
 			l.pos[s] = at
-			at = align64(at + n*4)
+			at = align64(at + k*4)
 			l.part[s] = at
-			at = align64(at + (n+partPad)*2)
+			at = align64(at + (k+partPad)*2)
 		}
 	}
 	l.size = at
@@ -201,6 +220,8 @@ func makeHeader(l fileLayout, crc uint32) [headerSize]byte {
 	le.PutUint64(h[32:], uint64(l.n))
 	le.PutUint64(h[40:], uint64(l.size))
 	le.PutUint32(h[48:], crc)
+	le.PutUint32(h[52:], uint32(l.ngroups))
+	le.PutUint32(h[56:], uint32(l.m))
 	le.PutUint32(h[60:], crc32c(h[:60]))
 	return h
 }
@@ -222,12 +243,13 @@ func (x *Index) WriteFile(path string) error {
 	if seg == nil {
 		seg = &segment{}
 	}
-	l := layoutFor(int64(len(seg.hashes)), seg.ids == nil, seg.indexed)
+	l := layoutFor(int64(len(seg.hashes)), seg.ids == nil, seg.indexed, int64(seg.grp.count()), int64(seg.grp.grouped()))
 	return writeFile(path, l, func(w *fileWriter) {
 		w.writeAt(l.hashes, asBytes(seg.hashes))
 		if !l.dense {
 			w.writeAt(l.ids, asBytes(seg.ids))
 		}
+		writeGroups(w, l, seg.grp)
 		if l.tables {
 			pad := make([]uint16, partPad)
 			for s := range numSlots {
@@ -244,25 +266,34 @@ func (x *Index) WriteFile(path string) error {
 // an index file, without holding the whole index in memory: it builds one
 // pair of slot tables at a time and writes it out, so that besides hashes
 // it needs about 34 bytes per hash (with 2 cores), against 96 for Build's
-// tables. Open then maps the file. It is the way to index 100 million
-// hashes on a machine that cannot hold the index twice.
+// tables. On clustered data it also holds the groups (36 bytes a grouped
+// hash) and, while finding them, about 13 bytes a hash and 4 a grouped
+// one. Open then maps the file. It is the way to index 100 million hashes
+// on a machine that cannot hold the index twice.
 func BuildFile(path string, hashes []Hash) error {
 	n := int64(len(hashes))
 	if n > 1<<32-1 {
 		return fmt.Errorf("index: %d hashes exceed the limit of %d", n, uint32(1<<32-1))
 	}
 	var cfg config
-	l := layoutFor(n, true, cfg.indexed(len(hashes)))
+	tables := cfg.indexed(len(hashes))
+	var grp *groups
+	var sparse []uint32
+	if tables {
+		grp, sparse = partition(hashes)
+	}
+	l := layoutFor(n, true, tables, int64(grp.count()), int64(grp.grouped()))
 	return writeFile(path, l, func(w *fileWriter) {
 		w.writeAt(l.hashes, asBytes(hashes))
 		if !l.tables {
 			return
 		}
+		writeGroups(w, l, grp)
 		var even, odd []uint16
 		var tmp [2]sortBuffers
 		pad := make([]uint16, partPad)
 		for p := range numSupers {
-			even, odd = extractPair(hashes, 2*p, even, odd)
+			even, odd = extractPair(hashes, sparse, 2*p, even, odd)
 			var t [2]struct {
 				off, pos []uint32
 				part     []uint16
@@ -271,6 +302,8 @@ func BuildFile(path string, hashes []Hash) error {
 			wg.Go(func() { t[0].off, t[0].pos, t[0].part = countingSort(even, odd, &tmp[0]) })
 			t[1].off, t[1].pos, t[1].part = countingSort(odd, even, &tmp[1])
 			wg.Wait()
+			toPositions(t[0].pos, sparse)
+			toPositions(t[1].pos, sparse)
 			for k := range 2 {
 				s := 2*p + k
 				w.writeAt(l.off[s], asBytes(t[k].off))
@@ -334,10 +367,11 @@ func segmentFromFile(b []byte) (*segment, error) {
 	}
 	flags := le.Uint32(h[16:])
 	n := le.Uint64(h[32:])
-	if flags&^(flagDense|flagTables) != 0 || n > 1<<32-1 {
+	ng, m := uint64(le.Uint32(h[52:])), uint64(le.Uint32(h[56:]))
+	if flags&^(flagDense|flagTables) != 0 || n > 1<<32-1 || m > n || (ng > 0 && flags&flagTables == 0) || (ng == 0 && m != 0) {
 		return nil, errors.New("bad flags or count")
 	}
-	l := layoutFor(int64(n), flags&flagDense != 0, flags&flagTables != 0)
+	l := layoutFor(int64(n), flags&flagDense != 0, flags&flagTables != 0, int64(ng), int64(m))
 	if le.Uint64(h[40:]) != uint64(l.size) || int64(len(b)) != l.size {
 		return nil, fmt.Errorf("size %d, want %d for %d hashes", len(b), l.size, n)
 	}
@@ -354,17 +388,25 @@ func segmentFromFile(b []byte) (*segment, error) {
 			}
 		}
 	}
+	if ng > 0 {
+		g, err := groupsFromFile(b, l)
+		if err != nil {
+			return nil, err
+		}
+		s.grp = g
+	}
 	if l.tables {
+		k := n - m // hashes in the tables
 		for sl := range numSlots {
 			s.off[sl] = view[uint32](b, l.off[sl], slotValues+1)
-			s.pos[sl] = view[uint32](b, l.pos[sl], n)
-			s.part[sl] = view[uint16](b, l.part[sl], n+partPad)[:n]
+			s.pos[sl] = view[uint32](b, l.pos[sl], k)
+			s.part[sl] = view[uint16](b, l.part[sl], k+partPad)[:k]
 			// The search trusts the tables: check that the offsets
 			// ascend to n and that positions are in range, so that a
 			// file with a valid checksum but wrong content cannot send
 			// it out of bounds.
 			off := s.off[sl]
-			if off[0] != 0 || uint64(off[slotValues]) != n || !slices.IsSorted(off) {
+			if off[0] != 0 || uint64(off[slotValues]) != k || !slices.IsSorted(off) {
 				return nil, fmt.Errorf("slot %d: bad bucket offsets", sl)
 			}
 			for _, p := range s.pos[sl] {
@@ -375,6 +417,48 @@ func segmentFromFile(b []byte) (*segment, error) {
 		}
 	}
 	return s, nil
+}
+
+// writeGroups writes the groups' arrays of layout l; g may be nil.
+func writeGroups(w *fileWriter, l fileLayout, g *groups) {
+	if l.ngroups == 0 {
+		return
+	}
+	w.writeAt(l.centre, asBytes(g.centre))
+	w.writeAt(l.band, asBytes(g.band))
+	w.writeAt(l.gh, asBytes(g.h))
+	w.writeAt(l.gpos, asBytes(g.pos))
+}
+
+// groupsFromFile returns the groups viewing a mapped file of layout l,
+// checking that their bands tile the grouped hashes in order and that
+// their positions are in range, so that the search stays in bounds.
+func groupsFromFile(b []byte, l fileLayout) (*groups, error) {
+	ng, m, n := uint64(l.ngroups), uint64(l.m), uint64(l.n)
+	g := &groups{
+		centre: view[Hash](b, l.centre, ng),
+		band:   view[uint32](b, l.band, ng*bandLen),
+		h:      view[Hash](b, l.gh, m),
+		pos:    view[uint32](b, l.gpos, m),
+	}
+	end := uint32(0)
+	for i := range g.centre {
+		bd := g.bands(i)
+		if bd[0] != end || !slices.IsSorted(bd) {
+			return nil, fmt.Errorf("group %d: bad bands", i)
+		}
+		end = bd[bandLen-1]
+	}
+	if uint64(end) != m {
+		return nil, errors.New("groups do not cover the grouped hashes")
+	}
+	for _, p := range g.pos {
+		if uint64(p) >= n {
+			return nil, fmt.Errorf("group position %d out of range", p)
+		}
+	}
+	g.setRadii()
+	return g, nil
 }
 
 // view returns the n elements of type T at byte offset at of b.

@@ -141,7 +141,8 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 	damage := map[string]func(b []byte) []byte{
 		"magic":           func(b []byte) []byte { b[0] = 'X'; return b },
 		"header-checksum": func(b []byte) []byte { b[33]++; return b },
-		"version":         func(b []byte) []byte { le.PutUint32(b[8:], 2); reheader(b); return b },
+		"old-version":     func(b []byte) []byte { le.PutUint32(b[8:], 1); reheader(b); return b },
+		"next-version":    func(b []byte) []byte { le.PutUint32(b[8:], 3); reheader(b); return b },
 		"byte-order":      func(b []byte) []byte { le.PutUint32(b[12:], 0x04030201); reheader(b); return b },
 		"slot-layout":     func(b []byte) []byte { le.PutUint16(b[22:], 8); reheader(b); return b },
 		"count":           func(b []byte) []byte { le.PutUint64(b[32:], 16999); reheader(b); return b },
@@ -167,7 +168,7 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 	// position out of range would send the search out of bounds.
 	t.Run("position-out-of-range", func(t *testing.T) {
 		b := append([]byte(nil), orig...)
-		l := layoutFor(int64(len(hs)), true, true)
+		l := layoutFor(int64(len(hs)), true, true, 0, 0)
 		le.PutUint32(b[l.pos[3]+8:], uint32(len(hs)))
 		le.PutUint32(b[48:], crc32c(b[headerSize:]))
 		reheader(b)

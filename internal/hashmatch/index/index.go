@@ -330,6 +330,8 @@ type Stats struct {
 	Tombstones  int   // removed or replaced hashes still in the main segment
 	Delta       int   // hashes added since the last merge
 	Indexed     bool  // whether the main segment has multi-index tables
+	Groups      int   // dense clusters searched by the triangle inequality
+	Grouped     int   // hashes of the main segment held in those groups
 	MemoryBytes int64 // as reported by MemoryBytes
 }
 
@@ -339,7 +341,10 @@ func (x *Index) Stats() Stats {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	st := Stats{Len: x.lenLocked(), Main: x.mainLen(), Tombstones: x.ndead, Delta: len(x.dh), MemoryBytes: mem}
-	st.Indexed = x.main != nil && x.main.indexed
+	if x.main != nil {
+		st.Indexed = x.main.indexed
+		st.Groups, st.Grouped = x.main.grp.count(), x.main.grp.grouped()
+	}
 	return st
 }
 

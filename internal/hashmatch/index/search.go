@@ -57,6 +57,11 @@ type scratch struct {
 	// positions.
 	cand [verifyBatch]uint64
 	cpos [verifyBatch]uint32
+	// gr holds the member ranges of the groups to scan (planGroups).
+	gr []uint32
+	// spent is the estimated cost of the last indexed search (tables and
+	// groups), for tests: it must stay within the budget.
+	spent float64
 }
 
 // verifyBatch is how many filtered entries runMIH collects before
@@ -239,6 +244,7 @@ func (s *segment) runMIH(dst []Match, sc *scratch, q *Hash, r int, dead []uint64
 		}
 		start = end
 	}
+	sc.spent = sc.cost + verifyCost*float64(verified+nc)
 	return s.flush(dst, sc, nc, q, r, dead), true
 }
 
@@ -292,13 +298,39 @@ func (s *segment) search(dst []Match, sc *scratch, q *Hash, r int, dead []uint64
 		if p == pathMIH {
 			budget = maxBudget
 		}
-		if s.plan(sc, q, r, budget) {
-			if out, ok := s.runMIH(dst, sc, q, r, dead, budget); ok {
-				return out, true
-			}
+		if out, ok := s.searchIndexed(dst, sc, q, r, dead, budget); ok {
+			return out, true
 		}
 	}
 	return scanHashes(dst, s.hashes, s.ids, 0, q, r, dead), false
+}
+
+// searchIndexed appends the matches in s for q at radius r found by
+// multi-index hashing over the tables and by the groups' bands, and
+// reports true; or, when that would cost more than budget, leaves dst as
+// it was and reports false, for the caller to scan. The groups are priced
+// first (one centre comparison each), so that the tables get what is left
+// of the budget.
+func (s *segment) searchIndexed(dst []Match, sc *scratch, q *Hash, r int, dead []uint64, budget float64) ([]Match, bool) {
+	if !s.indexed || r > maxMIHRadius {
+		return dst, false
+	}
+	gcost := 0.0
+	if s.grp != nil {
+		gcost = s.grp.planGroups(sc, q, r)
+	}
+	if !s.plan(sc, q, r, budget-gcost) {
+		return dst, false
+	}
+	out, ok := s.runMIH(dst, sc, q, r, dead, budget-gcost)
+	if !ok {
+		return dst, false
+	}
+	if s.grp != nil {
+		out = s.searchGroups(out, sc, q, r, dead)
+		sc.spent += gcost
+	}
+	return out, true
 }
 
 // maxBudget disables the fallback to a scan.
@@ -345,6 +377,20 @@ func scanHashes(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, 
 // scanHashesAVX is scanHashes with the AVX-512 kernel scan1AVX512, two
 // hashes a vector register; haveScan8 must be true.
 func scanHashesAVX(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r int, dead []uint64) []Match {
+	j := eachMatchAVX(hs, q, r, func(j, d int) { dst = emitScan(dst, ids, base, j, d, dead) })
+	if j < len(hs) {
+		if d := Distance(hs[j], *q); d <= r {
+			dst = emitScan(dst, ids, base, j, d, dead)
+		}
+	}
+	return dst
+}
+
+// eachMatchAVX runs the AVX-512 kernel scan1AVX512 over hs (haveScan8
+// must be true) and calls emit(j, d) for each hs[j] within r of q, in
+// order. It compares hashes in pairs and returns the index of the first
+// it left uncompared: len(hs), or len(hs)-1 when that is odd.
+func eachMatchAVX(hs []Hash, q *Hash, r int, emit func(j, d int)) int {
 	j := 0
 	for j+1 < len(hs) {
 		at, mask := scan1AVX512(&hs[j], len(hs)-j, q, uint64(r))
@@ -353,19 +399,14 @@ func scanHashesAVX(dst []Match, hs []Hash, ids []uint64, base int, q *Hash, r in
 			break
 		}
 		if mask&0x0f != 0 {
-			dst = emitScan(dst, ids, base, j, Distance(hs[j], *q), dead)
+			emit(j, Distance(hs[j], *q))
 		}
 		if mask&0xf0 != 0 {
-			dst = emitScan(dst, ids, base, j+1, Distance(hs[j+1], *q), dead)
+			emit(j+1, Distance(hs[j+1], *q))
 		}
 		j += 2
 	}
-	if j < len(hs) {
-		if d := Distance(hs[j], *q); d <= r {
-			dst = emitScan(dst, ids, base, j, d, dead)
-		}
-	}
-	return dst
+	return j
 }
 
 // emitScan appends the scan match at hs[j] (segment position base+j)

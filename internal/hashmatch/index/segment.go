@@ -24,6 +24,10 @@ type segment struct {
 	off     [numSlots][]uint32
 	pos     [numSlots][]uint32
 	part    [numSlots][]uint16
+	// grp holds the hashes of dense clusters again, in groups pruned by
+	// the triangle inequality (groups.go); the tables then hold only the
+	// other hashes. nil when there are none or no tables.
+	grp *groups
 	// mapped is the file mapping the arrays live in, nil for a segment on
 	// the Go heap; see Open.
 	mapped *mapping
@@ -66,6 +70,10 @@ func buildSegment(ids []uint64, hashes []Hash, indexed bool) *segment {
 	if !indexed {
 		return s
 	}
+	// The tables hold the sparse hashes only: those of dense clusters go
+	// to groups.
+	grp, sparse := partition(hashes)
+	s.grp = grp
 	// One counting sort per slot. Slots are independent, so super-slots
 	// (slot pairs, which need each other's values as partners) are spread
 	// over the available cores. Each worker first copies its two slots out
@@ -82,9 +90,11 @@ func buildSegment(ids []uint64, hashes []Hash, indexed bool) *segment {
 				if p >= numSupers {
 					return
 				}
-				even, odd = extractPair(hashes, 2*p, even, odd)
+				even, odd = extractPair(hashes, sparse, 2*p, even, odd)
 				s.off[2*p], s.pos[2*p], s.part[2*p] = countingSort(even, odd, &tmp)
 				s.off[2*p+1], s.pos[2*p+1], s.part[2*p+1] = countingSort(odd, even, &tmp)
+				toPositions(s.pos[2*p], sparse)
+				toPositions(s.pos[2*p+1], sparse)
 			}
 		})
 	}
@@ -92,19 +102,45 @@ func buildSegment(ids []uint64, hashes []Hash, indexed bool) *segment {
 	return s
 }
 
-// extractPair returns the values of slots sl and sl+1 of every hash,
-// reusing the given buffers.
-func extractPair(hashes []Hash, sl int, even, odd []uint16) ([]uint16, []uint16) {
-	even = slices.Grow(even[:0], len(hashes))[:len(hashes)]
-	odd = slices.Grow(odd[:0], len(hashes))[:len(hashes)]
+// extractPair returns the values of slots sl and sl+1 of every hash, or
+// of the hashes at positions sparse when that is not nil, reusing the
+// given buffers.
+func extractPair(hashes []Hash, sparse []uint32, sl int, even, odd []uint16) ([]uint16, []uint16) {
+	m := len(hashes)
+	if sparse != nil {
+		m = len(sparse)
+	}
+	even = slices.Grow(even[:0], m)[:m]
+	odd = slices.Grow(odd[:0], m)[:m]
 	odd = odd[:len(even)]
 	w, sh := sl>>2, uint(sl&3)*16
+	if sparse != nil {
+		sparse = sparse[:len(even)]
+		for i, p := range sparse {
+			x := hashes[p][w&3] >> sh
+			even[i] = uint16(x)
+			odd[i] = uint16(x >> 16)
+		}
+		return even, odd
+	}
 	for i := range hashes {
 		x := hashes[i][w&3] >> sh
 		even[i] = uint16(x)
 		odd[i] = uint16(x >> 16)
 	}
 	return even, odd
+}
+
+// toPositions maps a table's entries, indexes into sparse, to segment
+// positions; nil sparse means they already are. Entries of a bucket keep
+// ascending, as sparse does.
+func toPositions(pos []uint32, sparse []uint32) {
+	if sparse == nil {
+		return
+	}
+	for j, i := range pos {
+		pos[j] = sparse[i]
+	}
 }
 
 // countingSort returns the CSR table of one slot, given every hash's value
@@ -229,5 +265,5 @@ func (s *segment) memoryBytes() int64 {
 	for i := range numSlots {
 		n += int64(cap(s.off[i]))*4 + int64(cap(s.pos[i]))*4 + int64(cap(s.part[i]))*2
 	}
-	return n
+	return n + s.grp.memoryBytes()
 }
