@@ -68,13 +68,17 @@ var zigzag = [64]uint8{
 
 // zflag[k] is what storing coefficient k (coded order) adds to a block's
 // flags: the bit of its row (bits 0-7) and, when it is not in the first
-// column, the same bit shifted into the AC rows (bits 8-15).
+// column, the same bit shifted into the AC rows (bits 8-15), and when it is
+// in columns 4-7, into bits 16-23.
 var zflag = func() (f [64]uint32) {
 	for k, n := range zigzag {
 		row := uint32(1) << (n >> 3)
 		f[k] = row
 		if n&7 != 0 {
 			f[k] |= row << 8
+		}
+		if n&7 >= 4 {
+			f[k] |= row << 16
 		}
 	}
 	return f
