@@ -35,6 +35,10 @@ func rotate(u, v, kc, ks int32) (int32, int32) {
 	return t + (ks-kc)*v, t - (kc+ks)*u
 }
 
+// useAVX2 selects idctAVX2 for the general case; tests turn it off to
+// check the portable code on machines that have AVX2.
+var useAVX2 = haveAVX2
+
 // pixel level-shifts one output sample by 128 and clamps it to a byte.
 func pixel(v int32) uint64 {
 	return uint64(min(max(v+128, 0), 255))
@@ -56,6 +60,12 @@ func idct(b *[64]int32, flags uint32, dst []byte, stride int) {
 		for y := range 8 {
 			binary.LittleEndian.PutUint64(dst[y*stride:], fill)
 		}
+		return
+	}
+
+	if useAVX2 && rows != 1 {
+		_ = dst[7*stride+7] // the eight rows idctAVX2 stores to
+		idctAVX2(b, &dst[0], stride)
 		return
 	}
 

@@ -122,7 +122,9 @@ func grey(m *image.RGBA) *image.Gray {
 
 // TestGoEncoder decodes what image/jpeg's encoder writes: every quality,
 // colour (4:2:0) and grey, and sizes that are not whole blocks.
-func TestGoEncoder(t *testing.T) {
+func TestGoEncoder(t *testing.T) { bothIDCTs(t, testGoEncoder) }
+
+func testGoEncoder(t *testing.T) {
 	m := photo(67, 45, 1)
 	g := grey(m)
 	for q := 1; q <= 100; q++ {
@@ -166,7 +168,9 @@ func TestTestdata(t *testing.T) {
 // TestReference decodes every JPEG of the reference data: the sequential
 // ones by the fast path, except CMYK, which falls back like the
 // progressive ones.
-func TestReference(t *testing.T) {
+func TestReference(t *testing.T) { bothIDCTs(t, testReference) }
+
+func testReference(t *testing.T) {
 	dir := reftest.Path(t, "pdq", "data")
 	n := 0
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {

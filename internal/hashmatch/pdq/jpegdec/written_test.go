@@ -9,6 +9,17 @@ import (
 	"testing"
 )
 
+// bothIDCTs runs test with the AVX2 IDCT, where this machine has it, and
+// with the portable one.
+func bothIDCTs(t *testing.T, test func(*testing.T)) {
+	if haveAVX2 {
+		t.Run("avx2", test)
+	}
+	defer func(u bool) { useAVX2 = u }(useAVX2)
+	useAVX2 = false
+	t.Run("portable", test)
+}
+
 // layouts are the component layouts the random files use: grey, and each
 // subsampling ratio image/jpeg supports, some with chroma factors above 1.
 var layouts = []struct {
@@ -65,7 +76,9 @@ func randomBlock(rng *rand.Rand, limit int32) [64]int32 {
 // Huffman codes, and coefficients of every shape, up to the largest a
 // sequential file can code (where the 32-bit IDCT overflows, as in
 // image/jpeg).
-func TestWritten(t *testing.T) {
+func TestWritten(t *testing.T) { bothIDCTs(t, testWritten) }
+
+func testWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 8))
 	files := 400
 	if testing.Short() {
@@ -128,7 +141,9 @@ func TestWritten(t *testing.T) {
 // a baseline file can code, -2048..2047, and no AC coefficient; then 16-bit
 // quantisers with DC values to +-32767, where the products overflow the
 // IDCT's 32 bits.
-func TestDCOnly(t *testing.T) {
+func TestDCOnly(t *testing.T) { bothIDCTs(t, testDCOnly) }
+
+func testDCOnly(t *testing.T) {
 	run := func(q int, q16 bool, dcs []int32) {
 		t.Helper()
 		qt := make([]int, 64)
