@@ -12,14 +12,13 @@
 // target checks both and that whatever it decodes, image/jpeg decodes to
 // the same samples.
 //
-// The speed comes from a 64-bit bit buffer refilled eight bytes at a time
-// where no 0xFF byte is near, Huffman lookup tables that give the symbol
-// and, for short codes, the coefficient's value in one step,
-// dequantisation folded into the coefficient decode, and an inverse DCT
-// that skips what is zero. The inverse DCT is the integer algorithm of the
-// MPEG-2 reference decoder that image/jpeg uses, in the same 32-bit
-// arithmetic and with the same row shortcut, so that its results are
-// identical even where they overflow.
+// The speed comes from a 64-bit bit buffer, Huffman lookup tables that
+// give the symbol and, for short codes, the coefficient's value in one
+// step, dequantisation folded into the coefficient decode, and an inverse
+// DCT in AVX2 on amd64 (portable code with shortcuts for blocks that are
+// mostly zero elsewhere). The inverse DCT does the fixed-point arithmetic of
+// the image/jpeg it is built with (Go 1.26's), in the same 32-bit integers,
+// so that its results are identical even where they overflow (idct.go).
 package jpegdec
 
 import (

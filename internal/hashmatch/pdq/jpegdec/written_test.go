@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image/jpeg"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -222,5 +223,33 @@ func TestNotHandled(t *testing.T) {
 	}
 	if _, err := Decode(base, 40*24-1); !errors.Is(err, ErrNotHandled) {
 		t.Errorf("pixel limit: %v", err)
+	}
+}
+
+// TestIDCTConstants checks each IDCT constant against its definition, its
+// value times 2^bits rounded to the nearest integer.
+func TestIDCTConstants(t *testing.T) {
+	p := math.Pi / 16
+	for _, c := range []struct {
+		name string
+		got  int32
+		v    float64
+		bits int
+	}{
+		{"kS2iCos6R", kS2iCos6R, math.Cos(6*p) / math.Sqrt2, 18},
+		{"kS2iSin6R", kS2iSin6R, math.Sin(6*p) / math.Sqrt2, 18},
+		{"kS2iR", kS2iR, 1 / math.Sqrt2, 8},
+		{"kS2iCos6C", kS2iCos6C, math.Cos(6*p) / math.Sqrt2, 12},
+		{"kS2iSin6C", kS2iSin6C, math.Sin(6*p) / math.Sqrt2, 12},
+		{"kS2iC", kS2iC, 1 / math.Sqrt2, 14},
+		{"kCos1", kCos1, math.Cos(p), 12},
+		{"kSin1", kSin1, math.Sin(p), 12},
+		{"kCos3", kCos3, math.Cos(3 * p), 12},
+		{"kSin3", kSin3, math.Sin(3 * p), 12},
+	} {
+		x := c.v * math.Ldexp(1, c.bits)
+		if want := int32(math.Round(x)); c.got != want || math.Abs(x-math.Round(x)) > 0.49 {
+			t.Errorf("%s = %d, want %d (%.6f)", c.name, c.got, want, x)
+		}
 	}
 }
