@@ -139,9 +139,9 @@ func testWritten(t *testing.T) {
 
 // TestDCOnly checks the DC-only shortcut exhaustively against image/jpeg:
 // for every 8-bit quantiser, a grey file whose blocks hold every DC value
-// a baseline file can code, -2048..2047, and no AC coefficient; then 16-bit
-// quantisers with DC values to +-32767, where the products overflow the
-// IDCT's 32 bits.
+// from -2048 to 2047 (twice the range 8-bit samples quantise into) and no
+// AC coefficient; then 16-bit quantisers with DC values to +-32767 in steps
+// of 13, where the products overflow the IDCT's 32 bits.
 func TestDCOnly(t *testing.T) { bothIDCTs(t, testDCOnly) }
 
 func testDCOnly(t *testing.T) {
