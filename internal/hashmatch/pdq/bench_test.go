@@ -62,6 +62,7 @@ func BenchmarkHashFileJPEG(b *testing.B) {
 	}
 	b.SetBytes(size / int64(len(paths)))
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime(b))
 	i := 0
 	for b.Loop() {
 		if _, err := HashFile(paths[i%len(paths)]); err != nil {

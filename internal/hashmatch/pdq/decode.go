@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/custos-project/custos/internal/hashmatch/pdq/jpegdec"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -330,13 +331,15 @@ func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
 // [Options.Decode].
 func (e *Encoded) Decode() (image.Image, Orientation, error) {
 	f, data := e.f, e.data
-	var img image.Image
-	err := guard(func() (err error) {
-		img, err = f.decode(bytes.NewReader(data))
-		return err
-	})
-	if err != nil {
-		return nil, 0, f.decodeError(data, err)
+	img := fastJPEG(f, data, e.Pixels())
+	if img == nil {
+		err := guard(func() (err error) {
+			img, err = f.decode(bytes.NewReader(data))
+			return err
+		})
+		if err != nil {
+			return nil, 0, f.decodeError(data, err)
+		}
 	}
 	b := img.Bounds()
 	if b.Dx() > e.Width || b.Dy() > e.Height {
@@ -353,6 +356,26 @@ func (e *Encoded) Decode() (image.Image, Orientation, error) {
 		orient = jpegOrientation(data)
 	}
 	return img, orient, nil
+}
+
+// fastJPEG decodes a JPEG with jpegdec when it handles the file, which
+// gives the same image as image/jpeg faster; it returns nil for anything
+// else (other formats, JPEGs jpegdec leaves to image/jpeg, a panic), and
+// the caller decodes with image/jpeg, whose errors users see.
+func fastJPEG(f *format, data []byte, maxPixels int64) (img image.Image) {
+	if f.name != "jpeg" {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			img = nil
+		}
+	}()
+	img, err := jpegdec.Decode(data, maxPixels)
+	if err != nil {
+		return nil
+	}
+	return img
 }
 
 // guard runs a third-party decoder, turning a panic on hostile input into
