@@ -151,11 +151,11 @@ func (g *grid) cell(i, j int) Cell {
 
 // cost is what suppressing the cell (i, j) takes from the reader: its count,
 // and far more for a total, which readers look at first.
-func (g *grid) cost(i, j int) int {
+func (g *grid) cost(i, j int) int64 {
 	if g.s[i][j] {
 		return 0
 	}
-	c := g.v[i][j] + 1
+	c := int64(g.v[i][j]) + 1
 	if i == g.r || j == g.c {
 		c += 1 << 40
 	}
@@ -174,8 +174,8 @@ func (g *grid) secondary() {
 			return
 		}
 		comp := g.components(i, j)
-		best, cells := -1, [][2]int(nil)
-		consider := func(cost int, cs ...[2]int) {
+		best, cells := int64(-1), [][2]int(nil)
+		consider := func(cost int64, cs ...[2]int) {
 			if best < 0 || cost < best {
 				best, cells = cost, cs
 			}

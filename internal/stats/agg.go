@@ -346,9 +346,9 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 		}
 		pl.filters = append(pl.filters, f)
 	}
-	size := 1
+	size := int64(1)
 	for _, a := range pl.axes {
-		size *= a.card
+		size *= int64(a.card)
 		if size > 1<<40 {
 			return nil, errs.Invalidf("range", "by", "the breakdown has too many combinations: ask for fewer dimensions or a coarser ICCS level or period")
 		}

@@ -130,7 +130,7 @@ func TestGroupsUpdates(t *testing.T) {
 		}
 	}
 	for k := range 200 {
-		id := uint64(1<<40 + k)
+		id := uint64(1)<<40 + uint64(k)
 		h := flipBits(rng, g.h[rng.IntN(len(g.h))], rng.IntN(32))
 		x.Add(id, h)
 		m[id] = h

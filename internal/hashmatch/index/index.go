@@ -100,7 +100,7 @@ func (x *Index) load(ids []uint64, hashes []Hash) error {
 	if len(ids) != len(hashes) {
 		return fmt.Errorf("index: %d ids but %d hashes", len(ids), len(hashes))
 	}
-	if len(ids) > math.MaxUint32 {
+	if uint64(len(ids)) > math.MaxUint32 {
 		return fmt.Errorf("index: %d hashes exceed the limit of %d", len(ids), uint32(math.MaxUint32))
 	}
 	// Copy into exactly sized arrays: slices.Clone rounds capacity up to

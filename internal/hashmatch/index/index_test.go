@@ -204,7 +204,7 @@ func TestUpdates(t *testing.T) {
 			m := model{}
 			ids := make([]uint64, tc.initial)
 			for i := range ids {
-				ids[i] = uint64(rng.IntN(1 << 40))
+				ids[i] = rng.Uint64N(1 << 40)
 				m[ids[i]] = base[i]
 			}
 			ids, base = m.slices()
@@ -214,7 +214,7 @@ func TestUpdates(t *testing.T) {
 				live, _ := m.slices()
 				switch k := rng.IntN(10); {
 				case k < 4 || len(live) == 0: // add a new id, often near an existing hash
-					id := uint64(rng.IntN(1 << 40))
+					id := rng.Uint64N(1 << 40)
 					h := randHash(rng)
 					if len(live) > 0 && rng.IntN(2) == 0 {
 						h = flipBits(rng, m[live[rng.IntN(len(live))]], rng.IntN(20))
@@ -233,7 +233,7 @@ func TestUpdates(t *testing.T) {
 					}
 					delete(m, id)
 				default: // remove an absent id
-					if x.Remove(uint64(1<<41 + rng.IntN(1000))) {
+					if x.Remove(uint64(1)<<41 + rng.Uint64N(1000)) {
 						t.Fatalf("op %d: Remove of an absent id = true", op)
 					}
 				}
