@@ -2,7 +2,6 @@ package index
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -296,7 +295,7 @@ func TestGroupsNeverExplode(t *testing.T) {
 				}
 			}
 		}
-		t.Log(fmt.Sprintf("%s: %d of 50 near queries answered by the index", hc.name, indexed))
+		t.Logf("%s: %d of 50 near queries answered by the index", hc.name, indexed)
 	}
 }
 
