@@ -723,7 +723,7 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 
 // errBODSChanged refuses a lookup's entry when an import was added to the
 // log after the graph it was answered from: Ownership answers again.
-var errBODSChanged = errs.New(errs.Conflict, "bods_changed", "record_id", "the beneficial ownership statements changed while the answer was made: look it up again")
+var errBODSChanged = ledger.Stale{Refusal: errs.New(errs.Conflict, "bods_changed", "record_id", "the beneficial ownership statements changed while the answer was made: look it up again")}
 
 // bodsLookup is a lookup between its answer from the graph and its entry.
 type bodsLookup struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -311,6 +312,46 @@ func TestSubmitAs(t *testing.T) {
 			t.Fatalf("decoded a note into a type without its field n: %+v, %v", other, err)
 		}
 	})
+}
+
+// TestOnCommitCountsRuleRefusals: OnCommit's refused counts the commands
+// a rule refused, not a Stale refusal (its caller runs it again) nor a
+// fault; each still comes back to its caller as it was (errs.As finds a
+// Stale's refusal), and a fault as an internal error.
+func TestOnCommitCountsRuleRefusals(t *testing.T) {
+	ctx := context.Background()
+	_, _, w, _, _ := newLog(t, storetest.SQLite(t))
+	var mu sync.Mutex
+	var accepted, refused int
+	w.OnCommit = func(a, r int, _ time.Duration) {
+		mu.Lock()
+		accepted, refused = accepted+a, refused+r
+		mu.Unlock()
+	}
+	actor := ledger.Actor{Principal: "PR-T", Authority: "AU-T"}
+	refuse := func(err error) ledger.Decide {
+		return func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, err }
+	}
+	if _, err := w.Submit(ctx, actor, "note", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry("test.note", noteData{ID: "counted", N: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Submit(ctx, actor, "note", refuse(errs.Invalidf("odd_rule", "n", "refused"))); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("rule refusal: %v", err)
+	}
+	_, err := w.Submit(ctx, actor, "note", refuse(ledger.Stale{Refusal: errs.New(errs.Conflict, "stale_rule", "n", "read again")}))
+	if e, ok := errs.As(err); !ok || e.Rule != "stale_rule" || !errors.As(err, new(ledger.Stale)) {
+		t.Fatalf("stale refusal came back as %v; want the Stale with its rule", err)
+	}
+	if _, err := w.Submit(ctx, actor, "note", refuse(io.ErrUnexpectedEOF)); errs.CodeOf(err) != errs.Internal {
+		t.Fatalf("fault came back as %v; want an internal error", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if accepted != 1 || refused != 1 {
+		t.Errorf("OnCommit counted %d accepted, %d refused; want 1 and 1 (the rule's refusal only)", accepted, refused)
+	}
 }
 
 // TestPseudonymousActor: a command submitted by a pseudonymous actor is a

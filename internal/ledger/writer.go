@@ -56,7 +56,9 @@ type Writer struct {
 	keyOK bool
 
 	// OnCommit, when set, is called after each batch commits with its size,
-	// before its clients are answered: it must not block.
+	// before its clients are answered: it must not block. refused counts
+	// the commands a rule refused: not a Stale refusal, which its caller
+	// runs again, nor a fault (an error that is not an *errs.Error).
 	OnCommit func(accepted, refused int, took time.Duration)
 }
 
@@ -121,6 +123,17 @@ func (w *Writer) DB() *store.DB { return w.db }
 
 // ErrClosed is returned for commands submitted after Close.
 var ErrClosed = errors.New("the writer is closed")
+
+// Stale is the refusal of a command whose reads the log overtook (an
+// import recorded after the answer was made from the registry): its caller
+// runs it again at once, so the writer does not count it among the
+// commands refused by a rule (OnCommit's refused).
+type Stale struct{ Refusal *errs.Error }
+
+func (s Stale) Error() string { return s.Refusal.Error() }
+
+// Unwrap gives the refusal, so that errs.As finds it.
+func (s Stale) Unwrap() error { return s.Refusal }
 
 // Submit runs one command and waits until it is durably committed or refused.
 func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide Decide) (Result, error) {
@@ -341,12 +354,15 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		}
 		if perr != nil {
 			r.err = perr
-			refused++
 			ae, ok := errs.As(perr)
 			if !ok {
+				// A fault, not a rule's refusal: logged, not counted.
 				w.log.Error("command failed", "command", r.name, "err", perr)
 				r.err = errs.New(errs.Internal, "", "", "internal error")
 				continue
+			}
+			if !errors.As(perr, new(Stale)) {
+				refused++
 			}
 			if !ae.Alert {
 				continue
