@@ -230,7 +230,10 @@ func Email(field, s string) (string, error) {
 	}
 	bad := errs.Invalidf("email", field, "%s is not an e-mail address", field)
 	a, err := mail.ParseAddress(s)
-	if err != nil || len(a.Address) > 254 {
+	// One @ between a local part and a domain: a quoted local part may
+	// hold an @ ("@"@b), which net/mail returns unquoted (@@b), an
+	// address nothing downstream reads back as one.
+	if err != nil || len(a.Address) > 254 || strings.Count(a.Address, "@") != 1 {
 		return "", bad
 	}
 	for _, r := range a.Address {

@@ -38,6 +38,8 @@ func TestRefusals(t *testing.T) {
 		{"time future", check.NotFuture("f", now.Add(6*time.Minute), now), "dates_in_order", "f (2026-03-01T12:06:00Z) is in the future"},
 		{"optional time", str(check.OptionalTime("f", "yesterday")), "rfc3339", "f must be an RFC 3339 time such as 2025-01-31T14:05:00Z"},
 		{"digest length", str(check.HexDigest("f", "abc", 32)), "hex_digest", "f must be 32 hexadecimal digits"},
+		{"email", str(check.Email("f", "not an address")), "email", "f is not an e-mail address"},
+		{"email with two @", str(check.Email("f", `"@"@c.example`)), "email", "f is not an e-mail address"},
 		{"digest digits", str(check.HexDigest("f", "g0000000000000000000000000000000", 32)), "hex_digest", "f must be 32 hexadecimal digits"},
 	} {
 		e, ok := errs.As(c.err)
