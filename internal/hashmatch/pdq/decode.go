@@ -362,17 +362,15 @@ func (e *Encoded) Decode() (image.Image, Orientation, error) {
 // gives the same image as image/jpeg faster; it returns nil for anything
 // else (other formats, JPEGs jpegdec leaves to image/jpeg, a panic), and
 // the caller decodes with image/jpeg, whose errors users see.
-func fastJPEG(f *format, data []byte, maxPixels int64) (img image.Image) {
+func fastJPEG(f *format, data []byte, maxPixels int64) image.Image {
 	if f.name != "jpeg" {
 		return nil
 	}
-	defer func() {
-		if recover() != nil {
-			img = nil
-		}
-	}()
-	img, err := jpegdec.Decode(data, maxPixels)
-	if err != nil {
+	var img image.Image
+	if guard(func() (err error) {
+		img, err = jpegdec.Decode(data, maxPixels)
+		return err
+	}) != nil {
 		return nil
 	}
 	return img
