@@ -315,6 +315,14 @@ func verifyProgress(w io.Writer, terminal bool) func(stage string, done, total u
 					fmt.Fprintln(w)
 				}
 			}
+		case "indexes":
+			fmt.Fprintf(w, "%sindexes %d of %d built on the replay, %s%s", pre, done, total, now.Sub(start).Round(time.Second), end)
+			if done >= total {
+				start = now
+				if terminal {
+					fmt.Fprintln(w)
+				}
+			}
 		default:
 			fmt.Fprintf(w, "%s%s %d of %d compared, %s%s", pre, stage, done, total, now.Sub(start).Round(time.Second), end)
 			if terminal && done >= total {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,11 @@ func TestVerifyFromState(t *testing.T) {
 			t.Errorf("state: size %d key %s origin %s", st.Size, st.LogKey, st.Origin)
 		}
 		first := st.Replay
+		// The replay built its secondary indexes at the end: the kept
+		// file has the schema's every index, as a later replay needs.
+		if got, want := indexNames(t, filepath.Join(dir, first)), indexNames(t, ""); len(want) < 10 || !slices.Equal(got, want) {
+			t.Errorf("the kept replay's indexes:\n%q\nthe schema's:\n%q", got, want)
+		}
 
 		writeNotes(t, w, "new", 0, 4)
 		rep := verify(ledger.VerifyOptions{From: st, SaveState: state})
@@ -183,4 +189,41 @@ func FuzzLoadAuditState(f *testing.F) {
 			t.Errorf("accepted a state of format %q sealed %q", st.Format, st.MAC)
 		}
 	})
+}
+
+// indexNames lists the indexes made by CREATE INDEX in a SQLite file, or
+// with path "" in a new one migrated to the core's schema.
+func indexNames(t *testing.T, path string) []string {
+	t.Helper()
+	ctx := context.Background()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "schema.db")
+		db, err := store.OpenScratch(ctx, path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Migrate(ctx, []store.Schema{store.CoreSchema()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := store.OpenScratch(ctx, path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Read().Query(ctx, "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
 }

@@ -130,7 +130,13 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	// One state for every read, so that a registry that is being written
 	// to (by this or another server) verifies as of one log head.
-	snaps, err := db.Snapshots(ctx, readers, headProbe)
+	// A full verification checks the stored tree beside the replay, on a
+	// snapshot of its own (treeCheck).
+	tree := 0
+	if opt.From == nil {
+		tree = 1
+	}
+	snaps, err := db.Snapshots(ctx, readers+tree, headProbe)
 	if err != nil {
 		return nil, err
 	}
@@ -269,15 +275,33 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			}
 		}
 	}
+	// A replay from empty builds its secondary indexes at the end
+	// (lateIndexes); one that continues a kept replay adds to indexes
+	// already built.
+	li := &lateIndexes{}
+	if st == nil {
+		if li, err = dropLateIndexes(ctx, mem, reg.Schemas()); err != nil {
+			return nil, err
+		}
+	}
+	defer li.close()
 	mtx, err := mem.BeginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
+	li.tx = mtx
 	defer func() { mtx.Rollback() }()
 
 	// Leaves: contiguous, hashes match data, tree matches the checkpoint.
+	// The stored tree is checked beside the replay in a full verification,
+	// after it from a kept state (the new leaves' part only).
 	var level [][]byte
-	if head.Size > from {
+	var tc *treeCheck
+	if st == nil {
+		tc = startTreeCheck(ctx, snaps[readers], head.Size)
+		defer tc.wait()
+		level = make([][]byte, 0, treeChunk)
+	} else if head.Size > from {
 		level = make([][]byte, 0, head.Size-from)
 	}
 	next := from
@@ -298,11 +322,15 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			return false, err
 		}
 		level = append(level, it.hash)
+		if tc != nil && len(level) == treeChunk {
+			tc.add(level)
+			level = make([][]byte, 0, treeChunk)
+		}
 		if it.err != nil {
 			problem("log_leaves: leaf %d is not a valid entry: %v", it.idx, it.err)
 		} else {
 			seals.add(it.idx, it.entry)
-			if err := reg.projectDecoded(ctx, mtx, it.idx, it.entry, it.decoded); err != nil {
+			if err := reg.projectDecoded(ctx, li, it.idx, it.entry, it.decoded); err != nil {
 				problem("log_leaves: leaf %d (%s) cannot be replayed: %v", it.idx, it.entry.Type, err)
 			}
 		}
@@ -317,6 +345,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			if mtx, err = mem.BeginWrite(ctx); err != nil {
 				return false, err
 			}
+			li.tx = mtx
 		}
 		if opt.Progress != nil && (next-from)%20000 == 0 {
 			opt.Progress("leaves", next-from, head.Size-from)
@@ -327,6 +356,10 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, err
 	}
 	rep.Replayed = next - from
+	if tc != nil {
+		tc.add(level)
+		level = nil
+	}
 	if missing {
 		return rep, nil
 	}
@@ -353,14 +386,23 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		opt.Progress("leaves", next-from, head.Size-from)
 	}
 	if st != nil {
-		err = verifyNodesFrom(ctx, q, st, level, problem)
-	} else {
-		err = verifyNodes(ctx, q, level, problem)
+		if err := verifyNodesFrom(ctx, q, st, level, problem); err != nil {
+			return nil, err
+		}
+		level = nil
 	}
-	if err != nil {
+	if err := li.finish(ctx, opt.Progress); err != nil {
 		return nil, err
 	}
-	level = nil
+	if tc != nil {
+		p, err := tc.wait()
+		if err != nil {
+			return nil, fmt.Errorf("check the stored tree: %w", err)
+		}
+		if p != "" {
+			problem("%s", p)
+		}
+	}
 	if err := mtx.Commit(); err != nil {
 		return nil, err
 	}
@@ -372,7 +414,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 
 	// Tables, the modules' checks and the sealed rows, in parallel: the
 	// live ones must be exactly what the log says.
-	digests, err := compareAll(ctx, snaps, mem, reg, seals, kept, opt.SaveState != "", opt, rep)
+	digests, err := compareAll(ctx, snaps[:readers], mem, reg, seals, kept, opt.SaveState != "", opt, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -526,43 +568,6 @@ func checkWitnessed(w *Head, rng *compact.Range, problem func(string, ...any) bo
 	if !equalHash(root, w.Root) {
 		problem("log_leaves: the first %d leaves make root %s, but a witness saw root %s at that size: the log was rewritten after the witness saw it",
 			w.Size, hex.EncodeToString(root), hex.EncodeToString(w.Root))
-	}
-	return nil
-}
-
-// verifyNodes recomputes every stored subtree hash level by level from the
-// leaf hashes and compares it with what proofs would be built from.
-func verifyNodes(ctx context.Context, q store.Queryer, level [][]byte, problem func(string, ...any) bool) error {
-	for lv := 1; len(level) > 1; lv++ {
-		up := make([][]byte, len(level)/2)
-		for i := range up {
-			up[i] = hasher.HashChildren(level[2*i], level[2*i+1])
-		}
-		rows, err := q.Query(ctx, "SELECT idx, hash FROM log_nodes WHERE level = ? ORDER BY idx", lv)
-		if err != nil {
-			return err
-		}
-		var n int
-		for rows.Next() {
-			var idx int64
-			var h []byte
-			if err := rows.Scan(&idx, &h); err != nil {
-				rows.Close()
-				return err
-			}
-			if idx != int64(n) || n >= len(up) || !equalHash(h, up[n]) {
-				rows.Close()
-				problem("log_nodes: level %d node %d does not match the leaves (proofs would fail)", lv, idx)
-				return nil
-			}
-			n++
-		}
-		rows.Close()
-		if n != len(up) {
-			problem("log_nodes: level %d has %d nodes, the leaves make %d", lv, n, len(up))
-			return nil
-		}
-		level = up
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/ledger"
@@ -158,6 +159,87 @@ func TestVerifyFromDigests(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) || rep.DigestRows == 0 {
 			t.Errorf("rows changed, added and deleted behind custos's back (%d rows by digests): %q, want %q", rep.DigestRows, got, want)
+		}
+	})
+}
+
+// TestVerifyChecksStoredTree checks the stored subtree hashes, which a full
+// verification compares with the leaves beside the replay: a node whose
+// hash was changed, one deleted at the end of its level or in its middle,
+// and one added past the last the leaves make are each found, named by
+// level and index, and the untouched tree passes.
+func TestVerifyChecksStoredTree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		writeNotes(t, w, "n", 0, 40)
+		verify := func() *ledger.Report {
+			t.Helper()
+			rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		rep := verify()
+		if !rep.OK() {
+			t.Fatalf("an untouched log: %q", rep.Problems)
+		}
+		size := int64(rep.Size)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hashOf := func(level int, idx int64) []byte {
+			t.Helper()
+			var h []byte
+			if err := db.Read().QueryRow(ctx, "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, idx).Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		last1 := size/2 - 1
+		for _, c := range []struct {
+			name   string
+			level  int
+			idx    int64
+			tamper string
+			want   string
+			add    bool
+		}{
+			{name: "changed", level: 2, idx: 3, tamper: "UPDATE log_nodes SET hash = ? WHERE level = ? AND idx = ?",
+				want: "log_nodes: level 2 node 3 does not match the leaves (proofs would fail)"},
+			{name: "last deleted", level: 1, idx: last1, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
+				want: fmt.Sprintf("log_nodes: level 1 has %d nodes, the leaves make %d", last1, last1+1)},
+			{name: "middle deleted", level: 1, idx: 5, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
+				want: "log_nodes: level 1 node 6 does not match the leaves (proofs would fail)"},
+			{name: "one too many", level: 3, idx: size >> 3, add: true,
+				want: fmt.Sprintf("log_nodes: level 3 node %d does not match the leaves (proofs would fail)", size>>3)},
+		} {
+			var was []byte
+			switch {
+			case c.add:
+				exec("INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", c.level, c.idx, make([]byte, 32))
+			case strings.HasPrefix(c.tamper, "UPDATE"):
+				was = hashOf(c.level, c.idx)
+				exec(c.tamper, make([]byte, 32), c.level, c.idx)
+			default:
+				was = hashOf(c.level, c.idx)
+				exec(c.tamper, c.level, c.idx)
+			}
+			rep := verify()
+			if !slices.Equal(rep.Problems, []string{c.want}) {
+				t.Errorf("%s: %q, want %q", c.name, rep.Problems, c.want)
+			}
+			exec("DELETE FROM log_nodes WHERE level = ? AND idx = ?", c.level, c.idx)
+			if !c.add {
+				exec("INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)", c.level, c.idx, was)
+			}
+			if rep := verify(); !rep.OK() {
+				t.Fatalf("%s undone: %q", c.name, rep.Problems)
+			}
 		}
 	})
 }

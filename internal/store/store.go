@@ -433,6 +433,9 @@ type Tx struct {
 	db    *DB
 	tx    *sql.Tx
 	cache *stmtCache // SQLite write transactions only
+	// bound holds the cache's statements bound to this transaction, each
+	// bound once (sql.Tx.StmtContext makes a new one at each call).
+	bound map[string]*sql.Stmt
 	// inSavepoint tells that a savepoint opened for the next Savepoint call
 	// is open.
 	inSavepoint bool
@@ -518,6 +521,9 @@ type stmtCache struct {
 const maxCachedStmts = 1024
 
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s := t.bound[q]; s != nil {
+		return s
+	}
 	c := t.cache
 	if c == nil || strings.Contains(strings.TrimRight(q, "; \n\t"), ";") {
 		return nil // multi-statement scripts (migrations) are never cached
@@ -531,7 +537,12 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if s == nil {
 		return nil
 	}
-	return t.tx.StmtContext(ctx, s)
+	s = t.tx.StmtContext(ctx, s)
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	t.bound[q] = s
+	return s
 }
 
 // prepare prepares the statements first seen in a transaction that ended.
@@ -815,6 +826,10 @@ func (r *Row) Scan(dest ...any) error {
 	}
 	return pgx.ScanRow(r.m, r.fields, r.values, dest...)
 }
+
+// ErrRow returns a row whose Scan and Err fail with err: what a Queryer
+// answers for a query it could not run.
+func ErrRow(err error) *Row { return &Row{err: err} }
 
 // Err returns the error of the query, if any, as sql.Row.Err does.
 func (r *Row) Err() error {

@@ -1,0 +1,124 @@
+package ledger
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"github.com/custos-project/custos/internal/store"
+)
+
+// TestLateIndexes checks which indexes a replay from empty builds late and
+// that a statement reading through one finds it built before it runs: the
+// non-unique indexes made by CREATE INDEX are dropped, except one led by a
+// foreign key's column; unique ones and the keys' stay; an UPDATE whose
+// plan searches a late index builds that one only, an INSERT builds none, a
+// query that cannot be planned builds them all, and finish builds the rest
+// so that the replay ends with the schema it began with.
+func TestLateIndexes(t *testing.T) {
+	ctx := context.Background()
+	schema := store.Schema{Module: "t", FS: fstest.MapFS{"001_t.sql": {Data: []byte(`
+CREATE TABLE p (id TEXT PRIMARY KEY, k TEXT, w TEXT, v TEXT);
+CREATE INDEX p_k ON p (k);
+CREATE INDEX p_w ON p (w, v);
+CREATE UNIQUE INDEX p_u ON p (w, k);
+CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), x TEXT, y TEXT);
+CREATE INDEX c_p ON c (p_id, x);
+CREATE INDEX c_x ON c (x);
+CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
+`)}}}
+	indexes := func(db *store.DB) []string {
+		t.Helper()
+		rows, err := db.Read().Query(ctx, "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+	open := func() (*store.DB, *lateIndexes) {
+		t.Helper()
+		db, err := store.OpenScratch(ctx, filepath.Join(t.TempDir(), "replay.db"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx, []store.Schema{schema}); err != nil {
+			t.Fatal(err)
+		}
+		li, err := dropLateIndexes(ctx, db, []store.Schema{schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(li.close)
+		if li.tx, err = db.BeginWrite(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { li.tx.Rollback() })
+		return db, li
+	}
+	all := []string{"c_p", "c_x", "c_y", "p_k", "p_u", "p_w"}
+
+	db, li := open()
+	if got, want := li.names, []string{"p_k", "p_w", "c_x", "c_y"}; !slices.Equal(got, want) {
+		t.Fatalf("late indexes %q, want %q", got, want)
+	}
+	if got, want := indexes(db), []string{"c_p", "p_u"}; !slices.Equal(got, want) {
+		t.Fatalf("the replay begins with the indexes %q, want %q", got, want)
+	}
+	if _, err := li.Exec(ctx, "INSERT INTO p (id, k, w, v) VALUES (?, ?, ?, ?)", "p1", "a", "b", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := li.Exec(ctx, "UPDATE p SET v = ? WHERE k = ?", "d", "a"); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := li.QueryRow(ctx, "SELECT v FROM c JOIN p ON p.id = c.p_id WHERE c.y = ?", "z").Scan(&v); err == nil {
+		t.Fatal("a row from an empty table")
+	}
+	if got, want := li.names, []string{"p_w", "c_x"}; !slices.Equal(got, want) {
+		t.Errorf("after an insert, an update by k and a read by y, late indexes %q, want %q", got, want)
+	}
+	if err := li.tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := indexes(db), []string{"c_p", "c_y", "p_k", "p_u"}; !slices.Equal(got, want) {
+		t.Errorf("the replay has the indexes %q, want %q", got, want)
+	}
+	li.tx, _ = db.BeginWrite(ctx)
+	if err := li.finish(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := li.tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(db); !slices.Equal(got, all) {
+		t.Errorf("finished, the replay has the indexes %q, want %q", got, all)
+	}
+	if err := db.Read().QueryRow(ctx, "SELECT v FROM p WHERE k = 'a'").Scan(&v); err != nil || v != "d" {
+		t.Errorf("the replay's row: %q, %v", v, err)
+	}
+
+	// A statement that cannot be planned builds every late index.
+	db, li = open()
+	if _, err := li.Exec(ctx, "UPDATE nowhere SET v = 1"); err == nil {
+		t.Fatal("an update of a table that is not there ran")
+	}
+	if len(li.names) != 0 {
+		t.Errorf("after a statement that cannot be planned, late indexes %q", li.names)
+	}
+	li.tx.Commit()
+	if got := indexes(db); !slices.Equal(got, all) {
+		t.Errorf("the replay has the indexes %q, want %q", got, all)
+	}
+}

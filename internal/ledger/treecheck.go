@@ -1,0 +1,153 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/custos-project/custos/internal/store"
+)
+
+// treeCheck checks the stored subtree hashes (log_nodes) against the leaf
+// hashes as the replay reads them, on a snapshot of its own and a goroutine
+// of its own, so that a full verification's tree check costs no time after
+// the replay. Each level's stored nodes are read in index order, a chunk at a
+// time; each node the leaves complete is compared with the next one stored
+// at its level. It finds what a check level by level after the replay
+// would: a stored node that differs from the one the leaves make, one
+// missing, one too many.
+type treeCheck struct {
+	in      chan [][]byte
+	once    sync.Once
+	done    chan struct{}
+	problem string // the first problem found, "" when none
+	err     error
+}
+
+// treeChunk is how many stored nodes of a level are read at once.
+const treeChunk = 4096
+
+// startTreeCheck starts checking the stored nodes of a tree of size leaves
+// on q, which only it may use until wait returns. The leaf hashes are
+// handed to add, in order.
+func startTreeCheck(ctx context.Context, q store.Queryer, size uint64) *treeCheck {
+	tc := &treeCheck{in: make(chan [][]byte, 16), done: make(chan struct{})}
+	go func() {
+		defer close(tc.done)
+		tc.problem, tc.err = tc.run(ctx, q, size)
+		for range tc.in { // the rest of the leaves, once a problem stopped it
+		}
+	}()
+	return tc
+}
+
+// add hands the next leaf hashes to the check.
+func (tc *treeCheck) add(hashes [][]byte) { tc.in <- hashes }
+
+// wait tells the check that every leaf was handed over, and returns what it
+// found. It may be called again.
+func (tc *treeCheck) wait() (string, error) {
+	tc.once.Do(func() { close(tc.in) })
+	<-tc.done
+	return tc.problem, tc.err
+}
+
+// storedLevel reads one level's stored nodes in index order.
+type storedLevel struct {
+	level  int
+	next   int64    // index of the next node to read
+	idx    []int64  // the chunk read, from pos on unread
+	hashes [][]byte // its hashes
+	pos    int
+	eof    bool
+}
+
+// read returns the next stored node of the level; ok is false when there
+// is none.
+func (s *storedLevel) read(ctx context.Context, q store.Queryer) (idx int64, hash []byte, ok bool, err error) {
+	if s.pos == len(s.idx) {
+		if s.eof {
+			return 0, nil, false, nil
+		}
+		s.idx, s.hashes, s.pos = s.idx[:0], s.hashes[:0], 0
+		rows, err := q.Query(ctx, "SELECT idx, hash FROM log_nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?", s.level, s.next, treeChunk)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		for rows.Next() {
+			var i int64
+			var h []byte
+			if err := rows.Scan(&i, &h); err != nil {
+				rows.Close()
+				return 0, nil, false, err
+			}
+			s.idx, s.hashes = append(s.idx, i), append(s.hashes, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, nil, false, err
+		}
+		s.eof = len(s.idx) < treeChunk
+		if len(s.idx) == 0 {
+			return 0, nil, false, nil
+		}
+		s.next = s.idx[len(s.idx)-1] + 1
+	}
+	i, h := s.idx[s.pos], s.hashes[s.pos]
+	s.pos++
+	return i, h, true, nil
+}
+
+func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (string, error) {
+	// Level lv (1 up) holds size>>lv nodes; the top checked is the last
+	// that has at least one, as a tree of size leaves makes.
+	var levels []*storedLevel
+	for lv := 1; size>>lv > 0; lv++ {
+		levels = append(levels, &storedLevel{level: lv})
+	}
+	pending := make([][]byte, len(levels)+1) // a left child waiting for its sibling, by level
+	made := make([]int64, len(levels)+1)     // nodes the leaves made, by level
+	var push func(lv int, h []byte) (string, error)
+	push = func(lv int, h []byte) (string, error) {
+		if lv >= len(levels) {
+			return "", nil
+		}
+		if pending[lv] == nil {
+			pending[lv] = h
+			return "", nil
+		}
+		up := hasher.HashChildren(pending[lv], h)
+		pending[lv] = nil
+		s, n := levels[lv], made[lv+1]
+		made[lv+1]++
+		idx, stored, ok, err := s.read(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("log_nodes: level %d has %d nodes, the leaves make %d", s.level, n, int64(size>>s.level)), nil
+		}
+		if idx != n || !equalHash(stored, up) {
+			return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves (proofs would fail)", s.level, idx), nil
+		}
+		return push(lv+1, up)
+	}
+	for hashes := range tc.in {
+		for _, h := range hashes {
+			if p, err := push(0, h); p != "" || err != nil {
+				return p, err
+			}
+		}
+	}
+	// Every node the leaves make was found; none may be stored beyond them.
+	for _, s := range levels {
+		idx, _, ok, err := s.read(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves (proofs would fail)", s.level, idx), nil
+		}
+	}
+	return "", nil
+}
