@@ -315,18 +315,17 @@ func verifyProgress(w io.Writer, terminal bool) func(stage string, done, total u
 					fmt.Fprintln(w)
 				}
 			}
-		case "indexes":
-			fmt.Fprintf(w, "%sindexes %d of %d built on the replay, %s%s", pre, done, total, now.Sub(start).Round(time.Second), end)
+		default: // "indexes" built on the replay, then "tables" compared
+			what := "compared"
+			if stage == "indexes" {
+				what = "built on the replay"
+			}
+			fmt.Fprintf(w, "%s%s %d of %d %s, %s%s", pre, stage, done, total, what, now.Sub(start).Round(time.Second), end)
 			if done >= total {
-				start = now
+				start = now // the next stage's time starts here
 				if terminal {
 					fmt.Fprintln(w)
 				}
-			}
-		default:
-			fmt.Fprintf(w, "%s%s %d of %d compared, %s%s", pre, stage, done, total, now.Sub(start).Round(time.Second), end)
-			if terminal && done >= total {
-				fmt.Fprintln(w)
 			}
 		}
 	}

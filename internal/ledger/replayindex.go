@@ -43,7 +43,7 @@ var usedIndex = regexp.MustCompile(`USING (?:COVERING )?INDEX (\S+)`)
 // opens the twin that plans its statements. The replay's projectors then
 // run through the returned Queryer.
 func dropLateIndexes(ctx context.Context, mem *store.DB, schemas []store.Schema) (*lateIndexes, error) {
-	rows, err := mem.Read().Query(ctx, `SELECT s.name, s.tbl_name, s.sql FROM sqlite_schema s
+	rows, err := mem.Read().Query(ctx, `SELECT s.name, s.sql FROM sqlite_schema s
 		JOIN pragma_index_list(s.tbl_name) l ON l.name = s.name
 		WHERE s.type = 'index' AND s.sql IS NOT NULL AND l."unique" = 0 AND l.origin = 'c'
 		AND NOT EXISTS (SELECT 1 FROM pragma_index_info(s.name) i JOIN pragma_foreign_key_list(s.tbl_name) f ON f."from" = i.name WHERE i.seqno = 0)
@@ -53,8 +53,8 @@ func dropLateIndexes(ctx context.Context, mem *store.DB, schemas []store.Schema)
 	}
 	li := &lateIndexes{late: map[string]string{}, planned: map[string]bool{}}
 	for rows.Next() {
-		var name, table, create string
-		if err := rows.Scan(&name, &table, &create); err != nil {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
 			rows.Close()
 			return nil, err
 		}

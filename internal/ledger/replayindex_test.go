@@ -29,23 +29,6 @@ CREATE INDEX c_p ON c (p_id, x);
 CREATE INDEX c_x ON c (x);
 CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 `)}}}
-	indexes := func(db *store.DB) []string {
-		t.Helper()
-		rows, err := db.Read().Query(ctx, "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var names []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, n)
-		}
-		return names
-	}
 	open := func() (*store.DB, *lateIndexes) {
 		t.Helper()
 		db, err := store.OpenScratch(ctx, filepath.Join(t.TempDir(), "replay.db"), 0)
@@ -73,7 +56,7 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 	if got, want := li.names, []string{"p_k", "p_w", "c_x", "c_y"}; !slices.Equal(got, want) {
 		t.Fatalf("late indexes %q, want %q", got, want)
 	}
-	if got, want := indexes(db), []string{"c_p", "p_u"}; !slices.Equal(got, want) {
+	if got, want := IndexNames(t, db), []string{"c_p", "p_u"}; !slices.Equal(got, want) {
 		t.Fatalf("the replay begins with the indexes %q, want %q", got, want)
 	}
 	if _, err := li.Exec(ctx, "INSERT INTO p (id, k, w, v) VALUES (?, ?, ?, ?)", "p1", "a", "b", "c"); err != nil {
@@ -92,7 +75,7 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 	if err := li.tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := indexes(db), []string{"c_p", "c_y", "p_k", "p_u"}; !slices.Equal(got, want) {
+	if got, want := IndexNames(t, db), []string{"c_p", "c_y", "p_k", "p_u"}; !slices.Equal(got, want) {
 		t.Errorf("the replay has the indexes %q, want %q", got, want)
 	}
 	li.tx, _ = db.BeginWrite(ctx)
@@ -102,7 +85,7 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 	if err := li.tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if got := indexes(db); !slices.Equal(got, all) {
+	if got := IndexNames(t, db); !slices.Equal(got, all) {
 		t.Errorf("finished, the replay has the indexes %q, want %q", got, all)
 	}
 	if err := db.Read().QueryRow(ctx, "SELECT v FROM p WHERE k = 'a'").Scan(&v); err != nil || v != "d" {
@@ -118,7 +101,27 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 		t.Errorf("after a statement that cannot be planned, late indexes %q", li.names)
 	}
 	li.tx.Commit()
-	if got := indexes(db); !slices.Equal(got, all) {
+	if got := IndexNames(t, db); !slices.Equal(got, all) {
 		t.Errorf("the replay has the indexes %q, want %q", got, all)
 	}
+}
+
+// IndexNames lists the indexes made by CREATE INDEX in a SQLite database,
+// by name.
+func IndexNames(t testing.TB, db *store.DB) []string {
+	t.Helper()
+	rows, err := db.Read().Query(context.Background(), "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
 }
