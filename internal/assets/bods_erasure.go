@@ -123,18 +123,35 @@ func verifyBODSErasures(ctx context.Context, c ledger.CheckRun) error {
 	if err != nil {
 		return err
 	}
-	for _, x := range live {
-		done, err := privacy.ErasureOf(ctx, c.Replay, bodsSubject(x.id))
-		if err != nil {
+	// The log's erasures of persons, read whole: the replay of a full
+	// verification has its tables' keys, not their other indexes.
+	rows, err = c.Replay.Query(ctx, "SELECT subject_id, log_index FROM erasures WHERE substr(subject_id, 1, 5) = 'bods:'")
+	if err != nil {
+		return err
+	}
+	erased := map[string]int64{}
+	for rows.Next() {
+		var subject string
+		var at int64
+		if err := rows.Scan(&subject, &at); err != nil {
+			rows.Close()
 			return err
 		}
+		erased[subject] = at
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, x := range live {
+		at, done := erased[bodsSubject(x.id)]
 		switch {
-		case x.what == "erased" && done == nil:
+		case x.what == "erased" && !done:
 			if c.Problem("assets_bods_statements: the person %s is erased but no entry of the log erased it (erased behind custos's back)", x.id) {
 				return nil
 			}
-		case x.what == "sealed" && done != nil && x.first < done.LogIndex: // a later import brings the person anew
-			if c.Problem("assets_bods_statements: the person %s holds sealed data though entry %d erased it (restored behind custos's back)", x.id, done.LogIndex) {
+		case x.what == "sealed" && done && x.first < at: // a later import brings the person anew
+			if c.Problem("assets_bods_statements: the person %s holds sealed data though entry %d erased it (restored behind custos's back)", x.id, at) {
 				return nil
 			}
 		}

@@ -22,7 +22,8 @@ import (
 // officer, exports leave the data out, the chains still answer, and log
 // verify passes; an officer may not erase, a second erasure and an entity
 // are refused and change nothing; restoring the sealed data behind
-// custos's back fails log verify.
+// custos's back fails log verify, as does a person marked erased without an
+// erasure in the log.
 func TestBODSPersonErasure(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newBODSWorld(t, dsn)
@@ -129,8 +130,17 @@ func TestBODSPersonErasure(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if rep := verify(); rep.OK() {
-			t.Fatal("log verify passed with an erased person's statements restored")
+		if rep := verify(); !slices.ContainsFunc(rep.Problems, func(p string) bool {
+			return strings.Contains(p, "the person P holds sealed data though entry") && strings.HasSuffix(p, "erased it (restored behind custos's back)")
+		}) {
+			t.Fatalf("log verify with an erased person's statements restored: %q", rep.Problems)
+		}
+		// A person marked erased behind custos's back fails it too.
+		if _, err := w.App.DB.Read().Exec(ctx, `UPDATE assets_bods_statements SET erased_commitment = 'x' WHERE record_id = 'Q'`); err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(); !slices.Contains(rep.Problems, "assets_bods_statements: the person Q is erased but no entry of the log erased it (erased behind custos's back)") {
+			t.Fatalf("log verify with a person erased behind custos's back: %q", rep.Problems)
 		}
 	})
 }

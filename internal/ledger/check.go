@@ -11,7 +11,10 @@ import (
 // beside the log, such as the statistics registry's column chunks). Live
 // reads the registry, in the one state the rest of the verification reads;
 // Replay reads the tables replayed from the log, which hold what the
-// entries said. Problem reports a difference (it tells true when enough
+// entries said; unless the replay is kept (a verify state saved), they have
+// their keys and unique indexes but not all their other indexes
+// (lateIndexes), so a check reads them whole or by key, not row by row
+// through another column. Problem reports a difference (it tells true when enough
 // were found and the check should stop); Note reports something that is not
 // one.
 type Check func(ctx context.Context, c CheckRun) error

@@ -225,15 +225,29 @@ type digestAcc struct {
 }
 
 // digestJobs returns the jobs that compare a table by the digests of its
-// ranges (kept): the live table read in parts in its stored order (on
-// SQLite by rowid, on PostgreSQL by range), each row hashed into its range,
-// and the replayed rows of each range the replay touched; the job that
-// ends last compares the digests, compares the ranges that differ row by
-// row, and hands the new digests to done.
-func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Table, ranges []keptRange, opt VerifyOptions, done func([]keptRange)) ([]compareJob, error) {
-	touched, err := touchedRanges(ctx, replay, t, ranges)
-	if err != nil {
-		return nil, err
+// ranges: the live table read in parts in its stored order (on SQLite by
+// rowid, on PostgreSQL by range), each row hashed into its range, and the
+// replayed rows of each range that needs them; the job that ends last
+// compares the digests, compares the ranges that differ row by row, and
+// hands the digests of the live ranges to done.
+//
+// From a kept state (kept) a range the replay did not touch is compared
+// with the digest the state kept, and only the touched ranges' replayed
+// rows are read, by key. In a full verification (kept false; the ranges'
+// digests are not known) every range's replayed rows are, in parts in
+// their stored order too: read in key order, each row is a search of the
+// table by its rowid (BenchmarkCompareTable).
+func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Table, ranges []keptRange, kept bool, opt VerifyOptions, done func([]keptRange)) ([]compareJob, error) {
+	touched := make([]bool, len(ranges))
+	if kept {
+		var err error
+		if touched, err = touchedRanges(ctx, replay, t, ranges); err != nil {
+			return nil, err
+		}
+	} else {
+		for i := range touched {
+			touched[i] = true
+		}
 	}
 	acc := &digestAcc{live: make([][][32]byte, len(ranges)), replay: make([][][32]byte, len(ranges))}
 	type part struct {
@@ -241,21 +255,27 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 		args  []any
 		size  int64
 	}
-	var parts []part
-	if live0.Dialect() == store.SQLite {
+	// byRowid cuts a SQLite table into as many parts as ranges, by rowid.
+	byRowid := func(q store.Queryer) ([]part, error) {
 		var first, last sql.NullInt64
-		if err := live0.QueryRow(ctx, "SELECT MIN(rowid), MAX(rowid) FROM "+t.Name).Scan(&first, &last); err != nil {
+		if err := q.QueryRow(ctx, "SELECT MIN(rowid), MAX(rowid) FROM "+t.Name).Scan(&first, &last); err != nil {
 			return nil, err
 		}
 		if !first.Valid {
-			parts = append(parts, part{})
+			return []part{{}}, nil
 		}
-		for i := range int64(len(ranges)) {
-			if !first.Valid {
-				break
-			}
-			span, m := last.Int64-first.Int64+1, int64(len(ranges))
+		var parts []part
+		span, m := last.Int64-first.Int64+1, int64(len(ranges))
+		for i := range m {
 			parts = append(parts, part{" WHERE rowid >= ? AND rowid < ?", []any{first.Int64 + span*i/m, first.Int64 + span*(i+1)/m}, ranges[i].rows})
+		}
+		return parts, nil
+	}
+	var parts, replayParts []part
+	var err error
+	if live0.Dialect() == store.SQLite {
+		if parts, err = byRowid(live0); err != nil {
+			return nil, err
 		}
 	} else {
 		for _, r := range ranges {
@@ -263,10 +283,17 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 			parts = append(parts, part{w, args, r.rows})
 		}
 	}
-	acc.pending = len(parts)
-	for i := range ranges {
-		if touched[i] {
-			acc.pending++
+	if !kept {
+		if replayParts, err = byRowid(replay); err != nil {
+			return nil, err
+		}
+	}
+	acc.pending = len(parts) + len(replayParts)
+	if kept {
+		for i := range ranges {
+			if touched[i] {
+				acc.pending++
+			}
 		}
 	}
 	end := func(ctx context.Context, live store.Queryer, out *jobOut) error {
@@ -303,7 +330,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 			if _, _, err := compareTable(ctx, live, replay, t, bound(r.lo), bound(r.hi), nil, problem); err != nil {
 				return err
 			}
-			if len(out.problems) == found {
+			if len(out.problems) == found && kept {
 				problem("table %s: the rows of keys from %s to %s match the replayed ones but not the digest kept with the verify state: the state's replay file and its digests disagree (verify once in full)",
 					t.Name, normalize(bound(r.lo)), normalize(bound(r.hi)))
 			}
@@ -329,8 +356,23 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 			return end(ctx, live, out)
 		}})
 	}
+	for _, p := range replayParts {
+		jobs = append(jobs, compareJob{name: t.Name, size: p.size, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+			_, hashes, whole, err := hashRows(ctx, replay, "SELECT * FROM "+t.Name+p.where, p.args, t, ranges)
+			if err != nil {
+				return err
+			}
+			acc.mu.Lock()
+			acc.whole = acc.whole || whole
+			for r := range hashes {
+				acc.replay[r] = append(acc.replay[r], hashes[r]...)
+			}
+			acc.mu.Unlock()
+			return end(ctx, live, out)
+		}})
+	}
 	for i, r := range ranges {
-		if !touched[i] {
+		if !kept || !touched[i] {
 			continue
 		}
 		jobs = append(jobs, compareJob{name: t.Name, size: r.rows, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {

@@ -199,9 +199,11 @@ type jobOut struct {
 // compareAll runs the comparison jobs on the snapshots, one job per
 // snapshot at a time, largest first, and adds what they found to rep in
 // the order of the jobs as declared. A table whose range digests the
-// state kept (kept) is compared by digests (digestJobs); the others row by
-// row, in key ranges when large. With save it returns the digests of every
-// table compared in ranges, for the state to keep.
+// state kept (kept) is compared by digests (digestJobs), and so is a table
+// large enough to be cut in key ranges, each range's digest of the live
+// rows against that of the replayed ones; the others row by row. With save
+// it returns the digests of every table compared in ranges, for the state
+// to keep.
 func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, save bool, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
@@ -212,8 +214,22 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 	var mu sync.Mutex
 	digests := map[string][]keptRange{}
 	for _, t := range reg.ProjectedTables() {
-		if ranges := kept[t.Name]; len(ranges) > 0 {
-			js, err := digestJobs(ctx, snaps[0], replay, t, ranges, opt, func(r []keptRange) {
+		// A table whose digests the state kept, or one large enough to be
+		// cut in key ranges, is compared by the digests of its ranges.
+		ranges, fromKept := kept[t.Name], true
+		var n int64
+		if len(ranges) == 0 {
+			if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
+				return nil, fmt.Errorf("count %s: %w", t.Name, err)
+			}
+			bounds, err := splitKeys(ctx, replay, t, n, per)
+			if err != nil {
+				return nil, fmt.Errorf("split %s: %w", t.Name, err)
+			}
+			ranges, fromKept = keyRanges(bounds, n), false
+		}
+		if len(ranges) > 0 {
+			js, err := digestJobs(ctx, snaps[0], replay, t, ranges, fromKept, opt, func(r []keptRange) {
 				mu.Lock()
 				digests[t.Name] = r
 				mu.Unlock()
@@ -224,44 +240,15 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 			jobs = append(jobs, js...)
 			continue
 		}
-		var n int64
-		if err := replay.QueryRow(ctx, "SELECT COUNT(*) FROM "+t.Name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("count %s: %w", t.Name, err)
-		}
-		bounds, err := splitKeys(ctx, replay, t, n, per)
-		if err != nil {
-			return nil, fmt.Errorf("split %s: %w", t.Name, err)
-		}
-		var ranges []keptRange
-		if save && len(bounds) > 0 {
-			ranges = make([]keptRange, len(bounds)+1)
-			digests[t.Name] = ranges
-		}
-		for p := 0; p <= len(bounds); p++ {
-			var lo, hi *string
-			if p > 0 {
-				lo = &bounds[p-1]
+		jobs = append(jobs, compareJob{name: t.Name, size: n, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
+			out.table = true
+			n, _, err := compareTable(ctx, live, replay, t, nil, nil, nil, out.problem(opt.MaxProblems))
+			out.rows = n
+			if err != nil {
+				return fmt.Errorf("compare %s: %w", t.Name, err)
 			}
-			if p < len(bounds) {
-				hi = &bounds[p]
-			}
-			jobs = append(jobs, compareJob{name: t.Name, size: n / int64(len(bounds)+1), run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
-				out.table = p == 0
-				var sum *[]byte
-				if ranges != nil {
-					ranges[p].lo, ranges[p].hi, sum = lo, hi, &ranges[p].sum
-				}
-				n, _, err := compareTable(ctx, live, replay, t, bound(lo), bound(hi), sum, out.problem(opt.MaxProblems))
-				out.rows = n
-				if ranges != nil {
-					ranges[p].rows = n
-				}
-				if err != nil {
-					return fmt.Errorf("compare %s: %w", t.Name, err)
-				}
-				return nil
-			}})
-		}
+			return nil
+		}})
 	}
 	for _, c := range reg.moduleChecks() {
 		if opt.WithoutPersonalData {
@@ -395,6 +382,25 @@ func splitKeys(ctx context.Context, replay store.Queryer, t Table, n, per int64)
 		}
 	}
 	return bounds, nil
+}
+
+// keyRanges are the ranges that bounds (splitKeys) cut a table of n rows
+// into, none without bounds.
+func keyRanges(bounds []string, n int64) []keptRange {
+	if len(bounds) == 0 {
+		return nil
+	}
+	ranges := make([]keptRange, len(bounds)+1)
+	for p := range ranges {
+		if p > 0 {
+			ranges[p].lo = &bounds[p-1]
+		}
+		if p < len(bounds) {
+			ranges[p].hi = &bounds[p]
+		}
+		ranges[p].rows = n / int64(len(ranges))
+	}
+	return ranges
 }
 
 // problem returns the problem function of a job: it tells true once the

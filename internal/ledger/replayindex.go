@@ -163,10 +163,22 @@ func (li *lateIndexes) build(ctx context.Context, name string) error {
 	return nil
 }
 
-// finish builds the late indexes left, once every leaf is replayed, and
-// closes the twin.
-func (li *lateIndexes) finish(ctx context.Context, progress func(stage string, done, total uint64)) error {
+// finish, once every leaf is replayed, builds the late indexes left when
+// the replay is kept (the replay file of a verify state, which later
+// replays add to); a replay thrown away after the comparison gets only
+// those the plans of reads (the comparison's, without parameters) go
+// through. It closes the
+// twin.
+func (li *lateIndexes) finish(ctx context.Context, progress func(stage string, done, total uint64), keep bool, reads []string) error {
 	defer li.close()
+	if !keep {
+		for _, q := range reads {
+			if err := li.plan(ctx, q, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	names := slices.Clone(li.names)
 	for i, name := range names {
 		if progress != nil {

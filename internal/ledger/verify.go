@@ -391,7 +391,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		}
 		level = nil
 	}
-	if err := li.finish(ctx, opt.Progress); err != nil {
+	if err := li.finish(ctx, opt.Progress, opt.SaveState != "", compareReads(reg)); err != nil {
 		return nil, err
 	}
 	if tc != nil {
@@ -570,6 +570,21 @@ func checkWitnessed(w *Head, rng *compact.Range, problem func(string, ...any) bo
 			w.Size, hex.EncodeToString(root), hex.EncodeToString(w.Root))
 	}
 	return nil
+}
+
+// compareReads are the reads of the replayed tables that the comparison
+// reads row by row (compareTable), for the plans that tell
+// which indexes they go through.
+func compareReads(reg *Projections) []string {
+	var qs []string
+	for _, t := range reg.ProjectedTables() {
+		w := ""
+		if !strings.Contains(t.Order, ",") {
+			w = " WHERE " + t.Order + " >= '' AND " + t.Order + " < ''"
+		}
+		qs = append(qs, "SELECT * FROM "+t.Name+w+" ORDER BY "+t.Order)
+	}
+	return qs
 }
 
 // compareTable merges the live and the replayed table in key order, the

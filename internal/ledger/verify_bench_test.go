@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/custos-project/custos/internal/store"
@@ -12,7 +13,8 @@ import (
 // BenchmarkCompareTable compares a table of 100,000 rows shaped like the
 // transplants table (a text key, seven text columns, a number) between a
 // registry and a scratch replay file that hold the same rows: the cost of a
-// row of log verify's table comparison, reading both sides.
+// row of log verify's table comparison, reading both sides: row by row in
+// key order, and by the digests of key ranges in rowid order.
 func BenchmarkCompareTable(b *testing.B) {
 	ctx := context.Background()
 	const rows = 100_000
@@ -48,15 +50,52 @@ func BenchmarkCompareTable(b *testing.B) {
 		}
 	}
 	tb := Table{Name: "t", Order: "id"}
-	b.ResetTimer()
-	for range b.N {
-		n, _, err := compareTable(ctx, live.Read(), replay.Read(), tb, nil, nil, nil, func(f string, a ...any) bool {
-			b.Fatalf(f, a...)
-			return true
-		})
-		if err != nil || n != rows {
-			b.Fatal(n, err)
-		}
+	fail := func(f string, a ...any) bool {
+		b.Fatalf(f, a...)
+		return true
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	// in key order, row by row (compareTable): a table of at most
+	// SplitRows rows, or one whose range digests differ.
+	b.Run("rows", func(b *testing.B) {
+		for range b.N {
+			n, _, err := compareTable(ctx, live.Read(), replay.Read(), tb, nil, nil, nil, fail)
+			if err != nil || n != rows {
+				b.Fatal(n, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	})
+	// by the digests of ten key ranges, both sides read in rowid order
+	// (digestJobs), the jobs one after the other.
+	b.Run("digests", func(b *testing.B) {
+		snap, err := live.Snapshot(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer snap.Rollback()
+		bounds, err := splitKeys(ctx, replay.Read(), tb, rows, rows/10)
+		if err != nil || len(bounds) != 9 {
+			b.Fatal(bounds, err)
+		}
+		for range b.N {
+			ranges := keyRanges(bounds, rows)
+			var got []keptRange
+			jobs, err := digestJobs(ctx, snap, replay.Read(), tb, ranges, false, VerifyOptions{MaxProblems: 1}, func(r []keptRange) { got = r })
+			if err != nil {
+				b.Fatal(err)
+			}
+			var found atomic.Int64
+			var out jobOut
+			out.found = &found
+			for _, j := range jobs {
+				if err := j.run(ctx, snap, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if len(out.problems) > 0 || out.rows != rows || len(got) != 10 {
+				b.Fatal(out.problems, out.rows, len(got))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	})
 }
