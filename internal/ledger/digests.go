@@ -306,7 +306,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 		}
 		problem := out.problem(opt.MaxProblems)
 		if acc.whole {
-			n, _, err := compareTable(ctx, live, replay, t, nil, nil, nil, problem)
+			n, err := compareTable(ctx, live, replay, t, nil, nil, problem)
 			out.rows += n
 			done(nil)
 			return err
@@ -327,7 +327,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 				continue
 			}
 			found := len(out.problems)
-			if _, _, err := compareTable(ctx, live, replay, t, bound(r.lo), bound(r.hi), nil, problem); err != nil {
+			if _, err := compareTable(ctx, live, replay, t, bound(r.lo), bound(r.hi), problem); err != nil {
 				return err
 			}
 			if len(out.problems) == found && kept {

@@ -242,7 +242,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 		}
 		jobs = append(jobs, compareJob{name: t.Name, size: n, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			out.table = true
-			n, _, err := compareTable(ctx, live, replay, t, nil, nil, nil, out.problem(opt.MaxProblems))
+			n, err := compareTable(ctx, live, replay, t, nil, nil, out.problem(opt.MaxProblems))
 			out.rows = n
 			if err != nil {
 				return fmt.Errorf("compare %s: %w", t.Name, err)

@@ -589,10 +589,9 @@ func compareReads(reg *Projections) []string {
 
 // compareTable merges the live and the replayed table in key order, the
 // rows whose key is at least lo (when not nil) and below hi (when not nil).
-// With sum it sets *sum to the digest of the replayed rows (rangeSum).
 // Ordering keys are single text columns, or lists of them when the table
 // is compared whole.
-func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, hi any, sum *[]byte, problem func(string, ...any) bool) (int64, bool, error) {
+func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, hi any, problem func(string, ...any) bool) (int64, error) {
 	// Both sides sort and compare by byte order, whatever the PostgreSQL
 	// locale.
 	query := func(collate string) (string, []any) {
@@ -606,18 +605,18 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 	lq, largs := query(collate)
 	lr, err := live.Query(ctx, lq, largs...)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	defer lr.Close()
 	rq, rargs := query("")
 	rr, err := replay.Query(ctx, rq, rargs...)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	defer rr.Close()
 	cols, err := lr.Columns()
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	keyCols := strings.Split(strings.ReplaceAll(t.Order, " ", ""), ",")
 	keyIdx := make([]int, len(keyCols))
@@ -629,7 +628,7 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 			}
 		}
 		if keyIdx[i] < 0 {
-			return 0, false, fmt.Errorf("order column %s not in table", k)
+			return 0, fmt.Errorf("order column %s not in table", k)
 		}
 	}
 	// Each cursor scans into buffers of its own, reused row after row;
@@ -664,21 +663,6 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		}
 	}
 	nextLive, nextReplay := cursor(lr), cursor(rr)
-	if sum != nil {
-		var hashes [][32]byte
-		var buf []byte
-		next := nextReplay
-		nextReplay = func() ([]any, string, error) {
-			row, k, err := next()
-			if row != nil {
-				var h [32]byte
-				h, buf = rowHash(buf, row)
-				hashes = append(hashes, h)
-			}
-			return row, k, err
-		}
-		defer func() { *sum = rangeSum(cols, hashes) }()
-	}
 	// keyText renders a row's key for a problem.
 	keyText := func(row []any, key string) string {
 		if len(keyIdx) == 1 {
@@ -689,11 +673,11 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 	var n int64
 	a, ka, err := nextLive()
 	if err != nil {
-		return n, false, err
+		return n, err
 	}
 	b, kb, err := nextReplay()
 	if err != nil {
-		return n, false, err
+		return n, err
 	}
 	for a != nil || b != nil {
 		n++
@@ -718,13 +702,13 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 			}
 		}
 		if err != nil {
-			return n, false, err
+			return n, err
 		}
 		if stop {
-			return n, true, nil
+			return n, nil
 		}
 	}
-	return n, false, nil
+	return n, nil
 }
 
 // rangeWhere is the condition of the rows whose key is at least lo (when
