@@ -129,19 +129,17 @@ func verifyBODSErasures(ctx context.Context, c ledger.CheckRun) error {
 	if err != nil {
 		return err
 	}
-	erased := map[string]int64{}
-	for rows.Next() {
-		var subject string
-		var at int64
-		if err := rows.Scan(&subject, &at); err != nil {
-			rows.Close()
-			return err
-		}
-		erased[subject] = at
+	type erasure struct {
+		subject string
+		at      int64
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	list, err := store.Rows(rows, func(r store.Scanner, e *erasure) error { return r.Scan(&e.subject, &e.at) })
+	if err != nil {
 		return err
+	}
+	erased := map[string]int64{}
+	for _, e := range list {
+		erased[e.subject] = e.at
 	}
 	for _, x := range live {
 		at, done := erased[bodsSubject(x.id)]

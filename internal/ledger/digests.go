@@ -288,14 +288,6 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 			return nil, err
 		}
 	}
-	acc.pending = len(parts) + len(replayParts)
-	if kept {
-		for i := range ranges {
-			if touched[i] {
-				acc.pending++
-			}
-		}
-	}
 	end := func(ctx context.Context, live store.Queryer, out *jobOut) error {
 		acc.mu.Lock()
 		acc.pending--
@@ -388,6 +380,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 			return end(ctx, live, out)
 		}})
 	}
+	acc.pending = len(jobs) // each ends with end
 	return jobs, nil
 }
 

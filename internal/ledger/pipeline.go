@@ -201,10 +201,10 @@ type jobOut struct {
 // the order of the jobs as declared. A table whose range digests the
 // state kept (kept) is compared by digests (digestJobs), and so is a table
 // large enough to be cut in key ranges, each range's digest of the live
-// rows against that of the replayed ones; the others row by row. With save
-// it returns the digests of every table compared in ranges, for the state
-// to keep.
-func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, save bool, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
+// rows against that of the replayed ones; the others row by row. It
+// returns the digests of every table compared in ranges, for a state to
+// keep.
+func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
 	per := int64(opt.SplitRows)

@@ -167,8 +167,7 @@ func (li *lateIndexes) build(ctx context.Context, name string) error {
 // the replay is kept (the replay file of a verify state, which later
 // replays add to); a replay thrown away after the comparison gets only
 // those the plans of reads (the comparison's, without parameters) go
-// through. It closes the
-// twin.
+// through. It closes the twin.
 func (li *lateIndexes) finish(ctx context.Context, progress func(stage string, done, total uint64), keep bool, reads []string) error {
 	defer li.close()
 	if !keep {

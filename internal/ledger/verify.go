@@ -414,7 +414,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 
 	// Tables, the modules' checks and the sealed rows, in parallel: the
 	// live ones must be exactly what the log says.
-	digests, err := compareAll(ctx, snaps[:readers], mem, reg, seals, kept, opt.SaveState != "", opt, rep)
+	digests, err := compareAll(ctx, snaps[:readers], mem, reg, seals, kept, opt, rep)
 	if err != nil {
 		return nil, err
 	}
