@@ -354,9 +354,16 @@ func TestExchange(t *testing.T) {
 		if n := b.inboxCount(t, id3); n != 1 {
 			t.Fatalf("XB's inbox holds message %s %d times, want once", id3, n)
 		}
-		peers = list(a.get(t, "/api/v1/exchange/peers"), "peers")
-		if peers[0]["reachable"] != "yes" || peers[0]["last_message_at"] == "" {
-			t.Fatalf("XA's peer once XB is back: %v", peers)
+		// The peer's status is written by the deliverer after the
+		// acknowledgement, in a transaction of its own: wait for it.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			peers = list(a.get(t, "/api/v1/exchange/peers"), "peers")
+			if peers[0]["reachable"] == "yes" && peers[0]["last_message_at"] != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("XA's peer once XB is back: %v", peers)
+			}
 		}
 
 		// Key rotation: XA moves to a new key; XB refuses it until its
