@@ -335,6 +335,7 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		batches.Store(0)
 		batched.Store(0)
 		srv0 := serverCPU(ctx, app.DB)
+		counts0 := app.Writer.Counts()
 		cpu0, cpuOK := cputime.Process()
 		d, err := s.fn()
 		if err != nil {
@@ -343,7 +344,9 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		*s.out = rate(s.n, d)
 		batch := ""
 		if n := batches.Load(); n > 0 {
-			batch = fmt.Sprintf(" (%d commits, %.1f commands each)", n, float64(batched.Load())/float64(n))
+			c := app.Writer.Counts()
+			batch = fmt.Sprintf(" (%d commits, %.1f commands each, %d read ahead, %d run again)", n, float64(batched.Load())/float64(n),
+				c.ReadAhead-counts0.ReadAhead, c.Reruns-counts0.Reruns)
 		}
 		if cpu1, ok := cputime.Process(); ok && cpuOK {
 			// The whole process's CPU time, this harness's clients included:

@@ -422,9 +422,23 @@ func TestWriterRerunsFailingWrite(t *testing.T) {
 				if i%4 == 3 {
 					id = i - 1
 				}
-				_, errsOf[i] = w.Submit(ctx, ledger.Actor{Principal: "PR-T", Authority: "AU-T"}, "note", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+				// The commands that share a name declare their read (its
+				// value unused), so that on PostgreSQL the writes before
+				// one are sent while it is decided (store.Tx.Send) and the
+				// failures come back from such a send.
+				const count = "SELECT COUNT(*) FROM settings WHERE name LIKE 'note-%'"
+				var ahead *ledger.Ahead
+				if i%4 >= 2 {
+					ahead = &ledger.Ahead{Keys: []string{fmt.Sprint(i)}, Read: store.Ahead{SQL: count}}
+				}
+				_, errsOf[i] = w.SubmitAhead(ctx, ledger.Actor{Principal: "PR-T", Authority: "AU-T"}, "note", ahead, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+					if ahead != nil {
+						// Long enough for the writes sent before to be
+						// done, so that each such command sends some.
+						time.Sleep(2 * time.Millisecond)
+					}
 					var k int
-					if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE name LIKE 'note-%'").Scan(&k); err != nil {
+					if err := tx.QueryRow(ctx, count).Scan(&k); err != nil {
 						return nil, err
 					}
 					return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("note-%03d", id), N: i})

@@ -1,14 +1,17 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -55,6 +58,10 @@ type Writer struct {
 	// keyOK is set once the signing key is known to be the log's own.
 	keyOK bool
 
+	// answered and reruns count the reads answered ahead and the batches
+	// run again (Counts).
+	answered, reruns atomic.Int64
+
 	// OnCommit, when set, is called after each batch commits with its size,
 	// before its clients are answered: it must not block. refused counts
 	// the commands a rule refused: not a Stale refusal, which its caller
@@ -66,6 +73,7 @@ type request struct {
 	ctx    context.Context
 	actor  Actor
 	name   string
+	ahead  *Ahead
 	decide Decide
 	res    Result
 	err    error
@@ -115,6 +123,21 @@ func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
 	return w
 }
 
+// WriterCounts are counts of how a writer ran its commands since it started.
+type WriterCounts struct {
+	// ReadAhead counts the commands whose declared read was answered ahead
+	// (Ahead).
+	ReadAhead int64
+	// Reruns counts the batches run again because a write failed after
+	// its command was counted (a fault: see Writer's log).
+	Reruns int64
+}
+
+// Counts returns the writer's counts.
+func (w *Writer) Counts() WriterCounts {
+	return WriterCounts{ReadAhead: w.answered.Load(), Reruns: w.reruns.Load()}
+}
+
 // IDs returns the writer's id source, for commands that assign ids.
 func (w *Writer) IDs() *IDs { return w.ids }
 
@@ -135,9 +158,35 @@ func (s Stale) Error() string { return s.Refusal.Error() }
 // Unwrap gives the refusal, so that errs.As finds it.
 func (s Stale) Unwrap() error { return s.Refusal }
 
+// Ahead declares the read a command's Decide begins with, so that on
+// PostgreSQL the writer can send it on another connection as the command's
+// transaction begins: another backend runs it while the writer's runs the
+// commands before, and Decide's QueryRow of the same statement with the same
+// arguments takes its row without a round trip (store.Tx.Answer).
+//
+// The row is the state committed before the transaction, so it answers the
+// command only when nothing before it in the transaction could have changed
+// it: every command before it in the transaction declared an Ahead (those
+// that come together run first), and none shares a key with it. A command
+// that declares none (Submit) reads in the transaction, and so do those
+// after it.
+type Ahead struct {
+	// Keys name what the read depends on and what the command's projection
+	// changes that another command's read could depend on ("organ:ID",
+	// "recipient:ID"): two commands with no key in common must not change
+	// what the other's read returns.
+	Keys []string
+	Read store.Ahead
+}
+
 // Submit runs one command and waits until it is durably committed or refused.
 func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide Decide) (Result, error) {
-	r := &request{ctx: ctx, actor: actor, name: name, decide: decide, done: make(chan struct{})}
+	return w.SubmitAhead(ctx, actor, name, nil, decide)
+}
+
+// SubmitAhead is Submit for a command whose first read is declared (Ahead).
+func (w *Writer) SubmitAhead(ctx context.Context, actor Actor, name string, ahead *Ahead, decide Decide) (Result, error) {
+	r := &request{ctx: ctx, actor: actor, name: name, ahead: ahead, decide: decide, done: make(chan struct{})}
 	select {
 	case <-w.stop:
 		return Result{}, ErrClosed
@@ -154,7 +203,13 @@ func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide De
 // SubmitAs runs one command as Submit does and decodes the entry it recorded
 // into a new T: what a service answers for a command is the record it wrote.
 func SubmitAs[T any](ctx context.Context, w *Writer, actor Actor, name string, decide Decide) (*T, error) {
-	res, err := w.Submit(ctx, actor, name, decide)
+	return SubmitAheadAs[T](ctx, w, actor, name, nil, decide)
+}
+
+// SubmitAheadAs is SubmitAs for a command whose first read is declared
+// (Ahead).
+func SubmitAheadAs[T any](ctx context.Context, w *Writer, actor Actor, name string, ahead *Ahead, decide Decide) (*T, error) {
+	res, err := w.SubmitAhead(ctx, actor, name, ahead, decide)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +305,7 @@ func (w *Writer) run(batch []*request) {
 		// writes of a command go with the next one's read): the batch runs
 		// again, each command learning the fate of its own writes.
 		w.log.Warn("a write failed after its command was counted; the batch runs again, each command's writes sent at its end", "commands", len(batch))
+		w.reruns.Add(1)
 		w.cache = nil
 		for _, r := range batch {
 			r.res, r.err = Result{}, nil
@@ -318,6 +374,9 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		return batch, 0, 0, err
 	}
 	size := st.size()
+	ra := &readsAhead{db: w.db, off: careful, sent: map[*request]bool{}, touched: map[string]bool{}}
+	defer ra.close()
+	ra.send(ctx, batch, 0)
 	var leaves []leaf
 	now := w.now().UTC()
 	at := FormatTime(now)
@@ -325,6 +384,7 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		if i == len(batch) {
 			if len(batch) < w.maxBatch && time.Since(start) < maxBatchTime {
 				batch = w.queued(batch)
+				ra.send(ctx, batch, i)
 			}
 			if i == len(batch) {
 				break
@@ -339,6 +399,14 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		// no longer interrupts its statements (which would also cost each
 		// statement a goroutine to watch for it).
 		rctx := context.WithoutCancel(r.ctx)
+		if a := ra.answer(r); a != nil {
+			w.answered.Add(1)
+			// The commands before it are sent now: the writer's backend
+			// runs them while this one is decided, its read answered
+			// already.
+			tx.Send(ctx)
+			tx.Answer(a)
+		}
 		var e *Entry
 		perr := tx.Savepoint(ctx, func() error {
 			var err error
@@ -349,6 +417,7 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 			e.V, e.At, e.By, e.Authority = Version, at, r.actor.Principal, r.actor.Authority
 			return w.reg.Project(ctx, tx, int64(size), e)
 		})
+		tx.Answer(nil)
 		if tx.Deferred() != nil {
 			return batch, 0, 0, errRerun
 		}
@@ -402,6 +471,90 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 	}
 	w.cache = st
 	return batch, accepted, refused, nil
+}
+
+// readsAhead sends the declared reads of a batch's commands (Ahead) and
+// tells which of them answer their command.
+type readsAhead struct {
+	db      *store.DB
+	off     bool // a careful run reads everything in the transaction
+	aheads  *store.Aheads
+	sent    map[*request]bool
+	touched map[string]bool // the keys of the commands run so far
+	unkeyed bool            // a command without an Ahead ran
+}
+
+// send sends the reads of batch[from:], the commands that joined since the
+// last call, on another connection: sent once the head is locked, they see
+// every commit before this transaction. Those commands are put in order
+// first, the ones that declared a read before the others: one that did not
+// would end the reads answered ahead for those after it. Commands in one
+// batch were submitted concurrently, so any order is theirs.
+func (ra *readsAhead) send(ctx context.Context, batch []*request, from int) {
+	if ra.off {
+		return
+	}
+	more := batch[from:]
+	slices.SortStableFunc(more, func(a, b *request) int {
+		return cmp.Compare(aheadRank(a), aheadRank(b))
+	})
+	var reads []*store.Ahead
+	for j, r := range more {
+		// The transaction's first command has no commands before it to
+		// overlap with: its read goes on the writer's connection with its
+		// savepoint, in one round trip, as a command alone does.
+		if r.ahead != nil && from+j > 0 {
+			reads = append(reads, &r.ahead.Read)
+			ra.sent[r] = true
+		}
+	}
+	if len(reads) == 0 {
+		return
+	}
+	if ra.aheads == nil {
+		ra.aheads = ra.db.SendAhead(ctx, reads)
+	} else {
+		ra.aheads.Send(ctx, reads)
+	}
+}
+
+// answer returns the read that answers r, about to run, or nil when r reads
+// in the transaction: when every command before it declared its read, their
+// keys tell whether one of them changed its row. It notes r's keys.
+func (ra *readsAhead) answer(r *request) *store.Ahead {
+	var a *store.Ahead
+	if ra.aheads != nil && ra.sent[r] && !ra.unkeyed && !anyKey(ra.touched, r.ahead.Keys) {
+		a = &r.ahead.Read
+	}
+	if r.ahead == nil {
+		ra.unkeyed = true
+	} else {
+		for _, k := range r.ahead.Keys {
+			ra.touched[k] = true
+		}
+	}
+	return a
+}
+
+// close waits for the reads and releases their connection.
+func (ra *readsAhead) close() { ra.aheads.Close() }
+
+// aheadRank orders a command that declared its read before one that did not.
+func aheadRank(r *request) int {
+	if r.ahead != nil {
+		return 0
+	}
+	return 1
+}
+
+// anyKey tells whether one of keys is in set.
+func anyKey(set map[string]bool, keys []string) bool {
+	for _, k := range keys {
+		if set[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // alert is the entry that records a refusal with Alert set: an

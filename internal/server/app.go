@@ -322,6 +322,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app.Mail.OnEvent = m.mailEvent
 	// A commit may have queued e-mails: the deliverer looks at once rather
 	// than at its next poll.
+	m.watchWriter(w)
 	w.OnCommit = func(accepted, refused int, took time.Duration) {
 		m.observeCommit(accepted, refused, took)
 		if accepted > 0 {

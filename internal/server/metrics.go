@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -43,6 +45,19 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// watchWriter exports the writer's counts: the commands whose read was
+// answered ahead (PostgreSQL) and the batches run again after a write failed
+// once its command was counted (a fault the server's log details).
+func (m *metrics) watchWriter(w *ledger.Writer) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_commands_read_ahead_total",
+			Help: "Commands whose first read another connection answered ahead (PostgreSQL)."},
+			func() float64 { return float64(w.Counts().ReadAhead) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_log_batch_reruns_total",
+			Help: "Batches run again because a write failed after its command was counted."},
+			func() float64 { return float64(w.Counts().Reruns) }))
 }
 
 func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {

@@ -15,11 +15,13 @@ import (
 // and the next command (the writer's alert), and checks that exactly the
 // successful commands' writes and the in-between write are committed.
 // It runs once as is, once pipelined (statements queued and sent together on
-// PostgreSQL), and once pipelined with deferred releases (the writer's way: a
-// command's writes go with the next command's read). Each command reads the
+// PostgreSQL), once pipelined with deferred releases (the writer's way: a
+// command's writes go with the next command's read), and once with the
+// writes before each command sent without waiting (Tx.Send, the writer's way
+// before a command whose read was answered ahead). Each command reads the
 // count of rows first, which must see every write before it.
 func TestSavepointsFollowOneAnother(t *testing.T) {
-	for _, mode := range []string{"plain", "pipelined", "deferred"} {
+	for _, mode := range []string{"plain", "pipelined", "deferred", "sent"} {
 		t.Run(mode, func(t *testing.T) { testSavepoints(t, mode) })
 	}
 }
@@ -39,7 +41,7 @@ func testSavepoints(t *testing.T, mode string) {
 		if mode != "plain" {
 			tx.Pipeline()
 		}
-		if mode == "deferred" {
+		if mode == "deferred" || mode == "sent" {
 			tx.DeferRelease()
 		}
 		rows := 0
@@ -52,6 +54,9 @@ func testSavepoints(t *testing.T, mode string) {
 		refused := errors.New("refused")
 		command := func(x int, fail bool) {
 			t.Helper()
+			if mode == "sent" {
+				tx.Send(ctx)
+			}
 			err := tx.Savepoint(ctx, func() error {
 				var n int
 				if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sp").Scan(&n); err != nil || n != rows {

@@ -456,6 +456,14 @@ type Tx struct {
 	deferRelease bool
 	released     bool
 	deferred     error
+	// answer is the read ahead that answers the next QueryRow (Answer).
+	answer *Ahead
+	// inflight is closed when the statements Send sent are done, with
+	// their error in inflightErr; inflightPrev tells whether they held a
+	// released savepoint's writes.
+	inflight     chan struct{}
+	inflightErr  error
+	inflightPrev bool
 
 	// bulk is the group of a bulk load this write transaction is a
 	// savepoint of (DB.Bulk); ended tells it was committed or rolled back.
@@ -606,6 +614,8 @@ func (t *Tx) Deferred() error { return t.deferred }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
+	t.answer = nil
+	t.settle()
 	t.flushBeforeRead(ctx)
 	if st := t.stmt(ctx, s); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -616,6 +626,10 @@ func (t *Tx) Query(ctx context.Context, s string, args ...any) (*sql.Rows, error
 // QueryRow runs a one-row query in the transaction. In a pipelined
 // transaction the queued statements and the query go in one round trip.
 func (t *Tx) QueryRow(ctx context.Context, s string, args ...any) *Row {
+	if row := t.answered(s, args); row != nil {
+		return row
+	}
+	t.settle()
 	if t.pipelined && len(t.queue) > 0 {
 		row := &Row{}
 		q, prev := t.take()
@@ -673,6 +687,7 @@ func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error
 		t.queue = append(t.queue, queued{s, args, r})
 		return r, nil
 	}
+	t.settle()
 	if st := t.stmt(ctx, s); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -682,6 +697,7 @@ func (t *Tx) Exec(ctx context.Context, s string, args ...any) (sql.Result, error
 // Flush sends the queued statements of a pipelined transaction in one
 // round trip, and returns the first error among them.
 func (t *Tx) Flush(ctx context.Context) error {
+	t.settle()
 	if len(t.queue) == 0 {
 		return nil
 	}
@@ -693,10 +709,108 @@ func (t *Tx) Flush(ctx context.Context) error {
 	return err
 }
 
+// Send starts sending the queued statements of a pipelined transaction and
+// returns at once: PostgreSQL runs them while the caller works on what comes
+// next. The transaction's next use of its connection (a read, Flush, Commit)
+// waits for them first; their failure is then reported as a failure sent
+// before a read is (a released savepoint's writes in Deferred). Nothing is
+// sent while statements sent before are still running.
+func (t *Tx) Send(ctx context.Context) {
+	if t.inflight != nil {
+		select {
+		case <-t.inflight:
+			t.settle()
+		default:
+			return
+		}
+	}
+	if !t.pipelined || len(t.queue) == 0 {
+		return
+	}
+	q, prev := t.take()
+	done := make(chan struct{})
+	t.inflight, t.inflightPrev = done, prev
+	go func() {
+		defer close(done)
+		t.inflightErr = t.send(ctx, q)
+	}()
+}
+
+// settle waits for the statements Send sent and keeps their failure.
+func (t *Tx) settle() {
+	if t.inflight == nil {
+		return
+	}
+	<-t.inflight
+	t.inflight = nil
+	if err := t.inflightErr; err != nil {
+		t.inflightErr = nil
+		t.sendFailed(err, t.inflightPrev)
+	}
+}
+
 func (t *Tx) send(ctx context.Context, q []queued) error {
 	return t.conn.Raw(func(dc any) error {
 		return sendBatch(ctx, dc.(*stdlib.Conn).Conn(), t.db, q, nil)
 	})
+}
+
+// batch is a protocol batch being built on a connection: each statement
+// prepared once per connection (pgx keeps what a connection prepared), its
+// arguments encoded as pgx encodes them.
+type batch struct {
+	c   *pgx.Conn
+	db  *DB
+	m   *pgtype.Map
+	b   pgconn.Batch
+	buf []byte // the arguments' values, encoded
+}
+
+func newBatch(c *pgx.Conn, db *DB) *batch {
+	return &batch{c: c, db: db, m: c.TypeMap(), buf: make([]byte, 0, 256)}
+}
+
+// add queues statement s with its arguments; a read's rows come back in the
+// formats pgx itself asks for, so that they scan as a pgx query's would
+// (binary where pgx knows the type).
+func (bb *batch) add(ctx context.Context, s string, args []any, read bool) error {
+	sql := bb.db.Bind(s)
+	// Named by its text, pgx keeps the statement by its text too: no name
+	// to compute on every send.
+	sd, err := bb.c.Prepare(ctx, sql, sql)
+	if err != nil {
+		return err
+	}
+	if len(args) != len(sd.ParamOIDs) {
+		return fmt.Errorf("%d arguments for %d parameters: %s", len(args), len(sd.ParamOIDs), s)
+	}
+	vals := make([][]byte, len(args))
+	formats := make([]int16, len(args))
+	for i, a := range args {
+		oid := sd.ParamOIDs[i]
+		formats[i] = bb.m.FormatCodeForOID(oid)
+		// Each value is appended to buf, and keeps its own slice of it; an
+		// empty value stays a non-nil empty slice (Encode returns nil only
+		// for NULL).
+		prev := bb.buf
+		if bb.buf, err = bb.m.Encode(oid, formats[i], a, bb.buf); err != nil {
+			return fmt.Errorf("argument %d of %s: %w", i+1, s, err)
+		}
+		if bb.buf == nil {
+			vals[i], bb.buf = nil, prev // NULL
+			continue
+		}
+		vals[i] = bb.buf[len(prev):len(bb.buf):len(bb.buf)]
+	}
+	var rf []int16
+	if read {
+		rf = make([]int16, len(sd.Fields))
+		for i, f := range sd.Fields {
+			rf[i] = bb.m.FormatCodeForOID(f.DataTypeOID)
+		}
+	}
+	bb.b.ExecPrepared(sd.Name, vals, formats, rf)
+	return nil
 }
 
 // sendBatch sends the statements q on c in one round trip: each prepared
@@ -708,74 +822,22 @@ func (t *Tx) send(ctx context.Context, q []queued) error {
 // and its row kept in read.row; its own failure is the row's error, not
 // sendBatch's, which fails only when a queued statement failed.
 func sendBatch(ctx context.Context, c *pgx.Conn, db *DB, q []queued, read *rowRead) error {
-	b := &pgconn.Batch{}
-	m := c.TypeMap()
-	buf := make([]byte, 0, 256) // the arguments' values, encoded
-	add := func(s string, args []any, resultFormats func(*pgconn.StatementDescription) []int16) error {
-		sql := db.Bind(s)
-		// Named by its text, pgx keeps the statement by its text too: no
-		// name to compute on every send.
-		sd, err := c.Prepare(ctx, sql, sql)
-		if err != nil {
-			return err
-		}
-		if len(args) != len(sd.ParamOIDs) {
-			return fmt.Errorf("%d arguments for %d parameters: %s", len(args), len(sd.ParamOIDs), s)
-		}
-		vals := make([][]byte, len(args))
-		formats := make([]int16, len(args))
-		for i, a := range args {
-			oid := sd.ParamOIDs[i]
-			formats[i] = m.FormatCodeForOID(oid)
-			// Each value is appended to buf, and keeps its own slice of it;
-			// an empty value stays a non-nil empty slice (Encode returns
-			// nil only for NULL).
-			prev := buf
-			if buf, err = m.Encode(oid, formats[i], a, buf); err != nil {
-				return fmt.Errorf("argument %d of %s: %w", i+1, s, err)
-			}
-			if buf == nil {
-				vals[i], buf = nil, prev // NULL
-				continue
-			}
-			vals[i] = buf[len(prev):len(buf):len(buf)]
-		}
-		var rf []int16
-		if resultFormats != nil {
-			rf = resultFormats(sd)
-		}
-		b.ExecPrepared(sd.Name, vals, formats, rf)
-		return nil
-	}
+	bb := newBatch(c, db)
 	for _, s := range q {
-		if err := add(s.q, s.args, nil); err != nil {
+		if err := bb.add(ctx, s.q, s.args, false); err != nil {
 			return err
 		}
 	}
 	if read != nil {
-		// The result formats pgx itself asks for, so that the row scans as
-		// a pgx query's would (binary where pgx knows the type).
-		err := add(read.q, read.args, func(sd *pgconn.StatementDescription) []int16 {
-			rf := make([]int16, len(sd.Fields))
-			for i, f := range sd.Fields {
-				rf[i] = m.FormatCodeForOID(f.DataTypeOID)
-			}
-			return rf
-		})
-		if err != nil {
+		if err := bb.add(ctx, read.q, read.args, true); err != nil {
 			read.row.err = err
 			read = nil
 		}
 	}
-	results, err := c.PgConn().ExecBatch(ctx, b).ReadAll()
+	results, err := c.PgConn().ExecBatch(ctx, &bb.b).ReadAll()
 	for i, r := range results {
 		if i == len(q) && read != nil {
-			read.row.m, read.row.fields, read.row.err = m, r.FieldDescriptions, r.Err
-			if len(r.Rows) > 0 {
-				read.row.values = r.Rows[0]
-			} else if r.Err == nil {
-				read.row.err = sql.ErrNoRows
-			}
+			read.row.set(bb.m, r)
 			if r.Err != nil {
 				// The read's own failure aborted the transaction; the
 				// savepoint it runs in is rolled back by its caller.
@@ -827,6 +889,16 @@ func (r *Row) Scan(dest ...any) error {
 	return pgx.ScanRow(r.m, r.fields, r.values, dest...)
 }
 
+// set makes r the first row of result res, scanned with m.
+func (r *Row) set(m *pgtype.Map, res *pgconn.Result) {
+	r.m, r.fields, r.err = m, res.FieldDescriptions, res.Err
+	if len(res.Rows) > 0 {
+		r.values = res.Rows[0]
+	} else if res.Err == nil {
+		r.err = sql.ErrNoRows
+	}
+}
+
 // ErrRow returns a row whose Scan and Err fail with err: what a Queryer
 // answers for a query it could not run.
 func ErrRow(err error) *Row { return &Row{err: err} }
@@ -855,6 +927,7 @@ func (r *queuedResult) LastInsertId() (int64, error) {
 
 // RowsAffected sends the queue, if the statement is still in it.
 func (r *queuedResult) RowsAffected() (int64, error) {
+	r.t.settle()
 	if !r.sent {
 		if err := r.t.Flush(context.Background()); err != nil {
 			return 0, err
@@ -871,6 +944,7 @@ func (t *Tx) Commit() error {
 	if t.bulk != nil {
 		return t.endBulk(true)
 	}
+	t.settle()
 	if err := errors.Join(t.failed, t.Flush(context.Background())); err != nil {
 		return err
 	}
@@ -889,6 +963,7 @@ func (t *Tx) Rollback() error {
 	if t.bulk != nil {
 		return t.endBulk(false)
 	}
+	t.settle()
 	t.queue = nil
 	err := t.tx.Rollback()
 	t.prepare()

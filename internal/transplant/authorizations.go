@@ -138,11 +138,26 @@ const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor
 	LEFT JOIN equity_registrations er ON er.recipient_id = r.id
 	ORDER BY ta.authorized_at DESC LIMIT 1`
 
+// procedureAhead declares readProcedure's read for the writer to send ahead
+// (ledger.Ahead). Its keys are the organ and the recipient: a transplantation
+// changes what the read returns of its own organ and recipient only (the
+// organ's and the recipient's status, the registration's first transplant),
+// and the read's other rows (the centre's authorizations, the procurement,
+// the donor) are changed by commands that declare no Ahead.
+func procedureAhead(centreID, organID, recipientID, onDay string) *ledger.Ahead {
+	return &ledger.Ahead{Keys: []string{"organ:" + organID, "recipient:" + recipientID},
+		Read: store.Ahead{SQL: procedureSQL, Args: procedureArgs(centreID, organID, recipientID, onDay)}}
+}
+
+func procedureArgs(centreID, organID, recipientID, onDay string) []any {
+	return []any{centreID, onDay, onDay, onDay, centreID, organID, recipientID}
+}
+
 func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, recipientID, onDay string) (*procedureFacts, error) {
 	var f procedureFacts
 	var oID, oOrgan, oStatus, oDonor, oProc, oAt, rID, rStatus, rNeeded sql.NullString
 	var n int
-	if err := q.QueryRow(ctx, procedureSQL, centreID, onDay, onDay, onDay, centreID, organID, recipientID).Scan(
+	if err := q.QueryRow(ctx, procedureSQL, procedureArgs(centreID, organID, recipientID, onDay)...).Scan(
 		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
 		&f.authID, &f.authAt, &f.authCentre, &f.listStatus, &f.abroad, &f.donorKind); err != nil {
 		return nil, err

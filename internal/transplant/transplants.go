@@ -48,7 +48,8 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	}
 	id := s.W.IDs().New("TX")
 	var donorKind string
-	rec, err := ledger.SubmitAs[Transplant](ctx, s.W, p.Actor(), "record transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	ahead := procedureAhead(centre, oid.String(), in.RecipientID, day(at))
+	rec, err := ledger.SubmitAheadAs[Transplant](ctx, s.W, p.Actor(), "record transplant", ahead, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
