@@ -17,15 +17,17 @@ import (
 // costs a b-tree descent a row: at 1,000,000 organs, a third of the replay.
 // Built at the end, an index is one sort of its table.
 //
-// The indexes left out are the non-unique ones made by CREATE INDEX that no
-// foreign key's check can use (a unique index enforces a constraint and
-// answers ON CONFLICT; an index led by a foreign key's column answers the
-// check of its parent's delete or key change, which no query plan shows).
-// Before a statement runs for the first time, its query plan is asked of a
-// twin, an empty database with the same schema and every index: an index
-// that plan reads through is built on the replay there and then, so that
-// every statement runs with the indexes it would have had. The schemas
-// declare no statistics (no ANALYZE), so the twin plans as the replay would.
+// The indexes left out are the non-unique ones made by CREATE INDEX (a
+// unique index enforces a constraint and answers ON CONFLICT). Before a
+// statement runs for the first time, its query plan is asked of a twin, an
+// empty database with the same schema and every index: an index that plan
+// reads through, including one a foreign key's check reads (a parent's
+// delete or key change looks for its children by the index led by their
+// column), is built on the replay there and then, so that every statement
+// runs with the indexes it would have had. The schemas declare no
+// statistics (no ANALYZE), so the twin plans as the replay would. A
+// statement whose program runs another (a trigger, a foreign key's action),
+// whose reads its plan does not show, builds every late index.
 type lateIndexes struct {
 	tx       *store.Tx // the replay's current transaction
 	twin     *store.DB
@@ -46,7 +48,6 @@ func dropLateIndexes(ctx context.Context, mem *store.DB, schemas []store.Schema)
 	rows, err := mem.Read().Query(ctx, `SELECT s.name, s.sql FROM sqlite_schema s
 		JOIN pragma_index_list(s.tbl_name) l ON l.name = s.name
 		WHERE s.type = 'index' AND s.sql IS NOT NULL AND l."unique" = 0 AND l.origin = 'c'
-		AND NOT EXISTS (SELECT 1 FROM pragma_index_info(s.name) i JOIN pragma_foreign_key_list(s.tbl_name) f ON f."from" = i.name WHERE i.seqno = 0)
 		ORDER BY s.rowid`)
 	if err != nil {
 		return nil, err
@@ -110,34 +111,15 @@ func (li *lateIndexes) close() {
 	}
 }
 
-// plan builds, before statement s first runs, the late indexes its plan
-// reads through. A plan that cannot be asked builds every late index: the
-// replay is then as it would be without them.
+// plan builds, before statement s first runs, the late indexes it reads
+// through (opened). A statement that cannot be asked about builds
+// every late index: the replay is then as it would be without them.
 func (li *lateIndexes) plan(ctx context.Context, s string, args []any) error {
 	if li.twin == nil || li.planned[s] {
 		return nil
 	}
 	li.planned[s] = true
-	var need []string
-	rows, err := li.twin.Read().Query(ctx, "EXPLAIN QUERY PLAN "+s, args...)
-	if err == nil {
-		for rows.Next() {
-			var id, parent, unused int64
-			var detail string
-			if err = rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				break
-			}
-			for _, m := range usedIndex.FindAllStringSubmatch(detail, -1) {
-				if _, ok := li.late[m[1]]; ok {
-					need = append(need, m[1])
-				}
-			}
-		}
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-	}
+	need, err := li.opened(ctx, s, args)
 	if err != nil {
 		need = slices.Clone(li.names)
 	}
@@ -147,6 +129,55 @@ func (li *lateIndexes) plan(ctx context.Context, s string, args []any) error {
 		}
 	}
 	return nil
+}
+
+// opened finds the late indexes that statement s reads through: those its
+// query plan searches or scans, which include a foreign key's check of the
+// children of a row it deletes or whose key it changes. The plan does not
+// show what a program run by s's own (a trigger's, a foreign key's action's)
+// reads: then every late index.
+func (li *lateIndexes) opened(ctx context.Context, s string, args []any) ([]string, error) {
+	var need []string
+	add := func(name string) {
+		if _, late := li.late[name]; late && !slices.Contains(need, name) {
+			need = append(need, name)
+		}
+	}
+	rows, err := li.twin.Read().Query(ctx, "EXPLAIN QUERY PLAN "+s, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, parent, unused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for _, m := range usedIndex.FindAllStringSubmatch(detail, -1) {
+			add(m[1])
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if rows, err = li.twin.Read().Query(ctx, "EXPLAIN "+s, args...); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var addr, p1, p2, p3, p5 int64
+		var opcode string
+		var p4, comment sql.NullString
+		if err := rows.Scan(&addr, &opcode, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+			return nil, err
+		}
+		if opcode == "Program" {
+			return slices.Clone(li.names), nil
+		}
+	}
+	return need, rows.Err()
 }
 
 // build makes a late index on the replay.

@@ -12,10 +12,12 @@ import (
 
 // TestLateIndexes checks which indexes a replay from empty builds late and
 // that a statement reading through one finds it built before it runs: the
-// non-unique indexes made by CREATE INDEX are dropped, except one led by a
-// foreign key's column; unique ones and the keys' stay; an UPDATE whose
-// plan searches a late index builds that one only, an INSERT builds none, a
-// query that cannot be planned builds them all, and finish builds the rest
+// non-unique indexes made by CREATE INDEX are dropped; unique ones and the
+// keys' stay; an UPDATE whose plan searches a late index builds that one
+// only, an INSERT builds none, a change of a parent's key builds the index
+// its children's check reads (which no query plan shows), a delete that
+// cascades (a program of its own) and a query that cannot be planned build
+// them all, and finish builds the rest
 // so that the replay ends with the schema it began with; a replay thrown
 // away after the comparison gets only those the comparison's reads need.
 func TestLateIndexes(t *testing.T) {
@@ -29,6 +31,7 @@ CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), x TEXT, y TEXT)
 CREATE INDEX c_p ON c (p_id, x);
 CREATE INDEX c_x ON c (x);
 CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
+CREATE TABLE d (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id) ON DELETE CASCADE);
 `)}}}
 	open := func() (*store.DB, *lateIndexes) {
 		t.Helper()
@@ -54,10 +57,10 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 	all := []string{"c_p", "c_x", "c_y", "p_k", "p_u", "p_w"}
 
 	db, li := open()
-	if got, want := li.names, []string{"p_k", "p_w", "c_x", "c_y"}; !slices.Equal(got, want) {
+	if got, want := li.names, []string{"p_k", "p_w", "c_p", "c_x", "c_y"}; !slices.Equal(got, want) {
 		t.Fatalf("late indexes %q, want %q", got, want)
 	}
-	if got, want := IndexNames(t, db), []string{"c_p", "p_u"}; !slices.Equal(got, want) {
+	if got, want := IndexNames(t, db), []string{"p_u"}; !slices.Equal(got, want) {
 		t.Fatalf("the replay begins with the indexes %q, want %q", got, want)
 	}
 	if _, err := li.Exec(ctx, "INSERT INTO p (id, k, w, v) VALUES (?, ?, ?, ?)", "p1", "a", "b", "c"); err != nil {
@@ -70,8 +73,17 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 	if err := li.QueryRow(ctx, "SELECT v FROM c JOIN p ON p.id = c.p_id WHERE c.y = ?", "z").Scan(&v); err == nil {
 		t.Fatal("a row from an empty table")
 	}
+	if _, err := li.Exec(ctx, "INSERT INTO c (id, p_id, x) VALUES (?, ?, ?)", "c1", "p1", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := li.names, []string{"p_w", "c_p", "c_x"}; !slices.Equal(got, want) {
+		t.Errorf("after an insert, an update by k, a read by y and a child's insert, late indexes %q, want %q", got, want)
+	}
+	if _, err := li.Exec(ctx, "UPDATE p SET id = ? WHERE id = ?", "p2", "p3"); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := li.names, []string{"p_w", "c_x"}; !slices.Equal(got, want) {
-		t.Errorf("after an insert, an update by k and a read by y, late indexes %q, want %q", got, want)
+		t.Errorf("after a change of a parent's key, late indexes %q, want %q", got, want)
 	}
 	if err := li.tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -100,9 +112,19 @@ CREATE INDEX c_y ON c (y) WHERE y IS NOT NULL;
 		t.Fatal(err)
 	}
 	li.tx.Commit()
-	if got, want := IndexNames(t, db), []string{"c_p", "c_x", "p_u"}; !slices.Equal(got, want) {
+	if got, want := IndexNames(t, db), []string{"c_x", "p_u"}; !slices.Equal(got, want) {
 		t.Errorf("thrown away, the replay has the indexes %q, want %q", got, want)
 	}
+
+	// A delete that runs a foreign key's action builds every late index.
+	db, li = open()
+	if _, err := li.Exec(ctx, "DELETE FROM p WHERE id = ?", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(li.names) != 0 {
+		t.Errorf("after a delete that cascades, late indexes %q", li.names)
+	}
+	li.tx.Commit()
 
 	// A statement that cannot be planned builds every late index.
 	db, li = open()

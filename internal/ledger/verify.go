@@ -99,9 +99,6 @@ type Report struct {
 // OK tells whether nothing was found wrong.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
-// replayCommitEvery is how many leaves the replay projects per transaction.
-const replayCommitEvery = 4096
-
 // headProbe reads what every command changes: the snapshots of one
 // verification must all answer it the same.
 const headProbe = "SELECT size, root FROM log_state WHERE id = 1"
@@ -285,12 +282,15 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		}
 	}
 	defer li.close()
+	// The replay is one transaction: its statements are prepared once
+	// (store.Tx.stmt), and the scratch file's pages are written once, at
+	// its commit, rather than at each of many.
 	mtx, err := mem.BeginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
 	li.tx = mtx
-	defer func() { mtx.Rollback() }()
+	defer mtx.Rollback()
 
 	// Leaves: contiguous, hashes match data, tree matches the checkpoint.
 	// The stored tree is checked beside the replay in a full verification,
@@ -335,18 +335,6 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			}
 		}
 		next++
-		// A commit now and then lets the scratch file's statement cache
-		// prepare the projectors' statements (it prepares those of a
-		// transaction once it ends), so that they are parsed once.
-		if (next-from)%replayCommitEvery == 0 {
-			if err := mtx.Commit(); err != nil {
-				return false, err
-			}
-			if mtx, err = mem.BeginWrite(ctx); err != nil {
-				return false, err
-			}
-			li.tx = mtx
-		}
 		if opt.Progress != nil && (next-from)%20000 == 0 {
 			opt.Progress("leaves", next-from, head.Size-from)
 		}

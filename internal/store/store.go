@@ -433,8 +433,9 @@ type Tx struct {
 	db    *DB
 	tx    *sql.Tx
 	cache *stmtCache // SQLite write transactions only
-	// bound holds the cache's statements bound to this transaction, each
-	// bound once (sql.Tx.StmtContext makes a new one at each call).
+	// bound holds the statements prepared for this transaction: the
+	// cache's, each bound once (sql.Tx.StmtContext makes a new one at each
+	// call), and those first seen in it.
 	bound map[string]*sql.Stmt
 	// inSavepoint tells that a savepoint opened for the next Savepoint call
 	// is open.
@@ -516,9 +517,11 @@ func (db *DB) stmtCache() *stmtCache {
 // stmtCache keeps the statements of SQLite write transactions prepared on the
 // writer's one connection, so that each is parsed once rather than once per
 // command (parsing was half the writer's CPU). A statement first seen inside
-// a transaction runs unprepared and is prepared after the transaction ends,
-// when the connection is free again. PostgreSQL needs none of this: pgx
-// caches prepared statements per connection itself.
+// a transaction is prepared on that transaction for the rest of it, and on
+// the connection after the transaction ends, when the connection is free
+// again: a long transaction (a replay's) parses each of its statements once
+// too. PostgreSQL needs none of this: pgx caches prepared statements per
+// connection itself.
 type stmtCache struct {
 	mu      sync.Mutex
 	stmts   map[string]*sql.Stmt
@@ -542,10 +545,18 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 		c.pending[q] = true
 	}
 	c.mu.Unlock()
-	if s == nil {
+	if len(t.bound) >= maxCachedStmts {
 		return nil
 	}
-	s = t.tx.StmtContext(ctx, s)
+	if s == nil {
+		p, err := t.tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil // it runs unprepared, and fails there as it would
+		}
+		s = p
+	} else {
+		s = t.tx.StmtContext(ctx, s)
+	}
 	if t.bound == nil {
 		t.bound = map[string]*sql.Stmt{}
 	}
