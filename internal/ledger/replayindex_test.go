@@ -125,6 +125,9 @@ CREATE TABLE d (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id) ON DELETE CASCAD
 		t.Errorf("after a delete that cascades, late indexes %q", li.names)
 	}
 	li.tx.Commit()
+	if got := IndexNames(t, db); !slices.Equal(got, all) {
+		t.Errorf("after a delete that cascades, the replay has the indexes %q, want %q", got, all)
+	}
 
 	// A statement that cannot be planned builds every late index.
 	db, li = open()
