@@ -241,5 +241,11 @@ func Email(field, s string) (string, error) {
 			return "", bad
 		}
 	}
+	// A quoted local part net/mail unquotes may no longer be one
+	// unquoted (".c"@b gives .c@b, a leading dot): what is kept must
+	// read back as itself.
+	if again, err := mail.ParseAddress(a.Address); err != nil || again.Address != a.Address {
+		return "", bad
+	}
 	return a.Address, nil
 }

@@ -40,6 +40,7 @@ func TestRefusals(t *testing.T) {
 		{"digest length", str(check.HexDigest("f", "abc", 32)), "hex_digest", "f must be 32 hexadecimal digits"},
 		{"email", str(check.Email("f", "not an address")), "email", "f is not an e-mail address"},
 		{"email with two @", str(check.Email("f", `"@"@c.example`)), "email", "f is not an e-mail address"},
+		{"email whose quotes hid a leading dot", str(check.Email("f", `".c"@c.example`)), "email", "f is not an e-mail address"},
 		{"digest digits", str(check.HexDigest("f", "g0000000000000000000000000000000", 32)), "hex_digest", "f must be 32 hexadecimal digits"},
 	} {
 		e, ok := errs.As(c.err)
