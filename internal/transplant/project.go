@@ -134,12 +134,10 @@ func insertProcurement(ctx context.Context, q store.Queryer, idx int64, e *ledge
 // insertTransplant writes a transplantation; procedure is the procedure it
 // is part of, "" for one recorded alone, and kind that procedure's kind. The
 // organ's and the recipient's status follow from this row (see organStatus
-// and recipientStatus); the reports' rows are kept with it.
+// and recipientStatus); the reports' rows are kept with it, in the same
+// statement on PostgreSQL (store.ExecTogether).
 func insertTransplant(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant, procedure, kind string) error {
-	_, err := q.Exec(ctx, `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, procedure_id, recorded_at, recorded_by, log_index)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, nullable(procedure), e.At, e.By, idx)
-	if err != nil {
-		return err
-	}
-	return reportRowsOnTransplant(ctx, q, t, procedure, kind)
+	return store.ExecTogether(ctx, q, append([]store.Write{{SQL: `INSERT INTO transplants (id, organ_id, recipient_id, centre_id, authorization_id, performed_at, procedure_id, recorded_at, recorded_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, Args: []any{t.ID, t.OrganID, t.RecipientID, t.CentreID, t.AuthorizationID, t.PerformedAt, nullable(procedure), e.At, e.By, idx}}},
+		reportRowsOnTransplant(t, procedure, kind)...)...)
 }

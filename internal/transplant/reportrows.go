@@ -45,26 +45,25 @@ const (
 		ON CONFLICT (id) DO NOTHING`
 )
 
-// reportRowsOnTransplant adds what a transplantation counts: its GODT
-// transplant (once per procedure and organ type), its donation utilized, and
-// the first transplantation of its registration. kind is the procedure's
-// kind, single for one recorded alone.
-func reportRowsOnTransplant(ctx context.Context, q store.Queryer, t *Transplant, procedure, kind string) error {
+// reportRowsOnTransplant returns the writes of what a transplantation
+// counts: its GODT transplant (once per procedure and organ type), its
+// donation utilized, and the first transplantation of its registration. kind
+// is the procedure's kind, single for one recorded alone. Each changes its own
+// table and reads only tables the transplantation leaves alone (organs,
+// donors, and the row it changes), as store.ExecTogether asks.
+func reportRowsOnTransplant(t *Transplant, procedure, kind string) []store.Write {
 	key, sql := t.ID, godtTransplantSQL
 	if procedure != "" {
 		key, sql = procedure+":", godtProcedureSQL
 	}
-	if _, err := q.Exec(ctx, sql, key, t.PerformedAt, yearOf(t.PerformedAt), kind, t.OrganID); err != nil {
-		return err
-	}
-	if _, err := q.Exec(ctx, `UPDATE godt_donations SET utilized = 1
-		WHERE id = (SELECT o.procurement_id FROM organs o WHERE o.id = ?) AND utilized = 0`, t.OrganID); err != nil {
-		return err
-	}
-	_, err := q.Exec(ctx, `UPDATE equity_registrations SET first_at = ?,
+	return []store.Write{
+		{SQL: sql, Args: []any{key, t.PerformedAt, yearOf(t.PerformedAt), kind, t.OrganID}},
+		{SQL: `UPDATE godt_donations SET utilized = 1
+		WHERE id = (SELECT o.procurement_id FROM organs o WHERE o.id = ?) AND utilized = 0`, Args: []any{t.OrganID}},
+		{SQL: `UPDATE equity_registrations SET first_at = ?,
 		wait_months = ? - (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER))
-		WHERE recipient_id = ? AND (first_at IS NULL OR first_at > ?)`, t.PerformedAt, monthNumber(t.PerformedAt), t.RecipientID, t.PerformedAt)
-	return err
+		WHERE recipient_id = ? AND (first_at IS NULL OR first_at > ?)`, Args: []any{t.PerformedAt, monthNumber(t.PerformedAt), t.RecipientID, t.PerformedAt}},
+	}
 }
 
 // yearOf is the year of a time written as text.
