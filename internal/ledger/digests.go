@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -55,8 +56,9 @@ func bound(p *string) any {
 
 // rowHash hashes a row's values: a tag and the length of each, so that
 // values that sameValue tells apart hash apart, and those it tells the same
-// (an integer and the boolean it renders as) hash the same.
-func rowHash(buf []byte, vals []any) ([32]byte, []byte) {
+// (an integer and the boolean it renders as) hash the same. V is any for a
+// scanned row, driver.Value for one hashed in SQLite (rangeHashesFunc).
+func rowHash[V any](buf []byte, vals []V) ([32]byte, []byte) {
 	buf = buf[:0]
 	add := func(tag byte, b []byte) {
 		buf = append(buf, tag)
@@ -64,7 +66,7 @@ func rowHash(buf []byte, vals []any) ([32]byte, []byte) {
 		buf = append(buf, b...)
 	}
 	for _, v := range vals {
-		switch x := v.(type) {
+		switch x := any(v).(type) {
 		case nil:
 			add('n', nil)
 		case []byte:
@@ -78,6 +80,136 @@ func rowHash(buf []byte, vals []any) ([32]byte, []byte) {
 		}
 	}
 	return sha256.Sum256(buf), buf
+}
+
+// rangeHashesFunc is hashRows as an SQLite aggregate:
+// custos_range_hashes(ranges, key, col1, col2, …) hashes each row's
+// columns as rowHash of the scanned row does, files the hash under the
+// range its key falls in (rangeIndex; ranges as encodeRanges writes them),
+// and gives them all as one blob (decodeRangeHashes). A SQLite side is so
+// hashed in the statement that reads it, its rows never read one by one
+// into Go (each of modernc's column reads takes the connection's mutex).
+// The values it is given are those a scan of the row gives (custos declares
+// no column type that modernc's scan turns into another Go type, such as
+// DATE), so a row hashes as the same row read from PostgreSQL does:
+// TestRowHashFunc.
+const rangeHashesFunc = "custos_range_hashes"
+
+func init() {
+	store.SQLiteAggregate(rangeHashesFunc, func() (func([]driver.Value) error, func() driver.Value) {
+		var (
+			ranges []keptRange
+			parsed bool
+			whole  bool
+			byKey  [][][32]byte
+			buf    []byte
+		)
+		step := func(args []driver.Value) error {
+			if len(args) < 2 {
+				return fmt.Errorf("%s needs the ranges and a key", rangeHashesFunc)
+			}
+			if !parsed {
+				enc, _ := args[0].([]byte)
+				var err error
+				if ranges, err = decodeRanges(enc); err != nil {
+					return err
+				}
+				byKey, parsed = make([][][32]byte, len(ranges)), true
+			}
+			k, ok := args[1].(string)
+			if !ok {
+				whole = true
+				return nil
+			}
+			var h [32]byte
+			h, buf = rowHash(buf, args[2:])
+			r := rangeIndex(ranges, k)
+			byKey[r] = append(byKey[r], h)
+			return nil
+		}
+		final := func() driver.Value {
+			if !parsed {
+				return nil // no rows
+			}
+			out := []byte{0}
+			if whole {
+				out[0] = 1
+			}
+			for _, hs := range byKey {
+				out = binary.AppendUvarint(out, uint64(len(hs)))
+				for _, h := range hs {
+					out = append(out, h[:]...)
+				}
+			}
+			return out
+		}
+		return step, final
+	})
+}
+
+// encodeRanges writes the upper bounds of ranges for rangeHashesFunc.
+func encodeRanges(ranges []keptRange) []byte {
+	var b []byte
+	for _, r := range ranges {
+		if r.hi == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(*r.hi)))
+		b = append(b, *r.hi...)
+	}
+	return b
+}
+
+// decodeRanges reads what encodeRanges wrote (the upper bounds only).
+func decodeRanges(b []byte) ([]keptRange, error) {
+	var ranges []keptRange
+	for len(b) > 0 {
+		var r keptRange
+		if b[0] == 1 {
+			n, k := binary.Uvarint(b[1:])
+			if k <= 0 || uint64(len(b)-1-k) < n {
+				return nil, fmt.Errorf("%s: bad ranges", rangeHashesFunc)
+			}
+			hi := string(b[1+k : 1+k+int(n)])
+			r.hi, b = &hi, b[1+k+int(n):]
+		} else {
+			b = b[1:]
+		}
+		ranges = append(ranges, r)
+	}
+	if len(ranges) == 0 {
+		return nil, fmt.Errorf("%s: no ranges", rangeHashesFunc)
+	}
+	return ranges, nil
+}
+
+// decodeRangeHashes reads rangeHashesFunc's result for n ranges.
+func decodeRangeHashes(b []byte, n int) ([][][32]byte, bool, error) {
+	bad := fmt.Errorf("%s: a result of %d bytes for %d ranges", rangeHashesFunc, len(b), n)
+	if len(b) < 1 {
+		return nil, false, bad
+	}
+	whole := b[0] == 1
+	b = b[1:]
+	hashes := make([][][32]byte, n)
+	for r := range hashes {
+		c, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k)/32 < c {
+			return nil, false, bad
+		}
+		b = b[k:]
+		hashes[r] = make([][32]byte, c)
+		for i := range hashes[r] {
+			hashes[r][i] = [32]byte(b[:32])
+			b = b[32:]
+		}
+	}
+	if len(b) != 0 {
+		return nil, false, bad
+	}
+	return hashes, whole, nil
 }
 
 // rangeSum is the digest of a range from its rows' hashes (sorted in place).
@@ -334,7 +466,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 	for i, p := range parts {
 		jobs = append(jobs, compareJob{name: t.Name, size: p.size, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			out.table = i == 0
-			cols, hashes, whole, err := hashRows(ctx, live, "SELECT * FROM "+t.Name+p.where, p.args, t, ranges)
+			cols, hashes, whole, err := hashRows(ctx, live, t, p.where, p.args, ranges)
 			if err != nil {
 				return err
 			}
@@ -350,7 +482,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 	}
 	for _, p := range replayParts {
 		jobs = append(jobs, compareJob{name: t.Name, size: p.size, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
-			_, hashes, whole, err := hashRows(ctx, replay, "SELECT * FROM "+t.Name+p.where, p.args, t, ranges)
+			_, hashes, whole, err := hashRows(ctx, replay, t, p.where, p.args, ranges)
 			if err != nil {
 				return err
 			}
@@ -369,7 +501,7 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 		}
 		jobs = append(jobs, compareJob{name: t.Name, size: r.rows, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			w, args := rangeWhere(t.Order, bound(r.lo), bound(r.hi))
-			_, hashes, whole, err := hashRows(ctx, replay, "SELECT * FROM "+t.Name+w, args, t, ranges)
+			_, hashes, whole, err := hashRows(ctx, replay, t, w, args, ranges)
 			if err != nil {
 				return err
 			}
@@ -384,10 +516,50 @@ func digestJobs(ctx context.Context, live0 *store.Tx, replay store.Queryer, t Ta
 	return jobs, nil
 }
 
-// hashRows reads rows in the order they come and hashes each into the
-// range of its key; whole tells that a key was not text.
-func hashRows(ctx context.Context, q store.Queryer, query string, args []any, t Table, ranges []keptRange) ([]string, [][][32]byte, bool, error) {
-	rs, err := q.Query(ctx, query, args...)
+// hashRows reads the rows of t that where selects, in the order they come,
+// and hashes each into the range of its key; whole tells that a key was not
+// text. On SQLite the rows are hashed and filed in the statement
+// (rangeHashesFunc).
+func hashRows(ctx context.Context, q store.Queryer, t Table, where string, args []any, ranges []keptRange) ([]string, [][][32]byte, bool, error) {
+	if q.Dialect() != store.SQLite {
+		return hashScanned(ctx, q, t, where, args, ranges)
+	}
+	rs, err := q.Query(ctx, "SELECT * FROM "+t.Name+" LIMIT 0")
+	if err != nil {
+		return nil, nil, false, err
+	}
+	cols, err := rs.Columns()
+	rs.Close()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !slices.Contains(cols, t.Order) {
+		return nil, nil, false, fmt.Errorf("order column %s not in table", t.Order)
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	var out []byte
+	err = q.QueryRow(ctx, `SELECT `+rangeHashesFunc+`(?, "`+t.Order+`", `+strings.Join(quoted, ", ")+") FROM "+t.Name+where,
+		append([]any{encodeRanges(ranges)}, args...)...).Scan(&out)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if out == nil {
+		return cols, make([][][32]byte, len(ranges)), false, nil // no rows
+	}
+	hashes, whole, err := decodeRangeHashes(out, len(ranges))
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("table %s: %w", t.Name, err)
+	}
+	return cols, hashes, whole, nil
+}
+
+// hashScanned is hashRows reading each row's values into Go and hashing them
+// there (rowHash).
+func hashScanned(ctx context.Context, q store.Queryer, t Table, where string, args []any, ranges []keptRange) ([]string, [][][32]byte, bool, error) {
+	rs, err := q.Query(ctx, "SELECT * FROM "+t.Name+where, args...)
 	if err != nil {
 		return nil, nil, false, err
 	}
