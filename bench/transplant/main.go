@@ -222,6 +222,15 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	if *onlyVer {
 		return res, verify(ctx, backend, app, res)
 	}
+	// The recording runs' pool, checked before the traces and lists take
+	// their minutes: a reused dataset runs out of it.
+	items, err := dataset.PendingTransplants(ctx, app.DB, pool)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) < pool {
+		return nil, fmt.Errorf("only %d authorized transplantations left to record, need %d (-record1 + -record16): regenerate the dataset with a larger -pool, or record fewer", len(items), pool)
+	}
 	reader := &auth.Principal{ID: "PR-BENCHREADER", Role: auth.Auditor, Jurisdiction: dataset.Jurisdiction}
 
 	// (b) trace latency, and a primary-key read as the floor of any query.
@@ -290,13 +299,6 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 	}
 
 	// (c, d) recording throughput against plain inserts, durable commits.
-	items, err := dataset.PendingTransplants(ctx, app.DB, pool)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) < pool {
-		return nil, fmt.Errorf("only %d authorized transplantations left to record, need %d: regenerate", len(items), pool)
-	}
 	cs, err := dataset.Centres(ctx, app)
 	if err != nil {
 		return nil, err
