@@ -197,14 +197,15 @@ type jobOut struct {
 }
 
 // compareAll runs the comparison jobs on the snapshots, one job per
-// snapshot at a time, largest first, and adds what they found to rep in
+// snapshot at a time, largest first, and done[k] once snapshot k has no job
+// left, and adds what they found to rep in
 // the order of the jobs as declared. A table whose range digests the
 // state kept (kept) is compared by digests (digestJobs), and so is a table
 // large enough to be cut in key ranges, each range's digest of the live
 // rows against that of the replayed ones; the others row by row. It
 // returns the digests of every table compared in ranges, for a state to
 // keep.
-func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
+func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
 	per := int64(opt.SplitRows)
@@ -293,10 +294,13 @@ func compareAll(ctx context.Context, snaps []*store.Tx, mem *store.DB, reg *Proj
 		firstErr error
 		finished uint64
 	)
-	for _, s := range snaps {
+	for k, s := range snaps {
 		wg.Add(1)
 		go func(live store.Queryer) {
 			defer wg.Done()
+			// Its snapshot's part is done: done[k] runs beside the
+			// parts still running.
+			defer done[k]()
 			for i := range todo {
 				if problems.Load() >= int64(opt.MaxProblems) {
 					continue

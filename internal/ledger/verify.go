@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -145,12 +146,17 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	// A registry larger than its memory map is read through each
 	// reader's page cache: a large one keeps the tables' upper b-tree
 	// pages, which every row's lookup walks, in it.
-	for _, s := range snaps {
+	// Each is set back as soon as its snapshot's part is done, beside the
+	// parts still running: SQLite frees a cache's pages one by one, seconds
+	// for gigabytes at 1M organs, which at the end would be run alone.
+	restores := make([]func(), len(snaps))
+	for i, s := range snaps {
 		restore, err := s.PageCache(ctx, min(1<<30, max(64<<20, store.AvailableMemory()/int64(4*len(snaps)))))
 		if err != nil {
 			return nil, err
 		}
-		defer restore()
+		restores[i] = sync.OnceFunc(restore)
+		defer restores[i]()
 	}
 	q := snaps[0]
 	rep := &Report{}
@@ -306,7 +312,16 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	next := from
 	missing := false
+	// The replay's statements run with a context that is never done: on a
+	// cancellable one modernc's driver starts a goroutine for each statement
+	// to watch it, and sets and clears a progress handler, about a tenth of
+	// the replay's CPU at 1M organs (BENCHMARKS.md, "the replay's statements
+	// unwatched"). Each is short; the loop checks ctx between leaves instead.
+	pctx := context.WithoutCancel(ctx)
 	err = readLeaves(ctx, q, reg, from, opt.Workers, func(it *leafItem) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		if uint64(it.idx) != next {
 			problem("log_leaves: leaf %d is missing (next stored leaf is %d)", next, it.idx)
 			missing = true
@@ -330,7 +345,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			problem("log_leaves: leaf %d is not a valid entry: %v", it.idx, it.err)
 		} else {
 			seals.add(it.idx, it.entry)
-			if err := reg.projectDecoded(ctx, li, it.idx, it.entry, it.decoded); err != nil {
+			if err := reg.projectDecoded(pctx, li, it.idx, it.entry, it.decoded); err != nil {
 				problem("log_leaves: leaf %d (%s) cannot be replayed: %v", it.idx, it.entry.Type, err)
 			}
 		}
@@ -390,6 +405,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		if p != "" {
 			problem("%s", p)
 		}
+		restores[readers]()
 	}
 	if err := mtx.Commit(); err != nil {
 		return nil, err
@@ -399,12 +415,25 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			return nil, err
 		}
 	}
+	// A replay thrown away is not written again: its page cache, as large
+	// as the file it filled, is given back beside the comparison (which
+	// reads the file through the read pool), not at Close. One that is kept
+	// keeps it for the state's writes.
+	released := make(chan error, 1)
+	if opt.SaveState == "" {
+		go func() { released <- mem.ReleaseWriterCache(ctx) }()
+	} else {
+		released <- nil
+	}
 
 	// Tables, the modules' checks and the sealed rows, in parallel: the
 	// live ones must be exactly what the log says.
-	digests, err := compareAll(ctx, snaps[:readers], mem, reg, seals, kept, opt, rep)
+	digests, err := compareAll(ctx, snaps[:readers], restores[:readers], mem, reg, seals, kept, opt, rep)
 	if err != nil {
 		return nil, err
+	}
+	if err := <-released; err != nil {
+		return nil, fmt.Errorf("release the replay's page cache: %w", err)
 	}
 	if !rep.OK() || opt.SaveState == "" {
 		return rep, nil

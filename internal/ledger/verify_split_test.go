@@ -2,13 +2,17 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -240,6 +244,46 @@ func TestVerifyChecksStoredTree(t *testing.T) {
 			if rep := verify(); !rep.OK() {
 				t.Fatalf("%s undone: %q", c.name, rep.Problems)
 			}
+		}
+	})
+}
+
+// TestVerifyCancelled checks that a verification cancelled while it replays
+// the log (an auditor's Ctrl-C) stops with the context's error: not with a
+// report naming the leaf being replayed as one that cannot be replayed, and
+// the log as cut after it, which is what a registry that was tampered with
+// gets.
+func TestVerifyCancelled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, reg, w, _, vkey := newLog(t, dsn)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var replaying atomic.Bool
+		reg.Register("test.cancel", func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry) error {
+			if replaying.Load() {
+				cancel()
+			}
+			_, err := q.Exec(ctx, "INSERT INTO settings (name, value) VALUES (?, 'cancel')", fmt.Sprint("c-", idx))
+			return err
+		})
+		writeNotes(t, w, "a", 0, 5)
+		if _, err := w.Submit(ctx, ledger.Actor{}, "cancel", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry("test.cancel", noteData{ID: "c"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		writeNotes(t, w, "b", 0, 5)
+		if rep, err := ledger.Verify(context.Background(), db, reg, ledger.VerifyOptions{VerifierKey: vkey}); err != nil || !rep.OK() {
+			t.Fatalf("before the cancel: %v, %+v", err, rep)
+		}
+		replaying.Store(true)
+		rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey})
+		if !errors.Is(err, context.Canceled) {
+			var problems []string
+			if rep != nil {
+				problems = rep.Problems
+			}
+			t.Fatalf("cancelled in the replay: err %v, problems %q; want context.Canceled and no report", err, problems)
 		}
 	})
 }

@@ -55,6 +55,16 @@ func OpenScratch(ctx context.Context, path string, cacheBytes int64) (*DB, error
 	return db, nil
 }
 
+// ReleaseWriterCache gives back the page cache of a scratch file's writer
+// (OpenScratch), as large as the file it filled: SQLite frees the pages one
+// by one, seconds for gigabytes, so a caller done writing in bulk does it
+// beside its reads rather than at Close. The writer goes on with SQLite's
+// default cache.
+func (db *DB) ReleaseWriterCache(ctx context.Context) error {
+	_, err := db.w.ExecContext(ctx, "PRAGMA cache_size = -2000")
+	return err
+}
+
 // AvailableMemory is the memory the system can give without swapping
 // (MemAvailable in /proc/meminfo), 0 where it is not known.
 func AvailableMemory() int64 {
