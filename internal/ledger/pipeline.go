@@ -197,9 +197,9 @@ type jobOut struct {
 }
 
 // compareAll runs the comparison jobs on the snapshots, one job per
-// snapshot at a time, largest first, and done[k] once snapshot k has no job
-// left, and adds what they found to rep in
-// the order of the jobs as declared. A table whose range digests the
+// snapshot at a time, largest first, calls done[k] once snapshot k has no
+// job left, and adds what they found to rep in the order of the jobs as
+// declared. A table whose range digests the
 // state kept (kept) is compared by digests (digestJobs), and so is a table
 // large enough to be cut in key ranges, each range's digest of the live
 // rows against that of the replayed ones; the others row by row. It
