@@ -16,9 +16,11 @@ import (
 // this log's head. It is one transaction: a leaf that does not decode or
 // project, or a checkpoint that does not verify with verifierKey, is of
 // another origin than the one the log's registry.initialized leaf records, or
-// does not sign the tree the leaves complete, writes nothing. It is what restoring a
-// log from its leaves, or following it as a replica, runs. A database without
-// a log gets one, whose first leaf must be registry.initialized.
+// does not sign the tree the leaves complete, writes nothing. It is what
+// restoring a log from its leaves, or following it as a replica, would run; no
+// command does yet (restores are from backups), the golden log's test does. A
+// database without a log gets one, whose first leaf must be
+// registry.initialized.
 //
 // Leaves are decoded strictly, envelope and data alike (unknown fields are
 // refused), so a leaf this binary cannot fully read is never half-projected.
