@@ -347,8 +347,13 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 		batch := ""
 		if n := batches.Load(); n > 0 {
 			c := app.Writer.Counts()
-			batch = fmt.Sprintf(" (%d commits, %.1f commands each, %d read ahead, %d run again)", n, float64(batched.Load())/float64(n),
-				c.ReadAhead-counts0.ReadAhead, c.Reruns-counts0.Reruns)
+			p, p0 := c.Phases, counts0.Phases
+			ms := func(d time.Duration) float64 {
+				return float64(d.Microseconds()) / 1000 / float64(c.Batches-counts0.Batches)
+			}
+			batch = fmt.Sprintf(" (%d commits, %.1f commands each, %d read ahead, %d run again; a commit: begin %.2f ms, commands %.2f ms (waiting for reads ahead %.2f ms), append %.2f ms, commit %.2f ms)",
+				n, float64(batched.Load())/float64(n), c.ReadAhead-counts0.ReadAhead, c.Reruns-counts0.Reruns,
+				ms(p.Begin-p0.Begin), ms(p.Commands-p0.Commands), ms(p.ReadAheadWait-p0.ReadAheadWait), ms(p.Append-p0.Append), ms(p.Commit-p0.Commit))
 		}
 		if cpu1, ok := cputime.Process(); ok && cpuOK {
 			// The whole process's CPU time, this harness's clients included:

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,6 +353,58 @@ func TestOnCommitCountsRuleRefusals(t *testing.T) {
 	if accepted != 1 || refused != 1 {
 		t.Errorf("OnCommit counted %d accepted, %d refused; want 1 and 1 (the rule's refusal only)", accepted, refused)
 	}
+}
+
+// TestWriterPhases: the writer counts the batches it committed, one for
+// each OnCommit, and where their time went: every phase took some time, and
+// together no more than the commands took from the first submission to the
+// last answer; the reads answered ahead are waited for inside the commands'
+// phase, and only on PostgreSQL.
+func TestWriterPhases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, _, w, _, _ := newLog(t, dsn)
+		var commits atomic.Int64
+		w.OnCommit = func(int, int, time.Duration) { commits.Add(1) }
+		before := w.Counts()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := w.Submit(ctx, ledger.Actor{Principal: "PR-T"}, "note", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+					return ledger.NewEntry("test.note", noteData{ID: fmt.Sprintf("phase-%d", i), N: i})
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		took := time.Since(start)
+		c := w.Counts()
+		if n := c.Batches - before.Batches; n != commits.Load() || n == 0 {
+			t.Errorf("%d batches counted, OnCommit called %d times", n, commits.Load())
+		}
+		p, b := c.Phases, before.Phases
+		phases := map[string]time.Duration{"begin": p.Begin - b.Begin, "commands": p.Commands - b.Commands,
+			"append": p.Append - b.Append, "commit": p.Commit - b.Commit}
+		var sum time.Duration
+		for name, d := range phases {
+			if d <= 0 {
+				t.Errorf("phase %s took %v", name, d)
+			}
+			sum += d
+		}
+		if sum > took {
+			t.Errorf("the phases add up to %v, longer than the %v the commands took", sum, took)
+		}
+		wait := p.ReadAheadWait - b.ReadAheadWait
+		if wait > phases["commands"] || (db.Dialect == store.SQLite && wait != 0) {
+			t.Errorf("waited %v for reads ahead in %v of commands on %s", wait, phases["commands"], db.Dialect)
+		}
+	})
 }
 
 // TestPseudonymousActor: a command submitted by a pseudonymous actor is a

@@ -59,8 +59,11 @@ type Writer struct {
 	keyOK bool
 
 	// answered and reruns count the reads answered ahead and the batches
-	// run again (Counts).
+	// run again; batches and phases the batches committed and their
+	// phases' time in nanoseconds, in BatchPhases' order (Counts).
 	answered, reruns atomic.Int64
+	batches          atomic.Int64
+	phases           [5]atomic.Int64
 
 	// OnCommit, when set, is called after each batch commits with its size,
 	// before its clients are answered: it must not block. refused counts
@@ -131,11 +134,36 @@ type WriterCounts struct {
 	// Reruns counts the batches run again because a write failed after
 	// its command was counted (a fault: see Writer's log).
 	Reruns int64
+	// Batches counts the batches committed; Phases adds up where their
+	// time went.
+	Batches int64
+	Phases  BatchPhases
+}
+
+// BatchPhases add up the time committed batches spent in each phase, in
+// the order a batch runs them. Divided by the batches, they tell what bounds
+// the log's write rate: on PostgreSQL the commands' reads answered ahead run
+// on other backends, their writes and the commit on the writer's one
+// (docs/operations.md, "How a national deployment grows").
+type BatchPhases struct {
+	// Begin: the transaction begun and the log's head locked.
+	Begin time.Duration
+	// Commands: each command decided and its writes made or sent;
+	// ReadAheadWait is the part of it spent waiting for the reads answered
+	// ahead to come back.
+	Commands, ReadAheadWait time.Duration
+	// Append: the leaves, the tree's nodes and the signed head written.
+	Append time.Duration
+	// Commit: the writes still queued run and the transaction committed
+	// durably.
+	Commit time.Duration
 }
 
 // Counts returns the writer's counts.
 func (w *Writer) Counts() WriterCounts {
-	return WriterCounts{ReadAhead: w.answered.Load(), Reruns: w.reruns.Load()}
+	d := func(i int) time.Duration { return time.Duration(w.phases[i].Load()) }
+	return WriterCounts{ReadAhead: w.answered.Load(), Reruns: w.reruns.Load(), Batches: w.batches.Load(),
+		Phases: BatchPhases{Begin: d(0), Commands: d(1), ReadAheadWait: d(2), Append: d(3), Commit: d(4)}}
 }
 
 // IDs returns the writer's id source, for commands that assign ids.
@@ -373,6 +401,7 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 	if err := w.checkKey(ctx, tx); err != nil {
 		return batch, 0, 0, err
 	}
+	begun := time.Now()
 	size := st.size()
 	ra := &readsAhead{db: w.db, off: careful, sent: map[*request]bool{}, touched: map[string]bool{}}
 	defer ra.close()
@@ -461,15 +490,21 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		leaves = append(leaves, leaf{index: size, data: data})
 		size++
 	}
+	decided := time.Now()
 	if len(leaves) > 0 {
 		if err := w.append(ctx, tx, st, leaves); err != nil {
 			return batch, 0, 0, err
 		}
 	}
+	appended := time.Now()
 	if err := tx.Commit(); err != nil {
 		return batch, 0, 0, err
 	}
 	w.cache = st
+	w.batches.Add(1)
+	for i, d := range []time.Duration{begun.Sub(start), decided.Sub(begun), tx.AheadWait(), appended.Sub(decided), time.Since(appended)} {
+		w.phases[i].Add(int64(d))
+	}
 	return batch, accepted, refused, nil
 }
 

@@ -101,6 +101,12 @@ func TestHealthAndMetrics(t *testing.T) {
 		// and on how commands grouped.
 		regexp.MustCompile(`custos_log_batch_reruns_total 0\n`),
 		regexp.MustCompile(`custos_commands_read_ahead_total [0-9]+\n`),
+		regexp.MustCompile(`custos_commands_read_ahead_wait_seconds_total [0-9.e+-]+\n`),
+		// A batch committed, so each of its phases took some time.
+		regexp.MustCompile(`custos_log_batch_phase_seconds_total\{phase="begin"\} [0-9.]*[1-9][0-9.e+-]*\n`),
+		regexp.MustCompile(`custos_log_batch_phase_seconds_total\{phase="commands"\} [0-9.]*[1-9][0-9.e+-]*\n`),
+		regexp.MustCompile(`custos_log_batch_phase_seconds_total\{phase="append"\} [0-9.]*[1-9][0-9.e+-]*\n`),
+		regexp.MustCompile(`custos_log_batch_phase_seconds_total\{phase="commit"\} [0-9.]*[1-9][0-9.e+-]*\n`),
 	} {
 		if !want.MatchString(body) {
 			t.Errorf("/metrics lacks %s", want)

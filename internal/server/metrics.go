@@ -48,10 +48,29 @@ func newMetrics() *metrics {
 }
 
 // watchWriter exports the writer's counts: the commands whose read was
-// answered ahead (PostgreSQL) and the batches run again after a write failed
-// once its command was counted (a fault the server's log details).
+// answered ahead (PostgreSQL), the batches run again after a write failed
+// once its command was counted (a fault the server's log details), and where
+// the committed batches' time went (ledger.BatchPhases).
 func (m *metrics) watchWriter(w *ledger.Writer) {
+	phases := []struct {
+		name string
+		of   func(ledger.BatchPhases) time.Duration
+	}{
+		{"begin", func(p ledger.BatchPhases) time.Duration { return p.Begin }},
+		{"commands", func(p ledger.BatchPhases) time.Duration { return p.Commands }},
+		{"append", func(p ledger.BatchPhases) time.Duration { return p.Append }},
+		{"commit", func(p ledger.BatchPhases) time.Duration { return p.Commit }},
+	}
+	for _, ph := range phases {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_log_batch_phase_seconds_total",
+			Help:        "Time committed batches spent in each phase: begin (the log head locked), commands (decided, writes sent), append (leaves, tree, signed head), commit (queued writes run, durable commit).",
+			ConstLabels: prometheus.Labels{"phase": ph.name}},
+			func() float64 { return ph.of(w.Counts().Phases).Seconds() }))
+	}
 	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_commands_read_ahead_wait_seconds_total",
+			Help: "Time the commands phase of committed batches waited for reads answered ahead (PostgreSQL)."},
+			func() float64 { return w.Counts().Phases.ReadAheadWait.Seconds() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_commands_read_ahead_total",
 			Help: "Commands whose first read another connection answered ahead (PostgreSQL)."},
 			func() float64 { return float64(w.Counts().ReadAhead) }),

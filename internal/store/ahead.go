@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -131,6 +132,10 @@ func (t *Tx) Answer(a *Ahead) {
 	t.answer = a
 }
 
+// AheadWait returns how long the transaction's QueryRow calls waited for
+// the reads ahead that answered them (Answer) to come back.
+func (t *Tx) AheadWait() time.Duration { return t.aheadWait }
+
 // answered returns the row of the Ahead read of s with args, if Answer gave
 // one and it could be read.
 func (t *Tx) answered(s string, args []any) *Row {
@@ -142,7 +147,13 @@ func (t *Tx) answered(s string, args []any) *Row {
 	if a.SQL != s || !reflect.DeepEqual(a.Args, args) {
 		return nil
 	}
-	<-a.done
+	select {
+	case <-a.done:
+	default:
+		start := time.Now()
+		<-a.done
+		t.aheadWait += time.Since(start)
+	}
 	if a.row.err != nil && !errors.Is(a.row.err, sql.ErrNoRows) {
 		return nil
 	}

@@ -457,8 +457,10 @@ type Tx struct {
 	deferRelease bool
 	released     bool
 	deferred     error
-	// answer is the read ahead that answers the next QueryRow (Answer).
-	answer *Ahead
+	// answer is the read ahead that answers the next QueryRow (Answer);
+	// aheadWait is how long QueryRow waited for such reads (AheadWait).
+	answer    *Ahead
+	aheadWait time.Duration
 	// inflight is closed when the statements Send sent are done, with
 	// their error in inflightErr; inflightPrev tells whether they held a
 	// released savepoint's writes.

@@ -102,5 +102,10 @@ func TestTransplantsInOneCommit(t *testing.T) {
 		if ahead := c.ReadAhead - before.ReadAhead; (ahead > 0) != (w.App.DB.Dialect == store.Postgres) {
 			t.Errorf("%d reads answered ahead on %s", ahead, w.App.DB.Dialect)
 		}
+		// Waiting for them is part of the commands' phase.
+		wait, cmds := c.Phases.ReadAheadWait-before.Phases.ReadAheadWait, c.Phases.Commands-before.Phases.Commands
+		if wait > cmds || cmds <= 0 {
+			t.Errorf("waited %v for reads ahead in %v of commands", wait, cmds)
+		}
 	})
 }
