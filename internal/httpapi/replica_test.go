@@ -145,4 +145,19 @@ func TestReadReplica(t *testing.T) {
 	if code, body := get("/api/v1/transplant/donors", w.Auditor, false); code != 200 || !strings.Contains(body, second) {
 		t.Errorf("after replay resumed, the replica's list: %d, names the second donor %v", code, strings.Contains(body, second))
 	}
+
+	// A standby that does not hold this registry (here: another schema,
+	// as a standby of another database or one that stopped streaming
+	// before the registry was made would be) is refused at start, with
+	// both readings and where to look.
+	cfg := w.Cfg
+	q.Set("search_path", "no_such_registry")
+	ru.RawQuery = q.Encode()
+	cfg.ReadDSN = ru.String()
+	if app, err := server.Open(context.Background(), cfg); err == nil {
+		app.Close()
+		t.Error("a standby without the registry was accepted as its replica")
+	} else if msg := err.Error(); !strings.Contains(msg, "is not a replica of this registry, or has not caught up") || !strings.Contains(msg, "pg_stat_replication") {
+		t.Errorf("a standby without the registry: %v", err)
+	}
 }

@@ -372,10 +372,14 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
+// replicaWait is how long useReplica waits for a standby to show the
+// registry's log key.
+const replicaWait = 10 * time.Second
+
 // useReplica attaches the read replica at dsn to db after checking that it
 // is a standby of this registry: in recovery, with the registry's log key.
 // A standby of a registry just initialised may not have replayed it yet: it
-// is given a few seconds.
+// is given a few seconds (replicaWait).
 func useReplica(ctx context.Context, db *store.DB, dsn, logKey string) error {
 	if err := db.UseReplica(ctx, dsn); err != nil {
 		return err
@@ -388,7 +392,7 @@ func useReplica(ctx context.Context, db *store.DB, dsn, logKey string) error {
 	if !standby {
 		return fmt.Errorf("--db-read %s is not a standby (pg_is_in_recovery() is false): give a streaming replica of --db, whose writes it would otherwise never see", store.Redact(dsn))
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(replicaWait)
 	for {
 		var key string
 		err := db.Read().QueryRow(rctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key)
@@ -399,7 +403,8 @@ func useReplica(ctx context.Context, db *store.DB, dsn, logKey string) error {
 			if err == nil {
 				err = errors.New("its log key differs")
 			}
-			return fmt.Errorf("--db-read %s is not a replica of this registry: %w", store.Redact(dsn), err)
+			return fmt.Errorf("--db-read %s is not a replica of this registry, or has not caught up with it in %s (on the primary, pg_stat_replication lists a standby that streams; one stopped for long may need a new base backup): %w",
+				store.Redact(dsn), replicaWait, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
