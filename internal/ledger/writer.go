@@ -59,11 +59,15 @@ type Writer struct {
 	keyOK bool
 
 	// answered and reruns count the reads answered ahead and the batches
-	// run again; batches and phases the batches committed and their
-	// phases' time in nanoseconds, in BatchPhases' order (Counts).
+	// run again (Counts).
 	answered, reruns atomic.Int64
-	batches          atomic.Int64
-	phases           [5]atomic.Int64
+	// timed holds the batches committed and their phases' time, together
+	// so that Counts reads one with the other.
+	timed struct {
+		sync.Mutex
+		batches int64
+		phases  BatchPhases
+	}
 
 	// OnCommit, when set, is called after each batch commits with its size,
 	// before its clients are answered: it must not block. refused counts
@@ -161,9 +165,9 @@ type BatchPhases struct {
 
 // Counts returns the writer's counts.
 func (w *Writer) Counts() WriterCounts {
-	d := func(i int) time.Duration { return time.Duration(w.phases[i].Load()) }
-	return WriterCounts{ReadAhead: w.answered.Load(), Reruns: w.reruns.Load(), Batches: w.batches.Load(),
-		Phases: BatchPhases{Begin: d(0), Commands: d(1), ReadAheadWait: d(2), Append: d(3), Commit: d(4)}}
+	w.timed.Lock()
+	defer w.timed.Unlock()
+	return WriterCounts{ReadAhead: w.answered.Load(), Reruns: w.reruns.Load(), Batches: w.timed.batches, Phases: w.timed.phases}
 }
 
 // IDs returns the writer's id source, for commands that assign ids.
@@ -501,10 +505,16 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		return batch, 0, 0, err
 	}
 	w.cache = st
-	w.batches.Add(1)
-	for i, d := range []time.Duration{begun.Sub(start), decided.Sub(begun), tx.AheadWait(), appended.Sub(decided), time.Since(appended)} {
-		w.phases[i].Add(int64(d))
-	}
+	committed := time.Now()
+	w.timed.Lock()
+	w.timed.batches++
+	p := &w.timed.phases
+	p.Begin += begun.Sub(start)
+	p.Commands += decided.Sub(begun)
+	p.ReadAheadWait += tx.AheadWait()
+	p.Append += appended.Sub(decided)
+	p.Commit += committed.Sub(appended)
+	w.timed.Unlock()
 	return batch, accepted, refused, nil
 }
 
