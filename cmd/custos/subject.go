@@ -80,7 +80,11 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // how many were checked against their commitments, and the notes (erased
 // subjects, rows sealed before commitments were logged).
 func printSealedCheck(w io.Writer, rep *ledger.Report) {
-	fmt.Fprintf(w, "personal data: %d sealed rows checked against the log\n", rep.SealedRows-rep.Uncommitted)
+	// A verification that stopped at the log never reached the sealed rows:
+	// no count is printed for a check that did not run.
+	if rep.OK() || rep.SealedRows > 0 {
+		fmt.Fprintf(w, "personal data: %d sealed rows checked against the log\n", rep.SealedRows-rep.Uncommitted)
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}

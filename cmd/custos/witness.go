@@ -70,6 +70,9 @@ func (p *pinFlags) options(opt *ledger.VerifyOptions) error {
 	if n > 1 {
 		return &exitError{2, "give one of --public-key, --key-fingerprint and --witness-state"}
 	}
+	if err := p.check(); err != nil {
+		return err
+	}
 	opt.VerifierKey, opt.KeyFingerprint = p.key, p.fingerprint
 	if p.state != "" {
 		st, err := witness.LoadState(p.state)
@@ -77,6 +80,20 @@ func (p *pinFlags) options(opt *ledger.VerifyOptions) error {
 			return fmt.Errorf("--witness-state: %w", err)
 		}
 		opt.VerifierKey, opt.Witnessed = st.LogKey, st.Head()
+	}
+	return nil
+}
+
+// check refuses a pin that is not one: the auditor's slip, not the
+// registry's fault, refused before anything is read.
+func (p *pinFlags) check() error {
+	if p.key != "" {
+		if err := ledger.CheckVerifierKey(p.key); err != nil {
+			return &exitError{2, fmt.Sprintf("--public-key: %v (the key the operator published reads like custos/XA+1a2b3c4d+AbC...; custos log key prints the one a registry records)", err)}
+		}
+	}
+	if p.fingerprint != "" && !ledger.WellFormedFingerprint(p.fingerprint) {
+		return &exitError{2, "--key-fingerprint: a fingerprint is SHA256: and the 64 hex digits custos log key prints (with or without its colons)"}
 	}
 	return nil
 }
@@ -141,6 +158,9 @@ func runLogWatch(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *state == "" {
 		return &exitError{2, "give --state FILE, where the witness keeps what it saw"}
+	}
+	if err := pin.check(); err != nil {
+		return err
 	}
 	if _, err := os.Stat(*state); errors.Is(err, os.ErrNotExist) && pin.key == "" && pin.fingerprint == "" {
 		return &exitError{2, witness.ErrNoPin(*state).Error()}

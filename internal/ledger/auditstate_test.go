@@ -214,3 +214,110 @@ func indexNames(t *testing.T, path string) []string {
 	defer db.Close()
 	return ledger.IndexNames(t, db)
 }
+
+// TestVerifyFromOldLeaves checks that a verification from a kept state reads
+// the leaves before its checkpoint as a full one does: an old leaf deleted,
+// two swapped, one rewritten with its hash, one altered in its text alone,
+// and a stored subtree hash of the old tree changed or deleted are each
+// found, though the frontier of the old tree and the consistency proof from
+// the stored nodes still hold.
+func TestVerifyFromOldLeaves(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		dir := t.TempDir()
+		state := filepath.Join(dir, "audit.json")
+		writeNotes(t, w, "old", 0, 40)
+		verify := func(opt ledger.VerifyOptions) *ledger.Report {
+			t.Helper()
+			opt.VerifierKey = vkey
+			rep, err := ledger.Verify(ctx, db, reg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() {
+			t.Fatalf("full verify: %q", rep.Problems)
+		}
+		st, err := ledger.LoadAuditState(state, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeNotes(t, w, "new", 0, 5)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		leaf := func(idx int64) (hash, data []byte) {
+			t.Helper()
+			if err := db.Read().QueryRow(ctx, "SELECT hash, data FROM log_leaves WHERE idx = ?", idx).Scan(&hash, &data); err != nil {
+				t.Fatal(err)
+			}
+			return hash, data
+		}
+		setLeaf := func(idx int64, hash, data []byte) {
+			t.Helper()
+			exec("UPDATE log_leaves SET hash = ?, data = ? WHERE idx = ?", hash, data, idx)
+		}
+		node := func(level int, idx int64) []byte {
+			t.Helper()
+			var h []byte
+			if err := db.Read().QueryRow(ctx, "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?", level, idx).Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		h3, d3 := leaf(3)
+		h7, d7 := leaf(7)
+		h10, d10 := leaf(10)
+		n21 := node(2, 1)
+		n12 := node(1, 2)
+		rewritten := []byte(strings.Replace(string(d7), `"id":"old-6"`, `"id":"old-66"`, 1))
+		if string(rewritten) == string(d7) {
+			t.Fatalf("leaf 7 is not note old-6: %s", d7)
+		}
+		for _, c := range []struct {
+			name         string
+			tamper, undo func()
+			want         string
+		}{
+			{"an old leaf deleted",
+				func() { exec("DELETE FROM log_leaves WHERE idx = 10") },
+				func() { exec("INSERT INTO log_leaves (idx, hash, data) VALUES (?, ?, ?)", int64(10), h10, d10) },
+				"log_leaves: leaf 10 is missing (next stored leaf is 11)"},
+			{"two old leaves swapped",
+				func() { setLeaf(3, h7, d7); setLeaf(7, h3, d3) },
+				func() { setLeaf(3, h3, d3); setLeaf(7, h7, d7) },
+				fmt.Sprintf("log_leaves: the %d leaves verified on %s now make a tree of root", st.Size, st.VerifiedAt)},
+			{"an old leaf rewritten with its hash",
+				func() { setLeaf(7, ledger.LeafHash(rewritten), rewritten) },
+				func() { setLeaf(7, h7, d7) },
+				"the history before that checkpoint was rewritten"},
+			{"an old leaf's text altered",
+				func() { setLeaf(7, h7, rewritten) },
+				func() { setLeaf(7, h7, d7) },
+				"log_leaves: leaf 7: stored hash does not match its data (the leaf was altered)"},
+			{"an old subtree hash changed",
+				func() { exec("UPDATE log_nodes SET hash = ? WHERE level = 2 AND idx = 1", make([]byte, 32)) },
+				func() { exec("UPDATE log_nodes SET hash = ? WHERE level = 2 AND idx = 1", n21) },
+				"log_nodes: level 2 node 1 does not match the leaves (proofs would fail)"},
+			{"an old subtree hash deleted",
+				func() { exec("DELETE FROM log_nodes WHERE level = 1 AND idx = 2") },
+				func() { exec("INSERT INTO log_nodes (level, idx, hash) VALUES (1, 2, ?)", n12) },
+				"log_nodes: level 1 node 2 is missing (proofs would fail)"},
+		} {
+			c.tamper()
+			rep := verify(ledger.VerifyOptions{From: st})
+			if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), c.want) {
+				t.Errorf("%s: %q, want %q", c.name, rep.Problems, c.want)
+			}
+			c.undo()
+			if rep := verify(ledger.VerifyOptions{From: st}); !rep.OK() || rep.Replayed != 5 {
+				t.Fatalf("%s undone: %q (replayed %d)", c.name, rep.Problems, rep.Replayed)
+			}
+		}
+	})
+}

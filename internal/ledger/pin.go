@@ -42,15 +42,41 @@ func KeyFingerprint(verifierKey string) (string, error) {
 	return Fingerprint(b[1:]), nil
 }
 
+// CheckVerifierKey tells whether key is a log's verifier key as custos
+// writes it (name+hash+key, the hash the name's and the key's, the key an
+// Ed25519 public key), or what is wrong with it.
+func CheckVerifierKey(key string) error {
+	if _, err := KeyFingerprint(key); err != nil {
+		return err
+	}
+	if _, err := note.NewVerifier(strings.TrimSpace(key)); err != nil {
+		return fmt.Errorf("not a verifier key: %w", err)
+	}
+	return nil
+}
+
+// WellFormedFingerprint tells whether s is a fingerprint as Fingerprint
+// writes it, or as people copy it: SHA256: (optional, any case) and 64 hex
+// digits, grouped by colons or spaces or not.
+func WellFormedFingerprint(s string) bool {
+	s = normFingerprint(s)
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func normFingerprint(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "sha256:")
+	return strings.NewReplacer(":", "", " ", "").Replace(s)
+}
+
 // SameFingerprint compares two fingerprints as people write them: the
 // SHA256: prefix, the colons and the case are optional.
 func SameFingerprint(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.ToLower(strings.TrimSpace(s))
-		s = strings.TrimPrefix(s, "sha256:")
-		return strings.NewReplacer(":", "", " ", "").Replace(s)
-	}
-	return norm(a) != "" && norm(a) == norm(b)
+	return normFingerprint(a) != "" && normFingerprint(a) == normFingerprint(b)
 }
 
 // RecordedKey reads the verifier key the log's first leaf recorded (the

@@ -80,6 +80,35 @@ func TestVerifyPinsTheKey(t *testing.T) {
 			rep.Problems[0] != fmt.Sprintf("log_leaves: the log has %d leaves, but a witness saw it with %d: it was rolled back or cut", head.Size, head.Size+2) {
 			t.Errorf("a witnessed size the log no longer reaches: %q", rep.Problems)
 		}
+		// The checkpoint re-signed with another key of the same name, and
+		// that key pinned: the checkpoint verifies, but the log's first leaf
+		// names its own key.
+		oskey, ovkey, err := note.GenerateKey(rand.Reader, signerName(t, vkey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		osigner, err := note.NewSigner(oskey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, signed, err := ledger.ReadHead(ctx, db.Read())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resigned, err := ledger.SignCheckpoint(osigner, osigner.Name(), head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ?", resigned); err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(ledger.VerifyOptions{VerifierKey: ovkey}); len(rep.Problems) != 1 ||
+			rep.Problems[0] != "settings: the log's first leaf names the verifier key "+vkey+", not the "+ovkey+" you pinned: either the pin is not this registry's key or the log was re-signed with another key" {
+			t.Errorf("a checkpoint re-signed with the pinned key, another than the log's: %q", rep.Problems)
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ?", signed); err != nil {
+			t.Fatal(err)
+		}
 		// The tail cut: the last two leaves deleted.
 		if _, err := db.Read().Exec(ctx, "DELETE FROM log_leaves WHERE idx >= ?", int64(head.Size-2)); err != nil {
 			t.Fatal(err)
@@ -144,4 +173,14 @@ func FuzzKeyFingerprint(f *testing.F) {
 			t.Fatalf("%q: fingerprint %q", key, fp)
 		}
 	})
+}
+
+// signerName is the name part of a verifier key (name+hash+key).
+func signerName(t *testing.T, vkey string) string {
+	t.Helper()
+	name, _, ok := strings.Cut(vkey, "+")
+	if !ok {
+		t.Fatalf("verifier key %q", vkey)
+	}
+	return name
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/transparency-dev/merkle/compact"
-
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -114,70 +112,6 @@ func readLeaves(ctx context.Context, q store.Queryer, reg *Projections, from uin
 	}
 	<-done
 	return readErr
-}
-
-// verifyNodesFrom checks the stored subtree hashes that the leaves after
-// the kept checkpoint completed: level by level, from the new leaf hashes
-// and the kept tree's compact range, each node whose subtree reaches past
-// the kept size, and that no other is stored.
-func verifyNodesFrom(ctx context.Context, q store.Queryer, st *AuditState, leaves [][]byte, problem func(string, ...any) bool) error {
-	oldSize := st.Size
-	newSize := oldSize + uint64(len(leaves))
-	kept, err := st.compactRange()
-	if err != nil {
-		return err
-	}
-	known := map[[2]uint64][]byte{}
-	for i, id := range compact.RangeNodes(0, oldSize, nil) {
-		known[[2]uint64{uint64(id.Level), id.Index}] = kept.Hashes()[i]
-	}
-	level, start := leaves, oldSize // level[i] is node start+i one level down
-	for lv := uint(1); newSize>>(lv-1) > 1; lv++ {
-		first, count := oldSize>>lv, newSize>>lv
-		child := func(i uint64) []byte {
-			if i >= start {
-				return level[i-start]
-			}
-			return known[[2]uint64{uint64(lv - 1), i}]
-		}
-		up := make([][]byte, 0, count-first)
-		for i := first; i < count; i++ {
-			l, r := child(2*i), child(2*i+1)
-			if l == nil || r == nil {
-				return fmt.Errorf("level %d node %d: a child is neither new nor kept", lv, i)
-			}
-			up = append(up, hasher.HashChildren(l, r))
-		}
-		rows, err := q.Query(ctx, "SELECT idx, hash FROM log_nodes WHERE level = ? AND idx >= ? ORDER BY idx", int(lv), int64(first))
-		if err != nil {
-			return err
-		}
-		n := first
-		for rows.Next() {
-			var idx int64
-			var h []byte
-			if err := rows.Scan(&idx, &h); err != nil {
-				rows.Close()
-				return err
-			}
-			if uint64(idx) != n || n >= count || !equalHash(h, up[n-first]) {
-				rows.Close()
-				problem("log_nodes: level %d node %d does not match the leaves (proofs would fail)", lv, idx)
-				return nil
-			}
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if n != count {
-			problem("log_nodes: level %d has %d nodes, the leaves make %d", lv, n, count)
-			return nil
-		}
-		level, start = up, first
-	}
-	return nil
 }
 
 // compareJob is one part of the comparison: a table, a module's check, or

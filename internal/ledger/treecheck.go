@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"sync"
 
@@ -127,6 +129,9 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 		if !ok {
 			return fmt.Sprintf("log_nodes: level %d has %d nodes, the leaves make %d", s.level, n, int64(size>>s.level)), nil
 		}
+		if idx > n {
+			return fmt.Sprintf("log_nodes: level %d node %d is missing (proofs would fail)", s.level, n), nil
+		}
 		if idx != n || !equalHash(stored, up) {
 			return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves (proofs would fail)", s.level, idx), nil
 		}
@@ -151,3 +156,73 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 	}
 	return "", nil
 }
+
+// checkLeavesBefore checks the leaves that a kept state verified, the first
+// st.Size: stored without a gap, each hash its data's, and together the
+// tree the state kept (st.Range), so that a verification from that state
+// finds an old leaf deleted, swapped or rewritten as a full one would. It
+// hands their hashes to tc, which checks the stored nodes over them, and
+// returns the problems found (at most max).
+func checkLeavesBefore(ctx context.Context, q store.Queryer, st *AuditState, tc *treeCheck, max int) ([]string, error) {
+	var problems []string
+	rng := factory.NewEmptyRange(0)
+	chunk := make([][]byte, 0, treeChunk)
+	var next uint64
+	// One goroutine reads and hashes, without copying a leaf's bytes out of
+	// the driver's: beside it the replay and the comparison take the other
+	// cores.
+	rows, err := q.Query(ctx, "SELECT idx, hash, data FROM log_leaves WHERE idx < ? ORDER BY idx", int64(st.Size))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	var idx int64
+	var stored, data sql.RawBytes
+	for rows.Next() && len(problems) < max {
+		if err := rows.Scan(&idx, &stored, &data); err != nil {
+			return nil, err
+		}
+		if uint64(idx) != next {
+			problems = append(problems, fmt.Sprintf("log_leaves: leaf %d is missing (next stored leaf is %d): the history before the checkpoint verified on %s was cut", next, idx, st.VerifiedAt))
+			break
+		}
+		h.Reset()
+		h.Write(leafPrefix)
+		h.Write(data)
+		sum := h.Sum(make([]byte, 0, sha256.Size))
+		if !equalHash(stored, sum) {
+			problems = append(problems, fmt.Sprintf("log_leaves: leaf %d: stored hash does not match its data (the leaf was altered)", idx))
+		}
+		if err := rng.Append(sum, nil); err != nil {
+			return nil, err
+		}
+		if chunk = append(chunk, sum); len(chunk) == treeChunk {
+			tc.add(chunk)
+			chunk = make([][]byte, 0, treeChunk)
+		}
+		next++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return problems, nil
+	}
+	if next < st.Size {
+		return []string{fmt.Sprintf("log_leaves: leaf %d is missing (the log holds %d of the %d leaves verified on %s): the history before that checkpoint was cut", next, next, st.Size, st.VerifiedAt)}, nil
+	}
+	for i, h := range rng.Hashes() {
+		if i >= len(st.Range) || !equalHash(h, st.Range[i]) {
+			root, _ := rng.GetRootHash(nil)
+			return []string{fmt.Sprintf("log_leaves: the %d leaves verified on %s now make a tree of root %x, not %x: the history before that checkpoint was rewritten (leaves reordered or replaced with their hashes)",
+				st.Size, st.VerifiedAt, root, st.Root)}, nil
+		}
+	}
+	tc.add(chunk)
+	return nil, nil
+}
+
+// leafPrefix begins the bytes a leaf's hash is taken of (RFC 6962: the
+// leaf hash is SHA-256 of 0x00 and the leaf's data; LeafHash).
+var leafPrefix = []byte{0}

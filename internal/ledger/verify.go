@@ -128,11 +128,12 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	// One state for every read, so that a registry that is being written
 	// to (by this or another server) verifies as of one log head.
-	// A full verification checks the stored tree beside the replay, on a
-	// snapshot of its own (treeCheck).
-	tree := 0
-	if opt.From == nil {
-		tree = 1
+	// The stored tree is checked beside the replay, on a snapshot of its own
+	// (treeCheck); one from a kept state reads the leaves before it on
+	// another (checkLeavesBefore).
+	tree := 1
+	if opt.From != nil {
+		tree = 2
 	}
 	snaps, err := db.Snapshots(ctx, readers+tree, headProbe)
 	if err != nil {
@@ -169,7 +170,11 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, fmt.Errorf("read the log head (was the database initialised with custos init?): %w", err)
 	}
 	if signed == "" {
-		return nil, fmt.Errorf("this database has no log: run custos init first")
+		if head.Size == 0 {
+			return nil, fmt.Errorf("this database has no log: run custos init first")
+		}
+		problem("log_state: the signed checkpoint is missing, though the head says %d leaves: it was removed", head.Size)
+		return rep, nil
 	}
 	rep.Size, rep.Root = head.Size, head.Root
 
@@ -203,8 +208,11 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		problem("log_state: the stored checkpoint does not verify: %v", err)
 		return rep, nil
 	}
-	if cp.Size != head.Size || !equalHash(cp.Root, head.Root) {
-		problem("log_state: the head (size %d) differs from its signed checkpoint (size %d)", head.Size, cp.Size)
+	switch {
+	case cp.Size != head.Size:
+		problem("log_state: the head says %d leaves, its signed checkpoint %d: the head was changed after it was signed", head.Size, cp.Size)
+	case !equalHash(cp.Root, head.Root):
+		problem("log_state: the head's root is %x, its signed checkpoint's %x (both of %d leaves): the head was changed after it was signed", head.Root, cp.Root, cp.Size)
 	}
 
 	// Replay target: a scratch file, beside the state to save if any (it
@@ -298,17 +306,35 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	li.tx = mtx
 	defer mtx.Rollback()
 
-	// Leaves: contiguous, hashes match data, tree matches the checkpoint.
-	// The stored tree is checked beside the replay in a full verification,
-	// after it from a kept state (the new leaves' part only).
-	var level [][]byte
-	var tc *treeCheck
-	if st == nil {
-		tc = startTreeCheck(ctx, snaps[readers], head.Size)
-		defer tc.wait()
-		level = make([][]byte, 0, treeChunk)
-	} else if head.Size > from {
-		level = make([][]byte, 0, head.Size-from)
+	// Leaves: contiguous, hashes match data, tree matches the checkpoint;
+	// the stored tree is checked beside the replay. From a kept state, the
+	// leaves before it are read and hashed beside the replay too, and the
+	// new leaves' hashes are handed to the tree check after theirs.
+	tc := startTreeCheck(ctx, snaps[readers], head.Size)
+	defer tc.wait()
+	level := make([][]byte, 0, treeChunk)
+	type checked struct {
+		problems []string
+		err      error
+	}
+	var before chan checked
+	if st != nil {
+		level = make([][]byte, 0, head.Size-min(from, head.Size))
+		before = make(chan checked, 1)
+		bctx, cancel := context.WithCancel(ctx)
+		go func() {
+			p, err := checkLeavesBefore(bctx, snaps[readers+1], st, tc, opt.MaxProblems)
+			restores[readers+1]()
+			before <- checked{p, err}
+		}()
+		// Run before tc.wait (deferred earlier), which ends the hashes'
+		// channel the leaves before are handed on.
+		defer func() {
+			cancel()
+			if before != nil {
+				<-before
+			}
+		}()
 	}
 	next := from
 	missing := false
@@ -337,7 +363,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 			return false, err
 		}
 		level = append(level, it.hash)
-		if tc != nil && len(level) == treeChunk {
+		if st == nil && len(level) == treeChunk {
 			tc.add(level)
 			level = make([][]byte, 0, treeChunk)
 		}
@@ -359,17 +385,17 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return nil, err
 	}
 	rep.Replayed = next - from
-	if tc != nil {
+	if st == nil {
 		tc.add(level)
 		level = nil
 	}
 	if missing {
 		return rep, nil
 	}
-	if next < head.Size {
-		problem("log_leaves: the log is cut: leaf %d is the first missing one (%d leaves stored, the signed checkpoint says %d)", next, next, head.Size)
-	} else if next > head.Size {
-		problem("log_leaves: %d leaves stored, the signed checkpoint says %d", next, head.Size)
+	if next < cp.Size {
+		problem("log_leaves: the log is cut: leaf %d is the first missing one (%d leaves stored, the signed checkpoint says %d)", next, next, cp.Size)
+	} else if next > cp.Size {
+		problem("log_leaves: %d leaves stored, the signed checkpoint says %d", next, cp.Size)
 	}
 	if w := opt.Witnessed; w != nil && next < w.Size {
 		problem("log_leaves: the log has %d leaves, but a witness saw it with %d: it was rolled back or cut", next, w.Size)
@@ -378,7 +404,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if err != nil {
 		return nil, err
 	}
-	if next == head.Size && !equalHash(root, cp.Root) {
+	if next == cp.Size && !equalHash(root, cp.Root) {
 		problem("log_leaves: the tree recomputed from the leaves has root %s, the signed checkpoint says %s",
 			hex.EncodeToString(root), hex.EncodeToString(cp.Root))
 	}
@@ -388,25 +414,32 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if opt.Progress != nil {
 		opt.Progress("leaves", next-from, head.Size-from)
 	}
-	if st != nil {
-		if err := verifyNodesFrom(ctx, q, st, level, problem); err != nil {
-			return nil, err
-		}
-		level = nil
-	}
 	if err := li.finish(ctx, opt.Progress, opt.SaveState != "", compareReads(reg)); err != nil {
 		return nil, err
 	}
-	if tc != nil {
-		p, err := tc.wait()
-		if err != nil {
-			return nil, fmt.Errorf("check the stored tree: %w", err)
+	if before != nil {
+		b := <-before
+		before = nil
+		if b.err != nil {
+			return nil, fmt.Errorf("check the leaves before the kept checkpoint: %w", b.err)
 		}
-		if p != "" {
+		for _, p := range b.problems {
 			problem("%s", p)
 		}
-		restores[readers]()
+		if len(b.problems) > 0 {
+			return rep, nil
+		}
+		tc.add(level)
+		level = nil
 	}
+	p, err := tc.wait()
+	if err != nil {
+		return nil, fmt.Errorf("check the stored tree: %w", err)
+	}
+	if p != "" {
+		problem("%s", p)
+	}
+	restores[readers]()
 	if err := mtx.Commit(); err != nil {
 		return nil, err
 	}
@@ -548,13 +581,18 @@ func checkWitnessedBefore(ctx context.Context, q store.Queryer, w *Head, st *Aud
 // when the auditor gave that, else unpinned (Report.KeyFromLog). It tells
 // false when verifying cannot go on.
 func pinKey(ctx context.Context, q store.Queryer, opt VerifyOptions, rep *Report, problem func(string, ...any) bool) (string, bool) {
-	if opt.VerifierKey != "" {
-		return opt.VerifierKey, true
-	}
 	key, err := RecordedKey(ctx, q)
 	if err != nil {
 		problem("settings: %v", err)
 		return "", false
+	}
+	if opt.VerifierKey != "" {
+		// The log names its key in its first leaf (registry.initialized); a
+		// checkpoint that verifies with the pinned key must be that key's.
+		if strings.TrimSpace(key) != strings.TrimSpace(opt.VerifierKey) {
+			problem("settings: the log's first leaf names the verifier key %s, not the %s you pinned: either the pin is not this registry's key or the log was re-signed with another key", key, opt.VerifierKey)
+		}
+		return opt.VerifierKey, true
 	}
 	if opt.KeyFingerprint == "" {
 		rep.KeyFromLog = true

@@ -218,7 +218,7 @@ func TestVerifyChecksStoredTree(t *testing.T) {
 			{name: "last deleted", level: 1, idx: last1, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
 				want: fmt.Sprintf("log_nodes: level 1 has %d nodes, the leaves make %d", last1, last1+1)},
 			{name: "middle deleted", level: 1, idx: 5, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
-				want: "log_nodes: level 1 node 6 does not match the leaves (proofs would fail)"},
+				want: "log_nodes: level 1 node 5 is missing (proofs would fail)"},
 			{name: "one too many", level: 3, idx: size >> 3, add: true,
 				want: fmt.Sprintf("log_nodes: level 3 node %d does not match the leaves (proofs would fail)", size>>3)},
 		} {
