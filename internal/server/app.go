@@ -49,6 +49,9 @@ type Config struct {
 	// LargeBodies bounds the API request bodies over 1 MiB read at once
 	// (default DefaultLargeBodies).
 	LargeBodies int
+	// BodyIdle is how long a request's body may go without a byte arriving
+	// before the request is ended (default DefaultBodyIdle).
+	BodyIdle time.Duration
 	// Modules are the registries the deployment runs, the core first;
 	// DefaultModules when nil.
 	Modules []Registry

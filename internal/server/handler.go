@@ -5,6 +5,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -58,7 +59,56 @@ func (a *App) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", a.metrics.handler)
-	return securityHeaders(a.metrics.instrument(mux))
+	return bodyDeadline(a.Cfg.BodyIdle, securityHeaders(a.metrics.instrument(mux)))
+}
+
+// DefaultBodyIdle is how long a request's body may go without a byte
+// arriving (Config.BodyIdle).
+const DefaultBodyIdle = 30 * time.Second
+
+// bodyDeadline ends a request whose body stops coming: the connection's
+// read deadline is set idle ahead when the handler starts and moved idle
+// ahead again by every read of the body that gets bytes. A client that
+// sends its headers and then nothing, or a trickle slower than a byte
+// every idle, no longer holds a connection and a goroutine for ever (the
+// server waits for an unread body before it answers, even a refusal). A
+// large upload that keeps moving is not limited in its length.
+func bodyDeadline(idle time.Duration, next http.Handler) http.Handler {
+	if idle <= 0 {
+		idle = DefaultBodyIdle
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only a request with a body gets a deadline: once the body is read
+		// the server reads the connection in the background to see the
+		// client leave, and a deadline passing there would end a long
+		// answer (an export) as if the client had gone.
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(idle)) == nil {
+				r.Body = &movingBody{ReadCloser: r.Body, rc: rc, idle: idle}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// movingBody moves its connection's read deadline ahead at each read that
+// gets bytes, and lifts it at the body's end.
+type movingBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *movingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		b.rc.SetReadDeadline(time.Time{})
+	case n > 0:
+		b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	}
+	return n, err
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -83,6 +133,11 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 	srv.Handler = a.Handler()
 	if srv.ReadHeaderTimeout == 0 {
 		srv.ReadHeaderTimeout = 10 * time.Second
+	}
+	// A kept-alive connection waits this long for its next request; a
+	// request's body is bounded by bodyDeadline.
+	if srv.IdleTimeout == 0 {
+		srv.IdleTimeout = 2 * time.Minute
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {

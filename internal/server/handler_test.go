@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/server"
@@ -111,5 +115,55 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !want.MatchString(body) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestBodyStopsComing checks that a request whose body stops coming is
+// ended once Config.BodyIdle passes without a byte, refused or not: a
+// client that sends its headers and then nothing no longer holds a
+// connection for ever. A body that keeps coming, slower than that in all
+// but faster between its bytes, is read to its end.
+func TestBodyStopsComing(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(c *server.Config) { c.BodyIdle = idle })
+	addr := strings.TrimPrefix(w.URL, "http://")
+	for _, path := range []string{"/api/v1/transplant/donors", "/no/such/route"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", path)
+		conn.SetReadDeadline(time.Now().Add(20 * idle))
+		_, err = io.ReadAll(conn)
+		took := time.Since(start)
+		conn.Close()
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("%s: the server still held the connection after %v", path, took)
+		} else if took < idle {
+			t.Errorf("%s: ended after %v, before the body had been idle %v", path, took, idle)
+		}
+	}
+	// A body sent in pieces, each within idle of the last, the whole longer
+	// than idle: read, and refused for what it says, not for its pace.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"kind":"deceased_brain_death"}`
+	fmt.Fprintf(conn, "POST /api/v1/transplant/donors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", w.Admin, len(body))
+	for _, piece := range []string{body[:10], body[10:20], body[20:]} {
+		time.Sleep(idle / 2)
+		io.WriteString(conn, piece)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusRequestTimeout || !strings.Contains(string(b), `"rule"`) {
+		t.Errorf("a body that kept coming: %d %s", resp.StatusCode, b)
 	}
 }
