@@ -31,6 +31,7 @@ func TestInputHygiene(t *testing.T) {
 			{"duplicate key, spelled with an escape", "/api/v1/transplant/centres", `{"name":"Centre C","city":"Port Aster","\u0063ity":"Northgate"}`, "duplicate_key", "city"},
 			{"duplicate key of the core", "/api/v1/principals", `{"name":"P","role":"auditor","role":"regulator","authority_id":"` + w.RegulatorAuthority + `"}`, "duplicate_key", "role"},
 			{"invalid UTF-8", "/api/v1/transplant/centres", "{\"name\":\"Centre \xe9\",\"city\":\"Port Aster\"}", "utf8", "name"},
+			{"half a surrogate pair in a name", "/api/v1/transplant/centres", `{"name":"Centre \ud800C","city":"Port Aster"}`, "utf8", "name"},
 			{"control character in a name", "/api/v1/transplant/centres", `{"name":"Centre\u0007C","city":"Port Aster"}`, "control_character", "name"},
 			{"newline in a name", "/api/v1/transplant/centres", `{"name":"Centre\nC","city":"Port Aster"}`, "control_character", "name"},
 			{"bidi override in a name", "/api/v1/transplant/centres", `{"name":"Centre \u202eC","city":"Port Aster"}`, "bidi_character", "name"},

@@ -195,6 +195,12 @@ func (s *scanner) str() []byte {
 			if !escaped {
 				return s.b[start+1 : s.i-1]
 			}
+			if at := loneSurrogate(s.b[start+1 : s.i-1]); at >= 0 {
+				// encoding/json would write U+FFFD in its place: the value
+				// stored would not be the one sent.
+				s.err = errs.New(errs.Malformed, "utf8", s.field(), "the body holds half of a UTF-16 surrogate pair, \\u%s, alone in a string (at byte %d): it is not a character", s.b[start+1+at+2:start+1+at+6], start+1+at)
+				return nil
+			}
 			var v string
 			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
 				s.bad = true
@@ -217,4 +223,51 @@ func (s *scanner) str() []byte {
 	}
 	s.bad = true
 	return nil
+}
+
+// loneSurrogate returns the offset in raw, a JSON string's escaped content,
+// of a \u escape of half a UTF-16 surrogate pair that is not paired (a high
+// half not followed by a low one, or a low half alone), or -1.
+func loneSurrogate(raw []byte) int {
+	high := -1 // offset of a high half waiting for its low half
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			if high >= 0 {
+				return high
+			}
+			continue
+		}
+		if i+1 < len(raw) && raw[i+1] != 'u' {
+			if high >= 0 {
+				return high
+			}
+			i++ // a one-letter escape
+			continue
+		}
+		if i+6 > len(raw) {
+			return -1 // malformed: encoding/json refuses it
+		}
+		v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		switch {
+		case v >= 0xD800 && v < 0xDC00:
+			if high >= 0 {
+				return high
+			}
+			high = i
+		case v >= 0xDC00 && v < 0xE000:
+			if high < 0 {
+				return i
+			}
+			high = -1
+		default:
+			if high >= 0 {
+				return high
+			}
+		}
+		i += 5
+	}
+	return high
 }
