@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"unicode/utf8"
 )
 
 // Code classifies an error for clients; it is stable and machine-readable.
@@ -70,14 +72,42 @@ func New(code Code, rule, field, format string, args ...any) *Error {
 	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
+// MaxQuoted is the most of a string argument an alert quotes, in characters.
+// A refusal often names the value it refuses; an alert's message goes into
+// the log, which keeps it for ever, and a value as long as a request may be
+// (or personal data pasted into an identifier's field) would be copied there
+// whole.
+const MaxQuoted = 200
+
+// clip returns args with each string longer than MaxQuoted characters cut
+// there and marked with an ellipsis (args itself when none is).
+func clip(args []any) []any {
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || len(s) <= MaxQuoted || utf8.RuneCountInString(s) <= MaxQuoted {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = string([]rune(s)[:MaxQuoted]) + "…"
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 // Invalidf is the common case: a rule refused a field.
 func Invalidf(rule, field, format string, args ...any) *Error {
 	return New(Invalid, rule, field, format, args...)
 }
 
-// Alertf is a refusal that also raises an alert for the regulator.
+// Alertf is a refusal that also raises an alert for the regulator. A string
+// argument longer than MaxQuoted characters is cut there.
 func Alertf(code Code, rule, field, format string, args ...any) *Error {
-	e := New(code, rule, field, format, args...)
+	e := New(code, rule, field, format, clip(args)...)
 	e.Alert = true
 	return e
 }
