@@ -349,6 +349,17 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 	return n, cw.Error()
 }
 
+// Cell is a text as a CSV file custos writes holds it: one that a
+// spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
+// carriage return) gets a leading quote, so that opening an export never
+// runs what a record holds.
+func Cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
 // text is a cell as CSV writes it. A text that a spreadsheet would read as a
 // formula (starting with =, +, - or @) is written with a leading quote, so
 // that opening an export never runs what a record holds.
@@ -357,10 +368,7 @@ func text(v any) string {
 	case nil:
 		return ""
 	case string:
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			return "'" + v
-		}
-		return v
+		return Cell(v)
 	case *int:
 		if v == nil {
 			return ""

