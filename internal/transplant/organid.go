@@ -15,7 +15,7 @@ import (
 // number of the organ within the donation, and a check character computed
 // with ISO/IEC 7064 MOD 37,36 over the preceding twelve characters.
 //
-// It is written in groups, e.g. "XA-26-000123-01-K". Parsing ignores case,
+// It is written in groups, e.g. "XA-26-000123-01-5". Parsing ignores case,
 // spaces and hyphens, so a label typed back by hand is read the same; the
 // check character catches every single-character error and every transposition
 // of two adjacent characters. Unlike ISBT 128's MOD 37-2, MOD 37,36 never
@@ -41,7 +41,7 @@ func (o OrganID) body() string {
 // hyphens, and refuses it when it is malformed or its check character is wrong.
 func ParseOrganID(s string) (OrganID, error) {
 	if len(s) > 64 {
-		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-K")
+		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-5")
 	}
 	var b strings.Builder
 	for _, r := range s {
@@ -57,7 +57,7 @@ func ParseOrganID(s string) (OrganID, error) {
 	}
 	c := b.String()
 	if len(c) != 13 {
-		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-K; got %d", len(c))
+		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-5; got %d", len(c))
 	}
 	if c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
 		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier starts with the registry's two-letter country code")

@@ -1,6 +1,9 @@
 package transplant
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -71,7 +74,7 @@ func TestParseOrganIDRefuses(t *testing.T) {
 }
 
 func FuzzParseOrganID(f *testing.F) {
-	f.Add("XA-26-000123-01-K")
+	f.Add("XA-26-000123-01-5")
 	f.Add(OrganID{"FR", 1, 42, 2}.String())
 	f.Add("xa 26 000123 01 k")
 	f.Add("")
@@ -86,4 +89,48 @@ func FuzzParseOrganID(f *testing.F) {
 			t.Fatalf("%q parsed to %+v, whose string %q parses to %+v, %v", s, o, o.String(), again, err)
 		}
 	})
+}
+
+// TestShownOrganIDs checks that every organ identifier shown to users as an
+// example (the documentation, the pages and their translations, this
+// package's refusals) has its right check character: a coordinator who
+// types one back, or a reader who tries a documented command, must not be
+// refused by the example itself.
+func TestShownOrganIDs(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, pattern := range []string{"README.md", "docs/*.md", "internal/*/locales/*.json", "internal/web/templates/*/*.html", "internal/transplant/*.go"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d files found under %s", len(files), root)
+	}
+	id := regexp.MustCompile(`\b[A-Za-z]{2}[- ][0-9]{2}[- ][0-9]{6}[- ][0-9]{2}[- ][0-9A-Za-z]\b`)
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range id.FindAllString(string(b), -1) {
+			seen++
+			if _, err := ParseOrganID(s); err != nil {
+				rel, _ := filepath.Rel(root, f)
+				t.Errorf("%s shows %s: %v", rel, s, err)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Errorf("only %d organ identifiers found: the pattern no longer matches how they are shown", seen)
+	}
 }

@@ -498,7 +498,7 @@ func TestOldTransplantPaths(t *testing.T) {
 		w := apptest.NewWorld(t, dsn)
 		anon := newBrowser(t, w.URL)
 		for _, old := range []string{"/donors", "/donors/DN-0000000000", "/recipients", "/recipients/RC-0000000000", "/organs",
-			"/transplants/new?organ_id=XA-26-000123-01-K&recipient_id=RC-0000000000", "/trace?q=dn+7k%2F2", "/centres"} {
+			"/transplants/new?organ_id=XA-26-000123-01-5&recipient_id=RC-0000000000", "/trace?q=dn+7k%2F2", "/centres"} {
 			p := anon.get(old)
 			wantStatus(t, "GET "+old, p, http.StatusPermanentRedirect)
 			if loc := p.Header.Get("Location"); loc != "/transplant"+old {
