@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/ledger"
@@ -130,6 +131,25 @@ func runLogKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\nfingerprint %s\n(this is what the database says: compare it with what the operator published)\n", key, fp)
+	// The key file, where there is one, must sign as the database says: an
+	// operator about to publish the key learns here that the two do not
+	// belong together (another registry's key file, or a database re-signed
+	// with another key).
+	path, err := server.Config{DSN: d.db, KeyFile: d.keyFile}.KeyPath()
+	if err != nil {
+		return nil // PostgreSQL without --key-file: the database alone
+	}
+	keys, err := server.LoadKeys(path)
+	if errors.Is(err, os.ErrNotExist) && d.keyFile == "" {
+		return nil // an auditor's copy of the database, without its key file
+	}
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(keys.LogKey) != strings.TrimSpace(key) {
+		return &exitError{1, fmt.Sprintf("the key file %s signs as %s, not as the key this database records: they do not belong together (another registry's key file, or a log re-signed with another key); publish nothing until you know which", path, keys.LogKey)}
+	}
+	fmt.Fprintf(stdout, "(the key file %s signs with this key)\n", path)
 	return nil
 }
 
