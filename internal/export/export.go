@@ -564,6 +564,13 @@ func Rows[T any](items iter.Seq2[T, error], cells func(*T) []any) iter.Seq2[[]an
 // An error once the file has begun aborts the response, so that a download
 // cut short fails in the browser rather than looking complete.
 func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writer, actor ledger.Actor, req Request) error {
+	// HEAD is not a download: the file would be made, and its export
+	// logged, for nobody to receive it.
+	if r.Method == http.MethodHead {
+		w.Header().Set("Allow", "GET")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return nil
+	}
 	if req.Language == nil {
 		req.Language = i18n.FromContext(r.Context())
 	}

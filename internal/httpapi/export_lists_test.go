@@ -204,5 +204,13 @@ func TestExportAlerts(t *testing.T) {
 				t.Errorf("%s: a refused export wrote %d log entries", c.path, after-before)
 			}
 		}
+		// HEAD is not a download: no file is made and no export logged.
+		before := logSize(t, w)
+		if r := w.Do(t, "HEAD", path+"&format=csv", w.Regulator, nil); r.Status != 405 || r.Header.Get("Allow") != "GET" {
+			t.Errorf("HEAD of an export: %d, Allow %q", r.Status, r.Header.Get("Allow"))
+		}
+		if after := logSize(t, w); after != before {
+			t.Errorf("HEAD of an export wrote %d log entries", after-before)
+		}
 	})
 }
