@@ -186,6 +186,24 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		// An address that exists with other methods: 405 and the methods
+		// it takes, as HTTP says (and as the pages answer).
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			a.writeError(w, r, errs.New(errs.NotAllowed, "method", "", "%s is not a method of %s: it takes %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		a.writeError(w, r, errs.New(errs.NotFound, "route", "", "no API route %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
 	})
 }

@@ -199,6 +199,7 @@ func TestRefusals(t *testing.T) {
 			{"authorization at a centre not authorized for the organ type", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordB, authz(organs[2], waitingLiverB, w.CentreB, false), 403, "forbidden", "centre_authorization", "centre_id", true},
 			{"authorization of an organ already transplanted", "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, authz(organs[0], waitingKidney, w.CentreA, false), 409, "conflict", "organ_available", "organ_id", true},
 			{"unknown route", "GET", "/api/v1/nowhere", w.CoordA, nil, 404, "not_found", "route", "", false},
+			{"an address that takes another method", "GET", "/api/v1/transplant/transplants", w.CoordA, nil, 405, "method_not_allowed", "method", "", false},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -222,6 +223,10 @@ func TestRefusals(t *testing.T) {
 					t.Errorf("alerts grew by %d, want %d", d, wantDelta)
 				}
 			})
+		}
+		// A wrong method says which methods the address takes.
+		if r := w.Do(t, "PUT", "/api/v1/transplant/donors", w.CoordA, nil); r.Status != 405 || r.Header.Get("Allow") != "GET, POST" {
+			t.Errorf("PUT on donors: %d, Allow %q: %s", r.Status, r.Header.Get("Allow"), truncate(r.Raw))
 		}
 		// The regulator's alert names the rule and the field.
 		al := w.Must(t, 200, "GET", "/api/v1/alerts", w.Regulator, nil).Body["alerts"].([]any)[0].(map[string]any)
