@@ -122,9 +122,14 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
+	// The readers and the tree's two snapshots must fit in the read pool,
+	// or taking the last snapshot waits for ever.
 	readers := opt.Workers
-	if db.Dialect == store.SQLite {
+	switch db.Dialect {
+	case store.SQLite:
 		readers = min(readers, 6) // the read pool holds 8
+	case store.Postgres:
+		readers = min(readers, 28) // the read pool holds 32
 	}
 	// One state for every read, so that a registry that is being written
 	// to (by this or another server) verifies as of one log head.

@@ -287,3 +287,28 @@ func TestVerifyCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyManyWorkers checks that a verification asked for more workers
+// than the read pool holds connections (a machine with many cores) takes
+// what fits instead of waiting for ever for a snapshot, in full and from a
+// kept state.
+func TestVerifyManyWorkers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, reg, w, _, vkey := newLog(t, dsn)
+		writeNotes(t, w, "many", 0, 3)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		state := filepath.Join(t.TempDir(), "audit.json")
+		rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey, Workers: 64, SaveState: state})
+		if err != nil || !rep.OK() {
+			t.Fatalf("full, 64 workers: %v %v", err, rep)
+		}
+		st, err := ledger.LoadAuditState(state, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := ledger.Verify(ctx, db, reg, ledger.VerifyOptions{VerifierKey: vkey, Workers: 64, From: st}); err != nil || !rep.OK() {
+			t.Fatalf("from a state, 64 workers: %v %v", err, rep)
+		}
+	})
+}
