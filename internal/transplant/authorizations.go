@@ -85,6 +85,9 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		if r == nil {
 			return nil, noRecipient(in.RecipientID)
 		}
+		if err := recipientCentre(r, centre); err != nil {
+			return nil, err
+		}
 		if r.Status != "waiting" {
 			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
 		}
@@ -99,6 +102,20 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 			AuthorizedAt: ledger.FormatTime(now), AuthorizedBy: by, CompatibilityDocumented: true, ConsentVerified: true,
 			NoPaymentDeclared: true, OnWaitingList: true})
 	})
+}
+
+// recipientCentre refuses, and alerts the regulator, when the recipient is
+// on another centre's waiting list than the centre that would authorize or
+// perform the transplantation: an organ goes to a patient of the list it was
+// allocated on, and a patient who moves is registered at the new centre
+// first (the old registration removed, reason transferred). An organ may
+// come from any centre: organs travel, patients' registrations do not.
+func recipientCentre(r *Recipient, centre string) error {
+	if r.CentreID != centre {
+		return errs.Alertf(errs.Forbidden, "recipient_centre", "recipient_id",
+			"recipient %s is on the waiting list of centre %s, not %s: register the patient at %s first (the registration at %s removed, reason transferred)", r.ID, r.CentreID, centre, centre, r.CentreID)
+	}
+	return nil
 }
 
 // procedureFacts is what the rules of a per-procedure authorization and of a
@@ -125,7 +142,7 @@ type procedureFacts struct {
 // procedureSQL reads procedureFacts in one statement: the writer runs it for
 // every transplantation, and each statement costs more than the reads in it.
 const procedureSQL = `SELECT c.kind, o.id, o.organ, ` + organStatus + `, o.donor_id, o.procurement_id, p.procured_at,
-	r.id, ` + recipientStatus + `, r.organ_needed,
+	r.id, ` + recipientStatus + `, r.organ_needed, r.centre_id,
 	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation'
 		AND ca.organ = o.organ AND ` + validOn + `),
 	ta.id, ta.authorized_at, ta.centre_id, er.status, er.abroad, (SELECT d.kind FROM donors d WHERE d.id = o.donor_id)
@@ -155,10 +172,10 @@ func procedureArgs(centreID, organID, recipientID, onDay string) []any {
 
 func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, recipientID, onDay string) (*procedureFacts, error) {
 	var f procedureFacts
-	var oID, oOrgan, oStatus, oDonor, oProc, oAt, rID, rStatus, rNeeded sql.NullString
+	var oID, oOrgan, oStatus, oDonor, oProc, oAt, rID, rStatus, rNeeded, rCentre sql.NullString
 	var n int
 	if err := q.QueryRow(ctx, procedureSQL, procedureArgs(centreID, organID, recipientID, onDay)...).Scan(
-		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &n,
+		&f.centreKind, &oID, &oOrgan, &oStatus, &oDonor, &oProc, &oAt, &rID, &rStatus, &rNeeded, &rCentre, &n,
 		&f.authID, &f.authAt, &f.authCentre, &f.listStatus, &f.abroad, &f.donorKind); err != nil {
 		return nil, err
 	}
@@ -167,7 +184,7 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 			ProcurementID: oProc.String, ProcuredAt: oAt.String}
 	}
 	if rID.Valid {
-		f.recipient = &Recipient{ID: rID.String, Status: rStatus.String, OrganNeeded: rNeeded.String}
+		f.recipient = &Recipient{ID: rID.String, Status: rStatus.String, OrganNeeded: rNeeded.String, CentreID: rCentre.String}
 	}
 	f.centreAuthorized = n > 0
 	return &f, nil

@@ -110,6 +110,9 @@ func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string,
 	if r == nil {
 		return "", noRecipient(recipientID)
 	}
+	if err := recipientCentre(r, centre); err != nil {
+		return "", err
+	}
 	// A registration closed by an outcome (died waiting, removed) or by a
 	// transplant abroad receives no organ: an organ going to a patient off
 	// the list bypasses its allocation, so the regulator is alerted
