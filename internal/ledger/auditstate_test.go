@@ -303,7 +303,7 @@ func TestVerifyFromOldLeaves(t *testing.T) {
 			{"an old subtree hash changed",
 				func() { exec("UPDATE log_nodes SET hash = ? WHERE level = 2 AND idx = 1", make([]byte, 32)) },
 				func() { exec("UPDATE log_nodes SET hash = ? WHERE level = 2 AND idx = 1", n21) },
-				"log_nodes: level 2 node 1 does not match the leaves (proofs would fail)"},
+				"log_nodes: level 2 node 1 does not match the leaves 4–7 (proofs would fail; the node or those leaves were changed)"},
 			{"an old subtree hash deleted",
 				func() { exec("DELETE FROM log_nodes WHERE level = 1 AND idx = 2") },
 				func() { exec("INSERT INTO log_nodes (level, idx, hash) VALUES (1, 2, ?)", n12) },

@@ -133,7 +133,7 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 			return fmt.Sprintf("log_nodes: level %d node %d is missing (proofs would fail)", s.level, n), nil
 		}
 		if idx != n || !equalHash(stored, up) {
-			return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves (proofs would fail)", s.level, idx), nil
+			return nodeMismatch(s.level, idx), nil
 		}
 		return push(lv+1, up)
 	}
@@ -151,10 +151,18 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 			return "", err
 		}
 		if ok {
-			return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves (proofs would fail)", s.level, idx), nil
+			return nodeMismatch(s.level, idx), nil
 		}
 	}
 	return "", nil
+}
+
+// nodeMismatch is the problem of a stored subtree hash that the leaves do
+// not make: the node, and the leaves it covers, where either the node or
+// those leaves were changed since they were appended.
+func nodeMismatch(level int, idx int64) string {
+	return fmt.Sprintf("log_nodes: level %d node %d does not match the leaves %d–%d (proofs would fail; the node or those leaves were changed)",
+		level, idx, idx<<level, (idx+1)<<level-1)
 }
 
 // checkLeavesBefore checks the leaves that a kept state verified, the first

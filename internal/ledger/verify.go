@@ -317,7 +317,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	// new leaves' hashes are handed to the tree check after theirs.
 	tc := startTreeCheck(ctx, snaps[readers], head.Size)
 	defer tc.wait()
-	level := make([][]byte, 0, treeChunk)
+	var level [][]byte
 	type checked struct {
 		problems []string
 		err      error
@@ -340,6 +340,8 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 				<-before
 			}
 		}()
+	} else {
+		level = make([][]byte, 0, treeChunk)
 	}
 	next := from
 	missing := false
@@ -412,6 +414,13 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	if next == cp.Size && !equalHash(root, cp.Root) {
 		problem("log_leaves: the tree recomputed from the leaves has root %s, the signed checkpoint says %s",
 			hex.EncodeToString(root), hex.EncodeToString(cp.Root))
+		// The subtree hashes stored as the leaves were appended say where
+		// they changed (two leaves swapped, each with its own hash).
+		if st == nil {
+			if p, err := tc.wait(); err == nil && p != "" {
+				problem("%s", p)
+			}
+		}
 	}
 	if len(rep.Problems) > 0 {
 		return rep, nil

@@ -214,13 +214,13 @@ func TestVerifyChecksStoredTree(t *testing.T) {
 			add    bool
 		}{
 			{name: "changed", level: 2, idx: 3, tamper: "UPDATE log_nodes SET hash = ? WHERE level = ? AND idx = ?",
-				want: "log_nodes: level 2 node 3 does not match the leaves (proofs would fail)"},
+				want: "log_nodes: level 2 node 3 does not match the leaves 12–15 (proofs would fail; the node or those leaves were changed)"},
 			{name: "last deleted", level: 1, idx: last1, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
 				want: fmt.Sprintf("log_nodes: level 1 has %d nodes, the leaves make %d", last1, last1+1)},
 			{name: "middle deleted", level: 1, idx: 5, tamper: "DELETE FROM log_nodes WHERE level = ? AND idx = ?",
 				want: "log_nodes: level 1 node 5 is missing (proofs would fail)"},
 			{name: "one too many", level: 3, idx: size >> 3, add: true,
-				want: fmt.Sprintf("log_nodes: level 3 node %d does not match the leaves (proofs would fail)", size>>3)},
+				want: fmt.Sprintf("log_nodes: level 3 node %d does not match the leaves %d–%d (proofs would fail; the node or those leaves were changed)", size>>3, size>>3<<3, size>>3<<3+7)},
 		} {
 			var was []byte
 			switch {
