@@ -188,24 +188,32 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		// An address that exists with other methods: 405 and the methods
 		// it takes, as HTTP says (and as the pages answer).
-		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
-				continue
-			}
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/" {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) > 0 {
+		if allow := OtherMethods(mux, r, "/api/", http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			a.writeError(w, r, errs.New(errs.NotAllowed, "method", "", "%s is not a method of %s: it takes %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 			return
 		}
 		a.writeError(w, r, errs.New(errs.NotFound, "route", "", "no API route %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
 	})
+}
+
+// OtherMethods returns those of methods that mux routes r's path to with
+// another handler than the catch-all pattern fallback: the methods an
+// address takes, for a 405's Allow header, when r's own method reached the
+// catch-all. GET stands for HEAD.
+func OtherMethods(mux *http.ServeMux, r *http.Request, fallback string, methods ...string) []string {
+	var allow []string
+	for _, m := range methods {
+		if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != fallback {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func (a *API) wrap(rt Route) http.Handler {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -192,18 +193,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 // another method with 405 as before. /api/ has its own JSON answer.
 func (u *UI) notFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
-			if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
-				continue
-			}
-			other := r.Clone(r.Context())
-			other.Method = m
-			if _, pattern := mux.Handler(other); pattern != "/" && pattern != "" {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) > 0 {
+		if allow := httpapi.OtherMethods(mux, r, "/", http.MethodGet, http.MethodPost); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 			return
