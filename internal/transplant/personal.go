@@ -401,22 +401,18 @@ func (s *Service) CheckPersonNames(ctx context.Context) (int, []string, error) {
 	}
 	tx := snaps[0]
 	defer tx.Rollback()
-	type row struct{ record, index string }
+	type row struct{ ref, record, index string }
 	rows, err := tx.Query(ctx, "SELECT subject_ref, record_id, name_dob FROM person_names")
 	if err != nil {
 		return 0, nil, err
 	}
-	index := map[string]row{}
-	if _, err := store.Rows(rows, func(sc store.Scanner, _ *struct{}) error {
-		var ref string
-		var r row
-		if err := sc.Scan(&ref, &r.record, &r.index); err != nil {
-			return err
-		}
-		index[ref] = r
-		return nil
-	}); err != nil {
+	stored, err := store.Rows(rows, func(sc store.Scanner, r *row) error { return sc.Scan(&r.ref, &r.record, &r.index) })
+	if err != nil {
 		return 0, nil, err
+	}
+	index := map[string]row{}
+	for _, r := range stored {
+		index[r.ref] = r
 	}
 	rows, err = tx.Query(ctx, `SELECT d.id, COALESCE(d.subject_ref, ''), COALESCE(d.date_of_birth, '') FROM donors d
 		UNION ALL SELECT r.id, COALESCE(r.subject_ref, ''), COALESCE(r.date_of_birth, '') FROM recipients r
