@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -89,6 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dbRead := fs.String("db-read", os.Getenv("CUSTOS_DB_READ"), "a PostgreSQL streaming replica of --db: the API's traces and lists read it (env CUSTOS_DB_READ; docs/operations.md)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; with --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	metricsFile := fs.String("metrics-token-file", os.Getenv("CUSTOS_METRICS_TOKEN_FILE"), "a file holding the bearer token /metrics asks for (at least 32 characters); without it /metrics answers anyone who reaches the server (env CUSTOS_METRICS_TOKEN_FILE; docs/operations.md)")
 	var t tuneFlags
 	t.add(fs)
 	var x exchangeFlags
@@ -101,6 +103,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg := server.Config{DSN: d.db, ReadDSN: *dbRead, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	if *metricsFile != "" {
+		token, err := readMetricsToken(*metricsFile)
+		if err != nil {
+			return err
+		}
+		cfg.MetricsToken = token
+	} else if host, _, err := net.SplitHostPort(*addr); err == nil && !loopback(host) {
+		cfg.Logger.Warn("/metrics answers anyone who reaches this address: close it to your monitoring's network at the proxy, or set --metrics-token-file", "addr", *addr)
+	}
 	if err := sf.apply(&cfg); err != nil {
 		return err
 	}
@@ -139,6 +150,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return app.Serve(ctx, srv, func(a string) {
 		fmt.Fprintf(stdout, "custos serving %s on %s://%s/\n", store.Redact(d.db), scheme, a)
 	})
+}
+
+// loopback tells whether host (of --addr) is this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// minMetricsToken is the shortest token --metrics-token-file takes.
+const minMetricsToken = 32
+
+// readMetricsToken reads the token of --metrics-token-file: the file's
+// one line, without the spaces and line ending around it.
+func readMetricsToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", &exitError{2, fmt.Sprintf("--metrics-token-file: %v", err)}
+	}
+	token := strings.TrimSpace(string(b))
+	switch {
+	case len(token) < minMetricsToken:
+		return "", &exitError{2, fmt.Sprintf("--metrics-token-file: the token is %d characters; it needs at least %d (for example: openssl rand -hex 32 > %s)", len(token), minMetricsToken, path)}
+	case strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r > '~' }):
+		return "", &exitError{2, "--metrics-token-file: the token is one line of printable ASCII characters without spaces"}
+	}
+	return token, nil
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {

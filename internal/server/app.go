@@ -85,6 +85,10 @@ type Config struct {
 	// (--oidc-config), "" for sign-in with tokens only. Open reads and
 	// checks it, and reads the provider's discovery document.
 	OIDCConfig string
+	// MetricsToken, when set (--metrics-token-file), is the bearer token
+	// /metrics asks for; without it /metrics answers anyone who reaches the
+	// server (docs/operations.md).
+	MetricsToken string
 }
 
 // Threshold is the disclosure control's threshold the server runs with.

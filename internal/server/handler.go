@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"io"
 	"net"
@@ -58,8 +59,29 @@ func (a *App) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /metrics", a.metrics.handler)
+	mux.Handle("GET /metrics", metricsAuth(a.Cfg.MetricsToken, a.metrics.handler))
 	return bodyDeadline(a.Cfg.BodyIdle, securityHeaders(a.metrics.instrument(mux)))
+}
+
+// metricsAuth asks for the bearer token token before next, or lets every
+// request through when token is "". The per-route counts of /metrics tell
+// who reads them how often personal data is opened or a trafficking report
+// filed: a deployment whose monitoring cannot be reached only from its own
+// network closes them with a token (Prometheus: authorization,
+// credentials_file).
+func metricsAuth(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="custos metrics"`)
+			http.Error(w, "authentication: /metrics needs the header Authorization: Bearer <the token of --metrics-token-file>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // DefaultBodyIdle is how long a request's body may go without a byte

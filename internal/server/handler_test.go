@@ -72,6 +72,48 @@ func TestFormsAcrossServers(t *testing.T) {
 	})
 }
 
+// TestMetricsToken checks that with a token set (--metrics-token-file)
+// /metrics answers 401 without it or with another, and the counts with it.
+func TestMetricsToken(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef-metrics"
+	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.MetricsToken = token })
+	get := func(auth string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", w.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(b)
+	}
+	for _, auth := range []string{"", "Bearer " + token[:len(token)-1], "Bearer " + token + "x", token, "Bearer " + w.Admin} {
+		code, challenge, body := get(auth)
+		if code != http.StatusUnauthorized || !strings.HasPrefix(challenge, "Bearer") || strings.Contains(body, "custos_") {
+			t.Errorf("Authorization %q: %d %q %.80q, want 401 with a challenge and no counts", auth, code, challenge, body)
+		}
+	}
+	if code, _, body := get("Bearer " + token); code != 200 || !strings.Contains(body, "custos_http_requests_total") {
+		t.Errorf("with the token: %d %.200q", code, body)
+	}
+	// The rest of the server does not take the metrics token, nor need it.
+	if r := w.Do(t, "GET", "/api/v1/me", token, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("the metrics token on the API: %d, want 401", r.Status)
+	}
+	resp, err := http.Get(w.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/healthz with a metrics token set: %d", resp.StatusCode)
+	}
+}
+
 // TestHealthAndMetrics checks /healthz and that /metrics counts requests by
 // route pattern and the commands the log accepted and refused.
 func TestHealthAndMetrics(t *testing.T) {
