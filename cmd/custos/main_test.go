@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/demo"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -25,6 +26,12 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// The demo's administrator token, fixed and public, for scripts
+		// that act on a demo registry.
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("DEMO_ADMIN", demo.Tokens()[0].Token)
+			return nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"sqlexec":   sqlexec,
 			"sqlget":    sqlget,

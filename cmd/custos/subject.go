@@ -84,17 +84,31 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // sealed data it is made from (log verify cannot: the index is keyed under
 // the master key, which this command reads from the key file).
 func runSubjectCheckIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("subject check-index", "[flags]", "check the name index (Find a person, the likely-duplicate check) against the sealed personal data; prints record ids only", stdout)
+	fs := flags("subject check-index", "[flags]", "check the name index (Find a person, the likely-duplicate check) against the sealed personal data; prints record ids only; --repair rewrites what differs, logged", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
+	repair := fs.Bool("repair", false, "rewrite the rows that differ from the sealed data, as one log entry (an administrator's --token)")
+	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "with --repair: an administrator's token (env CUSTOS_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *repair && *token == "" {
+		return &exitError{2, "--repair needs --token (or CUSTOS_TOKEN): an administrator's, who makes the repair"}
 	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	var p *auth.Principal
+	if *repair {
+		if p, err = auth.Authenticate(ctx, app.DB.Read(), *token); err != nil {
+			return err
+		}
+		if err := p.Require(transplant.RepairNameIndex); err != nil {
+			return err
+		}
+	}
 	n, problems, err := app.Transplant.CheckPersonNames(ctx)
 	if err != nil {
 		return err
@@ -102,8 +116,32 @@ func runSubjectCheckIndex(ctx context.Context, args []string, stdout, stderr io.
 	for _, p := range problems {
 		fmt.Fprintln(stdout, "FAIL", p)
 	}
+	if len(problems) > 0 && *repair {
+		rep, err := app.Transplant.RepairPersonNames(ctx, p, problems)
+		if err != nil {
+			return err
+		}
+		for _, r := range rep.Repaired {
+			what := "rewritten"
+			if r.Kind == transplant.IndexExtra || r.Kind == transplant.IndexOrphan {
+				what = "removed"
+			}
+			fmt.Fprintf(stdout, "REPAIRED subject %s (%s): row %s\n", r.Subject, r.Kind, what)
+		}
+		fmt.Fprintf(stdout, "name index: %d subject(s) repaired, log entry %s; checking again\n", len(rep.Repaired), rep.ID)
+		if n, problems, err = app.Transplant.CheckPersonNames(ctx); err != nil {
+			return err
+		}
+		for _, p := range problems {
+			fmt.Fprintln(stdout, "FAIL", p)
+		}
+	}
 	if len(problems) > 0 {
-		return &exitError{1, fmt.Sprintf("the name index does not match the sealed data: %d problem(s)", len(problems))}
+		hint := ""
+		if !*repair {
+			hint = "; custos subject check-index --repair --token ADMIN-TOKEN rewrites them from the sealed data"
+		}
+		return &exitError{1, fmt.Sprintf("the name index does not match the sealed data: %d problem(s)%s", len(problems), hint)}
 	}
 	fmt.Fprintf(stdout, "name index: %d records checked (donors, recipients, transplants abroad), every row matches their sealed data\n", n)
 	return nil

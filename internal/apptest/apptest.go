@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -80,6 +81,16 @@ func (e *Env) Principal(t testing.TB, token string) *auth.Principal {
 		t.Fatalf("authenticate: %v", err)
 	}
 	return p
+}
+
+// LogSize is how many leaves the registry's log has.
+func (e *Env) LogSize(t testing.TB) int {
+	t.Helper()
+	h, _, err := ledger.ReadHead(context.Background(), e.App.DB.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(h.Size)
 }
 
 // Response is a decoded API answer.

@@ -482,7 +482,7 @@ func TestProcedures(t *testing.T) {
 			{"a procedure on a removed registration", "waitlist_closed", "recipient_id", true, record(transplant.ProcedureSingle, false, removed, k[2])},
 			{"a transplant on a died-waiting registration", "waitlist_closed", "recipient_id", true, alone(died, k[2])},
 		} {
-			size, alerts := logSize(t, &ruleWorld{World: w.World}), alertCount(t, &ruleWorld{World: w.World})
+			size, alerts := w.LogSize(t), alertCount(t, &ruleWorld{World: w.World})
 			err := c.do()
 			if e := refusalOf(err); e != c.rule+" "+c.field {
 				t.Errorf("%s: refusal %q (%v), want rule %s field %s", c.name, e, err, c.rule, c.field)
@@ -497,7 +497,7 @@ func TestProcedures(t *testing.T) {
 			if c.alert {
 				size++ // the alert's entry
 			}
-			if got := logSize(t, &ruleWorld{World: w.World}); got != size {
+			if got := w.LogSize(t); got != size {
 				t.Errorf("%s: log size %d, want %d", c.name, got, size)
 			}
 		}

@@ -110,7 +110,7 @@ func TestHandoffs(t *testing.T) {
 			}, errs.Invalid, "control_character", "place", false},
 		}
 		for _, c := range cases {
-			size := vigilLogSize(t, w.vigilWorld)
+			size := w.LogSize(t)
 			w.refused(t, c.name, c.err(), c.code, c.rule, c.field, c.alert, size)
 			if n := w.count(t, "SELECT COUNT(*) FROM organ_handoffs"); n != 0 {
 				t.Fatalf("%s: %d hand-offs recorded", c.name, n)
@@ -133,7 +133,7 @@ func TestHandoffs(t *testing.T) {
 				t.Fatalf("hand-off %d (%s): %v", i, st.step, err)
 			}
 		}
-		size := vigilLogSize(t, w.vigilWorld)
+		size := w.LogSize(t)
 		w.refused(t, "a step out of order", hand(w.coordB, w.travelling, transplant.StepTransport, nil), errs.Conflict, "handoff_order", "step", false, size)
 		w.refused(t, "a step again", hand(w.coordB, w.travelling, transplant.StepArrival, nil), errs.Conflict, "handoff_order", "step", false, size)
 		w.refused(t, "before the last hand-off", hand(w.coordB, w.travelling, transplant.StepTransplantTheatre,
@@ -171,7 +171,7 @@ func TestHandoffs(t *testing.T) {
 			PerformedAt: apptest.Hours(0)}); err != nil {
 			t.Fatal(err)
 		}
-		size = vigilLogSize(t, w.vigilWorld)
+		size = w.LogSize(t)
 		w.refused(t, "after the transplantation", hand(w.coordB, w.travelling, transplant.StepTransplantTheatre, nil), errs.Conflict, "organ_final", "organ_id", false, size)
 		if n := w.count(t, "SELECT COUNT(*) FROM organ_handoffs"); n != 5 {
 			t.Errorf("%d hand-offs recorded, want 5", n)

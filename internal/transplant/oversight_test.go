@@ -46,7 +46,7 @@ func checkOversightRefusals(t *testing.T, w *ruleWorld, cases []refusal) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			size, alerts := logSize(t, w), alertCount(t, w)
+			size, alerts := w.LogSize(t), alertCount(t, w)
 			e, ok := errs.As(c.do())
 			if !ok {
 				t.Fatalf("no refusal; want %s/%s on %q", c.code, c.rule, c.field)
@@ -58,7 +58,7 @@ func checkOversightRefusals(t *testing.T, w *ruleWorld, cases []refusal) {
 			if c.alert {
 				want = 1
 			}
-			if d := logSize(t, w) - size; d != want {
+			if d := w.LogSize(t) - size; d != want {
 				t.Errorf("the log grew by %d leaves, want %d", d, want)
 			}
 			if d := alertCount(t, w) - alerts; d != want {

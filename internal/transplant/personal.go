@@ -385,6 +385,102 @@ func (s *Service) FillPersonNames(ctx context.Context) (int, error) {
 	return n, tx.Commit()
 }
 
+// Kinds of NameIndexProblem.
+const (
+	IndexMissing = "missing" // the subject's sealed data make a row; there is none
+	IndexDiffers = "differs" // the row is not the one the sealed data make
+	IndexExtra   = "extra"   // a row where the sealed data make none (erased, no date of birth)
+	IndexOrphan  = "orphan"  // a row of a subject no record has
+)
+
+// A NameIndexProblem is a subject whose name index row (person_names) is
+// not the one its sealed data make. It names ids only.
+type NameIndexProblem struct {
+	Subject string `json:"subject"` // the subject's reference
+	Record  string `json:"record"`  // the record it is named by
+	Kind    string `json:"kind"`    // IndexMissing, IndexDiffers, IndexExtra or IndexOrphan
+}
+
+func (p NameIndexProblem) String() string {
+	switch p.Kind {
+	case IndexMissing:
+		return fmt.Sprintf("%s (subject %s): the name index row is missing: Find a person does not find this person, and the likely-duplicate check does not see them", p.Record, p.Subject)
+	case IndexDiffers:
+		return fmt.Sprintf("%s (subject %s): the name index row is not the one its sealed name and date of birth make", p.Record, p.Subject)
+	case IndexExtra:
+		return fmt.Sprintf("%s (subject %s): a name index row, where its sealed data make none (erased, or no date of birth)", p.Record, p.Subject)
+	default:
+		return fmt.Sprintf("subject %s: a name index row of record %s, which is no record of that subject", p.Subject, p.Record)
+	}
+}
+
+// indexedRecord is a record that has a subject: a donor, a recipient or a
+// transplant abroad.
+type indexedRecord struct {
+	id, ref, dob string
+	domino       bool // a domino donor: the subject's other record is the recipient
+}
+
+// indexedRecordsSQL reads the records that have a subject, in id order;
+// %s is the condition on their subject_ref.
+const indexedRecordsSQL = `SELECT d.id, COALESCE(d.subject_ref, ''), COALESCE(d.date_of_birth, ''), CASE WHEN d.kind = 'domino' THEN 1 ELSE 0 END FROM donors d WHERE %[1]s
+	UNION ALL SELECT r.id, COALESCE(r.subject_ref, ''), COALESCE(r.date_of_birth, ''), 0 FROM recipients r WHERE %[1]s
+	UNION ALL SELECT a.id, a.subject_ref, a.date_of_birth, 0 FROM abroad_procedures a WHERE %[1]s ORDER BY 1`
+
+func indexedRecords(ctx context.Context, q store.Queryer, where string, args ...any) ([]indexedRecord, error) {
+	rows, err := q.Query(ctx, fmt.Sprintf(indexedRecordsSQL, where), args...)
+	if err != nil {
+		return nil, err
+	}
+	return store.Rows(rows, func(sc store.Scanner, s *indexedRecord) error { return sc.Scan(&s.id, &s.ref, &s.dob, &s.domino) })
+}
+
+// indexOf is the name index the records of the subject ref make: each
+// record's (one subject may have several records: the recipient of a
+// domino liver is also its donor, with one index row naming either), and
+// the record a row written now names, the one registered as the person
+// rather than the domino donor; none for an erased subject or one without a
+// date of birth.
+func (s *Service) indexOf(ctx context.Context, q store.Queryer, ref string, subs []indexedRecord) (want map[string]string, record string, err error) {
+	want = map[string]string{}
+	p, err := s.Vault.Load(ctx, q, ref)
+	switch {
+	case errors.Is(err, privacy.ErrErased):
+		return want, "", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("subject %s of %s: %w", ref, subs[0].id, err)
+	}
+	domino := false // whether record is the domino donor's
+	for _, sub := range subs {
+		ix := s.nameIndex(p.Name, sub.dob)
+		if ix == "" {
+			continue
+		}
+		want[sub.id] = ix
+		if record == "" || domino && !sub.domino {
+			record, domino = sub.id, sub.domino
+		}
+	}
+	return want, record, nil
+}
+
+// indexRow is a row of person_names.
+type indexRow struct{ ref, record, index string }
+
+// problemOf is what is wrong with the row got (ok: there is one) of the
+// subject ref, whose records make want; "" when nothing is.
+func problemOf(ref, first string, want map[string]string, got indexRow, ok bool) *NameIndexProblem {
+	switch {
+	case len(want) == 0 && ok:
+		return &NameIndexProblem{Subject: ref, Record: first, Kind: IndexExtra}
+	case len(want) > 0 && !ok:
+		return &NameIndexProblem{Subject: ref, Record: first, Kind: IndexMissing}
+	case len(want) > 0 && want[got.record] != got.index:
+		return &NameIndexProblem{Subject: ref, Record: first, Kind: IndexDiffers}
+	}
+	return nil
+}
+
 // CheckPersonNames compares the name index (person_names) with the sealed
 // data it is made from, in one snapshot, and returns what differs: a person
 // whose index row is missing or is not the one their sealed name and date of
@@ -394,40 +490,30 @@ func (s *Service) FillPersonNames(ctx context.Context) (int, error) {
 // subject's sealed data to compute the index, and shows none of it: the
 // problems name records and subjects by their ids. It returns how many
 // records it checked: donors, recipients and transplants abroad.
-func (s *Service) CheckPersonNames(ctx context.Context) (int, []string, error) {
+func (s *Service) CheckPersonNames(ctx context.Context) (int, []NameIndexProblem, error) {
 	snaps, err := s.DB.Snapshots(ctx, 1, "SELECT 1")
 	if err != nil {
 		return 0, nil, err
 	}
 	tx := snaps[0]
 	defer tx.Rollback()
-	type row struct{ ref, record, index string }
 	rows, err := tx.Query(ctx, "SELECT subject_ref, record_id, name_dob FROM person_names")
 	if err != nil {
 		return 0, nil, err
 	}
-	stored, err := store.Rows(rows, func(sc store.Scanner, r *row) error { return sc.Scan(&r.ref, &r.record, &r.index) })
+	stored, err := store.Rows(rows, func(sc store.Scanner, r *indexRow) error { return sc.Scan(&r.ref, &r.record, &r.index) })
 	if err != nil {
 		return 0, nil, err
 	}
-	index := map[string]row{}
+	index := map[string]indexRow{}
 	for _, r := range stored {
 		index[r.ref] = r
 	}
-	rows, err = tx.Query(ctx, `SELECT d.id, COALESCE(d.subject_ref, ''), COALESCE(d.date_of_birth, '') FROM donors d
-		UNION ALL SELECT r.id, COALESCE(r.subject_ref, ''), COALESCE(r.date_of_birth, '') FROM recipients r
-		UNION ALL SELECT a.id, a.subject_ref, a.date_of_birth FROM abroad_procedures a ORDER BY 1`)
+	all, err := indexedRecords(ctx, tx, "1 = 1")
 	if err != nil {
 		return 0, nil, err
 	}
-	type subject struct{ id, ref, dob string }
-	all, err := store.Rows(rows, func(sc store.Scanner, s *subject) error { return sc.Scan(&s.id, &s.ref, &s.dob) })
-	if err != nil {
-		return 0, nil, err
-	}
-	// One subject may have several records: the recipient of a domino
-	// liver is also its donor. Its one index row names one of them.
-	bySubject := map[string][]subject{}
+	bySubject := map[string][]indexedRecord{}
 	var refs []string
 	for _, sub := range all {
 		if sub.ref == "" {
@@ -438,35 +524,103 @@ func (s *Service) CheckPersonNames(ctx context.Context) (int, []string, error) {
 		}
 		bySubject[sub.ref] = append(bySubject[sub.ref], sub)
 	}
-	var problems []string
+	var problems []NameIndexProblem
 	for _, ref := range refs {
 		subs := bySubject[ref]
-		want := map[string]string{} // record id → the index its date of birth makes
-		p, err := s.Vault.Load(ctx, tx, ref)
-		switch {
-		case errors.Is(err, privacy.ErrErased):
-		case err != nil:
-			return 0, nil, fmt.Errorf("subject %s of %s: %w", ref, subs[0].id, err)
-		default:
-			for _, sub := range subs {
-				if ix := s.nameIndex(p.Name, sub.dob); ix != "" {
-					want[sub.id] = ix
-				}
-			}
+		want, _, err := s.indexOf(ctx, tx, ref, subs)
+		if err != nil {
+			return 0, nil, err
 		}
 		got, ok := index[ref]
 		delete(index, ref)
-		switch {
-		case len(want) == 0 && ok:
-			problems = append(problems, fmt.Sprintf("%s (subject %s): a name index row, where its sealed data make none (erased, or no date of birth)", subs[0].id, ref))
-		case len(want) > 0 && !ok:
-			problems = append(problems, fmt.Sprintf("%s (subject %s): the name index row is missing: Find a person does not find this person, and the likely-duplicate check does not see them", subs[0].id, ref))
-		case len(want) > 0 && want[got.record] != got.index:
-			problems = append(problems, fmt.Sprintf("%s (subject %s): the name index row is not the one its sealed name and date of birth make", subs[0].id, ref))
+		if p := problemOf(ref, subs[0].id, want, got, ok); p != nil {
+			problems = append(problems, *p)
 		}
 	}
 	for _, ref := range slices.Sorted(maps.Keys(index)) {
-		problems = append(problems, fmt.Sprintf("subject %s: a name index row of record %s, which is no record of that subject", ref, index[ref].record))
+		problems = append(problems, NameIndexProblem{Subject: ref, Record: index[ref].record, Kind: IndexOrphan})
 	}
 	return len(all), problems, nil
+}
+
+// RepairNameIndex is rewriting the name index from the sealed data: the
+// operator's, who holds the key file.
+var RepairNameIndex = auth.NewAction("repair the name index", auth.Admin)
+
+// TypeNameIndexRepaired is the entry of a repair of the name index. The
+// index is not in the log; the entry says which subjects' rows were
+// rewritten or removed, and why, by their ids.
+const TypeNameIndexRepaired = "transplant.name_index_repaired"
+
+// NameIndexRepair is the data of a TypeNameIndexRepaired entry.
+type NameIndexRepair struct {
+	ID       string             `json:"id"`
+	Repaired []NameIndexProblem `json:"repaired"` // what each subject's row was; Record is the record it names now, or had
+}
+
+// RepairPersonNames rewrites, from the sealed data, the name index rows of
+// the subjects of found (CheckPersonNames's problems): a missing or
+// different row is written as the subject's records make it, a row where
+// they make none, or of no record, is removed. Each subject is checked
+// again in the command's transaction, and one that is right by then (a
+// registration or an erasure in between) is left alone; with none left it
+// is refused (nothing_to_repair). The repair is one log entry naming the
+// subjects (TypeNameIndexRepaired), no personal data.
+func (s *Service) RepairPersonNames(ctx context.Context, p *auth.Principal, found []NameIndexProblem) (*NameIndexRepair, error) {
+	if err := p.Require(RepairNameIndex); err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, f := range found {
+		if !slices.Contains(refs, f.Subject) {
+			refs = append(refs, f.Subject)
+		}
+	}
+	id := s.W.IDs().New("NX")
+	return ledger.SubmitAs[NameIndexRepair](ctx, s.W, p.Actor(), "repair the name index", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		rep := NameIndexRepair{ID: id, Repaired: []NameIndexProblem{}}
+		for _, ref := range refs {
+			subs, err := indexedRecords(ctx, tx, "subject_ref = ?", ref, ref, ref)
+			if err != nil {
+				return nil, err
+			}
+			var got indexRow
+			err = tx.QueryRow(ctx, "SELECT subject_ref, record_id, name_dob FROM person_names WHERE subject_ref = ?", ref).Scan(&got.ref, &got.record, &got.index)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			ok := err == nil
+			var problem *NameIndexProblem
+			record, want := "", map[string]string{}
+			if len(subs) == 0 {
+				if ok {
+					problem = &NameIndexProblem{Subject: ref, Record: got.record, Kind: IndexOrphan}
+				}
+			} else {
+				if want, record, err = s.indexOf(ctx, tx, ref, subs); err != nil {
+					return nil, err
+				}
+				problem = problemOf(ref, subs[0].id, want, got, ok)
+			}
+			if problem == nil {
+				continue
+			}
+			if ok {
+				if _, err := tx.Exec(ctx, "DELETE FROM person_names WHERE subject_ref = ?", ref); err != nil {
+					return nil, err
+				}
+			}
+			if record != "" {
+				if err := storeNameIndex(ctx, tx, record, ref, want[record]); err != nil {
+					return nil, err
+				}
+				problem.Record = record
+			}
+			rep.Repaired = append(rep.Repaired, *problem)
+		}
+		if len(rep.Repaired) == 0 {
+			return nil, errs.New(errs.Conflict, "nothing_to_repair", "", "the name index rows of these subjects match their sealed data: nothing to repair")
+		}
+		return ledger.NewEntry(TypeNameIndexRepaired, rep)
+	})
 }

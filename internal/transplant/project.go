@@ -62,6 +62,9 @@ func Project(reg *ledger.Projections) {
 	ledger.On(reg, TypeTransplantRecorded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, t *Transplant) error {
 		return insertTransplant(ctx, q, idx, e, t, "", ProcedureSingle)
 	})
+	// The name index is not in the log (personal.go): its repair's entry
+	// records what was rewritten, and projects nothing.
+	ledger.On(reg, TypeNameIndexRepaired, func(context.Context, store.Queryer, int64, *ledger.Entry, *NameIndexRepair) error { return nil })
 	projectProcedures(reg)
 	projectTrafficking(reg)
 	projectOversight(reg)

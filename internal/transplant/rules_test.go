@@ -10,7 +10,6 @@ import (
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -325,7 +324,7 @@ func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
 	ctx := context.Background()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			size, alerts := logSize(t, w), alertCount(t, w)
+			size, alerts := w.LogSize(t), alertCount(t, w)
 			err := c.do()
 			e, ok := errs.As(err)
 			if !ok {
@@ -341,7 +340,7 @@ func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
 			if c.alert {
 				want = 1
 			}
-			if d := logSize(t, w) - size; d != want {
+			if d := w.LogSize(t) - size; d != want {
 				t.Errorf("the log grew by %d leaves, want %d (only the alert)", d, want)
 			}
 			if d := alertCount(t, w) - alerts; d != want {
@@ -374,15 +373,6 @@ func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
 			}
 		})
 	}
-}
-
-func logSize(t *testing.T, w *ruleWorld) int {
-	t.Helper()
-	h, _, err := ledger.ReadHead(context.Background(), w.App.DB.Read())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(h.Size)
 }
 
 // alertCount counts the refusals recorded for oversight: the alerts raised

@@ -58,7 +58,7 @@ func TestSAEMail(t *testing.T) {
 		contact := func(id, email, lang string) *apptest.Response {
 			return w.Do(t, "POST", "/api/v1/authorities/"+id+"/contact", w.Admin, map[string]any{"email": email, "language": lang})
 		}
-		size := vigilLogSize(t, w)
+		size := w.LogSize(t)
 		for _, c := range []struct {
 			name, token, id, email, lang string
 			status                       int
@@ -77,7 +77,7 @@ func TestSAEMail(t *testing.T) {
 				t.Errorf("%s: got %d %s/%s, want %d %s/%s", c.name, r.Status, r.Str("error.rule"), r.Str("error.field"), c.status, c.rule, c.field)
 			}
 		}
-		if got := vigilLogSize(t, w); got != size {
+		if got := w.LogSize(t); got != size {
 			t.Fatalf("the refusals wrote %d leaves", got-size)
 		}
 		for _, c := range []struct{ id, email, lang string }{

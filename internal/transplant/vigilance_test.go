@@ -113,18 +113,9 @@ func (w *vigilWorld) refused(t *testing.T, name string, err error, code errs.Cod
 	if alert {
 		want++
 	}
-	if got := vigilLogSize(t, w); got != want {
+	if got := w.LogSize(t); got != want {
 		t.Errorf("%s: the log has %d leaves, want %d", name, got, want)
 	}
-}
-
-func vigilLogSize(t *testing.T, w *vigilWorld) int {
-	t.Helper()
-	h, _, err := ledger.ReadHead(context.Background(), w.App.DB.Read())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(h.Size)
 }
 
 func (w *vigilWorld) count(t *testing.T, q string, args ...any) int {
@@ -190,7 +181,7 @@ func TestDisposition(t *testing.T) {
 			}, errs.Invalid, "dates_in_order", "disposed_at", false},
 		}
 		for _, c := range cases {
-			size := vigilLogSize(t, w)
+			size := w.LogSize(t)
 			w.refused(t, c.name, c.err(), c.code, c.rule, c.field, c.alert, size)
 			if n := w.count(t, "SELECT COUNT(*) FROM organ_dispositions"); n != 0 {
 				t.Fatalf("%s: %d dispositions recorded", c.name, n)
@@ -227,7 +218,7 @@ func TestDisposition(t *testing.T) {
 		if err := dispose(w.coordA, w.liver, nil); err != nil {
 			t.Fatal(err)
 		}
-		size := vigilLogSize(t, w)
+		size := w.LogSize(t)
 		w.refused(t, "a second disposition", dispose(w.coordA, w.liver, func(d *transplant.NewDisposition) { d.Outcome, d.Note = transplant.DispositionResearch, "study X" }),
 			errs.Conflict, "organ_final", "organ_id", false, size)
 		if got := awaiting(); len(got) != 0 {
@@ -304,10 +295,10 @@ func TestDispositionByTheReceivingCentre(t *testing.T) {
 			Reason: "no_suitable_recipient", Note: "renal perfusion study, ethics approval EC-2026-17", DisposedAt: apptest.Hours(1)}); err != nil {
 			t.Fatalf("research: %v", err)
 		}
-		size := vigilLogSize(t, w)
+		size := w.LogSize(t)
 		_, err = s.RecordTransplant(ctx, w.coordB, transplant.NewTransplant{OrganID: k1, RecipientID: r.ID, CentreID: w.CentreB, PerformedAt: apptest.Hours(0)})
 		w.refused(t, "transplanting a discarded organ", err, errs.Conflict, "organ_available", "organ_id", true, size)
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.AuthorizeTransplant(ctx, w.coordB, authorization(k2, r.ID, w.CentreB))
 		w.refused(t, "authorizing an organ used for research", err, errs.Conflict, "organ_available", "organ_id", true, size)
 	})
@@ -353,7 +344,7 @@ func TestSAE(t *testing.T) {
 			if c.f != nil {
 				c.f(&x)
 			}
-			size := vigilLogSize(t, w)
+			size := w.LogSize(t)
 			_, err := s.ReportSAE(ctx, c.p, x)
 			w.refused(t, c.name, err, c.code, c.rule, c.field, false, size)
 		}
@@ -395,20 +386,20 @@ func TestSAE(t *testing.T) {
 		}
 
 		// Acknowledgements: by the notified centre only, once.
-		size := vigilLogSize(t, w)
+		size := w.LogSize(t)
 		_, err = s.AcknowledgeNotification(ctx, w.coordB, nA)
 		w.refused(t, "another centre's notification", err, errs.Forbidden, "own_centre", "notification_id", true, size)
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.AcknowledgeNotification(ctx, w.regulator, nA)
 		w.refused(t, "a regulator acknowledging", err, errs.Forbidden, "role", "", false, size)
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.AcknowledgeNotification(ctx, w.coordA, "NT-NOPE")
 		w.refused(t, "an unknown notification", err, errs.NotFound, "reference", "notification_id", false, size)
 		ack, err := s.AcknowledgeNotification(ctx, w.coordA, nA)
 		if err != nil || ack.AcknowledgedAt == "" || ack.AcknowledgedBy != w.coordA.ID {
 			t.Fatalf("acknowledge: %+v %v", ack, err)
 		}
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.AcknowledgeNotification(ctx, w.coordA, nA)
 		w.refused(t, "a second acknowledgement", err, errs.Conflict, "already_acknowledged", "notification_id", false, size)
 
@@ -460,17 +451,17 @@ func TestSAE(t *testing.T) {
 		}
 		final := transplant.FinalReport{Conclusion: "confirmed", Outcome: "Donor-derived bacteraemia confirmed by typing.",
 			CorrectiveActions: "Donor screening protocol amended; recipients treated."}
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.RecordFinalReport(ctx, w.coordB, sae.ID, final)
 		w.refused(t, "a final report by another centre", err, errs.Forbidden, "own_centre", "sae_id", true, size)
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.RecordFinalReport(ctx, w.regulator, sae.ID, transplant.FinalReport{Conclusion: "maybe", Outcome: "x", CorrectiveActions: "y"})
 		w.refused(t, "a conclusion not in the list", err, errs.Invalid, "enum", "conclusion", false, size)
 		closed, err := s.RecordFinalReport(ctx, w.regulator, sae.ID, final)
 		if err != nil || closed.State != "closed" || closed.Overdue || closed.Conclusion != "confirmed" {
 			t.Fatalf("final report: %+v %v", closed, err)
 		}
-		size = vigilLogSize(t, w)
+		size = w.LogSize(t)
 		_, err = s.RecordFinalReport(ctx, w.regulator, sae.ReportID, final)
 		w.refused(t, "a second final report", err, errs.Conflict, "sae_closed", "sae_id", false, size)
 		if overdue() != 0 {
@@ -532,7 +523,7 @@ func TestTransplantBeforeItsAuthorizationWasRecorded(t *testing.T) {
 			return transplant.NewTransplant{OrganID: w.liver, RecipientID: r.ID, CentreID: w.CentreA,
 				PerformedAt: now.Add(d).Format(time.RFC3339), AuthorizationID: ta.ID}
 		}
-		size := vigilLogSize(t, w)
+		size := w.LogSize(t)
 		_, err = s.RecordTransplant(ctx, w.coordA, at(0)) // 26 hours before the stamp
 		w.refused(t, "a transplantation 26 hours before its authorization was recorded", err, errs.Invalid, "dates_in_order", "performed_at", false, size)
 		// 23 hours before the stamp: accepted.
