@@ -257,6 +257,13 @@ func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in 
 		}
 		return sealedEntry(TypePersonalDataRectified, r, sealed)
 	})
+	if e, ok := errs.As(err); ok && e.Rule == "unchanged" {
+		// The refusal tells its caller that the values they gave are
+		// those recorded: a read of the personal data, logged as one.
+		if lerr := privacy.RecordRead(ctx, s.W, p.Actor(), id, "rectification refused as unchanged: the values given are those recorded"); lerr != nil {
+			return nil, lerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -49,8 +49,17 @@ func TestSubjectRights(t *testing.T) {
 		if after.PersonPseudonym == before.PersonPseudonym || after.SubjectRef != c.NewRef {
 			t.Errorf("the record after a corrected national identifier: %+v", after)
 		}
+		// A rectification to the same value is refused; the refusal
+		// confirms the value, so it is logged as a read of the person.
+		size := w.LogSize(t)
 		if _, err := svc.Rectify(ctx, w.coordA, w.donor, transplant.Rectification{Name: canaryName, Reason: "again"}); !isRule(err, "unchanged") {
 			t.Errorf("a rectification to the same value: %v", err)
+		}
+		if got := w.LogSize(t); got != size+1 {
+			t.Errorf("the refusal as unchanged added %d leaves, want 1 (the read)", got-size)
+		} else if l, err := ledger.ReadLeaf(ctx, w.App.DB.Read(), uint64(size)); err != nil ||
+			!strings.Contains(l.Data, `"type":"privacy.personal_data_read"`) || !strings.Contains(l.Data, w.donor) || strings.Contains(l.Data, canaryName) {
+			t.Errorf("the refusal's leaf: %v %v", l, err)
 		}
 
 		// Subject access: everything about the donor, the export logged
