@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -28,16 +29,31 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *jur == "" {
-		return &exitError{2, "give --jurisdiction, the ISO 3166-1 alpha-2 code of the registry's country (e.g. --jurisdiction FR)"}
-	}
-	if *tokenFile != "" {
+	// On an existing registry init only migrates: it needs no
+	// jurisdiction and writes no token file. A new one needs both checked
+	// before anything is made: a new SQLite file is not even created.
+	checkToken := func() error {
+		if *tokenFile == "" {
+			return nil
+		}
 		if _, err := os.Stat(*tokenFile); err == nil {
 			return fmt.Errorf("%s already exists; remove it or choose another --admin-token-file", *tokenFile)
 		}
+		return nil
+	}
+	if d.existing() != nil {
+		if *jur == "" {
+			return &exitError{2, server.ErrNoJurisdiction.Error()}
+		}
+		if err := checkToken(); err != nil {
+			return err
+		}
 	}
 	token, err := server.Init(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)},
-		server.InitOptions{Jurisdiction: strings.ToUpper(*jur), Authority: *authority})
+		server.InitOptions{Jurisdiction: strings.ToUpper(*jur), Authority: *authority, BeforeCreate: checkToken})
+	if errors.Is(err, server.ErrNoJurisdiction) {
+		return &exitError{2, err.Error()}
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -84,8 +85,12 @@ func SameFingerprint(a, b string) bool {
 // database claims; an auditor pins the key they hold (VerifyOptions).
 func RecordedKey(ctx context.Context, q store.Queryer) (string, error) {
 	var key string
-	if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key); err != nil {
-		return "", fmt.Errorf("the log's verifier key is not recorded (was the database initialised with custos init?): %w", err)
+	err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errors.New("the log's verifier key is not recorded: the database is not initialised (run custos init)")
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the log's verifier key: %w", err)
 	}
 	return key, nil
 }

@@ -120,16 +120,21 @@ func (c Config) KeyPath() (string, error) {
 type InitOptions struct {
 	Jurisdiction string // ISO 3166-1 alpha-2 of the registry
 	Authority    string // name of the authority that runs it
+	// BeforeCreate, when set, runs once Init knows the registry is new and
+	// before it creates the key and the log: a check of the caller's (the
+	// token file it will write), whose error stops Init.
+	BeforeCreate func() error
 }
+
+// ErrNoJurisdiction is Init's answer on a new database given no
+// jurisdiction.
+var ErrNoJurisdiction = errors.New("give --jurisdiction, the ISO 3166-1 alpha-2 code of the registry's country (e.g. --jurisdiction FR)")
 
 // Init creates or migrates the database. On a new database it creates the key
 // file (unless it exists), the log, the first authority and an administrator,
 // and returns the administrator's token; on an existing one it only migrates
-// and returns "".
+// and returns "" (a jurisdiction given must then be the registry's).
 func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err error) {
-	if !auth.ValidCountry(opt.Jurisdiction) {
-		return "", fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", opt.Jurisdiction)
-	}
 	if strings.TrimSpace(opt.Authority) == "" {
 		return "", errors.New("--authority must name the authority that runs the registry")
 	}
@@ -150,7 +155,25 @@ func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err e
 		return "", err
 	}
 	if head.Size > 0 {
+		var j string
+		if err := db.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&j); err != nil {
+			return "", err
+		}
+		if opt.Jurisdiction != "" && opt.Jurisdiction != j {
+			return "", fmt.Errorf("this registry's jurisdiction is %s, not %s (--jurisdiction)", j, opt.Jurisdiction)
+		}
 		return "", nil
+	}
+	if opt.Jurisdiction == "" {
+		return "", ErrNoJurisdiction
+	}
+	if !auth.ValidCountry(opt.Jurisdiction) {
+		return "", fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", opt.Jurisdiction)
+	}
+	if opt.BeforeCreate != nil {
+		if err := opt.BeforeCreate(); err != nil {
+			return "", err
+		}
 	}
 	path, err := cfg.KeyPath()
 	if err != nil {
@@ -260,6 +283,13 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 		return nil, fmt.Errorf("database %s is not initialised: run custos init", store.Redact(cfg.DSN))
 	} else if err != nil {
 		return nil, fmt.Errorf("database %s: %w", store.Redact(cfg.DSN), err)
+	}
+	// custos migrate makes the schema and no log: such a database is not
+	// a registry yet, and its key file does not exist.
+	if head, _, err := ledger.ReadHead(ctx, db.Read()); err != nil {
+		return nil, err
+	} else if head.Size == 0 {
+		return nil, fmt.Errorf("database %s has the schema but no log: it is not initialised: run custos init", store.Redact(cfg.DSN))
 	}
 	path, err := cfg.KeyPath()
 	if err != nil {
