@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -43,9 +44,16 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 		return err
 	}
 	for _, im := range imps {
-		got, n, err := bodsChunkDigests(ctx, c.Live, im.id, im.digests)
+		stop := false
+		got, n, err := bodsChunkDigests(ctx, c.Live, im.id, im.digests, func(key, column string) bool {
+			stop = c.Problem("table assets_bods_statements: row id=%q: column %s differs from its statement's body (changed behind custos's back)", key, column)
+			return stop
+		})
 		if err != nil {
 			return err
+		}
+		if stop {
+			return nil
 		}
 		if n != im.n {
 			if c.Problem("assets_bods_statements: import %s holds %d statements, its entry says %d", im.id, n, im.n) {
@@ -73,9 +81,16 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 }
 
 // bodsChunkDigests recomputes the chunk digests of import id from the
-// stored statements, and counts them.
-func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) ([]string, int64, error) {
-	rows, err := q.Query(ctx, "SELECT pos, body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id", id)
+// stored statements, and counts them. The digests cover each statement's
+// position and body (and a sealed person's commitment); the columns stored
+// beside the body, which the ownership graph reads (record id, type and
+// status, name, kind, subject, party, interests...), are derived from the
+// body again and compared (bodsColumnsDiffer): differs is told of the first
+// column of a row that is not what its body gives, and stops the reading
+// when it returns true.
+func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string, differs func(key, column string) bool) ([]string, int64, error) {
+	rows, err := q.Query(ctx, `SELECT id, pos, statement_id, record_id, record_type, record_status, statement_date, name, kind, subject, party, interests,
+		body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -84,10 +99,11 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 	var h hash.Hash
 	var n int64
 	for rows.Next() {
+		var row bodsRow
 		var pos int64
-		var body, erased string
-		var wrapped, sealed []byte
-		if err := rows.Scan(&pos, &body, &wrapped, &sealed, &erased); err != nil {
+		var erased string
+		if err := rows.Scan(&row.key, &pos, &row.statementID, &row.recordID, &row.recordType, &row.recordStatus, &row.statementDate, &row.name, &row.kind,
+			&row.subject, &row.party, &row.interests, &row.body, &row.wrapped, &row.sealed, &erased); err != nil {
 			return nil, 0, err
 		}
 		if n%bodsChunk == 0 {
@@ -99,9 +115,12 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 		if erased != "" {
 			// An erased person statement: its digest over the commitment
 			// kept, as bodsDigest made it over the sealed row.
-			fmt.Fprintf(h, "%d:%d:%s:%s", pos, len(body), body, erased)
+			fmt.Fprintf(h, "%d:%d:%s:%s", pos, len(row.body), row.body, erased)
 		} else {
-			bodsDigest(h, digests, pos, body, wrapped, sealed)
+			bodsDigest(h, digests, pos, row.body, row.wrapped, row.sealed)
+		}
+		if col := bodsColumnsDiffer(id, pos, &row); col != "" && differs(row.key, col) {
+			return nil, 0, nil
 		}
 		n++
 	}
@@ -109,4 +128,47 @@ func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string) 
 		sums = append(sums, hex.EncodeToString(h.Sum(nil)))
 	}
 	return sums, n, rows.Err()
+}
+
+// bodsColumnsDiffer names the first column of the stored row (at pos of
+// import id) that is not what its body gives, as bodsRowOf derived it on
+// import: "" when none. A person's body is its public statement, so its
+// name column is empty (an import made before persons were sealed keeps
+// the statement as given, and its name).
+func bodsColumnsDiffer(id string, pos int64, row *bodsRow) string {
+	if row.key != statementKey(id, pos) {
+		return "pos"
+	}
+	st, err := bods.Derive([]byte(row.body))
+	if err != nil {
+		return "body"
+	}
+	interests := ""
+	if st.RecordType == bods.Relationship {
+		b, err := json.Marshal(st.Interests)
+		if err != nil {
+			return "interests"
+		}
+		interests = string(b)
+	}
+	for _, c := range []struct{ name, stored, derived string }{
+		{"statement_id", row.statementID, st.StatementID},
+		{"record_id", row.recordID, st.RecordID},
+		{"record_type", row.recordType, st.RecordType},
+		{"record_status", row.recordStatus, st.RecordStatus},
+		{"statement_date", row.statementDate, st.StatementDate},
+		{"name", row.name, st.Name},
+		{"kind", row.kind, st.Kind},
+		{"subject", row.subject, st.Subject},
+		{"party", row.party, st.InterestedParty},
+		{"interests", row.interests, interests},
+	} {
+		if c.stored != c.derived {
+			return c.name
+		}
+	}
+	if st.RecordType != bods.Person && (row.wrapped != nil || row.sealed != nil) {
+		return "sealed"
+	}
+	return ""
 }

@@ -154,6 +154,28 @@ func Parse(n int, raw []byte) (*Statement, error) {
 		}
 		raw = buf.Bytes()
 	}
+	return fields(n, base, obj, raw)
+}
+
+// Derive reads the fields custos indexes from a statement as stored (one
+// Parse checked when it was imported, or a person's PersonPublic), without
+// checking it against the schema again: log verify compares them with the
+// columns stored beside the statement, which the ownership graph reads.
+func Derive(raw []byte) (*Statement, error) {
+	const base = "statement"
+	v, _, err := decodeValue(raw, base)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errs.New(errs.Malformed, "json", base, "a statement is one JSON object")
+	}
+	return fields(0, base, obj, raw)
+}
+
+// fields is the statement obj (raw, compact) as custos indexes it.
+func fields(n int, base string, obj map[string]any, raw []byte) (*Statement, error) {
 	s := &Statement{
 		StatementID:        str(obj["statementId"]),
 		RecordID:           str(obj["recordId"]),
