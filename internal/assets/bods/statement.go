@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/custos-project/custos/internal/errs"
 )
@@ -137,14 +139,7 @@ func Parse(n int, raw []byte) (*Statement, error) {
 			return nil, err
 		}
 		leaf := deepest(ve)
-		path := jsonPath(base, v, leaf.InstanceLocation)
-		kw := "schema"
-		if leaf.ErrorKind != nil {
-			if p := leaf.ErrorKind.KeywordPath(); len(p) > 0 {
-				kw = p[len(p)-1]
-			}
-		}
-		return nil, errs.Invalidf("bods_schema", path, "statement %d does not meet the BODS 0.4 schema at %s (%s): %s", n, path, kw, leafMessage(leaf))
+		return nil, schemaError(n, jsonPath(base, v, leaf.InstanceLocation), leaf.ErrorKind)
 	}
 	obj := v.(map[string]any)
 	if !compact {
@@ -311,17 +306,68 @@ func deepest(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	return best
 }
 
-func leafMessage(e *jsonschema.ValidationError) string {
-	msg := e.Error()
-	// The library writes "jsonschema validation failed with 'URL'\n- at '/x': ..."
-	// for the whole tree; for a leaf, keep its own sentence.
-	if i := strings.LastIndex(msg, "': "); i >= 0 {
-		msg = msg[i+3:]
+// schemaError is the refusal of statement n for a schema rule broken at
+// path. It names the statement, the path and the rule, and what the
+// schema wants (a pattern, a format, a codelist, a bound, the properties
+// it requires), never the value given: a person statement's value is
+// personal data (a birth date, a name), which no error message repeats.
+func schemaError(n int, path string, k jsonschema.ErrorKind) error {
+	const rule = "bods_schema"
+	switch k := k.(type) {
+	case *kind.Pattern:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value does not match the pattern %s", n, path, k.Want)
+	case *kind.Format:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is not a valid %s", n, path, k.Want)
+	case *kind.Enum:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is not one of %s", n, path, displayAll(k.Want))
+	case *kind.Const:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is not one of %s", n, path, displayAll([]any{k.Want}))
+	case *kind.Type:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is not of type %s", n, path, strings.Join(k.Want, ", "))
+	case *kind.Minimum:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is outside the bound %s %s", n, path, "minimum", bound(k.Want))
+	case *kind.ExclusiveMinimum:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is outside the bound %s %s", n, path, "exclusiveMinimum", bound(k.Want))
+	case *kind.Maximum:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is outside the bound %s %s", n, path, "maximum", bound(k.Want))
+	case *kind.ExclusiveMaximum:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: the value is outside the bound %s %s", n, path, "exclusiveMaximum", bound(k.Want))
+	case *kind.Required:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: it lacks %s", n, path, strings.Join(k.Missing, ", "))
+	case *kind.AdditionalProperties:
+		return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s: it holds a property the schema does not allow", n, path)
 	}
-	if len(msg) > 200 {
-		msg = msg[:200]
+	kw := "schema"
+	if k != nil {
+		if p := k.KeywordPath(); len(p) > 0 {
+			kw = p[len(p)-1]
+		}
 	}
-	return strings.TrimSpace(msg)
+	return errs.Invalidf(rule, path, "statement %d does not meet the BODS 0.4 schema at %s (rule %s)", n, path, kw)
+}
+
+// bound writes a schema's bound as a number (100, 0.5).
+func bound(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return strings.TrimRight(r.FloatString(6), "0")
+}
+
+// displayAll writes the values of a codelist the schema gives.
+func displayAll(vs []any) string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "the schema's values"
+		}
+		out = append(out, string(b))
+	}
+	return strings.Join(out, ", ")
 }
 
 // jsonPath writes an instance location as a dotted path with [i] for the
