@@ -60,6 +60,11 @@ type bodsImported struct {
 	// Digests is how the chunks' digests were made: "" (imports before
 	// person statements were sealed) or "sealed" (bodsDigest).
 	Digests string `json:"digests,omitempty"`
+	// Jurisdiction is the state whose register the statements are: the
+	// jurisdiction of the importing principal's authority. An entry
+	// without it (before registers were a state's) is the registry's
+	// jurisdiction's (bodsState).
+	Jurisdiction string `json:"jurisdiction,omitempty"`
 }
 
 // bodsLookedUp is the data of assets.bods_looked_up: who asked (the
@@ -77,6 +82,9 @@ type bodsLookedUp struct {
 	// Personal: the answer gave personal data opened from sealed person
 	// statements (names in an answer; the statements as given in an export).
 	Personal bool `json:"personal,omitempty"`
+	// Jurisdiction is the state whose register was read: the asker's
+	// (bodsImported.Jurisdiction).
+	Jurisdiction string `json:"jurisdiction,omitempty"`
 }
 
 // BODSImport is an import as listed.
@@ -90,6 +98,7 @@ type BODSImport struct {
 	Relationships int64    `json:"relationships"`
 	Chunks        []string `json:"chunks"`
 	Digests       string   `json:"digests,omitempty"`
+	Jurisdiction  string   `json:"jurisdiction"`
 	ImportedAt    string   `json:"imported_at"`
 	ImportedBy    string   `json:"imported_by"`
 	LogIndex      int64    `json:"log_index"`
@@ -101,13 +110,21 @@ func projectBODS(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, imported_at, imported_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), d.Digests, e.At, e.By, idx)
+		state, err := bodsState(ctx, q, d.Jurisdiction)
+		if err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, jurisdiction, imported_at, imported_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), d.Digests, state, e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeBODSLookedUp, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *bodsLookedUp) error {
-		_, err := q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, personal, looked_up_at, looked_up_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, b2i(d.Personal), e.At, e.By, idx)
+		state, err := bodsState(ctx, q, d.Jurisdiction)
+		if err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, personal, jurisdiction, looked_up_at, looked_up_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, b2i(d.Personal), state, e.At, e.By, idx)
 		return err
 	})
 	reg.Check("assets: beneficial ownership statements against their import's chunk digests", verifyBODS)
@@ -115,6 +132,27 @@ func projectBODS(reg *ledger.Projections) {
 		ledger.Table{Name: "assets_bods_imports", Order: "id"},
 		ledger.Table{Name: "assets_bods_lookups", Order: "id"},
 	)
+}
+
+// bodsState is the state whose register an entry's statements or lookup
+// are: the jurisdiction the entry names, or for an entry logged before
+// registers were a state's (none named), the registry's own jurisdiction
+// (the setting its first entry made), as migration assets 6 gave the rows
+// of such entries.
+func bodsState(ctx context.Context, q store.Queryer, named string) (string, error) {
+	if named != "" {
+		return named, nil
+	}
+	var state string
+	err := q.QueryRow(ctx, "SELECT COALESCE(MAX(value), '') FROM settings WHERE name = 'jurisdiction'").Scan(&state)
+	return state, err
+}
+
+// noBODSState refuses what only a state's principal does (an import): a
+// beneficial ownership register is a state's, that of the principal's
+// authority.
+func noBODSState() error {
+	return errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
 }
 
 // BODSProgress reports an import's progress: phase "validate" (bytes of
@@ -142,6 +180,9 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if err := p.Require(ImportOwnership); err != nil {
 		return nil, err
 	}
+	if !auth.ValidCountry(p.Jurisdiction) {
+		return nil, noBODSState()
+	}
 	if s.Vault == nil {
 		return nil, errs.New(errs.Unavailable, "vault", "vault", "this registry is opened without its key vault: person statements are sealed on import, so nothing can be imported")
 	}
@@ -154,7 +195,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	}
 	fileSum := sha256.New()
 	cr := &countReader{r: io.TeeReader(r, fileSum)}
-	d := bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed}
+	d := bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed, Jurisdiction: p.Jurisdiction}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	queue := make(chan []bodsRow, bodsQueue)
@@ -232,7 +273,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		return nil, err
 	}
 	return &BODSImport{ID: d.ID, Source: d.Source, FileSHA256: d.FileSHA256, Statements: d.Statements, Entities: d.Entities, Persons: d.Persons,
-		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
+		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, Jurisdiction: d.Jurisdiction, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
 }
 
 // errStoreStopped tells ImportBODS that the storing goroutine stopped (on
@@ -505,35 +546,40 @@ func (s *Service) discardBODS(id string) {
 	_ = tx.Commit()
 }
 
-const bodsImportCols = "id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, imported_at, imported_by, log_index"
+const bodsImportCols = "id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, jurisdiction, imported_at, imported_by, log_index"
 
 func scanBODSImport(r store.Scanner, m *BODSImport) error {
 	var chunks string
-	if err := r.Scan(&m.ID, &m.Source, &m.FileSHA256, &m.Statements, &m.Entities, &m.Persons, &m.Relationships, &chunks, &m.Digests, &m.ImportedAt, &m.ImportedBy, &m.LogIndex); err != nil {
+	if err := r.Scan(&m.ID, &m.Source, &m.FileSHA256, &m.Statements, &m.Entities, &m.Persons, &m.Relationships, &chunks, &m.Digests, &m.Jurisdiction, &m.ImportedAt, &m.ImportedBy, &m.LogIndex); err != nil {
 		return err
 	}
 	return json.Unmarshal([]byte(chunks), &m.Chunks)
 }
 
-// BODSImports lists the imports, oldest first.
+// BODSImports lists the imports of p's state, oldest first.
 func (s *Service) BODSImports(ctx context.Context, p *auth.Principal) ([]BODSImport, error) {
 	if err := p.Require(ReadOwnership); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+bodsImportCols+" FROM assets_bods_imports ORDER BY log_index")
+	if p.Jurisdiction == "" {
+		return []BODSImport{}, nil
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+bodsImportCols+" FROM assets_bods_imports WHERE jurisdiction = ? ORDER BY log_index", p.Jurisdiction)
 	if err != nil {
 		return nil, err
 	}
 	return store.Rows(rows, scanBODSImport)
 }
 
-// ownership is a service's ownership graph: the statements of every
-// import in the log, applied in log order. It is loaded by the first
+// ownership is a service's ownership graph of one state's register: the
+// statements of every import of that state in the log, applied in log
+// order. It is loaded by the first
 // lookup and refreshed when a lookup finds that an import was added since
 // (by this server or another): the entry of each lookup checks, in the
 // writer's transaction, that the imports it was answered from are still
 // all there are (bodsLookup.decide).
 type ownership struct {
+	state   string // the jurisdiction whose register it is
 	mu      sync.RWMutex
 	g       *bods.Graph
 	loaded  bool
@@ -559,13 +605,19 @@ func (o *ownership) rowKey(row int64) string {
 	return statementKey(o.ids[row>>40], row&(1<<40-1))
 }
 
-var graphs sync.Map // *store.DB -> *ownership
+var graphs sync.Map // graphKey -> *ownership
 
-// ownership returns the service's graph, loading it on first use; with
-// refresh it first applies the imports added to the log since it was
-// loaded.
-func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, error) {
-	v, _ := graphs.LoadOrStore(s.DB, &ownership{g: bods.NewGraph(), lastIdx: -1, sealed: map[int32]int64{}})
+// graphKey is whose graph: a database's, of one state's register.
+type graphKey struct {
+	db    *store.DB
+	state string
+}
+
+// ownership returns the service's graph of state's register, loading it
+// on first use; with refresh it first applies the imports added to the
+// log since it was loaded.
+func (s *Service) ownership(ctx context.Context, state string, refresh bool) (*ownership, error) {
+	v, _ := graphs.LoadOrStore(graphKey{s.DB, state}, &ownership{state: state, g: bods.NewGraph(), lastIdx: -1, sealed: map[int32]int64{}})
 	o := v.(*ownership)
 	o.mu.RLock()
 	loaded := o.loaded
@@ -574,7 +626,7 @@ func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, erro
 		return o, nil
 	}
 	var n, last int64
-	if err := s.DB.Read().QueryRow(ctx, bodsVersion).Scan(&n, &last); err != nil {
+	if err := s.DB.Read().QueryRow(ctx, bodsVersion, state).Scan(&n, &last); err != nil {
 		return nil, err
 	}
 	o.mu.Lock()
@@ -583,7 +635,7 @@ func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, erro
 		o.loaded = true
 		return o, nil
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT id, log_index FROM assets_bods_imports WHERE log_index > ? ORDER BY log_index", o.lastIdx)
+	rows, err := s.DB.Read().Query(ctx, "SELECT id, log_index FROM assets_bods_imports WHERE jurisdiction = ? AND log_index > ? ORDER BY log_index", state, o.lastIdx)
 	if err != nil {
 		return nil, err
 	}
@@ -609,8 +661,9 @@ func (s *Service) ownership(ctx context.Context, refresh bool) (*ownership, erro
 }
 
 // bodsVersion is what an ownership graph is the state of: how many
-// imports the log holds and the log index of the latest.
-const bodsVersion = "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports"
+// imports of its jurisdiction (the argument) the log holds and the log
+// index of the latest.
+const bodsVersion = "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports WHERE jurisdiction = ?"
 
 func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error {
 	id := o.ids[imp]
@@ -667,7 +720,9 @@ type OwnershipAnswer struct {
 
 // Ownership answers who ultimately owns or controls the entity recordID
 // (question owners) or which entities the person or entity recordID holds
-// interests in (controls), from every import in the log. The lookup is
+// interests in (controls), from every import of p's state in the log: a
+// register is a state's, and another state's is asked for through a
+// request, so a record of another state's register is not found. The lookup is
 // logged (assets.bods_looked_up: the question, the channel, the imports it
 // was read from and when) before the answer is given; its entry joins the
 // writer's group commit, and what the answer takes from the registry
@@ -688,11 +743,14 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		o, err := s.ownership(ctx, try > 0)
+		if p.Jurisdiction == "" {
+			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
+		}
+		o, err := s.ownership(ctx, p.Jurisdiction, try > 0)
 		if err != nil {
 			return nil, err
 		}
-		l := &bodsLookup{s: s, open: p.Can(OpenPersonalData), d: bodsLookedUp{Question: question, RecordID: recordID, Via: via}}
+		l := &bodsLookup{s: s, open: p.Can(OpenPersonalData), d: bodsLookedUp{Question: question, RecordID: recordID, Via: via, Jurisdiction: p.Jurisdiction}}
 		o.mu.RLock()
 		if question == QuestionOwners {
 			l.a.Answer = o.g.UltimateOwners(recordID)
@@ -783,7 +841,7 @@ var bodsRowsQuery = "SELECT id, wrapped_key, sealed, erased_commitment FROM asse
 // thus the registry's state at the entry's place in the log.
 func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 	var n, last int64
-	if err := tx.QueryRow(ctx, bodsVersion).Scan(&n, &last); err != nil {
+	if err := tx.QueryRow(ctx, bodsVersion, l.d.Jurisdiction).Scan(&n, &last); err != nil {
 		return nil, err
 	}
 	if n != l.imports || last != l.lastIdx {
@@ -853,7 +911,8 @@ func checkVia(via string) error {
 }
 
 func (s *Service) logLookup(ctx context.Context, p *auth.Principal, question, recordID, via, source string, imports int64, retrieved string, holdings int, personal bool) (int64, error) {
-	d := bodsLookedUp{ID: s.W.IDs().New("BL"), Question: question, RecordID: recordID, Via: via, Source: source, Imports: imports, RetrievedAt: retrieved, Holdings: holdings, Personal: personal}
+	d := bodsLookedUp{ID: s.W.IDs().New("BL"), Question: question, RecordID: recordID, Via: via, Source: source, Imports: imports, RetrievedAt: retrieved, Holdings: holdings, Personal: personal,
+		Jurisdiction: p.Jurisdiction}
 	res, err := s.W.Submit(ctx, p.Actor(), "look up beneficial ownership", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(TypeBODSLookedUp, d)
 	})
@@ -867,10 +926,11 @@ func (s *Service) bodsNow() time.Time {
 	return time.Now()
 }
 
-// ExportBODS writes every statement of every import in the log, in log
-// order and as given, as one JSON array (a BODS package) or as JSON Lines.
-// The export is logged like a lookup (question export) before it is
-// written.
+// ExportBODS writes every statement of every import of p's state in the
+// log, in log order and as given, as one JSON array (a BODS package) or as
+// JSON Lines: another state's register is not exported (an empty package
+// for a principal of no state). The export is logged like a lookup
+// (question export) before it is written.
 func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string, lines bool, w io.Writer) error {
 	if err := p.Require(ReadOwnership); err != nil {
 		return err
@@ -880,7 +940,7 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 	}
 	var n int64
 	var latest string
-	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(id), '') FROM assets_bods_imports").Scan(&n, &latest); err != nil {
+	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(id), '') FROM assets_bods_imports WHERE jurisdiction = ?", p.Jurisdiction).Scan(&n, &latest); err != nil {
 		return err
 	}
 	personal := p.Can(OpenPersonalData)
@@ -888,7 +948,7 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 		return err
 	}
 	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
-		ORDER BY i.log_index, s.pos`)
+		WHERE i.jurisdiction = ? ORDER BY i.log_index, s.pos`, p.Jurisdiction)
 	if err != nil {
 		return err
 	}

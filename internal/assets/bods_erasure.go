@@ -40,8 +40,13 @@ type Erase struct {
 // bodsSubject is the subject an erasure of a BODS person names.
 func bodsSubject(recordID string) string { return "bods:" + recordID }
 
+// bodsOfState is the condition that a statement is of the register of a
+// state (the argument): of an import of that state.
+const bodsOfState = "import_id IN (SELECT id FROM assets_bods_imports WHERE jurisdiction = ?)"
+
 // EraseBODSPerson erases the personal data of the person recordID from
-// every statement imported. A second erasure is refused as a read of an
+// every statement of the register of p's state (another state's register
+// is not p's to change: its persons are not found). A second erasure is refused as a read of an
 // erased subject is (rule subject_erased); a record that is no person, or
 // none, is refused and nothing changes.
 func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, recordID string, in Erase) (*privacy.Erasure, error) {
@@ -67,7 +72,8 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 			return nil, privacy.ErasedRefusal(done)
 		}
 		var types string
-		if err := tx.QueryRow(ctx, "SELECT COALESCE(MIN(record_type), '') || ' ' || COALESCE(MAX(record_type), '') FROM assets_bods_statements WHERE record_id = ?", recordID).Scan(&types); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MIN(record_type), '') || ' ' || COALESCE(MAX(record_type), '') FROM assets_bods_statements WHERE record_id = ? AND "+bodsOfState,
+			recordID, p.Jurisdiction).Scan(&types); err != nil {
 			return nil, err
 		}
 		switch strings.TrimSpace(types) {
@@ -77,7 +83,8 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 		default:
 			return nil, errs.Invalidf("not_a_person", "record_id", "%s is not a person of the beneficial ownership statements: only a person's data is erased", recordID)
 		}
-		rows, err := tx.Query(ctx, "SELECT id, wrapped_key, sealed FROM assets_bods_statements WHERE record_id = ? AND sealed IS NOT NULL ORDER BY id", recordID)
+		rows, err := tx.Query(ctx, "SELECT id, wrapped_key, sealed FROM assets_bods_statements WHERE record_id = ? AND sealed IS NOT NULL AND "+bodsOfState+" ORDER BY id",
+			recordID, p.Jurisdiction)
 		if err != nil {
 			return nil, err
 		}
