@@ -243,3 +243,61 @@ func TestMeasureLedger(t *testing.T) {
 		refused(t, "an asset held by no person of the case", err, "holder", "holder_id")
 	})
 }
+
+// TestCurrencies: a currency is one of ISO 4217's list in use, and an
+// amount is not more precise than its currency's minor unit; a made-up
+// code would block the statistics of every reader (no rate for it).
+func TestCurrencies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c, a := w.caseWithAsset(t, "CUR")
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepFrozen, "2024-04-01", "2000")); err != nil {
+			t.Fatal(err)
+		}
+		before := w.measures(t, c.ID)
+		bad := func(what, amt, cur, rule, field string) {
+			t.Helper()
+			m := measure(assets.StepSeized, "2024-05-01", amt)
+			m.Currency = cur
+			_, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, m)
+			refused(t, what, err, rule, field)
+			_, err = w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: amt, Currency: cur,
+				IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a"})
+			if field == "amount" {
+				field = "value"
+			}
+			refused(t, what+" (identified)", err, rule, field)
+		}
+		bad("a made-up currency", "100", "XYZ", "currency", "currency")
+		bad("a currency no longer in use", "100", "DEM", "currency", "currency")
+		bad("a currency replaced by the euro in 2023", "100", "HRK", "currency", "currency")
+		bad("gold, which has no minor unit", "100", "XAU", "currency", "currency")
+		bad("the code for testing", "100", "XTS", "currency", "currency")
+		bad("cents of a thousandth", "1000.123", "EUR", "amount", "amount")
+		bad("half a yen", "1000.5", "JPY", "amount", "amount")
+		bad("a ten-thousandth of a dinar", "1.1255", "KWD", "amount", "amount")
+		if after := w.measures(t, c.ID); after != before {
+			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
+		}
+		_, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "XYZ", To: "USD", Year: 2024, Rate: "1", Source: "s"})
+		refused(t, "a rate from a made-up currency", err, "currency", "currency")
+		_, err = w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "XYZ"})
+		refused(t, "statistics in a made-up currency", err, "currency", "currency")
+
+		// Currencies with 0, 2, 3 and 4 decimals, trailing zeros dropped;
+		// codes in use since recently (VES 2018, SLE 2022).
+		for _, ok := range []struct{ amt, cur, kept string }{
+			{"1000", "JPY", "1000"}, {"1000.120", "EUR", "1000.12"}, {"1.125", "KWD", "1.125"}, {"1.1255", "CLF", "1.1255"},
+			{"10.5", "VES", "10.5"}, {"7", "SLE", "7"},
+		} {
+			got, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: ok.amt, Currency: ok.cur,
+				IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a"})
+			if err != nil || got.Value != ok.kept {
+				t.Errorf("%s %s: %+v, %v, want %s kept", ok.amt, ok.cur, got, err, ok.kept)
+			}
+		}
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepSeized, "2024-05-01", "1999.990")); err != nil {
+			t.Errorf("1999.990 EUR seized: %v", err)
+		}
+	})
+}

@@ -99,14 +99,11 @@ func (s *Service) IdentifyAsset(ctx context.Context, p *auth.Principal, caseID s
 	if a.Description, err = check.Line("description", in.Description, 500, true); err != nil {
 		return nil, err
 	}
-	v, err := amount("value", in.Value)
+	v, cur, err := money("value", in.Value, "currency", in.Currency)
 	if err != nil {
 		return nil, err
 	}
-	a.Value = v.String()
-	if a.Currency, err = currency("currency", in.Currency); err != nil {
-		return nil, err
-	}
+	a.Value, a.Currency = v.String(), cur
 	if a.IdentifiedOn, a.Instrument, a.Authority, err = decision(in.IdentifiedOn, in.Instrument, in.Authority, "identified_on", s.now()); err != nil {
 		return nil, err
 	}
@@ -183,14 +180,11 @@ func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID 
 	if m.DecidedOn, m.Instrument, m.Authority, err = decision(in.DecidedOn, in.Instrument, in.Authority, "decided_on", s.now()); err != nil {
 		return nil, err
 	}
-	amt, err := amount("amount", in.Amount)
+	amt, cur, err := money("amount", in.Amount, "currency", in.Currency)
 	if err != nil {
 		return nil, err
 	}
-	m.Amount = amt.String()
-	if m.Currency, err = currency("currency", in.Currency); err != nil {
-		return nil, err
-	}
+	m.Amount, m.Currency = amt.String(), cur
 	if m.Notes, err = check.Text("notes", in.Notes, 2000, false); err != nil {
 		return nil, err
 	}

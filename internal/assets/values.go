@@ -3,8 +3,10 @@ package assets
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
+	isocurrency "github.com/bojanz/currency"
 	"github.com/shopspring/decimal"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -27,13 +29,44 @@ func country(field, s string) (string, error) {
 	return s, nil
 }
 
-// currency refuses a value that is not an ISO 4217 code (rule currency).
+// currency refuses a value that is not the code of a currency of ISO
+// 4217's current list, List One (rule currency): a made-up code (XYZ) would
+// be counted in the statistics, which then have no rate for it. A code no
+// longer in use (DEM, FRF, HRK, SLL) is refused too: an amount decided in it
+// is recorded in the currency that replaced it. The list and the minor
+// units are github.com/bojanz/currency's, generated from ISO 4217's List
+// One (golang.org/x/text/currency's, from an old CLDR, lacks VES, SLE, ZWG
+// and still lists HRK). Codes without a minor unit (XAU, XDR, XXX, XTS) are
+// not in it.
 func currency(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !currencyRE.MatchString(s) {
 		return "", errs.Invalidf("currency", field, "%s must be a currency code of three capital letters (ISO 4217)", field)
 	}
+	if _, ok := isocurrency.GetDigits(s); !ok {
+		return "", errs.Invalidf("currency", field, "%s %s is not a currency in use in ISO 4217's list: a code no longer in use is recorded in the currency that replaced it", field, s)
+	}
 	return s, nil
+}
+
+// money reads an amount in a currency: the currency (rule currency, as
+// currency does), then the amount (rule amount, as amount does), which may
+// not be more precise than the currency's ISO 4217 minor unit: 1000.123 EUR
+// and 1000.5 JPY are refused, 1.125 KWD and 1000.120 EUR (1000.12) are not.
+func money(amountField, amt, currencyField, cur string) (decimal.Decimal, string, error) {
+	c, err := currency(currencyField, cur)
+	if err != nil {
+		return decimal.Decimal{}, "", err
+	}
+	d, err := amount(amountField, amt)
+	if err != nil {
+		return decimal.Decimal{}, "", err
+	}
+	digits, _ := isocurrency.GetDigits(c)
+	if !d.Equal(d.Truncate(int32(digits))) {
+		return decimal.Decimal{}, "", errs.Invalidf("amount", amountField, "%s %s has more decimals than %s has: its ISO 4217 minor unit is %s", amountField, d.String(), c, strconv.Itoa(int(digits)))
+	}
+	return d, c, nil
 }
 
 // amount reads an exact, positive decimal written with digits and at most
