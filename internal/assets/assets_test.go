@@ -301,3 +301,50 @@ func TestCurrencies(t *testing.T) {
 		}
 	})
 }
+
+// TestMeasureCurrencyChange: a change of currency does not get around
+// measure_amount. Without a rate for the step's year it is refused; with
+// one, the amount converted is compared (the rate either way).
+func TestMeasureCurrencyChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c, a := w.caseWithAsset(t, "FX")
+		for _, m := range []assets.NewMeasure{measure(assets.StepFrozen, "2024-04-01", "2000"), measure(assets.StepSeized, "2024-04-02", "1999.99")} {
+			if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inUSD := func(step, amt string) assets.NewMeasure {
+			m := measure(step, "2024-06-01", amt)
+			m.Currency = "USD"
+			return m
+		}
+		before := w.measures(t, c.ID)
+		_, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, inUSD(assets.StepConfiscated, "99999999"))
+		refused(t, "a confiscation in another currency without a rate", err, "measure_currency", "currency")
+		if _, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1.0821", Source: "central bank"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, inUSD(assets.StepConfiscated, "99999999"))
+		refused(t, "a confiscation of more than seized, in another currency", err, "measure_amount", "amount")
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, inUSD(assets.StepConfiscated, "2164.19")) // 1999.99 × 1.0821 = 2164.189179
+		refused(t, "a confiscation a cent more than seized, in another currency", err, "measure_amount", "amount")
+		if after := w.measures(t, c.ID); after != before {
+			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
+		}
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, inUSD(assets.StepConfiscated, "2164.18")); err != nil {
+			t.Fatalf("a confiscation of what was seized, in USD: %v", err)
+		}
+		// Back to EUR (the rate read the other way): 2000 EUR is 2164.20 USD.
+		ret := measure(assets.StepReturned, "2024-07-01", "2000")
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, ret)
+		refused(t, "a return of more than confiscated, in the earlier currency", err, "measure_amount", "amount")
+		ret.Currency, ret.Amount = "GBP", "1"
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, ret)
+		refused(t, "a return in a third currency without a rate", err, "measure_currency", "currency")
+		ret.Currency, ret.Amount = "EUR", "1999"
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, ret); err != nil {
+			t.Fatalf("a return of what was confiscated, in EUR: %v", err)
+		}
+	})
+}

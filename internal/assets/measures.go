@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,9 +152,12 @@ func (s *Service) IdentifyAsset(ctx context.Context, p *auth.Principal, caseID s
 //   - measure_date_order (decided_on): a step is not dated before the one
 //     it follows, nor in the future (dates_in_order);
 //   - measure_amount (amount): after the freeze or seizure, a step's
-//     amount is not more than the amount of the step it follows, in the
-//     same currency (what is confiscated was frozen or seized; what is
-//     returned was confiscated).
+//     amount is not more than the amount of the step it follows (what is
+//     confiscated was frozen or seized; what is returned was confiscated),
+//     in another currency at the rate recorded for the step's year;
+//   - measure_currency (currency): a step after the freeze or seizure in
+//     another currency than the step it follows, with no rate recorded
+//     between the two for its year.
 func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID string, in NewMeasure) (*Measure, error) {
 	if err := p.Require(RecordCases); err != nil {
 		return nil, err
@@ -213,9 +217,9 @@ func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID 
 		if m.DecidedOn < last.DecidedOn {
 			return nil, errs.Invalidf("measure_date_order", "decided_on", "decided_on is before the asset's last step, %s on %s", last.Step, last.DecidedOn)
 		}
-		if last.Step != StepIdentified && last.Currency == m.Currency {
-			if prev, err := decimal.NewFromString(last.Amount); err == nil && amt.GreaterThan(prev) {
-				return nil, errs.Invalidf("measure_amount", "amount", "the amount %s %s is more than the %s %s of the asset's last step, %s", m.Amount, m.Currency, last.Amount, last.Currency, last.Step)
+		if last.Step != StepIdentified {
+			if err := notMore(ctx, tx, m, amt, last); err != nil {
+				return nil, err
 			}
 		}
 		m.CaseID, m.Seq = a.CaseID, last.Seq+1
@@ -226,6 +230,60 @@ func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID 
 	}
 	rec := Measure(m) // the same fields (TestMeasureRecordAgreesWithItsEntry)
 	return &rec, nil
+}
+
+// notMore refuses a step whose amount is more than the last step's (rule
+// measure_amount, field amount). A step in another currency than the last
+// one is compared at the rate recorded for its year between the two (either
+// way); without one it is refused (rule measure_currency, field currency):
+// else a change of currency would get around the comparison, and what is
+// confiscated or returned would count for more than was frozen or seized.
+func notMore(ctx context.Context, tx *store.Tx, m measureRecorded, amt decimal.Decimal, last Measure) error {
+	prev, err := decimal.NewFromString(last.Amount)
+	if err != nil {
+		return err
+	}
+	more := func() error {
+		return errs.Invalidf("measure_amount", "amount", "the amount %s %s is more than the %s %s of the asset's last step, %s", m.Amount, m.Currency, last.Amount, last.Currency, last.Step)
+	}
+	if last.Currency == m.Currency {
+		if amt.GreaterThan(prev) {
+			return more()
+		}
+		return nil
+	}
+	year, _ := strconv.Atoi(m.DecidedOn[:4])
+	rate := func(from, to string) (decimal.Decimal, bool, error) {
+		var r string
+		err := tx.QueryRow(ctx, "SELECT rate FROM assets_rates WHERE currency = ? AND to_currency = ? AND year = ?", from, to, year).Scan(&r)
+		if errors.Is(err, sql.ErrNoRows) {
+			return decimal.Decimal{}, false, nil
+		}
+		if err != nil {
+			return decimal.Decimal{}, false, err
+		}
+		d, err := decimal.NewFromString(r)
+		return d, err == nil, err
+	}
+	// amt (m.Currency) × rate(m.Currency → last) against prev; or amt
+	// against prev × rate(last → m.Currency): exact, no division.
+	if r, ok, err := rate(m.Currency, last.Currency); err != nil {
+		return err
+	} else if ok {
+		if amt.Mul(r).GreaterThan(prev) {
+			return more()
+		}
+		return nil
+	}
+	if r, ok, err := rate(last.Currency, m.Currency); err != nil {
+		return err
+	} else if ok {
+		if amt.GreaterThan(prev.Mul(r)) {
+			return more()
+		}
+		return nil
+	}
+	return errs.Invalidf("measure_currency", "currency", "the asset's last step, %s, is in %s: a step in %s needs the exchange rate between them for %s recorded first, to check that it is not more", last.Step, last.Currency, m.Currency, strconv.Itoa(year))
 }
 
 // transition refuses a step that may not follow the asset's status (rule
