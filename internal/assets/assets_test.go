@@ -348,3 +348,33 @@ func TestMeasureCurrencyChange(t *testing.T) {
 		}
 	})
 }
+
+// TestBirthDateNotFuture: a natural person's birth date in the future is
+// refused (dates_in_order, birth_date) through the API, and nothing added.
+func TestBirthDateNotFuture(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c, _ := w.caseWithAsset(t, "BORN")
+		path := "/api/v1/assets/cases/" + c.ID + "/persons"
+		person := func(born string) map[string]any {
+			return map[string]any{"kind": "natural", "role": "suspect", "country": "XA", "name": "Ada Synthetic", "birth_date": born}
+		}
+		for _, born := range []string{"2099-01-01", time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02")} {
+			r := w.Do(t, "POST", path, w.ProsecToken, person(born))
+			if r.Status != 422 || r.Str("error.rule") != "dates_in_order" || r.Str("error.field") != "birth_date" {
+				t.Errorf("born %s: %d %s", born, r.Status, r.Raw)
+			}
+			if strings.Contains(string(r.Raw), "Ada") {
+				t.Errorf("the refusal shows the sealed name: %s", r.Raw)
+			}
+		}
+		f, err := w.S.CaseFile(ctx, w.Prosecutor, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Persons) != 0 {
+			t.Errorf("after the refusals the case holds %d persons", len(f.Persons))
+		}
+		w.Must(t, 201, "POST", path, w.ProsecToken, person(time.Now().UTC().Format("2006-01-02")))
+	})
+}

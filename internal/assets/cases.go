@@ -266,6 +266,9 @@ func (s *Service) AddPerson(ctx context.Context, p *auth.Principal, caseID strin
 	if np.BirthDate, err = check.Date("birth_date", in.BirthDate, false); err != nil {
 		return nil, err
 	}
+	if err := check.DateNotFuture("birth_date", np.BirthDate, s.now()); err != nil {
+		return nil, err
+	}
 	if np.Document, err = check.Line("document", in.Document, 100, false); err != nil {
 		return nil, err
 	}
