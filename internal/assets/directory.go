@@ -186,6 +186,7 @@ func ParseDirectory(r io.Reader) ([]ContactPoint, []LineError, error) {
 			refused = append(refused, LineError{Line: n, Rule: e.Rule, Field: e.Field, Message: e.Message})
 			continue
 		}
+		c.line = n
 		out = append(out, c)
 	}
 	if len(out) == 0 && len(refused) == 0 {
@@ -204,7 +205,7 @@ func (s *Service) RecordContact(ctx context.Context, p *auth.Principal, in Conta
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.recordDirectory(ctx, p, "form", []ContactPoint{c})
+	out, _, err := s.recordDirectory(ctx, p, "form", []ContactPoint{c})
 	if err != nil {
 		return nil, err
 	}
@@ -230,14 +231,22 @@ func (s *Service) ImportDirectory(ctx context.Context, p *auth.Principal, source
 		f := refused[0]
 		return &DirectoryImport{Refused: refused}, errs.Invalidf(f.Rule, f.Field, "lines of the file refused: %d; nothing was recorded; the first, line %d: %s", len(refused), f.Line, f.Message)
 	}
-	out, err := s.recordDirectory(ctx, p, source, entries)
+	out, refused, err := s.recordDirectory(ctx, p, source, entries)
+	if len(refused) > 0 {
+		return &DirectoryImport{Refused: refused}, err
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &DirectoryImport{Recorded: len(out), Refused: []LineError{}, Entries: out}, nil
 }
 
-func (s *Service) recordDirectory(ctx context.Context, p *auth.Principal, source string, entries []ContactPoint) ([]ContactPoint, error) {
+// recordDirectory records entries in one entry of the log. An entry given
+// with its id is a new version of that entry, of the same state: an id
+// does not move to another state (rule directory_state, field state), since
+// a request drafted to the entry would then go to another state than the
+// one it names; every such line is returned, and nothing is recorded.
+func (s *Service) recordDirectory(ctx context.Context, p *auth.Principal, source string, entries []ContactPoint) ([]ContactPoint, []LineError, error) {
 	given := make([]bool, len(entries))
 	for i := range entries {
 		if given[i] = entries[i].ID != ""; !given[i] {
@@ -245,23 +254,42 @@ func (s *Service) recordDirectory(ctx context.Context, p *auth.Principal, source
 		}
 		entries[i].Source = source
 	}
+	var refused []LineError
 	_, err := s.W.Submit(ctx, p.Actor(), "record directory entries", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		refused = nil
+		var first error
 		for i, c := range entries {
 			if !given[i] {
 				continue
 			}
-			var one int
-			err := tx.QueryRow(ctx, "SELECT 1 FROM assets_directory WHERE id = ?", c.ID).Scan(&one)
+			var state string
+			err := tx.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
 			if !strings.HasPrefix(c.ID, "DI-") || errors.Is(err, sql.ErrNoRows) {
 				return nil, errs.New(errs.NotFound, "reference", check.Index("id", i), "no directory entry %s", c.ID)
 			}
 			if err != nil {
 				return nil, err
 			}
+			if state != c.State {
+				e := errs.Invalidf("directory_state", "state", "the directory entry %s is of %s: it does not move to %s; record the other state's entry without an id", c.ID, state, c.State)
+				refused = append(refused, LineError{Line: c.line, Rule: e.Rule, Field: e.Field, Message: e.Message})
+				if first == nil {
+					first = e
+				}
+			}
+		}
+		if first != nil {
+			if f := refused[0]; f.Line > 0 {
+				return nil, errs.Invalidf(f.Rule, f.Field, "lines of the file refused: %d; nothing was recorded; the first, line %d: %s", len(refused), f.Line, f.Message)
+			}
+			return nil, first
 		}
 		return ledger.NewEntry(TypeDirectoryRecorded, directoryRecorded{Source: source, Entries: entries})
 	})
-	return entries, err
+	if err != nil {
+		return nil, refused, err
+	}
+	return entries, nil, nil
 }
 
 // DirectoryFilter filters the directory: by state, kind, legal basis, and a

@@ -46,6 +46,8 @@ type ContactPoint struct {
 	Notes        string   `json:"notes,omitempty"`
 	Source       string   `json:"source,omitempty"`
 	RecordedAt   string   `json:"recorded_at,omitempty"`
+
+	line int // the line of the file it was read from (0: a form)
 }
 
 // Kinds of cases: the state's own proceedings on assets at home, assistance

@@ -108,12 +108,14 @@ type Incomplete struct {
 // at once, in the order of UNCAC art. 46(15) (docs/assets.md, "What a
 // complete request holds"). directoryLanguages are the languages of the
 // requested authority's directory entry (nil when it has none).
-func (r *NewRequest) missing(directoryLanguages []string, requestedIsCentral bool) []Missing {
+func (r *NewRequest) missing(directoryLanguages []string, requestedIsCentral bool, authorityState string) []Missing {
 	var out []Missing
 	add := func(field, msg string) { out = append(out, Missing{Field: field, Message: msg}) }
 	spont := r.Type == RequestSpontaneous
 	if r.RequestedAuthority == "" {
 		add("requested_authority", i18n.M("the requested state's central authority, from the directory (art. 46(13))"))
+	} else if authorityState != r.RequestedState {
+		add("requested_authority", i18n.M("the requested authority is now, in the directory, of another state than the requested state: name the requested state's central authority (art. 46(13))"))
 	} else if !spont && !requestedIsCentral {
 		add("requested_authority", i18n.M("a request goes to the requested state's central authority, not to a contact point (art. 46(13))"))
 	}
@@ -373,16 +375,19 @@ func (s *Service) Completeness(ctx context.Context, p *auth.Principal, id string
 
 func (s *Service) missingOf(ctx context.Context, q store.Queryer, r *Request) ([]Missing, error) {
 	var langs []string
-	central := false
+	central, state := false, ""
 	if r.RequestedAuthority != "" {
 		var ls, kind string
-		err := q.QueryRow(ctx, "SELECT languages, kind FROM assets_directory WHERE id = ?", r.RequestedAuthority).Scan(&ls, &kind)
+		err := q.QueryRow(ctx, "SELECT languages, kind, state FROM assets_directory WHERE id = ?", r.RequestedAuthority).Scan(&ls, &kind, &state)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 		langs, central = list(ls), kind == EntryCentralAuthority
 	}
-	out := r.NewRequest.missing(langs, central)
+	// The entry's state is read again: the directory may have changed
+	// since the draft named it (an entry's id no longer moves, but one
+	// moved before that rule did).
+	out := r.NewRequest.missing(langs, central, state)
 	if out == nil {
 		out = []Missing{}
 	}

@@ -401,3 +401,56 @@ func TestRequestIsolation(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectoryEntryKeepsItsState: a directory entry's id does not move to
+// another state on re-import (refused naming the line and state, nothing
+// recorded), and a draft whose entry is of another state than its
+// requested state (moved before that rule) is incomplete, not sent.
+func TestDirectoryEntryKeepsItsState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		d, err := w.S.DraftRequest(ctx, w.CA, "", complete(caseID, central))
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := "id,state,kind,name,legal_bases,treaty,languages,channels,email\n" +
+			",XC,central_authority,Thirdland Ministry,uncac_46,,en,email,ca@thirdland.example\n" +
+			central + ",XC,central_authority,Otherland Attorney General,uncac_46;bilateral_treaty,Demoland-Otherland MLA Treaty 2001,en;es,email,ca@otherland.example\n"
+		im, err := w.S.ImportDirectory(ctx, w.CA, "moved.csv", strings.NewReader(moved))
+		refused(t, "an entry moved to another state", err, "directory_state", "state")
+		if im == nil || len(im.Refused) != 1 || im.Refused[0].Line != 3 || im.Refused[0].Field != "state" || im.Refused[0].Rule != "directory_state" {
+			t.Errorf("refused lines %+v, want line 3, state", im)
+		}
+		if xc, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{State: "XC"}); len(xc) != 0 {
+			t.Errorf("a refused file recorded %+v", xc)
+		}
+		_, err = w.S.RecordContact(ctx, w.CA, assets.ContactPoint{ID: central, State: "XC", Kind: assets.EntryCentralAuthority, Name: "Moved",
+			LegalBases: []string{assets.BasisUNCAC}, Languages: []string{"en"}, Email: "a@b.example"})
+		refused(t, "an entry moved by the form", err, "directory_state", "state")
+		// The same entry again in its own state is a new version.
+		if _, err := w.S.ImportDirectory(ctx, w.CA, "same.csv", strings.NewReader(strings.Replace(moved, central+",XC", central+",XB", 1))); err != nil {
+			t.Fatalf("a new version in the same state: %v", err)
+		}
+
+		// An entry moved before the rule: the draft naming it is incomplete.
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE assets_directory SET state = 'XC' WHERE id = ?", central); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		miss, err := w.S.Completeness(ctx, w.CA, d.ID)
+		if err != nil || len(miss) != 1 || miss[0].Field != "requested_authority" {
+			t.Errorf("a draft to an entry now of XC: missing %+v %v", miss, err)
+		}
+		_, _, err = w.S.SendRequest(ctx, w.CA, d.ID)
+		refused(t, "sent to an entry now of XC", err, "incomplete", "requested_authority")
+		if got, _ := w.S.Request(ctx, w.CA, d.ID); got.Status != assets.StatusDraft {
+			t.Errorf("the request is %s", got.Status)
+		}
+	})
+}
