@@ -237,7 +237,13 @@ func decode(m *exchange.Inbound, v any) error {
 
 // decideMessage checks a message against this registry's copy of the
 // request and returns the entry that records it here; it does not write.
+// A message sent for another purpose than legal_assistance, or whose
+// readers do not name the central authority officer, who works requests,
+// is refused with an alert (exchange.Inbound.Addressed).
 func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchange.Inbound) (*ledger.Entry, error) {
+	if err := m.Addressed(PurposeLegalAssistance, string(RoleCentralAuthority)); err != nil {
+		return nil, err
+	}
 	switch m.Type {
 	case MsgRequest:
 		var rm RequestMessage

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
+
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -22,9 +25,28 @@ type Inbound struct {
 	Module    string
 	Type      string
 	Purpose   string
+	Readers   []string // the roles the sender addressed it to
 	SentAt    string
 	ForwardOf string
 	Payload   []byte
+}
+
+// Addressed refuses, with an alert, a message of a module's type sent for
+// another purpose than the one the module takes it for (rule
+// purpose_not_allowed, field purpose), or not addressed to the role that
+// works it here (rule readers, field readers). The core admits a message for
+// any purpose the peer is registered to send, whatever its type: a peer
+// registered for two modules' purposes could otherwise send one module's
+// message under the other's purpose, or to readers who do not work it.
+// Modules call it first in their Accept.
+func (m *Inbound) Addressed(purpose, reader string) error {
+	if m.Purpose != purpose {
+		return errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "a message of type %s is taken for the purpose %s, not %s", m.Type, purpose, m.Purpose)
+	}
+	if !slices.Contains(m.Readers, reader) {
+		return errs.Alertf(errs.Forbidden, "readers", "readers", "a message of type %s is worked by %s, whom its readers (%s) do not name", m.Type, reader, strings.Join(m.Readers, ", "))
+	}
+	return nil
 }
 
 // Handler is how a module acts on the messages of its types that peers send.
@@ -72,7 +94,7 @@ func (s *Service) handler(module string) Handler {
 
 func inbound(peerID string, m *Message) *Inbound {
 	return &Inbound{InboxID: inboxID(peerID, m.ID), PeerID: peerID, From: m.From, MessageID: m.ID, Module: m.Module, Type: m.Type, Purpose: m.Purpose,
-		SentAt: m.SentAt, ForwardOf: m.ForwardOf, Payload: m.Payload}
+		Readers: m.Readers, SentAt: m.SentAt, ForwardOf: m.ForwardOf, Payload: m.Payload}
 }
 
 // Inbound reads one message of the inbox by its inbox id, as a handler

@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestExchangeTypeBoundToPurpose runs two registries, XA and XB, that
+// exchange for the purposes of both the assets and the transplant
+// registries. XA's administrator forges messages a module would never send:
+// an assets.request for the purpose vigilance, an assets.request whose
+// readers are the auditor only, a transplant.organ_outcome for the purpose
+// legal_assistance, and one addressed to the auditor. XB refuses each in
+// its signed receipt (purpose_not_allowed at purpose, readers at readers)
+// and raises an alert (one a rule: a refusal repeated within the alert
+// window counts on it), and records no request; the same request for
+// legal_assistance, to the central authority, is received.
+func TestExchangeTypeBoundToPurpose(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		dsnB := storetest.SQLite(t)
+		if isPostgres(dsn) {
+			dsnB = storetest.Postgres(t)
+		}
+		a := &peerSide{reg: initRegistryOf(t, dsn, "XA")}
+		b := &peerSide{reg: initRegistryOf(t, dsnB, "XB")}
+		for _, p := range []*peerSide{a, b} {
+			cert, key := testCA.serverCert(t, t.TempDir())
+			p.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
+			p.start(t)
+			p.id = must(t, 200, p.srv.URL, "GET", "/api/v1/exchange/identity", "", nil).Body
+		}
+		A, B := a.srv.URL, b.srv.URL
+		purposes := []string{"legal_assistance", "vigilance", "traceability"}
+		pB := must(t, 201, A, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
+			"name": "Registry of XB", "jurisdiction": "XB", "url": B, "tls_ca": testCA.pem, "public_key": b.id["public_key"],
+			"send_purposes": purposes, "receive_purposes": purposes}).str("id")
+		must(t, 201, B, "POST", "/api/v1/exchange/peers", b.reg.Admin, map[string]any{
+			"name": "Registry of XA", "jurisdiction": "XA", "url": A, "tls_ca": testCA.pem, "public_key": a.id["public_key"],
+			"send_purposes": purposes, "receive_purposes": purposes})
+		caB := centralAuthority(t, B, b.reg.Admin, "Central Authority of XB", "XB")
+
+		request := func(id string) map[string]any {
+			return map[string]any{"request_id": id, "type": "mla", "requesting_state": "XA", "requested_state": "XB",
+				"requesting_authority": "Central Authority of XA", "requested_authority": "Central Authority of XB", "legal_basis": "uncac_46",
+				"offences": []string{"07031"}, "facts": "Synthetic facts.", "purpose": "Evidence.", "confidentiality": "required", "language": "en",
+				"use_purposes": []string{"prosecution"}, "sent_at": "2026-01-05T10:00:00Z"}
+		}
+		outcome := map[string]any{"organ_id": "XA-26-000001-01-A", "outcome": "transplanted", "on": "2026-01-05", "centre": "Centre of XB"}
+		send := func(typ, purpose string, readers []string, payload map[string]any) string {
+			return must(t, 201, A, "POST", "/api/v1/exchange/outbox", a.reg.Admin, map[string]any{"peer_id": pB, "type": typ, "purpose": purpose,
+				"legal_basis": "UNCAC art. 46 (synthetic)", "notice": "Synthetic test message.", "readers": readers, "payload": payload}).str("id")
+		}
+		officers := []string{"central_authority_officer", "regulator"}
+		for _, c := range []struct {
+			what, typ, purpose string
+			readers            []string
+			payload            map[string]any
+			rule, field        string
+		}{
+			{"a request for the purpose vigilance", "assets.request", "vigilance", officers, request("RQ-F1"), "purpose_not_allowed", "purpose"},
+			{"a request to the auditor only", "assets.request", "legal_assistance", []string{"auditor"}, request("RQ-F2"), "readers", "readers"},
+			{"an organ's outcome for legal assistance", "transplant.organ_outcome", "legal_assistance", []string{"coordinator", "regulator"}, outcome, "purpose_not_allowed", "purpose"},
+			{"an organ's outcome to the auditor only", "transplant.organ_outcome", "traceability", []string{"auditor"}, outcome, "readers", "readers"},
+		} {
+			got := a.waitState(t, send(c.typ, c.purpose, c.readers, c.payload), "refused")
+			if got["refusal_rule"] != c.rule || got["refusal_field"] != c.field {
+				t.Errorf("%s: refused %v at %v, want %s at %s", c.what, got["refusal_rule"], got["refusal_field"], c.rule, c.field)
+			}
+			checkReceipt(t, got["receipt"].(map[string]any), b.id["public_key"].(string))
+		}
+		// One alert each (the second refusal within the window counts on it).
+		if n, m := b.alerts(t, "purpose_not_allowed"), b.alerts(t, "readers"); n != 1 || m != 1 {
+			t.Errorf("XB's alerts: %d purpose_not_allowed, %d readers; want 1 and 1", n, m)
+		}
+		if rs := list(must(t, 200, B, "GET", "/api/v1/assets/requests?direction=incoming", caB, nil), "requests"); len(rs) != 0 {
+			t.Errorf("XB recorded the forged requests: %v", rs)
+		}
+		// The same request, for legal assistance and to the central authority, is received.
+		a.waitState(t, send("assets.request", "legal_assistance", officers, request("RQ-OK")), "acknowledged")
+		waitFor(t, "XB's copy of the request", func() reply {
+			return must(t, 200, B, "GET", "/api/v1/assets/requests?direction=incoming", caB, nil)
+		}, func(r reply) bool { return len(list(r, "requests")) == 1 })
+	})
+}
