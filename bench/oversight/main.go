@@ -58,7 +58,7 @@ var (
 	pgOrgans = flag.Int("pg-organs", 0, "transplanted organs of the PostgreSQL registry (default: -organs)")
 	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file /tmp/SCHEMA.key)")
 	keep     = flag.Bool("keep", false, "keep the generated PostgreSQL schema and its key file")
-	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema (or the -pg-schema one, emptied) with a copy of the -db SQLite registry (dataset.CopyToPostgres) instead of generating through the writer")
+	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema with a copy of the -db SQLite registry (dataset.CopyToPostgres, which never overwrites a registry: not with -pg-schema) instead of generating through the writer")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
 	genOnly  = flag.Bool("generate-only", false, "generate (and migrate), measure nothing")
 	reports  = flag.String("reports", "godt,equity", "which reports to measure")
@@ -82,6 +82,9 @@ func main() {
 		if err := run(ctx, "sqlite", server.Config{DSN: *dbPath, Logger: quiet()}, *organs, !*reuse); err != nil {
 			log.Fatal(err)
 		}
+	}
+	if *pgCopy && *pgSchema != "" {
+		log.Fatal("-pg-copy fills a fresh schema and never overwrites a registry: leave out -pg-schema (or drop that schema first)")
 	}
 	if *pgURL != "" {
 		dsn, keyFile, cleanup, err := dataset.PostgresKept(ctx, *pgURL, *pgSchema, *keep)

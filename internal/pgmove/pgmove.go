@@ -1,0 +1,511 @@
+// Package pgmove moves a SQLite registry to PostgreSQL: the step of
+// docs/operations.md's "How a national deployment grows" from one file to a
+// database server. Every table is copied row for row from one snapshot of
+// the SQLite file (the log, its leaves, the sealed personal data and every
+// projected table), with one COPY a table, inside one PostgreSQL
+// transaction; the key file goes with it. custos move runs it and then
+// verifies the copy; bench/dataset fills its PostgreSQL registries with it.
+package pgmove
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Options say what to move where.
+type Options struct {
+	// From is the SQLite registry (a path or sqlite:PATH); FromKeyFile its
+	// key file (default: From + ".key").
+	From, FromKeyFile string
+	// To is the PostgreSQL URL; its search_path (or the user's default
+	// schema) names the schema, which must be empty or hold a freshly
+	// migrated schema without a registry.
+	To string
+	// KeyFile is where the PostgreSQL registry's key file is written (mode
+	// 0600); it must not exist.
+	KeyFile string
+	// Progress, when set, is told of the large tables copied and of the
+	// indexes built.
+	Progress func(string)
+}
+
+// Report is what a move copied.
+type Report struct {
+	Tables int   // tables copied
+	Rows   int64 // rows copied, all tables
+	Leaves int64 // log leaves among them
+	// LogKey is the log's verifier key the source records (and the key
+	// file holds): the copy's log verifies under it.
+	LogKey   string
+	Sequence []string // sequences set past the copied rows (none today)
+	Elapsed  time.Duration
+}
+
+// Refused is a move refused before anything was written, with the flag
+// (of custos move) that names what to change.
+type Refused struct {
+	Flag, Msg string
+}
+
+func (e *Refused) Error() string { return e.Flag + ": " + e.Msg }
+
+func refuse(flag, format string, args ...any) error {
+	return &Refused{Flag: flag, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Move copies the SQLite registry opt.From into the PostgreSQL schema of
+// opt.To and writes its key file to opt.KeyFile. It refuses (a *Refused)
+// a target that holds a registry, an existing key file, a source that is
+// not a registry or whose schema is not this custos's. The rows are read in
+// one read transaction of the source, so a server may go on writing to it
+// (what it writes after the snapshot is not moved), and written in one
+// PostgreSQL transaction: a move that fails leaves the target as it was
+// (migrated) and no key file.
+func Move(ctx context.Context, opt Options) (rep *Report, err error) {
+	t0 := time.Now()
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if !isPostgres(opt.To) {
+		return nil, refuse("--to", "give the PostgreSQL registry's URL, postgres://USER@HOST/DATABASE?search_path=SCHEMA, not %q", store.Redact(opt.To))
+	}
+	path := strings.TrimPrefix(opt.From, "sqlite:")
+	if isPostgres(opt.From) || path == "" {
+		return nil, refuse("--db", "give the SQLite registry to move (a file path)")
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, refuse("--db", "no registry at %s: check --db", path)
+	}
+	if opt.KeyFile == "" {
+		return nil, refuse("--key-file", "give the file to write the PostgreSQL registry's key file to (it must not exist)")
+	}
+	if _, err := os.Lstat(opt.KeyFile); err == nil {
+		return nil, refuse("--key-file", "%s already exists; custos never overwrites a key file: give a new path", opt.KeyFile)
+	}
+	fromKey := opt.FromKeyFile
+	if fromKey == "" {
+		fromKey = path + ".key"
+	}
+	keys, err := server.LoadKeys(fromKey)
+	if err != nil {
+		return nil, refuse("--source-key-file", "%v", err)
+	}
+
+	src, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	schemas := server.NewProjections().Schemas()
+	if err := src.CheckSchema(ctx, schemas); errors.Is(err, store.ErrNotInitialised) {
+		return nil, refuse("--db", "%s is not a registry (no schema): check --db", path)
+	} else if err != nil {
+		return nil, refuse("--db", "%s: %v", path, err)
+	}
+	// One snapshot: every table as of one commit, whatever a running
+	// server writes meanwhile.
+	snap, err := src.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Rollback()
+	logKey, err := ledger.RecordedKey(ctx, snap)
+	if err != nil {
+		return nil, refuse("--db", "%s: %v", path, err)
+	}
+	if keys.LogKey != logKey {
+		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", fromKey, keys.LogKey, path, logKey)
+	}
+
+	pg, err := pgx.Connect(ctx, opt.To)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", store.Redact(opt.To), err)
+	}
+	defer pg.Close(ctx)
+	schema, err := emptyTarget(ctx, pg, opt.To)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := store.Open(ctx, opt.To)
+	if err != nil {
+		return nil, err
+	}
+	_, err = server.Migrate(ctx, server.Config{}, dst)
+	dst.Close()
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", store.Redact(opt.To), err)
+	}
+
+	tables, err := pgTables(ctx, pg)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameTables(ctx, snap, tables); err != nil {
+		return nil, err
+	}
+	rebuild, drops, err := constraints(ctx, pg)
+	if err != nil {
+		return nil, err
+	}
+
+	rep = &Report{LogKey: logKey}
+	tx, err := pg.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	// Another move into the same schema waits here, then finds the
+	// registry this one wrote.
+	if _, err := tx.Exec(ctx, "LOCK TABLE log_leaves, settings IN ACCESS EXCLUSIVE MODE"); err != nil {
+		return nil, err
+	}
+	if err := noRegistry(ctx, tx, schema); err != nil {
+		return nil, err
+	}
+	// The migrations seed a few rows (work queued for the projectors);
+	// the source holds its own. The schema holds no registry (checked
+	// under the lock just above): these rows are all the tables hold.
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = pgx.Identifier{t.name}.Sanitize()
+	}
+	if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")); err != nil {
+		return nil, err
+	}
+	// Constraints and indexes are dropped and made again after the rows
+	// are in (foreign keys first out, last in): one sort an index rather
+	// than an insertion a row.
+	for _, d := range drops {
+		if _, err := tx.Exec(ctx, d); err != nil {
+			return nil, fmt.Errorf("%s: %w", d, err)
+		}
+	}
+	for _, t := range tables {
+		t1 := time.Now()
+		n, err := copyTable(ctx, snap, tx, t)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", t.name, err)
+		}
+		rep.Tables++
+		rep.Rows += n
+		if t.name == "log_leaves" {
+			rep.Leaves = n
+		}
+		if n > 10000 {
+			progress(fmt.Sprintf("  %-28s %9d rows in %v", t.name, n, time.Since(t1).Round(time.Millisecond)))
+		}
+	}
+	t1 := time.Now()
+	for _, a := range rebuild {
+		if _, err := tx.Exec(ctx, a); err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+	}
+	progress(fmt.Sprintf("  %d keys, indexes and foreign keys made in %v", len(rebuild), time.Since(t1).Round(time.Millisecond)))
+	if rep.Sequence, err = setSequences(ctx, tx); err != nil {
+		return nil, err
+	}
+	// The key file is written before the commit: a move whose key file
+	// cannot be written leaves no registry without its key behind.
+	if err := keys.Save(opt.KeyFile); err != nil {
+		return nil, refuse("--key-file", "%v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		os.Remove(opt.KeyFile)
+		return nil, err
+	}
+	snap.Rollback()
+	t1 = time.Now()
+	if _, err := pg.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+		return nil, err
+	}
+	progress(fmt.Sprintf("  VACUUM (ANALYZE) in %v", time.Since(t1).Round(time.Millisecond)))
+	rep.Elapsed = time.Since(t0)
+	return rep, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// emptyTarget checks, before anything is written, that the schema of pg
+// exists and holds no registry: no tables, or custos's tables without a
+// log. It returns the schema's name.
+func emptyTarget(ctx context.Context, pg *pgx.Conn, dsn string) (string, error) {
+	var schema *string
+	if err := pg.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return "", err
+	}
+	if schema == nil {
+		return "", refuse("--to", "the schema its search_path names does not exist in %s: create it first (CREATE SCHEMA name), or name another", store.Redact(dsn))
+	}
+	var tables, ours int
+	if err := pg.QueryRow(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE table_name IN ('schema_versions', 'log_leaves', 'settings'))
+		FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables, &ours); err != nil {
+		return "", err
+	}
+	if tables == 0 {
+		return *schema, nil
+	}
+	if ours < 3 {
+		return "", refuse("--to", "schema %s holds %d tables that are not a custos registry's: give an empty schema", *schema, tables)
+	}
+	return *schema, noRegistry(ctx, pg, *schema)
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// noRegistry refuses a schema whose log holds leaves or whose settings
+// hold a log key: a registry, which a move never overwrites.
+func noRegistry(ctx context.Context, q querier, schema string) error {
+	var leaves int64
+	var key bool
+	if err := q.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM log_leaves), EXISTS (SELECT 1 FROM settings WHERE name = 'log_key')").Scan(&leaves, &key); err != nil {
+		return err
+	}
+	if leaves > 0 || key {
+		return refuse("--to", "schema %s already holds a registry (%d log leaves): custos move never overwrites one; give an empty schema", schema, leaves)
+	}
+	return nil
+}
+
+type pgTable struct {
+	name        string
+	cols, types []string
+}
+
+// pgTables lists the schema's tables and their columns, but
+// schema_versions, which the migration wrote.
+func pgTables(ctx context.Context, pg *pgx.Conn) ([]pgTable, error) {
+	rows, err := pg.Query(ctx, `SELECT c.table_name, c.column_name, c.data_type
+		FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> 'schema_versions'
+		ORDER BY c.table_name, c.ordinal_position`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ts []pgTable
+	for rows.Next() {
+		var t, c, typ string
+		if err := rows.Scan(&t, &c, &typ); err != nil {
+			return nil, err
+		}
+		if len(ts) == 0 || ts[len(ts)-1].name != t {
+			ts = append(ts, pgTable{name: t})
+		}
+		last := &ts[len(ts)-1]
+		last.cols, last.types = append(last.cols, c), append(last.types, typ)
+	}
+	return ts, rows.Err()
+}
+
+// sameTables refuses a source that holds a table the PostgreSQL schema
+// lacks: it would not be moved.
+func sameTables(ctx context.Context, snap *store.Tx, tables []pgTable) error {
+	have := map[string]bool{"schema_versions": true}
+	for _, t := range tables {
+		have[t.name] = true
+	}
+	rows, err := snap.Query(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var extra []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		if !have[n] {
+			extra = append(extra, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(extra) > 0 {
+		return fmt.Errorf("the SQLite registry holds tables the PostgreSQL schema has not: %s", strings.Join(extra, ", "))
+	}
+	return nil
+}
+
+// constraints returns the statements that make the schema's keys, indexes
+// and foreign keys (in that order), and those that drop them (foreign keys
+// first).
+func constraints(ctx context.Context, pg *pgx.Conn) (rebuild, drops []string, err error) {
+	var keys, fks []string
+	rows, err := pg.Query(ctx, `SELECT 'ALTER TABLE ' || quote_ident(c.relname) || ' DROP CONSTRAINT ' || quote_ident(k.conname),
+			'ALTER TABLE ' || quote_ident(c.relname) || ' ADD CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid)
+		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+		WHERE k.connamespace = current_schema()::regnamespace AND k.contype IN ('f', 'p', 'u')
+		ORDER BY k.contype = 'f' DESC, c.relname, k.conname`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var d, a string
+		if err := rows.Scan(&d, &a); err != nil {
+			return nil, nil, err
+		}
+		drops = append(drops, d)
+		if strings.Contains(a, " FOREIGN KEY ") {
+			fks = append(fks, a)
+		} else {
+			keys = append(keys, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	// The indexes that are not a constraint's, made after the keys.
+	rows, err = pg.Query(ctx, `SELECT 'DROP INDEX ' || quote_ident(indexname), indexdef FROM pg_indexes i
+		WHERE schemaname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+			WHERE k.connamespace = current_schema()::regnamespace AND k.conname = i.indexname)
+		ORDER BY indexname`)
+	if err != nil {
+		return nil, nil, err
+	}
+	var indexes []string
+	for rows.Next() {
+		var d, a string
+		if err := rows.Scan(&d, &a); err != nil {
+			return nil, nil, err
+		}
+		drops, indexes = append(drops, d), append(indexes, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return append(append(keys, indexes...), fks...), drops, nil
+}
+
+// setSequences sets every sequence that feeds a column (serial or identity)
+// past the rows copied, which COPY does not: the next row would otherwise
+// take an id a copied row holds. custos's schemas have none today (every id
+// is drawn by the writer and logged); a module that adds one is covered.
+func setSequences(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), column_name)
+		FROM information_schema.columns
+		WHERE table_schema = current_schema() AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL
+		ORDER BY table_name, column_name`)
+	if err != nil {
+		return nil, err
+	}
+	type seq struct{ table, col, seq string }
+	var seqs []seq
+	for rows.Next() {
+		var s seq
+		if err := rows.Scan(&s.table, &s.col, &s.seq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		seqs = append(seqs, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var set []string
+	for _, s := range seqs {
+		col, table := pgx.Identifier{s.col}.Sanitize(), pgx.Identifier{s.table}.Sanitize()
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SELECT setval(CAST($1::text AS regclass), COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)", col, table), s.seq); err != nil {
+			return nil, fmt.Errorf("set %s: %w", s.seq, err)
+		}
+		set = append(set, s.seq)
+	}
+	return set, nil
+}
+
+// copyTable copies t's rows from the SQLite snapshot to PostgreSQL with one
+// COPY, each value as the PostgreSQL column's type takes it (SQLite hands
+// back the types it stored).
+func copyTable(ctx context.Context, snap *store.Tx, tx pgx.Tx, t pgTable) (int64, error) {
+	quoted := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		quoted[i] = `"` + c + `"`
+	}
+	rows, err := snap.Query(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+t.name)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var convErr error
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromFunc(func() ([]any, error) {
+		if !rows.Next() {
+			return nil, rows.Err()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			if vals[i], convErr = pgValue(v, t.types[i]); convErr != nil {
+				return nil, fmt.Errorf("column %s: %w", t.cols[i], convErr)
+			}
+		}
+		return vals, nil
+	}))
+	return n, err
+}
+
+// pgValue is a SQLite value as a column of PostgreSQL type typ takes it.
+func pgValue(v any, typ string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch typ {
+	case "text":
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case []byte:
+			return string(x), nil
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			return strconv.FormatFloat(x, 'g', -1, 64), nil
+		}
+	case "integer", "bigint", "smallint":
+		switch x := v.(type) {
+		case int64:
+			return x, nil
+		case string:
+			return strconv.ParseInt(x, 10, 64)
+		}
+	case "double precision":
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case int64:
+			return float64(x), nil
+		}
+	case "bytea":
+		switch x := v.(type) {
+		case []byte:
+			return x, nil
+		case string:
+			return []byte(x), nil
+		}
+	}
+	return nil, fmt.Errorf("a %T is no %s", v, typ)
+}
