@@ -42,6 +42,7 @@ func commands() []command {
 		{"assets", "bods|cases|persons|assets|measures|requests|directory|rates ...", "asset recovery: cases, persons, assets and measures; requests between states; the directory; exchange rates; beneficial ownership (BODS) import, lookups and export", runAssets},
 		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
+		{"move", "--to postgres://... --key-file FILE [flags]", moveSummary, runMove},
 		{"version", "", "print the version", runVersion},
 	}
 }

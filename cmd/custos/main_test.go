@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	"github.com/custos-project/custos/internal/demo"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -32,12 +37,55 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DEMO_ADMIN", demo.Tokens()[0].Token)
 			return nil
 		},
+		// [postgres]: CUSTOS_TEST_POSTGRES names a PostgreSQL server to
+		// test against (pgschema makes a schema of the script's own there).
+		Condition: func(cond string) (bool, error) {
+			if cond == "postgres" {
+				return os.Getenv(storetest.EnvPostgres) != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pgschema":  pgschema,
 			"sqlexec":   sqlexec,
 			"sqlget":    sqlget,
 			"principal": principal,
 		},
 	})
+}
+
+// pgschema VAR makes a fresh schema on the PostgreSQL server of
+// CUSTOS_TEST_POSTGRES, dropped when the script ends, and sets VAR to the
+// URL whose search_path selects it (a script that uses it starts with
+// [!postgres] skip).
+func pgschema(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: pgschema VAR")
+	}
+	base := os.Getenv(storetest.EnvPostgres)
+	if base == "" {
+		ts.Fatalf("pgschema: %s is not set (begin the script with [!postgres] skip)", storetest.EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "script_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	ts.Check(err)
+	_, err = admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema)
+	if err != nil {
+		admin.Close()
+		ts.Fatalf("pgschema: %v", err)
+	}
+	ts.Defer(func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	ts.Check(err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	ts.Setenv(args[0], u.String())
 }
 
 // sqlexec DB SQL changes a database behind custos's back, as an attacker or

@@ -49,7 +49,10 @@ type Report struct {
 	// file holds): the copy's log verifies under it.
 	LogKey   string
 	Sequence []string // sequences set past the copied rows (none today)
-	Elapsed  time.Duration
+	// Behind is how many leaves the source's log gained after the
+	// snapshot was read (a server still writing): the copy lacks them.
+	Behind  int64
+	Elapsed time.Duration
 }
 
 // Refused is a move refused before anything was written, with the flag
@@ -125,6 +128,10 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err != nil {
 		return nil, refuse("--db", "%s: %v", path, err)
 	}
+	var size int64
+	if err := snap.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&size); err != nil {
+		return nil, fmt.Errorf("%s: the log's size: %w", path, err)
+	}
 	if keys.LogKey != logKey {
 		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", fromKey, keys.LogKey, path, logKey)
 	}
@@ -138,6 +145,7 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
+	progress(fmt.Sprintf("moving %s (log of %d leaves) to schema %s of %s", path, size, schema, store.Redact(opt.To)))
 	dst, err := store.Open(ctx, opt.To)
 	if err != nil {
 		return nil, err
@@ -227,8 +235,15 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 	snap.Rollback()
+	var now int64
+	if err := src.Read().QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&now); err != nil {
+		return nil, err
+	}
+	rep.Behind = now - size
 	t1 = time.Now()
-	if _, err := pg.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+	// The moved tables only: VACUUM without tables would go through every
+	// schema of the database.
+	if _, err := pg.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(names, ", ")); err != nil {
 		return nil, err
 	}
 	progress(fmt.Sprintf("  VACUUM (ANALYZE) in %v", time.Since(t1).Round(time.Millisecond)))
