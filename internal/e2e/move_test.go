@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestMoveToPostgres moves a SQLite registry to PostgreSQL as
+// docs/operations.md says. custos move run while the server still takes
+// writes copies one consistent state (its check passes) and says that the
+// copy lacks what came after; run again after the server stopped, into a
+// new schema, it copies everything: the PostgreSQL registry, served with
+// the new key file, serves every write acknowledged on SQLite, takes new
+// ones, and its log verifies under the key the SQLite registry published.
+// A second move into a registry, or onto a key file, is refused.
+func TestMoveToPostgres(t *testing.T) {
+	pgA, pgB := storetest.Postgres(t), storetest.Postgres(t)
+	reg := initRegistry(t, storetest.SQLite(t))
+	srv := startServer(t, reg)
+	w := newWorld(t, srv.URL, reg.Admin)
+	donorID := must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors", w.CoordA, donor(1)).str("id")
+	must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors/"+donorID+"/consents", w.CoordA, consent())
+	p := must(t, 201, srv.URL, "POST", "/api/v1/transplant/procurements", w.CoordA, procurement(donorID))
+	organ := p.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+
+	l := newLoadResult()
+	var seq atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				body, dob := recipient(int(seq.Add(1)), false)
+				l.record(call(srv.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body), dob, false, false)
+			}
+		}()
+	}
+	l.waitAcked(20)
+
+	dir := t.TempDir()
+	keyA, keyB := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	out, errOut, code := cli(t, "move", "--db", reg.DSN, "--source-key-file", reg.Key, "--to", pgA, "--key-file", keyA)
+	stop.Store(true)
+	wg.Wait()
+	if !strings.Contains(out, "\nOK: ") || !strings.Contains(out, "name index: ") {
+		t.Errorf("custos move during writes: the copy did not check out:\n%s%s", out, errOut)
+	}
+	if code != 0 && !(code == 1 && strings.Contains(errOut, "after the copy's snapshot")) {
+		t.Errorf("custos move during writes: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("move during writes: exit %d: %s", code, strings.TrimSpace(errOut[strings.LastIndex(strings.TrimSpace(errOut), "\n")+1:]))
+	for _, u := range l.unexpected {
+		t.Errorf("write during the move: %s", u)
+	}
+	srv.stop()
+	l.mu.Lock()
+	acked := maps.Clone(l.acked)
+	l.mu.Unlock()
+
+	if _, errOut, code := cli(t, "move", "--db", reg.DSN, "--source-key-file", reg.Key, "--to", pgA, "--key-file", filepath.Join(dir, "c.key")); code != 1 || !strings.Contains(errOut, "already holds a registry") {
+		t.Errorf("a second move into a registry: exit %d, want a refusal: %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, "move", "--db", reg.DSN, "--source-key-file", reg.Key, "--to", pgB, "--key-file", keyA); code != 1 || !strings.Contains(errOut, "never overwrites a key file") {
+		t.Errorf("a move onto a key file: exit %d, want a refusal: %s", code, errOut)
+	}
+	// The move of docs/operations.md: the server stopped.
+	out = mustCLI(t, "move", "--db", reg.DSN, "--source-key-file", reg.Key, "--to", pgB, "--key-file", keyB)
+	if !strings.Contains(out, "\nOK: ") {
+		t.Errorf("custos move:\n%s", out)
+	}
+	moved := &registry{DSN: pgB, Key: keyB, Admin: reg.Admin, PublicKey: reg.PublicKey}
+	verifyLog(t, moved.DSN, reg.PublicKey)
+	lite := mustCLI(t, "trace", "donor", donorID, "--db", reg.DSN, "--key-file", reg.Key)
+	if pg := mustCLI(t, "trace", "donor", donorID, "--db", moved.DSN, "--key-file", moved.Key); pg != lite || !strings.Contains(pg, organ) {
+		t.Errorf("custos trace: on SQLite\n%s\non PostgreSQL\n%s", lite, pg)
+	}
+	rs := startServer(t, moved)
+	for id, dob := range acked {
+		r := must(t, 200, rs.URL, "GET", "/api/v1/transplant/recipients/"+id, w.Regulator, nil)
+		if r.str("recipient.date_of_birth") != dob {
+			t.Errorf("moved recipient %s: %s", id, r.Raw)
+		}
+	}
+	body, _ := recipient(int(seq.Add(1)), false)
+	must(t, 201, rs.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body)
+	rs.stop()
+	verifyLog(t, moved.DSN, reg.PublicKey)
+	t.Logf("%d writes acknowledged on SQLite, all served from PostgreSQL", len(acked))
+}
