@@ -235,18 +235,21 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 	snap.Rollback()
+	// Committed: what fails from here is told, not returned, as the
+	// registry and its key file are in place.
 	var now int64
 	if err := src.Read().QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&now); err != nil {
-		return nil, err
+		progress(fmt.Sprintf("  could not read the SQLite log's size again (%v): check that no server wrote to it during the move", err))
 	}
-	rep.Behind = now - size
+	rep.Behind = max(0, now-size)
 	t1 = time.Now()
 	// The moved tables only: VACUUM without tables would go through every
 	// schema of the database.
 	if _, err := pg.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(names, ", ")); err != nil {
-		return nil, err
+		progress(fmt.Sprintf("  VACUUM (ANALYZE) failed (%v): autovacuum will analyze the tables; or run it", err))
+	} else {
+		progress(fmt.Sprintf("  VACUUM (ANALYZE) in %v", time.Since(t1).Round(time.Millisecond)))
 	}
-	progress(fmt.Sprintf("  VACUUM (ANALYZE) in %v", time.Since(t1).Round(time.Millisecond)))
 	rep.Elapsed = time.Since(t0)
 	return rep, nil
 }
