@@ -32,6 +32,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"log"
@@ -42,6 +43,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/custos-project/custos/bench/dataset"
 	"github.com/custos-project/custos/internal/auth"
@@ -58,7 +62,7 @@ var (
 	pgOrgans = flag.Int("pg-organs", 0, "transplanted organs of the PostgreSQL registry (default: -organs)")
 	pgSchema = flag.String("pg-schema", "", "with -postgres: measure this existing schema (kept by an earlier -keep run, key file /tmp/SCHEMA.key)")
 	keep     = flag.Bool("keep", false, "keep the generated PostgreSQL schema and its key file")
-	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema with a copy of the -db SQLite registry (dataset.CopyToPostgres, which never overwrites a registry: not with -pg-schema) instead of generating through the writer")
+	pgCopy   = flag.Bool("pg-copy", false, "with -postgres: fill the fresh schema (or the -pg-schema one, dropped and made again, and its key file removed) with a copy of the -db SQLite registry (dataset.CopyToPostgres) instead of generating through the writer")
 	noSQLite = flag.Bool("no-sqlite", false, "measure PostgreSQL only")
 	genOnly  = flag.Bool("generate-only", false, "generate (and migrate), measure nothing")
 	reports  = flag.String("reports", "godt,equity", "which reports to measure")
@@ -83,9 +87,6 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	if *pgCopy && *pgSchema != "" {
-		log.Fatal("-pg-copy fills a fresh schema and never overwrites a registry: leave out -pg-schema (or drop that schema first)")
-	}
 	if *pgURL != "" {
 		dsn, keyFile, cleanup, err := dataset.PostgresKept(ctx, *pgURL, *pgSchema, *keep)
 		if err != nil {
@@ -101,6 +102,14 @@ func main() {
 		}
 		generate := *pgSchema == ""
 		if *pgCopy {
+			if *pgSchema != "" {
+				// The move never overwrites a registry or a key file: the
+				// benchmark's own schema is made afresh.
+				if err := renewSchema(ctx, *pgURL, *pgSchema); err != nil {
+					log.Fatal(err)
+				}
+				os.Remove(keyFile)
+			}
 			t0 := time.Now()
 			log.Printf("postgres: copying %s", *dbPath)
 			if err := dataset.CopyToPostgres(ctx, *dbPath, *dbPath+".key", dsn, keyFile, func(m string) { log.Printf("postgres: %s", m) }); err != nil {
@@ -113,6 +122,23 @@ func main() {
 			log.Print(err)
 		}
 	}
+}
+
+// renewSchema drops the schema of the PostgreSQL at pgURL and makes it
+// again, empty, for -pg-copy into -pg-schema.
+func renewSchema(ctx context.Context, pgURL, schema string) error {
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	name := pgx.Identifier{schema}.Sanitize()
+	for _, q := range []string{"DROP SCHEMA IF EXISTS " + name + " CASCADE", "CREATE SCHEMA " + name} {
+		if _, err := admin.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // vacuum runs VACUUM (ANALYZE) on the PostgreSQL registry at dsn, as
