@@ -66,6 +66,11 @@ var (
 	// regular file, empty, not a known container, no video stream, or no
 	// frame rate.
 	ErrNotVideo = errors.New("vpdq: not a video")
+	// ErrFormat, which wraps [ErrNotVideo], means FFmpeg recognised the
+	// file as something other than one of [Formats]: a playlist (HLS), a
+	// concatenation list, an image sequence and the like, whose demuxers
+	// open the other files or URLs the file names.
+	ErrFormat = fmt.Errorf("%w: not a single-file video container", ErrNotVideo)
 	// ErrTooLarge means the file, its frames or their number exceed a
 	// limit of [Options].
 	ErrTooLarge = errors.New("vpdq: video too large")
@@ -82,6 +87,38 @@ var (
 	// ErrOptions means an [Options] field is out of range.
 	ErrOptions = errors.New("vpdq: invalid options")
 )
+
+// Formats are the FFmpeg demuxers [HashVideo] and [Probe] accept: the
+// containers that hold their streams in the one file read, named as in
+// FFmpeg's -format_whitelist (a name matches a demuxer any of whose names
+// it is). They are MP4, QuickTime, M4V, 3GP and 3G2 (mov: its external
+// data references, which FFmpeg follows only with -enable_drefs, stay
+// off); Matroska and WebM (matroska); AVI; Flash Video (flv); MPEG
+// transport streams, M2TS included (mpegts); MPEG program streams, VOB
+// included (mpeg); Ogg; and ASF, WMV (asf). Anything else is refused with
+// [ErrFormat] before it is decoded, above all the demuxers that read other
+// files: hls, dash, concat, image2 and their kind, which would make
+// whoever supplies the file able to have other local files hashed (and
+// learn whether they exist). Raw elementary streams (a bare .h264) and
+// animated images are refused too.
+var Formats = []string{"mov", "matroska", "avi", "flv", "mpegts", "mpeg", "ogg", "asf"}
+
+// formatWhitelist is Formats as FFmpeg's -format_whitelist takes it.
+var formatWhitelist = strings.Join(Formats, ",")
+
+// demuxer returns the name of Formats that FFmpeg's format_name (a
+// comma-separated list of a demuxer's names, "mov,mp4,m4a,3gp,3g2,mj2")
+// matches, or "" when it matches none.
+func demuxer(formatName string) string {
+	for _, name := range strings.Split(formatName, ",") {
+		for _, f := range Formats {
+			if name == f {
+				return f
+			}
+		}
+	}
+	return ""
+}
 
 // Options configures [HashVideo] and [Probe]. The zero value hashes every
 // frame at its full size with the default limits, running the ffmpeg and
@@ -161,9 +198,12 @@ type Info struct {
 	// stream that is not an attached picture (cover art).
 	Stream int
 	// Codec is FFmpeg's name for the stream's codec, Format the
-	// container's.
+	// container's (its demuxer's names, "mov,mp4,m4a,3gp,3g2,mj2").
 	Codec  string
 	Format string
+	// demuxer is the name of [Formats] that Format matched, which the
+	// decoding forces.
+	demuxer string
 	// Width and Height are the coded frame size, before any rotation
 	// metadata (which, like the reference, HashVideo ignores).
 	Width, Height int
@@ -285,10 +325,15 @@ type probeOutput struct {
 	} `json:"format"`
 }
 
+// probe runs ffprobe on the file. Only the file protocol and the
+// demuxers of Formats are allowed, so that a playlist or a concatenation
+// list is refused when its format is recognised, before its demuxer reads
+// the files it names.
 func probe(ctx context.Context, ffprobe, input, path string, opt Options) (Info, error) {
 	cmd := exec.CommandContext(ctx, ffprobe,
 		"-v", "error", "-hide_banner",
 		"-protocol_whitelist", "file",
+		"-format_whitelist", formatWhitelist,
 		"-select_streams", "v",
 		"-show_entries", "stream=index,codec_name,codec_type,width,height,avg_frame_rate,r_frame_rate"+
 			":stream_disposition=attached_pic:format=format_name,duration",
@@ -304,7 +349,11 @@ func probe(ctx context.Context, ffprobe, input, path string, opt Options) (Info,
 		}
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
-			return Info{}, fmt.Errorf("%w: %s: ffprobe: %s", ErrNotVideo, path, stderr.message(err))
+			kind := ErrNotVideo
+			if bytes.Contains(stderr.buf, []byte("not on whitelist")) {
+				kind = ErrFormat
+			}
+			return Info{}, fmt.Errorf("%w: %s: ffprobe: %s", kind, path, stderr.message(err))
 		}
 		return Info{}, fmt.Errorf("vpdq: running ffprobe: %w", err)
 	}
@@ -315,12 +364,18 @@ func probe(ctx context.Context, ffprobe, input, path string, opt Options) (Info,
 	if err := json.Unmarshal(stdout.buf, &out); err != nil {
 		return Info{}, fmt.Errorf("vpdq: reading ffprobe output for %s: %w", path, err)
 	}
+	// The whitelist already refused other formats; an ffprobe that
+	// ignored it is caught here, before anything is decoded.
+	dmx := demuxer(out.Format.FormatName)
+	if dmx == "" {
+		return Info{}, fmt.Errorf("%w: %s: format %q", ErrFormat, path, out.Format.FormatName)
+	}
 	for _, s := range out.Streams {
 		if s.CodecType != "video" || s.Disposition.AttachedPic != 0 {
 			continue
 		}
 		info := Info{
-			Stream: s.Index, Codec: s.CodecName, Format: out.Format.FormatName,
+			Stream: s.Index, Codec: s.CodecName, Format: out.Format.FormatName, demuxer: dmx,
 			Width: s.Width, Height: s.Height,
 		}
 		if d, err := strconv.ParseFloat(out.Format.Duration, 64); err == nil && d > 0 && !math.IsInf(d, 0) {
@@ -386,7 +441,9 @@ func frameStep(secondsPerHash, fps float64) int {
 // for bit too (every frame of quality >= 50), and those of the newer
 // test-padded-dimensions sample, made with the shortcut, stay within 4
 // bits. The explicit scale keeps every frame at the same size even if the
-// stream changes size midway.
+// stream changes size midway. The input is read with the demuxer the probe
+// found (-f), and only with it and the file protocol, so that ffmpeg reads
+// nothing but the file probed.
 func ffmpegArgs(input string, info Info, width, height, step, maxFrames int) []string {
 	vf := fmt.Sprintf("scale=%d:%d:flags=lanczos+accurate_rnd:in_color_matrix=bt601,format=rgb24", width, height)
 	if step > 1 {
@@ -395,6 +452,8 @@ func ffmpegArgs(input string, info Info, width, height, step, maxFrames int) []s
 	return []string{
 		"-nostdin", "-hide_banner", "-loglevel", "error",
 		"-protocol_whitelist", "file",
+		"-format_whitelist", formatWhitelist,
+		"-f", info.demuxer,
 		"-noautorotate",
 		"-i", input,
 		"-map", "0:" + strconv.Itoa(info.Stream),

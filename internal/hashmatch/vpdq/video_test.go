@@ -297,3 +297,77 @@ func TestHashVideoNoVideoStream(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestHashVideoRefusesOtherFiles hashes files whose formats name other
+// files: an HLS playlist, an FFmpeg concatenation list and an image
+// sequence's pattern, each naming a real video (or image) beside it. They
+// are refused with ErrFormat before anything is decoded, as is a playlist
+// naming a file that does not exist, with the same error: the refusal
+// must not tell whether the file named exists.
+func TestHashVideoRefusesOtherFiles(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	video := filepath.Join(dir, "real.mp4")
+	png := filepath.Join(dir, "frame1.png")
+	for _, args := range [][]string{
+		{"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "2", "-pix_fmt", "yuv420p", video},
+		{"-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", png},
+	} {
+		out, err := exec.Command("ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Skipf("cannot make a test file with ffmpeg: %v\n%s", err, out)
+		}
+	}
+	if frames, err := HashVideo(context.Background(), video, Options{}); err != nil || len(frames) == 0 {
+		t.Fatalf("the real video: %d frames, %v", len(frames), err)
+	}
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hls := func(target string) string {
+		return "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\n" + target + "\n#EXT-X-ENDLIST\n"
+	}
+	cases := []struct{ name, path string }{
+		{"hls playlist", write("playlist", hls(video))},
+		{"hls playlist named .m3u8", write("playlist.m3u8", hls(video))},
+		{"hls playlist, file: url", write("playlist-url", hls("file:"+video))},
+		{"hls playlist, missing file", write("playlist-missing", hls(filepath.Join(dir, "missing.mp4")))},
+		{"concat list", write("list", "ffconcat version 1.0\nfile '"+video+"'\n")},
+		{"image", png},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			frames, err := HashVideo(context.Background(), c.path, Options{})
+			if !errors.Is(err, ErrFormat) || !errors.Is(err, ErrNotVideo) {
+				t.Fatalf("%d frames, err = %v, want ErrFormat", len(frames), err)
+			}
+			if _, err := Probe(context.Background(), c.path, Options{}); !errors.Is(err, ErrFormat) {
+				t.Fatalf("Probe: err = %v, want ErrFormat", err)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestDemuxer(t *testing.T) {
+	for name, want := range map[string]string{
+		"mov,mp4,m4a,3gp,3g2,mj2": "mov",
+		"matroska,webm":           "matroska",
+		"mpegts":                  "mpegts",
+		"asf":                     "asf",
+		"hls":                     "",
+		"concat":                  "",
+		"image2":                  "",
+		"png_pipe":                "",
+		"":                        "",
+		"mpegtsraw":               "",
+	} {
+		if got := demuxer(name); got != want {
+			t.Errorf("demuxer(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
