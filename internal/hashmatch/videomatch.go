@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -399,24 +398,40 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
 		// A damaged file that still shows frames is matched on what can be
 		// seen, as an offline scan does.
-		return nil, "", "", videoError(err, s.cfg.VideoTimeout)
+		return nil, "", "", s.videoError(ctx, err)
 	}
 	return frames, hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// videoError names why a video could not be hashed.
-func videoError(err error, timeout time.Duration) error {
+// videoError names why an uploaded video could not be hashed. The
+// refusal says what is wrong in words of the request: err itself names the
+// server's temporary file and quotes ffprobe's and ffmpeg's error output,
+// which are logged here and never sent to the client.
+func (s *Service) videoError(ctx context.Context, err error) error {
+	var refusal *errs.Error
 	switch {
 	case errors.Is(err, vpdq.ErrNoFFmpeg):
-		return errs.New(errs.Unavailable, "ffmpeg", "", "this server cannot decode videos: ffmpeg and ffprobe are not installed; hash the frames yourself and send them to /api/v1/hashmatch/match/video")
+		refusal = errs.New(errs.Unavailable, "ffmpeg", "", "this server cannot decode videos: ffmpeg and ffprobe are not installed; hash the frames yourself and send them to /api/v1/hashmatch/match/video")
 	case errors.Is(err, vpdq.ErrTooLarge):
-		return errs.New(errs.TooLarge, "video_size", "", "the video is too large to hash: %s", err.Error())
+		refusal = errs.New(errs.TooLarge, "video_size", "video", "the video is too large to hash: at most %d frames are hashed (one a second), of at most %d pixels and %d pixels a side",
+			MaxVideoFrames, vpdq.DefaultMaxPixels, vpdq.DefaultMaxDimension)
 	case errors.Is(err, context.DeadlineExceeded):
-		return errs.New(errs.TooLarge, "video_time", "", "hashing the video took longer than %s", timeout)
-	case errors.Is(err, vpdq.ErrNotVideo), errors.Is(err, vpdq.ErrTooSmall), errors.Is(err, vpdq.ErrDecode), errors.Is(err, vpdq.ErrCorrupt):
-		return errs.Invalidf("video", "", "the video cannot be hashed: %s", err.Error())
+		refusal = errs.New(errs.TooLarge, "video_time", "video", "hashing the video took longer than %s", s.cfg.VideoTimeout)
+	case errors.Is(err, vpdq.ErrFormat):
+		refusal = errs.Invalidf("video", "video", "the video's format is not accepted: send one video file in MP4, QuickTime, 3GP, Matroska, WebM, AVI, FLV, MPEG-TS, MPEG-PS, Ogg or ASF (WMV); playlists, concatenation lists and images are refused")
+	case errors.Is(err, vpdq.ErrNotVideo):
+		refusal = errs.Invalidf("video", "video", "the file is not a video that can be read: its container is not recognised, or it holds no video stream")
+	case errors.Is(err, vpdq.ErrTooSmall):
+		refusal = errs.Invalidf("video", "video", "the video's frames are smaller than %d pixels a side", pdq.MinDimension)
+	case errors.Is(err, vpdq.ErrDecode), errors.Is(err, vpdq.ErrCorrupt):
+		refusal = errs.Invalidf("video", "video", "the video could not be decoded: the file is damaged, or its codec is not supported")
+	default:
+		return err
 	}
-	return err
+	if s.Log != nil {
+		s.Log.InfoContext(ctx, "video refused", "rule", refusal.Rule, "err", err)
+	}
+	return refusal
 }
 
 // videoOptions are the server's settings of video matching.

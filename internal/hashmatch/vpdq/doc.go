@@ -26,7 +26,10 @@
 // links libav* directly), run with a timeout; frames are streamed from
 // ffmpeg's standard output one at a time and hashed by a few goroutines, so
 // memory use is a handful of frame buffers whatever the length of the
-// video. The exact hashes depend on the FFmpeg version, as they do for the
+// video. Only the single-file containers of [Formats] are read, with the
+// file protocol alone: playlists, concatenation lists and image sequences,
+// which would have FFmpeg open other files, are refused with [ErrFormat]
+// before anything is decoded. The exact hashes depend on the FFmpeg version, as they do for the
 // reference: upstream's regression rule, kept by this package's tests, is
 // that frames of quality >= 50 are within Hamming distance 31 of the
 // reference hashes.
