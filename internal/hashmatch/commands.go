@@ -256,7 +256,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	norm := func(list string, in []DocEntry) ([]DocEntry, error) {
 		out := make([]DocEntry, 0, len(in))
 		for i, a := range in {
-			e, err := normalizeEntry(check.Index(list, i), a)
+			e, err := newEntry(check.Index(list, i), a)
 			if err != nil {
 				return nil, err
 			}

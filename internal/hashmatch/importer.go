@@ -240,7 +240,7 @@ func parseHex(data []byte) (NewVersion, error) {
 		if len(f) > 2 {
 			e.EntryID = f[2]
 		}
-		e, err := normalizeEntry("line "+strconv.Itoa(n), e)
+		e, err := newEntry("line "+strconv.Itoa(n), e)
 		if err != nil {
 			return v, lineErr(n, err)
 		}
@@ -330,7 +330,7 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 		if m.Category != nil {
 			class = fmt.Sprintf("vic-%d", *m.Category)
 		}
-		e, err := normalizeEntry("media", DocEntry{EntryID: id, PDQ: h, MD5: m.MD5, SHA256: m.SHA256, Classification: class})
+		e, err := newEntry("media", DocEntry{EntryID: id, PDQ: h, MD5: m.MD5, SHA256: m.SHA256, Classification: class})
 		if err != nil {
 			return v, recordErr("media", i+1, id, err)
 		}
@@ -363,7 +363,7 @@ func parseJSON(data []byte) (NewVersion, error) {
 		entries []DocEntry
 	}{{"adds", v.Adds}, {"updates", v.Updates}} {
 		for i, a := range list.entries {
-			e, err := normalizeEntry(check.Index(list.name, i), a)
+			e, err := newEntry(check.Index(list.name, i), a)
 			if err != nil {
 				return NewVersion{}, fieldErr(err)
 			}

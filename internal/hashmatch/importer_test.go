@@ -283,3 +283,60 @@ const ncmecVideoSHA1Only = `<queryResult xmlns="https://hashsharing.ncmec.org/ha
 <video><member id="101">TX Example</member><timestamp>2019-11-24T15:10:00Z</timestamp><id>sha1only</id>
 <fingerprints><sha1>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</sha1><tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/></fingerprints></video>
 </videos></queryResult>`
+
+// withBits is a PDQ hash with its n lowest bits set.
+func withBits(n int) string {
+	var h pdq.Hash
+	for k := range n {
+		h[3-k/64] |= 1 << (k % 64)
+	}
+	return h.String()
+}
+
+// TestDegenerateHashRefused: an image entry whose hash has fewer than
+// MinHashBits bits set, or fewer clear (a blank image's all-zero hash, an
+// all-one hash), is refused by every import format that carries PDQ
+// hashes, naming the line or record, and by newEntry; 32 bits either way
+// are accepted, and signed documents already published still verify.
+func TestDegenerateHashRefused(t *testing.T) {
+	zero, ones := strings.Repeat("0", 64), strings.Repeat("f", 64)
+	for n, ok := range map[int]bool{0: false, 1: false, 31: false, MinHashBits: true, 128: true, 256 - MinHashBits: true, 225: false, 256: false} {
+		_, err := newEntry("adds[3]", DocEntry{EntryID: "e", PDQ: withBits(n)})
+		if e, _ := errs.As(err); ok != (err == nil) || !ok && (e == nil || e.Rule != "pdq_degenerate" || e.Field != "adds[3].pdq") {
+			t.Errorf("%d bits set: err = %v, want accepted %v", n, err, ok)
+		}
+	}
+	lists := []struct{ format, list, where string }{
+		{FormatHex, h1 + "\n" + zero + " A1 blank\n", "line 2"},
+		{FormatHex, h1 + "\n\n" + ones + "\n", "line 3"},
+		{FormatJSON, `{"adds":[{"entry_id":"a","pdq":"` + h1 + `"},{"entry_id":"b","pdq":"` + zero + `"}]}`, "adds[1]"},
+		{FormatProjectVIC, `{"value":[{"MediaID": 17, "Category": 1, "PDQ": "` + zero + `"}]}`, "media 1"},
+		{FormatTECSV, "collab,signal_type,signal_str,category,tags\nSample Data,pdq," + h1 + ",POSITIVE_CLASS,A1\nSample Data,pdq," + zero + ",POSITIVE_CLASS,A1\n", "line 3"},
+	}
+	for _, l := range lists {
+		_, _, err := ParseList(l.format, []byte(l.list))
+		e, _ := errs.As(err)
+		if e == nil || e.Rule != "pdq_degenerate" || !strings.Contains(e.Field+" "+e.Message, l.where) {
+			t.Errorf("%s list with a degenerate hash at %s: err = %v", l.format, l.where, err)
+		}
+	}
+	// A document signed before the rule still opens.
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custos/XA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	d := Doc{Format: DocFormat, Bank: "HB-1", Name: "n", Owner: "CM-1", Kind: KindKnown, Threshold: 31, Version: 1,
+		Adds: []DocEntry{{EntryID: "blank", PDQ: zero, Classification: "unspecified"}}}
+	canon, err := d.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := SignDoc(signer, canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := OpenDoc([]byte(NoteText(canon, sig)), vkey); err != nil {
+		t.Errorf("a published document holding an all-zero hash: %v", err)
+	}
+}

@@ -148,7 +148,7 @@ func parseTE(data []byte, comma rune, st *ImportStats) (NewVersion, error) {
 			st.leaveOut(NotHeldSignalType, typ, true, where)
 			continue
 		}
-		e, err = normalizeEntry(where, e)
+		e, err = newEntry(where, e)
 		if err != nil {
 			return NewVersion{}, lineErr(line, err)
 		}
@@ -247,7 +247,7 @@ func parseHMA(data []byte, st *ImportStats) (NewVersion, error) {
 			st.leaveOut(NotHeldSignalType, strings.Join(other, ","), true, id)
 			continue
 		}
-		e, err := normalizeEntry("signals", e)
+		e, err := newEntry("signals", e)
 		if err != nil {
 			return NewVersion{}, recordErr("content", i+1, id, err)
 		}

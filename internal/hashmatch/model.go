@@ -2,6 +2,7 @@ package hashmatch
 
 import (
 	"math"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strings"
@@ -132,6 +133,42 @@ func normalizeEntry(field string, e DocEntry) (DocEntry, error) {
 	}
 	if !classRE.MatchString(e.Classification) {
 		return e, errs.Invalidf("classification", field+".classification", "a classification is 1 to 64 letters, digits or . _ : -")
+	}
+	return e, nil
+}
+
+// MinHashBits is how many bits of an image entry's PDQ hash must be set,
+// and how many clear. PDQ sets a bit where a DCT coefficient is above
+// their median, so the hash of a real image has about half its 256 bits
+// set (85 to 156 in the reference's test images and video frames). A
+// blank or flat image hashes to all zeros, or to a few stray bits, at
+// quality 0; an entry that close to all zeros (or to all ones) would match,
+// within a usual threshold, the blank images that matching without a
+// quality floor (HMA's lookups by hash) sends: no list of known content
+// holds such a hash on purpose.
+const MinHashBits = 32
+
+// newEntry validates an entry that a publication or an import adds to a
+// bank: normalizeEntry's rules, and an image's hash is not degenerate
+// (MinHashBits). Signed documents already published are read with
+// normalizeEntry alone, so that banks published before the rule still load.
+func newEntry(field string, e DocEntry) (DocEntry, error) {
+	e, err := normalizeEntry(field, e)
+	if err != nil || e.Video != nil {
+		return e, err
+	}
+	h, err := parsePDQ(e.PDQ)
+	if err != nil {
+		return e, err
+	}
+	set := 0
+	for _, w := range h {
+		set += bits.OnesCount64(w)
+	}
+	if set < MinHashBits || set > 256-MinHashBits {
+		return e, errs.Invalidf("pdq_degenerate", field+".pdq",
+			"pdq has %d of its 256 bits set; an entry's hash needs at least %d set and %d clear: a hash this close to all zeros or all ones is that of a blank or flat image (a real image's has about half its bits set) and would match every such image",
+			set, MinHashBits, MinHashBits)
 	}
 	return e, nil
 }

@@ -199,7 +199,7 @@ func ncmecEntry(it ncmecItem, id string, video bool, st *ImportStats) (DocEntry,
 		st.leaveOut(rule, strings.Join(append(fingerprintNames(e), other...), ","), true, id)
 		return e, false, nil
 	}
-	e, err := normalizeEntry("entry", e)
+	e, err := newEntry("entry", e)
 	if err != nil {
 		return e, false, err
 	}
