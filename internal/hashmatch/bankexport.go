@@ -242,10 +242,11 @@ func mediaID(id string) any {
 func exportTE(format string, m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error) {
 	var buf bytes.Buffer
 	rows := [][]string{teColumns}
-	// The bank's name is a cell of every row: one a spreadsheet would read
-	// as a formula is quoted, as in custos's other CSV files (tab-separated
-	// files are not opened by spreadsheets as formulas, but are written the
-	// same, one way for both).
+	// Every text cell that a spreadsheet would read as a formula is quoted,
+	// as in custos's other CSV files: the bank's name (a cell of every row)
+	// and the tags (a classification may start with -) above all
+	// (tab-separated files are not opened by spreadsheets as formulas, but
+	// are written the same, one way for both). ParseList removes the quote.
 	collab := export.Cell(strings.Join(strings.Fields(m.Name), " "))
 	for _, e := range entries {
 		typ, sig, id := "pdq", e.PDQ, e.PDQ
@@ -266,7 +267,7 @@ func exportTE(format string, m ListMeta, entries []DocEntry, st *ExportStats) ([
 		if tags == "unspecified" {
 			tags = ""
 		}
-		rows = append(rows, []string{collab, typ, sig, tePositive, tags})
+		rows = append(rows, []string{collab, export.Cell(typ), export.Cell(sig), export.Cell(tePositive), export.Cell(tags)})
 		st.Entries++
 	}
 	if format == FormatTETSV {

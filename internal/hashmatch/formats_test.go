@@ -516,3 +516,37 @@ func TestVersionUpdatesCounted(t *testing.T) {
 		verifyLog(t, w)
 	})
 }
+
+// TestTEExportQuotesEveryCell: in a ThreatExchange file, no text cell
+// starts as a spreadsheet formula would, the tags included (a
+// classification may start with -), and the file reads back the same.
+func TestTEExportQuotesEveryCell(t *testing.T) {
+	const p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+	entries := []hashmatch.DocEntry{{EntryID: p1, PDQ: p1, Classification: "-2-3"}}
+	meta := hashmatch.ListMeta{Bank: "HB-1", Name: "=1+1", Owner: "CM-1", Version: 1}
+	for _, format := range []string{hashmatch.FormatTECSV, hashmatch.FormatTETSV} {
+		b, _, err := hashmatch.ExportList(format, meta, entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sep := ","
+		if format == hashmatch.FormatTETSV {
+			sep = "\t"
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		for _, line := range lines[1:] {
+			for _, cell := range strings.Split(line, sep) {
+				if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+					t.Errorf("%s: cell %q of %q starts as a formula", format, cell, line)
+				}
+			}
+		}
+		v, _, err := hashmatch.ParseList(format, b)
+		if err != nil {
+			t.Fatalf("%s: reading the export back: %v\n%s", format, err, b)
+		}
+		if len(v.Adds) != 1 || v.Adds[0].Classification != "-2-3" || v.Adds[0].PDQ != p1 {
+			t.Errorf("%s: read back %+v", format, v.Adds)
+		}
+	}
+}

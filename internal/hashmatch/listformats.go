@@ -101,7 +101,7 @@ func parseTE(data []byte, comma rune, st *ImportStats) (NewVersion, error) {
 	}
 	get := func(rec []string, name string) string {
 		if i, ok := col[name]; ok {
-			return strings.TrimSpace(rec[i])
+			return uncell(strings.TrimSpace(rec[i]))
 		}
 		return ""
 	}
@@ -257,4 +257,14 @@ func parseHMA(data []byte, st *ImportStats) (NewVersion, error) {
 		v.Adds = append(v.Adds, e)
 	}
 	return v, nil
+}
+
+// uncell undoes export.Cell: the quote custos's ThreatExchange export puts
+// before a cell a spreadsheet would read as a formula (a classification
+// starting with -), so that an exported list reads back the same.
+func uncell(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+		return v[1:]
+	}
+	return v
 }
