@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -363,7 +364,18 @@ func DecodeBytes(b []byte, v any) error {
 		case errors.As(err, &te) && te.Field == "":
 			return errs.New(errs.Malformed, "json_type", "", "the body must be a JSON %s", jsonKind(te.Type.Kind().String()))
 		case errors.As(err, &te):
-			return errs.New(errs.Malformed, "json_type", te.Field, "%s must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
+			// encoding/json names the field without the array indices
+			// (items.quality): name it as the other refusals do.
+			field := te.Field
+			if p := jsonPath(b, te.Offset); p != "" {
+				field = p
+			}
+			kind := jsonKind(te.Type.Kind().String())
+			if num, ok := strings.CutPrefix(te.Value, "number "); ok && kind == "number" {
+				// A number where a whole one is wanted, or one out of range.
+				return errs.New(errs.Malformed, "json_type", field, "%s must be a whole number within range, not %s", field, num)
+			}
+			return errs.New(errs.Malformed, "json_type", field, "%s must be a JSON %s", field, kind)
 		case errors.As(err, &se):
 			return errs.New(errs.Malformed, "json", "", "the body is not valid JSON (at byte %d)", se.Offset)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -379,6 +391,80 @@ func DecodeBytes(b []byte, v any) error {
 		return errs.New(errs.Malformed, "json", "", "send exactly one JSON object, with nothing after it")
 	}
 	return nil
+}
+
+// jsonPath names the value of the JSON document b that ends at offset (or,
+// for an object or an array, starts there), as refusals name fields:
+// items[3].quality. It returns "" when b has no value there.
+func jsonPath(b []byte, offset int64) string {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []*frame
+	path := func() string {
+		var sb strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.array:
+				sb.WriteString("[" + strconv.Itoa(f.index) + "]")
+			case f.wantKey:
+				// between members: no key yet
+			default:
+				if sb.Len() > 0 {
+					sb.WriteByte('.')
+				}
+				sb.WriteString(f.key)
+			}
+		}
+		return sb.String()
+	}
+	// next moves past a value of the innermost container.
+	next := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if top := stack[len(stack)-1]; top.array {
+			top.index++
+		} else {
+			top.wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch d, _ := tok.(json.Delim); {
+		case d == '}' || d == ']':
+			stack = stack[:len(stack)-1]
+			if dec.InputOffset() >= offset {
+				return path()
+			}
+			next()
+		case top != nil && !top.array && top.wantKey:
+			top.key, _ = tok.(string)
+			top.wantKey = false
+		case d == '{' || d == '[':
+			if dec.InputOffset() >= offset {
+				return path()
+			}
+			stack = append(stack, &frame{array: d == '[', wantKey: d == '{'})
+		default:
+			if dec.InputOffset() >= offset {
+				return path()
+			}
+			next()
+		}
+	}
 }
 
 func jsonKind(k string) string {
