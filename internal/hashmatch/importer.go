@@ -6,7 +6,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -293,10 +295,35 @@ type vicMedia struct {
 	} `json:"AlternativeHashes"`
 }
 
+// jsonType names the JSON type that decodes into a Go kind.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.Uint64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.String:
+		return "string"
+	}
+	return "object"
+}
+
 func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 	var v NewVersion
 	var d vicDoc
 	if err := json.Unmarshal(data, &d); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			// encoding/json's text names Go types (vicMedia.value.Category):
+			// name the document's field instead.
+			return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON: %s must be a JSON %s, not %s (byte %d)",
+				te.Field, jsonType(te.Type.Kind()), te.Value, te.Offset)
+		}
+		if errors.As(err, &te) {
+			return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON: the document must be an object with a \"value\" array of media, not %s", te.Value)
+		}
 		return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON (an object with a \"value\" array of media): %v", err)
 	}
 	for i, m := range d.Value {

@@ -340,3 +340,20 @@ func TestDegenerateHashRefused(t *testing.T) {
 		t.Errorf("a published document holding an all-zero hash: %v", err)
 	}
 }
+
+// TestParseProjectVICTypes: a media field of the wrong type is refused
+// naming the document's field, not Go's types.
+func TestParseProjectVICTypes(t *testing.T) {
+	for j, want := range map[string]string{
+		`{"value":[{"MediaID": 17, "Category": "one", "PDQ": "` + h1 + `"}]}`: "value.Category must be a JSON number, not string",
+		`{"value":[{"MediaID": 17, "Category": 1.5}]}`:                        "value.Category must be a JSON number, not number 1.5",
+		`{"value":{"MediaID": 17}}`:                                           "value must be a JSON array, not object",
+		`[{"MediaID": 17}]`:                                                   "must be an object",
+	} {
+		_, _, err := ParseList(FormatProjectVIC, []byte(j))
+		e, _ := errs.As(err)
+		if e == nil || e.Rule != "projectvic_json" || !strings.Contains(e.Message, want) || strings.Contains(e.Message, "vicMedia") || strings.Contains(e.Message, "Go ") {
+			t.Errorf("%s: %v, want %q", j, err, want)
+		}
+	}
+}

@@ -63,7 +63,9 @@ func (s *Service) MatchImage(ctx context.Context, p *auth.Principal, r io.Reader
 	}
 	pr, err := s.prepareUpload(ctx, "", r, meta)
 	if err != nil {
-		return nil, err
+		// The refusals of the image itself (image_size, image_pixels,
+		// image) name it; those of the headers name theirs.
+		return nil, fieldError("image", err)
 	}
 	res, err := s.match(ctx, p, []prepared{pr})
 	if err != nil {

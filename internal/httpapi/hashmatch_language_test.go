@@ -36,8 +36,18 @@ func TestHashmatchRefusalsInLanguages(t *testing.T) {
 	// An image of 256x256 pixels over a limit of 10,000: the sentence of
 	// image_pixels, in Chinese.
 	r := e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "Accept-Language", "zh")
-	if code, rule, _, msg := refusal(r); r.Status != 413 || code != "too_large" || rule != "image_pixels" ||
+	if code, rule, field, msg := refusal(r); r.Status != 413 || code != "too_large" || rule != "image_pixels" || field != "image" ||
 		msg != "图像尺寸过大：png 256x256 共 65536 像素，上限为 10000" {
-		t.Errorf("image_pixels in Chinese: %d %s %s %q", r.Status, code, rule, msg)
+		t.Errorf("image_pixels in Chinese: %d %s %s %s %q", r.Status, code, rule, field, msg)
+	}
+	// Bytes that are no image: rule image, field image; a bad header
+	// keeps its own field.
+	r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", []byte("not an image"))
+	if _, rule, field, _ := refusal(r); r.Status != 422 || rule != "image" || field != "image" {
+		t.Errorf("not an image: %d %s", r.Status, r.Raw)
+	}
+	r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "X-Custos-Uploaded-At", "yesterday")
+	if _, _, field, _ := refusal(r); field != "uploaded_at" {
+		t.Errorf("bad header: %d %s", r.Status, r.Raw)
 	}
 }
