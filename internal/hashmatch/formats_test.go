@@ -265,7 +265,7 @@ func TestListRoundTrip(t *testing.T) {
 			token, query string
 			status       int
 		}{{w.OtherAnalyst, "format=hex", 403}, {w.Service, "format=hex", 403}, {w.Analyst, "format=csv", 422}, {w.Analyst, "format=hex&version=2", 422},
-			{w.Analyst, "format=hex&version=x", 422}} {
+			{w.Analyst, "format=hex&version=x", 422}, {w.Analyst, "format=hex&format=json", 422}, {w.Analyst, "format=hex&version=1&version=1", 422}} {
 			if r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?"+bad.query, bad.token, nil); r.Status != bad.status {
 				t.Errorf("%s: %d %s", bad.query, r.Status, r.Raw)
 			}

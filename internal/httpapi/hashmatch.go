@@ -170,6 +170,13 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query()
+				// A parameter given twice is refused, as list queries do,
+				// rather than the first taken silently.
+				for _, name := range []string{"format", "version"} {
+					if len(q[name]) > 1 {
+						return 0, nil, errs.Invalidf("query", name, "%s is given more than once", name)
+					}
+				}
 				version := 0
 				if v := q.Get("version"); v != "" {
 					n, err := strconv.Atoi(v)
