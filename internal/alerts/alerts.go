@@ -189,7 +189,8 @@ func (s *Service) Comment(ctx context.Context, p *auth.Principal, id string, in 
 	}, true)
 }
 
-// Close closes the alert with an outcome and a note. A closed alert stays
+// Close closes the alert with an outcome and a note, and logs the repeats
+// not logged yet (ledger.RaisedAlert.RepeatsUnlogged). A closed alert stays
 // closed.
 func (s *Service) Close(ctx context.Context, p *auth.Principal, id string, in Closing) (*ledger.RaisedAlert, error) {
 	if err := p.Require(auth.WorkAlerts); err != nil {
@@ -206,7 +207,13 @@ func (s *Service) Close(ctx context.Context, p *auth.Principal, id string, in Cl
 		return nil, err
 	}
 	return s.work(ctx, p, id, "close alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
-		return ledger.NewEntry(ledger.TypeAlertClosed, ledger.AlertClosed{AlertID: a.ID, Outcome: in.Outcome, Note: note})
+		// The repeats counted outside the log since its last leaf are
+		// logged with the closing: a closed alert's count is the log's.
+		c := ledger.AlertClosed{AlertID: a.ID, Outcome: in.Outcome, Note: note}
+		if a.RepeatsUnlogged > 0 {
+			c.Repeats, c.LastRepeatedAt = a.RepeatsUnlogged, a.LastRepeatedAt
+		}
+		return ledger.NewEntry(ledger.TypeAlertClosed, c)
 	})
 }
 

@@ -10,10 +10,10 @@ import (
 	"github.com/custos-project/custos/internal/store"
 )
 
-// Entry types of the work on alerts. alert.repeated is the writer's: a
-// refusal retried within its window, counted on the open alert it repeats
-// instead of raising another. The others are the regulator's commands
-// (internal/alerts).
+// Entry types of the work on alerts. alert.repeated is the writer's: the
+// refusals retried within its window, counted on the open alert they repeat
+// instead of raising another (at most one leaf a RepeatPeriod per alert:
+// AlertRepeated). The others are the regulator's commands (internal/alerts).
 const (
 	TypeAlertAcknowledged = "alert.acknowledged"
 	TypeAlertAssigned     = "alert.assigned"
@@ -38,9 +38,18 @@ var AlertStates = []string{StateOpen, StateAcknowledged, StateClosed}
 // police, prosecutor), or the alert was a false alarm.
 var AlertOutcomes = []string{"no_action", "corrected", "referred", "false_alarm"}
 
-// AlertRef is the data of alert.acknowledged and alert.repeated.
+// AlertRef is the data of alert.acknowledged.
 type AlertRef struct {
 	AlertID string `json:"alert_id"`
+}
+
+// AlertRepeated is the data of alert.repeated: Count refusals retried since
+// the alert's last leaf, this one included (the repeats counted meanwhile in
+// the alert_repeats table, outside the log). Leaves written before the count
+// existed lack it and count one.
+type AlertRepeated struct {
+	AlertID string `json:"alert_id"`
+	Count   int64  `json:"count,omitempty"`
 }
 
 // AlertAssigned is the data of alert.assigned: who works the alert now.
@@ -58,11 +67,16 @@ type AlertComment struct {
 	PrincipalID string `json:"principal_id,omitempty"`
 }
 
-// AlertClosed is the data of alert.closed: the outcome and why.
+// AlertClosed is the data of alert.closed: the outcome and why. Repeats are
+// the repeats not yet logged when it was closed, and LastRepeatedAt the
+// latest of them: closing brings them into the log, so the count of a
+// closed alert is the log's whole.
 type AlertClosed struct {
-	AlertID string `json:"alert_id"`
-	Outcome string `json:"outcome"`
-	Note    string `json:"note"`
+	AlertID        string `json:"alert_id"`
+	Outcome        string `json:"outcome"`
+	Note           string `json:"note"`
+	Repeats        int64  `json:"repeats,omitempty"`
+	LastRepeatedAt string `json:"last_repeated_at,omitempty"`
 }
 
 // projectAlertWork registers the projectors of the work on alerts.
@@ -79,12 +93,31 @@ func projectAlertWork(r *Projections) {
 		return err
 	})
 	On(r, TypeAlertClosed, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertClosed) error {
+		if d.Repeats > 0 {
+			if err := updateAlert(ctx, q, d.AlertID, "repeats = repeats + ?, last_repeated_at = ?", d.Repeats, d.LastRepeatedAt); err != nil {
+				return err
+			}
+		}
+		if err := clearRepeats(ctx, q, d.AlertID); err != nil {
+			return err
+		}
 		return updateAlert(ctx, q, d.AlertID, "state = ?, closed_at = ?, closed_by = ?, outcome = ?, close_note = ?",
 			StateClosed, e.At, e.By, d.Outcome, d.Note)
 	})
-	On(r, TypeAlertRepeated, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertRef) error {
-		return updateAlert(ctx, q, d.AlertID, "repeats = repeats + 1, last_repeated_at = ?", e.At)
+	On(r, TypeAlertRepeated, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertRepeated) error {
+		if err := clearRepeats(ctx, q, d.AlertID); err != nil {
+			return err
+		}
+		return updateAlert(ctx, q, d.AlertID, "repeats = repeats + ?, last_repeated_at = ?", max(d.Count, 1), e.At)
 	})
+}
+
+// clearRepeats forgets the repeats of an alert counted outside the log, once
+// a leaf has counted them. On a replay the table is empty and this does
+// nothing.
+func clearRepeats(ctx context.Context, q store.Queryer, id string) error {
+	_, err := q.Exec(ctx, "DELETE FROM alert_repeats WHERE alert_id = ?", id)
+	return err
 }
 
 // updateAlert sets columns of one alert, which must exist.
@@ -123,9 +156,13 @@ type RaisedAlert struct {
 	CloseNote      string `json:"close_note,omitempty"`
 	// Repeats counts the same refusal retried within the writer's window
 	// while the alert was open; LastRepeatedAt is the latest.
-	Repeats        int64          `json:"repeats"`
-	LastRepeatedAt string         `json:"last_repeated_at,omitempty"`
-	Comments       []AlertComment `json:"comments,omitempty"`
+	// RepeatsUnlogged are those of them not in the log yet: counted since
+	// the alert's last leaf, in the alert_repeats table, and logged by the
+	// next alert.repeated a RepeatPeriod after it, or by the closing.
+	Repeats         int64          `json:"repeats"`
+	LastRepeatedAt  string         `json:"last_repeated_at,omitempty"`
+	RepeatsUnlogged int64          `json:"repeats_unlogged,omitempty"`
+	Comments        []AlertComment `json:"comments,omitempty"`
 }
 
 // AlertFilter selects alerts; empty fields select all. From and End bound
@@ -142,20 +179,25 @@ type AlertFilter struct {
 
 const alertSelect = `al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
 	COALESCE(a.name, ''), al.principal_id, al.log_index, al.state, al.acknowledged_at, al.acknowledged_by, al.assignee_id,
-	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats, al.last_repeated_at`
+	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats + COALESCE(ar.count, 0),
+	CASE WHEN COALESCE(ar.last_at, '') > al.last_repeated_at THEN ar.last_at ELSE al.last_repeated_at END, COALESCE(ar.count, 0)`
 
-const alertColumns = alertSelect + ` FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id`
+// alertFrom joins the alerts with their authorities and with the repeats not
+// yet logged (alert_repeats).
+const alertFrom = ` FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id LEFT JOIN alert_repeats ar ON ar.alert_id = al.id`
+
+const alertColumns = alertSelect + alertFrom
 
 // listAlertsSQL reads a page of alerts in the order of the index on
 // (log_index DESC, id) (core migration 6): the filters as pairs (empty for
 // any), the cursor's condition (page.Request.Where) and the limit.
-const listAlertsSQL = "SELECT " + alertSelect + `, al.log_index FROM alerts al LEFT JOIN authorities a ON a.id = al.authority_id
+const listAlertsSQL = "SELECT " + alertSelect + `, al.log_index` + alertFrom + `
 	WHERE (? = '' OR al.rule = ?) AND (? = '' OR al.authority_id = ?) AND (? = '' OR al.state = ?)
 	AND (? = '' OR al.raised_at >= ?) AND (? = '' OR al.raised_at < ?) AND %s ORDER BY al.log_index DESC, al.id LIMIT ?`
 
 func scanAlert(r store.Scanner, a *RaisedAlert) error {
 	return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex,
-		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt)
+		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt, &a.RepeatsUnlogged)
 }
 
 // Alerts lists a page of the alerts the filter selects, the newest first.
@@ -207,16 +249,33 @@ func AlertRules(ctx context.Context, q store.Queryer) ([]string, error) {
 	return store.Rows(rows, func(r store.Scanner, s *string) error { return r.Scan(s) })
 }
 
-// repeatedAlert returns the id of the open alert that a refusal repeats: the
-// newest not closed, raised at or after since, of the same rule, field,
-// command, principal and authority; "" when there is none.
-func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (string, error) {
-	var id string
-	err := q.QueryRow(ctx, `SELECT id FROM alerts WHERE principal_id = ? AND rule = ? AND raised_at >= ? AND field = ? AND command = ?
-		AND authority_id = ? AND state <> ? ORDER BY log_index DESC LIMIT 1`,
-		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&id)
+// openAlert is the open alert a refusal repeats: its id, when its last leaf
+// was written (its raising or its last alert.repeated), and the repeats
+// counted since outside the log.
+type openAlert struct {
+	id, logged string
+	unlogged   int64
+}
+
+// repeatedAlert returns the open alert that a refusal repeats: the newest not
+// closed, raised at or after since, of the same rule, field, command,
+// principal and authority; an empty id when there is none.
+func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (openAlert, error) {
+	var o openAlert
+	err := q.QueryRow(ctx, `SELECT al.id, CASE WHEN al.last_repeated_at > al.raised_at THEN al.last_repeated_at ELSE al.raised_at END,
+		COALESCE(ar.count, 0) FROM alerts al LEFT JOIN alert_repeats ar ON ar.alert_id = al.id
+		WHERE al.principal_id = ? AND al.rule = ? AND al.raised_at >= ? AND al.field = ? AND al.command = ?
+		AND al.authority_id = ? AND al.state <> ? ORDER BY al.log_index DESC LIMIT 1`,
+		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged, &o.unlogged)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return openAlert{}, nil
 	}
-	return id, err
+	return o, err
+}
+
+// countRepeat counts one more repeat of an open alert outside the log.
+func countRepeat(ctx context.Context, q store.Queryer, id, at string) error {
+	_, err := q.Exec(ctx, `INSERT INTO alert_repeats (alert_id, count, last_at) VALUES (?, 1, ?)
+		ON CONFLICT (alert_id) DO UPDATE SET count = alert_repeats.count + 1, last_at = excluded.last_at`, id, at)
+	return err
 }

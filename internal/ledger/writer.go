@@ -48,6 +48,7 @@ type Writer struct {
 	log      *slog.Logger
 	maxBatch int
 	window   time.Duration
+	period   time.Duration
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -98,13 +99,24 @@ type WriterConfig struct {
 	// AlertWindow is how long an alert stays the one a retried refusal
 	// repeats: a refusal identical in rule, field, command, principal and
 	// authority to an alert raised within the window and not closed is
-	// recorded as an alert.repeated leaf that counts on that alert, not as a
-	// second alert. Default DefaultAlertWindow; negative raises every one.
+	// counted on that alert, not as a second alert. Default
+	// DefaultAlertWindow; negative raises every one.
 	AlertWindow time.Duration
+	// RepeatPeriod is how often the log records the repeats of one open
+	// alert: a repeat RepeatPeriod or more after the alert's last leaf is
+	// an alert.repeated leaf that counts it and those counted meanwhile;
+	// one sooner is counted outside the log (alert_repeats), changing no
+	// leaf. So refusals that anyone may cause (a forged exchange envelope)
+	// add at most one leaf a period per alert. Default DefaultRepeatPeriod;
+	// negative logs every repeat.
+	RepeatPeriod time.Duration
 }
 
 // DefaultAlertWindow is the writer's AlertWindow unless configured.
 const DefaultAlertWindow = 10 * time.Minute
+
+// DefaultRepeatPeriod is the writer's RepeatPeriod unless configured.
+const DefaultRepeatPeriod = time.Minute
 
 // NewWriter starts a writer on db. Close stops it.
 func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
@@ -123,8 +135,11 @@ func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
 	if cfg.AlertWindow == 0 {
 		cfg.AlertWindow = DefaultAlertWindow
 	}
+	if cfg.RepeatPeriod == 0 {
+		cfg.RepeatPeriod = DefaultRepeatPeriod
+	}
 	w := &Writer{db: db, reg: reg, signer: cfg.Signer, origin: cfg.Origin, now: cfg.Now, ids: cfg.IDs,
-		log: cfg.Logger, maxBatch: cfg.MaxBatch, window: cfg.AlertWindow, reqs: make(chan *request, 4096), stop: make(chan struct{})}
+		log: cfg.Logger, maxBatch: cfg.MaxBatch, window: cfg.AlertWindow, period: cfg.RepeatPeriod, reqs: make(chan *request, 4096), stop: make(chan struct{})}
 	w.stopped.Add(1)
 	go w.loop()
 	return w
@@ -473,6 +488,13 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 			if err != nil {
 				return batch, 0, 0, err
 			}
+			if a == nil {
+				// A repeat counted outside the log: no leaf.
+				if err := tx.Flush(ctx); err != nil {
+					return batch, 0, 0, fmt.Errorf("count a repeated refusal: %w", err)
+				}
+				continue
+			}
 			a.V, a.At, a.By, a.Authority = Version, at, r.actor.Principal, r.actor.Authority
 			if err := w.reg.Project(ctx, tx, int64(size), a); err != nil {
 				return batch, 0, 0, fmt.Errorf("record alert: %w", err)
@@ -602,18 +624,28 @@ func anyKey(set map[string]bool, keys []string) bool {
 	return false
 }
 
-// alert is the entry that records a refusal with Alert set: an
-// alert.repeated of the open alert it repeats within the window, or else a
-// new alert.raised. The decision is a leaf of its own, so a replay never
-// depends on the window the writer ran with.
+// alert is the entry that records a refusal with Alert set: a new
+// alert.raised, or, for a repeat of an open alert raised within the window,
+// either an alert.repeated that counts it with the repeats counted since the
+// alert's last leaf (when that leaf is RepeatPeriod old or more) or nil: the
+// repeat is counted in alert_repeats, outside the log, and no leaf is
+// written. The decision is a leaf of its own, so a replay never depends on
+// the window the writer ran with; the repeats not yet logged are not
+// replayed (a leaf or the closing logs them later).
 func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *request, a Alert) (*Entry, error) {
 	if w.window > 0 {
-		id, err := repeatedAlert(ctx, tx, a, r.actor.Principal, r.actor.Authority, FormatTime(now.Add(-w.window)))
+		o, err := repeatedAlert(ctx, tx, a, r.actor.Principal, r.actor.Authority, FormatTime(now.Add(-w.window)))
 		if err != nil {
 			return nil, fmt.Errorf("find the alert a refusal repeats: %w", err)
 		}
-		if id != "" {
-			return NewEntry(TypeAlertRepeated, AlertRef{AlertID: id})
+		if o.id != "" {
+			if w.period > 0 && o.logged > FormatTime(now.Add(-w.period)) {
+				if err := countRepeat(ctx, tx, o.id, FormatTime(now)); err != nil {
+					return nil, fmt.Errorf("count a repeated refusal: %w", err)
+				}
+				return nil, nil
+			}
+			return NewEntry(TypeAlertRepeated, AlertRepeated{AlertID: o.id, Count: o.unlogged + 1})
 		}
 	}
 	a.ID = w.ids.New("AL")

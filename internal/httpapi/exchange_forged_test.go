@@ -1,0 +1,82 @@
+package httpapi_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestForgedEnvelopesBoundLeaves posts, without credentials, envelopes that
+// name a peer's public key fingerprint with random signatures: each is
+// refused bad_signature and counted on one open alert, but the log grows by
+// at most one leaf a RepeatPeriod (the alert, then an alert.repeated that
+// counts the repeats since), not one a request. The alert shows every
+// repeat all along; closing it logs those not logged yet, and the log
+// verifies.
+func TestForgedEnvelopesBoundLeaves(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		clk := &testClock{t: time.Now().UTC()}
+		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.Now = clk.Now })
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry B", "jurisdiction": "XB",
+			"url": "https://peer.invalid", "public_key": exchange.EncodeKey(pub), "send_purposes": []string{"vigilance"},
+			"receive_purposes": []string{"vigilance"}})
+		forge := func(n int) {
+			t.Helper()
+			for range n {
+				sig := make([]byte, ed25519.SignatureSize)
+				rand.Read(sig)
+				r := w.Do(t, "POST", exchange.InboxPath, "", exchange.Envelope{Message: `{"v":1}`, Key: exchange.Fingerprint(pub),
+					Signature: base64.StdEncoding.EncodeToString(sig)})
+				if r.Status != 401 || r.Str("error.rule") != "bad_signature" {
+					t.Fatalf("forged envelope: %d %s, want 401 bad_signature", r.Status, r.Raw)
+				}
+			}
+		}
+		alert := func(wantRepeats, wantUnlogged float64) string {
+			t.Helper()
+			as := alertList(t, w, "?rule=bad_signature")
+			if len(as) != 1 {
+				t.Fatalf("bad_signature alerts: %v, want one", as)
+			}
+			unlogged, _ := as[0]["repeats_unlogged"].(float64)
+			if as[0]["repeats"] != wantRepeats || unlogged != wantUnlogged {
+				t.Fatalf("the alert %v: repeats %v (%v not logged), want %v (%v)", as[0]["id"], as[0]["repeats"], unlogged, wantRepeats, wantUnlogged)
+			}
+			return as[0]["id"].(string)
+		}
+		const n = 200
+		size := logSize(t, w)
+		forge(n)
+		if got := logSize(t, w); got > size+1 {
+			t.Fatalf("%d forged envelopes grew the log by %d leaves, want at most 1 (the alert)", n, got-size)
+		}
+		alert(n-1, n-1)
+
+		// A period later the next repeat is logged with those counted
+		// before it: one leaf.
+		clk.Add(time.Minute)
+		size = logSize(t, w)
+		forge(n)
+		if got := logSize(t, w); got > size+1 {
+			t.Fatalf("%d forged envelopes a period later grew the log by %d leaves, want at most 1", n, got-size)
+		}
+		id := alert(2*n-1, n-1)
+
+		// Closing logs the repeats counted outside the log: the closed
+		// alert's count is the log's, and a replay rebuilds it.
+		w.Must(t, 200, "POST", "/api/v1/alerts/"+id+"/close", w.Regulator, map[string]any{"outcome": "no_action", "note": "forged traffic"})
+		alert(2*n-1, 0)
+		verifyOK(t, w.Env)
+	})
+}
