@@ -475,6 +475,9 @@ type InboxAnswer struct {
 // answered with the receipt recorded then, and not recorded again. A refusal
 // is answered with a signed refusal naming the rule and field; those that
 // matter to oversight (a bad signature, a purpose not allowed) raise an alert.
+// The refusal of a message whose signature verified is kept
+// (exchange_refusals): posted again, the message is answered with it, even
+// once the cause is gone.
 func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) {
 	env, err := ParseEnvelope(body)
 	msgBytes := string(body)
@@ -490,10 +493,14 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 			err = errs.New(errs.Unauthorized, "unknown_sender", "key", "this registry knows no peer with the key %s", env.Key)
 		}
 	}
+	// peerID is set once the envelope's signature verified with the key of
+	// a registered peer: a refusal of what that peer signed is remembered.
+	var peerID string
 	if err == nil {
 		var d MessageReceived
 		var in *Inbound
 		_, err = s.W.Submit(ctx, ledger.Actor{}, "receive exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			peerID = ""
 			m, pr, err := s.identify(ctx, tx, env)
 			if m != nil {
 				msgID, from = m.ID, m.From
@@ -501,12 +508,22 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 			if err != nil {
 				return nil, err
 			}
+			peerID = pr.ID
 			var n int
 			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM exchange_inbox WHERE id = ?", inboxID(pr.ID, m.ID)).Scan(&n); err != nil {
 				return nil, err
 			}
 			if n > 0 {
 				return nil, errs.New(errs.Conflict, "duplicate", "id", "message %s was received before", m.ID)
+			}
+			// A message refused before stays refused: the sender recorded
+			// the refusal, and a replay is answered with it (storedRefusal),
+			// even once the cause is gone (the peer resumed).
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM exchange_refusals WHERE id = ?", inboxID(pr.ID, m.ID)).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, errs.New(errs.Conflict, ruleRefusedBefore, "id", "message %s was received before", m.ID)
 			}
 			if err := s.admit(ctx, tx, env, m, pr, now); err != nil {
 				return nil, err
@@ -544,6 +561,13 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 				return 200, a
 			}
 		}
+		if e, ok := errs.As(err); ok && e.Rule == ruleRefusedBefore {
+			if status, a := s.storedRefusal(ctx, peerID, msgID, env.Message); a != nil {
+				s.event("replayed")
+				return status, a
+			}
+			err = errs.New(errs.Conflict, "duplicate", "id", "message %s was received before", msgID)
+		}
 	}
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
@@ -558,9 +582,61 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 			Outcome: Refused, Rule: e.Rule, Field: e.Field, Reason: e.Message, At: ledger.FormatTime(s.now())}, key)
 		if serr == nil {
 			ans.SignedReceipt = *sr
+			if peerID != "" && msgID != "" && final(e) {
+				s.rememberRefusal(ctx, peerID, msgID, msgBytes, e, sr)
+			}
 		}
 	}
 	return e.Code.HTTPStatus(), ans
+}
+
+// ruleRefusedBefore marks, inside Receive, the refusal of a message refused
+// before: it is answered with the refusal given then (storedRefusal), never
+// with this rule.
+const ruleRefusedBefore = "refused_before"
+
+// final tells whether a refusal of a message whose signature verified is
+// the message's answer for good: every rule's refusal, not a fault
+// (unavailable: the sender sends it again) nor a replay.
+func final(e *errs.Error) bool {
+	return e.Code != errs.Unavailable && e.Code != errs.Internal && e.Rule != "duplicate"
+}
+
+// rememberRefusal keeps the signed refusal of a message a peer signed, so
+// that the same message posted again gets the same answer. A failure is
+// logged: the refusal stands, only a replay would be decided again.
+func (s *Service) rememberRefusal(ctx context.Context, peerID, msgID, message string, e *errs.Error, sr *SignedReceipt) {
+	tx, err := s.DB.BeginWrite(context.WithoutCancel(ctx))
+	if err == nil {
+		defer tx.Rollback()
+		_, err = tx.Exec(ctx, `INSERT INTO exchange_refusals (id, peer_id, message_sha256, code, rule, field, reason, receipt, receipt_key,
+			receipt_signature, refused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			inboxID(peerID, msgID), peerID, Digest(message), string(e.Code), e.Rule, e.Field, e.Message, sr.Receipt, sr.Key, sr.Signature,
+			ledger.FormatTime(s.now()))
+		if err == nil {
+			err = tx.Commit()
+		}
+	}
+	if err != nil {
+		s.Log.Error("exchange: remember a refused message", "peer", peerID, "message", msgID, "err", err)
+	}
+}
+
+// storedRefusal is the answer given when the message was refused: its
+// status and the signed refusal, or nil when another message of that id was
+// refused (the id is then answered as a duplicate).
+func (s *Service) storedRefusal(ctx context.Context, peerID, msgID, message string) (int, *InboxAnswer) {
+	var digest, code string
+	var a InboxAnswer
+	e := &errs.Error{}
+	if err := s.DB.Read().QueryRow(ctx, `SELECT message_sha256, code, rule, field, reason, receipt, receipt_key, receipt_signature
+		FROM exchange_refusals WHERE id = ?`, inboxID(peerID, msgID)).Scan(&digest, &code, &e.Rule, &e.Field, &e.Message,
+		&a.Receipt, &a.Key, &a.Signature); err != nil || digest != Digest(message) {
+		return 0, nil
+	}
+	e.Code = errs.Code(code)
+	a.Error = e
+	return e.Code.HTTPStatus(), &a
 }
 
 func inboxID(peerID, msgID string) string { return peerID + "/" + msgID }
