@@ -45,8 +45,8 @@ type AlertRef struct {
 
 // AlertRepeated is the data of alert.repeated: Count refusals retried since
 // the alert's last leaf, this one included (the repeats counted meanwhile in
-// the alert_repeats table, outside the log). Leaves written before the count
-// existed lack it and count one.
+// the alert_repeats table, outside the log). Absent (as in the leaves
+// written before it existed), it is one.
 type AlertRepeated struct {
 	AlertID string `json:"alert_id"`
 	Count   int64  `json:"count,omitempty"`

@@ -645,7 +645,11 @@ func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *requ
 				}
 				return nil, nil
 			}
-			return NewEntry(TypeAlertRepeated, AlertRepeated{AlertID: o.id, Count: o.unlogged + 1})
+			d := AlertRepeated{AlertID: o.id}
+			if o.unlogged > 0 {
+				d.Count = o.unlogged + 1
+			}
+			return NewEntry(TypeAlertRepeated, d)
 		}
 	}
 	a.ID = w.ids.New("AL")
