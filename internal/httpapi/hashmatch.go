@@ -250,7 +250,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, hmMatchOut{Results: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
-			In: fileBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{},
+			In: uploadBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
 					return 0, nil, err
@@ -282,7 +282,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/video-file", Summary: "Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)",
-			In: fileBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{},
+			In: uploadBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
 					return 0, nil, err

@@ -11,11 +11,15 @@ import (
 )
 
 // fileBody documents a request body that is a file's raw bytes, of one of
-// Media's types, with its fields in the upload headers.
+// Media's types.
 type fileBody struct {
 	Media []string
 	Note  string
 }
+
+// uploadBody is a fileBody that is an upload to match, with its fields in
+// the upload headers (hashmatch's match routes: no other route reads them).
+type uploadBody fileBody
 
 // filesBody documents a multipart/form-data body of 1 to Max parts named
 // files, each a file of one of Media's types with the upload headers.
@@ -30,6 +34,15 @@ var uploadHeaders = [][2]string{
 	{hdrContentRef, "the service's own reference to the content, at most 500 characters"},
 	{hdrUserID, "the id of the user who uploaded it, pseudonymized at once and never stored"},
 	{hdrUploadedAt, "when it was uploaded, RFC 3339"},
+}
+
+// rawBody is the requestBody of a file's raw bytes.
+func rawBody(in fileBody) map[string]any {
+	content := map[string]any{}
+	for _, mt := range in.Media {
+		content[mt] = map[string]any{}
+	}
+	return map[string]any{"required": true, "content": content, "description": in.Note}
 }
 
 // OpenAPI returns the OpenAPI 3.1 document of the API's routes.
@@ -162,11 +175,9 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 	switch in := rt.In.(type) {
 	case nil:
 	case fileBody:
-		content := map[string]any{}
-		for _, mt := range in.Media {
-			content[mt] = map[string]any{}
-		}
-		op["requestBody"] = map[string]any{"required": true, "content": content, "description": in.Note}
+		op["requestBody"] = rawBody(in)
+	case uploadBody:
+		op["requestBody"] = rawBody(fileBody(in))
 		for _, h := range uploadHeaders {
 			params = append(params, map[string]any{"name": h[0], "in": "header", "description": h[1], "schema": map[string]any{"type": "string"}})
 		}
