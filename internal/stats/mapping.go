@@ -34,7 +34,9 @@ var mappingIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // mapping reports it as ambiguous, and records carrying it are refused.
 func ParseMapping(r io.Reader) ([]MappingRow, error) {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = 3
+	// The header is read whatever its width, so that a header of other
+	// columns is refused by the header rule; then every row has three.
+	cr.FieldsPerRecord = -1
 	h, err := cr.Read()
 	if err == io.EOF {
 		return nil, errs.Invalidf("empty_file", "file", "the file is empty: it needs a header line and records")
@@ -46,6 +48,7 @@ func ParseMapping(r io.Reader) ([]MappingRow, error) {
 	if strings.Join(h, ",") != "national_code,national_label,iccs" {
 		return nil, errs.Invalidf("column", "header", "a mapping file's header is national_code,national_label,iccs")
 	}
+	cr.FieldsPerRecord = 3
 	var rows []MappingRow
 	for {
 		rec, err := cr.Read()
@@ -80,6 +83,9 @@ func mappingRow(n int, r MappingRow) (MappingRow, error) {
 	label, err := check.Line("national_label", r.NationalLabel, 300, false)
 	if err != nil {
 		return r, errs.Invalidf(rule(err), "national_label", "line %d: national_label is a title of one line, up to 300 characters", n)
+	}
+	if strings.TrimSpace(r.ICCS) == "" {
+		return r, errs.Invalidf("required", "iccs", "line %d: iccs is required", n)
 	}
 	k, ok := ICCS.Lookup(r.ICCS)
 	if !ok {

@@ -253,7 +253,12 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 		k, ok := p.lookup[e[1]][s]
 		if !ok {
 			name := colNames[e[1]]
-			return errs.Invalidf("enum", name, "line %d: %s must be one of %s", n, name, strings.Join(enumCols[name].dim.Codes(), ", "))
+			allowed := enumCols[name].dim.Codes()
+			if e[1] == colStage || e[1] == colUnit {
+				// Required: unknown (the first code) is refused.
+				allowed = allowed[1:]
+			}
+			return errs.Invalidf("enum", name, "line %d: %s must be one of %s", n, name, strings.Join(allowed, ", "))
 		}
 		v[e[1]] = uint32(k)
 	}

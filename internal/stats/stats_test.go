@@ -355,7 +355,9 @@ func TestImportRefusals(t *testing.T) {
 		name, file, rule, field, msg string
 	}{
 		{"unmapped", good + "N999,police,offence,2024,,,,,,,,,,,,,,,\n", "unmapped_offence", "offence_code", "line 3: offence code N999 is not in mapping demoland-penal-code version 1"},
-		{"stage", good + "N001,court,offence,2024,,,,,,,,,,,,,,,\n", "enum", "stage", "line 3: stage must be one of"},
+		{"stage", good + "N001,court,offence,2024,,,,,,,,,,,,,,,\n", "enum", "stage", "line 3: stage must be one of police, prosecution, courts, prisons"},
+		{"unit", good + "N001,police,offences,2024,,,,,,,,,,,,,,,\n", "enum", "unit", "line 3: unit must be one of offence, victim, person"},
+		{"unknown stage", good + "N001,unknown,offence,2024,,,,,,,,,,,,,,,\n", "required", "stage", "line 3: stage is required"},
 		{"victim at court", good + "N001,courts,victim,2024,,,,,,,,,,,,,,,\n", "victim_stage", "unit", "line 3: victims are counted"},
 		{"date", good + "N001,police,offence,2024-13,,,,,,,,,,,,,,,\n", "date_format", "date", "line 3: date must be written"},
 		{"future", good + "N001,police,offence,2999,,,,,,,,,,,,,,,\n", "not_future", "date", "line 3: date 2999 is in the future"},
@@ -395,6 +397,9 @@ func TestMappings(t *testing.T) {
 		{"twice", "national_code,national_label,iccs\nA,x,0101\nA,y,0101\n", "duplicate_mapping", "national_code", "line 3: A is mapped to 0101 twice"},
 		{"header", "code,label,iccs\n", "column", "header", "a mapping file's header"},
 		{"no code", "national_code,national_label,iccs\n,x,0101\n", "required", "national_code", "line 2: national_code is required"},
+		{"two columns", "national_code,iccs\nA,0101\n", "column", "header", "a mapping file's header is national_code,national_label,iccs"},
+		{"four columns", "national_code,national_label,iccs,note\nA,x,0101,n\n", "column", "header", "a mapping file's header is national_code,national_label,iccs"},
+		{"no iccs", "national_code,national_label,iccs\nA,x,0101\nB,y, \n", "required", "iccs", "line 3: iccs is required"},
 	} {
 		_, err := stats.ParseMapping(strings.NewReader(c.csv))
 		e, ok := errs.As(err)
