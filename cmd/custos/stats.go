@@ -18,17 +18,20 @@ import (
 const statsUsage = `Usage: custos stats COMMAND [flags]
 
 Commands:
-  mapping --db DB --id ID --name NAME FILE
+  mapping --db DB --token T --id ID --name NAME FILE
                       publish a mapping of national offence codes to the ICCS (CSV:
                       national_code,national_label,iccs) as the mapping's next version
   check --db DB --mapping ID FILE
                       report the national codes of a records file the mapping does not
                       map, or maps ambiguously; nothing is imported
-  import --db DB [--mapping ID] FILE
+  import --db DB --token T [--mapping ID] FILE
                       validate a national records file in full, then import it (one log entry)
+  withdraw --db DB --token T --reason R IMPORT_ID
+                      withdraw an import: its records are no longer counted (one log entry)
 
-The operator on the server host acts as a statistician; the log records "cli:" and the operating-system account that ran it.
-custos stats COMMAND --help shows its flags. See docs/stats.md.`
+mapping, import and withdraw act as the principal whose token is given (--token or
+CUSTOS_TOKEN), a statistician, and the log records that principal. check reads only, as the
+operator on the server host. custos stats COMMAND --help shows its flags. See docs/stats.md.`
 
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -45,13 +48,28 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runStatsCheck(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runStatsImport(ctx, args[1:], stdout, stderr)
+	case "withdraw":
+		return runStatsWithdraw(ctx, args[1:], stdout, stderr)
 	}
-	return &exitError{2, fmt.Sprintf("unknown stats command %q; want mapping, check or import", args[0])}
+	return &exitError{2, fmt.Sprintf("unknown stats command %q; want mapping, check, import or withdraw", args[0])}
 }
 
 // statsOperator is the operator on the server host, acting as a
-// statistician.
+// statistician: for check, which reads only.
 func statsOperator() *auth.Principal { return hostOperator(stats.RoleStatistician, "") }
+
+// tokenFlag adds --token (env CUSTOS_TOKEN) to a command that writes.
+func tokenFlag(fs *flag.FlagSet) *string {
+	return fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
+}
+
+// statsPrincipal is the principal of --token, who acts.
+func statsPrincipal(ctx context.Context, app *server.App, token string) (*auth.Principal, error) {
+	if token == "" {
+		return nil, &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
+	}
+	return auth.Authenticate(ctx, app.DB.Read(), token)
+}
 
 // openModule opens the registry at d for a command of the module name,
 // and its service; refused, with registry named in the message, where the
@@ -159,6 +177,7 @@ func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Write
 	var d dbFlags
 	d.add(fs, "custos.db")
 	id := fs.String("id", "", "the mapping's id (letters, digits, . _ -)")
+	token := tokenFlag(fs)
 	name := fs.String("name", "", "the mapping's name for people")
 	pos, err := interleaved(fs, args)
 	if err != nil {
@@ -181,7 +200,11 @@ func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer app.Close()
-	m, err := s.PublishMapping(ctx, statsOperator(), stats.NewMapping{ID: *id, Name: *name, Rows: rows})
+	p, err := statsPrincipal(ctx, app, *token)
+	if err != nil {
+		return err
+	}
+	m, err := s.PublishMapping(ctx, p, stats.NewMapping{ID: *id, Name: *name, Rows: rows})
 	if err != nil {
 		return err
 	}
@@ -239,8 +262,13 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flags("stats import", "[--mapping ID] FILE [flags]", "validate a national records file in full, then import it", stdout)
 	mapping := fs.String("mapping", "", "the mapping that reads the file's offence_code (none for a file that gives iccs)")
 	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
+	token := tokenFlag(fs)
 	return runImport(ctx, fs, args, stderr, "stats", "statistics", "records", func(in fileImport[*stats.Service]) error {
-		im, err := in.S.Import(ctx, statsOperator(), stats.ImportRequest{Source: in.Name, Mapping: *mapping, MappingVersion: *version}, in.File, in.Size, in.Progress)
+		p, err := statsPrincipal(ctx, in.App, *token)
+		if err != nil {
+			return err
+		}
+		im, err := in.S.Import(ctx, p, stats.ImportRequest{Source: in.Name, Mapping: *mapping, MappingVersion: *version}, in.File, in.Size, in.Progress)
 		if err != nil {
 			return err
 		}
@@ -248,4 +276,35 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 			im.ID, im.Records, im.Total, im.FirstDate, im.LastDate, im.Chunks, im.LogIndex, im.FileSHA256)
 		return nil
 	})
+}
+
+func runStatsWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("stats withdraw", "--reason R IMPORT_ID [flags]", "withdraw an import: its records are no longer counted", stdout)
+	var d dbFlags
+	d.add(fs, "custos.db")
+	token := tokenFlag(fs)
+	reason := fs.String("reason", "", "why (it enters the log: no names)")
+	pos, err := interleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{2, "give --reason R and one IMPORT_ID"}
+	}
+	app, s, err := openStats(ctx, d, stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	p, err := statsPrincipal(ctx, app, *token)
+	if err != nil {
+		return err
+	}
+	im, err := s.Withdraw(ctx, p, pos[0], stats.Withdrawal{Reason: *reason})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "withdrew %s (%d records counting %d, sha256 %s): no longer counted; log entry %d\n",
+		im.ID, im.Records, im.Total, im.FileSHA256, im.WithdrawalIndex)
+	return nil
 }

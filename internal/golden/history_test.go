@@ -121,6 +121,11 @@ type history struct {
 	// feedback and retroactive-matching step.
 	hmAnalyst, hmService, hmReviewer *auth.Principal
 	hmBank, hmRejected               string
+	// The stats step's service, statistician and import, for the
+	// withdrawal step.
+	statsSvc     *stats.Service
+	statistician *auth.Principal
+	statsImport  string
 }
 
 // must stops the generator on an error: every command of the history is
@@ -221,6 +226,7 @@ func generate(t *testing.T, dir string) {
 	h.hmFeedback()
 	h.requests(db, vault, keys.Master)
 	h.videoThresholds()
+	h.statsWithdrawal()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -716,12 +722,21 @@ func (h *history) stats(db *store.DB) {
 	h.clk.tick()
 	m := must(s.PublishMapping(ctx, statistician, stats.NewMapping{ID: "golden-code", Name: "Golden penal code (synthetic)", Rows: rows}))
 	h.clk.tick()
-	must(s.Import(ctx, statistician, stats.ImportRequest{Source: "golden.csv", Mapping: m.ID}, strings.NewReader(
+	im := must(s.Import(ctx, statistician, stats.ImportRequest{Source: "golden.csv", Mapping: m.ID}, strings.NewReader(
 		"offence_code,stage,unit,date,region,victim_sex,victim_age\nG-1,police,victim,2024-05-01,North,female,34\nG-2,police,offence,2024-06,South,,\n"), 0, nil))
 	res := must(s.Aggregate(ctx, h.admin, stats.Query{Stage: stats.StagePolice, Unit: stats.UnitOffence, Level: 3, ICCS: []string{"0204"}}))
 	if got := res.Get("02043"); got != 2 {
 		t.Fatalf("ICCS 02043 counts %d offences, want 2 (one imported, one referred report)", got)
 	}
+	h.statsSvc, h.statistician, h.statsImport = s, statistician, im.ID
+}
+
+// statsWithdrawal: the stats step's import withdrawn, with a reason; its
+// records no longer counted. Last, so that adding it left the earlier leaves
+// as they were.
+func (h *history) statsWithdrawal() {
+	h.clk.tick()
+	must(h.statsSvc.Withdraw(h.ctx, h.statistician, h.statsImport, stats.Withdrawal{Reason: "the police sent a corrected file (synthetic)"}))
 }
 
 // crossBorder: a foreign registry (XB, a synthetic key) registered for

@@ -160,7 +160,17 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Import(r.Context(), p, stats.ImportRequest{Source: q.Get("source"), Mapping: q.Get("mapping"), MappingVersion: v}, r.Body, r.ContentLength, nil)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/imports", Summary: "The imports of national records, newest first",
+		{Method: "POST", Path: "/api/v1/stats/imports/{id}/withdraw", Summary: "Withdraw an import, with a reason: its records are no longer counted; it stays listed, withdrawn (statistician)",
+			In: stats.Withdrawal{}, Out: stats.Import{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[stats.Withdrawal](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.Withdraw(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/stats/imports", Summary: "The imports of national records, newest first, the withdrawn ones shown so (withdrawn_at)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Imports(r.Context(), p)
 				return http.StatusOK, map[string]any{"imports": out}, err

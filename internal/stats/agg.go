@@ -628,7 +628,7 @@ func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Re
 	}
 	want := func(src string) bool { return len(q.Sources) == 0 || slices.Contains(q.Sources, src) }
 	if want(SourceImport) {
-		rows, err := rq.Query(ctx, "SELECT id, chunks, dictionary, first_date, last_date FROM stats_imports ORDER BY id")
+		rows, err := rq.Query(ctx, "SELECT id, chunks, dictionary, first_date, last_date FROM stats_imports WHERE withdrawn_at = '' ORDER BY id")
 		if err != nil {
 			return nil, err
 		}

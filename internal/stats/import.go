@@ -30,7 +30,8 @@ const chunksPerTx = 4
 // Import validates a national records file (CSV, ImportColumns) in full and,
 // when every row passes, stores it and appends one stats.records_imported
 // entry. A bad row refuses the whole file, naming its line, field and rule;
-// nothing is written then. size is the file's size for progress (0 when
+// nothing is written then. So does a file imported before and still counted
+// (importedBefore). size is the file's size for progress (0 when
 // unknown); progress may be nil.
 //
 // The file is read once: each row is checked and coded, and each full
@@ -73,6 +74,10 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if err != nil {
 		return nil, err
 	}
+	sum := hex.EncodeToString(fileSum.Sum(nil))
+	if err := importedBefore(ctx, s.DB.Read(), sum); err != nil {
+		return nil, err
+	}
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
@@ -93,12 +98,16 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 		s.discard(id)
 		return nil, err
 	}
-	data := recordsImported{ID: id, Source: source, FileSHA256: hex.EncodeToString(fileSum.Sum(nil)), ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)),
+	data := recordsImported{ID: id, Source: source, FileSHA256: sum, ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)),
 		Records: out.records, Total: out.total, Chunks: chunks, FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
 	if m != nil {
 		data.Mapping, data.MappingVersion = m.ID, m.Version
 	}
 	_, err = s.W.Submit(ctx, p.Actor(), "import national crime records", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		// Again in the transaction: the same file imported meanwhile.
+		if err := importedBefore(ctx, tx, sum); err != nil {
+			return nil, err
+		}
 		return ledger.NewEntry(TypeRecordsImported, data)
 	})
 	if err != nil {
@@ -288,11 +297,58 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 	return ids, tx.Commit()
 }
 
-const importCols = "id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks, first_date, last_date, imported_at, imported_by, log_index"
+const importCols = `id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks, first_date, last_date, imported_at, imported_by, log_index,
+	withdrawn_at, withdrawn_by, withdrawal_reason, withdrawal_index`
 
 func scanImport(r store.Scanner, m *Import) error {
 	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.Records, &m.Total, &m.Chunks,
-		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.LogIndex)
+		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.LogIndex, &m.WithdrawnAt, &m.WithdrawnBy, &m.WithdrawalReason, &m.WithdrawalIndex)
+}
+
+// importedBefore refuses a file whose SHA-256 is that of an import still
+// counted, whatever its mapping: its records would be counted twice (under
+// another mapping too). The refusal names the earlier import; withdrawn, the
+// file may be imported again (coded with a corrected mapping, say).
+func importedBefore(ctx context.Context, q store.Queryer, sum string) error {
+	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM stats_imports WHERE file_sha256 = ? AND withdrawn_at = '' ORDER BY log_index LIMIT 1", sum)
+	if err != nil {
+		return err
+	}
+	list, err := store.Rows(rows, scanImport)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	im := list[0]
+	return errs.New(errs.Conflict, "imported_before", "file",
+		"this file (SHA-256 %s) was imported on %s as %s, which is still counted; withdraw that import first to import the file again", sum, im.ImportedAt, im.ID)
+}
+
+// Withdraw withdraws an import, with a reason (one log entry): its records
+// are no longer counted; it stays listed, shown as withdrawn, and its stored
+// columns stay for log verify. An import withdrawn already is refused.
+func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in Withdrawal) (*Import, error) {
+	if err := p.Require(ImportRecords); err != nil {
+		return nil, err
+	}
+	reason, err := check.Text("reason", in.Reason, 2000, true)
+	if err != nil {
+		return nil, err
+	}
+	id = strings.TrimSpace(id)
+	_, err = s.W.Submit(ctx, p.Actor(), "withdraw national crime records import", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		im, err := s.importByID(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if im.WithdrawnAt != "" {
+			return nil, errs.New(errs.Conflict, "withdrawn", "id", "import %s was withdrawn on %s", im.ID, im.WithdrawnAt)
+		}
+		return ledger.NewEntry(TypeImportWithdrawn, importWithdrawn{ImportID: im.ID, Reason: reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.importByID(ctx, s.DB.Read(), id)
 }
 
 func (s *Service) importByID(ctx context.Context, q store.Queryer, id string) (*Import, error) {

@@ -4,6 +4,7 @@ package stats
 const (
 	TypeMappingPublished = "stats.mapping_published"
 	TypeRecordsImported  = "stats.records_imported"
+	TypeImportWithdrawn  = "stats.import_withdrawn"
 )
 
 // MappingRow is one line of a mapping table: a national offence code, its
@@ -86,6 +87,18 @@ type Import struct {
 	ImportedAt     string `json:"imported_at"`
 	ImportedBy     string `json:"imported_by"`
 	LogIndex       int64  `json:"log_index"`
+	// A withdrawn import is no longer counted: when, by whom, why, and
+	// the log entry that withdrew it.
+	WithdrawnAt      string `json:"withdrawn_at,omitempty"`
+	WithdrawnBy      string `json:"withdrawn_by,omitempty"`
+	WithdrawalReason string `json:"withdrawal_reason,omitempty"`
+	WithdrawalIndex  int64  `json:"withdrawal_index,omitempty"`
+}
+
+// Withdrawal is the body of an import's withdrawal: why (required; it
+// enters the log, so no names).
+type Withdrawal struct {
+	Reason string `json:"reason"`
 }
 
 // Progress reports an import's progress: bytes of the file read, out of

@@ -38,6 +38,13 @@ type recordsImported struct {
 	Dictionary     Dictionary `json:"dictionary"`
 }
 
+// importWithdrawn is the data of stats.import_withdrawn: the import no
+// longer counted, and why.
+type importWithdrawn struct {
+	ImportID string `json:"import_id"`
+	Reason   string `json:"reason"`
+}
+
 // Dictionary holds an import's coded texts: the stored columns region and
 // offence hold indexes into these lists.
 type Dictionary struct {
@@ -78,6 +85,19 @@ func Project(reg *ledger.Projections) {
 		// Its chunks are counted from now on: no longer being written.
 		_, err = q.Exec(ctx, "DELETE FROM stats_writing WHERE import_id = ?", im.ID)
 		return err
+	})
+	ledger.On(reg, TypeImportWithdrawn, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, w *importWithdrawn) error {
+		res, err := q.Exec(ctx, "UPDATE stats_imports SET withdrawn_at = ?, withdrawn_by = ?, withdrawal_reason = ?, withdrawal_index = ? WHERE id = ? AND withdrawn_at = ''",
+			e.At, e.By, w.Reason, idx, w.ImportID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fmt.Errorf("import %s does not exist or is withdrawn already", w.ImportID)
+		}
+		return nil
 	})
 	reg.Tables(
 		ledger.Table{Name: "stats_mappings", Order: "id"},

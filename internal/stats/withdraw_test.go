@@ -1,0 +1,129 @@
+package stats_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/stats"
+	"github.com/custos-project/custos/internal/stats/statstest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestImportOnceAndWithdraw imports a file, refuses the same file again
+// (naming the import that counts it, writing nothing), withdraws the import
+// (a reason required, a statistician's act, once) so that its records are no
+// longer counted but it stays listed, withdrawn; the file may then be
+// imported again; and the log still verifies (the withdrawal replays).
+func TestImportOnceAndWithdraw(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newWorld(t, dsn)
+		m := w.mapping(t)
+		f := makeFile(t, 2000, statstest.Options{Seed: 11, Counts: true})
+		imp := func() (*stats.Import, error) {
+			return w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police.csv", Mapping: m.ID}, bytes.NewReader(f.data), 0, nil)
+		}
+		q := stats.Query{Stage: "police", Unit: "offence", Level: 1, Totals: true, Sources: []string{stats.SourceImport}}
+		total := func() int64 {
+			t.Helper()
+			res, err := w.S.Aggregate(ctx, w.Regulator, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Get(stats.Total)
+		}
+		count := func(sql string) int {
+			t.Helper()
+			var n int
+			if err := w.App.DB.Read().QueryRow(ctx, sql).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		first, err := imp()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := total()
+		if want == 0 {
+			t.Fatal("the file counts no police offence")
+		}
+		chunks := count("SELECT COUNT(*) FROM stats_columns")
+
+		_, err = imp()
+		if e, ok := errs.As(err); !ok || e.Code != errs.Conflict || e.Rule != "imported_before" || e.Field != "file" ||
+			!strings.Contains(e.Message, first.ID) || !strings.Contains(e.Message, first.FileSHA256) {
+			t.Fatalf("the same file again: %v, want conflict imported_before at file naming %s", err, first.ID)
+		}
+		if n := count("SELECT COUNT(*) FROM stats_imports"); n != 1 || total() != want || count("SELECT COUNT(*) FROM stats_columns") != chunks {
+			t.Fatalf("after the refusal: %d imports, %d counted (want %d), chunks %d (want %d)", n, total(), want, count("SELECT COUNT(*) FROM stats_columns"), chunks)
+		}
+
+		for _, c := range []struct {
+			name    string
+			id      string
+			in      stats.Withdrawal
+			asRegul bool
+			code    errs.Code
+			rule    string
+			field   string
+		}{
+			{"no reason", first.ID, stats.Withdrawal{Reason: " "}, false, errs.Invalid, "required", "reason"},
+			{"not a statistician", first.ID, stats.Withdrawal{Reason: "r"}, true, errs.Forbidden, "", ""},
+			{"unknown import", "SI-NOSUCHIMPORT", stats.Withdrawal{Reason: "r"}, false, errs.NotFound, "reference", "import_id"},
+		} {
+			p := w.Statistician
+			if c.asRegul {
+				p = w.Regulator
+			}
+			_, err := w.S.Withdraw(ctx, p, c.id, c.in)
+			if e, ok := errs.As(err); !ok || e.Code != c.code || (c.rule != "" && (e.Rule != c.rule || e.Field != c.field)) {
+				t.Errorf("withdraw, %s: %v, want %s %s at %s", c.name, err, c.code, c.rule, c.field)
+			}
+		}
+		size := func() uint64 {
+			h, _, err := ledger.ReadHead(ctx, w.App.DB.Read())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h.Size
+		}
+		before := size()
+		wd, err := w.S.Withdraw(ctx, w.Statistician, first.ID, stats.Withdrawal{Reason: "sent twice by the police"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wd.WithdrawnAt == "" || wd.WithdrawnBy != w.Statistician.ID || wd.WithdrawalReason != "sent twice by the police" || wd.WithdrawalIndex != int64(before) {
+			t.Fatalf("withdrawn: %+v", wd)
+		}
+		if got := total(); got != 0 {
+			t.Fatalf("a withdrawn import still counts %d", got)
+		}
+		if _, err := w.S.Withdraw(ctx, w.Statistician, first.ID, stats.Withdrawal{Reason: "again"}); errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("withdrawn twice: %v, want a conflict", err)
+		}
+
+		second, err := imp()
+		if err != nil {
+			t.Fatalf("the file again once its import is withdrawn: %v", err)
+		}
+		if got := total(); got != want {
+			t.Fatalf("imported again: counts %d, want %d", got, want)
+		}
+		list, err := w.S.Imports(ctx, w.Regulator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 2 || list[0].ID != second.ID || list[0].WithdrawnAt != "" || list[1].ID != first.ID || list[1].WithdrawnAt == "" {
+			t.Fatalf("imports: %+v", list)
+		}
+		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
+		if err != nil || !rep.OK() {
+			t.Fatalf("log verify after a withdrawal: %v %v", err, rep.Problems)
+		}
+	})
+}
