@@ -102,7 +102,7 @@ func TestNoticeSchema(t *testing.T) {
 	if err := ts.Check("core", "core.notice", []byte(`{"subject":"s","text":"t","reference":"r"}`)); err != nil {
 		t.Fatal(err)
 	}
-	for payload, field := range map[string]string{`{"subject":"s"}`: "payload", `{"subject":"s","text":""}`: "payload.text", `{"subject":"s","text":"t","x":1}`: "payload"} {
+	for payload, field := range map[string]string{`{"subject":"s"}`: "payload.text", `{"subject":"s","text":""}`: "payload.text", `{"subject":"s","text":"t","x":1}`: "payload.x", `[1]`: "payload"} {
 		e, ok := errs.As(ts.Check("core", "core.notice", []byte(payload)))
 		if !ok || e.Rule != "schema" || e.Field != field {
 			t.Errorf("%s: %v, want schema at %s", payload, e, field)

@@ -3,10 +3,12 @@ package exchange
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
@@ -103,8 +105,21 @@ func (ts *Types) Check(module, typ string, payload []byte) error {
 			for len(ve.Causes) > 0 {
 				ve = ve.Causes[0]
 			}
-			if len(ve.InstanceLocation) > 0 {
-				field = "payload." + strings.Join(ve.InstanceLocation, ".")
+			loc := ve.InstanceLocation
+			// A missing or unexpected property is reported at the object
+			// that holds it: name the property itself.
+			switch k := ve.ErrorKind.(type) {
+			case *kind.Required:
+				if len(k.Missing) > 0 {
+					loc = append(slices.Clone(loc), k.Missing[0])
+				}
+			case *kind.AdditionalProperties:
+				if len(k.Properties) > 0 {
+					loc = append(slices.Clone(loc), k.Properties[0])
+				}
+			}
+			if len(loc) > 0 {
+				field = "payload." + strings.Join(loc, ".")
 			}
 			if ve.ErrorKind != nil {
 				if p := ve.ErrorKind.KeywordPath(); len(p) > 0 {
