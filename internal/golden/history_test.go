@@ -227,6 +227,7 @@ func generate(t *testing.T, dir string) {
 	h.requests(db, vault, keys.Master)
 	h.videoThresholds()
 	h.statsWithdrawal()
+	h.nameIndexRepair(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -737,6 +738,22 @@ func (h *history) stats(db *store.DB) {
 func (h *history) statsWithdrawal() {
 	h.clk.tick()
 	must(h.statsSvc.Withdraw(h.ctx, h.statistician, h.statsImport, stats.Withdrawal{Reason: "the police sent a corrected file (synthetic)"}))
+}
+
+// nameIndexRepair: the donor's name index row deleted behind custos's back,
+// found by the check and repaired by the administrator. Last, so that
+// adding it left the earlier leaves as they were.
+func (h *history) nameIndexRepair(db *store.DB) {
+	t, ctx := h.t, h.ctx
+	if _, err := db.Read().Exec(ctx, "DELETE FROM person_names WHERE record_id = ?", h.donor); err != nil {
+		t.Fatal(err)
+	}
+	_, problems, err := h.tr.CheckPersonNames(ctx)
+	if err != nil || len(problems) != 1 {
+		t.Fatalf("the name index check after a row was deleted: %v, %v", problems, err)
+	}
+	h.clk.tick()
+	must(h.tr.RepairPersonNames(ctx, h.admin, problems))
 }
 
 // crossBorder: a foreign registry (XB, a synthetic key) registered for
