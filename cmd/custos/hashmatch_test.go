@@ -110,8 +110,12 @@ func TestHashmatchCLI(t *testing.T) {
 		!strings.Contains(out, "scanned 2 files: 1 match, 0 no match, 0 low quality, 0 suppressed, 1 errors") {
 		t.Errorf("scan:\n%s", out)
 	}
-	if !strings.Contains(errOut, "2/2") {
-		t.Errorf("no progress bar: %q", errOut)
+	// stderr is no terminal here: no bar, unless asked for.
+	if strings.Contains(errOut, "2/2") {
+		t.Errorf("a progress bar into a file: %q", errOut)
+	}
+	if _, errOut = custos(t, 0, "hashmatch", "scan", dir, "--progress", "--bank", bankFile, "--public-key", keyFile); !strings.Contains(errOut, "2/2") {
+		t.Errorf("no progress bar with --progress: %q", errOut)
 	}
 	out, _ = custos(t, 0, "hashmatch", "scan", "--json", "--quiet", "--bank", bankFile, "--public-key", e.App.Keys.LogKey, dir)
 	if !strings.Contains(out, `"entry_id": "bridge"`) {
