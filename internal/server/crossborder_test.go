@@ -108,13 +108,16 @@ func TestCrossBorderRules(t *testing.T) {
 		}
 		other, _ := transplant.ParseOrganID(organ)
 		other.Seq++
-		for i, c := range []struct{ typ, payload, rule, field string }{
-			{transplant.MsgOutcome, `{"organ_id":"` + other.String() + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "not_exported", "payload.organ_id"},
-			{transplant.MsgOutcome, `{"organ_id":"` + organ + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "organ_final", "payload.organ_id"},
-			{transplant.MsgSAEAcknowledged, `{"report_id":"XA-SAE-2026-999999","centres_notified":1,"acknowledged_at":"2026-01-01T00:00:00Z"}`, "reference", "payload.report_id"},
+		for i, c := range []struct{ typ, purpose, payload, rule, field string }{
+			{transplant.MsgOutcome, "traceability", `{"organ_id":"` + other.String() + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "not_exported", "payload.organ_id"},
+			{transplant.MsgOutcome, "traceability", `{"organ_id":"` + organ + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "organ_final", "payload.organ_id"},
+			{transplant.MsgSAEAcknowledged, "vigilance", `{"report_id":"XA-SAE-2026-999999","centres_notified":1,"acknowledged_at":"2026-01-01T00:00:00Z"}`, "reference", "payload.report_id"},
+			// A message for another purpose than its type's, or not
+			// addressed to the coordinator who works it.
+			{transplant.MsgOutcome, "vigilance", `{"organ_id":"` + organ + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "purpose_not_allowed", "purpose"},
 		} {
 			m, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-BAD-" + string(rune('A'+i)), From: "XA", To: "XA", Module: "transplant", Type: c.typ,
-				Purpose: "traceability", LegalBasis: "x", Notice: "y", Readers: []string{"regulator"}, SentAt: ledger.FormatTime(time.Now()),
+				Purpose: c.purpose, LegalBasis: "x", Notice: "y", Readers: []string{"coordinator", "regulator"}, SentAt: ledger.FormatTime(time.Now()),
 				Payload: json.RawMessage(c.payload)}, key)
 			if err != nil {
 				t.Fatal(err)

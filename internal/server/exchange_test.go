@@ -80,8 +80,8 @@ func TestExchangeModuleType(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, c := range []struct{ typ, payload, rule, field string }{
-			{noticeShared.Name, `{"urgency":"urgent"}`, "schema", "payload"},
-			{noticeShared.Name, `{"urgency":"urgent","body":"x","colour":"red"}`, "schema", "payload"},
+			{noticeShared.Name, `{"urgency":"urgent"}`, "schema", "payload.body"},
+			{noticeShared.Name, `{"urgency":"urgent","body":"x","colour":"red"}`, "schema", "payload.colour"},
 			{"example.unknown", `{"body":"x"}`, "unknown_type", "type"},
 		} {
 			bad, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XM-BAD-%d", i), From: "XA", To: "XA", Module: "example", Type: c.typ,

@@ -340,13 +340,17 @@ func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
 			if c.alert {
 				want = 1
 			}
-			if d := w.LogSize(t) - size; d != want {
-				t.Errorf("the log grew by %d leaves, want %d (only the alert)", d, want)
+			// An alert is a leaf, or a repeat of an open one: a leaf too,
+			// unless the alert had one less than a minute ago (the repeat
+			// is then counted outside the log, ledger.RepeatPeriod).
+			grew := w.LogSize(t) - size
+			if grew > want || !c.alert && grew != 0 {
+				t.Errorf("the log grew by %d leaves, want %d (only the alert)", grew, want)
 			}
 			if d := alertCount(t, w) - alerts; d != want {
 				t.Errorf("alerts (and repeats) grew by %d, want %d", d, want)
 			}
-			if c.alert {
+			if c.alert && grew == 1 {
 				// The last leaf raised the alert, or counted the refusal on
 				// the open alert it repeats (the same refusal by the same
 				// coordinator a moment ago).
@@ -376,11 +380,11 @@ func checkRefusals(t *testing.T, w *ruleWorld, cases []refusalCase) {
 }
 
 // alertCount counts the refusals recorded for oversight: the alerts raised
-// and the retries counted on them.
+// and the retries counted on them, in the log or not yet (alert_repeats).
 func alertCount(t *testing.T, w *ruleWorld) int {
 	t.Helper()
 	var n int
-	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) + COALESCE(SUM(repeats), 0) FROM alerts").Scan(&n); err != nil {
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) + COALESCE(SUM(repeats), 0) + (SELECT COALESCE(SUM(count), 0) FROM alert_repeats) FROM alerts").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

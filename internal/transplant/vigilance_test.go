@@ -113,7 +113,13 @@ func (w *vigilWorld) refused(t *testing.T, name string, err error, code errs.Cod
 	if alert {
 		want++
 	}
-	if got := w.LogSize(t); got != want {
+	got := w.LogSize(t)
+	// A repeat of an alert logged less than a minute ago is counted
+	// outside the log, in alert_repeats (ledger.RepeatPeriod).
+	if alert && got == size && w.count(t, "SELECT COALESCE(SUM(count), 0) FROM alert_repeats") > 0 {
+		return
+	}
+	if got != want {
 		t.Errorf("%s: the log has %d leaves, want %d", name, got, want)
 	}
 }
