@@ -218,11 +218,11 @@ func TestEndToEnd(t *testing.T) {
 
 		// The authority sees the report addressed to it and acknowledges it.
 		rs := w.Must(t, 200, "GET", "/api/v1/hashmatch/reports", w.Analyst, nil)
-		if n := len(rs.Body["reports"].([]any)); n != 1 {
-			t.Fatalf("authority sees %d reports: %s", n, rs.Raw)
+		if n := len(rs.Body["reports"].([]any)); n != 1 || rs.Body["reports"].([]any)[0].(map[string]any)["status"] != "sent" {
+			t.Fatalf("authority sees %d reports, want 1 with status sent: %s", n, rs.Raw)
 		}
 		ack := w.Must(t, 200, "POST", "/api/v1/hashmatch/reports/"+rep.Str("id")+"/acknowledge", w.Analyst, map[string]any{"reference": "CT-2025-0001"})
-		if ack.Str("acknowledged_at") == "" || ack.Str("authority_reference") != "CT-2025-0001" {
+		if ack.Str("acknowledged_at") == "" || ack.Str("authority_reference") != "CT-2025-0001" || ack.Str("status") != "acknowledged" {
 			t.Fatalf("ack: %s", ack.Raw)
 		}
 

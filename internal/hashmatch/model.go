@@ -488,6 +488,9 @@ type Report struct {
 	SentAt             string `json:"sent_at,omitempty"`
 	AcknowledgedAt     string `json:"acknowledged_at,omitempty"`
 	AuthorityReference string `json:"authority_reference,omitempty"`
+	// Status is sent or acknowledged, as the reports' list filters by it:
+	// given on reads, never in the log entry (which is a report sent).
+	Status string `json:"status,omitempty"`
 }
 
 type reportAcknowledged struct {

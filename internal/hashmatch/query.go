@@ -132,6 +132,10 @@ func scanReport(sc store.Scanner, r *Report) error {
 	err := sc.Scan(&r.ID, &r.CaseID, &r.ProviderID, &r.AuthorityID, &r.IncidentType, &r.IncidentAt, &r.UploadedAt, &r.PDQ, &r.MD5, &r.SHA256,
 		&r.Classification, &r.UserPseudonym, &r.ContentRef, &r.Notes, &r.SentAt, &ack, &ref)
 	r.AcknowledgedAt, r.AuthorityReference = ns(ack), ns(ref)
+	r.Status = ReportStatuses[0]
+	if ack.Valid {
+		r.Status = ReportStatuses[1]
+	}
 	return err
 }
 
