@@ -117,17 +117,19 @@ type fileImport[S any] struct {
 	File     *os.File // the file to import
 	Name     string   // its name without the folders, as the log records it
 	Size     int64
-	Progress func(phase string, done, total int64) // nil with --quiet
+	Progress func(phase string, done, total int64) // nil with --quiet, or off a terminal without --progress
 }
 
 // runImport runs a command that imports one FILE into the registry of
-// module name: it adds --db, --key-file and --quiet to the command's flags
+// module name: it adds --db, --key-file, --quiet and --progress (the bar
+// is drawn on a terminal only, unless asked for) to the command's flags
 // fs, parses args, opens the file and the registry, and runs do. items
 // names what the store phase's progress bar counts.
 func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, name, registry, items string, do func(fileImport[S]) error) error {
 	var d dbFlags
 	d.add(fs, "custos.db")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	showProgress := fs.Bool("progress", false, "show the progress bar even when stderr is not a terminal")
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -149,7 +151,7 @@ func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stde
 		return err
 	}
 	defer app.Close()
-	return do(fileImport[S]{App: app, S: s, File: f, Name: filepath.Base(pos[0]), Size: st.Size(), Progress: phaseBars(stderr, *quiet, items)})
+	return do(fileImport[S]{App: app, S: s, File: f, Name: filepath.Base(pos[0]), Size: st.Size(), Progress: phaseBars(stderr, *quiet || !*showProgress && !isTerminal(stderr), items)})
 }
 
 // phaseBars is the progress of an import that checks a file, then stores
