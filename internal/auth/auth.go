@@ -72,23 +72,28 @@ func (p *Principal) Can(a Action) bool {
 
 // Action is something a role may be allowed to do.
 type Action struct {
+	// Name says what the action is, in English: a message of the
+	// catalogues, written in the reader's language in a refusal.
 	Name  string
 	roles []Role
 }
 
 // NewAction declares an action and the roles that may take it: how a module
-// says what its roles (and the core's) may do.
+// says what its roles (and the core's) may do. The name is a message of
+// the catalogues (the catalogue check reads it, a literal, in the module
+// that declares it), so that a refusal names the action in the reader's
+// language.
 func NewAction(name string, roles ...Role) Action { return Action{name, roles} }
 
 // The actions of the core. Modules declare theirs with NewAction.
 var (
-	ManageAuthorities = Action{"manage authorities and principals", []Role{Admin}}
-	ReadAuthorities   = Action{"list authorities", []Role{Admin, Regulator, Auditor}}
-	ReadAlerts        = Action{"read alerts", []Role{Admin, Regulator, Auditor}}
-	ReadLog           = Action{"read and verify the log", []Role{Admin, Regulator, Auditor}}
+	ManageAuthorities = NewAction("manage authorities and principals", Admin)
+	ReadAuthorities   = NewAction("list authorities", Admin, Regulator, Auditor)
+	ReadAlerts        = NewAction("read alerts", Admin, Regulator, Auditor)
+	ReadLog           = NewAction("read and verify the log", Admin, Regulator, Auditor)
 	// WorkAlerts is acknowledging, assigning, commenting on and closing
 	// alerts: the regulator's work; the others only read them.
-	WorkAlerts = Action{"work alerts", []Role{Regulator}}
+	WorkAlerts = NewAction("work alerts", Regulator)
 )
 
 // Require refuses with Forbidden when p may not do a.
@@ -97,7 +102,7 @@ func (p *Principal) Require(a Action) error {
 		return errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
 	}
 	if !p.Can(a) {
-		return errs.New(errs.Forbidden, "role", "", "the %s role may not %s", p.Role, a.Name)
+		return errs.New(errs.Forbidden, "role", "", "the %s role may not %s", p.Role, errs.Text(a.Name))
 	}
 	return nil
 }

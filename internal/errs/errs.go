@@ -68,6 +68,14 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Text is an argument of a refusal that is itself a message of the
+// catalogues (its English text, a literal the catalogue check reads): the
+// name of an action a role may not take. The English Message has it as it
+// is; a translation of the sentence writes it in the same language
+// (internal/i18n's Localizer translates every Text argument). Any other
+// argument (a value, an identifier) is written as it is in every language.
+type Text string
+
 // New returns an error with the given code, rule, field and message.
 func New(code Code, rule, field, format string, args ...any) *Error {
 	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}

@@ -3,6 +3,7 @@ package i18n
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +40,10 @@ func (l *Localizer) entry(id string) (Entry, bool) {
 	return e, ok
 }
 
-// T writes message id, filled with args (fmt verbs). A message missing
-// from the catalogues (which the catalogue check refuses) is written as its
-// ID, in English.
+// T writes message id, filled with args (fmt verbs); an argument that is
+// an errs.Text, a message itself, is written in the language too. A message
+// missing from the catalogues (which the catalogue check refuses) is
+// written as its ID, in English.
 func (l *Localizer) T(id string, args ...any) string {
 	text := id
 	if e, ok := l.entry(id); ok {
@@ -50,7 +52,27 @@ func (l *Localizer) T(id string, args ...any) string {
 	if len(args) == 0 {
 		return text
 	}
-	return fmt.Sprintf(text, args...)
+	return fmt.Sprintf(text, l.texts(args)...)
+}
+
+// texts returns args with each errs.Text translated (args itself when
+// none is one).
+func (l *Localizer) texts(args []any) []any {
+	var out []any
+	for i, a := range args {
+		t, ok := a.(errs.Text)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = l.T(string(t))
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // N writes message id in the plural form of the count n, which is its
@@ -67,7 +89,7 @@ func (l *Localizer) N(id string, n int, args ...any) string {
 	if !strings.Contains(text, "%") {
 		return text
 	}
-	return fmt.Sprintf(text, append([]any{n}, args...)...)
+	return fmt.Sprintf(text, append([]any{n}, l.texts(args)...)...)
 }
 
 func (l *Localizer) form(n int) plural.Form {

@@ -35,12 +35,17 @@ type Use = string
 const CountMark = " (with a count)"
 
 // messageCalls are the functions whose argument at the index is a message
-// ID: the refusals' formats (errs) and the marker i18n.M.
+// ID: the refusals' formats (errs), the marker i18n.M and the names of the
+// roles' actions (auth.NewAction), which a refusal names. Inside its own
+// package a function is called by its bare name (NewAction in package
+// auth): such a call is read too, when its argument is a literal (the
+// package's own wrappers hand theirs on).
 var messageCalls = map[string]int{
-	"errs.New":      3,
-	"errs.Alertf":   3,
-	"errs.Invalidf": 2,
-	"i18n.M":        0,
+	"errs.New":       3,
+	"errs.Alertf":    3,
+	"errs.Invalidf":  2,
+	"i18n.M":         0,
+	"auth.NewAction": 0,
 }
 
 // methodCalls are the methods whose argument at the index is a message
@@ -80,6 +85,16 @@ func Go(root string) (map[string][]Use, []string, error) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); ok {
+				// a bare call, inside the function's own package
+				if i, ok := messageCalls[f.Name.Name+"."+id.Name]; ok && i < len(call.Args) {
+					if s, ok := literal(call.Args[i]); ok {
+						pos := fset.Position(call.Pos())
+						used[s] = append(used[s], fmt.Sprintf("%s:%d", rel(root, pos.Filename), pos.Line))
+					}
+				}
 				return true
 			}
 			sel, ok := call.Fun.(*ast.SelectorExpr)
