@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -102,6 +103,50 @@ func TestRefusalsInTheReadersLanguage(t *testing.T) {
 				if got.Status != en.Status || got.Error.Code != en.Error.Code || got.Error.Rule != en.Error.Rule || got.Error.Field != en.Error.Field {
 					t.Errorf("Accept-Language %q: %d %s/%s/%s, the English answer %d %s/%s/%s", l.accept,
 						got.Status, got.Error.Code, got.Error.Rule, got.Error.Field, en.Status, en.Error.Code, en.Error.Rule, en.Error.Field)
+				}
+			}
+		})
+	}
+}
+
+// TestRoleRefusalNamesTheActionInTheReadersLanguage: a role refused an
+// action (a module's, the core's) is told so in the request's language,
+// the action's name included (an errs.Text argument, translated with the
+// sentence), while the English answer keeps the English name.
+func TestRoleRefusalNamesTheActionInTheReadersLanguage(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	for _, c := range []struct {
+		name, path, token, role, action string
+		body                            any
+		want                            map[string]string // language: words of the translated action
+		english                         []string          // English words of the action
+	}{
+		{"a module's action", "/api/v1/transplant/donors", w.Regulator, "regulator", "record donors, recipients, procurements and transplants",
+			map[string]any{"kind": "deceased_brain_death"},
+			map[string]string{"es": "registrar donantes, receptores, extracciones y trasplantes", "fr": "enregistrer des donneurs, des receveurs, des prélèvements et des greffes"},
+			[]string{"record", "donors", "recipients", "procurements", "transplants"}},
+		{"a core action", "/api/v1/principals", w.Auditor, "auditor", "manage authorities and principals",
+			map[string]any{"name": "Clerk", "role": "auditor", "authority_id": w.RegulatorAuthority},
+			map[string]string{"es": "gestionar autoridades y cuentas", "fr": "gérer les autorités et les comptes"},
+			[]string{"manage", "authorities", "principals"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			en := ask(t, w.Env, "POST", c.path, c.token, "", c.body)
+			if want := "the " + c.role + " role may not " + c.action; en.Status != 403 || en.Error.Rule != "role" || en.Error.Message != want {
+				t.Fatalf("in English: %+v, want 403, rule role, %q", en, want)
+			}
+			for lang, action := range c.want {
+				got := ask(t, w.Env, "POST", c.path, c.token, lang, c.body)
+				if got.Status != 403 || got.Language != lang || got.Error.Rule != "role" || got.Error.Code != en.Error.Code {
+					t.Errorf("%s: %+v, want 403 in %s, rule role", lang, got, lang)
+				}
+				if !strings.Contains(got.Error.Message, action) || !strings.Contains(got.Error.Message, c.role) {
+					t.Errorf("%s: %q names not the role %s and the action %q", lang, got.Error.Message, c.role, action)
+				}
+				for _, word := range c.english {
+					if strings.Contains(got.Error.Message, word) {
+						t.Errorf("%s: %q has the English %q", lang, got.Error.Message, word)
+					}
 				}
 			}
 		})
