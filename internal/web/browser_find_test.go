@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -82,16 +81,8 @@ func TestBrowserFindDonorInDemo(t *testing.T) {
 		t.Fatal("the demo has no coordinator of another centre")
 	}
 
-	bctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(bctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900))
-	defer cancelAlloc()
-	tctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	b := &tab{t: t, ctx: tctx, base: srv.URL}
+	b := newTab(t, path, srv.URL)
+	tctx := b.ctx
 
 	b.signIn(coordinator)
 	b.open("/transplant/donors", 200)

@@ -134,28 +134,47 @@ func (b *tab) screenshot(name string) {
 // it stops when t ends, or after 90 seconds.
 func newTab(t *testing.T, path, base string) *tab { return newTabFor(t, path, base, 90*time.Second) }
 
-// newTabFor is newTab stopping after d.
+// newTabFor is newTab stopping after d. Chromium is started here, before
+// the test's first step: a browser that crashes as it starts (CI has seen
+// Chromium exit with a segmentation fault before its first page) is
+// started again, up to three times, so that a crash of the browser at
+// start does not read as a failure of custos. A crash later is the test's.
 func newTabFor(t *testing.T, path, base string, d time.Duration) *tab {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(cancelTab)
-	return &tab{t: t, ctx: bctx, base: base}
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true),
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WindowSize(1366, 900),
+		)
+		bctx, cancelTab := chromedp.NewContext(actx)
+		// Do with no steps starts the browser and opens the tab.
+		if err = chromedp.Do(bctx); err == nil {
+			t.Cleanup(cancelAlloc)
+			t.Cleanup(cancelTab) // cleanups run last first: the tab, then the browser
+			return &tab{t: t, ctx: bctx, base: base}
+		}
+		cancelTab()
+		cancelAlloc()
+		if ctx.Err() != nil {
+			break
+		}
+		t.Logf("Chromium did not start (try %d of 3): %v", attempt, err)
+	}
+	t.Fatalf("Chromium did not start: %v", err)
+	return nil
 }
 
 func (b *tab) signIn(token string) {
