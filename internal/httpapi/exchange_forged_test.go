@@ -1,14 +1,18 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -18,7 +22,8 @@ import (
 // refused bad_signature and counted on one open alert, but the log grows by
 // at most one leaf a RepeatPeriod (the alert, then an alert.repeated that
 // counts the repeats since), not one a request. The alert shows every
-// repeat all along; closing it logs those not logged yet, and the log
+// repeat all along; the registry logs those counted outside the log once
+// they are a period old, closing logs those not logged yet, and the log
 // verifies.
 func TestForgedEnvelopesBoundLeaves(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
@@ -73,10 +78,46 @@ func TestForgedEnvelopesBoundLeaves(t *testing.T) {
 		}
 		id := alert(2*n-1, n-1)
 
+		// A period after the alert's last leaf the registry logs the
+		// repeats counted since on its own, as custos serve does every
+		// period (the core's background work): one leaf by no principal
+		// that counts them and says when the last came.
+		lastForged := ledger.FormatTime(clk.Now())
+		clk.Add(time.Minute)
+		size = logSize(t, w)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.App.Opened[module.Core.Name].Run(ctx) }()
+		for deadline := time.Now().Add(10 * time.Second); logSize(t, w) == size && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		}
+		stop()
+		<-done
+		if got := logSize(t, w); got != size+1 {
+			t.Fatalf("the core's background work grew the log by %d leaves, want 1", got-size)
+		}
+		alert(2*n-1, 0)
+		e := w.Must(t, 200, "GET", "/api/v1/log/entries/"+itoa(uint64(size)), w.Auditor, nil)
+		var leaf struct {
+			Type string               `json:"type"`
+			By   string               `json:"by"`
+			Data ledger.AlertRepeated `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(e.Str("data")), &leaf); err != nil {
+			t.Fatal(err)
+		}
+		if leaf.Type != ledger.TypeAlertRepeated || leaf.By != "" || leaf.Data.AlertID != id || leaf.Data.Count != n-1 || leaf.Data.LastRepeatedAt != lastForged {
+			t.Fatalf("the leaf that logs the counted repeats: %s, want alert.repeated by no one of %s counting %d, the last at %s", e.Str("data"), id, n-1, lastForged)
+		}
+		if k, err := w.App.Writer.LogRepeats(context.Background()); k != 0 || err != nil {
+			t.Fatalf("logging repeats again logged %d alerts (%v), want none", k, err)
+		}
+		forge(n)
+		id = alert(3*n-1, n)
+
 		// Closing logs the repeats counted outside the log: the closed
 		// alert's count is the log's, and a replay rebuilds it.
 		w.Must(t, 200, "POST", "/api/v1/alerts/"+id+"/close", w.Regulator, map[string]any{"outcome": "no_action", "note": "forged traffic"})
-		alert(2*n-1, 0)
+		alert(3*n-1, 0)
 		verifyOK(t, w.Env)
 	})
 }

@@ -1,11 +1,14 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -46,10 +49,13 @@ type AlertRef struct {
 // AlertRepeated is the data of alert.repeated: Count refusals retried since
 // the alert's last leaf, this one included (the repeats counted meanwhile in
 // the alert_repeats table, outside the log). Absent (as in the leaves
-// written before it existed), it is one.
+// written before it existed), it is one. LastRepeatedAt is set when the
+// registry logs counted repeats on its own (Writer.LogRepeats, no principal):
+// when the last of them came, which is not the leaf's time.
 type AlertRepeated struct {
-	AlertID string `json:"alert_id"`
-	Count   int64  `json:"count,omitempty"`
+	AlertID        string `json:"alert_id"`
+	Count          int64  `json:"count,omitempty"`
+	LastRepeatedAt string `json:"last_repeated_at,omitempty"`
 }
 
 // AlertAssigned is the data of alert.assigned: who works the alert now.
@@ -101,14 +107,14 @@ func projectAlertWork(r *Projections) {
 		if err := clearRepeats(ctx, q, d.AlertID); err != nil {
 			return err
 		}
-		return updateAlert(ctx, q, d.AlertID, "state = ?, closed_at = ?, closed_by = ?, outcome = ?, close_note = ?",
+		return updateAlert(ctx, q, d.AlertID, "state = ?, closed_at = ?, closed_by = ?, outcome = ?, close_note = ?, logged_at = ''",
 			StateClosed, e.At, e.By, d.Outcome, d.Note)
 	})
 	On(r, TypeAlertRepeated, func(ctx context.Context, q store.Queryer, _ int64, e *Entry, d *AlertRepeated) error {
 		if err := clearRepeats(ctx, q, d.AlertID); err != nil {
 			return err
 		}
-		return updateAlert(ctx, q, d.AlertID, "repeats = repeats + ?, last_repeated_at = ?", max(d.Count, 1), e.At)
+		return updateAlert(ctx, q, d.AlertID, "repeats = repeats + ?, last_repeated_at = ?, logged_at = ?", max(d.Count, 1), cmp.Or(d.LastRepeatedAt, e.At), e.At)
 	})
 }
 
@@ -262,8 +268,7 @@ type openAlert struct {
 // principal and authority; an empty id when there is none.
 func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (openAlert, error) {
 	var o openAlert
-	err := q.QueryRow(ctx, `SELECT al.id, CASE WHEN al.last_repeated_at > al.raised_at THEN al.last_repeated_at ELSE al.raised_at END,
-		COALESCE(ar.count, 0) FROM alerts al LEFT JOIN alert_repeats ar ON ar.alert_id = al.id
+	err := q.QueryRow(ctx, `SELECT al.id, al.logged_at, COALESCE(ar.count, 0) FROM alerts al LEFT JOIN alert_repeats ar ON ar.alert_id = al.id
 		WHERE al.principal_id = ? AND al.rule = ? AND al.raised_at >= ? AND al.field = ? AND al.command = ?
 		AND al.authority_id = ? AND al.state <> ? ORDER BY al.log_index DESC LIMIT 1`,
 		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged, &o.unlogged)
@@ -278,4 +283,71 @@ func countRepeat(ctx context.Context, q store.Queryer, id, at string) error {
 	_, err := q.Exec(ctx, `INSERT INTO alert_repeats (alert_id, count, last_at) VALUES (?, 1, ?)
 		ON CONFLICT (alert_id) DO UPDATE SET count = alert_repeats.count + 1, last_at = excluded.last_at`, id, at)
 	return err
+}
+
+// LogRepeats brings into the log the repeats of open alerts counted outside
+// it (alert_repeats) whose last leaf is RepeatPeriod old or more: for each
+// such alert one alert.repeated leaf by the registry itself (no principal)
+// that counts them and says when the last came. custos serve runs it every
+// RepeatPeriod (the core module's background work), so that while a server
+// runs a repeat stays outside the log for about two periods at most, not
+// until a later repeat or the alert's closing. Each alert is checked again
+// inside its command, so servers sharing a database log a count once. It
+// returns how many alerts it logged.
+func (w *Writer) LogRepeats(ctx context.Context) (int, error) {
+	if w.period <= 0 {
+		return 0, nil // every repeat is logged as it comes
+	}
+	before := FormatTime(w.now().UTC().Add(-w.period))
+	rows, err := w.db.Read().Query(ctx, `SELECT ar.alert_id FROM alert_repeats ar JOIN alerts al ON al.id = ar.alert_id
+		WHERE ar.count > 0 AND al.state <> ? AND al.logged_at <= ? ORDER BY al.log_index`, StateClosed, before)
+	if err != nil {
+		return 0, fmt.Errorf("find repeats to log: %w", err)
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil {
+		return 0, fmt.Errorf("find repeats to log: %w", err)
+	}
+	logged := 0
+	for _, id := range ids {
+		_, err := w.Submit(ctx, Actor{}, "log repeated refusals", func(ctx context.Context, tx *store.Tx, now time.Time) (*Entry, error) {
+			var count int64
+			var last, leafAt, state string
+			err := tx.QueryRow(ctx, `SELECT ar.count, ar.last_at, al.logged_at, al.state FROM alert_repeats ar JOIN alerts al ON al.id = ar.alert_id WHERE ar.alert_id = ?`, id).Scan(&count, &last, &leafAt, &state)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && (count <= 0 || state == StateClosed || leafAt > FormatTime(now.Add(-w.period))) {
+				// Logged or closed meanwhile (by another server).
+				return nil, errs.New(errs.Conflict, "nothing_to_log", "alert_id", "the alert's repeats are in the log already")
+			} else if err != nil {
+				return nil, err
+			}
+			return NewEntry(TypeAlertRepeated, AlertRepeated{AlertID: id, Count: count, LastRepeatedAt: last})
+		})
+		if _, refused := errs.As(err); refused {
+			continue
+		} else if err != nil {
+			return logged, fmt.Errorf("log the repeats of alert %s: %w", id, err)
+		}
+		logged++
+	}
+	return logged, nil
+}
+
+// RunRepeats logs counted repeats (LogRepeats) at once and then every
+// RepeatPeriod until ctx ends.
+func (w *Writer) RunRepeats(ctx context.Context, log func(error)) {
+	if w.period <= 0 {
+		return
+	}
+	t := time.NewTicker(w.period)
+	defer t.Stop()
+	for {
+		if _, err := w.LogRepeats(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -54,7 +54,7 @@ func projectAlert(ctx context.Context, q store.Queryer, index int64, e *Entry) e
 // alert.raised leaf and for modules whose own leaves raise one (a hash bank
 // entry quarantined when its case opens), addressed to authority.
 func ProjectAlert(ctx context.Context, q store.Queryer, index int64, at, authority, principal string, a Alert) error {
-	_, err := q.Exec(ctx, `INSERT INTO alerts (id, raised_at, rule, field, message, command, authority_id, principal_id, log_index)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, at, a.Rule, a.Field, a.Message, a.Command, authority, principal, index)
+	_, err := q.Exec(ctx, `INSERT INTO alerts (id, raised_at, rule, field, message, command, authority_id, principal_id, log_index, logged_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, at, a.Rule, a.Field, a.Message, a.Command, authority, principal, index, at)
 	return err
 }

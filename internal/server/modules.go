@@ -38,9 +38,10 @@ type Opened struct {
 	Routes func(env httpapi.Env) []httpapi.Route
 	// Section is the module's part of the web UI.
 	Section *web.Section
-	// Run, when set, is the module's background work (the transplant
-	// registry's escalation of vigilance deadlines): Serve runs it beside the
-	// HTTP server until it stops.
+	// Run, when set, is the module's background work (the core's logging of
+	// counted alert repeats, the transplant registry's escalation of
+	// vigilance deadlines): Serve runs it beside the HTTP server until it
+	// stops.
 	Run func(ctx context.Context)
 }
 
@@ -52,6 +53,10 @@ func DefaultModules() []Registry {
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			return &Opened{Service: a.Exchange, Routes: func(env httpapi.Env) []httpapi.Route {
 				return append(append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...), httpapi.Witnesses(env, a.Witnesses)...)
+			}, Run: func(ctx context.Context) {
+				// Repeats of open alerts counted outside the log are logged
+				// once they are a period old (ledger.Writer.LogRepeats).
+				a.Writer.RunRepeats(ctx, func(err error) { a.Log.Error("log repeated refusals", "err", err) })
 			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
