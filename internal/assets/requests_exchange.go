@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // ---- Requests over the core exchange (docs/assets.md, "Between two registries") ----
@@ -379,18 +380,8 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 
 // RunPending acts on pending messages every minute until ctx ends.
 func (s *Service) RunPending(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := s.ApplyPending(ctx); err != nil && ctx.Err() == nil {
-			s.logger().Error("act on pending exchange messages", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Run(ctx, time.Minute, nil, func(ctx context.Context) error { _, err := s.ApplyPending(ctx); return err },
+		func(err error) { s.logger().Error("act on pending exchange messages", "err", err) })
 }
 
 // RequestPeer is a registry a request may travel to: an active exchange peer

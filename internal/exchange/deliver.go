@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // InboxPath is where a registry receives messages, under a peer's URL.
@@ -30,19 +31,7 @@ const InboxPath = "/api/v1/exchange/inbox"
 // database may run it at once (the inbox is idempotent, and an answer is
 // recorded once).
 func (s *Service) Run(ctx context.Context) {
-	t := time.NewTicker(s.Cfg.Poll)
-	defer t.Stop()
-	for {
-		if err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Error("exchange deliverer", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-		}
-	}
+	tick.Run(ctx, s.Cfg.Poll, s.wake, s.DeliverDue, func(err error) { s.Log.Error("exchange deliverer", "err", err) })
 }
 
 type due struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // Retroactive matching, opt-in per service provider. By default a query that
@@ -264,18 +265,7 @@ func (s *Service) SweepRecent(ctx context.Context) (int64, error) {
 // RunSweeps sweeps the windows every SweepEvery until ctx ends (the server
 // runs it beside the HTTP server; the first sweep is at once).
 func (s *Service) RunSweeps(ctx context.Context, log func(error)) {
-	t := time.NewTicker(SweepEvery)
-	defer t.Stop()
-	for {
-		if _, err := s.SweepRecent(ctx); err != nil && ctx.Err() == nil && log != nil {
-			log(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Run(ctx, SweepEvery, nil, func(ctx context.Context) error { _, err := s.SweepRecent(ctx); return err }, log)
 }
 
 // retroMatch matches the entries a version of a known bank adds or updates

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // Entry types of the work on alerts. alert.repeated is the writer's: the
@@ -338,16 +339,5 @@ func (w *Writer) RunRepeats(ctx context.Context, log func(error)) {
 	if w.period <= 0 {
 		return
 	}
-	t := time.NewTicker(w.period)
-	defer t.Stop()
-	for {
-		if _, err := w.LogRepeats(ctx); err != nil && ctx.Err() == nil && log != nil {
-			log(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Run(ctx, w.period, nil, func(ctx context.Context) error { _, err := w.LogRepeats(ctx); return err }, log)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // The texts every e-mail ends with, and the test e-mail's.
@@ -78,19 +79,7 @@ func (s *Service) Wake() {
 // processes on one database may run it at once (each e-mail is claimed by
 // one before it is sent).
 func (s *Service) Run(ctx context.Context) {
-	t := time.NewTicker(s.Cfg.Poll)
-	defer t.Stop()
-	for {
-		if err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Error("mail deliverer", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-		}
-	}
+	tick.Run(ctx, s.Cfg.Poll, s.wake, s.DeliverDue, func(err error) { s.Log.Error("mail deliverer", "err", err) })
 }
 
 // outgoing is an e-mail due.

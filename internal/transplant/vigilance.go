@@ -14,6 +14,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/tick"
 )
 
 // ---- Serious adverse events and reactions (Directive 2010/53/EU, Art. 11;
@@ -513,21 +514,11 @@ const EscalateEvery = time.Minute
 // Run escalates (Escalate) every EscalateEvery until ctx ends; custos serve
 // runs it beside the HTTP server.
 func (s *Service) Run(ctx context.Context, log func(error)) {
-	t := time.NewTicker(EscalateEvery)
-	defer t.Stop()
-	for {
-		if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil && log != nil {
-			log(err)
-		}
-		if _, err := s.ApplyPending(ctx); err != nil && ctx.Err() == nil && log != nil {
-			log(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Run(ctx, EscalateEvery, nil, func(ctx context.Context) error {
+		_, escalate := s.Escalate(ctx)
+		_, apply := s.ApplyPending(ctx)
+		return errors.Join(escalate, apply)
+	}, log)
 }
 
 // ---- Reading ----
