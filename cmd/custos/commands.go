@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -265,12 +266,13 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	save := fs.String("save-state", "", "after a pass with a pinned key, save the auditor's state to this file (the checkpoint verified and, beside it, a SQLite file of the tables replayed) for a later --from; may be the --from file")
 	stateKey := fs.String("state-key", "", "a secret file of the auditor's that seals the state file (HMAC-SHA-256); created by the first --save-state if missing. Without it the state carries a plain SHA-256")
 	workers := fs.Int("workers", 0, "goroutines that hash and decode leaves beside the replay and compare tables (default: the number of cores)")
-	showProgress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal (it is shown on a terminal)")
+	var progress progressFlags
+	progress.add(fs, false)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	opt := ledger.VerifyOptions{Workers: *workers, SaveState: *save}
-	if *showProgress || isTerminal(stderr) {
+	if progress.on(stderr) {
 		opt.Progress = verifyProgress(stderr, isTerminal(stderr))
 	}
 	if err := pin.options(&opt); err != nil {
@@ -326,6 +328,28 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "saved the verify state to %s (keep it, and its replay file beside it, where the registry's operator cannot write)\n", rep.SavedState)
 	}
 	return nil
+}
+
+// progressFlags are the flags of a command that shows its progress on
+// stderr: by default only on a terminal (a bar redrawn in place is noise in
+// a file or a pipe), with --progress everywhere, and, where the command
+// has --quiet, never with it.
+type progressFlags struct{ show, quiet *bool }
+
+// add declares --progress and, when quiet, --quiet.
+func (p *progressFlags) add(fs *flag.FlagSet, quiet bool) {
+	p.show = fs.Bool("progress", false, "show progress on stderr even when it is not a terminal (it is shown on a terminal)")
+	if quiet {
+		p.quiet = fs.Bool("quiet", false, "show no progress")
+	}
+}
+
+// on tells whether to show progress on w.
+func (p progressFlags) on(w io.Writer) bool {
+	if p.quiet != nil && *p.quiet {
+		return false
+	}
+	return *p.show || isTerminal(w)
 }
 
 // isTerminal tells whether w is a terminal.

@@ -274,8 +274,8 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	key := fs.String("public-key", "", "the registry's note verifier key, or a file holding it (GET /api/v1/hashmatch/key; pin it)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	minQ := fs.Int("min-quality", hashmatch.DefaultMinQuality, "hashes below this PDQ quality are not matched")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	showProgress := fs.Bool("progress", false, "show the progress bar even when stderr is not a terminal")
+	var showProgress progressFlags
+	showProgress.add(fs, true)
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
 	var progress func(done, total int)
-	if !*quiet && (*showProgress || isTerminal(stderr)) { // a bar rewritten in place is noise in a file or a pipe
+	if showProgress.on(stderr) {
 		bar := progressBar(stderr, "")
 		progress = func(done, total int) { bar(int64(done), int64(total)) }
 	}

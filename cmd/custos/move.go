@@ -31,7 +31,8 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	srcKey := fs.String("source-key-file", "", "the SQLite registry's key file (default: the --db file + .key)")
 	to := fs.String("to", "", "the PostgreSQL registry: postgres://USER@HOST/DATABASE?search_path=SCHEMA; the schema must be empty or only migrated (custos migrate), never a registry")
 	keyFile := fs.String("key-file", "", "where to write the PostgreSQL registry's key file, mode 0600 (a copy of the SQLite registry's; it must not exist); serve with it")
-	showProgress := fs.Bool("progress", false, "show the verification's progress on stderr even when it is not a terminal (it is shown on a terminal)")
+	var progress progressFlags
+	progress.add(fs, false)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer pg.Close()
 	opt := ledger.VerifyOptions{VerifierKey: rep.LogKey}
-	if *showProgress || isTerminal(stderr) {
+	if progress.on(stderr) {
 		opt.Progress = verifyProgress(stderr, isTerminal(stderr))
 	}
 	vr, err := ledger.Verify(ctx, pg, server.NewProjections(), opt)

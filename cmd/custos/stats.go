@@ -128,8 +128,8 @@ type fileImport[S any] struct {
 func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, name, registry, items string, do func(fileImport[S]) error) error {
 	var d dbFlags
 	d.add(fs, "custos.db")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	showProgress := fs.Bool("progress", false, "show the progress bar even when stderr is not a terminal")
+	var progress progressFlags
+	progress.add(fs, true)
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stde
 		return err
 	}
 	defer app.Close()
-	return do(fileImport[S]{App: app, S: s, File: f, Name: filepath.Base(pos[0]), Size: st.Size(), Progress: phaseBars(stderr, *quiet || !*showProgress && !isTerminal(stderr), items)})
+	return do(fileImport[S]{App: app, S: s, File: f, Name: filepath.Base(pos[0]), Size: st.Size(), Progress: phaseBars(stderr, !progress.on(stderr), items)})
 }
 
 // phaseBars is the progress of an import that checks a file, then stores
