@@ -23,12 +23,17 @@ const moveSummary = "move a SQLite registry (its log, key file and sealed person
 // records, and its sealed personal data opened with the new key file.
 func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("move", "--to postgres://... --key-file FILE [flags]", moveSummary, stdout)
-	def := "custos.db"
-	if env := os.Getenv("CUSTOS_DB"); env != "" && !strings.HasPrefix(env, "postgres") {
+	// CUSTOS_DB and CUSTOS_KEY_FILE name the source, as for every other
+	// command, unless CUSTOS_DB is a PostgreSQL registry (then both name
+	// another registry than the one to move).
+	def, defKey := "custos.db", os.Getenv("CUSTOS_KEY_FILE")
+	if env := os.Getenv("CUSTOS_DB"); strings.HasPrefix(env, "postgres") {
+		defKey = ""
+	} else if env != "" {
 		def = env
 	}
 	db := fs.String("db", def, "the SQLite registry to move: a file path or sqlite:PATH (env CUSTOS_DB); it is only read, and a server may go on serving it")
-	srcKey := fs.String("source-key-file", "", "the SQLite registry's key file (default: the --db file + .key)")
+	srcKey := fs.String("source-key-file", defKey, "the SQLite registry's key file (env CUSTOS_KEY_FILE; default: the --db file + .key)")
 	to := fs.String("to", "", "the PostgreSQL registry: postgres://USER@HOST/DATABASE?search_path=SCHEMA; the schema must be empty or only migrated (custos migrate), never a registry")
 	keyFile := fs.String("key-file", "", "where to write the PostgreSQL registry's key file, mode 0600 (a copy of the SQLite registry's; it must not exist); serve with it")
 	var progress progressFlags

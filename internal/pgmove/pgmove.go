@@ -67,6 +67,25 @@ func refuse(flag, format string, args ...any) error {
 	return &Refused{Flag: flag, Msg: fmt.Sprintf(format, args...)}
 }
 
+// keyFileFree refuses a --key-file that exists: custos never overwrites a
+// key file. The refusal says what the file is when it can tell: the source
+// registry's own key file, or a copy of it, which is what a move stopped
+// before its commit leaves behind (the key file is written just before),
+// and so safe to remove.
+func keyFileFree(path, fromKey string, keys *server.Keys) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%s already exists; custos never overwrites a key file: give a new path", path)
+	if src, err := os.Stat(fromKey); err == nil && os.SameFile(st, src) {
+		msg += " (it is the SQLite registry's own key file)"
+	} else if k, err := server.LoadKeys(path); err == nil && k.Equal(keys) {
+		msg += ", or remove it: it holds the SQLite registry's keys, a copy such as a move stopped before its commit leaves behind"
+	}
+	return refuse("--key-file", "%s", msg)
+}
+
 // Move copies the SQLite registry opt.From into the PostgreSQL schema of
 // opt.To and writes its key file to opt.KeyFile. It refuses (a *Refused)
 // a target that holds a registry, an existing key file, a source that is
@@ -94,9 +113,6 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	if opt.KeyFile == "" {
 		return nil, refuse("--key-file", "give the file to write the PostgreSQL registry's key file to (it must not exist)")
 	}
-	if _, err := os.Lstat(opt.KeyFile); err == nil {
-		return nil, refuse("--key-file", "%s already exists; custos never overwrites a key file: give a new path", opt.KeyFile)
-	}
 	fromKey := opt.FromKeyFile
 	if fromKey == "" {
 		fromKey = path + ".key"
@@ -104,6 +120,9 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	keys, err := server.LoadKeys(fromKey)
 	if err != nil {
 		return nil, refuse("--source-key-file", "%v", err)
+	}
+	if err := keyFileFree(opt.KeyFile, fromKey, keys); err != nil {
+		return nil, err
 	}
 
 	src, err := store.Open(ctx, path)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -39,6 +40,11 @@ func NewKeys(origin string) (*Keys, error) {
 	var err error
 	k.LogSigner, k.LogKey, err = note.GenerateKey(rand.Reader, origin)
 	return k, err
+}
+
+// Equal tells whether k and o are the same keys.
+func (k *Keys) Equal(o *Keys) bool {
+	return bytes.Equal(k.Master, o.Master) && k.LogSigner == o.LogSigner && k.LogKey == o.LogKey
 }
 
 // LoadKeys reads a key file.
