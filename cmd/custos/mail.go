@@ -163,6 +163,9 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := server.CheckInitialised(ctx, db, d.db); err != nil {
+		return err
+	}
 	p, err := mail.List(ctx, db.Read(), f)
 	if err != nil {
 		return err

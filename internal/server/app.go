@@ -274,22 +274,38 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return app, nil
 }
 
+// CheckInitialised refuses a database that is not a registry of the
+// default deployment: no schema, another schema version, or the schema
+// custos migrate makes without the log custos init starts. Commands that
+// read a registry's tables without opening it (custos mail outbox) check
+// it, so that an empty answer means an empty registry.
+func CheckInitialised(ctx context.Context, db *store.DB, dsn string) error {
+	return checkInitialised(ctx, db, NewProjections(), dsn)
+}
+
+func checkInitialised(ctx context.Context, db *store.DB, p *ledger.Projections, dsn string) error {
+	if err := db.CheckSchema(ctx, p.Schemas()); errors.Is(err, store.ErrNotInitialised) {
+		return fmt.Errorf("database %s is not initialised: run custos init", store.Redact(dsn))
+	} else if err != nil {
+		return fmt.Errorf("database %s: %w", store.Redact(dsn), err)
+	}
+	// custos migrate makes the schema and no log: such a database is not
+	// a registry yet, and its key file does not exist.
+	if head, _, err := ledger.ReadHead(ctx, db.Read()); err != nil {
+		return err
+	} else if head.Size == 0 {
+		return fmt.Errorf("database %s has the schema but no log: it is not initialised: run custos init", store.Redact(dsn))
+	}
+	return nil
+}
+
 func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	d, err := newDeployment(cfg.modules())
 	if err != nil {
 		return nil, err
 	}
-	if err := db.CheckSchema(ctx, d.projections.Schemas()); errors.Is(err, store.ErrNotInitialised) {
-		return nil, fmt.Errorf("database %s is not initialised: run custos init", store.Redact(cfg.DSN))
-	} else if err != nil {
-		return nil, fmt.Errorf("database %s: %w", store.Redact(cfg.DSN), err)
-	}
-	// custos migrate makes the schema and no log: such a database is not
-	// a registry yet, and its key file does not exist.
-	if head, _, err := ledger.ReadHead(ctx, db.Read()); err != nil {
+	if err := checkInitialised(ctx, db, d.projections, cfg.DSN); err != nil {
 		return nil, err
-	} else if head.Size == 0 {
-		return nil, fmt.Errorf("database %s has the schema but no log: it is not initialised: run custos init", store.Redact(cfg.DSN))
 	}
 	path, err := cfg.KeyPath()
 	if err != nil {
