@@ -47,6 +47,7 @@ func Stats(svc *stats.Service) Section {
 			get("/imports", h.imports),
 			{Method: http.MethodPost, Path: "/imports", Handler: h.importRecords, Upload: statsMaxUpload},
 			get("/imports/progress/{job}", h.progress),
+			{Method: http.MethodPost, Path: "/imports/withdraw", Handler: h.withdraw},
 		},
 		Templates: subFS(statsFS, "templates/stats"),
 		Labels:    statsLabels,

@@ -116,6 +116,8 @@ type importsData struct {
 	Mappings  []Option
 	CanImport bool
 	Job       *jobView
+	// Counted are the imports still counted, which may be withdrawn.
+	Counted []Option
 }
 
 // jobView is an import under way as its page shows it.
@@ -148,6 +150,11 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 		for _, m := range ms {
 			d.Mappings = append(d.Mappings, Option{Value: m.ID, Label: s.T("%s (version %d)", m.Name, m.Version)})
 		}
+		for _, im := range ims {
+			if im.WithdrawnAt == "" {
+				d.Counted = append(d.Counted, Option{Value: im.ID, Label: s.T("%s: %s, %s records, %s to %s", im.ID, im.Source, s.L().Number(im.Records), im.FirstDate, im.LastDate)})
+			}
+		}
 	}
 	v := s.View(r, "Imports of national records")
 	if job != nil {
@@ -159,6 +166,13 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 			if im.ID == id {
 				v.Flash = s.T("Imported %s: %s records counting %s, from %s to %s. They are in the statistics now.",
 					im.Source, s.L().Number(im.Records), s.L().Number(im.Total), im.FirstDate, im.LastDate)
+			}
+		}
+	}
+	if id := r.URL.Query().Get("withdrawn"); id != "" && job == nil {
+		for _, im := range ims {
+			if im.ID == id && im.WithdrawnAt != "" {
+				v.Flash = s.T("Withdrew %s (%s): its %s records are no longer counted in the statistics.", im.ID, im.Source, s.L().Number(im.Records))
 			}
 		}
 	}
@@ -261,6 +275,26 @@ func (h *statsPages) progress(w http.ResponseWriter, r *http.Request, s *Session
 		jv.Percent = int(min(100, jv.Done*100/jv.Size))
 	}
 	h.showImports(w, r, s, jv, nil)
+}
+
+// withdraw withdraws an import, with the reason the statistician gives:
+// one log entry, after which its records are no longer counted.
+func (h *statsPages) withdraw(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	im, err := h.svc.Withdraw(r.Context(), s.P, v.Get("import"), stats.Withdrawal{Reason: v.Get("reason")})
+	if err != nil {
+		if e, ok := errs.As(err); ok && e.Code != errs.Forbidden {
+			field := "reason"
+			if e.Field != "reason" {
+				field = "import"
+			}
+			h.showImports(w, r, s, nil, &Refusal{Form: "withdraw", Values: v, Err: err, Highlight: field})
+			return
+		}
+		s.Fail(w, r, err)
+		return
+	}
+	Redirect(w, r, "/stats/imports", url.Values{"withdrawn": {im.ID}})
 }
 
 // atoiRange reads a whole number from lo to hi.

@@ -256,6 +256,29 @@ func TestStatsPages(t *testing.T) {
 	p = es("/stats/iccs?code=02011")
 	mustContain(t, "iccs in French", p, "Serious assault")
 
+	// Withdrawing the import: a reason is required, named on the form;
+	// then its records are no longer counted, it stays listed as
+	// withdrawn with the reason, and it cannot be withdrawn twice.
+	imported := strings.TrimPrefix(loc, "/stats/imports?done=")
+	mustContain(t, "withdraw form", st.get("/stats/imports"), `id="withdraw"`, `<option value="`+imported+`"`)
+	p = st.post("/stats/imports/withdraw", url.Values{"import": {imported}, "reason": {"  "}})
+	wantStatus(t, "withdraw without a reason", p, http.StatusUnprocessableEntity)
+	mustContain(t, "withdraw without a reason", p, `id="withdraw-reason-error"`)
+	p = st.post("/stats/imports/withdraw", url.Values{"import": {imported}, "reason": {"the ministry sent a corrected file"}})
+	wantStatus(t, "withdraw", p, http.StatusSeeOther)
+	p = st.get(p.Header.Get("Location"))
+	mustContain(t, "withdrawn", p, "Withdrew "+imported+" (demoland-2025.csv)", "Withdrawn, no longer counted:", "the ministry sent a corrected file")
+	mustNotContain(t, "withdrawn", p, `id="withdraw"`) // nothing left to withdraw
+	recs = csvRecords(t, st.get("/stats/tables/export?format=csv&view=table").Body)
+	for _, r := range recs {
+		if len(r) > 1 && r[0] == "total" && r[len(r)-1] != "0" && r[len(r)-1] != "" {
+			t.Errorf("after the withdrawal the CSV's total line is %v", r)
+		}
+	}
+	p = st.post("/stats/imports/withdraw", url.Values{"import": {imported}, "reason": {"again"}})
+	wantStatus(t, "withdraw twice", p, http.StatusConflict)
+	mustContain(t, "withdraw twice", p, "was withdrawn on")
+
 	// The regulator reads the statistics; the auditor cannot download.
 	reg := newBrowser(t, w.URL)
 	reg.signIn(w.Admin)
