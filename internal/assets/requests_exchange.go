@@ -50,7 +50,7 @@ func arrayOf(values []string) string {
 
 // RequestTypesExchanged are the registry's message types.
 var RequestTypesExchanged = []exchange.Type{
-	{Name: MsgRequest, Title: i18n.M("Request between central authorities"), Schema: `{
+	{Name: MsgRequest, Purpose: PurposeLegalAssistance, Reader: string(RoleCentralAuthority), Title: i18n.M("Request between central authorities"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["request_id", "type", "requesting_state", "requested_state", "requesting_authority", "requested_authority", "legal_basis",
 		"offences", "facts", "purpose", "confidentiality", "language", "use_purposes", "sent_at"],
@@ -65,15 +65,15 @@ var RequestTypesExchanged = []exchange.Type{
 		"confidentiality": ` + enumOf(Confidentialities) + `, "dual_criminality": ` + schemaReqText + `,
 		"language": {"type": "string", "pattern": "^[a-z]{2}$"}, "use_purposes": ` + arrayOf(UsePurposes) + `,
 		"onward_sharing": {"type": "boolean"}, "follows": ` + schemaReqID + `, "sent_at": {"type": "string", "maxLength": 40}}}`},
-	{Name: MsgStatus, Title: i18n.M("Step of a request between central authorities"), Schema: `{
+	{Name: MsgStatus, Purpose: PurposeLegalAssistance, Reader: string(RoleCentralAuthority), Title: i18n.M("Step of a request between central authorities"), Schema: `{
 	"type": "object", "additionalProperties": false, "required": ["request_id", "status", "on"],
 	"properties": {"request_id": ` + schemaReqID + `, "status": ` + enumOf(RequestStatuses[2:]) + `,
 		"grounds": {"type": "string", "maxLength": 64}, "grounds_text": ` + schemaReqText + `, "note": ` + schemaReqText + `,
 		"onward_sharing": {"type": "boolean"}, "on": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}}`},
-	{Name: MsgQuestion, Title: i18n.M("Request for more information"), Schema: `{
+	{Name: MsgQuestion, Purpose: PurposeLegalAssistance, Reader: string(RoleCentralAuthority), Title: i18n.M("Request for more information"), Schema: `{
 	"type": "object", "additionalProperties": false, "required": ["request_id", "question_id", "question"],
 	"properties": {"request_id": ` + schemaReqID + `, "question_id": ` + schemaReqID + `, "question": {"type": "string", "minLength": 1, "maxLength": 4000}}}`},
-	{Name: MsgAnswer, Title: i18n.M("Answer to a request for more information"), Schema: `{
+	{Name: MsgAnswer, Purpose: PurposeLegalAssistance, Reader: string(RoleCentralAuthority), Title: i18n.M("Answer to a request for more information"), Schema: `{
 	"type": "object", "additionalProperties": false, "required": ["request_id", "question_id", "answer"],
 	"properties": {"request_id": ` + schemaReqID + `, "question_id": ` + schemaReqID + `, "answer": {"type": "string", "minLength": 1, "maxLength": 8000}}}`},
 }
@@ -238,13 +238,10 @@ func decode(m *exchange.Inbound, v any) error {
 
 // decideMessage checks a message against this registry's copy of the
 // request and returns the entry that records it here; it does not write.
-// A message sent for another purpose than legal_assistance, or whose
-// readers do not name the central authority officer, who works requests,
-// is refused with an alert (exchange.Inbound.Addressed).
+// The core has checked that it was sent for legal_assistance to readers
+// that name the central authority officer, who works requests
+// (RequestTypesExchanged).
 func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchange.Inbound) (*ledger.Entry, error) {
-	if err := m.Addressed(PurposeLegalAssistance, string(RoleCentralAuthority)); err != nil {
-		return nil, err
-	}
 	switch m.Type {
 	case MsgRequest:
 		var rm RequestMessage

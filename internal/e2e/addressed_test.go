@@ -1,20 +1,29 @@
 package e2e
 
 import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/exchange"
+	custos "github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestExchangeTypeBoundToPurpose runs two registries, XA and XB, that
 // exchange for the purposes of both the assets and the transplant
-// registries. XA's administrator forges messages a module would never send:
-// an assets.request for the purpose vigilance, an assets.request whose
-// readers are the auditor only, a transplant.organ_outcome for the purpose
-// legal_assistance, and one addressed to the auditor. XB refuses each in
-// its signed receipt (purpose_not_allowed at purpose, readers at readers)
-// and raises an alert (one a rule: a refusal repeated within the alert
-// window counts on it), and records no request; the same request for
+// registries. XA's administrator tries to send messages a module would
+// never send: an assets.request for the purpose vigilance, an
+// assets.request whose readers are the auditor only, a
+// transplant.organ_outcome for the purpose legal_assistance, and one
+// addressed to the auditor; XA refuses each before it is sent
+// (purpose_not_allowed at purpose, readers at readers). The same messages
+// signed with XA's exchange key and posted to XB's inbox, as another
+// implementation might send them, XB refuses in its signed answer and
+// raises an alert (one a rule: a refusal repeated within the alert window
+// counts on it), and records no request; the same request for
 // legal_assistance, to the central authority, is received.
 func TestExchangeTypeBoundToPurpose(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
@@ -52,7 +61,26 @@ func TestExchangeTypeBoundToPurpose(t *testing.T) {
 				"legal_basis": "UNCAC art. 46 (synthetic)", "notice": "Synthetic test message.", "readers": readers, "payload": payload}).str("id")
 		}
 		officers := []string{"central_authority_officer", "regulator"}
-		for _, c := range []struct {
+		// XA's exchange key, as another implementation holding it would
+		// sign with.
+		keys, err := custos.LoadKeys(a.reg.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signer ed25519.PrivateKey
+		for g := int64(0); g < 4 && signer == nil; g++ {
+			k, err := exchange.DeriveKey(keys.Master, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if exchange.EncodeKey(k.Public().(ed25519.PublicKey)) == a.id["public_key"] {
+				signer = k
+			}
+		}
+		if signer == nil {
+			t.Fatalf("no generation of XA's master key gives its exchange key %v", a.id["public_key"])
+		}
+		for i, c := range []struct {
 			what, typ, purpose string
 			readers            []string
 			payload            map[string]any
@@ -63,11 +91,25 @@ func TestExchangeTypeBoundToPurpose(t *testing.T) {
 			{"an organ's outcome for legal assistance", "transplant.organ_outcome", "legal_assistance", []string{"coordinator", "regulator"}, outcome, "purpose_not_allowed", "purpose"},
 			{"an organ's outcome to the auditor only", "transplant.organ_outcome", "traceability", []string{"auditor"}, outcome, "readers", "readers"},
 		} {
-			got := a.waitState(t, send(c.typ, c.purpose, c.readers, c.payload), "refused")
-			if got["refusal_rule"] != c.rule || got["refusal_field"] != c.field {
-				t.Errorf("%s: refused %v at %v, want %s at %s", c.what, got["refusal_rule"], got["refusal_field"], c.rule, c.field)
+			r := call(A, "POST", "/api/v1/exchange/outbox", a.reg.Admin, map[string]any{"peer_id": pB, "type": c.typ, "purpose": c.purpose,
+				"legal_basis": "UNCAC art. 46 (synthetic)", "notice": "Synthetic test message.", "readers": c.readers, "payload": c.payload})
+			if r.Status != 403 || r.str("error.rule") != c.rule || r.str("error.field") != c.field {
+				t.Errorf("XA sending %s: %d %s, want 403 %s at %s", c.what, r.Status, r.Raw, c.rule, c.field)
 			}
-			checkReceipt(t, got["receipt"].(map[string]any), b.id["public_key"].(string))
+			payload, _ := json.Marshal(c.payload)
+			mod, _, _ := strings.Cut(c.typ, ".")
+			env, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("MS-FORGED%d", i), From: "XA", To: "XB",
+				Module: mod, Type: c.typ,
+				Purpose: c.purpose, LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic test message.", Readers: c.readers,
+				SentAt: "2026-01-05T10:00:00.000000Z", Payload: payload}, signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = call(B, "POST", exchange.InboxPath, "", env)
+			if r.str("error.rule") != c.rule || r.str("error.field") != c.field {
+				t.Errorf("XB receiving %s: %d %s, want %s at %s", c.what, r.Status, r.Raw, c.rule, c.field)
+			}
+			checkReceipt(t, r.Body, b.id["public_key"].(string))
 		}
 		// One alert each (the second refusal within the window counts on it).
 		if n, m := b.alerts(t, "purpose_not_allowed"), b.alerts(t, "readers"); n != 1 || m != 1 {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
@@ -14,7 +12,8 @@ import (
 
 // Inbound is a message a peer sent, as the module that declares its type
 // sees it: verified, admitted by the core's rules, its payload meeting the
-// type's schema.
+// type's schema, sent for the type's purpose to readers that name the
+// type's reader (Type.Purpose, Type.Reader).
 type Inbound struct {
 	// InboxID is the message's id in the inbox: the peer's id and the
 	// sender's message id.
@@ -31,28 +30,11 @@ type Inbound struct {
 	Payload   []byte
 }
 
-// Addressed refuses, with an alert, a message of a module's type sent for
-// another purpose than the one the module takes it for (rule
-// purpose_not_allowed, field purpose), or not addressed to the role that
-// works it here (rule readers, field readers). The core admits a message for
-// any purpose the peer is registered to send, whatever its type: a peer
-// registered for two modules' purposes could otherwise send one module's
-// message under the other's purpose, or to readers who do not work it.
-// Modules call it first in their Accept.
-func (m *Inbound) Addressed(purpose, reader string) error {
-	if m.Purpose != purpose {
-		return errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "a message of type %s is taken for the purpose %s, not %s", m.Type, purpose, m.Purpose)
-	}
-	if !slices.Contains(m.Readers, reader) {
-		return errs.Alertf(errs.Forbidden, "readers", "readers", "a message of type %s is worked by %s, whom its readers (%s) do not name", m.Type, reader, strings.Join(m.Readers, ", "))
-	}
-	return nil
-}
-
 // Handler is how a module acts on the messages of its types that peers send.
 //
 // Accept runs inside the write transaction that records the message, after
-// every check of the core (signature, peer, purpose, schema) and before the
+// every check of the core (signature, peer, purpose, schema, the type's
+// purpose and reader) and before the
 // receipt is signed. It reads the module's state and refuses what the module
 // cannot take (an organ it never exported, a report it does not know) with
 // an errs refusal naming the rule and the field (payload.<field>): the

@@ -449,6 +449,9 @@ func (s *Service) outgoing(in Outgoing) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Types.Addressed(typ, in.Purpose, readers); err != nil {
+		return nil, err
+	}
 	return &Message{V: Version, From: s.jurisdiction, Module: mod, Type: typ, Purpose: in.Purpose, LegalBasis: basis, Notice: notice,
 		Readers: readers, OnwardSharing: in.OnwardSharing, ForwardOf: in.ForwardOf, Payload: in.Payload}, nil
 }
@@ -688,7 +691,10 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, env *Envelope, m *Mes
 	if !slices.Contains(pr.ReceivePurposes, m.Purpose) {
 		return errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "this registry does not accept messages from peer %s for the purpose %s", pr.ID, m.Purpose)
 	}
-	return s.Types.Check(m.Module, m.Type, m.Payload)
+	if err := s.Types.Check(m.Module, m.Type, m.Payload); err != nil {
+		return err
+	}
+	return s.Types.Addressed(m.Type, m.Purpose, m.Readers)
 }
 
 func (s *Service) storedReceipt(ctx context.Context, env *Envelope) *InboxAnswer {

@@ -15,13 +15,23 @@ import (
 )
 
 // Type is a message type a module declares: its name (starting with the
-// module's name and a dot, like entry types), what it is for people, and the
-// JSON schema its payload must meet, on both sides.
+// module's name and a dot, like entry types), what it is for people, the
+// JSON schema its payload must meet, and whom it is for, on both sides.
 type Type struct {
 	Name  string
 	Title string
 	// Schema is a JSON schema (draft 2020-12 unless it says otherwise).
 	Schema string
+	// Purpose, when set, is the one purpose a message of the type is sent
+	// and taken for, and Reader the role that works it on the receiving
+	// side, whom its readers must name. The core refuses, with an alert, a
+	// message that breaks either (rules purpose_not_allowed at purpose,
+	// readers at readers), when it is sent and when it is received: peers
+	// are registered for purposes, not types, so a peer registered for two
+	// modules' purposes could otherwise send one module's message under
+	// the other's purpose, or to readers who do not work it. Empty (the
+	// core's notice), any purpose and readers the peer agreed to.
+	Purpose, Reader string
 }
 
 // Types are the message types of a deployment, their schemas compiled.
@@ -65,6 +75,25 @@ func NewTypes(byModule map[string][]Type) (*Types, error) {
 		}
 	}
 	return ts, nil
+}
+
+// Addressed refuses, with an alert, a message of a type declared with a
+// Purpose or a Reader that is sent for another purpose (rule
+// purpose_not_allowed, field purpose) or whose readers do not name the
+// reader (rule readers, field readers). An unknown type passes: Check
+// refuses it.
+func (ts *Types) Addressed(typ, purpose string, readers []string) error {
+	c, ok := ts.byName[typ]
+	if !ok {
+		return nil
+	}
+	if c.Purpose != "" && purpose != c.Purpose {
+		return errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "a message of type %s is taken for the purpose %s, not %s", typ, c.Purpose, purpose)
+	}
+	if c.Reader != "" && !slices.Contains(readers, c.Reader) {
+		return errs.Alertf(errs.Forbidden, "readers", "readers", "a message of type %s is worked by %s, whom its readers (%s) do not name", typ, c.Reader, strings.Join(readers, ", "))
+	}
+	return nil
 }
 
 // Names lists the type names, sorted.

@@ -440,18 +440,10 @@ func (s *Service) ExchangeHandler() exchange.Handler {
 
 // accept runs the registry's rules on a message received, inside the
 // transaction that records it.
-// A message of the organs' types is taken for the purpose traceability, one
-// of the adverse events' for vigilance, and each only when its readers name
-// the coordinator, who works them; else it is refused with an alert
-// (exchange.Inbound.Addressed).
+// The core has checked the purpose and readers each type declares (the
+// organs' types traceability, the adverse events' vigilance, both worked by
+// the coordinator: CrossBorderTypes).
 func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound) error {
-	purpose := PurposeVigilance
-	if m.Type == MsgCharacterization || m.Type == MsgTraceability || m.Type == MsgOutcome {
-		purpose = PurposeTraceability
-	}
-	if err := m.Addressed(purpose, crossBorderReaders[0]); err != nil {
-		return err
-	}
 	switch m.Type {
 	case MsgCharacterization, MsgTraceability:
 		var t Traceability // the fields the two share

@@ -52,7 +52,7 @@ const (
 
 // CrossBorderTypes are the registry's message types.
 var CrossBorderTypes = []exchange.Type{
-	{Name: MsgCharacterization, Title: i18n.M("Organ and donor characterization"), Schema: `{
+	{Name: MsgCharacterization, Purpose: PurposeTraceability, Reader: string(RoleCoordinator), Title: i18n.M("Organ and donor characterization"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["organ_id", "organ", "donor_id", "procurement_centre", "destination_centre", "donor"],
 	"properties": {
@@ -69,18 +69,18 @@ var CrossBorderTypes = []exchange.Type{
 				"iv_drug_use": ` + schemaYesNo + `, "malignancy": ` + schemaYesNo + `, "transmissible_disease": ` + schemaYesNo + `,
 				"hiv": ` + schemaTest + `, "hcv": ` + schemaTest + `, "hbv": ` + schemaTest + `,
 				"organ_function": {"type": "string", "maxLength": 2000}}}}}`},
-	{Name: MsgTraceability, Title: i18n.M("Traceability of an organ sent"), Schema: `{
+	{Name: MsgTraceability, Purpose: PurposeTraceability, Reader: string(RoleCoordinator), Title: i18n.M("Traceability of an organ sent"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["organ_id", "organ", "donor_id", "procured_at", "procurement_centre"],
 	"properties": {"organ_id": ` + schemaOrganID + `, "organ": ` + schemaOrgan + `, "donor_id": ` + schemaRef + `,
 		"procured_at": ` + schemaTime + `, "procurement_centre": ` + schemaLine + `}}`},
-	{Name: MsgOutcome, Title: i18n.M("Traceability of an organ received"), Schema: `{
+	{Name: MsgOutcome, Purpose: PurposeTraceability, Reader: string(RoleCoordinator), Title: i18n.M("Traceability of an organ received"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["organ_id", "outcome", "on", "centre"],
 	"properties": {"organ_id": ` + schemaOrganID + `, "outcome": {"enum": ["transplanted", "discarded", "research"]},
 		"recipient_id": ` + schemaRef + `, "on": ` + schemaDate + `, "centre": ` + schemaLine + `,
 		"reason": {"type": "string", "maxLength": 200}}}`},
-	{Name: MsgSAENotification, Title: i18n.M("Serious adverse event or reaction: initial report"), Schema: `{
+	{Name: MsgSAENotification, Purpose: PurposeVigilance, Reader: string(RoleCoordinator), Title: i18n.M("Serious adverse event or reaction: initial report"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["report_id", "kind", "reporting_body", "contact", "origin_country", "donor_id", "organ_ids", "recipient_ids",
 		"reported_at", "started_at", "detected_at", "description", "immediate_measures"],
@@ -91,7 +91,7 @@ var CrossBorderTypes = []exchange.Type{
 		"reported_at": ` + schemaTime + `, "started_at": ` + schemaTime + `, "detected_at": ` + schemaTime + `,
 		"description": ` + schemaText + `, "immediate_measures": ` + schemaText + `,
 		"raised_report_id": ` + schemaRef + `}}`},
-	{Name: MsgSAERaised, Title: i18n.M("Serious adverse event or reaction on an organ received"), Schema: `{
+	{Name: MsgSAERaised, Purpose: PurposeVigilance, Reader: string(RoleCoordinator), Title: i18n.M("Serious adverse event or reaction on an organ received"), Schema: `{
 	"type": "object", "additionalProperties": false,
 	"required": ["report_id", "kind", "reporting_body", "contact", "organ_id", "recipient_ids", "reported_at", "started_at", "detected_at",
 		"description", "immediate_measures"],
@@ -100,11 +100,11 @@ var CrossBorderTypes = []exchange.Type{
 		"recipient_ids": {"type": "array", "maxItems": 50, "items": ` + schemaRef + `},
 		"reported_at": ` + schemaTime + `, "started_at": ` + schemaTime + `, "detected_at": ` + schemaTime + `,
 		"description": ` + schemaText + `, "immediate_measures": ` + schemaText + `}}`},
-	{Name: MsgSAEAcknowledged, Title: i18n.M("Acknowledgement of a serious adverse event or reaction"), Schema: `{
+	{Name: MsgSAEAcknowledged, Purpose: PurposeVigilance, Reader: string(RoleCoordinator), Title: i18n.M("Acknowledgement of a serious adverse event or reaction"), Schema: `{
 	"type": "object", "additionalProperties": false, "required": ["report_id", "centres_notified", "acknowledged_at"],
 	"properties": {"report_id": ` + schemaRef + `, "centres_notified": {"type": "integer", "minimum": 0, "maximum": 1000},
 		"acknowledged_at": ` + schemaTime + `}}`},
-	{Name: MsgSAEFinal, Title: i18n.M("Serious adverse event or reaction: final report"), Schema: `{
+	{Name: MsgSAEFinal, Purpose: PurposeVigilance, Reader: string(RoleCoordinator), Title: i18n.M("Serious adverse event or reaction: final report"), Schema: `{
 	"type": "object", "additionalProperties": false, "required": ["report_id", "conclusion", "outcome", "corrective_actions", "final_reported_at"],
 	"properties": {"report_id": ` + schemaRef + `, "conclusion": {"enum": ["confirmed", "not_confirmed", "inconclusive"]},
 		"outcome": ` + schemaText + `, "corrective_actions": ` + schemaText + `, "final_reported_at": ` + schemaTime + `}}`},
