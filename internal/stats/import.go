@@ -74,8 +74,8 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if err != nil {
 		return nil, err
 	}
-	sum := hex.EncodeToString(fileSum.Sum(nil))
-	if err := importedBefore(ctx, s.DB.Read(), sum); err != nil {
+	sum, digest := hex.EncodeToString(fileSum.Sum(nil)), out.Digest()
+	if err := importedBefore(ctx, s.DB.Read(), sum, digest); err != nil {
 		return nil, err
 	}
 	if err := bw.Flush(); err != nil {
@@ -98,14 +98,14 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 		s.discard(id)
 		return nil, err
 	}
-	data := recordsImported{ID: id, Source: source, FileSHA256: sum, ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)),
+	data := recordsImported{ID: id, Source: source, FileSHA256: sum, ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)), RecordsDigest: digest,
 		Records: out.records, Total: out.total, Chunks: chunks, FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
 	if m != nil {
 		data.Mapping, data.MappingVersion = m.ID, m.Version
 	}
 	_, err = s.W.Submit(ctx, p.Actor(), "import national crime records", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		// Again in the transaction: the same file imported meanwhile.
-		if err := importedBefore(ctx, tx, sum); err != nil {
+		if err := importedBefore(ctx, tx, sum, digest); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeRecordsImported, data)
@@ -297,20 +297,25 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 	return ids, tx.Commit()
 }
 
-const importCols = `id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks, first_date, last_date, imported_at, imported_by, log_index,
+const importCols = `id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records_digest, records, total, chunks, first_date, last_date, imported_at, imported_by,
+	COALESCE((SELECT authority_id FROM principals WHERE principals.id = imported_by), ''), log_index,
 	withdrawn_at, withdrawn_by, withdrawal_reason, withdrawal_index`
 
 func scanImport(r store.Scanner, m *Import) error {
-	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.Records, &m.Total, &m.Chunks,
-		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.LogIndex, &m.WithdrawnAt, &m.WithdrawnBy, &m.WithdrawalReason, &m.WithdrawalIndex)
+	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.RecordsDigest, &m.Records, &m.Total, &m.Chunks,
+		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.Authority, &m.LogIndex, &m.WithdrawnAt, &m.WithdrawnBy, &m.WithdrawalReason, &m.WithdrawalIndex)
 }
 
 // importedBefore refuses a file whose SHA-256 is that of an import still
 // counted, whatever its mapping: its records would be counted twice (under
-// another mapping too). The refusal names the earlier import; withdrawn, the
-// file may be imported again (coded with a corrected mapping, say).
-func importedBefore(ctx context.Context, q store.Queryer, sum string) error {
-	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM stats_imports WHERE file_sha256 = ? AND withdrawn_at = '' ORDER BY log_index LIMIT 1", sum)
+// another mapping too); and a file that holds the same records as one (the
+// same records digest: a copy with other line endings, quoting, column or
+// row order, coded with the same mapping). The refusal names the earlier
+// import; withdrawn, the file may be imported again (coded with a corrected
+// mapping, say).
+func importedBefore(ctx context.Context, q store.Queryer, sum, digest string) error {
+	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM stats_imports WHERE (file_sha256 = ? OR records_digest = ?) AND withdrawn_at = ''
+		ORDER BY log_index LIMIT 1`, sum, digest)
 	if err != nil {
 		return err
 	}
@@ -319,15 +324,22 @@ func importedBefore(ctx context.Context, q store.Queryer, sum string) error {
 		return err
 	}
 	im := list[0]
+	if im.FileSHA256 != sum {
+		return errs.New(errs.Conflict, "imported_before", "file",
+			"this file holds the same records as %s (%s), imported on %s and still counted: a copy of that file, with other line endings, quoting, column or row order; withdraw that import first to import these records again",
+			im.ID, im.Source, im.ImportedAt)
+	}
 	return errs.New(errs.Conflict, "imported_before", "file",
 		"this file (SHA-256 %s) was imported on %s as %s, which is still counted; withdraw that import first to import the file again", sum, im.ImportedAt, im.ID)
 }
 
 // Withdraw withdraws an import, with a reason (one log entry): its records
 // are no longer counted; it stays listed, shown as withdrawn, and its stored
-// columns stay for log verify. An import withdrawn already is refused.
+// columns stay for log verify. An import withdrawn already is refused; so,
+// with an alert, is another authority's import: a statistics office
+// withdraws its own figures, never another's (rule authority).
 func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in Withdrawal) (*Import, error) {
-	if err := p.Require(ImportRecords); err != nil {
+	if err := p.Require(WithdrawImports); err != nil {
 		return nil, err
 	}
 	reason, err := check.Text("reason", in.Reason, 2000, true)
@@ -339,6 +351,9 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in
 		im, err := s.importByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
+		}
+		if im.Authority != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "authority", "import_id", "import %s was made by another authority (%s): only its statisticians withdraw it", im.ID, im.Authority)
 		}
 		if im.WithdrawnAt != "" {
 			return nil, errs.New(errs.Conflict, "withdrawn", "id", "import %s was withdrawn on %s", im.ID, im.WithdrawnAt)

@@ -79,14 +79,20 @@ type Import struct {
 	Source         string `json:"source"`
 	FileSHA256     string `json:"file_sha256"`
 	ColumnsSHA256  string `json:"columns_sha256"`
-	Records        int64  `json:"records"` // rows of the file
-	Total          int64  `json:"total"`   // what they count (the sum of count)
-	Chunks         int    `json:"chunks"`
-	FirstDate      string `json:"first_date"` // YYYY-MM-DD, YYYY-MM or YYYY as given
-	LastDate       string `json:"last_date"`
-	ImportedAt     string `json:"imported_at"`
-	ImportedBy     string `json:"imported_by"`
-	LogIndex       int64  `json:"log_index"`
+	// RecordsDigest is the records' multiset digest: the same for a copy
+	// of the file with other line endings, quoting, column or row order.
+	RecordsDigest string `json:"records_digest,omitempty"`
+	Records       int64  `json:"records"` // rows of the file
+	Total         int64  `json:"total"`   // what they count (the sum of count)
+	Chunks        int    `json:"chunks"`
+	FirstDate     string `json:"first_date"` // YYYY-MM-DD, YYYY-MM or YYYY as given
+	LastDate      string `json:"last_date"`
+	ImportedAt    string `json:"imported_at"`
+	ImportedBy    string `json:"imported_by"`
+	// Authority is the authority of the statistician who imported it: its
+	// statisticians alone may withdraw it.
+	Authority string `json:"authority_id"`
+	LogIndex  int64  `json:"log_index"`
 	// A withdrawn import is no longer counted: when, by whom, why, and
 	// the log entry that withdrew it.
 	WithdrawnAt      string `json:"withdrawn_at,omitempty"`

@@ -20,8 +20,11 @@ const (
 var (
 	ManageMappings = auth.NewAction("publish mappings of national offence codes to the ICCS", RoleStatistician)
 	ImportRecords  = auth.NewAction("import national crime and criminal-justice records", RoleStatistician)
-	ReadStatistics = auth.NewAction("read crime and criminal-justice statistics", RoleStatistician, auth.Regulator, auth.Auditor, auth.Admin)
-	PublishTables  = auth.NewAction("export published statistics tables", RoleStatistician, auth.Regulator)
+	// WithdrawImports is withdrawing an import, which only a statistician
+	// of the authority that made it does (Service.Withdraw).
+	WithdrawImports = auth.NewAction("withdraw imports of national crime and criminal-justice records", RoleStatistician)
+	ReadStatistics  = auth.NewAction("read crime and criminal-justice statistics", RoleStatistician, auth.Regulator, auth.Auditor, auth.Admin)
+	PublishTables   = auth.NewAction("export published statistics tables", RoleStatistician, auth.Regulator)
 )
 
 //go:embed schema/*.sql

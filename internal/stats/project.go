@@ -24,18 +24,21 @@ type mappingPublished struct {
 // and the SHA-256 of the stored columns, never the records (millions; they
 // are statistics, kept in stats_columns), and no name of anyone.
 type recordsImported struct {
-	ID             string     `json:"id"`
-	Mapping        string     `json:"mapping"`
-	MappingVersion int        `json:"mapping_version"`
-	Source         string     `json:"source"`
-	FileSHA256     string     `json:"file_sha256"`
-	ColumnsSHA256  string     `json:"columns_sha256"`
-	Records        int64      `json:"records"`
-	Total          int64      `json:"total"`
-	Chunks         int        `json:"chunks"`
-	FirstDate      string     `json:"first_date"`
-	LastDate       string     `json:"last_date"`
-	Dictionary     Dictionary `json:"dictionary"`
+	ID             string `json:"id"`
+	Mapping        string `json:"mapping"`
+	MappingVersion int    `json:"mapping_version"`
+	Source         string `json:"source"`
+	FileSHA256     string `json:"file_sha256"`
+	ColumnsSHA256  string `json:"columns_sha256"`
+	// RecordsDigest is the records' multiset digest (absent in the
+	// entries made before it existed).
+	RecordsDigest string     `json:"records_digest,omitempty"`
+	Records       int64      `json:"records"`
+	Total         int64      `json:"total"`
+	Chunks        int        `json:"chunks"`
+	FirstDate     string     `json:"first_date"`
+	LastDate      string     `json:"last_date"`
+	Dictionary    Dictionary `json:"dictionary"`
 }
 
 // importWithdrawn is the data of stats.import_withdrawn: the import no
@@ -75,9 +78,9 @@ func Project(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO stats_imports (id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records, total, chunks,
-			first_date, last_date, dictionary, imported_at, imported_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			im.ID, im.Mapping, im.MappingVersion, im.Source, im.FileSHA256, im.ColumnsSHA256, im.Records, im.Total, im.Chunks,
+		_, err = q.Exec(ctx, `INSERT INTO stats_imports (id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records_digest, records, total, chunks,
+			first_date, last_date, dictionary, imported_at, imported_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			im.ID, im.Mapping, im.MappingVersion, im.Source, im.FileSHA256, im.ColumnsSHA256, im.RecordsDigest, im.Records, im.Total, im.Chunks,
 			im.FirstDate, im.LastDate, string(dict), e.At, e.By, idx)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -86,6 +87,54 @@ type parsed struct {
 	first, last         string
 	dict                Dictionary
 	unmapped, ambiguous map[string]int
+	// digest is the records' multiset digest: two sums, over every record,
+	// of two 64-bit hashes of the record's codes, its region and national
+	// offence code taken by their text (a dictionary index depends on the
+	// order of the rows). The same records give the same digest whatever
+	// the file's line endings, quoting, column order or row order.
+	digest [2]uint64
+}
+
+// Digest is the records' digest as stored (records_digest): 32 hex digits.
+func (p *parsed) Digest() string { return fmt.Sprintf("%016x%016x", p.digest[0], p.digest[1]) }
+
+// addRecord adds a record's hashes to the digest. regionHash and
+// offenceHash are the hashes of the dictionary's texts by index.
+func (p *parsed) addRecord(v *[numCols]uint32, regionHash, offenceHash []uint64) {
+	for lane, seed := range [2]uint64{0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f} {
+		h := seed
+		for i, x := range v {
+			w := uint64(x)
+			switch i {
+			case colRegion:
+				w = regionHash[x]
+			case colOffence:
+				if len(offenceHash) > 0 {
+					w = offenceHash[x]
+				}
+			}
+			h = mix64(h ^ (w + uint64(i)<<56))
+		}
+		p.digest[lane] += h
+	}
+}
+
+// mix64 is SplitMix64's finalizer: a fixed, well-spread 64-bit mixing.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// textHash is a stable 64-bit hash of a dictionary's text (FNV-1a, mixed).
+func textHash(s string) uint64 {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001b3
+	}
+	return mix64(h)
 }
 
 // parser reads a records file row by row into chunks.
@@ -99,9 +148,12 @@ type parser struct {
 	idx     map[string]int // column name -> position
 	regions map[string]uint16
 	offence map[string]uint16
-	enums   [][2]int // (position, stored column) of the enumerated columns given
-	lookup  map[int]map[string]uint8
-	out     parsed
+	// regionHash and offenceHash are textHash of the dictionary's texts,
+	// by index, for the records' digest.
+	regionHash, offenceHash []uint64
+	enums                   [][2]int // (position, stored column) of the enumerated columns given
+	lookup                  map[int]map[string]uint8
+	out                     parsed
 }
 
 func (p *parser) header(h []string) error {
@@ -153,6 +205,7 @@ func (p *parser) header(h []string) error {
 	}
 	p.regions, p.offence = map[string]uint16{"": 0}, map[string]uint16{}
 	p.out.dict = Dictionary{Regions: []string{""}}
+	p.regionHash, p.offenceHash = []uint64{textHash("")}, nil
 	p.out.unmapped, p.out.ambiguous = map[string]int{}, map[string]int{}
 	return nil
 }
@@ -235,6 +288,7 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 			o = uint16(len(p.offence))
 			p.offence[code] = o
 			p.out.dict.Offences = append(p.out.dict.Offences, code)
+			p.offenceHash = append(p.offenceHash, textHash(code))
 		}
 		v[colOffence] = uint32(o)
 	} else {
@@ -298,6 +352,7 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 			k = uint16(len(p.out.dict.Regions))
 			p.regions[region] = k
 			p.out.dict.Regions = append(p.out.dict.Regions, region)
+			p.regionHash = append(p.regionHash, textHash(region))
 		}
 		v[colRegion] = uint32(k)
 	}
@@ -390,6 +445,7 @@ func (p *parser) parse(r io.Reader) (*parsed, error) {
 			return nil, err
 		}
 		c.add(&v)
+		p.out.addRecord(&v, p.regionHash, p.offenceHash)
 		p.out.records++
 		p.out.total += int64(v[colCount])
 		if c.n == chunkSize {

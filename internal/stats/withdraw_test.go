@@ -3,9 +3,11 @@ package stats_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/stats"
@@ -62,28 +64,58 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 		if n := count("SELECT COUNT(*) FROM stats_imports"); n != 1 || total() != want || count("SELECT COUNT(*) FROM stats_columns") != chunks {
 			t.Fatalf("after the refusal: %d imports, %d counted (want %d), chunks %d (want %d)", n, total(), want, count("SELECT COUNT(*) FROM stats_columns"), chunks)
 		}
-
-		for _, c := range []struct {
-			name    string
-			id      string
-			in      stats.Withdrawal
-			asRegul bool
-			code    errs.Code
-			rule    string
-			field   string
-		}{
-			{"no reason", first.ID, stats.Withdrawal{Reason: " "}, false, errs.Invalid, "required", "reason"},
-			{"not a statistician", first.ID, stats.Withdrawal{Reason: "r"}, true, errs.Forbidden, "", ""},
-			{"unknown import", "SI-NOSUCHIMPORT", stats.Withdrawal{Reason: "r"}, false, errs.NotFound, "reference", "import_id"},
+		// Copies of the file that hold the same records are refused too:
+		// other line endings, the rows in another order.
+		lines := strings.Split(strings.TrimSuffix(string(f.data), "\n"), "\n")
+		slices.Reverse(lines[1:])
+		for what, data := range map[string][]byte{
+			"with CRLF line endings": bytes.ReplaceAll(f.data, []byte("\n"), []byte("\r\n")),
+			"with its rows reversed": []byte(strings.Join(lines, "\n") + "\n"),
 		} {
-			p := w.Statistician
-			if c.asRegul {
-				p = w.Regulator
+			_, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-copy.csv", Mapping: m.ID}, bytes.NewReader(data), 0, nil)
+			if e, ok := errs.As(err); !ok || e.Rule != "imported_before" || !strings.Contains(e.Message, "holds the same records as "+first.ID) {
+				t.Fatalf("the file %s: %v, want imported_before naming %s", what, err, first.ID)
 			}
-			_, err := w.S.Withdraw(ctx, p, c.id, c.in)
+		}
+		// One record less is other records.
+		other := strings.Join(lines[:len(lines)-1], "\n") + "\n"
+		if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-less.csv", Mapping: m.ID}, strings.NewReader(other), 0, nil); err != nil {
+			t.Fatalf("a file with one record less: %v", err)
+		}
+		list0, err := w.S.Imports(ctx, w.Regulator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.S.Withdraw(ctx, w.Statistician, list0[0].ID, stats.Withdrawal{Reason: "a test of the digest"}); err != nil {
+			t.Fatal(err)
+		}
+
+		// A statistician of another statistics office.
+		ministry := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Ministry of Justice statistics unit", "kind": "statistics_office"}).Str("id")
+		officer := w.Principal(t, w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Ministry statistician", "role": "statistician", "authority_id": ministry}).Str("token"))
+		for _, c := range []struct {
+			name  string
+			id    string
+			in    stats.Withdrawal
+			as    *auth.Principal
+			code  errs.Code
+			rule  string
+			field string
+		}{
+			{"no reason", first.ID, stats.Withdrawal{Reason: " "}, w.Statistician, errs.Invalid, "required", "reason"},
+			{"not a statistician", first.ID, stats.Withdrawal{Reason: "r"}, w.Regulator, errs.Forbidden, "", ""},
+			{"unknown import", "SI-NOSUCHIMPORT", stats.Withdrawal{Reason: "r"}, w.Statistician, errs.NotFound, "reference", "import_id"},
+			{"another office's import", first.ID, stats.Withdrawal{Reason: "not ours"}, officer, errs.Forbidden, "authority", "import_id"},
+		} {
+			_, err := w.S.Withdraw(ctx, c.as, c.id, c.in)
 			if e, ok := errs.As(err); !ok || e.Code != c.code || (c.rule != "" && (e.Rule != c.rule || e.Field != c.field)) {
 				t.Errorf("withdraw, %s: %v, want %s %s at %s", c.name, err, c.code, c.rule, c.field)
+			} else if c.as == w.Regulator && !strings.Contains(err.Error(), "may not withdraw imports") {
+				t.Errorf("withdraw, %s: %q does not name the action", c.name, err)
 			}
+		}
+		if n := count("SELECT COUNT(*) FROM alerts WHERE rule = 'authority'"); n != 1 {
+			t.Errorf("another office's withdrawal raised %d alerts, want 1", n)
 		}
 		size := func() uint64 {
 			h, _, err := ledger.ReadHead(ctx, w.App.DB.Read())
@@ -118,7 +150,10 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) != 2 || list[0].ID != second.ID || list[0].WithdrawnAt != "" || list[1].ID != first.ID || list[1].WithdrawnAt == "" {
+		// The newest first: the file again, the file with one record less
+		// (withdrawn), the file's first import (withdrawn).
+		if len(list) != 3 || list[0].ID != second.ID || list[0].WithdrawnAt != "" || list[1].Source != "police-less.csv" || list[1].WithdrawnAt == "" ||
+			list[2].ID != first.ID || list[2].WithdrawnAt == "" {
 			t.Fatalf("imports: %+v", list)
 		}
 		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})

@@ -150,8 +150,11 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 		for _, m := range ms {
 			d.Mappings = append(d.Mappings, Option{Value: m.ID, Label: s.T("%s (version %d)", m.Name, m.Version)})
 		}
+	}
+	if s.P.Can(stats.WithdrawImports) {
+		// Its own authority's imports still counted: those it may withdraw.
 		for _, im := range ims {
-			if im.WithdrawnAt == "" {
+			if im.WithdrawnAt == "" && im.Authority == s.P.AuthorityID {
 				d.Counted = append(d.Counted, Option{Value: im.ID, Label: s.T("%s: %s, %s records, %s to %s", im.ID, im.Source, s.L().Number(im.Records), im.FirstDate, im.LastDate)})
 			}
 		}
