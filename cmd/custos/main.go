@@ -141,8 +141,14 @@ func (d *dbFlags) existing() error {
 		return nil
 	}
 	path := strings.TrimPrefix(d.db, "sqlite:")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no registry at %s: check --db (custos init creates one, custos demo a synthetic one)", path)
+	}
+	// An empty file is no database yet: opening it would write SQLite's
+	// header into it, and a command that only reads must change nothing.
+	if err == nil && st.Mode().IsRegular() && st.Size() == 0 {
+		return fmt.Errorf("no registry at %s: the file is empty; check --db (custos init creates one, custos demo a synthetic one)", path)
 	}
 	return nil
 }

@@ -1194,5 +1194,15 @@ func Redact(dsn string) string {
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
+	// A password may also be a parameter (pgx takes password= and
+	// sslpassword=): masked in place, the others kept as written.
+	params := strings.Split(u.RawQuery, "&")
+	for i, kv := range params {
+		k, _, _ := strings.Cut(kv, "=")
+		if name, err := url.QueryUnescape(k); err == nil && (strings.EqualFold(name, "password") || strings.EqualFold(name, "sslpassword")) {
+			params[i] = k + "=xxxxx"
+		}
+	}
+	u.RawQuery = strings.Join(params, "&")
 	return u.Redacted()
 }
