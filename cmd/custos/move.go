@@ -113,8 +113,12 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "name index: %d records' sealed data opened with %s, every row matches\n", n, *keyFile)
 	fmt.Fprintf(stdout, "checked in %v\n", time.Since(t0).Round(time.Millisecond))
-	if rep.Behind > 0 {
-		return &exitError{1, fmt.Sprintf("%d log leaves were written to %s after the copy's snapshot and are not in the copy: stop its server, drop the schema and %s, and move again", rep.Behind, *db, *keyFile)}
+	if rep.Behind > 0 || len(rep.Changed) > 0 {
+		what := fmt.Sprintf("%d log leaves were written", rep.Behind)
+		if len(rep.Changed) > 0 {
+			what = fmt.Sprintf("%d log leaves and changes outside the log (tables %s) were written", rep.Behind, strings.Join(rep.Changed, ", "))
+		}
+		return &exitError{1, fmt.Sprintf("%s to %s after the copy's snapshot and are not in the copy: stop its server, drop the schema and %s, and move again", what, *db, *keyFile)}
 	}
 	fmt.Fprintf(stdout, `
 Next:
