@@ -126,6 +126,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.MetricsToken = token
+		if st, err := os.Stat(*metricsFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			cfg.Logger.Warn("the metrics token file may be read by other users of this machine: chmod 600 it", "file", *metricsFile, "mode", st.Mode().Perm().String())
+		}
 	} else if host, _, err := net.SplitHostPort(*addr); err == nil && !loopback(host) {
 		cfg.Logger.Warn("/metrics answers anyone who reaches this address: close it to your monitoring's network at the proxy, or set --metrics-token-file", "addr", *addr)
 	}

@@ -292,12 +292,11 @@ func (a *API) holdLarge(r *http.Request) (release func(), err error) {
 
 // authenticate reads the bearer token.
 func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
+	token, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return nil, errs.New(errs.Unauthorized, "authentication", "Authorization", "send the header Authorization: Bearer <token>")
 	}
-	return auth.Authenticate(r.Context(), a.env.DB.Read(), strings.TrimSpace(token))
+	return auth.Authenticate(r.Context(), a.env.DB.Read(), token)
 }
 
 type errorBody struct {

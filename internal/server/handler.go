@@ -73,9 +73,10 @@ func metricsAuth(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		got, _ := auth.BearerToken(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="custos metrics"`)
 			http.Error(w, "authentication: /metrics needs the header Authorization: Bearer <the token of --metrics-token-file>", http.StatusUnauthorized)
 			return

@@ -97,8 +97,10 @@ func TestMetricsToken(t *testing.T) {
 			t.Errorf("Authorization %q: %d %q %.80q, want 401 with a challenge and no counts", auth, code, challenge, body)
 		}
 	}
-	if code, _, body := get("Bearer " + token); code != 200 || !strings.Contains(body, "custos_http_requests_total") {
-		t.Errorf("with the token: %d %.200q", code, body)
+	for _, auth := range []string{"Bearer " + token, "bearer " + token} { // the scheme's name is case-insensitive
+		if code, _, body := get(auth); code != 200 || !strings.Contains(body, "custos_http_requests_total") {
+			t.Errorf("with the token (%.7s): %d %.200q", auth, code, body)
+		}
 	}
 	// The rest of the server does not take the metrics token, nor need it.
 	if r := w.Do(t, "GET", "/api/v1/me", token, nil); r.Status != http.StatusUnauthorized {
