@@ -60,6 +60,22 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if token == "" {
 		fmt.Fprintf(stdout, "database %s is initialised; its schema is at %s\n", store.Redact(d.db), server.SchemaSummary(server.Config{}))
+		// What only a new registry takes is said to be left alone, and a
+		// key file serve will not find is said now, not at the next start.
+		var ignored []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "authority" || f.Name == "admin-token-file" {
+				ignored = append(ignored, "--"+f.Name)
+			}
+		})
+		if len(ignored) > 0 {
+			fmt.Fprintf(stderr, "custos init: ignored %s: for a new registry only (this one has its authorities and its administrator)\n", strings.Join(ignored, " and "))
+		}
+		if path, err := (server.Config{DSN: d.db, KeyFile: d.keyFile}).KeyPath(); err == nil {
+			if _, err := os.Stat(path); err != nil {
+				fmt.Fprintf(stderr, "custos init: warning: the registry's key file %s cannot be read (%v): serve will not start without it; restore it from your backup, or give --key-file\n", path, err)
+			}
+		}
 		return nil
 	}
 	if err := printKeyFingerprint(stdout, server.Config{DSN: d.db, KeyFile: d.keyFile}); err != nil {
