@@ -44,6 +44,11 @@ func currency(field, s string) (string, error) {
 		return "", errs.Invalidf("currency", field, "%s must be a currency code of three capital letters (ISO 4217)", field)
 	}
 	if _, ok := isocurrency.GetDigits(s); !ok {
+		if s[0] == 'X' {
+			// ISO 4217's codes of precious metals, bond market units, the
+			// SDR, testing and "no currency" have no minor unit.
+			return "", errs.Invalidf("currency", field, "%s %s is an ISO 4217 code without a minor unit (a precious metal, a fund or unit of account, testing, no currency): record the value in a currency, at the rate of the day", field, s)
+		}
 		return "", errs.Invalidf("currency", field, "%s %s is not a currency in use in ISO 4217's list: a code no longer in use is recorded in the currency that replaced it", field, s)
 	}
 	return s, nil
@@ -75,7 +80,7 @@ func money(amountField, amt, currencyField, cur string) (decimal.Decimal, string
 func amount(field, s string) (decimal.Decimal, error) {
 	s = strings.TrimSpace(s)
 	if !amountRE.MatchString(s) {
-		return decimal.Decimal{}, errs.Invalidf("amount", field, "%s must be an amount written with digits and a decimal point, at most 8 decimals (1250000.50)", field)
+		return decimal.Decimal{}, errs.Invalidf("amount", field, "%s must be an amount written with digits and a decimal point: at most 18 digits before it and 8 after (1250000.50)", field)
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil || !d.IsPositive() {
