@@ -182,6 +182,18 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
+	// A search_path that names no schema that exists leaves no schema to
+	// create the tables in, nor to read them from: said here, rather than
+	// as PostgreSQL's "no schema has been selected" at the first statement.
+	var schema sql.NullString
+	if err := p.QueryRowContext(pctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if !schema.Valid {
+		p.Close()
+		return nil, fmt.Errorf("%s: no schema its search_path names exists: create it first (CREATE SCHEMA name, as the owner of the database), or name one that exists", Redact(dsn))
+	}
 	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p}, nil
 }
 
