@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -66,26 +62,12 @@ func pgschema(ts *testscript.TestScript, neg bool, args []string) {
 	if base == "" {
 		ts.Fatalf("pgschema: %s is not set (begin the script with [!postgres] skip)", storetest.EnvPostgres)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "script_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	ts.Check(err)
-	_, err = admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema)
+	dsn, drop, err := storetest.NewSchema(base, "script_")
 	if err != nil {
-		admin.Close()
 		ts.Fatalf("pgschema: %v", err)
 	}
-	ts.Defer(func() {
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	ts.Check(err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	ts.Setenv(args[0], u.String())
+	ts.Defer(drop)
+	ts.Setenv(args[0], dsn)
 }
 
 // sqlexec DB SQL changes a database behind custos's back, as an attacker or

@@ -83,30 +83,40 @@ func Postgres(t testing.TB) string {
 	if base == "" {
 		t.Skip("PostgreSQL not tested: set " + EnvPostgres)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := NewSchema(base, "t_")
 	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
 		t.Fatalf("create test schema: %v", err)
 	}
-	t.Cleanup(func() {
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
+	t.Cleanup(drop)
+	return dsn
+}
+
+// NewSchema creates a schema named prefix and random hex digits on the
+// PostgreSQL server of base and returns the URL whose search_path selects
+// it, and the function that drops it.
+func NewSchema(base, prefix string) (dsn string, drop func(), err error) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := prefix + hex.EncodeToString(b)
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	}, nil
 }
 
 // KeyFile returns a key file path for a DSN in t's temporary folder (PostgreSQL
