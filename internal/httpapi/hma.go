@@ -66,7 +66,9 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 }
 
 // hmaError maps a refusal to HMA's status and body: every bad request is
-// 400 in HMA (abort(400, ...)).
+// 400 in HMA (abort(400, ...)). The body is HMA's {"message": ...} with
+// custos's rule and field beside it, as every custos refusal names them
+// (an HMA client reads the message and ignores the rest).
 func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
@@ -80,7 +82,14 @@ func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
 	case e.Code == errs.Invalid || e.Code == errs.Malformed:
 		status = http.StatusBadRequest
 	}
-	return status, map[string]string{"message": e.Message}
+	body := map[string]string{"message": e.Message}
+	if e.Rule != "" {
+		body["rule"] = e.Rule
+	}
+	if e.Field != "" {
+		body["field"] = e.Field
+	}
+	return status, body
 }
 
 // hmaNoURL is custos's answer to the variants of HMA's routes that fetch a

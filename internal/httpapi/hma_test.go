@@ -208,7 +208,8 @@ func TestHMACompatibleAPI(t *testing.T) {
 			t.Errorf("video_md5 lookup: %s, want %s", asJSON(got), asJSON(want))
 		}
 
-		// Refusals in HMA's shape, {"message": ...} (flask_utils.api_error_handler).
+		// Refusals in HMA's shape, {"message": ...} (flask_utils.api_error_handler),
+		// with custos's rule and field beside it.
 		for _, c := range []struct {
 			path   string
 			q      url.Values
@@ -227,7 +228,7 @@ func TestHMACompatibleAPI(t *testing.T) {
 			status, got := hmaGet(t, e, c.path, e.Service, c.q)
 			m, _ := got.(map[string]any)
 			msg, _ := m["message"].(string)
-			if status != c.status || len(m) != 1 || !strings.Contains(msg, c.msg) {
+			if status != c.status || !strings.Contains(msg, c.msg) || m["rule"] == nil || m["rule"] == "" {
 				t.Errorf("%s?%s: %d %s, want %d with message %q", c.path, c.q.Encode(), status, asJSON(got), c.status, c.msg)
 			}
 		}
@@ -248,10 +249,10 @@ func TestHMACompatibleAPI(t *testing.T) {
 		if _, got := pair(asJSON(map[string]any{"vpdq": []string{vsig(whole...), vsig(whole[:6]...)}})); got != `{"vpdq":[true,{"compared_match_percent":100,"query_match_percent":75}]}` {
 			t.Errorf("compare vpdq: %s", got)
 		}
-		if status, got := pair(`{"pdq": ["` + a + `"]}`); status != 400 || got != `{"message":"Comparison hash list length must be exactly 2"}` {
+		if status, got := pair(`{"pdq": ["` + a + `"]}`); status != 400 || got != `{"field":"pdq","message":"Comparison hash list length must be exactly 2","rule":"hma"}` {
 			t.Errorf("compare of one hash: %d %s", status, got)
 		}
-		if status, got := pair(`["` + a + `"]`); status != 400 || got != `{"message":"Request input was not a dict"}` {
+		if status, got := pair(`["` + a + `"]`); status != 400 || got != `{"message":"Request input was not a dict","rule":"hma"}` {
 			t.Errorf("compare of a list: %d %s", status, got)
 		}
 
