@@ -13,6 +13,8 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -281,6 +283,21 @@ func TestCurrencies(t *testing.T) {
 		}
 		_, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "XYZ", To: "USD", Year: 2024, Rate: "1", Source: "s"})
 		refused(t, "a rate from a made-up currency", err, "currency", "currency")
+		// An asset recorded in it before the currency rules (a leaf of an
+		// older release): its rate may be recorded, the correction that
+		// lets the statistics count it.
+		if _, err := w.App.Writer.Submit(ctx, w.Prosecutor.Actor(), "identify an asset (an older release)", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry(assets.TypeAssetIdentified, map[string]any{"id": "RA-LEGACYXYZ1", "case_id": c.ID, "type": "vessel", "jurisdiction": "XB",
+				"description": "recorded before the currency rules", "value": "100", "currency": "XYZ", "measure_id": "RM-LEGACYXYZ1", "identified_on": "2023-03-10",
+				"instrument": "i", "authority": "a"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "XYZ", To: "USD", Year: 2023, Rate: "2", Source: "the ministry's correction"}); err != nil {
+			t.Errorf("a rate for a made-up currency that an older release recorded: %v", err)
+		}
+		_, err = w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "QQQ", To: "USD", Year: 2023, Rate: "2", Source: "s"})
+		refused(t, "a rate from a made-up currency nothing holds", err, "currency", "currency")
 		_, err = w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "XYZ"})
 		refused(t, "statistics in a made-up currency", err, "currency", "currency")
 

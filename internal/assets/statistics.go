@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -22,15 +23,24 @@ import (
 
 // RecordRate records the exchange rate of a currency to another for a
 // year (a year's average, as the central bank or the IMF publish it); a
-// rate recorded again for the same currencies and year replaces it.
+// rate recorded again for the same currencies and year replaces it. The
+// rate's currency may also be a code that is not one in use (a made-up
+// one, one withdrawn) when amounts recorded before the currency rules hold
+// it: the rate is then the correction that lets the statistics count them
+// (docs/assets.md).
 func (s *Service) RecordRate(ctx context.Context, p *auth.Principal, in Rate) (*Rate, error) {
 	if err := p.Require(RecordRates); err != nil {
 		return nil, err
 	}
 	r := rateRecorded{Year: in.Year}
 	var err error
+	var legacy error // the refusal of a code that only amounts recorded before the rules may hold
 	if r.Currency, err = currency("currency", in.Currency); err != nil {
-		return nil, err
+		code := strings.TrimSpace(in.Currency)
+		if !currencyRE.MatchString(code) {
+			return nil, err
+		}
+		r.Currency, legacy = code, err
 	}
 	if r.To, err = currency("to", in.To); err != nil {
 		return nil, err
@@ -49,7 +59,17 @@ func (s *Service) RecordRate(ctx context.Context, p *auth.Principal, in Rate) (*
 	if r.Source, err = check.Line("source", in.Source, 200, true); err != nil {
 		return nil, err
 	}
-	if _, err := s.W.Submit(ctx, p.Actor(), "record an exchange rate", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+	if _, err := s.W.Submit(ctx, p.Actor(), "record an exchange rate", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		if legacy != nil {
+			var held bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM assets_assets WHERE currency = ?) OR EXISTS (SELECT 1 FROM assets_measures WHERE currency = ?)`,
+				r.Currency, r.Currency).Scan(&held); err != nil {
+				return nil, err
+			}
+			if !held {
+				return nil, legacy
+			}
+		}
 		return ledger.NewEntry(TypeRateRecorded, r)
 	}); err != nil {
 		return nil, err
