@@ -2,11 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -31,10 +34,14 @@ const (
 const SessionPrefix = "css_"
 
 // Sessions are the web UI's server-side sessions (table web_sessions): the
-// browser holds a random secret, the database its hash. A session ends when
-// its principal signs it out (or all theirs), after Idle without a request,
-// Max after it started, or when its principal is revoked. Sessions are not
-// log entries: they change no record (docs/operations.md, Sessions).
+// browser holds a random secret, the database its HMAC under Key. A session
+// ends when its principal signs it out (or all theirs), after Idle without a
+// request, Max after it started, or when its principal is revoked. Sessions
+// are not log entries: they change no record (docs/operations.md, Sessions);
+// since log verify cannot check them, a row is only good with Key, which
+// is derived from the master key in the key file and never in the
+// database: whoever can write the database but lacks the key file cannot
+// add a session in another principal's name.
 type Sessions struct {
 	DB   *store.DB
 	Idle time.Duration // DefaultSessionIdle when zero
@@ -42,6 +49,27 @@ type Sessions struct {
 	Now  func() time.Time
 	// Rand is the randomness of secrets and refs (crypto/rand when nil).
 	Rand io.Reader
+	// Key is the key of the secrets' HMAC-SHA-256 (custos serve derives
+	// it from the master key). Nil: a random key of this process, so that
+	// sessions end when it stops.
+	Key []byte
+
+	keyOnce sync.Once
+	key     []byte
+}
+
+// hash is what the database keeps of a session's secret.
+func (s *Sessions) hash(secret string) string {
+	s.keyOnce.Do(func() {
+		s.key = s.Key
+		if s.key == nil {
+			s.key = make([]byte, 32)
+			rand.Read(s.key)
+		}
+	})
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(secret))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // SessionInfo is an open session as its principal sees it in My account.
@@ -123,7 +151,7 @@ func (s *Sessions) Start(ctx context.Context, p *Principal, method, network, age
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, HashToken(secret), ref, p.ID, method, at, at,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.hash(secret), ref, p.ID, method, at, at,
 			now.Add(s.MaxAge()).Format(sessionTime), network, agent)
 		return err
 	})
@@ -165,7 +193,7 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 	if len(secret) <= len(SessionPrefix) || secret[:len(SessionPrefix)] != SessionPrefix {
 		return nil, "", ended
 	}
-	hash := HashToken(secret)
+	hash := s.hash(secret)
 	var ref, principal, lastSeen, expires string
 	err := s.DB.Read().QueryRow(ctx, "SELECT ref, principal_id, last_seen_at, expires_at FROM web_sessions WHERE secret_hash = ?", hash).
 		Scan(&ref, &principal, &lastSeen, &expires)
@@ -214,14 +242,14 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 func (s *Sessions) End(ctx context.Context, secret string) (string, error) {
 	var ref string
 	err := s.write(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRow(ctx, "SELECT ref FROM web_sessions WHERE secret_hash = ?", HashToken(secret)).Scan(&ref)
+		err := tx.QueryRow(ctx, "SELECT ref FROM web_sessions WHERE secret_hash = ?", s.hash(secret)).Scan(&ref)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", HashToken(secret))
+		_, err = tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", s.hash(secret))
 		return err
 	})
 	return ref, err

@@ -32,6 +32,10 @@ func (a *App) Handler() http.Handler {
 	if err != nil {
 		panic("server: derive the form key: " + err.Error())
 	}
+	sessionKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web session key v1", 32)
+	if err != nil {
+		panic("server: derive the session key: " + err.Error())
+	}
 	var sections []web.Section
 	for _, r := range a.Modules {
 		if o := a.Opened[r.Name]; o != nil && o.Section != nil {
@@ -46,7 +50,7 @@ func (a *App) Handler() http.Handler {
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages,
-		Sessions:       &auth.Sessions{DB: a.DB, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now},
+		Sessions:       &auth.Sessions{DB: a.DB, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now, Key: sessionKey},
 		BehindTLSProxy: a.Cfg.BehindTLSProxy, OIDC: a.OIDC}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -43,9 +43,34 @@ func testSessions(t *testing.T, dsn string) {
 		c.SameSite != http.SameSiteStrictMode || c.Secure || c.MaxAge != 3600 {
 		t.Errorf("session cookie %+v: want a session secret, HttpOnly, SameSite=Strict, not Secure over plain HTTP, for the absolute timeout", c)
 	}
-	var hashes int
-	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM web_sessions WHERE secret_hash = ?", auth.HashToken(one.cookie.Value)).Scan(&hashes); err != nil || hashes != 1 {
-		t.Fatalf("the session's hash is in web_sessions %d times (%v), want once", hashes, err)
+	// The database keeps neither the secret nor its plain hash, but its
+	// HMAC under a key from the key file: a session added by whoever can
+	// write the database without the key file (its secret's plain hash,
+	// which is all they could compute) signs nobody in.
+	var rows0 int
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM web_sessions WHERE secret_hash IN (?, ?)", auth.HashToken(one.cookie.Value), one.cookie.Value).Scan(&rows0); err != nil || rows0 != 0 {
+		t.Fatalf("the session's secret or its plain SHA-256 is in web_sessions %d times (%v), want none", rows0, err)
+	}
+	forged := auth.SessionPrefix + "forgedsecret0123456789abcdef"
+	var principal string
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT principal_id FROM web_sessions").Scan(&principal); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := w.App.DB.BeginWrite(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `INSERT INTO web_sessions (secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent)
+		SELECT ?, 'forged', principal_id, method, created_at, last_seen_at, expires_at, network, agent FROM web_sessions`, auth.HashToken(forged)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	intruder := newBrowser(t, w.URL)
+	intruder.cookie = &http.Cookie{Name: web.CookieName, Value: forged}
+	if p := intruder.get("/account"); p.Status == http.StatusOK && strings.Contains(p.Body, principal) {
+		t.Fatalf("a session row forged in the database signed its bearer in: %d", p.Status)
 	}
 	two := newBrowser(t, w.URL)
 	two.signIn(w.CoordA)
