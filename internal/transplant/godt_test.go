@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -367,6 +368,22 @@ func TestProcedures(t *testing.T) {
 		ctx := context.Background()
 		w := newGODTWorld(t, dsn, time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC))
 		h := w.history()
+
+		// The domino donor-recipient is found by name and date of birth
+		// as by national identifier: the recipient's record and the
+		// domino donor's, which shares its subject.
+		first, err := w.svc.Recipient(ctx, w.auditor, h.firstRecipient)
+		w.must(err)
+		found, err := w.svc.FindPerson(ctx, w.coord, transplant.PersonQuery{Name: "Test Recipient (synthetic)", DateOfBirth: first.DateOfBirth,
+			Purpose: "checking before registering a donor"})
+		w.must(err)
+		var records []string
+		for _, m := range found {
+			records = append(records, m.Record+" "+m.Kind)
+		}
+		if !slices.Contains(records, "donor "+transplant.DonorDomino) || len(found) != 2 {
+			t.Errorf("by name, the domino donor-recipient's records: %v, want the recipient and the domino donor", records)
+		}
 
 		// Forward from the deceased donor: the two kidneys share one
 		// procedure, the liver's procedure names the domino liver.

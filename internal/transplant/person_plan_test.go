@@ -22,6 +22,8 @@ func TestPersonLookUpsReadIndexes(t *testing.T) {
 		{"recipients by pseudonym", fmt.Sprintf(byPseudonymSQL, "d.organ_needed", "recipients"), "USING INDEX recipients_person"},
 		{"donors by name", fmt.Sprintf(byNameSQL, "d.kind", "donors"), "USING INDEX person_names_name_dob"},
 		{"recipients by name", fmt.Sprintf(byNameSQL, "d.organ_needed", "recipients"), "USING INDEX person_names_name_dob"},
+		{"donors by name, by subject", fmt.Sprintf(byNameSQL, "d.kind", "donors"), "USING INDEX donors_subject"},
+		{"recipients by name, by subject", fmt.Sprintf(byNameSQL, "d.organ_needed", "recipients"), "USING INDEX recipients_subject"},
 	} {
 		rows, err := db.Read().Query(ctx, "EXPLAIN QUERY PLAN "+c.sql, "BI-X")
 		if err != nil {

@@ -109,11 +109,13 @@ func (s *Service) keysOf(ctx context.Context, q store.Queryer, nationalID, name,
 
 // The statements of a look-up, each reading one index: the records of a
 // pseudonym (donors_person, recipients_person), and those of a name index
-// (person_names_name_dob, then the record by its id). %s is the donors'
-// kind or the recipients' organ needed, then the table.
+// (person_names_name_dob, then the records of its subject: donors_subject,
+// recipients_subject; a domino donor shares its recipient's subject, whose
+// index row names the recipient's record). %s is the donors' kind or the
+// recipients' organ needed, then the table.
 const (
 	byPseudonymSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM %s d WHERE d.person_pseudonym = ?`
-	byNameSQL      = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM person_names n JOIN %s d ON d.id = n.record_id WHERE n.name_dob = ?`
+	byNameSQL      = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM person_names n JOIN %s d ON d.subject_ref = n.subject_ref WHERE n.name_dob = ?`
 )
 
 // matches lists the donors ("donor") or recipients ("recipient") of the
