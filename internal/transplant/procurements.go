@@ -150,10 +150,10 @@ func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string
 	case n > 0:
 	case d.Kind == DonorLiving:
 		return errs.Alertf(errs.Forbidden, "living_consent", "donor_id",
-			"a living donation needs the donor's informed, voluntary, independently assessed consent on file before procurement (donor %s)", d.ID)
+			"a living donation needs the donor's consent on file, recorded as informed, voluntary and independently assessed and given on or before the day of procurement (donor %s)", d.ID)
 	default:
 		return errs.Alertf(errs.Forbidden, "deceased_authorization", "donor_id",
-			"a deceased donation needs a family or donor registry authorization on file before procurement (donor %s)", d.ID)
+			"a deceased donation needs a family or donor registry authorization on file, recorded as informed and voluntary and given on or before the day of procurement (donor %s)", d.ID)
 	}
 	return nil
 }
