@@ -182,6 +182,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return rep, nil
 	}
 	rep.Size, rep.Root = head.Size, head.Root
+	if err := checkNoTriggers(ctx, q, problem); err != nil {
+		return nil, err
+	}
 
 	st := opt.From
 	if st != nil {
@@ -838,4 +841,38 @@ func normalize(v any) string {
 	default:
 		return fmt.Sprintf("%v", x)
 	}
+}
+
+// checkNoTriggers reports the triggers (and, on PostgreSQL, the rewrite
+// rules) of the registry's tables: custos makes none, and one added behind
+// its back could change rows as they are written, in tables verify compares
+// (where the next verify would show what it did) and in those it cannot
+// (sessions, the e-mail outbox), unseen.
+func checkNoTriggers(ctx context.Context, q store.Queryer, problem func(string, ...any) bool) error {
+	var list string
+	switch q.Dialect() {
+	case store.SQLite:
+		list = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+	case store.Postgres:
+		list = `SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+			WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
+			UNION ALL SELECT r.rulename, r.tablename FROM pg_rules r WHERE r.schemaname = current_schema()
+			ORDER BY 1`
+	default:
+		return nil
+	}
+	rows, err := q.Query(ctx, list)
+	if err != nil {
+		return fmt.Errorf("list the database's triggers: %w", err)
+	}
+	found, err := store.Rows(rows, func(r store.Scanner, x *[2]string) error { return r.Scan(&x[0], &x[1]) })
+	if err != nil {
+		return fmt.Errorf("list the database's triggers: %w", err)
+	}
+	for _, x := range found {
+		if problem("table %s: trigger or rule %s, which custos never makes: it can change rows as they are written, unseen; drop it and verify again", x[1], x[0]) {
+			break
+		}
+	}
+	return nil
 }
