@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -690,6 +691,15 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 	if err != nil {
 		return 0, err
 	}
+	// The replay is made by this binary's migrations: a column more or
+	// less in the database was added or dropped behind custos's back.
+	if rcols, err := rr.Columns(); err != nil {
+		return 0, err
+	} else if !slices.Equal(cols, rcols) {
+		extra, missing := columnDiff(cols, rcols), columnDiff(rcols, cols)
+		problem("table %s: its columns differ from the schema's: in the database but not the schema %v, in the schema but not the database %v (changed behind custos's back)", t.Name, extra, missing)
+		return 0, nil
+	}
 	keyCols := strings.Split(strings.ReplaceAll(t.Order, " ", ""), ",")
 	keyIdx := make([]int, len(keyCols))
 	for i, k := range keyCols {
@@ -875,4 +885,15 @@ func checkNoTriggers(ctx context.Context, q store.Queryer, problem func(string, 
 		}
 	}
 	return nil
+}
+
+// columnDiff lists the names of a that b lacks.
+func columnDiff(a, b []string) []string {
+	out := []string{}
+	for _, c := range a {
+		if !slices.Contains(b, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
