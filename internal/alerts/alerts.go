@@ -209,9 +209,14 @@ func (s *Service) Close(ctx context.Context, p *auth.Principal, id string, in Cl
 	return s.work(ctx, p, id, "close alert", func(ctx context.Context, tx *store.Tx, a *ledger.RaisedAlert) (*ledger.Entry, error) {
 		// The repeats counted outside the log since its last leaf are
 		// logged with the closing: a closed alert's count is the log's.
+		// Only a count that carries the registry's MAC (UnloggedRepeats).
 		c := ledger.AlertClosed{AlertID: a.ID, Outcome: in.Outcome, Note: note}
-		if a.RepeatsUnlogged > 0 {
-			c.Repeats, c.LastRepeatedAt = a.RepeatsUnlogged, a.LastRepeatedAt
+		n, last, err := s.W.UnloggedRepeats(ctx, tx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			c.Repeats, c.LastRepeatedAt = n, last
 		}
 		return ledger.NewEntry(ledger.TypeAlertClosed, c)
 	})

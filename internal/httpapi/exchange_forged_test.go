@@ -114,10 +114,24 @@ func TestForgedEnvelopesBoundLeaves(t *testing.T) {
 		forge(n)
 		id = alert(3*n-1, n)
 
-		// Closing logs the repeats counted outside the log: the closed
-		// alert's count is the log's, and a replay rebuilds it.
+		// A count written behind custos's back (without the key file) is
+		// not signed into the log: the closing below logs none of it.
+		tx, err := w.App.DB.BeginWrite(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(context.Background(), "UPDATE alert_repeats SET count = 100000 WHERE alert_id = ?", id); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+
+		// Closing logs the repeats counted outside the log that carry the
+		// registry's MAC (not the tampered count): the closed alert's count
+		// is the log's, and a replay rebuilds it.
 		w.Must(t, 200, "POST", "/api/v1/alerts/"+id+"/close", w.Regulator, map[string]any{"outcome": "no_action", "note": "forged traffic"})
-		alert(3*n-1, 0)
+		alert(2*n-1, 0)
 		verifyOK(t, w.Env)
 	})
 }

@@ -3,7 +3,10 @@ package ledger
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -256,12 +259,10 @@ func AlertRules(ctx context.Context, q store.Queryer) ([]string, error) {
 	return store.Rows(rows, func(r store.Scanner, s *string) error { return r.Scan(s) })
 }
 
-// openAlert is the open alert a refusal repeats: its id, when its last leaf
-// was written (its raising or its last alert.repeated), and the repeats
-// counted since outside the log.
+// openAlert is the open alert a refusal repeats: its id, and when its last
+// leaf was written (its raising or its last alert.repeated).
 type openAlert struct {
 	id, logged string
-	unlogged   int64
 }
 
 // repeatedAlert returns the open alert that a refusal repeats: the newest not
@@ -269,21 +270,52 @@ type openAlert struct {
 // principal and authority; an empty id when there is none.
 func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (openAlert, error) {
 	var o openAlert
-	err := q.QueryRow(ctx, `SELECT al.id, al.logged_at, COALESCE(ar.count, 0) FROM alerts al LEFT JOIN alert_repeats ar ON ar.alert_id = al.id
+	err := q.QueryRow(ctx, `SELECT al.id, al.logged_at FROM alerts al
 		WHERE al.principal_id = ? AND al.rule = ? AND al.raised_at >= ? AND al.field = ? AND al.command = ?
 		AND al.authority_id = ? AND al.state <> ? ORDER BY al.log_index DESC LIMIT 1`,
-		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged, &o.unlogged)
+		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return openAlert{}, nil
 	}
 	return o, err
 }
 
-// countRepeat counts one more repeat of an open alert outside the log.
-func countRepeat(ctx context.Context, q store.Queryer, id, at string) error {
-	_, err := q.Exec(ctx, `INSERT INTO alert_repeats (alert_id, count, last_at) VALUES (?, 1, ?)
-		ON CONFLICT (alert_id) DO UPDATE SET count = alert_repeats.count + 1, last_at = excluded.last_at`, id, at)
+// countRepeat keeps the count of an open alert's repeats outside the log,
+// with its MAC.
+func (w *Writer) countRepeat(ctx context.Context, q store.Queryer, id string, count int64, at string) error {
+	_, err := q.Exec(ctx, `INSERT INTO alert_repeats (alert_id, count, last_at, mac) VALUES (?, ?, ?, ?)
+		ON CONFLICT (alert_id) DO UPDATE SET count = excluded.count, last_at = excluded.last_at, mac = excluded.mac`,
+		id, count, at, w.repeatMAC(id, count, at))
 	return err
+}
+
+// repeatMAC is the MAC of a repeat count kept outside the log.
+func (w *Writer) repeatMAC(id string, count int64, at string) string {
+	m := hmac.New(sha256.New, w.repeatKey)
+	fmt.Fprintf(m, "custos alert repeats v1\n%s\n%d\n%s", id, count, at)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// UnloggedRepeats reads the repeats of an alert counted outside the log
+// since its last leaf, and when the last came: what the next leaf that logs
+// them carries. A count whose MAC is not this registry's (written behind
+// custos's back, or by a release before the MAC) is discarded, said in the
+// server's log, and reads as none: the registry never signs into its log a
+// count it did not keep.
+func (w *Writer) UnloggedRepeats(ctx context.Context, q store.Queryer, id string) (count int64, last string, err error) {
+	var mac string
+	err = q.QueryRow(ctx, "SELECT count, last_at, mac FROM alert_repeats WHERE alert_id = ?", id).Scan(&count, &last, &mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	} else if err != nil {
+		return 0, "", err
+	}
+	if !hmac.Equal([]byte(mac), []byte(w.repeatMAC(id, count, last))) {
+		w.log.Error("an alert's repeat count kept outside the log does not carry this registry's MAC: it was written behind custos's back (or before the MAC existed) and is not logged",
+			"alert", id, "count", count)
+		return 0, "", nil
+	}
+	return count, last, nil
 }
 
 // LogRepeats brings into the log the repeats of open alerts counted outside
@@ -312,14 +344,18 @@ func (w *Writer) LogRepeats(ctx context.Context) (int, error) {
 	logged := 0
 	for _, id := range ids {
 		_, err := w.Submit(ctx, Actor{}, "log repeated refusals", func(ctx context.Context, tx *store.Tx, now time.Time) (*Entry, error) {
-			var count int64
-			var last, leafAt, state string
-			err := tx.QueryRow(ctx, `SELECT ar.count, ar.last_at, al.logged_at, al.state FROM alert_repeats ar JOIN alerts al ON al.id = ar.alert_id WHERE ar.alert_id = ?`, id).Scan(&count, &last, &leafAt, &state)
-			if errors.Is(err, sql.ErrNoRows) || err == nil && (count <= 0 || state == StateClosed || leafAt > FormatTime(now.Add(-w.period))) {
-				// Logged or closed meanwhile (by another server).
-				return nil, errs.New(errs.Conflict, "nothing_to_log", "alert_id", "the alert's repeats are in the log already")
-			} else if err != nil {
+			var leafAt, state string
+			if err := tx.QueryRow(ctx, "SELECT logged_at, state FROM alerts WHERE id = ?", id).Scan(&leafAt, &state); err != nil {
 				return nil, err
+			}
+			count, last, err := w.UnloggedRepeats(ctx, tx, id)
+			if err != nil {
+				return nil, err
+			}
+			if count <= 0 || state == StateClosed || leafAt > FormatTime(now.Add(-w.period)) {
+				// Logged or closed meanwhile (by another server), or a
+				// count that is not this registry's.
+				return nil, errs.New(errs.Conflict, "nothing_to_log", "alert_id", "the alert's repeats are in the log already")
 			}
 			return NewEntry(TypeAlertRepeated, AlertRepeated{AlertID: id, Count: count, LastRepeatedAt: last})
 		})

@@ -49,6 +49,9 @@ type Writer struct {
 	maxBatch int
 	window   time.Duration
 	period   time.Duration
+	// repeatKey keys the MAC of the repeat counts kept outside the log
+	// (WriterConfig.RepeatKey).
+	repeatKey []byte
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -110,6 +113,12 @@ type WriterConfig struct {
 	// add at most one leaf a period per alert. Default DefaultRepeatPeriod;
 	// negative logs every repeat.
 	RepeatPeriod time.Duration
+	// RepeatKey keys the HMAC each repeat count kept outside the log
+	// carries, so that one written behind custos's back is never logged
+	// (custos serve derives it from the master key, so that every server
+	// of a registry has it). Nil: a random key of this process, whose
+	// counts a later process discards.
+	RepeatKey []byte
 }
 
 // DefaultAlertWindow is the writer's AlertWindow unless configured.
@@ -138,8 +147,12 @@ func NewWriter(db *store.DB, reg *Projections, cfg WriterConfig) *Writer {
 	if cfg.RepeatPeriod == 0 {
 		cfg.RepeatPeriod = DefaultRepeatPeriod
 	}
+	if cfg.RepeatKey == nil {
+		cfg.RepeatKey = make([]byte, 32)
+		rand.Read(cfg.RepeatKey)
+	}
 	w := &Writer{db: db, reg: reg, signer: cfg.Signer, origin: cfg.Origin, now: cfg.Now, ids: cfg.IDs,
-		log: cfg.Logger, maxBatch: cfg.MaxBatch, window: cfg.AlertWindow, period: cfg.RepeatPeriod, reqs: make(chan *request, 4096), stop: make(chan struct{})}
+		log: cfg.Logger, maxBatch: cfg.MaxBatch, window: cfg.AlertWindow, period: cfg.RepeatPeriod, repeatKey: cfg.RepeatKey, reqs: make(chan *request, 4096), stop: make(chan struct{})}
 	w.stopped.Add(1)
 	go w.loop()
 	return w
@@ -639,15 +652,19 @@ func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *requ
 			return nil, fmt.Errorf("find the alert a refusal repeats: %w", err)
 		}
 		if o.id != "" {
+			unlogged, _, err := w.UnloggedRepeats(ctx, tx, o.id)
+			if err != nil {
+				return nil, fmt.Errorf("count a repeated refusal: %w", err)
+			}
 			if w.period > 0 && o.logged > FormatTime(now.Add(-w.period)) {
-				if err := countRepeat(ctx, tx, o.id, FormatTime(now)); err != nil {
+				if err := w.countRepeat(ctx, tx, o.id, unlogged+1, FormatTime(now)); err != nil {
 					return nil, fmt.Errorf("count a repeated refusal: %w", err)
 				}
 				return nil, nil
 			}
 			d := AlertRepeated{AlertID: o.id}
-			if o.unlogged > 0 {
-				d.Count = o.unlogged + 1
+			if unlogged > 0 {
+				d.Count = unlogged + 1
 			}
 			return NewEntry(TypeAlertRepeated, d)
 		}
