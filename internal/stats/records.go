@@ -101,22 +101,36 @@ func (p *parsed) Digest() string { return fmt.Sprintf("%016x%016x", p.digest[0],
 // addRecord adds a record's hashes to the digest. regionHash and
 // offenceHash are the hashes of the dictionary's texts by index.
 func (p *parsed) addRecord(v *[numCols]uint32, regionHash, offenceHash []uint64) {
-	for lane, seed := range [2]uint64{0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f} {
-		h := seed
-		for i, x := range v {
-			w := uint64(x)
-			switch i {
-			case colRegion:
-				w = regionHash[x]
-			case colOffence:
-				if len(offenceHash) > 0 {
-					w = offenceHash[x]
-				}
-			}
-			h = mix64(h ^ (w + uint64(i)<<56))
+	// The codes two to a word, the texts' hashes a word each: 12 words,
+	// each mixed into both lanes.
+	var words [(numCols-2+1)/2 + 2]uint64
+	n, half := 0, false
+	for i, x := range v {
+		if i == colRegion || i == colOffence {
+			continue
 		}
-		p.digest[lane] += h
+		if half {
+			words[n] |= uint64(x) << 32
+			n++
+		} else {
+			words[n] = uint64(x)
+		}
+		half = !half
 	}
+	if half {
+		n++
+	}
+	words[n] = regionHash[v[colRegion]]
+	if len(offenceHash) > 0 {
+		words[n+1] = offenceHash[v[colOffence]]
+	}
+	a, b := uint64(0x9e3779b97f4a7c15), uint64(0xc2b2ae3d27d4eb4f)
+	for _, w := range words {
+		a = mix64(a ^ w)
+		b = mix64(b + w)
+	}
+	p.digest[0] += a
+	p.digest[1] += b
 }
 
 // mix64 is SplitMix64's finalizer: a fixed, well-spread 64-bit mixing.
