@@ -6,9 +6,7 @@ package server
 
 import (
 	"context"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -355,12 +353,8 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
 	m := newMetrics()
-	repeatKey, err := hkdf.Key(sha256.New, keys.Master, nil, "custos alert repeats key v1", 32)
-	if err != nil {
-		return nil, err
-	}
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
-		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow, RepeatKey: repeatKey})
+		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow, RepeatKey: keys.Derive("custos alert repeats key v1")})
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Languages: d.languages, Writer: w, Vault: vault, Signer: signer,
 		Keys: keys, Log: cfg.logger(), metrics: m, Modules: d.mods, Opened: map[string]*Opened{},
 		Authorities: &auth.Authorities{W: w, Catalogue: d.catalogue, Languages: d.languages.Codes()}}

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"io"
@@ -28,14 +26,7 @@ func (a *App) Handler() http.Handler {
 		}
 	}
 	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies, Languages: a.Languages}, routes...).Register(mux)
-	formKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web form key v1", 32)
-	if err != nil {
-		panic("server: derive the form key: " + err.Error())
-	}
-	sessionKey, err := hkdf.Key(sha256.New, a.Keys.Master, nil, "custos web session key v1", 32)
-	if err != nil {
-		panic("server: derive the session key: " + err.Error())
-	}
+	formKey, sessionKey := a.Keys.Derive("custos web form key v1"), a.Keys.Derive("custos web session key v1")
 	var sections []web.Section
 	for _, r := range a.Modules {
 		if o := a.Opened[r.Name]; o != nil && o.Section != nil {

@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,6 +42,19 @@ func NewKeys(origin string) (*Keys, error) {
 	var err error
 	k.LogSigner, k.LogKey, err = note.GenerateKey(rand.Reader, origin)
 	return k, err
+}
+
+// Derive derives from the master key a 32-byte key of its own for one
+// use (HKDF-SHA-256, the use's label as info): the web forms', the
+// sessions', the alert repeat counts'. Every server of a registry derives
+// the same.
+func (k *Keys) Derive(label string) []byte {
+	key, err := hkdf.Key(sha256.New, k.Master, nil, label, 32)
+	if err != nil {
+		// Only a length HKDF cannot give; 32 bytes it always can.
+		panic("server: derive " + label + ": " + err.Error())
+	}
+	return key
 }
 
 // Equal tells whether k and o are the same keys.
