@@ -259,10 +259,18 @@ func AlertRules(ctx context.Context, q store.Queryer) ([]string, error) {
 	return store.Rows(rows, func(r store.Scanner, s *string) error { return r.Scan(s) })
 }
 
-// openAlert is the open alert a refusal repeats: its id, and when its last
-// leaf was written (its raising or its last alert.repeated).
+// openAlert is the open alert a refusal repeats: its id, when its last leaf
+// was written (its raising or its last alert.repeated), and its row of
+// alert_repeats as stored (count 0 without one), its MAC not yet checked.
 type openAlert struct {
 	id, logged string
+	repeats    storedRepeats
+}
+
+// storedRepeats is a row of alert_repeats as stored.
+type storedRepeats struct {
+	count     int64
+	last, mac string
 }
 
 // repeatedAlert returns the open alert that a refusal repeats: the newest not
@@ -270,10 +278,11 @@ type openAlert struct {
 // principal and authority; an empty id when there is none.
 func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, authority, since string) (openAlert, error) {
 	var o openAlert
-	err := q.QueryRow(ctx, `SELECT al.id, al.logged_at FROM alerts al
+	err := q.QueryRow(ctx, `SELECT al.id, al.logged_at, COALESCE(ar.count, 0), COALESCE(ar.last_at, ''), COALESCE(ar.mac, '')
+		FROM alerts al LEFT JOIN alert_repeats ar ON ar.alert_id = al.id
 		WHERE al.principal_id = ? AND al.rule = ? AND al.raised_at >= ? AND al.field = ? AND al.command = ?
 		AND al.authority_id = ? AND al.state <> ? ORDER BY al.log_index DESC LIMIT 1`,
-		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged)
+		principal, a.Rule, since, a.Field, a.Command, authority, StateClosed).Scan(&o.id, &o.logged, &o.repeats.count, &o.repeats.last, &o.repeats.mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return openAlert{}, nil
 	}
@@ -303,19 +312,29 @@ func (w *Writer) repeatMAC(id string, count int64, at string) string {
 // server's log, and reads as none: the registry never signs into its log a
 // count it did not keep.
 func (w *Writer) UnloggedRepeats(ctx context.Context, q store.Queryer, id string) (count int64, last string, err error) {
-	var mac string
-	err = q.QueryRow(ctx, "SELECT count, last_at, mac FROM alert_repeats WHERE alert_id = ?", id).Scan(&count, &last, &mac)
+	var r storedRepeats
+	err = q.QueryRow(ctx, "SELECT count, last_at, mac FROM alert_repeats WHERE alert_id = ?", id).Scan(&r.count, &r.last, &r.mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	} else if err != nil {
 		return 0, "", err
 	}
-	if !hmac.Equal([]byte(mac), []byte(w.repeatMAC(id, count, last))) {
-		w.log.Error("an alert's repeat count kept outside the log does not carry this registry's MAC: it was written behind custos's back (or before the MAC existed) and is not logged",
-			"alert", id, "count", count)
-		return 0, "", nil
-	}
+	count, last = w.checkRepeats(id, r)
 	return count, last, nil
+}
+
+// checkRepeats gives a stored repeat count and its time when its MAC is
+// this registry's, and none (said in the server's log) when not.
+func (w *Writer) checkRepeats(id string, r storedRepeats) (int64, string) {
+	if r.count == 0 && r.mac == "" {
+		return 0, "" // no row
+	}
+	if !hmac.Equal([]byte(r.mac), []byte(w.repeatMAC(id, r.count, r.last))) {
+		w.log.Error("an alert's repeat count kept outside the log does not carry this registry's MAC: it was written behind custos's back (or before the MAC existed) and is not logged",
+			"alert", id, "count", r.count)
+		return 0, ""
+	}
+	return r.count, r.last
 }
 
 // LogRepeats brings into the log the repeats of open alerts counted outside

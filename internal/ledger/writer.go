@@ -652,10 +652,7 @@ func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *requ
 			return nil, fmt.Errorf("find the alert a refusal repeats: %w", err)
 		}
 		if o.id != "" {
-			unlogged, _, err := w.UnloggedRepeats(ctx, tx, o.id)
-			if err != nil {
-				return nil, fmt.Errorf("count a repeated refusal: %w", err)
-			}
+			unlogged, _ := w.checkRepeats(o.id, o.repeats)
 			if w.period > 0 && o.logged > FormatTime(now.Add(-w.period)) {
 				if err := w.countRepeat(ctx, tx, o.id, unlogged+1, FormatTime(now)); err != nil {
 					return nil, fmt.Errorf("count a repeated refusal: %w", err)
