@@ -27,26 +27,10 @@ import (
 // legal_assistance, to the central authority, is received.
 func TestExchangeTypeBoundToPurpose(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		dsnB := storetest.SQLite(t)
-		if isPostgres(dsn) {
-			dsnB = storetest.Postgres(t)
-		}
-		a := &peerSide{reg: initRegistryOf(t, dsn, "XA")}
-		b := &peerSide{reg: initRegistryOf(t, dsnB, "XB")}
-		for _, p := range []*peerSide{a, b} {
-			cert, key := testCA.serverCert(t, t.TempDir())
-			p.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
-			p.start(t)
-			p.id = must(t, 200, p.srv.URL, "GET", "/api/v1/exchange/identity", "", nil).Body
-		}
+		a, b := startPeers(t, dsn)
 		A, B := a.srv.URL, b.srv.URL
 		purposes := []string{"legal_assistance", "vigilance", "traceability"}
-		pB := must(t, 201, A, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
-			"name": "Registry of XB", "jurisdiction": "XB", "url": B, "tls_ca": testCA.pem, "public_key": b.id["public_key"],
-			"send_purposes": purposes, "receive_purposes": purposes}).str("id")
-		must(t, 201, B, "POST", "/api/v1/exchange/peers", b.reg.Admin, map[string]any{
-			"name": "Registry of XA", "jurisdiction": "XA", "url": A, "tls_ca": testCA.pem, "public_key": a.id["public_key"],
-			"send_purposes": purposes, "receive_purposes": purposes})
+		pB, _ := peerBoth(t, a, b, purposes)
 		caB := centralAuthority(t, B, b.reg.Admin, "Central Authority of XB", "XB")
 
 		request := func(id string) map[string]any {

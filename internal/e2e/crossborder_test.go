@@ -50,25 +50,9 @@ func transplantHere(t *testing.T, base, coord, centre, organ string, n int) stri
 // sides' traces follow the organ across the border; both logs verify.
 func TestCrossBorderVigilance(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		dsnB := storetest.SQLite(t)
-		if isPostgres(dsn) {
-			dsnB = storetest.Postgres(t)
-		}
-		a := &peerSide{reg: initRegistryOf(t, dsn, "XA")}
-		b := &peerSide{reg: initRegistryOf(t, dsnB, "XB")}
-		for _, p := range []*peerSide{a, b} {
-			cert, key := testCA.serverCert(t, t.TempDir())
-			p.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
-			p.start(t)
-			p.id = must(t, 200, p.srv.URL, "GET", "/api/v1/exchange/identity", "", nil).Body
-		}
+		a, b := startPeers(t, dsn)
 		purposes := []string{"traceability", "vigilance"}
-		pB := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
-			"name": "Registry of XB", "jurisdiction": "XB", "url": b.srv.URL, "tls_ca": testCA.pem, "public_key": b.id["public_key"],
-			"send_purposes": purposes, "receive_purposes": purposes}).str("id")
-		pA := must(t, 201, b.srv.URL, "POST", "/api/v1/exchange/peers", b.reg.Admin, map[string]any{
-			"name": "Registry of XA", "jurisdiction": "XA", "url": a.srv.URL, "tls_ca": testCA.pem, "public_key": a.id["public_key"],
-			"send_purposes": purposes, "receive_purposes": purposes}).str("id")
+		pB, pA := peerBoth(t, a, b, purposes)
 		wa, wb := newWorld(t, a.srv.URL, a.reg.Admin), newWorld(t, b.srv.URL, b.reg.Admin)
 		A, B := a.srv.URL, b.srv.URL
 

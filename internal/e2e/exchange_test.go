@@ -96,6 +96,40 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// startPeers starts two registries, XA on dsn and XB on a database of the
+// same engine, each served over TLS with a fast exchange retry, and reads
+// their exchange identities.
+func startPeers(t *testing.T, dsn string) (a, b *peerSide) {
+	t.Helper()
+	dsnB := storetest.SQLite(t)
+	if isPostgres(dsn) {
+		dsnB = storetest.Postgres(t)
+	}
+	a = &peerSide{reg: initRegistryOf(t, dsn, "XA")}
+	b = &peerSide{reg: initRegistryOf(t, dsnB, "XB")}
+	for _, p := range []*peerSide{a, b} {
+		cert, key := testCA.serverCert(t, t.TempDir())
+		p.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
+		p.start(t)
+		p.id = must(t, 200, p.srv.URL, "GET", "/api/v1/exchange/identity", "", nil).Body
+	}
+	return a, b
+}
+
+// peerBoth registers each registry as the other's peer, sending and
+// receiving for the purposes, and returns the peer ids: XB's at XA, XA's
+// at XB.
+func peerBoth(t *testing.T, a, b *peerSide, purposes []string) (pB, pA string) {
+	t.Helper()
+	pB = must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
+		"name": "Registry of XB", "jurisdiction": "XB", "url": b.srv.URL, "tls_ca": testCA.pem, "public_key": b.id["public_key"],
+		"send_purposes": purposes, "receive_purposes": purposes}).str("id")
+	pA = must(t, 201, b.srv.URL, "POST", "/api/v1/exchange/peers", b.reg.Admin, map[string]any{
+		"name": "Registry of XA", "jurisdiction": "XA", "url": a.srv.URL, "tls_ca": testCA.pem, "public_key": a.id["public_key"],
+		"send_purposes": purposes, "receive_purposes": purposes}).str("id")
+	return pB, pA
+}
+
 // peerSide is one custos deployment of the exchange test.
 type peerSide struct {
 	reg   *registry
@@ -228,18 +262,7 @@ func checkReceipt(t *testing.T, m map[string]any, pub string) *exchange.Receipt 
 // alerts. Both logs verify afterwards.
 func TestExchange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		dsnB := storetest.SQLite(t)
-		if isPostgres(dsn) {
-			dsnB = storetest.Postgres(t)
-		}
-		a := &peerSide{reg: initRegistryOf(t, dsn, "XA")}
-		b := &peerSide{reg: initRegistryOf(t, dsnB, "XB")}
-		for _, p := range []*peerSide{a, b} {
-			cert, key := testCA.serverCert(t, t.TempDir())
-			p.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
-			p.start(t)
-			p.id = must(t, 200, p.srv.URL, "GET", "/api/v1/exchange/identity", "", nil).Body
-		}
+		a, b := startPeers(t, dsn)
 		if a.id["fingerprint"] == b.id["fingerprint"] || !strings.HasPrefix(a.id["fingerprint"].(string), "SHA256:") {
 			t.Fatalf("identities: %v, %v", a.id, b.id)
 		}
