@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,40 +37,19 @@ func TestBackupRestore(t *testing.T) {
 		reg := initRegistry(t, dsn)
 		srv := startServer(t, reg)
 		w := newWorld(t, srv.URL, reg.Admin)
-		donorID := must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors", w.CoordA, donor(1)).str("id")
-		must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors/"+donorID+"/consents", w.CoordA, consent())
-		p := must(t, 201, srv.URL, "POST", "/api/v1/transplant/procurements", w.CoordA, procurement(donorID))
-		organ := p.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		donorID, organ := procuredOrgan(t, srv.URL, w.CoordA)
 
 		// Writes keep coming while the backup runs.
-		l := newLoadResult()
-		var seq atomic.Int64
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for !stop.Load() {
-					body, dob := recipient(int(seq.Add(1)), false)
-					l.record(call(srv.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body), dob, false, false)
-				}
-			}()
-		}
-		l.waitAcked(20)
+		l := keepRegistering(srv.URL, w.CoordA)
 		l.mu.Lock()
 		before := maps.Clone(l.acked)
 		l.mu.Unlock()
 
-		stopLoad := func() {
-			stop.Store(true)
-			wg.Wait()
-		}
 		var restored *registry
 		if pg {
-			restored = backupPostgres(t, reg, stopLoad)
+			restored = backupPostgres(t, reg, l.Stop)
 		} else {
-			restored = backupSQLite(t, reg, stopLoad)
+			restored = backupSQLite(t, reg, l.Stop)
 		}
 		for _, u := range l.unexpected {
 			t.Errorf("write during the backup: %s", u)
@@ -95,7 +72,7 @@ func TestBackupRestore(t *testing.T) {
 			}
 		}
 		must(t, 200, rs.URL, "GET", "/api/v1/transplant/trace/organs/"+organ, w.Regulator, nil)
-		body, _ := recipient(int(seq.Add(1)), false)
+		body, _ := l.next()
 		must(t, 201, rs.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body)
 		rs.stop()
 		verifyLog(t, restored.DSN, reg.PublicKey)

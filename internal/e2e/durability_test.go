@@ -22,6 +22,53 @@ type loadResult struct {
 	unexpected []string
 }
 
+// registering is two clients that register valid recipients at a server,
+// one after another, until Stop, while a test backs up or moves the
+// registry under them.
+type registering struct {
+	*loadResult
+	seq  atomic.Int64
+	stop atomic.Bool
+	wg   sync.WaitGroup
+}
+
+// keepRegistering starts the clients, as token, at url, and waits for 20
+// acknowledged registrations.
+func keepRegistering(url, token string) *registering {
+	r := &registering{loadResult: newLoadResult()}
+	for range 2 {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for !r.stop.Load() {
+				body, dob := r.next()
+				r.record(call(url, "POST", "/api/v1/transplant/recipients", token, body), dob, false, false)
+			}
+		}()
+	}
+	r.waitAcked(20)
+	return r
+}
+
+// next is the next recipient's registration.
+func (r *registering) next() (map[string]any, string) { return recipient(int(r.seq.Add(1)), false) }
+
+// Stop stops the clients and waits for their last registrations.
+func (r *registering) Stop() {
+	r.stop.Store(true)
+	r.wg.Wait()
+}
+
+// procuredOrgan records a deceased donor, consent and a procurement at
+// url as coordinator, and returns the donor and the first organ procured.
+func procuredOrgan(t *testing.T, url, coordinator string) (donorID, organ string) {
+	t.Helper()
+	donorID = must(t, 201, url, "POST", "/api/v1/transplant/donors", coordinator, donor(1)).str("id")
+	must(t, 201, url, "POST", "/api/v1/transplant/donors/"+donorID+"/consents", coordinator, consent())
+	p := must(t, 201, url, "POST", "/api/v1/transplant/procurements", coordinator, procurement(donorID))
+	return donorID, p.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+}
+
 func newLoadResult() *loadResult {
 	return &loadResult{acked: map[string]string{}, refused: map[string]bool{}, unknown: map[string]bool{}}
 }

@@ -4,8 +4,6 @@ import (
 	"maps"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/custos-project/custos/internal/storetest"
@@ -24,32 +22,13 @@ func TestMoveToPostgres(t *testing.T) {
 	reg := initRegistry(t, storetest.SQLite(t))
 	srv := startServer(t, reg)
 	w := newWorld(t, srv.URL, reg.Admin)
-	donorID := must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors", w.CoordA, donor(1)).str("id")
-	must(t, 201, srv.URL, "POST", "/api/v1/transplant/donors/"+donorID+"/consents", w.CoordA, consent())
-	p := must(t, 201, srv.URL, "POST", "/api/v1/transplant/procurements", w.CoordA, procurement(donorID))
-	organ := p.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
-
-	l := newLoadResult()
-	var seq atomic.Int64
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				body, dob := recipient(int(seq.Add(1)), false)
-				l.record(call(srv.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body), dob, false, false)
-			}
-		}()
-	}
-	l.waitAcked(20)
+	donorID, organ := procuredOrgan(t, srv.URL, w.CoordA)
+	l := keepRegistering(srv.URL, w.CoordA)
 
 	dir := t.TempDir()
 	keyA, keyB := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
 	out, errOut, code := cli(t, "move", "--db", reg.DSN, "--source-key-file", reg.Key, "--to", pgA, "--key-file", keyA)
-	stop.Store(true)
-	wg.Wait()
+	l.Stop()
 	if !strings.Contains(out, "\nOK: ") || !strings.Contains(out, "name index: ") {
 		t.Errorf("custos move during writes: the copy did not check out:\n%s%s", out, errOut)
 	}
@@ -89,7 +68,7 @@ func TestMoveToPostgres(t *testing.T) {
 			t.Errorf("moved recipient %s: %s", id, r.Raw)
 		}
 	}
-	body, _ := recipient(int(seq.Add(1)), false)
+	body, _ := l.next()
 	must(t, 201, rs.URL, "POST", "/api/v1/transplant/recipients", w.CoordA, body)
 	rs.stop()
 	verifyLog(t, moved.DSN, reg.PublicKey)
