@@ -3,7 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,6 +58,24 @@ func (r *registering) next() (map[string]any, string) { return recipient(int(r.s
 func (r *registering) Stop() {
 	r.stop.Store(true)
 	r.wg.Wait()
+}
+
+// servesAcked checks that the registry at url serves every recipient whose
+// registration was acknowledged (id -> date of birth), with the date of
+// birth the client sent; where, if not empty, says which copy in a failure
+// (" in the moved registry").
+func servesAcked(t testing.TB, url, token string, acked map[string]string, where string) {
+	t.Helper()
+	for _, id := range slices.Sorted(maps.Keys(acked)) {
+		r := call(url, "GET", "/api/v1/transplant/recipients/"+id, token, nil)
+		if r.Err != nil || r.Status != 200 {
+			t.Errorf("acknowledged recipient %s is lost%s: GET gave %d %v %s", id, where, r.Status, r.Err, r.Raw)
+			continue
+		}
+		if got := r.str("recipient.date_of_birth"); got != acked[id] {
+			t.Errorf("recipient %s%s has date of birth %q, the client sent %q", id, where, got, acked[id])
+		}
+	}
 }
 
 // procuredOrgan records a deceased donor, consent and a procurement at
@@ -146,21 +165,7 @@ func checkOutcomes(t testing.TB, l *loadResult, dsn, base, token string) {
 	for _, u := range l.unexpected {
 		t.Errorf("unexpected answer: %s", u)
 	}
-	ids := make([]string, 0, len(l.acked))
-	for id := range l.acked {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		r := call(base, "GET", "/api/v1/transplant/recipients/"+id, token, nil)
-		if r.Err != nil || r.Status != 200 {
-			t.Errorf("acknowledged recipient %s is lost: GET gave %d %v %s", id, r.Status, r.Err, r.Raw)
-			continue
-		}
-		if got := r.str("recipient.date_of_birth"); got != l.acked[id] {
-			t.Errorf("recipient %s has date of birth %q, the client sent %q", id, got, l.acked[id])
-		}
-	}
+	servesAcked(t, base, token, l.acked, "")
 	dates := tableDates(t, dsn)
 	for _, dob := range l.acked {
 		if !dates[dob] {
