@@ -352,7 +352,7 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in
 		if err != nil {
 			return nil, err
 		}
-		if im.Authority != p.AuthorityID {
+		if !im.OwnedBy(p) {
 			return nil, errs.Alertf(errs.Forbidden, "authority", "import_id", "import %s was made by another authority (%s): only its statisticians withdraw it", im.ID, im.Authority)
 		}
 		if im.WithdrawnAt != "" {
@@ -365,6 +365,10 @@ func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in
 	}
 	return s.importByID(ctx, s.DB.Read(), id)
 }
+
+// OwnedBy tells whether the import was made by p's authority, whose
+// statisticians alone may withdraw it (Withdraw).
+func (im *Import) OwnedBy(p *auth.Principal) bool { return im.Authority == p.AuthorityID }
 
 func (s *Service) importByID(ctx context.Context, q store.Queryer, id string) (*Import, error) {
 	rows, err := q.Query(ctx, "SELECT "+importCols+" FROM stats_imports WHERE id = ?", id)

@@ -459,7 +459,9 @@ func (p *parser) parse(r io.Reader) (*parsed, error) {
 			return nil, err
 		}
 		c.add(&v)
-		p.out.addRecord(&v, p.regionHash, p.offenceHash)
+		if !p.report { // CheckCodes stores nothing: no digest to keep
+			p.out.addRecord(&v, p.regionHash, p.offenceHash)
+		}
 		p.out.records++
 		p.out.total += int64(v[colCount])
 		if c.n == chunkSize {

@@ -154,7 +154,7 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 	if s.P.Can(stats.WithdrawImports) {
 		// Its own authority's imports still counted: those it may withdraw.
 		for _, im := range ims {
-			if im.WithdrawnAt == "" && im.Authority == s.P.AuthorityID {
+			if im.WithdrawnAt == "" && im.OwnedBy(s.P) {
 				d.Counted = append(d.Counted, Option{Value: im.ID, Label: s.T("%s: %s, %s records, %s to %s", im.ID, im.Source, s.L().Number(im.Records), im.FirstDate, im.LastDate)})
 			}
 		}
