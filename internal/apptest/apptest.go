@@ -93,6 +93,17 @@ func (e *Env) LogSize(t testing.TB) int {
 	return int(h.Size)
 }
 
+// Verify runs log verify over the registry's database, its key pinned, and
+// returns the report (an error running it fails t).
+func (e *Env) Verify(t testing.TB) *ledger.Report {
+	t.Helper()
+	rep, err := ledger.Verify(context.Background(), e.App.DB, e.App.Projections, ledger.VerifyOptions{VerifierKey: e.App.Keys.LogKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // Response is a decoded API answer.
 type Response struct {
 	Status int

@@ -114,8 +114,11 @@ func projectBODS(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, jurisdiction, imported_at, imported_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), d.Digests, state, e.At, e.By, idx)
+		if _, err := q.Exec(ctx, `INSERT INTO assets_bods_imports (id, source, file_sha256, statements, entities, persons, relationships, chunks, digests, jurisdiction, imported_at, imported_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Source, d.FileSHA256, d.Statements, d.Entities, d.Persons, d.Relationships, string(chunks), d.Digests, state, e.At, e.By, idx); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, "DELETE FROM assets_bods_writing WHERE import_id = ?", d.ID)
 		return err
 	})
 	ledger.On(reg, TypeBODSLookedUp, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *bodsLookedUp) error {
@@ -193,9 +196,32 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 	if source == "." || source == "/" {
 		source = ""
 	}
+	d, err := s.stageBODS(ctx, source, p.Jurisdiction, r, size, progress)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.W.Submit(ctx, p.Actor(), "import beneficial ownership statements", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeBODSImported, d)
+	})
+	if err != nil {
+		s.discardBODS(d.ID)
+		return nil, err
+	}
+	return &BODSImport{ID: d.ID, Source: d.Source, FileSHA256: d.FileSHA256, Statements: d.Statements, Entities: d.Entities, Persons: d.Persons,
+		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, Jurisdiction: d.Jurisdiction, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
+}
+
+// stageBODS reads and checks the statements of r and stores them under a
+// new import id, as ImportBODS does before its entry, which it returns; on
+// a refusal it deletes what it stored. It first removes the statements of
+// imports that stopped before their entry (sweepBODS).
+func (s *Service) stageBODS(ctx context.Context, source, state string, r io.Reader, size int64, progress BODSProgress) (*bodsImported, error) {
+	if err := s.sweepBODS(ctx); err != nil {
+		return nil, err
+	}
 	fileSum := sha256.New()
 	cr := &countReader{r: io.TeeReader(r, fileSum)}
-	d := bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed, Jurisdiction: p.Jurisdiction}
+	d := &bodsImported{ID: s.W.IDs().New("BO"), Source: source, Digests: digestsSealed, Jurisdiction: state}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	queue := make(chan []bodsRow, bodsQueue)
@@ -222,7 +248,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 			return errStoreStopped
 		}
 	}
-	err = bods.Read(cr, func(n int, st *bods.Statement) error {
+	err := bods.Read(cr, func(n int, st *bods.Statement) error {
 		switch st.RecordType {
 		case bods.Entity:
 			d.Entities++
@@ -265,15 +291,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		return nil, err
 	}
 	d.FileSHA256 = hex.EncodeToString(fileSum.Sum(nil))
-	res, err := s.W.Submit(ctx, p.Actor(), "import beneficial ownership statements", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(TypeBODSImported, d)
-	})
-	if err != nil {
-		s.discardBODS(d.ID)
-		return nil, err
-	}
-	return &BODSImport{ID: d.ID, Source: d.Source, FileSHA256: d.FileSHA256, Statements: d.Statements, Entities: d.Entities, Persons: d.Persons,
-		Relationships: d.Relationships, Chunks: d.Chunks, Digests: d.Digests, Jurisdiction: d.Jurisdiction, ImportedAt: res.Entry.At, ImportedBy: res.Entry.By, LogIndex: res.Index}, nil
+	return d, nil
 }
 
 // errStoreStopped tells ImportBODS that the storing goroutine stopped (on
@@ -408,9 +426,8 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-cha
 			tx.Rollback()
 			first := pos - int64(len(ids))
 			for k, sid := range ids {
-				if s.statementKnown(ctx, sid) {
-					return errs.New(errs.Conflict, "duplicate_statement", fmt.Sprintf("statements[%d].statementId", first+int64(k)),
-						"statement %d repeats the statementId of a statement already imported", first+int64(k))
+				if refusal := s.statementHeld(ctx, first+int64(k), sid); refusal != nil {
+					return refusal
 				}
 			}
 			return err
@@ -454,6 +471,13 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-cha
 			if tx == nil {
 				var err error
 				if tx, err = s.DB.BeginWrite(ctx); err != nil {
+					return nil, err
+				}
+				// The import's beat: its statements are not orphans.
+				now := ledger.FormatTime(s.now())
+				if _, err := tx.Exec(ctx, `INSERT INTO assets_bods_writing (import_id, started_at, beat_at) VALUES (?, ?, ?)
+					ON CONFLICT (import_id) DO UPDATE SET beat_at = excluded.beat_at`, id, now, now); err != nil {
+					tx.Rollback()
 					return nil, err
 				}
 			}
@@ -525,13 +549,66 @@ func (s *Service) writerCache(ctx context.Context, kib int) (restore func(), err
 	}, nil
 }
 
-func (s *Service) statementKnown(ctx context.Context, statementID string) bool {
-	var n int
-	err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM assets_bods_statements WHERE statement_id = ?", statementID).Scan(&n)
-	return err == nil && n > 0
+// statementHeld is the refusal of statement n of a file, whose statementId
+// a stored statement holds already (nil if none does): one of an import in
+// the log (duplicate_statement), or one of an import not in the log, under
+// way or stopped within Orphaned (import_under_way).
+func (s *Service) statementHeld(ctx context.Context, n int64, statementID string) error {
+	var importID string
+	var logged bool
+	var beat *string
+	err := s.DB.Read().QueryRow(ctx, `SELECT s.import_id, EXISTS (SELECT 1 FROM assets_bods_imports i WHERE i.id = s.import_id),
+		(SELECT w.beat_at FROM assets_bods_writing w WHERE w.import_id = s.import_id)
+		FROM assets_bods_statements s WHERE s.statement_id = ?`, statementID).Scan(&importID, &logged, &beat)
+	if err != nil {
+		return nil
+	}
+	field := fmt.Sprintf("statements[%d].statementId", n)
+	if logged {
+		return errs.New(errs.Conflict, "duplicate_statement", field, "statement %d repeats the statementId of a statement already imported (import %s)", n, importID)
+	}
+	if beat == nil {
+		return errs.New(errs.Conflict, "duplicate_statement", field,
+			"statement %d repeats the statementId of a statement stored under import %s, which is not in the log and was never being written: stored behind custos's back (log verify names it)", n, importID)
+	}
+	at, err := time.Parse(ledger.TimeLayout, *beat)
+	if err != nil {
+		return errs.New(errs.Conflict, "import_under_way", field,
+			"statement %d repeats the statementId of a statement of import %s, which stopped before its entry: the next import removes its statements", n, importID)
+	}
+	return errs.New(errs.Conflict, "import_under_way", field,
+		"statement %d repeats the statementId of a statement of import %s, which is not in the log: an import under way, or one that stopped before its entry, whose statements the first import after %s removes", n, importID, ledger.FormatTime(at.Add(Orphaned)))
 }
 
-// discardBODS deletes the statements of an import whose entry is not in the log.
+// Orphaned is how long the statements of an import not in the log may go
+// without a beat (assets_bods_writing) before they are taken for those of
+// an import that stopped: an import beats with each transaction of
+// statements, a second or so apart, and appends its entry just after its
+// last.
+const Orphaned = 15 * time.Minute
+
+// sweepBODS removes the statements of imports whose entry is not in the log
+// and whose beat is older than Orphaned: a process killed while importing
+// leaves them, and they would hold their statementIds against the file
+// imported again. They were never read.
+func (s *Service) sweepBODS(ctx context.Context) error {
+	rows, err := s.DB.Read().Query(ctx, `SELECT import_id FROM assets_bods_writing w WHERE beat_at < ?
+		AND NOT EXISTS (SELECT 1 FROM assets_bods_imports i WHERE i.id = w.import_id)`, ledger.FormatTime(s.now().Add(-Orphaned)))
+	if err != nil {
+		return err
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	for _, id := range ids {
+		s.discardBODS(id)
+	}
+	return nil
+}
+
+// discardBODS deletes the statements of an import whose entry is not in
+// the log, and its beat; what it cannot delete the next import sweeps.
 func (s *Service) discardBODS(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -539,8 +616,11 @@ func (s *Service) discardBODS(id string) {
 	if err != nil {
 		return
 	}
+	defer tx.Rollback()
 	if _, err := tx.Exec(ctx, "DELETE FROM assets_bods_statements WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM assets_bods_imports WHERE id = ?)", id, id); err != nil {
-		tx.Rollback()
+		return
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM assets_bods_writing WHERE import_id = ?", id); err != nil {
 		return
 	}
 	_ = tx.Commit()

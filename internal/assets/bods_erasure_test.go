@@ -10,7 +10,6 @@ import (
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -108,14 +107,7 @@ func TestBODSPersonErasure(t *testing.T) {
 			t.Fatalf("the log does not hold the erasure, or holds the name")
 		}
 
-		verify := func() *ledger.Report {
-			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return rep
-		}
-		if rep := verify(); !rep.OK() {
+		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify after the erasure: %+v", rep)
 		}
 		// Sealed data put back behind custos's back (a copy of Q's row) fails log verify.
@@ -130,7 +122,7 @@ func TestBODSPersonErasure(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if rep := verify(); !slices.ContainsFunc(rep.Problems, func(p string) bool {
+		if rep := w.Verify(t); !slices.ContainsFunc(rep.Problems, func(p string) bool {
 			return strings.Contains(p, "the person P holds sealed data though entry") && strings.HasSuffix(p, "erased it (restored behind custos's back)")
 		}) {
 			t.Fatalf("log verify with an erased person's statements restored: %q", rep.Problems)
@@ -139,7 +131,7 @@ func TestBODSPersonErasure(t *testing.T) {
 		if _, err := w.App.DB.Read().Exec(ctx, `UPDATE assets_bods_statements SET erased_commitment = 'x' WHERE record_id = 'Q'`); err != nil {
 			t.Fatal(err)
 		}
-		if rep := verify(); !slices.Contains(rep.Problems, "assets_bods_statements: the person Q is erased but no entry of the log erased it (erased behind custos's back)") {
+		if rep := w.Verify(t); !slices.Contains(rep.Problems, "assets_bods_statements: the person Q is erased but no entry of the log erased it (erased behind custos's back)") {
 			t.Fatalf("log verify with a person erased behind custos's back: %q", rep.Problems)
 		}
 	})

@@ -8,7 +8,6 @@ import (
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -117,9 +116,8 @@ func TestBODSLookupNeverStale(t *testing.T) {
 		if personal != lookups-2 { // all but the officer's after the erasure and the regulator's
 			t.Fatalf("%d lookups logged as giving personal data, want %d", personal, lookups-2)
 		}
-		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-		if err != nil || !rep.OK() {
-			t.Fatalf("log verify: %v %+v", err, rep)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep.Problems)
 		}
 	})
 }

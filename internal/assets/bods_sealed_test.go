@@ -9,7 +9,6 @@ import (
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -102,14 +101,7 @@ func TestBODSPersonsSealed(t *testing.T) {
 			t.Fatalf("lookups logged: %s", got)
 		}
 
-		verify := func() *ledger.Report {
-			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return rep
-		}
-		if rep := verify(); !rep.OK() {
+		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify: %+v", rep)
 		}
 		tx, err := w.App.DB.BeginWrite(ctx)
@@ -122,7 +114,7 @@ func TestBODSPersonsSealed(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if rep := verify(); rep.OK() {
+		if rep := w.Verify(t); rep.OK() {
 			t.Fatal("log verify passed with a sealed person statement changed")
 		}
 	})

@@ -111,9 +111,8 @@ func TestBODSRegisterIsTheStates(t *testing.T) {
 		if got := w.dump(t, "SELECT jurisdiction || ':' || question || ' ' FROM assets_bods_lookups ORDER BY log_index"); !strings.HasPrefix(got, "XA:owners ") || !strings.Contains(got, "XB:owners ") || !strings.Contains(got, "XB:export ") {
 			t.Fatalf("the lookups' states: %q", got)
 		}
-		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-		if err != nil || !rep.OK() {
-			t.Fatalf("log verify: %v %v", err, rep.Problems)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep.Problems)
 		}
 	})
 }
@@ -134,9 +133,8 @@ func TestBODSEntryWithoutState(t *testing.T) {
 		if got := w.dump(t, "SELECT jurisdiction FROM assets_bods_imports WHERE id = 'BO-OLD'"); got != "XA" {
 			t.Fatalf("the old import's state: %q, want the registry's XA", got)
 		}
-		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-		if err != nil || !rep.OK() {
-			t.Fatalf("log verify: %v %v", err, rep.Problems)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep.Problems)
 		}
 	})
 }

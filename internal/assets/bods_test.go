@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/module"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -133,9 +133,8 @@ func TestBODSImportHistoryAndLookups(t *testing.T) {
 		if n := w.count(t, "assets_bods_statements"); n != 14 {
 			t.Fatalf("%d statements kept, want both files' 14", n)
 		}
-		rep, err := ledger.Verify(context.Background(), w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-		if err != nil || !rep.OK() {
-			t.Fatalf("log verify: %v %+v", err, rep)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep.Problems)
 		}
 		// A prosecutor may look up, not import.
 		if r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Prosecutor, lines(b2.Person("Z", "Z", ""))); r.Status != 403 {
@@ -221,9 +220,8 @@ func TestBODSRefusedLateChangesNothing(t *testing.T) {
 		if got, _ := im.Body["statements"].(float64); got != n || w.count(t, "assets_bods_statements") != n+1 {
 			t.Fatalf("a good file of %d statements: %s, %d stored", n, im.Raw, w.count(t, "assets_bods_statements"))
 		}
-		rep, err := ledger.Verify(context.Background(), w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-		if err != nil || !rep.OK() {
-			t.Fatalf("log verify after the imports: %v %+v", err, rep)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify after the imports: %v", rep.Problems)
 		}
 	})
 }
@@ -288,4 +286,63 @@ func TestBODSDemo(t *testing.T) {
 	if bruno := byID["P-BRUNO"]; !bruno.Known || bruno.Lo < 14.59 || bruno.Lo > 14.61 {
 		t.Fatalf("Bruno holds %+v, want 70 × 20 + 30 × 10 × 20 = 14.6, his control without a share closed", bruno)
 	}
+}
+
+// TestBODSImportStoppedBeforeItsEntry: the statements of an import whose
+// process died before its entry hold their statementIds; the next import
+// removes them once they have had no beat for assets.Orphaned, so the
+// same file can be imported again, and refuses a file that repeats those
+// of an import under way (import_under_way, naming it). log verify notes
+// such statements; one stored with no import at all, as custos never
+// stores one, fails it.
+func TestBODSImportStoppedBeforeItsEntry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		ctx := context.Background()
+		now := time.Now()
+		clock := now.Add(-time.Minute)
+		w.S.Now = func() time.Time { return clock }
+		u := &bods.Builder{Prefix: "under-way", Date: "2026-03-01", Publisher: "p"}
+		underWay := lines(u.Entity("B", "Beta", "", ""))
+		writing, err := w.S.StageBODS(ctx, bytes.NewReader(underWay))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock = now.Add(-time.Hour)
+		b := &bods.Builder{Prefix: "died", Date: "2026-03-01", Publisher: "p"}
+		died := lines(b.Entity("A", "Alpha", "", ""), b.Person("P", "Pat Example", ""), b.Relationship("r", "A", "P", []float64{60}, ""))
+		if _, err := w.S.StageBODS(ctx, bytes.NewReader(died)); err != nil {
+			t.Fatal(err)
+		}
+		clock = now
+		if rep := w.Verify(t); !rep.OK() || !strings.Contains(strings.Join(rep.Notes, "\n"), "4 statements of an import not in the log") {
+			t.Fatalf("log verify with two imports stopped: %v, notes %v", rep.Problems, rep.Notes)
+		}
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=again.jsonl", w.Officer, died)
+		if n := w.count(t, "assets_bods_statements"); n != 4 {
+			t.Fatalf("%d statements stored after the import again, want its 3 and the 1 under way", n)
+		}
+		r := w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, underWay)
+		if r.Status != 409 || r.Str("error.rule") != "import_under_way" || r.Str("error.field") != "statements[0].statementId" || !strings.Contains(r.Str("error.message"), writing) {
+			t.Fatalf("a file whose statement an import under way holds: %d %s", r.Status, r.Raw)
+		}
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep.Problems)
+		}
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO assets_bods_statements (id, import_id, pos, statement_id, record_id, record_type, record_status, statement_date,
+			name, kind, subject, party, interests, body) SELECT 'BO-FORGED/000000000', 'BO-FORGED', 0, 'forged', record_id, record_type, record_status, statement_date,
+			name, kind, subject, party, interests, body FROM assets_bods_statements WHERE import_id = ?`, writing); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if rep := w.Verify(t); rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "1 statements of no import") {
+			t.Fatalf("a statement stored with no import: log verify says %v", rep.Problems)
+		}
+	})
 }

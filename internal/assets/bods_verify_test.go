@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/assets/bods"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -23,15 +22,7 @@ func TestBODSColumnsCheckedAgainstBody(t *testing.T) {
 		file := lines(b.Entity("E", "Open Company Ltd", "DL", ""), b.Entity("F", "Front Company Ltd", "DL", ""),
 			b.Person("P", "Pat Example", ""), b.Relationship("r", "E", "P", []float64{60}, ""))
 		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=columns.jsonl", w.Officer, file)
-		verify := func() *ledger.Report {
-			t.Helper()
-			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return rep
-		}
-		if rep := verify(); !rep.OK() {
+		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify: %v", rep.Problems)
 		}
 		exec := func(q string, args ...any) {
@@ -65,13 +56,13 @@ func TestBODSColumnsCheckedAgainstBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			exec("UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", c.value, key)
-			rep := verify()
+			rep := w.Verify(t)
 			want := `row id="` + key + `": column ` + c.column + ` differs from its statement's body`
 			if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), want) {
 				t.Fatalf("%s of %s changed: log verify says %v, want %q", c.column, c.record, rep.Problems, want)
 			}
 			exec("UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", old, key)
-			if rep := verify(); !rep.OK() {
+			if rep := w.Verify(t); !rep.OK() {
 				t.Fatalf("%s of %s set back: log verify: %v", c.column, c.record, rep.Problems)
 			}
 		}
