@@ -156,9 +156,21 @@ func (s *Service) PublishMapping(ctx context.Context, p *auth.Principal, in NewM
 	sum := rowsSHA256(rows)
 	var version int
 	_, err = s.W.Submit(ctx, p.Actor(), "publish a mapping to the ICCS", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		// A mapping is its first publisher's office's: another office's
+		// version would recode the imports that office makes next.
+		var owner string
+		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT authority_id FROM principals WHERE principals.id = m.published_by), '')
+			FROM stats_mappings m WHERE mapping_id = ? AND version = 1`, in.ID).Scan(&owner)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if err == nil && owner != p.AuthorityID {
+			return nil, errs.Alertf(errs.Forbidden, "authority", "id",
+				"mapping %s was published by another authority (%s): only its statisticians publish its versions; publish yours under an id of your own", in.ID, owner)
+		}
 		var last sql.NullInt64
 		var lastSum sql.NullString
-		err := tx.QueryRow(ctx, "SELECT version, sha256 FROM stats_mappings WHERE mapping_id = ? ORDER BY version DESC LIMIT 1", in.ID).Scan(&last, &lastSum)
+		err = tx.QueryRow(ctx, "SELECT version, sha256 FROM stats_mappings WHERE mapping_id = ? ORDER BY version DESC LIMIT 1", in.ID).Scan(&last, &lastSum)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

@@ -117,6 +117,29 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 		if n := count("SELECT COUNT(*) FROM alerts WHERE rule = 'authority'"); n != 1 {
 			t.Errorf("another office's withdrawal raised %d alerts, want 1", n)
 		}
+		// Nor may it publish a version of the first office's mapping (the
+		// first office's next import would be coded with it); under an id
+		// of its own it may.
+		rows, err := stats.ParseMapping(strings.NewReader(statstest.Mapping))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hijack := stats.NewMapping{ID: m.ID, Name: "Recoded by the ministry", Rows: rows[1:]}
+		if _, err := w.S.PublishMapping(ctx, officer, hijack); err == nil {
+			t.Error("another office's version of a mapping: published")
+		} else if e, _ := errs.As(err); e == nil || e.Code != errs.Forbidden || e.Rule != "authority" || e.Field != "id" {
+			t.Errorf("another office's version of a mapping: %v, want refused (authority, id)", err)
+		}
+		if n := count("SELECT COUNT(*) FROM alerts WHERE rule = 'authority'"); n != 2 {
+			t.Errorf("another office's mapping version raised %d alerts in all, want 2", n)
+		}
+		if n := count("SELECT COUNT(*) FROM stats_mappings WHERE mapping_id = '" + m.ID + "'"); n != 1 {
+			t.Errorf("mapping %s has %d versions after another office's refused one, want 1", m.ID, n)
+		}
+		hijack.ID = "ministry-penal-code"
+		if _, err := w.S.PublishMapping(ctx, officer, hijack); err != nil {
+			t.Errorf("the ministry's own mapping: %v", err)
+		}
 		size := func() uint64 {
 			h, _, err := ledger.ReadHead(ctx, w.App.DB.Read())
 			if err != nil {
