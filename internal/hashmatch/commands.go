@@ -105,6 +105,10 @@ type Service struct {
 	// nil); Log receives its failures, which do not fail a publication.
 	Now func() time.Time
 	Log *slog.Logger
+	// RetroKey authenticates the rows of retroactive matching's windows
+	// (hm_retro_uploads, outside the log): a key derived from the master
+	// key, set by the server.
+	RetroKey []byte
 
 	mu    sync.Mutex
 	banks map[string]*loadedBank

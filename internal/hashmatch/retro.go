@@ -2,10 +2,15 @@ package hashmatch
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -214,10 +219,12 @@ func (s *Service) keep(ctx context.Context, p *auth.Principal, keep []recent) er
 			pseudonym = s.Vault.Pseudonym("hashmatch-user:"+p.AuthorityID, r.userID)
 		}
 		c := r.c
+		row := retroRow{id: s.W.IDs().New("HU"), provider: p.AuthorityID, variants: r.variants, video: r.video, pseudonym: pseudonym, seen: seen}
+		row.c.PDQ, row.c.Quality, row.c.MD5, row.c.SHA256, row.c.Source, row.c.ContentRef, row.c.UploadedAt = c.PDQ, c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef, c.UploadedAt
 		if _, err := tx.Exec(ctx, `INSERT INTO hm_retro_uploads (id, provider_id, pdq, variants, video, quality, md5, sha256, source, content_ref,
-			user_pseudonym, uploaded_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.W.IDs().New("HU"), p.AuthorityID, c.PDQ, r.variants, r.video, c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef,
-			pseudonym, c.UploadedAt, seen); err != nil {
+			user_pseudonym, uploaded_at, seen_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			row.id, row.provider, c.PDQ, r.variants, r.video, c.Quality, c.MD5, c.SHA256, c.Source, c.ContentRef,
+			pseudonym, c.UploadedAt, seen, s.retroMAC(&row)); err != nil {
 			return err
 		}
 	}
@@ -415,25 +422,32 @@ type retroFound struct {
 // matches of updated entries whose content before (the bank before, nil
 // without updates) matched the upload too.
 func (s *Service) retroFind(ctx context.Context, provider, cutoff string, bank, before *loadedBank, sup []*loadedBank, own []pdq.Hash) ([]retroFound, error) {
-	rows, err := s.DB.Read().Query(ctx, `SELECT pdq, variants, video, quality, md5, sha256, content_ref, user_pseudonym, uploaded_at
+	rows, err := s.DB.Read().Query(ctx, `SELECT id, pdq, variants, video, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at, seen_at, mac
 		FROM hm_retro_uploads WHERE provider_id = ? AND seen_at >= ? ORDER BY seen_at, id`, provider, cutoff)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []retroFound
+	unsigned := 0
 	for rows.Next() {
-		var c Case
-		var variants, video string
-		if err := rows.Scan(&c.PDQ, &variants, &video, &c.Quality, &c.MD5, &c.SHA256, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt); err != nil {
+		row := retroRow{provider: provider}
+		c := &row.c
+		var mac string
+		if err := rows.Scan(&row.id, &c.PDQ, &row.variants, &row.video, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &row.pseudonym, &c.UploadedAt, &row.seen, &mac); err != nil {
 			return nil, err
 		}
-		f := retroFound{pr: prepared{c: c}}
+		if !hmac.Equal([]byte(mac), []byte(s.retroMAC(&row))) {
+			unsigned++
+			continue
+		}
+		c.UserPseudonym = row.pseudonym
+		f := retroFound{pr: prepared{c: row.c}}
 		var err error
-		if video == "" {
-			f.ms, err = retroImage(variants, bank, before, sup, own, s.cfg.SuppressionRadius)
+		if row.video == "" {
+			f.ms, err = retroImage(row.variants, bank, before, sup, own, s.cfg.SuppressionRadius)
 		} else {
-			err = s.retroVideo(&f, video, bank, before, sup, own)
+			err = s.retroVideo(&f, row.video, bank, before, sup, own)
 		}
 		if err != nil {
 			return nil, err
@@ -444,7 +458,27 @@ func (s *Service) retroFind(ctx context.Context, provider, cutoff string, bank, 
 		f.pr.c.Source = sourceRetro
 		out = append(out, f)
 	}
+	if unsigned > 0 && s.Log != nil {
+		s.Log.Error("retroactive matching: uploads in a window without the registry's MAC (written behind custos's back, or kept before hashmatch migration 11) not matched",
+			"provider", provider, "rows", unsigned)
+	}
 	return out, rows.Err()
+}
+
+// retroRow is a row of hm_retro_uploads as its MAC covers it.
+type retroRow struct {
+	id, provider, variants, video, pseudonym, seen string
+	c                                              Case // PDQ, Quality, MD5, SHA256, Source, ContentRef, UploadedAt
+}
+
+// retroMAC is the HMAC-SHA-256 (hex) under RetroKey of a window's row: each
+// column's length and bytes, in order, so that no two rows share one.
+func (s *Service) retroMAC(r *retroRow) string {
+	m := hmac.New(sha256.New, s.RetroKey)
+	for _, v := range []string{r.id, r.provider, r.c.PDQ, r.variants, r.video, strconv.Itoa(r.c.Quality), r.c.MD5, r.c.SHA256, r.c.Source, r.c.ContentRef, r.pseudonym, r.c.UploadedAt, r.seen} {
+		fmt.Fprintf(m, "%d:%s", len(v), v)
+	}
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // retroImage is what the fresh entries match of an image in a window (its

@@ -106,6 +106,22 @@ func TestRetroactiveMatching(t *testing.T) {
 			t.Fatalf("the window keeps user id %q", pseudonym)
 		}
 
+		// A row written into the window behind custos's back (a copy of a
+		// real one under another id and content reference, its MAC with
+		// it) opens no case.
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO hm_retro_uploads (id, provider_id, pdq, variants, video, quality, md5, sha256, source, content_ref, user_pseudonym, uploaded_at, seen_at, mac)
+			SELECT 'HU-FORGED', provider_id, pdq, variants, video, quality, md5, sha256, source, 'forged/7', user_pseudonym, uploaded_at, seen_at, mac
+			FROM hm_retro_uploads WHERE content_ref = 'photo/7'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+
 		// Day 5: a version adds both images; retro cases open for the
 		// provider only, with the pseudonym a case at upload would have.
 		clock.Advance(2 * 24 * time.Hour)
@@ -115,6 +131,9 @@ func TestRetroactiveMatching(t *testing.T) {
 		jsonUnmarshal(t, string(w.Must(t, 200, "GET", "/api/v1/hashmatch/cases?status=open", w.Reviewer, nil).Raw), &cases)
 		retro := map[string]hashmatch.QueueCase{}
 		for _, c := range cases.Cases {
+			if c.ContentRef == "forged/7" {
+				t.Fatalf("a row written behind custos's back opened a case: %+v", c)
+			}
 			if c.Source == "retro" {
 				retro[c.BestEntryID] = c
 			}
@@ -129,10 +148,11 @@ func TestRetroactiveMatching(t *testing.T) {
 			t.Fatalf("the provider that did not opt in has cases: %+v", others.Cases)
 		}
 
-		// Day 8: the day-0 upload is past 7 days and expires; the day-3 one stays.
+		// Day 8: the day-0 upload (and the forged copy of it) is past 7
+		// days and expires; the day-3 one stays.
 		clock.Advance(3 * 24 * time.Hour)
 		n, err := w.App.Hashmatch.SweepRecent(ctx)
-		if err != nil || n != 1 || kept(w.Provider) != 1 {
+		if err != nil || n != 2 || kept(w.Provider) != 1 {
 			t.Fatalf("sweep deleted %d (%v), %d left", n, err, kept(w.Provider))
 		}
 		// An upload on day 8 expires by day 16 without a sweep of its own:

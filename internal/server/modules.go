@@ -78,7 +78,7 @@ func DefaultModules() []Registry {
 		}},
 		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
-			s.Now, s.Log = a.Cfg.Now, a.Log
+			s.Now, s.Log, s.RetroKey = a.Cfg.Now, a.Log, a.Keys.Derive("custos retro uploads key v1")
 			if err := s.Load(ctx); err != nil {
 				return nil, fmt.Errorf("load hash banks: %w", err)
 			}
