@@ -459,9 +459,15 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 	return nil
 }
 
-// safeNext tells whether next is a local path to return to after sign-in.
+// safeNext tells whether next is a local path to return to after sign-in:
+// one slash then a path, with no backslash and no control character
+// (browsers drop a tab or a newline from a URL, so "/\t/host" would be
+// read as "//host", another site).
 func safeNext(next string) bool {
-	return strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && next != "/"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || next == "/" {
+		return false
+	}
+	return !strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f })
 }
 
 var signInReasons = map[string]i18n.Msg{
