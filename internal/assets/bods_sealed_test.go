@@ -73,6 +73,9 @@ func TestBODSPersonsSealed(t *testing.T) {
 		if exp.Status != 200 || !bytes.Contains(exp.Raw, []byte("Hiddenway")) || !bytes.Contains(exp.Raw, []byte("1971-02-03")) {
 			t.Fatalf("the officer's export lacks the person as given: %d %s", exp.Status, exp.Raw)
 		}
+		if cc := exp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("the export, with names in clear, is sent with Cache-Control %q, want no-store", cc)
+		}
 		pub := w.Do(t, "GET", "/api/v1/assets/bods/export", regulator, nil)
 		all, err := bods.ReadAll(bytes.NewReader(pub.Raw))
 		if pub.Status != 200 || err != nil || len(all) != 3 {

@@ -252,6 +252,8 @@ func (a *API) wrap(rt Route) http.Handler {
 			return
 		}
 		if s, ok := body.(Stream); ok {
+			// Exports and lists may hold personal data: no cache keeps them.
+			w.Header().Set("Cache-Control", "no-store")
 			if err := s(w); err != nil {
 				a.writeError(w, r, err)
 			}

@@ -56,7 +56,6 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 	}
 	return 0, Stream(func(w http.ResponseWriter) error {
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
 		if caseID != "" {
 			w.Header().Set(HMACaseHeader, caseID)
 		}
