@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
@@ -275,10 +276,10 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 	if in.Name == "" {
 		return nil, errs.Invalidf("required", "name", "give the authority's name (1 to 200 characters)")
 	}
-	if len(in.Name) > 200 {
+	if utf8.RuneCountInString(in.Name) > 200 {
 		return nil, errs.Invalidf("range", "name", "the authority's name is out of range: 1 to 200 characters")
 	}
-	if len(in.City) > 100 {
+	if utf8.RuneCountInString(in.City) > 100 {
 		return nil, errs.Invalidf("too_long", "city", "the city is at most 100 characters")
 	}
 	kind, ok := c.Kind(in.Kind)
@@ -322,7 +323,7 @@ func (c *Catalogue) CreatePrincipal(in NewPrincipal, ids *ledger.IDs, tokens io.
 	if in.Name == "" {
 		return nil, "", errs.Invalidf("required", "name", "give the principal's name (1 to 200 characters)")
 	}
-	if len(in.Name) > 200 {
+	if utf8.RuneCountInString(in.Name) > 200 {
 		return nil, "", errs.Invalidf("range", "name", "the principal's name is out of range: 1 to 200 characters")
 	}
 	spec, ok := c.Role(in.Role)

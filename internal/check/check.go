@@ -95,7 +95,7 @@ func Trimmed(field, s string, max int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(s) > max {
+	if utf8.RuneCountInString(s) > max {
 		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
 	}
 	return s, nil
@@ -122,7 +122,7 @@ func Line(field, s string, max int, required bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(s) > max {
+	if utf8.RuneCountInString(s) > max {
 		return "", errs.Invalidf("too_long", field, "%s is at most %d characters", field, max)
 	}
 	return s, nil
