@@ -42,6 +42,20 @@ func TestAPI(t *testing.T) {
 		if cs := w.Must(t, 200, "GET", "/api/v1/assets/cases?status=seized&q=brib", w.CAToken, nil).Body["cases"].([]any); len(cs) != 1 {
 			t.Errorf("cases with a seized asset: %v", cs)
 		}
+		// A search text is a text, not a pattern: % and _ find themselves;
+		// one too long to be a search is refused (SQLite's LIKE refuses a
+		// pattern over 50,000 bytes with an internal error).
+		for _, q := range []string{"%25", "b_ibery"} {
+			if cs := w.Must(t, 200, "GET", "/api/v1/assets/cases?q="+q, w.CAToken, nil).Body["cases"].([]any); len(cs) != 0 {
+				t.Errorf("cases holding %q: %v", q, cs)
+			}
+		}
+		for _, list := range []string{"cases", "directory", "requests"} {
+			r := w.Do(t, "GET", "/api/v1/assets/"+list+"?q="+strings.Repeat("a", 50001), w.CAToken, nil)
+			if r.Status != 422 || r.Str("error.rule") != "too_long" || r.Str("error.field") != "q" {
+				t.Errorf("%s searched for 50,001 characters: %d %s", list, r.Status, r.Raw)
+			}
+		}
 		cab := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "B2", "role": "central_authority_officer", "authority_id": w.CAB.AuthorityID}).Str("token")
 		if r := w.Do(t, "GET", "/api/v1/assets/cases/"+c, cab, nil); r.Status != 404 {
 			t.Errorf("Otherland reads Demoland's case: %d", r.Status)

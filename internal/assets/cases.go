@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -157,11 +156,15 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, f CaseFilter) ([
 		}
 		f.ICCS = code
 	}
+	text, like, err := check.Contains("q", f.Q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+caseCols+` FROM assets_cases c WHERE (? = '' OR state = ?) AND (? = '' OR kind = ?)
-		AND (? = '' OR ' ' || offences LIKE ?) AND (? = '' OR LOWER(reference || ' ' || title) LIKE ?)
+		AND (? = '' OR ' ' || offences LIKE ?) AND (? = '' OR LOWER(reference || ' ' || title) LIKE ? ESCAPE '\')
 		AND (? = '' OR EXISTS (SELECT 1 FROM assets_assets a WHERE a.case_id = c.id AND a.status = ?))
 		ORDER BY opened_on DESC, id DESC`,
-		state, state, f.Kind, f.Kind, f.ICCS, "% "+f.ICCS+"%", f.Q, "%"+strings.ToLower(f.Q)+"%", f.Status, f.Status)
+		state, state, f.Kind, f.Kind, f.ICCS, "% "+f.ICCS+"%", text, like, f.Status, f.Status)
 	if err != nil {
 		return nil, err
 	}

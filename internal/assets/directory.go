@@ -315,9 +315,12 @@ func (s *Service) Directory(ctx context.Context, p *auth.Principal, f DirectoryF
 	}
 	q := `SELECT id, state, kind, name, legal_bases, treaty, languages, channels, email, phone, address, available_247, contact_247, notes,
 		source, recorded_at FROM assets_directory WHERE (? = '' OR state = ?) AND (? = '' OR kind = ?)
-		AND (? = '' OR ' ' || legal_bases || ' ' LIKE ?) AND (? = '' OR LOWER(name || ' ' || treaty || ' ' || notes) LIKE ?) ORDER BY state, kind, name, id`
-	like := "%" + strings.ToLower(f.Q) + "%"
-	rows, err := s.DB.Read().Query(ctx, q, f.State, f.State, f.Kind, f.Kind, f.Basis, "% "+f.Basis+" %", f.Q, like)
+		AND (? = '' OR ' ' || legal_bases || ' ' LIKE ?) AND (? = '' OR LOWER(name || ' ' || treaty || ' ' || notes) LIKE ? ESCAPE '\') ORDER BY state, kind, name, id`
+	text, like, err := check.Contains("q", f.Q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, q, f.State, f.State, f.Kind, f.Kind, f.Basis, "% "+f.Basis+" %", text, like)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package assets
 
 import (
 	"context"
-	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
@@ -41,12 +40,16 @@ func (s *Service) Persons(ctx context.Context, p *auth.Principal, f PersonFilter
 			}
 		}
 	}
+	text, like, err := check.Contains("q", f.Q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.DB.Read().Query(ctx, `SELECT p.id, p.case_id, p.kind, p.role, p.country, p.name, p.registration, p.subject_ref
 		FROM assets_persons p JOIN assets_cases c ON c.id = p.case_id
 		WHERE (? = '' OR c.state = ?) AND (? = '' OR p.kind = ?) AND (? = '' OR p.role = ?)
-		AND (? = '' OR LOWER(p.id || ' ' || p.case_id || ' ' || p.name || ' ' || p.registration) LIKE ?)
+		AND (? = '' OR LOWER(p.id || ' ' || p.case_id || ' ' || p.name || ' ' || p.registration) LIKE ? ESCAPE '\')
 		ORDER BY p.case_id, p.id LIMIT ?`,
-		state, state, f.Kind, f.Kind, f.Role, f.Role, f.Q, "%"+strings.ToLower(f.Q)+"%", MaxPersonList)
+		state, state, f.Kind, f.Kind, f.Role, f.Role, text, like, MaxPersonList)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,9 @@ func TestRecordForms(t *testing.T) {
 		if _, l := get(browser, "/assets/persons?q=harbour"); !strings.Contains(l, `id="person-`+holder+`"`) {
 			t.Errorf("the persons found by harbour lack %s:\n%s", holder, l)
 		}
+		if code, l := get(browser, "/assets/persons?q="+strings.Repeat("a", 50001)); code != 422 || !strings.Contains(l, "too_long") {
+			t.Errorf("the persons searched for 50,001 characters: %d\n%s", code, l)
+		}
 		if _, l := get(browser, "/assets/persons?kind=natural"); strings.Contains(l, `id="person-`+holder+`"`) {
 			t.Errorf("the natural persons hold the company %s", holder)
 		}

@@ -389,16 +389,19 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 	if f.Overdue {
 		overdue = today
 	}
-	like := "%" + strings.ToLower(f.Q) + "%"
+	text, like, err := check.Contains("q", f.Q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+requestCols+` FROM assets_requests WHERE
 		(? = '' OR requesting_state = ? OR (requested_state = ? AND status <> 'draft'))
 		AND (? = '' OR requesting_state = ? OR requested_state = ?)
 		AND (? = '' OR type = ?) AND (? = '' OR status = ?) AND (? = '' OR direction = ?)
 		AND (? = '' OR (deadline <> '' AND deadline < ? AND status IN ('sent', 'acknowledged', 'under_execution')
 			AND NOT (type = 'spontaneous' AND status = 'acknowledged')))
-		AND (? = '' OR LOWER(id || ' ' || facts || ' ' || purpose || ' ' || requesting_authority_name || ' ' || requested_authority_name) LIKE ?)
+		AND (? = '' OR LOWER(id || ' ' || facts || ' ' || purpose || ' ' || requesting_authority_name || ' ' || requested_authority_name) LIKE ? ESCAPE '\')
 		ORDER BY log_index DESC, id LIMIT ?`,
-		own, own, own, state, state, state, f.Type, f.Type, f.Status, f.Status, f.Direction, f.Direction, overdue, overdue, f.Q, like, MaxRequestList)
+		own, own, own, state, state, state, f.Type, f.Type, f.Status, f.Status, f.Direction, f.Direction, overdue, overdue, text, like, MaxRequestList)
 	if err != nil {
 		return nil, err
 	}

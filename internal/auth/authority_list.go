@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/page"
@@ -51,13 +50,12 @@ func AuthorityPage(ctx context.Context, q store.Queryer, kinds []string, f Autho
 	if err := f.Request.Check(page.Lists, AuthorityFilters, page.Filter{Name: "kind", Value: f.Kind, Allowed: kinds}); err != nil {
 		return page.Of[Authority]{}, err
 	}
-	name, err := check.Line("name", f.Name, 200, false)
+	name, like, err := check.Contains("name", f.Name)
 	if err != nil {
 		return page.Of[Authority]{}, err
 	}
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(name))
 	where, after := f.Where("log_index", "id")
-	args := append([]any{f.Kind, f.Kind, f.Jurisdiction, f.Jurisdiction, name, "%" + like + "%"}, after...)
+	args := append([]any{f.Kind, f.Kind, f.Jurisdiction, f.Jurisdiction, name, like}, after...)
 	rows, err := q.Query(ctx, fmt.Sprintf(listAuthoritiesSQL, where), append(args, f.Limit+1)...)
 	if err != nil {
 		return page.Of[Authority]{}, err

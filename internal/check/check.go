@@ -128,6 +128,23 @@ func Line(field, s string, max int, required bool) (string, error) {
 	return s, nil
 }
 
+// MaxSearch is the longest text a list's search takes, in characters.
+const MaxSearch = 200
+
+// Contains checks the text a list is searched for (a line of at most
+// MaxSearch characters, optional) and returns it with the LIKE pattern that
+// finds it, lower-cased, in any text: "%" text "%", its own % _ and \
+// escaped, for a LIKE ... ESCAPE '\'.
+func Contains(field, q string) (text, pattern string, err error) {
+	text, err = Line(field, q, MaxSearch, false)
+	if err != nil {
+		return "", "", err
+	}
+	return text, "%" + likeEscaper.Replace(strings.ToLower(text)) + "%", nil
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // IntRange refuses a given number outside lo..hi (rule range); nil passes.
 func IntRange(field string, v *int, lo, hi int) error {
 	if v != nil && (*v < lo || *v > hi) {
