@@ -246,7 +246,11 @@ func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in 
 			r.Pseudonym = s.nationalPseudonym(ctx, tx, in.NationalID)
 		}
 		if len(r.Fields) == 0 {
-			return nil, errs.Invalidf("unchanged", "name", "the corrected values are those already recorded: nothing to rectify")
+			field := "name" // the field given, or the first of the two
+			if in.Name == "" {
+				field = "national_id"
+			}
+			return nil, errs.Invalidf("unchanged", field, "the corrected values are those already recorded: nothing to rectify")
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM person_names WHERE subject_ref = ?", sub.Ref); err != nil {
 			return nil, err

@@ -55,6 +55,12 @@ func TestSubjectRights(t *testing.T) {
 		if _, err := svc.Rectify(ctx, w.coordA, w.donor, transplant.Rectification{Name: canaryName, Reason: "again"}); !isRule(err, "unchanged") {
 			t.Errorf("a rectification to the same value: %v", err)
 		}
+		if _, err := svc.Rectify(ctx, w.coordA, w.donor, transplant.Rectification{NationalID: canaryID, Reason: "again"}); !isRule(err, "unchanged") {
+			t.Errorf("a rectification to the same national identifier: %v", err)
+		} else if e, _ := errs.As(err); e.Field != "national_id" {
+			t.Errorf("a rectification to the same national identifier is refused on field %q, want national_id", e.Field)
+		}
+		size++ // that refusal's read
 		if got := w.LogSize(t); got != size+1 {
 			t.Errorf("the refusal as unchanged added %d leaves, want 1 (the read)", got-size)
 		} else if l, err := ledger.ReadLeaf(ctx, w.App.DB.Read(), uint64(size)); err != nil ||
