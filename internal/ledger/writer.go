@@ -244,6 +244,17 @@ func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide De
 	return w.SubmitAhead(ctx, actor, name, nil, decide)
 }
 
+// Refused records the refusal err of what is not a command, a read, as a
+// command's refusal is recorded: as an alert when err is an *errs.Error with
+// Alert set (repeats counted as a command's are), and not at all otherwise.
+// It returns err, or the error recording it.
+func (w *Writer) Refused(ctx context.Context, actor Actor, name string, err error) error {
+	if e, ok := errs.As(err); ok && e.Alert {
+		_, err = w.Submit(ctx, actor, name, func(context.Context, *store.Tx, time.Time) (*Entry, error) { return nil, e })
+	}
+	return err
+}
+
 // SubmitAhead is Submit for a command whose first read is declared (Ahead).
 func (w *Writer) SubmitAhead(ctx context.Context, actor Actor, name string, ahead *Ahead, decide Decide) (Result, error) {
 	r := &request{ctx: ctx, actor: actor, name: name, ahead: ahead, decide: decide, done: make(chan struct{})}

@@ -112,10 +112,14 @@ func (s *Service) keysOf(ctx context.Context, q store.Queryer, nationalID, name,
 // (person_names_name_dob, then the records of its subject: donors_subject,
 // recipients_subject; a domino donor shares its recipient's subject, whose
 // index row names the recipient's record). %s is the donors' kind or the
-// recipients' organ needed, then the table.
+// recipients' organ needed, then the table. A record whose personal data was
+// erased is found by neither: its name index is deleted with the data, and
+// its pseudonym, which stays on the record for the trace, no longer leads a
+// national identifier to it (erasures_subject).
 const (
-	byPseudonymSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM %s d WHERE d.person_pseudonym = ?`
-	byNameSQL      = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM person_names n JOIN %s d ON d.subject_ref = n.subject_ref WHERE n.name_dob = ?`
+	byPseudonymSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM %s d WHERE d.person_pseudonym = ?
+		AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.subject_id = d.id)`
+	byNameSQL = `SELECT d.id, d.centre_id, %s, d.recorded_at FROM person_names n JOIN %s d ON d.subject_ref = n.subject_ref WHERE n.name_dob = ?`
 )
 
 // matches lists the donors ("donor") or recipients ("recipient") of the

@@ -338,11 +338,11 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err != nil {
 		return nil, err
 	}
-	q := s.DB.Read()
-	sub, err := subjectOf(ctx, q, p, subjectID)
+	sub, err := s.readableSubject(ctx, p, subjectID, "open personal data")
 	if err != nil {
 		return nil, err
 	}
+	q := s.DB.Read()
 	person, err := s.Vault.Load(ctx, q, sub.Ref)
 	if errors.Is(err, privacy.ErrErased) {
 		// Erased: say when and by which entry, as every read of it does.

@@ -88,10 +88,21 @@ func subjectOf(ctx context.Context, q store.Queryer, p *auth.Principal, id strin
 		return nil, err
 	}
 	if p.Role == RoleCoordinator && r.Centre != p.AuthorityID {
-		return nil, errs.New(errs.Forbidden, "own_centre", "id", "a coordinator sees the personal data of their own centre's donors and recipients only")
+		return nil, errs.Alertf(errs.Forbidden, "own_centre", "id", "a coordinator sees the personal data of their own centre's donors and recipients only")
 	}
 	r.DateOfBirth = dob.String
 	return &r, nil
+}
+
+// readableSubject is subjectOf for a read of the personal data (name is
+// what it is, as a command's): another centre's subject is refused and
+// alerted, as a command on it is.
+func (s *Service) readableSubject(ctx context.Context, p *auth.Principal, id, name string) (*subjectRecord, error) {
+	sub, err := subjectOf(ctx, s.DB.Read(), p, id)
+	if err != nil {
+		return nil, s.W.Refused(ctx, p.Actor(), name, err)
+	}
+	return sub, nil
 }
 
 // liveSubject is subjectOf for a command that changes the personal data: an
@@ -327,8 +338,7 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 	if err != nil {
 		return nil, err
 	}
-	q := s.DB.Read()
-	sub, err := subjectOf(ctx, q, p, id)
+	sub, err := s.readableSubject(ctx, p, id, "export a data subject's records")
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +346,7 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 	if err != nil {
 		return nil, err
 	}
-	q = s.DB.Read()
+	q := s.DB.Read()
 	rep := &SubjectReport{SubjectID: id, Record: sub.Record, Pseudonym: sub.Pseudonym, ExportedAt: res.Entry.At, LogIndex: res.Index}
 	if rep.Erasure, err = privacy.ErasureOf(ctx, q, id); err != nil {
 		return nil, err

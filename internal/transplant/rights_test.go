@@ -70,8 +70,28 @@ func TestSubjectRights(t *testing.T) {
 
 		// Subject access: everything about the donor, the export logged
 		// and listed among the reads.
+		alerts := func() int {
+			t.Helper()
+			var n int
+			if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE rule = 'own_centre' AND principal_id = ?", w.coordB.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		alertsBefore := alerts()
 		if _, err := svc.SubjectAccess(ctx, w.coordB, w.donor, transplant.AccessJSON, "request of the family"); !isRule(err, "own_centre") {
 			t.Errorf("another centre's coordinator exported: %v", err)
+		}
+		// A read of another centre's personal data is refused and alerted,
+		// as a command on it is: an alert for each kind of read, its
+		// repeats counted on it.
+		for range 2 {
+			if _, err := svc.PersonalData(ctx, w.coordB, w.donor, "curious"); !isRule(err, "own_centre") {
+				t.Errorf("another centre's coordinator opened the personal data: %v", err)
+			}
+		}
+		if got := alerts(); got != alertsBefore+2 {
+			t.Errorf("another centre's reads raised %d alerts, want 2 (the export, the personal data)", got-alertsBefore)
 		}
 		if _, err := svc.SubjectAccess(ctx, w.auditor, w.donor, transplant.AccessJSON, "audit"); !isRule(err, "role") {
 			t.Errorf("an auditor exported a subject's data: %v", err)
@@ -138,6 +158,11 @@ func TestSubjectRights(t *testing.T) {
 		}
 		if d, err := svc.Donor(ctx, w.auditor, w.donor); err != nil || d.PersonPseudonym != er.Pseudonym {
 			t.Errorf("the record after erasure: %+v, %v", d, err)
+		}
+		// Nor does its national identifier find it: the pseudonym stays
+		// for the trace, not as a way to it.
+		if found, err := svc.FindPerson(ctx, w.coordA, transplant.PersonQuery{NationalID: canaryID, Purpose: "after erasure"}); err != nil || len(found) != 0 {
+			t.Errorf("find a person by the national identifier of an erased subject: %+v, %v", found, err)
 		}
 		rep, err = svc.SubjectAccess(ctx, w.regulator, w.donor, transplant.AccessJSON, "after erasure")
 		if err != nil || rep.Person != nil || rep.Erasure == nil || rep.Erasure.ErasedAt != er.ErasedAt || len(rep.Trace.Donors) != 1 {
