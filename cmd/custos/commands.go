@@ -43,8 +43,8 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	if d.existing() != nil {
-		if *jur == "" {
-			return &exitError{2, server.ErrNoJurisdiction.Error()}
+		if err := server.CheckJurisdiction(strings.ToUpper(*jur)); err != nil {
+			return &exitError{2, err.Error()}
 		}
 		if err := checkToken(); err != nil {
 			return err

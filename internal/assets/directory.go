@@ -70,7 +70,7 @@ func checkContact(c ContactPoint) (ContactPoint, error) {
 		return c, errs.Invalidf("treaty", "treaty", "name the treaty when, and only when, a bilateral treaty is a legal basis")
 	}
 	for i, l := range c.Languages {
-		if !languageRE.MatchString(l) {
+		if !validLanguage(l) {
 			return c, errs.Invalidf("language", check.Index("languages", i), "%s must be a language code of two small letters (ISO 639-1)", check.Index("languages", i))
 		}
 	}

@@ -26,7 +26,9 @@ func TestDirectoryImport(t *testing.T) {
 			"XC,central_authority,No Way To Reach,uncac_46,,en,,,,no,\n" +
 			"XD,central_authority,Treaty Unnamed,bilateral_treaty,,en,email,a@b.example,,no,\n" +
 			"XE,central_authority,Always On,reciprocity,,en,email,a@b.example,,yes,\n" +
-			"XF,central_authority,Short Line,reciprocity\n"
+			"XF,central_authority,Short Line,reciprocity\n" +
+			"AB,central_authority,No Such State,reciprocity,,en,email,a@b.example,,no,\n" +
+			"XG,central_authority,No Such Language,reciprocity,,zz,email,a@b.example,,no,\n"
 		im, err := w.S.ImportDirectory(ctx, w.CA, "bad.csv", strings.NewReader(bad))
 		if e, ok := errs.As(err); !ok || e.Rule != "country" || e.Field != "state" {
 			t.Fatalf("a file with refused lines: %v", err)
@@ -34,7 +36,7 @@ func TestDirectoryImport(t *testing.T) {
 		want := []struct {
 			line        int
 			rule, field string
-		}{{4, "country", "state"}, {5, "contact", "email"}, {6, "treaty", "treaty"}, {7, "contact_24_7", "contact_24_7"}, {8, "columns", "file"}}
+		}{{4, "country", "state"}, {5, "contact", "email"}, {6, "treaty", "treaty"}, {7, "contact_24_7", "contact_24_7"}, {8, "columns", "file"}, {9, "country", "state"}, {10, "language", "languages[0]"}}
 		if len(im.Refused) != len(want) {
 			t.Fatalf("refused %+v, want %d lines", im.Refused, len(want))
 		}

@@ -275,7 +275,7 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 		}
 		r.Confidentiality = in.Confidentiality
 	}
-	if r.Language = strings.TrimSpace(in.Language); r.Language != "" && !languageRE.MatchString(r.Language) {
+	if r.Language = strings.TrimSpace(in.Language); r.Language != "" && !validLanguage(r.Language) {
 		return fail(errs.Invalidf("language", "language", "language must be a language code of two small letters (ISO 639-1)"))
 	}
 	for i, u := range in.UsePurposes {

@@ -8,6 +8,7 @@ import (
 
 	isocurrency "github.com/bojanz/currency"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/language"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -19,8 +20,18 @@ var (
 	amountRE   = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,8})?$`)
 )
 
-// country refuses a value that is not an ISO 3166-1 alpha-2 code (rule
-// country).
+// validLanguage tells whether s is an ISO 639-1 code: two small letters
+// that name a language (zz names none).
+func validLanguage(s string) bool {
+	if !languageRE.MatchString(s) {
+		return false
+	}
+	_, err := language.ParseBase(s)
+	return err == nil
+}
+
+// country refuses a value that is not an ISO 3166-1 alpha-2 code
+// (auth.ValidCountry; rule country).
 func country(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !auth.ValidCountry(s) {

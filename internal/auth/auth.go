@@ -12,6 +12,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"golang.org/x/text/language"
 	"io"
 	"regexp"
 	"slices"
@@ -174,8 +175,17 @@ type Authority struct {
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// ValidCountry tells whether s looks like an ISO 3166-1 alpha-2 code.
-func ValidCountry(s string) bool { return countryRE.MatchString(s) }
+// ValidCountry tells whether s is an ISO 3166-1 alpha-2 code: a country's
+// code as assigned now (FR, GB; not UK), or a user-assigned one (AA, QM to
+// QZ, XA to XZ, ZZ), which demos, tests and regional bodies use (custos's
+// demo is Demoland, XA).
+func ValidCountry(s string) bool {
+	if !countryRE.MatchString(s) {
+		return false
+	}
+	r, err := language.ParseRegion(s)
+	return err == nil && (r.IsPrivateUse() || r.IsCountry() && r.Canonicalize().String() == s)
+}
 
 // Entry types of this package.
 const (

@@ -130,6 +130,18 @@ type InitOptions struct {
 // jurisdiction.
 var ErrNoJurisdiction = errors.New("give --jurisdiction, the ISO 3166-1 alpha-2 code of the registry's country (e.g. --jurisdiction FR)")
 
+// CheckJurisdiction checks a new registry's jurisdiction: given
+// (ErrNoJurisdiction) and an ISO 3166-1 alpha-2 code.
+func CheckJurisdiction(j string) error {
+	if j == "" {
+		return ErrNoJurisdiction
+	}
+	if !auth.ValidCountry(j) {
+		return fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", j)
+	}
+	return nil
+}
+
 // Init creates or migrates the database. On a new database it creates the key
 // file (unless it exists), the log, the first authority and an administrator,
 // and returns the administrator's token; on an existing one it only migrates
@@ -164,11 +176,8 @@ func Init(ctx context.Context, cfg Config, opt InitOptions) (token string, err e
 		}
 		return "", nil
 	}
-	if opt.Jurisdiction == "" {
-		return "", ErrNoJurisdiction
-	}
-	if !auth.ValidCountry(opt.Jurisdiction) {
-		return "", fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", opt.Jurisdiction)
+	if err := CheckJurisdiction(opt.Jurisdiction); err != nil {
+		return "", err
 	}
 	if opt.BeforeCreate != nil {
 		if err := opt.BeforeCreate(); err != nil {
