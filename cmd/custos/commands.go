@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -142,9 +143,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.MetricsToken = token
-		if st, err := os.Stat(*metricsFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			cfg.Logger.Warn("the metrics token file may be read by other users of this machine: chmod 600 it", "file", *metricsFile, "mode", st.Mode().Perm().String())
-		}
+		warnLooseSecret(cfg.Logger, "the metrics token file", *metricsFile)
 	} else if host, _, err := net.SplitHostPort(*addr); err == nil && !loopback(host) {
 		cfg.Logger.Warn("/metrics answers anyone who reaches this address: close it to your monitoring's network at the proxy, or set --metrics-token-file", "addr", *addr)
 	}
@@ -157,6 +156,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.apply(&cfg); err != nil {
 		return err
 	}
+	warnLooseSecret(cfg.Logger, "the SMTP password file", m.passwordFile)
 	// Serving a mistyped path would create an empty file and then refuse it
 	// as not initialised: refuse it before, and leave nothing behind.
 	if err := d.existing(); err != nil {
@@ -202,6 +202,17 @@ const minMetricsToken = 32
 
 // readMetricsToken reads the token of --metrics-token-file: the file's
 // one line, without the spaces and line ending around it.
+// warnLooseSecret warns when the file at path (what it is: "the metrics
+// token file"), a secret, may be read by other users of the machine.
+func warnLooseSecret(log *slog.Logger, what, path string) {
+	if path == "" {
+		return
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		log.Warn(what+" may be read by other users of this machine: chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
+	}
+}
+
 func readMetricsToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -133,6 +134,30 @@ func TestAccountName(t *testing.T) {
 	} {
 		if got := accountName(in); got != want {
 			t.Errorf("accountName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLooseSecretWarned: a secret file that other users may read (the SMTP
+// password's, the metrics token's) is warned of, naming it; one of mode
+// 0600 is not.
+func TestLooseSecretWarned(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o640, true}, {0o600, false}} {
+		path := filepath.Join(dir, "smtp.password")
+		if err := os.WriteFile(path, []byte("secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		warnLooseSecret(slog.New(slog.NewTextHandler(&out, nil)), "the SMTP password file", path)
+		if got := strings.Contains(out.String(), "the SMTP password file may be read by other users") && strings.Contains(out.String(), path); got != c.warn {
+			t.Errorf("mode %v: warned %v, want %v: %q", c.mode, got, c.warn, out.String())
 		}
 	}
 }
