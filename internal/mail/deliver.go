@@ -41,12 +41,15 @@ type Service struct {
 	Log       *slog.Logger
 	// Now is the deliverer's clock (time.Now when nil).
 	Now func() time.Time
-	// OnEvent, when set, is told of each event (sent, attempt_failed,
-	// failed) for the metrics.
+	// OnEvent, when set, is told of each event (Events) for the metrics.
 	OnEvent func(event string)
 
 	wake chan struct{}
 }
+
+// Events are the deliverer's events (Service.OnEvent): an e-mail sent, an
+// attempt failed (tried again later), an e-mail failed for good.
+var Events = []string{"sent", "attempt_failed", "failed"}
 
 // New returns the deliverer of db's outbox.
 func New(db *store.DB, cfg Config, languages *i18n.Catalogue, log *slog.Logger) *Service {
@@ -325,6 +328,11 @@ func (c Config) send(ctx context.Context, from, to string, msg []byte) error {
 		}
 	}
 	if c.User != "" {
+		// The password goes over TLS only, whatever the host (net/smtp
+		// would send it in clear to a server on loopback).
+		if _, ok := cl.TLSConnectionState(); !ok {
+			return errors.New("the SMTP server did not offer STARTTLS, and the password (--smtp-user) is sent over TLS only: use --smtp-tls starttls or tls with a server that offers it")
+		}
 		if err := cl.Auth(smtp.PlainAuth("", c.User, c.Password, host)); err != nil {
 			return err
 		}

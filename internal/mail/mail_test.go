@@ -359,6 +359,22 @@ func TestTLS(t *testing.T) {
 				t.Fatalf("sent in clear: %+v", p)
 			}
 		})
+		// starttls-optional sends in clear to a server without STARTTLS,
+		// but never the password, even to one on loopback (which net/smtp
+		// alone would allow).
+		t.Run("optional, with a password", func(t *testing.T) {
+			w := start(t, fresh(t, dsn), mailtest.Options{}, func(mc *custosmail.Config) {
+				mc.TLS, mc.User, mc.Password = custosmail.StartTLSOptional, "custos", "s3cret-password"
+			})
+			if _, err := w.notify(t, msg(custosmail.Recipient{Address: "tls@centre.example"}), ""); err != nil {
+				t.Fatal(err)
+			}
+			w.deliver(t)
+			p := w.outbox(t, custosmail.Pending)
+			if len(p) != 1 || !strings.Contains(p[0].LastError, "over TLS only") || len(w.smtp.Received()) != 0 {
+				t.Fatalf("a password offered in clear: %+v", p)
+			}
+		})
 	})
 }
 
