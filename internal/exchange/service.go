@@ -74,9 +74,7 @@ type Service struct {
 	Log   *slog.Logger
 	// Now is the clock of the deliverer and of key validity (time.Now when nil).
 	Now func() time.Time
-	// OnEvent, when set, is told of each event (sent, delivered,
-	// acknowledged, refused, received, refused_incoming, attempt_failed,
-	// use_refused) for the metrics.
+	// OnEvent, when set, is told of each event (Events) for the metrics.
 	OnEvent func(event string)
 
 	master       []byte
@@ -86,6 +84,9 @@ type Service struct {
 	mu           sync.RWMutex
 	handlers     map[string]Handler // by module
 }
+
+// Events are the exchange's events (Service.OnEvent).
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "attempt_failed", "use_refused"}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.

@@ -148,6 +148,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		// Nothing has run again; what was read ahead depends on the engine
 		// and on how commands grouped.
 		regexp.MustCompile(`custos_log_batch_reruns_total 0\n`),
+		// Events no one has had yet have their series, at 0.
+		regexp.MustCompile(`custos_mail_events_total\{event="failed"\} 0\n`),
+		regexp.MustCompile(`custos_exchange_events_total\{event="attempt_failed"\} 0\n`),
 		regexp.MustCompile(`custos_commands_read_ahead_total [0-9]+\n`),
 		regexp.MustCompile(`custos_commands_read_ahead_wait_seconds_total [0-9.e+-]+\n`),
 		// A batch committed, so each of its phases took some time.

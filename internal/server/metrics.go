@@ -7,7 +7,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -41,6 +43,14 @@ func newMetrics() *metrics {
 		Help: "Exchange events: messages sent, acknowledged, refused by the peer, received, replayed, refused incoming, delivery attempts failed, uses refused."}, []string{"event"})
 	m.mail = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_mail_events_total",
 		Help: "E-mail: messages sent, attempts failed (tried again later), messages failed for good."}, []string{"event"})
+	// Every event's series from the start, at 0: an alert on "failed"
+	// has a series to watch before the first failure.
+	for _, e := range exchange.Events {
+		m.exchange.WithLabelValues(e)
+	}
+	for _, e := range mail.Events {
+		m.mail.WithLabelValues(e)
+	}
 	m.reg.MustRegister(m.requests, m.latency, m.commits, m.batch, m.accepted, m.refused, m.exchange, m.mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
