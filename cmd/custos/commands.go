@@ -232,6 +232,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flags("demo", "[flags]", "create a synthetic national registry (if absent) and serve it", stdout)
 	var d dbFlags
 	d.add(fs, "custos-demo.db")
+	fs.Lookup("db").Usage = "the demo registry's SQLite file: a file path or sqlite:PATH (env CUSTOS_DB); the demo is built on SQLite only"
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	years := fs.Int("years", 5, "years of synthetic activity to generate")
 	scale := fs.Float64("scale", 1, "size of the synthetic country: 1 is about 300 donors a year")
@@ -309,9 +310,13 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *stateKey != "" {
+		_, missing := os.Stat(*stateKey)
 		k, err := ledger.LoadStateKey(*stateKey, *save != "" && *from == "")
 		if err != nil {
 			return fmt.Errorf("--state-key: %w", err)
+		}
+		if missing != nil {
+			fmt.Fprintf(stderr, "custos log verify: created the state key %s (mode 0600): keep it with the state, apart from the registry; without it a later --from cannot read the state\n", *stateKey)
 		}
 		opt.StateKey = k
 	}

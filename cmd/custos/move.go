@@ -32,7 +32,7 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if env != "" {
 		def = env
 	}
-	db := fs.String("db", def, "the SQLite registry to move: a file path or sqlite:PATH (env CUSTOS_DB); it is only read, and a server may go on serving it")
+	db := fs.String("db", def, "the SQLite registry to move: a file path or sqlite:PATH (env CUSTOS_DB); it is only read; stop its servers first, since a write during the move makes the move fail (exit 1)")
 	srcKey := fs.String("source-key-file", defKey, "the SQLite registry's key file (env CUSTOS_KEY_FILE; default: the --db file + .key)")
 	to := fs.String("to", "", "the PostgreSQL registry: postgres://USER@HOST/DATABASE?search_path=SCHEMA; the schema must be empty or only migrated (custos migrate), never a registry")
 	keyFile := fs.String("key-file", "", "where to write the PostgreSQL registry's key file, mode 0600 (a copy of the SQLite registry's; it must not exist); serve with it")

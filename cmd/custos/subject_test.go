@@ -48,16 +48,19 @@ func TestSubjectCLI(t *testing.T) {
 	// The auditor's state, kept for incremental verification (--from).
 	dir := t.TempDir()
 	state, stateKey := filepath.Join(dir, "audit.json"), filepath.Join(dir, "audit.key")
-	out, _ := custos(t, 0, "log", "verify", "--db", dsn, "--public-key", logKey, "--save-state", state, "--state-key", stateKey)
+	out, errOut := custos(t, 0, "log", "verify", "--db", dsn, "--public-key", logKey, "--save-state", state, "--state-key", stateKey)
 	if !strings.HasPrefix(out, "OK: ") || !strings.Contains(out, "saved the verify state to "+state) {
 		t.Errorf("log verify --save-state: %s", out)
+	}
+	if !strings.Contains(errOut, "created the state key "+stateKey) {
+		t.Errorf("log verify made the state key and did not say so: %s", errOut)
 	}
 
 	out, _ = custos(t, 0, "subject", "erase", waiting, "--db", dsn, "--token", regulator, "--ground", "unlawfully_processed", "--reference", "DPO-2026-4")
 	if !strings.Contains(out, `"subject_id": "`+waiting+`"`) || !strings.Contains(out, `"ground": "unlawfully_processed"`) {
 		t.Errorf("subject erase: %s", out)
 	}
-	_, errOut := custos(t, 1, "subject", "erase", donor, "--db", dsn, "--token", regulator, "--ground", "consent_withdrawn", "--reference", "DPO-2026-5")
+	_, errOut = custos(t, 1, "subject", "erase", donor, "--db", dsn, "--token", regulator, "--ground", "consent_withdrawn", "--reference", "DPO-2026-5")
 	if !strings.Contains(errOut, "is kept until") {
 		t.Errorf("an erasure under retention: %s", errOut)
 	}

@@ -284,6 +284,9 @@ func (w *Watcher) cosign(ctx context.Context, signed string) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnprocessableEntity {
+		return fmt.Errorf("the registry refused the cosignature: %s; a witness's cosignatures are taken once the registry's operator has registered its public key (printed when its key was created; docs/operations.md, Witnesses)", answerError(resp))
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("the registry refused the cosignature: %s", answerError(resp))
 	}

@@ -40,7 +40,7 @@ func TestWitnessFollowsAndCosigns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !out.First || out.Cosigned || !strings.Contains(out.CosignNote, "the checkpoint carries no cosignature by a registered witness") {
+		if !out.First || out.Cosigned || !strings.Contains(out.CosignNote, "the checkpoint carries no cosignature by a registered witness") || !strings.Contains(out.CosignNote, "once the registry's operator has registered its public key") {
 			t.Errorf("an unregistered witness: %+v", out)
 		}
 
