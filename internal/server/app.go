@@ -407,12 +407,15 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 		if err == nil {
 			err = oc.CheckAuthorities(ctx, db.Read(), d.catalogue)
 		}
-		if err == nil {
-			app.OIDC, err = web.NewOIDC(ctx, oc, nil)
-		}
 		if err != nil {
 			w.Close()
 			return nil, err
+		}
+		// A provider that does not answer now does not stop the server:
+		// tokens sign in, and the provider is asked again at each sign-in
+		// through it.
+		if app.OIDC, err = web.NewOIDC(ctx, oc, nil); err != nil {
+			cfg.logger().Warn("sign-in through the identity provider is unavailable until it answers; tokens sign in meanwhile", "err", err)
 		}
 	}
 	app.Transplant, _ = app.Service(transplant.Module.Name).(*transplant.Service)

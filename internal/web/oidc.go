@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
@@ -28,23 +29,58 @@ import (
 // PKCE verifier only it holds, for the ID token; the provider's claims
 // then give the principal (auth.Authorities.SignInOIDC) and a session
 // starts as after a sign-in with a token.
+//
+// The provider's discovery document is read when the server starts and, if
+// the provider did not answer then, at each sign-in through it until it
+// does: an identity provider down at a reboot leaves sign-in with tokens,
+// and the API, working.
 type OIDC struct {
 	Config *auth.OIDCConfig
-	rp     rp.RelyingParty
+	client *http.Client
+
+	mu sync.Mutex
+	rp rp.RelyingParty // nil until the discovery document is read
 }
 
 // NewOIDC reads the provider's discovery document (its endpoints and
-// keys) at cfg.Issuer, with client (http.DefaultClient when nil).
+// keys) at cfg.Issuer, with client (http.DefaultClient when nil). It
+// returns the OIDC sign-in even when the provider does not answer, with
+// the error, and reads the document again at the next sign-in.
 func NewOIDC(ctx context.Context, cfg *auth.OIDCConfig, client *http.Client) (*OIDC, error) {
-	opts := []rp.Option{rp.WithVerifierOpts(rp.WithIssuedAtOffset(time.Minute))}
-	if client != nil {
-		opts = append(opts, rp.WithHTTPClient(client))
+	o := &OIDC{Config: cfg, client: client}
+	_, err := o.party(ctx)
+	return o, err
+}
+
+// oidcDiscoveryTimeout bounds one reading of the discovery document.
+const oidcDiscoveryTimeout = 10 * time.Second
+
+// party is the relying party, the discovery document read now if it was
+// not read before.
+func (o *OIDC) party(ctx context.Context) (rp.RelyingParty, error) {
+	o.mu.Lock()
+	party := o.rp
+	o.mu.Unlock()
+	if party != nil {
+		return party, nil
 	}
+	opts := []rp.Option{rp.WithVerifierOpts(rp.WithIssuedAtOffset(time.Minute))}
+	if o.client != nil {
+		opts = append(opts, rp.WithHTTPClient(o.client))
+	}
+	ctx, cancel := context.WithTimeout(ctx, oidcDiscoveryTimeout)
+	defer cancel()
+	cfg := o.Config
 	party, err := rp.NewRelyingPartyOIDC(ctx, cfg.Issuer, cfg.ClientID, cfg.ClientSecret, cfg.RedirectURL, cfg.Scopes, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("--oidc-config: the identity provider at %s: %w", cfg.Issuer, err)
 	}
-	return &OIDC{Config: cfg, rp: party}, nil
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.rp == nil {
+		o.rp = party
+	}
+	return o.rp, nil
 }
 
 // name is the provider's name on the sign-in page, "" without one.
@@ -79,12 +115,19 @@ func (u *UI) oidcStart(w http.ResponseWriter, r *http.Request) {
 	if !safeNext(f.Next) {
 		f.Next = ""
 	}
+	party, err := u.OIDC.party(r.Context())
+	if err != nil {
+		u.Log.Warn("web sign-in: the identity provider does not answer", "err", err)
+		u.showSignIn(w, r, http.StatusServiceUnavailable, "", f.Next,
+			errs.New(errs.Unavailable, "identity_provider", "", "the identity provider does not answer now: try again in a minute, or sign in with your token"))
+		return
+	}
 	b, _ := json.Marshal(f)
 	// SameSite=Lax: the provider's redirect back is a top-level navigation
 	// from its site, which a Strict cookie would not come with.
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: base64.RawURLEncoding.EncodeToString(b) + "." + u.sign(b),
 		Path: "/signin/oidc", MaxAge: 600, HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
-	to := rp.AuthURL(f.State, u.OIDC.rp, rp.WithCodeChallenge(oidc.NewSHACodeChallenge(f.Verifier)))
+	to := rp.AuthURL(f.State, party, rp.WithCodeChallenge(oidc.NewSHACodeChallenge(f.Verifier)))
 	http.Redirect(w, r, to, http.StatusFound)
 }
 
@@ -107,7 +150,13 @@ func (u *UI) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](ctx, q.Get("code"), u.OIDC.rp, rp.WithCodeVerifier(f.Verifier))
+	party, err := u.OIDC.party(ctx)
+	if err != nil {
+		u.Log.Warn("web sign-in: the identity provider does not answer", "err", err)
+		refuse(errs.New(errs.Unavailable, "identity_provider", "", "the identity provider does not answer now: try again in a minute, or sign in with your token"), f.Next)
+		return
+	}
+	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](ctx, q.Get("code"), party, rp.WithCodeVerifier(f.Verifier))
 	if err != nil {
 		u.Log.Warn("web sign-in: the identity provider's answer was refused", "err", err)
 		refuse(errs.New(errs.Unauthorized, "oidc", "", "the identity provider's answer could not be verified: sign in again"), f.Next)
@@ -115,9 +164,9 @@ func (u *UI) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := tokens.IDTokenClaims.GetSubject()
 	claims, err := claimsOf(tokens.IDTokenClaims)
-	if err == nil && u.OIDC.rp.UserinfoEndpoint() != "" {
+	if err == nil && party.UserinfoEndpoint() != "" {
 		var info *oidc.UserInfo
-		if info, err = rp.Userinfo[*oidc.UserInfo](ctx, tokens.AccessToken, tokens.TokenType, subject, u.OIDC.rp); err == nil {
+		if info, err = rp.Userinfo[*oidc.UserInfo](ctx, tokens.AccessToken, tokens.TokenType, subject, party); err == nil {
 			var more map[string]any
 			if more, err = claimsOf(info); err == nil {
 				maps.Copy(claims, more)

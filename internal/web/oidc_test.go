@@ -58,6 +58,12 @@ func startProvider(t *testing.T, redirect string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startProviderOn(t, ln, redirect)
+}
+
+// startProviderOn is startProvider on the listener ln.
+func startProviderOn(t *testing.T, ln net.Listener, redirect string) string {
+	t.Helper()
 	issuer := "http://" + ln.Addr().String()
 	clients := map[string]*storage.Client{"custos": storage.WebClient("custos", "custos-secret", redirect)}
 	st := storage.NewStorageWithClients(storage.NewUserStore(issuer), clients)
@@ -83,6 +89,13 @@ type oidcRegistry struct {
 // sessions' timeouts given.
 func startOIDCRegistry(t *testing.T, idle, max time.Duration) *oidcRegistry {
 	t.Helper()
+	return startOIDCRegistryWith(t, idle, max, func(redirect string) string { return startProvider(t, redirect) })
+}
+
+// startOIDCRegistryWith is startOIDCRegistry with the provider that
+// provider starts (it returns the issuer).
+func startOIDCRegistryWith(t *testing.T, idle, max time.Duration, provider func(redirect string) string) *oidcRegistry {
+	t.Helper()
 	ctx := context.Background()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +103,7 @@ func startOIDCRegistry(t *testing.T, idle, max time.Duration) *oidcRegistry {
 	}
 	base := "http://" + ln.Addr().String()
 	r := &oidcRegistry{URL: base, Clock: &clock{}, Log: &strings.Builder{}}
-	r.Issuer = startProvider(t, base+"/signin/oidc/callback")
+	r.Issuer = provider(base + "/signin/oidc/callback")
 	var mu sync.Mutex
 	logw := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return r.Log.Write(p) })
 	cfg := server.Config{DSN: storetest.SQLite(t), Logger: slog.New(slog.NewTextHandler(logw, nil)), Now: r.Clock.Now,
@@ -279,4 +292,44 @@ func adminOf(t *testing.T, r *oidcRegistry) *auth.Principal {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestOIDCProviderDown: a registry whose identity provider does not answer
+// at start serves (tokens sign in), answers a sign-in through the provider
+// with 503 identity_provider, and signs in through it once it answers,
+// with no restart.
+func TestOIDCProviderDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing answers there yet
+	var redirect string
+	r := startOIDCRegistryWith(t, 0, 0, func(cb string) string { redirect = cb; return "http://" + addr })
+	if !strings.Contains(r.Log.String(), "sign-in through the identity provider is unavailable until it answers") {
+		t.Errorf("the server log does not say the provider is unavailable:\n%s", r.Log.String())
+	}
+	c := jarClient(t)
+	resp, err := c.Get(r.URL + "/signin/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "identity_provider") || !strings.Contains(string(b), "sign in with your token") {
+		t.Fatalf("a sign-in through a provider that does not answer: %d\n%s", resp.StatusCode, b)
+	}
+	if resp, err := c.PostForm(r.URL+"/signin", url.Values{"token": {r.Admin}}); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("a token sign-in while the provider is down: %v %v", resp, err)
+	}
+	// The provider comes up: the next sign-in through it works.
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the provider's port was taken meanwhile: %v", err)
+	}
+	startProviderOn(t, ln, redirect)
+	if resp, body := oidcSignIn(t, r, jarClient(t), "test-user@127.0.0.1"); resp.StatusCode != 200 || !strings.Contains(body, `http-equiv="refresh"`) {
+		t.Fatalf("the sign-in once the provider answers: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
 }
