@@ -330,7 +330,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := d.existing(); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, d.db)
+	// Read-only: a backup or a copy on a read-only medium is verified as
+	// it is, and the file is left as it was (docs/operations.md).
+	db, err := store.OpenReadOnly(ctx, d.db)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, d.db)
+	db, err := store.OpenReadOnly(ctx, d.db)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func runLogKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := d.existing(); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, d.db)
+	db, err := store.OpenReadOnly(ctx, d.db)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,8 @@ type DB struct {
 	cache     *stmtCache
 
 	bulk atomic.Pointer[bulk] // a bulk load's group (Bulk), nil without
+
+	readOnly bool // opened by OpenReadOnly: w is the read pool
 }
 
 // Open opens the database named by dsn: a file path or "sqlite:PATH" for SQLite,
