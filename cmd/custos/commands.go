@@ -462,7 +462,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := d.existing(); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, d.db)
+	db, err := store.OpenReadOnly(ctx, d.db)
 	if err != nil {
 		return err
 	}
@@ -471,6 +471,13 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s; back up the key file separately, it is not in the database\n", *to)
+	// A backup killed before it finished leaves its temporary file, which
+	// is no backup: say so, rather than let it fill the folder unseen.
+	if left, err := store.Partials(*to); err == nil {
+		for _, f := range left {
+			fmt.Fprintf(stderr, "note: %s is what is left of a backup that did not finish (killed, or the machine stopped); it is not a backup: remove it\n", f)
+		}
+	}
 	return nil
 }
 

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +163,64 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBackupKilled kills custos backup with SIGKILL while it writes the copy
+// (the registry made large enough, with a table of ballast, that the copy
+// takes a while): nothing is left under the backup's name, only the
+// temporary file named after the killed process; the next backup to the
+// same name succeeds, names that leftover, and its copy verifies.
+func TestBackupKilled(t *testing.T) {
+	reg := initRegistry(t, storetest.SQLite(t))
+	db, err := sql.Open("sqlite", reg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, s := range []string{"CREATE TABLE ballast (b BLOB)",
+		"INSERT INTO ballast SELECT randomblob(4096) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 16384) SELECT i FROM n)"} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	dir := t.TempDir()
+	to := filepath.Join(dir, "pb.db")
+	cmd := exec.Command(bin, "backup", "--db", reg.DSN, "--to", to)
+	cmd.Env = cleanEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(dir, ".pb.db.partial-"+strconv.Itoa(cmd.Process.Pid))
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if fi, err := os.Stat(partial); err == nil && fi.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("custos backup wrote nothing to %s in 30 s", partial)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	if err := cmd.Wait(); err == nil {
+		t.Skip("the backup finished before it could be killed: the ballast is too small for this machine")
+	}
+	if _, err := os.Stat(to); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a killed backup left a file under the backup's name: %v", err)
+	}
+	if _, err := os.Stat(partial); err != nil {
+		t.Errorf("the killed backup's temporary file: %v", err)
+	}
+
+	_, errOut, code := cli(t, "backup", "--db", reg.DSN, "--to", to)
+	if code != 0 {
+		t.Fatalf("the backup after a killed one: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, partial+" is what is left of a backup that did not finish") {
+		t.Errorf("the next backup does not point out the killed one's leftover: %q", errOut)
+	}
+	verifyLog(t, to, reg.PublicKey)
 }

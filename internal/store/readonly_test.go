@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -290,5 +291,72 @@ func TestOpenReadOnlyHotJournal(t *testing.T) {
 	}
 	if after := folder(t, dir); !equalFolders(before, after) {
 		t.Errorf("the folder changed: before %v, after %v", names(before), names(after))
+	}
+}
+
+// TestBackupPartial checks that a backup is written under its temporary
+// name and put in place whole: a leftover temporary file of a killed run
+// neither blocks the next backup nor is taken for one (Partials names it),
+// a backup that fails leaves nothing behind, and the backup's name is never
+// overwritten.
+func TestBackupPartial(t *testing.T) {
+	ctx := context.Background()
+	db := mustSQLite(t, filepath.Join(t.TempDir(), "custos.db"), 20)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pb.db")
+	stale := PartialName(path, 999999999)
+	if err := os.WriteFile(stale, []byte("half a backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Partials(path); err != nil || !slices.Equal(got, []string{stale}) {
+		t.Errorf("Partials = %v, %v; want %v", got, err, []string{stale})
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := db.Backup(cancelled, path); err == nil {
+		t.Error("a cancelled backup succeeded")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed backup left %s: %v", path, err)
+	}
+	if got := names(folder(t, dir)); !slices.Equal(got, []string{filepath.Base(stale)}) {
+		t.Errorf("after a failed backup the folder holds %v", got)
+	}
+
+	if err := db.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(folder(t, dir)); !slices.Equal(got, []string{filepath.Base(stale), "pb.db"}) {
+		t.Errorf("after a backup the folder holds %v", got)
+	}
+	b, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, b); n != 20 {
+		t.Errorf("the backup holds %d rows, want 20", n)
+	}
+	b.Close()
+	sum := folder(t, dir)["pb.db"]
+	if err := db.Backup(ctx, path); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("a second backup to %s: %v", path, err)
+	}
+	if folder(t, dir)["pb.db"] != sum {
+		t.Error("the refused backup changed the first one")
+	}
+
+	// A backup of a database opened read-only (custos backup) copies it
+	// the same, and leaves it in read-only mode.
+	ro, err := OpenReadOnly(ctx, db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Backup(ctx, filepath.Join(dir, "ro.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Read().Exec(ctx, "INSERT INTO t VALUES ('x')"); err == nil {
+		t.Error("after a backup, a write through the read-only database succeeded")
 	}
 }

@@ -1107,22 +1107,144 @@ func (db *DB) PlannerSamples(ctx context.Context) (int64, error) {
 
 // Backup writes a consistent copy of a SQLite database to path while it is in
 // use (VACUUM INTO). PostgreSQL is backed up with pg_dump; see docs/operations.md.
+//
+// The copy is written under a temporary name beside path (PartialName),
+// synced, and linked to path only when it is whole, so that a backup that
+// is killed or fails never leaves a file under path that looks like a good
+// one; path is never overwritten. A failed backup removes its temporary
+// file; a killed one leaves it, under a name no backup is given and that
+// the next run does not use (it names the process).
 func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.Dialect != SQLite || db.Path == "" {
 		return errors.New("custos backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operations.md)")
 	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
+	}
+	tmp := PartialName(path, os.Getpid())
+	// A file of this name is from a run of this process id that was
+	// killed: no run of it is writing it now, since this process is.
+	removePartial(tmp)
 	// The copy is created empty and 0600 first (SQLite fills an empty
 	// file), so that it is never readable by others, even for a moment.
-	if err := createPrivate(path); errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
-	} else if err != nil {
+	if err := createPrivate(tmp); err != nil {
+		return fmt.Errorf("create the backup's temporary file: %w", err)
+	}
+	if err := db.vacuumInto(ctx, tmp); err != nil {
+		removePartial(tmp)
 		return err
 	}
-	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
-		os.Remove(path)
+	if err := placeBackup(tmp, path); err != nil {
+		removePartial(tmp)
 		return err
 	}
 	return nil
+}
+
+// vacuumInto runs VACUUM INTO on the writer connection, which a database
+// opened read-only (OpenReadOnly) shares with its readers: there it lifts
+// query_only, which refuses VACUUM INTO's writes to the copy, for the
+// statement (the file itself stays opened read-only).
+func (db *DB) vacuumInto(ctx context.Context, path string) error {
+	c, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, "VACUUM INTO ?", path)
+	if db.readOnly {
+		if _, e := c.ExecContext(context.Background(), "PRAGMA query_only = 1"); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// placeBackup syncs the whole copy tmp and links it to path, refusing a
+// path that exists, then removes tmp and syncs the folder, so that path
+// names the whole copy once Backup returns, even after a power cut.
+func placeBackup(tmp, path string) error {
+	if err := syncFile(tmp); err != nil {
+		return fmt.Errorf("sync the backup: %w", err)
+	}
+	err := os.Link(tmp, path)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
+	}
+	if err != nil {
+		// A file system without hard links: rename, after looking once
+		// more that nothing took the name meanwhile.
+		if _, lerr := os.Lstat(path); lerr == nil {
+			return fmt.Errorf("%s already exists; custos backup never overwrites", path)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("put the backup in place: %w", err)
+		}
+	}
+	removePartial(tmp)
+	if err := syncFile(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("sync the backup's folder: %w", err)
+	}
+	return nil
+}
+
+// PartialName is the name under which the backup to path written by
+// process pid is written until it is whole: ".NAME.partial-PID" beside it.
+func PartialName(path string, pid int) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial-"+strconv.Itoa(pid))
+}
+
+// Partials lists the temporary files of backups to path that did not
+// finish (killed, or the machine stopped): PartialName's files of any
+// process, which are no backups.
+func Partials(path string) ([]string, error) {
+	m, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globQuote(filepath.Base(path))+".partial-*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range m {
+		rest := f[strings.LastIndex(f, ".partial-")+len(".partial-"):]
+		if _, err := strconv.Atoi(rest); err == nil {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// globQuote escapes the characters filepath.Glob reads as a pattern.
+func globQuote(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// removePartial removes a backup's temporary file and the rollback journal
+// SQLite writes beside it.
+func removePartial(tmp string) {
+	os.Remove(tmp)
+	os.Remove(tmp + "-journal")
+}
+
+// syncFile flushes the file or folder at path to stable storage.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	return err
 }
 
 // createPrivate creates the empty file path with mode 0600, refusing
