@@ -122,6 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d.add(fs, "custos.db")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbRead := fs.String("db-read", os.Getenv("CUSTOS_DB_READ"), "a PostgreSQL streaming replica of --db: the API's traces and lists read it (env CUSTOS_DB_READ; docs/operations.md)")
+	dbReadLag := fs.Duration("db-read-max-lag", server.DefaultReplicaMaxLag, "how far --db-read may lag --db: at start it must catch up within it; while serving, a replica further behind is set aside (its reads go to --db) until it catches up")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; with --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	metricsFile := fs.String("metrics-token-file", os.Getenv("CUSTOS_METRICS_TOKEN_FILE"), "a file holding the bearer token /metrics asks for (at least 32 characters); without it /metrics answers anyone who reaches the server (env CUSTOS_METRICS_TOKEN_FILE; docs/operations.md)")
@@ -136,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := server.Config{DSN: d.db, ReadDSN: *dbRead, KeyFile: d.keyFile, Logger: logger(stderr, true)}
+	cfg := server.Config{DSN: d.db, ReadDSN: *dbRead, ReplicaMaxLag: *dbReadLag, KeyFile: d.keyFile, Logger: logger(stderr, true)}
 	if *metricsFile != "" {
 		token, err := readMetricsToken(*metricsFile)
 		if err != nil {

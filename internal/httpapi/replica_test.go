@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,23 +32,8 @@ const EnvReplica = "CUSTOS_TEST_POSTGRES_REPLICA"
 // primary", and for the routes that always read the primary (the donor's
 // own record); once replay resumes, the replica's traces and lists show it.
 func TestReadReplica(t *testing.T) {
-	base := os.Getenv(EnvReplica)
-	if base == "" {
-		t.Skip("read replica not tested: set " + EnvReplica + " to a streaming standby of " + storetest.EnvPostgres + "'s cluster (.ci/run sets one up on port 5433)")
-	}
-	primary := storetest.Postgres(t)
-	pu, err := url.Parse(primary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ru, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	primary, replica, ru := replicaURLs(t)
 	q := ru.Query()
-	q.Set("search_path", pu.Query().Get("search_path")) // the test's schema, replicated
-	ru.RawQuery = q.Encode()
-	replica := ru.String()
 
 	w := apptest.NewWorldWith(t, primary, func(cfg *server.Config) { cfg.ReadDSN = replica })
 	get := func(path, token string, fromPrimary bool) (int, string) {
@@ -86,38 +74,7 @@ func TestReadReplica(t *testing.T) {
 	waitReplica(first) // the replica streams the primary's writes
 
 	// Pause the standby's replay: from now on it answers as of this moment.
-	rdb, err := sql.Open("pgx", replica)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
-	ctx := context.Background()
-	if _, err := rdb.ExecContext(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
-		t.Fatalf("pause the replica's replay (.ci/run grants it to custos): %v", err)
-	}
-	resumed := false
-	resume := func() {
-		if !resumed {
-			resumed = true
-			if _, err := rdb.ExecContext(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
-				t.Errorf("resume the replica's replay: %v", err)
-			}
-		}
-	}
-	defer resume()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var state string
-		if err := rdb.QueryRowContext(ctx, "SELECT pg_get_wal_replay_pause_state()").Scan(&state); err != nil {
-			t.Fatal(err)
-		}
-		if state == "paused" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replica's replay is %s, not paused", state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	resume := pauseReplay(t, replica)
 
 	// A write goes to the primary while the replica stands still.
 	second := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
@@ -146,10 +103,8 @@ func TestReadReplica(t *testing.T) {
 		t.Errorf("after replay resumed, the replica's list: %d, names the second donor %v", code, strings.Contains(body, second))
 	}
 
-	// A standby that does not hold this registry (here: another schema,
-	// as a standby of another database or one that stopped streaming
-	// before the registry was made would be) is refused at start, with
-	// both readings and where to look.
+	// The standby read through another schema (search_path) than the
+	// primary's is refused at start, saying which.
 	cfg := w.Cfg
 	q.Set("search_path", "no_such_registry")
 	ru.RawQuery = q.Encode()
@@ -157,7 +112,193 @@ func TestReadReplica(t *testing.T) {
 	if app, err := server.Open(context.Background(), cfg); err == nil {
 		app.Close()
 		t.Error("a standby without the registry was accepted as its replica")
-	} else if msg := err.Error(); !strings.Contains(msg, "is not a replica of this registry, or has not caught up") || !strings.Contains(msg, "pg_stat_replication") {
-		t.Errorf("a standby without the registry: %v", err)
+	} else if msg := err.Error(); !strings.Contains(msg, "reads the schema") || !strings.Contains(msg, "give --db-read the search_path of --db") {
+		t.Errorf("a standby read through another schema: %v", err)
 	}
+}
+
+// replicaURLs returns the URL of a fresh schema on the primary
+// (CUSTOS_TEST_POSTGRES) and the URL of the same schema on its standby
+// (CUSTOS_TEST_POSTGRES_REPLICA), parsed too; it skips the test without a
+// standby.
+func replicaURLs(t *testing.T) (primary, replica string, ru *url.URL) {
+	t.Helper()
+	base := os.Getenv(EnvReplica)
+	if base == "" {
+		t.Skip("read replica not tested: set " + EnvReplica + " to a streaming standby of " + storetest.EnvPostgres + "'s cluster (.ci/run sets one up on port 5433)")
+	}
+	primary = storetest.Postgres(t)
+	pu, err := url.Parse(primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru, err = url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ru.Query()
+	q.Set("search_path", pu.Query().Get("search_path")) // the test's schema, replicated
+	ru.RawQuery = q.Encode()
+	return primary, ru.String(), ru
+}
+
+// pauseReplay pauses the standby's replay (.ci/run lets custos) until the
+// function it returns, which the test's end also calls, resumes it.
+func pauseReplay(t *testing.T, replica string) (resume func()) {
+	t.Helper()
+	rdb, err := sql.Open("pgx", replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := rdb.ExecContext(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		rdb.Close()
+		t.Fatalf("pause the replica's replay (.ci/run grants it to custos): %v", err)
+	}
+	resume = sync.OnceFunc(func() {
+		if _, err := rdb.ExecContext(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
+			t.Errorf("resume the replica's replay: %v", err)
+		}
+		rdb.Close()
+	})
+	t.Cleanup(resume)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var state string
+		if err := rdb.QueryRowContext(ctx, "SELECT pg_get_wal_replay_pause_state()").Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state == "paused" {
+			return resume
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica's replay is %s, not paused", state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReadReplicaRefused gives serve --db-read databases that are not a
+// streaming standby of --db's database, and checks that each is refused at
+// start with what is wrong and what to do: the primary itself (not in
+// recovery); another database of the standby's cluster (as the operator's
+// older copy of the registry left by a failed custos move was: a standby
+// of the right server, in recovery, but another database, whose lists
+// would never see a write); and the right standby whose replay is paused
+// while the primary writes (it does not catch up in --db-read-max-lag).
+func TestReadReplicaRefused(t *testing.T) {
+	primary, replica, ru := replicaURLs(t)
+	w := apptest.NewWorld(t, primary)
+	ctx := context.Background()
+	refused := func(name, dsn string, maxLag time.Duration, want ...string) {
+		t.Helper()
+		cfg := w.Cfg
+		cfg.ReadDSN, cfg.ReplicaMaxLag = dsn, maxLag
+		app, err := server.Open(ctx, cfg)
+		if err == nil {
+			app.Close()
+			t.Errorf("%s: accepted as the read replica", name)
+			return
+		}
+		for _, s := range want {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: %v\nwant it to say %q", name, err, s)
+			}
+		}
+	}
+	refused("the primary", primary, 0, "is not a standby (pg_is_in_recovery() is false)")
+
+	// Another database, made on the primary: the standby replays it.
+	b := make([]byte, 6)
+	rand.Read(b)
+	other := "custos_copy_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvPostgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+other+" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"); err != nil {
+		t.Skipf("cannot create a second database (the test role needs CREATEDB): %v", err)
+	}
+	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+other+" WITH (FORCE)") })
+	ou := *ru
+	ou.Path = "/" + other
+	q := ou.Query()
+	q.Del("search_path")
+	ou.RawQuery = q.Encode()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		db, err := sql.Open("pgx", ou.String())
+		if err == nil {
+			err = db.PingContext(ctx)
+			db.Close()
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby has not replayed the database %s: %v", other, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pu, _ := url.Parse(primary)
+	refused("another database of the standby", ou.String(), 0, "is the database "+other, "but --db is the database "+strings.TrimPrefix(pu.Path, "/"),
+		"give --db-read the database name of --db")
+
+	// The right standby, its replay paused, the primary written to.
+	resume := pauseReplay(t, replica)
+	w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA))
+	refused("a standby that does not catch up", replica, 500*time.Millisecond, "has not caught up with the primary's", "pg_get_wal_replay_pause_state()")
+	resume()
+}
+
+// TestReadReplicaSetAside serves with a standby whose replay is then paused
+// while the primary keeps being written: once it is more than
+// --db-read-max-lag behind, the traces and lists read the primary (a donor
+// written after the pause is traced), /metrics says the replica is set
+// aside; once replay resumes and it has caught up, it is read again.
+func TestReadReplicaSetAside(t *testing.T) {
+	primary, replica, _ := replicaURLs(t)
+	w := apptest.NewWorldWith(t, primary, func(cfg *server.Config) {
+		cfg.ReadDSN, cfg.ReplicaMaxLag = replica, 400*time.Millisecond
+	})
+	metric := func() string {
+		t.Helper()
+		resp, err := http.Get(w.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "custos_read_replica_in_use ") {
+				return strings.TrimPrefix(l, "custos_read_replica_in_use ")
+			}
+		}
+		t.Fatal("/metrics has no custos_read_replica_in_use")
+		return ""
+	}
+	waitMetric := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); metric() != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("custos_read_replica_in_use is %s after 20 s, want %s", metric(), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitMetric("1")
+	resume := pauseReplay(t, replica)
+	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+	waitMetric("0")
+	req, _ := http.NewRequest("GET", w.URL+"/api/v1/transplant/trace/donors/"+donor, nil)
+	req.Header.Set("Authorization", "Bearer "+w.Auditor)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("with the replica set aside, the trace of a donor written after its replay paused: %d, want 200 from the primary", resp.StatusCode)
+	}
+	resume()
+	waitMetric("1")
 }

@@ -39,10 +39,16 @@ type Config struct {
 	// ReadDSN is a PostgreSQL read replica of DSN (--db-read): the API's
 	// traces and lists read it (docs/operations.md).
 	ReadDSN string
-	KeyFile string // --key-file; defaults to the SQLite file + ".key"
-	Logger  *slog.Logger
-	Now     func() time.Time // injectable clock, time.Now by default
-	IDs     io.Reader        // randomness for ids, crypto/rand by default
+	// ReplicaMaxLag is how far in time the read replica may lag the
+	// primary (--db-read-max-lag): at start it must catch up with the
+	// primary within it, and while serving one that has not reached the
+	// size the primary's log had that long ago is set aside, its reads sent
+	// to the primary, until it has. DefaultReplicaMaxLag when zero.
+	ReplicaMaxLag time.Duration
+	KeyFile       string // --key-file; defaults to the SQLite file + ".key"
+	Logger        *slog.Logger
+	Now           func() time.Time // injectable clock, time.Now by default
+	IDs           io.Reader        // randomness for ids, crypto/rand by default
 	// Hashmatch tunes hash matching (quality minimum, quarantine); zero
 	// fields take the defaults.
 	Hashmatch hashmatch.Config
@@ -267,6 +273,7 @@ type App struct {
 	// Witnesses keeps the cosignatures of the log's registered witnesses.
 	Witnesses *witness.Service
 	metrics   *metrics
+	replica   *replicaWatch // --db-read's checks, nil without one
 }
 
 // Open opens an initialised registry for serving.
@@ -336,8 +343,9 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if logKey != keys.LogKey {
 		return nil, fmt.Errorf("the key file %s does not belong to this registry (its log key differs); give the registry's own --key-file", path)
 	}
+	var replica *replicaWatch
 	if cfg.ReadDSN != "" {
-		if err := useReplica(ctx, db, cfg.ReadDSN, logKey); err != nil {
+		if replica, err = useReplica(ctx, db, cfg.ReadDSN, logKey, cfg.ReplicaMaxLag, cfg.logger()); err != nil {
 			return nil, err
 		}
 	}
@@ -362,6 +370,9 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
 	m := newMetrics()
+	if replica != nil {
+		m.watchReplica(replica)
+	}
 	w := ledger.NewWriter(db, d.projections, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: cfg.Now, IDs: cfg.ids(),
 		Logger: cfg.logger(), AlertWindow: cfg.AlertWindow, RepeatKey: keys.Derive("custos alert repeats key v1")})
 	app := &App{Cfg: cfg, DB: db, Projections: d.projections, Catalogue: d.catalogue, Languages: d.languages, Writer: w, Vault: vault, Signer: signer,
@@ -420,6 +431,12 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	}
 	app.Transplant, _ = app.Service(transplant.Module.Name).(*transplant.Service)
 	app.Hashmatch, _ = app.Service(hashmatch.Module.Name).(*hashmatch.Service)
+	if replica != nil {
+		// Checked from now until Close, so that a replica that falls
+		// behind or stops being one is set aside while the app is open.
+		app.replica = replica
+		replica.start(ctx)
+	}
 	return app, nil
 }
 
@@ -433,44 +450,9 @@ func (a *App) Service(name string) any {
 
 // Close stops the writer and closes the database.
 func (a *App) Close() error {
+	if a.replica != nil {
+		a.replica.close()
+	}
 	a.Writer.Close()
 	return a.DB.Close()
-}
-
-// replicaWait is how long useReplica waits for a standby to show the
-// registry's log key.
-const replicaWait = 10 * time.Second
-
-// useReplica attaches the read replica at dsn to db after checking that it
-// is a standby of this registry: in recovery, with the registry's log key.
-// A standby of a registry just initialised may not have replayed it yet: it
-// is given a few seconds (replicaWait).
-func useReplica(ctx context.Context, db *store.DB, dsn, logKey string) error {
-	if err := db.UseReplica(ctx, dsn); err != nil {
-		return err
-	}
-	rctx := store.FromReplica(ctx)
-	var standby bool
-	if err := db.Read().QueryRow(rctx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
-		return fmt.Errorf("--db-read: %w", err)
-	}
-	if !standby {
-		return fmt.Errorf("--db-read %s is not a standby (pg_is_in_recovery() is false): give a streaming replica of --db, whose writes it would otherwise never see", store.Redact(dsn))
-	}
-	deadline := time.Now().Add(replicaWait)
-	for {
-		var key string
-		err := db.Read().QueryRow(rctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&key)
-		if err == nil && key == logKey {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = errors.New("its log key differs")
-			}
-			return fmt.Errorf("--db-read %s is not a replica of this registry, or has not caught up with it in %s (on the primary, pg_stat_replication lists a standby that streams; one stopped for long may need a new base backup): %w",
-				store.Redact(dsn), replicaWait, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

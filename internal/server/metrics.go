@@ -89,6 +89,23 @@ func (m *metrics) watchWriter(w *ledger.Writer) {
 			func() float64 { return float64(w.Counts().Reruns) }))
 }
 
+// watchReplica exports whether the read replica is in use and how many
+// leaves it lacked at the last check (replicaWatch).
+func (m *metrics) watchReplica(w *replicaWatch) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "custos_read_replica_in_use",
+			Help: "1 while the read replica (--db-read) serves the reads marked for it, 0 while it is set aside (behind, unreachable, or not the primary's) and they read the primary."},
+			func() float64 {
+				if w.inUse.Load() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "custos_read_replica_behind_leaves",
+			Help: "Leaves of the log the read replica lacked at the last check."},
+			func() float64 { return float64(w.behind.Load()) }))
+}
+
 func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
 	m.commits.Observe(took.Seconds())
 	m.batch.Observe(float64(accepted + refused))

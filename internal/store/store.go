@@ -55,7 +55,10 @@ type DB struct {
 	ckpt *checkpointer // SQLite files only
 	// replica is the read replica's pool (UseReplica), nil without one.
 	replica *sql.DB
-	rebind  sync.Map // query text -> dialect-specific text
+	// replicaAside sends the reads marked for the replica to the primary
+	// (SetReplicaInUse).
+	replicaAside atomic.Bool
+	rebind       sync.Map // query text -> dialect-specific text
 
 	cacheOnce sync.Once
 	cache     *stmtCache
@@ -226,28 +229,88 @@ func (db *DB) UseReplica(ctx context.Context, dsn string) error {
 		db.replica.Close()
 	}
 	db.replica = p
+	db.replicaAside.Store(false)
 	return nil
 }
 
 type replicaKey struct{}
 
+// How a context marks its reads for the replica.
+const (
+	replicaAsked  = 1 // FromReplica: the replica while it is in use
+	replicaForced = 2 // OnReplica: the replica, in use or not
+)
+
 // FromReplica returns a context under which db.Read() reads the read
-// replica, when the database has one (UseReplica): for the reads that may
-// lag the primary by the replication delay, traces and lists. Writes,
-// write transactions, snapshots and reads under other contexts use the
-// primary.
+// replica, when the database has one (UseReplica) and it is in use
+// (SetReplicaInUse): for the reads that may lag the primary by the
+// replication delay, traces and lists. Writes, write transactions,
+// snapshots and reads under other contexts use the primary.
 func FromReplica(ctx context.Context) context.Context {
-	return context.WithValue(ctx, replicaKey{}, true)
+	return context.WithValue(ctx, replicaKey{}, replicaAsked)
 }
 
+// OnReplica returns a context under which db.Read() reads the read
+// replica even while it is set aside: for the checks that decide whether
+// it is fit to be read.
+func OnReplica(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replicaKey{}, replicaForced)
+}
+
+// SetReplicaInUse says whether the reads of contexts marked by FromReplica
+// go to the replica (true, as after UseReplica) or to the primary (a
+// replica that fell behind or stopped being one).
+func (db *DB) SetReplicaInUse(on bool) { db.replicaAside.Store(!on) }
+
 // ReadPool returns the pool the reads of ctx go to: the replica for a
-// context marked by FromReplica when there is one, else the primary's.
+// context marked by FromReplica when there is one and it is in use, or by
+// OnReplica; else the primary's.
 func (db *DB) ReadPool(ctx context.Context) *sql.DB {
 	db.flushBulk()
-	if db.replica != nil && ctx.Value(replicaKey{}) != nil {
-		return db.replica
+	if db.replica != nil {
+		switch ctx.Value(replicaKey{}) {
+		case replicaForced:
+			return db.replica
+		case replicaAsked:
+			if !db.replicaAside.Load() {
+				return db.replica
+			}
+		}
 	}
 	return db.r
+}
+
+// PostgresIdentity is what tells a PostgreSQL database apart from any
+// other: the cluster it belongs to (pg_control_system()'s system
+// identifier, which a physical standby shares with its primary), the
+// database's name and object id, and the schema custos's tables are in,
+// with whether the server is a standby.
+type PostgresIdentity struct {
+	System      string
+	Database    string
+	DatabaseOID int64
+	Schema      string
+	SchemaOID   int64
+	InRecovery  bool
+}
+
+// Identity reads the PostgreSQL identity of the database the reads of ctx
+// go to (the primary's, or the replica's under OnReplica).
+func (db *DB) Identity(ctx context.Context) (PostgresIdentity, error) {
+	var id PostgresIdentity
+	if db.Dialect != Postgres {
+		return id, errors.New("not a PostgreSQL database")
+	}
+	err := db.ReadPool(ctx).QueryRowContext(ctx, `SELECT (SELECT system_identifier FROM pg_control_system())::text,
+		current_database(), (SELECT oid FROM pg_database WHERE datname = current_database())::bigint,
+		COALESCE(current_schema(), ''), COALESCE((SELECT oid FROM pg_namespace WHERE nspname = current_schema())::bigint, 0), pg_is_in_recovery()`).
+		Scan(&id.System, &id.Database, &id.DatabaseOID, &id.Schema, &id.SchemaOID, &id.InRecovery)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" {
+		return id, fmt.Errorf("%w: custos reads pg_control_system() to tell a standby of this cluster from a copy; "+
+			"let its role call it (as a superuser, on the primary: GRANT EXECUTE ON FUNCTION pg_control_system() TO the role)", err)
+	}
+	return id, err
 }
 
 // Close closes every connection.
