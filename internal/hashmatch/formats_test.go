@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -548,5 +549,16 @@ func TestTEExportQuotesEveryCell(t *testing.T) {
 		if len(v.Adds) != 1 || v.Adds[0].Classification != "-2-3" || v.Adds[0].PDQ != p1 {
 			t.Errorf("%s: read back %+v", format, v.Adds)
 		}
+	}
+}
+
+// TestHexListLongLine: a line too long to be a hex list's is refused by its
+// number and the limit, not by the scanner's own words.
+func TestHexListLongLine(t *testing.T) {
+	const p1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+	_, _, err := hashmatch.ParseList(hashmatch.FormatHex, []byte(p1+"\n"+p1+" "+strings.Repeat("x", 70000)+"\n"))
+	e, ok := errs.As(err)
+	if !ok || e.Rule != "hex_list" || e.Field != "content" || e.Message != "line 2 is longer than 65536 bytes" {
+		t.Fatalf("a line of 70,000 bytes: %v", err)
 	}
 }

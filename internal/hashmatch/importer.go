@@ -219,7 +219,7 @@ func ParseList(format string, data []byte) (NewVersion, *ImportStats, error) {
 func parseHex(data []byte) (NewVersion, error) {
 	var v NewVersion
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	sc.Buffer(make([]byte, 0, 4096), maxHexLine)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -248,11 +248,17 @@ func parseHex(data []byte) (NewVersion, error) {
 		}
 		v.Adds = append(v.Adds, e)
 	}
-	if err := sc.Err(); err != nil {
-		return v, errs.Invalidf("hex_list", "content", "line %d: %v", n+1, err)
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return v, errs.Invalidf("hex_list", "content", "line %d is longer than %d bytes", n+1, maxHexLine)
+	} else if err != nil {
+		return v, err
 	}
 	return v, nil
 }
+
+// maxHexLine is the longest line of a hex list: a hash, a classification
+// and an entry id take a few hundred bytes.
+const maxHexLine = 64 << 10
 
 func lineErr(n int, err error) error {
 	if e, ok := errs.As(err); ok {
