@@ -181,6 +181,42 @@ func TestBODSBadFileChangesNothing(t *testing.T) {
 	})
 }
 
+// TestBODSStatementSize: a file with a statement one byte longer than
+// bods.MaxStatement (a name padded out) is refused naming the statement,
+// and nothing is stored or logged; one of bods.MaxStatement bytes is
+// imported.
+func TestBODSStatementSize(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, b, _ := newRefusalWorld(t, dsn, "size")
+		sized := func(recordID string, size int) []byte {
+			t.Helper()
+			s := b.Entity(recordID, strings.Repeat("n", size-len(b.Entity(recordID, "", "", ""))), "", "")
+			if len(s) != size {
+				t.Fatalf("a statement of %d bytes, want %d", len(s), size)
+			}
+			return s
+		}
+		statements, leaves := w.count(t, "assets_bods_statements"), w.count(t, "log_leaves")
+		r := w.Do(t, "POST", "/api/v1/assets/bods/imports?source=big.jsonl", w.Officer, lines(b.Person("P", "P", ""), sized("BIG", bods.MaxStatement+1)))
+		if r.Status != 422 || r.Str("error.rule") != "statement_size" || r.Str("error.field") != "statements[1]" {
+			t.Fatalf("a statement of %d bytes: %d %s", bods.MaxStatement+1, r.Status, r.Raw)
+		}
+		if len(r.Raw) > 4096 {
+			t.Fatalf("the refusal is %d bytes long", len(r.Raw))
+		}
+		if n := w.count(t, "assets_bods_statements"); n != statements {
+			t.Fatalf("%d statements stored after the refusal, want %d", n, statements)
+		}
+		if n := w.count(t, "log_leaves"); n != leaves {
+			t.Fatalf("%d log entries after the refusal, want %d", n, leaves)
+		}
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=just.jsonl", w.Officer, lines(b.Person("P", "P", ""), sized("JUST", bods.MaxStatement)))
+		if n := w.count(t, "assets_bods_statements"); n != statements+2 {
+			t.Fatalf("%d statements stored after a statement of MaxStatement bytes, want %d", n, statements+2)
+		}
+	})
+}
+
 // TestBODSRefusedLateChangesNothing refuses files whose bad statement
 // comes after several batches of good ones have gone to be stored (a
 // schema fault, then a statementId of an earlier import): the statements

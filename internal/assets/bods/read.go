@@ -1,6 +1,7 @@
 package bods
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -70,6 +71,15 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 			break
 		}
 		raw, err := sp.value()
+		if errors.Is(err, errTooLarge) {
+			// The statements before it are checked first: the first bad
+			// statement is the one a refusal names.
+			if err := flush(); err != nil {
+				return err
+			}
+			return errs.Invalidf("statement_size", fmt.Sprintf("statements[%d]", n),
+				"statement %d is longer than %d bytes", n, MaxStatement)
+		}
 		if err != nil {
 			return notJSON()
 		}

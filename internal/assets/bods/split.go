@@ -23,6 +23,15 @@ type splitter struct {
 // begins.
 var errCut = errors.New("the stream ends inside a value")
 
+// errTooLarge is a value longer than MaxStatement bytes: the splitter
+// stops reading it there, so that a huge statement is never held whole.
+var errTooLarge = errors.New("the value is longer than MaxStatement bytes")
+
+// MaxStatement is the most bytes one statement may take in a file, as
+// given (from its opening brace to its closing one). Real registers'
+// statements are a few kilobytes at most (docs/assets.md, Import).
+const MaxStatement = 64 << 10
+
 func newSplitter(r io.Reader) *splitter {
 	return &splitter{r: r, buf: make([]byte, 0, 64<<10)}
 }
@@ -88,7 +97,9 @@ func (sp *splitter) take() { sp.i++ }
 
 // value cuts the value that begins at the next byte (not a space): an
 // object or an array to its closing bracket, a string to its closing
-// quote, anything else to the next space, comma or bracket.
+// quote, anything else to the next space, comma or bracket. A value longer
+// than MaxStatement is errTooLarge, found before more than about
+// MaxStatement bytes of it are read.
 func (sp *splitter) value() ([]byte, error) {
 	j := sp.i // the end so far, in buf
 	depth, in := 0, false
@@ -103,7 +114,7 @@ func (sp *splitter) value() ([]byte, error) {
 				case '"':
 					in = false
 					if depth == 0 {
-						return sp.cut(j + 1), nil
+						return sp.cut(j + 1)
 					}
 				}
 			case c == '"':
@@ -115,19 +126,22 @@ func (sp *splitter) value() ([]byte, error) {
 					if j == sp.i {
 						return nil, errCut
 					}
-					return sp.cut(j), nil
+					return sp.cut(j)
 				}
 				if depth--; depth == 0 {
-					return sp.cut(j + 1), nil
+					return sp.cut(j + 1)
 				}
 			case depth == 0 && j > sp.i && (c == ',' || inSet(c, space)):
-				return sp.cut(j), nil
+				return sp.cut(j)
 			}
 		}
 		off := j - sp.i
+		if off > MaxStatement {
+			return nil, errTooLarge
+		}
 		if !sp.more() {
 			if depth == 0 && !in && j > sp.i && j <= len(sp.buf) {
-				return sp.cut(len(sp.buf)), nil // a scalar at the end
+				return sp.cut(len(sp.buf)) // a scalar at the end
 			}
 			return nil, errCut
 		}
@@ -136,10 +150,13 @@ func (sp *splitter) value() ([]byte, error) {
 }
 
 // cut hands out buf[sp.i:end] as a slice of the slab.
-func (sp *splitter) cut(end int) []byte {
+func (sp *splitter) cut(end int) ([]byte, error) {
 	n := end - sp.i
+	if n > MaxStatement {
+		return nil, errTooLarge
+	}
 	if n == 0 {
-		return nil // a closing bracket where a value begins: not JSON
+		return nil, nil // a closing bracket where a value begins: not JSON
 	}
 	if cap(sp.slab)-len(sp.slab) < n {
 		sp.slab = make([]byte, 0, max(n, 256<<10))
@@ -147,5 +164,5 @@ func (sp *splitter) cut(end int) []byte {
 	start := len(sp.slab)
 	sp.slab = append(sp.slab, sp.buf[sp.i:end]...)
 	sp.i = end
-	return sp.slab[start : start+n : start+n]
+	return sp.slab[start : start+n : start+n], nil
 }
