@@ -117,14 +117,39 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		return enc.Encode(a)
 	}
 	fmt.Fprintf(stdout, "%s of %s %s (%s), as of import %s, read %s; log entry %d\n", question, a.Root.Type, a.Root.ID, a.Root.Name, a.Source, a.RetrievedAt, a.LogIndex)
-	for _, h := range a.Holdings {
+	line := func(h bods.Holding) {
 		share := bods.ShareText(h.Lo, h.Hi, h.AnyShare)
 		if share == "" {
 			share = "no share given"
 		} else if !h.Known {
 			share += " and more without a share"
 		}
-		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)\n", h.Node.Type, h.Node.ID, h.Node.Name, share, h.PathCount)
+		var notes []string
+		if d := bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare); d != "" {
+			notes = append(notes, d+" directly")
+		}
+		if h.InCycle {
+			notes = append(notes, "in a circle")
+		} else if h.ThroughCycle {
+			notes = append(notes, "through a circle")
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = " (" + strings.Join(notes, ", ") + ")"
+		}
+		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)%s\n", h.Node.Type, h.Node.ID, h.Node.Name, share, h.PathCount, note)
+	}
+	for _, h := range a.Holdings {
+		line(h)
+	}
+	if len(a.Holders) > 0 {
+		fmt.Fprintf(stdout, "  other holders along the chains:\n")
+		for _, h := range a.Holders {
+			line(h)
+		}
+	}
+	for _, g := range a.CycleGroups {
+		fmt.Fprintf(stdout, "  a circle of holdings (none of them an ultimate owner): %s\n", strings.Join(g, ", "))
 	}
 	if len(a.Erased) > 0 {
 		fmt.Fprintf(stdout, "  personal data erased: %s\n", strings.Join(a.Erased, ", "))

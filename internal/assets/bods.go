@@ -901,6 +901,9 @@ func (l *bodsLookup) persons(o *ownership) {
 	for i := range a.Holdings {
 		add(&a.Holdings[i].Node)
 	}
+	for i := range a.Holders {
+		add(&a.Holders[i].Node)
+	}
 	for i := range a.Nodes {
 		add(&a.Nodes[i])
 	}

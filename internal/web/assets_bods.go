@@ -32,7 +32,8 @@ func AssetsBODS(sec *Section, svc *assets.Service) {
 
 type bodsHolding struct {
 	bods.Holding
-	Share string
+	Share, DirectShare string
+	Question           string // the question its record's link asks
 }
 
 type bodsData struct {
@@ -40,6 +41,7 @@ type bodsData struct {
 	Questions        []Option
 	Answer           *assets.OwnershipAnswer
 	Holdings         []bodsHolding
+	Holders          []bodsHolding // the other parties along the chains (owners)
 	Graph            template.HTML
 	Imports          int
 }
@@ -75,8 +77,15 @@ func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, 
 			return
 		} else {
 			d.Answer = a
+			row := func(h bods.Holding) bodsHolding {
+				return bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare),
+					DirectShare: bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare), Question: d.Question}
+			}
 			for _, h := range a.Holdings {
-				d.Holdings = append(d.Holdings, bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare)})
+				d.Holdings = append(d.Holdings, row(h))
+			}
+			for _, h := range a.Holders {
+				d.Holders = append(d.Holders, row(h))
 			}
 			// The drawing is built by bods.SVG, which escapes every text it writes.
 			d.Graph = template.HTML(bods.SVG(a.Answer, d.Question == assets.QuestionOwners))

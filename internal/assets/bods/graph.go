@@ -2,10 +2,12 @@ package bods
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Node is a person or an entity of the graph, by its recordId.
@@ -338,18 +340,36 @@ const (
 // the sum over paths of each path's product of shares, as a range of
 // percentages, capped at 100. Known is false where some path crosses a
 // relationship with no share (control without a counted share); such
-// paths add nothing to the range.
+// paths add nothing to the range. A path is a chain that never meets
+// itself: where it would, it is cut, so that a party in a circle of
+// holdings (InCycle), or one whose chains reach the root through such a
+// circle (ThroughCycle), has a range that counts each chain once and not
+// the shares that go round the circle: at least that, its effective share
+// not settled by the statements (docs/assets.md, Cycles).
 type Holding struct {
-	Node      Node     `json:"node"`
-	Lo        float64  `json:"share_min"`
-	Hi        float64  `json:"share_max"`
-	Known     bool     `json:"share_known"`
-	AnyShare  bool     `json:"any_share"`
-	Direct    bool     `json:"direct"` // one of the paths is a single relationship
-	BO        bool     `json:"beneficial_owner"`
-	Interests []string `json:"interests,omitempty"` // the interest types on the last relationship of each path
-	Paths     []Path   `json:"paths"`
-	PathCount int      `json:"path_count"`
+	Node     Node    `json:"node"`
+	Lo       float64 `json:"share_min"`
+	Hi       float64 `json:"share_max"`
+	Known    bool    `json:"share_known"`
+	AnyShare bool    `json:"any_share"`
+	Direct   bool    `json:"direct"` // one of the paths is a single relationship
+	// DirectLo and DirectHi are what the party holds through its own
+	// relationships with the root alone (DirectAnyShare: one gives a share).
+	DirectLo       float64 `json:"direct_share_min"`
+	DirectHi       float64 `json:"direct_share_max"`
+	DirectAnyShare bool    `json:"direct_any_share"`
+	// Ultimate: no one is declared to hold the party (a person, an entity
+	// without owners, an unspecified party); in answers of UltimateOwners.
+	Ultimate bool `json:"ultimate"`
+	// InCycle: the party is in a circle of holdings (it holds itself,
+	// directly or through others); ThroughCycle: it is, or some chain
+	// between it and the root passes through a party that is.
+	InCycle      bool     `json:"in_cycle"`
+	ThroughCycle bool     `json:"through_cycle"`
+	BO           bool     `json:"beneficial_owner"`
+	Interests    []string `json:"interests,omitempty"` // the interest types on the last relationship of each path
+	Paths        []Path   `json:"paths"`
+	PathCount    int      `json:"path_count"`
 }
 
 // Path is one chain of relationships, from the root outwards, with its
@@ -361,39 +381,53 @@ type Path struct {
 	Known   bool     `json:"share_known"`
 }
 
-// Answer is the answer to a lookup: the root, what is held (Owners for
-// UltimateOwners, Controlled for Controls), and the part of the graph the
-// walk crossed, for drawing it.
+// Answer is the answer to a lookup: the root, what is held, and the part
+// of the graph the walk crossed, for drawing it. For UltimateOwners,
+// Holdings are the ultimate owners and Holders the other parties along
+// the chains (direct holders, intermediate entities, parties in circles,
+// the root where it holds itself); for Controls, Holdings are every
+// entity held and Holders is empty. Cycles counts the chains cut where
+// they would meet themselves; CycleGroups names the parties of each circle
+// of holdings the walk met (each group holds itself through its members),
+// sorted.
 type Answer struct {
-	Root      Node      `json:"root"`
-	Found     bool      `json:"found"`
-	Holdings  []Holding `json:"holdings"`
-	Nodes     []Node    `json:"nodes"`
-	Edges     []Edge    `json:"edges"`
-	Cycles    int       `json:"cycles"`
-	Truncated bool      `json:"truncated"`
+	Root        Node       `json:"root"`
+	Found       bool       `json:"found"`
+	Holdings    []Holding  `json:"holdings"`
+	Holders     []Holding  `json:"holders,omitempty"`
+	Nodes       []Node     `json:"nodes"`
+	Edges       []Edge     `json:"edges"`
+	Cycles      int        `json:"cycles"`
+	CycleGroups [][]string `json:"cycle_groups,omitempty"`
+	Truncated   bool       `json:"truncated"`
 }
 
 type walker struct {
-	g          *Graph
-	up         bool    // towards the owners
-	path       []int32 // the chain walked: the root, then each relationship's record and the party it leads to
-	holdings   []Holding
-	index      map[int32]int // a holding's key (holdingKey) -> its place in holdings
-	nodes      []int32       // the parties crossed, each as often as it was reached
-	edges      []int32       // the relationships crossed, likewise
-	strs       map[int32]string
-	paths      int
-	cycles     int
-	truncated  bool
-	leavesOnly bool
+	g         *Graph
+	up        bool    // towards the owners
+	path      []int32 // the chain walked: the root, then each relationship's record and the party it leads to
+	holdings  []Holding
+	index     map[int32]int // a holding's key (holdingKey) -> its place in holdings
+	nodes     []int32       // the parties crossed, each as often as it was reached
+	edges     []int32       // the relationships crossed, likewise
+	strs      map[int32]string
+	paths     int
+	cycles    int
+	truncated bool
+	recs      []string // the arena the paths' record ids are cut from
+	// ring is a union-find of the parties met in circles (a party holding
+	// itself, directly or through others): each to another of its circle,
+	// a circle's representative to itself. Made at the first circle met.
+	ring map[int32]int32
 }
 
 // UltimateOwners answers who ultimately owns or controls the entity id:
 // every party at the end of a chain of relationships from it (a person, an
-// entity no one is declared to hold, an unspecified party, or the last
-// party before a chain loops back), with what it holds through all the
-// paths found. Cycles are cut where a chain would meet itself, and counted.
+// entity no one is declared to hold, an unspecified party), with what it
+// holds through all the paths found, and every other party along the
+// chains (Answer.Holders), each with what it holds directly. Circles of
+// holdings are cut where a chain would meet itself, counted and named;
+// no party of a circle is an ultimate owner.
 func (g *Graph) UltimateOwners(id string) Answer {
 	return g.walk(id, true)
 }
@@ -409,7 +443,7 @@ func (g *Graph) walk(id string, up bool) Answer {
 	if !ok {
 		return Answer{Root: Node{ID: id}, Nodes: []Node{{ID: id}}}
 	}
-	w := &walker{g: g, up: up, index: make(map[int32]int, 8), leavesOnly: up, path: make([]int32, 1, 16), strs: map[int32]string{root: id}}
+	w := &walker{g: g, up: up, index: make(map[int32]int, 16), holdings: make([]Holding, 0, 16), path: make([]int32, 1, 16), strs: map[int32]string{root: id}}
 	w.path[0] = root
 	w.nodes = append(w.nodes, root)
 	rootNode, found := g.node(root, id)
@@ -419,21 +453,34 @@ func (g *Graph) walk(id string, up bool) Answer {
 	w.nodes = slices.Compact(w.nodes)
 	slices.SortFunc(w.edges, func(a, b int32) int { return byID(g.edges[a].record, g.edges[b].record) })
 	w.edges = slices.Compact(w.edges) // one edge a record
+	w.circles()
 	sl := &g.slots[root]
 	a := Answer{Root: rootNode, Found: found || sl.owners.first >= 0 || sl.owned.first >= 0, Cycles: w.cycles, Truncated: w.truncated,
-		Holdings: w.holdings, Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
-	for i := range a.Holdings {
-		h := &a.Holdings[i]
-		h.Lo, h.Hi = math.Min(h.Lo, 100), math.Min(h.Hi, 100)
+		CycleGroups: w.groups(), Nodes: sized[Node](len(w.nodes)), Edges: sized[Edge](len(w.edges))}
+	for i := range w.holdings {
+		h := &w.holdings[i]
+		h.Lo, h.Hi = settle(h.Lo), settle(h.Hi)
+		h.DirectLo, h.DirectHi = settle(h.DirectLo), settle(h.DirectHi)
 		sort.Strings(h.Interests)
 		h.Interests = slices.Compact(h.Interests)
+		slices.SortFunc(h.Paths, func(a, b Path) int { return slices.Compare(a.Records, b.Records) })
 	}
-	sort.SliceStable(a.Holdings, func(i, j int) bool {
-		if a.Holdings[i].Hi != a.Holdings[j].Hi {
-			return a.Holdings[i].Hi > a.Holdings[j].Hi
+	// The ultimate owners first, then the other holders, in place.
+	n := 0
+	for i := range w.holdings {
+		if !up || w.holdings[i].Ultimate {
+			w.holdings[n], w.holdings[i] = w.holdings[i], w.holdings[n]
+			n++
 		}
-		return a.Holdings[i].Node.ID < a.Holdings[j].Node.ID
-	})
+	}
+	if n > 0 {
+		a.Holdings = w.holdings[:n:n]
+	}
+	if n < len(w.holdings) {
+		a.Holders = w.holdings[n:]
+	}
+	sortHoldings(a.Holdings)
+	sortHoldings(a.Holders)
 	for _, n := range w.nodes {
 		node, _ := g.node(n, w.str(n))
 		a.Nodes = append(a.Nodes, node)
@@ -447,6 +494,30 @@ func (g *Graph) walk(id string, up bool) Answer {
 		a.Edges = append(a.Edges, x)
 	}
 	return a
+}
+
+// settle caps a share at 100 and rounds it to 10 decimals, so that the sum
+// of the same chains' shares reads the same whatever order they were added
+// in.
+func settle(x float64) float64 {
+	return math.Round(math.Min(x, 100)*1e10) / 1e10
+}
+
+// sortHoldings orders holdings by their largest share, then by record id
+// (an unspecified party's by its relationship's, the end of its paths).
+func sortHoldings(hs []Holding) {
+	slices.SortFunc(hs, func(a, b Holding) int {
+		if a.Hi != b.Hi {
+			if a.Hi > b.Hi {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.Node.ID, b.Node.ID); c != 0 || len(a.Paths) == 0 || len(b.Paths) == 0 {
+			return c
+		}
+		return slices.Compare(a.Paths[0].Records, b.Paths[0].Records)
+	})
 }
 
 // sized is an empty slice with room for n, nil when n is 0 (an answer
@@ -468,14 +539,15 @@ func (w *walker) str(i int32) string {
 	return s
 }
 
-// onPath tells whether the party id is on the chain walked (a cycle).
-func (w *walker) onPath(id int32) bool {
+// onPath is where the party id is on the chain walked (a cycle), -1 where
+// it is not.
+func (w *walker) onPath(id int32) int {
 	for i := 0; i < len(w.path); i += 2 {
 		if w.path[i] == id {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // first is the first edge to walk on from id, -1 for none.
@@ -489,36 +561,44 @@ func (w *walker) first(id int32) int32 {
 // step walks on from id, reached with the share range [lo, hi] (known says
 // whether every step so far had a share).
 func (w *walker) step(id int32, lo, hi float64, known bool, depth int) {
-	first := w.first(id)
-	moved := false
-	for k := first; k >= 0; k = w.g.linkOf(k, w.up).next {
+	for k := w.first(id); k >= 0; k = w.g.linkOf(k, w.up).next {
 		e := &w.g.edges[k]
 		other := e.subject
 		if w.up {
 			other = e.party
 		}
 		w.edges = append(w.edges, k)
-		if other >= 0 && w.onPath(other) {
+		at := -1
+		if other >= 0 {
+			at = w.onPath(other)
+		}
+		if at > 0 {
 			w.cycles++
+			w.circle(at)
 			continue
 		}
 		if w.paths >= MaxPaths || depth >= MaxDepth {
 			w.truncated = true
 			continue
 		}
-		moved = true
 		nlo, nhi, nknown := lo, hi, known && e.hasShare
 		if e.hasShare {
 			nlo, nhi = lo*e.lo/100, hi*e.hi/100
 		}
+		w.path = append(w.path, e.record)
+		if at == 0 {
+			// Back at the root: the root holds itself through this chain.
+			w.cycles++
+			w.circle(0)
+			w.add(other, e, nlo, nhi, nknown, depth == 0, false)
+			w.path = w.path[:len(w.path)-1]
+			continue
+		}
 		if other >= 0 {
 			w.nodes = append(w.nodes, other)
 		}
-		w.path = append(w.path, e.record)
 		terminal := other < 0 || w.first(other) < 0
-		if !w.leavesOnly || terminal {
-			w.add(other, e, nlo, nhi, nknown, depth == 0)
-		}
+		w.add(other, e, nlo, nhi, nknown, depth == 0, w.up && terminal)
 		if !terminal {
 			w.path = append(w.path, other)
 			w.step(other, nlo, nhi, nknown, depth+1)
@@ -526,10 +606,108 @@ func (w *walker) step(id int32, lo, hi float64, known bool, depth int) {
 		}
 		w.path = w.path[:len(w.path)-1]
 	}
-	// An owner whose every owner leads back into the chain ends it.
-	if w.leavesOnly && !moved && depth > 0 && first >= 0 {
-		w.addTerminal(w.path[len(w.path)-1], lo, hi, known)
+}
+
+// circle notes the parties of the chain from its place at to its end as
+// one circle: the chain's last relationship leads back to the party at.
+func (w *walker) circle(at int) {
+	if w.ring == nil {
+		w.ring = make(map[int32]int32, 8)
 	}
+	top := w.find(w.path[at])
+	for i := at + 2; i < len(w.path); i += 2 {
+		if r := w.find(w.path[i]); r != top {
+			w.ring[r] = top
+		}
+	}
+}
+
+// find is the representative of the circle of the party id, adding the
+// party as a circle of its own when it is in none.
+func (w *walker) find(id int32) int32 {
+	if _, ok := w.ring[id]; !ok {
+		w.ring[id] = id
+		return id
+	}
+	r := id
+	for w.ring[r] != r {
+		r = w.ring[r]
+	}
+	for id != r { // the way to r made short for the next find
+		next := w.ring[id]
+		w.ring[id] = r
+		id = next
+	}
+	return r
+}
+
+// circles marks the holdings of parties in circles (InCycle) and of those
+// whose chains to the root pass through one (ThroughCycle: every party
+// the walk reached from a party in a circle, found along the graph's
+// lists as the walk went; the flag is the search's mark).
+func (w *walker) circles() {
+	if len(w.ring) == 0 {
+		return
+	}
+	queue := make([]int32, 0, len(w.ring))
+	for id := range w.ring {
+		if i, ok := w.index[id]; ok {
+			w.holdings[i].InCycle, w.holdings[i].ThroughCycle = true, true
+		}
+		queue = append(queue, id)
+	}
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for k := w.first(id); k >= 0; k = w.g.linkOf(k, w.up).next {
+			e := &w.g.edges[k]
+			to := e.subject
+			if w.up {
+				to = e.party
+			}
+			key := to
+			if to < 0 {
+				key = ^e.record // an unspecified party's holding
+			}
+			if i, ok := w.index[key]; ok && !w.holdings[i].ThroughCycle {
+				w.holdings[i].ThroughCycle = true
+				if to >= 0 {
+					queue = append(queue, to)
+				}
+			}
+		}
+	}
+}
+
+// groups are the circles' parties, each group sorted, the groups by their
+// first party.
+func (w *walker) groups() [][]string {
+	if len(w.ring) == 0 {
+		return nil
+	}
+	type member struct {
+		top int32
+		id  string
+	}
+	ms := make([]member, 0, len(w.ring))
+	for id := range w.ring {
+		ms = append(ms, member{w.find(id), w.str(id)})
+	}
+	slices.SortFunc(ms, func(a, b member) int {
+		if c := cmp.Compare(a.top, b.top); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	var groups [][]string
+	for i, m := range ms {
+		if i == 0 || m.top != ms[i-1].top {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], m.id)
+	}
+	slices.SortFunc(groups, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	return groups
 }
 
 // holding is the holding of the party id (-1: the unspecified party of
@@ -564,22 +742,37 @@ func (h *Holding) count(lo, hi float64, known bool) {
 	}
 }
 
-// pathRecords is the chain walked as record ids, with room for one more.
-func (w *walker) pathRecords() []string {
-	r := make([]string, 0, len(w.path)+1)
-	for _, i := range w.path {
-		r = append(r, w.str(i))
+// pathRecords is the chain walked as record ids, then end, cut from the
+// walk's arena of them (one allocation for many paths).
+func (w *walker) pathRecords(end string) []string {
+	n := len(w.path) + 1
+	if cap(w.recs)-len(w.recs) < n {
+		w.recs = make([]string, 0, max(n, 128))
 	}
-	return r
+	start := len(w.recs)
+	for _, i := range w.path {
+		w.recs = append(w.recs, w.str(i))
+	}
+	w.recs = append(w.recs, end)
+	return w.recs[start : start+n : start+n]
 }
 
 // add counts the path that ends with the relationship e at the party id
-// (-1 for its unspecified party).
-func (w *walker) add(id int32, e *edge, lo, hi float64, known, direct bool) {
+// (-1 for its unspecified party); direct: e is the root's own
+// relationship; ultimate: no one holds the party.
+func (w *walker) add(id int32, e *edge, lo, hi float64, known, direct, ultimate bool) {
 	w.paths++
 	h := w.holding(id, e.record)
 	h.count(lo, hi, known)
-	h.Direct = h.Direct || direct
+	h.Ultimate = ultimate
+	if direct {
+		h.Direct = true
+		if e.hasShare {
+			h.DirectLo += e.lo
+			h.DirectHi += e.hi
+			h.DirectAnyShare = true
+		}
+	}
 	for _, in := range w.g.interests[e.list] {
 		h.Interests = append(h.Interests, in.Type)
 		h.BO = h.BO || in.BO
@@ -591,16 +784,6 @@ func (w *walker) add(id int32, e *edge, lo, hi float64, known, direct bool) {
 		} else {
 			end = "unspecified:" + w.str(e.record)
 		}
-		h.Paths = append(h.Paths, Path{Records: append(w.pathRecords(), end), Lo: lo, Hi: hi, Known: known})
-	}
-}
-
-// addTerminal records the last party of a chain that loops back.
-func (w *walker) addTerminal(id int32, lo, hi float64, known bool) {
-	w.paths++
-	h := w.holding(id, -1)
-	h.count(lo, hi, known)
-	if len(h.Paths) < keepPath {
-		h.Paths = append(h.Paths, Path{Records: w.pathRecords(), Lo: lo, Hi: hi, Known: known})
+		h.Paths = append(h.Paths, Path{Records: w.pathRecords(end), Lo: lo, Hi: hi, Known: known})
 	}
 }

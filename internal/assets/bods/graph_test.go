@@ -2,7 +2,9 @@ package bods
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,12 +24,23 @@ func graphOf(t *testing.T, lines ...[]byte) *Graph {
 
 func holding(t *testing.T, a Answer, id string) Holding {
 	t.Helper()
-	for _, h := range a.Holdings {
+	return holdingIn(t, a.Holdings, id)
+}
+
+// holder is the holding of id among an answer's holders (not ultimate).
+func holder(t *testing.T, a Answer, id string) Holding {
+	t.Helper()
+	return holdingIn(t, a.Holders, id)
+}
+
+func holdingIn(t *testing.T, hs []Holding, id string) Holding {
+	t.Helper()
+	for _, h := range hs {
 		if h.Node.ID == id {
 			return h
 		}
 	}
-	t.Fatalf("%s not among %+v", id, a.Holdings)
+	t.Fatalf("%s not among %+v", id, hs)
 	return Holding{}
 }
 
@@ -94,8 +107,10 @@ func TestRangesMultiply(t *testing.T) {
 }
 
 // TestCycles: A is held by B, B by C, and C by B (a loop), C also by P.
-// The walk ends, counts the loop, and finds P; a pure loop ends at the
-// last party before it closes.
+// The walk ends, counts the loop, finds P (whose share through the loop
+// is the chain's, 35%, flagged as going through it) and names B and C as
+// a circle, holders of A but not its ultimate owners; a pure loop has no
+// ultimate owner.
 func TestCycles(t *testing.T) {
 	b := &Builder{Prefix: "t3", Date: "2026-01-01", Publisher: "p"}
 	g := graphOf(t,
@@ -104,21 +119,26 @@ func TestCycles(t *testing.T) {
 		b.Relationship("r3", "C", "B", []float64{30}, ""), b.Relationship("r4", "C", "P", []float64{70}, ""),
 	)
 	a := g.UltimateOwners("A")
-	if a.Cycles == 0 {
-		t.Fatal("the loop B-C-B was not counted")
+	if a.Cycles == 0 || len(a.CycleGroups) != 1 || strings.Join(a.CycleGroups[0], " ") != "B C" {
+		t.Fatalf("the loop B-C-B: %d cut, groups %v", a.Cycles, a.CycleGroups)
 	}
 	p := holding(t, a, "P")
-	if !near(p.Lo, 35) {
-		t.Fatalf("P holds %+v, want 100 × 50 × 70 = 35%%", p)
+	if !near(p.Lo, 35) || !p.Ultimate || p.InCycle || !p.ThroughCycle || len(a.Holdings) != 1 {
+		t.Fatalf("P holds %+v, want 100 × 50 × 70 = 35%% through the loop", p)
+	}
+	bh, ch := holder(t, a, "B"), holder(t, a, "C")
+	if !bh.Direct || !near(bh.DirectLo, 100) || !bh.InCycle || bh.Ultimate || ch.Direct || !near(ch.Lo, 50) || !ch.InCycle {
+		t.Fatalf("B and C hold %+v and %+v", bh, ch)
 	}
 	if c := g.Controls("P"); len(c.Holdings) != 3 || c.Cycles == 0 {
 		t.Fatalf("P controls %+v", c)
 	}
-	// A pure loop: X held by Y, Y by X.
+	// A pure loop: X held by Y, Y by X. Y holds X directly, X holds itself
+	// through Y; neither is an ultimate owner.
 	g2 := graphOf(t, b.Entity("X", "X", "", ""), b.Entity("Y", "Y", "", ""),
 		b.Relationship("x1", "X", "Y", []float64{100}, ""), b.Relationship("x2", "Y", "X", []float64{100}, ""))
 	a2 := g2.UltimateOwners("X")
-	if a2.Cycles != 1 || len(a2.Holdings) != 1 || a2.Holdings[0].Node.ID != "Y" {
+	if a2.Cycles != 1 || len(a2.Holdings) != 0 || len(a2.Holders) != 2 || !holder(t, a2, "Y").Direct || !holder(t, a2, "X").InCycle {
 		t.Fatalf("a pure loop answers %+v", a2)
 	}
 	// A long loop does not run away: a ring of 200 entities.
@@ -129,6 +149,118 @@ func TestCycles(t *testing.T) {
 	a3 := graphOf(t, lines...).UltimateOwners("e000")
 	if !a3.Truncated {
 		t.Fatalf("a ring deeper than MaxDepth answered %d holdings without saying it was cut", len(a3.Holdings))
+	}
+}
+
+// circular is the outside tester's case: A, B and C hold one another in
+// a circle, and A holds 10% of itself (R3); no one outside is declared.
+func circular(b *Builder) [][]byte {
+	return [][]byte{b.Entity("CY-A", "A", "", ""), b.Entity("CY-B", "B", "", ""), b.Entity("CY-C", "C", "", ""),
+		b.Relationship("R1", "CY-A", "CY-B", []float64{60}, ""), b.Relationship("R2", "CY-B", "CY-A", []float64{60}, ""),
+		b.Relationship("R3", "CY-A", "CY-A", []float64{10}, ""), b.Relationship("R4", "CY-B", "CY-C", []float64{40}, ""),
+		b.Relationship("R5", "CY-C", "CY-A", []float64{40}, "")}
+}
+
+// TestCircularHoldings: in a circle of holdings every direct holder is
+// listed with its direct share, every party of the circle is a holder
+// flagged in_cycle and none is an ultimate owner, the circle is named,
+// and the answers are the same whatever the order of the statements.
+func TestCircularHoldings(t *testing.T) {
+	b := &Builder{Prefix: "circular", Date: "2026-01-01", Publisher: "p"}
+	all, err := ReadAll(bytes.NewReader(bytes.Join(circular(b), []byte("\n"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := func(stmts []*Statement) string {
+		g := NewGraph()
+		for _, s := range stmts {
+			g.Apply(s)
+		}
+		var out []byte
+		for _, id := range []string{"CY-A", "CY-B", "CY-C"} {
+			for _, a := range []Answer{g.UltimateOwners(id), g.Controls(id)} {
+				j, err := json.Marshal(a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(append(out, j...), '\n')
+			}
+		}
+		return string(out)
+	}
+	g := graphOf(t, circular(b)...)
+	a := g.UltimateOwners("CY-A")
+	if len(a.Holdings) != 0 || len(a.Holders) != 3 || len(a.CycleGroups) != 1 || strings.Join(a.CycleGroups[0], " ") != "CY-A CY-B CY-C" {
+		t.Fatalf("owners of A: %+v", a)
+	}
+	for _, want := range []struct {
+		id                     string
+		direct                 bool
+		directShare, lo, paths float64
+	}{
+		{"CY-B", true, 60, 60, 1},            // A←B
+		{"CY-A", true, 10, 10 + 36 + 9.6, 3}, // A←A, A←B←A, A←B←C←A
+		{"CY-C", false, 0, 24, 1},            // A←B←C
+	} {
+		h := holder(t, a, want.id)
+		if h.Direct != want.direct || !near(h.DirectLo, want.directShare) || !near(h.DirectHi, want.directShare) || !near(h.Lo, want.lo) ||
+			h.PathCount != int(want.paths) || !h.InCycle || !h.ThroughCycle || h.Ultimate {
+			t.Fatalf("%s holds %+v of A, want direct %v (%v%%), %v%% through %v chains, in the circle", want.id, h, want.direct, want.directShare, want.lo, want.paths)
+		}
+	}
+	c := g.UltimateOwners("CY-C")
+	if h := holder(t, c, "CY-A"); !h.Direct || !near(h.DirectLo, 40) || !h.InCycle || len(c.Holdings) != 0 {
+		t.Fatalf("owners of C: %+v", c)
+	}
+	if h := holder(t, c, "CY-B"); h.Direct || !near(h.Lo, 24) {
+		t.Fatalf("B holds %+v of C", h)
+	}
+	// Every order of the five relationships, the entities before them or
+	// after, gives the same answers, byte for byte.
+	want := answers(all)
+	ents, rels := all[:3], slices.Clone(all[3:])
+	n := 0
+	var permute func(k int)
+	permute = func(k int) {
+		if k == len(rels) {
+			for _, order := range [][]*Statement{slices.Concat(ents, rels), slices.Concat(rels, ents)} {
+				n++
+				if got := answers(order); got != want {
+					t.Fatalf("order %d answers\n%s\nwant\n%s", n, got, want)
+				}
+			}
+			return
+		}
+		for i := k; i < len(rels); i++ {
+			rels[k], rels[i] = rels[i], rels[k]
+			permute(k + 1)
+			rels[k], rels[i] = rels[i], rels[k]
+		}
+	}
+	permute(0)
+	if n != 240 {
+		t.Fatalf("%d orders tried", n)
+	}
+}
+
+// TestSelfHolding: an entity that holds 10% of itself (treasury shares)
+// lists itself as a direct holder of 10%, in a circle of its own, and its
+// other owner, a person, as its ultimate owner with 90%.
+func TestSelfHolding(t *testing.T) {
+	b := &Builder{Prefix: "self", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t, b.Entity("S", "S", "", ""), b.Person("P", "P", ""),
+		b.Relationship("s1", "S", "S", []float64{10}, ""), b.Relationship("s2", "S", "P", []float64{90}, ""))
+	a := g.UltimateOwners("S")
+	s := holder(t, a, "S")
+	if !s.Direct || !near(s.DirectLo, 10) || !near(s.Lo, 10) || !s.InCycle || s.Ultimate || a.Cycles != 1 ||
+		len(a.CycleGroups) != 1 || strings.Join(a.CycleGroups[0], " ") != "S" {
+		t.Fatalf("S's own holding: %+v in %+v", s, a)
+	}
+	if p := holding(t, a, "P"); !p.Ultimate || !p.Direct || !near(p.Lo, 90) || p.InCycle || !p.ThroughCycle {
+		t.Fatalf("P holds %+v", p)
+	}
+	if c := g.Controls("S"); len(c.Holdings) != 1 || c.Holdings[0].Node.ID != "S" || !c.Holdings[0].InCycle {
+		t.Fatalf("S controls %+v", c)
 	}
 }
 
