@@ -27,9 +27,15 @@ const (
 	DefaultMaxBytes = 64 << 20
 	// DefaultMaxPixels caps width*height as declared in the image header,
 	// checked before any pixel is decoded: 100 megapixels, larger than any
-	// camera photo, and at most about 1 GB of decoder memory (16-bit RGBA
-	// or progressive JPEG being the worst cases).
+	// camera photo.
 	DefaultMaxPixels = 100_000_000
+	// DefaultMaxDecodeBytes caps the memory a decode may take, as estimated
+	// from the header before any pixel is decoded ([Header.DecodeBytes]):
+	// 1 GiB. Pixels alone do not bound it: a decoder takes from 1 byte a
+	// pixel (grey, palette) to 8 (16-bit RGBA PNG) and 15 (progressive
+	// JPEG of full-resolution colour), so a 100-megapixel image may take
+	// 100 MB or 1.5 GB.
+	DefaultMaxDecodeBytes = 1 << 30
 )
 
 // Errors returned (wrapped, test with errors.Is) when an input is refused.
@@ -52,6 +58,9 @@ var (
 	ErrCorrupt = errors.New("pdq: corrupt image")
 	// ErrTooManyPixels means the declared dimensions exceed the pixel limit.
 	ErrTooManyPixels = errors.New("pdq: image dimensions too large")
+	// ErrDecodeMemory means decoding the image would take more memory than
+	// the limit, by its header.
+	ErrDecodeMemory = errors.New("pdq: image needs too much memory to decode")
 	// ErrTooSmall means the image is narrower or shorter than
 	// [MinDimension] pixels, below which the reference returns a
 	// meaningless all-zero hash.
@@ -66,9 +75,12 @@ type Options struct {
 	// DefaultMaxBytes.
 	MaxBytes int64
 	// MaxPixels refuses images whose header declares more than this many
-	// pixels; 0 means DefaultMaxPixels. Peak memory of a decode is roughly
-	// 4 to 8 bytes per pixel, depending on the format.
+	// pixels; 0 means DefaultMaxPixels.
 	MaxPixels int64
+	// MaxDecodeBytes refuses images whose decode would take more memory
+	// than this, by the estimate of [Header.DecodeBytes]; 0 means
+	// DefaultMaxDecodeBytes.
+	MaxDecodeBytes int64
 	// Orient applies a JPEG's EXIF Orientation before hashing, so that the
 	// hash is that of the image as people see it. By default it is ignored,
 	// as the C++ reference ignores it: hashes meant for other PDQ tools (hash
@@ -81,6 +93,13 @@ func (o Options) maxBytes() int64 {
 		return DefaultMaxBytes
 	}
 	return o.MaxBytes
+}
+
+func (o Options) maxDecodeBytes() int64 {
+	if o.MaxDecodeBytes <= 0 {
+		return DefaultMaxDecodeBytes
+	}
+	return o.MaxDecodeBytes
 }
 
 func (o Options) maxPixels() int64 {
@@ -245,13 +264,18 @@ func hasPrefix(p string) func([]byte) bool {
 type Header struct {
 	Format        string // jpeg, png, gif, webp, bmp or tiff
 	Width, Height int
+	// DecodeBytes estimates, on the high side, the most memory decoding and
+	// hashing the image takes, from what its header says of its layout:
+	// format, JPEG components, sampling and progressive coding, PNG bit
+	// depth, colour type and interlacing.
+	DecodeBytes int64
 }
 
 // Pixels is the declared width times height.
 func (h Header) Pixels() int64 { return int64(h.Width) * int64(h.Height) }
 
 // Inspect reads an encoded image's header and checks it against the limits
-// (format, byte size, minimum dimensions, MaxPixels) without decoding a
+// (format, byte size, minimum dimensions, MaxPixels, MaxDecodeBytes) without decoding a
 // pixel, so that a caller can reserve memory for the decode first. Refusals
 // are those of [Options.Decode]. [Options.Open] does the same and keeps the
 // parsed header for the decode.
@@ -277,20 +301,20 @@ func (o Options) Open(data []byte) (*Encoded, error) {
 	if int64(len(data)) > o.maxBytes() {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), o.maxBytes())
 	}
-	f, cfg, err := o.header(data)
+	f, cfg, cost, err := o.header(data)
 	if err != nil {
 		return nil, err
 	}
-	return &Encoded{Header: Header{Format: f.name, Width: cfg.Width, Height: cfg.Height}, data: data, f: f}, nil
+	return &Encoded{Header: Header{Format: f.name, Width: cfg.Width, Height: cfg.Height, DecodeBytes: cost}, data: data, f: f}, nil
 }
 
 // Bytes returns the encoded image.
 func (e *Encoded) Bytes() []byte { return e.data }
 
-func (o Options) header(data []byte) (*format, image.Config, error) {
+func (o Options) header(data []byte) (*format, image.Config, int64, error) {
 	var cfg image.Config
 	if len(data) == 0 {
-		return nil, cfg, ErrEmpty
+		return nil, cfg, 0, ErrEmpty
 	}
 	var f *format
 	for i := range formats {
@@ -300,23 +324,31 @@ func (o Options) header(data []byte) (*format, image.Config, error) {
 		}
 	}
 	if f == nil {
-		return nil, cfg, ErrUnknownFormat
+		return nil, cfg, 0, ErrUnknownFormat
 	}
 	err := guard(func() (err error) {
 		cfg, err = f.config(bytes.NewReader(data))
 		return err
 	})
 	if err != nil {
-		return nil, cfg, f.decodeError(data, err)
+		return nil, cfg, 0, f.decodeError(data, err)
 	}
 	if cfg.Width < MinDimension || cfg.Height < MinDimension {
-		return nil, cfg, fmt.Errorf("%w: %s %dx%d, need at least %dx%d", ErrTooSmall, f.name, cfg.Width, cfg.Height, MinDimension, MinDimension)
+		return nil, cfg, 0, fmt.Errorf("%w: %s %dx%d, need at least %dx%d", ErrTooSmall, f.name, cfg.Width, cfg.Height, MinDimension, MinDimension)
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > o.maxPixels() {
-		return nil, cfg, fmt.Errorf("%w: %s %dx%d is %d pixels, limit %d", ErrTooManyPixels, f.name, cfg.Width, cfg.Height, px, o.maxPixels())
+		return nil, cfg, 0, fmt.Errorf("%w: %s %dx%d is %d pixels, limit %d", ErrTooManyPixels, f.name, cfg.Width, cfg.Height, px, o.maxPixels())
 	}
-	return f, cfg, nil
+	cost := decodeCost(f, cfg, data)
+	if cost > o.maxDecodeBytes() {
+		return nil, cfg, 0, fmt.Errorf("%w: %s %dx%d needs about %d MiB, limit %d MiB", ErrDecodeMemory, f.name, cfg.Width, cfg.Height,
+			mib(cost), o.maxDecodeBytes()>>20)
+	}
+	return f, cfg, cost, nil
 }
+
+// mib is n bytes in MiB, rounded up.
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
 
 func (o Options) decodeBytes(data []byte) (image.Image, Orientation, error) {
 	e, err := o.Open(data)

@@ -112,7 +112,7 @@ func TestOptionsMaxPixels(t *testing.T) {
 func TestInspect(t *testing.T) {
 	for _, name := range []string{"png", "jpeg", "gif", "bmp", "tiff"} {
 		h, err := Options{}.Inspect(encode(t, name, testImage(37, 21)))
-		if err != nil || h != (Header{Format: name, Width: 37, Height: 21}) || h.Pixels() != 37*21 {
+		if err != nil || h.Format != name || h.Width != 37 || h.Height != 21 || h.Pixels() != 37*21 || h.DecodeBytes < 37*21 {
 			t.Errorf("%s: %+v, %v", name, h, err)
 		}
 	}
@@ -120,7 +120,7 @@ func TestInspect(t *testing.T) {
 	if _, err := (Options{}).Inspect(huge); !errors.Is(err, ErrTooManyPixels) {
 		t.Errorf("400 MP: err = %v, want ErrTooManyPixels", err)
 	}
-	if h, err := (Options{MaxPixels: 400_000_000}).Inspect(huge); err != nil || h.Pixels() != 400_000_000 {
+	if h, err := (Options{MaxPixels: 400_000_000, MaxDecodeBytes: 1 << 40}).Inspect(huge); err != nil || h.Pixels() != 400_000_000 {
 		t.Errorf("400 MP under a 400 MP limit: %+v, %v", h, err)
 	}
 	for _, c := range []struct {
