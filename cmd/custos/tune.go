@@ -22,7 +22,8 @@ type tuneFlags struct {
 	minQuality, suppression, quarantineLimit int
 	quarantineWindow, videoTimeout           time.Duration
 	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
-	maxPixelsMP, decodeBudgetMP              int64
+	maxPixelsMP, decodeBudgetMiB             int64
+	decodeBudgetMP                           int64 // deprecated: --hm-decode-budget-mib
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
@@ -39,7 +40,8 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&t.quarantineWindow, "hm-quarantine-window", hashmatch.DefaultQuarantineWindow, "hash matching: the window of --hm-quarantine-limit")
 	fs.Int64Var(&t.maxUploadMiB, "hm-max-upload-mib", hashmatch.DefaultMaxUpload>>20, "hash matching: largest uploaded image, in MiB")
 	fs.Int64Var(&t.maxPixelsMP, "hm-max-pixels-mp", pdq.DefaultMaxPixels/1_000_000, "hash matching: refuse an uploaded image that declares more megapixels")
-	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", hashmatch.DefaultDecodeBudget/1_000_000, "hash matching: megapixels of uploaded images decoded at once; more wait (bounds decoder memory)")
+	fs.Int64Var(&t.decodeBudgetMiB, "hm-decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "hash matching: MiB of decoder memory for the uploaded images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused")
+	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", 0, "deprecated, use --hm-decode-budget-mib: N megapixels set it to 8N MiB, 8 bytes a pixel being the most the old pixel budget's documentation allowed for")
 	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
@@ -67,7 +69,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}{
 		{"hm-min-quality", int64(t.minQuality)}, {"hm-suppression-radius", int64(t.suppression)},
 		{"hm-quarantine-limit", int64(t.quarantineLimit)}, {"hm-quarantine-window", int64(t.quarantineWindow)},
-		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mp", t.decodeBudgetMP},
+		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mib", t.decodeBudgetMiB},
 		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
 		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
 		{"disclosure-threshold", int64(t.disclosureThreshold)},
@@ -78,6 +80,15 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 			return &exitError{2, fmt.Sprintf("--%s must be positive", p.name)}
 		}
 	}
+	budget := t.decodeBudgetMiB << 20
+	switch {
+	case t.decodeBudgetMP < 0:
+		return &exitError{2, "--hm-decode-budget-mp must be positive"}
+	case t.decodeBudgetMP > 0 && t.decodeBudgetMiB != hashmatch.DefaultDecodeBudget>>20:
+		return &exitError{2, "give --hm-decode-budget-mib alone: --hm-decode-budget-mp is its deprecated form"}
+	case t.decodeBudgetMP > 0:
+		budget = t.decodeBudgetMP * 8 << 20
+	}
 	switch {
 	case t.minQuality > 100:
 		return &exitError{2, "--hm-min-quality must be at most 100"}
@@ -87,7 +98,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	cfg.Hashmatch = hashmatch.Config{
 		MinQuality: t.minQuality, SuppressionRadius: t.suppression,
 		QuarantineLimit: t.quarantineLimit, QuarantineWindow: t.quarantineWindow,
-		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: t.decodeBudgetMP * 1_000_000,
+		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: budget,
 		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
 		IndexDir: t.indexDir,
 	}

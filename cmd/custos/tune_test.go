@@ -32,13 +32,18 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 		return cfg
 	}
 	want := hashmatch.Config{MinQuality: 60, SuppressionRadius: 8, QuarantineLimit: 10, QuarantineWindow: time.Hour,
-		MaxUpload: 3 << 20, MaxPixels: 50_000_000, DecodeBudget: 200_000_000, MaxVideoUpload: 64 << 20,
+		MaxUpload: 3 << 20, MaxPixels: 50_000_000, DecodeBudget: 200 << 20, MaxVideoUpload: 64 << 20,
 		MaxBatchUpload: 10 << 20, VideoTimeout: time.Minute}
 	cfg := parse("--hm-min-quality", "60", "--hm-suppression-radius", "8", "--hm-quarantine-limit", "10",
-		"--hm-quarantine-window", "1h", "--hm-max-upload-mib", "3", "--hm-max-pixels-mp", "50", "--hm-decode-budget-mp", "200",
-		"--hm-max-video-upload-mib", "64", "--hm-max-batch-upload-mib", "10", "--hm-video-timeout", "1m", "--large-bodies", "2")
+		"--hm-quarantine-window", "1h", "--hm-max-upload-mib", "3", "--hm-max-pixels-mp", "50", "--hm-decode-budget-mib", "200",
+		"--hm-max-video-upload-mib", "64", "--hm-max-batch-upload-mib", "10", "--hm-video-timeout", "1m",
+		"--large-bodies", "2")
 	if cfg.Hashmatch != want || cfg.LargeBodies != 2 {
 		t.Errorf("flags gave %+v, large bodies %d;\nwant %+v, 2", cfg.Hashmatch, cfg.LargeBodies, want)
+	}
+	// The pixel budget's flag of old still works, at 8 bytes a pixel.
+	if cfg := parse("--hm-decode-budget-mp", "100"); cfg.Hashmatch.DecodeBudget != 800<<20 {
+		t.Errorf("--hm-decode-budget-mp 100 gave a budget of %d bytes, want %d", cfg.Hashmatch.DecodeBudget, 800<<20)
 	}
 	// Without flags, the built-in values.
 	cfg = parse()

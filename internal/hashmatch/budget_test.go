@@ -29,19 +29,26 @@ func pngOf(t *testing.T, w, h int) []byte {
 	return buf.Bytes()
 }
 
-// TestDecodeBudget checks that an upload waits until the pixels its header
-// declares fit in the decode budget, gives up with its context, and that an
-// image larger than the whole budget still gets decoded alone.
+// TestDecodeBudget checks that an upload waits until the memory its header
+// says its decode takes fits in the decode budget, gives up with its
+// context, that the budget is given back, and that an image whose decode
+// alone would take more than the options allow is refused before any
+// waiting, naming the rule.
 func TestDecodeBudget(t *testing.T) {
-	opt := pdq.Options{MaxBytes: 1 << 20}
-	b := newDecodeBudget(10_000)
-	small := pngOf(t, 100, 100) // 10,000 pixels: the whole budget
+	small := pngOf(t, 100, 100)
+	hd, err := pdq.Options{}.Inspect(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := hd.DecodeBytes
+	opt := pdq.Options{MaxBytes: 1 << 20, MaxDecodeBytes: cost}
+	b := newDecodeBudget(cost) // room for the small image alone
 
-	if !b.sem.TryAcquire(1) { // another decode holds one pixel
+	if !b.sem.TryAcquire(1) { // another decode holds one byte
 		t.Fatal("fresh budget is full")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	_, err := hashImage(ctx, bytes.NewReader(small), opt, b)
+	_, err = hashImage(ctx, bytes.NewReader(small), opt, b)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("decoded although the budget had no room: err = %v", err)
@@ -60,15 +67,17 @@ func TestDecodeBudget(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("after the budget freed: %v", err)
 	}
-
-	// 40,000 pixels against a 10,000-pixel budget: decoded, holding all of it.
-	if _, err := hashImage(context.Background(), bytes.NewReader(pngOf(t, 200, 200)), opt, b); err != nil {
-		t.Fatalf("image larger than the budget: %v", err)
-	}
-	if !b.sem.TryAcquire(10_000) {
+	if !b.sem.TryAcquire(cost) {
 		t.Fatal("the budget was not given back")
 	}
-	b.sem.Release(10_000)
+	b.sem.Release(cost)
+
+	// A larger image than the budget holds is refused at once, by its
+	// header, even with the budget free.
+	_, err = hashImage(context.Background(), bytes.NewReader(pngOf(t, 200, 200)), opt, b)
+	if e, ok := errs.As(err); !ok || e.Code != errs.TooLarge || e.Rule != "image_memory" {
+		t.Fatalf("image larger than the budget: err = %v, want too_large image_memory", err)
+	}
 
 	// The pixel limit is refused before any waiting, naming the rule.
 	_, err = hashImage(context.Background(), bytes.NewReader(small), pdq.Options{MaxBytes: 1 << 20, MaxPixels: 9_999}, b)
@@ -80,6 +89,92 @@ func TestDecodeBudget(t *testing.T) {
 	if f, args := e.Sentence(); e.Message != "the image's dimensions are too large: png 100x100 is 10000 pixels, limit 9999" ||
 		f != "the image's dimensions are too large: %s %dx%d is %d pixels, limit %d" || len(args) != 5 {
 		t.Errorf("MaxPixels 9,999: %q, sentence %q %v", e.Message, f, args)
+	}
+}
+
+// TestDecodeBudgetLargeInTurn checks that a small image does not wait
+// behind large ones waiting for room: large images take their turn one at
+// a time before they wait on the budget.
+func TestDecodeBudgetLargeInTurn(t *testing.T) {
+	ctx := context.Background()
+	b := newDecodeBudget(1000)
+	first, err := b.acquire(ctx, 800) // a large image being decoded
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan func(), 1)
+	go func() { // another large image, which must wait for the first
+		release, err := b.acquire(ctx, 800)
+		if err != nil {
+			t.Error(err)
+		}
+		second <- release
+	}()
+	time.Sleep(20 * time.Millisecond)
+	small, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	release, err := b.acquire(small, 100)
+	if err != nil {
+		t.Fatalf("a small image waited behind a large one: %v", err)
+	}
+	release()
+	select {
+	case <-second:
+		t.Fatal("two large images decoded at once beyond the budget")
+	default:
+	}
+	first()
+	(<-second)()
+	if !b.sem.TryAcquire(1000) {
+		t.Fatal("the budget was not given back")
+	}
+}
+
+// TestDecodeBudgetCountsBytes checks that the budget counts an image by
+// its decoder's memory, not its pixels: a progressive JPEG of 10000x10000
+// full-resolution colour, a few hundred bytes of header that decode into
+// about 1.5 GB, is refused by the default budget, and the same image
+// sequential, which takes a fifth of that, is not; with a budget of 2 GiB,
+// the progressive one fits, and it is charged what it takes.
+func TestDecodeBudgetCountsBytes(t *testing.T) {
+	sof := func(marker byte) []byte { // the headers up to the scan's: what the budget reads
+		return []byte{0xff, 0xd8, 0xff, marker, 0, 17, 8, 0x27, 0x10, 0x27, 0x10, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0,
+			0xff, 0xda, 0, 12, 3, 1, 0, 2, 0, 3, 0, 0, 0, 0}
+	}
+	s := &Service{cfg: Config{}.withDefaults()}
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		budget int64
+		rule   string // of the refusal, "" when the budget holds it
+	}{
+		{"progressive", sof(0xc2), 0, "image_memory"},
+		{"progressive, 2 GiB budget", sof(0xc2), 2 << 30, ""},
+		{"sequential", sof(0xc0), 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s.cfg.DecodeBudget = orDefault(c.budget, DefaultDecodeBudget)
+			opt := s.imageOptions()
+			hd, err := opt.Inspect(c.data)
+			if c.rule != "" {
+				e, ok := errs.As(imageError(err, opt, c.data))
+				if !ok || e.Code != errs.TooLarge || e.Rule != c.rule {
+					t.Fatalf("err = %v, want too_large %s", err, c.rule)
+				}
+				t.Log(e.Message)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 3 planes of 100 megapixels, 1 byte a sample: 5 bytes a
+			// sample progressive (the coefficients), 2 sequential (the
+			// planes again, should the fast decoder give up).
+			per := map[byte]int64{0xc2: 5, 0xc0: 2}[c.data[3]]
+			if want := per * 3 * 100_000_000; hd.DecodeBytes < want || hd.DecodeBytes > want+want/20 {
+				t.Errorf("charged %d bytes, want %d to 5%% more", hd.DecodeBytes, want)
+			}
+		})
 	}
 }
 

@@ -33,11 +33,13 @@ type Config struct {
 	QuarantineWindow  time.Duration // default 24h
 	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
 	// MaxPixels refuses an uploaded image whose header declares more pixels
-	// (default pdq.DefaultMaxPixels, 100 megapixels). DecodeBudget bounds
-	// the pixels of all uploaded images being decoded at once: an upload
-	// waits until its image fits (default 100 megapixels, about 400 to 800
-	// MB of decoder memory at worst), so that small files declaring huge
-	// images cannot exhaust the server's memory together.
+	// (default pdq.DefaultMaxPixels, 100 megapixels). DecodeBudget bounds,
+	// in bytes, the memory of all uploaded images being decoded at once,
+	// each counted by what its header says its decoder takes
+	// (pdq.Header.DecodeBytes: 1 to 15 bytes a pixel by format): an upload
+	// waits until its image fits, and one that would take more than the
+	// whole budget is refused (default 1 GiB), so that small files declaring
+	// huge images cannot exhaust the server's memory together.
 	MaxPixels      int64
 	DecodeBudget   int64
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
@@ -99,7 +101,7 @@ type Service struct {
 	verifierKey string
 	cfg         Config
 
-	decodes *decodeBudget // pixels of uploaded images being decoded
+	decodes *decodeBudget // memory of uploaded images being decoded
 
 	// Now is the clock of retroactive matching's window (time.Now when
 	// nil); Log receives its failures, which do not fail a publication.

@@ -452,7 +452,7 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 	}
 	out := map[string]string{}
 	if contentType == "photo" {
-		h, err := hashImage(ctx, r, pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}, s.decodes)
+		h, err := hashImage(ctx, r, s.imageOptions(), s.decodes)
 		if err != nil {
 			return nil, err
 		}

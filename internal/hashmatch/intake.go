@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -201,7 +202,7 @@ func (s *Service) hashImageUpload(ctx context.Context, field string, u upload) (
 }
 
 func (s *Service) imageOptions() pdq.Options {
-	return pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels}
+	return pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels, MaxDecodeBytes: s.cfg.DecodeBudget}
 }
 
 // fieldError points a refusal without a field at field (an upload of a
@@ -278,15 +279,57 @@ func (h *ImageHash) Variants() []pdq.Hash {
 	return out
 }
 
-// decodeBudget bounds the pixels being decoded at once.
+// decodeBudget bounds the memory of the images being decoded at once, in
+// bytes, each counted by what its header says its decode takes
+// (pdq.Header.DecodeBytes).
+//
+// The semaphore serves in turn, so an image waiting for room holds back
+// every later one, however small: large images (over a quarter of the
+// budget) therefore take their turn one at a time before they wait for
+// room, so that a small image waits at most for the large one being
+// decoded, not for a queue of them one service sent.
 type decodeBudget struct {
-	sem  *semaphore.Weighted
-	size int64
+	sem   *semaphore.Weighted
+	size  int64
+	large chan struct{}
 }
 
-func newDecodeBudget(pixels int64) *decodeBudget {
-	return &decodeBudget{sem: semaphore.NewWeighted(pixels), size: pixels}
+func newDecodeBudget(bytes int64) *decodeBudget {
+	return &decodeBudget{sem: semaphore.NewWeighted(bytes), size: bytes, large: make(chan struct{}, 1)}
 }
+
+// acquire waits until the budget has room for n bytes, or ctx is done.
+func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
+	var leave func()
+	if n > b.size/4 {
+		select {
+		case b.large <- struct{}{}:
+			leave = func() { <-b.large }
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		if leave != nil {
+			leave()
+		}
+		return nil, err
+	}
+	return func() {
+		b.sem.Release(n)
+		if leave != nil {
+			leave()
+		}
+	}, nil
+}
+
+// freeAfter is the decode, in bytes, after which the memory is handed back
+// to the system before the budget is: the Go runtime would otherwise keep
+// it as garbage until its heap grew to twice what it last held, so that
+// decodes the budget runs one after another would each add their size to
+// the process's memory. A collection costs milliseconds, a decode this
+// large hundreds of them.
+const freeAfter = 64 << 20
 
 // HashImage reads one image (at most maxBytes) and hashes it.
 func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
@@ -334,22 +377,35 @@ func readImage(r io.Reader, opt pdq.Options) ([]byte, error) {
 
 // hashImageBytes hashes one image read by readImage. Its header is parsed
 // once: with a budget, the hashing waits (or gives up with ctx) until the
-// budget has room for the pixels the header declares, holding them until it
-// is done, and the decode reuses the parsed header.
+// budget has room for the memory the header says its decode takes, holding
+// it until the decoded image is garbage (collected and handed back to the
+// system when large), and the decode reuses the parsed header.
 func hashImageBytes(ctx context.Context, data []byte, opt pdq.Options, budget *decodeBudget) (*ImageHash, error) {
 	enc, err := opt.Open(data)
 	if err != nil {
 		return nil, imageError(err, opt, data)
 	}
-	if budget != nil {
-		// An image larger than the whole budget (MaxPixels above
-		// DecodeBudget) waits for all of it rather than forever.
-		n := min(enc.Pixels(), budget.size)
-		if err := budget.sem.Acquire(ctx, n); err != nil {
-			return nil, err
-		}
-		defer budget.sem.Release(n)
+	if budget == nil {
+		return hashEncoded(enc, opt)
 	}
+	// opt.MaxDecodeBytes refuses what the budget cannot hold; an image
+	// larger still (a caller's options) waits for all of it rather than
+	// forever.
+	release, err := budget.acquire(ctx, min(enc.DecodeBytes, budget.size))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	h, err := hashEncoded(enc, opt)
+	if enc.DecodeBytes >= freeAfter {
+		debug.FreeOSMemory()
+	}
+	return h, err
+}
+
+// hashEncoded decodes and hashes an image whose header has been read.
+func hashEncoded(enc *pdq.Encoded, opt pdq.Options) (*ImageHash, error) {
+	data := enc.Bytes()
 	img, orient, err := enc.Decode()
 	if err != nil {
 		return nil, imageError(err, opt, data)
@@ -382,6 +438,15 @@ func imageError(err error, opt pdq.Options, data []byte) error {
 		}
 		return errs.New(errs.TooLarge, "image_pixels", "", "the image's dimensions are too large: %s %dx%d is %d pixels, limit %d",
 			hd.Format, hd.Width, hd.Height, hd.Pixels(), limit)
+	case errors.Is(err, pdq.ErrDecodeMemory):
+		limit := orDefault(opt.MaxDecodeBytes, pdq.DefaultMaxDecodeBytes)
+		opt.MaxDecodeBytes = math.MaxInt64
+		hd, herr := opt.Inspect(data)
+		if herr != nil {
+			return errs.New(errs.TooLarge, "image_memory", "", "the image would take more than %d MiB of memory to decode", limit>>20)
+		}
+		return errs.New(errs.TooLarge, "image_memory", "", "the image would take about %d MiB of memory to decode (%s %dx%d), limit %d MiB",
+			(hd.DecodeBytes+1<<20-1)>>20, hd.Format, hd.Width, hd.Height, limit>>20)
 	}
 	return errs.Invalidf("image", "", "the image cannot be hashed: %s", strings.TrimPrefix(err.Error(), "pdq: "))
 }

@@ -44,7 +44,7 @@ const (
 	DefaultQuarantineLimit      = 1000
 	DefaultQuarantineWindow     = 24 * time.Hour
 	DefaultMaxUpload            = 20 << 20
-	DefaultDecodeBudget         = 100_000_000
+	DefaultDecodeBudget         = 1 << 30 // bytes
 	DefaultMaxVideoUpload       = 512 << 20
 	DefaultMaxBatchUpload       = 100 << 20
 	DefaultVideoTimeout         = 10 * time.Minute
