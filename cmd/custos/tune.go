@@ -24,6 +24,7 @@ type tuneFlags struct {
 	maxUploadMiB, maxVideoMiB, maxBatchMiB   int64
 	maxPixelsMP, decodeBudgetMiB             int64
 	decodeBudgetMP                           int64 // deprecated: --hm-decode-budget-mib
+	videoJobs                                int
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
@@ -42,6 +43,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Int64Var(&t.maxPixelsMP, "hm-max-pixels-mp", pdq.DefaultMaxPixels/1_000_000, "hash matching: refuse an uploaded image that declares more megapixels")
 	fs.Int64Var(&t.decodeBudgetMiB, "hm-decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "hash matching: MiB of decoder memory for the uploaded images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused")
 	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", 0, "deprecated, use --hm-decode-budget-mib: N megapixels set it to 8N MiB, 8 bytes a pixel being the most the old pixel budget's documentation allowed for")
+	fs.IntVar(&t.videoJobs, "hm-video-jobs", hashmatch.DefaultVideoJobs(), "hash matching: uploaded videos hashed at once (default half the cores); one more waits 10 s for a turn, then is refused with 503 busy")
 	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
@@ -70,6 +72,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		{"hm-min-quality", int64(t.minQuality)}, {"hm-suppression-radius", int64(t.suppression)},
 		{"hm-quarantine-limit", int64(t.quarantineLimit)}, {"hm-quarantine-window", int64(t.quarantineWindow)},
 		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mib", t.decodeBudgetMiB},
+		{"hm-video-jobs", int64(t.videoJobs)},
 		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
 		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
 		{"disclosure-threshold", int64(t.disclosureThreshold)},
@@ -100,7 +103,8 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		QuarantineLimit: t.quarantineLimit, QuarantineWindow: t.quarantineWindow,
 		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: budget,
 		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
-		IndexDir: t.indexDir,
+		VideoJobs: t.videoJobs,
+		IndexDir:  t.indexDir,
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold

@@ -45,6 +45,13 @@ type Config struct {
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
 	MaxBatchUpload int64         // largest body of a batch of uploaded images in bytes (default 100 MiB)
 	VideoTimeout   time.Duration // longest time hashing one uploaded video may take (default 10 min)
+	// VideoJobs caps the uploaded videos being hashed at once (default
+	// DefaultVideoJobs: half the cores, at least one): each keeps a core
+	// busy and holds its frames' buffers for up to VideoTimeout. A video
+	// beyond it waits up to VideoWait (default 10 s) for one to finish,
+	// then is refused as busy.
+	VideoJobs int
+	VideoWait time.Duration
 	// The vPDQ match percentages are each bank's (Bank.QueryMatchThresholdPct
 	// and IndexMatchThresholdPct), set by its owner, not the server's.
 	//
@@ -88,6 +95,12 @@ func (c Config) withDefaults() Config {
 	if c.VideoTimeout <= 0 {
 		c.VideoTimeout = DefaultVideoTimeout
 	}
+	if c.VideoJobs <= 0 {
+		c.VideoJobs = DefaultVideoJobs()
+	}
+	if c.VideoWait <= 0 {
+		c.VideoWait = DefaultVideoWait
+	}
 	return c
 }
 
@@ -102,6 +115,7 @@ type Service struct {
 	cfg         Config
 
 	decodes *decodeBudget // memory of uploaded images being decoded
+	videos  chan struct{} // a token for each uploaded video being hashed
 
 	// Now is the clock of retroactive matching's window (time.Now when
 	// nil); Log receives its failures, which do not fail a publication.
@@ -121,7 +135,7 @@ type Service struct {
 func NewService(w *ledger.Writer, db *store.DB, vault *privacy.Vault, signer note.Signer, verifierKey string, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	return &Service{W: w, DB: db, Vault: vault, signer: signer, verifierKey: verifierKey, cfg: cfg,
-		decodes: newDecodeBudget(cfg.DecodeBudget), banks: map[string]*loadedBank{}}
+		decodes: newDecodeBudget(cfg.DecodeBudget), videos: make(chan struct{}, cfg.VideoJobs), banks: map[string]*loadedBank{}}
 }
 
 // Config is the configuration in effect, defaults filled in.

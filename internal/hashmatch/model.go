@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +49,7 @@ const (
 	DefaultMaxVideoUpload       = 512 << 20
 	DefaultMaxBatchUpload       = 100 << 20
 	DefaultVideoTimeout         = 10 * time.Minute
+	DefaultVideoWait            = 10 * time.Second
 	MaxVideoFrames              = 36000 // 10 hours at one frame a second
 	MaxVideoSeconds             = 1e6   // a frame's time, about 11.5 days
 	MaxBatch                    = 1000
@@ -56,6 +58,11 @@ const (
 	statusOpen, statusConfirmed = "open", "confirmed"
 	statusRejected              = "rejected"
 )
+
+// DefaultVideoJobs is Config.VideoJobs' default: half the cores the
+// process may use, at least one, so that hashing videos leaves cores to
+// everything else.
+func DefaultVideoJobs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // Match statuses of a query.
 const (

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -393,6 +394,11 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	if err := f.Close(); err != nil {
 		return nil, "", "", err
 	}
+	release, err := s.videoJob(ctx)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer release()
 	frames, err := vpdq.HashVideo(ctx, f.Name(), vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxFrames: MaxVideoFrames,
 		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout})
 	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
@@ -401,6 +407,23 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 		return nil, "", "", s.videoError(ctx, err)
 	}
 	return frames, hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// videoJob takes one of the VideoJobs tokens for hashing an uploaded
+// video, waiting up to VideoWait for one; without it the video is refused
+// as busy.
+func (s *Service) videoJob(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(s.cfg.VideoWait)
+	defer t.Stop()
+	select {
+	case s.videos <- struct{}{}:
+		return func() { <-s.videos }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, errs.New(errs.Unavailable, "busy", "",
+			"the server is already hashing %d uploaded videos, as many as it hashes at once; try again in a few seconds", cap(s.videos))
+	}
 }
 
 // videoError names why an uploaded video could not be hashed. The

@@ -315,6 +315,11 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}
+	if e.Code == errs.Unavailable && e.Rule == "busy" && w.Header().Get("Retry-After") == "" {
+		// A limit of work at once (videos being hashed): a moment later
+		// the request may pass.
+		w.Header().Set("Retry-After", "10")
+	}
 	l := a.langs.Match("", r.Header.Get("Accept-Language"))
 	w.Header().Set("Content-Language", l.Code())
 	writeJSON(w, e.Code.HTTPStatus(), errorBody{l.Localize(e)})

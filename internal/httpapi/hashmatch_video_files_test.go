@@ -19,6 +19,21 @@ import (
 // same answer whether the file named exists or not, and no refusal names
 // the server's temporary files or quotes ffprobe; the video itself, sent
 // as the body, is hashed.
+// writeTestVideo writes a 3-second 64x48 MP4 to path with ffmpeg and
+// returns its bytes.
+func writeTestVideo(t *testing.T, path string) []byte {
+	t.Helper()
+	if out, err := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "3", "-pix_fmt", "yuv420p", path).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 func TestHashmatchVideoUploadReadsNoOtherFile(t *testing.T) {
 	for _, tool := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -27,14 +42,7 @@ func TestHashmatchVideoUploadReadsNoOtherFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	local := filepath.Join(dir, "server-local.mp4")
-	if out, err := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "3", "-pix_fmt", "yuv420p", local).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	localBytes, err := os.ReadFile(local)
-	if err != nil {
-		t.Fatal(err)
-	}
+	localBytes := writeTestVideo(t, local)
 	hls := func(target string) string {
 		return "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\n" + target + "\n#EXT-X-ENDLIST\n"
 	}
