@@ -367,7 +367,9 @@ func hashImage(ctx context.Context, r io.Reader, opt pdq.Options, budget *decode
 func readImage(r io.Reader, opt pdq.Options) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, opt.MaxBytes+1))
 	if err != nil {
-		return nil, err
+		// A body cut short (its sender gone, a multipart part unended) is
+		// the request's fault, not the server's.
+		return nil, errs.New(errs.Malformed, "image_read", "", "the image could not be read to its end: its upload was cut short")
 	}
 	if int64(len(data)) > opt.MaxBytes {
 		return nil, errs.New(errs.TooLarge, "image_size", "", "the image is larger than %d bytes", opt.MaxBytes)

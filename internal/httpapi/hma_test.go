@@ -288,6 +288,13 @@ func TestHMACompatibleAPI(t *testing.T) {
 				t.Errorf("hash %d files: %d %s, want 400", len(files)/2, status, asJSON(got))
 			}
 		}
+		// A file cut short (its part never ended) is the request's fault.
+		cut := []byte("--xyz\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a\"\r\n\r\nabc")
+		for _, path := range []string{"/h/hash", "/m/lookup"} {
+			if status, got := hmaSend(t, e, "POST", path, e.Service, "multipart/form-data; boundary=xyz", cut); status != 400 {
+				t.Errorf("%s of a file cut short: %d %s, want 400", path, status, asJSON(got))
+			}
+		}
 		// lookup of an upload: {signal_type: {bank: [...]}} (lookup_post).
 		ct, body = hmaFile(t, "photo", string(img))
 		status, got = hmaSend(t, e, "POST", "/m/lookup", e.Service, ct, body)
