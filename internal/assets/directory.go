@@ -1,6 +1,8 @@
 package assets
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -8,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,7 +114,11 @@ func checkContact(c ContactPoint) (ContactPoint, error) {
 // a file that cannot be read as a directory at all (no header, an unknown
 // column, too many lines).
 func ParseDirectory(r io.Reader) ([]ContactPoint, []LineError, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(2); bytes.Equal(bom, []byte{0xff, 0xfe}) || bytes.Equal(bom, []byte{0xfe, 0xff}) {
+		return nil, nil, errs.Invalidf("utf8", "file", "the file is UTF-16 text: save it as CSV in UTF-8")
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -124,7 +131,7 @@ func ParseDirectory(r io.Reader) ([]ContactPoint, []LineError, error) {
 	for i, h := range head {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if !slices.Contains(DirectoryColumns, h) {
-			return nil, nil, errs.Invalidf("column", "file", "line 1: %s is not a column of a directory file", h)
+			return nil, nil, errs.Invalidf("column", "file", "line 1: %s is not a column of a directory file", strconv.QuoteToGraphic(h))
 		}
 		if _, dup := col[h]; dup {
 			return nil, nil, errs.Invalidf("column", "file", "line 1: the column %s is given twice", h)

@@ -39,3 +39,18 @@ func FuzzParseDirectory(f *testing.F) {
 		}
 	})
 }
+
+// TestDirectoryFileNotUTF8: a UTF-16 file is refused as such, and a header
+// the directory does not know is named with its control bytes escaped,
+// never written raw to a terminal.
+func TestDirectoryFileNotUTF8(t *testing.T) {
+	utf16 := []byte{0xff, 0xfe, 's', 0, 't', 0, 'a', 0, 't', 0, 'e', 0, '\n', 0}
+	_, _, err := assets.ParseDirectory(strings.NewReader(string(utf16)))
+	if e, ok := errs.As(err); !ok || e.Rule != "utf8" || e.Field != "file" || !strings.Contains(e.Message, "UTF-16") {
+		t.Errorf("a UTF-16 file: %v", err)
+	}
+	_, _, err = assets.ParseDirectory(strings.NewReader("s\x00t\x1b[31m,kind\n"))
+	if e, ok := errs.As(err); !ok || e.Rule != "column" || strings.ContainsAny(e.Message, "\x00\x1b") || !strings.Contains(e.Message, `"s\x00t\x1b[31m"`) {
+		t.Errorf("a header with control bytes: %q", err)
+	}
+}
