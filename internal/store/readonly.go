@@ -87,9 +87,8 @@ func openReadPool(ctx context.Context, uri string) (*sql.DB, error) {
 
 // SQLite's result codes that openReadOnly tells apart.
 const (
-	sqliteReadOnly         = 8
-	sqliteCantOpen         = 14
-	sqliteReadOnlyRollback = sqliteReadOnly | 3<<8
+	sqliteReadOnly = 8
+	sqliteCantOpen = 14
 )
 
 // cannotReadHere tells whether err is SQLite failing to open a file for
