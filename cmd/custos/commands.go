@@ -186,6 +186,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer app.Close()
 	return app.Serve(ctx, srv, func(a string) {
 		fmt.Fprintf(stdout, "custos serving %s on %s://%s/\n", store.Redact(d.db), scheme, a)
+		if *dbRead != "" {
+			fmt.Fprintf(stdout, "traces and lists read from the standby %s\n", store.Redact(*dbRead))
+		}
 	})
 }
 
