@@ -369,6 +369,13 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"they make every write plan its statements again and can halve throughput; stop custos, "+
 			"run DELETE FROM sqlite_stat4 on the file, and start it again (docs/operations.md)", "stat4_samples", n)
 	}
+	if ok, collation, err := db.ByteOrder(ctx); err != nil {
+		return nil, err
+	} else if !ok {
+		cfg.logger().Warn("the PostgreSQL database sorts text by a language's rules, not by bytes as custos asks: lists come out in another order than "+
+			"on SQLite, and an update of the collation can leave its indexes out of order; move it to a database made with "+
+			"TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' (docs/operations.md)", "collation", collation)
+	}
 	m := newMetrics()
 	if replica != nil {
 		m.watchReplica(replica)

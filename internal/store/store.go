@@ -1168,6 +1168,32 @@ func (db *DB) PlannerSamples(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// ByteOrder tells whether the database sorts text by its bytes, as custos
+// asks of a PostgreSQL database (docs/operations.md: LOCALE 'C'), and if not
+// which collation it sorts by: lists then come out in another order than on
+// SQLite, and an operating system's or ICU's collation update can leave its
+// indexes out of order. SQLite always does.
+func (db *DB) ByteOrder(ctx context.Context) (ok bool, collation string, err error) {
+	if db.Dialect != Postgres {
+		return true, "", nil
+	}
+	// to_jsonb reads the locale provider where the release has one (15 and
+	// later) and nothing where it does not.
+	var collate, provider, icu string
+	if err := db.Read().QueryRow(ctx, `SELECT datcollate, COALESCE(to_jsonb(d)->>'datlocprovider', 'c'), COALESCE(to_jsonb(d)->>'daticulocale', '')
+		FROM pg_database d WHERE datname = current_database()`).Scan(&collate, &provider, &icu); err != nil {
+		return false, "", err
+	}
+	if provider != "c" {
+		return false, "ICU " + icu, nil
+	}
+	switch collate {
+	case "C", "POSIX", "C.UTF-8", "C.utf8":
+		return true, collate, nil
+	}
+	return false, collate, nil
+}
+
 // Backup writes a consistent copy of a SQLite database to path while it is in
 // use (VACUUM INTO). PostgreSQL is backed up with pg_dump; see docs/operations.md.
 //
