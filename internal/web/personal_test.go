@@ -99,7 +99,8 @@ func TestPersonalData(t *testing.T) {
 	mustContain(t, "donor page", p, form, `id="personal-purpose" name="purpose" type="text" value="" required`)
 	noSecrets("donor page", p)
 
-	// A coordinator of another centre: not offered the form, refused, no leaf.
+	// A coordinator of another centre: not offered the form, refused, and
+	// the regulator alerted (one leaf, the alert; no read).
 	b := newBrowser(t, srv.URL)
 	b.signIn(w.CoordB)
 	if p := b.get("/transplant/donors/" + donor); strings.Contains(p.Body, form) {
@@ -110,6 +111,10 @@ func TestPersonalData(t *testing.T) {
 	wantStatus(t, "another centre", p, http.StatusForbidden)
 	mustContain(t, "another centre", p, `id="refusal-rule">own_centre<`)
 	noSecrets("another centre", p)
+	if l, err := ledger.ReadLeaf(ctx, w.App.DB.Read(), before); err != nil || !strings.Contains(l.Data, `"rule":"own_centre"`) {
+		t.Fatalf("another centre's refused read: leaf %d is %v %v, want its alert", before, l, err)
+	}
+	before++
 
 	// The auditor's role does not open personal data.
 	au := newBrowser(t, srv.URL)
