@@ -140,6 +140,9 @@ func jpegFrame(data []byte) (byte, []jpegComp) {
 			continue
 		}
 		n := int(binary.BigEndian.Uint16(data[pos+2:]))
+		if n < 2 { // a segment's length counts its own two bytes
+			return 0, nil
+		}
 		body := data[pos+4 : min(pos+2+n, len(data))]
 		switch {
 		case m == 0xda || m == 0xd9: // SOS, EOI
