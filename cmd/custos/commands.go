@@ -314,12 +314,11 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *stateKey != "" {
-		_, missing := os.Stat(*stateKey)
-		k, err := ledger.LoadStateKey(*stateKey, *save != "" && *from == "")
+		k, created, err := ledger.LoadStateKey(*stateKey, *save != "" && *from == "")
 		if err != nil {
 			return fmt.Errorf("--state-key: %w", err)
 		}
-		if missing != nil {
+		if created {
 			fmt.Fprintf(stderr, "custos log verify: created the state key %s (mode 0600): keep it with the state, apart from the registry; without it a later --from cannot read the state\n", *stateKey)
 		}
 		opt.StateKey = k

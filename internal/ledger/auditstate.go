@@ -134,34 +134,28 @@ func (s *AuditState) compactRange() (*compact.Range, error) {
 }
 
 // LoadStateKey reads the auditor's state key, at least 32 bytes of text;
-// create makes a new random one when the file does not exist (mode 0600).
-func LoadStateKey(path string, create bool) ([]byte, error) {
+// create makes a new random one when the file does not exist (mode 0600,
+// written whole: privfile), and says it did (created).
+func LoadStateKey(path string, create bool) (key []byte, created bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && create {
 		var k [32]byte
 		if _, err := rand.Read(k[:]); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		b = []byte(hex.EncodeToString(k[:]) + "\n")
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, err
+		b = []byte(hex.EncodeToString(k[:]))
+		if err := privfile.Write(path, ".custos-state-key-*", b, os.Link); err != nil {
+			return nil, false, err
 		}
-		if _, err := f.Write(b); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
+		created = true
 	} else if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	k := []byte(strings.TrimSpace(string(b)))
 	if len(k) < 32 {
-		return nil, fmt.Errorf("state key %s: %d bytes, at least 32 wanted", path, len(k))
+		return nil, false, fmt.Errorf("state key %s: %d bytes, at least 32 wanted", path, len(k))
 	}
-	return k, nil
+	return k, created, nil
 }
 
 // copyReplay copies the state's replay file to dst, checking its SHA-256

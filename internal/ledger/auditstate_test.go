@@ -39,9 +39,9 @@ func TestVerifyFromState(t *testing.T) {
 		db, reg, w, signer, vkey := newLog(t, dsn)
 		dir := t.TempDir()
 		state := filepath.Join(dir, "audit.json")
-		key, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
-		if err != nil {
-			t.Fatal(err)
+		key, created, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
+		if err != nil || !created {
+			t.Fatalf("the state key: created %v, %v", created, err)
 		}
 		writeNotes(t, w, "old", 0, 6)
 		verify := func(opt ledger.VerifyOptions) *ledger.Report {
