@@ -2,9 +2,7 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
@@ -208,18 +206,7 @@ func TestReadReplicaRefused(t *testing.T) {
 	refused("the primary", primary, 0, "is not a standby (pg_is_in_recovery() is false)")
 
 	// Another database, made on the primary: the standby replays it.
-	b := make([]byte, 6)
-	rand.Read(b)
-	other := "custos_copy_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvPostgres))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+other+" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"); err != nil {
-		t.Skipf("cannot create a second database (the test role needs CREATEDB): %v", err)
-	}
-	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+other+" WITH (FORCE)") })
+	other, _ := storetest.NewDatabase(t, "custos_copy_", "TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
 	ou := *ru
 	ou.Path = "/" + other
 	q := ou.Query()

@@ -119,6 +119,44 @@ func NewSchema(base, prefix string) (dsn string, drop func(), err error) {
 	}, nil
 }
 
+// NewDatabase creates a database named prefix and random hex digits, with
+// the CREATE DATABASE options given, on the PostgreSQL server of
+// EnvPostgres, and returns its name and the URL of it (no search_path);
+// it is dropped when t ends. t is skipped without EnvPostgres, or when the
+// database cannot be made there (the role lacks CREATEDB, the server an
+// option's feature), saying why.
+func NewDatabase(t testing.TB, prefix, options string) (name, dsn string) {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Skip("PostgreSQL not tested: set " + EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name = prefix + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name+" "+options); err != nil {
+		admin.Close()
+		t.Skipf("cannot create a database %s here (the test role needs CREATEDB): %v", options, err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	return name, u.String()
+}
+
 // KeyFile returns a key file path for a DSN in t's temporary folder (PostgreSQL
 // needs one; SQLite defaults to the file beside the database).
 func KeyFile(t testing.TB) string {
