@@ -79,6 +79,10 @@ type bodsLookedUp struct {
 	Imports     int64  `json:"imports"`
 	RetrievedAt string `json:"retrieved_at"`
 	Holdings    int    `json:"holdings"`
+	// Holders counts the other parties the answer listed (its holders:
+	// direct and intermediate holders, the parties of a circle), zero for
+	// a question that lists none.
+	Holders int `json:"holders,omitempty"`
 	// Personal: the answer gave personal data opened from sealed person
 	// statements (names in an answer; the statements as given in an export).
 	Personal bool `json:"personal,omitempty"`
@@ -126,8 +130,8 @@ func projectBODS(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, personal, jurisdiction, looked_up_at, looked_up_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, b2i(d.Personal), state, e.At, e.By, idx)
+		_, err = q.Exec(ctx, `INSERT INTO assets_bods_lookups (id, question, record_id, via, source, imports, retrieved_at, holdings, holders, personal, jurisdiction, looked_up_at, looked_up_by, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.Question, d.RecordID, d.Via, d.Source, d.Imports, d.RetrievedAt, d.Holdings, d.Holders, b2i(d.Personal), state, e.At, e.By, idx)
 		return err
 	})
 	reg.Check("assets: beneficial ownership statements against their import's chunk digests", verifyBODS)
@@ -846,7 +850,7 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 			}
 			return nil, errs.New(errs.NotFound, "reference", "record_id", "no person or entity %s in the beneficial ownership statements", recordID)
 		}
-		l.d.ID, l.d.Imports, l.d.Holdings = s.W.IDs().New("BL"), l.imports, len(l.a.Holdings)
+		l.d.ID, l.d.Imports, l.d.Holdings, l.d.Holders = s.W.IDs().New("BL"), l.imports, len(l.a.Holdings), len(l.a.Holders)
 		res, err := s.W.Submit(ctx, p.Actor(), "look up beneficial ownership", l.decide)
 		if errors.Is(err, errBODSChanged) && try < 3 {
 			continue // answer again from the graph with the imports added

@@ -1,6 +1,7 @@
 package assets_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -121,6 +122,15 @@ func TestBODSCircularOwnership(t *testing.T) {
 		}
 		if !found || len(c.Holdings) != 0 {
 			t.Fatalf("owners of C: %s", first["CY-C"])
+		}
+		// The lookup's entry counts what the answer listed: no ultimate
+		// owner of A, and its holders.
+		var holdings, holders int
+		if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT holdings, holders FROM assets_bods_lookups WHERE record_id = 'CY-A'").Scan(&holdings, &holders); err != nil {
+			t.Fatal(err)
+		}
+		if holdings != 0 || holders != len(a.Holders) || holders == 0 {
+			t.Fatalf("the lookup of A logged %d holdings and %d holders, its answer listed %d and %d", holdings, holders, len(a.Holdings), len(a.Holders))
 		}
 	})
 }
