@@ -149,18 +149,31 @@ func TestBrokenCopiesRefused(t *testing.T) {
 func TestMalformedRefused(t *testing.T) {
 	needReference(t)
 	good := string(example(t, "bods-package.json"))
+	var stmts []json.RawMessage
+	if err := json.Unmarshal([]byte(good), &stmts); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, stmts[0]); err != nil {
+		t.Fatal(err)
+	}
+	one := compact.String() // a good statement, on one line
 	cases := []struct{ name, in, rule, path string }{
 		{"empty", "  ", "required", "statements"},
 		{"not JSON", "hello", "json", "statements"},
 		{"truncated array", good[:len(good)/2], "json", ""},
 		{"key twice", strings.Replace(good, `"recordStatus": "new",`, `"recordStatus": "new", "recordStatus": "closed",`, 1), "duplicate_key", "statements[0].recordStatus"},
 		{"not UTF-8", strings.Replace(good, "Ltd", "L\xfftd", 1), "utf8", ""},
-		{"comma before the end", "[{}, ]", "json", "statements[1]"},
-		{"no comma", "[{} {}]", "json", "statements[1]"},
+		{"comma before the end", "[" + one + ", ]", "json", "statements[1]"},
+		{"no comma", "[" + one + " {}]", "json", "statements[1]"},
 		{"array does not end", "[\n", "json", "statements"},
 		{"two arrays", "[] []", "json", "statements"},
-		{"line cut short", "{}\n{\"a\": [1, 2}\n", "json", "statements[1]"},
-		{"closing bracket for a statement", "{}\n}\n", "json", "statements[1]"},
+		{"line cut short", one + "\n{\"a\": [1, 2}\n", "json", "statements[1]"},
+		{"closing bracket for a statement", one + "\n}\n", "json", "statements[1]"},
+		// The first bad statement is named, whatever the fault of a later
+		// one of the same batch.
+		{"a bad statement before one cut short", one + "\n{}\n{\"a\": [1, 2}\n", "bods_schema", "statements[1]"},
+		{"a bad statement before a missing comma", "[" + one + ", {} {}]", "bods_schema", "statements[1]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -59,7 +59,13 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 		raws = raws[:0]
 		return nil
 	}
+	// notJSON refuses the statement after raws: the statements before it
+	// are checked first, so that a refusal names the first bad statement
+	// of the file, whatever its fault.
 	notJSON := func() error {
+		if err := flush(); err != nil {
+			return err
+		}
 		if sp.rerr != nil {
 			return sp.rerr
 		}
@@ -72,8 +78,7 @@ func Read(r io.Reader, fn func(n int, s *Statement) error) error {
 		}
 		raw, err := sp.value()
 		if errors.Is(err, errTooLarge) {
-			// The statements before it are checked first: the first bad
-			// statement is the one a refusal names.
+			// The statements before it are checked first, as for notJSON.
 			if err := flush(); err != nil {
 				return err
 			}
