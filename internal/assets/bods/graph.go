@@ -410,6 +410,7 @@ type walker struct {
 	index     map[int32]int // a holding's key (holdingKey) -> its place in holdings
 	nodes     []int32       // the parties crossed, each as often as it was reached
 	edges     []int32       // the relationships crossed, likewise
+	order     []int32       // the relationships of each party on the chain, in the order walked (step)
 	strs      map[int32]string
 	paths     int
 	cycles    int
@@ -443,7 +444,7 @@ func (g *Graph) walk(id string, up bool) Answer {
 	if !ok {
 		return Answer{Root: Node{ID: id}, Nodes: []Node{{ID: id}}}
 	}
-	w := &walker{g: g, up: up, index: make(map[int32]int, 16), holdings: make([]Holding, 0, 16), path: make([]int32, 1, 16), strs: map[int32]string{root: id}}
+	w := &walker{g: g, up: up, index: make(map[int32]int, 16), holdings: make([]Holding, 0, 16), path: make([]int32, 1, 16), order: make([]int32, 0, 32), strs: map[int32]string{root: id}}
 	w.path[0] = root
 	w.nodes = append(w.nodes, root)
 	rootNode, found := g.node(root, id)
@@ -560,8 +561,27 @@ func (w *walker) first(id int32) int32 {
 
 // step walks on from id, reached with the share range [lo, hi] (known says
 // whether every step so far had a share).
+//
+// A party's relationships are walked in the order of their record ids, not
+// in the order they were imported: which paths an answer keeps (keepPath a
+// party) and where a walk is cut (MaxPaths) are then the same whatever the
+// order of the statements in the files.
 func (w *walker) step(id int32, lo, hi float64, known bool, depth int) {
+	from := len(w.order)
 	for k := w.first(id); k >= 0; k = w.g.linkOf(k, w.up).next {
+		w.order = append(w.order, k)
+	}
+	to := len(w.order)
+	if to-from > 1 {
+		slices.SortFunc(w.order[from:to], func(a, b int32) int {
+			if c := bytes.Compare(w.g.ids.bytes(w.g.edges[a].record), w.g.ids.bytes(w.g.edges[b].record)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+	}
+	for i := from; i < to; i++ {
+		k := w.order[i]
 		e := &w.g.edges[k]
 		other := e.subject
 		if w.up {
@@ -606,6 +626,7 @@ func (w *walker) step(id int32, lo, hi float64, known bool, depth int) {
 		}
 		w.path = w.path[:len(w.path)-1]
 	}
+	w.order = w.order[:from]
 }
 
 // circle notes the parties of the chain from its place at to its end as
