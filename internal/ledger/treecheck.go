@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -153,6 +154,19 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 		if ok {
 			return nodeMismatch(s.level, idx), nil
 		}
+	}
+	// Nor at a level the tree does not reach: the level of a leaf (none is
+	// stored) or one above its top. Such a node proves nothing today, but
+	// the append that completes it would find its place taken and fail,
+	// and every write with it.
+	var level int
+	var idx int64
+	err := q.QueryRow(ctx, "SELECT level, idx FROM log_nodes WHERE level < 1 OR level > ? ORDER BY level, idx LIMIT 1", len(levels)).Scan(&level, &idx)
+	switch {
+	case err == nil:
+		return fmt.Sprintf("log_nodes: level %d node %d is stored, where a tree of %d leaves has none (custos never stores it; the append that reaches it would fail, and every write with it)", level, idx, size), nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", err
 	}
 	return "", nil
 }

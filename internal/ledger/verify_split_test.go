@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -221,6 +222,13 @@ func TestVerifyChecksStoredTree(t *testing.T) {
 				want: "log_nodes: level 1 node 5 is missing (proofs would fail)"},
 			{name: "one too many", level: 3, idx: size >> 3, add: true,
 				want: fmt.Sprintf("log_nodes: level 3 node %d does not match the leaves %d–%d (proofs would fail; the node or those leaves were changed)", size>>3, size>>3<<3, size>>3<<3+7)},
+			// Planted where the tree has no level: above its top, and at the
+			// leaves' level (an outside auditor's case: the append that
+			// reached it failed, and every write after).
+			{name: "above the top", level: bits.Len64(uint64(size)), idx: 0, add: true,
+				want: fmt.Sprintf("log_nodes: level %d node 0 is stored, where a tree of %d leaves has none (custos never stores it; the append that reaches it would fail, and every write with it)", bits.Len64(uint64(size)), size)},
+			{name: "at the leaves", level: 0, idx: 7, add: true,
+				want: fmt.Sprintf("log_nodes: level 0 node 7 is stored, where a tree of %d leaves has none (custos never stores it; the append that reaches it would fail, and every write with it)", size)},
 		} {
 			var was []byte
 			switch {
