@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -183,8 +184,14 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return rep, nil
 	}
 	rep.Size, rep.Root = head.Size, head.Root
-	if err := checkNoTriggers(ctx, q, problem); err != nil {
+	foreign, err := ForeignObjects(ctx, q)
+	if err != nil {
 		return nil, err
+	}
+	for _, f := range foreign {
+		if problem("%s", f) {
+			break
+		}
 	}
 
 	st := opt.From
@@ -716,7 +723,14 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 	// Each cursor scans into buffers of its own, reused row after row;
 	// values compare as they are, and are rendered only for a key or a
 	// problem.
-	cursor := func(rs *sql.Rows) func() ([]any, string, error) {
+	//
+	// A row of the database without its key (NULL: SQLite takes one in a
+	// TEXT PRIMARY KEY) is none the log holds, and sorts apart from the
+	// others on each engine: it is counted and kept out of the merge, so
+	// that it does not make every row after it look deleted.
+	var nullKeys int64
+	var firstNull string
+	cursor := func(rs *sql.Rows, live bool) func() ([]any, string, error) {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
@@ -724,11 +738,22 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		}
 		parts := make([]string, len(keyIdx))
 		return func() ([]any, string, error) {
+		next:
 			if !rs.Next() {
 				return nil, "", rs.Err()
 			}
 			if err := rs.Scan(ptrs...); err != nil {
 				return nil, "", err
+			}
+			if live {
+				for _, k := range keyIdx {
+					if vals[k] == nil {
+						if nullKeys++; nullKeys == 1 {
+							firstNull = rowText(cols, vals)
+						}
+						goto next
+					}
+				}
 			}
 			if len(keyIdx) == 1 {
 				// A text key compares as it is, in byte order as both
@@ -744,7 +769,13 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 			return vals, strings.Join(parts, ","), nil
 		}
 	}
-	nextLive, nextReplay := cursor(lr), cursor(rr)
+	nextLive, nextReplay := cursor(lr, true), cursor(rr, false)
+	defer func() {
+		if nullKeys > 0 {
+			problem("table %s: rows with no %s (NULL) are in the database but not in the log (inserted behind custos's back; custos writes every row with its key): %d, the first %s",
+				t.Name, t.Order, nullKeys, firstNull)
+		}
+	}()
 	// keyText renders a row's key for a problem.
 	keyText := func(row []any, key string) string {
 		if len(keyIdx) == 1 {
@@ -791,6 +822,26 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		}
 	}
 	return n, nil
+}
+
+// rowText renders a row for a problem, its columns named, cut short past
+// 200 bytes.
+func rowText(cols []string, vals []any) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + "=" + normalize(vals[i]))
+		if b.Len() > 200 {
+			cut := b.String()[:200]
+			for !utf8.ValidString(cut) {
+				cut = cut[:len(cut)-1]
+			}
+			return cut + "…"
+		}
+	}
+	return b.String()
 }
 
 // rangeWhere is the condition of the rows whose key is at least lo (when
@@ -853,38 +904,64 @@ func normalize(v any) string {
 	}
 }
 
-// checkNoTriggers reports the triggers (and, on PostgreSQL, the rewrite
-// rules) of the registry's tables: custos makes none, and one added behind
-// its back could change rows as they are written, in tables verify compares
-// (where the next verify would show what it did) and in those it cannot
-// (sessions, the e-mail outbox), unseen.
-func checkNoTriggers(ctx context.Context, q store.Queryer, problem func(string, ...any) bool) error {
-	var list string
+// ForeignObjects lists, as problems, what custos never makes in its schema
+// and what can make the registry's readers see other rows than a
+// verification reads, or change rows as they are written, unseen: triggers
+// and rules; on PostgreSQL, row-level security and its policies (a policy
+// can tell a verification's read-only snapshot from the server's reads);
+// views, materialized views, foreign and partitioned tables other than
+// custos's own schema_migrations view (one can stand in for a table under
+// its name). Verify reports each; serve warns of each at start.
+func ForeignObjects(ctx context.Context, q store.Queryer) ([]string, error) {
+	type check struct {
+		sql    string
+		format string
+	}
+	var checks []check
 	switch q.Dialect() {
 	case store.SQLite:
-		list = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+		checks = []check{
+			{"SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+				"table %[2]s: trigger or rule %[1]s, which custos never makes: it can change rows as they are written, unseen; drop it and verify again"},
+			{"SELECT name, type FROM sqlite_master WHERE type = 'view' AND name <> 'schema_migrations' ORDER BY name",
+				"%[1]s: a %[2]s, which custos never makes: it can stand in for a table under its name; drop it, restore the table from a backup, and verify again"},
+		}
 	case store.Postgres:
-		list = `SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		checks = []check{
+			{`SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 			WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
 			UNION ALL SELECT r.rulename, r.tablename FROM pg_rules r WHERE r.schemaname = current_schema()
-			ORDER BY 1`
+			ORDER BY 1`,
+				"table %[2]s: trigger or rule %[1]s, which custos never makes: it can change rows as they are written, unseen; drop it and verify again"},
+			{`SELECT c.relname, CASE WHEN c.relforcerowsecurity THEN 'forced' ELSE 'on' END FROM pg_class c
+			WHERE c.relnamespace = current_schema()::regnamespace AND (c.relrowsecurity OR c.relforcerowsecurity) ORDER BY 1`,
+				"table %[1]s: row-level security is %[2]s, which custos never turns on: its policies can show the registry's readers other rows than a verification reads; ALTER TABLE %[1]s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY, drop its policies and verify again"},
+			{`SELECT p.polname, c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+			WHERE c.relnamespace = current_schema()::regnamespace ORDER BY 2, 1`,
+				"table %[2]s: row-level security policy %[1]s, which custos never makes: drop it and verify again"},
+			{`SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'partitioned table' END
+			FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm', 'f', 'p')
+			AND NOT (c.relkind = 'v' AND c.relname = 'schema_migrations') ORDER BY 1`,
+				"%[1]s: a %[2]s, which custos never makes: it can stand in for a table under its name; drop it, restore the table from a backup, and verify again"},
+		}
 	default:
-		return nil
+		return nil, nil
 	}
-	rows, err := q.Query(ctx, list)
-	if err != nil {
-		return fmt.Errorf("list the database's triggers: %w", err)
-	}
-	found, err := store.Rows(rows, func(r store.Scanner, x *[2]string) error { return r.Scan(&x[0], &x[1]) })
-	if err != nil {
-		return fmt.Errorf("list the database's triggers: %w", err)
-	}
-	for _, x := range found {
-		if problem("table %s: trigger or rule %s, which custos never makes: it can change rows as they are written, unseen; drop it and verify again", x[1], x[0]) {
-			break
+	var out []string
+	for _, c := range checks {
+		rows, err := q.Query(ctx, c.sql)
+		if err != nil {
+			return nil, fmt.Errorf("list the database's triggers, policies and views: %w", err)
+		}
+		found, err := store.Rows(rows, func(r store.Scanner, x *[2]string) error { return r.Scan(&x[0], &x[1]) })
+		if err != nil {
+			return nil, fmt.Errorf("list the database's triggers, policies and views: %w", err)
+		}
+		for _, x := range found {
+			out = append(out, fmt.Sprintf(c.format, x[0], x[1]))
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // columnDiff lists the names of a that b lacks.

@@ -376,6 +376,14 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 			"on SQLite, and an update of the collation can leave its indexes out of order; move it to a database made with "+
 			"TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' (docs/operations.md)", "collation", collation)
 	}
+	foreign, err := ledger.ForeignObjects(ctx, db.Read())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range foreign {
+		cfg.logger().Warn("the database holds what custos never makes, which can change what the registry shows or writes, unseen; "+
+			"custos log verify names it too (docs/operations.md)", "found", f)
+	}
 	m := newMetrics()
 	if replica != nil {
 		m.watchReplica(replica)
