@@ -18,8 +18,8 @@ import (
 // it (log verify, log key, mail outbox, backup), so that the command leaves
 // the registry as it found it: a SQLite file is opened with mode=ro, never
 // created, never switched to WAL, and a hot journal beside it is not rolled
-// back; a PostgreSQL database is opened as Open does (its reads change
-// nothing). The DB's writes fail.
+// back; a PostgreSQL database's sessions start with
+// default_transaction_read_only on. The DB's writes fail.
 //
 // A SQLite file in WAL mode needs its shared-memory file (FILE-shm) to be
 // read: SQLite creates it, and an empty FILE-wal, when they are not there
@@ -30,7 +30,7 @@ import (
 func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, true)
 	case dsn == "":
 		return nil, errors.New("no database given: pass --db PATH or --db postgres://USER@HOST/DATABASE")
 	}

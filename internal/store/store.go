@@ -68,12 +68,16 @@ type DB struct {
 	readOnly bool // opened by OpenReadOnly: w is the read pool
 }
 
+// ReadOnly tells whether the DB was opened by OpenReadOnly: its writes
+// fail, and whoever opens it does no upkeep that writes.
+func (db *DB) ReadOnly() bool { return db.readOnly }
+
 // Open opens the database named by dsn: a file path or "sqlite:PATH" for SQLite,
 // "postgres://..." or "postgresql://..." for PostgreSQL. It does not migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, false)
 	case dsn == "":
 		return nil, errors.New("no database given: pass --db PATH or --db postgres://USER@HOST/DATABASE")
 	default:
@@ -173,11 +177,19 @@ const mmapBytes = 0x7fff0000
 // sqliteBusy is SQLite's primary result code SQLITE_BUSY.
 const sqliteBusy = 5
 
-func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	p, err := sql.Open("pgx", dsn)
+// openPostgres opens a pool on the PostgreSQL database at dsn. readOnly
+// (OpenReadOnly) starts every session with default_transaction_read_only
+// on, so that PostgreSQL itself refuses a write through the DB ("cannot
+// execute INSERT in a read-only transaction"), as SQLite's mode=ro does.
+func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(32)
 	p.SetMaxIdleConns(32)
 	p.SetConnMaxLifetime(30 * time.Minute)
@@ -199,7 +211,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("%s: no schema its search_path names exists: create it first (CREATE SCHEMA name, as the owner of the database), or name one that exists", Redact(dsn))
 	}
-	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p}, nil
+	return &DB{Dialect: Postgres, DSN: dsn, r: p, w: p, readOnly: readOnly}, nil
 }
 
 // UseReplica sends the reads of contexts marked by FromReplica to the
