@@ -64,8 +64,8 @@ func runAssetsBods(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return &exitError{2, fmt.Sprintf("unknown assets bods command %q; want import, owners, controls, export or erase", args[0])}
 }
 
-func openAssets(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *assets.Service, error) {
-	return openModule[*assets.Service](ctx, d, stderr, "assets", "asset-recovery")
+func openAssets(ctx context.Context, d dbFlags, stderr io.Writer, readOnly bool) (*server.App, *assets.Service, error) {
+	return openModule[*assets.Service](ctx, d, stderr, "assets", "asset-recovery", readOnly)
 }
 
 func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,7 +102,7 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 	if len(pos) != 1 {
 		return &exitError{2, "give one RECORD_ID"}
 	}
-	app, s, p, err := assetsActor(ctx, d, *token, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(pos) > 1 {
 		return &exitError{2, "give at most one FILE"}
 	}
-	app, s, p, err := assetsActor(ctx, d, *token, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr, false)
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,15 @@ cases; the regulator and the auditor read every state's), with the API's rules a
                  --instrument TEXT --amount 123.45 --currency EUR --authority TEXT
                  [--confiscation criminal|non_conviction_based|civil] [--returned-to XB] [--notes TEXT]
 
-See docs/assets.md.`
+cases list and cases show open the registry read-only. See docs/assets.md.`
 
-// assetsActor opens the registry and authenticates the acting principal.
-func assetsActor(ctx context.Context, d dbFlags, token string, stderr io.Writer) (*server.App, *assets.Service, *auth.Principal, error) {
+// assetsActor opens the registry (read-only for a command that only
+// reads) and authenticates the acting principal.
+func assetsActor(ctx context.Context, d dbFlags, token string, stderr io.Writer, readOnly bool) (*server.App, *assets.Service, *auth.Principal, error) {
 	if token == "" {
 		return nil, nil, nil, &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
 	}
-	app, s, err := openAssets(ctx, d, stderr)
+	app, s, err := openAssets(ctx, d, stderr, readOnly)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -57,7 +58,7 @@ func runAssetsCases(ctx context.Context, args []string, stdout, stderr io.Writer
 	var in assets.NewCase
 	var offences, reason string
 	return runAssetsCommand(ctx, "cases", assetsCasesUsage, map[string]assetsCommand{
-		"list": {flags: func(fs *flag.FlagSet) {
+		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state (regulator and auditor only; others see their own)")
 			fs.StringVar(&f.Kind, "kind", "", "domestic, incoming or outgoing")
 			fs.StringVar(&f.ICCS, "iccs", "", "an ICCS offence code")
@@ -74,7 +75,7 @@ func runAssetsCases(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintf(stdout, "%d case(s)\n", len(cs))
 			return nil
 		}},
-		"show": {args: []string{"CASE_ID"}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		"show": {readOnly: true, args: []string{"CASE_ID"}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			cf, err := s.CaseFile(ctx, p, pos[0])
 			if err != nil {
 				return err

@@ -30,14 +30,16 @@ token is given (--token or CUSTOS_TOKEN), with the API's rules and refusals:
   rates list
   rates add --currency EUR --to USD --year 2025 --rate 1.0821 --source TEXT
 
-See docs/assets.md.`
+The lists open the registry read-only. See docs/assets.md.`
 
 // assetsCommand is one of these commands: its positional arguments, its
-// flags and what it does as p.
+// flags and what it does as p. A command that only reads (lists, a case
+// file, a request's completeness) opens the registry read-only.
 type assetsCommand struct {
-	args  []string
-	flags func(fs *flag.FlagSet)
-	run   func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error
+	args     []string
+	flags    func(fs *flag.FlagSet)
+	run      func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error
+	readOnly bool
 }
 
 // runAssetsCommand parses the flags of one of cmds (the first argument
@@ -68,7 +70,7 @@ func runAssetsCommand(ctx context.Context, group, usage string, cmds map[string]
 	if len(pos) != len(c.args) {
 		return &exitError{2, fmt.Sprintf("give %s", strings.Join(c.args, " and "))}
 	}
-	app, s, p, err := assetsActor(ctx, d, *token, stderr)
+	app, s, p, err := assetsActor(ctx, d, *token, stderr, c.readOnly)
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func runAssetsDirectory(ctx context.Context, args []string, stdout, stderr io.Wr
 	var f assets.DirectoryFilter
 	var source string
 	return runAssetsCommand(ctx, "directory", assetsRecordsUsage, map[string]assetsCommand{
-		"list": {flags: func(fs *flag.FlagSet) {
+		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state (ISO 3166-1 alpha-2)")
 			fs.StringVar(&f.Kind, "kind", "", "the kind of entry: "+strings.Join(assets.EntryKinds, ", "))
 			fs.StringVar(&f.Basis, "basis", "", "a legal basis: "+strings.Join(assets.LegalBases, ", "))
@@ -130,7 +132,7 @@ func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writ
 	var f assets.PersonFilter
 	var purpose string
 	return runAssetsCommand(ctx, "persons", assetsRecordsUsage, map[string]assetsCommand{
-		"list": {flags: func(fs *flag.FlagSet) {
+		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state of the cases (regulator and auditor only; others see their own)")
 			fs.StringVar(&f.Kind, "kind", "", "natural or legal")
 			fs.StringVar(&f.Role, "role", "", "the role in the case: "+strings.Join(assets.PersonRoles, ", "))
@@ -203,7 +205,7 @@ func runAssetsAssets(ctx context.Context, args []string, stdout, stderr io.Write
 func runAssetsRates(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var in assets.Rate
 	return runAssetsCommand(ctx, "rates", assetsRecordsUsage, map[string]assetsCommand{
-		"list": {run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
+		"list": {readOnly: true, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
 			rs, err := s.Rates(ctx, p)
 			if err != nil {
 				return err

@@ -34,7 +34,7 @@ requests; only the central authority sends them, records the steps and asks or a
   use ID --purpose P [--share-with XC] [--note TEXT]
   peers                       the registries requests may travel to over the exchange
 
-See docs/assets.md, "Requests".`
+list, show, check and peers open the registry read-only. See docs/assets.md, "Requests".`
 
 // requestFlags binds the fields of a draft to flags; lists are comma-separated.
 type requestFlags struct {
@@ -132,7 +132,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 		return writeJSON(stdout, f)
 	}
 	return runAssetsCommand(ctx, "requests", assetsRequestsUsage, map[string]assetsCommand{
-		"list": {flags: func(fs *flag.FlagSet) {
+		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&lf.Type, "type", "", "the type: "+strings.Join(assets.RequestTypes, ", "))
 			fs.StringVar(&lf.Status, "status", "", "the status: "+strings.Join(assets.RequestStatuses, ", "))
 			fs.StringVar(&lf.Direction, "direction", "", "outgoing (made here) or incoming (received from another registry)")
@@ -154,7 +154,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			fmt.Fprintf(stdout, "%d request(s)\n", len(rs))
 			return nil
 		}},
-		"show": {args: []string{"ID"}, run: show},
+		"show": {readOnly: true, args: []string{"ID"}, run: show},
 		"draft": {flags: func(fs *flag.FlagSet) { rf.add(fs); draftFlags = fs }, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			in, err := rf.apply(draftFlags, assets.NewRequest{})
 			if err != nil {
@@ -181,7 +181,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			}
 			return writeJSON(stdout, r)
 		}},
-		"check": {args: []string{"ID"}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		"check": {readOnly: true, args: []string{"ID"}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			miss, err := s.Completeness(ctx, p, pos[0])
 			if err != nil {
 				return err
@@ -244,7 +244,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			}
 			return show(ctx, s, p, pos, stdout)
 		}},
-		"peers": {run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
+		"peers": {readOnly: true, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
 			ps, err := s.RequestPeers(ctx, p)
 			if err != nil {
 				return err

@@ -560,7 +560,13 @@ func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(pos) != 0 || *bank == "" {
 		return &exitError{2, "give --bank ID"}
 	}
-	app, err := d.open(ctx, stderr)
+	// Printing them only reads.
+	show := in.QueryMatchThresholdPct == nil && in.IndexMatchThresholdPct == nil
+	open := d.open
+	if show {
+		open = d.openReadOnly
+	}
+	app, err := open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -570,7 +576,7 @@ func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	var b *hashmatch.Bank
-	if in.QueryMatchThresholdPct == nil && in.IndexMatchThresholdPct == nil {
+	if show {
 		b, err = app.Hashmatch.Bank(ctx, op, *bank)
 	} else {
 		b, err = app.Hashmatch.SetVideoThresholds(ctx, op, *bank, in)

@@ -25,7 +25,7 @@ func runHMDisputes(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(pos) != 0 || *authority == "" {
 		return &exitError{2, "give --authority ID"}
 	}
-	app, err := d.open(ctx, stderr)
+	app, err := d.openReadOnly(ctx, stderr)
 	if err != nil {
 		return err
 	}

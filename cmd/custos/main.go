@@ -155,10 +155,22 @@ func (d *dbFlags) existing() error {
 
 // open opens the existing registry the flags name, logging to stderr.
 func (d *dbFlags) open(ctx context.Context, stderr io.Writer) (*server.App, error) {
+	return d.openWith(ctx, stderr, server.Open)
+}
+
+// openReadOnly opens the existing registry the flags name for a command
+// that only reads it (server.OpenReadOnly): the registry is left as the
+// command found it, and a backup is read where it is, on a read-only
+// medium too.
+func (d *dbFlags) openReadOnly(ctx context.Context, stderr io.Writer) (*server.App, error) {
+	return d.openWith(ctx, stderr, server.OpenReadOnly)
+}
+
+func (d *dbFlags) openWith(ctx context.Context, stderr io.Writer, open func(context.Context, server.Config) (*server.App, error)) (*server.App, error) {
 	if err := d.existing(); err != nil {
 		return nil, err
 	}
-	return server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	return open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 }
 
 // parseMixed parses flags given before, between or after the positional

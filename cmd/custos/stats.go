@@ -73,13 +73,15 @@ func statsPrincipal(ctx context.Context, app *server.App, token string) (*auth.P
 
 // openModule opens the registry at d for a command of the module name,
 // and its service; refused, with registry named in the message, where the
-// deployment does not run it.
-func openModule[S any](ctx context.Context, d dbFlags, stderr io.Writer, name, registry string) (*server.App, S, error) {
+// deployment does not run it. readOnly opens it for a command that only
+// reads (dbFlags.openReadOnly).
+func openModule[S any](ctx context.Context, d dbFlags, stderr io.Writer, name, registry string, readOnly bool) (*server.App, S, error) {
 	var none S
-	if err := d.existing(); err != nil {
-		return nil, none, err
+	open := d.open
+	if readOnly {
+		open = d.openReadOnly
 	}
-	app, err := server.Open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
+	app, err := open(ctx, stderr)
 	if err != nil {
 		return nil, none, err
 	}
@@ -91,18 +93,19 @@ func openModule[S any](ctx context.Context, d dbFlags, stderr io.Writer, name, r
 	return app, s, nil
 }
 
-// openStats opens the registry at d for a stats command.
+// openStats opens the registry at d for a stats command that writes.
 func openStats(ctx context.Context, d dbFlags, stderr io.Writer) (*server.App, *stats.Service, error) {
-	return openModule[*stats.Service](ctx, d, stderr, "stats", "statistics")
+	return openModule[*stats.Service](ctx, d, stderr, "stats", "statistics", false)
 }
 
-// openStatsFile opens a file and the registry a command reads it into.
+// openStatsFile opens a file and, read-only, the registry a command checks
+// it against (stats check).
 func openStatsFile(ctx context.Context, d dbFlags, path string, stderr io.Writer) (*os.File, *server.App, *stats.Service, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	app, s, err := openStats(ctx, d, stderr)
+	app, s, err := openModule[*stats.Service](ctx, d, stderr, "stats", "statistics", true)
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, err
@@ -146,7 +149,7 @@ func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stde
 	if err != nil {
 		return err
 	}
-	app, s, err := openModule[S](ctx, d, stderr, name, registry)
+	app, s, err := openModule[S](ctx, d, stderr, name, registry, false)
 	if err != nil {
 		return err
 	}

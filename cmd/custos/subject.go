@@ -95,7 +95,12 @@ func runSubjectCheckIndex(ctx context.Context, args []string, stdout, stderr io.
 	if *repair && *token == "" {
 		return &exitError{2, "--repair needs --token (or CUSTOS_TOKEN): an administrator's, who makes the repair"}
 	}
-	app, err := d.open(ctx, stderr)
+	// The check only reads; a repair is a log entry.
+	open := d.openReadOnly
+	if *repair {
+		open = d.open
+	}
+	app, err := open(ctx, stderr)
 	if err != nil {
 		return err
 	}

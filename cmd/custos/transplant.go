@@ -13,7 +13,7 @@ import (
 )
 
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", stdout)
+	fs := flags("trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients; the registry is opened read-only and left as it was, so a backup may be traced (give its --key-file)", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
@@ -26,7 +26,8 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return &exitError{2, "want: custos trace organ|donor|recipient ID"}
 	}
-	app, err := d.open(ctx, stderr)
+	// Read-only: a trace changes nothing, and may be run on a backup.
+	app, err := d.openReadOnly(ctx, stderr)
 	if err != nil {
 		return err
 	}

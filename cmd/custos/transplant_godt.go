@@ -54,7 +54,12 @@ func runGODT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !slices.Contains([]string{"json", "csv", "xlsx"}, *format) {
 		return &exitError{2, fmt.Sprintf("--format must be one of json, csv, xlsx, not %q", *format)}
 	}
-	app, err := d.open(ctx, stderr)
+	// The report read as JSON changes nothing; a file export is logged.
+	open := d.openReadOnly
+	if *format != "json" {
+		open = d.open
+	}
+	app, err := open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,8 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 
-	src, err := store.Open(ctx, path)
+	// Read-only: the move leaves the SQLite registry as it found it.
+	src, err := store.OpenReadOnly(ctx, path)
 	if err != nil {
 		return nil, err
 	}

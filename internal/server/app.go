@@ -290,6 +290,25 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return app, nil
 }
 
+// OpenReadOnly opens an initialised registry for a command that only reads
+// it (custos trace, the lists and reports of the command line): the
+// database is opened read-only (store.OpenReadOnly), so that the command
+// leaves it as it found it (a SQLite backup keeps its bytes and its journal
+// mode) and any write through the app fails; the modules do none of the
+// upkeep that writes when a server opens the registry (Registry.Open).
+func OpenReadOnly(ctx context.Context, cfg Config) (*App, error) {
+	db, err := store.OpenReadOnly(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	app, err := open(ctx, cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
 // CheckInitialised refuses a database that is not a registry of the
 // default deployment: no schema, another schema version, or the schema
 // custos migrate makes without the log custos init starts. Commands that

@@ -26,7 +26,9 @@ type Registry struct {
 	module.Module
 	// Open opens the module: its service and its adapters. It runs once,
 	// after the writer starts and before the app serves; nil for a module
-	// that only brings schema and projections.
+	// that only brings schema and projections. On an app opened read-only
+	// (OpenReadOnly: a.DB.ReadOnly()) it does none of the upkeep that
+	// writes, which a server opening the registry does.
 	Open func(ctx context.Context, a *App) (*Opened, error)
 }
 
@@ -65,10 +67,13 @@ func DefaultModules() []Registry {
 			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now, Exchange: a.Exchange, Log: a.Log}
 			// The registry acts on the organs and reports foreign registries send.
 			a.Exchange.Handle(transplant.Module.Name, s.ExchangeHandler())
-			if n, err := s.FillPersonNames(ctx); err != nil {
-				return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
-			} else if n > 0 {
-				a.Log.Info("filled in the name indexes of the donors and recipients registered before transplant migration 5", "subjects", n)
+			// A read-only app leaves the name indexes to the next server.
+			if !a.DB.ReadOnly() {
+				if n, err := s.FillPersonNames(ctx); err != nil {
+					return nil, fmt.Errorf("fill in the name indexes of transplant migration 5: %w", err)
+				} else if n > 0 {
+					a.Log.Info("filled in the name indexes of the donors and recipients registered before transplant migration 5", "subjects", n)
+				}
 			}
 			sec := web.Transplant(s, a.Authorities)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route { return httpapi.Transplant(env, s) }, Section: &sec,
@@ -82,9 +87,12 @@ func DefaultModules() []Registry {
 			if err := s.Load(ctx); err != nil {
 				return nil, fmt.Errorf("load hash banks: %w", err)
 			}
-			// Retroactive matching's windows expire at start, then hourly.
-			if _, err := s.SweepRecent(ctx); err != nil {
-				return nil, fmt.Errorf("sweep retroactive matching windows: %w", err)
+			// Retroactive matching's windows expire at start, then hourly
+			// (a read-only app leaves them to the server).
+			if !a.DB.ReadOnly() {
+				if _, err := s.SweepRecent(ctx); err != nil {
+					return nil, fmt.Errorf("sweep retroactive matching windows: %w", err)
+				}
 			}
 			sec := web.Hashmatch(s)
 			return &Opened{Service: s, Routes: func(env httpapi.Env) []httpapi.Route {
