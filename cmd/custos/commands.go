@@ -458,7 +458,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flags("backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
-	to := fs.String("to", "", "file to write the copy to (must not exist)")
+	to := fs.String("to", "", "file to write the copy to (must not exist); written as .NAME.partial-PID beside it until whole, and such a file a killed backup left is removed once its process no longer runs")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -473,15 +473,28 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	// A backup killed before it finished leaves its temporary file, which
+	// is no backup and may be as large as one: removed first, when its
+	// process no longer runs, so that its space is free for this copy.
+	removed, err := store.RemoveStalePartials(*to)
+	for _, f := range removed {
+		fmt.Fprintf(stderr, "note: removed %s, what a backup that did not finish left (killed, or the machine stopped: its process no longer runs); it was no backup\n", f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "note: %v\n", err)
+	}
 	if err := db.Backup(ctx, *to); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s; back up the key file separately, it is not in the database\n", *to)
-	// A backup killed before it finished leaves its temporary file, which
-	// is no backup: say so, rather than let it fill the folder unseen.
+	// What is left is said, rather than left to fill the folder unseen.
 	if left, err := store.Partials(*to); err == nil {
-		for _, f := range left {
-			fmt.Fprintf(stderr, "note: %s is what is left of a backup that did not finish (killed, or the machine stopped); it is not a backup: remove it\n", f)
+		for _, p := range left {
+			if p.Running {
+				fmt.Fprintf(stderr, "note: %s is the temporary file of process %d, which runs: another backup to this name, or a process that took the number of one that was killed; it is not a backup: once no backup to this name runs, remove it\n", p.Path, p.PID)
+			} else {
+				fmt.Fprintf(stderr, "note: %s is what is left of a backup that did not finish (killed, or the machine stopped); it is not a backup: remove it\n", p.Path)
+			}
 		}
 	}
 	return nil

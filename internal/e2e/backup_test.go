@@ -169,7 +169,8 @@ func copyFile(t *testing.T, from, to string) {
 // (the registry made large enough, with a table of ballast, that the copy
 // takes a while): nothing is left under the backup's name, only the
 // temporary file named after the killed process; the next backup to the
-// same name succeeds, names that leftover, and its copy verifies.
+// same name removes that leftover, since its process no longer runs, says
+// so, succeeds, and its copy verifies.
 func TestBackupKilled(t *testing.T) {
 	reg := initRegistry(t, storetest.SQLite(t))
 	db, err := sql.Open("sqlite", reg.DSN)
@@ -219,8 +220,13 @@ func TestBackupKilled(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("the backup after a killed one: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, partial+" is what is left of a backup that did not finish") {
-		t.Errorf("the next backup does not point out the killed one's leftover: %q", errOut)
+	if !strings.Contains(errOut, "note: removed "+partial+", what a backup that did not finish left") {
+		t.Errorf("the next backup does not say it removed the killed one's leftover: %q", errOut)
+	}
+	for _, f := range []string{partial, partial + "-journal"} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after the next backup, the killed one's %s: %v", f, err)
+		}
 	}
 	verifyLog(t, to, reg.PublicKey)
 }

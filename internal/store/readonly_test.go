@@ -308,8 +308,8 @@ func TestBackupPartial(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("half a backup"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := Partials(path); err != nil || !slices.Equal(got, []string{stale}) {
-		t.Errorf("Partials = %v, %v; want %v", got, err, []string{stale})
+	if got, err := Partials(path); err != nil || !slices.Equal(got, []Partial{{Path: stale, PID: 999999999}}) {
+		t.Errorf("Partials = %v, %v; want %v", got, err, stale)
 	}
 
 	cancelled, cancel := context.WithCancel(ctx)
@@ -358,5 +358,55 @@ func TestBackupPartial(t *testing.T) {
 	}
 	if _, err := ro.Read().Exec(ctx, "INSERT INTO t VALUES ('x')"); err == nil {
 		t.Error("after a backup, a write through the read-only database succeeded")
+	}
+}
+
+// TestRemoveStalePartials: what backups to a name that did not finish left
+// is removed, with its rollback journal, when its process no longer runs;
+// the file of a running process is left (a backup running now), and so is
+// every file not named exactly as a backup to that name names it: another
+// name's, a number written otherwise, a folder, a link.
+func TestRemoveStalePartials(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pb.db")
+	dead := PartialName(path, 999999999)
+	running := PartialName(path, os.Getppid())
+	write := func(name string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("half a backup"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Base(dead))
+	write(filepath.Base(dead) + "-journal")
+	write(filepath.Base(running))
+	kept := []string{".pb.db.partial-0999999998", ".pb.db.partial-+999999997", ".pb.db.partial-999999996x",
+		".pb.db.partial-0", ".pb.db.partial-", "pb.db.partial-999999995", ".pb.dbx.partial-999999994", ".qb.db.partial-999999993"}
+	for _, k := range kept {
+		write(k)
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".pb.db.partial-999999992"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "pb.db.partial-999999995"), filepath.Join(dir, ".pb.db.partial-999999991")); err != nil {
+		t.Fatal(err)
+	}
+	before := folder(t, dir)
+
+	removed, err := RemoveStalePartials(path)
+	if err != nil || !slices.Equal(removed, []string{dead}) {
+		t.Errorf("RemoveStalePartials = %v, %v; want %v", removed, err, []string{dead})
+	}
+	want := names(before)
+	want = slices.DeleteFunc(want, func(n string) bool { return n == filepath.Base(dead) || n == filepath.Base(dead)+"-journal" })
+	if got := names(folder(t, dir)); !slices.Equal(got, want) {
+		t.Errorf("after RemoveStalePartials the folder holds %v, want %v", got, want)
+	}
+	left, err := Partials(path)
+	if err != nil || !slices.Equal(left, []Partial{{Path: running, PID: os.Getppid(), Running: true}}) {
+		t.Errorf("Partials after = %v, %v; want the running process's only", left, err)
+	}
+	if removed, err := RemoveStalePartials(path); err != nil || len(removed) != 0 {
+		t.Errorf("RemoveStalePartials again = %v, %v", removed, err)
 	}
 }

@@ -1214,7 +1214,8 @@ func (db *DB) ByteOrder(ctx context.Context) (ok bool, collation string, err err
 // is killed or fails never leaves a file under path that looks like a good
 // one; path is never overwritten. A failed backup removes its temporary
 // file; a killed one leaves it, under a name no backup is given and that
-// the next run does not use (it names the process).
+// the next run does not use (it names the process), and which
+// RemoveStalePartials removes once its process no longer runs.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.Dialect != SQLite || db.Path == "" {
 		return errors.New("custos backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operations.md)")
@@ -1298,22 +1299,71 @@ func PartialName(path string, pid int) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial-"+strconv.Itoa(pid))
 }
 
-// Partials lists the temporary files of backups to path that did not
-// finish (killed, or the machine stopped): PartialName's files of any
-// process, which are no backups.
-func Partials(path string) ([]string, error) {
+// Partial is the temporary file of a backup to a path written by another
+// process than this one: a backup that did not finish (killed, or the
+// machine stopped), or one running now.
+type Partial struct {
+	Path string
+	PID  int // the process that wrote it, from its name
+	// Running tells that a process of that number runs on this machine:
+	// the backup writing it, or another process that took the number of
+	// one that was killed.
+	Running bool
+}
+
+// Partials lists the temporary files of backups to path: the regular files
+// named exactly as PartialName names them for path, by any process but this
+// one. None of them is a backup.
+func Partials(path string) ([]Partial, error) {
 	m, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globQuote(filepath.Base(path))+".partial-*"))
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []Partial
 	for _, f := range m {
 		rest := f[strings.LastIndex(f, ".partial-")+len(".partial-"):]
-		if _, err := strconv.Atoi(rest); err == nil {
-			out = append(out, f)
+		pid, err := strconv.Atoi(rest)
+		if err != nil || pid <= 0 || strconv.Itoa(pid) != rest || pid == os.Getpid() {
+			continue
 		}
+		if fi, err := os.Lstat(f); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, Partial{Path: f, PID: pid, Running: processRunning(pid)})
 	}
 	return out, nil
+}
+
+// RemoveStalePartials removes the temporary files of backups to path
+// (Partials) whose process no longer runs on this machine, with their
+// rollback journals: what backups that did not finish left, which are no
+// backups and may be as large as one. It returns the files it removed; the
+// files of running processes are left, and so is a file it cannot remove
+// (the first such error is returned). A backup written into a folder
+// shared with another machine, or with a container that has processes of
+// its own, is told from a stale file by its process number here only:
+// give the backups of different machines different names.
+func RemoveStalePartials(path string) ([]string, error) {
+	ps, err := Partials(path)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var first error
+	for _, p := range ps {
+		if p.Running {
+			continue
+		}
+		if err := os.Remove(p.Path); err != nil {
+			if first == nil {
+				first = fmt.Errorf("remove what a backup that did not finish left: %w", err)
+			}
+			continue
+		}
+		os.Remove(p.Path + "-journal")
+		removed = append(removed, p.Path)
+	}
+	return removed, first
 }
 
 // globQuote escapes the characters filepath.Glob reads as a pattern.
