@@ -132,6 +132,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	x.add(fs)
 	var m mailFlags
 	m.add(fs)
+	m.addSchedule(fs)
 	var sf signInFlags
 	sf.add(fs)
 	if err := parse(fs, args); err != nil {

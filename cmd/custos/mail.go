@@ -20,13 +20,19 @@ import (
 )
 
 // mailFlags configure how a server sends e-mail; custos mail test takes
-// the same, to check them. The password is never a flag: command lines are
-// visible to every user of the machine and land in shell histories.
+// the same but the delivery schedule, to check them. The password is never
+// a flag: command lines are visible to every user of the machine and land
+// in shell histories.
 type mailFlags struct {
 	addr, tls, user, passwordFile, from, ca, baseURL, language string
 	retryBase, retryMax, giveUp                                time.Duration
+	// schedule tells that the delivery schedule's flags are declared
+	// (addSchedule).
+	schedule bool
 }
 
+// add declares the flags of the SMTP server and of the e-mails written,
+// which custos serve and custos mail test take.
 func (m *mailFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&m.addr, "smtp-addr", os.Getenv("CUSTOS_SMTP_ADDR"), "e-mail: the SMTP server, host:port (env CUSTOS_SMTP_ADDR); none: e-mails wait in the outbox")
 	fs.StringVar(&m.tls, "smtp-tls", mail.StartTLS, "e-mail: "+strings.Join(mail.TLSModes, ", ")+" (STARTTLS required, STARTTLS when offered, clear, TLS from the first byte)")
@@ -36,6 +42,12 @@ func (m *mailFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&m.ca, "smtp-ca", "", "e-mail: PEM file of the certificates that may sign the SMTP server's (default: the system's)")
 	fs.StringVar(&m.baseURL, "mail-base-url", os.Getenv("CUSTOS_BASE_URL"), "e-mail: the web UI's address as readers reach it, https://host, written before each e-mail's link (env CUSTOS_BASE_URL)")
 	fs.StringVar(&m.language, "mail-language", i18n.Default, "e-mail: the language of e-mails to recipients who chose none ("+strings.Join(i18n.CoreOnly().Codes(), ", ")+")")
+}
+
+// addSchedule declares the flags of the outbox's delivery schedule: custos
+// serve's, not mail test's, which sends one e-mail once, at once.
+func (m *mailFlags) addSchedule(fs *flag.FlagSet) {
+	m.schedule = true
 	fs.DurationVar(&m.retryBase, "mail-retry", mail.DefaultRetryBase, "e-mail: wait after a first failed attempt, doubled at each failure")
 	fs.DurationVar(&m.retryMax, "mail-retry-max", mail.DefaultRetryMax, "e-mail: longest wait between attempts")
 	fs.DurationVar(&m.giveUp, "mail-give-up", mail.DefaultMaxAge, "e-mail: mark an e-mail failed when still not accepted this long after it was queued")
@@ -47,7 +59,7 @@ func (m *mailFlags) config() (mail.Config, error) {
 		name string
 		v    time.Duration
 	}{{"mail-retry", m.retryBase}, {"mail-retry-max", m.retryMax}, {"mail-give-up", m.giveUp}} {
-		if f.v <= 0 {
+		if m.schedule && f.v <= 0 {
 			return mail.Config{}, &exitError{2, fmt.Sprintf("--%s must be positive", f.name)}
 		}
 	}
