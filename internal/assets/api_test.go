@@ -21,6 +21,14 @@ func TestAPI(t *testing.T) {
 		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.CAToken, "text/csv", []byte(directoryCSV)); r.Status != 201 {
 			t.Fatalf("import: %d %s", r.Status, r.Raw)
 		}
+		// A line naming an entry that is not there is a refused line, as
+		// the others are: 422 with its line, not a 404 for the file.
+		r = w.Upload(t, "/api/v1/assets/directory/import?source=by-id.csv", w.CAToken, "text/csv",
+			[]byte("id,state,kind,name,legal_bases,languages,email\nDI-NOTHERE,XA,central_authority,Unknown,uncac_46,en,a@b.example\n"))
+		if r.Status != 422 || r.Str("error.rule") != "reference" || r.Str("error.field") != "id" ||
+			!strings.Contains(strings.Join(strings.Fields(string(r.Raw)), ""), `"refused":[{"line":2,"rule":"reference","field":"id","message":"nodirectoryentryDI-NOTHERE"}]`) {
+			t.Errorf("a file naming no entry: %d %s", r.Status, r.Raw)
+		}
 		if es := w.Must(t, 200, "GET", "/api/v1/assets/directory?state=XB", w.ProsecToken, nil).Body["entries"].([]any); len(es) != 1 {
 			t.Errorf("XB's entries: %v", es)
 		}

@@ -235,6 +235,14 @@ func (s *Service) ImportDirectory(ctx context.Context, p *auth.Principal, source
 		return nil, err
 	}
 	if len(refused) > 0 {
+		// The ids the good lines give are checked too, so that every
+		// refused line is named at once.
+		more, _, err := checkIDs(ctx, s.DB.Read(), entries)
+		if err != nil {
+			return nil, err
+		}
+		refused = append(refused, more...)
+		slices.SortStableFunc(refused, func(a, b LineError) int { return a.Line - b.Line })
 		f := refused[0]
 		return &DirectoryImport{Refused: refused}, errs.Invalidf(f.Rule, f.Field, "lines of the file refused: %d; nothing was recorded; the first, line %d: %s", len(refused), f.Line, f.Message)
 	}
@@ -248,45 +256,68 @@ func (s *Service) ImportDirectory(ctx context.Context, p *auth.Principal, source
 	return &DirectoryImport{Recorded: len(out), Refused: []LineError{}, Entries: out}, nil
 }
 
+// checkIDs checks the entries given with an id, each a new version of that
+// entry: the id must name an entry of the directory (rule reference, field
+// id), of the same state, since an id does not move to another state (rule
+// directory_state, field state): a request drafted to the entry would then
+// go to another state than the one it names. It returns a refusal for each
+// line of a file that fails (LineError), and the first refusal: for an
+// entry of no file (a form's, line 0) an unknown id is not found, as any id
+// a request names that is not there.
+func checkIDs(ctx context.Context, q store.Queryer, entries []ContactPoint) ([]LineError, *errs.Error, error) {
+	var refused []LineError
+	var first *errs.Error
+	for _, c := range entries {
+		if c.ID == "" {
+			continue
+		}
+		var state string
+		err := q.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
+		var e *errs.Error
+		switch {
+		case !strings.HasPrefix(c.ID, "DI-") || errors.Is(err, sql.ErrNoRows):
+			if c.line == 0 {
+				return nil, errs.New(errs.NotFound, "reference", "id", "no directory entry %s", c.ID), nil
+			}
+			e = errs.Invalidf("reference", "id", "no directory entry %s", c.ID)
+		case err != nil:
+			return nil, nil, err
+		case state != c.State:
+			e = errs.Invalidf("directory_state", "state", "the directory entry %s is of %s: it does not move to %s; record the other state's entry without an id", c.ID, state, c.State)
+		default:
+			continue
+		}
+		refused = append(refused, LineError{Line: c.line, Rule: e.Rule, Field: e.Field, Message: e.Message})
+		if first == nil {
+			first = e
+		}
+	}
+	return refused, first, nil
+}
+
 // recordDirectory records entries in one entry of the log. An entry given
-// with its id is a new version of that entry, of the same state: an id
-// does not move to another state (rule directory_state, field state), since
-// a request drafted to the entry would then go to another state than the
-// one it names; every such line is returned, and nothing is recorded.
+// with its id is a new version of that entry (checkIDs); every line
+// refused is returned, and nothing is recorded.
 func (s *Service) recordDirectory(ctx context.Context, p *auth.Principal, source string, entries []ContactPoint) ([]ContactPoint, []LineError, error) {
-	given := make([]bool, len(entries))
+	var given []ContactPoint
 	for i := range entries {
-		if given[i] = entries[i].ID != ""; !given[i] {
+		if entries[i].ID != "" {
+			given = append(given, entries[i])
+		} else {
 			entries[i].ID = s.W.IDs().New("DI")
 		}
 		entries[i].Source = source
 	}
 	var refused []LineError
 	_, err := s.W.Submit(ctx, p.Actor(), "record directory entries", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		refused = nil
-		var first error
-		for i, c := range entries {
-			if !given[i] {
-				continue
-			}
-			var state string
-			err := tx.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
-			if !strings.HasPrefix(c.ID, "DI-") || errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.New(errs.NotFound, "reference", check.Index("id", i), "no directory entry %s", c.ID)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if state != c.State {
-				e := errs.Invalidf("directory_state", "state", "the directory entry %s is of %s: it does not move to %s; record the other state's entry without an id", c.ID, state, c.State)
-				refused = append(refused, LineError{Line: c.line, Rule: e.Rule, Field: e.Field, Message: e.Message})
-				if first == nil {
-					first = e
-				}
-			}
+		var first *errs.Error
+		var err error
+		if refused, first, err = checkIDs(ctx, tx, given); err != nil {
+			return nil, err
 		}
 		if first != nil {
-			if f := refused[0]; f.Line > 0 {
+			if len(refused) > 0 && refused[0].Line > 0 {
+				f := refused[0]
 				return nil, errs.Invalidf(f.Rule, f.Field, "lines of the file refused: %d; nothing was recorded; the first, line %d: %s", len(refused), f.Line, f.Message)
 			}
 			return nil, first

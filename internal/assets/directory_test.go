@@ -2,6 +2,7 @@ package assets_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,9 @@ const directoryCSV = "state,kind,name,legal_bases,treaty,languages,channels,emai
 
 // TestDirectoryImport: a file with refused lines records nothing and names
 // every refused line; a good file records each entry; an entry is replaced
-// by id; the directory filters.
+// by id; a line naming an id that is no entry, or one of another state, is
+// a refused line like the others, named with every other refused line; the
+// directory filters.
 func TestDirectoryImport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
@@ -70,6 +73,36 @@ func TestDirectoryImport(t *testing.T) {
 		c.ID = "DI-unknown"
 		if _, err := w.S.RecordContact(ctx, w.CA, c); errs.CodeOf(err) != errs.NotFound {
 			t.Errorf("an update of no entry: %v", err)
+		} else if e, _ := errs.As(err); e.Field != "id" {
+			t.Errorf("an update of no entry names the field %q, want id", e.Field)
+		}
+
+		// Lines naming entries by id: one of no entry, one not of the
+		// directory's form, one moved to another state; with a bad line
+		// beside them, all four are named, in line order, and nothing is
+		// recorded.
+		byID := "id,state,kind,name,legal_bases,languages,email\n" +
+			"DI-NOTHERE,XA,central_authority,Unknown Entry,uncac_46,en,a@b.example\n" +
+			xa[0].ID + ",XA,central_authority,Demoland Ministry of Justice,uncac_46,en,mla@justice.example\n" +
+			"XX-1,XA,central_authority,Not An Id,uncac_46,en,a@b.example\n" +
+			xa[0].ID + ",XB,central_authority,Moved,uncac_46,en,a@b.example\n"
+		im, err = w.S.ImportDirectory(ctx, w.CA, "by-id.csv", strings.NewReader(byID))
+		if e, ok := errs.As(err); !ok || e.Code != errs.Invalid || e.Rule != "reference" || e.Field != "id" || !strings.Contains(e.Message, "line 2: no directory entry DI-NOTHERE") {
+			t.Errorf("a file naming no entry: %v", err)
+		}
+		wantByID := []assets.LineError{{Line: 2, Rule: "reference", Field: "id", Message: "no directory entry DI-NOTHERE"},
+			{Line: 4, Rule: "reference", Field: "id", Message: "no directory entry XX-1"},
+			{Line: 5, Rule: "directory_state", Field: "state", Message: "the directory entry " + xa[0].ID + " is of XA: it does not move to XB; record the other state's entry without an id"}}
+		if im == nil || !slices.Equal(im.Refused, wantByID) {
+			t.Errorf("refused %+v, want %+v", im, wantByID)
+		}
+		im, err = w.S.ImportDirectory(ctx, w.CA, "by-id.csv", strings.NewReader(byID+",XC,central_authority,No Way To Reach,uncac_46,en,\n"))
+		if e, ok := errs.As(err); !ok || e.Rule != "reference" || e.Field != "id" || im == nil || len(im.Refused) != 4 ||
+			im.Refused[3] != (assets.LineError{Line: 6, Rule: "contact", Field: "email", Message: "give at least one way to reach the authority: email, phone or address"}) {
+			t.Errorf("a file naming no entry and with a bad line: %+v %v", im, err)
+		}
+		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{}); len(got) != 2 || got[0].Phone != "+999 1 00 00" && got[1].Phone != "+999 1 00 00" {
+			t.Errorf("refused files changed the directory: %+v", got)
 		}
 		if _, err := w.S.RecordContact(ctx, w.Prosecutor, c); errs.CodeOf(err) != errs.Forbidden {
 			t.Errorf("a prosecutor records the directory: %v", err)
