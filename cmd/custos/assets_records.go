@@ -24,6 +24,10 @@ token is given (--token or CUSTOS_TOKEN), with the API's rules and refusals:
   persons add CASE_ID --kind natural|legal --role R --country XA --name N
                  [--birth-date YYYY-MM-DD] [--document D] [--registration R]
                                               a natural person's name, birth date and document are sealed
+  persons add CASE_ID --kind natural --role R --country XA --from-file FILE|-
+                                              the same, the fields read from a file or standard input
+                                              ({"name": ..., "birth_date": ..., "document": ...}): out of
+                                              the process list and the shell's history, unlike flags
   persons open PERSON_ID --purpose TEXT       open a natural person's sealed data; the read is logged
   assets add CASE_ID --type T --jurisdiction XB --description D --value 123.45 --currency EUR
                  --identified-on YYYY-MM-DD --instrument TEXT --authority TEXT [--holder PERSON_ID]
@@ -131,6 +135,8 @@ func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writ
 	var in assets.NewPerson
 	var f assets.PersonFilter
 	var purpose string
+	var from fromFile
+	var addFlags *flag.FlagSet
 	return runAssetsCommand(ctx, "persons", assetsRecordsUsage, map[string]assetsCommand{
 		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state of the cases (regulator and auditor only; others see their own)")
@@ -156,11 +162,16 @@ func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writ
 			fs.StringVar(&in.Kind, "kind", "", "natural or legal")
 			fs.StringVar(&in.Role, "role", "", "the role in the case: "+strings.Join(assets.PersonRoles, ", "))
 			fs.StringVar(&in.Country, "country", "", "the country (ISO 3166-1 alpha-2)")
-			fs.StringVar(&in.Name, "name", "", "the name (a natural person's is sealed)")
-			fs.StringVar(&in.BirthDate, "birth-date", "", "a natural person's birth date (YYYY-MM-DD; sealed)")
-			fs.StringVar(&in.Document, "document", "", "a natural person's identity document (sealed)")
+			fs.StringVar(&in.Name, "name", "", "the name (a natural person's is sealed; as a flag it is seen in the process list and the shell's history: prefer --from-file)")
+			fs.StringVar(&in.BirthDate, "birth-date", "", "a natural person's birth date (YYYY-MM-DD; sealed; prefer --from-file)")
+			fs.StringVar(&in.Document, "document", "", "a natural person's identity document (sealed; prefer --from-file)")
 			fs.StringVar(&in.Registration, "registration", "", "a legal person's registration number")
+			from.add(fs, "kind, role, country, name, birth_date, document, registration")
+			addFlags = fs
 		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+			if err := from.read(addFlags, &in); err != nil {
+				return err
+			}
 			x, err := s.AddPerson(ctx, p, pos[0], in)
 			if err != nil {
 				return err

@@ -27,10 +27,15 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
-		// The demo's administrator token, fixed and public, for scripts
-		// that act on a demo registry.
+		// The demo's administrator and regulator tokens, fixed and public,
+		// for scripts that act on a demo registry.
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("DEMO_ADMIN", demo.Tokens()[0].Token)
+			for _, t := range demo.Tokens() {
+				if t.Role == auth.Regulator {
+					env.Setenv("DEMO_REGULATOR", t.Token)
+				}
+			}
 			return nil
 		},
 		// [postgres]: CUSTOS_TEST_POSTGRES names a PostgreSQL server to

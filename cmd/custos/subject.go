@@ -21,6 +21,8 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	const usage = "want: custos subject erase|access|rectify DONOR-OR-RECIPIENT-ID [flags], or custos subject check-index"
 	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 		fmt.Fprintln(stdout, "Usage: custos subject erase|access|rectify ID [flags]   (custos subject erase --help for its flags)")
+		fmt.Fprintln(stdout, "       custos subject rectify ID --from-file FILE|-  (the corrected data read from a file or standard input,")
+		fmt.Fprintln(stdout, "                                                 out of the process list and the shell's history)")
 		fmt.Fprintln(stdout, "       custos subject check-index [flags]         (the name index against the sealed data)")
 		return nil
 	}
@@ -41,9 +43,14 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ground := fs.String("ground", "", "erase: the legal ground (no_longer_necessary, consent_withdrawn, objection, unlawfully_processed, legal_obligation)")
 	reference := fs.String("reference", "", "erase: the reference of the decision (court order, data-protection officer's decision); it enters the log: no personal data")
 	purpose := fs.String("purpose", "", "access: why the export is made (the person's request, its reference)")
-	name := fs.String("name", "", "rectify: the corrected name")
-	nationalID := fs.String("national-id", "", "rectify: the corrected national identifier")
-	reason := fs.String("reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data)")
+	var rect transplant.Rectification
+	fs.StringVar(&rect.Name, "name", "", "rectify: the corrected name (seen in the process list and the shell's history: prefer --from-file)")
+	fs.StringVar(&rect.NationalID, "national-id", "", "rectify: the corrected national identifier (seen in the process list and the shell's history: prefer --from-file)")
+	fs.StringVar(&rect.Reason, "reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data)")
+	var from fromFile
+	if verb == "rectify" {
+		from.add(fs, "name, national_id, reason")
+	}
 	pos, err := parseMixed(fs, args[1:])
 	if err != nil {
 		return err
@@ -53,6 +60,9 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *token == "" {
 		return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
+	}
+	if err := from.read(fs, &rect); err != nil {
+		return err
 	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {
@@ -70,7 +80,7 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case "access":
 		out, err = app.Transplant.SubjectAccess(ctx, p, pos[0], transplant.AccessJSON, *purpose)
 	case "rectify":
-		out, err = app.Transplant.Rectify(ctx, p, pos[0], transplant.Rectification{Name: *name, NationalID: *nationalID, Reason: *reason})
+		out, err = app.Transplant.Rectify(ctx, p, pos[0], rect)
 	}
 	if err != nil {
 		return err

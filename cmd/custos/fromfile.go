@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/custos-project/custos/internal/httpapi"
+)
+
+// fromFile is --from-file of a command that takes a person's data (a name,
+// a date of birth, an identity document, a national identifier): the
+// command's fields as one JSON object with the API's field names, read
+// from a file or, with -, from standard input. A command line is seen by
+// every user of the machine (ps, /proc/PID/cmdline) and kept in the shell's
+// history; a file only its owner reads, or standard input, is neither. The
+// flags still work.
+type fromFile struct{ path string }
+
+// add declares --from-file; fields names the object's fields.
+func (f *fromFile) add(fs *flag.FlagSet, fields string) {
+	fs.StringVar(&f.path, "from-file", "", "read the fields from this file, or from standard input with -: one JSON object with the API's field names ("+fields+
+		"); it keeps personal data out of the process list (ps, /proc) and the shell's history, where flags are seen. A field is given as a flag or in it, not both")
+}
+
+// read decodes the object of --from-file, when given, into v, over what
+// the flags set: as the API decodes a request body (one object of v's
+// fields, UTF-8, no key twice, at most httpapi.MaxBody bytes), each failure
+// naming its field. A field given both as a flag (its name, - for _) and
+// in the object is refused.
+func (f *fromFile) read(fs *flag.FlagSet, v any) error {
+	if f.path == "" {
+		return nil
+	}
+	in, name := io.Reader(os.Stdin), "standard input"
+	if f.path != "-" {
+		file, err := os.Open(f.path)
+		if err != nil {
+			return &exitError{2, fmt.Sprintf("--from-file: %v", err)}
+		}
+		defer file.Close()
+		in, name = file, f.path
+	}
+	b, err := io.ReadAll(io.LimitReader(in, httpapi.MaxBody+1))
+	if err != nil {
+		return fmt.Errorf("--from-file: read %s: %w", name, err)
+	}
+	if len(b) > httpapi.MaxBody {
+		return &exitError{2, fmt.Sprintf("--from-file: %s is larger than %d bytes", name, httpapi.MaxBody)}
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil {
+		var both []string
+		fs.Visit(func(fl *flag.Flag) {
+			if _, ok := keys[strings.ReplaceAll(fl.Name, "-", "_")]; ok {
+				both = append(both, "--"+fl.Name)
+			}
+		})
+		if len(both) > 0 {
+			return &exitError{2, fmt.Sprintf("%s given both as a flag and in %s (--from-file): give each field once", strings.Join(both, ", "), name)}
+		}
+	}
+	if err := httpapi.DecodeBytes(b, v); err != nil {
+		return fmt.Errorf("--from-file %s: %w", name, err)
+	}
+	return nil
+}
