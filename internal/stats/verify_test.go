@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,4 +81,110 @@ func TestVerifyChecksColumns(t *testing.T) {
 		}
 		want("a chunk deleted", verify(), fmt.Sprintf("stats_columns: import %s: chunk 1, which entry", im.ID))
 	})
+}
+
+// TestVerifyDerivesRecordsDigest checks that log verify derives each
+// import's records digest (records_digest) again from its stored chunks and
+// dictionary, in full and from a saved state (--from): a digest changed in
+// stats_imports, a stored record changed, and an entry whose digest is not
+// its records' (which custos never writes, but a writer with the log's key
+// could) each fail verify, naming the import.
+func TestVerifyDerivesRecordsDigest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newWorld(t, dsn)
+		m := w.mapping(t)
+		f := makeFile(t, 3000, statstest.Options{Seed: 11, Counts: true})
+		im, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police.csv", Mapping: m.ID}, bytes.NewReader(f.data), int64(len(f.data)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// And a file coded with the ICCS already: no national codes.
+		coded := "iccs,stage,unit,date,region\n0101,police,offence,2024-01-05,North\n0502,police,victim,2024-02,South\n0502,police,victim,2024-02,South\n"
+		if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "coded.csv"}, strings.NewReader(coded), int64(len(coded)), nil); err != nil {
+			t.Fatal(err)
+		}
+		if im.RecordsDigest == "" {
+			t.Fatal("the import has no records digest")
+		}
+		db := w.App.DB
+		state := filepath.Join(t.TempDir(), "state.json")
+		verify := func(o ledger.VerifyOptions) *ledger.Report {
+			t.Helper()
+			o.VerifierKey = w.App.Keys.LogKey
+			rep, err := ledger.Verify(ctx, db, w.App.Projections, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		// Both ways: in full, and from the state saved before the changes.
+		both := func() map[string]*ledger.Report {
+			t.Helper()
+			st, err := ledger.LoadAuditState(state, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]*ledger.Report{"full": verify(ledger.VerifyOptions{}), "--from": verify(ledger.VerifyOptions{From: st})}
+		}
+		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() {
+			t.Fatalf("untouched: %q", rep.Problems)
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(what, text string) {
+			t.Helper()
+			for way, rep := range both() {
+				if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], text) {
+					t.Errorf("%s (%s): %q, want one problem with %q", what, way, rep.Problems, text)
+				}
+			}
+		}
+		flipped := strings.Repeat("0", 32)
+		exec("UPDATE stats_imports SET records_digest = ? WHERE id = ?", flipped, im.ID)
+		want("the digest changed", fmt.Sprintf("table stats_imports: row id=%q: column records_digest is %q in the database but %q in the log", im.ID, flipped, im.RecordsDigest))
+		exec("UPDATE stats_imports SET records_digest = ? WHERE id = ?", im.RecordsDigest, im.ID)
+
+		// A record's region moved to another of the dictionary's: a record
+		// of the file changed, the digest left as it was.
+		var key string
+		var data []byte
+		if err := db.Read().QueryRow(ctx, "SELECT id, data FROM stats_columns WHERE import_id = ? AND col = 'region'", im.ID).Scan(&key, &data); err != nil {
+			t.Fatal(err)
+		}
+		changed := bytes.Clone(data)
+		changed[0] ^= 1
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", changed, key)
+		want("a record changed", fmt.Sprintf("import %s: its 1 chunks do not match the SHA-256 entry", im.ID))
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", data, key)
+		for way, rep := range both() {
+			if !rep.OK() {
+				t.Fatalf("restored (%s): %q", way, rep.Problems)
+			}
+		}
+
+		// An entry whose records digest is not its records'.
+		other := makeFile(t, 500, statstest.Options{Seed: 12})
+		claimed := strings.Repeat("5", 32)
+		id, err := w.S.ImportClaiming(ctx, w.Statistician, m.ID, bytes.NewReader(other.data), claimed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want("an entry's digest not its records'", fmt.Sprintf("import %s: its records, which match the SHA-256 of its chunks, make the records digest ", id))
+		want("an entry's digest not its records'", fmt.Sprintf("but entry %d carries %s", logIndex(t, w, id), claimed))
+	})
+}
+
+// logIndex is the leaf of import id's entry.
+func logIndex(t *testing.T, w *world, id string) int64 {
+	t.Helper()
+	var n int64
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT log_index FROM stats_imports WHERE id = ?", id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
