@@ -59,8 +59,8 @@
 // classification, the year, month and day, the age, an index into the
 // import's dictionary of regions and national codes). Chunks are written
 // before the import's entry and counted only once it is in the log; the
-// entry carries their SHA-256, so a chunk changed behind custos's back is
-// found. An import beats its row of stats_writing while it writes; the
+// entry carries their SHA-256 and each row's (row_sha256), so a chunk
+// changed behind custos's back is found and its row named. An import beats its row of stats_writing while it writes; the
 // next import sweeps the chunks of imports with no entry and no recent
 // beat (Sweep, Orphaned). Counting reads ranges of chunks on several
 // connections at once and counts them on every processor (countSets). Aggregating reads only the columns a query needs and counts in

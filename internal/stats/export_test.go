@@ -43,9 +43,11 @@ func (s *Service) StoreOnly(ctx context.Context, mapping string, r io.Reader) (s
 
 // ImportClaiming imports a records file (read with the newest version of
 // mapping) as Import does, but its entry carries digest as the records'
-// digest: an entry whose records_digest is not its records', which custos
-// never writes.
-func (s *Service) ImportClaiming(ctx context.Context, p *auth.Principal, mapping string, r io.Reader, digest string) (string, error) {
+// digest (an entry whose records_digest is not its records', which custos
+// never writes, or "", as the entries made before the digest), and its
+// rows' digests only when rowDigests is set (as the entries made before
+// them).
+func (s *Service) ImportClaiming(ctx context.Context, p *auth.Principal, mapping string, r io.Reader, digest string, rowDigests bool) (string, error) {
 	m, err := loadMapping(ctx, s.DB.Read(), mapping, 0)
 	if err != nil {
 		return "", err
@@ -59,13 +61,16 @@ func (s *Service) ImportClaiming(ctx context.Context, p *auth.Principal, mapping
 	}
 	id := s.W.IDs().New("SI")
 	colSum := sha256.New()
-	chunks, err := s.store(ctx, id, &spill, colSum, func(int64) {})
+	rows, err := s.store(ctx, id, &spill, colSum, func(int64) {})
 	if err != nil {
 		return "", err
 	}
 	data := recordsImported{ID: id, Mapping: m.ID, MappingVersion: m.Version, FileSHA256: hex.EncodeToString(fileSum.Sum(nil)),
-		ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)), RecordsDigest: digest, Records: out.records, Total: out.total, Chunks: chunks,
+		ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)), RecordsDigest: digest, Records: out.records, Total: out.total, Chunks: len(rows),
 		FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
+	if rowDigests {
+		data.RowSHA256 = rows
+	}
 	_, err = s.W.Submit(ctx, p.Actor(), "import national crime records", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(TypeRecordsImported, data)
 	})

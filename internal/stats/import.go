@@ -89,7 +89,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	}
 	id := s.W.IDs().New("SI")
 	colSum := sha256.New()
-	chunks, err := s.store(ctx, id, bufio.NewReaderSize(spill, 1<<20), colSum, func(done int64) {
+	rows, err := s.store(ctx, id, bufio.NewReaderSize(spill, 1<<20), colSum, func(done int64) {
 		if progress != nil {
 			progress("store", done, out.records)
 		}
@@ -98,8 +98,8 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 		s.discard(id)
 		return nil, err
 	}
-	data := recordsImported{ID: id, Source: source, FileSHA256: sum, ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)), RecordsDigest: digest,
-		Records: out.records, Total: out.total, Chunks: chunks, FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
+	data := recordsImported{ID: id, Source: source, FileSHA256: sum, ColumnsSHA256: hex.EncodeToString(colSum.Sum(nil)), RowSHA256: rows,
+		RecordsDigest: digest, Records: out.records, Total: out.total, Chunks: len(rows), FirstDate: out.first, LastDate: out.last, Dictionary: out.dict}
 	if m != nil {
 		data.Mapping, data.MappingVersion = m.ID, m.Version
 	}
@@ -169,15 +169,30 @@ func chunkKey(id string, chunk int) string {
 	return fmt.Sprintf("%s/%06d/", id, chunk)
 }
 
-// store writes the spilled chunks of import id and returns how many there
-// were; sum gets each stored column (chunk, column, bytes) in order.
-func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Hash, done func(int64)) (int, error) {
+// rowSum is a stored column's digest as its import's entry names it
+// (row_sha256): the first 16 bytes, in hex, of the SHA-256 of what the
+// digest of all the chunks takes of it (its chunk, column and length, then
+// its bytes). It lets log verify name the row that differs; the digest of
+// all the chunks, whole, is what proves them.
+func rowSum(chunk, col int, data []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d/%d/%d:", chunk, col, len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// store writes the spilled chunks of import id and returns, for each, its
+// columns' rowSum ("" for a column not stored); sum gets each stored
+// column (chunk, column, bytes) in order.
+func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Hash, done func(int64)) ([][]string, error) {
 	c := newChunk()
-	n, records := 0, int64(0)
+	var rows [][]string
+	records := int64(0)
 	for {
+		n := len(rows)
 		tx, err := s.DB.BeginWrite(ctx)
 		if err != nil {
-			return n, err
+			return rows, err
 		}
 		// The import's beat (stats_writing): its chunks are not orphans.
 		now := ledger.FormatTime(s.now())
@@ -189,7 +204,7 @@ func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Ha
 		}
 		if _, err := tx.Exec(ctx, beat, args...); err != nil {
 			tx.Rollback()
-			return n, err
+			return rows, err
 		}
 		end := false
 		for k := 0; k < chunksPerTx; k++ {
@@ -198,8 +213,10 @@ func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Ha
 				break
 			} else if err != nil {
 				tx.Rollback()
-				return n, err
+				return rows, err
 			}
+			n := len(rows)
+			sums := make([]string, numCols)
 			for col := range numCols {
 				data := c.cols[col]
 				if col == colCount && len(data) == 0 {
@@ -207,21 +224,22 @@ func (s *Service) store(ctx context.Context, id string, r io.Reader, sum hash.Ha
 				}
 				fmt.Fprintf(sum, "%d/%d/%d:", n, col, len(data))
 				sum.Write(data)
+				sums[col] = rowSum(n, col, data)
 				if _, err := tx.Exec(ctx, "INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, ?, ?, ?, ?)",
 					columnKey(id, n, col), id, n, colNames[col], c.n, data); err != nil {
 					tx.Rollback()
-					return n, err
+					return rows, err
 				}
 			}
-			n++
+			rows = append(rows, sums)
 			records += int64(c.n)
 		}
 		if err := tx.Commit(); err != nil {
-			return n, err
+			return rows, err
 		}
 		done(records)
 		if end {
-			return n, nil
+			return rows, nil
 		}
 	}
 }

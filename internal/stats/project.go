@@ -30,6 +30,11 @@ type recordsImported struct {
 	Source         string `json:"source"`
 	FileSHA256     string `json:"file_sha256"`
 	ColumnsSHA256  string `json:"columns_sha256"`
+	// RowSHA256 names each stored column's digest (rowSum), by chunk and
+	// column, "" for a column not stored (a count column of ones), so
+	// that log verify names the row that differs (absent in the entries
+	// made before it existed: verify then names the import).
+	RowSHA256 [][]string `json:"row_sha256,omitempty"`
 	// RecordsDigest is the records' multiset digest (absent in the
 	// entries made before it existed).
 	RecordsDigest string     `json:"records_digest,omitempty"`
@@ -78,9 +83,15 @@ func Project(reg *ledger.Projections) {
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO stats_imports (id, mapping_id, mapping_version, source, file_sha256, columns_sha256, records_digest, records, total, chunks,
-			first_date, last_date, dictionary, imported_at, imported_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			im.ID, im.Mapping, im.MappingVersion, im.Source, im.FileSHA256, im.ColumnsSHA256, im.RecordsDigest, im.Records, im.Total, im.Chunks,
+		var rows []byte
+		if im.RowSHA256 != nil {
+			if rows, err = json.Marshal(im.RowSHA256); err != nil {
+				return err
+			}
+		}
+		_, err = q.Exec(ctx, `INSERT INTO stats_imports (id, mapping_id, mapping_version, source, file_sha256, columns_sha256, row_sha256, records_digest, records, total, chunks,
+			first_date, last_date, dictionary, imported_at, imported_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			im.ID, im.Mapping, im.MappingVersion, im.Source, im.FileSHA256, im.ColumnsSHA256, string(rows), im.RecordsDigest, im.Records, im.Total, im.Chunks,
 			im.FirstDate, im.LastDate, string(dict), e.At, e.By, idx)
 		if err != nil {
 			return err

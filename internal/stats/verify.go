@@ -18,18 +18,21 @@ import (
 
 // verifyColumns is the statistics registry's part of log verify: the
 // column chunks of each import (stats_columns) are not replayed from the
-// log, but its entry carries their SHA-256 and their number, and the
-// records' multiset digest (records_digest), which the replayed
-// stats_imports holds. Each import's chunks are read back in the order
-// they were stored and hashed as the import hashed them; a chunk missing,
-// one past the number the entry gives, a column whose length is not its
-// width times the chunk's records, or a digest that differs is a problem
-// naming the import (and the chunk where one can be told: the entry has
-// one digest for all the chunks). The records' digest is derived again
-// from the chunks and the import's dictionary, as the import derived it
-// from the file, and compared with the entry's: an entry whose digest is
-// not its records' is a problem too. Chunks of an import that is not in
-// the log (one that never finished) are a note: they are never counted.
+// log, but its entry carries their SHA-256 and their number, the digest of
+// each of its rows (row_sha256, rowSum) and the records' multiset digest
+// (records_digest), which the replayed stats_imports holds. Each import's
+// chunks are read back in the order they were stored and hashed as the
+// import hashed them; a row that is not a column of a chunk the entry
+// counts, one missing, one whose length is not its width times the chunk's
+// records, or one whose digest is not the entry's is a problem naming the
+// table and the row's key (id), as an auditor looks it up. An entry made
+// before row digests has one digest for all the chunks: a difference is
+// then named by the rows of the import (the prefix of their key). The
+// records' digest is derived again from the chunks and the import's
+// dictionary, as the import derived it from the file, and compared with
+// the entry's: an entry whose digest is not its records' is a problem too.
+// Chunks of an import that is not in the log (one that never finished)
+// are a note: they are never counted.
 func verifyColumns(ctx context.Context, c ledger.CheckRun) error {
 	inLog, err := loggedImports(ctx, c.Replay)
 	if err != nil {
@@ -73,12 +76,13 @@ func verifyColumns(ctx context.Context, c ledger.CheckRun) error {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if c.Problem("stats_columns: import %s: its %d chunks, which entry %d counts, are all missing (deleted behind custos's back)", id, inLog[id].chunks, inLog[id].index) {
+		if c.Problem("table stats_columns: the rows whose id starts %q (the %d chunks of import %s, which entry %d counts) are all missing (deleted behind custos's back)",
+			id+"/", inLog[id].chunks, id, inLog[id].index) {
 			return nil
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(v.orphans)) {
-		c.Note("stats_columns: %d column(s) of import %s, which is not in the log (an import that did not finish): never counted", v.orphans[id], id)
+		c.Note("table stats_columns: %d row(s) whose id starts %q, of import %s, which is not in the log (an import that did not finish): never counted", v.orphans[id], id+"/", id)
 	}
 	return nil
 }
@@ -87,6 +91,7 @@ func verifyColumns(ctx context.Context, c ledger.CheckRun) error {
 // the replayed stats_imports holds it.
 type loggedImport struct {
 	sum        string // columns_sha256
+	rows       string // row_sha256 (JSON); empty in the entries made before it
 	digest     string // records_digest; empty in the entries made before it
 	chunks     int
 	index      int64
@@ -94,7 +99,7 @@ type loggedImport struct {
 }
 
 func loggedImports(ctx context.Context, q store.Queryer) (map[string]loggedImport, error) {
-	rows, err := q.Query(ctx, "SELECT id, columns_sha256, records_digest, chunks, log_index, dictionary FROM stats_imports")
+	rows, err := q.Query(ctx, "SELECT id, columns_sha256, row_sha256, records_digest, chunks, log_index, dictionary FROM stats_imports")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +108,7 @@ func loggedImports(ctx context.Context, q store.Queryer) (map[string]loggedImpor
 	for rows.Next() {
 		var id string
 		var l loggedImport
-		if err := rows.Scan(&id, &l.sum, &l.digest, &l.chunks, &l.index, &l.dictionary); err != nil {
+		if err := rows.Scan(&id, &l.sum, &l.rows, &l.digest, &l.chunks, &l.index, &l.dictionary); err != nil {
 			return nil, err
 		}
 		inLog[id] = l
@@ -121,21 +126,24 @@ type columnCheck struct {
 	done    map[string]bool
 	stop    bool
 
-	// The import being read: its entry, the SHA-256 of its chunks so
-	// far, the chunks seen, whether a problem named it already, and its
-	// records' digest so far (nil when it is not derived: an entry from
-	// before the digest, or a problem that makes it meaningless).
+	// The import being read: its entry and its rows' digests (nil in an
+	// entry from before them), the SHA-256 of its chunks so far, the
+	// chunks seen, whether a problem named it already, and its records'
+	// digest so far (nil when it is not derived: an entry from before the
+	// digest, or a problem that makes it meaningless).
 	cur     string
 	l       loggedImport
+	rowSums [][]string
 	sum     hash.Hash
 	seen    map[int]bool
 	bad     bool
 	records *recordsDigest
 
-	// The chunk being read: its number, records and columns (nil where
-	// none is stored).
+	// The chunk being read: its number, records, the columns it has a
+	// row of, and their bytes (nil where a problem named the row).
 	chunk int
 	n     int
+	have  [numCols]bool
 	cols  [numCols][]byte
 }
 
@@ -161,21 +169,26 @@ func (v *columnCheck) row(id, imp string, chunk, n int, data []byte) error {
 	col, err := strconv.Atoi(id[strings.LastIndexByte(id, '/')+1:])
 	switch {
 	case err != nil || col < 0 || col >= int(numCols) || id != columnKey(imp, chunk, col):
-		v.problem("stats_columns: import %s: row id=%s is not a column of a chunk (inserted behind custos's back)", imp, id)
+		v.problem("table stats_columns: row id=%q is not a column of a chunk of import %s (inserted behind custos's back)", id, imp)
 		return nil
 	case chunk >= l.chunks:
-		v.problem("stats_columns: import %s: chunk %d is past the %d chunks entry %d counts (inserted behind custos's back)", imp, chunk, l.chunks, l.index)
+		v.problem("table stats_columns: row id=%q is of chunk %d, past the %d chunks entry %d counts for import %s (inserted behind custos's back)", id, chunk, l.chunks, l.index, imp)
 		return nil
 	}
 	if chunk != v.chunk {
 		v.endChunk()
-		v.chunk, v.n, v.cols = chunk, n, [numCols][]byte{}
+		v.chunk, v.n, v.have, v.cols = chunk, n, [numCols]bool{}, [numCols][]byte{}
 	}
-	switch {
+	v.have[col] = true
+	switch want := v.rowSum(chunk, col); {
 	case len(data) != n*width(col):
-		v.problem("stats_columns: import %s: chunk %d column %s holds %d bytes, not %d for its %d records (changed behind custos's back)", imp, chunk, colNames[col], len(data), n*width(col), n)
+		v.problem("table stats_columns: row id=%q (column %s) holds %d bytes, not %d for its %d records (changed behind custos's back)", id, colNames[col], len(data), n*width(col), n)
 	case n != v.n:
-		v.problem("stats_columns: import %s: chunk %d column %s counts %d records, the chunk's other columns %d (changed behind custos's back)", imp, chunk, colNames[col], n, v.n)
+		v.problem("table stats_columns: row id=%q counts %d records, the other columns of its chunk %d (changed behind custos's back)", id, n, v.n)
+	case v.rowSums != nil && want == "":
+		v.problem("table stats_columns: row id=%q is not one entry %d stored for import %s (inserted behind custos's back)", id, l.index, imp)
+	case v.rowSums != nil && rowSum(chunk, col, data) != want:
+		v.problem("table stats_columns: row id=%q does not match the SHA-256 entry %d carries for it (changed behind custos's back)", id, l.index)
 	default:
 		v.cols[col] = data
 	}
@@ -185,13 +198,30 @@ func (v *columnCheck) row(id, imp string, chunk, n int, data []byte) error {
 	return nil
 }
 
+// rowSum is the digest the entry of the import being read carries for a
+// row: "" where it stored none (or names no such chunk).
+func (v *columnCheck) rowSum(chunk, col int) string {
+	if chunk >= len(v.rowSums) || col >= len(v.rowSums[chunk]) {
+		return ""
+	}
+	return v.rowSums[chunk][col]
+}
+
 // start begins reading import imp's chunks.
 func (v *columnCheck) start(imp string) error {
-	v.cur, v.sum, v.seen, v.bad, v.records = imp, sha256.New(), map[int]bool{}, false, nil
-	v.chunk, v.n, v.cols = -1, 0, [numCols][]byte{}
+	v.cur, v.rowSums, v.sum, v.seen, v.bad, v.records = imp, nil, sha256.New(), map[int]bool{}, false, nil
+	v.chunk, v.n, v.have, v.cols = -1, 0, [numCols]bool{}, [numCols][]byte{}
 	l, ok := v.inLog[imp]
 	v.l = l
-	if !ok || l.digest == "" {
+	if !ok {
+		return nil
+	}
+	if l.rows != "" {
+		if err := json.Unmarshal([]byte(l.rows), &v.rowSums); err != nil {
+			return fmt.Errorf("stats_imports: import %s: its row digests: %w", imp, err)
+		}
+	}
+	if l.digest == "" {
 		return nil
 	}
 	var d Dictionary
@@ -202,21 +232,29 @@ func (v *columnCheck) start(imp string) error {
 	return nil
 }
 
-// endChunk adds the records of the chunk read to the import's digest.
+// endChunk ends the chunk read: a row of it that the entry stored (or,
+// for an entry from before row digests, a column other than the count,
+// which every chunk stores) and that is missing is a problem; else its
+// records are added to the import's digest.
 func (v *columnCheck) endChunk() {
-	if v.chunk < 0 || v.records == nil || v.bad {
+	if v.chunk < 0 || v.stop {
 		return
 	}
 	for col := range numCols {
-		if v.cols[col] == nil && col != colCount {
-			// A column missing: the chunks' SHA-256 tells.
-			v.records = nil
-			return
+		if !v.have[col] && (v.rowSums != nil && v.rowSum(v.chunk, col) != "" || v.rowSums == nil && col != colCount) {
+			v.problem("table stats_columns: row id=%q, which entry %d stored for import %s, is missing (deleted behind custos's back)",
+				columnKey(v.cur, v.chunk, col), v.l.index, v.cur)
+			if v.stop {
+				return
+			}
 		}
 	}
+	if v.records == nil || v.bad {
+		return
+	}
 	if i, col, x := v.records.add(&v.cols, v.n); col >= 0 {
-		v.problem("stats_columns: import %s: chunk %d column %s: record %d holds %d, past the %d entries of the import's dictionary (changed behind custos's back)",
-			v.cur, v.chunk, colNames[col], i, x, v.records.size(col))
+		v.problem("table stats_columns: row id=%q: record %d holds %d, past the %d entries of the dictionary of import %s (changed behind custos's back)",
+			columnKey(v.cur, v.chunk, col), i, x, v.records.size(col), v.cur)
 	}
 }
 
@@ -235,20 +273,26 @@ func (v *columnCheck) finish() error {
 	}
 	for k := 0; k < l.chunks && !v.stop; k++ {
 		if !v.seen[k] {
-			v.problem("stats_columns: import %s: chunk %d, which entry %d counts, is missing (deleted behind custos's back)", v.cur, k, l.index)
+			v.problem("table stats_columns: the rows whose id starts %q (chunk %d of import %s, which entry %d counts) are missing (deleted behind custos's back)",
+				chunkKey(v.cur, k), k, v.cur, l.index)
 		}
 	}
 	if v.bad || v.stop {
 		return nil
 	}
 	if hex.EncodeToString(v.sum.Sum(nil)) != l.sum {
-		v.problem("stats_columns: import %s: its %d chunks do not match the SHA-256 entry %d carries (changed behind custos's back; the entry has one digest for all of them)", v.cur, l.chunks, l.index)
+		why := "changed behind custos's back"
+		if v.rowSums == nil {
+			why += "; the entry, made before row digests, has one digest for all of them"
+		}
+		v.problem("table stats_columns: the rows whose id starts %q (the %d chunks of import %s) do not match the SHA-256 entry %d carries (%s)",
+			v.cur+"/", l.chunks, v.cur, l.index, why)
 		return nil
 	}
 	if v.records != nil {
 		if got := v.records.String(); got != l.digest {
-			v.problem("stats_imports: import %s: its records, which match the SHA-256 of its chunks, make the records digest %s, but entry %d carries %s (the entry's digest is not its records')",
-				v.cur, got, l.index, l.digest)
+			v.problem("table stats_imports: row id=%q: column records_digest is %s in entry %d, but the import's records, which match the SHA-256 of its chunks, make %s (the entry's digest is not its records')",
+				v.cur, l.digest, l.index, got)
 		}
 	}
 	return nil

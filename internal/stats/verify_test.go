@@ -11,14 +11,17 @@ import (
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/stats/statstest"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestVerifyChecksColumns checks the statistics registry's part of log
 // verify: an import's stored column chunks must be those its entry's
-// SHA-256 and chunk count describe. A chunk's bytes changed, a column cut
-// short, a chunk deleted and a chunk added are each reported, naming the
-// import (and the chunk where the entry lets one tell).
+// SHA-256, row digests and chunk count describe. A row's bytes changed, a
+// column cut short, a row deleted, a chunk deleted and a chunk added are
+// each reported naming the table and the row's key (id), as an auditor
+// looks it up; for an entry made before row digests, a row changed is named
+// by the import's rows, the entry having one digest for all of them.
 func TestVerifyChecksColumns(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -44,16 +47,20 @@ func TestVerifyChecksColumns(t *testing.T) {
 		if rep := verify(); !rep.OK() || rep.Checks < 1 {
 			t.Fatalf("untouched: %q, %d checks", rep.Problems, rep.Checks)
 		}
-		var key string
-		var data []byte
-		if err := db.Read().QueryRow(ctx, "SELECT id, data FROM stats_columns WHERE import_id = ? AND chunk = 1 ORDER BY id", im.ID).Scan(&key, &data); err != nil {
-			t.Fatal(err)
-		}
-		set := func(b []byte) {
+		exec := func(q string, args ...any) {
 			t.Helper()
-			if _, err := db.Read().Exec(ctx, "UPDATE stats_columns SET data = ? WHERE id = ?", b, key); err != nil {
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
 				t.Fatal(err)
 			}
+		}
+		row := func(imp string, chunk int, col string) (string, []byte) {
+			t.Helper()
+			var key string
+			var data []byte
+			if err := db.Read().QueryRow(ctx, "SELECT id, data FROM stats_columns WHERE import_id = ? AND chunk = ? AND col = ?", imp, chunk, col).Scan(&key, &data); err != nil {
+				t.Fatal(err)
+			}
+			return key, data
 		}
 		want := func(what string, rep *ledger.Report, text string) {
 			t.Helper()
@@ -61,25 +68,67 @@ func TestVerifyChecksColumns(t *testing.T) {
 				t.Errorf("%s: %q, want one problem with %q", what, rep.Problems, text)
 			}
 		}
+		type stored struct {
+			key, col string
+			chunk, n int
+			data     []byte
+		}
+		rows, err := db.Read().Query(ctx, "SELECT id, col, chunk, n, data FROM stats_columns WHERE import_id = ?", im.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := store.Rows(rows, func(r store.Scanner, x *stored) error { return r.Scan(&x.key, &x.col, &x.chunk, &x.n, &x.data) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		index := logIndex(t, w, im.ID)
+		key, data := row(im.ID, 1, "iccs")
 		changed := bytes.Clone(data)
 		changed[len(changed)/2] ^= 1
-		set(changed)
-		want("a byte changed", verify(), fmt.Sprintf("stats_columns: import %s: its 2 chunks do not match the SHA-256 entry", im.ID))
-		set(data[:len(data)-1])
-		want("a column cut short", verify(), fmt.Sprintf("stats_columns: import %s: chunk 1 column iccs holds %d bytes, not %d", im.ID, len(data)-1, len(data)))
-		set(data)
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", changed, key)
+		want("a byte changed", verify(), fmt.Sprintf("table stats_columns: row id=%q does not match the SHA-256 entry %d carries for it (changed behind custos's back)", key, index))
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", data[:len(data)-1], key)
+		want("a column cut short", verify(), fmt.Sprintf("table stats_columns: row id=%q (column iccs) holds %d bytes, not %d", key, len(data)-1, len(data)))
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", data, key)
 		if rep := verify(); !rep.OK() {
 			t.Errorf("restored: %q", rep.Problems)
 		}
-		if _, err := db.Read().Exec(ctx, "INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, 2, 'iccs', 1, ?)",
-			strings.Replace(key, "/000001/", "/000002/", 1), im.ID, []byte{0, 1}); err != nil {
+		sexKey, sex := row(im.ID, 0, "victim_sex")
+		exec("DELETE FROM stats_columns WHERE id = ?", sexKey)
+		want("a row deleted", verify(), fmt.Sprintf("table stats_columns: row id=%q, which entry %d stored for import %s, is missing (deleted behind custos's back)", sexKey, index, im.ID))
+		exec("INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, 0, 'victim_sex', ?, ?)", sexKey, im.ID, 65536, sex)
+		added := strings.Replace(key, "/000001/", "/000002/", 1)
+		exec("INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, 2, 'iccs', 1, ?)", added, im.ID, []byte{0, 1})
+		want("a chunk added", verify(), fmt.Sprintf("table stats_columns: row id=%q is of chunk 2, past the 2 chunks entry %d counts for import %s", added, index, im.ID))
+		exec("DELETE FROM stats_columns WHERE import_id = ? AND chunk >= 1", im.ID)
+		want("a chunk deleted", verify(), fmt.Sprintf("table stats_columns: the rows whose id starts %q (chunk 1 of import %s, which entry %d counts) are missing", im.ID+"/000001/", im.ID, index))
+		exec("DELETE FROM stats_columns WHERE import_id = ?", im.ID)
+		want("every chunk deleted", verify(), fmt.Sprintf("table stats_columns: the rows whose id starts %q (the 2 chunks of import %s, which entry %d counts) are all missing", im.ID+"/", im.ID, index))
+		for _, x := range all {
+			exec("INSERT INTO stats_columns (id, import_id, chunk, col, n, data) VALUES (?, ?, ?, ?, ?, ?)", x.key, im.ID, x.chunk, x.col, x.n, x.data)
+		}
+		if rep := verify(); !rep.OK() {
+			t.Errorf("restored: %q", rep.Problems)
+		}
+
+		// An entry made before row digests (and the records digest): a
+		// row changed is named by the rows of its import; a row deleted
+		// still by its key.
+		other := makeFile(t, 1000, statstest.Options{Seed: 8})
+		old, err := w.S.ImportClaiming(ctx, w.Statistician, m.ID, bytes.NewReader(other.data), "", false)
+		if err != nil {
 			t.Fatal(err)
 		}
-		want("a chunk added", verify(), fmt.Sprintf("stats_columns: import %s: chunk 2 is past the 2 chunks entry", im.ID))
-		if _, err := db.Read().Exec(ctx, "DELETE FROM stats_columns WHERE import_id = ? AND chunk >= 1", im.ID); err != nil {
-			t.Fatal(err)
-		}
-		want("a chunk deleted", verify(), fmt.Sprintf("stats_columns: import %s: chunk 1, which entry", im.ID))
+		index = logIndex(t, w, old)
+		key, data = row(old, 0, "iccs")
+		changed = bytes.Clone(data)
+		changed[0] ^= 1
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", changed, key)
+		want("a byte changed under an entry without row digests", verify(), fmt.Sprintf("table stats_columns: the rows whose id starts %q (the 1 chunks of import %s) do not match the SHA-256 entry %d carries (changed behind custos's back; the entry, made before row digests, has one digest for all of them)", old+"/", old, index))
+		exec("UPDATE stats_columns SET data = ? WHERE id = ?", data, key)
+		key, _ = row(old, 0, "region")
+		exec("DELETE FROM stats_columns WHERE id = ?", key)
+		want("a row deleted under an entry without row digests", verify(), fmt.Sprintf("table stats_columns: row id=%q, which entry %d stored for import %s, is missing", key, index, old))
 	})
 }
 
@@ -159,7 +208,7 @@ func TestVerifyDerivesRecordsDigest(t *testing.T) {
 		changed := bytes.Clone(data)
 		changed[0] ^= 1
 		exec("UPDATE stats_columns SET data = ? WHERE id = ?", changed, key)
-		want("a record changed", fmt.Sprintf("import %s: its 1 chunks do not match the SHA-256 entry", im.ID))
+		want("a record changed", fmt.Sprintf("table stats_columns: row id=%q does not match the SHA-256 entry %d carries for it", key, logIndex(t, w, im.ID)))
 		exec("UPDATE stats_columns SET data = ? WHERE id = ?", data, key)
 		for way, rep := range both() {
 			if !rep.OK() {
@@ -170,12 +219,12 @@ func TestVerifyDerivesRecordsDigest(t *testing.T) {
 		// An entry whose records digest is not its records'.
 		other := makeFile(t, 500, statstest.Options{Seed: 12})
 		claimed := strings.Repeat("5", 32)
-		id, err := w.S.ImportClaiming(ctx, w.Statistician, m.ID, bytes.NewReader(other.data), claimed)
+		id, err := w.S.ImportClaiming(ctx, w.Statistician, m.ID, bytes.NewReader(other.data), claimed, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want("an entry's digest not its records'", fmt.Sprintf("import %s: its records, which match the SHA-256 of its chunks, make the records digest ", id))
-		want("an entry's digest not its records'", fmt.Sprintf("but entry %d carries %s", logIndex(t, w, id), claimed))
+		want("an entry's digest not its records'", fmt.Sprintf("table stats_imports: row id=%q: column records_digest is %s in entry %d, but the import's records, which match the SHA-256 of its chunks, make ",
+			id, claimed, logIndex(t, w, id)))
 	})
 }
 
