@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -290,51 +291,160 @@ func repeatedAlert(ctx context.Context, q store.Queryer, a Alert, principal, aut
 }
 
 // countRepeat keeps the count of an open alert's repeats outside the log,
-// with its MAC.
-func (w *Writer) countRepeat(ctx context.Context, q store.Queryer, id string, count int64, at string) error {
+// with its MAC; logged is when the alert's last leaf was written.
+func (w *Writer) countRepeat(ctx context.Context, q store.Queryer, id string, count int64, at, logged string) error {
 	_, err := q.Exec(ctx, `INSERT INTO alert_repeats (alert_id, count, last_at, mac) VALUES (?, ?, ?, ?)
 		ON CONFLICT (alert_id) DO UPDATE SET count = excluded.count, last_at = excluded.last_at, mac = excluded.mac`,
-		id, count, at, w.repeatMAC(id, count, at))
+		id, count, at, w.repeatMAC(id, count, at, logged))
 	return err
 }
 
-// repeatMAC is the MAC of a repeat count kept outside the log.
-func (w *Writer) repeatMAC(id string, count int64, at string) string {
+// repeatMAC is the MAC of a repeat count kept outside the log: of the
+// alert, the count, the last repeat's time, and the time of the alert's
+// last leaf when it was counted (logged_at). A leaf that logs the count
+// moves logged_at, so that a row put back after it (a count the log holds
+// already, whose MAC was the registry's) no longer carries the MAC.
+func (w *Writer) repeatMAC(id string, count int64, at, logged string) string {
 	m := hmac.New(sha256.New, w.repeatKey)
-	fmt.Fprintf(m, "custos alert repeats v1\n%s\n%d\n%s", id, count, at)
+	fmt.Fprintf(m, "custos alert repeats v2\n%s\n%d\n%s\n%s", id, count, at, logged)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // UnloggedRepeats reads the repeats of an alert counted outside the log
 // since its last leaf, and when the last came: what the next leaf that logs
-// them carries. A count whose MAC is not this registry's (written behind
-// custos's back, or by a release before the MAC) is discarded, said in the
-// server's log, and reads as none: the registry never signs into its log a
-// count it did not keep.
+// them carries. A count whose MAC is not this registry's for the alert as
+// it stands (written behind custos's back, put back after a leaf logged it,
+// or kept by a release before) reads as none, and is reported once
+// (checkRepeats): the registry never signs into its log a count it did not
+// keep.
 func (w *Writer) UnloggedRepeats(ctx context.Context, q store.Queryer, id string) (count int64, last string, err error) {
 	var r storedRepeats
-	err = q.QueryRow(ctx, "SELECT count, last_at, mac FROM alert_repeats WHERE alert_id = ?", id).Scan(&r.count, &r.last, &r.mac)
+	var logged string
+	err = q.QueryRow(ctx, `SELECT ar.count, ar.last_at, ar.mac, COALESCE(al.logged_at, '')
+		FROM alert_repeats ar LEFT JOIN alerts al ON al.id = ar.alert_id WHERE ar.alert_id = ?`, id).Scan(&r.count, &r.last, &r.mac, &logged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	} else if err != nil {
 		return 0, "", err
 	}
-	count, last = w.checkRepeats(id, r)
+	count, last = w.checkRepeats(id, r, logged)
 	return count, last, nil
 }
 
 // checkRepeats gives a stored repeat count and its time when its MAC is
-// this registry's, and none (said in the server's log) when not.
-func (w *Writer) checkRepeats(id string, r storedRepeats) (int64, string) {
+// this registry's for the alert whose last leaf was written at logged, and
+// none when not: the count is then reported (unsound), once.
+func (w *Writer) checkRepeats(id string, r storedRepeats, logged string) (int64, string) {
 	if r.count == 0 && r.mac == "" {
 		return 0, "" // no row
 	}
-	if !hmac.Equal([]byte(r.mac), []byte(w.repeatMAC(id, r.count, r.last))) {
-		w.log.Error("an alert's repeat count kept outside the log does not carry this registry's MAC: it was written behind custos's back (or before the MAC existed) and is not logged",
-			"alert", id, "count", r.count)
+	if !hmac.Equal([]byte(r.mac), []byte(w.repeatMAC(id, r.count, r.last, logged))) {
+		w.unsound(id, r)
 		return 0, ""
 	}
 	return r.count, r.last
+}
+
+// unsoundRepeats are the repeat counts kept outside the log that a writer
+// found without its MAC: each is said once in the server's log, and raised
+// once as an alert by the next LogRepeats (pending).
+type unsoundRepeats struct {
+	sync.Mutex
+	seen    map[string]bool // the rows said, by alert, count, time and MAC
+	pending []unsoundCount
+}
+
+type unsoundCount struct {
+	id    string
+	count int64
+}
+
+// unsound reports a repeat count kept outside the log that the registry
+// discards: once in the server's log, and queued for an alert (LogRepeats
+// raises it). A row is reported once however often it is met: by the
+// sweep that deletes it, by a repeat that replaces it, by a closing that
+// logs the repeats, in a batch run again.
+func (w *Writer) unsound(id string, r storedRepeats) {
+	key := fmt.Sprintf("%s\n%d\n%s\n%s", id, r.count, r.last, r.mac)
+	u := &w.unsoundRepeats
+	u.Lock()
+	defer u.Unlock()
+	if u.seen[key] {
+		return
+	}
+	if u.seen == nil || len(u.seen) >= 4096 {
+		u.seen = map[string]bool{}
+	}
+	u.seen[key] = true
+	u.pending = append(u.pending, unsoundCount{id, r.count})
+	w.log.Error("an alert's repeat count kept outside the log does not carry this registry's MAC for the alert as it stands: it was written behind custos's back (or put back after a leaf logged it, or kept by an older release) and is discarded, not logged",
+		"alert", id, "count", r.count)
+}
+
+// discardUnsound deletes the repeat counts kept outside the log that do
+// not carry the registry's MAC for their alert as it stands (an alert
+// closed or gone has none), and raises an alert for each count reported
+// since the last call (unsound): so a count written behind custos's back is
+// reported, and alerted, once, not each period until a repeat or the
+// alert's closing replaces it.
+func (w *Writer) discardUnsound(ctx context.Context) error {
+	rows, err := w.db.Read().Query(ctx, `SELECT ar.alert_id, ar.count, ar.last_at, ar.mac, COALESCE(al.logged_at, '')
+		FROM alert_repeats ar LEFT JOIN alerts al ON al.id = ar.alert_id ORDER BY ar.alert_id`)
+	if err != nil {
+		return fmt.Errorf("read the repeats counted outside the log: %w", err)
+	}
+	type stored struct {
+		id, logged string
+		r          storedRepeats
+	}
+	list, err := store.Rows(rows, func(r store.Scanner, x *stored) error {
+		return r.Scan(&x.id, &x.r.count, &x.r.last, &x.r.mac, &x.logged)
+	})
+	if err != nil {
+		return fmt.Errorf("read the repeats counted outside the log: %w", err)
+	}
+	for _, x := range list {
+		if hmac.Equal([]byte(x.r.mac), []byte(w.repeatMAC(x.id, x.r.count, x.r.last, x.logged))) {
+			continue
+		}
+		// Deleted only as read: a repeat may have replaced it meanwhile.
+		tx, err := w.db.BeginWrite(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, "DELETE FROM alert_repeats WHERE alert_id = ? AND count = ? AND last_at = ? AND mac = ?", x.id, x.r.count, x.r.last, x.r.mac)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		tx.Rollback()
+		if err != nil {
+			return fmt.Errorf("discard the repeat count of alert %s: %w", x.id, err)
+		}
+		if n == 1 {
+			w.unsound(x.id, x.r)
+		}
+	}
+	u := &w.unsoundRepeats
+	u.Lock()
+	pending := u.pending
+	u.pending = nil
+	u.Unlock()
+	for i, c := range pending {
+		err := w.Refused(ctx, Actor{}, "discard a repeat count kept outside the log", errs.Alertf(errs.Conflict, "repeat_count_discarded", "alert_id",
+			"the count of %d repeats of alert %s kept outside the log does not carry this registry's MAC for the alert as it stands (written behind custos's back, put back after a leaf logged it, or kept by an older release): it was discarded, not logged",
+			c.count, c.id))
+		if _, refused := errs.As(err); !refused {
+			u.Lock()
+			u.pending = append(pending[i:], u.pending...)
+			u.Unlock()
+			return fmt.Errorf("alert of a discarded repeat count: %w", err)
+		}
+	}
+	return nil
 }
 
 // LogRepeats brings into the log the repeats of open alerts counted outside
@@ -349,6 +459,9 @@ func (w *Writer) checkRepeats(id string, r storedRepeats) (int64, string) {
 func (w *Writer) LogRepeats(ctx context.Context) (int, error) {
 	if w.period <= 0 {
 		return 0, nil // every repeat is logged as it comes
+	}
+	if err := w.discardUnsound(ctx); err != nil {
+		return 0, err
 	}
 	before := FormatTime(w.now().UTC().Add(-w.period))
 	rows, err := w.db.Read().Query(ctx, `SELECT ar.alert_id FROM alert_repeats ar JOIN alerts al ON al.id = ar.alert_id

@@ -50,8 +50,9 @@ type Writer struct {
 	window   time.Duration
 	period   time.Duration
 	// repeatKey keys the MAC of the repeat counts kept outside the log
-	// (WriterConfig.RepeatKey).
-	repeatKey []byte
+	// (WriterConfig.RepeatKey); unsoundRepeats are those found without it.
+	repeatKey      []byte
+	unsoundRepeats unsoundRepeats
 
 	reqs    chan *request
 	stop    chan struct{}
@@ -663,9 +664,9 @@ func (w *Writer) alert(ctx context.Context, tx *store.Tx, now time.Time, r *requ
 			return nil, fmt.Errorf("find the alert a refusal repeats: %w", err)
 		}
 		if o.id != "" {
-			unlogged, _ := w.checkRepeats(o.id, o.repeats)
+			unlogged, _ := w.checkRepeats(o.id, o.repeats, o.logged)
 			if w.period > 0 && o.logged > FormatTime(now.Add(-w.period)) {
-				if err := w.countRepeat(ctx, tx, o.id, unlogged+1, FormatTime(now)); err != nil {
+				if err := w.countRepeat(ctx, tx, o.id, unlogged+1, FormatTime(now), o.logged); err != nil {
 					return nil, fmt.Errorf("count a repeated refusal: %w", err)
 				}
 				return nil, nil
