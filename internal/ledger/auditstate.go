@@ -238,8 +238,19 @@ func saveAuditState(path string, key []byte, s *AuditState, replay string) error
 
 // The sealed-row commitments the leaves made (sealed.go) are kept in the
 // replay file, in a table of the verifier's own, so that the next run
-// checks the subjects table against all of them.
+// checks the subjects table against all of them: each reference's
+// commitment, the leaf and its time (at, added since: empty in a state
+// saved before, whose rows' times the next run reads from their leaves),
+// and the leaf that erased it.
 const sealedTable = "custos_verify_sealed"
+
+// sealedHasAt tells whether the replay file's commitments keep their
+// entries' times (a state saved before they did has no column at).
+func sealedHasAt(ctx context.Context, q store.Queryer) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM pragma_table_info('"+sealedTable+"') WHERE name = 'at'").Scan(&n)
+	return n > 0, err
+}
 
 func (s *sealedLog) save(ctx context.Context, db *store.DB) error {
 	tx, err := db.BeginWrite(ctx)
@@ -247,8 +258,15 @@ func (s *sealedLog) save(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+sealedTable+" (ref TEXT PRIMARY KEY, commitment TEXT, idx BIGINT, erased BIGINT)"); err != nil {
+	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+sealedTable+" (ref TEXT PRIMARY KEY, commitment TEXT, idx BIGINT, erased BIGINT, at TEXT)"); err != nil {
 		return err
+	}
+	if ok, err := sealedHasAt(ctx, tx); err != nil {
+		return err
+	} else if !ok {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+sealedTable+" ADD COLUMN at TEXT"); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+sealedTable+"_first (at TEXT)"); err != nil {
 		return err
@@ -260,15 +278,15 @@ func (s *sealedLog) save(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	for ref := range s.dirty {
-		var commitment any
+		var commitment, at any
 		var idx, erased any
 		if c, ok := s.committed[ref]; ok {
-			commitment, idx = c.commitment, c.index
+			commitment, idx, at = c.commitment, c.index, c.at
 		}
 		if e, ok := s.erased[ref]; ok {
 			erased = e
 		}
-		if _, err := tx.Exec(ctx, "INSERT OR REPLACE INTO "+sealedTable+" (ref, commitment, idx, erased) VALUES (?, ?, ?, ?)", ref, commitment, idx, erased); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT OR REPLACE INTO "+sealedTable+" (ref, commitment, idx, erased, at) VALUES (?, ?, ?, ?, ?)", ref, commitment, idx, erased, at); err != nil {
 			return err
 		}
 	}
@@ -280,20 +298,29 @@ func loadSealedLog(ctx context.Context, q store.Queryer) (*sealedLog, error) {
 	if err := q.QueryRow(ctx, "SELECT at FROM "+sealedTable+"_first").Scan(&s.firstAt); err != nil {
 		return nil, fmt.Errorf("the replay file's commitments: %w", err)
 	}
-	rows, err := q.Query(ctx, "SELECT ref, commitment, idx, erased FROM "+sealedTable)
+	at := "NULL"
+	if ok, err := sealedHasAt(ctx, q); err != nil {
+		return nil, err
+	} else if ok {
+		at = "at"
+	}
+	rows, err := q.Query(ctx, "SELECT ref, commitment, idx, erased, "+at+" FROM "+sealedTable)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var ref string
-		var commitment *string
+		var commitment, at *string
 		var idx, erased *int64
-		if err := rows.Scan(&ref, &commitment, &idx, &erased); err != nil {
+		if err := rows.Scan(&ref, &commitment, &idx, &erased, &at); err != nil {
 			return nil, err
 		}
 		if commitment != nil && idx != nil {
-			s.committed[ref] = committedRow{*commitment, *idx}
+			s.committed[ref] = committedRow{*commitment, *idx, ""}
+			if at != nil {
+				s.committed[ref] = committedRow{*commitment, *idx, *at}
+			}
 			s.byCommitment[*commitment] = ref
 		}
 		if erased != nil {

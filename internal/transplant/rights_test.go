@@ -223,13 +223,17 @@ func TestSubjectRights(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// A sealed row written before custos logged commitments (a registry
-		// upgraded from an older release) is counted apart, not reported as
-		// tampering; one written later without a commitment is.
+		// A sealed row that no leaf commits to passes as one written before
+		// custos logged commitments (a registry upgraded from an older
+		// release: TestLegacyRegistry) only when a leaf written before the
+		// first commitment, in the second of its created_at, names it: one
+		// merely dated before them is backdated, and reported.
 		tamper("INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES ('SU-LEGACY', ?, ?, '2000-01-01T00:00:00Z')", []byte{1}, []byte{2})
-		if r := verify(); !r.OK() || r.Uncommitted != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "the first ref=SU-LEGACY, were written by leaves without a commitment") {
-			t.Errorf("verify with a row from before commitments: %+v", r)
+		if r := verify(); len(r.Problems) != 1 || r.Uncommitted != 0 || !strings.Contains(r.Problems[0],
+			"subjects: row ref=SU-LEGACY is in the database but no entry commits to it, and no leaf written before the log's first commitment at its created_at 2000-01-01T00:00:00Z names it (inserted behind custos's back, backdated)") {
+			t.Errorf("verify with a backdated row: %+v", r)
 		}
+		tamper("DELETE FROM subjects WHERE ref = 'SU-LEGACY'")
 		tamper("INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES ('SU-FORGED', ?, ?, ?)", []byte{1}, []byte{2}, time.Now().UTC().Add(time.Hour).Format(time.RFC3339))
 
 		// Tampering with the sealed rows: the sealed data of one recipient
@@ -256,6 +260,12 @@ func TestSubjectRights(t *testing.T) {
 		sealed[len(sealed)-1] ^= 1
 		tamper("UPDATE subjects SET sealed = ? WHERE ref = ?", sealed, e)
 		tamper("DELETE FROM subjects WHERE ref = ?", d)
+		// A committed row's time backdated: its bytes are its commitment's.
+		var at string
+		if err := q.QueryRow(ctx, "SELECT created_at FROM subjects WHERE ref = ?", a).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		tamper("UPDATE subjects SET created_at = '2001-01-01T00:00:00Z' WHERE ref = ?", a)
 		r = verify()
 		problems := strings.Join(r.Problems, "\n")
 		for _, want := range []string{
@@ -264,13 +274,14 @@ func TestSubjectRights(t *testing.T) {
 			"subjects: row ref=" + e + " does not match its commitment in entry ",
 			"subjects: row ref=" + d + " is committed by entry ",
 			"subjects: row ref=SU-FORGED is in the database but no entry commits to it (inserted behind custos's back)",
+			"subjects: row ref=" + a + " was written at 2001-01-01T00:00:00Z, not at " + at[:19],
 		} {
 			if !strings.Contains(problems, want) {
 				t.Errorf("verify misses %q in:\n%s", want, problems)
 			}
 		}
-		if len(r.Problems) != 4 {
-			t.Errorf("verify found %d problems, want 4:\n%s", len(r.Problems), problems)
+		if len(r.Problems) != 5 {
+			t.Errorf("verify found %d problems, want 5:\n%s", len(r.Problems), problems)
 		}
 		if strings.Contains(problems, "Quillon") || strings.Contains(problems, "CANARY") {
 			t.Error("verify's report carries personal data")
