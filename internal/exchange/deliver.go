@@ -29,9 +29,16 @@ const InboxPath = "/api/v1/exchange/inbox"
 // peer answers with a signed receipt. The outbox is the database's, so a
 // restart resumes where the last run stopped; several processes on one
 // database may run it at once (the inbox is idempotent, and an answer is
-// recorded once).
+// recorded once). Beside it, the refusals kept are committed to the log
+// every RefusalPeriod (RunRefusals).
 func (s *Service) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunRefusals(ctx, func(err error) { s.Log.Error("exchange: commit the refusals kept", "err", err) })
+	}()
 	tick.Run(ctx, s.Cfg.Poll, s.wake, s.DeliverDue, func(err error) { s.Log.Error("exchange deliverer", "err", err) })
+	<-done
 }
 
 type due struct {

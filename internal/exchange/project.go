@@ -193,7 +193,10 @@ func Project(p *ledger.Projections) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.InboxID, d.Kind, d.Purpose, d.PeerID, d.ForwardedAs, e.At, e.By, i)
 		return err
 	})
+	ledger.On(p, TypeRefusalsCommitted, projectRefusalsCommitted) // refusals.go
 	p.Tables(ledger.Table{Name: "exchange_peers", Order: "id"}, ledger.Table{Name: "exchange_peer_keys", Order: "fingerprint"},
 		ledger.Table{Name: "exchange_own_keys", Order: "fingerprint"}, ledger.Table{Name: "exchange_outbox", Order: "id"},
-		ledger.Table{Name: "exchange_inbox", Order: "id"}, ledger.Table{Name: "exchange_uses", Order: "id"})
+		ledger.Table{Name: "exchange_inbox", Order: "id"}, ledger.Table{Name: "exchange_uses", Order: "id"},
+		ledger.Table{Name: "exchange_refusal_commits", Order: "id"})
+	p.Check("exchange_refusals", verifyRefusals) // refusals.go
 }

@@ -607,12 +607,21 @@ func final(e *errs.Error) bool {
 }
 
 // rememberRefusal keeps the signed refusal of a message a peer signed, so
-// that the same message posted again gets the same answer. A failure is
+// that the same message posted again gets the same answer; the registry
+// commits it to the log within a period (refusals.go). It holds the log's
+// head while it writes (on SQLite every write transaction does), so that no
+// refusal is kept while a commitment is being written. A failure is
 // logged: the refusal stands, only a replay would be decided again.
 func (s *Service) rememberRefusal(ctx context.Context, peerID, msgID, message string, e *errs.Error, sr *SignedReceipt) {
 	tx, err := s.DB.BeginWrite(context.WithoutCancel(ctx))
 	if err == nil {
 		defer tx.Rollback()
+		if tx.Dialect() == store.Postgres {
+			var size int64
+			err = tx.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1 FOR SHARE").Scan(&size)
+		}
+	}
+	if err == nil {
 		_, err = tx.Exec(ctx, `INSERT INTO exchange_refusals (id, peer_id, message_sha256, code, rule, field, reason, receipt, receipt_key,
 			receipt_signature, refused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			inboxID(peerID, msgID), peerID, Digest(message), string(e.Code), e.Rule, e.Field, e.Message, sr.Receipt, sr.Key, sr.Signature,

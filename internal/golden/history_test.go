@@ -228,6 +228,7 @@ func generate(t *testing.T, dir string) {
 	h.videoThresholds()
 	h.statsWithdrawal()
 	h.nameIndexRepair(db)
+	h.refusalsCommitted(db, keys.Master)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -743,6 +744,36 @@ func (h *history) statsWithdrawal() {
 // nameIndexRepair: the donor's name index row deleted behind custos's back,
 // found by the check and repaired by the administrator. Last, so that
 // adding it left the earlier leaves as they were.
+// refusalsCommitted: a peer (XD, a synthetic key) registered, a message it
+// signed for another registry refused (wrong_recipient), and the refusal
+// kept committed to the log. Last, so that adding it left the earlier
+// leaves as they were.
+func (h *history) refusalsCommitted(db *store.DB, master []byte) {
+	t, ctx := h.t, h.ctx
+	types := must(exchange.NewTypes(map[string][]exchange.Type{"core": {exchange.Notice}}))
+	xs := must(exchange.New(ctx, h.w, db, master, types, exchange.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	xs.Now = h.clk.Now
+	seed := make([]byte, ed25519.SeedSize)
+	must(io.ReadFull(seeded("refused peer"), seed))
+	peerKey := ed25519.NewKeyFromSeed(seed)
+	h.clk.tick()
+	must(xs.RegisterPeer(ctx, h.admin, exchange.NewPeer{Name: "Golden Refused Registry (synthetic)", Jurisdiction: "XD",
+		URL: "https://refused.invalid", PublicKey: exchange.EncodeKey(peerKey.Public().(ed25519.PublicKey)),
+		SendPurposes: []string{"vigilance"}, ReceivePurposes: []string{"vigilance"}}))
+	h.clk.tick()
+	in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XDM-0001", From: "XD", To: "XE", Module: "core", Type: exchange.Notice.Name,
+		Purpose: "vigilance", LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
+		Readers: []string{"regulator"}, SentAt: ledger.FormatTime(h.clk.Now()),
+		Payload: json.RawMessage(`{"subject":"Golden misaddressed notice","text":"A synthetic notice."}`)}, peerKey))
+	if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 422 || ans.Error == nil || ans.Error.Rule != "wrong_recipient" {
+		t.Fatalf("receive a message for another registry: %d %+v", status, ans.Error)
+	}
+	h.clk.tick()
+	if ok, err := xs.CommitRefusals(ctx); !ok || err != nil {
+		t.Fatalf("commit the refusals: %v %v", ok, err)
+	}
+}
+
 func (h *history) nameIndexRepair(db *store.DB) {
 	t, ctx := h.t, h.ctx
 	if _, err := db.Read().Exec(ctx, "DELETE FROM person_names WHERE record_id = ?", h.donor); err != nil {
