@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -41,7 +43,9 @@ const SessionPrefix = "css_"
 // since log verify cannot check them, a row is only good with Key, which
 // is derived from the master key in the key file and never in the
 // database: whoever can write the database but lacks the key file cannot
-// add a session in another principal's name.
+// add a session in another principal's name, nor change one (its
+// principal, its expiry): each row carries the HMAC of all its columns
+// (mac), and a row without a valid one resumes nothing (core migration 19).
 type Sessions struct {
 	DB   *store.DB
 	Idle time.Duration // DefaultSessionIdle when zero
@@ -53,13 +57,16 @@ type Sessions struct {
 	// it from the master key). Nil: a random key of this process, so that
 	// sessions end when it stops.
 	Key []byte
+	// Log receives the rows refused for a MAC that does not match (nil:
+	// they are refused unsaid).
+	Log *slog.Logger
 
 	keyOnce sync.Once
 	key     []byte
 }
 
-// hash is what the database keeps of a session's secret.
-func (s *Sessions) hash(secret string) string {
+// keyed is the key of the HMACs: Key, else this process's own.
+func (s *Sessions) keyed() []byte {
 	s.keyOnce.Do(func() {
 		s.key = s.Key
 		if s.key == nil {
@@ -67,9 +74,43 @@ func (s *Sessions) hash(secret string) string {
 			rand.Read(s.key)
 		}
 	})
-	m := hmac.New(sha256.New, s.key)
+	return s.key
+}
+
+// hash is what the database keeps of a session's secret.
+func (s *Sessions) hash(secret string) string {
+	m := hmac.New(sha256.New, s.keyed())
 	m.Write([]byte(secret))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// sessionRow is a row of web_sessions as its MAC covers it: every column.
+type sessionRow struct {
+	hash, ref, principal, method, created, lastSeen, expires, network, agent string
+}
+
+// mac is the HMAC-SHA-256 (hex) of a session's row under the sessions'
+// key: each column's length and bytes, in order, after a label that no
+// secret starts with (secrets start with SessionPrefix), so that it is
+// never a secret's hash nor two rows' MAC. The secret's hash is in it, so
+// a row's MAC proves nothing for another secret.
+func (s *Sessions) mac(r *sessionRow) string {
+	m := hmac.New(sha256.New, s.keyed())
+	m.Write([]byte("custos web session row\x00"))
+	for _, v := range []string{r.hash, r.ref, r.principal, r.method, r.created, r.lastSeen, r.expires, r.network, r.agent} {
+		fmt.Fprintf(m, "%d:%s", len(v), v)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// forged says in the server log that rows of web_sessions did not carry
+// their MAC: written or changed behind custos's back. ref and principal
+// are the row's as stored (the first one's, of n); never the secret.
+func (s *Sessions) forged(ctx context.Context, ref, principal string, n int) {
+	if s.Log != nil {
+		s.Log.WarnContext(ctx, "web session refused: its row does not carry the registry's MAC (written or changed behind custos's back)",
+			"session", ref, "principal", principal, "rows", n)
+	}
 }
 
 // SessionInfo is an open session as its principal sees it in My account.
@@ -150,9 +191,11 @@ func (s *Sessions) Start(ctx context.Context, p *Principal, method, network, age
 			at, now.Add(-s.IdleTimeout()).Format(sessionTime)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.hash(secret), ref, p.ID, method, at, at,
-			now.Add(s.MaxAge()).Format(sessionTime), network, agent)
+		r := sessionRow{hash: s.hash(secret), ref: ref, principal: p.ID, method: method, created: at, lastSeen: at,
+			expires: now.Add(s.MaxAge()).Format(sessionTime), network: network, agent: agent}
+		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.hash, r.ref, r.principal, r.method, r.created, r.lastSeen,
+			r.expires, r.network, r.agent, s.mac(&r))
 		return err
 	})
 	if err != nil {
@@ -187,35 +230,42 @@ const RuleSessionEnded = "session_ended"
 // Resume finds the open session of secret and its active principal, and
 // notes the request (the idle timeout counts from it). A session that has
 // ended, by time or sign-out, or whose principal is revoked, is refused
-// with errs.Unauthorized, rule session_ended.
+// with errs.Unauthorized, rule session_ended; so is one whose row does not
+// carry its MAC (changed in the database without the key), which the
+// server log reports.
 func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, string, error) {
 	ended := errs.New(errs.Unauthorized, RuleSessionEnded, "", "your session has ended: sign in again")
 	if len(secret) <= len(SessionPrefix) || secret[:len(SessionPrefix)] != SessionPrefix {
 		return nil, "", ended
 	}
-	hash := s.hash(secret)
-	var ref, principal, lastSeen, expires string
-	err := s.DB.Read().QueryRow(ctx, "SELECT ref, principal_id, last_seen_at, expires_at FROM web_sessions WHERE secret_hash = ?", hash).
-		Scan(&ref, &principal, &lastSeen, &expires)
+	r := sessionRow{hash: s.hash(secret)}
+	var mac string
+	err := s.DB.Read().QueryRow(ctx, `SELECT ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac
+		FROM web_sessions WHERE secret_hash = ?`, r.hash).
+		Scan(&r.ref, &r.principal, &r.method, &r.created, &r.lastSeen, &r.expires, &r.network, &r.agent, &mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ended
 	}
 	if err != nil {
 		return nil, "", err
 	}
+	if !hmac.Equal([]byte(mac), []byte(s.mac(&r))) {
+		s.forged(ctx, r.ref, r.principal, 1)
+		return nil, "", ended
+	}
 	now := s.now()
-	seen, err1 := time.Parse(sessionTime, lastSeen)
-	until, err2 := time.Parse(sessionTime, expires)
+	seen, err1 := time.Parse(sessionTime, r.lastSeen)
+	until, err2 := time.Parse(sessionTime, r.expires)
 	if err1 != nil || err2 != nil || !now.Before(until) || now.Sub(seen) >= s.IdleTimeout() {
 		if err := s.write(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", hash)
+			_, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", r.hash)
 			return err
 		}); err != nil {
 			return nil, "", err
 		}
 		return nil, "", ended
 	}
-	p, err := principalWhere(ctx, s.DB.Read(), "p.id = ?", principal)
+	p, err := principalWhere(ctx, s.DB.Read(), "p.id = ?", r.principal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ended
 	}
@@ -224,17 +274,19 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 	}
 	// The last request is noted at most every tenth of the idle timeout
 	// (a minute at most), not on every request: a write per page would
-	// cost the registry's writer more than the precision is worth.
+	// cost the registry's writer more than the precision is worth. The
+	// row's MAC is made again, of the row as read with the new time.
 	step := min(s.IdleTimeout()/10, time.Minute)
 	if now.Sub(seen) >= step {
+		r.lastSeen = now.Format(sessionTime)
 		if err := s.write(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, "UPDATE web_sessions SET last_seen_at = ? WHERE secret_hash = ?", now.Format(sessionTime), hash)
+			_, err := tx.Exec(ctx, "UPDATE web_sessions SET last_seen_at = ?, mac = ? WHERE secret_hash = ?", r.lastSeen, s.mac(&r), r.hash)
 			return err
 		}); err != nil {
 			return nil, "", err
 		}
 	}
-	return p, ref, nil
+	return p, r.ref, nil
 }
 
 // End ends the session of secret (signing out); it returns its ref, ""
@@ -289,20 +341,41 @@ func (s *Sessions) EndAll(ctx context.Context, p *Principal) (int, error) {
 }
 
 // List lists p's open sessions, the newest first; current is the ref of
-// the session asking.
+// the session asking. A row without its MAC is no session: not listed, and
+// reported in the server log.
 func (s *Sessions) List(ctx context.Context, p *Principal, current string) ([]SessionInfo, error) {
 	now := s.now()
-	rows, err := s.DB.Read().Query(ctx, `SELECT ref, method, created_at, last_seen_at, expires_at, network, agent
+	rows, err := s.DB.Read().Query(ctx, `SELECT secret_hash, ref, method, created_at, last_seen_at, expires_at, network, agent, mac
 		FROM web_sessions WHERE principal_id = ? AND expires_at > ? AND last_seen_at > ? ORDER BY created_at DESC, ref`,
 		p.ID, now.Format(sessionTime), now.Add(-s.IdleTimeout()).Format(sessionTime))
 	if err != nil {
 		return nil, err
 	}
-	out, err := store.Rows(rows, func(r store.Scanner, i *SessionInfo) error {
-		return r.Scan(&i.Ref, &i.Method, &i.CreatedAt, &i.LastSeenAt, &i.ExpiresAt, &i.Network, &i.Agent)
-	})
-	for i := range out {
-		out[i].Current = out[i].Ref == current
+	type listed struct {
+		row sessionRow
+		mac string
 	}
-	return out, err
+	all, err := store.Rows(rows, func(r store.Scanner, l *listed) error {
+		l.row.principal = p.ID
+		return r.Scan(&l.row.hash, &l.row.ref, &l.row.method, &l.row.created, &l.row.lastSeen, &l.row.expires, &l.row.network, &l.row.agent, &l.mac)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []SessionInfo{}
+	bad, first := 0, ""
+	for _, l := range all {
+		if !hmac.Equal([]byte(l.mac), []byte(s.mac(&l.row))) {
+			if bad++; bad == 1 {
+				first = l.row.ref
+			}
+			continue
+		}
+		out = append(out, SessionInfo{Ref: l.row.ref, Method: l.row.method, CreatedAt: l.row.created, LastSeenAt: l.row.lastSeen,
+			ExpiresAt: l.row.expires, Network: l.row.network, Agent: l.row.agent, Current: l.row.ref == current})
+	}
+	if bad > 0 {
+		s.forged(ctx, first, p.ID, bad)
+	}
+	return out, nil
 }

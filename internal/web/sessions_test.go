@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -147,6 +148,77 @@ func testSessions(t *testing.T, dsn string) {
 	}
 	clk.advance(7 * time.Minute)
 	wantStatus(t, "an hour and a minute after the sign-in", b.get("/account"), http.StatusSeeOther)
+}
+
+// TestSessionRowChanged checks that a session's row changed in the
+// database by whoever can write it without the key file resumes nothing:
+// an auditor's row given the administrator's principal and a distant
+// expiry (the auditor's F1) does not open the administrator's pages to the
+// auditor's cookie, which is signed out, and the server log says so at
+// warn level without the secret; a row whose expiry alone was moved ends
+// too; the administrator's My account does not list the changed row.
+func TestSessionRowChanged(t *testing.T) {
+	storetest.Each(t, testSessionRowChanged)
+}
+
+func testSessionRowChanged(t *testing.T, dsn string) {
+	ctx := context.Background()
+	logs := &logBuffer{}
+	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	})
+	admin, auditor := w.Principal(t, w.Admin), w.Principal(t, w.Auditor)
+	adm := newBrowser(t, w.URL)
+	adm.signIn(w.Admin)
+	wantStatus(t, "the administrator's People page", adm.get("/people"), http.StatusOK)
+	aud := newBrowser(t, w.URL)
+	aud.signIn(w.Auditor)
+	wantStatus(t, "the auditor's account", aud.get("/account"), http.StatusOK)
+	if p := aud.get("/people"); p.Status == http.StatusOK {
+		t.Fatalf("the auditor reads the People page before any change: %d", p.Status)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("UPDATE web_sessions SET principal_id = ?, expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", admin.ID, auditor.ID)
+	for _, path := range []string{"/people", "/account"} {
+		p := aud.get(path)
+		wantStatus(t, "GET "+path+" with the auditor's cookie after its row named the administrator", p, http.StatusSeeOther)
+		if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+			t.Errorf("GET %s, the changed session: redirect to %s, want the sign-in form", path, loc)
+		}
+	}
+	if p := aud.get("/"); strings.Contains(p.Body, admin.Name) {
+		t.Errorf("the home page names the administrator to the auditor's cookie: %d", p.Status)
+	}
+	log := logs.String()
+	if !strings.Contains(log, `"level":"WARN","msg":"web session refused: its row does not carry the registry's MAC`) {
+		t.Errorf("the server log does not report the changed row at warn level:\n%s", log)
+	}
+	if strings.Contains(log, aud.cookie.Value) || strings.Contains(log, aud.cookie.Value[len(auth.SessionPrefix):]) {
+		t.Error("the server log holds the session's secret")
+	}
+	// The administrator's own session goes on, and lists only itself.
+	if rows := sessionRowRE.FindAllStringSubmatch(adm.get("/account").Body, -1); len(rows) != 1 {
+		t.Errorf("the administrator's My account lists %d sessions, want 1 (not the changed row)", len(rows))
+	}
+
+	// The expiry alone moved: the session ends all the same.
+	aud.signIn(w.Auditor)
+	exec("UPDATE web_sessions SET expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", auditor.ID)
+	wantStatus(t, "a session whose expiry was moved", aud.get("/account"), http.StatusSeeOther)
+	wantStatus(t, "the administrator's session after all this", adm.get("/people"), http.StatusOK)
 }
 
 // TestSessionCookieSecure checks that the session cookie is marked Secure

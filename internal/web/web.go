@@ -240,7 +240,7 @@ func (u *UI) setup() {
 		u.Languages = i18n.CoreOnly()
 	}
 	if u.Sessions == nil {
-		u.Sessions = &auth.Sessions{DB: u.DB}
+		u.Sessions = &auth.Sessions{DB: u.DB, Log: u.Log}
 	}
 	seen := map[string]bool{}
 	for _, sec := range u.Sections {
