@@ -148,7 +148,7 @@ func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flags("mail outbox", "[flags]", "list the e-mail outbox, newest first: pending e-mails and their next attempt, failed ones and the server's last reply, sent ones", stdout)
+	fs := flags("mail outbox", "[flags]", "list the e-mail outbox, newest first: pending e-mails and their next attempt, failed ones and the server's last reply, sent ones; one changed in the database behind custos's back (its MAC, checked with the key file, does not match) is marked TAMPERED", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	state := fs.String("state", "", "only e-mails in this state: "+strings.Join(mail.States, ", "))
@@ -178,7 +178,13 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := server.CheckInitialised(ctx, db, d.db); err != nil {
 		return err
 	}
-	p, err := mail.List(ctx, db.Read(), f)
+	// Each e-mail is checked against its MAC, which only the key file's
+	// master key makes: one changed in the database is marked tampered.
+	keys, err := server.RegistryKeys(ctx, db, server.Config{DSN: d.db, KeyFile: d.keyFile})
+	if err != nil {
+		return err
+	}
+	p, err := mail.List(ctx, db.Read(), keys.Derive(mail.KeyLabel), f)
 	if err != nil {
 		return err
 	}
@@ -189,7 +195,11 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 		if i.State == mail.Pending {
 			when = i.NextAttemptAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.CreatedAt, i.State, i.Attempts, i.Address, i.Reference, when, i.LastError)
+		state := i.State
+		if i.Tampered {
+			state = "TAMPERED (says " + i.State + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.CreatedAt, state, i.Attempts, i.Address, i.Reference, when, i.LastError)
 	}
 	tw.Flush()
 	if p.Next != "" {

@@ -8,10 +8,16 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/mail/mailtest"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // TestMailCommands: custos mail test sends through a real SMTP server on
@@ -67,13 +73,69 @@ func TestMailCommands(t *testing.T) {
 		t.Fatalf("an unknown state: %d %s", code, errOut)
 	}
 
+	// An e-mail marked sent in the database behind custos's back is listed
+	// as tampered (its MAC, checked with the key file, does not match);
+	// the one custos queued is listed as it is. Another registry's key
+	// file is refused rather than taken to mark every e-mail.
+	app, err := (&dbFlags{db: db}).open(ctx, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := auth.Authenticate(ctx, app.DB.Read(), strings.TrimSpace(string(token)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	if _, err := app.Writer.Submit(ctx, admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		var err error
+		if ids, err = mail.Enqueue(ctx, tx, app.Mail.Key, mail.Message{At: now, To: []mail.Recipient{{Address: "hidden@centre.example"}, {Address: "kept@centre.example"}},
+			Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}}); err != nil {
+			return nil, err
+		}
+		lang := ""
+		d, err := auth.SetPreferences(admin.ID, auth.Preferences{Language: &lang}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return d(ctx, tx, now)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := app.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET state = 'sent', sent_at = created_at WHERE id = ?", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	code, out, errOut = cmd("mail", "outbox", "--db", db)
+	if code != 0 || !regexp.MustCompile(`(?m)^`+ids[0]+` .* TAMPERED \(says sent\) .*hidden@centre\.example`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^`+ids[1]+` .* pending .*kept@centre\.example`).MatchString(out) {
+		t.Fatalf("mail outbox after a row was marked sent in the database: %d\n%s%s", code, out, errOut)
+	}
+	other := filepath.Join(dir, "other.db")
+	if code, out, errOut := cmd("init", "--db", other, "--jurisdiction", "XA", "--admin-token-file", filepath.Join(dir, "other.token")); code != 0 {
+		t.Fatalf("init: %s %s", out, errOut)
+	}
+	if code, _, errOut := cmd("mail", "outbox", "--db", db, "--key-file", other+".key"); code != 1 || !strings.Contains(errOut, "does not belong to this registry") {
+		t.Fatalf("mail outbox with another registry's key file: %d %s", code, errOut)
+	}
+
 	// custos mail contact sets the regulator's notification address, and
 	// removes it; a refusal names its rule's sentence.
 	var authority string
 	if code, out, errOut := cmd("mail", "contact", "--db", db, "--authority", "AU-NOSUCH", "--email", "vigilance@regulator.example"); code != 1 || !strings.Contains(errOut, "no authority AU-NOSUCH") {
 		t.Fatalf("an unknown authority: %d %s %s", code, out, errOut)
 	}
-	app, err := (&dbFlags{db: db}).open(ctx, &bytes.Buffer{})
+	app, err = (&dbFlags{db: db}).open(ctx, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,18 @@ type Service struct {
 	Now func() time.Time
 	// OnEvent, when set, is told of each event (Events) for the metrics.
 	OnEvent func(event string)
+	// Key is the outbox's key (derived from the master key with KeyLabel;
+	// the server sets it): rows whose MAC does not match are not sent.
+	Key []byte
 
 	wake chan struct{}
 }
 
 // Events are the deliverer's events (Service.OnEvent): an e-mail sent, an
-// attempt failed (tried again later), an e-mail failed for good.
-var Events = []string{"sent", "attempt_failed", "failed"}
+// attempt failed (tried again later), an e-mail failed for good, an e-mail
+// not sent because its row does not carry its MAC (changed behind custos's
+// back; marked failed).
+var Events = []string{"sent", "attempt_failed", "failed", "tampered"}
 
 // New returns the deliverer of db's outbox.
 func New(db *store.DB, cfg Config, languages *i18n.Catalogue, log *slog.Logger) *Service {
@@ -85,33 +90,51 @@ func (s *Service) Run(ctx context.Context) {
 	tick.Run(ctx, s.Cfg.Poll, s.wake, s.DeliverDue, func(err error) { s.Log.Error("mail deliverer", "err", err) })
 }
 
-// outgoing is an e-mail due.
-type outgoing struct {
-	id, created, address, principal, language, subject, body, args, reference, link, next string
-	attempts                                                                              int64
-}
-
 // DeliverDue tries once every e-mail due now.
 func (s *Service) DeliverDue(ctx context.Context) error {
-	rows, err := s.DB.Read().Query(ctx, `SELECT id, created_at, address, principal_id, language, subject, body, args, reference, link, next_attempt_at, attempts
+	rows, err := s.DB.Read().Query(ctx, `SELECT `+columns+`
 		FROM mail_outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 100`, Pending, ledger.FormatTime(s.now()))
 	if err != nil {
 		return err
 	}
-	list, err := store.Rows(rows, func(sc store.Scanner, o *outgoing) error {
-		return sc.Scan(&o.id, &o.created, &o.address, &o.principal, &o.language, &o.subject, &o.body, &o.args, &o.reference, &o.link, &o.next, &o.attempts)
-	})
+	type due struct {
+		row
+		mac string
+	}
+	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error { return d.row.scan(sc, &d.mac) })
 	if err != nil {
 		return err
 	}
-	for _, o := range list {
+	for _, d := range list {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := s.deliver(ctx, o); err != nil {
+		if !d.intact(s.Key, d.mac) {
+			if err := s.refuse(ctx, d.row, d.mac); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.deliver(ctx, d.row, d.mac); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// refuse marks failed, unsent, an e-mail whose row does not carry its MAC
+// (its address, text or schedule changed behind custos's back, or queued
+// before core migration 20), and says so in the server log and the
+// metrics. Its MAC is left as it was, so the outbox still shows it changed.
+func (s *Service) refuse(ctx context.Context, o row, mac string) error {
+	n, err := s.write(ctx, "UPDATE mail_outbox SET state = ?, last_error = ? WHERE id = ? AND state = ? AND mac = ?",
+		Failed, "not sent: this row does not carry the registry's MAC (changed outside custos)", o.id, Pending, mac)
+	if err != nil || n == 0 {
+		return err // another deliverer refused it, or it changed again
+	}
+	s.event("tampered")
+	s.Log.Error("mail not sent: its row in the outbox does not carry the registry's MAC (written or changed behind custos's back); marked failed",
+		"mail", o.id)
 	return nil
 }
 
@@ -119,12 +142,26 @@ func (s *Service) DeliverDue(ctx context.Context) error {
 // process on the database does not send it meanwhile.
 const claimFor = 5 * time.Minute
 
-// deliver claims, sends and records one e-mail.
-func (s *Service) deliver(ctx context.Context, o outgoing) error {
+// update writes o's columns that an attempt changes, with o's MAC, where
+// the row is still as its MAC mac (when not empty) says; it returns
+// whether it wrote.
+func (s *Service) update(ctx context.Context, o row, mac string) (bool, error) {
+	q := "UPDATE mail_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_error = ?, sent_at = ?, mac = ? WHERE id = ?"
+	args := []any{o.state, o.attempts, o.next, o.lastAttempt, o.lastError, o.sent, o.mac(s.Key), o.id}
+	if mac != "" {
+		q += " AND mac = ?"
+		args = append(args, mac)
+	}
+	n, err := s.write(ctx, q, args...)
+	return n > 0, err
+}
+
+// deliver claims, sends and records one e-mail, read with its MAC mac.
+func (s *Service) deliver(ctx context.Context, o row, mac string) error {
 	now := s.now()
-	n, err := s.write(ctx, "UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ? AND state = ? AND next_attempt_at = ?",
-		ledger.FormatTime(now.Add(claimFor)), o.id, Pending, o.next)
-	if err != nil || n == 0 {
+	claimed := o
+	claimed.next = ledger.FormatTime(now.Add(claimFor))
+	if ok, err := s.update(ctx, claimed, mac); err != nil || !ok {
 		return err // another deliverer took it
 	}
 	msg, err := s.compose(ctx, o)
@@ -134,39 +171,41 @@ func (s *Service) deliver(ctx context.Context, o outgoing) error {
 	if err != nil && ctx.Err() != nil {
 		// Shutting down mid-attempt: give the e-mail back, due when it was,
 		// for the next run (or another server) to send.
-		_, err := s.write(context.WithoutCancel(ctx), "UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ? AND state = ?", o.next, o.id, Pending)
+		_, err := s.update(context.WithoutCancel(ctx), o, claimed.mac(s.Key))
 		return err
 	}
 	ctx = context.WithoutCancel(ctx) // the attempt ended: record it whatever happens now
 	now = s.now()
 	at := ledger.FormatTime(now)
-	attempt := o.attempts + 1
+	done := claimed
+	done.attempts, done.lastAttempt = o.attempts+1, at
 	if err == nil {
 		s.event("sent")
-		_, err = s.write(ctx, "UPDATE mail_outbox SET state = ?, attempts = ?, last_attempt_at = ?, sent_at = ?, last_error = '' WHERE id = ?",
-			Sent, attempt, at, at, o.id)
+		done.state, done.sent, done.lastError = Sent, at, ""
+		_, err = s.update(ctx, done, "")
 		return err
 	}
 	text := answer(err)
 	if len(text) > 500 {
 		text = text[:500]
 	}
+	done.lastError = text
 	created, _ := time.Parse(ledger.TimeLayout, o.created)
 	if Permanent(err) || now.Sub(created) >= s.Cfg.MaxAge {
 		s.event("failed")
-		s.Log.Error("mail not delivered: given up", "mail", o.id, "attempt", attempt, "err", logged(err))
-		_, err = s.write(ctx, "UPDATE mail_outbox SET state = ?, attempts = ?, last_attempt_at = ?, last_error = ? WHERE id = ?",
-			Failed, attempt, at, text, o.id)
+		s.Log.Error("mail not delivered: given up", "mail", o.id, "attempt", done.attempts, "err", logged(err))
+		done.state = Failed
+		_, err = s.update(ctx, done, "")
 		return err
 	}
-	wait := s.Cfg.RetryBase << min(attempt-1, 30)
+	wait := s.Cfg.RetryBase << min(done.attempts-1, 30)
 	if wait <= 0 || wait > s.Cfg.RetryMax {
 		wait = s.Cfg.RetryMax
 	}
 	s.event("attempt_failed")
-	s.Log.Warn("mail delivery failed; will try again", "mail", o.id, "attempt", attempt, "retry_in", wait.String(), "err", logged(err))
-	_, err = s.write(ctx, "UPDATE mail_outbox SET attempts = ?, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-		attempt, at, ledger.FormatTime(now.Add(wait)), text, o.id)
+	s.Log.Warn("mail delivery failed; will try again", "mail", o.id, "attempt", done.attempts, "retry_in", wait.String(), "err", logged(err))
+	done.next = ledger.FormatTime(now.Add(wait))
+	_, err = s.update(ctx, done, "")
 	return err
 }
 
@@ -232,7 +271,7 @@ func (s *Service) localizer(ctx context.Context, principal, language string) *i1
 }
 
 // compose writes one queued e-mail in its recipient's language.
-func (s *Service) compose(ctx context.Context, o outgoing) ([]byte, error) {
+func (s *Service) compose(ctx context.Context, o row) ([]byte, error) {
 	var a args
 	if err := json.Unmarshal([]byte(o.args), &a); err != nil {
 		return nil, fmt.Errorf("mail %s: its arguments do not read: %w", o.id, err)

@@ -24,6 +24,10 @@ type Item struct {
 	LastAttemptAt string `json:"last_attempt_at,omitempty"`
 	LastError     string `json:"last_error,omitempty"`
 	SentAt        string `json:"sent_at,omitempty"`
+	// Tampered: the row does not carry the registry's MAC, so nothing in
+	// it, its state included, is what custos wrote (it was changed
+	// behind custos's back, or queued before core migration 20).
+	Tampered bool `json:"tampered,omitempty"`
 }
 
 // Filter is a page of the outbox, all states or one.
@@ -46,8 +50,9 @@ func FilterOf(q map[string][]string) (Filter, error) {
 	return f, nil
 }
 
-// List reads one page of the outbox, newest first.
-func List(ctx context.Context, q store.Queryer, f Filter) (page.Of[Item], error) {
+// List reads one page of the outbox, newest first, each e-mail checked
+// against its MAC under key (the outbox's).
+func List(ctx context.Context, q store.Queryer, key []byte, f Filter) (page.Of[Item], error) {
 	if err := f.Page.Check(page.Lists, []string{"state"}, page.Filter{Name: "state", Value: f.State, Allowed: States}); err != nil {
 		return page.Of[Item]{}, err
 	}
@@ -56,19 +61,24 @@ func List(ctx context.Context, q store.Queryer, f Filter) (page.Of[Item], error)
 		where += " AND state = ?"
 		args = append(args, f.State)
 	}
-	rows, err := q.Query(ctx, `SELECT id, created_at, address, principal_id, subject, reference, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, seq
-		FROM mail_outbox WHERE `+where+` ORDER BY seq DESC, id LIMIT ?`, append(args, f.Page.Limit+1)...)
+	rows, err := q.Query(ctx, `SELECT `+columns+`, seq FROM mail_outbox WHERE `+where+` ORDER BY seq DESC, id LIMIT ?`, append(args, f.Page.Limit+1)...)
 	if err != nil {
 		return page.Of[Item]{}, err
 	}
 	out, err := page.Read(rows, f.Page, func(sc store.Scanner, i *Item) error {
-		return sc.Scan(&i.ID, &i.CreatedAt, &i.Address, &i.Principal, &i.Subject, &i.Reference, &i.State, &i.Attempts, &i.NextAttemptAt, &i.LastAttemptAt, &i.LastError, &i.SentAt)
-	}, func(i *Item) string { return i.ID })
-	for k := range out.Items {
-		if out.Items[k].State != Pending {
-			out.Items[k].NextAttemptAt = ""
+		var r row
+		var mac string
+		if err := r.scan(sc, &mac); err != nil {
+			return err
 		}
-	}
+		*i = Item{ID: r.id, CreatedAt: r.created, Address: r.address, Principal: r.principal, Subject: r.subject, Reference: r.reference,
+			State: r.state, Attempts: r.attempts, NextAttemptAt: r.next, LastAttemptAt: r.lastAttempt, LastError: r.lastError, SentAt: r.sent,
+			Tampered: !r.intact(key, mac)}
+		if i.State != Pending {
+			i.NextAttemptAt = ""
+		}
+		return nil
+	}, func(i *Item) string { return i.ID })
 	return out, err
 }
 
@@ -81,7 +91,7 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 	if err := p.Require(Administer); err != nil {
 		return page.Of[Item]{}, err
 	}
-	return List(ctx, s.DB.Read(), f)
+	return List(ctx, s.DB.Read(), s.Key, f)
 }
 
 // SendTest sends a test e-mail to address at once, in p's language, for a

@@ -17,7 +17,7 @@
 //
 //	_, err := ledger.SubmitAs[Notified](ctx, s.W, p.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 //		// ... validate, read the recipients ...
-//		ids, err := mail.Enqueue(ctx, tx, mail.Message{
+//		ids, err := mail.Enqueue(ctx, tx, s.MailKey, mail.Message{
 //			ID:          s.W.IDs().New("ML"), // optional; random when empty
 //			At:          now,
 //			To:          []mail.Recipient{{Address: "vigilance@centre.example", Principal: coordinatorID}},
@@ -31,6 +31,10 @@
 //		}
 //		return ledger.NewEntry(TypeNotified, Notified{Report: reportID, Mail: ids})
 //	})
+//
+// MailKey is the outbox's key (the server's App.Mail.Key, which it derives
+// from the master key with KeyLabel): each row carries an HMAC of all its
+// columns under it, and the deliverer sends only rows whose MAC matches.
 //
 // Subject and Body are message IDs of the module's catalogue (marked with
 // i18n.M, translated like every other text); SubjectArgs and BodyArgs fill
@@ -65,9 +69,13 @@ package mail
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +95,45 @@ const (
 
 // States are the outbox's states, for its filter.
 var States = []string{Pending, Sent, Failed}
+
+// KeyLabel is the label of the outbox's key, derived from the master key
+// (server.Keys.Derive). The outbox is not in the log, so whoever can write
+// the database could change an e-mail's address, subject or text, or mark
+// an unsent one sent; each row carries an HMAC-SHA-256 of all its columns
+// under this key instead (core migration 20), which they cannot make
+// without the key file.
+const KeyLabel = "custos mail outbox key v1"
+
+// row is a row of mail_outbox as its MAC covers it: every column.
+type row struct {
+	id, created, address, principal, language, subject, body, args, reference, link, state, next, lastAttempt, lastError, sent string
+	seq, attempts                                                                                                              int64
+}
+
+// columns are row's columns, in the order of row.scan.
+const columns = "id, seq, created_at, address, principal_id, language, subject, body, args, reference, link, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, mac"
+
+// scan reads a row's columns (columns) and its stored MAC.
+func (r *row) scan(sc store.Scanner, mac *string, more ...any) error {
+	return sc.Scan(append([]any{&r.id, &r.seq, &r.created, &r.address, &r.principal, &r.language, &r.subject, &r.body, &r.args,
+		&r.reference, &r.link, &r.state, &r.attempts, &r.next, &r.lastAttempt, &r.lastError, &r.sent, mac}, more...)...)
+}
+
+// mac is the HMAC-SHA-256 (hex) of the row under key: each column's length
+// and bytes, in order, so that no two rows share one.
+func (r *row) mac(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	for _, v := range []string{r.id, strconv.FormatInt(r.seq, 10), r.created, r.address, r.principal, r.language, r.subject, r.body, r.args,
+		r.reference, r.link, r.state, strconv.FormatInt(r.attempts, 10), r.next, r.lastAttempt, r.lastError, r.sent} {
+		fmt.Fprintf(m, "%d:%s", len(v), v)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// intact tells whether mac is the row's under key.
+func (r *row) intact(key []byte, mac string) bool {
+	return hmac.Equal([]byte(mac), []byte(r.mac(key)))
+}
 
 // Recipient is whom one e-mail goes to.
 type Recipient struct {
@@ -129,9 +176,10 @@ type args struct {
 const maxArg = 200
 
 // Enqueue validates m and queues its e-mails in tx, the write transaction
-// of the command that causes them (a Decide), returning their ids. A
-// refusal names the rule and the field, and queues nothing.
-func Enqueue(ctx context.Context, tx *store.Tx, m Message) ([]string, error) {
+// of the command that causes them (a Decide), each row with its MAC under
+// key (the outbox's), returning their ids. A refusal names the rule and the
+// field, and queues nothing.
+func Enqueue(ctx context.Context, tx *store.Tx, key []byte, m Message) ([]string, error) {
 	if len(m.To) == 0 {
 		return nil, errs.Invalidf("required", "to", "%s is required", "to")
 	}
@@ -204,8 +252,11 @@ func Enqueue(ctx context.Context, tx *store.Tx, m Message) ([]string, error) {
 	for i, r := range to {
 		ids[i] = fmt.Sprintf("%s-%d", id, i+1)
 		seq++
-		if _, err := tx.Exec(ctx, `INSERT INTO mail_outbox (id, seq, created_at, address, principal_id, language, subject, body, args, reference, link, state, next_attempt_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ids[i], seq, now, r.Address, r.Principal, r.Language, m.Subject, m.Body, string(a), ref, link, Pending, now); err != nil {
+		o := row{id: ids[i], seq: seq, created: now, address: r.Address, principal: r.Principal, language: r.Language,
+			subject: m.Subject, body: m.Body, args: string(a), reference: ref, link: link, state: Pending, next: now}
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_outbox (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.id, o.seq, o.created, o.address, o.principal, o.language, o.subject, o.body, o.args, o.reference, o.link,
+			o.state, o.attempts, o.next, o.lastAttempt, o.lastError, o.sent, o.mac(key)); err != nil {
 			return nil, err
 		}
 	}

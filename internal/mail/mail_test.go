@@ -98,7 +98,7 @@ func (w *world) notify(t *testing.T, m custosmail.Message, lang string) ([]strin
 	_, err = w.env.App.Writer.Submit(context.Background(), w.admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		m.At = now
 		var err error
-		if ids, err = custosmail.Enqueue(ctx, tx, m); err != nil {
+		if ids, err = custosmail.Enqueue(ctx, tx, w.env.App.Mail.Key, m); err != nil {
 			return nil, err
 		}
 		return pref(ctx, tx, now)
@@ -121,9 +121,23 @@ func (w *world) deliver(t *testing.T) {
 	}
 }
 
+// outbox lists the e-mails in state (all when empty), each of which must
+// carry its MAC: every write of the deliverer keeps it.
 func (w *world) outbox(t *testing.T, state string) []custosmail.Item {
 	t.Helper()
-	p, err := custosmail.List(context.Background(), w.env.App.DB.Read(), custosmail.Filter{State: state})
+	items := w.list(t, state)
+	for _, i := range items {
+		if i.Tampered {
+			t.Fatalf("e-mail %s, written by custos alone, is listed as tampered: %+v", i.ID, i)
+		}
+	}
+	return items
+}
+
+// list lists the e-mails in state (all when empty) as they are.
+func (w *world) list(t *testing.T, state string) []custosmail.Item {
+	t.Helper()
+	p, err := custosmail.List(context.Background(), w.env.App.DB.Read(), w.env.App.Mail.Key, custosmail.Filter{State: state})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +184,7 @@ func TestDelivery(t *testing.T) {
 		w := start(t, dsn, mailtest.Options{}, nil)
 		ctx := context.Background()
 		_, err := w.env.App.Writer.Submit(ctx, w.admin.Actor(), "refused", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-			if _, err := custosmail.Enqueue(ctx, tx, msg(custosmail.Recipient{Address: "a@centre.example"})); err != nil {
+			if _, err := custosmail.Enqueue(ctx, tx, w.env.App.Mail.Key, msg(custosmail.Recipient{Address: "a@centre.example"})); err != nil {
 				return nil, err
 			}
 			return nil, errs.Invalidf("example", "field", "refused after queueing")
@@ -237,6 +251,100 @@ func TestDelivery(t *testing.T) {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the server's log holds %q:\n%s", secret, logs)
 			}
+		}
+	})
+}
+
+// TestOutboxChanged: e-mails whose rows were changed in the database
+// behind custos's back (the auditor's F3) are not sent: one given another
+// address and arguments, one put back to pending after it was sent, and
+// one inserted with another's MAC; each is marked failed, named in the
+// server log (by id, never its address) and counted as tampered, and the
+// outbox lists it as tampered. A notification marked sent in the database
+// without being sent is listed as tampered too. The e-mail nobody touched
+// is sent, and listed as custos wrote it.
+func TestOutboxChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		ctx := context.Background()
+		var ids []string
+		for _, to := range []string{"redirected@centre.example", "hidden@centre.example", "resent@centre.example", "kept@centre.example"} {
+			got, err := w.notify(t, msg(custosmail.Recipient{Address: to}), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, got[0])
+		}
+		redirected, hidden, resent, kept := ids[0], ids[1], ids[2], ids[3]
+		exec := func(q string, args ...any) {
+			t.Helper()
+			tx, err := w.env.App.DB.BeginWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// resent is sent first; the others wait.
+		exec("UPDATE mail_outbox SET next_attempt_at = '2099-01-01T00:00:00.000000Z' WHERE id <> ?", resent)
+		w.deliver(t)
+		w.smtp.Wait(t, 1, 5*time.Second)
+		exec("UPDATE mail_outbox SET next_attempt_at = created_at WHERE id <> ?", resent)
+		// The changes: another address and text; sent without being sent;
+		// pending again after it was sent; a row of its own with kept's MAC.
+		exec(`UPDATE mail_outbox SET address = 'attacker@elsewhere.example', args = '{"subject":["URGENT"],"body":["wire the money"]}' WHERE id = ?`, redirected)
+		exec("UPDATE mail_outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE id = ?", hidden)
+		exec("UPDATE mail_outbox SET state = 'pending', sent_at = '', next_attempt_at = created_at WHERE id = ?", resent)
+		exec(`INSERT INTO mail_outbox (id, seq, created_at, address, principal_id, language, subject, body, args, reference, link, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, mac)
+			SELECT 'ML-FORGED-1', seq + 100, created_at, 'attacker@elsewhere.example', principal_id, language, subject, body, args, reference, link, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, mac
+			FROM mail_outbox WHERE id = ?`, kept)
+		w.deliver(t)
+		got := w.smtp.Wait(t, 2, 5*time.Second)
+		if len(got) != 2 || got[0].To[0] != "resent@centre.example" || got[1].To[0] != "kept@centre.example" {
+			t.Fatalf("the SMTP server received %+v, want the e-mails to resent@ and kept@ only", got)
+		}
+		byID := map[string]custosmail.Item{}
+		for _, i := range w.list(t, "") {
+			byID[i.ID] = i
+		}
+		for _, c := range []struct {
+			id, state string
+			tampered  bool
+		}{{redirected, custosmail.Failed, true}, {hidden, custosmail.Sent, true}, {resent, custosmail.Failed, true},
+			{"ML-FORGED-1", custosmail.Failed, true}, {kept, custosmail.Sent, false}} {
+			i := byID[c.id]
+			if i.State != c.state || i.Tampered != c.tampered {
+				t.Errorf("e-mail %s: listed %s, tampered %v; want %s, tampered %v", c.id, i.State, i.Tampered, c.state, c.tampered)
+			}
+			if c.tampered && c.state == custosmail.Failed && !strings.Contains(i.LastError, "MAC") {
+				t.Errorf("e-mail %s: its last error %q does not say why it was not sent", c.id, i.LastError)
+			}
+		}
+		// Refused once: the next rounds neither send nor log them again.
+		w.deliver(t)
+		logs := w.logs.String()
+		for _, id := range []string{redirected, resent, "ML-FORGED-1"} {
+			if n := strings.Count(logs, `"msg":"mail not sent: its row in the outbox does not carry the registry's MAC`+
+				` (written or changed behind custos's back); marked failed","mail":"`+id+`"`); n != 1 {
+				t.Errorf("the server log reports e-mail %s %d times, want once:\n%s", id, n, logs)
+			}
+		}
+		if strings.Contains(logs, "attacker@elsewhere.example") || strings.Contains(logs, "wire the money") {
+			t.Errorf("the server log holds a changed row's address or text:\n%s", logs)
+		}
+		resp, err := http.Get(w.env.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `custos_mail_events_total{event="tampered"} 3`) || !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 2`) {
+			t.Errorf("metrics: want 3 tampered and 2 sent:\n%s", b)
 		}
 	})
 }
@@ -403,7 +511,7 @@ func TestRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = app.Writer.Submit(ctx, p.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-				if _, err := custosmail.Enqueue(ctx, tx, msg(custosmail.Recipient{Address: "after@centre.example"})); err != nil {
+				if _, err := custosmail.Enqueue(ctx, tx, app.Mail.Key, msg(custosmail.Recipient{Address: "after@centre.example"})); err != nil {
 					return nil, err
 				}
 				lang := ""
@@ -477,7 +585,7 @@ func TestOutboxPages(t *testing.T) {
 	var seen []string
 	f := custosmail.Filter{Page: page.Request{Limit: 2}}
 	for {
-		p, err := custosmail.List(ctx, w.env.App.DB.Read(), f)
+		p, err := custosmail.List(ctx, w.env.App.DB.Read(), w.env.App.Mail.Key, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -496,7 +604,7 @@ func TestOutboxPages(t *testing.T) {
 	if strings.Join(seen, " ") != ids[2]+" "+ids[1]+" "+ids[0] {
 		t.Fatalf("pages gave %v, want %v newest first", seen, ids)
 	}
-	_, err = custosmail.List(ctx, w.env.App.DB.Read(), custosmail.Filter{State: "lost"})
+	_, err = custosmail.List(ctx, w.env.App.DB.Read(), w.env.App.Mail.Key, custosmail.Filter{State: "lost"})
 	if e, ok := errs.As(err); !ok || e.Rule != "enum" || e.Field != "state" {
 		t.Fatalf("an unknown state: %v", err)
 	}

@@ -334,14 +334,11 @@ func checkInitialised(ctx context.Context, db *store.DB, p *ledger.Projections, 
 	return nil
 }
 
-func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
-	d, err := newDeployment(cfg.modules())
-	if err != nil {
-		return nil, err
-	}
-	if err := checkInitialised(ctx, db, d.projections, cfg.DSN); err != nil {
-		return nil, err
-	}
+// RegistryKeys reads the key file cfg names (KeyPath) and refuses one
+// that does not belong to db's registry (its log key differs): the
+// server at start, and the commands that check what only the keys can
+// (custos mail outbox).
+func RegistryKeys(ctx context.Context, db *store.DB, cfg Config) (*Keys, error) {
 	path, err := cfg.KeyPath()
 	if err != nil {
 		return nil, err
@@ -350,11 +347,6 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := note.NewSigner(keys.LogSigner)
-	if err != nil {
-		return nil, err
-	}
-	// Refuse at start, not at the first write, a key file from another registry.
 	var logKey string
 	if err := db.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'log_key'").Scan(&logKey); err != nil {
 		return nil, fmt.Errorf("read the log's verifier key: %w", err)
@@ -362,9 +354,29 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	if logKey != keys.LogKey {
 		return nil, fmt.Errorf("the key file %s does not belong to this registry (its log key differs); give the registry's own --key-file", path)
 	}
+	return keys, nil
+}
+
+func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
+	d, err := newDeployment(cfg.modules())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInitialised(ctx, db, d.projections, cfg.DSN); err != nil {
+		return nil, err
+	}
+	// Refuse at start, not at the first write, a key file from another registry.
+	keys, err := RegistryKeys(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(keys.LogSigner)
+	if err != nil {
+		return nil, err
+	}
 	var replica *replicaWatch
 	if cfg.ReadDSN != "" {
-		if replica, err = useReplica(ctx, db, cfg.ReadDSN, logKey, cfg.ReplicaMaxLag, cfg.logger()); err != nil {
+		if replica, err = useReplica(ctx, db, cfg.ReadDSN, keys.LogKey, cfg.ReplicaMaxLag, cfg.logger()); err != nil {
 			return nil, err
 		}
 	}
@@ -427,6 +439,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app.Mail = mail.New(db, cfg.Mail, d.languages, cfg.logger())
 	app.Mail.Now = cfg.Now
 	app.Mail.OnEvent = m.mailEvent
+	app.Mail.Key = keys.Derive(mail.KeyLabel)
 	// A commit may have queued e-mails: the deliverer looks at once rather
 	// than at its next poll.
 	m.watchWriter(w)

@@ -64,7 +64,7 @@ func DefaultModules() []Registry {
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			cfg := a.Cfg.Transplant
 			cfg.DisclosureThreshold = cmp.Or(cfg.DisclosureThreshold, a.Cfg.Threshold())
-			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now, Exchange: a.Exchange, Log: a.Log}
+			s := &transplant.Service{W: a.Writer, DB: a.DB, Vault: a.Vault, Cfg: cfg, Now: a.Cfg.Now, Exchange: a.Exchange, Log: a.Log, MailKey: a.Mail.Key}
 			// The registry acts on the organs and reports foreign registries send.
 			a.Exchange.Handle(transplant.Module.Name, s.ExchangeHandler())
 			// A read-only app leaves the name indexes to the next server.

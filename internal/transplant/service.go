@@ -31,6 +31,10 @@ type Service struct {
 	// Log is where the background work reports its failures (slog's
 	// default when nil).
 	Log *slog.Logger
+	// MailKey is the e-mail outbox's key (mail.Service.Key, which the
+	// server derives from the master key): each e-mail the registry
+	// queues carries a MAC under it, or is not sent.
+	MailKey []byte
 }
 
 // refuseWithAlert returns a refusal decided before any state was read, and

@@ -63,7 +63,7 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, now time.Time, to [
 	if len(to) == 0 {
 		return nil, nil
 	}
-	return mail.Enqueue(ctx, tx, mail.Message{ID: s.W.IDs().New("ML"), At: now, To: to, Subject: subject, SubjectArgs: subjectArgs,
+	return mail.Enqueue(ctx, tx, s.MailKey, mail.Message{ID: s.W.IDs().New("ML"), At: now, To: to, Subject: subject, SubjectArgs: subjectArgs,
 		Body: body, BodyArgs: bodyArgs, Reference: ref, Link: link})
 }
 

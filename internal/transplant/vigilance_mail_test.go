@@ -190,7 +190,7 @@ func TestSAEMail(t *testing.T) {
 			}
 		}
 		// The outbox lists them all, each with the report as its reference.
-		ob, err := custosmail.List(ctx, w.App.DB.Read(), custosmail.Filter{Page: page.Request{Limit: 100}})
+		ob, err := custosmail.List(ctx, w.App.DB.Read(), w.App.Mail.Key, custosmail.Filter{Page: page.Request{Limit: 100}})
 		if err != nil {
 			t.Fatal(err)
 		}

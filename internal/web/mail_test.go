@@ -41,7 +41,7 @@ func TestMailOutboxPage(t *testing.T) {
 	var ids []string
 	_, err := w.App.Writer.Submit(ctx, admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var err error
-		ids, err = mail.Enqueue(ctx, tx, mail.Message{At: now, To: []mail.Recipient{{Address: "vigilance@centre.example"}},
+		ids, err = mail.Enqueue(ctx, tx, w.App.Mail.Key, mail.Message{At: now, To: []mail.Recipient{{Address: "vigilance@centre.example"}},
 			Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}, Reference: "SAE-XA-1"})
 		if err != nil {
 			return nil, err
@@ -62,9 +62,27 @@ func TestMailOutboxPage(t *testing.T) {
 	}
 	p = ad.get("/mail/outbox?state=failed")
 	mustContain(t, "failed", p, `id="mail-`+ids[0]+`"`, "vigilance@centre.example", "SAE-XA-1", "550 5.1.1 mailbox unavailable")
+	if strings.Contains(p.Body, "Tampered:") {
+		t.Fatalf("an e-mail custos wrote alone is marked tampered:\n%s", p.Body)
+	}
 	if p = ad.get("/mail/outbox?state=sent"); strings.Contains(p.Body, ids[0]) || !strings.Contains(p.Body, "No e-mail matches the filter.") {
 		t.Fatalf("the sent filter shows the failed e-mail:\n%s", p.Body)
 	}
+	// Marked sent in the database behind custos's back: listed as
+	// tampered (the auditor's F3).
+	tx, err := w.App.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET state = 'sent', sent_at = created_at, last_error = '' WHERE id = ?", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	p = ad.get("/mail/outbox?state=sent")
+	mustContain(t, "tampered", p, `id="mail-`+ids[0]+`"`, "Tampered: changed in the database outside custos")
+	checkPage(t, "tampered", p.Body)
 	refused(t, "unknown state", ad.get("/mail/outbox?state=lost"), http.StatusUnprocessableEntity, "enum", "state")
 
 	refused(t, "bad address", ad.post("/mail/test", url.Values{"to": {"not an address"}}), http.StatusUnprocessableEntity, "email", "to")
