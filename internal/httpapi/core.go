@@ -155,7 +155,7 @@ func Core(env Env) []Route {
 		{Method: "GET", Path: "/api/v1/log/checkpoint", Public: true, Out: Checkpoint{},
 			Summary: "The latest signed checkpoint of the log, the key it records with its fingerprint, and the latest checkpoint its witnesses cosigned",
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
-				cp, err := readCheckpoint(r.Context(), env.DB)
+				cp, err := readCheckpoint(r.Context(), env.DB, env.Log)
 				return http.StatusOK, cp, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/entries/{index}", Summary: "A log leaf with its inclusion proof",

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -25,8 +26,9 @@ type Checkpoint struct {
 }
 
 // readCheckpoint reads the log's head, its key and its latest cosigned
-// checkpoint in one snapshot.
-func readCheckpoint(ctx context.Context, db *store.DB) (*Checkpoint, error) {
+// checkpoint in one snapshot; cosignatures that do not verify are not
+// shown, and go to log.
+func readCheckpoint(ctx context.Context, db *store.DB, log *slog.Logger) (*Checkpoint, error) {
 	q, err := db.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func readCheckpoint(ctx context.Context, db *store.DB) (*Checkpoint, error) {
 	if out.KeyFingerprint, err = ledger.KeyFingerprint(out.LogKey); err != nil {
 		return nil, err
 	}
-	out.Cosigned, err = witness.Latest(ctx, q)
+	out.Cosigned, err = witness.Latest(ctx, q, log)
 	return out, err
 }
 
@@ -61,7 +63,7 @@ func Witnesses(env Env, s *witness.Service) []Route {
 		{Method: "GET", Path: "/api/v1/log/witnesses", Public: true, Out: []witness.Witness{},
 			Summary: "The witnesses registered to cosign the log's checkpoints, each with the largest tree it cosigned",
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
-				ws, err := witness.List(r.Context(), env.DB.Read())
+				ws, err := witness.List(r.Context(), env.DB.Read(), env.Log)
 				return http.StatusOK, ws, err
 			}},
 		{Method: "POST", Path: "/api/v1/log/witnesses", In: witness.NewWitness{}, Out: witness.Witness{}, Status: http.StatusCreated,

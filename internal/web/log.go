@@ -130,8 +130,9 @@ type logData struct {
 }
 
 // witnessData reads what the log page shows of the log's key and its
-// witnesses, in the page's snapshot.
-func witnessData(ctx context.Context, q store.Queryer, d *logData) error {
+// witnesses, in the page's snapshot; cosignatures that do not verify are
+// not shown, and go to the server log.
+func (u *UI) witnessData(ctx context.Context, q store.Queryer, d *logData) error {
 	var err error
 	if d.LogKey, err = ledger.RecordedKey(ctx, q); err != nil {
 		return err
@@ -139,10 +140,10 @@ func witnessData(ctx context.Context, q store.Queryer, d *logData) error {
 	if d.KeyFingerprint, err = ledger.KeyFingerprint(d.LogKey); err != nil {
 		return err
 	}
-	if d.Witnesses, err = witness.List(ctx, q); err != nil {
+	if d.Witnesses, err = witness.List(ctx, q, u.Log); err != nil {
 		return err
 	}
-	d.Cosigned, err = witness.Latest(ctx, q)
+	d.Cosigned, err = witness.Latest(ctx, q, u.Log)
 	return err
 }
 
@@ -188,7 +189,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
 		Verify: u.verify.state(s)}
-	if err := witnessData(ctx, q, &data); err != nil {
+	if err := u.witnessData(ctx, q, &data); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}

@@ -16,10 +16,11 @@
 package witness
 
 import (
+	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ func Project(p *ledger.Projections) {
 		return err
 	})
 	p.Tables(ledger.Table{Name: "log_witnesses", Order: "name"})
+	p.Check("log_cosignatures", verifyCosignatures) // each against its witness's key and the log
 }
 
 // Service is the registry's side of the witnesses.
@@ -120,22 +122,35 @@ func (s *Service) Register(ctx context.Context, p *auth.Principal, in NewWitness
 	return &Witness{Name: d.Name, PublicKey: d.PublicKey, Fingerprint: d.Fingerprint, RegisteredAt: res.Entry.At}, nil
 }
 
-// List returns the registered witnesses by name, each with its latest
-// cosignature.
-func List(ctx context.Context, q store.Queryer) ([]Witness, error) {
-	rows, err := q.Query(ctx, `SELECT w.name, w.public_key, w.fingerprint, w.registered_at,
-		COALESCE((SELECT MAX(c.size) FROM log_cosignatures c WHERE c.witness = w.name), 0),
-		COALESCE((SELECT MAX(c.signed_at) FROM log_cosignatures c WHERE c.witness = w.name), '')
-		FROM log_witnesses w ORDER BY w.name`)
+// List returns the registered witnesses by name, each with the largest
+// tree it cosigned, its cosignatures checked (checker): one that does not
+// verify is not counted, and is reported to log.
+func List(ctx context.Context, q store.Queryer, log *slog.Logger) ([]Witness, error) {
+	c, err := newChecker(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return store.Rows(rows, func(r store.Scanner, w *Witness) error {
-		var size int64
-		err := r.Scan(&w.Name, &w.PublicKey, &w.Fingerprint, &w.RegisteredAt, &size, &w.LastAt)
-		w.LastSize = uint64(size)
-		return err
+	rows, err := q.Query(ctx, "SELECT name, public_key, fingerprint, registered_at FROM log_witnesses ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	ws, err := store.Rows(rows, func(r store.Scanner, w *Witness) error {
+		return r.Scan(&w.Name, &w.PublicKey, &w.Fingerprint, &w.RegisteredAt)
 	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range ws {
+		w := &ws[i]
+		err := c.each(ctx, q, "WHERE witness = ? ORDER BY size DESC", []any{w.Name}, log, func(r *cosignature) bool {
+			w.LastSize, w.LastAt = uint64(r.size), r.signedAt
+			return false
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ws, nil
 }
 
 // Cosigned is a checkpoint with the cosignatures the registry holds for it.
@@ -157,16 +172,12 @@ func (s *Service) Accept(ctx context.Context, signed string) (*Cosigned, error) 
 	if err != nil {
 		return nil, err
 	}
-	ws, err := List(ctx, s.DB.Read())
+	ws, err := witnessKeys(ctx, s.DB.Read())
 	if err != nil {
 		return nil, err
 	}
 	vs := make([]note.Verifier, 0, len(ws))
-	for _, w := range ws {
-		v, err := fnote.NewVerifierForCosignatureV1(w.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("registered witness %s: %w", w.Name, err)
-		}
+	for _, v := range ws {
 		vs = append(vs, v)
 	}
 	cp, _, n, err := tlog.ParseCheckpoint([]byte(signed), logV.Name(), logV, vs...)
@@ -248,32 +259,207 @@ func sigLine(sigs []note.Signature, v note.Verifier) string {
 }
 
 // Latest returns the largest checkpoint the witnesses cosigned, with every
-// cosignature the registry holds for it; nil when none has been.
-func Latest(ctx context.Context, q store.Queryer) (*Cosigned, error) {
-	var size int64
-	err := q.QueryRow(ctx, "SELECT size FROM log_cosignatures ORDER BY size DESC LIMIT 1").Scan(&size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+// cosignature the registry holds for it; nil when none has been. Each
+// cosignature is checked (checker): one that does not verify is not
+// shown, and is reported to log.
+func Latest(ctx context.Context, q store.Queryer, log *slog.Logger) (*Cosigned, error) {
+	c, err := newChecker(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, "SELECT witness, root, checkpoint, signature FROM log_cosignatures WHERE size = ? ORDER BY witness", size)
+	var out *Cosigned
+	err = c.each(ctx, q, "ORDER BY size DESC, witness", nil, log, func(r *cosignature) bool {
+		if out == nil {
+			out = &Cosigned{Size: uint64(r.size), Root: r.root, Checkpoint: r.checkpoint}
+		} else if uint64(r.size) != out.Size {
+			return false
+		}
+		out.Witnesses = append(out.Witnesses, r.witness)
+		out.Checkpoint += r.signature
+		return true
+	})
+	return out, err
+}
+
+// cosignature is a row of log_cosignatures.
+type cosignature struct {
+	witness                                   string
+	size                                      int64
+	root                                      []byte
+	checkpoint, signature, signedAt, received string
+}
+
+// witnessKeys reads the registered witnesses' cosignature verifiers, by name.
+func witnessKeys(ctx context.Context, q store.Queryer) (map[string]note.Verifier, error) {
+	rows, err := q.Query(ctx, "SELECT name, public_key FROM log_witnesses")
 	if err != nil {
 		return nil, err
 	}
-	type row struct {
-		witness, checkpoint, signature string
-		root                           []byte
+	defer rows.Close()
+	out := map[string]note.Verifier{}
+	for rows.Next() {
+		var name, key string
+		if err := rows.Scan(&name, &key); err != nil {
+			return nil, err
+		}
+		v, err := fnote.NewVerifierForCosignatureV1(key)
+		if err != nil {
+			return nil, fmt.Errorf("registered witness %s: %w", name, err)
+		}
+		out[name] = v
 	}
-	rs, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.witness, &x.root, &x.checkpoint, &x.signature) })
-	if err != nil || len(rs) == 0 {
+	return out, rows.Err()
+}
+
+// checker checks stored cosignatures. log_cosignatures is not in the log
+// (logging one would move the head it signs), so a row there proves
+// nothing by being there: whoever can write the database could add one (an
+// old signature on a new size) as well as custos could. A row is good only
+// if its cosignature verifies with the key of the witness it names, which
+// must be registered, over a checkpoint the log's key signed, whose size
+// and root are the row's, at the time the row says.
+type checker struct {
+	logV      note.Verifier
+	witnesses map[string]note.Verifier
+}
+
+// newChecker reads the log's key as the registry records it and the
+// registered witnesses' keys from q.
+func newChecker(ctx context.Context, q store.Queryer) (*checker, error) {
+	key, err := ledger.RecordedKey(ctx, q)
+	if err != nil {
 		return nil, err
 	}
-	c := &Cosigned{Size: uint64(size), Root: rs[0].root, Checkpoint: rs[0].checkpoint}
-	for _, x := range rs {
-		c.Witnesses = append(c.Witnesses, x.witness)
-		c.Checkpoint += x.signature
+	logV, err := note.NewVerifier(key)
+	if err != nil {
+		return nil, fmt.Errorf("the log's verifier key: %w", err)
 	}
-	return c, nil
+	ws, err := witnessKeys(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &checker{logV: logV, witnesses: ws}, nil
+}
+
+// check says why r's cosignature is not good, nil when it is.
+func (c *checker) check(r *cosignature) error {
+	v, ok := c.witnesses[r.witness]
+	if !ok {
+		return errors.New("no witness of that name is registered")
+	}
+	cp, _, n, err := tlog.ParseCheckpoint([]byte(r.checkpoint+r.signature), c.logV.Name(), c.logV, v)
+	if err != nil {
+		return fmt.Errorf("the checkpoint it signs is not this log's, or the cosignature does not verify with the witness's key (%v)", err)
+	}
+	var sig *note.Signature
+	for i := range n.Sigs {
+		if n.Sigs[i].Name == v.Name() && n.Sigs[i].Hash == v.KeyHash() {
+			sig = &n.Sigs[i]
+		}
+	}
+	if sig == nil {
+		return errors.New("it carries no signature by the witness's key")
+	}
+	if cp.Size != uint64(r.size) || !bytes.Equal(cp.Hash, r.root) {
+		return fmt.Errorf("the witness signed the checkpoint of size %d, not this row's size and root", cp.Size)
+	}
+	at, err := fnote.CoSigV1Timestamp(*sig)
+	if err != nil {
+		return err
+	}
+	if at.UTC().Format(time.RFC3339) != r.signedAt {
+		return fmt.Errorf("the witness signed it at %s, not at %s", at.UTC().Format(time.RFC3339), r.signedAt)
+	}
+	return nil
+}
+
+// each calls fn with the good cosignatures of q's log_cosignatures rows
+// chosen by where (and its args), in its order, until fn returns false;
+// the rows whose cosignature is not good are skipped and said to log.
+func (c *checker) each(ctx context.Context, q store.Queryer, where string, args []any, log *slog.Logger, fn func(*cosignature) bool) error {
+	rows, err := q.Query(ctx, "SELECT witness, size, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures "+where, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r cosignature
+		if err := rows.Scan(&r.witness, &r.size, &r.root, &r.checkpoint, &r.signature, &r.signedAt, &r.received); err != nil {
+			return err
+		}
+		if err := c.check(&r); err != nil {
+			if log != nil {
+				log.ErrorContext(ctx, "witness cosignature not shown: it does not verify (written behind custos's back?)",
+					"witness", r.witness, "size", r.size, "err", err.Error())
+			}
+			continue
+		}
+		if !fn(&r) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// verifyCosignatures is the witnesses' part of log verify: every stored
+// cosignature is checked as the registry checks what it shows (checker),
+// with the log's key and the registered witnesses as the log records them
+// (the replay), and the root it cosigned must be the log's at its size, or
+// the log was rewritten after the witness saw it.
+func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
+	var (
+		c        *checker // once there is a row to check
+		head     ledger.Head
+		rootSize int64 = -1
+		root     []byte
+		rootErr  error
+		after    = cosignature{size: -1}
+	)
+	// A page of rows at a time, read whole before the roots are: a
+	// PostgreSQL snapshot is one connection, which runs one query at once.
+	for {
+		rows, err := run.Live.Query(ctx, `SELECT witness, size, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures
+			WHERE size > ? OR (size = ? AND witness > ?) ORDER BY size, witness LIMIT 1000`, after.size, after.size, after.witness)
+		if err != nil {
+			return err
+		}
+		page, err := store.Rows(rows, func(sc store.Scanner, r *cosignature) error {
+			return sc.Scan(&r.witness, &r.size, &r.root, &r.checkpoint, &r.signature, &r.signedAt, &r.received)
+		})
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		if c == nil {
+			if c, err = newChecker(ctx, run.Replay); err != nil {
+				return err
+			}
+			if head, _, err = ledger.ReadHead(ctx, run.Live); err != nil {
+				return err
+			}
+		}
+		for _, r := range page {
+			problem := ""
+			if err := c.check(&r); err != nil {
+				problem = err.Error()
+			} else if r.size < 0 || uint64(r.size) > head.Size {
+				problem = fmt.Sprintf("the log has %d leaves", head.Size)
+			} else {
+				if r.size != rootSize { // rows come by size: one root a size
+					if root, rootErr = ledger.RootAt(ctx, run.Live, uint64(r.size)); rootErr != nil && ctx.Err() != nil {
+						return ctx.Err()
+					}
+					rootSize = r.size
+				}
+				if rootErr != nil {
+					problem = fmt.Sprintf("the log's root at that size cannot be computed (%v)", rootErr)
+				} else if !bytes.Equal(root, r.root) {
+					problem = "the root it cosigned is not the log's at that size: the log was rewritten after the witness saw it"
+				}
+			}
+			if problem != "" && run.Problem("log_cosignatures: the cosignature by %s of size %d: %s", r.witness, r.size, problem) {
+				return nil
+			}
+		}
+		after = page[len(page)-1]
+	}
 }

@@ -1,18 +1,25 @@
 package witness_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/witness"
 )
@@ -169,5 +176,156 @@ func TestWitnessFollowsAndCosigns(t *testing.T) {
 		}()
 		alarm("another pinned key", "signature", "does not verify with the pinned key", nil, &witness.Watcher{URL: w.URL, PinKey: otherKey})
 		alarm("another fingerprint", "signature", "not the SHA256:0000 you pinned", nil, &witness.Watcher{URL: w.URL, PinFingerprint: "SHA256:0000"})
+	})
+}
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestForgedCosignatures writes cosignatures into log_cosignatures behind
+// custos's back (the auditor's F4): a registered witness's old signature
+// line on the log's newer checkpoint, and a row in the name of a witness
+// nobody registered. GET /api/v1/log/checkpoint and /api/v1/log/witnesses
+// show neither (the cosigned checkpoint and last size stay the witness's
+// real ones), the server log reports them, and log verify fails naming
+// each witness and size. A cosignature that verifies, by the registered
+// witness, of a checkpoint the log's key signed with another root (a fork)
+// fails log verify too. Before any of it, log verify passes with the
+// witness's real cosignature.
+func TestForgedCosignatures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		logs := &syncBuffer{}
+		w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+			cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		})
+		dir := t.TempDir()
+		key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
+		wt := &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
+		out, err := wt.Check(ctx)
+		if err != nil || !out.Cosigned {
+			t.Fatalf("the witness's first check: %+v %v", out, err)
+		}
+		real := out.Size
+		if rep := w.Verify(t); len(rep.Problems) != 0 {
+			t.Fatalf("log verify with the witness's real cosignature: %v", rep.Problems)
+		}
+
+		// The log moves on; its new head gets the witness's old signature
+		// line, and another row names a witness nobody registered.
+		w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Later", "role": "auditor", "authority_id": w.RegulatorAuthority})
+		head := uint64(w.LogSize(t))
+		exec := func(q string, args ...any) {
+			t.Helper()
+			tx, err := w.App.DB.BeginWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range []string{"auditor.example", "witness.example"} {
+			exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
+				SELECT ?, s.size, s.root, s.checkpoint, c.signature, c.signed_at, c.received_at FROM log_state s, log_cosignatures c WHERE c.witness = 'auditor.example' AND c.size = ?`,
+				name, int64(real))
+		}
+		cp := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
+		if cp.Body["size"] != float64(head) || cp.Body["cosigned"].(map[string]any)["size"] != float64(real) ||
+			strings.Contains(string(cp.Raw), "witness.example") {
+			t.Errorf("the checkpoint after the forged rows: %s, want the cosigned checkpoint of size %d by auditor.example alone", cp.Raw, real)
+		}
+		ws := w.Must(t, 200, "GET", "/api/v1/log/witnesses", "", nil)
+		if !strings.Contains(string(ws.Raw), fmt.Sprintf(`"last_size": %d`, real)) {
+			t.Errorf("the witnesses after the forged rows: %s, want last_size %d", ws.Raw, real)
+		}
+		for _, want := range []string{`"msg":"witness cosignature not shown`, `"witness":"auditor.example","size":` + fmt.Sprint(head), `"witness":"witness.example","size":` + fmt.Sprint(head)} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("the server log lacks %q:\n%s", want, logs.String())
+			}
+		}
+		rep := w.Verify(t)
+		for _, want := range []string{
+			fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: ", head),
+			fmt.Sprintf("log_cosignatures: the cosignature by witness.example of size %d: no witness of that name is registered", head),
+		} {
+			if !slices.ContainsFunc(rep.Problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
+				t.Errorf("log verify does not report %q: %v", want, rep.Problems)
+			}
+		}
+		if len(rep.Problems) != 2 {
+			t.Errorf("log verify reports %d problems, want the 2 forged rows: %v", len(rep.Problems), rep.Problems)
+		}
+		exec("DELETE FROM log_cosignatures WHERE size <> ?", int64(real))
+
+		// A fork: the log's key signed another root at the witness's size,
+		// which the witness cosigned. Its signatures verify; its root is
+		// not the log's.
+		signer, err := fnote.NewSignerForCosignatureV1(key.Signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := witness.LoadState(wt.StatePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forked := append([]byte(nil), st.Root...)
+		forked[0] ^= 1
+		logV, err := note.NewVerifier(w.App.Keys.LogKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := ledger.SignCheckpoint(w.App.Signer, logV.Name(), ledger.Head{Size: st.Size, Root: forked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.LastIndex(text, "\n\n")
+		own, err := note.Sign(&note.Note{Text: text[:i+1]}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := fnote.NewVerifierForCosignatureV1(key.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := note.Open(own, note.VerifierList(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := fnote.CoSigV1Timestamp(n.Sigs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec("DELETE FROM log_cosignatures")
+		exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			"auditor.example", int64(st.Size), forked, text, string(own[i+2:]), at.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+		rep = w.Verify(t)
+		want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: the root it cosigned is not the log's at that size", st.Size)
+		if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) {
+			t.Errorf("log verify of a forked cosignature: %v, want %q", rep.Problems, want)
+		}
 	})
 }
