@@ -89,8 +89,16 @@ const DefaultBodyIdle = 30 * time.Second
 // ahead again by every read of the body that gets bytes. A client that
 // sends its headers and then nothing, or a trickle slower than a byte
 // every idle, no longer holds a connection and a goroutine for ever (the
-// server waits for an unread body before it answers, even a refusal). A
-// large upload that keeps moving is not limited in its length.
+// server reads what is left of a small unread body before it answers, even
+// a refusal). A large upload that keeps moving is not limited in its
+// length.
+//
+// The handler gets a copy of the request with the watched body; the
+// server's own request keeps the body it made, by which it decides what to
+// do with a body the handler left unread: a client that asked "Expect:
+// 100-continue" and was refused before its body was read is answered at
+// once and sends none of it, and more than 256 KiB left unread is not read
+// but the connection closed after the answer.
 func bodyDeadline(idle time.Duration, next http.Handler) http.Handler {
 	if idle <= 0 {
 		idle = DefaultBodyIdle
@@ -103,6 +111,7 @@ func bodyDeadline(idle time.Duration, next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			rc := http.NewResponseController(w)
 			if rc.SetReadDeadline(time.Now().Add(idle)) == nil {
+				r = r.WithContext(r.Context())
 				r.Body = &movingBody{ReadCloser: r.Body, rc: rc, idle: idle}
 			}
 		}

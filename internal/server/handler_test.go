@@ -214,3 +214,36 @@ func TestBodyStopsComing(t *testing.T) {
 		t.Errorf("a body that kept coming: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestRefusedBeforeTheBody checks that a request refused before its body
+// is read is answered at once, its body neither asked for nor waited for:
+// a client that sent "Expect: 100-continue" gets the refusal and no
+// "100 Continue", and one that sends a large body gets the refusal
+// without the server reading the body to its end first.
+func TestRefusedBeforeTheBody(t *testing.T) {
+	const idle = 5 * time.Second
+	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(c *server.Config) { c.BodyIdle = idle })
+	addr := strings.TrimPrefix(w.URL, "http://")
+	for _, expect := range []string{"Expect: 100-continue\r\n", ""} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		// No token: refused (401) before the body is read.
+		fmt.Fprintf(conn, "POST /api/v1/hashmatch/match/video-file HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\nContent-Length: 100000000\r\n%s\r\n", expect)
+		if expect == "" {
+			io.WriteString(conn, "a body of which only these bytes come")
+		}
+		conn.SetReadDeadline(time.Now().Add(3 * idle))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		took := time.Since(start)
+		conn.Close()
+		if err != nil {
+			t.Fatalf("%q: %v after %v", expect, err, took)
+		}
+		if resp.StatusCode != http.StatusUnauthorized || took >= idle {
+			t.Errorf("%q: %d after %v, want 401 at once, before the body's idle %v", expect, resp.StatusCode, took, idle)
+		}
+	}
+}
