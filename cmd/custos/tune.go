@@ -43,10 +43,10 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Int64Var(&t.maxPixelsMP, "hm-max-pixels-mp", pdq.DefaultMaxPixels/1_000_000, "hash matching: refuse an uploaded image that declares more megapixels")
 	fs.Int64Var(&t.decodeBudgetMiB, "hm-decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "hash matching: MiB of decoder memory for the uploaded images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused")
 	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", 0, "deprecated, use --hm-decode-budget-mib: N megapixels set it to 8N MiB, 8 bytes a pixel being the most the old pixel budget's documentation allowed for")
-	fs.IntVar(&t.videoJobs, "hm-video-jobs", hashmatch.DefaultVideoJobs(), "hash matching: uploaded videos hashed at once (default half the cores); one more waits 10 s for a turn, then is refused with 503 busy")
+	fs.IntVar(&t.videoJobs, "hm-video-jobs", hashmatch.DefaultVideoJobs(), "hash matching: uploaded videos received and hashed at once (default half the cores); one more waits 10 s for a turn before its body is read, then is refused with 503 busy")
 	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
-	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time hashing one uploaded video may take")
+	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time receiving one uploaded video may take, and then hashing it")
 	fs.StringVar(&t.indexDir, "hm-index-dir", "", "hash matching: directory where each bank's PDQ index is saved and memory-mapped from, so a restart maps it instead of rebuilding (empty: build in memory at start)")
 	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
 	zoneDef := "UTC"

@@ -44,12 +44,13 @@ type Config struct {
 	DecodeBudget   int64
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)
 	MaxBatchUpload int64         // largest body of a batch of uploaded images in bytes (default 100 MiB)
-	VideoTimeout   time.Duration // longest time hashing one uploaded video may take (default 10 min)
-	// VideoJobs caps the uploaded videos being hashed at once (default
-	// DefaultVideoJobs: half the cores, at least one): each keeps a core
-	// busy and holds its frames' buffers for up to VideoTimeout. A video
-	// beyond it waits up to VideoWait (default 10 s) for one to finish,
-	// then is refused as busy.
+	VideoTimeout   time.Duration // longest time receiving one uploaded video may take, and then hashing it (default 10 min)
+	// VideoJobs caps the uploaded videos being received and hashed at once
+	// (default DefaultVideoJobs: half the cores, at least one): each keeps a
+	// core busy and holds its frames' buffers for up to VideoTimeout. A
+	// video takes its turn before its body is read; one beyond the cap
+	// waits up to VideoWait (default 10 s) for one to finish, then is
+	// refused as busy, its body unread.
 	VideoJobs int
 	VideoWait time.Duration
 	// The vPDQ match percentages are each bank's (Bank.QueryMatchThresholdPct

@@ -352,7 +352,8 @@ func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQue
 }
 
 // MatchVideoFile hashes an uploaded video with vPDQ, one frame a second, and
-// matches it like MatchVideo. The bytes go to a temporary file for ffmpeg,
+// matches it like MatchVideo. The video takes its turn (VideoJobs at once)
+// before a byte of it is read; its bytes go to a temporary file for ffmpeg,
 // removed before the answer; a server without ffmpeg refuses with
 // unavailable.
 func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*VideoResult, error) {
@@ -371,9 +372,18 @@ func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Re
 	return s.matchVideo(ctx, p, frames, c, meta.UserID)
 }
 
-// hashUpload writes an uploaded video to a temporary file (at most
-// MaxVideoUpload bytes), hashes it with vPDQ and removes the file.
+// hashUpload takes one of the VideoJobs turns before it reads a byte of r,
+// so that a video refused as busy has sent (and the server stored) nothing
+// but its headers; then writes r to a temporary file (at most
+// MaxVideoUpload bytes, within VideoTimeout, so that a sender too slow does
+// not hold the turn for ever), hashes it with vPDQ and removes the file. The
+// turn is given back however it ends: refused, failed, or its sender gone.
 func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, string, string, error) {
+	release, err := s.videoJob(ctx)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer release()
 	f, err := os.CreateTemp("", "custos-video-*")
 	if err != nil {
 		return nil, "", "", err
@@ -381,8 +391,13 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	defer os.Remove(f.Name())
 	defer f.Close()
 	m, h := md5.New(), sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, m, h), io.LimitReader(r, s.cfg.MaxVideoUpload+1))
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.VideoTimeout)
+	defer cancel()
+	n, err := io.Copy(io.MultiWriter(f, m, h), io.LimitReader(&ctxReader{rctx, r}, s.cfg.MaxVideoUpload+1))
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, "", "", errs.New(errs.TooLarge, "video_time", "video", "receiving the video took longer than %s", s.cfg.VideoTimeout)
+		}
 		return nil, "", "", errs.New(errs.Malformed, "video", "", "the video could not be read from the request body")
 	}
 	if n > s.cfg.MaxVideoUpload {
@@ -394,11 +409,6 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	if err := f.Close(); err != nil {
 		return nil, "", "", err
 	}
-	release, err := s.videoJob(ctx)
-	if err != nil {
-		return nil, "", "", err
-	}
-	defer release()
 	frames, err := vpdq.HashVideo(ctx, f.Name(), vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxFrames: MaxVideoFrames,
 		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout})
 	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
@@ -409,9 +419,23 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	return frames, hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// videoJob takes one of the VideoJobs tokens for hashing an uploaded
-// video, waiting up to VideoWait for one; without it the video is refused
-// as busy.
+// ctxReader reads r until ctx is done: each read first checks ctx, so a
+// body that keeps coming is cut off at ctx's deadline (a body that stops
+// altogether is ended by the server's idle deadline).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// videoJob takes one of the VideoJobs turns for an uploaded video, waiting
+// up to VideoWait for one; without it the video is refused as busy.
 func (s *Service) videoJob(ctx context.Context) (release func(), err error) {
 	t := time.NewTimer(s.cfg.VideoWait)
 	defer t.Stop()

@@ -315,14 +315,19 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}
-	if e.Code == errs.Unavailable && e.Rule == "busy" && w.Header().Get("Retry-After") == "" {
-		// A limit of work at once (videos being hashed): a moment later
-		// the request may pass.
-		w.Header().Set("Retry-After", "10")
-	}
+	retryBusy(w.Header(), e)
 	l := a.langs.Match("", r.Header.Get("Accept-Language"))
 	w.Header().Set("Content-Language", l.Code())
 	writeJSON(w, e.Code.HTTPStatus(), errorBody{l.Localize(e)})
+}
+
+// retryBusy sets Retry-After on a refusal for a limit of work at once
+// (rule busy: videos being hashed), unless it is set: a moment later the
+// request may pass.
+func retryBusy(h http.Header, e *errs.Error) {
+	if e.Code == errs.Unavailable && e.Rule == "busy" && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "10")
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

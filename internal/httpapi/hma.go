@@ -55,6 +55,9 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 		caseID = ""
 	}
 	return 0, Stream(func(w http.ResponseWriter) error {
+		if e, ok := errs.As(err); ok {
+			retryBusy(w.Header(), e)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if caseID != "" {
 			w.Header().Set(HMACaseHeader, caseID)
