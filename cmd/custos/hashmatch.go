@@ -268,12 +268,13 @@ func readKey(v string) string {
 }
 
 func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch scan", "DIR --bank FILE --public-key KEY [--json]", "hash a folder and match it offline against signed bank snapshots", stdout)
+	fs := flags("hashmatch scan", "DIR --bank FILE --public-key KEY [--json] [--video-jobs N]", "hash a folder and match it offline against signed bank snapshots", stdout)
 	var banks multiFlag
 	fs.Var(&banks, "bank", "a signed bank snapshot written by custos hashmatch pull (repeat for several banks)")
 	key := fs.String("public-key", "", "the registry's note verifier key, or a file holding it (GET /api/v1/hashmatch/key; pin it)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	minQ := fs.Int("min-quality", hashmatch.DefaultMinQuality, "hashes below this PDQ quality are not matched")
+	videoJobs := fs.Int("video-jobs", hashmatch.DefaultVideoJobs(), "videos hashed at once, each by an ffmpeg of its own (default half the cores, as the server's --hm-video-jobs)")
 	var showProgress progressFlags
 	showProgress.add(fs, true)
 	pos, err := interleaved(fs, args)
@@ -285,6 +286,9 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(banks) == 0 || *key == "" {
 		return &exitError{2, "give --bank FILE and --public-key KEY: banks are verified before use"}
+	}
+	if *videoJobs <= 0 {
+		return &exitError{2, "--video-jobs must be positive"}
 	}
 	var lbs []*hashmatch.LocalBank
 	for _, b := range banks {
@@ -299,12 +303,12 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		q, ix := d.VideoPcts()
 		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
-	var progress func(done, total int)
+	opt := hashmatch.ScanOptions{MinQuality: *minQ, VideoJobs: *videoJobs}
 	if showProgress.on(stderr) {
 		bar := progressBar(stderr, "")
-		progress = func(done, total int) { bar(int64(done), int64(total)) }
+		opt.Progress = func(done, total int) { bar(int64(done), int64(total)) }
 	}
-	res, err := hashmatch.Scan(ctx, pos[0], lbs, *minQ, progress)
+	res, err := hashmatch.Scan(ctx, pos[0], lbs, opt)
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,11 @@ func TestHashmatchScanVideo(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
 	}
-	out, _ = custos(t, 0, "hashmatch", "scan", "--quiet", dir, "--bank", bankFile, "--public-key", keyFile)
+	// --video-jobs caps the videos hashed at once; it must be positive.
+	if _, errOut := custos(t, 2, "hashmatch", "scan", "--quiet", dir, "--bank", bankFile, "--public-key", keyFile, "--video-jobs", "0"); !strings.Contains(errOut, "--video-jobs must be positive") {
+		t.Errorf("--video-jobs 0: %s", errOut)
+	}
+	out, _ = custos(t, 0, "hashmatch", "scan", "--quiet", dir, "--bank", bankFile, "--public-key", keyFile, "--video-jobs", "1")
 	if !regexp.MustCompile(`match\s+\S*copy\.mp4\s+bank=`+r.bank+`\s+entry=vid-1\s+distance=\d+\s+quality=\d+\s+class=A1\s+at=\d+\.\ds\s+frames=100%/60%`).MatchString(out) ||
 		!strings.Contains(out, "scanned 2 files: 1 match, 1 no match, 0 low quality, 0 suppressed, 0 errors") {
 		t.Errorf("scan:\n%s", out)

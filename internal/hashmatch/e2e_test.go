@@ -159,7 +159,7 @@ func TestEndToEnd(t *testing.T) {
 		if d.Bank != bank || len(d.Adds) != len(known) || !d.Snapshot {
 			t.Fatalf("snapshot %s: %d entries", d.Bank, len(d.Adds))
 		}
-		res, err := hashmatch.Scan(ctx, scan, []*hashmatch.LocalBank{lb}, 0, nil)
+		res, err := hashmatch.Scan(ctx, scan, []*hashmatch.LocalBank{lb}, hashmatch.ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

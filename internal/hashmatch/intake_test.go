@@ -105,7 +105,7 @@ func TestScanAllCores(t *testing.T) {
 	banks := []*hashmatch.LocalBank{localBank(t, entries...)}
 	scan := func(procs int) []hashmatch.ScanResult {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		res, err := hashmatch.Scan(context.Background(), dir, banks, 0, nil)
+		res, err := hashmatch.Scan(context.Background(), dir, banks, hashmatch.ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,14 +41,31 @@ type ScanResult struct {
 	AtSeconds *float64 `json:"at_seconds,omitempty"`
 }
 
+// ScanOptions tune an offline scan. Zero fields take the defaults.
+type ScanOptions struct {
+	// MinQuality: hashes of lower quality are not matched (default
+	// DefaultMinQuality).
+	MinQuality int
+	// VideoJobs caps the videos hashed at once (default DefaultVideoJobs:
+	// half the cores, at least one), as the server's Config.VideoJobs does:
+	// each runs an ffmpeg that keeps a core busy and takes memory of its
+	// own, so a folder of videos does not start one per core.
+	VideoJobs int
+	// Progress, when set, is called after each file.
+	Progress func(done, total int)
+}
+
 // Scan hashes every regular file under dir and matches it against the banks,
 // offline: images with their dihedral variants, videos (by file name, see
 // IsVideo) one frame a second with vPDQ, each frame matched as an image.
-// Files that cannot be hashed are reported with status error. progress, when
-// set, is called after each file.
-func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, progress func(done, total int)) ([]ScanResult, error) {
-	if minQuality <= 0 {
-		minQuality = DefaultMinQuality
+// Files are hashed on every core, at most opt.VideoJobs of them videos.
+// Files that cannot be hashed are reported with status error.
+func Scan(ctx context.Context, dir string, banks []*LocalBank, opt ScanOptions) ([]ScanResult, error) {
+	if opt.MinQuality <= 0 {
+		opt.MinQuality = DefaultMinQuality
+	}
+	if opt.VideoJobs <= 0 {
+		opt.VideoJobs = DefaultVideoJobs()
 	}
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -66,6 +83,7 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, p
 	sort.Strings(paths)
 	out := make([]ScanResult, len(paths))
 	jobs := make(chan int)
+	videos := make(chan struct{}, opt.VideoJobs)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
@@ -75,14 +93,16 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, minQuality int, p
 			defer wg.Done()
 			for i := range jobs {
 				if IsVideo(paths[i]) {
-					out[i] = scanVideo(ctx, paths[i], banks, minQuality)
+					videos <- struct{}{}
+					out[i] = scanVideo(ctx, paths[i], banks, opt.MinQuality)
+					<-videos
 				} else {
-					out[i] = scanFile(paths[i], banks, minQuality)
+					out[i] = scanFile(paths[i], banks, opt.MinQuality)
 				}
-				if progress != nil {
+				if opt.Progress != nil {
 					mu.Lock()
 					done++
-					progress(done, len(paths))
+					opt.Progress(done, len(paths))
 					mu.Unlock()
 				}
 			}

@@ -126,7 +126,7 @@ func TestVideoMD5Entries(t *testing.T) {
 		if len(d.Adds) != 1 || d.Adds[0].MD5 != sum || d.Adds[0].Video == nil || len(d.Adds[0].Video.Frames) != 0 {
 			t.Fatalf("snapshot %+v", d.Adds)
 		}
-		res, err := hashmatch.Scan(ctx, scanDir, []*hashmatch.LocalBank{lb}, 0, nil)
+		res, err := hashmatch.Scan(ctx, scanDir, []*hashmatch.LocalBank{lb}, hashmatch.ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestScanUsesBankVideoThresholds(t *testing.T) {
 			if q, ix := d.VideoPcts(); q != 80 || (c.indexPct == nil && ix != 0) || (c.indexPct != nil && ix != *c.indexPct) {
 				t.Errorf("snapshot percentages %v %v, want 80 and %v", q, ix, c.indexPct)
 			}
-			res, err := hashmatch.Scan(ctx, dir, []*hashmatch.LocalBank{lb}, 0, nil)
+			res, err := hashmatch.Scan(ctx, dir, []*hashmatch.LocalBank{lb}, hashmatch.ScanOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
