@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/zone"
@@ -25,6 +26,7 @@ type tuneFlags struct {
 	maxPixelsMP, decodeBudgetMiB             int64
 	decodeBudgetMP                           int64 // deprecated: --hm-decode-budget-mib
 	videoJobs                                int
+	videoMemoryMiB                           int64
 	largeBodies                              int
 	disclosureThreshold                      int
 	dispositionAfter, acknowledgeWithin      time.Duration
@@ -44,6 +46,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.Int64Var(&t.decodeBudgetMiB, "hm-decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "hash matching: MiB of decoder memory for the uploaded images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused")
 	fs.Int64Var(&t.decodeBudgetMP, "hm-decode-budget-mp", 0, "deprecated, use --hm-decode-budget-mib: N megapixels set it to 8N MiB, 8 bytes a pixel being the most the old pixel budget's documentation allowed for")
 	fs.IntVar(&t.videoJobs, "hm-video-jobs", hashmatch.DefaultVideoJobs(), "hash matching: uploaded videos received and hashed at once (default half the cores); one more waits 10 s for a turn before its body is read, then is refused with 503 busy")
+	fs.Int64Var(&t.videoMemoryMiB, "hm-video-memory-mib", vpdq.DefaultMaxMemory>>20, "hash matching: MiB that each ffprobe and ffmpeg hashing an uploaded video may allocate (Linux: its RLIMIT_DATA; ffmpeg decodes on at most 4 threads); a video that needs more is refused (413 video_memory)")
 	fs.Int64Var(&t.maxVideoMiB, "hm-max-video-upload-mib", hashmatch.DefaultMaxVideoUpload>>20, "hash matching: largest uploaded video, in MiB")
 	fs.Int64Var(&t.maxBatchMiB, "hm-max-batch-upload-mib", hashmatch.DefaultMaxBatchUpload>>20, "hash matching: largest body of a batch of uploaded images, in MiB")
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time receiving one uploaded video may take, and then hashing it")
@@ -72,7 +75,7 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		{"hm-min-quality", int64(t.minQuality)}, {"hm-suppression-radius", int64(t.suppression)},
 		{"hm-quarantine-limit", int64(t.quarantineLimit)}, {"hm-quarantine-window", int64(t.quarantineWindow)},
 		{"hm-max-upload-mib", t.maxUploadMiB}, {"hm-max-pixels-mp", t.maxPixelsMP}, {"hm-decode-budget-mib", t.decodeBudgetMiB},
-		{"hm-video-jobs", int64(t.videoJobs)},
+		{"hm-video-jobs", int64(t.videoJobs)}, {"hm-video-memory-mib", t.videoMemoryMiB},
 		{"hm-max-video-upload-mib", t.maxVideoMiB}, {"hm-max-batch-upload-mib", t.maxBatchMiB},
 		{"hm-video-timeout", int64(t.videoTimeout)}, {"large-bodies", int64(t.largeBodies)},
 		{"disclosure-threshold", int64(t.disclosureThreshold)},
@@ -103,8 +106,8 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 		QuarantineLimit: t.quarantineLimit, QuarantineWindow: t.quarantineWindow,
 		MaxUpload: t.maxUploadMiB << 20, MaxPixels: t.maxPixelsMP * 1_000_000, DecodeBudget: budget,
 		MaxVideoUpload: t.maxVideoMiB << 20, MaxBatchUpload: t.maxBatchMiB << 20, VideoTimeout: t.videoTimeout,
-		VideoJobs: t.videoJobs,
-		IndexDir:  t.indexDir,
+		VideoJobs: t.videoJobs, VideoMemory: t.videoMemoryMiB << 20,
+		IndexDir: t.indexDir,
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold

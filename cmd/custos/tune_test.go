@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -33,11 +34,11 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 	}
 	want := hashmatch.Config{MinQuality: 60, SuppressionRadius: 8, QuarantineLimit: 10, QuarantineWindow: time.Hour,
 		MaxUpload: 3 << 20, MaxPixels: 50_000_000, DecodeBudget: 200 << 20, MaxVideoUpload: 64 << 20,
-		MaxBatchUpload: 10 << 20, VideoTimeout: time.Minute, VideoJobs: 3}
+		MaxBatchUpload: 10 << 20, VideoTimeout: time.Minute, VideoJobs: 3, VideoMemory: 512 << 20}
 	cfg := parse("--hm-min-quality", "60", "--hm-suppression-radius", "8", "--hm-quarantine-limit", "10",
 		"--hm-quarantine-window", "1h", "--hm-max-upload-mib", "3", "--hm-max-pixels-mp", "50", "--hm-decode-budget-mib", "200",
 		"--hm-max-video-upload-mib", "64", "--hm-max-batch-upload-mib", "10", "--hm-video-timeout", "1m", "--hm-video-jobs", "3",
-		"--large-bodies", "2")
+		"--hm-video-memory-mib", "512", "--large-bodies", "2")
 	if cfg.Hashmatch != want || cfg.LargeBodies != 2 {
 		t.Errorf("flags gave %+v, large bodies %d;\nwant %+v, 2", cfg.Hashmatch, cfg.LargeBodies, want)
 	}
@@ -51,7 +52,7 @@ func TestTuneFlagsSetTheConfig(t *testing.T) {
 		QuarantineLimit: hashmatch.DefaultQuarantineLimit, QuarantineWindow: hashmatch.DefaultQuarantineWindow,
 		MaxUpload: hashmatch.DefaultMaxUpload, MaxPixels: 100_000_000, DecodeBudget: hashmatch.DefaultDecodeBudget,
 		MaxVideoUpload: hashmatch.DefaultMaxVideoUpload, MaxBatchUpload: hashmatch.DefaultMaxBatchUpload,
-		VideoTimeout: hashmatch.DefaultVideoTimeout, VideoJobs: hashmatch.DefaultVideoJobs()}
+		VideoTimeout: hashmatch.DefaultVideoTimeout, VideoJobs: hashmatch.DefaultVideoJobs(), VideoMemory: vpdq.DefaultMaxMemory}
 	if cfg.Hashmatch != def {
 		t.Errorf("defaults gave %+v, want %+v", cfg.Hashmatch, def)
 	}

@@ -53,6 +53,12 @@ type Config struct {
 	// refused as busy, its body unread.
 	VideoJobs int
 	VideoWait time.Duration
+	// VideoMemory bounds, in bytes, what each ffprobe and ffmpeg run to
+	// hash an uploaded video may allocate (vpdq.Options.MaxMemory, enforced
+	// on Linux; default vpdq.DefaultMaxMemory, 2 GiB): with VideoJobs, it
+	// bounds the decoders' memory, which no decode budget counts. A video
+	// that needs more is refused (video_memory).
+	VideoMemory int64
 	// The vPDQ match percentages are each bank's (Bank.QueryMatchThresholdPct
 	// and IndexMatchThresholdPct), set by its owner, not the server's.
 	//
@@ -101,6 +107,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.VideoWait <= 0 {
 		c.VideoWait = DefaultVideoWait
+	}
+	if c.VideoMemory <= 0 {
+		c.VideoMemory = vpdq.DefaultMaxMemory
 	}
 	return c
 }

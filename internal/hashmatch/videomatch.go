@@ -410,7 +410,7 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 		return nil, "", "", err
 	}
 	frames, err := vpdq.HashVideo(ctx, f.Name(), vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxFrames: MaxVideoFrames,
-		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout})
+		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout, MaxMemory: s.cfg.VideoMemory})
 	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
 		// A damaged file that still shows frames is matched on what can be
 		// seen, as an offline scan does.
@@ -462,6 +462,8 @@ func (s *Service) videoError(ctx context.Context, err error) error {
 	case errors.Is(err, vpdq.ErrTooLarge):
 		refusal = errs.New(errs.TooLarge, "video_size", "video", "the video is too large to hash: at most %d frames are hashed (one a second), of at most %d pixels and %d pixels a side",
 			MaxVideoFrames, vpdq.DefaultMaxPixels, vpdq.DefaultMaxDimension)
+	case errors.Is(err, vpdq.ErrMemory):
+		refusal = errs.New(errs.TooLarge, "video_memory", "video", "the video needs more memory to decode than this server gives a decoder (%d MiB)", s.cfg.VideoMemory>>20)
 	case errors.Is(err, context.DeadlineExceeded):
 		refusal = errs.New(errs.TooLarge, "video_time", "video", "hashing the video took longer than %s", s.cfg.VideoTimeout)
 	case errors.Is(err, vpdq.ErrFormat):

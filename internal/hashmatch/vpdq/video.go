@@ -35,6 +35,10 @@ const (
 	DefaultMaxFileBytes = 8 << 30
 	// DefaultTimeout bounds the whole of HashVideo (probe and decoding).
 	DefaultTimeout = 30 * time.Minute
+	// DefaultMaxMemory bounds what ffprobe and ffmpeg may each allocate:
+	// 2 GiB, over twice what decoding 8K frames (H.264, HEVC, VP9, AV1)
+	// with maxDecodeThreads threads was measured to take.
+	DefaultMaxMemory = 2 << 30
 )
 
 const (
@@ -43,6 +47,11 @@ const (
 	minDimension = pdq.MinDimension
 	// maxWorkers caps the default number of hashing goroutines.
 	maxWorkers = 4
+	// maxDecodeThreads caps ffmpeg's decoding threads: a frame-threaded
+	// decoder holds frames for each, so its memory grows with them (8K
+	// H.264 took 0.6 GB with 4 threads, 1.9 GB with 16), and MaxMemory
+	// must hold whatever the machine's cores.
+	maxDecodeThreads = 4
 	// workerMemory is the frame memory the default worker count is sized
 	// to: fewer goroutines hash very large frames.
 	workerMemory = 512 << 20
@@ -86,6 +95,10 @@ var (
 	ErrCorrupt = errors.New("vpdq: video truncated or corrupt")
 	// ErrOptions means an [Options] field is out of range.
 	ErrOptions = errors.New("vpdq: invalid options")
+	// ErrMemory means ffprobe or ffmpeg failed for want of memory: it
+	// said it could not allocate what the file needed, under
+	// [Options.MaxMemory] or the machine's own limits.
+	ErrMemory = errors.New("vpdq: decoder out of memory")
 )
 
 // Formats are the FFmpeg demuxers [HashVideo] and [Probe] accept: the
@@ -146,6 +159,13 @@ type Options struct {
 	// Timeout bounds the whole call, on top of the context's deadline.
 	// Default [DefaultTimeout].
 	Timeout time.Duration
+	// MaxMemory bounds, in bytes, what each of ffprobe and ffmpeg may
+	// allocate (on Linux, its RLIMIT_DATA, set as it starts; elsewhere it
+	// is not enforced): a file that would take more is refused with
+	// [ErrMemory]. Default [DefaultMaxMemory]. ffmpeg decodes with at most
+	// 4 threads, whatever the cores, so that its memory does not grow with
+	// them.
+	MaxMemory int64
 	// Workers is the number of goroutines hashing frames while ffmpeg
 	// decodes. Default: GOMAXPROCS, at most 4, fewer for frames so large
 	// that the buffers would pass 512 MiB.
@@ -161,7 +181,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: SecondsPerHash %v", ErrOptions, o.SecondsPerHash)
 	}
 	if o.MaxFrames < 0 || o.MaxDimension < 0 || o.MaxPixels < 0 || o.MaxFileBytes < 0 ||
-		o.Timeout < 0 || o.Workers < 0 {
+		o.Timeout < 0 || o.Workers < 0 || o.MaxMemory < 0 {
 		return o, fmt.Errorf("%w: negative limit", ErrOptions)
 	}
 	if o.MaxFrames == 0 {
@@ -178,6 +198,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
 	}
 	if o.Downsample != 0 && (o.Downsample < minDimension || o.Downsample > o.MaxDimension ||
 		o.Downsample*o.Downsample > o.MaxPixels) {
@@ -343,15 +366,21 @@ func probe(ctx context.Context, ffprobe, input, path string, opt Options) (Info,
 	stderr := &limitedBuffer{limit: stderrLimit}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
+	if err := start(cmd, opt.MaxMemory); err != nil {
+		return Info{}, fmt.Errorf("vpdq: running ffprobe: %w", err)
+	}
+	if err := cmd.Wait(); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return Info{}, fmt.Errorf("vpdq: probing %s: %w", path, ctxErr)
 		}
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			kind := ErrNotVideo
-			if bytes.Contains(stderr.buf, []byte("not on whitelist")) {
+			switch {
+			case bytes.Contains(stderr.buf, []byte("not on whitelist")):
 				kind = ErrFormat
+			case outOfMemory(stderr.buf):
+				kind = ErrMemory
 			}
 			return Info{}, fmt.Errorf("%w: %s: ffprobe: %s", kind, path, stderr.message(err))
 		}
@@ -444,6 +473,11 @@ func frameStep(secondsPerHash, fps float64) int {
 // stream changes size midway. The input is read with the demuxer the probe
 // found (-f), and only with it and the file protocol, so that ffmpeg reads
 // nothing but the file probed.
+//
+// The decoder runs on at most maxDecodeThreads threads and the output's
+// (a copy of each frame) on one, so that ffmpeg's memory stays within
+// MaxMemory whatever the machine's cores; the threads do not change the
+// decoded frames.
 func ffmpegArgs(input string, info Info, width, height, step, maxFrames int) []string {
 	vf := fmt.Sprintf("scale=%d:%d:flags=lanczos+accurate_rnd:in_color_matrix=bt601,format=rgb24", width, height)
 	if step > 1 {
@@ -455,6 +489,7 @@ func ffmpegArgs(input string, info Info, width, height, step, maxFrames int) []s
 		"-format_whitelist", formatWhitelist,
 		"-f", info.demuxer,
 		"-noautorotate",
+		"-threads", strconv.Itoa(min(runtime.GOMAXPROCS(0), maxDecodeThreads)),
 		"-i", input,
 		"-map", "0:" + strconv.Itoa(info.Stream),
 		"-an", "-sn", "-dn",
@@ -462,6 +497,7 @@ func ffmpegArgs(input string, info Info, width, height, step, maxFrames int) []s
 		"-vf", vf,
 		"-frames:v", strconv.Itoa(maxFrames + 1),
 		"-pix_fmt", "rgb24",
+		"-threads", "1",
 		"-f", "rawvideo",
 		"-",
 	}
@@ -488,7 +524,7 @@ func decode(ctx context.Context, ffmpeg, input, path string, info Info, opt Opti
 	if err != nil {
 		return nil, fmt.Errorf("vpdq: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd, opt.MaxMemory); err != nil {
 		return nil, fmt.Errorf("vpdq: starting ffmpeg: %w", err)
 	}
 
@@ -503,6 +539,8 @@ func decode(ctx context.Context, ffmpeg, input, path string, info Info, opt Opti
 		return nil, fmt.Errorf("vpdq: hashing %s: %w", path, ctx.Err())
 	case readErr != nil && !errors.Is(readErr, errPipe):
 		return nil, fmt.Errorf("%w (%s)", readErr, path)
+	case waitErr != nil && outOfMemory(stderr.buf):
+		return nil, fmt.Errorf("%w: %s: ffmpeg: %s", ErrMemory, path, stderr.message(waitErr))
 	case waitErr != nil:
 		return nil, fmt.Errorf("%w: %s: ffmpeg: %s", ErrDecode, path, stderr.message(waitErr))
 	case readErr != nil:
@@ -513,6 +551,40 @@ func decode(ctx context.Context, ffmpeg, input, path string, info Info, opt Opti
 		return h.frames, fmt.Errorf("%w: %s: ffmpeg: %s", ErrCorrupt, path, stderr.message(nil))
 	}
 	return h.frames, nil
+}
+
+// start starts cmd and bounds its memory to max bytes (limitMemory); a
+// process whose memory cannot be bounded is killed.
+func start(cmd *exec.Cmd, max int64) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if err := limitMemory(cmd.Process.Pid, max); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("bounding its memory: %w", err)
+	}
+	return nil
+}
+
+// memoryWords are what ffprobe, ffmpeg and the dynamic loader print when
+// an allocation fails, as they were seen to under RLIMIT_DATA: "Cannot
+// allocate memory" (ENOMEM), "Could not allocate ...", "Failed to allocate
+// packet", "get_buffer() failed" (a decoder's frame pool), "Resource
+// temporarily unavailable" (a thread not created), "failed to map segment
+// from shared object" (a library not loaded). Lower case.
+var memoryWords = []string{"alloc", "out of memory", "get_buffer", "resource temporarily unavailable", "failed to map segment"}
+
+// outOfMemory tells whether a tool's error output says it ran out of
+// memory.
+func outOfMemory(stderr []byte) bool {
+	s := strings.ToLower(string(stderr))
+	for _, w := range memoryWords {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // errPipe marks a failure to read ffmpeg's output, which ffmpeg's exit

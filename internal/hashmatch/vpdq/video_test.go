@@ -219,6 +219,7 @@ func TestHashVideoErrors(t *testing.T) {
 		{"NaN seconds", video, Options{SecondsPerHash: math.NaN()}, ErrOptions},
 		{"tiny downsample", video, Options{Downsample: 4}, ErrOptions},
 		{"negative limit", video, Options{MaxFrames: -1}, ErrOptions},
+		{"negative memory", video, Options{MaxMemory: -1}, ErrOptions},
 		{"too wide", video, Options{MaxDimension: 1000}, ErrTooLarge},
 		{"too many pixels", video, Options{MaxPixels: 1280*720 - 1}, ErrTooLarge},
 		{"too big a file", video, Options{MaxFileBytes: 1000}, ErrTooLarge},
