@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
-	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/i18n"
 )
@@ -90,9 +90,10 @@ func interleaved(fs interface {
 }
 
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch hash", "FILE... [--json] [--orient]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
+	fs := flags("hashmatch hash", "FILE... [--json] [--orient] [--decode-budget-mib N]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size, EXIF orientation and dihedral hashes")
 	orient := fs.Bool("orient", false, "hash images as displayed, their EXIF orientation applied; by default the stored pixels are hashed, as Meta's reference and other PDQ tools do, so that the hash matches theirs")
+	budget := decodeBudgetFlag(fs)
 	files, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -100,9 +101,12 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 {
 		return &exitError{2, "give at least one image file"}
 	}
+	if *budget <= 0 {
+		return &exitError{2, "--decode-budget-mib must be positive"}
+	}
 	failed := 0
 	enc := json.NewEncoder(stdout)
-	images := hashImages(ctx, files, *asJSON, *orient)
+	images := hashImages(ctx, hashmatch.NewImageHasher(hashmatch.DefaultMaxUpload, *budget<<20), files, *asJSON, *orient)
 	for i, f := range files {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -140,12 +144,13 @@ type hashed struct {
 	err error
 }
 
-// hashImages hashes the images among files (videos are left to the caller,
-// which hashes them in turn with their own workers) on up to GOMAXPROCS
-// goroutines, a file at a time each, in the order given. images[i] yields
+// hashImages hashes the images among files with h (videos are left to the
+// caller, which hashes them in turn with their own workers) on up to
+// GOMAXPROCS goroutines, a file at a time each, in the order given, their
+// decodes within h's budget. images[i] yields
 // file i's output once; the caller prints them in the order given, so the
 // output is the same whatever the number of cores (TestHashmatchHashAllCores).
-func hashImages(ctx context.Context, files []string, asJSON, orient bool) []chan hashed {
+func hashImages(ctx context.Context, h *hashmatch.ImageHasher, files []string, asJSON, orient bool) []chan hashed {
 	images := make([]chan hashed, len(files))
 	jobs := make(chan int)
 	for i, f := range files {
@@ -169,7 +174,7 @@ func hashImages(ctx context.Context, files []string, asJSON, orient bool) []chan
 	for range max(runtime.GOMAXPROCS(0), 1) {
 		go func() {
 			for i := range jobs {
-				out, err := hashImageLine(files[i], asJSON, orient)
+				out, err := hashImageLine(ctx, h, files[i], asJSON, orient)
 				images[i] <- hashed{out, err}
 			}
 		}()
@@ -181,15 +186,20 @@ func hashImages(ctx context.Context, files []string, asJSON, orient bool) []chan
 // hash of the stored pixels (as displayed with orient), without the
 // variants matching needs; in JSON the hash with its digests, size,
 // orientation and dihedral hashes.
-func hashImageLine(f string, asJSON, orient bool) ([]byte, error) {
+func hashImageLine(ctx context.Context, hs *hashmatch.ImageHasher, f string, asJSON, orient bool) ([]byte, error) {
+	file, err := os.Open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
 	if !asJSON {
-		r, err := hashOne(f, orient)
+		r, err := hs.HashOne(ctx, file, orient)
 		if err != nil {
 			return nil, err
 		}
 		return fmt.Appendf(nil, "%s %d %s\n", r.Hash, r.Quality, f), nil
 	}
-	h, err := hashFile(f)
+	h, err := hs.Hash(ctx, file)
 	if err != nil {
 		return nil, err
 	}
@@ -236,22 +246,10 @@ func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path st
 	return err
 }
 
-func hashOne(path string, orient bool) (pdq.Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return pdq.Result{}, err
-	}
-	defer f.Close()
-	return hashmatch.HashOne(f, hashmatch.DefaultMaxUpload, orient)
-}
-
-func hashFile(path string) (*hashmatch.ImageHash, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return hashmatch.HashImage(f, hashmatch.DefaultMaxUpload)
+// decodeBudgetFlag is --decode-budget-mib of hash and scan, the meaning
+// of the server's --hm-decode-budget-mib.
+func decodeBudgetFlag(fs *flag.FlagSet) *int64 {
+	return fs.Int64("decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "MiB of decoder memory for the images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused (as the server's --hm-decode-budget-mib)")
 }
 
 type multiFlag []string
@@ -275,6 +273,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	minQ := fs.Int("min-quality", hashmatch.DefaultMinQuality, "hashes below this PDQ quality are not matched")
 	videoJobs := fs.Int("video-jobs", hashmatch.DefaultVideoJobs(), "videos hashed at once, each by an ffmpeg of its own (default half the cores, as the server's --hm-video-jobs)")
+	budget := decodeBudgetFlag(fs)
 	var showProgress progressFlags
 	showProgress.add(fs, true)
 	pos, err := interleaved(fs, args)
@@ -290,6 +289,9 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *videoJobs <= 0 {
 		return &exitError{2, "--video-jobs must be positive"}
 	}
+	if *budget <= 0 {
+		return &exitError{2, "--decode-budget-mib must be positive"}
+	}
 	var lbs []*hashmatch.LocalBank
 	for _, b := range banks {
 		d, lb, err := hashmatch.LoadBankFile(b, readKey(*key))
@@ -303,7 +305,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		q, ix := d.VideoPcts()
 		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
-	opt := hashmatch.ScanOptions{MinQuality: *minQ, VideoJobs: *videoJobs}
+	opt := hashmatch.ScanOptions{MinQuality: *minQ, VideoJobs: *videoJobs, DecodeBudget: *budget << 20}
 	if showProgress.on(stderr) {
 		bar := progressBar(stderr, "")
 		opt.Progress = func(done, total int) { bar(int64(done), int64(total)) }

@@ -323,6 +323,24 @@ func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), er
 	}, nil
 }
 
+// decode runs fn, a decode that takes cost bytes, once the budget has room
+// for it, holding the room until the decoded image is garbage (collected
+// and handed back to the system when large). opt.MaxDecodeBytes refuses
+// what the budget cannot hold; an image larger still (a caller's options)
+// waits for all of it rather than forever. The error is ctx's, or fn's.
+func (b *decodeBudget) decode(ctx context.Context, cost int64, fn func() error) error {
+	release, err := b.acquire(ctx, min(cost, b.size))
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = fn()
+	if cost >= freeAfter {
+		debug.FreeOSMemory()
+	}
+	return err
+}
+
 // freeAfter is the decode, in bytes, after which the memory is handed back
 // to the system before the budget is: the Go runtime would otherwise keep
 // it as garbage until its heap grew to twice what it last held, so that
@@ -331,27 +349,61 @@ func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), er
 // large hundreds of them.
 const freeAfter = 64 << 20
 
-// HashImage reads one image (at most maxBytes) and hashes it.
-func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
-	return hashImage(context.Background(), r, pdq.Options{MaxBytes: maxBytes}, nil)
+// ImageHasher hashes images outside a server (custos hashmatch hash and
+// scan) as a server hashes uploads: each of at most a number of bytes,
+// the images decoded at once within a decode budget (Config.DecodeBudget's
+// meaning), an image whose decode alone would take more than the budget
+// refused (image_memory) and one that does not fit beside the others
+// waiting for them. It is safe for use by several goroutines.
+type ImageHasher struct {
+	opt    pdq.Options
+	budget *decodeBudget
 }
 
-// HashOne reads one image (at most maxBytes) and hashes it once, the way a
-// hash list wants it: its stored pixels, as Meta's reference does, or as
-// displayed (its EXIF orientation applied) when orient is set; without the
-// variants matching needs, so at a quarter of HashImage's cost. Refusals are
-// HashImage's.
-func HashOne(r io.Reader, maxBytes int64, orient bool) (pdq.Result, error) {
-	opt := pdq.Options{MaxBytes: maxBytes, Orient: orient}
+// NewImageHasher returns a hasher of images of at most maxBytes (default
+// DefaultMaxUpload) whose decodes share budget bytes (default
+// DefaultDecodeBudget).
+func NewImageHasher(maxBytes, budget int64) *ImageHasher {
+	budget = orDefault(budget, DefaultDecodeBudget)
+	return &ImageHasher{opt: pdq.Options{MaxBytes: orDefault(maxBytes, DefaultMaxUpload), MaxDecodeBytes: budget},
+		budget: newDecodeBudget(budget)}
+}
+
+// HashImage reads one image (at most maxBytes) and hashes it, alone in a
+// decode budget of DefaultDecodeBudget.
+func HashImage(r io.Reader, maxBytes int64) (*ImageHash, error) {
+	return NewImageHasher(maxBytes, 0).Hash(context.Background(), r)
+}
+
+// Hash reads one image and hashes it (ImageHash), waiting for room in the
+// budget or for ctx.
+func (h *ImageHasher) Hash(ctx context.Context, r io.Reader) (*ImageHash, error) {
+	return hashImage(ctx, r, h.opt, h.budget)
+}
+
+// HashOne reads one image and hashes it once, the way a hash list wants
+// it: its stored pixels, as Meta's reference does, or as displayed (its
+// EXIF orientation applied) when orient is set; without the variants
+// matching needs, so at a quarter of Hash's cost. Refusals are Hash's.
+func (h *ImageHasher) HashOne(ctx context.Context, r io.Reader, orient bool) (pdq.Result, error) {
+	opt := h.opt
+	opt.Orient = orient
 	data, err := readImage(r, opt)
 	if err != nil {
 		return pdq.Result{}, err
 	}
-	res, err := opt.HashBytes(data)
+	enc, err := opt.Open(data)
 	if err != nil {
 		return pdq.Result{}, imageError(err, opt, data)
 	}
-	return res, nil
+	var res pdq.Result
+	err = h.budget.decode(ctx, enc.DecodeBytes, func() (err error) {
+		if res, err = opt.HashBytes(data); err != nil {
+			return imageError(err, opt, data)
+		}
+		return nil
+	})
+	return res, err
 }
 
 // hashImage reads one image within opt's limits and hashes it.
@@ -390,18 +442,11 @@ func hashImageBytes(ctx context.Context, data []byte, opt pdq.Options, budget *d
 	if budget == nil {
 		return hashEncoded(enc, opt)
 	}
-	// opt.MaxDecodeBytes refuses what the budget cannot hold; an image
-	// larger still (a caller's options) waits for all of it rather than
-	// forever.
-	release, err := budget.acquire(ctx, min(enc.DecodeBytes, budget.size))
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	h, err := hashEncoded(enc, opt)
-	if enc.DecodeBytes >= freeAfter {
-		debug.FreeOSMemory()
-	}
+	var h *ImageHash
+	err = budget.decode(ctx, enc.DecodeBytes, func() (err error) {
+		h, err = hashEncoded(enc, opt)
+		return err
+	})
 	return h, err
 }
 

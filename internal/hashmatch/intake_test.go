@@ -3,6 +3,7 @@ package hashmatch_test
 import (
 	"context"
 	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -129,5 +130,32 @@ func TestScanAllCores(t *testing.T) {
 	}
 	if matched != 6 {
 		t.Errorf("%d matches, want 6 (three entries, a copy and a rotated copy of each): %+v", matched, one)
+	}
+}
+
+// TestScanDecodeBudget: a scan refuses an image whose decode alone would
+// take more than its DecodeBudget, naming the limit, and hashes it under
+// the default budget.
+func TestScanDecodeBudget(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "rgba64.png")) // about 39 MiB to decode
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, image.NewNRGBA64(image.Rect(0, 0, 2000, 2000))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, c := range []struct {
+		budget int64
+		status string
+	}{{32 << 20, "error"}, {0, hashmatch.StatusLowQuality}} {
+		res, err := hashmatch.Scan(context.Background(), dir, nil, hashmatch.ScanOptions{DecodeBudget: c.budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].Status != c.status || (c.status == "error" && !strings.Contains(res[0].Error, "MiB of memory to decode")) {
+			t.Errorf("budget %d: %+v, want %s", c.budget, res, c.status)
+		}
 	}
 }

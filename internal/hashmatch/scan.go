@@ -51,6 +51,10 @@ type ScanOptions struct {
 	// each runs an ffmpeg that keeps a core busy and takes memory of its
 	// own, so a folder of videos does not start one per core.
 	VideoJobs int
+	// DecodeBudget bounds, in bytes, the decoder memory of the images
+	// decoded at once (default DefaultDecodeBudget), as the server's
+	// Config.DecodeBudget does (ImageHasher).
+	DecodeBudget int64
 	// Progress, when set, is called after each file.
 	Progress func(done, total int)
 }
@@ -82,6 +86,7 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, opt ScanOptions) 
 	}
 	sort.Strings(paths)
 	out := make([]ScanResult, len(paths))
+	images := NewImageHasher(DefaultMaxUpload, opt.DecodeBudget)
 	jobs := make(chan int)
 	videos := make(chan struct{}, opt.VideoJobs)
 	var wg sync.WaitGroup
@@ -97,7 +102,7 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, opt ScanOptions) 
 					out[i] = scanVideo(ctx, paths[i], banks, opt.MinQuality)
 					<-videos
 				} else {
-					out[i] = scanFile(paths[i], banks, opt.MinQuality)
+					out[i] = scanFile(ctx, images, paths[i], banks, opt.MinQuality)
 				}
 				if opt.Progress != nil {
 					mu.Lock()
@@ -119,7 +124,7 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, opt ScanOptions) 
 	return out, ctx.Err()
 }
 
-func scanFile(path string, banks []*LocalBank, minQuality int) ScanResult {
+func scanFile(ctx context.Context, images *ImageHasher, path string, banks []*LocalBank, minQuality int) ScanResult {
 	r := ScanResult{Path: path}
 	f, err := os.Open(path)
 	if err != nil {
@@ -127,7 +132,7 @@ func scanFile(path string, banks []*LocalBank, minQuality int) ScanResult {
 		return r
 	}
 	defer f.Close()
-	h, err := HashImage(f, DefaultMaxUpload)
+	h, err := images.Hash(ctx, f)
 	if err != nil {
 		r.Status, r.Error = "error", err.Error()
 		return r
