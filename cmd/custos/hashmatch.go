@@ -249,7 +249,7 @@ func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path st
 // decodeBudgetFlag is --decode-budget-mib of hash and scan, the meaning
 // of the server's --hm-decode-budget-mib.
 func decodeBudgetFlag(fs *flag.FlagSet) *int64 {
-	return fs.Int64("decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "MiB of decoder memory for the images decoded at once, each counted by what its header says its decoder takes; more wait, and an image that would take more alone is refused (as the server's --hm-decode-budget-mib)")
+	return fs.Int64("decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "MiB of decoder memory for the images decoded at once, each counted by what its header says its decoder takes; more wait; an eighth is kept for images of a sixteenth or less, and an image that would take more than seven eighths alone is refused (as the server's --hm-decode-budget-mib)")
 }
 
 type multiFlag []string

@@ -44,7 +44,7 @@ func TestDecodeBudget(t *testing.T) {
 	opt := pdq.Options{MaxBytes: 1 << 20, MaxDecodeBytes: cost}
 	b := newDecodeBudget(cost) // room for the small image alone
 
-	if !b.sem.TryAcquire(1) { // another decode holds one byte
+	if !b.shared.TryAcquire(1) { // another decode holds one byte
 		t.Fatal("fresh budget is full")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -63,14 +63,14 @@ func TestDecodeBudget(t *testing.T) {
 		t.Fatalf("did not wait for the budget: %v", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	b.sem.Release(1)
+	b.shared.Release(1)
 	if err := <-done; err != nil {
 		t.Fatalf("after the budget freed: %v", err)
 	}
-	if !b.sem.TryAcquire(cost) {
+	if !b.shared.TryAcquire(decodeLimit(cost)) {
 		t.Fatal("the budget was not given back")
 	}
-	b.sem.Release(cost)
+	b.shared.Release(decodeLimit(cost))
 
 	// A larger image than the budget holds is refused at once, by its
 	// header, even with the budget free.
@@ -92,30 +92,30 @@ func TestDecodeBudget(t *testing.T) {
 	}
 }
 
-// TestDecodeBudgetLargeInTurn checks that a small image does not wait
+// TestDecodeBudgetLargeInTurn checks that a medium image does not wait
 // behind large ones waiting for room: large images take their turn one at
 // a time before they wait on the budget.
 func TestDecodeBudgetLargeInTurn(t *testing.T) {
 	ctx := context.Background()
-	b := newDecodeBudget(1000)
-	first, err := b.acquire(ctx, 800) // a large image being decoded
+	b := newDecodeBudget(1000)        // large over 250, small 62 or less
+	first, err := b.acquire(ctx, 700) // a large image being decoded
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := make(chan func(), 1)
 	go func() { // another large image, which must wait for the first
-		release, err := b.acquire(ctx, 800)
+		release, err := b.acquire(ctx, 700)
 		if err != nil {
 			t.Error(err)
 		}
 		second <- release
 	}()
 	time.Sleep(20 * time.Millisecond)
-	small, cancel := context.WithTimeout(ctx, time.Second)
+	medium, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	release, err := b.acquire(small, 100)
+	release, err := b.acquire(medium, 100)
 	if err != nil {
-		t.Fatalf("a small image waited behind a large one: %v", err)
+		t.Fatalf("a medium image waited behind a large one: %v", err)
 	}
 	release()
 	select {
@@ -125,7 +125,69 @@ func TestDecodeBudgetLargeInTurn(t *testing.T) {
 	}
 	first()
 	(<-second)()
-	if !b.sem.TryAcquire(1000) {
+	if !b.shared.TryAcquire(decodeLimit(1000)) || !b.small.TryAcquire(1000/8) {
+		t.Fatal("the budget was not given back")
+	}
+}
+
+// TestDecodeBudgetSmallBesideFull checks the eighth of the budget kept for
+// small images (a sixteenth of it or less): with the rest taken by one
+// large decode, small images are decoded at once, up to the kept eighth,
+// and then wait only for each other; an image above a sixteenth waits for
+// the large one however free the kept eighth; and no image may take more
+// than seven eighths.
+func TestDecodeBudgetSmallBesideFull(t *testing.T) {
+	ctx := context.Background()
+	b := newDecodeBudget(1600) // kept 200, small 100 or less, one image at most 1400
+	if decodeLimit(1600) != 1400 || decodeLimit(DefaultDecodeBudget) != 896<<20 {
+		t.Fatalf("limits %d and %d", decodeLimit(1600), decodeLimit(DefaultDecodeBudget))
+	}
+	large, err := b.acquire(ctx, 5000) // past the limit: all of the rest
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := func(n int64) bool {
+		c, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		release, err := b.acquire(c, n)
+		if err == nil {
+			release()
+			return false
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		return true
+	}
+	s1, err := b.acquire(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := b.acquire(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !waits(100) {
+		t.Error("a third small image passed with the kept eighth full and the rest taken")
+	}
+	s1()
+	if waits(100) {
+		t.Error("a small image waited with room in the kept eighth")
+	}
+	s2()
+	if !waits(101) {
+		t.Error("an image over a sixteenth took the kept eighth")
+	}
+	large()
+	// With the kept eighth full, a small image takes room in the rest.
+	s1, _ = b.acquire(ctx, 100)
+	s2, _ = b.acquire(ctx, 100)
+	if waits(100) {
+		t.Error("a small image waited with the kept eighth full and room in the rest")
+	}
+	s1()
+	s2()
+	if !b.shared.TryAcquire(1400) || !b.small.TryAcquire(200) {
 		t.Fatal("the budget was not given back")
 	}
 }

@@ -37,9 +37,11 @@ type Config struct {
 	// in bytes, the memory of all uploaded images being decoded at once,
 	// each counted by what its header says its decoder takes
 	// (pdq.Header.DecodeBytes: 1 to 15 bytes a pixel by format): an upload
-	// waits until its image fits, and one that would take more than the
-	// whole budget is refused (default 1 GiB), so that small files declaring
-	// huge images cannot exhaust the server's memory together.
+	// waits until its image fits (default 1 GiB), so that small files
+	// declaring huge images cannot exhaust the server's memory together. An
+	// eighth is kept for images of a sixteenth of it or less, so that they
+	// never wait for large decodes, and one that would take more than the
+	// other seven eighths is refused.
 	MaxPixels      int64
 	DecodeBudget   int64
 	MaxVideoUpload int64         // largest uploaded video in bytes (default 512 MiB)

@@ -202,7 +202,7 @@ func (s *Service) hashImageUpload(ctx context.Context, field string, u upload) (
 }
 
 func (s *Service) imageOptions() pdq.Options {
-	return pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels, MaxDecodeBytes: s.cfg.DecodeBudget}
+	return pdq.Options{MaxBytes: s.cfg.MaxUpload, MaxPixels: s.cfg.MaxPixels, MaxDecodeBytes: decodeLimit(s.cfg.DecodeBudget)}
 }
 
 // fieldError points a refusal without a field at field (an upload of a
@@ -283,23 +283,51 @@ func (h *ImageHash) Variants() []pdq.Hash {
 // bytes, each counted by what its header says its decode takes
 // (pdq.Header.DecodeBytes).
 //
-// The semaphore serves in turn, so an image waiting for room holds back
-// every later one, however small: large images (over a quarter of the
-// budget) therefore take their turn one at a time before they wait for
-// room, so that a small image waits at most for the large one being
-// decoded, not for a queue of them one service sent.
+// An eighth of it is kept for small images (a sixteenth of it or less,
+// 64 MiB of the default 1 GiB: a 16-megapixel photo), so that a small image
+// never waits for large decodes that fill the rest: images larger than
+// that share the other seven eighths, the most one image may take
+// (decodeLimit), and small ones take the kept eighth, or when it is full
+// room in the rest if there is some at once, waiting only for other small
+// ones. The
+// semaphores serve in turn, so an image waiting for room holds back every
+// later one of its share, however small: large images (over a quarter of
+// the budget) therefore also take their turn one at a time before they
+// wait for room, so that a medium image waits at most for the large one
+// being decoded, not for a queue of them one service sent.
 type decodeBudget struct {
-	sem   *semaphore.Weighted
-	size  int64
-	large chan struct{}
+	shared *semaphore.Weighted // every image's: size - size/8
+	small  *semaphore.Weighted // small images' only: size/8
+	size   int64
+	large  chan struct{}
 }
 
 func newDecodeBudget(bytes int64) *decodeBudget {
-	return &decodeBudget{sem: semaphore.NewWeighted(bytes), size: bytes, large: make(chan struct{}, 1)}
+	return &decodeBudget{shared: semaphore.NewWeighted(decodeLimit(bytes)), small: semaphore.NewWeighted(bytes / 8),
+		size: bytes, large: make(chan struct{}, 1)}
 }
+
+// decodeLimit is the most one image's decode may take of a budget of
+// bytes: what is left when the small images' eighth is kept. An image
+// that would take more is refused (pdq.Options.MaxDecodeBytes).
+func decodeLimit(bytes int64) int64 { return bytes - bytes/8 }
 
 // acquire waits until the budget has room for n bytes, or ctx is done.
 func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
+	if n <= b.size/16 {
+		for _, sem := range []*semaphore.Weighted{b.small, b.shared} {
+			if sem.TryAcquire(n) {
+				return func() { sem.Release(n) }, nil
+			}
+		}
+		if err := b.small.Acquire(ctx, n); err != nil {
+			return nil, err
+		}
+		return func() { b.small.Release(n) }, nil
+	}
+	// A caller's options may let an image past the limit: it waits for all
+	// of the shared part rather than forever.
+	n = min(n, decodeLimit(b.size))
 	var leave func()
 	if n > b.size/4 {
 		select {
@@ -309,14 +337,14 @@ func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), er
 			return nil, ctx.Err()
 		}
 	}
-	if err := b.sem.Acquire(ctx, n); err != nil {
+	if err := b.shared.Acquire(ctx, n); err != nil {
 		if leave != nil {
 			leave()
 		}
 		return nil, err
 	}
 	return func() {
-		b.sem.Release(n)
+		b.shared.Release(n)
 		if leave != nil {
 			leave()
 		}
@@ -325,11 +353,11 @@ func (b *decodeBudget) acquire(ctx context.Context, n int64) (release func(), er
 
 // decode runs fn, a decode that takes cost bytes, once the budget has room
 // for it, holding the room until the decoded image is garbage (collected
-// and handed back to the system when large). opt.MaxDecodeBytes refuses
-// what the budget cannot hold; an image larger still (a caller's options)
-// waits for all of it rather than forever. The error is ctx's, or fn's.
+// and handed back to the system when large). opt.MaxDecodeBytes
+// (decodeLimit) refuses what the budget cannot hold. The error is ctx's,
+// or fn's.
 func (b *decodeBudget) decode(ctx context.Context, cost int64, fn func() error) error {
-	release, err := b.acquire(ctx, min(cost, b.size))
+	release, err := b.acquire(ctx, cost)
 	if err != nil {
 		return err
 	}
@@ -365,7 +393,7 @@ type ImageHasher struct {
 // DefaultDecodeBudget).
 func NewImageHasher(maxBytes, budget int64) *ImageHasher {
 	budget = orDefault(budget, DefaultDecodeBudget)
-	return &ImageHasher{opt: pdq.Options{MaxBytes: orDefault(maxBytes, DefaultMaxUpload), MaxDecodeBytes: budget},
+	return &ImageHasher{opt: pdq.Options{MaxBytes: orDefault(maxBytes, DefaultMaxUpload), MaxDecodeBytes: decodeLimit(budget)},
 		budget: newDecodeBudget(budget)}
 }
 

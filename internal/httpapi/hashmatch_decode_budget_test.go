@@ -25,7 +25,7 @@ func TestHashmatchImageDecodeMemory(t *testing.T) {
 	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	r := e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/jpeg", jpegHeaders(0xc2))
 	if r.Status != 413 || r.Str("error.code") != "too_large" || errField(r) != "image_memory image" ||
-		!strings.Contains(r.Str("error.message"), "(jpeg 10000x10000), limit 1024 MiB") {
+		!strings.Contains(r.Str("error.message"), "(jpeg 10000x10000), limit 896 MiB") {
 		t.Errorf("progressive: %d %s, want 413 too_large image_memory", r.Status, r.Raw)
 	}
 	ct, body := hmaFile(t, "photo", string(jpegHeaders(0xc2)))
