@@ -130,6 +130,25 @@ func TestDecodeBudgetLargeInTurn(t *testing.T) {
 	}
 }
 
+// TestDecodeBudgetSmallBesideLarge checks that a small image is decoded at
+// once beside a decode as large as the budget lets one image be.
+func TestDecodeBudgetSmallBesideLarge(t *testing.T) {
+	ctx := context.Background()
+	b := newDecodeBudget(1600)
+	large, err := b.acquire(ctx, b.size) // all one image may take
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer large()
+	small, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	release, err := b.acquire(small, 100)
+	if err != nil {
+		t.Fatalf("a small image waited for a large decode: %v", err)
+	}
+	release()
+}
+
 // TestDecodeBudgetSmallBesideFull checks the eighth of the budget kept for
 // small images (a sixteenth of it or less): with the rest taken by one
 // large decode, small images are decoded at once, up to the kept eighth,
