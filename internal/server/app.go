@@ -278,16 +278,7 @@ type App struct {
 
 // Open opens an initialised registry for serving.
 func Open(ctx context.Context, cfg Config) (*App, error) {
-	db, err := store.Open(ctx, cfg.DSN)
-	if err != nil {
-		return nil, err
-	}
-	app, err := open(ctx, cfg, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return app, nil
+	return openWith(ctx, cfg, store.Open)
 }
 
 // OpenReadOnly opens an initialised registry for a command that only reads
@@ -297,7 +288,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 // mode) and any write through the app fails; the modules do none of the
 // upkeep that writes when a server opens the registry (Registry.Open).
 func OpenReadOnly(ctx context.Context, cfg Config) (*App, error) {
-	db, err := store.OpenReadOnly(ctx, cfg.DSN)
+	return openWith(ctx, cfg, store.OpenReadOnly)
+}
+
+// openWith opens the app on the database openDB opens, closing it if the
+// app cannot be opened.
+func openWith(ctx context.Context, cfg Config, openDB func(context.Context, string) (*store.DB, error)) (*App, error) {
+	db, err := openDB(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
