@@ -14,13 +14,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/custos-project/custos/internal/apptest"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -184,26 +184,9 @@ type server struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	URL    string
-	stderr *syncBuffer
+	stderr *apptest.LogBuffer
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startServer runs custos serve, with any extra flags, on a free loopback
@@ -213,7 +196,7 @@ func startServer(t testing.TB, r *registry, flags ...string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--db", r.DSN, "--key-file", r.Key, "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Env = cleanEnv()
-	s := &server{t: t, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{t: t, cmd: cmd, stderr: &apptest.LogBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

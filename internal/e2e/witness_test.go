@@ -15,6 +15,8 @@ import (
 	fwitness "github.com/transparency-dev/formats/witness"
 
 	"github.com/custos-project/custos/internal/storetest"
+
+	"github.com/custos-project/custos/internal/apptest"
 )
 
 // TestWitness runs a registry and a witness process (custos log watch) as an
@@ -213,7 +215,7 @@ func waitWitnessed(t *testing.T, base, state string) uint64 {
 // watchProcess is a running custos log watch --every.
 type watchProcess struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *apptest.LogBuffer
 	exited chan struct{}
 	err    error
 }
@@ -222,7 +224,7 @@ func startWatch(t *testing.T, base, state string) *watchProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "log", "watch", base, "--state", state, "--every", "150ms")
 	cmd.Env = cleanEnv()
-	p := &watchProcess{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &watchProcess{cmd: cmd, stderr: &apptest.LogBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

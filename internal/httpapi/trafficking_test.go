@@ -1,12 +1,10 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,36 +13,17 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// syncBuffer is the server log, written by the server's goroutines and read
-// by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // traffickingWorld is a World with a designated authority for trafficking
 // reports and its assessor, whose server logs into buf.
 type traffickingWorld struct {
 	*apptest.World
 	Assessor, Authority string
-	Log                 *syncBuffer
+	Log                 *apptest.LogBuffer
 }
 
 func newTraffickingWorld(t *testing.T, dsn string) *traffickingWorld {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &apptest.LogBuffer{}
 	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

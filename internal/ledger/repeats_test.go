@@ -12,29 +12,12 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
-
-// lockedBuffer is a server log the writer's goroutines and the test share.
-type lockedBuffer struct {
-	sync.Mutex
-	b bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.Lock()
-	defer l.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.Lock()
-	defer l.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // TestUnsoundRepeatsReportedOnce: a repeat count kept outside the log
 // (alert_repeats) that does not carry the registry's MAC for its alert as
@@ -63,7 +46,7 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		var mu sync.Mutex
 		now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 		tick := func() { mu.Lock(); defer mu.Unlock(); clock = clock.Add(ledger.DefaultRepeatPeriod) }
-		var logs lockedBuffer
+		var logs apptest.LogBuffer
 		w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: now,
 			Logger: slog.New(slog.NewTextHandler(&logs, nil)), RepeatKey: bytes.Repeat([]byte{7}, 32)})
 		t.Cleanup(w.Close)
@@ -124,8 +107,8 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		exec("UPDATE alert_repeats SET count = 100000 WHERE alert_id = ?", id)
 		before := size()
 		logRepeats(0)
-		if n := logs.count(said); n != 1 {
-			t.Fatalf("the forged count is said %d times in the server's log, want once:\n%s", n, logs.b.String())
+		if n := strings.Count(logs.String(), said); n != 1 {
+			t.Fatalf("the forged count is said %d times in the server's log, want once:\n%s", n, logs.String())
 		}
 		disc := alerts("repeat_count_discarded")
 		if len(disc) != 1 || !strings.Contains(disc[0].Message, "the count of 100000 repeats of alert "+id) || disc[0].PrincipalID != "" {
@@ -137,7 +120,7 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		for range 3 {
 			logRepeats(0)
 		}
-		if n := logs.count(said); n != 1 || len(alerts("repeat_count_discarded")) != 1 || alerts("repeat_count_discarded")[0].Repeats != 0 || size() != before+1 {
+		if n := strings.Count(logs.String(), said); n != 1 || len(alerts("repeat_count_discarded")) != 1 || alerts("repeat_count_discarded")[0].Repeats != 0 || size() != before+1 {
 			t.Fatalf("periods later: said %d times, alerts %+v, log of %d leaves: want once, one alert, no leaf", n, alerts("repeat_count_discarded"), size())
 		}
 		if a := alerts("watched_rule")[0]; a.Repeats != 0 || a.RepeatsUnlogged != 0 {
@@ -164,7 +147,7 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		if a := alerts("watched_rule")[0]; a.Repeats != 2 || a.RepeatsUnlogged != 0 {
 			t.Fatalf("the alert counts %d repeats (%d unlogged) after the count was put back, want the 2 logged", a.Repeats, a.RepeatsUnlogged)
 		}
-		if n := logs.count(said); n != 2 {
+		if n := strings.Count(logs.String(), said); n != 2 {
 			t.Fatalf("said %d times in the server's log, want twice (each count once)", n)
 		}
 		// Its alert: the discarded-count alert repeated (one leaf).
@@ -180,7 +163,7 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		refuse()
 		logRepeats(1)
 		logRepeats(0)
-		if n := logs.count(said); n != 3 {
+		if n := strings.Count(logs.String(), said); n != 3 {
 			t.Fatalf("said %d times in the server's log, want 3", n)
 		}
 		if disc := alerts("repeat_count_discarded"); len(disc) != 1 || disc[0].Repeats+disc[0].RepeatsUnlogged != 2 {

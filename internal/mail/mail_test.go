@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -52,14 +51,14 @@ type world struct {
 	env   *apptest.Env
 	smtp  *mailtest.Server
 	clock *clock
-	logs  *bytes.Buffer
+	logs  *apptest.LogBuffer
 	admin *auth.Principal
 }
 
 func start(t *testing.T, dsn string, opts mailtest.Options, tune func(*custosmail.Config)) *world {
 	t.Helper()
 	srv := mailtest.Start(t, opts)
-	logs := &syncBuffer{}
+	logs := &apptest.LogBuffer{}
 	w := &world{smtp: srv, clock: &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}}
 	w.env = apptest.StartWith(t, dsn, func(cfg *server.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
@@ -70,20 +69,9 @@ func start(t *testing.T, dsn string, opts mailtest.Options, tune func(*custosmai
 			tune(&cfg.Mail)
 		}
 	})
-	w.logs = &logs.Buffer
+	w.logs = logs
 	w.admin = w.env.Principal(t, w.env.Admin)
 	return w
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
 }
 
 // notify queues m in a command of its own, the way a module does: inside

@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,28 +19,10 @@ import (
 	"github.com/custos-project/custos/internal/web"
 )
 
-// logBuffer is a log destination safe for the server's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // transplantUI serves w's registry with the transplant section, by a UI
 // whose log lines the test reads.
-func transplantUI(t *testing.T, w *apptest.World) (*httptest.Server, *logBuffer) {
-	logs := &logBuffer{}
+func transplantUI(t *testing.T, w *apptest.World) (*httptest.Server, *apptest.LogBuffer) {
+	logs := &apptest.LogBuffer{}
 	ui := &web.UI{DB: w.App.DB, Authorities: w.App.Authorities, Sections: []web.Section{web.Transplant(w.App.Transplant, w.App.Authorities)},
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	mux := http.NewServeMux()

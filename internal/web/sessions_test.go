@@ -163,7 +163,7 @@ func TestSessionRowChanged(t *testing.T) {
 
 func testSessionRowChanged(t *testing.T, dsn string) {
 	ctx := context.Background()
-	logs := &logBuffer{}
+	logs := &apptest.LogBuffer{}
 	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	})

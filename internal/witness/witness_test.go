@@ -1,7 +1,6 @@
 package witness_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -179,24 +177,6 @@ func TestWitnessFollowsAndCosigns(t *testing.T) {
 	})
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestForgedCosignatures writes cosignatures into log_cosignatures behind
 // custos's back (the auditor's F4): a registered witness's old signature
 // line on the log's newer checkpoint, and a row in the name of a witness
@@ -210,7 +190,7 @@ func (s *syncBuffer) String() string {
 func TestForgedCosignatures(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		logs := &syncBuffer{}
+		logs := &apptest.LogBuffer{}
 		w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
 			cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 		})
