@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -95,12 +94,7 @@ type sessionRow struct {
 // never a secret's hash nor two rows' MAC. The secret's hash is in it, so
 // a row's MAC proves nothing for another secret.
 func (s *Sessions) mac(r *sessionRow) string {
-	m := hmac.New(sha256.New, s.keyed())
-	m.Write([]byte("custos web session row\x00"))
-	for _, v := range []string{r.hash, r.ref, r.principal, r.method, r.created, r.lastSeen, r.expires, r.network, r.agent} {
-		fmt.Fprintf(m, "%d:%s", len(v), v)
-	}
-	return hex.EncodeToString(m.Sum(nil))
+	return store.RowMAC(s.keyed(), "custos web session row\x00", r.hash, r.ref, r.principal, r.method, r.created, r.lastSeen, r.expires, r.network, r.agent)
 }
 
 // forged says in the server log that rows of web_sessions did not carry

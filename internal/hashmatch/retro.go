@@ -3,12 +3,9 @@ package hashmatch
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -474,11 +471,7 @@ type retroRow struct {
 // retroMAC is the HMAC-SHA-256 (hex) under RetroKey of a window's row: each
 // column's length and bytes, in order, so that no two rows share one.
 func (s *Service) retroMAC(r *retroRow) string {
-	m := hmac.New(sha256.New, s.RetroKey)
-	for _, v := range []string{r.id, r.provider, r.c.PDQ, r.variants, r.video, strconv.Itoa(r.c.Quality), r.c.MD5, r.c.SHA256, r.c.Source, r.c.ContentRef, r.pseudonym, r.c.UploadedAt, r.seen} {
-		fmt.Fprintf(m, "%d:%s", len(v), v)
-	}
-	return hex.EncodeToString(m.Sum(nil))
+	return store.RowMAC(s.RetroKey, "", r.id, r.provider, r.c.PDQ, r.variants, r.video, strconv.Itoa(r.c.Quality), r.c.MD5, r.c.SHA256, r.c.Source, r.c.ContentRef, r.pseudonym, r.c.UploadedAt, r.seen)
 }
 
 // retroImage is what the fresh entries match of an image in a window (its

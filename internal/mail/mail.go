@@ -71,8 +71,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -122,12 +120,8 @@ func (r *row) scan(sc store.Scanner, mac *string, more ...any) error {
 // mac is the HMAC-SHA-256 (hex) of the row under key: each column's length
 // and bytes, in order, so that no two rows share one.
 func (r *row) mac(key []byte) string {
-	m := hmac.New(sha256.New, key)
-	for _, v := range []string{r.id, strconv.FormatInt(r.seq, 10), r.created, r.address, r.principal, r.language, r.subject, r.body, r.args,
-		r.reference, r.link, r.state, strconv.FormatInt(r.attempts, 10), r.next, r.lastAttempt, r.lastError, r.sent} {
-		fmt.Fprintf(m, "%d:%s", len(v), v)
-	}
-	return hex.EncodeToString(m.Sum(nil))
+	return store.RowMAC(key, "", r.id, strconv.FormatInt(r.seq, 10), r.created, r.address, r.principal, r.language, r.subject, r.body, r.args,
+		r.reference, r.link, r.state, strconv.FormatInt(r.attempts, 10), r.next, r.lastAttempt, r.lastError, r.sent)
 }
 
 // intact tells whether mac is the row's under key.
