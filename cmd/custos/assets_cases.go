@@ -27,6 +27,10 @@ cases; the regulator and the auditor read every state's), with the API's rules a
                  --instrument TEXT --amount 123.45 --currency EUR --authority TEXT
                  [--confiscation criminal|non_conviction_based|civil] [--returned-to XB] [--notes TEXT]
 
+cases add, cases link and measures record take --from-file FILE|- too: their fields as one JSON
+object with the API's names, read from a file or standard input, so that a title, a reason or
+notes naming persons stay out of the process list and the shell's history.
+
 cases list and cases show open the registry read-only. See docs/assets.md.`
 
 // assetsActor opens the registry (read-only for a command that only
@@ -56,7 +60,10 @@ func writeJSON(w io.Writer, v any) error {
 func runAssetsCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f assets.CaseFilter
 	var in assets.NewCase
-	var offences, reason string
+	var offences string
+	var link struct {
+		Reason string `json:"reason"`
+	}
 	return runAssetsCommand(ctx, "cases", assetsCasesUsage, map[string]assetsCommand{
 		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state (regulator and auditor only; others see their own)")
@@ -88,8 +95,10 @@ func runAssetsCases(ctx context.Context, args []string, stdout, stderr io.Writer
 			fs.StringVar(&in.Kind, "kind", "", "domestic, incoming or outgoing")
 			fs.StringVar(&offences, "offences", "", "ICCS codes, comma-separated")
 			fs.StringVar(&in.OpenedOn, "opened-on", "", "the date the case was opened (YYYY-MM-DD)")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
-			in.Offences = names(offences)
+		}, body: &in, fields: "reference, title, kind, offences, opened_on", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, _ []string, stdout io.Writer) error {
+			if offences != "" || in.Offences == nil {
+				in.Offences = names(offences)
+			}
 			c, err := s.OpenCase(ctx, p, in)
 			if err != nil {
 				return err
@@ -97,9 +106,9 @@ func runAssetsCases(ctx context.Context, args []string, stdout, stderr io.Writer
 			return writeJSON(stdout, c)
 		}},
 		"link": {args: []string{"CASE_ID", "OTHER_ID"}, flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&reason, "reason", "", "why the cases are linked")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
-			l, err := s.LinkCases(ctx, p, pos[0], pos[1], reason)
+			fs.StringVar(&link.Reason, "reason", "", "why the cases are linked")
+		}, body: &link, fields: "reason", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+			l, err := s.LinkCases(ctx, p, pos[0], pos[1], link.Reason)
 			if err != nil {
 				return err
 			}
@@ -121,7 +130,7 @@ func runAssetsMeasures(ctx context.Context, args []string, stdout, stderr io.Wri
 			fs.StringVar(&m.Authority, "authority", "", "the deciding authority")
 			fs.StringVar(&m.ReturnedTo, "returned-to", "", "a return: the state returned to (ISO 3166-1)")
 			fs.StringVar(&m.Notes, "notes", "", "notes")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		}, body: &m, fields: "step, confiscation, decided_on, instrument, amount, currency, authority, returned_to, notes", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			rec, err := s.RecordMeasure(ctx, p, pos[0], m)
 			if err != nil {
 				return err

@@ -31,6 +31,7 @@ token is given (--token or CUSTOS_TOKEN), with the API's rules and refusals:
   persons open PERSON_ID --purpose TEXT       open a natural person's sealed data; the read is logged
   assets add CASE_ID --type T --jurisdiction XB --description D --value 123.45 --currency EUR
                  --identified-on YYYY-MM-DD --instrument TEXT --authority TEXT [--holder PERSON_ID]
+                                              (--from-file FILE|- too, the API's field names)
   rates list
   rates add --currency EUR --to USD --year 2025 --rate 1.0821 --source TEXT
 
@@ -44,6 +45,13 @@ type assetsCommand struct {
 	flags    func(fs *flag.FlagSet)
 	run      func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error
 	readOnly bool
+	// body, when set, is what --from-file fills (the object the flags
+	// fill), and fields the JSON names it takes: a command whose fields
+	// may hold personal data (a name, the facts of a case, a note) takes
+	// them from a file or standard input, out of the process list and the
+	// shell's history.
+	body   any
+	fields string
 }
 
 // runAssetsCommand parses the flags of one of cmds (the first argument
@@ -67,12 +75,19 @@ func runAssetsCommand(ctx context.Context, group, usage string, cmds map[string]
 	if c.flags != nil {
 		c.flags(fs)
 	}
+	var from fromFile
+	if c.body != nil {
+		from.add(fs, c.fields)
+	}
 	pos, err := interleaved(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != len(c.args) {
 		return &exitError{2, fmt.Sprintf("give %s", strings.Join(c.args, " and "))}
+	}
+	if err := from.read(fs, c.body); err != nil {
+		return err
 	}
 	app, s, p, err := assetsActor(ctx, d, *token, stderr, c.readOnly)
 	if err != nil {
@@ -135,8 +150,6 @@ func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writ
 	var in assets.NewPerson
 	var f assets.PersonFilter
 	var purpose string
-	var from fromFile
-	var addFlags *flag.FlagSet
 	return runAssetsCommand(ctx, "persons", assetsRecordsUsage, map[string]assetsCommand{
 		"list": {readOnly: true, flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.State, "state", "", "the state of the cases (regulator and auditor only; others see their own)")
@@ -166,12 +179,7 @@ func runAssetsPersons(ctx context.Context, args []string, stdout, stderr io.Writ
 			fs.StringVar(&in.BirthDate, "birth-date", "", "a natural person's birth date (YYYY-MM-DD; sealed; prefer --from-file)")
 			fs.StringVar(&in.Document, "document", "", "a natural person's identity document (sealed; prefer --from-file)")
 			fs.StringVar(&in.Registration, "registration", "", "a legal person's registration number")
-			from.add(fs, "kind, role, country, name, birth_date, document, registration")
-			addFlags = fs
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
-			if err := from.read(addFlags, &in); err != nil {
-				return err
-			}
+		}, body: &in, fields: "kind, role, country, name, birth_date, document, registration", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			x, err := s.AddPerson(ctx, p, pos[0], in)
 			if err != nil {
 				return err
@@ -203,7 +211,7 @@ func runAssetsAssets(ctx context.Context, args []string, stdout, stderr io.Write
 			fs.StringVar(&in.IdentifiedOn, "identified-on", "", "the day it was identified (YYYY-MM-DD)")
 			fs.StringVar(&in.Instrument, "instrument", "", "the legal instrument it was identified by")
 			fs.StringVar(&in.Authority, "authority", "", "the authority that identified it")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		}, body: &in, fields: "type, jurisdiction, description, value, currency, holder_id, identified_on, instrument, authority", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			a, err := s.IdentifyAsset(ctx, p, pos[0], in)
 			if err != nil {
 				return err

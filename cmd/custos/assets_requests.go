@@ -34,13 +34,22 @@ requests; only the central authority sends them, records the steps and asks or a
   use ID --purpose P [--share-with XC] [--note TEXT]
   peers                       the registries requests may travel to over the exchange
 
+draft, change, step, ask, answer and use take --from-file FILE|- too: their fields as one JSON
+object with the API's names ({"facts": ..., "purpose": ...}), read from a file or standard
+input, so that facts, notes and answers naming persons stay out of the process list and the
+shell's history.
+
 list, show, check and peers open the registry read-only. See docs/assets.md, "Requests".`
 
 // requestFlags binds the fields of a draft to flags; lists are comma-separated.
 type requestFlags struct {
 	in                                  assets.NewRequest
 	assistance, offences, uses, caseIDs string
+	file                                fromFile
 }
+
+// requestFields are the JSON names of a draft's fields, as --from-file takes them.
+const requestFields = "type, requested_state, requested_authority, legal_basis, treaty, assistance, offences, facts, purpose, nexus, urgent, urgency_reasons, deadline, confidentiality, dual_criminality, language, use_purposes, onward_sharing, follows, case_ids, peer_id"
 
 func (f *requestFlags) add(fs *flag.FlagSet) {
 	r := &f.in
@@ -65,19 +74,24 @@ func (f *requestFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&r.Follows, "follows", "", "the spontaneous disclosure (RQ-...) this request follows")
 	fs.StringVar(&f.caseIDs, "cases", "", "the cases it serves (AC-...), comma-separated")
 	fs.StringVar(&r.PeerID, "peer", "", "the requested state's registry (an exchange peer): the request travels over the exchange")
+	f.file.add(fs, requestFields)
 }
 
-// apply sets on base the fields whose flags were given (all of them on a
-// new draft: base is then empty). A flag is named after its field's JSON
-// name, - for _ (cases: case_ids, peer: peer_id).
+// apply sets on base the fields whose flags were given, or that the object
+// of --from-file names (all of them on a new draft: base is then empty). A
+// flag is named after its field's JSON name (fieldOf).
 func (f *requestFlags) apply(fs *flag.FlagSet, base assets.NewRequest) (assets.NewRequest, error) {
 	given := f.in
 	given.Assistance, given.Offences, given.UsePurposes, given.CaseIDs = names(f.assistance), names(f.offences), names(f.uses), names(f.caseIDs)
-	var from, to map[string]any
+	var file assets.NewRequest
+	if err := f.file.read(fs, &file); err != nil {
+		return base, err
+	}
+	var from, inFile, to map[string]any
 	for _, x := range []struct {
 		v any
 		m *map[string]any
-	}{{given, &from}, {base, &to}} {
+	}{{given, &from}, {file, &inFile}, {base, &to}} {
 		b, err := json.Marshal(x.v)
 		if err != nil {
 			return base, err
@@ -86,17 +100,21 @@ func (f *requestFlags) apply(fs *flag.FlagSet, base assets.NewRequest) (assets.N
 			return base, err
 		}
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		key := map[string]string{"cases": "case_ids", "peer": "peer_id"}[fl.Name]
-		if key == "" {
-			key = strings.ReplaceAll(fl.Name, "-", "_")
-		}
+	set := func(key string, from map[string]any) {
 		if v, ok := from[key]; ok {
 			to[key] = v
 		} else {
 			delete(to, key)
 		}
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name != "from-file" {
+			set(fieldOf(fl.Name), from)
+		}
 	})
+	for key := range f.file.given {
+		set(key, inFile)
+	}
 	b, err := json.Marshal(to)
 	if err != nil {
 		return base, err
@@ -123,7 +141,12 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 	var draftFlags *flag.FlagSet
 	var st assets.NewStatus
 	var use assets.NewUse
-	var question, answer string
+	var ask struct {
+		Question string `json:"question"`
+	}
+	var reply struct {
+		Answer string `json:"answer"`
+	}
 	show := func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 		f, err := s.RequestFile(ctx, p, pos[0])
 		if err != nil {
@@ -208,7 +231,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			fs.StringVar(&st.GroundsText, "grounds-text", "", "refused: the reasons (UNCAC art. 46(23))")
 			fs.StringVar(&st.Note, "note", "", "a note (required for partially_executed)")
 			fs.BoolVar(&st.OnwardSharing, "onward-sharing", false, "the requested state's consent, with its answer, that what it gives be shared further")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		}, body: &st, fields: "grounds, grounds_text, note, onward_sharing", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			st.Status = pos[1]
 			r, err := s.RecordStatus(ctx, p, pos[0], st)
 			if err != nil {
@@ -217,18 +240,18 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			return writeJSON(stdout, r)
 		}},
 		"ask": {args: []string{"ID"}, flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&question, "question", "", "the question to the other state's central authority")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
-			q, err := s.AskInformation(ctx, p, pos[0], question)
+			fs.StringVar(&ask.Question, "question", "", "the question to the other state's central authority")
+		}, body: &ask, fields: "question", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+			q, err := s.AskInformation(ctx, p, pos[0], ask.Question)
 			if err != nil {
 				return err
 			}
 			return writeJSON(stdout, q)
 		}},
 		"answer": {args: []string{"ID", "QUESTION_ID"}, flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&answer, "answer", "", "the answer")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
-			q, err := s.AnswerInformation(ctx, p, pos[0], pos[1], answer)
+			fs.StringVar(&reply.Answer, "answer", "", "the answer")
+		}, body: &reply, fields: "answer", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+			q, err := s.AnswerInformation(ctx, p, pos[0], pos[1], reply.Answer)
 			if err != nil {
 				return err
 			}
@@ -238,7 +261,7 @@ func runAssetsRequests(ctx context.Context, args []string, stdout, stderr io.Wri
 			fs.StringVar(&use.Purpose, "purpose", "", "the purpose of the use, one the request states: "+strings.Join(assets.UsePurposes, ", "))
 			fs.StringVar(&use.ShareWith, "share-with", "", "a third state it is shared with (ISO 3166-1 alpha-2)")
 			fs.StringVar(&use.Note, "note", "", "a note")
-		}, run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
+		}, body: &use, fields: "purpose, share_with, note", run: func(ctx context.Context, s *assets.Service, p *auth.Principal, pos []string, stdout io.Writer) error {
 			if err := s.RecordUse(ctx, p, pos[0], use); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,13 +13,27 @@ import (
 )
 
 // fromFile is --from-file of a command that takes a person's data (a name,
-// a date of birth, an identity document, a national identifier): the
+// a date of birth, an identity document, a national identifier) or free
+// text that may hold it (the facts of a request, a note, a reason): the
 // command's fields as one JSON object with the API's field names, read
 // from a file or, with -, from standard input. A command line is seen by
 // every user of the machine (ps, /proc/PID/cmdline) and kept in the shell's
 // history; a file only its owner reads, or standard input, is neither. The
 // flags still work.
-type fromFile struct{ path string }
+type fromFile struct {
+	path string
+	// given holds the fields the object named, once read.
+	given map[string]bool
+}
+
+// fieldOf is the API's field name of a command's flag: the flag's name, -
+// for _, but for the flags named shorter than their field.
+func fieldOf(flag string) string {
+	if f, ok := map[string]string{"cases": "case_ids", "peer": "peer_id", "holder": "holder_id"}[flag]; ok {
+		return f
+	}
+	return strings.ReplaceAll(flag, "-", "_")
+}
 
 // add declares --from-file; fields names the object's fields.
 func (f *fromFile) add(fs *flag.FlagSet, fields string) {
@@ -51,11 +66,14 @@ func (f *fromFile) read(fs *flag.FlagSet, v any) error {
 	if len(b) > httpapi.MaxBody {
 		return &exitError{2, fmt.Sprintf("--from-file: %s is larger than %d bytes", name, httpapi.MaxBody)}
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &exitError{2, fmt.Sprintf("--from-file: %s is empty; give one JSON object of the fields", name)}
+	}
 	var keys map[string]json.RawMessage
 	if json.Unmarshal(b, &keys) == nil {
 		var both []string
 		fs.Visit(func(fl *flag.Flag) {
-			if _, ok := keys[strings.ReplaceAll(fl.Name, "-", "_")]; ok {
+			if _, ok := keys[fieldOf(fl.Name)]; ok {
 				both = append(both, "--"+fl.Name)
 			}
 		})
@@ -65,6 +83,10 @@ func (f *fromFile) read(fs *flag.FlagSet, v any) error {
 	}
 	if err := httpapi.DecodeBytes(b, v); err != nil {
 		return fmt.Errorf("--from-file %s: %w", name, err)
+	}
+	f.given = map[string]bool{}
+	for k := range keys {
+		f.given[k] = true
 	}
 	return nil
 }
