@@ -44,20 +44,30 @@ func (s *Service) Run(ctx context.Context) {
 type due struct {
 	id, peerID, message, key, sig string
 	attempts                      int64
+	next                          string // when the schedule said to try, "" when never tried
 }
 
-// DeliverDue tries once every message due now.
+// scheduleSlack is how far past the longest wait (Cfg.RetryMax) a next
+// attempt may lie before the schedule is taken for wrong.
+const scheduleSlack = time.Minute
+
+// DeliverDue tries once every message due now. The schedule
+// (exchange_delivery) is outside the log: a next attempt further away than
+// the longest wait the deliverer sets was not set by it (a row changed
+// behind custos's back to hold a message, an SAE notice abroad say, or a
+// clock put back), and the message is tried now, as if the row were lost.
 func (s *Service) DeliverDue(ctx context.Context) error {
-	now := ledger.FormatTime(s.now())
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0)
+	t := s.now()
+	now, latest := ledger.FormatTime(t), ledger.FormatTime(t.Add(s.Cfg.RetryMax+scheduleSlack))
+	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0), COALESCE(d.next_attempt_at, '')
 		FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id LEFT JOIN exchange_delivery d ON d.message_id = o.id
-		WHERE o.state = ? AND p.state = ? AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
-		ORDER BY o.log_index LIMIT 100`, Pending, PeerActive, now)
+		WHERE o.state = ? AND p.state = ? AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ? OR d.next_attempt_at > ?)
+		ORDER BY o.log_index LIMIT 100`, Pending, PeerActive, now, latest)
 	if err != nil {
 		return err
 	}
 	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error {
-		return sc.Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts)
+		return sc.Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts, &d.next)
 	})
 	if err != nil {
 		return err
@@ -65,6 +75,11 @@ func (s *Service) DeliverDue(ctx context.Context) error {
 	for _, d := range list {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if d.next > latest {
+			s.event("schedule_reset")
+			s.Log.Warn("exchange delivery: the message's next attempt lies beyond the longest wait between attempts (its schedule changed outside custos, or the clock went back): tried now",
+				"message", d.id, "peer", d.peerID, "next_attempt_at", d.next, "retry_max", s.Cfg.RetryMax.String())
 		}
 		s.deliver(ctx, d)
 	}

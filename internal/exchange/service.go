@@ -86,7 +86,7 @@ type Service struct {
 }
 
 // Events are the exchange's events (Service.OnEvent).
-var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "attempt_failed", "use_refused"}
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "attempt_failed", "use_refused", "schedule_reset"}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.

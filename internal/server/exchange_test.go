@@ -3,7 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,6 +105,86 @@ func TestExchangeModuleType(t *testing.T) {
 			if err := sr.Verify(pub); err != nil {
 				t.Fatalf("the refusal is not signed by the receiver: %v", err)
 			}
+		}
+	})
+}
+
+// TestExchangeScheduleChanged: the delivery schedule (exchange_delivery) is
+// outside the log, so a row set to hold a message for years, by whoever can
+// write the database, must not hold it: the deliverer keeps the schedule it
+// set (a message tried and failed is not tried again at once), but a next
+// attempt further away than the longest wait is tried now, said to the log
+// and counted (schedule_reset).
+func TestExchangeScheduleChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		var log apptest.LogBuffer
+		mods := append(server.DefaultModules(), exampleRegistry)
+		a := apptest.StartWith(t, dsn, func(cfg *server.Config) {
+			cfg.Modules = mods
+			cfg.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+			cfg.Exchange.RetryBase, cfg.Exchange.RetryMax = time.Hour, 2*time.Hour
+		})
+		b := apptest.StartModules(t, storetest.SQLite(t), mods)
+		ctx := context.Background()
+		idB, err := b.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The peer's address answers every delivery 503: each one is an attempt.
+		var attempts atomic.Int64
+		down := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			attempts.Add(1)
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}))
+		defer down.Close()
+		ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: down.Certificate().Raw}))
+		peerB := a.Must(t, 201, "POST", "/api/v1/exchange/peers", a.Admin, map[string]any{"name": "The other registry", "jurisdiction": idB.Jurisdiction,
+			"url": down.URL, "tls_ca": ca, "public_key": idB.PublicKey, "send_purposes": []string{"coordination"}, "receive_purposes": []string{"coordination"}}).Str("id")
+		sent := a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": noticeShared.Name, "purpose": "coordination",
+			"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+			"payload": json.RawMessage(`{"urgency":"urgent","body":"The office moves on Monday."}`)})
+
+		deliver := func(want int64, why string) {
+			t.Helper()
+			if err := a.App.Exchange.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := attempts.Load(); n != want {
+				t.Fatalf("%s: %d attempts, want %d", why, n, want)
+			}
+		}
+		deliver(1, "the first delivery")
+		deliver(1, "again at once, the peer having failed (the schedule waits an hour)")
+		if strings.Contains(log.String(), "schedule") {
+			t.Fatalf("a schedule the deliverer set was taken for changed:\n%s", log.String())
+		}
+
+		// Held for years behind custos's back: tried now, and said.
+		tx, err := a.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE exchange_delivery SET next_attempt_at = ? WHERE message_id = ?", "2099-01-01T00:00:00.000000000Z", sent.Str("id")); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		deliver(2, "a next attempt set in 2099")
+		if !strings.Contains(log.String(), `"msg":"exchange delivery: the message's next attempt lies beyond the longest wait`) || !strings.Contains(log.String(), sent.Str("id")) {
+			t.Fatalf("the changed schedule is not said to the log:\n%s", log.String())
+		}
+		var next string
+		if err := a.App.DB.Read().QueryRow(ctx, "SELECT next_attempt_at FROM exchange_delivery WHERE message_id = ?", sent.Str("id")).Scan(&next); err != nil {
+			t.Fatal(err)
+		}
+		if next >= "2099" {
+			t.Fatalf("the schedule kept the changed time: %s", next)
+		}
+		deliver(2, "the schedule the deliverer set again")
+		m := a.Must(t, 200, "GET", "/metrics", "", nil)
+		if !strings.Contains(string(m.Raw), `custos_exchange_events_total{event="schedule_reset"} 1`) {
+			t.Fatalf("schedule_reset not counted once:\n%s", m.Raw)
 		}
 	})
 }
