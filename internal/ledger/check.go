@@ -24,6 +24,15 @@ type CheckRun struct {
 	Live, Replay store.Queryer
 	Problem      func(format string, args ...any) bool
 	Note         func(format string, args ...any)
+	// Kept is what the check kept (Keep) at the verification whose state
+	// this one starts from (VerifyOptions.From), "" when none: a check may
+	// skip what it checked then, if a digest as strong as the check shows
+	// it unchanged since. It lives in the auditor's replay file, sealed
+	// with the state.
+	Kept string
+	// Keep records what the check keeps for a later verification from this
+	// one's state; it is kept only when the state is saved.
+	Keep func(memo string)
 }
 
 type namedCheck struct {
@@ -43,4 +52,54 @@ func (r *Projections) moduleChecks() []namedCheck {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return append([]namedCheck(nil), r.checks...)
+}
+
+// memosTable holds, in the replay file of a saved state, what each check
+// kept (CheckRun.Keep).
+const memosTable = "custos_verify_memos_v1"
+
+// loadMemos reads what the checks kept in the replay file q, none when it
+// has no such table.
+func loadMemos(ctx context.Context, q store.Queryer) (map[string]string, error) {
+	var n int
+	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", memosTable).Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT name, memo FROM "+memosTable)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, memo string
+		if err := rows.Scan(&name, &memo); err != nil {
+			return nil, err
+		}
+		out[name] = memo
+	}
+	return out, rows.Err()
+}
+
+// saveMemos replaces what the checks kept in the replay file.
+func saveMemos(ctx context.Context, db *store.DB, memos map[string]string) error {
+	tx, err := db.BeginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, s := range []string{
+		"DROP TABLE IF EXISTS " + memosTable,
+		"CREATE TABLE " + memosTable + " (name TEXT PRIMARY KEY, memo TEXT NOT NULL)",
+	} {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			return err
+		}
+	}
+	for name, memo := range memos {
+		if _, err := tx.Exec(ctx, "INSERT INTO "+memosTable+" (name, memo) VALUES (?, ?)", name, memo); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -139,7 +139,10 @@ type jobOut struct {
 // rows against that of the replayed ones; the others row by row. It
 // returns the digests of every table compared in ranges, for a state to
 // keep.
-func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
+//
+// Each module check is given what it kept at the verification the state
+// was saved from (memos) and returns, in keep, what it keeps for the next.
+func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *store.DB, reg *Projections, seals *sealedLog, kept map[string][]keptRange, memos, keep map[string]string, opt VerifyOptions, rep *Report) (map[string][]keptRange, error) {
 	replay := mem.Read()
 	var jobs []compareJob
 	per := int64(opt.SplitRows)
@@ -193,7 +196,12 @@ func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *stor
 		jobs = append(jobs, compareJob{name: c.name, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			out.check = true
 			err := c.run(ctx, CheckRun{Live: live, Replay: replay, Problem: out.problem(opt.MaxProblems),
-				Note: func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) }})
+				Note: func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) },
+				Kept: memos[c.name], Keep: func(memo string) {
+					mu.Lock()
+					keep[c.name] = memo
+					mu.Unlock()
+				}})
 			if err != nil {
 				return fmt.Errorf("check %s: %w", c.name, err)
 			}

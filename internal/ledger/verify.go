@@ -280,6 +280,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	seals := newSealedLog()
 	var kept map[string][]keptRange
+	var memos map[string]string // what the checks kept (CheckRun.Kept)
 	if st != nil {
 		if seals, err = loadSealedLog(ctx, mem.Read()); err != nil {
 			return nil, err
@@ -290,6 +291,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		// then every table is compared row by row.
 		if len(applied) == 0 {
 			if kept, err = loadDigests(ctx, mem.Read()); err != nil {
+				return nil, err
+			}
+			if memos, err = loadMemos(ctx, mem.Read()); err != nil {
 				return nil, err
 			}
 		}
@@ -486,7 +490,8 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 
 	// Tables, the modules' checks and the sealed rows, in parallel: the
 	// live ones must be exactly what the log says.
-	digests, err := compareAll(ctx, snaps[:readers], restores[:readers], mem, reg, seals, kept, opt, rep)
+	keep := map[string]string{}
+	digests, err := compareAll(ctx, snaps[:readers], restores[:readers], mem, reg, seals, kept, memos, keep, opt, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -501,6 +506,9 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		return rep, nil
 	}
 	if err := saveDigests(ctx, mem, digests); err != nil {
+		return nil, err
+	}
+	if err := saveMemos(ctx, mem, keep); err != nil {
 		return nil, err
 	}
 	if err := seals.save(ctx, mem); err != nil {

@@ -309,3 +309,106 @@ func TestForgedCosignatures(t *testing.T) {
 		}
 	})
 }
+
+// TestCosignaturesFromState: a verification from a kept state (--from)
+// does not check again the cosignatures of sizes its checkpoint covers when
+// they are the rows it checked then (a digest it kept in the auditor's
+// replay file), checks the ones after, and checks every row again when one
+// up to the checkpoint changed: a forged row of an old size is still found.
+func TestCosignaturesFromState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		dir := t.TempDir()
+		key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
+		wt := &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
+		cosign := func() uint64 {
+			t.Helper()
+			for range 2 { // two leaves a cosignature: a size between two is none's
+				w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Reader", "role": "auditor", "authority_id": w.RegulatorAuthority})
+			}
+			out, err := wt.Check(ctx)
+			if err != nil || !out.Cosigned {
+				t.Fatalf("the witness's check: %+v %v", out, err)
+			}
+			return out.Size
+		}
+		old := []uint64{cosign(), cosign()}
+		stateKey, _, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := filepath.Join(dir, "audit.json")
+		verify := func(opt ledger.VerifyOptions) *ledger.Report {
+			t.Helper()
+			if opt.SaveState == "" {
+				st, err := ledger.LoadAuditState(state, stateKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.From = st
+			}
+			opt.VerifierKey, opt.StateKey = w.App.Keys.LogKey, stateKey
+			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() {
+			t.Fatalf("full verify: %v", rep.Problems)
+		}
+		newer := cosign()
+		notes := func(rep *ledger.Report) string { return strings.Join(rep.Notes, "\n") }
+		rep := verify(ledger.VerifyOptions{})
+		if !rep.OK() || !strings.Contains(notes(rep), fmt.Sprintf("log_cosignatures: 2 cosignatures of sizes up to %d unchanged since the verification the state was saved from: not checked again", rep.From)) {
+			t.Fatalf("--from with the old cosignatures unchanged: %v\n%s", rep.Problems, notes(rep))
+		}
+
+		exec := func(q string, args ...any) {
+			t.Helper()
+			tx, err := w.App.DB.BeginWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A forged row after the checkpoint: checked, and found.
+		forge := func(size uint64) {
+			t.Helper()
+			exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
+				SELECT witness, ?, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures WHERE size = ?`, int64(size), int64(newer))
+		}
+		forge(newer - 1)
+		rep = verify(ledger.VerifyOptions{})
+		if want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: ", newer-1); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) {
+			t.Fatalf("a forged cosignature after the checkpoint: %v, want %q", rep.Problems, want)
+		}
+		exec("DELETE FROM log_cosignatures WHERE size = ?", int64(newer-1))
+
+		// A forged row of a size the checkpoint covers: every row checked again.
+		forge(old[0] - 1)
+		rep = verify(ledger.VerifyOptions{})
+		if want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: ", old[0]-1); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) ||
+			!strings.Contains(notes(rep), "the cosignatures of sizes up to") {
+			t.Fatalf("a forged cosignature before the checkpoint: %v\n%s, want %q and the note that all were checked", rep.Problems, notes(rep), want)
+		}
+		// An old row changed (its time), and one deleted: checked again, and said.
+		exec("DELETE FROM log_cosignatures WHERE size = ?", int64(old[0]-1))
+		exec("UPDATE log_cosignatures SET signed_at = ? WHERE size = ?", "2020-01-01T00:00:00Z", int64(old[1]))
+		rep = verify(ledger.VerifyOptions{})
+		if want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: the witness signed it at", old[1]); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) {
+			t.Fatalf("an old cosignature changed: %v, want %q", rep.Problems, want)
+		}
+	})
+}
