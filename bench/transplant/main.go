@@ -287,7 +287,7 @@ func run(ctx context.Context, backend string, cfg server.Config, n int) (*Result
 			return err
 		}},
 		{"alerts", func() error {
-			_, err := ledger.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Request: page.Request{Limit: 100}})
+			_, err := app.Writer.Alerts(ctx, app.DB.Read(), ledger.AlertFilter{Request: page.Request{Limit: 100}})
 			return err
 		}},
 	} {

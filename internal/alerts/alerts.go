@@ -97,7 +97,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (page.O
 			return none, err
 		}
 	}
-	return ledger.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, From: from, End: end, Request: f.Request})
+	return s.W.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, From: from, End: end, Request: f.Request})
 }
 
 // Get reads one alert with its comments (regulator, auditor, admin).
@@ -105,7 +105,7 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (*ledge
 	if err := p.Require(auth.ReadAlerts); err != nil {
 		return nil, err
 	}
-	a, err := ledger.GetAlert(ctx, s.DB.Read(), id)
+	a, err := s.W.GetAlert(ctx, s.DB.Read(), id)
 	if errors.Is(err, ledger.ErrNoAlert) {
 		return nil, notFound(id)
 	}
@@ -232,7 +232,7 @@ func (s *Service) work(ctx context.Context, p *auth.Principal, id, name string,
 	}
 	id = strings.TrimSpace(id)
 	_, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		a, err := ledger.GetAlert(ctx, tx, id)
+		a, err := s.W.GetAlert(ctx, tx, id)
 		if errors.Is(err, ledger.ErrNoAlert) {
 			return nil, notFound(id)
 		} else if err != nil {
@@ -246,5 +246,5 @@ func (s *Service) work(ctx context.Context, p *auth.Principal, id, name string,
 	if err != nil {
 		return nil, err
 	}
-	return ledger.GetAlert(ctx, s.DB.Read(), id)
+	return s.W.GetAlert(ctx, s.DB.Read(), id)
 }

@@ -433,7 +433,7 @@ func (h *history) alerts() {
 			t.Fatalf("a donor registered for another authority: got %v, want a refusal with an alert", err)
 		}
 	}
-	as := must(ledger.Alerts(ctx, h.tr.DB.Read(), ledger.AlertFilter{Rule: "own_centre"})).Items
+	as := must(h.w.Alerts(ctx, h.tr.DB.Read(), ledger.AlertFilter{Rule: "own_centre"})).Items
 	if len(as) != 1 || as[0].Repeats != 1 {
 		t.Fatalf("the retried refusal: alerts %+v, want one repeated once", as)
 	}

@@ -190,8 +190,8 @@ type AlertFilter struct {
 
 const alertSelect = `al.id, al.raised_at, al.rule, al.field, al.message, al.command, al.authority_id,
 	COALESCE(a.name, ''), al.principal_id, al.log_index, al.state, al.acknowledged_at, al.acknowledged_by, al.assignee_id,
-	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats + COALESCE(ar.count, 0),
-	CASE WHEN COALESCE(ar.last_at, '') > al.last_repeated_at THEN ar.last_at ELSE al.last_repeated_at END, COALESCE(ar.count, 0)`
+	al.closed_at, al.closed_by, al.outcome, al.close_note, al.repeats, al.last_repeated_at,
+	COALESCE(ar.count, 0), COALESCE(ar.last_at, ''), COALESCE(ar.mac, ''), al.logged_at`
 
 // alertFrom joins the alerts with their authorities and with the repeats not
 // yet logged (alert_repeats).
@@ -206,15 +206,34 @@ const listAlertsSQL = "SELECT " + alertSelect + `, al.log_index` + alertFrom + `
 	WHERE (? = '' OR al.rule = ?) AND (? = '' OR al.authority_id = ?) AND (? = '' OR al.state = ?)
 	AND (? = '' OR al.raised_at >= ?) AND (? = '' OR al.raised_at < ?) AND %s ORDER BY al.log_index DESC, al.id LIMIT ?`
 
-func scanAlert(r store.Scanner, a *RaisedAlert) error {
-	return r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex,
-		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt, &a.RepeatsUnlogged)
+// scanAlert reads an alert (alertSelect) with the repeats counted outside
+// the log since its last leaf, those only when their row carries the
+// registry's MAC for the alert as it stands (checkRepeats): a count
+// written behind custos's back is never shown, and is reported once as the
+// sweep that discards it would (unsound).
+func (w *Writer) scanAlert(r store.Scanner, a *RaisedAlert) error {
+	var stored storedRepeats
+	var logged string
+	if err := r.Scan(&a.ID, &a.RaisedAt, &a.Rule, &a.Field, &a.Message, &a.Command, &a.AuthorityID, &a.Authority, &a.PrincipalID, &a.LogIndex,
+		&a.State, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.AssigneeID, &a.ClosedAt, &a.ClosedBy, &a.Outcome, &a.CloseNote, &a.Repeats, &a.LastRepeatedAt,
+		&stored.count, &stored.last, &stored.mac, &logged); err != nil {
+		return err
+	}
+	n, last := w.checkRepeats(a.ID, stored, logged)
+	a.Repeats += n
+	a.RepeatsUnlogged = n
+	if last > a.LastRepeatedAt {
+		a.LastRepeatedAt = last
+	}
+	return nil
 }
 
-// Alerts lists a page of the alerts the filter selects, the newest first.
-// It checks no role and no value: callers (internal/alerts) refuse whoever
-// may not read alerts, and filters that name nothing.
-func Alerts(ctx context.Context, q store.Queryer, f AlertFilter) (page.Of[RaisedAlert], error) {
+// Alerts lists a page of the alerts the filter selects, the newest first,
+// each with the repeats counted outside the log that carry the registry's
+// MAC (scanAlert). It checks no role and no value: callers
+// (internal/alerts) refuse whoever may not read alerts, and filters that
+// name nothing.
+func (w *Writer) Alerts(ctx context.Context, q store.Queryer, f AlertFilter) (page.Of[RaisedAlert], error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
@@ -227,16 +246,17 @@ func Alerts(ctx context.Context, q store.Queryer, f AlertFilter) (page.Of[Raised
 	if err != nil {
 		return page.Of[RaisedAlert]{}, err
 	}
-	return page.Read(rows, f.Request, scanAlert, func(a *RaisedAlert) string { return a.ID })
+	return page.Read(rows, f.Request, w.scanAlert, func(a *RaisedAlert) string { return a.ID })
 }
 
 // ErrNoAlert is returned by GetAlert for an id no alert has.
 var ErrNoAlert = errors.New("no such alert")
 
-// GetAlert reads one alert with its comments, oldest first.
-func GetAlert(ctx context.Context, q store.Queryer, id string) (*RaisedAlert, error) {
+// GetAlert reads one alert with its comments, oldest first, and its
+// repeats counted outside the log as Alerts does.
+func (w *Writer) GetAlert(ctx context.Context, q store.Queryer, id string) (*RaisedAlert, error) {
 	var a RaisedAlert
-	if err := scanAlert(q.QueryRow(ctx, "SELECT "+alertColumns+" WHERE al.id = ?", id), &a); errors.Is(err, sql.ErrNoRows) {
+	if err := w.scanAlert(q.QueryRow(ctx, "SELECT "+alertColumns+" WHERE al.id = ?", id), &a); errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoAlert
 	} else if err != nil {
 		return nil, err

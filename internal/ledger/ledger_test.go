@@ -135,7 +135,7 @@ func TestWriterGroupsAndProves(t *testing.T) {
 		if want := uint64(1 + accepted + 1); head.Size != want {
 			t.Fatalf("log size %d, want %d (1 + %d accepted + 1 alert repeated %d times)", head.Size, want, accepted, alerts-1)
 		}
-		if as, err := ledger.Alerts(ctx, db.Read(), ledger.AlertFilter{Rule: "watched_rule"}); err != nil || len(as.Items) != 1 || as.Items[0].Repeats != int64(alerts-1) {
+		if as, err := w.Alerts(ctx, db.Read(), ledger.AlertFilter{Rule: "watched_rule"}); err != nil || len(as.Items) != 1 || as.Items[0].Repeats != int64(alerts-1) {
 			t.Fatalf("alerts %+v (%v), want one repeated %d times", as.Items, err, alerts-1)
 		}
 		c, err := ledger.OpenCheckpoint(cp, vkey, "custos/XA")

@@ -71,7 +71,7 @@ func TestUnsoundRepeatsReportedOnce(t *testing.T) {
 		}
 		alerts := func(rule string) []ledger.RaisedAlert {
 			t.Helper()
-			as, err := ledger.Alerts(ctx, db.Read(), ledger.AlertFilter{Rule: rule})
+			as, err := w.Alerts(ctx, db.Read(), ledger.AlertFilter{Rule: rule})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -187,7 +187,7 @@ func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, 
 	for after := (*page.Key)(nil); ; {
 		f := ledger.AlertFilter{AuthorityID: centre, From: from, End: end}
 		f.Limit, f.After = 1000, after
-		pg, err := ledger.Alerts(ctx, q, f)
+		pg, err := s.W.Alerts(ctx, q, f)
 		if err != nil {
 			return nil, err
 		}
