@@ -205,6 +205,16 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if p.Next != "" {
 		fmt.Fprintf(stdout, "next page: --cursor %s\n", p.Next)
 	}
+	// The e-mails the log says were queued that the outbox lacks: deleted
+	// behind custos's back (log verify names them too).
+	missing, n, err := mail.Missing(ctx, db.Read(), 100)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "MISSING: %d e-mail(s) the log says were queued are not in the outbox (deleted in the database behind custos's back: not sent, or nothing shows they were): %s\n",
+			n, strings.Join(missing, " "))
+	}
 	return nil
 }
 

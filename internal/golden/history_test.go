@@ -32,7 +32,10 @@ import (
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
+	"github.com/custos-project/custos/internal/mail/mailtest"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
@@ -229,6 +232,7 @@ func generate(t *testing.T, dir string) {
 	h.statsWithdrawal()
 	h.nameIndexRepair(db)
 	h.refusalsCommitted(db, keys.Master)
+	h.mailSent(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1170,5 +1174,22 @@ func (h *history) videoThresholds() {
 	b := must(h.hm.SetVideoThresholds(ctx, h.hmAnalyst, h.hmBank, hashmatch.VideoThresholds{QueryMatchThresholdPct: &q, IndexMatchThresholdPct: &i}))
 	if b.QueryMatchThresholdPct != q || b.IndexMatchThresholdPct != i {
 		t.Fatalf("the golden bank's video thresholds: %+v", b)
+	}
+}
+
+// mailSent: the e-mails queued so far (vigmail's, the escalations') sent
+// to an SMTP server on the loopback, each recorded by a mail.sent entry.
+// Last, so that adding it left the earlier leaves as they were.
+func (h *history) mailSent(db *store.DB) {
+	srv := mailtest.Start(h.t, mailtest.Options{})
+	m := mail.New(db, mail.Config{Addr: srv.Addr, TLS: mail.NoTLS, From: "registry@golden.example"}, i18n.CoreOnly(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.Now, m.W = h.clk.Now, h.w
+	h.clk.tick()
+	if err := m.DeliverDue(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	var n int
+	if err := db.Read().QueryRow(h.ctx, "SELECT COUNT(*) FROM mail_committed WHERE sent_index > 0").Scan(&n); err != nil || n == 0 {
+		h.t.Fatalf("golden history: %d e-mails logged sent (%v), want some", n, err)
 	}
 }

@@ -46,6 +46,10 @@ type Service struct {
 	// Key is the outbox's key (derived from the master key with KeyLabel;
 	// the server sets it): rows whose MAC does not match are not sent.
 	Key []byte
+	// W is the registry's writer: each e-mail the SMTP server accepts is
+	// recorded by a mail.sent entry (committed.go). The server sets it;
+	// DeliverDue needs it.
+	W *ledger.Writer
 
 	wake chan struct{}
 }
@@ -53,7 +57,8 @@ type Service struct {
 // Events are the deliverer's events (Service.OnEvent): an e-mail sent, an
 // attempt failed (tried again later), an e-mail failed for good, an e-mail
 // not sent because its row does not carry its MAC (changed behind custos's
-// back; marked failed).
+// back; marked failed) or because the log says it was sent already (its
+// row put back behind custos's back; marked failed too).
 var Events = []string{"sent", "attempt_failed", "failed", "tampered"}
 
 // New returns the deliverer of db's outbox.
@@ -92,16 +97,20 @@ func (s *Service) Run(ctx context.Context) {
 
 // DeliverDue tries once every e-mail due now.
 func (s *Service) DeliverDue(ctx context.Context) error {
-	rows, err := s.DB.Read().Query(ctx, `SELECT `+columns+`
+	if s.W == nil {
+		return errors.New("mail: the deliverer has no writer to record the e-mails it sends")
+	}
+	rows, err := s.DB.Read().Query(ctx, `SELECT `+columns+`, `+sentIndex+`
 		FROM mail_outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 100`, Pending, ledger.FormatTime(s.now()))
 	if err != nil {
 		return err
 	}
 	type due struct {
 		row
-		mac string
+		mac  string
+		sent int64
 	}
-	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error { return d.row.scan(sc, &d.mac) })
+	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error { return d.row.scan(sc, &d.mac, &d.sent) })
 	if err != nil {
 		return err
 	}
@@ -111,6 +120,12 @@ func (s *Service) DeliverDue(ctx context.Context) error {
 		}
 		if !d.intact(s.Key, d.mac) {
 			if err := s.refuse(ctx, d.row, d.mac); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.sent > 0 {
+			if err := s.replayed(ctx, d.row, d.mac, d.sent); err != nil {
 				return err
 			}
 			continue
@@ -135,6 +150,22 @@ func (s *Service) refuse(ctx context.Context, o row, mac string) error {
 	s.event("tampered")
 	s.Log.Error("mail not sent: its row in the outbox does not carry the registry's MAC (written or changed behind custos's back); marked failed",
 		"mail", o.id)
+	return nil
+}
+
+// replayed marks failed, unsent again, an e-mail whose row carries its MAC
+// but which the log says was sent (entry sent): its row was put back to a
+// pending state it had, with that state's MAC, behind custos's back. Its
+// MAC is left as it was, so that the outbox shows it changed.
+func (s *Service) replayed(ctx context.Context, o row, mac string, sent int64) error {
+	n, err := s.write(ctx, "UPDATE mail_outbox SET state = ?, last_error = ? WHERE id = ? AND state = ? AND mac = ?",
+		Failed, fmt.Sprintf("not sent again: entry %d of the log says it was sent (its row was put back behind custos's back)", sent), o.id, Pending, mac)
+	if err != nil || n == 0 {
+		return err
+	}
+	s.event("tampered")
+	s.Log.Error("mail not sent again: the log says it was sent, and its row in the outbox was put back to pending behind custos's back; marked failed",
+		"mail", o.id, "sent_entry", sent)
 	return nil
 }
 
@@ -182,8 +213,7 @@ func (s *Service) deliver(ctx context.Context, o row, mac string) error {
 	if err == nil {
 		s.event("sent")
 		done.state, done.sent, done.lastError = Sent, at, ""
-		_, err = s.update(ctx, done, "")
-		return err
+		return s.recordSent(ctx, done)
 	}
 	text := answer(err)
 	if len(text) > 500 {

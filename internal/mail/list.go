@@ -26,8 +26,13 @@ type Item struct {
 	SentAt        string `json:"sent_at,omitempty"`
 	// Tampered: the row does not carry the registry's MAC, so nothing in
 	// it, its state included, is what custos wrote (it was changed
-	// behind custos's back, or queued before core migration 20).
+	// behind custos's back, or queued before core migration 20); or it
+	// does, but it is not sent and the log says it was (SentEntry): its
+	// row was put back to an earlier state.
 	Tampered bool `json:"tampered,omitempty"`
+	// SentEntry is the index of the mail.sent entry that logs it sent (0:
+	// the log says it was not, or it was sent before core migration 21).
+	SentEntry int64 `json:"sent_entry,omitempty"`
 }
 
 // Filter is a page of the outbox, all states or one.
@@ -61,19 +66,20 @@ func List(ctx context.Context, q store.Queryer, key []byte, f Filter) (page.Of[I
 		where += " AND state = ?"
 		args = append(args, f.State)
 	}
-	rows, err := q.Query(ctx, `SELECT `+columns+`, seq FROM mail_outbox WHERE `+where+` ORDER BY seq DESC, id LIMIT ?`, append(args, f.Page.Limit+1)...)
+	rows, err := q.Query(ctx, `SELECT `+columns+`, `+sentIndex+`, seq FROM mail_outbox WHERE `+where+` ORDER BY seq DESC, id LIMIT ?`, append(args, f.Page.Limit+1)...)
 	if err != nil {
 		return page.Of[Item]{}, err
 	}
 	out, err := page.Read(rows, f.Page, func(sc store.Scanner, i *Item) error {
 		var r row
 		var mac string
-		if err := r.scan(sc, &mac); err != nil {
+		var sent int64
+		if err := r.scan(sc, &mac, &sent); err != nil {
 			return err
 		}
 		*i = Item{ID: r.id, CreatedAt: r.created, Address: r.address, Principal: r.principal, Subject: r.subject, Reference: r.reference,
 			State: r.state, Attempts: r.attempts, NextAttemptAt: r.next, LastAttemptAt: r.lastAttempt, LastError: r.lastError, SentAt: r.sent,
-			Tampered: !r.intact(key, mac)}
+			Tampered: !r.intact(key, mac) || sent > 0 && r.state != Sent, SentEntry: sent}
 		if i.State != Pending {
 			i.NextAttemptAt = ""
 		}
@@ -92,6 +98,16 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 		return page.Of[Item]{}, err
 	}
 	return List(ctx, s.DB.Read(), s.Key, f)
+}
+
+// MissingOf is Missing for a principal who may administer e-mail: the
+// e-mails the log says were queued that the outbox lacks (up to 100, and
+// how many).
+func (s *Service) MissingOf(ctx context.Context, p *auth.Principal) ([]string, int, error) {
+	if err := p.Require(Administer); err != nil {
+		return nil, 0, err
+	}
+	return Missing(ctx, s.DB.Read(), 100)
 }
 
 // SendTest sends a test e-mail to address at once, in p's language, for a

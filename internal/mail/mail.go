@@ -43,7 +43,9 @@
 // else the recipient's Language, else the registry's (custos serve
 // --mail-language). Enqueue returns the e-mails' ids (Message.ID, then "-1",
 // "-2" … per recipient): put them in the command's entry, so that the log
-// says which e-mails the command queued. Principals hold no e-mail address
+// says which e-mails the command queued, and call ProjectQueued with them
+// from the entry's projector, so that log verify finds one deleted from
+// the outbox (committed.go). Principals hold no e-mail address
 // in the registry: the module gives the Address (a centre's vigilance
 // contact, a foreign registry's) and may name the principal it is for.
 //

@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/witness"
@@ -28,6 +29,7 @@ var Core = Module{
 		export.Project(p)
 		exchange.Project(p)
 		witness.Project(p)
+		mail.Project(p)
 	},
 	Kinds:    auth.CoreKinds,
 	Roles:    auth.CoreRoles,

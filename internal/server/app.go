@@ -437,6 +437,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app.Mail.Now = cfg.Now
 	app.Mail.OnEvent = m.mailEvent
 	app.Mail.Key = keys.Derive(mail.KeyLabel)
+	app.Mail.W = w
 	// A commit may have queued e-mails: the deliverer looks at once rather
 	// than at its next poll.
 	m.watchWriter(w)

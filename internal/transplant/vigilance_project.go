@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -50,7 +51,7 @@ func projectVigilance(reg *ledger.Projections) {
 				return err
 			}
 		}
-		return nil
+		return mail.ProjectQueued(ctx, q, s.Mail)
 	})
 	ledger.On(reg, TypeNotificationAcknowledged, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, n *notificationRef) error {
 		_, err := q.Exec(ctx, "UPDATE notifications SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?", e.At, e.By, n.NotificationID)
@@ -58,6 +59,9 @@ func projectVigilance(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeNotificationEscalated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *escalation) error {
 		if _, err := q.Exec(ctx, "UPDATE notifications SET escalated_at = ?, escalation_alert_id = ? WHERE id = ?", e.At, x.AlertID, x.NotificationID); err != nil {
+			return err
+		}
+		if err := mail.ProjectQueued(ctx, q, x.Mail); err != nil {
 			return err
 		}
 		// The alert is addressed to the centre that has not acknowledged.
@@ -72,6 +76,9 @@ func projectVigilance(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeSAEFinalOverdue, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *escalation) error {
 		if _, err := q.Exec(ctx, "UPDATE sae_reports SET overdue_alert_id = ? WHERE id = ?", x.AlertID, x.SAEID); err != nil {
+			return err
+		}
+		if err := mail.ProjectQueued(ctx, q, x.Mail); err != nil {
 			return err
 		}
 		// The alert is addressed to the authority that made the initial report.

@@ -48,6 +48,10 @@ type mailData struct {
 	Filtered bool
 	NextPage string
 	Server   string // the SMTP server, empty when none is configured
+	// Missing are e-mails the log says were queued that the outbox lacks
+	// (deleted behind custos's back), of MissingCount.
+	Missing      []string
+	MissingCount int
 }
 
 func (m *mailPages) outbox(w http.ResponseWriter, r *http.Request, s *Session) { m.show(w, r, s, nil) }
@@ -70,8 +74,13 @@ func (m *mailPages) show(w http.ResponseWriter, r *http.Request, s *Session, ref
 	if done == "test" && r.Method == http.MethodGet {
 		v.Flash = s.T("The SMTP server accepted the test e-mail.")
 	}
+	missing, n, err := m.svc.MissingOf(r.Context(), s.P)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	v.Data = &mailData{Items: items.Items, States: optionsOf(mailLabels, mail.States), Filtered: ref == nil && f.State != "",
-		NextPage: nextPage(r, items.Next, "done"), Server: m.svc.Cfg.Addr}
+		NextPage: nextPage(r, items.Next, "done"), Server: m.svc.Cfg.Addr, Missing: missing, MissingCount: n}
 	s.Show(w, r, "outbox", v, ref)
 }
 

@@ -1,0 +1,191 @@
+package mail
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// The outbox is outside the log, and its MAC proves a row is one custos
+// wrote, not that it is the last custos wrote nor that it is there at all:
+// whoever writes the database could delete an e-mail before it is sent
+// (an SAE's notice to a centre, never sent, and nothing saying so), or put
+// a sent e-mail's row back to the pending state it had, with that state's
+// MAC, and have it sent again. So the log commits to each e-mail twice,
+// in the projected table mail_committed (core migration 21):
+//
+//   - queued: the entry of the command that queued it names its id (as
+//     Enqueue asks), and that entry's projector calls ProjectQueued;
+//   - sent: when the SMTP server accepts it the deliverer writes a
+//     mail.sent entry (TypeSent), in the transaction that marks the row
+//     sent, and sends no e-mail the log says was sent (replayed).
+//
+// log verify (verifyOutbox) then names an e-mail the log says was queued
+// and the outbox lacks, one the log says was sent and the outbox does not,
+// and a row no entry queued; the outbox's list (Missing, the Tampered of
+// Item) says the same to its readers. No e-mail is ever deleted by custos:
+// there is no purge of sent ones to tell apart.
+
+// TypeSent is the entry type of an e-mail the SMTP server accepted.
+const TypeSent = "mail.sent"
+
+// SentEntry is the data of mail.sent: the e-mail's id. The entry is the
+// registry's own (no principal); its time is when it was recorded.
+type SentEntry struct {
+	ID string `json:"id"`
+}
+
+// Project adds the outbox's commitments: mail.sent's projector, the
+// projected table mail_committed, and the check of log verify.
+func Project(p *ledger.Projections) {
+	ledger.On(p, TypeSent, func(ctx context.Context, q store.Queryer, i int64, e *ledger.Entry, d *SentEntry) error {
+		_, err := q.Exec(ctx, `INSERT INTO mail_committed (id, queued, sent_index) VALUES (?, 0, ?)
+			ON CONFLICT (id) DO UPDATE SET sent_index = excluded.sent_index`, d.ID, i)
+		return err
+	})
+	p.Tables(ledger.Table{Name: "mail_committed", Order: "id"})
+	p.Check("mail_outbox", verifyOutbox)
+}
+
+// ProjectQueued commits the e-mails ids (Enqueue's answer) as queued: the
+// projector of the entry that names them calls it, so that log verify
+// finds one deleted from the outbox.
+func ProjectQueued(ctx context.Context, q store.Queryer, ids []string) error {
+	for _, id := range ids {
+		if _, err := q.Exec(ctx, `INSERT INTO mail_committed (id, queued, sent_index) VALUES (?, 1, 0)
+			ON CONFLICT (id) DO UPDATE SET queued = 1`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sentIndex is the subquery of the index of the mail.sent entry of the
+// outbox's row (0 when the log says it was not sent).
+const sentIndex = "COALESCE((SELECT c.sent_index FROM mail_committed c WHERE c.id = mail_outbox.id), 0)"
+
+// recordSent records that the SMTP server accepted o (the row as it is to
+// be written: sent): the row and its MAC, and a mail.sent entry, in one
+// transaction of the writer. An e-mail the log says was sent already is
+// refused (rule mail_sent): another deliverer sent it too, from a row put
+// back behind custos's back while this one was sending.
+func (s *Service) recordSent(ctx context.Context, o row) error {
+	_, err := s.W.Submit(ctx, ledger.Actor{}, "record an e-mail sent", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		var sent int64
+		err := tx.QueryRow(ctx, "SELECT sent_index FROM mail_committed WHERE id = ?", o.id).Scan(&sent)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if sent > 0 {
+			return nil, errs.New(errs.Conflict, "mail_sent", "id", "e-mail %s is logged sent already, by entry %d", o.id, sent)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_error = ?, sent_at = ?, mac = ? WHERE id = ?",
+			o.state, o.attempts, o.next, o.lastAttempt, o.lastError, o.sent, o.mac(s.Key), o.id); err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeSent, SentEntry{ID: o.id})
+	})
+	if e, refused := errs.As(err); refused && e.Rule == "mail_sent" {
+		s.event("tampered")
+		s.Log.Error("mail sent twice: the log says another deliverer sent it already (its row was put back to pending behind custos's back while it was being sent)",
+			"mail", o.id)
+		return nil
+	}
+	return err
+}
+
+// Missing lists, by id, up to limit e-mails the log says were queued that
+// the outbox does not hold (deleted behind custos's back), and how many
+// there are.
+func Missing(ctx context.Context, q store.Queryer, limit int) ([]string, int, error) {
+	const missing = " FROM mail_committed c WHERE c.queued = 1 AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.id = c.id)"
+	var n int
+	if err := q.QueryRow(ctx, "SELECT COUNT(*)"+missing).Scan(&n); err != nil || n == 0 {
+		return nil, 0, err
+	}
+	rows, err := q.Query(ctx, "SELECT c.id"+missing+" ORDER BY c.id LIMIT ?", limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	return ids, n, err
+}
+
+// verifyOutbox is the outbox's part of log verify: the e-mails the replay
+// says were queued (mail_committed, queued) must be in the live outbox,
+// those it says were sent (sent_index) must be sent there, and every row
+// of the outbox must be one an entry queued. It needs no key: the MACs of
+// the rows are the deliverer's and the outbox list's check.
+func verifyOutbox(ctx context.Context, c ledger.CheckRun) error {
+	type committed struct {
+		queued bool
+		sent   int64
+	}
+	rows, err := c.Replay.Query(ctx, "SELECT id, queued, sent_index FROM mail_committed")
+	if err != nil {
+		return err
+	}
+	logged := map[string]committed{}
+	for rows.Next() {
+		var id string
+		var queued, sent int64
+		if err := rows.Scan(&id, &queued, &sent); err != nil {
+			rows.Close()
+			return err
+		}
+		logged[id] = committed{queued == 1, sent}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = c.Live.Query(ctx, "SELECT id, state FROM mail_outbox")
+	if err != nil {
+		return err
+	}
+	live := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		if err := rows.Scan(&id, &state); err != nil {
+			rows.Close()
+			return err
+		}
+		live[id] = state
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(logged)) {
+		l := logged[id]
+		state, ok := live[id]
+		var stop bool
+		switch {
+		case !ok && l.sent > 0:
+			stop = c.Problem("table mail_outbox: e-mail id=%q, which entry %d logs sent, is missing from the database (deleted behind custos's back)", id, l.sent)
+		case !ok:
+			stop = c.Problem("table mail_outbox: e-mail id=%q, which the log says was queued, is missing from the database (deleted behind custos's back: it was not sent, or nothing shows it was)", id)
+		case l.sent > 0 && state != Sent:
+			stop = c.Problem("table mail_outbox: e-mail id=%q is %s in the database, but entry %d logs it sent (put back behind custos's back)", id, state, l.sent)
+		}
+		if stop {
+			return nil
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(live)) {
+		if logged[id].queued {
+			continue
+		}
+		if c.Problem("table mail_outbox: row id=%q is in the database, but no entry of the log queued it (inserted behind custos's back)", id) {
+			return nil
+		}
+	}
+	return nil
+}
