@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,7 +32,7 @@ var mappingIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // line and field. A national code mapped to two categories is kept: the
 // mapping reports it as ambiguous, and records carrying it are refused.
 func ParseMapping(r io.Reader) ([]MappingRow, error) {
-	cr := csv.NewReader(r)
+	cr, lim := newCSV(r)
 	// The header is read whatever its width, so that a header of other
 	// columns is refused by the header rule; then every row has three.
 	cr.FieldsPerRecord = -1
@@ -44,6 +43,7 @@ func ParseMapping(r io.Reader) ([]MappingRow, error) {
 	if err != nil {
 		return nil, csvErr(err)
 	}
+	lim.next(cr, h)
 	h[0] = strings.TrimPrefix(h[0], "\ufeff")
 	if strings.Join(h, ",") != "national_code,national_label,iccs" {
 		return nil, errs.Invalidf("column", "header", "a mapping file's header is national_code,national_label,iccs")
@@ -58,6 +58,7 @@ func ParseMapping(r io.Reader) ([]MappingRow, error) {
 		if err != nil {
 			return nil, csvErr(err)
 		}
+		lim.next(cr, rec)
 		line, _ := cr.FieldPos(0)
 		if len(rows) == MaxMappingRows {
 			return nil, errs.Invalidf("too_many", "file", "line %d: a mapping holds at most %d rows", line, MaxMappingRows)

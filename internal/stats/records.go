@@ -412,23 +412,49 @@ func rule(err error) string {
 	return "invalid"
 }
 
-// countingReader counts the bytes read through it.
+// MaxRecordBytes is the most one record of a CSV file the registry reads
+// (a records file, a mapping) may take: a line, or the lines of a quoted
+// field. A record of national statistics is a few hundred bytes.
+const MaxRecordBytes = 64 << 10
+
+// countingReader counts the bytes read through it, and refuses to read on
+// once more than MaxRecordBytes have come since the end of the last record
+// (mark, which the parser moves after each): encoding/csv keeps a record
+// whole in memory, so a file with no newline, or a quote never closed,
+// would otherwise be held whole, gigabytes of it (rule line_size).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	mark int64 // the offset where the record being read starts
+	line int   // the line it starts on
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
+	if c.n-c.mark > MaxRecordBytes {
+		return 0, errs.Invalidf("line_size", "file", "line %d: a record is over %d bytes: is this a CSV file with one record a line?", c.line, MaxRecordBytes)
+	}
 	n, err := c.r.Read(b)
 	c.n += int64(n)
 	return n, err
 }
 
+// next moves the mark to the end of the record cs read last, rec.
+func (c *countingReader) next(cs *csv.Reader, rec []string) {
+	c.mark = cs.InputOffset()
+	line, _ := cs.FieldPos(max(len(rec)-1, 0))
+	c.line = line + 1
+}
+
+// newCSV reads r as CSV through a countingReader that bounds its records.
+func newCSV(r io.Reader) (*csv.Reader, *countingReader) {
+	cr := &countingReader{r: r, line: 1}
+	return csv.NewReader(cr), cr
+}
+
 // parse reads a whole file. It stops at the first bad row, naming its
 // line, field and rule.
 func (p *parser) parse(r io.Reader) (*parsed, error) {
-	cr := &countingReader{r: r}
-	cs := csv.NewReader(cr)
+	cs, cr := newCSV(r)
 	cs.ReuseRecord = true
 	cs.FieldsPerRecord = 0
 	h, err := cs.Read()
@@ -438,6 +464,7 @@ func (p *parser) parse(r io.Reader) (*parsed, error) {
 	if err != nil {
 		return nil, csvErr(err)
 	}
+	cr.next(cs, h)
 	if err := p.header(append([]string(nil), h...)); err != nil {
 		return nil, err
 	}
@@ -451,6 +478,7 @@ func (p *parser) parse(r io.Reader) (*parsed, error) {
 		if err != nil {
 			return nil, csvErr(err)
 		}
+		cr.next(cs, row)
 		line, _ := cs.FieldPos(0)
 		if len(row) == 1 && row[0] == "" {
 			continue
