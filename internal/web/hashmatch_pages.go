@@ -359,8 +359,11 @@ func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	pg := s.View(r, "Subscriptions")
+	// The command a service copies: https whenever the browser came over
+	// TLS, to custos or to the proxy in front of it, so that the token it
+	// is run with never travels in clear text.
 	scheme := "http"
-	if r.TLS != nil {
+	if s.ui.secure(r) {
 		scheme = "https"
 	}
 	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names, CanSubscribe: s.P.Can(hashmatch.SubscribeBanks),

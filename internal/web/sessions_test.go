@@ -261,3 +261,21 @@ func TestSessionCookieSecure(t *testing.T) {
 	pb.cookie = c
 	mustContain(t, "network behind the proxy", pb.get("/account"), "203.0.113.0/24")
 }
+
+// TestSubscriptionsCommandScheme checks that the pull command the
+// subscriptions page gives a service names the registry over https when
+// custos is behind a TLS proxy (it sees plain HTTP), so that the service's
+// token is not sent in clear text; directly over plain HTTP it stays http.
+func TestSubscriptionsCommandScheme(t *testing.T) {
+	for _, c := range []struct {
+		proxied bool
+		scheme  string
+	}{{true, "https"}, {false, "http"}} {
+		w := apptest.NewHashmatchWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.BehindTLSProxy = c.proxied })
+		b := newBrowser(t, w.URL)
+		b.signIn(w.Service)
+		host := strings.TrimPrefix(w.URL, "http://")
+		p := b.get("/hashmatch/subscriptions")
+		mustContain(t, "subscriptions", p, "custos hashmatch pull --url "+c.scheme+"://"+host+" ")
+	}
+}
