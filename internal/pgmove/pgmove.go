@@ -505,9 +505,14 @@ func constraints(ctx context.Context, pg *pgx.Conn) (rebuild, drops []string, er
 // take an id a copied row holds. custos's schemas have none today (every id
 // is drawn by the writer and logged); a module that adds one is covered.
 func setSequences(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), column_name)
-		FROM information_schema.columns
-		WHERE table_schema = current_schema() AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL
+	// The table's name is qualified by its schema: PostgreSQL may call
+	// pg_get_serial_sequence before it filters by schema, on a row of
+	// another schema's (information_schema's own views), whose bare name
+	// is no relation on the search_path (an error, seen in CI).
+	rows, err := tx.Query(ctx, `SELECT table_name, column_name, seq FROM (
+			SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_schema) || '.' || quote_ident(table_name), column_name) AS seq
+			FROM information_schema.columns WHERE table_schema = current_schema()) c
+		WHERE seq IS NOT NULL
 		ORDER BY table_name, column_name`)
 	if err != nil {
 		return nil, err
