@@ -232,6 +232,10 @@ func (a *API) wrap(rt Route) http.Handler {
 				return
 			}
 		}
+		if err := pathSegments(r.URL.Path); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if limit > MaxBody {
 			release, err := a.holdLarge(r)
 			if err != nil {
@@ -261,6 +265,22 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// MaxPathSegment is the longest part of a path the API takes: every id,
+// code and hash a route names is far shorter.
+const MaxPathSegment = 256
+
+// pathSegments refuses a path with a part longer than MaxPathSegment, before
+// a handler's refusal ("no donor …") repeats it whole to the client and the
+// server's log.
+func pathSegments(path string) error {
+	for seg := range strings.SplitSeq(path, "/") {
+		if len(seg) > MaxPathSegment {
+			return errs.New(errs.NotFound, "path_segment", "path", "a part of the path is %d bytes long; no record, code or hash of this API is over %d", len(seg), MaxPathSegment)
+		}
+	}
+	return nil
 }
 
 // holdLarge reads up to MaxBody bytes of the body of a route that accepts

@@ -169,6 +169,7 @@ func TestRefusals(t *testing.T) {
 			{"wrong type", "POST", "/api/v1/transplant/recipients", w.CoordA, `{"blood_group": 5}`, 400, "malformed", "json_type", "blood_group", false},
 			{"an array for the object", "POST", "/api/v1/transplant/reimbursements", w.CoordA, `[{"donor_id": "x"}]`, 400, "malformed", "json_type", "", false},
 			{"oversized body", "POST", "/api/v1/transplant/donors", w.CoordA, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", "body_size", "", false},
+			{"a path part no id is as long as", "GET", "/api/v1/transplant/donors/" + strings.Repeat("DN", 10_000), w.CoordA, nil, 404, "not_found", "path_segment", "path", false},
 			{"coordinator may not create centres", "POST", "/api/v1/transplant/centres", w.CoordA, map[string]any{"name": "Rogue clinic"}, 403, "forbidden", "role", "", false},
 			{"coordinator may not authorize centres", "POST", "/api/v1/transplant/centres/" + w.CentreA + "/authorizations", w.CoordA, map[string]any{"activity": "procurement", "organ": "heart", "valid_from": "2020-01-01"}, 403, "forbidden", "role", "", false},
 			{"auditor may not record", "POST", "/api/v1/transplant/recipients", w.Auditor, apptest.Recipient(w.CentreA, "kidney"), 403, "forbidden", "role", "", false},
@@ -225,6 +226,10 @@ func TestRefusals(t *testing.T) {
 					t.Errorf("alerts grew by %d, want %d", d, wantDelta)
 				}
 			})
+		}
+		// A path part of 20,000 bytes is not repeated back whole.
+		if r := w.Do(t, "GET", "/api/v1/transplant/donors/"+strings.Repeat("DN", 10_000), w.CoordA, nil); len(r.Raw) > 1024 {
+			t.Errorf("a refusal of a 20,000-byte path part is %d bytes: %s", len(r.Raw), truncate(r.Raw))
 		}
 		// A wrong method says which methods the address takes.
 		if r := w.Do(t, "PUT", "/api/v1/transplant/donors", w.CoordA, nil); r.Status != 405 || r.Header.Get("Allow") != "GET, POST" {
