@@ -398,6 +398,9 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, "", "", errs.New(errs.TooLarge, "video_time", "video", "receiving the video took longer than %s", s.cfg.VideoTimeout)
 		}
+		if ctx.Err() != nil {
+			return nil, "", "", ctx.Err() // its sender gone: no one to refuse
+		}
 		return nil, "", "", errs.New(errs.Malformed, "video", "", "the video could not be read from the request body")
 	}
 	if n > s.cfg.MaxVideoUpload {
@@ -435,7 +438,9 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 }
 
 // videoJob takes one of the VideoJobs turns for an uploaded video, waiting
-// up to VideoWait for one; without it the video is refused as busy.
+// up to VideoWait for one; without it the video is refused as busy. A
+// sender that goes away while it waits gets ctx's error, which the API
+// counts as the client gone, not as a fault.
 func (s *Service) videoJob(ctx context.Context) (release func(), err error) {
 	t := time.NewTimer(s.cfg.VideoWait)
 	defer t.Stop()

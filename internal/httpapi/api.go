@@ -326,6 +326,10 @@ type errorBody struct {
 }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(a.env, r, err) {
+		w.WriteHeader(StatusClientGone)
+		return
+	}
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		// Details go to the log, never to the client: they may hold data.
@@ -339,6 +343,24 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	l := a.langs.Match("", r.Header.Get("Accept-Language"))
 	w.Header().Set("Content-Language", l.Code())
 	writeJSON(w, e.Code.HTTPStatus(), errorBody{l.Localize(e)})
+}
+
+// StatusClientGone is the status a request is counted under
+// (custos_http_requests_total) when its client went away before the
+// answer: nginx's 499, "client closed request". No client reads it.
+const StatusClientGone = 499
+
+// clientGone tells whether err ended the request because its client went
+// away (its context cancelled: a closed connection, an HTTP/2 stream
+// reset), for instance while an uploaded video waited for its turn. That is
+// no fault of custos: it is logged at info level, without the error's
+// detail, and never answered as an internal error.
+func clientGone(env Env, r *http.Request, err error) bool {
+	if r.Context().Err() == nil || !errors.Is(err, context.Canceled) {
+		return false
+	}
+	env.Log.Info("client gone before the answer", "method", r.Method, "path", r.URL.Path)
+	return true
 }
 
 // retryBusy sets Retry-After on a refusal for a limit of work at once
