@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestHashmatchDisputesCLI: a reviewer's dispute shows in the owner's ranked
@@ -27,4 +34,50 @@ func TestHashmatchDisputesCLI(t *testing.T) {
 		t.Fatalf("another authority's disputes: %s", out)
 	}
 	custos(t, 2, "hashmatch", "disputes", "--db", r.dsn)
+}
+
+// TestHashmatchCommandsDoNotIndex: the commands that do not match (disputes,
+// thresholds shown and set, import, export) open the registry without
+// building any bank's index, which at 100 million hashes takes minutes; a
+// server about to serve (App.Warm) on the same registry builds them, and
+// logs each.
+func TestHashmatchCommandsDoNotIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := w.Bank(t, "Known")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
+		list := filepath.Join(t.TempDir(), "list.txt")
+		if err := os.WriteFile(list, []byte(apptest.PDQHex(2)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db := []string{"--db", dsn, "--key-file", w.Cfg.KeyFile}
+		for _, args := range [][]string{
+			{"disputes", "--authority", w.Authority},
+			{"thresholds", "--bank", bank},
+			{"thresholds", "--bank", bank, "--query-match-threshold-pct", "70"},
+			{"import", "--bank", bank, "--format", "hex", list},
+			{"export", "--bank", bank, "--format", "hex"},
+		} {
+			_, stderr := custos(t, 0, append(append([]string{"hashmatch"}, args...), db...)...)
+			if strings.Contains(stderr, "hash bank indexed") {
+				t.Errorf("hashmatch %s indexed a bank:\n%s", args[0], stderr)
+			}
+		}
+		logs := &apptest.LogBuffer{}
+		cfg := w.Cfg
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		app, err := server.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close()
+		if err := app.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// The import's version is the bank's second generation: 2 hashes.
+		if !strings.Contains(logs.String(), `msg="hash bank indexed" bank=`+bank+` generation=2 hashes=2 how="in memory"`) {
+			t.Errorf("a server about to serve did not index the bank:\n%s", logs)
+		}
+	})
 }

@@ -3,9 +3,13 @@ package hashmatch
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/custos-project/custos/internal/hashmatch/index"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
@@ -41,12 +45,12 @@ type indexRef struct {
 
 // newLoadedBank indexes the entries of one bank in memory.
 func newLoadedBank(id, kind, owner string, threshold int, entries []DocEntry) (*loadedBank, error) {
-	return loadBank(id, kind, owner, threshold, entries, "", 0)
+	return loadBank(id, kind, owner, threshold, entries, indexFiles{}, 0)
 }
 
-// loadBank indexes the entries of one bank at generation gen; with dir
-// set, through an index file there (see loadIndex).
-func loadBank(id, kind, owner string, threshold int, entries []DocEntry, dir string, gen int64) (*loadedBank, error) {
+// loadBank indexes the entries of one bank at generation gen; with
+// files.dir set, through an index file there (see indexFiles.load).
+func loadBank(id, kind, owner string, threshold int, entries []DocEntry, files indexFiles, gen int64) (*loadedBank, error) {
 	lb := &loadedBank{id: id, kind: kind, owner: owner, threshold: threshold,
 		queryPct: vpdq.DefaultQueryPct, indexPct: vpdq.DefaultTargetPct,
 		entries: make([]DocEntry, len(entries)), videoQ: make([][]int, len(entries))}
@@ -83,34 +87,61 @@ func loadBank(id, kind, owner string, threshold int, entries []DocEntry, dir str
 		}
 		lb.videoQ[i] = q
 	}
+	start := time.Now()
+	var how string
 	var err error
-	lb.idx, err = loadIndex(dir, id, gen, hashes)
+	lb.idx, how, err = files.load(id, gen, hashes)
+	if err == nil && files.log != nil {
+		files.log.Info("hash bank indexed", "bank", id, "generation", gen, "hashes", len(hashes), "how", how, "took", time.Since(start).Round(time.Millisecond))
+	}
 	return lb, err
 }
 
-// loadIndex returns the index of hashes, hashes[i] under id i. Without dir
-// it builds it in memory. With dir it maps the bank's index file for this
-// generation when that file holds exactly these hashes; otherwise (no file
-// yet, another generation's, damaged, another format) it builds the file
-// anew, removes the bank's older files and maps the new one. If the file
-// cannot be written it falls back to the in-memory index, so a full or
-// read-only disk slows a restart down but never stops matching.
-func loadIndex(dir, bank string, gen int64, hashes []index.Hash) (*index.Index, error) {
-	if dir != "" {
+// indexFiles is where and how banks' PDQ indexes are saved as files: dir
+// (Config.IndexDir; empty, none), the key that seals each file (derived
+// from the registry's master key: Service.IndexKey) and the log that hears
+// of a file refused.
+type indexFiles struct {
+	dir string
+	key []byte
+	log *slog.Logger
+}
+
+// load returns the index of hashes, hashes[i] under id i, and how it came
+// to be (mapped, built, in memory). Without a directory or a key it builds
+// it in memory: an unkeyed file would be trusted on a checksum anyone who
+// can write the directory can recompute. Otherwise it maps the bank's index
+// file for this generation when its MAC holds under the key and it holds
+// exactly these hashes; a file that fails either is logged (a warning: it
+// was damaged, or changed by someone without the key) and never used. Then
+// (no file yet, another generation's, refused) it builds the file anew
+// from the hashes, read from the database that the log verifies, removes
+// the bank's older files and maps the new one. If the file cannot be
+// written it falls back to the in-memory index, so a full or read-only
+// disk slows a restart down but never stops matching.
+func (f indexFiles) load(bank string, gen int64, hashes []index.Hash) (*index.Index, string, error) {
+	if f.dir != "" && len(f.key) > 0 {
 		prefix := "pdq-" + hex.EncodeToString([]byte(bank)) + "-"
-		path := filepath.Join(dir, fmt.Sprintf("%s%d.idx", prefix, gen))
-		if x, err := index.Open(path); err == nil && x.HoldsExactly(hashes) {
-			return x, nil
+		path := filepath.Join(f.dir, fmt.Sprintf("%s%d.idx", prefix, gen))
+		x, err := index.Open(path, f.key)
+		switch {
+		case err == nil && x.HoldsExactly(hashes):
+			return x, "mapped", nil
+		case err == nil:
+			err = errors.New("it holds other hashes than the bank's")
 		}
-		if err := index.BuildFile(path, hashes); err == nil {
-			if x, err := index.Open(path); err == nil && x.HoldsExactly(hashes) {
-				old, _ := filepath.Glob(filepath.Join(dir, prefix+"*.idx"))
+		if !errors.Is(err, fs.ErrNotExist) && f.log != nil {
+			f.log.Warn("hash bank index file refused; rebuilt from the database", "bank", bank, "file", path, "err", err)
+		}
+		if err := index.BuildFile(path, hashes, f.key); err == nil {
+			if x, err := index.Open(path, f.key); err == nil && x.HoldsExactly(hashes) {
+				old, _ := filepath.Glob(filepath.Join(f.dir, prefix+"*.idx"))
 				for _, o := range old {
 					if o != path {
 						os.Remove(o)
 					}
 				}
-				return x, nil
+				return x, "built", nil
 			}
 		}
 	}
@@ -118,7 +149,8 @@ func loadIndex(dir, bank string, gen int64, hashes []index.Hash) (*index.Index, 
 	for i := range ids {
 		ids[i] = uint64(i)
 	}
-	return index.Build(ids, hashes)
+	x, err := index.Build(ids, hashes)
+	return x, "in memory", err
 }
 
 // matchable tells whether an index hit counts at this quality minimum: image
@@ -128,15 +160,33 @@ func (b *loadedBank) matchable(id uint64, minQuality int) bool {
 	return !r.frame || r.quality >= minQuality
 }
 
-// Load builds the index of every bank; the server calls it at start.
+// Load builds or maps the index of every bank. A server calls it before it
+// serves (server.App.Serve), so that no match waits for it. Nothing else
+// needs to: the indexes are loaded when first needed, by the first match,
+// so that a command that opens the registry without matching (listing
+// disputes, setting thresholds, importing a list) never builds them.
 func (s *Service) Load(ctx context.Context) error {
+	_, err := s.refresh(ctx)
+	return err
+}
+
+// refreshLoaded brings the indexes up to date after a change to the banks
+// when they are loaded; a process that has not matched yet loads none (the
+// next match's refresh finds the change by its generation).
+func (s *Service) refreshLoaded(ctx context.Context) error {
+	s.mu.Lock()
+	loaded := s.loaded
+	s.mu.Unlock()
+	if !loaded {
+		return nil
+	}
 	_, err := s.refresh(ctx)
 	return err
 }
 
 // refresh rebuilds the index of every bank whose generation moved since it
 // was loaded (another server on the same database may have published), and
-// returns the current set.
+// returns the current set; the first call loads every bank.
 func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	q := s.DB.Read()
 	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, query_match_threshold_pct, index_match_threshold_pct, generation FROM hm_banks")
@@ -165,6 +215,7 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loaded = true
 	for id := range s.banks {
 		if _, ok := cur[id]; !ok {
 			delete(s.banks, id)
@@ -185,7 +236,7 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 		if err != nil {
 			return nil, err
 		}
-		lb, err := loadBank(id, m.kind, m.owner, m.threshold, entries, s.cfg.IndexDir, m.gen)
+		lb, err := loadBank(id, m.kind, m.owner, m.threshold, entries, indexFiles{s.cfg.IndexDir, s.IndexKey, s.Log}, m.gen)
 		if err != nil {
 			return nil, err
 		}

@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -33,9 +35,12 @@ func TestLoadIndexFile(t *testing.T) {
 		}
 		return st.Sys().(*syscall.Stat_t).Ino
 	}
+	key := []byte("this registry's index file key!!")
+	logs := &strings.Builder{}
+	files := indexFiles{dir, key, slog.New(slog.NewTextHandler(logs, nil))}
 	load := func(gen int64, hs []index.Hash) *index.Index {
 		t.Helper()
-		x, err := loadIndex(dir, "HB-1", gen, hs)
+		x, _, err := files.load("HB-1", gen, hs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,19 +63,52 @@ func TestLoadIndexFile(t *testing.T) {
 		t.Fatal("a valid file was rewritten instead of mapped")
 	}
 
-	// A flipped byte: refused by the checksum, rebuilt.
+	if logs.Len() != 0 {
+		t.Fatalf("building and mapping a file logged: %s", logs)
+	}
+
+	// A changed table whose header checksum is recomputed (as anyone who
+	// can write the directory could), or a file sealed under another key:
+	// refused by the MAC, logged as a warning, rebuilt.
+	for name, change := range map[string]func(b []byte){
+		"table changed": func(b []byte) {
+			b[len(b)-1000] ^= 0x10
+			binary.LittleEndian.PutUint32(b[60:], crc32.Checksum(b[:60], crc32.MakeTable(crc32.Castagnoli)))
+		},
+		"another key": func(b []byte) {
+			f := filepath.Join(t.TempDir(), "other.idx")
+			if err := index.BuildFile(f, hashes, []byte("another registry's index key")); err != nil {
+				t.Fatal(err)
+			}
+			other, err := os.ReadFile(f)
+			if err != nil || len(other) != len(b) {
+				t.Fatal(err, len(other), len(b))
+			}
+			copy(b, other)
+		},
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(b)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		logs.Reset()
+		damaged := inode(path)
+		load(3, hashes)
+		if inode(path) == damaged {
+			t.Fatalf("%s: the file was kept", name)
+		}
+		if !strings.Contains(logs.String(), `level=WARN msg="hash bank index file refused; rebuilt from the database" bank=HB-1`) ||
+			!strings.Contains(logs.String(), "keyed MAC mismatch") {
+			t.Errorf("%s: logged %s", name, logs)
+		}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	damaged := inode(path)
-	load(3, hashes)
-	if inode(path) == damaged {
-		t.Fatal("a damaged file was kept")
 	}
 
 	// A file of the previous format (version 1, before the index kept
@@ -85,7 +123,7 @@ func TestLoadIndexFile(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := index.Open(path); !errors.Is(err, index.ErrFile) {
+	if _, err := index.Open(path, key); !errors.Is(err, index.ErrFile) {
 		t.Fatalf("Open of a version-1 file = %v; want ErrFile", err)
 	}
 	oldVersion := inode(path)
@@ -93,8 +131,8 @@ func TestLoadIndexFile(t *testing.T) {
 	if inode(path) == oldVersion {
 		t.Fatal("a version-1 file was kept")
 	}
-	if b, err = os.ReadFile(path); err != nil || binary.LittleEndian.Uint32(b[8:]) != 2 {
-		t.Fatalf("rebuilt file: version %d, %v; want 2", binary.LittleEndian.Uint32(b[8:]), err)
+	if b, err = os.ReadFile(path); err != nil || binary.LittleEndian.Uint32(b[8:]) != 3 {
+		t.Fatalf("rebuilt file: version %d, %v; want 3", binary.LittleEndian.Uint32(b[8:]), err)
 	}
 
 	// Same generation, other hashes (a file copied from elsewhere): rebuilt.
@@ -117,8 +155,19 @@ func TestLoadIndexFile(t *testing.T) {
 
 	// An unwritable directory: the index is built in memory.
 	ro := filepath.Join(t.TempDir(), "absent", "dir")
-	x, err := loadIndex(ro, "HB-1", 1, hashes)
-	if err != nil || !x.HoldsExactly(hashes) {
-		t.Fatalf("fallback: %v", err)
+	x, how, err := indexFiles{ro, key, nil}.load("HB-1", 1, hashes)
+	if err != nil || !x.HoldsExactly(hashes) || how != "in memory" {
+		t.Fatalf("fallback: %s, %v", how, err)
+	}
+
+	// Without a key no file is written nor trusted: the index is built
+	// in memory.
+	unkeyed := t.TempDir()
+	x, how, err = indexFiles{unkeyed, nil, nil}.load("HB-1", 1, hashes)
+	if err != nil || !x.HoldsExactly(hashes) || how != "in memory" {
+		t.Fatalf("without a key: %s, %v", how, err)
+	}
+	if left, _ := os.ReadDir(unkeyed); len(left) != 0 {
+		t.Fatalf("without a key, files were written: %v", left)
 	}
 }

@@ -137,9 +137,14 @@ type Service struct {
 	// (hm_retro_uploads, outside the log): a key derived from the master
 	// key, set by the server.
 	RetroKey []byte
+	// IndexKey seals the banks' index files (Config.IndexDir) with a MAC
+	// checked when a file is mapped: a key derived from the master key, set
+	// by the server. Without it no index file is written or trusted.
+	IndexKey []byte
 
-	mu    sync.Mutex
-	banks map[string]*loadedBank
+	mu     sync.Mutex
+	banks  map[string]*loadedBank
+	loaded bool // refresh has run: the indexes are kept up to date
 }
 
 // NewService returns the service. signer signs bank documents (the registry's
@@ -384,7 +389,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.refresh(ctx); err != nil {
+	if err := s.refreshLoaded(ctx); err != nil {
 		return nil, err
 	}
 	s.retroMatch(ctx, &out.Doc)
@@ -434,7 +439,7 @@ func (s *Service) ReleaseEntry(ctx context.Context, p *auth.Principal, bankID, e
 		return ledger.NewEntry(TypeEntryReleased, entryReleased{BankID: bankID, EntryID: entryID})
 	})
 	if err == nil {
-		_, err = s.refresh(ctx)
+		err = s.refreshLoaded(ctx)
 	}
 	return err
 }

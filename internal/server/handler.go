@@ -154,7 +154,21 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// Serve serves the app on addr until ctx ends, then shuts down gracefully.
+// Warm does what the modules prepare before a server serves
+// (Opened.Warm), in order; Serve calls it before it listens.
+func (a *App) Warm(ctx context.Context) error {
+	for _, r := range a.Modules {
+		if o := a.Opened[r.Name]; o != nil && o.Warm != nil {
+			if err := o.Warm(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Serve warms the modules (Warm), then serves the app on addr until ctx
+// ends, then shuts down gracefully.
 // ready, when set, is called with the listening address.
 func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr string)) error {
 	srv.Handler = a.Handler()
@@ -165,6 +179,9 @@ func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr strin
 	// request's body is bounded by bodyDeadline.
 	if srv.IdleTimeout == 0 {
 		srv.IdleTimeout = 2 * time.Minute
+	}
+	if err := a.Warm(ctx); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {

@@ -45,6 +45,12 @@ type Opened struct {
 	// vigilance deadlines): Serve runs it beside the HTTP server until it
 	// stops.
 	Run func(ctx context.Context)
+	// Warm, when set, is what the module prepares before a server serves
+	// (hash matching's indexes): Serve calls it before it listens, so that
+	// no request waits for it. A command that opens the app without
+	// serving skips it, and the module does the work when first needed, if
+	// ever.
+	Warm func(ctx context.Context) error
 }
 
 // DefaultModules is the deployment custos ships: the core, the transplant
@@ -84,9 +90,7 @@ func DefaultModules() []Registry {
 		{Module: hashmatch.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			s := hashmatch.NewService(a.Writer, a.DB, a.Vault, a.Signer, a.Keys.LogKey, a.Cfg.Hashmatch)
 			s.Now, s.Log, s.RetroKey = a.Cfg.Now, a.Log, a.Keys.Derive("custos retro uploads key v1")
-			if err := s.Load(ctx); err != nil {
-				return nil, fmt.Errorf("load hash banks: %w", err)
-			}
+			s.IndexKey = a.Keys.Derive("custos pdq index file key v1")
 			// Retroactive matching's windows expire at start, then hourly
 			// (a read-only app leaves them to the server).
 			if !a.DB.ReadOnly() {
@@ -100,6 +104,15 @@ func DefaultModules() []Registry {
 			}, Section: &sec,
 				Run: func(ctx context.Context) {
 					s.RunSweeps(ctx, func(err error) { a.Log.Error("sweep retroactive matching windows", "err", err) })
+				},
+				// The banks' indexes (at 100 million hashes, minutes to
+				// build) are loaded before a server serves, lazily by the
+				// first match otherwise.
+				Warm: func(ctx context.Context) error {
+					if err := s.Load(ctx); err != nil {
+						return fmt.Errorf("load hash banks: %w", err)
+					}
+					return nil
 				}}, nil
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {

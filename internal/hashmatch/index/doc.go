@@ -67,9 +67,10 @@
 // docs/hashmatch.md ("The index") gives the trade-off.
 //
 // WriteFile and BuildFile save an index as a file of exactly these arrays
-// (a header with a version and CRC-32C checksums; see file.go) and Open
-// memory-maps one, so that a restart serves after one checksum pass over
-// the file instead of a rebuild. BuildFile builds one slot pair at a time
+// (a header with a version, a CRC-32C of its fields and an HMAC-SHA-256
+// of the whole under the caller's key; see file.go) and Open memory-maps
+// one, so that a restart serves after one pass of the MAC over the file,
+// on every core, instead of a rebuild. BuildFile builds one slot pair at a time
 // and writes it out, so building 100 million hashes never holds the whole
 // index in memory.
 //

@@ -1,9 +1,12 @@
 package index
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -11,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -18,22 +22,26 @@ import (
 //
 // An index file holds one segment as the arrays the search reads, so Open
 // maps it and serves at once: no parsing, no sorting, and the kernel pages
-// the arrays in (a restart costs one checksum pass over the file instead of
-// a rebuild). Layout, all integers little-endian:
+// the arrays in (a restart costs one pass of its keyed MAC over the file,
+// on every core, instead of a rebuild). Layout, all integers
+// little-endian:
 //
-//	header, 64 bytes:
+//	header, 128 bytes:
 //	  0  magic "CUSTOSHX"
-//	  8  version (2; version 1 had no groups and is refused)
+//	  8  version (3; version 1 had no groups, version 2 a CRC-32C of the
+//	     payload instead of a keyed MAC: both are refused)
 //	 12  byte-order mark 0x01020304, as the writing machine stores it
 //	 16  flags: 1 dense ids (id i at position i, no id array), 2 tables
 //	 20  slots (16), slot bits (16), part padding (partPad): uint16 each
 //	 26  reserved, zero
 //	 32  number of hashes n, uint64
 //	 40  file size, uint64
-//	 48  CRC-32C (Castagnoli) of everything after the header
+//	 48  reserved, zero
 //	 52  number of groups G, uint32 (0 without tables)
 //	 56  number of grouped hashes m, uint32
-//	 60  CRC-32C of header bytes 0..59
+//	 60  CRC-32C (Castagnoli) of header bytes 0..59
+//	 64  keyed MAC (fileMAC), 32 bytes
+//	 96  reserved, zero
 //	payload, each array starting at a multiple of 64 bytes:
 //	  hashes, n × 32 bytes ([4]uint64 each)
 //	  ids, n × 8 bytes, strictly ascending (absent with dense ids)
@@ -46,7 +54,11 @@ import (
 //	    part[s] ((n - m + partPad) × uint16, the padding zero)
 //
 // Open refuses (ErrFile) a file whose magic, version, byte order, layout
-// constants, size or either checksum differ; the caller rebuilds then.
+// constants, size, header checksum or keyed MAC differ; the caller
+// rebuilds then. The MAC is what makes the file safe to trust: the search
+// believes its tables, so whoever could rewrite them with a valid checksum
+// could hide a known hash from matching (HoldsExactly compares only the
+// hashes). Without the key, no one can.
 
 // ErrFile reports an index file that cannot be used: not an index file,
 // another format version or byte order, truncated, or corrupted.
@@ -54,14 +66,57 @@ var ErrFile = errors.New("index: unusable index file")
 
 const (
 	fileMagic   = "CUSTOSHX"
-	fileVersion = 2
+	fileVersion = 3
 	fileBOM     = 0x01020304
-	headerSize  = 64
+	headerSize  = 128
+	macAt       = 64 // the MAC's offset in the header
 	flagDense   = 1
 	flagTables  = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// macChunk is the length of the payload's pieces whose SHA-256 digests
+// the MAC covers: independent, so that Open hashes them on every core.
+const macChunk = 16 << 20
+
+// macLabel starts what the MAC covers, so that no other use of the key
+// gives the same.
+const macLabel = "custos pdq index file v3"
+
+// fileMAC is an index file's keyed MAC: HMAC-SHA-256 under key of
+// macLabel, the header's first 64 bytes (its fields and their checksum),
+// and the SHA-256 digest of each macChunk bytes of the payload in order
+// (the last piece shorter). SHA-256's collision resistance makes the
+// digests stand for the payload; the key makes the whole unforgeable.
+func fileMAC(key, head []byte, digests [][sha256.Size]byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(macLabel))
+	m.Write(head[:macAt])
+	for _, d := range digests {
+		m.Write(d[:])
+	}
+	return m.Sum(nil)
+}
+
+// payloadDigests returns the SHA-256 digest of each macChunk bytes of p,
+// computed on up to GOMAXPROCS goroutines (reading p also brings a mapped
+// file into the page cache).
+func payloadDigests(p []byte) [][sha256.Size]byte {
+	n := (len(p) + macChunk - 1) / macChunk
+	out := make([][sha256.Size]byte, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				out[i] = sha256.Sum256(p[i*macChunk : min(len(p), (i+1)*macChunk)])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
 
 // align64 rounds n up to a multiple of 64.
 func align64(n int64) int64 { return (n + 63) &^ 63 }
@@ -114,12 +169,42 @@ func layoutFor(n int64, dense, tables bool, ngroups, m int64) fileLayout {
 }
 
 // fileWriter writes a file's payload in layout order, padding to each
-// array's offset and checksumming as it goes.
+// array's offset and digesting it in macChunk pieces as it goes.
 type fileWriter struct {
-	f   *os.File
-	at  int64
-	crc uint32
-	err error
+	f       *os.File
+	at      int64
+	err     error
+	chunk   hash.Hash // the current piece's digest
+	inChunk int       // its bytes so far
+	digests [][sha256.Size]byte
+}
+
+// digest adds b to the payload's digests.
+func (w *fileWriter) digest(b []byte) {
+	for len(b) > 0 {
+		if w.chunk == nil {
+			w.chunk = sha256.New()
+		}
+		k := min(len(b), macChunk-w.inChunk)
+		w.chunk.Write(b[:k])
+		w.inChunk += k
+		b = b[k:]
+		if w.inChunk == macChunk {
+			w.endChunk()
+		}
+	}
+}
+
+// endChunk closes the current piece, if it has bytes.
+func (w *fileWriter) endChunk() {
+	if w.inChunk == 0 {
+		return
+	}
+	var d [sha256.Size]byte
+	w.chunk.Sum(d[:0])
+	w.digests = append(w.digests, d)
+	w.chunk.Reset()
+	w.inChunk = 0
 }
 
 func (w *fileWriter) writeAt(off int64, b []byte) {
@@ -146,7 +231,7 @@ func (w *fileWriter) put(b []byte) {
 	// gigabytes is cut short by the kernel anyway.
 	for len(b) > 0 && w.err == nil {
 		k := min(len(b), 64<<20)
-		w.crc = crc32.Update(w.crc, castagnoli, b[:k])
+		w.digest(b[:k])
 		_, w.err = w.f.Write(b[:k])
 		w.at += int64(k)
 		b = b[k:]
@@ -162,8 +247,12 @@ func asBytes[T any](a []T) []byte {
 }
 
 // writeFile writes a file of layout l at path, atomically (a temporary
-// file renamed into place), calling body to write the payload.
-func writeFile(path string, l fileLayout, body func(w *fileWriter)) (err error) {
+// file renamed into place), calling body to write the payload, and seals
+// it with its MAC under key.
+func writeFile(path string, key []byte, l fileLayout, body func(w *fileWriter)) (err error) {
+	if len(key) == 0 {
+		return errNoKey
+	}
 	if !littleEndian() {
 		return errors.New("index: index files are written on little-endian machines only")
 	}
@@ -187,7 +276,9 @@ func writeFile(path string, l fileLayout, body func(w *fileWriter)) (err error) 
 	if w.err != nil {
 		return w.err
 	}
-	hdr := makeHeader(l, w.crc)
+	w.endChunk()
+	hdr := makeHeader(l)
+	copy(hdr[macAt:], fileMAC(key, hdr[:], w.digests))
 	if _, err := tmp.WriteAt(hdr[:], 0); err != nil {
 		return err
 	}
@@ -200,7 +291,11 @@ func writeFile(path string, l fileLayout, body func(w *fileWriter)) (err error) 
 	return os.Rename(tmp.Name(), path)
 }
 
-func makeHeader(l fileLayout, crc uint32) [headerSize]byte {
+// errNoKey refuses to write or open an index file without a key: an
+// unkeyed file would be trusted on a checksum anyone can recompute.
+var errNoKey = errors.New("index: index files need a key")
+
+func makeHeader(l fileLayout) [headerSize]byte {
 	var h [headerSize]byte
 	copy(h[0:], fileMagic)
 	le := binary.LittleEndian
@@ -219,7 +314,6 @@ func makeHeader(l fileLayout, crc uint32) [headerSize]byte {
 	le.PutUint16(h[24:], partPad)
 	le.PutUint64(h[32:], uint64(l.n))
 	le.PutUint64(h[40:], uint64(l.size))
-	le.PutUint32(h[48:], crc)
 	le.PutUint32(h[52:], uint32(l.ngroups))
 	le.PutUint32(h[56:], uint32(l.m))
 	le.PutUint32(h[60:], crc32c(h[:60]))
@@ -231,11 +325,11 @@ func littleEndian() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }
 
-// WriteFile writes the index to path as an index file that Open maps. It
-// folds pending additions and removals in first (see Compact). The file
-// is written to a temporary name and renamed, so a reader never sees half
-// of it.
-func (x *Index) WriteFile(path string) error {
+// WriteFile writes the index to path as an index file that Open maps,
+// sealed with a MAC under key (which Open needs). It folds pending
+// additions and removals in first (see Compact). The file is written to a
+// temporary name and renamed, so a reader never sees half of it.
+func (x *Index) WriteFile(path string, key []byte) error {
 	x.Compact()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -244,7 +338,7 @@ func (x *Index) WriteFile(path string) error {
 		seg = &segment{}
 	}
 	l := layoutFor(int64(len(seg.hashes)), seg.ids == nil, seg.indexed, int64(seg.grp.count()), int64(seg.grp.grouped()))
-	return writeFile(path, l, func(w *fileWriter) {
+	return writeFile(path, key, l, func(w *fileWriter) {
 		w.writeAt(l.hashes, asBytes(seg.hashes))
 		if !l.dense {
 			w.writeAt(l.ids, asBytes(seg.ids))
@@ -263,14 +357,15 @@ func (x *Index) WriteFile(path string) error {
 }
 
 // BuildFile writes the index of hashes, hashes[i] under id i, to path as
-// an index file, without holding the whole index in memory: it builds one
+// an index file sealed under key, without holding the whole index in
+// memory: it builds one
 // pair of slot tables at a time and writes it out, so that besides hashes
 // it needs about 34 bytes per hash (with 2 cores), against 96 for Build's
 // tables. On clustered data it also holds the groups (36 bytes a grouped
 // hash) and, while finding them, about 13 bytes a hash and 4 a grouped
 // one. Open then maps the file. It is the way to index 100 million hashes
 // on a machine that cannot hold the index twice.
-func BuildFile(path string, hashes []Hash) error {
+func BuildFile(path string, hashes []Hash, key []byte) error {
 	n := int64(len(hashes))
 	if n > 1<<32-1 {
 		return fmt.Errorf("index: %d hashes exceed the limit of %d", n, uint32(1<<32-1))
@@ -283,7 +378,7 @@ func BuildFile(path string, hashes []Hash) error {
 		grp, sparse = partition(hashes)
 	}
 	l := layoutFor(n, true, tables, int64(grp.count()), int64(grp.grouped()))
-	return writeFile(path, l, func(w *fileWriter) {
+	return writeFile(path, key, l, func(w *fileWriter) {
 		w.writeAt(l.hashes, asBytes(hashes))
 		if !l.tables {
 			return
@@ -315,14 +410,18 @@ func BuildFile(path string, hashes []Hash) error {
 	})
 }
 
-// Open maps the index file at path (written by WriteFile or BuildFile)
-// and returns an index serving from it. It reads the file once to check
-// its checksum, which also brings it into the page cache. The index can
-// be updated like any other; the first merge moves it to ordinary memory.
-// The mapping is released when the index's segment is no longer used.
-// A file that is not a valid index file is refused with an error wrapping
+// Open maps the index file at path (written by WriteFile or BuildFile
+// under the same key) and returns an index serving from it. It reads the
+// file once, on every core, to check its MAC under key, which also brings
+// it into the page cache. The index can be updated like any other; the
+// first merge moves it to ordinary memory. The mapping is released when
+// the index's segment is no longer used. A file that is not a valid index
+// file, or not one sealed under key, is refused with an error wrapping
 // ErrFile.
-func Open(path string) (*Index, error) {
+func Open(path string, key []byte) (*Index, error) {
+	if len(key) == 0 {
+		return nil, errNoKey
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -339,7 +438,7 @@ func Open(path string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg, err := segmentFromFile(m.data)
+	seg, err := segmentFromFile(m.data, key)
 	if err != nil {
 		m.unmap()
 		return nil, fmt.Errorf("%w: %s: %v", ErrFile, path, err)
@@ -350,7 +449,7 @@ func Open(path string) (*Index, error) {
 }
 
 // segmentFromFile checks a mapped file and returns a segment viewing it.
-func segmentFromFile(b []byte) (*segment, error) {
+func segmentFromFile(b []byte, key []byte) (*segment, error) {
 	le := binary.LittleEndian
 	h := b[:headerSize]
 	switch {
@@ -375,8 +474,8 @@ func segmentFromFile(b []byte) (*segment, error) {
 	if le.Uint64(h[40:]) != uint64(l.size) || int64(len(b)) != l.size {
 		return nil, fmt.Errorf("size %d, want %d for %d hashes", len(b), l.size, n)
 	}
-	if crc := crc32c(b[headerSize:]); crc != le.Uint32(h[48:]) {
-		return nil, errors.New("payload checksum mismatch")
+	if !hmac.Equal(fileMAC(key, h, payloadDigests(b[headerSize:])), h[macAt:macAt+sha256.Size]) {
+		return nil, errors.New("keyed MAC mismatch: the file was not written under this registry's key, or was changed since")
 	}
 	s := &segment{indexed: l.tables}
 	s.hashes = view[Hash](b, l.hashes, n)

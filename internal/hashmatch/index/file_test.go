@@ -39,10 +39,10 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			x := buildWith(t, c.cfg, c.ids, hs)
 			path := filepath.Join(dir, c.name+".idx")
-			if err := x.WriteFile(path); err != nil {
+			if err := x.WriteFile(path, testKey); err != nil {
 				t.Fatal(err)
 			}
-			y, err := Open(path)
+			y, err := Open(path, testKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,10 +72,10 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 	t.Run("BuildFile", func(t *testing.T) {
 		path := filepath.Join(dir, "built.idx")
-		if err := BuildFile(path, hs); err != nil {
+		if err := BuildFile(path, hs, testKey); err != nil {
 			t.Fatal(err)
 		}
-		y, err := Open(path)
+		y, err := Open(path, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func TestFileRoundTrip(t *testing.T) {
 		// The file equals WriteFile's of the same index, byte for byte.
 		x := buildWith(t, config{}, dense, hs)
 		other := filepath.Join(dir, "written.idx")
-		if err := x.WriteFile(other); err != nil {
+		if err := x.WriteFile(other, testKey); err != nil {
 			t.Fatal(err)
 		}
 		a, _ := os.ReadFile(path)
@@ -99,10 +99,10 @@ func TestFileRoundTrip(t *testing.T) {
 	})
 	t.Run("empty", func(t *testing.T) {
 		path := filepath.Join(dir, "empty.idx")
-		if err := New().WriteFile(path); err != nil {
+		if err := New().WriteFile(path, testKey); err != nil {
 			t.Fatal(err)
 		}
-		y, err := Open(path)
+		y, err := Open(path, testKey)
 		if err != nil || y.Len() != 0 || !y.HoldsExactly(nil) {
 			t.Fatalf("empty file: %v, len %d", err, y.Len())
 		}
@@ -125,7 +125,7 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	hs := randomHaystack(rng, 17000)
 	good := filepath.Join(dir, "good.idx")
-	if err := BuildFile(good, hs); err != nil {
+	if err := BuildFile(good, hs, testKey); err != nil {
 		t.Fatal(err)
 	}
 	orig, err := os.ReadFile(good)
@@ -133,16 +133,16 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	// reheader recomputes the header checksum after a header change, so
-	// that the check under test is the one that refuses.
-	reheader := func(b []byte) {
-		le.PutUint32(b[60:], crc32c(b[:60]))
-	}
+	// reheader reseals the file after a header change (its checksum and
+	// MAC, as one holding the key could), so that the check under test is
+	// the one that refuses.
+	reheader := func(b []byte) { reseal(b, testKey) }
 	damage := map[string]func(b []byte) []byte{
 		"magic":           func(b []byte) []byte { b[0] = 'X'; return b },
 		"header-checksum": func(b []byte) []byte { b[33]++; return b },
 		"old-version":     func(b []byte) []byte { le.PutUint32(b[8:], 1); reheader(b); return b },
-		"next-version":    func(b []byte) []byte { le.PutUint32(b[8:], 3); reheader(b); return b },
+		"crc-version":     func(b []byte) []byte { le.PutUint32(b[8:], 2); reheader(b); return b },
+		"next-version":    func(b []byte) []byte { le.PutUint32(b[8:], 4); reheader(b); return b },
 		"byte-order":      func(b []byte) []byte { le.PutUint32(b[12:], 0x04030201); reheader(b); return b },
 		"slot-layout":     func(b []byte) []byte { le.PutUint16(b[22:], 8); reheader(b); return b },
 		"count":           func(b []byte) []byte { le.PutUint64(b[32:], 16999); reheader(b); return b },
@@ -150,7 +150,12 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		"short":           func(b []byte) []byte { return b[:40] },
 		"hash-bit":        func(b []byte) []byte { b[headerSize+100] ^= 1; return b },
 		"table-bit":       func(b []byte) []byte { b[len(b)-1000] ^= 0x10; return b },
-		"payload-crc":     func(b []byte) []byte { le.PutUint32(b[48:], le.Uint32(b[48:])+1); reheader(b); return b },
+		"mac":             func(b []byte) []byte { b[macAt+7] ^= 1; return b },
+		// A changed table whose header checksum is recomputed, as anyone
+		// can, but not its MAC: the MAC refuses it.
+		"table-unkeyed": func(b []byte) []byte { b[len(b)-1000] ^= 0x10; le.PutUint32(b[60:], crc32c(b[:60])); return b },
+		// Resealed under another key: not this registry's file.
+		"other-key": func(b []byte) []byte { b[len(b)-1000] ^= 0x10; reseal(b, []byte("another registry's key")); return b },
 	}
 	for name, f := range damage {
 		t.Run(name, func(t *testing.T) {
@@ -159,7 +164,7 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 			if err := os.WriteFile(path, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if x, err := Open(path); !errors.Is(err, ErrFile) {
+			if x, err := Open(path, testKey); !errors.Is(err, ErrFile) {
 				t.Fatalf("Open = %v, %v; want ErrFile", x, err)
 			}
 		})
@@ -170,17 +175,16 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		b := append([]byte(nil), orig...)
 		l := layoutFor(int64(len(hs)), true, true, 0, 0)
 		le.PutUint32(b[l.pos[3]+8:], uint32(len(hs)))
-		le.PutUint32(b[48:], crc32c(b[headerSize:]))
 		reheader(b)
 		path := filepath.Join(dir, "lying.idx")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Open(path); !errors.Is(err, ErrFile) {
+		if _, err := Open(path, testKey); !errors.Is(err, ErrFile) {
 			t.Fatalf("Open = %v; want ErrFile", err)
 		}
 	})
-	if _, err := Open(filepath.Join(dir, "absent.idx")); err == nil || errors.Is(err, ErrFile) {
+	if _, err := Open(filepath.Join(dir, "absent.idx"), testKey); err == nil || errors.Is(err, ErrFile) {
 		t.Fatalf("Open of a missing file = %v; want a not-exist error", err)
 	}
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -190,14 +191,14 @@ func TestGroupsFile(t *testing.T) {
 				path := filepath.Join(dir, hc.name+"-"+c.name+".idx")
 				var err error
 				if c.name == "built" {
-					err = BuildFile(path, hc.hs)
+					err = BuildFile(path, hc.hs, testKey)
 				} else {
-					err = buildWith(t, config{}, c.ids, hc.hs).WriteFile(path)
+					err = buildWith(t, config{}, c.ids, hc.hs).WriteFile(path, testKey)
 				}
 				if err != nil {
 					t.Fatal(err)
 				}
-				y, err := Open(path)
+				y, err := Open(path, testKey)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -225,10 +226,10 @@ func TestOpenRefusesLyingGroups(t *testing.T) {
 	dir := t.TempDir()
 	hs := clusteredHaystack(rng, 20000, 4, 30)
 	good := filepath.Join(dir, "good.idx")
-	if err := BuildFile(good, hs); err != nil {
+	if err := BuildFile(good, hs, testKey); err != nil {
 		t.Fatal(err)
 	}
-	x, err := Open(good)
+	x, err := Open(good, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +245,12 @@ func TestOpenRefusesLyingGroups(t *testing.T) {
 			for i := range 4 {
 				b[at+int64(i)] = 0xff
 			}
-			b = resum(b)
+			reseal(b, testKey)
 			path := filepath.Join(dir, name+".idx")
 			if err := os.WriteFile(path, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Open(path); !errors.Is(err, ErrFile) {
+			if _, err := Open(path, testKey); !errors.Is(err, ErrFile) {
 				t.Fatalf("Open = %v; want ErrFile", err)
 			}
 		})
@@ -265,14 +266,11 @@ func denseIDs(n int) []uint64 {
 	return ids
 }
 
-// resum recomputes both checksums of an index file's bytes.
-func resum(b []byte) []byte {
-	le := func(at int, v uint32) {
-		b[at], b[at+1], b[at+2], b[at+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-	}
-	le(48, crc32c(b[headerSize:]))
-	le(60, crc32c(b[:60]))
-	return b
+// reseal recomputes the header checksum and the MAC under key of an index
+// file's bytes, as whoever holds the key could.
+func reseal(b, key []byte) {
+	binary.LittleEndian.PutUint32(b[60:], crc32c(b[:60]))
+	copy(b[macAt:], fileMAC(key, b[:headerSize], payloadDigests(b[headerSize:])))
 }
 
 // TestGroupsNeverExplode: on every clustered haystack the automatic path

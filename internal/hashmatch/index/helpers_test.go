@@ -148,3 +148,6 @@ func compareMatches(t *testing.T, what string, r int, got, want []Match) {
 	}
 	t.Fatalf("%s(r=%d): got %d matches, want %d", what, r, len(got), len(want))
 }
+
+// testKey seals the index files the tests write.
+var testKey = []byte("custos index test key, 32 bytes!")
