@@ -62,7 +62,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&t.followUpMonths, "followup-months", "6,12,24", "organ registry: the months after a transplantation or living donation at which follow-up falls due, then every 12 months after the last (docs/oversight.md)")
 	fs.DurationVar(&t.followUpWindow, "followup-window", transplant.DefaultFollowUpWindow, "organ registry: a follow-up is on time within this long either side of its due date; after it, overdue")
 	fs.BoolVar(&t.reimburseFuneral, "reimburse-funeral", false, "organ registry: the law allows reimbursing a deceased donor's funeral to their family; without it such a reimbursement is refused and alerted (docs/oversight.md)")
-	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB read at once; more are refused with 503 and Retry-After")
+	fs.IntVar(&t.largeBodies, "large-bodies", server.DefaultLargeBodies, "API request bodies over 1 MiB handled at once, each received whole into a temporary file first; 4 times as many are received at once; more are refused with 503 and Retry-After")
 }
 
 // apply checks every value, naming the flag of the first one out of range,

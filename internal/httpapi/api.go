@@ -12,11 +12,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -71,7 +74,8 @@ type API struct {
 	env    Env
 	routes []Route
 	doc    map[string]any
-	large  chan struct{} // one token per large body being read
+	large  chan struct{} // one token per large body being handled
+	spools chan struct{} // one per large body being received to a temporary file
 	langs  *i18n.Catalogue
 }
 
@@ -155,6 +159,7 @@ func New(cfg Config, lists ...[]Route) *API {
 		cfg.LargeBodies = DefaultLargeBodies
 	}
 	a.large = make(chan struct{}, cfg.LargeBodies)
+	a.spools = make(chan struct{}, LargeSpoolsPerToken*cfg.LargeBodies)
 	a.routes = []Route{a.openAPIRoute()}
 	for _, l := range lists {
 		a.routes = append(a.routes, l...)
@@ -237,7 +242,7 @@ func (a *API) wrap(rt Route) http.Handler {
 			return
 		}
 		if limit > MaxBody {
-			release, err := a.holdLarge(r)
+			release, err := a.holdLarge(r, limit)
 			if err != nil {
 				if errs.CodeOf(err) == errs.Unavailable {
 					w.Header().Set("Retry-After", "2")
@@ -283,13 +288,29 @@ func pathSegments(path string) error {
 	return nil
 }
 
+// LargeSpoolsPerToken is how many bodies over MaxBody a server receives
+// at once for each large-body token (Config.LargeBodies): 16 with the
+// default 4.
+const LargeSpoolsPerToken = 4
+
+// LargeBodyWait is how long a large body, received whole, waits for a
+// large-body token before it is refused as busy.
+const LargeBodyWait = 10 * time.Second
+
 // holdLarge reads up to MaxBody bytes of the body of a route that accepts
-// more. A body that ends within them goes on as it is; a longer one takes a
-// large-body token for as long as its handler runs, so that at most
-// LargeBodies of them are in memory at once, and is refused as busy when no
-// token is free. Small bodies, the usual case even on these routes, never
-// wait for large ones.
-func (a *API) holdLarge(r *http.Request) (release func(), err error) {
+// more. A body that ends within them goes on as it is: small bodies, the
+// usual case even on these routes, never wait for large ones. A longer one
+// is received whole first, into a temporary file (at most limit+1 bytes:
+// the handler refuses a longer one), and only then takes a large-body
+// token, held while its handler decodes and runs, so that at most
+// LargeBodies of them are in memory at once. A slow sender thus holds no
+// token while its bytes trickle in, and cannot keep other large bodies
+// waiting for the whole of its upload (the body's idle deadline,
+// server.Config.BodyIdle, still ends one that stops). Receiving is bounded too:
+// at most LargeSpoolsPerToken × LargeBodies bodies at once, one more
+// refused as busy before it is read further; a body received whole waits
+// up to LargeBodyWait for a token, then is refused as busy.
+func (a *API) holdLarge(r *http.Request, limit int64) (release func(), err error) {
 	var head bytes.Buffer
 	n, err := io.CopyN(&head, r.Body, MaxBody+1)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -300,16 +321,65 @@ func (a *API) holdLarge(r *http.Request) (release func(), err error) {
 		return func() {}, nil
 	}
 	select {
-	case a.large <- struct{}{}:
+	case a.spools <- struct{}{}:
 	default:
 		return nil, errs.New(errs.Unavailable, "busy", "",
-			"the server is already reading %d request bodies over %d bytes; try again in a few seconds", cap(a.large), MaxBody)
+			"the server is already reading %d request bodies over %d bytes; try again in a few seconds", cap(a.spools), MaxBody)
 	}
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(&head, r.Body), r.Body}
-	return func() { <-a.large }, nil
+	f, err := spool(&head, r.Body, limit+1)
+	if err != nil {
+		<-a.spools
+		if r.Context().Err() != nil {
+			return nil, r.Context().Err() // its sender gone
+		}
+		return nil, err
+	}
+	done := func() {
+		f.Close()
+		os.Remove(f.Name())
+		<-a.spools
+	}
+	t := time.NewTimer(LargeBodyWait)
+	defer t.Stop()
+	select {
+	case a.large <- struct{}{}:
+	case <-r.Context().Done():
+		done()
+		return nil, r.Context().Err()
+	case <-t.C:
+		done()
+		return nil, errs.New(errs.Unavailable, "busy", "",
+			"the server is already handling %d request bodies over %d bytes; try again in a few seconds", cap(a.large), MaxBody)
+	}
+	r.Body = f
+	return func() { <-a.large; done() }, nil
+}
+
+// spool writes head and then body, at most max bytes in all, to a new
+// temporary file, and returns it positioned at its start. A body that
+// cannot be read (cut short, or stopped past its idle deadline) is refused
+// as malformed, the file removed.
+func spool(head io.Reader, body io.Reader, max int64) (f *os.File, err error) {
+	if f, err = os.CreateTemp("", "custos-body-*"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := io.Copy(f, io.LimitReader(io.MultiReader(head, body), max)); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err // the disk's fault, not the sender's
+		}
+		return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // authenticate reads the bearer token.

@@ -8,18 +8,20 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
-	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// TestLargeBodiesAreBounded holds DefaultLargeBodies requests with bodies over
-// MaxBody open on a route that accepts LargeBody, their bodies still arriving,
-// and checks that one more large body is refused as busy (503, Retry-After),
-// that small bodies on the same route still pass, and that large bodies pass
-// again once the others are done.
+// TestLargeBodiesAreBounded holds requests with bodies over MaxBody open on
+// a route that accepts LargeBody, their bodies still arriving, on a server
+// with one large-body token. A slow sender holds no token while its body
+// arrives: another large body, sent whole, is handled beside it. Receiving
+// is bounded too: with LargeSpoolsPerToken bodies arriving, one more is
+// refused as busy (503, Retry-After). Small bodies on the same route still
+// pass, and large bodies pass again once the others are done.
 func TestLargeBodiesAreBounded(t *testing.T) {
-	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
+	e := apptest.NewHashmatchWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.LargeBodies = 1 })
 	url := e.URL + "/api/v1/hashmatch/match"
 	post := func(body io.Reader) (*http.Response, []byte) {
 		t.Helper()
@@ -40,10 +42,10 @@ func TestLargeBodiesAreBounded(t *testing.T) {
 	}
 
 	// Each holder sends more than the loopback connection can buffer, then
-	// stops without ending its body: once every write has returned, the
-	// server has read each body past MaxBody, so each holds a token.
-	opening := `{"hashes":[` + strings.Repeat(" ", 16<<20)
-	var held, written sync.WaitGroup
+	// stops without ending its body: once its write has returned, the
+	// server has read its body past MaxBody and is receiving it.
+	opening := `{"items":[` + strings.Repeat(" ", 16<<20)
+	var held sync.WaitGroup
 	var writers []*io.PipeWriter
 	defer func() {
 		for _, pw := range writers {
@@ -51,30 +53,43 @@ func TestLargeBodiesAreBounded(t *testing.T) {
 		}
 		held.Wait()
 	}()
-	for range httpapi.DefaultLargeBodies {
-		pr, pw := io.Pipe()
-		writers = append(writers, pw)
-		held.Add(1)
-		written.Add(1)
-		go func() {
-			defer held.Done()
-			post(pr)
-		}()
-		go func() {
-			defer written.Done()
-			io.WriteString(pw, opening)
-		}()
+	hold := func(k int) {
+		var written sync.WaitGroup
+		for range k {
+			pr, pw := io.Pipe()
+			writers = append(writers, pw)
+			held.Add(1)
+			written.Add(1)
+			go func() {
+				defer held.Done()
+				post(pr)
+			}()
+			go func() {
+				defer written.Done()
+				io.WriteString(pw, opening)
+			}()
+		}
+		written.Wait()
 	}
-	written.Wait()
+	item := `{"pdq":"` + apptest.PDQHex(1) + `","quality":90}`
+	large := `{"items":[` + item + strings.Repeat(" ", httpapi.MaxBody) + `]}`
 
-	large := `{"hashes":[` + strings.Repeat(" ", httpapi.MaxBody) + `]}`
+	// One slow sender: the one token is free for a large body sent whole.
+	hold(1)
+	if resp, body := post(strings.NewReader(large)); resp == nil || resp.StatusCode != 200 {
+		t.Fatalf("a large body while a slow one arrives: %v\n%s", resp, body)
+	}
+
+	// As many slow senders as a server receives at once: one more large
+	// body is refused as busy.
+	hold(httpapi.LargeSpoolsPerToken - 1)
 	resp, body := post(strings.NewReader(large))
 	if resp == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" ||
 		!strings.Contains(string(body), `"rule": "busy"`) {
-		t.Fatalf("a large body while %d are being read: %v\n%s", httpapi.DefaultLargeBodies, resp, body)
+		t.Fatalf("a large body while %d are arriving: %v\n%s", httpapi.LargeSpoolsPerToken, resp, body)
 	}
 	// A small body on the same route does not wait for the large ones.
-	if r := e.Do(t, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"hashes": []any{}}); r.Status == 503 {
+	if r := e.Do(t, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{map[string]any{"pdq": apptest.PDQHex(1), "quality": 90}}}); r.Status == 503 {
 		t.Errorf("a small body was refused as busy: %s", r.Raw)
 	}
 
@@ -83,7 +98,7 @@ func TestLargeBodiesAreBounded(t *testing.T) {
 	}
 	writers = nil
 	held.Wait()
-	if r := e.Do(t, "POST", "/api/v1/hashmatch/match", e.Service, large); r.Status == 503 {
-		t.Fatalf("a large body after the others ended: %s", r.Raw)
+	if r := e.Do(t, "POST", "/api/v1/hashmatch/match", e.Service, large); r.Status != 200 {
+		t.Fatalf("a large body after the others ended: %d %s", r.Status, r.Raw)
 	}
 }
