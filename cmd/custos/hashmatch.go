@@ -90,10 +90,11 @@ func interleaved(fs interface {
 }
 
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch hash", "FILE... [--json] [--orient] [--decode-budget-mib N]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
+	fs := flags("hashmatch hash", "FILE... [--json] [--orient] [--decode-budget-mib N] [--video-memory-mib N]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size, EXIF orientation and dihedral hashes")
 	orient := fs.Bool("orient", false, "hash images as displayed, their EXIF orientation applied; by default the stored pixels are hashed, as Meta's reference and other PDQ tools do, so that the hash matches theirs")
 	budget := decodeBudgetFlag(fs)
+	videoMemory := videoMemoryFlag(fs)
 	files, err := interleaved(fs, args)
 	if err != nil {
 		return err
@@ -104,6 +105,9 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *budget <= 0 {
 		return &exitError{2, "--decode-budget-mib must be positive"}
 	}
+	if *videoMemory <= 0 {
+		return &exitError{2, "--video-memory-mib must be positive"}
+	}
 	failed := 0
 	enc := json.NewEncoder(stdout)
 	images := hashImages(ctx, hashmatch.NewImageHasher(hashmatch.DefaultMaxUpload, *budget<<20), files, *asJSON, *orient)
@@ -112,7 +116,7 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return ctx.Err()
 		}
 		if hashmatch.IsVideo(f) {
-			if err := hashVideo(ctx, stdout, enc, f, *asJSON); err != nil {
+			if err := hashVideo(ctx, stdout, enc, f, *asJSON, *videoMemory<<20); err != nil {
 				fmt.Fprintf(stderr, "%s: %v\n", f, err)
 				failed++
 			}
@@ -219,8 +223,8 @@ func hashImageLine(ctx context.Context, hs *hashmatch.ImageHasher, f string, asJ
 // hashVideo prints a video's vPDQ hashes, one frame a second: in text, one
 // line with the first frame of good quality and the frame count; in JSON,
 // every frame as {"pdq","quality","seconds"}.
-func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path string, asJSON bool) error {
-	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash})
+func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path string, asJSON bool, maxMemory int64) error {
+	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: hashmatch.VideoSecondsPerHash, MaxMemory: maxMemory})
 	if err != nil {
 		return err
 	}
@@ -252,6 +256,12 @@ func decodeBudgetFlag(fs *flag.FlagSet) *int64 {
 	return fs.Int64("decode-budget-mib", hashmatch.DefaultDecodeBudget>>20, "MiB of decoder memory for the images decoded at once, each counted by what its header says its decoder takes; more wait; an eighth is kept for images of a sixteenth or less, and an image that would take more than seven eighths alone is refused (as the server's --hm-decode-budget-mib)")
 }
 
+// videoMemoryFlag is --video-memory-mib of hash and scan, the meaning of
+// the server's --hm-video-memory-mib.
+func videoMemoryFlag(fs *flag.FlagSet) *int64 {
+	return fs.Int64("video-memory-mib", vpdq.DefaultMaxMemory>>20, "MiB each ffprobe and ffmpeg hashing a video may allocate (on Linux); a video that needs more is not hashed (as the server's --hm-video-memory-mib)")
+}
+
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
@@ -266,7 +276,7 @@ func readKey(v string) string {
 }
 
 func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("hashmatch scan", "DIR --bank FILE --public-key KEY [--json] [--video-jobs N]", "hash a folder and match it offline against signed bank snapshots", stdout)
+	fs := flags("hashmatch scan", "DIR --bank FILE --public-key KEY [--json] [--video-jobs N] [--video-memory-mib N]", "hash a folder and match it offline against signed bank snapshots", stdout)
 	var banks multiFlag
 	fs.Var(&banks, "bank", "a signed bank snapshot written by custos hashmatch pull (repeat for several banks)")
 	key := fs.String("public-key", "", "the registry's note verifier key, or a file holding it (GET /api/v1/hashmatch/key; pin it)")
@@ -274,6 +284,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	minQ := fs.Int("min-quality", hashmatch.DefaultMinQuality, "hashes below this PDQ quality are not matched")
 	videoJobs := fs.Int("video-jobs", hashmatch.DefaultVideoJobs(), "videos hashed at once, each by an ffmpeg of its own (default half the cores, as the server's --hm-video-jobs)")
 	budget := decodeBudgetFlag(fs)
+	videoMemory := videoMemoryFlag(fs)
 	var showProgress progressFlags
 	showProgress.add(fs, true)
 	pos, err := interleaved(fs, args)
@@ -292,6 +303,9 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *budget <= 0 {
 		return &exitError{2, "--decode-budget-mib must be positive"}
 	}
+	if *videoMemory <= 0 {
+		return &exitError{2, "--video-memory-mib must be positive"}
+	}
 	var lbs []*hashmatch.LocalBank
 	for _, b := range banks {
 		d, lb, err := hashmatch.LoadBankFile(b, readKey(*key))
@@ -305,7 +319,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		q, ix := d.VideoPcts()
 		fmt.Fprintf(stderr, "bank %s %q version %d: %d entries, threshold %d, videos %g%%/%g%% of frames\n", d.Bank, d.Name, d.Version, len(d.Adds), d.Threshold, q, ix)
 	}
-	opt := hashmatch.ScanOptions{MinQuality: *minQ, VideoJobs: *videoJobs, DecodeBudget: *budget << 20}
+	opt := hashmatch.ScanOptions{MinQuality: *minQ, VideoJobs: *videoJobs, DecodeBudget: *budget << 20, VideoMemory: *videoMemory << 20}
 	if showProgress.on(stderr) {
 		bar := progressBar(stderr, "")
 		opt.Progress = func(done, total int) { bar(int64(done), int64(total)) }

@@ -420,3 +420,20 @@ func TestHashmatchHashDecodeBudget(t *testing.T) {
 		t.Errorf("the progressive JPEG, default budget: %s", errOut)
 	}
 }
+
+// TestHashmatchVideoMemoryFlag: --video-memory-mib bounds the decoders of
+// hashmatch hash (and scan), as --hm-video-memory-mib does the server's: a
+// video whose decoder needs more is not hashed, and the limit must be
+// positive.
+func TestHashmatchVideoMemoryFlag(t *testing.T) {
+	known, _, _ := apptest.Videos(t, t.TempDir())
+	_, stderr := custos(t, 1, "hashmatch", "hash", "--video-memory-mib", "4", known)
+	if !strings.Contains(stderr, "out of memory") {
+		t.Errorf("hash with 4 MiB for its decoder: %s", stderr)
+	}
+	if out, _ := custos(t, 0, "hashmatch", "hash", "--video-memory-mib", "2048", known); !strings.Contains(out, "(video: 20 frames") {
+		t.Errorf("hash with 2 GiB for its decoder: %s", out)
+	}
+	custos(t, 2, "hashmatch", "hash", "--video-memory-mib", "0", known)
+	custos(t, 2, "hashmatch", "scan", t.TempDir(), "--bank", "b.note", "--public-key", "k", "--video-memory-mib", "0")
+}

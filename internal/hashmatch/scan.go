@@ -55,6 +55,10 @@ type ScanOptions struct {
 	// decoded at once (default DefaultDecodeBudget), as the server's
 	// Config.DecodeBudget does (ImageHasher).
 	DecodeBudget int64
+	// VideoMemory bounds, in bytes, what each ffprobe and ffmpeg hashing a
+	// video may allocate (default vpdq.DefaultMaxMemory), as the server's
+	// Config.VideoMemory does; a video that needs more is not hashed.
+	VideoMemory int64
 	// Progress, when set, is called after each file.
 	Progress func(done, total int)
 }
@@ -99,7 +103,7 @@ func Scan(ctx context.Context, dir string, banks []*LocalBank, opt ScanOptions) 
 			for i := range jobs {
 				if IsVideo(paths[i]) {
 					videos <- struct{}{}
-					out[i] = scanVideo(ctx, paths[i], banks, opt.MinQuality)
+					out[i] = scanVideo(ctx, paths[i], banks, opt.MinQuality, opt.VideoMemory)
 					<-videos
 				} else {
 					out[i] = scanFile(ctx, images, paths[i], banks, opt.MinQuality)

@@ -28,16 +28,17 @@ const VideoSecondsPerHash = 1
 // video entries by vPDQ's percentages and by the file's MD5, and frame by
 // frame with image entries, so a known image that appears in a video is
 // found. The result carries the best match's first matching frame and its
-// time. A video whose frames cannot be hashed (no ffmpeg, say) is still
-// matched by its MD5, and the error says why its frames were not.
-func scanVideo(ctx context.Context, path string, banks []*LocalBank, minQuality int) ScanResult {
+// time. A video whose frames cannot be hashed (no ffmpeg, say, or a
+// decoder needing more than maxMemory bytes) is still matched by its MD5,
+// and the error says why its frames were not.
+func scanVideo(ctx context.Context, path string, banks []*LocalBank, minQuality int, maxMemory int64) ScanResult {
 	r := ScanResult{Path: path, Video: true}
 	var err error
 	if r.MD5, r.SHA256, err = fileDigests(path); err != nil {
 		r.Status, r.Error = "error", err.Error()
 		return r
 	}
-	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: VideoSecondsPerHash})
+	frames, err := vpdq.HashVideo(ctx, path, vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxMemory: maxMemory})
 	r.Frames = len(frames)
 	ms, status, merr := MatchVideoLocal(banks, frames, r.MD5, minQuality)
 	if merr != nil {
