@@ -9,6 +9,9 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -336,7 +339,6 @@ func (a *API) holdLarge(r *http.Request, limit int64) (release func(), err error
 	}
 	done := func() {
 		f.Close()
-		os.Remove(f.Name())
 		<-a.spools
 	}
 	t := time.NewTimer(LargeBodyWait)
@@ -356,20 +358,33 @@ func (a *API) holdLarge(r *http.Request, limit int64) (release func(), err error
 }
 
 // spool writes head and then body, at most max bytes in all, to a new
-// temporary file, and returns it positioned at its start. A body that
+// temporary file, and returns it to read from its start. A large body may
+// hold what custos keeps nowhere else (a match's raw user ids, a message
+// from another state's registry): the file is unlinked as soon as it is
+// made, so that a crash leaves nothing in the temporary directory, and
+// written encrypted (AES-CTR) under a key of its own held in memory only,
+// so that what the disk keeps of its blocks is unreadable. A body that
 // cannot be read (cut short, or stopped past its idle deadline) is refused
-// as malformed, the file removed.
-func spool(head io.Reader, body io.Reader, max int64) (f *os.File, err error) {
-	if f, err = os.CreateTemp("", "custos-body-*"); err != nil {
+// as malformed.
+func spool(head io.Reader, body io.Reader, max int64) (_ io.ReadCloser, err error) {
+	f, err := os.CreateTemp("", "custos-body-*")
+	if err != nil {
 		return nil, err
 	}
+	os.Remove(f.Name()) // the open file lives on, unnamed, until closed
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(f.Name())
 		}
 	}()
-	if _, err := io.Copy(f, io.LimitReader(io.MultiReader(head, body), max)); err != nil {
+	key := make([]byte, 32)
+	rand.Read(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	var iv [aes.BlockSize]byte // a key used once: a zero counter start is safe
+	if _, err := io.Copy(cipher.StreamWriter{S: cipher.NewCTR(block, iv[:]), W: f}, io.LimitReader(io.MultiReader(head, body), max)); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return nil, err // the disk's fault, not the sender's
@@ -379,7 +394,10 @@ func spool(head io.Reader, body io.Reader, max int64) (f *os.File, err error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return f, nil
+	return struct {
+		io.Reader
+		io.Closer
+	}{cipher.StreamReader{S: cipher.NewCTR(block, iv[:]), R: f}, f}, nil
 }
 
 // authenticate reads the bearer token.

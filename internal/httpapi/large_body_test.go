@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,8 @@ import (
 // refused as busy (503, Retry-After). Small bodies on the same route still
 // pass, and large bodies pass again once the others are done.
 func TestLargeBodiesAreBounded(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the bodies are received
 	e := apptest.NewHashmatchWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.LargeBodies = 1 })
 	url := e.URL + "/api/v1/hashmatch/match"
 	post := func(body io.Reader) (*http.Response, []byte) {
@@ -76,6 +79,12 @@ func TestLargeBodiesAreBounded(t *testing.T) {
 
 	// One slow sender: the one token is free for a large body sent whole.
 	hold(1)
+	// The body it is receiving has no name in the temporary directory (a
+	// crash leaves none behind); what it holds is written encrypted, and
+	// read back whole (the large body sent whole is decoded: 200).
+	if names, err := os.ReadDir(tmp); err != nil || len(names) != 0 {
+		t.Fatalf("the temporary directory while a body is received: %v %v, want nothing named", names, err)
+	}
 	if resp, body := post(strings.NewReader(large)); resp == nil || resp.StatusCode != 200 {
 		t.Fatalf("a large body while a slow one arrives: %v\n%s", resp, body)
 	}
