@@ -317,3 +317,22 @@ func Videos(t testing.TB, dir string) (known, copy, other string) {
 	}
 	return known, copy, other
 }
+
+// Tamper runs one statement on the registry's database in a transaction of
+// its own, as whoever can write the database could, outside custos: for
+// the tests that show a change behind custos's back is found.
+func (e *Env) Tamper(t testing.TB, q string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := e.App.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,19 +25,6 @@ func TestBODSColumnsCheckedAgainstBody(t *testing.T) {
 		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify: %v", rep.Problems)
 		}
-		exec := func(q string, args ...any) {
-			t.Helper()
-			tx, err := w.App.DB.BeginWrite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		}
 		for _, c := range []struct{ record, column, value string }{
 			{"r", "interests", `[{"type":"shareholding","direct":"direct","bo":true,"share":{"exact":90}}]`},
 			{"r", "record_status", "closed"},
@@ -55,13 +42,13 @@ func TestBODSColumnsCheckedAgainstBody(t *testing.T) {
 			if err := w.App.DB.Read().QueryRow(ctx, "SELECT id, "+c.column+" FROM assets_bods_statements WHERE record_id = ?", c.record).Scan(&key, &old); err != nil {
 				t.Fatal(err)
 			}
-			exec("UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", c.value, key)
+			w.Tamper(t, "UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", c.value, key)
 			rep := w.Verify(t)
 			want := `row id="` + key + `": column ` + c.column + ` differs from its statement's body`
 			if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), want) {
 				t.Fatalf("%s of %s changed: log verify says %v, want %q", c.column, c.record, rep.Problems, want)
 			}
-			exec("UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", old, key)
+			w.Tamper(t, "UPDATE assets_bods_statements SET "+c.column+" = ? WHERE id = ?", old, key)
 			if rep := w.Verify(t); !rep.OK() {
 				t.Fatalf("%s of %s set back: log verify: %v", c.column, c.record, rep.Problems)
 			}

@@ -160,16 +160,7 @@ func TestExchangeScheduleChanged(t *testing.T) {
 		}
 
 		// Held for years behind custos's back: tried now, and said.
-		tx, err := a.App.DB.BeginWrite(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE exchange_delivery SET next_attempt_at = ? WHERE message_id = ?", "2099-01-01T00:00:00.000000000Z", sent.Str("id")); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		a.Tamper(t, "UPDATE exchange_delivery SET next_attempt_at = ? WHERE message_id = ?", "2099-01-01T00:00:00.000000000Z", sent.Str("id"))
 		deliver(2, "a next attempt set in 2099")
 		if !strings.Contains(log.String(), `"msg":"exchange delivery: the message's next attempt lies beyond the longest wait`) || !strings.Contains(log.String(), sent.Str("id")) {
 			t.Fatalf("the changed schedule is not said to the log:\n%s", log.String())

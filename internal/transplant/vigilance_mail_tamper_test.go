@@ -49,20 +49,6 @@ func TestSAEMailTampered(t *testing.T) {
 			}
 			return sae.Mail[0]
 		}
-		exec := func(q string, args ...any) {
-			t.Helper()
-			tx, err := w.App.DB.BeginWrite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		}
 		deliver := func() {
 			t.Helper()
 			if err := w.App.Mail.DeliverDue(ctx); err != nil {
@@ -110,7 +96,7 @@ func TestSAEMailTampered(t *testing.T) {
 		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify of the untouched registry: %q", rep.Problems)
 		}
-		exec("UPDATE mail_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_error = ?, sent_at = ?, mac = ? WHERE id = ?",
+		w.Tamper(t, "UPDATE mail_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_error = ?, sent_at = ?, mac = ? WHERE id = ?",
 			saved.state, saved.attempts, saved.next, saved.last, saved.errText, saved.sentAt, saved.mac, sent)
 		if i := listed(sent); !i.Tampered || i.State != custosmail.Pending {
 			t.Fatalf("the e-mail put back is listed %+v, want tampered", i)
@@ -133,11 +119,11 @@ func TestSAEMailTampered(t *testing.T) {
 			t.Errorf("metrics: want 1 tampered:\n%s", b)
 		}
 		problems(`table mail_outbox: e-mail id="` + sent + `" is failed in the database, but entry ` + strconv.Itoa(size) + ` logs it sent (put back behind custos's back)`)
-		exec("UPDATE mail_outbox SET state = 'sent' WHERE id = ?", sent) // the state the log says, for what follows
+		w.Tamper(t, "UPDATE mail_outbox SET state = 'sent' WHERE id = ?", sent) // the state the log says, for what follows
 
 		// An e-mail deleted before it is sent.
 		deleted := report()
-		exec("DELETE FROM mail_outbox WHERE id = ?", deleted)
+		w.Tamper(t, "DELETE FROM mail_outbox WHERE id = ?", deleted)
 		deliver()
 		if got := len(srv.Received()); got != 1 {
 			t.Fatalf("the SMTP server received %d e-mails, want 1", got)

@@ -70,16 +70,7 @@ func TestMailOutboxPage(t *testing.T) {
 	}
 	// Marked sent in the database behind custos's back: listed as
 	// tampered (the auditor's F3).
-	tx, err := w.App.DB.BeginWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET state = 'sent', sent_at = created_at, last_error = '' WHERE id = ?", ids[0]); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	w.Tamper(t, "UPDATE mail_outbox SET state = 'sent', sent_at = created_at, last_error = '' WHERE id = ?", ids[0])
 	p = ad.get("/mail/outbox?state=sent")
 	mustContain(t, "tampered", p, `id="mail-`+ids[0]+`"`, "Tampered: changed in the database outside custos")
 	checkPage(t, "tampered", p.Body)

@@ -162,7 +162,6 @@ func TestSessionRowChanged(t *testing.T) {
 }
 
 func testSessionRowChanged(t *testing.T, dsn string) {
-	ctx := context.Background()
 	logs := &apptest.LogBuffer{}
 	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
@@ -177,21 +176,7 @@ func testSessionRowChanged(t *testing.T, dsn string) {
 	if p := aud.get("/people"); p.Status == http.StatusOK {
 		t.Fatalf("the auditor reads the People page before any change: %d", p.Status)
 	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		tx, err := w.App.DB.BeginWrite(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec("UPDATE web_sessions SET principal_id = ?, expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", admin.ID, auditor.ID)
+	w.Tamper(t, "UPDATE web_sessions SET principal_id = ?, expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", admin.ID, auditor.ID)
 	for _, path := range []string{"/people", "/account"} {
 		p := aud.get(path)
 		wantStatus(t, "GET "+path+" with the auditor's cookie after its row named the administrator", p, http.StatusSeeOther)
@@ -216,7 +201,7 @@ func testSessionRowChanged(t *testing.T, dsn string) {
 
 	// The expiry alone moved: the session ends all the same.
 	aud.signIn(w.Auditor)
-	exec("UPDATE web_sessions SET expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", auditor.ID)
+	w.Tamper(t, "UPDATE web_sessions SET expires_at = '2099-01-01T00:00:00.000Z' WHERE principal_id = ?", auditor.ID)
 	wantStatus(t, "a session whose expiry was moved", aud.get("/account"), http.StatusSeeOther)
 	wantStatus(t, "the administrator's session after all this", adm.get("/people"), http.StatusOK)
 }

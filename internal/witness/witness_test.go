@@ -214,22 +214,8 @@ func TestForgedCosignatures(t *testing.T) {
 		// line, and another row names a witness nobody registered.
 		w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Later", "role": "auditor", "authority_id": w.RegulatorAuthority})
 		head := uint64(w.LogSize(t))
-		exec := func(q string, args ...any) {
-			t.Helper()
-			tx, err := w.App.DB.BeginWrite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		}
 		for _, name := range []string{"auditor.example", "witness.example"} {
-			exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
+			w.Tamper(t, `INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
 				SELECT ?, s.size, s.root, s.checkpoint, c.signature, c.signed_at, c.received_at FROM log_state s, log_cosignatures c WHERE c.witness = 'auditor.example' AND c.size = ?`,
 				name, int64(real))
 		}
@@ -259,7 +245,7 @@ func TestForgedCosignatures(t *testing.T) {
 		if len(rep.Problems) != 2 {
 			t.Errorf("log verify reports %d problems, want the 2 forged rows: %v", len(rep.Problems), rep.Problems)
 		}
-		exec("DELETE FROM log_cosignatures WHERE size <> ?", int64(real))
+		w.Tamper(t, "DELETE FROM log_cosignatures WHERE size <> ?", int64(real))
 
 		// A fork: the log's key signed another root at the witness's size,
 		// which the witness cosigned. Its signatures verify; its root is
@@ -299,8 +285,8 @@ func TestForgedCosignatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exec("DELETE FROM log_cosignatures")
-		exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		w.Tamper(t, "DELETE FROM log_cosignatures")
+		w.Tamper(t, `INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			"auditor.example", int64(st.Size), forked, text, string(own[i+2:]), at.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 		rep = w.Verify(t)
 		want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: the root it cosigned is not the log's at that size", st.Size)
@@ -369,24 +355,10 @@ func TestCosignaturesFromState(t *testing.T) {
 			t.Fatalf("--from with the old cosignatures unchanged: %v\n%s", rep.Problems, notes(rep))
 		}
 
-		exec := func(q string, args ...any) {
-			t.Helper()
-			tx, err := w.App.DB.BeginWrite(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		}
 		// A forged row after the checkpoint: checked, and found.
 		forge := func(size uint64) {
 			t.Helper()
-			exec(`INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
+			w.Tamper(t, `INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at)
 				SELECT witness, ?, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures WHERE size = ?`, int64(size), int64(newer))
 		}
 		forge(newer - 1)
@@ -394,7 +366,7 @@ func TestCosignaturesFromState(t *testing.T) {
 		if want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: ", newer-1); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) {
 			t.Fatalf("a forged cosignature after the checkpoint: %v, want %q", rep.Problems, want)
 		}
-		exec("DELETE FROM log_cosignatures WHERE size = ?", int64(newer-1))
+		w.Tamper(t, "DELETE FROM log_cosignatures WHERE size = ?", int64(newer-1))
 
 		// A forged row of a size the checkpoint covers: every row checked again.
 		forge(old[0] - 1)
@@ -404,8 +376,8 @@ func TestCosignaturesFromState(t *testing.T) {
 			t.Fatalf("a forged cosignature before the checkpoint: %v\n%s, want %q and the note that all were checked", rep.Problems, notes(rep), want)
 		}
 		// An old row changed (its time), and one deleted: checked again, and said.
-		exec("DELETE FROM log_cosignatures WHERE size = ?", int64(old[0]-1))
-		exec("UPDATE log_cosignatures SET signed_at = ? WHERE size = ?", "2020-01-01T00:00:00Z", int64(old[1]))
+		w.Tamper(t, "DELETE FROM log_cosignatures WHERE size = ?", int64(old[0]-1))
+		w.Tamper(t, "UPDATE log_cosignatures SET signed_at = ? WHERE size = ?", "2020-01-01T00:00:00Z", int64(old[1]))
 		rep = verify(ledger.VerifyOptions{})
 		if want := fmt.Sprintf("log_cosignatures: the cosignature by auditor.example of size %d: the witness signed it at", old[1]); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], want) {
 			t.Fatalf("an old cosignature changed: %v, want %q", rep.Problems, want)
