@@ -106,15 +106,11 @@ func TestLoadIndexFile(t *testing.T) {
 			t.Errorf("%s: logged %s", name, logs)
 		}
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// A file of the previous format (version 1, before the index kept
 	// dense clusters in groups), checksums valid: Open refuses it, and it
 	// is rebuilt in the current format.
-	b, err = os.ReadFile(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
