@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -244,6 +245,12 @@ func (a *API) wrap(rt Route) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
+		// r.URL.Query() drops a parameter it cannot decode: a cursor
+		// written %%%% read as none, the first page answered.
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			a.writeError(w, r, queryError(err))
+			return
+		}
 		if limit > MaxBody {
 			release, err := a.holdLarge(r, limit)
 			if err != nil {
@@ -299,6 +306,18 @@ const LargeSpoolsPerToken = 4
 // LargeBodyWait is how long a large body, received whole, waits for a
 // large-body token before it is refused as busy.
 const LargeBodyWait = 10 * time.Second
+
+// queryError says what url.ParseQuery found, without repeating the query.
+func queryError(err error) error {
+	var esc url.EscapeError
+	switch {
+	case errors.As(err, &esc):
+		return errs.New(errs.Malformed, "query", "", "the query string has a %% not followed by two hexadecimal digits")
+	case strings.Contains(err.Error(), "semicolon"):
+		return errs.New(errs.Malformed, "query", "", "the query string separates its parameters with ; (use &)")
+	}
+	return errs.New(errs.Malformed, "query", "", "the query string is not name=value pairs joined by &")
+}
 
 // holdLarge reads up to MaxBody bytes of the body of a route that accepts
 // more. A body that ends within them goes on as it is: small bodies, the

@@ -169,6 +169,7 @@ func TestRefusals(t *testing.T) {
 			{"wrong type", "POST", "/api/v1/transplant/recipients", w.CoordA, `{"blood_group": 5}`, 400, "malformed", "json_type", "blood_group", false},
 			{"an array for the object", "POST", "/api/v1/transplant/reimbursements", w.CoordA, `[{"donor_id": "x"}]`, 400, "malformed", "json_type", "", false},
 			{"oversized body", "POST", "/api/v1/transplant/donors", w.CoordA, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "too_large", "body_size", "", false},
+			{"a query string that cannot be decoded", "GET", "/api/v1/transplant/donors?cursor=%%%%", w.CoordA, nil, 400, "malformed", "query", "", false},
 			{"a path part no id is as long as", "GET", "/api/v1/transplant/donors/" + strings.Repeat("DN", 10_000), w.CoordA, nil, 404, "not_found", "path_segment", "path", false},
 			{"coordinator may not create centres", "POST", "/api/v1/transplant/centres", w.CoordA, map[string]any{"name": "Rogue clinic"}, 403, "forbidden", "role", "", false},
 			{"coordinator may not authorize centres", "POST", "/api/v1/transplant/centres/" + w.CentreA + "/authorizations", w.CoordA, map[string]any{"activity": "procurement", "organ": "heart", "valid_from": "2020-01-01"}, 403, "forbidden", "role", "", false},
