@@ -245,10 +245,8 @@ func (a *API) wrap(rt Route) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
-		// r.URL.Query() drops a parameter it cannot decode: a cursor
-		// written %%%% read as none, the first page answered.
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-			a.writeError(w, r, queryError(err))
+		if err := CheckQuery(r.URL.RawQuery); err != nil {
+			a.writeError(w, r, err)
 			return
 		}
 		if limit > MaxBody {
@@ -307,10 +305,16 @@ const LargeSpoolsPerToken = 4
 // large-body token before it is refused as busy.
 const LargeBodyWait = 10 * time.Second
 
-// queryError says what url.ParseQuery found, without repeating the query.
-func queryError(err error) error {
+// CheckQuery refuses a query string that cannot be decoded, saying what is
+// wrong without repeating it: r.URL.Query() drops a parameter it cannot
+// decode, so that a cursor written %%%% would be read as none and the
+// first page answered. The API and the web pages both check it.
+func CheckQuery(raw string) error {
+	_, err := url.ParseQuery(raw)
 	var esc url.EscapeError
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &esc):
 		return errs.New(errs.Malformed, "query", "", "the query string has a %% not followed by two hexadecimal digits")
 	case strings.Contains(err.Error(), "semicolon"):

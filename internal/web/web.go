@@ -407,6 +407,10 @@ func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
 			return
 		}
 		s.sec = sec
+		if err := httpapi.CheckQuery(r.URL.RawQuery); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
 		if r.Method == http.MethodPost {
 			if err := readForm(w, r, upload); err != nil {
 				u.fail(w, r, s, err)

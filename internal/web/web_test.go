@@ -383,6 +383,10 @@ func TestRefusalShowsRuleAndField(t *testing.T) {
 	p = au.get("/transplant/donors")
 	wantStatus(t, "auditor reads donors", p, http.StatusOK)
 	mustContain(t, "auditor reads donors", p, donor)
+	// A query string that cannot be decoded is refused, not read as absent.
+	p = au.get("/transplant/donors?cursor=%%%%")
+	wantStatus(t, "undecodable query", p, http.StatusBadRequest)
+	mustContain(t, "undecodable query", p, `id="refusal-rule">query<`)
 	if strings.Contains(p.Body, `action="/transplant/donors"`) {
 		t.Error("the auditor is offered the donor form")
 	}
