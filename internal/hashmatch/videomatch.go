@@ -374,9 +374,9 @@ func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Re
 
 // hashUpload takes one of the VideoJobs turns before it reads a byte of r,
 // so that a video refused as busy has sent (and the server stored) nothing
-// but its headers; then writes r to a temporary file (at most
-// MaxVideoUpload bytes, within VideoTimeout, so that a sender too slow does
-// not hold the turn for ever), hashes it with vPDQ and removes the file. The
+// but its headers; then writes r to a temporary file without a name (at
+// most MaxVideoUpload bytes, within VideoTimeout, so that a sender too slow
+// does not hold the turn for ever), hashes it with vPDQ and closes it. The
 // turn is given back however it ends: refused, failed, or its sender gone.
 func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, string, string, error) {
 	release, err := s.videoJob(ctx)
@@ -384,11 +384,14 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 		return nil, "", "", err
 	}
 	defer release()
+	// The file has no name from the moment it is made: what may be abuse
+	// material is left nowhere by a crash. ffprobe and ffmpeg read it by
+	// its descriptor (vpdq.Options.File).
 	f, err := os.CreateTemp("", "custos-video-*")
 	if err != nil {
 		return nil, "", "", err
 	}
-	defer os.Remove(f.Name())
+	os.Remove(f.Name())
 	defer f.Close()
 	m, h := md5.New(), sha256.New()
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.VideoTimeout)
@@ -409,11 +412,8 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 	if n == 0 {
 		return nil, "", "", errs.New(errs.Malformed, "video", "", "the request body is empty; send the video's bytes")
 	}
-	if err := f.Close(); err != nil {
-		return nil, "", "", err
-	}
 	frames, err := vpdq.HashVideo(ctx, f.Name(), vpdq.Options{SecondsPerHash: VideoSecondsPerHash, MaxFrames: MaxVideoFrames,
-		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout, MaxMemory: s.cfg.VideoMemory})
+		MaxFileBytes: s.cfg.MaxVideoUpload, Timeout: s.cfg.VideoTimeout, MaxMemory: s.cfg.VideoMemory, File: f})
 	if err != nil && !(errors.Is(err, vpdq.ErrCorrupt) && len(frames) > 0) {
 		// A damaged file that still shows frames is matched on what can be
 		// seen, as an offline scan does.

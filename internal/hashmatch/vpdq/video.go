@@ -174,6 +174,27 @@ type Options struct {
 	// they contain no slash. Defaults "ffmpeg" and "ffprobe".
 	FFmpeg  string
 	FFprobe string
+	// File, when set, is the video as an open file, which need have no
+	// name: a server unlinks an uploaded video as soon as it makes its
+	// file, so that a crash leaves nothing of it behind. ffprobe and
+	// ffmpeg are handed it as their descriptor 3 and read it by
+	// /proc/self/fd/3 (Linux); the path HashVideo is given then only
+	// names the video in errors.
+	File *os.File
+}
+
+// fdInput is the input argument of ffprobe and ffmpeg for Options.File:
+// their descriptor 3 (exec.Cmd.ExtraFiles), opened anew by its /proc
+// link, so that each seeks on its own.
+const fdInput = "file:/proc/self/fd/3"
+
+// extraFiles is what ffprobe and ffmpeg are handed beside their standard
+// streams: Options.File, when set.
+func (o Options) extraFiles() []*os.File {
+	if o.File == nil {
+		return nil
+	}
+	return []*os.File{o.File}
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -282,8 +303,17 @@ func HashVideo(ctx context.Context, path string, opt Options) ([]Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	input, err := checkFile(path, opt.MaxFileBytes)
-	if err != nil {
+	var input string
+	if opt.File != nil {
+		fi, err := opt.File.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("vpdq: %w", err)
+		}
+		if err := checkInfo(fi, path, opt.MaxFileBytes); err != nil {
+			return nil, err
+		}
+		input = fdInput
+	} else if input, err = checkFile(path, opt.MaxFileBytes); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
@@ -313,19 +343,28 @@ func checkFile(path string, maxBytes int64) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("vpdq: %w", err)
 	}
-	switch {
-	case !fi.Mode().IsRegular():
-		return "", fmt.Errorf("%w: %s is not a regular file", ErrNotVideo, path)
-	case fi.Size() == 0:
-		return "", fmt.Errorf("%w: %s is empty", ErrNotVideo, path)
-	case fi.Size() > maxBytes:
-		return "", fmt.Errorf("%w: %s has %d bytes, limit %d", ErrTooLarge, path, fi.Size(), maxBytes)
+	if err := checkInfo(fi, path, maxBytes); err != nil {
+		return "", err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", fmt.Errorf("vpdq: %w", err)
 	}
 	return "file:" + abs, nil
+}
+
+// checkInfo checks that fi, of the video path names, is a non-empty
+// regular file within the size limit.
+func checkInfo(fi os.FileInfo, path string, maxBytes int64) error {
+	switch {
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is not a regular file", ErrNotVideo, path)
+	case fi.Size() == 0:
+		return fmt.Errorf("%w: %s is empty", ErrNotVideo, path)
+	case fi.Size() > maxBytes:
+		return fmt.Errorf("%w: %s has %d bytes, limit %d", ErrTooLarge, path, fi.Size(), maxBytes)
+	}
+	return nil
 }
 
 // probeOutput is the part of ffprobe's JSON output read.
@@ -365,6 +404,7 @@ func probe(ctx context.Context, ffprobe, input, path string, opt Options) (Info,
 	stdout := &limitedBuffer{limit: probeOutputLimit}
 	stderr := &limitedBuffer{limit: stderrLimit}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.ExtraFiles = opt.extraFiles()
 	cmd.WaitDelay = time.Second
 	if err := start(cmd, opt.MaxMemory); err != nil {
 		return Info{}, fmt.Errorf("vpdq: running ffprobe: %w", err)
@@ -519,6 +559,7 @@ func decode(ctx context.Context, ffmpeg, input, path string, info Info, opt Opti
 	cmd := exec.CommandContext(runCtx, ffmpeg, ffmpegArgs(input, info, width, height, step, opt.MaxFrames)...)
 	stderr := &limitedBuffer{limit: stderrLimit}
 	cmd.Stderr = stderr
+	cmd.ExtraFiles = opt.extraFiles()
 	cmd.WaitDelay = time.Second
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
