@@ -1,7 +1,6 @@
 package ledger_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -17,6 +16,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -465,9 +465,9 @@ func TestWriterRerunsFailingWrite(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db, reg, _, signer, vkey := newLog(t, dsn)
-		var logged bytes.Buffer
+		var logged apptest.LogBuffer
 		w := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name(),
-			Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))})
+			Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 		t.Cleanup(w.Close)
 		const n = 96
 		errsOf := make([]error, n)
@@ -546,16 +546,4 @@ func TestWriterRerunsFailingWrite(t *testing.T) {
 			t.Errorf("batch rerun %v on %s; log:\n%s", reran, db.Dialect, logged.String())
 		}
 	})
-}
-
-// syncWriter serializes the writes of a logger shared by goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
