@@ -26,12 +26,9 @@ import (
 	"hash"
 	"log/slog"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	tlog "github.com/transparency-dev/formats/log"
@@ -41,6 +38,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/par"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -421,12 +419,12 @@ func (c *checker) checkAll(rows []cosignature) []string {
 			distinct = append(distinct, r.checkpoint)
 		}
 	}
-	parallel(len(distinct), func(i int) {
+	par.For(len(distinct), func(i int) {
 		o := texts[distinct[i]]
 		o.cp, o.err = c.logCheckpoint(distinct[i])
 	})
 	problems := make([]string, len(rows))
-	parallel(len(rows), func(i int) {
+	par.For(len(rows), func(i int) {
 		o := texts[rows[i].checkpoint]
 		err := o.err
 		if err == nil {
@@ -437,23 +435,6 @@ func (c *checker) checkAll(rows []cosignature) []string {
 		}
 	})
 	return problems
-}
-
-// parallel calls fn(0..n-1) on every core, returning when all are done.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // each calls fn with the good cosignatures of q's log_cosignatures rows

@@ -14,8 +14,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/custos-project/custos/internal/par"
 )
 
 // Index files
@@ -105,16 +106,7 @@ func fileMAC(key, head []byte, digests [][sha256.Size]byte) []byte {
 func payloadDigests(p []byte) [][sha256.Size]byte {
 	n := (len(p) + macChunk - 1) / macChunk
 	out := make([][sha256.Size]byte, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				out[i] = sha256.Sum256(p[i*macChunk : min(len(p), (i+1)*macChunk)])
-			}
-		})
-	}
-	wg.Wait()
+	par.For(n, func(i int) { out[i] = sha256.Sum256(p[i*macChunk : min(len(p), (i+1)*macChunk)]) })
 	return out
 }
 
