@@ -195,12 +195,7 @@ func TestForgedCosignatures(t *testing.T) {
 			cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 		})
 		dir := t.TempDir()
-		key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
-		wt := &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
+		key, wt := registeredWitness(t, w, dir)
 		out, err := wt.Check(ctx)
 		if err != nil || !out.Cosigned {
 			t.Fatalf("the witness's first check: %+v %v", out, err)
@@ -306,12 +301,7 @@ func TestCosignaturesFromState(t *testing.T) {
 		ctx := context.Background()
 		w := apptest.NewWorld(t, dsn)
 		dir := t.TempDir()
-		key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
-		wt := &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
+		_, wt := registeredWitness(t, w, dir)
 		cosign := func() uint64 {
 			t.Helper()
 			for range 2 { // two leaves a cosignature: a size between two is none's
@@ -383,4 +373,16 @@ func TestCosignaturesFromState(t *testing.T) {
 			t.Fatalf("an old cosignature changed: %v, want %q", rep.Problems, want)
 		}
 	})
+}
+
+// registeredWitness makes a witness's key in dir, registers it with w's
+// registry, and returns it with a Watcher of w that keeps its state in dir.
+func registeredWitness(t *testing.T, w *apptest.World, dir string) (*witness.Key, *witness.Watcher) {
+	t.Helper()
+	key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
+	return key, &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
 }
