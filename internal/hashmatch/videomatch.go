@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -353,7 +352,7 @@ func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQue
 
 // MatchVideoFile hashes an uploaded video with vPDQ, one frame a second, and
 // matches it like MatchVideo. The video takes its turn (VideoJobs at once)
-// before a byte of it is read; its bytes go to a temporary file for ffmpeg,
+// before a byte of it is read; its bytes go to a file in memory for ffmpeg,
 // removed before the answer; a server without ffmpeg refuses with
 // unavailable.
 func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Reader, meta Query) (*VideoResult, error) {
@@ -374,7 +373,7 @@ func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Re
 
 // hashUpload takes one of the VideoJobs turns before it reads a byte of r,
 // so that a video refused as busy has sent (and the server stored) nothing
-// but its headers; then writes r to a temporary file without a name (at
+// but its headers; then writes r to a file in memory (at
 // most MaxVideoUpload bytes, within VideoTimeout, so that a sender too slow
 // does not hold the turn for ever), hashes it with vPDQ and closes it. The
 // turn is given back however it ends: refused, failed, or its sender gone.
@@ -384,14 +383,14 @@ func (s *Service) hashUpload(ctx context.Context, r io.Reader) ([]vpdq.Frame, st
 		return nil, "", "", err
 	}
 	defer release()
-	// The file has no name from the moment it is made: what may be abuse
-	// material is left nowhere by a crash. ffprobe and ffmpeg read it by
-	// its descriptor (vpdq.Options.File).
-	f, err := os.CreateTemp("", "custos-video-*")
+	// The file lives in memory, never on a disk nor under a name: what may
+	// be abuse material is left nowhere, by a crash or on the disk's
+	// blocks. ffprobe and ffmpeg read it by its descriptor
+	// (vpdq.Options.File).
+	f, err := vpdq.MemoryFile("custos-video")
 	if err != nil {
 		return nil, "", "", err
 	}
-	os.Remove(f.Name())
 	defer f.Close()
 	m, h := md5.New(), sha256.New()
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.VideoTimeout)

@@ -17,10 +17,10 @@ import (
 )
 
 // TestVideoUploadLeavesNothingNamed: an uploaded video, which may be abuse
-// material, is received into a temporary file that has no name from the
-// moment it is made, so that a crash leaves nothing of it in the temporary
-// directory; ffprobe and ffmpeg read it by its descriptor, and it matches
-// as before.
+// material, is received into a file in memory (memfd), never under a name
+// nor on a disk, so that nothing of it is left in the temporary directory
+// or on the disk's blocks, by a crash or after; ffprobe and ffmpeg read it
+// by its descriptor, and it matches as before.
 func TestVideoUploadLeavesNothingNamed(t *testing.T) {
 	known, copyPath, _ := apptest.Videos(t, t.TempDir())
 	knownFrames := hashVideo(t, known)
@@ -68,11 +68,11 @@ func TestVideoUploadLeavesNothingNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The server (this process) holds the file open: its descriptor's link
-	// names it deleted, and the directory holds no name.
+	// names a memfd, and the temporary directory holds nothing.
 	open := func() string {
 		fds, _ := os.ReadDir("/proc/self/fd")
 		for _, fd := range fds {
-			if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, filepath.Join(tmp, "custos-video-")) {
+			if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, "/memfd:custos-video") {
 				return l
 			}
 		}
@@ -83,7 +83,7 @@ func TestVideoUploadLeavesNothingNamed(t *testing.T) {
 		held = open()
 	}
 	if !strings.HasSuffix(held, " (deleted)") {
-		t.Fatalf("the file the video is received into: %q, want one without a name (deleted)", held)
+		t.Fatalf("the file the video is received into: %q, want a memfd (/memfd:custos-video (deleted))", held)
 	}
 	if names, err := os.ReadDir(tmp); err != nil || len(names) != 0 {
 		t.Fatalf("the temporary directory while a video is received: %v %v, want nothing named", names, err)
