@@ -163,13 +163,21 @@ func runSubjectCheckIndex(ctx context.Context, args []string, stdout, stderr io.
 }
 
 // printSealedCheck writes what log verify found of the personal-data rows:
-// how many were checked against their commitments, and the notes (erased
-// subjects, rows sealed before commitments were logged).
+// how many were checked against their commitments; on an OK, what each
+// module's check read (the records, statements and rows the log commits
+// to without replaying them), so that an auditor sees what the OK covers;
+// and the notes (erased subjects, rows sealed before commitments were
+// logged).
 func printSealedCheck(w io.Writer, rep *ledger.Report) {
 	// A verification that stopped at the log never reached the sealed rows:
 	// no count is printed for a check that did not run.
 	if rep.OK() || rep.SealedRows > 0 {
 		fmt.Fprintf(w, "personal data: %d sealed rows checked against the log\n", rep.SealedRows-rep.Uncommitted)
+	}
+	if rep.OK() {
+		for _, c := range rep.Covered {
+			fmt.Fprintln(w, "checked:", c)
+		}
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)

@@ -148,8 +148,14 @@ func verifyBODSErasures(ctx context.Context, c ledger.CheckRun) error {
 	for _, e := range list {
 		erased[e.subject] = e.at
 	}
+	var sealed, gone int
 	for _, x := range live {
 		at, done := erased[bodsSubject(x.id)]
+		if x.what == "erased" {
+			gone++
+		} else {
+			sealed++
+		}
 		switch {
 		case x.what == "erased" && !done:
 			if c.Problem("assets_bods_statements: the person %s is erased but no entry of the log erased it (erased behind custos's back)", x.id) {
@@ -161,5 +167,6 @@ func verifyBODSErasures(ctx context.Context, c ledger.CheckRun) error {
 			}
 		}
 	}
+	c.Covered("assets_bods_statements: %d persons whose statements are sealed and %d erased, each against the log's erasures", sealed, gone)
 	return nil
 }

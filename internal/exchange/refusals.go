@@ -228,6 +228,11 @@ func verifyRefusals(ctx context.Context, c ledger.CheckRun) error {
 	if err := live.Err(); err != nil {
 		return err
 	}
+	var committed int64
+	for _, x := range logged {
+		committed += x.n
+	}
+	c.Covered("exchange_refusals: %d refusals of %d commitments, each commitment's rows against its count and SHA-256 in the log", committed, len(logged))
 	for _, i := range slices.Sorted(maps.Keys(logged)) {
 		want, g := logged[i], seen[i]
 		if g == nil {

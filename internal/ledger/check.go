@@ -16,7 +16,8 @@ import (
 // (lateIndexes), so a check reads them whole or by key, not row by row
 // through another column. Problem reports a difference (it tells true when enough
 // were found and the check should stop); Note reports something that is not
-// one.
+// one; Covered says, in one line with its counts, what the check read and
+// found as the log says (an auditor's report names what an OK covers).
 type Check func(ctx context.Context, c CheckRun) error
 
 // CheckRun is what a Check is given.
@@ -24,6 +25,7 @@ type CheckRun struct {
 	Live, Replay store.Queryer
 	Problem      func(format string, args ...any) bool
 	Note         func(format string, args ...any)
+	Covered      func(format string, args ...any)
 	// Kept is what the check kept (Keep) at the verification whose state
 	// this one starts from (VerifyOptions.From), "" when none: a check may
 	// skip what it checked then, if a digest as strong as the check shows

@@ -124,6 +124,7 @@ type compareJob struct {
 
 type jobOut struct {
 	problems, notes         []string
+	covered                 []string
 	rows, digestRows        int64
 	table, check            bool
 	sealedRows, uncommitted int
@@ -196,8 +197,9 @@ func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *stor
 		jobs = append(jobs, compareJob{name: c.name, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			out.check = true
 			err := c.run(ctx, CheckRun{Live: live, Replay: replay, Problem: out.problem(opt.MaxProblems),
-				Note: func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) },
-				Kept: memos[c.name], Keep: func(memo string) {
+				Note:    func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) },
+				Covered: func(format string, args ...any) { out.covered = append(out.covered, fmt.Sprintf(format, args...)) },
+				Kept:    memos[c.name], Keep: func(memo string) {
 					mu.Lock()
 					keep[c.name] = memo
 					mu.Unlock()
@@ -280,6 +282,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *stor
 		rep.SealedRows += o.sealedRows
 		rep.Uncommitted += o.uncommitted
 		rep.Notes = append(rep.Notes, o.notes...)
+		rep.Covered = append(rep.Covered, o.covered...)
 		for _, p := range o.problems {
 			if len(rep.Problems) < opt.MaxProblems {
 				rep.Problems = append(rep.Problems, p)

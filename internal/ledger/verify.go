@@ -78,6 +78,7 @@ type Report struct {
 	Tables     int      // projected tables compared
 	Rows       int64    // rows compared
 	Checks     int      // modules' own checks run (Projections.Check)
+	Covered    []string // what each check read, a line each (CheckRun.Covered), in the order declared
 	Problems   []string // empty when the log and the tables agree
 	// The personal-data rows (subjects) checked against the commitments in
 	// the log (sealed.go): how many, how many no leaf commits to because

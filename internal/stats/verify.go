@@ -81,6 +81,7 @@ func verifyColumns(ctx context.Context, c ledger.CheckRun) error {
 			return nil
 		}
 	}
+	c.Covered("stats_columns: %d records in %d chunks of %d imports, each chunk against the digests its import's entry carries", v.recordsRead, v.chunks, v.imports)
 	for _, id := range slices.Sorted(maps.Keys(v.orphans)) {
 		c.Note("table stats_columns: %d row(s) whose id starts %q, of import %s, which is not in the log (an import that did not finish): never counted", v.orphans[id], id+"/", id)
 	}
@@ -125,6 +126,10 @@ type columnCheck struct {
 	orphans map[string]int
 	done    map[string]bool
 	stop    bool
+
+	// What was read of the imports in the log, for the report.
+	imports, chunks int
+	recordsRead     int64
 
 	// The import being read: its entry and its rows' digests (nil in an
 	// entry from before them), the SHA-256 of its chunks so far, the
@@ -216,6 +221,7 @@ func (v *columnCheck) start(imp string) error {
 	if !ok {
 		return nil
 	}
+	v.imports++
 	if l.rows != "" {
 		if err := json.Unmarshal([]byte(l.rows), &v.rowSums); err != nil {
 			return fmt.Errorf("stats_imports: import %s: its row digests: %w", imp, err)
@@ -240,6 +246,8 @@ func (v *columnCheck) endChunk() {
 	if v.chunk < 0 || v.stop {
 		return
 	}
+	v.chunks++
+	v.recordsRead += int64(v.n)
 	for col := range numCols {
 		if !v.have[col] && (v.rowSums != nil && v.rowSum(v.chunk, col) != "" || v.rowSums == nil && col != colCount) {
 			v.problem("table stats_columns: row id=%q, which entry %d stored for import %s, is missing (deleted behind custos's back)",

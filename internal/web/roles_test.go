@@ -125,7 +125,10 @@ func TestLogPage(t *testing.T) {
 		p = au.post("/log/verify", url.Values{})
 		wantStatus(t, "start verify", p, http.StatusSeeOther)
 		p = waitVerify(t, au)
-		mustContain(t, "verified", p, "No problem found", `id="verify-ok"`, `id="verify-size">`, "published key")
+		mustContain(t, "verified", p, "No problem found", `id="verify-ok"`, `id="verify-size">`, "published key",
+			`id="verify-sealed">`, " sealed rows checked against the log<", `<ul id="verify-covered">`,
+			"<li>stats_columns: 0 records in 0 chunks of 0 imports, each chunk against the digests its import&#39;s entry carries</li>",
+			"<li>exchange_refusals: 0 refusals of 0 commitments")
 		mustContain(t, "log after verify", au.get("/log"), `id="verify-last"`, "no problem found")
 
 		// A projected row changed behind the log's back is found.
