@@ -109,6 +109,21 @@ func (p *Principal) Require(a Action) error {
 	return nil
 }
 
+// RequireAny refuses with Forbidden when p may take none of as: the check
+// of a route or page that several actions open (a report is read by the
+// authority it was sent to and by whoever reads the cases). It names the
+// first action, as Require does. With no action it lets every principal
+// through.
+func (p *Principal) RequireAny(as ...Action) error {
+	if p == nil {
+		return errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	if len(as) == 0 || slices.ContainsFunc(as, p.Can) {
+		return nil
+	}
+	return p.Require(as[0])
+}
+
 // TokenPrefix starts every custos token, so leaked tokens are easy to find.
 const TokenPrefix = "cst_"
 

@@ -405,12 +405,40 @@ type UseRequest struct {
 	Purpose string `json:"purpose"`
 }
 
-// UseMessage records that p uses a received message for a purpose. Only the
-// roles the sender named may, and only for the message's own purpose: any
-// other is refused with an alert (rule purpose_not_allowed).
-func (s *Service) UseMessage(ctx context.Context, p *auth.Principal, id string, in UseRequest) (*MessageUsed, error) {
+// Usable refuses p a received message it may not use, before anything p
+// sent is read: a principal that neither reads the exchange nor is one of
+// the roles the sender named is answered as for a message that does not
+// exist (404, as InboxMessage answers it), so that asking tells it
+// nothing; one that reads the exchange but was not named is refused with an
+// alert (rule reader).
+func (s *Service) Usable(ctx context.Context, p *auth.Principal, id string) (*InboxMessage, error) {
 	if p == nil {
 		return nil, errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
+	}
+	m, err := inboxIn(ctx, s.DB.Read(), id)
+	switch {
+	case err != nil:
+		return nil, err
+	case mayRead(p, m):
+		return m, nil
+	case !p.Can(ReadExchange):
+		return nil, errNoMessage(id)
+	}
+	s.event("use_refused")
+	_, err = s.W.Submit(ctx, p.Actor(), "use exchange message", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return nil, errs.Alertf(errs.Forbidden, "reader", "id", "the sender of message %s named the roles %s as its readers, not %s",
+			m.ID, strings.Join(m.Readers, ", "), p.Role)
+	})
+	return nil, err
+}
+
+// UseMessage records that p uses a received message for a purpose. Only the
+// roles the sender named may (Usable), and only for the message's own
+// purpose: any other is refused with an alert (rule purpose_not_allowed).
+func (s *Service) UseMessage(ctx context.Context, p *auth.Principal, id string, in UseRequest) (*MessageUsed, error) {
+	m, err := s.Usable(ctx, p, id)
+	if err != nil {
+		return nil, err
 	}
 	purpose := strings.TrimSpace(in.Purpose)
 	if !tokenRE.MatchString(purpose) {
@@ -418,14 +446,6 @@ func (s *Service) UseMessage(ctx context.Context, p *auth.Principal, id string, 
 	}
 	useID := s.W.IDs().New("XU")
 	out, err := ledger.SubmitAs[MessageUsed](ctx, s.W, p.Actor(), "use exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		m, err := inboxIn(ctx, tx, id)
-		if err != nil {
-			return nil, err
-		}
-		if !mayRead(p, m) {
-			return nil, errs.Alertf(errs.Forbidden, "reader", "id", "the sender of message %s named the roles %s as its readers, not %s",
-				m.ID, strings.Join(m.Readers, ", "), p.Role)
-		}
 		if purpose != m.Purpose {
 			return nil, errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "message %s was sent for the purpose %s, not %s", m.ID, m.Purpose, purpose)
 		}

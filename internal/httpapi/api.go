@@ -93,6 +93,18 @@ type Route struct {
 	// documented as deprecated aliases of Path.
 	Aliases []string
 	Public  bool // served without a token
+	// Allow are the actions the route serves: a principal whose role may
+	// take none of them is refused (403, rule role) right after
+	// authentication, before the path, the query or the body is read, so
+	// that a role without the right learns nothing from its input's
+	// refusals or from which records exist. Nil is for the routes every
+	// principal may use (/me) or whose right is the record's (a received
+	// message's readers), which their handlers check; routeRights in
+	// roles_test.go lists them.
+	Allow []auth.Action
+	// refuse writes the status and body of a refusal by Allow, for routes
+	// that answer in another API's shape (HMA's); nil is custos's.
+	refuse func(r *http.Request, err error) (int, any)
 	// Replica says the route may read a read replica (--db-read), which can
 	// lag the primary by the replication delay: traces and lists. A request
 	// with the header "Custos-Read: primary" reads the primary.
@@ -237,6 +249,15 @@ func (a *API) wrap(rt Route) http.Handler {
 		if !rt.Public {
 			var err error
 			if p, err = a.authenticate(r); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			if err := p.RequireAny(rt.Allow...); err != nil {
+				if rt.refuse != nil {
+					status, body := rt.refuse(r, err)
+					writeJSON(w, status, body)
+					return
+				}
 				a.writeError(w, r, err)
 				return
 			}

@@ -41,7 +41,7 @@ const MaxDirectoryFile = 8 << 20
 func Assets(env Env, s *assets.Service) []Route {
 	created := func(v any, err error) (int, any, error) { return http.StatusCreated, v, err }
 	return []Route{
-		{Method: "GET", Path: "/api/v1/assets/directory", Summary: "The directory of central authorities and contact points (query state, kind, basis, q)",
+		{Method: "GET", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ReadDirectory}, Summary: "The directory of central authorities and contact points (query state, kind, basis, q)",
 			Out: assetsDirectoryOut{},
 			Query: []Param{{Name: "state", Doc: "an ISO 3166-1 alpha-2 code"}, {Name: "kind", Doc: "the kind of entry", Values: assets.EntryKinds},
 				{Name: "basis", Doc: "a legal basis the entry is designated under", Values: assets.LegalBases}, {Name: "q", Doc: "a text of its name, treaty or notes"}},
@@ -50,7 +50,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				es, err := s.Directory(r.Context(), p, assets.DirectoryFilter{State: q.Get("state"), Kind: q.Get("kind"), Basis: q.Get("basis"), Q: q.Get("q")})
 				return http.StatusOK, assetsDirectoryOut{Entries: es}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/directory", Summary: "Record a central authority or contact point, or a new version of the entry whose id is given (central authority officer, admin)",
+		{Method: "POST", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Record a central authority or contact point, or a new version of the entry whose id is given (central authority officer, admin)",
 			In: assets.ContactPoint{}, Out: assets.ContactPoint{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.ContactPoint](r)
@@ -59,13 +59,10 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.RecordContact(r.Context(), p, in))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/directory/import", Summary: "Import a directory file (CSV in the body, query source): every entry, or nothing and every refused line (422, refused) (central authority officer, admin)",
+		{Method: "POST", Path: "/api/v1/assets/directory/import", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Import a directory file (CSV in the body, query source): every entry, or nothing and every refused line (422, refused) (central authority officer, admin)",
 			In: fileBody{csvTypes, "the directory as CSV: state,kind,name,legal_bases,languages and optional columns"}, Out: assets.DirectoryImport{}, Status: 201,
 			Query: []Param{{Name: "source", Doc: "the file's name, recorded with its entries (required)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(assets.ManageDirectory); err != nil {
-					return 0, nil, err
-				}
 				if err := csvUpload(r); err != nil {
 					return 0, nil, err
 				}
@@ -75,7 +72,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return http.StatusCreated, im, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/cases", Summary: "The cases the principal may see, newest first: a central authority's and a prosecutor's state's, every state's for the regulator and the auditor (query state, kind, iccs, status, q)",
+		{Method: "GET", Path: "/api/v1/assets/cases", Allow: []auth.Action{assets.ReadCases}, Summary: "The cases the principal may see, newest first: a central authority's and a prosecutor's state's, every state's for the regulator and the auditor (query state, kind, iccs, status, q)",
 			Out: assetsCasesOut{},
 			Query: []Param{{Name: "state", Doc: "the state (regulator, auditor)"}, {Name: "kind", Doc: "the kind of case", Values: assets.CaseKinds},
 				{Name: "iccs", Doc: "an ICCS category the offences fall under"}, {Name: "status", Doc: "a step some asset of the case is at", Values: assets.Steps},
@@ -85,7 +82,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				cs, err := s.Cases(r.Context(), p, assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")})
 				return http.StatusOK, assetsCasesOut{Cases: cs}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/cases", Summary: "Open a case of the principal's state, its offences ICCS codes (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/cases", Allow: []auth.Action{assets.RecordCases}, Summary: "Open a case of the principal's state, its offences ICCS codes (prosecutor, central authority officer)",
 			In: assets.NewCase{}, Out: assets.Case{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewCase](r)
@@ -94,13 +91,13 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.OpenCase(r.Context(), p, in))
 			}},
-		{Method: "GET", Path: "/api/v1/assets/cases/{id}", Summary: "A case with its persons, links and assets, each asset with its measures in order",
+		{Method: "GET", Path: "/api/v1/assets/cases/{id}", Allow: []auth.Action{assets.ReadCases}, Summary: "A case with its persons, links and assets, each asset with its measures in order",
 			Out: assets.CaseFile{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				f, err := s.CaseFile(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, f, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/cases/{id}/persons", Summary: "Add a natural person (personal data sealed) or a legal person to a case (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/cases/{id}/persons", Allow: []auth.Action{assets.RecordCases}, Summary: "Add a natural person (personal data sealed) or a legal person to a case (prosecutor, central authority officer)",
 			In: assets.NewPerson{}, Out: assets.Person{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewPerson](r)
@@ -109,7 +106,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.AddPerson(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/persons/{id}/open", Summary: "Open a natural person's sealed data, the read logged with its purpose (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/persons/{id}/open", Allow: []auth.Action{assets.OpenPersonalData}, Summary: "Open a natural person's sealed data, the read logged with its purpose (prosecutor, central authority officer)",
 			In: assetsPurposeIn{}, Out: assets.NaturalPerson{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assetsPurposeIn](r)
@@ -119,7 +116,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				np, err := s.OpenPerson(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, np, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/cases/{id}/links", Summary: "Link the case to another, both ways (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/cases/{id}/links", Allow: []auth.Action{assets.RecordCases}, Summary: "Link the case to another, both ways (prosecutor, central authority officer)",
 			In: assetsLinkIn{}, Out: assets.Link{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assetsLinkIn](r)
@@ -128,7 +125,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.LinkCases(r.Context(), p, r.PathValue("id"), in.OtherID, in.Reason))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/cases/{id}/assets", Summary: "Record an asset identified in the case (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/cases/{id}/assets", Allow: []auth.Action{assets.RecordCases}, Summary: "Record an asset identified in the case (prosecutor, central authority officer)",
 			In: assets.NewAsset{}, Out: assets.Asset{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewAsset](r)
@@ -137,7 +134,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.IdentifyAsset(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/assets/{id}/measures", Summary: "Record the next step of an asset's ledger: frozen, seized, confiscated, returned, disposed or released; an illegal step is refused (409, rule measure_transition) (prosecutor, central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/assets/{id}/measures", Allow: []auth.Action{assets.RecordCases}, Summary: "Record the next step of an asset's ledger: frozen, seized, confiscated, returned, disposed or released; an illegal step is refused (409, rule measure_transition) (prosecutor, central authority officer)",
 			In: assets.NewMeasure{}, Out: assets.Measure{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewMeasure](r)
@@ -146,13 +143,13 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.RecordMeasure(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "GET", Path: "/api/v1/assets/rates", Summary: "The exchange rates recorded for the statistics",
+		{Method: "GET", Path: "/api/v1/assets/rates", Allow: []auth.Action{assets.ReadStatistics}, Summary: "The exchange rates recorded for the statistics",
 			Out: assetsRatesOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				rs, err := s.Rates(r.Context(), p)
 				return http.StatusOK, assetsRatesOut{Rates: rs}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/rates", Summary: "Record a year's exchange rate of a currency to another (central authority officer, regulator)",
+		{Method: "POST", Path: "/api/v1/assets/rates", Allow: []auth.Action{assets.RecordRates}, Summary: "Record a year's exchange rate of a currency to another (central authority officer, regulator)",
 			In: assets.Rate{}, Out: assets.Rate{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.Rate](r)
@@ -161,7 +158,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.RecordRate(r.Context(), p, in))
 			}},
-		{Method: "GET", Path: "/api/v1/assets/statistics", Summary: "Cases and amounts frozen, seized, confiscated and returned by year and kind of case, in a currency at the recorded rates, after disclosure control; as CSV or XLSX with format",
+		{Method: "GET", Path: "/api/v1/assets/statistics", Allow: []auth.Action{assets.ReadStatistics}, Summary: "Cases and amounts frozen, seized, confiscated and returned by year and kind of case, in a currency at the recorded rates, after disclosure control; as CSV or XLSX with format",
 			Out: assets.Figures{},
 			Query: []Param{{Name: "currency", Doc: "the currency of the amounts (required)"}, {Name: "from", Doc: "the first year"}, {Name: "to", Doc: "the last year"},
 				{Name: "state", Doc: "the state (regulator, auditor)"}, {Name: "format", Doc: "a file's format", Values: export.Formats}},

@@ -25,7 +25,7 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 		}
 	}
 	return []Route{
-		{Method: "POST", Path: "/api/v1/assets/bods/imports", Summary: "Import a file of BODS 0.4 statements (a JSON array or JSON Lines, the body), validated in full against the official schema first: a bad statement refuses the file, naming its JSON path and rule (central authority)",
+		{Method: "POST", Path: "/api/v1/assets/bods/imports", Allow: []auth.Action{assets.ImportOwnership}, Summary: "Import a file of BODS 0.4 statements (a JSON array or JSON Lines, the body), validated in full against the official schema first: a bad statement refuses the file, naming its JSON path and rule (central authority)",
 			In: fileBody{bodsTypes, "BODS 0.4 statements, at most 8 GiB"}, Out: assets.BODSImport{}, Status: 201,
 			Query: []Param{{Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -36,16 +36,16 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 				out, err := s.ImportBODS(r.Context(), p, r.URL.Query().Get("source"), r.Body, r.ContentLength, nil)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/bods/imports", Summary: "The imports of BODS statements, oldest first, each with the SHA-256 of its stored chunks",
+		{Method: "GET", Path: "/api/v1/assets/bods/imports", Allow: []auth.Action{assets.ReadOwnership}, Summary: "The imports of BODS statements, oldest first, each with the SHA-256 of its stored chunks",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.BODSImports(r.Context(), p)
 				return http.StatusOK, map[string]any{"imports": out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/bods/owners/{id}", Summary: "Who ultimately owns or controls the entity with this recordId, through chains of any depth, with shares multiplied along each chain and summed over chains; the lookup is logged with its source and retrieval time",
+		{Method: "GET", Path: "/api/v1/assets/bods/owners/{id}", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Who ultimately owns or controls the entity with this recordId, through chains of any depth, with shares multiplied along each chain and summed over chains; the lookup is logged with its source and retrieval time",
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionOwners)},
-		{Method: "GET", Path: "/api/v1/assets/bods/controls/{id}", Summary: "Which entities the person or entity with this recordId holds interests in, directly or through chains; the lookup is logged with its source and retrieval time",
+		{Method: "GET", Path: "/api/v1/assets/bods/controls/{id}", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Which entities the person or entity with this recordId holds interests in, directly or through chains; the lookup is logged with its source and retrieval time",
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionControls)},
-		{Method: "POST", Path: "/api/v1/assets/bods/persons/{id}/erasure", Summary: "Erase the personal data of the person with this recordId from every statement imported, on a ground of GDPR art. 17(1) and the reference of the decision; lookups then name the person as erased and exports leave their data out (regulator)",
+		{Method: "POST", Path: "/api/v1/assets/bods/persons/{id}/erasure", Allow: []auth.Action{assets.EraseOwnershipPerson}, Summary: "Erase the personal data of the person with this recordId from every statement imported, on a ground of GDPR art. 17(1) and the reference of the decision; lookups then name the person as erased and exports leave their data out (regulator)",
 			In: assets.Erase{}, Out: privacy.Erasure{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.Erase](r)
@@ -55,15 +55,12 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 				out, err := s.EraseBODSPerson(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/bods/export", Summary: "Every imported statement as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; the export is logged",
+		{Method: "GET", Path: "/api/v1/assets/bods/export", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Every imported statement as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; the export is logged",
 			Query: []Param{{Name: "format", Doc: "json (default) or jsonl", Values: []string{"json", "jsonl"}}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				format := r.URL.Query().Get("format")
 				if format != "" && format != "json" && format != "jsonl" {
 					return 0, nil, errs.Invalidf("one_of", "format", "the format is json or jsonl")
-				}
-				if err := p.Require(assets.ReadOwnership); err != nil {
-					return 0, nil, err
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
 					ct := "application/json"

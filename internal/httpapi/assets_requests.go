@@ -37,7 +37,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 	created := func(v any, err error) (int, any, error) { return http.StatusCreated, v, err }
 	ok := func(v any, err error) (int, any, error) { return http.StatusOK, v, err }
 	return []Route{
-		{Method: "GET", Path: "/api/v1/assets/requests", Summary: "The requests the principal may see, newest first: its state's and those sent to its state; every one for the regulator and the auditor (query type, status, direction, state, overdue, q)",
+		{Method: "GET", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.ReadRequests}, Summary: "The requests the principal may see, newest first: its state's and those sent to its state; every one for the regulator and the auditor (query type, status, direction, state, overdue, q)",
 			Out: assetsRequestsOut{},
 			Query: []Param{{Name: "type", Doc: "the type of request", Values: assets.RequestTypes}, {Name: "status", Doc: "the status", Values: assets.RequestStatuses},
 				{Name: "direction", Doc: "made here or received from another registry", Values: []string{assets.DirectionOutgoing, assets.DirectionIncoming}},
@@ -52,7 +52,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 					State: q.Get("state"), Overdue: q.Get("overdue") == "1", Q: q.Get("q")})
 				return http.StatusOK, assetsRequestsOut{Requests: rs}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests", Summary: "Draft a request of the principal's state to another state: what is given is checked, what is missing is named when it is sent (central authority officer, prosecutor)",
+		{Method: "POST", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.DraftRequests}, Summary: "Draft a request of the principal's state to another state: what is given is checked, what is missing is named when it is sent (central authority officer, prosecutor)",
 			In: assets.NewRequest{}, Out: assets.Request{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewRequest](r)
@@ -61,18 +61,18 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return created(s.DraftRequest(r.Context(), p, "", in))
 			}},
-		{Method: "GET", Path: "/api/v1/assets/requests/peers", Summary: "The registries requests may travel to over the exchange (peers taking legal_assistance)",
+		{Method: "GET", Path: "/api/v1/assets/requests/peers", Allow: []auth.Action{assets.ReadRequests}, Summary: "The registries requests may travel to over the exchange (peers taking legal_assistance)",
 			Out: assetsRequestPeersOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				ps, err := s.RequestPeers(r.Context(), p)
 				return http.StatusOK, assetsRequestPeersOut{Peers: ps}, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/requests/{id}", Summary: "A request with its timeline, its requests for more information, the uses recorded, what follows it and what it lacks before sending",
+		{Method: "GET", Path: "/api/v1/assets/requests/{id}", Allow: []auth.Action{assets.ReadRequests}, Summary: "A request with its timeline, its requests for more information, the uses recorded, what follows it and what it lacks before sending",
 			Out: assets.RequestFile{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return ok(s.RequestFile(r.Context(), p, r.PathValue("id")))
 			}},
-		{Method: "PUT", Path: "/api/v1/assets/requests/{id}", Summary: "Replace a draft of the principal's state (central authority officer, prosecutor)",
+		{Method: "PUT", Path: "/api/v1/assets/requests/{id}", Allow: []auth.Action{assets.DraftRequests}, Summary: "Replace a draft of the principal's state (central authority officer, prosecutor)",
 			In: assets.NewRequest{}, Out: assets.Request{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewRequest](r)
@@ -81,13 +81,13 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return ok(s.DraftRequest(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "GET", Path: "/api/v1/assets/requests/{id}/completeness", Summary: "What the request lacks before it may be sent, every item at once (empty: complete)",
+		{Method: "GET", Path: "/api/v1/assets/requests/{id}/completeness", Allow: []auth.Action{assets.ReadRequests}, Summary: "What the request lacks before it may be sent, every item at once (empty: complete)",
 			Out: assetsMissingOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				m, err := s.Completeness(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, assetsMissingOut{Missing: m}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests/{id}/send", Summary: "Send a complete draft: over the exchange when it names a peer; refused with every missing item (422, rule incomplete, missing) (central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/requests/{id}/send", Allow: []auth.Action{assets.HandleRequests}, Summary: "Send a complete draft: over the exchange when it names a peer; refused with every missing item (422, rule incomplete, missing) (central authority officer)",
 			Out: assets.Request{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, inc, err := s.SendRequest(r.Context(), p, r.PathValue("id"))
@@ -96,7 +96,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return ok(out, err)
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests/{id}/status", Summary: "Record a step: acknowledged, under_execution, executed, partially_executed or refused (with grounds) by the requested side, withdrawn by the requesting side; a step the lifecycle does not allow is refused (409, rule request_transition) (central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/requests/{id}/status", Allow: []auth.Action{assets.HandleRequests}, Summary: "Record a step: acknowledged, under_execution, executed, partially_executed or refused (with grounds) by the requested side, withdrawn by the requesting side; a step the lifecycle does not allow is refused (409, rule request_transition) (central authority officer)",
 			In: assets.NewStatus{}, Out: assets.Request{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewStatus](r)
@@ -105,7 +105,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return ok(s.RecordStatus(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests/{id}/questions", Summary: "Ask the other state's central authority for more information on a request sent (central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/requests/{id}/questions", Allow: []auth.Action{assets.HandleRequests}, Summary: "Ask the other state's central authority for more information on a request sent (central authority officer)",
 			In: assetsQuestionIn{}, Out: assets.Question{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assetsQuestionIn](r)
@@ -114,7 +114,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return created(s.AskInformation(r.Context(), p, r.PathValue("id"), in.Question))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests/{id}/questions/{qid}/answer", Summary: "Answer the other state's request for more information (central authority officer)",
+		{Method: "POST", Path: "/api/v1/assets/requests/{id}/questions/{qid}/answer", Allow: []auth.Action{assets.HandleRequests}, Summary: "Answer the other state's request for more information (central authority officer)",
 			In: assetsAnswerIn{}, Out: assets.Question{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assetsAnswerIn](r)
@@ -123,7 +123,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				}
 				return ok(s.AnswerInformation(r.Context(), p, r.PathValue("id"), r.PathValue("qid"), in.Answer))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/requests/{id}/uses", Summary: "Record a use of what the request brought: for a purpose it states, shared with a third state only with consent; otherwise refused with an alert (403, purpose_limitation or onward_sharing) (central authority officer, prosecutor)",
+		{Method: "POST", Path: "/api/v1/assets/requests/{id}/uses", Allow: []auth.Action{assets.UseRequests}, Summary: "Record a use of what the request brought: for a purpose it states, shared with a third state only with consent; otherwise refused with an alert (403, purpose_limitation or onward_sharing) (central authority officer, prosecutor)",
 			In: assets.NewUse{}, Out: assets.RequestFile{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewUse](r)

@@ -34,7 +34,7 @@ func Core(env Env) []Route {
 		{Type: reflect.TypeFor[ledger.RaisedAlert](), Field: "State", Values: ledger.AlertStates}}
 	work := &alerts.Service{W: env.Writer, DB: env.DB}
 	return []Route{
-		{Method: "POST", Path: "/api/v1/authorities", Summary: "Register an authority of any kind the deployment's modules declare (admin)",
+		{Method: "POST", Path: "/api/v1/authorities", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Register an authority of any kind the deployment's modules declare (admin)",
 			In: auth.NewAuthority{}, Out: auth.Authority{}, Status: 201, Enums: kinds,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[auth.NewAuthority](r)
@@ -44,22 +44,19 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/authorities", Summary: "List authorities, newest first, a page at a time, or as a file (query kind, jurisdiction, name, limit, cursor, format; admin, regulator, auditor)",
+		{Method: "GET", Path: "/api/v1/authorities", Allow: []auth.Action{auth.ReadAuthorities}, Summary: "List authorities, newest first, a page at a time, or as a file (query kind, jurisdiction, name, limit, cursor, format; admin, regulator, auditor)",
 			Query: append(pageQuery(page.Lists, auth.AuthorityFilters, map[string]Param{
 				"kind":         {Doc: "the authority's kind", Values: env.Catalogue.KindNames()},
 				"jurisdiction": {Doc: "the authority's jurisdiction, an ISO 3166-1 alpha-2 code such as FR"},
 				"name":         {Doc: "a part of the authority's name, in any case"},
 			}), formatParam),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(auth.ReadAuthorities); err != nil {
-					return 0, nil, err
-				}
 				list := func(ctx context.Context, p *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
 					return auth.AuthorityPage(ctx, env.DB.Read(), env.Catalogue.KindNames(), f)
 				}
 				return listOrExport(env, r, p, "authorities", auth.AuthorityFilterOf, list, authoritiesExport(p, list))
 			}},
-		{Method: "POST", Path: "/api/v1/authorities/{id}/contact", Summary: "Set an authority's notification contact: email, the functional address its notifications are e-mailed to " +
+		{Method: "POST", Path: "/api/v1/authorities/{id}/contact", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Set an authority's notification contact: email, the functional address its notifications are e-mailed to " +
 			"(\"\" for none: the web UI only), and language, the e-mails' (\"\" for the registry's). A log entry (admin)",
 			In: auth.Contact{}, Out: auth.Authority{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -85,7 +82,7 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.SetPreferences(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/principals", Summary: "Create a principal and its token, shown once (admin)",
+		{Method: "POST", Path: "/api/v1/principals", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Create a principal and its token, shown once (admin)",
 			In: auth.NewPrincipal{}, Out: auth.CreatedPrincipal{}, Status: 201, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[auth.NewPrincipal](r)
@@ -97,7 +94,7 @@ func Core(env Env) []Route {
 			}},
 
 		// Oversight.
-		{Method: "GET", Path: "/api/v1/alerts", Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time, or as a file " +
+		{Method: "GET", Path: "/api/v1/alerts", Allow: []auth.Action{auth.ReadAlerts}, Summary: "Alerts raised by refusals that matter to oversight, newest first, a page at a time, or as a file " +
 			"(query rule, authority_id, state, from, to (raised), limit, cursor, format; regulator, auditor, admin)",
 			Query: append(pageQuery(alerts.Size, alerts.Filters, map[string]Param{
 				"rule":         {Doc: "the rule that refused, as the alerts name it"},
@@ -110,17 +107,17 @@ func Core(env Env) []Route {
 				return listOrExport(env, r, p, "alerts", alerts.FilterOf, work.List,
 					func(q url.Values) (export.Request, error) { return work.Export(p, q) })
 			}},
-		{Method: "GET", Path: "/api/v1/alerts/{id}", Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
+		{Method: "GET", Path: "/api/v1/alerts/{id}", Allow: []auth.Action{auth.ReadAlerts}, Summary: "An alert with its comments (regulator, auditor, admin)", Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				a, err := work.Get(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, a, err
 			}},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/acknowledge", Summary: "Acknowledge an open alert (regulator)", Out: ledger.RaisedAlert{},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/acknowledge", Allow: []auth.Action{auth.WorkAlerts}, Summary: "Acknowledge an open alert (regulator)", Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				a, err := work.Acknowledge(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, a, err
 			}},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/assign", Summary: "Assign an alert to a regulator (regulator)",
+		{Method: "POST", Path: "/api/v1/alerts/{id}/assign", Allow: []auth.Action{auth.WorkAlerts}, Summary: "Assign an alert to a regulator (regulator)",
 			In: alerts.Assignment{}, Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[alerts.Assignment](r)
@@ -130,7 +127,7 @@ func Core(env Env) []Route {
 				a, err := work.Assign(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, a, err
 			}},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/comment", Summary: "Comment on an alert (regulator)",
+		{Method: "POST", Path: "/api/v1/alerts/{id}/comment", Allow: []auth.Action{auth.WorkAlerts}, Summary: "Comment on an alert (regulator)",
 			In: alerts.Comment{}, Out: ledger.RaisedAlert{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[alerts.Comment](r)
@@ -140,7 +137,7 @@ func Core(env Env) []Route {
 				a, err := work.Comment(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, a, err
 			}},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/close", Summary: "Close an alert with an outcome and a note; a closed alert stays closed (regulator)",
+		{Method: "POST", Path: "/api/v1/alerts/{id}/close", Allow: []auth.Action{auth.WorkAlerts}, Summary: "Close an alert with an outcome and a note; a closed alert stays closed (regulator)",
 			In: alerts.Closing{}, Out: ledger.RaisedAlert{}, Enums: outcomes,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[alerts.Closing](r)
@@ -158,11 +155,8 @@ func Core(env Env) []Route {
 				cp, err := readCheckpoint(r.Context(), env.DB, env.Log)
 				return http.StatusOK, cp, err
 			}},
-		{Method: "GET", Path: "/api/v1/log/entries/{index}", Summary: "A log leaf with its inclusion proof",
+		{Method: "GET", Path: "/api/v1/log/entries/{index}", Allow: []auth.Action{auth.ReadAlerts}, Summary: "A log leaf with its inclusion proof",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(auth.ReadAlerts); err != nil {
-					return 0, nil, err
-				}
 				idx, err := strconv.ParseUint(r.PathValue("index"), 10, 63)
 				if err != nil {
 					return 0, nil, errs.New(errs.Malformed, "path", "index", "the leaf index must be a non-negative integer")

@@ -39,19 +39,19 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Identity(r.Context())
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/identity/next", Out: exchange.Identity{},
+		{Method: "GET", Path: "/api/v1/exchange/identity/next", Allow: []auth.Action{exchange.ManagePeers}, Out: exchange.Identity{},
 			Summary: "The exchange key the next rotation moves to, to give peers before rotating (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.NextIdentity(r.Context(), p)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/identity/rotate", Status: 201, Out: exchange.OwnKeyRotated{},
+		{Method: "POST", Path: "/api/v1/exchange/identity/rotate", Allow: []auth.Action{exchange.ManagePeers}, Status: 201, Out: exchange.OwnKeyRotated{},
 			Summary: "Move to the next exchange key; give peers the new key first (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.RotateKey(r.Context(), p)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/peers", Status: 201, In: exchange.NewPeer{}, Out: exchange.PeerRegistered{},
+		{Method: "POST", Path: "/api/v1/exchange/peers", Allow: []auth.Action{exchange.ManagePeers}, Status: 201, In: exchange.NewPeer{}, Out: exchange.PeerRegistered{},
 			Summary: "Register a peer registry: jurisdiction, https address, certificates to trust, exchange key, purposes (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[exchange.NewPeer](r)
@@ -61,19 +61,19 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.RegisterPeer(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/peers", Enums: peerStates,
+		{Method: "GET", Path: "/api/v1/exchange/peers", Allow: []auth.Action{exchange.ReadExchange}, Enums: peerStates,
 			Summary: "Peers with their keys, state, reachability and last message (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Peers(r.Context(), p)
 				return http.StatusOK, map[string]any{"peers": out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/peers/{id}", Out: exchange.Peer{}, Enums: peerStates,
+		{Method: "GET", Path: "/api/v1/exchange/peers/{id}", Allow: []auth.Action{exchange.ReadExchange}, Out: exchange.Peer{}, Enums: peerStates,
 			Summary: "One peer (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Peer(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/keys", Status: 201, In: exchange.NewKey{}, Out: exchange.PeerKeyAdded{},
+		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/keys", Allow: []auth.Action{exchange.ManagePeers}, Status: 201, In: exchange.NewKey{}, Out: exchange.PeerKeyAdded{},
 			Summary: "Add a peer's new key; its current keys stay valid until previous_valid_until (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[exchange.NewKey](r)
@@ -83,7 +83,7 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.AddPeerKey(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/suspend", In: peerNote{}, Out: exchange.Peer{}, Enums: peerStates,
+		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/suspend", Allow: []auth.Action{exchange.ManagePeers}, In: peerNote{}, Out: exchange.Peer{}, Enums: peerStates,
 			Summary: "Suspend the exchange with a peer, saying why: nothing is sent to it or accepted from it (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[peerNote](r)
@@ -96,7 +96,7 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Peer(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/resume", In: peerNote{}, Out: exchange.Peer{}, Enums: peerStates,
+		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/resume", Allow: []auth.Action{exchange.ManagePeers}, In: peerNote{}, Out: exchange.Peer{}, Enums: peerStates,
 			Summary: "Resume the exchange with a suspended peer (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[peerNote](r)
@@ -109,12 +109,9 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Peer(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/outbox", Status: 201, In: exchange.Outgoing{}, Out: exchange.MessageSent{},
+		{Method: "POST", Path: "/api/v1/exchange/outbox", Allow: []auth.Action{exchange.SendMessages}, Status: 201, In: exchange.Outgoing{}, Out: exchange.MessageSent{},
 			Summary: "Send a message to a peer: signed, recorded, delivered until the peer acknowledges it (admin, regulator)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(exchange.SendMessages); err != nil {
-					return 0, nil, err
-				}
 				in, err := DecodeRequest[exchange.Outgoing](r)
 				if err != nil {
 					return 0, nil, err
@@ -122,12 +119,12 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Send(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/outbox", Enums: states, Query: listQuery(exchange.OutboxStates),
+		{Method: "GET", Path: "/api/v1/exchange/outbox", Allow: []auth.Action{exchange.ReadExchange}, Enums: states, Query: listQuery(exchange.OutboxStates),
 			Summary: "Messages sent, newest first, a page at a time, with the peer's signed receipt (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Outbox)
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox", Query: listQuery(exchange.InboxStates),
+		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Query: listQuery(exchange.InboxStates),
 			Summary: "Messages received, newest first, a page at a time, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Inbox)
@@ -141,6 +138,11 @@ func Exchange(env Env, s *exchange.Service) []Route {
 		{Method: "POST", Path: "/api/v1/exchange/inbox/{peer}/{id}/use", Status: 201, In: exchange.UseRequest{}, Out: exchange.MessageUsed{},
 			Summary: "Record a use of a received message; a purpose other than the message's is refused with an alert (the roles its sender named)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				// the message's readers before the body: a role that may not
+				// use it learns nothing from the body's refusals
+				if _, err := s.Usable(r.Context(), p, r.PathValue("peer")+"/"+r.PathValue("id")); err != nil {
+					return 0, nil, err
+				}
 				in, err := DecodeRequest[exchange.UseRequest](r)
 				if err != nil {
 					return 0, nil, err
@@ -148,7 +150,7 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.UseMessage(r.Context(), p, r.PathValue("peer")+"/"+r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/exchange/inbox/{peer}/{id}/forward", Status: 201, In: exchange.ForwardRequest{}, Out: exchange.MessageUsed{},
+		{Method: "POST", Path: "/api/v1/exchange/inbox/{peer}/{id}/forward", Allow: []auth.Action{exchange.ForwardMessages}, Status: 201, In: exchange.ForwardRequest{}, Out: exchange.MessageUsed{},
 			Summary: "Forward a received message to another peer, when its sender consented to onward sharing; otherwise refused with an alert (admin, regulator)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[exchange.ForwardRequest](r)

@@ -75,14 +75,11 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 	// query may have 36,000 frames (about 3.6 MB of JSON), a batch 1000
 	// items of up to 500-character fields.
 	return append([]Route{
-		{Method: "POST", Path: "/api/v1/hashmatch/authorities", Summary: "Register a competent authority or a service provider (admin)",
+		{Method: "POST", Path: "/api/v1/hashmatch/authorities", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Register a competent authority or a service provider (admin)",
 			In: hmAuthorityIn{}, Out: auth.Authority{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmAuthorityIn](r)
 				if err != nil {
-					return 0, nil, err
-				}
-				if err := p.Require(auth.ManageAuthorities); err != nil {
 					return 0, nil, err
 				}
 				if in.Kind != hashmatch.KindCompetentAuthority && in.Kind != hashmatch.KindServiceProvider {
@@ -96,7 +93,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				return http.StatusOK, hmKeyOut{VerifierKey: s.VerifierKey()}, nil
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks", Summary: "Create a hash bank owned by the analyst's authority (analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Create a hash bank owned by the analyst's authority (analyst)",
 			In: hashmatch.NewBank{}, Out: hashmatch.Bank{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewBank](r)
@@ -106,12 +103,12 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.CreateBank(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks", Summary: "List hash banks: metadata only, never hashes",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "List hash banks: metadata only, never hashes",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				bs, err := s.Banks(r.Context(), p)
 				return http.StatusOK, map[string]any{"banks": bs}, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Summary: "A bank's metadata and its newest published versions (the rest at versions_next)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "A bank's metadata and its newest published versions (the rest at versions_next)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				b, err := s.Bank(r.Context(), p, r.PathValue("id"))
 				if err != nil {
@@ -127,7 +124,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusOK, body, nil
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "A bank's published versions, newest first, a page at a time, or as a file (query limit, cursor, from, to (published), format)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "A bank's published versions, newest first, a page at a time, or as a file (query limit, cursor, from, to (published), format)",
 			Query: hmListQuery(hashmatch.VersionFilters, "published"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "versions", hmFilter(hashmatch.VersionFilters),
@@ -135,7 +132,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 						return s.Versions(ctx, p, r.PathValue("id"), f)
 					}, hmExport(s, p, hashmatch.ListVersions, r.PathValue("id")))
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Summary: "A bank's live entries with their hashes, newest first, a page at a time, or as a file (query limit, cursor, status, id, format) (owner analyst)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "A bank's live entries with their hashes, newest first, a page at a time, or as a file (query limit, cursor, status, id, format) (owner analyst)",
 			Query: hmListQuery(hashmatch.EntryFilters, ""),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "entries", hmFilter(hashmatch.EntryFilters),
@@ -143,7 +140,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 						return s.BankEntries(ctx, p, r.PathValue("id"), f)
 					}, hmExport(s, p, hashmatch.ListEntries, r.PathValue("id")))
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Summary: "Publish the next signed version: adds and deletes (owner analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Publish the next signed version: adds and deletes (owner analyst)",
 			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, BodyLimit: LargeBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewVersion](r)
@@ -153,7 +150,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.Publish(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst)",
 			In: hmImportIn{}, Out: hmImportOut{}, Status: 201, BodyLimit: LargeBody, Enums: formatEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmImportIn](r)
@@ -166,7 +163,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
 			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query()
@@ -203,7 +200,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					return err
 				}), nil
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/video_thresholds", Summary: "Set the bank's vPDQ match percentages, query_match_threshold_pct and index_match_threshold_pct, 0 to 100; a field left out keeps its value (owner analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/video_thresholds", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Set the bank's vPDQ match percentages, query_match_threshold_pct and index_match_threshold_pct, 0 to 100; a field left out keeps its value (owner analyst)",
 			In: hashmatch.VideoThresholds{}, Out: hashmatch.Bank{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.VideoThresholds](r)
@@ -213,23 +210,23 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.SetVideoThresholds(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Summary: "End an entry's quarantine (owner analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "End an entry's quarantine (owner analyst)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				err := s.ReleaseEntry(r.Context(), p, r.PathValue("id"), r.PathValue("entry"))
 				return http.StatusOK, map[string]any{"bank_id": r.PathValue("id"), "entry_id": r.PathValue("entry"), "released": err == nil}, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/subscriptions", Summary: "Subscribe the service's provider to a bank (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/subscriptions", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "Subscribe the service's provider to a bank (service)",
 			Out: hashmatch.Subscription{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Subscribe(r.Context(), p, r.PathValue("id"))
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/subscriptions", Summary: "The provider's subscriptions with their cursors (service)",
+		{Method: "GET", Path: "/api/v1/hashmatch/subscriptions", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "The provider's subscriptions with their cursors (service)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Subscriptions(r.Context(), p)
 				return http.StatusOK, map[string]any{"subscriptions": out}, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/pull", Summary: "Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/pull", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)",
 			In: hmPullIn{}, Out: hashmatch.Pull{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmPullIn](r)
@@ -239,7 +236,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.Pull(r.Context(), p, r.PathValue("id"), in.Since)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match", Summary: "Match up to 1000 hashes the service computed itself; matches open cases (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Match up to 1000 hashes the service computed itself; matches open cases (service)",
 			In: hmMatchIn{}, Out: hmMatchOut{}, BodyLimit: LargeBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmMatchIn](r)
@@ -249,7 +246,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchHashes(r.Context(), p, in.Items)
 				return http.StatusOK, hmMatchOut{Results: out}, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
 			In: uploadBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
@@ -258,7 +255,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
 			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, Out: hmMatchOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				parts, err := newImageParts(r, p, s.Config().MaxBatchUpload)
@@ -271,7 +268,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusOK, hmMatchOut{Results: out}, nil
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match/video", Summary: "Match one video's frame hashes (vPDQ) the service computed itself, at most 36000 frames; a match opens a case (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match/video", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Match one video's frame hashes (vPDQ) the service computed itself, at most 36000 frames; a match opens a case (service)",
 			In: hashmatch.VideoQuery{}, Out: hashmatch.VideoResult{}, BodyLimit: LargeBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.VideoQuery](r)
@@ -281,7 +278,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchVideo(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match/video-file", Summary: "Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match/video-file", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)",
 			In: uploadBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
@@ -290,18 +287,18 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/cases", Summary: "The provider's match cases, newest first, a page at a time, or as a file (query limit, cursor, status, bank_id, from, to (opened), id, format)",
+		{Method: "GET", Path: "/api/v1/hashmatch/cases", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "The provider's match cases, newest first, a page at a time, or as a file (query limit, cursor, status, bank_id, from, to (opened), id, format)",
 			Query: hmListQuery(hashmatch.CaseFilters, "opened"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases, hmExport(s, p, hashmatch.ListCases, ""))
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Summary: "A match case with its matches",
+		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "A match case with its matches",
 			Out: hashmatch.Case{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Case(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/review", Summary: "Confirm or reject a match (reviewer)",
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/review", Allow: []auth.Action{hashmatch.ReviewCases}, Summary: "Confirm or reject a match (reviewer)",
 			In: hashmatch.Review{}, Out: hashmatch.Case{}, Enums: reviewEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.Review](r)
@@ -311,7 +308,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.ReviewCase(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/report", Summary: "Report a confirmed case to a competent authority (reviewer)",
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/report", Allow: []auth.Action{hashmatch.ReviewCases}, Summary: "Report a confirmed case to a competent authority (reviewer)",
 			In: hashmatch.NewReport{}, Out: hashmatch.Report{}, Status: 201, Enums: reportEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewReport](r)
@@ -321,7 +318,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.SendReport(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/removal", Summary: "Record what was removed for a confirmed case, and when (reviewer)",
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/removal", Allow: []auth.Action{hashmatch.ReviewCases}, Summary: "Record what was removed for a confirmed case, and when (reviewer)",
 			In: hashmatch.NewRemoval{}, Out: hashmatch.Removal{}, Status: 201, Enums: removalEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewRemoval](r)
@@ -331,19 +328,19 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.RecordRemoval(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/reports", Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time, or as a file " +
+		{Method: "GET", Path: "/api/v1/hashmatch/reports", Allow: []auth.Action{hashmatch.ReceiveReports, hashmatch.ReadCases}, Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time, or as a file " +
 			"(query limit, cursor, status, provider_id, authority_id, from, to (sent), id, format)",
 			Query: hmListQuery(hashmatch.ReportFilters, "sent"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "reports", hmFilter(hashmatch.ReportFilters), s.Reports, hmExport(s, p, hashmatch.ListReports, ""))
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/reports/{id}", Summary: "One report",
+		{Method: "GET", Path: "/api/v1/hashmatch/reports/{id}", Allow: []auth.Action{hashmatch.ReceiveReports, hashmatch.ReadCases}, Summary: "One report",
 			Out: hashmatch.Report{}, Enums: reportEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Report(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/reports/{id}/acknowledge", Summary: "Acknowledge a report addressed to the analyst's authority (analyst)",
+		{Method: "POST", Path: "/api/v1/hashmatch/reports/{id}/acknowledge", Allow: []auth.Action{hashmatch.ReceiveReports}, Summary: "Acknowledge a report addressed to the analyst's authority (analyst)",
 			In: hmAckIn{}, Out: hashmatch.Report{}, Enums: reportEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmAckIn](r)

@@ -210,19 +210,19 @@ func hmaByBank(ms []hashmatch.HMABankMatch) map[string][]hashmatch.HMAMatch {
 // answers as HMA's hashing and matching blueprints, on custos's banks, for
 // a principal of role service authenticated with its custos token.
 func HMA(env Env, s *hashmatch.Service) []Route {
-	return []Route{
-		{Method: "GET", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash the media at a URL; refused (403): custos never fetches a URL",
+	routes := []Route{
+		{Method: "GET", Path: HMAPrefix + "/h/hash", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash the media at a URL; refused (403): custos never fetches a URL",
 			Query: hmaParams("url", "content_type", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return hmaAnswer(env, r, 0, nil, "", hmaNoURL)
 			}},
-		{Method: "POST", Path: HMAPrefix + "/h/hash", Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
+		{Method: "POST", Path: HMAPrefix + "/h/hash", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
 			Query: hmaParams("types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := hmaUpload(r, p, s)
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
-		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
+		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "include_distance"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
@@ -253,7 +253,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
-		{Method: "GET", Path: HMAPrefix + "/m/lookup", Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does, named in the header Custos-Case-Id (service)",
+		{Method: "GET", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does, named in the header Custos-Case-Id (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
@@ -271,7 +271,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
-		{Method: "POST", Path: HMAPrefix + "/m/lookup", Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review, named in the header Custos-Case-Id (service)",
+		{Method: "POST", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review, named in the header Custos-Case-Id (service)",
 			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
@@ -293,7 +293,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
-		{Method: "GET", Path: HMAPrefix + "/m/index/status", Summary: "HMA: each signal type's index over the subscribed banks, {signal_type: {present, built_to, size}} (service)",
+		{Method: "GET", Path: HMAPrefix + "/m/index/status", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: each signal type's index over the subscribed banks, {signal_type: {present, built_to, size}} (service)",
 			Query: hmaParams("signal_type"),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
@@ -313,12 +313,9 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
-		{Method: "POST", Path: HMAPrefix + "/m/compare", Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
+		{Method: "POST", Path: HMAPrefix + "/m/compare", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
-					if err := p.Require(hashmatch.MatchHashes); err != nil {
-						return nil, err
-					}
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 					if err != nil || len(b) > MaxBody {
 						return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
@@ -351,4 +348,9 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 	}
+	// A role refused the route gets HMA's body, as its other refusals do.
+	for i := range routes {
+		routes[i].refuse = func(r *http.Request, err error) (int, any) { return hmaError(env, r, err) }
+	}
+	return routes
 }

@@ -89,7 +89,7 @@ func Stats(env Env, s *stats.Service) []Route {
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				return http.StatusOK, statsDimensionsOut{Dimensions: stats.Dimensions, Columns: stats.ImportColumns, Tables: stats.UNCTSTables}, nil
 			}},
-		{Method: "POST", Path: "/api/v1/stats/mappings", Summary: "Publish the next version of a mapping of national offence codes to the ICCS (statistician)",
+		{Method: "POST", Path: "/api/v1/stats/mappings", Allow: []auth.Action{stats.ManageMappings}, Summary: "Publish the next version of a mapping of national offence codes to the ICCS (statistician)",
 			In: stats.NewMapping{}, Out: stats.Mapping{}, Status: 201, BodyLimit: LargeBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[stats.NewMapping](r)
@@ -99,13 +99,10 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.PublishMapping(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/file", Summary: "Publish the next version of a mapping from a CSV file in the body (national_code,national_label,iccs); query name (statistician)",
+		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/file", Allow: []auth.Action{stats.ManageMappings}, Summary: "Publish the next version of a mapping from a CSV file in the body (national_code,national_label,iccs); query name (statistician)",
 			In: fileBody{csvTypes, "the mapping table as CSV"}, Out: stats.Mapping{}, Status: 201,
 			Query: []Param{{Name: "name", Doc: "the mapping's name for people (required)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(stats.ManageMappings); err != nil {
-					return 0, nil, err
-				}
 				if err := csvUpload(r); err != nil {
 					return 0, nil, err
 				}
@@ -116,12 +113,12 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.PublishMapping(r.Context(), p, stats.NewMapping{ID: r.PathValue("id"), Name: r.URL.Query().Get("name"), Rows: rows})
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/mappings", Summary: "The mappings, each at its latest version",
+		{Method: "GET", Path: "/api/v1/stats/mappings", Allow: []auth.Action{stats.ReadStatistics}, Summary: "The mappings, each at its latest version",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Mappings(r.Context(), p)
 				return http.StatusOK, map[string]any{"mappings": out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/mappings/{id}", Summary: "A mapping with its rows and its ambiguous codes (query version; the latest when absent)",
+		{Method: "GET", Path: "/api/v1/stats/mappings/{id}", Allow: []auth.Action{stats.ReadStatistics}, Summary: "A mapping with its rows and its ambiguous codes (query version; the latest when absent)",
 			Out: stats.Mapping{}, Query: []Param{{Name: "version", Doc: "the version"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				v, err := intParam(r, "version")
@@ -131,7 +128,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Mapping(r.Context(), p, r.PathValue("id"), v)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/check", Summary: "Check the national codes of a records file (CSV body) against a mapping: those it does not map, those it maps ambiguously; nothing is imported (statistician)",
+		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/check", Allow: []auth.Action{stats.ImportRecords}, Summary: "Check the national codes of a records file (CSV body) against a mapping: those it does not map, those it maps ambiguously; nothing is imported (statistician)",
 			In: fileBody{csvTypes, "a national records file as CSV"}, Out: stats.MappingReport{}, Query: []Param{{Name: "version", Doc: "the mapping's version; the latest when absent"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				v, err := intParam(r, "version")
@@ -144,7 +141,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.CheckCodes(r.Context(), p, r.PathValue("id"), v, r.Body)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/imports", Summary: "Import a national records file (CSV body), validated in full first: a bad row refuses the file, naming its line, field and rule (statistician)",
+		{Method: "POST", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ImportRecords}, Summary: "Import a national records file (CSV body), validated in full first: a bad row refuses the file, naming its line, field and rule (statistician)",
 			In: fileBody{csvTypes, "the records file as CSV, at most 8 GiB"}, Out: stats.Import{}, Status: 201,
 			Query: []Param{{Name: "mapping", Doc: "the mapping that reads the file's offence_code (absent for a file that gives iccs)"},
 				{Name: "mapping_version", Doc: "its version; the latest when absent"}, {Name: "source", Doc: "the file's name, for the log"}},
@@ -160,7 +157,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Import(r.Context(), p, stats.ImportRequest{Source: q.Get("source"), Mapping: q.Get("mapping"), MappingVersion: v}, r.Body, r.ContentLength, nil)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/imports/{id}/withdraw", Summary: "Withdraw an import, with a reason: its records are no longer counted; it stays listed, withdrawn (statistician)",
+		{Method: "POST", Path: "/api/v1/stats/imports/{id}/withdraw", Allow: []auth.Action{stats.WithdrawImports}, Summary: "Withdraw an import, with a reason: its records are no longer counted; it stays listed, withdrawn (statistician)",
 			In: stats.Withdrawal{}, Out: stats.Import{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[stats.Withdrawal](r)
@@ -170,12 +167,12 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Withdraw(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/imports", Summary: "The imports of national records, newest first, the withdrawn ones shown so (withdrawn_at)",
+		{Method: "GET", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ReadStatistics}, Summary: "The imports of national records, newest first, the withdrawn ones shown so (withdrawn_at)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Imports(r.Context(), p)
 				return http.StatusOK, map[string]any{"imports": out}, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/aggregate", Summary: "Count records at an ICCS level by any dimensions, period and region, with totals (for the registry's own users: not disclosure-controlled; publish through the exports)",
+		{Method: "POST", Path: "/api/v1/stats/aggregate", Allow: []auth.Action{stats.ReadStatistics}, Summary: "Count records at an ICCS level by any dimensions, period and region, with totals (for the registry's own users: not disclosure-controlled; publish through the exports)",
 			In: stats.Query{}, Out: stats.Result{},
 			Enums: []Enum{{reflect.TypeFor[stats.Query](), "Stage", stats.DimStage.Codes()[1:]}, {reflect.TypeFor[stats.Query](), "Unit", stats.DimUnit.Codes()[1:]},
 				{reflect.TypeFor[stats.Query](), "Period", stats.Periods}},
@@ -187,7 +184,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Aggregate(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/sdmx", Summary: "A query's counts as SDMX-CSV after disclosure control, with _T totals (statistician, regulator)",
+		{Method: "GET", Path: "/api/v1/stats/sdmx", Allow: []auth.Action{stats.PublishTables}, Summary: "A query's counts as SDMX-CSV after disclosure control, with _T totals (statistician, regulator)",
 			Query: statsQueryParams(),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q, err := stats.ParseQuery(r.URL.Query())
@@ -200,7 +197,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
 			}},
-		{Method: "GET", Path: "/api/v1/stats/uncts/{table}", Summary: "A UN-CTS table for a year as CSV or XLSX, after disclosure control (query year, format; statistician, regulator)",
+		{Method: "GET", Path: "/api/v1/stats/uncts/{table}", Allow: []auth.Action{stats.PublishTables}, Summary: "A UN-CTS table for a year as CSV or XLSX, after disclosure control (query year, format; statistician, regulator)",
 			Query: []Param{{Name: "year", Doc: "the year (required)"}, {Name: "format", Doc: "the file's format", Values: export.Formats}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				year, err := intParam(r, "year")

@@ -62,7 +62,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	routes := []Route{
 		// Centres and their authorizations.
-		{Method: "POST", Path: "/api/v1/transplant/centres", Summary: "Register a transplant centre (admin)",
+		{Method: "POST", Path: "/api/v1/transplant/centres", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Register a transplant centre (admin)",
 			In: centreIn{}, Out: auth.Authority{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[centreIn](r)
@@ -72,19 +72,13 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, City: in.City, Jurisdiction: in.Jurisdiction, Kind: transplant.KindCentre})
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/centres", Summary: "List transplant centres",
+		{Method: "GET", Path: "/api/v1/transplant/centres", Allow: []auth.Action{transplant.Read}, Summary: "List transplant centres",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(transplant.Read); err != nil {
-					return 0, nil, err
-				}
 				cs, err := auth.ListAuthorities(r.Context(), env.DB.Read(), transplant.KindCentre)
 				return http.StatusOK, map[string]any{"centres": cs}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/centres/{id}", Summary: "A centre with its authorizations",
+		{Method: "GET", Path: "/api/v1/transplant/centres/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A centre with its authorizations",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := p.Require(transplant.Read); err != nil {
-					return 0, nil, err
-				}
 				c, err := auth.GetAuthority(r.Context(), env.DB.Read(), r.PathValue("id"))
 				if err != nil {
 					return 0, nil, err
@@ -92,7 +86,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				as, err := t.CentreAuthorizations(r.Context(), p, c.ID)
 				return http.StatusOK, map[string]any{"centre": c, "authorizations": as}, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations", Summary: "Authorize a centre for an activity and organ type (regulator)",
+		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations", Allow: []auth.Action{transplant.AuthorizeCentres}, Summary: "Authorize a centre for an activity and organ type (regulator)",
 			In: transplant.NewCentreAuthorization{}, Out: transplant.CentreAuthorization{}, Status: 201, Enums: authorizationEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewCentreAuthorization](r)
@@ -102,12 +96,12 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.AuthorizeCentre(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/centres/{id}/authorizations", Summary: "A centre's authorizations",
+		{Method: "GET", Path: "/api/v1/transplant/centres/{id}/authorizations", Allow: []auth.Action{transplant.Read}, Summary: "A centre's authorizations",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				as, err := t.CentreAuthorizations(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, map[string]any{"authorizations": as}, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations/{aid}/revoke", Summary: "Revoke a centre authorization (regulator)",
+		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations/{aid}/revoke", Allow: []auth.Action{transplant.AuthorizeCentres}, Summary: "Revoke a centre authorization (regulator)",
 			In: revokeIn{}, Out: transplant.CentreAuthorization{}, Enums: authorizationEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[revokeIn](r)
@@ -118,7 +112,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		// Donors, consent, recipients.
-		{Method: "POST", Path: "/api/v1/transplant/donors", Summary: "Register a donor (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/donors", Allow: []auth.Action{transplant.Record}, Summary: "Register a donor (coordinator)",
 			In: transplant.NewDonor{}, Out: transplant.Donor{}, Status: 201, Enums: donorEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewDonor](r)
@@ -128,10 +122,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterDonor(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/donors", Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
+		{Method: "GET", Path: "/api/v1/transplant/donors", Allow: []auth.Action{transplant.Read}, Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
 			Query:   listQuery(page.Lists, transplant.DonorFilters, "recorded"),
 			Handler: listHandler(env, t, "donors", page.Lists, transplant.DonorFilters, t.Donors)},
-		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Summary: "A donor with their consents",
+		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A donor with their consents",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				d, err := t.Donor(r.Context(), p, r.PathValue("id"))
 				if err != nil {
@@ -144,7 +138,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := withErasure(r, t, d.ID, map[string]any{"donor": d, "consents": cs})
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Summary: "Record consent or authorization of donation (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Allow: []auth.Action{transplant.Record}, Summary: "Record consent or authorization of donation (coordinator)",
 			In: transplant.NewConsent{}, Out: transplant.Consent{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewConsent](r)
@@ -154,7 +148,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordConsent(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/recipients", Summary: "Register a recipient on the waiting list (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/recipients", Allow: []auth.Action{transplant.Record}, Summary: "Register a recipient on the waiting list (coordinator)",
 			In: transplant.NewRecipient{}, Out: transplant.Recipient{}, Status: 201, Enums: recipientEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewRecipient](r)
@@ -164,10 +158,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterRecipient(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/recipients", Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
+		{Method: "GET", Path: "/api/v1/transplant/recipients", Allow: []auth.Action{transplant.Read}, Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
 			Query:   listQuery(page.Lists, transplant.RecipientFilters, "listed"),
 			Handler: listHandler(env, t, "recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
-		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Summary: "A recipient",
+		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A recipient",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				rc, err := t.Recipient(r.Context(), p, r.PathValue("id"))
 				if err != nil {
@@ -176,7 +170,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := withErasure(r, t, rc.ID, map[string]any{"recipient": rc})
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/persons/search",
+		{Method: "POST", Path: "/api/v1/transplant/persons/search", Allow: []auth.Action{transplant.ReadPersonalData},
 			Summary: "Find the donors and recipients of a person by national identifier, or by name with date of birth, without opening sealed data; the search is logged (coordinator, regulator)",
 			In:      transplant.PersonQuery{}, Out: personMatches{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -190,7 +184,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				}
 				return http.StatusOK, personMatches{Matches: out}, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/personal-data", Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
+		{Method: "POST", Path: "/api/v1/transplant/personal-data", Allow: []auth.Action{transplant.ReadPersonalData}, Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
 			In: personalIn{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[personalIn](r)
@@ -202,7 +196,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 
 		// Procurement, authorization, transplantation.
-		{Method: "POST", Path: "/api/v1/transplant/procurements", Summary: "Record a procurement; each organ gets its identifier (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/procurements", Allow: []auth.Action{transplant.Record}, Summary: "Record a procurement; each organ gets its identifier (coordinator)",
 			In: transplant.NewProcurement{}, Out: transplant.Procurement{}, Status: 201, Enums: procurementEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewProcurement](r)
@@ -212,10 +206,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordProcurement(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/organs", Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
+		{Method: "GET", Path: "/api/v1/transplant/organs", Allow: []auth.Action{transplant.Read}, Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
 			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"),
 			Handler: listHandler(env, t, "organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
-		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Summary: "Authorize one organ for one recipient (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Record}, Summary: "Authorize one organ for one recipient (coordinator)",
 			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewTransplantAuthorization](r)
@@ -225,11 +219,11 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.AuthorizeTransplant(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations",
+		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Read},
 			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
 			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
 			Handler: listHandler(env, t, "authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
-		{Method: "POST", Path: "/api/v1/transplant/transplants", Summary: "Record a transplantation (coordinator)",
+		{Method: "POST", Path: "/api/v1/transplant/transplants", Allow: []auth.Action{transplant.Record}, Summary: "Record a transplantation (coordinator)",
 			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewTransplant](r)
@@ -241,19 +235,19 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 
 		// Trace.
-		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
+		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceOrgan(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/trace/donors/{id}", Summary: "Trace from a donor to every recipient of their organs",
+		{Method: "GET", Path: "/api/v1/transplant/trace/donors/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from a donor to every recipient of their organs",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceDonor(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Summary: "Trace from a recipient back to their donors and on to the other recipients",
+		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from a recipient back to their donors and on to the other recipients",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceRecipient(r.Context(), p, r.PathValue("id"))

@@ -52,7 +52,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 	severity := []Enum{{reflect.TypeFor[transplant.NewFinding](), "Severity", transplant.FindingSeverities},
 		{reflect.TypeFor[transplant.AuditFinding](), "Severity", transplant.FindingSeverities}}
 	return []Route{
-		{Method: "POST", Path: base + "/reimbursements", Summary: "Record a reimbursement of a reasonable, verifiable expense to a living donor or a donor's family: category, evidence, exact amount " +
+		{Method: "POST", Path: base + "/reimbursements", Allow: []auth.Action{transplant.Record}, Summary: "Record a reimbursement of a reasonable, verifiable expense to a living donor or a donor's family: category, evidence, exact amount " +
 			"(decimal text) and ISO 4217 currency (coordinator of the donor's centre); anything else is refused and alerted as a possible payment for an organ",
 			In: transplant.NewReimbursement{}, Out: transplant.Reimbursement{}, Status: http.StatusCreated, Enums: enums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -63,7 +63,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordReimbursement(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: base + "/reimbursements", Summary: "The reimbursements, newest first (query centre_id, limit; a coordinator reads their centre's, the regulator and an auditor all)",
+		{Method: "GET", Path: base + "/reimbursements", Allow: []auth.Action{transplant.ReadReimbursements}, Summary: "The reimbursements, newest first (query centre_id, limit; a coordinator reads their centre's, the regulator and an auditor all)",
 			Out: reimbursementList{}, Enums: enums,
 			Query: []Param{{Name: "centre_id", Doc: "the reimbursements of one centre"}, {Name: "limit", Doc: "at most this many (1 to 1000, 200 by default)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -74,7 +74,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.Reimbursements(r.Context(), p, r.URL.Query().Get("centre_id"), n)
 				return http.StatusOK, reimbursementList{out}, err
 			}},
-		{Method: "POST", Path: base + "/audits", Summary: "Plan an audit of a centre, or of one of its professionals by a professional reference (regulator)",
+		{Method: "POST", Path: base + "/audits", Allow: []auth.Action{transplant.WorkAudits}, Summary: "Plan an audit of a centre, or of one of its professionals by a professional reference (regulator)",
 			In: transplant.NewAudit{}, Out: transplant.Audit{}, Status: http.StatusCreated, Enums: severity,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewAudit](r)
@@ -84,13 +84,13 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.PlanAudit(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: base + "/audits", Summary: "The audits with their findings and corrective actions, the latest planned first (query centre_id; regulator, auditor)",
+		{Method: "GET", Path: base + "/audits", Allow: []auth.Action{transplant.ReadAudits}, Summary: "The audits with their findings and corrective actions, the latest planned first (query centre_id; regulator, auditor)",
 			Out: auditList{}, Enums: severity, Query: []Param{{Name: "centre_id", Doc: "the audits of one centre"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Audits(r.Context(), p, r.URL.Query().Get("centre_id"))
 				return http.StatusOK, auditList{out}, err
 			}},
-		{Method: "POST", Path: base + "/audits/{id}/findings", Summary: "Record what a held audit found (regulator)",
+		{Method: "POST", Path: base + "/audits/{id}/findings", Allow: []auth.Action{transplant.WorkAudits}, Summary: "Record what a held audit found (regulator)",
 			In: transplant.NewFinding{}, Out: transplant.AuditFinding{}, Status: http.StatusCreated, Enums: severity,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewFinding](r)
@@ -100,7 +100,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordFinding(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: base + "/audit-findings/{id}/actions", Summary: "Set a corrective action a finding asks of the centre, due today or later (regulator)",
+		{Method: "POST", Path: base + "/audit-findings/{id}/actions", Allow: []auth.Action{transplant.WorkAudits}, Summary: "Set a corrective action a finding asks of the centre, due today or later (regulator)",
 			In: transplant.NewCorrectiveAction{}, Out: transplant.CorrectiveAction{}, Status: http.StatusCreated,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewCorrectiveAction](r)
@@ -110,7 +110,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.SetCorrectiveAction(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: base + "/corrective-actions/{id}/done", Summary: "Record a corrective action done, with what was verified (regulator)",
+		{Method: "POST", Path: base + "/corrective-actions/{id}/done", Allow: []auth.Action{transplant.WorkAudits}, Summary: "Record a corrective action done, with what was verified (regulator)",
 			In: actionDoneIn{}, Out: transplant.CorrectiveAction{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[actionDoneIn](r)
@@ -120,19 +120,19 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.CloseCorrectiveAction(r.Context(), p, r.PathValue("id"), in.DoneOn, in.Note)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: base + "/corrective-actions/overdue", Summary: "The corrective actions past their deadline and not done, the longest overdue first (query centre_id; regulator, auditor)",
+		{Method: "GET", Path: base + "/corrective-actions/overdue", Allow: []auth.Action{transplant.ReadAudits}, Summary: "The corrective actions past their deadline and not done, the longest overdue first (query centre_id; regulator, auditor)",
 			Out: actionList{}, Query: []Param{{Name: "centre_id", Doc: "the actions of one centre"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.OverdueActions(r.Context(), p, r.URL.Query().Get("centre_id"))
 				return http.StatusOK, actionList{out}, err
 			}},
-		{Method: "GET", Path: base + "/centre-standings", Summary: "Every transplant centre with what flags it: authorizations lapsed and not renewed, reporting behind, corrective actions overdue; the flagged first (regulator, auditor)",
+		{Method: "GET", Path: base + "/centre-standings", Allow: []auth.Action{transplant.ReadAudits}, Summary: "Every transplant centre with what flags it: authorizations lapsed and not renewed, reporting behind, corrective actions overdue; the flagged first (regulator, auditor)",
 			Out: standingList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.CentreStandings(r.Context(), p)
 				return http.StatusOK, standingList{out}, err
 			}},
-		{Method: "GET", Path: base + "/audit-pack", Summary: "A centre's audit pack for a period: activity, alerts, refusals, overdue follow-ups, unreconciled organs, audits, overdue actions, flags " +
+		{Method: "GET", Path: base + "/audit-pack", Allow: []auth.Action{transplant.ReadAudits}, Summary: "A centre's audit pack for a period: activity, alerts, refusals, overdue follow-ups, unreconciled organs, audits, overdue actions, flags " +
 			"(query centre_id, from, to; format csv or xlsx for the file, every export a log entry; regulator, auditor)",
 			Out: transplant.AuditPack{},
 			Query: []Param{{Name: "centre_id", Doc: "the centre (required)"}, {Name: "from", Doc: "the first day (YYYY-MM-DD, required)"}, {Name: "to", Doc: "the last day (YYYY-MM-DD, required)"},
@@ -151,7 +151,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 					return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
 				}), nil
 			}},
-		{Method: "POST", Path: base + "/trafficking/reports/{id}/transplants", Summary: "Link a report's case to a transplantation it concerns (designated authority, while the report is under assessment or referred); " +
+		{Method: "POST", Path: base + "/trafficking/reports/{id}/transplants", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Link a report's case to a transplantation it concerns (designated authority, while the report is under assessment or referred); " +
 			"once the assessment confirms trafficking, the procedure is not reimbursable",
 			In: caseLinkIn{}, Status: http.StatusNoContent,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -161,7 +161,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				}
 				return http.StatusNoContent, nil, t.LinkTraffickingCase(r.Context(), p, r.PathValue("id"), in.TransplantID)
 			}},
-		{Method: "POST", Path: base + "/payer-check", Summary: "Whether a transplant procedure may be reimbursed, by transplant_id or by recipient_pseudonym and date: not when it is linked to a confirmed " +
+		{Method: "POST", Path: base + "/payer-check", Allow: []auth.Action{transplant.CheckPayment}, Summary: "Whether a transplant procedure may be reimbursed, by transplant_id or by recipient_pseudonym and date: not when it is linked to a confirmed " +
 			"trafficking case (reason trafficking_confirmed); care after it and medicines stay payable. Every question is a log entry (payer)",
 			In: transplant.PayerQuery{}, Out: transplant.PayerAnswer{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -172,7 +172,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.CheckPayer(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: base + "/payer-checks", Summary: "The payers' questions with the answers given, newest first (query limit; regulator, auditor)",
+		{Method: "GET", Path: base + "/payer-checks", Allow: []auth.Action{transplant.ReadPayerChecks}, Summary: "The payers' questions with the answers given, newest first (query limit; regulator, auditor)",
 			Out: payerCheckList{}, Query: []Param{{Name: "limit", Doc: "at most this many (1 to 1000, 200 by default)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				n, err := page.Limit(r.URL.Query(), "limit", listSize)

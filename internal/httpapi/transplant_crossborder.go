@@ -28,7 +28,7 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 	outcomeEnums := []Enum{{reflect.TypeFor[transplant.NewImportOutcome](), "Outcome", transplant.ImportOutcomes}}
 	saeEnums := []Enum{{reflect.TypeFor[transplant.NewImportSAE](), "Kind", transplant.SAEKinds}}
 	return []Route{
-		{Method: "POST", Path: "/api/v1/transplant/exports",
+		{Method: "POST", Path: "/api/v1/transplant/exports", Allow: []auth.Action{transplant.Record},
 			Summary: "Send an organ to a foreign registry (a registered exchange peer): its characterization, then its traceability message (coordinator of the procuring centre)",
 			In:      transplant.NewExport{}, Out: transplant.Export{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -39,25 +39,25 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.ExportOrgan(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/exports", Summary: "Organs sent to foreign registries and what became of them there, newest first (at most 500)",
+		{Method: "GET", Path: "/api/v1/transplant/exports", Allow: []auth.Action{transplant.Read}, Summary: "Organs sent to foreign registries and what became of them there, newest first (at most 500)",
 			Out: exportList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Exports(r.Context(), p)
 				return http.StatusOK, exportList{Exports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/imports", Summary: "Organs received from foreign registries, newest first (at most 500)",
+		{Method: "GET", Path: "/api/v1/transplant/imports", Allow: []auth.Action{transplant.Read}, Summary: "Organs received from foreign registries, newest first (at most 500)",
 			Out: importList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Imports(r.Context(), p)
 				return http.StatusOK, importList{Imports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Summary: "An organ received from a foreign registry: its origin, characterization, traceability and outcome here",
+		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Allow: []auth.Action{transplant.Read}, Summary: "An organ received from a foreign registry: its origin, characterization, traceability and outcome here",
 			Out: transplant.Import{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Import(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/outcome",
+		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/outcome", Allow: []auth.Action{transplant.Record},
 			Summary: "Record what became of an organ received from abroad (transplanted, discarded, research); it is sent to the registry of origin (coordinator)",
 			In:      transplant.NewImportOutcome{}, Out: transplant.Import{}, Status: 201, Enums: outcomeEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -68,7 +68,7 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.RecordImportOutcome(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/foreign-sae",
+		{Method: "POST", Path: "/api/v1/transplant/foreign-sae", Allow: []auth.Action{transplant.ReportVigilance},
 			Summary: "Report a serious adverse event or reaction on an organ received from abroad; it is sent to the registry of origin (coordinator of the holding centre, regulator)",
 			In:      transplant.NewImportSAE{}, Out: transplant.ForeignSAE{}, Status: 201, Enums: saeEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -79,20 +79,20 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.ReportImportSAE(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/foreign-sae",
+		{Method: "GET", Path: "/api/v1/transplant/foreign-sae", Allow: []auth.Action{transplant.Read},
 			Summary: "Reports of serious adverse events and reactions from foreign registries, and those raised here on organs from abroad, with the notifications of the centres here, newest first (at most 500)",
 			Out:     foreignSAEList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.ForeignSAEs(r.Context(), p)
 				return http.StatusOK, foreignSAEList{Reports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/foreign-sae/{id}", Summary: "A report of a foreign registry (by its id here or a report id) with the notifications of the centres here",
+		{Method: "GET", Path: "/api/v1/transplant/foreign-sae/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A report of a foreign registry (by its id here or a report id) with the notifications of the centres here",
 			Out: transplant.ForeignSAE{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.ForeignSAE(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/foreign-notifications/{id}/acknowledge",
+		{Method: "POST", Path: "/api/v1/transplant/foreign-notifications/{id}/acknowledge", Allow: []auth.Action{transplant.Acknowledge},
 			Summary: "Acknowledge a foreign registry's report passed on to your centre (coordinator of the notified centre); the last centre's acknowledgement is sent to that registry",
 			Out:     transplant.ForeignNotification{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

@@ -20,7 +20,7 @@ func transplantHandoffs(t *transplant.Service) []Route {
 		{reflect.TypeFor[transplant.Handoff](), "Step", transplant.HandoffSteps},
 	}
 	return []Route{
-		{Method: "POST", Path: "/api/v1/transplant/handoffs",
+		{Method: "POST", Path: "/api/v1/transplant/handoffs", Allow: []auth.Action{transplant.Record},
 			Summary: "Record a hand-off of an organ, as scanning its label does: procurement theatre, transport, arrival or transplant theatre (coordinator of the centre that has the organ)",
 			In:      transplant.NewHandoff{}, Out: transplant.Handoff{}, Status: 201, Enums: stepEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -31,14 +31,14 @@ func transplantHandoffs(t *transplant.Service) []Route {
 				out, err := t.RecordHandoff(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/organs/{id}/custody",
+		{Method: "GET", Path: "/api/v1/transplant/organs/{id}/custody", Allow: []auth.Action{transplant.Read},
 			Summary: "An organ's chain of custody: its hand-offs in order and the last of them, where it is",
 			Out:     transplant.Custody{}, Enums: stepEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.OrganCustody(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/organs/{id}/label",
+		{Method: "GET", Path: "/api/v1/transplant/organs/{id}/label", Allow: []auth.Action{transplant.Read},
 			Summary: "The label of an organ, or of a donor sample travelling with it, as a one-page PDF for label printers, with a QR Code of the organ identifier; written in the Accept-Language when it is en, es, fr or ru, else in English (the web UI's HTML label prints in every language)",
 			Query: []Param{{Name: "sample", Doc: "the sample's kind, for a sample's label; absent for the organ's", Values: transplant.SampleKinds},
 				{Name: "size", Doc: "100x150 (mm, the default) or 4x6 (inches)", Values: transplant.LabelSizes}},

@@ -21,7 +21,7 @@ func subjectRightsRoutes(t *transplant.Service) []Route {
 	grounds := []Enum{{reflect.TypeFor[transplant.Erase](), "Ground", privacy.GroundNames()},
 		{reflect.TypeFor[privacy.Erasure](), "Ground", privacy.GroundNames()}}
 	return []Route{
-		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/erasure", Summary: "Erase a donor's or recipient's personal data on a legal ground; refused while traceability retention applies unless the ground overrides it; logged (regulator)",
+		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/erasure", Allow: []auth.Action{transplant.ErasePersonalData}, Summary: "Erase a donor's or recipient's personal data on a legal ground; refused while traceability retention applies unless the ground overrides it; logged (regulator)",
 			In: transplant.Erase{}, Out: privacy.Erasure{}, Enums: grounds,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.Erase](r)
@@ -31,7 +31,7 @@ func subjectRightsRoutes(t *transplant.Service) []Route {
 				out, err := t.EraseSubject(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/access", Summary: "Export everything the registry holds about a donor or recipient (GDPR art. 15): records, personal data, trace, corrections and who read it; the export is logged",
+		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/access", Allow: []auth.Action{transplant.ExportSubjectData}, Summary: "Export everything the registry holds about a donor or recipient (GDPR art. 15): records, personal data, trace, corrections and who read it; the export is logged",
 			In: subjectAccessIn{}, Out: transplant.SubjectReport{}, Enums: grounds,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[subjectAccessIn](r)
@@ -41,7 +41,7 @@ func subjectRightsRoutes(t *transplant.Service) []Route {
 				out, err := t.SubjectAccess(r.Context(), p, r.PathValue("id"), transplant.AccessJSON, in.Purpose)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/rectification", Summary: "Correct a donor's or recipient's name or national identifier (GDPR art. 16): the new value is sealed, the old one stays sealed, the log records what was corrected and why",
+		{Method: "POST", Path: "/api/v1/transplant/subjects/{id}/rectification", Allow: []auth.Action{transplant.RectifyPersonalData}, Summary: "Correct a donor's or recipient's name or national identifier (GDPR art. 16): the new value is sealed, the old one stays sealed, the log records what was corrected and why",
 			In: transplant.Rectification{}, Out: privacy.Correction{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.Rectification](r)

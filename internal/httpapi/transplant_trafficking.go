@@ -65,6 +65,9 @@ func traffickingRoutes(t *transplant.Service) []Route {
 			In: transplant.NewTraffickingReport{}, Out: transplant.TraffickingReceipt{}, Status: 201, Enums: append(statusEnums,
 				Enum{reflect.TypeFor[transplant.NewTraffickingReport](), "Indicators", transplant.TraffickingIndicatorCodes()}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				if err := transplant.RequireReporter(p); err != nil {
+					return 0, nil, err
+				}
 				in, err := DecodeRequest[transplant.NewTraffickingReport](r)
 				if err != nil {
 					return 0, nil, err
@@ -84,19 +87,19 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.MyTraffickingReport(r.Context(), p, r.PathValue("reference"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: base + "/reports", Summary: "The designated authority's queue, newest first, a page at a time (query status, limit, cursor); no report names its reporter",
+		{Method: "GET", Path: base + "/reports", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "The designated authority's queue, newest first, a page at a time (query status, limit, cursor); no report names its reporter",
 			Out: traffickingQueue{}, Enums: statusEnums,
 			Query: pageQuery(page.Lists, []string{"status"}, map[string]Param{"status": {Doc: "the reports of one status", Values: transplant.TraffickingStatuses}}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "reports", transplant.TraffickingFilterOf, t.TraffickingQueue)
 			}},
-		{Method: "GET", Path: base + "/reports/{id}", Summary: "One report with the history of its status (designated authority)",
+		{Method: "GET", Path: base + "/reports/{id}", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "One report with the history of its status (designated authority)",
 			Out: transplant.TraffickingReport{}, Enums: statusEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.GetTraffickingReport(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: base + "/reports/{id}/status", Summary: "Move a report on: received, under_assessment, then referred_to_law_enforcement or closed_unfounded (designated authority)",
+		{Method: "POST", Path: base + "/reports/{id}/status", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Move a report on: received, under_assessment, then referred_to_law_enforcement or closed_unfounded (designated authority)",
 			In: traffickingStatusIn{}, Out: transplant.TraffickingReport{}, Enums: statusEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[traffickingStatusIn](r)
@@ -106,7 +109,7 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.SetTraffickingStatus(r.Context(), p, r.PathValue("id"), in.Status)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: base + "/reports/{id}/content", Summary: "Open what a report says, its text and linked records (designated authority; recorded in the log with the purpose)",
+		{Method: "POST", Path: base + "/reports/{id}/content", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open what a report says, its text and linked records (designated authority; recorded in the log with the purpose)",
 			In: purposeIn{}, Out: transplant.TraffickingContent{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[purposeIn](r)
@@ -116,7 +119,7 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.TraffickingReportContent(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: base + "/reports/{id}/reporter", Summary: "Open who filed a report (designated authority only; recorded in the log with the purpose)",
+		{Method: "POST", Path: base + "/reports/{id}/reporter", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open who filed a report (designated authority only; recorded in the log with the purpose)",
 			In: purposeIn{}, Out: transplant.TraffickingReporter{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[purposeIn](r)
@@ -126,13 +129,13 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.TraffickingReportReporter(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: base + "/screenings", Summary: "Screen every transplantation from a living donor the registry holds, raising the alerts not raised yet (designated authority, regulator)",
+		{Method: "POST", Path: base + "/screenings", Allow: []auth.Action{transplant.WorkTraffickingReports, auth.WorkAlerts}, Summary: "Screen every transplantation from a living donor the registry holds, raising the alerts not raised yet (designated authority, regulator)",
 			Out: screeningRun{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				n, err := t.ScreenTrafficking(r.Context(), p)
 				return http.StatusOK, screeningRun{Raised: n}, err
 			}},
-		{Method: "GET", Path: base + "/screenings", Summary: "The alerts the screening of registry data raised on trafficking indicators, newest first, a page at a time (query limit, cursor; designated authority, regulator, auditor)",
+		{Method: "GET", Path: base + "/screenings", Allow: []auth.Action{transplant.WorkTraffickingReports, auth.ReadAlerts}, Summary: "The alerts the screening of registry data raised on trafficking indicators, newest first, a page at a time (query limit, cursor; designated authority, regulator, auditor)",
 			Out: traffickingScreenings{}, Query: pageQuery(page.Lists, nil, nil),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "alerts", func(q url.Values) (page.Request, error) { return page.Parse(q, page.Lists) }, t.TraffickingScreenings)

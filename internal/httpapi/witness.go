@@ -66,7 +66,7 @@ func Witnesses(env Env, s *witness.Service) []Route {
 				ws, err := witness.List(r.Context(), env.DB.Read(), env.Log)
 				return http.StatusOK, ws, err
 			}},
-		{Method: "POST", Path: "/api/v1/log/witnesses", In: witness.NewWitness{}, Out: witness.Witness{}, Status: http.StatusCreated,
+		{Method: "POST", Path: "/api/v1/log/witnesses", Allow: []auth.Action{witness.ManageWitnesses}, In: witness.NewWitness{}, Out: witness.Witness{}, Status: http.StatusCreated,
 			Summary: "Register a witness by its public key, so that its cosignatures are accepted (admin)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[witness.NewWitness](r)

@@ -133,7 +133,9 @@ func canReport(p *auth.Principal) bool {
 // report and follow their own.
 func CanReportTrafficking(p *auth.Principal) bool { return canReport(p) }
 
-func requireReporter(p *auth.Principal) error {
+// RequireReporter refuses whoever may not file a suspected-trafficking
+// report (CanReportTrafficking), as the API checks before reading a report.
+func RequireReporter(p *auth.Principal) error {
 	if p == nil {
 		return errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
 	}
@@ -312,7 +314,7 @@ func checkReport(in NewTraffickingReport) (TraffickingContent, []string, error) 
 // leaf names the report's pseudonym, never p; p's identity and what p wrote
 // are sealed in the same transaction.
 func (s *Service) FileTraffickingReport(ctx context.Context, p *auth.Principal, in NewTraffickingReport) (*TraffickingReceipt, error) {
-	if err := requireReporter(p); err != nil {
+	if err := RequireReporter(p); err != nil {
 		return nil, err
 	}
 	content, inds, err := checkReport(in)
@@ -521,7 +523,7 @@ func (s *Service) TraffickingReportReporter(ctx context.Context, p *auth.Princip
 // its reference and status, nothing else. The rows do not name p; p's are
 // those whose pseudonym is p's for their id.
 func (s *Service) MyTraffickingReports(ctx context.Context, p *auth.Principal) ([]TraffickingReceipt, error) {
-	if err := requireReporter(p); err != nil {
+	if err := RequireReporter(p); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+traffickingCols+" FROM trafficking_reports ORDER BY log_index DESC, id")
@@ -544,7 +546,7 @@ func (s *Service) MyTraffickingReports(ctx context.Context, p *auth.Principal) (
 // MyTraffickingReport is the status of p's report ref; a report p did not
 // file is not found, as one that does not exist.
 func (s *Service) MyTraffickingReport(ctx context.Context, p *auth.Principal, ref string) (*TraffickingReceipt, error) {
-	if err := requireReporter(p); err != nil {
+	if err := RequireReporter(p); err != nil {
 		return nil, err
 	}
 	var r TraffickingReport

@@ -23,7 +23,7 @@ func (h *hashmatchPages) feedbackPages() []Page {
 		post("/banks/{id}/entries/{entry}/disputes/review", h.reviewDisputed),
 		post("/banks/{id}/withdrawals", h.publishWithdrawals),
 		get("/retro", h.retro),
-		post("/retro", h.setRetro),
+		post("/retro", h.setRetro).Allowed(hashmatch.SetRetroMatching),
 	}
 }
 

@@ -36,7 +36,7 @@ func Mail(svc *mail.Service) Section {
 			}
 			return []Link{{Href: "/mail/outbox", Label: i18n.M("E-mail")}}
 		},
-		Pages:     []Page{get("/outbox", m.outbox), post("/test", m.test)},
+		Pages:     []Page{get("/outbox", m.outbox).Allowed(mail.Administer), post("/test", m.test).Allowed(mail.Administer)},
 		Templates: subFS(mailFS, "templates/mail"),
 		Labels:    mailLabels,
 	}

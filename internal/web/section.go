@@ -84,6 +84,18 @@ type Page struct {
 	// Upload is the largest multipart form (one with a file) a POST reads,
 	// in bytes; 0 reads urlencoded forms only, of at most 64 KiB.
 	Upload int64
+	// Allow are the actions the page serves, as httpapi.Route's: a
+	// principal whose role may take none of them is refused (403, rule
+	// role) once signed in, before the query or the form is read. Nil
+	// leaves the check to the handler and the service it calls.
+	Allow []auth.Action
+}
+
+// Allowed returns the page served only to the principals whose role may
+// take one of actions.
+func (pg Page) Allowed(actions ...auth.Action) Page {
+	pg.Allow = actions
+	return pg
 }
 
 // Link is an entry of the navigation.

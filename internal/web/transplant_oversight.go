@@ -23,7 +23,7 @@ import (
 func (t *transplantPages) oversightPages() []Page {
 	return []Page{
 		get("/followups", t.followups),
-		post("/followups", t.recordFollowUp),
+		post("/followups", t.recordFollowUp).Allowed(transplant.Record),
 		get("/followups/export", t.followupsExport),
 		get("/travel", t.travel),
 		post("/travel", t.recordAbroad),

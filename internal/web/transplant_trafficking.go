@@ -29,7 +29,7 @@ func (t *transplantPages) traffickingPages() []Page {
 		get("/trafficking/report", t.traffickingForm),
 		post("/trafficking/reports", t.fileTrafficking),
 		get("/trafficking/mine", t.traffickingMine),
-		get("/trafficking/queue", t.traffickingQueue),
+		get("/trafficking/queue", t.traffickingQueue).Allowed(transplant.WorkTraffickingReports),
 		post("/trafficking/screenings", t.screenTrafficking),
 		get("/trafficking/reports/{id}", t.traffickingCase),
 		post("/trafficking/reports/{id}/status", t.traffickingStatus),

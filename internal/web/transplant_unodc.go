@@ -24,7 +24,7 @@ import (
 
 func (t *transplantPages) unodcPages() []Page {
 	return []Page{
-		post("/trafficking/reports/{id}/assessment", t.traffickingAssess),
+		post("/trafficking/reports/{id}/assessment", t.traffickingAssess).Allowed(transplant.WorkTraffickingReports),
 		get("/trafficking/unodc", t.unodc),
 		get("/trafficking/unodc/export", t.unodcExport),
 	}

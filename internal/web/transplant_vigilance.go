@@ -24,15 +24,15 @@ import (
 // vigilancePages are the section's vigilance pages.
 func (t *transplantPages) vigilancePages() []Page {
 	return []Page{
-		get("/awaiting-disposition", t.awaiting),
+		get("/awaiting-disposition", t.awaiting).Allowed(transplant.Read),
 		get("/awaiting-disposition/export", t.export(transplant.ListAwaitingDisposition)),
 		post("/dispositions", t.recordDisposition),
-		get("/sae", t.saes),
+		get("/sae", t.saes).Allowed(transplant.Read),
 		post("/sae", t.reportSAE),
 		get("/sae/export", t.export(transplant.ListSAEs)),
 		get("/sae/{id}", t.sae),
 		post("/sae/{id}/final-report", t.finalReport),
-		get("/notifications", t.notifications),
+		get("/notifications", t.notifications).Allowed(transplant.Read),
 		get("/notifications/export", t.export(transplant.ListNotifications)),
 		post("/notifications/{id}/acknowledge", t.acknowledge),
 	}

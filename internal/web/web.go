@@ -140,27 +140,27 @@ func (u *UI) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /language", cop.Handler(http.HandlerFunc(u.setLanguage)))
 
-	handle := func(sec *Section, method, path string, h Handler, upload int64) {
+	handle := func(sec *Section, method, path string, h Handler, upload int64, allow ...auth.Action) {
 		switch method {
 		case http.MethodGet:
-			mux.Handle("GET "+path, u.signedIn(sec, h, 0))
+			mux.Handle("GET "+path, u.signedIn(sec, h, 0, allow))
 		case http.MethodPost:
-			mux.Handle("POST "+path, cop.Handler(u.signedIn(sec, h, upload)))
+			mux.Handle("POST "+path, cop.Handler(u.signedIn(sec, h, upload, allow)))
 		default:
 			panic("web: page " + path + ": method " + method + " is not GET or POST")
 		}
 	}
 	handle(nil, "POST", "/signout", u.signOut, 0)
 	handle(nil, "GET", "/alerts", u.alerts, 0)
-	handle(nil, "GET", "/alerts/export", u.alertsExport, 0)
-	handle(nil, "GET", "/alerts/{id}", u.alert, 0)
-	handle(nil, "POST", "/alerts/{id}/{cmd}", u.workAlert, 0)
+	handle(nil, "GET", "/alerts/export", u.alertsExport, 0, auth.ReadAlerts)
+	handle(nil, "GET", "/alerts/{id}", u.alert, 0, auth.ReadAlerts)
+	handle(nil, "POST", "/alerts/{id}/{cmd}", u.workAlert, 0, auth.WorkAlerts)
 	handle(nil, "GET", "/people", u.people, 0)
-	handle(nil, "POST", "/people", u.createPrincipal, 0)
-	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0)
+	handle(nil, "POST", "/people", u.createPrincipal, 0, auth.ManageAuthorities)
+	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0, auth.ManageAuthorities)
 	handle(nil, "GET", "/authorities", u.authorities, 0)
-	handle(nil, "POST", "/authorities", u.createAuthority, 0)
-	handle(nil, "POST", "/authorities/contact", u.setContact, 0)
+	handle(nil, "POST", "/authorities", u.createAuthority, 0, auth.ManageAuthorities)
+	handle(nil, "POST", "/authorities/contact", u.setContact, 0, auth.ManageAuthorities)
 	handle(nil, "GET", "/account", u.account, 0)
 	handle(nil, "POST", "/account", u.setAccount, 0)
 	handle(nil, "POST", "/account/sessions/end-all", u.endAllSessions, 0)
@@ -175,14 +175,14 @@ func (u *UI) Register(mux *http.ServeMux) {
 			if !strings.HasPrefix(pg.Path, "/") || pg.Handler == nil {
 				panic("web: section " + sec.Name + ": page " + pg.Method + " " + pg.Path + " needs a path starting with / and a handler")
 			}
-			handle(sec, pg.Method, "/"+sec.Name+pg.Path, pg.Handler, pg.Upload)
+			handle(sec, pg.Method, "/"+sec.Name+pg.Path, pg.Handler, pg.Upload, pg.Allow...)
 			if !sec.Legacy {
 				continue
 			}
 			if pg.Method == http.MethodGet {
 				mux.Handle("GET "+pg.Path, legacyRedirect(sec.Name))
 			} else {
-				handle(sec, pg.Method, pg.Path, pg.Handler, pg.Upload)
+				handle(sec, pg.Method, pg.Path, pg.Handler, pg.Upload, pg.Allow...)
 			}
 		}
 	}
@@ -380,7 +380,7 @@ func (u *UI) startSession(w http.ResponseWriter, r *http.Request, p *auth.Princi
 // most upload bytes when multipart, with a file; 0 takes no multipart form),
 // and sends whoever is not signed in back to the sign-in form. sec is the
 // section of the page, nil for the core's.
-func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
+func (u *UI) signedIn(sec *Section, h Handler, upload int64, allow []auth.Action) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		s, err := u.session(r)
@@ -407,6 +407,10 @@ func (u *UI) signedIn(sec *Section, h Handler, upload int64) http.Handler {
 			return
 		}
 		s.sec = sec
+		if err := s.P.RequireAny(allow...); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
 		if err := httpapi.CheckQuery(r.URL.RawQuery); err != nil {
 			u.fail(w, r, s, err)
 			return
