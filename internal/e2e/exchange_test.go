@@ -315,11 +315,20 @@ func TestExchange(t *testing.T) {
 		if refusal.Status != 401 || refusal.str("error.rule") != "bad_signature" || refusal.str("error.field") != "signature" {
 			t.Fatalf("tampered message: %d %s, want 401 bad_signature", refusal.Status, refusal.Raw)
 		}
-		if rr := checkReceipt(t, refusal.Body, b.id["public_key"].(string)); rr.Outcome != exchange.Refused || rr.Rule != "bad_signature" {
-			t.Fatalf("the refusal's receipt: %+v", rr)
+		// What the registry cannot verify as a peer's gets no receipt signed
+		// with its exchange key over bytes the caller chose.
+		if refusal.str("receipt") != "" || refusal.str("signature") != "" {
+			t.Fatalf("the refusal of a bad signature carries a signed receipt: %s", refusal.Raw)
 		}
 		if b.alerts(t, "bad_signature") != 1 {
 			t.Fatalf("XB raised no alert for a bad signature")
+		}
+		// Again: refused the same, and the open alert is not raised twice.
+		if again := call(b.srv.URL, "POST", exchange.InboxPath, "", e); again.Status != 401 || again.str("error.rule") != "bad_signature" || again.str("receipt") != "" {
+			t.Fatalf("tampered message again: %d %s, want 401 bad_signature unsigned", again.Status, again.Raw)
+		}
+		if b.alerts(t, "bad_signature") != 1 {
+			t.Fatalf("XB raised a second alert for a bad signature while the first is open")
 		}
 
 		// A purpose XB does not accept from XA: refused, and the refusal
@@ -346,8 +355,8 @@ func TestExchange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := call(b.srv.URL, "POST", exchange.InboxPath, "", forged); r.Status != 401 || r.str("error.rule") != "unknown_sender" {
-			t.Fatalf("unknown sender: %d %s", r.Status, r.Raw)
+		if r := call(b.srv.URL, "POST", exchange.InboxPath, "", forged); r.Status != 401 || r.str("error.rule") != "unknown_sender" || r.str("receipt") != "" {
+			t.Fatalf("unknown sender: %d %s, want 401 unknown_sender without a signed receipt", r.Status, r.Raw)
 		}
 
 		// The receiver down; the sender sends, is killed and restarted; the
@@ -396,12 +405,22 @@ func TestExchange(t *testing.T) {
 		if rot["fingerprint"] == a.id["fingerprint"] || rot["generation"] != float64(1) || rot["fingerprint"] != next["fingerprint"] {
 			t.Fatalf("rotation: %v, announced as %v", rot, next)
 		}
+		// XB's refusal of a key it does not know is not signed: the message
+		// stays pending, the attempt's error naming the rule, and goes
+		// through once XB knows the key.
 		m4 := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/outbox", a.reg.Admin, notice(pB, "vigilance", "New key, unknown yet")).Body
-		if got := a.waitState(t, m4["id"].(string), "refused"); got["refusal_rule"] != "unknown_sender" {
-			t.Fatalf("a message signed with a key XB does not know yet: %v", got)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			m := a.outbox(t, m4["id"].(string))
+			if le, _ := m["last_error"].(string); m["state"] == "pending" && strings.Contains(le, "unknown_sender") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a message signed with a key XB does not know yet: %v, want pending with unknown_sender as its last error", m)
+			}
 		}
 		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 		must(t, 201, b.srv.URL, "POST", "/api/v1/exchange/peers/"+pA+"/keys", b.reg.Admin, map[string]any{"public_key": rot["public_key"], "previous_valid_until": until})
+		a.waitState(t, m4["id"].(string), "acknowledged")
 		m5 := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/outbox", a.reg.Admin, notice(pB, "vigilance", "New key, known")).Body
 		a.waitState(t, m5["id"].(string), "acknowledged")
 		pk := must(t, 200, b.srv.URL, "GET", "/api/v1/exchange/peers/"+pA, b.reg.Admin, nil).Body
@@ -440,6 +459,26 @@ func TestExchange(t *testing.T) {
 		missing := must(t, 404, b.srv.URL, "GET", "/api/v1/exchange/inbox/"+pA+"/XM-NOSUCHMESSAGE", coord, nil)
 		if there.str("error.rule") != missing.str("error.rule") || there.str("error.field") != missing.str("error.field") {
 			t.Fatalf("a message the coordinator may not read: %s; a missing one: %s", there.Raw, missing.Raw)
+		}
+		// Nor from using it, whatever the body: the message's readers are
+		// checked before the body is read.
+		for _, body := range []any{`{"no json`, map[string]any{"purpose": "NOT A PURPOSE"}, map[string]any{"purpose": "vigilance"}} {
+			there := must(t, 404, b.srv.URL, "POST", "/api/v1/exchange/inbox/"+inboxID+"/use", coord, body)
+			missing := must(t, 404, b.srv.URL, "POST", "/api/v1/exchange/inbox/"+pA+"/XM-NOSUCHMESSAGE/use", coord, body)
+			if there.str("error.rule") != missing.str("error.rule") || there.str("error.field") != missing.str("error.field") || there.str("error.alert") != missing.str("error.alert") {
+				t.Fatalf("using a message the coordinator may not read (%v): %s; a missing one: %s", body, there.Raw, missing.Raw)
+			}
+		}
+		// A role that reads the exchange but is not among the readers (the
+		// auditor here) is refused as before, with an alert, before its body
+		// is read.
+		me := must(t, 200, b.srv.URL, "GET", "/api/v1/me", b.reg.Admin, nil).str("authority_id")
+		auditor := must(t, 201, b.srv.URL, "POST", "/api/v1/principals", b.reg.Admin, map[string]any{"name": "Auditor", "role": "auditor", "authority_id": me}).str("token")
+		if r := must(t, 403, b.srv.URL, "POST", "/api/v1/exchange/inbox/"+inboxID+"/use", auditor, `{"no json`); r.str("error.rule") != "reader" {
+			t.Fatalf("an auditor using a message not addressed to auditors: %s, want 403 reader", r.Raw)
+		}
+		if n := b.alerts(t, "reader"); n != 1 {
+			t.Fatalf("XB's reader alerts: %d, want 1", n)
 		}
 
 		// The metrics count what happened.

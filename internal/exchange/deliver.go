@@ -136,6 +136,12 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	}
 	var a InboxAnswer
 	if err := json.Unmarshal(b, &a); err != nil || len(a.Receipt) == 0 {
+		// A refusal of what the peer could not verify as ours is not
+		// signed (unknown_sender, bad_signature): it names the rule, and
+		// the message is sent again, as after any failed attempt.
+		if a.Error != nil && a.Error.Rule != "" {
+			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule %s, field %s", resp.Status, a.Error.Rule, a.Error.Field)
+		}
 		return nil, fmt.Errorf("the peer answered %s without a signed receipt", resp.Status)
 	}
 	return &a.SignedReceipt, nil

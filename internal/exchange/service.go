@@ -86,7 +86,7 @@ type Service struct {
 }
 
 // Events are the exchange's events (Service.OnEvent).
-var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "attempt_failed", "use_refused", "schedule_reset"}
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset"}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.
@@ -490,12 +490,10 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	}
 	var msgID, from string
 	if err == nil {
-		// A key no peer holds is refused without taking a turn of the
-		// writer: anyone may post to the inbox.
-		var n int
-		if err = s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM exchange_peer_keys WHERE fingerprint = ?", env.Key).Scan(&n); err == nil && n == 0 {
-			err = errs.New(errs.Unauthorized, "unknown_sender", "key", "this registry knows no peer with the key %s", env.Key)
-		}
+		// Anyone may post to the inbox: what is not signed by a
+		// registered peer's key is refused before it takes a turn of the
+		// writer.
+		err = s.checkSignature(ctx, env)
 	}
 	// peerID is set once the envelope's signature verified with the key of
 	// a registered peer: a refusal of what that peer signed is remembered.
@@ -503,7 +501,7 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	if err == nil {
 		var d MessageReceived
 		var in *Inbound
-		_, err = s.W.Submit(ctx, ledger.Actor{}, "receive exchange message", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		_, err = s.W.Submit(ctx, ledger.Actor{}, receiveCommand, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 			peerID = ""
 			m, pr, err := s.identify(ctx, tx, env)
 			if m != nil {
@@ -580,6 +578,12 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	}
 	s.event("refused_incoming")
 	ans := &InboxAnswer{Error: &errs.Error{Code: e.Code, Rule: e.Rule, Field: e.Field, Message: e.Message}}
+	if peerID == "" {
+		// Not signed by a registered peer: a plain refusal. A receipt
+		// signed with the exchange key over bytes any caller chose would
+		// make the registry sign whatever it is sent.
+		return e.Code.HTTPStatus(), ans
+	}
 	key, _, kerr := s.currentKey(ctx, s.DB.Read())
 	if kerr == nil {
 		sr, serr := SealReceipt(&Receipt{V: Version, MessageID: msgID, MessageSHA256: Digest(msgBytes), From: s.jurisdiction, To: from,
@@ -593,6 +597,48 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 	}
 	return e.Code.HTTPStatus(), ans
 }
+
+// checkSignature refuses an envelope whose key no peer holds
+// (unknown_sender) or whose signature does not verify with the peer's key
+// (bad_signature), reading the key from the read pool: a forged envelope
+// takes no turn of the writer. A bad signature raises one alert for the
+// key, through the writer only while no alert of it is open; the others
+// are counted by custos_exchange_events_total (bad_signature). The writer
+// checks the signature again, with the key as it is then.
+func (s *Service) checkSignature(ctx context.Context, env *Envelope) error {
+	var pubText string
+	err := s.DB.Read().QueryRow(ctx, "SELECT public_key FROM exchange_peer_keys WHERE fingerprint = ?", env.Key).Scan(&pubText)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.New(errs.Unauthorized, "unknown_sender", "key", "this registry knows no peer with the key %s", env.Key)
+	}
+	if err != nil {
+		return err
+	}
+	pub, err := DecodeKey("key", pubText)
+	if err != nil {
+		return err
+	}
+	bad := env.Verify(pub)
+	if bad == nil {
+		return nil
+	}
+	s.event("bad_signature")
+	e, _ := errs.As(bad)
+	var open int
+	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE rule = ? AND command = ? AND message = ? AND state <> ?",
+		e.Rule, receiveCommand, e.Message, ledger.StateClosed).Scan(&open); err != nil {
+		return err
+	}
+	if open > 0 {
+		return bad
+	}
+	_, err = s.W.Submit(ctx, ledger.Actor{}, receiveCommand, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, bad })
+	return err
+}
+
+// receiveCommand names the writer's command that records a message
+// received, and its refusals' alerts.
+const receiveCommand = "receive exchange message"
 
 // ruleRefusedBefore marks, inside Receive, the refusal of a message refused
 // before: it is answered with the refusal given then (storedRefusal), never
