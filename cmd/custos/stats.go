@@ -284,17 +284,23 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runStatsWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("stats withdraw", "--reason R IMPORT_ID [flags]", "withdraw an import: its records are no longer counted", stdout)
+	fs := flags("stats withdraw", "--reason R|--from-file FILE IMPORT_ID [flags]", "withdraw an import: its records are no longer counted", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	token := tokenFlag(fs)
-	reason := fs.String("reason", "", "why (it enters the log: no names)")
+	var w stats.Withdrawal
+	fs.StringVar(&w.Reason, "reason", "", "why (it enters the log: no names; free text: prefer --from-file)")
+	var from fromFile
+	from.add(fs, "reason")
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return &exitError{2, "give --reason R and one IMPORT_ID"}
+		return &exitError{2, "give --reason R (or --from-file) and one IMPORT_ID"}
+	}
+	if err := from.read(fs, &w); err != nil {
+		return err
 	}
 	app, s, err := openStats(ctx, d, stderr)
 	if err != nil {
@@ -305,7 +311,7 @@ func runStatsWithdraw(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	im, err := s.Withdraw(ctx, p, pos[0], stats.Withdrawal{Reason: *reason})
+	im, err := s.Withdraw(ctx, p, pos[0], w)
 	if err != nil {
 		return err
 	}

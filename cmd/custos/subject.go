@@ -21,7 +21,7 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	const usage = "want: custos subject erase|access|rectify DONOR-OR-RECIPIENT-ID [flags], or custos subject check-index"
 	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 		fmt.Fprintln(stdout, "Usage: custos subject erase|access|rectify ID [flags]   (custos subject erase --help for its flags)")
-		fmt.Fprintln(stdout, "       custos subject rectify ID --from-file FILE|-  (the corrected data read from a file or standard input,")
+		fmt.Fprintln(stdout, "       custos subject erase|access|rectify ID --from-file FILE|-  (the fields read from a file or standard input,")
 		fmt.Fprintln(stdout, "                                                 out of the process list and the shell's history)")
 		fmt.Fprintln(stdout, "       custos subject check-index [flags]         (the name index against the sealed data)")
 		return nil
@@ -40,16 +40,31 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var d dbFlags
 	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
-	ground := fs.String("ground", "", "erase: the legal ground (no_longer_necessary, consent_withdrawn, objection, unlawfully_processed, legal_obligation)")
-	reference := fs.String("reference", "", "erase: the reference of the decision (court order, data-protection officer's decision); it enters the log: no personal data")
-	purpose := fs.String("purpose", "", "access: why the export is made (the person's request, its reference)")
+	var erase transplant.Erase
+	fs.StringVar(&erase.Ground, "ground", "", "erase: the legal ground (no_longer_necessary, consent_withdrawn, objection, unlawfully_processed, legal_obligation)")
+	fs.StringVar(&erase.Reference, "reference", "", "erase: the reference of the decision (court order, data-protection officer's decision); it enters the log: no personal data (free text: prefer --from-file)")
+	var access struct {
+		Purpose string `json:"purpose"`
+	}
+	fs.StringVar(&access.Purpose, "purpose", "", "access: why the export is made (the person's request, its reference; free text: prefer --from-file)")
 	var rect transplant.Rectification
 	fs.StringVar(&rect.Name, "name", "", "rectify: the corrected name (seen in the process list and the shell's history: prefer --from-file)")
 	fs.StringVar(&rect.NationalID, "national-id", "", "rectify: the corrected national identifier (seen in the process list and the shell's history: prefer --from-file)")
-	fs.StringVar(&rect.Reason, "reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data)")
+	fs.StringVar(&rect.Reason, "reason", "", "rectify: what was wrong and why it is corrected (it enters the log: no personal data; free text: prefer --from-file)")
+	// Each verb's free text may name the person (a reference, a request, a
+	// reason): --from-file keeps it off the command line.
 	var from fromFile
-	if verb == "rectify" {
+	var body any
+	switch verb {
+	case "erase":
+		from.add(fs, "ground, reference")
+		body = &erase
+	case "access":
+		from.add(fs, "purpose")
+		body = &access
+	case "rectify":
 		from.add(fs, "name, national_id, reason")
+		body = &rect
 	}
 	pos, err := parseMixed(fs, args[1:])
 	if err != nil {
@@ -61,7 +76,7 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *token == "" {
 		return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
 	}
-	if err := from.read(fs, &rect); err != nil {
+	if err := from.read(fs, body); err != nil {
 		return err
 	}
 	app, err := d.open(ctx, stderr)
@@ -76,9 +91,9 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var out any
 	switch verb {
 	case "erase":
-		out, err = app.Transplant.EraseSubject(ctx, p, pos[0], transplant.Erase{Ground: *ground, Reference: *reference})
+		out, err = app.Transplant.EraseSubject(ctx, p, pos[0], erase)
 	case "access":
-		out, err = app.Transplant.SubjectAccess(ctx, p, pos[0], transplant.AccessJSON, *purpose)
+		out, err = app.Transplant.SubjectAccess(ctx, p, pos[0], transplant.AccessJSON, access.Purpose)
 	case "rectify":
 		out, err = app.Transplant.Rectify(ctx, p, pos[0], rect)
 	}
