@@ -11,13 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/mail/mailtest"
-	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/server"
 )
 
 // TestMailCommands: custos mail test sends through a real SMTP server on
@@ -77,7 +75,9 @@ func TestMailCommands(t *testing.T) {
 	// as tampered (its MAC, checked with the key file, does not match);
 	// the one custos queued is listed as it is. Another registry's key
 	// file is refused rather than taken to mark every e-mail.
-	app, err := (&dbFlags{db: db}).open(ctx, &bytes.Buffer{})
+	// The e-mails are queued by a command that notifies, as a module's does
+	// (mailtest.Notify: its entry names them, and the log commits them).
+	app, err := server.Open(ctx, server.Config{DSN: db, Modules: mailtest.Modules(), Logger: logger(&bytes.Buffer{}, false)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,20 +89,9 @@ func TestMailCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	if _, err := app.Writer.Submit(ctx, admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		var err error
-		if ids, err = mail.Enqueue(ctx, tx, app.Mail.Key, mail.Message{At: now, To: []mail.Recipient{{Address: "hidden@centre.example"}, {Address: "kept@centre.example"}},
-			Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}}); err != nil {
-			return nil, err
-		}
-		lang := ""
-		d, err := auth.SetPreferences(admin.ID, auth.Preferences{Language: &lang}, nil)
-		if err != nil {
-			return nil, err
-		}
-		return d(ctx, tx, now)
-	}); err != nil {
+	ids, err := mailtest.Notify(ctx, app, admin.Actor(), mail.Message{To: []mail.Recipient{{Address: "hidden@centre.example"}, {Address: "kept@centre.example"}},
+		Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	tx, err := app.DB.BeginWrite(ctx)

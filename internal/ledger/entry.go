@@ -116,6 +116,8 @@ type Projections struct {
 	// entry's data apart from its projection, so that log verify decodes
 	// beside the replay.
 	split map[string]splitProjector
+	// every are the projectors run after each of On's (Every).
+	every []DataProjector
 }
 
 type splitProjector struct {
@@ -195,13 +197,17 @@ func (r *Projections) ProjectedTables() []Table {
 
 // On registers the projector of an entry type whose data decodes into a T:
 // apply receives the decoded data, so each projector only writes tables.
+// The projectors of Every run after it, on the same data.
 func On[T any](r *Projections, typ string, apply func(ctx context.Context, q store.Queryer, index int64, e *Entry, data *T) error) {
 	r.Register(typ, func(ctx context.Context, q store.Queryer, index int64, e *Entry) error {
 		var data T
 		if err := e.Decode(&data); err != nil {
 			return err
 		}
-		return apply(ctx, q, index, e, &data)
+		if err := apply(ctx, q, index, e, &data); err != nil {
+			return err
+		}
+		return r.projectEvery(ctx, q, index, e, &data)
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -215,7 +221,10 @@ func On[T any](r *Projections, typ string, apply func(ctx context.Context, q sto
 			return &data, err
 		},
 		apply: func(ctx context.Context, q store.Queryer, index int64, e *Entry, data any) error {
-			return apply(ctx, q, index, e, data.(*T))
+			if err := apply(ctx, q, index, e, data.(*T)); err != nil {
+				return err
+			}
+			return r.projectEvery(ctx, q, index, e, data)
 		},
 	}
 }

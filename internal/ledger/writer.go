@@ -483,12 +483,8 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 		var e *Entry
 		perr := tx.Savepoint(ctx, func() error {
 			var err error
-			e, err = r.decide(rctx, tx, now)
-			if err != nil {
-				return err
-			}
-			e.V, e.At, e.By, e.Authority = Version, at, r.actor.Principal, r.actor.Authority
-			return w.reg.Project(ctx, tx, int64(size), e)
+			e, err = w.decideCommand(ctx, rctx, tx, now, int64(size), at, r)
+			return err
 		})
 		tx.Answer(nil)
 		if tx.Deferred() != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -21,8 +23,11 @@ import (
 // MAC, and have it sent again. So the log commits to each e-mail twice,
 // in the projected table mail_committed (core migration 21):
 //
-//   - queued: the entry of the command that queued it names its id (as
-//     Enqueue asks), and that entry's projector calls ProjectQueued;
+//   - queued: the entry of the command that queued it names its id, its
+//     data a Queuer, and Project's projector of every entry (ledger's
+//     Every) commits the ids it names; Enqueue has the writer check, once
+//     the entry is projected, that they are its own (ledger.AfterProject),
+//     so that a module whose entry forgets them fails at its first command;
 //   - sent: when the SMTP server accepts it the deliverer writes a
 //     mail.sent entry (TypeSent), in the transaction that marks the row
 //     sent, and sends no e-mail the log says was sent (replayed).
@@ -42,9 +47,25 @@ type SentEntry struct {
 	ID string `json:"id"`
 }
 
+// Queuer is the data of an entry whose command queued e-mails (Enqueue):
+// QueuedMail names them, as Enqueue returned their ids. A module's entry
+// type implements it (on its pointer, as ledger.On decodes), and the
+// e-mails are committed as queued when the entry is projected, live and in
+// log verify's replay, with nothing in the module's projector.
+type Queuer interface {
+	QueuedMail() []string
+}
+
 // Project adds the outbox's commitments: mail.sent's projector, the
+// commitment of the e-mails every entry that is a Queuer names, the
 // projected table mail_committed, and the check of log verify.
 func Project(p *ledger.Projections) {
+	p.Every(func(ctx context.Context, q store.Queryer, _ int64, _ *ledger.Entry, data any) error {
+		if m, ok := data.(Queuer); ok {
+			return projectQueued(ctx, q, m.QueuedMail())
+		}
+		return nil
+	})
 	ledger.On(p, TypeSent, func(ctx context.Context, q store.Queryer, i int64, e *ledger.Entry, d *SentEntry) error {
 		_, err := q.Exec(ctx, `INSERT INTO mail_committed (id, queued, sent_index) VALUES (?, 0, ?)
 			ON CONFLICT (id) DO UPDATE SET sent_index = excluded.sent_index`, d.ID, i)
@@ -54,10 +75,9 @@ func Project(p *ledger.Projections) {
 	p.Check("mail_outbox", verifyOutbox)
 }
 
-// ProjectQueued commits the e-mails ids (Enqueue's answer) as queued: the
-// projector of the entry that names them calls it, so that log verify
-// finds one deleted from the outbox.
-func ProjectQueued(ctx context.Context, q store.Queryer, ids []string) error {
+// projectQueued commits the e-mails ids (Enqueue's answer) as queued, so
+// that log verify finds one deleted from the outbox.
+func projectQueued(ctx context.Context, q store.Queryer, ids []string) error {
 	for _, id := range ids {
 		if _, err := q.Exec(ctx, `INSERT INTO mail_committed (id, queued, sent_index) VALUES (?, 1, 0)
 			ON CONFLICT (id) DO UPDATE SET queued = 1`, id); err != nil {
@@ -65,6 +85,29 @@ func ProjectQueued(ctx context.Context, q store.Queryer, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// committed is the check Enqueue has the writer run once the command's
+// entry is projected (ledger.AfterProject): the e-mails ids it queued must
+// be committed as queued, which they are when the entry's data is a
+// Queuer that names them. Otherwise the module's entry type forgot them,
+// and every e-mail it queued would fail log verify as inserted behind
+// custos's back: the command fails instead, naming the entry's type.
+func committed(ids []string) ledger.AfterCheck {
+	return func(ctx context.Context, q store.Queryer, e *ledger.Entry) error {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		var n int
+		if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM mail_committed WHERE queued = 1 AND id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args...).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(ids) {
+			return fmt.Errorf("mail: entry type %s queued %d e-mail(s) but its projection commits %d: its data must implement mail.Queuer, naming the ids Enqueue returned, and be projected with ledger.On", e.Type, len(ids), n)
+		}
+		return nil
+	}
 }
 
 // sentIndex is the subquery of the index of the mail.sent entry of the

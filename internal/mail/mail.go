@@ -32,6 +32,9 @@
 //		return ledger.NewEntry(TypeNotified, Notified{Report: reportID, Mail: ids})
 //	})
 //
+//	// Notified names the e-mails its command queued (mail.Queuer).
+//	func (n *Notified) QueuedMail() []string { return n.Mail }
+//
 // MailKey is the outbox's key (the server's App.Mail.Key, which it derives
 // from the master key with KeyLabel): each row carries an HMAC of all its
 // columns under it, and the deliverer sends only rows whose MAC matches.
@@ -42,10 +45,14 @@
 // their language: the language of the principal named (auth.Principal.Language),
 // else the recipient's Language, else the registry's (custos serve
 // --mail-language). Enqueue returns the e-mails' ids (Message.ID, then "-1",
-// "-2" … per recipient): put them in the command's entry, so that the log
-// says which e-mails the command queued, and call ProjectQueued with them
-// from the entry's projector, so that log verify finds one deleted from
-// the outbox (committed.go). Principals hold no e-mail address
+// "-2" … per recipient): put them in the command's entry, whose data type
+// names them by implementing Queuer (on its pointer), so that the log says
+// which e-mails the command queued and commits them as queued when the
+// entry is projected (Project does, for every module's entries), and log
+// verify finds one deleted from the outbox (committed.go). A command whose
+// entry does not name them fails, at its first run: the writer checks,
+// once the entry is projected, that every e-mail Enqueue queued in it is
+// committed (ledger.AfterProject). Principals hold no e-mail address
 // in the registry: the module gives the Address (a centre's vigilance
 // contact, a foreign registry's) and may name the principal it is for.
 //
@@ -172,9 +179,11 @@ type args struct {
 const maxArg = 200
 
 // Enqueue validates m and queues its e-mails in tx, the write transaction
-// of the command that causes them (a Decide), each row with its MAC under
-// key (the outbox's), returning their ids. A refusal names the rule and the
-// field, and queues nothing.
+// of the command that causes them (a Decide: ctx is the one the writer
+// gave it), each row with its MAC under key (the outbox's), returning
+// their ids, which the command's entry must name (Queuer): the writer
+// fails the command otherwise, once its entry is projected. A refusal
+// names the rule and the field, and queues nothing.
 func Enqueue(ctx context.Context, tx *store.Tx, key []byte, m Message) ([]string, error) {
 	if len(m.To) == 0 {
 		return nil, errs.Invalidf("required", "to", "%s is required", "to")
@@ -239,14 +248,19 @@ func Enqueue(ctx context.Context, tx *store.Tx, key []byte, m Message) ([]string
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(to))
+	for i := range to {
+		ids[i] = fmt.Sprintf("%s-%d", id, i+1)
+	}
+	if err := ledger.AfterProject(ctx, committed(ids)); err != nil {
+		return nil, fmt.Errorf("mail: e-mails are queued in a command's Decide, which its entry commits to: %w", err)
+	}
 	var seq int64
 	if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM mail_outbox").Scan(&seq); err != nil {
 		return nil, err
 	}
 	now := ledger.FormatTime(at)
-	ids := make([]string, len(to))
 	for i, r := range to {
-		ids[i] = fmt.Sprintf("%s-%d", id, i+1)
 		seq++
 		o := row{id: ids[i], seq: seq, created: now, address: r.Address, principal: r.Principal, language: r.Language,
 			subject: m.Subject, body: m.Body, args: string(a), reference: ref, link: link, state: Pending, next: now}

@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -61,6 +62,7 @@ func start(t *testing.T, dsn string, opts mailtest.Options, tune func(*custosmai
 	logs := &apptest.LogBuffer{}
 	w := &world{smtp: srv, clock: &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}}
 	w.env = apptest.StartWith(t, dsn, func(cfg *server.Config) {
+		cfg.Modules = mailtest.Modules() // its command queues e-mails (mailtest.Notify)
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 		cfg.Now = w.clock.now // the writer's and the deliverer's
 		cfg.Mail = custosmail.Config{Addr: srv.Addr, TLS: custosmail.NoTLS, From: "registry@custos.example",
@@ -74,24 +76,24 @@ func start(t *testing.T, dsn string, opts mailtest.Options, tune func(*custosmai
 	return w
 }
 
-// notify queues m in a command of its own, the way a module does: inside
-// the command's Decide, beside the entry (here, the admin's preferences).
+// notify sets the admin's language to lang, then queues m in a command
+// that notifies, as a module does (mailtest.Notify: Enqueue in its Decide,
+// the e-mails named by its entry and committed in the log).
 func (w *world) notify(t *testing.T, m custosmail.Message, lang string) ([]string, error) {
 	t.Helper()
-	pref, err := auth.SetPreferences(w.admin.ID, auth.Preferences{Language: &lang}, w.env.App.Languages.Codes())
-	if err != nil {
+	if _, err := w.env.App.Authorities.SetPreferences(context.Background(), w.admin, auth.Preferences{Language: &lang}); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	_, err = w.env.App.Writer.Submit(context.Background(), w.admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		m.At = now
-		var err error
-		if ids, err = custosmail.Enqueue(ctx, tx, w.env.App.Mail.Key, m); err != nil {
-			return nil, err
-		}
-		return pref(ctx, tx, now)
-	})
-	return ids, err
+	return mailtest.Notify(context.Background(), w.env.App, w.admin.Actor(), m)
+}
+
+// verified runs log verify, which must pass: the e-mails queued are
+// committed in the log and the outbox holds them.
+func (w *world) verified(t *testing.T) {
+	t.Helper()
+	if rep := w.env.Verify(t); !rep.OK() {
+		t.Fatalf("log verify: %q", rep.Problems)
+	}
 }
 
 // fresh is a new registry's database on dsn's engine.
@@ -160,13 +162,13 @@ func read(t *testing.T, r mailtest.Received) (*mail.Message, string, string) {
 	return m, subj, string(b)
 }
 
-// TestDelivery queues a notification in a command with the recipient
-// principal's change of language: nothing is queued when the command is
-// refused; once committed, the e-mail goes to the SMTP server on loopback,
-// written in the language the principal chose in that very command, with
-// the reference and the link after the registry's address, and the outbox
-// says it was sent. The server's log names the e-mail, never its text or
-// address; the metric counts it.
+// TestDelivery queues a notification after the recipient principal
+// changed their language: nothing is queued when the command is refused;
+// once committed, the e-mail goes to the SMTP server on loopback, written
+// in the language the principal chose, with the reference and the link
+// after the registry's address, and the outbox says it was sent. The
+// server's log names the e-mail, never its text or address; the metric
+// counts it; log verify passes on the e-mails queued and sent.
 func TestDelivery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := start(t, dsn, mailtest.Options{}, nil)
@@ -240,6 +242,55 @@ func TestDelivery(t *testing.T) {
 				t.Errorf("the server's log holds %q:\n%s", secret, logs)
 			}
 		}
+		w.verified(t)
+	})
+}
+
+// TestQueuedMailMustBeCommitted: a command whose entry does not name the
+// e-mails it queued (its data is not a mail.Queuer: a module that forgot)
+// fails, with an internal error, and queues nothing, rather than leave
+// e-mails that log verify would report inserted behind custos's back; the
+// server log names the entry's type and what it lacks. Enqueue outside a
+// command's Decide is refused, writing nothing.
+func TestQueuedMailMustBeCommitted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		ctx := context.Background()
+		lang := "fr"
+		pref, err := auth.SetPreferences(w.admin.ID, auth.Preferences{Language: &lang}, w.env.App.Languages.Codes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := w.env.LogSize(t)
+		_, err = w.env.App.Writer.Submit(ctx, w.admin.Actor(), "forgets its e-mails", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			if _, err := custosmail.Enqueue(ctx, tx, w.env.App.Mail.Key, msg(custosmail.Recipient{Address: "a@centre.example"})); err != nil {
+				return nil, err
+			}
+			return pref(ctx, tx, now) // an entry that names no e-mail
+		})
+		if e, ok := errs.As(err); !ok || e.Code != errs.Internal {
+			t.Fatalf("a command whose entry forgets its e-mails: %v, want an internal error", err)
+		}
+		if got := w.list(t, ""); len(got) != 0 || w.env.LogSize(t) != size {
+			t.Fatalf("the command that forgot its e-mails queued %d and grew the log by %d leaves", len(got), w.env.LogSize(t)-size)
+		}
+		if !strings.Contains(w.logs.String(), "entry type principal.preferences_set queued 1 e-mail(s) but its projection commits 0: its data must implement mail.Queuer") {
+			t.Errorf("the server log does not say what the command lacks:\n%s", w.logs.String())
+		}
+
+		tx, err := w.env.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := custosmail.Enqueue(ctx, tx, w.env.App.Mail.Key, msg(custosmail.Recipient{Address: "a@centre.example"})); !errors.Is(err, ledger.ErrNotDeciding) {
+			t.Fatalf("Enqueue outside a Decide: %v", err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM mail_outbox").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("Enqueue outside a Decide wrote %d rows (%v)", n, err)
+		}
+		w.verified(t)
 	})
 }
 
@@ -470,7 +521,7 @@ func TestTLS(t *testing.T) {
 func TestRestart(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		srv := mailtest.Start(t, mailtest.Options{})
-		cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		cfg := server.Config{DSN: dsn, KeyFile: storetest.KeyFile(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: mailtest.Modules()}
 		ctx := context.Background()
 		token, err := server.Init(ctx, cfg, server.InitOptions{Jurisdiction: "XA", Authority: "Test"})
 		if err != nil {
@@ -498,18 +549,7 @@ func TestRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = app.Writer.Submit(ctx, p.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-				if _, err := custosmail.Enqueue(ctx, tx, app.Mail.Key, msg(custosmail.Recipient{Address: "after@centre.example"})); err != nil {
-					return nil, err
-				}
-				lang := ""
-				d, err := auth.SetPreferences(p.ID, auth.Preferences{Language: &lang}, nil)
-				if err != nil {
-					return nil, err
-				}
-				return d(ctx, tx, now)
-			})
-			if err != nil {
+			if _, err := mailtest.Notify(ctx, app, p.Actor(), msg(custosmail.Recipient{Address: "after@centre.example"})); err != nil {
 				t.Fatal(err)
 			}
 		})

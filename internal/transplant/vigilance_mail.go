@@ -23,7 +23,8 @@ import (
 // registry's donor id, the reporting centre, dates) and a link to the page
 // where the centre acknowledges: never the report's texts, nor anything of
 // a recipient or a donor beyond the registry's identifier. The entry lists
-// the e-mails it queued (its mail field).
+// the e-mails it queued (its mail field), which the mail package commits
+// as queued when the entry is projected (mail.Queuer).
 
 // The e-mails' texts: message IDs of the transplant module's catalogue,
 // written in each recipient's language when they are sent.
@@ -45,6 +46,13 @@ var (
 // saeMailLinkTemplate is the link of every vigilance e-mail: the report's
 // page, where a centre acknowledges its notification.
 const saeMailLinkTemplate = "/transplant/sae/%s"
+
+// QueuedMail names the e-mails the report's notifications queued
+// (mail.Queuer).
+func (s *SAE) QueuedMail() []string { return s.Mail }
+
+// QueuedMail names the e-mails the escalation queued (mail.Queuer).
+func (e *escalation) QueuedMail() []string { return e.Mail }
 
 // recipients are the e-mail recipients of contacts, in the order of ids.
 func recipients(contacts map[string]auth.Contact) []mail.Recipient {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/custos-project/custos/internal/ledger"
-	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -51,7 +50,7 @@ func projectVigilance(reg *ledger.Projections) {
 				return err
 			}
 		}
-		return mail.ProjectQueued(ctx, q, s.Mail)
+		return nil
 	})
 	ledger.On(reg, TypeNotificationAcknowledged, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, n *notificationRef) error {
 		_, err := q.Exec(ctx, "UPDATE notifications SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?", e.At, e.By, n.NotificationID)
@@ -59,9 +58,6 @@ func projectVigilance(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeNotificationEscalated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *escalation) error {
 		if _, err := q.Exec(ctx, "UPDATE notifications SET escalated_at = ?, escalation_alert_id = ? WHERE id = ?", e.At, x.AlertID, x.NotificationID); err != nil {
-			return err
-		}
-		if err := mail.ProjectQueued(ctx, q, x.Mail); err != nil {
 			return err
 		}
 		// The alert is addressed to the centre that has not acknowledged.
@@ -76,9 +72,6 @@ func projectVigilance(reg *ledger.Projections) {
 	})
 	ledger.On(reg, TypeSAEFinalOverdue, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *escalation) error {
 		if _, err := q.Exec(ctx, "UPDATE sae_reports SET overdue_alert_id = ? WHERE id = ?", x.AlertID, x.SAEID); err != nil {
-			return err
-		}
-		if err := mail.ProjectQueued(ctx, q, x.Mail); err != nil {
 			return err
 		}
 		// The alert is addressed to the authority that made the initial report.

@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
-	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/mail/mailtest"
 	"github.com/custos-project/custos/internal/server"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -22,11 +19,18 @@ import (
 // navigation, sees a queued e-mail with its state and, once the SMTP server
 // on loopback refused it for good, its answer; filters by state (an unknown
 // state refused on its field); sends a test e-mail (a bad address refused
-// on its field, a good one accepted by the server). A regulator may not
-// open the page.
+// on its field, a good one accepted by the server). An e-mail marked sent
+// in the database is listed tampered. A regulator may not open the page.
 func TestMailOutboxPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		testMailOutboxPage(t, dsn)
+	})
+}
+
+func testMailOutboxPage(t *testing.T, dsn string) {
 	smtp := mailtest.Start(t, mailtest.Options{})
-	w := apptest.NewWorldWith(t, storetest.SQLite(t), func(c *server.Config) {
+	w := apptest.NewWorldWith(t, dsn, func(c *server.Config) {
+		c.Modules = mailtest.Modules() // its command queues e-mails (mailtest.Notify)
 		c.Mail = mail.Config{Addr: smtp.Addr, TLS: mail.NoTLS, From: "registry@custos.example"}
 	})
 	ad := newBrowser(t, w.URL)
@@ -38,23 +42,18 @@ func TestMailOutboxPage(t *testing.T) {
 
 	ctx := context.Background()
 	admin := w.Principal(t, w.Admin)
-	var ids []string
-	_, err := w.App.Writer.Submit(ctx, admin.Actor(), "notify", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		var err error
-		ids, err = mail.Enqueue(ctx, tx, w.App.Mail.Key, mail.Message{At: now, To: []mail.Recipient{{Address: "vigilance@centre.example"}},
+	notify := func(to string) string {
+		t.Helper()
+		ids, err := mailtest.Notify(ctx, w.App, admin.Actor(), mail.Message{To: []mail.Recipient{{Address: to}},
 			Subject: "Reference: %s", SubjectArgs: []string{"SAE-XA-1"}, Body: "Open it in the registry: %s", BodyArgs: []string{"x"}, Reference: "SAE-XA-1"})
 		if err != nil {
-			return nil, err
+			t.Fatal(err)
 		}
-		lang := ""
-		d, err := auth.SetPreferences(admin.ID, auth.Preferences{Language: &lang}, nil)
-		if err != nil {
-			return nil, err
-		}
-		return d(ctx, tx, now)
-	})
-	if err != nil {
-		t.Fatal(err)
+		return ids[0]
+	}
+	ids := []string{notify("vigilance@centre.example")}
+	if rep := w.Verify(t); !rep.OK() {
+		t.Fatalf("log verify of an e-mail custos queued: %q", rep.Problems)
 	}
 	smtp.Refuse("550 5.1.1 mailbox unavailable")
 	if err := w.App.Mail.DeliverDue(ctx); err != nil {

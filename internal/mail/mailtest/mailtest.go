@@ -2,7 +2,8 @@
 // speaks enough of SMTP (EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA) for
 // net/smtp's client, keeps what it receives, and refuses recipients with
 // the replies a test queues (4xx, then accept; 5xx). TLS uses a certificate
-// signed by a test CA made for the test (CA).
+// signed by a test CA made for the test (CA). Module is a registry whose
+// one command queues e-mails (Notify), as a module that notifies does.
 package mailtest
 
 import (
