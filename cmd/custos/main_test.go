@@ -75,13 +75,22 @@ func pgschema(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], dsn)
 }
 
+// dbArg is a script's DB argument: a SQLite file in the script's
+// directory, or a PostgreSQL URL (pgschema's) as it is.
+func dbArg(ts *testscript.TestScript, db string) string {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return db
+	}
+	return ts.MkAbs(db)
+}
+
 // sqlexec DB SQL changes a database behind custos's back, as an attacker or
 // a careless administrator with file access would.
 func sqlexec(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: sqlexec DB SQL")
 	}
-	db, err := store.Open(context.Background(), ts.MkAbs(args[0]))
+	db, err := store.Open(context.Background(), dbArg(ts, args[0]))
 	ts.Check(err)
 	defer db.Close()
 	_, err = db.Read().Exec(context.Background(), args[1])
@@ -95,7 +104,7 @@ func sqlget(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 {
 		ts.Fatalf("usage: sqlget VAR DB SQL")
 	}
-	db, err := store.Open(context.Background(), ts.MkAbs(args[1]))
+	db, err := store.Open(context.Background(), dbArg(ts, args[1]))
 	ts.Check(err)
 	defer db.Close()
 	var v any

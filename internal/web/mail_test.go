@@ -20,7 +20,9 @@ import (
 // on loopback refused it for good, its answer; filters by state (an unknown
 // state refused on its field); sends a test e-mail (a bad address refused
 // on its field, a good one accepted by the server). An e-mail marked sent
-// in the database is listed tampered. A regulator may not open the page.
+// in the database is listed tampered; one deleted there is named in the
+// warning above the list, which log verify's problem matches. A regulator
+// may not open the page.
 func TestMailOutboxPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		testMailOutboxPage(t, dsn)
@@ -38,6 +40,7 @@ func testMailOutboxPage(t *testing.T, dsn string) {
 	p := ad.get("/mail/outbox")
 	wantStatus(t, "outbox", p, http.StatusOK)
 	mustContain(t, "outbox", p, `href="/mail/outbox"`, "The registry has queued no e-mail.", smtp.Addr)
+	mustNotContain(t, "outbox", p, `id="missing"`)
 	checkPage(t, "outbox", p.Body)
 
 	ctx := context.Background()
@@ -83,6 +86,22 @@ func testMailOutboxPage(t *testing.T, dsn string) {
 	mustContain(t, "flash", ad.get("/mail/outbox?done=test"), "The SMTP server accepted the test e-mail.")
 	if r := smtp.Wait(t, 1, 5*time.Second); r[0].To[0] != "operator@registry.example" {
 		t.Fatalf("received %+v", r)
+	}
+
+	// Deleted in the database before it was sent: the page warns above
+	// the list, naming it, as log verify does.
+	deleted := notify("desk@centre.example")
+	w.Tamper(t, "DELETE FROM mail_outbox WHERE id = ?", deleted)
+	p = ad.get("/mail/outbox")
+	wantStatus(t, "missing", p, http.StatusOK)
+	mustContain(t, "missing", p, `<div class="bad" id="missing">`, "1 e-mail the log says was queued is missing from the outbox: deleted in the database outside custos", `<code class="id">`+deleted+`</code>`)
+	mustNotContain(t, "missing", p, `id="mail-`+deleted+`"`)
+	checkPage(t, "missing", p.Body)
+	if i := strings.Index(p.Body, `id="missing"`); i < 0 || i > strings.Index(p.Body, `id="outbox"`) {
+		t.Errorf("the warning is not above the list:\n%s", p.Body)
+	}
+	if rep := w.Verify(t); rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), `e-mail id="`+deleted+`", which the log says was queued, is missing`) {
+		t.Errorf("log verify: %q, want the deleted e-mail named", rep.Problems)
 	}
 
 	reg := newBrowser(t, w.URL)
