@@ -146,12 +146,12 @@ func (s *Service) recordSent(ctx context.Context, o row) error {
 
 // Missing lists, by id, up to limit e-mails the log says were queued that
 // the outbox does not hold (deleted behind custos's back), and how many
-// there are.
+// there are (limit 0: how many alone).
 func Missing(ctx context.Context, q store.Queryer, limit int) ([]string, int, error) {
 	const missing = " FROM mail_committed c WHERE c.queued = 1 AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.id = c.id)"
 	var n int
-	if err := q.QueryRow(ctx, "SELECT COUNT(*)"+missing).Scan(&n); err != nil || n == 0 {
-		return nil, 0, err
+	if err := q.QueryRow(ctx, "SELECT COUNT(*)"+missing).Scan(&n); err != nil || n == 0 || limit == 0 {
+		return nil, n, err
 	}
 	rows, err := q.Query(ctx, "SELECT c.id"+missing+" ORDER BY c.id LIMIT ?", limit)
 	if err != nil {

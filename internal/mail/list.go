@@ -79,13 +79,61 @@ func List(ctx context.Context, q store.Queryer, key []byte, f Filter) (page.Of[I
 		}
 		*i = Item{ID: r.id, CreatedAt: r.created, Address: r.address, Principal: r.principal, Subject: r.subject, Reference: r.reference,
 			State: r.state, Attempts: r.attempts, NextAttemptAt: r.next, LastAttemptAt: r.lastAttempt, LastError: r.lastError, SentAt: r.sent,
-			Tampered: !r.intact(key, mac) || sent > 0 && r.state != Sent, SentEntry: sent}
+			Tampered: r.tampered(key, mac, sent), SentEntry: sent}
 		if i.State != Pending {
 			i.NextAttemptAt = ""
 		}
 		return nil
 	}, func(i *Item) string { return i.ID })
 	return out, err
+}
+
+// tampered tells whether the outbox lists a row read with its MAC mac and
+// the index sent of the mail.sent entry the log has of it (0: none) as
+// tampered (Item.Tampered).
+func (r *row) tampered(key []byte, mac string, sent int64) bool {
+	return !r.intact(key, mac) || sent > 0 && r.state != Sent
+}
+
+// Findings are what the outbox holds that custos did not write: e-mails
+// the log says were queued that the outbox lacks (Missing), and rows it
+// lists as tampered (Item.Tampered).
+type Findings struct {
+	Missing, Tampered int
+}
+
+// Find counts the outbox's findings, each row checked against its MAC
+// under key (the outbox's): one read of the whole outbox, which holds
+// notifications, few.
+func Find(ctx context.Context, q store.Queryer, key []byte) (Findings, error) {
+	_, missing, err := Missing(ctx, q, 0)
+	if err != nil {
+		return Findings{}, err
+	}
+	rows, err := q.Query(ctx, `SELECT `+columns+`, `+sentIndex+` FROM mail_outbox`)
+	if err != nil {
+		return Findings{}, err
+	}
+	f := Findings{Missing: missing}
+	for rows.Next() {
+		var r row
+		var mac string
+		var sent int64
+		if err := r.scan(rows, &mac, &sent); err != nil {
+			rows.Close()
+			return Findings{}, err
+		}
+		if r.tampered(key, mac, sent) {
+			f.Tampered++
+		}
+	}
+	rows.Close()
+	return f, rows.Err()
+}
+
+// Findings is Find on the registry's outbox, for its metrics.
+func (s *Service) Findings(ctx context.Context) (Findings, error) {
+	return Find(ctx, s.DB.Read(), s.Key)
 }
 
 // Administer is reading the outbox (addresses included) and sending a test

@@ -236,6 +236,11 @@ func TestDelivery(t *testing.T) {
 		if !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 3`) {
 			t.Errorf("metrics lack the e-mails sent")
 		}
+		for _, want := range []string{`custos_mail_outbox_findings{finding="missing"} 0`, `custos_mail_outbox_findings{finding="tampered"} 0`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("metrics lack %s:\n%s", want, b)
+			}
+		}
 		logs := w.logs.String()
 		for _, secret := range []string{"SAE-FR-0042", "Référence", "vigilance@centre.example", "registry@abroad.example", "registry@arab.example"} {
 			if strings.Contains(logs, secret) {
@@ -301,7 +306,8 @@ func TestQueuedMailMustBeCommitted(t *testing.T) {
 // server log (by id, never its address) and counted as tampered, and the
 // outbox lists it as tampered. A notification marked sent in the database
 // without being sent is listed as tampered too. The e-mail nobody touched
-// is sent, and listed as custos wrote it.
+// is sent, and listed as custos wrote it. /metrics counts the rows listed
+// tampered, and those deleted as missing.
 func TestOutboxChanged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := start(t, dsn, mailtest.Options{}, nil)
@@ -376,14 +382,30 @@ func TestOutboxChanged(t *testing.T) {
 		if strings.Contains(logs, "attacker@elsewhere.example") || strings.Contains(logs, "wire the money") {
 			t.Errorf("the server log holds a changed row's address or text:\n%s", logs)
 		}
-		resp, err := http.Get(w.env.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
+		metrics := func() string {
+			t.Helper()
+			resp, err := http.Get(w.env.URL + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(b), `custos_mail_events_total{event="tampered"} 3`) || !strings.Contains(string(b), `custos_mail_events_total{event="sent"} 2`) {
+		b := metrics()
+		if !strings.Contains(b, `custos_mail_events_total{event="tampered"} 3`) || !strings.Contains(b, `custos_mail_events_total{event="sent"} 2`) {
 			t.Errorf("metrics: want 3 tampered and 2 sent:\n%s", b)
+		}
+		// The rows the outbox lists tampered, the one marked sent without
+		// being sent included, which the deliverer never meets; none
+		// missing until one is deleted.
+		if !strings.Contains(b, `custos_mail_outbox_findings{finding="tampered"} 4`) || !strings.Contains(b, `custos_mail_outbox_findings{finding="missing"} 0`) {
+			t.Errorf("metrics: want 4 rows tampered and none missing:\n%s", b)
+		}
+		exec("DELETE FROM mail_outbox WHERE id = ?", kept)
+		exec("DELETE FROM mail_outbox WHERE id = ?", redirected)
+		if b := metrics(); !strings.Contains(b, `custos_mail_outbox_findings{finding="tampered"} 3`) || !strings.Contains(b, `custos_mail_outbox_findings{finding="missing"} 2`) {
+			t.Errorf("metrics: want 3 rows tampered and 2 missing:\n%s", b)
 		}
 	})
 }

@@ -438,6 +438,7 @@ func open(ctx context.Context, cfg Config, db *store.DB) (*App, error) {
 	app.Mail.OnEvent = m.mailEvent
 	app.Mail.Key = keys.Derive(mail.KeyLabel)
 	app.Mail.W = w
+	m.watchMail(app.Mail, cfg.logger())
 	// A commit may have queued e-mails: the deliverer looks at once rather
 	// than at its next poll.
 	m.watchWriter(w)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -104,6 +106,39 @@ func (m *metrics) watchReplica(w *replicaWatch) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "custos_read_replica_behind_leaves",
 			Help: "Leaves of the log the read replica lacked at the last check."},
 			func() float64 { return float64(w.behind.Load()) }))
+}
+
+// mailFindings exports the outbox's findings (mail.Findings) as the gauge
+// custos_mail_outbox_findings{finding}: counted when scraped, one read of
+// the outbox, so that a row changed or deleted behind custos's back shows
+// whether or not the deliverer ever meets it (it meets only pending rows;
+// a deleted one, never).
+type mailFindings struct {
+	svc  *mail.Service
+	log  *slog.Logger
+	desc *prometheus.Desc
+}
+
+func (c *mailFindings) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *mailFindings) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	f, err := c.svc.Findings(ctx)
+	if err != nil {
+		// No series rather than a false 0.
+		c.log.Error("metrics: count the e-mail outbox's findings", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(f.Missing), "missing")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(f.Tampered), "tampered")
+}
+
+// watchMail exports the outbox's findings (mailFindings).
+func (m *metrics) watchMail(svc *mail.Service, log *slog.Logger) {
+	m.reg.MustRegister(&mailFindings{svc: svc, log: log, desc: prometheus.NewDesc("custos_mail_outbox_findings",
+		"E-mail outbox rows custos did not write, as custos mail outbox reports them: missing (e-mails the log says were queued, deleted from the outbox), tampered (rows whose MAC does not match, or not sent though the log says they were).",
+		[]string{"finding"}, nil)})
 }
 
 func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
