@@ -18,6 +18,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/storetest"
@@ -218,6 +219,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
 		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
 		"ExchangePeer.state":               {exchange.PeerActive, exchange.PeerSuspended},
+		"MailItem.state":                   mail.States,
 		"TransplantNewDisposition.outcome": transplant.DispositionOutcomes, "TransplantDisposition.outcome": transplant.DispositionOutcomes,
 		"TransplantNewDisposition.reason": transplant.DispositionReasons, "TransplantDisposition.reason": transplant.DispositionReasons,
 		"TransplantNewSAE.kind": transplant.SAEKinds, "TransplantSAE.kind": transplant.SAEKinds,

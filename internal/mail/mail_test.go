@@ -703,3 +703,66 @@ func FuzzParseAddress(f *testing.F) {
 		}
 	})
 }
+
+// TestOutboxAPI: GET /api/v1/mail/outbox answers the administrator the
+// outbox as the web page and custos mail outbox show it, newest first, a
+// page at a time with the next page's link, filtered by state (an unknown
+// state refused on its field), each e-mail's address and whether it is
+// tampered, and the e-mails deleted from it behind custos's back; a
+// regulator, who does not administer e-mail, is refused and reads no
+// address.
+func TestOutboxAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		e := w.env
+		empty := e.Must(t, 200, "GET", "/api/v1/mail/outbox", e.Admin, nil)
+		if string(empty.Raw) == "" || !strings.Contains(string(empty.Raw), `"emails": []`) || !strings.Contains(string(empty.Raw), `"missing": []`) || empty.Body["missing_count"] != float64(0) {
+			t.Fatalf("the empty outbox: %s", empty.Raw)
+		}
+		ids, err := w.notify(t, msg(custosmail.Recipient{Address: "first@centre.example"}, custosmail.Recipient{Address: "second@centre.example"},
+			custosmail.Recipient{Address: "third@centre.example"}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.env.Tamper(t, "UPDATE mail_outbox SET state = 'sent' WHERE id = ?", ids[1])
+		w.env.Tamper(t, "DELETE FROM mail_outbox WHERE id = ?", ids[0])
+
+		emails := func(r *apptest.Response) []map[string]any {
+			var out []map[string]any
+			for _, i := range r.Body["emails"].([]any) {
+				out = append(out, i.(map[string]any))
+			}
+			return out
+		}
+		first := e.Must(t, 200, "GET", "/api/v1/mail/outbox?limit=1", e.Admin, nil)
+		got := emails(first)
+		if len(got) != 1 || got[0]["id"] != ids[2] || got[0]["address"] != "third@centre.example" || got[0]["state"] != custosmail.Pending || got[0]["tampered"] != nil {
+			t.Fatalf("the first page: %s", first.Raw)
+		}
+		if first.Body["missing_count"] != float64(1) || first.Body["missing"].([]any)[0] != ids[0] {
+			t.Fatalf("the first page does not name the deleted e-mail: %s", first.Raw)
+		}
+		next := first.Str("next")
+		if !strings.HasPrefix(next, "/api/v1/mail/outbox?") {
+			t.Fatalf("next %q", next)
+		}
+		second := e.Must(t, 200, "GET", next, e.Admin, nil)
+		if got := emails(second); len(got) != 1 || got[0]["id"] != ids[1] || got[0]["tampered"] != true || second.Str("next") != "" {
+			t.Fatalf("the second page: %s", second.Raw)
+		}
+		if got := emails(e.Must(t, 200, "GET", "/api/v1/mail/outbox?state=sent", e.Admin, nil)); len(got) != 1 || got[0]["id"] != ids[1] {
+			t.Fatalf("sent: %v", got)
+		}
+		r := e.Must(t, 422, "GET", "/api/v1/mail/outbox?state=lost", e.Admin, nil)
+		if r.Str("error.rule") != "enum" || r.Str("error.field") != "state" {
+			t.Fatalf("an unknown state: %s", r.Raw)
+		}
+
+		authority := e.Must(t, 200, "GET", "/api/v1/me", e.Admin, nil).Str("authority_id")
+		regulator := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": authority}).Str("token")
+		r = e.Must(t, 403, "GET", "/api/v1/mail/outbox", regulator, nil)
+		if strings.Contains(string(r.Raw), "centre.example") {
+			t.Fatalf("the refusal holds an address: %s", r.Raw)
+		}
+	})
+}

@@ -60,7 +60,7 @@ func DefaultModules() []Registry {
 	return []Registry{
 		{Module: module.Core, Open: func(ctx context.Context, a *App) (*Opened, error) {
 			return &Opened{Service: a.Exchange, Routes: func(env httpapi.Env) []httpapi.Route {
-				return append(append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...), httpapi.Witnesses(env, a.Witnesses)...)
+				return append(append(append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...), httpapi.Witnesses(env, a.Witnesses)...), httpapi.Mail(a.Mail)...)
 			}, Run: func(ctx context.Context) {
 				// Repeats of open alerts counted outside the log are logged
 				// once they are a period old (ledger.Writer.LogRepeats).
