@@ -458,7 +458,7 @@ type errorBody struct {
 }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if clientGone(a.env, r, err) {
+	if ClientGone(a.env.Log, r, err) {
 		w.WriteHeader(StatusClientGone)
 		return
 	}
@@ -482,16 +482,19 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // answer: nginx's 499, "client closed request". No client reads it.
 const StatusClientGone = 499
 
-// clientGone tells whether err ended the request because its client went
+// ClientGone tells whether err ended the request because its client went
 // away (its context cancelled: a closed connection, an HTTP/2 stream
-// reset), for instance while an uploaded video waited for its turn. That is
-// no fault of custos: it is logged at info level, without the error's
-// detail, and never answered as an internal error.
-func clientGone(env Env, r *http.Request, err error) bool {
+// reset), for instance while an uploaded video waited for its turn or a
+// command for the writer. That is no fault of custos: it is logged to log
+// at info level, without the error's detail, and never answered as an
+// internal error; the caller writes StatusClientGone, which no client
+// reads, for the request to be counted under it. The API and the web UI
+// both answer their failures through it.
+func ClientGone(log *slog.Logger, r *http.Request, err error) bool {
 	if r.Context().Err() == nil || !errors.Is(err, context.Canceled) {
 		return false
 	}
-	env.Log.Info("client gone before the answer", "method", r.Method, "path", r.URL.Path)
+	log.Info("client gone before the answer", "method", r.Method, "path", r.URL.Path)
 	return true
 }
 

@@ -72,7 +72,7 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 // custos's rule and field beside it, as every custos refusal names them
 // (an HMA client reads the message and ignores the rest).
 func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
-	if clientGone(env, r, err) {
+	if ClientGone(env.Log, r, err) {
 		return StatusClientGone, map[string]string{"message": "client gone"}
 	}
 	e, ok := errs.As(err)

@@ -698,8 +698,14 @@ func (u *UI) show(w http.ResponseWriter, r *http.Request, sec *Section, name str
 }
 
 // fail shows an error page: the refusal, or a generic message for internal
-// errors, whose detail goes to the log only.
+// errors, whose detail goes to the log only. A request whose client went
+// away is no failure of custos: it is logged and counted as the API's are
+// (httpapi.ClientGone), with no page.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *Session, err error) {
+	if httpapi.ClientGone(u.Log, r, err) {
+		w.WriteHeader(httpapi.StatusClientGone)
+		return
+	}
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		// The log gets the error, never the form: it may hold personal data.
