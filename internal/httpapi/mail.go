@@ -28,7 +28,7 @@ type MailOutbox struct {
 func Mail(s *mail.Service) []Route {
 	states := []Enum{{Type: reflect.TypeFor[mail.Item](), Field: "State", Values: mail.States}}
 	return []Route{
-		{Method: "GET", Path: "/api/v1/mail/outbox", Out: MailOutbox{}, Enums: states,
+		{Method: "GET", Path: "/api/v1/mail/outbox", Allow: []auth.Action{mail.Administer}, Out: MailOutbox{}, Enums: states,
 			Summary: "The e-mail outbox, newest first, a page at a time (query state, limit, cursor): each e-mail's address, reference, state, attempts and the SMTP server's last answer, " +
 				"tampered when its row is not as custos wrote it; and the e-mails the log says were queued that the outbox lacks (admin)",
 			Query: pageQuery(page.Lists, []string{"state"}, map[string]Param{"state": {Doc: "only the e-mails in this state", Values: mail.States}}),

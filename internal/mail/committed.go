@@ -206,6 +206,16 @@ func verifyOutbox(ctx context.Context, c ledger.CheckRun) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	queued, sent := 0, 0
+	for _, l := range logged {
+		if l.queued {
+			queued++
+		}
+		if l.sent > 0 {
+			sent++
+		}
+	}
+	c.Covered("mail_outbox: %d e-mails the log queued and %d it logs sent, each against its row", queued, sent)
 	for _, id := range slices.Sorted(maps.Keys(logged)) {
 		l := logged[id]
 		state, ok := live[id]
