@@ -278,6 +278,7 @@ func Project(reg *ledger.Projections) {
 		return err
 	})
 	reg.Tables(ledger.Table{Name: "authorities", Order: "id"}, ledger.Table{Name: "principals", Order: "id"})
+	projectSessions(reg)
 }
 
 // NewAuthority is the input of CreateAuthority.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
 
@@ -45,8 +46,20 @@ const SessionPrefix = "css_"
 // add a session in another principal's name, nor change one (its
 // principal, its expiry): each row carries the HMAC of all its columns
 // (mac), and a row without a valid one resumes nothing (core migration 19).
+//
+// A MAC cannot tell a row deleted from one put back: every value it could
+// bind moves back with the database. So a sign-out is a leaf
+// (session.ended, naming the sessions' public refs, never a secret), in
+// the transaction that deletes the rows, projected into web_sessions_ended
+// (core migration 22), which Resume reads: a session signed out never
+// resumes, even from a copy of its row with the MAC it had, and one put
+// back is reported as tampering. A session that ends by time needs no
+// leaf: its row's MAC holds its absolute expiry and its last request, and
+// no copy custos wrote of it has a later one.
 type Sessions struct {
-	DB   *store.DB
+	DB *store.DB
+	// W writes the sign-outs' leaves and the alerts of revived sessions.
+	W    *ledger.Writer
 	Idle time.Duration // DefaultSessionIdle when zero
 	Max  time.Duration // DefaultSessionMax when zero
 	Now  func() time.Time
@@ -105,6 +118,61 @@ func (s *Sessions) forged(ctx context.Context, ref, principal string, n int) {
 		s.Log.WarnContext(ctx, "web session refused: its row does not carry the registry's MAC (written or changed behind custos's back)",
 			"session", ref, "principal", principal, "rows", n)
 	}
+}
+
+// RuleSessionRevived is the rule of the alert raised when a session that
+// was signed out is used again: its row was put back in the database.
+const RuleSessionRevived = "session_revived"
+
+// revived reports a session that a session.ended entry (index idx) ended
+// and whose row is in web_sessions again: put back behind custos's back,
+// with the MAC it had, and used by whoever kept its cookie. It is said in
+// the server log and raised as an alert (repeats of it counted as any
+// alert's), and its row is deleted. ref and principal are the row's;
+// never the secret.
+func (s *Sessions) revived(ctx context.Context, hash, ref, principal string, idx int64) {
+	if s.Log != nil {
+		s.Log.ErrorContext(ctx, "web session refused: it was signed out, and its row was put back in the database behind custos's back",
+			"session", ref, "principal", principal, "ended_by", idx)
+	}
+	err := s.write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ? AND ref = ?", hash, ref)
+		return err
+	})
+	if err == nil && s.W != nil {
+		err = s.W.Refused(ctx, ledger.Actor{}, "resume a web session", errs.Alertf(errs.Conflict, RuleSessionRevived, "session",
+			"web session %s of principal %s, signed out by entry %d, was put back in the database behind custos's back and used again: refused", ref, principal, idx))
+		if _, refused := errs.As(err); refused {
+			err = nil
+		}
+	}
+	if err != nil && s.Log != nil {
+		s.Log.ErrorContext(ctx, "web session put back: its row could not be deleted or its alert raised", "session", ref, "err", err.Error())
+	}
+}
+
+// TypeSessionEnded is the entry type of a sign-out: the refs of the
+// sessions it ended.
+const TypeSessionEnded = "session.ended"
+
+// SessionEnded is the data of session.ended: the public refs of the
+// sessions a principal (the entry's) signed out, in one browser or all of
+// them. Never a secret, its hash, or where the browser was.
+type SessionEnded struct {
+	Refs []string `json:"refs"`
+}
+
+// projectSessions adds the sign-outs' projector and its table.
+func projectSessions(reg *ledger.Projections) {
+	ledger.On(reg, TypeSessionEnded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *SessionEnded) error {
+		for _, ref := range d.Refs {
+			if _, err := q.Exec(ctx, "INSERT INTO web_sessions_ended (ref, ended_at, log_index) VALUES (?, ?, ?)", ref, e.At, idx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	reg.Tables(ledger.Table{Name: "web_sessions_ended", Order: "ref"})
 }
 
 // SessionInfo is an open session as its principal sees it in My account.
@@ -174,16 +242,22 @@ func (s *Sessions) Start(ctx context.Context, p *Principal, method, network, age
 		return nil, err
 	}
 	secret = SessionPrefix + secret[len(TokenPrefix):]
-	ref, err := s.random(6)
-	if err != nil {
-		return nil, err
-	}
+	var ref string
 	now := s.now()
 	at := now.Format(sessionTime)
 	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE expires_at < ? OR last_seen_at < ?",
 			at, now.Add(-s.IdleTimeout()).Format(sessionTime)); err != nil {
 			return err
+		}
+		// A ref is never one a sign-out ended, which could not resume.
+		for ended := 1; ended > 0; {
+			if ref, err = s.random(6); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM web_sessions_ended WHERE ref = ?", ref).Scan(&ended); err != nil {
+				return err
+			}
 		}
 		r := sessionRow{hash: s.hash(secret), ref: ref, principal: p.ID, method: method, created: at, lastSeen: at,
 			expires: now.Add(s.MaxAge()).Format(sessionTime), network: network, agent: agent}
@@ -226,7 +300,9 @@ const RuleSessionEnded = "session_ended"
 // ended, by time or sign-out, or whose principal is revoked, is refused
 // with errs.Unauthorized, rule session_ended; so is one whose row does not
 // carry its MAC (changed in the database without the key), which the
-// server log reports.
+// server log reports, and one whose row a sign-out deleted and that is
+// back (web_sessions_ended names it), which is reported and alerted
+// (revived).
 func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, string, error) {
 	ended := errs.New(errs.Unauthorized, RuleSessionEnded, "", "your session has ended: sign in again")
 	if len(secret) <= len(SessionPrefix) || secret[:len(SessionPrefix)] != SessionPrefix {
@@ -234,9 +310,11 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 	}
 	r := sessionRow{hash: s.hash(secret)}
 	var mac string
-	err := s.DB.Read().QueryRow(ctx, `SELECT ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac
+	var endedBy int64
+	err := s.DB.Read().QueryRow(ctx, `SELECT ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
+		COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
 		FROM web_sessions WHERE secret_hash = ?`, r.hash).
-		Scan(&r.ref, &r.principal, &r.method, &r.created, &r.lastSeen, &r.expires, &r.network, &r.agent, &mac)
+		Scan(&r.ref, &r.principal, &r.method, &r.created, &r.lastSeen, &r.expires, &r.network, &r.agent, &mac, &endedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ended
 	}
@@ -245,6 +323,10 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 	}
 	if !hmac.Equal([]byte(mac), []byte(s.mac(&r))) {
 		s.forged(ctx, r.ref, r.principal, 1)
+		return nil, "", ended
+	}
+	if endedBy > 0 {
+		s.revived(ctx, r.hash, r.ref, r.principal, endedBy)
 		return nil, "", ended
 	}
 	now := s.now()
@@ -283,55 +365,94 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 	return p, r.ref, nil
 }
 
-// End ends the session of secret (signing out); it returns its ref, ""
-// when it had ended already.
-func (s *Sessions) End(ctx context.Context, secret string) (string, error) {
-	var ref string
-	err := s.write(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRow(ctx, "SELECT ref FROM web_sessions WHERE secret_hash = ?", s.hash(secret)).Scan(&ref)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
+// errNoSession refuses a sign-out that finds no open session to end.
+var errNoSession = errs.New(errs.NotFound, RuleSessionEnded, "", "your session has ended: sign in again")
+
+// end signs out p's sessions whose rows cond (and its args) chooses, as
+// one command of the writer: the rows deleted and a session.ended entry
+// naming their refs, in one transaction (like the outbox's rows, rows
+// outside the log written by the command's Decide, here deleted). Only
+// rows that carry their MAC and that no sign-out ended are ended: a row
+// forged or put back is no session of p's (Resume refuses and reports
+// it), and its ref goes into no leaf. None: errNoSession. It returns the
+// refs ended.
+func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, args ...any) ([]string, error) {
+	res, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		rows, err := tx.Query(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
+			COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
+			FROM web_sessions WHERE principal_id = ? AND `+cond+" ORDER BY ref", append([]any{p.ID}, args...)...)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", s.hash(secret))
-		return err
+		type found struct {
+			row     sessionRow
+			mac     string
+			endedBy int64
+		}
+		all, err := store.Rows(rows, func(r store.Scanner, f *found) error {
+			return r.Scan(&f.row.hash, &f.row.ref, &f.row.principal, &f.row.method, &f.row.created, &f.row.lastSeen, &f.row.expires,
+				&f.row.network, &f.row.agent, &f.mac, &f.endedBy)
+		})
+		if err != nil {
+			return nil, err
+		}
+		d := SessionEnded{Refs: []string{}}
+		for _, f := range all {
+			if f.endedBy > 0 || !hmac.Equal([]byte(f.mac), []byte(s.mac(&f.row))) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", f.row.hash); err != nil {
+				return nil, err
+			}
+			d.Refs = append(d.Refs, f.row.ref)
+		}
+		if len(d.Refs) == 0 {
+			return nil, errNoSession
+		}
+		return ledger.NewEntry(TypeSessionEnded, d)
 	})
-	return ref, err
+	if err != nil {
+		return nil, err
+	}
+	var d SessionEnded
+	if err := res.Entry.Decode(&d); err != nil {
+		return nil, err
+	}
+	return d.Refs, nil
+}
+
+// End ends p's session of secret (signing out); it returns its ref, ""
+// when it had ended already.
+func (s *Sessions) End(ctx context.Context, p *Principal, secret string) (string, error) {
+	refs, err := s.end(ctx, p, "sign out", "secret_hash = ?", s.hash(secret))
+	if errors.Is(err, errNoSession) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return refs[0], nil
 }
 
 // EndRef ends p's session ref (from the list of My account); another
 // principal's, or one that has ended, is refused (rule reference, field
 // ref).
 func (s *Sessions) EndRef(ctx context.Context, p *Principal, ref string) error {
-	return s.write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE ref = ? AND principal_id = ?", ref, p.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errs.New(errs.NotFound, "reference", "ref", "you have no open session %s", ref)
-		}
-		return nil
-	})
+	_, err := s.end(ctx, p, "sign out a session", "ref = ?", ref)
+	if errors.Is(err, errNoSession) {
+		return errs.New(errs.NotFound, "reference", "ref", "you have no open session %s", ref)
+	}
+	return err
 }
 
 // EndAll ends every session of p, in every browser, and returns how many
 // were open.
 func (s *Sessions) EndAll(ctx context.Context, p *Principal) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE principal_id = ?", p.ID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	refs, err := s.end(ctx, p, "sign out of all sessions", "1 = 1")
+	if errors.Is(err, errNoSession) {
+		return 0, nil
+	}
+	return len(refs), err
 }
 
 // List lists p's open sessions, the newest first; current is the ref of

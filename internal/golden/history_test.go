@@ -233,6 +233,7 @@ func generate(t *testing.T, dir string) {
 	h.nameIndexRepair(db)
 	h.refusalsCommitted(db, keys.Master)
 	h.mailSent(db)
+	h.signOut(db)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1191,5 +1192,18 @@ func (h *history) mailSent(db *store.DB) {
 	var n int
 	if err := db.Read().QueryRow(h.ctx, "SELECT COUNT(*) FROM mail_committed WHERE sent_index > 0").Scan(&n); err != nil || n == 0 {
 		h.t.Fatalf("golden history: %d e-mails logged sent (%v), want some", n, err)
+	}
+}
+
+// signOut: the coordinator signs in to the pages and signs out, a
+// session.ended entry naming the session's ref. Last, so that adding it
+// left the earlier leaves as they were.
+func (h *history) signOut(db *store.DB) {
+	s := &auth.Sessions{DB: db, W: h.w, Now: h.clk.Now, Rand: seeded("sessions"), Key: make([]byte, 32)}
+	h.clk.tick()
+	started := must(s.Start(h.ctx, h.coordinator, auth.MethodToken, "192.0.2.0/24", "Golden browser (synthetic)"))
+	h.clk.tick()
+	if ref := must(s.End(h.ctx, h.coordinator, started.Secret)); ref != started.Ref {
+		h.t.Fatalf("golden history: signed out of session %q, want %q", ref, started.Ref)
 	}
 }

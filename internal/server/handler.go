@@ -41,7 +41,7 @@ func (a *App) Handler() http.Handler {
 	}
 	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages,
-		Sessions:       &auth.Sessions{DB: a.DB, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now, Key: sessionKey, Log: a.Log},
+		Sessions:       &auth.Sessions{DB: a.DB, W: a.Writer, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now, Key: sessionKey, Log: a.Log},
 		BehindTLSProxy: a.Cfg.BehindTLSProxy, OIDC: a.OIDC}
 	ui.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

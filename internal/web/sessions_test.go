@@ -206,6 +206,108 @@ func testSessionRowChanged(t *testing.T, dsn string) {
 	wantStatus(t, "the administrator's session after all this", adm.get("/people"), http.StatusOK)
 }
 
+// TestSessionRevived: a signed-out session's row put back in the database
+// with the MAC it had (by whoever kept the cookie and can write the
+// database, within the idle timeout) resumes nothing. Sign-out is a
+// session.ended leaf, projected into web_sessions_ended, which Resume
+// reads: the kept cookie goes back to the sign-in form, the server log
+// says so at error level (without the secret), an alert session_revived is
+// raised, and the row is deleted again. Signing out of one session from My
+// account, and of all sessions, logs their refs too. log verify passes,
+// and names web_sessions_ended when a row of it is deleted.
+func TestSessionRevived(t *testing.T) {
+	storetest.Each(t, testSessionRevived)
+}
+
+func testSessionRevived(t *testing.T, dsn string) {
+	ctx := context.Background()
+	logs := &apptest.LogBuffer{}
+	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	})
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordA)
+	wantStatus(t, "the account page, signed in", b.get("/account"), http.StatusOK)
+	type row struct{ hash, ref, principal, method, created, seen, expires, network, agent, mac string }
+	var kept row
+	if err := w.App.DB.Read().QueryRow(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac FROM web_sessions`).
+		Scan(&kept.hash, &kept.ref, &kept.principal, &kept.method, &kept.created, &kept.seen, &kept.expires, &kept.network, &kept.agent, &kept.mac); err != nil {
+		t.Fatal(err)
+	}
+	cookie := *b.cookie
+	before := w.LogSize(t)
+	wantStatus(t, "sign out", b.post("/signout", url.Values{}), http.StatusSeeOther)
+	if n := w.LogSize(t); n != before+1 {
+		t.Fatalf("the sign-out added %d leaves, want 1", n-before)
+	}
+	var typ, data string
+	if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves WHERE idx = ?", before).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	if typ = `"type":"session.ended"`; !strings.Contains(data, typ) || !strings.Contains(data, `"refs":["`+kept.ref+`"]`) ||
+		strings.Contains(data, kept.hash) || strings.Contains(data, cookie.Value[len(auth.SessionPrefix):]) {
+		t.Errorf("the sign-out's leaf: %s, want %s naming the session's ref %s and nothing of its secret", data, typ, kept.ref)
+	}
+
+	// The row put back, with the MAC it had.
+	w.Tamper(t, `INSERT INTO web_sessions (secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, kept.hash, kept.ref, kept.principal, kept.method, kept.created, kept.seen, kept.expires, kept.network, kept.agent, kept.mac)
+	thief := newBrowser(t, w.URL)
+	thief.cookie = &cookie
+	p := thief.get("/account")
+	wantStatus(t, "the signed-out cookie, its row put back", p, http.StatusSeeOther)
+	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+		t.Errorf("the revived session: redirect to %s, want the sign-in form", loc)
+	}
+	log := logs.String()
+	if want := `"level":"ERROR","msg":"web session refused: it was signed out, and its row was put back in the database behind custos's back","session":"` + kept.ref + `"`; !strings.Contains(log, want) {
+		t.Errorf("the server log lacks %s:\n%s", want, log)
+	}
+	if strings.Contains(log, cookie.Value[len(auth.SessionPrefix):]) || strings.Contains(log, kept.hash) {
+		t.Error("the server log holds the session's secret or its hash")
+	}
+	var alerts, rows int
+	if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE rule = ? AND field = 'session' AND message LIKE ?", auth.RuleSessionRevived, "%"+kept.ref+"%").Scan(&alerts); err != nil || alerts != 1 {
+		t.Errorf("%d alerts %s naming the session (%v), want 1", alerts, auth.RuleSessionRevived, err)
+	}
+	if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM web_sessions WHERE ref = ?", kept.ref).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("the revived row is still in web_sessions (%d, %v)", rows, err)
+	}
+	wantStatus(t, "the signed-out cookie again", thief.get("/account"), http.StatusSeeOther)
+
+	// One session ended from My account, then all: each ref logged.
+	one, two, three := newBrowser(t, w.URL), newBrowser(t, w.URL), newBrowser(t, w.URL)
+	for _, x := range []*browser{one, two, three} {
+		x.signIn(w.CoordA)
+	}
+	acct := one.get("/account").Body
+	refs := sessionRowRE.FindAllStringSubmatch(acct, -1)
+	if len(refs) != 3 {
+		t.Fatalf("My account lists %d sessions, want 3", len(refs))
+	}
+	other := ""
+	for _, m := range refs {
+		i := strings.Index(acct, m[0])
+		if !strings.Contains(acct[i:i+strings.Index(acct[i:], "</tr>")], "this browser") {
+			other = m[1]
+		}
+	}
+	wantStatus(t, "end another session from My account", one.post("/account/sessions/"+other+"/end", url.Values{}), http.StatusSeeOther)
+	wantStatus(t, "sign out of all", one.post("/account/sessions/end-all", url.Values{}), http.StatusSeeOther)
+	var ended int
+	if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM web_sessions_ended").Scan(&ended); err != nil || ended != 4 {
+		t.Errorf("web_sessions_ended holds %d refs (%v), want the 4 signed out", ended, err)
+	}
+	if rep := w.Verify(t); !rep.OK() {
+		t.Fatalf("log verify after the sign-outs: %v", rep.Problems)
+	}
+	w.Tamper(t, "DELETE FROM web_sessions_ended WHERE ref = ?", kept.ref)
+	rep := w.Verify(t)
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "web_sessions_ended") || !strings.Contains(rep.Problems[0], kept.ref) {
+		t.Errorf("log verify after a sign-out's row was deleted: %v, want web_sessions_ended naming %s", rep.Problems, kept.ref)
+	}
+}
+
 // TestSessionCookieSecure checks that the session cookie is marked Secure
 // when the request came over TLS, and when the operator says a TLS proxy
 // is in front (BehindTLSProxy), whose X-Forwarded-For then gives the

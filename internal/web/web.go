@@ -240,7 +240,7 @@ func (u *UI) setup() {
 		u.Languages = i18n.CoreOnly()
 	}
 	if u.Sessions == nil {
-		u.Sessions = &auth.Sessions{DB: u.DB, Log: u.Log}
+		u.Sessions = &auth.Sessions{DB: u.DB, W: u.Writer, Log: u.Log}
 	}
 	seen := map[string]bool{}
 	for _, sec := range u.Sections {
@@ -590,7 +590,7 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 // signOut ends the session, in this browser and on the server, so that a
 // copy of the cookie no longer signs anyone in.
 func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *Session) {
-	if _, err := u.Sessions.End(r.Context(), s.secret); err != nil {
+	if _, err := u.Sessions.End(r.Context(), s.P, s.secret); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
