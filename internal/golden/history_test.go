@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -234,6 +236,7 @@ func generate(t *testing.T, dir string) {
 	h.refusalsCommitted(db, keys.Master)
 	h.mailSent(db)
 	h.signOut(db)
+	h.cosignaturesCommitted(db, keys.LogKey)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1206,4 +1209,47 @@ func (h *history) signOut(db *store.DB) {
 	if ref := must(s.End(h.ctx, h.coordinator, started.Secret)); ref != started.Ref {
 		h.t.Fatalf("golden history: signed out of session %q, want %q", ref, started.Ref)
 	}
+}
+
+// cosignaturesCommitted: the witness of witnesses cosigns the log's
+// checkpoint (a signature of a fixed time, so that the history stays the
+// same), and the registry commits the cosignature to the log. Last, so that
+// adding it left the earlier leaves as they were.
+func (h *history) cosignaturesCommitted(db *store.DB, logKey string) {
+	t, ctx := h.t, h.ctx
+	skey, _, err := note.GenerateKey(seeded("witness"), "witness.golden.invalid") // the witnesses step's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &fixedCosigner{Signer: must(fnote.NewSignerForCosignatureV1(skey)), at: h.clk.tick()}
+	seed := must(base64.StdEncoding.DecodeString(skey[strings.LastIndexByte(skey, '+')+1:]))
+	signer.key = ed25519.NewKeyFromSeed(seed[1:])
+	_, checkpoint, err := ledger.ReadHead(ctx, db.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndex(checkpoint, "\n\n")
+	own := must(note.Sign(&note.Note{Text: checkpoint[:i+1]}, signer))
+	ws := &witness.Service{W: h.w, DB: db, LogKey: logKey, Now: h.clk.Now}
+	if c := must(ws.Accept(ctx, checkpoint+string(own[i+2:]))); len(c.Witnesses) != 1 {
+		t.Fatalf("golden history: the cosignature kept for %v", c.Witnesses)
+	}
+	h.clk.tick()
+	if ok, err := ws.CommitCosignatures(ctx); !ok || err != nil {
+		t.Fatalf("commit the cosignatures: %v %v", ok, err)
+	}
+}
+
+// fixedCosigner is a witness's cosignature/v1 signer whose signatures all
+// carry one time (fnote's carries the clock's).
+type fixedCosigner struct {
+	*fnote.Signer
+	key ed25519.PrivateKey
+	at  time.Time
+}
+
+func (s *fixedCosigner) Sign(msg []byte) ([]byte, error) {
+	t := uint64(s.at.Unix())
+	sig := binary.BigEndian.AppendUint64(nil, t)
+	return append(sig, ed25519.Sign(s.key, fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", t, msg))...), nil
 }

@@ -62,9 +62,17 @@ func DefaultModules() []Registry {
 			return &Opened{Service: a.Exchange, Routes: func(env httpapi.Env) []httpapi.Route {
 				return append(append(append(httpapi.Core(env), httpapi.Exchange(env, a.Exchange)...), httpapi.Witnesses(env, a.Witnesses)...), httpapi.Mail(a.Mail)...)
 			}, Run: func(ctx context.Context) {
+				// The witnesses' cosignatures are committed to the log at
+				// most once a period (witness.Service.CommitCosignatures).
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					a.Witnesses.RunCommits(ctx, func(err error) { a.Log.Error("commit the witnesses' cosignatures", "err", err) })
+				}()
 				// Repeats of open alerts counted outside the log are logged
 				// once they are a period old (ledger.Writer.LogRepeats).
 				a.Writer.RunRepeats(ctx, func(err error) { a.Log.Error("log repeated refusals", "err", err) })
+				<-done
 			}}, nil
 		}},
 		{Module: transplant.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {

@@ -5,7 +5,9 @@
 // registry's checkpoint back with its C2SP cosignature/v1 signature line
 // (transparency-dev/formats/note), and the registry keeps the cosignatures
 // of registered witnesses and serves the latest cosigned checkpoint, so that
-// a client can require that outsiders saw the tree it is shown.
+// a client can require that outsiders saw the tree it is shown; it commits
+// them to the log by digest (commit.go), so that log verify finds one
+// deleted.
 //
 // The witness's side (Watcher, behind custos log watch): it pins the
 // registry's log key, keeps the last checkpoint it saw in a state file of
@@ -80,8 +82,9 @@ func Project(p *ledger.Projections) {
 			d.Name, d.PublicKey, d.Fingerprint, e.At, i)
 		return err
 	})
-	p.Tables(ledger.Table{Name: "log_witnesses", Order: "name"})
-	p.Check("log_cosignatures", verifyCosignatures) // each against its witness's key and the log
+	ledger.On(p, TypeCosignaturesCommitted, projectCommitted)
+	p.Tables(ledger.Table{Name: "log_witnesses", Order: "name"}, ledger.Table{Name: "log_cosignature_commits", Order: "id"})
+	p.Check("log_cosignatures", verifyCosignatures) // each against its witness's key and the log, and the commitments
 }
 
 // Service is the registry's side of the witnesses.
@@ -215,6 +218,16 @@ func (s *Service) Accept(ctx context.Context, signed string) (*Cosigned, error) 
 		return nil, err
 	}
 	defer tx.Rollback()
+	// The log's head held while the rows are written (on SQLite the write
+	// transaction holds it): a commitment counts the rows not yet
+	// committed in the writer's transaction, which its projector then
+	// marks, and none may come between.
+	if tx.Dialect() == store.Postgres {
+		var size int64
+		if err := tx.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1 FOR SHARE").Scan(&size); err != nil {
+			return nil, err
+		}
+	}
 	head, _, err := ledger.ReadHead(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -236,6 +249,17 @@ func (s *Service) Accept(ctx context.Context, signed string) (*Cosigned, error) 
 		if err != nil {
 			return nil, errs.New(errs.Invalid, "cosignature", "checkpoint", "the cosignature by %s is not a cosignature/v1 signature", sig.Name)
 		}
+		// A witness's cosignature of a size it cosigned before replaces the
+		// earlier one, unless a commitment holds that one: the log names
+		// it, and the witness's new one adds nothing.
+		var committed int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM log_cosignatures WHERE witness = ? AND size = ? AND commit_index > 0", sig.Name, int64(cp.Size)).Scan(&committed); err != nil {
+			return nil, err
+		}
+		names = append(names, sig.Name)
+		if committed > 0 {
+			continue
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM log_cosignatures WHERE witness = ? AND size = ?", sig.Name, int64(cp.Size)); err != nil {
 			return nil, err
 		}
@@ -243,7 +267,6 @@ func (s *Service) Accept(ctx context.Context, signed string) (*Cosigned, error) 
 			sig.Name, int64(cp.Size), cp.Hash, logOnly, sigText(sig), signedAt.UTC().Format(time.RFC3339), at); err != nil {
 			return nil, err
 		}
-		names = append(names, sig.Name)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -288,12 +311,22 @@ func Latest(ctx context.Context, q store.Queryer, log *slog.Logger) (*Cosigned, 
 	return out, err
 }
 
-// cosignature is a row of log_cosignatures.
+// cosignature is a row of log_cosignatures; commit is the index of the
+// entry that committed it (0: not yet).
 type cosignature struct {
 	witness                                   string
 	size                                      int64
 	root                                      []byte
 	checkpoint, signature, signedAt, received string
+	commit                                    int64
+}
+
+// cosignatureColumns are the columns of log_cosignatures scanCosignature
+// reads.
+const cosignatureColumns = "witness, size, root, checkpoint, signature, signed_at, received_at, commit_index"
+
+func scanCosignature(sc store.Scanner, r *cosignature) error {
+	return sc.Scan(&r.witness, &r.size, &r.root, &r.checkpoint, &r.signature, &r.signedAt, &r.received, &r.commit)
 }
 
 // witnessKeys reads the registered witnesses' cosignature verifiers, by name.
@@ -441,14 +474,14 @@ func (c *checker) checkAll(rows []cosignature) []string {
 // chosen by where (and its args), in its order, until fn returns false;
 // the rows whose cosignature is not good are skipped and said to log.
 func (c *checker) each(ctx context.Context, q store.Queryer, where string, args []any, log *slog.Logger, fn func(*cosignature) bool) error {
-	rows, err := q.Query(ctx, "SELECT witness, size, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures "+where, args...)
+	rows, err := q.Query(ctx, "SELECT "+cosignatureColumns+" FROM log_cosignatures "+where, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r cosignature
-		if err := rows.Scan(&r.witness, &r.size, &r.root, &r.checkpoint, &r.signature, &r.signedAt, &r.received); err != nil {
+		if err := scanCosignature(rows, &r); err != nil {
 			return err
 		}
 		if err := c.check(&r); err != nil {
@@ -469,7 +502,10 @@ func (c *checker) each(ctx context.Context, q store.Queryer, where string, args 
 // cosignature is checked as the registry checks what it shows (checker),
 // with the log's key and the registered witnesses as the log records them
 // (the replay), and the root it cosigned must be the log's at its size, or
-// the log was rewritten after the witness saw it.
+// the log was rewritten after the witness saw it. Every row, checked or
+// not, is also handed to the commitments' check (commitCheck): the rows
+// each log.cosignatures_committed entry marks must be those it committed,
+// so that one deleted is named (a signature cannot show that).
 //
 // A verification from a kept state (--from) checks again only the
 // cosignatures of sizes after the state's checkpoint, when those up to it
@@ -486,13 +522,19 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	if err != nil {
 		return err
 	}
+	logged, err := readCommitments(ctx, run.Replay)
+	if err != nil {
+		return err
+	}
 	sum := sha256.New()
+	commits := newCommitCheck() // every row, in both passes
 	start := cosignature{size: -1}
 	if upTo, kept, ok := parseCosignedMemo(run.Kept); ok && upTo <= int64(head.Size) {
 		n := 0
 		err := cosignaturePages(ctx, run.Live, start, upTo, func(page []cosignature) bool {
 			for i := range page {
 				hashCosignature(sum, &page[i])
+				commits.add(page[i])
 			}
 			n += len(page)
 			return true
@@ -505,6 +547,7 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 			run.Note("log_cosignatures: %d cosignatures of sizes up to %d unchanged since the verification the state was saved from: not checked again", n, upTo)
 		} else {
 			sum.Reset()
+			commits = newCommitCheck()
 			run.Note("log_cosignatures: the cosignatures of sizes up to %d changed since the verification the state was saved from (one of an old size sent late, or rows written behind custos's back): all checked again", upTo)
 		}
 	}
@@ -525,6 +568,7 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 		problems := c.checkAll(page)
 		for i, r := range page {
 			hashCosignature(sum, &page[i])
+			commits.add(r)
 			problem := problems[i]
 			switch {
 			case problem != "": // not good: its root is not compared
@@ -557,6 +601,9 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	if err != nil || stop {
 		return err
 	}
+	if commits.report(logged, run) {
+		return nil
+	}
 	if run.Keep != nil {
 		run.Keep(fmt.Sprintf("cosigned/v1 %d %x", head.Size, sum.Sum(nil)))
 	}
@@ -572,14 +619,12 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 // page of a prepared statement.
 func cosignaturePages(ctx context.Context, q store.Queryer, after cosignature, upTo int64, fn func([]cosignature) bool) error {
 	for {
-		rows, err := q.Query(ctx, `SELECT witness, size, root, checkpoint, signature, signed_at, received_at FROM log_cosignatures
+		rows, err := q.Query(ctx, `SELECT `+cosignatureColumns+` FROM log_cosignatures
 			WHERE size >= ? AND (size > ? OR witness > ?) AND size <= ? ORDER BY size, witness LIMIT 1000`, after.size, after.size, after.witness, upTo)
 		if err != nil {
 			return err
 		}
-		page, err := store.Rows(rows, func(sc store.Scanner, r *cosignature) error {
-			return sc.Scan(&r.witness, &r.size, &r.root, &r.checkpoint, &r.signature, &r.signedAt, &r.received)
-		})
+		page, err := store.Rows(rows, scanCosignature)
 		if err != nil || len(page) == 0 || !fn(page) {
 			return err
 		}

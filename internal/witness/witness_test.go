@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -385,4 +386,150 @@ func registeredWitness(t *testing.T, w *apptest.World, dir string) (*witness.Key
 	}
 	w.Must(t, 201, "POST", "/api/v1/log/witnesses", w.Admin, map[string]any{"public_key": key.Verifier})
 	return key, &witness.Watcher{URL: w.URL, StatePath: filepath.Join(dir, "state.json"), Key: key, PinKey: w.App.Keys.LogKey}
+}
+
+// TestCosignaturesCommitted: the cosignatures the registry received are
+// committed to the log by digest (log.cosignatures_committed), at most once
+// a period and only when something else was logged since the last
+// commitment, so that the witnesses' cosigning of the commitments does not
+// grow the log by itself; log verify then names a committed cosignature
+// deleted behind custos's back (its witness and size), one changed, and one
+// moved out of its commitment, in a full verification and from a kept
+// state; those not yet committed are a note. Before any of it, log verify
+// passes.
+func TestCosignaturesCommitted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		clk := &testClock{t: time.Now().UTC()}
+		w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) { cfg.Now = clk.Now })
+		dir := t.TempDir()
+		_, wt := registeredWitness(t, w, dir)
+		ws := w.App.Witnesses
+		cosign := func() uint64 {
+			t.Helper()
+			for range 2 { // two leaves a cosignature: a size between two is none's
+				w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Reader", "role": "auditor", "authority_id": w.RegulatorAuthority})
+			}
+			out, err := wt.Check(ctx)
+			if err != nil || !out.Cosigned {
+				t.Fatalf("the witness's check: %+v %v", out, err)
+			}
+			return out.Size
+		}
+		commit := func(want bool) {
+			t.Helper()
+			if ok, err := ws.CommitCosignatures(ctx); ok != want || err != nil {
+				t.Fatalf("commit the cosignatures: %v %v, want %v", ok, err, want)
+			}
+		}
+		sizes := []uint64{cosign(), cosign(), cosign()}
+		before := w.LogSize(t)
+		commit(true)
+		var data string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves WHERE idx = ?", before).Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		if want := `"type":"log.cosignatures_committed"`; !strings.Contains(data, want) ||
+			!strings.Contains(data, fmt.Sprintf(`"cosignatures":3,"first_size":%d,"last_size":%d`, sizes[0], sizes[2])) ||
+			!strings.Contains(data, fmt.Sprintf(`{"witness":"auditor.example","size":%d}`, sizes[1])) {
+			t.Errorf("the commitment's leaf: %s", data)
+		}
+		commit(false) // none left to commit
+
+		// The witness cosigns the commitment: nothing else logged since, so
+		// it waits, even a period later, and log verify says so.
+		clk.advance(witness.CommitPeriod + time.Second)
+		if out, err := wt.Check(ctx); err != nil || !out.Cosigned || out.Size != uint64(before+1) {
+			t.Fatalf("the witness's check of the commitment: %+v %v", out, err)
+		}
+		commit(false)
+		rep := w.Verify(t)
+		if !rep.OK() || !strings.Contains(strings.Join(rep.Notes, "\n"), fmt.Sprintf("log_cosignatures: 1 cosignature(s) of sizes %d to %d received since the last commitment, not yet committed", before+1, before+1)) {
+			t.Fatalf("log verify with one cosignature not yet committed: %v\n%v", rep.Problems, rep.Notes)
+		}
+		// Something else is logged: committed, but not again within a period.
+		fourth := cosign()
+		commit(true)
+		cosign()
+		commit(false)
+		clk.advance(witness.CommitPeriod + time.Second)
+		commit(true)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify of the committed cosignatures: %v", rep.Problems)
+		}
+		stateKey, _, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := filepath.Join(dir, "audit.json")
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey, StateKey: stateKey, SaveState: state}); err != nil || !rep.OK() {
+			t.Fatalf("log verify saving a state: %v %v", rep, err)
+		}
+		fromState := func() *ledger.Report {
+			t.Helper()
+			st, err := ledger.LoadAuditState(state, stateKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey, StateKey: stateKey, From: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+
+		// A committed cosignature deleted behind custos's back: named, in
+		// a full verification and from the state.
+		var row struct {
+			root                                      []byte
+			checkpoint, signature, signedAt, received string
+			commit                                    int64
+		}
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT root, checkpoint, signature, signed_at, received_at, commit_index FROM log_cosignatures WHERE size = ?", int64(sizes[1])).
+			Scan(&row.root, &row.checkpoint, &row.signature, &row.signedAt, &row.received, &row.commit); err != nil {
+			t.Fatal(err)
+		}
+		w.Tamper(t, "DELETE FROM log_cosignatures WHERE size = ?", int64(sizes[1]))
+		want := fmt.Sprintf("log_cosignatures: entry %d committed 3 cosignatures of sizes %d to %d, the database holds 2 of them: 1 missing (by auditor.example of size %d), deleted behind custos's back",
+			before, sizes[0], sizes[2], sizes[1])
+		for name, rep := range map[string]*ledger.Report{"full": w.Verify(t), "from the state": fromState()} {
+			if len(rep.Problems) != 1 || rep.Problems[0] != want {
+				t.Errorf("log verify (%s) after a committed cosignature was deleted: %v, want %q", name, rep.Problems, want)
+			}
+		}
+		// Put back, but outside its commitment; then put back as it was.
+		w.Tamper(t, `INSERT INTO log_cosignatures (witness, size, root, checkpoint, signature, signed_at, received_at, commit_index) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
+			"auditor.example", int64(sizes[1]), row.root, row.checkpoint, row.signature, row.signedAt, row.received)
+		if rep := w.Verify(t); len(rep.Problems) != 1 || rep.Problems[0] != want {
+			t.Errorf("log verify after a committed cosignature was moved out of its commitment: %v, want %q", rep.Problems, want)
+		}
+		w.Tamper(t, "UPDATE log_cosignatures SET commit_index = ? WHERE size = ?", row.commit, int64(sizes[1]))
+		if rep := fromState(); !rep.OK() {
+			t.Errorf("log verify after the row was put back as it was: %v", rep.Problems)
+		}
+		// Changed: the time it was received (which no signature covers).
+		w.Tamper(t, "UPDATE log_cosignatures SET received_at = ? WHERE size = ?", "2020-01-01T00:00:00Z", int64(fourth))
+		rep = fromState()
+		if want := "do not match the SHA-256 it carries (changed behind custos's back)"; len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], want) {
+			t.Errorf("log verify after a committed cosignature was changed: %v, want %q", rep.Problems, want)
+		}
+	})
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
