@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -241,9 +242,9 @@ func (s *Service) attempt(ctx context.Context, d due, failure error) {
 	if wait <= 0 || wait > s.Cfg.RetryMax {
 		wait = s.Cfg.RetryMax
 	}
-	msg, okAt := "", at
+	msg := ""
 	if failure != nil {
-		msg, okAt = failure.Error(), ""
+		msg = cmp.Or(failure.Error(), "failed")
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
@@ -259,13 +260,7 @@ func (s *Service) attempt(ctx context.Context, d due, failure error) {
 		ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at,
 		next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`, d.id, d.peerID, n, at, ledger.FormatTime(now.Add(wait)), msg)
 	if err == nil {
-		if failure == nil {
-			_, err = tx.Exec(ctx, `INSERT INTO exchange_peer_status (peer_id, last_attempt_at, last_ok_at, last_error) VALUES (?, ?, ?, '')
-				ON CONFLICT (peer_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_ok_at = excluded.last_ok_at, last_error = ''`, d.peerID, at, okAt)
-		} else {
-			_, err = tx.Exec(ctx, `INSERT INTO exchange_peer_status (peer_id, last_attempt_at, last_ok_at, last_error) VALUES (?, ?, '', ?)
-				ON CONFLICT (peer_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error`, d.peerID, at, msg)
-		}
+		err = s.writeStatus(ctx, tx, d.peerID, at, msg)
 	}
 	if err == nil {
 		err = tx.Commit()

@@ -32,8 +32,10 @@ type Peer struct {
 	CreatedAt       string    `json:"created_at"`
 	UpdatedAt       string    `json:"updated_at"`
 	Keys            []PeerKey `json:"keys"`
-	// Reachable says whether the deliverer's last attempt got an answer
-	// (empty when it has not tried yet); LastError is its last failure.
+	// Reachable says whether the deliverer's last attempt got an answer:
+	// "yes", "no", empty when it has not tried yet, or ReachableTampered
+	// when the row of its status does not carry the registry's MAC (then
+	// nothing of it is shown); LastError is its last failure.
 	Reachable     string `json:"reachable"`
 	LastAttemptAt string `json:"last_attempt_at,omitempty"`
 	LastError     string `json:"last_error,omitempty"`
@@ -114,16 +116,19 @@ func (s *Service) peerDetail(ctx context.Context, q store.Queryer, p *Peer) erro
 	}); err != nil {
 		return err
 	}
-	var ok string
-	err = q.QueryRow(ctx, "SELECT last_attempt_at, last_ok_at, last_error FROM exchange_peer_status WHERE peer_id = ?", p.ID).Scan(&p.LastAttemptAt, &ok, &p.LastError)
+	st, found, sound, err := s.readStatus(ctx, q, p.ID)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return err
-	case ok != "" && ok >= p.LastAttemptAt:
-		p.Reachable, p.LastError = "yes", ""
+	case !found:
+	case !sound:
+		// Not shown as fact: written or changed behind custos's back.
+		p.Reachable = ReachableTampered
+		s.forgedStatus(ctx, p.ID, "peers")
+	case st.lastOK != "" && st.lastOK >= st.lastAttempt:
+		p.Reachable, p.LastAttemptAt = "yes", st.lastAttempt
 	default:
-		p.Reachable = "no"
+		p.Reachable, p.LastAttemptAt, p.LastError = "no", st.lastAttempt, st.lastError
 	}
 	var sent, recv sql.NullString
 	if err := q.QueryRow(ctx, "SELECT MAX(sent_at) FROM exchange_outbox WHERE peer_id = ?", p.ID).Scan(&sent); err != nil {

@@ -78,6 +78,8 @@ type Service struct {
 	OnEvent func(event string)
 
 	master       []byte
+	statusOnce   sync.Once
+	statusKey    []byte // of the peer statuses' MAC (statusMAC)
 	jurisdiction string
 	wake         chan struct{}
 	clients      sync.Map // peer id + CA digest -> *http.Client

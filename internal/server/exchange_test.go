@@ -179,3 +179,66 @@ func TestExchangeScheduleChanged(t *testing.T) {
 		}
 	})
 }
+
+// TestExchangePeerStatusForged: what the deliverer last saw of a peer
+// (exchange_peer_status) is outside the log, so each row carries the
+// registry's MAC: a peer that never answers, its row changed behind
+// custos's back to say it answered, is not shown reachable (the API says
+// "tampered", the peers page that it is unknown), and the server log says
+// so; the deliverer's next attempt writes the row again, taking nothing
+// from it (no answer it never got).
+func TestExchangePeerStatusForged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		var log apptest.LogBuffer
+		a := apptest.StartWith(t, dsn, func(cfg *server.Config) {
+			cfg.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+			cfg.Exchange.RetryBase, cfg.Exchange.RetryMax = time.Nanosecond, time.Nanosecond
+		})
+		b := apptest.Start(t, storetest.SQLite(t))
+		ctx := context.Background()
+		idB, err := b.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}))
+		defer down.Close()
+		ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: down.Certificate().Raw}))
+		peerB := a.Must(t, 201, "POST", "/api/v1/exchange/peers", a.Admin, map[string]any{"name": "The other registry", "jurisdiction": idB.Jurisdiction,
+			"url": down.URL, "tls_ca": ca, "public_key": idB.PublicKey, "send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).Str("id")
+		a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+			"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+			"payload": json.RawMessage(`{"subject":"s","text":"t"}`)})
+		reachable := func(want string) {
+			t.Helper()
+			if err := a.App.Exchange.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r := a.Must(t, 200, "GET", "/api/v1/exchange/peers/"+peerB, a.Admin, nil); r.Str("reachable") != want {
+				t.Fatalf("the peer's reachable: %s, want %q", r.Raw, want)
+			}
+		}
+		reachable("no")
+		if strings.Contains(log.String(), "peer status not shown") {
+			t.Fatalf("the deliverer's own row was taken for changed:\n%s", log.String())
+		}
+
+		// Changed to say the peer answered: not shown as fact.
+		a.Tamper(t, "UPDATE exchange_peer_status SET last_ok_at = last_attempt_at, last_error = '' WHERE peer_id = ?", peerB)
+		r := a.Must(t, 200, "GET", "/api/v1/exchange/peers/"+peerB, a.Admin, nil)
+		if r.Str("reachable") != exchange.ReachableTampered || r.Str("last_error") != "" || r.Str("last_attempt_at") != "" {
+			t.Fatalf("the peer after its status was changed: %s, want reachable %q and nothing of the row", r.Raw, exchange.ReachableTampered)
+		}
+		if want := `"msg":"exchange peer status not shown: its row does not carry the registry's MAC (written or changed behind custos's back)","peer":"` + peerB + `"`; !strings.Contains(log.String(), want) {
+			t.Fatalf("the server log lacks %s:\n%s", want, log.String())
+		}
+		// The next attempt fails again: the row the deliverer writes keeps
+		// no answer from the changed one.
+		reachable("no")
+		var ok string
+		if err := a.App.DB.Read().QueryRow(ctx, "SELECT last_ok_at FROM exchange_peer_status WHERE peer_id = ?", peerB).Scan(&ok); err != nil || ok != "" {
+			t.Fatalf("the peer's last answer after the next attempt: %q %v, want none", ok, err)
+		}
+	})
+}

@@ -23,3 +23,13 @@ CREATE TABLE log_cosignature_commits (
 	named TEXT NOT NULL,            -- witness and size of each, a line each, when the entry names them
 	committed_at TEXT NOT NULL
 );
+-- What the exchange's deliverer last saw of each peer (exchange_peer_status,
+-- core migration 5: the peers page's "Reachable") is outside the log, and a
+-- row changed behind custos's back would show an unreachable peer as
+-- reachable. Each row now carries an HMAC-SHA-256 of its columns under a
+-- key derived from the master key (internal/exchange, status.go); a row
+-- without a valid one is shown as tampered, not as fact, and the server log
+-- says so. The rows from before carry none: they are deleted, and each
+-- peer's status is unknown until the deliverer's next attempt.
+DELETE FROM exchange_peer_status;
+ALTER TABLE exchange_peer_status ADD COLUMN mac TEXT NOT NULL DEFAULT '';
