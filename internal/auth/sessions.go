@@ -58,7 +58,8 @@ const SessionPrefix = "css_"
 // no copy custos wrote of it has a later one.
 type Sessions struct {
 	DB *store.DB
-	// W writes the sign-outs' leaves and the alerts of revived sessions.
+	// W writes the sign-outs' leaves and the alerts of revived sessions
+	// (required to sign out).
 	W    *ledger.Writer
 	Idle time.Duration // DefaultSessionIdle when zero
 	Max  time.Duration // DefaultSessionMax when zero
@@ -377,6 +378,9 @@ var errNoSession = errs.New(errs.NotFound, RuleSessionEnded, "", "your session h
 // it), and its ref goes into no leaf. None: errNoSession. It returns the
 // refs ended.
 func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, args ...any) ([]string, error) {
+	if s.W == nil {
+		return nil, errors.New("auth: the sessions have no writer, and a sign-out is a log entry")
+	}
 	res, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		rows, err := tx.Query(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
 			COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
