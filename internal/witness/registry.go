@@ -529,6 +529,7 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	sum := sha256.New()
 	commits := newCommitCheck() // every row, in both passes
 	start := cosignature{size: -1}
+	unchanged, checked := 0, 0 // rows left unchecked by the memo, rows checked
 	if upTo, kept, ok := parseCosignedMemo(run.Kept); ok && upTo <= int64(head.Size) {
 		n := 0
 		err := cosignaturePages(ctx, run.Live, start, upTo, func(page []cosignature) bool {
@@ -544,6 +545,7 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 		}
 		if bytes.Equal(sum.Sum(nil), kept) {
 			start = cosignature{size: upTo + 1} // every witness has a name: all rows of a later size
+			unchanged = n
 			run.Note("log_cosignatures: %d cosignatures of sizes up to %d unchanged since the verification the state was saved from: not checked again", n, upTo)
 		} else {
 			sum.Reset()
@@ -566,6 +568,7 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 			}
 		}
 		problems := c.checkAll(page)
+		checked += len(page)
 		for i, r := range page {
 			hashCosignature(sum, &page[i])
 			commits.add(r)
@@ -604,6 +607,8 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	if commits.report(logged, run) {
 		return nil
 	}
+	run.Covered("log_cosignatures: %d cosignatures checked against their witness's key and the log's root at their size, %d unchanged since the verification the state was saved from; %d commitments of the log against their rows",
+		checked, unchanged, len(logged))
 	if run.Keep != nil {
 		run.Keep(fmt.Sprintf("cosigned/v1 %d %x", head.Size, sum.Sum(nil)))
 	}

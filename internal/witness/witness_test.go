@@ -336,14 +336,16 @@ func TestCosignaturesFromState(t *testing.T) {
 			}
 			return rep
 		}
-		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() {
-			t.Fatalf("full verify: %v", rep.Problems)
+		covered := func(rep *ledger.Report) string { return strings.Join(rep.Covered, "\n") }
+		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() || !strings.Contains(covered(rep), "log_cosignatures: 2 cosignatures checked against their witness's key and the log's root at their size, 0 unchanged") {
+			t.Fatalf("full verify: %v\n%s", rep.Problems, covered(rep))
 		}
 		newer := cosign()
 		notes := func(rep *ledger.Report) string { return strings.Join(rep.Notes, "\n") }
 		rep := verify(ledger.VerifyOptions{})
-		if !rep.OK() || !strings.Contains(notes(rep), fmt.Sprintf("log_cosignatures: 2 cosignatures of sizes up to %d unchanged since the verification the state was saved from: not checked again", rep.From)) {
-			t.Fatalf("--from with the old cosignatures unchanged: %v\n%s", rep.Problems, notes(rep))
+		if !rep.OK() || !strings.Contains(notes(rep), fmt.Sprintf("log_cosignatures: 2 cosignatures of sizes up to %d unchanged since the verification the state was saved from: not checked again", rep.From)) ||
+			!strings.Contains(covered(rep), "log_cosignatures: 1 cosignatures checked against their witness's key and the log's root at their size, 2 unchanged") {
+			t.Fatalf("--from with the old cosignatures unchanged: %v\n%s\n%s", rep.Problems, notes(rep), covered(rep))
 		}
 
 		// A forged row after the checkpoint: checked, and found.
