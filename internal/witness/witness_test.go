@@ -303,17 +303,7 @@ func TestCosignaturesFromState(t *testing.T) {
 		w := apptest.NewWorld(t, dsn)
 		dir := t.TempDir()
 		_, wt := registeredWitness(t, w, dir)
-		cosign := func() uint64 {
-			t.Helper()
-			for range 2 { // two leaves a cosignature: a size between two is none's
-				w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Reader", "role": "auditor", "authority_id": w.RegulatorAuthority})
-			}
-			out, err := wt.Check(ctx)
-			if err != nil || !out.Cosigned {
-				t.Fatalf("the witness's check: %+v %v", out, err)
-			}
-			return out.Size
-		}
+		cosign := func() uint64 { return cosignNew(t, w, wt) }
 		old := []uint64{cosign(), cosign()}
 		stateKey, _, err := ledger.LoadStateKey(filepath.Join(dir, "audit.key"), true)
 		if err != nil {
@@ -380,6 +370,20 @@ func TestCosignaturesFromState(t *testing.T) {
 
 // registeredWitness makes a witness's key in dir, registers it with w's
 // registry, and returns it with a Watcher of w that keeps its state in dir.
+// cosignNew adds two leaves (a size between two is no cosignature's) and
+// has the witness check and cosign the new size, which it returns.
+func cosignNew(t *testing.T, w *apptest.World, wt *witness.Watcher) uint64 {
+	t.Helper()
+	for range 2 {
+		w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Reader", "role": "auditor", "authority_id": w.RegulatorAuthority})
+	}
+	out, err := wt.Check(context.Background())
+	if err != nil || !out.Cosigned {
+		t.Fatalf("the witness's check: %+v %v", out, err)
+	}
+	return out.Size
+}
+
 func registeredWitness(t *testing.T, w *apptest.World, dir string) (*witness.Key, *witness.Watcher) {
 	t.Helper()
 	key, err := witness.NewKey(filepath.Join(dir, "w.key"), "auditor.example")
@@ -407,17 +411,7 @@ func TestCosignaturesCommitted(t *testing.T) {
 		dir := t.TempDir()
 		_, wt := registeredWitness(t, w, dir)
 		ws := w.App.Witnesses
-		cosign := func() uint64 {
-			t.Helper()
-			for range 2 { // two leaves a cosignature: a size between two is none's
-				w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Reader", "role": "auditor", "authority_id": w.RegulatorAuthority})
-			}
-			out, err := wt.Check(ctx)
-			if err != nil || !out.Cosigned {
-				t.Fatalf("the witness's check: %+v %v", out, err)
-			}
-			return out.Size
-		}
+		cosign := func() uint64 { return cosignNew(t, w, wt) }
 		commit := func(want bool) {
 			t.Helper()
 			if ok, err := ws.CommitCosignatures(ctx); ok != want || err != nil {
