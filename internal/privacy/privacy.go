@@ -131,6 +131,13 @@ func (v *Vault) Store(ctx context.Context, q store.Queryer, ref string, p Person
 // and writes it under ref in the transaction, as Store does for a person:
 // a confidential report's free text, the identity of its reporter. It
 // returns the row's commitment, as Store does.
+//
+// In a command's Decide, the writer checks once the entry is projected
+// that the entry carries the commitment (ledger.AfterProject): a Decide
+// that forgot to put it in Entry.Sealed fails at its first run, naming
+// the entry type, rather than leaving a row that log verify could only
+// note as written before commitments were logged. Outside a Decide (a
+// test, a migration's fixture) nothing checks it.
 func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any, now time.Time) (ledger.Sealed, error) {
 	plain, err := json.Marshal(data)
 	if err != nil {
@@ -140,11 +147,28 @@ func (v *Vault) Seal(ctx context.Context, q store.Queryer, ref string, data any,
 	if err != nil {
 		return ledger.Sealed{}, err
 	}
+	c := ledger.Sealed{Ref: ref, Commitment: ledger.SealCommitment(wrapped, sealed)}
+	if err := ledger.AfterProject(ctx, carries(c)); err != nil && !errors.Is(err, ledger.ErrNotDeciding) {
+		return ledger.Sealed{}, err
+	}
 	if _, err = q.Exec(ctx, "INSERT INTO subjects (ref, wrapped_key, sealed, created_at) VALUES (?, ?, ?, ?)",
 		ref, wrapped, sealed, now.UTC().Format(time.RFC3339)); err != nil {
 		return ledger.Sealed{}, err
 	}
-	return ledger.Sealed{Ref: ref, Commitment: ledger.SealCommitment(wrapped, sealed)}, nil
+	return c, nil
+}
+
+// carries is the check Seal has the writer run once the command's entry is
+// projected: the entry must carry the commitment to the row it sealed.
+func carries(c ledger.Sealed) ledger.AfterCheck {
+	return func(ctx context.Context, q store.Queryer, e *ledger.Entry) error {
+		for _, s := range e.Sealed {
+			if s == c {
+				return nil
+			}
+		}
+		return fmt.Errorf("privacy: entry type %s sealed personal data under %s but does not carry its commitment: put what Vault.Seal returned in Entry.Sealed", e.Type, c.Ref)
+	}
 }
 
 // SealRow seals plain under a new key of its own for ref, that key wrapped
