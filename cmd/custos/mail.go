@@ -148,7 +148,7 @@ func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flags("mail outbox", "[flags]", "list the e-mail outbox, newest first: pending e-mails and their next attempt, failed ones and the server's last reply, sent ones; one changed in the database behind custos's back (its MAC, checked with the key file, does not match) is marked TAMPERED", stdout)
+	fs := flags("mail outbox", "[flags]", "list the e-mail outbox, newest first: pending e-mails and their next attempt, failed ones and the server's last reply, sent ones; one changed in the database behind custos's back (its MAC, checked with the key file, does not match) is marked TAMPERED, one the log says was queued and the outbox lacks is named on a MISSING line, and either makes it exit 1", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	state := fs.String("state", "", "only e-mails in this state: "+strings.Join(mail.States, ", "))
@@ -188,6 +188,7 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tampered := 0
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tQUEUED\tSTATE\tATTEMPTS\tTO\tREFERENCE\tSENT OR NEXT ATTEMPT\tLAST ERROR")
 	for _, i := range p.Items {
@@ -200,6 +201,9 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 			state = "TAMPERED (says " + i.State + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", i.ID, i.CreatedAt, state, i.Attempts, i.Address, i.Reference, when, i.LastError)
+		if i.Tampered {
+			tampered++
+		}
 	}
 	tw.Flush()
 	if p.Next != "" {
@@ -214,6 +218,12 @@ func runMailOutbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if n > 0 {
 		fmt.Fprintf(stdout, "MISSING: %d e-mail(s) the log says were queued are not in the outbox (deleted in the database behind custos's back: not sent, or nothing shows they were): %s\n",
 			n, strings.Join(missing, " "))
+	}
+	// The list is printed whole; the exit status tells a script (a
+	// cron job, a monitoring check) that the outbox is not what the log
+	// says, as log verify's does.
+	if tampered > 0 || n > 0 {
+		return &exitError{1, fmt.Sprintf("the outbox does not match the log: %d e-mail(s) listed TAMPERED on this page, %d MISSING; custos log verify names them", tampered, n)}
 	}
 	return nil
 }

@@ -106,7 +106,8 @@ func TestMailCommands(t *testing.T) {
 	}
 	app.Close()
 	code, out, errOut = cmd("mail", "outbox", "--db", db)
-	if code != 0 || !regexp.MustCompile(`(?m)^`+ids[0]+` .* TAMPERED \(says sent\) .*hidden@centre\.example`).MatchString(out) ||
+	if code != 1 || !strings.Contains(errOut, "the outbox does not match the log: 1 e-mail(s) listed TAMPERED on this page, 0 MISSING") ||
+		!regexp.MustCompile(`(?m)^`+ids[0]+` .* TAMPERED \(says sent\) .*hidden@centre\.example`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^`+ids[1]+` .* pending .*kept@centre\.example`).MatchString(out) {
 		t.Fatalf("mail outbox after a row was marked sent in the database: %d\n%s%s", code, out, errOut)
 	}
