@@ -478,9 +478,12 @@ type InboxAnswer struct {
 // its key), the signature, the recipient, the purpose and the payload's
 // schema, records the message in the inbox (a log entry) with the signed
 // receipt it answers, and returns that answer. A message received before is
-// answered with the receipt recorded then, and not recorded again. A refusal
-// is answered with a signed refusal naming the rule and field; those that
-// matter to oversight (a bad signature, a purpose not allowed) raise an alert.
+// answered with the receipt recorded then, and not recorded again. A
+// message signed by a registered peer's key and refused is answered with a
+// signed refusal naming the rule and field; one that is not (malformed, an
+// unknown key, a bad signature) gets a plain refusal, never a signature
+// over what a stranger chose. Those that matter to oversight (a bad
+// signature, a purpose not allowed) raise an alert.
 // The refusal of a message whose signature verified is kept
 // (exchange_refusals): posted again, the message is answered with it, even
 // once the cause is gone.
