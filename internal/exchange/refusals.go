@@ -100,14 +100,7 @@ func refusalsDigest(ctx context.Context, q store.Queryer, commit int64) (int64, 
 // old. custos serve runs it every period (RunRefusals); several servers of
 // one registry commit each refusal once. It tells whether it wrote one.
 func (s *Service) CommitRefusals(ctx context.Context) (bool, error) {
-	var n int
-	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM exchange_refusals WHERE commit_index = 0").Scan(&n); err != nil {
-		return false, fmt.Errorf("count the refusals to commit: %w", err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	_, err := s.W.Submit(ctx, ledger.Actor{}, "commit the refusals kept", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return s.W.CommitKept(ctx, s.DB.Read(), "SELECT COUNT(*) FROM exchange_refusals WHERE commit_index = 0", "commit the refusals kept", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var last string
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(committed_at), '') FROM exchange_refusal_commits").Scan(&last); err != nil {
 			return nil, err
@@ -124,10 +117,6 @@ func (s *Service) CommitRefusals(ctx context.Context) (bool, error) {
 		}
 		return ledger.NewEntry(TypeRefusalsCommitted, RefusalsCommitted{Refusals: n, SHA256: sum})
 	})
-	if _, refused := errs.As(err); refused {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // nothingToCommit refuses a commitment that another server made meanwhile,

@@ -245,6 +245,28 @@ func (w *Writer) Submit(ctx context.Context, actor Actor, name string, decide De
 	return w.SubmitAhead(ctx, actor, name, nil, decide)
 }
 
+// CommitKept writes, as the registry itself (no principal), the entry that
+// commits to rows kept outside the log (the exchange's refusals, the
+// witnesses' cosignatures), when the query waiting, run on q, counts some
+// rows not yet committed. decide builds the entry, or refuses when there is
+// nothing to commit after all (another server committed them, the last
+// commitment is too recent): a refusal is no error. It tells whether it
+// wrote an entry. The background loop of custos serve runs it every period.
+func (w *Writer) CommitKept(ctx context.Context, q store.Queryer, waiting, name string, decide Decide) (bool, error) {
+	var n int
+	if err := q.QueryRow(ctx, waiting).Scan(&n); err != nil {
+		return false, fmt.Errorf("%s: count the rows to commit: %w", name, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	_, err := w.Submit(ctx, Actor{}, name, decide)
+	if _, refused := errs.As(err); refused {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Refused records the refusal err of what is not a command, a read, as a
 // command's refusal is recorded: as an alert when err is an *errs.Error with
 // Alert set (repeats counted as a command's are), and not at all otherwise.

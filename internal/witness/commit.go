@@ -114,14 +114,7 @@ func projectCommitted(ctx context.Context, q store.Queryer, i int64, e *ledger.E
 // runs it every period (RunCommits); several servers of one registry
 // commit each cosignature once. It tells whether it wrote one.
 func (s *Service) CommitCosignatures(ctx context.Context) (bool, error) {
-	var n int
-	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM log_cosignatures WHERE commit_index = 0").Scan(&n); err != nil {
-		return false, fmt.Errorf("count the cosignatures to commit: %w", err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	_, err := s.W.Submit(ctx, ledger.Actor{}, "commit the cosignatures received", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return s.W.CommitKept(ctx, s.DB.Read(), "SELECT COUNT(*) FROM log_cosignatures WHERE commit_index = 0", "commit the cosignatures received", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var last int64
 		var at string
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(log_index), -1), COALESCE(MAX(committed_at), '') FROM log_cosignature_commits").Scan(&last, &at); err != nil {
@@ -152,10 +145,6 @@ func (s *Service) CommitCosignatures(ctx context.Context) (bool, error) {
 		}
 		return ledger.NewEntry(TypeCosignaturesCommitted, d)
 	})
-	if _, refused := errs.As(err); refused {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // nothingToCommit refuses a commitment that another server made meanwhile,
