@@ -16,7 +16,7 @@ import (
 	"github.com/custos-project/custos/internal/server"
 )
 
-const assetsBodsUsage = `usage: custos assets bods COMMAND [flags]
+const assetsBodsUsage = `Usage: custos assets bods COMMAND [flags]
 
 Beneficial ownership (BODS 0.4) on the server host:
 
@@ -95,7 +95,7 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	asJSON := fs.Bool("json", false, "write the whole answer as JSON")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	lines := fs.Bool("lines", false, "write JSON Lines rather than a JSON array")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/server"
 )
 
-const assetsCasesUsage = `usage: custos assets cases list|show|add [flags]
+const assetsCasesUsage = `Usage: custos assets cases list|show|add [flags]
        custos assets measures record ASSET_ID [flags]
 
 Asset-recovery cases and the measure ledger, as the principal whose token is given

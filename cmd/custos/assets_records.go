@@ -13,7 +13,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 )
 
-const assetsRecordsUsage = `usage: custos assets directory|persons|assets|rates COMMAND [flags]
+const assetsRecordsUsage = `Usage: custos assets directory|persons|assets|rates COMMAND [flags]
 
 The directory, a case's persons and assets, and the exchange rates, as the principal whose
 token is given (--token or CUSTOS_TOKEN), with the API's rules and refusals:
@@ -79,7 +79,7 @@ func runAssetsCommand(ctx context.Context, group, usage string, cmds map[string]
 	if c.body != nil {
 		from.add(fs, c.fields)
 	}
-	pos, err := interleaved(fs, args[1:])
+	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
 	}

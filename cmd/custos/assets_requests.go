@@ -12,7 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 )
 
-const assetsRequestsUsage = `usage: custos assets requests COMMAND [flags]
+const assetsRequestsUsage = `Usage: custos assets requests COMMAND [flags]
 
 Requests between states (MLA, extradition, asset recovery, spontaneous disclosure), as the
 principal whose token is given (--token or CUSTOS_TOKEN), over the same service and rules as

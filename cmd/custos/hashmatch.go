@@ -69,33 +69,13 @@ func runHashmatch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return &exitError{2, fmt.Sprintf("unknown hashmatch command %q; want hash, scan, pull, import, export, disputes or thresholds", args[0])}
 }
 
-// interleaved parses flags that may come before or after positional arguments.
-func interleaved(fs interface {
-	Parse([]string) error
-	NArg() int
-	Arg(int) string
-	Args() []string
-}, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("hashmatch hash", "FILE... [--json] [--orient] [--decode-budget-mib N] [--video-memory-mib N]", "print each image's PDQ hash, quality and path (videos: vPDQ, one frame a second)", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object per file, with the MD5, SHA-256, size, EXIF orientation and dihedral hashes")
 	orient := fs.Bool("orient", false, "hash images as displayed, their EXIF orientation applied; by default the stored pixels are hashed, as Meta's reference and other PDQ tools do, so that the hash matches theirs")
 	budget := decodeBudgetFlag(fs)
 	videoMemory := videoMemoryFlag(fs)
-	files, err := interleaved(fs, args)
+	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -287,7 +267,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	videoMemory := videoMemoryFlag(fs)
 	var showProgress progressFlags
 	showProgress.add(fs, true)
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -432,7 +412,7 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	d.add(fs, "custos.db")
 	bank := fs.String("bank", "", "the bank id")
 	format := fs.String("format", "hex", strings.Join(hashmatch.Formats, ", ")+" (see docs/hashmatch.md)")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -497,7 +477,7 @@ func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	format := fs.String("format", "", strings.Join(hashmatch.Formats, ", "))
 	version := fs.Int("version", 0, "the version (0: the current one)")
 	out := fs.String("out", "", "the file to write (default: standard output)")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -573,7 +553,7 @@ func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Write
 	var in hashmatch.VideoThresholds
 	fs.Func("query-match-threshold-pct", "share of a query video's frames (0-100) that must match a video entry's (default of a new bank 80)", pctFlag(&in.QueryMatchThresholdPct))
 	fs.Func("index-match-threshold-pct", "share of a video entry's frames (0-100) that must match the query's (default of a new bank 0)", pctFlag(&in.IndexMatchThresholdPct))
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func runHMDisputes(ctx context.Context, args []string, stdout, stderr io.Writer)
 	authority := fs.String("authority", "", "the competent authority that owns the banks (CM-...)")
 	bank := fs.String("bank", "", "one of its banks only")
 	asJSON := fs.Bool("json", false, "print the list as JSON, as the API answers it")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -173,12 +173,13 @@ func (d *dbFlags) openWith(ctx context.Context, stderr io.Writer, open func(cont
 	return open(ctx, server.Config{DSN: d.db, KeyFile: d.keyFile, Logger: logger(stderr, false)})
 }
 
-// parseMixed parses flags given before, between or after the positional
-// arguments, and returns the positional ones.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseArgs parses flags given before, between or after the positional
+// arguments, and returns the positional ones: the command checks how many
+// it takes.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := parse(fs, args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -189,7 +190,36 @@ func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parse parses the flags of a command that takes no positional argument.
+// A word left over is refused, not ignored: it is most often the rest of
+// a value with spaces left unquoted (--authority Agence de la biomédecine
+// would otherwise record "Agence"), or an option copied with the brackets
+// of its usage line ([--public-key KEY]), and the command must not run
+// without it.
 func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return nil
+	}
+	// The word itself is not repeated: it may be part of a name.
+	msg := "unexpected argument: custos " + fs.Name() + " takes flags only"
+	if at := len(args) - fs.NArg(); at > 0 {
+		prev := at - 1
+		if !strings.HasPrefix(args[prev], "-") && prev > 0 && strings.HasPrefix(args[prev-1], "-") && !strings.Contains(args[prev-1], "=") {
+			prev-- // the flag whose value came just before the word
+		}
+		if strings.HasPrefix(args[prev], "-") {
+			flagName, _, _ := strings.Cut(args[prev], "=")
+			msg = "unexpected argument after " + flagName + ": custos " + fs.Name() + " takes flags only"
+		}
+	}
+	return &exitError{2, msg + "; quote a value that holds spaces (--name \"two words\"), and leave out the brackets of an optional flag"}
+}
+
+// parseFlags parses flags up to the first positional argument.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

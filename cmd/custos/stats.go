@@ -133,7 +133,7 @@ func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stde
 	d.add(fs, "custos.db")
 	var progress progressFlags
 	progress.add(fs, true)
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Write
 	id := fs.String("id", "", "the mapping's id (letters, digits, . _ -)")
 	token := tokenFlag(fs)
 	name := fs.String("name", "", "the mapping's name for people")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mapping := fs.String("mapping", "", "the mapping's id")
 	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func runStatsWithdraw(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.StringVar(&w.Reason, "reason", "", "why (it enters the log: no names; free text: prefer --from-file)")
 	var from fromFile
 	from.add(fs, "reason")
-	pos, err := interleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		from.add(fs, "name, national_id, reason")
 		body = &rect
 	}
-	pos, err := parseMixed(fs, args[1:])
+	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d.add(fs, "custos.db")
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
 	// Accept flags before or after the positional arguments.
-	pos, err := parseMixed(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func runGODT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	population := fs.Int64("population", 0, "the country's population that year (required)")
 	country := fs.String("country", "", "the registry's country (default: its jurisdiction)")
 	format := fs.String("format", "json", "json, csv or xlsx")
-	if _, err := parseMixed(fs, args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if !slices.Contains([]string{"json", "csv", "xlsx"}, *format) {
