@@ -137,7 +137,7 @@ func (d *dbFlags) add(fs *flag.FlagSet, def string) {
 // scripts run on a new database) create the file. PostgreSQL names a
 // server, which says for itself what is missing.
 func (d *dbFlags) existing() error {
-	if strings.HasPrefix(d.db, "postgres://") || strings.HasPrefix(d.db, "postgresql://") || d.db == "" {
+	if isPostgres(d.db) || d.db == "" {
 		return nil
 	}
 	path := strings.TrimPrefix(d.db, "sqlite:")

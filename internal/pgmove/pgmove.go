@@ -337,7 +337,8 @@ type pgTable struct {
 }
 
 // changedOutsideLog lists the tables outside the log whose rows differ
-// between the snapshot the copy was made from and the source now. The log's
+// between the snapshot the copy was made from and the source now (either
+// engine: Move's SQLite, Back's PostgreSQL). The log's
 // own tables and those a replay rebuilds are left out: leaves written since
 // show in Report.Behind, and log verify checks the copy's projections.
 func changedOutsideLog(ctx context.Context, snap, now store.Queryer, tables []pgTable) ([]string, error) {
@@ -350,11 +351,11 @@ func changedOutsideLog(ctx context.Context, snap, now store.Queryer, tables []pg
 		if inLog[t.name] {
 			continue
 		}
-		before, err := tableDigest(ctx, snap, t.name)
+		before, err := tableDigest(ctx, snap, t)
 		if err != nil {
 			return changed, err
 		}
-		after, err := tableDigest(ctx, now, t.name)
+		after, err := tableDigest(ctx, now, t)
 		if err != nil {
 			return changed, err
 		}
@@ -365,9 +366,14 @@ func changedOutsideLog(ctx context.Context, snap, now store.Queryer, tables []pg
 	return changed, nil
 }
 
-// tableDigest is a SHA-256 of a SQLite table's rows in rowid order.
-func tableDigest(ctx context.Context, q store.Queryer, table string) (string, error) {
-	rows, err := q.Query(ctx, "SELECT * FROM "+pgx.Identifier{table}.Sanitize()+" ORDER BY rowid")
+// tableDigest is a SHA-256 of a table's rows ordered by every column (as
+// both engines can: PostgreSQL has no rowid), read twice from one engine.
+func tableDigest(ctx context.Context, q store.Queryer, t pgTable) (string, error) {
+	order := make([]string, len(t.cols))
+	for i := range order {
+		order[i] = strconv.Itoa(i + 1)
+	}
+	rows, err := q.Query(ctx, "SELECT * FROM "+pgx.Identifier{t.name}.Sanitize()+" ORDER BY "+strings.Join(order, ", "))
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,339 @@
+package pgmove
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+)
+
+// Back copies the PostgreSQL registry opt.From into a new SQLite file
+// opt.To, the way back from Move: for a deployment that returns to one
+// machine, or an auditor or an archive that wants the registry as one file.
+// Every table is copied row for row from one snapshot of the schema
+// (REPEATABLE READ), inside one SQLite transaction, into a file beside
+// opt.To that takes its name only once the copy is committed and its
+// foreign keys hold; the key file (default opt.To + ".key") is written
+// just before. It refuses a target file or key file that exists (custos
+// never overwrites either), a source that is not a registry of this
+// custos's schema, and a key file that is not the source's.
+func Back(ctx context.Context, opt Options) (rep *Report, err error) {
+	t0 := time.Now()
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if !isPostgres(opt.From) {
+		return nil, refuse("--db", "give the PostgreSQL registry to copy back, postgres://USER@HOST/DATABASE?search_path=SCHEMA")
+	}
+	path := strings.TrimPrefix(opt.To, "sqlite:")
+	if path == "" || isPostgres(opt.To) {
+		return nil, refuse("--to", "give the SQLite file to make (a path that does not exist)")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, refuse("--to", "%s already exists; custos move never overwrites a registry: give a new path", path)
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return nil, refuse("--to", "the folder of %s does not exist: create it first", path)
+	}
+	if opt.KeyFile == "" {
+		opt.KeyFile = path + ".key"
+	}
+	if opt.FromKeyFile == "" {
+		return nil, refuse("--source-key-file", "give the PostgreSQL registry's key file (its servers' --key-file)")
+	}
+	keys, err := server.LoadKeys(opt.FromKeyFile)
+	if err != nil {
+		return nil, refuse("--source-key-file", "%v", err)
+	}
+	if err := keyFileFree(opt.KeyFile, opt.FromKeyFile, keys); err != nil {
+		return nil, err
+	}
+
+	src, err := store.OpenReadOnly(ctx, opt.From)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	schemas := server.NewProjections().Schemas()
+	if err := src.CheckSchema(ctx, schemas); errors.Is(err, store.ErrNotInitialised) {
+		return nil, refuse("--db", "%s holds no registry (no schema): check --db and its search_path", store.Redact(opt.From))
+	} else if err != nil {
+		return nil, refuse("--db", "%s: %v", store.Redact(opt.From), err)
+	}
+	snap, err := src.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Rollback()
+	logKey, err := ledger.RecordedKey(ctx, snap)
+	if err != nil {
+		return nil, refuse("--db", "%s: %v", store.Redact(opt.From), err)
+	}
+	if keys.LogKey != logKey {
+		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", opt.FromKeyFile, keys.LogKey, store.Redact(opt.From), logKey)
+	}
+	var size int64
+	if err := snap.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&size); err != nil {
+		return nil, fmt.Errorf("the log's size: %w", err)
+	}
+	progress(fmt.Sprintf("copying %s (log of %d leaves) to %s", store.Redact(opt.From), size, path))
+
+	// The copy is made under a name of its own and takes path's only
+	// once whole: a copy stopped half way is never mistaken for the
+	// registry.
+	tmp := path + ".partial"
+	for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	done := false
+	defer func() {
+		if !done {
+			for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
+				os.Remove(f)
+			}
+		}
+	}()
+	dst, err := store.Open(ctx, tmp)
+	if err != nil {
+		return nil, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			dst.Close()
+		}
+	}()
+	if _, err := server.Migrate(ctx, server.Config{}, dst); err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", tmp, err)
+	}
+	tables, err := sqliteTables(ctx, dst)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameTablesPG(ctx, snap, tables); err != nil {
+		return nil, err
+	}
+	if err := dst.NoSync(ctx); err != nil { // the file is synced once, before its rename
+		return nil, err
+	}
+
+	rep = &Report{LogKey: logKey}
+	tx, err := dst.BeginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	// Foreign keys are checked at the commit, once every table is in.
+	if _, err := tx.Exec(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		// The migrations seed a few rows (work queued for the
+		// projectors); the source holds its own.
+		if _, err := tx.Exec(ctx, "DELETE FROM "+quoteIdent(t.name)); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range tables {
+		t1 := time.Now()
+		n, err := copyBack(ctx, snap, tx, t)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", t.name, err)
+		}
+		rep.Tables++
+		rep.Rows += n
+		if t.name == "log_leaves" {
+			rep.Leaves = n
+		}
+		if n > 10000 {
+			progress(fmt.Sprintf("  %-28s %9d rows in %v", t.name, n, time.Since(t1).Round(time.Millisecond)))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit the copy (a foreign key that does not hold is refused here): %w", err)
+	}
+	if err := dst.Checkpoint(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := dst.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
+		progress(fmt.Sprintf("  ANALYZE failed (%v): the server analyzes the tables at start-up", err))
+	}
+	closed = true
+	if err := dst.Close(); err != nil {
+		return nil, err
+	}
+	if err := syncFile(tmp); err != nil {
+		return nil, err
+	}
+	if rep.Changed, err = changedOutsideLog(ctx, snap, src.Read(), pgAsTables(tables)); err != nil {
+		progress(fmt.Sprintf("  could not read the PostgreSQL tables outside the log again (%v): check that no server wrote to it during the copy", err))
+	}
+	snap.Rollback()
+	var now int64
+	if err := src.Read().QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&now); err != nil {
+		progress(fmt.Sprintf("  could not read the PostgreSQL log's size again (%v): check that no server wrote to it during the copy", err))
+	}
+	rep.Behind = max(0, now-size)
+	// The key file first: a registry never stands without its key.
+	if err := keys.Save(opt.KeyFile); err != nil {
+		return nil, refuse("--key-file", "%v", err)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		os.Remove(opt.KeyFile)
+		return nil, refuse("--to", "%s appeared during the copy; custos move never overwrites a registry", path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(opt.KeyFile)
+		return nil, err
+	}
+	done = true
+	if err := syncFile(filepath.Dir(path)); err != nil {
+		progress(fmt.Sprintf("  could not sync the folder of %s (%v)", path, err))
+	}
+	rep.Elapsed = time.Since(t0)
+	return rep, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+type sqliteTable struct {
+	name string
+	cols []string
+}
+
+// sqliteTables lists the SQLite file's tables and their columns, but
+// schema_versions, which the migration wrote.
+func sqliteTables(ctx context.Context, db *store.DB) ([]sqliteTable, error) {
+	rows, err := db.Read().Query(ctx, `SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_versions'
+		ORDER BY m.name, p.cid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ts []sqliteTable
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, err
+		}
+		if len(ts) == 0 || ts[len(ts)-1].name != t {
+			ts = append(ts, sqliteTable{name: t})
+		}
+		ts[len(ts)-1].cols = append(ts[len(ts)-1].cols, c)
+	}
+	return ts, rows.Err()
+}
+
+// pgAsTables names the tables for changedOutsideLog.
+func pgAsTables(ts []sqliteTable) []pgTable {
+	out := make([]pgTable, len(ts))
+	for i, t := range ts {
+		out[i] = pgTable{name: t.name, cols: t.cols}
+	}
+	return out
+}
+
+// sameTablesPG refuses a source whose tables are not the SQLite schema's,
+// table for table and column for column: a table or column the copy has
+// not would be lost, one the source lacks means another custos's schema.
+func sameTablesPG(ctx context.Context, snap *store.Tx, tables []sqliteTable) error {
+	want := map[string]bool{}
+	for _, t := range tables {
+		for _, c := range t.cols {
+			want[t.name+"."+c] = true
+		}
+	}
+	rows, err := snap.Query(ctx, `SELECT c.table_name, c.column_name
+		FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> 'schema_versions'`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var extra []string
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return err
+		}
+		if !want[t+"."+c] {
+			extra = append(extra, t+"."+c)
+		}
+		delete(want, t+"."+c)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(extra) > 0 {
+		return fmt.Errorf("the PostgreSQL registry holds columns the SQLite schema has not: %s", strings.Join(extra, ", "))
+	}
+	if len(want) > 0 {
+		var missing []string
+		for k := range want {
+			missing = append(missing, k)
+		}
+		return fmt.Errorf("the PostgreSQL registry lacks columns of this custos's schema: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// copyBack copies t's rows from the PostgreSQL snapshot into SQLite, one
+// prepared INSERT a row in the copy's one transaction. The driver hands
+// back text, bigint, double precision and bytea as SQLite stores them.
+func copyBack(ctx context.Context, snap *store.Tx, tx *store.Tx, t sqliteTable) (int64, error) {
+	quoted := make([]string, len(t.cols))
+	marks := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		quoted[i], marks[i] = quoteIdent(c), "?"
+	}
+	cols := strings.Join(quoted, ", ")
+	rows, err := snap.Query(ctx, "SELECT "+cols+" FROM "+quoteIdent(t.name))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	insert := "INSERT INTO " + quoteIdent(t.name) + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		for i, v := range vals {
+			switch v.(type) {
+			case nil, string, []byte, int64, float64:
+			default:
+				return n, fmt.Errorf("column %s: a %T, which no custos column holds", t.cols[i], v)
+			}
+		}
+		if _, err := tx.Exec(ctx, insert, vals...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
