@@ -165,9 +165,8 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := dst.Checkpoint(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := dst.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
-		progress(fmt.Sprintf("  ANALYZE failed (%v): the server analyzes the tables at start-up", err))
-	}
+	// No ANALYZE: custos never leaves SQLite planner statistics behind
+	// (store.PlannerSamples).
 	closed = true
 	if err := dst.Close(); err != nil {
 		return nil, err
