@@ -26,6 +26,24 @@ func (a *App) Handler() http.Handler {
 		}
 	}
 	httpapi.New(httpapi.Config{Env: env, LargeBodies: a.Cfg.LargeBodies, Languages: a.Languages}, routes...).Register(mux)
+	a.UI().Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.SQL().PingContext(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", metricsAuth(a.Cfg.MetricsToken, a.metrics.handler))
+	return bodyDeadline(a.Cfg.BodyIdle, securityHeaders(a.metrics.instrument(mux)))
+}
+
+// UI returns the web UI of the app: the core's pages and every open
+// module's section, the exchange's and the e-mail's.
+func (a *App) UI() *web.UI {
 	formKey, sessionKey := a.Keys.Derive("custos web form key v1"), a.Keys.Derive("custos web session key v1")
 	var sections []web.Section
 	for _, r := range a.Modules {
@@ -39,23 +57,10 @@ func (a *App) Handler() http.Handler {
 	if a.Mail != nil {
 		sections = append(sections, web.Mail(a.Mail))
 	}
-	ui := &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
+	return &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
 		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages,
 		Sessions:       &auth.Sessions{DB: a.DB, W: a.Writer, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now, Key: sessionKey, Log: a.Log},
 		BehindTLSProxy: a.Cfg.BehindTLSProxy, OIDC: a.OIDC}
-	ui.Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := a.DB.SQL().PingContext(ctx); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	mux.Handle("GET /metrics", metricsAuth(a.Cfg.MetricsToken, a.metrics.handler))
-	return bodyDeadline(a.Cfg.BodyIdle, securityHeaders(a.metrics.instrument(mux)))
 }
 
 // metricsAuth asks for the bearer token token before next, or lets every

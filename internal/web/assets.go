@@ -30,9 +30,9 @@ func Assets(svc *assets.Service) Section {
 		Nav:   assetsNav,
 		Home:  assetsHome,
 		Pages: append([]Page{
-			get("/cases", h.cases),
-			get("/cases/{id}", h.caseFile),
-			get("/persons", h.persons),
+			get("/cases", h.cases).Allowed(assets.ReadCases),
+			get("/cases/{id}", h.caseFile).Allowed(assets.ReadCases),
+			get("/persons", h.persons).Allowed(assets.ReadCases),
 			get("/directory", h.directory).Allowed(assets.ReadDirectory),
 			get("/statistics", h.statistics).Allowed(assets.ReadStatistics),
 		}, assetsFormPages(h)...),

@@ -16,7 +16,7 @@ import (
 // section: /assets/ownership, the ownership graph of a person or entity
 // drawn as SVG, with its table; every lookup is logged (via "web").
 func AssetsBODS(sec *Section, svc *assets.Service) {
-	sec.Pages = append(sec.Pages, get("/ownership", func(w http.ResponseWriter, r *http.Request, s *Session) { bodsOwnership(svc, w, r, s) }))
+	sec.Pages = append(sec.Pages, get("/ownership", func(w http.ResponseWriter, r *http.Request, s *Session) { bodsOwnership(svc, w, r, s) }).Allowed(assets.ReadOwnership))
 	nav := sec.Nav
 	sec.Nav = func(p *auth.Principal) []Link {
 		var links []Link

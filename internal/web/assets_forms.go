@@ -16,13 +16,13 @@ import (
 // assetsFormPages are the forms' routes, beside the section's pages.
 func assetsFormPages(h *assetsPages) []Page {
 	return []Page{
-		post("/cases", h.openCase),
-		post("/cases/{id}/measures", h.recordMeasure),
-		post("/cases/{id}/persons", h.addPerson),
-		post("/cases/{id}/assets", h.identifyAsset),
-		post("/cases/{id}/links", h.linkCase),
-		get("/rates", h.rates),
-		post("/rates", h.recordRate),
+		post("/cases", h.openCase).Allowed(assets.RecordCases),
+		post("/cases/{id}/measures", h.recordMeasure).Allowed(assets.RecordCases),
+		post("/cases/{id}/persons", h.addPerson).Allowed(assets.RecordCases),
+		post("/cases/{id}/assets", h.identifyAsset).Allowed(assets.RecordCases),
+		post("/cases/{id}/links", h.linkCase).Allowed(assets.RecordCases),
+		get("/rates", h.rates).Allowed(assets.ReadStatistics),
+		post("/rates", h.recordRate).Allowed(assets.RecordRates),
 	}
 }
 

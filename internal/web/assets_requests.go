@@ -19,15 +19,15 @@ import (
 func AssetsRequests(sec *Section, svc *assets.Service) {
 	h := &requestPages{svc: svc}
 	sec.Pages = append(sec.Pages,
-		get("/requests", h.list),
-		get("/requests/new", h.newForm),
-		post("/requests", h.draft),
-		get("/requests/{id}", h.file),
-		post("/requests/{id}/send", h.send),
-		post("/requests/{id}/status", h.status),
-		post("/requests/{id}/questions", h.ask),
-		post("/requests/{id}/questions/{qid}/answer", h.answer),
-		post("/requests/{id}/uses", h.use),
+		get("/requests", h.list).Allowed(assets.ReadRequests),
+		get("/requests/new", h.newForm).Allowed(assets.DraftRequests),
+		post("/requests", h.draft).Allowed(assets.DraftRequests),
+		get("/requests/{id}", h.file).Allowed(assets.ReadRequests),
+		post("/requests/{id}/send", h.send).Allowed(assets.HandleRequests),
+		post("/requests/{id}/status", h.status).Allowed(assets.HandleRequests),
+		post("/requests/{id}/questions", h.ask).Allowed(assets.HandleRequests),
+		post("/requests/{id}/questions/{qid}/answer", h.answer).Allowed(assets.HandleRequests),
+		post("/requests/{id}/uses", h.use).Allowed(assets.UseRequests),
 	)
 	nav := sec.Nav
 	sec.Nav = func(p *auth.Principal) []Link {

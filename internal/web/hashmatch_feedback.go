@@ -18,11 +18,11 @@ import (
 // disputed entries) and of retroactive matching.
 func (h *hashmatchPages) feedbackPages() []Page {
 	return []Page{
-		get("/disputes", h.disputes),
-		post("/cases/{id}/dispute", h.dispute),
-		post("/banks/{id}/entries/{entry}/disputes/review", h.reviewDisputed),
-		post("/banks/{id}/withdrawals", h.publishWithdrawals),
-		get("/retro", h.retro),
+		get("/disputes", h.disputes).Allowed(hashmatch.ReviewDisputes, hashmatch.ReadCases),
+		post("/cases/{id}/dispute", h.dispute).Allowed(hashmatch.ReviewCases),
+		post("/banks/{id}/entries/{entry}/disputes/review", h.reviewDisputed).Allowed(hashmatch.ReviewDisputes),
+		post("/banks/{id}/withdrawals", h.publishWithdrawals).Allowed(hashmatch.PublishBanks),
+		get("/retro", h.retro).Allowed(hashmatch.SetRetroMatching),
 		post("/retro", h.setRetro).Allowed(hashmatch.SetRetroMatching),
 	}
 }

@@ -86,8 +86,11 @@ type Page struct {
 	Upload int64
 	// Allow are the actions the page serves, as httpapi.Route's: a
 	// principal whose role may take none of them is refused (403, rule
-	// role) once signed in, before the query or the form is read. Nil
-	// leaves the check to the handler and the service it calls.
+	// role) once signed in, before the path, the query or the form is
+	// read. Every page declares them but those every signed-in principal
+	// may open (their own account) or whose right is the record's (a
+	// received message's readers), which leave the check to the handler:
+	// TestEveryPageRole asks every page as every role, and lists those.
 	Allow []auth.Action
 }
 

@@ -23,17 +23,17 @@ import (
 
 func withAudits(sec *Section, t *transplantPages) {
 	sec.Pages = append(sec.Pages,
-		get("/oversight", t.oversight),
-		post("/audits", t.planAudit),
-		post("/audits/{id}/findings", t.recordFinding),
-		post("/audit-findings/{id}/actions", t.setAction),
-		post("/corrective-actions/{id}/done", t.closeAction),
-		get("/oversight/pack", t.auditPack),
-		get("/oversight/pack/export", t.auditPackExport),
-		get("/reimbursements", t.reimbursements),
-		post("/reimbursements", t.recordReimbursement),
-		get("/payer", t.payer),
-		post("/payer", t.payerCheck),
+		get("/oversight", t.oversight).Allowed(transplant.ReadAudits),
+		post("/audits", t.planAudit).Allowed(transplant.WorkAudits),
+		post("/audits/{id}/findings", t.recordFinding).Allowed(transplant.WorkAudits),
+		post("/audit-findings/{id}/actions", t.setAction).Allowed(transplant.WorkAudits),
+		post("/corrective-actions/{id}/done", t.closeAction).Allowed(transplant.WorkAudits),
+		get("/oversight/pack", t.auditPack).Allowed(transplant.ReadAudits),
+		get("/oversight/pack/export", t.auditPackExport).Allowed(transplant.ReadAudits),
+		get("/reimbursements", t.reimbursements).Allowed(transplant.ReadReimbursements),
+		post("/reimbursements", t.recordReimbursement).Allowed(transplant.Record),
+		get("/payer", t.payer).Allowed(transplant.CheckPayment),
+		post("/payer", t.payerCheck).Allowed(transplant.CheckPayment),
 	)
 	sec.Lists = withVigilance(sec.Lists, map[string][]string{"expense": transplant.ExpenseCategories, "payee": transplant.Payees,
 		"severity": transplant.FindingSeverities})

@@ -18,10 +18,10 @@ import (
 // crossBorderPages are the section's pages across borders.
 func (t *transplantPages) crossBorderPages() []Page {
 	return []Page{
-		get("/abroad", t.abroad),
-		post("/exports", t.exportOrgan),
-		post("/imports/outcome", t.importOutcome),
-		post("/foreign-notifications/{id}/acknowledge", t.acknowledgeForeign),
+		get("/abroad", t.abroad).Allowed(transplant.Read),
+		post("/exports", t.exportOrgan).Allowed(transplant.Record),
+		post("/imports/outcome", t.importOutcome).Allowed(transplant.Record),
+		post("/foreign-notifications/{id}/acknowledge", t.acknowledgeForeign).Allowed(transplant.Acknowledge),
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 
 func (t *transplantPages) godtPages() []Page {
 	return []Page{
-		get("/godt", t.godt),
-		get("/godt/export", t.godtExport),
+		get("/godt", t.godt).Allowed(transplant.ReadFigures),
+		get("/godt/export", t.godtExport).Allowed(transplant.ReadFigures),
 	}
 }
 

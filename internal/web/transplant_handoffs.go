@@ -25,10 +25,10 @@ import (
 // handoffPages are the section's pages of labels and hand-offs.
 func (t *transplantPages) handoffPages() []Page {
 	return []Page{
-		get("/handoffs", t.handoffs),
-		post("/handoffs", t.recordHandoff),
-		get("/organs/{id}/label", t.label),
-		get("/organs/{id}/label.pdf", t.labelPDF),
+		get("/handoffs", t.handoffs).Allowed(transplant.Record),
+		post("/handoffs", t.recordHandoff).Allowed(transplant.Record),
+		get("/organs/{id}/label", t.label).Allowed(transplant.Read),
+		get("/organs/{id}/label.pdf", t.labelPDF).Allowed(transplant.Read),
 	}
 }
 

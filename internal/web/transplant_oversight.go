@@ -22,16 +22,16 @@ import (
 
 func (t *transplantPages) oversightPages() []Page {
 	return []Page{
-		get("/followups", t.followups),
+		get("/followups", t.followups).Allowed(transplant.Read),
 		post("/followups", t.recordFollowUp).Allowed(transplant.Record),
-		get("/followups/export", t.followupsExport),
-		get("/travel", t.travel),
-		post("/travel", t.recordAbroad),
-		get("/travel/export", t.travelExport),
-		get("/waitlist/{id}", t.waitlist),
-		post("/waitlist/{id}", t.changeWaitlist),
-		get("/equity", t.equity),
-		get("/equity/export", t.equityExport),
+		get("/followups/export", t.followupsExport).Allowed(transplant.Read),
+		get("/travel", t.travel).Allowed(transplant.Read, transplant.ReadOversight),
+		post("/travel", t.recordAbroad).Allowed(transplant.Record),
+		get("/travel/export", t.travelExport).Allowed(transplant.ReadOversight),
+		get("/waitlist/{id}", t.waitlist).Allowed(transplant.Read),
+		post("/waitlist/{id}", t.changeWaitlist).Allowed(transplant.Record),
+		get("/equity", t.equity).Allowed(transplant.ReadOversight),
+		get("/equity/export", t.equityExport).Allowed(transplant.ReadOversight),
 	}
 }
 

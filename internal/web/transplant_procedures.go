@@ -17,8 +17,8 @@ import (
 
 func (t *transplantPages) procedurePages() []Page {
 	return []Page{
-		get("/procedures/new", t.procedureForm),
-		post("/procedures", t.recordProcedure),
+		get("/procedures/new", t.procedureForm).Allowed(transplant.Record),
+		post("/procedures", t.recordProcedure).Allowed(transplant.Record),
 	}
 }
 

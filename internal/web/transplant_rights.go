@@ -47,12 +47,12 @@ var groundLabels = func() map[string]string {
 // subjectRightsPages are the section's pages of the rights.
 func (t *transplantPages) subjectRightsPages() []Page {
 	return []Page{
-		get("/subjects/{id}/erase", t.erasePage),
-		post("/subjects/{id}/erase", t.erase),
-		get("/subjects/{id}/access", t.accessPage),
-		post("/subjects/{id}/access", t.access),
-		get("/subjects/{id}/rectify", t.rectifyPage),
-		post("/subjects/{id}/rectify", t.rectify),
+		get("/subjects/{id}/erase", t.erasePage).Allowed(transplant.ErasePersonalData),
+		post("/subjects/{id}/erase", t.erase).Allowed(transplant.ErasePersonalData),
+		get("/subjects/{id}/access", t.accessPage).Allowed(transplant.ExportSubjectData),
+		post("/subjects/{id}/access", t.access).Allowed(transplant.ExportSubjectData),
+		get("/subjects/{id}/rectify", t.rectifyPage).Allowed(transplant.RectifyPersonalData),
+		post("/subjects/{id}/rectify", t.rectify).Allowed(transplant.RectifyPersonalData),
 	}
 }
 

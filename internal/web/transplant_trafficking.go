@@ -30,11 +30,11 @@ func (t *transplantPages) traffickingPages() []Page {
 		post("/trafficking/reports", t.fileTrafficking),
 		get("/trafficking/mine", t.traffickingMine),
 		get("/trafficking/queue", t.traffickingQueue).Allowed(transplant.WorkTraffickingReports),
-		post("/trafficking/screenings", t.screenTrafficking),
-		get("/trafficking/reports/{id}", t.traffickingCase),
-		post("/trafficking/reports/{id}/status", t.traffickingStatus),
-		post("/trafficking/reports/{id}/content", t.traffickingContent),
-		post("/trafficking/reports/{id}/reporter", t.traffickingReporter),
+		post("/trafficking/screenings", t.screenTrafficking).Allowed(transplant.WorkTraffickingReports, auth.WorkAlerts),
+		get("/trafficking/reports/{id}", t.traffickingCase).Allowed(transplant.WorkTraffickingReports),
+		post("/trafficking/reports/{id}/status", t.traffickingStatus).Allowed(transplant.WorkTraffickingReports),
+		post("/trafficking/reports/{id}/content", t.traffickingContent).Allowed(transplant.WorkTraffickingReports),
+		post("/trafficking/reports/{id}/reporter", t.traffickingReporter).Allowed(transplant.WorkTraffickingReports),
 	}
 }
 

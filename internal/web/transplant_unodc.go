@@ -25,8 +25,8 @@ import (
 func (t *transplantPages) unodcPages() []Page {
 	return []Page{
 		post("/trafficking/reports/{id}/assessment", t.traffickingAssess).Allowed(transplant.WorkTraffickingReports),
-		get("/trafficking/unodc", t.unodc),
-		get("/trafficking/unodc/export", t.unodcExport),
+		get("/trafficking/unodc", t.unodc).Allowed(transplant.ExportUNODC),
+		get("/trafficking/unodc/export", t.unodcExport).Allowed(transplant.ExportUNODC),
 	}
 }
 

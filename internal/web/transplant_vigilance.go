@@ -25,16 +25,16 @@ import (
 func (t *transplantPages) vigilancePages() []Page {
 	return []Page{
 		get("/awaiting-disposition", t.awaiting).Allowed(transplant.Read),
-		get("/awaiting-disposition/export", t.export(transplant.ListAwaitingDisposition)),
-		post("/dispositions", t.recordDisposition),
+		get("/awaiting-disposition/export", t.export(transplant.ListAwaitingDisposition)).Allowed(transplant.Read),
+		post("/dispositions", t.recordDisposition).Allowed(transplant.Record),
 		get("/sae", t.saes).Allowed(transplant.Read),
-		post("/sae", t.reportSAE),
-		get("/sae/export", t.export(transplant.ListSAEs)),
-		get("/sae/{id}", t.sae),
-		post("/sae/{id}/final-report", t.finalReport),
+		post("/sae", t.reportSAE).Allowed(transplant.ReportVigilance),
+		get("/sae/export", t.export(transplant.ListSAEs)).Allowed(transplant.Read),
+		get("/sae/{id}", t.sae).Allowed(transplant.Read),
+		post("/sae/{id}/final-report", t.finalReport).Allowed(transplant.ReportVigilance),
 		get("/notifications", t.notifications).Allowed(transplant.Read),
-		get("/notifications/export", t.export(transplant.ListNotifications)),
-		post("/notifications/{id}/acknowledge", t.acknowledge),
+		get("/notifications/export", t.export(transplant.ListNotifications)).Allowed(transplant.Read),
+		post("/notifications/{id}/acknowledge", t.acknowledge).Allowed(transplant.Acknowledge),
 	}
 }
 

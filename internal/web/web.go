@@ -140,52 +140,99 @@ func (u *UI) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /language", cop.Handler(http.HandlerFunc(u.setLanguage)))
 
-	handle := func(sec *Section, method, path string, h Handler, upload int64, allow ...auth.Action) {
-		switch method {
+	for _, sp := range u.served() {
+		pg := sp.Page
+		h := u.signedIn(sp.sec, pg.Handler, pg.Upload, pg.Allow)
+		switch pg.Method {
 		case http.MethodGet:
-			mux.Handle("GET "+path, u.signedIn(sec, h, 0, allow))
+			mux.Handle("GET "+pg.Path, h)
 		case http.MethodPost:
-			mux.Handle("POST "+path, cop.Handler(u.signedIn(sec, h, upload, allow)))
+			mux.Handle("POST "+pg.Path, cop.Handler(h))
 		default:
-			panic("web: page " + path + ": method " + method + " is not GET or POST")
+			panic("web: page " + pg.Path + ": method " + pg.Method + " is not GET or POST")
 		}
 	}
-	handle(nil, "POST", "/signout", u.signOut, 0)
-	handle(nil, "GET", "/alerts", u.alerts, 0)
-	handle(nil, "GET", "/alerts/export", u.alertsExport, 0, auth.ReadAlerts)
-	handle(nil, "GET", "/alerts/{id}", u.alert, 0, auth.ReadAlerts)
-	handle(nil, "POST", "/alerts/{id}/{cmd}", u.workAlert, 0, auth.WorkAlerts)
-	handle(nil, "GET", "/people", u.people, 0)
-	handle(nil, "POST", "/people", u.createPrincipal, 0, auth.ManageAuthorities)
-	handle(nil, "POST", "/people/{id}/revoke", u.revokePrincipal, 0, auth.ManageAuthorities)
-	handle(nil, "GET", "/authorities", u.authorities, 0)
-	handle(nil, "POST", "/authorities", u.createAuthority, 0, auth.ManageAuthorities)
-	handle(nil, "POST", "/authorities/contact", u.setContact, 0, auth.ManageAuthorities)
-	handle(nil, "GET", "/account", u.account, 0)
-	handle(nil, "POST", "/account", u.setAccount, 0)
-	handle(nil, "POST", "/account/sessions/end-all", u.endAllSessions, 0)
-	handle(nil, "POST", "/account/sessions/{ref}/end", u.endSession, 0)
-	handle(nil, "GET", "/log", u.logPage, 0)
-	handle(nil, "GET", "/log/verify", u.verifyPage, 0)
-	handle(nil, "POST", "/log/verify", u.startVerify, 0)
-	handle(nil, "GET", "/figures/{file}", u.figureFile, 0)
+	for _, sec := range u.Sections {
+		if !sec.Legacy {
+			continue
+		}
+		for _, pg := range sec.Pages {
+			if pg.Method == http.MethodGet {
+				mux.Handle("GET "+pg.Path, legacyRedirect(sec.Name))
+			}
+		}
+	}
+}
+
+// corePages are the core's pages for a signed-in principal. Those without
+// Allow are every principal's own: signing out, their account and
+// sessions, and the figures of their own dashboard (which shows only what
+// they may read).
+func (u *UI) corePages() []Page {
+	return []Page{
+		post("/signout", u.signOut),
+		get("/alerts", u.alerts).Allowed(auth.ReadAlerts),
+		get("/alerts/export", u.alertsExport).Allowed(auth.ReadAlerts),
+		get("/alerts/{id}", u.alert).Allowed(auth.ReadAlerts),
+		post("/alerts/{id}/{cmd}", u.workAlert).Allowed(auth.WorkAlerts),
+		get("/people", u.people).Allowed(auth.ManageAuthorities),
+		post("/people", u.createPrincipal).Allowed(auth.ManageAuthorities),
+		post("/people/{id}/revoke", u.revokePrincipal).Allowed(auth.ManageAuthorities),
+		get("/authorities", u.authorities).Allowed(auth.ManageAuthorities),
+		post("/authorities", u.createAuthority).Allowed(auth.ManageAuthorities),
+		post("/authorities/contact", u.setContact).Allowed(auth.ManageAuthorities),
+		get("/account", u.account),
+		post("/account", u.setAccount),
+		post("/account/sessions/end-all", u.endAllSessions),
+		post("/account/sessions/{ref}/end", u.endSession),
+		get("/log", u.logPage).Allowed(auth.ReadLog),
+		get("/log/verify", u.verifyPage).Allowed(auth.ReadLog),
+		post("/log/verify", u.startVerify).Allowed(auth.ReadLog),
+		get("/figures/{file}", u.figureFile),
+	}
+}
+
+// servedPage is a page as the UI serves it, its path whole, and its
+// section (nil for the core's).
+type servedPage struct {
+	Page
+	sec *Section
+}
+
+// served lists every page the UI serves a signed-in principal: the core's,
+// then each section's under /<Name>, and a Legacy section's POSTs at their
+// old paths too (its GETs there are redirects). It panics on a page
+// without a path starting with / or a handler.
+func (u *UI) served() []servedPage {
+	var out []servedPage
+	for _, pg := range u.corePages() {
+		out = append(out, servedPage{pg, nil})
+	}
 	for i := range u.Sections {
 		sec := &u.Sections[i]
 		for _, pg := range sec.Pages {
 			if !strings.HasPrefix(pg.Path, "/") || pg.Handler == nil {
 				panic("web: section " + sec.Name + ": page " + pg.Method + " " + pg.Path + " needs a path starting with / and a handler")
 			}
-			handle(sec, pg.Method, "/"+sec.Name+pg.Path, pg.Handler, pg.Upload, pg.Allow...)
-			if !sec.Legacy {
-				continue
+			if sec.Legacy && pg.Method == http.MethodPost {
+				out = append(out, servedPage{pg, sec})
 			}
-			if pg.Method == http.MethodGet {
-				mux.Handle("GET "+pg.Path, legacyRedirect(sec.Name))
-			} else {
-				handle(sec, pg.Method, pg.Path, pg.Handler, pg.Upload, pg.Allow...)
-			}
+			pg.Path = "/" + sec.Name + pg.Path
+			out = append(out, servedPage{pg, sec})
 		}
 	}
+	return out
+}
+
+// Pages lists every page the UI serves a signed-in principal, each with its
+// whole path (the core's, each section's, a Legacy section's POSTs at their
+// old paths), so that a test may ask each as every role (a page's Allow).
+func (u *UI) Pages() []Page {
+	var out []Page
+	for _, sp := range u.served() {
+		out = append(out, sp.Page)
+	}
+	return out
 }
 
 // notFound answers the paths no page of mux serves with the UI's own 404
