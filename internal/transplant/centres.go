@@ -25,6 +25,32 @@ func centreFor(p *auth.Principal, field, centreID string) (string, error) {
 	return centreID, nil
 }
 
+// scopeFirst refuses a coordinator a command on a record of another centre
+// before the command checks its input, so that the refusal is the same
+// whether the input was good or bad: scope is the part of the command's
+// Decide that reads the record by its id and refuses it (rule own_centre),
+// run here on the read pool. A refusal for own_centre is made (with its
+// alert, as the Decide's would be); any other answer of scope (no such
+// record, its state) is left to the command, whose Decide runs scope again
+// on the state it writes to.
+func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, scope func(ctx context.Context, q store.Queryer) error) error {
+	if p.Role != RoleCoordinator {
+		return nil
+	}
+	err := scope(ctx, s.DB.Read())
+	if err == nil {
+		return nil
+	}
+	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
+	if e.Rule == "own_centre" {
+		return s.refuseWithAlert(ctx, p, e)
+	}
+	return nil
+}
+
 func requireCentre(ctx context.Context, q store.Queryer, field, id string) error {
 	var kind sql.NullString
 	err := q.QueryRow(ctx, "SELECT kind FROM authorities WHERE id = ?", id).Scan(&kind)

@@ -42,6 +42,17 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
+	var d *Donor
+	ownDonor := func(ctx context.Context, q store.Queryer) (err error) {
+		if d, err = getDonor(ctx, q, donorID); err != nil {
+			return err
+		}
+		_, err = centreFor(p, "donor_id", d.CentreID)
+		return err
+	}
+	if err := s.scopeFirst(ctx, p, ownDonor); err != nil {
+		return nil, err
+	}
 	if err := check.OneOf("kind", in.Kind, ConsentKinds); err != nil {
 		return nil, err
 	}
@@ -59,11 +70,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 		if err := check.DateNotFuture("given_on", given, now); err != nil {
 			return nil, err
 		}
-		d, err := getDonor(ctx, tx, donorID)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := centreFor(p, "donor_id", d.CentreID); err != nil {
+		if err := ownDonor(ctx, tx); err != nil {
 			return nil, err
 		}
 		if d.Kind == DonorLiving {

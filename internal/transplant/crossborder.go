@@ -129,6 +129,26 @@ func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExpo
 	if err != nil {
 		return nil, err
 	}
+	// Only the centre that procured the organ sends it abroad: another is
+	// refused before anything else is said of the organ or the input.
+	var organ, procuredBy, procuredAt, disposed string
+	var transplanted, holds bool
+	procurer := func(ctx context.Context, q store.Queryer) error {
+		err := q.QueryRow(ctx, dispositionSQL, p.AuthorityID, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noOrgan(oid.String())
+		}
+		if err != nil {
+			return err
+		}
+		if procuredBy != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is sent abroad by the centre that procured it (%s), not by centre %s", organ, procuredBy, p.AuthorityID)
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, procurer); err != nil {
+		return nil, err
+	}
 	if err := check.Required("peer_id", in.PeerID); err != nil {
 		return nil, err
 	}
@@ -138,20 +158,11 @@ func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExpo
 	}
 	id := s.W.IDs().New("EX")
 	out, err := ledger.SubmitAs[Export](ctx, s.W, p.Actor(), "export organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		var organ, procuredBy, procuredAt, disposed string
-		var transplanted, holds bool
-		err := tx.QueryRow(ctx, dispositionSQL, p.AuthorityID, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, noOrgan(oid.String())
-		}
-		if err != nil {
+		if err := procurer(ctx, tx); err != nil {
 			return nil, err
 		}
 		if transplanted || disposed != "" {
 			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is transplanted or has a final disposition: it cannot be sent abroad", organ)
-		}
-		if procuredBy != p.AuthorityID {
-			return nil, errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is sent abroad by the centre that procured it (%s), not by centre %s", organ, procuredBy, p.AuthorityID)
 		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM organ_exports WHERE organ_id = ?", organ).Scan(&n); err != nil {

@@ -219,6 +219,19 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 	if err != nil {
 		return nil, err
 	}
+	var im *Import
+	holder := func(ctx context.Context, q store.Queryer) (err error) {
+		if im, err = getImport(ctx, q, oid.String()); err != nil {
+			return err
+		}
+		if p.Role == RoleCoordinator && im.CentreID != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, im.CentreID, p.AuthorityID)
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, holder); err != nil {
+		return nil, err
+	}
 	probe := NewSAE{Kind: in.Kind, OrganID: oid.String(), RecipientIDs: in.RecipientIDs, Contact: in.Contact, StartedAt: in.StartedAt,
 		DetectedAt: in.DetectedAt, Description: in.Description, ImmediateMeasures: in.ImmediateMeasures}
 	started, detected, err := probe.validate()
@@ -233,12 +246,8 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 		if err := check.NotFuture("detected_at", detected, now); err != nil {
 			return nil, err
 		}
-		im, err := getImport(ctx, tx, oid.String())
-		if err != nil {
+		if err := holder(ctx, tx); err != nil {
 			return nil, err
-		}
-		if p.Role == RoleCoordinator && im.CentreID != p.AuthorityID {
-			return nil, errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, im.CentreID, p.AuthorityID)
 		}
 		for i, r := range probe.RecipientIDs {
 			if r != im.RecipientID {

@@ -45,12 +45,9 @@ func (s *Service) Export(p *auth.Principal, list string, q url.Values) (export.R
 	if err := p.Require(Read); err != nil {
 		return export.Request{}, err
 	}
-	format, q, err := export.Query(q)
-	if err != nil {
-		return export.Request{}, err
-	}
-	req := export.Request{Registry: Module.Name, List: list, Format: format, Personal: PersonalExport(list)}
-	if req.Personal {
+	// Who may export the list comes before the query's checks.
+	personal := PersonalExport(list)
+	if personal {
 		if err := p.Require(ReadPersonalData); err != nil {
 			return export.Request{}, err
 		}
@@ -59,6 +56,11 @@ func (s *Service) Export(p *auth.Principal, list string, q url.Values) (export.R
 				"a coordinator exports the %s of their own centre only: set centre_id to %s", list, p.AuthorityID)
 		}
 	}
+	format, q, err := export.Query(q)
+	if err != nil {
+		return export.Request{}, err
+	}
+	req := export.Request{Registry: Module.Name, List: list, Format: format, Personal: personal}
 	if r, ok, err := s.exportVigilance(p, list, q, req); ok {
 		return r, err
 	}

@@ -279,6 +279,20 @@ func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewF
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
+	var subj *followUpSubject
+	followedBy := func(ctx context.Context, q store.Queryer) (err error) {
+		if subj, err = readFollowUpSubject(ctx, q, in.SubjectID); err != nil {
+			return err
+		}
+		if p.Role == RoleCoordinator && !slices.Contains(subj.centres, p.AuthorityID) {
+			return errs.Alertf(errs.Forbidden, "own_centre", "subject_id", "a coordinator records follow-ups for their own centre (%s); %s is followed up by %s",
+				p.AuthorityID, in.SubjectID, strings.Join(subj.centres, ", "))
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, followedBy); err != nil {
+		return nil, err
+	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -292,16 +306,11 @@ func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewF
 		if err := check.DateNotFuture("followed_up_on", in.FollowedUpOn, now); err != nil {
 			return nil, err
 		}
-		subj, err := readFollowUpSubject(ctx, tx, in.SubjectID)
-		if err != nil {
+		if err := followedBy(ctx, tx); err != nil {
 			return nil, err
 		}
 		centre := subj.centres[0]
 		if p.Role == RoleCoordinator {
-			if !slices.Contains(subj.centres, p.AuthorityID) {
-				return nil, errs.Alertf(errs.Forbidden, "own_centre", "subject_id", "a coordinator records follow-ups for their own centre (%s); %s is followed up by %s",
-					p.AuthorityID, in.SubjectID, strings.Join(subj.centres, ", "))
-			}
 			centre = p.AuthorityID
 		}
 		if subj.donor != (in.GraftStatus == "not_applicable") {
@@ -512,6 +521,11 @@ func (s *Service) WorklistExport(p *auth.Principal, q url.Values) (export.Reques
 	if err := p.Require(Read); err != nil {
 		return export.Request{}, err
 	}
+	// Whose worklist comes before the query's checks.
+	centre, err := centreOf(p, q.Get("centre_id"))
+	if err != nil {
+		return export.Request{}, err
+	}
 	format, filter, err := export.Query(q)
 	if err != nil {
 		return export.Request{}, err
@@ -520,10 +534,6 @@ func (s *Service) WorklistExport(p *auth.Principal, q url.Values) (export.Reques
 		if k != "centre_id" {
 			return export.Request{}, errs.Invalidf("query", k, "the worklist takes centre_id, not %s", k)
 		}
-	}
-	centre, err := centreOf(p, filter.Get("centre_id"))
-	if err != nil {
-		return export.Request{}, err
 	}
 	return export.Request{Registry: Module.Name, List: ListWorklist, Format: format, Filter: filter, Columns: WorklistColumns,
 		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {

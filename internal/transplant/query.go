@@ -334,11 +334,13 @@ func (s *Service) PersonalData(ctx context.Context, p *auth.Principal, subjectID
 	if err := p.Require(ReadPersonalData); err != nil {
 		return nil, err
 	}
-	purpose, err := check.Text("purpose", purpose, 500, true)
+	// Whose subject it is comes before the purpose's check: another
+	// centre's coordinator is refused whatever the purpose.
+	sub, err := s.readableSubject(ctx, p, subjectID, "open personal data")
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.readableSubject(ctx, p, subjectID, "open personal data")
+	purpose, err = check.Text("purpose", purpose, 500, true)
 	if err != nil {
 		return nil, err
 	}

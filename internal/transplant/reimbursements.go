@@ -175,6 +175,21 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
+	var kind, centre string
+	ownDonor := func(ctx context.Context, q store.Queryer) error {
+		err := q.QueryRow(ctx, "SELECT kind, centre_id FROM donors WHERE id = ?", in.DonorID).Scan(&kind, &centre)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", in.DonorID)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = centreFor(p, "donor_id", centre)
+		return err
+	}
+	if err := s.scopeFirst(ctx, p, ownDonor); err != nil {
+		return nil, err
+	}
 	alert, err := in.validate()
 	if err != nil {
 		return nil, err
@@ -191,15 +206,7 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 		if err := check.DateNotFuture("incurred_on", in.IncurredOn, now); err != nil {
 			return nil, err
 		}
-		var kind, centre string
-		err := tx.QueryRow(ctx, "SELECT kind, centre_id FROM donors WHERE id = ?", in.DonorID).Scan(&kind, &centre)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.New(errs.NotFound, "reference", "donor_id", "no donor %s", in.DonorID)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if _, err := centreFor(p, "donor_id", centre); err != nil {
+		if err := ownDonor(ctx, tx); err != nil {
 			return nil, err
 		}
 		// A domino donor gave their explanted liver alive: a living donor here.

@@ -223,6 +223,12 @@ func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in 
 	if err := p.Require(RectifyPersonalData); err != nil {
 		return nil, err
 	}
+	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+		_, err := subjectOf(ctx, q, p, id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	var err error
 	if in.Name, err = check.Line("name", in.Name, 200, false); err != nil {
 		return nil, err
@@ -331,14 +337,16 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 	if err := p.Require(ExportSubjectData); err != nil {
 		return nil, err
 	}
-	if err := check.OneOf("format", format, []string{AccessJSON, AccessPage}); err != nil {
-		return nil, err
-	}
-	purpose, err := check.Text("purpose", purpose, 500, true)
+	// Whose subject it is comes before the input's checks: another
+	// centre's coordinator is refused whatever the input.
+	sub, err := s.readableSubject(ctx, p, id, "export a data subject's records")
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.readableSubject(ctx, p, id, "export a data subject's records")
+	if err := check.OneOf("format", format, []string{AccessJSON, AccessPage}); err != nil {
+		return nil, err
+	}
+	purpose, err = check.Text("purpose", purpose, 500, true)
 	if err != nil {
 		return nil, err
 	}

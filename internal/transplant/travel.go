@@ -222,6 +222,15 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 	if err != nil {
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
+	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+		if in.RecipientID == "" {
+			return nil
+		}
+		_, err := ownRegistration(ctx, q, in.RecipientID, centre)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -286,16 +295,26 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 	return a, s.screenAbroad(ctx, p, a, home)
 }
 
+// ownRegistration reads the recipient id, refused when it is on another
+// centre's waiting list than centre.
+func ownRegistration(ctx context.Context, q store.Queryer, id, centre string) (*Recipient, error) {
+	r, err := getRecipient(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.CentreID != centre {
+		return nil, errs.New(errs.Forbidden, "own_centre", "recipient_id", "recipient %s is on the waiting list of centre %s, not %s", id, r.CentreID, centre)
+	}
+	return r, nil
+}
+
 // abroadRegistration checks the waiting-list registration a transplant
 // abroad ends: the centre's, for the organ, listed on or before the
 // procedure, and still open.
 func abroadRegistration(ctx context.Context, tx *store.Tx, id, centre, organ, on string) error {
-	r, err := getRecipient(ctx, tx, id)
+	r, err := ownRegistration(ctx, tx, id, centre)
 	if err != nil {
 		return err
-	}
-	if r.CentreID != centre {
-		return errs.New(errs.Forbidden, "own_centre", "recipient_id", "recipient %s is on the waiting list of centre %s, not %s", id, r.CentreID, centre)
 	}
 	if r.OrganNeeded != organ {
 		return errs.Invalidf("abroad_registration", "organ", "recipient %s is waiting for a %s, not a %s", id, r.OrganNeeded, organ)

@@ -390,6 +390,27 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
 	}
+	var id string
+	var closed sql.NullString
+	reporting := func(ctx context.Context, q store.Queryer) error {
+		var reporter string
+		err := q.QueryRow(ctx, "SELECT id, reporting_authority_id, final_reported_at FROM sae_reports WHERE id = ? OR report_id = ?", saeID, saeID).
+			Scan(&id, &reporter, &closed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noSAE(saeID)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Role == RoleCoordinator && reporter != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "own_centre", "sae_id",
+				"the final report is made by the reporting centre (%s) or the regulator, not by centre %s", reporter, p.AuthorityID)
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, reporting); err != nil {
+		return nil, err
+	}
 	if err := check.OneOf("conclusion", in.Conclusion, SAEConclusions); err != nil {
 		return nil, err
 	}
@@ -401,19 +422,8 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 		return nil, err
 	}
 	_, err = s.W.Submit(ctx, p.Actor(), "record final report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		var id, reporter string
-		var closed sql.NullString
-		err := tx.QueryRow(ctx, "SELECT id, reporting_authority_id, final_reported_at FROM sae_reports WHERE id = ? OR report_id = ?", saeID, saeID).
-			Scan(&id, &reporter, &closed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, noSAE(saeID)
-		}
-		if err != nil {
+		if err := reporting(ctx, tx); err != nil {
 			return nil, err
-		}
-		if p.Role == RoleCoordinator && reporter != p.AuthorityID {
-			return nil, errs.Alertf(errs.Forbidden, "own_centre", "sae_id",
-				"the final report is made by the reporting centre (%s) or the regulator, not by centre %s", reporter, p.AuthorityID)
 		}
 		if closed.Valid {
 			return nil, errs.New(errs.Conflict, "sae_closed", "sae_id", "report %s has had its final report since %s", saeID, closed.String)

@@ -114,6 +114,20 @@ func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, r
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
+	var w *waitlist
+	ownRecipient := func(ctx context.Context, q store.Queryer) (err error) {
+		if w, err = waitlistState(ctx, q, recipientID); err != nil {
+			return err
+		}
+		if p.Role == RoleCoordinator && w.centre != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "own_centre", "recipient_id", "a coordinator records for their own centre (%s); recipient %s is on the waiting list of %s",
+				p.AuthorityID, recipientID, w.centre)
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, ownRecipient); err != nil {
+		return nil, err
+	}
 	if err := check.OneOf("status", in.Status, WaitlistStatuses); err != nil {
 		return nil, err
 	}
@@ -137,13 +151,8 @@ func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, r
 		if err := check.DateNotFuture("changed_on", in.ChangedOn, now); err != nil {
 			return nil, err
 		}
-		w, err := waitlistState(ctx, tx, recipientID)
-		if err != nil {
+		if err := ownRecipient(ctx, tx); err != nil {
 			return nil, err
-		}
-		if p.Role == RoleCoordinator && w.centre != p.AuthorityID {
-			return nil, errs.Alertf(errs.Forbidden, "own_centre", "recipient_id", "a coordinator records for their own centre (%s); recipient %s is on the waiting list of %s",
-				p.AuthorityID, recipientID, w.centre)
 		}
 		if w.closed() {
 			st := w.status

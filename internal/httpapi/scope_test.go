@@ -1,0 +1,69 @@
+package httpapi_test
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestScopeBeforeInput sends commands on centre A's records with input that
+// is wrong, as the coordinator of centre B and as centre A's own: B is
+// refused for the centre (403 own_centre, with the alert the refusal
+// raised before) whatever the input, so that it learns nothing from the
+// input's refusal; A gets the field's refusal.
+func TestScopeBeforeInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
+			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
+			"assessor_independent": true, "voluntary": true, "informed": true})
+		pr := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
+			"organs": []string{"kidney", "liver"}})
+		organs := pr.Body["organs"].([]any)
+		organ := func(i int) string { return organs[i].(map[string]any)["id"].(string) }
+		recipient := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		ta := w.Must(t, 201, "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, map[string]any{"organ_id": organ(0), "recipient_id": recipient,
+			"centre_id": w.CentreA, "authorized_by": "Dr. M", "compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/transplants", w.CoordA, map[string]any{"organ_id": organ(0), "recipient_id": recipient, "centre_id": w.CentreA,
+			"performed_at": apptest.Hours(1), "authorization_id": ta})
+		sae := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, map[string]any{"kind": "reaction", "organ_id": organ(0),
+			"recipient_ids": []string{recipient}, "contact": "Vigilance desk", "started_at": apptest.Hours(1), "detected_at": apptest.Hours(0),
+			"description": "Fever.", "immediate_measures": "None."}).Str("id")
+		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
+
+		for _, c := range []struct {
+			name, method, path string
+			body               any
+			ownRule, ownField  string // A's refusal: the field's, 422
+			scopeField         string // B's own_centre refusal names it
+			alert              bool   // B's refusal raises an alert
+		}{
+			{"consent", "POST", "/api/v1/transplant/donors/" + donor + "/consents", map[string]any{"kind": "by_mood"}, "enum", "kind", "donor_id", true},
+			{"reimbursement", "POST", "/api/v1/transplant/reimbursements", map[string]any{"donor_id": donor, "payee": "anyone"}, "enum", "payee", "donor_id", true},
+			{"organ sent abroad", "POST", "/api/v1/transplant/exports", map[string]any{"organ_id": organ(1)}, "required", "peer_id", "organ_id", true},
+			{"waiting-list status", "POST", "/api/v1/transplant/recipients/" + waiting + "/waitlist", map[string]any{"status": "asleep"}, "enum", "status", "recipient_id", true},
+			{"final report", "POST", "/api/v1/transplant/sae/" + sae + "/final-report", map[string]any{"conclusion": "maybe"}, "enum", "conclusion", "sae_id", true},
+			{"follow-up", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": recipient, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true},
+			{"rectification", "POST", "/api/v1/transplant/subjects/" + recipient + "/rectification", map[string]any{"reason": "typo"}, "required", "name", "id", true},
+			{"personal data", "POST", "/api/v1/transplant/personal-data", map[string]any{"id": recipient}, "required", "purpose", "id", true},
+			{"subject access", "POST", "/api/v1/transplant/subjects/" + recipient + "/access", map[string]any{}, "required", "purpose", "id", true},
+			{"treatment abroad ending a registration", "POST", "/api/v1/transplant/abroad", map[string]any{"recipient_id": waiting, "kind": "holiday"}, "enum", "kind", "recipient_id", false},
+			{"export of the donors", "GET", "/api/v1/transplant/donors?format=docx&centre_id=" + url.QueryEscape(w.CentreA), nil, "format", "format", "centre_id", false},
+			{"export of the worklist", "GET", "/api/v1/transplant/followups/worklist?format=csv&colour=red&centre_id=" + url.QueryEscape(w.CentreA), nil, "query", "colour", "centre_id", false},
+		} {
+			r := w.Do(t, c.method, c.path, w.CoordB, c.body)
+			e, _ := r.Body["error"].(map[string]any)
+			if r.Status != 403 || r.Str("error.rule") != "own_centre" || r.Str("error.field") != c.scopeField || (e["alert"] == true) != c.alert {
+				t.Errorf("%s by another centre's coordinator, bad input: %d %s, want 403 own_centre on %s (alert %v)", c.name, r.Status, r.Raw, c.scopeField, c.alert)
+			}
+			r = w.Do(t, c.method, c.path, w.CoordA, c.body)
+			if r.Status != 422 || r.Str("error.rule") != c.ownRule || r.Str("error.field") != c.ownField {
+				t.Errorf("%s by the centre's own coordinator, bad input: %d %s, want 422 %s on %s", c.name, r.Status, r.Raw, c.ownRule, c.ownField)
+			}
+		}
+	})
+}
