@@ -85,6 +85,37 @@ type Service struct {
 	clients      sync.Map // peer id + CA digest -> *http.Client
 	mu           sync.RWMutex
 	handlers     map[string]Handler // by module
+	forged       forgeryGate        // one bad_signature alert command per key at a time
+}
+
+// forgeryGate lets one bad_signature alert command per key reach the writer
+// at a time (checkSignature): envelopes forged with the key while its alert
+// is being committed are refused without one, so that any number arriving
+// together make one writer command.
+type forgeryGate struct {
+	mu   sync.Mutex
+	keys map[string]bool // the keys whose alert command is in flight
+}
+
+// enter tells whether the caller may submit key's alert command: none is
+// in flight. One that may calls leave once its command is answered.
+func (g *forgeryGate) enter(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.keys[key] {
+		return false
+	}
+	if g.keys == nil {
+		g.keys = map[string]bool{}
+	}
+	g.keys[key] = true
+	return true
+}
+
+func (g *forgeryGate) leave(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.keys, key)
 }
 
 // Events are the exchange's events (Service.OnEvent).
@@ -607,9 +638,12 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 // (unknown_sender) or whose signature does not verify with the peer's key
 // (bad_signature), reading the key from the read pool: a forged envelope
 // takes no turn of the writer. A bad signature raises one alert for the
-// key, through the writer only while no alert of it is open; the others
-// are counted by custos_exchange_events_total (bad_signature). The writer
-// checks the signature again, with the key as it is then.
+// key, through the writer only while no alert of it is open and no other
+// envelope's alert command for the key is in flight (forgeryGate, which it
+// holds while it reads whether one is open, so that one arriving after a
+// command committed sees its alert); the others are counted by
+// custos_exchange_events_total (bad_signature) only. The writer checks the
+// signature again, with the key as it is then.
 func (s *Service) checkSignature(ctx context.Context, env *Envelope) error {
 	var pubText string
 	err := s.DB.Read().QueryRow(ctx, "SELECT public_key FROM exchange_peer_keys WHERE fingerprint = ?", env.Key).Scan(&pubText)
@@ -628,6 +662,10 @@ func (s *Service) checkSignature(ctx context.Context, env *Envelope) error {
 		return nil
 	}
 	s.event("bad_signature")
+	if !s.forged.enter(env.Key) {
+		return bad
+	}
+	defer s.forged.leave(env.Key)
 	e, _ := errs.As(bad)
 	var open int
 	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE rule = ? AND command = ? AND message = ? AND state <> ?",

@@ -1,15 +1,27 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -100,5 +112,107 @@ func TestForgedEnvelopesTakeNoTurn(t *testing.T) {
 			t.Fatalf("after closing: open alerts %v, want a new one", as)
 		}
 		verifyOK(t, w.Env)
+	})
+}
+
+// TestConcurrentForgedEnvelopes posts n envelopes forged with a registered
+// peer's key at once, over TLS as a peer would: the first alert of the key
+// is not yet committed when the others arrive, and still the writer gets
+// one command (one refused command, one leaf, one alert); the others are
+// counted in the metric of bad signatures.
+func TestConcurrentForgedEnvelopes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry B", "jurisdiction": "XB",
+			"url": "https://peer.invalid", "public_key": exchange.EncodeKey(pub), "send_purposes": []string{"vigilance"},
+			"receive_purposes": []string{"vigilance"}})
+		inbox := httptest.NewTLSServer(w.App.Handler())
+		defer inbox.Close()
+		metric := func(name string) int {
+			t.Helper()
+			m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\d+)$`).FindStringSubmatch(string(w.Must(t, 200, "GET", "/metrics", "", nil).Raw))
+			if m == nil {
+				t.Fatalf("no metric %s", name)
+			}
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		const events, refusedCmds = `custos_exchange_events_total{event="bad_signature"}`, "custos_commands_refused_total"
+		size, seen, refused := logSize(t, w), metric(events), metric(refusedCmds)
+
+		const n = 50
+		// Every connection made beforehand, so that the envelopes arrive
+		// together rather than one TLS handshake apart.
+		client := inbox.Client()
+		client.Transport.(*http.Transport).MaxIdleConnsPerHost = n
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				res, err := client.Get(inbox.URL + "/healthz")
+				if err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+		start := make(chan struct{})
+		statuses := make(chan int, n)
+		for range n {
+			sig := make([]byte, ed25519.SignatureSize)
+			rand.Read(sig)
+			body, _ := json.Marshal(exchange.Envelope{Message: `{"v":1}`, Key: exchange.Fingerprint(pub), Signature: base64.StdEncoding.EncodeToString(sig)})
+			wg.Go(func() {
+				<-start
+				res, err := client.Post(inbox.URL+exchange.InboxPath, "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				statuses <- res.StatusCode
+			})
+		}
+		// The writer is held busy while they arrive, so that none of their
+		// alerts is committed before every envelope has been checked: each
+		// would submit its own without the gate.
+		held := make(chan struct{})
+		var once sync.Once // a Decide may run again
+		go func() {
+			defer close(held)
+			w.App.Writer.Submit(context.Background(), ledger.Actor{}, "hold the writer", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+				once.Do(func() { close(start) })
+				time.Sleep(500 * time.Millisecond)
+				return nil, errs.New(errs.Conflict, "held", "", "the test held the writer")
+			})
+		}()
+		wg.Wait()
+		<-held
+		close(statuses)
+		for s := range statuses {
+			if s != 401 {
+				t.Errorf("a forged envelope: %d, want 401", s)
+			}
+		}
+		var open []map[string]any
+		for _, a := range alertList(t, w, "?rule=bad_signature") {
+			if a["state"] != "closed" {
+				open = append(open, a)
+			}
+		}
+		if got := logSize(t, w); got != size+1 || len(open) != 1 {
+			t.Errorf("%d forged envelopes at once: the log grew by %d leaves, open alerts %v; want 1 leaf, 1 alert", n, got-size, open)
+		}
+		if got := metric(refusedCmds) - refused - 1; got != 1 { // less the command that held the writer
+			t.Errorf("%d forged envelopes at once made %d writer commands, want 1", n, got)
+		}
+		if got := metric(events) - seen; got != n {
+			t.Errorf("%d forged envelopes at once: %d bad signatures counted, want %d", n, got, n)
+		}
 	})
 }
