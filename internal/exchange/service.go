@@ -500,9 +500,30 @@ func (s *Service) Wake() {
 
 // InboxAnswer is what the inbox answers a sender: the signed receipt, and
 // for a refusal the error too (the same rule, field and reason, for people).
+// A refusal of what no registered peer signed has no receipt, and is
+// written as a PlainRefusal (MarshalJSON).
 type InboxAnswer struct {
 	SignedReceipt
 	Error *errs.Error `json:"error,omitempty"`
+}
+
+// PlainRefusal is the inbox's answer to what no registered peer signed
+// (malformed, unknown_sender, bad_signature): the error alone, in the shape
+// of every refusal of the API, with nothing signed. A sender tells it from
+// a signed refusal by its lack of a receipt.
+type PlainRefusal struct {
+	Error *errs.Error `json:"error"`
+}
+
+// MarshalJSON writes a signed answer whole, and an answer without a receipt
+// as a PlainRefusal, so that no stranger's refusal carries the empty fields
+// of a receipt.
+func (a InboxAnswer) MarshalJSON() ([]byte, error) {
+	if a.Receipt == "" {
+		return json.Marshal(PlainRefusal{Error: a.Error})
+	}
+	type signed InboxAnswer // without this method
+	return json.Marshal(signed(a))
 }
 
 // Receive handles a signed message from a peer: it verifies the sender (by

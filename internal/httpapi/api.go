@@ -115,8 +115,12 @@ type Route struct {
 	In any
 	// Out is a value of the type of the success response, nil for a
 	// free-form object.
-	Out    any
-	Status int // the success status; 0 means 200
+	Out any
+	// Refused is a value of the type of the route's refusals where some
+	// carry more than the error (the exchange inbox's signed refusals),
+	// documented beside it; nil for the error alone.
+	Refused any
+	Status  int // the success status; 0 means 200
 	// BodyLimit is the largest JSON body the route reads; 0 means MaxBody.
 	// Routes that take a file (raw or multipart) enforce their own limits
 	// while reading it.

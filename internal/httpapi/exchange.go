@@ -23,8 +23,8 @@ func Exchange(env Env, s *exchange.Service) []Route {
 	}
 	return []Route{
 		{Method: "POST", Path: exchange.InboxPath, Public: true, BodyLimit: exchange.MaxMessage,
-			Summary: "Deliver a signed message from a peer registry; the answer is a signed receipt, or a signed refusal naming the rule and field (peers)",
-			In:      exchange.Envelope{},
+			Summary: "Deliver a signed message from a peer registry; the answer is a signed receipt, or a signed refusal naming the rule and field (receipt, key, signature and error); what no registered peer signed (malformed, unknown_sender, bad_signature) gets a plain refusal, the error alone (peers)",
+			In:      exchange.Envelope{}, Out: exchange.InboxAnswer{}, Refused: exchange.InboxAnswer{},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				b, err := io.ReadAll(io.LimitReader(r.Body, exchange.MaxMessage+1))
 				if err != nil {

@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -37,23 +39,34 @@ func TestForgedEnvelopesTakeNoTurn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		clk := &testClock{t: time.Now().UTC()}
 		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.Now = clk.Now })
-		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry B", "jurisdiction": "XB",
 			"url": "https://peer.invalid", "public_key": exchange.EncodeKey(pub), "send_purposes": []string{"vigilance"},
 			"receive_purposes": []string{"vigilance"}})
+		// The peer's own message, refused: a signed refusal, the receipt's
+		// fields beside the error.
+		sealed, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XB-1", From: "XB", To: "XC", Module: "transplant", Type: "transplant.sae_raised",
+			Purpose: "vigilance", LegalBasis: "test", Notice: "test", Readers: []string{"coordinator"}, Payload: json.RawMessage(`{}`)}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.Do(t, "POST", exchange.InboxPath, "", sealed); r.Status != 422 || r.Str("error.rule") != "wrong_recipient" ||
+			!slices.Equal(slices.Sorted(maps.Keys(r.Body)), []string{"error", "key", "receipt", "signature"}) || r.Str("receipt") == "" {
+			t.Fatalf("a peer's message for another registry: %d %s, want 422 wrong_recipient with a signed receipt", r.Status, r.Raw)
+		}
 		refused := func(body any, status int, rule string) {
 			t.Helper()
 			r := w.Do(t, "POST", exchange.InboxPath, "", body)
 			if r.Status != status || r.Str("error.rule") != rule {
 				t.Fatalf("%v: %d %s, want %d %s", body, r.Status, r.Raw, status, rule)
 			}
-			for _, k := range []string{"receipt", "key", "signature"} {
-				if r.Str(k) != "" {
-					t.Fatalf("the refusal %s carries a %s: only a registered peer's signed message gets a signed receipt", r.Raw, k)
-				}
+			// A plain refusal: the error alone, no receipt's fields (even
+			// empty), so that a peer tells it from a signed refusal.
+			if keys := slices.Sorted(maps.Keys(r.Body)); !slices.Equal(keys, []string{"error"}) {
+				t.Fatalf("the refusal %s has the keys %v, want the error alone: only a registered peer's signed message gets a signed receipt", r.Raw, keys)
 			}
 		}
 		forge := func(n int) {
@@ -95,7 +108,7 @@ func TestForgedEnvelopesTakeNoTurn(t *testing.T) {
 		// A key no peer holds, and what is no envelope: refused, unsigned,
 		// and not in the log.
 		_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-		sealed, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XC-1", From: "XC", To: "XA"}, stranger)
+		sealed, err = exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XC-1", From: "XC", To: "XA"}, stranger)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -215,9 +215,14 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 			success[mt] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": mt}}
 		}
 	}
+	refused := errResp
+	if rt.Refused != nil {
+		refused = map[string]any{"description": "refused; nothing changed", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+			"anyOf": []any{map[string]any{"$ref": "#/components/schemas/Error"}, b.ref(reflect.TypeOf(rt.Refused))}}}}}
+	}
 	op["responses"] = map[string]any{
 		strconv.Itoa(status): map[string]any{"description": "success", "content": success},
-		"4XX":                errResp,
+		"4XX":                refused,
 		"5XX":                errResp,
 	}
 	if !rt.Public {
