@@ -369,52 +369,54 @@ func (s *Sessions) Resume(ctx context.Context, secret string) (*Principal, strin
 // errNoSession refuses a sign-out that finds no open session to end.
 var errNoSession = errs.New(errs.NotFound, RuleSessionEnded, "", "your session has ended: sign in again")
 
+// endedMeanwhile is a sign-out's refusal in the writer when the sessions
+// its read found open were ended by another sign-out before its turn (a
+// double click, two tabs): Stale, so that the writer counts no refusal;
+// run again, the sign-out would find none and take no turn (end answers
+// errNoSession at once).
+var endedMeanwhile = ledger.Stale{Refusal: errNoSession}
+
 // end signs out p's sessions whose rows cond (and its args) chooses, as
 // one command of the writer: the rows deleted and a session.ended entry
 // naming their refs, in one transaction (like the outbox's rows, rows
 // outside the log written by the command's Decide, here deleted). Only
 // rows that carry their MAC and that no sign-out ended are ended: a row
 // forged or put back is no session of p's (Resume refuses and reports
-// it), and its ref goes into no leaf. None: errNoSession. It returns the
-// refs ended.
+// it), and its ref goes into no leaf. None: errNoSession, found by a read
+// before the writer, so that signing out a session already ended (a second
+// click, another tab, signing out of all after one) takes no writer turn,
+// adds no leaf and is no refused command. It returns the refs ended.
 func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, args ...any) ([]string, error) {
 	if s.W == nil {
 		return nil, errors.New("auth: the sessions have no writer, and a sign-out is a log entry")
 	}
+	open, err := s.open(ctx, s.DB.Read(), p, cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(open) == 0 {
+		return nil, errNoSession
+	}
 	res, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		rows, err := tx.Query(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
-			COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
-			FROM web_sessions WHERE principal_id = ? AND `+cond+" ORDER BY ref", append([]any{p.ID}, args...)...)
-		if err != nil {
-			return nil, err
-		}
-		type found struct {
-			row     sessionRow
-			mac     string
-			endedBy int64
-		}
-		all, err := store.Rows(rows, func(r store.Scanner, f *found) error {
-			return r.Scan(&f.row.hash, &f.row.ref, &f.row.principal, &f.row.method, &f.row.created, &f.row.lastSeen, &f.row.expires,
-				&f.row.network, &f.row.agent, &f.mac, &f.endedBy)
-		})
+		open, err := s.open(ctx, tx, p, cond, args...)
 		if err != nil {
 			return nil, err
 		}
 		d := SessionEnded{Refs: []string{}}
-		for _, f := range all {
-			if f.endedBy > 0 || !hmac.Equal([]byte(f.mac), []byte(s.mac(&f.row))) {
-				continue
-			}
-			if _, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", f.row.hash); err != nil {
+		for _, r := range open {
+			if _, err := tx.Exec(ctx, "DELETE FROM web_sessions WHERE secret_hash = ?", r.hash); err != nil {
 				return nil, err
 			}
-			d.Refs = append(d.Refs, f.row.ref)
+			d.Refs = append(d.Refs, r.ref)
 		}
 		if len(d.Refs) == 0 {
-			return nil, errNoSession
+			return nil, endedMeanwhile
 		}
 		return ledger.NewEntry(TypeSessionEnded, d)
 	})
+	if errors.Is(err, errNoSession) {
+		return nil, errNoSession
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -423,6 +425,36 @@ func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, arg
 		return nil, err
 	}
 	return d.Refs, nil
+}
+
+// open reads, on q, p's open sessions whose rows cond (and its args)
+// chooses: those that carry their MAC and that no sign-out ended, by ref.
+func (s *Sessions) open(ctx context.Context, q store.Queryer, p *Principal, cond string, args ...any) ([]sessionRow, error) {
+	rows, err := q.Query(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
+		COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
+		FROM web_sessions WHERE principal_id = ? AND `+cond+" ORDER BY ref", append([]any{p.ID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		row     sessionRow
+		mac     string
+		endedBy int64
+	}
+	all, err := store.Rows(rows, func(r store.Scanner, f *found) error {
+		return r.Scan(&f.row.hash, &f.row.ref, &f.row.principal, &f.row.method, &f.row.created, &f.row.lastSeen, &f.row.expires,
+			&f.row.network, &f.row.agent, &f.mac, &f.endedBy)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var open []sessionRow
+	for _, f := range all {
+		if f.endedBy == 0 && hmac.Equal([]byte(f.mac), []byte(s.mac(&f.row))) {
+			open = append(open, f.row)
+		}
+	}
+	return open, nil
 }
 
 // End ends p's session of secret (signing out); it returns its ref, ""

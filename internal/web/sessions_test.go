@@ -3,17 +3,21 @@ package web_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/web"
@@ -306,6 +310,124 @@ func testSessionRevived(t *testing.T, dsn string) {
 	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "web_sessions_ended") || !strings.Contains(rep.Problems[0], kept.ref) {
 		t.Errorf("log verify after a sign-out's row was deleted: %v, want web_sessions_ended naming %s", rep.Problems, kept.ref)
 	}
+}
+
+// TestSignOutTwice: signing out a session already ended (a second
+// click, another tab, signing out of all after one) answers as a sign-out
+// does, takes no turn of the writer, adds no leaf and counts no refused
+// command; the session still resumes nothing. Sign-outs racing for one
+// session add one leaf between them and count no refusal either.
+func TestSignOutTwice(t *testing.T) {
+	storetest.Each(t, testSignOutTwice)
+}
+
+func testSignOutTwice(t *testing.T, dsn string) {
+	ctx := context.Background()
+	w := apptest.NewWorld(t, dsn)
+	p := w.Principal(t, w.CoordA)
+	s := &auth.Sessions{DB: w.App.DB, W: w.App.Writer}
+	refusedRE := regexp.MustCompile(`(?m)^custos_commands_refused_total ([0-9]+)$`)
+	type counts struct {
+		leaves, refused int
+		batches         int64
+	}
+	now := func() counts {
+		t.Helper()
+		resp, err := http.Get(w.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		m := refusedRE.FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("/metrics has no custos_commands_refused_total:\n%s", body)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return counts{leaves: w.LogSize(t), refused: n, batches: w.App.Writer.Counts().Batches}
+	}
+	unchanged := func(what string, before counts) {
+		t.Helper()
+		if after := now(); after != before {
+			t.Errorf("%s: leaves %d → %d, refused commands %d → %d, writer batches %d → %d; want none changed",
+				what, before.leaves, after.leaves, before.refused, after.refused, before.batches, after.batches)
+		}
+	}
+	st, err := s.Start(ctx, p, auth.MethodToken, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := now()
+	if ref, err := s.End(ctx, p, st.Secret); err != nil || ref != st.Ref {
+		t.Fatalf("sign out: %q, %v; want %q", ref, err, st.Ref)
+	}
+	if after := now(); after.leaves != before.leaves+1 || after.refused != before.refused {
+		t.Fatalf("the sign-out: leaves %d → %d, refused %d → %d; want one leaf, no refusal", before.leaves, after.leaves, before.refused, after.refused)
+	}
+	before = now()
+	if ref, err := s.End(ctx, p, st.Secret); err != nil || ref != "" {
+		t.Errorf("the second sign-out: %q, %v; want \"\" and no error, as a sign-out", ref, err)
+	}
+	unchanged("the second sign-out", before)
+	if n, err := s.EndAll(ctx, p); err != nil || n != 0 {
+		t.Errorf("sign out of all after the sign-out: %d, %v; want 0 and no error", n, err)
+	}
+	unchanged("sign out of all after the sign-out", before)
+	if err := s.EndRef(ctx, p, st.Ref); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("end the ended session from My account: %v, want not found", err)
+	}
+	unchanged("end the ended session from My account", before)
+	if _, _, err := s.Resume(ctx, st.Secret); !isRule(err, auth.RuleSessionEnded) {
+		t.Errorf("resume after two sign-outs: %v, want rule %s", err, auth.RuleSessionEnded)
+	}
+
+	// Through the pages: the second click of Sign out, its form kept.
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordA)
+	form := url.Values{"csrf": {b.csrf()}}
+	wantStatus(t, "sign out", b.do("POST", "/signout", form), http.StatusSeeOther)
+	before = now()
+	if p := b.do("POST", "/signout", form); p.Status/100 == 5 {
+		t.Errorf("the second click of Sign out: %d", p.Status)
+	}
+	unchanged("the second click of Sign out", before)
+	wantStatus(t, "the signed-out cookie", b.get("/account"), http.StatusSeeOther)
+
+	// Sign-outs racing for one session: one ends it, the others find it
+	// ended, before the writer or in it.
+	st, err = s.Start(ctx, p, auth.MethodToken, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = now()
+	refs := make([]string, 8)
+	failed := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i := range refs {
+		wg.Go(func() { refs[i], failed[i] = s.End(ctx, p, st.Secret) })
+	}
+	wg.Wait()
+	ended := 0
+	for i := range refs {
+		if failed[i] != nil {
+			t.Errorf("racing sign-out %d: %v", i, failed[i])
+		}
+		if refs[i] != "" {
+			ended++
+		}
+	}
+	if after := now(); ended != 1 || after.leaves != before.leaves+1 || after.refused != before.refused {
+		t.Errorf("%d racing sign-outs: %d ended the session, leaves %d → %d, refused %d → %d; want 1, one leaf, no refusal",
+			len(refs), ended, before.leaves, after.leaves, before.refused, after.refused)
+	}
+	if _, _, err := s.Resume(ctx, st.Secret); !isRule(err, auth.RuleSessionEnded) {
+		t.Errorf("resume after the racing sign-outs: %v, want rule %s", err, auth.RuleSessionEnded)
+	}
+}
+
+func isRule(err error, rule string) bool {
+	e, ok := errs.As(err)
+	return ok && e.Rule == rule
 }
 
 // TestSessionCookieSecure checks that the session cookie is marked Secure
