@@ -95,7 +95,8 @@ func (m *mailFlags) apply(cfg *server.Config) error {
 	return err
 }
 
-const mailUsage = `Usage: custos mail test --to ADDRESS [flags]    send a test e-mail now with the --smtp-* settings
+const mailUsage = `Usage: custos mail test --to ADDRESS|--from-file FILE [flags]
+                                                send a test e-mail now with the --smtp-* settings
        custos mail outbox [--state S] [flags]   list the e-mail outbox, newest first
        custos mail contact --authority ID --email ADDRESS [--language L] [flags]
                                                 set the address an authority's notifications are e-mailed to
@@ -122,15 +123,23 @@ func runMail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("mail test", "--to ADDRESS [flags]", "send a test e-mail at once with the e-mail settings of custos serve, and say what the SMTP server answered", stdout)
-	to := fs.String("to", "", "the address to send the test e-mail to")
+	fs := flags("mail test", "--to ADDRESS|--from-file FILE [flags]", "send a test e-mail at once with the e-mail settings of custos serve, and say what the SMTP server answered", stdout)
+	var in struct {
+		To string `json:"to"`
+	}
+	fs.StringVar(&in.To, "to", "", "the address to send the test e-mail to (it may name a person: as a flag it is seen in the process list and the shell's history; prefer --from-file)")
+	var from fromFile
+	from.add(fs, "to")
 	var m mailFlags
 	m.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *to == "" {
-		return &exitError{2, "give --to, the address to send the test e-mail to"}
+	if err := from.read(fs, &in); err != nil {
+		return err
+	}
+	if in.To == "" {
+		return &exitError{2, "give --to (or --from-file), the address to send the test e-mail to"}
 	}
 	cfg, err := m.config()
 	if err != nil {
@@ -140,10 +149,10 @@ func runMailTest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{2, "give --smtp-addr, the SMTP server to send through"}
 	}
 	s := mail.New(nil, cfg, i18n.CoreOnly(), logger(stderr, false))
-	if err := s.Test(ctx, *to, ""); err != nil {
+	if err := s.Test(ctx, in.To, ""); err != nil {
 		return fmt.Errorf("the test e-mail was not sent: %w", err)
 	}
-	fmt.Fprintf(stdout, "the SMTP server %s accepted the test e-mail to %s\n", cfg.Addr, *to)
+	fmt.Fprintf(stdout, "the SMTP server %s accepted the test e-mail to %s\n", cfg.Addr, in.To)
 	return nil
 }
 

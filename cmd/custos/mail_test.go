@@ -52,6 +52,15 @@ func TestMailCommands(t *testing.T) {
 	if strings.Contains(out+errOut, "pa55word") {
 		t.Fatal("the password was printed")
 	}
+	// The address from a file (--from-file), out of the process list.
+	toFile := filepath.Join(dir, "to.json")
+	if err := os.WriteFile(toFile, []byte(`{"to": "desk@registry.example"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = cmd(append([]string{"mail", "test", "--from-file", toFile}, smtp...)...)
+	if r := srv.Received(); code != 0 || len(r) != 2 || len(r[1].To) != 1 || r[1].To[0] != "desk@registry.example" {
+		t.Fatalf("mail test --from-file: %d %s %s; received %+v", code, out, errOut, r)
+	}
 	srv.Refuse("550 5.1.1 no such user")
 	if code, _, errOut := cmd(append([]string{"mail", "test", "--to", "nobody@registry.example"}, smtp...)...); code != 1 || !strings.Contains(errOut, "550") {
 		t.Fatalf("a refused test e-mail: %d %s", code, errOut)
