@@ -87,6 +87,10 @@ type Action struct {
 // language.
 func NewAction(name string, roles ...Role) Action { return Action{name, roles} }
 
+// Roles lists the roles that may take a, as NewAction declared them: what
+// the API's document lists for each route (httpapi, x-custos-actions).
+func (a Action) Roles() []Role { return slices.Clone(a.roles) }
+
 // The actions of the core. Modules declare theirs with NewAction.
 var (
 	ManageAuthorities = NewAction("manage authorities and principals", Admin)

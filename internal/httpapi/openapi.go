@@ -107,6 +107,9 @@ func openAPI(routes []Route) (map[string]any, error) {
 			aop["operationId"] = opID(rt.Method, alias)
 			aop["deprecated"] = true
 			aop["description"] = fmt.Sprintf("Deprecated alias of %s %s, served by the same handler; use that path.", rt.Method, rt.Path)
+			if line := rightsLine(rt); line != "" {
+				aop["description"] = aop["description"].(string) + "\n\n" + line
+			}
 			if err := add(rt.Method, alias, aop); err != nil {
 				return nil, err
 			}
@@ -156,9 +159,68 @@ func (b *docBuilder) addEnum(e Enum) error {
 	return nil
 }
 
+// ActionsKey is the extension of an operation of the document that lists
+// the actions of its route (Route.Allow) and the roles that may take each:
+// [{"action": NAME, "roles": [ROLE, ...]}, ...], any one of which lets a
+// principal past the role check; [] for a route every principal reaches,
+// whose handler decides by the record. RolesKey lists the roles that may
+// take any of them (absent with no action: no role is refused). Public
+// routes have neither.
+const (
+	ActionsKey = "x-custos-actions"
+	RolesKey   = "x-custos-roles"
+)
+
+// rights are the actions of rt and the roles that may take any, for
+// ActionsKey and RolesKey.
+func rights(rt Route) (actions []any, roles []string) {
+	actions = []any{}
+	roles = []string{}
+	for _, a := range rt.Allow {
+		var names []string
+		for _, r := range a.Roles() {
+			names = append(names, string(r))
+			if !slices.Contains(roles, string(r)) {
+				roles = append(roles, string(r))
+			}
+		}
+		actions = append(actions, map[string]any{"action": a.Name, "roles": names})
+	}
+	slices.Sort(roles)
+	return actions, roles
+}
+
+// rightsLine says in the operation's description who may call rt: from
+// Route.Allow, as the role check reads it, so that it cannot drift.
+func rightsLine(rt Route) string {
+	if rt.Public {
+		return ""
+	}
+	if len(rt.Allow) == 0 {
+		return "Every principal reaches this route; its handler decides by the record (" + ActionsKey + ": none)."
+	}
+	var each []string
+	for _, a := range rt.Allow {
+		var names []string
+		for _, r := range a.Roles() {
+			names = append(names, string(r))
+		}
+		each = append(each, fmt.Sprintf("%s (%s)", a.Name, strings.Join(names, ", ")))
+	}
+	return "Requires a role that may " + strings.Join(each, ", or ") + "; any other is refused with 403, rule role, before the input is read (" + ActionsKey + ")."
+}
+
 // operation documents one route.
 func (b *docBuilder) operation(rt Route) map[string]any {
 	op := map[string]any{"summary": rt.Summary, "operationId": opID(rt.Method, rt.Path)}
+	if !rt.Public {
+		actions, roles := rights(rt)
+		op[ActionsKey] = actions
+		if len(actions) > 0 {
+			op[RolesKey] = roles
+		}
+		op["description"] = rightsLine(rt)
+	}
 	var params []any
 	for _, seg := range strings.Split(rt.Path, "/") {
 		if strings.HasPrefix(seg, "{") {

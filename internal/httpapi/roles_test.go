@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -124,4 +127,88 @@ func TestRoleBeforeInputFindings(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpenAPIActions: every operation of the served document lists the
+// actions its route serves (Route.Allow) and the roles that may take each
+// in x-custos-actions, the roles that may take any in x-custos-roles, and
+// says so in its description; an alias lists its route's. The roles listed
+// are those the role check lets through: of every role of the catalogue, a
+// principal of it passes the route's check exactly when the role is
+// listed. A route open to every principal lists no action; a public route
+// has neither key.
+func TestOpenAPIActions(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	paths := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil).Body["paths"].(map[string]any)
+	type right struct {
+		Action string   `json:"action"`
+		Roles  []string `json:"roles"`
+	}
+	var roles []auth.Role
+	for _, r := range w.App.Catalogue.Roles() {
+		roles = append(roles, r.Role)
+	}
+	checked := 0
+	for _, rt := range routes(w) {
+		for _, path := range append([]string{rt.Path}, rt.Aliases...) {
+			key := rt.Method + " " + path
+			op, _ := paths[path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
+			if op == nil {
+				t.Errorf("%s is not in the document", key)
+				continue
+			}
+			if rt.Public {
+				if op[httpapi.ActionsKey] != nil || op[httpapi.RolesKey] != nil {
+					t.Errorf("%s, public, lists actions %v or roles %v", key, op[httpapi.ActionsKey], op[httpapi.RolesKey])
+				}
+				continue
+			}
+			checked++
+			var got []right
+			var gotRoles []string
+			raw, _ := json.Marshal(op[httpapi.ActionsKey])
+			rawRoles, _ := json.Marshal(op[httpapi.RolesKey])
+			if json.Unmarshal(raw, &got) != nil || json.Unmarshal(rawRoles, &gotRoles) != nil || got == nil || (gotRoles == nil) != (len(rt.Allow) == 0) {
+				t.Errorf("%s: %s %s, %s %s; want the actions, and the roles when there are some", key, httpapi.ActionsKey, raw, httpapi.RolesKey, rawRoles)
+				continue
+			}
+			want := []right{}
+			for _, a := range rt.Allow {
+				var names []string
+				for _, r := range a.Roles() {
+					names = append(names, string(r))
+				}
+				want = append(want, right{a.Name, names})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s lists the actions %v, want its route's Allow %v", key, got, want)
+			}
+			description, _ := op["description"].(string)
+			for _, a := range want {
+				if !strings.Contains(description, a.Action+" ("+strings.Join(a.Roles, ", ")+")") {
+					t.Errorf("%s: the description %q does not name the action %q and its roles", key, description, a.Action)
+				}
+			}
+			if len(want) == 0 && !strings.Contains(description, "Every principal reaches this route") {
+				t.Errorf("%s, without Allow: the description %q does not say every principal reaches it", key, description)
+			}
+			for _, r := range roles {
+				if len(rt.Allow) == 0 {
+					break // every role passes: no list
+				}
+				passes := (&auth.Principal{Role: r}).RequireAny(rt.Allow...) == nil
+				if slices.Contains(gotRoles, string(r)) != passes {
+					t.Errorf("%s: the role %s passes the role check: %v; listed in %s %v", key, r, passes, httpapi.RolesKey, gotRoles)
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("%d operations checked, want every signed-in route's", checked)
+	}
+	// One spelled out: only the administrator manages principals.
+	op := paths["/api/v1/principals"].(map[string]any)["post"].(map[string]any)
+	if raw, _ := json.Marshal(op[httpapi.ActionsKey]); string(raw) != `[{"action":"manage authorities and principals","roles":["admin"]}]` {
+		t.Errorf("POST /api/v1/principals: %s %s", httpapi.ActionsKey, raw)
+	}
 }
