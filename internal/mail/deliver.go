@@ -52,6 +52,8 @@ type Service struct {
 	W *ledger.Writer
 
 	wake chan struct{}
+	// counted is the last count of the outbox's findings (Findings).
+	counted counted
 }
 
 // Events are the deliverer's events (Service.OnEvent): an e-mail sent, an

@@ -2,9 +2,13 @@ package mail
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -131,10 +135,74 @@ func Find(ctx context.Context, q store.Queryer, key []byte) (Findings, error) {
 	return f, rows.Err()
 }
 
-// Findings is Find on the registry's outbox, for its metrics.
-func (s *Service) Findings(ctx context.Context) (Findings, error) {
-	return Find(ctx, s.DB.Read(), s.Key)
+// FindingsEvery is how long Findings answers its last count when nothing
+// it can see without reading the outbox moved: how late a row changed in
+// place behind custos's back (its state, its address) may show.
+const FindingsEvery = 5 * time.Minute
+
+// outboxMark is what tells, without reading the outbox, that its findings
+// may have moved: the log's size (every change custos makes to the outbox
+// but a failed attempt is a leaf: an e-mail queued, sent, erased) and the
+// outbox's rows, how many and the last one's seq (a row added or deleted,
+// by custos or behind its back).
+type outboxMark struct {
+	log, rows, last int64
 }
+
+// markOf reads the mark on q: the log's head row and an index of the
+// outbox, not its rows.
+func markOf(ctx context.Context, q store.Queryer) (outboxMark, error) {
+	var m outboxMark
+	h, _, err := ledger.ReadHead(ctx, q)
+	if err != nil {
+		return m, err
+	}
+	m.log = int64(h.Size)
+	err = q.QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM mail_outbox").Scan(&m.rows, &m.last)
+	return m, err
+}
+
+// counted is the last count of Findings and when it was made.
+type counted struct {
+	sync.Mutex
+	ok    bool
+	mark  outboxMark
+	at    time.Time
+	found Findings
+	reads atomic.Int64
+}
+
+// Findings is Find on the registry's outbox, for its metrics, which ask at
+// each scrape: the outbox is read again only when its mark moved since the
+// last count (a leaf, a row added or deleted: the first scrape after it
+// sees it) or when the count is FindingsEvery old (a row changed in place
+// behind custos's back moves nothing else: it shows within that time).
+// Scrapes at once wait for one read.
+func (s *Service) Findings(ctx context.Context) (Findings, error) {
+	mark, err := markOf(ctx, s.DB.Read())
+	if err != nil {
+		return Findings{}, err
+	}
+	c := &s.counted
+	c.Lock()
+	defer c.Unlock()
+	now := s.now()
+	if c.ok && c.mark == mark && !now.Before(c.at) && now.Sub(c.at) < FindingsEvery {
+		return c.found, nil
+	}
+	f, err := Find(ctx, s.DB.Read(), s.Key)
+	c.reads.Add(1)
+	if err != nil {
+		c.ok = false
+		return Findings{}, err
+	}
+	c.ok, c.mark, c.at, c.found = true, mark, now, f
+	return f, nil
+}
+
+// FindingsReads counts the reads of the whole outbox Findings made
+// (custos_mail_outbox_reads_total).
+func (s *Service) FindingsReads() int64 { return s.counted.reads.Load() }
 
 // Administer is reading the outbox (addresses included) and sending a test
 // e-mail from the web UI.

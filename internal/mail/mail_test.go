@@ -3,12 +3,15 @@ package mail_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -407,6 +410,109 @@ func TestOutboxChanged(t *testing.T) {
 		if b := metrics(); !strings.Contains(b, `custos_mail_outbox_findings{finding="tampered"} 3`) || !strings.Contains(b, `custos_mail_outbox_findings{finding="missing"} 2`) {
 			t.Errorf("metrics: want 3 rows tampered and 2 missing:\n%s", b)
 		}
+	})
+}
+
+// TestFindingsCounted: /metrics counts the outbox's findings again only
+// after a change. An unchanged outbox is not read again at the next scrape
+// (custos_mail_outbox_reads_total stays); a row inserted with another's
+// MAC, a row deleted, and an e-mail custos queues are seen at the first
+// scrape after them; a row changed in place behind custos's back, which
+// moves nothing a scrape sees without reading the rows, is seen once the
+// last count is mail.FindingsEvery old, and not read before.
+func TestFindingsCounted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := start(t, dsn, mailtest.Options{}, nil)
+		ctx := context.Background()
+		var ids []string
+		for _, to := range []string{"one@centre.example", "two@centre.example", "three@centre.example"} {
+			got, err := w.notify(t, msg(custosmail.Recipient{Address: to}), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, got[0])
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			tx, err := w.env.App.DB.BeginWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		readsRE := regexp.MustCompile(`(?m)^custos_mail_outbox_reads_total ([0-9]+)$`)
+		// scrape returns the findings' series and the reads of the outbox.
+		scrape := func() (string, int) {
+			t.Helper()
+			resp, err := http.Get(w.env.URL + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			m := readsRE.FindSubmatch(b)
+			if m == nil {
+				t.Fatalf("/metrics lacks custos_mail_outbox_reads_total:\n%s", b)
+			}
+			reads, _ := strconv.Atoi(string(m[1]))
+			var found []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "custos_mail_outbox_findings{") {
+					found = append(found, l)
+				}
+			}
+			return strings.Join(found, " "), reads
+		}
+		want := func(what, found string, reads int, tampered, missing, wantReads int) {
+			t.Helper()
+			if f := fmt.Sprintf(`custos_mail_outbox_findings{finding="missing"} %d custos_mail_outbox_findings{finding="tampered"} %d`, missing, tampered); found != f || reads != wantReads {
+				t.Errorf("%s: %s, %d reads of the outbox; want %s, %d reads", what, found, reads, f, wantReads)
+			}
+		}
+		found, r0 := scrape()
+		want("the first scrape", found, r0, 0, 0, r0)
+		if r0 < 1 {
+			t.Fatalf("the first scrape read the outbox %d times", r0)
+		}
+		found, reads := scrape()
+		want("the outbox unchanged", found, reads, 0, 0, r0)
+
+		// A pending row marked sent in place: no scrape sees it until the
+		// count is FindingsEvery old, and none reads the outbox before.
+		exec("UPDATE mail_outbox SET state = 'sent', sent_at = created_at, attempts = 1 WHERE id = ?", ids[0])
+		w.clock.add(custosmail.FindingsEvery - time.Second)
+		found, reads = scrape()
+		want("a row changed in place, within FindingsEvery", found, reads, 0, 0, r0)
+		w.clock.add(time.Second)
+		found, reads = scrape()
+		want("a row changed in place, FindingsEvery after the count", found, reads, 1, 0, r0+1)
+		found, reads = scrape()
+		want("then unchanged", found, reads, 1, 0, r0+1)
+
+		// A row inserted with another's MAC: the first scrape after it.
+		exec(`INSERT INTO mail_outbox (id, seq, created_at, address, principal_id, language, subject, body, args, reference, link, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, mac)
+			SELECT 'ML-FORGED-1', seq + 100, created_at, 'attacker@elsewhere.example', principal_id, language, subject, body, args, reference, link, state, attempts, next_attempt_at, last_attempt_at, last_error, sent_at, mac
+			FROM mail_outbox WHERE id = ?`, ids[1])
+		found, reads = scrape()
+		want("a row inserted", found, reads, 2, 0, r0+2)
+		// A row deleted: the first scrape after it.
+		exec("DELETE FROM mail_outbox WHERE id = ?", ids[2])
+		found, reads = scrape()
+		want("a row deleted", found, reads, 2, 1, r0+3)
+		// An e-mail custos queues (a leaf): read again, nothing found in it.
+		if _, err := w.notify(t, msg(custosmail.Recipient{Address: "four@centre.example"}), ""); err != nil {
+			t.Fatal(err)
+		}
+		found, reads = scrape()
+		want("an e-mail queued", found, reads, 2, 1, r0+4)
+		found, reads = scrape()
+		want("then unchanged", found, reads, 2, 1, r0+4)
 	})
 }
 

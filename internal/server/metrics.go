@@ -109,22 +109,26 @@ func (m *metrics) watchReplica(w *replicaWatch) {
 }
 
 // mailFindings exports the outbox's findings (mail.Findings) as the gauge
-// custos_mail_outbox_findings{finding}: counted when scraped, one read of
-// the outbox, so that a row changed or deleted behind custos's back shows
-// whether or not the deliverer ever meets it (it meets only pending rows;
-// a deleted one, never).
+// custos_mail_outbox_findings{finding}, so that a row changed or deleted
+// behind custos's back shows whether or not the deliverer ever meets it
+// (it meets only pending rows; a deleted one, never): counted again when
+// scraped after a change (mail.Service.Findings says which it sees at once,
+// and how late a row changed in place may show).
+// It exports beside them custos_mail_outbox_reads_total, the reads of the
+// whole outbox they took, counted after this scrape's.
 type mailFindings struct {
-	svc  *mail.Service
-	log  *slog.Logger
-	desc *prometheus.Desc
+	svc         *mail.Service
+	log         *slog.Logger
+	desc, reads *prometheus.Desc
 }
 
-func (c *mailFindings) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *mailFindings) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.reads }
 
 func (c *mailFindings) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	f, err := c.svc.Findings(ctx)
+	ch <- prometheus.MustNewConstMetric(c.reads, prometheus.CounterValue, float64(c.svc.FindingsReads()))
 	if err != nil {
 		// No series rather than a false 0.
 		c.log.Error("metrics: count the e-mail outbox's findings", "err", err)
@@ -138,7 +142,10 @@ func (c *mailFindings) Collect(ch chan<- prometheus.Metric) {
 func (m *metrics) watchMail(svc *mail.Service, log *slog.Logger) {
 	m.reg.MustRegister(&mailFindings{svc: svc, log: log, desc: prometheus.NewDesc("custos_mail_outbox_findings",
 		"E-mail outbox rows custos did not write, as custos mail outbox reports them: missing (e-mails the log says were queued, deleted from the outbox), tampered (rows whose MAC does not match, or not sent though the log says they were).",
-		[]string{"finding"}, nil)})
+		[]string{"finding"}, nil),
+		reads: prometheus.NewDesc("custos_mail_outbox_reads_total",
+			"Reads of the whole e-mail outbox to count custos_mail_outbox_findings: at the first scrape after a change, else every "+mail.FindingsEvery.String()+" at most.",
+			nil, nil)})
 }
 
 func (m *metrics) observeCommit(accepted, refused int, took time.Duration) {
