@@ -79,6 +79,21 @@ type Writer struct {
 	// the commands a rule refused: not a Stale refusal, which its caller
 	// runs again, nor a fault (an error that is not an *errs.Error).
 	OnCommit func(accepted, refused int, took time.Duration)
+
+	// onQueued is told of each command queued (OnQueued).
+	onQueued atomic.Pointer[func(ctx context.Context, name string)]
+}
+
+// OnQueued has f called with each command's context and name once the
+// command is queued, before it waits for its turn (nil: no more); f must
+// not block. It may be set while commands run: tests use it to act while
+// a command waits, rather than sleep and hope it does.
+func (w *Writer) OnQueued(f func(ctx context.Context, name string)) {
+	if f == nil {
+		w.onQueued.Store(nil)
+		return
+	}
+	w.onQueued.Store(&f)
 }
 
 type request struct {
@@ -287,6 +302,9 @@ func (w *Writer) SubmitAhead(ctx context.Context, actor Actor, name string, ahea
 	case w.reqs <- r:
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
+	}
+	if f := w.onQueued.Load(); f != nil {
+		(*f)(ctx, name)
 	}
 	// Once queued, the command may commit: wait for the outcome rather than
 	// report a failure for a write that then lands.

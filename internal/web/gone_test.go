@@ -50,6 +50,13 @@ func TestClientGoneWhileWaiting(t *testing.T) {
 
 		// The client gives up the change of language while its command
 		// waits for the writer; its connection closes.
+		queued := make(chan context.Context, 1)
+		w.App.Writer.OnQueued(func(ctx context.Context, name string) {
+			if name == "set preferences" {
+				queued <- ctx
+			}
+		})
+		t.Cleanup(func() { w.App.Writer.OnQueued(nil) })
 		ctx, cancel := context.WithCancel(context.Background())
 		req, err := http.NewRequestWithContext(ctx, "POST", w.URL+"/language", strings.NewReader(form.Encode()))
 		if err != nil {
@@ -66,21 +73,30 @@ func TestClientGoneWhileWaiting(t *testing.T) {
 			}
 			done <- err
 		}()
-		time.Sleep(500 * time.Millisecond) // the form read, its command queued
+		var command context.Context
+		select {
+		case command = <-queued: // the form read, its command queued
+		case err := <-done:
+			t.Fatalf("the form was answered before its command was queued: %v", err)
+		}
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Fatalf("the client gave up, got %v", err)
 		}
-		time.Sleep(500 * time.Millisecond) // the server sees the connection closed
+		<-command.Done() // the server saw the connection closed: the request's context ended
 		close(release)
 		if err := <-blocked; err == nil {
 			t.Fatal("the waiting command was not refused")
 		}
 
-		var log string
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			log = logs.String()
-			if strings.Contains(log, `msg="client gone before the answer"`) || time.Now().After(deadline) {
+		// The handler logs once its command is refused, and the request is
+		// counted once the handler returns: wait for both (the deadline
+		// only bounds a failure; what is asserted is read after).
+		var log, metrics string
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			log, metrics = logs.String(), scrapeMetrics(t, w.URL)
+			if strings.Contains(log, `msg="client gone before the answer"`) && strings.Contains(metrics, `route="POST /language"`) ||
+				time.Now().After(deadline) {
 				break
 			}
 		}
@@ -90,20 +106,29 @@ func TestClientGoneWhileWaiting(t *testing.T) {
 		if strings.Contains(log, "level=ERROR") || strings.Contains(log, "web request failed") {
 			t.Errorf("a client gone logged as an error:\n%s", log)
 		}
-		resp, err := http.Get(w.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		metrics, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(metrics), `custos_http_requests_total{code="499",route="POST /language"} 1`) {
+		if !strings.Contains(metrics, `custos_http_requests_total{code="499",route="POST /language"} 1`) {
 			t.Errorf("/metrics does not count the request under 499:\n%s", metrics)
 		}
-		if strings.Contains(string(metrics), `code="500"`) {
+		if strings.Contains(metrics, `code="500"`) {
 			t.Errorf("/metrics counts a 500")
 		}
 		if p := w.Principal(t, w.Admin); p.Language == "fr" {
 			t.Error("the command of the client gone ran")
 		}
 	})
+}
+
+// scrapeMetrics reads the server's /metrics.
+func scrapeMetrics(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -333,17 +332,12 @@ func testSignOutTwice(t *testing.T, dsn string) {
 	}
 	now := func() counts {
 		t.Helper()
-		resp, err := http.Get(w.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		m := refusedRE.FindSubmatch(body)
+		body := scrapeMetrics(t, w.URL)
+		m := refusedRE.FindStringSubmatch(body)
 		if m == nil {
 			t.Fatalf("/metrics has no custos_commands_refused_total:\n%s", body)
 		}
-		n, _ := strconv.Atoi(string(m[1]))
+		n, _ := strconv.Atoi(m[1])
 		return counts{leaves: w.LogSize(t), refused: n, batches: w.App.Writer.Counts().Batches}
 	}
 	unchanged := func(what string, before counts) {
