@@ -9,10 +9,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/mail"
 	"github.com/custos-project/custos/internal/mail/mailtest"
 	"github.com/custos-project/custos/internal/server"
@@ -22,7 +24,8 @@ import (
 // loopback with STARTTLS, the test CA given as --smtp-ca and the password
 // read from a file (never printed); a server that refuses the recipient
 // makes it fail with the reply; custos mail outbox lists a registry's
-// outbox and refuses a state it does not have.
+// outbox and refuses a state it does not have; log verify passes on that
+// registry, its e-mails' module registered.
 func TestMailCommands(t *testing.T) {
 	ca := mailtest.NewCA(t)
 	srv := mailtest.Start(t, mailtest.Options{TLS: ca.Server, User: "custos", Password: "pa55word"})
@@ -181,6 +184,26 @@ func TestMailCommands(t *testing.T) {
 	}
 	if e.By != want {
 		t.Errorf("the last entry (%s) is by %q, want %q", e.Type, e.By, want)
+	}
+
+	// The registry the commands were checked on is one log verify passes:
+	// verified with the module whose command queued its e-mails
+	// registered, as its deployment would run it (the default modules
+	// cannot replay that module's entries), its log key pinned. The row
+	// marked sent without being sent is the outbox list's finding (its
+	// MAC), not the log's: the log never said it was sent.
+	verifier, err := server.OpenReadOnly(ctx, server.Config{DSN: db, Modules: mailtest.Modules(), Logger: logger(&bytes.Buffer{}, false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer verifier.Close()
+	rep, err := ledger.Verify(ctx, verifier.DB, verifier.Projections, ledger.VerifyOptions{VerifierKey: verifier.Keys.LogKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.KeyFromLog || !slices.Contains(rep.Covered, "mail_outbox: 2 e-mails the log queued and 0 it logs sent, each against its row") {
+		t.Errorf("log verify of the registry: problems %q, key from the log %v, covered %q; want none, the key pinned, the outbox's 2 e-mails checked",
+			rep.Problems, rep.KeyFromLog, rep.Covered)
 	}
 }
 
