@@ -1,9 +1,14 @@
--- Web sessions (internal/web): who is signed in to the pages, server-side.
--- The browser holds a random session secret; only its SHA-256 is kept here,
--- so a copy of the database signs nobody in. ref is the session's public
--- name (My account lists it, the server log names it), never the secret.
--- Not a projection of the log: a session changes no record, and sign-ins
--- and sign-outs go to the server log (docs/operations.md, Sessions).
+-- Web sessions (internal/web, internal/auth sessions.go): who is signed in
+-- to the pages, server-side. The browser holds a random session secret;
+-- only its hash is kept here, so a copy of the database signs nobody in
+-- (a plain SHA-256 when this table was added; now an HMAC-SHA-256 under a
+-- key derived from the master key, and since core migration 19 each row
+-- carries a MAC of all its columns). ref is the session's public name (My
+-- account lists it, the server log names it), never the secret. Not a
+-- projection of the log: a session changes no record, and sign-ins go to
+-- the server log only; a sign-out is a session.ended entry too (core
+-- migration 22, web_sessions_ended), so that a signed-out session's row
+-- put back resumes nothing (docs/operations.md, Sessions).
 -- network is coarse (an IPv4 /24 or IPv6 /48), agent the browser's family
 -- and system, for the principal to recognise their own sessions.
 CREATE TABLE web_sessions (

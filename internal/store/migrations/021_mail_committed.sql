@@ -1,7 +1,8 @@
 -- The e-mails of the outbox (mail_outbox, outside the log) as the log
 -- commits to them (internal/mail, committed.go): a projected table, rebuilt
 -- by a replay. queued is 1 for an e-mail the entry of the command that
--- queued it names (its projector calls mail.ProjectQueued); sent_index is
+-- queued it names (the entry's data is a mail.Queuer, whose ids
+-- mail.Project's projector of every entry commits); sent_index is
 -- the index of the mail.sent entry the deliverer writes when the SMTP
 -- server accepts it (0 until then). log verify checks the outbox against
 -- it: an e-mail the log says was queued must be in the outbox (one deleted
