@@ -31,3 +31,21 @@ func TestOpenPostgresNoSchema(t *testing.T) {
 		t.Fatalf("error: %v", err)
 	}
 }
+
+// TestCloseTwice closes a DB a second time, as a deferred Close after an
+// explicit one does: the first answer again, no panic (the SQLite
+// checkpointer's channel was closed twice), on both engines.
+func TestCloseTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatalf("first Close: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+	})
+}

@@ -66,6 +66,9 @@ type DB struct {
 	bulk atomic.Pointer[bulk] // a bulk load's group (Bulk), nil without
 
 	readOnly bool // opened by OpenReadOnly: w is the read pool
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // ReadOnly tells whether the DB was opened by OpenReadOnly: its writes
@@ -325,8 +328,14 @@ func (db *DB) Identity(ctx context.Context) (PostgresIdentity, error) {
 	return id, err
 }
 
-// Close closes every connection.
+// Close closes every connection. A second Close returns the first's
+// answer and closes nothing (a deferred Close after an explicit one).
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	var err error
 	if db.ckpt != nil {
 		err = db.ckpt.close()
