@@ -107,12 +107,7 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			dst.Close()
-		}
-	}()
+	defer dst.Close() // closed below once the copy is committed; a second Close does nothing
 	if _, err := server.Migrate(ctx, server.Config{}, dst); err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", tmp, err)
 	}
@@ -167,7 +162,6 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	// No ANALYZE: custos never leaves SQLite planner statistics behind
 	// (store.PlannerSamples).
-	closed = true
 	if err := dst.Close(); err != nil {
 		return nil, err
 	}
