@@ -40,7 +40,9 @@ const (
 )
 
 // bodsChunk is how many statements one stored chunk (one digest) holds.
-const bodsChunk = 65536
+// It is part of what the log commits to (the digests of imports made);
+// a variable only so that tests can make many chunks of a few statements.
+var bodsChunk int64 = 65536
 
 // bodsRowsPerTx is how many statements one write transaction stores, so
 // that other commands get the writer between them.
@@ -372,11 +374,33 @@ const digestsSealed = "sealed"
 // person statement) ":" and ledger.SealCommitment of its sealed bytes,
 // which the log can check without the key.
 func bodsDigest(h hash.Hash, digests string, pos int64, body string, wrapped, sealed []byte) {
-	fmt.Fprintf(h, "%d:%d:", pos, len(body))
-	h.Write([]byte(body))
+	h.Write(appendBODSDigest(nil, pos, body, bodsSealTail(digests, wrapped, sealed)))
+}
+
+// bodsSealTail is what follows a statement's body in its chunk's digest:
+// the commitment to its sealed bytes (digests "sealed", a sealed person
+// statement), "" when nothing does.
+func bodsSealTail(digests string, wrapped, sealed []byte) string {
 	if digests == digestsSealed && len(sealed) > 0 {
-		fmt.Fprintf(h, ":%s", ledger.SealCommitment(wrapped, sealed))
+		return ledger.SealCommitment(wrapped, sealed)
 	}
+	return ""
+}
+
+// appendBODSDigest appends to b what a statement adds to its chunk's
+// digest: "pos:len:body", then ":tail" when tail is not "" (bodsSealTail,
+// or the commitment an erased person's row keeps).
+func appendBODSDigest(b []byte, pos int64, body, tail string) []byte {
+	b = strconv.AppendInt(b, pos, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, ':')
+	b = append(b, body...)
+	if tail != "" {
+		b = append(b, ':')
+		b = append(b, tail...)
+	}
+	return b
 }
 
 func statementKey(importID string, pos int64) string { return fmt.Sprintf("%s/%09d", importID, pos) }

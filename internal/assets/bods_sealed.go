@@ -3,10 +3,12 @@ package assets
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"hash"
+	"runtime"
+	"sync"
 
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/ledger"
@@ -101,46 +103,149 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 // body again and compared (bodsColumnsDiffer): differs is told of the first
 // column of a row that is not what its body gives, and stops the reading
 // when it returns true.
+//
+// It runs on every core: one goroutine reads the statements in one stream
+// in key order (the order the digests are made in, and one scan of the
+// table's key), and hands them in batches (bodsVerifyBatch) to GOMAXPROCS
+// workers, which derive each row's columns and its seal's commitment; the
+// caller's goroutine takes the batches back in the order they were read,
+// adds each statement to its chunk's digest and tells differs of the rows
+// in that order, so that the problems, and the first of them, are those a
+// reading on one goroutine finds. At most twice as many batches as there
+// are workers are read ahead, so memory does not grow with the import.
 func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string, differs func(key, column string) bool) ([]string, int64, error) {
 	rows, err := q.Query(ctx, `SELECT id, pos, statement_id, record_id, record_type, record_status, statement_date, name, kind, subject, party, interests,
 		body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
+	workers := runtime.GOMAXPROCS(0)
+	// stop tells the reader that the caller reads no more batches.
+	stop := make(chan struct{})
+	ordered := make(chan *bodsReadBatch, 2*workers)
+	work := make(chan *bodsReadBatch)
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(ordered)
+		defer close(work)
+		defer rows.Close()
+		readErr = readBODSBatches(rows, ordered, work, stop)
+	})
+	for range workers {
+		wg.Go(func() {
+			for b := range work {
+				for i := range b.rows {
+					r := &b.rows[i]
+					if r.tail == "" { // not erased: the commitment to its sealed bytes, if any
+						r.tail = bodsSealTail(digests, r.row.wrapped, r.row.sealed)
+					}
+					r.column = bodsColumnsDiffer(id, r.pos, &r.row)
+				}
+				close(b.done)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
 	var sums []string
 	var h hash.Hash
 	var n int64
-	for rows.Next() {
-		var row bodsRow
-		var pos int64
-		var erased string
-		if err := rows.Scan(&row.key, &pos, &row.statementID, &row.recordID, &row.recordType, &row.recordStatus, &row.statementDate, &row.name, &row.kind,
-			&row.subject, &row.party, &row.interests, &row.body, &row.wrapped, &row.sealed, &erased); err != nil {
-			return nil, 0, err
-		}
-		if n%bodsChunk == 0 {
-			if h != nil {
-				sums = append(sums, hex.EncodeToString(h.Sum(nil)))
+	var buf []byte
+	for b := range ordered {
+		<-b.done
+		for i := range b.rows {
+			r := &b.rows[i]
+			if n%bodsChunk == 0 {
+				if h != nil {
+					sums = append(sums, hex.EncodeToString(h.Sum(nil)))
+				}
+				h = sha256.New()
 			}
-			h = sha256.New()
+			buf = appendBODSDigest(buf[:0], r.pos, r.row.body, r.tail)
+			h.Write(buf)
+			if r.column != "" && differs(r.row.key, r.column) {
+				return nil, 0, nil
+			}
+			n++
 		}
-		if erased != "" {
-			// An erased person statement: its digest over the commitment
-			// kept, as bodsDigest made it over the sealed row.
-			fmt.Fprintf(h, "%d:%d:%s:%s", pos, len(row.body), row.body, erased)
-		} else {
-			bodsDigest(h, digests, pos, row.body, row.wrapped, row.sealed)
-		}
-		if col := bodsColumnsDiffer(id, pos, &row); col != "" && differs(row.key, col) {
-			return nil, 0, nil
-		}
-		n++
+	}
+	// The reader has closed ordered: readErr is set.
+	if readErr != nil {
+		return nil, 0, readErr
 	}
 	if h != nil {
 		sums = append(sums, hex.EncodeToString(h.Sum(nil)))
 	}
-	return sums, n, rows.Err()
+	return sums, n, nil
+}
+
+// bodsVerifyBatch is how many statements log verify's check hands a worker
+// at a time: enough that handing them over costs nothing beside deriving
+// their columns, few enough that the batches read ahead hold a few
+// megabytes. A variable so that tests can spread a few statements over
+// several workers.
+var bodsVerifyBatch = 512
+
+// bodsReadBatch is statements read in order, done closed once a worker has
+// derived their columns and commitments.
+type bodsReadBatch struct {
+	rows []bodsVerifyRow
+	done chan struct{}
+}
+
+// bodsVerifyRow is a stored statement and what a worker found of it.
+type bodsVerifyRow struct {
+	row bodsRow
+	pos int64
+	// tail follows the body in its chunk's digest: the commitment an
+	// erased person's row keeps (read: its digest over that commitment,
+	// as bodsDigest made it over the sealed row), or the commitment to its
+	// sealed bytes (a worker's, bodsSealTail).
+	tail string
+	// column is the first column that differs from the body ("" if none).
+	column string
+}
+
+// readBODSBatches reads rows into batches, each sent to ordered and then
+// to work, until the rows end, an error, or stop is closed.
+func readBODSBatches(rows *sql.Rows, ordered, work chan<- *bodsReadBatch, stop <-chan struct{}) error {
+	send := func(b *bodsReadBatch) bool {
+		for _, ch := range []chan<- *bodsReadBatch{ordered, work} {
+			select {
+			case ch <- b:
+			case <-stop:
+				return false
+			}
+		}
+		return true
+	}
+	b := &bodsReadBatch{done: make(chan struct{})}
+	for rows.Next() {
+		if b.rows == nil {
+			b.rows = make([]bodsVerifyRow, 0, bodsVerifyBatch)
+		}
+		b.rows = append(b.rows, bodsVerifyRow{})
+		r := &b.rows[len(b.rows)-1]
+		row := &r.row
+		if err := rows.Scan(&row.key, &r.pos, &row.statementID, &row.recordID, &row.recordType, &row.recordStatus, &row.statementDate, &row.name, &row.kind,
+			&row.subject, &row.party, &row.interests, &row.body, &row.wrapped, &row.sealed, &r.tail); err != nil {
+			return err
+		}
+		if len(b.rows) == bodsVerifyBatch {
+			if !send(b) {
+				return nil
+			}
+			b = &bodsReadBatch{done: make(chan struct{})}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b.rows) > 0 {
+		send(b)
+	}
+	return nil
 }
 
 // bodsColumnsDiffer names the first column of the stored row (at pos of
