@@ -773,11 +773,16 @@ func (s *Service) ownership(ctx context.Context, state string, refresh bool) (*o
 // index of the latest.
 const bodsVersion = "SELECT COUNT(*), COALESCE(MAX(log_index), -1) FROM assets_bods_imports WHERE jurisdiction = ?"
 
+// importGraphSQL reads an import's statements for the ownership graph, in
+// the order of their ids (import/position), through the index
+// assets_bods_import (TestImportReadsUseTheIndex).
+const importGraphSQL = `SELECT record_id, record_type, record_status, name, kind, subject, party, interests, pos,
+		CASE WHEN sealed IS NOT NULL OR erased_commitment <> '' THEN 1 ELSE 0 END
+		FROM assets_bods_statements WHERE import_id = ? ORDER BY id`
+
 func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error {
 	id := o.ids[imp]
-	rows, err := s.DB.Read().Query(ctx, `SELECT record_id, record_type, record_status, name, kind, subject, party, interests, pos,
-		CASE WHEN sealed IS NOT NULL OR erased_commitment <> '' THEN 1 ELSE 0 END
-		FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id) // id is import/position: the key's order
+	rows, err := s.DB.Read().Query(ctx, importGraphSQL, id)
 	if err != nil {
 		return err
 	}

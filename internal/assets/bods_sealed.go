@@ -113,9 +113,14 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 // in that order, so that the problems, and the first of them, are those a
 // reading on one goroutine finds. At most twice as many batches as there
 // are workers are read ahead, so memory does not grow with the import.
+// chunkCheckSQL reads an import's statements back for the check of its
+// chunk digests, in the order of their ids, through the index
+// assets_bods_import (TestImportReadsUseTheIndex).
+const chunkCheckSQL = `SELECT id, pos, statement_id, record_id, record_type, record_status, statement_date, name, kind, subject, party, interests,
+		body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id`
+
 func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string, differs func(key, column string) bool) ([]string, int64, error) {
-	rows, err := q.Query(ctx, `SELECT id, pos, statement_id, record_id, record_type, record_status, statement_date, name, kind, subject, party, interests,
-		body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id`, id)
+	rows, err := q.Query(ctx, chunkCheckSQL, id)
 	if err != nil {
 		return nil, 0, err
 	}
