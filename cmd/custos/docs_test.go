@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custos-project/custos/internal/docstest"
 )
 
 // notCommands are words after "custos" in the documentation that do not
@@ -25,24 +25,15 @@ var notCommands = map[string]string{
 // --help lists them: a newcomer copies these lines, and a renamed flag or
 // command must not leave them behind. Nothing is run but --help.
 func TestDocCommands(t *testing.T) {
-	files, err := filepath.Glob("../../docs/*.md")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no docs/*.md (%v)", err)
-	}
-	files = append(files, "../../README.md")
 	checked := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range docCommandLines(string(b)) {
+	for _, d := range docstest.Docs(t) {
+		for _, c := range docCommandLines(d.Lines) {
 			for _, args := range alternatives(shellWords(c.text)[1:]) {
 				if len(args) == 0 || notCommands[args[0]] != "" || strings.HasSuffix(args[0], ":") {
 					continue
 				}
 				checked++
-				checkDocCommand(t, filepath.Base(f), c.line, args)
+				checkDocCommand(t, d.Name, c.line, args)
 			}
 		}
 	}
@@ -100,11 +91,11 @@ var inlineCode = regexp.MustCompile("`([^`]+)`")
 // docCommandLines returns the lines of a Markdown text that start a
 // custos command: in fenced blocks (a line continued by \ joined to the
 // next), and in inline code.
-func docCommandLines(md string) []docLine {
+func docCommandLines(lines []string) []docLine {
 	var out []docLine
 	fenced := false
 	cont, contLine := "", 0
-	for i, line := range strings.Split(md, "\n") {
+	for i, line := range lines {
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
 			fenced = !fenced
 			continue

@@ -1,15 +1,14 @@
 package httpapi_test
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/docstest"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -26,57 +25,29 @@ var docPath = regexp.MustCompile("(?:\\b(GET|POST|PUT|PATCH|DELETE) )?(/api/v1/(
 func TestDocPaths(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	r := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
-	type op struct {
-		segs    []string
-		methods []string
-	}
-	var ops []op
+	ops := map[string][]string{} // path -> its methods
 	for path, item := range r.Body["paths"].(map[string]any) {
-		o := op{segs: strings.Split(path, "/")}
 		for m := range item.(map[string]any) {
-			o.methods = append(o.methods, strings.ToUpper(m))
+			ops[path] = append(ops[path], strings.ToUpper(m))
 		}
-		ops = append(ops, o)
 	}
-	files, err := filepath.Glob("../../docs/*.md")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no docs/*.md (%v)", err)
-	}
-	files = append(files, "../../README.md")
 	checked := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n, line := range strings.Split(string(b), "\n") {
+	for _, d := range docstest.Docs(t) {
+		for n, line := range d.Lines {
 			for _, m := range docPath.FindAllStringSubmatch(line, -1) {
 				method, path := m[1], strings.TrimRight(m[2], ".:")
 				if strings.HasSuffix(path, "/") || strings.Contains(path, "*") {
 					continue // a prefix (/api/v1/assets/...), not a route
 				}
 				checked++
-				segs := strings.Split(path, "/")
 				found, methodOK := false, false
-				for _, o := range ops {
-					if len(o.segs) != len(segs) {
-						continue
-					}
-					match := true
-					for i, s := range segs {
-						if s != o.segs[i] && !(strings.HasPrefix(o.segs[i], "{") && s != "") {
-							match = false
-							break
-						}
-					}
-					if match {
+				for pattern, methods := range ops {
+					if docstest.PathMatches(pattern, path) {
 						found = true
-						if method == "" || slices.Contains(o.methods, method) {
-							methodOK = true
-						}
+						methodOK = methodOK || method == "" || slices.Contains(methods, method)
 					}
 				}
-				where := filepath.Base(f) + ":" + strconv.Itoa(n+1) + ": " + strings.TrimSpace(method+" "+path)
+				where := fmt.Sprintf("%s:%d: %s", d.Name, n+1, strings.TrimSpace(method+" "+path))
 				if !found {
 					t.Errorf("%s: no route of the API has this path", where)
 				} else if !methodOK {

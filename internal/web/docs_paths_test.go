@@ -2,13 +2,12 @@ package web_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/docstest"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -25,59 +24,33 @@ var docWebPath = regexp.MustCompile("`(?:(GET|POST) )?(/(?:\\{[^}]*\\}|[^\\s`?#{
 // <bank>) stands for the page's.
 func TestDocWebPaths(t *testing.T) {
 	e := apptest.Start(t, storetest.SQLite(t))
-	type page struct {
-		method string
-		segs   []string
-	}
-	var pages []page
+	pages := e.App.UI().Pages()
 	first := map[string]bool{}
-	for _, pg := range e.App.UI().Pages() {
-		segs := strings.Split(strings.TrimSuffix(pg.Path, "/"), "/")
-		pages = append(pages, page{pg.Method, segs})
-		if len(segs) > 1 && segs[1] != "" {
+	for _, pg := range pages {
+		if segs := strings.Split(pg.Path, "/"); len(segs) > 1 && segs[1] != "" {
 			first[segs[1]] = true
 		}
 	}
-	files, err := filepath.Glob("../../docs/*.md")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no docs/*.md (%v)", err)
-	}
-	files = append(files, "../../README.md")
 	checked := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n, line := range strings.Split(string(b), "\n") {
+	for _, d := range docstest.Docs(t) {
+		for n, line := range d.Lines {
 			for _, m := range docWebPath.FindAllStringSubmatch(line, -1) {
 				method, path := m[1], strings.TrimRight(m[2], ".:,")
 				if strings.HasSuffix(path, "/") {
 					continue // a prefix (/transplant/), not a page
 				}
-				segs := strings.Split(strings.TrimSuffix(path, "/"), "/")
-				if len(segs) < 2 || !first[segs[1]] {
+				if segs := strings.Split(path, "/"); len(segs) < 2 || !first[segs[1]] {
 					continue
 				}
 				checked++
 				found, methodOK := false, false
 				for _, pg := range pages {
-					if len(pg.segs) != len(segs) {
-						continue
-					}
-					match := true
-					for i, s := range segs {
-						if s != pg.segs[i] && !(strings.HasPrefix(pg.segs[i], "{") && s != "") {
-							match = false
-							break
-						}
-					}
-					if match {
+					if docstest.PathMatches(pg.Path, path) {
 						found = true
-						methodOK = methodOK || method == "" || method == pg.method
+						methodOK = methodOK || method == "" || method == pg.Method
 					}
 				}
-				where := fmt.Sprintf("%s:%d: %s", filepath.Base(f), n+1, strings.TrimSpace(method+" "+path))
+				where := fmt.Sprintf("%s:%d: %s", d.Name, n+1, strings.TrimSpace(method+" "+path))
 				if !found {
 					t.Errorf("%s: no page of the web UI has this path", where)
 				} else if !methodOK {
