@@ -145,14 +145,7 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("copy %s: %w", t.name, err)
 		}
-		rep.Tables++
-		rep.Rows += n
-		if t.name == "log_leaves" {
-			rep.Leaves = n
-		}
-		if n > 10000 {
-			progress(fmt.Sprintf("  %-28s %9d rows in %v", t.name, n, time.Since(t1).Round(time.Millisecond)))
-		}
+		rep.copied(t.name, n, time.Since(t1), progress)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit the copy (a foreign key that does not hold is refused here): %w", err)
@@ -168,15 +161,7 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := syncFile(tmp); err != nil {
 		return nil, err
 	}
-	if rep.Changed, err = changedOutsideLog(ctx, snap, src.Read(), pgAsTables(tables)); err != nil {
-		progress(fmt.Sprintf("  could not read the PostgreSQL tables outside the log again (%v): check that no server wrote to it during the copy", err))
-	}
-	snap.Rollback()
-	var now int64
-	if err := src.Read().QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&now); err != nil {
-		progress(fmt.Sprintf("  could not read the PostgreSQL log's size again (%v): check that no server wrote to it during the copy", err))
-	}
-	rep.Behind = max(0, now-size)
+	rep.sinceSnapshot(ctx, snap, src.Read(), pgAsTables(tables), size, "PostgreSQL", progress)
 	// The key file first: a registry never stands without its key.
 	if err := keys.Save(opt.KeyFile); err != nil {
 		return nil, refuse("--key-file", "%v", err)

@@ -233,14 +233,7 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("copy %s: %w", t.name, err)
 		}
-		rep.Tables++
-		rep.Rows += n
-		if t.name == "log_leaves" {
-			rep.Leaves = n
-		}
-		if n > 10000 {
-			progress(fmt.Sprintf("  %-28s %9d rows in %v", t.name, n, time.Since(t1).Round(time.Millisecond)))
-		}
+		rep.copied(t.name, n, time.Since(t1), progress)
 	}
 	t1 := time.Now()
 	for _, a := range rebuild {
@@ -261,17 +254,9 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		os.Remove(opt.KeyFile)
 		return nil, err
 	}
-	if rep.Changed, err = changedOutsideLog(ctx, snap, src.Read(), tables); err != nil {
-		progress(fmt.Sprintf("  could not read the SQLite tables outside the log again (%v): check that no server wrote to it during the move", err))
-	}
-	snap.Rollback()
 	// Committed: what fails from here is told, not returned, as the
 	// registry and its key file are in place.
-	var now int64
-	if err := src.Read().QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&now); err != nil {
-		progress(fmt.Sprintf("  could not read the SQLite log's size again (%v): check that no server wrote to it during the move", err))
-	}
-	rep.Behind = max(0, now-size)
+	rep.sinceSnapshot(ctx, snap, src.Read(), tables, size, "SQLite", progress)
 	t1 = time.Now()
 	// The moved tables only: VACUUM without tables would go through every
 	// schema of the database.
@@ -282,6 +267,35 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	rep.Elapsed = time.Since(t0)
 	return rep, nil
+}
+
+// sinceSnapshot ends the source's snapshot and tells what a server wrote to
+// the source after it, which the copy lacks: the leaves (Behind) and the
+// tables outside the log it changed (Changed). What cannot be read again
+// is told, not returned: the copy is made.
+func (rep *Report) sinceSnapshot(ctx context.Context, snap *store.Tx, now store.Queryer, tables []pgTable, size int64, engine string, progress func(string)) {
+	var err error
+	if rep.Changed, err = changedOutsideLog(ctx, snap, now, tables); err != nil {
+		progress(fmt.Sprintf("  could not read the %s tables outside the log again (%v): check that no server wrote to it during the move", engine, err))
+	}
+	snap.Rollback()
+	var size2 int64
+	if err := now.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&size2); err != nil {
+		progress(fmt.Sprintf("  could not read the %s log's size again (%v): check that no server wrote to it during the move", engine, err))
+	}
+	rep.Behind = max(0, size2-size)
+}
+
+// copied counts a table copied, and tells progress of a large one.
+func (rep *Report) copied(table string, rows int64, took time.Duration, progress func(string)) {
+	rep.Tables++
+	rep.Rows += rows
+	if table == "log_leaves" {
+		rep.Leaves = rows
+	}
+	if rows > 10000 {
+		progress(fmt.Sprintf("  %-28s %9d rows in %v", table, rows, took.Round(time.Millisecond)))
+	}
 }
 
 func isPostgres(dsn string) bool {
