@@ -301,7 +301,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	from := fs.String("from", "", "continue from the state file an earlier verify saved (--save-state): check that the log extends the checkpoint it kept, replay only the leaves after it onto the tables it kept, and compare every table in full")
 	save := fs.String("save-state", "", "after a pass with a pinned key, save the auditor's state to this file (the checkpoint verified and, beside it, a SQLite file of the tables replayed) for a later --from; may be the --from file")
 	stateKey := fs.String("state-key", "", "a secret file of the auditor's that seals the state file (HMAC-SHA-256); created by the first --save-state if missing. Without it the state carries a plain SHA-256")
-	workers := fs.Int("workers", 0, "goroutines that hash and decode leaves beside the replay and compare tables (default: the number of cores)")
+	workers := fs.Int("workers", 0, "goroutines that hash and decode leaves beside the replay and compare tables, and that the registries' own checks use (default: the number of cores)")
 	var progress progressFlags
 	progress.add(fs, false)
 	if err := parse(fs, args[1:]); err != nil {

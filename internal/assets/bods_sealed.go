@@ -48,7 +48,7 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 	var statements, chunks int64
 	for _, im := range imps {
 		stop := false
-		got, n, err := bodsChunkDigests(ctx, c.Live, im.id, im.digests, func(key, column string) bool {
+		got, n, err := bodsChunkDigests(ctx, c.Live, im.id, im.digests, c.Workers, func(key, column string) bool {
 			stop = c.Problem("table assets_bods_statements: row id=%q: column %s differs from its statement's body (changed behind custos's back)", key, column)
 			return stop
 		})
@@ -119,12 +119,14 @@ func verifyBODS(ctx context.Context, c ledger.CheckRun) error {
 const chunkCheckSQL = `SELECT id, pos, statement_id, record_id, record_type, record_status, statement_date, name, kind, subject, party, interests,
 		body, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE import_id = ? ORDER BY id`
 
-func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string, differs func(key, column string) bool) ([]string, int64, error) {
+func bodsChunkDigests(ctx context.Context, q store.Queryer, id, digests string, workers int, differs func(key, column string) bool) ([]string, int64, error) {
 	rows, err := q.Query(ctx, chunkCheckSQL, id)
 	if err != nil {
 		return nil, 0, err
 	}
-	workers := runtime.GOMAXPROCS(0)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	// stop tells the reader that the caller reads no more batches.
 	stop := make(chan struct{})
 	ordered := make(chan *bodsReadBatch, 2*workers)

@@ -26,6 +26,10 @@ type CheckRun struct {
 	Problem      func(format string, args ...any) bool
 	Note         func(format string, args ...any)
 	Covered      func(format string, args ...any)
+	// Workers is how many goroutines the check may keep busy: the
+	// verification's (VerifyOptions.Workers, log verify --workers; the
+	// number of cores by default).
+	Workers int
 	// Kept is what the check kept (Keep) at the verification whose state
 	// this one starts from (VerifyOptions.From), "" when none: a check may
 	// skip what it checked then, if a digest as strong as the check shows

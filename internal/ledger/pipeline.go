@@ -196,7 +196,7 @@ func compareAll(ctx context.Context, snaps []*store.Tx, done []func(), mem *stor
 		}
 		jobs = append(jobs, compareJob{name: c.name, run: func(ctx context.Context, live store.Queryer, out *jobOut) error {
 			out.check = true
-			err := c.run(ctx, CheckRun{Live: live, Replay: replay, Problem: out.problem(opt.MaxProblems),
+			err := c.run(ctx, CheckRun{Live: live, Replay: replay, Problem: out.problem(opt.MaxProblems), Workers: opt.Workers,
 				Note:    func(format string, args ...any) { out.notes = append(out.notes, fmt.Sprintf(format, args...)) },
 				Covered: func(format string, args ...any) { out.covered = append(out.covered, fmt.Sprintf(format, args...)) },
 				Kept:    memos[c.name], Keep: func(memo string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -319,4 +320,28 @@ func TestVerifyManyWorkers(t *testing.T) {
 			t.Fatalf("from a state, 64 workers: %v %v", err, rep)
 		}
 	})
+}
+
+// TestChecksGetTheWorkers checks that a module's check is told how many
+// goroutines the verification may keep busy (log verify --workers), and
+// every core when none is asked for, so that a check on every core (the
+// BODS statements', the witnesses') keeps to what the auditor allowed.
+func TestChecksGetTheWorkers(t *testing.T) {
+	db, reg, w, _, vkey := newLog(t, storetest.SQLite(t))
+	writeNotes(t, w, "workers", 0, 2)
+	var got atomic.Int64
+	reg.Check("workers", func(ctx context.Context, run ledger.CheckRun) error {
+		got.Store(int64(run.Workers))
+		return nil
+	})
+	for _, c := range []struct{ asked, want int }{{3, 3}, {1, 1}, {0, runtime.GOMAXPROCS(0)}} {
+		got.Store(-1)
+		rep, err := ledger.Verify(context.Background(), db, reg, ledger.VerifyOptions{VerifierKey: vkey, Workers: c.asked})
+		if err != nil || !rep.OK() {
+			t.Fatalf("workers %d: %v %v", c.asked, err, rep)
+		}
+		if got.Load() != int64(c.want) {
+			t.Errorf("workers %d: the check was told %d, want %d", c.asked, got.Load(), c.want)
+		}
+	}
 }

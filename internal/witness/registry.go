@@ -361,6 +361,7 @@ func witnessKeys(ctx context.Context, q store.Queryer) (map[string]note.Verifier
 type checker struct {
 	logV      note.Verifier
 	witnesses map[string]note.Verifier
+	workers   int // goroutines checkAll keeps busy; 0: every core
 }
 
 // newChecker reads the log's key as the registry records it and the
@@ -452,12 +453,12 @@ func (c *checker) checkAll(rows []cosignature) []string {
 			distinct = append(distinct, r.checkpoint)
 		}
 	}
-	par.For(len(distinct), func(i int) {
+	par.ForN(c.workers, len(distinct), func(i int) {
 		o := texts[distinct[i]]
 		o.cp, o.err = c.logCheckpoint(distinct[i])
 	})
 	problems := make([]string, len(rows))
-	par.For(len(rows), func(i int) {
+	par.ForN(c.workers, len(rows), func(i int) {
 		o := texts[rows[i].checkpoint]
 		err := o.err
 		if err == nil {
@@ -563,7 +564,9 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	)
 	err = cosignaturePages(ctx, run.Live, start, math.MaxInt64, func(page []cosignature) bool {
 		if c == nil {
-			if c, failed = newChecker(ctx, run.Replay); failed != nil {
+			if c, failed = newChecker(ctx, run.Replay); failed == nil {
+				c.workers = run.Workers
+			} else {
 				return false
 			}
 		}
