@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -57,33 +56,12 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 
-	src, err := store.OpenReadOnly(ctx, opt.From)
+	src, err := openSource(ctx, opt.From, store.Redact(opt.From), "holds no registry (no schema): check --db and its search_path", keys, opt.FromKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	schemas := server.NewProjections().Schemas()
-	if err := src.CheckSchema(ctx, schemas); errors.Is(err, store.ErrNotInitialised) {
-		return nil, refuse("--db", "%s holds no registry (no schema): check --db and its search_path", store.Redact(opt.From))
-	} else if err != nil {
-		return nil, refuse("--db", "%s: %v", store.Redact(opt.From), err)
-	}
-	snap, err := src.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer snap.Rollback()
-	logKey, err := ledger.RecordedKey(ctx, snap)
-	if err != nil {
-		return nil, refuse("--db", "%s: %v", store.Redact(opt.From), err)
-	}
-	if keys.LogKey != logKey {
-		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", opt.FromKeyFile, keys.LogKey, store.Redact(opt.From), logKey)
-	}
-	var size int64
-	if err := snap.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&size); err != nil {
-		return nil, fmt.Errorf("the log's size: %w", err)
-	}
+	defer src.close()
+	snap, logKey, size := src.snap, src.logKey, src.size
 	progress(fmt.Sprintf("copying %s (log of %d leaves) to %s", store.Redact(opt.From), size, path))
 
 	// The copy is made under a name of its own and takes path's only
@@ -161,7 +139,7 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := syncFile(tmp); err != nil {
 		return nil, err
 	}
-	rep.sinceSnapshot(ctx, snap, src.Read(), pgAsTables(tables), size, "PostgreSQL", progress)
+	rep.sinceSnapshot(ctx, snap, src.db.Read(), pgAsTables(tables), size, "PostgreSQL", progress)
 	// The key file first: a registry never stands without its key.
 	if err := keys.Save(opt.KeyFile); err != nil {
 		return nil, refuse("--key-file", "%v", err)

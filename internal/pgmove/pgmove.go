@@ -132,36 +132,15 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 
-	// Read-only: the move leaves the SQLite registry as it found it.
-	src, err := store.OpenReadOnly(ctx, path)
+	// Read-only: the move leaves the SQLite registry as it found it. One
+	// snapshot: every table as of one commit, whatever a running server
+	// writes meanwhile.
+	src, err := openSource(ctx, path, path, "is not a registry (no schema): check --db", keys, fromKey)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	schemas := server.NewProjections().Schemas()
-	if err := src.CheckSchema(ctx, schemas); errors.Is(err, store.ErrNotInitialised) {
-		return nil, refuse("--db", "%s is not a registry (no schema): check --db", path)
-	} else if err != nil {
-		return nil, refuse("--db", "%s: %v", path, err)
-	}
-	// One snapshot: every table as of one commit, whatever a running
-	// server writes meanwhile.
-	snap, err := src.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer snap.Rollback()
-	logKey, err := ledger.RecordedKey(ctx, snap)
-	if err != nil {
-		return nil, refuse("--db", "%s: %v", path, err)
-	}
-	var size int64
-	if err := snap.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&size); err != nil {
-		return nil, fmt.Errorf("%s: the log's size: %w", path, err)
-	}
-	if keys.LogKey != logKey {
-		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", fromKey, keys.LogKey, path, logKey)
-	}
+	defer src.close()
+	snap, logKey, size := src.snap, src.logKey, src.size
 
 	pg, err := pgx.Connect(ctx, opt.To)
 	if err != nil {
@@ -256,7 +235,7 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	// Committed: what fails from here is told, not returned, as the
 	// registry and its key file are in place.
-	rep.sinceSnapshot(ctx, snap, src.Read(), tables, size, "SQLite", progress)
+	rep.sinceSnapshot(ctx, snap, src.db.Read(), tables, size, "SQLite", progress)
 	t1 = time.Now()
 	// The moved tables only: VACUUM without tables would go through every
 	// schema of the database.
@@ -267,6 +246,57 @@ func Move(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	rep.Elapsed = time.Since(t0)
 	return rep, nil
+}
+
+// source is a registry opened read-only in one snapshot, as Move and Back
+// read theirs.
+type source struct {
+	db     *store.DB
+	snap   *store.Tx
+	logKey string // the log key the registry records
+	size   int64  // its log's size in the snapshot
+}
+
+// openSource opens the registry dsn read-only, checks it holds a registry
+// of this custos's schema, takes one snapshot and checks that keys (read
+// from keyFile) sign as the log key it records. Refusals name the registry
+// as name; noSchema says what a database without a schema is.
+func openSource(ctx context.Context, dsn, name, noSchema string, keys *server.Keys, keyFile string) (_ *source, err error) {
+	db, err := store.OpenReadOnly(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{db: db}
+	defer func() {
+		if err != nil {
+			src.close()
+		}
+	}()
+	if err := db.CheckSchema(ctx, server.NewProjections().Schemas()); errors.Is(err, store.ErrNotInitialised) {
+		return nil, refuse("--db", "%s %s", name, noSchema)
+	} else if err != nil {
+		return nil, refuse("--db", "%s: %v", name, err)
+	}
+	if src.snap, err = db.Snapshot(ctx); err != nil {
+		return nil, err
+	}
+	if src.logKey, err = ledger.RecordedKey(ctx, src.snap); err != nil {
+		return nil, refuse("--db", "%s: %v", name, err)
+	}
+	if err := src.snap.QueryRow(ctx, "SELECT size FROM log_state WHERE id = 1").Scan(&src.size); err != nil {
+		return nil, fmt.Errorf("%s: the log's size: %w", name, err)
+	}
+	if keys.LogKey != src.logKey {
+		return nil, refuse("--source-key-file", "%s signs as %s, but %s records the log key %s: they are not one registry's", keyFile, keys.LogKey, name, src.logKey)
+	}
+	return src, nil
+}
+
+func (s *source) close() {
+	if s.snap != nil {
+		s.snap.Rollback()
+	}
+	s.db.Close()
 }
 
 // sinceSnapshot ends the source's snapshot and tells what a server wrote to
