@@ -5,8 +5,10 @@
 package docstest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -57,4 +59,47 @@ func PathMatches(pattern, path string) bool {
 		}
 	}
 	return true
+}
+
+// Served is a route or a page: the method it is served for and its path
+// pattern ("/api/v1/transplant/donors/{id}").
+type Served struct {
+	Method, Pattern string
+}
+
+// CheckPaths finds every match of re in the docs (its first group the
+// method, possibly empty; its second the path), leaves out those skip
+// says are not the kind served lists (and prefixes ending in /), and fails
+// t for each path no pattern of served matches, or that no matching one
+// serves for the method the text gives. what names served in the failure
+// ("route of the API"). It returns how many paths it checked, for the
+// caller to tell a reading that broke from docs that are right.
+func CheckPaths(t *testing.T, re *regexp.Regexp, served []Served, what string, skip func(path string) bool) int {
+	t.Helper()
+	checked := 0
+	for _, d := range Docs(t) {
+		for n, line := range d.Lines {
+			for _, m := range re.FindAllStringSubmatch(line, -1) {
+				method, path := m[1], strings.TrimRight(m[2], ".:,")
+				if strings.HasSuffix(path, "/") || skip(path) {
+					continue
+				}
+				checked++
+				found, methodOK := false, false
+				for _, s := range served {
+					if PathMatches(s.Pattern, path) {
+						found = true
+						methodOK = methodOK || method == "" || method == s.Method
+					}
+				}
+				where := fmt.Sprintf("%s:%d: %s", d.Name, n+1, strings.TrimSpace(method+" "+path))
+				if !found {
+					t.Errorf("%s: no %s has this path", where, what)
+				} else if !methodOK {
+					t.Errorf("%s: no %s serves it for %s", where, what, method)
+				}
+			}
+		}
+	}
+	return checked
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,41 +23,18 @@ var docWebPath = regexp.MustCompile("`(?:(GET|POST) )?(/(?:\\{[^}]*\\}|[^\\s`?#{
 // <bank>) stands for the page's.
 func TestDocWebPaths(t *testing.T) {
 	e := apptest.Start(t, storetest.SQLite(t))
-	pages := e.App.UI().Pages()
-	first := map[string]bool{}
-	for _, pg := range pages {
+	var served []docstest.Served
+	first := map[string]bool{} // the first segments of the pages' paths
+	for _, pg := range e.App.UI().Pages() {
+		served = append(served, docstest.Served{Method: pg.Method, Pattern: pg.Path})
 		if segs := strings.Split(pg.Path, "/"); len(segs) > 1 && segs[1] != "" {
 			first[segs[1]] = true
 		}
 	}
-	checked := 0
-	for _, d := range docstest.Docs(t) {
-		for n, line := range d.Lines {
-			for _, m := range docWebPath.FindAllStringSubmatch(line, -1) {
-				method, path := m[1], strings.TrimRight(m[2], ".:,")
-				if strings.HasSuffix(path, "/") {
-					continue // a prefix (/transplant/), not a page
-				}
-				if segs := strings.Split(path, "/"); len(segs) < 2 || !first[segs[1]] {
-					continue
-				}
-				checked++
-				found, methodOK := false, false
-				for _, pg := range pages {
-					if docstest.PathMatches(pg.Path, path) {
-						found = true
-						methodOK = methodOK || method == "" || method == pg.Method
-					}
-				}
-				where := fmt.Sprintf("%s:%d: %s", d.Name, n+1, strings.TrimSpace(method+" "+path))
-				if !found {
-					t.Errorf("%s: no page of the web UI has this path", where)
-				} else if !methodOK {
-					t.Errorf("%s: the page is not served for %s", where, method)
-				}
-			}
-		}
-	}
+	checked := docstest.CheckPaths(t, docWebPath, served, "page of the web UI", func(path string) bool {
+		segs := strings.Split(path, "/")
+		return len(segs) < 2 || !first[segs[1]]
+	})
 	if checked < 40 {
 		t.Fatalf("only %d web paths found in README.md and docs/", checked)
 	}
