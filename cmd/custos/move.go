@@ -25,9 +25,12 @@ const moveSummary = "move a SQLite registry (its log, key file and sealed person
 func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("move", "--to postgres://... --key-file FILE [flags], or --db postgres://... --source-key-file FILE --to FILE", moveSummary, stdout)
 	// CUSTOS_DB and CUSTOS_KEY_FILE name the source, as for every other
-	// command.
+	// command, unless --db names another registry than CUSTOS_DB (a
+	// server's environment names the registry it serves: its key file is
+	// not the other's).
 	def, defKey := "custos.db", os.Getenv("CUSTOS_KEY_FILE")
-	if env := os.Getenv("CUSTOS_DB"); env != "" {
+	env := os.Getenv("CUSTOS_DB")
+	if env != "" {
 		def = env
 	}
 	db := fs.String("db", def, "the registry to move, only read: a SQLite file path or sqlite:PATH, or postgres://... for the way back (env CUSTOS_DB); stop its servers first, since a write during the move makes the move fail (exit 1)")
@@ -38,6 +41,9 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	progress.add(fs, false)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if env != "" && *db != env && *srcKey == defKey {
+		*srcKey = ""
 	}
 	if *to == "" {
 		return &exitError{2, "give --to: postgres://USER@HOST/DATABASE?search_path=SCHEMA, the PostgreSQL registry to make, or from a PostgreSQL --db the SQLite file to make"}
@@ -135,12 +141,16 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return &exitError{1, fmt.Sprintf("%s to %s after the copy's snapshot and are not in the copy: stop its servers, %s, and move again", what, store.Redact(*db), undo)}
 	}
+	kind := "URL"
+	if back {
+		kind = "file"
+	}
 	fmt.Fprintf(stdout, `
 Next:
   stop the servers of %[1]s for good (what they write from now on is not in the copy),
   serve the copy:  custos serve --db '%[2]s' --key-file %[3]s   (the --to %[4]s)
   keep %[1]s and its key file, untouched, until you are satisfied (docs/operations.md).
-`, store.Redact(*db), store.Redact(*to), *keyFile, map[bool]string{false: "URL", true: "file"}[back])
+`, store.Redact(*db), store.Redact(*to), *keyFile, kind)
 	return nil
 }
 
