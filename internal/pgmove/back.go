@@ -68,17 +68,21 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	// once whole: a copy stopped half way is never mistaken for the
 	// registry.
 	tmp := path + ".partial"
-	for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+	removeTmp := func() error {
+		for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
+		return nil
+	}
+	if err := removeTmp(); err != nil {
+		return nil, err
 	}
 	done := false
 	defer func() {
 		if !done {
-			for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"} {
-				os.Remove(f)
-			}
+			removeTmp()
 		}
 	}()
 	dst, err := store.Open(ctx, tmp)
@@ -139,7 +143,7 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := syncFile(tmp); err != nil {
 		return nil, err
 	}
-	rep.sinceSnapshot(ctx, snap, src.db.Read(), pgAsTables(tables), size, "PostgreSQL", progress)
+	rep.sinceSnapshot(ctx, snap, src.db.Read(), tables, size, "PostgreSQL", progress)
 	// The key file first: a registry never stands without its key.
 	if err := keys.Save(opt.KeyFile); err != nil {
 		return nil, refuse("--key-file", "%v", err)
@@ -171,14 +175,10 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-type sqliteTable struct {
-	name string
-	cols []string
-}
-
-// sqliteTables lists the SQLite file's tables and their columns, but
-// schema_versions, which the migration wrote.
-func sqliteTables(ctx context.Context, db *store.DB) ([]sqliteTable, error) {
+// sqliteTables lists the SQLite file's tables and their columns (no types:
+// the copy takes the values as the driver hands them), but schema_versions,
+// which the migration wrote.
+func sqliteTables(ctx context.Context, db *store.DB) ([]pgTable, error) {
 	rows, err := db.Read().Query(ctx, `SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_versions'
 		ORDER BY m.name, p.cid`)
@@ -186,33 +186,24 @@ func sqliteTables(ctx context.Context, db *store.DB) ([]sqliteTable, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var ts []sqliteTable
+	var ts []pgTable
 	for rows.Next() {
 		var t, c string
 		if err := rows.Scan(&t, &c); err != nil {
 			return nil, err
 		}
 		if len(ts) == 0 || ts[len(ts)-1].name != t {
-			ts = append(ts, sqliteTable{name: t})
+			ts = append(ts, pgTable{name: t})
 		}
 		ts[len(ts)-1].cols = append(ts[len(ts)-1].cols, c)
 	}
 	return ts, rows.Err()
 }
 
-// pgAsTables names the tables for changedOutsideLog.
-func pgAsTables(ts []sqliteTable) []pgTable {
-	out := make([]pgTable, len(ts))
-	for i, t := range ts {
-		out[i] = pgTable{name: t.name, cols: t.cols}
-	}
-	return out
-}
-
 // sameTablesPG refuses a source whose tables are not the SQLite schema's,
 // table for table and column for column: a table or column the copy has
 // not would be lost, one the source lacks means another custos's schema.
-func sameTablesPG(ctx context.Context, snap *store.Tx, tables []sqliteTable) error {
+func sameTablesPG(ctx context.Context, snap *store.Tx, tables []pgTable) error {
 	want := map[string]bool{}
 	for _, t := range tables {
 		for _, c := range t.cols {
@@ -256,7 +247,7 @@ func sameTablesPG(ctx context.Context, snap *store.Tx, tables []sqliteTable) err
 // copyBack copies t's rows from the PostgreSQL snapshot into SQLite, one
 // prepared INSERT a row in the copy's one transaction. The driver hands
 // back text, bigint, double precision and bytea as SQLite stores them.
-func copyBack(ctx context.Context, snap *store.Tx, tx *store.Tx, t sqliteTable) (int64, error) {
+func copyBack(ctx context.Context, snap *store.Tx, tx *store.Tx, t pgTable) (int64, error) {
 	quoted := make([]string, len(t.cols))
 	marks := make([]string, len(t.cols))
 	for i, c := range t.cols {

@@ -375,6 +375,8 @@ func noRegistry(ctx context.Context, q querier, schema string) error {
 	return nil
 }
 
+// pgTable is a table copied: its name, its columns and, read from
+// PostgreSQL for Move, their types (Back, reading SQLite's, has none).
 type pgTable struct {
 	name        string
 	cols, types []string
