@@ -2,6 +2,7 @@ package pgmove
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +20,8 @@ import (
 // Every table is copied row for row from one snapshot of the schema
 // (REPEATABLE READ), inside one SQLite transaction, into a file beside
 // opt.To that takes its name only once the copy is committed and its
-// foreign keys hold; the key file (default opt.To + ".key") is written
+// foreign keys hold (checked once, after the schema's indexes are built
+// again); the key file (default opt.To + ".key") is written
 // just before. It refuses a target file or key file that exists (custos
 // never overwrites either), a source that is not a registry of this
 // custos's schema, and a key file that is not the source's.
@@ -103,6 +105,9 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	if err := dst.NoSync(ctx); err != nil { // the file is synced once, before its rename
 		return nil, err
 	}
+	if err := dst.ForeignKeysLater(ctx); err != nil { // checked at the end, below
+		return nil, err
+	}
 
 	rep = &Report{LogKey: logKey}
 	tx, err := dst.BeginWrite(ctx)
@@ -110,16 +115,19 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	// Foreign keys are checked at the commit, once every table is in.
-	if _, err := tx.Exec(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
-		return nil, err
-	}
 	for _, t := range tables {
 		// The migrations seed a few rows (work queued for the
 		// projectors); the source holds its own.
 		if _, err := tx.Exec(ctx, "DELETE FROM "+quoteIdent(t.name)); err != nil {
 			return nil, err
 		}
+	}
+	// The indexes the migrations made are built again once the rows are
+	// in: one sort each instead of a random insert a row (the keys and
+	// unique constraints of the tables themselves stay).
+	indexes, err := dropIndexes(ctx, tx)
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range tables {
 		t1 := time.Now()
@@ -129,8 +137,19 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 		}
 		rep.copied(t.name, n, time.Since(t1), progress)
 	}
+	t1 := time.Now()
+	for _, sql := range indexes {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return nil, fmt.Errorf("build the index again (%s): %w", sql, err)
+		}
+	}
+	progress(fmt.Sprintf("  %d indexes built in %s", len(indexes), time.Since(t1).Round(time.Millisecond)))
+	// Every foreign key is checked once every table is in.
+	if err := foreignKeysHold(ctx, tx); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit the copy (a foreign key that does not hold is refused here): %w", err)
+		return nil, fmt.Errorf("commit the copy: %w", err)
 	}
 	if err := dst.Checkpoint(ctx); err != nil {
 		return nil, err
@@ -162,6 +181,64 @@ func Back(ctx context.Context, opt Options) (rep *Report, err error) {
 	}
 	rep.Elapsed = time.Since(t0)
 	return rep, nil
+}
+
+// foreignKeysHold refuses a copy in which a row names a parent row that is
+// not there (PRAGMA foreign_key_check), naming the first few.
+func foreignKeysHold(ctx context.Context, tx *store.Tx) error {
+	rows, err := tx.Query(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var bad []string
+	n := 0
+	for rows.Next() {
+		var table, parent string
+		var rowid, fk sql.NullInt64
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		if n++; len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("%s row %d names a %s row that is not there", table, rowid.Int64, parent))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("the copy's foreign keys do not hold (%d rows): %s", n, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// dropIndexes drops the indexes the schema's statements made (not those
+// of the tables' keys and UNIQUE constraints, which SQLite makes itself
+// and names sqlite_autoindex_…) and returns their statements, in order.
+func dropIndexes(ctx context.Context, tx *store.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid")
+	if err != nil {
+		return nil, err
+	}
+	var names, sqls []string
+	for rows.Next() {
+		var n, s string
+		if err := rows.Scan(&n, &s); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, sqls = append(names, n), append(sqls, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, "DROP INDEX "+quoteIdent(n)); err != nil {
+			return nil, err
+		}
+	}
+	return sqls, nil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

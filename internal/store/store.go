@@ -1447,6 +1447,19 @@ type ExposedFile struct {
 	Mode os.FileMode
 }
 
+// ForeignKeysLater stops the writing connection of a SQLite database from
+// checking foreign keys, for a copy into a new file that checks them all at
+// its end (PRAGMA foreign_key_check) instead, once its indexes are built: a
+// deferred check would look up a parent's children row by row through
+// indexes the copy builds only at the end. PostgreSQL: nothing.
+func (db *DB) ForeignKeysLater(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	_, err := db.w.ExecContext(ctx, "PRAGMA foreign_keys = OFF")
+	return err
+}
+
 // NoSync turns off fsync on the writing connections of a SQLite database, for
 // bulk generation into a file that is discarded if anything fails.
 func (db *DB) NoSync(ctx context.Context) error {
