@@ -387,9 +387,17 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 	}
 }
 
-// object is the schema of struct type t: its fields by their JSON names.
+// RequiredTag is the struct tag of a request type's field that the API
+// refuses a body without (api:"required"): the schema lists it in
+// required. A field required only with another's value (a deceased
+// donor's date of death) has no tag.
+const RequiredTag = "api"
+
+// object is the schema of struct type t: its fields by their JSON names,
+// those tagged api:"required" required.
 func (b *docBuilder) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
+	var required []string
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -403,6 +411,13 @@ func (b *docBuilder) object(t reflect.Type) map[string]any {
 			tag = f.Name
 		}
 		props[tag] = b.schemaOf(f.Type, b.enums[enumKey{t, f.Name}])
+		if f.Tag.Get(RequiredTag) == "required" {
+			required = append(required, tag)
+		}
 	}
-	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if required != nil {
+		s["required"] = required
+	}
+	return s
 }

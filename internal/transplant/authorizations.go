@@ -16,13 +16,13 @@ import (
 
 // NewTransplantAuthorization is the input of AuthorizeTransplant.
 type NewTransplantAuthorization struct {
-	OrganID                 string `json:"organ_id"`
-	RecipientID             string `json:"recipient_id"`
+	OrganID                 string `json:"organ_id" api:"required"`
+	RecipientID             string `json:"recipient_id" api:"required"`
 	CentreID                string `json:"centre_id"`
-	AuthorizedBy            string `json:"authorized_by"`
-	CompatibilityDocumented bool   `json:"compatibility_documented"`
-	ConsentVerified         bool   `json:"consent_verified"`
-	NoPaymentDeclared       bool   `json:"no_payment_declared"`
+	AuthorizedBy            string `json:"authorized_by" api:"required"`
+	CompatibilityDocumented bool   `json:"compatibility_documented" api:"required"`
+	ConsentVerified         bool   `json:"consent_verified" api:"required"`
+	NoPaymentDeclared       bool   `json:"no_payment_declared" api:"required"`
 }
 
 // TransplantAuthorization authorizes one organ for one recipient at one centre.

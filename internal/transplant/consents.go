@@ -15,9 +15,9 @@ import (
 
 // NewConsent is the input of RecordConsent.
 type NewConsent struct {
-	Kind                string `json:"kind"`
-	GivenOn             string `json:"given_on"`
-	AssessedBy          string `json:"assessed_by"`
+	Kind                string `json:"kind" api:"required"`
+	GivenOn             string `json:"given_on" api:"required"`
+	AssessedBy          string `json:"assessed_by" api:"required"`
 	AssessorIndependent bool   `json:"assessor_independent"`
 	Voluntary           bool   `json:"voluntary"`
 	Informed            bool   `json:"informed"`

@@ -17,25 +17,25 @@ import (
 // NewDonor is the input of RegisterDonor: the donor characterisation and the
 // personal data, which is sealed apart and never logged.
 type NewDonor struct {
-	Kind                 string `json:"kind"`
+	Kind                 string `json:"kind" api:"required"`
 	CentreID             string `json:"centre_id"`
-	Name                 string `json:"name"`
+	Name                 string `json:"name" api:"required"`
 	NationalID           string `json:"national_id"`
-	Sex                  string `json:"sex"`
-	BloodGroup           string `json:"blood_group"`
+	Sex                  string `json:"sex" api:"required"`
+	BloodGroup           string `json:"blood_group" api:"required"`
 	DateOfBirth          string `json:"date_of_birth"`
 	EstimatedAge         *int   `json:"estimated_age"`
 	WeightKg             *int   `json:"weight_kg"`
 	HeightCm             *int   `json:"height_cm"`
 	CauseOfDeath         string `json:"cause_of_death"`
 	DateOfDeath          string `json:"date_of_death"`
-	IVDrugUse            string `json:"iv_drug_use"`
-	Malignancy           string `json:"malignancy"`
-	TransmissibleDisease string `json:"transmissible_disease"`
-	HIV                  string `json:"hiv"`
-	HCV                  string `json:"hcv"`
-	HBV                  string `json:"hbv"`
-	OrganFunction        string `json:"organ_function"`
+	IVDrugUse            string `json:"iv_drug_use" api:"required"`
+	Malignancy           string `json:"malignancy" api:"required"`
+	TransmissibleDisease string `json:"transmissible_disease" api:"required"`
+	HIV                  string `json:"hiv" api:"required"`
+	HCV                  string `json:"hcv" api:"required"`
+	HBV                  string `json:"hbv" api:"required"`
+	OrganFunction        string `json:"organ_function" api:"required"`
 	// A registration that looks like a donor already registered (same
 	// national identifier, or same name and date of birth) says one of
 	// these, or is refused with likely_duplicate.

@@ -16,10 +16,10 @@ import (
 
 // NewProcurement is the input of RecordProcurement.
 type NewProcurement struct {
-	DonorID    string   `json:"donor_id"`
+	DonorID    string   `json:"donor_id" api:"required"`
 	CentreID   string   `json:"centre_id"`
-	ProcuredAt string   `json:"procured_at"`
-	Organs     []string `json:"organs"`
+	ProcuredAt string   `json:"procured_at" api:"required"`
+	Organs     []string `json:"organs" api:"required"`
 }
 
 // Procurement is one retrieval of organs from a donor.

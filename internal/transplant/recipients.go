@@ -17,18 +17,18 @@ import (
 // NewRecipient is the input of RegisterRecipient.
 type NewRecipient struct {
 	CentreID    string `json:"centre_id"`
-	Name        string `json:"name"`
+	Name        string `json:"name" api:"required"`
 	NationalID  string `json:"national_id"`
-	Sex         string `json:"sex"`
-	BloodGroup  string `json:"blood_group"`
-	DateOfBirth string `json:"date_of_birth"`
-	Residence   string `json:"residence"`
+	Sex         string `json:"sex" api:"required"`
+	BloodGroup  string `json:"blood_group" api:"required"`
+	DateOfBirth string `json:"date_of_birth" api:"required"`
+	Residence   string `json:"residence" api:"required"`
 	// Region is the region of residence the equity report counts by
 	// (optional; ISO 3166-2 subdivision such as XA-NO, or a code the
 	// deployment chooses).
 	Region      string `json:"region,omitempty"`
-	OrganNeeded string `json:"organ_needed"`
-	ListedOn    string `json:"listed_on"`
+	OrganNeeded string `json:"organ_needed" api:"required"`
+	ListedOn    string `json:"listed_on" api:"required"`
 	// As a donor's (NewDonor).
 	DuplicateOf        string `json:"duplicate_of"`
 	NotDuplicateReason string `json:"not_duplicate_reason"`

@@ -16,10 +16,10 @@ import (
 
 // NewTransplant is the input of RecordTransplant.
 type NewTransplant struct {
-	OrganID         string `json:"organ_id"`
-	RecipientID     string `json:"recipient_id"`
+	OrganID         string `json:"organ_id" api:"required"`
+	RecipientID     string `json:"recipient_id" api:"required"`
 	CentreID        string `json:"centre_id"`
-	PerformedAt     string `json:"performed_at"`
+	PerformedAt     string `json:"performed_at" api:"required"`
 	AuthorizationID string `json:"authorization_id"`
 }
 
