@@ -150,14 +150,7 @@ func FuzzDecode(f *testing.F) {
 func openAPIValidator(t *testing.T, e *apptest.Env) func(method, path, where string, body any) {
 	t.Helper()
 	r := e.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.Raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("custos.json", doc); err != nil {
-		t.Fatal(err)
-	}
+	c := openAPICompiler(t, r.Raw)
 	paths := r.Body["paths"].(map[string]any)
 	schemaRef := func(method, path, where string) string {
 		op := paths[path].(map[string]any)[strings.ToLower(method)].(map[string]any)
@@ -194,6 +187,22 @@ func openAPIValidator(t *testing.T, e *apptest.Env) func(method, path, where str
 			t.Errorf("%s %s %s does not match %s: %v", method, path, where, ref, err)
 		}
 	}
+}
+
+// openAPICompiler returns a schema compiler holding the OpenAPI document
+// raw as the resource custos.json: compile "custos.json#" and a JSON
+// pointer to a schema of the document.
+func openAPICompiler(t testing.TB, raw []byte) *jsonschema.Compiler {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("custos.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestOpenAPIEnums checks the document enumerates every string it
