@@ -544,7 +544,7 @@ func DecodeBytes(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errs.New(errs.Malformed, "json", "", "the request body is empty; send a JSON object")
 	}
-	if err := checkJSON(b); err != nil && json.Valid(b) {
+	if err := checkJSON(b, reflect.TypeOf(v)); err != nil && json.Valid(b) {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

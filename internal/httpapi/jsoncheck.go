@@ -3,27 +3,98 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/errs"
 )
 
-// checkJSON refuses, in a body that encoding/json would accept, what it
-// would accept silently: bytes that are not UTF-8 (which it turns into
-// U+FFFD; rule utf8) and an object that gives one key twice, at any depth
-// (where the last one would win; rule duplicate_key). The refusal names the
-// field where it is known: the dotted path of the key, with [i] for the
-// items of a list ("hashes[2].pdq"). A body that is not JSON passes, for
-// the decoder to refuse in its own words.
+// checkJSON refuses, in a body that encoding/json would accept into a value
+// of type t, what it would accept silently: bytes that are not UTF-8 (which
+// it turns into U+FFFD; rule utf8), an object that gives one key twice, at
+// any depth (where the last one would win; rule duplicate_key), and a key
+// that is not a field's name as written but one encoding/json matches
+// without regard to case ("Name", "NAME" or "ſex" for "sex", where
+// {"NAME":"a","name":"b"} would keep one of them silently; rule
+// unknown_field, as the decoder names a key it does not know). t is the
+// type decoded into (nil: no field names checked); the names are those of
+// its structs' json tags, at any depth, below which a type that decodes
+// itself (json.Unmarshaler) is not looked into. The refusal names the field
+// where it is known: the dotted path of the key, with [i] for the items of
+// a list ("hashes[2].pdq"). A body that is not JSON passes, for the decoder
+// to refuse in its own words.
 //
 // It reads the body once, byte by byte, without building it: a 64 MiB hash
 // list costs one pass and a few slices.
-func checkJSON(b []byte) error {
+func checkJSON(b []byte, t reflect.Type) error {
 	s := scanner{b: b}
-	s.value(0)
+	s.value(0, jsonTarget(t))
 	return s.err
+}
+
+// jsonTarget is what a JSON value decoded into t is checked against: t
+// without its pointers, or nil when its names are not checked (an
+// interface, a json.Unmarshaler).
+func jsonTarget(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() == reflect.Interface || t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
+		return nil
+	}
+	return t
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonFields maps the JSON names of a struct type's fields, embedded
+// structs' promoted as encoding/json promotes them, to their types.
+var jsonFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := jsonFieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	addJSONFields(m, t, 0)
+	jsonFieldCache.Store(t, m)
+	return m
+}
+
+func addJSONFields(m map[string]reflect.Type, t reflect.Type, depth int) {
+	if depth > 16 {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				addJSONFields(m, ft, depth+1)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, ok := m[name]; !ok || depth == 0 {
+			m[name] = f.Type
+		}
+	}
 }
 
 type scanner struct {
@@ -63,7 +134,8 @@ func (s *scanner) field() string {
 	return buf.String()
 }
 
-func (s *scanner) value(depth int) {
+// value reads a value that decodes into t (jsonTarget's; nil: anything).
+func (s *scanner) value(depth int, t reflect.Type) {
 	s.space()
 	if s.i >= len(s.b) || depth > maxDepth {
 		s.bad = true
@@ -71,9 +143,9 @@ func (s *scanner) value(depth int) {
 	}
 	switch c := s.b[s.i]; {
 	case c == '{':
-		s.object(depth + 1)
+		s.object(depth+1, t)
 	case c == '[':
-		s.array(depth + 1)
+		s.array(depth+1, t)
 	case c == '"':
 		s.str()
 	default:
@@ -93,7 +165,17 @@ func (s *scanner) value(depth int) {
 	}
 }
 
-func (s *scanner) object(depth int) {
+func (s *scanner) object(depth int, t reflect.Type) {
+	var fields map[string]reflect.Type // t's, when t is a struct
+	var elem reflect.Type              // the values', when t is a map
+	if t != nil {
+		switch t.Kind() {
+		case reflect.Struct:
+			fields = jsonFields(t)
+		case reflect.Map:
+			elem = jsonTarget(t.Elem())
+		}
+	}
 	s.i++ // {
 	level := s.objects
 	s.objects++
@@ -125,6 +207,19 @@ func (s *scanner) object(depth int) {
 			}
 		}
 		s.keys[level] = append(s.keys[level], key)
+		vt := elem
+		if fields != nil {
+			ft, ok := fields[string(key)]
+			if !ok {
+				if name := foldedField(fields, string(key)); name != "" {
+					s.path = append(s.path, string(key))
+					s.err = errs.New(errs.Malformed, "unknown_field", s.field(), "the field %q is not part of this request: names are written as documented, here %q", string(key), name)
+					return
+				}
+				// Unknown in every case: the decoder refuses it.
+			}
+			vt = jsonTarget(ft)
+		}
 		s.space()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			s.bad = true
@@ -135,7 +230,7 @@ func (s *scanner) object(depth int) {
 		// The keys of the objects inside this value are kept one level
 		// down; this level's list must survive them.
 		keys := s.keys[level]
-		s.value(depth)
+		s.value(depth, vt)
 		s.keys[level] = keys
 		s.path = s.path[:len(s.path)-1]
 		if s.stop() || !s.more('}') {
@@ -164,7 +259,11 @@ func (s *scanner) more(end byte) bool {
 	return false
 }
 
-func (s *scanner) array(depth int) {
+func (s *scanner) array(depth int, t reflect.Type) {
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		elem = jsonTarget(t.Elem())
+	}
 	s.i++ // [
 	s.space()
 	if s.i < len(s.b) && s.b[s.i] == ']' {
@@ -173,7 +272,7 @@ func (s *scanner) array(depth int) {
 	}
 	for n := 0; !s.stop(); n++ {
 		s.path = append(s.path, "["+strconv.Itoa(n)+"]")
-		s.value(depth)
+		s.value(depth, elem)
 		s.path = s.path[:len(s.path)-1]
 		if s.stop() || !s.more(']') {
 			return
@@ -270,4 +369,16 @@ func loneSurrogate(raw []byte) int {
 		i += 5
 	}
 	return high
+}
+
+// foldedField returns the field of fields that encoding/json would match
+// key to without regard to case (its folding: Unicode simple folding, so
+// that "ſ" is "s" and "K", the Kelvin sign, "k"), or "".
+func foldedField(fields map[string]reflect.Type, key string) string {
+	for name := range fields {
+		if strings.EqualFold(name, key) {
+			return name
+		}
+	}
+	return ""
 }

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestCheckJSON(t *testing.T) {
 		{`{"a" 1}`, "", ""},
 		{"\xff", "", ""},
 	} {
-		err := checkJSON([]byte(c.body))
+		err := checkJSON([]byte(c.body), nil)
 		e, _ := errs.As(err)
 		switch {
 		case c.rule == "" && err != nil:
@@ -48,6 +50,67 @@ func TestCheckJSON(t *testing.T) {
 		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field != c.field || e.Code != errs.Malformed):
 			t.Errorf("%q: got %+v, want rule %s field %q", c.body, e, c.rule, c.field)
 		}
+	}
+}
+
+// namesT is a request type with what encoding/json matches names through:
+// nested structs, lists, maps, pointers, an embedded struct, a value that
+// decodes itself and one of any shape.
+type namesT struct {
+	Name   string              `json:"name"`
+	Sex    string              `json:"sex"`
+	Kelvin string              `json:"k"`
+	Inner  *struct{ X int }    `json:"inner"`
+	List   []struct{ Pdq int } `json:"list"`
+	Labels map[string]struct {
+		Lang string `json:"lang"`
+	} `json:"labels"`
+	Raw  json.RawMessage `json:"raw"`
+	Any  any             `json:"any"`
+	Skip string          `json:"-"`
+	embeddedT
+}
+
+type embeddedT struct {
+	Promoted string `json:"promoted"`
+}
+
+// TestCheckJSONFieldNames refuses a key encoding/json would match to a
+// field without regard to case, at any depth of the type, and leaves the
+// rest alone: map keys, values that decode themselves or take anything, and
+// keys unknown in every case (the decoder's to refuse).
+func TestCheckJSONFieldNames(t *testing.T) {
+	typ := reflect.TypeFor[namesT]()
+	for _, c := range []struct {
+		body, field, want string
+	}{
+		{`{"name":"a","sex":"f","k":"x","inner":{"X":1},"list":[{"Pdq":1}],"labels":{"FR":{"lang":"fr"}},"raw":{"Any":1},"any":{"NAME":1},"promoted":"p"}`, "", ""},
+		{`{"nope":1}`, "", ""},
+		{`{"NAME":"a","name":"b"}`, "NAME", "name"},
+		{`{"Name":"a"}`, "Name", "name"},
+		{`{"ſex":"f"}`, "ſex", "sex"}, // the long s folds to s
+		{`{"K":"x"}`, "K", "k"},       // the Kelvin sign folds to k
+		{`{"inner":{"x":1}}`, "inner.x", "X"},
+		{`{"list":[{"Pdq":1},{"pdq":2}]}`, "list[1].pdq", "Pdq"},
+		{`{"labels":{"fr":{"Lang":"fr"}}}`, "labels.fr.Lang", "lang"},
+		{`{"Promoted":"p"}`, "Promoted", "promoted"},
+		{`{"Skip":"s"}`, "", ""},
+	} {
+		err := checkJSON([]byte(c.body), typ)
+		e, _ := errs.As(err)
+		switch {
+		case c.field == "" && err != nil:
+			t.Errorf("%s: refused: %v", c.body, err)
+		case c.field != "" && (e == nil || e.Rule != "unknown_field" || e.Field != c.field || !strings.Contains(e.Message, strconv.Quote(c.want))):
+			t.Errorf("%s: got %+v, want unknown_field %q naming %q", c.body, e, c.field, c.want)
+		}
+	}
+	// Through the API's decoder: nothing decoded, the refusal as the
+	// decoder's own for an unknown key.
+	var v namesT
+	err := DecodeBytes([]byte(`{"NAME":"a","name":"b"}`), &v)
+	if e, _ := errs.As(err); e == nil || e.Rule != "unknown_field" || e.Code != errs.Malformed || v.Name != "" {
+		t.Fatalf("DecodeBytes = %v, decoded %q", err, v.Name)
 	}
 }
 
@@ -78,7 +141,15 @@ func FuzzCheckJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		err := checkJSON(b)
+		// With a type, the refusal is the one without, unless a key in
+		// the wrong case comes first.
+		typed := checkJSON(b, reflect.TypeFor[namesT]())
+		err := checkJSON(b, nil)
+		if e, _ := errs.As(typed); e == nil || e.Rule != "unknown_field" {
+			if (typed == nil) != (err == nil) || typed != nil && typed.Error() != err.Error() {
+				t.Fatalf("typed check of %q: %v, untyped %v", b, typed, err)
+			}
+		}
 		if err == nil || !json.Valid(b) {
 			return
 		}
