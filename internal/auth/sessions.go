@@ -380,17 +380,19 @@ var endedMeanwhile = ledger.Stale{Refusal: errNoSession}
 // one command of the writer: the rows deleted and a session.ended entry
 // naming their refs, in one transaction (like the outbox's rows, rows
 // outside the log written by the command's Decide, here deleted). Only
-// rows that carry their MAC and that no sign-out ended are ended: a row
-// forged or put back is no session of p's (Resume refuses and reports
-// it), and its ref goes into no leaf. None: errNoSession, found by a read
-// before the writer, so that signing out a session already ended (a second
-// click, another tab, signing out of all after one) takes no writer turn,
-// adds no leaf and is no refused command. It returns the refs ended.
+// open rows are ended (open): a row forged or put back is no session of
+// p's (Resume refuses and reports it), and its ref goes into no leaf; a
+// session that ended by time needs none. None: errNoSession, found by a
+// read before the writer, so that signing out a session already ended (a
+// second click, another tab, signing out of all after one, a session timed
+// out) takes no writer turn, adds no leaf and is no refused command. It
+// returns the refs ended.
 func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, args ...any) ([]string, error) {
 	if s.W == nil {
 		return nil, errors.New("auth: the sessions have no writer, and a sign-out is a log entry")
 	}
-	open, err := s.open(ctx, s.DB.Read(), p, cond, args...)
+	now := s.now()
+	open, err := s.open(ctx, s.DB.Read(), p, now, cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +400,7 @@ func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, arg
 		return nil, errNoSession
 	}
 	res, err := s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		open, err := s.open(ctx, tx, p, cond, args...)
+		open, err := s.open(ctx, tx, p, now, cond, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -427,12 +429,14 @@ func (s *Sessions) end(ctx context.Context, p *Principal, name, cond string, arg
 	return d.Refs, nil
 }
 
-// open reads, on q, p's open sessions whose rows cond (and its args)
-// chooses: those that carry their MAC and that no sign-out ended, by ref.
-func (s *Sessions) open(ctx context.Context, q store.Queryer, p *Principal, cond string, args ...any) ([]sessionRow, error) {
+// open reads, on q, p's open sessions at now whose rows cond (and its
+// args) chooses: those that have not timed out (as List reads them), that
+// carry their MAC and that no sign-out ended, by ref.
+func (s *Sessions) open(ctx context.Context, q store.Queryer, p *Principal, now time.Time, cond string, args ...any) ([]sessionRow, error) {
 	rows, err := q.Query(ctx, `SELECT secret_hash, ref, principal_id, method, created_at, last_seen_at, expires_at, network, agent, mac,
 		COALESCE((SELECT e.log_index FROM web_sessions_ended e WHERE e.ref = web_sessions.ref), 0)
-		FROM web_sessions WHERE principal_id = ? AND `+cond+" ORDER BY ref", append([]any{p.ID}, args...)...)
+		FROM web_sessions WHERE principal_id = ? AND expires_at > ? AND last_seen_at > ? AND `+cond+" ORDER BY ref",
+		append([]any{p.ID, now.Format(sessionTime), now.Add(-s.IdleTimeout()).Format(sessionTime)}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -470,15 +474,55 @@ func (s *Sessions) End(ctx context.Context, p *Principal, secret string) (string
 	return refs[0], nil
 }
 
-// EndRef ends p's session ref (from the list of My account); another
-// principal's, or one that has ended, is refused (rule reference, field
-// ref).
-func (s *Sessions) EndRef(ctx context.Context, p *Principal, ref string) error {
+// EndRef ends p's session ref (from the list of My account) and says
+// whether it was open. One of p's that has ended already (a second click
+// of its Sign out, a session signed out meanwhile in its own browser, or
+// timed out, its row still there or cleared) is no refusal: it is ended,
+// as the first click left it, and nothing is written (no writer turn, no
+// leaf). Another principal's session, open or ended, is refused as it is
+// when open (rule reference, field ref): no one ends, nor learns the state
+// of, a session that is not theirs. A ref that names no session custos
+// knows of is p's as far as anyone can tell, and ended.
+func (s *Sessions) EndRef(ctx context.Context, p *Principal, ref string) (bool, error) {
 	_, err := s.end(ctx, p, "sign out a session", "ref = ?", ref)
-	if errors.Is(err, errNoSession) {
-		return errs.New(errs.NotFound, "reference", "ref", "you have no open session %s", ref)
+	if !errors.Is(err, errNoSession) {
+		return err == nil, err
 	}
-	return err
+	other, err := s.others(ctx, p, ref)
+	if err != nil {
+		return false, err
+	}
+	if other {
+		return false, errs.New(errs.NotFound, "reference", "ref", "you have no open session %s", ref)
+	}
+	return false, nil
+}
+
+// others tells whether ref is another principal's session than p's: its
+// row names another principal, or the session.ended entry that ended it
+// is another's (a sign-out's entry is always its session's principal's).
+func (s *Sessions) others(ctx context.Context, p *Principal, ref string) (bool, error) {
+	q := s.DB.Read()
+	var n int
+	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM web_sessions WHERE ref = ? AND principal_id <> ?", ref, p.ID).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return true, nil
+	}
+	var idx int64
+	err := q.QueryRow(ctx, "SELECT log_index FROM web_sessions_ended WHERE ref = ?", ref).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	e, err := ledger.ReadEntry(ctx, q, idx)
+	if err != nil {
+		return false, err
+	}
+	return e.By != p.ID, nil
 }
 
 // EndAll ends every session of p, in every browser, and returns how many

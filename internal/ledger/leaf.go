@@ -42,3 +42,13 @@ func ReadLeaf(ctx context.Context, q store.Queryer, idx uint64) (*ProvenLeaf, er
 	return &ProvenLeaf{Index: idx, Data: data, LeafHash: LeafHash([]byte(data)), TreeSize: h.Size, Root: h.Root,
 		Checkpoint: cp, InclusionProof: pr}, nil
 }
+
+// ReadEntry returns the entry of leaf idx, decoded, without a proof: what a
+// command needs of an entry already in the log (who wrote it), read in q.
+func ReadEntry(ctx context.Context, q store.Queryer, idx int64) (*Entry, error) {
+	var data string
+	if err := q.QueryRow(ctx, "SELECT data FROM log_leaves WHERE idx = ?", idx).Scan(&data); err != nil {
+		return nil, err
+	}
+	return decodeEntry([]byte(data))
+}

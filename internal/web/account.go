@@ -154,14 +154,21 @@ type sessionsData struct {
 }
 
 // endSession ends one of the principal's sessions, from the list of My
-// account; ending the one asking signs this browser out.
+// account; ending the one asking signs this browser out. One of theirs
+// that has ended already (a second click, a session timed out) gets the
+// answer of the first click, the page back without it, and nothing is
+// written; another principal's is refused (404, rule reference), as
+// auth.Sessions.EndRef says.
 func (u *UI) endSession(w http.ResponseWriter, r *http.Request, s *Session) {
 	ref := r.PathValue("ref")
-	if err := u.Sessions.EndRef(r.Context(), s.P, ref); err != nil {
+	ended, err := u.Sessions.EndRef(r.Context(), s.P, ref)
+	if err != nil {
 		u.showAccount(w, r, s, &Refusal{Form: "sessions", Values: r.PostForm, Err: err})
 		return
 	}
-	u.Log.Info("web sign-out", "principal", s.P.ID, "session", ref, "from", s.ref)
+	if ended {
+		u.Log.Info("web sign-out", "principal", s.P.ID, "session", ref, "from", s.ref)
+	}
 	if ref == s.ref {
 		u.setSession(w, r, "", -1)
 		http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)

@@ -100,7 +100,7 @@ func testSessions(t *testing.T, dsn string) {
 	wantStatus(t, "the other browser after its session ended", two.get("/account"), http.StatusSeeOther)
 	wantStatus(t, "this browser after ending the other", one.get("/account"), http.StatusOK)
 	p = one.post("/account/sessions/"+other+"/end", url.Values{})
-	wantStatus(t, "end an ended session", p, http.StatusNotFound)
+	wantStatus(t, "end an ended session (TestEndSessionTwice)", p, http.StatusSeeOther)
 
 	// Sign out: the cookie is cleared, and a copy of it signs nobody in.
 	kept := *one.cookie
@@ -367,8 +367,8 @@ func testSignOutTwice(t *testing.T, dsn string) {
 		t.Errorf("sign out of all after the sign-out: %d, %v; want 0 and no error", n, err)
 	}
 	unchanged("sign out of all after the sign-out", before)
-	if err := s.EndRef(ctx, p, st.Ref); errs.CodeOf(err) != errs.NotFound {
-		t.Errorf("end the ended session from My account: %v, want not found", err)
+	if ended, err := s.EndRef(ctx, p, st.Ref); ended || err != nil {
+		t.Errorf("end the ended session from My account: %v, %v; want not ended now and no error, as the first end", ended, err)
 	}
 	unchanged("end the ended session from My account", before)
 	if _, _, err := s.Resume(ctx, st.Secret); !isRule(err, auth.RuleSessionEnded) {
@@ -417,6 +417,142 @@ func testSignOutTwice(t *testing.T, dsn string) {
 	if _, _, err := s.Resume(ctx, st.Secret); !isRule(err, auth.RuleSessionEnded) {
 		t.Errorf("resume after the racing sign-outs: %v, want rule %s", err, auth.RuleSessionEnded)
 	}
+}
+
+// TestEndSessionTwice: ending from My account a session that has ended
+// already (a double click of its Sign out, two clicks at once, a session
+// timed out, its row cleared since by another sign-in) answers as the
+// first end did, 303 back to My account without it, and writes nothing: no
+// leaf, no writer turn. Another principal's session, open or signed out,
+// is refused as before (404, rule reference) and stays as it was.
+func TestEndSessionTwice(t *testing.T) {
+	storetest.Each(t, testEndSessionTwice)
+}
+
+func testEndSessionTwice(t *testing.T, dsn string) {
+	clk := &clock{}
+	w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+		cfg.Now = clk.Now
+		cfg.SessionIdle = 10 * time.Minute
+	})
+	type counts struct {
+		leaves  int
+		batches int64
+	}
+	now := func() counts { return counts{w.LogSize(t), w.App.Writer.Counts().Batches} }
+	unchanged := func(what string, before counts) {
+		t.Helper()
+		if after := now(); after != before {
+			t.Errorf("%s: leaves %d → %d, writer batches %d → %d; want none", what, before.leaves, after.leaves, before.batches, after.batches)
+		}
+	}
+	end := func(b *browser, ref string) *page {
+		t.Helper()
+		return b.post("/account/sessions/"+ref+"/end", url.Values{})
+	}
+	one, two := newBrowser(t, w.URL), newBrowser(t, w.URL)
+	one.signIn(w.CoordA)
+	two.signIn(w.CoordA)
+	ref := ownSession(t, two)
+
+	// The double click: one leaf, the same answer twice.
+	before := now()
+	first := end(one, ref)
+	wantStatus(t, "end the other session", first, http.StatusSeeOther)
+	if after := now(); after.leaves != before.leaves+1 {
+		t.Fatalf("ending a session: leaves %d → %d, want one more", before.leaves, after.leaves)
+	}
+	before = now()
+	second := end(one, ref)
+	wantStatus(t, "end it again", second, http.StatusSeeOther)
+	if second.Header.Get("Location") != first.Header.Get("Location") {
+		t.Errorf("the second end goes to %q, the first to %q", second.Header.Get("Location"), first.Header.Get("Location"))
+	}
+	unchanged("the second end", before)
+	p := one.get(second.Header.Get("Location"))
+	mustContain(t, "My account after the second end", p, "The session is ended: its browser is signed out.")
+	if strings.Contains(p.Body, `id="session-`+ref+`"`) {
+		t.Errorf("My account still lists the session ended")
+	}
+	wantStatus(t, "the browser of the session ended", two.get("/account"), http.StatusSeeOther)
+
+	// Two clicks at once: both answered so, one leaf between them.
+	two.signIn(w.CoordA)
+	ref = ownSession(t, two)
+	form := url.Values{"csrf": {one.csrf()}}
+	before = now()
+	statuses := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			req, err := http.NewRequest("POST", w.URL+"/account/sessions/"+ref+"/end", strings.NewReader(form.Encode()))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(one.cookie)
+			resp, err := one.c.Do(req)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	if after := now(); statuses[0] != http.StatusSeeOther || statuses[1] != http.StatusSeeOther || after.leaves != before.leaves+1 {
+		t.Errorf("two ends at once: %v, leaves %d → %d; want 303 twice and one leaf", statuses, before.leaves, after.leaves)
+	}
+
+	// A session timed out a moment ago: ended already, nothing to write.
+	three := newBrowser(t, w.URL)
+	three.signIn(w.CoordA)
+	ref = ownSession(t, three)
+	clk.advance(6 * time.Minute)
+	wantStatus(t, "a page of this browser", one.get("/account"), http.StatusOK)
+	clk.advance(5 * time.Minute) // the other browser: 11 minutes without a page
+	before = now()
+	p = end(one, ref)
+	wantStatus(t, "end a session timed out", p, http.StatusSeeOther)
+	unchanged("ending a session timed out", before)
+	// Its row cleared by another sign-in: the same.
+	newBrowser(t, w.URL).signIn(w.CoordB)
+	var rows int
+	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM web_sessions WHERE ref = ?", ref).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("the timed-out session's row: %d (%v), want cleared by the sign-in", rows, err)
+	}
+	before = now()
+	wantStatus(t, "end a session timed out and cleared", end(one, ref), http.StatusSeeOther)
+	unchanged("ending a session timed out and cleared", before)
+
+	// Another principal's session, open and then signed out: refused.
+	b := newBrowser(t, w.URL)
+	b.signIn(w.CoordB)
+	ref = ownSession(t, b)
+	before = now()
+	p = end(one, ref)
+	wantStatus(t, "end another's session", p, http.StatusNotFound)
+	mustContain(t, "end another's session", p, "you have no open session "+ref)
+	unchanged("ending another's session", before)
+	wantStatus(t, "the other principal's session", b.get("/account"), http.StatusOK)
+	wantStatus(t, "the other principal signs out", b.post("/signout", url.Values{}), http.StatusSeeOther)
+	before = now()
+	wantStatus(t, "end another's session signed out", end(one, ref), http.StatusNotFound)
+	unchanged("ending another's session signed out", before)
+}
+
+// ownSession is the ref of b's session, as its My account shows it.
+func ownSession(t *testing.T, b *browser) string {
+	t.Helper()
+	p := b.get("/account")
+	for _, m := range sessionRowRE.FindAllStringSubmatch(p.Body, -1) {
+		i := strings.Index(p.Body, m[0])
+		if strings.Contains(p.Body[i:i+strings.Index(p.Body[i:], "</tr>")], "this browser") {
+			return m[1]
+		}
+	}
+	t.Fatalf("My account marks no session as this browser's:\n%s", p.Body)
+	return ""
 }
 
 func isRule(err error, rule string) bool {
