@@ -92,6 +92,10 @@ type Page struct {
 	// received message's readers), which leave the check to the handler:
 	// TestEveryPageRole asks every page as every role, and lists those.
 	Allow []auth.Action
+	// signsOut marks the core's Sign out: asked without a live session (a
+	// second click, another tab) it has nothing to end, and answers as it
+	// does once it has ended one (signedIn).
+	signsOut bool
 }
 
 // Allowed returns the page served only to the principals whose role may

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -375,17 +376,55 @@ func testSignOutTwice(t *testing.T, dsn string) {
 		t.Errorf("resume after two sign-outs: %v, want rule %s", err, auth.RuleSessionEnded)
 	}
 
-	// Through the pages: the second click of Sign out, its form kept.
+	// Through the pages: the second click of Sign out, its form kept,
+	// with the dead cookie (the back button) and with none (another tab,
+	// once the first cleared it), lands where the first did, on the
+	// sign-in form that says so.
 	b := newBrowser(t, w.URL)
 	b.signIn(w.CoordA)
 	form := url.Values{"csrf": {b.csrf()}}
-	wantStatus(t, "sign out", b.do("POST", "/signout", form), http.StatusSeeOther)
-	before = now()
-	if p := b.do("POST", "/signout", form); p.Status/100 == 5 {
-		t.Errorf("the second click of Sign out: %d", p.Status)
+	first := b.do("POST", "/signout", form)
+	wantStatus(t, "sign out", first, http.StatusSeeOther)
+	dead := b.cookie
+	for _, c := range []*http.Cookie{dead, nil} {
+		b.cookie = c
+		before = now()
+		p := b.do("POST", "/signout", form)
+		wantStatus(t, fmt.Sprintf("the second click of Sign out (cookie %v)", c != nil), p, http.StatusSeeOther)
+		if loc := p.Header.Get("Location"); loc != first.Header.Get("Location") || loc != "/?reason=signedout" {
+			t.Errorf("the second click of Sign out (cookie %v) goes to %q, the first to %q; want /?reason=signedout", c != nil, loc, first.Header.Get("Location"))
+		}
+		unchanged("the second click of Sign out", before)
 	}
-	unchanged("the second click of Sign out", before)
+	mustContain(t, "after the second click", newBrowser(t, w.URL).get("/?reason=signedout"), "You are signed out.")
+	b.cookie = dead
 	wantStatus(t, "the signed-out cookie", b.get("/account"), http.StatusSeeOther)
+
+	// A live session is still signed out only by a form of its own pages:
+	// without their CSRF token, or from another site, it is refused (403)
+	// and stays open.
+	b.signIn(w.CoordA)
+	before = now()
+	if p := b.do("POST", "/signout", url.Values{"csrf": {"a forged token"}}); p.Status != http.StatusForbidden {
+		t.Errorf("a sign-out without the session's CSRF token: %d, want 403", p.Status)
+	}
+	req, err := http.NewRequest("POST", w.URL+"/signout", strings.NewReader(url.Values{"csrf": {b.csrf()}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(b.cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a sign-out posted from another site: %d, want 403", resp.StatusCode)
+	}
+	unchanged("the forged sign-outs", before)
+	wantStatus(t, "the session after the forged sign-outs", b.get("/account"), http.StatusOK)
 
 	// Sign-outs racing for one session: one ends it, the others find it
 	// ended, before the writer or in it.

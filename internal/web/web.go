@@ -142,7 +142,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 
 	for _, sp := range u.served() {
 		pg := sp.Page
-		h := u.signedIn(sp.sec, pg.Handler, pg.Upload, pg.Allow)
+		h := u.signedIn(sp.sec, pg)
 		switch pg.Method {
 		case http.MethodGet:
 			mux.Handle("GET "+pg.Path, h)
@@ -170,7 +170,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 // they may read).
 func (u *UI) corePages() []Page {
 	return []Page{
-		post("/signout", u.signOut),
+		Page{Method: http.MethodPost, Path: "/signout", Handler: u.signOut, signsOut: true},
 		get("/alerts", u.alerts).Allowed(auth.ReadAlerts),
 		get("/alerts/export", u.alertsExport).Allowed(auth.ReadAlerts),
 		get("/alerts/{id}", u.alert).Allowed(auth.ReadAlerts),
@@ -424,10 +424,12 @@ func (u *UI) startSession(w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 // signedIn authenticates the session, reads and checks posted forms (of at
-// most upload bytes when multipart, with a file; 0 takes no multipart form),
-// and sends whoever is not signed in back to the sign-in form. sec is the
-// section of the page, nil for the core's.
-func (u *UI) signedIn(sec *Section, h Handler, upload int64, allow []auth.Action) http.Handler {
+// most pg.Upload bytes when multipart, with a file; 0 takes no multipart
+// form), and sends whoever is not signed in back to the sign-in form (Sign
+// out, to the sign-in form saying they are signed out). sec is the section
+// of the page, nil for the core's.
+func (u *UI) signedIn(sec *Section, pg Page) http.Handler {
+	h, upload, allow := pg.Handler, pg.Upload, pg.Allow
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		s, err := u.session(r)
@@ -441,6 +443,18 @@ func (u *UI) signedIn(sec *Section, h Handler, upload int64, allow []auth.Action
 			if e.Rule != "signin" {
 				reason = "expired"
 				u.setSession(w, r, "", -1)
+			}
+			if pg.signsOut {
+				// Signed out already (another tab, the back button, a
+				// session ended meanwhile): nothing to end, so the answer
+				// of a sign-out, with no form read and no writer asked.
+				// There is no session whose CSRF token the form could
+				// carry, and none is needed: a forged request from another
+				// site reaches this only with a dead cookie or none (a live
+				// one takes the checks below), and changes nothing but a
+				// dead cookie cleared.
+				http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
+				return
 			}
 			if r.Method == http.MethodGet {
 				q := url.Values{"reason": {reason}}
