@@ -64,7 +64,11 @@ func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	srv := httptest.NewServer(app.Handler())
+	// The connection in each request's context, as custos serve has it,
+	// so that a client leaving is seen as it is there.
+	srv := httptest.NewUnstartedServer(app.Handler())
+	srv.Config.ConnContext = server.ConnContext
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		app.Close()

@@ -38,7 +38,7 @@ func (a *App) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", metricsAuth(a.Cfg.MetricsToken, a.metrics.handler))
-	return bodyDeadline(a.Cfg.BodyIdle, securityHeaders(a.metrics.instrument(mux)))
+	return bodyDeadline(a.Cfg.BodyIdle, watchPeer(securityHeaders(a.metrics.instrument(mux))))
 }
 
 // UI returns the web UI of the app: the core's pages and every open
@@ -177,6 +177,11 @@ func (a *App) Warm(ctx context.Context) error {
 // ready, when set, is called with the listening address.
 func (a *App) Serve(ctx context.Context, srv *http.Server, ready func(addr string)) error {
 	srv.Handler = a.Handler()
+	if outer := srv.ConnContext; outer != nil {
+		srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context { return ConnContext(outer(ctx, c), c) }
+	} else {
+		srv.ConnContext = ConnContext
+	}
 	if srv.ReadHeaderTimeout == 0 {
 		srv.ReadHeaderTimeout = 10 * time.Second
 	}
