@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,10 +12,11 @@ import (
 )
 
 // TestScopeBeforeInput sends commands on centre A's records with input that
-// is wrong, as the coordinator of centre B and as centre A's own: B is
-// refused for the centre (403 own_centre, with the alert the refusal
-// raised before) whatever the input, so that it learns nothing from the
-// input's refusal; A gets the field's refusal.
+// is wrong, or on a record whose state refuses them, as the coordinator of
+// centre B and as centre A's own: B is refused for the centre (403
+// own_centre, with the alert the refusal raised before) whatever the input
+// and the record's state, so that it learns nothing from their refusals; A
+// gets the field's refusal (422) or the state's (409).
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
@@ -38,32 +41,47 @@ func TestScopeBeforeInput(t *testing.T) {
 		for _, c := range []struct {
 			name, method, path string
 			body               any
-			ownRule, ownField  string // A's refusal: the field's, 422
+			ownRule, ownField  string // A's refusal: the field's, 422 (the state's, 409, for a rule of conflicts)
 			scopeField         string // B's own_centre refusal names it
 			alert              bool   // B's refusal raises an alert
+			scopeRule          string // B's rule when not own_centre
 		}{
-			{"consent", "POST", "/api/v1/transplant/donors/" + donor + "/consents", map[string]any{"kind": "by_mood"}, "enum", "kind", "donor_id", true},
-			{"reimbursement", "POST", "/api/v1/transplant/reimbursements", map[string]any{"donor_id": donor, "payee": "anyone"}, "enum", "payee", "donor_id", true},
-			{"organ sent abroad", "POST", "/api/v1/transplant/exports", map[string]any{"organ_id": organ(1)}, "required", "peer_id", "organ_id", true},
-			{"waiting-list status", "POST", "/api/v1/transplant/recipients/" + waiting + "/waitlist", map[string]any{"status": "asleep"}, "enum", "status", "recipient_id", true},
-			{"final report", "POST", "/api/v1/transplant/sae/" + sae + "/final-report", map[string]any{"conclusion": "maybe"}, "enum", "conclusion", "sae_id", true},
-			{"follow-up", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": recipient, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true},
-			{"rectification", "POST", "/api/v1/transplant/subjects/" + recipient + "/rectification", map[string]any{"reason": "typo"}, "required", "name", "id", true},
-			{"personal data", "POST", "/api/v1/transplant/personal-data", map[string]any{"id": recipient}, "required", "purpose", "id", true},
-			{"subject access", "POST", "/api/v1/transplant/subjects/" + recipient + "/access", map[string]any{}, "required", "purpose", "id", true},
-			{"treatment abroad ending a registration", "POST", "/api/v1/transplant/abroad", map[string]any{"recipient_id": waiting, "kind": "holiday"}, "enum", "kind", "recipient_id", false},
-			{"export of the donors", "GET", "/api/v1/transplant/donors?format=docx&centre_id=" + url.QueryEscape(w.CentreA), nil, "format", "format", "centre_id", false},
-			{"export of the worklist", "GET", "/api/v1/transplant/followups/worklist?format=csv&colour=red&centre_id=" + url.QueryEscape(w.CentreA), nil, "query", "colour", "centre_id", false},
+			{"consent", "POST", "/api/v1/transplant/donors/" + donor + "/consents", map[string]any{"kind": "by_mood"}, "enum", "kind", "donor_id", true, ""},
+			{"reimbursement", "POST", "/api/v1/transplant/reimbursements", map[string]any{"donor_id": donor, "payee": "anyone"}, "enum", "payee", "donor_id", true, ""},
+			{"organ sent abroad", "POST", "/api/v1/transplant/exports", map[string]any{"organ_id": organ(1)}, "required", "peer_id", "organ_id", true, ""},
+			{"waiting-list status", "POST", "/api/v1/transplant/recipients/" + waiting + "/waitlist", map[string]any{"status": "asleep"}, "enum", "status", "recipient_id", true, ""},
+			{"final report", "POST", "/api/v1/transplant/sae/" + sae + "/final-report", map[string]any{"conclusion": "maybe"}, "enum", "conclusion", "sae_id", true, ""},
+			{"follow-up", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": recipient, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true, ""},
+			{"rectification", "POST", "/api/v1/transplant/subjects/" + recipient + "/rectification", map[string]any{"reason": "typo"}, "required", "name", "id", true, ""},
+			{"personal data", "POST", "/api/v1/transplant/personal-data", map[string]any{"id": recipient}, "required", "purpose", "id", true, ""},
+			{"subject access", "POST", "/api/v1/transplant/subjects/" + recipient + "/access", map[string]any{}, "required", "purpose", "id", true, ""},
+			{"treatment abroad ending a registration", "POST", "/api/v1/transplant/abroad", map[string]any{"recipient_id": waiting, "kind": "holiday"}, "enum", "kind", "recipient_id", false, ""},
+			{"export of the donors", "GET", "/api/v1/transplant/donors?format=docx&centre_id=" + url.QueryEscape(w.CentreA), nil, "format", "format", "centre_id", false, ""},
+			{"export of the worklist", "GET", "/api/v1/transplant/followups/worklist?format=csv&colour=red&centre_id=" + url.QueryEscape(w.CentreA), nil, "query", "colour", "centre_id", false, ""},
+			{"follow-up of a recipient not transplanted", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": waiting, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true, ""},
+			{"follow-up of a recipient not transplanted, good input", "POST", "/api/v1/transplant/followups", followUp(waiting), "followup_subject", "subject_id", "subject_id", true, ""},
+			{"follow-up of a deceased donor, good input", "POST", "/api/v1/transplant/followups", followUp(donor), "followup_subject", "subject_id", "subject_id", true, ""},
 		} {
+			rule := cmp.Or(c.scopeRule, "own_centre")
 			r := w.Do(t, c.method, c.path, w.CoordB, c.body)
 			e, _ := r.Body["error"].(map[string]any)
-			if r.Status != 403 || r.Str("error.rule") != "own_centre" || r.Str("error.field") != c.scopeField || (e["alert"] == true) != c.alert {
-				t.Errorf("%s by another centre's coordinator, bad input: %d %s, want 403 own_centre on %s (alert %v)", c.name, r.Status, r.Raw, c.scopeField, c.alert)
+			if r.Status != 403 || r.Str("error.rule") != rule || r.Str("error.field") != c.scopeField || (e["alert"] == true) != c.alert {
+				t.Errorf("%s by another centre's coordinator: %d %s, want 403 %s on %s (alert %v)", c.name, r.Status, r.Raw, rule, c.scopeField, c.alert)
+			}
+			status := 422
+			if slices.Contains([]string{"followup_subject", "organ_final"}, c.ownRule) {
+				status = 409
 			}
 			r = w.Do(t, c.method, c.path, w.CoordA, c.body)
-			if r.Status != 422 || r.Str("error.rule") != c.ownRule || r.Str("error.field") != c.ownField {
-				t.Errorf("%s by the centre's own coordinator, bad input: %d %s, want 422 %s on %s", c.name, r.Status, r.Raw, c.ownRule, c.ownField)
+			if r.Status != status || r.Str("error.rule") != c.ownRule || r.Str("error.field") != c.ownField {
+				t.Errorf("%s by the centre's own coordinator: %d %s, want %d %s on %s", c.name, r.Status, r.Raw, status, c.ownRule, c.ownField)
 			}
 		}
 	})
+}
+
+// followUp is a follow-up of subject at month 6 whose every field is good.
+func followUp(subject string) map[string]any {
+	return map[string]any{"subject_id": subject, "due_month": 6, "followed_up_on": time.Now().UTC().Format("2006-01-02"),
+		"vital_status": "alive", "graft_status": "functioning", "complications": []string{"none"}, "psychosocial_care": "not_needed"}
 }

@@ -150,7 +150,7 @@ type followUpSubject struct {
 	kind    string
 	donor   bool // a living donor, here or abroad: no graft
 	centres []string
-	base    string // YYYY-MM-DD
+	base    string // YYYY-MM-DD; empty for one not followed up (notFollowedUp)
 	died    string // the date of a follow-up that found them dead
 	done    map[int]bool
 }
@@ -195,13 +195,7 @@ func readFollowUpSubject(ctx context.Context, q store.Queryer, id string) (*foll
 		return nil, err
 	}
 	if len(rs) == 0 {
-		switch kind {
-		case SubjectRecipient:
-			return nil, errs.New(errs.Conflict, "followup_subject", "subject_id", "recipient %s has no transplantation on file: follow-up starts with one", id)
-		case SubjectLivingDonor:
-			return nil, errs.New(errs.Conflict, "followup_subject", "subject_id", "%s is not a living donor who has donated: follow-up starts with a donation", id)
-		}
-		return nil, errs.New(errs.NotFound, "reference", "subject_id", "no record of treatment abroad %s", id)
+		return notFollowedUp(ctx, q, kind, id)
 	}
 	s := &followUpSubject{kind: kind, base: rs[0].base, donor: rs[0].donor == 1, done: map[int]bool{}}
 	for _, r := range rs {
@@ -229,9 +223,47 @@ func readFollowUpSubject(ctx context.Context, q store.Queryer, id string) (*foll
 	return s, nil
 }
 
+// notFollowedUp reads a subject with no baseline: a recipient never
+// transplanted, or a donor who is deceased or has not donated, is read with
+// the centre that registered them and no baseline (refused by
+// followUpSubject.followed once their centre is known to be the
+// principal's); anyone else is no record.
+func notFollowedUp(ctx context.Context, q store.Queryer, kind, id string) (*followUpSubject, error) {
+	var none error
+	table := "recipients"
+	switch kind {
+	case SubjectRecipient:
+		none = errs.New(errs.NotFound, "reference", "subject_id", "no recipient %s", id)
+	case SubjectLivingDonor:
+		none, table = errs.New(errs.NotFound, "reference", "subject_id", "no donor %s", id), "donors"
+	default:
+		return nil, errs.New(errs.NotFound, "reference", "subject_id", "no record of treatment abroad %s", id)
+	}
+	var centre string
+	err := q.QueryRow(ctx, "SELECT centre_id FROM "+table+" WHERE id = ?", id).Scan(&centre)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, none
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &followUpSubject{kind: kind, centres: []string{centre}, done: map[int]bool{}}, nil
+}
+
+// followed refuses a subject read without a baseline: follow-up starts
+// with a transplantation or a living donation.
+func (subj *followUpSubject) followed(id string) error {
+	if subj.base != "" {
+		return nil
+	}
+	if subj.kind == SubjectRecipient {
+		return errs.New(errs.Conflict, "followup_subject", "subject_id", "recipient %s has no transplantation on file: follow-up starts with one", id)
+	}
+	return errs.New(errs.Conflict, "followup_subject", "subject_id", "%s is not a living donor who has donated: follow-up starts with a donation", id)
+}
+
 // validate checks a follow-up's values before anything is read.
 func (in *NewFollowUp) validate() error {
-	in.SubjectID = strings.TrimSpace(in.SubjectID)
 	if err := check.Required("subject_id", in.SubjectID); err != nil {
 		return err
 	}
@@ -268,9 +300,9 @@ func (in *NewFollowUp) validate() error {
 }
 
 // RecordFollowUp records a follow-up at one occasion of a subject's
-// schedule. It is refused for a subject not followed up (a recipient not
-// transplanted, a deceased donor), by a coordinator of another centre (an
-// alert), at a month that is not an occasion of the schedule, for an
+// schedule. It is refused by a coordinator of another centre (an alert,
+// before anything else about the input or the subject), for a subject not
+// followed up (a recipient not transplanted, a deceased donor), at a month that is not an occasion of the schedule, for an
 // occasion already recorded, dated before the transplantation or donation,
 // before the occasion's window opens or in the future, after a follow-up
 // that found the person dead, and with a graft status that does not fit
@@ -288,8 +320,9 @@ func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewF
 			return errs.Alertf(errs.Forbidden, "own_centre", "subject_id", "a coordinator records follow-ups for their own centre (%s); %s is followed up by %s",
 				p.AuthorityID, in.SubjectID, strings.Join(subj.centres, ", "))
 		}
-		return nil
+		return subj.followed(in.SubjectID)
 	}
+	in.SubjectID = strings.TrimSpace(in.SubjectID)
 	if err := s.scopeFirst(ctx, p, followedBy); err != nil {
 		return nil, err
 	}
