@@ -14,9 +14,10 @@ import (
 // TestScopeBeforeInput sends commands on centre A's records with input that
 // is wrong, or on a record whose state refuses them, as the coordinator of
 // centre B and as centre A's own: B is refused for the centre (403
-// own_centre, with the alert the refusal raised before) whatever the input
-// and the record's state, so that it learns nothing from their refusals; A
-// gets the field's refusal (422) or the state's (409).
+// own_centre, or organ_holder for an organ it does not hold, with the alert
+// the refusal raised before) whatever the input and the record's state, so
+// that it learns nothing from their refusals; A gets the field's refusal
+// (422) or the state's (409).
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
@@ -37,6 +38,9 @@ func TestScopeBeforeInput(t *testing.T) {
 			"recipient_ids": []string{recipient}, "contact": "Vigilance desk", "started_at": apptest.Hours(1), "detected_at": apptest.Hours(0),
 			"description": "Fever.", "immediate_measures": "None."}).Str("id")
 		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
+
+		transport := map[string]any{"organ_id": organ(0), "step": "transport"}
+		discard := map[string]any{"organ_id": organ(0), "outcome": "discarded", "reason": "organ_quality", "disposed_at": apptest.Hours(0)}
 
 		for _, c := range []struct {
 			name, method, path string
@@ -61,6 +65,10 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"follow-up of a recipient not transplanted", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": waiting, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true, ""},
 			{"follow-up of a recipient not transplanted, good input", "POST", "/api/v1/transplant/followups", followUp(waiting), "followup_subject", "subject_id", "subject_id", true, ""},
 			{"follow-up of a deceased donor, good input", "POST", "/api/v1/transplant/followups", followUp(donor), "followup_subject", "subject_id", "subject_id", true, ""},
+			{"disposition", "POST", "/api/v1/transplant/dispositions", map[string]any{"organ_id": organ(1), "outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
+			{"disposition of an organ transplanted", "POST", "/api/v1/transplant/dispositions", discard, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
+			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
+			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 		} {
 			rule := cmp.Or(c.scopeRule, "own_centre")
 			r := w.Do(t, c.method, c.path, w.CoordB, c.body)

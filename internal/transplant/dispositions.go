@@ -72,9 +72,11 @@ const dispositionSQL = `SELECT o.id, p.centre_id, p.procured_at, ` + organTransp
 	FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`
 
 // RecordDisposition records that an organ was discarded or used for research.
-// It is refused for an organ the registry does not hold, one already
-// transplanted or disposed of, and by a centre that neither procured nor
-// holds it (an alert: an organ's fate recorded by whoever does not hold it).
+// It is refused for an organ the registry does not hold, by a centre that
+// neither procured nor holds it (an alert: an organ's fate recorded by
+// whoever does not hold it; answered before the other fields are checked
+// and before the organ's state), and for one already transplanted or
+// disposed of.
 func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in NewDisposition) (*Disposition, error) {
 	if err := p.Require(Record); err != nil {
 		return nil, err
@@ -85,6 +87,25 @@ func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in N
 	}
 	oid, err := ParseOrganID(in.OrganID)
 	if err != nil {
+		return nil, err
+	}
+	var organ, procuredBy, procuredAt, disposed string
+	var transplanted, holds bool
+	holder := func(ctx context.Context, q store.Queryer) error {
+		err := q.QueryRow(ctx, dispositionSQL, centre, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noOrgan(oid.String())
+		}
+		if err != nil {
+			return err
+		}
+		if procuredBy != centre && !holds {
+			return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id",
+				"centre %s neither procured organ %s nor holds an authorization to transplant it", centre, organ)
+		}
+		return nil
+	}
+	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("outcome", in.Outcome, DispositionOutcomes); err != nil {
@@ -111,13 +132,7 @@ func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in N
 		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
 			return nil, err
 		}
-		var organ, procuredBy, procuredAt, disposed string
-		var transplanted, holds bool
-		err := tx.QueryRow(ctx, dispositionSQL, centre, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &transplanted, &disposed, &holds)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, noOrgan(oid.String())
-		}
-		if err != nil {
+		if err := holder(ctx, tx); err != nil {
 			return nil, err
 		}
 		if transplanted {
@@ -125,10 +140,6 @@ func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in N
 		}
 		if disposed != "" {
 			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has a final disposition (%s)", organ, disposed)
-		}
-		if procuredBy != centre && !holds {
-			return nil, errs.Alertf(errs.Forbidden, "organ_holder", "organ_id",
-				"centre %s neither procured organ %s nor holds an authorization to transplant it", centre, organ)
 		}
 		if ledger.FormatTime(at) < procuredAt {
 			return nil, errs.Invalidf("dates_in_order", "disposed_at", "disposed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), procuredAt)

@@ -91,10 +91,11 @@ const handoffSQL = `SELECT o.id, p.centre_id, p.procured_at, ` + organStatus + `
 	FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE o.id = ?`
 
 // RecordHandoff records that an organ changed hands at a step of its
-// journey. It is refused for an organ the registry does not hold, one
-// already transplanted or disposed of, a step out of order, and a centre
+// journey. It is refused for an organ the registry does not hold, a centre
 // that does not have the organ at that step (an alert: an organ where it
-// was not allocated).
+// was not allocated; answered before the other fields are checked and
+// before the organ's state), one already transplanted or disposed of, and
+// a step out of order.
 func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHandoff) (*Handoff, error) {
 	if err := p.Require(Record); err != nil {
 		return nil, err
@@ -105,6 +106,28 @@ func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHa
 	}
 	oid, err := ParseScan(in.OrganID)
 	if err != nil {
+		return nil, err
+	}
+	var organ, procuredBy, procuredAt, status, last, lastAt string
+	var allocated bool
+	holder := func(ctx context.Context, q store.Queryer) error {
+		err := q.QueryRow(ctx, handoffSQL, centre, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &status, &allocated, &last, &lastAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noOrgan(oid.String())
+		}
+		if err != nil {
+			return err
+		}
+		// A step not among the steps is refused as a field once the centre
+		// is known to hold the organ at one: at transport, the step every
+		// centre that has the organ may record.
+		step := in.Step
+		if !slices.Contains(HandoffSteps, step) {
+			step = StepTransport
+		}
+		return handoffHolder(step, centre, organ, procuredBy, allocated)
+	}
+	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("step", in.Step, HandoffSteps); err != nil {
@@ -132,22 +155,13 @@ func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHa
 		if err := requireCentre(ctx, tx, "centre_id", centre); err != nil {
 			return nil, err
 		}
-		var organ, procuredBy, procuredAt, status, last, lastAt string
-		var allocated bool
-		err := tx.QueryRow(ctx, handoffSQL, centre, oid.String()).Scan(&organ, &procuredBy, &procuredAt, &status, &allocated, &last, &lastAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, noOrgan(oid.String())
-		}
-		if err != nil {
+		if err := holder(ctx, tx); err != nil {
 			return nil, err
 		}
 		if status != "procured" {
 			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s is no longer in transit (%s): no hand-off can follow", organ, status)
 		}
 		if err := handoffInOrder(in.Step, last); err != nil {
-			return nil, err
-		}
-		if err := handoffHolder(in.Step, centre, organ, procuredBy, allocated); err != nil {
 			return nil, err
 		}
 		stamp := ledger.FormatTime(when)
