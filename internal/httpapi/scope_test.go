@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -21,6 +24,7 @@ import (
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
+		imported := importedOrgan(t, w, dsn)
 		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
 		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
 			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
@@ -69,6 +73,7 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"disposition of an organ transplanted", "POST", "/api/v1/transplant/dispositions", discard, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
 			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
+			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": imported, "kind": "by_mood"}, "enum", "kind", "organ_id", true, ""},
 		} {
 			rule := cmp.Or(c.scopeRule, "own_centre")
 			r := w.Do(t, c.method, c.path, w.CoordB, c.body)
@@ -92,4 +97,46 @@ func TestScopeBeforeInput(t *testing.T) {
 func followUp(subject string) map[string]any {
 	return map[string]any{"subject_id": subject, "due_month": 6, "followed_up_on": time.Now().UTC().Format("2006-01-02"),
 		"vital_status": "alive", "graft_status": "functioning", "complications": []string{"none"}, "psychosocial_care": "not_needed"}
+}
+
+// importedOrgan has a registry of the same engine send w an organ, which
+// w's centre A transplants: an organ from abroad that centre A holds.
+func importedOrgan(t *testing.T, w *apptest.World, dsn string) string {
+	t.Helper()
+	second := storetest.SQLite(t)
+	if strings.HasPrefix(dsn, "postgres") {
+		second = storetest.Postgres(t)
+	}
+	origin := apptest.NewWorld(t, second)
+	peer := func(at, other *apptest.World) string {
+		id, err := other.App.Exchange.Identity(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": id.Jurisdiction,
+			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
+			"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
+	}
+	toW := peer(origin, w)
+	peer(w, origin)
+	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
+	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+	organ := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
+		"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+	origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": organ, "peer_id": toW})
+	var out struct{ Messages []exchange.OutboxMessage }
+	if err := json.Unmarshal(origin.Must(t, 200, "GET", "/api/v1/exchange/outbox", origin.Admin, nil).Raw, &out); err != nil || len(out.Messages) == 0 {
+		t.Fatalf("the origin's outbox: %v %+v", err, out)
+	}
+	for _, m := range slices.Backward(out.Messages) {
+		env, _ := json.Marshal(m.Envelope)
+		if status, ans := w.App.Exchange.Receive(t.Context(), env); status != 200 {
+			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
+		}
+	}
+	rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
+		"on": time.Now().UTC().Format("2006-01-02")})
+	return organ
 }
