@@ -160,20 +160,26 @@ func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, errs.New(errs.NotFound, "page", "", "no such page"))
 		return
 	}
-	p, err := chart.ParsePeriod(r.URL.Query(), time.Now())
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
 	registry, list, _ := strings.Cut(id, "-")
 	if registry == "alerts" {
 		registry, list = "core", id
 	}
-	var columns []string
 	// The panel is drawn once before the export, to refuse a figure that is
 	// not the principal's before anything is logged, and again inside the
 	// export's snapshot, so that its figures are those of the checkpoint the
-	// file names.
+	// file names. A period refused is answered only once the figure is
+	// known to be the principal's (drawn for the default period), so that a
+	// principal who may not read it learns nothing from the period's rules.
+	now := time.Now()
+	p, perr := chart.ParsePeriod(r.URL.Query(), now)
+	if perr != nil {
+		if _, ok := errs.As(perr); !ok {
+			u.fail(w, r, s, perr)
+			return
+		}
+		p = chart.LastMonths(now, 12)
+	}
+	var columns []string
 	ps, err := u.dashboard(r.Context(), s, p, id)
 	if err == nil {
 		var pn *chart.Panel
@@ -183,6 +189,9 @@ func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	if errors.Is(err, chart.ErrNoPanel) {
 		err = errs.New(errs.NotFound, "figure", "", "no figure %s among those you may read", id)
+	}
+	if err == nil {
+		err = perr
 	}
 	if err != nil {
 		u.fail(w, r, s, err)

@@ -81,6 +81,31 @@ func TestFigureCSV(t *testing.T) {
 	wantStatus(t, "a coordinator's alerts csv", co.get("/figures/alerts-rules.csv"), http.StatusNotFound)
 }
 
+// TestFigureBeforePeriod asks a figure's file with a period that is wrong:
+// a principal whose dashboard does not hold the figure (a coordinator) gets
+// 404 figure whatever the period, learning nothing from the period's rules;
+// one whose dashboard holds it (the regulator) gets the period's refusal.
+func TestFigureBeforePeriod(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		co, reg := newBrowser(t, w.URL), newBrowser(t, w.URL)
+		co.signIn(w.CoordA)
+		reg.signIn(w.Regulator)
+		for _, c := range []struct{ path, rule string }{
+			{"/figures/transplant-months.csv?months=6", "enum"},
+			{"/figures/transplant-months.csv?until=2025-13", "month_format"},
+			{"/figures/alerts-rules.xlsx?until=2999-01", "range"},
+		} {
+			p := co.get(c.path)
+			wantStatus(t, c.path+" by a coordinator", p, http.StatusNotFound)
+			mustContain(t, c.path+" by a coordinator", p, `id="refusal-rule">figure<`)
+			p = reg.get(c.path)
+			wantStatus(t, c.path+" by the regulator", p, http.StatusUnprocessableEntity)
+			mustContain(t, c.path+" by the regulator", p, `id="refusal-rule">`+c.rule+`<`)
+		}
+	})
+}
+
 // figureFile reads a figure's CSV: the export's header, name to value, and
 // the table that follows it, without the closing "rows,N" line.
 func figureFile(t *testing.T, body string) (map[string]string, string) {

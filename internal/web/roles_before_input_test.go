@@ -80,7 +80,7 @@ var pageRights = map[string]string{
 	"POST /account":                        "every principal sets its own preferences",
 	"POST /account/sessions/end-all":       "every principal ends its own sessions",
 	"POST /account/sessions/{ref}/end":     "every principal ends its own session (another's ref is not found)",
-	"GET /figures/{file}":                  "the figures of the principal's own dashboard, which holds only what it may read (else 404 figure)",
+	"GET /figures/{file}":                  "the figures of the principal's own dashboard, which holds only what it may read (else 404 figure, before the period is read)",
 	"GET /exchange/inbox/{peer}/{id}":      "the message's readers, else 404 as for none (exchange.Service.InboxMessage)",
 	"POST /exchange/inbox/{peer}/{id}/use": "the message's readers, else 404 as for none (exchange.Service.Usable)",
 	"GET /transplant/trafficking/report":   "reporters: a role of a transplant centre (transplant.RequireReporter)",
