@@ -18,14 +18,10 @@ import (
 // Allow, and why: their handlers decide, before reading anything else the
 // request carries.
 var routeRights = map[string]string{
-	"GET /api/v1/me":                                              "every principal reads itself",
-	"POST /api/v1/me/preferences":                                 "every principal sets its own",
-	"GET /api/v1/exchange/inbox/{peer}/{id}":                      "the message's readers, else 404 as for none (InboxMessage)",
-	"POST /api/v1/exchange/inbox/{peer}/{id}/use":                 "the message's readers, else 404 as for none (Usable), before the body",
-	"GET /api/v1/transplant/trafficking/indicators":               "reporters (a role of a centre) and the designated authority",
-	"POST /api/v1/transplant/trafficking/reports":                 "reporters: a role of a transplant centre (RequireReporter), before the body",
-	"GET /api/v1/transplant/trafficking/reports/mine":             "reporters",
-	"GET /api/v1/transplant/trafficking/reports/mine/{reference}": "reporters",
+	"GET /api/v1/me":                              "every principal reads itself",
+	"POST /api/v1/me/preferences":                 "every principal sets its own",
+	"GET /api/v1/exchange/inbox/{peer}/{id}":      "the message's readers, else 404 as for none (InboxMessage)",
+	"POST /api/v1/exchange/inbox/{peer}/{id}/use": "the message's readers, else 404 as for none (Usable), before the body",
 }
 
 // routes lists the API's routes as the server builds them.

@@ -51,23 +51,16 @@ func traffickingRoutes(t *transplant.Service) []Route {
 		{reflect.TypeFor[transplant.TraffickingReport](), "Indicators", transplant.TraffickingIndicatorCodes()},
 	}
 	return []Route{
-		{Method: "GET", Path: base + "/indicators", Summary: "The indicators a suspected-trafficking report chooses from, by category (HOTT project, DICG)",
-			Out: traffickingIndicators{}, Enums: []Enum{{reflect.TypeFor[transplant.Indicator](), "Category", transplant.TraffickingCategories}},
+		{Method: "GET", Path: base + "/indicators", Allow: []auth.Action{transplant.ReportTrafficking, transplant.WorkTraffickingReports},
+			Summary: "The indicators a suspected-trafficking report chooses from, by category (HOTT project, DICG)",
+			Out:     traffickingIndicators{}, Enums: []Enum{{reflect.TypeFor[transplant.Indicator](), "Category", transplant.TraffickingCategories}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if !transplant.CanReportTrafficking(p) {
-					if err := p.Require(transplant.WorkTraffickingReports); err != nil {
-						return 0, nil, err
-					}
-				}
 				return http.StatusOK, traffickingIndicators{transplant.TraffickingCategories, transplant.TraffickingIndicators}, nil
 			}},
-		{Method: "POST", Path: base + "/reports", Summary: "File a confidential suspected-trafficking report with the designated authority (a health professional of a transplant centre); the answer's reference is how the reporter follows it",
+		{Method: "POST", Path: base + "/reports", Allow: []auth.Action{transplant.ReportTrafficking}, Summary: "File a confidential suspected-trafficking report with the designated authority (a health professional of a transplant centre); the answer's reference is how the reporter follows it",
 			In: transplant.NewTraffickingReport{}, Out: transplant.TraffickingReceipt{}, Status: 201, Enums: append(statusEnums,
 				Enum{reflect.TypeFor[transplant.NewTraffickingReport](), "Indicators", transplant.TraffickingIndicatorCodes()}),
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if err := transplant.RequireReporter(p); err != nil {
-					return 0, nil, err
-				}
 				in, err := DecodeRequest[transplant.NewTraffickingReport](r)
 				if err != nil {
 					return 0, nil, err
@@ -75,13 +68,13 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.FileTraffickingReport(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: base + "/reports/mine", Summary: "The reports the caller filed, newest first: reference and status only",
+		{Method: "GET", Path: base + "/reports/mine", Allow: []auth.Action{transplant.ReportTrafficking}, Summary: "The reports the caller filed, newest first: reference and status only",
 			Out: traffickingReceipts{}, Enums: statusEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.MyTraffickingReports(r.Context(), p)
 				return http.StatusOK, traffickingReceipts{out}, err
 			}},
-		{Method: "GET", Path: base + "/reports/mine/{reference}", Summary: "The status of one report the caller filed",
+		{Method: "GET", Path: base + "/reports/mine/{reference}", Allow: []auth.Action{transplant.ReportTrafficking}, Summary: "The status of one report the caller filed",
 			Out: transplant.TraffickingReceipt{}, Enums: statusEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.MyTraffickingReport(r.Context(), p, r.PathValue("reference"))

@@ -112,37 +112,24 @@ func TraffickingIndicatorCodes() []string {
 	return out
 }
 
-// canReport tells whether p may file a report: a coordinator, or any role
-// whose principals belong to a transplant centre.
-func canReport(p *auth.Principal) bool {
-	if p == nil {
-		return false
-	}
-	if p.Role == RoleCoordinator {
-		return true
-	}
-	for _, r := range Module.Roles {
-		if r.Role == p.Role && r.Kind == KindCentre {
-			return true
+// ReportTrafficking is filing a suspected-trafficking report and following
+// one's own: a health professional of a transplant centre, that is a role
+// whose principals belong to one (the coordinator, and any role of kind
+// transplant centre the registry declares). A role's kind is fixed by the
+// catalogue (auth.RoleSpec), so the roles say it as the authority's kind
+// would: pages and routes declare it (web.Page.Allow, httpapi.Route.Allow).
+var ReportTrafficking = auth.NewAction("report suspected trafficking", reporterRoles(Module.Roles)...)
+
+// reporterRoles are the coordinator and the roles of specs whose
+// principals belong to a transplant centre.
+func reporterRoles(specs []auth.RoleSpec) []auth.Role {
+	roles := []auth.Role{RoleCoordinator}
+	for _, r := range specs {
+		if r.Kind == KindCentre && !slices.Contains(roles, r.Role) {
+			roles = append(roles, r.Role)
 		}
 	}
-	return false
-}
-
-// CanReportTrafficking tells whether p may file a suspected-trafficking
-// report and follow their own.
-func CanReportTrafficking(p *auth.Principal) bool { return canReport(p) }
-
-// RequireReporter refuses whoever may not file a suspected-trafficking
-// report (CanReportTrafficking), as the API checks before reading a report.
-func RequireReporter(p *auth.Principal) error {
-	if p == nil {
-		return errs.New(errs.Unauthorized, "authentication", "", "sign in with a bearer token")
-	}
-	if !canReport(p) {
-		return errs.New(errs.Forbidden, "role", "", "the %s role may not report suspected trafficking: health professionals of a transplant centre report", p.Role)
-	}
-	return nil
+	return roles
 }
 
 // Limits of a report.
@@ -314,7 +301,7 @@ func checkReport(in NewTraffickingReport) (TraffickingContent, []string, error) 
 // leaf names the report's pseudonym, never p; p's identity and what p wrote
 // are sealed in the same transaction.
 func (s *Service) FileTraffickingReport(ctx context.Context, p *auth.Principal, in NewTraffickingReport) (*TraffickingReceipt, error) {
-	if err := RequireReporter(p); err != nil {
+	if err := p.Require(ReportTrafficking); err != nil {
 		return nil, err
 	}
 	content, inds, err := checkReport(in)
@@ -523,7 +510,7 @@ func (s *Service) TraffickingReportReporter(ctx context.Context, p *auth.Princip
 // its reference and status, nothing else. The rows do not name p; p's are
 // those whose pseudonym is p's for their id.
 func (s *Service) MyTraffickingReports(ctx context.Context, p *auth.Principal) ([]TraffickingReceipt, error) {
-	if err := RequireReporter(p); err != nil {
+	if err := p.Require(ReportTrafficking); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+traffickingCols+" FROM trafficking_reports ORDER BY log_index DESC, id")
@@ -546,7 +533,7 @@ func (s *Service) MyTraffickingReports(ctx context.Context, p *auth.Principal) (
 // MyTraffickingReport is the status of p's report ref; a report p did not
 // file is not found, as one that does not exist.
 func (s *Service) MyTraffickingReport(ctx context.Context, p *auth.Principal, ref string) (*TraffickingReceipt, error) {
-	if err := RequireReporter(p); err != nil {
+	if err := p.Require(ReportTrafficking); err != nil {
 		return nil, err
 	}
 	var r TraffickingReport

@@ -83,10 +83,6 @@ var pageRights = map[string]string{
 	"GET /figures/{file}":                  "the figures of the principal's own dashboard, which holds only what it may read (else 404 figure, before the period is read)",
 	"GET /exchange/inbox/{peer}/{id}":      "the message's readers, else 404 as for none (exchange.Service.InboxMessage)",
 	"POST /exchange/inbox/{peer}/{id}/use": "the message's readers, else 404 as for none (exchange.Service.Usable)",
-	"GET /transplant/trafficking/report":   "reporters: a role of a transplant centre (transplant.RequireReporter)",
-	"POST /transplant/trafficking/reports": "reporters (transplant.RequireReporter)",
-	"POST /trafficking/reports":            "reporters, at the page's path before sections (Legacy)",
-	"GET /transplant/trafficking/mine":     "reporters (transplant.RequireReporter)",
 }
 
 // TestEveryPageRole asks every page the UI serves (UI.Pages, the core's and

@@ -26,9 +26,9 @@ import (
 
 func (t *transplantPages) traffickingPages() []Page {
 	return []Page{
-		get("/trafficking/report", t.traffickingForm),
-		post("/trafficking/reports", t.fileTrafficking),
-		get("/trafficking/mine", t.traffickingMine),
+		get("/trafficking/report", t.traffickingForm).Allowed(transplant.ReportTrafficking),
+		post("/trafficking/reports", t.fileTrafficking).Allowed(transplant.ReportTrafficking),
+		get("/trafficking/mine", t.traffickingMine).Allowed(transplant.ReportTrafficking),
 		get("/trafficking/queue", t.traffickingQueue).Allowed(transplant.WorkTraffickingReports),
 		post("/trafficking/screenings", t.screenTrafficking).Allowed(transplant.WorkTraffickingReports, auth.WorkAlerts),
 		get("/trafficking/reports/{id}", t.traffickingCase).Allowed(transplant.WorkTraffickingReports),
@@ -54,7 +54,7 @@ var traffickingLabels = map[string]string{
 // traffickingNav: a reporter files and follows; the authority works the queue.
 func traffickingNav(p *auth.Principal) []Link {
 	switch {
-	case transplant.CanReportTrafficking(p):
+	case p.Can(transplant.ReportTrafficking):
 		return []Link{{"/transplant/trafficking/report", i18n.M("Report suspected trafficking")}}
 	case p.Can(transplant.WorkTraffickingReports):
 		return []Link{{"/transplant/trafficking/queue", i18n.M("Trafficking reports")}}
@@ -100,11 +100,6 @@ func (t *transplantPages) traffickingForm(w http.ResponseWriter, r *http.Request
 }
 
 func (t *transplantPages) showTraffickingForm(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
-	if !transplant.CanReportTrafficking(s.P) {
-		_, err := t.svc.MyTraffickingReports(r.Context(), s.P)
-		s.Fail(w, r, err)
-		return
-	}
 	pg := s.View(r, "Report suspected trafficking")
 	d := traffickingFormData{Groups: indicatorGroups(), Checked: map[string]bool{}}
 	if ref != nil {
