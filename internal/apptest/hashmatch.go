@@ -35,7 +35,13 @@ func NewHashmatchWorld(t testing.TB, dsn string, hc hashmatch.Config) *Hashmatch
 // configured by set (a clock, hash matching's configuration).
 func NewHashmatchWorldWith(t testing.TB, dsn string, set func(*server.Config)) *HashmatchWorld {
 	t.Helper()
-	e := StartWith(t, dsn, set)
+	return HashmatchParties(t, StartWith(t, dsn, set))
+}
+
+// HashmatchParties creates the parties of a HashmatchWorld on e, a
+// registry started for other tests too, and returns that world.
+func HashmatchParties(t testing.TB, e *Env) *HashmatchWorld {
+	t.Helper()
 	w := &HashmatchWorld{Env: e, Names: map[string]string{}}
 	authority := func(name, kind string) string {
 		id := e.Must(t, 201, "POST", "/api/v1/hashmatch/authorities", e.Admin, map[string]any{"name": name, "kind": kind}).Str("id")

@@ -20,11 +20,11 @@ import (
 // its offences (ICCS codes of the classification the statistics registry
 // ships) and the day it was opened.
 type NewCase struct {
-	Reference string   `json:"reference"`
-	Title     string   `json:"title"`
-	Kind      string   `json:"kind"`
-	Offences  []string `json:"offences"`
-	OpenedOn  string   `json:"opened_on"`
+	Reference string   `json:"reference" api:"required"`
+	Title     string   `json:"title" api:"required"`
+	Kind      string   `json:"kind" api:"required"`
+	Offences  []string `json:"offences" api:"required"`
+	OpenedOn  string   `json:"opened_on" api:"required"`
 }
 
 // seesAll tells whether p reads every state's cases (the regulator and the
@@ -237,10 +237,10 @@ func (s *Service) CaseFile(ctx context.Context, p *auth.Principal, id string) (*
 // person's name, birth date and document are sealed; a legal person's
 // name and registration number are kept in clear.
 type NewPerson struct {
-	Kind         string `json:"kind"`
-	Role         string `json:"role"`
-	Country      string `json:"country"`
-	Name         string `json:"name"`
+	Kind         string `json:"kind" api:"required"`
+	Role         string `json:"role" api:"required"`
+	Country      string `json:"country" api:"required"`
+	Name         string `json:"name" api:"required"`
 	BirthDate    string `json:"birth_date,omitempty"`
 	Document     string `json:"document,omitempty"`
 	Registration string `json:"registration,omitempty"`

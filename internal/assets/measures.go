@@ -22,26 +22,26 @@ import (
 // case, optional), and the identification: its day, the legal instrument
 // (a tracing order, a financial intelligence report) and the authority.
 type NewAsset struct {
-	Type         string `json:"type"`
-	Jurisdiction string `json:"jurisdiction"`
-	Description  string `json:"description"`
-	Value        string `json:"value"`
-	Currency     string `json:"currency"`
+	Type         string `json:"type" api:"required"`
+	Jurisdiction string `json:"jurisdiction" api:"required"`
+	Description  string `json:"description" api:"required"`
+	Value        string `json:"value" api:"required"`
+	Currency     string `json:"currency" api:"required"`
 	HolderID     string `json:"holder_id,omitempty"`
-	IdentifiedOn string `json:"identified_on"`
-	Instrument   string `json:"instrument"`
-	Authority    string `json:"authority"`
+	IdentifiedOn string `json:"identified_on" api:"required"`
+	Instrument   string `json:"instrument" api:"required"`
+	Authority    string `json:"authority" api:"required"`
 }
 
 // NewMeasure is the next step of an asset's ledger.
 type NewMeasure struct {
-	Step         string `json:"step"`
+	Step         string `json:"step" api:"required"`
 	Confiscation string `json:"confiscation,omitempty"`
-	DecidedOn    string `json:"decided_on"`
-	Instrument   string `json:"instrument"`
-	Amount       string `json:"amount"`
-	Currency     string `json:"currency"`
-	Authority    string `json:"authority"`
+	DecidedOn    string `json:"decided_on" api:"required"`
+	Instrument   string `json:"instrument" api:"required"`
+	Amount       string `json:"amount" api:"required"`
+	Currency     string `json:"currency" api:"required"`
+	Authority    string `json:"authority" api:"required"`
 	ReturnedTo   string `json:"returned_to,omitempty"`
 	Notes        string `json:"notes,omitempty"`
 }

@@ -32,9 +32,9 @@ import (
 // NewRequest is a request as drafted: everything may still be missing,
 // but what is given is checked. Sending checks it complete (Missing).
 type NewRequest struct {
-	Type string `json:"type"`
+	Type string `json:"type" api:"required"`
 	// RequestedState is the state asked (ISO 3166-1 alpha-2).
-	RequestedState string `json:"requested_state"`
+	RequestedState string `json:"requested_state" api:"required"`
 	// RequestedAuthority is the requested state's central authority: an
 	// entry of the directory (DI-...).
 	RequestedAuthority string   `json:"requested_authority,omitempty"`

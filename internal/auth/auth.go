@@ -287,8 +287,8 @@ func Project(reg *ledger.Projections) {
 
 // NewAuthority is the input of CreateAuthority.
 type NewAuthority struct {
-	Name         string `json:"name"`
-	Kind         string `json:"kind"`
+	Name         string `json:"name" api:"required"`
+	Kind         string `json:"kind" api:"required"`
 	Jurisdiction string `json:"jurisdiction"`
 	City         string `json:"city"`
 }
@@ -333,9 +333,9 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 
 // NewPrincipal is the input of CreatePrincipal.
 type NewPrincipal struct {
-	Name        string `json:"name"`
-	Role        Role   `json:"role"`
-	AuthorityID string `json:"authority_id"`
+	Name        string `json:"name" api:"required"`
+	Role        Role   `json:"role" api:"required"`
+	AuthorityID string `json:"authority_id" api:"required"`
 	// oidcIssuer and oidcSubject are set by the OpenID Connect sign-in
 	// alone (SignInOIDC), never by the API.
 	oidcIssuer, oidcSubject string

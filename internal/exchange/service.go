@@ -220,18 +220,18 @@ func (s *Service) RotateKey(ctx context.Context, p *auth.Principal) (*OwnKeyRota
 
 // NewPeer is a peer registry as an operator registers it.
 type NewPeer struct {
-	Name         string `json:"name"`
-	Jurisdiction string `json:"jurisdiction"`
+	Name         string `json:"name" api:"required"`
+	Jurisdiction string `json:"jurisdiction" api:"required"`
 	// URL is the peer's base address, https://…; messages go to
 	// URL/api/v1/exchange/inbox.
-	URL string `json:"url"`
+	URL string `json:"url" api:"required"`
 	// TLSCA is the PEM of the certificates that may sign the peer's TLS
 	// certificate (its own certificate, or its CA); empty trusts the
 	// system's roots.
 	TLSCA string `json:"tls_ca"`
 	// PublicKey is the peer's exchange key (base64), to compare by its
 	// fingerprint with the peer's operator out of band.
-	PublicKey string `json:"public_key"`
+	PublicKey string `json:"public_key" api:"required"`
 	// SendPurposes are the purposes this registry may send the peer
 	// messages for; ReceivePurposes those it accepts from the peer.
 	SendPurposes    []string `json:"send_purposes"`

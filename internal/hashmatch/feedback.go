@@ -49,7 +49,7 @@ var ReviewDisputes = auth.NewAction("review the disputed entries of one's own ha
 // NewDispute is the input of DisputeCase: the reviewer's note to the bank's
 // owner (why the match is a false positive), without the content.
 type NewDispute struct {
-	Note string `json:"note"`
+	Note string `json:"note" api:"required"`
 }
 
 // Dispute is a service's feedback on one bank entry, as the service sees
@@ -82,8 +82,8 @@ type entryDisputed struct {
 
 // EntryReview is the input of ReviewDisputedEntry.
 type EntryReview struct {
-	Decision string `json:"decision"` // keep or withdraw
-	Reason   string `json:"reason"`
+	Decision string `json:"decision" api:"required"` // keep or withdraw
+	Reason   string `json:"reason" api:"required"`
 }
 
 type disputeReviewed struct {

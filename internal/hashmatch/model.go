@@ -270,7 +270,7 @@ type videoThresholdsSet struct {
 
 // NewBank is the input of CreateBank.
 type NewBank struct {
-	Name      string `json:"name"`
+	Name      string `json:"name" api:"required"`
 	Kind      string `json:"kind"`
 	Threshold *int   `json:"threshold"`
 }
@@ -445,7 +445,7 @@ type caseOpened struct {
 
 // Review is the input of ReviewCase.
 type Review struct {
-	Decision string `json:"decision"`
+	Decision string `json:"decision" api:"required"`
 	Note     string `json:"note"`
 	Suppress bool   `json:"suppress"` // on reject: add the hash to the service's suppression list
 }
@@ -469,7 +469,7 @@ type caseReviewed struct {
 
 // NewReport is the input of SendReport.
 type NewReport struct {
-	IncidentType string `json:"incident_type"`
+	IncidentType string `json:"incident_type" api:"required"`
 	IncidentAt   string `json:"incident_at"`
 	AuthorityID  string `json:"authority_id"` // default: the owner of the best-matching bank
 	Notes        string `json:"notes"`
@@ -507,7 +507,7 @@ type reportAcknowledged struct {
 
 // NewRemoval is the input of RecordRemoval.
 type NewRemoval struct {
-	Action     string `json:"action"`
+	Action     string `json:"action" api:"required"`
 	RemovedAt  string `json:"removed_at"`
 	ContentRef string `json:"content_ref"`
 }

@@ -63,7 +63,7 @@ type RetroSetting struct {
 
 // NewRetroSetting is the input of SetRetro.
 type NewRetroSetting struct {
-	RetentionDays *int `json:"retention_days"`
+	RetentionDays *int `json:"retention_days" api:"required"`
 }
 
 type retroSet struct {

@@ -22,8 +22,8 @@ import (
 
 // Request bodies of the hash-matching routes that are not domain types.
 type hmAuthorityIn struct {
-	Name         string `json:"name"`
-	Kind         string `json:"kind"`
+	Name         string `json:"name" api:"required"`
+	Kind         string `json:"kind" api:"required"`
 	Jurisdiction string `json:"jurisdiction"`
 	City         string `json:"city"`
 }

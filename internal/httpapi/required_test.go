@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -8,20 +11,22 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/stats/statstest"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
 // TestRequiredFields checks that each field the OpenAPI document says a
 // request body requires (a field tagged api:"required") is one the API
 // refuses a body without, naming it, and changing nothing; and that the
-// body with all of them is accepted. Every operation whose schema
-// requires a field has a valid body here: tagging another type's fields
-// needs one, so that the document cannot claim what the API does not do.
+// body with all of them is accepted, both meeting the schemas the document
+// gives for the request and its answer. Every operation whose schema
+// requires a field has a valid body here (requestSteps): tagging another
+// type's fields needs one, so that the document cannot claim what the API
+// does not do.
 func TestRequiredFields(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		w := apptest.NewWorld(t, dsn)
-		r := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
-		doc := r.Body
+		w, doc, steps := requestSteps(t, dsn)
+		validate := openAPIValidator(t, w.Env)
 		// The operations whose body requires fields, and those fields.
 		want := map[string][]string{}
 		for path, item := range doc["paths"].(map[string]any) {
@@ -35,58 +40,38 @@ func TestRequiredFields(t *testing.T) {
 				}
 			}
 		}
-		given := time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")
-		// steps are the operations in an order that makes each one's
-		// references; body builds the valid body from the ids before.
-		ids := map[string]string{}
-		steps := []struct {
-			op, path, token, id string
-			body                func() map[string]any
-		}{
-			{"POST /api/v1/transplant/donors", "/api/v1/transplant/donors", w.CoordA, "donor", func() map[string]any { return apptest.DeceasedDonor(w.CentreA) }},
-			{"POST /api/v1/transplant/donors/{id}/consents", "/api/v1/transplant/donors/{donor}/consents", w.CoordA, "", func() map[string]any {
-				return map[string]any{"kind": "donor_registry_authorization", "given_on": given, "assessed_by": "registry check",
-					"assessor_independent": true, "voluntary": true, "informed": true}
-			}},
-			{"POST /api/v1/transplant/procurements", "/api/v1/transplant/procurements", w.CoordA, "organ", func() map[string]any {
-				return map[string]any{"donor_id": ids["donor"], "centre_id": w.CentreA, "procured_at": apptest.Hours(5), "organs": []string{"kidney"}}
-			}},
-			{"POST /api/v1/transplant/recipients", "/api/v1/transplant/recipients", w.CoordA, "recipient", func() map[string]any { return apptest.Recipient(w.CentreA, "kidney") }},
-			{"POST /api/v1/transplant/transplant-authorizations", "/api/v1/transplant/transplant-authorizations", w.CoordA, "authorization", func() map[string]any {
-				return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA, "authorized_by": "Dr. M",
-					"compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}
-			}},
-			{"POST /api/v1/transplant/transplants", "/api/v1/transplant/transplants", w.CoordA, "", func() map[string]any {
-				return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA,
-					"performed_at": apptest.Hours(1), "authorization_id": ids["authorization"]}
-			}},
-		}
 		for _, s := range steps {
-			path := strings.ReplaceAll(s.path, "{donor}", ids["donor"])
 			req, ok := want[s.op]
 			if !ok {
 				t.Errorf("%s requires no field in the document", s.op)
 			}
 			delete(want, s.op)
+			method, pattern, _ := strings.Cut(s.op, " ")
 			for _, f := range req {
 				body := s.body()
 				if _, ok := body[f]; !ok {
 					t.Fatalf("%s: the valid body has no %s", s.op, f)
 				}
 				delete(body, f)
-				res := w.Do(t, "POST", path, s.token, body)
+				size := w.LogSize(t)
+				res := w.Do(t, method, s.path(), s.token(), body)
 				if res.Status/100 != 4 || res.Str("error.field") != f {
 					t.Errorf("%s without %s: %d %s, want a refusal naming %s", s.op, f, res.Status, res.Raw, f)
 				}
+				// A refusal that matters to oversight is logged as an
+				// alert (a transplant authorized without a declaration
+				// of no payment); nothing else is.
+				if e, _ := res.Body["error"].(map[string]any); e["alert"] == true {
+					size++
+				}
+				if n := w.LogSize(t); n != size {
+					t.Errorf("%s without %s: the log grew from %d to %d", s.op, f, size, n)
+				}
 			}
-			res := w.Must(t, 201, "POST", path, s.token, s.body())
-			switch s.id {
-			case "organ":
-				ids["organ"] = res.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
-			case "":
-			default:
-				ids[s.id] = res.Str("id")
-			}
+			body := s.body()
+			validate(method, pattern, "request", body)
+			res := s.do(t, w, body)
+			validate(method, pattern, "response", res.Body)
 		}
 		for _, op := range slices.Sorted(maps.Keys(want)) {
 			t.Errorf("%s requires %v in the document, and this test has no valid body to check it by", op, want[op])
@@ -94,8 +79,188 @@ func TestRequiredFields(t *testing.T) {
 	})
 }
 
+// requestStep is one operation of requestSteps: its documented method and
+// path, and how to send it a valid body.
+type requestStep struct {
+	op    string                // method and documented path
+	at    string                // the path, {name} standing for ids[name]
+	tok   *string               // the token it is sent with
+	body  func() map[string]any // a valid body, new at each call
+	after func(*apptest.Response)
+	ids   map[string]string
+}
+
+func (s requestStep) path() string {
+	p := s.at
+	for k, v := range s.ids {
+		p = strings.ReplaceAll(p, "{"+k+"}", v)
+	}
+	return p
+}
+
+func (s requestStep) token() string { return *s.tok }
+
+// do sends body, wants it accepted (200 or 201) and records what the next
+// steps need.
+func (s requestStep) do(t *testing.T, w *apptest.World, body map[string]any) *apptest.Response {
+	t.Helper()
+	method, _, _ := strings.Cut(s.op, " ")
+	res := w.Do(t, method, s.path(), s.token(), body)
+	if res.Status != 200 && res.Status != 201 {
+		t.Fatalf("%s with a valid body: %d %s", s.op, res.Status, res.Raw)
+	}
+	if s.after != nil {
+		s.after(res)
+	}
+	return res
+}
+
+// requestSteps starts a registry and returns it, its OpenAPI document and
+// the write operations of each registry whose bodies have required fields,
+// in an order where each step makes what the next ones refer to: the
+// core's authorities and principals; the transplantation's main chain;
+// hash matching's banks, reviews, reports, removals, disputes and
+// retroactive matching; asset recovery's cases, persons, assets, measures
+// and requests; statistics' mappings and withdrawals; the exchange's
+// peers.
+func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []requestStep) {
+	t.Helper()
+	w := apptest.NewWorld(t, dsn)
+	doc := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil).Body
+	hw := apptest.HashmatchParties(t, w.Env)
+	ids := map[string]string{}
+	var officer, statistician string
+	id := func(name string) func(*apptest.Response) {
+		return func(r *apptest.Response) { ids[name] = r.Str("id") }
+	}
+	n := 0
+	next := func() int { n++; return n }
+	given := time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")
+	steps := []requestStep{
+		// The core.
+		{op: "POST /api/v1/authorities", tok: &w.Admin, after: id("ca"), body: func() map[string]any {
+			return map[string]any{"name": "Central Authority of Demoland", "kind": "central_authority", "jurisdiction": "XA"}
+		}},
+		{op: "POST /api/v1/principals", tok: &w.Admin, after: func(r *apptest.Response) { officer = r.Str("token") }, body: func() map[string]any {
+			return map[string]any{"name": "Officer", "role": "central_authority_officer", "authority_id": ids["ca"]}
+		}},
+		// The transplantation's main chain.
+		{op: "POST /api/v1/transplant/donors", tok: &w.CoordA, after: id("donor"), body: func() map[string]any { return apptest.DeceasedDonor(w.CentreA) }},
+		{op: "POST /api/v1/transplant/donors/{id}/consents", at: "/api/v1/transplant/donors/{donor}/consents", tok: &w.CoordA, body: func() map[string]any {
+			return map[string]any{"kind": "donor_registry_authorization", "given_on": given, "assessed_by": "registry check",
+				"assessor_independent": true, "voluntary": true, "informed": true}
+		}},
+		{op: "POST /api/v1/transplant/procurements", tok: &w.CoordA, after: func(r *apptest.Response) {
+			ids["organ"] = r.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		}, body: func() map[string]any {
+			return map[string]any{"donor_id": ids["donor"], "centre_id": w.CentreA, "procured_at": apptest.Hours(5), "organs": []string{"kidney"}}
+		}},
+		{op: "POST /api/v1/transplant/recipients", tok: &w.CoordA, after: id("recipient"), body: func() map[string]any { return apptest.Recipient(w.CentreA, "kidney") }},
+		{op: "POST /api/v1/transplant/transplant-authorizations", tok: &w.CoordA, after: id("authorization"), body: func() map[string]any {
+			return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA, "authorized_by": "Dr. M",
+				"compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}
+		}},
+		{op: "POST /api/v1/transplant/transplants", tok: &w.CoordA, body: func() map[string]any {
+			return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA,
+				"performed_at": apptest.Hours(1), "authorization_id": ids["authorization"]}
+		}},
+		// Hash matching: a bank whose entries e1 and e2 open a case each.
+		{op: "POST /api/v1/hashmatch/authorities", tok: &w.Admin, body: func() map[string]any {
+			return map[string]any{"name": fmt.Sprintf("Hotline %d", next()), "kind": "competent_authority"}
+		}},
+		{op: "POST /api/v1/hashmatch/banks", tok: &hw.Analyst, after: func(r *apptest.Response) {
+			ids["bank"] = r.Str("id")
+			publish(t, hw, ids["bank"], 1, 2)
+			hw.Subscribe(t, ids["bank"])
+			cases := matched(t, hw, 1, 2)
+			ids["confirmed"], ids["rejected"] = cases[0], cases[1]
+		}, body: func() map[string]any { return map[string]any{"name": "Known material", "kind": "known"} }},
+		{op: "POST /api/v1/hashmatch/cases/{id}/review", at: "/api/v1/hashmatch/cases/{confirmed}/review", tok: &hw.Reviewer, after: func(*apptest.Response) {
+			w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+ids["rejected"]+"/review", hw.Reviewer, map[string]any{"decision": "reject", "note": "a landscape"})
+		}, body: func() map[string]any { return map[string]any{"decision": "confirm"} }},
+		{op: "POST /api/v1/hashmatch/cases/{id}/report", at: "/api/v1/hashmatch/cases/{confirmed}/report", tok: &hw.Reviewer, body: func() map[string]any {
+			return map[string]any{"incident_type": "child_sexual_abuse_material"}
+		}},
+		{op: "POST /api/v1/hashmatch/cases/{id}/removal", at: "/api/v1/hashmatch/cases/{confirmed}/removal", tok: &hw.Reviewer, body: func() map[string]any {
+			return map[string]any{"action": "removed"}
+		}},
+		{op: "POST /api/v1/hashmatch/cases/{id}/dispute", at: "/api/v1/hashmatch/cases/{rejected}/dispute", tok: &hw.Reviewer, body: func() map[string]any {
+			return map[string]any{"note": "a landscape photograph"}
+		}},
+		{op: "POST /api/v1/hashmatch/banks/{id}/entries/{entry}/disputes/review", at: "/api/v1/hashmatch/banks/{bank}/entries/e2/disputes/review", tok: &hw.Analyst,
+			body: func() map[string]any { return map[string]any{"decision": "keep", "reason": "the entry is right"} }},
+		{op: "POST /api/v1/hashmatch/retro", tok: &hw.Service, body: func() map[string]any { return map[string]any{"retention_days": 10 + next()} }},
+		// Asset recovery, as the central authority's officer of the first
+		// steps.
+		{op: "POST /api/v1/assets/cases", tok: &officer, after: id("case"), body: func() map[string]any {
+			return map[string]any{"reference": fmt.Sprintf("AR-%d", next()), "title": "Bribery", "kind": "domestic", "offences": []string{"0703"}, "opened_on": "2024-01-05"}
+		}},
+		{op: "POST /api/v1/assets/cases/{id}/persons", at: "/api/v1/assets/cases/{case}/persons", tok: &officer, body: func() map[string]any {
+			return map[string]any{"kind": "natural", "role": "suspect", "country": "XA", "name": "Test Suspect (synthetic)"}
+		}},
+		{op: "POST /api/v1/assets/cases/{id}/assets", at: "/api/v1/assets/cases/{case}/assets", tok: &officer, after: id("asset"), body: func() map[string]any {
+			return map[string]any{"type": "real_estate", "jurisdiction": "XA", "description": "Villa", "value": "750000", "currency": "EUR",
+				"identified_on": "2024-01-10", "instrument": "Land registry search", "authority": "ARO"}
+		}},
+		{op: "POST /api/v1/assets/assets/{id}/measures", at: "/api/v1/assets/assets/{asset}/measures", tok: &officer, body: func() map[string]any {
+			return map[string]any{"step": "seized", "decided_on": "2024-02-01", "instrument": "Seizure order 12", "amount": "750000", "currency": "EUR", "authority": "Investigating judge"}
+		}},
+		{op: "POST /api/v1/assets/requests", tok: &officer, after: id("request"), body: func() map[string]any {
+			return map[string]any{"type": "mla", "requested_state": "XB", "legal_basis": "uncac_46", "assistance": []string{"identifying_tracing"},
+				"confidentiality": "required", "use_purposes": []string{"investigation"}}
+		}},
+		{op: "PUT /api/v1/assets/requests/{id}", at: "/api/v1/assets/requests/{request}", tok: &officer, body: func() map[string]any {
+			return map[string]any{"type": "asset_recovery", "requested_state": "XB"}
+		}},
+		// Statistics: a mapping, then a file imported by it and withdrawn.
+		{op: "POST /api/v1/stats/mappings", tok: &statistician, after: func(*apptest.Response) {
+			file := statstest.Header + "\nN001,police,offence,2024-02-01,,1" + strings.Repeat(",", 13) + "\n"
+			r := w.Upload(t, "/api/v1/stats/imports?mapping=penal&source=police.csv", statistician, "text/csv", []byte(file))
+			if r.Status != 201 {
+				t.Fatalf("import: %d %s", r.Status, r.Raw)
+			}
+			ids["import"] = r.Str("id")
+		}, body: func() map[string]any {
+			return map[string]any{"id": "penal", "name": "Penal code", "rows": []map[string]any{{"national_code": "N001", "national_label": "Murder", "iccs": "0101"}}}
+		}},
+		{op: "POST /api/v1/stats/imports/{id}/withdraw", at: "/api/v1/stats/imports/{import}/withdraw", tok: &statistician, body: func() map[string]any {
+			return map[string]any{"reason": "coded with the wrong mapping"}
+		}},
+		// The exchange.
+		{op: "POST /api/v1/exchange/peers", tok: &w.Admin, body: func() map[string]any {
+			pub, _, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]any{"name": "Registry of Otherland", "jurisdiction": "XB", "url": "https://registry.otherland.example",
+				"public_key": base64.StdEncoding.EncodeToString(pub), "send_purposes": []string{"legal_assistance"}, "receive_purposes": []string{"legal_assistance"}}
+		}},
+	}
+	office := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Statistics Office", "kind": "statistics_office"}).Str("id")
+	statistician = w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Statistician", "role": "statistician", "authority_id": office}).Str("token")
+	for i := range steps {
+		if steps[i].at == "" {
+			_, steps[i].at, _ = strings.Cut(steps[i].op, " ")
+		}
+		steps[i].ids = ids
+	}
+	return w, doc, steps
+}
+
 // requiredOf returns the fields the request body schema of op requires.
 func requiredOf(doc, op map[string]any) []string {
+	s := requestSchema(doc, op)
+	var out []string
+	req, _ := s["required"].([]any)
+	for _, f := range req {
+		out = append(out, f.(string))
+	}
+	return out
+}
+
+// requestSchema returns the named schema of the JSON request body of op,
+// nil when it has none.
+func requestSchema(doc, op map[string]any) map[string]any {
 	rb, _ := op["requestBody"].(map[string]any)
 	content, _ := rb["content"].(map[string]any)
 	media, _ := content["application/json"].(map[string]any)
@@ -105,11 +270,5 @@ func requiredOf(doc, op map[string]any) []string {
 	if !ok {
 		return nil
 	}
-	s := doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
-	var out []string
-	req, _ := s["required"].([]any)
-	for _, f := range req {
-		out = append(out, f.(string))
-	}
-	return out
+	return doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
 }

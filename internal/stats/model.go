@@ -39,9 +39,9 @@ type Mapping struct {
 // NewMapping is a mapping to publish: its id (letters, digits, . _ -), a
 // name for people, and its rows (ParseMapping reads them from CSV).
 type NewMapping struct {
-	ID   string       `json:"id"`
-	Name string       `json:"name"`
-	Rows []MappingRow `json:"rows"`
+	ID   string       `json:"id" api:"required"`
+	Name string       `json:"name" api:"required"`
+	Rows []MappingRow `json:"rows" api:"required"`
 }
 
 // MappingReport is the check of national offence codes against a mapping:
@@ -104,7 +104,7 @@ type Import struct {
 // Withdrawal is the body of an import's withdrawal: why (required; it
 // enters the log, so no names).
 type Withdrawal struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" api:"required"`
 }
 
 // Progress reports an import's progress: bytes of the file read, out of
