@@ -216,7 +216,7 @@ func (s *Service) CreateBank(ctx context.Context, p *auth.Principal, in NewBank)
 	if in.Kind == "" {
 		in.Kind = KindKnown
 	}
-	if err := check.OneOf("kind", in.Kind, []string{KindKnown, KindSuppression}); err != nil {
+	if err := check.OneOf("kind", in.Kind, BankKinds); err != nil {
 		return nil, err
 	}
 	th := DefaultThreshold

@@ -37,6 +37,9 @@ const (
 	KindSuppression = "suppression" // known false positives: hits cancel matches
 )
 
+// BankKinds are the kinds of bank CreateBank takes.
+var BankKinds = []string{KindKnown, KindSuppression}
+
 // Defaults of Config.
 const (
 	DefaultThreshold            = 31

@@ -19,6 +19,10 @@ const (
 	KindServiceProvider    = "service_provider"    // an online service that matches and reports
 )
 
+// AuthorityKinds are the kinds of authority the registry's own route
+// registers (POST /api/v1/hashmatch/authorities).
+var AuthorityKinds = []string{KindCompetentAuthority, KindServiceProvider}
+
 // The actions of the registry, and who may take them.
 var (
 	PublishBanks     = auth.NewAction("create and publish hash banks", RoleAnalyst)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
@@ -40,6 +41,19 @@ const MaxDirectoryFile = 8 << 20
 // /api/v1/assets/.
 func Assets(env Env, s *assets.Service) []Route {
 	created := func(v any, err error) (int, any, error) { return http.StatusCreated, v, err }
+	// The closed lists the service checks, from the lists it checks them
+	// against; each output type says the same of what it holds.
+	directoryEnums := []Enum{{reflect.TypeFor[assets.ContactPoint](), "Kind", assets.EntryKinds},
+		{reflect.TypeFor[assets.ContactPoint](), "LegalBases", assets.LegalBases}, {reflect.TypeFor[assets.ContactPoint](), "Channels", assets.Channels}}
+	caseEnums := []Enum{{reflect.TypeFor[assets.NewCase](), "Kind", assets.CaseKinds}, {reflect.TypeFor[assets.Case](), "Kind", assets.CaseKinds}}
+	var personEnums []Enum
+	for _, t := range []reflect.Type{reflect.TypeFor[assets.NewPerson](), reflect.TypeFor[assets.Person]()} {
+		personEnums = append(personEnums, Enum{t, "Kind", assets.PersonKinds}, Enum{t, "Role", assets.PersonRoles})
+	}
+	assetEnums := []Enum{{reflect.TypeFor[assets.NewAsset](), "Type", assets.AssetTypes}, {reflect.TypeFor[assets.Asset](), "Type", assets.AssetTypes},
+		{reflect.TypeFor[assets.Asset](), "Status", assets.Steps}}
+	measureEnums := []Enum{{reflect.TypeFor[assets.NewMeasure](), "Step", assets.Steps[1:]}, {reflect.TypeFor[assets.Measure](), "Step", assets.Steps},
+		{reflect.TypeFor[assets.NewMeasure](), "Confiscation", assets.ConfiscationTypes}, {reflect.TypeFor[assets.Measure](), "Confiscation", assets.ConfiscationTypes}}
 	return []Route{
 		{Method: "GET", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ReadDirectory}, Summary: "The directory of central authorities and contact points (query state, kind, basis, q)",
 			Out: assetsDirectoryOut{},
@@ -51,7 +65,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return http.StatusOK, assetsDirectoryOut{Entries: es}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Record a central authority or contact point, or a new version of the entry whose id is given (central authority officer, admin)",
-			In: assets.ContactPoint{}, Out: assets.ContactPoint{}, Status: 201,
+			In: assets.ContactPoint{}, Out: assets.ContactPoint{}, Status: 201, Enums: directoryEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.ContactPoint](r)
 				if err != nil {
@@ -83,7 +97,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return http.StatusOK, assetsCasesOut{Cases: cs}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/cases", Allow: []auth.Action{assets.RecordCases}, Summary: "Open a case of the principal's state, its offences ICCS codes (prosecutor, central authority officer)",
-			In: assets.NewCase{}, Out: assets.Case{}, Status: 201,
+			In: assets.NewCase{}, Out: assets.Case{}, Status: 201, Enums: caseEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewCase](r)
 				if err != nil {
@@ -98,7 +112,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return http.StatusOK, f, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/cases/{id}/persons", Allow: []auth.Action{assets.RecordCases}, Summary: "Add a natural person (personal data sealed) or a legal person to a case (prosecutor, central authority officer)",
-			In: assets.NewPerson{}, Out: assets.Person{}, Status: 201,
+			In: assets.NewPerson{}, Out: assets.Person{}, Status: 201, Enums: personEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewPerson](r)
 				if err != nil {
@@ -126,7 +140,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return created(s.LinkCases(r.Context(), p, r.PathValue("id"), in.OtherID, in.Reason))
 			}},
 		{Method: "POST", Path: "/api/v1/assets/cases/{id}/assets", Allow: []auth.Action{assets.RecordCases}, Summary: "Record an asset identified in the case (prosecutor, central authority officer)",
-			In: assets.NewAsset{}, Out: assets.Asset{}, Status: 201,
+			In: assets.NewAsset{}, Out: assets.Asset{}, Status: 201, Enums: assetEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewAsset](r)
 				if err != nil {
@@ -135,7 +149,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return created(s.IdentifyAsset(r.Context(), p, r.PathValue("id"), in))
 			}},
 		{Method: "POST", Path: "/api/v1/assets/assets/{id}/measures", Allow: []auth.Action{assets.RecordCases}, Summary: "Record the next step of an asset's ledger: frozen, seized, confiscated, returned, disposed or released; an illegal step is refused (409, rule measure_transition) (prosecutor, central authority officer)",
-			In: assets.NewMeasure{}, Out: assets.Measure{}, Status: 201,
+			In: assets.NewMeasure{}, Out: assets.Measure{}, Status: 201, Enums: measureEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewMeasure](r)
 				if err != nil {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
@@ -36,6 +37,11 @@ type (
 func AssetsRequests(env Env, s *assets.Service) []Route {
 	created := func(v any, err error) (int, any, error) { return http.StatusCreated, v, err }
 	ok := func(v any, err error) (int, any, error) { return http.StatusOK, v, err }
+	// A request's closed lists, as checkDraft, checkStatus and RecordUse
+	// check them; Request embeds NewRequest and shows them too.
+	draft := reflect.TypeFor[assets.NewRequest]()
+	requestEnums := []Enum{{draft, "Type", assets.RequestTypes}, {draft, "LegalBasis", assets.LegalBases}, {draft, "Assistance", assets.AssistanceKinds},
+		{draft, "Confidentiality", assets.Confidentialities}, {draft, "UsePurposes", assets.UsePurposes}}
 	return []Route{
 		{Method: "GET", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.ReadRequests}, Summary: "The requests the principal may see, newest first: its state's and those sent to its state; every one for the regulator and the auditor (query type, status, direction, state, overdue, q)",
 			Out: assetsRequestsOut{},
@@ -53,7 +59,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				return http.StatusOK, assetsRequestsOut{Requests: rs}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.DraftRequests}, Summary: "Draft a request of the principal's state to another state: what is given is checked, what is missing is named when it is sent (central authority officer, prosecutor)",
-			In: assets.NewRequest{}, Out: assets.Request{}, Status: 201,
+			In: assets.NewRequest{}, Out: assets.Request{}, Status: 201, Enums: requestEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewRequest](r)
 				if err != nil {
@@ -73,7 +79,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				return ok(s.RequestFile(r.Context(), p, r.PathValue("id")))
 			}},
 		{Method: "PUT", Path: "/api/v1/assets/requests/{id}", Allow: []auth.Action{assets.DraftRequests}, Summary: "Replace a draft of the principal's state (central authority officer, prosecutor)",
-			In: assets.NewRequest{}, Out: assets.Request{},
+			In: assets.NewRequest{}, Out: assets.Request{}, Enums: requestEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewRequest](r)
 				if err != nil {
@@ -97,7 +103,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				return ok(out, err)
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests/{id}/status", Allow: []auth.Action{assets.HandleRequests}, Summary: "Record a step: acknowledged, under_execution, executed, partially_executed or refused (with grounds) by the requested side, withdrawn by the requesting side; a step the lifecycle does not allow is refused (409, rule request_transition) (central authority officer)",
-			In: assets.NewStatus{}, Out: assets.Request{},
+			In: assets.NewStatus{}, Out: assets.Request{}, Enums: []Enum{{reflect.TypeFor[assets.NewStatus](), "Grounds", assets.RefusalGrounds}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewStatus](r)
 				if err != nil {
@@ -124,7 +130,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				return ok(s.AnswerInformation(r.Context(), p, r.PathValue("id"), r.PathValue("qid"), in.Answer))
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests/{id}/uses", Allow: []auth.Action{assets.UseRequests}, Summary: "Record a use of what the request brought: for a purpose it states, shared with a third state only with consent; otherwise refused with an alert (403, purpose_limitation or onward_sharing) (central authority officer, prosecutor)",
-			In: assets.NewUse{}, Out: assets.RequestFile{}, Status: 201,
+			In: assets.NewUse{}, Out: assets.RequestFile{}, Status: 201, Enums: []Enum{{reflect.TypeFor[assets.NewUse](), "Purpose", assets.UsePurposes}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewUse](r)
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,6 +63,10 @@ type hmKeyOut struct {
 // /api/v1/hashmatch/.
 func Hashmatch(env Env, s *hashmatch.Service) []Route {
 	formatEnums := []Enum{{reflect.TypeFor[hmImportIn](), "Format", hashmatch.Formats}}
+	bankEnums := []Enum{
+		{reflect.TypeFor[hashmatch.NewBank](), "Kind", hashmatch.BankKinds},
+		{reflect.TypeFor[hashmatch.Bank](), "Kind", hashmatch.BankKinds},
+	}
 	reviewEnums := []Enum{{reflect.TypeFor[hashmatch.Review](), "Decision", hashmatch.Decisions}}
 	reportEnums := []Enum{
 		{reflect.TypeFor[hashmatch.NewReport](), "IncidentType", hashmatch.IncidentTypes},
@@ -76,13 +81,13 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 	// items of up to 500-character fields.
 	return append([]Route{
 		{Method: "POST", Path: "/api/v1/hashmatch/authorities", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Register a competent authority or a service provider (admin)",
-			In: hmAuthorityIn{}, Out: auth.Authority{}, Status: 201,
+			In: hmAuthorityIn{}, Out: auth.Authority{}, Status: 201, Enums: []Enum{{reflect.TypeFor[hmAuthorityIn](), "Kind", hashmatch.AuthorityKinds}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmAuthorityIn](r)
 				if err != nil {
 					return 0, nil, err
 				}
-				if in.Kind != hashmatch.KindCompetentAuthority && in.Kind != hashmatch.KindServiceProvider {
+				if !slices.Contains(hashmatch.AuthorityKinds, in.Kind) {
 					return 0, nil, errs.Invalidf("enum", "kind", "kind must be %q or %q", hashmatch.KindCompetentAuthority, hashmatch.KindServiceProvider)
 				}
 				out, err := env.Authorities.CreateAuthority(r.Context(), p, auth.NewAuthority{Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City})
@@ -94,7 +99,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, hmKeyOut{VerifierKey: s.VerifierKey()}, nil
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Create a hash bank owned by the analyst's authority (analyst)",
-			In: hashmatch.NewBank{}, Out: hashmatch.Bank{}, Status: 201,
+			In: hashmatch.NewBank{}, Out: hashmatch.Bank{}, Status: 201, Enums: bankEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewBank](r)
 				if err != nil {

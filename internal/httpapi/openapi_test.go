@@ -13,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -263,6 +264,30 @@ func TestOpenAPIEnums(t *testing.T) {
 		}
 	}
 	want["TransplantErase.ground"], want["PrivacyErasure.ground"] = privacy.GroundNames(), privacy.GroundNames()
+	// The closed lists the services check, declared from the lists they
+	// check against (TestEnumFields checks the API takes each value).
+	for k, v := range map[string][]string{
+		"TransplantNewDonor.kind": transplant.DonorKinds, "TransplantDonor.kind": transplant.DonorKinds,
+		"TransplantNewConsent.kind": transplant.ConsentKinds, "TransplantConsent.kind": transplant.ConsentKinds,
+		"TransplantNewFollowUp.complications[]": transplant.Complications,
+		"TransplantNewAbroad.payment_reported":  yesNo, "TransplantNewAbroad.medical_records": transplant.RecordsReturned,
+		"HmAuthorityIn.kind":    hashmatch.AuthorityKinds,
+		"HashmatchNewBank.kind": hashmatch.BankKinds, "HashmatchBank.kind": hashmatch.BankKinds,
+		"AssetsContactPoint.kind": assets.EntryKinds, "AssetsContactPoint.legal_bases[]": assets.LegalBases, "AssetsContactPoint.channels[]": assets.Channels,
+		"AssetsNewCase.kind": assets.CaseKinds, "AssetsCase.kind": assets.CaseKinds, "AssetsCaseFile.kind": assets.CaseKinds,
+		"AssetsNewPerson.kind": assets.PersonKinds, "AssetsPerson.kind": assets.PersonKinds,
+		"AssetsNewPerson.role": assets.PersonRoles, "AssetsPerson.role": assets.PersonRoles,
+		"AssetsNewAsset.type": assets.AssetTypes, "AssetsAsset.type": assets.AssetTypes, "AssetsAsset.status": assets.Steps,
+		"AssetsNewMeasure.step": assets.Steps[1:], "AssetsMeasure.step": assets.Steps,
+		"AssetsNewMeasure.confiscation": assets.ConfiscationTypes, "AssetsMeasure.confiscation": assets.ConfiscationTypes,
+		"AssetsNewStatus.grounds": assets.RefusalGrounds, "AssetsNewUse.purpose": assets.UsePurposes,
+	} {
+		want[k] = v
+	}
+	for _, s := range []string{"AssetsNewRequest", "AssetsRequest", "AssetsRequestFile"} {
+		want[s+".type"], want[s+".legal_basis"], want[s+".assistance[]"] = assets.RequestTypes, assets.LegalBases, assets.AssistanceKinds
+		want[s+".confidentiality"], want[s+".use_purposes[]"] = assets.Confidentialities, assets.UsePurposes
+	}
 	got := map[string][]string{}
 	var walk func(where string, s map[string]any)
 	walk = func(where string, s map[string]any) {

@@ -41,7 +41,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	var donorEnums []Enum
 	for _, typ := range []reflect.Type{reflect.TypeFor[transplant.NewDonor](), reflect.TypeFor[transplant.Donor]()} {
-		donorEnums = append(donorEnums, Enum{typ, "Sex", transplant.Sexes}, Enum{typ, "BloodGroup", transplant.BloodGroups},
+		donorEnums = append(donorEnums, Enum{typ, "Kind", transplant.DonorKinds}, Enum{typ, "Sex", transplant.Sexes}, Enum{typ, "BloodGroup", transplant.BloodGroups},
 			Enum{typ, "IVDrugUse", transplant.YesNo}, Enum{typ, "Malignancy", transplant.YesNo}, Enum{typ, "TransmissibleDisease", transplant.YesNo},
 			Enum{typ, "HIV", transplant.TestResults}, Enum{typ, "HCV", transplant.TestResults}, Enum{typ, "HBV", transplant.TestResults})
 	}
@@ -140,6 +140,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Allow: []auth.Action{transplant.Record}, Summary: "Record consent or authorization of donation (coordinator)",
 			In: transplant.NewConsent{}, Out: transplant.Consent{}, Status: 201,
+			Enums: []Enum{{reflect.TypeFor[transplant.NewConsent](), "Kind", transplant.ConsentKinds}, {reflect.TypeFor[transplant.Consent](), "Kind", transplant.ConsentKinds}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewConsent](r)
 				if err != nil {

@@ -22,11 +22,14 @@ func oversightRoutes(env Env, t *transplant.Service) []Route {
 		{reflect.TypeFor[transplant.NewAbroad](), "DonorRelation", transplant.DonorRelations},
 		{reflect.TypeFor[transplant.NewAbroad](), "Organ", transplant.OrganTypes},
 		{reflect.TypeFor[transplant.NewAbroad](), "Sex", transplant.Sexes},
+		{reflect.TypeFor[transplant.NewAbroad](), "PaymentReported", transplant.YesNo},
+		{reflect.TypeFor[transplant.NewAbroad](), "MedicalRecords", transplant.RecordsReturned},
 	}
 	fuEnums := []Enum{
 		{reflect.TypeFor[transplant.NewFollowUp](), "VitalStatus", transplant.VitalStatuses},
 		{reflect.TypeFor[transplant.NewFollowUp](), "GraftStatus", transplant.GraftStatuses},
 		{reflect.TypeFor[transplant.NewFollowUp](), "PsychosocialCare", transplant.PsychosocialCare},
+		{reflect.TypeFor[transplant.NewFollowUp](), "Complications", transplant.Complications},
 	}
 	file := func(req func(p *auth.Principal, r *http.Request) (export.Request, error)) func(r *http.Request, p *auth.Principal) (int, any, error) {
 		return func(r *http.Request, p *auth.Principal) (int, any, error) {

@@ -47,6 +47,10 @@ var (
 	TestResults = []string{"negative", "positive", "not_tested"}
 )
 
+// RecordsReturned are the answers to whether a foreign centre's medical
+// records came back (NewAbroad.MedicalRecords): there is no unknown.
+var RecordsReturned = []string{"yes", "no"}
+
 // maxPerDonor is how many organs of a type one donor can give.
 var maxPerDonor = map[string]int{"kidney": 2, "lung": 2, "liver": 1, "heart": 1, "pancreas": 1, "intestine": 1}
 

@@ -182,7 +182,7 @@ func (in *NewAbroad) validate() error {
 	if err = check.OneOf("payment_reported", in.PaymentReported, YesNo); err != nil {
 		return err
 	}
-	if err = check.OneOf("medical_records", in.MedicalRecords, []string{"yes", "no"}); err != nil {
+	if err = check.OneOf("medical_records", in.MedicalRecords, RecordsReturned); err != nil {
 		return err
 	}
 	if in.PerformedOn < in.DateOfBirth {
