@@ -340,3 +340,18 @@ func (e *Env) Tamper(t testing.TB, q string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+// Metrics reads the /metrics page of the server at base.
+func Metrics(t testing.TB, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -188,7 +188,7 @@ func TestHashmatchVideoSenderGoneUnread(t *testing.T) {
 	}
 	var metrics string
 	for deadline := gone.Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		metrics = scrape(t, e.URL)
+		metrics = apptest.Metrics(t, e.URL)
 		if strings.Contains(metrics, want[0]) && strings.Contains(metrics, want[1]) {
 			break
 		}
@@ -221,7 +221,7 @@ func TestHashmatchVideoSenderGoneUnread(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("/metrics lacks %s:\n%s", want, grepLines(metrics, "custos_http_requests_total"))
 			}
-			metrics = scrape(t, e.URL)
+			metrics = apptest.Metrics(t, e.URL)
 		}
 	}
 	count499(2)
@@ -242,21 +242,6 @@ func TestHashmatchVideoSenderGoneUnread(t *testing.T) {
 	if !strings.Contains(metrics, `custos_http_requests_total{code="400",route="POST /api/v1/hashmatch/match/video-file"} 1`+"\n") {
 		t.Errorf("the upload cut short by its client counted as a refusal:\n%s", grepLines(metrics, "custos_http_requests_total"))
 	}
-}
-
-// scrape reads the server's /metrics.
-func scrape(t *testing.T, base string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // grepLines is the lines of s that start with prefix.

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -94,7 +93,7 @@ func TestClientGoneWhileWaiting(t *testing.T) {
 		// only bounds a failure; what is asserted is read after).
 		var log, metrics string
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			log, metrics = logs.String(), scrapeMetrics(t, w.URL)
+			log, metrics = logs.String(), apptest.Metrics(t, w.URL)
 			if strings.Contains(log, `msg="client gone before the answer"`) && strings.Contains(metrics, `route="POST /language"`) ||
 				time.Now().After(deadline) {
 				break
@@ -116,19 +115,4 @@ func TestClientGoneWhileWaiting(t *testing.T) {
 			t.Error("the command of the client gone ran")
 		}
 	})
-}
-
-// scrapeMetrics reads the server's /metrics.
-func scrapeMetrics(t *testing.T, base string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -333,7 +333,7 @@ func testSignOutTwice(t *testing.T, dsn string) {
 	}
 	now := func() counts {
 		t.Helper()
-		body := scrapeMetrics(t, w.URL)
+		body := apptest.Metrics(t, w.URL)
 		m := refusedRE.FindStringSubmatch(body)
 		if m == nil {
 			t.Fatalf("/metrics has no custos_commands_refused_total:\n%s", body)
