@@ -17,14 +17,14 @@ import (
 // TestScopeBeforeInput sends commands on centre A's records with input that
 // is wrong, or on a record whose state refuses them, as the coordinator of
 // centre B and as centre A's own: B is refused for the centre (403
-// own_centre, or organ_holder for an organ it does not hold, with the alert
-// the refusal raised before) whatever the input and the record's state, so
-// that it learns nothing from their refusals; A gets the field's refusal
-// (422) or the state's (409).
+// own_centre, organ_holder for an organ it does not hold, recipient_centre
+// for centre A's recipient, with the alert the refusal raised before)
+// whatever the input and the record's state, so that it learns nothing from
+// their refusals; A gets the field's refusal (422) or the state's (409).
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		imported := importedOrgan(t, w, dsn)
+		im := importedOrgans(t, w, dsn)
 		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
 		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
 			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
@@ -44,6 +44,8 @@ func TestScopeBeforeInput(t *testing.T) {
 		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
 
 		transport := map[string]any{"organ_id": organ(0), "step": "transport"}
+		outcome := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/outcome" }
+		discarded := map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": time.Now().UTC().Format("2006-01-02")}
 		discard := map[string]any{"organ_id": organ(0), "outcome": "discarded", "reason": "organ_quality", "disposed_at": apptest.Hours(0)}
 
 		for _, c := range []struct {
@@ -73,7 +75,11 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"disposition of an organ transplanted", "POST", "/api/v1/transplant/dispositions", discard, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
 			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
-			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": imported, "kind": "by_mood"}, "enum", "kind", "organ_id", true, ""},
+			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, ""},
+			{"outcome of an organ from abroad sent to the centre", "POST", outcome(im.named), map[string]any{"outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
+			{"outcome of an organ from abroad that has one", "POST", outcome(im.held), discarded, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
+			{"outcome of an organ from abroad for the centre's recipient", "POST", outcome(im.unnamed), map[string]any{"outcome": "transplanted", "recipient_id": recipient,
+				"on": "yesterday"}, "date_format", "on", "recipient_id", true, "recipient_centre"},
 		} {
 			rule := cmp.Or(c.scopeRule, "own_centre")
 			r := w.Do(t, c.method, c.path, w.CoordB, c.body)
@@ -99,9 +105,15 @@ func followUp(subject string) map[string]any {
 		"vital_status": "alive", "graft_status": "functioning", "complications": []string{"none"}, "psychosocial_care": "not_needed"}
 }
 
-// importedOrgan has a registry of the same engine send w an organ, which
-// w's centre A transplants: an organ from abroad that centre A holds.
-func importedOrgan(t *testing.T, w *apptest.World, dsn string) string {
+// imported are organs a registry of the same engine sent w: held, sent to
+// centre A by its identifier and transplanted there (an organ from abroad
+// that centre A holds); named, sent to centre A by its name, no outcome yet;
+// unnamed, sent with no receiving centre named, no outcome yet.
+type imported struct{ held, named, unnamed string }
+
+// importedOrgans has a registry of the same engine send w the organs of
+// imported.
+func importedOrgans(t *testing.T, w *apptest.World, dsn string) imported {
 	t.Helper()
 	second := storetest.SQLite(t)
 	if strings.HasPrefix(dsn, "postgres") {
@@ -122,9 +134,16 @@ func importedOrgan(t *testing.T, w *apptest.World, dsn string) string {
 	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
 	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
-	organ := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
-		"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
-	origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": organ, "peer_id": toW})
+	organs := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
+		"organs": []string{"kidney", "kidney", "liver"}}).Body["organs"].([]any)
+	var im imported
+	for i, o := range []struct {
+		id          *string
+		destination string
+	}{{&im.held, w.CentreA}, {&im.named, "Centre A"}, {&im.unnamed, ""}} {
+		*o.id = organs[i].(map[string]any)["id"].(string)
+		origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": *o.id, "peer_id": toW, "destination_centre": o.destination})
+	}
 	var out struct{ Messages []exchange.OutboxMessage }
 	if err := json.Unmarshal(origin.Must(t, 200, "GET", "/api/v1/exchange/outbox", origin.Admin, nil).Raw, &out); err != nil || len(out.Messages) == 0 {
 		t.Fatalf("the origin's outbox: %v %+v", err, out)
@@ -136,7 +155,7 @@ func importedOrgan(t *testing.T, w *apptest.World, dsn string) string {
 		}
 	}
 	rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
+	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.held+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
 		"on": time.Now().UTC().Format("2006-01-02")})
-	return organ
+	return im
 }

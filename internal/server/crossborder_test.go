@@ -48,8 +48,9 @@ func relay(t *testing.T, from, to *apptest.World) []*exchange.Receipt {
 
 // TestCrossBorderRules runs two registries in process and relays their
 // messages by hand: an organ sent from one is imported by the other, its
-// outcome comes back; a message the receiving module cannot take is refused
-// in the signed receipt with its rule and payload field; a report on the
+// outcome, which only the centre it was sent to records, comes back; a
+// message the receiving module cannot take is refused in the signed receipt
+// with its rule and payload field; a report on the
 // donor notifies the other registry, whose centre's notification and the
 // registry's own notification there escalate when not acknowledged in
 // time. (internal/e2e drives the whole over HTTPS between two custos serve
@@ -84,20 +85,54 @@ func TestCrossBorderRules(t *testing.T) {
 		if r := a.Must(t, 403, "POST", "/api/v1/transplant/exports", a.CoordB, map[string]any{"organ_id": organ, "peer_id": toB}); r.Str("error.rule") != "own_centre" {
 			t.Fatalf("export by another centre: %s", r.Raw)
 		}
-		a.Must(t, 201, "POST", "/api/v1/transplant/exports", a.CoordA, map[string]any{"organ_id": organ, "peer_id": toB})
+		// One kidney goes to B's centre A, named by its identifier there,
+		// the other to B's centre B, named by its name.
+		a.Must(t, 201, "POST", "/api/v1/transplant/exports", a.CoordA, map[string]any{"organ_id": organ, "peer_id": toB, "destination_centre": b.CentreA})
+		toCentreB := pr.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		a.Must(t, 201, "POST", "/api/v1/transplant/exports", a.CoordA, map[string]any{"organ_id": toCentreB, "peer_id": toB, "destination_centre": "Centre B"})
 		if refused := relay(t, a, b); len(refused) != 0 {
 			t.Fatalf("refused: %+v", refused)
 		}
+		today := time.Now().UTC().Format("2006-01-02")
 		rc := b.Must(t, 201, "POST", "/api/v1/transplant/recipients", b.CoordA, apptest.Recipient(b.CentreA, "kidney")).Str("id")
+		rcB := b.Must(t, 201, "POST", "/api/v1/transplant/recipients", b.CoordB, apptest.Recipient(b.CentreB, "kidney")).Str("id")
+		// Only the centre an organ was sent to records its outcome, and only
+		// for a recipient of its own: another is refused with an alert, and
+		// the organ keeps no outcome.
+		for _, c := range []struct {
+			name, coord, organ, recipient, rule, field string
+		}{
+			{"the outcome of an organ sent to centre A, by centre B", b.CoordB, organ, rcB, "organ_holder", "organ_id"},
+			{"the outcome of an organ sent to centre B by its name, by centre A", b.CoordA, toCentreB, rc, "organ_holder", "organ_id"},
+			{"an organ transplanted to another centre's recipient", b.CoordA, organ, rcB, "recipient_centre", "recipient_id"},
+		} {
+			r := b.Must(t, 403, "POST", "/api/v1/transplant/imports/"+c.organ+"/outcome", c.coord, map[string]any{"outcome": "transplanted",
+				"recipient_id": c.recipient, "on": today})
+			if r.Str("error.rule") != c.rule || r.Str("error.field") != c.field || r.Body["error"].(map[string]any)["alert"] != true {
+				t.Fatalf("%s: %s, want %s on %s with an alert", c.name, r.Raw, c.rule, c.field)
+			}
+			if im := b.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, b.Regulator, nil); im.Str("outcome") != "" || im.Str("centre_id") != "" {
+				t.Fatalf("%s changed the import: %s", c.name, im.Raw)
+			}
+		}
+		if n := len(b.Must(t, 200, "GET", "/api/v1/alerts?rule=organ_holder", b.Regulator, nil).Body["alerts"].([]any)); n != 2 {
+			t.Fatalf("%d alerts organ_holder, want 2", n)
+		}
 		b.Must(t, 201, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", b.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
-			"on": time.Now().UTC().Format("2006-01-02")})
+			"on": today})
 		if r := b.Must(t, 409, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", b.CoordA, map[string]any{"outcome": "discarded", "reason": "x",
 			"on": time.Now().UTC().Format("2006-01-02")}); r.Str("error.rule") != "organ_final" {
 			t.Fatalf("a second outcome: %s", r.Raw)
 		}
 		relay(t, b, a)
-		if x := a.Must(t, 200, "GET", "/api/v1/transplant/exports", a.Regulator, nil).Body["exports"].([]any)[0].(map[string]any); x["recipient_ref"] != rc {
-			t.Fatalf("the outcome did not reach the origin: %v", x)
+		answered := 0
+		for _, x := range a.Must(t, 200, "GET", "/api/v1/transplant/exports", a.Regulator, nil).Body["exports"].([]any) {
+			if x := x.(map[string]any); x["organ_id"] == organ && x["recipient_ref"] == rc {
+				answered++
+			}
+		}
+		if answered != 1 {
+			t.Fatalf("the outcome did not reach the origin")
 		}
 
 		// Messages the module cannot take: signed refusals naming the rule and

@@ -30,10 +30,11 @@ func centreFor(p *auth.Principal, field, centreID string) (string, error) {
 // before the command checks its input, so that the refusal is the same
 // whether the input was good or bad: scope is the part of the command's
 // Decide that reads the record by its id and refuses it (rule own_centre,
-// or organ_holder for an organ the centre does not hold), run here on the
-// read pool. Such a refusal is made (with its alert, as the Decide's would
-// be); any other answer of scope (no such record, its state) is left to
-// the command, whose Decide runs scope again on the state it writes to.
+// organ_holder for an organ the centre does not hold, recipient_centre for
+// another centre's recipient), run here on the read pool. Such a refusal
+// is made (with its alert, as the Decide's would be); any other answer of
+// scope (no such record, its state) is left to the command, whose Decide
+// runs scope again on the state it writes to.
 // A scope therefore refuses for the centre before it refuses for the
 // record's state: another centre learns neither.
 func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, scope func(ctx context.Context, q store.Queryer) error) error {
@@ -56,7 +57,7 @@ func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, scope func(
 
 // scopeRules are the rules of a refusal for the centre rather than for the
 // input or the record's state: those scopeFirst answers first.
-var scopeRules = []string{"own_centre", "organ_holder"}
+var scopeRules = []string{"own_centre", "organ_holder", "recipient_centre"}
 
 func requireCentre(ctx context.Context, q store.Queryer, field, id string) error {
 	var kind sql.NullString

@@ -247,8 +247,11 @@ func (s *Service) exportMessages(ctx context.Context, organID, dest string) (*Ch
 
 // RecordImportOutcome records what became of an organ received from a
 // foreign registry: transplanted to a recipient of this registry, discarded
-// or used for research, by a coordinator of the centre where it happened;
-// the registry then sends the outcome to the registry of origin.
+// or used for research, by a coordinator of the centre that holds it, for a
+// recipient of that centre; the registry then sends the outcome to the
+// registry of origin. Another centre is refused (organ_holder, or
+// recipient_centre for its recipient) before anything else is said of the
+// input or the organ's state.
 func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, organID string, in NewImportOutcome) (*Import, error) {
 	if err := p.Require(Record); err != nil {
 		return nil, err
@@ -259,6 +262,30 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 	}
 	oid, err := ParseOrganID(organID)
 	if err != nil {
+		return nil, err
+	}
+	var im *Import
+	holder := func(ctx context.Context, q store.Queryer) (err error) {
+		if im, err = getImport(ctx, q, oid.String()); err != nil {
+			return err
+		}
+		held, err := importHolder(ctx, q, im)
+		if err != nil {
+			return err
+		}
+		if held != "" && held != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, held, p.AuthorityID)
+		}
+		if in.RecipientID == "" {
+			return nil
+		}
+		r, err := getRecipient(ctx, q, in.RecipientID)
+		if err != nil {
+			return err
+		}
+		return recipientCentre(r, p.AuthorityID)
+	}
+	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("outcome", in.Outcome, ImportOutcomes); err != nil {
@@ -279,11 +306,10 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 	}
 	d := importOutcome{OrganID: oid.String(), Outcome: in.Outcome, On: on, RecipientID: in.RecipientID, CentreID: p.AuthorityID, Reason: reason}
 	_, err = s.W.Submit(ctx, p.Actor(), "record outcome of imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := check.DateNotFuture("on", on, now); err != nil {
+		if err := holder(ctx, tx); err != nil {
 			return nil, err
 		}
-		im, err := getImport(ctx, tx, d.OrganID)
-		if err != nil {
+		if err := check.DateNotFuture("on", on, now); err != nil {
 			return nil, err
 		}
 		if im.Outcome != "" {
@@ -294,17 +320,12 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if _, err := exchange.ActivePeer(ctx, tx, "organ_id", im.PeerID, PurposeTraceability); err != nil {
 			return nil, err
 		}
-		if d.RecipientID != "" {
-			if _, err := getRecipient(ctx, tx, d.RecipientID); err != nil {
-				return nil, err
-			}
-		}
 		return ledger.NewEntry(TypeImportOutcome, d)
 	})
 	if err != nil {
 		return nil, err
 	}
-	im, err := getImport(ctx, s.DB.Read(), d.OrganID)
+	im, err = getImport(ctx, s.DB.Read(), d.OrganID)
 	if err != nil {
 		return nil, err
 	}
@@ -315,6 +336,34 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 	_, err = x.Send(ctx, p, outgoing(im.PeerID, MsgOutcome, PurposeTraceability,
 		OutcomeMessage{OrganID: d.OrganID, Outcome: d.Outcome, RecipientID: d.RecipientID, On: d.On, Centre: centre, Reason: d.Reason}))
 	return im, err
+}
+
+// importHolder is the centre here that holds an organ received from abroad:
+// the centre that recorded its outcome; before that, the centre the registry
+// of origin named as the organ's destination, when the name is a centre's
+// identifier here, or the name of one centre and no other. It is "" while
+// the organ names no centre here (the origin did not know the receiving
+// centre, or named one this registry does not): the centre that records the
+// outcome then holds it.
+func importHolder(ctx context.Context, q store.Queryer, im *Import) (string, error) {
+	if im.CentreID != "" || im.DestinationCentre == "" {
+		return im.CentreID, nil
+	}
+	rows, err := q.Query(ctx, "SELECT id FROM authorities WHERE kind = ? AND (id = ? OR name = ?) ORDER BY id", KindCentre, im.DestinationCentre, im.DestinationCentre)
+	if err != nil {
+		return "", err
+	}
+	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(ids, im.DestinationCentre) {
+		return im.DestinationCentre, nil
+	}
+	if len(ids) == 1 {
+		return ids[0], nil
+	}
+	return "", nil
 }
 
 const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
