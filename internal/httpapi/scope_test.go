@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,7 +21,8 @@ import (
 // own_centre, organ_holder for an organ it does not hold, recipient_centre
 // for centre A's recipient, with the alert the refusal raised before)
 // whatever the input and the record's state, so that it learns nothing from
-// their refusals; A gets the field's refusal (422) or the state's (409).
+// their refusals; A gets the field's refusal (422), the state's (409) or the
+// act's (403 no_payment).
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
@@ -46,6 +48,17 @@ func TestScopeBeforeInput(t *testing.T) {
 		transport := map[string]any{"organ_id": organ(0), "step": "transport"}
 		outcome := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/outcome" }
 		discarded := map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": time.Now().UTC().Format("2006-01-02")}
+		// authorize is a good authorization of organ i for the recipient
+		// waiting for a liver, but for what change sets.
+		authorize := func(i int, change map[string]any) map[string]any {
+			b := map[string]any{"organ_id": organ(i), "recipient_id": waiting, "authorized_by": "Dr. M", "compatibility_documented": true,
+				"consent_verified": true, "no_payment_declared": true}
+			maps.Copy(b, change)
+			return b
+		}
+		transplant := func(organ, performedAt string) map[string]any {
+			return map[string]any{"organ_id": organ, "recipient_id": waiting, "performed_at": performedAt}
+		}
 		discard := map[string]any{"organ_id": organ(0), "outcome": "discarded", "reason": "organ_quality", "disposed_at": apptest.Hours(0)}
 
 		for _, c := range []struct {
@@ -76,6 +89,26 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
 			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, ""},
+			{"authorization for the centre's recipient", "POST", "/api/v1/transplant/transplant-authorizations", authorize(1, map[string]any{"authorized_by": ""}),
+				"required", "authorized_by", "recipient_id", true, "recipient_centre"},
+			{"authorization for the centre's recipient without the declaration of no payment", "POST", "/api/v1/transplant/transplant-authorizations",
+				authorize(1, map[string]any{"no_payment_declared": false}), "no_payment", "no_payment_declared", "recipient_id", true, "recipient_centre"},
+			{"authorization for the centre's recipient without compatibility", "POST", "/api/v1/transplant/transplant-authorizations",
+				authorize(1, map[string]any{"compatibility_documented": false}), "compatibility", "compatibility_documented", "recipient_id", true, "recipient_centre"},
+			{"authorization of an organ transplanted for the centre's recipient", "POST", "/api/v1/transplant/transplant-authorizations", authorize(0, nil),
+				"organ_available", "organ_id", "recipient_id", true, "recipient_centre"},
+			{"transplantation of the centre's recipient", "POST", "/api/v1/transplant/transplants", transplant(organ(1), "yesterday"),
+				"time_format", "performed_at", "recipient_id", true, "recipient_centre"},
+			{"transplantation of the centre's recipient, organ mistyped", "POST", "/api/v1/transplant/transplants", transplant("XA-26", apptest.Hours(1)),
+				"organ_id_format", "organ_id", "recipient_id", true, "recipient_centre"},
+			{"transplantation of the centre's recipient in the future", "POST", "/api/v1/transplant/transplants",
+				transplant(organ(1), time.Now().UTC().Add(48*time.Hour).Format(time.RFC3339)), "dates_in_order", "performed_at", "recipient_id", true, "recipient_centre"},
+			{"transplantation of an organ transplanted into the centre's recipient", "POST", "/api/v1/transplant/transplants", transplant(organ(0), apptest.Hours(1)),
+				"organ_available", "organ_id", "recipient_id", true, "recipient_centre"},
+			{"procedure for the centre's recipient", "POST", "/api/v1/transplant/procedures", map[string]any{"kind": "triple", "recipient_id": waiting,
+				"organ_ids": []string{organ(1)}, "performed_at": apptest.Hours(1)}, "enum", "kind", "recipient_id", true, "recipient_centre"},
+			{"procedure for the centre's recipient in the future", "POST", "/api/v1/transplant/procedures", map[string]any{"kind": "single", "recipient_id": waiting,
+				"organ_ids": []string{organ(1)}, "performed_at": time.Now().UTC().Add(48 * time.Hour).Format(time.RFC3339)}, "dates_in_order", "performed_at", "recipient_id", true, "recipient_centre"},
 			{"outcome of an organ from abroad sent to the centre", "POST", outcome(im.named), map[string]any{"outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
 			{"outcome of an organ from abroad that has one", "POST", outcome(im.held), discarded, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"outcome of an organ from abroad for the centre's recipient", "POST", outcome(im.unnamed), map[string]any{"outcome": "transplanted", "recipient_id": recipient,
@@ -88,8 +121,11 @@ func TestScopeBeforeInput(t *testing.T) {
 				t.Errorf("%s by another centre's coordinator: %d %s, want 403 %s on %s (alert %v)", c.name, r.Status, r.Raw, rule, c.scopeField, c.alert)
 			}
 			status := 422
-			if slices.Contains([]string{"followup_subject", "organ_final"}, c.ownRule) {
+			if slices.Contains([]string{"followup_subject", "organ_final", "organ_available"}, c.ownRule) {
 				status = 409
+			}
+			if c.ownRule == "no_payment" {
+				status = 403
 			}
 			r = w.Do(t, c.method, c.path, w.CoordA, c.body)
 			if r.Status != status || r.Str("error.rule") != c.ownRule || r.Str("error.field") != c.ownField {

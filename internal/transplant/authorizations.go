@@ -42,26 +42,17 @@ type TransplantAuthorization struct {
 // AuthorizeTransplant checks the criteria of a transplantation before it
 // happens: the organ is available and of the type the recipient waits for, the
 // recipient is on the waiting list, compatibility and consent are documented,
-// no payment was declared, and the centre is authorized.
+// no payment was declared, and the centre is authorized. A recipient of
+// another centre is refused first (recipient_centre), before the input and
+// the organ's state.
 func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in NewTransplantAuthorization) (*TransplantAuthorization, error) {
 	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
 	if err != nil {
 		return nil, err
 	}
-	by, err := check.Line("authorized_by", in.AuthorizedBy, 200, true)
+	by, err := authorizationInput(in)
 	if err != nil {
-		return nil, err
-	}
-	if !in.NoPaymentDeclared {
-		// Para 6 b: no payment to a donor, their family or anyone else.
-		return nil, s.refuseWithAlert(ctx, p, errs.Alertf(errs.Forbidden, "no_payment", "no_payment_declared",
-			"a transplantation is not authorized unless it is declared that no payment or reward of monetary value was made"))
-	}
-	if !in.CompatibilityDocumented {
-		return nil, errs.Invalidf("compatibility", "compatibility_documented", "document donor-recipient compatibility before authorizing")
-	}
-	if !in.ConsentVerified {
-		return nil, errs.Invalidf("consent_verified", "consent_verified", "verify the donation's consent before authorizing")
+		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TA")
 	return ledger.SubmitAs[TransplantAuthorization](ctx, s.W, p.Actor(), "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -70,6 +61,9 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 			return nil, err
 		}
 		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		if err := f.recipientRefusal(in.RecipientID, centre); err != nil {
 			return nil, err
 		}
 		o, r := f.organ, f.recipient
@@ -81,12 +75,6 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		}
 		if o.Status != "procured" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
-		}
-		if r == nil {
-			return nil, noRecipient(in.RecipientID)
-		}
-		if err := recipientCentre(r, centre); err != nil {
-			return nil, err
 		}
 		if r.Status != "waiting" {
 			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
@@ -102,6 +90,57 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 			AuthorizedAt: ledger.FormatTime(now), AuthorizedBy: by, CompatibilityDocumented: true, ConsentVerified: true,
 			NoPaymentDeclared: true, OnWaitingList: true})
 	})
+}
+
+// authorizationInput checks the declarations of a per-procedure
+// authorization and returns who authorized it.
+func authorizationInput(in NewTransplantAuthorization) (string, error) {
+	by, err := check.Line("authorized_by", in.AuthorizedBy, 200, true)
+	if err != nil {
+		return "", err
+	}
+	if !in.NoPaymentDeclared {
+		// Para 6 b: no payment to a donor, their family or anyone else.
+		return "", errs.Alertf(errs.Forbidden, "no_payment", "no_payment_declared",
+			"a transplantation is not authorized unless it is declared that no payment or reward of monetary value was made")
+	}
+	if !in.CompatibilityDocumented {
+		return "", errs.Invalidf("compatibility", "compatibility_documented", "document donor-recipient compatibility before authorizing")
+	}
+	if !in.ConsentVerified {
+		return "", errs.Invalidf("consent_verified", "consent_verified", "verify the donation's consent before authorizing")
+	}
+	return by, nil
+}
+
+// recipientFirst answers refused, the refusal of a transplantation's input,
+// after refusing a coordinator another centre's recipient (recipient_centre,
+// through scopeFirst): the recipient's id tells whose the transplantation
+// is, and the centre learns nothing from the input's rules. It reads the
+// recipient only when the input is refused: with good input, the command's
+// Decide checks the recipient before anything else in its one read, and the
+// transplantation (the registry's hot path) costs no read more.
+func (s *Service) recipientFirst(ctx context.Context, p *auth.Principal, centre, recipientID string, refused error) error {
+	err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+		r, err := getRecipient(ctx, q, recipientID)
+		if err != nil {
+			return err
+		}
+		return recipientCentre(r, centre)
+	})
+	if err != nil {
+		return err
+	}
+	return s.refuseWithAlert(ctx, p, refused)
+}
+
+// recipientRefusal refuses a transplantation of a recipient not in the
+// registry, or of another centre's: the first of the rules on what f read.
+func (f *procedureFacts) recipientRefusal(recipientID, centre string) error {
+	if f.recipient == nil {
+		return noRecipient(recipientID)
+	}
+	return recipientCentre(f.recipient, centre)
 }
 
 // recipientCentre refuses, and alerts the regulator, when the recipient is
@@ -191,8 +230,8 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 }
 
 // procedure checks what a per-procedure authorization and a transplantation
-// both start from: a coordinator recording for their own centre, a well-formed
-// organ identifier, and a recipient.
+// both start from: a coordinator recording for their own centre, a recipient
+// (of that centre: recipientFirst), and a well-formed organ identifier.
 func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, organID, recipientID string) (string, OrganID, error) {
 	if err := p.Require(Record); err != nil {
 		return "", OrganID{}, err
@@ -201,12 +240,12 @@ func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, or
 	if err != nil {
 		return "", OrganID{}, s.refuseWithAlert(ctx, p, err)
 	}
-	oid, err := ParseOrganID(organID)
-	if err != nil {
-		return "", OrganID{}, err
-	}
 	if err := check.Required("recipient_id", recipientID); err != nil {
 		return "", OrganID{}, err
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return "", OrganID{}, s.recipientFirst(ctx, p, centre, recipientID, err)
 	}
 	return centre, oid, nil
 }

@@ -167,39 +167,9 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 	if err != nil {
 		return nil, s.refuseWithAlert(ctx, p, err)
 	}
-	if err := check.OneOf("kind", in.Kind, ProcedureKinds); err != nil {
-		return nil, err
-	}
-	if err := check.Required("recipient_id", in.RecipientID); err != nil {
-		return nil, err
-	}
-	if len(in.OrganIDs) == 0 || len(in.OrganIDs) > maxProcedureOrgans {
-		return nil, errs.Invalidf("procedure_organs", "organ_ids", "a procedure lists 1 to %d organs", maxProcedureOrgans)
-	}
-	oids := make([]string, len(in.OrganIDs))
-	for i, s := range in.OrganIDs {
-		oid, err := ParseOrganID(s)
-		if err != nil {
-			if e, ok := errs.As(err); ok {
-				e.Field = check.Index("organ_ids", i)
-				return nil, e
-			}
-			return nil, err
-		}
-		oids[i] = oid.String()
-		for j := range i {
-			if oids[j] == oids[i] {
-				return nil, errs.Invalidf("procedure_organs", check.Index("organ_ids", i), "organ %s is listed twice", oids[i])
-			}
-		}
-	}
-	at, err := check.Time("performed_at", in.PerformedAt)
+	oids, at, consent, err := procedureInput(in)
 	if err != nil {
-		return nil, err
-	}
-	consent, err := dominoConsentOf(in)
-	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TP")
 	txIDs := make([]string, len(oids))
@@ -212,9 +182,6 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 		consent.ID, consent.DonorID = s.W.IDs().New("CO"), dominoDonor
 	}
 	rec, err := ledger.SubmitAs[Procedure](ctx, s.W, p.Actor(), "record procedure", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := check.NotFuture("performed_at", at, now); err != nil {
-			return nil, err
-		}
 		pr := Procedure{ID: id, Kind: in.Kind, RecipientID: in.RecipientID, CentreID: centre, PerformedAt: ledger.FormatTime(at)}
 		counts := map[string]int{}
 		var donors []string
@@ -226,6 +193,14 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 			}
 			if i == 0 {
 				if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+					return nil, err
+				}
+				// Another centre's recipient is refused first, as in
+				// RecordTransplant.
+				if err := f.recipientRefusal(in.RecipientID, centre); err != nil {
+					return nil, err
+				}
+				if err := check.NotFuture("performed_at", at, now); err != nil {
 					return nil, err
 				}
 			}
@@ -280,6 +255,43 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 		}
 	}
 	return rec, nil
+}
+
+// procedureInput checks a procedure's fields and returns its organs'
+// identifiers, when it was performed and the domino donor's consent.
+func procedureInput(in NewProcedure) ([]string, time.Time, *Consent, error) {
+	if err := check.OneOf("kind", in.Kind, ProcedureKinds); err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	if err := check.Required("recipient_id", in.RecipientID); err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	if len(in.OrganIDs) == 0 || len(in.OrganIDs) > maxProcedureOrgans {
+		return nil, time.Time{}, nil, errs.Invalidf("procedure_organs", "organ_ids", "a procedure lists 1 to %d organs", maxProcedureOrgans)
+	}
+	oids := make([]string, len(in.OrganIDs))
+	for i, s := range in.OrganIDs {
+		oid, err := ParseOrganID(s)
+		if err != nil {
+			if e, ok := errs.As(err); ok {
+				e.Field = check.Index("organ_ids", i)
+				return nil, time.Time{}, nil, e
+			}
+			return nil, time.Time{}, nil, err
+		}
+		oids[i] = oid.String()
+		for j := range i {
+			if oids[j] == oids[i] {
+				return nil, time.Time{}, nil, errs.Invalidf("procedure_organs", check.Index("organ_ids", i), "organ %s is listed twice", oids[i])
+			}
+		}
+	}
+	at, err := check.Time("performed_at", in.PerformedAt)
+	if err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	consent, err := dominoConsentOf(in)
+	return oids, at, consent, err
 }
 
 // dominoConsentOf checks the domino donor's consent of a procedure: none

@@ -44,20 +44,26 @@ func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in Ne
 	}
 	at, err := check.Time("performed_at", in.PerformedAt)
 	if err != nil {
-		return nil, err
+		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TX")
 	var donorKind string
 	ahead := procedureAhead(centre, oid.String(), in.RecipientID, day(at))
 	rec, err := ledger.SubmitAheadAs[Transplant](ctx, s.W, p.Actor(), "record transplant", ahead, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if err := check.NotFuture("performed_at", at, now); err != nil {
-			return nil, err
-		}
 		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(at))
 		if err != nil {
 			return nil, err
 		}
 		if err := centreRefusal("centre_id", centre, f.centreKind); err != nil {
+			return nil, err
+		}
+		// Another centre's recipient is refused first (the input's
+		// refusals before the Decide are answered after it by
+		// recipientFirst).
+		if err := f.recipientRefusal(in.RecipientID, centre); err != nil {
+			return nil, err
+		}
+		if err := check.NotFuture("performed_at", at, now); err != nil {
 			return nil, err
 		}
 		authID, err := f.refusal("organ_id", oid.String(), in.RecipientID, centre, in.AuthorizationID, at)
@@ -98,6 +104,9 @@ func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string,
 	if field != "organ_id" {
 		authField = field // a procedure names no authorization: the organ's is refused
 	}
+	if err := f.recipientRefusal(recipientID, centre); err != nil {
+		return "", err
+	}
 	if o == nil {
 		return "", errs.Alertf(errs.NotFound, "organ_procured", field, "organ %s was never procured in this registry", oid)
 	}
@@ -106,12 +115,6 @@ func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string,
 	}
 	if o.Status != "procured" {
 		return "", disposedOrgan(o)
-	}
-	if r == nil {
-		return "", noRecipient(recipientID)
-	}
-	if err := recipientCentre(r, centre); err != nil {
-		return "", err
 	}
 	// A registration closed by an outcome (died waiting, removed) or by a
 	// transplant abroad receives no organ: an organ going to a patient off
