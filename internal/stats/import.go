@@ -355,23 +355,35 @@ func importedBefore(ctx context.Context, q store.Queryer, sum, digest string) er
 // are no longer counted; it stays listed, shown as withdrawn, and its stored
 // columns stay for log verify. An import withdrawn already is refused; so,
 // with an alert, is another authority's import: a statistics office
-// withdraws its own figures, never another's (rule authority).
+// withdraws its own figures, never another's (rule authority, answered
+// before the reason and the import's state).
 func (s *Service) Withdraw(ctx context.Context, p *auth.Principal, id string, in Withdrawal) (*Import, error) {
 	if err := p.Require(WithdrawImports); err != nil {
+		return nil, err
+	}
+	const name = "withdraw national crime records import"
+	id = strings.TrimSpace(id)
+	var im *Import
+	owned := func(ctx context.Context, q store.Queryer) (err error) {
+		if im, err = s.importByID(ctx, q, id); err != nil {
+			return err
+		}
+		if !im.OwnedBy(p) {
+			return errs.Alertf(errs.Forbidden, "authority", "import_id", "import %s was made by another authority (%s): only its statisticians withdraw it", im.ID, im.Authority)
+		}
+		return nil
+	}
+	// Another office is refused before the reason and the import's state.
+	if err := s.authorityFirst(ctx, p, name, owned); err != nil {
 		return nil, err
 	}
 	reason, err := check.Text("reason", in.Reason, 2000, true)
 	if err != nil {
 		return nil, err
 	}
-	id = strings.TrimSpace(id)
-	_, err = s.W.Submit(ctx, p.Actor(), "withdraw national crime records import", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		im, err := s.importByID(ctx, tx, id)
-		if err != nil {
+	_, err = s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		if err := owned(ctx, tx); err != nil {
 			return nil, err
-		}
-		if !im.OwnedBy(p) {
-			return nil, errs.Alertf(errs.Forbidden, "authority", "import_id", "import %s was made by another authority (%s): only its statisticians withdraw it", im.ID, im.Authority)
 		}
 		if im.WithdrawnAt != "" {
 			return nil, errs.New(errs.Conflict, "withdrawn", "id", "import %s was withdrawn on %s", im.ID, im.WithdrawnAt)

@@ -135,6 +135,26 @@ func (s *Service) PublishMapping(ctx context.Context, p *auth.Principal, in NewM
 	if !mappingIDRE.MatchString(in.ID) {
 		return nil, errs.Invalidf("mapping_id", "id", "a mapping id is 1 to 64 letters, digits or . _ -, starting with a letter or digit")
 	}
+	const command = "publish a mapping to the ICCS"
+	// A mapping is its first publisher's office's: another office's
+	// version would recode the imports that office makes next. Another
+	// office is refused before its name and rows are checked.
+	owned := func(ctx context.Context, q store.Queryer) error {
+		var owner string
+		err := q.QueryRow(ctx, `SELECT COALESCE((SELECT authority_id FROM principals WHERE principals.id = m.published_by), '')
+			FROM stats_mappings m WHERE mapping_id = ? AND version = 1`, in.ID).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err == nil && owner != p.AuthorityID {
+			return errs.Alertf(errs.Forbidden, "authority", "id",
+				"mapping %s was published by another authority (%s): only its statisticians publish its versions; publish yours under an id of your own", in.ID, owner)
+		}
+		return err
+	}
+	if err := s.authorityFirst(ctx, p, command, owned); err != nil {
+		return nil, err
+	}
 	name, err := check.Line("name", in.Name, 200, true)
 	if err != nil {
 		return nil, err
@@ -156,22 +176,13 @@ func (s *Service) PublishMapping(ctx context.Context, p *auth.Principal, in NewM
 	}
 	sum := rowsSHA256(rows)
 	var version int
-	_, err = s.W.Submit(ctx, p.Actor(), "publish a mapping to the ICCS", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		// A mapping is its first publisher's office's: another office's
-		// version would recode the imports that office makes next.
-		var owner string
-		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT authority_id FROM principals WHERE principals.id = m.published_by), '')
-			FROM stats_mappings m WHERE mapping_id = ? AND version = 1`, in.ID).Scan(&owner)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	_, err = s.W.Submit(ctx, p.Actor(), command, func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		if err := owned(ctx, tx); err != nil {
 			return nil, err
-		}
-		if err == nil && owner != p.AuthorityID {
-			return nil, errs.Alertf(errs.Forbidden, "authority", "id",
-				"mapping %s was published by another authority (%s): only its statisticians publish its versions; publish yours under an id of your own", in.ID, owner)
 		}
 		var last sql.NullInt64
 		var lastSum sql.NullString
-		err = tx.QueryRow(ctx, "SELECT version, sha256 FROM stats_mappings WHERE mapping_id = ? ORDER BY version DESC LIMIT 1", in.ID).Scan(&last, &lastSum)
+		err := tx.QueryRow(ctx, "SELECT version, sha256 FROM stats_mappings WHERE mapping_id = ? ORDER BY version DESC LIMIT 1", in.ID).Scan(&last, &lastSum)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

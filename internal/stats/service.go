@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -83,4 +85,23 @@ func TraffickingForOrganRemoval(dates func(ctx context.Context, q store.Queryer)
 		}
 		return out, nil
 	}}
+}
+
+// authorityFirst refuses a statistician a command on another office's
+// import or mapping before the command checks its input, so that the
+// refusal (rule authority, with its alert, recorded as the command's would
+// be) is the same whether the input was good or bad. scope is the part of
+// the command's Decide that reads the record by its id and refuses it, run
+// here on the read pool; any other answer (no such record, its state) is
+// left to the command, whose Decide runs scope again.
+func (s *Service) authorityFirst(ctx context.Context, p *auth.Principal, name string, scope func(ctx context.Context, q store.Queryer) error) error {
+	err := scope(ctx, s.DB.Read())
+	e, ok := errs.As(err)
+	if ok && e.Rule == "authority" {
+		return s.W.Refused(ctx, p.Actor(), name, e)
+	}
+	if err != nil && !ok {
+		return err
+	}
+	return nil
 }

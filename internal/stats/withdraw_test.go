@@ -106,6 +106,11 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 			{"not a statistician", first.ID, stats.Withdrawal{Reason: "r"}, w.Regulator, errs.Forbidden, "", ""},
 			{"unknown import", "SI-NOSUCHIMPORT", stats.Withdrawal{Reason: "r"}, w.Statistician, errs.NotFound, "reference", "import_id"},
 			{"another office's import", first.ID, stats.Withdrawal{Reason: "not ours"}, officer, errs.Forbidden, "authority", "import_id"},
+			// Another office learns nothing from the reason's rule or the
+			// import's state: it is refused first.
+			{"another office's import, no reason", first.ID, stats.Withdrawal{Reason: " "}, officer, errs.Forbidden, "authority", "import_id"},
+			{"another office's import withdrawn", list0[0].ID, stats.Withdrawal{Reason: "not ours"}, officer, errs.Forbidden, "authority", "import_id"},
+			{"an import withdrawn", list0[0].ID, stats.Withdrawal{Reason: "again"}, w.Statistician, errs.Conflict, "withdrawn", "id"},
 		} {
 			_, err := w.S.Withdraw(ctx, c.as, c.id, c.in)
 			if e, ok := errs.As(err); !ok || e.Code != c.code || (c.rule != "" && (e.Rule != c.rule || e.Field != c.field)) {
@@ -114,8 +119,12 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 				t.Errorf("withdraw, %s: %q does not name the action", c.name, err)
 			}
 		}
-		if n := count("SELECT COUNT(*) FROM alerts WHERE rule = 'authority'"); n != 1 {
-			t.Errorf("another office's withdrawal raised %d alerts, want 1", n)
+		// The refusals recorded for oversight: the alerts raised and the
+		// retries counted on them, in the log or not yet.
+		const authorityRefusals = `SELECT COUNT(*) + COALESCE(SUM(repeats), 0) + (SELECT COALESCE(SUM(r.count), 0) FROM alert_repeats r
+			JOIN alerts a ON a.id = r.alert_id WHERE a.rule = 'authority') FROM alerts WHERE rule = 'authority'`
+		if n := count(authorityRefusals); n != 3 {
+			t.Errorf("another office's withdrawals raised %d alerts, want 3", n)
 		}
 		// Nor may it publish a version of the first office's mapping (the
 		// first office's next import would be coded with it); under an id
@@ -125,13 +134,33 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 			t.Fatal(err)
 		}
 		hijack := stats.NewMapping{ID: m.ID, Name: "Recoded by the ministry", Rows: rows[1:]}
-		if _, err := w.S.PublishMapping(ctx, officer, hijack); err == nil {
-			t.Error("another office's version of a mapping: published")
-		} else if e, _ := errs.As(err); e == nil || e.Code != errs.Forbidden || e.Rule != "authority" || e.Field != "id" {
-			t.Errorf("another office's version of a mapping: %v, want refused (authority, id)", err)
+		// Refused first, whatever its name and rows (the first office's
+		// own statistician gets their rules).
+		for _, c := range []struct {
+			name string
+			in   stats.NewMapping
+			rule string
+		}{
+			{"good", hijack, "required"},
+			{"no name", stats.NewMapping{ID: m.ID, Rows: rows[1:]}, "required"},
+			{"no rows", stats.NewMapping{ID: m.ID, Name: "Recoded by the ministry"}, "required"},
+		} {
+			if _, err := w.S.PublishMapping(ctx, officer, c.in); err == nil {
+				t.Errorf("another office's version of a mapping, %s: published", c.name)
+			} else if e, _ := errs.As(err); e == nil || e.Code != errs.Forbidden || e.Rule != "authority" || e.Field != "id" {
+				t.Errorf("another office's version of a mapping, %s: %v, want refused (authority, id)", c.name, err)
+			}
+			if c.name == "good" {
+				continue
+			}
+			if _, err := w.S.PublishMapping(ctx, w.Statistician, c.in); err == nil {
+				t.Errorf("the office's version of its mapping, %s: published", c.name)
+			} else if e, _ := errs.As(err); e == nil || e.Code != errs.Invalid || e.Rule != c.rule {
+				t.Errorf("the office's version of its mapping, %s: %v, want refused (%s)", c.name, err, c.rule)
+			}
 		}
-		if n := count("SELECT COUNT(*) FROM alerts WHERE rule = 'authority'"); n != 2 {
-			t.Errorf("another office's mapping version raised %d alerts in all, want 2", n)
+		if n := count(authorityRefusals); n != 6 {
+			t.Errorf("another office's mapping versions raised %d alerts in all, want 6", n)
 		}
 		if n := count("SELECT COUNT(*) FROM stats_mappings WHERE mapping_id = '" + m.ID + "'"); n != 1 {
 			t.Errorf("mapping %s has %d versions after another office's refused one, want 1", m.ID, n)
