@@ -393,67 +393,22 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 // donor's date of death) has no tag.
 const RequiredTag = "api"
 
-// object is the schema of struct type t: its fields by their JSON names,
-// those tagged api:"required" required. The fields of an embedded struct
-// without a JSON name are the object's own, as encoding/json writes them
-// (a field of t's own of the same name wins); required too where the
-// struct is embedded by value, always written.
+// object is the schema of struct type t: its fields by their JSON names
+// (jsonFieldsOf: an embedded struct's fields are the object's own, as
+// encoding/json writes them), those tagged api:"required" required where
+// they are always written (not in a struct embedded by pointer).
 func (b *docBuilder) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
-	b.fields(t, props, &required, true)
+	for _, f := range jsonFieldsOf(t) {
+		props[f.name] = b.schemaOf(f.field.Type, b.enums[enumKey{f.owner, f.field.Name}])
+		if f.byValue && f.field.Tag.Get(RequiredTag) == "required" {
+			required = append(required, f.name)
+		}
+	}
 	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 	if required != nil {
 		s["required"] = required
 	}
 	return s
-}
-
-// fields adds the fields of struct type t to props, and to required those
-// tagged api:"required" when withRequired; the fields of embedded structs
-// after t's own, so that t's own win.
-func (b *docBuilder) fields(t reflect.Type, props map[string]any, required *[]string, withRequired bool) {
-	var embedded []reflect.StructField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name := strings.Split(f.Tag.Get("json"), ",")[0]
-		if name == "-" {
-			continue
-		}
-		if f.Anonymous && name == "" {
-			if ft := f.Type; ft.Kind() == reflect.Struct || ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
-				embedded = append(embedded, f)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		props[name] = b.schemaOf(f.Type, b.enums[enumKey{t, f.Name}])
-		if withRequired && f.Tag.Get(RequiredTag) == "required" {
-			*required = append(*required, name)
-		}
-	}
-	for _, f := range embedded {
-		inner := map[string]any{}
-		var req []string
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		b.fields(ft, inner, &req, withRequired && f.Type.Kind() == reflect.Struct)
-		for _, name := range req {
-			if _, own := props[name]; !own {
-				*required = append(*required, name)
-			}
-		}
-		for name, s := range inner {
-			if _, own := props[name]; !own {
-				props[name] = s
-			}
-		}
-	}
 }
