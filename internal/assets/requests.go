@@ -322,7 +322,9 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 }
 
 // DraftRequest records a new draft request of p's state, or, with id, a
-// new version of a draft of p's state.
+// new version of a draft of p's state: the requested state's authorities
+// are refused another state's request (requesting_side, alerted) before its
+// status and the draft's fields are checked.
 func (s *Service) DraftRequest(ctx context.Context, p *auth.Principal, id string, in NewRequest) (*Request, error) {
 	if err := p.Require(DraftRequests); err != nil {
 		return nil, err
@@ -340,7 +342,12 @@ func (s *Service) DraftRequest(ctx context.Context, p *auth.Principal, id string
 			if err != nil {
 				return nil, err
 			}
-			if old.Status != StatusDraft || old.Direction != DirectionOutgoing || old.RequestingState != p.Jurisdiction {
+			// The requested state's authorities are refused for whose the
+			// request is, before its status and the draft's fields.
+			if old.side(p) != "requesting" {
+				return nil, errs.Alertf(errs.Forbidden, "requesting_side", "id", "only the requesting state's authorities change request %s", id)
+			}
+			if old.Status != StatusDraft || old.Direction != DirectionOutgoing {
 				return nil, errs.New(errs.Conflict, "request_transition", "status", "request %s is %s: only a draft of your state is changed", id, old.Status)
 			}
 		}
@@ -396,7 +403,8 @@ func (s *Service) missingOf(ctx context.Context, q store.Queryer, r *Request) ([
 
 // SendRequest sends a complete draft of p's state: refused, with every
 // missing item named (Incomplete), while anything is missing. Over the
-// exchange when the draft names a peer.
+// exchange when the draft names a peer. The requested side is refused
+// (requesting_side, alerted) before the request's status is checked.
 func (s *Service) SendRequest(ctx context.Context, p *auth.Principal, id string) (*Request, *Incomplete, error) {
 	if err := p.Require(HandleRequests); err != nil {
 		return nil, nil, err
@@ -408,11 +416,13 @@ func (s *Service) SendRequest(ctx context.Context, p *auth.Principal, id string)
 		if r, err = visibleRequest(ctx, tx, p, "id", id); err != nil {
 			return nil, err
 		}
-		if err := requestTransition(r, StatusSent); err != nil {
-			return nil, err
-		}
+		// The request's id tells whose it is: the requested side is refused
+		// for that before the request's status and what it lacks.
 		if r.side(p) != "requesting" {
 			return nil, errs.Alertf(errs.Forbidden, "requesting_side", "id", "only the requesting state's central authority sends request %s", id)
+		}
+		if err := requestTransition(r, StatusSent); err != nil {
+			return nil, err
 		}
 		miss, err := s.missingOf(ctx, tx, r)
 		if err != nil {
@@ -610,9 +620,35 @@ func (s *Service) AskInformation(ctx context.Context, p *auth.Principal, id, que
 }
 
 // AnswerInformation records the answer to a request for more information:
-// the side that did not ask answers, once.
+// the side that did not ask answers, once. The side that asked is refused
+// (answering_side, alerted) before the answer's text and whether the
+// question is answered already are checked.
 func (s *Service) AnswerInformation(ctx context.Context, p *auth.Principal, id, questionID, answer string) (*Question, error) {
 	if err := p.Require(HandleRequests); err != nil {
+		return nil, err
+	}
+	const name = "answer a request for more information"
+	var r *Request
+	var qn Question
+	answering := func(ctx context.Context, q store.Queryer) (err error) {
+		if r, err = visibleRequest(ctx, q, p, "id", id); err != nil {
+			return err
+		}
+		qn = Question{}
+		err = q.QueryRow(ctx, "SELECT id, request_id, side, question, asked_on, answer, remote_id FROM assets_request_questions WHERE id = ? AND request_id = ?",
+			questionID, id).Scan(&qn.ID, &qn.RequestID, &qn.Side, &qn.Question, &qn.AskedOn, &qn.Answer, &qn.RemoteID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.New(errs.NotFound, "reference", "question_id", "request %s has no question %s", id, questionID)
+		}
+		if err != nil {
+			return err
+		}
+		if side := r.side(p); side == "" || side == qn.Side {
+			return errs.Alertf(errs.Forbidden, "answering_side", "question_id", "the question %s is answered by the other state's central authority", questionID)
+		}
+		return nil
+	}
+	if err := s.sideFirst(ctx, p, name, answering); err != nil {
 		return nil, err
 	}
 	answer, err := check.Text("answer", answer, 8000, true)
@@ -620,23 +656,9 @@ func (s *Service) AnswerInformation(ctx context.Context, p *auth.Principal, id, 
 		return nil, err
 	}
 	a := questionAnswered{RequestID: id, QuestionID: questionID, Answer: answer}
-	var r *Request
-	var qn Question
-	_, err = s.W.Submit(ctx, p.Actor(), "answer a request for more information", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		if r, err = visibleRequest(ctx, tx, p, "id", id); err != nil {
+	_, err = s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if err := answering(ctx, tx); err != nil {
 			return nil, err
-		}
-		err := tx.QueryRow(ctx, "SELECT id, request_id, side, question, asked_on, answer, remote_id FROM assets_request_questions WHERE id = ? AND request_id = ?",
-			questionID, id).Scan(&qn.ID, &qn.RequestID, &qn.Side, &qn.Question, &qn.AskedOn, &qn.Answer, &qn.RemoteID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.New(errs.NotFound, "reference", "question_id", "request %s has no question %s", id, questionID)
-		}
-		if err != nil {
-			return nil, err
-		}
-		side := r.side(p)
-		if side == "" || side == qn.Side {
-			return nil, errs.Alertf(errs.Forbidden, "answering_side", "question_id", "the question %s is answered by the other state's central authority", questionID)
 		}
 		if qn.Answer != "" {
 			return nil, errs.New(errs.Conflict, "answered", "question_id", "the question %s is answered already", questionID)
@@ -658,6 +680,27 @@ func (s *Service) AnswerInformation(ctx context.Context, p *auth.Principal, id, 
 	}
 	qn.Answer, qn.AnsweredOn = answer, a.On
 	return &qn, nil
+}
+
+// sideFirst refuses p a command on a request, or on a question of it, that
+// the ids tell is not p's side's to act on, before the command checks its
+// input, so that the refusal is the same whether the input was good or bad:
+// scope is the part of the command's Decide that reads the request and
+// refuses it, its only 403 the side's, run here on the read pool. Such a
+// refusal is made with its alert, recorded as the command's would be; any
+// other answer of scope (no such request or question, which a request of
+// two other states is too) is left to the command, whose Decide runs scope
+// again.
+func (s *Service) sideFirst(ctx context.Context, p *auth.Principal, name string, scope func(ctx context.Context, q store.Queryer) error) error {
+	err := scope(ctx, s.DB.Read())
+	e, ok := errs.As(err)
+	if ok && e.Code == errs.Forbidden {
+		return s.W.Refused(ctx, p.Actor(), name, e)
+	}
+	if err != nil && !ok {
+		return err
+	}
+	return nil
 }
 
 // NewUse is a use of what a request brought: for one of the purposes the

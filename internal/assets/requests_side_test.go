@@ -1,0 +1,109 @@
+package assets_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestRequestSideBeforeInput sends, through the API, commands on a request
+// whose id (or its question's) tells they are the other side's: the
+// requested state sending or replacing the requesting state's request, a
+// state answering its own question. Each is refused for the side (403, with
+// an alert) whatever the body and the request's state, so that the side
+// refused learns nothing from their rules; the side whose command it is gets
+// the body's refusal (422) or the state's (409). A third state's authority
+// is answered as for a request that does not exist, 422 for a bad body
+// and 404 for a good one (docs/assets.md, "Whose request, first").
+func TestRequestSideBeforeInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		auth := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Central Authority of Thirdland", "kind": "central_authority", "jurisdiction": "XC"}).Str("id")
+		third := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Officer", "role": "central_authority_officer", "authority_id": auth}).Str("token")
+
+		rq := "/api/v1/assets/requests/"
+		sent := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.CAToken, complete(caseID, central)).Str("id")
+		w.Must(t, 200, "POST", rq+sent+"/send", w.CAToken, nil)
+		// Otherland's question, not answered; Demoland's, answered.
+		asked := w.Must(t, 201, "POST", rq+sent+"/questions", w.CABToken, map[string]any{"question": "Give the account's number."}).Str("id")
+		answered := w.Must(t, 201, "POST", rq+sent+"/questions", w.CAToken, map[string]any{"question": "Is the account still open?"}).Str("id")
+		w.Must(t, 200, "POST", rq+sent+"/questions/"+answered+"/answer", w.CABToken, map[string]any{"answer": "It is (synthetic)."})
+
+		// refusals counts the refusals of rule recorded for oversight: the
+		// alerts and their repeats.
+		refusals := func(rule string) int {
+			n := 0
+			for _, a := range w.Must(t, 200, "GET", "/api/v1/alerts?limit=1000", w.Admin, nil).Body["alerts"].([]any) {
+				if a := a.(map[string]any); a["rule"] == rule {
+					n += 1 + int(a["repeats"].(float64))
+				}
+			}
+			return n
+		}
+		wrongType := map[string]any{"type": "letter_rogatory", "requested_state": "XA"}
+		noAnswer := map[string]any{"answer": " "}
+		for _, c := range []struct {
+			name, token, method, path string
+			body                      any
+			status                    int
+			rule, field               string
+		}{
+			// The other side: refused for the side, first.
+			{"Otherland sends Demoland's request", w.CABToken, "POST", rq + sent + "/send", nil, 403, "requesting_side", "id"},
+			{"Otherland replaces Demoland's request with a wrong type", w.CABToken, "PUT", rq + sent, wrongType, 403, "requesting_side", "id"},
+			{"Otherland replaces Demoland's request", w.CABToken, "PUT", rq + sent, complete(caseID, central), 403, "requesting_side", "id"},
+			{"Otherland answers its own question with no answer", w.CABToken, "POST", rq + sent + "/questions/" + asked + "/answer", noAnswer, 403, "answering_side", "question_id"},
+			{"Demoland answers its own question, answered, with no answer", w.CAToken, "POST", rq + sent + "/questions/" + answered + "/answer", noAnswer, 403, "answering_side", "question_id"},
+			// The side whose command it is: the body's or the state's rule.
+			{"Demoland sends its request sent", w.CAToken, "POST", rq + sent + "/send", nil, 409, "request_transition", "status"},
+			{"Demoland replaces its request sent with a wrong type", w.CAToken, "PUT", rq + sent, wrongType, 409, "request_transition", "status"},
+			{"Demoland answers Otherland's question with no answer", w.CAToken, "POST", rq + sent + "/questions/" + asked + "/answer", noAnswer, 422, "required", "answer"},
+			{"Otherland answers Demoland's question again with no answer", w.CABToken, "POST", rq + sent + "/questions/" + answered + "/answer", noAnswer, 422, "required", "answer"},
+			{"Otherland answers Demoland's question again", w.CABToken, "POST", rq + sent + "/questions/" + answered + "/answer", map[string]any{"answer": "Again."}, 409, "answered", "question_id"},
+			// A third state: as for a request that does not exist.
+			{"Thirdland answers with no answer", third, "POST", rq + sent + "/questions/" + asked + "/answer", noAnswer, 422, "required", "answer"},
+			{"Thirdland answers", third, "POST", rq + sent + "/questions/" + asked + "/answer", map[string]any{"answer": "From Thirdland."}, 404, "reference", "id"},
+			{"Thirdland uses for no purpose", third, "POST", rq + sent + "/uses", map[string]any{"purpose": "curiosity"}, 422, "enum", "purpose"},
+			{"Thirdland uses", third, "POST", rq + sent + "/uses", map[string]any{"purpose": "prosecution"}, 404, "reference", "id"},
+			{"Thirdland asks with no question", third, "POST", rq + sent + "/questions", map[string]any{"question": ""}, 422, "required", "question"},
+			{"Thirdland asks", third, "POST", rq + sent + "/questions", map[string]any{"question": "Why?"}, 404, "reference", "id"},
+			{"Thirdland sends", third, "POST", rq + sent + "/send", nil, 404, "reference", "id"},
+			{"Thirdland replaces with a wrong type", third, "PUT", rq + sent, wrongType, 404, "reference", "id"},
+		} {
+			before := 0
+			if c.status == 403 {
+				before = refusals(c.rule)
+			}
+			r := w.Do(t, c.method, c.path, c.token, c.body)
+			e, _ := r.Body["error"].(map[string]any)
+			if r.Status != c.status || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field || (e["alert"] == true) != (c.status == 403) {
+				t.Errorf("%s: %d %s, want %d %s on %s (alert %v)", c.name, r.Status, r.Raw, c.status, c.rule, c.field, c.status == 403)
+			}
+			if c.token == third {
+				// As for a request that does not exist.
+				m := w.Do(t, c.method, strings.Replace(c.path, sent, "RQ-NONE", 1), c.token, c.body)
+				if m.Status != r.Status || m.Str("error.rule") != r.Str("error.rule") || m.Str("error.field") != r.Str("error.field") {
+					t.Errorf("%s: %d %s; on a request that does not exist %d %s", c.name, r.Status, r.Raw, m.Status, m.Raw)
+				}
+			}
+			if c.status == 403 {
+				if n := refusals(c.rule) - before; n != 1 {
+					t.Errorf("%s: %d refusals of %s recorded for oversight, want 1", c.name, n, c.rule)
+				}
+			}
+		}
+		// Nothing changed.
+		f := w.Must(t, 200, "GET", rq+sent, w.CAToken, nil)
+		qs := f.Body["questions"].([]any)
+		if f.Str("status") != "sent" || f.Str("type") != "mla" || len(qs) != 2 || len(f.Body["uses"].([]any)) != 0 {
+			t.Errorf("the request after the refusals: %s", f.Raw)
+		}
+		for _, q := range qs {
+			q := q.(map[string]any)
+			if q["id"] == asked && q["answer"] != nil && q["answer"] != "" || q["id"] == answered && q["answer"] != "It is (synthetic)." {
+				t.Errorf("a question after the refusals: %v", q)
+			}
+		}
+	})
+}
