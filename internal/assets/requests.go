@@ -599,6 +599,9 @@ func (s *Service) AskInformation(ctx context.Context, p *auth.Principal, id, que
 		if r, err = visibleRequest(ctx, tx, p, "id", id); err != nil {
 			return nil, err
 		}
+		// visibleRequest answered "no request" to neither state's authority
+		// already, as for a request that does not exist (after the
+		// question's text, as then): this refusal guards what follows.
 		if q.Side = r.side(p); q.Side == "" {
 			return nil, errs.Alertf(errs.Forbidden, "party", "id", "only the two states' central authorities ask about request %s", id)
 		}
@@ -714,7 +717,12 @@ type NewUse struct {
 
 // RecordUse records a use of what a request brought. A use for a purpose
 // the request does not state (UNCAC art. 46(19)), or a sharing the other
-// state did not consent to, is refused and raises an alert.
+// state did not consent to, is refused and raises an alert. A use of a
+// draft is refused as a draft (request_transition): it brought nothing. A
+// use by neither state's authority is refused for the party, with an
+// alert, as a guard: visibleRequest answered it "no request" already, as
+// for a request that does not exist (after the use's fields, as then), so
+// that a request of two other states is not revealed.
 func (s *Service) RecordUse(ctx context.Context, p *auth.Principal, id string, in NewUse) error {
 	if err := p.Require(UseRequests); err != nil {
 		return err
@@ -738,8 +746,11 @@ func (s *Service) RecordUse(ctx context.Context, p *auth.Principal, id string, i
 			return nil, err
 		}
 		side := r.side(p)
-		if side == "" || r.Status == StatusDraft {
-			return nil, errs.New(errs.Conflict, "party", "id", "request %s brought nothing to your state yet", id)
+		if side == "" {
+			return nil, errs.Alertf(errs.Forbidden, "party", "id", "only the two states' authorities use what request %s brought", id)
+		}
+		if r.Status == StatusDraft {
+			return nil, errs.New(errs.Conflict, "request_transition", "status", "request %s is a draft: it brought nothing yet", id)
 		}
 		if !slices.Contains(r.UsePurposes, u.Purpose) {
 			return nil, errs.Alertf(errs.Forbidden, "purpose_limitation", "purpose", "request %s states its uses as %s: a use for %s is not allowed (UNCAC art. 46(19))",

@@ -25,6 +25,7 @@ func TestRequestSideBeforeInput(t *testing.T) {
 		rq := "/api/v1/assets/requests/"
 		sent := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.CAToken, complete(caseID, central)).Str("id")
 		w.Must(t, 200, "POST", rq+sent+"/send", w.CAToken, nil)
+		draft := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.ProsecToken, complete(caseID, central)).Str("id")
 		// Otherland's question, not answered; Demoland's, answered.
 		asked := w.Must(t, 201, "POST", rq+sent+"/questions", w.CABToken, map[string]any{"question": "Give the account's number."}).Str("id")
 		answered := w.Must(t, 201, "POST", rq+sent+"/questions", w.CAToken, map[string]any{"question": "Is the account still open?"}).Str("id")
@@ -61,6 +62,7 @@ func TestRequestSideBeforeInput(t *testing.T) {
 			{"Demoland answers Otherland's question with no answer", w.CAToken, "POST", rq + sent + "/questions/" + asked + "/answer", noAnswer, 422, "required", "answer"},
 			{"Otherland answers Demoland's question again with no answer", w.CABToken, "POST", rq + sent + "/questions/" + answered + "/answer", noAnswer, 422, "required", "answer"},
 			{"Otherland answers Demoland's question again", w.CABToken, "POST", rq + sent + "/questions/" + answered + "/answer", map[string]any{"answer": "Again."}, 409, "answered", "question_id"},
+			{"Demoland uses what its draft brought", w.ProsecToken, "POST", rq + draft + "/uses", map[string]any{"purpose": "prosecution"}, 409, "request_transition", "status"},
 			// A third state: as for a request that does not exist.
 			{"Thirdland answers with no answer", third, "POST", rq + sent + "/questions/" + asked + "/answer", noAnswer, 422, "required", "answer"},
 			{"Thirdland answers", third, "POST", rq + sent + "/questions/" + asked + "/answer", map[string]any{"answer": "From Thirdland."}, 404, "reference", "id"},
