@@ -46,7 +46,7 @@ const bodsOfState = "import_id IN (SELECT id FROM assets_bods_imports WHERE juri
 
 // EraseBODSPerson erases the personal data of the person recordID from
 // every statement of the register of p's state (another state's register
-// is not p's to change: its persons are not found). A second erasure is refused as a read of an
+// is not p's to change: its persons are not found, erased or not). A second erasure is refused as a read of an
 // erased subject is (rule subject_erased); a record that is no person, or
 // none, is refused and nothing changes.
 func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, recordID string, in Erase) (*privacy.Erasure, error) {
@@ -66,11 +66,10 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 	subject := bodsSubject(recordID)
 	eid := s.W.IDs().New("ER")
 	_, err = s.W.Submit(ctx, p.Actor(), "erase a person's beneficial ownership data", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		if done, err := privacy.ErasureOf(ctx, tx, subject); err != nil {
-			return nil, err
-		} else if done != nil {
-			return nil, privacy.ErasedRefusal(done)
-		}
+		// Whose register first: a record of another state's register is
+		// not found, as one of none, before whether it was erased (the
+		// erasure is one per record id in the deployment, and its refusal
+		// names the day and the entry).
 		var types string
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MIN(record_type), '') || ' ' || COALESCE(MAX(record_type), '') FROM assets_bods_statements WHERE record_id = ? AND "+bodsOfState,
 			recordID, p.Jurisdiction).Scan(&types); err != nil {
@@ -82,6 +81,11 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 		case "person", "person person":
 		default:
 			return nil, errs.Invalidf("not_a_person", "record_id", "%s is not a person of the beneficial ownership statements: only a person's data is erased", recordID)
+		}
+		if done, err := privacy.ErasureOf(ctx, tx, subject); err != nil {
+			return nil, err
+		} else if done != nil {
+			return nil, privacy.ErasedRefusal(done)
 		}
 		rows, err := tx.Query(ctx, "SELECT id, wrapped_key, sealed FROM assets_bods_statements WHERE record_id = ? AND sealed IS NOT NULL AND "+bodsOfState+" ORDER BY id",
 			recordID, p.Jurisdiction)

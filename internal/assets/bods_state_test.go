@@ -21,7 +21,8 @@ import (
 // of another state), export none of its statements, list none of its
 // imports, and cannot change Demoland's answers: an import of theirs that
 // closes Demoland's relationship changes only their own register, and
-// their erasure of Demoland's person finds no person. Demoland's answers
+// their erasure of Demoland's person finds no person, before and after
+// Demoland's regulator erased it. Demoland's answers
 // stay as they were, each lookup's entry names the state whose register it
 // read, and the log verifies.
 func TestBODSRegisterIsTheStates(t *testing.T) {
@@ -102,11 +103,18 @@ func TestBODSRegisterIsTheStates(t *testing.T) {
 			t.Fatalf("Demoland's export: %d statements, %v", len(all), err)
 		}
 
-		// Otherland's regulator cannot erase Demoland's person.
-		if r := w.Do(t, "POST", "/api/v1/assets/bods/persons/P/erasure", regB, map[string]any{"ground": "unlawfully_processed", "reference": "DPO 1"}); r.Status != 404 {
+		// Otherland's regulator cannot erase Demoland's person, nor learn
+		// that Demoland's erased it: the person is not found, as before.
+		erase := map[string]any{"ground": "unlawfully_processed", "reference": "DPO 1"}
+		if r := w.Do(t, "POST", "/api/v1/assets/bods/persons/P/erasure", regB, erase); r.Status != 404 || r.Str("error.rule") != "reference" {
 			t.Fatalf("Otherland erases Demoland's person: %d %s", r.Status, r.Raw)
 		}
 		demoland()
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/persons/P/erasure", w.regulator(t), erase)
+		if r := w.Do(t, "POST", "/api/v1/assets/bods/persons/P/erasure", regB, erase); r.Status != 404 || r.Str("error.rule") != "reference" || r.Str("error.field") != "record_id" ||
+			bytes.Contains(r.Raw, []byte("erased")) {
+			t.Fatalf("Otherland erases Demoland's erased person: %d %s, want 404 reference on record_id", r.Status, r.Raw)
+		}
 
 		if got := w.dump(t, "SELECT jurisdiction || ':' || question || ' ' FROM assets_bods_lookups ORDER BY log_index"); !strings.HasPrefix(got, "XA:owners ") || !strings.Contains(got, "XB:owners ") || !strings.Contains(got, "XB:export ") {
 			t.Fatalf("the lookups' states: %q", got)
