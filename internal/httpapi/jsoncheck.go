@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // checkJSON refuses, in a body that encoding/json would accept into a value
@@ -50,8 +51,8 @@ func jsonTarget(t reflect.Type) reflect.Type {
 
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
-// jsonFields maps the JSON names of a struct type's fields (jsonFieldsOf)
-// to their types.
+// jsonFields maps the JSON names of a struct type's fields
+// (strictjson.Fields) to their types.
 var jsonFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
 
 func jsonFields(t reflect.Type) map[string]reflect.Type {
@@ -59,69 +60,11 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		return m.(map[string]reflect.Type)
 	}
 	m := map[string]reflect.Type{}
-	for _, f := range jsonFieldsOf(t) {
-		m[f.name] = f.field.Type
+	for _, f := range strictjson.Fields(t) {
+		m[f.Name] = f.Field.Type
 	}
 	jsonFieldCache.Store(t, m)
 	return m
-}
-
-// jsonField is a field of a struct as encoding/json reads and writes it.
-type jsonField struct {
-	name    string              // its JSON name
-	field   reflect.StructField // the field
-	owner   reflect.Type        // the struct that declares it
-	byValue bool                // every struct embedded on the way to it by value: always written
-}
-
-// jsonFieldsOf lists struct type t's fields by their JSON names, as
-// encoding/json does: a field tagged json:"-" and an unexported one left
-// out, an untagged one under its Go name, and the fields of a struct
-// embedded without a JSON name promoted, the shallower of two of one name
-// winning (t's own first, then the embedded structs' level by level, each
-// level in field order). The OpenAPI document's objects and checkJSON's
-// field names are both read from it.
-func jsonFieldsOf(t reflect.Type) []jsonField {
-	type level struct {
-		t       reflect.Type
-		byValue bool
-	}
-	var out []jsonField
-	seen := map[string]bool{}
-	for todo := []level{{t, true}}; len(todo) > 0 && len(out) < 1<<16; {
-		var next []level
-		for _, l := range todo {
-			for i := 0; i < l.t.NumField(); i++ {
-				f := l.t.Field(i)
-				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-				if name == "-" {
-					continue
-				}
-				if f.Anonymous && name == "" {
-					ft := f.Type
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if ft.Kind() == reflect.Struct {
-						next = append(next, level{ft, l.byValue && f.Type.Kind() == reflect.Struct})
-						continue
-					}
-				}
-				if !f.IsExported() {
-					continue
-				}
-				if name == "" {
-					name = f.Name
-				}
-				if !seen[name] {
-					seen[name] = true
-					out = append(out, jsonField{name: name, field: f, owner: l.t, byValue: l.byValue})
-				}
-			}
-		}
-		todo = next
-	}
-	return out
 }
 
 type scanner struct {

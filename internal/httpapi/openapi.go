@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // fileBody documents a request body that is a file's raw bytes, of one of
@@ -394,16 +396,16 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 const RequiredTag = "api"
 
 // object is the schema of struct type t: its fields by their JSON names
-// (jsonFieldsOf: an embedded struct's fields are the object's own, as
+// (strictjson.Fields: an embedded struct's fields are the object's own, as
 // encoding/json writes them), those tagged api:"required" required where
 // they are always written (not in a struct embedded by pointer).
 func (b *docBuilder) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
-	for _, f := range jsonFieldsOf(t) {
-		props[f.name] = b.schemaOf(f.field.Type, b.enums[enumKey{f.owner, f.field.Name}])
-		if f.byValue && f.field.Tag.Get(RequiredTag) == "required" {
-			required = append(required, f.name)
+	for _, f := range strictjson.Fields(t) {
+		props[f.Name] = b.schemaOf(f.Field.Type, b.enums[enumKey{f.Owner, f.Field.Name}])
+		if f.ByValue && f.Field.Tag.Get(RequiredTag) == "required" {
+			required = append(required, f.Name)
 		}
 	}
 	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
