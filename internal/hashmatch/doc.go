@@ -31,6 +31,7 @@ import (
 
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // DocFormat names the format of signed bank documents.
@@ -169,10 +170,8 @@ func OpenDoc(signed []byte, verifierKey string) (*Doc, string, error) {
 		return nil, "", fmt.Errorf("the bank file's signature does not verify with this key: %w", err)
 	}
 	text := strings.TrimSuffix(n.Text, "\n")
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.DisallowUnknownFields()
 	var d Doc
-	if err := dec.Decode(&d); err != nil {
+	if err := strictjson.Unmarshal([]byte(text), &d); err != nil {
 		return nil, "", fmt.Errorf("the signed text is not a bank document: %w", err)
 	}
 	if d.Format != DocFormat {

@@ -13,11 +13,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // Import formats. The mappings are documented in docs/hashmatch.md.
@@ -283,8 +286,13 @@ func recordErr(kind string, n int, id string, err error) error {
 // MediaID is the entry id, Category N becomes classification "vic-N", and a
 // media with "Deleted": true deletes that entry. A PDQ hash may also come as
 // an element of "AlternativeHashes": [{"HashName": "PDQ", "HashValue": ".."}].
+// The members a VIC export carries that custos does not read
+// ("odata.metadata", "IsDistributed", "Series", …) are kept aside unread
+// (Other), and refused when one is a read member's name in another case
+// ("mediaid", "pdq"): encoding/json would have read it as that member.
 type vicDoc struct {
-	Value []vicMedia `json:"value"`
+	Value []vicMedia     `json:"value"`
+	Other jsontext.Value `json:",embed"`
 }
 
 type vicMedia struct {
@@ -295,42 +303,39 @@ type vicMedia struct {
 	SHA1              string          `json:"SHA1"`
 	PDQ               string          `json:"PDQ"`
 	Deleted           bool            `json:"Deleted"`
-	AlternativeHashes []struct {
-		HashName  string `json:"HashName"`
-		HashValue string `json:"HashValue"`
-	} `json:"AlternativeHashes"`
+	AlternativeHashes []vicHash       `json:"AlternativeHashes"`
+	Other             jsontext.Value  `json:",embed"`
 }
 
-// jsonType names the JSON type that decodes into a Go kind.
-func jsonType(k reflect.Kind) string {
-	switch k {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.Uint64:
-		return "number"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.String:
-		return "string"
-	}
-	return "object"
+type vicHash struct {
+	HashName  string         `json:"HashName"`
+	HashValue string         `json:"HashValue"`
+	Other     jsontext.Value `json:",embed"`
 }
 
 func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 	var v NewVersion
 	var d vicDoc
-	if err := json.Unmarshal(data, &d); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			// encoding/json's text names Go types (vicMedia.value.Category):
-			// name the document's field instead.
-			return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON: %s must be a JSON %s, not %s (byte %d)",
-				te.Field, jsonType(te.Type.Kind()), te.Value, te.Offset)
+	notVIC := func(reason string) error {
+		return errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON (an object with a \"value\" array of media): %v", reason)
+	}
+	if err := strictjson.Unmarshal(data, &d); err != nil {
+		return v, jsonRefusal(err, notVIC)
+	}
+	if err := strictjson.CaseVariant(reflect.TypeFor[vicDoc](), d.Other, ""); err != nil {
+		return v, jsonRefusal(err, notVIC)
+	}
+	for i, m := range d.Value {
+		at := check.Index("value", i)
+		err := strictjson.CaseVariant(reflect.TypeFor[vicMedia](), m.Other, at)
+		for j, h := range m.AlternativeHashes {
+			if err == nil {
+				err = strictjson.CaseVariant(reflect.TypeFor[vicHash](), h.Other, check.Index(at+".AlternativeHashes", j))
+			}
 		}
-		if errors.As(err, &te) {
-			return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON: the document must be an object with a \"value\" array of media, not %s", te.Value)
+		if err != nil {
+			return v, jsonRefusal(err, notVIC)
 		}
-		return v, errs.Invalidf("projectvic_json", "content", "not Project VIC-style JSON (an object with a \"value\" array of media): %v", err)
 	}
 	for i, m := range d.Value {
 		id := strings.Trim(strings.TrimSpace(string(m.MediaID)), `"`)
@@ -383,13 +388,10 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 // refused; a refusal names the field at fault (adds[3].video.frames[12].pdq).
 func parseJSON(data []byte) (NewVersion, error) {
 	var v NewVersion
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		return NewVersion{}, errs.Invalidf("custos_json", "content", "not a custos version (a JSON object with \"adds\" and \"deletes\"): %v", err)
-	}
-	if dec.More() {
-		return NewVersion{}, errs.Invalidf("custos_json", "content", "send one JSON object, with nothing after it")
+	if err := strictjson.Unmarshal(data, &v); err != nil {
+		return NewVersion{}, jsonRefusal(err, func(reason string) error {
+			return errs.Invalidf("custos_json", "content", "not a custos version (a JSON object with \"adds\" and \"deletes\"): %v", reason)
+		})
 	}
 	for _, list := range []struct {
 		name    string
@@ -409,6 +411,25 @@ func parseJSON(data []byte) (NewVersion, error) {
 		}
 	}
 	return v, nil
+}
+
+// jsonRefusal reports strictjson's refusal of an imported list: a key given
+// twice or bytes that are not UTF-8 (rules duplicate_key, utf8) as fieldErr
+// does, the path within the list in the message (in adds[3].pdq: …);
+// anything else (not JSON, a value of another type, an unknown key or one in
+// another case than its field's, something after the document) as the
+// format's own refusal, notFormat, given the reason, which names the path.
+func jsonRefusal(err error, notFormat func(reason string) error) error {
+	e, ok := errs.As(err)
+	switch {
+	case !ok:
+		return notFormat(err.Error())
+	case (e.Rule == "duplicate_key" || e.Rule == "utf8") && e.Field != "":
+		return fieldErr(e)
+	case e.Rule == "unknown_field":
+		return notFormat(e.Field + ": " + e.Message)
+	}
+	return notFormat(e.Message)
 }
 
 // fieldErr reports a refusal inside an imported list as one of its content,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -170,6 +171,9 @@ func fuzzList(f *testing.F, format string, seeds ...string) {
 			}
 			return
 		}
+		if (format == FormatJSON || format == FormatHMA || format == FormatProjectVIC) && !jsontext.Value(b).IsValid() {
+			t.Fatalf("accepted JSON with a key twice or bytes that are not UTF-8: %q", b)
+		}
 		for _, e := range v.Adds {
 			if _, err := normalizeEntry("x", e); err != nil {
 				t.Fatalf("accepted an invalid entry %+v: %v", e, err)
@@ -214,16 +218,51 @@ func FuzzParseTETSV(f *testing.F) {
 
 func FuzzParseHMA(f *testing.F) {
 	fuzzList(f, FormatHMA, `[{"id":1,"bank":"B","enabled":true,"original_media_uri":null,"signals":{"pdq":"`+h1+`"}}]`,
+		`[{"id":1,"ENABLED":false,"signals":{"pdq":"`+h1+`"}}]`, `[{"id":1,"signals":{"pdq":"`+h1+`","pdq":"`+h2+`"}}]`,
 		`[{"id":"v","signals":{"vpdq":"[\"`+h2+`,90,0.000\"]","video_md5":"`+strings.Repeat("c", 32)+`"}},{"id":3,"enabled":false,"signals":{"pdq":"`+h1+`"}},{"id":4,"signals":{"video_md5":"`+strings.Repeat("d", 32)+`"}}]`)
 }
 
 func FuzzParseProjectVIC(f *testing.F) {
-	fuzzList(f, FormatProjectVIC, `{"value":[{"MediaID":1,"Category":1,"PDQ":"`+h1+`"},{"MediaID":2,"Deleted":true}]}`)
+	fuzzList(f, FormatProjectVIC, `{"value":[{"MediaID":1,"Category":1,"PDQ":"`+h1+`"},{"MediaID":2,"Deleted":true}]}`,
+		`{"odata.metadata":"x","value":[{"MediaID":1,"IsDistributed":true,"AlternativeHashes":[{"HashName":"PDQ","HashValue":"`+h1+`","Extra":1}]}]}`,
+		`{"value":[{"MediaID":1,"PDQ":"`+h1+`","deleted":true}]}`, `{"value":[{"MediaID":1,"PDQ":"`+h1+`","MediaID":2}]}`)
 }
 
 func FuzzParseJSON(f *testing.F) {
 	fuzzList(f, FormatJSON, `{"adds":[{"entry_id":"i","pdq":"`+h1+`"},{"entry_id":"v","video":{"frames":[{"pdq":"`+h2+`","quality":90,"seconds":0.5}]}}],"deletes":["d"]}`,
-		`{"adds":[{"entry_id":"v","video":{"frames":[{"pdq":"`+h2+`","quality":90,"seconds":2},{"pdq":"`+h1+`","quality":9,"seconds":1}]}}]}`)
+		`{"adds":[{"entry_id":"v","video":{"frames":[{"pdq":"`+h2+`","quality":90,"seconds":2},{"pdq":"`+h1+`","quality":9,"seconds":1}]}}]}`,
+		`{"adds":[{"entry_id":"i","PDQ":"`+h1+`"}]}`, `{"adds":[{"entry_id":"i","pdq":"`+h1+`","pdq":"`+h2+`"}]}`, "{\"deletes\":[\"\xff\"]}")
+}
+
+// TestListsReadStrictly: a JSON list is read as it is written. encoding/json
+// took a key in another case than its field's for the field ("PDQ",
+// "deleted", the Kelvin sign for a k) and kept the last of a key given
+// twice, each silently: such a list, and one that is not UTF-8, is refused,
+// naming the rule and the path within the list.
+func TestListsReadStrictly(t *testing.T) {
+	for _, c := range []struct {
+		name, format, list, rule, has string
+	}{
+		{"custos, a key twice", FormatJSON, `{"adds":[{"entry_id":"a","pdq":"` + h1 + `","classification":"A1","pdq":"` + h2 + `"}]}`, "duplicate_key", `in adds[0].pdq: the key "pdq" is given twice`},
+		{"custos, a key in capitals", FormatJSON, `{"adds":[{"entry_id":"a","PDQ":"` + h1 + `"}]}`, "custos_json", `adds[0].PDQ: the field "PDQ" is not part of this document: names are written as documented, here "pdq"`},
+		{"custos, a deletion twice", FormatJSON, `{"adds":[],"deletes":["a"],"deletes":["b"]}`, "duplicate_key", `in deletes: the key "deletes"`},
+		{"custos, not UTF-8", FormatJSON, "{\"adds\":[{\"entry_id\":\"a\",\"classification\":\"A\xff\",\"pdq\":\"" + h1 + "\"}]}", "utf8", "in adds[0].classification: the document is not valid UTF-8"},
+		{"HMA, a signal twice", FormatHMA, `[{"id":1,"signals":{"pdq":"` + h1 + `","pdq":"` + h2 + `"}}]`, "duplicate_key", `in [0].signals.pdq: the key "pdq"`},
+		{"HMA, enabled in capitals", FormatHMA, `[{"id":1,"Enabled":false,"signals":{"pdq":"` + h1 + `"}}]`, "hma_json", `[0].Enabled: the field "Enabled" is not part of this document: names are written as documented, here "enabled"`},
+		{"Project VIC, a deletion in lower case", FormatProjectVIC, `{"value":[{"MediaID":1,"PDQ":"` + h1 + `","deleted":true}]}`, "projectvic_json", `value[0].deleted: the field "deleted" is not part of this document: names are written as documented, here "Deleted"`},
+		{"Project VIC, a hash name in another case", FormatProjectVIC, `{"value":[{"MediaID":1,"AlternativeHashes":[{"hashName":"PDQ","HashValue":"` + h1 + `"}]}]}`, "projectvic_json", `value[0].AlternativeHashes[0].hashName`},
+		{"Project VIC, an id twice", FormatProjectVIC, `{"value":[{"MediaID":1,"PDQ":"` + h1 + `","MediaID":2}]}`, "duplicate_key", `in value[0].MediaID: the key "MediaID"`},
+		{"Project VIC, a member it does not read twice", FormatProjectVIC, `{"value":[{"MediaID":1,"PDQ":"` + h1 + `","Series":"a","Series":"b"}]}`, "duplicate_key", `in value[0].Series`},
+	} {
+		_, _, err := ParseList(c.format, []byte(c.list))
+		if e, ok := errs.As(err); !ok || e.Rule != c.rule || e.Field != "content" || !strings.Contains(e.Message, c.has) {
+			t.Errorf("%s: got %v, want rule %s and %q", c.name, err, c.rule, c.has)
+		}
+	}
+	// What a VIC export carries beyond what custos reads still passes.
+	if _, st, err := ParseList(FormatProjectVIC, []byte(`{"odata.metadata":"x","value":[{"MediaID":1,"PDQ":"`+h1+`","IsDistributed":true,"Series":"s","AlternativeHashes":[{"HashName":"PhotoDNA","HashValue":"x","Source":"y"}]}]}`)); err != nil || st.Adds != 1 {
+		t.Errorf("a VIC export with members custos does not read: %+v, %v", st, err)
+	}
 }
 
 func TestIndexLayoutMatchesPDQ(t *testing.T) {
@@ -276,6 +315,23 @@ func TestSignedDoc(t *testing.T) {
 	_, other, _ := note.GenerateKey(rand.Reader, "custos/XA")
 	if _, _, err := OpenDoc([]byte(NoteText(canon, sig)), other); err == nil {
 		t.Error("verified with another key")
+	}
+	// A signed text is read as written: a key in another case than its
+	// field's, or given twice, is refused even under a good signature
+	// (encoding/json read "Threshold" as threshold and kept the last of
+	// two thresholds).
+	for text, want := range map[string]string{
+		strings.Replace(string(canon), `"threshold":31`, `"Threshold":31`, 1):                         `unknown_field: the field "Threshold" is not part of this document: names are written as documented, here "threshold" (field Threshold)`,
+		strings.Replace(string(canon), `"threshold":31`, `"threshold":31,"threshold":0`, 1):           `duplicate_key: the key "threshold" is given twice in one object (field threshold)`,
+		strings.Replace(string(canon), `"classification":"A1"`, `"classification":"A1","Pdq":"x"`, 1): `(field adds[0].Pdq)`,
+	} {
+		sig, err := SignDoc(signer, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := OpenDoc([]byte(NoteText([]byte(text), sig)), vkey); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", text, err, want)
+		}
 	}
 }
 
@@ -343,15 +399,14 @@ func TestDegenerateHashRefused(t *testing.T) {
 }
 
 // TestParseProjectVICTypes: a media field of the wrong type is refused
-// naming the document's field, not Go's types.
+// naming the document's field as every refusal names it (value[0].Category),
+// not Go's types.
 func TestParseProjectVICTypes(t *testing.T) {
-	// encoding/json names the field value.Category up to Go 1.26, and
-	// value.0.Category (the array's index too) from Go 1.27.
 	for j, want := range map[string]string{
-		`{"value":[{"MediaID": 17, "Category": "one", "PDQ": "` + h1 + `"}]}`: `value(\.0)?\.Category must be a JSON number, not string`,
-		`{"value":[{"MediaID": 17, "Category": 1.5}]}`:                        `value(\.0)?\.Category must be a JSON number, not number 1\.5`,
+		`{"value":[{"MediaID": 17, "Category": "one", "PDQ": "` + h1 + `"}]}`: `value\[0\]\.Category must be a JSON number, not string`,
+		`{"value":[{"MediaID": 17, "Category": 1.5}]}`:                        `value\[0\]\.Category must be a whole number within range, not 1\.5`,
 		`{"value":{"MediaID": 17}}`:                                           `value must be a JSON array, not object`,
-		`[{"MediaID": 17}]`:                                                   `must be an object`,
+		`[{"MediaID": 17}]`:                                                   `the document must be a JSON object, not array`,
 	} {
 		_, _, err := ParseList(FormatProjectVIC, []byte(j))
 		e, _ := errs.As(err)

@@ -13,14 +13,14 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // The vPDQ signal string of python-threatexchange (VPDQSignal): a JSON array
 // of "PDQHEX,QUALITY,SECONDS" strings, one a frame, in time order.
 func parseVPDQSignal(s string) ([]VideoFrame, error) {
 	var feats []string
-	dec := json.NewDecoder(strings.NewReader(s))
-	if err := dec.Decode(&feats); err != nil || dec.More() {
+	if err := strictjson.Unmarshal([]byte(s), &feats); err != nil {
 		return nil, errs.Invalidf("vpdq_signal", "vpdq", "a vPDQ signal is a JSON array of \"PDQHEX,QUALITY,SECONDS\" strings")
 	}
 	frames := make([]VideoFrame, len(feats))
@@ -197,13 +197,10 @@ type hmaContent struct {
 
 func parseHMA(data []byte, st *ImportStats) (NewVersion, error) {
 	var cs []hmaContent
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cs); err != nil {
-		return NewVersion{}, errs.Invalidf("hma_json", "content", "not HMA bank content (a JSON array of {\"id\", \"bank\", \"enabled\", \"signals\"}): %v", err)
-	}
-	if dec.More() {
-		return NewVersion{}, errs.Invalidf("hma_json", "content", "send one JSON array, with nothing after it")
+	if err := strictjson.Unmarshal(data, &cs); err != nil {
+		return NewVersion{}, jsonRefusal(err, func(reason string) error {
+			return errs.Invalidf("hma_json", "content", "not HMA bank content (a JSON array of {\"id\", \"bank\", \"enabled\", \"signals\"}): %v", reason)
+		})
 	}
 	var v NewVersion
 	for i, c := range cs {
