@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/custos-project/custos/internal/errs"
 )
 
@@ -92,6 +94,52 @@ func TestParseRefusals(t *testing.T) {
 	}
 }
 
+// TestParseStrict: a message, an envelope and a receipt are read as their
+// sender's custos writes them. encoding/json took a key in another case for
+// the field ("FROM", "ſ" for s) and kept the last of a key given twice, the
+// payload's included, each silently; each is refused now (rule malformed,
+// as any envelope that does not read), the reason naming the rule and the
+// path.
+func TestParseStrict(t *testing.T) {
+	msg := `{"v":1,"id":"a","from":"XA","to":"XB","purpose":"v","module":"core","type":"core.notice","payload":{"subject":"s","text":"t"},"readers":["regulator"]}`
+	if _, err := ParseMessage(msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, msg, has string }{
+		{"a field in capitals", strings.Replace(msg, `"from"`, `"FROM"`, 1), `unknown_field: the field "FROM" is not part of this document: names are written as documented, here "from" (field FROM)`},
+		{"a field with the long s", strings.Replace(msg, `"purpose"`, `"purpoſe"`, 1), `here "purpose"`},
+		{"a field twice", strings.Replace(msg, `"to":"XB"`, `"to":"XB","to":"XC"`, 1), `duplicate_key: the key "to" is given twice in one object (field to)`},
+		{"a payload key twice", strings.Replace(msg, `"text":"t"`, `"text":"t","text":"u"`, 1), `duplicate_key: the key "text" is given twice in one object (field payload.text)`},
+		{"a payload not UTF-8", strings.Replace(msg, `"text":"t"`, "\"text\":\"t\xff\"", 1), `utf8: the document is not valid UTF-8`},
+		{"something after", msg + ` {}`, `nothing after it`},
+	} {
+		_, err := ParseMessage(c.msg)
+		if e, ok := errs.As(err); !ok || e.Rule != "malformed" || e.Field != "message" || !strings.Contains(e.Message, c.has) {
+			t.Errorf("%s: %v, want a refusal of the message with %q", c.name, err, c.has)
+		}
+	}
+	good := string(sealed(t))
+	_, err := ParseEnvelope([]byte(strings.Replace(good, `"key":`, `"Key":`, 1)))
+	if e, ok := errs.As(err); !ok || e.Rule != "malformed" || e.Field != "envelope" || !strings.Contains(e.Message, `here "key"`) {
+		t.Errorf("an envelope's key in another case: %v", err)
+	}
+	_, err = ParseEnvelope([]byte(strings.Replace(good, `"key":`, `"signature":"","key":`, 1)))
+	if e, ok := errs.As(err); !ok || e.Rule != "malformed" || e.Field != "envelope" || !strings.Contains(e.Message, `the key "signature" is given twice`) {
+		t.Errorf("an envelope's signature twice: %v", err)
+	}
+	receipt := `{"v":1,"message_id":"a","message_sha256":"x","from":"XB","to":"XA","outcome":"received","at":"2026-01-01T00:00:00Z"}`
+	if _, err := ParseReceipt(receipt); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{strings.Replace(receipt, `"outcome"`, `"Outcome"`, 1), strings.Replace(receipt, `"outcome":"received"`, `"outcome":"refused","outcome":"received"`, 1)} {
+		if e, ok := errs.As(mustErr(ParseReceipt(r))); !ok || e.Rule != "malformed" || e.Field != "receipt" || !strings.Contains(e.Message, "outcome") {
+			t.Errorf("%s: %v", r, e)
+		}
+	}
+}
+
+func mustErr[T any](_ T, err error) error { return err }
+
 // TestNoticeSchema: the core's notice type refuses a payload without its
 // text or with a field it does not declare, naming where.
 func TestNoticeSchema(t *testing.T) {
@@ -119,6 +167,8 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add(sealed(f))
 	f.Add([]byte(`{"message":"{\"v\":1}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"message":"{\"v\":1,\"V\":2}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
+	f.Add([]byte(`{"message":"{\"v\":1,\"payload\":{\"a\":1,\"a\":2}}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":"","key":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := ParseEnvelope(b)
 		if err != nil {
@@ -134,6 +184,9 @@ func FuzzParseEnvelope(f *testing.F) {
 				t.Fatalf("a refusal that is not an errs error: %v", err)
 			}
 			return
+		}
+		if !jsontext.Value(env.Message).IsValid() {
+			t.Fatalf("accepted a message with a key twice or bytes that are not UTF-8: %q", env.Message)
 		}
 		again, err := json.Marshal(m)
 		if err != nil {

@@ -9,7 +9,6 @@
 package exchange
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // Version is the protocol version of messages and receipts this binary writes
@@ -256,14 +256,11 @@ func Digest(b string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// strict reads a message, an envelope or a receipt as its sender's custos
+// wrote it: strictjson refuses a key in another case, a key given twice (at
+// any depth, the payload's included, so that the schema check and the
+// module reading the payload see one value for each key), bytes that are
+// not UTF-8 and anything after the object, naming the rule and the field.
 func strict(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("data after the JSON object")
-	}
-	return nil
+	return strictjson.Unmarshal(b, v)
 }
