@@ -80,10 +80,11 @@ func LoadAuditState(path string, key []byte) (*AuditState, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Read strictly: a key in another case or given twice would be read
+	// by encoding/json and written back by the seal's Marshal as one
+	// exact key, so that a state changed that way kept its seal.
 	var s AuditState
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := strictUnmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("verify state %s is not valid: %w", path, err)
 	}
 	if s.Format != AuditStateFormat {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
@@ -70,6 +72,26 @@ func TestVerifyFromState(t *testing.T) {
 			t.Errorf("state: size %d key %s origin %s", st.Size, st.LogKey, st.Origin)
 		}
 		first := st.Replay
+		// The state is read as custos writes it: a key in another case, or
+		// given twice, kept its seal under encoding/json (which read it as
+		// the field, or kept the last, and the seal is over what it read
+		// written back) and is refused now, naming the rule and the field.
+		written, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for changed, want := range map[string]string{
+			strings.Replace(string(written), `"size"`, `"SIZE"`, 1):            `unknown_field: the field "SIZE" is not part of this document: names are written as documented, here "size" (field SIZE)`,
+			strings.Replace(string(written), `"size"`, `"size": 0, "size"`, 1): `duplicate_key: the key "size" is given twice in one object (field size)`,
+		} {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ledger.LoadAuditState(path, key); err == nil || !strings.Contains(err.Error(), "is not valid: "+want) {
+				t.Errorf("a state changed to %s: %v, want %q", changed, err, want)
+			}
+		}
 		// The replay built its secondary indexes at the end: the kept
 		// file has the schema's every index, as a later replay needs.
 		if got, want := indexNames(t, filepath.Join(dir, first)), indexNames(t, ""); len(want) < 10 || !slices.Equal(got, want) {
@@ -175,6 +197,7 @@ func FuzzLoadAuditState(f *testing.F) {
 	f.Add([]byte(`{"format":"custos-verify-state/1","size":3,"root":"AAAA","range":["AAAA"],"mac":"hmac-sha256:00"}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`not json`))
+	f.Add([]byte(`{"format":"custos-verify-state/1","FORMAT":"x","size":0,"size":1,"mac":"sha256:00"}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(dir, "state.json")
@@ -184,6 +207,9 @@ func FuzzLoadAuditState(f *testing.F) {
 		st, err := ledger.LoadAuditState(path, nil)
 		if err != nil {
 			return
+		}
+		if !jsontext.Value(b).IsValid() {
+			t.Errorf("accepted a state with a key twice or bytes that are not UTF-8: %q", b)
 		}
 		if st.Format != ledger.AuditStateFormat || !strings.HasPrefix(st.MAC, "sha256:") {
 			t.Errorf("accepted a state of format %q sealed %q", st.Format, st.MAC)

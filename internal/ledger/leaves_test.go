@@ -151,13 +151,13 @@ func TestAppendLeavesRestores(t *testing.T) {
 			cp, key    string
 			wantErrHas string
 		}{
-			{"unknown data field", with(1, `"n":0`, `"n":0,"renamed":0`), cp, vkey, `leaf 1 (test.note) cannot be replayed: decode test.note entry: json: unknown field "renamed"`},
-			{"unknown envelope field", with(1, `"v":1,`, `"v":1,"by_whom":"PR-T",`), cp, vkey, `leaf 1 is not a valid entry: json: unknown field "by_whom"`},
+			{"unknown data field", with(1, `"n":0`, `"n":0,"renamed":0`), cp, vkey, `leaf 1 (test.note) cannot be replayed: decode test.note entry: unknown_field: the field "renamed" is not part of this document (field renamed)`},
+			{"unknown envelope field", with(1, `"v":1,`, `"v":1,"by_whom":"PR-T",`), cp, vkey, `leaf 1 is not a valid entry: unknown_field: the field "by_whom" is not part of this document (field by_whom)`},
 			// Leaves are read as custos writes them: names in their exact
 			// case, once each (encoding/json took "V" for v, and the last of
 			// two).
-			{"a data member named twice", with(1, `"n":0`, `"n":0,"n":0`), cp, vkey, `leaf 1 is not a valid entry: jsontext: duplicate object member name "n" within "/data"`},
-			{"an envelope member in another case", with(1, `"v":1,`, `"V":1,`), cp, vkey, `leaf 1 is not a valid entry: json: unknown field "V"`},
+			{"a data member named twice", with(1, `"n":0`, `"n":0,"n":0`), cp, vkey, `leaf 1 is not a valid entry: duplicate_key: the key "n" is given twice in one object (field data.n)`},
+			{"an envelope member in another case", with(1, `"v":1,`, `"V":1,`), cp, vkey, `leaf 1 is not a valid entry: unknown_field: the field "V" is not part of this document: names are written as documented, here "v" (field V)`},
 			{"newer encoding", with(1, `"v":1,`, `"v":2,`), cp, vkey, "leaf 1 is not a valid entry: entry encoding version 2; this custos reads versions 1 to 1"},
 			{"altered leaf", with(1, `"n":0`, `"n":7`), cp, vkey, "the leaves make a tree of root"},
 			{"leaf missing", leaves[:len(leaves)-1], cp, vkey, fmt.Sprintf("the checkpoint signs a tree of %d leaves; the log has 0 and %d were given", len(leaves), len(leaves)-1)},
