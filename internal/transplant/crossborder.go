@@ -295,6 +295,11 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if err := check.Required("recipient_id", in.RecipientID); err != nil {
 			return nil, err
 		}
+	} else if in.RecipientID != "" {
+		// An organ discarded or used for research went to no one: a
+		// recipient named with it would be kept and sent to the origin as
+		// the organ's recipient.
+		return nil, errs.Invalidf("outcome_recipient", "recipient_id", "an organ %s has no recipient: recipient_id is given only with outcome transplanted", in.Outcome)
 	}
 	reason, err := check.Line("reason", in.Reason, 200, in.Outcome != "transplanted")
 	if err != nil {
