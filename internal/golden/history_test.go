@@ -861,8 +861,14 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 			OrganFunction: "normal"}})
 	receive(transplant.MsgTraceability, transplant.PurposeTraceability, transplant.Traceability{OrganID: organ, Organ: "kidney", DonorID: "XB-DN-0042",
 		ProcuredAt: ledger.FormatTime(h.clk.Now().Add(-time.Hour)), ProcurementCentre: "Golden Foreign Centre"})
+	// The golden recipient has a kidney of this registry already: the organ
+	// from abroad goes to a recipient still waiting for one, as an organ of
+	// this registry would.
 	h.clk.tick()
-	must(tr.RecordImportOutcome(ctx, coord, organ, transplant.NewImportOutcome{Outcome: "transplanted", RecipientID: h.recipient, On: h.clk.Now().Format(transplant.DateLayout)}))
+	abroad := must(tr.RegisterRecipient(ctx, coord, transplant.NewRecipient{CentreID: centre, Name: "Golden Recipient From Abroad (synthetic)",
+		NationalID: "XA000000010", Sex: "female", BloodGroup: "O", DateOfBirth: "1984-04-04", Residence: "XA", OrganNeeded: "kidney", ListedOn: "2024-06-01"}))
+	h.clk.tick()
+	must(tr.RecordImportOutcome(ctx, coord, organ, transplant.NewImportOutcome{Outcome: "transplanted", RecipientID: abroad.ID, On: h.clk.Now().Format(transplant.DateLayout)}))
 	receive(transplant.MsgSAENotification, transplant.PurposeVigilance, transplant.SAENotice{ReportID: "XB-SAE-2025-000001", Kind: transplant.SAEReaction,
 		ReportingBody: "Golden Foreign Registry", Contact: "Synthetic desk", OriginCountry: "XB", DonorID: "XB-DN-0042", OrganIDs: []string{organ},
 		RecipientIDs: []string{}, ReportedAt: ledger.FormatTime(h.clk.Now()), StartedAt: ledger.FormatTime(h.clk.Now().Add(-time.Hour)),
@@ -873,7 +879,7 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 	h.clk.tick()
 	must(tr.AcknowledgeForeignNotification(ctx, coord, fs.Notifications[0].ID))
 	h.clk.tick()
-	must(tr.ReportImportSAE(ctx, coord, transplant.NewImportSAE{Kind: transplant.SAEReaction, OrganID: organ, RecipientIDs: []string{h.recipient},
+	must(tr.ReportImportSAE(ctx, coord, transplant.NewImportSAE{Kind: transplant.SAEReaction, OrganID: organ, RecipientIDs: []string{abroad.ID},
 		Contact: "Golden coordinator (synthetic)", StartedAt: h.clk.Now().Add(-2 * time.Hour).Format(time.RFC3339),
 		DetectedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339), Description: "Synthetic: graft dysfunction.", ImmediateMeasures: "Synthetic: biopsy."}))
 }

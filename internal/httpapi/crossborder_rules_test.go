@@ -10,7 +10,11 @@ import (
 
 // TestImportOutcomeRules records the outcome of an organ received from
 // abroad as the centre that holds it: a recipient named with an organ
-// discarded or used for research is refused (outcome_recipient), naming the
+// discarded is refused (outcome_recipient), and an organ transplanted is
+// checked by the rules of a transplantation of an organ of the registry's
+// own (a recipient transplanted already, waiting for another organ, whose
+// registration is closed; a centre not authorized for the organ's type; a
+// day before the organ was procured), each refusal naming its rule and
 // field and leaving the organ without an outcome; then a recipient waiting
 // for the organ gets it.
 func TestImportOutcomeRules(t *testing.T) {
@@ -18,7 +22,26 @@ func TestImportOutcomeRules(t *testing.T) {
 		w := apptest.NewWorld(t, dsn)
 		im := importedOrgans(t, w, dsn)
 		today := time.Now().UTC().Format("2006-01-02")
+
+		// A recipient of centre A transplanted here with an organ of the
+		// registry's own.
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
+			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
+			"assessor_independent": true, "voluntary": true, "informed": true})
+		kidney := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
+			"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		transplanted := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		ta := w.Must(t, 201, "POST", "/api/v1/transplant/transplant-authorizations", w.CoordA, map[string]any{"organ_id": kidney, "recipient_id": transplanted,
+			"authorized_by": "Dr. M", "compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/transplants", w.CoordA, map[string]any{"organ_id": kidney, "recipient_id": transplanted,
+			"performed_at": apptest.Hours(1), "authorization_id": ta})
+		heart := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "heart")).Str("id")
+		removed := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/recipients/"+removed+"/waitlist", w.CoordA, map[string]any{"status": "removed",
+			"reason": "condition_improved", "changed_on": today})
 		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		livers := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
 
 		for _, c := range []struct {
 			name, coord, organ string
@@ -31,6 +54,16 @@ func TestImportOutcomeRules(t *testing.T) {
 				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
 			{"an organ used for research with a recipient", w.CoordA, im.named, map[string]any{"outcome": "research", "reason": "consented",
 				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
+			{"a recipient transplanted already", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": transplanted, "on": today},
+				422, "waiting_list", "recipient_id", false},
+			{"a kidney for a recipient waiting for a heart", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": heart, "on": today},
+				422, "organ_type", "organ_id", false},
+			{"a recipient removed from the waiting list", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": removed, "on": today},
+				409, "waitlist_closed", "recipient_id", true},
+			{"a day before the organ was procured", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": waiting,
+				"on": time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02")}, 422, "dates_in_order", "on", false},
+			{"a liver at a centre not authorized to transplant livers", w.CoordB, im.unnamed, map[string]any{"outcome": "transplanted",
+				"recipient_id": livers, "on": today}, 403, "centre_authorization", "centre_id", true},
 		} {
 			r := w.Do(t, "POST", "/api/v1/transplant/imports/"+c.organ+"/outcome", c.coord, c.body)
 			e, _ := r.Body["error"].(map[string]any)

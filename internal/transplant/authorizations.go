@@ -76,15 +76,11 @@ func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in
 		if o.Status != "procured" {
 			return nil, errs.Alertf(errs.Conflict, "organ_available", "organ_id", "organ %s is already %s", o.ID, o.Status)
 		}
-		if r.Status != "waiting" {
-			return nil, errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
+		if err := recipientWaits(r, o.ID, o.Organ, "organ_id"); err != nil {
+			return nil, err
 		}
-		if !companion(r.OrganNeeded, o.Organ) {
-			return nil, errs.Invalidf("organ_type", "organ_id", "organ %s is a %s; recipient %s waits for a %s", o.ID, o.Organ, r.ID, r.OrganNeeded)
-		}
-		if !f.centreAuthorized {
-			return nil, errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
-				"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(now))
+		if err := centreAuthorizedFor(f.centreAuthorized, centre, o.Organ, day(now)); err != nil {
+			return nil, err
 		}
 		return ledger.NewEntry(TypeTransplantAuthorized, TransplantAuthorization{ID: id, OrganID: o.ID, RecipientID: r.ID, CentreID: centre,
 			AuthorizedAt: ledger.FormatTime(now), AuthorizedBy: by, CompatibilityDocumented: true, ConsentVerified: true,
@@ -111,6 +107,47 @@ func authorizationInput(in NewTransplantAuthorization) (string, error) {
 		return "", errs.Invalidf("consent_verified", "consent_verified", "verify the donation's consent before authorizing")
 	}
 	return by, nil
+}
+
+// recipientWaits refuses an organ of type organ (organID, named by field)
+// for recipient r when r is no longer on the waiting list (transplanted) or
+// waits for another organ: the rules of a per-procedure authorization, and
+// of an organ from abroad transplanted here, which has none.
+func recipientWaits(r *Recipient, organID, organ, field string) error {
+	if r.Status != "waiting" {
+		return errs.Invalidf("waiting_list", "recipient_id", "recipient %s is not on the waiting list (%s)", r.ID, r.Status)
+	}
+	if !companion(r.OrganNeeded, organ) {
+		return errs.Invalidf("organ_type", field, "organ %s is a %s; recipient %s waits for a %s", organID, organ, r.ID, r.OrganNeeded)
+	}
+	return nil
+}
+
+// centreAuthorizedFor refuses, and alerts the regulator, a transplantation
+// (or its authorization) of organ at a centre that holds no valid
+// authorization for it on the day (authorized, read by the caller).
+func centreAuthorizedFor(authorized bool, centre, organ, onDay string) error {
+	if !authorized {
+		return errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
+			"centre %s holds no valid authorization for transplantation of %s on %s", centre, organ, onDay)
+	}
+	return nil
+}
+
+// registrationClosed refuses, and alerts the regulator, a transplantation
+// on a waiting-list registration closed by an outcome (status died waiting
+// or removed) or by a transplant abroad (abroad): an organ going to a
+// patient off the list bypasses its allocation (docs/oversight.md).
+func registrationClosed(recipientID string, status sql.NullString, abroad sql.NullInt64) error {
+	st := status.String
+	if st != WaitlistDiedWaiting && st != WaitlistRemoved && abroad.Int64 == 0 {
+		return nil
+	}
+	if abroad.Int64 != 0 {
+		st = "transplanted abroad"
+	}
+	return errs.Alertf(errs.Conflict, "waitlist_closed", "recipient_id",
+		"the waiting-list registration of recipient %s is closed (%s): no transplantation is recorded on it", recipientID, st)
 }
 
 // recipientFirst answers refused, the refusal of a transplantation's input,

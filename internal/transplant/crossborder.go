@@ -265,6 +265,7 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		return nil, err
 	}
 	var im *Import
+	var rec *Recipient
 	holder := func(ctx context.Context, q store.Queryer) (err error) {
 		if im, err = getImport(ctx, q, oid.String()); err != nil {
 			return err
@@ -279,11 +280,10 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if in.RecipientID == "" {
 			return nil
 		}
-		r, err := getRecipient(ctx, q, in.RecipientID)
-		if err != nil {
+		if rec, err = getRecipient(ctx, q, in.RecipientID); err != nil {
 			return err
 		}
-		return recipientCentre(r, p.AuthorityID)
+		return recipientCentre(rec, p.AuthorityID)
 	}
 	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
@@ -320,6 +320,11 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if im.Outcome != "" {
 			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
 		}
+		if in.Outcome == "transplanted" {
+			if err := importTransplantRefusal(ctx, tx, im, rec, p.AuthorityID, on); err != nil {
+				return nil, err
+			}
+		}
 		// The outcome goes back to the origin: refused before anything is
 		// recorded when it cannot.
 		if _, err := exchange.ActivePeer(ctx, tx, "organ_id", im.PeerID, PurposeTraceability); err != nil {
@@ -341,6 +346,46 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 	_, err = x.Send(ctx, p, outgoing(im.PeerID, MsgOutcome, PurposeTraceability,
 		OutcomeMessage{OrganID: d.OrganID, Outcome: d.Outcome, RecipientID: d.RecipientID, On: d.On, Centre: centre, Reason: d.Reason}))
 	return im, err
+}
+
+// importTransplantSQL reads what the rules of an organ from abroad
+// transplanted here read beyond the recipient: the registration's last
+// waiting-list status and whether a transplant abroad ended it (as
+// procedureSQL), and whether the centre may transplant the organ's type on
+// the day.
+const importTransplantSQL = `SELECT er.status, er.abroad,
+	(SELECT COUNT(*) FROM centre_authorizations ca WHERE ca.centre_id = ? AND ca.activity = 'transplantation' AND ca.organ = ? AND ` + validOn + `)
+	FROM (SELECT 1 AS one) x LEFT JOIN equity_registrations er ON er.recipient_id = ?`
+
+// importTransplantRefusal checks an organ from abroad transplanted at centre
+// into recipient r on the day on by the rules a transplantation of an organ
+// of this registry is checked by, where the import carries what they read
+// (docs/transplant.md): the registration open (waitlist_closed), the
+// recipient still waiting and for an organ of this type (waiting_list,
+// organ_type), the centre authorized for the type on the day
+// (centre_authorization), and the day not before the organ was procured
+// (dates_in_order). The recipient, read by the command's holder rule, is of
+// the centre.
+func importTransplantRefusal(ctx context.Context, q store.Queryer, im *Import, r *Recipient, centre, on string) error {
+	var status sql.NullString
+	var abroad sql.NullInt64
+	var n int
+	if err := q.QueryRow(ctx, importTransplantSQL, centre, im.Organ, on, on, on, r.ID).Scan(&status, &abroad, &n); err != nil {
+		return err
+	}
+	if err := registrationClosed(r.ID, status, abroad); err != nil {
+		return err
+	}
+	if err := recipientWaits(r, im.OrganID, im.Organ, "organ_id"); err != nil {
+		return err
+	}
+	if err := centreAuthorizedFor(n > 0, centre, im.Organ, on); err != nil {
+		return err
+	}
+	if len(im.ProcuredAt) >= len(DateLayout) && on < im.ProcuredAt[:len(DateLayout)] {
+		return errs.Invalidf("dates_in_order", "on", "on (%s) is before the organ was procured (%s)", on, im.ProcuredAt)
+	}
+	return nil
 }
 
 // importHolder is the centre here that holds an organ received from abroad:

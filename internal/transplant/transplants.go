@@ -116,20 +116,11 @@ func (f *procedureFacts) refusal(field, oid, recipientID, centre, authIn string,
 	if o.Status != "procured" {
 		return "", disposedOrgan(o)
 	}
-	// A registration closed by an outcome (died waiting, removed) or by a
-	// transplant abroad receives no organ: an organ going to a patient off
-	// the list bypasses its allocation, so the regulator is alerted
-	// (docs/oversight.md).
-	if st := f.listStatus.String; st == WaitlistDiedWaiting || st == WaitlistRemoved || f.abroad.Int64 != 0 {
-		if f.abroad.Int64 != 0 {
-			st = "transplanted abroad"
-		}
-		return "", errs.Alertf(errs.Conflict, "waitlist_closed", "recipient_id",
-			"the waiting-list registration of recipient %s is closed (%s): no transplantation is recorded on it", r.ID, st)
+	if err := registrationClosed(r.ID, f.listStatus, f.abroad); err != nil {
+		return "", err
 	}
-	if !f.centreAuthorized {
-		return "", errs.Alertf(errs.Forbidden, "centre_authorization", "centre_id",
-			"centre %s holds no valid authorization for transplantation of %s on %s", centre, o.Organ, day(at))
+	if err := centreAuthorizedFor(f.centreAuthorized, centre, o.Organ, day(at)); err != nil {
+		return "", err
 	}
 	if ledger.FormatTime(at) < o.ProcuredAt {
 		return "", errs.Invalidf("dates_in_order", "performed_at", "performed_at (%s) is before the organ was procured (%s)", ledger.FormatTime(at), o.ProcuredAt)
