@@ -81,3 +81,32 @@ func TestImportOutcomeRules(t *testing.T) {
 		}
 	})
 }
+
+// TestImportSAEHolder reports adverse events on organs received from
+// abroad: the centre that holds an organ (the one the origin named, before
+// any outcome) reports on it, another centre's coordinator is refused
+// organ_holder with an alert, as for the organ's outcome.
+func TestImportSAEHolder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := importedOrgans(t, w, dsn)
+		report := func(organ string) map[string]any {
+			return map[string]any{"kind": "reaction", "organ_id": organ, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
+				"detected_at": apptest.Hours(1), "description": "Fever.", "immediate_measures": "None."}
+		}
+		for _, organ := range []string{im.held, im.named} {
+			r := w.Do(t, "POST", "/api/v1/transplant/foreign-sae", w.CoordB, report(organ))
+			if e, _ := r.Body["error"].(map[string]any); r.Status != 403 || r.Str("error.rule") != "organ_holder" || r.Str("error.field") != "organ_id" || e["alert"] != true {
+				t.Errorf("a report on %s by another centre: %d %s, want 403 organ_holder on organ_id with an alert", organ, r.Status, r.Raw)
+			}
+		}
+		if n := len(w.Must(t, 200, "GET", "/api/v1/transplant/foreign-sae", w.Regulator, nil).Body["reports"].([]any)); n != 0 {
+			t.Fatalf("%d reports after the refusals, want none", n)
+		}
+		// Centre A holds the organ sent to it by name, whose outcome no one
+		// recorded yet.
+		if r := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, report(im.named)); r.Str("raised_by") != w.CentreA {
+			t.Fatalf("a report by the centre that holds the organ: %s", r.Raw)
+		}
+	})
+}

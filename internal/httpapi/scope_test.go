@@ -88,7 +88,7 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"disposition of an organ transplanted", "POST", "/api/v1/transplant/dispositions", discard, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
 			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
-			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, ""},
+			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, "organ_holder"},
 			{"authorization for the centre's recipient", "POST", "/api/v1/transplant/transplant-authorizations", authorize(1, map[string]any{"authorized_by": ""}),
 				"required", "authorized_by", "recipient_id", true, "recipient_centre"},
 			{"authorization for the centre's recipient without the declaration of no payment", "POST", "/api/v1/transplant/transplant-authorizations",

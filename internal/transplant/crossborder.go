@@ -274,8 +274,10 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if err != nil {
 			return err
 		}
-		if held != "" && held != p.AuthorityID {
-			return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, held, p.AuthorityID)
+		if held != "" {
+			if err := importHeldBy(im, held, p.AuthorityID); err != nil {
+				return err
+			}
 		}
 		if in.RecipientID == "" {
 			return nil
@@ -384,6 +386,18 @@ func importTransplantRefusal(ctx context.Context, q store.Queryer, im *Import, r
 	}
 	if len(im.ProcuredAt) >= len(DateLayout) && on < im.ProcuredAt[:len(DateLayout)] {
 		return errs.Invalidf("dates_in_order", "on", "on (%s) is before the organ was procured (%s)", on, im.ProcuredAt)
+	}
+	return nil
+}
+
+// importHeldBy refuses, and alerts the regulator, a coordinator of centre
+// acting on an organ from abroad that centre held holds.
+func importHeldBy(im *Import, held, centre string) error {
+	if held == "" {
+		return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by no centre here yet, not by centre %s", im.OrganID, centre)
+	}
+	if held != centre {
+		return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, held, centre)
 	}
 	return nil
 }

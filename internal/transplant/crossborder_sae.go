@@ -207,7 +207,9 @@ func nextReportID(ctx context.Context, tx *store.Tx, now time.Time) (country, id
 // ReportImportSAE records the initial report of a serious adverse event or
 // reaction on an organ received from abroad and sends it to the registry of
 // origin, which notifies its own centres and its other destinations (a
-// coordinator of the centre that holds the organ, or a regulator).
+// coordinator of the centre that holds the organ, importHolder, or a
+// regulator). Another centre's coordinator is refused organ_holder, as for
+// the organ's outcome, before the input.
 func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in NewImportSAE) (*ForeignSAE, error) {
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
@@ -224,10 +226,14 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 		if im, err = getImport(ctx, q, oid.String()); err != nil {
 			return err
 		}
-		if p.Role == RoleCoordinator && im.CentreID != p.AuthorityID {
-			return errs.Alertf(errs.Forbidden, "own_centre", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, im.CentreID, p.AuthorityID)
+		if p.Role != RoleCoordinator {
+			return nil
 		}
-		return nil
+		held, err := importHolder(ctx, q, im)
+		if err != nil {
+			return err
+		}
+		return importHeldBy(im, held, p.AuthorityID)
 	}
 	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
