@@ -130,6 +130,13 @@ func (r *Response) Str(path string) string {
 	return s
 }
 
+// CheckAnswer, when not nil, is called with every answer Do and Upload
+// get, the request's method and path (its query included) beside it: a
+// test package sets it in its TestMain, before any test runs, to check
+// each answer against what the API documents (the httpapi tests check it
+// against the OpenAPI document).
+var CheckAnswer func(t testing.TB, e *Env, method, path string, r *Response)
+
 // Do sends a request with a bearer token; body may be nil, a string (sent
 // as is) or a value to encode as JSON.
 func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
@@ -166,6 +173,9 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
 	raw, _ := io.ReadAll(resp.Body)
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body)
+	if CheckAnswer != nil {
+		CheckAnswer(t, e, method, path, out)
+	}
 	return out
 }
 
@@ -191,6 +201,9 @@ func (e *Env) Upload(t testing.TB, path, token, contentType string, body []byte,
 	raw, _ := io.ReadAll(resp.Body)
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body)
+	if CheckAnswer != nil {
+		CheckAnswer(t, e, "POST", path, out)
+	}
 	return out
 }
 

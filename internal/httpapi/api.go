@@ -117,8 +117,9 @@ type Route struct {
 	// free-form object.
 	Out any
 	// Refused is a value of the type of the route's refusals where some
-	// carry more than the error (the exchange inbox's signed refusals),
-	// documented beside it; nil for the error alone.
+	// carry more than the error or another shape (the exchange inbox's
+	// signed refusals, HMA's {"message"}), documented beside the error
+	// as its 4XX and 5XX answers; nil for the error alone.
 	Refused any
 	Status  int // the success status; 0 means 200
 	// BodyLimit is the largest JSON body the route reads; 0 means MaxBody.
@@ -515,9 +516,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = encodeAnswer(w, v)
 }
 
 // Decode reads one JSON object into v: at most MaxBody bytes, no unknown

@@ -63,7 +63,7 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 			w.Header().Set(HMACaseHeader, caseID)
 		}
 		w.WriteHeader(status)
-		return json.NewEncoder(w).Encode(body)
+		return encodeAnswer(w, body)
 	}), nil
 }
 
@@ -71,14 +71,14 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 // 400 in HMA (abort(400, ...)). The body is HMA's {"message": ...} with
 // custos's rule and field beside it, as every custos refusal names them
 // (an HMA client reads the message and ignores the rest).
-func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
+func hmaError(env Env, r *http.Request, err error) (int, hmaRefusal) {
 	if ClientGone(env.Log, r, err) {
-		return StatusClientGone, map[string]string{"message": "client gone"}
+		return StatusClientGone, hmaRefusal{Message: "client gone"}
 	}
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		env.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		return http.StatusInternalServerError, map[string]string{"message": "internal error; the operator can find it in the server log"}
+		return http.StatusInternalServerError, hmaRefusal{Message: "internal error; the operator can find it in the server log"}
 	}
 	status := e.Code.HTTPStatus()
 	switch {
@@ -87,14 +87,17 @@ func hmaError(env Env, r *http.Request, err error) (int, map[string]string) {
 	case e.Code == errs.Invalid || e.Code == errs.Malformed:
 		status = http.StatusBadRequest
 	}
-	body := map[string]string{"message": e.Message}
-	if e.Rule != "" {
-		body["rule"] = e.Rule
-	}
-	if e.Field != "" {
-		body["field"] = e.Field
-	}
-	return status, body
+	return status, hmaRefusal{Message: e.Message, Rule: e.Rule, Field: e.Field}
+}
+
+// hmaRefusal is the body of an HMA route's refusal: HMA's {"message": ...},
+// with custos's rule and field when the refusal has them. A request
+// refused before the route is reached (no token) gets custos's Error: the
+// document gives both (Route.Refused).
+type hmaRefusal struct {
+	Message string `json:"message" api:"required"`
+	Rule    string `json:"rule,omitempty"`
+	Field   string `json:"field,omitempty"`
 }
 
 // hmaNoURL is custos's answer to the variants of HMA's routes that fetch a
@@ -351,6 +354,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 	// A role refused the route gets HMA's body, as its other refusals do.
 	for i := range routes {
 		routes[i].refuse = func(r *http.Request, err error) (int, any) { return hmaError(env, r, err) }
+		routes[i].Refused = hmaRefusal{}
 	}
 	return routes
 }

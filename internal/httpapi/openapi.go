@@ -287,7 +287,7 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 	op["responses"] = map[string]any{
 		strconv.Itoa(status): map[string]any{"description": "success", "content": success},
 		"4XX":                refused,
-		"5XX":                errResp,
+		"5XX":                refused,
 	}
 	if !rt.Public {
 		op["security"] = []any{map[string]any{"bearer": []any{}}}
@@ -354,11 +354,7 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		s := b.schemaOf(t.Elem(), enum)
-		if typ, ok := s["type"].(string); ok {
-			s["type"] = []string{typ, "null"}
-		}
-		return s
+		return nullable(b.schemaOf(t.Elem(), enum))
 	case reflect.String:
 		s := map[string]any{"type": "string"}
 		if enum == nil {
@@ -389,6 +385,48 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 	}
 }
 
+// nullable is schema s that also takes null, as encoding/json writes a nil
+// pointer and reads null into one: a type's list gains "null" (and an
+// enumeration null), a reference or a schema of no type is one of s or
+// null. A schema that already takes null is s.
+func nullable(s map[string]any) map[string]any {
+	switch typ := s["type"].(type) {
+	case string:
+		s["type"] = []string{typ, "null"}
+		if e, ok := s["enum"].([]string); ok {
+			values := make([]any, 0, len(e)+1)
+			for _, v := range e {
+				values = append(values, v)
+			}
+			s["enum"] = append(values, nil)
+		}
+		return s
+	case []string:
+		return s
+	}
+	if len(s) == 0 {
+		return s // any JSON value, null among them
+	}
+	return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+}
+
+// notNull is schema s of a field the API refuses null in (a required one:
+// null is read as absent): nullable undone.
+func notNull(s map[string]any) map[string]any {
+	if of, ok := s["anyOf"].([]any); ok && len(s) == 1 && len(of) == 2 {
+		if n, _ := of[1].(map[string]any); len(n) == 1 && n["type"] == "null" {
+			return of[0].(map[string]any)
+		}
+	}
+	if typ, ok := s["type"].([]string); ok && len(typ) == 2 && typ[1] == "null" {
+		s["type"] = typ[0]
+		if e, ok := s["enum"].([]any); ok && len(e) > 0 && e[len(e)-1] == nil {
+			s["enum"] = e[:len(e)-1]
+		}
+	}
+	return s
+}
+
 // RequiredTag is the struct tag of a request type's field that the API
 // refuses a body without (api:"required"): the schema lists it in
 // required. A field required only with another's value (a deceased
@@ -403,10 +441,12 @@ func (b *docBuilder) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
 	for _, f := range strictjson.Fields(t) {
-		props[f.Name] = b.schemaOf(f.Field.Type, b.enums[enumKey{f.Owner, f.Field.Name}])
+		p := b.schemaOf(f.Field.Type, b.enums[enumKey{f.Owner, f.Field.Name}])
 		if f.ByValue && f.Field.Tag.Get(RequiredTag) == "required" {
 			required = append(required, f.Name)
+			p = notNull(p)
 		}
+		props[f.Name] = p
 	}
 	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 	if required != nil {
