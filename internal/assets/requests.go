@@ -474,7 +474,7 @@ func requestTransition(r *Request, to string) error {
 // execution, executed, partially executed or refused (by the requested
 // side), or withdrawn (by the requesting side).
 type NewStatus struct {
-	Status string `json:"status"`
+	Status string `json:"status" api:"required"`
 	// Grounds and GroundsText are a refusal's ground and its reasons (art.
 	// 46(23): reasons are given for any refusal).
 	Grounds     string `json:"grounds,omitempty"`
@@ -488,11 +488,11 @@ type NewStatus struct {
 // checkStatus checks a step fully, before anything is read.
 func checkStatus(in NewStatus) (requestStatus, error) {
 	st := requestStatus{Status: in.Status, Grounds: strings.TrimSpace(in.Grounds), OnwardSharing: in.OnwardSharing}
-	if err := check.OneOf("status", in.Status, RequestStatuses); err != nil {
-		return st, err
-	}
 	if in.Status == StatusDraft || in.Status == StatusSent {
 		return st, errs.New(errs.Conflict, "request_transition", "status", "a request becomes %s by being drafted or sent, not by a step", in.Status)
+	}
+	if err := check.OneOf("status", in.Status, StepStatuses); err != nil {
+		return st, err
 	}
 	var err error
 	if st.Note, err = check.Text("note", in.Note, 2000, in.Status == StatusPartial); err != nil {

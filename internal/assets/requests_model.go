@@ -41,6 +41,11 @@ const (
 var RequestStatuses = []string{StatusDraft, StatusSent, StatusAcknowledged, StatusUnderExecution, StatusExecuted, StatusPartial,
 	StatusRefused, StatusWithdrawn}
 
+// StepStatuses are the statuses a step records (RecordStatus, NewStatus's
+// status): every status but draft and sent, which a request takes by being
+// drafted or sent.
+var StepStatuses = slices.DeleteFunc(slices.Clone(RequestStatuses), func(s string) bool { return s == StatusDraft || s == StatusSent })
+
 // requestNext is the lifecycle: the statuses that may follow each. A draft
 // is sent or withdrawn; a request sent is acknowledged, refused or
 // withdrawn; one acknowledged goes under execution, or is refused or

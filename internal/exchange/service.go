@@ -331,10 +331,10 @@ func (s *Service) keyUnused(ctx context.Context, tx *store.Tx, fp string) error 
 
 // NewKey is a peer's new key and until when its current keys stay valid.
 type NewKey struct {
-	PublicKey string `json:"public_key"`
+	PublicKey string `json:"public_key" api:"required"`
 	// PreviousValidUntil ends the validity of the peer's current keys (RFC
 	// 3339): the overlap of the rotation. It may not be in the past.
-	PreviousValidUntil string `json:"previous_valid_until"`
+	PreviousValidUntil string `json:"previous_valid_until" api:"required"`
 }
 
 // AddPeerKey adds a peer's new key; its earlier keys stay valid until the

@@ -87,7 +87,7 @@ func (d *Doc) VideoPcts() (queryPct, indexPct float64) {
 // share such videos) is a video entry without frames, "video":{}, whose
 // md5 is required: it matches an upload with the same MD5, exactly.
 type DocEntry struct {
-	EntryID        string     `json:"entry_id"`
+	EntryID        string     `json:"entry_id" api:"required"`
 	PDQ            string     `json:"pdq,omitempty"`
 	MD5            string     `json:"md5,omitempty"`
 	SHA256         string     `json:"sha256,omitempty"`

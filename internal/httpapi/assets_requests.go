@@ -103,7 +103,7 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				return ok(out, err)
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests/{id}/status", Allow: []auth.Action{assets.HandleRequests}, Summary: "Record a step: acknowledged, under_execution, executed, partially_executed or refused (with grounds) by the requested side, withdrawn by the requesting side; a step the lifecycle does not allow is refused (409, rule request_transition) (central authority officer)",
-			In: assets.NewStatus{}, Out: assets.Request{}, Enums: []Enum{{reflect.TypeFor[assets.NewStatus](), "Grounds", assets.RefusalGrounds}},
+			In: assets.NewStatus{}, Out: assets.Request{}, Enums: []Enum{{reflect.TypeFor[assets.NewStatus](), "Grounds", assets.RefusalGrounds}, {reflect.TypeFor[assets.NewStatus](), "Status", assets.StepStatuses}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.NewStatus](r)
 				if err != nil {

@@ -268,7 +268,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"AssetsNewAsset.type": assets.AssetTypes, "AssetsAsset.type": assets.AssetTypes, "AssetsAsset.status": assets.Steps,
 		"AssetsNewMeasure.step": assets.Steps[1:], "AssetsMeasure.step": assets.Steps,
 		"AssetsNewMeasure.confiscation": assets.ConfiscationTypes, "AssetsMeasure.confiscation": assets.ConfiscationTypes,
-		"AssetsNewStatus.grounds": assets.RefusalGrounds, "AssetsNewUse.purpose": assets.UsePurposes,
+		"AssetsNewStatus.grounds": assets.RefusalGrounds, "AssetsNewStatus.status": assets.StepStatuses, "AssetsNewUse.purpose": assets.UsePurposes,
 	} {
 		want[k] = v
 	}

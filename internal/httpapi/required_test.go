@@ -49,10 +49,13 @@ func TestRequiredFields(t *testing.T) {
 			method, pattern, _ := strings.Cut(s.op, " ")
 			for _, f := range req {
 				body := s.body()
-				if _, ok := body[f]; !ok {
+				if !cut(body, f) {
+					top, _, _ := strings.Cut(strings.SplitN(f, ".", 2)[0], "[")
+					if _, ok := body[top]; !ok && top != f {
+						continue // a field of the items of a list the valid body leaves out
+					}
 					t.Fatalf("%s: the valid body has no %s", s.op, f)
 				}
-				delete(body, f)
 				size := w.LogSize(t)
 				res := w.Do(t, method, s.path(), s.token(), body)
 				if res.Status/100 != 4 || res.Str("error.field") != f {
@@ -210,8 +213,9 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		}},
 		{op: "POST /api/v1/transplant/procurements", tok: &w.CoordA, after: func(r *apptest.Response) {
 			ids["organ"] = r.Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+			ids["liver"] = r.Body["organs"].([]any)[1].(map[string]any)["id"].(string)
 		}, body: func() map[string]any {
-			return map[string]any{"donor_id": ids["donor"], "centre_id": w.CentreA, "procured_at": apptest.Hours(5), "organs": []string{"kidney"}}
+			return map[string]any{"donor_id": ids["donor"], "centre_id": w.CentreA, "procured_at": apptest.Hours(5), "organs": []string{"kidney", "liver"}}
 		}},
 		{op: "POST /api/v1/transplant/recipients", tok: &w.CoordA, after: id("recipient"), body: func() map[string]any { return apptest.Recipient(w.CentreA, "kidney") }},
 		{op: "POST /api/v1/transplant/transplant-authorizations", tok: &w.CoordA, after: id("authorization"), body: func() map[string]any {
@@ -221,6 +225,21 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		{op: "POST /api/v1/transplant/transplants", tok: &w.CoordA, body: func() map[string]any {
 			return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA,
 				"performed_at": apptest.Hours(1), "authorization_id": ids["authorization"]}
+		}},
+		// Vigilance: a reaction of the recipient, its final report; the
+		// liver handed off, then discarded.
+		{op: "POST /api/v1/transplant/sae", tok: &w.CoordA, after: id("sae"), body: func() map[string]any {
+			return map[string]any{"kind": "reaction", "organ_id": ids["organ"], "recipient_ids": []string{ids["recipient"]}, "contact": "Vigilance desk",
+				"started_at": apptest.Hours(1), "detected_at": apptest.Hours(0), "description": "Fever.", "immediate_measures": "None."}
+		}},
+		{op: "POST /api/v1/transplant/sae/{id}/final-report", at: "/api/v1/transplant/sae/{sae}/final-report", tok: &w.Regulator, body: func() map[string]any {
+			return map[string]any{"conclusion": "confirmed", "outcome": "Recovered.", "corrective_actions": "None needed."}
+		}},
+		{op: "POST /api/v1/transplant/handoffs", tok: &w.CoordA, body: func() map[string]any {
+			return map[string]any{"organ_id": ids["liver"], "step": "procurement_theatre", "place": "Theatre 1"}
+		}},
+		{op: "POST /api/v1/transplant/dispositions", tok: &w.CoordA, body: func() map[string]any {
+			return map[string]any{"organ_id": ids["liver"], "outcome": "discarded", "reason": "organ_quality", "disposed_at": apptest.Hours(0)}
 		}},
 		// Hash matching: a bank whose entries e1 and e2 open a case each.
 		{op: "POST /api/v1/hashmatch/authorities", tok: &w.Admin, body: func() map[string]any {
@@ -233,6 +252,10 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 			cases := matched(t, hw, 1, 2)
 			ids["confirmed"], ids["rejected"] = cases[0], cases[1]
 		}, body: func() map[string]any { return map[string]any{"name": "Known material", "kind": "known"} }},
+		{op: "POST /api/v1/hashmatch/banks/{id}/versions", at: "/api/v1/hashmatch/banks/{bank}/versions", tok: &hw.Analyst, body: func() map[string]any {
+			n := 100 + next()
+			return map[string]any{"adds": []map[string]any{{"entry_id": fmt.Sprintf("e%d", n), "pdq": apptest.PDQHex(n), "classification": "A1"}}}
+		}},
 		{op: "POST /api/v1/hashmatch/cases/{id}/review", at: "/api/v1/hashmatch/cases/{confirmed}/review", tok: &hw.Reviewer, after: func(*apptest.Response) {
 			w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+ids["rejected"]+"/review", hw.Reviewer, map[string]any{"decision": "reject", "note": "a landscape"})
 		}, body: func() map[string]any { return map[string]any{"decision": "confirm"} }},
@@ -270,6 +293,9 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		{op: "PUT /api/v1/assets/requests/{id}", at: "/api/v1/assets/requests/{request}", tok: &officer, body: func() map[string]any {
 			return map[string]any{"type": "asset_recovery", "requested_state": "XB"}
 		}},
+		{op: "POST /api/v1/assets/requests/{id}/status", at: "/api/v1/assets/requests/{request}/status", tok: &officer, body: func() map[string]any {
+			return map[string]any{"status": "withdrawn"}
+		}},
 		// Statistics: a mapping, then a file imported by it and withdrawn.
 		{op: "POST /api/v1/stats/mappings", tok: &statistician, after: func(*apptest.Response) {
 			file := statstest.Header + "\nN001,police,offence,2024-02-01,,1" + strings.Repeat(",", 13) + "\n"
@@ -285,13 +311,20 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 			return map[string]any{"reason": "coded with the wrong mapping"}
 		}},
 		// The exchange.
-		{op: "POST /api/v1/exchange/peers", tok: &w.Admin, body: func() map[string]any {
+		{op: "POST /api/v1/exchange/peers", tok: &w.Admin, after: id("peer"), body: func() map[string]any {
 			pub, _, err := ed25519.GenerateKey(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return map[string]any{"name": "Registry of Otherland", "jurisdiction": "XB", "url": "https://registry.otherland.example",
 				"public_key": base64.StdEncoding.EncodeToString(pub), "send_purposes": []string{"legal_assistance"}, "receive_purposes": []string{"legal_assistance"}}
+		}},
+		{op: "POST /api/v1/exchange/peers/{id}/keys", at: "/api/v1/exchange/peers/{peer}/keys", tok: &w.Admin, body: func() map[string]any {
+			pub, _, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]any{"public_key": base64.StdEncoding.EncodeToString(pub), "previous_valid_until": time.Now().UTC().Add(time.Hour).Format(time.RFC3339)}
 		}},
 	}
 	office := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Statistics Office", "kind": "statistics_office"}).Str("id")
@@ -305,15 +338,85 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 	return w, doc, steps
 }
 
-// requiredOf returns the fields the request body schema of op requires.
+// requiredOf returns the fields the request body schema of op requires:
+// its own by name, and by path those of the items of its lists (the first
+// item's: adds[0].entry_id) and of the objects it requires. An optional
+// object's (a procedure's domino_consent, a NewConsent) are checked where
+// its type is a body of its own.
 func requiredOf(doc, op map[string]any) []string {
-	s := requestSchema(doc, op)
 	var out []string
-	req, _ := s["required"].([]any)
-	for _, f := range req {
-		out = append(out, f.(string))
+	var walk func(prefix string, s map[string]any, depth int)
+	walk = func(prefix string, s map[string]any, depth int) {
+		s = resolve(doc, s)
+		if s == nil || depth > 4 {
+			return
+		}
+		req, _ := s["required"].([]any)
+		for _, f := range req {
+			out = append(out, prefix+f.(string))
+		}
+		props, _ := s["properties"].(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(props)) {
+			p := resolve(doc, props[name].(map[string]any))
+			if items, ok := p["items"].(map[string]any); ok {
+				walk(prefix+name+"[0].", items, depth+1)
+			} else if p["properties"] != nil && slices.Contains(req, any(name)) {
+				walk(prefix+name+".", p, depth+1)
+			}
+		}
 	}
+	walk("", requestSchema(doc, op), 0)
 	return out
+}
+
+// resolve is schema s, or the named schema it refers to (or the first
+// of anyOf that is one).
+func resolve(doc, s map[string]any) map[string]any {
+	if of, ok := s["anyOf"].([]any); ok && len(of) > 0 {
+		s = of[0].(map[string]any)
+	}
+	name, ok := strings.CutPrefix(fmt.Sprint(s["$ref"]), "#/components/schemas/")
+	if !ok {
+		return s
+	}
+	out, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
+	return out
+}
+
+// cut removes the field at path (name, name.sub, name[0].sub) from body,
+// and tells whether it was there.
+func cut(body map[string]any, path string) bool {
+	head, rest, nested := strings.Cut(path, ".")
+	name, index, list := strings.Cut(head, "[")
+	v, ok := body[name]
+	if !ok {
+		return false
+	}
+	if !nested && !list {
+		delete(body, name)
+		return true
+	}
+	if list {
+		var item any
+		switch l := v.(type) {
+		case []map[string]any:
+			if len(l) == 0 {
+				return false
+			}
+			item = l[0]
+		case []any:
+			if len(l) == 0 {
+				return false
+			}
+			item = l[0]
+		}
+		if index != "0]" {
+			return false
+		}
+		v = item
+	}
+	m, ok := v.(map[string]any)
+	return ok && cut(m, rest)
 }
 
 // listed is the enum of a field: its values, and whether the field is a

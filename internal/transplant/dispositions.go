@@ -44,12 +44,12 @@ const DefaultDispositionAfter = 72 * time.Hour
 
 // NewDisposition is the input of RecordDisposition.
 type NewDisposition struct {
-	OrganID    string `json:"organ_id"`
+	OrganID    string `json:"organ_id" api:"required"`
 	CentreID   string `json:"centre_id"`
-	Outcome    string `json:"outcome"`
-	Reason     string `json:"reason"`
+	Outcome    string `json:"outcome" api:"required"`
+	Reason     string `json:"reason" api:"required"`
 	Note       string `json:"note"`
-	DisposedAt string `json:"disposed_at"`
+	DisposedAt string `json:"disposed_at" api:"required"`
 }
 
 // Disposition is the final disposition of an organ that was not transplanted.

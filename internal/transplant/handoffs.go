@@ -38,8 +38,8 @@ var HandoffSteps = []string{StepProcurementTheatre, StepTransport, StepArrival, 
 // NewHandoff is the input of RecordHandoff. HandedAt is optional: the time
 // the hand-off is recorded when empty, as when a label is scanned.
 type NewHandoff struct {
-	OrganID  string `json:"organ_id"`
-	Step     string `json:"step"`
+	OrganID  string `json:"organ_id" api:"required"`
+	Step     string `json:"step" api:"required"`
 	CentreID string `json:"centre_id"`
 	Place    string `json:"place"`
 	HandedAt string `json:"handed_at"`

@@ -92,15 +92,15 @@ var NotificationStates = []string{"open", "escalated", "acknowledged"}
 // (Annex I of 2012/25/EU). The donor is given by its identifier or by one of
 // its organs; the reporting body is the principal's authority.
 type NewSAE struct {
-	Kind              string   `json:"kind"`
+	Kind              string   `json:"kind" api:"required"`
 	DonorID           string   `json:"donor_id"`
 	OrganID           string   `json:"organ_id"`
 	RecipientIDs      []string `json:"recipient_ids"`
-	Contact           string   `json:"contact"`
-	StartedAt         string   `json:"started_at"`
-	DetectedAt        string   `json:"detected_at"`
-	Description       string   `json:"description"`
-	ImmediateMeasures string   `json:"immediate_measures"`
+	Contact           string   `json:"contact" api:"required"`
+	StartedAt         string   `json:"started_at" api:"required"`
+	DetectedAt        string   `json:"detected_at" api:"required"`
+	Description       string   `json:"description" api:"required"`
+	ImmediateMeasures string   `json:"immediate_measures" api:"required"`
 }
 
 // SAE is a report of a serious adverse event or reaction: the initial report
@@ -173,9 +173,9 @@ type Notification struct {
 
 // FinalReport is the final report of an SAE (Annex II of 2012/25/EU).
 type FinalReport struct {
-	Conclusion        string `json:"conclusion"`
-	Outcome           string `json:"outcome"`
-	CorrectiveActions string `json:"corrective_actions"`
+	Conclusion        string `json:"conclusion" api:"required"`
+	Outcome           string `json:"outcome" api:"required"`
+	CorrectiveActions string `json:"corrective_actions" api:"required"`
 }
 
 // finalReported is the data of a final report's entry: the report it closes
