@@ -516,7 +516,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = encodeAnswer(w, v)
+	_ = encodeAnswer(w, v, answerOptions)
 }
 
 // Decode reads one JSON object into v: at most MaxBody bytes, no unknown

@@ -63,7 +63,7 @@ func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, er
 			w.Header().Set(HMACaseHeader, caseID)
 		}
 		w.WriteHeader(status)
-		return encodeAnswer(w, body)
+		return encodeAnswer(w, body, compactAnswer)
 	}), nil
 }
 
