@@ -62,9 +62,11 @@ func FilterOf(q url.Values) (Filter, error) {
 }
 
 // List lists the alerts the filter selects, the newest first, one page at a
-// time (regulator, auditor, admin). An unknown state or rule (enum), an
-// authority that does not exist (reference) or a bad date is refused, never
-// read as "all".
+// time (regulator, auditor, admin). An unknown state or rule (enum: a rule
+// is known when the deployment declares it or an alert was raised with it,
+// Rules), an authority that does not exist (reference) or a bad date is
+// refused, never read as "all"; a known rule no alert has yet is an empty
+// page.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (page.Of[ledger.RaisedAlert], error) {
 	var none page.Of[ledger.RaisedAlert]
 	if err := p.Require(auth.ReadAlerts); err != nil {
@@ -79,7 +81,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (page.O
 	}
 	q := s.DB.Read()
 	if f.Rule != "" {
-		rules, err := ledger.AlertRules(ctx, q)
+		rules, err := s.Rules(ctx)
 		if err != nil {
 			return none, err
 		}
@@ -98,6 +100,20 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (page.O
 		}
 	}
 	return s.W.Alerts(ctx, q, ledger.AlertFilter{Rule: f.Rule, AuthorityID: f.AuthorityID, State: f.State, From: from, End: end, Request: f.Request})
+}
+
+// Rules are the rules the alerts list filters by: those the deployment's
+// modules declare to raise alerts (module.Module.AlertRules), so that a
+// monitor may ask for one before the first is raised, and those of the
+// alerts raised (a rule a former release raised stays listed), sorted.
+func (s *Service) Rules(ctx context.Context) ([]string, error) {
+	raised, err := ledger.AlertRules(ctx, s.DB.Read())
+	if err != nil {
+		return nil, err
+	}
+	rules := append(s.W.AlertRules(), raised...)
+	slices.Sort(rules)
+	return slices.Compact(rules), nil
 }
 
 // Get reads one alert with its comments (regulator, auditor, admin).

@@ -65,6 +65,11 @@ var Module = module.Module{
 	// Requests between central authorities (requests_exchange.go).
 	Messages: RequestTypesExchanged,
 	Demo:     Demo,
+	// A request acted on by the wrong side or a third state, a use beyond
+	// the request's purpose, a ground or onward sharing not consented to,
+	// a message from a peer that is not the request's other side.
+	AlertRules: []string{"answering_side", "ground_not_allowed", "onward_sharing", "party", "purpose_limitation",
+		"requested_side", "requesting_side", "sender", "side"},
 	Kinds: []auth.Kind{
 		{Name: KindCentralAuthority, Prefix: "CE", Label: i18n.M("Central authority")},
 		{Name: KindProsecution, Prefix: "PO", Label: i18n.M("Prosecution service or asset recovery office")},

@@ -51,6 +51,9 @@ var Module = module.Module{
 	Adopt:   map[int]int{3: 1, 4: 2},
 	Project: Project,
 	Demo:    Demo,
+	// A list acted on by another authority, a service matching without a
+	// subscription, an entry quarantined after a dispute.
+	AlertRules: []string{"own_bank", "subscription", "hashmatch_quarantine"},
 	Kinds: []auth.Kind{
 		{Name: KindCompetentAuthority, Prefix: "CM", Label: i18n.M("Competent authority")},
 		{Name: KindServiceProvider, Prefix: "SP", Label: i18n.M("Service provider")},

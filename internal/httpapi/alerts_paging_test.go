@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 
 // TestAlertsPage walks the alerts of one centre two a page while alerts are
 // raised between the pages, and checks that each alert raised before the
-// walk is listed once and none raised during it; then each filter, and the
-// refused parameters.
+// walk is listed once and none raised during it; then each filter (a rule
+// the registry declares and no alert has yet: an empty page), and the
+// refused parameters (a rule no module declares: the declared listed).
 func TestAlertsPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		// Every refusal raises its own alert, retried or not.
@@ -58,6 +60,10 @@ func TestAlertsPage(t *testing.T) {
 			{"?authority_id=" + w.CentreB + "&rule=own_centre&limit=1", atB},
 			{"?to=" + yesterday, nil},
 			{"?from=2999-01-01", nil},
+			// Rules the registry declares, none raised yet: a monitor asks
+			// for them before the first (an empty page, not a refusal).
+			{"?rule=no_payment", nil},
+			{"?rule=bad_signature&state=open", nil},
 		} {
 			if got := walk(t, w, w.Auditor, "/api/v1/alerts"+c.query, "alerts", nil); fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Errorf("alerts%s: %v, want %v", c.query, got, c.want)
@@ -83,6 +89,9 @@ func TestAlertsPage(t *testing.T) {
 			{"?cursor=abc", 400, "malformed", "cursor", "cursor"},
 		} {
 			r := w.Do(t, "GET", "/api/v1/alerts"+c.query, w.Regulator, nil)
+			if c.rule == "enum" && c.field == "rule" && !strings.Contains(r.Str("error.message"), "no_payment, onward_sharing") {
+				t.Errorf("%s: %s, want the rules declared listed", c.query, r.Raw)
+			}
 			if r.Status != c.status || r.Str("error.code") != c.code || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
 				t.Errorf("%s: %d %s, want %d %s rule %s field %s", c.query, r.Status, r.Raw, c.status, c.code, c.rule, c.field)
 			}

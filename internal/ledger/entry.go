@@ -118,6 +118,8 @@ type Projections struct {
 	split map[string]splitProjector
 	// every are the projectors run after each of On's (Every).
 	every []DataProjector
+	// alertRules are the rules declared to raise alerts (DeclareAlertRules).
+	alertRules map[string]bool
 }
 
 type splitProjector struct {
@@ -128,7 +130,7 @@ type splitProjector struct {
 // NewProjections returns projections that already know the ledger's own entries
 // (registry.initialized, and alert.raised with the work on alerts).
 func NewProjections() *Projections {
-	r := &Projections{projectors: map[string]Projector{}}
+	r := &Projections{projectors: map[string]Projector{}, alertRules: map[string]bool{}}
 	r.Register(TypeInitialized, projectInitialized)
 	r.Register(TypeAlert, projectAlert)
 	projectAlertWork(r)
@@ -152,6 +154,27 @@ func (r *Projections) Tables(ts ...Table) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.tables = append(r.tables, ts...)
+}
+
+// DeclareAlertRules declares rules of refusals and findings that raise an
+// alert for the regulator (errs.Alertf, ProjectAlert): the alerts list is
+// filtered by any of them, before one was ever raised, and offers them.
+// Each module, the core too, declares its own (module.Module.AlertRules);
+// internal/server's TestAlertRulesDeclared reads the code for every rule an
+// alert is raised with and checks it is declared.
+func (r *Projections) DeclareAlertRules(rules ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rule := range rules {
+		r.alertRules[rule] = true
+	}
+}
+
+// AlertRules returns the rules declared to raise alerts, sorted.
+func (r *Projections) AlertRules() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Sorted(maps.Keys(r.alertRules))
 }
 
 // Project applies e through its registered projector.

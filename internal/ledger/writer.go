@@ -217,6 +217,15 @@ func (w *Writer) Counts() WriterCounts {
 // IDs returns the writer's id source, for commands that assign ids.
 func (w *Writer) IDs() *IDs { return w.ids }
 
+// AlertRules returns the rules the deployment declares to raise alerts
+// (Projections.DeclareAlertRules), sorted; none without projections.
+func (w *Writer) AlertRules() []string {
+	if w.reg == nil {
+		return nil
+	}
+	return w.reg.AlertRules()
+}
+
 // DB returns the database the writer writes to.
 func (w *Writer) DB() *store.DB { return w.db }
 

@@ -34,10 +34,18 @@ var Core = Module{
 	Kinds:    auth.CoreKinds,
 	Roles:    auth.CoreRoles,
 	Messages: []exchange.Type{exchange.Notice},
-	Locales:  i18n.Core,
+	// The exchange's refusals of what a peer sends or asks, the web
+	// sessions' (a session used again after it ended) and the writer's own
+	// (repeat counts found altered).
+	AlertRules: []string{"bad_signature", "key_expired", "onward_sharing", "peer_suspended", "purpose_not_allowed",
+		"reader", "readers", "sender", auth.RuleSessionRevived, "repeat_count_discarded"},
+	Locales: i18n.Core,
 }
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{1,29}$`)
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{1,29}$`)
+	ruleRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+)
 
 // Check refuses a list that does not start with the core, or that names a
 // module twice or badly.
@@ -54,6 +62,11 @@ func Check(mods []Module) error {
 			return fmt.Errorf("module %s is listed twice", m.Name)
 		}
 		seen[m.Name] = true
+		for _, r := range m.AlertRules {
+			if !ruleRE.MatchString(r) {
+				return fmt.Errorf("module %s: alert rule %q: lower-case letters, digits and _, starting with a letter", m.Name, r)
+			}
+		}
 	}
 	return nil
 }
@@ -75,6 +88,7 @@ func Projections(mods []Module) *ledger.Projections {
 		if m.Project != nil {
 			m.Project(p)
 		}
+		p.DeclareAlertRules(m.AlertRules...)
 	}
 	return p
 }

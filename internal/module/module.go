@@ -52,6 +52,11 @@ type Module struct {
 	// exports in each language the deployment speaks. Nil for none (a
 	// module made for a test), whose words stay as written.
 	Locales fs.FS
+	// AlertRules are the rules of the module's refusals (errs.Alertf) and
+	// findings (ledger.ProjectAlert) that raise an alert for the regulator:
+	// the alerts list filters by them and offers them before one was raised
+	// (ledger.Projections.DeclareAlertRules).
+	AlertRules []string
 	// Demo adds the module's part of the Demoland demo registry; nil for none.
 	Demo func(ctx context.Context, d *Demo) error
 }

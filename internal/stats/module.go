@@ -41,6 +41,8 @@ var Module = module.Module{
 	Locales: module.Dir(localesFS, "locales"),
 	Project: Project,
 	Demo:    Demo,
+	// Another office's import or mapping acted on.
+	AlertRules: []string{"authority"},
 	Kinds: []auth.Kind{
 		{Name: KindStatisticsOffice, Prefix: "SO", Label: i18n.M("Statistics office")},
 	},

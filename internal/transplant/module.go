@@ -39,6 +39,14 @@ var Module = module.Module{
 	Project: Project,
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,
+	// Refusals that may signal trafficking or a breach of the rules of
+	// transplantation, the trafficking screening's findings and the
+	// vigilance deadlines missed (docs/oversight.md, "Alerts").
+	AlertRules: []string{"centre_authorization", "deceased_authorization", "living_consent", "living_donor_organs",
+		"no_payment", "organ_available", "organ_holder", "organ_procured", "own_centre", "procedure_authorization",
+		"recipient_centre", "reimbursable_expense", "reimbursement_evidence", "reimbursement_payee", "waitlist_closed",
+		RuleAcknowledgement, RuleFinalReport,
+		RuleNonResidentLivingDonation, RuleRepeatLivingDonor, RuleAbroadPayment, RuleAbroadUnrelatedDonor},
 	Kinds: []auth.Kind{{Name: KindCentre, Prefix: "TC", Label: i18n.M("Transplant centre")},
 		{Name: KindTraffickingAuthority, Prefix: "DA", Label: i18n.M("Designated authority for trafficking reports")},
 		{Name: KindPayer, Prefix: "PY", Label: i18n.M("Payer: health authority or insurer")}},

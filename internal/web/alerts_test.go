@@ -10,7 +10,8 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// TestAlertForms: the regulator filters the alerts page, and acknowledges,
+// TestAlertForms: the regulator filters the alerts page (by a rule raised,
+// and by one declared that no alert has yet), and acknowledges,
 // assigns, comments on and closes an alert from its page; refusals come back
 // on their form; a closed alert offers no form but the comment; the auditor
 // reads the page without forms and is refused when posting.
@@ -27,6 +28,11 @@ func TestAlertForms(t *testing.T) {
 	mustContain(t, "filtered alerts", p, `id="alert-`+id+`"`, `href="/alerts/`+id+`"`, `<option value="own_centre" selected>`)
 	p = r.get("/alerts?state=closed")
 	mustContain(t, "closed alerts", p, "No alert matches the filter.")
+	// A rule the registry declares and no alert has yet is offered, and
+	// filters to nothing.
+	p = r.get("/alerts?rule=no_payment")
+	wantStatus(t, "a rule not raised yet", p, http.StatusOK)
+	mustContain(t, "a rule not raised yet", p, `<option value="no_payment" selected>`, "No alert matches the filter.")
 	p = r.get("/alerts?state=pending")
 	wantStatus(t, "bad filter", p, http.StatusUnprocessableEntity)
 	mustContain(t, "bad filter", p, `id="refusal-rule">enum<`, `id="refusal-field">state<`, `id="alert-`+id+`"`)

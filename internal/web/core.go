@@ -53,7 +53,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
-		rules, err = ledger.AlertRules(ctx, u.DB.Read())
+		rules, err = u.alertService().Rules(ctx)
 	}
 	var auths []auth.Authority
 	if err == nil {
