@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -284,8 +285,12 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 		refused = map[string]any{"description": "refused; nothing changed", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
 			"anyOf": []any{map[string]any{"$ref": "#/components/schemas/Error"}, b.ref(reflect.TypeOf(rt.Refused))}}}}}
 	}
+	ok := map[string]any{"description": "success", "content": success}
+	if status == http.StatusNoContent {
+		ok = map[string]any{"description": "success; no body"}
+	}
 	op["responses"] = map[string]any{
-		strconv.Itoa(status): map[string]any{"description": "success", "content": success},
+		strconv.Itoa(status): ok,
 		"4XX":                refused,
 		"5XX":                refused,
 	}
