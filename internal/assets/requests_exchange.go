@@ -229,13 +229,6 @@ func (s *Service) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func decode(m *exchange.Inbound, v any) error {
-	if err := json.Unmarshal(m.Payload, v); err != nil {
-		return errs.Invalidf("schema", "payload", "payload is not valid JSON")
-	}
-	return nil
-}
-
 // decideMessage checks a message against this registry's copy of the
 // request and returns the entry that records it here; it does not write.
 // The core has checked that it was sent for legal_assistance to readers
@@ -245,7 +238,7 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 	switch m.Type {
 	case MsgRequest:
 		var rm RequestMessage
-		if err := decode(m, &rm); err != nil {
+		if err := m.DecodePayload(&rm); err != nil {
 			return nil, err
 		}
 		if rm.RequestingState != m.From {
@@ -271,7 +264,7 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		return ledger.NewEntry(TypeRequestReceived, d)
 	case MsgStatus:
 		var sm statusMessage
-		if err := decode(m, &sm); err != nil {
+		if err := m.DecodePayload(&sm); err != nil {
 			return nil, err
 		}
 		r, err := requestByRemote(ctx, q, m.PeerID, sm.RequestID)
@@ -298,7 +291,7 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		return ledger.NewEntry(TypeRequestStatus, st)
 	case MsgQuestion:
 		var qm questionMessage
-		if err := decode(m, &qm); err != nil {
+		if err := m.DecodePayload(&qm); err != nil {
 			return nil, err
 		}
 		r, err := requestByRemote(ctx, q, m.PeerID, qm.RequestID)
@@ -316,7 +309,7 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 			On: s.today(), RemoteID: qm.QuestionID, InboxID: m.InboxID})
 	case MsgAnswer:
 		var am answerMessage
-		if err := decode(m, &am); err != nil {
+		if err := m.DecodePayload(&am); err != nil {
 			return nil, err
 		}
 		r, err := requestByRemote(ctx, q, m.PeerID, am.RequestID)

@@ -8,6 +8,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // Inbound is a message a peer sent, as the module that declares its type
@@ -72,6 +73,31 @@ func (s *Service) handler(module string) Handler {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.handlers[module]
+}
+
+// DecodePayload reads the payload into v (the module's struct for the
+// type) as its sender wrote it. The schema, checked before, refuses a key
+// it does not declare, in whatever case; the parse of the message refuses
+// a key given twice. This reads the payload again with strictjson rather
+// than encoding/json, which would take a key in another case than a
+// field's ("ORGAN_ID", "ſex") for the field and keep the last of a key
+// given twice, so that what the module acts on is what the schema saw
+// even in a struct whose fields the schema does not name one for one. A
+// refusal has rule schema, as the schema's own, at payload.<field>.
+func (m *Inbound) DecodePayload(v any) error {
+	err := strictjson.Unmarshal(m.Payload, v)
+	if err == nil {
+		return nil
+	}
+	e, ok := errs.As(err)
+	if !ok || e.Rule == "json" {
+		return errs.Invalidf("schema", "payload", "payload is not valid JSON")
+	}
+	field := "payload"
+	if e.Field != "" {
+		field += "." + e.Field
+	}
+	return errs.Invalidf("schema", field, "the payload does not read as %s's: %s: %s", m.Type, e.Rule, e.Message)
 }
 
 func inbound(peerID string, m *Message) *Inbound {

@@ -197,3 +197,34 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodePayload: a module reads a payload as its sender wrote it.
+// encoding/json, which the modules used, took a key in another case
+// ("ORGAN_ID", "ſex") for the field, and kept the last of a key given
+// twice, silently; each is refused now with rule schema at the field.
+func TestDecodePayload(t *testing.T) {
+	type donor struct {
+		Sex string `json:"sex"`
+	}
+	type payload struct {
+		OrganID string `json:"organ_id"`
+		Donor   donor  `json:"donor"`
+	}
+	in := func(p string) *Inbound { return &Inbound{Type: "transplant.organ_outcome", Payload: []byte(p)} }
+	var p payload
+	if err := in(`{"organ_id":"O-1","donor":{"sex":"female"}}`).DecodePayload(&p); err != nil || p.OrganID != "O-1" || p.Donor.Sex != "female" {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	for _, c := range []struct{ name, payload, field, has string }{
+		{"a key in capitals", `{"ORGAN_ID":"O-2","donor":{"sex":"female"}}`, "payload.ORGAN_ID", `unknown_field: the field "ORGAN_ID" is not part of this document: names are written as documented, here "organ_id"`},
+		{"a nested key with the long s", `{"organ_id":"O-1","donor":{"ſex":"male"}}`, "payload.donor.ſex", `here "sex"`},
+		{"a key twice", `{"organ_id":"O-1","organ_id":"O-2","donor":{"sex":"female"}}`, "payload.organ_id", `duplicate_key: the key "organ_id" is given twice`},
+		{"not JSON", `{"organ_id":`, "payload", "payload is not valid JSON"},
+	} {
+		var p payload
+		err := in(c.payload).DecodePayload(&p)
+		if e, ok := errs.As(err); !ok || e.Rule != "schema" || e.Field != c.field || !strings.Contains(e.Message, c.has) {
+			t.Errorf("%s: %v, want rule schema at %s with %q", c.name, err, c.field, c.has)
+		}
+	}
+}

@@ -569,15 +569,24 @@ func (s *Service) ExchangeHandler() exchange.Handler {
 // the coordinator: CrossBorderTypes).
 func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound) error {
 	switch m.Type {
-	case MsgCharacterization, MsgTraceability:
-		var t Traceability // the fields the two share
-		if err := decodePayload(m, &t); err != nil {
+	case MsgCharacterization:
+		// Each payload is read into its own type's struct: a read names
+		// every key (DecodePayload), so that one type's struct does not
+		// read another's payload.
+		var c Characterization
+		if err := m.DecodePayload(&c); err != nil {
+			return err
+		}
+		return acceptImport(ctx, tx, m, c.OrganID)
+	case MsgTraceability:
+		var t Traceability
+		if err := m.DecodePayload(&t); err != nil {
 			return err
 		}
 		return acceptImport(ctx, tx, m, t.OrganID)
 	case MsgOutcome:
 		var o OutcomeMessage
-		if err := decodePayload(m, &o); err != nil {
+		if err := m.DecodePayload(&o); err != nil {
 			return err
 		}
 		x, err := exportTo(ctx, tx, m.PeerID, o.OrganID)
@@ -590,13 +599,6 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, m *exchange.Inbound)
 		return nil
 	}
 	return s.acceptVigilance(ctx, tx, m)
-}
-
-func decodePayload(m *exchange.Inbound, v any) error {
-	if err := json.Unmarshal(m.Payload, v); err != nil {
-		return errs.Invalidf("schema", "payload", "payload is not valid JSON")
-	}
-	return nil
 }
 
 // acceptImport refuses an organ whose identifier does not verify, or that
@@ -691,13 +693,13 @@ func (s *Service) decideApplied(ctx context.Context, tx *store.Tx, m *exchange.I
 	switch m.Type {
 	case MsgCharacterization:
 		d.Characterization = &Characterization{}
-		err = decodePayload(m, d.Characterization)
+		err = m.DecodePayload(d.Characterization)
 	case MsgTraceability:
 		d.Traceability = &Traceability{}
-		err = decodePayload(m, d.Traceability)
+		err = m.DecodePayload(d.Traceability)
 	case MsgOutcome:
 		d.Outcome = &OutcomeMessage{}
-		err = decodePayload(m, d.Outcome)
+		err = m.DecodePayload(d.Outcome)
 	default:
 		err = s.decideVigilance(ctx, tx, m, d, now)
 	}

@@ -353,7 +353,7 @@ func (s *Service) acceptVigilance(ctx context.Context, tx *store.Tx, m *exchange
 	switch m.Type {
 	case MsgSAENotification:
 		var n SAENotice
-		if err := decodePayload(m, &n); err != nil {
+		if err := m.DecodePayload(&n); err != nil {
 			return err
 		}
 		if n.RaisedReportID != "" {
@@ -377,21 +377,21 @@ func (s *Service) acceptVigilance(ctx context.Context, tx *store.Tx, m *exchange
 		return nil
 	case MsgSAERaised:
 		var r SAERaisedNotice
-		if err := decodePayload(m, &r); err != nil {
+		if err := m.DecodePayload(&r); err != nil {
 			return err
 		}
 		_, err := exportTo(ctx, tx, m.PeerID, r.OrganID)
 		return err
 	case MsgSAEAcknowledged:
 		var a SAEAcknowledgement
-		if err := decodePayload(m, &a); err != nil {
+		if err := m.DecodePayload(&a); err != nil {
 			return err
 		}
 		_, err := peerNotification(ctx, tx, m.PeerID, a.ReportID)
 		return err
 	case MsgSAEFinal:
 		var f SAEFinalNotice
-		if err := decodePayload(m, &f); err != nil {
+		if err := m.DecodePayload(&f); err != nil {
 			return err
 		}
 		_, err := foreignReport(ctx, tx, m.PeerID, f.ReportID)
@@ -469,7 +469,7 @@ func (s *Service) decideVigilance(ctx context.Context, tx *store.Tx, m *exchange
 	switch m.Type {
 	case MsgSAENotification:
 		var n SAENotice
-		if err := decodePayload(m, &n); err != nil {
+		if err := m.DecodePayload(&n); err != nil {
 			return err
 		}
 		f := ForeignSAE{ID: ids.New("FS"), PeerID: m.PeerID, OriginReportID: n.ReportID, DonorRef: n.DonorID, Kind: n.Kind, Report: m.Payload,
@@ -505,7 +505,7 @@ func (s *Service) decideVigilance(ctx context.Context, tx *store.Tx, m *exchange
 		d.ForeignSAE = &f
 	case MsgSAERaised:
 		var r SAERaisedNotice
-		if err := decodePayload(m, &r); err != nil {
+		if err := m.DecodePayload(&r); err != nil {
 			return err
 		}
 		sae, err := s.raisedSAE(ctx, tx, m.PeerID, &r, now)
@@ -515,7 +515,7 @@ func (s *Service) decideVigilance(ctx context.Context, tx *store.Tx, m *exchange
 		d.SAE = sae
 	case MsgSAEAcknowledged:
 		d.Acknowledgement = &SAEAcknowledgement{}
-		if err := decodePayload(m, d.Acknowledgement); err != nil {
+		if err := m.DecodePayload(d.Acknowledgement); err != nil {
 			return err
 		}
 		id, err := peerNotification(ctx, tx, m.PeerID, d.Acknowledgement.ReportID)
@@ -525,7 +525,7 @@ func (s *Service) decideVigilance(ctx context.Context, tx *store.Tx, m *exchange
 		d.NotificationID = id
 	case MsgSAEFinal:
 		d.Final = &SAEFinalNotice{}
-		if err := decodePayload(m, d.Final); err != nil {
+		if err := m.DecodePayload(d.Final); err != nil {
 			return err
 		}
 		id, err := foreignReport(ctx, tx, m.PeerID, d.Final.ReportID)
