@@ -5,12 +5,17 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -498,5 +503,95 @@ func TestExchange(t *testing.T) {
 		b.srv.stop()
 		verifyLog(t, a.reg.DSN, a.reg.PublicKey)
 		verifyLog(t, b.reg.DSN, b.reg.PublicKey)
+	})
+}
+
+// TestExchangeAnswerReadAsWritten: the sender reads a peer's answer as the
+// peer's custos writes it. A stand-in for XB, holding the key XA registered
+// for it, answers each message with a receipt it signed, but with the
+// answer's "receipt" written "RECEIPT", or given twice (the last one the
+// real one): encoding/json took either for the receipt, and the message was
+// acknowledged; now the answer is refused, naming the rule and the field,
+// and the message stays pending, to be sent again.
+func TestExchangeAnswerReadAsWritten(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		a := &peerSide{reg: initRegistryOf(t, dsn, "XA")}
+		cert, key := testCA.serverCert(t, t.TempDir())
+		a.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
+		a.start(t)
+
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// answer writes the signed receipt for a message in the form the
+		// subject of the message asks for.
+		answer := map[string]func(sr *exchange.SignedReceipt) string{
+			"Receipt in capitals": func(sr *exchange.SignedReceipt) string {
+				return fmt.Sprintf(`{"RECEIPT":%q,"key":%q,"signature":%q}`, sr.Receipt, sr.Key, sr.Signature)
+			},
+			"Receipt twice": func(sr *exchange.SignedReceipt) string {
+				return fmt.Sprintf(`{"receipt":"","key":%q,"signature":%q,"receipt":%q}`, sr.Key, sr.Signature, sr.Receipt)
+			},
+		}
+		fake := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			env, err := exchange.ParseEnvelope(body)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			m, err := exchange.ParseMessage(env.Message)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			var p struct {
+				Subject string `json:"subject"`
+			}
+			_ = json.Unmarshal(m.Payload, &p)
+			sr, err := exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: m.ID, MessageSHA256: exchange.Digest(env.Message),
+				From: "XB", To: "XA", Outcome: exchange.Received, At: time.Now().UTC().Format(time.RFC3339)}, priv)
+			if err != nil || answer[p.Subject] == nil {
+				http.Error(w, "no answer", 500)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, answer[p.Subject](sr))
+		}))
+		kp, err := tls.LoadX509KeyPair(testCA.serverCert(t, t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.TLS = &tls.Config{Certificates: []tls.Certificate{kp}}
+		fake.StartTLS()
+		t.Cleanup(fake.Close)
+
+		pB := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
+			"name": "Registry of XB", "jurisdiction": "XB", "url": fake.URL, "tls_ca": testCA.pem, "public_key": exchange.EncodeKey(pub),
+			"send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).str("id")
+		for subject, want := range map[string]string{
+			"Receipt in capitals": `unknown_field: the field "RECEIPT" is not part of this document: names are written as documented, here "receipt" (field RECEIPT)`,
+			"Receipt twice":       `duplicate_key: the key "receipt" is given twice in one object (field receipt)`,
+		} {
+			id := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/outbox", a.reg.Admin, notice(pB, "vigilance", subject)).str("id")
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				m := a.outbox(t, id)
+				if m["state"] != exchange.Pending {
+					t.Fatalf("%s: the message is %v (%v), want pending: the answer was taken", subject, m["state"], m["last_error"])
+				}
+				if n, _ := m["attempts"].(float64); n >= 2 {
+					if got, _ := m["last_error"].(string); !strings.Contains(got, "with an answer that does not read as written: "+want) {
+						t.Fatalf("%s: last error %q, want %q", subject, got, want)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: %d attempts in 30 s", subject, int(m["attempts"].(float64)))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
 	})
 }

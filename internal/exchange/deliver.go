@@ -19,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/strictjson"
 	"github.com/custos-project/custos/internal/tick"
 )
 
@@ -135,8 +136,18 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	if err != nil {
 		return nil, err
 	}
+	// The answer is read as the peer's custos writes it, as the receipt
+	// inside is: a key in another case, a key twice or bytes that are not
+	// UTF-8 are a fault of the answer (encoding/json would have taken
+	// "RECEIPT" for the receipt, or the last of two), and the message is
+	// sent again. What is not JSON at all (a proxy's page) is an answer
+	// without a receipt.
 	var a InboxAnswer
-	if err := json.Unmarshal(b, &a); err != nil || len(a.Receipt) == 0 {
+	err = strictjson.Unmarshal(b, &a)
+	if e, ok := errs.As(err); ok && e.Rule != "json" {
+		return nil, fmt.Errorf("the peer answered %s with an answer that does not read as written: %w", resp.Status, err)
+	}
+	if err != nil || len(a.Receipt) == 0 {
 		// A refusal of what the peer could not verify as ours is not
 		// signed (unknown_sender, bad_signature): it names the rule, and
 		// the message is sent again, as after any failed attempt.
