@@ -11,14 +11,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privfile"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // State is what a witness keeps of one registry, in a file of its own: the
@@ -35,14 +39,16 @@ type State struct {
 	SeenAt      string `json:"seen_at"`
 }
 
-// LoadState reads a witness state file.
+// LoadState reads a witness state file, as the watcher wrote it
+// (strictjson): a key given twice or in another case, in a file edited by
+// hand, is refused rather than read as encoding/json would.
 func LoadState(path string) (*State, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := strictjson.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("witness state %s is not valid: %w", path, err)
 	}
 	if _, err := note.NewVerifier(s.LogKey); err != nil {
@@ -96,14 +102,14 @@ func NewKey(path, name string) (*Key, error) {
 	return k, writeFile(path, k)
 }
 
-// LoadKey reads a witness key file.
+// LoadKey reads a witness key file, as NewKey wrote it (strictjson).
 func LoadKey(path string) (*Key, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var k Key
-	if err := json.Unmarshal(b, &k); err != nil {
+	if err := strictjson.Unmarshal(b, &k); err != nil {
 		return nil, fmt.Errorf("witness key %s is not valid: %w", path, err)
 	}
 	if _, err := fnote.NewSignerForCosignatureV1(k.Signer); err != nil {
@@ -144,11 +150,26 @@ type Outcome struct {
 	CosignNote string // why it did not, when it did not
 }
 
+// An answer is what the watcher reads of one of the registry's answers:
+// the members it names, read as the registry writes them, and the others
+// (Other) kept unread, for a registry of another version may send more.
+type answer interface{ unread() jsontext.Value }
+
 type checkpointAnswer struct {
-	Size       uint64 `json:"size"`
-	Checkpoint string `json:"checkpoint"`
-	LogKey     string `json:"log_key"`
+	Size       uint64         `json:"size"`
+	Checkpoint string         `json:"checkpoint"`
+	LogKey     string         `json:"log_key"`
+	Other      jsontext.Value `json:",embed"` // root, key_fingerprint, cosigned
 }
+
+func (a *checkpointAnswer) unread() jsontext.Value { return a.Other }
+
+type consistencyAnswer struct {
+	Proof [][]byte       `json:"proof"`
+	Other jsontext.Value `json:",embed"` // from, to
+}
+
+func (a *consistencyAnswer) unread() jsontext.Value { return a.Other }
 
 // Check fetches the registry's checkpoint, verifies it against the state
 // (or the pin, on the first run), cosigns it and keeps it. A contradiction
@@ -245,9 +266,7 @@ func (w *Watcher) consistent(ctx context.Context, st *State, cp *ledger.Checkpoi
 		}
 		return nil
 	}
-	var pr struct {
-		Proof [][]byte `json:"proof"`
-	}
+	var pr consistencyAnswer
 	if err := w.get(ctx, fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", st.Size, cp.Size), &pr); err != nil {
 		return err
 	}
@@ -304,7 +323,13 @@ func (w *Watcher) endpoint(path string) string {
 	return strings.TrimSuffix(w.URL, "/") + path
 }
 
-func (w *Watcher) get(ctx context.Context, path string, v any) error {
+// get reads the registry's answer at path into v as strictjson reads it: a
+// key given twice, one that is a read member's name in another case
+// (encoding/json would take "CHECKPOINT" for the checkpoint, or the last of
+// two) or bytes that are not UTF-8 are refused, naming the rule and the
+// member, as an error (not an alarm: nothing was shown that contradicts
+// the state).
+func (w *Watcher) get(ctx context.Context, path string, v answer) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", w.endpoint(path), nil)
 	if err != nil {
 		return err
@@ -317,18 +342,27 @@ func (w *Watcher) get(ctx context.Context, path string, v any) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", path, answerError(resp))
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	err = strictjson.Unmarshal(b, v)
+	if err == nil {
+		err = strictjson.CaseVariant(reflect.TypeOf(v).Elem(), v.unread(), "")
+	}
+	if err != nil {
+		return fmt.Errorf("GET %s: the registry's answer does not read as written: %w", path, err)
+	}
+	return nil
 }
 
 // answerError is a refusal's message and status, as the API answers it.
 func answerError(resp *http.Response) string {
 	var e struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
+		Error *errs.Error `json:"error"`
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
+	if strictjson.Unmarshal(b, &e) == nil && e.Error != nil && e.Error.Message != "" {
 		return fmt.Sprintf("%s (%s)", e.Error.Message, resp.Status)
 	}
 	return resp.Status

@@ -1,11 +1,16 @@
 package witness_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -528,4 +533,78 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// TestWatcherReadsAsWritten: the watcher reads the registry's answers and
+// its own files as they are written. A stand-in in front of a real registry
+// rewrites its checkpoint answer: a "checkpoint" given twice, the last one
+// the registry's, or written "CHECKPOINT"; encoding/json took either, and
+// the check went through on a checkpoint other than the one shown first.
+// Each is refused now, naming the rule and the member, and the state file
+// is not written; the registry's answer passed through as it is, with the
+// members the watcher does not read, is taken. A state or key file with a
+// key given twice is refused.
+func TestWatcherReadsAsWritten(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		rewrite := func(b []byte) []byte { return b }
+		front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			resp, err := http.Get(w.URL + r.URL.String())
+			if err != nil {
+				http.Error(rw, err.Error(), 502)
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			rw.WriteHeader(resp.StatusCode)
+			rw.Write(rewrite(b))
+		}))
+		t.Cleanup(front.Close)
+		dir := t.TempDir()
+		state := filepath.Join(dir, "state.json")
+		wt := &witness.Watcher{URL: front.URL, StatePath: state, PinKey: w.App.Keys.LogKey}
+		for _, c := range []struct {
+			name    string
+			rewrite func([]byte) []byte
+			want    string
+		}{
+			{"a checkpoint twice", func(b []byte) []byte { return bytes.Replace(b, []byte("{"), []byte(`{"checkpoint": "forged",`), 1) },
+				`duplicate_key: the key "checkpoint" is given twice in one object (field checkpoint)`},
+			{"a checkpoint in capitals", func(b []byte) []byte { return bytes.Replace(b, []byte(`"checkpoint":`), []byte(`"CHECKPOINT":`), 1) },
+				`unknown_field: the field "CHECKPOINT" is not part of this document: names are written as documented, here "checkpoint" (field CHECKPOINT)`},
+		} {
+			rewrite = c.rewrite
+			_, err := wt.Check(ctx)
+			if err == nil || !strings.Contains(err.Error(), "GET /api/v1/log/checkpoint: the registry's answer does not read as written: "+c.want) {
+				t.Errorf("%s: %v, want %q", c.name, err, c.want)
+			}
+			if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: the state file was written (%v)", c.name, err)
+			}
+		}
+		rewrite = func(b []byte) []byte { return b }
+		if out, err := wt.Check(ctx); err != nil || !out.First {
+			t.Fatalf("the registry's answer as it is: %+v %v", out, err)
+		}
+		b, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(state, bytes.Replace(b, []byte("{"), []byte(`{"size": 1,`), 1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := witness.LoadState(state); err == nil || !strings.Contains(err.Error(), `duplicate_key: the key "size" is given twice`) {
+			t.Errorf("a state file with a key twice: %v", err)
+		}
+		key := filepath.Join(dir, "w.key")
+		if _, err := witness.NewKey(key, "auditor.example"); err != nil {
+			t.Fatal(err)
+		}
+		b, _ = os.ReadFile(key)
+		os.WriteFile(key, bytes.Replace(b, []byte(`"signer"`), []byte(`"Signer"`), 1), 0o600)
+		if _, err := witness.LoadKey(key); err == nil || !strings.Contains(err.Error(), `here "signer"`) {
+			t.Errorf("a key file with a key in another case: %v", err)
+		}
+	})
 }
