@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/privfile"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // Keys are the secrets of a registry: the master key that wraps personal data
@@ -62,14 +63,17 @@ func (k *Keys) Equal(o *Keys) bool {
 	return bytes.Equal(k.Master, o.Master) && k.LogSigner == o.LogSigner && k.LogKey == o.LogKey
 }
 
-// LoadKeys reads a key file.
+// LoadKeys reads a key file as Save wrote it (strictjson): a key given
+// twice or in another case, in a file edited by hand, is refused rather
+// than read as encoding/json would (the last of two, "MASTER_KEY" for
+// master_key).
 func LoadKeys(path string) (*Keys, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
 	var f keyFile
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := strictjson.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("key file %s is not valid: %w", path, err)
 	}
 	m, err := base64.StdEncoding.DecodeString(f.MasterKey)
