@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // fromFile is --from-file of a command that takes a person's data (a name,
@@ -69,8 +70,10 @@ func (f *fromFile) read(fs *flag.FlagSet, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return &exitError{2, fmt.Sprintf("--from-file: %s is empty; give one JSON object of the fields", name)}
 	}
+	// The fields given both ways are looked for in a document that reads
+	// as written; any other goes to DecodeBytes, which names its fault.
 	var keys map[string]json.RawMessage
-	if json.Unmarshal(b, &keys) == nil {
+	if strictjson.Unmarshal(b, &keys) == nil {
 		var both []string
 		fs.Visit(func(fl *flag.Flag) {
 			if _, ok := keys[fieldOf(fl.Name)]; ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/i18n"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 const hashmatchUsage = `Usage: custos hashmatch COMMAND [flags]
@@ -376,8 +377,10 @@ func runHMPull(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the registry answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
 	}
+	// Read as the registry writes it: a key twice or in another case is
+	// not taken for the documents or the key.
 	var p hashmatch.Pull
-	if err := json.Unmarshal(raw, &p); err != nil {
+	if err := strictjson.Unmarshal(raw, &p); err != nil {
 		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	if len(p.Documents) != 1 {

@@ -8,6 +8,9 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -436,4 +439,35 @@ func TestHashmatchVideoMemoryFlag(t *testing.T) {
 	}
 	custos(t, 2, "hashmatch", "hash", "--video-memory-mib", "0", known)
 	custos(t, 2, "hashmatch", "scan", t.TempDir(), "--bank", "b.note", "--public-key", "k", "--video-memory-mib", "0")
+}
+
+// TestHashmatchPullReadsAsWritten: custos hashmatch pull reads the
+// registry's answer as the registry writes it. encoding/json took
+// "Documents" for documents and kept the last of two, so that the snapshot
+// written to --out was not the one the answer showed first; each is refused
+// now, naming the rule and the key, and nothing is written.
+func TestHashmatchPullReadsAsWritten(t *testing.T) {
+	answer := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+	doc := `[{"version":1,"sha256":"00","note":"a note"}]`
+	for _, c := range []struct{ name, answer, want string }{
+		{"documents twice", `{"bank_id":"HB-1","kind":"snapshot","from":0,"to":1,"documents":` + doc + `,"documents":[],"verifier_key":"k"}`,
+			`unexpected answer: duplicate_key: the key "documents" is given twice in one object (field documents)`},
+		{"documents in capitals", `{"bank_id":"HB-1","kind":"snapshot","from":0,"to":1,"documents":[],"Documents":` + doc + `,"verifier_key":"k"}`,
+			`unexpected answer: unknown_field: the field "Documents" is not part of this document: names are written as documented, here "documents" (field Documents)`},
+	} {
+		answer = c.answer
+		out := filepath.Join(t.TempDir(), "bank.note")
+		_, errOut := custos(t, 1, "hashmatch", "pull", "--url", srv.URL, "--token", "t", "--bank", "HB-1", "--out", out)
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: %s, want %q", c.name, errOut, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: %s was written", c.name, out)
+		}
+	}
 }
