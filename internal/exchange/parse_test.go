@@ -167,6 +167,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add(sealed(f))
 	f.Add([]byte(`{"message":"{\"v\":1}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"message":"{\"v\":1,\"id\":\"a\",\"from\":\"XA\",\"to\":\"XB\",\"purpose\":\"v\",\"module\":\"core\",\"type\":\"core.notice\",\"payload\":{\"SUBJECT\":\"s\",\"text\":\"t\"},\"readers\":[\"regulator\"]}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
 	f.Add([]byte(`{"message":"{\"v\":1,\"V\":2}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":""}`))
 	f.Add([]byte(`{"message":"{\"v\":1,\"payload\":{\"a\":1,\"a\":2}}","key":"SHA256:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000","signature":"","key":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -194,6 +195,19 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 		if _, err := ParseMessage(string(again)); err != nil {
 			t.Fatalf("a message accepted does not read back: %v\n%s", err, again)
+		}
+		// A module reads the payload into its struct: a refusal is rule
+		// schema at the payload; what is taken names no key but a field's.
+		var p struct {
+			Subject string `json:"subject"`
+			Text    string `json:"text"`
+		}
+		if err := inbound("P", m).DecodePayload(&p); err != nil {
+			if e, ok := errs.As(err); !ok || e.Rule != "schema" || !strings.HasPrefix(e.Field, "payload") {
+				t.Fatalf("a payload refused otherwise than by rule schema at the payload: %v", err)
+			}
+		} else if !strings.Contains(string(m.Payload), `"subject"`) && p.Subject != "" {
+			t.Fatalf("a subject read from a payload without the key %q: %s", "subject", m.Payload)
 		}
 	})
 }
