@@ -245,4 +245,17 @@ func TestPersonNameAsParsed(t *testing.T) {
 	if got := PersonName([]byte(`{"recordDetails": {"names": [{"givenName": "Ada", "familyName": "Byron"}, {"fullName": "Other"}]}}`)); got != "Ada Byron" {
 		t.Errorf("given and family names: %q", got)
 	}
+	// Names are read by their exact keys, as Parse indexes them: another
+	// member in another case (the schema allows other members) or a key
+	// given twice is not taken for them.
+	for _, c := range []struct{ raw, want string }{
+		{`{"recordDetails": {"names": [{"fullName": "Ada"}]}, "RecordDetails": {"names": [{"fullName": "Other"}]}}`, "Ada"},
+		{`{"recordDetails": {"names": [{"fullName": "Ada"}], "NAMES": [{"fullName": "Other"}]}}`, "Ada"},
+		{`{"recordDetails": {"names": [{"fullName": "Ada", "FullName": "Other"}]}}`, "Ada"},
+		{`{"recordDetails": {"names": [{"fullName": "Ada"}]}, "recordDetails": {"names": [{"fullName": "Other"}]}}`, ""},
+	} {
+		if got := PersonName([]byte(c.raw)); got != c.want {
+			t.Errorf("PersonName(%s) = %q, want %q", c.raw, got, c.want)
+		}
+	}
 }

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // Record types and statuses (the recordType and recordStatus codelists).
@@ -241,20 +243,26 @@ func nameOf(nm map[string]any) string {
 }
 
 // PersonName is the name of the person of a statement (JSON) as Parse
-// reads it: for a person statement opened from its sealed row.
+// reads it: for a person statement opened from its sealed row. It reads
+// the names as Parse does, by their exact keys: the schema lets a statement
+// carry other members, and encoding/json would have taken one named
+// "RecordDetails" or "NAMES" (the last of the two) for the one Parse
+// indexed, showing another name than the index holds.
 func PersonName(raw []byte) string {
 	// Only the first of the names is decoded (into a map, as Parse has
-	// it): the rest of the statement is skipped, not built.
+	// it): the rest of the statement is kept unread, not built.
 	var st struct {
 		RecordDetails struct {
-			Names []json.RawMessage `json:"names"`
+			Names []jsontext.Value `json:"names"`
+			Other jsontext.Value   `json:",embed"`
 		} `json:"recordDetails"`
+		Other jsontext.Value `json:",embed"`
 	}
-	if json.Unmarshal(raw, &st) != nil || len(st.RecordDetails.Names) == 0 {
+	if strictjson.Unmarshal(raw, &st) != nil || len(st.RecordDetails.Names) == 0 {
 		return ""
 	}
 	var first map[string]any
-	if json.Unmarshal(st.RecordDetails.Names[0], &first) != nil {
+	if strictjson.Unmarshal(st.RecordDetails.Names[0], &first) != nil {
 		return ""
 	}
 	return nameOf(first)
