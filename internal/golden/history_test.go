@@ -131,6 +131,9 @@ type history struct {
 	statsSvc     *stats.Service
 	statistician *auth.Principal
 	statsImport  string
+	// The cross-border step's receipt of a message of the foreign
+	// registry, for the assignment step.
+	receive func(typ, purpose string, payload any)
 }
 
 // must stops the generator on an error: every command of the history is
@@ -237,6 +240,7 @@ func generate(t *testing.T, dir string) {
 	h.mailSent(db)
 	h.signOut(db)
 	h.cosignaturesCommitted(db, keys.LogKey)
+	h.importAssigned()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -828,6 +832,8 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 		}
 	}
 
+	h.receive = receive
+
 	// A kidney sent to XB, and what became of it there.
 	centre := coord.AuthorityID
 	today := h.clk.Now().Format(transplant.DateLayout)
@@ -1244,6 +1250,19 @@ func (h *history) cosignaturesCommitted(db *store.DB, logKey string) {
 	if ok, err := ws.CommitCosignatures(ctx); !ok || err != nil {
 		t.Fatalf("commit the cosignatures: %v %v", ok, err)
 	}
+}
+
+// importAssigned: an organ from XB sent to no centre named, which a
+// regulator assigns to the golden centre (transplant migration 19). Last, so
+// that adding it left the earlier leaves as they were.
+func (h *history) importAssigned() {
+	organ := transplant.OrganID{Country: "XB", Year: 25, Seq: 43, Organ: 1}.String()
+	h.receive(transplant.MsgCharacterization, transplant.PurposeTraceability, transplant.Characterization{OrganID: organ, Organ: "kidney", DonorID: "XB-DN-0043",
+		ProcurementCentre: "Golden Foreign Centre", Donor: transplant.DonorCharacterization{Kind: transplant.DonorBrainDeath,
+			Sex: "male", BloodGroup: "A", IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
+			OrganFunction: "normal"}})
+	h.clk.tick()
+	must(h.tr.AssignImport(h.ctx, h.regulator, organ, transplant.NewAssignment{CentreID: h.coordinator.AuthorityID}))
 }
 
 // fixedCosigner is a witness's cosignature/v1 signer whose signatures all

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -42,6 +44,9 @@ func TestImportOutcomeRules(t *testing.T) {
 			"reason": "condition_improved", "changed_on": today})
 		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
 		livers := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
+		// The liver the origin sent to no centre here is centre B's once a
+		// regulator assigned it.
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.unnamed+"/assignment", w.Regulator, map[string]any{"centre_id": w.CentreB})
 
 		for _, c := range []struct {
 			name, coord, organ string
@@ -107,6 +112,102 @@ func TestImportSAEHolder(t *testing.T) {
 		// recorded yet.
 		if r := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, report(im.named)); r.Str("raised_by") != w.CentreA {
 			t.Fatalf("a report by the centre that holds the organ: %s", r.Raw)
+		}
+	})
+}
+
+// TestImportAssignment: an organ from abroad that the origin sent to no
+// centre here is held by none, so every coordinator is refused its outcome
+// and a report on it (organ_holder, with an alert) until a regulator assigns
+// it to a centre. A coordinator may not assign it, nor may the regulator to
+// an authority that is not a centre, an organ a centre holds already
+// (organ_assigned) or one with an outcome (organ_final); each refusal leaves
+// the import as it was. Once assigned, the centre records its outcome (for
+// its own recipient only), the other centre is still refused, and log
+// verify reproduces the assignment (and catches it changed in the table).
+func TestImportAssignment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := importedOrgans(t, w, dsn)
+		today := time.Now().UTC().Format("2006-01-02")
+		assign := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/assignment" }
+		outcome := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/outcome" }
+		discarded := map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}
+		unchanged := func(what string) {
+			t.Helper()
+			got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.unnamed, w.Regulator, nil)
+			if got.Str("outcome") != "" || got.Str("centre_id") != "" || got.Str("assigned_centre") != "" {
+				t.Fatalf("%s changed the import: %s", what, got.Raw)
+			}
+		}
+		report := map[string]any{"kind": "reaction", "organ_id": im.unnamed, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
+			"detected_at": apptest.Hours(1), "description": "Fever.", "immediate_measures": "None."}
+		for _, c := range []struct {
+			name, coord, path string
+			body              map[string]any
+		}{
+			{"the outcome by centre A", w.CoordA, outcome(im.unnamed), discarded},
+			{"the outcome by centre B", w.CoordB, outcome(im.unnamed), discarded},
+			{"a report by centre A", w.CoordA, "/api/v1/transplant/foreign-sae", report},
+		} {
+			r := w.Do(t, "POST", c.path, c.coord, c.body)
+			if e, _ := r.Body["error"].(map[string]any); r.Status != 403 || r.Str("error.rule") != "organ_holder" || r.Str("error.field") != "organ_id" || e["alert"] != true {
+				t.Errorf("%s of an organ no centre holds: %d %s, want 403 organ_holder on organ_id with an alert", c.name, r.Status, r.Raw)
+			}
+			unchanged(c.name)
+		}
+
+		for _, c := range []struct {
+			name, token, organ string
+			body               map[string]any
+			status             int
+			rule, field        string
+		}{
+			{"by a coordinator", w.CoordB, im.unnamed, map[string]any{"centre_id": w.CentreB}, 403, "", ""},
+			{"with no centre", w.Regulator, im.unnamed, map[string]any{}, 422, "required", "centre_id"},
+			{"to an authority that is not a centre", w.Regulator, im.unnamed, map[string]any{"centre_id": w.RegulatorAuthority}, 422, "reference", "centre_id"},
+			{"to no authority", w.Regulator, im.unnamed, map[string]any{"centre_id": "TC-NOSUCH"}, 404, "reference", "centre_id"},
+			{"of an organ the origin sent to a centre", w.Regulator, im.named, map[string]any{"centre_id": w.CentreB}, 409, "organ_assigned", "organ_id"},
+			{"of an organ with an outcome", w.Regulator, im.held, map[string]any{"centre_id": w.CentreB}, 409, "organ_final", "organ_id"},
+		} {
+			r := w.Do(t, "POST", assign(c.organ), c.token, c.body)
+			if r.Status != c.status || (c.rule != "" && (r.Str("error.rule") != c.rule || r.Str("error.field") != c.field)) {
+				t.Errorf("an assignment %s: %d %s, want %d %s on %s", c.name, r.Status, r.Raw, c.status, c.rule, c.field)
+			}
+			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); got.Str("assigned_centre") != "" {
+				t.Fatalf("an assignment %s changed the import: %s", c.name, got.Raw)
+			}
+		}
+
+		if got := w.Must(t, 201, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreB}); got.Str("assigned_centre") != w.CentreB || got.Str("outcome") != "" {
+			t.Fatalf("the assignment to centre B: %s", got.Raw)
+		}
+		if r := w.Do(t, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" {
+			t.Errorf("a second assignment: %d %s, want 409 organ_assigned", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "POST", outcome(im.unnamed), w.CoordA, discarded); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
+			t.Errorf("the outcome by centre A of an organ assigned to centre B: %d %s, want 403 organ_holder", r.Status, r.Raw)
+		}
+		recipientA := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
+		if r := w.Do(t, "POST", outcome(im.unnamed), w.CoordB, map[string]any{"outcome": "transplanted", "recipient_id": recipientA, "on": today}); r.Status != 403 || r.Str("error.rule") != "recipient_centre" {
+			t.Errorf("the outcome by centre B for centre A's recipient: %d %s, want 403 recipient_centre", r.Status, r.Raw)
+		}
+		if got := w.Must(t, 201, "POST", outcome(im.unnamed), w.CoordB, discarded); got.Str("centre_id") != w.CentreB || got.Str("outcome") != "discarded" {
+			t.Fatalf("the outcome by the centre assigned: %s", got.Raw)
+		}
+		if r := w.Do(t, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_final" {
+			t.Errorf("an assignment after the outcome: %d %s, want 409 organ_final", r.Status, r.Raw)
+		}
+
+		ctx := context.Background()
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || !rep.OK() {
+			t.Fatalf("log verify after the assignment: %v %v", err, rep)
+		}
+		if _, err := w.App.DB.Read().Exec(ctx, "UPDATE organ_imports SET assigned_centre = ? WHERE organ_id = ?", w.CentreA, im.unnamed); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || rep.OK() {
+			t.Fatalf("log verify after the assignment was changed in organ_imports: %v, want a mismatch", err)
 		}
 	})
 }

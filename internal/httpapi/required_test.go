@@ -179,7 +179,8 @@ func (s requestStep) do(t *testing.T, w *apptest.World, body map[string]any) *ap
 // requestSteps starts a registry and returns it, its OpenAPI document and
 // the write operations of each registry whose bodies have required fields,
 // in an order where each step makes what the next ones refer to: the
-// core's authorities and principals; the transplantation's main chain;
+// core's authorities and principals; the transplantation's main chain and
+// the assignment of an organ received from abroad;
 // hash matching's banks, reviews, reports, removals, disputes and
 // retroactive matching; asset recovery's cases, persons, assets, measures
 // and requests; statistics' mappings and withdrawals; the exchange's
@@ -189,7 +190,9 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 	w := apptest.NewWorld(t, dsn)
 	doc := w.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil).Body
 	hw := apptest.HashmatchParties(t, w.Env)
-	ids := map[string]string{}
+	// An organ another registry sent naming no centre here, for the
+	// regulator to assign.
+	ids := map[string]string{"unassigned": importedOrgans(t, w, dsn).unnamed}
 	var officer, statistician string
 	id := func(name string) func(*apptest.Response) {
 		return func(r *apptest.Response) { ids[name] = r.Str("id") }
@@ -226,6 +229,9 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 			return map[string]any{"organ_id": ids["organ"], "recipient_id": ids["recipient"], "centre_id": w.CentreA,
 				"performed_at": apptest.Hours(1), "authorization_id": ids["authorization"]}
 		}},
+		// Across borders: an organ received from abroad assigned to a centre.
+		{op: "POST /api/v1/transplant/imports/{id}/assignment", at: "/api/v1/transplant/imports/{unassigned}/assignment", tok: &w.Regulator,
+			body: func() map[string]any { return map[string]any{"centre_id": w.CentreB} }},
 		// Vigilance: a reaction of the recipient, its final report; the
 		// liver handed off, then discarded.
 		{op: "POST /api/v1/transplant/sae", tok: &w.CoordA, after: id("sae"), body: func() map[string]any {

@@ -111,8 +111,8 @@ func TestScopeBeforeInput(t *testing.T) {
 				"organ_ids": []string{organ(1)}, "performed_at": time.Now().UTC().Add(48 * time.Hour).Format(time.RFC3339)}, "dates_in_order", "performed_at", "recipient_id", true, "recipient_centre"},
 			{"outcome of an organ from abroad sent to the centre", "POST", outcome(im.named), map[string]any{"outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
 			{"outcome of an organ from abroad that has one", "POST", outcome(im.held), discarded, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
-			{"outcome of an organ from abroad for the centre's recipient", "POST", outcome(im.unnamed), map[string]any{"outcome": "transplanted", "recipient_id": recipient,
-				"on": "yesterday"}, "date_format", "on", "recipient_id", true, "recipient_centre"},
+			{"outcome of an organ from abroad sent to the centre, for the centre's recipient", "POST", outcome(im.named), map[string]any{"outcome": "transplanted",
+				"recipient_id": recipient, "on": "yesterday"}, "date_format", "on", "organ_id", true, "organ_holder"},
 		} {
 			rule := cmp.Or(c.scopeRule, "own_centre")
 			r := w.Do(t, c.method, c.path, w.CoordB, c.body)
@@ -144,7 +144,8 @@ func followUp(subject string) map[string]any {
 // imported are organs a registry of the same engine sent w: held, sent to
 // centre A by its identifier and transplanted there (an organ from abroad
 // that centre A holds); named, sent to centre A by its name, no outcome yet;
-// unnamed, sent with no receiving centre named, no outcome yet.
+// unnamed, a liver sent with no receiving centre named, no outcome yet: no
+// centre holds it until a regulator assigns it.
 type imported struct{ held, named, unnamed string }
 
 // importedOrgans has a registry of the same engine send w the organs of

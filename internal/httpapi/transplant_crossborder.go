@@ -68,6 +68,17 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.RecordImportOutcome(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
+		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/assignment", Allow: []auth.Action{transplant.AssignImports},
+			Summary: "Assign an organ received from abroad that no centre here holds (the registry of origin named none) to a transplant centre, whose coordinators then record its outcome (regulator)",
+			In:      transplant.NewAssignment{}, Out: transplant.Import{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewAssignment](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.AssignImport(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
 		{Method: "POST", Path: "/api/v1/transplant/foreign-sae", Allow: []auth.Action{transplant.ReportVigilance},
 			Summary: "Report a serious adverse event or reaction on an organ received from abroad; it is sent to the registry of origin (coordinator of the holding centre, regulator)",
 			In:      transplant.NewImportSAE{}, Out: transplant.ForeignSAE{}, Status: 201, Enums: saeEnums,

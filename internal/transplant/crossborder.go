@@ -77,6 +77,9 @@ type Import struct {
 	RecipientID       string            `json:"recipient_id,omitempty"`
 	CentreID          string            `json:"centre_id,omitempty"`
 	OutcomeReason     string            `json:"outcome_reason,omitempty"`
+	// AssignedCentre is the centre a regulator assigned the organ to, when
+	// the registry of origin named none here (AssignImport).
+	AssignedCentre string `json:"assigned_centre,omitempty"`
 }
 
 // NewImportOutcome is what became of an imported organ here.
@@ -251,7 +254,8 @@ func (s *Service) exportMessages(ctx context.Context, organID, dest string) (*Ch
 // recipient of that centre; the registry then sends the outcome to the
 // registry of origin. Another centre is refused (organ_holder, or
 // recipient_centre for its recipient) before anything else is said of the
-// input or the organ's state.
+// input or the organ's state, and so is every centre while none holds the
+// organ (a regulator assigns it: AssignImport).
 func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, organID string, in NewImportOutcome) (*Import, error) {
 	if err := p.Require(Record); err != nil {
 		return nil, err
@@ -274,10 +278,8 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if err != nil {
 			return err
 		}
-		if held != "" {
-			if err := importHeldBy(im, held, p.AuthorityID); err != nil {
-				return err
-			}
+		if err := importHeldBy(im, held, p.AuthorityID); err != nil {
+			return err
 		}
 		if in.RecipientID == "" {
 			return nil
@@ -391,10 +393,11 @@ func importTransplantRefusal(ctx context.Context, q store.Queryer, im *Import, r
 }
 
 // importHeldBy refuses, and alerts the regulator, a coordinator of centre
-// acting on an organ from abroad that centre held holds.
+// acting on an organ from abroad that centre held holds, or that no centre
+// holds yet (held is ""): a regulator assigns it first (AssignImport).
 func importHeldBy(im *Import, held, centre string) error {
 	if held == "" {
-		return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by no centre here yet, not by centre %s", im.OrganID, centre)
+		return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by no centre here yet, not by centre %s: a regulator assigns it to a centre first", im.OrganID, centre)
 	}
 	if held != centre {
 		return errs.Alertf(errs.Forbidden, "organ_holder", "organ_id", "organ %s is held by centre %s, not by centre %s", im.OrganID, held, centre)
@@ -403,15 +406,22 @@ func importHeldBy(im *Import, held, centre string) error {
 }
 
 // importHolder is the centre here that holds an organ received from abroad:
-// the centre that recorded its outcome; before that, the centre the registry
-// of origin named as the organ's destination, when the name is a centre's
-// identifier here, or the name of one centre and no other. It is "" while
-// the organ names no centre here (the origin did not know the receiving
-// centre, or named one this registry does not): the centre that records the
-// outcome then holds it.
+// the centre that recorded its outcome; before that, the centre a regulator
+// assigned it to; else the centre the registry of origin named as the
+// organ's destination, when the name is a centre's identifier here, or the
+// name of one centre and no other. It is "" while the organ names no centre
+// here (the origin did not know the receiving centre, or named one this
+// registry does not) and no regulator assigned it: no coordinator may act on
+// it then.
 func importHolder(ctx context.Context, q store.Queryer, im *Import) (string, error) {
-	if im.CentreID != "" || im.DestinationCentre == "" {
+	if im.CentreID != "" {
 		return im.CentreID, nil
+	}
+	if im.AssignedCentre != "" {
+		return im.AssignedCentre, nil
+	}
+	if im.DestinationCentre == "" {
+		return "", nil
 	}
 	rows, err := q.Query(ctx, "SELECT id FROM authorities WHERE kind = ? AND (id = ? OR name = ?) ORDER BY id", KindCentre, im.DestinationCentre, im.DestinationCentre)
 	if err != nil {
@@ -430,14 +440,75 @@ func importHolder(ctx context.Context, q store.Queryer, im *Import) (string, err
 	return "", nil
 }
 
+// AssignImports is the regulator's: the centre that holds an organ received
+// from abroad, when the registry of origin named none here.
+var AssignImports = auth.NewAction("assign an organ received from abroad to a centre", auth.Regulator)
+
+// NewAssignment names the centre here that holds an organ received from
+// abroad.
+type NewAssignment struct {
+	CentreID string `json:"centre_id" api:"required"`
+}
+
+// importAssigned is the data of an imported organ's assignment to a centre.
+type importAssigned struct {
+	OrganID  string `json:"organ_id"`
+	CentreID string `json:"centre_id"`
+}
+
+// AssignImport assigns an organ received from abroad that no centre here
+// holds (the registry of origin named no centre, or one this registry does
+// not know) to a transplant centre, which then holds it: its coordinators
+// record the organ's outcome and report on it. Refused for a centre that is
+// not one (reference), for an organ that has an outcome (organ_final) and
+// for an organ a centre holds already (organ_assigned).
+func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID string, in NewAssignment) (*Import, error) {
+	if err := p.Require(AssignImports); err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.Required("centre_id", in.CentreID); err != nil {
+		return nil, err
+	}
+	d := importAssigned{OrganID: oid.String(), CentreID: in.CentreID}
+	_, err = s.W.Submit(ctx, p.Actor(), "assign imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		im, err := getImport(ctx, tx, d.OrganID)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
+			return nil, err
+		}
+		if im.Outcome != "" {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
+		}
+		held, err := importHolder(ctx, tx, im)
+		if err != nil {
+			return nil, err
+		}
+		if held != "" {
+			return nil, errs.New(errs.Conflict, "organ_assigned", "organ_id", "organ %s is held by centre %s already", im.OrganID, held)
+		}
+		return ledger.NewEntry(TypeImportAssigned, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getImport(ctx, s.DB.Read(), d.OrganID)
+}
+
 const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
 	COALESCE(procured_at, ''), COALESCE(procurement_centre, ''), COALESCE(shipped_at, ''), destination_centre, COALESCE(outcome, ''),
-	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, '')`
+	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, ''), COALESCE(assigned_centre, '')`
 
 func scanImport(r store.Scanner, im *Import) error {
 	var char string
 	if err := r.Scan(&im.OrganID, &im.PeerID, &im.OriginCountry, &im.DonorRef, &im.Organ, &char, &im.CharacterizedAt, &im.ProcuredAt,
-		&im.ProcurementCentre, &im.ShippedAt, &im.DestinationCentre, &im.Outcome, &im.OutcomeOn, &im.RecipientID, &im.CentreID, &im.OutcomeReason); err != nil {
+		&im.ProcurementCentre, &im.ShippedAt, &im.DestinationCentre, &im.Outcome, &im.OutcomeOn, &im.RecipientID, &im.CentreID, &im.OutcomeReason,
+		&im.AssignedCentre); err != nil {
 		return err
 	}
 	if char != "" {

@@ -13,6 +13,7 @@ import (
 const (
 	TypeOrganExported                   = "transplant.organ_exported"
 	TypeImportOutcome                   = "transplant.import_outcome_recorded"
+	TypeImportAssigned                  = "transplant.import_assigned"
 	TypeMessageApplied                  = "transplant.exchange_message_applied"
 	TypeImportSAEReported               = "transplant.import_sae_reported"
 	TypeForeignNotificationAcknowledged = "transplant.foreign_notification_acknowledged"
@@ -31,6 +32,10 @@ func projectCrossBorder(reg *ledger.Projections) {
 	ledger.On(reg, TypeImportOutcome, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, o *importOutcome) error {
 		_, err := q.Exec(ctx, `UPDATE organ_imports SET outcome = ?, outcome_on = ?, recipient_id = ?, centre_id = ?, outcome_reason = ?, outcome_at = ?, outcome_by = ?
 			WHERE organ_id = ?`, o.Outcome, o.On, nullable(o.RecipientID), o.CentreID, o.Reason, e.At, e.By, o.OrganID)
+		return err
+	})
+	ledger.On(reg, TypeImportAssigned, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *importAssigned) error {
+		_, err := q.Exec(ctx, "UPDATE organ_imports SET assigned_centre = ?, assigned_at = ?, assigned_by = ? WHERE organ_id = ?", a.CentreID, e.At, e.By, a.OrganID)
 		return err
 	})
 	ledger.On(reg, TypeMessageApplied, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *applied) error {
