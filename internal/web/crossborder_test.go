@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -61,4 +64,67 @@ func TestAbroadPage(t *testing.T) {
 	if strings.Contains(p.Body, "/acknowledge") {
 		t.Fatalf("the regulator is offered to acknowledge a notification")
 	}
+}
+
+// TestAbroadAssignForm: an organ another registry sent with no receiving
+// centre named is offered to the regulator to assign, not to a
+// coordinator, who is refused the form's post; the regulator assigns it to
+// centre B and the list shows it so; a second assignment is refused on the
+// form with rule and field.
+func TestAbroadAssignForm(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	origin := apptest.NewWorld(t, storetest.SQLite(t))
+	peer := func(at, other *apptest.World) string {
+		id, err := other.App.Exchange.Identity(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": id.Jurisdiction,
+			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability"}, "receive_purposes": []string{"traceability"}}).Str("id")
+	}
+	toW := peer(origin, w)
+	peer(w, origin)
+	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
+	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+	organ := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
+		"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+	origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": organ, "peer_id": toW, "destination_centre": ""})
+	var out struct{ Messages []exchange.OutboxMessage }
+	if err := json.Unmarshal(origin.Must(t, 200, "GET", "/api/v1/exchange/outbox", origin.Admin, nil).Raw, &out); err != nil || len(out.Messages) == 0 {
+		t.Fatalf("the origin's outbox: %v %+v", err, out)
+	}
+	for _, m := range slices.Backward(out.Messages) {
+		env, _ := json.Marshal(m.Envelope)
+		if status, ans := w.App.Exchange.Receive(t.Context(), env); status != 200 {
+			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
+		}
+	}
+
+	coord := newBrowser(t, w.URL)
+	coord.signIn(w.CoordA)
+	p := coord.get("/transplant/abroad")
+	wantStatus(t, "abroad for a coordinator", p, http.StatusOK)
+	mustContain(t, "abroad for a coordinator", p, organ)
+	if strings.Contains(p.Body, `id="assign"`) {
+		t.Fatalf("a coordinator is offered to assign an organ")
+	}
+	p = coord.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
+	wantStatus(t, "an assignment by a coordinator", p, http.StatusForbidden)
+
+	reg := newBrowser(t, w.URL)
+	reg.signIn(w.Regulator)
+	p = reg.get("/transplant/abroad")
+	wantStatus(t, "abroad for the regulator", p, http.StatusOK)
+	mustContain(t, "abroad for the regulator", p, `id="assign"`, `<option value="`+organ+`"`, `<option value="`+w.CentreB+`"`)
+	p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreB}})
+	wantStatus(t, "the assignment", p, http.StatusSeeOther)
+	p = reg.get(p.Header.Get("Location"))
+	mustContain(t, "abroad after the assignment", p, "Organ assigned", "Assigned to Centre B")
+	if strings.Contains(p.Body, `id="assign"`) {
+		t.Fatalf("the organ assigned is still offered to assign")
+	}
+	p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
+	wantStatus(t, "a second assignment", p, http.StatusConflict)
+	mustContain(t, "a second assignment", p, `id="refusal-rule">organ_assigned<`, `id="refusal-field">organ_id<`)
 }

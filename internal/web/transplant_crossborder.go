@@ -21,6 +21,7 @@ func (t *transplantPages) crossBorderPages() []Page {
 		get("/abroad", t.abroad).Allowed(transplant.Read),
 		post("/exports", t.exportOrgan).Allowed(transplant.Record),
 		post("/imports/outcome", t.importOutcome).Allowed(transplant.Record),
+		post("/imports/assignment", t.assignImport).Allowed(transplant.AssignImports),
 		post("/foreign-notifications/{id}/acknowledge", t.acknowledgeForeign).Allowed(transplant.Acknowledge),
 	}
 }
@@ -39,6 +40,11 @@ type abroadData struct {
 	PeerOpt   []Option
 	CanRecord bool
 	CanAckFor string // the coordinator's centre
+	// The regulator's: the organs received with no outcome and no centre
+	// assigned (a centre may hold one by the origin's naming it: the
+	// assignment is refused then), and the centres.
+	Unassigned []Option
+	CentreOpt  []Option
 }
 
 func (t *transplantPages) abroad(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -67,9 +73,16 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 	for _, p := range peers {
 		d.PeerOpt = append(d.PeerOpt, Option{Value: p.ID, Label: p.Name + " (" + p.Jurisdiction + ")"})
 	}
-	if d.Centres, _, err = centreChoices(ctx, t.svc.DB); err != nil {
+	if d.Centres, d.CentreOpt, err = centreChoices(ctx, t.svc.DB); err != nil {
 		s.Fail(w, r, err)
 		return
+	}
+	if s.P.Can(transplant.AssignImports) {
+		for _, im := range d.Imports {
+			if im.Outcome == "" && im.AssignedCentre == "" {
+				d.Unassigned = append(d.Unassigned, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
+			}
+		}
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
 	if s.P.Role == transplant.RoleCoordinator {
@@ -81,6 +94,8 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 		pg.Flash = s.T("The organ's characterization and traceability data are on their way to the foreign registry.")
 	case "outcome":
 		pg.Flash = s.T("Outcome recorded and sent to the registry of origin.")
+	case "assigned":
+		pg.Flash = s.T("Organ assigned: the centre's coordinators record what became of it.")
 	case "acknowledged":
 		pg.Flash = s.T("Notification acknowledged.")
 	}
@@ -108,6 +123,15 @@ func (t *transplantPages) importOutcome(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"outcome"}})
+}
+
+func (t *transplantPages) assignImport(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	if _, err := t.svc.AssignImport(r.Context(), s.P, v.Get("organ_id"), transplant.NewAssignment{CentreID: v.Get("centre_id")}); err != nil {
+		t.showAbroad(w, r, s, &Refusal{Form: "assign", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"assigned"}})
 }
 
 func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Request, s *Session) {
