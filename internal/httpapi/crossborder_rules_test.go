@@ -2,12 +2,19 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestImportOutcomeRules records the outcome of an organ received from
@@ -208,6 +215,132 @@ func TestImportAssignment(t *testing.T) {
 		}
 		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || rep.OK() {
 			t.Fatalf("log verify after the assignment was changed in organ_imports: %v, want a mismatch", err)
+		}
+	})
+}
+
+// TestImportTransplantCounts has a recipient transplanted here with an organ
+// received from abroad, and checks that it counts as a transplantation here
+// does (docs/transplant.md): the recipient is transplanted and off the
+// waiting list; another organ from abroad, an authorization for an organ of
+// the registry and a change of their registration are refused, naming
+// their rule and field and leaving the log as it was; the GODT report counts
+// the transplant and the equity report counts the registration
+// transplanted; and log verify's replay finds the same rows.
+func TestImportTransplantCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.DisclosureThreshold = 1 })
+		im := importedOrgans(t, w, dsn)
+		rc := im.recipient
+		now := time.Now().UTC()
+		today := now.Format("2006-01-02")
+
+		if st := w.Must(t, 200, "GET", "/api/v1/transplant/recipients/"+rc, w.Regulator, nil).Str("recipient.status"); st != "transplanted" {
+			t.Errorf("the recipient of an organ from abroad is %q, want transplanted", st)
+		}
+		listed := func(status string) bool {
+			for _, r := range w.Must(t, 200, "GET", "/api/v1/transplant/recipients?organ=kidney&status="+status, w.Regulator, nil).Body["recipients"].([]any) {
+				if r.(map[string]any)["id"] == rc {
+					return true
+				}
+			}
+			return false
+		}
+		if listed("waiting") || !listed("transplanted") {
+			t.Errorf("the recipient of an organ from abroad: on the waiting list %v, among the transplanted %v; want off it, among them", listed("waiting"), listed("transplanted"))
+		}
+
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
+			"kind": "family_authorization", "given_on": now.AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
+			"assessor_independent": true, "voluntary": true, "informed": true})
+		kidney := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
+			"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		size := w.LogSize(t)
+		for _, c := range []struct {
+			name, path  string
+			body        map[string]any
+			status      int
+			rule, field string
+		}{
+			{"another organ from abroad", "/api/v1/transplant/imports/" + im.named + "/outcome",
+				map[string]any{"outcome": "transplanted", "recipient_id": rc, "on": today}, 422, "waiting_list", "recipient_id"},
+			{"an authorization for an organ of the registry", "/api/v1/transplant/transplant-authorizations",
+				map[string]any{"organ_id": kidney, "recipient_id": rc, "authorized_by": "Dr. M", "compatibility_documented": true,
+					"consent_verified": true, "no_payment_declared": true}, 422, "waiting_list", "recipient_id"},
+			{"a removal from the waiting list", "/api/v1/transplant/recipients/" + rc + "/waitlist",
+				map[string]any{"status": "removed", "reason": "condition_improved", "changed_on": today}, 409, "waitlist_closed", "status"},
+		} {
+			r := w.Do(t, "POST", c.path, w.CoordA, c.body)
+			if r.Status != c.status || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
+				t.Errorf("%s for the recipient of an organ from abroad: %d %s, want %d %s on %s", c.name, r.Status, r.Raw, c.status, c.rule, c.field)
+			}
+		}
+		if got := w.LogSize(t); got != size {
+			t.Fatalf("the refusals changed the log: %d leaves, want %d", got, size)
+		}
+
+		var godt transplant.GODTReport
+		res := w.Must(t, 200, "GET", fmt.Sprintf("/api/v1/transplant/godt?country=XA&year=%d&population=1000000", now.Year()), w.Regulator, nil)
+		if err := json.Unmarshal(res.Raw, &godt); err != nil {
+			t.Fatal(err)
+		}
+		if godt.Value("dd_kidney_tx") != 1 || godt.Value("total_kidney_tx") != 1 || godt.Value("total_actual_dd") != 1 || godt.Value("total_utilized_dd") != 0 {
+			t.Errorf("GODT: dd_kidney_tx %d, total_kidney_tx %d, total_actual_dd %d, total_utilized_dd %d; want 1, 1 (the organ from abroad), 1, 0 (the donor abroad is the origin's)",
+				godt.Value("dd_kidney_tx"), godt.Value("total_kidney_tx"), godt.Value("total_actual_dd"), godt.Value("total_utilized_dd"))
+		}
+
+		res = w.Must(t, 200, "GET", "/api/v1/transplant/equity?format=csv&organ=kidney&from=2020-01-01&end="+now.AddDate(0, 0, 1).Format("2006-01-02"), w.Regulator, nil)
+		cr := csv.NewReader(strings.NewReader(string(res.Raw)))
+		cr.FieldsPerRecord = -1
+		lines, err := cr.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]string{}
+		for _, l := range lines {
+			if len(l) == 4 && l[0] == "sex" && l[1] == "male" {
+				counts[l[2]] = l[3]
+			}
+		}
+		// The recipient transplanted (with a wait from their listing), and
+		// those of the two organs from abroad still waiting.
+		if counts[transplant.OutcomeTransplanted] != "1" || counts[transplant.OutcomeWaiting] != "0" {
+			t.Errorf("equity report, male kidney registrations: %v, want 1 transplanted and 0 waiting", counts)
+		}
+		if rep := w.Verify(t); len(rep.Problems) > 0 {
+			t.Errorf("log verify after a transplantation of an organ from abroad: %v", rep.Problems)
+		}
+
+		// A registry that recorded it before transplant migration 20 holds
+		// neither row: log verify's replay tells, and the migration writes
+		// them as the projector does.
+		w.Tamper(t, "DELETE FROM godt_transplants WHERE id = ?", im.held)
+		w.Tamper(t, "UPDATE equity_registrations SET first_at = NULL, wait_months = NULL WHERE recipient_id = ?", rc)
+		if rep := w.Verify(t); len(rep.Problems) == 0 {
+			t.Fatal("log verify found no problem with the rows of the organ from abroad removed")
+		}
+		b, err := os.ReadFile("../transplant/schema/020_import_transplants.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := "-- sqlite: "
+		if strings.HasPrefix(dsn, "postgres") {
+			own = "-- postgres: "
+		}
+		var migration []string
+		for l := range strings.Lines(string(b)) {
+			if l = strings.TrimPrefix(l, own); !strings.HasPrefix(l, "--") {
+				migration = append(migration, l)
+			}
+		}
+		for stmt := range strings.SplitSeq(strings.Join(migration, ""), ";") {
+			if strings.TrimSpace(stmt) != "" {
+				w.Tamper(t, stmt)
+			}
+		}
+		if rep := w.Verify(t); len(rep.Problems) > 0 {
+			t.Errorf("log verify after migration 20 wrote the rows of the organ from abroad: %v", rep.Problems)
 		}
 	})
 }

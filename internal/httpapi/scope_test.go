@@ -142,11 +142,11 @@ func followUp(subject string) map[string]any {
 }
 
 // imported are organs a registry of the same engine sent w: held, sent to
-// centre A by its identifier and transplanted there (an organ from abroad
-// that centre A holds); named, sent to centre A by its name, no outcome yet;
-// unnamed, a liver sent with no receiving centre named, no outcome yet: no
-// centre holds it until a regulator assigns it.
-type imported struct{ held, named, unnamed string }
+// centre A by its identifier and transplanted there into recipient (an
+// organ from abroad that centre A holds); named, sent to centre A by its
+// name, no outcome yet; unnamed, a liver sent with no receiving centre
+// named, no outcome yet: no centre holds it until a regulator assigns it.
+type imported struct{ held, named, unnamed, recipient string }
 
 // importedOrgans has a registry of the same engine send w the organs of
 // imported.
@@ -191,8 +191,8 @@ func importedOrgans(t *testing.T, w *apptest.World, dsn string) imported {
 			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
 		}
 	}
-	rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.held+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": rc,
+	im.recipient = w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.held+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": im.recipient,
 		"on": time.Now().UTC().Format("2006-01-02")})
 	return im
 }

@@ -32,7 +32,13 @@ func projectCrossBorder(reg *ledger.Projections) {
 	ledger.On(reg, TypeImportOutcome, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, o *importOutcome) error {
 		_, err := q.Exec(ctx, `UPDATE organ_imports SET outcome = ?, outcome_on = ?, recipient_id = ?, centre_id = ?, outcome_reason = ?, outcome_at = ?, outcome_by = ?
 			WHERE organ_id = ?`, o.Outcome, o.On, nullable(o.RecipientID), o.CentreID, o.Reason, e.At, e.By, o.OrganID)
-		return err
+		if err != nil || o.Outcome != "transplanted" {
+			return err
+		}
+		// A transplantation here, whatever the organ's origin: it ends the
+		// registration and counts in the reports as one of an organ of the
+		// registry does.
+		return reportRowsOnImportTransplant(ctx, q, o)
 	})
 	ledger.On(reg, TypeImportAssigned, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *importAssigned) error {
 		_, err := q.Exec(ctx, "UPDATE organ_imports SET assigned_centre = ?, assigned_at = ?, assigned_by = ? WHERE organ_id = ?", a.CentreID, e.At, e.By, a.OrganID)

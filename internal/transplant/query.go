@@ -57,12 +57,17 @@ const organStatus = `CASE WHEN ` + organTransplanted + ` THEN 'transplanted'
 const organTransplanted = `EXISTS (SELECT 1 FROM transplants st WHERE st.organ_id = o.id)`
 
 // recipientStatus is the status of the recipient r: transplanted once a
-// transplantation for them is on file, waiting until then. It is a scalar
-// subquery with a LIMIT, not a CASE WHEN EXISTS, so that PostgreSQL looks up
-// each listed recipient in transplants_recipient_time: for an EXISTS it hashed the
-// whole transplants table on every page (190 ms a page at 100,000
-// recipients, BENCHMARKS.md; 9 ms this way).
-const recipientStatus = `COALESCE((SELECT 'transplanted' FROM transplants st WHERE st.recipient_id = r.id LIMIT 1), 'waiting')`
+// transplantation for them is on file, of an organ of the registry or of one
+// received from abroad (its outcome transplanted), waiting until then. It is
+// a scalar subquery with a LIMIT, not a CASE WHEN EXISTS, so that PostgreSQL
+// looks up each listed recipient in transplants_recipient_time: for an
+// EXISTS it hashed the whole transplants table on every page (190 ms a page
+// at 100,000 recipients, BENCHMARKS.md; 9 ms this way). An organ from abroad
+// is read from the registration's first transplantation here, which the
+// import's outcome sets (equity_registrations, reportrows.go): one lookup by
+// primary key, for the recipients the first found waiting only.
+const recipientStatus = `COALESCE((SELECT 'transplanted' FROM transplants st WHERE st.recipient_id = r.id LIMIT 1),
+	(SELECT 'transplanted' FROM equity_registrations ser WHERE ser.recipient_id = r.id AND ser.first_at IS NOT NULL), 'waiting')`
 
 // recipientCols are the columns of a recipient r that scanRecipient reads.
 const recipientCols = `r.id, r.subject_ref, r.person_pseudonym, r.centre_id, r.sex, r.blood_group, r.date_of_birth, r.residence, r.region,

@@ -2,6 +2,7 @@ package transplant
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/custos-project/custos/internal/ledger"
@@ -18,10 +19,11 @@ import (
 //     it was transplanted (the GODT's actual and utilized donors);
 //   - godt_transplants: a transplant as the GODT counts it, one per
 //     procedure and organ type, with the organ, the donor's kind and the
-//     procedure's kind;
+//     procedure's kind, and an organ from abroad transplanted here;
 //   - equity_registrations: a waiting-list registration with what the equity
 //     report breaks it down by, its last status, whether a transplant abroad
-//     ended it, and its first transplantation here and the wait to it.
+//     ended it, and its first transplantation here (of an organ of the
+//     registry or of one received from abroad) and the wait to it.
 //
 // They are projected tables like the others: rebuilt by a replay and
 // compared by log verify.
@@ -60,10 +62,49 @@ func reportRowsOnTransplant(t *Transplant, procedure, kind string) []store.Write
 		{SQL: sql, Args: []any{key, t.PerformedAt, yearOf(t.PerformedAt), kind, t.OrganID}},
 		{SQL: `UPDATE godt_donations SET utilized = 1
 		WHERE id = (SELECT o.procurement_id FROM organs o WHERE o.id = ?) AND utilized = 0`, Args: []any{t.OrganID}},
-		{SQL: `UPDATE equity_registrations SET first_at = ?,
-		wait_months = ? - (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER))
-		WHERE recipient_id = ? AND (first_at IS NULL OR first_at > ?)`, Args: []any{t.PerformedAt, monthNumber(t.PerformedAt), t.RecipientID, t.PerformedAt}},
+		{SQL: equityFirstSQL, Args: equityFirstArgs(t.RecipientID, t.PerformedAt)},
 	}
+}
+
+// equityFirstSQL sets a registration's first transplantation here and the
+// wait to it, unless an earlier one is on file.
+const equityFirstSQL = `UPDATE equity_registrations SET first_at = ?,
+		wait_months = ? - (CAST(substr(listed_on, 1, 4) AS INTEGER) * 12 + CAST(substr(listed_on, 6, 2) AS INTEGER))
+		WHERE recipient_id = ? AND (first_at IS NULL OR first_at > ?)`
+
+func equityFirstArgs(recipientID, at string) []any {
+	return []any{at, monthNumber(at), recipientID, at}
+}
+
+// reportRowsOnImportTransplant writes what an organ received from abroad
+// and transplanted here counts, as a transplantation of an organ of the
+// registry does (docs/oversight.md): a GODT transplant, performed in the
+// country whatever the organ's origin, keyed by the organ's identifier, with
+// the donor's kind the registry of origin characterized (unknown when it
+// sent no characterization), and the first transplantation of the
+// recipient's registration. The donation is the origin's: no GODT donation
+// here.
+func reportRowsOnImportTransplant(ctx context.Context, q store.Queryer, o *importOutcome) error {
+	var organ, char string
+	if err := q.QueryRow(ctx, "SELECT organ, COALESCE(characterization, '') FROM organ_imports WHERE organ_id = ?", o.OrganID).Scan(&organ, &char); err != nil {
+		return err
+	}
+	kind := Unknown
+	if char != "" {
+		var c Characterization
+		if err := json.Unmarshal([]byte(char), &c); err != nil {
+			return err
+		}
+		if c.Donor.Kind != "" {
+			kind = c.Donor.Kind
+		}
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO godt_transplants (id, performed_at, year, organ, donor_kind, procedure_kind) VALUES (?, ?, ?, ?, ?, ?)`,
+		o.OrganID, o.On, yearOf(o.On), organ, kind, ProcedureSingle); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, equityFirstSQL, equityFirstArgs(o.RecipientID, o.On)...)
+	return err
 }
 
 // yearOf is the year of a time written as text.

@@ -26,7 +26,9 @@ import (
 // listed_on, the organ needed, sex, date of birth, residence and region).
 // Its status changes (active, suspended) and its outcomes (died waiting,
 // removed) are recorded here; transplanted is read from the
-// transplantations here and the transplants abroad that end it. The equity
+// transplantations here (of an organ of the registry, or of one received
+// from abroad: its outcome transplanted) and the transplants abroad that end
+// it. The equity
 // report counts registrations and their outcomes, and the waiting times to
 // transplantation, by sex, age band at listing, region and residency, every
 // table through the core's disclosure control.
@@ -81,12 +83,14 @@ func (w waitlist) closed() bool {
 	return w.transplants || w.status == WaitlistDiedWaiting || w.status == WaitlistRemoved
 }
 
-// waitlistState reads a registration's state.
+// waitlistState reads a registration's state. Its first transplantation
+// here, of an organ of the registry or of one from abroad, is the one the
+// equity report counts (equity_registrations.first_at, reportrows.go).
 func waitlistState(ctx context.Context, q store.Queryer, id string) (*waitlist, error) {
 	w := &waitlist{}
 	var here, abroad string
 	err := q.QueryRow(ctx, `SELECT r.listed_on, r.centre_id, COALESCE(ws.status, ?), COALESCE(ws.changed_on, ''),
-		COALESCE((SELECT MIN(substr(t.performed_at, 1, 10)) FROM transplants t WHERE t.recipient_id = r.id), ''),
+		COALESCE((SELECT substr(er.first_at, 1, 10) FROM equity_registrations er WHERE er.recipient_id = r.id), ''),
 		COALESCE((SELECT MIN(a.performed_on) FROM abroad_procedures a WHERE a.recipient_id = r.id), '')
 		FROM recipients r LEFT JOIN waitlist_status ws ON ws.recipient_id = r.id WHERE r.id = ?`, WaitlistActive, id).
 		Scan(&w.listedOn, &w.centre, &w.status, &w.on, &here, &abroad)
