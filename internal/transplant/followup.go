@@ -26,7 +26,8 @@ import (
 // Every living donor, every recipient and every resident treated abroad is
 // followed up on a schedule: 6, 12 and 24 months after the transplantation
 // or donation, then every year (custos serve's --followup-months and
-// --followup-window). The schedule is computed from the transplants, the
+// --followup-window). The schedule is computed from the transplants (and the
+// organs from abroad transplanted here), the
 // living donations and the records of treatment abroad, never stored; a
 // follow-up record closes one occasion of it. The coordinators of the
 // centre that follows the person record; the regulator sees every centre.
@@ -36,7 +37,7 @@ const TypeFollowUpRecorded = "transplant.followup_recorded"
 
 // Who is followed up.
 const (
-	SubjectRecipient   = "recipient"    // from their first transplantation here, by the centre that performed it
+	SubjectRecipient   = "recipient"    // from their first transplantation here (an organ from abroad's too), by the centre that performed it
 	SubjectLivingDonor = "living_donor" // from their first donation, by the donor's centre
 	SubjectAbroad      = "abroad"       // from the procedure abroad, by the centre at home that follows them
 )
@@ -156,9 +157,14 @@ type followUpSubject struct {
 }
 
 // subjectSQL reads the baseline of each kind of subject and the centre
-// that follows them.
+// that follows them, each ? the subject's id. A recipient's is their first
+// transplantation here, of an organ of the registry or of one received from
+// abroad (its outcome transplanted, by the centre that recorded it).
 var subjectSQL = map[string]string{
-	SubjectRecipient: `SELECT t.centre_id, MIN(substr(t.performed_at, 1, 10)), 0 FROM transplants t WHERE t.recipient_id = ? GROUP BY t.centre_id`,
+	SubjectRecipient: `SELECT x.centre_id, MIN(x.since), 0 FROM (
+		SELECT t.centre_id, substr(t.performed_at, 1, 10) AS since FROM transplants t WHERE t.recipient_id = ?
+		UNION ALL SELECT i.centre_id, i.outcome_on FROM organ_imports i WHERE i.recipient_id = ? AND i.outcome = 'transplanted') x
+		GROUP BY x.centre_id`,
 	SubjectLivingDonor: `SELECT d.centre_id, MIN(substr(p.procured_at, 1, 10)), 1 FROM donors d JOIN procurements p ON p.donor_id = d.id
 		WHERE d.id = ? AND d.kind = '` + DonorLiving + `' GROUP BY d.centre_id`,
 	SubjectAbroad: `SELECT a.centre_id, a.performed_on, CASE WHEN a.kind = '` + AbroadLivingDonation + `' THEN 1 ELSE 0 END FROM abroad_procedures a WHERE a.id = ?`,
@@ -182,7 +188,7 @@ func readFollowUpSubject(ctx context.Context, q store.Queryer, id string) (*foll
 	if kind == "" {
 		return nil, errs.Invalidf("followup_subject", "subject_id", "%s is neither a recipient, a living donor nor a record of treatment abroad", id)
 	}
-	rows, err := q.Query(ctx, subjectSQL[kind], id)
+	rows, err := q.Query(ctx, subjectSQL[kind], slices.Repeat([]any{id}, strings.Count(subjectSQL[kind], "?"))...)
 	if err != nil {
 		return nil, err
 	}
@@ -406,9 +412,13 @@ type Occasion struct {
 }
 
 // scheduledSQL reads every subject a centre follows (every centre's when
-// the centre is ""), with the baseline of their schedule.
-const scheduledSQL = `SELECT 'recipient', t.recipient_id, t.centre_id, MIN(substr(t.performed_at, 1, 10)), 0 FROM transplants t
-	WHERE (? = '' OR t.centre_id = ?) GROUP BY t.recipient_id, t.centre_id
+// the centre is ""), with the baseline of their schedule: a recipient's
+// first transplantation here, of an organ of the registry or of one from
+// abroad (subjectSQL).
+const scheduledSQL = `SELECT 'recipient', x.recipient_id, x.centre_id, MIN(x.since), 0 FROM (
+		SELECT t.recipient_id, t.centre_id, substr(t.performed_at, 1, 10) AS since FROM transplants t WHERE (? = '' OR t.centre_id = ?)
+		UNION ALL SELECT i.recipient_id, i.centre_id, i.outcome_on FROM organ_imports i WHERE i.outcome = 'transplanted' AND (? = '' OR i.centre_id = ?)) x
+	GROUP BY x.recipient_id, x.centre_id
 	UNION ALL SELECT 'living_donor', d.id, d.centre_id, MIN(substr(p.procured_at, 1, 10)), 1 FROM donors d JOIN procurements p ON p.donor_id = d.id
 	WHERE d.kind = '` + DonorLiving + `' AND (? = '' OR d.centre_id = ?) GROUP BY d.id, d.centre_id
 	UNION ALL SELECT 'abroad', a.id, a.centre_id, a.performed_on, CASE WHEN a.kind = '` + AbroadLivingDonation + `' THEN 1 ELSE 0 END
@@ -417,7 +427,7 @@ const scheduledSQL = `SELECT 'recipient', t.recipient_id, t.centre_id, MIN(subst
 // occasions computes the schedule of every subject a centre follows (all
 // centres for ""), up to until, with the state of each occasion at now.
 func occasions(ctx context.Context, q store.Queryer, sc FollowUpSchedule, centre string, until, now time.Time) ([]Occasion, error) {
-	rows, err := q.Query(ctx, scheduledSQL, centre, centre, centre, centre, centre, centre)
+	rows, err := q.Query(ctx, scheduledSQL, centre, centre, centre, centre, centre, centre, centre, centre)
 	if err != nil {
 		return nil, err
 	}

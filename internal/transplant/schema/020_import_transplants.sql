@@ -1,11 +1,16 @@
 -- An organ received from abroad and transplanted here (its outcome
 -- transplanted, with the recipient) is a transplantation here, whatever the
 -- organ's origin (docs/transplant.md, docs/oversight.md): it ends the
--- recipient's registration, and the GODT report and the equity report count
--- it. The projector of transplant.import_outcome_recorded now writes it into
--- the reports' narrow rows (internal/transplant/reportrows.go); the outcomes
--- already recorded are written here as it would have written them, so that
--- log verify's replay finds the same rows.
+-- recipient's registration, the GODT report and the equity report count it,
+-- and the recipient is followed up from its day. The projector of
+-- transplant.import_outcome_recorded now writes it into the reports' narrow
+-- rows (internal/transplant/reportrows.go); the outcomes already recorded
+-- are written here as it would have written them, so that log verify's
+-- replay finds the same rows.
+
+-- The follow-up schedule reads a recipient's organs from abroad beside their
+-- transplantations (internal/transplant/followup.go).
+CREATE INDEX organ_imports_recipient ON organ_imports (recipient_id);
 
 -- A GODT transplant, keyed by the organ's identifier, single, with the
 -- donor's kind the registry of origin characterized (unknown without one).
