@@ -27,10 +27,10 @@ import (
 // followed up on a schedule: 6, 12 and 24 months after the transplantation
 // or donation, then every year (custos serve's --followup-months and
 // --followup-window). The schedule is computed from the transplants (and the
-// organs from abroad transplanted here), the
-// living donations and the records of treatment abroad, never stored; a
-// follow-up record closes one occasion of it. The coordinators of the
-// centre that follows the person record; the regulator sees every centre.
+// organs from abroad transplanted here), the living donations and the
+// records of treatment abroad, never stored; a follow-up record closes one
+// occasion of it. The coordinators of the centre that follows the person
+// record; the regulator sees every centre.
 
 // TypeFollowUpRecorded is the entry of one follow-up.
 const TypeFollowUpRecorded = "transplant.followup_recorded"
