@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"cmp"
-	"encoding/json"
 	"maps"
 	"net/url"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
-	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -157,17 +155,8 @@ func importedOrgans(t *testing.T, w *apptest.World, dsn string) imported {
 		second = storetest.Postgres(t)
 	}
 	origin := apptest.NewWorld(t, second)
-	peer := func(at, other *apptest.World) string {
-		id, err := other.App.Exchange.Identity(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": id.Jurisdiction,
-			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
-			"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
-	}
-	toW := peer(origin, w)
-	peer(w, origin)
+	toW := origin.Peer(t, w.Env, "traceability", "vigilance")
+	w.Peer(t, origin.Env, "traceability", "vigilance")
 	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
 	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
@@ -181,16 +170,7 @@ func importedOrgans(t *testing.T, w *apptest.World, dsn string) imported {
 		*o.id = organs[i].(map[string]any)["id"].(string)
 		origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": *o.id, "peer_id": toW, "destination_centre": o.destination})
 	}
-	var out struct{ Messages []exchange.OutboxMessage }
-	if err := json.Unmarshal(origin.Must(t, 200, "GET", "/api/v1/exchange/outbox", origin.Admin, nil).Raw, &out); err != nil || len(out.Messages) == 0 {
-		t.Fatalf("the origin's outbox: %v %+v", err, out)
-	}
-	for _, m := range slices.Backward(out.Messages) {
-		env, _ := json.Marshal(m.Envelope)
-		if status, ans := w.App.Exchange.Receive(t.Context(), env); status != 200 {
-			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
-		}
-	}
+	w.ReceiveOutbox(t, origin.Env)
 	im.recipient = w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
 	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.held+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": im.recipient,
 		"on": time.Now().UTC().Format("2006-01-02")})

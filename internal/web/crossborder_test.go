@@ -1,15 +1,12 @@
 package web_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
-	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -74,32 +71,15 @@ func TestAbroadPage(t *testing.T) {
 func TestAbroadAssignForm(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	origin := apptest.NewWorld(t, storetest.SQLite(t))
-	peer := func(at, other *apptest.World) string {
-		id, err := other.App.Exchange.Identity(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": id.Jurisdiction,
-			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability"}, "receive_purposes": []string{"traceability"}}).Str("id")
-	}
-	toW := peer(origin, w)
-	peer(w, origin)
+	toW := origin.Peer(t, w.Env, "traceability")
+	w.Peer(t, origin.Env, "traceability")
 	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
 	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	organ := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
 		"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
 	origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": organ, "peer_id": toW, "destination_centre": ""})
-	var out struct{ Messages []exchange.OutboxMessage }
-	if err := json.Unmarshal(origin.Must(t, 200, "GET", "/api/v1/exchange/outbox", origin.Admin, nil).Raw, &out); err != nil || len(out.Messages) == 0 {
-		t.Fatalf("the origin's outbox: %v %+v", err, out)
-	}
-	for _, m := range slices.Backward(out.Messages) {
-		env, _ := json.Marshal(m.Envelope)
-		if status, ans := w.App.Exchange.Receive(t.Context(), env); status != 200 {
-			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
-		}
-	}
+	w.ReceiveOutbox(t, origin.Env)
 
 	coord := newBrowser(t, w.URL)
 	coord.signIn(w.CoordA)
