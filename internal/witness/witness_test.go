@@ -552,7 +552,7 @@ func TestWatcherReadsAsWritten(t *testing.T) {
 		front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			resp, err := http.Get(w.URL + r.URL.String())
 			if err != nil {
-				http.Error(rw, err.Error(), 502)
+				http.Error(rw, err.Error(), http.StatusBadGateway)
 				return
 			}
 			defer resp.Body.Close()
