@@ -324,7 +324,14 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 		}
 		_ = cw.Write(nil)
 	}
-	_ = cw.Write(columns)
+	// The column names are data too where a table's columns are the
+	// values of a dimension (the statistics' regions, read from an
+	// imported file): a formula among them is defused as in the rows.
+	names := make([]string, len(columns))
+	for i, c := range columns {
+		names[i] = Cell(c)
+	}
+	_ = cw.Write(names)
 	n := 0
 	line := make([]string, len(columns))
 	for row, err := range rows {
