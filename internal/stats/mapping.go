@@ -138,19 +138,44 @@ func (s *Service) PublishMapping(ctx context.Context, p *auth.Principal, in NewM
 	const command = "publish a mapping to the ICCS"
 	// A mapping is its first publisher's office's: another office's
 	// version would recode the imports that office makes next. Another
-	// office is refused before its name and rows are checked.
+	// office is refused before its name and rows are checked. An id that
+	// differs from a mapping's only in case is that mapping's too: another
+	// office could otherwise publish XA-PENAL-CODE beside xa-penal-code,
+	// and an import naming it in other letters would be coded with the
+	// other office's rows (ids are ASCII, so lower() folds them alike on
+	// both engines).
 	owned := func(ctx context.Context, q store.Queryer) error {
-		var owner string
-		err := q.QueryRow(ctx, `SELECT COALESCE((SELECT authority_id FROM principals WHERE principals.id = m.published_by), '')
-			FROM stats_mappings m WHERE mapping_id = ? AND version = 1`, in.ID).Scan(&owner)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+		rows, err := q.Query(ctx, `SELECT mapping_id, COALESCE((SELECT authority_id FROM principals WHERE principals.id = m.published_by), '')
+			FROM stats_mappings m WHERE lower(mapping_id) = lower(?) AND version = 1 ORDER BY mapping_id`, in.ID)
+		if err != nil {
+			return err
 		}
-		if err == nil && owner != p.AuthorityID {
+		defer rows.Close()
+		var other, otherOwner string
+		for rows.Next() {
+			var id, owner string
+			if err := rows.Scan(&id, &owner); err != nil {
+				return err
+			}
+			if id == in.ID {
+				if owner != p.AuthorityID {
+					return errs.Alertf(errs.Forbidden, "authority", "id",
+						"mapping %s was published by another authority (%s): only its statisticians publish its versions; publish yours under an id of your own", in.ID, owner)
+				}
+				return nil
+			}
+			if other == "" {
+				other, otherOwner = id, owner
+			}
+		}
+		if err := rows.Err(); err != nil || other == "" {
+			return err
+		}
+		if otherOwner != p.AuthorityID {
 			return errs.Alertf(errs.Forbidden, "authority", "id",
-				"mapping %s was published by another authority (%s): only its statisticians publish its versions; publish yours under an id of your own", in.ID, owner)
+				"mapping id %s differs only in case from mapping %s, published by another authority (%s): publish yours under an id of your own", in.ID, other, otherOwner)
 		}
-		return err
+		return errs.New(errs.Conflict, "mapping_id", "id", "mapping id %s differs only in case from your mapping %s: publish its next version under %s", in.ID, other, other)
 	}
 	if err := s.authorityFirst(ctx, p, command, owned); err != nil {
 		return nil, err
