@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
@@ -14,6 +16,7 @@ import (
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/store"
+	"golang.org/x/text/unicode/norm"
 )
 
 // NewCase is a case to open: its national reference and title, its kind,
@@ -77,12 +80,7 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 	}
 	c.ID = s.W.IDs().New("RV")
 	res, err := s.W.Submit(ctx, p.Actor(), "open an asset-recovery case", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		var one int
-		err := tx.QueryRow(ctx, "SELECT 1 FROM assets_cases WHERE state = ? AND reference = ?", c.State, c.Reference).Scan(&one)
-		if err == nil {
-			return nil, errs.New(errs.Conflict, "case_reference", "reference", "your state already has a case %s", c.Reference)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if err := referenceFree(ctx, tx, c.State, c.Reference); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeCaseOpened, c)
@@ -93,6 +91,58 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 	out := Case(c)
 	out.OpenedAt = res.Entry.At
 	return &out, nil
+}
+
+// referenceFree refuses a reference that a case of the state has already
+// (rule case_reference), written the same or differently only in case,
+// width or punctuation: ARO-2026-7, aro-2026-7, ARO/2026/7 and ARO‐2026‐7
+// (a Unicode hyphen) are one national case number, and a second case under
+// it would count the case twice in the statistics and split its assets and
+// persons between two files.
+func referenceFree(ctx context.Context, q store.Queryer, state, ref string) error {
+	key := referenceKey(ref)
+	rows, err := q.Query(ctx, "SELECT reference FROM assets_cases WHERE state = ?", state)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var have string
+		if err := rows.Scan(&have); err != nil {
+			return err
+		}
+		if have == ref {
+			return errs.New(errs.Conflict, "case_reference", "reference", "your state already has a case %s", ref)
+		}
+		if referenceKey(have) == key {
+			return errs.New(errs.Conflict, "case_reference", "reference",
+				"your state already has a case %s, which differs from %s only in case or punctuation: it is the same national case number", have, ref)
+		}
+	}
+	return rows.Err()
+}
+
+// referenceKey is a case reference as referenceFree compares it: its
+// compatibility form (NFKC: full-width letters are letters), case folded,
+// each run of characters that are neither letters nor digits one "-".
+func referenceKey(ref string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range norm.NFKC.String(ref) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+			if sep && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			sep = false
+			b.WriteRune(unicode.ToLower(unicode.ToUpper(r)))
+			continue
+		}
+		sep = true
+	}
+	if b.Len() == 0 {
+		return ref
+	}
+	return b.String()
 }
 
 // visibleCase returns the case id as p may see it, in q.
