@@ -13,11 +13,16 @@ import (
 // filter.<dimension> (repeated for several values).
 var QueryParams = []string{"stage", "unit", "level", "iccs", "by", "period", "from", "to", "totals", "sources"}
 
+// listParams are the QueryParams that take several values, repeated or
+// comma-separated; each other one is given once.
+var listParams = []string{"iccs", "by", "sources"}
+
 // ParseQuery reads a query from URL parameters, as the API's exports and
 // the web pages take it: stage, unit, level, iccs (repeated or
 // comma-separated), by (likewise), period, from, to, totals (true or
 // false), sources, and filter.<dimension> for each filtered dimension.
-// Anything else is refused; the values are checked when the query runs.
+// Anything else is refused, and so is a parameter of one value given twice;
+// the values are checked when the query runs.
 func ParseQuery(v url.Values, ignore ...string) (Query, error) {
 	q := Query{Stage: v.Get("stage"), Unit: v.Get("unit"), Period: v.Get("period"), From: v.Get("from"), To: v.Get("to")}
 	list := func(name string) []string {
@@ -31,8 +36,17 @@ func ParseQuery(v url.Values, ignore ...string) (Query, error) {
 		}
 		return out
 	}
-	for name := range v {
-		if slices.Contains(ignore, name) || slices.Contains(QueryParams, name) {
+	for name, vs := range v {
+		if slices.Contains(ignore, name) {
+			continue
+		}
+		if slices.Contains(QueryParams, name) {
+			// A parameter of one value given twice is refused, rather than
+			// the first taken silently: stage=police&stage=courts would
+			// publish the police's counts under a query that asked for both.
+			if len(vs) > 1 && !slices.Contains(listParams, name) {
+				return q, errs.Invalidf("query", name, "%s is given more than once; only iccs, by, sources and filter.<dimension> take several values", name)
+			}
 			continue
 		}
 		dim, ok := strings.CutPrefix(name, "filter.")
