@@ -250,17 +250,25 @@ func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "mapping %s version %d: %d codes mapped, %d unmapped, %d ambiguous\n", rep.Mapping, rep.Version, rep.Mapped, len(rep.Unmapped), len(rep.Ambiguous))
+	fmt.Fprintf(stdout, "mapping %s version %d: codes %d mapped, %d unmapped, %d ambiguous\n", rep.Mapping, rep.Version, rep.Mapped, len(rep.Unmapped), len(rep.Ambiguous))
 	for _, c := range rep.Unmapped {
-		fmt.Fprintf(stdout, "unmapped  %s  %d records\n", c.Code, c.Records)
+		fmt.Fprintf(stdout, "unmapped  %s  %s\n", c.Code, records(c.Records))
 	}
 	for _, c := range rep.Ambiguous {
-		fmt.Fprintf(stdout, "ambiguous %s  %d records  ICCS %s\n", c.Code, c.Records, strings.Join(c.ICCS, ", "))
+		fmt.Fprintf(stdout, "ambiguous %s  %s  ICCS %s\n", c.Code, records(c.Records), strings.Join(c.ICCS, ", "))
 	}
 	if len(rep.Unmapped)+len(rep.Ambiguous) > 0 {
 		return &exitError{1, ""}
 	}
 	return nil
+}
+
+// records is a count of records in words: "1 record", "2 records".
+func records(n int) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
 
 func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
