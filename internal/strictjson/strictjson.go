@@ -315,8 +315,10 @@ type Field struct {
 
 // Fields lists struct type t's fields by their JSON names, as encoding/json
 // and the v2 decoder do: a field tagged json:"-" and an unexported one left
-// out, an untagged one under its Go name, and the fields of a struct
-// embedded without a JSON name promoted, the shallower of two of one name
+// out, an untagged one under its Go name, one tagged json:"-," under the
+// name "-" (as encoding/json writes it; the v2 decoder refuses that tag as
+// malformed), and the fields of a struct embedded without a JSON name
+// promoted, the shallower of two of one name
 // winning (t's own first, then the embedded structs' level by level, each
 // level in field order). The JSON API's OpenAPI objects and its check of
 // request bodies read them from here too.
@@ -332,10 +334,11 @@ func Fields(t reflect.Type) []Field {
 		for _, l := range todo {
 			for i := 0; i < l.t.NumField(); i++ {
 				f := l.t.Field(i)
-				name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-				if name == "-" {
-					continue
+				tag := f.Tag.Get("json")
+				if tag == "-" {
+					continue // left out; "-," is the key "-"
 				}
+				name, opts, _ := strings.Cut(tag, ",")
 				if f.Anonymous && name == "" {
 					ft := f.Type
 					if ft.Kind() == reflect.Pointer {

@@ -175,3 +175,40 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// dash has a field tagged json:"-,": encoding/json (and the JSON API's
+// answers, written with its semantics) reads and writes it under the key
+// "-"; only json:"-" leaves a field out.
+type dash struct {
+	//lint:ignore SA5008 the tag under test, as a hand-written type may have it
+	Minus string `json:"-,"`
+	Left  string `json:"-"`
+	Plain string
+	Inner struct {
+		//lint:ignore SA5008 the tag under test
+		Minus int `json:"-,omitempty"`
+	} `json:"inner"`
+}
+
+// TestFieldsDash: Fields lists a field tagged json:"-," under the name "-",
+// the key encoding/json writes it under, so that the JSON API's check of
+// request bodies and its OpenAPI objects know the object as written.
+func TestFieldsDash(t *testing.T) {
+	var names []string
+	for _, f := range strictjson.Fields(reflect.TypeFor[dash]()) {
+		names = append(names, f.Name+"="+f.Field.Name)
+	}
+	if got, want := strings.Join(names, " "), "-=Minus Plain=Plain inner=Inner"; got != want {
+		t.Fatalf("Fields: %s, want %s", got, want)
+	}
+	inner := strictjson.Fields(reflect.TypeFor[dash]().Field(3).Type)
+	if len(inner) != 1 || inner[0].Name != "-" {
+		t.Fatalf("Fields of json:\"-,omitempty\": %+v", inner)
+	}
+	var d dash
+	d.Minus, d.Left, d.Plain, d.Inner.Minus = "m", "l", "p", 1
+	out, err := stdjson.Marshal(d)
+	if want := `{"-":"m","Plain":"p","inner":{"-":1}}`; err != nil || string(out) != want {
+		t.Fatalf("encoding/json writes %s (%v), want %s", out, err, want)
+	}
+}
