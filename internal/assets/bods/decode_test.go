@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // TestDecodeFastPathAgrees: the one-Decode path of decodeValue gives what
@@ -68,9 +71,13 @@ func compactOf(t *testing.T, raw []byte) []byte {
 
 // FuzzDecodeAgrees: for any text, the one-Decode path and the token-by-token
 // reading accept the same values and refuse the same texts, and a text the
-// one-Decode path calls compact is its own json.Compact.
+// one-Decode path calls compact is its own json.Compact. What is accepted
+// strictjson reads too, and what it refuses as no character (rule utf8: a
+// lone surrogate, bytes that are not UTF-8) is refused here with that rule,
+// unless something before it is refused first.
 func FuzzDecodeAgrees(f *testing.F) {
-	for _, s := range []string{`{"a": 1}`, `{"a": 1, "a": 2}`, `{"a": {"b": ":", "b": "\":"}}`, `{"x": [{"k": "\\"}, {"k": 1}]}`, `{"a": }`, `[1, 2]`, `"s"`, `{"a":1} x`} {
+	for _, s := range []string{`{"a": 1}`, `{"a": 1, "a": 2}`, `{"a": {"b": ":", "b": "\":"}}`, `{"x": [{"k": "\\"}, {"k": 1}]}`, `{"a": }`, `[1, 2]`, `"s"`, `{"a":1} x`,
+		`{"n": "\ud83d\ude00"}`, `{"n": "\ud800"}`, `{"n": "\udc00\ud800"}`, `{"n\ud800": 1}`, `["\ud800\u0041"]`, "{\"n\": \"\xff\"}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -84,6 +91,17 @@ func FuzzDecodeAgrees(f *testing.F) {
 		}
 		if compact && !bytes.Equal(compactOf(t, raw), raw) {
 			t.Fatalf("%q: called compact, but json.Compact gives %q", raw, compactOf(t, raw))
+		}
+		var v jsontext.Value // numbers as written: any reads them as float64
+		serr = strictjson.Unmarshal(raw, &v)
+		if ferr == nil && serr != nil {
+			t.Fatalf("%q: accepted, but strictjson refuses it: %v", raw, serr)
+		}
+		if e, ok := errs.As(serr); ok && e.Rule == "utf8" && ferr == nil {
+			t.Fatalf("%q: strictjson refuses it as no character, here accepted", raw)
+		}
+		if e, ok := errs.As(ferr); ferr != nil && (!ok || e.Rule == "") {
+			t.Fatalf("%q: refused without a rule: %v", raw, ferr)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package bods
 
 import (
 	"encoding/json"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -9,10 +10,11 @@ import (
 // map[string]any, arrays as []any, numbers as json.Number), in one pass
 // over one string copy of the text: keys and strings without escapes are
 // substrings of it, not allocations of their own. It gives up (ok false)
-// on anything it does not decode exactly as encoding/json would: bad JSON,
-// a key given twice, nesting deeper than maxDepth, text after the value,
-// text that is not UTF-8, a \u escape of a surrogate; the caller then reads
-// the text token by token, which names the fault's path. compact tells
+// on anything it does not decode exactly as encoding/json would, or that
+// is refused: bad JSON, a key given twice, nesting deeper than maxDepth,
+// text after the value, text that is not UTF-8, the \u escape of half of a
+// UTF-16 surrogate pair alone (a pair is one character); the caller then
+// reads the text token by token, which names the fault's path. compact tells
 // that the text has no whitespace outside its strings.
 func scanValue(raw []byte) (v any, compact, ok bool) {
 	if !utf8.Valid(raw) {
@@ -255,8 +257,13 @@ func (sc *scanner) escaped(start int) (string, bool) {
 			b = append(b, '\t')
 		case 'u':
 			r, ok := sc.hex4()
-			if !ok || r >= 0xD800 && r < 0xE000 {
-				return "", false // surrogates: left to encoding/json
+			if ok && utf16.IsSurrogate(r) {
+				// Only a pair is a character: a high half followed by
+				// the \u escape of a low half.
+				r, ok = sc.low(r)
+			}
+			if !ok {
+				return "", false // a lone surrogate: the caller names it
 			}
 			b = utf8.AppendRune(b, r)
 		default:
@@ -264,6 +271,22 @@ func (sc *scanner) escaped(start int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// low reads the \u escape of the low half of a UTF-16 surrogate pair whose
+// high half is hi, at sc.i, and returns the pair's character; false if
+// hi is a low half, or no low half follows it.
+func (sc *scanner) low(hi rune) (rune, bool) {
+	if hi >= 0xDC00 || len(sc.s)-sc.i < 6 || sc.s[sc.i] != '\\' || sc.s[sc.i+1] != 'u' {
+		return 0, false
+	}
+	sc.i += 2
+	lo, ok := sc.hex4()
+	if !ok {
+		return 0, false
+	}
+	r := utf16.DecodeRune(hi, lo)
+	return r, r != utf8.RuneError
 }
 
 func (sc *scanner) hex4() (rune, bool) {

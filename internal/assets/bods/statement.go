@@ -3,7 +3,9 @@ package bods
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"strconv"
@@ -406,11 +408,14 @@ func jsonPath(base string, v any, loc []string) string {
 
 // decodeValue decodes one JSON value as the validator wants it (numbers as
 // json.Number), refusing an object that gives a key twice (encoding/json
-// would keep the last silently) with the key's path. The common case is
-// one pass of scanValue; only when it gives up (bad JSON, a key twice, too
-// deep, or what it leaves to encoding/json) is the value read again token
-// by token to name the path of what is wrong. compact tells that the text
-// has no whitespace outside its strings (it is its own json.Compact).
+// would keep the last silently) and the \u escape of half of a UTF-16
+// surrogate pair alone in a string (encoding/json would read U+FFFD, while
+// the statement stored keeps the escape: strictjson refuses it too), with
+// the path. The common case is one pass of scanValue; only when it gives up
+// (bad JSON, a key twice, too deep, a lone surrogate) is the value read
+// again token by token to name the path of what is wrong. compact tells
+// that the text has no whitespace outside its strings (it is its own
+// json.Compact).
 func decodeValue(raw []byte, base string) (v any, compact bool, err error) {
 	if v, compact, ok := scanValue(raw); ok {
 		return v, compact, nil
@@ -420,15 +425,17 @@ func decodeValue(raw []byte, base string) (v any, compact bool, err error) {
 }
 
 // decodeTokens is decodeValue token by token, naming the path of a
-// duplicate key, of too deep a nesting or of bad JSON.
+// duplicate key, of too deep a nesting, of a lone surrogate or of bad
+// JSON. It reads with the JSON v2 tokenizer (as strictjson), which refuses
+// text that is not UTF-8 and lone surrogates; a key given twice it leaves
+// to readValue, which names it in the importer's words.
 func decodeTokens(raw []byte, base string) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
 	v, err := readValue(dec, base, 0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
+	if _, err := dec.ReadToken(); err != io.EOF {
 		return nil, errs.New(errs.Malformed, "json", base, "a statement is one JSON object")
 	}
 	return v, nil
@@ -436,54 +443,76 @@ func decodeTokens(raw []byte, base string) (any, error) {
 
 const maxDepth = 64
 
-func readValue(dec *json.Decoder, path string, depth int) (any, error) {
+func readValue(dec *jsontext.Decoder, path string, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errs.Invalidf("depth", path, "a statement nests deeper than %d levels", maxDepth)
 	}
-	tok, err := dec.Token()
+	tok, err := dec.ReadToken()
 	if err != nil {
-		return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+		return nil, notJSON(path, err)
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := map[string]any{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
-				}
-				k, _ := kt.(string)
-				if _, dup := m[k]; dup {
-					return nil, errs.New(errs.Malformed, "duplicate_key", path+"."+k, "the key %q is given twice in one object", k)
-				}
-				v, err := readValue(dec, path+"."+k, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				m[k] = v
+	switch tok.Kind() {
+	case '{':
+		m := map[string]any{}
+		for dec.PeekKind() != '}' {
+			kt, err := dec.ReadToken()
+			if err != nil {
+				return nil, notJSON(path, err)
 			}
-			if _, err := dec.Token(); err != nil {
-				return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+			k := kt.String()
+			if _, dup := m[k]; dup {
+				return nil, errs.New(errs.Malformed, "duplicate_key", path+"."+k, "the key %q is given twice in one object", k)
 			}
-			return m, nil
-		case '[':
-			a := []any{}
-			for i := 0; dec.More(); i++ {
-				v, err := readValue(dec, fmt.Sprintf("%s[%d]", path, i), depth+1)
-				if err != nil {
-					return nil, err
-				}
-				a = append(a, v)
+			v, err := readValue(dec, path+"."+k, depth+1)
+			if err != nil {
+				return nil, err
 			}
-			if _, err := dec.Token(); err != nil {
-				return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
-			}
-			return a, nil
+			m[k] = v
 		}
-		return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
-	default:
-		return t, nil
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, notJSON(path, err)
+		}
+		return m, nil
+	case '[':
+		a := []any{}
+		for i := 0; dec.PeekKind() != ']'; i++ {
+			v, err := readValue(dec, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, notJSON(path, err)
+		}
+		return a, nil
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return json.Number(tok.String()), nil
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case 'n':
+		return nil, nil
 	}
+	return nil, errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
+}
+
+// notJSON is the refusal of the token at path that the tokenizer could not
+// read: text that is not a character (rule utf8, as strictjson names it),
+// or not JSON.
+func notJSON(path string, err error) error {
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		// In strictjson's words (the offset is in the statement).
+		switch msg := syn.Err.Error(); {
+		case strings.HasPrefix(msg, "invalid surrogate pair"):
+			return errs.New(errs.Malformed, "utf8", path, "the document holds half of a UTF-16 surrogate pair alone in a string (at byte %d): it is not a character", syn.ByteOffset)
+		case strings.HasPrefix(msg, "invalid UTF-8"):
+			return errs.New(errs.Malformed, "utf8", path, "the document is not valid UTF-8 (at byte %d)", syn.ByteOffset)
+		}
+	}
+	return errs.New(errs.Malformed, "json", path, "a statement is not valid JSON")
 }
