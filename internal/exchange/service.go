@@ -15,6 +15,10 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
@@ -515,15 +519,24 @@ type PlainRefusal struct {
 	Error *errs.Error `json:"error"`
 }
 
-// MarshalJSON writes a signed answer whole, and an answer without a receipt
-// as a PlainRefusal, so that no stranger's refusal carries the empty fields
-// of a receipt.
-func (a InboxAnswer) MarshalJSON() ([]byte, error) {
+// MarshalJSONTo writes a signed answer whole, and an answer without a
+// receipt as a PlainRefusal, so that no stranger's refusal carries the empty
+// fields of a receipt. It writes with the encoder it is given, so with the
+// options of the API's answer writer (internal/httpapi: JSON v2 with
+// encoding/json's semantics), as every other answer: a method writing with
+// encoding/json of its own would hand the writer finished bytes, which the
+// writer's options no longer reach.
+func (a InboxAnswer) MarshalJSONTo(enc *jsontext.Encoder) error {
 	if a.Receipt == "" {
-		return json.Marshal(PlainRefusal{Error: a.Error})
+		return jsonv2.MarshalEncode(enc, PlainRefusal{Error: a.Error})
 	}
 	type signed InboxAnswer // without this method
-	return json.Marshal(signed(a))
+	return jsonv2.MarshalEncode(enc, signed(a))
+}
+
+// MarshalJSON is MarshalJSONTo for encoding/json, with its semantics.
+func (a InboxAnswer) MarshalJSON() ([]byte, error) {
+	return jsonv2.Marshal(a, jsonv1.DefaultOptionsV1())
 }
 
 // Receive handles a signed message from a peer: it verifies the sender (by
