@@ -2,6 +2,7 @@ package exchange
 
 import (
 	stdjson "encoding/json"
+	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -64,6 +65,54 @@ func TestInboxAnswerWrittenAsTheOthers(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("encoding/json writes %s, want %s", got, want)
 	}
+}
+
+// FuzzReadInboxAnswer feeds the deliverer's reading of a peer's answer any bytes:
+// it never panics; a receipt it takes is not empty, and written back as the
+// inbox writes it reads back the same; a refusal says the status, and one
+// of the answer's form names strictjson's rule and the field, never "json"
+// (what is not JSON at all is an answer without a receipt).
+func FuzzReadInboxAnswer(f *testing.F) {
+	signed := SignedReceipt{Receipt: `{"v":1,"outcome":"accepted"}`, Key: "SHA256:ab", Signature: "c2ln"}
+	refusal := &errs.Error{Code: errs.Unauthorized, Rule: "unknown_sender", Field: "key", Message: "no peer has the key"}
+	for _, a := range []InboxAnswer{{SignedReceipt: signed}, {Error: refusal}, {SignedReceipt: signed, Error: refusal}} {
+		b, err := jsonv2.Marshal(a, answerOptions)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"RECEIPT":"r","key":"k","signature":"s"}`, `{"receipt":"r","receipt":"q","key":"k","signature":"s"}`,
+		`{"receipt":"r\ud800","key":"k","signature":"s"}`, "{\"receipt\":\"\xff\",\"key\":\"k\",\"signature\":\"s\"}",
+		`{"receipt":"","key":"","signature":"","error":{"code":"invalid","rule":"schema","field":"payload.x","message":"m"}}`,
+		`<html>502 Bad Gateway</html>`, `null`, `[]`, `{"receipt":1}`, `{"receipt":"r"} x`, `{"error":{"rule":"x","extra":1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sr, err := readAnswer("200 OK", b)
+		if err != nil {
+			if sr != nil || !strings.HasPrefix(err.Error(), "the peer answered 200 OK ") {
+				t.Fatalf("%q: refused as %v, with %v", b, err, sr)
+			}
+			if e, ok := errs.As(err); ok && (e.Rule == "" || e.Rule == "json" || e.Code != errs.Malformed) {
+				t.Fatalf("%q: refused with %#v", b, e)
+			}
+			return
+		}
+		if sr == nil || sr.Receipt == "" {
+			t.Fatalf("%q: took %v", b, sr)
+		}
+		again, err := jsonv2.Marshal(InboxAnswer{SignedReceipt: *sr}, answerOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := readAnswer("200 OK", again)
+		if err != nil || *back != *sr {
+			t.Fatalf("%q: written back as %s, read as %v, %v", b, again, back, err)
+		}
+	})
 }
 
 // answerOptions are internal/httpapi's answerOptions (encoding/json's

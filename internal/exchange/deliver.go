@@ -136,25 +136,30 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	if err != nil {
 		return nil, err
 	}
-	// The answer is read as the peer's custos writes it, as the receipt
-	// inside is: a key in another case, a key twice or bytes that are not
-	// UTF-8 are a fault of the answer (encoding/json would have taken
-	// "RECEIPT" for the receipt, or the last of two), and the message is
-	// sent again. What is not JSON at all (a proxy's page) is an answer
-	// without a receipt.
+	return readAnswer(resp.Status, b)
+}
+
+// readAnswer reads the peer's answer b (status is the HTTP status, for the
+// error) and returns its signed receipt, not yet verified. The answer is
+// read as the peer's custos writes it, as the receipt inside is: a key in
+// another case, a key twice or bytes that are not UTF-8 are a fault of the
+// answer (encoding/json would have taken "RECEIPT" for the receipt, or the
+// last of two), and the message is sent again. What is not JSON at all (a
+// proxy's page) is an answer without a receipt.
+func readAnswer(status string, b []byte) (*SignedReceipt, error) {
 	var a InboxAnswer
-	err = strictjson.Unmarshal(b, &a)
+	err := strictjson.Unmarshal(b, &a)
 	if e, ok := errs.As(err); ok && e.Rule != "json" {
-		return nil, fmt.Errorf("the peer answered %s with an answer that does not read as written: %w", resp.Status, err)
+		return nil, fmt.Errorf("the peer answered %s with an answer that does not read as written: %w", status, err)
 	}
 	if err != nil || len(a.Receipt) == 0 {
 		// A refusal of what the peer could not verify as ours is not
 		// signed (unknown_sender, bad_signature): it names the rule, and
 		// the message is sent again, as after any failed attempt.
 		if a.Error != nil && a.Error.Rule != "" {
-			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule %s, field %s", resp.Status, a.Error.Rule, a.Error.Field)
+			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule %s, field %s", status, a.Error.Rule, a.Error.Field)
 		}
-		return nil, fmt.Errorf("the peer answered %s without a signed receipt", resp.Status)
+		return nil, fmt.Errorf("the peer answered %s without a signed receipt", status)
 	}
 	return &a.SignedReceipt, nil
 }

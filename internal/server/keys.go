@@ -72,6 +72,11 @@ func LoadKeys(path string) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
+	return parseKeys(path, b)
+}
+
+// parseKeys reads the text b of the key file at path (named in a refusal).
+func parseKeys(path string, b []byte) (*Keys, error) {
 	var f keyFile
 	if err := strictjson.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("key file %s is not valid: %w", path, err)
@@ -91,7 +96,7 @@ func LoadKeys(path string) (*Keys, error) {
 // temporary name, then linked into place (which fails if the name exists), so
 // a concurrent custos init never reads half a key file.
 func (k *Keys) Save(path string) error {
-	b, err := json.MarshalIndent(keyFile{MasterKey: base64.StdEncoding.EncodeToString(k.Master), LogSigner: k.LogSigner, LogKey: k.LogKey}, "", "  ")
+	b, err := k.file()
 	if err != nil {
 		return err
 	}
@@ -103,4 +108,9 @@ func (k *Keys) Save(path string) error {
 		return fmt.Errorf("key file %s already exists; custos never overwrites keys", path)
 	}
 	return err
+}
+
+// file is the text of the key file of k, as Save writes it.
+func (k *Keys) file() ([]byte, error) {
+	return json.MarshalIndent(keyFile{MasterKey: base64.StdEncoding.EncodeToString(k.Master), LogSigner: k.LogSigner, LogKey: k.LogKey}, "", "  ")
 }

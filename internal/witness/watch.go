@@ -47,6 +47,12 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseState(path, b)
+}
+
+// parseState reads the text b of the witness state file at path (named in
+// a refusal).
+func parseState(path string, b []byte) (*State, error) {
 	var s State
 	if err := strictjson.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("witness state %s is not valid: %w", path, err)
@@ -108,6 +114,12 @@ func LoadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseKey(path, b)
+}
+
+// parseKey reads the text b of the witness key file at path (named in a
+// refusal).
+func parseKey(path string, b []byte) (*Key, error) {
 	var k Key
 	if err := strictjson.Unmarshal(b, &k); err != nil {
 		return nil, fmt.Errorf("witness key %s is not valid: %w", path, err)
@@ -346,14 +358,19 @@ func (w *Watcher) get(ctx context.Context, path string, v answer) error {
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", path, err)
 	}
-	err = strictjson.Unmarshal(b, v)
-	if err == nil {
-		err = strictjson.CaseVariant(reflect.TypeOf(v).Elem(), v.unread(), "")
-	}
-	if err != nil {
+	if err := readAnswer(b, v); err != nil {
 		return fmt.Errorf("GET %s: the registry's answer does not read as written: %w", path, err)
 	}
 	return nil
+}
+
+// readAnswer reads the registry's answer b into v, as get says.
+func readAnswer(b []byte, v answer) error {
+	err := strictjson.Unmarshal(b, v)
+	if err == nil {
+		err = strictjson.CaseVariant(reflect.TypeOf(v).Elem(), v.unread(), "")
+	}
+	return err
 }
 
 // answerError is a refusal's message and status, as the API answers it.

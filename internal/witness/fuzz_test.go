@@ -1,0 +1,170 @@
+package witness
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	fnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/custos-project/custos/internal/errs"
+)
+
+// strictRules are the rules strictjson refuses with.
+var strictRules = map[string]bool{"utf8": true, "duplicate_key": true, "unknown_field": true, "json_type": true, "json": true}
+
+// fixedKeys is a note signer and verifier made from fixed bytes, so that
+// the seeds are the same on every run.
+func fixedKeys(tb testing.TB, name string) (signer, verifier string) {
+	tb.Helper()
+	s, v, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s, v
+}
+
+// nearValid adds seed and, to f, seed with each of edits made: the ways a
+// file edited by hand or an answer altered on the way goes wrong.
+func nearValid(f *testing.F, seed []byte, edits ...string) {
+	f.Add(seed)
+	for i := 0; i+1 < len(edits); i += 2 {
+		f.Add(bytes.Replace(seed, []byte(edits[i]), []byte(edits[i+1]), 1))
+	}
+	for _, s := range []string{`{}`, `[]`, `null`, "{\"x\": \"\xff\"}", `{"a":1} {}`} {
+		f.Add([]byte(s))
+	}
+}
+
+// refusedAsStrict fails t unless err is strictjson's refusal: code
+// malformed, one of its rules, a message.
+func refusedAsStrict(t *testing.T, in []byte, err error) {
+	t.Helper()
+	e, ok := errs.As(err)
+	if !ok || e.Code != errs.Malformed || !strictRules[e.Rule] || e.Message == "" {
+		t.Fatalf("%q: refused with %#v", in, err)
+	}
+}
+
+// FuzzParseState feeds the witness state file's reader any text: it never
+// panics; a refusal names the file and strictjson's rule or log_key; what
+// it takes, written as Save writes it, reads back the same.
+func FuzzParseState(f *testing.F) {
+	_, v := fixedKeys(f, "custos/XA")
+	seed, err := json.MarshalIndent(&State{URL: "https://registry.example", LogKey: v, Fingerprint: "SHA256:ab", Size: 12,
+		Root: bytes.Repeat([]byte{1}, 32), Checkpoint: "custos/XA\n12\nAQE=\n\n— custos/XA sig\n", SeenAt: "2026-01-01T00:00:00Z"}, "", "  ")
+	if err != nil {
+		f.Fatal(err)
+	}
+	nearValid(f, seed, `"size"`, `"SIZE"`, `"url"`, `"url": "x", "url"`, `"root": "`, `"root": "!`, `"size": 12`, `"size": -1`,
+		`"size": 12`, `"size": 1.5`, `"log_key": "`, `"log_key": "x`, `"checkpoint": "`, `"checkpoint": "\udc00`)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := parseState("w.state", b)
+		if err != nil {
+			if s != nil || !strings.HasPrefix(err.Error(), "witness state w.state") {
+				t.Fatalf("%q: refused as %v", b, err)
+			}
+			if _, ok := errs.As(err); ok {
+				refusedAsStrict(t, b, err)
+			} else if !strings.Contains(err.Error(), ": log_key: ") {
+				t.Fatalf("%q: the refusal names no key: %v", b, err)
+			}
+			return
+		}
+		out, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseState("w.state", out)
+		if err != nil {
+			t.Fatalf("%q: written back as %s, refused: %v", b, out, err)
+		}
+		if out2, _ := json.MarshalIndent(again, "", "  "); !bytes.Equal(out, out2) {
+			t.Fatalf("%q: written back as %s, read and written again as %s", b, out, out2)
+		}
+	})
+}
+
+// FuzzParseKey feeds the witness key file's reader any text: it never
+// panics; a refusal names the file and strictjson's rule or the signer, and
+// never quotes the signer key given; what it takes, written as NewKey writes
+// it, reads back the same.
+func FuzzParseKey(f *testing.F) {
+	s, v := fixedKeys(f, "auditor.example")
+	cv, err := fnote.VKeyToCosignatureV1(v)
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed, err := json.MarshalIndent(&Key{Signer: s, Verifier: cv}, "", "  ")
+	if err != nil {
+		f.Fatal(err)
+	}
+	nearValid(f, seed, `"signer"`, `"SIGNER"`, `"signer"`, `"ſigner"`, `"verifier"`, `"verifier": "x", "verifier"`,
+		`"signer": "PRIVATE+KEY+`, `"signer": "PRIVATE+KEY+x`, `"signer": "`, `"signer": "\ud800`)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := parseKey("w.key", b)
+		if err != nil {
+			if k != nil || !strings.HasPrefix(err.Error(), "witness key w.key") {
+				t.Fatalf("%q: refused as %v", b, err)
+			}
+			if _, ok := errs.As(err); ok {
+				refusedAsStrict(t, b, err)
+			} else if !strings.Contains(err.Error(), ": signer: ") {
+				t.Fatalf("%q: the refusal names no key: %v", b, err)
+			}
+			var given Key
+			if json.Unmarshal(b, &given) == nil && len(given.Signer) >= 8 && strings.Contains(err.Error(), given.Signer) {
+				t.Fatalf("%q: the refusal quotes the signer key: %v", b, err)
+			}
+			return
+		}
+		out, err := json.MarshalIndent(k, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseKey("w.key", out)
+		if err != nil || *again != *k {
+			t.Fatalf("%q: written back as %s, read back %v, %v", b, out, again, err)
+		}
+	})
+}
+
+// FuzzReadRegistryAnswer feeds the watcher's reading of a registry's answers (its
+// checkpoint and a consistency proof) any bytes: it never panics; a
+// refusal is strictjson's, naming its rule; what it takes, written again
+// (the members it keeps unread with it), reads back as the same.
+func FuzzReadRegistryAnswer(f *testing.F) {
+	_, v := fixedKeys(f, "custos/XA")
+	cp := map[string]any{"size": 12, "root": "AQE=", "checkpoint": "custos/XA\n12\nAQE=\n\n— custos/XA sig\n", "log_key": v,
+		"key_fingerprint": "SHA256:ab", "cosigned": nil}
+	seed, err := json.MarshalIndent(cp, "", "  ")
+	if err != nil {
+		f.Fatal(err)
+	}
+	nearValid(f, seed, `"checkpoint"`, `"CHECKPOINT"`, `"size"`, `"Size"`, `"size"`, `"size": 1, "size"`, `"log_key": "`, `"log_key": "\ud800`,
+		`"cosigned": null`, `"cosigned": {"a": 1, "a": 2}`, `"root"`, `"Checkpoint": "x", "root"`)
+	nearValid(f, []byte(`{"from": 1, "to": 12, "proof": ["AQE=", "AgI="]}`), `"proof"`, `"PROOF"`, `"AQE="`, `"A"`, `"from": 1`, `"from": 1, "from": 2`)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, fresh := range []func() answer{func() answer { return &checkpointAnswer{} }, func() answer { return &consistencyAnswer{} }} {
+			a := fresh()
+			if err := readAnswer(b, a); err != nil {
+				refusedAsStrict(t, b, err)
+				continue
+			}
+			out, err := jsonv2.Marshal(a)
+			if err != nil {
+				t.Fatalf("%q: read, but not written again: %v", b, err)
+			}
+			again := fresh()
+			if err := readAnswer(out, again); err != nil {
+				t.Fatalf("%q: written again as %s, refused: %v", b, out, err)
+			}
+			if out2, _ := jsonv2.Marshal(again); !bytes.Equal(out, out2) {
+				t.Fatalf("%q: written again as %s, read and written as %s", b, out, out2)
+			}
+		}
+	})
+}
