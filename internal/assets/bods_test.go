@@ -157,9 +157,9 @@ func newRefusalWorld(t *testing.T, dsn, prefix string) (*bodsWorld, *bods.Builde
 	return w, b, good
 }
 
-// TestBODSBadFileChangesNothing: a file with one bad statement, or one that
-// repeats a statement already imported, is refused with its path, and
-// nothing is stored or logged.
+// TestBODSBadFileChangesNothing: a file with one bad statement (a share
+// not a number, a lone surrogate), or one that repeats a statement already
+// imported, is refused with its path, and nothing is stored or logged.
 func TestBODSBadFileChangesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w, b, good := newRefusalWorld(t, dsn, "bad")
@@ -168,12 +168,19 @@ func TestBODSBadFileChangesNothing(t *testing.T) {
 		if r.Status != 422 && r.Status != 400 || r.Str("error.field") != "statements[1].recordDetails.interests[0].share.exact" || r.Str("error.rule") != "bods_schema" {
 			t.Fatalf("a bad share: %d %s", r.Status, r.Raw)
 		}
+		// Half of a UTF-16 surrogate pair alone in a name: encoding/json
+		// read it as U+FFFD; it is refused, naming the statement and field.
+		lone := bytes.Replace(b.Entity("L", "NAME", "DL", ""), []byte(`"NAME"`), []byte(`"L\ud800 Ltd"`), 1)
+		r = w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(b.Person("P3", "P", ""), lone))
+		if r.Status != 400 || r.Str("error.rule") != "utf8" || r.Str("error.field") != "statements[1].recordDetails.name" {
+			t.Fatalf("a lone surrogate: %d %s", r.Status, r.Raw)
+		}
 		r = w.Do(t, "POST", "/api/v1/assets/bods/imports", w.Officer, lines(b.Person("P2", "P", ""), good))
 		if r.Str("error.rule") != "duplicate_statement" || r.Str("error.field") != "statements[1].statementId" {
 			t.Fatalf("a statement imported twice: %d %s", r.Status, r.Raw)
 		}
 		if n := w.count(t, "assets_bods_statements"); n != 1 {
-			t.Fatalf("%d statements stored after two refusals, want 1", n)
+			t.Fatalf("%d statements stored after three refusals, want 1", n)
 		}
 		if n := w.count(t, "assets_bods_imports"); n != 1 {
 			t.Fatalf("%d imports logged, want 1", n)
