@@ -29,7 +29,7 @@ import (
 func TestImportOutcomeRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		im := importedOrgans(t, w, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
 		today := time.Now().UTC().Format("2006-01-02")
 
 		// A recipient of centre A transplanted here with an organ of the
@@ -53,7 +53,7 @@ func TestImportOutcomeRules(t *testing.T) {
 		livers := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
 		// The liver the origin sent to no centre here is centre B's once a
 		// regulator assigned it.
-		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.unnamed+"/assignment", w.Regulator, map[string]any{"centre_id": w.CentreB})
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Unnamed+"/assignment", w.Regulator, map[string]any{"centre_id": w.CentreB})
 
 		for _, c := range []struct {
 			name, coord, organ string
@@ -62,19 +62,19 @@ func TestImportOutcomeRules(t *testing.T) {
 			rule, field        string
 			alert              bool
 		}{
-			{"an organ discarded with a recipient", w.CoordA, im.named, map[string]any{"outcome": "discarded", "reason": "organ_quality",
+			{"an organ discarded with a recipient", w.CoordA, im.Named, map[string]any{"outcome": "discarded", "reason": "organ_quality",
 				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
-			{"an organ used for research with a recipient", w.CoordA, im.named, map[string]any{"outcome": "research", "reason": "consented",
+			{"an organ used for research with a recipient", w.CoordA, im.Named, map[string]any{"outcome": "research", "reason": "consented",
 				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
-			{"a recipient transplanted already", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": transplanted, "on": today},
+			{"a recipient transplanted already", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": transplanted, "on": today},
 				422, "waiting_list", "recipient_id", false},
-			{"a kidney for a recipient waiting for a heart", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": heart, "on": today},
+			{"a kidney for a recipient waiting for a heart", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": heart, "on": today},
 				422, "organ_type", "organ_id", false},
-			{"a recipient removed from the waiting list", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": removed, "on": today},
+			{"a recipient removed from the waiting list", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": removed, "on": today},
 				409, "waitlist_closed", "recipient_id", true},
-			{"a day before the organ was procured", w.CoordA, im.named, map[string]any{"outcome": "transplanted", "recipient_id": waiting,
+			{"a day before the organ was procured", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": waiting,
 				"on": time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02")}, 422, "dates_in_order", "on", false},
-			{"a liver at a centre not authorized to transplant livers", w.CoordB, im.unnamed, map[string]any{"outcome": "transplanted",
+			{"a liver at a centre not authorized to transplant livers", w.CoordB, im.Unnamed, map[string]any{"outcome": "transplanted",
 				"recipient_id": livers, "on": today}, 403, "centre_authorization", "centre_id", true},
 		} {
 			r := w.Do(t, "POST", "/api/v1/transplant/imports/"+c.organ+"/outcome", c.coord, c.body)
@@ -86,7 +86,7 @@ func TestImportOutcomeRules(t *testing.T) {
 				t.Fatalf("%s changed the import: %s", c.name, got.Raw)
 			}
 		}
-		got := w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.named+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted",
+		got := w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted",
 			"recipient_id": waiting, "on": today})
 		if got.Str("outcome") != "transplanted" || got.Str("recipient_id") != waiting || got.Str("centre_id") != w.CentreA {
 			t.Fatalf("the outcome of an organ transplanted into a recipient waiting for it: %s", got.Raw)
@@ -101,12 +101,12 @@ func TestImportOutcomeRules(t *testing.T) {
 func TestImportSAEHolder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		im := importedOrgans(t, w, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
 		report := func(organ string) map[string]any {
 			return map[string]any{"kind": "reaction", "organ_id": organ, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
 				"detected_at": apptest.Hours(1), "description": "Fever.", "immediate_measures": "None."}
 		}
-		for _, organ := range []string{im.held, im.named} {
+		for _, organ := range []string{im.Held, im.Named} {
 			r := w.Do(t, "POST", "/api/v1/transplant/foreign-sae", w.CoordB, report(organ))
 			if e, _ := r.Body["error"].(map[string]any); r.Status != 403 || r.Str("error.rule") != "organ_holder" || r.Str("error.field") != "organ_id" || e["alert"] != true {
 				t.Errorf("a report on %s by another centre: %d %s, want 403 organ_holder on organ_id with an alert", organ, r.Status, r.Raw)
@@ -117,7 +117,7 @@ func TestImportSAEHolder(t *testing.T) {
 		}
 		// Centre A holds the organ sent to it by name, whose outcome no one
 		// recorded yet.
-		if r := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, report(im.named)); r.Str("raised_by") != w.CentreA {
+		if r := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, report(im.Named)); r.Str("raised_by") != w.CentreA {
 			t.Fatalf("a report by the centre that holds the organ: %s", r.Raw)
 		}
 	})
@@ -135,26 +135,26 @@ func TestImportSAEHolder(t *testing.T) {
 func TestImportAssignment(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		im := importedOrgans(t, w, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
 		today := time.Now().UTC().Format("2006-01-02")
 		assign := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/assignment" }
 		outcome := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/outcome" }
 		discarded := map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}
 		unchanged := func(what string) {
 			t.Helper()
-			got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.unnamed, w.Regulator, nil)
+			got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.Unnamed, w.Regulator, nil)
 			if got.Str("outcome") != "" || got.Str("centre_id") != "" || got.Str("assigned_centre") != "" {
 				t.Fatalf("%s changed the import: %s", what, got.Raw)
 			}
 		}
-		report := map[string]any{"kind": "reaction", "organ_id": im.unnamed, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
+		report := map[string]any{"kind": "reaction", "organ_id": im.Unnamed, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
 			"detected_at": apptest.Hours(1), "description": "Fever.", "immediate_measures": "None."}
 		for _, c := range []struct {
 			name, coord, path string
 			body              map[string]any
 		}{
-			{"the outcome by centre A", w.CoordA, outcome(im.unnamed), discarded},
-			{"the outcome by centre B", w.CoordB, outcome(im.unnamed), discarded},
+			{"the outcome by centre A", w.CoordA, outcome(im.Unnamed), discarded},
+			{"the outcome by centre B", w.CoordB, outcome(im.Unnamed), discarded},
 			{"a report by centre A", w.CoordA, "/api/v1/transplant/foreign-sae", report},
 		} {
 			r := w.Do(t, "POST", c.path, c.coord, c.body)
@@ -170,12 +170,12 @@ func TestImportAssignment(t *testing.T) {
 			status             int
 			rule, field        string
 		}{
-			{"by a coordinator", w.CoordB, im.unnamed, map[string]any{"centre_id": w.CentreB}, 403, "", ""},
-			{"with no centre", w.Regulator, im.unnamed, map[string]any{}, 422, "required", "centre_id"},
-			{"to an authority that is not a centre", w.Regulator, im.unnamed, map[string]any{"centre_id": w.RegulatorAuthority}, 422, "reference", "centre_id"},
-			{"to no authority", w.Regulator, im.unnamed, map[string]any{"centre_id": "TC-NOSUCH"}, 404, "reference", "centre_id"},
-			{"of an organ the origin sent to a centre", w.Regulator, im.named, map[string]any{"centre_id": w.CentreB}, 409, "organ_assigned", "organ_id"},
-			{"of an organ with an outcome", w.Regulator, im.held, map[string]any{"centre_id": w.CentreB}, 409, "organ_final", "organ_id"},
+			{"by a coordinator", w.CoordB, im.Unnamed, map[string]any{"centre_id": w.CentreB}, 403, "", ""},
+			{"with no centre", w.Regulator, im.Unnamed, map[string]any{}, 422, "required", "centre_id"},
+			{"to an authority that is not a centre", w.Regulator, im.Unnamed, map[string]any{"centre_id": w.RegulatorAuthority}, 422, "reference", "centre_id"},
+			{"to no authority", w.Regulator, im.Unnamed, map[string]any{"centre_id": "TC-NOSUCH"}, 404, "reference", "centre_id"},
+			{"of an organ the origin sent to a centre", w.Regulator, im.Named, map[string]any{"centre_id": w.CentreB}, 409, "organ_assigned", "organ_id"},
+			{"of an organ with an outcome", w.Regulator, im.Held, map[string]any{"centre_id": w.CentreB}, 409, "organ_final", "organ_id"},
 		} {
 			r := w.Do(t, "POST", assign(c.organ), c.token, c.body)
 			if r.Status != c.status || (c.rule != "" && (r.Str("error.rule") != c.rule || r.Str("error.field") != c.field)) {
@@ -186,23 +186,23 @@ func TestImportAssignment(t *testing.T) {
 			}
 		}
 
-		if got := w.Must(t, 201, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreB}); got.Str("assigned_centre") != w.CentreB || got.Str("outcome") != "" {
+		if got := w.Must(t, 201, "POST", assign(im.Unnamed), w.Regulator, map[string]any{"centre_id": w.CentreB}); got.Str("assigned_centre") != w.CentreB || got.Str("outcome") != "" {
 			t.Fatalf("the assignment to centre B: %s", got.Raw)
 		}
-		if r := w.Do(t, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" {
+		if r := w.Do(t, "POST", assign(im.Unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" {
 			t.Errorf("a second assignment: %d %s, want 409 organ_assigned", r.Status, r.Raw)
 		}
-		if r := w.Do(t, "POST", outcome(im.unnamed), w.CoordA, discarded); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
+		if r := w.Do(t, "POST", outcome(im.Unnamed), w.CoordA, discarded); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
 			t.Errorf("the outcome by centre A of an organ assigned to centre B: %d %s, want 403 organ_holder", r.Status, r.Raw)
 		}
 		recipientA := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "liver")).Str("id")
-		if r := w.Do(t, "POST", outcome(im.unnamed), w.CoordB, map[string]any{"outcome": "transplanted", "recipient_id": recipientA, "on": today}); r.Status != 403 || r.Str("error.rule") != "recipient_centre" {
+		if r := w.Do(t, "POST", outcome(im.Unnamed), w.CoordB, map[string]any{"outcome": "transplanted", "recipient_id": recipientA, "on": today}); r.Status != 403 || r.Str("error.rule") != "recipient_centre" {
 			t.Errorf("the outcome by centre B for centre A's recipient: %d %s, want 403 recipient_centre", r.Status, r.Raw)
 		}
-		if got := w.Must(t, 201, "POST", outcome(im.unnamed), w.CoordB, discarded); got.Str("centre_id") != w.CentreB || got.Str("outcome") != "discarded" {
+		if got := w.Must(t, 201, "POST", outcome(im.Unnamed), w.CoordB, discarded); got.Str("centre_id") != w.CentreB || got.Str("outcome") != "discarded" {
 			t.Fatalf("the outcome by the centre assigned: %s", got.Raw)
 		}
-		if r := w.Do(t, "POST", assign(im.unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_final" {
+		if r := w.Do(t, "POST", assign(im.Unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_final" {
 			t.Errorf("an assignment after the outcome: %d %s, want 409 organ_final", r.Status, r.Raw)
 		}
 
@@ -210,7 +210,7 @@ func TestImportAssignment(t *testing.T) {
 		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || !rep.OK() {
 			t.Fatalf("log verify after the assignment: %v %v", err, rep)
 		}
-		if _, err := w.App.DB.Read().Exec(ctx, "UPDATE organ_imports SET assigned_centre = ? WHERE organ_id = ?", w.CentreA, im.unnamed); err != nil {
+		if _, err := w.App.DB.Read().Exec(ctx, "UPDATE organ_imports SET assigned_centre = ? WHERE organ_id = ?", w.CentreA, im.Unnamed); err != nil {
 			t.Fatal(err)
 		}
 		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || rep.OK() {
@@ -231,8 +231,8 @@ func TestImportAssignment(t *testing.T) {
 func TestImportTransplantCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.DisclosureThreshold = 1 })
-		im := importedOrgans(t, w, dsn)
-		rc := im.recipient
+		im := apptest.ImportedOrgans(t, w, dsn)
+		rc := im.Recipient
 		now := time.Now().UTC()
 		today := now.Format("2006-01-02")
 
@@ -264,7 +264,7 @@ func TestImportTransplantCounts(t *testing.T) {
 			status      int
 			rule, field string
 		}{
-			{"another organ from abroad", "/api/v1/transplant/imports/" + im.named + "/outcome",
+			{"another organ from abroad", "/api/v1/transplant/imports/" + im.Named + "/outcome",
 				map[string]any{"outcome": "transplanted", "recipient_id": rc, "on": today}, 422, "waiting_list", "recipient_id"},
 			{"an authorization for an organ of the registry", "/api/v1/transplant/transplant-authorizations",
 				map[string]any{"organ_id": kidney, "recipient_id": rc, "authorized_by": "Dr. M", "compatibility_documented": true,
@@ -319,7 +319,7 @@ func TestImportTransplantCounts(t *testing.T) {
 		// A registry that recorded it before transplant migration 20 holds
 		// neither row: log verify's replay tells, and the migration writes
 		// them as the projector does.
-		w.Tamper(t, "DELETE FROM godt_transplants WHERE id = ?", im.held)
+		w.Tamper(t, "DELETE FROM godt_transplants WHERE id = ?", im.Held)
 		w.Tamper(t, "UPDATE equity_registrations SET first_at = NULL, wait_months = NULL WHERE recipient_id = ?", rc)
 		if rep := w.Verify(t); len(rep.Problems) == 0 {
 			t.Fatal("log verify found no problem with the rows of the organ from abroad removed")

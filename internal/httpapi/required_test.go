@@ -192,7 +192,7 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 	hw := apptest.HashmatchParties(t, w.Env)
 	// An organ another registry sent naming no centre here, for the
 	// regulator to assign.
-	ids := map[string]string{"unassigned": importedOrgans(t, w, dsn).unnamed}
+	ids := map[string]string{"unassigned": apptest.ImportedOrgans(t, w, dsn).Unnamed}
 	var officer, statistician string
 	id := func(name string) func(*apptest.Response) {
 		return func(r *apptest.Response) { ids[name] = r.Str("id") }

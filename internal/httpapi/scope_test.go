@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ import (
 func TestScopeBeforeInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		im := importedOrgans(t, w, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
 		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
 		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
 			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
@@ -86,7 +85,7 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"disposition of an organ transplanted", "POST", "/api/v1/transplant/dispositions", discard, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
 			{"hand-off", "POST", "/api/v1/transplant/handoffs", map[string]any{"organ_id": organ(1), "step": "teleport"}, "enum", "step", "organ_id", true, "organ_holder"},
 			{"hand-off of an organ transplanted", "POST", "/api/v1/transplant/handoffs", transport, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
-			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, "organ_holder"},
+			{"report on an organ from abroad", "POST", "/api/v1/transplant/foreign-sae", map[string]any{"organ_id": im.Held, "kind": "by_mood"}, "enum", "kind", "organ_id", true, "organ_holder"},
 			{"authorization for the centre's recipient", "POST", "/api/v1/transplant/transplant-authorizations", authorize(1, map[string]any{"authorized_by": ""}),
 				"required", "authorized_by", "recipient_id", true, "recipient_centre"},
 			{"authorization for the centre's recipient without the declaration of no payment", "POST", "/api/v1/transplant/transplant-authorizations",
@@ -107,9 +106,9 @@ func TestScopeBeforeInput(t *testing.T) {
 				"organ_ids": []string{organ(1)}, "performed_at": apptest.Hours(1)}, "enum", "kind", "recipient_id", true, "recipient_centre"},
 			{"procedure for the centre's recipient in the future", "POST", "/api/v1/transplant/procedures", map[string]any{"kind": "single", "recipient_id": waiting,
 				"organ_ids": []string{organ(1)}, "performed_at": time.Now().UTC().Add(48 * time.Hour).Format(time.RFC3339)}, "dates_in_order", "performed_at", "recipient_id", true, "recipient_centre"},
-			{"outcome of an organ from abroad sent to the centre", "POST", outcome(im.named), map[string]any{"outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
-			{"outcome of an organ from abroad that has one", "POST", outcome(im.held), discarded, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
-			{"outcome of an organ from abroad sent to the centre, for the centre's recipient", "POST", outcome(im.named), map[string]any{"outcome": "transplanted",
+			{"outcome of an organ from abroad sent to the centre", "POST", outcome(im.Named), map[string]any{"outcome": "lost"}, "enum", "outcome", "organ_id", true, "organ_holder"},
+			{"outcome of an organ from abroad that has one", "POST", outcome(im.Held), discarded, "organ_final", "organ_id", "organ_id", true, "organ_holder"},
+			{"outcome of an organ from abroad sent to the centre, for the centre's recipient", "POST", outcome(im.Named), map[string]any{"outcome": "transplanted",
 				"recipient_id": recipient, "on": "yesterday"}, "date_format", "on", "organ_id", true, "organ_holder"},
 		} {
 			rule := cmp.Or(c.scopeRule, "own_centre")
@@ -137,42 +136,4 @@ func TestScopeBeforeInput(t *testing.T) {
 func followUp(subject string) map[string]any {
 	return map[string]any{"subject_id": subject, "due_month": 6, "followed_up_on": time.Now().UTC().Format("2006-01-02"),
 		"vital_status": "alive", "graft_status": "functioning", "complications": []string{"none"}, "psychosocial_care": "not_needed"}
-}
-
-// imported are organs a registry of the same engine sent w: held, sent to
-// centre A by its identifier and transplanted there into recipient (an
-// organ from abroad that centre A holds); named, sent to centre A by its
-// name, no outcome yet; unnamed, a liver sent with no receiving centre
-// named, no outcome yet: no centre holds it until a regulator assigns it.
-type imported struct{ held, named, unnamed, recipient string }
-
-// importedOrgans has a registry of the same engine send w the organs of
-// imported.
-func importedOrgans(t *testing.T, w *apptest.World, dsn string) imported {
-	t.Helper()
-	second := storetest.SQLite(t)
-	if strings.HasPrefix(dsn, "postgres") {
-		second = storetest.Postgres(t)
-	}
-	origin := apptest.NewWorld(t, second)
-	toW := origin.Peer(t, w.Env, "traceability", "vigilance")
-	w.Peer(t, origin.Env, "traceability", "vigilance")
-	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
-	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
-		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
-	organs := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
-		"organs": []string{"kidney", "kidney", "liver"}}).Body["organs"].([]any)
-	var im imported
-	for i, o := range []struct {
-		id          *string
-		destination string
-	}{{&im.held, w.CentreA}, {&im.named, "Centre A"}, {&im.unnamed, ""}} {
-		*o.id = organs[i].(map[string]any)["id"].(string)
-		origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": *o.id, "peer_id": toW, "destination_centre": o.destination})
-	}
-	w.ReceiveOutbox(t, origin.Env)
-	im.recipient = w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.held+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted", "recipient_id": im.recipient,
-		"on": time.Now().UTC().Format("2006-01-02")})
-	return im
 }
