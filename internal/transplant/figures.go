@@ -14,22 +14,26 @@ var ReadFigures = auth.NewAction("read the registry's figures", auth.Regulator, 
 // Activity is the registry's activity over a period of months, as the
 // dashboards show it. A donation is a procurement (one donor's organs taken
 // on one occasion), dated by procured_at; an organ procured is dated by its
-// procurement; a transplantation by performed_at. Months are those of the
-// UTC times the log records.
+// procurement; a transplantation by performed_at, and an organ received
+// from abroad and transplanted here (its outcome transplanted) by the
+// outcome's day, at the centre that recorded it, as a transplantation of its
+// organ type. Months are those of the UTC times the log records.
 type Activity struct {
 	// Donations, Organs and Transplants count, per month (2026-03),
 	// donations, organs procured and transplantations.
 	Donations, Organs, Transplants map[string]int
 	// CentreDonations and CentreTransplants count, per centre id, the
-	// donations the centre procured and the transplantations it performed.
+	// donations the centre procured and the transplantations it performed
+	// (of organs from abroad too).
 	CentreDonations, CentreTransplants map[string]int
 	// OrganProcured and OrganTransplanted count, per organ type, the organs
 	// procured and the organs transplanted.
 	OrganProcured, OrganTransplanted map[string]int
 }
 
-// The figures' statements. Each reads a range of an index of migration 6
-// (procurements_time, organs_procurement, transplants_time) and groups what
+// The figures' statements. Each but importTransplantsSQL reads a range of
+// an index of migration 6 (procurements_time, organs_procurement,
+// transplants_time) and groups what
 // it reads by month and by what the figures count it by, so that a period's
 // rows are read once for all the figures they are in; from and end are
 // months (2025-04, 2026-04): an RFC 3339 time t is in the period when
@@ -41,8 +45,17 @@ const (
 		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7), o.organ`
 	transplantsSQL = `SELECT substr(t.performed_at, 1, 7), t.centre_id, o.organ, COUNT(*) FROM transplants t JOIN organs o ON o.id = t.organ_id
 		WHERE t.performed_at >= ? AND t.performed_at < ? GROUP BY substr(t.performed_at, 1, 7), t.centre_id, o.organ`
+	// importTransplantsSQL counts the organs from abroad transplanted here
+	// by the day of their outcome (a date: its month is its first seven
+	// characters as a time's is). No index holds outcome_on: it reads
+	// organ_imports whole, which holds the organs received from abroad, a
+	// small share of those transplanted here (TestFiguresReadARangeOfAnIndex).
+	importTransplantsSQL = `SELECT substr(outcome_on, 1, 7), centre_id, organ, COUNT(*) FROM organ_imports
+		WHERE outcome = 'transplanted' AND outcome_on >= ? AND outcome_on < ? GROUP BY substr(outcome_on, 1, 7), centre_id, organ`
 	lastActivitySQL = `SELECT COALESCE(MAX(m), '') FROM (SELECT MAX(procured_at) AS m FROM procurements
-		UNION ALL SELECT MAX(performed_at) FROM transplants) AS last`
+		UNION ALL SELECT MAX(performed_at) FROM transplants` + lastImportSQL + `) AS last`
+	lastImportSQL = `
+		UNION ALL SELECT MAX(outcome_on) FROM organ_imports WHERE outcome = 'transplanted'`
 )
 
 // Activity counts the registry's activity from the month from to the month
@@ -60,6 +73,7 @@ func (s *Service) Activity(ctx context.Context, p *auth.Principal, from, end str
 		{donationsSQL, a.Donations, a.CentreDonations, nil},
 		{organsSQL, a.Organs, nil, a.OrganProcured},
 		{transplantsSQL, a.Transplants, a.CentreTransplants, a.OrganTransplanted},
+		{importTransplantsSQL, a.Transplants, a.CentreTransplants, a.OrganTransplanted},
 	} {
 		rows, err := s.DB.Read().Query(ctx, c.sql, from, end)
 		if err != nil {
@@ -87,8 +101,9 @@ func (s *Service) Activity(ctx context.Context, p *auth.Principal, from, end str
 }
 
 // LastActivity returns the time of the latest donation or transplantation
-// recorded, "" when there is none: the dashboards offer its months when the
-// period shown has no activity.
+// recorded (the day, for an organ from abroad transplanted here), "" when
+// there is none: the dashboards offer its months when the period shown has
+// no activity.
 func (s *Service) LastActivity(ctx context.Context, p *auth.Principal) (string, error) {
 	if err := p.Require(ReadFigures); err != nil {
 		return "", err

@@ -123,3 +123,41 @@ func TestActivity(t *testing.T) {
 		}
 	})
 }
+
+// TestActivityCountsOrgansFromAbroad has centre A transplant an organ
+// received from abroad (a kidney, today) and checks that the dashboards
+// count it as a transplantation of the month, of centre A and of a kidney,
+// and that the latest activity is its day, on SQLite and PostgreSQL.
+func TestActivityCountsOrgansFromAbroad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		apptest.ImportedOrgans(t, w, dsn)
+		reg := w.Principal(t, w.Regulator)
+		now := time.Now().UTC()
+		a, err := w.App.Transplant.Activity(ctx, reg, now.Format("2006-01"), now.AddDate(0, 1, 0).Format("2006-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want map[string]int
+		}{
+			{"transplantations by month", a.Transplants, map[string]int{now.Format("2006-01"): 1}},
+			{"transplantations by centre", a.CentreTransplants, map[string]int{w.CentreA: 1}},
+			{"organs transplanted", a.OrganTransplanted, map[string]int{"kidney": 1}},
+			{"donations by month", a.Donations, map[string]int{}},
+		} {
+			if !maps.Equal(c.got, c.want) {
+				t.Errorf("%s: %v, want %v (the organ from abroad)", c.name, c.got, c.want)
+			}
+		}
+		last, err := w.App.Transplant.LastActivity(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := now.Format(transplant.DateLayout); last != want {
+			t.Errorf("last activity %q, want %q (the day of the organ from abroad)", last, want)
+		}
+	})
+}

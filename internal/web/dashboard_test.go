@@ -141,3 +141,27 @@ func attachment(cd string) string {
 	}
 	return params["filename"]
 }
+
+// TestFiguresCountOrgansFromAbroad has centre A transplant an organ
+// received from abroad and checks that the home page's figures count it: a
+// kidney transplanted, and a transplantation of centre A this month.
+func TestFiguresCountOrgansFromAbroad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		apptest.ImportedOrgans(t, w, dsn)
+		reg := newBrowser(t, w.URL)
+		reg.signIn(w.Regulator)
+		month := time.Now().UTC().Format("2006-01")
+		for _, c := range []struct{ figure, want string }{
+			{"transplant-organs", "Kidney,0,1\n"},
+			{"transplant-centres", "Centre A,0,1\n"},
+			{"transplant-months", month + ",0,0,1\n"},
+		} {
+			p := reg.get("/figures/" + c.figure + ".csv")
+			wantStatus(t, c.figure, p, http.StatusOK)
+			if _, table := figureFile(t, p.Body); !strings.Contains(table, c.want) {
+				t.Errorf("%s: %q, want a line %q (the organ from abroad)", c.figure, table, c.want)
+			}
+		}
+	})
+}
