@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -249,7 +253,8 @@ func TestAuditsAndPack(t *testing.T) {
 		u0, u1 := pk.Unreconciled[0], pk.Unreconciled[1]
 		wantRows := []string{
 			"centre|" + w.CentreA + "||Centre A|" + daysAgo(5) + "/" + daysAgo(-10),
-			"activity|donors_registered||2|", "activity|procurements||1|", "activity|organs_procured||3|", "activity|transplants||1|", "activity|dispositions||0|",
+			"activity|donors_registered||2|", "activity|procurements||1|", "activity|organs_procured||3|", "activity|transplants||1|", "activity|transplants_from_abroad||0|",
+			"activity|dispositions||0|",
 			"reimbursements|EUR||1250.70|3",
 			"refusal|" + pk.Refusals[0].ID + "|reimbursable_expense|open|" + pk.Refusals[0].Message,
 			"unreconciled_organ|" + u0.ID + "|" + u0.Organ + "|" + w.donor + "|no final disposition",
@@ -273,7 +278,8 @@ func TestAuditsAndPack(t *testing.T) {
 
 func equalActivity(a, b transplant.PackActivity) bool {
 	return a.DonorsRegistered == b.DonorsRegistered && a.Procurements == b.Procurements && a.OrgansProcured == b.OrgansProcured &&
-		a.Transplants == b.Transplants && a.Dispositions == b.Dispositions && slices.Equal(a.Reimbursements, b.Reimbursements)
+		a.Transplants == b.Transplants && a.TransplantsFromAbroad == b.TransplantsFromAbroad && a.Dispositions == b.Dispositions &&
+		slices.Equal(a.Reimbursements, b.Reimbursements)
 }
 
 // TestPayerCheck links a transplantation to a trafficking case and asks
@@ -481,6 +487,72 @@ func TestReimbursementDominoDonor(t *testing.T) {
 		}))
 		if e, ok := errs.As(err); !ok || e.Rule != "reimbursable_expense" || e.Field != "category" || !e.Alert {
 			t.Errorf("a funeral of a domino donor: %v, want refused and alerted (reimbursable_expense, category)", err)
+		}
+	})
+}
+
+// TestOversightOfOrgansFromAbroad has centre A transplant an organ received
+// from abroad today, recorded at once, and, four days later on the
+// registry's clock, record another as discarded that day, and checks on
+// SQLite and PostgreSQL that the oversight reads them as the centre's
+// activity: the late outcome makes the centre's reporting behind; the audit
+// pack counts the organ transplanted among the centre's transplantations,
+// lists it with its identifier and its country of origin, and so do the
+// pack's file lines.
+func TestOversightOfOrgansFromAbroad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		var ahead atomic.Int64
+		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) {
+			c.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+		})
+		im := apptest.ImportedOrgans(t, w, dsn)
+		svc := w.App.Transplant
+		today := time.Now().UTC().Format(transplant.DateLayout)
+		ahead.Store(int64(4 * 24 * time.Hour))
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/outcome", w.CoordA,
+			map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today})
+		reg := w.Principal(t, w.Regulator)
+
+		st, err := svc.CentreStandings(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(st, func(c transplant.CentreStanding) bool { return c.CentreID == w.CentreA })
+		if i < 0 {
+			t.Fatalf("no standing of centre A among %+v", st)
+		}
+		if c := st[i]; c.LateRecords != 1 || !slices.Contains(c.Flags, transplant.FlagReportingBehind) {
+			t.Errorf("centre A's standing %+v: want 1 late record (the outcome of the organ from abroad recorded four days late), reporting behind", c)
+		}
+
+		held, err := svc.Import(ctx, reg, im.Held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := svc.AuditPack(ctx, reg, w.CentreA, daysAgo(1), daysAgo(-5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []transplant.PackImport{{OrganID: im.Held, OriginCountry: held.OriginCountry, Organ: "kidney", TransplantedOn: today, RecipientID: im.Recipient}}
+		if pk.Activity.Transplants != 1 || pk.Activity.TransplantsFromAbroad != 1 || !slices.Equal(pk.Imports, want) {
+			t.Errorf("centre A's pack: transplants %d, from abroad %d, %+v; want 1, 1, %+v", pk.Activity.Transplants, pk.Activity.TransplantsFromAbroad, pk.Imports, want)
+		}
+		var lines []string
+		for _, l := range pk.Lines() {
+			if l[0] == "activity" || l[0] == "transplant_from_abroad" {
+				lines = append(lines, fmt.Sprint(l...))
+			}
+		}
+		for _, l := range []string{fmt.Sprint("activity", "transplants", "", "", "", 1, ""), fmt.Sprint("activity", "transplants_from_abroad", "", "", "", 1, ""),
+			fmt.Sprint("transplant_from_abroad", im.Held, today, "kidney", "", im.Recipient, held.OriginCountry)} {
+			if !slices.Contains(lines, l) {
+				t.Errorf("the pack's lines %q lack %q", lines, l)
+			}
+		}
+		// Centre B transplanted none.
+		if pk, err := svc.AuditPack(ctx, reg, w.CentreB, daysAgo(1), daysAgo(-5)); err != nil || pk.Activity.Transplants != 0 || len(pk.Imports) != 0 {
+			t.Errorf("centre B's pack: %+v, %v; want no transplantation", pk, err)
 		}
 	})
 }

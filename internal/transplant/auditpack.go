@@ -61,12 +61,28 @@ type CurrencyTotal struct {
 
 // PackActivity counts what the centre recorded in the period.
 type PackActivity struct {
-	DonorsRegistered int             `json:"donors_registered"`
-	Procurements     int             `json:"procurements"`
-	OrgansProcured   int             `json:"organs_procured"`
-	Transplants      int             `json:"transplants"`
-	Dispositions     int             `json:"dispositions"`
-	Reimbursements   []CurrencyTotal `json:"reimbursements"`
+	DonorsRegistered int `json:"donors_registered"`
+	Procurements     int `json:"procurements"`
+	OrgansProcured   int `json:"organs_procured"`
+	// Transplants counts the transplantations the centre performed, of
+	// organs of the registry and of organs received from abroad (their
+	// outcome transplanted); TransplantsFromAbroad the latter alone.
+	Transplants           int             `json:"transplants"`
+	TransplantsFromAbroad int             `json:"transplants_from_abroad"`
+	Dispositions          int             `json:"dispositions"`
+	Reimbursements        []CurrencyTotal `json:"reimbursements"`
+}
+
+// PackImport is an organ received from abroad that the centre transplanted
+// in the period, with what an auditor checks it by at the registry of
+// origin: the organ's identifier there (the one it is known by here) and
+// the origin's country.
+type PackImport struct {
+	OrganID        string `json:"organ_id"`
+	OriginCountry  string `json:"origin_country"`
+	Organ          string `json:"organ"`
+	TransplantedOn string `json:"transplanted_on"`
+	RecipientID    string `json:"recipient_id"`
 }
 
 // AuditPack is a centre's audit pack for a period (From to To, both days
@@ -82,6 +98,9 @@ type AuditPack struct {
 	Alerts           []ledger.RaisedAlert `json:"alerts"`
 	Refusals         []ledger.RaisedAlert `json:"refusals"`
 	OverdueFollowUps []PackFollowUp       `json:"overdue_follow_ups"`
+	// Imports are the organs from abroad the centre transplanted in the
+	// period, by day.
+	Imports []PackImport `json:"imports"`
 	// Unreconciled are the organs procured in the period, past the
 	// disposition deadline, with neither a transplantation nor a final
 	// disposition.
@@ -134,6 +153,14 @@ func (s *Service) AuditPack(ctx context.Context, p *auth.Principal, centre, from
 	return s.auditPack(ctx, s.DB.Read(), centre, from, to)
 }
 
+// The organs from abroad a centre transplanted in a period (from <= the
+// outcome's day < end): their count, and their list.
+const (
+	packImportsWhere = "FROM organ_imports WHERE centre_id = ? AND outcome = 'transplanted' AND outcome_on >= ? AND outcome_on < ?"
+	packImportsCount = "SELECT COUNT(*) " + packImportsWhere
+	packImportsSQL   = "SELECT organ_id, origin_country, organ, outcome_on, recipient_id " + packImportsWhere + " ORDER BY outcome_on, organ_id"
+)
+
 func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, to string) (*AuditPack, error) {
 	var kind string
 	pk := &AuditPack{CentreID: centre, From: from, To: to}
@@ -153,13 +180,24 @@ func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, 
 		{&a.Procurements, "SELECT COUNT(*) FROM procurements WHERE centre_id = ? AND procured_at >= ? AND procured_at < ?"},
 		{&a.OrgansProcured, "SELECT COUNT(*) FROM organs o JOIN procurements p ON p.id = o.procurement_id WHERE p.centre_id = ? AND p.procured_at >= ? AND p.procured_at < ?"},
 		{&a.Transplants, "SELECT COUNT(*) FROM transplants WHERE centre_id = ? AND performed_at >= ? AND performed_at < ?"},
+		{&a.TransplantsFromAbroad, packImportsCount},
 		{&a.Dispositions, "SELECT COUNT(*) FROM organ_dispositions WHERE centre_id = ? AND disposed_at >= ? AND disposed_at < ?"},
 	} {
 		if err := q.QueryRow(ctx, c.sql, centre, from, end).Scan(c.n); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := q.Query(ctx, "SELECT currency, amount FROM donor_reimbursements WHERE centre_id = ? AND incurred_on >= ? AND incurred_on <= ? ORDER BY currency, id", centre, from, to)
+	a.Transplants += a.TransplantsFromAbroad
+	rows, err := q.Query(ctx, packImportsSQL, centre, from, end)
+	if err != nil {
+		return nil, err
+	}
+	if pk.Imports, err = store.Rows(rows, func(r store.Scanner, im *PackImport) error {
+		return r.Scan(&im.OrganID, &im.OriginCountry, &im.Organ, &im.TransplantedOn, &im.RecipientID)
+	}); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, "SELECT currency, amount FROM donor_reimbursements WHERE centre_id = ? AND incurred_on >= ? AND incurred_on <= ? ORDER BY currency, id", centre, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +336,7 @@ func (pk *AuditPack) Lines() [][]any {
 		name string
 		n    int
 	}{{"donors_registered", a.DonorsRegistered}, {"procurements", a.Procurements}, {"organs_procured", a.OrgansProcured},
-		{"transplants", a.Transplants}, {"dispositions", a.Dispositions}} {
+		{"transplants", a.Transplants}, {"transplants_from_abroad", a.TransplantsFromAbroad}, {"dispositions", a.Dispositions}} {
 		add("activity", c.name, "", "", "", c.n, "")
 	}
 	for _, r := range a.Reimbursements {
@@ -312,6 +350,9 @@ func (pk *AuditPack) Lines() [][]any {
 	}
 	for _, f := range pk.OverdueFollowUps {
 		add("overdue_follow_up", f.ID, f.DueOn, f.Person, "", f.RecordID, "")
+	}
+	for _, im := range pk.Imports {
+		add("transplant_from_abroad", im.OrganID, im.TransplantedOn, im.Organ, "", im.RecipientID, im.OriginCountry)
 	}
 	for _, o := range pk.Unreconciled {
 		add("unreconciled_organ", o.ID, o.ProcuredAt, o.Organ, "", o.DonorID, "no final disposition")

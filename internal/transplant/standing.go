@@ -18,8 +18,9 @@ import (
 //   - reporting_behind: it has organs procured more than the disposition
 //     deadline ago (custos serve --disposition-after, 72 h by default) with
 //     neither a transplantation nor a final disposition, or it recorded a
-//     procurement or a transplantation of the last LapseWindow more than
-//     that deadline after it took place, or it has overdue follow-ups
+//     procurement, a transplantation or the outcome of an organ from abroad
+//     of the last LapseWindow more than that deadline after it took place
+//     (an outcome, of a day, by the day's end), or it has overdue follow-ups
 //     (OverdueFollowUps);
 //   - corrective_actions_overdue: a corrective action of an audit is past
 //     its deadline and not done.
@@ -120,8 +121,11 @@ func (s *Service) standings(ctx context.Context, q store.Queryer, centre string)
 			WHERE p.centre_id = ? AND p.procured_at < ? AND NOT `+organTransplanted+` AND NOT `+organDisposed, c.CentreID, before).Scan(&c.AwaitingDisposition); err != nil {
 			return nil, err
 		}
+		// An organ from abroad's outcome is of a day: it took place by
+		// the day's end at the latest.
 		rows, err = q.Query(ctx, `SELECT procured_at, recorded_at FROM procurements WHERE centre_id = ? AND procured_at >= ?
-			UNION ALL SELECT performed_at, recorded_at FROM transplants WHERE centre_id = ? AND performed_at >= ?`, c.CentreID, since, c.CentreID, since)
+			UNION ALL SELECT performed_at, recorded_at FROM transplants WHERE centre_id = ? AND performed_at >= ?
+			UNION ALL SELECT outcome_on, outcome_at FROM organ_imports WHERE centre_id = ? AND outcome_on >= ?`, c.CentreID, since, c.CentreID, since, c.CentreID, since)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +135,9 @@ func (s *Service) standings(ctx context.Context, q store.Queryer, centre string)
 		}
 		for _, x := range pairs {
 			at, err1 := time.Parse(time.RFC3339, x[0])
+			if d, err := time.Parse(DateLayout, x[0]); err == nil {
+				at, err1 = d.AddDate(0, 0, 1), nil
+			}
 			rec, err2 := time.Parse(time.RFC3339, x[1])
 			if err1 == nil && err2 == nil && rec.Sub(at) > deadline {
 				c.LateRecords++

@@ -106,3 +106,26 @@ func TestOversightPages(t *testing.T) {
 }
 
 func todayDate() string { return time.Now().UTC().Format("2006-01-02") }
+
+// TestAuditPackOfOrgansFromAbroad has centre A transplant an organ received
+// from abroad and checks that its audit pack, the page and the CSV, counts
+// it among the centre's transplantations and lists it with its identifier.
+func TestAuditPackOfOrgansFromAbroad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		r := newBrowser(t, w.URL)
+		r.signIn(w.Regulator)
+		query := "centre_id=" + w.CentreA + "&from=" + yesterday() + "&to=" + todayDate()
+		p := r.get("/transplant/oversight/pack?" + query)
+		wantStatus(t, "the pack", p, http.StatusOK)
+		mustContain(t, "the pack", p, "of which organs from abroad</th><td>1</td>", `id="pack-imports"`, im.Held, im.Recipient)
+		p = r.get("/transplant/oversight/pack/export?" + query + "&format=csv")
+		wantStatus(t, "the pack's CSV", p, http.StatusOK)
+		for _, l := range []string{"activity,transplants,,,,1,", "activity,transplants_from_abroad,,,,1,", "transplant_from_abroad," + im.Held + "," + todayDate() + ",kidney,," + im.Recipient + ","} {
+			if !strings.Contains(p.Body, l) {
+				t.Errorf("the pack's CSV lacks %q:\n%s", l, p.Body)
+			}
+		}
+	})
+}
