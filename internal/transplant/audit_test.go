@@ -556,3 +556,33 @@ func TestOversightOfOrgansFromAbroad(t *testing.T) {
 		}
 	})
 }
+
+// TestPayerCheckOfOrganFromAbroad has centre A transplant an organ received
+// from abroad and asks the payer check about it, on SQLite and PostgreSQL:
+// by the recipient's pseudonym and the day, and by the organ's identifier
+// (as typed, in lower case), it is a transplantation here, payable, known by
+// the organ's identifier; an organ from abroad with no transplantation here
+// is no transplantation (not_found).
+func TestPayerCheckOfOrganFromAbroad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		ins := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Demoland Health Insurance Fund", "kind": "payer"}).Str("id")
+		payer := w.Principal(t, w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Claims officer", "role": "payer", "authority_id": ins}).Str("token"))
+		var pseudonym string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT person_pseudonym FROM recipients WHERE id = ?", im.Recipient).Scan(&pseudonym); err != nil {
+			t.Fatal(err)
+		}
+		today := time.Now().UTC().Format(transplant.DateLayout)
+		for _, q := range []transplant.PayerQuery{{RecipientPseudonym: pseudonym, Date: today}, {TransplantID: strings.ToLower(im.Held)}} {
+			a, err := w.App.Transplant.CheckPayer(ctx, payer, q)
+			if err != nil || a.TransplantID != im.Held || a.PerformedOn != today || !a.ProcedurePayable || a.Reason != transplant.ReasonPayable {
+				t.Errorf("asked %+v: %+v, %v; want %s performed on %s, payable", q, a, err, im.Held, today)
+			}
+		}
+		if _, err := w.App.Transplant.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: im.Named}); ruleOf(err) != "reference" || fieldOf(err) != "transplant_id" {
+			t.Errorf("asked about an organ from abroad not transplanted: %v, want reference on transplant_id", err)
+		}
+	})
+}

@@ -54,8 +54,9 @@ const (
 	ReasonSeveral  = "several_transplants"
 )
 
-// PayerQuery is a payer's question: a transplantation's id, or the
-// recipient's pseudonym and the day it was performed.
+// PayerQuery is a payer's question: a transplantation's id (for an organ
+// received from abroad and transplanted here, the organ's identifier), or
+// the recipient's pseudonym and the day it was performed.
 type PayerQuery struct {
 	TransplantID       string `json:"transplant_id"`
 	RecipientPseudonym string `json:"recipient_pseudonym"`
@@ -135,6 +136,23 @@ const confirmedCase = `EXISTS (SELECT 1 FROM trafficking_case_transplants l
 	JOIN trafficking_reports r ON r.id = l.report_id
 	WHERE l.transplant_id = t.id AND a.conclusion = 'confirmed' AND r.status <> 'closed_unfounded')`
 
+// A transplantation here of an organ received from abroad is the import's
+// outcome transplanted, known by the organ's identifier (as the GODT report
+// keys it): payerTransplantsSQL finds a recipient's on a day, beside the
+// transplantations of organs of the registry, and payerTransplantSQL reads
+// one by its id, whichever it is (a TX- id is never an organ's identifier).
+// No link to a trafficking case names an organ from abroad yet
+// (LinkTraffickingCase), so such a transplantation is payable.
+const (
+	payerTransplantsSQL = `SELECT t.id FROM transplants t JOIN recipients r ON r.id = t.recipient_id
+		WHERE r.person_pseudonym = ? AND t.performed_at >= ? AND t.performed_at < ?
+		UNION ALL SELECT i.organ_id FROM organ_imports i JOIN recipients r ON r.id = i.recipient_id
+		WHERE r.person_pseudonym = ? AND i.outcome = 'transplanted' AND i.outcome_on = ?
+		ORDER BY 1`
+	payerTransplantSQL = `SELECT t.performed_at, ` + confirmedCase + ` FROM transplants t WHERE t.id = ?
+		UNION ALL SELECT i.outcome_on, FALSE FROM organ_imports i WHERE i.organ_id = ? AND i.outcome = 'transplanted'`
+)
+
 // CheckPayer answers a payer's question and logs it, answer included. A
 // question that finds no transplantation (reason not_found), or several
 // (several_transplants), is logged too, then refused.
@@ -150,7 +168,11 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 		// The question is logged, and nothing erases the log: what is not
 		// an id is refused before, so that no name or file typed here stays.
 		if !transplantIDRE.MatchString(in.TransplantID) {
-			return nil, errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits")
+			oid, err := ParseOrganID(in.TransplantID)
+			if err != nil {
+				return nil, errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits, or the identifier of an organ from abroad transplanted here")
+			}
+			in.TransplantID = oid.String()
 		}
 	case in.TransplantID == "":
 		if err := check.Required("recipient_pseudonym", in.RecipientPseudonym); err != nil {
@@ -169,9 +191,7 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 		a := PayerAnswer{ID: id, RecipientPseudonym: in.RecipientPseudonym, Date: in.Date, FollowUpCarePayable: true, MedicinesPayable: true}
 		tid := in.TransplantID
 		if tid == "" {
-			r, err := tx.Query(ctx, `SELECT t.id FROM transplants t JOIN recipients r ON r.id = t.recipient_id
-				WHERE r.person_pseudonym = ? AND t.performed_at >= ? AND t.performed_at < ? ORDER BY t.id`,
-				in.RecipientPseudonym, in.Date, nextDay(in.Date))
+			r, err := tx.Query(ctx, payerTransplantsSQL, in.RecipientPseudonym, in.Date, nextDay(in.Date), in.RecipientPseudonym, in.Date)
 			if err != nil {
 				return nil, err
 			}
@@ -189,10 +209,11 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 			}
 		}
 		if a.Reason == "" {
-			// performed_at is RFC 3339 UTC: its first ten characters are the day.
+			// performed_at is RFC 3339 UTC: its first ten characters are the
+			// day (an outcome's day is those ten alone).
 			var performed string
 			var confirmed bool
-			err := tx.QueryRow(ctx, "SELECT t.performed_at, "+confirmedCase+" FROM transplants t WHERE t.id = ?", tid).Scan(&performed, &confirmed)
+			err := tx.QueryRow(ctx, payerTransplantSQL, tid, tid).Scan(&performed, &confirmed)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				a.Reason = ReasonNotFound
