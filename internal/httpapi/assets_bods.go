@@ -15,6 +15,11 @@ const MaxBODSFile = 8 << 30
 
 var bodsTypes = []string{"application/json", "application/x-ndjson", "application/jsonl", "application/octet-stream"}
 
+// bodsImportsOut is the answer of the list of BODS imports.
+type bodsImportsOut struct {
+	Imports []assets.BODSImport `json:"imports"`
+}
+
 // AssetsBODS lists the beneficial-ownership routes of the asset-recovery
 // registry, under /api/v1/assets/bods/.
 func AssetsBODS(env Env, s *assets.Service) []Route {
@@ -37,9 +42,10 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/assets/bods/imports", Allow: []auth.Action{assets.ReadOwnership}, Summary: "The imports of BODS statements, oldest first, each with the SHA-256 of its stored chunks",
+			Out: bodsImportsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.BODSImports(r.Context(), p)
-				return http.StatusOK, map[string]any{"imports": out}, err
+				return http.StatusOK, bodsImportsOut{Imports: out}, err
 			}},
 		{Method: "GET", Path: "/api/v1/assets/bods/owners/{id}", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Who ultimately owns or controls the entity with this recordId, through chains of any depth, with shares multiplied along each chain and summed over chains; the lookup is logged with its source and retrieval time",
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionOwners)},

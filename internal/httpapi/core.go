@@ -25,6 +25,25 @@ func (a *API) openAPIRoute() Route {
 		}}
 }
 
+// Answers of the core's routes: a page of a list holds its items under
+// the list's name and next, the link to the following page, unless it is
+// the last.
+type (
+	authoritiesOut struct {
+		Authorities []auth.Authority `json:"authorities"`
+		Next        string           `json:"next,omitempty"`
+	}
+	alertsOut struct {
+		Alerts []ledger.RaisedAlert `json:"alerts"`
+		Next   string               `json:"next,omitempty"`
+	}
+	consistencyOut struct {
+		From  int      `json:"from"`
+		To    int      `json:"to"`
+		Proof [][]byte `json:"proof"`
+	}
+)
+
 // Core lists the routes of the core: the signed-in principal, principals,
 // alerts and the tamper-evident log.
 func Core(env Env) []Route {
@@ -50,6 +69,7 @@ func Core(env Env) []Route {
 				"jurisdiction": {Doc: "the authority's jurisdiction, an ISO 3166-1 alpha-2 code such as FR"},
 				"name":         {Doc: "a part of the authority's name, in any case"},
 			}), formatParam),
+			Out: authoritiesOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				list := func(ctx context.Context, p *auth.Principal, f auth.AuthorityFilter) (page.Of[auth.Authority], error) {
 					return auth.AuthorityPage(ctx, env.DB.Read(), env.Catalogue.KindNames(), f)
@@ -103,6 +123,7 @@ func Core(env Env) []Route {
 				"from":         {Doc: "first day raised, YYYY-MM-DD (UTC)"},
 				"to":           {Doc: "last day raised, YYYY-MM-DD (UTC), included"},
 			}), formatParam),
+			Out: alertsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "alerts", alerts.FilterOf, work.List,
 					func(q url.Values) (export.Request, error) { return work.Export(p, q) })
@@ -156,6 +177,7 @@ func Core(env Env) []Route {
 				return http.StatusOK, cp, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/entries/{index}", Allow: []auth.Action{auth.ReadAlerts}, Summary: "A log leaf with its inclusion proof",
+			Out: ledger.ProvenLeaf{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				idx, err := strconv.ParseUint(r.PathValue("index"), 10, 63)
 				if err != nil {
@@ -170,6 +192,7 @@ func Core(env Env) []Route {
 				return http.StatusOK, l, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
+			Out: consistencyOut{},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				from, err := page.Int(r.URL.Query(), "from", 0)
 				if err != nil {
@@ -187,7 +210,7 @@ func Core(env Env) []Route {
 					return 0, nil, errs.New(errs.Invalid, "range", "to", "need 0 < from <= to <= %d (the current size)", h.Size)
 				}
 				pr, err := ledger.ConsistencyProof(r.Context(), env.DB.Read(), uint64(from), uint64(to))
-				return http.StatusOK, map[string]any{"from": from, "to": to, "proof": pr}, err
+				return http.StatusOK, consistencyOut{From: from, To: to, Proof: pr}, err
 			}},
 	}
 }

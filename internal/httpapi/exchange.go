@@ -10,6 +10,21 @@ import (
 	"github.com/custos-project/custos/internal/exchange"
 )
 
+// Answers of the exchange's lists (a page's next: core's lists).
+type (
+	exchangePeersOut struct {
+		Peers []exchange.Peer `json:"peers"`
+	}
+	exchangeOutboxOut struct {
+		Messages []exchange.OutboxMessage `json:"messages"`
+		Next     string                   `json:"next,omitempty"`
+	}
+	exchangeInboxOut struct {
+		Messages []exchange.InboxMessage `json:"messages"`
+		Next     string                  `json:"next,omitempty"`
+	}
+)
+
 // Exchange lists the routes of the exchange between custos deployments:
 // this registry's identity, its peers, the outbox and the inbox, and the
 // inbox peers deliver to (public: a message proves its sender by its
@@ -61,11 +76,11 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.RegisterPeer(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/peers", Allow: []auth.Action{exchange.ReadExchange}, Enums: peerStates,
+		{Method: "GET", Path: "/api/v1/exchange/peers", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangePeersOut{}, Enums: peerStates,
 			Summary: "Peers with their keys, state, reachability and last message (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Peers(r.Context(), p)
-				return http.StatusOK, map[string]any{"peers": out}, err
+				return http.StatusOK, exchangePeersOut{Peers: out}, err
 			}},
 		{Method: "GET", Path: "/api/v1/exchange/peers/{id}", Allow: []auth.Action{exchange.ReadExchange}, Out: exchange.Peer{}, Enums: peerStates,
 			Summary: "One peer (admin, regulator, auditor)",
@@ -119,12 +134,12 @@ func Exchange(env Env, s *exchange.Service) []Route {
 				out, err := s.Send(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/outbox", Allow: []auth.Action{exchange.ReadExchange}, Enums: states, Query: listQuery(exchange.OutboxStates),
+		{Method: "GET", Path: "/api/v1/exchange/outbox", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangeOutboxOut{}, Enums: states, Query: listQuery(exchange.OutboxStates),
 			Summary: "Messages sent, newest first, a page at a time, with the peer's signed receipt (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Outbox)
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Query: listQuery(exchange.InboxStates),
+		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangeInboxOut{}, Query: listQuery(exchange.InboxStates),
 			Summary: "Messages received, newest first, a page at a time, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Inbox)

@@ -59,6 +59,42 @@ type hmKeyOut struct {
 	VerifierKey string `json:"verifier_key"`
 }
 
+// Answers of the hash-matching lists (a page's next: core's lists).
+type (
+	hmBanksOut struct {
+		Banks []hashmatch.Bank `json:"banks"`
+	}
+	hmBankOut struct {
+		Bank         hashmatch.Bank      `json:"bank"`
+		Versions     []hashmatch.Version `json:"versions"`
+		VersionsNext string              `json:"versions_next,omitempty"`
+	}
+	hmVersionsOut struct {
+		Versions []hashmatch.Version `json:"versions"`
+		Next     string              `json:"next,omitempty"`
+	}
+	hmEntriesOut struct {
+		Entries []hashmatch.BankEntry `json:"entries"`
+		Next    string                `json:"next,omitempty"`
+	}
+	hmCasesOut struct {
+		Cases []hashmatch.QueueCase `json:"cases"`
+		Next  string                `json:"next,omitempty"`
+	}
+	hmReportsOut struct {
+		Reports []hashmatch.Report `json:"reports"`
+		Next    string             `json:"next,omitempty"`
+	}
+	hmSubscriptionsOut struct {
+		Subscriptions []hashmatch.Subscription `json:"subscriptions"`
+	}
+	hmReleasedOut struct {
+		BankID   string `json:"bank_id"`
+		EntryID  string `json:"entry_id"`
+		Released bool   `json:"released"`
+	}
+)
+
 // Hashmatch lists the routes of the hash-matching registry, under
 // /api/v1/hashmatch/.
 func Hashmatch(env Env, s *hashmatch.Service) []Route {
@@ -109,11 +145,13 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/banks", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "List hash banks: metadata only, never hashes",
+			Out: hmBanksOut{}, Enums: bankEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				bs, err := s.Banks(r.Context(), p)
-				return http.StatusOK, map[string]any{"banks": bs}, err
+				return http.StatusOK, hmBanksOut{Banks: bs}, err
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "A bank's metadata and its newest published versions (the rest at versions_next)",
+			Out: hmBankOut{}, Enums: bankEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				b, err := s.Bank(r.Context(), p, r.PathValue("id"))
 				if err != nil {
@@ -123,14 +161,14 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				body := map[string]any{"bank": b, "versions": vs.Items}
+				body := hmBankOut{Bank: *b, Versions: vs.Items}
 				if vs.Next != "" {
-					body["versions_next"] = page.Next(r.URL.Path+"/versions", nil, vs.Next)
+					body.VersionsNext = page.Next(r.URL.Path+"/versions", nil, vs.Next)
 				}
 				return http.StatusOK, body, nil
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/versions", Allow: []auth.Action{hashmatch.ReadBankMetadata}, Summary: "A bank's published versions, newest first, a page at a time, or as a file (query limit, cursor, from, to (published), format)",
-			Query: hmListQuery(hashmatch.VersionFilters, "published"),
+			Query: hmListQuery(hashmatch.VersionFilters, "published"), Out: hmVersionsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "versions", hmFilter(hashmatch.VersionFilters),
 					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.Version], error) {
@@ -138,7 +176,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					}, hmExport(s, p, hashmatch.ListVersions, r.PathValue("id")))
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/entries", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "A bank's live entries with their hashes, newest first, a page at a time, or as a file (query limit, cursor, status, id, format) (owner analyst)",
-			Query: hmListQuery(hashmatch.EntryFilters, ""),
+			Query: hmListQuery(hashmatch.EntryFilters, ""), Out: hmEntriesOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "entries", hmFilter(hashmatch.EntryFilters),
 					func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.BankEntry], error) {
@@ -216,9 +254,10 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/entries/{entry}/release", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "End an entry's quarantine (owner analyst)",
+			Out: hmReleasedOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				err := s.ReleaseEntry(r.Context(), p, r.PathValue("id"), r.PathValue("entry"))
-				return http.StatusOK, map[string]any{"bank_id": r.PathValue("id"), "entry_id": r.PathValue("entry"), "released": err == nil}, err
+				return http.StatusOK, hmReleasedOut{BankID: r.PathValue("id"), EntryID: r.PathValue("entry"), Released: err == nil}, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/subscriptions", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "Subscribe the service's provider to a bank (service)",
 			Out: hashmatch.Subscription{}, Status: 201,
@@ -227,9 +266,10 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/subscriptions", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "The provider's subscriptions with their cursors (service)",
+			Out: hmSubscriptionsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Subscriptions(r.Context(), p)
-				return http.StatusOK, map[string]any{"subscriptions": out}, err
+				return http.StatusOK, hmSubscriptionsOut{Subscriptions: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/pull", Allow: []auth.Action{hashmatch.SubscribeBanks}, Summary: "Pull a signed snapshot (since 0) or the signed deltas after a version; logged (service)",
 			In: hmPullIn{}, Out: hashmatch.Pull{},
@@ -293,7 +333,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "The provider's match cases, newest first, a page at a time, or as a file (query limit, cursor, status, bank_id, from, to (opened), id, format)",
-			Query: hmListQuery(hashmatch.CaseFilters, "opened"),
+			Query: hmListQuery(hashmatch.CaseFilters, "opened"), Out: hmCasesOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases, hmExport(s, p, hashmatch.ListCases, ""))
 			}},
@@ -335,7 +375,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/reports", Allow: []auth.Action{hashmatch.ReceiveReports, hashmatch.ReadCases}, Summary: "Reports addressed to the analyst's authority, or sent by the service's provider, newest first, a page at a time, or as a file " +
 			"(query limit, cursor, status, provider_id, authority_id, from, to (sent), id, format)",
-			Query: hmListQuery(hashmatch.ReportFilters, "sent"),
+			Query: hmListQuery(hashmatch.ReportFilters, "sent"), Out: hmReportsOut{}, Enums: reportEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "reports", hmFilter(hashmatch.ReportFilters), s.Reports, hmExport(s, p, hashmatch.ListReports, ""))
 			}},

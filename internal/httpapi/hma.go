@@ -199,6 +199,12 @@ func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (map[st
 	return out, nil
 }
 
+// hmaRawLookupOut is HMA's raw lookup answer: each match a bank content
+// id, or with include_distance an object of it and its distance.
+type hmaRawLookupOut struct {
+	Matches []any `json:"matches"`
+}
+
 // hmaByBank groups lookup matches by bank, as HMA's lookup answers them.
 func hmaByBank(ms []hashmatch.HMABankMatch) map[string][]hashmatch.HMAMatch {
 	out := map[string][]hashmatch.HMAMatch{}
@@ -227,6 +233,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "include_distance"),
+			Out:   hmaRawLookupOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
 					signal, err := hmaRequired(r, "signal")
@@ -252,7 +259,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 							matches[i] = m.HMAMatch
 						}
 					}
-					return map[string]any{"matches": matches}, nil
+					return hmaRawLookupOut{Matches: matches}, nil
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},

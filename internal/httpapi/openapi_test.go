@@ -234,6 +234,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"TransplantTraceTransplant.recipient.blood_group": transplant.BloodGroups,
 		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
 		"ExchangePeer.state":               {exchange.PeerActive, exchange.PeerSuspended},
+		"ExchangeOutboxMessage.state":      exchange.OutboxStates,
 		"MailItem.state":                   mail.States,
 		"TransplantNewDisposition.outcome": transplant.DispositionOutcomes, "TransplantDisposition.outcome": transplant.DispositionOutcomes,
 		"TransplantNewDisposition.reason": transplant.DispositionReasons, "TransplantDisposition.reason": transplant.DispositionReasons,

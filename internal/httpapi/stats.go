@@ -12,6 +12,14 @@ import (
 )
 
 // Bodies of the statistics routes that are not domain types.
+type statsMappingsOut struct {
+	Mappings []stats.Mapping `json:"mappings"`
+}
+
+type statsImportsOut struct {
+	Imports []stats.Import `json:"imports"`
+}
+
 type statsICCSOut struct {
 	Version    string           `json:"version"`
 	Source     string           `json:"source"`
@@ -114,9 +122,10 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/stats/mappings", Allow: []auth.Action{stats.ReadStatistics}, Summary: "The mappings, each at its latest version",
+			Out: statsMappingsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Mappings(r.Context(), p)
-				return http.StatusOK, map[string]any{"mappings": out}, err
+				return http.StatusOK, statsMappingsOut{Mappings: out}, err
 			}},
 		{Method: "GET", Path: "/api/v1/stats/mappings/{id}", Allow: []auth.Action{stats.ReadStatistics}, Summary: "A mapping with its rows and its ambiguous codes (query version; the latest when absent)",
 			Out: stats.Mapping{}, Query: []Param{{Name: "version", Doc: "the version"}},
@@ -168,9 +177,10 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ReadStatistics}, Summary: "The imports of national records, newest first, the withdrawn ones shown so (withdrawn_at)",
+			Out: statsImportsOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.Imports(r.Context(), p)
-				return http.StatusOK, map[string]any{"imports": out}, err
+				return http.StatusOK, statsImportsOut{Imports: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/aggregate", Allow: []auth.Action{stats.ReadStatistics}, Summary: "Count records at an ICCS level by any dimensions, period and region, with totals (for the registry's own users: not disclosure-controlled; publish through the exports)",
 			In: stats.Query{}, Out: stats.Result{},
@@ -185,7 +195,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/stats/sdmx", Allow: []auth.Action{stats.PublishTables}, Summary: "A query's counts as SDMX-CSV after disclosure control, with _T totals (statistician, regulator)",
-			Query: statsQueryParams(),
+			Query: statsQueryParams(), Out: fileBody{Media: []string{"text/csv"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q, err := stats.ParseQuery(r.URL.Query())
 				if err != nil {
@@ -198,7 +208,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
 			}},
 		{Method: "GET", Path: "/api/v1/stats/uncts/{table}", Allow: []auth.Action{stats.PublishTables}, Summary: "A UN-CTS table for a year as CSV or XLSX, after disclosure control (query year, format; statistician, regulator)",
-			Query: []Param{{Name: "year", Doc: "the year (required)"}, {Name: "format", Doc: "the file's format", Values: export.Formats}},
+			Query: []Param{{Name: "year", Doc: "the year (required)"}, {Name: "format", Doc: "the file's format", Values: export.Formats}}, Out: exportFile,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				year, err := intParam(r, "year")
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/page"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/transplant"
 )
 
@@ -73,18 +74,20 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/centres", Allow: []auth.Action{transplant.Read}, Summary: "List transplant centres",
+			Out: centresOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				cs, err := auth.ListAuthorities(r.Context(), env.DB.Read(), transplant.KindCentre)
-				return http.StatusOK, map[string]any{"centres": cs}, err
+				return http.StatusOK, centresOut{Centres: cs}, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/centres/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A centre with its authorizations",
+			Out: centreOut{}, Enums: authorizationEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				c, err := auth.GetAuthority(r.Context(), env.DB.Read(), r.PathValue("id"))
 				if err != nil {
 					return 0, nil, err
 				}
 				as, err := t.CentreAuthorizations(r.Context(), p, c.ID)
-				return http.StatusOK, map[string]any{"centre": c, "authorizations": as}, err
+				return http.StatusOK, centreOut{Centre: *c, Authorizations: as}, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations", Allow: []auth.Action{transplant.AuthorizeCentres}, Summary: "Authorize a centre for an activity and organ type (regulator)",
 			In: transplant.NewCentreAuthorization{}, Out: transplant.CentreAuthorization{}, Status: 201, Enums: authorizationEnums,
@@ -97,9 +100,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/centres/{id}/authorizations", Allow: []auth.Action{transplant.Read}, Summary: "A centre's authorizations",
+			Out: centreAuthorizationsOut{}, Enums: authorizationEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				as, err := t.CentreAuthorizations(r.Context(), p, r.PathValue("id"))
-				return http.StatusOK, map[string]any{"authorizations": as}, err
+				return http.StatusOK, centreAuthorizationsOut{Authorizations: as}, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/centres/{id}/authorizations/{aid}/revoke", Allow: []auth.Action{transplant.AuthorizeCentres}, Summary: "Revoke a centre authorization (regulator)",
 			In: revokeIn{}, Out: transplant.CentreAuthorization{}, Enums: authorizationEnums,
@@ -123,9 +127,10 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/donors", Allow: []auth.Action{transplant.Read}, Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
-			Query:   listQuery(page.Lists, transplant.DonorFilters, "recorded"),
+			Query: listQuery(page.Lists, transplant.DonorFilters, "recorded"), Out: donorsOut{}, Enums: donorEnums,
 			Handler: listHandler(env, t, "donors", page.Lists, transplant.DonorFilters, t.Donors)},
 		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A donor with their consents",
+			Out: donorOut{}, Enums: donorEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				d, err := t.Donor(r.Context(), p, r.PathValue("id"))
 				if err != nil {
@@ -135,7 +140,8 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				out, err := withErasure(r, t, d.ID, map[string]any{"donor": d, "consents": cs})
+				out := donorOut{Donor: *d, Consents: cs}
+				out.PersonalDataErased, err = t.Erased(r.Context(), d.ID)
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/donors/{id}/consents", Allow: []auth.Action{transplant.Record}, Summary: "Record consent or authorization of donation (coordinator)",
@@ -160,15 +166,17 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/recipients", Allow: []auth.Action{transplant.Read}, Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
-			Query:   listQuery(page.Lists, transplant.RecipientFilters, "listed"),
+			Query: listQuery(page.Lists, transplant.RecipientFilters, "listed"), Out: recipientsOut{}, Enums: recipientEnums,
 			Handler: listHandler(env, t, "recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A recipient",
+			Out: recipientOut{}, Enums: recipientEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				rc, err := t.Recipient(r.Context(), p, r.PathValue("id"))
 				if err != nil {
 					return 0, nil, err
 				}
-				out, err := withErasure(r, t, rc.ID, map[string]any{"recipient": rc})
+				out := recipientOut{Recipient: *rc}
+				out.PersonalDataErased, err = t.Erased(r.Context(), rc.ID)
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/persons/search", Allow: []auth.Action{transplant.ReadPersonalData},
@@ -186,7 +194,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusOK, personMatches{Matches: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/personal-data", Allow: []auth.Action{transplant.ReadPersonalData}, Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
-			In: personalIn{},
+			In: personalIn{}, Out: privacy.Person{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[personalIn](r)
 				if err != nil {
@@ -208,7 +216,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/organs", Allow: []auth.Action{transplant.Read}, Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
-			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"),
+			Query: listQuery(page.Lists, transplant.OrganFilters, "procured"), Out: organsOut{}, Enums: procurementEnums,
 			Handler: listHandler(env, t, "organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
 		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Record}, Summary: "Authorize one organ for one recipient (coordinator)",
 			In: transplant.NewTransplantAuthorization{}, Out: transplant.TransplantAuthorization{}, Status: 201,
@@ -223,6 +231,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Read},
 			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
 			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
+			Out:     pendingAuthorizationsOut{},
 			Handler: listHandler(env, t, "authorizations", transplant.PendingSize, transplant.AuthorizationFilters, t.PendingAuthorizations)},
 		{Method: "POST", Path: "/api/v1/transplant/transplants", Allow: []auth.Action{transplant.Record}, Summary: "Record a transplantation (coordinator)",
 			In: transplant.NewTransplant{}, Out: transplant.Transplant{}, Status: 201,
@@ -269,6 +278,59 @@ func Transplant(env Env, t *transplant.Service) []Route {
 }
 
 // personMatches is the answer of a person search.
+// Answers of the transplant registry's lists and records (a page's next:
+// core's lists). A donor's or recipient's personal_data_erased is the
+// erasure of their personal data, when it was erased (transplant.Erased).
+type (
+	centresOut struct {
+		Centres []auth.Authority `json:"centres"`
+	}
+	centreOut struct {
+		Centre         auth.Authority                   `json:"centre"`
+		Authorizations []transplant.CentreAuthorization `json:"authorizations"`
+	}
+	centreAuthorizationsOut struct {
+		Authorizations []transplant.CentreAuthorization `json:"authorizations"`
+	}
+	donorsOut struct {
+		Donors []transplant.Donor `json:"donors"`
+		Next   string             `json:"next,omitempty"`
+	}
+	donorOut struct {
+		Donor              transplant.Donor     `json:"donor"`
+		Consents           []transplant.Consent `json:"consents"`
+		PersonalDataErased *privacy.Erasure     `json:"personal_data_erased,omitempty"`
+	}
+	recipientsOut struct {
+		Recipients []transplant.Recipient `json:"recipients"`
+		Next       string                 `json:"next,omitempty"`
+	}
+	recipientOut struct {
+		Recipient          transplant.Recipient `json:"recipient"`
+		PersonalDataErased *privacy.Erasure     `json:"personal_data_erased,omitempty"`
+	}
+	organsOut struct {
+		Organs []transplant.Organ `json:"organs"`
+		Next   string             `json:"next,omitempty"`
+	}
+	awaitingDispositionOut struct {
+		Organs []transplant.Organ `json:"awaiting-disposition"`
+		Next   string             `json:"next,omitempty"`
+	}
+	pendingAuthorizationsOut struct {
+		Authorizations []transplant.TransplantAuthorization `json:"authorizations"`
+		Next           string                               `json:"next,omitempty"`
+	}
+	saesOut struct {
+		SAEs []transplant.SAE `json:"sae"`
+		Next string           `json:"next,omitempty"`
+	}
+	notificationsOut struct {
+		Notifications []transplant.Notification `json:"notifications"`
+		Next          string                    `json:"next,omitempty"`
+	}
+)
+
 type personMatches struct {
 	Matches []transplant.PersonMatch `json:"matches"`
 }
@@ -286,6 +348,10 @@ func listQuery(size page.Size, filters []string, when string) []Param {
 		"id":          {Doc: "exactly one record, by its identifier"},
 	}), formatParam)
 }
+
+// exportFile documents the answer of an export as a file, CSV or XLSX
+// (export.Format.ContentType).
+var exportFile = fileBody{Media: []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}}
 
 // formatParam documents the format parameter of a list that exports.
 var formatParam = Param{Name: "format", Doc: "csv or xlsx: the whole filtered list as a file, with a header naming the log checkpoint it reflects (no limit or cursor); every export is a log entry", Values: export.Formats}

@@ -61,7 +61,7 @@ func oversightRoutes(env Env, t *transplant.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "GET", Path: base + "/travel", Allow: []auth.Action{transplant.ReadOversight}, Summary: "The per-country report of travel for transplantation as a file: residents' transplants abroad by organ, living donations abroad and payments reported, by country, small counts suppressed (x) (regulator, auditor)",
-			Query: []Param{format, {Name: "from", Doc: "first year (default: last year)"}, {Name: "end", Doc: "the year after the last (default: this year)"}},
+			Query: []Param{format, {Name: "from", Doc: "first year (default: last year)"}, {Name: "end", Doc: "the year after the last (default: this year)"}}, Out: exportFile,
 			Handler: file(func(p *auth.Principal, r *http.Request) (export.Request, error) {
 				return t.TravelExport(p, r.URL.Query())
 			})},
@@ -106,7 +106,7 @@ func oversightRoutes(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: base + "/equity", Allow: []auth.Action{transplant.ReadOversight}, Summary: "The equity report as a file: registrations on the waiting list by sex, age band, region and residency, and by outcome, with the median wait in months, small counts suppressed (x) (regulator, auditor)",
-			Query: []Param{format, {Name: "from", Doc: "first listing day (YYYY-MM-DD; default: twelve months ago)"}, {Name: "end", Doc: "the day after the last"}, {Name: "organ", Doc: "one organ", Values: transplant.OrganTypes}},
+			Query: []Param{format, {Name: "from", Doc: "first listing day (YYYY-MM-DD; default: twelve months ago)"}, {Name: "end", Doc: "the day after the last"}, {Name: "organ", Doc: "one organ", Values: transplant.OrganTypes}}, Out: exportFile,
 			Handler: file(func(p *auth.Principal, r *http.Request) (export.Request, error) {
 				return t.EquityExport(p, r.URL.Query())
 			})},

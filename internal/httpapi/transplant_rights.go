@@ -53,14 +53,3 @@ func subjectRightsRoutes(t *transplant.Service) []Route {
 			}},
 	}
 }
-
-// withErasure adds to a donor's or recipient's answer the erasure of their
-// personal data, when there was one (personal_data_erased: when, by which
-// entry, on what ground).
-func withErasure(r *http.Request, t *transplant.Service, id string, body map[string]any) (map[string]any, error) {
-	er, err := t.Erased(r.Context(), id)
-	if er != nil {
-		body["personal_data_erased"] = er
-	}
-	return body, err
-}

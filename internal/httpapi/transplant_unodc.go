@@ -40,7 +40,7 @@ func unodcRoutes(env Env, t *transplant.Service) []Route {
 			}},
 		{Method: "GET", Path: base + "/unodc", Allow: []auth.Action{transplant.ExportUNODC}, Summary: "The anonymized return to UNODC as a file: confirmed cases of trafficking for organ removal counted by year and by organ, " +
 			"nationality, sex and age band of donor and recipient, small counts suppressed (x) by the disclosure control (query format; regulator, designated authority)",
-			Query: []Param{{Name: "format", Doc: "csv or xlsx (required): the return as a file, with a header naming the log checkpoint it reflects; every export is a log entry", Values: export.Formats}},
+			Query: []Param{{Name: "format", Doc: "csv or xlsx (required): the return as a file, with a header naming the log checkpoint it reflects; every export is a log entry", Values: export.Formats}}, Out: exportFile,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				req, err := t.UNODCExport(p, r.URL.Query())
 				if err != nil {
