@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -294,27 +297,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		want[s+".type"], want[s+".legal_basis"], want[s+".assistance[]"] = assets.RequestTypes, assets.LegalBases, assets.AssistanceKinds
 		want[s+".confidentiality"], want[s+".use_purposes[]"] = assets.Confidentialities, assets.UsePurposes
 	}
-	got := map[string][]string{}
-	var walk func(where string, s map[string]any)
-	walk = func(where string, s map[string]any) {
-		if e, ok := s["enum"].([]any); ok {
-			for _, v := range e {
-				got[where] = append(got[where], v.(string))
-			}
-		}
-		if items, ok := s["items"].(map[string]any); ok {
-			walk(where+"[]", items)
-		}
-		props, _ := s["properties"].(map[string]any)
-		for name, p := range props {
-			walk(where+"."+name, p.(map[string]any))
-		}
-	}
-	for name, s := range r.Body["components"].(map[string]any)["schemas"].(map[string]any) {
-		if name != "Error" {
-			walk(name, s.(map[string]any))
-		}
-	}
+	got := schemaEnums(r.Body)
 	for k, v := range want {
 		if !slices.Equal(got[k], v) {
 			t.Errorf("%s: enum %v, want %v", k, got[k], v)
@@ -323,6 +306,90 @@ func TestOpenAPIEnums(t *testing.T) {
 	for k, v := range got {
 		if want[k] == nil {
 			t.Errorf("%s: enum %v, want none", k, v)
+		}
+	}
+}
+
+// schemaEnums returns the enums of the named schemas of doc but Error, by
+// where they are: SCHEMA.field, with [] for a list's items and .field for a
+// nested object's (an inline one, or one of anyOf: a pointer to a struct).
+// The null that a pointer's enum takes (nullable) is left out: it is no
+// value of the list, and is documented by the schema's type.
+func schemaEnums(doc map[string]any) map[string][]string {
+	got := map[string][]string{}
+	var walk func(where string, s map[string]any)
+	walk = func(where string, s map[string]any) {
+		if e, ok := s["enum"].([]any); ok {
+			for _, v := range e {
+				if v != nil {
+					got[where] = append(got[where], v.(string))
+				}
+			}
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(where+"[]", items)
+		}
+		if of, ok := s["anyOf"].([]any); ok {
+			for _, o := range of {
+				walk(where, o.(map[string]any))
+			}
+		}
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			walk(where+"."+name, p.(map[string]any))
+		}
+	}
+	for name, s := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
+		if name != "Error" {
+			walk(name, s.(map[string]any))
+		}
+	}
+	return got
+}
+
+// TestSchemaEnumsNullable checks schemaEnums reads the enum of a pointer to
+// an enumerated string, which takes null beside its values, and of the
+// lists and objects nested in a schema, without panicking on the null.
+func TestSchemaEnumsNullable(t *testing.T) {
+	type tag struct {
+		Shape *string `json:"shape"`
+	}
+	type labelled struct {
+		Colour *string `json:"colour"`
+		Tags   []tag   `json:"tags"`
+		Inner  struct {
+			Shade *string `json:"shade"`
+		} `json:"inner"`
+		Kinds []string `json:"kinds"`
+	}
+	handler := func(r *http.Request, p *auth.Principal) (int, any, error) { return 200, nil, nil }
+	api := httpapi.New(httpapi.Config{}, []httpapi.Route{{Method: "GET", Path: "/api/v1/labels/x", Out: labelled{}, Handler: handler,
+		Enums: []httpapi.Enum{{Type: reflect.TypeFor[labelled](), Field: "Colour", Values: []string{"red", "green"}},
+			{Type: reflect.TypeFor[tag](), Field: "Shape", Values: []string{"round"}},
+			{Type: reflect.TypeFor[labelled](), Field: "Kinds", Values: []string{"a", "b"}},
+			{Type: reflect.TypeFor[labelled]().Field(2).Type, Field: "Shade", Values: []string{"dark"}}}}})
+	raw, err := json.Marshal(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The document does put null in a pointer's enum: what the walker meets.
+	colour := doc["components"].(map[string]any)["schemas"].(map[string]any)["HttpapiLabelled"].(map[string]any)["properties"].(map[string]any)["colour"].(map[string]any)
+	if e, _ := colour["enum"].([]any); len(e) != 3 || e[2] != nil {
+		t.Fatalf("the enum of a pointer to a string: %v, want its values and null", colour["enum"])
+	}
+	got := schemaEnums(doc)
+	want := map[string][]string{"HttpapiLabelled.colour": {"red", "green"}, "HttpapiTag.shape": {"round"}, "HttpapiLabelled.kinds[]": {"a", "b"},
+		"HttpapiLabelled.inner.shade": {"dark"}}
+	if len(got) != len(want) {
+		t.Errorf("enums %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Errorf("%s: enum %v, want %v", k, got[k], v)
 		}
 	}
 }

@@ -84,7 +84,7 @@ func TestRequiredFields(t *testing.T) {
 
 // TestEnumFields checks that each closed list the document gives a field
 // of a request body of requestSteps (its enum, of a string or of a list's
-// strings) is the list the API checks the field against: a value outside
+// strings; a field of the body or of an object or list item it holds) is the list the API checks the field against: a value outside
 // it is refused naming the field, and no value of it is refused by that
 // same rule. A field is tried in the valid body of its operation, which
 // gives it. The lists are declared from the Go values the services check
@@ -94,6 +94,7 @@ func TestEnumFields(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w, doc, steps := requestSteps(t, dsn)
 		checked := 0
+		var nested []string
 		for _, s := range steps {
 			method, pattern, _ := strings.Cut(s.op, " ")
 			op := doc["paths"].(map[string]any)[pattern].(map[string]any)[strings.ToLower(method)].(map[string]any)
@@ -104,16 +105,19 @@ func TestEnumFields(t *testing.T) {
 			valid := s.body()
 			s.do(t, w, valid)
 			for _, f := range slices.Sorted(maps.Keys(enums)) {
-				if _, ok := valid[f]; !ok {
+				if m, name := field(valid, f); m == nil {
+					continue // a list the valid body leaves empty or out
+				} else if _, ok := m[name]; !ok {
 					continue // its values may need others' (a confiscation's type)
 				}
 				values, list := enums[f].values, enums[f].list
 				set := func(v string) map[string]any {
 					body := s.body()
+					m, name := field(body, f)
 					if list {
-						body[f] = []string{v}
+						m[name] = []string{v}
 					} else {
-						body[f] = v
+						m[name] = v
 					}
 					return body
 				}
@@ -130,8 +134,12 @@ func TestEnumFields(t *testing.T) {
 					}
 				}
 				checked++
+				if strings.ContainsAny(f, ".[") {
+					nested = append(nested, s.op+" "+f)
+				}
 			}
 		}
+		_ = nested
 		// The steps' bodies have a score of listed fields: finding few
 		// means the reading of the document broke.
 		if checked < 30 {
@@ -433,25 +441,80 @@ type listed struct {
 }
 
 // enumsOf returns the fields of the request body schema of op that the
-// document gives an enum, by name.
+// document gives an enum, by path: its own by name, those of the objects
+// it holds by name.sub, those of the items of its lists by name[0].sub (the
+// first item's).
 func enumsOf(doc, op map[string]any) map[string]listed {
 	out := map[string]listed{}
-	props, _ := requestSchema(doc, op)["properties"].(map[string]any)
-	for name, p := range props {
-		p := p.(map[string]any)
-		l := listed{}
-		if items, ok := p["items"].(map[string]any); ok {
-			p, l.list = items, true
+	var walk func(prefix string, s map[string]any, depth int)
+	walk = func(prefix string, s map[string]any, depth int) {
+		s = resolve(doc, s)
+		if s == nil || depth > 4 {
+			return
 		}
-		e, _ := p["enum"].([]any)
-		for _, v := range e {
-			l.values = append(l.values, v.(string))
-		}
-		if l.values != nil {
-			out[name] = l
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			p := resolve(doc, p.(map[string]any))
+			l := listed{}
+			if items, ok := p["items"].(map[string]any); ok {
+				if items := resolve(doc, items); items["properties"] != nil {
+					walk(prefix+name+"[0].", items, depth+1)
+					continue
+				}
+				p, l.list = items, true
+			} else if p["properties"] != nil {
+				walk(prefix+name+".", p, depth+1)
+				continue
+			}
+			e, _ := p["enum"].([]any)
+			for _, v := range e {
+				if v != nil { // a pointer's null: no value of the list
+					l.values = append(l.values, v.(string))
+				}
+			}
+			if l.values != nil {
+				out[prefix+name] = l
+			}
 		}
 	}
+	walk("", requestSchema(doc, op), 0)
 	return out
+}
+
+// field returns the object of body that holds the field at path (name,
+// name.sub, name[0].sub) and the field's name in it; nil when body has
+// no such object.
+func field(body map[string]any, path string) (map[string]any, string) {
+	head, rest, nested := strings.Cut(path, ".")
+	if !nested {
+		return body, head
+	}
+	name, index, list := strings.Cut(head, "[")
+	v := body[name]
+	if list {
+		if index != "0]" {
+			return nil, ""
+		}
+		switch l := v.(type) {
+		case []map[string]any:
+			if len(l) == 0 {
+				return nil, ""
+			}
+			v = l[0]
+		case []any:
+			if len(l) == 0 {
+				return nil, ""
+			}
+			v = l[0]
+		default:
+			return nil, ""
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, ""
+	}
+	return field(m, rest)
 }
 
 // requestSchema returns the named schema of the JSON request body of op,
