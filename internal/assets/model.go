@@ -31,12 +31,12 @@ var Channels = []string{"email", "phone", "fax", "post", "secure_platform", "int
 // contacts are an institution's, never a named person's.
 type ContactPoint struct {
 	ID           string   `json:"id"`
-	State        string   `json:"state"`
-	Kind         string   `json:"kind"`
-	Name         string   `json:"name"`
-	LegalBases   []string `json:"legal_bases"`
+	State        string   `json:"state" api:"required"`
+	Kind         string   `json:"kind" api:"required"`
+	Name         string   `json:"name" api:"required"`
+	LegalBases   []string `json:"legal_bases" api:"required"`
 	Treaty       string   `json:"treaty,omitempty"`
-	Languages    []string `json:"languages"`
+	Languages    []string `json:"languages" api:"required"`
 	Channels     []string `json:"channels"`
 	Email        string   `json:"email,omitempty"`
 	Phone        string   `json:"phone,omitempty"`
@@ -188,11 +188,11 @@ type Measure struct {
 
 // Rate is an exchange rate for a year: units of To per unit of Currency.
 type Rate struct {
-	Currency string `json:"currency"`
-	To       string `json:"to"`
-	Year     int    `json:"year"`
-	Rate     string `json:"rate"`
-	Source   string `json:"source"`
+	Currency string `json:"currency" api:"required"`
+	To       string `json:"to" api:"required"`
+	Year     int    `json:"year" api:"required"`
+	Rate     string `json:"rate" api:"required"`
+	Source   string `json:"source" api:"required"`
 }
 
 // labels are the words of the registry's coded values.

@@ -710,7 +710,7 @@ func (s *Service) sideFirst(ctx context.Context, p *auth.Principal, name string,
 // request states, and, when shared with another state, with the consent of
 // the state that gave it.
 type NewUse struct {
-	Purpose   string `json:"purpose"`
+	Purpose   string `json:"purpose" api:"required"`
 	ShareWith string `json:"share_with,omitempty"`
 	Note      string `json:"note,omitempty"`
 }

@@ -399,14 +399,14 @@ func (s *Service) SetPeerState(ctx context.Context, p *auth.Principal, peerID st
 // Outgoing is a message a module (or an operator, through the API) hands
 // the core to send.
 type Outgoing struct {
-	PeerID        string          `json:"peer_id"`
-	Type          string          `json:"type"`
-	Purpose       string          `json:"purpose"`
-	LegalBasis    string          `json:"legal_basis"`
-	Notice        string          `json:"notice"`
-	Readers       []string        `json:"readers"`
+	PeerID        string          `json:"peer_id" api:"required"`
+	Type          string          `json:"type" api:"required"`
+	Purpose       string          `json:"purpose" api:"required"`
+	LegalBasis    string          `json:"legal_basis" api:"required"`
+	Notice        string          `json:"notice" api:"required"`
+	Readers       []string        `json:"readers" api:"required"`
 	OnwardSharing bool            `json:"onward_sharing"`
-	Payload       json.RawMessage `json:"payload"`
+	Payload       json.RawMessage `json:"payload" api:"required"`
 	// ForwardOf is set by Forward.
 	ForwardOf string `json:"-"`
 }

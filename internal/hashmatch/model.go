@@ -346,8 +346,8 @@ type Pull struct {
 
 // Query is one hash a service computed itself, with what a report would need.
 type Query struct {
-	PDQ        string `json:"pdq"`
-	Quality    *int   `json:"quality"`
+	PDQ        string `json:"pdq" api:"required"`
+	Quality    *int   `json:"quality" api:"required"`
 	MD5        string `json:"md5"`
 	SHA256     string `json:"sha256"`
 	ContentRef string `json:"content_ref"` // the service's own reference to the content

@@ -23,8 +23,8 @@ type (
 		Cases []assets.Case `json:"cases"`
 	}
 	assetsLinkIn struct {
-		OtherID string `json:"other_id"`
-		Reason  string `json:"reason"`
+		OtherID string `json:"other_id" api:"required"`
+		Reason  string `json:"reason" api:"required"`
 	}
 	assetsPurposeIn struct {
 		Purpose string `json:"purpose"`

@@ -22,7 +22,7 @@ type (
 		Missing []assets.Missing `json:"missing"`
 	}
 	assetsQuestionIn struct {
-		Question string `json:"question"`
+		Question string `json:"question" api:"required"`
 	}
 	assetsAnswerIn struct {
 		Answer string `json:"answer"`

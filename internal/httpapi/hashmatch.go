@@ -34,8 +34,8 @@ type hmPullIn struct {
 }
 
 type hmImportIn struct {
-	Format  string `json:"format"`
-	Content string `json:"content"`
+	Format  string `json:"format" api:"required"`
+	Content string `json:"content" api:"required"`
 }
 
 type hmImportOut struct {
@@ -44,7 +44,7 @@ type hmImportOut struct {
 }
 
 type hmMatchIn struct {
-	Items []hashmatch.Query `json:"items"`
+	Items []hashmatch.Query `json:"items" api:"required"`
 }
 
 type hmMatchOut struct {

@@ -25,8 +25,8 @@ type (
 		Centres []transplant.CentreStanding `json:"centres"`
 	}
 	actionDoneIn struct {
-		DoneOn string `json:"done_on"`
-		Note   string `json:"note"`
+		DoneOn string `json:"done_on" api:"required"`
+		Note   string `json:"note" api:"required"`
 	}
 	caseLinkIn struct {
 		TransplantID string `json:"transplant_id"`

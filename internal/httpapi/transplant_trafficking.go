@@ -28,13 +28,13 @@ type (
 		Next   string                            `json:"next,omitempty"`
 	}
 	traffickingStatusIn struct {
-		Status string `json:"status"`
+		Status string `json:"status" api:"required"`
 	}
 	screeningRun struct {
 		Raised int `json:"raised"`
 	}
 	purposeIn struct {
-		Purpose string `json:"purpose"`
+		Purpose string `json:"purpose" api:"required"`
 	}
 )
 

@@ -49,10 +49,10 @@ const (
 // NewAudit is the input of PlanAudit: ProfessionalRef is empty for an audit
 // of the centre.
 type NewAudit struct {
-	CentreID        string `json:"centre_id"`
+	CentreID        string `json:"centre_id" api:"required"`
 	ProfessionalRef string `json:"professional_ref"`
-	PlannedOn       string `json:"planned_on"`
-	Scope           string `json:"scope"`
+	PlannedOn       string `json:"planned_on" api:"required"`
+	Scope           string `json:"scope" api:"required"`
 }
 
 // Audit is a planned audit, with what it found.
@@ -67,8 +67,8 @@ type Audit struct {
 
 // NewFinding is the input of RecordFinding.
 type NewFinding struct {
-	Severity    string `json:"severity"`
-	Description string `json:"description"`
+	Severity    string `json:"severity" api:"required"`
+	Description string `json:"description" api:"required"`
 }
 
 // AuditFinding is what an audit found, with the corrective actions it asks for.
@@ -83,8 +83,8 @@ type AuditFinding struct {
 
 // NewCorrectiveAction is the input of SetCorrectiveAction.
 type NewCorrectiveAction struct {
-	Action string `json:"action"`
-	DueOn  string `json:"due_on"`
+	Action string `json:"action" api:"required"`
+	DueOn  string `json:"due_on" api:"required"`
 }
 
 // CorrectiveAction is an action a finding asks of the centre, due by DueOn.

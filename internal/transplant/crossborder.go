@@ -84,9 +84,9 @@ type Import struct {
 
 // NewImportOutcome is what became of an imported organ here.
 type NewImportOutcome struct {
-	Outcome     string `json:"outcome"`
+	Outcome     string `json:"outcome" api:"required"`
 	RecipientID string `json:"recipient_id"`
-	On          string `json:"on"`
+	On          string `json:"on" api:"required"`
 	Reason      string `json:"reason"`
 }
 

@@ -71,14 +71,14 @@ type ForeignNotification struct {
 // on an organ received from abroad, made here and sent to the registry of
 // origin.
 type NewImportSAE struct {
-	Kind              string   `json:"kind"`
-	OrganID           string   `json:"organ_id"`
+	Kind              string   `json:"kind" api:"required"`
+	OrganID           string   `json:"organ_id" api:"required"`
 	RecipientIDs      []string `json:"recipient_ids"`
-	Contact           string   `json:"contact"`
-	StartedAt         string   `json:"started_at"`
-	DetectedAt        string   `json:"detected_at"`
-	Description       string   `json:"description"`
-	ImmediateMeasures string   `json:"immediate_measures"`
+	Contact           string   `json:"contact" api:"required"`
+	StartedAt         string   `json:"started_at" api:"required"`
+	DetectedAt        string   `json:"detected_at" api:"required"`
+	Description       string   `json:"description" api:"required"`
+	ImmediateMeasures string   `json:"immediate_measures" api:"required"`
 }
 
 // foreignAcknowledged is the data of a centre's acknowledgement of a

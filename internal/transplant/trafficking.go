@@ -142,8 +142,8 @@ const (
 // of TraffickingIndicators), what the reporter saw, and the records it
 // concerns, if any.
 type NewTraffickingReport struct {
-	Indicators   []string `json:"indicators"`
-	Text         string   `json:"text"`
+	Indicators   []string `json:"indicators" api:"required"`
+	Text         string   `json:"text" api:"required"`
 	DonorIDs     []string `json:"donor_ids,omitempty"`
 	RecipientIDs []string `json:"recipient_ids,omitempty"`
 	OrganIDs     []string `json:"organ_ids,omitempty"`

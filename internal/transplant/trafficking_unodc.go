@@ -64,19 +64,19 @@ const firstCaseYear = 1990
 // counts them: nationality (ISO 3166-1 alpha-2, or unknown), sex (one of
 // Sexes) and age band (one of AgeBands).
 type CasePerson struct {
-	Nationality string `json:"nationality"`
-	Sex         string `json:"sex"`
-	AgeBand     string `json:"age_band"`
+	Nationality string `json:"nationality" api:"required"`
+	Sex         string `json:"sex" api:"required"`
+	AgeBand     string `json:"age_band" api:"required"`
 }
 
 // TraffickingAssessment is the designated authority's assessment of a
 // report.
 type TraffickingAssessment struct {
-	Conclusion string     `json:"conclusion"`
-	Year       int        `json:"year"` // of the organ removal
-	Organ      string     `json:"organ"`
-	Donor      CasePerson `json:"donor"`
-	Recipient  CasePerson `json:"recipient"`
+	Conclusion string     `json:"conclusion" api:"required"`
+	Year       int        `json:"year" api:"required"` // of the organ removal
+	Organ      string     `json:"organ" api:"required"`
+	Donor      CasePerson `json:"donor" api:"required"`
+	Recipient  CasePerson `json:"recipient" api:"required"`
 	// Read, not given: when and by whom it was last recorded.
 	AssessedAt string `json:"assessed_at,omitempty"`
 	AssessedBy string `json:"assessed_by,omitempty"`

@@ -60,28 +60,28 @@ var (
 
 // NewAbroad is the input of RecordAbroad.
 type NewAbroad struct {
-	Kind        string `json:"kind"`
+	Kind        string `json:"kind" api:"required"`
 	CentreID    string `json:"centre_id"`    // the centre at home that follows the patient up
 	RecipientID string `json:"recipient_id"` // optional: the waiting-list registration it ends
 	// The person, sealed: name and national identifier; sex and date of
 	// birth are kept as a recipient's are.
-	Name        string `json:"name"`
+	Name        string `json:"name" api:"required"`
 	NationalID  string `json:"national_id"`
-	Sex         string `json:"sex"`
-	DateOfBirth string `json:"date_of_birth"`
+	Sex         string `json:"sex" api:"required"`
+	DateOfBirth string `json:"date_of_birth" api:"required"`
 	// Where and when.
-	Country       string `json:"country"`        // ISO 3166-1 alpha-2
-	ForeignCentre string `json:"foreign_centre"` // optional: the hospital, as known
-	Organ         string `json:"organ"`
-	PerformedOn   string `json:"performed_on"`
+	Country       string `json:"country" api:"required"` // ISO 3166-1 alpha-2
+	ForeignCentre string `json:"foreign_centre"`         // optional: the hospital, as known
+	Organ         string `json:"organ" api:"required"`
+	PerformedOn   string `json:"performed_on" api:"required"`
 	ReturnedOn    string `json:"returned_on"` // optional
-	KnownThrough  string `json:"known_through"`
+	KnownThrough  string `json:"known_through" api:"required"`
 	// The DICG items on the donation.
-	DonorType        string `json:"donor_type"`
-	DonorRelation    string `json:"donor_relation"`
-	DonorNationality string `json:"donor_nationality"` // ISO 3166-1 alpha-2, or unknown
-	PaymentReported  string `json:"payment_reported"`  // yes, no, unknown: a payment for the organ
-	MedicalRecords   string `json:"medical_records"`   // yes, no: the foreign centre's records came back
+	DonorType        string `json:"donor_type" api:"required"`
+	DonorRelation    string `json:"donor_relation" api:"required"`
+	DonorNationality string `json:"donor_nationality" api:"required"` // ISO 3166-1 alpha-2, or unknown
+	PaymentReported  string `json:"payment_reported" api:"required"`  // yes, no, unknown: a payment for the organ
+	MedicalRecords   string `json:"medical_records" api:"required"`   // yes, no: the foreign centre's records came back
 }
 
 // Abroad is a record of treatment abroad, without personal data.

@@ -55,9 +55,9 @@ var WaitlistReasons = []string{"temporarily_unfit", "condition_improved", "too_i
 
 // NewWaitlistChange is the input of ChangeWaitlistStatus.
 type NewWaitlistChange struct {
-	Status    string `json:"status"`
-	Reason    string `json:"reason"`
-	ChangedOn string `json:"changed_on"`
+	Status    string `json:"status" api:"required"`
+	Reason    string `json:"reason" api:"required"`
+	ChangedOn string `json:"changed_on" api:"required"`
 }
 
 // WaitlistChange is a status change of a registration.
