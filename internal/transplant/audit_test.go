@@ -15,6 +15,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
@@ -583,6 +584,50 @@ func TestPayerCheckOfOrganFromAbroad(t *testing.T) {
 		}
 		if _, err := w.App.Transplant.CheckPayer(ctx, payer, transplant.PayerQuery{TransplantID: im.Named}); ruleOf(err) != "reference" || fieldOf(err) != "transplant_id" {
 			t.Errorf("asked about an organ from abroad not transplanted: %v, want reference on transplant_id", err)
+		}
+
+		// The designated authority links a trafficking case to it (by the
+		// organ's identifier, as typed); confirmed, the procedure is not
+		// reimbursable, asked either way.
+		s := w.App.Transplant
+		da := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "National Rapporteur", "kind": "trafficking_authority"}).Str("id")
+		assessor := w.Principal(t, w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Assessor", "role": "trafficking_assessor", "authority_id": da}).Str("token"))
+		if _, err := s.FileTraffickingReport(ctx, w.Principal(t, w.CoordA), transplant.NewTraffickingReport{Indicators: []string{"finance.payment_to_donor"}, Text: "synthetic"}); err != nil {
+			t.Fatal(err)
+		}
+		var reportID string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT id FROM trafficking_reports").Scan(&reportID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetTraffickingStatus(ctx, assessor, reportID, transplant.TraffickingUnderAssessment); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, im.Named); ruleOf(err) != "reference" {
+			t.Errorf("linked to an organ from abroad not transplanted here: %v, want reference", err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, strings.ToLower(im.Held)); err != nil {
+			t.Fatalf("linked to an organ from abroad transplanted here: %v", err)
+		}
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, im.Held); ruleOf(err) != "duplicate" {
+			t.Errorf("linked twice: %v, want duplicate", err)
+		}
+		if _, err := s.AssessTraffickingReport(ctx, assessor, reportID, transplant.TraffickingAssessment{Conclusion: transplant.AssessmentConfirmed, Year: time.Now().Year(), Organ: "kidney",
+			Donor:     transplant.CasePerson{Nationality: "XA", Sex: "male", AgeBand: "25-34"},
+			Recipient: transplant.CasePerson{Nationality: "XA", Sex: "male", AgeBand: "45-54"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []transplant.PayerQuery{{RecipientPseudonym: pseudonym, Date: today}, {TransplantID: im.Held}} {
+			a, err := s.CheckPayer(ctx, payer, q)
+			if err != nil || a.TransplantID != im.Held || a.ProcedurePayable || a.Reason != transplant.ReasonTraffickingConfirmed || !a.FollowUpCarePayable || !a.MedicinesPayable {
+				t.Errorf("asked %+v after a confirmed case: %+v, %v; want %s not payable, trafficking_confirmed, care payable", q, a, err, im.Held)
+			}
+		}
+		var n int
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM trafficking_case_imports WHERE organ_id = ?", im.Held).Scan(&n); err != nil || n != 1 {
+			t.Errorf("links of the organ from abroad: %d, %v", n, err)
+		}
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{}); err != nil || !rep.OK() {
+			t.Errorf("log verify: %+v, %v", rep, err)
 		}
 	})
 }

@@ -31,9 +31,9 @@ type Activity struct {
 	OrganProcured, OrganTransplanted map[string]int
 }
 
-// The figures' statements. Each but importTransplantsSQL reads a range of
-// an index of migration 6 (procurements_time, organs_procurement,
-// transplants_time) and groups what
+// The figures' statements. Each reads a range of an index of migration 6
+// (procurements_time, organs_procurement, transplants_time) or 21
+// (organ_imports_transplanted) and groups what
 // it reads by month and by what the figures count it by, so that a period's
 // rows are read once for all the figures they are in; from and end are
 // months (2025-04, 2026-04): an RFC 3339 time t is in the period when
@@ -47,9 +47,8 @@ const (
 		WHERE t.performed_at >= ? AND t.performed_at < ? GROUP BY substr(t.performed_at, 1, 7), t.centre_id, o.organ`
 	// importTransplantsSQL counts the organs from abroad transplanted here
 	// by the day of their outcome (a date: its month is its first seven
-	// characters as a time's is). No index holds outcome_on: it reads
-	// organ_imports whole, which holds the organs received from abroad, a
-	// small share of those transplanted here (TestFiguresReadARangeOfAnIndex).
+	// characters as a time's is), from a range of the covering index of
+	// migration 21 (organ_imports_transplanted).
 	importTransplantsSQL = `SELECT substr(outcome_on, 1, 7), centre_id, organ, COUNT(*) FROM organ_imports
 		WHERE outcome = 'transplanted' AND outcome_on >= ? AND outcome_on < ? GROUP BY substr(outcome_on, 1, 7), centre_id, organ`
 	lastActivitySQL = `SELECT COALESCE(MAX(m), '') FROM (SELECT MAX(procured_at) AS m FROM procurements

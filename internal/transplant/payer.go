@@ -98,6 +98,13 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 	if err := check.Required("transplant_id", transplantID); err != nil {
 		return err
 	}
+	// An organ from abroad transplanted here is named by its identifier,
+	// which is read in any of its written forms (ParseOrganID).
+	if !transplantIDRE.MatchString(transplantID) {
+		if oid, err := ParseOrganID(transplantID); err == nil {
+			transplantID = oid.String()
+		}
+	}
 	id := s.W.IDs().New("TL")
 	_, err := s.W.Submit(ctx, p.Actor(), "link a trafficking case to a transplantation", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var status string
@@ -112,13 +119,13 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 			return nil, errs.New(errs.Conflict, "assessment_status", "report_id", "report %s is %s: link transplantations while it is under assessment or referred", reportID, status)
 		}
 		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM transplants WHERE id = ?", transplantID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, linkTargetSQL, transplantID, transplantID).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == 0 {
-			return nil, errs.New(errs.NotFound, "reference", "transplant_id", "no transplantation %s", transplantID)
+			return nil, errs.New(errs.NotFound, "reference", "transplant_id", "no transplantation %s, nor an organ from abroad transplanted here of that identifier", transplantID)
 		}
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM trafficking_case_transplants WHERE report_id = ? AND transplant_id = ?", reportID, transplantID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, linkedSQL, reportID, transplantID, reportID, transplantID).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n > 0 {
@@ -129,20 +136,37 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 	return err
 }
 
+// A trafficking case is linked to a transplantation of an organ of the
+// registry (its TX- id, trafficking_case_transplants) or to one of an organ
+// received from abroad (the organ's identifier, trafficking_case_imports,
+// migration 21): linkTargetSQL counts the transplantation of that id and
+// linkedSQL the report's link to it, whichever it is.
+const (
+	linkTargetSQL = `SELECT (SELECT COUNT(*) FROM transplants WHERE id = ?)
+		+ (SELECT COUNT(*) FROM organ_imports WHERE organ_id = ? AND outcome = 'transplanted')`
+	linkedSQL = `SELECT (SELECT COUNT(*) FROM trafficking_case_transplants WHERE report_id = ? AND transplant_id = ?)
+		+ (SELECT COUNT(*) FROM trafficking_case_imports WHERE report_id = ? AND organ_id = ?)`
+)
+
 // confirmedCase holds when transplantation t.id is linked to a report whose
-// assessment confirms trafficking and that is not closed as unfounded.
-const confirmedCase = `EXISTS (SELECT 1 FROM trafficking_case_transplants l
+// assessment confirms trafficking and that is not closed as unfounded;
+// confirmedImportCase the same of the organ from abroad i.organ_id.
+const (
+	confirmedCase = `EXISTS (SELECT 1 FROM trafficking_case_transplants l
 	JOIN trafficking_assessments a ON a.report_id = l.report_id
 	JOIN trafficking_reports r ON r.id = l.report_id
 	WHERE l.transplant_id = t.id AND a.conclusion = 'confirmed' AND r.status <> 'closed_unfounded')`
+	confirmedImportCase = `EXISTS (SELECT 1 FROM trafficking_case_imports l
+	JOIN trafficking_assessments a ON a.report_id = l.report_id
+	JOIN trafficking_reports r ON r.id = l.report_id
+	WHERE l.organ_id = i.organ_id AND a.conclusion = 'confirmed' AND r.status <> 'closed_unfounded')`
+)
 
 // A transplantation here of an organ received from abroad is the import's
 // outcome transplanted, known by the organ's identifier (as the GODT report
 // keys it): payerTransplantsSQL finds a recipient's on a day, beside the
 // transplantations of organs of the registry, and payerTransplantSQL reads
 // one by its id, whichever it is (a TX- id is never an organ's identifier).
-// No link to a trafficking case names an organ from abroad yet
-// (LinkTraffickingCase), so such a transplantation is payable.
 const (
 	payerTransplantsSQL = `SELECT t.id FROM transplants t JOIN recipients r ON r.id = t.recipient_id
 		WHERE r.person_pseudonym = ? AND t.performed_at >= ? AND t.performed_at < ?
@@ -150,7 +174,7 @@ const (
 		WHERE r.person_pseudonym = ? AND i.outcome = 'transplanted' AND i.outcome_on = ?
 		ORDER BY 1`
 	payerTransplantSQL = `SELECT t.performed_at, ` + confirmedCase + ` FROM transplants t WHERE t.id = ?
-		UNION ALL SELECT i.outcome_on, FALSE FROM organ_imports i WHERE i.organ_id = ? AND i.outcome = 'transplanted'`
+		UNION ALL SELECT i.outcome_on, ` + confirmedImportCase + ` FROM organ_imports i WHERE i.organ_id = ? AND i.outcome = 'transplanted'`
 )
 
 // CheckPayer answers a payer's question and logs it, answer included. A
@@ -290,7 +314,13 @@ func (s *Service) PayerChecks(ctx context.Context, p *auth.Principal, limit int)
 
 func projectPayer(reg *ledger.Projections) {
 	ledger.On(reg, TypeTraffickingCaseLinked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, l *caseLink) error {
-		_, err := q.Exec(ctx, `INSERT INTO trafficking_case_transplants (id, report_id, transplant_id, linked_at, linked_by, log_index)
+		// A TX- id is a transplantation of an organ of the registry; any
+		// other is an organ from abroad's (LinkTraffickingCase).
+		table := "trafficking_case_transplants (id, report_id, transplant_id"
+		if !transplantIDRE.MatchString(l.TransplantID) {
+			table = "trafficking_case_imports (id, report_id, organ_id"
+		}
+		_, err := q.Exec(ctx, `INSERT INTO `+table+`, linked_at, linked_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?)`, l.ID, l.ReportID, l.TransplantID, e.At, e.By, idx)
 		return err
 	})
@@ -301,6 +331,7 @@ func projectPayer(reg *ledger.Projections) {
 	})
 	reg.Tables(
 		ledger.Table{Name: "trafficking_case_transplants", Order: "id"},
+		ledger.Table{Name: "trafficking_case_imports", Order: "id"},
 		ledger.Table{Name: "payer_checks", Order: "id"},
 	)
 }
