@@ -143,7 +143,7 @@ func TestImportAssignment(t *testing.T) {
 		unchanged := func(what string) {
 			t.Helper()
 			got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.Unnamed, w.Regulator, nil)
-			if got.Str("outcome") != "" || got.Str("centre_id") != "" || got.Str("assigned_centre") != "" {
+			if got.Str("outcome") != "" || got.Str("centre_id") != "" || got.Str("assigned_centre") != "" || got.Str("assigned_at") != "" || got.Str("assigned_by") != "" {
 				t.Fatalf("%s changed the import: %s", what, got.Raw)
 			}
 		}
@@ -181,13 +181,32 @@ func TestImportAssignment(t *testing.T) {
 			if r.Status != c.status || (c.rule != "" && (r.Str("error.rule") != c.rule || r.Str("error.field") != c.field)) {
 				t.Errorf("an assignment %s: %d %s, want %d %s on %s", c.name, r.Status, r.Raw, c.status, c.rule, c.field)
 			}
-			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); got.Str("assigned_centre") != "" {
+			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); got.Str("assigned_centre") != "" || got.Str("assigned_at") != "" || got.Str("assigned_by") != "" {
 				t.Fatalf("an assignment %s changed the import: %s", c.name, got.Raw)
 			}
 		}
 
+		// The assignment answers when and by whom, in the answer and in
+		// the import's read and list.
+		regulator := w.Must(t, 200, "GET", "/api/v1/me", w.Regulator, nil).Str("id")
+		before := time.Now().UTC().Add(-time.Second)
 		if got := w.Must(t, 201, "POST", assign(im.Unnamed), w.Regulator, map[string]any{"centre_id": w.CentreB}); got.Str("assigned_centre") != w.CentreB || got.Str("outcome") != "" {
 			t.Fatalf("the assignment to centre B: %s", got.Raw)
+		}
+		assigned := func(what string, got map[string]any) {
+			t.Helper()
+			at, err := time.Parse(ledger.TimeLayout, fmt.Sprint(got["assigned_at"]))
+			if err != nil || at.Before(before) || at.After(time.Now().UTC().Add(time.Second)) || got["assigned_by"] != regulator {
+				t.Errorf("%s: assigned_at %v, assigned_by %v, want the assignment's time and %s", what, got["assigned_at"], got["assigned_by"], regulator)
+			}
+		}
+		assigned("the import read", w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.Unnamed, w.Regulator, nil).Body)
+		for _, x := range w.Must(t, 200, "GET", "/api/v1/transplant/imports", w.Regulator, nil).Body["imports"].([]any) {
+			if x := x.(map[string]any); x["organ_id"] == im.Unnamed {
+				assigned("the list of imports", x)
+			} else if x["assigned_at"] != nil || x["assigned_by"] != nil {
+				t.Errorf("an import no one assigned answers an assignment: %v", x)
+			}
 		}
 		if r := w.Do(t, "POST", assign(im.Unnamed), w.Regulator, map[string]any{"centre_id": w.CentreA}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" {
 			t.Errorf("a second assignment: %d %s, want 409 organ_assigned", r.Status, r.Raw)

@@ -78,8 +78,12 @@ type Import struct {
 	CentreID          string            `json:"centre_id,omitempty"`
 	OutcomeReason     string            `json:"outcome_reason,omitempty"`
 	// AssignedCentre is the centre a regulator assigned the organ to, when
-	// the registry of origin named none here (AssignImport).
+	// the registry of origin named none here (AssignImport); AssignedAt is
+	// when, AssignedBy the principal who did (a user id, as a hand-off's
+	// RecordedBy: no personal data of a donor or recipient).
 	AssignedCentre string `json:"assigned_centre,omitempty"`
+	AssignedAt     string `json:"assigned_at,omitempty"`
+	AssignedBy     string `json:"assigned_by,omitempty"`
 }
 
 // NewImportOutcome is what became of an imported organ here.
@@ -482,15 +486,8 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
 			return nil, err
 		}
-		if im.Outcome != "" {
-			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
-		}
-		held, err := importHolder(ctx, tx, im)
-		if err != nil {
+		if err := importAssignable(ctx, tx, im); err != nil {
 			return nil, err
-		}
-		if held != "" {
-			return nil, errs.New(errs.Conflict, "organ_assigned", "organ_id", "organ %s is held by centre %s already", im.OrganID, held)
 		}
 		return ledger.NewEntry(TypeImportAssigned, d)
 	})
@@ -500,15 +497,67 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 	return getImport(ctx, s.DB.Read(), d.OrganID)
 }
 
+// importAssignable refuses the assignment of an organ from abroad that has
+// an outcome (organ_final) or that a centre holds already (organ_assigned:
+// assigned before, or sent to a centre here by its identifier or name).
+// AssignImport decides by it, and AssignableImports lists by it what the
+// assignment form offers.
+func importAssignable(ctx context.Context, q store.Queryer, im *Import) error {
+	if im.Outcome != "" {
+		return errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
+	}
+	held, err := importHolder(ctx, q, im)
+	if err != nil {
+		return err
+	}
+	if held != "" {
+		return errs.New(errs.Conflict, "organ_assigned", "organ_id", "organ %s is held by centre %s already", im.OrganID, held)
+	}
+	return nil
+}
+
+// AssignableImports lists, newest first, the organs received from abroad
+// that a regulator may assign to a centre: those AssignImport would not
+// refuse (importAssignable), among the MaxCrossBorderList newest with no
+// outcome and no centre assigned.
+func (s *Service) AssignableImports(ctx context.Context, p *auth.Principal) ([]Import, error) {
+	if err := p.Require(AssignImports); err != nil {
+		return nil, err
+	}
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM organ_imports WHERE outcome IS NULL AND assigned_centre IS NULL
+		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.Rows(rows, scanImport)
+	if err != nil {
+		return nil, err
+	}
+	out := []Import{}
+	for i := range list {
+		err := importAssignable(ctx, q, &list[i])
+		if e, ok := errs.As(err); ok && e.Code == errs.Conflict {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list[i])
+	}
+	return out, nil
+}
+
 const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
 	COALESCE(procured_at, ''), COALESCE(procurement_centre, ''), COALESCE(shipped_at, ''), destination_centre, COALESCE(outcome, ''),
-	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, ''), COALESCE(assigned_centre, '')`
+	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, ''), COALESCE(assigned_centre, ''),
+	COALESCE(assigned_at, ''), COALESCE(assigned_by, '')`
 
 func scanImport(r store.Scanner, im *Import) error {
 	var char string
 	if err := r.Scan(&im.OrganID, &im.PeerID, &im.OriginCountry, &im.DonorRef, &im.Organ, &char, &im.CharacterizedAt, &im.ProcuredAt,
 		&im.ProcurementCentre, &im.ShippedAt, &im.DestinationCentre, &im.Outcome, &im.OutcomeOn, &im.RecipientID, &im.CentreID, &im.OutcomeReason,
-		&im.AssignedCentre); err != nil {
+		&im.AssignedCentre, &im.AssignedAt, &im.AssignedBy); err != nil {
 		return err
 	}
 	if char != "" {

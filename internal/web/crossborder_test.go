@@ -63,48 +63,77 @@ func TestAbroadPage(t *testing.T) {
 	}
 }
 
-// TestAbroadAssignForm: an organ another registry sent with no receiving
-// centre named is offered to the regulator to assign, not to a
-// coordinator, who is refused the form's post; the regulator assigns it to
-// centre B and the list shows it so; a second assignment is refused on the
-// form with rule and field.
-func TestAbroadAssignForm(t *testing.T) {
-	w := apptest.NewWorld(t, storetest.SQLite(t))
+// abroadOrigin has a second registry (SQLite) send w the organs of one
+// donor (two kidneys at most), the i-th to destinations[i] (a centre of w by
+// its identifier or name, or "" for none), and returns their identifiers.
+func abroadOrigin(t *testing.T, w *apptest.World, organs []string, destinations []string) []string {
+	t.Helper()
 	origin := apptest.NewWorld(t, storetest.SQLite(t))
 	toW := origin.Peer(t, w.Env, "traceability")
 	w.Peer(t, origin.Env, "traceability")
 	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, apptest.DeceasedDonor(origin.CentreA)).Str("id")
 	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": yesterday(), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
-	organ := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(3),
-		"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
-	origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": organ, "peer_id": toW, "destination_centre": ""})
+	var ids []string
+	for i, o := range origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor,
+		"procured_at": apptest.Hours(3), "organs": organs}).Body["organs"].([]any) {
+		id := o.(map[string]any)["id"].(string)
+		origin.Must(t, 201, "POST", "/api/v1/transplant/exports", origin.CoordA, map[string]any{"organ_id": id, "peer_id": toW, "destination_centre": destinations[i]})
+		ids = append(ids, id)
+	}
 	w.ReceiveOutbox(t, origin.Env)
+	return ids
+}
 
-	coord := newBrowser(t, w.URL)
-	coord.signIn(w.CoordA)
-	p := coord.get("/transplant/abroad")
-	wantStatus(t, "abroad for a coordinator", p, http.StatusOK)
-	mustContain(t, "abroad for a coordinator", p, organ)
-	if strings.Contains(p.Body, `id="assign"`) {
-		t.Fatalf("a coordinator is offered to assign an organ")
-	}
-	p = coord.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
-	wantStatus(t, "an assignment by a coordinator", p, http.StatusForbidden)
+// TestAbroadAssignForm: of three organs another registry sent, the one
+// with no receiving centre named is offered to the regulator to assign;
+// those sent to centre A by its name and by its identifier are not (a
+// centre holds them: the assignment is refused organ_assigned, as the post
+// of one shows). A coordinator is not offered the form and is refused its
+// post; the regulator assigns the organ to centre B and the list shows it
+// so, with when and by whom (their id); the organ is then no longer offered,
+// and a second assignment is refused on the form with rule and field.
+func TestAbroadAssignForm(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		organs := abroadOrigin(t, w, []string{"kidney", "kidney", "liver"}, []string{"", "Centre A", w.CentreA})
+		organ, byName, byID := organs[0], organs[1], organs[2]
 
-	reg := newBrowser(t, w.URL)
-	reg.signIn(w.Regulator)
-	p = reg.get("/transplant/abroad")
-	wantStatus(t, "abroad for the regulator", p, http.StatusOK)
-	mustContain(t, "abroad for the regulator", p, `id="assign"`, `<option value="`+organ+`"`, `<option value="`+w.CentreB+`"`)
-	p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreB}})
-	wantStatus(t, "the assignment", p, http.StatusSeeOther)
-	p = reg.get(p.Header.Get("Location"))
-	mustContain(t, "abroad after the assignment", p, "Organ assigned", "Assigned to Centre B")
-	if strings.Contains(p.Body, `id="assign"`) {
-		t.Fatalf("the organ assigned is still offered to assign")
-	}
-	p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
-	wantStatus(t, "a second assignment", p, http.StatusConflict)
-	mustContain(t, "a second assignment", p, `id="refusal-rule">organ_assigned<`, `id="refusal-field">organ_id<`)
+		coord := newBrowser(t, w.URL)
+		coord.signIn(w.CoordA)
+		p := coord.get("/transplant/abroad")
+		wantStatus(t, "abroad for a coordinator", p, http.StatusOK)
+		mustContain(t, "abroad for a coordinator", p, organ)
+		if strings.Contains(p.Body, `id="assign"`) {
+			t.Fatalf("a coordinator is offered to assign an organ")
+		}
+		p = coord.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
+		wantStatus(t, "an assignment by a coordinator", p, http.StatusForbidden)
+
+		reg := newBrowser(t, w.URL)
+		reg.signIn(w.Regulator)
+		p = reg.get("/transplant/abroad")
+		wantStatus(t, "abroad for the regulator", p, http.StatusOK)
+		mustContain(t, "abroad for the regulator", p, `id="assign"`, `<option value="`+organ+`"`, `<option value="`+w.CentreB+`"`)
+		for _, held := range []string{byName, byID} {
+			if strings.Contains(p.Body, `<option value="`+held+`"`) {
+				t.Errorf("the assignment form offers %s, which a centre holds (sent to it by name or identifier)", held)
+			}
+		}
+		p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {byName}, "centre_id": {w.CentreB}})
+		wantStatus(t, "the assignment of an organ sent to centre A by name", p, http.StatusConflict)
+		mustContain(t, "the assignment of an organ sent to centre A by name", p, `id="refusal-rule">organ_assigned<`)
+
+		regulator := w.Must(t, 200, "GET", "/api/v1/me", w.Regulator, nil).Str("id")
+		p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreB}})
+		wantStatus(t, "the assignment", p, http.StatusSeeOther)
+		p = reg.get(p.Header.Get("Location"))
+		mustContain(t, "abroad after the assignment", p, "Organ assigned", "<td>Centre B, ", ` by <span class="id">`+regulator+`</span></td>`)
+		if strings.Contains(p.Body, `id="assign"`) {
+			t.Fatalf("the organ assigned is still offered to assign")
+		}
+		p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
+		wantStatus(t, "a second assignment", p, http.StatusConflict)
+		mustContain(t, "a second assignment", p, `id="refusal-rule">organ_assigned<`, `id="refusal-field">organ_id<`)
+	})
 }

@@ -40,9 +40,8 @@ type abroadData struct {
 	PeerOpt   []Option
 	CanRecord bool
 	CanAckFor string // the coordinator's centre
-	// The regulator's: the organs received with no outcome and no centre
-	// assigned (a centre may hold one by the origin's naming it: the
-	// assignment is refused then), and the centres.
+	// The regulator's: the organs received that the assignment would not
+	// refuse (transplant.Service.AssignableImports), and the centres.
 	Unassigned []Option
 	CentreOpt  []Option
 }
@@ -78,10 +77,13 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 		return
 	}
 	if s.P.Can(transplant.AssignImports) {
-		for _, im := range d.Imports {
-			if im.Outcome == "" && im.AssignedCentre == "" {
-				d.Unassigned = append(d.Unassigned, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
-			}
+		assignable, err := t.svc.AssignableImports(ctx, s.P)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		for _, im := range assignable {
+			d.Unassigned = append(d.Unassigned, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
 		}
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
