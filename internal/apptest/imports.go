@@ -14,7 +14,33 @@ import (
 // to centre A by its name, no outcome yet; Unnamed, a liver sent with no
 // receiving centre named, no outcome yet: no centre holds it until a
 // regulator assigns it.
-type Imported struct{ Held, Named, Unnamed, Recipient string }
+type Imported struct {
+	Held, Named, Unnamed, Recipient string
+	Origin                          *World // the registry that sent them
+	ToW                             string // w, a peer of Origin
+}
+
+// Send has im's Origin send w more organs, of a new donor (two kidneys at
+// most), to destination (a centre here, by its identifier or name; "" for
+// none), and returns their identifiers.
+func (im Imported) Send(t testing.TB, w *World, destination string, organs ...string) []string {
+	t.Helper()
+	o := im.Origin
+	donor := o.Must(t, 201, "POST", "/api/v1/transplant/donors", o.CoordA, DeceasedDonor(o.CentreA)).Str("id")
+	o.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", o.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
+	var ids []string
+	for _, x := range o.Must(t, 201, "POST", "/api/v1/transplant/procurements", o.CoordA, map[string]any{"donor_id": donor, "procured_at": Hours(3),
+		"organs": organs}).Body["organs"].([]any) {
+		id := x.(map[string]any)["id"].(string)
+		o.Must(t, 201, "POST", "/api/v1/transplant/exports", o.CoordA, map[string]any{"organ_id": id, "peer_id": im.ToW, "destination_centre": destination})
+		ids = append(ids, id)
+	}
+	// The outbox holds the messages received before too: w answers them
+	// as replays.
+	w.ReceiveOutbox(t, o.Env)
+	return ids
+}
 
 // ImportedOrgans has a registry of the same engine as dsn send w the organs
 // of Imported, over the exchange, and centre A record Held transplanted.
@@ -32,7 +58,7 @@ func ImportedOrgans(t testing.TB, w *World, dsn string) Imported {
 		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	organs := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": Hours(3),
 		"organs": []string{"kidney", "kidney", "liver"}}).Body["organs"].([]any)
-	var im Imported
+	im := Imported{Origin: origin, ToW: toW}
 	for i, o := range []struct {
 		id          *string
 		destination string

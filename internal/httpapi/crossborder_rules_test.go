@@ -19,18 +19,24 @@ import (
 
 // TestImportOutcomeRules records the outcome of an organ received from
 // abroad as the centre that holds it: a recipient named with an organ
-// discarded is refused (outcome_recipient), and an organ transplanted is
-// checked by the rules of a transplantation of an organ of the registry's
-// own (a recipient transplanted already, waiting for another organ, whose
-// registration is closed; a centre not authorized for the organ's type; a
-// day before the organ was procured), each refusal naming its rule and
-// field and leaving the organ without an outcome; then a recipient waiting
-// for the organ gets it.
+// discarded or used for research is refused (outcome_recipient), and an
+// organ transplanted is checked by the rules of a transplantation of an
+// organ of the registry's own (a recipient transplanted already, waiting
+// for another organ, whose registration is closed; a centre not authorized
+// for the organ's type; a day before the organ was procured), each refusal
+// naming its rule and field and leaving the organ as it was. Each case has
+// an organ of its own, so that a rule that lets its case through fails that
+// case and no other. Then a recipient waiting for the organ gets it.
 func TestImportOutcomeRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
 		im := apptest.ImportedOrgans(t, w, dsn)
 		today := time.Now().UTC().Format("2006-01-02")
+		// Six kidneys more sent to centre A by its name, one a case.
+		var kidneys []string
+		for range 3 {
+			kidneys = append(kidneys, im.Send(t, w, "Centre A", "kidney", "kidney")...)
+		}
 
 		// A recipient of centre A transplanted here with an organ of the
 		// registry's own.
@@ -49,7 +55,11 @@ func TestImportOutcomeRules(t *testing.T) {
 		removed := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
 		w.Must(t, 201, "POST", "/api/v1/transplant/recipients/"+removed+"/waitlist", w.CoordA, map[string]any{"status": "removed",
 			"reason": "condition_improved", "changed_on": today})
-		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		// Each case that names a recipient waiting for a kidney has one of
+		// its own: an outcome wrongly recorded for one takes no other's.
+		waiting := func() string {
+			return w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		}
 		livers := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordB, apptest.Recipient(w.CentreB, "liver")).Str("id")
 		// The liver the origin sent to no centre here is centre B's once a
 		// regulator assigned it.
@@ -62,33 +72,38 @@ func TestImportOutcomeRules(t *testing.T) {
 			rule, field        string
 			alert              bool
 		}{
-			{"an organ discarded with a recipient", w.CoordA, im.Named, map[string]any{"outcome": "discarded", "reason": "organ_quality",
-				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
-			{"an organ used for research with a recipient", w.CoordA, im.Named, map[string]any{"outcome": "research", "reason": "consented",
-				"recipient_id": waiting, "on": today}, 422, "outcome_recipient", "recipient_id", false},
-			{"a recipient transplanted already", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": transplanted, "on": today},
+			{"an organ discarded with a recipient", w.CoordA, kidneys[0], map[string]any{"outcome": "discarded", "reason": "organ_quality",
+				"recipient_id": waiting(), "on": today}, 422, "outcome_recipient", "recipient_id", false},
+			{"an organ used for research with a recipient", w.CoordA, kidneys[1], map[string]any{"outcome": "research", "reason": "consented",
+				"recipient_id": waiting(), "on": today}, 422, "outcome_recipient", "recipient_id", false},
+			{"a recipient transplanted already", w.CoordA, kidneys[2], map[string]any{"outcome": "transplanted", "recipient_id": transplanted, "on": today},
 				422, "waiting_list", "recipient_id", false},
-			{"a kidney for a recipient waiting for a heart", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": heart, "on": today},
+			{"a kidney for a recipient waiting for a heart", w.CoordA, kidneys[3], map[string]any{"outcome": "transplanted", "recipient_id": heart, "on": today},
 				422, "organ_type", "organ_id", false},
-			{"a recipient removed from the waiting list", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": removed, "on": today},
+			{"a recipient removed from the waiting list", w.CoordA, kidneys[4], map[string]any{"outcome": "transplanted", "recipient_id": removed, "on": today},
 				409, "waitlist_closed", "recipient_id", true},
-			{"a day before the organ was procured", w.CoordA, im.Named, map[string]any{"outcome": "transplanted", "recipient_id": waiting,
+			{"a day before the organ was procured", w.CoordA, kidneys[5], map[string]any{"outcome": "transplanted", "recipient_id": waiting(),
 				"on": time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02")}, 422, "dates_in_order", "on", false},
 			{"a liver at a centre not authorized to transplant livers", w.CoordB, im.Unnamed, map[string]any{"outcome": "transplanted",
 				"recipient_id": livers, "on": today}, 403, "centre_authorization", "centre_id", true},
 		} {
+			before := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil)
+			if before.Str("outcome") != "" {
+				t.Fatalf("%s: organ %s has an outcome before the case: %s", c.name, c.organ, before.Raw)
+			}
 			r := w.Do(t, "POST", "/api/v1/transplant/imports/"+c.organ+"/outcome", c.coord, c.body)
 			e, _ := r.Body["error"].(map[string]any)
 			if r.Status != c.status || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field || (e["alert"] == true) != c.alert {
 				t.Errorf("%s: %d %s, want %d %s on %s (alert %v)", c.name, r.Status, r.Raw, c.status, c.rule, c.field, c.alert)
 			}
-			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); got.Str("outcome") != "" || got.Str("recipient_id") != "" {
-				t.Fatalf("%s changed the import: %s", c.name, got.Raw)
+			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); string(got.Raw) != string(before.Raw) {
+				t.Errorf("%s changed the import: %s, was %s", c.name, got.Raw, before.Raw)
 			}
 		}
+		rc := waiting()
 		got := w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted",
-			"recipient_id": waiting, "on": today})
-		if got.Str("outcome") != "transplanted" || got.Str("recipient_id") != waiting || got.Str("centre_id") != w.CentreA {
+			"recipient_id": rc, "on": today})
+		if got.Str("outcome") != "transplanted" || got.Str("recipient_id") != rc || got.Str("centre_id") != w.CentreA {
 			t.Fatalf("the outcome of an organ transplanted into a recipient waiting for it: %s", got.Raw)
 		}
 	})
