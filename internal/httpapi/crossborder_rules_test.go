@@ -382,3 +382,51 @@ func TestImportTransplantCounts(t *testing.T) {
 		}
 	})
 }
+
+// TestImportRecipientRights: the recipient of an organ from abroad asks
+// what is held about them and for its erasure. The subject-access export
+// names the organ, its country of origin, the day and the centre
+// (imported_organs), and nowhere the origin's donor id, nor the import in
+// the trace; the law keeps the data 30 years after that transplantation, so
+// an erasure on a ground that does not override retention is refused
+// (retention, on ground) and erases nothing.
+func TestImportRecipientRights(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := importedOrgans(t, w, dsn)
+		today := time.Now().UTC().Format("2006-01-02")
+		held := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.held, w.Regulator, nil)
+		donorRef := held.Str("donor_ref")
+		if donorRef == "" || held.Str("recipient_id") != im.recipient {
+			t.Fatalf("the import: %s", held.Raw)
+		}
+
+		acc := w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+im.recipient+"/access", w.CoordA, map[string]any{"purpose": "the person's request"})
+		var got struct {
+			Retained string                     `json:"retained_until"`
+			Imported []transplant.SubjectImport `json:"imported_organs"`
+			Trace    map[string]any             `json:"trace"`
+		}
+		if err := json.Unmarshal(acc.Raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := transplant.SubjectImport{OrganID: im.held, Organ: "kidney", OriginCountry: held.Str("origin_country"), On: today, CentreID: w.CentreA}
+		if len(got.Imported) != 1 || got.Imported[0] != want {
+			t.Errorf("imported_organs: %+v, want [%+v]", got.Imported, want)
+		}
+		if strings.Contains(string(acc.Raw), donorRef) || got.Trace["imported"] != nil {
+			t.Errorf("the export names the origin's donor id %s or traces the import: %s", donorRef, acc.Raw)
+		}
+		if until := time.Now().UTC().AddDate(transplant.RetentionYears, 0, 0).Format("2006-01-02"); got.Retained != until {
+			t.Errorf("retained_until %q, want %s (30 years after the transplantation of the organ from abroad)", got.Retained, until)
+		}
+
+		r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+im.recipient+"/erasure", w.Regulator, map[string]any{"ground": "consent_withdrawn", "reference": "Request 1"})
+		if r.Status != 409 || r.Str("error.rule") != "retention" || r.Str("error.field") != "ground" {
+			t.Errorf("an erasure of the recipient on consent withdrawn: %d %s, want 409 retention on ground", r.Status, r.Raw)
+		}
+		if r := w.Must(t, 200, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": im.recipient, "purpose": "after the refusal"}); r.Str("name") == "" {
+			t.Errorf("the personal data after the refused erasure: %s", r.Raw)
+		}
+	})
+}

@@ -122,15 +122,16 @@ func liveSubject(ctx context.Context, q store.Queryer, p *auth.Principal, id str
 // RetainedUntil is the day until which the law keeps a subject's
 // traceability data: 30 years after the donor's last procurement (after
 // their registration when nothing was procured), or after the recipient's
-// last transplantation; "" for a recipient never transplanted, whom no
-// traceability rule keeps.
+// last transplantation, of an organ of the registry's or of one received
+// from abroad (recipientTransplantedSQL); "" for a recipient never
+// transplanted, whom no traceability rule keeps.
 func RetainedUntil(ctx context.Context, q store.Queryer, id string) (string, error) {
 	var from sql.NullString
 	var err error
 	if strings.HasPrefix(id, "DN-") {
 		err = q.QueryRow(ctx, `SELECT COALESCE((SELECT MAX(procured_at) FROM procurements WHERE donor_id = ?), recorded_at) FROM donors WHERE id = ?`, id, id).Scan(&from)
 	} else {
-		err = q.QueryRow(ctx, "SELECT MAX(performed_at) FROM transplants WHERE recipient_id = ?", id).Scan(&from)
+		err = q.QueryRow(ctx, recipientTransplantedSQL, id, id).Scan(&from)
 	}
 	if err != nil || !from.Valid || len(from.String) < 10 {
 		return "", err
@@ -141,6 +142,12 @@ func RetainedUntil(ctx context.Context, q store.Queryer, id string) (string, err
 	}
 	return t.AddDate(RetentionYears, 0, 0).Format(time.DateOnly), nil
 }
+
+// recipientTransplantedSQL reads a recipient's last transplantation here:
+// of an organ of the registry's, or of one received from abroad (its
+// outcome transplanted, on its day), which counts as one (docs/transplant.md).
+const recipientTransplantedSQL = `SELECT MAX(day) FROM (SELECT performed_at AS day FROM transplants WHERE recipient_id = ?
+	UNION ALL SELECT outcome_on FROM organ_imports WHERE recipient_id = ? AND outcome = 'transplanted') t`
 
 // Erase is the input of EraseSubject: the legal ground (privacy.Grounds)
 // and the reference of the decision (a court order's, the data-protection
@@ -307,20 +314,48 @@ func sealedEntry(typ string, data any, sealed ...ledger.Sealed) (*ledger.Entry, 
 // person, the personal data (or its erasure), the trace, the corrections,
 // and who opened the personal data, when and why (this export included).
 type SubjectReport struct {
-	SubjectID   string               `json:"subject_id"`
-	Record      string               `json:"record"` // donor or recipient
-	Pseudonym   string               `json:"person_pseudonym"`
-	ExportedAt  string               `json:"exported_at"`
-	LogIndex    int64                `json:"log_index"` // the entry that records this export
-	Person      *privacy.Person      `json:"personal_data,omitempty"`
-	Erasure     *privacy.Erasure     `json:"erasure,omitempty"`
-	RetainedTo  string               `json:"retained_until,omitempty"`
-	Donor       *Donor               `json:"donor,omitempty"`
-	Recipient   *Recipient           `json:"recipient,omitempty"`
-	Linked      []PersonMatch        `json:"linked_records"`
-	Trace       *Trace               `json:"trace"`
+	SubjectID  string           `json:"subject_id"`
+	Record     string           `json:"record"` // donor or recipient
+	Pseudonym  string           `json:"person_pseudonym"`
+	ExportedAt string           `json:"exported_at"`
+	LogIndex   int64            `json:"log_index"` // the entry that records this export
+	Person     *privacy.Person  `json:"personal_data,omitempty"`
+	Erasure    *privacy.Erasure `json:"erasure,omitempty"`
+	RetainedTo string           `json:"retained_until,omitempty"`
+	Donor      *Donor           `json:"donor,omitempty"`
+	Recipient  *Recipient       `json:"recipient,omitempty"`
+	Linked     []PersonMatch    `json:"linked_records"`
+	Trace      *Trace           `json:"trace"`
+	// Imported are the organs from abroad a recipient received here; the
+	// trace leaves them out (Trace.Imported names the origin's donor).
+	Imported    []SubjectImport      `json:"imported_organs,omitempty"`
 	Corrections []privacy.Correction `json:"corrections"`
 	Reads       []privacy.ReadRow    `json:"personal_data_reads"`
+}
+
+// SubjectImport is what a recipient's subject-access export says of an
+// organ received from abroad and transplanted into them here: the organ, its
+// country of origin, the day and the centre. The rest of the import is the
+// donor's and stays out: the origin's national donor id, which names the
+// donor to whoever holds the origin's records, its characterization of the
+// donor (their health data) and where and when they were procured
+// (docs/personal-data.md, "Subject access").
+type SubjectImport struct {
+	OrganID       string `json:"organ_id"`
+	Organ         string `json:"organ"`
+	OriginCountry string `json:"origin_country"`
+	On            string `json:"transplanted_on"`
+	CentreID      string `json:"centre_id"`
+}
+
+// subjectImports is what a recipient's export says of the organs from
+// abroad of their trace.
+func subjectImports(list []Import) []SubjectImport {
+	var out []SubjectImport
+	for _, im := range list {
+		out = append(out, SubjectImport{OrganID: im.OrganID, Organ: im.Organ, OriginCountry: im.OriginCountry, On: im.OutcomeOn, CentreID: im.CentreID})
+	}
+	return out
 }
 
 // Subject-access export formats.
@@ -378,7 +413,9 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 		if rep.Recipient, err = getRecipient(ctx, q, id); err != nil {
 			return nil, err
 		}
-		rep.Trace, err = s.TraceRecipient(ctx, p, id)
+		if rep.Trace, err = s.TraceRecipient(ctx, p, id); err == nil {
+			rep.Imported, rep.Trace.Imported = subjectImports(rep.Trace.Imported), nil
+		}
 	}
 	if err != nil {
 		return nil, err
