@@ -1,13 +1,16 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestAbroadPage: a coordinator finds Across borders in the navigation; the
@@ -135,5 +138,59 @@ func TestAbroadAssignForm(t *testing.T) {
 		p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreA}})
 		wantStatus(t, "a second assignment", p, http.StatusConflict)
 		mustContain(t, "a second assignment", p, `id="refusal-rule">organ_assigned<`, `id="refusal-field">organ_id<`)
+	})
+}
+
+// TestImportTracePages: a recipient of centre A who received a kidney from
+// abroad. Their trace and the organ's show it (country of origin, the
+// origin's donor id, the outcome), not that no organ is on file. Their
+// subject-access page and JSON name the organ, its country and day, and not
+// the origin's donor id; the erasure page says the law keeps the data 30
+// years after the transplantation.
+func TestImportTracePages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		organ := abroadOrigin(t, w, []string{"kidney"}, []string{w.CentreA})[0]
+		today := time.Now().UTC().Format("2006-01-02")
+		rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, apptest.Recipient(w.CentreA, "kidney")).Str("id")
+		im := w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+organ+"/outcome", w.CoordA, map[string]any{"outcome": "transplanted",
+			"recipient_id": rc, "on": today})
+		donorRef, country := im.Str("donor_ref"), im.Str("origin_country")
+		if donorRef == "" || country == "" {
+			t.Fatalf("the import: %s", im.Raw)
+		}
+
+		coord := newBrowser(t, w.URL)
+		coord.signIn(w.CoordA)
+		for _, q := range []string{rc, organ} {
+			p := coord.get("/transplant/trace?q=" + url.QueryEscape(q))
+			wantStatus(t, "trace of "+q, p, http.StatusOK)
+			mustContain(t, "trace of "+q, p, `id="trace-imported"`, `id="imported-`+organ+`"`, "<td>"+country+"</td>", donorRef,
+				`href="/transplant/trace?q=`+rc+`"`, today)
+			if strings.Contains(p.Body, "No organ transplanted into this recipient is on file.") {
+				t.Errorf("the trace of %s says no organ is on file", q)
+			}
+		}
+
+		p := coord.post("/transplant/subjects/"+rc+"/access", url.Values{"purpose": {"request of 2 December"}, "format": {"page"}})
+		wantStatus(t, "access page", p, http.StatusOK)
+		mustContain(t, "access page", p, `id="report-imported"`, organ, country+", "+today+", "+w.CentreA)
+		if strings.Contains(p.Body, donorRef) || strings.Contains(p.Body, "No organ recorded.") {
+			t.Errorf("the access page names the origin's donor id %s, or no organ", donorRef)
+		}
+		p = coord.post("/transplant/subjects/"+rc+"/access", url.Values{"purpose": {"request of 2 December"}, "format": {"json"}})
+		var acc struct {
+			Imported []transplant.SubjectImport `json:"imported_organs"`
+		}
+		if err := json.Unmarshal([]byte(p.Body), &acc); err != nil || len(acc.Imported) != 1 || acc.Imported[0] != (transplant.SubjectImport{OrganID: organ,
+			Organ: "kidney", OriginCountry: country, On: today, CentreID: w.CentreA}) || strings.Contains(p.Body, donorRef) {
+			t.Errorf("access JSON: want the organ from abroad without the origin's donor id %s: %v %+v\n%.3000s", donorRef, err, acc.Imported, p.Body)
+		}
+
+		reg := newBrowser(t, w.URL)
+		reg.signIn(w.Regulator)
+		p = reg.get("/transplant/subjects/" + rc + "/erase")
+		wantStatus(t, "erasure page", p, http.StatusOK)
+		mustContain(t, "erasure page", p, `id="retention"`, time.Now().UTC().AddDate(30, 0, 0).Format("2006-01-02"))
 	})
 }
