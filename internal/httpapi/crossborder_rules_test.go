@@ -393,15 +393,15 @@ func TestImportTransplantCounts(t *testing.T) {
 func TestImportRecipientRights(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		im := importedOrgans(t, w, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
 		today := time.Now().UTC().Format("2006-01-02")
-		held := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.held, w.Regulator, nil)
+		held := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+im.Held, w.Regulator, nil)
 		donorRef := held.Str("donor_ref")
-		if donorRef == "" || held.Str("recipient_id") != im.recipient {
+		if donorRef == "" || held.Str("recipient_id") != im.Recipient {
 			t.Fatalf("the import: %s", held.Raw)
 		}
 
-		acc := w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+im.recipient+"/access", w.CoordA, map[string]any{"purpose": "the person's request"})
+		acc := w.Must(t, 200, "POST", "/api/v1/transplant/subjects/"+im.Recipient+"/access", w.CoordA, map[string]any{"purpose": "the person's request"})
 		var got struct {
 			Retained string                     `json:"retained_until"`
 			Imported []transplant.SubjectImport `json:"imported_organs"`
@@ -410,7 +410,7 @@ func TestImportRecipientRights(t *testing.T) {
 		if err := json.Unmarshal(acc.Raw, &got); err != nil {
 			t.Fatal(err)
 		}
-		want := transplant.SubjectImport{OrganID: im.held, Organ: "kidney", OriginCountry: held.Str("origin_country"), On: today, CentreID: w.CentreA}
+		want := transplant.SubjectImport{OrganID: im.Held, Organ: "kidney", OriginCountry: held.Str("origin_country"), On: today, CentreID: w.CentreA}
 		if len(got.Imported) != 1 || got.Imported[0] != want {
 			t.Errorf("imported_organs: %+v, want [%+v]", got.Imported, want)
 		}
@@ -421,11 +421,11 @@ func TestImportRecipientRights(t *testing.T) {
 			t.Errorf("retained_until %q, want %s (30 years after the transplantation of the organ from abroad)", got.Retained, until)
 		}
 
-		r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+im.recipient+"/erasure", w.Regulator, map[string]any{"ground": "consent_withdrawn", "reference": "Request 1"})
+		r := w.Do(t, "POST", "/api/v1/transplant/subjects/"+im.Recipient+"/erasure", w.Regulator, map[string]any{"ground": "consent_withdrawn", "reference": "Request 1"})
 		if r.Status != 409 || r.Str("error.rule") != "retention" || r.Str("error.field") != "ground" {
 			t.Errorf("an erasure of the recipient on consent withdrawn: %d %s, want 409 retention on ground", r.Status, r.Raw)
 		}
-		if r := w.Must(t, 200, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": im.recipient, "purpose": "after the refusal"}); r.Str("name") == "" {
+		if r := w.Must(t, 200, "POST", "/api/v1/transplant/personal-data", w.CoordA, map[string]any{"id": im.Recipient, "purpose": "after the refusal"}); r.Str("name") == "" {
 			t.Errorf("the personal data after the refused erasure: %s", r.Raw)
 		}
 	})
