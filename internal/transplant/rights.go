@@ -358,6 +358,53 @@ func subjectImports(list []Import) []SubjectImport {
 	return out
 }
 
+// ownTrace is what a subject-access export shows of the trace of subject
+// id: the person's own part, not the other people's the trace reaches
+// (GDPR art. 15(4): access must not adversely affect the rights of others;
+// transplant law keeps donor and recipient unknown to each other). Of a
+// donor (a domino donor too) it keeps every organ and what became of it,
+// with the day and centre of a transplantation but not the recipient's
+// record, blood group or residence, nor the national recipient id of a
+// registry abroad. Of a recipient it keeps the organs they received, each
+// with its donor's kind only (not the donor's record or procurement,
+// blood group or centre), and leaves out the donor's other organs, which went to other
+// people. docs/personal-data.md, "Subject access".
+func ownTrace(tr *Trace, id string) *Trace {
+	out := &Trace{From: tr.From, ID: tr.ID, Donors: []DonorTrace{}, Imported: tr.Imported, Abroad: tr.Abroad}
+	for _, dt := range tr.Donors {
+		own := dt.Donor.ID == id || dt.Donor.Domino != nil && dt.Donor.Domino.RecipientID == id
+		d := DonorTrace{Donor: dt.Donor, Organs: []TraceOrgan{}}
+		if !own {
+			d.Donor = TraceDonor{Kind: dt.Donor.Kind}
+		}
+		for _, o := range dt.Organs {
+			switch {
+			case own:
+				if o.Transplant != nil {
+					t := *o.Transplant
+					t.Recipient.ID, t.Recipient.BloodGroup, t.Recipient.Residence = "", "", ""
+					o.Transplant = &t
+				}
+				if o.Export != nil {
+					x := *o.Export
+					x.RecipientRef = ""
+					o.Export = &x
+				}
+			case o.Transplant == nil || o.Transplant.Recipient.ID != id:
+				continue
+			default:
+				// The procurement is the donor's record.
+				o.ProcurementID = ""
+			}
+			d.Organs = append(d.Organs, o)
+		}
+		if own || len(d.Organs) > 0 {
+			out.Donors = append(out.Donors, d)
+		}
+	}
+	return out
+}
+
 // Subject-access export formats.
 const (
 	AccessJSON = "json"
@@ -416,6 +463,9 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, id, form
 		if rep.Trace, err = s.TraceRecipient(ctx, p, id); err == nil {
 			rep.Imported, rep.Trace.Imported = subjectImports(rep.Trace.Imported), nil
 		}
+	}
+	if err == nil {
+		rep.Trace = ownTrace(rep.Trace, id)
 	}
 	if err != nil {
 		return nil, err

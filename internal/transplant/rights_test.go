@@ -2,10 +2,12 @@ package transplant_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/privacy"
@@ -292,4 +294,77 @@ func TestSubjectRights(t *testing.T) {
 func isRule(err error, rule string) bool {
 	e, ok := errs.As(err)
 	return ok && e.Rule == rule
+}
+
+// TestSubjectAccessOwnPart: a subject-access export shows the person's own
+// part of the trace, on SQLite and PostgreSQL. The donor's second kidney
+// goes to another recipient: the first recipient's export shows the kidney
+// they received, its donor by kind only, and nothing of the donor's record
+// or of the other recipient; the donor's export shows every organ and where
+// and when each was transplanted, but no recipient's record. The
+// registry's own trace, for the regulator, still shows both.
+func TestSubjectAccessOwnPart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		svc := w.svc
+		ta, err := svc.AuthorizeTransplant(ctx, w.coordA, authorization(w.organs[1], w.waitingKidney, w.CentreA))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.RecordTransplant(ctx, w.coordA, transplant.NewTransplant{OrganID: w.organs[1], RecipientID: w.waitingKidney, CentreID: w.CentreA,
+			PerformedAt: apptest.Hours(0), AuthorizationID: ta.ID}); err != nil {
+			t.Fatal(err)
+		}
+		full, err := svc.TraceRecipient(ctx, w.regulator, w.done)
+		if err != nil || len(full.Donors) != 1 || full.Donors[0].Donor.ID != w.donor || len(full.Donors[0].Organs) != 3 {
+			t.Fatalf("the registry's trace from the recipient: %+v, %v", full, err)
+		}
+
+		rep, err := svc.SubjectAccess(ctx, w.coordA, w.done, transplant.AccessJSON, "the person's request")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Trace.Donors) != 1 || len(rep.Trace.Donors[0].Organs) != 1 || rep.Trace.Donors[0].Organs[0].ID != w.organs[0] ||
+			rep.Trace.Donors[0].Donor != (transplant.TraceDonor{Kind: full.Donors[0].Donor.Kind}) || rep.Trace.Donors[0].Organs[0].Transplant.Recipient.ID != w.done {
+			t.Errorf("the recipient's export: %+v, want the kidney they received, its donor deceased and no more", rep.Trace)
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range []string{w.donor, w.waitingKidney, w.organs[1], w.organs[2], full.Donors[0].Organs[0].ProcurementID} {
+			if strings.Contains(string(b), other) {
+				t.Errorf("the recipient's export names %s, another person's record or organ", other)
+			}
+		}
+
+		rep, err = svc.SubjectAccess(ctx, w.coordA, w.donor, transplant.AccessJSON, "the person's request")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Trace.Donors) != 1 || rep.Trace.Donors[0].Donor.ID != w.donor || len(rep.Trace.Donors[0].Organs) != 3 {
+			t.Fatalf("the donor's export: %+v, want their three organs", rep.Trace)
+		}
+		transplanted := 0
+		for _, o := range rep.Trace.Donors[0].Organs {
+			if o.Transplant != nil {
+				transplanted++
+				if o.Transplant.PerformedAt == "" || o.Transplant.Centre.ID != w.CentreA || o.Transplant.Recipient.ID != "" || o.Transplant.Recipient.BloodGroup != "" {
+					t.Errorf("the donor's export of organ %s: %+v, want the day and centre, no recipient", o.ID, o.Transplant)
+				}
+			}
+		}
+		if b, err = json.Marshal(rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range []string{w.done, w.waitingKidney} {
+			if strings.Contains(string(b), other) {
+				t.Errorf("the donor's export names recipient %s", other)
+			}
+		}
+		if transplanted != 2 {
+			t.Errorf("the donor's export shows %d organs transplanted, want 2", transplanted)
+		}
+	})
 }
