@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,8 +129,11 @@ type Route struct {
 	BodyLimit int64
 	// Enums are the values of the enumerated strings of the route's bodies.
 	Enums []Enum
-	// Query are the query parameters the route reads, documented as such; a
-	// paged list refuses any other (page.Parse).
+	// Query are the query parameters the route reads, documented as such.
+	// A request naming any other, or giving one of them twice that is not
+	// Multi, is refused (422, rule query) before the handler runs
+	// (checkParams); routes in another API's shape (refuse set: HMA's)
+	// ignore parameters they do not read, as that API does.
 	Query   []Param
 	Handler Handler
 }
@@ -144,6 +148,55 @@ const ReadHeader = "Custos-Read"
 type Param struct {
 	Name, Doc string
 	Values    []string
+	// Multi says the parameter may be given more than once, each a value
+	// (statistics' iccs=01&iccs=02); any other given twice is refused.
+	Multi bool
+	// Prefix says Name is a prefix: the route takes every parameter whose
+	// name starts with it and goes on (statistics' filter. for
+	// filter.<dimension>), each under the same rules.
+	Prefix bool
+}
+
+// checkParams refuses a query that names a parameter the route does not
+// declare, or gives one of its single-valued parameters more than once
+// (invalid, rule query, the parameter as field), so that a mistyped or
+// repeated parameter is never silently ignored or read as its first value.
+func checkParams(q url.Values, params []Param) error {
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same refusal for the same query
+	for _, name := range names {
+		i := slices.IndexFunc(params, func(p Param) bool {
+			if p.Prefix {
+				return len(name) > len(p.Name) && strings.HasPrefix(name, p.Name)
+			}
+			return p.Name == name
+		})
+		if i < 0 {
+			if len(params) == 0 {
+				return errs.Invalidf("query", name, "this route has no parameter %s; it takes none", name)
+			}
+			return errs.Invalidf("query", name, "this route has no parameter %s; it takes %s", name, paramNames(params))
+		}
+		if len(q[name]) > 1 && !params[i].Multi {
+			return errs.Invalidf("query", name, "%s is given more than once; it takes one value", name)
+		}
+	}
+	return nil
+}
+
+// paramNames lists the names of params, a prefix as name<…>.
+func paramNames(params []Param) string {
+	out := make([]string, len(params))
+	for i, p := range params {
+		out[i] = p.Name
+		if p.Prefix {
+			out[i] += "<…>"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Enum gives the values a string may hold. With Field set, it is the field
@@ -274,6 +327,12 @@ func (a *API) wrap(rt Route) http.Handler {
 		if err := CheckQuery(r.URL.RawQuery); err != nil {
 			a.writeError(w, r, err)
 			return
+		}
+		if rt.refuse == nil {
+			if err := checkParams(r.URL.Query(), rt.Query); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
 		}
 		if limit > MaxBody {
 			release, err := a.holdLarge(r, limit)

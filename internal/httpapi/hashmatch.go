@@ -209,14 +209,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
 			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				q := r.URL.Query()
-				// A parameter given twice is refused, as list queries do,
-				// rather than the first taken silently.
-				for _, name := range []string{"format", "version"} {
-					if len(q[name]) > 1 {
-						return 0, nil, errs.Invalidf("query", name, "%s is given more than once", name)
-					}
-				}
+				q := r.URL.Query() // each parameter once at most (Route.Query)
 				version := 0
 				if v := q.Get("version"); v != "" {
 					n, err := strconv.Atoi(v)

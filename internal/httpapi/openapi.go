@@ -235,7 +235,18 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 		if q.Values != nil {
 			schema["enum"] = q.Values
 		}
-		params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Doc, "schema": schema})
+		if q.Multi {
+			// form style, exploded (OpenAPI's default): name=a&name=b
+			schema = map[string]any{"type": "array", "items": schema}
+		}
+		name, doc := q.Name, q.Doc
+		if q.Prefix {
+			// OpenAPI names parameters exactly: a prefix is documented
+			// under its pattern, its rule in words.
+			name += "<…>"
+			doc += " (any parameter whose name starts with " + q.Name + ")"
+		}
+		params = append(params, map[string]any{"name": name, "in": "query", "description": doc, "schema": schema})
 	}
 	switch in := rt.In.(type) {
 	case nil:

@@ -77,7 +77,10 @@ func TestScopeBeforeInput(t *testing.T) {
 			{"subject access", "POST", "/api/v1/transplant/subjects/" + recipient + "/access", map[string]any{}, "required", "purpose", "id", true, ""},
 			{"treatment abroad ending a registration", "POST", "/api/v1/transplant/abroad", map[string]any{"recipient_id": waiting, "kind": "holiday"}, "enum", "kind", "recipient_id", false, ""},
 			{"export of the donors", "GET", "/api/v1/transplant/donors?format=docx&centre_id=" + url.QueryEscape(w.CentreA), nil, "format", "format", "centre_id", false, ""},
-			{"export of the worklist", "GET", "/api/v1/transplant/followups/worklist?format=csv&colour=red&centre_id=" + url.QueryEscape(w.CentreA), nil, "query", "colour", "centre_id", false, ""},
+			// (A parameter the route does not take, colour=red, is refused
+			// before any handler, whoever asks: the route's parameters are
+			// the document's, and tell nothing of a record. TestQueryParamsDeclared.)
+			{"export of the worklist", "GET", "/api/v1/transplant/followups/worklist?format=docx&centre_id=" + url.QueryEscape(w.CentreA), nil, "format", "format", "centre_id", false, ""},
 			{"follow-up of a recipient not transplanted", "POST", "/api/v1/transplant/followups", map[string]any{"subject_id": waiting, "due_month": 6, "followed_up_on": "yesterday"}, "date_format", "followed_up_on", "subject_id", true, ""},
 			{"follow-up of a recipient not transplanted, good input", "POST", "/api/v1/transplant/followups", followUp(waiting), "followup_subject", "subject_id", "subject_id", true, ""},
 			{"follow-up of a deceased donor, good input", "POST", "/api/v1/transplant/followups", followUp(donor), "followup_subject", "subject_id", "subject_id", true, ""},

@@ -44,13 +44,14 @@ func statsQueryParams() []Param {
 		{Name: "stage", Doc: "the stage counted (required)", Values: stats.DimStage.Codes()[1:]},
 		{Name: "unit", Doc: "the unit counted (required)", Values: stats.DimUnit.Codes()[1:]},
 		{Name: "level", Doc: "the ICCS level of the breakdown, 1 to 4; 0 or absent for none"},
-		{Name: "iccs", Doc: "keep the records under these ICCS categories (repeated or comma-separated)"},
-		{Name: "by", Doc: "the dimensions to break down by (repeated or comma-separated; GET /api/v1/stats/dimensions lists them)"},
+		{Name: "iccs", Doc: "keep the records under these ICCS categories (repeated or comma-separated)", Multi: true},
+		{Name: "by", Doc: "the dimensions to break down by (repeated or comma-separated; GET /api/v1/stats/dimensions lists them)", Multi: true},
 		{Name: "period", Doc: "count by period", Values: stats.Periods},
 		{Name: "from", Doc: "first date counted: YYYY, YYYY-MM or YYYY-MM-DD"},
 		{Name: "to", Doc: "last date counted: YYYY, YYYY-MM or YYYY-MM-DD"},
 		{Name: "totals", Doc: "add the totals (_T)", Values: []string{"true", "false"}},
-		{Name: "sources", Doc: "the sources counted: import and the registries' (transplant); all when absent"},
+		{Name: "sources", Doc: "the sources counted: import and the registries' (transplant); all when absent", Multi: true},
+		{Name: "filter.", Doc: "filter.<dimension>: keep the records of these codes of the dimension (repeated or comma-separated), e.g. filter.sex=F", Multi: true, Prefix: true},
 	}
 	return ps
 }
