@@ -192,7 +192,7 @@ func Core(env Env) []Route {
 				return http.StatusOK, l, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
-			Out: consistencyOut{},
+			Out:   consistencyOut{},
 			Query: []Param{{Name: "from", Doc: "the older tree size"}, {Name: "to", Doc: "the newer tree size"}},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				from, err := page.Int(r.URL.Query(), "from", 0)
