@@ -4,6 +4,7 @@ import (
 	stdjson "encoding/json"
 	"strings"
 	"testing"
+	"unicode"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -86,6 +87,7 @@ func FuzzReadInboxAnswer(f *testing.F) {
 		`{"RECEIPT":"r","key":"k","signature":"s"}`, `{"receipt":"r","receipt":"q","key":"k","signature":"s"}`,
 		`{"receipt":"r\ud800","key":"k","signature":"s"}`, "{\"receipt\":\"\xff\",\"key\":\"k\",\"signature\":\"s\"}",
 		`{"receipt":"","key":"","signature":"","error":{"code":"invalid","rule":"schema","field":"payload.x","message":"m"}}`,
+		`{"error":{"rule":"a\nb\u0000` + strings.Repeat("x", 5000) + `","field":"f\u001b[31m"}}`,
 		`<html>502 Bad Gateway</html>`, `null`, `[]`, `{"receipt":1}`, `{"receipt":"r"} x`, `{"error":{"rule":"x","extra":1}}`,
 	} {
 		f.Add([]byte(s))
@@ -98,6 +100,11 @@ func FuzzReadInboxAnswer(f *testing.F) {
 			}
 			if e, ok := errs.As(err); ok && (e.Rule == "" || e.Rule == "json" || e.Code != errs.Malformed) {
 				t.Fatalf("%q: refused with %#v", b, e)
+			}
+			// What the peer wrote goes into the error cut short and
+			// quoted: no control character, not a megabyte of it.
+			if _, ok := errs.As(err); !ok && (len(err.Error()) > 400 || strings.ContainsFunc(err.Error(), unicode.IsControl)) {
+				t.Fatalf("%q: refused as %q", b, err)
 			}
 			return
 		}
