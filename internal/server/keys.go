@@ -85,8 +85,24 @@ func parseKeys(path string, b []byte) (*Keys, error) {
 	if err != nil || len(m) != privacy.KeySize {
 		return nil, fmt.Errorf("key file %s: master_key must be %d bytes in base64", path, privacy.KeySize)
 	}
-	if _, err := note.NewSigner(f.LogSigner); err != nil {
+	signer, err := note.NewSigner(f.LogSigner)
+	if err != nil {
 		return nil, fmt.Errorf("key file %s: log_signer: %w", path, err)
+	}
+	// The verifier key is the one custos init writes beside the signer, and
+	// the one the database records (ledger.Init; checked again when a
+	// server opens it): a verifier of another key, edited in by hand, would
+	// have the log signed by one key and checked against another.
+	verifier, err := note.NewVerifier(f.LogKey)
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: log_verifier: %w", path, err)
+	}
+	msg, err := note.Sign(&note.Note{Text: "custos key file check\n"}, signer)
+	if err == nil {
+		_, err = note.Open(msg, note.VerifierList(verifier))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: log_verifier: it is not the verifier key of log_signer (%s)", path, verifier.Name())
 	}
 	return &Keys{Master: m, LogSigner: f.LogSigner, LogKey: f.LogKey}, nil
 }

@@ -46,7 +46,7 @@ func FuzzParseKeys(f *testing.F) {
 				if !rules[e.Rule] || e.Code != errs.Malformed {
 					t.Fatalf("%q: refused with %#v", b, e)
 				}
-			} else if !strings.Contains(msg, ": master_key ") && !strings.Contains(msg, ": log_signer: ") {
+			} else if !strings.Contains(msg, ": master_key ") && !strings.Contains(msg, ": log_signer: ") && !strings.Contains(msg, ": log_verifier: ") {
 				t.Fatalf("%q: the refusal names no key: %s", b, msg)
 			}
 			var f keyFile

@@ -41,4 +41,24 @@ func TestLoadKeysAsWritten(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
+
+	// The verifier of another log's key, or not a verifier key at all, is
+	// refused naming log_verifier.
+	other, err := NewKeys("custos/XA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, verifier, want string }{
+		{"another key's verifier", other.LogKey, "log_verifier: it is not the verifier key of log_signer (custos/XA)"},
+		{"not a verifier key", "custos/XA+00000000+AAAA", "log_verifier: "},
+		{"none", "", "log_verifier: "},
+	} {
+		edited := filepath.Join(t.TempDir(), "custos.key")
+		if err := os.WriteFile(edited, bytes.Replace(b, []byte(k.LogKey), []byte(c.verifier), 1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadKeys(edited); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
 }
