@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -369,13 +371,17 @@ func (a *API) wrap(rt Route) http.Handler {
 // code and hash a route names is far shorter.
 const MaxPathSegment = 256
 
-// pathSegments refuses a path with a part longer than MaxPathSegment, before
-// a handler's refusal ("no donor …") repeats it whole to the client and the
-// server's log.
+// pathSegments refuses a path with a part longer than MaxPathSegment, or
+// holding a control character or bytes that are not UTF-8 (%00, %0A, %FF),
+// before a handler's refusal ("no donor …") repeats it to the client and
+// the server's log.
 func pathSegments(path string) error {
 	for seg := range strings.SplitSeq(path, "/") {
 		if len(seg) > MaxPathSegment {
 			return errs.New(errs.NotFound, "path_segment", "path", "a part of the path is %d bytes long; no record, code or hash of this API is over %d", len(seg), MaxPathSegment)
+		}
+		if !utf8.ValidString(seg) || strings.ContainsFunc(seg, unicode.IsControl) {
+			return errs.New(errs.NotFound, "path_segment", "path", "a part of the path holds a control character or bytes that are not UTF-8; no record, code or hash of this API does")
 		}
 	}
 	return nil
