@@ -187,6 +187,17 @@ func TestImportTracePages(t *testing.T) {
 			t.Errorf("access JSON: want the organ from abroad without the origin's donor id %s: %v %+v\n%.3000s", donorRef, err, acc.Imported, p.Body)
 		}
 
+		// A resident's transplant abroad is on their trace too.
+		person := apptest.Recipient(w.CentreA, "kidney")
+		waiting := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", w.CoordA, person).Str("id")
+		ab := w.Must(t, 201, "POST", "/api/v1/transplant/abroad", w.CoordA, map[string]any{"recipient_id": waiting, "kind": transplant.AbroadTransplant,
+			"name": person["name"], "national_id": person["national_id"], "sex": person["sex"], "date_of_birth": person["date_of_birth"],
+			"country": "XB", "foreign_centre": "Hospital <Aster> (synthetic)", "organ": "kidney", "performed_on": today, "known_through": "returning_patient",
+			"donor_type": "deceased", "donor_relation": "not_applicable", "donor_nationality": "XB", "payment_reported": "no", "medical_records": "yes"}).Str("id")
+		p = coord.get("/transplant/trace?q=" + waiting)
+		wantStatus(t, "trace of a resident treated abroad", p, http.StatusOK)
+		mustContain(t, "trace of a resident treated abroad", p, `id="trace-abroad"`, `id="abroad-`+ab+`"`, "<td>XB</td>", "Hospital &lt;Aster&gt; (synthetic)")
+
 		reg := newBrowser(t, w.URL)
 		reg.signIn(w.Regulator)
 		p = reg.get("/transplant/subjects/" + rc + "/erase")
