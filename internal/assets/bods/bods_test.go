@@ -163,7 +163,7 @@ func TestMalformedRefused(t *testing.T) {
 		{"not JSON", "hello", "json", "statements"},
 		{"truncated array", good[:len(good)/2], "json", ""},
 		{"key twice", strings.Replace(good, `"recordStatus": "new",`, `"recordStatus": "new", "recordStatus": "closed",`, 1), "duplicate_key", "statements[0].recordStatus"},
-		{"not UTF-8", strings.Replace(good, "Ltd", "L\xfftd", 1), "utf8", ""},
+		{"not UTF-8", strings.Replace(good, "Ltd", "L\xfftd", 1), "utf8", "statements[0].publicationDetails.publisher.name"},
 		{"comma before the end", "[" + one + ", ]", "json", "statements[1]"},
 		{"no comma", "[" + one + " {}]", "json", "statements[1]"},
 		{"array does not end", "[\n", "json", "statements"},

@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -126,9 +125,8 @@ func (s *Share) Range() (lo, hi float64, ok bool) {
 // A statement given compact is its own Raw: the caller leaves raw as it is.
 func Parse(n int, raw []byte) (*Statement, error) {
 	base := fmt.Sprintf("statements[%d]", n)
-	if !utf8.Valid(raw) {
-		return nil, errs.Invalidf("utf8", base, "statement %d is not UTF-8", n)
-	}
+	// Bytes that are not UTF-8, like half of a surrogate pair alone, are
+	// refused by the decoder (rule utf8, malformed), naming where.
 	v, compact, err := decodeValue(raw, base)
 	if err != nil {
 		return nil, err
