@@ -73,7 +73,7 @@ func Check(mods []Module) error {
 
 // Schema is the module's schema as the store migrates it.
 func (m Module) schema() store.Schema {
-	return store.Schema{Module: m.Name, FS: m.Schema, Adopt: m.Adopt}
+	return store.Schema{Module: m.Name, FS: m.Schema, Adopt: m.Adopt, Steps: m.SchemaSteps}
 }
 
 // Projections returns the projections and schemas of the modules, in order:

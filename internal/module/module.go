@@ -36,6 +36,10 @@ type Module struct {
 	// versions, so that a registry made by those releases is recognised and
 	// never migrated twice.
 	Adopt map[int]int
+	// SchemaSteps are Go code run right after the migration of the same
+	// version, in its transaction (store.Schema.Steps): a backfill SQL
+	// cannot compute alike on both engines.
+	SchemaSteps map[int]func(ctx context.Context, tx *store.Tx) error
 	// Project adds the module's projectors and projected tables.
 	Project func(p *ledger.Projections)
 	// Kinds are the authority kinds the module adds.

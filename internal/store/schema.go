@@ -26,6 +26,12 @@ type Schema struct {
 	// versions. Migrate records them once, as (module, version) rows, and
 	// never runs them again.
 	Adopt map[int]int
+	// Steps are Go code run right after the migration of the same version,
+	// in its transaction: what SQL cannot compute alike on both engines
+	// (assets migration 10 fills in each case reference's key, folded with
+	// Unicode's tables). A step is part of its migration: a database that
+	// records the version has run it.
+	Steps map[int]func(ctx context.Context, tx *Tx) error
 }
 
 //go:embed migrations/*.sql
@@ -191,6 +197,11 @@ func (db *DB) Migrate(ctx context.Context, schemas []Schema) ([]Applied, error) 
 			}
 			if _, err := tx.Exec(ctx, db.ddl(m.sql)); err != nil {
 				return nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
+			}
+			if step := s.Steps[m.version]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_versions (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
 				s.Module, m.version, m.name, now); err != nil {
