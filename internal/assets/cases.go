@@ -95,36 +95,37 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 
 // referenceFree refuses a reference that a case of the state has already
 // (rule case_reference), written the same or differently only in case,
-// width or punctuation: ARO-2026-7, aro-2026-7, ARO/2026/7 and ARO‐2026‐7
-// (a Unicode hyphen) are one national case number, and a second case under
-// it would count the case twice in the statistics and split its assets and
-// persons between two files.
+// width, punctuation or look-alike letters of another script: ARO-2026-7,
+// aro-2026-7, ARO/2026/7, ARO‐2026‐7 (a Unicode hyphen) and АRО-2026-7
+// (a Cyrillic А and О) are one national case number, and a second case
+// under it would count the case twice in the statistics and split its
+// assets and persons between two files. One look-up by the index on
+// (state, reference_key); the reference written the same is named first
+// where an older registry holds several with the key (migration 10).
 func referenceFree(ctx context.Context, q store.Queryer, state, ref string) error {
-	key := referenceKey(ref)
-	rows, err := q.Query(ctx, "SELECT reference FROM assets_cases WHERE state = ?", state)
-	if err != nil {
+	var have string
+	err := q.QueryRow(ctx, `SELECT reference FROM assets_cases WHERE state = ? AND reference_key = ?
+		ORDER BY CASE WHEN reference = ? THEN 0 ELSE 1 END, id LIMIT 1`, state, referenceKey(ref), ref).Scan(&have)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
 		return err
+	case have == ref:
+		return errs.New(errs.Conflict, "case_reference", "reference", "your state already has a case %s", ref)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var have string
-		if err := rows.Scan(&have); err != nil {
-			return err
-		}
-		if have == ref {
-			return errs.New(errs.Conflict, "case_reference", "reference", "your state already has a case %s", ref)
-		}
-		if referenceKey(have) == key {
-			return errs.New(errs.Conflict, "case_reference", "reference",
-				"your state already has a case %s, which differs from %s only in case or punctuation: it is the same national case number", have, ref)
-		}
-	}
-	return rows.Err()
+	return errs.New(errs.Conflict, "case_reference", "reference",
+		"your state already has a case %s, which differs from %s only in case, punctuation or look-alike letters of another script: it is the same national case number", have, ref)
 }
 
-// referenceKey is a case reference as referenceFree compares it: its
-// compatibility form (NFKC: full-width letters are letters), case folded,
-// each run of characters that are neither letters nor digits one "-".
+// referenceKey is a case reference as referenceFree compares it, kept in
+// assets_cases.reference_key: its compatibility form (NFKC: full-width
+// letters are letters), case folded, the Cyrillic and Greek letters that
+// look like a Latin one read as that one (lookAlikes), each run of
+// characters that are neither letters nor digits one "-". A change to it
+// changes the keys of the cases already open: it needs a migration that
+// computes them again, as migration 10 did (fillReferenceKeys), or log
+// verify finds every key it changed.
 func referenceKey(ref string) string {
 	var b strings.Builder
 	sep := false
@@ -134,7 +135,11 @@ func referenceKey(ref string) string {
 				b.WriteByte('-')
 			}
 			sep = false
-			b.WriteRune(unicode.ToLower(unicode.ToUpper(r)))
+			r = unicode.ToLower(unicode.ToUpper(r))
+			if l, ok := lookAlikes[r]; ok {
+				r = l
+			}
+			b.WriteRune(r)
 			continue
 		}
 		sep = true
@@ -143,6 +148,48 @@ func referenceKey(ref string) string {
 		return ref
 	}
 	return b.String()
+}
+
+// lookAlikes maps the Cyrillic and Greek letters that look like a Latin
+// letter, once case folded, to that Latin letter: the pairs of Unicode's
+// confusables (confusables.txt, Unicode Technical Standard #39, "Unicode
+// Security Mechanisms") between the Latin capitals and small letters and
+// these scripts' letters, so that a reference typed on a Cyrillic or
+// Greek keyboard, or pasted from a document that mixed them, is the
+// reference in Latin letters. Each capital is folded to its small letter
+// first, so the capital's look-alike (Cyrillic Н for H, Greek Η for H) gives
+// the small letter's entry. No two letters of one script map to one Latin
+// letter, so references wholly in Cyrillic or Greek keep apart what they
+// keep apart.
+var lookAlikes = map[rune]rune{
+	// Cyrillic: А В Е К М Н О Р С Т Х У, and і ј ѕ.
+	'\u0430': 'a', '\u0432': 'b', '\u0435': 'e', '\u043a': 'k', '\u043c': 'm', '\u043d': 'h',
+	'\u043e': 'o', '\u0440': 'p', '\u0441': 'c', '\u0442': 't', '\u0445': 'x', '\u0443': 'y',
+	'\u0456': 'i', '\u0458': 'j', '\u0455': 's',
+	// Greek: Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ.
+	'\u03b1': 'a', '\u03b2': 'b', '\u03b5': 'e', '\u03b6': 'z', '\u03b7': 'h', '\u03b9': 'i', '\u03ba': 'k',
+	'\u03bc': 'm', '\u03bd': 'n', '\u03bf': 'o', '\u03c1': 'p', '\u03c4': 't', '\u03c5': 'y', '\u03c7': 'x',
+}
+
+// fillReferenceKeys is migration 10's step: the key of every case opened
+// before it, as the projector writes it for the later ones, so that log
+// verify's replay gives the same rows.
+func fillReferenceKeys(ctx context.Context, tx *store.Tx) error {
+	rows, err := tx.Query(ctx, "SELECT id, reference FROM assets_cases WHERE reference_key = ''")
+	if err != nil {
+		return err
+	}
+	type ref struct{ id, reference string }
+	refs, err := store.Rows(rows, func(r store.Scanner, x *ref) error { return r.Scan(&x.id, &x.reference) })
+	if err != nil {
+		return err
+	}
+	for _, x := range refs {
+		if _, err := tx.Exec(ctx, "UPDATE assets_cases SET reference_key = ? WHERE id = ?", referenceKey(x.reference), x.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // visibleCase returns the case id as p may see it, in q.

@@ -1,12 +1,14 @@
 package assets
 
 import (
+	"context"
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // The roles and the authority kinds of the registry.
@@ -57,11 +59,13 @@ var localesFS embed.FS
 
 // Module is the asset-recovery registry.
 var Module = module.Module{
-	Name:    "assets",
-	Title:   i18n.M("Asset recovery"),
-	Schema:  module.Dir(schemaFS, "schema"),
-	Locales: module.Dir(localesFS, "locales"),
-	Project: Project,
+	Name:   "assets",
+	Title:  i18n.M("Asset recovery"),
+	Schema: module.Dir(schemaFS, "schema"),
+	// Migration 10 fills in the keys of the case references (cases.go).
+	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{10: fillReferenceKeys},
+	Locales:     module.Dir(localesFS, "locales"),
+	Project:     Project,
 	// Requests between central authorities (requests_exchange.go).
 	Messages: RequestTypesExchanged,
 	Demo:     Demo,

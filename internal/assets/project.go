@@ -102,9 +102,9 @@ func Project(reg *ledger.Projections) {
 		return nil
 	})
 	ledger.On(reg, TypeCaseOpened, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, c *caseOpened) error {
-		_, err := q.Exec(ctx, `INSERT INTO assets_cases (id, state, authority_id, reference, title, kind, offences, opened_on, opened_at, opened_by, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.State, c.AuthorityID, c.Reference, c.Title, c.Kind, strings.Join(c.Offences, " "),
-			c.OpenedOn, e.At, e.By, idx)
+		_, err := q.Exec(ctx, `INSERT INTO assets_cases (id, state, authority_id, reference, title, kind, offences, opened_on, opened_at, opened_by, log_index, reference_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.State, c.AuthorityID, c.Reference, c.Title, c.Kind, strings.Join(c.Offences, " "),
+			c.OpenedOn, e.At, e.By, idx, referenceKey(c.Reference))
 		return err
 	})
 	ledger.On(reg, TypePersonAdded, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, p *personAdded) error {
