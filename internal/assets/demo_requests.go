@@ -13,8 +13,10 @@ import (
 // authority does not run custos: recorded as sent by another channel, the
 // officer records what Otherland reported. A request for the bank records
 // and the freezing of the account of the case, sent and acknowledged; an
-// urgent request whose deadline passed, sent and not answered (overdue);
-// and a draft that still lacks items.
+// urgent request sent with a deadline the day after, not answered: overdue
+// by the day the demo is made, as the demo's clock stops days before it
+// (demo.Tail), a deadline already passed being refused at drafting; and a
+// draft that still lacks items.
 func demoRequests(ctx context.Context, s *Service, officer, prosecutor *auth.Principal, caseID string, now time.Time) error {
 	dir, err := s.Directory(ctx, officer, DirectoryFilter{State: "XB", Kind: EntryCentralAuthority})
 	if err != nil || len(dir) != 1 {
@@ -38,7 +40,7 @@ func demoRequests(ctx context.Context, s *Service, officer, prosecutor *auth.Pri
 		return err
 	}
 	urgent := base
-	urgent.Assistance, urgent.Urgent, urgent.Deadline = []string{AssistTracing, AssistFreezing}, true, now.AddDate(0, 0, -10).Format(check.DateLayout)
+	urgent.Assistance, urgent.Urgent, urgent.Deadline = []string{AssistTracing, AssistFreezing}, true, now.AddDate(0, 0, 1).Format(check.DateLayout)
 	urgent.UrgencyReasons = "The holder is moving the remaining funds to a third country."
 	urgent.Purpose = "Trace and freeze the funds moved out of the account before they leave Otherland."
 	late, err := s.DraftRequest(ctx, officer, "", urgent)

@@ -269,6 +269,9 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 	if r.Deadline, err = check.Date("deadline", in.Deadline, false); err != nil {
 		return fail(err)
 	}
+	if err := deadlineAhead(r.Deadline, s.now()); err != nil {
+		return fail(err)
+	}
 	if in.Confidentiality != "" {
 		if err := check.OneOf("confidentiality", in.Confidentiality, Confidentialities); err != nil {
 			return fail(err)
@@ -319,6 +322,31 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 		}
 	}
 	return r, name, langs, central, nil
+}
+
+// DeadlineYears is how far ahead of the day a request is drafted or sent
+// its deadline may be: an urgent request is to be executed in days or
+// months, and a deadline years away is a mistyped year (2062 for 2026),
+// which the requested state would read as no urgency at all.
+const DeadlineYears = 5
+
+// deadlineAhead refuses a request's deadline before the day of now, the
+// request's own day (rule dates_in_order: a request is not executed by a
+// day gone), or more than DeadlineYears after it (rule date_range); an
+// empty deadline passes. Drafting checks it, and so does sending, a day
+// the deadline of a draft may have passed since.
+func deadlineAhead(deadline string, now time.Time) error {
+	if deadline == "" {
+		return nil
+	}
+	today := now.UTC().Format(check.DateLayout)
+	if deadline < today {
+		return errs.Invalidf("dates_in_order", "deadline", "deadline %s is before today (%s): a request's deadline is today or later", deadline, today)
+	}
+	if last := now.UTC().AddDate(DeadlineYears, 0, 0).Format(check.DateLayout); deadline > last {
+		return errs.Invalidf("date_range", "deadline", "deadline %s is more than five years ahead: it is %s at the latest", deadline, last)
+	}
+	return nil
 }
 
 // DraftRequest records a new draft request of p's state, or, with id, a
@@ -435,6 +463,10 @@ func (s *Service) SendRequest(ctx context.Context, p *auth.Principal, id string)
 				names[i] = m.Field
 			}
 			return nil, errs.Invalidf("incomplete", miss[0].Field, "request %s lacks %d items before it is sent: %s", id, len(miss), strings.Join(names, ", "))
+		}
+		// A draft's deadline may have passed since it was written.
+		if err := deadlineAhead(r.Deadline, s.now()); err != nil {
+			return nil, err
 		}
 		if r.PeerID != "" {
 			if _, err := exchange.ActivePeer(ctx, tx, "peer_id", r.PeerID, PurposeLegalAssistance); err != nil {

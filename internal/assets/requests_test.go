@@ -46,7 +46,7 @@ func complete(caseID, authority string) assets.NewRequest {
 		Assistance: []string{assets.AssistRecords, assets.AssistFreezing}, Offences: []string{"07032", "07041"},
 		Facts: "Public works funds were embezzled and moved to an account at Otherland Bank (synthetic).", Purpose: "Evidence for the prosecution and the freezing of the account.",
 		Nexus: "The account received the embezzled funds: its records prove the laundering and it holds the proceeds.", Urgent: true,
-		UrgencyReasons: "The account holder is moving funds.", Deadline: "2024-06-30", Confidentiality: "required",
+		UrgencyReasons: "The account holder is moving funds.", Deadline: time.Now().UTC().AddDate(0, 6, 0).Format("2006-01-02"), Confidentiality: "required",
 		DualCriminality: "Embezzlement and laundering are offences under the laws of both states.", Language: "en",
 		UsePurposes: []string{"prosecution", "confiscation"}, CaseIDs: []string{caseID}}
 }
@@ -286,7 +286,9 @@ func TestRequestIsolation(t *testing.T) {
 		w, caseID, central, _ := requestWorld(t, dsn)
 		ca := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Central Authority of Thirdland", "kind": "central_authority", "jurisdiction": "XC"}).Str("id")
 		cac := w.Principal(t, w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Officer", "role": "central_authority_officer", "authority_id": ca}).Str("token"))
-		w.S.Now = func() time.Time { return time.Date(2024, 7, 15, 12, 0, 0, 0, time.UTC) }
+		// The overdue request is drafted and sent on 20 June, its deadline
+		// 30 June; the lists are read on 15 July.
+		w.S.Now = func() time.Time { return time.Date(2024, 6, 20, 12, 0, 0, 0, time.UTC) }
 
 		spont := complete(caseID, central)
 		spont.Type, spont.Assistance, spont.Nexus, spont.CaseIDs, spont.Urgent, spont.UrgencyReasons, spont.Deadline = assets.RequestSpontaneous, nil, "", nil, false, "", ""
@@ -295,7 +297,7 @@ func TestRequestIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := complete(caseID, central)
-		in.Follows = sp.ID
+		in.Follows, in.Deadline = sp.ID, "2024-06-30"
 		if _, err := w.S.DraftRequest(ctx, w.CA, "", in); err == nil {
 			t.Errorf("a request follows a disclosure still in draft")
 		}
@@ -309,6 +311,7 @@ func TestRequestIsolation(t *testing.T) {
 		if _, _, err := w.S.SendRequest(ctx, w.CA, overdue.ID); err != nil {
 			t.Fatal(err)
 		}
+		w.S.Now = func() time.Time { return time.Date(2024, 7, 15, 12, 0, 0, 0, time.UTC) }
 		in.Follows, in.Deadline = "", "2024-12-31"
 		draft, err := w.S.DraftRequest(ctx, w.Prosecutor, "", in)
 		if err != nil {
