@@ -281,6 +281,15 @@ func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signa
 		if err != nil {
 			return nil, "", err
 		}
+		if f.fileSuppressed {
+			// The file itself is a known false positive (its MD5 is in a
+			// suppression bank): nothing of it matches, whatever its other
+			// signals found, as custos's own upload route decides.
+			for _, t := range types {
+				out[t] = nil
+			}
+			return out, "", nil
+		}
 		out[t] = f.bankMatches()
 		found = append(found, f)
 	}
@@ -303,6 +312,9 @@ type hmaFound struct {
 	distance map[[2]string]string // bank, entry -> HMA's distance
 	c        Case                 // the signal's hash: PDQ (a frame for vPDQ) or MD5
 	frames   []string             // a vPDQ signal's matched frames
+	// fileSuppressed: the signal is a file's MD5 that a suppression bank
+	// lists, so the whole file is a known false positive.
+	fileSuppressed bool
 }
 
 func (f *hmaFound) add(m Match, distance string, only map[string]bool) {
@@ -380,6 +392,7 @@ func (s *Service) hmaSearch(banks []*loadedBank, own []pdq.Hash, signalType, sig
 		f.c.MD5 = sum
 		o := &videoOutcome{matches: []Match{}}
 		o.matchMD5(banks, sum)
+		f.fileSuppressed = o.suppressed
 		for _, m := range o.matches {
 			f.add(m, "0", only)
 		}

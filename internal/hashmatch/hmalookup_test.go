@@ -2,8 +2,11 @@ package hashmatch_test
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
 	"mime/multipart"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +107,63 @@ func TestHMALookupOpensCases(t *testing.T) {
 		}
 		if q := w.Must(t, 200, "GET", "/api/v1/hashmatch/banks/"+bank+"/entries?status=quarantined", w.Analyst, nil); !strings.Contains(string(q.Raw), "img-1") {
 			t.Errorf("entry not quarantined: %s", q.Raw)
+		}
+	})
+}
+
+// TestHMAFileLookupSuppressedByMD5: a video file whose MD5 a subscribed
+// suppression bank lists is a known false positive as a whole, as custos's
+// own upload route decides: POST /hma/m/lookup of that file answers no
+// match for any signal and opens no case, even though its frames match a
+// known video entry; the same file under another name is matched as
+// before once the suppression entry is gone.
+func TestHMAFileLookupSuppressedByMD5(t *testing.T) {
+	knownPath, _, _ := apptest.Videos(t, t.TempDir())
+	frames := hashVideo(t, knownPath)
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "Known videos")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
+			{EntryID: "vid-1", Classification: "A1", Video: &hashmatch.VideoHash{Frames: hashmatch.VideoFrames(frames)}}}})
+		w.Subscribe(t, bank)
+		file := copyFile(t, knownPath, filepath.Join(t.TempDir(), "known.mp4"))
+		sum := md5.Sum(file)
+		supp := w.Must(t, 201, "POST", "/api/v1/hashmatch/banks", w.Analyst, map[string]any{"name": "Benign videos", "kind": hashmatch.KindSuppression}).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+supp+"/versions", w.Analyst, map[string]any{"adds": []map[string]any{
+			{"entry_id": "benign-1", "md5": hex.EncodeToString(sum[:]), "video": map[string]any{}}}})
+		w.Subscribe(t, supp)
+		cases := func() int {
+			cs, _ := w.Must(t, 200, "GET", "/api/v1/hashmatch/cases?status=open", w.Service, nil).Body["cases"].([]any)
+			return len(cs)
+		}
+		lookupFile := func() (string, string) {
+			t.Helper()
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			f, err := mw.CreateFormFile("video", "upload.mp4")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(file)
+			mw.Close()
+			r := w.Upload(t, "/hma/m/lookup", w.Service, mw.FormDataContentType(), buf.Bytes())
+			if r.Status != 200 {
+				t.Fatalf("file lookup: %d %s", r.Status, r.Raw)
+			}
+			return strings.TrimSpace(string(r.Raw)), r.Header.Get("Custos-Case-Id")
+		}
+
+		if r := upload(t, w, "/api/v1/hashmatch/match/video-file", "video/mp4", file, "user-1"); r.Str("status") != hashmatch.StatusSuppressed {
+			t.Fatalf("custos's own route: %s, want suppressed", r.Raw)
+		}
+		if got, id := lookupFile(); got != `{"video_md5":{},"vpdq":{}}` || id != "" || cases() != 0 {
+			t.Errorf("HMA lookup of a file suppressed by its MD5: %s, case %q, %d open cases", got, id, cases())
+		}
+
+		// Without the suppression entry the same file matches by its frames.
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+supp+"/versions", w.Analyst, map[string]any{"adds": []any{}, "deletes": []string{"benign-1"}})
+		if got, id := lookupFile(); !strings.Contains(got, strconv.FormatInt(hashmatch.HMAContentID(bank, "vid-1"), 10)) || id == "" || cases() != 1 {
+			t.Errorf("HMA lookup once the suppression entry is deleted: %s, case %q, %d open cases", got, id, cases())
 		}
 	})
 }
