@@ -57,15 +57,19 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			post("/reports/{id}/acknowledge", h.acknowledge).Allowed(hashmatch.ReceiveReports),
 		}, h.feedbackPages()...),
 		Templates: subFS(hashmatchFS, "templates/hashmatch"),
-		Lists: map[string][]string{
-			"hm_format":      hashmatch.Formats,
-			"hm_bank_kind":   {hashmatch.KindKnown, hashmatch.KindSuppression},
-			"incident_type":  hashmatch.IncidentTypes,
-			"removal_action": hashmatch.RemovalActions,
-			"hm_decision":    hashmatch.DisputeDecisions,
-		},
-		Labels: hashmatchLabels,
+		Lists:     hashmatchLists,
+		Labels:    hashmatchLabels,
 	}
+}
+
+// hashmatchLists are the value lists of the section's selects; each value
+// has its words in hashmatchLabels.
+var hashmatchLists = map[string][]string{
+	"hm_format":      hashmatch.Formats,
+	"hm_bank_kind":   {hashmatch.KindKnown, hashmatch.KindSuppression},
+	"incident_type":  hashmatch.IncidentTypes,
+	"removal_action": hashmatch.RemovalActions,
+	"hm_decision":    hashmatch.DisputeDecisions,
 }
 
 // hashmatchLabels are the words for the values of the section's lists
@@ -76,6 +80,9 @@ var hashmatchLabels = map[string]string{
 	hashmatch.FormatNCMEC:         i18n.M("NCMEC hash-sharing style XML"),
 	hashmatch.FormatProjectVIC:    i18n.M("Project VIC / VICS style JSON"),
 	hashmatch.FormatJSON:          i18n.M("custos JSON: image and video entries"),
+	hashmatch.FormatTECSV:         i18n.M("ThreatExchange signal file, CSV"),
+	hashmatch.FormatTETSV:         i18n.M("ThreatExchange signal file, TSV"),
+	hashmatch.FormatHMA:           i18n.M("HMA bank content JSON"),
 	hashmatch.KindKnown:           i18n.M("Known material"),
 	hashmatch.KindSuppression:     i18n.M("Suppression (known false positives)"),
 	"child_sexual_abuse_material": i18n.M("Child sexual abuse material"),
