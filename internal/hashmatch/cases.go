@@ -127,6 +127,9 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 	}
 	id := s.W.IDs().New("HR")
 	_, err = ledger.SubmitAs[Report](ctx, s.W, p.Actor(), "send hash match report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if at > ledger.FormatTime(now) {
+			return nil, errs.Invalidf("not_future", "incident_at", "incident_at is in the future")
+		}
 		c, err := caseForStep(ctx, tx, p, caseID, statusConfirmed, func(c *Case) error {
 			return errs.New(errs.Conflict, "not_confirmed", "case_id", "case %s is %s; a reviewer must confirm it before it is reported", caseID, c.Status)
 		}, "hm_reports", errs.New(errs.Conflict, "already_reported", "case_id", "case %s was already reported", caseID))
