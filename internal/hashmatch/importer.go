@@ -244,6 +244,10 @@ func parseHex(data []byte) (NewVersion, error) {
 		e.EntryID = e.PDQ
 		if len(f) > 2 {
 			e.EntryID = f[2]
+		} else if _, err := parsePDQ(e.PDQ); err != nil {
+			// The hash is the entry id too: say what is wrong with it as a
+			// hash, not as an id.
+			return v, lineErr(n, errs.Invalidf("pdq_hex", "pdq", "pdq must be a PDQ hash in 64 hexadecimal digits"))
 		}
 		e, err := newEntry("line "+strconv.Itoa(n), e)
 		if err != nil {

@@ -40,6 +40,15 @@ func TestParseHex(t *testing.T) {
 	if _, _, err := ParseList(FormatHex, []byte("x\n"+h1+" A1 ok\nzz\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("want the line at fault, got %v", err)
 	}
+	// A line without an entry id names its hash as what is wrong, even when
+	// the hash could not be an entry id either (it is the id by default).
+	for _, bad := range []string{"é A1\n", strings.Repeat("x", 200) + "\n", "hash/1 A1\n"} {
+		if _, _, err := ParseList(FormatHex, []byte(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%q: want a refusal of line 1, got %v", bad, err)
+		} else if e, _ := errs.As(err); e.Rule != "pdq_hex" {
+			t.Errorf("%q: want rule pdq_hex on line 1, got %v", bad, err)
+		}
+	}
 }
 
 // TestParseNCMECv2 reads the synthetic pages of NCMEC's documented v2
