@@ -451,6 +451,16 @@ func TestHashmatchVideoPages(t *testing.T) {
 	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
 	wantStatus(t, "video case", p, http.StatusOK)
 	mustContain(t, "video case", p, "video frame hashes computed by the service", `id="matches"`, "100% / 67%", "10.0 s", "B2")
+
+	// A video matched by its file's MD5 (no frame of it near the entry's) is
+	// the same file, not a known image seen in it.
+	res = w.Must(t, 200, "POST", "/api/v1/hashmatch/match/video", w.Service, map[string]any{"frames": []any{map[string]any{"pdq": apptest.PDQHex(90), "quality": 90, "seconds": 0}}, "md5": md5b})
+	if res.Str("status") != "match" {
+		t.Fatalf("video match by MD5: %s", res.Raw)
+	}
+	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
+	mustContain(t, "MD5 case", p, "vid-md5", "the same file (MD5)")
+	mustNotContain(t, "MD5 case", p, "image in the video")
 }
 
 // TestHashmatchPagesInArabic: the registry's pages speak the reader's
