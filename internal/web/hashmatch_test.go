@@ -448,7 +448,8 @@ func TestHashmatchVideoPages(t *testing.T) {
 	}
 	rv := newBrowser(t, w.URL)
 	rv.signIn(w.Reviewer)
-	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
+	caseFrames := res.Str("case_id")
+	p = rv.get("/hashmatch/cases/" + caseFrames)
 	wantStatus(t, "video case", p, http.StatusOK)
 	mustContain(t, "video case", p, "video frame hashes computed by the service", `id="matches"`, "100% / 67%", "10.0 s", "B2")
 
@@ -461,6 +462,10 @@ func TestHashmatchVideoPages(t *testing.T) {
 	p = rv.get("/hashmatch/cases/" + res.Str("case_id"))
 	mustContain(t, "MD5 case", p, "vid-md5", "the same file (MD5)")
 	mustNotContain(t, "MD5 case", p, "image in the video")
+	// Its rejection cannot suppress (no frame of it matched; the refusal is
+	// suppress_md5), so the form does not offer it; a case with a hash does.
+	mustNotContain(t, "MD5 case", p, `name="suppress"`)
+	mustContain(t, "frames case", rv.get("/hashmatch/cases/"+caseFrames), `name="suppress"`)
 }
 
 // TestHashmatchPagesInArabic: the registry's pages speak the reader's
