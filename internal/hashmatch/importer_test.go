@@ -128,6 +128,13 @@ func TestParseNCMECv2(t *testing.T) {
 		`<queryResult><images><image><id>1</id><fingerprints><pdq>zz</pdq></fingerprints></image></images></queryResult>`:           "images/image[1]",
 		`<queryResult><videos><video><id>1</id><fingerprints><vpdq>["zz,1,0"]</vpdq></fingerprints></video></videos></queryResult>`: "videos/video[1]",
 		`{}`: "not NCMEC",
+		// An element a record has once, given twice, is refused rather than
+		// read as its last copy (the first id or classification dropped
+		// unsaid).
+		`<queryResult><images><image><id>n3</id><id>n4</id><fingerprints><pdq>` + h1 + `</pdq></fingerprints></image></images></queryResult>`:                                                                                "images/image[1]: one <id>, not 2",
+		`<queryResult><images><deletedImage><id>n3</id><id>n4</id></deletedImage></images></queryResult>`:                                                                                                                    "images/deletedImage[1]: one <id>, not 2",
+		`<queryResult><images><image><id>n2</id><classification>A1</classification><classification>B1</classification></image></images></queryResult>`:                                                                       "one <classification>, not 2",
+		`<queryResult><videos><video><id>v</id><classification>A1</classification><classification>B1</classification><fingerprints><md5>` + strings.Repeat("a", 32) + `</md5></fingerprints></video></videos></queryResult>`: "videos/video[1]",
 	}
 	for in, where := range bad {
 		if _, _, err := ParseList(FormatNCMEC, []byte(in)); errs.CodeOf(err) != errs.Invalid || !strings.Contains(err.Error(), where) {

@@ -55,9 +55,11 @@ type ncmecAny struct {
 }
 
 type ncmecItem struct {
-	XMLName        xml.Name
-	ID             string `xml:"id"`
-	Classification string `xml:"classification"`
+	XMLName xml.Name
+	// ID and Classification are lists so that an element given twice is
+	// refused, not read as its last copy.
+	ID             []string `xml:"id"`
+	Classification []string `xml:"classification"`
 	Fingerprints   []struct {
 		Values []ncmecFingerprint `xml:",any"`
 	} `xml:"fingerprints"`
@@ -111,9 +113,15 @@ func parseNCMEC(data []byte, st *ImportStats) (NewVersion, error) {
 			for _, it := range grp.Items {
 				n++
 				where := fmt.Sprintf("%s/%s[%d]", g.parentPath, it.XMLName.Local, n)
-				id := strings.TrimSpace(it.ID)
 				if it.XMLName.Local != g.add && it.XMLName.Local != g.del {
 					return NewVersion{}, errs.Invalidf("ncmec_xml", "content", "%s: <%s> has <%s> and <%s> only", where, g.parentPath, g.add, g.del)
+				}
+				if len(it.ID) > 1 {
+					return NewVersion{}, errs.Invalidf("ncmec_xml", "content", "%s: one <id>, not %d", where, len(it.ID))
+				}
+				id := ""
+				if len(it.ID) == 1 {
+					id = strings.TrimSpace(it.ID[0])
 				}
 				if !entryIDRE.MatchString(id) {
 					return NewVersion{}, errs.Invalidf("entry_id", "content", "%s: the <id> %q is not an entry id (1 to 128 letters, digits or . _ : -)", where, id)
@@ -154,7 +162,13 @@ func parseNCMEC(data []byte, st *ImportStats) (NewVersion, error) {
 // ncmecEntry reads one image or video; ok is false when it cannot be held
 // (counted in st).
 func ncmecEntry(it ncmecItem, id string, video bool, st *ImportStats) (DocEntry, bool, error) {
-	e := DocEntry{EntryID: id, Classification: strings.TrimSpace(it.Classification)}
+	e := DocEntry{EntryID: id}
+	if len(it.Classification) > 1 {
+		return e, false, errs.Invalidf("ncmec_xml", "classification", "one <classification>, not %d", len(it.Classification))
+	}
+	if len(it.Classification) == 1 {
+		e.Classification = strings.TrimSpace(it.Classification[0])
+	}
 	if len(it.Fingerprints) > 1 {
 		return e, false, errs.Invalidf("ncmec_xml", "fingerprints", "one <fingerprints>, not %d", len(it.Fingerprints))
 	}
