@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -106,6 +107,33 @@ func clip(args []any) []any {
 		return args
 	}
 	return out
+}
+
+// MaxEchoed is the most of a name written by someone else (a query
+// parameter's, a peer registry's rule or field) that custos repeats, in
+// characters (Echo).
+const MaxEchoed = 64
+
+// Echo returns s, text that a client or a peer wrote, as custos repeats it
+// in a refusal or an error: cut at max characters and marked with an
+// ellipsis, and with control characters, bytes that are not UTF-8,
+// backslashes and double quotes escaped as in a Go string literal (without
+// its quotes), so that what comes back is short and cannot move a
+// terminal's cursor or forge a line of a log. A plain name comes back as it
+// is. Every echo of such text goes through it: the API's refusal of a query
+// parameter, a delivery's error quoting a peer's refusal, the witness's
+// error quoting a registry's.
+func Echo(s string, max int) string {
+	n := 0
+	for i := range s { // a byte that is not UTF-8 counts as one, and stays
+		if n == max {
+			s = s[:i] + "…"
+			break
+		}
+		n++
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // Invalidf is the common case: a rule refused a field.

@@ -29,3 +29,31 @@ func TestQuotedValueCut(t *testing.T) {
 		t.Errorf("a refusal without an alert was cut to %d characters", utf8.RuneCountInString(e.Message))
 	}
 }
+
+// TestEcho checks what custos repeats of a name someone else wrote: a plain
+// one as it is, a long one cut at the limit with an ellipsis, control
+// characters, quotes, backslashes and bytes that are not UTF-8 escaped, even
+// where the cut falls among them.
+func TestEcho(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"limit", "limit"},
+		{"centre_id", "centre_id"},
+		{"héllo wörd", "héllo wörd"},
+		{strings.Repeat("é", 10), strings.Repeat("é", 10)},
+		{strings.Repeat("é", 11), strings.Repeat("é", 10) + "…"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`},
+		{"line\nforge", `line\nforge`},
+		{`say "hi"\o`, `say \"hi\"\\o`},
+		{"bad\xffbyte", `bad\xffbyte`},
+		{strings.Repeat("\xff", 12), strings.Repeat(`\xff`, 10) + "…"},
+		{"\u202eevil", `\u202eevil`},
+	} {
+		if got := Echo(c.in, 10); got != c.want {
+			t.Errorf("Echo(%q, 10) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	huge := strings.Repeat("x", 10<<10)
+	if got := Echo(huge, MaxEchoed); got != strings.Repeat("x", MaxEchoed)+"…" {
+		t.Errorf("a name of 10 kB echoed as %d bytes", len(got))
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -157,27 +156,16 @@ func readAnswer(status string, b []byte) (*SignedReceipt, error) {
 		// A refusal of what the peer could not verify as ours is not
 		// signed (unknown_sender, bad_signature): it names the rule, and
 		// the message is sent again, as after any failed attempt.
+		// The peer wrote its rule and field: they are cut and escaped
+		// (errs.Echo) before they go into the outbox's last error, which
+		// its pages and the API show.
 		if a.Error != nil && a.Error.Rule != "" {
-			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule %s, field %s", status, peerText(a.Error.Rule), peerText(a.Error.Field))
+			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule \"%s\", field \"%s\"", status,
+				errs.Echo(a.Error.Rule, errs.MaxEchoed), errs.Echo(a.Error.Field, errs.MaxEchoed))
 		}
 		return nil, fmt.Errorf("the peer answered %s without a signed receipt", status)
 	}
 	return &a.SignedReceipt, nil
-}
-
-// maxPeerText is the most of a word from a peer's refusal (its rule, its
-// field) that a delivery's error keeps, in characters.
-const maxPeerText = 64
-
-// peerText is a word of a peer's refusal as a delivery's error quotes it:
-// the peer writes it, so it is cut at maxPeerText characters and quoted
-// (control characters escaped) before it goes into the outbox's last
-// error, which its pages and the API show.
-func peerText(s string) string {
-	if r := []rune(s); len(r) > maxPeerText {
-		s = string(r[:maxPeerText]) + "…"
-	}
-	return strconv.Quote(s)
 }
 
 // RecordReceipt records a peer's signed receipt for a message sent, as the

@@ -163,6 +163,8 @@ type Param struct {
 // declare, or gives one of its single-valued parameters more than once
 // (invalid, rule query, the parameter as field), so that a mistyped or
 // repeated parameter is never silently ignored or read as its first value.
+// The client wrote the name: the refusal repeats it cut and escaped
+// (errs.Echo), in its message and its field.
 func checkParams(q url.Values, params []Param) error {
 	names := make([]string, 0, len(q))
 	for name := range q {
@@ -176,14 +178,15 @@ func checkParams(q url.Values, params []Param) error {
 			}
 			return p.Name == name
 		})
+		echo := errs.Echo(name, errs.MaxEchoed)
 		if i < 0 {
 			if len(params) == 0 {
-				return errs.Invalidf("query", name, "this route has no parameter %s; it takes none", name)
+				return errs.Invalidf("query", echo, "this route has no parameter %s; it takes none", echo)
 			}
-			return errs.Invalidf("query", name, "this route has no parameter %s; it takes %s", name, paramNames(params))
+			return errs.Invalidf("query", echo, "this route has no parameter %s; it takes %s", echo, paramNames(params))
 		}
 		if len(q[name]) > 1 && !params[i].Multi {
-			return errs.Invalidf("query", name, "%s is given more than once; it takes one value", name)
+			return errs.Invalidf("query", echo, "%s is given more than once; it takes one value", echo)
 		}
 	}
 	return nil

@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -95,6 +97,38 @@ func TestQueryParamsDeclared(t *testing.T) {
 		}
 		if got := w.LogSize(t); got != size {
 			t.Errorf("the log grew from %d to %d leaves: a refused query changed something", size, got)
+		}
+	})
+}
+
+// TestQueryParamEchoed sends a route a parameter of a 10 kB name, and one
+// whose name holds an escape character and a line break: the refusal (422,
+// rule query) repeats the name cut at errs.MaxEchoed characters and
+// escaped, in its message and its field, never the whole name or the raw
+// control characters; a plain name comes back as it is.
+func TestQueryParamEchoed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		long := strings.Repeat("n", 10<<10)
+		for _, c := range []struct{ name, echo string }{
+			{long, strings.Repeat("n", errs.MaxEchoed) + "…"},
+			{"a\x1b[2Jb\nforged", `a\x1b[2Jb\nforged`},
+			{"limitt", "limitt"},
+		} {
+			for _, q := range []string{url.Values{c.name: {"1"}}.Encode(), url.Values{c.name: {"1", "2"}}.Encode()} {
+				r := w.Do(t, "GET", "/api/v1/transplant/donors?"+q, w.Auditor, nil)
+				msg, field := r.Str("error.message"), r.Str("error.field")
+				if r.Status != 422 || r.Str("error.rule") != "query" || field != c.echo || !strings.Contains(msg, "parameter "+c.echo+"; it takes centre_id") {
+					t.Errorf("a parameter named %.20q…: %d %s, want 422 query naming %q", c.name, r.Status, truncate(r.Raw), c.echo)
+				}
+				if len(r.Raw) > 2000 || strings.ContainsFunc(msg+field, unicode.IsControl) {
+					t.Errorf("a parameter named %.20q…: the refusal is %d bytes, control characters %v", c.name, len(r.Raw), strings.ContainsFunc(msg+field, unicode.IsControl))
+				}
+			}
+		}
+		// A declared parameter given twice: its name is ours, as it is.
+		if r := w.Do(t, "GET", "/api/v1/transplant/donors?limit=1&limit=2", w.Auditor, nil); r.Status != 422 || r.Str("error.field") != "limit" || !strings.HasPrefix(r.Str("error.message"), "limit is given more than once") {
+			t.Errorf("limit twice: %d %s", r.Status, truncate(r.Raw))
 		}
 	})
 }
