@@ -3,14 +3,19 @@ package witness
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/strictjson"
 )
 
 // strictRules are the rules strictjson refuses with.
@@ -164,6 +169,46 @@ func FuzzReadRegistryAnswer(f *testing.F) {
 			}
 			if out2, _ := jsonv2.Marshal(again); !bytes.Equal(out, out2) {
 				t.Fatalf("%q: written again as %s, read and written as %s", b, out, out2)
+			}
+		}
+	})
+}
+
+// FuzzAnswerError feeds the witness's reading of a registry's refusal
+// (answerError) any status line and body: it never panics; what it returns
+// holds no control character and is bounded, whatever the registry wrote;
+// it names the status; and a refusal in custos's shape with a plain message
+// is repeated as it is.
+func FuzzAnswerError(f *testing.F) {
+	refusal := []byte(`{"error":{"code":"invalid","rule":"witness","field":"checkpoint","message":"no witness has this key"}}`)
+	nearValid(f, refusal, `"message"`, `"MESSAGE"`, `"message"`, `"message":"x","message"`, `"no witness`, `"\u001b[2Jno witness`,
+		`"no witness`, `"no\nwitness`, `"error"`, `"error":null,"error"`, `no witness has this key`, strings.Repeat("x", 70<<10))
+	f.Add([]byte(`{"error":{"message":"` + strings.Repeat("é", 5000) + `"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, status := range []string{"422 Unprocessable Entity", "500 \x1b[31mInternal\r\nX-Forged: 1", strings.Repeat("9", 500)} {
+			got := answerError(&http.Response{Status: status, Body: io.NopCloser(bytes.NewReader(body))})
+			if strings.ContainsFunc(got, unicode.IsControl) {
+				t.Fatalf("%q, %q: answered %q, which holds a control character", status, body, got)
+			}
+			// 400 characters of message and 64 of status, each escaped
+			// (\xff, \u202e) at most six bytes a character, and an
+			// ellipsis each.
+			if max := 6*(maxAnswerMessage+errs.MaxEchoed) + 16; len(got) > max {
+				t.Fatalf("%q, %q: answered %d bytes, over %d", status, body, len(got), max)
+			}
+			if !strings.Contains(got, errs.Echo(status, errs.MaxEchoed)) {
+				t.Fatalf("%q, %q: answered %q, without the status", status, body, got)
+			}
+		}
+		var e struct {
+			Error *errs.Error `json:"error"`
+		}
+		plain := func(r rune) bool { return !unicode.IsPrint(r) || r == '"' || r == '\\' }
+		if len(body) <= 64<<10 && strictjson.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Message != "" &&
+			!strings.ContainsFunc(e.Error.Message, plain) && utf8.RuneCountInString(e.Error.Message) <= maxAnswerMessage {
+			got := answerError(&http.Response{Status: "422 Unprocessable Entity", Body: io.NopCloser(bytes.NewReader(body))})
+			if got != e.Error.Message+" (422 Unprocessable Entity)" {
+				t.Fatalf("%q: a plain refusal answered as %q", body, got)
 			}
 		}
 	})

@@ -373,16 +373,24 @@ func readAnswer(b []byte, v answer) error {
 	return err
 }
 
+// maxAnswerMessage is the most of a registry's refusal message that the
+// witness's error repeats, in characters: custos's own are shorter.
+const maxAnswerMessage = 400
+
 // answerError is a refusal's message and status, as the API answers it.
+// The registry wrote both, and the witness's error goes to a terminal or a
+// log: they are cut and escaped (errs.Echo), so that a registry answering
+// control characters or a megabyte of text cannot reach either.
 func answerError(resp *http.Response) string {
 	var e struct {
 		Error *errs.Error `json:"error"`
 	}
+	status := errs.Echo(resp.Status, errs.MaxEchoed)
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if strictjson.Unmarshal(b, &e) == nil && e.Error != nil && e.Error.Message != "" {
-		return fmt.Sprintf("%s (%s)", e.Error.Message, resp.Status)
+		return fmt.Sprintf("%s (%s)", errs.Echo(e.Error.Message, maxAnswerMessage), status)
 	}
-	return resp.Status
+	return status
 }
 
 // ParseURL checks a registry's base URL.
