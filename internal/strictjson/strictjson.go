@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"encoding"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strconv"
@@ -92,6 +93,13 @@ func refusal(b []byte, t reflect.Type, err error) error {
 		if errors.As(sem.Err, &e) {
 			// A type that reads itself refused the value in its own words.
 			return e
+		}
+		if sem.Err != nil && strings.Contains(sem.Err.Error(), "malformed `json` tag") {
+			// A fault of the Go type, not of the document: any document
+			// reaching it is refused (json:"-," among them, which
+			// encoding/json reads as the key "-"; the v2 decoder wants
+			// json:"'-'"). An internal error, logged with this detail.
+			return fmt.Errorf("strictjson: the Go type %v cannot be decoded into: %w", sem.GoType, sem.Err)
 		}
 		want := kindOf(sem.GoType)
 		got := kindName(sem.JSONKind)

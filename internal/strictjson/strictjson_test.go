@@ -212,3 +212,42 @@ func TestFieldsDash(t *testing.T) {
 		t.Fatalf("encoding/json writes %s (%v), want %s", out, err, want)
 	}
 }
+
+// TestDashTagInternal: Unmarshal into a type with a field tagged json:"-,",
+// a tag the v2 decoder refuses as malformed, is a fault of custos's Go
+// type, not of the document: an internal error (no *errs.Error, so the API
+// answers 500 and logs it) naming the Go type and the field, for any
+// document that reaches the struct, at the top or nested; a document that
+// does not reach it is refused as before.
+func TestDashTagInternal(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		into any
+		typ  string
+	}{
+		{"top", `{"Plain":"p"}`, new(dash), "strictjson_test.dash"},
+		{"empty object", `{}`, new(dash), "strictjson_test.dash"},
+		{"nested", `{"d":{"Plain":"p"}}`, new(struct {
+			D dash `json:"d"`
+		}), "strictjson_test.dash"},
+		{"in a list", `[{}]`, new([]dash), "strictjson_test.dash"},
+	} {
+		err := strictjson.Unmarshal([]byte(c.in), c.into)
+		if err == nil {
+			t.Errorf("%s: %s decoded", c.name, c.in)
+			continue
+		}
+		if e, ok := errs.As(err); ok || errs.CodeOf(err) != errs.Internal {
+			t.Errorf("%s: refused as the document's fault: %#v", c.name, e)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.typ) || !strings.Contains(msg, "field Minus") || !strings.Contains(msg, "json") {
+			t.Errorf("%s: %q names not the type %s and the field Minus", c.name, msg, c.typ)
+		}
+	}
+	// Not an object where the struct is: the document's fault, as before.
+	if e, ok := errs.As(strictjson.Unmarshal([]byte(`[1]`), new([]dash))); !ok || e.Rule != "json_type" || e.Field != "[0]" {
+		t.Errorf("a number where the struct is: %#v", e)
+	}
+}
