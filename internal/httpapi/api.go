@@ -110,7 +110,9 @@ type Route struct {
 	refuse func(r *http.Request, err error) (int, any)
 	// Replica says the route may read a read replica (--db-read), which can
 	// lag the primary by the replication delay: traces and lists. A request
-	// with the header "Custos-Read: primary" reads the primary.
+	// with the header "Custos-Read: primary" reads the primary. It is set
+	// on each such route by name, never inferred from the route's shape:
+	// docs/operations.md lists them (TestReplicaRoutesDocumented).
 	Replica bool
 	Summary string
 	// In is the request body: a value of the type the handler decodes, a

@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/docstest"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
@@ -288,4 +292,71 @@ func TestReadReplicaSetAside(t *testing.T) {
 	}
 	resume()
 	waitMetric("1")
+}
+
+// TestReplicaRoutesDocumented compares the routes marked Replica (each one
+// by name: no route reads a replica by inference from its shape) with the
+// first column of the table of docs/operations.md, "What reads the
+// replica": a route that starts or stops reading a replica, which may lag
+// the primary, changes what a client sees after its own write, and the
+// operators' documentation must say so. A path there written .../x is
+// under the registry of the cell's first path (/api/v1/transplant/x). Each
+// is a GET (a write reads the primary), and is served at the path the doc
+// gives.
+func TestReplicaRoutesDocumented(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	var marked []string
+	for _, rt := range routes(w) {
+		if rt.Replica {
+			marked = append(marked, rt.Method+" "+rt.Path)
+		}
+	}
+	var documented []string
+	for _, d := range docstest.Docs(t) {
+		if d.Name != "operations.md" && !strings.HasSuffix(d.Name, "/operations.md") {
+			continue
+		}
+		i := slices.IndexFunc(d.Lines, func(l string) bool {
+			return strings.HasPrefix(l, "What reads the replica, and what always reads the primary")
+		})
+		if i < 0 {
+			t.Fatal("docs/operations.md has no table of what reads the replica")
+		}
+		code := regexp.MustCompile("`([^`]+)`")
+		for _, l := range d.Lines[i+1:] {
+			if l == "" && len(documented) > 0 {
+				break
+			}
+			cells := strings.Split(l, "|")
+			if !strings.HasPrefix(l, "|") || len(cells) < 3 || strings.Contains(cells[1], "---") {
+				continue
+			}
+			base := ""
+			for _, m := range code.FindAllStringSubmatch(cells[1], -1) {
+				method, p, ok := strings.Cut(m[1], " ")
+				if !ok {
+					method, p = "GET", m[1]
+				}
+				if rest, short := strings.CutPrefix(p, "..."); short {
+					if base == "" {
+						t.Fatalf("docs/operations.md: %s before a full path in its cell", m[1])
+					}
+					p = base + rest
+				} else if parts := strings.SplitN(p, "/", 5); len(parts) == 5 {
+					base = path.Join("/", parts[1], parts[2], parts[3]) // /api/v1/<registry>
+				}
+				documented = append(documented, method+" "+p)
+			}
+		}
+	}
+	slices.Sort(marked)
+	slices.Sort(documented)
+	if len(marked) == 0 || !slices.Equal(marked, documented) {
+		t.Errorf("routes marked Replica:\n  %s\nthe replica's column of docs/operations.md:\n  %s", strings.Join(marked, "\n  "), strings.Join(documented, "\n  "))
+	}
+	for _, m := range marked {
+		if !strings.HasPrefix(m, "GET ") {
+			t.Errorf("%s reads a replica: a write reads the primary", m)
+		}
+	}
 }

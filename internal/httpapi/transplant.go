@@ -126,7 +126,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterDonor(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/donors", Allow: []auth.Action{transplant.Read}, Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
+		{Method: "GET", Path: "/api/v1/transplant/donors", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "List donors, newest first, a page at a time (query limit, cursor, centre_id, blood_group, from, to (recorded), id)",
 			Query: listQuery(page.Lists, transplant.DonorFilters, "recorded"), Out: donorsOut{}, Enums: donorEnums,
 			Handler: listHandler(env, t, "donors", page.Lists, transplant.DonorFilters, t.Donors)},
 		{Method: "GET", Path: "/api/v1/transplant/donors/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A donor with their consents",
@@ -165,7 +165,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RegisterRecipient(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/recipients", Allow: []auth.Action{transplant.Read}, Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
+		{Method: "GET", Path: "/api/v1/transplant/recipients", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "List recipients, newest first, a page at a time (query limit, cursor, centre_id, status, organ, blood_group, from, to (listed), id)",
 			Query: listQuery(page.Lists, transplant.RecipientFilters, "listed"), Out: recipientsOut{}, Enums: recipientEnums,
 			Handler: listHandler(env, t, "recipients", page.Lists, transplant.RecipientFilters, t.Recipients)},
 		{Method: "GET", Path: "/api/v1/transplant/recipients/{id}", Allow: []auth.Action{transplant.Read}, Summary: "A recipient",
@@ -215,7 +215,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.RecordProcurement(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/organs", Allow: []auth.Action{transplant.Read}, Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
+		{Method: "GET", Path: "/api/v1/transplant/organs", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Procured organs not yet transplanted, newest first, a page at a time (query limit, cursor, centre_id, organ, blood_group, from, to (procured), id)",
 			Query: listQuery(page.Lists, transplant.OrganFilters, "procured"), Out: organsOut{}, Enums: procurementEnums,
 			Handler: listHandler(env, t, "organs", page.Lists, transplant.OrganFilters, t.AvailableOrgans)},
 		{Method: "POST", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Record}, Summary: "Authorize one organ for one recipient (coordinator)",
@@ -228,7 +228,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.AuthorizeTransplant(r.Context(), p, in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Read},
+		{Method: "GET", Path: "/api/v1/transplant/transplant-authorizations", Allow: []auth.Action{transplant.Read}, Replica: true,
 			Summary: "Authorizations of organs not yet transplanted, newest first, a page at a time (query limit up to 1000, cursor, centre_id, organ, from, to (authorized), id)",
 			Query:   listQuery(transplant.PendingSize, transplant.AuthorizationFilters, "authorized"),
 			Out:     pendingAuthorizationsOut{},
@@ -245,19 +245,19 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 
 		// Trace.
-		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
+		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceOrgan(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/trace/donors/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from a donor to every recipient of their organs",
+		{Method: "GET", Path: "/api/v1/transplant/trace/donors/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from a donor to every recipient of their organs",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceDonor(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Allow: []auth.Action{transplant.Read}, Summary: "Trace from a recipient back to their donors and on to the other recipients",
+		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from a recipient back to their donors and on to the other recipients",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceRecipient(r.Context(), p, r.PathValue("id"))
@@ -266,10 +266,6 @@ func Transplant(env Env, t *transplant.Service) []Route {
 	}
 	for i := range routes {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
-		// The traces and the paged lists (those with a query) may read a
-		// replica; an export of a list reads the primary (a snapshot).
-		rt := &routes[i]
-		rt.Replica = rt.Method == "GET" && (strings.HasPrefix(rt.Path, "/api/v1/transplant/trace/") || rt.Query != nil)
 	}
 	// Routes added since the prefix have no alias.
 	routes = append(routes, subjectRightsRoutes(t)...)
