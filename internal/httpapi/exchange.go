@@ -31,6 +31,7 @@ type (
 // signature, not by a token).
 func Exchange(env Env, s *exchange.Service) []Route {
 	states := []Enum{{Type: reflect.TypeFor[exchange.OutboxMessage](), Field: "State", Values: exchange.OutboxStates}}
+	inboxStates := []Enum{{Type: reflect.TypeFor[exchange.InboxMessage](), Field: "State", Values: exchange.InboxStates}}
 	peerStates := []Enum{{Type: reflect.TypeFor[exchange.Peer](), Field: "State", Values: []string{exchange.PeerActive, exchange.PeerSuspended}}}
 	listQuery := func(states []string) []Param {
 		return pageQuery(exchange.Size, exchange.Filters, map[string]Param{"module": {Doc: "only the messages of this module"},
@@ -139,12 +140,12 @@ func Exchange(env Env, s *exchange.Service) []Route {
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Outbox)
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangeInboxOut{}, Query: listQuery(exchange.InboxStates),
+		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangeInboxOut{}, Enums: inboxStates, Query: listQuery(exchange.InboxStates),
 			Summary: "Messages received, newest first, a page at a time, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Inbox)
 			}},
-		{Method: "GET", Path: "/api/v1/exchange/inbox/{peer}/{id}", Out: exchange.InboxMessage{},
+		{Method: "GET", Path: "/api/v1/exchange/inbox/{peer}/{id}", Out: exchange.InboxMessage{}, Enums: inboxStates,
 			Summary: "One message received, with its uses and forwards",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := s.InboxMessage(r.Context(), p, r.PathValue("peer")+"/"+r.PathValue("id"))

@@ -238,6 +238,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"LedgerRaisedAlert.state":                         ledger.AlertStates, "AlertsClosing.outcome": ledger.AlertOutcomes,
 		"ExchangePeer.state":               {exchange.PeerActive, exchange.PeerSuspended},
 		"ExchangeOutboxMessage.state":      exchange.OutboxStates,
+		"ExchangeInboxMessage.state":       exchange.InboxStates,
 		"MailItem.state":                   mail.States,
 		"TransplantNewDisposition.outcome": transplant.DispositionOutcomes, "TransplantDisposition.outcome": transplant.DispositionOutcomes,
 		"TransplantNewDisposition.reason": transplant.DispositionReasons, "TransplantDisposition.reason": transplant.DispositionReasons,
