@@ -18,6 +18,7 @@ type Imported struct {
 	Held, Named, Unnamed, Recipient string
 	Origin                          *World // the registry that sent them
 	ToW                             string // w, a peer of Origin
+	ToOrigin                        string // Origin, a peer of w (traceability and vigilance both ways)
 }
 
 // Send has im's Origin send w more organs, of a new donor (two kidneys at
@@ -52,13 +53,13 @@ func ImportedOrgans(t testing.TB, w *World, dsn string) Imported {
 	}
 	origin := NewWorld(t, second)
 	toW := origin.Peer(t, w.Env, "traceability", "vigilance")
-	w.Peer(t, origin.Env, "traceability", "vigilance")
+	toOrigin := w.Peer(t, origin.Env, "traceability", "vigilance")
 	donor := origin.Must(t, 201, "POST", "/api/v1/transplant/donors", origin.CoordA, DeceasedDonor(origin.CentreA)).Str("id")
 	origin.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", origin.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	organs := origin.Must(t, 201, "POST", "/api/v1/transplant/procurements", origin.CoordA, map[string]any{"donor_id": donor, "procured_at": Hours(3),
 		"organs": []string{"kidney", "kidney", "liver"}}).Body["organs"].([]any)
-	im := Imported{Origin: origin, ToW: toW}
+	im := Imported{Origin: origin, ToW: toW, ToOrigin: toOrigin}
 	for i, o := range []struct {
 		id          *string
 		destination string

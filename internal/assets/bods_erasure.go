@@ -33,8 +33,8 @@ var EraseOwnershipPerson = auth.NewAction("erase a person's personal data from t
 // Erase is the input of an erasure: the legal ground (privacy.Grounds) and
 // the reference of the decision, which enters the log: never personal data.
 type Erase struct {
-	Ground    string `json:"ground"`
-	Reference string `json:"reference"`
+	Ground    string `json:"ground" api:"required"`
+	Reference string `json:"reference" api:"required"`
 }
 
 // bodsSubject is the subject an erasure of a BODS person names.

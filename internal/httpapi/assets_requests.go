@@ -25,7 +25,7 @@ type (
 		Question string `json:"question" api:"required"`
 	}
 	assetsAnswerIn struct {
-		Answer string `json:"answer"`
+		Answer string `json:"answer" api:"required"`
 	}
 	assetsRequestPeersOut struct {
 		Peers []assets.RequestPeer `json:"peers"`

@@ -29,7 +29,7 @@ type (
 		Note   string `json:"note" api:"required"`
 	}
 	caseLinkIn struct {
-		TransplantID string `json:"transplant_id"`
+		TransplantID string `json:"transplant_id" api:"required"`
 	}
 	payerCheckList struct {
 		Checks []transplant.PayerCheckRecord `json:"checks"`

@@ -33,8 +33,8 @@ var ImportOutcomes = []string{"transplanted", DispositionDiscarded, DispositionR
 
 // NewExport allocates an organ to a foreign registry.
 type NewExport struct {
-	OrganID string `json:"organ_id"`
-	PeerID  string `json:"peer_id"`
+	OrganID string `json:"organ_id" api:"required"`
+	PeerID  string `json:"peer_id" api:"required"`
 	// DestinationCentre is the centre there that receives it, as the
 	// destination registry names it (its identifier there, or its name).
 	DestinationCentre string `json:"destination_centre"`

@@ -121,13 +121,13 @@ func (sc FollowUpSchedule) occasions(base time.Time, until time.Time, yield func
 
 // NewFollowUp is the input of RecordFollowUp.
 type NewFollowUp struct {
-	SubjectID        string   `json:"subject_id"` // a recipient (RC-), a living donor (DN-) or a record of treatment abroad (AB-)
-	DueMonth         int      `json:"due_month"`  // the occasion of the schedule: 6, 12, 24, 36...
-	FollowedUpOn     string   `json:"followed_up_on"`
-	VitalStatus      string   `json:"vital_status"`
-	GraftStatus      string   `json:"graft_status"`
-	Complications    []string `json:"complications"`
-	PsychosocialCare string   `json:"psychosocial_care"`
+	SubjectID        string   `json:"subject_id" api:"required"` // a recipient (RC-), a living donor (DN-) or a record of treatment abroad (AB-)
+	DueMonth         int      `json:"due_month" api:"required"`  // the occasion of the schedule: 6, 12, 24, 36...
+	FollowedUpOn     string   `json:"followed_up_on" api:"required"`
+	VitalStatus      string   `json:"vital_status" api:"required"`
+	GraftStatus      string   `json:"graft_status" api:"required"`
+	Complications    []string `json:"complications" api:"required"`
+	PsychosocialCare string   `json:"psychosocial_care" api:"required"`
 }
 
 // FollowUp is one follow-up record.
