@@ -206,13 +206,27 @@ type hmaRawLookupOut struct {
 }
 
 // hmaByBank groups lookup matches by bank, as HMA's lookup answers them.
-func hmaByBank(ms []hashmatch.HMABankMatch) map[string][]hashmatch.HMAMatch {
-	out := map[string][]hashmatch.HMAMatch{}
+func hmaByBank(ms []hashmatch.HMABankMatch) hmaLookupOut {
+	out := hmaLookupOut{}
 	for _, m := range ms {
 		out[m.Bank] = append(out[m.Bank], m.HMAMatch)
 	}
 	return out
 }
+
+// HMA's answers keyed by names the data gives, as HMA answers them: by
+// signal type (a hash, a file's lookup, an index's status, a comparison)
+// or by bank (a signal's lookup). Named, so that the document describes
+// each value rather than any object.
+type (
+	hmaHashOut       map[string]string
+	hmaLookupOut     map[string][]hashmatch.HMAMatch
+	hmaFileLookupOut map[string]hmaLookupOut
+	hmaIndexOut      map[string]hashmatch.HMAIndexStatus
+	// hmaCompareOut is each signal type's [match, similarity]: a boolean
+	// and a number.
+	hmaCompareOut map[string][2]any
+)
 
 // HMA lists the HMA-compatible routes (Meta's Hasher-Matcher-Actioner, the
 // version docs/hashmatch.md pins) under HMAPrefix: the same requests and
@@ -226,7 +240,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, 0, nil, "", hmaNoURL)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/h/hash", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
-			Query: hmaParams("types"),
+			Query: hmaParams("types"), Out: hmaHashOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := hmaUpload(r, p, s)
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
@@ -264,7 +278,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does, named in the header Custos-Case-Id (service)",
-			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"),
+			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"), Out: hmaLookupOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
 				out, err := func() (any, error) {
@@ -282,7 +296,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review, named in the header Custos-Case-Id (service)",
-			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"),
+			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"), Out: hmaFileLookupOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
 				out, err := func() (any, error) {
@@ -295,7 +309,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 						return nil, err
 					}
 					caseID = id
-					out := map[string]any{}
+					out := hmaFileLookupOut{}
 					for st, ms := range found {
 						out[st] = hmaByBank(ms)
 					}
@@ -304,7 +318,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/index/status", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: each signal type's index over the subscribed banks, {signal_type: {present, built_to, size}} (service)",
-			Query: hmaParams("signal_type"),
+			Query: hmaParams("signal_type"), Out: hmaIndexOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
 					all, err := s.HMAIndexStatus(r.Context(), p)
@@ -317,13 +331,14 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 						if !ok {
 							return nil, hashmatch.HMAError(errs.Malformed, "signal_type", "No such signal type '%s'", st)
 						}
-						return map[string]hashmatch.HMAIndexStatus{st: one}, nil
+						return hmaIndexOut{st: one}, nil
 					}
 					return all, nil
 				}()
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/compare", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
+			Out: hmaCompareOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
@@ -334,7 +349,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					if json.Unmarshal(b, &in) != nil || in == nil {
 						return nil, hashmatch.HMAError(errs.Malformed, "", "Request input was not a dict")
 					}
-					out := map[string][2]any{}
+					out := hmaCompareOut{}
 					for st, raw := range in {
 						var pair []json.RawMessage
 						if json.Unmarshal(raw, &pair) != nil || pair == nil {

@@ -53,6 +53,8 @@ func hmaGet(t *testing.T, e *apptest.HashmatchWorld, path, token string, query u
 	return hmaSend(t, e, "GET", path, token, "", nil)
 }
 
+// hmaSend sends a request as HMA's tests do, and checks the answer against
+// the OpenAPI document, as apptest's Do does.
 func hmaSend(t *testing.T, e *apptest.HashmatchWorld, method, path, token, contentType string, body []byte) (int, any) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.URL+"/hma"+path, bytes.NewReader(body))
@@ -75,6 +77,9 @@ func hmaSend(t *testing.T, e *apptest.HashmatchWorld, method, path, token, conte
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatalf("%s %s: not JSON: %s", method, path, raw)
 	}
+	// HMA's answers are checked against the document as every other
+	// answer of the tests (TestMain).
+	checkAnswer(t, e.Env, method, "/hma"+path, &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw})
 	return resp.StatusCode, v
 }
 

@@ -391,6 +391,16 @@ func (b *docBuilder) schemaOf(t reflect.Type, enum []string) map[string]any {
 			return map[string]any{"type": "string", "contentEncoding": "base64"}
 		}
 		return map[string]any{"type": "array", "items": b.schemaOf(t.Elem(), enum)}
+	case reflect.Array: // a pair (HMA's compare): exactly its length
+		return map[string]any{"type": "array", "items": b.schemaOf(t.Elem(), enum), "minItems": t.Len(), "maxItems": t.Len()}
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return map[string]any{}
+		}
+		// An object keyed by names the data gives (HMA's by bank or by
+		// signal type), each value of the map's type; an answer writes a
+		// nil map as {} (encodeAnswer), as a nil list as [].
+		return map[string]any{"type": "object", "additionalProperties": b.schemaOf(t.Elem(), enum)}
 	case reflect.Struct:
 		if t.Name() != "" {
 			return b.ref(t)
