@@ -123,6 +123,7 @@ func Parse(q url.Values, size Size, filters ...string) (Request, error) {
 	for name, vs := range q {
 		if name != "limit" && name != "cursor" && !slices.Contains(filters, name) {
 			allowed := append([]string{"limit", "cursor"}, filters...)
+			name = errs.Echo(name, errs.MaxEchoed)
 			return Request{}, errs.Invalidf("query", name, "this list has no parameter %s; it takes %s", name, strings.Join(allowed, ", "))
 		}
 		if len(vs) > 1 {

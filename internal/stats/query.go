@@ -51,6 +51,7 @@ func ParseQuery(v url.Values, ignore ...string) (Query, error) {
 		}
 		dim, ok := strings.CutPrefix(name, "filter.")
 		if !ok {
+			name = errs.Echo(name, errs.MaxEchoed)
 			return q, errs.Invalidf("query", name, "%s is not a parameter of a statistics query", name)
 		}
 		if q.Filter == nil {

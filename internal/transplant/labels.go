@@ -247,6 +247,7 @@ func WriteLabelPDF(w io.Writer, lb *Label, size string, l *i18n.Localizer) error
 func LabelQuery(q url.Values) (sample, size string, err error) {
 	for k, v := range q {
 		if k != "sample" && k != "size" {
+			k = errs.Echo(k, errs.MaxEchoed)
 			return "", "", errs.Invalidf("query", k, "a label has no parameter %s; it takes sample and size", k)
 		}
 		if len(v) > 1 {
