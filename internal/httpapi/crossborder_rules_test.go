@@ -430,3 +430,65 @@ func TestImportRecipientRights(t *testing.T) {
 		}
 	})
 }
+
+// TestImportHolderResolvedAtReceipt: the centre that holds an organ from
+// abroad sent to a centre by its name is resolved when the organ is
+// received, with the centres registered then. A second centre registered
+// later with the same name changes nothing: the organ stays centre A's,
+// whose coordinator records its outcome, and a regulator still may not
+// assign it; an organ sent to that name once two centres bear it is held
+// by none until a regulator assigns it. On SQLite and PostgreSQL; log
+// verify's replay resolves the same centres, and catches one changed in
+// the table.
+func TestImportHolderResolvedAtReceipt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		today := time.Now().UTC().Format("2006-01-02")
+		imports := func(organ string) string { return "/api/v1/transplant/imports/" + organ }
+		if got := w.Must(t, 200, "GET", imports(im.Named), w.Regulator, nil); got.Str("destination_centre_id") != w.CentreA || got.Str("received_at") == "" {
+			t.Fatalf("an organ sent to centre A by its name: %s, want destination_centre_id %s and a received_at", got.Raw, w.CentreA)
+		}
+		if got := w.Must(t, 200, "GET", imports(im.Unnamed), w.Regulator, nil); got.Str("destination_centre_id") != "" {
+			t.Fatalf("an organ sent to no centre: %s, want no destination_centre_id", got.Raw)
+		}
+		twin := w.Must(t, 201, "POST", "/api/v1/transplant/centres", w.Admin, map[string]any{"name": "Centre A", "city": "Elsewhere"}).Str("id")
+
+		if got := w.Must(t, 200, "GET", imports(im.Named), w.Regulator, nil); got.Str("destination_centre_id") != w.CentreA {
+			t.Errorf("after a second centre named Centre A: %s, want still held by %s", got.Raw, w.CentreA)
+		}
+		if r := w.Do(t, "POST", imports(im.Named)+"/assignment", w.Regulator, map[string]any{"centre_id": twin}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" {
+			t.Errorf("the assignment of the organ centre A holds: %d %s, want 409 organ_assigned", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "POST", imports(im.Named)+"/outcome", w.CoordB, map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
+			t.Errorf("the outcome by centre B: %d %s, want 403 organ_holder", r.Status, r.Raw)
+		}
+		if got := w.Must(t, 201, "POST", imports(im.Named)+"/outcome", w.CoordA, map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}); got.Str("centre_id") != w.CentreA {
+			t.Errorf("the outcome by centre A: %s", got.Raw)
+		}
+
+		// Sent to the name two centres now bear: held by none, assignable.
+		later := im.Send(t, w, "Centre A", "kidney")[0]
+		if got := w.Must(t, 200, "GET", imports(later), w.Regulator, nil); got.Str("destination_centre_id") != "" {
+			t.Errorf("an organ sent to a name two centres bear: %s, want held by none", got.Raw)
+		}
+		if r := w.Do(t, "POST", imports(later)+"/outcome", w.CoordA, map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
+			t.Errorf("the outcome by centre A of an organ held by none: %d %s, want 403 organ_holder", r.Status, r.Raw)
+		}
+		if got := w.Must(t, 201, "POST", imports(later)+"/assignment", w.Regulator, map[string]any{"centre_id": twin}); got.Str("assigned_centre") != twin {
+			t.Errorf("the assignment of an organ held by none: %s", got.Raw)
+		}
+
+		key := ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, key); err != nil || !rep.OK() {
+			t.Fatalf("log verify: %v %v", err, rep)
+		}
+		if _, err := w.App.DB.Read().Exec(ctx, "UPDATE organ_imports SET destination_centre_id = ? WHERE organ_id = ?", twin, later); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, key); err != nil || rep.OK() {
+			t.Fatalf("log verify after destination_centre_id was changed in organ_imports: %v, want a mismatch", err)
+		}
+	})
+}

@@ -72,11 +72,18 @@ type Import struct {
 	ProcurementCentre string            `json:"procurement_centre,omitempty"`
 	ShippedAt         string            `json:"shipped_at,omitempty"`
 	DestinationCentre string            `json:"destination_centre"`
-	Outcome           string            `json:"outcome,omitempty"`
-	OutcomeOn         string            `json:"outcome_on,omitempty"`
-	RecipientID       string            `json:"recipient_id,omitempty"`
-	CentreID          string            `json:"centre_id,omitempty"`
-	OutcomeReason     string            `json:"outcome_reason,omitempty"`
+	// DestinationCentreID is the centre here that DestinationCentre
+	// named when the organ was received (by its identifier, or as the one
+	// centre of that name then), which holds the organ; "" when it named
+	// none. ReceivedAt is when the organ was recorded received here (its
+	// first message), from which its disposition deadline runs.
+	DestinationCentreID string `json:"destination_centre_id,omitempty"`
+	ReceivedAt          string `json:"received_at,omitempty"`
+	Outcome             string `json:"outcome,omitempty"`
+	OutcomeOn           string `json:"outcome_on,omitempty"`
+	RecipientID         string `json:"recipient_id,omitempty"`
+	CentreID            string `json:"centre_id,omitempty"`
+	OutcomeReason       string `json:"outcome_reason,omitempty"`
 	// AssignedCentre is the centre a regulator assigned the organ to, when
 	// the registry of origin named none here (AssignImport); AssignedAt is
 	// when, AssignedBy the principal who did (a user id, as a hand-off's
@@ -278,11 +285,7 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		if im, err = getImport(ctx, q, oid.String()); err != nil {
 			return err
 		}
-		held, err := importHolder(ctx, q, im)
-		if err != nil {
-			return err
-		}
-		if err := importHeldBy(im, held, p.AuthorityID); err != nil {
+		if err := importHeldBy(im, importHolder(im), p.AuthorityID); err != nil {
 			return err
 		}
 		if in.RecipientID == "" {
@@ -412,37 +415,24 @@ func importHeldBy(im *Import, held, centre string) error {
 // importHolder is the centre here that holds an organ received from abroad:
 // the centre that recorded its outcome; before that, the centre a regulator
 // assigned it to; else the centre the registry of origin named as the
-// organ's destination, when the name is a centre's identifier here, or the
-// name of one centre and no other. It is "" while the organ names no centre
-// here (the origin did not know the receiving centre, or named one this
-// registry does not) and no regulator assigned it: no coordinator may act on
-// it then.
-func importHolder(ctx context.Context, q store.Queryer, im *Import) (string, error) {
-	if im.CentreID != "" {
-		return im.CentreID, nil
+// organ's destination, as it was resolved when the organ was received
+// (DestinationCentreID: the centre of that identifier, or the one centre of
+// that name then). It is "" while the organ names no centre here (the origin
+// did not know the receiving centre, or named one this registry did not
+// know, or several centres' name) and no regulator assigned it: no
+// coordinator may act on it then. importHolderSQL is the same rule in SQL.
+func importHolder(im *Import) string {
+	switch {
+	case im.CentreID != "":
+		return im.CentreID
+	case im.AssignedCentre != "":
+		return im.AssignedCentre
 	}
-	if im.AssignedCentre != "" {
-		return im.AssignedCentre, nil
-	}
-	if im.DestinationCentre == "" {
-		return "", nil
-	}
-	rows, err := q.Query(ctx, "SELECT id FROM authorities WHERE kind = ? AND (id = ? OR name = ?) ORDER BY id", KindCentre, im.DestinationCentre, im.DestinationCentre)
-	if err != nil {
-		return "", err
-	}
-	ids, err := store.Rows(rows, func(r store.Scanner, id *string) error { return r.Scan(id) })
-	if err != nil {
-		return "", err
-	}
-	if slices.Contains(ids, im.DestinationCentre) {
-		return im.DestinationCentre, nil
-	}
-	if len(ids) == 1 {
-		return ids[0], nil
-	}
-	return "", nil
+	return im.DestinationCentreID
 }
+
+// importHolderSQL is importHolder in a statement on organ_imports.
+const importHolderSQL = "COALESCE(centre_id, assigned_centre, destination_centre_id)"
 
 // AssignImports is the regulator's: the centre that holds an organ received
 // from abroad, when the registry of origin named none here.
@@ -486,7 +476,7 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
 			return nil, err
 		}
-		if err := importAssignable(ctx, tx, im); err != nil {
+		if err := importAssignable(im); err != nil {
 			return nil, err
 		}
 		return ledger.NewEntry(TypeImportAssigned, d)
@@ -502,15 +492,11 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 // assigned before, or sent to a centre here by its identifier or name).
 // AssignImport decides by it, and AssignableImports lists by it what the
 // assignment form offers.
-func importAssignable(ctx context.Context, q store.Queryer, im *Import) error {
+func importAssignable(im *Import) error {
 	if im.Outcome != "" {
 		return errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
 	}
-	held, err := importHolder(ctx, q, im)
-	if err != nil {
-		return err
-	}
-	if held != "" {
+	if held := importHolder(im); held != "" {
 		return errs.New(errs.Conflict, "organ_assigned", "organ_id", "organ %s is held by centre %s already", im.OrganID, held)
 	}
 	return nil
@@ -518,46 +504,34 @@ func importAssignable(ctx context.Context, q store.Queryer, im *Import) error {
 
 // AssignableImports lists, newest first, the organs received from abroad
 // that a regulator may assign to a centre: those AssignImport would not
-// refuse (importAssignable), among the MaxCrossBorderList newest with no
-// outcome and no centre assigned.
+// refuse (importAssignable: no outcome, no centre holding them), at most
+// MaxCrossBorderList.
 func (s *Service) AssignableImports(ctx context.Context, p *auth.Principal) ([]Import, error) {
 	if err := p.Require(AssignImports); err != nil {
 		return nil, err
 	}
-	q := s.DB.Read()
-	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM organ_imports WHERE outcome IS NULL AND assigned_centre IS NULL
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+` IS NULL
 		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
 	if err != nil {
 		return nil, err
 	}
-	list, err := store.Rows(rows, scanImport)
-	if err != nil {
-		return nil, err
+	out, err := store.Rows(rows, scanImport)
+	if out == nil {
+		out = []Import{}
 	}
-	out := []Import{}
-	for i := range list {
-		err := importAssignable(ctx, q, &list[i])
-		if e, ok := errs.As(err); ok && e.Code == errs.Conflict {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list[i])
-	}
-	return out, nil
+	return out, err
 }
 
 const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
 	COALESCE(procured_at, ''), COALESCE(procurement_centre, ''), COALESCE(shipped_at, ''), destination_centre, COALESCE(outcome, ''),
 	COALESCE(outcome_on, ''), COALESCE(recipient_id, ''), COALESCE(centre_id, ''), COALESCE(outcome_reason, ''), COALESCE(assigned_centre, ''),
-	COALESCE(assigned_at, ''), COALESCE(assigned_by, '')`
+	COALESCE(assigned_at, ''), COALESCE(assigned_by, ''), COALESCE(destination_centre_id, ''), COALESCE(received_at, '')`
 
 func scanImport(r store.Scanner, im *Import) error {
 	var char string
 	if err := r.Scan(&im.OrganID, &im.PeerID, &im.OriginCountry, &im.DonorRef, &im.Organ, &char, &im.CharacterizedAt, &im.ProcuredAt,
 		&im.ProcurementCentre, &im.ShippedAt, &im.DestinationCentre, &im.Outcome, &im.OutcomeOn, &im.RecipientID, &im.CentreID, &im.OutcomeReason,
-		&im.AssignedCentre, &im.AssignedAt, &im.AssignedBy); err != nil {
+		&im.AssignedCentre, &im.AssignedAt, &im.AssignedBy, &im.DestinationCentreID, &im.ReceivedAt); err != nil {
 		return err
 	}
 	if char != "" {

@@ -96,6 +96,14 @@ func insertForeignSAE(ctx context.Context, q store.Queryer, idx int64, e *ledger
 	return err
 }
 
+// importDestinationSQL is the centre here an organ's destination names
+// (arguments: KindCentre, the destination, KindCentre, the destination): the
+// centre of that identifier, else the one centre of that name, else none
+// (NULL: no centre, or several of the name). Migration 22 resolved the
+// organs received before by the same rule.
+const importDestinationSQL = `COALESCE((SELECT a.id FROM authorities a WHERE a.kind = ? AND a.id = ?),
+	(SELECT CASE WHEN COUNT(*) = 1 THEN MIN(a.id) END FROM authorities a WHERE a.kind = ? AND a.name = ?))`
+
 // projectApplied writes what a message received means here.
 func projectApplied(ctx context.Context, reg *ledger.Projections, q store.Queryer, idx int64, e *ledger.Entry, d *applied) error {
 	switch {
@@ -105,17 +113,20 @@ func projectApplied(ctx context.Context, reg *ledger.Projections, q store.Querye
 		if err != nil {
 			return err
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, log_index)
-			VALUES (?, ?, ?, ?, ?, '', ?) ON CONFLICT (organ_id) DO NOTHING`, c.OrganID, d.PeerID, d.From, c.DonorID, c.Organ, idx); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, received_at, log_index)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (organ_id) DO NOTHING`, c.OrganID, d.PeerID, d.From, c.DonorID, c.Organ, e.At, idx); err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, "UPDATE organ_imports SET characterization = ?, characterized_at = ?, destination_centre = ? WHERE organ_id = ?",
-			string(b), e.At, c.DestinationCentre, c.OrganID)
+		// The centre the destination names is resolved here, once, with
+		// the centres registered now (a replay's too): one registered
+		// later does not change who holds the organ (importHolder).
+		_, err = q.Exec(ctx, "UPDATE organ_imports SET characterization = ?, characterized_at = ?, destination_centre = ?, destination_centre_id = "+importDestinationSQL+
+			" WHERE organ_id = ?", string(b), e.At, c.DestinationCentre, KindCentre, c.DestinationCentre, KindCentre, c.DestinationCentre, c.OrganID)
 		return err
 	case d.Traceability != nil:
 		t := d.Traceability
-		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, log_index)
-			VALUES (?, ?, ?, ?, ?, '', ?) ON CONFLICT (organ_id) DO NOTHING`, t.OrganID, d.PeerID, d.From, t.DonorID, t.Organ, idx); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, received_at, log_index)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (organ_id) DO NOTHING`, t.OrganID, d.PeerID, d.From, t.DonorID, t.Organ, e.At, idx); err != nil {
 			return err
 		}
 		_, err := q.Exec(ctx, "UPDATE organ_imports SET procured_at = ?, procurement_centre = ?, shipped_at = ? WHERE organ_id = ?",

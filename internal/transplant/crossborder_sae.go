@@ -229,11 +229,7 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 		if p.Role != RoleCoordinator {
 			return nil
 		}
-		held, err := importHolder(ctx, q, im)
-		if err != nil {
-			return err
-		}
-		return importHeldBy(im, held, p.AuthorityID)
+		return importHeldBy(im, importHolder(im), p.AuthorityID)
 	}
 	if err := s.scopeFirst(ctx, p, holder); err != nil {
 		return nil, err
