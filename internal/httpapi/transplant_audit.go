@@ -23,6 +23,9 @@ type (
 	}
 	standingList struct {
 		Centres []transplant.CentreStanding `json:"centres"`
+		// UnheldImports are the organs from abroad past the disposition
+		// deadline that no centre holds, which no centre's standing counts.
+		UnheldImports []transplant.AwaitingImport `json:"unheld_imports"`
 	}
 	actionDoneIn struct {
 		DoneOn string `json:"done_on" api:"required"`
@@ -126,13 +129,18 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				out, err := t.OverdueActions(r.Context(), p, r.URL.Query().Get("centre_id"))
 				return http.StatusOK, actionList{out}, err
 			}},
-		{Method: "GET", Path: base + "/centre-standings", Allow: []auth.Action{transplant.ReadAudits}, Summary: "Every transplant centre with what flags it: authorizations lapsed and not renewed, reporting behind, corrective actions overdue; the flagged first (regulator, auditor)",
+		{Method: "GET", Path: base + "/centre-standings", Allow: []auth.Action{transplant.ReadAudits}, Summary: "Every transplant centre with what flags it: authorizations lapsed and not renewed, reporting behind, corrective actions overdue; the flagged first; " +
+			"and the organs received from abroad past the disposition deadline with no outcome that no centre holds (regulator, auditor)",
 			Out: standingList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.CentreStandings(r.Context(), p)
-				return http.StatusOK, standingList{out}, err
+				if err != nil {
+					return 0, nil, err
+				}
+				unheld, err := t.UnheldImports(r.Context(), p)
+				return http.StatusOK, standingList{out, unheld}, err
 			}},
-		{Method: "GET", Path: base + "/audit-pack", Allow: []auth.Action{transplant.ReadAudits}, Summary: "A centre's audit pack for a period: activity, alerts, refusals, overdue follow-ups, unreconciled organs, audits, overdue actions, flags " +
+		{Method: "GET", Path: base + "/audit-pack", Allow: []auth.Action{transplant.ReadAudits}, Summary: "A centre's audit pack for a period: activity, alerts, refusals, overdue follow-ups, unreconciled organs (its own and those from abroad it holds), audits, overdue actions, flags " +
 			"(query centre_id, from, to; format csv or xlsx for the file, every export a log entry; regulator, auditor)",
 			Out: transplant.AuditPack{},
 			Query: []Param{{Name: "centre_id", Doc: "the centre (required)"}, {Name: "from", Doc: "the first day (YYYY-MM-DD, required)"}, {Name: "to", Doc: "the last day (YYYY-MM-DD, required)"},

@@ -631,3 +631,108 @@ func TestPayerCheckOfOrganFromAbroad(t *testing.T) {
 		}
 	})
 }
+
+// TestOrgansFromAbroadAwaitingOutcome has a registry receive organs from
+// abroad: one centre A transplants at once, one sent to centre A with no
+// outcome, one sent to no centre. On SQLite and PostgreSQL: before the
+// disposition deadline nothing is flagged; four days later, past it, the
+// organ centre A holds with no outcome counts in its standing (awaiting a
+// disposition, of which from abroad, reporting behind) and is listed in
+// its audit pack and the pack's lines, not in centre B's; the organ no
+// centre holds is in the regulator's list of unheld organs (and the API's
+// standings), in no centre's standing. Assigned to centre B, it counts at
+// centre B and leaves the unheld list; an outcome recorded takes an organ
+// off.
+func TestOrgansFromAbroadAwaitingOutcome(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		var ahead atomic.Int64
+		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) {
+			c.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+		})
+		im := apptest.ImportedOrgans(t, w, dsn)
+		svc := w.App.Transplant
+		reg := w.Principal(t, w.Regulator)
+		standing := func(centre string) transplant.CentreStanding {
+			t.Helper()
+			st, err := svc.CentreStandings(ctx, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(st, func(c transplant.CentreStanding) bool { return c.CentreID == centre })
+			if i < 0 {
+				t.Fatalf("no standing of centre %s among %+v", centre, st)
+			}
+			return st[i]
+		}
+		unheld := func() []string {
+			t.Helper()
+			list, err := svc.UnheldImports(ctx, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, x := range list {
+				ids = append(ids, x.OrganID)
+			}
+			return ids
+		}
+		if c := standing(w.CentreA); c.AwaitingDisposition != 0 || c.AwaitingFromAbroad != 0 || len(c.Flags) != 0 {
+			t.Errorf("centre A within the deadline: %+v, want nothing awaiting, no flag", c)
+		}
+		if got := unheld(); len(got) != 0 {
+			t.Errorf("unheld within the deadline: %v, want none", got)
+		}
+
+		ahead.Store(int64(4 * 24 * time.Hour))
+		if c := standing(w.CentreA); c.AwaitingDisposition != 1 || c.AwaitingFromAbroad != 1 || !slices.Contains(c.Flags, transplant.FlagReportingBehind) {
+			t.Errorf("centre A past the deadline: %+v, want 1 awaiting, 1 from abroad, reporting behind", c)
+		}
+		if c := standing(w.CentreB); c.AwaitingDisposition != 0 || c.AwaitingFromAbroad != 0 || len(c.Flags) != 0 {
+			t.Errorf("centre B, which holds none: %+v, want nothing awaiting, no flag", c)
+		}
+		if got := unheld(); !slices.Equal(got, []string{im.Unnamed}) {
+			t.Errorf("unheld past the deadline: %v, want [%s]", got, im.Unnamed)
+		}
+		api := w.Must(t, 200, "GET", "/api/v1/transplant/centre-standings", w.Regulator, nil)
+		if list, _ := api.Body["unheld_imports"].([]any); len(list) != 1 || list[0].(map[string]any)["organ_id"] != im.Unnamed {
+			t.Errorf("the API's standings: unheld_imports %v, want %s", api.Body["unheld_imports"], im.Unnamed)
+		}
+
+		named, err := svc.Import(ctx, reg, im.Named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := svc.AuditPack(ctx, reg, w.CentreA, daysAgo(1), daysAgo(-5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []transplant.AwaitingImport{{OrganID: im.Named, OriginCountry: named.OriginCountry, Organ: "kidney", ReceivedAt: named.ReceivedAt, DestinationCentre: "Centre A"}}
+		if !slices.Equal(pk.UnreconciledImports, want) || pk.Standing.AwaitingFromAbroad != 1 {
+			t.Errorf("centre A's pack: %+v, standing %+v; want %+v and 1 from abroad", pk.UnreconciledImports, pk.Standing, want)
+		}
+		line := fmt.Sprint("unreconciled_import", im.Named, named.ReceivedAt, "kidney", "", named.OriginCountry, "no outcome recorded")
+		if !slices.ContainsFunc(pk.Lines(), func(l []any) bool { return fmt.Sprint(l...) == line }) {
+			t.Errorf("centre A's pack lines lack %q: %v", line, pk.Lines())
+		}
+		if pk, err := svc.AuditPack(ctx, reg, w.CentreA, daysAgo(-5), daysAgo(-6)); err != nil || len(pk.UnreconciledImports) != 0 {
+			t.Errorf("centre A's pack of a period after the organ was received: %+v, %v; want none from abroad", pk.UnreconciledImports, err)
+		}
+		if pk, err := svc.AuditPack(ctx, reg, w.CentreB, daysAgo(1), daysAgo(-5)); err != nil || len(pk.UnreconciledImports) != 0 {
+			t.Errorf("centre B's pack: %+v, %v; want none from abroad", pk, err)
+		}
+
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Unnamed+"/assignment", w.Regulator, map[string]any{"centre_id": w.CentreB})
+		if c := standing(w.CentreB); c.AwaitingFromAbroad != 1 || !slices.Contains(c.Flags, transplant.FlagReportingBehind) {
+			t.Errorf("centre B once assigned the organ: %+v, want 1 from abroad, reporting behind", c)
+		}
+		if got := unheld(); len(got) != 0 {
+			t.Errorf("unheld once assigned: %v, want none", got)
+		}
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/outcome", w.CoordA,
+			map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": daysAgo(0)})
+		if c := standing(w.CentreA); c.AwaitingFromAbroad != 0 || c.AwaitingDisposition != 0 {
+			t.Errorf("centre A once the outcome is recorded: %+v, want nothing awaiting", c)
+		}
+	})
+}

@@ -104,10 +104,14 @@ type AuditPack struct {
 	// Unreconciled are the organs procured in the period, past the
 	// disposition deadline, with neither a transplantation nor a final
 	// disposition.
-	Unreconciled   []Organ            `json:"unreconciled"`
-	Audits         []Audit            `json:"audits"`
-	OverdueActions []CorrectiveAction `json:"overdue_actions"`
-	Standing       CentreStanding     `json:"standing"`
+	Unreconciled []Organ `json:"unreconciled"`
+	// UnreconciledImports are the organs received from abroad in the
+	// period, past the disposition deadline from their receipt, that the
+	// centre holds with no outcome recorded.
+	UnreconciledImports []AwaitingImport   `json:"unreconciled_imports"`
+	Audits              []Audit            `json:"audits"`
+	OverdueActions      []CorrectiveAction `json:"overdue_actions"`
+	Standing            CentreStanding     `json:"standing"`
 }
 
 // backgroundCommands are the commands of the alerts the registry raises of
@@ -262,6 +266,14 @@ func (s *Service) auditPack(ctx context.Context, q store.Queryer, centre, from, 
 	}); err != nil {
 		return nil, err
 	}
+	rows, err = q.Query(ctx, awaitingImportsSQL+" AND "+importHolderSQL+" = ? AND received_at >= ? AND received_at < ? ORDER BY received_at, organ_id",
+		before, centre, from, end)
+	if err != nil {
+		return nil, err
+	}
+	if pk.UnreconciledImports, err = store.Rows(rows, scanAwaitingImport); err != nil {
+		return nil, err
+	}
 	all, err := s.auditsOf(ctx, q, centre)
 	if err != nil {
 		return nil, err
@@ -356,6 +368,9 @@ func (pk *AuditPack) Lines() [][]any {
 	}
 	for _, o := range pk.Unreconciled {
 		add("unreconciled_organ", o.ID, o.ProcuredAt, o.Organ, "", o.DonorID, "no final disposition")
+	}
+	for _, im := range pk.UnreconciledImports {
+		add("unreconciled_import", im.OrganID, im.ReceivedAt, im.Organ, "", im.OriginCountry, "no outcome recorded")
 	}
 	for _, au := range pk.Audits {
 		add("audit", au.ID, au.PlannedOn, au.ProfessionalRef, "", len(au.Findings), au.Scope)

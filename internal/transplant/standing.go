@@ -17,7 +17,9 @@ import (
 //     authorization valid today covers the same activity and organ;
 //   - reporting_behind: it has organs procured more than the disposition
 //     deadline ago (custos serve --disposition-after, 72 h by default) with
-//     neither a transplantation nor a final disposition, or it recorded a
+//     neither a transplantation nor a final disposition, or organs received
+//     from abroad more than that deadline ago that it holds (importHolder)
+//     with no outcome recorded, or it recorded a
 //     procurement, a transplantation or the outcome of an organ from abroad
 //     of the last LapseWindow more than that deadline after it took place
 //     (an outcome, of a day, by the day's end), or it has overdue follow-ups
@@ -45,11 +47,16 @@ type LapsedAuthorization struct {
 
 // CentreStanding is what flags a centre, and its flags.
 type CentreStanding struct {
-	CentreID            string                `json:"centre_id"`
-	Centre              string                `json:"centre"`
-	Lapsed              []LapsedAuthorization `json:"lapsed"`
-	AwaitingDisposition int                   `json:"awaiting_disposition"`
-	LateRecords         int                   `json:"late_records"`
+	CentreID string                `json:"centre_id"`
+	Centre   string                `json:"centre"`
+	Lapsed   []LapsedAuthorization `json:"lapsed"`
+	// AwaitingDisposition counts the organs past the disposition
+	// deadline with no final disposition: those the centre procured, and
+	// those received from abroad that it holds with no outcome recorded,
+	// which AwaitingFromAbroad counts alone.
+	AwaitingDisposition int `json:"awaiting_disposition"`
+	AwaitingFromAbroad  int `json:"awaiting_from_abroad"`
+	LateRecords         int `json:"late_records"`
 	// OverdueFollowUps counts the follow-ups overdue today.
 	OverdueFollowUps int      `json:"overdue_follow_ups"`
 	OverdueActions   int      `json:"overdue_actions"`
@@ -121,6 +128,10 @@ func (s *Service) standings(ctx context.Context, q store.Queryer, centre string)
 			WHERE p.centre_id = ? AND p.procured_at < ? AND NOT `+organTransplanted+` AND NOT `+organDisposed, c.CentreID, before).Scan(&c.AwaitingDisposition); err != nil {
 			return nil, err
 		}
+		if err := q.QueryRow(ctx, "SELECT COUNT(*) "+awaitingImportsFrom+" AND "+importHolderSQL+" = ?", before, c.CentreID).Scan(&c.AwaitingFromAbroad); err != nil {
+			return nil, err
+		}
+		c.AwaitingDisposition += c.AwaitingFromAbroad
 		// An organ from abroad's outcome is of a day: it took place by
 		// the day's end at the latest.
 		rows, err = q.Query(ctx, `SELECT procured_at, recorded_at FROM procurements WHERE centre_id = ? AND procured_at >= ?
@@ -162,4 +173,53 @@ func (s *Service) standings(ctx context.Context, q store.Queryer, centre string)
 		}
 	}
 	return out, nil
+}
+
+// AwaitingImport is an organ received from abroad with no outcome recorded
+// here longer than the disposition deadline after it was received (its
+// first message recorded, ReceivedAt): a centre's when it holds the organ
+// (its standing and audit pack), the regulator's while no centre does
+// (UnheldImports).
+type AwaitingImport struct {
+	OrganID       string `json:"organ_id"`
+	OriginCountry string `json:"origin_country"`
+	Organ         string `json:"organ"`
+	ReceivedAt    string `json:"received_at"`
+	// DestinationCentre is the receiving centre as the registry of origin
+	// named it ("" when it named none).
+	DestinationCentre string `json:"destination_centre"`
+}
+
+// awaitingImportsFrom selects the organs received from abroad before a
+// time (the argument: now less the disposition deadline) with no outcome;
+// the callers add which centre holds them (importHolderSQL).
+const (
+	awaitingImportsFrom = "FROM organ_imports WHERE outcome IS NULL AND received_at < ?"
+	awaitingImportsSQL  = "SELECT organ_id, origin_country, organ, received_at, destination_centre " + awaitingImportsFrom
+)
+
+func scanAwaitingImport(r store.Scanner, im *AwaitingImport) error {
+	return r.Scan(&im.OrganID, &im.OriginCountry, &im.Organ, &im.ReceivedAt, &im.DestinationCentre)
+}
+
+// UnheldImports lists, oldest first, the organs received from abroad longer
+// than the disposition deadline ago that no centre here holds (the registry
+// of origin named none, or one this registry could not tell, and no
+// regulator assigned them) and that have no outcome: no centre's standing
+// counts them, and no coordinator may record their outcome until a
+// regulator assigns them (AssignImport). At most MaxCrossBorderList.
+func (s *Service) UnheldImports(ctx context.Context, p *auth.Principal) ([]AwaitingImport, error) {
+	if err := p.Require(ReadAudits); err != nil {
+		return nil, err
+	}
+	before := ledger.FormatTime(s.now().Add(-s.DispositionAfter()))
+	rows, err := s.DB.Read().Query(ctx, awaitingImportsSQL+" AND "+importHolderSQL+" IS NULL ORDER BY received_at, organ_id LIMIT ?", before, MaxCrossBorderList)
+	if err != nil {
+		return nil, err
+	}
+	out, err := store.Rows(rows, scanAwaitingImport)
+	if out == nil {
+		out = []AwaitingImport{}
+	}
+	return out, err
 }

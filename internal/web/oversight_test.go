@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/web"
 )
@@ -126,6 +128,55 @@ func TestAuditPackOfOrgansFromAbroad(t *testing.T) {
 			if !strings.Contains(p.Body, l) {
 				t.Errorf("the pack's CSV lacks %q:\n%s", l, p.Body)
 			}
+		}
+	})
+}
+
+// TestPagesOfOrgansFromAbroadAwaitingOutcome has a registry receive organs
+// from abroad and, four days later on its clock, past the disposition
+// deadline, checks on SQLite and PostgreSQL that the oversight page counts
+// the one centre A holds with no outcome in centre A's row and lists the
+// one no centre holds, and that centre A's audit pack, the page and the
+// CSV, lists the first; before the deadline neither shows.
+func TestPagesOfOrgansFromAbroadAwaitingOutcome(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		var ahead atomic.Int64
+		w := apptest.NewWorldWith(t, dsn, func(c *server.Config) {
+			c.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+		})
+		im := apptest.ImportedOrgans(t, w, dsn)
+		r := newBrowser(t, w.URL)
+		r.signIn(w.Regulator)
+		row := regexp.MustCompile(`(?s)<tr id="standing-` + w.CentreA + `">.*?</tr>`)
+		cells := func(p *page) string {
+			return strings.Join(regexp.MustCompile(`<td>(\d+)</td>`).FindAllString(row.FindString(p.Body), -1), "")
+		}
+		query := "centre_id=" + w.CentreA + "&from=" + yesterday() + "&to=" + time.Now().UTC().AddDate(0, 0, 5).Format("2006-01-02")
+		p := r.get("/transplant/oversight")
+		wantStatus(t, "the oversight page", p, http.StatusOK)
+		mustNotContain(t, "the oversight page within the deadline", p, `id="unheld-imports"`, im.Unnamed)
+		if got := cells(p); got != "<td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td>" {
+			t.Errorf("centre A's counts within the deadline: %s, want all 0", got)
+		}
+
+		ahead.Store(int64(4 * 24 * time.Hour))
+		r.signIn(w.Regulator) // the session of four days ago has expired
+		p = r.get("/transplant/oversight")
+		mustContain(t, "the oversight page past the deadline", p, `id="unheld-imports"`, `id="unheld-`+im.Unnamed+`"`)
+		mustNotContain(t, "the oversight page's unheld organs", p, `id="unheld-`+im.Named+`"`)
+		// Authorizations lapsed, awaiting a final disposition, of which
+		// from abroad, recorded late, overdue follow-ups, corrective
+		// actions overdue.
+		if got := cells(p); got != "<td>0</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td>" {
+			t.Errorf("centre A's counts past the deadline: %s, want 1 awaiting, 1 from abroad", got)
+		}
+		p = r.get("/transplant/oversight/pack?" + query)
+		wantStatus(t, "the pack", p, http.StatusOK)
+		mustContain(t, "the pack", p, `id="pack-unreconciled-imports"`, im.Named)
+		p = r.get("/transplant/oversight/pack/export?" + query + "&format=csv")
+		wantStatus(t, "the pack's CSV", p, http.StatusOK)
+		if !regexp.MustCompile(`(?m)^unreconciled_import,` + im.Named + `,[0-9T:.-]+Z,kidney,,[A-Z]{2},no outcome recorded\r?$`).MatchString(p.Body) {
+			t.Errorf("the pack's CSV lacks the organ from abroad with no outcome:\n%s", p.Body)
 		}
 	})
 }

@@ -84,6 +84,8 @@ var auditLabels = map[string]string{
 
 type oversightData struct {
 	Standings []transplant.CentreStanding
+	// Unheld are the organs from abroad past the deadline no centre holds.
+	Unheld    []transplant.AwaitingImport
 	Overdue   []transplant.CorrectiveAction
 	Audits    []transplant.Audit
 	Centres   map[string]string
@@ -105,7 +107,10 @@ func (t *transplantPages) showOversight(w http.ResponseWriter, r *http.Request, 
 	}
 	d := oversightData{Standings: st, CanWork: s.P.Can(transplant.WorkAudits), Today: today(),
 		MonthAgo: time.Now().UTC().AddDate(0, -1, 0).Format(transplant.DateLayout)}
-	if d.Overdue, err = t.svc.OverdueActions(r.Context(), s.P, ""); err == nil {
+	if d.Unheld, err = t.svc.UnheldImports(r.Context(), s.P); err == nil {
+		d.Overdue, err = t.svc.OverdueActions(r.Context(), s.P, "")
+	}
+	if err == nil {
 		d.Audits, err = t.svc.Audits(r.Context(), s.P, "")
 	}
 	if err == nil {
