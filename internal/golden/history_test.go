@@ -241,6 +241,7 @@ func generate(t *testing.T, dir string) {
 	h.signOut(db)
 	h.cosignaturesCommitted(db, keys.LogKey)
 	h.importAssigned()
+	h.importReassigned()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1263,6 +1264,17 @@ func (h *history) importAssigned() {
 			OrganFunction: "normal"}})
 	h.clk.tick()
 	must(h.tr.AssignImport(h.ctx, h.regulator, organ, transplant.NewAssignment{CentreID: h.coordinator.AuthorityID}))
+}
+
+// importReassigned: the organ importAssigned assigned, moved by the
+// regulator to a second centre with a reason (transplant.import_assigned
+// with from and reason). Last, so that adding it left the earlier leaves as
+// they were.
+func (h *history) importReassigned() {
+	organ := transplant.OrganID{Country: "XB", Year: 25, Seq: 43, Organ: 1}.String()
+	second := h.authority(h.admin, "Golden Second Centre (synthetic)", transplant.KindCentre, "Port Aster")
+	h.clk.tick()
+	must(h.tr.ReassignImport(h.ctx, h.regulator, organ, transplant.NewReassignment{CentreID: second, Reason: "Synthetic: the organ went to the second centre."}))
 }
 
 // fixedCosigner is a witness's cosignature/v1 signer whose signatures all

@@ -492,3 +492,78 @@ func TestImportHolderResolvedAtReceipt(t *testing.T) {
 		}
 	})
 }
+
+// TestImportReassignment: a regulator moves an organ from abroad that centre
+// A holds (sent to it by name) and that has no outcome to centre B, with a
+// reason. Refused, each naming its rule and field and leaving the import as
+// it was: a coordinator, a reason missing, an authority that is not a
+// centre, the centre that holds it already, an organ no centre holds
+// (assigned instead) and an organ with an outcome. Once moved, centre A's
+// coordinator is refused its outcome and centre B's records it, after which
+// it is no longer moved. The log entry names the centre before and the
+// reason, and log verify's replay agrees. On SQLite and PostgreSQL.
+func TestImportReassignment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		today := time.Now().UTC().Format("2006-01-02")
+		move := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/reassignment" }
+		outcome := func(organ string) string { return "/api/v1/transplant/imports/" + organ + "/outcome" }
+		discarded := map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": today}
+		why := "The organ was driven to centre B."
+		for _, c := range []struct {
+			name, token, organ string
+			body               map[string]any
+			status             int
+			rule, field        string
+		}{
+			{"by a coordinator", w.CoordA, im.Named, map[string]any{"centre_id": w.CentreB, "reason": why}, 403, "", ""},
+			{"with no reason", w.Regulator, im.Named, map[string]any{"centre_id": w.CentreB}, 422, "required", "reason"},
+			{"with a blank reason", w.Regulator, im.Named, map[string]any{"centre_id": w.CentreB, "reason": "  "}, 422, "required", "reason"},
+			{"to an authority that is not a centre", w.Regulator, im.Named, map[string]any{"centre_id": w.RegulatorAuthority, "reason": why}, 422, "reference", "centre_id"},
+			{"to the centre that holds it", w.Regulator, im.Named, map[string]any{"centre_id": w.CentreA, "reason": why}, 409, "organ_assigned", "centre_id"},
+			{"of an organ no centre holds", w.Regulator, im.Unnamed, map[string]any{"centre_id": w.CentreB, "reason": why}, 409, "organ_unassigned", "organ_id"},
+			{"of an organ with an outcome", w.Regulator, im.Held, map[string]any{"centre_id": w.CentreB, "reason": why}, 409, "organ_final", "organ_id"},
+		} {
+			r := w.Do(t, "POST", move(c.organ), c.token, c.body)
+			if r.Status != c.status || (c.rule != "" && (r.Str("error.rule") != c.rule || r.Str("error.field") != c.field)) {
+				t.Errorf("a reassignment %s: %d %s, want %d %s on %s", c.name, r.Status, r.Raw, c.status, c.rule, c.field)
+			}
+			if got := w.Must(t, 200, "GET", "/api/v1/transplant/imports/"+c.organ, w.Regulator, nil); got.Str("assigned_centre") != "" || got.Str("assigned_at") != "" {
+				t.Fatalf("a reassignment %s changed the import: %s", c.name, got.Raw)
+			}
+		}
+
+		if got := w.Must(t, 201, "POST", move(im.Named), w.Regulator, map[string]any{"centre_id": w.CentreB, "reason": why}); got.Str("assigned_centre") != w.CentreB || got.Str("outcome") != "" {
+			t.Fatalf("the reassignment to centre B: %s", got.Raw)
+		}
+		var leaf string
+		if err := w.App.DB.Read().QueryRow(ctx, "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&leaf); err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Type string
+			Data map[string]string
+		}
+		if err := json.Unmarshal([]byte(leaf), &e); err != nil || e.Type != transplant.TypeImportAssigned ||
+			e.Data["organ_id"] != im.Named || e.Data["centre_id"] != w.CentreB || e.Data["from"] != w.CentreA || e.Data["reason"] != why {
+			t.Errorf("the reassignment's leaf: %s (%v), want %s of %s to %s from %s with the reason", leaf, err, transplant.TypeImportAssigned, im.Named, w.CentreB, w.CentreA)
+		}
+		if r := w.Do(t, "POST", outcome(im.Named), w.CoordA, discarded); r.Status != 403 || r.Str("error.rule") != "organ_holder" {
+			t.Errorf("the outcome by centre A once moved to centre B: %d %s, want 403 organ_holder", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "POST", move(im.Named), w.Regulator, map[string]any{"centre_id": w.CentreB, "reason": why}); r.Status != 409 || r.Str("error.rule") != "organ_assigned" || r.Str("error.field") != "centre_id" {
+			t.Errorf("a second reassignment to centre B: %d %s, want 409 organ_assigned on centre_id", r.Status, r.Raw)
+		}
+		if got := w.Must(t, 201, "POST", outcome(im.Named), w.CoordB, discarded); got.Str("centre_id") != w.CentreB {
+			t.Fatalf("the outcome by centre B: %s", got.Raw)
+		}
+		if r := w.Do(t, "POST", move(im.Named), w.Regulator, map[string]any{"centre_id": w.CentreA, "reason": why}); r.Status != 409 || r.Str("error.rule") != "organ_final" {
+			t.Errorf("a reassignment after the outcome: %d %s, want 409 organ_final", r.Status, r.Raw)
+		}
+		if rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey}); err != nil || !rep.OK() {
+			t.Fatalf("log verify after the reassignment: %v %v", err, rep)
+		}
+	})
+}

@@ -199,7 +199,7 @@ func (s requestStep) do(t *testing.T, w *apptest.World, body map[string]any) *ap
 // the write operations of each registry whose bodies have required fields,
 // in an order where each step makes what the next ones refer to: the
 // core's authorities and principals; the transplantation's main chain and
-// the assignment of an organ received from abroad;
+// the assignment of an organ received from abroad and its reassignment;
 // hash matching's banks, reviews, reports, removals, disputes and
 // retroactive matching; asset recovery's cases, persons, assets, measures
 // and requests; statistics' mappings and withdrawals; the exchange's
@@ -289,6 +289,11 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		// Across borders: an organ received from abroad assigned to a centre.
 		{op: "POST /api/v1/transplant/imports/{id}/assignment", at: "/api/v1/transplant/imports/{unassigned}/assignment", tok: &w.Regulator,
 			body: func() map[string]any { return map[string]any{"centre_id": w.CentreB} }},
+		// Then moved to centre A.
+		{op: "POST /api/v1/transplant/imports/{id}/reassignment", at: "/api/v1/transplant/imports/{unassigned}/reassignment", tok: &w.Regulator,
+			body: func() map[string]any {
+				return map[string]any{"centre_id": w.CentreA, "reason": "The organ was driven to centre A."}
+			}},
 		// The organ from abroad sent to centre A by name discarded, and a
 		// reaction of the recipient of the one transplanted there reported
 		// to its registry of origin.

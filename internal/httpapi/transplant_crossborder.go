@@ -79,6 +79,17 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.AssignImport(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
+		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/reassignment", Allow: []auth.Action{transplant.AssignImports},
+			Summary: "Move an organ received from abroad that a centre holds and that has no outcome yet to another transplant centre, with the reason; the log keeps the centre that held it before (regulator)",
+			In:      transplant.NewReassignment{}, Out: transplant.Import{}, Status: 201,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.NewReassignment](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.ReassignImport(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusCreated, out, err
+			}},
 		{Method: "POST", Path: "/api/v1/transplant/foreign-sae", Allow: []auth.Action{transplant.ReportVigilance},
 			Summary: "Report a serious adverse event or reaction on an organ received from abroad; it is sent to the registry of origin (coordinator of the holding centre, regulator)",
 			In:      transplant.NewImportSAE{}, Out: transplant.ForeignSAE{}, Status: 201, Enums: saeEnums,

@@ -444,10 +444,14 @@ type NewAssignment struct {
 	CentreID string `json:"centre_id" api:"required"`
 }
 
-// importAssigned is the data of an imported organ's assignment to a centre.
+// importAssigned is the data of an imported organ's assignment to a centre;
+// a reassignment (ReassignImport) also names the centre that held it before
+// and the regulator's reason.
 type importAssigned struct {
 	OrganID  string `json:"organ_id"`
 	CentreID string `json:"centre_id"`
+	From     string `json:"from,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // AssignImport assigns an organ received from abroad that no centre here
@@ -485,6 +489,84 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 		return nil, err
 	}
 	return getImport(ctx, s.DB.Read(), d.OrganID)
+}
+
+// NewReassignment names the centre here that holds an organ received from
+// abroad from now on instead of the one that holds it, and why.
+type NewReassignment struct {
+	CentreID string `json:"centre_id" api:"required"`
+	Reason   string `json:"reason" api:"required"`
+}
+
+// ReassignImport moves an organ received from abroad that a centre holds
+// (named by the registry of origin, or assigned) and that has no outcome yet
+// to another transplant centre, which holds it from then on; the reason is
+// required and the entry keeps it with the centre that held the organ
+// before. Refused for a reason missing (required), a centre that is not one
+// (reference), an organ that has an outcome (organ_final), an organ no
+// centre holds (organ_unassigned: AssignImport assigns it) and the centre
+// that holds it already (organ_assigned at centre_id).
+func (s *Service) ReassignImport(ctx context.Context, p *auth.Principal, organID string, in NewReassignment) (*Import, error) {
+	if err := p.Require(AssignImports); err != nil {
+		return nil, err
+	}
+	oid, err := ParseOrganID(organID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check.Required("centre_id", in.CentreID); err != nil {
+		return nil, err
+	}
+	reason, err := check.Line("reason", in.Reason, 200, true)
+	if err != nil {
+		return nil, err
+	}
+	d := importAssigned{OrganID: oid.String(), CentreID: in.CentreID, Reason: reason}
+	_, err = s.W.Submit(ctx, p.Actor(), "reassign imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		im, err := getImport(ctx, tx, d.OrganID)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
+			return nil, err
+		}
+		if im.Outcome != "" {
+			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
+		}
+		held := importHolder(im)
+		if held == "" {
+			return nil, errs.New(errs.Conflict, "organ_unassigned", "organ_id", "organ %s is held by no centre here: assign it to a centre instead", im.OrganID)
+		}
+		if held == d.CentreID {
+			return nil, errs.New(errs.Conflict, "organ_assigned", "centre_id", "organ %s is held by centre %s already: choose another centre", im.OrganID, held)
+		}
+		e := d
+		e.From = held
+		return ledger.NewEntry(TypeImportAssigned, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getImport(ctx, s.DB.Read(), d.OrganID)
+}
+
+// ReassignableImports lists, newest first, the organs received from abroad
+// that a regulator may reassign: no outcome, and a centre holding them. At
+// most MaxCrossBorderList.
+func (s *Service) ReassignableImports(ctx context.Context, p *auth.Principal) ([]Import, error) {
+	if err := p.Require(AssignImports); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+` IS NOT NULL
+		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
+	if err != nil {
+		return nil, err
+	}
+	out, err := store.Rows(rows, scanImport)
+	if out == nil {
+		out = []Import{}
+	}
+	return out, err
 }
 
 // importAssignable refuses the assignment of an organ from abroad that has

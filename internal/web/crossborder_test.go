@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -118,8 +119,10 @@ func TestAbroadAssignForm(t *testing.T) {
 		p = reg.get("/transplant/abroad")
 		wantStatus(t, "abroad for the regulator", p, http.StatusOK)
 		mustContain(t, "abroad for the regulator", p, `id="assign"`, `<option value="`+organ+`"`, `<option value="`+w.CentreB+`"`)
+		// (The reassignment's form offers them.)
+		assign := regexp.MustCompile(`(?s)<form[^>]*id="assign".*?</form>`).FindString(p.Body)
 		for _, held := range []string{byName, byID} {
-			if strings.Contains(p.Body, `<option value="`+held+`"`) {
+			if strings.Contains(assign, `<option value="`+held+`"`) {
 				t.Errorf("the assignment form offers %s, which a centre holds (sent to it by name or identifier)", held)
 			}
 		}
@@ -203,5 +206,45 @@ func TestImportTracePages(t *testing.T) {
 		p = reg.get("/transplant/subjects/" + rc + "/erase")
 		wantStatus(t, "erasure page", p, http.StatusOK)
 		mustContain(t, "erasure page", p, `id="retention"`, time.Now().UTC().AddDate(30, 0, 0).Format("2006-01-02"))
+	})
+}
+
+// TestAbroadReassignForm: the regulator is offered to reassign the organs a
+// centre holds with no outcome, not one no centre holds nor one with an
+// outcome; a reassignment to the centre that holds it is refused on the form
+// with rule and field, one without a reason too; one to centre B, with a
+// reason, says so and the list shows centre B. A coordinator is not offered
+// the form and is refused its post. On SQLite and PostgreSQL.
+func TestAbroadReassignForm(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		coord := newBrowser(t, w.URL)
+		coord.signIn(w.CoordA)
+		p := coord.get("/transplant/abroad")
+		if strings.Contains(p.Body, `id="reassign"`) {
+			t.Fatalf("a coordinator is offered to reassign an organ")
+		}
+		p = coord.post("/transplant/imports/reassignment", url.Values{"organ_id": {im.Named}, "centre_id": {w.CentreA}, "reason": {"x"}})
+		wantStatus(t, "a reassignment by a coordinator", p, http.StatusForbidden)
+
+		reg := newBrowser(t, w.URL)
+		reg.signIn(w.Regulator)
+		p = reg.get("/transplant/abroad")
+		wantStatus(t, "abroad for the regulator", p, http.StatusOK)
+		form := regexp.MustCompile(`(?s)<form[^>]*id="reassign".*?</form>`).FindString(p.Body)
+		if !strings.Contains(form, `<option value="`+im.Named+`"`) || strings.Contains(form, `<option value="`+im.Unnamed+`"`) || strings.Contains(form, `<option value="`+im.Held+`"`) {
+			t.Fatalf("the reassignment form offers other organs than %s, held by centre A with no outcome:\n%s", im.Named, form)
+		}
+		p = reg.post("/transplant/imports/reassignment", url.Values{"organ_id": {im.Named}, "centre_id": {w.CentreA}, "reason": {"Moved."}})
+		wantStatus(t, "a reassignment to the centre that holds it", p, http.StatusConflict)
+		mustContain(t, "a reassignment to the centre that holds it", p, `id="refusal-rule">organ_assigned<`, `id="refusal-field">centre_id<`)
+		p = reg.post("/transplant/imports/reassignment", url.Values{"organ_id": {im.Named}, "centre_id": {w.CentreB}, "reason": {""}})
+		wantStatus(t, "a reassignment with no reason", p, http.StatusUnprocessableEntity)
+		mustContain(t, "a reassignment with no reason", p, `id="refusal-rule">required<`, `id="refusal-field">reason<`)
+		p = reg.post("/transplant/imports/reassignment", url.Values{"organ_id": {im.Named}, "centre_id": {w.CentreB}, "reason": {"Moved."}})
+		wantStatus(t, "the reassignment", p, http.StatusSeeOther)
+		p = reg.get(p.Header.Get("Location"))
+		mustContain(t, "abroad after the reassignment", p, "Organ reassigned", "<td>Centre B, ")
 	})
 }

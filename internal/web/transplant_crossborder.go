@@ -22,6 +22,7 @@ func (t *transplantPages) crossBorderPages() []Page {
 		post("/exports", t.exportOrgan).Allowed(transplant.Record),
 		post("/imports/outcome", t.importOutcome).Allowed(transplant.Record),
 		post("/imports/assignment", t.assignImport).Allowed(transplant.AssignImports),
+		post("/imports/reassignment", t.reassignImport).Allowed(transplant.AssignImports),
 		post("/foreign-notifications/{id}/acknowledge", t.acknowledgeForeign).Allowed(transplant.Acknowledge),
 	}
 }
@@ -43,7 +44,10 @@ type abroadData struct {
 	// The regulator's: the organs received that the assignment would not
 	// refuse (transplant.Service.AssignableImports), and the centres.
 	Unassigned []Option
-	CentreOpt  []Option
+	// The organs the reassignment would take: held by a centre, no
+	// outcome (transplant.Service.ReassignableImports).
+	Held      []Option
+	CentreOpt []Option
 }
 
 func (t *transplantPages) abroad(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -85,6 +89,14 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 		for _, im := range assignable {
 			d.Unassigned = append(d.Unassigned, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
 		}
+		held, err := t.svc.ReassignableImports(ctx, s.P)
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		for _, im := range held {
+			d.Held = append(d.Held, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
+		}
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
 	if s.P.Role == transplant.RoleCoordinator {
@@ -98,6 +110,8 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 		pg.Flash = s.T("Outcome recorded and sent to the registry of origin.")
 	case "assigned":
 		pg.Flash = s.T("Organ assigned: the centre's coordinators record what became of it.")
+	case "reassigned":
+		pg.Flash = s.T("Organ reassigned: the new centre's coordinators record what became of it.")
 	case "acknowledged":
 		pg.Flash = s.T("Notification acknowledged.")
 	}
@@ -134,6 +148,16 @@ func (t *transplantPages) assignImport(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"assigned"}})
+}
+
+func (t *transplantPages) reassignImport(w http.ResponseWriter, r *http.Request, s *Session) {
+	v := r.PostForm
+	in := transplant.NewReassignment{CentreID: v.Get("centre_id"), Reason: v.Get("reason")}
+	if _, err := t.svc.ReassignImport(r.Context(), s.P, v.Get("organ_id"), in); err != nil {
+		t.showAbroad(w, r, s, &Refusal{Form: "reassign", Values: v, Err: err})
+		return
+	}
+	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"reassigned"}})
 }
 
 func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Request, s *Session) {
