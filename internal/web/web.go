@@ -102,6 +102,7 @@ type UI struct {
 	Zone *time.Location
 
 	verify verifyJob // the log page's verify, one at a time
+	sent   formsSent // the forms answered, so that one sent twice records once
 	key    []byte    // the key in use
 	pages  pageSet   // in the registry's zone, in English
 	zoned  sync.Map  // zone name and language -> pageSet, for the others principals chose
@@ -485,6 +486,8 @@ func (u *UI) signedIn(sec *Section, pg Page) http.Handler {
 				u.fail(w, r, s, err)
 				return
 			}
+			u.answerOnce(w, r, s, h)
+			return
 		}
 		h(w, r, s)
 	})
@@ -743,7 +746,7 @@ func (u *UI) show(w http.ResponseWriter, r *http.Request, sec *Section, name str
 		}
 		vals := url.Values{}
 		for k, vs := range ref.Values {
-			if k != "csrf" {
+			if k != "csrf" && k != onceField {
 				vals[k] = vs
 			}
 		}

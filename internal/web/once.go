@@ -1,0 +1,135 @@
+package web
+
+import (
+	"crypto/rand"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// A form sent twice (a double click, a second click while the first is
+// still being answered) reaches the server twice: each would record again,
+// a procurement of one kidney becoming two kidneys of two donations, a
+// transplantation recorded then refused as an organ already transplanted,
+// with an alert. Every form of the pages carries a value of its own, drawn
+// when the page is made (the "csrf" template writes it, field "once"); the
+// first request that sends it is answered as usual, and a request of the same
+// session sending it again within onceFor waits for the first to be answered
+// and, if the first was sent on elsewhere (the redirect of every form that
+// recorded something), is sent to the same place, recording nothing. A first
+// answer that is not a redirect (a refusal, the form shown again with what
+// was typed, a file) is not remembered: the same form sent again is answered
+// on its own. Each server remembers the forms it answered, in memory.
+
+// onceFor is how long a form's value is remembered.
+const onceFor = 10 * time.Minute
+
+// onceField is the form field that carries the value.
+const onceField = "once"
+
+// formsSent remembers the forms answered, by session and value.
+type formsSent struct {
+	mu sync.Mutex
+	m  map[string]*sentForm
+}
+
+// sentForm is a form being answered (done open) or answered.
+type sentForm struct {
+	done     chan struct{}
+	location string // where its answer sent the browser
+	at       time.Time
+}
+
+// Once is a new value for a form of s's pages, unlike any other.
+func (s *Session) Once() string { return rand.Text() }
+
+// begin returns the form sent with key within onceFor, or records it as
+// being answered and returns it with first true.
+func (o *formsSent) begin(key string, now time.Time) (f *sentForm, first bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string]*sentForm{}
+	}
+	for k, f := range o.m {
+		if now.Sub(f.at) > onceFor {
+			select {
+			case <-f.done:
+				delete(o.m, k)
+			default:
+			}
+		}
+	}
+	if f := o.m[key]; f != nil {
+		return f, false
+	}
+	f = &sentForm{done: make(chan struct{}), at: now}
+	o.m[key] = f
+	return f, true
+}
+
+// end records how the first request with key was answered: a redirect is
+// kept for the requests that send the form again; anything else forgets
+// the form.
+func (o *formsSent) end(key string, f *sentForm, status int, location string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if status == http.StatusSeeOther && location != "" {
+		f.location = location
+	} else {
+		delete(o.m, key)
+	}
+	close(f.done)
+}
+
+// answerOnce answers the posted form with h unless the session sent it
+// already: then it waits for the first answer and repeats its redirect.
+func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Handler) {
+	once := r.PostForm.Get(onceField)
+	if once == "" || len(once) > 64 {
+		h(w, r, s)
+		return
+	}
+	key := s.ref + "\x00" + once
+	f, first := u.sent.begin(key, time.Now())
+	if !first {
+		select {
+		case <-f.done:
+		case <-r.Context().Done():
+			return
+		}
+		if f.location != "" {
+			http.Redirect(w, r, f.location, http.StatusSeeOther)
+			return
+		}
+		h(w, r, s)
+		return
+	}
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() { u.sent.end(key, f, rw.status, rw.location) }()
+	h(rw, r, s)
+}
+
+// statusWriter notes the status and the Location of the answer it writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	location string
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status, w.location = status, w.Header().Get("Location")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
