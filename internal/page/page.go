@@ -201,7 +201,12 @@ func Dates(from, to string) (string, string, error) {
 	end := ""
 	if to != "" {
 		t, _ := time.Parse(check.DateLayout, to)
-		end = t.AddDate(0, 0, 1).Format(check.DateLayout)
+		// The day after 9999-12-31 is written with five digits and compares
+		// before every date: to=9999-12-31 listed nothing. No date is after
+		// it, so it bounds nothing.
+		if next := t.AddDate(0, 0, 1); next.Year() <= 9999 {
+			end = next.Format(check.DateLayout)
+		}
 	}
 	return from, end, nil
 }
