@@ -73,6 +73,11 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 		if err := ownDonor(ctx, tx); err != nil {
 			return nil, err
 		}
+		// A consent before the donor was born is a date mistyped, and it
+		// would authorize every procurement after it.
+		if d.DateOfBirth != "" && given < d.DateOfBirth {
+			return nil, errs.Invalidf("dates_in_order", "given_on", "given_on is before the donor's date of birth")
+		}
 		if d.Kind == DonorLiving {
 			if c.Kind != ConsentLiving {
 				return nil, errs.Invalidf("consent_kind", "kind", "a living donor gives %s", ConsentLiving)

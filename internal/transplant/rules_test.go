@@ -241,6 +241,8 @@ func TestRules(t *testing.T) {
 			{"a deceased donation is not consented as living", consent(w.donor, independent), errs.Invalid, "consent_kind", "kind", false},
 			{"consent given in the future", consent(w.living, func() transplant.NewConsent { c := independent; c.GivenOn = daysAgo(-1); return c }()),
 				errs.Invalid, "dates_in_order", "given_on", false},
+			{"consent given before the donor was born", consent(w.living, func() transplant.NewConsent { c := independent; c.GivenOn = "1960-01-01"; return c }()),
+				errs.Invalid, "dates_in_order", "given_on", false},
 			{"consent of an unknown donor", consent("DN-NOPE", independent), errs.NotFound, "reference", "donor_id", false},
 			// Recipients.
 			{"residence is a country code", rcpt(func(r *transplant.NewRecipient) { r.Residence = "Atlantis" }), errs.Invalid, "iso3166", "residence", false},
