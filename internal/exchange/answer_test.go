@@ -122,6 +122,20 @@ func FuzzReadInboxAnswer(f *testing.F) {
 	})
 }
 
+// TestReadAnswerStatusEchoed: the reason phrase of a peer's status line is
+// the peer's text, which Go's client does not check: it goes into the
+// outbox's last error cut and escaped, as the refusal's rule and field do.
+func TestReadAnswerStatusEchoed(t *testing.T) {
+	status := "502 \x1b[2J\r\nforged line " + strings.Repeat("x", 10<<10)
+	_, err := readAnswer(status, []byte(`<html>bad gateway</html>`))
+	if err == nil {
+		t.Fatal("an answer without a receipt was taken")
+	}
+	if msg := err.Error(); len(msg) > 400 || strings.ContainsFunc(msg, unicode.IsControl) || !strings.Contains(msg, `502 \x1b[2J\r\nforged line x`) {
+		t.Errorf("the status line went into the error as %q", msg)
+	}
+}
+
 // answerOptions are internal/httpapi's answerOptions (encoding/json's
 // semantics, indented): how the inbox's answer goes on the wire.
 var answerOptions = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsontext.WithIndent("  "))

@@ -147,6 +147,9 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 // last of two), and the message is sent again. What is not JSON at all (a
 // proxy's page) is an answer without a receipt.
 func readAnswer(status string, b []byte) (*SignedReceipt, error) {
+	// The status line's text is the peer's too (Go's client takes any
+	// reason phrase): cut and escaped as its refusal's words are.
+	status = errs.Echo(status, errs.MaxEchoed)
 	var a InboxAnswer
 	err := strictjson.Unmarshal(b, &a)
 	if e, ok := errs.As(err); ok && e.Rule != "json" {
