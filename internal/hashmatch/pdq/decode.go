@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/custos-project/custos/internal/hashmatch/pdq/jpegdec"
 	"golang.org/x/image/bmp"
@@ -431,9 +432,15 @@ func (f *format) decodeError(data []byte, err error) error {
 		return err
 	case errors.As(err, &jpegUnsupported), errors.As(err, &pngUnsupported),
 		errors.As(err, &tiffUnsupported), errors.Is(err, bmp.ErrUnsupported):
-		return fmt.Errorf("%w: %s: %v", ErrUnsupported, f.name, err)
+		return fmt.Errorf("%w: %s: %s", ErrUnsupported, f.name, f.detail(err))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), f.cut != nil && f.cut(data):
-		return fmt.Errorf("%w: %s: %v", ErrTruncated, f.name, err)
+		return fmt.Errorf("%w: %s: %s", ErrTruncated, f.name, f.detail(err))
 	}
-	return fmt.Errorf("%w: %s: %v", ErrCorrupt, f.name, err)
+	return fmt.Errorf("%w: %s: %s", ErrCorrupt, f.name, f.detail(err))
+}
+
+// detail is a decoder's error without the format's name, which most of
+// them (png, gif, bmp, tiff, webp) begin with: decodeError names it once.
+func (f *format) detail(err error) string {
+	return strings.TrimPrefix(err.Error(), f.name+": ")
 }

@@ -79,6 +79,13 @@ func TestDecodeErrors(t *testing.T) {
 			if err != nil && img != nil {
 				t.Error("image returned with an error")
 			}
+			// The format is named once: "png: png: invalid format" read
+			// as a stutter in every refusal of a bad upload.
+			for _, f := range []string{"jpeg", "png", "gif", "bmp", "tiff", "webp"} {
+				if err != nil && strings.Contains(err.Error(), f+": "+f+":") {
+					t.Errorf("err = %q names the format twice", err)
+				}
+			}
 		})
 	}
 }
