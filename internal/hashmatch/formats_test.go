@@ -391,8 +391,20 @@ func TestUpdateRoundTrip(t *testing.T) {
 		// Publishing an update of an entry the bank does not hold is refused.
 		r := w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
 			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e9", PDQ: p1}}})
-		if r.Status != 409 || r.Str("error.rule") != "no_live_entry" {
+		if r.Status != 409 || r.Str("error.rule") != "no_live_entry" || r.Str("error.field") != "updates[0].entry_id" {
 			t.Errorf("update of no entry: %d %s", r.Status, r.Raw)
+		}
+		// Each refusal names the entry's place in the request, not the
+		// list: the third add, the second delete.
+		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Adds: []hashmatch.DocEntry{{EntryID: "n1", PDQ: p1}, {EntryID: "n2", PDQ: p2}, {EntryID: "e2", PDQ: p3}}})
+		if r.Status != 409 || r.Str("error.rule") != "entry_exists" || r.Str("error.field") != "adds[2].entry_id" {
+			t.Errorf("add of an entry held: %d %s", r.Status, r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
+			hashmatch.NewVersion{Deletes: []string{"e1", "e7"}})
+		if r.Status != 409 || r.Str("error.rule") != "no_live_entry" || r.Str("error.field") != "deletes[1]" {
+			t.Errorf("delete of no entry: %d %s", r.Status, r.Raw)
 		}
 		r = w.Do(t, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
 			hashmatch.NewVersion{Updates: []hashmatch.DocEntry{{EntryID: "e1", PDQ: p1}}, Deletes: []string{"e1"}})
