@@ -75,6 +75,7 @@ const (
 	NotHeldImageWithoutPDQ  = "image_without_pdq"  // an image known by digests or other fingerprints only
 	NotHeldVideoWithoutVPDQ = "video_without_vpdq" // a video known by neither vPDQ frames nor an MD5
 	NotHeldFingerprint      = "fingerprint"        // a fingerprint type custos does not hold, dropped from an entry
+	NotHeldExtraPDQ         = "extra_pdq"          // a second, different PDQ of one image, dropped: an entry holds one
 	NotHeldSignalType       = "signal_type"        // a record of a signal type custos does not hold
 	NotHeldNotPositive      = "not_positive"       // a ThreatExchange opinion other than POSITIVE_CLASS
 	NotHeldDisabled         = "disabled"           // HMA content disabled for matching
@@ -94,6 +95,7 @@ var notHeldText = map[string]i18n.Msg{
 	NotHeldImageWithoutPDQ:  i18n.M("images without a PDQ hash (custos matches images by PDQ; their digests alone are not held)"),
 	NotHeldVideoWithoutVPDQ: i18n.M("videos with neither vPDQ frames nor an MD5 (custos holds a video as its vPDQ frames or its file's MD5; other fingerprints alone are not held)"),
 	NotHeldFingerprint:      i18n.M("fingerprints of a type custos does not hold, dropped from entries that were imported"),
+	NotHeldExtraPDQ:         i18n.M("second PDQ hashes of an image, different from the one kept, dropped (an entry holds one PDQ: import them as entries of their own if they are wanted)"),
 	NotHeldSignalType:       i18n.M("records of a signal type custos does not hold"),
 	NotHeldNotPositive:      i18n.M("opinions other than POSITIVE_CLASS (a negative opinion is no known hash)"),
 	NotHeldDisabled:         i18n.M("content disabled for matching"),
@@ -352,7 +354,7 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 		}
 		h := m.PDQ
 		for _, a := range m.AlternativeHashes {
-			if strings.EqualFold(a.HashName, "PDQ") && h == "" {
+			if strings.EqualFold(a.HashName, "PDQ") && strings.TrimSpace(h) == "" {
 				h = a.HashValue
 			}
 		}
@@ -361,8 +363,14 @@ func parseProjectVIC(data []byte, st *ImportStats) (NewVersion, error) {
 			continue
 		}
 		for _, a := range m.AlternativeHashes {
-			if !strings.EqualFold(a.HashName, "PDQ") {
+			switch {
+			case !strings.EqualFold(a.HashName, "PDQ"):
 				st.leaveOut(NotHeldFingerprint, strings.ToLower(a.HashName), false, id)
+			case !strings.EqualFold(strings.TrimSpace(a.HashValue), strings.TrimSpace(h)):
+				// A second PDQ of the image: the entry keeps the first
+				// (PDQ, else the first alternative), and the count says
+				// which media had another, rather than dropping it unsaid.
+				st.leaveOut(NotHeldExtraPDQ, "", false, id)
 			}
 		}
 		if m.SHA1 != "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,6 +171,23 @@ func TestParseProjectVIC(t *testing.T) {
 	}
 	if _, _, err := ParseList("csv", []byte("x")); errs.CodeOf(err) != errs.Invalid {
 		t.Errorf("unknown format: %v", err)
+	}
+
+	// A second PDQ of one media is counted where it differs from the one
+	// kept (PDQ first, else the first alternative), not where it repeats it.
+	j = `{"value":[
+	 {"MediaID": 1, "PDQ": "` + h1 + `", "AlternativeHashes": [{"HashName": "PDQ", "HashValue": "` + h2 + `"}]},
+	 {"MediaID": 2, "PDQ": "` + h1 + `", "AlternativeHashes": [{"HashName": "pdq", "HashValue": "` + strings.ToUpper(h1) + `"}]},
+	 {"MediaID": 3, "AlternativeHashes": [{"HashName": "PDQ", "HashValue": "` + h2 + `"}, {"HashName": "PDQ", "HashValue": "` + h1 + `"}]}]}`
+	v, st, err = ParseList(FormatProjectVIC, []byte(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Adds) != 3 || v.Adds[0].PDQ != h1 || v.Adds[2].PDQ != h2 {
+		t.Errorf("adds %+v", v.Adds)
+	}
+	if len(st.NotHeld) != 1 || st.NotHeld[0].Rule != NotHeldExtraPDQ || st.NotHeld[0].Count != 2 || !slices.Equal(st.NotHeld[0].First, []string{"1", "3"}) || st.Skipped != 0 {
+		t.Errorf("a second PDQ counted as %+v", st.NotHeld)
 	}
 }
 
