@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -45,7 +46,7 @@ func (s *Service) MatchHashes(ctx context.Context, p *auth.Principal, qs []Query
 		if *q.Quality < 0 || *q.Quality > 100 {
 			return nil, errs.Invalidf("range", f+".quality", "quality %d is out of range: the PDQ quality the hasher reported is 0 to 100", *q.Quality)
 		}
-		c, err := caseFields(f, q)
+		c, err := s.caseFields(f, q)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +180,7 @@ type upload struct {
 
 // readUpload checks an upload's fields and reads its bytes.
 func (s *Service) readUpload(field string, r io.Reader, meta Query) (upload, error) {
-	c, err := caseFields(field, meta)
+	c, err := s.caseFields(field, meta)
 	if err != nil {
 		return upload{}, err
 	}
@@ -216,7 +217,7 @@ func fieldError(field string, err error) error {
 	return err
 }
 
-func caseFields(prefix string, q Query) (Case, error) {
+func (s *Service) caseFields(prefix string, q Query) (Case, error) {
 	var c Case
 	var err error
 	dot := func(f string) string {
@@ -239,6 +240,18 @@ func caseFields(prefix string, q Query) (Case, error) {
 	}
 	if c.UploadedAt, err = check.OptionalTime(dot("uploaded_at"), q.UploadedAt); err != nil {
 		return c, err
+	}
+	// An upload from the future would become a report's incident time
+	// (SendReport's default): refused, with a few minutes for a service's
+	// clock that runs ahead.
+	if c.UploadedAt != "" {
+		at, err := time.Parse(time.RFC3339Nano, c.UploadedAt)
+		if err != nil {
+			return c, err
+		}
+		if err := check.NotFuture(dot("uploaded_at"), at, s.now()); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

@@ -338,7 +338,7 @@ func (s *Service) MatchVideo(ctx context.Context, p *auth.Principal, in VideoQue
 	if err != nil {
 		return nil, err
 	}
-	c, err := caseFields("", Query{MD5: in.MD5, SHA256: in.SHA256, ContentRef: in.ContentRef, UserID: in.UserID, UploadedAt: in.UploadedAt})
+	c, err := s.caseFields("", Query{MD5: in.MD5, SHA256: in.SHA256, ContentRef: in.ContentRef, UserID: in.UserID, UploadedAt: in.UploadedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func (s *Service) MatchVideoFile(ctx context.Context, p *auth.Principal, r io.Re
 	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
-	c, err := caseFields("", meta)
+	c, err := s.caseFields("", meta)
 	if err != nil {
 		return nil, err
 	}
