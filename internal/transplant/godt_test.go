@@ -470,6 +470,8 @@ func TestProcedures(t *testing.T) {
 		notIndependent, notVoluntary, late := w.dominoConsent(), w.dominoConsent(), w.dominoConsent()
 		notIndependent.AssessorIndependent, notVoluntary.Voluntary = false, false
 		late.GivenOn = w.clock().AddDate(0, 0, 1).Format(transplant.DateLayout)
+		unborn := w.dominoConsent()
+		unborn.GivenOn = "1960-01-01" // the recipients of this test are born in 1970
 		for _, c := range []struct {
 			name, rule, field string
 			alert             bool
@@ -494,6 +496,8 @@ func TestProcedures(t *testing.T) {
 				recordWith(transplant.ProcedureSingle, true, consent(notVoluntary), livers, k[2])},
 			{"a domino consent of a deceased donation's kind", "consent_kind", "domino_consent.kind", false,
 				recordWith(transplant.ProcedureSingle, true, func(in *transplant.NewProcedure) { in.DominoConsent.Kind = transplant.ConsentFamily }, livers, k[2])},
+			{"a domino consent given before the recipient was born", "dates_in_order", "domino_consent.given_on", false,
+				recordWith(transplant.ProcedureSingle, true, consent(unborn), livers, k[2])},
 			{"a domino consent without a domino liver", "domino_consent", "domino_consent", false,
 				recordWith(transplant.ProcedureSingle, false, consent(w.dominoConsent()), livers, k[2])},
 			{"a procedure on a removed registration", "waitlist_closed", "recipient_id", true, record(transplant.ProcedureSingle, false, removed, k[2])},

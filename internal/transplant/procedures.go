@@ -235,6 +235,11 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 			if consent.GivenOn > day(at) {
 				return nil, errs.Invalidf("dates_in_order", "domino_consent.given_on", "the domino donor's consent (%s) is given on or before the procedure (%s)", consent.GivenOn, day(at))
 			}
+			// The domino donor is the recipient: a consent before they were
+			// born is a date mistyped, as for any donor's (RecordConsent).
+			if d.Donor.DateOfBirth != "" && consent.GivenOn < d.Donor.DateOfBirth {
+				return nil, errs.Invalidf("dates_in_order", "domino_consent.given_on", "domino_consent.given_on is before the recipient's date of birth")
+			}
 			d.Consent = consent
 			pr.Domino = d
 		}
