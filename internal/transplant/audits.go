@@ -173,8 +173,15 @@ func (s *Service) RecordFinding(ctx context.Context, p *auth.Principal, auditID 
 	})
 }
 
+// ActionDueYears is how far ahead of the day it is set a corrective action
+// may be due: an audit's finding is corrected in weeks or months, and a
+// deadline years away (9999-12-31, 2062 for 2026) is a mistyped year that
+// would keep the action from ever being overdue, and its centre from being
+// flagged corrective_actions_overdue.
+const ActionDueYears = 2
+
 // SetCorrectiveAction records a corrective action finding findingID asks
-// of the audited centre, due by in.DueOn (today or later).
+// of the audited centre, due by in.DueOn (today to ActionDueYears ahead).
 func (s *Service) SetCorrectiveAction(ctx context.Context, p *auth.Principal, findingID string, in NewCorrectiveAction) (*CorrectiveAction, error) {
 	if err := p.Require(WorkAudits); err != nil {
 		return nil, err
@@ -198,6 +205,9 @@ func (s *Service) SetCorrectiveAction(ctx context.Context, p *auth.Principal, fi
 		}
 		if in.DueOn < day(now) {
 			return nil, errs.Invalidf("dates_in_order", "due_on", "due_on is in the past: a corrective action is due today or later")
+		}
+		if last := day(now.AddDate(ActionDueYears, 0, 0)); in.DueOn > last {
+			return nil, errs.Invalidf("date_range", "due_on", "due_on %s is more than two years ahead: a corrective action is due by %s at the latest", in.DueOn, last)
 		}
 		return ledger.NewEntry(TypeCorrectiveActionSet, actionSet{ID: id, FindingID: findingID, CentreID: centre, Action: in.Action, DueOn: in.DueOn})
 	})

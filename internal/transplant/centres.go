@@ -117,7 +117,17 @@ type NewCentreAuthorization struct {
 	ValidTo   string `json:"valid_to"`
 }
 
-// AuthorizeCentre grants a centre an activity for an organ type.
+// AuthorizationYears is how far ahead of the day it is granted a centre's
+// authorization may end (valid_to): a regulator reviews a centre's
+// authorization within years, and an end decades away (9999-12-31, 2062
+// for 2026) is a mistyped year that would hide its lapse
+// (authorization_lapsed). An authorization without an end is given by
+// leaving valid_to empty, and lasts until it is revoked.
+const AuthorizationYears = 10
+
+// AuthorizeCentre grants a centre an activity for an organ type, from
+// valid_from to valid_to (empty: until revoked), which is at most
+// AuthorizationYears ahead.
 func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centreID string, in NewCentreAuthorization) (*CentreAuthorization, error) {
 	if err := p.Require(AuthorizeCentres); err != nil {
 		return nil, err
@@ -141,6 +151,9 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 	}
 	a := CentreAuthorization{ID: s.W.IDs().New("CA"), CentreID: centreID, Activity: in.Activity, Organ: in.Organ, ValidFrom: from, ValidTo: to}
 	return ledger.SubmitAs[CentreAuthorization](ctx, s.W, p.Actor(), "authorize centre", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if last := day(now.AddDate(AuthorizationYears, 0, 0)); to > last {
+			return nil, errs.Invalidf("date_range", "valid_to", "valid_to %s is more than ten years ahead: an authorization ends by %s at the latest, or is given with no end", to, last)
+		}
 		if err := requireCentre(ctx, tx, "centre_id", centreID); err != nil {
 			return nil, err
 		}
