@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -28,9 +29,12 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		// The demo's administrator and regulator tokens, fixed and public,
-		// for scripts that act on a demo registry.
+		// for scripts that act on a demo registry, and TODAY.
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("DEMO_ADMIN", demo.Tokens()[0].Token)
+			// TODAY is the day in UTC, for a date that must not be past
+			// (a request's deadline).
+			env.Setenv("TODAY", time.Now().UTC().Format("2006-01-02"))
 			for _, t := range demo.Tokens() {
 				if t.Role == auth.Regulator {
 					env.Setenv("DEMO_REGULATOR", t.Token)
