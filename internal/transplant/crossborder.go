@@ -472,7 +472,17 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 		return nil, err
 	}
 	d := importAssigned{OrganID: oid.String(), CentreID: in.CentreID}
-	_, err = s.W.Submit(ctx, p.Actor(), "assign imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return s.submitAssignment(ctx, p, "assign imported organ", d, func(im *Import) (importAssigned, error) {
+		return d, importAssignable(im)
+	})
+}
+
+// submitAssignment records an assignment of an organ from abroad (d) in the
+// log's transaction: the organ read, the centre checked (reference), then
+// decide, which refuses or gives the entry's data; it returns the import as
+// it stands after. AssignImport's and ReassignImport's.
+func (s *Service) submitAssignment(ctx context.Context, p *auth.Principal, what string, d importAssigned, decide func(im *Import) (importAssigned, error)) (*Import, error) {
+	_, err := s.W.Submit(ctx, p.Actor(), what, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		im, err := getImport(ctx, tx, d.OrganID)
 		if err != nil {
 			return nil, err
@@ -480,10 +490,11 @@ func (s *Service) AssignImport(ctx context.Context, p *auth.Principal, organID s
 		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
 			return nil, err
 		}
-		if err := importAssignable(im); err != nil {
+		e, err := decide(im)
+		if err != nil {
 			return nil, err
 		}
-		return ledger.NewEntry(TypeImportAssigned, d)
+		return ledger.NewEntry(TypeImportAssigned, e)
 	})
 	if err != nil {
 		return nil, err
@@ -522,51 +533,27 @@ func (s *Service) ReassignImport(ctx context.Context, p *auth.Principal, organID
 		return nil, err
 	}
 	d := importAssigned{OrganID: oid.String(), CentreID: in.CentreID, Reason: reason}
-	_, err = s.W.Submit(ctx, p.Actor(), "reassign imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		im, err := getImport(ctx, tx, d.OrganID)
-		if err != nil {
-			return nil, err
-		}
-		if err := requireCentre(ctx, tx, "centre_id", d.CentreID); err != nil {
-			return nil, err
-		}
+	return s.submitAssignment(ctx, p, "reassign imported organ", d, func(im *Import) (importAssigned, error) {
 		if im.Outcome != "" {
-			return nil, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
+			return d, errs.New(errs.Conflict, "organ_final", "organ_id", "organ %s already has an outcome here (%s)", im.OrganID, im.Outcome)
 		}
 		held := importHolder(im)
 		if held == "" {
-			return nil, errs.New(errs.Conflict, "organ_unassigned", "organ_id", "organ %s is held by no centre here: assign it to a centre instead", im.OrganID)
+			return d, errs.New(errs.Conflict, "organ_unassigned", "organ_id", "organ %s is held by no centre here: assign it to a centre instead", im.OrganID)
 		}
 		if held == d.CentreID {
-			return nil, errs.New(errs.Conflict, "organ_assigned", "centre_id", "organ %s is held by centre %s already: choose another centre", im.OrganID, held)
+			return d, errs.New(errs.Conflict, "organ_assigned", "centre_id", "organ %s is held by centre %s already: choose another centre", im.OrganID, held)
 		}
-		e := d
-		e.From = held
-		return ledger.NewEntry(TypeImportAssigned, e)
+		d.From = held
+		return d, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return getImport(ctx, s.DB.Read(), d.OrganID)
 }
 
 // ReassignableImports lists, newest first, the organs received from abroad
 // that a regulator may reassign: no outcome, and a centre holding them. At
 // most MaxCrossBorderList.
 func (s *Service) ReassignableImports(ctx context.Context, p *auth.Principal) ([]Import, error) {
-	if err := p.Require(AssignImports); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+` IS NOT NULL
-		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
-	if err != nil {
-		return nil, err
-	}
-	out, err := store.Rows(rows, scanImport)
-	if out == nil {
-		out = []Import{}
-	}
-	return out, err
+	return s.importsAwaitingOutcome(ctx, p, true)
 }
 
 // importAssignable refuses the assignment of an organ from abroad that has
@@ -589,10 +576,21 @@ func importAssignable(im *Import) error {
 // refuse (importAssignable: no outcome, no centre holding them), at most
 // MaxCrossBorderList.
 func (s *Service) AssignableImports(ctx context.Context, p *auth.Principal) ([]Import, error) {
+	return s.importsAwaitingOutcome(ctx, p, false)
+}
+
+// importsAwaitingOutcome lists, newest first, at most MaxCrossBorderList
+// organs from abroad with no outcome that a centre holds (held) or that none
+// holds: what the reassignment and the assignment forms offer.
+func (s *Service) importsAwaitingOutcome(ctx context.Context, p *auth.Principal, held bool) ([]Import, error) {
 	if err := p.Require(AssignImports); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+` IS NULL
+	holder := " IS NULL"
+	if held {
+		holder = " IS NOT NULL"
+	}
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+holder+`
 		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
 	if err != nil {
 		return nil, err

@@ -86,17 +86,12 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 			s.Fail(w, r, err)
 			return
 		}
-		for _, im := range assignable {
-			d.Unassigned = append(d.Unassigned, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
-		}
 		held, err := t.svc.ReassignableImports(ctx, s.P)
 		if err != nil {
 			s.Fail(w, r, err)
 			return
 		}
-		for _, im := range held {
-			d.Held = append(d.Held, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
-		}
+		d.Unassigned, d.Held = importOptions(assignable), importOptions(held)
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
 	if s.P.Role == transplant.RoleCoordinator {
@@ -166,4 +161,14 @@ func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"acknowledged"}})
+}
+
+// importOptions are organs from abroad as a form's choices: the organ's
+// identifier and its country of origin.
+func importOptions(ims []transplant.Import) []Option {
+	var out []Option
+	for _, im := range ims {
+		out = append(out, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
+	}
+	return out
 }
