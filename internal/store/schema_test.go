@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -91,4 +92,80 @@ func TestSchemaFilesAreNumbered(t *testing.T) {
 	if got, _ := db.SchemaVersions(ctx); len(got) != 0 {
 		t.Errorf("a refused migration wrote %v", got)
 	}
+}
+
+// TestSchemaSteps runs a migration's Go step in its transaction: the step sees
+// the migration's tables; a step that fails undoes the migration and records
+// no version, so the next Migrate runs both again; a step runs once.
+func TestSchemaSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		core := store.CoreSchema()
+		if _, err := db.Migrate(ctx, []store.Schema{core}); err != nil {
+			t.Fatal(err)
+		}
+		ex := schemaOf("example", "001_things.sql", "CREATE TABLE ex_things (id TEXT PRIMARY KEY, k TEXT);",
+			"002_key.sql", "INSERT INTO ex_things (id) VALUES ('a'), ('b');")
+		runs, fail := 0, true
+		ex.Steps = map[int]func(context.Context, *store.Tx) error{2: func(ctx context.Context, tx *store.Tx) error {
+			runs++
+			if _, err := tx.Exec(ctx, "UPDATE ex_things SET k = id || '!'"); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("the step's own failure")
+			}
+			return nil
+		}}
+
+		_, err = db.Migrate(ctx, []store.Schema{core, ex})
+		if err == nil || !strings.Contains(err.Error(), "migration example/002_key.sql: the step's own failure") {
+			t.Fatalf("a failing step: %v, want it named with its migration", err)
+		}
+		if got, err := db.SchemaVersions(ctx); err != nil || got["example"] != 0 {
+			t.Fatalf("versions after a failing step: %v %v, want none of example", got, err)
+		}
+		if n := tableCount(t, db, "ex_things"); n != 0 {
+			t.Fatalf("ex_things exists after the failed migration (%d)", n)
+		}
+
+		fail = false
+		applied, err := db.Migrate(ctx, []store.Schema{core, ex})
+		if err != nil || len(applied) != 2 {
+			t.Fatalf("migrating again: %v %v", applied, err)
+		}
+		var keys string
+		if err := db.Read().QueryRow(ctx, "SELECT "+concatKeys(db)+" FROM ex_things").Scan(&keys); err != nil || keys != "a!,b!" {
+			t.Fatalf("keys after the step: %q %v, want a!,b!", keys, err)
+		}
+		before := runs
+		if applied, err := db.Migrate(ctx, []store.Schema{core, ex}); err != nil || len(applied) != 0 || runs != before {
+			t.Fatalf("an up-to-date database ran the step again: %v %v, runs %d→%d", applied, err, before, runs)
+		}
+	})
+}
+
+func concatKeys(db *store.DB) string {
+	if db.Dialect == store.Postgres {
+		return "string_agg(k, ',' ORDER BY k)"
+	}
+	return "group_concat(k, ',')"
+}
+
+func tableCount(t *testing.T, db *store.DB, name string) int {
+	t.Helper()
+	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if db.Dialect == store.Postgres {
+		q = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+	}
+	var n int
+	if err := db.Read().QueryRow(context.Background(), q, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
