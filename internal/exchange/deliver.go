@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -200,7 +201,7 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 		return err
 	}
 	if r.Outcome == Refused && r.Rule == "unavailable" {
-		return fmt.Errorf("the peer could not record the message now: %s", r.Reason)
+		return fmt.Errorf("the peer could not record the message now: %s", errs.Echo(r.Reason, maxReason))
 	}
 	_, err = s.W.Submit(ctx, ledger.Actor{}, "record exchange receipt", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var st string
@@ -227,13 +228,19 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 	return nil
 }
 
+// maxReason is how much of a peer's reason for an unavailable answer the
+// last error keeps.
+const maxReason = 200
+
 // checkReceipt verifies that a receipt is signed by a valid key of the peer
-// and answers this very message.
+// and answers this very message. The receipt's key is the peer's text until
+// it is found among the peer's keys: the errors cut and escape it
+// (errs.Echo), as they do the rule and field of a plain refusal.
 func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) (*Receipt, error) {
 	var pubText, until string
 	err := s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
 	if err != nil {
-		return nil, fmt.Errorf("the receipt is signed by %s, not a key of peer %s", sr.Key, pr.ID)
+		return nil, fmt.Errorf("the receipt is signed by \"%s\", not a key of peer %s", errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
 	}
 	if until != "" && until <= ledger.FormatTime(s.now()) {
 		return nil, fmt.Errorf("the receipt is signed by %s, valid until %s", sr.Key, until)
@@ -267,10 +274,7 @@ func (s *Service) attempt(ctx context.Context, d due, failure error) {
 	}
 	msg := ""
 	if failure != nil {
-		msg = cmp.Or(failure.Error(), "failed")
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
+		msg = lastError(failure)
 		s.Log.Warn("exchange delivery failed; will try again", "message", d.id, "peer", d.peerID, "attempt", n, "retry_in", wait.String(), "err", msg)
 	}
 	tx, err := s.DB.BeginWrite(ctx)
@@ -313,4 +317,27 @@ func (s *Service) client(pr *Peer) (*http.Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	s.clients.Store(key, c)
 	return c, nil
+}
+
+// maxLastError is how many bytes of an attempt's error the outbox keeps.
+const maxLastError = 500
+
+// lastError is the text of a failed attempt as the outbox keeps it: at most
+// maxLastError bytes, cut between characters, and valid UTF-8. Much of it
+// can be the peer's (its answer's words, escaped where they are put in), and
+// a text cut inside a character is one PostgreSQL refuses to store: the
+// attempt would not be recorded, and the message tried again at every poll.
+func lastError(failure error) string {
+	msg := strings.ToValidUTF8(cmp.Or(failure.Error(), "failed"), "\uFFFD")
+	if len(msg) <= maxLastError {
+		return msg
+	}
+	cut := 0
+	for i := range msg {
+		if i > maxLastError {
+			break
+		}
+		cut = i
+	}
+	return msg[:cut]
 }

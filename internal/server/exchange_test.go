@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/exchange"
@@ -239,6 +240,62 @@ func TestExchangePeerStatusForged(t *testing.T) {
 		var ok string
 		if err := a.App.DB.Read().QueryRow(ctx, "SELECT last_ok_at FROM exchange_peer_status WHERE peer_id = ?", peerB).Scan(&ok); err != nil || ok != "" {
 			t.Fatalf("the peer's last answer after the next attempt: %q %v, want none", ok, err)
+		}
+	})
+}
+
+// TestExchangeHostileAnswer: a peer's answer is the peer's text, and the
+// deliverer writes what it makes of it into the message's last error (the
+// outbox, the peers page, the server log). A receipt that names a key of
+// its choosing, hundreds of bytes long, with a character of two bytes where
+// the error is cut and control characters, must still be recorded as a
+// failed attempt (PostgreSQL refuses a text cut inside a character, and an
+// attempt not recorded is tried again at every poll, with no backoff), and
+// the key is cut and escaped as any peer's words are.
+func TestExchangeHostileAnswer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		a := apptest.StartWith(t, dsn, func(cfg *server.Config) {
+			cfg.Exchange.RetryBase, cfg.Exchange.RetryMax = time.Hour, 2*time.Hour
+		})
+		b := apptest.Start(t, storetest.SQLite(t))
+		ctx := context.Background()
+		idB, err := b.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "the receipt is signed by " is 25 bytes: the é falls on bytes 499 and 500.
+		key := strings.Repeat("a", 474) + "é\x1b[31m\nforged line" + strings.Repeat("b", 100)
+		var attempts atomic.Int64
+		hostile := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			attempts.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"receipt": "{}", "key": key, "signature": "AAAA"})
+		}))
+		defer hostile.Close()
+		ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hostile.Certificate().Raw}))
+		peerB := a.Must(t, 201, "POST", "/api/v1/exchange/peers", a.Admin, map[string]any{"name": "The other registry", "jurisdiction": idB.Jurisdiction,
+			"url": hostile.URL, "tls_ca": ca, "public_key": idB.PublicKey, "send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).Str("id")
+		sent := a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+			"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+			"payload": json.RawMessage(`{"subject":"s","text":"t"}`)})
+		for range 2 {
+			if err := a.App.Exchange.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := attempts.Load(); n != 1 {
+			t.Fatalf("%d attempts in two rounds, want 1: the failed attempt was not recorded, and the message is tried at every poll", n)
+		}
+		var last string
+		if err := a.App.DB.Read().QueryRow(ctx, "SELECT last_error FROM exchange_delivery WHERE message_id = ?", sent.Str("id")).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.ValidString(last) || strings.ContainsAny(last, "\x1b\n") || len(last) > 500 || !strings.Contains(last, "not a key of peer "+peerB) {
+			t.Fatalf("the last error is not the peer's key cut and escaped: %q", last)
+		}
+		r := a.Must(t, 200, "GET", "/api/v1/exchange/peers/"+peerB, a.Admin, nil)
+		if r.Str("reachable") != "no" || r.Str("last_error") != last {
+			t.Fatalf("the peer after a hostile answer: %s", r.Raw)
 		}
 	})
 }
