@@ -520,9 +520,16 @@ func TestExchangeAnswerReadAsWritten(t *testing.T) {
 		a.flags = []string{"--addr", freeAddr(t), "--tls-cert", cert, "--tls-key", key, "--exchange-retry", "100ms", "--exchange-retry-max", "500ms"}
 		a.start(t)
 
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
+		// One stand-in peer for each form, each with its key: a peer's
+		// messages go in order, so a second message to a peer whose answers
+		// never read would wait behind the first.
+		keys := map[string]ed25519.PrivateKey{}
+		for _, subject := range []string{"Receipt in capitals", "Receipt twice"} {
+			_, priv, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys[subject] = priv
 		}
 		// answer writes the signed receipt for a message in the form the
 		// subject of the message asks for.
@@ -550,8 +557,12 @@ func TestExchangeAnswerReadAsWritten(t *testing.T) {
 				Subject string `json:"subject"`
 			}
 			_ = json.Unmarshal(m.Payload, &p)
+			if keys[p.Subject] == nil {
+				http.Error(w, "no answer", 500)
+				return
+			}
 			sr, err := exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: m.ID, MessageSHA256: exchange.Digest(env.Message),
-				From: "XB", To: "XA", Outcome: exchange.Received, At: time.Now().UTC().Format(time.RFC3339)}, priv)
+				From: "XB", To: "XA", Outcome: exchange.Received, At: time.Now().UTC().Format(time.RFC3339)}, keys[p.Subject])
 			if err != nil || answer[p.Subject] == nil {
 				http.Error(w, "no answer", 500)
 				return
@@ -567,13 +578,14 @@ func TestExchangeAnswerReadAsWritten(t *testing.T) {
 		fake.StartTLS()
 		t.Cleanup(fake.Close)
 
-		pB := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
-			"name": "Registry of XB", "jurisdiction": "XB", "url": fake.URL, "tls_ca": testCA.pem, "public_key": exchange.EncodeKey(pub),
-			"send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).str("id")
 		for subject, want := range map[string]string{
 			"Receipt in capitals": `unknown_field: the field "RECEIPT" is not part of this document: names are written as documented, here "receipt" (field RECEIPT)`,
 			"Receipt twice":       `duplicate_key: the key "receipt" is given twice in one object (field receipt)`,
 		} {
+			pB := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/peers", a.reg.Admin, map[string]any{
+				"name": "Registry of XB (" + subject + ")", "jurisdiction": "XB", "url": fake.URL, "tls_ca": testCA.pem,
+				"public_key":    exchange.EncodeKey(keys[subject].Public().(ed25519.PublicKey)),
+				"send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).str("id")
 			id := must(t, 201, a.srv.URL, "POST", "/api/v1/exchange/outbox", a.reg.Admin, notice(pB, "vigilance", subject)).str("id")
 			deadline := time.Now().Add(30 * time.Second)
 			for {

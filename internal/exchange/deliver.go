@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -54,61 +55,118 @@ type due struct {
 // attempt may lie before the schedule is taken for wrong.
 const scheduleSlack = time.Minute
 
-// DeliverDue tries once every message due now. The schedule
-// (exchange_delivery) is outside the log: a next attempt further away than
-// the longest wait the deliverer sets was not set by it (a row changed
-// behind custos's back to hold a message, an SAE notice abroad say, or a
-// clock put back), and the message is tried now, as if the row were lost.
+// maxPeerRound is how many messages one round delivers to one peer.
+const maxPeerRound = 100
+
+// DeliverDue tries the messages due now, peer by peer.
+//
+// Each peer's messages go in the order they were sent: a message is not
+// sent while an earlier one to the same peer awaits its answer, and a
+// failed attempt ends the peer's round. A peer's registry acts on what it
+// receives in order (a final report refers to the notice of the adverse
+// event, the notice to the organs the traceability data brought): sent out
+// of order, a later message would be refused for good, naming a record the
+// peer has not received yet.
+//
+// The peers are served side by side, so that a peer that answers slowly or
+// never costs the others at most one attempt's wait (Cfg.Timeout), not one
+// per message queued for it.
+//
+// The schedule (exchange_delivery) is outside the log: a next attempt
+// further away than the longest wait the deliverer sets was not set by it
+// (a row changed behind custos's back to hold a message, an SAE notice
+// abroad say, or a clock put back), and the message is tried now, as if the
+// row were lost.
 func (s *Service) DeliverDue(ctx context.Context) error {
-	t := s.now()
-	now, latest := ledger.FormatTime(t), ledger.FormatTime(t.Add(s.Cfg.RetryMax+scheduleSlack))
-	rows, err := s.DB.Read().Query(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0), COALESCE(d.next_attempt_at, '')
-		FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id LEFT JOIN exchange_delivery d ON d.message_id = o.id
-		WHERE o.state = ? AND p.state = ? AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ? OR d.next_attempt_at > ?)
-		ORDER BY o.log_index LIMIT 100`, Pending, PeerActive, now, latest)
+	rows, err := s.DB.Read().Query(ctx, `SELECT DISTINCT o.peer_id FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id
+		WHERE o.state = ? AND p.state = ? ORDER BY o.peer_id`, Pending, PeerActive)
 	if err != nil {
 		return err
 	}
-	list, err := store.Rows(rows, func(sc store.Scanner, d *due) error {
-		return sc.Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts, &d.next)
-	})
+	peers, err := store.Rows(rows, func(sc store.Scanner, id *string) error { return sc.Scan(id) })
 	if err != nil {
 		return err
 	}
-	for _, d := range list {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(peers))
+	for _, peer := range peers {
+		wg.Go(func() {
+			if err := s.deliverPeer(ctx, peer); err != nil {
+				errc <- fmt.Errorf("peer %s: %w", peer, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	var all []error
+	for err := range errc {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// deliverPeer delivers peer's messages in order, from the oldest awaiting
+// an answer, while they are due and the peer answers.
+func (s *Service) deliverPeer(ctx context.Context, peer string) error {
+	last := ""
+	for range maxPeerRound {
 		if ctx.Err() != nil {
 			return nil
+		}
+		var d due
+		err := s.DB.Read().QueryRow(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0), COALESCE(d.next_attempt_at, '')
+			FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id LEFT JOIN exchange_delivery d ON d.message_id = o.id
+			WHERE o.peer_id = ? AND o.state = ? AND p.state = ? ORDER BY o.log_index LIMIT 1`, peer, Pending, PeerActive).
+			Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts, &d.next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.id == last {
+			return nil // still pending after an answer (recorded by another process, say): the next round sees
+		}
+		last = d.id
+		t := s.now()
+		now, latest := ledger.FormatTime(t), ledger.FormatTime(t.Add(s.Cfg.RetryMax+scheduleSlack))
+		if d.next != "" && d.next > now && d.next <= latest {
+			return nil // the oldest waits its turn, and the others wait for it
 		}
 		if d.next > latest {
 			s.event("schedule_reset")
 			s.Log.Warn("exchange delivery: the message's next attempt lies beyond the longest wait between attempts (its schedule changed outside custos, or the clock went back): tried now",
 				"message", d.id, "peer", d.peerID, "next_attempt_at", d.next, "retry_max", s.Cfg.RetryMax.String())
 		}
-		s.deliver(ctx, d)
+		if !s.deliver(ctx, d) {
+			return nil
+		}
 	}
 	return nil
 }
 
-// deliver sends one message and records what came of it.
-func (s *Service) deliver(ctx context.Context, d due) {
+// deliver sends one message and records what came of it; it tells whether
+// the peer answered it.
+func (s *Service) deliver(ctx context.Context, d due) bool {
 	pr, err := peerIn(ctx, s.DB.Read(), d.peerID)
 	if err != nil {
 		s.Log.Error("exchange deliverer: read peer", "peer", d.peerID, "err", err)
-		return
+		return false
 	}
 	ans, err := s.post(ctx, pr, d)
 	if err == nil {
 		err = s.answered(ctx, pr, d, ans)
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the attempt did not end, the next run retries
+		return false // shutting down: the attempt did not end, the next run retries
 	}
 	if err != nil {
 		s.event("attempt_failed")
 		s.attempt(ctx, d, err)
-		return
+		return false
 	}
 	s.attempt(ctx, d, nil)
+	return true
 }
 
 // post sends the envelope and reads the peer's signed answer.
@@ -121,7 +179,7 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, s.Cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "POST", pr.URL+InboxPath, bytes.NewReader(body))
 	if err != nil {
@@ -313,7 +371,7 @@ func (s *Service) client(pr *Peer) (*http.Client, error) {
 		}
 		cfg.RootCAs = pool
 	}
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 2},
+	c := &http.Client{Timeout: s.Cfg.Timeout, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 2},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	s.clients.Store(key, c)
 	return c, nil

@@ -51,6 +51,8 @@ type Config struct {
 	// OverdueAfter is how long a message may stay unacknowledged before it
 	// is shown overdue.
 	OverdueAfter time.Duration
+	// Timeout bounds one delivery attempt, the peer's answer read whole.
+	Timeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -65,6 +67,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OverdueAfter <= 0 {
 		c.OverdueAfter = time.Hour
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
 	}
 	return c
 }

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -296,6 +298,111 @@ func TestExchangeHostileAnswer(t *testing.T) {
 		r := a.Must(t, 200, "GET", "/api/v1/exchange/peers/"+peerB, a.Admin, nil)
 		if r.Str("reachable") != "no" || r.Str("last_error") != last {
 			t.Fatalf("the peer after a hostile answer: %s", r.Raw)
+		}
+	})
+}
+
+// TestExchangeDeliveryOrder: a peer's messages are delivered in the order
+// they were sent, and a peer that never answers holds up no other. The
+// receiving registry acts on what it receives in order (a final report
+// refers to the notice of its adverse event, the notice to the organs sent
+// before it), so a later message delivered while an earlier one waits would
+// be refused for good; and a peer that takes every attempt to its timeout
+// must not cost the other peers one timeout per message queued for it.
+func TestExchangeDeliveryOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		a := apptest.StartWith(t, dsn, func(cfg *server.Config) {
+			cfg.Exchange.RetryBase, cfg.Exchange.RetryMax = time.Hour, 2*time.Hour
+			cfg.Exchange.Timeout = time.Second
+		})
+		b := apptest.Start(t, storetest.SQLite(t))
+		ctx := context.Background()
+		idB, err := b.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// B's inbox, behind an address that answers 503 to the first
+		// attempt of the first message sent.
+		var order []string
+		var first string
+		failed := false
+		inbox := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			var env exchange.Envelope
+			json.Unmarshal(body, &env)
+			m, _ := exchange.ParseMessage(env.Message)
+			if m.ID == first && !failed {
+				failed = true
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			order = append(order, m.ID)
+			status, ans := b.App.Exchange.Receive(r.Context(), body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(ans)
+		}))
+		defer inbox.Close()
+		// H: a peer that takes every delivery and never answers.
+		var hung atomic.Int64
+		stop := make(chan struct{})
+		never := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hung.Add(1)
+			io.ReadAll(r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+		}))
+		defer never.Close()
+		defer close(stop)
+		pubH, _, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		register := func(srv *httptest.Server, jurisdiction, key string) string {
+			ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+			return a.Must(t, 201, "POST", "/api/v1/exchange/peers", a.Admin, map[string]any{"name": "Registry " + jurisdiction, "jurisdiction": jurisdiction,
+				"url": srv.URL, "tls_ca": ca, "public_key": key, "send_purposes": []string{"vigilance"}, "receive_purposes": []string{"vigilance"}}).Str("id")
+		}
+		peerH := register(never, "XH", exchange.EncodeKey(pubH))
+		peerB := register(inbox, idB.Jurisdiction, idB.PublicKey)
+		b.Peer(t, a, "vigilance")
+		send := func(peer, text string) string {
+			return a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peer, "type": "core.notice", "purpose": "vigilance",
+				"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+				"payload": map[string]string{"subject": "s", "text": text}}).Str("id")
+		}
+		for i := range 3 {
+			send(peerH, fmt.Sprintf("to the peer that never answers, %d", i))
+		}
+		first = send(peerB, "first")
+		second := send(peerB, "second")
+
+		began := time.Now()
+		if err := a.App.Exchange.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := hung.Load(); n != 1 {
+			t.Fatalf("the peer that never answers was tried %d times in one round, want 1 (its first message; the others wait for it)", n)
+		}
+		if took := time.Since(began); took > 5*time.Second {
+			t.Fatalf("one round took %s: the peer that never answers held up the others", took)
+		}
+		if len(order) != 0 {
+			t.Fatalf("delivered while the first message to the peer waits: %v, want none (%s first)", order, first)
+		}
+		// The first message's schedule says when: past it, both go, in order.
+		a.Tamper(t, "UPDATE exchange_delivery SET next_attempt_at = ? WHERE message_id = ?", "2000-01-01T00:00:00.000000000Z", first)
+		if err := a.App.Exchange.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(order) != fmt.Sprint([]string{first, second}) {
+			t.Fatalf("delivered %v, want %s then %s", order, first, second)
+		}
+		box := a.Must(t, 200, "GET", "/api/v1/exchange/outbox?state=acknowledged&peer_id="+peerB, a.Admin, nil)
+		if n := len(box.Body["messages"].([]any)); n != 2 {
+			t.Fatalf("acknowledged by the peer: %d messages, want 2: %s", n, box.Raw)
 		}
 	})
 }
