@@ -406,3 +406,53 @@ func TestExchangeDeliveryOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestExchangeKeyExpiredInFlight: a message keeps the signature it was sent
+// with. Sent before the sender rotated its key and delivered only once the
+// overlap the peer gave the old key is over (the peer was down all that
+// time), it is refused by the peer as key_expired, with a signed refusal
+// the sender records: it is not re-signed, and needs sending again; one
+// signed with the new key is received.
+func TestExchangeKeyExpiredInFlight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		a, b := apptest.Start(t, dsn), apptest.Start(t, storetest.SQLite(t))
+		ctx := context.Background()
+		peerB := a.Peer(t, b, "vigilance")
+		peerA := b.Peer(t, a, "vigilance")
+		send := func() map[string]any {
+			return a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+				"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+				"payload": map[string]string{"subject": "s", "text": "t"}}).Body
+		}
+		old := send()
+		next := a.Must(t, 200, "GET", "/api/v1/exchange/identity/next", a.Admin, nil)
+		b.Must(t, 201, "POST", "/api/v1/exchange/peers/"+peerA+"/keys", b.Admin, map[string]any{"public_key": next.Str("public_key"),
+			"previous_valid_until": time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)})
+		a.Must(t, 201, "POST", "/api/v1/exchange/identity/rotate", a.Admin, nil)
+		fresh := send()
+		time.Sleep(1500 * time.Millisecond)
+
+		receive := func(m map[string]any) (int, *exchange.InboxAnswer) {
+			env, err := json.Marshal(exchange.Envelope{Message: m["message"].(string), Key: m["key"].(string), Signature: m["signature"].(string)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.App.Exchange.Receive(ctx, env)
+		}
+		status, ans := receive(old)
+		if status != 401 || ans.Error == nil || ans.Error.Rule != "key_expired" || ans.Receipt == "" {
+			t.Fatalf("the message signed with the key past its overlap: %d %+v, want a signed key_expired refusal", status, ans.Error)
+		}
+		if err := a.App.Exchange.RecordReceipt(ctx, old["id"].(string), &ans.SignedReceipt); err != nil {
+			t.Fatal(err)
+		}
+		if status, ans := receive(fresh); status != 200 || ans.Error != nil {
+			t.Fatalf("the message signed with the new key: %d %+v", status, ans.Error)
+		}
+		box := a.Must(t, 200, "GET", "/api/v1/exchange/outbox?state=refused", a.Admin, nil)
+		ms := box.Body["messages"].([]any)
+		if len(ms) != 1 || ms[0].(map[string]any)["id"] != old["id"] || ms[0].(map[string]any)["refusal_rule"] != "key_expired" {
+			t.Fatalf("the sender's refused messages: %s, want %s refused key_expired", box.Raw, old["id"])
+		}
+	})
+}
