@@ -109,6 +109,9 @@ func Protect(t Table, threshold int) (Published, error) {
 		}
 	}
 	g.secondary()
+	for g.unpin() {
+		g.secondary()
+	}
 	out := Published{Title: t.Title, Corner: t.Corner, Rows: t.Rows, Cols: t.Cols, Threshold: threshold,
 		Cells: make([][]Cell, r), RowTotals: make([]Cell, r), ColTotals: make([]Cell, c), Total: g.cell(r, c)}
 	for i := range r {
@@ -150,7 +153,9 @@ func (g *grid) cell(i, j int) Cell {
 }
 
 // cost is what suppressing the cell (i, j) takes from the reader: its count,
-// and far more for a total, which readers look at first.
+// and far more for a total, which readers look at first. A 0 in a row or a
+// column whose total is 0 costs more still: every cell of that line is 0
+// and seen to be, hidden or not, so hiding it protects nothing.
 func (g *grid) cost(i, j int) int64 {
 	if g.s[i][j] {
 		return 0
@@ -159,7 +164,68 @@ func (g *grid) cost(i, j int) int64 {
 	if i == g.r || j == g.c {
 		c += 1 << 40
 	}
+	if g.v[i][j] == 0 && (g.v[i][g.c] == 0 || g.v[g.r][j] == 0) {
+		c += 1 << 41
+	}
 	return c
+}
+
+// unpin protects the suppressed cells that counts being non-negative give
+// away: a line (a row or a column, the totals' included) whose total is
+// published and whose suppressed cells hold 0 in all. Its total less its
+// published cells is then 0, so each of them is 0: no longer hidden, and no
+// longer hiding the cells they were suppressed to protect (a 0 suppressed
+// beside a 3 in a column of total 0 shows the 3 from the 3's row). unpin
+// suppresses one more cell of such a line, the cheapest that is not 0 (the
+// line's suppressed cells then share a sum above 0, whose parts are not
+// known), else its total, and tells whether it did; secondary runs again.
+func (g *grid) unpin() bool {
+	type line struct {
+		cells [][2]int // the line's cells, its total last
+	}
+	var lines []line
+	for i := range g.r + 1 {
+		var l line
+		for j := range g.c + 1 {
+			l.cells = append(l.cells, [2]int{i, j})
+		}
+		lines = append(lines, l)
+	}
+	for j := range g.c + 1 {
+		var l line
+		for i := range g.r + 1 {
+			l.cells = append(l.cells, [2]int{i, j})
+		}
+		lines = append(lines, l)
+	}
+	for _, l := range lines {
+		total := l.cells[len(l.cells)-1]
+		if g.s[total[0]][total[1]] {
+			continue
+		}
+		hidden, sum := 0, 0
+		for _, x := range l.cells[:len(l.cells)-1] {
+			if g.s[x[0]][x[1]] {
+				hidden++
+				sum += g.v[x[0]][x[1]]
+			}
+		}
+		if hidden == 0 || sum > 0 {
+			continue
+		}
+		pick := total
+		best := int64(-1)
+		for _, x := range l.cells[:len(l.cells)-1] {
+			if !g.s[x[0]][x[1]] && g.v[x[0]][x[1]] > 0 {
+				if c := g.cost(x[0], x[1]); best < 0 || c < best {
+					best, pick = c, x
+				}
+			}
+		}
+		g.s[pick[0]][pick[1]] = true
+		return true
+	}
+	return false
 }
 
 // secondary suppresses cells until no suppressed cell is a bridge of the

@@ -174,6 +174,68 @@ func checkProtected(t *testing.T, tab Table, p Published, threshold int) {
 	if rc := recomputable(cells); len(rc) > 0 {
 		t.Errorf("suppressed cells recomputable from the totals: %v\n%s", rc, show(cells, truth))
 	}
+	if z := zeroLines(cells, truth); len(z) > 0 {
+		t.Errorf("lines whose published total shows their suppressed cells to be 0: %v\n%s", z, show(cells, truth))
+	}
+}
+
+// zeroLines lists the lines of the grid (rows "r<i>", columns "c<j>", the
+// totals' included) whose total is published and whose suppressed cells hold
+// 0 in all: counts being non-negative, each of them is then known to be 0,
+// which the linear algebra of recomputable does not see.
+func zeroLines(cells [][]Cell, truth [][]int) []string {
+	r, c := len(cells)-1, len(cells[0])-1
+	var out []string
+	check := func(name string, at [][2]int) {
+		total := at[len(at)-1]
+		if cells[total[0]][total[1]].Suppressed {
+			return
+		}
+		hidden, sum := 0, 0
+		for _, x := range at[:len(at)-1] {
+			if cells[x[0]][x[1]].Suppressed {
+				hidden++
+				sum += truth[x[0]][x[1]]
+			}
+		}
+		if hidden > 0 && sum == 0 {
+			out = append(out, name)
+		}
+	}
+	for i := range r + 1 {
+		var at [][2]int
+		for j := range c + 1 {
+			at = append(at, [2]int{i, j})
+		}
+		check(fmt.Sprintf("r%d", i), at)
+	}
+	for j := range c + 1 {
+		var at [][2]int
+		for i := range r + 1 {
+			at = append(at, [2]int{i, j})
+		}
+		check(fmt.Sprintf("c%d", j), at)
+	}
+	return out
+}
+
+// TestZerosDoNotGiveAwayACell: a 0 suppressed to protect a small count in a
+// column of zeros, whose published total of 0 shows it to be 0, protects
+// nothing: the row's total then gives the small count (the table below, as
+// Protect published it, showed its 3 so). Nor does a row of zeros.
+func TestZerosDoNotGiveAwayACell(t *testing.T) {
+	for _, tab := range []Table{
+		table([]int{0, 10, 3}, []int{0, 20, 40}),
+		table([]int{0, 10, 3}, []int{0, 20, 40}, []int{0, 30, 30}),
+		table([]int{10, 3}, []int{20, 40}, []int{0, 0}),
+		table([]int{0, 0, 0}, []int{0, 2, 0}, []int{0, 9, 9}),
+	} {
+		p, err := Protect(tab, DefaultThreshold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkProtected(t, tab, p, DefaultThreshold)
+	}
 }
 
 func show(cells [][]Cell, truth [][]int) string {
