@@ -450,6 +450,21 @@ func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export
 // unctsLines counts q, sums its cells under each crime's category (and
 // over all, for the last row), protects that table and writes it with a
 // column for every value of the last dimension, present or not.
+//
+// The rows nest: every crime is part of every offence, rape of sexual
+// violence, bribery of corruption, theft of a vehicle of theft. Protected
+// as rows of one two-way table, which they are not, a row would give away
+// what another hides: a 0 published for sexual violence shows that rape's
+// suppressed cell in that column is 0 too, and the row's total then gives
+// its other suppressed cell; a published row and its "of which" row give
+// their difference, a count the table never shows. So the table protected
+// is that of the parts the rows are made of, which do add up: each crime's
+// own records (those of its category that no row below it counts) and the
+// records of no crime, each group of the inner dimensions (sex, for the
+// persons' tables) a table of its own, whose column totals are its
+// all_offences row. A crime's cell is the sum of its parts' cells, and is
+// suppressed when one of them is; so is its total. Everything published is
+// then a sum of what that protection publishes, and tells no more.
 func (s *Service) unctsLines(ctx context.Context, q Query, crimes []UNCTSCrime, last Dimension) ([][]any, error) {
 	q.Totals = false
 	res, err := s.aggregate(ctx, s.DB.Read(), q)
@@ -457,15 +472,6 @@ func (s *Service) unctsLines(ctx context.Context, q Query, crimes []UNCTSCrime, 
 		return nil, err
 	}
 	inner := len(q.By) - 1 // the dimensions between the ICCS and the last
-	type rowKey struct {
-		crime int // len(crimes): every offence
-		key   string
-	}
-	var keys []rowKey
-	var labels []string
-	var rest [][]string
-	index := map[rowKey]int{}
-	var counts [][]int
 	// The row keys: each crime (then every offence) by each value of the
 	// inner dimensions met, in the order of their values.
 	var inners [][]string
@@ -488,53 +494,105 @@ func (s *Service) unctsLines(ctx context.Context, q Query, crimes []UNCTSCrime, 
 		}
 		return 0
 	})
-	for ci := range len(crimes) + 1 {
-		for _, in := range inners {
-			rk := rowKey{ci, strings.Join(in, "\x00")}
-			index[rk] = len(keys)
-			keys = append(keys, rk)
-			name := UNCTSAll
-			if ci < len(crimes) {
-				name = crimes[ci].Name
+	group := map[string]int{}
+	for g, in := range inners {
+		group[strings.Join(in, "\x00")] = g
+	}
+	// The parts: part p < len(crimes) holds the records of crime p's
+	// category under no other crime of it; part len(crimes), those of no
+	// crime. contains[c][p]: crime c's row takes in part p.
+	other := len(crimes)
+	contains := make([][]bool, len(crimes))
+	for c := range crimes {
+		contains[c] = make([]bool, len(crimes)+1)
+		for p := range crimes {
+			contains[c][p] = ICCS.Under(crimes[p].ICCS, crimes[c].ICCS)
+		}
+	}
+	partOf := func(code string) int {
+		part := other
+		for p, cr := range crimes {
+			if ICCS.Under(code, cr.ICCS) && (part == other || len(cr.ICCS) > len(crimes[part].ICCS)) {
+				part = p
 			}
-			labels = append(labels, strings.Join(append([]string{name}, in...), " / "))
-			rest = append(rest, in)
-			counts = append(counts, make([]int, len(last.Values)))
+		}
+		return part
+	}
+	counts := make([][][]int, len(inners)) // group, part, value of the last dimension
+	for g := range counts {
+		counts[g] = make([][]int, len(crimes)+1)
+		for p := range counts[g] {
+			counts[g][p] = make([]int, len(last.Values))
 		}
 	}
 	for _, c := range res.Cells {
-		in := strings.Join(c.Key[1:1+inner], "\x00")
+		g := group[strings.Join(c.Key[1:1+inner], "\x00")]
 		v := slices.Index(last.Codes(), c.Key[len(c.Key)-1])
-		for ci, cr := range crimes {
-			if ICCS.Under(c.Key[0], cr.ICCS) {
-				counts[index[rowKey{ci, in}]][v] += int(c.Count)
-			}
-		}
-		counts[index[rowKey{len(crimes), in}]][v] += int(c.Count)
+		counts[g][partOf(c.Key[0])][v] += int(c.Count)
 	}
-	pub, err := disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: "crime", Rows: labels, Cols: last.Codes(), Counts: counts}, s.threshold())
-	if err != nil {
-		return nil, err
+	parts := make([]string, len(crimes)+1)
+	for p, cr := range crimes {
+		parts[p] = cr.Name
 	}
+	parts[other] = "other_offences"
 	cell := func(c disclosure.Cell) any {
 		if c.Suppressed {
 			return disclosure.Suppressed
 		}
 		return c.Value
 	}
-	out := make([][]any, 0, len(keys))
-	for i, rk := range keys {
-		l := []any{UNCTSAll, Total}
-		if rk.crime < len(crimes) {
-			l = []any{crimes[rk.crime].Name, crimes[rk.crime].ICCS}
+	pubs := make([]disclosure.Published, len(inners))
+	for g := range inners {
+		if pubs[g], err = disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: "crime", Rows: parts, Cols: last.Codes(), Counts: counts[g]}, s.threshold()); err != nil {
+			return nil, err
 		}
-		for _, x := range rest[i] {
-			l = append(l, x)
+	}
+	// sum is the published sum of some parts: suppressed when one is.
+	sum := func(cells []disclosure.Cell) disclosure.Cell {
+		var out disclosure.Cell
+		for _, c := range cells {
+			if c.Suppressed {
+				return disclosure.Cell{Suppressed: true}
+			}
+			out.Value += c.Value
 		}
-		for j := range last.Values {
-			l = append(l, cell(pub.Cells[i][j]))
+		return out
+	}
+	out := make([][]any, 0, (len(crimes)+1)*len(inners))
+	for ci := range len(crimes) + 1 {
+		for g, in := range inners {
+			pub := pubs[g]
+			l := []any{UNCTSAll, Total}
+			if ci < len(crimes) {
+				l = []any{crimes[ci].Name, crimes[ci].ICCS}
+			}
+			for _, x := range in {
+				l = append(l, x)
+			}
+			if ci == len(crimes) {
+				for j := range last.Values {
+					l = append(l, cell(pub.ColTotals[j]))
+				}
+				out = append(out, append(l, cell(pub.Total)))
+				continue
+			}
+			for j := range last.Values {
+				var of []disclosure.Cell
+				for p := range crimes {
+					if contains[ci][p] {
+						of = append(of, pub.Cells[p][j])
+					}
+				}
+				l = append(l, cell(sum(of)))
+			}
+			var totals []disclosure.Cell
+			for p := range crimes {
+				if contains[ci][p] {
+					totals = append(totals, pub.RowTotals[p])
+				}
+			}
+			out = append(out, append(l, cell(sum(totals))))
 		}
-		out = append(out, append(l, cell(pub.RowTotals[i])))
 	}
 	return out, nil
 }

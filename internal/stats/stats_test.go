@@ -622,7 +622,12 @@ func TestExports(t *testing.T) {
 		}
 		// The expected table: the file's persons convicted in 2024 under
 		// each crime's category (ICCS codes extend their parents'), by sex
-		// and juvenile, then all of them; protected as one table.
+		// and juvenile, then all of them. The rows nest (rape is sexual
+		// violence, every crime an offence), so what is protected is the
+		// table of their parts, a sex at a time: each crime's own records
+		// (under no crime below it) and those of no crime, whose column
+		// totals are the row of every offence; a crime's cell is the sum
+		// of its parts', suppressed when one of them is.
 		counts := f.expect(stats.Query{Stage: "courts", Unit: "person", Level: 4, By: []string{"sex", "juvenile"}, From: "2024", To: "2024"})
 		var sexes []string
 		for _, sx := range stats.DimSex.Codes() {
@@ -633,25 +638,59 @@ func TestExports(t *testing.T) {
 			}
 		}
 		juv := stats.DimJuvenile.Codes()
-		crimes := append(slices.Clone(stats.UNCTSRows("courts")), stats.UNCTSCrime{Name: stats.UNCTSAll, ICCS: ""})
+		crimeRows := stats.UNCTSRows("courts")
+		crimes := append(slices.Clone(crimeRows), stats.UNCTSCrime{Name: stats.UNCTSAll, ICCS: ""})
+		partOf := func(code string) int {
+			part, depth := len(crimeRows), 0
+			for p, cr := range crimeRows {
+				if strings.HasPrefix(code, cr.ICCS) && len(cr.ICCS) > depth {
+					part, depth = p, len(cr.ICCS)
+				}
+			}
+			return part
+		}
+		wantCells := map[string][]disclosure.Cell{} // label: cells, then the total
+		for _, sx := range sexes {
+			parts := make([][]int, len(crimeRows)+1)
+			for p := range parts {
+				parts[p] = make([]int, len(juv))
+			}
+			for k, n := range counts {
+				p := strings.Split(k, "|")
+				if p[1] == sx {
+					parts[partOf(p[0])][slices.Index(juv, p[2])] += int(n)
+				}
+			}
+			pub, err := disclosure.Protect(disclosure.Table{Rows: make([]string, len(parts)), Cols: juv, Counts: parts}, disclosure.DefaultThreshold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ci, cr := range crimes {
+				label := cr.Name + " / " + sx
+				cells := make([]disclosure.Cell, len(juv)+1)
+				if ci == len(crimeRows) {
+					copy(cells, pub.ColTotals)
+					cells[len(juv)] = pub.Total
+				}
+				for p := range crimeRows {
+					if ci == len(crimeRows) || !strings.HasPrefix(crimeRows[p].ICCS, cr.ICCS) {
+						continue
+					}
+					for j := range juv {
+						cells[j].Value += pub.Cells[p][j].Value
+						cells[j].Suppressed = cells[j].Suppressed || pub.Cells[p][j].Suppressed
+					}
+					cells[len(juv)].Value += pub.RowTotals[p].Value
+					cells[len(juv)].Suppressed = cells[len(juv)].Suppressed || pub.RowTotals[p].Suppressed
+				}
+				wantCells[label] = cells
+			}
+		}
 		var labels []string
-		var table [][]int
 		for _, cr := range crimes {
 			for _, sx := range sexes {
 				labels = append(labels, cr.Name+" / "+sx)
-				row := make([]int, len(juv))
-				for k, n := range counts {
-					p := strings.Split(k, "|")
-					if p[1] == sx && strings.HasPrefix(p[0], cr.ICCS) {
-						row[slices.Index(juv, p[2])] += int(n)
-					}
-				}
-				table = append(table, row)
 			}
-		}
-		pub, err = disclosure.Protect(disclosure.Table{Rows: labels, Cols: juv, Counts: table}, disclosure.DefaultThreshold)
-		if err != nil {
-			t.Fatal(err)
 		}
 		body := lines[start+1 : len(lines)-1] // the last line is "rows,N"
 		if len(body) != len(labels) {
@@ -673,18 +712,19 @@ func TestExports(t *testing.T) {
 			if l[0]+" / "+l[2] != labels[i] || l[1] != iccs {
 				t.Fatalf("UN-CTS row %d: %v, want %s (%s)", i, l, labels[i], iccs)
 			}
+			cells := wantCells[labels[i]]
 			for j := range juv {
-				if l[3+j] != cellOf(pub.Cells[i][j]) {
-					t.Errorf("UN-CTS %s %s: %s, want %s (count %d)", labels[i], juv[j], l[3+j], cellOf(pub.Cells[i][j]), table[i][j])
+				if l[3+j] != cellOf(cells[j]) {
+					t.Errorf("UN-CTS %s %s: %s, want %s", labels[i], juv[j], l[3+j], cellOf(cells[j]))
 				}
-				if pub.Cells[i][j].Suppressed {
+				if cells[j].Suppressed {
 					hidden++
-				} else if table[i][j] > 0 {
+				} else if cells[j].Value > 0 {
 					counted++
 				}
 			}
-			if l[6] != cellOf(pub.RowTotals[i]) {
-				t.Errorf("UN-CTS %s total: %s, want %s", labels[i], l[6], cellOf(pub.RowTotals[i]))
+			if l[6] != cellOf(cells[len(juv)]) {
+				t.Errorf("UN-CTS %s total: %s, want %s", labels[i], l[6], cellOf(cells[len(juv)]))
 			}
 		}
 		if counted == 0 || hidden == 0 {
@@ -843,6 +883,97 @@ func TestOrphanChunks(t *testing.T) {
 		}
 		if res.Records != 1800 {
 			t.Errorf("after the sweeps the count read %d records, want 1800", res.Records)
+		}
+	})
+}
+
+// TestUNCTSNestedRows: the rows of a UN-CTS table nest (every crime is an
+// offence, rape sexual violence, bribery corruption), and no pair of them
+// gives away what the disclosure control hides. Protected as rows of one
+// two-way table, the police's offences below showed sexual violence and
+// rape each with a suppressed 0 beside a suppressed 3, and every offence's
+// published 0 attempts of unknown kind gave both 0s, then each row's total
+// the 3; and corruption's 14 beside bribery's 12 gave the 2 other acts of
+// corruption, a count the table never shows.
+func TestUNCTSNestedRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		var b strings.Builder
+		b.WriteString("iccs,stage,unit,date,attempt,count\n")
+		for _, r := range []struct {
+			iccs, attempt string
+			n             int
+		}{
+			{"03011", "completed", 10}, {"03011", "attempted", 3}, // rape
+			{"03012", "completed", 20},                           // other sexual violence
+			{"0502", "completed", 50}, {"0502", "attempted", 40}, // theft
+			{"0101", "completed", 30},
+			{"07031", "completed", 12}, // bribery
+			{"07032", "completed", 2},  // other corruption
+		} {
+			fmt.Fprintf(&b, "%s,police,offence,2024-05,%s,%d\n", r.iccs, r.attempt, r.n)
+		}
+		im := w.Upload(t, "/api/v1/stats/imports?source=nested.csv", w.Token, "text/csv", []byte(b.String()))
+		if im.Status != 201 {
+			t.Fatalf("import: %d %s", im.Status, im.Raw)
+		}
+		req, err := w.S.UNCTS(w.Statistician, "police_offences", 2024, export.CSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := exportCSV(t, w, req)
+		start := slices.IndexFunc(lines, func(l []string) bool { return len(l) > 0 && l[0] == "crime" })
+		if start < 0 {
+			t.Fatalf("no table: %v", lines)
+		}
+		header, body := lines[start], lines[start+1:len(lines)-1]
+		type row struct {
+			name, iccs string
+			cells      []string // each value of attempt, then the total
+		}
+		var rows []row
+		for _, l := range body {
+			iccs := l[1]
+			if iccs == stats.Total {
+				iccs = "" // every offence: under it, every crime
+			}
+			rows = append(rows, row{l[0], iccs, l[2:]})
+		}
+		byName := map[string]row{}
+		for _, r := range rows {
+			byName[r.name] = r
+		}
+		shown := func(r, c string) string { return byName[r].cells[slices.Index(header[2:], c)] }
+		for _, c := range []struct{ crime, col, want string }{
+			{"rape", "attempted", "x"}, {"theft", "attempted", "40"}, {"all_offences", "completed", "124"},
+		} {
+			if got := shown(c.crime, c.col); got != c.want {
+				t.Errorf("%s, %s: %s, want %s", c.crime, c.col, got, c.want)
+			}
+		}
+		// No row under another, nor any row under every offence, gives a
+		// hidden count away: a 0 published above a suppressed cell shows it
+		// to be 0; and two published counts of a crime and of its "of
+		// which" row whose difference is from 1 to 4 show a count the table
+		// hides (every offence less a crime is the sum of several hidden
+		// counts, as a two-way table's row of two suppressed cells is).
+		for _, above := range rows {
+			for _, below := range rows {
+				if above.name == below.name || !strings.HasPrefix(below.iccs, above.iccs) {
+					continue
+				}
+				for j := range above.cells {
+					a, b := above.cells[j], below.cells[j]
+					if a == "0" && b == "x" {
+						t.Errorf("%s: %s publishes 0, so %s's suppressed count is 0", header[2+j], above.name, below.name)
+					}
+					na, errA := strconv.Atoi(a)
+					nb, errB := strconv.Atoi(b)
+					if above.iccs != "" && errA == nil && errB == nil && na-nb > 0 && na-nb < disclosure.DefaultThreshold {
+						t.Errorf("%s: %s (%d) less %s (%d) shows a count of %d", header[2+j], above.name, na, below.name, nb, na-nb)
+					}
+				}
+			}
 		}
 	})
 }
