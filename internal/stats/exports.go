@@ -33,6 +33,15 @@ func (s *Service) threshold() int {
 	return disclosure.DefaultThreshold
 }
 
+// MaxPublishedCells is the most cells of the two-way table a published
+// query makes (a page's table, an SDMX-CSV file): the disclosure control's
+// time grows faster than the table (a table of 72,000 cells with many
+// small counts took it 87 seconds, one of 7,200 under half a second), and
+// a query by every dimension of a large registry would keep a processor
+// for hours, after its reader has gone. A table of ICCS classes by month
+// over six years fits (320 by 78).
+const MaxPublishedCells = 25_000
+
 // protected is a query's counts after disclosure control: its breakdown
 // folded into one two-way table, rows by every dimension but the last,
 // columns by the last.
@@ -99,6 +108,10 @@ func (s *Service) protect(ctx context.Context, q Query) (*protected, error) {
 	corner := strings.Join(res.Dims[:max(k-1, 0)], " / ")
 	if corner == "" {
 		corner = "total"
+	}
+	if n := len(pr.rows) * len(pr.cols); n > MaxPublishedCells {
+		return nil, errs.Invalidf("too_many_cells", "by", "the table would have %d cells (%d rows of %d columns); a published table has at most %d: ask for fewer dimensions, a coarser ICCS level or period, or fewer records (iccs, from, to, filter)",
+			n, len(pr.rows), len(pr.cols), MaxPublishedCells)
 	}
 	pr.raw = counts
 	pr.pub, err = disclosure.Protect(disclosure.Table{Title: q.Stage + " " + q.Unit, Corner: corner, Rows: labels, Cols: pr.cols, Counts: counts}, s.threshold())

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -974,6 +975,57 @@ func TestUNCTSNestedRows(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// TestAnswerBounds: an answer is bounded. A query by many dimensions of
+// records spread over them, with every combination of totals, is refused
+// (too_many_cells, naming totals) rather than built in memory for minutes,
+// and answered without its totals; a published table (SDMX-CSV, a page)
+// of more than stats.MaxPublishedCells cells is refused before the
+// disclosure control, whose time grows faster than the table, runs.
+func TestAnswerBounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		var b strings.Builder
+		b.WriteString("iccs,stage,unit,date,region,victim_sex,victim_age,weapon,context\n")
+		cats := stats.ICCS.At(4)
+		sexes, weapons, contexts := stats.DimVictimSex.Codes(), stats.DimWeapon.Codes(), stats.DimContext.Codes()
+		rng := rand.New(rand.NewPCG(7, 7))
+		for i := range 3000 {
+			// Spread over the dimensions at random, each region a month's
+			// (1000 regions, 60 months).
+			fmt.Fprintf(&b, "%s,police,victim,%d-%02d,R%04d,%s,%d,%s,%s\n", cats[rng.IntN(len(cats))].Code, 2020+i%5, 1+i%12, i%1000,
+				sexes[rng.IntN(len(sexes))], rng.IntN(90), weapons[rng.IntN(len(weapons))], contexts[rng.IntN(len(contexts))])
+		}
+		im := w.Upload(t, "/api/v1/stats/imports?source=spread.csv", w.Token, "text/csv", []byte(b.String()))
+		if im.Status != 201 {
+			t.Fatalf("import: %d %s", im.Status, im.Raw)
+		}
+		q := stats.Query{Stage: "police", Unit: "victim", Level: 4, By: []string{"region", "victim_sex", "age_band", "weapon", "context"}, Period: "month", Totals: true}
+		r := w.Do(t, "POST", "/api/v1/stats/aggregate", w.Token, q)
+		if r.Status != 422 || r.Str("error.rule") != "too_many_cells" || r.Str("error.field") != "totals" {
+			var res stats.Result
+			_ = json.Unmarshal(r.Raw, &res)
+			t.Errorf("an answer of every total of 3000 records by 7 dimensions: %d, %d cells %.300s", r.Status, len(res.Cells), r.Raw)
+		}
+		q.Totals = false
+		r = w.Must(t, 200, "POST", "/api/v1/stats/aggregate", w.Token, q)
+		var res stats.Result
+		if err := json.Unmarshal(r.Raw, &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Cells) != 3000 {
+			t.Errorf("without totals: %d cells, want 3000", len(res.Cells))
+		}
+		// 1000 regions (rows, with the ICCS section) by 60 months: 60,000 cells.
+		s := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=victim&level=1&by=region&period=month", w.Token, nil)
+		if s.Status != 422 || s.Str("error.rule") != "too_many_cells" || s.Str("error.field") != "by" {
+			t.Errorf("SDMX of 60,000 cells: %d %.300s", s.Status, s.Raw)
+		}
+		if _, err := w.S.Publish(context.Background(), w.Statistician, stats.Query{Stage: "police", Unit: "victim", Level: 1, By: []string{"region"}, Period: "year"}); err != nil {
+			t.Errorf("a table of sections and regions by year: %v", err)
 		}
 	})
 }
