@@ -328,7 +328,9 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 	for _, id := range fkeys {
 		a, cols := pl.dimAxis(id)
 		if cols == nil {
-			return nil, errs.Invalidf("enum", "filter", "%s is not a dimension to filter by", id)
+			// Named by its parameter (filter.<dimension>), as a bad value is.
+			id = errs.Echo(id, errs.MaxEchoed)
+			return nil, errs.Invalidf("enum", "filter."+id, "%s is not a dimension to filter by", id)
 		}
 		f := filter{value: a.value, keep: make([]bool, a.card)}
 		for _, v := range q.Filter[id] {

@@ -1029,3 +1029,28 @@ func TestAnswerBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestFilterRefusalNamesIt: a filter by what is not a dimension is refused
+// naming it (filter.iccs, the ICCS having its own parameter), as a filter's
+// bad value is (filter.sex), in the API's body and in an export's query.
+func TestFilterRefusalNamesIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		for _, c := range []struct {
+			filter map[string][]string
+			field  string
+		}{
+			{map[string][]string{"iccs": {"01"}}, "filter.iccs"},
+			{map[string][]string{"colour": {"red"}}, "filter.colour"},
+			{map[string][]string{"sex": {"x"}}, "filter.sex"},
+		} {
+			r := w.Do(t, "POST", "/api/v1/stats/aggregate", w.Token, stats.Query{Stage: "police", Unit: "offence", Level: 1, Filter: c.filter})
+			if r.Status != 422 || r.Str("error.field") != c.field {
+				t.Errorf("filter %v: %d %s, want field %s", c.filter, r.Status, r.Raw, c.field)
+			}
+		}
+		if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&filter.iccs=01", w.Token, nil); r.Status != 422 || r.Str("error.field") != "filter.iccs" {
+			t.Errorf("SDMX filter.iccs: %d %s", r.Status, r.Raw)
+		}
+	})
+}
