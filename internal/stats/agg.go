@@ -349,6 +349,18 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 		}
 		pl.filters = append(pl.filters, f)
 	}
+	// Counting rewrites each import's region indexes to the global list's
+	// in two bytes, as they are stored: past 65,536 (unknown and 65,535
+	// regions) an index would wrap and count a record under another region.
+	// One file holds at most MaxDictionary regions; several together may
+	// hold more, and a breakdown or filter by region over them is refused.
+	if pl.need[colRegion] && len(pl.regions) > MaxDictionary+1 {
+		field := "filter." + DimRegion.ID
+		if slices.Contains(q.By, DimRegion.ID) {
+			field = "by"
+		}
+		return nil, errs.Invalidf("too_many", field, "the imports hold %d distinct regions together, more than the %d a breakdown or filter by region can tell apart", len(pl.regions)-1, MaxDictionary)
+	}
 	size := int64(1)
 	for _, a := range pl.axes {
 		size *= int64(a.card)

@@ -1054,3 +1054,45 @@ func TestFilterRefusalNamesIt(t *testing.T) {
 		}
 	})
 }
+
+// TestManyRegions: two imports whose regions together pass the 65,535 that
+// counting tells apart (each file is within its own limit) are counted by
+// ICCS as before, and a breakdown or filter by region over them is refused
+// rather than counting a record under another region.
+func TestManyRegions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		const per = 40000
+		for _, prefix := range []string{"A", "B"} {
+			var b strings.Builder
+			b.WriteString("iccs,stage,unit,date,region\n")
+			for i := range per {
+				fmt.Fprintf(&b, "0101,police,offence,2024-%02d,%s%05d\n", 1+i%12, prefix, i)
+			}
+			im := w.Upload(t, "/api/v1/stats/imports?source="+prefix+".csv", w.Token, "text/csv", []byte(b.String()))
+			if im.Status != 201 {
+				t.Fatalf("import %s: %d %.300s", prefix, im.Status, im.Raw)
+			}
+		}
+		r := w.Must(t, 200, "POST", "/api/v1/stats/aggregate", w.Token, stats.Query{Stage: "police", Unit: "offence", Level: 1})
+		var res stats.Result
+		if err := json.Unmarshal(r.Raw, &res); err != nil {
+			t.Fatal(err)
+		}
+		if got := cells(&res); got["01"] != 2*per {
+			t.Errorf("by ICCS section: %v, want 01 = %d", got, 2*per)
+		}
+		for _, c := range []struct {
+			q     stats.Query
+			field string
+		}{
+			{stats.Query{Stage: "police", Unit: "offence", Level: 1, By: []string{"region"}}, "by"},
+			{stats.Query{Stage: "police", Unit: "offence", Level: 1, Filter: map[string][]string{"region": {"B39999"}}}, "filter.region"},
+		} {
+			r := w.Do(t, "POST", "/api/v1/stats/aggregate", w.Token, c.q)
+			if r.Status != 422 || r.Str("error.rule") != "too_many" || r.Str("error.field") != c.field {
+				t.Errorf("%v over %d regions: %d %.300s, want too_many naming %s", c.q, 2*per, r.Status, r.Raw, c.field)
+			}
+		}
+	})
+}
