@@ -213,8 +213,9 @@ func (s *Service) SetCorrectiveAction(ctx context.Context, p *auth.Principal, fi
 	})
 }
 
-// CloseCorrectiveAction records corrective action id done on doneOn, with a
-// note of what was verified.
+// CloseCorrectiveAction records corrective action id done on doneOn (from
+// the day of the audit whose finding it corrects to today), with a note of
+// what was verified.
 func (s *Service) CloseCorrectiveAction(ctx context.Context, p *auth.Principal, id, doneOn, note string) (*CorrectiveAction, error) {
 	if err := p.Require(WorkAudits); err != nil {
 		return nil, err
@@ -231,7 +232,9 @@ func (s *Service) CloseCorrectiveAction(ctx context.Context, p *auth.Principal, 
 			return nil, err
 		}
 		var done sql.NullString
-		err := tx.QueryRow(ctx, "SELECT done_on FROM corrective_actions WHERE id = ?", id).Scan(&done)
+		var held string
+		err := tx.QueryRow(ctx, `SELECT ca.done_on, a.planned_on FROM corrective_actions ca
+			JOIN audit_findings f ON f.id = ca.finding_id JOIN audits a ON a.id = f.audit_id WHERE ca.id = ?`, id).Scan(&done, &held)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.New(errs.NotFound, "reference", "action_id", "no corrective action %s", id)
 		}
@@ -240,6 +243,11 @@ func (s *Service) CloseCorrectiveAction(ctx context.Context, p *auth.Principal, 
 		}
 		if done.Valid {
 			return nil, errs.New(errs.Conflict, "action_open", "action_id", "corrective action %s was recorded done on %s", id, done.String)
+		}
+		// An action corrects what its audit found: done before the audit's
+		// day, it corrected nothing that audit saw (a mistyped date).
+		if doneOn < held {
+			return nil, errs.Invalidf("dates_in_order", "done_on", "done_on (%s) is before the day of the audit whose finding it corrects (%s)", doneOn, held)
 		}
 		return ledger.NewEntry(TypeCorrectiveActionClosed, actionClosed{ID: id, DoneOn: doneOn, Note: note})
 	})

@@ -126,8 +126,8 @@ type NewCentreAuthorization struct {
 const AuthorizationYears = 10
 
 // AuthorizeCentre grants a centre an activity for an organ type, from
-// valid_from to valid_to (empty: until revoked), which is at most
-// AuthorizationYears ahead.
+// valid_from (at most a year ahead) to valid_to (empty: until revoked),
+// which is at most AuthorizationYears ahead.
 func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centreID string, in NewCentreAuthorization) (*CentreAuthorization, error) {
 	if err := p.Require(AuthorizeCentres); err != nil {
 		return nil, err
@@ -151,6 +151,13 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 	}
 	a := CentreAuthorization{ID: s.W.IDs().New("CA"), CentreID: centreID, Activity: in.Activity, Organ: in.Organ, ValidFrom: from, ValidTo: to}
 	return ledger.SubmitAs[CentreAuthorization](ctx, s.W, p.Actor(), "authorize centre", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		// An authorization is granted at most a year before it starts: a
+		// start further ahead is a mistyped year (2062 for 2026), which would
+		// leave the centre unauthorized for decades while the list shows it
+		// granted.
+		if first := day(now.AddDate(1, 0, 0)); from > first {
+			return nil, errs.Invalidf("date_range", "valid_from", "valid_from %s is more than a year ahead: an authorization starts by %s at the latest", from, first)
+		}
 		if last := day(now.AddDate(AuthorizationYears, 0, 0)); to > last {
 			return nil, errs.Invalidf("date_range", "valid_to", "valid_to %s is more than ten years ahead: an authorization ends by %s at the latest, or is given with no end", to, last)
 		}
