@@ -42,7 +42,7 @@ var Module = module.Module{
 	// Refusals that may signal trafficking or a breach of the rules of
 	// transplantation, the trafficking screening's findings and the
 	// vigilance deadlines missed (docs/oversight.md, "Alerts").
-	AlertRules: []string{"centre_authorization", "deceased_authorization", "living_consent", "living_donor_organs",
+	AlertRules: []string{"centre_authorization", "deceased_authorization", "living_consent", "living_donor_minor", "living_donor_organs",
 		"no_payment", "organ_available", "organ_holder", "organ_procured", "own_centre", "procedure_authorization",
 		"recipient_centre", "reimbursable_expense", "reimbursement_evidence", "reimbursement_payee", "waitlist_closed",
 		RuleAcknowledgement, RuleFinalReport,

@@ -79,6 +79,9 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		if d.DateOfDeath != "" && day(at) < d.DateOfDeath {
 			return nil, errs.Invalidf("dates_in_order", "procured_at", "procured_at (%s) is before the donor's date of death (%s)", day(at), d.DateOfDeath)
 		}
+		if err := adultLivingDonor(d, day(at)); err != nil {
+			return nil, err
+		}
 		// Count what the donor already gave, then what this procurement adds.
 		counts := map[string]int{}
 		rows, err := tx.Query(ctx, "SELECT organ FROM organs WHERE donor_id = ?", d.ID)
@@ -129,6 +132,59 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		}
 		return ledger.NewEntry(TypeProcurementRecorded, pr)
 	})
+}
+
+// AdultAge is the age from which a living person may give an organ: WHO
+// Guiding Principle 4 allows no removal from a living minor for
+// transplantation but for narrow exceptions under national law, and the
+// registry records no such exception (a living donor's consent is their
+// own, which a minor cannot give for this), so none is taken.
+const AdultAge = 18
+
+// adultLivingDonor refuses, with an alert, the procurement on onDay from a
+// living donor who is under AdultAge that day: by their date of birth, or,
+// when it is unknown, by the age estimated at registration plus the whole
+// years since. A deceased donor, and a domino donor, whose liver is removed
+// for their own transplantation and not for another's, pass.
+func adultLivingDonor(d *Donor, onDay string) error {
+	if d.Kind != DonorLiving {
+		return nil
+	}
+	on, err := time.Parse(DateLayout, onDay)
+	if err != nil {
+		return err
+	}
+	var age int
+	switch {
+	case d.DateOfBirth != "":
+		born, err := time.Parse(DateLayout, d.DateOfBirth)
+		if err != nil {
+			return err
+		}
+		age = yearsBetween(born, on)
+	case d.EstimatedAge != nil && len(d.RecordedAt) >= len(DateLayout):
+		registered, err := time.Parse(DateLayout, d.RecordedAt[:len(DateLayout)])
+		if err != nil {
+			return err
+		}
+		age = *d.EstimatedAge + yearsBetween(registered, on)
+	default:
+		return nil
+	}
+	if age < AdultAge {
+		return errs.Alertf(errs.Forbidden, "living_donor_minor", "donor_id",
+			"a living donor is %d or older on the day of procurement: donor %s is not on %s (WHO Guiding Principle 4)", AdultAge, d.ID, onDay)
+	}
+	return nil
+}
+
+// yearsBetween is the number of whole years from from to to: an age.
+func yearsBetween(from, to time.Time) int {
+	n := to.Year() - from.Year()
+	if to.Month() < from.Month() || (to.Month() == from.Month() && to.Day() < from.Day()) {
+		n--
+	}
+	return n
 }
 
 // requireConsent refuses a procurement without consent on file: a living
