@@ -254,7 +254,14 @@ func (s *Service) stageBODS(ctx context.Context, source, state string, r io.Read
 			return errStoreStopped
 		}
 	}
+	// A statement dated ahead of the import is a mistyped year, or a
+	// clock wrong at its source; a day is left for a source whose day
+	// begins before UTC's.
+	last := s.bodsNow().UTC().AddDate(0, 0, 1).Format(check.DateLayout)
 	err := bods.Read(cr, func(n int, st *bods.Statement) error {
+		if err := st.Ahead(n, last); err != nil {
+			return err
+		}
 		switch st.RecordType {
 		case bods.Entity:
 			d.Entities++

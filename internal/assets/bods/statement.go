@@ -49,6 +49,11 @@ type Statement struct {
 	Subject         string
 	InterestedParty string
 	Interests       []Interest
+	// PublicationDate is publicationDetails.publicationDate, and Starts
+	// the interests' startDate, one per interest ("" where none is given):
+	// with StatementDate, the dates Ahead checks.
+	PublicationDate string
+	Starts          []string
 	Raw             json.RawMessage
 	// Public is, for a person, the statement without its personal data
 	// (PersonPublic); nil for an entity or a relationship, whose Raw is
@@ -182,6 +187,9 @@ func fields(n int, base string, obj map[string]any, raw []byte) (*Statement, err
 		DeclarationSubject: str(obj["declarationSubject"]),
 		Raw:                raw[:len(raw):len(raw)],
 	}
+	if pub, ok := obj["publicationDetails"].(map[string]any); ok {
+		s.PublicationDate = str(pub["publicationDate"])
+	}
 	if s.RecordStatus == "" {
 		s.RecordStatus = StatusNew
 	}
@@ -218,10 +226,38 @@ func fields(n int, base string, obj map[string]any, raw []byte) (*Statement, err
 					in.Share = share
 				}
 				s.Interests = append(s.Interests, in)
+				s.Starts = append(s.Starts, str(m["startDate"]))
 			}
 		}
 	}
 	return s, nil
+}
+
+// Ahead refuses statement n (its position in the file, from 0) when it
+// says it was declared (statementDate) or published
+// (publicationDetails.publicationDate), or that one of its interests
+// began (startDate), on a day after last (YYYY-MM-DD): rule
+// dates_in_order, naming the field's path, never the date given. A
+// date-time is read by the day it writes. An interest's endDate is not
+// checked: an interest may be declared with the day it is to end.
+func (s *Statement) Ahead(n int, last string) error {
+	base := fmt.Sprintf("statements[%d]", n)
+	after := func(date string) bool { return len(date) >= len(last) && date[:len(last)] > last }
+	ahead := func(path string) error {
+		return errs.Invalidf("dates_in_order", path, "statement %d gives %s after %s: a statement's dates are at most a day ahead of its import", n, path, last)
+	}
+	if after(s.StatementDate) {
+		return ahead(base + ".statementDate")
+	}
+	if after(s.PublicationDate) {
+		return ahead(base + ".publicationDetails.publicationDate")
+	}
+	for i, d := range s.Starts {
+		if after(d) {
+			return ahead(fmt.Sprintf("%s.recordDetails.interests[%d].startDate", base, i))
+		}
+	}
+	return nil
 }
 
 // personName is a person's first full name (or given and family names).
