@@ -336,17 +336,29 @@ const DeadlineYears = 5
 // empty deadline passes. Drafting checks it, and so does sending, a day
 // the deadline of a draft may have passed since.
 func deadlineAhead(deadline string, now time.Time) error {
+	first, last := deadlineBounds(now)
 	if deadline == "" {
 		return nil
 	}
-	today := now.UTC().Format(check.DateLayout)
-	if deadline < today {
-		return errs.Invalidf("dates_in_order", "deadline", "deadline %s is before today (%s): a request's deadline is today or later", deadline, today)
+	if deadline < first {
+		return errs.Invalidf("dates_in_order", "deadline", "deadline %s is before today (%s): a request's deadline is today or later", deadline, first)
 	}
-	if last := now.UTC().AddDate(DeadlineYears, 0, 0).Format(check.DateLayout); deadline > last {
-		return errs.Invalidf("date_range", "deadline", "deadline %s is more than five years ahead: it is %s at the latest", deadline, last)
+	if deadline > last {
+		return errs.Invalidf("date_range", "deadline", "deadline %s is more than %d years ahead: it is %s at the latest", deadline, DeadlineYears, last)
 	}
 	return nil
+}
+
+// DeadlineBounds is the first and last day a request's deadline may be
+// today, by the registry's clock: the web form's date input takes them as
+// its min and max.
+func (s *Service) DeadlineBounds() (first, last string) { return deadlineBounds(s.now()) }
+
+// deadlineBounds is the first and last day a request's deadline may be on
+// a day of now (UTC): today, and DeadlineYears ahead.
+func deadlineBounds(now time.Time) (first, last string) {
+	now = now.UTC()
+	return now.Format(check.DateLayout), now.AddDate(DeadlineYears, 0, 0).Format(check.DateLayout)
 }
 
 // DraftRequest records a new draft request of p's state, or, with id, a

@@ -19,7 +19,7 @@ import (
 // and the last day are taken. The web form refuses the same, naming the
 // field, with what was typed kept. A draft whose deadline passed before it
 // is sent is refused at sending, and stays a draft; with a new deadline it
-// is sent.
+// is sent. The form's date input offers today to the last day (min, max).
 func TestRequestDeadline(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w, caseID, central, _ := requestWorld(t, dsn)
@@ -64,6 +64,9 @@ func TestRequestDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		form := readAll(t, resp)
+		if !strings.Contains(form, `id="request-deadline" name="deadline" type="date" value="" min="2026-03-10" max="2031-03-10"`) {
+			t.Errorf("the deadline's input is not bounded by today and five years ahead:\n%s", form)
+		}
 		m := csrfRE.FindStringSubmatch(form)
 		if m == nil {
 			t.Fatalf("the request form lacks its token:\n%s", form)

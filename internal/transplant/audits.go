@@ -180,6 +180,13 @@ func (s *Service) RecordFinding(ctx context.Context, p *auth.Principal, auditID 
 // flagged corrective_actions_overdue.
 const ActionDueYears = 2
 
+// ActionDueBounds is the first and last day a corrective action set on a
+// day of now (UTC) may be due: today, and ActionDueYears ahead. The web
+// form's date input takes them as its min and max.
+func ActionDueBounds(now time.Time) (first, last string) {
+	return day(now), day(now.AddDate(ActionDueYears, 0, 0))
+}
+
 // SetCorrectiveAction records a corrective action finding findingID asks
 // of the audited centre, due by in.DueOn (today to ActionDueYears ahead).
 func (s *Service) SetCorrectiveAction(ctx context.Context, p *auth.Principal, findingID string, in NewCorrectiveAction) (*CorrectiveAction, error) {
@@ -203,11 +210,12 @@ func (s *Service) SetCorrectiveAction(ctx context.Context, p *auth.Principal, fi
 		if err != nil {
 			return nil, err
 		}
-		if in.DueOn < day(now) {
+		first, last := ActionDueBounds(now)
+		if in.DueOn < first {
 			return nil, errs.Invalidf("dates_in_order", "due_on", "due_on is in the past: a corrective action is due today or later")
 		}
-		if last := day(now.AddDate(ActionDueYears, 0, 0)); in.DueOn > last {
-			return nil, errs.Invalidf("date_range", "due_on", "due_on %s is more than two years ahead: a corrective action is due by %s at the latest", in.DueOn, last)
+		if in.DueOn > last {
+			return nil, errs.Invalidf("date_range", "due_on", "due_on %s is more than %d years ahead: a corrective action is due by %s at the latest", in.DueOn, ActionDueYears, last)
 		}
 		return ledger.NewEntry(TypeCorrectiveActionSet, actionSet{ID: id, FindingID: findingID, CentreID: centre, Action: in.Action, DueOn: in.DueOn})
 	})

@@ -125,6 +125,14 @@ type NewCentreAuthorization struct {
 // leaving valid_to empty, and lasts until it is revoked.
 const AuthorizationYears = 10
 
+// AuthorizationBounds is the last day an authorization granted on a day of
+// now (UTC) may start (valid_from, a year ahead) and end (valid_to,
+// AuthorizationYears ahead). The web form's date inputs take them as their
+// max.
+func AuthorizationBounds(now time.Time) (lastFrom, lastTo string) {
+	return day(now.AddDate(1, 0, 0)), day(now.AddDate(AuthorizationYears, 0, 0))
+}
+
 // AuthorizeCentre grants a centre an activity for an organ type, from
 // valid_from (at most a year ahead) to valid_to (empty: until revoked),
 // which is at most AuthorizationYears ahead.
@@ -155,11 +163,12 @@ func (s *Service) AuthorizeCentre(ctx context.Context, p *auth.Principal, centre
 		// start further ahead is a mistyped year (2062 for 2026), which would
 		// leave the centre unauthorized for decades while the list shows it
 		// granted.
-		if first := day(now.AddDate(1, 0, 0)); from > first {
+		first, last := AuthorizationBounds(now)
+		if from > first {
 			return nil, errs.Invalidf("date_range", "valid_from", "valid_from %s is more than a year ahead: an authorization starts by %s at the latest", from, first)
 		}
-		if last := day(now.AddDate(AuthorizationYears, 0, 0)); to > last {
-			return nil, errs.Invalidf("date_range", "valid_to", "valid_to %s is more than ten years ahead: an authorization ends by %s at the latest, or is given with no end", to, last)
+		if to > last {
+			return nil, errs.Invalidf("date_range", "valid_to", "valid_to %s is more than %d years ahead: an authorization ends by %s at the latest, or is given with no end", to, AuthorizationYears, last)
 		}
 		if err := requireCentre(ctx, tx, "centre_id", centreID); err != nil {
 			return nil, err

@@ -84,6 +84,9 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 type requestFormData struct {
 	Types, Bases, Confidentialities, Authorities, Peers, Assistance, Uses []Option
 	Checked                                                               map[string]bool
+	// DeadlineMin and DeadlineMax are the deadline's bounds today
+	// (assets.Service.DeadlineBounds), the date input's min and max.
+	DeadlineMin, DeadlineMax string
 }
 
 func (h *requestPages) showForm(w http.ResponseWriter, r *http.Request, s *Session, values url.Values, ref *Refusal) {
@@ -103,6 +106,7 @@ func (h *requestPages) showForm(w http.ResponseWriter, r *http.Request, s *Sessi
 	d := requestFormData{Types: h.options(s, assets.RequestTypes), Bases: h.options(s, assets.LegalBases),
 		Confidentialities: h.options(s, assets.Confidentialities), Assistance: h.options(s, assets.AssistanceKinds), Uses: h.options(s, assets.UsePurposes),
 		Checked: map[string]bool{}}
+	d.DeadlineMin, d.DeadlineMax = h.svc.DeadlineBounds()
 	for _, e := range dir {
 		if e.State != s.P.Jurisdiction {
 			d.Authorities = append(d.Authorities, Option{Value: e.ID, Label: e.State + ": " + e.Name})

@@ -206,6 +206,9 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		"rng":   func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
 		"list":  func(id string, f field) field { f.List = id; return f },
 		"focus": func(f field) field { f.Autofocus = true; return f },
+		// today is the day in UTC, the day the rules read "the future"
+		// from: the max of a date input whose rule refuses a day ahead.
+		"today": today,
 		"opts": func(name string, f field) field {
 			f.Options = localOptions(l, labels, lists[name])
 			if f.Type == "" || f.Type == "text" {

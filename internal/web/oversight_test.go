@@ -59,6 +59,11 @@ func TestOversightPages(t *testing.T) {
 		p = r.post("/transplant/audit-findings/"+finding+"/actions", url.Values{"action": {"Sign them"}, "due_on": {todayDate()}})
 		wantStatus(t, "an action", p, http.StatusSeeOther)
 		p = r.get("/transplant/oversight")
+		// The date inputs offer what the rules take: an action due from
+		// today to two years ahead, done from the audit's day to today.
+		mustContain(t, "the oversight page's date inputs", p,
+			`name="due_on" type="date" value="" min="`+todayDate()+`" max="`+time.Now().UTC().AddDate(2, 0, 0).Format("2006-01-02")+`"`,
+			`name="done_on" type="date" value="" min="`+yesterday()+`" max="`+todayDate()+`"`)
 		mustContain(t, "the oversight page", p, `id="standing-`+w.CentreA+`"`, `id="audit-`+audit+`"`, "Consent forms unsigned", "Sign them",
 			`href="/transplant/oversight/pack?centre_id=`+w.CentreA)
 		pack := "/transplant/oversight/pack?centre_id=" + w.CentreA + "&from=" + yesterday() + "&to=" + todayDate()

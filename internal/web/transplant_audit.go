@@ -93,6 +93,9 @@ type oversightData struct {
 	CanWork   bool
 	Today     string
 	MonthAgo  string
+	// DueMin and DueMax bound a corrective action's due_on set today
+	// (transplant.ActionDueBounds).
+	DueMin, DueMax string
 }
 
 func (t *transplantPages) oversight(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -107,6 +110,7 @@ func (t *transplantPages) showOversight(w http.ResponseWriter, r *http.Request, 
 	}
 	d := oversightData{Standings: st, CanWork: s.P.Can(transplant.WorkAudits), Today: today(),
 		MonthAgo: time.Now().UTC().AddDate(0, -1, 0).Format(transplant.DateLayout)}
+	d.DueMin, d.DueMax = transplant.ActionDueBounds(time.Now())
 	if d.Unheld, err = t.svc.UnheldImports(r.Context(), s.P); err == nil {
 		d.Overdue, err = t.svc.OverdueActions(r.Context(), s.P, "")
 	}

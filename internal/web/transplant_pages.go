@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -672,6 +673,9 @@ type centresData struct {
 	Centres     []centreView
 	CanGrant    bool
 	CanRegister bool // the principal registers centres
+	// ValidFromMax and ValidToMax are the last days an authorization
+	// granted today may start and end (transplant.AuthorizationBounds).
+	ValidFromMax, ValidToMax string
 }
 
 var centresFlash = map[string]string{
@@ -697,6 +701,7 @@ func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s 
 	}
 	pg := s.View(r, "Centres")
 	data := centresData{CanGrant: s.P.Can(transplant.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
+	data.ValidFromMax, data.ValidToMax = transplant.AuthorizationBounds(time.Now())
 	for _, c := range cs {
 		as, err := t.svc.CentreAuthorizations(ctx, s.P, c.ID)
 		if err != nil {

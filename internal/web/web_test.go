@@ -412,6 +412,12 @@ func TestCentres(t *testing.T) {
 	p := r.get("/transplant/centres")
 	wantStatus(t, "centres", p, http.StatusOK)
 	mustContain(t, "centres", p, "Centre A", "Centre B", `action="/transplant/centres/`+w.CentreB+`/authorizations"`)
+	// An authorization starts at most a year, and ends at most ten years,
+	// ahead: the date inputs' max.
+	ahead := func(years int) string { return time.Now().UTC().AddDate(years, 0, 0).Format("2006-01-02") }
+	mustContain(t, "centres' date inputs", p,
+		`id="grant-`+w.CentreB+`-valid_from" name="valid_from" type="date" value="`+ahead(0)+`" max="`+ahead(1)+`"`,
+		`id="grant-`+w.CentreB+`-valid_to" name="valid_to" type="date" value="" max="`+ahead(10)+`"`)
 
 	p = r.post("/transplant/centres/"+w.CentreB+"/authorizations", url.Values{"activity": {"transplantation"}, "organ": {"heart"}, "valid_from": {"2026-01-01"}, "valid_to": {"2025-01-01"}})
 	wantStatus(t, "dates out of order", p, http.StatusUnprocessableEntity)
