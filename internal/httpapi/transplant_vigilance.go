@@ -40,7 +40,7 @@ func transplantVigilance(env Env, t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/transplant/organs/awaiting-disposition", Allow: []auth.Action{transplant.Read},
-			Summary: "Organs procured longer ago than --disposition-after with neither a transplantation nor a final disposition, newest first, a page at a time (query limit, cursor, centre_id (procuring), organ, blood_group, from, to (procured), id)",
+			Summary: "Organs procured longer ago than --disposition-after with neither a transplantation nor a final disposition, and organs received from abroad longer ago that a centre here holds with no outcome (status received, origin_registry, origin_country, received_at), newest first, a page at a time (query limit, cursor, centre_id (procuring, or holding), organ, blood_group, from, to (procured, or received), id)",
 			Query:   listQuery(page.Lists, transplant.OrganFilters, "procured"), Out: awaitingDispositionOut{},
 			Handler: listHandler(env, t, transplant.ListAwaitingDisposition, page.Lists, transplant.OrganFilters, t.OrgansAwaitingDisposition)},
 		{Method: "POST", Path: "/api/v1/transplant/sae", Allow: []auth.Action{transplant.ReportVigilance},

@@ -722,6 +722,47 @@ func TestOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 			t.Errorf("centre B's pack: %+v, %v; want none from abroad", pk, err)
 		}
 
+		// The list of organs awaiting a disposition lists the organ centre
+		// A holds, marked from abroad, not the one no centre holds; its
+		// filters read the holder, the receipt and the characterization.
+		if got := awaitingAbroad(t, svc, reg, transplant.ListFilter{}); !slices.Equal(got, []string{im.Named + " " + w.CentreA + " " + im.ToOrigin + " " + named.OriginCountry + " " + named.ReceivedAt}) {
+			t.Errorf("awaiting a disposition past the deadline: %v, want %s held by centre A, from %s", got, im.Named, im.ToOrigin)
+		}
+		group := named.Characterization.Donor.BloodGroup
+		other := "O"
+		if group == other {
+			other = "A"
+		}
+		for _, c := range []struct {
+			name string
+			f    transplant.ListFilter
+			want int
+		}{
+			{"centre A", transplant.ListFilter{CentreID: w.CentreA}, 1},
+			{"centre B", transplant.ListFilter{CentreID: w.CentreB}, 0},
+			{"its organ", transplant.ListFilter{Organ: "kidney"}, 1},
+			{"another organ", transplant.ListFilter{Organ: "liver"}, 0},
+			{"its donor's blood group", transplant.ListFilter{BloodGroup: group}, 1},
+			{"another blood group", transplant.ListFilter{BloodGroup: other}, 0},
+			{"received from its day", transplant.ListFilter{From: named.ReceivedAt[:10]}, 1},
+			{"received before its day", transplant.ListFilter{To: daysAgo(1)}, 0},
+			{"its identifier", transplant.ListFilter{ID: strings.ToLower(im.Named)}, 1},
+		} {
+			if got := awaitingAbroad(t, svc, reg, c.f); len(got) != c.want {
+				t.Errorf("awaiting a disposition, filtered by %s: %v, want %d", c.name, got, c.want)
+			}
+		}
+		coord := w.Must(t, 200, "GET", "/api/v1/transplant/organs/awaiting-disposition?centre_id="+w.CentreA, w.CoordA, nil)
+		if list, _ := coord.Body["awaiting-disposition"].([]any); len(list) != 1 || list[0].(map[string]any)["status"] != transplant.OrganReceived ||
+			list[0].(map[string]any)["origin_registry"] != im.ToOrigin {
+			t.Errorf("the API's organs awaiting a disposition for centre A's coordinator: %s, want %s received from %s", coord.Raw, im.Named, im.ToOrigin)
+		}
+		file := w.Must(t, 200, "GET", "/api/v1/transplant/organs/awaiting-disposition?format=csv&centre_id="+w.CentreA, w.Regulator, nil)
+		if row := strings.Join([]string{im.Named, "kidney", "", "", named.ProcuredAt, w.CentreA, im.ToOrigin, named.OriginCountry, named.ReceivedAt}, ","); !strings.Contains(string(file.Raw), row) ||
+			!strings.Contains(string(file.Raw), "centre_id,origin_registry,origin_country,received_at") {
+			t.Errorf("the CSV of organs awaiting a disposition lacks the row %q:\n%s", row, file.Raw)
+		}
+
 		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Unnamed+"/assignment", w.Regulator, map[string]any{"centre_id": w.CentreB})
 		if c := standing(w.CentreB); c.AwaitingFromAbroad != 1 || !slices.Contains(c.Flags, transplant.FlagReportingBehind) {
 			t.Errorf("centre B once assigned the organ: %+v, want 1 from abroad, reporting behind", c)
@@ -729,10 +770,34 @@ func TestOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 		if got := unheld(); len(got) != 0 {
 			t.Errorf("unheld once assigned: %v, want none", got)
 		}
+		if got := awaitingAbroad(t, svc, reg, transplant.ListFilter{CentreID: w.CentreB}); len(got) != 1 || !strings.HasPrefix(got[0], im.Unnamed+" "+w.CentreB+" ") {
+			t.Errorf("awaiting a disposition at centre B once assigned the organ: %v, want %s", got, im.Unnamed)
+		}
 		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/outcome", w.CoordA,
 			map[string]any{"outcome": "discarded", "reason": "organ_quality", "on": daysAgo(0)})
 		if c := standing(w.CentreA); c.AwaitingFromAbroad != 0 || c.AwaitingDisposition != 0 {
 			t.Errorf("centre A once the outcome is recorded: %+v, want nothing awaiting", c)
 		}
+		if got := awaitingAbroad(t, svc, reg, transplant.ListFilter{CentreID: w.CentreA}); len(got) != 0 {
+			t.Errorf("awaiting a disposition at centre A once the outcome is recorded: %v, want none", got)
+		}
 	})
+}
+
+// awaitingAbroad lists the organs from abroad among the organs awaiting a
+// disposition that f filters, each as its identifier, holder, registry of
+// origin, country and receipt.
+func awaitingAbroad(t *testing.T, svc *transplant.Service, p *auth.Principal, f transplant.ListFilter) []string {
+	t.Helper()
+	pg, err := svc.OrgansAwaitingDisposition(context.Background(), p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, o := range pg.Items {
+		if o.Status == transplant.OrganReceived {
+			out = append(out, strings.Join([]string{o.ID, o.CentreID, o.OriginRegistry, o.OriginCountry, o.ReceivedAt}, " "))
+		}
+	}
+	return out
 }

@@ -158,14 +158,38 @@ func disposedOrgan(o *Organ) error {
 // organDisposed holds when the organ o has a disposition on file.
 const organDisposed = `EXISTS (SELECT 1 FROM organ_dispositions sd WHERE sd.organ_id = o.id)`
 
-// awaitingDispositionSQL lists the organs neither transplanted nor
-// disposed of, procured before a time (the last pair of arguments), as
-// availableOrgansSQL does otherwise.
-const awaitingDispositionSQL = `SELECT o.id, o.organ, 'procured', o.donor_id, o.procurement_id, p.procured_at, p.centre_id, o.log_index
+// awaitingDispositionSQL lists the organs awaiting a final disposition,
+// one list of two kinds, newest first: the organs procured here before a
+// time with neither a transplantation nor a disposition, and the organs
+// received from abroad before that time, with no outcome, that a centre
+// here holds (importHolderSQL: the standings' rule, which counts them in
+// the holder's awaiting_disposition); those no centre holds are the
+// regulator's list of unheld organs (UnheldImports). Each branch takes the
+// list's filters (centre_id, organ, blood_group, from, to, id), then the
+// time: the procuring centre and the procurement for an organ procured
+// here, the holding centre and the receipt for one from abroad, whose
+// donor's blood group is the characterization's (the JSON the projector
+// wrote, json.Marshal's compact form).
+const awaitingDispositionSQL = `SELECT id, organ, status, donor_id, procurement_id, procured_at, centre_id, origin_registry, origin_country, received_at, log_index FROM (
+	SELECT o.id, o.organ, 'procured' AS status, o.donor_id, o.procurement_id, p.procured_at, p.centre_id, '' AS origin_registry, '' AS origin_country,
+		'' AS received_at, o.log_index
 	FROM organs o JOIN procurements p ON p.id = o.procurement_id JOIN donors d ON d.id = o.donor_id
 	WHERE NOT ` + organTransplanted + ` AND NOT ` + organDisposed + ` AND (? = '' OR p.centre_id = ?) AND (? = '' OR o.organ = ?)
 	AND (? = '' OR d.blood_group = ?) AND (? = '' OR p.procured_at >= ?) AND (? = '' OR p.procured_at < ?) AND (? = '' OR o.id = ?)
-	AND (? = '' OR p.procured_at < ?) AND %s ORDER BY o.log_index DESC, o.id LIMIT ?`
+	AND (? = '' OR p.procured_at < ?)
+	UNION ALL
+	SELECT i.organ_id, i.organ, '` + OrganReceived + `', '', '', COALESCE(i.procured_at, ''), ` + importHolderSQL + `, i.peer_id, i.origin_country,
+		i.received_at, i.log_index
+	FROM organ_imports i
+	WHERE i.outcome IS NULL AND ` + importHolderSQL + ` IS NOT NULL AND (? = '' OR ` + importHolderSQL + ` = ?) AND (? = '' OR i.organ = ?)
+	AND (? = '' OR i.characterization LIKE '%%"blood_group":"' || ? || '"%%') AND (? = '' OR i.received_at >= ?) AND (? = '' OR i.received_at < ?)
+	AND (? = '' OR i.organ_id = ?) AND (? = '' OR i.received_at < ?)) x
+	WHERE %s ORDER BY log_index DESC, id LIMIT ?`
+
+// OrganReceived is the status, among the organs awaiting a final
+// disposition, of an organ received from abroad: what became of it here is
+// its outcome (RecordImportOutcome), not a disposition.
+const OrganReceived = "received"
 
 // DispositionAfter is how long after procurement an organ without a final
 // disposition is listed as awaiting one.
@@ -183,9 +207,13 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// OrgansAwaitingDisposition lists the organs procured longer ago than
-// DispositionAfter that are neither transplanted nor disposed of, newest
-// first, one page at a time, with the filters of the organs available.
+// OrgansAwaitingDisposition lists, newest first, one page at a time, with
+// the filters of the organs available, the organs past the disposition
+// deadline (DispositionAfter) with no final disposition: those procured
+// here longer ago, neither transplanted nor disposed of, and those received
+// from abroad longer ago that a centre here holds with no outcome recorded
+// (status OrganReceived, the registry of origin named, CentreID the
+// holder's, from and to filtering their receipt).
 func (s *Service) OrgansAwaitingDisposition(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Organ], error) {
 	if err := p.Require(Read); err != nil {
 		return page.Of[Organ]{}, err
@@ -198,10 +226,10 @@ func (s *Service) OrgansAwaitingDisposition(ctx context.Context, p *auth.Princip
 		return page.Of[Organ]{}, err
 	}
 	before := ledger.FormatTime(s.now().Add(-s.DispositionAfter()))
-	return list(ctx, s.DB.Read(), awaitingDispositionSQL, f, "o.log_index", "o.id",
-		[]string{f.CentreID, f.Organ, f.BloodGroup, f.From, to, f.ID, before},
+	filters := []string{f.CentreID, f.Organ, f.BloodGroup, f.From, to, f.ID, before}
+	return list(ctx, s.DB.Read(), awaitingDispositionSQL, f, "log_index", "id", append(filters, filters...),
 		func(r store.Scanner, o *Organ) error {
-			return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt, &o.CentreID)
+			return r.Scan(&o.ID, &o.Organ, &o.Status, &o.DonorID, &o.ProcurementID, &o.ProcuredAt, &o.CentreID, &o.OriginRegistry, &o.OriginCountry, &o.ReceivedAt)
 		}, func(o *Organ) string { return o.ID })
 }
 

@@ -105,7 +105,15 @@ type Organ struct {
 	DonorID       string `json:"donor_id"`
 	ProcurementID string `json:"procurement_id"`
 	ProcuredAt    string `json:"procured_at"`
-	CentreID      string `json:"centre_id,omitempty"` // the procuring centre, in the organs awaiting disposition
+	// CentreID is, in the organs awaiting disposition, the procuring
+	// centre, or the centre holding an organ received from abroad
+	// (importHolder); OriginRegistry (the foreign registry's peer id),
+	// OriginCountry and ReceivedAt are set for such an organ only, whose
+	// ProcuredAt is the registry of origin's, when it sent it.
+	CentreID       string `json:"centre_id,omitempty"`
+	OriginRegistry string `json:"origin_registry,omitempty"`
+	OriginCountry  string `json:"origin_country,omitempty"`
+	ReceivedAt     string `json:"received_at,omitempty"`
 }
 
 func getOrgan(ctx context.Context, q store.Queryer, id string) (*Organ, error) {

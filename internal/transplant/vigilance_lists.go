@@ -103,7 +103,7 @@ func (s *Service) exportVigilance(p *auth.Principal, list string, q url.Values, 
 	switch list {
 	case ListAwaitingDisposition:
 		filters = OrganFilters
-		req.Columns = []string{"id", "organ", "donor_id", "procurement_id", "procured_at", "centre_id"}
+		req.Columns = []string{"id", "organ", "donor_id", "procurement_id", "procured_at", "centre_id", "origin_registry", "origin_country", "received_at"}
 	case ListSAEs:
 		filters = SAEFilters
 		req.Columns = []string{"id", "report_id", "kind", "reporting_authority_id", "origin_country", "donor_id", "organ_id", "recipient_ids",
@@ -123,7 +123,7 @@ func (s *Service) exportVigilance(p *auth.Principal, list string, q url.Values, 
 		switch list {
 		case ListAwaitingDisposition:
 			return exportRows(ctx, p, f, page.Lists, s.OrgansAwaitingDisposition, func(o *Organ) []any {
-				return []any{o.ID, o.Organ, o.DonorID, o.ProcurementID, o.ProcuredAt, o.CentreID}
+				return []any{o.ID, o.Organ, o.DonorID, o.ProcurementID, o.ProcuredAt, o.CentreID, o.OriginRegistry, o.OriginCountry, o.ReceivedAt}
 			})
 		case ListSAEs:
 			return exportRows(ctx, p, f, page.Lists, s.SAEs, func(x *SAE) []any {

@@ -141,8 +141,10 @@ func TestAuditPackOfOrgansFromAbroad(t *testing.T) {
 // from abroad and, four days later on its clock, past the disposition
 // deadline, checks on SQLite and PostgreSQL that the oversight page counts
 // the one centre A holds with no outcome in centre A's row and lists the
-// one no centre holds, and that centre A's audit pack, the page and the
-// CSV, lists the first; before the deadline neither shows.
+// one no centre holds, that centre A's audit pack, the page and the CSV,
+// lists the first, and that the organs awaiting a disposition list it,
+// marked from abroad under centre A, without the second; before the
+// deadline neither shows.
 func TestPagesOfOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		var ahead atomic.Int64
@@ -183,5 +185,16 @@ func TestPagesOfOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^unreconciled_import,` + im.Named + `,[0-9T:.-]+Z,kidney,,[A-Z]{2},no outcome recorded\r?$`).MatchString(p.Body) {
 			t.Errorf("the pack's CSV lacks the organ from abroad with no outcome:\n%s", p.Body)
 		}
+		// The organs awaiting a disposition: the one centre A holds,
+		// marked from abroad under centre A; not the one no centre holds.
+		p = r.get("/transplant/awaiting-disposition")
+		wantStatus(t, "the organs awaiting a disposition", p, http.StatusOK)
+		awaiting := regexp.MustCompile(`(?s)<tr id="awaiting-` + im.Named + `" class="from-abroad">.*?</tr>`).FindString(p.Body)
+		if !strings.Contains(awaiting, "From abroad: XA, registry "+im.ToOrigin) || !strings.Contains(awaiting, "<td>Centre A</td>") || !strings.Contains(awaiting, "Received ") {
+			t.Errorf("the organs awaiting a disposition: the row of %s %q, want it from abroad (XA, %s), held by Centre A\n%s", im.Named, awaiting, im.ToOrigin, p.Body)
+		}
+		mustNotContain(t, "the organs awaiting a disposition", p, `id="awaiting-`+im.Unnamed+`"`)
+		p = r.get("/transplant/awaiting-disposition?centre_id=" + w.CentreB)
+		mustNotContain(t, "the organs awaiting a disposition at centre B", p, `id="awaiting-`+im.Named+`"`)
 	})
 }
