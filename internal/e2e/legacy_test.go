@@ -260,15 +260,17 @@ func TestLegacyRegistry(t *testing.T) {
 		// (the subjects' indexes), 19 (the assignment of an organ from
 		// abroad to a centre), 20 (the organs from abroad transplanted
 		// here, written into the reports' rows), 21 (trafficking cases
-		// linked to organs from abroad) and 22 (the centre that holds an
-		// organ from abroad, resolved when it was received),
+		// linked to organs from abroad), 22 (the centre that holds an
+		// organ from abroad, resolved when it was received) and 23 (the
+		// history of an organ from abroad's assignments, filled from the
+		// log),
 		// hashmatch's versions 3 (the dashboards'
 		// indexes), 4 (the lists' keyset indexes), 5 (the frames of a video
 		// case), 6 (disputes of bank entries), 7 (retroactive matching), 8
 		// (each bank's video match percentages) and 9 (the updates each
 		// version counts), and the statistics and assets modules' own, are
 		// applied.
-		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied core 6 (006_list_indexes.sql)\napplied core 7 (007_exchange_list_indexes.sql)\napplied core 8 (008_principal_language.sql)\napplied core 9 (009_mail_outbox.sql)\napplied core 10 (010_authority_contact.sql)\napplied core 11 (011_erasures.sql)\napplied core 12 (012_web_sessions.sql)\napplied core 13 (013_log_witnesses.sql)\napplied core 14 (014_alert_repeats.sql)\napplied core 15 (015_exchange_refusals.sql)\napplied core 16 (016_alert_logged_at.sql)\napplied core 17 (017_alert_repeats_mac.sql)\napplied core 18 (018_exchange_refusal_commits.sql)\napplied core 19 (019_web_sessions_mac.sql)\napplied core 20 (020_mail_outbox_mac.sql)\napplied core 21 (021_mail_committed.sql)\napplied core 22 (022_web_sessions_ended.sql)\napplied core 23 (023_cosignature_commits_peer_status_mac.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied transplant 7 (007_vigilance.sql)\napplied transplant 8 (008_trafficking.sql)\napplied transplant 9 (009_crossborder.sql)\napplied transplant 10 (010_handoffs.sql)\napplied transplant 11 (011_trafficking_assessment.sql)\napplied transplant 12 (012_procedures.sql)\napplied transplant 13 (013_followup.sql)\napplied transplant 14 (014_oversight.sql)\napplied transplant 15 (015_report_rows.sql)\napplied transplant 16 (016_transplant_indexes.sql)\napplied transplant 17 (017_payer_questions.sql)\napplied transplant 18 (018_subject_indexes.sql)\napplied transplant 19 (019_import_assignment.sql)\napplied transplant 20 (020_import_transplants.sql)\napplied transplant 21 (021_import_links.sql)\napplied transplant 22 (022_import_holder.sql)\napplied hashmatch 3 (003_figures.sql)\napplied hashmatch 4 (004_list_indexes.sql)\napplied hashmatch 5 (005_video_suppression.sql)\napplied hashmatch 6 (006_disputes.sql)\napplied hashmatch 7 (007_retro.sql)\napplied hashmatch 8 (008_video_thresholds.sql)\napplied hashmatch 9 (009_version_updates.sql)\napplied hashmatch 10 (010_retro_videos.sql)\napplied hashmatch 11 (011_retro_mac.sql)\napplied stats 1 (001_stats.sql)\napplied stats 2 (002_column_storage.sql)\napplied stats 3 (003_withdrawals.sql)\napplied stats 4 (004_records_digest.sql)\napplied stats 5 (005_row_digests.sql)\napplied assets 1 (001_assets.sql)\napplied assets 2 (002_bods.sql)\napplied assets 3 (003_requests.sql)\napplied assets 4 (004_bods_sealed.sql)\napplied assets 5 (005_bods_erasures.sql)\napplied assets 6 (006_bods_jurisdiction.sql)\napplied assets 7 (007_bods_writing.sql)\napplied assets 8 (008_bods_lookup_holders.sql)\napplied assets 9 (009_bods_import_index.sql)\napplied assets 10 (010_case_reference_key.sql)\napplied 65 migrations;"; !strings.HasPrefix(first, want) {
+		if want := "applied core 2 (002_personal_data_reads.sql)\napplied core 3 (003_alert_work.sql)\napplied core 4 (004_principal_time_zone.sql)\napplied core 5 (005_exchange.sql)\napplied core 6 (006_list_indexes.sql)\napplied core 7 (007_exchange_list_indexes.sql)\napplied core 8 (008_principal_language.sql)\napplied core 9 (009_mail_outbox.sql)\napplied core 10 (010_authority_contact.sql)\napplied core 11 (011_erasures.sql)\napplied core 12 (012_web_sessions.sql)\napplied core 13 (013_log_witnesses.sql)\napplied core 14 (014_alert_repeats.sql)\napplied core 15 (015_exchange_refusals.sql)\napplied core 16 (016_alert_logged_at.sql)\napplied core 17 (017_alert_repeats_mac.sql)\napplied core 18 (018_exchange_refusal_commits.sql)\napplied core 19 (019_web_sessions_mac.sql)\napplied core 20 (020_mail_outbox_mac.sql)\napplied core 21 (021_mail_committed.sql)\napplied core 22 (022_web_sessions_ended.sql)\napplied core 23 (023_cosignature_commits_peer_status_mac.sql)\napplied transplant 4 (004_list_keys.sql)\napplied transplant 5 (005_person_index.sql)\napplied transplant 6 (006_figures.sql)\napplied transplant 7 (007_vigilance.sql)\napplied transplant 8 (008_trafficking.sql)\napplied transplant 9 (009_crossborder.sql)\napplied transplant 10 (010_handoffs.sql)\napplied transplant 11 (011_trafficking_assessment.sql)\napplied transplant 12 (012_procedures.sql)\napplied transplant 13 (013_followup.sql)\napplied transplant 14 (014_oversight.sql)\napplied transplant 15 (015_report_rows.sql)\napplied transplant 16 (016_transplant_indexes.sql)\napplied transplant 17 (017_payer_questions.sql)\napplied transplant 18 (018_subject_indexes.sql)\napplied transplant 19 (019_import_assignment.sql)\napplied transplant 20 (020_import_transplants.sql)\napplied transplant 21 (021_import_links.sql)\napplied transplant 22 (022_import_holder.sql)\napplied transplant 23 (023_import_assignments.sql)\napplied hashmatch 3 (003_figures.sql)\napplied hashmatch 4 (004_list_indexes.sql)\napplied hashmatch 5 (005_video_suppression.sql)\napplied hashmatch 6 (006_disputes.sql)\napplied hashmatch 7 (007_retro.sql)\napplied hashmatch 8 (008_video_thresholds.sql)\napplied hashmatch 9 (009_version_updates.sql)\napplied hashmatch 10 (010_retro_videos.sql)\napplied hashmatch 11 (011_retro_mac.sql)\napplied stats 1 (001_stats.sql)\napplied stats 2 (002_column_storage.sql)\napplied stats 3 (003_withdrawals.sql)\napplied stats 4 (004_records_digest.sql)\napplied stats 5 (005_row_digests.sql)\napplied assets 1 (001_assets.sql)\napplied assets 2 (002_bods.sql)\napplied assets 3 (003_requests.sql)\napplied assets 4 (004_bods_sealed.sql)\napplied assets 5 (005_bods_erasures.sql)\napplied assets 6 (006_bods_jurisdiction.sql)\napplied assets 7 (007_bods_writing.sql)\napplied assets 8 (008_bods_lookup_holders.sql)\napplied assets 9 (009_bods_import_index.sql)\napplied assets 10 (010_case_reference_key.sql)\napplied 66 migrations;"; !strings.HasPrefix(first, want) {
 			t.Errorf("first custos migrate said %q, want it to start %q", first, want)
 		}
 		if !strings.HasPrefix(second, "applied 0 migrations;") {
@@ -455,15 +457,15 @@ func checkAdopted(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"core": 23, "transplant": 22, "hashmatch": 11, "stats": 5, "assets": 10}; !maps.Equal(got, want) {
+	if want := map[string]int{"core": 23, "transplant": 23, "hashmatch": 11, "stats": 5, "assets": 10}; !maps.Equal(got, want) {
 		t.Errorf("schema versions after migrate: %v, want %v", got, want)
 	}
 	var rows int
 	if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM schema_versions").Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 71 {
-		t.Errorf("schema_versions holds %d rows, want 71 (core 1-23, transplant 1-22, hashmatch 1-11, stats 1-5, assets 1-10)", rows)
+	if rows != 72 {
+		t.Errorf("schema_versions holds %d rows, want 72 (core 1-23, transplant 1-23, hashmatch 1-11, stats 1-5, assets 1-10)", rows)
 	}
 	// What the release before ran first when it opened a database.
 	var v sql.NullInt64

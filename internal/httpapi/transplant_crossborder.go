@@ -51,7 +51,7 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.Imports(r.Context(), p)
 				return http.StatusOK, importList{Imports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Allow: []auth.Action{transplant.Read}, Summary: "An organ received from a foreign registry: its origin, characterization, traceability and outcome here",
+		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Allow: []auth.Action{transplant.Read}, Summary: "An organ received from a foreign registry: its origin, characterization, traceability, outcome here, and its assignments to centres here, oldest first (the centre before, the reason, when and by whom)",
 			Out: transplant.Import{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Import(r.Context(), p, r.PathValue("id"))
@@ -80,7 +80,7 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/transplant/imports/{id}/reassignment", Allow: []auth.Action{transplant.AssignImports},
-			Summary: "Move an organ received from abroad that a centre holds and that has no outcome yet to another transplant centre, with the reason; the log keeps the centre that held it before (regulator)",
+			Summary: "Move an organ received from abroad that a centre holds and that has no outcome yet to another transplant centre, with the reason; the import's assignments keep the centre that held it before (regulator)",
 			In:      transplant.NewReassignment{}, Out: transplant.Import{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[transplant.NewReassignment](r)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/store"
@@ -51,4 +52,37 @@ func ReadEntry(ctx context.Context, q store.Queryer, idx int64) (*Entry, error) 
 		return nil, err
 	}
 	return decodeEntry([]byte(data))
+}
+
+// EntriesOf calls each, in log order, with every entry of type typ in the
+// log as q reads it, and its index: what a migration that starts projecting
+// an entry type into a table of its own needs to fill the table with the
+// entries written before it (a schema step, store.Schema.Steps).
+func EntriesOf(ctx context.Context, q store.Queryer, typ string, each func(idx int64, e *Entry) error) error {
+	// The leaf's text narrows the read; the decoded type decides.
+	rows, err := q.Query(ctx, "SELECT idx, data FROM log_leaves WHERE data LIKE ? ORDER BY idx", "%"+typ+"%")
+	if err != nil {
+		return err
+	}
+	type leaf struct {
+		idx  int64
+		data string
+	}
+	leaves, err := store.Rows(rows, func(r store.Scanner, l *leaf) error { return r.Scan(&l.idx, &l.data) })
+	if err != nil {
+		return err
+	}
+	for _, l := range leaves {
+		e, err := decodeEntry([]byte(l.data))
+		if err != nil {
+			return fmt.Errorf("leaf %d: %w", l.idx, err)
+		}
+		if e.Type != typ {
+			continue
+		}
+		if err := each(l.idx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

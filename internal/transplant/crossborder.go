@@ -91,6 +91,28 @@ type Import struct {
 	AssignedCentre string `json:"assigned_centre,omitempty"`
 	AssignedAt     string `json:"assigned_at,omitempty"`
 	AssignedBy     string `json:"assigned_by,omitempty"`
+	// Assignments are the organ's assignments to centres here, oldest
+	// first: who held it before each, when, by whom and why. An import
+	// read alone (Import, the organ's trace, the answer of an assignment
+	// or an outcome) has them, none when no regulator assigned it; the
+	// lists of imports leave them out.
+	Assignments []ImportAssignment `json:"assignments,omitempty"`
+}
+
+// ImportAssignment is one assignment of an organ received from abroad to a
+// centre here by a regulator (AssignImport, ReassignImport): the centre,
+// and for a reassignment the centre that held the organ before (From: the
+// destination the origin named, or the centre of an earlier assignment) and
+// the reason; when (AssignedAt), by whom (AssignedBy, a user id, as
+// Import's AssignedBy) and the log entry that recorded it (LogIndex). A
+// projection of transplant.import_assigned (organ_import_assignments).
+type ImportAssignment struct {
+	CentreID   string `json:"centre_id"`
+	From       string `json:"from,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	AssignedAt string `json:"assigned_at"`
+	AssignedBy string `json:"assigned_by"`
+	LogIndex   int64  `json:"log_index"`
 }
 
 // NewImportOutcome is what became of an imported organ here.
@@ -621,14 +643,31 @@ func scanImport(r store.Scanner, im *Import) error {
 	return nil
 }
 
+// getImport reads an organ received from abroad with its assignments, in q.
 func getImport(ctx context.Context, q store.Queryer, organID string) (*Import, error) {
 	var im Import
 	err := scanImport(q.QueryRow(ctx, "SELECT "+importCols+" FROM organ_imports WHERE organ_id = ?", organID), &im)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "reference", "organ_id", "no organ %s received from abroad", organID)
 	}
-	return &im, err
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, importAssignmentsSQL, organID)
+	if err != nil {
+		return nil, err
+	}
+	if im.Assignments, err = store.Rows(rows, func(r store.Scanner, a *ImportAssignment) error {
+		return r.Scan(&a.CentreID, &a.From, &a.Reason, &a.AssignedAt, &a.AssignedBy, &a.LogIndex)
+	}); err != nil {
+		return nil, err
+	}
+	return &im, nil
 }
+
+// importAssignmentsSQL reads an import's assignments, oldest first.
+const importAssignmentsSQL = `SELECT centre_id, COALESCE(from_centre, ''), reason, assigned_at, assigned_by, log_index FROM organ_import_assignments
+	WHERE organ_id = ? ORDER BY log_index`
 
 // Import returns an organ received from a foreign registry: where it came
 // from (the registry of origin, its national donor id, the characterization

@@ -41,8 +41,10 @@ func projectCrossBorder(reg *ledger.Projections) {
 		return reportRowsOnImportTransplant(ctx, q, o)
 	})
 	ledger.On(reg, TypeImportAssigned, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *importAssigned) error {
-		_, err := q.Exec(ctx, "UPDATE organ_imports SET assigned_centre = ?, assigned_at = ?, assigned_by = ? WHERE organ_id = ?", a.CentreID, e.At, e.By, a.OrganID)
-		return err
+		if _, err := q.Exec(ctx, "UPDATE organ_imports SET assigned_centre = ?, assigned_at = ?, assigned_by = ? WHERE organ_id = ?", a.CentreID, e.At, e.By, a.OrganID); err != nil {
+			return err
+		}
+		return insertImportAssignment(ctx, q, idx, e, a)
 	})
 	ledger.On(reg, TypeMessageApplied, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, d *applied) error {
 		if _, err := q.Exec(ctx, "INSERT INTO exchange_applied (inbox_id, type, applied_at, log_index) VALUES (?, ?, ?, ?)", d.InboxID, d.Type, e.At, idx); err != nil {
@@ -83,10 +85,33 @@ func projectCrossBorder(reg *ledger.Projections) {
 	reg.Tables(
 		ledger.Table{Name: "organ_exports", Order: "organ_id"},
 		ledger.Table{Name: "organ_imports", Order: "organ_id"},
+		ledger.Table{Name: "organ_import_assignments", Order: "id"},
 		ledger.Table{Name: "foreign_sae_reports", Order: "id"},
 		ledger.Table{Name: "foreign_notifications", Order: "id"},
 		ledger.Table{Name: "exchange_applied", Order: "inbox_id"},
 	)
+}
+
+// insertImportAssignment keeps an assignment of an organ from abroad (entry
+// idx) in the organ's history of assignments, keyed by the entry (IA-idx).
+func insertImportAssignment(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *importAssigned) error {
+	_, err := q.Exec(ctx, `INSERT INTO organ_import_assignments (id, organ_id, centre_id, from_centre, reason, assigned_at, assigned_by, log_index)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("IA-%d", idx), a.OrganID, a.CentreID, nullable(a.From), a.Reason, e.At, e.By, idx)
+	return err
+}
+
+// fillImportAssignments is migration 23's step: it writes into
+// organ_import_assignments the assignments the log held before, as the
+// projector of transplant.import_assigned would have, so that log verify's
+// replay finds the same rows.
+func fillImportAssignments(ctx context.Context, tx *store.Tx) error {
+	return ledger.EntriesOf(ctx, tx, TypeImportAssigned, func(idx int64, e *ledger.Entry) error {
+		var a importAssigned
+		if err := e.Decode(&a); err != nil {
+			return err
+		}
+		return insertImportAssignment(ctx, tx, idx, e, &a)
+	})
 }
 
 func insertForeignSAE(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *ForeignSAE) error {

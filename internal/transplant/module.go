@@ -1,12 +1,14 @@
 package transplant
 
 import (
+	"context"
 	"embed"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/module"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // The role and the authority kind of the registry.
@@ -35,8 +37,11 @@ var Module = module.Module{
 	Locales: module.Dir(localesFS, "locales"),
 	// Releases before per-module schema versions numbered migrations
 	// globally: 2, 5 and 6 were this registry's.
-	Adopt:   map[int]int{2: 1, 5: 2, 6: 3},
-	Project: Project,
+	Adopt: map[int]int{2: 1, 5: 2, 6: 3},
+	// Migration 23 fills the history of the imports' assignments from the
+	// log (crossborder_project.go).
+	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{23: fillImportAssignments},
+	Project:     Project,
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,
 	// Refusals that may signal trafficking or a breach of the rules of

@@ -213,8 +213,10 @@ func TestImportTracePages(t *testing.T) {
 // centre holds with no outcome, not one no centre holds nor one with an
 // outcome; a reassignment to the centre that holds it is refused on the form
 // with rule and field, one without a reason too; one to centre B, with a
-// reason, says so and the list shows centre B. A coordinator is not offered
-// the form and is refused its post. On SQLite and PostgreSQL.
+// reason, says so and the list shows centre B, and the organ's trace shows
+// the move, by whom and why, to the regulator and a coordinator. A
+// coordinator is not offered the form and is refused its post. On SQLite
+// and PostgreSQL.
 func TestAbroadReassignForm(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
@@ -246,5 +248,20 @@ func TestAbroadReassignForm(t *testing.T) {
 		wantStatus(t, "the reassignment", p, http.StatusSeeOther)
 		p = reg.get(p.Header.Get("Location"))
 		mustContain(t, "abroad after the reassignment", p, "Organ reassigned", "<td>Centre B, ")
+		// The organ's trace, the import's page, shows who held it before,
+		// when, by whom and why, to the regulator and to a coordinator;
+		// the organ no centre ever held shows no history.
+		regID := w.Principal(t, w.Regulator).ID
+		for who, b := range map[string]*browser{"the regulator": reg, "a coordinator": coord} {
+			p = b.get("/transplant/trace?q=" + im.Named)
+			wantStatus(t, "the trace of the organ reassigned for "+who, p, http.StatusOK)
+			history := regexp.MustCompile(`(?s)<tr class="custody-row" id="assignments-` + im.Named + `">.*?</tr>`).FindString(p.Body)
+			if strings.Count(history, `<li class="assignment">`) != 1 || !strings.Contains(history, "Moved from Centre A to Centre B") ||
+				!strings.Contains(history, `<span class="id">`+regID+`</span>`) || !strings.Contains(history, "<q>Moved.</q>") {
+				t.Errorf("the trace of %s for %s: history %q, want one move from Centre A to Centre B by %s, with the reason\n%s", im.Named, who, history, regID, p.Body)
+			}
+		}
+		p = reg.get("/transplant/trace?q=" + im.Held)
+		mustNotContain(t, "the trace of an organ never assigned", p, `id="assignments-`)
 	})
 }
