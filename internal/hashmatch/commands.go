@@ -284,7 +284,12 @@ func (s *Service) SetVideoThresholds(ctx context.Context, p *auth.Principal, ban
 
 // Publish publishes the next version of a bank: adds, updates and deletes,
 // as one signed document chained to the previous version. An update
-// replaces the content of a live entry, keeping its id.
+// replaces the content of a live entry, keeping its id. What would leave an
+// entry as it is (an add or update of a live entry with the content it
+// holds, a delete of an entry already deleted) is left out of the version
+// and its counts; when nothing is left, nothing is published or logged and
+// Publish answers the bank's current version with Unchanged set, so that a
+// publication sent twice publishes once.
 func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
@@ -330,6 +335,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 	}
 	slices.Sort(dels)
 	dels = slices.Compact(dels)
+	head := 0 // the bank's version, when the request changes nothing
 	out, err := ledger.SubmitAs[versionPublished](ctx, s.W, p.Actor(), "publish hash bank version", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		b, err := ownBank(ctx, tx, p, bankID)
 		if err != nil {
@@ -356,24 +362,49 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 			}
 			return list
 		}
+		// What would leave an entry as it is is left out of the version:
+		// an add or update of a live entry with the content it holds, a
+		// delete of an entry deleted already. A version of nothing else
+		// is not published (errUnchanged), so that a publication sent
+		// again, say after a lost answer, publishes nothing new.
+		var keptAdds, keptUpdates []DocEntry
+		var keptDels []string
 		for _, a := range adds {
-			if _, ok := existing[a.EntryID]; ok {
+			h, ok := existing[a.EntryID]
+			if ok && h.live && sameEntry(h.e, a) {
+				continue
+			}
+			if ok {
 				return nil, errs.New(errs.Conflict, "entry_exists", field("adds", a.EntryID), "bank %s already has (or had) entry %s; entry ids are never reused", bankID, a.EntryID)
 			}
+			keptAdds = append(keptAdds, a)
 		}
 		for _, d := range dels {
-			if !existing[d] {
+			h, ok := existing[d]
+			if !ok {
 				return nil, errs.New(errs.Conflict, "no_live_entry", field("deletes", d), "bank %s has no live entry %s", bankID, d)
+			}
+			if h.live {
+				keptDels = append(keptDels, d)
 			}
 		}
 		for _, u := range updates {
-			if !existing[u.EntryID] {
+			h := existing[u.EntryID]
+			if !h.live {
 				return nil, errs.New(errs.Conflict, "no_live_entry", field("updates", u.EntryID), "bank %s has no live entry %s to update; entry ids are never reused", bankID, u.EntryID)
 			}
 			if _, gone := slices.BinarySearch(dels, u.EntryID); gone {
 				return nil, errs.New(errs.Conflict, "add_and_delete", field("updates", u.EntryID), "entry %s is withdrawn in this version after disputes; it cannot be updated too", u.EntryID)
 			}
+			if !sameEntry(h.e, u) {
+				keptUpdates = append(keptUpdates, u)
+			}
 		}
+		if len(keptAdds) == 0 && len(keptDels) == 0 && len(keptUpdates) == 0 {
+			head = b.Version
+			return nil, errUnchanged
+		}
+		adds, updates, dels := keptAdds, keptUpdates, keptDels
 		doc := Doc{Format: DocFormat, Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Kind: b.Kind, Threshold: b.Threshold,
 			Version: b.Version + 1, Previous: b.HeadSHA256, Adds: adds, Deletes: dels, Updates: updates}
 		canon, err := doc.Canonical()
@@ -386,6 +417,14 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 		}
 		return ledger.NewEntry(TypeVersionPublished, versionPublished{Doc: doc, DocSHA256: DocSHA256(canon), Signature: sig})
 	})
+	if errors.Is(err, errUnchanged) {
+		v, err := s.version(ctx, bankID, head)
+		if err != nil {
+			return nil, err
+		}
+		v.Unchanged = true
+		return v, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -598,12 +637,46 @@ func liveEntries(ctx context.Context, q store.Queryer, bankID string) ([]DocEntr
 	})
 }
 
+// errUnchanged is how Publish's decision says the version would change no
+// entry: no refusal, since the client gets the current version. It is a
+// refusal to the log's writer only so that nothing is written, and never
+// shown, so it is no catalogue message (built without errs.New).
+var errUnchanged = &errs.Error{Code: errs.Conflict, Rule: "unchanged", Message: "the version changes no entry"}
+
+// heldEntry is an entry a bank has or had: its content, and whether it is
+// live (not deleted).
+type heldEntry struct {
+	e    DocEntry
+	live bool
+}
+
+// heldColumns are the columns of hm_entries scanHeld reads, in its order.
+const heldColumns = "entry_id, pdq, md5, sha256, classification, video, deleted_version"
+
+// scanHeld reads one row of heldColumns.
+func scanHeld(r store.Scanner, h *heldEntry) error {
+	var video string
+	var del sql.NullInt64
+	if err := r.Scan(&h.e.EntryID, &h.e.PDQ, &h.e.MD5, &h.e.SHA256, &h.e.Classification, &video, &del); err != nil {
+		return err
+	}
+	h.live = !del.Valid
+	if video != "" {
+		h.e.Video = new(VideoHash)
+		if err := json.Unmarshal([]byte(video), h.e.Video); err != nil {
+			return fmt.Errorf("entry %s: frames: %w", h.e.EntryID, err)
+		}
+	}
+	return nil
+}
+
 // entriesNamed reads, of the entries of bank a version adds, updates or
-// deletes, those the bank has or had: entry id -> live. It reads those ids
-// alone, by the table's primary key (entryKey), a few hundred at a time, so that a
-// version of a few entries costs as little in a bank of millions as in a
-// new one.
-func entriesNamed(ctx context.Context, tx *store.Tx, bankID string, adds, updates []DocEntry, dels []string) (map[string]bool, error) {
+// deletes, those the bank has or had, by entry id, with their content, so
+// that a version can leave out what would change nothing. It reads those
+// ids alone, by the table's primary key (entryKey), a few hundred at a
+// time, so that a version of a few entries costs as little in a bank of
+// millions as in a new one.
+func entriesNamed(ctx context.Context, tx *store.Tx, bankID string, adds, updates []DocEntry, dels []string) (map[string]heldEntry, error) {
 	ids := make([]any, 0, len(adds)+len(updates)+len(dels))
 	for _, e := range adds {
 		ids = append(ids, entryKey(bankID, e.EntryID))
@@ -614,23 +687,19 @@ func entriesNamed(ctx context.Context, tx *store.Tx, bankID string, adds, update
 	for _, d := range dels {
 		ids = append(ids, entryKey(bankID, d))
 	}
-	existing := map[string]bool{}
+	existing := map[string]heldEntry{}
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		rows, err := tx.Query(ctx, "SELECT entry_id, deleted_version FROM hm_entries WHERE id IN (?"+strings.Repeat(", ?", n-1)+")", ids[:n]...)
+		rows, err := tx.Query(ctx, "SELECT "+heldColumns+" FROM hm_entries WHERE id IN (?"+strings.Repeat(", ?", n-1)+")", ids[:n]...)
 		if err != nil {
 			return nil, err
 		}
-		type entry struct {
-			id  string
-			del sql.NullInt64
-		}
-		got, err := store.Rows(rows, func(r store.Scanner, e *entry) error { return r.Scan(&e.id, &e.del) })
+		got, err := store.Rows(rows, scanHeld)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bank %s: %w", bankID, err)
 		}
-		for _, e := range got {
-			existing[e.id] = !e.del.Valid
+		for _, h := range got {
+			existing[h.e.EntryID] = h
 		}
 		ids = ids[n:]
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -472,33 +471,17 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 	if b.OwnerID != p.AuthorityID {
 		return v, errs.Alertf(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner publishes to it", bankID, b.OwnerID)
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT entry_id, pdq, md5, sha256, classification, video, deleted_version FROM hm_entries WHERE bank_id = ?", bankID)
+	rows, err := s.DB.Read().Query(ctx, "SELECT "+heldColumns+" FROM hm_entries WHERE bank_id = ?", bankID)
 	if err != nil {
 		return v, err
 	}
-	type held struct {
-		e    DocEntry
-		live bool
-	}
-	have := map[string]held{}
-	_, err = store.Rows(rows, func(r store.Scanner, h *held) error {
-		var video string
-		var del sql.NullInt64
-		if err := r.Scan(&h.e.EntryID, &h.e.PDQ, &h.e.MD5, &h.e.SHA256, &h.e.Classification, &video, &del); err != nil {
-			return err
-		}
-		h.live = !del.Valid
-		if video != "" {
-			h.e.Video = new(VideoHash)
-			if err := json.Unmarshal([]byte(video), h.e.Video); err != nil {
-				return err
-			}
-		}
-		have[h.e.EntryID] = *h
-		return nil
-	})
+	list, err := store.Rows(rows, scanHeld)
 	if err != nil {
-		return v, err
+		return v, fmt.Errorf("bank %s: %w", bankID, err)
+	}
+	have := make(map[string]heldEntry, len(list))
+	for _, h := range list {
+		have[h.e.EntryID] = h
 	}
 	var out NewVersion
 	for _, a := range append(slices.Clip(v.Adds), v.Updates...) {

@@ -297,6 +297,10 @@ type Version struct {
 	Updates     int    `json:"updates"` // entries whose content the version replaced
 	PublishedAt string `json:"published_at"`
 	PublishedBy string `json:"published_by"`
+	// Unchanged is set on the answer to a publication that would have
+	// changed no entry: nothing was published, and the version is the
+	// bank's current one.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 type versionPublished struct {

@@ -127,6 +127,10 @@ type Route struct {
 	// as its 4XX and 5XX answers; nil for the error alone.
 	Refused any
 	Status  int // the success status; 0 means 200
+	// Also is another success status of the same body, 0 for none: a
+	// publication that changes nothing answers 200 where one that
+	// publishes answers 201.
+	Also int
 	// BodyLimit is the largest JSON body the route reads; 0 means MaxBody.
 	// Routes that take a file (raw or multipart) enforce their own limits
 	// while reading it.

@@ -183,14 +183,17 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 						return s.BankEntries(ctx, p, r.PathValue("id"), f)
 					}, hmExport(s, p, hashmatch.ListEntries, r.PathValue("id")))
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Publish the next signed version: adds and deletes (owner analyst)",
-			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, BodyLimit: LargeBody,
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/versions", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Publish the next signed version: adds, updates and deletes (owner analyst); entries it would leave as they are are left out, and a version that would change nothing is not published: 200 with the current version and \"unchanged\":true",
+			In: hashmatch.NewVersion{}, Out: hashmatch.Version{}, Status: 201, Also: http.StatusOK, BodyLimit: LargeBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hashmatch.NewVersion](r)
 				if err != nil {
 					return 0, nil, err
 				}
 				out, err := s.Publish(r.Context(), p, r.PathValue("id"), in)
+				if err == nil && out.Unchanged {
+					return http.StatusOK, out, nil
+				}
 				return http.StatusCreated, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst)",

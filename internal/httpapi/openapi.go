@@ -300,11 +300,15 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 	if status == http.StatusNoContent {
 		ok = map[string]any{"description": "success; no body"}
 	}
-	op["responses"] = map[string]any{
+	responses := map[string]any{
 		strconv.Itoa(status): ok,
 		"4XX":                refused,
 		"5XX":                refused,
 	}
+	if rt.Also != 0 {
+		responses[strconv.Itoa(rt.Also)] = map[string]any{"description": "success, as " + strconv.Itoa(status) + " (see the route's description)", "content": success}
+	}
+	op["responses"] = responses
 	if !rt.Public {
 		op["security"] = []any{map[string]any{"bearer": []any{}}}
 	}
