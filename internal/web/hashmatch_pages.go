@@ -509,15 +509,21 @@ func (h *hashmatchPages) cases(w http.ResponseWriter, r *http.Request, s *Sessio
 		s.Fail(w, r, err)
 		return
 	}
-	bs, err := h.svc.Banks(ctx, s.P)
+	// The bank filter offers the banks whose cases the queue can show:
+	// those the service subscribes to, of kind known (a suppression bank
+	// opens no case). A subscription is never ended, so every case's bank
+	// is among them; the registry's other banks would filter to nothing.
+	subs, err := h.svc.ProviderSubscriptions(ctx, s.P)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
 	data := hmCasesData{Cases: cs.Items, Status: status, Statuses: hmOptions(s, caseStatusLabels, caseStatuses), CanReview: s.P.Can(hashmatch.ReviewCases),
 		Filtered: f.BankID != "" || f.From != "" || f.To != "" || f.ID != ""}
-	for _, b := range bs {
-		data.BankOpt = append(data.BankOpt, Option{Value: b.ID, Label: b.Name})
+	for _, b := range subs { // by bank name
+		if b.BankKind != hashmatch.KindSuppression {
+			data.BankOpt = append(data.BankOpt, Option{Value: b.BankID, Label: b.BankName})
+		}
 	}
 	// The next page keeps the status shown, all included: a status left
 	// empty would read as open there.
