@@ -3,6 +3,7 @@ package hashmatch
 import (
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -239,6 +240,9 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 	if err != nil {
 		return nil, "", err
 	}
+	if err := hmaOnly(banks, only); err != nil {
+		return nil, "", err
+	}
 	f, err := s.hmaSearch(banks, own, signalType, signal, only, raw)
 	if err != nil {
 		return nil, "", err
@@ -249,23 +253,29 @@ func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, 
 		if signalType == HMAPDQ {
 			source = "hash"
 		}
-		if caseID, err = s.hmaCase(ctx, p, source, f); err != nil {
+		if caseID, err = s.hmaCase(ctx, p, Case{Source: source}, f); err != nil {
 			return nil, "", err
 		}
 	}
 	return f.bankMatches(), caseID, nil
 }
 
-// HMALookupSignals looks up the signals of one uploaded file (as POST
+// HMALookupFile looks up the signals of one uploaded file (as POST
 // /hma/m/lookup does, after HMAHash) and answers each signal type's
 // matches; the file's matches, whatever signal found them, open one case
 // (source upload for a photo, whose signal is pdq; video_upload for a
-// video), whose id it returns (empty when nothing matched).
-func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signals map[string]string, only map[string]bool) (map[string][]HMABankMatch, string, error) {
+// video), whose id it returns (empty when nothing matched). The case
+// records the file's MD5 and SHA-256 (and a photo's PDQ quality), as
+// custos's own upload routes record them.
+func (s *Service) HMALookupFile(ctx context.Context, p *auth.Principal, file *HMAFile, only map[string]bool) (map[string][]HMABankMatch, string, error) {
 	banks, own, err := s.hmaBanks(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
+	if err := hmaOnly(banks, only); err != nil {
+		return nil, "", err
+	}
+	signals := file.Signals
 	types := make([]string, 0, len(signals))
 	for t := range signals {
 		if err := HMASignalType(t); err != nil {
@@ -297,7 +307,7 @@ func (s *Service) HMALookupSignals(ctx context.Context, p *auth.Principal, signa
 	if _, ok := signals[HMAPDQ]; ok {
 		source = "upload"
 	}
-	caseID, err := s.hmaCase(ctx, p, source, found...)
+	caseID, err := s.hmaCase(ctx, p, Case{Source: source, MD5: file.MD5, SHA256: file.SHA256, Quality: file.Quality}, found...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -402,15 +412,20 @@ func (s *Service) hmaSearch(banks []*loadedBank, own []pdq.Hash, signalType, sig
 
 // hmaCase opens one case for what the lookups of one content found, as
 // custos's match route would (see openCase): its matches, the best
-// distance of each entry first; the hashes the signals gave. It returns the
-// case's id; nothing is stored, and the id is empty, when nothing matched.
-func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string, found ...*hmaFound) (string, error) {
-	pr := &prepared{c: Case{Source: source}}
+// distance of each entry first; the hashes the signals gave, beside what c
+// holds already (its source; an uploaded file's digests and quality). It
+// returns the case's id; nothing is stored, and the id is empty, when
+// nothing matched.
+func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, c Case, found ...*hmaFound) (string, error) {
+	pr := &prepared{c: c}
 	best := map[[2]string]int{} // bank, entry -> index in ms
 	var ms []Match
 	for _, f := range found {
 		if pr.c.PDQ == "" {
-			pr.c.PDQ, pr.c.Quality = f.c.PDQ, f.c.Quality
+			pr.c.PDQ = f.c.PDQ
+			if pr.c.Quality == 0 {
+				pr.c.Quality = f.c.Quality
+			}
 		}
 		if pr.c.MD5 == "" {
 			pr.c.MD5 = f.c.MD5
@@ -435,11 +450,22 @@ func (s *Service) hmaCase(ctx context.Context, p *auth.Principal, source string,
 	return s.openCase(ctx, p, pr, ms)
 }
 
+// HMAFile is what hashing one uploaded file gives: its signals, keyed by
+// HMA's signal type names, and what a case opened by its lookup records of
+// the file, as custos's own upload routes record it: its MD5 and SHA-256,
+// and a photo's PDQ quality (0 for a video).
+type HMAFile struct {
+	Signals     map[string]string
+	MD5, SHA256 string
+	Quality     int
+}
+
 // HMAHash hashes one uploaded file of an HMA content type ("photo" or
 // "video") into the signal types asked for (all of the content type's when
-// types is empty), as HMA's POST /h/hash does; nothing is stored. A photo
+// types is empty), as HMA's POST /h/hash does, with the file's digests, by
+// the same code as custos's own upload routes; nothing is stored. A photo
 // gives pdq; a video video_md5 and vpdq (the latter needs ffmpeg).
-func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType string, types []string, r io.Reader) (map[string]string, error) {
+func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType string, types []string, r io.Reader) (*HMAFile, error) {
 	if err := p.Require(MatchHashes); err != nil {
 		return nil, err
 	}
@@ -463,37 +489,76 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 			want[a] = true
 		}
 	}
-	out := map[string]string{}
+	out := &HMAFile{Signals: map[string]string{}}
 	if contentType == "photo" {
 		h, err := hashImage(ctx, r, s.imageOptions(), s.decodes)
 		if err != nil {
 			return nil, err
 		}
-		out[HMAPDQ] = h.PDQ.String()
+		out.Signals[HMAPDQ] = h.PDQ.String()
+		out.MD5, out.SHA256, out.Quality = h.MD5, h.SHA256, h.Quality
 		return out, nil
 	}
 	if !want[HMAVPDQ] {
-		// MD5 alone needs no decoder: read the bytes within the video limit.
-		m := md5.New()
-		n, err := io.Copy(m, io.LimitReader(r, s.cfg.MaxVideoUpload+1))
+		// The digests alone need no decoder: read the bytes within the
+		// video limit.
+		m, h := md5.New(), sha256.New()
+		n, err := io.Copy(io.MultiWriter(m, h), io.LimitReader(r, s.cfg.MaxVideoUpload+1))
 		if err != nil {
 			return nil, errs.New(errs.Malformed, "video", "", "the video could not be read from the request body")
 		}
 		if n > s.cfg.MaxVideoUpload {
 			return nil, errs.New(errs.TooLarge, "video_size", "", "the video is larger than %d bytes", s.cfg.MaxVideoUpload)
 		}
-		out[HMAVideoMD5] = hex.EncodeToString(m.Sum(nil))
+		out.MD5, out.SHA256 = hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil))
+		out.Signals[HMAVideoMD5] = out.MD5
 		return out, nil
 	}
-	frames, md, _, err := s.hashUpload(ctx, r)
+	frames, md, sh, err := s.hashUpload(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	out[HMAVPDQ] = FormatHMAVPDQ(frames)
+	out.MD5, out.SHA256 = md, sh
+	out.Signals[HMAVPDQ] = FormatHMAVPDQ(frames)
 	if want[HMAVideoMD5] {
-		out[HMAVideoMD5] = md
+		out.Signals[HMAVideoMD5] = md
 	}
 	return out, nil
+}
+
+// HMACheckBanks refuses a selection of banks (HMA's banks parameter) that
+// names a bank the principal's provider does not subscribe to, as a lookup
+// would refuse it: so that a lookup of an uploaded file refuses it before
+// the file is read.
+func (s *Service) HMACheckBanks(ctx context.Context, p *auth.Principal, only map[string]bool) error {
+	if only == nil {
+		return nil
+	}
+	banks, _, err := s.hmaBanks(ctx, p)
+	if err != nil {
+		return err
+	}
+	return hmaOnly(banks, only)
+}
+
+// hmaOnly refuses a selection of banks naming one that is not among the
+// provider's subscribed banks: HMA keeps the matches of the banks named
+// and ignores a name it does not know, so a mistyped bank answers {} as if
+// nothing matched; custos names it instead (the first in order). A bank
+// that exists but that the provider does not subscribe to gets the same
+// refusal, so that the refusal tells nothing of other providers' banks.
+func hmaOnly(banks []*loadedBank, only map[string]bool) error {
+	names := make([]string, 0, len(only))
+	for n := range only {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !slices.ContainsFunc(banks, func(b *loadedBank) bool { return b.id == n }) {
+			return hmaBad("banks", "No such bank '%s': banks takes the ids of the banks this service subscribes to", errs.Echo(n, errs.MaxEchoed))
+		}
+	}
+	return nil
 }
 
 // HMAIndexStatus answers HMA's /m/index/status for the principal's

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -23,7 +24,7 @@ const HMAPrefix = "/hma"
 var hmaQuery = map[string]Param{
 	"signal":           {Name: "signal", Doc: "the hash: 64 hex digits for pdq, 32 for video_md5, a JSON array of \"PDQHEX,QUALITY,SECONDS\" strings for vpdq"},
 	"signal_type":      {Name: "signal_type", Doc: "the signal type", Values: hashmatch.HMASignalTypes},
-	"banks":            {Name: "banks", Doc: "comma-separated bank ids (HMA's bank names) to keep the matches of"},
+	"banks":            {Name: "banks", Doc: "bank ids (HMA's bank names) to keep the matches of, comma-separated or the parameter given again (banks=A,B or banks=A&banks=B); each must be a bank the service subscribes to, else 400 (rule hma, field banks); absent: every subscribed bank", Multi: true},
 	"include_distance": {Name: "include_distance", Doc: "true: each match with its bank_content_id and distance; false (default): bank_content_ids only"},
 	"types":            {Name: "types", Doc: "comma-separated signal types to compute (default: all of the content type's)"},
 	"seed":             {Name: "seed", Doc: "accepted and ignored: custos banks have no matching_enabled_ratio to flip a coin against"},
@@ -104,15 +105,21 @@ type hmaRefusal struct {
 // URL: HMA's own answer when hashing is disabled ("missing role").
 var hmaNoURL = hashmatch.HMAError(errs.Forbidden, "url", "Hashing is disabled, missing role: custos never fetches a URL; POST the file as multipart/form-data")
 
-// hmaBanksParam reads the banks parameter (nil: every bank).
+// hmaBanksParam reads the banks parameter: every bank it names, whether
+// comma-separated (HMA's banks=A,B) or given again (banks=A&banks=B), each
+// once; nil, every subscribed bank, when it names none. A lookup refuses a
+// bank the service does not subscribe to (hashmatch.HMACheckBanks).
 func hmaBanksParam(r *http.Request) map[string]bool {
-	v := r.URL.Query().Get("banks")
-	if v == "" {
-		return nil
-	}
-	out := map[string]bool{}
-	for _, b := range strings.Split(v, ",") {
-		out[b] = true
+	var out map[string]bool
+	for _, v := range r.URL.Query()["banks"] {
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				if out == nil {
+					out = map[string]bool{}
+				}
+				out[b] = true
+			}
+		}
 	}
 	return out
 }
@@ -157,8 +164,8 @@ func hmaTypes(r *http.Request) ([]string, error) {
 
 // hmaUpload hashes the one file of a multipart/form-data body, whose field
 // name is its HMA content type (photo or video), as HMA's
-// hash_media_from_form_data does, and returns the signals.
-func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (map[string]string, error) {
+// hash_media_from_form_data does, and returns its signals and digests.
+func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (*hashmatch.HMAFile, error) {
 	types, err := hmaTypes(r)
 	if err != nil {
 		return nil, err
@@ -170,7 +177,7 @@ func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (map[st
 	cfg := s.Config()
 	r.Body = http.MaxBytesReader(nil, r.Body, cfg.MaxVideoUpload+MaxBody)
 	mr := multipart.NewReader(r.Body, params["boundary"])
-	var out map[string]string
+	var out *hashmatch.HMAFile
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -226,6 +233,10 @@ type (
 	// hmaCompareOut is each signal type's [match, similarity]: a boolean
 	// and a number.
 	hmaCompareOut map[string][2]any
+	// hmaCompareIn is the body of /m/compare: for each signal type
+	// compared (pdq, vpdq, video_md5), the pair of signals. The handler
+	// reads it itself, to refuse as HMA does.
+	hmaCompareIn map[string][2]string
 )
 
 // HMA lists the HMA-compatible routes (Meta's Hasher-Matcher-Actioner, the
@@ -243,7 +254,10 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 			Query: hmaParams("types"), Out: hmaHashOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := hmaUpload(r, p, s)
-				return hmaAnswer(env, r, http.StatusOK, out, "", err)
+				if err != nil {
+					return hmaAnswer(env, r, 0, nil, "", err)
+				}
+				return hmaAnswer(env, r, http.StatusOK, hmaHashOut(out.Signals), "", nil)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/raw_lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the matches of a signal in the subscribed known banks' indexes, {\"matches\": [bank_content_id or {bank_content_id, distance}]}; stores nothing (service)",
 			Query: hmaParams("signal", "signal_type", "banks", "include_distance"),
@@ -300,11 +314,17 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
 				out, err := func() (any, error) {
-					hashes, err := hmaUpload(r, p, s)
+					// A bank the service does not subscribe to is refused
+					// before the file is read.
+					only := hmaBanksParam(r)
+					if err := s.HMACheckBanks(r.Context(), p, only); err != nil {
+						return nil, err
+					}
+					file, err := hmaUpload(r, p, s)
 					if err != nil {
 						return nil, err
 					}
-					found, id, err := s.HMALookupSignals(r.Context(), p, hashes, hmaBanksParam(r))
+					found, id, err := s.HMALookupFile(r.Context(), p, file, only)
 					if err != nil {
 						return nil, err
 					}
@@ -338,7 +358,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/compare", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
-			Out: hmaCompareOut{},
+			In: hmaCompareIn{}, Out: hmaCompareOut{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
@@ -349,8 +369,22 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					if json.Unmarshal(b, &in) != nil || in == nil {
 						return nil, hashmatch.HMAError(errs.Malformed, "", "Request input was not a dict")
 					}
+					// Each signal type in order, so that the same body
+					// gets the same refusal; each checked as a name of a
+					// signal type first, then its pair, then each hash
+					// (HMA checks the pair's length before the name: a
+					// wrong name is named first here).
+					types := make([]string, 0, len(in))
+					for st := range in {
+						types = append(types, st)
+					}
+					slices.Sort(types)
 					out := hmaCompareOut{}
-					for st, raw := range in {
+					for _, st := range types {
+						raw := in[st]
+						if err := hashmatch.HMASignalType(st); err != nil {
+							return nil, err
+						}
 						var pair []json.RawMessage
 						if json.Unmarshal(raw, &pair) != nil || pair == nil {
 							return nil, hashmatch.HMAError(errs.Malformed, st, "Comparison hashes for %s was not a list", st)
