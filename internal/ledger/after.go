@@ -82,6 +82,12 @@ func AfterProject(ctx context.Context, check AfterCheck) error {
 // projects its entry and runs the checks registered.
 func (w *Writer) decideCommand(ctx, rctx context.Context, tx *store.Tx, now time.Time, index int64, at string, r *request) (*Entry, error) {
 	c := &command{}
+	claim := claimOf(rctx)
+	if claim != nil {
+		if err := checkClaim(ctx, tx, now, claim); err != nil {
+			return nil, err
+		}
+	}
 	e, err := r.decide(context.WithValue(rctx, commandKey{}, c), tx, now)
 	if err != nil {
 		return nil, err
@@ -94,6 +100,13 @@ func (w *Writer) decideCommand(ctx, rctx context.Context, tx *store.Tx, now time
 		if err := check(ctx, tx, e); err != nil {
 			return nil, err
 		}
+	}
+	if claim != nil {
+		// The key goes with the command's writes, in its savepoint.
+		if err := storeClaim(ctx, tx, index, at, claim); err != nil {
+			return nil, err
+		}
+		r.claimed = true
 	}
 	return e, nil
 }

@@ -105,6 +105,9 @@ type request struct {
 	res    Result
 	err    error
 	done   chan struct{}
+	// claimed says the command stored its context's idempotency key
+	// (Claim) in its savepoint.
+	claimed bool
 }
 
 // WriterConfig configures a Writer.
@@ -318,6 +321,9 @@ func (w *Writer) SubmitAhead(ctx context.Context, actor Actor, name string, ahea
 	// Once queued, the command may commit: wait for the outcome rather than
 	// report a failure for a write that then lands.
 	<-r.done
+	if c, _ := ctx.Value(claimKey{}).(*Claim); c != nil {
+		c.settle(r.res, r.err, r.claimed)
+	}
 	return r.res, r.err
 }
 
@@ -429,7 +435,7 @@ func (w *Writer) run(batch []*request) {
 		w.reruns.Add(1)
 		w.cache = nil
 		for _, r := range batch {
-			r.res, r.err = Result{}, nil
+			r.res, r.err, r.claimed = Result{}, nil, false
 		}
 		batch, accepted, refused, err = w.commit(batch, true)
 	}

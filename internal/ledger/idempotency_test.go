@@ -1,0 +1,120 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestIdempotencyKeyInCommandTransaction: a command submitted with a claim
+// stores its key in its own transaction, and only when it commits; a second
+// command with the key, from another writer on the same database (another
+// server), is refused before its Decide runs and records nothing; a
+// refused command or one whose projection fails leaves no key; a key past
+// its window is taken again.
+func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, signer, _ := newLog(t, dsn)
+		other := ledger.NewWriter(db, reg, ledger.WriterConfig{Signer: signer, Origin: signer.Name()})
+		t.Cleanup(other.Close)
+		note := func(id string, n int) ledger.Decide {
+			return func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+				if n < 0 {
+					return nil, errs.Invalidf("n", "n", "refused")
+				}
+				return ledger.NewEntry("test.note", noteData{ID: id, N: n})
+			}
+		}
+		size := func() int64 {
+			t.Helper()
+			h, _, err := ledger.ReadHead(ctx, db.Read())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int64(h.Size)
+		}
+		lookup := func(key string) *ledger.KeyRecord {
+			t.Helper()
+			k, err := ledger.LookupKey(ctx, db.Read(), "PR-1", key, time.Now(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+
+		// A refused command stores no key.
+		c := &ledger.Claim{Principal: "PR-1", Key: "k1", Digest: "d1", Window: time.Hour}
+		if _, err := w.Submit(ledger.WithClaim(ctx, c), ledger.Actor{}, "note", note("refused", -1)); err == nil {
+			t.Fatal("the refused command was accepted")
+		}
+		if _, ok := c.Committed(); ok || lookup("k1") != nil {
+			t.Fatal("a refused command stored its key")
+		}
+
+		// The first command that commits stores it, with its leaf.
+		res, err := w.Submit(ledger.WithClaim(ctx, c), ledger.Actor{}, "note", note("first", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idx, ok := c.Committed(); !ok || idx != res.Index {
+			t.Fatalf("claim committed %v at %d, want at %d", ok, idx, res.Index)
+		}
+		if k := lookup("k1"); k == nil || k.Digest != "d1" || k.LogIndex != res.Index || k.Status != 0 {
+			t.Fatalf("key kept as %+v, want digest d1 at index %d without an answer yet", k, res.Index)
+		}
+		// A later command of the same request does not store it again.
+		if _, err := w.Submit(ledger.WithClaim(ctx, c), ledger.Actor{}, "note", note("second", 2)); err != nil {
+			t.Fatalf("the request's second command: %v", err)
+		}
+
+		// The same key from another server: refused, nothing recorded.
+		before := size()
+		again := &ledger.Claim{Principal: "PR-1", Key: "k1", Digest: "d1", Window: time.Hour}
+		_, err = other.Submit(ledger.WithClaim(ctx, again), ledger.Actor{}, "note", note("again", 3))
+		if e, ok := errs.As(err); !ok || e.Rule != ledger.KeyTakenRule || e.Field != "Idempotency-Key" {
+			t.Fatalf("the key sent again: %v, want rule %s", err, ledger.KeyTakenRule)
+		}
+		if !again.Taken() || size() != before {
+			t.Fatalf("taken %v, log %d → %d: the retry recorded something", again.Taken(), before, size())
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE name = 'again'").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the retry's projection ran: %d rows (%v)", n, err)
+		}
+		// Another principal's same key is another key.
+		if _, err := other.Submit(ledger.WithClaim(ctx, &ledger.Claim{Principal: "PR-2", Key: "k1", Digest: "d9", Window: time.Hour}), ledger.Actor{}, "note", note("theirs", 4)); err != nil {
+			t.Fatalf("another principal's key: %v", err)
+		}
+
+		// The answer is kept apart, once written.
+		if err := ledger.KeepAnswer(ctx, db, "PR-1", "k1", 201, `{"id":"first"}`); err != nil {
+			t.Fatal(err)
+		}
+		if k := lookup("k1"); k.Status != 201 || k.Answer != `{"id":"first"}` {
+			t.Fatalf("answer kept as %d %s", k.Status, k.Answer)
+		}
+
+		// A key past its window is taken again, and pruned with the others.
+		time.Sleep(5 * time.Millisecond)
+		late := &ledger.Claim{Principal: "PR-1", Key: "k1", Digest: "d2", Window: time.Millisecond}
+		if _, err := other.Submit(ledger.WithClaim(ctx, late), ledger.Actor{}, "note", note("late", 5)); err != nil {
+			t.Fatalf("a key past its window: %v", err)
+		}
+		if k := lookup("k1"); k == nil || k.Digest != "d2" || k.Status != 0 {
+			t.Fatalf("the key past its window kept as %+v, want the new request's", k)
+		}
+		time.Sleep(5 * time.Millisecond)
+		if err := ledger.PruneKeys(ctx, db, time.Now(), time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM idempotency_keys").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d keys left after pruning (%v)", n, err)
+		}
+	})
+}
