@@ -74,6 +74,9 @@ type Config struct {
 	// request's Accept-Language (its code, rule and field stay as they
 	// are). Nil is the core's alone.
 	Languages *i18n.Catalogue
+	// IdempotencyWindow is how long an Idempotency-Key and its answer are
+	// kept (default IdempotencyWindow).
+	IdempotencyWindow time.Duration
 }
 
 // API serves a list of routes and the OpenAPI document that describes them.
@@ -84,6 +87,10 @@ type API struct {
 	large  chan struct{} // one token per large body being handled
 	spools chan struct{} // one per large body being received to a temporary file
 	langs  *i18n.Catalogue
+	// keys are this server's requests with an Idempotency-Key being
+	// answered; window is how long a key is kept.
+	keys   keysRunning
+	window time.Duration
 }
 
 // Route is one API endpoint with its documentation. The request and response
@@ -137,6 +144,11 @@ type Route struct {
 	BodyLimit int64
 	// Enums are the values of the enumerated strings of the route's bodies.
 	Enums []Enum
+	// Personal says the route's answer holds personal data in clear (a
+	// sealed record opened, a subject-access export): it takes no
+	// Idempotency-Key, since custos keeps no such answer for a retry
+	// (takesKey; TestPersonalRoutesTakeNoKey).
+	Personal bool
 	// Query are the query parameters the route reads, documented as such.
 	// A request naming any other, or giving one of them twice that is not
 	// Multi, is refused (422, rule query) before the handler runs
@@ -236,7 +248,10 @@ type Handler func(r *http.Request, p *auth.Principal) (int, any, error)
 // is not a string, two Enums giving one string different values, two types
 // with one schema name.
 func New(cfg Config, lists ...[]Route) *API {
-	a := &API{env: cfg.Env, langs: cfg.Languages}
+	a := &API{env: cfg.Env, langs: cfg.Languages, window: cfg.IdempotencyWindow}
+	if a.window <= 0 {
+		a.window = IdempotencyWindow
+	}
 	if a.langs == nil {
 		a.langs = i18n.CoreOnly()
 	}
@@ -359,21 +374,35 @@ func (a *API) wrap(rt Route) http.Handler {
 		if rt.Replica && !strings.EqualFold(r.Header.Get(ReadHeader), "primary") {
 			r = r.WithContext(store.FromReplica(r.Context()))
 		}
-		status, body, err := rt.Handler(r, p)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		if s, ok := body.(Stream); ok {
-			// Exports and lists may hold personal data: no cache keeps them.
-			w.Header().Set("Cache-Control", "no-store")
-			if err := s(w); err != nil {
-				a.writeError(w, r, err)
+		if _, ok := r.Header[IdempotencyHeader]; ok {
+			if !takesKey(rt) {
+				a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+					"%s %s takes no header %s: it changes nothing, or its answer holds personal data, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader))
+				return
 			}
+			a.keyed(w, r, rt, p, func(w http.ResponseWriter, r *http.Request) { a.answer(w, r, rt, p) })
 			return
 		}
-		writeJSON(w, status, body)
+		a.answer(w, r, rt, p)
 	})
+}
+
+// answer runs the route's handler and writes its answer.
+func (a *API) answer(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Principal) {
+	status, body, err := rt.Handler(r, p)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if s, ok := body.(Stream); ok {
+		// Exports and lists may hold personal data: no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
+		if err := s(w); err != nil {
+			a.writeError(w, r, err)
+		}
+		return
+	}
+	writeJSON(w, status, body)
 }
 
 // MaxPathSegment is the longest part of a path the API takes: every id,

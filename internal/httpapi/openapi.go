@@ -248,6 +248,9 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 		}
 		params = append(params, map[string]any{"name": name, "in": "query", "description": doc, "schema": schema})
 	}
+	if takesKey(rt) {
+		params = append(params, map[string]any{"name": IdempotencyHeader, "in": "header", "description": idempotencyDoc, "schema": map[string]any{"type": "string", "maxLength": MaxIdempotencyKey}})
+	}
 	switch in := rt.In.(type) {
 	case nil:
 	case fileBody:
