@@ -1,10 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/httpapi"
+	"github.com/custos-project/custos/internal/ledger"
 )
 
 // A form sent twice (a double click, a second click while the first is
@@ -19,7 +24,16 @@ import (
 // recorded something), is sent to the same place, recording nothing. A first
 // answer that is not a redirect (a refusal, the form shown again with what
 // was typed, a file) is not remembered: the same form sent again is answered
-// on its own. Each server remembers the forms it answered, in memory.
+// on its own.
+//
+// The value is an idempotency key (ledger.Claim), as the API's
+// Idempotency-Key is, kept in the database with the command it keys: the
+// first command the form's handler submits stores it in its own
+// transaction, and the redirect is kept once answered. So the servers of a
+// registry behind a load balancer share what each answered: a form sent
+// again to another server, or at once to two, records once. Each server
+// also remembers the forms it is answering, in memory, so that a second
+// click there waits for the first's answer instead of reaching the writer.
 
 // onceFor is how long a form's value is remembered.
 const onceFor = 10 * time.Minute
@@ -86,7 +100,7 @@ func (o *formsSent) end(key string, f *sentForm, status int, location string) {
 // already: then it waits for the first answer and repeats its redirect.
 func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Handler) {
 	once := r.PostForm.Get(onceField)
-	if once == "" || len(once) > 64 {
+	if once == "" || len(once) > 64 || s.P == nil {
 		h(w, r, s)
 		return
 	}
@@ -107,7 +121,75 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 	}
 	rw := &statusWriter{ResponseWriter: w}
 	defer func() { u.sent.end(key, f, rw.status, rw.location) }()
-	h(rw, r, s)
+	stored := "form:" + s.ref + ":" + once
+	if u.formSent(rw, r, s, stored, false) {
+		return
+	}
+	claim := &ledger.Claim{Principal: s.P.ID, Key: stored, Digest: formDigest, Window: onceFor}
+	held := httpapi.NewHeld(rw)
+	h(held, r.WithContext(ledger.WithClaim(r.Context(), claim)), s)
+	if claim.Taken() {
+		// Another server recorded the form since the look-up above.
+		held.Discard()
+		if !u.formSent(rw, r, s, stored, true) {
+			u.fail(rw, r, s, errs.New(errs.Conflict, "idempotency_key_in_progress", onceField, "this form is still being answered; send it again in a moment"))
+		}
+		return
+	}
+	held.Release()
+	if _, ok := claim.Committed(); !ok {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	var err error
+	if loc := rw.Header().Get("Location"); held.Status() == http.StatusSeeOther && loc != "" {
+		err = ledger.KeepAnswer(ctx, u.DB, s.P.ID, stored, http.StatusSeeOther, loc)
+	} else {
+		// Not a redirect: forgotten, as the form sent again is
+		// answered on its own.
+		err = ledger.ForgetKey(ctx, u.DB, s.P.ID, stored)
+	}
+	if err != nil {
+		u.Log.Error("keep the answer of a form", "path", r.URL.Path, "err", err)
+	}
+}
+
+// formDigest stands for the request of every form: a form sent again with
+// its value is answered as the first was, whatever it holds now (a page
+// the browser kept, its fields changed).
+const formDigest = "form"
+
+// formWait is how long a form sent again waits for the first's answer
+// kept by another server.
+const formWait = 5 * time.Second
+
+// formSent answers the form sent with the value stored from what the
+// registry kept of its first sending, if it kept it: its redirect. With wait
+// set (another server just recorded it), or while the first is still
+// being answered, it waits up to formWait for the redirect.
+func (u *UI) formSent(w http.ResponseWriter, r *http.Request, s *Session, stored string, wait bool) bool {
+	deadline := time.Now().Add(formWait)
+	for {
+		k, err := ledger.LookupKey(r.Context(), u.DB.Read(), s.P.ID, stored, time.Now(), onceFor)
+		if err != nil {
+			u.fail(w, r, s, err)
+			return true
+		}
+		switch {
+		case k == nil && !wait:
+			return false
+		case k != nil && k.Status == http.StatusSeeOther:
+			http.Redirect(w, r, k.Answer, http.StatusSeeOther)
+			return true
+		case time.Now().After(deadline):
+			return false
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+			return true
+		}
+	}
 }
 
 // statusWriter notes the status and the Location of the answer it writes.

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -126,6 +129,93 @@ func TestFormSentTwice(t *testing.T) {
 		wantStatus(t, "the same value in another session", b.do("POST", path, f), http.StatusSeeOther)
 		if n := organs(); n != 4 {
 			t.Fatalf("%d organs, want 4", n)
+		}
+	})
+}
+
+// TestFormSentToTwoServers posts the procurement form to two servers of one
+// registry, as a load balancer would send a double click: one after the
+// other and at the same time. The value is kept in the database with the
+// procurement it keys, so one kidney is recorded, one leaf, and every
+// sending is sent where the first was. Both engines.
+func TestFormSentToTwoServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		second, err := server.Open(context.Background(), w.Cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv2 := httptest.NewServer(second.Handler())
+		t.Cleanup(func() { srv2.Close(); second.Close() })
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
+			"given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "Dr Ines Marlow", "informed": true, "voluntary": true})
+		organs := func() int {
+			r := w.Must(t, 200, "GET", "/api/v1/transplant/organs?centre_id="+w.CentreA, w.CoordA, nil)
+			os, _ := r.Body["organs"].([]any)
+			return len(os)
+		}
+		a := newBrowser(t, w.URL)
+		a.signIn(w.CoordA)
+		// The same session on the second server.
+		b := &browser{t: t, base: srv2.URL, c: a.c, cookie: a.cookie}
+		path := "/transplant/donors/" + donor + "/procurements"
+		form := func(once string) url.Values {
+			return url.Values{"csrf": {a.csrf()}, "once": {once}, "procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "count_kidney": {"1"}}
+		}
+
+		f := form(a.formOnce("/transplant/donors/" + donor))
+		first := a.do("POST", path, f)
+		wantStatus(t, "the procurement form", first, http.StatusSeeOther)
+		size := w.LogSize(t)
+		again := b.do("POST", path, f)
+		wantStatus(t, "the procurement form sent again to the other server", again, http.StatusSeeOther)
+		if again.Header.Get("Location") != first.Header.Get("Location") {
+			t.Errorf("the other server sends the form to %q, the first to %q", again.Header.Get("Location"), first.Header.Get("Location"))
+		}
+		if n := organs(); n != 1 {
+			t.Fatalf("%d organs after the form sent to two servers, want 1", n)
+		}
+		if got := w.LogSize(t); got != size {
+			t.Errorf("the form sent again to the other server wrote %d leaves", got-size)
+		}
+
+		// At the same time, twice to each server: one records, all are
+		// sent to the same place.
+		f = form(a.formOnce("/transplant/donors/" + donor))
+		size = w.LogSize(t)
+		var wg sync.WaitGroup
+		status := make([]int, 4)
+		location := make([]string, 4)
+		for i := range status {
+			base := w.URL
+			if i%2 == 1 {
+				base = srv2.URL
+			}
+			wg.Go(func() {
+				req, _ := http.NewRequest("POST", base+path, strings.NewReader(f.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.AddCookie(a.cookie)
+				resp, err := a.c.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				status[i], location[i] = resp.StatusCode, resp.Header.Get("Location")
+			})
+		}
+		wg.Wait()
+		for i := range status {
+			if status[i] != http.StatusSeeOther || location[i] != location[0] {
+				t.Errorf("sending %d answered %d to %q, want 303 to %q", i, status[i], location[i], location[0])
+			}
+		}
+		if n := organs(); n != 2 {
+			t.Fatalf("%d organs after a second procurement sent to two servers at once, want 2", n)
+		}
+		if got := w.LogSize(t); got != size+1 {
+			t.Errorf("the form sent four times at once wrote %d leaves, want 1", got-size)
 		}
 	})
 }
