@@ -144,11 +144,12 @@ type Route struct {
 	BodyLimit int64
 	// Enums are the values of the enumerated strings of the route's bodies.
 	Enums []Enum
-	// Personal says the route's answer holds personal data in clear (a
-	// sealed record opened, a subject-access export): it takes no
+	// Sealed says the route's answer holds what custos keeps only sealed
+	// or hashed: personal data opened (a sealed record, a subject-access
+	// export) or a secret (a new principal's token). It takes no
 	// Idempotency-Key, since custos keeps no such answer for a retry
-	// (takesKey; TestPersonalRoutesTakeNoKey).
-	Personal bool
+	// (takesKey; TestSealedRoutesTakeNoKey).
+	Sealed bool
 	// Query are the query parameters the route reads, documented as such.
 	// A request naming any other, or giving one of them twice that is not
 	// Multi, is refused (422, rule query) before the handler runs
@@ -377,7 +378,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		if _, ok := r.Header[IdempotencyHeader]; ok {
 			if !takesKey(rt) {
 				a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
-					"%s %s takes no header %s: it changes nothing, or its answer holds personal data, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader))
+					"%s %s takes no header %s: it changes nothing, or its answer holds personal data or a secret, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader))
 				return
 			}
 			a.keyed(w, r, rt, p, func(w http.ResponseWriter, r *http.Request) { a.answer(w, r, rt, p) })

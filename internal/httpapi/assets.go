@@ -120,7 +120,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.AddPerson(r.Context(), p, r.PathValue("id"), in))
 			}},
-		{Method: "POST", Personal: true, Path: "/api/v1/assets/persons/{id}/open", Allow: []auth.Action{assets.OpenPersonalData}, Summary: "Open a natural person's sealed data, the read logged with its purpose (prosecutor, central authority officer)",
+		{Method: "POST", Sealed: true, Path: "/api/v1/assets/persons/{id}/open", Allow: []auth.Action{assets.OpenPersonalData}, Summary: "Open a natural person's sealed data, the read logged with its purpose (prosecutor, central authority officer)",
 			In: assetsPurposeIn{}, Out: assets.NaturalPerson{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assetsPurposeIn](r)

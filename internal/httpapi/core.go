@@ -102,7 +102,7 @@ func Core(env Env) []Route {
 				out, err := env.Authorities.SetPreferences(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/principals", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Create a principal and its token, shown once (admin)",
+		{Method: "POST", Sealed: true, Path: "/api/v1/principals", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Create a principal and its token, shown once (admin)",
 			In: auth.NewPrincipal{}, Out: auth.CreatedPrincipal{}, Status: 201, Enums: roles,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[auth.NewPrincipal](r)

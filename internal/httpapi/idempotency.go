@@ -43,7 +43,7 @@ const keyLost = time.Minute
 
 // takesKey tells whether rt takes an Idempotency-Key: the authenticated
 // routes that change something (not GET), in custos's own shape, whose
-// answer holds no personal data (Personal) and whose body is JSON read whole
+// answer holds no personal data nor secret (Sealed) and whose body is JSON read whole
 // (within MaxBody): not the uploads of files, which read their own limits.
 func takesKey(rt Route) bool {
 	switch rt.Method {
@@ -54,7 +54,7 @@ func takesKey(rt Route) bool {
 	case fileBody, uploadBody, filesBody:
 		return false
 	}
-	return !rt.Public && rt.refuse == nil && !rt.Personal && bodyLimit(rt) <= MaxBody
+	return !rt.Public && rt.refuse == nil && !rt.Sealed && bodyLimit(rt) <= MaxBody
 }
 
 // keysRunning are the keys of this server's requests being answered, so

@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/assets"
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
@@ -127,11 +128,12 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 
 		// Routes that take no key refuse it.
-		for _, rt := range []struct{ method, path string }{
-			{"GET", "/api/v1/transplant/donors"},
-			{"POST", "/api/v1/transplant/personal-data"},
+		for _, rt := range []struct{ method, path, token string }{
+			{"GET", "/api/v1/transplant/donors", w.CoordA},
+			{"POST", "/api/v1/transplant/personal-data", w.CoordA},
+			{"POST", "/api/v1/principals", w.Admin}, // its answer holds the token
 		} {
-			status, raw, body := sendKeyed(t, w.URL, rt.method, rt.path, w.CoordA, "k", map[string]any{"id": "DN-X", "purpose": "treatment"})
+			status, raw, body := sendKeyed(t, w.URL, rt.method, rt.path, rt.token, "k", map[string]any{"id": "DN-X", "purpose": "treatment"})
 			if e, _ := body["error"].(map[string]any); status != 422 || e["rule"] != "idempotency_key" || e["field"] != httpapi.IdempotencyHeader {
 				t.Errorf("%s %s with a key: %d %s", rt.method, rt.path, status, raw)
 			}
@@ -143,12 +145,13 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 }
 
-// TestPersonalRoutesTakeNoKey: a route whose answer holds personal data in
-// clear is marked Personal, so that custos keeps no copy of its answer for
-// an Idempotency-Key's retries.
-func TestPersonalRoutesTakeNoKey(t *testing.T) {
+// TestSealedRoutesTakeNoKey: a route whose answer holds personal data in
+// clear, or a secret custos keeps only as a hash, is marked Sealed, so that
+// custos keeps no copy of its answer for an Idempotency-Key's retries.
+func TestSealedRoutesTakeNoKey(t *testing.T) {
 	personal := []reflect.Type{reflect.TypeFor[privacy.Person](), reflect.TypeFor[assets.NaturalPerson](),
-		reflect.TypeFor[transplant.TraffickingContent](), reflect.TypeFor[transplant.TraffickingReporter]()}
+		reflect.TypeFor[transplant.TraffickingContent](), reflect.TypeFor[transplant.TraffickingReporter](),
+		reflect.TypeFor[auth.CreatedPrincipal]()}
 	var holds func(t reflect.Type, seen map[reflect.Type]bool) bool
 	holds = func(t reflect.Type, seen map[reflect.Type]bool) bool {
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
@@ -187,12 +190,12 @@ func TestPersonalRoutesTakeNoKey(t *testing.T) {
 		}
 		if holds(reflect.TypeOf(rt.Out), map[reflect.Type]bool{}) {
 			routes++
-			if !rt.Personal {
-				t.Errorf("%s %s answers personal data but is not marked Personal", rt.Method, rt.Path)
+			if !rt.Sealed {
+				t.Errorf("%s %s answers personal data or a secret but is not marked Sealed", rt.Method, rt.Path)
 			}
 		}
 	}
-	if routes < 4 {
-		t.Errorf("found %d routes answering personal data, want at least 4", routes)
+	if routes < 5 {
+		t.Errorf("found %d routes answering personal data or a secret, want at least 5", routes)
 	}
 }

@@ -179,7 +179,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out.PersonalDataErased, err = t.Erased(r.Context(), rc.ID)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Personal: true, Path: "/api/v1/transplant/persons/search", Allow: []auth.Action{transplant.ReadPersonalData},
+		{Method: "POST", Sealed: true, Path: "/api/v1/transplant/persons/search", Allow: []auth.Action{transplant.ReadPersonalData},
 			Summary: "Find the donors and recipients of a person by national identifier, or by name with date of birth, without opening sealed data; the search is logged (coordinator, regulator)",
 			In:      transplant.PersonQuery{}, Out: personMatches{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -193,7 +193,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				}
 				return http.StatusOK, personMatches{Matches: out}, err
 			}},
-		{Method: "POST", Personal: true, Path: "/api/v1/transplant/personal-data", Allow: []auth.Action{transplant.ReadPersonalData}, Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
+		{Method: "POST", Sealed: true, Path: "/api/v1/transplant/personal-data", Allow: []auth.Action{transplant.ReadPersonalData}, Summary: "Open a donor's or recipient's sealed personal data; the read is logged",
 			In: personalIn{}, Out: privacy.Person{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[personalIn](r)

@@ -31,7 +31,7 @@ func subjectRightsRoutes(t *transplant.Service) []Route {
 				out, err := t.EraseSubject(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Personal: true, Path: "/api/v1/transplant/subjects/{id}/access", Allow: []auth.Action{transplant.ExportSubjectData}, Summary: "Export everything the registry holds about a donor or recipient (GDPR art. 15): records, personal data, trace, corrections and who read it; the export is logged",
+		{Method: "POST", Sealed: true, Path: "/api/v1/transplant/subjects/{id}/access", Allow: []auth.Action{transplant.ExportSubjectData}, Summary: "Export everything the registry holds about a donor or recipient (GDPR art. 15): records, personal data, trace, corrections and who read it; the export is logged",
 			In: subjectAccessIn{}, Out: transplant.SubjectReport{}, Enums: grounds,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[subjectAccessIn](r)

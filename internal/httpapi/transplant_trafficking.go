@@ -102,7 +102,7 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.SetTraffickingStatus(r.Context(), p, r.PathValue("id"), in.Status)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Personal: true, Path: base + "/reports/{id}/content", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open what a report says, its text and linked records (designated authority; recorded in the log with the purpose)",
+		{Method: "POST", Sealed: true, Path: base + "/reports/{id}/content", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open what a report says, its text and linked records (designated authority; recorded in the log with the purpose)",
 			In: purposeIn{}, Out: transplant.TraffickingContent{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[purposeIn](r)
@@ -112,7 +112,7 @@ func traffickingRoutes(t *transplant.Service) []Route {
 				out, err := t.TraffickingReportContent(r.Context(), p, r.PathValue("id"), in.Purpose)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Personal: true, Path: base + "/reports/{id}/reporter", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open who filed a report (designated authority only; recorded in the log with the purpose)",
+		{Method: "POST", Sealed: true, Path: base + "/reports/{id}/reporter", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Open who filed a report (designated authority only; recorded in the log with the purpose)",
 			In: purposeIn{}, Out: transplant.TraffickingReporter{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[purposeIn](r)
