@@ -106,7 +106,7 @@ func HMASignalType(name string) error {
 			return nil
 		}
 	}
-	return hmaBad("signal_type", "No such SignalType '%s'", name)
+	return hmaBad("signal_type", "No such SignalType '%s'", errs.Echo(name, errs.MaxEchoed))
 }
 
 // ParseHMAPDQ reads a PDQ signal string (64 hexadecimal digits; case and
@@ -471,7 +471,7 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 	}
 	avail, ok := hmaContentSignals[contentType]
 	if !ok {
-		return nil, hmaBad("content_type", "no such content_type: '%s'", contentType)
+		return nil, hmaBad("content_type", "no such content_type: '%s'", errs.Echo(contentType, errs.MaxEchoed))
 	}
 	want := map[string]bool{}
 	for _, t := range types {
@@ -480,7 +480,7 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 			found = found || a == t
 		}
 		if !found {
-			return nil, hmaBad("types", "signal type '%s' doesn't exist or is disabled", t)
+			return nil, hmaBad("types", "signal type '%s' doesn't exist or is disabled", errs.Echo(t, errs.MaxEchoed))
 		}
 		want[t] = true
 	}

@@ -349,7 +349,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 						st := q.Get("signal_type")
 						one, ok := all[st]
 						if !ok {
-							return nil, hashmatch.HMAError(errs.Malformed, "signal_type", "No such signal type '%s'", st)
+							return nil, hashmatch.HMAError(errs.Malformed, "signal_type", "No such signal type '%s'", errs.Echo(st, errs.MaxEchoed))
 						}
 						return hmaIndexOut{st: one}, nil
 					}

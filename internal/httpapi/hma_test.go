@@ -226,6 +226,10 @@ func TestHMACompatibleAPI(t *testing.T) {
 			{"/m/lookup", url.Values{"signal_type": {"pdq"}}, 400, "Either url or both signal and signal_type are required"},
 			{"/m/raw_lookup", url.Values{"signal_type": {"pdq"}}, 422, "signal is required"},
 			{"/m/index/status", url.Values{"signal_type": {"tmk"}}, 400, "No such signal type 'tmk'"},
+			// Outside text is repeated through errs.Echo: cut, its
+			// control characters escaped.
+			{"/m/lookup", url.Values{"signal": {apptest.PDQHex(1)}, "signal_type": {"x'\n" + strings.Repeat("y", 200)}}, 400, `No such SignalType 'x'\n` + strings.Repeat("y", 61) + `…'`},
+			{"/m/index/status", url.Values{"signal_type": {"x'\n" + strings.Repeat("y", 200)}}, 400, `No such signal type 'x'\n` + strings.Repeat("y", 61) + `…'`},
 			// The variants that fetch a URL answer as an HMA without the hasher role.
 			{"/m/lookup", url.Values{"url": {"https://example.org/a.jpg"}}, 403, "Hashing is disabled, missing role"},
 			{"/h/hash", url.Values{"url": {"https://example.org/a.jpg"}}, 403, "Hashing is disabled, missing role"},
