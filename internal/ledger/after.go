@@ -84,7 +84,13 @@ func (w *Writer) decideCommand(ctx, rctx context.Context, tx *store.Tx, now time
 	c := &command{}
 	claim := claimOf(rctx)
 	if claim != nil {
-		if err := checkClaim(ctx, tx, now, claim); err != nil {
+		// The key's look-up is the writer's, not the command's: the
+		// command's read answered ahead is set aside for it.
+		a := tx.Answering()
+		tx.Answer(nil)
+		err := checkClaim(ctx, tx, now, claim)
+		tx.Answer(a)
+		if err != nil {
 			return nil, err
 		}
 	}

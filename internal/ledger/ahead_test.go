@@ -48,9 +48,15 @@ func TestAheadReads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var ahead, inTx atomic.Int64
-		increment := func(name string, declared bool) error {
+		var ahead, inTx, keyedAhead atomic.Int64
+		increment := func(name string, declared bool, key string) error {
 			var a *ledger.Ahead
+			ctx := ctx
+			if key != "" {
+				// A command with an idempotency key: the writer's look-up
+				// of the key must not spend the command's read.
+				ctx = ledger.WithClaim(ctx, &ledger.Claim{Principal: "PR-T", Key: key, Digest: key, Window: time.Hour})
+			}
 			if declared {
 				a = &ledger.Ahead{Keys: []string{"count:" + name}, Read: store.Ahead{SQL: read, Args: []any{name}}}
 			}
@@ -71,6 +77,9 @@ func TestAheadReads(t *testing.T) {
 					}
 					if from != self {
 						ahead.Add(1)
+						if key != "" {
+							keyedAhead.Add(1)
+						}
 					} else {
 						inTx.Add(1)
 					}
@@ -112,7 +121,11 @@ func TestAheadReads(t *testing.T) {
 			go func(i int) {
 				defer wg.Done()
 				started.Done()
-				if err := increment(name, i%5 != 0); err != nil {
+				key := ""
+				if i%5 == 1 {
+					key = fmt.Sprintf("key-%d", i)
+				}
+				if err := increment(name, i%5 != 0, key); err != nil {
 					mu.Lock()
 					t.Errorf("increment %d of %s: %v", i, name, err)
 					mu.Unlock()
@@ -134,6 +147,9 @@ func TestAheadReads(t *testing.T) {
 		}
 		if db.Dialect == store.Postgres && (ahead.Load() == 0 || inTx.Load() == 0) {
 			t.Errorf("of the declared reads %d were answered ahead and %d in the transaction; want some of each", ahead.Load(), inTx.Load())
+		}
+		if db.Dialect == store.Postgres && keyedAhead.Load() == 0 {
+			t.Errorf("no read of a command with an idempotency key was answered ahead")
 		}
 		t.Logf("%s: of the declared reads %d were answered ahead, %d in the transaction", db.Dialect, ahead.Load(), inTx.Load())
 	})

@@ -132,6 +132,11 @@ func (t *Tx) Answer(a *Ahead) {
 	t.answer = a
 }
 
+// Answering returns the Ahead the transaction's next QueryRow takes its row
+// from (Answer), nil when none: a statement of the writer's own run before
+// the command's read sets it aside and gives it back.
+func (t *Tx) Answering() *Ahead { return t.answer }
+
 // AheadWait returns how long the transaction's QueryRow calls waited for
 // the reads ahead that answered them (Answer) to come back.
 func (t *Tx) AheadWait() time.Duration { return t.aheadWait }
