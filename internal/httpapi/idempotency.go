@@ -63,8 +63,8 @@ func takesKey(rt Route) bool {
 type keysRunning struct {
 	mu sync.Mutex
 	m  map[string]chan struct{}
-	// pruned is when the keys past the window were last deleted.
-	pruned time.Time
+	// pruner deletes the keys past the window.
+	pruner ledger.KeyPruner
 }
 
 // begin returns a channel closed when the request with key being answered
@@ -238,16 +238,7 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, 
 
 // prune deletes the keys past the window, at most once a minute.
 func (a *API) prune(ctx context.Context) {
-	a.keys.mu.Lock()
-	due := time.Since(a.keys.pruned) > time.Minute
-	if due {
-		a.keys.pruned = time.Now()
-	}
-	a.keys.mu.Unlock()
-	if !due {
-		return
-	}
-	if err := ledger.PruneKeys(ctx, a.env.DB, time.Now(), a.window); err != nil {
+	if err := a.keys.pruner.Prune(ctx, a.env.DB, time.Now(), a.window); err != nil {
 		a.env.Log.Error("prune idempotency keys", "err", err)
 	}
 }

@@ -175,6 +175,28 @@ func KeepAnswer(ctx context.Context, db *store.DB, principal, key string, status
 	return tx.Commit()
 }
 
+// KeyPruner deletes the keys past their window at most once a minute: the
+// API and the pages each hold one and call Prune after keeping an answer,
+// so that the keys of a registry whose forms alone send them go too.
+type KeyPruner struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// Prune deletes the keys older than window unless it did within the minute.
+func (k *KeyPruner) Prune(ctx context.Context, db *store.DB, now time.Time, window time.Duration) error {
+	k.mu.Lock()
+	due := now.Sub(k.last) > time.Minute
+	if due {
+		k.last = now
+	}
+	k.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return PruneKeys(ctx, db, now, window)
+}
+
 // PruneKeys deletes the keys older than window.
 func PruneKeys(ctx context.Context, db *store.DB, now time.Time, window time.Duration) error {
 	tx, err := db.BeginWrite(ctx)

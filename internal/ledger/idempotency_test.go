@@ -109,8 +109,23 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 		if k := lookup("k1"); k == nil || k.Digest != "d2" || k.Status != 0 {
 			t.Fatalf("the key past its window kept as %+v, want the new request's", k)
 		}
+		// A KeyPruner prunes at most once a minute.
+		var pruner ledger.KeyPruner
+		t0 := time.Now()
+		if err := pruner.Prune(ctx, db, t0, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM idempotency_keys").Scan(&n); err != nil || n == 0 {
+			t.Fatalf("%d keys left after pruning those older than an hour (%v), want them kept", n, err)
+		}
 		time.Sleep(5 * time.Millisecond)
-		if err := ledger.PruneKeys(ctx, db, time.Now(), time.Millisecond); err != nil {
+		if err := pruner.Prune(ctx, db, t0.Add(30*time.Second), time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM idempotency_keys").Scan(&n); err != nil || n == 0 {
+			t.Fatalf("%d keys left after a second pruning within the minute (%v), want it skipped", n, err)
+		}
+		if err := pruner.Prune(ctx, db, t0.Add(61*time.Second), time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM idempotency_keys").Scan(&n); err != nil || n != 0 {

@@ -45,6 +45,8 @@ const onceField = "once"
 type formsSent struct {
 	mu sync.Mutex
 	m  map[string]*sentForm
+	// pruner deletes the keys of forms, and of the API, past their window.
+	pruner ledger.KeyPruner
 }
 
 // sentForm is a form being answered (done open) or answered.
@@ -151,6 +153,10 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 	}
 	if err != nil {
 		u.Log.Error("keep the answer of a form", "path", r.URL.Path, "err", err)
+	}
+	// The table is the API's keys' too: kept for the longest window.
+	if err := u.sent.pruner.Prune(ctx, u.DB, time.Now(), httpapi.IdempotencyWindow); err != nil {
+		u.Log.Error("prune idempotency keys", "err", err)
 	}
 }
 
