@@ -31,8 +31,9 @@ func TestMain(m *testing.M) {
 }
 
 // served holds the compiled document of each server the tests started, by
-// its URL.
-var served sync.Map // string -> *apiDoc
+// the test's *apptest.Env: not by its URL, since a port a closed test server
+// had may be given to the next one, whose document differs.
+var served sync.Map // *apptest.Env -> *apiDoc
 
 // checkAnswer checks r, the answer to method and path from e, against the
 // schema e's document gives the operation's answer of r's status (its
@@ -44,7 +45,7 @@ func checkAnswer(t testing.TB, e *apptest.Env, method, path string, r *apptest.R
 	if len(bytes.TrimSpace(r.Raw)) == 0 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		return
 	}
-	d, err := docOf(e.URL)
+	d, err := docOf(e)
 	if err != nil {
 		t.Errorf("the OpenAPI document of %s: %v", e.URL, err)
 		return
@@ -64,11 +65,11 @@ type apiDoc struct {
 	compiled map[string]*jsonschema.Schema // by JSON pointer
 }
 
-func docOf(url string) (*apiDoc, error) {
-	if d, ok := served.Load(url); ok {
+func docOf(e *apptest.Env) (*apiDoc, error) {
+	if d, ok := served.Load(e); ok {
 		return d.(*apiDoc), nil
 	}
-	res, err := http.Get(url + "/api/v1/openapi.json")
+	res, err := http.Get(e.URL + "/api/v1/openapi.json")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func docOf(url string) (*apiDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	got, _ := served.LoadOrStore(url, d)
+	got, _ := served.LoadOrStore(e, d)
 	return got.(*apiDoc), nil
 }
 
@@ -254,7 +255,7 @@ func TestEmptyListsAnswered(t *testing.T) {
 // shape of Error; and takes what it allows.
 func TestAnswerCheck(t *testing.T) {
 	e := apptest.Start(t, storetest.SQLite(t))
-	d, err := docOf(e.URL)
+	d, err := docOf(e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestHMACompareOrder(t *testing.T) {
 		}
 	}
 
-	d, err := docOf(e.URL)
+	d, err := docOf(e.Env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func FuzzDecode(f *testing.F) {
 // this checks the bodies a test builds or changes.)
 func openAPIValidator(t *testing.T, e *apptest.Env) func(method, path, where string, body any) {
 	t.Helper()
-	d, err := docOf(e.URL)
+	d, err := docOf(e)
 	if err != nil {
 		t.Fatal(err)
 	}
