@@ -76,6 +76,25 @@ func StartWith(t testing.TB, dsn string, tune func(*server.Config)) *Env {
 	return &Env{App: app, URL: srv.URL, Cfg: cfg, Admin: token}
 }
 
+// SecondServer opens another server of e's registry on the same
+// configuration (database, key file), as a load balancer's second server,
+// serves it until the test ends and returns its URL.
+func (e *Env) SecondServer(t testing.TB) string {
+	t.Helper()
+	app, err := server.Open(context.Background(), e.Cfg)
+	if err != nil {
+		t.Fatalf("open a second server: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(app.Handler())
+	srv.Config.ConnContext = server.ConnContext
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		app.Close()
+	})
+	return srv.URL
+}
+
 // Principal returns the principal token signs in as, for tests that call a
 // registry's service directly.
 func (e *Env) Principal(t testing.TB, token string) *auth.Principal {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"sync"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/privacy"
-	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -57,12 +55,7 @@ func sendKeyed(t *testing.T, base, method, path, token, key string, body any) (i
 func TestIdempotencyKey(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		second, err := server.Open(context.Background(), w.Cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv2 := httptest.NewServer(second.Handler())
-		t.Cleanup(func() { srv2.Close(); second.Close() })
+		second := w.SecondServer(t)
 		donors := func() int {
 			t.Helper()
 			var n int
@@ -80,7 +73,7 @@ func TestIdempotencyKey(t *testing.T) {
 		size, count := w.LogSize(t), donors()
 		// A retry, to this server and to the other: the first answer, byte
 		// for byte, and nothing recorded.
-		for _, base := range []string{w.URL, srv2.URL} {
+		for _, base := range []string{w.URL, second} {
 			status, again, _ := sendKeyed(t, base, "POST", "/api/v1/transplant/donors", w.CoordA, `"retry-1"`, donor)
 			if status != 201 || !bytes.Equal(again, first) {
 				t.Fatalf("retry to %s: %d %s, want 201 %s", base, status, again, first)
@@ -90,7 +83,7 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("the retries recorded: log %d → %d, donors %d → %d", size, w.LogSize(t), count, donors())
 		}
 		// The key with another body: refused, naming the rule and the header.
-		status, raw, body := sendKeyed(t, srv2.URL, "POST", "/api/v1/transplant/donors", w.CoordA, `"retry-1"`, with(donor, "blood_group", "A"))
+		status, raw, body := sendKeyed(t, second, "POST", "/api/v1/transplant/donors", w.CoordA, `"retry-1"`, with(donor, "blood_group", "A"))
 		if e, _ := body["error"].(map[string]any); status != 422 || e["rule"] != "idempotency_key_reused" || e["field"] != httpapi.IdempotencyHeader {
 			t.Fatalf("another body with the key: %d %s", status, raw)
 		}
@@ -111,7 +104,7 @@ func TestIdempotencyKey(t *testing.T) {
 		for i := range answers {
 			base := w.URL
 			if i%2 == 1 {
-				base = srv2.URL
+				base = second
 			}
 			wg.Go(func() {
 				statuses[i], answers[i], _ = sendKeyed(t, base, "POST", "/api/v1/transplant/donors", w.CoordA, "at-once", donor)

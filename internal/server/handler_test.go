@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -26,12 +24,7 @@ import (
 func TestFormsAcrossServers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		second, err := server.Open(context.Background(), w.Cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv2 := httptest.NewServer(second.Handler())
-		defer func() { srv2.Close(); second.Close() }()
+		second := w.SecondServer(t)
 
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -47,7 +40,7 @@ func TestFormsAcrossServers(t *testing.T) {
 			}
 		}
 		signin(w.URL)
-		signin(srv2.URL)
+		signin(second)
 		resp, err := c.Get(w.URL + "/transplant/recipients")
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +53,7 @@ func TestFormsAcrossServers(t *testing.T) {
 		}
 		form := url.Values{"csrf": {string(m[1])}, "name": {"Form Across (synthetic)"}, "sex": {"female"}, "blood_group": {"A"},
 			"date_of_birth": {"1990-01-01"}, "residence": {"XA"}, "organ_needed": {"kidney"}, "listed_on": {"2024-05-01"}}
-		resp, err = c.PostForm(srv2.URL+"/transplant/recipients", form)
+		resp, err = c.PostForm(second+"/transplant/recipients", form)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
-	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -36,6 +33,29 @@ func (b *browser) formOnce(path string) string {
 	return ms[0][1]
 }
 
+// procurementForm registers a deceased donor of centre A with the family's
+// authorization on file and signs centre A's coordinator in: the browser,
+// the donor, where the donor page's procurement form posts, the count of
+// centre A's organs, and the form's values for one kidney with a once value.
+func procurementForm(t *testing.T, w *apptest.World) (a *browser, donor, path string, organs func() int, form func(once string) url.Values) {
+	t.Helper()
+	donor = w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+	w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
+		"given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "Dr Ines Marlow", "informed": true, "voluntary": true})
+	organs = func() int {
+		r := w.Must(t, 200, "GET", "/api/v1/transplant/organs?centre_id="+w.CentreA, w.CoordA, nil)
+		os, _ := r.Body["organs"].([]any)
+		return len(os)
+	}
+	a = newBrowser(t, w.URL)
+	a.signIn(w.CoordA)
+	path = "/transplant/donors/" + donor + "/procurements"
+	form = func(once string) url.Values {
+		return url.Values{"csrf": {a.csrf()}, "once": {once}, "procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "count_kidney": {"1"}}
+	}
+	return a, donor, path, organs, form
+}
+
 // TestFormSentTwice posts the procurement form of a donor's page twice with
 // the value the page gave it, as a double click does, one after the other
 // and at the same time: the second is sent where the first was, and one
@@ -45,20 +65,7 @@ func (b *browser) formOnce(path string) string {
 func TestFormSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
-		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-			"given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "Dr Ines Marlow", "informed": true, "voluntary": true})
-		organs := func() int {
-			r := w.Must(t, 200, "GET", "/api/v1/transplant/organs?centre_id="+w.CentreA, w.CoordA, nil)
-			os, _ := r.Body["organs"].([]any)
-			return len(os)
-		}
-		a := newBrowser(t, w.URL)
-		a.signIn(w.CoordA)
-		path := "/transplant/donors/" + donor + "/procurements"
-		form := func(once string) url.Values {
-			return url.Values{"csrf": {a.csrf()}, "once": {once}, "procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "count_kidney": {"1"}}
-		}
+		a, donor, path, organs, form := procurementForm(t, w)
 
 		// One after the other.
 		f := form(a.formOnce("/transplant/donors/" + donor))
@@ -141,28 +148,10 @@ func TestFormSentTwice(t *testing.T) {
 func TestFormSentToTwoServers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		second, err := server.Open(context.Background(), w.Cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv2 := httptest.NewServer(second.Handler())
-		t.Cleanup(func() { srv2.Close(); second.Close() })
-		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
-		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{"kind": "family_authorization",
-			"given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "Dr Ines Marlow", "informed": true, "voluntary": true})
-		organs := func() int {
-			r := w.Must(t, 200, "GET", "/api/v1/transplant/organs?centre_id="+w.CentreA, w.CoordA, nil)
-			os, _ := r.Body["organs"].([]any)
-			return len(os)
-		}
-		a := newBrowser(t, w.URL)
-		a.signIn(w.CoordA)
+		second := w.SecondServer(t)
+		a, donor, path, organs, form := procurementForm(t, w)
 		// The same session on the second server.
-		b := &browser{t: t, base: srv2.URL, c: a.c, cookie: a.cookie}
-		path := "/transplant/donors/" + donor + "/procurements"
-		form := func(once string) url.Values {
-			return url.Values{"csrf": {a.csrf()}, "once": {once}, "procured_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "count_kidney": {"1"}}
-		}
+		b := &browser{t: t, base: second, c: a.c, cookie: a.cookie}
 
 		f := form(a.formOnce("/transplant/donors/" + donor))
 		first := a.do("POST", path, f)
@@ -190,7 +179,7 @@ func TestFormSentToTwoServers(t *testing.T) {
 		for i := range status {
 			base := w.URL
 			if i%2 == 1 {
-				base = srv2.URL
+				base = second
 			}
 			wg.Go(func() {
 				req, _ := http.NewRequest("POST", base+path, strings.NewReader(f.Encode()))
