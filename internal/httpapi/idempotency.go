@@ -163,7 +163,7 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 		// Another server recorded the key since the look-up above.
 		rec.Discard()
 		if !a.replay(rec, r, p, key, digest, true) {
-			a.writeError(rec, r, errs.New(errs.Conflict, "idempotency_key_in_progress", IdempotencyHeader, "a request with this %s is still being answered; send it again in a moment", IdempotencyHeader))
+			a.writeError(rec, r, keyInProgress())
 		}
 		return
 	}
@@ -184,6 +184,13 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 		a.env.Log.Error("keep the answer of an idempotency key", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	a.prune(ctx)
+}
+
+// keyInProgress refuses a request whose key's first request is still being
+// answered, here or on another server.
+func keyInProgress() error {
+	return errs.New(errs.Conflict, "idempotency_key_in_progress", IdempotencyHeader,
+		"a request with this %s is still being answered; send it again in a moment", IdempotencyHeader)
 }
 
 // replay answers the request from the key's record, if there is one: its
@@ -223,8 +230,7 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, 
 				return false
 			}
 			w.Header().Set("Retry-After", "1")
-			a.writeError(w, r, errs.New(errs.Conflict, "idempotency_key_in_progress", IdempotencyHeader,
-				"a request with this %s is still being answered; send it again in a moment", IdempotencyHeader))
+			a.writeError(w, r, keyInProgress())
 			return true
 		}
 		select {
