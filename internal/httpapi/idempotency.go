@@ -198,48 +198,33 @@ func keyInProgress() error {
 // (the key was just recorded by another request) or when the first request
 // is still being answered, it waits up to keyWait for the first answer.
 func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, key, digest string, wait bool) bool {
-	deadline := time.Now().Add(keyWait)
-	for {
-		k, err := ledger.LookupKey(r.Context(), a.env.DB.Read(), p.ID, key, time.Now(), a.window)
-		if err != nil {
-			a.writeError(w, r, err)
-			return true
+	k, err := ledger.AwaitKey(r.Context(), a.env.DB.Read(), p.ID, key, a.window, keyWait, func(k *ledger.KeyRecord) bool {
+		if k == nil {
+			return !wait
 		}
-		if k == nil && !wait {
-			return false
-		}
-		if k != nil && k.Digest != digest {
-			a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
-				"this %s was sent with another request (method, path or body); send a new key for a new request", IdempotencyHeader))
-			return true
-		}
-		if k != nil && k.Status > 0 {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(k.Status)
-			io.WriteString(w, k.Answer)
-			return true
-		}
-		if k != nil && (k.Status == lostAnswer || time.Since(k.CreatedAt) > keyLost) {
-			a.writeError(w, r, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
-				"the request with this %s was recorded (log index %d), but its answer was not kept (its server stopped first, or it was a file); nothing was recorded again: read the record instead of sending the request again", IdempotencyHeader, k.LogIndex))
-			return true
-		}
-		if time.Now().After(deadline) {
-			if k == nil {
-				return false
-			}
-			w.Header().Set("Retry-After", "1")
-			a.writeError(w, r, keyInProgress())
-			return true
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
-			a.writeError(w, r, r.Context().Err())
-			return true
-		}
+		return k.Digest != digest || k.Status != 0 || time.Since(k.CreatedAt) > keyLost
+	})
+	switch {
+	case err != nil:
+		a.writeError(w, r, err)
+	case k == nil:
+		return false
+	case k.Digest != digest:
+		a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
+			"this %s was sent with another request (method, path or body); send a new key for a new request", IdempotencyHeader))
+	case k.Status > 0:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(k.Status)
+		io.WriteString(w, k.Answer)
+	case k.Status == lostAnswer || time.Since(k.CreatedAt) > keyLost:
+		a.writeError(w, r, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
+			"the request with this %s was recorded (log index %d), but its answer was not kept (its server stopped first, or it was a file); nothing was recorded again: read the record instead of sending the request again", IdempotencyHeader, k.LogIndex))
+	default:
+		w.Header().Set("Retry-After", "1")
+		a.writeError(w, r, keyInProgress())
 	}
+	return true
 }
 
 // prune deletes the keys past the window, at most once a minute.

@@ -159,6 +159,29 @@ func LookupKey(ctx context.Context, q store.Queryer, principal, key string, now 
 	return &k, err
 }
 
+// keyPoll is how often AwaitKey reads a key again.
+const keyPoll = 50 * time.Millisecond
+
+// AwaitKey reads principal's key (LookupKey) until settled says the record
+// read (nil when there is none) is the one to answer from, or for up to
+// wait, and returns the last record read. The API's Idempotency-Key and the
+// pages' forms sent again wait so for the first request's answer kept by
+// another server. A context ended stops it with the context's error.
+func AwaitKey(ctx context.Context, q store.Queryer, principal, key string, window, wait time.Duration, settled func(*KeyRecord) bool) (*KeyRecord, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		k, err := LookupKey(ctx, q, principal, key, time.Now(), window)
+		if err != nil || settled(k) || time.Now().After(deadline) {
+			return k, err
+		}
+		select {
+		case <-time.After(keyPoll):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // KeepAnswer keeps the answer the first request with principal's key got,
 // for its retries. It is not part of the log (the command's entry is): a
 // crash before it leaves the key with its command and no answer, which

@@ -92,12 +92,32 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 			t.Fatalf("another principal's key: %v", err)
 		}
 
-		// The answer is kept apart, once written.
-		if err := ledger.KeepAnswer(ctx, db, "PR-1", "k1", 201, `{"id":"first"}`); err != nil {
+		// Waiting for the answer ends at the deadline without it, with
+		// the record as it was read last.
+		answered := func(k *ledger.KeyRecord) bool { return k != nil && k.Status != 0 }
+		start := time.Now()
+		if k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Hour, 150*time.Millisecond, answered); err != nil || k == nil || k.Status != 0 || time.Since(start) < 150*time.Millisecond {
+			t.Fatalf("waited %v for an answer never kept: %+v, %v; want the record without an answer after the wait", time.Since(start), k, err)
+		}
+		// The answer is kept apart, once written, and a request waiting
+		// for it (another server's) reads it then.
+		kept := make(chan error, 1)
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			kept <- ledger.KeepAnswer(ctx, db, "PR-1", "k1", 201, `{"id":"first"}`)
+		}()
+		k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Hour, time.Minute, answered)
+		if err := <-kept; err != nil {
 			t.Fatal(err)
 		}
-		if k := lookup("k1"); k.Status != 201 || k.Answer != `{"id":"first"}` {
-			t.Fatalf("answer kept as %d %s", k.Status, k.Answer)
+		if err != nil || k == nil || k.Status != 201 || k.Answer != `{"id":"first"}` {
+			t.Fatalf("answer waited for: %+v, %v", k, err)
+		}
+		// A context ended stops the wait.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := ledger.AwaitKey(cancelled, db.Read(), "PR-1", "none", time.Hour, time.Minute, answered); err == nil {
+			t.Fatal("a wait with its context ended went on")
 		}
 
 		// A key past its window is taken again, and pruned with the others.

@@ -174,28 +174,20 @@ const formWait = 5 * time.Second
 // set (another server just recorded it), or while the first is still
 // being answered, it waits up to formWait for the redirect.
 func (u *UI) formSent(w http.ResponseWriter, r *http.Request, s *Session, stored string, wait bool) bool {
-	deadline := time.Now().Add(formWait)
-	for {
-		k, err := ledger.LookupKey(r.Context(), u.DB.Read(), s.P.ID, stored, time.Now(), onceFor)
-		if err != nil {
-			u.fail(w, r, s, err)
-			return true
-		}
-		switch {
-		case k == nil && !wait:
-			return false
-		case k != nil && k.Status == http.StatusSeeOther:
-			http.Redirect(w, r, k.Answer, http.StatusSeeOther)
-			return true
-		case time.Now().After(deadline):
-			return false
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
-			return true
-		}
+	k, err := ledger.AwaitKey(r.Context(), u.DB.Read(), s.P.ID, stored, onceFor, formWait, func(k *ledger.KeyRecord) bool {
+		return k == nil && !wait || k != nil && k.Status == http.StatusSeeOther
+	})
+	switch {
+	case r.Context().Err() != nil:
+		return true
+	case err != nil:
+		u.fail(w, r, s, err)
+		return true
+	case k != nil && k.Status == http.StatusSeeOther:
+		http.Redirect(w, r, k.Answer, http.StatusSeeOther)
+		return true
 	}
+	return false
 }
 
 // statusWriter notes the status and the Location of the answer it writes.
