@@ -153,6 +153,15 @@ func (s *Service) deliver(ctx context.Context, d due) bool {
 		s.Log.Error("exchange deliverer: read peer", "peer", d.peerID, "err", err)
 		return false
 	}
+	// Abandoned since it was picked (by an operator, on any server of the
+	// registry): never sent again, and the peer's next message goes. The
+	// writer's command that records an answer checks the state again.
+	if ok, err := s.stillPending(ctx, d.id); err != nil || !ok {
+		if err != nil {
+			s.Log.Error("exchange deliverer: read message state", "message", d.id, "err", err)
+		}
+		return err == nil
+	}
 	ans, err := s.post(ctx, pr, d)
 	if err == nil {
 		err = s.answered(ctx, pr, d, ans)

@@ -19,6 +19,9 @@ const (
 	TypeMessageAnswer  = "exchange.message_answered"
 	TypeMessageRecv    = "exchange.message_received"
 	TypeMessageUsed    = "exchange.message_used"
+	// TypeMessageAbandoned is a pending outgoing message an operator gave
+	// up on: it is never sent again (abandon.go).
+	TypeMessageAbandoned = "exchange.message_abandoned"
 )
 
 // PeerRegistered is a peer registry an operator registered, with its first key.
@@ -83,6 +86,15 @@ type MessageAnswered struct {
 	Signature string `json:"signature"`
 }
 
+// MessageAbandoned is a pending outgoing message an operator abandoned, and
+// why; the entry's actor is who. The peer may have received it (its receipt
+// never verified) or not: abandoning retracts nothing there.
+type MessageAbandoned struct {
+	ID     string `json:"id"`
+	PeerID string `json:"peer_id"`
+	Reason string `json:"reason"`
+}
+
 // MessageReceived is a message from a peer, verified, with the signed receipt
 // this registry answered.
 type MessageReceived struct {
@@ -124,6 +136,9 @@ const (
 	// Delivered a message in the inbox.
 	Overdue   = "overdue"
 	Delivered = "delivered"
+	// Abandoned is an outgoing message an operator gave up on while it was
+	// pending (MessageAbandoned).
+	Abandoned = "abandoned"
 )
 
 // Project adds the exchange's projectors and tables.
@@ -175,6 +190,11 @@ func Project(p *ledger.Projections) {
 		_, err := q.Exec(ctx, `UPDATE exchange_outbox SET state = ?, receipt = ?, receipt_key = ?, receipt_signature = ?, answered_at = ?,
 			refusal_rule = ?, refusal_field = ?, refusal_reason = ?, answer_index = ? WHERE id = ?`,
 			st, d.Receipt, d.Key, d.Signature, d.At, d.Rule, d.Field, d.Reason, i, d.ID)
+		return err
+	})
+	ledger.On(p, TypeMessageAbandoned, func(ctx context.Context, q store.Queryer, i int64, e *ledger.Entry, d *MessageAbandoned) error {
+		_, err := q.Exec(ctx, `UPDATE exchange_outbox SET state = ?, abandoned_at = ?, abandoned_by = ?, abandon_reason = ?, abandon_index = ?
+			WHERE id = ? AND state = ?`, Abandoned, e.At, e.By, d.Reason, i, d.ID, Pending)
 		return err
 	})
 	ledger.On(p, TypeMessageRecv, func(ctx context.Context, q store.Queryer, i int64, e *ledger.Entry, d *MessageReceived) error {

@@ -162,6 +162,17 @@ type OutboxMessage struct {
 	RefusalRule   string         `json:"refusal_rule,omitempty"`
 	RefusalField  string         `json:"refusal_field,omitempty"`
 	RefusalReason string         `json:"refusal_reason,omitempty"`
+	// AbandonedAt, AbandonedBy (the principal), AbandonReason and
+	// AbandonIndex (the entry) are set on a message an operator abandoned
+	// (state abandoned): it is never sent again.
+	AbandonedAt   string `json:"abandoned_at,omitempty"`
+	AbandonedBy   string `json:"abandoned_by,omitempty"`
+	AbandonReason string `json:"abandon_reason,omitempty"`
+	AbandonIndex  int64  `json:"abandon_index,omitempty"`
+	// WaitingBehind is, on a pending message that is not its peer's oldest
+	// pending one, that oldest message's id: it is not tried until that one
+	// is answered or abandoned.
+	WaitingBehind string `json:"waiting_behind,omitempty"`
 }
 
 // Filter selects messages of the outbox or the inbox, each filter empty for
@@ -193,7 +204,7 @@ func FilterOf(q url.Values) (Filter, error) {
 }
 
 // OutboxStates are the states a message sent may be shown in.
-var OutboxStates = []string{Pending, Acknowledged, Refused, Overdue}
+var OutboxStates = []string{Pending, Acknowledged, Refused, Overdue, Abandoned}
 
 // InboxStates are the states a message received may be shown in.
 var InboxStates = []string{Delivered}
@@ -214,21 +225,31 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 	if err != nil {
 		return none, err
 	}
-	return page.Read(rows, f.Request, func(sc store.Scanner, m *OutboxMessage) error {
-		var msg, rc, rk, rs string
-		if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
-			&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason, &m.Attempts, &m.LastError); err != nil {
-			return err
-		}
-		m.Envelope.Message = msg
-		if rc != "" {
-			m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
-		}
-		if m.State == Pending && m.SentAt < overdue {
-			m.State = Overdue
-		}
-		return nil
-	}, func(m *OutboxMessage) string { return m.ID })
+	ms, err := page.Read(rows, f.Request, func(sc store.Scanner, m *OutboxMessage) error { return scanOutbox(sc, m, overdue) },
+		func(m *OutboxMessage) string { return m.ID })
+	if err != nil {
+		return none, err
+	}
+	return ms, s.waitingBehind(ctx, ms.Items)
+}
+
+// scanOutbox reads a row of outboxQuery; a pending message sent before
+// overdue is shown overdue.
+func scanOutbox(sc store.Scanner, m *OutboxMessage, overdue string) error {
+	var msg, rc, rk, rs string
+	if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
+		&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason,
+		&m.AbandonedAt, &m.AbandonedBy, &m.AbandonReason, &m.AbandonIndex, &m.Attempts, &m.LastError); err != nil {
+		return err
+	}
+	m.Envelope.Message = msg
+	if rc != "" {
+		m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
+	}
+	if m.State == Pending && m.SentAt < overdue {
+		m.State = Overdue
+	}
+	return nil
 }
 
 // outboxQuery is the statement of a page of the outbox and its arguments;
@@ -252,7 +273,7 @@ func outboxQuery(f Filter, overdue string) (string, []any) {
 	where, args = append(where, after), append(args, afterArgs...)
 	return `SELECT o.id, o.peer_id, o.module, o.type, o.purpose, o.state, o.sent_at, o.log_index, o.message, o.signed_by, o.signature,
 		o.receipt, o.receipt_key, o.receipt_signature, o.answered_at, o.answer_index, o.refusal_rule, o.refusal_field, o.refusal_reason,
-		COALESCE(d.attempts, 0), COALESCE(d.last_error, ''), o.log_index
+		o.abandoned_at, o.abandoned_by, o.abandon_reason, o.abandon_index, COALESCE(d.attempts, 0), COALESCE(d.last_error, ''), o.log_index
 		FROM exchange_outbox o LEFT JOIN exchange_delivery d ON d.message_id = o.id
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY o.log_index DESC, o.id LIMIT ?`, append(args, f.Limit+1)
 }

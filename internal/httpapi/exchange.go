@@ -140,6 +140,28 @@ func Exchange(env Env, s *exchange.Service) []Route {
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "messages", exchange.FilterOf, s.Outbox)
 			}},
+		{Method: "POST", Path: "/api/v1/exchange/outbox/{id}/abandon", Allow: []auth.Action{exchange.ManagePeers}, In: exchange.AbandonRequest{}, Out: exchange.OutboxMessage{}, Enums: states,
+			Summary: "Abandon a pending message, saying why: it is never sent again and the peer's next message goes; not retracted at the peer, which may have received it (admin)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[exchange.AbandonRequest](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.AbandonMessage(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/exchange/outbox/{id}/retry", Allow: []auth.Action{exchange.ManagePeers}, Out: exchange.Retried{},
+			Summary: "Make a pending message due now instead of at the end of its back-off; it still waits behind its peer's older pending messages (admin)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.RetryNow(r.Context(), p, "", r.PathValue("id"))
+				return http.StatusOK, out, err
+			}},
+		{Method: "POST", Path: "/api/v1/exchange/peers/{id}/retry", Allow: []auth.Action{exchange.ManagePeers}, Out: exchange.Retried{},
+			Summary: "Make every pending message to a peer due now instead of at the end of its back-off, delivered in order (admin)",
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				out, err := s.RetryNow(r.Context(), p, r.PathValue("id"), "")
+				return http.StatusOK, out, err
+			}},
 		{Method: "GET", Path: "/api/v1/exchange/inbox", Allow: []auth.Action{exchange.ReadExchange}, Out: exchangeInboxOut{}, Enums: inboxStates, Query: listQuery(exchange.InboxStates),
 			Summary: "Messages received, newest first, a page at a time, with the receipt answered; the message itself for the roles its sender named (admin, regulator, auditor)",
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
