@@ -50,3 +50,35 @@ func TestBrowserExchangePeer(t *testing.T) {
 	}
 	b.screenshot("custos-exchange-peer.png")
 }
+
+// TestBrowserExchangeAbandon: in headless Chromium an administrator
+// abandons a pending message from the outbox page, first without a reason
+// (refused on its field), then with one: the message is shown abandoned,
+// with the reason.
+func TestBrowserExchangeAbandon(t *testing.T) {
+	path := findChromium()
+	if path == "" {
+		t.Skip("no Chromium found: set CUSTOS_CHROMIUM to a Chromium or Chrome binary, or install chromium, to run the browser test")
+	}
+	a := apptest.NewWorld(t, storetest.SQLite(t))
+	peer := apptest.Start(t, storetest.SQLite(t))
+	peerID := a.Peer(t, peer, "vigilance")
+	id := a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerID, "type": "core.notice", "purpose": "vigilance",
+		"legal_basis": "Agreement art. 4", "notice": "No personal data.", "readers": []string{"regulator"},
+		"payload": map[string]string{"subject": "s", "text": "t"}}).Str("id")
+
+	b := newTab(t, path, a.URL)
+	b.signIn(a.Admin)
+	b.open("/exchange/outbox", 200)
+	b.click("abandon without a reason", `#abandon-`+id+` button[type="submit"]`, 422)
+	if f := b.text("#refusal-field"); f != "reason" {
+		t.Errorf("refusal names field %q", f)
+	}
+	b.fill(map[string]string{"abandon-" + id + "-reason": "The peer's receipt never verifies"})
+	b.click("abandon", `#abandon-`+id+` button[type="submit"]`, 200)
+	row := b.text("#message-" + id)
+	if !strings.Contains(row, "Abandoned") || !strings.Contains(row, "The peer's receipt never verifies") {
+		t.Fatalf("the message's row after abandoning it:\n%s", row)
+	}
+	b.screenshot("custos-exchange-abandon.png")
+}

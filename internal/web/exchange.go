@@ -24,7 +24,8 @@ type exchangePages struct{ svc *exchange.Service }
 // peer and state), and one received message. Administrators, regulators and
 // auditors see them. Their forms do what the API does, for the roles the
 // service allows: an administrator registers peers, adds their keys,
-// suspends and resumes them and rotates this registry's key; an
+// suspends and resumes them, rotates this registry's key, and abandons a
+// pending message or makes it due now; an
 // administrator or regulator sends a notice; a message's readers use it for
 // its purpose and an administrator or regulator forwards it (docs/exchange.md).
 func Exchange(svc *exchange.Service) Section {
@@ -49,12 +50,14 @@ func Exchange(svc *exchange.Service) Section {
 			post("/peers/{id}/resume", func(w http.ResponseWriter, r *http.Request, s *Session) { x.setState(w, r, s, false) }).Allowed(exchange.ManagePeers),
 			post("/identity/rotate", x.rotate).Allowed(exchange.ManagePeers),
 			post("/outbox", x.send).Allowed(exchange.SendMessages),
+			post("/outbox/{id}/abandon", x.abandon).Allowed(exchange.ManagePeers),
+			post("/outbox/{id}/retry", x.retry).Allowed(exchange.ManagePeers),
 			post("/inbox/{peer}/{id}/use", x.use),
 			post("/inbox/{peer}/{id}/forward", x.forward).Allowed(exchange.ForwardMessages),
 		},
 		Templates: subFS(exchangeFS, "templates/exchange"),
 		Labels: map[string]i18n.Msg{exchange.Pending: i18n.M("Pending"), exchange.Acknowledged: i18n.M("Acknowledged"), exchange.Refused: i18n.M("Refused"),
-			exchange.Overdue: i18n.M("Overdue"), exchange.Delivered: i18n.M("Delivered"), exchange.PeerActive: i18n.M("Active"), exchange.PeerSuspended: i18n.M("Suspended"),
+			exchange.Overdue: i18n.M("Overdue"), exchange.Abandoned: i18n.M("Abandoned"), exchange.Delivered: i18n.M("Delivered"), exchange.PeerActive: i18n.M("Active"), exchange.PeerSuspended: i18n.M("Suspended"),
 			"use": i18n.M("Use"), "forward": i18n.M("Forward")},
 	}
 }
@@ -152,6 +155,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
 	if tmpl == "outbox" {
+		d.Manage = s.P.Can(exchange.ManagePeers)
 		x.sendForm(r, s, v, d)
 	}
 	s.Show(w, r, tmpl, v, ref)

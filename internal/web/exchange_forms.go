@@ -25,6 +25,8 @@ var exchangeDone = map[string]i18n.Msg{
 	"send":    i18n.M("The message is signed and in the outbox; it is delivered until the peer answers."),
 	"use":     i18n.M("The use of the message is recorded."),
 	"forward": i18n.M("The message is forwarded: the forward is in the outbox."),
+	"abandon": i18n.M("The message is abandoned: it is never sent again, and the peer's next message goes."),
+	"retry":   i18n.M("The message is due now: the deliverer tries it at once, in its turn."),
 }
 
 // exchangeFlash is the flash message of a form of the exchange done, in
@@ -179,6 +181,37 @@ func (x *exchangePages) send(w http.ResponseWriter, r *http.Request, s *Session)
 		return
 	}
 	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"send"}})
+}
+
+// abandon abandons a pending message of the outbox, with the reason typed.
+func (x *exchangePages) abandon(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if _, err := x.svc.AbandonMessage(r.Context(), s.P, id, exchange.AbandonRequest{Reason: r.PostForm.Get("reason")}); err != nil {
+		x.outboxRefused(w, r, s, "abandon-"+id, err)
+		return
+	}
+	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"abandon"}})
+}
+
+// retry makes a pending message of the outbox due now.
+func (x *exchangePages) retry(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if _, err := x.svc.RetryNow(r.Context(), s.P, "", id); err != nil {
+		x.outboxRefused(w, r, s, "retry-"+id, err)
+		return
+	}
+	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"retry"}})
+}
+
+// outboxRefused shows the outbox with a message's form refused, or the
+// error page when the outbox holds no such message (there is no form to
+// show), or when it is no longer pending (its form is gone from the page).
+func (x *exchangePages) outboxRefused(w http.ResponseWriter, r *http.Request, s *Session, form string, err error) {
+	if e, ok := errs.As(err); ok && (e.Code == errs.NotFound || e.Rule == "not_pending") {
+		s.Fail(w, r, err)
+		return
+	}
+	x.showOutbox(w, r, s, exchangeRefusal(form, r.PostForm, err))
 }
 
 func messageID(r *http.Request) string { return r.PathValue("peer") + "/" + r.PathValue("id") }

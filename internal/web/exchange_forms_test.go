@@ -240,3 +240,63 @@ func TestExchangeForms(t *testing.T) {
 	wantLeaves(t, "forward", b, n, exchange.TypeMessageSent, exchange.TypeMessageUsed)
 	mustContain(t, "forwarded", br.get(p.Header.Get("Location")), "message is forwarded", "Forward for <code>vigilance</code>")
 }
+
+// TestExchangeAbandonForm: on the outbox page an administrator sees, on
+// each pending message, Retry now and Abandon with a reason, and the
+// message behind the oldest one to its peer says it waits behind it. A
+// regulator is shown neither and refused both; abandoning without a reason
+// is refused on its field, writing nothing; abandoning is one log entry,
+// and the message is then shown abandoned with who and why, its forms
+// gone; abandoning it again is refused (not_pending). Retry now writes no
+// entry.
+func TestExchangeAbandonForm(t *testing.T) {
+	a := apptest.NewWorld(t, storetest.SQLite(t))
+	b := apptest.Start(t, storetest.SQLite(t))
+	peerB := a.Peer(t, b, "vigilance")
+	send := func(text string) string {
+		return a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+			"legal_basis": "Agreement art. 4", "notice": "No personal data.", "readers": []string{"regulator"},
+			"payload": map[string]string{"subject": "s", "text": text}}).Str("id")
+	}
+	first, second := send("first"), send("second")
+
+	ad := newBrowser(t, a.URL)
+	ad.signIn(a.Admin)
+	p := ad.get("/exchange/outbox")
+	wantStatus(t, "outbox", p, http.StatusOK)
+	mustContain(t, "outbox", p, `id="abandon-`+first+`"`, `id="retry-`+first+`"`, `id="abandon-`+second+`"`, "Waiting behind <code>"+first+"</code>")
+	checkPage(t, "outbox", p.Body)
+
+	rg := newBrowser(t, a.URL)
+	rg.signIn(a.Regulator)
+	if p = rg.get("/exchange/outbox"); strings.Contains(p.Body, `id="abandon-`) || strings.Contains(p.Body, `id="retry-`) {
+		t.Fatal("the regulator is shown the forms of an administrator")
+	}
+	n := lastLeaf(t, a)
+	p = rg.post("/exchange/outbox/"+first+"/abandon", url.Values{"reason": {"The peer never verifies"}})
+	wantStatus(t, "regulator abandons", p, http.StatusForbidden)
+	p = ad.post("/exchange/outbox/"+first+"/abandon", url.Values{"reason": {" "}})
+	refused(t, "abandon without a reason", p, http.StatusUnprocessableEntity, "required", "reason")
+	mustContain(t, "abandon without a reason", p, `id="abandon-`+first+`-reason"`, `aria-invalid="true"`)
+	wantLeaves(t, "refused abandonments", a, n)
+
+	p = ad.post("/exchange/outbox/"+second+"/retry", url.Values{})
+	wantStatus(t, "retry", p, http.StatusSeeOther)
+	mustContain(t, "retried", ad.get(p.Header.Get("Location")), "is due now")
+	wantLeaves(t, "retry now", a, n)
+
+	p = ad.post("/exchange/outbox/"+first+"/abandon", url.Values{"reason": {"The peer's receipt never verifies"}})
+	wantStatus(t, "abandon", p, http.StatusSeeOther)
+	wantLeaves(t, "abandon", a, n, exchange.TypeMessageAbandoned)
+	p = ad.get(p.Header.Get("Location"))
+	admin := a.Principal(t, a.Admin)
+	mustContain(t, "abandoned", p, "message is abandoned", "Abandoned by <code>"+admin.ID+"</code>", "The peer&#39;s receipt never verifies")
+	if strings.Contains(p.Body, `id="abandon-`+first+`"`) || strings.Contains(p.Body, "Waiting behind") {
+		t.Fatal("the abandoned message keeps its forms, or the next one still waits behind it")
+	}
+	n = lastLeaf(t, a)
+	p = ad.post("/exchange/outbox/"+first+"/abandon", url.Values{"reason": {"Again"}})
+	wantStatus(t, "abandon again", p, http.StatusConflict)
+	mustContain(t, "abandon again", p, `id="refusal-rule">not_pending<`)
+	wantLeaves(t, "refused again", a, n)
+}
