@@ -26,8 +26,16 @@ type Imported struct {
 // none), and returns their identifiers.
 func (im Imported) Send(t testing.TB, w *World, destination string, organs ...string) []string {
 	t.Helper()
+	return im.SendOf(t, w, DeceasedDonor(im.Origin.CentreA), destination, organs...)
+}
+
+// SendOf is Send with the origin's donor given: a registration of a
+// deceased donor at the origin's centre A (DeceasedDonor, its blood group
+// changed, say).
+func (im Imported) SendOf(t testing.TB, w *World, donorIn map[string]any, destination string, organs ...string) []string {
+	t.Helper()
 	o := im.Origin
-	donor := o.Must(t, 201, "POST", "/api/v1/transplant/donors", o.CoordA, DeceasedDonor(o.CentreA)).Str("id")
+	donor := o.Must(t, 201, "POST", "/api/v1/transplant/donors", o.CoordA, donorIn).Str("id")
 	o.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", o.CoordA, map[string]any{"kind": "family_authorization",
 		"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})
 	var ids []string

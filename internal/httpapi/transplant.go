@@ -245,7 +245,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 			}},
 
 		// Trace.
-		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from an organ to its donor and every recipient of the donor's organs",
+		{Method: "GET", Path: "/api/v1/transplant/trace/organs/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from an organ to its donor and every recipient of the donor's organs; an organ received from abroad, under imported, with its assignments to centres here",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceOrgan(r.Context(), p, r.PathValue("id"))
@@ -257,7 +257,7 @@ func Transplant(env Env, t *transplant.Service) []Route {
 				out, err := t.TraceDonor(r.Context(), p, r.PathValue("id"))
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from a recipient back to their donors and on to the other recipients",
+		{Method: "GET", Path: "/api/v1/transplant/trace/recipients/{id}", Allow: []auth.Action{transplant.Read}, Replica: true, Summary: "Trace from a recipient back to their donors and on to the other recipients; the organs from abroad they received, under imported, with their assignments to centres here",
 			Out: transplant.Trace{}, Enums: traceEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.TraceRecipient(r.Context(), p, r.PathValue("id"))

@@ -45,13 +45,13 @@ func crossBorderRoutes(t *transplant.Service) []Route {
 				out, err := t.Exports(r.Context(), p)
 				return http.StatusOK, exportList{Exports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/imports", Allow: []auth.Action{transplant.Read}, Summary: "Organs received from foreign registries, newest first (at most 500)",
+		{Method: "GET", Path: "/api/v1/transplant/imports", Allow: []auth.Action{transplant.Read}, Summary: "Organs received from foreign registries, newest first (at most 500), each with its assignments to centres here, oldest first, from the centre the registry of origin named",
 			Out: importList{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Imports(r.Context(), p)
 				return http.StatusOK, importList{Imports: out}, err
 			}},
-		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Allow: []auth.Action{transplant.Read}, Summary: "An organ received from a foreign registry: its origin, characterization, traceability, outcome here, and its assignments to centres here, oldest first (the centre before, the reason, when and by whom)",
+		{Method: "GET", Path: "/api/v1/transplant/imports/{id}", Allow: []auth.Action{transplant.Read}, Summary: "An organ received from a foreign registry: its origin, characterization, traceability, outcome here, and its assignments to centres here, oldest first (the centre the registry of origin named, by_origin; then each regulator's, with the centre before, the reason, when and by whom)",
 			Out: transplant.Import{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.Import(r.Context(), p, r.PathValue("id"))

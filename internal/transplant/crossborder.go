@@ -91,27 +91,33 @@ type Import struct {
 	AssignedCentre string `json:"assigned_centre,omitempty"`
 	AssignedAt     string `json:"assigned_at,omitempty"`
 	AssignedBy     string `json:"assigned_by,omitempty"`
-	// Assignments are the organ's assignments to centres here, oldest
-	// first: who held it before each, when, by whom and why. An import
-	// read alone (Import, the organ's trace, the answer of an assignment
-	// or an outcome) has them, none when no regulator assigned it; the
-	// lists of imports leave them out.
+	// Assignments are the centres here that held the organ, oldest first:
+	// the destination the registry of origin named (ByOrigin), then each
+	// regulator's assignment, with who held it before each, when, by whom
+	// and why. Every answer that shows an import has them (the import, its
+	// lists, the traces), none while no centre ever held it. Centres,
+	// times and principals only: no personal data.
 	Assignments []ImportAssignment `json:"assignments,omitempty"`
 }
 
-// ImportAssignment is one assignment of an organ received from abroad to a
-// centre here by a regulator (AssignImport, ReassignImport): the centre,
-// and for a reassignment the centre that held the organ before (From: the
-// destination the origin named, or the centre of an earlier assignment) and
-// the reason; when (AssignedAt), by whom (AssignedBy, a user id, as
-// Import's AssignedBy) and the log entry that recorded it (LogIndex). A
-// projection of transplant.import_assigned (organ_import_assignments).
+// ImportAssignment is one centre here holding an organ received from
+// abroad: the destination the registry of origin named, resolved when its
+// characterization was recorded (ByOrigin, recorded by the registry itself,
+// so AssignedBy is empty), or an assignment by a regulator (AssignImport,
+// ReassignImport). The centre, and for a reassignment the centre that held
+// the organ before (From: the destination the origin named, or the centre
+// of an earlier assignment) and the reason; when (AssignedAt), by whom
+// (AssignedBy, a user id, as Import's AssignedBy) and the log entry that
+// recorded it (LogIndex). A projection of transplant.import_assigned and of
+// the characterization's transplant.exchange_message_applied
+// (organ_import_assignments).
 type ImportAssignment struct {
 	CentreID   string `json:"centre_id"`
 	From       string `json:"from,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	ByOrigin   bool   `json:"by_origin,omitempty"`
 	AssignedAt string `json:"assigned_at"`
-	AssignedBy string `json:"assigned_by"`
+	AssignedBy string `json:"assigned_by,omitempty"`
 	LogIndex   int64  `json:"log_index"`
 }
 
@@ -657,17 +663,50 @@ func getImport(ctx context.Context, q store.Queryer, organID string) (*Import, e
 	if err != nil {
 		return nil, err
 	}
+	var organ string
 	if im.Assignments, err = store.Rows(rows, func(r store.Scanner, a *ImportAssignment) error {
-		return r.Scan(&a.CentreID, &a.From, &a.Reason, &a.AssignedAt, &a.AssignedBy, &a.LogIndex)
+		return scanImportAssignment(r, &organ, a)
 	}); err != nil {
 		return nil, err
 	}
 	return &im, nil
 }
 
+// importAssignmentCols are the columns scanImportAssignment reads, of
+// organ_import_assignments a.
+const importAssignmentCols = `a.organ_id, a.centre_id, COALESCE(a.from_centre, ''), a.reason, a.assigned_at, a.assigned_by, a.log_index, a.by_origin`
+
 // importAssignmentsSQL reads an import's assignments, oldest first.
-const importAssignmentsSQL = `SELECT centre_id, COALESCE(from_centre, ''), reason, assigned_at, assigned_by, log_index FROM organ_import_assignments
-	WHERE organ_id = ? ORDER BY log_index`
+const importAssignmentsSQL = "SELECT " + importAssignmentCols + " FROM organ_import_assignments a WHERE a.organ_id = ? ORDER BY a.log_index"
+
+func scanImportAssignment(r store.Scanner, organ *string, a *ImportAssignment) error {
+	var byOrigin int
+	err := r.Scan(organ, &a.CentreID, &a.From, &a.Reason, &a.AssignedAt, &a.AssignedBy, &a.LogIndex, &byOrigin)
+	a.ByOrigin = byOrigin != 0
+	return err
+}
+
+// importAssignmentsRead is the read of the assignments of several imports,
+// by the statement sql (of importAssignmentCols, ordered by log_index), to
+// be attached to them by attachImportAssignments.
+func importAssignmentsRead(sql string, args []any, into map[string][]ImportAssignment) store.ReadQuery {
+	return store.ReadQuery{SQL: sql, Args: args, Row: func(r store.Scanner) error {
+		var organ string
+		var a ImportAssignment
+		if err := scanImportAssignment(r, &organ, &a); err != nil {
+			return err
+		}
+		into[organ] = append(into[organ], a)
+		return nil
+	}}
+}
+
+// attachImportAssignments gives each import its assignments, oldest first.
+func attachImportAssignments(ims []Import, by map[string][]ImportAssignment) {
+	for i := range ims {
+		ims[i].Assignments = by[ims[i].OrganID]
+	}
+}
 
 // Import returns an organ received from a foreign registry: where it came
 // from (the registry of origin, its national donor id, the characterization
@@ -692,16 +731,30 @@ func (s *Service) Imports(ctx context.Context, p *auth.Principal) ([]Import, err
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?", MaxCrossBorderList)
-	if err != nil {
+	// The imports and the assignments of those listed: one round trip on
+	// PostgreSQL.
+	out := []Import{}
+	by := map[string][]ImportAssignment{}
+	if err := s.DB.ReadBatch(ctx, store.ReadQuery{SQL: importListSQL, Args: []any{MaxCrossBorderList}, Row: func(r store.Scanner) error {
+		var im Import
+		err := scanImport(r, &im)
+		out = append(out, im)
+		return err
+	}}, importAssignmentsRead(importListAssignmentsSQL, []any{MaxCrossBorderList}, by)); err != nil {
 		return nil, err
 	}
-	out, err := store.Rows(rows, scanImport)
-	if out == nil {
-		out = []Import{}
-	}
-	return out, err
+	attachImportAssignments(out, by)
+	return out, nil
 }
+
+// importListSQL is the list of imports, newest first (argument: the
+// limit), and importListAssignmentsSQL the assignments of the imports it
+// lists.
+const (
+	importListSQL            = "SELECT " + importCols + " FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?"
+	importListAssignmentsSQL = "SELECT " + importAssignmentCols + ` FROM organ_import_assignments a
+		WHERE a.organ_id IN (SELECT organ_id FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?) ORDER BY a.log_index`
+)
 
 const exportCols = `id, organ_id, peer_id, destination_country, destination_centre, exported_at, COALESCE(outcome, ''), COALESCE(outcome_on, ''),
 	COALESCE(recipient_ref, ''), COALESCE(outcome_centre, ''), COALESCE(outcome_reason, '')`
@@ -936,8 +989,13 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 		})
 }
 
-// recipientImportsSQL reads the organs from abroad a recipient received.
-const recipientImportsSQL = "SELECT " + importCols + " FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id"
+// recipientImportsSQL reads the organs from abroad a recipient received,
+// recipientImportAssignmentsSQL their assignments.
+const (
+	recipientImportsSQL           = "SELECT " + importCols + " FROM organ_imports WHERE recipient_id = ? ORDER BY organ_id"
+	recipientImportAssignmentsSQL = "SELECT " + importAssignmentCols + ` FROM organ_import_assignments a
+		JOIN organ_imports i ON i.organ_id = a.organ_id WHERE i.recipient_id = ? ORDER BY a.log_index`
+)
 
 // Peer is a foreign registry an organ may be sent to: an active exchange
 // peer that takes messages for traceability.

@@ -100,6 +100,62 @@ func insertImportAssignment(ctx context.Context, q store.Queryer, idx int64, e *
 	return err
 }
 
+// insertFirstHolder starts an organ's history of assignments with centre,
+// the destination the registry of origin named, as the characterization
+// recorded at entry idx resolved it: a row of that entry (IA-idx, by_origin),
+// at its time and by its actor (the registry itself), unless the organ has
+// a history already (a regulator assigned it before the origin's centre
+// could be told, or an earlier characterization named one). Nothing when
+// centre is "": no centre here holds the organ yet.
+func insertFirstHolder(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, organID, centre string) error {
+	if centre == "" {
+		return nil
+	}
+	var n int
+	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM organ_import_assignments WHERE organ_id = ? AND log_index < ?", organID, idx).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := q.Exec(ctx, `INSERT INTO organ_import_assignments (id, organ_id, centre_id, from_centre, reason, assigned_at, assigned_by, log_index, by_origin)
+		VALUES (?, ?, ?, NULL, '', ?, ?, ?, 1)`, fmt.Sprintf("IA-%d", idx), organID, centre, e.At, e.By, idx)
+	return err
+}
+
+// fillImportFirstHolders is migration 24's step: for each characterization
+// the log held before, in the log's order, it writes what the projector of
+// transplant.exchange_message_applied now writes, so that log verify's
+// replay finds the same rows: the donor's blood group into organ_imports
+// (the last characterization's, as the projector's update leaves it) and
+// the organ's first holder into organ_import_assignments, the destination
+// resolved by importDestinationSQL's rule with the centres registered
+// before that entry, as the replay resolves it.
+func fillImportFirstHolders(ctx context.Context, tx *store.Tx) error {
+	return ledger.EntriesOf(ctx, tx, TypeMessageApplied, func(idx int64, e *ledger.Entry) error {
+		var d applied
+		if err := e.Decode(&d); err != nil {
+			return err
+		}
+		c := d.Characterization
+		if c == nil {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, "UPDATE organ_imports SET blood_group = ? WHERE organ_id = ?", nullable(c.Donor.BloodGroup), c.OrganID); err != nil {
+			return err
+		}
+		var centre string
+		if err := tx.QueryRow(ctx, "SELECT COALESCE("+importDestinationBeforeSQL+", '')", KindCentre, c.DestinationCentre, idx,
+			KindCentre, c.DestinationCentre, idx).Scan(&centre); err != nil {
+			return err
+		}
+		return insertFirstHolder(ctx, tx, idx, e, c.OrganID, centre)
+	})
+}
+
+// importDestinationBeforeSQL is importDestinationSQL with the centres
+// registered before a log index (arguments: KindCentre, the destination,
+// the index, KindCentre, the destination, the index).
+const importDestinationBeforeSQL = `COALESCE((SELECT a.id FROM authorities a WHERE a.kind = ? AND a.id = ? AND a.log_index < ?),
+	(SELECT CASE WHEN COUNT(*) = 1 THEN MIN(a.id) END FROM authorities a WHERE a.kind = ? AND a.name = ? AND a.log_index < ?))`
+
 // fillImportAssignments is migration 23's step: it writes into
 // organ_import_assignments the assignments the log held before, as the
 // projector of transplant.import_assigned would have, so that log verify's
@@ -145,9 +201,18 @@ func projectApplied(ctx context.Context, reg *ledger.Projections, q store.Querye
 		// The centre the destination names is resolved here, once, with
 		// the centres registered now (a replay's too): one registered
 		// later does not change who holds the organ (importHolder).
-		_, err = q.Exec(ctx, "UPDATE organ_imports SET characterization = ?, characterized_at = ?, destination_centre = ?, destination_centre_id = "+importDestinationSQL+
-			" WHERE organ_id = ?", string(b), e.At, c.DestinationCentre, KindCentre, c.DestinationCentre, KindCentre, c.DestinationCentre, c.OrganID)
-		return err
+		if _, err = q.Exec(ctx, "UPDATE organ_imports SET characterization = ?, characterized_at = ?, blood_group = ?, destination_centre = ?, destination_centre_id = "+
+			importDestinationSQL+" WHERE organ_id = ?", string(b), e.At, nullable(c.Donor.BloodGroup), c.DestinationCentre, KindCentre, c.DestinationCentre,
+			KindCentre, c.DestinationCentre, c.OrganID); err != nil {
+			return err
+		}
+		// The centre it named, if any, is the organ's first holder: its
+		// history of assignments starts here.
+		var centre string
+		if err := q.QueryRow(ctx, "SELECT COALESCE(destination_centre_id, '') FROM organ_imports WHERE organ_id = ?", c.OrganID).Scan(&centre); err != nil {
+			return err
+		}
+		return insertFirstHolder(ctx, q, idx, e, c.OrganID, centre)
 	case d.Traceability != nil:
 		t := d.Traceability
 		if _, err := q.Exec(ctx, `INSERT INTO organ_imports (organ_id, peer_id, origin_country, donor_ref, organ, destination_centre, received_at, log_index)

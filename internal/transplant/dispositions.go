@@ -168,8 +168,9 @@ const organDisposed = `EXISTS (SELECT 1 FROM organ_dispositions sd WHERE sd.orga
 // list's filters (centre_id, organ, blood_group, from, to, id), then the
 // time: the procuring centre and the procurement for an organ procured
 // here, the holding centre and the receipt for one from abroad, whose
-// donor's blood group is the characterization's (the JSON the projector
-// wrote, json.Marshal's compact form).
+// donor's blood group is the characterization's, kept in its own column
+// (organ_imports.blood_group, migration 24) so that the filter is an exact
+// match: A is not AB.
 const awaitingDispositionSQL = `SELECT id, organ, status, donor_id, procurement_id, procured_at, centre_id, origin_registry, origin_country, received_at, log_index FROM (
 	SELECT o.id, o.organ, 'procured' AS status, o.donor_id, o.procurement_id, p.procured_at, p.centre_id, '' AS origin_registry, '' AS origin_country,
 		'' AS received_at, o.log_index
@@ -182,7 +183,7 @@ const awaitingDispositionSQL = `SELECT id, organ, status, donor_id, procurement_
 		i.received_at, i.log_index
 	FROM organ_imports i
 	WHERE i.outcome IS NULL AND ` + importHolderSQL + ` IS NOT NULL AND (? = '' OR ` + importHolderSQL + ` = ?) AND (? = '' OR i.organ = ?)
-	AND (? = '' OR i.characterization LIKE '%%"blood_group":"' || ? || '"%%') AND (? = '' OR i.received_at >= ?) AND (? = '' OR i.received_at < ?)
+	AND (? = '' OR i.blood_group = ?) AND (? = '' OR i.received_at >= ?) AND (? = '' OR i.received_at < ?)
 	AND (? = '' OR i.organ_id = ?) AND (? = '' OR i.received_at < ?)) x
 	WHERE %s ORDER BY log_index DESC, id LIMIT ?`
 

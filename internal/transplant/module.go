@@ -39,8 +39,9 @@ var Module = module.Module{
 	// globally: 2, 5 and 6 were this registry's.
 	Adopt: map[int]int{2: 1, 5: 2, 6: 3},
 	// Migration 23 fills the history of the imports' assignments from the
-	// log (crossborder_project.go).
-	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{23: fillImportAssignments},
+	// log, migration 24 its first holders and the imports' blood groups
+	// (crossborder_project.go).
+	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{23: fillImportAssignments, 24: fillImportFirstHolders},
 	Project:     Project,
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,

@@ -246,13 +246,14 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		return nil, err
 	}
 	// Whether the recipient is on file, the trace of each of their donors
-	// with its organs' hand-offs, their imported organs and treatment
-	// abroad: one round trip on PostgreSQL.
+	// with its organs' hand-offs, their imported organs with the centres
+	// that held them and treatment abroad: one round trip on PostgreSQL.
 	found := false
 	var dts []*DonorTrace
 	var cur *DonorTrace
 	var hs []Handoff
 	imported := []Import{}
+	assignments := map[string][]ImportAssignment{}
 	abroad := []Abroad{}
 	if err := s.DB.ReadBatch(ctx,
 		store.ReadQuery{SQL: recipientExistsSQL, Args: []any{id}, Row: func(store.Scanner) error {
@@ -281,6 +282,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 			imported = append(imported, im)
 			return err
 		}},
+		importAssignmentsRead(recipientImportAssignmentsSQL, []any{id}, assignments),
 		store.ReadQuery{SQL: abroadOfSQL, Args: []any{id, id}, Row: func(r store.Scanner) error {
 			var a Abroad
 			err := scanAbroad(r, &a)
@@ -299,6 +301,7 @@ func (s *Service) TraceRecipient(ctx context.Context, p *auth.Principal, id stri
 		attachCustody(dt, hs)
 		tr.Donors = append(tr.Donors, *dt)
 	}
+	attachImportAssignments(imported, assignments)
 	tr.Imported, tr.Abroad = imported, abroad
 	return tr, nil
 }

@@ -213,8 +213,10 @@ func TestImportTracePages(t *testing.T) {
 // centre holds with no outcome, not one no centre holds nor one with an
 // outcome; a reassignment to the centre that holds it is refused on the form
 // with rule and field, one without a reason too; one to centre B, with a
-// reason, says so and the list shows centre B, and the organ's trace shows
-// the move, by whom and why, to the regulator and a coordinator. A
+// reason, says so and the list shows centre B, and the organ's trace and
+// the list of imports show the centre the origin named, then the move, by
+// whom and why, to the regulator and a coordinator; the organ transplanted
+// shows the centre the origin named on its trace and its recipient's. A
 // coordinator is not offered the form and is refused its post. On SQLite
 // and PostgreSQL.
 func TestAbroadReassignForm(t *testing.T) {
@@ -248,20 +250,40 @@ func TestAbroadReassignForm(t *testing.T) {
 		wantStatus(t, "the reassignment", p, http.StatusSeeOther)
 		p = reg.get(p.Header.Get("Location"))
 		mustContain(t, "abroad after the reassignment", p, "Organ reassigned", "<td>Centre B, ")
-		// The organ's trace, the import's page, shows who held it before,
-		// when, by whom and why, to the regulator and to a coordinator;
-		// the organ no centre ever held shows no history.
+		// The organ's trace, the import's page, and the list of imports
+		// show who held it: centre A, which the origin named, then the
+		// move, when, by whom and why, to the regulator and to a
+		// coordinator.
 		regID := w.Principal(t, w.Regulator).ID
+		moved := func(what, organ, body, prefix string) {
+			t.Helper()
+			history := regexp.MustCompile(`(?s)<tr class="custody-row" id="` + prefix + organ + `">.*?</tr>`).FindString(body)
+			first := regexp.MustCompile(`(?s)<li class="assignment by-origin">.*?</li>`).FindString(history)
+			if strings.Count(history, `<li class="assignment">`) != 1 || !strings.Contains(history, "Moved from Centre A to Centre B") ||
+				!strings.Contains(history, `<span class="id">`+regID+`</span>`) || !strings.Contains(history, "<q>Moved.</q>") ||
+				!strings.Contains(first, "Sent to Centre A by the registry of origin") || strings.Contains(first, `class="id"`) ||
+				strings.Index(history, "by-origin") > strings.Index(history, "Moved from") {
+				t.Errorf("%s: history of %s %q, want centre A named by the origin (no principal), then one move from Centre A to Centre B by %s, with the reason\n%s",
+					what, organ, history, regID, body)
+			}
+		}
 		for who, b := range map[string]*browser{"the regulator": reg, "a coordinator": coord} {
 			p = b.get("/transplant/trace?q=" + im.Named)
 			wantStatus(t, "the trace of the organ reassigned for "+who, p, http.StatusOK)
-			history := regexp.MustCompile(`(?s)<tr class="custody-row" id="assignments-` + im.Named + `">.*?</tr>`).FindString(p.Body)
-			if strings.Count(history, `<li class="assignment">`) != 1 || !strings.Contains(history, "Moved from Centre A to Centre B") ||
-				!strings.Contains(history, `<span class="id">`+regID+`</span>`) || !strings.Contains(history, "<q>Moved.</q>") {
-				t.Errorf("the trace of %s for %s: history %q, want one move from Centre A to Centre B by %s, with the reason\n%s", im.Named, who, history, regID, p.Body)
+			moved("the trace for "+who, im.Named, p.Body, "assignments-")
+			p = b.get("/transplant/abroad")
+			wantStatus(t, "abroad for "+who, p, http.StatusOK)
+			moved("the list of imports for "+who, im.Named, p.Body, "import-assignments-")
+			mustNotContain(t, "the list of imports for "+who, p, `id="import-assignments-`+im.Unnamed+`"`)
+		}
+		// The organ transplanted, never moved, shows the centre the origin
+		// named, on its trace and on its recipient's.
+		for _, q := range []string{im.Held, im.Recipient} {
+			p = reg.get("/transplant/trace?q=" + q)
+			history := regexp.MustCompile(`(?s)<tr class="custody-row" id="assignments-` + im.Held + `">.*?</tr>`).FindString(p.Body)
+			if strings.Count(history, `<li class="assignment by-origin">`) != 1 || strings.Count(history, "<li") != 1 || !strings.Contains(history, "Sent to Centre A by the registry of origin") {
+				t.Errorf("the trace of %s: history of %s %q, want centre A, named by the origin, alone\n%s", q, im.Held, history, p.Body)
 			}
 		}
-		p = reg.get("/transplant/trace?q=" + im.Held)
-		mustNotContain(t, "the trace of an organ never assigned", p, `id="assignments-`)
 	})
 }
