@@ -143,8 +143,10 @@ func TestAuditPackOfOrgansFromAbroad(t *testing.T) {
 // the one centre A holds with no outcome in centre A's row and lists the
 // one no centre holds, that centre A's audit pack, the page and the CSV,
 // lists the first, and that the organs awaiting a disposition list it,
-// marked from abroad under centre A, without the second; before the
-// deadline neither shows.
+// marked from abroad under centre A, without the second, under a date
+// column and filters that say procured or received, filtered by its donor's
+// blood group exactly (a group not in the list refused with rule and
+// field); before the deadline neither shows.
 func TestPagesOfOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		var ahead atomic.Int64
@@ -194,7 +196,23 @@ func TestPagesOfOrgansFromAbroadAwaitingOutcome(t *testing.T) {
 			t.Errorf("the organs awaiting a disposition: the row of %s %q, want it from abroad (XA, %s), held by Centre A\n%s", im.Named, awaiting, im.ToOrigin, p.Body)
 		}
 		mustNotContain(t, "the organs awaiting a disposition", p, `id="awaiting-`+im.Unnamed+`"`)
+		// Its dates are a procurement's or a receipt's: the column and the
+		// date filters say so; and the page filters by the donor's blood
+		// group, exactly.
+		mustContain(t, "the organs awaiting a disposition", p, `<th scope="col">Procured or received</th>`, "Procured or received from",
+			"Procured or received until", `name="blood_group"`)
+		mustNotContain(t, "the organs awaiting a disposition", p, "Procured at", ">Procured from<", ">Procured until<")
 		p = r.get("/transplant/awaiting-disposition?centre_id=" + w.CentreB)
 		mustNotContain(t, "the organs awaiting a disposition at centre B", p, `id="awaiting-`+im.Named+`"`)
+		p = r.get("/transplant/awaiting-disposition?blood_group=O")
+		mustContain(t, "the organs awaiting a disposition of blood group O", p, `id="awaiting-`+im.Named+`"`)
+		for _, other := range []string{"A", "AB"} {
+			p = r.get("/transplant/awaiting-disposition?blood_group=" + other)
+			wantStatus(t, "the organs awaiting a disposition of blood group "+other, p, http.StatusOK)
+			mustNotContain(t, "the organs awaiting a disposition of blood group "+other, p, `id="awaiting-`+im.Named+`"`)
+		}
+		p = r.get("/transplant/awaiting-disposition?blood_group=o")
+		wantStatus(t, "the organs awaiting a disposition of blood group o", p, http.StatusUnprocessableEntity)
+		mustContain(t, "the organs awaiting a disposition of blood group o", p, `id="refusal-rule">enum<`, `id="refusal-field">blood_group<`)
 	})
 }
