@@ -281,6 +281,27 @@ func TestCurrencies(t *testing.T) {
 		if after := w.measures(t, c.ID); after != before {
 			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
 		}
+		// The refusal says what the code is: XYZ and XQQ begin with X like
+		// gold and the SDR, but are no code of ISO 4217, with or without a
+		// minor unit.
+		says := func(cur string, without bool) {
+			t.Helper()
+			_, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, assets.NewMeasure{Step: assets.StepSeized, DecidedOn: "2024-05-01", Instrument: "i",
+				Amount: "100", Currency: cur, Authority: "a"})
+			e, ok := errs.As(err)
+			if !ok || e.Rule != "currency" {
+				t.Fatalf("%s: %v, want a refusal of rule currency", cur, err)
+			}
+			if got := strings.Contains(e.Message, "without a minor unit"); got != without {
+				t.Errorf("%s refused %q: says it is an ISO 4217 code without a minor unit: %v, want %v", cur, e.Message, got, without)
+			}
+		}
+		for _, cur := range []string{"XYZ", "XQQ"} {
+			says(cur, false)
+		}
+		for _, cur := range []string{"XAU", "XAG", "XDR", "XTS", "XXX", "XUA", "XBA"} {
+			says(cur, true)
+		}
 		_, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "XYZ", To: "USD", Year: 2024, Rate: "1", Source: "s"})
 		refused(t, "a rate from a made-up currency", err, "currency", "currency")
 		// An asset recorded in it before the currency rules (a leaf of an

@@ -20,6 +20,14 @@ var (
 	amountRE   = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,8})?$`)
 )
 
+// noMinorUnit are the codes of ISO 4217's List One whose minor unit is
+// "N.A.": precious metals (XAG, XAU, XPD, XPT), the bond market units (XBA
+// to XBD), the SDR (XDR), the Sucre (XSU), the ADB unit of account (XUA),
+// testing (XTS) and no currency (XXX). Every other code beginning with X
+// that github.com/bojanz/currency does not know (XYZ, XQQ) is made up, not
+// one of these.
+var noMinorUnit = []string{"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
+
 // validLanguage tells whether s is an ISO 639-1 code: two small letters
 // that name a language (zz names none).
 func validLanguage(s string) bool {
@@ -55,9 +63,10 @@ func currency(field, s string) (string, error) {
 		return "", errs.Invalidf("currency", field, "%s must be a currency code of three capital letters (ISO 4217)", field)
 	}
 	if _, ok := isocurrency.GetDigits(s); !ok {
-		if s[0] == 'X' {
+		if slices.Contains(noMinorUnit, s) {
 			// ISO 4217's codes of precious metals, bond market units, the
-			// SDR, testing and "no currency" have no minor unit.
+			// SDR, testing and "no currency" have no minor unit; a made-up
+			// code (XYZ) is told it is not in the list, not that it is.
 			return "", errs.Invalidf("currency", field, "%s %s is an ISO 4217 code without a minor unit (a precious metal, a fund or unit of account, testing, no currency): record the value in a currency, at the rate of the day", field, s)
 		}
 		return "", errs.Invalidf("currency", field, "%s %s is not a currency in use in ISO 4217's list: a code no longer in use is recorded in the currency that replaced it", field, s)
