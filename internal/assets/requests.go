@@ -571,7 +571,10 @@ func (s *Service) RecordStatus(ctx context.Context, p *auth.Principal, id string
 	}
 	st, err := checkStatus(in)
 	if err != nil {
-		return nil, err
+		// A ground not allowed (bank secrecy, fiscal matters) is refused
+		// with an alert before the request is read: recorded as a
+		// command's alert would be, not only marked in the answer.
+		return nil, s.W.Refused(ctx, p.Actor(), "record a request's step", err)
 	}
 	st.RequestID = id
 	var r *Request

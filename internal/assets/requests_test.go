@@ -273,6 +273,18 @@ func TestRequestTransitions(t *testing.T) {
 				t.Errorf("a refusal on %s raises no alert", c.in.Grounds)
 			}
 		}
+		// The two refusals on grounds not allowed are the regulator's
+		// alerts, not only marked as alerts in the answer: the grounds are
+		// checked before the request is read, outside the command.
+		alerted := 0
+		for _, a := range w.Must(t, 200, "GET", "/api/v1/alerts?limit=1000", w.Admin, nil).Body["alerts"].([]any) {
+			if a := a.(map[string]any); a["rule"] == "ground_not_allowed" {
+				alerted += 1 + int(a["repeats"].(float64))
+			}
+		}
+		if alerted != 2 {
+			t.Errorf("refusals on bank_secrecy and fiscal_matters: %d alerts of ground_not_allowed recorded, want 2", alerted)
+		}
 	})
 }
 
