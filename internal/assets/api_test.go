@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -71,6 +72,47 @@ func TestAPI(t *testing.T) {
 		r = w.Do(t, "GET", "/api/v1/assets/statistics?currency=EUR&format=csv", w.CAToken, nil)
 		if r.Status != 200 || !strings.Contains(string(r.Raw), "year,case_kind,measure,cases,amount,currency") {
 			t.Errorf("the statistics as CSV: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestStateFilterRefused: a state filter that is no ISO 3166-1 code (xb
+// typed in small letters, XBB, a control character) is refused naming the
+// rule country and the field state, as the requests' and the statistics'
+// filters refuse it, not answered with an empty list that reads as "no
+// case", "no person" or "no central authority" of that state.
+func TestStateFilterRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.CAToken, "text/csv", []byte(directoryCSV)); r.Status != 201 {
+			t.Fatalf("import: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 201, "POST", "/api/v1/assets/cases", w.ProsecToken, map[string]any{"reference": "ST-1", "title": "Bribery", "kind": "domestic",
+			"offences": []string{"070311"}, "opened_on": "2024-01-05"})
+		audit := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Court of Audit", "kind": "regulator", "jurisdiction": "XA"}).Str("id")
+		auditor := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Auditor", "role": "auditor", "authority_id": audit}).Str("token")
+		for _, bad := range []string{"xb", "XBB", "X%00"} {
+			for _, c := range []struct{ path, token string }{
+				{"/api/v1/assets/directory?state=" + bad, w.ProsecToken},
+				{"/api/v1/assets/directory?state=" + bad, w.CAToken},
+				{"/api/v1/assets/cases?state=" + bad, auditor},
+			} {
+				if r := w.Do(t, "GET", c.path, c.token, nil); r.Status != 422 || r.Str("error.rule") != "country" || r.Str("error.field") != "state" {
+					t.Errorf("GET %s: %d %s, want 422 country on state", c.path, r.Status, r.Raw)
+				}
+			}
+		}
+		_, err := w.S.Persons(ctx, w.Auditor, assets.PersonFilter{State: "xa"})
+		refused(t, "the persons of state xa", err, "country", "state")
+		// A code well written is a filter, as before.
+		if es := w.Must(t, 200, "GET", "/api/v1/assets/directory?state=XB", w.ProsecToken, nil).Body["entries"].([]any); len(es) != 1 {
+			t.Errorf("XB's entries: %v", es)
+		}
+		if cs := w.Must(t, 200, "GET", "/api/v1/assets/cases?state=XA", auditor, nil).Body["cases"].([]any); len(cs) != 1 {
+			t.Errorf("XA's cases for the auditor: %v", cs)
+		}
+		if ps, err := w.S.Persons(ctx, w.Auditor, assets.PersonFilter{State: "XA"}); err != nil || len(ps) != 0 {
+			t.Errorf("XA's persons for the auditor: %v, %v", ps, err)
 		}
 	})
 }

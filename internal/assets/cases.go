@@ -235,6 +235,12 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, f CaseFilter) ([
 		if state == "" {
 			return []Case{}, nil
 		}
+	} else if state != "" {
+		// As the requests' and the statistics' filters: xa or X A is
+		// refused, not answered with no case.
+		if _, err := country("state", state); err != nil {
+			return nil, err
+		}
 	}
 	if f.Kind != "" {
 		if err := check.OneOf("kind", f.Kind, CaseKinds); err != nil {

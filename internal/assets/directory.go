@@ -341,6 +341,11 @@ func (s *Service) Directory(ctx context.Context, p *auth.Principal, f DirectoryF
 	if err := p.Require(ReadDirectory); err != nil {
 		return nil, err
 	}
+	if f.State != "" {
+		if _, err := country("state", f.State); err != nil {
+			return nil, err
+		}
+	}
 	if f.Kind != "" {
 		if err := check.OneOf("kind", f.Kind, EntryKinds); err != nil {
 			return nil, err

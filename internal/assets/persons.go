@@ -29,6 +29,10 @@ func (s *Service) Persons(ctx context.Context, p *auth.Principal, f PersonFilter
 		if state = p.Jurisdiction; state == "" {
 			return []Person{}, nil
 		}
+	} else if state != "" {
+		if _, err := country("state", state); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range []struct {
 		field, v string

@@ -80,6 +80,14 @@ func TestPages(t *testing.T) {
 			t.Errorf("the timeline lacks the confiscation's type or amount")
 		}
 		page("/assets/directory")
+		// The state typed in the filter's text box in small letters, with
+		// spaces, is the state: the registry refuses any other spelling.
+		if _, err := w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(directoryCSV)); err != nil {
+			t.Fatal(err)
+		}
+		if d := page("/assets/directory?state=+xb+"); !strings.Contains(d, "Otherland Asset Recovery Office") || strings.Contains(d, "Demoland Ministry of Justice") {
+			t.Errorf("the directory filtered by state xb does not list XB's entry alone")
+		}
 		if s := page("/assets/statistics?currency=EUR"); !strings.Contains(s, `id="assets-statistics"`) || !strings.Contains(s, "format=csv") {
 			t.Errorf("the statistics page lacks its table or its download")
 		}

@@ -3,6 +3,8 @@ package web
 import (
 	"embed"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
@@ -65,6 +67,13 @@ func assetsHome(p *auth.Principal) *Card {
 	return &Card{Template: "home", Data: struct{ CanCases, CanDirectory, CanStatistics bool }{p.Can(assets.ReadCases), p.Can(assets.ReadDirectory), p.Can(assets.ReadStatistics)}}
 }
 
+// typedState is the state a filter's text input was given, written as
+// ISO 3166-1 writes it (xb is XB), as the forms read a country: the
+// registry refuses any other spelling (rule country).
+func typedState(q url.Values) string {
+	return strings.ToUpper(strings.TrimSpace(q.Get("state")))
+}
+
 func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
 	h.showCases(w, r, s, nil)
 }
@@ -73,7 +82,7 @@ func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) 
 // form refused).
 func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	q := r.URL.Query()
-	f := assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
+	f := assets.CaseFilter{State: typedState(q), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
 	cs, err := h.svc.Cases(r.Context(), s.P, f)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -98,7 +107,7 @@ func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Sessi
 // persons is the list of the persons of the cases, with filters.
 func (h *assetsPages) persons(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	f := assets.PersonFilter{State: q.Get("state"), Kind: q.Get("kind"), Role: q.Get("role"), Q: q.Get("q")}
+	f := assets.PersonFilter{State: typedState(q), Kind: q.Get("kind"), Role: q.Get("role"), Q: q.Get("q")}
 	ps, err := h.svc.Persons(r.Context(), s.P, f)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -141,7 +150,7 @@ func (h *assetsPages) showCase(w http.ResponseWriter, r *http.Request, s *Sessio
 
 func (h *assetsPages) directory(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	f := assets.DirectoryFilter{State: q.Get("state"), Kind: q.Get("kind"), Basis: q.Get("basis"), Q: q.Get("q")}
+	f := assets.DirectoryFilter{State: typedState(q), Kind: q.Get("kind"), Basis: q.Get("basis"), Q: q.Get("q")}
 	es, err := h.svc.Directory(r.Context(), s.P, f)
 	if err != nil {
 		s.Fail(w, r, err)

@@ -56,7 +56,7 @@ func (h *requestPages) options(s *Session, values []string) []Option {
 
 func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: q.Get("state"),
+	f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: typedState(q),
 		Overdue: q.Get("overdue") != "", Q: q.Get("q")}
 	rs, err := h.svc.Requests(r.Context(), s.P, f)
 	if err != nil {
