@@ -607,6 +607,22 @@ func (s *Service) RecordStatus(ctx context.Context, p *auth.Principal, id string
 	return s.Request(ctx, p, id)
 }
 
+// StepsOf returns the steps p may record on r now: those that may follow
+// its status (NextStatuses) that stepSide does not refuse p, sent less
+// (a request is sent by sending it). The requested side does not withdraw;
+// the requesting side records the requested side's steps only on a request
+// no peer answers. The request's page offers these, so that it offers no
+// step whose refusal is an alert against the one who took it.
+func StepsOf(r *Request, p *auth.Principal) []string {
+	out := []string{}
+	for _, n := range NextStatuses(r.Type, r.Status) {
+		if n != StatusSent && stepSide(r, p, n) == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // stepSide refuses a step taken by the wrong side: the requesting side
 // withdraws; the requested side does the rest, or the requesting side
 // records it for a request sent by another channel (no peer answers it).

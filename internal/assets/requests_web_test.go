@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +136,57 @@ func TestRequestDirectionOfViewer(t *testing.T) {
 		}
 		if d := direction(w.CABToken); d != "Received" {
 			t.Errorf("Otherland's officer sees Demoland's request to it as %q, want Received", d)
+		}
+	})
+}
+
+// TestRequestStepsOffered: the step form of a request's page offers the
+// steps the reader's side may record, not every step of the lifecycle: the
+// requested state's officer is not offered withdrawn (the requesting side's,
+// refused with an alert against whoever takes it); the requesting state's
+// officer, for a request no peer answers, records what the requested state
+// reported and withdraws.
+func TestRequestStepsOffered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		r, err := w.S.DraftRequest(ctx, w.CA, "", complete(caseID, central))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		option := regexp.MustCompile(`<option value="([a-z_]+)"`)
+		offered := func(token string) string {
+			t.Helper()
+			resp, err := w.signin(t, token).Get(w.URL + "/assets/requests/" + r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body := string(b)
+			i := strings.Index(body, `id="status"`)
+			if resp.StatusCode != 200 || i < 0 {
+				t.Fatalf("the request's page has no step form: %d\n%s", resp.StatusCode, body)
+			}
+			form, _, _ := strings.Cut(body[i:], "</form>")
+			var steps []string
+			for _, m := range option.FindAllStringSubmatch(form, -1) {
+				if slices.Contains(assets.StepStatuses, m[1]) {
+					steps = append(steps, m[1])
+				}
+			}
+			return strings.Join(steps, " ")
+		}
+		if got := offered(w.CABToken); got != "acknowledged refused" {
+			t.Errorf("Otherland's officer is offered %q, want acknowledged refused", got)
+		}
+		if got := offered(w.CAToken); got != "acknowledged refused withdrawn" {
+			t.Errorf("Demoland's officer is offered %q, want acknowledged refused withdrawn", got)
+		}
+		if got := strings.Join(assets.StepsOf(r, w.CAB), " "); got != "" {
+			t.Errorf("the steps of a draft for Otherland: %q, want none", got)
 		}
 	})
 }

@@ -169,12 +169,7 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.Fail(w, r, err)
 		return
 	}
-	var next []string
-	for _, n := range f.Next {
-		if n != assets.StatusSent {
-			next = append(next, n)
-		}
-	}
+	next := assets.StepsOf(&f.Request, s.P)
 	handle := s.P.Can(assets.HandleRequests)
 	v := s.View(r, i18n.M("Request between states"))
 	v.Data = struct {
