@@ -270,8 +270,8 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 	if r.Outcome == Refused && r.Rule == "unavailable" {
 		return fmt.Errorf("the peer could not record the message now: %s", errs.Echo(r.Reason, maxReason))
 	}
+	var st string
 	_, err = s.W.Submit(ctx, ledger.Actor{}, "record exchange receipt", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-		var st string
 		if err := tx.QueryRow(ctx, "SELECT state FROM exchange_outbox WHERE id = ?", d.id).Scan(&st); err != nil {
 			return nil, err
 		}
@@ -282,6 +282,12 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 			At: r.At, Receipt: sr.Receipt, Key: sr.Key, Signature: sr.Signature})
 	})
 	if e, ok := errs.As(err); ok && e.Rule == "answered" {
+		if st == Abandoned {
+			// The peer has the message after all (its receipt
+			// verifies): the operator who abandoned it should know,
+			// as the abandonment stands in the log.
+			s.Log.Warn("exchange: a verified receipt came for a message abandoned here; the peer recorded it", "message", d.id, "peer", d.peerID, "outcome", r.Outcome)
+		}
 		return nil
 	}
 	if err != nil {

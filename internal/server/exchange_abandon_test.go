@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,7 +35,9 @@ import (
 // the new entry and compares the outbox.
 func TestExchangeAbandon(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
+		var log apptest.LogBuffer
 		a := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+			cfg.Logger = slog.New(slog.NewJSONHandler(&log, nil))
 			cfg.Exchange.RetryBase, cfg.Exchange.RetryMax = time.Hour, 2*time.Hour
 		})
 		b := apptest.Start(t, storetest.SQLite(t))
@@ -48,6 +51,7 @@ func TestExchangeAbandon(t *testing.T) {
 		var mu sync.Mutex
 		posts := map[string]int{}
 		var first string
+		var good exchange.SignedReceipt // B's receipt of the first, unbroken
 		inbox := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			var env exchange.Envelope
@@ -58,6 +62,11 @@ func TestExchangeAbandon(t *testing.T) {
 			broken := m.ID == first
 			mu.Unlock()
 			status, ans := b.App.Exchange.Receive(r.Context(), body)
+			if broken {
+				mu.Lock()
+				good = ans.SignedReceipt
+				mu.Unlock()
+			}
 			if sig, err := base64.StdEncoding.DecodeString(ans.Signature); broken && err == nil && len(sig) > 0 {
 				sig[0] ^= 1
 				ans.Signature = base64.StdEncoding.EncodeToString(sig)
@@ -196,6 +205,23 @@ func TestExchangeAbandon(t *testing.T) {
 		}
 		if ms := outbox("?state=abandoned"); len(ms) != 1 || ms[0].ID != first || ms[0].AbandonIndex == 0 {
 			t.Fatalf("the abandoned messages: %+v", ms)
+		}
+		// B's true receipt of the first, given by other means after it
+		// was abandoned: it verifies, so B recorded the message. The
+		// abandonment stands (nothing recorded), and the server log says
+		// so for the operator.
+		mu.Lock()
+		receipt := good
+		mu.Unlock()
+		size = a.LogSize(t)
+		if err := a.App.Exchange.RecordReceipt(ctx, first, &receipt); err != nil {
+			t.Fatalf("B's true receipt of the abandoned message: %v", err)
+		}
+		if m := byID(first); m.State != exchange.Abandoned || a.LogSize(t) != size {
+			t.Fatalf("a receipt of an abandoned message: %s, %d leaves written", m.State, a.LogSize(t)-size)
+		}
+		if !strings.Contains(log.String(), "abandoned here; the peer recorded it") || !strings.Contains(log.String(), first) {
+			t.Fatalf("the server log does not say a verified receipt came for the abandoned %s:\n%s", first, log.String())
 		}
 
 		// Abandoned after the deliverer picked it (another server, say):
