@@ -139,6 +139,13 @@ func TestRefusals(t *testing.T) {
 		delete(living, "cause_of_death")
 		delete(living, "date_of_death")
 		livingDonor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, living).Str("id")
+		// A minor proposed as a living donor is registered; their consent
+		// is refused (WHO Guiding Principle 4).
+		child := apptest.DeceasedDonor(w.CentreA)
+		child["kind"], child["date_of_birth"] = "living", time.Now().UTC().AddDate(-10, 0, 0).Format("2006-01-02")
+		delete(child, "cause_of_death")
+		delete(child, "date_of_death")
+		minorDonor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, child).Str("id")
 		// A valid-looking organ id that was never procured: right check character.
 		ghost := "XA-26-999999-01-" + checkOf(t, "XA2699999901")
 		badCheck := organs[1][:len(organs[1])-1] + otherChar(organs[1][len(organs[1])-1])
@@ -182,6 +189,8 @@ func TestRefusals(t *testing.T) {
 			{"blood group from the list", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "blood_group", "Z"), 422, "invalid", "enum", "blood_group", false},
 			{"death before birth", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "date_of_death", "1960-01-01"), 422, "invalid", "dates_in_order", "date_of_death", false},
 			{"living consent must be independent", "POST", "/api/v1/transplant/donors/" + livingDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": "2024-01-01", "assessed_by": "Recipient's surgeon", "assessor_independent": false, "voluntary": true, "informed": true}, 422, "invalid", "independent_assessment", "assessor_independent", false},
+			{"a living donor's consent at 10", "POST", "/api/v1/transplant/donors/" + minorDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": time.Now().UTC().Format("2006-01-02"), "assessed_by": "Independent living donor advocate", "assessor_independent": true, "voluntary": true, "informed": true}, 403, "forbidden", "living_donor_minor", "donor_id", true},
+			{"living donation from a donor of 10", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": minorDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "living_donor_minor", "donor_id", true},
 			{"living donation without consent", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "living_consent", "donor_id", true},
 			{"procurement at unauthorized centre", "POST", "/api/v1/transplant/procurements", w.CoordB, map[string]any{"donor_id": livingDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},
 			{"procurement of an organ type the centre may not procure", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(2), "organs": []string{"heart"}}, 403, "forbidden", "centre_authorization", "organs[0]", true},

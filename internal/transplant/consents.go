@@ -82,6 +82,18 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 			if c.Kind != ConsentLiving {
 				return nil, errs.Invalidf("consent_kind", "kind", "a living donor gives %s", ConsentLiving)
 			}
+			// A minor's consent would be on file for the day they turn
+			// 18 and is no consent to donate (WHO Guiding Principle 4):
+			// refused and alerted, as the procurement is, whatever the
+			// flags say, so that the regulator sees every attempt.
+			minor, err := livingMinor(d, given)
+			if err != nil {
+				return nil, err
+			}
+			if minor {
+				return nil, errs.Alertf(errs.Forbidden, "living_donor_minor", "donor_id",
+					"a living donor is %d or older on the day of their consent: donor %s is not on %s (WHO Guiding Principle 4)", AdultAge, d.ID, given)
+			}
 			if !c.Informed || !c.Voluntary {
 				return nil, errs.Invalidf("informed_voluntary", "voluntary", "a living donor's consent must be informed and voluntary")
 			}

@@ -233,8 +233,14 @@ func (g *demoGen) donation(at time.Time, living bool) error {
 	g.d.SetClock(at)
 	c := g.centres[g.rng.IntN(len(g.centres))]
 	age := 18 + g.rng.IntN(60)
+	born := at.AddDate(-age, -g.rng.IntN(12), 0)
+	// A living donor is 18 on the day of their consent, a month before the
+	// procurement (a day more, so that no 29 February makes them 17).
+	if adult := at.AddDate(0, -1, 0).AddDate(-AdultAge, 0, -1); living && born.After(adult) {
+		born = adult
+	}
 	in := NewDonor{CentreID: c.id, Name: g.name(), NationalID: g.nationalID(), Sex: g.pick([]string{"female", "male"}),
-		BloodGroup: g.pick([]string{"O", "O", "A", "A", "B", "AB"}), DateOfBirth: g.date(at.AddDate(-age, -g.rng.IntN(12), 0)),
+		BloodGroup: g.pick([]string{"O", "O", "A", "A", "B", "AB"}), DateOfBirth: g.date(born),
 		IVDrugUse: "no", Malignancy: "no", TransmissibleDisease: "no", HIV: "negative", HCV: "negative", HBV: "negative",
 		OrganFunction: "creatinine and liver enzymes within normal range"}
 	weight, height := 50+g.rng.IntN(50), 150+g.rng.IntN(40)

@@ -142,40 +142,50 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 const AdultAge = 18
 
 // adultLivingDonor refuses, with an alert, the procurement on onDay from a
-// living donor who is under AdultAge that day: by their date of birth, or,
-// when it is unknown, by the age estimated at registration plus the whole
-// years since. A deceased donor, and a domino donor, whose liver is removed
-// for their own transplantation and not for another's, pass.
+// living donor who is under AdultAge that day (livingMinor). A deceased
+// donor, and a domino donor, whose liver is removed for their own
+// transplantation and not for another's, pass.
 func adultLivingDonor(d *Donor, onDay string) error {
+	minor, err := livingMinor(d, onDay)
+	if err != nil || !minor {
+		return err
+	}
+	return errs.Alertf(errs.Forbidden, "living_donor_minor", "donor_id",
+		"a living donor is %d or older on the day of procurement: donor %s is not on %s (WHO Guiding Principle 4)", AdultAge, d.ID, onDay)
+}
+
+// livingMinor says whether d is a living donor under AdultAge on onDay: by
+// their date of birth, or, when it is unknown, by the age estimated at
+// registration plus the whole years since. The procurement and the
+// consent read the age alike, so that a donor whose consent was taken is
+// not refused their procurement on the same day for their age, nor the
+// reverse. A donor of another kind, or of no known age, is not one.
+func livingMinor(d *Donor, onDay string) (bool, error) {
 	if d.Kind != DonorLiving {
-		return nil
+		return false, nil
 	}
 	on, err := time.Parse(DateLayout, onDay)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var age int
 	switch {
 	case d.DateOfBirth != "":
 		born, err := time.Parse(DateLayout, d.DateOfBirth)
 		if err != nil {
-			return err
+			return false, err
 		}
 		age = yearsBetween(born, on)
 	case d.EstimatedAge != nil && len(d.RecordedAt) >= len(DateLayout):
 		registered, err := time.Parse(DateLayout, d.RecordedAt[:len(DateLayout)])
 		if err != nil {
-			return err
+			return false, err
 		}
 		age = *d.EstimatedAge + yearsBetween(registered, on)
 	default:
-		return nil
+		return false, nil
 	}
-	if age < AdultAge {
-		return errs.Alertf(errs.Forbidden, "living_donor_minor", "donor_id",
-			"a living donor is %d or older on the day of procurement: donor %s is not on %s (WHO Guiding Principle 4)", AdultAge, d.ID, onDay)
-	}
-	return nil
+	return age < AdultAge, nil
 }
 
 // yearsBetween is the number of whole years from from to to: an age.
@@ -188,19 +198,44 @@ func yearsBetween(from, to time.Time) int {
 }
 
 // requireConsent refuses a procurement without consent on file: a living
-// donor's informed, voluntary, independently assessed consent, or the family or
-// registry authorization of a deceased donation, given on or before the day.
+// donor's informed, voluntary, independently assessed consent, given on or
+// before the day while they were an adult (a consent given under AdultAge,
+// recorded before RecordConsent refused it, is no consent to donate), or the
+// family or registry authorization of a deceased donation, given on or
+// before the day.
 func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string) error {
 	kinds := []any{ConsentFamily, ConsentRegistry}
 	if d.Kind == DonorLiving {
 		kinds = []any{ConsentLiving, ConsentLiving}
 	}
-	var n int
-	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM consents WHERE donor_id = ? AND kind IN (?, ?) AND given_on <= ?
+	rows, err := q.Query(ctx, `SELECT given_on FROM consents WHERE donor_id = ? AND kind IN (?, ?) AND given_on <= ?
 		AND voluntary = 1 AND informed = 1 AND (kind <> ? OR assessor_independent = 1)`,
-		append([]any{d.ID}, append(kinds, onDay, ConsentLiving)...)...).Scan(&n)
+		append([]any{d.ID}, append(kinds, onDay, ConsentLiving)...)...)
 	if err != nil {
 		return err
+	}
+	var given []string
+	for rows.Next() {
+		var on string
+		if err := rows.Scan(&on); err != nil {
+			rows.Close()
+			return err
+		}
+		given = append(given, on)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	n := 0
+	for _, on := range given {
+		minor, err := livingMinor(d, on)
+		if err != nil {
+			return err
+		}
+		if !minor {
+			n++
+		}
 	}
 	switch {
 	case n > 0:
