@@ -58,7 +58,7 @@ func (a *App) UI() *web.UI {
 		sections = append(sections, web.Mail(a.Mail))
 	}
 	return &web.UI{DB: a.DB, Authorities: a.Authorities, Sections: sections, Log: a.Log, FormKey: formKey, Writer: a.Writer,
-		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Languages: a.Languages,
+		Projections: a.Projections, VerifierKey: a.Keys.LogKey, Zone: a.Cfg.Zone, Now: a.Cfg.Now, Languages: a.Languages,
 		Sessions:       &auth.Sessions{DB: a.DB, W: a.Writer, Idle: a.Cfg.SessionIdle, Max: a.Cfg.SessionMax, Now: a.Cfg.Now, Key: sessionKey, Log: a.Log},
 		BehindTLSProxy: a.Cfg.BehindTLSProxy, OIDC: a.OIDC}
 }

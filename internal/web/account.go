@@ -55,7 +55,7 @@ func (u *UI) account(w http.ResponseWriter, r *http.Request, s *Session) {
 func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	v := u.newView(r, s, "My account")
 	d := accountData{P: s.P, Authority: s.Authority, Zone: zoneName(s.Zone()), RegistryZone: zoneName(u.Zone),
-		Chosen: s.P.TimeZone != "", Now: time.Now().UTC().Format(time.RFC3339), Zones: commonZones,
+		Chosen: s.P.TimeZone != "", Now: u.now().UTC().Format(time.RFC3339), Zones: commonZones,
 		Language: s.l.Language().Name, LanguageChosen: s.P.Language != "",
 		Languages: []Option{{Value: "", Label: s.T("The browser's language")}}}
 	for _, l := range u.Languages.Languages() {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
@@ -119,7 +118,7 @@ var alertStateLabels = map[string]i18n.Msg{
 // period's figures under it.
 func (u *UI) homeDashboard(r *http.Request, s *Session, v *View) (*dashboardData, *Refusal, error) {
 	q := r.URL.Query()
-	now := time.Now()
+	now := u.now()
 	p, err := chart.ParsePeriod(q, now)
 	var ref *Refusal
 	if err != nil {
@@ -170,7 +169,7 @@ func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
 	// file names. A period refused is answered only once the figure is
 	// known to be the principal's (drawn for the default period), so that a
 	// principal who may not read it learns nothing from the period's rules.
-	now := time.Now()
+	now := u.now()
 	p, perr := chart.ParsePeriod(r.URL.Query(), now)
 	if perr != nil {
 		if _, ok := errs.As(perr); !ok {

@@ -80,7 +80,7 @@ func (x *exchangePages) showPeers(w http.ResponseWriter, r *http.Request, s *Ses
 			}
 		}
 	}
-	week := zone.Input(time.Now().Add(7*24*time.Hour), s.Zone())
+	week := zone.Input(s.Now().Add(7*24*time.Hour), s.Zone())
 	for _, p := range d.Peers {
 		v.SetForm("key-"+p.ID, url.Values{"previous_valid_until": {week}})
 	}

@@ -172,8 +172,8 @@ func zoneName(loc *time.Location) string {
 // (UTC+1)"), and leaves a date without a time, or an empty value, as it
 // is: every page shows times through it. It escapes what it writes itself
 // (html/template would write the offset's "+" as "&#43;"). "zone" names loc, for the labels
-// of the inputs that take a local time.
-func funcs(lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer) template.FuncMap {
+// of the inputs that take a local time. "today" reads the clock now (UI.Now).
+func funcs(lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer, now func() time.Time) template.FuncMap {
 	return template.FuncMap{
 		// t writes a message in the page's language, tn one with a count
 		// (the first argument); "field"'s label and "hint" are messages too.
@@ -206,9 +206,10 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		"rng":   func(min, max string, f field) field { f.Min, f.Max = min, max; return f },
 		"list":  func(id string, f field) field { f.List = id; return f },
 		"focus": func(f field) field { f.Autofocus = true; return f },
-		// today is the day in UTC, the day the rules read "the future"
-		// from: the max of a date input whose rule refuses a day ahead.
-		"today": today,
+		// today is the day in UTC on the UI's clock, the day the rules
+		// read "the future" from: the max of a date input whose rule
+		// refuses a day ahead.
+		"today": func() string { return today(now()) },
 		"opts": func(name string, f field) field {
 			f.Options = localOptions(l, labels, lists[name])
 			if f.Type == "" || f.Type == "text" {

@@ -28,7 +28,7 @@ func TestMessagesWithMarkup(t *testing.T) {
 			`Perdu ? Révoquez ce compte sur <a href="#">Personnes</a> et créez-en un autre.|` +
 			`Jeton de &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;|1 feuille`},
 	} {
-		tmpl := template.Must(template.New("").Funcs(funcs(nil, nil, time.UTC, cat.Localizer(c.code))).Parse(page))
+		tmpl := template.Must(template.New("").Funcs(funcs(nil, nil, time.UTC, cat.Localizer(c.code), time.Now)).Parse(page))
 		var buf bytes.Buffer
 		if err := tmpl.Execute(&buf, data); err != nil {
 			t.Fatal(err)

@@ -147,6 +147,16 @@ func (s *Session) L() *i18n.Localizer { return s.l }
 // message, a label made in a handler.
 func (s *Session) T(id string, args ...any) string { return s.l.T(id, args...) }
 
+// Now is the time on the pages' clock (UI.Now, the services' own): what a
+// section's page reads "today" and "now" from, for its defaults and
+// bounds.
+func (s *Session) Now() time.Time {
+	if s == nil || s.ui == nil {
+		return time.Now()
+	}
+	return s.ui.now()
+}
+
 // Zone is the time zone s's pages show times in and read the times typed
 // in forms in: the principal's choice, else the registry's (UI.Zone).
 func (s *Session) Zone() *time.Location {

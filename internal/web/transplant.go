@@ -209,4 +209,6 @@ func transplantHome(p *auth.Principal) *Card {
 		CanManage: p.Can(auth.ManageAuthorities)}}
 }
 
-func today() string { return time.Now().UTC().Format(transplant.DateLayout) }
+// today is the day of now in UTC, the day the rules read "the future"
+// from (check.DateNotFuture): a form's default date and a date input's max.
+func today(now time.Time) string { return now.UTC().Format(transplant.DateLayout) }

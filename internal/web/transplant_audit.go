@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/i18n"
@@ -108,9 +107,9 @@ func (t *transplantPages) showOversight(w http.ResponseWriter, r *http.Request, 
 		s.Fail(w, r, err)
 		return
 	}
-	d := oversightData{Standings: st, CanWork: s.P.Can(transplant.WorkAudits), Today: today(),
-		MonthAgo: time.Now().UTC().AddDate(0, -1, 0).Format(transplant.DateLayout)}
-	d.DueMin, d.DueMax = transplant.ActionDueBounds(time.Now())
+	d := oversightData{Standings: st, CanWork: s.P.Can(transplant.WorkAudits), Today: today(s.Now()),
+		MonthAgo: s.Now().UTC().AddDate(0, -1, 0).Format(transplant.DateLayout)}
+	d.DueMin, d.DueMax = transplant.ActionDueBounds(s.Now())
 	if d.Unheld, err = t.svc.UnheldImports(r.Context(), s.P); err == nil {
 		d.Overdue, err = t.svc.OverdueActions(r.Context(), s.P, "")
 	}
@@ -213,7 +212,7 @@ func (t *transplantPages) showReimbursements(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	pg := s.View(r, "Reimbursements to donors")
-	pg.Data = reimbursementsData{List: list, CanRecord: s.P.Can(transplant.Record), Today: today()}
+	pg.Data = reimbursementsData{List: list, CanRecord: s.P.Can(transplant.Record), Today: today(s.Now())}
 	s.Show(w, r, "reimbursements", pg, ref)
 }
 

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/chart"
@@ -82,7 +81,7 @@ func (t *transplantPages) godt(w http.ResponseWriter, r *http.Request, s *Sessio
 	q := r.URL.Query()
 	year, population := strings.TrimSpace(q.Get("year")), strings.TrimSpace(q.Get("population"))
 	if year == "" {
-		year = strconv.Itoa(time.Now().UTC().Year() - 1)
+		year = strconv.Itoa(s.Now().UTC().Year() - 1)
 	}
 	pg := s.View(r, "GODT report")
 	pg.SetForm("godt", url.Values{"year": {year}, "population": {population}})

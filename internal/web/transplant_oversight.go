@@ -158,7 +158,7 @@ func (t *transplantPages) showFollowups(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
-	pg.SetForm("followup", url.Values{"subject_id": {q.Get("subject_id")}, "due_month": {q.Get("due_month")}, "followed_up_on": {today()},
+	pg.SetForm("followup", url.Values{"subject_id": {q.Get("subject_id")}, "due_month": {q.Get("due_month")}, "followed_up_on": {today(s.Now())},
 		"complications": {"none"}})
 	pg.Data = d
 	s.Show(w, r, "followups", pg, ref)
@@ -220,8 +220,8 @@ func (t *transplantPages) showTravel(w http.ResponseWriter, r *http.Request, s *
 	d := travelData{Records: recs, Centres: names, CanRecord: s.P.Can(transplant.Record)}
 	if s.P.Can(transplant.ReadOversight) {
 		y := 0
-		if len(today()) >= 4 {
-			y, _ = strconv.Atoi(today()[:4])
+		if d := today(s.Now()); len(d) >= 4 {
+			y, _ = strconv.Atoi(d[:4])
 		}
 		if d.Report, err = t.svc.TravelReport(r.Context(), s.P, y-4, y+1); err != nil {
 			s.Fail(w, r, err)
@@ -288,7 +288,7 @@ func (t *transplantPages) showWaitlist(w http.ResponseWriter, r *http.Request, s
 	}
 	pg := s.View(r, "Waiting list")
 	pg.Title = s.T("Waiting list: %s", id)
-	pg.SetForm("waitlist", url.Values{"changed_on": {today()}, "reason": {"none"}})
+	pg.SetForm("waitlist", url.Values{"changed_on": {today(s.Now())}, "reason": {"none"}})
 	pg.Data = waitlistData{Recipient: rc, History: h, CanRecord: s.P.Can(transplant.Record)}
 	s.Show(w, r, "waitlist", pg, ref)
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -275,7 +274,7 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 	if d.Kind == transplant.DonorLiving {
 		kind = transplant.ConsentLiving
 	}
-	pg.SetForm("consent", url.Values{"kind": {kind}, "given_on": {today()}})
+	pg.SetForm("consent", url.Values{"kind": {kind}, "given_on": {today(s.Now())}})
 	pg.SetForm("procurement", url.Values{"procured_at": {nowLocal(s)}})
 	s.Show(w, r, "donor", pg, ref)
 }
@@ -385,7 +384,7 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		s.Fail(w, r, err)
 		return
 	}
-	pg.SetForm("recipient", url.Values{"residence": {j}, "listed_on": {today()}})
+	pg.SetForm("recipient", url.Values{"residence": {j}, "listed_on": {today(s.Now())}})
 	s.Show(w, r, "recipients", pg, ref)
 }
 
@@ -701,7 +700,7 @@ func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s 
 	}
 	pg := s.View(r, "Centres")
 	data := centresData{CanGrant: s.P.Can(transplant.AuthorizeCentres), CanRegister: s.P.Can(auth.ManageAuthorities)}
-	data.ValidFromMax, data.ValidToMax = transplant.AuthorizationBounds(time.Now())
+	data.ValidFromMax, data.ValidToMax = transplant.AuthorizationBounds(s.Now())
 	for _, c := range cs {
 		as, err := t.svc.CentreAuthorizations(ctx, s.P, c.ID)
 		if err != nil {
@@ -709,7 +708,7 @@ func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s 
 			return
 		}
 		data.Centres = append(data.Centres, centreView{Centre: c, Authorizations: as})
-		pg.SetForm("grant-"+c.ID, url.Values{"valid_from": {today()}})
+		pg.SetForm("grant-"+c.ID, url.Values{"valid_from": {today(s.Now())}})
 	}
 	pg.Data = data
 	pg.Flash = s.T(centresFlash[r.URL.Query().Get("done")])

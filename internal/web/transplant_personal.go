@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/privacy"
@@ -55,7 +54,7 @@ func (t *transplantPages) openPersonalData(w http.ResponseWriter, r *http.Reques
 	}
 	pg := s.View(r, "Confidential: personal data")
 	pg.Data = personalData{Kind: kind, Back: "/transplant/" + kind + "s/" + id, ID: id, Person: person,
-		Purpose: strings.TrimSpace(v.Get("purpose")), OpenedAt: zone.Format(time.Now(), s.Zone())}
+		Purpose: strings.TrimSpace(v.Get("purpose")), OpenedAt: zone.Format(s.Now(), s.Zone())}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.Show(w, r, "personal", pg, nil)

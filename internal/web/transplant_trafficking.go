@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -268,7 +267,7 @@ func (t *transplantPages) traffickingContent(w http.ResponseWriter, r *http.Requ
 		t.showTraffickingCase(w, r, s, &Refusal{Form: "content", Values: r.PostForm, Err: err}, traffickingCaseData{})
 		return
 	}
-	t.showTraffickingCase(w, r, s, nil, traffickingCaseData{Content: c, Purpose: strings.TrimSpace(purpose), OpenedAt: zone.Format(time.Now(), s.Zone())})
+	t.showTraffickingCase(w, r, s, nil, traffickingCaseData{Content: c, Purpose: strings.TrimSpace(purpose), OpenedAt: zone.Format(s.Now(), s.Zone())})
 }
 
 func (t *transplantPages) traffickingReporter(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -278,7 +277,7 @@ func (t *transplantPages) traffickingReporter(w http.ResponseWriter, r *http.Req
 		t.showTraffickingCase(w, r, s, &Refusal{Form: "reporter", Values: r.PostForm, Err: err}, traffickingCaseData{})
 		return
 	}
-	t.showTraffickingCase(w, r, s, nil, traffickingCaseData{Reporter: who, Purpose: strings.TrimSpace(purpose), OpenedAt: zone.Format(time.Now(), s.Zone())})
+	t.showTraffickingCase(w, r, s, nil, traffickingCaseData{Reporter: who, Purpose: strings.TrimSpace(purpose), OpenedAt: zone.Format(s.Now(), s.Zone())})
 }
 
 // errField is the field a refusal names, "" for another error.

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
@@ -60,7 +59,7 @@ func (t *transplantPages) assessment(req *http.Request, s *Session, r *transplan
 		AgeBands:    localOptions(s.L(), assessmentLabels, transplant.AgeBands)}
 	a, err := t.svc.TraffickingAssessment(req.Context(), s.P, r.ID)
 	if errs.CodeOf(err) == errs.NotFound {
-		v.SetForm("assessment", url.Values{"year": {strconv.Itoa(time.Now().Year())}})
+		v.SetForm("assessment", url.Values{"year": {strconv.Itoa(s.Now().Year())}})
 		return f, nil
 	}
 	if err != nil {

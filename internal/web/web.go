@@ -96,6 +96,12 @@ type UI struct {
 	// provider, nil when it has none (sign-in with tokens only).
 	OIDC *OIDC
 
+	// Now is the clock the pages read "today" and "now" from: the date
+	// inputs' max, the forms' defaults, the default periods. It is the
+	// services' and the log writer's (server.Config.Now), so that a page
+	// offers no day the rules then refuse as ahead. Nil is time.Now.
+	Now func() time.Time
+
 	// Zone is the registry's time zone: the pages show times in it and
 	// read the times typed in forms in it, for principals who chose none
 	// (auth.Principal's TimeZone). Nil is UTC.
@@ -308,10 +314,10 @@ func (u *UI) parseAll(loc *time.Location, l *i18n.Localizer) pageSet {
 	if err != nil {
 		panic(err)
 	}
-	set.parse("", core, nil, coreLabels, loc, l)
+	set.parse("", core, nil, coreLabels, loc, l, u.now)
 	for _, sec := range u.Sections {
 		if sec.Templates != nil {
-			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc, l)
+			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc, l, u.now)
 		}
 	}
 	return set
@@ -341,9 +347,10 @@ func (u *UI) pagesIn(loc *time.Location, l *i18n.Localizer) pageSet {
 
 // parse adds the templates at the root of fsys (but the layout's and the
 // fields') as pages named prefix+name, each with the layout, the fields and
-// the functions, whose lists and labels are those given.
-func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer) {
-	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc, l)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
+// the functions, whose lists and labels are those given and whose "today"
+// reads the clock now.
+func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer, now func() time.Time) {
+	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc, l, now)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		panic(err)
@@ -833,7 +840,15 @@ func (u *UI) fragment(name string, v *View) (template.HTML, error) {
 
 // nowLocal is the current time in s's zone as a datetime-local input
 // writes it.
-func nowLocal(s *Session) string { return zone.Input(time.Now(), s.Zone()) }
+func nowLocal(s *Session) string { return zone.Input(s.Now(), s.Zone()) }
+
+// now is the time on the UI's clock (UI.Now).
+func (u *UI) now() time.Time {
+	if u.Now != nil {
+		return u.Now()
+	}
+	return time.Now()
+}
 
 func checked(v url.Values, name string) bool {
 	switch v.Get(name) {
