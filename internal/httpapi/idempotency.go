@@ -198,11 +198,12 @@ func keyInProgress() error {
 // (the key was just recorded by another request) or when the first request
 // is still being answered, it waits up to keyWait for the first answer.
 func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, key, digest string, wait bool) bool {
-	k, err := ledger.AwaitKey(r.Context(), a.env.DB.Read(), p.ID, key, a.window, keyWait, func(k *ledger.KeyRecord) bool {
+	now := a.env.Writer.Now // the clock the writer stamps keys with
+	k, err := ledger.AwaitKey(r.Context(), a.env.DB.Read(), p.ID, key, now, a.window, keyWait, func(k *ledger.KeyRecord) bool {
 		if k == nil {
 			return !wait
 		}
-		return k.Digest != digest || k.Status != 0 || time.Since(k.CreatedAt) > keyLost
+		return k.Digest != digest || k.Status != 0 || now().Sub(k.CreatedAt) > keyLost
 	})
 	switch {
 	case err != nil:
@@ -217,7 +218,7 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, 
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(k.Status)
 		io.WriteString(w, k.Answer)
-	case k.Status == lostAnswer || time.Since(k.CreatedAt) > keyLost:
+	case k.Status == lostAnswer || now().Sub(k.CreatedAt) > keyLost:
 		a.writeError(w, r, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
 			"the request with this %s was recorded (log index %d), but its answer was not kept (its server stopped first, or it was a file); nothing was recorded again: read the record instead of sending the request again", IdempotencyHeader, k.LogIndex))
 	default:
@@ -229,7 +230,7 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, 
 
 // prune deletes the keys past the window, at most once a minute.
 func (a *API) prune(ctx context.Context) {
-	if err := a.keys.pruner.Prune(ctx, a.env.DB, time.Now(), a.window); err != nil {
+	if err := a.keys.pruner.Prune(ctx, a.env.DB, a.env.Writer.Now(), a.window); err != nil {
 		a.env.Log.Error("prune idempotency keys", "err", err)
 	}
 }

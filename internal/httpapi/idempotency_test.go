@@ -9,12 +9,14 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/privacy"
+	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -191,4 +193,30 @@ func TestSealedRoutesTakeNoKey(t *testing.T) {
 	if routes < 5 {
 		t.Errorf("found %d routes answering personal data or a secret, want at least 5", routes)
 	}
+}
+
+// TestIdempotencyKeyOnTheRegistryClock: the writer stamps a key with the
+// registry's clock, which need not be the machine's (a registry whose clock
+// is set, as a test or a replay sets it): a retry looks the key up, and
+// judges it lost or pruned, on that clock too, so it gets the first answer
+// rather than a key taken for ever "in progress".
+func TestIdempotencyKeyOnTheRegistryClock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		// A day and more behind the machine's: past the key's window
+		// on the machine's clock.
+		clock := time.Now().Add(-30 * time.Hour)
+		w := apptest.NewWorldWith(t, dsn, func(cfg *server.Config) {
+			cfg.Now = func() time.Time { return clock }
+		})
+		donor := apptest.DeceasedDonor(w.CentreA)
+		status, first, _ := sendKeyed(t, w.URL, "POST", "/api/v1/transplant/donors", w.CoordA, `"clock-1"`, donor)
+		if status != 201 {
+			t.Fatalf("first: %d %s", status, first)
+		}
+		size := w.LogSize(t)
+		status, again, _ := sendKeyed(t, w.URL, "POST", "/api/v1/transplant/donors", w.CoordA, `"clock-1"`, donor)
+		if status != 201 || !bytes.Equal(again, first) || w.LogSize(t) != size {
+			t.Fatalf("retry on a registry whose clock is %s: %d %s (log %d → %d), want the first answer and nothing recorded", clock, status, again, size, w.LogSize(t))
+		}
+	})
 }

@@ -162,15 +162,16 @@ func LookupKey(ctx context.Context, q store.Queryer, principal, key string, now 
 // keyPoll is how often AwaitKey reads a key again.
 const keyPoll = 50 * time.Millisecond
 
-// AwaitKey reads principal's key (LookupKey) until settled says the record
-// read (nil when there is none) is the one to answer from, or for up to
-// wait, and returns the last record read. The API's Idempotency-Key and the
+// AwaitKey reads principal's key (LookupKey, within window of now: the
+// writer's clock, which stamps the keys) until settled says the record read
+// (nil when there is none) is the one to answer from, or for up to wait,
+// and returns the last record read. The API's Idempotency-Key and the
 // pages' forms sent again wait so for the first request's answer kept by
 // another server. A context ended stops it with the context's error.
-func AwaitKey(ctx context.Context, q store.Queryer, principal, key string, window, wait time.Duration, settled func(*KeyRecord) bool) (*KeyRecord, error) {
+func AwaitKey(ctx context.Context, q store.Queryer, principal, key string, now func() time.Time, window, wait time.Duration, settled func(*KeyRecord) bool) (*KeyRecord, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		k, err := LookupKey(ctx, q, principal, key, time.Now(), window)
+		k, err := LookupKey(ctx, q, principal, key, now(), window)
 		if err != nil || settled(k) || time.Now().After(deadline) {
 			return k, err
 		}

@@ -96,7 +96,7 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 		// the record as it was read last.
 		answered := func(k *ledger.KeyRecord) bool { return k != nil && k.Status != 0 }
 		start := time.Now()
-		if k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Hour, 150*time.Millisecond, answered); err != nil || k == nil || k.Status != 0 || time.Since(start) < 150*time.Millisecond {
+		if k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Now, time.Hour, 150*time.Millisecond, answered); err != nil || k == nil || k.Status != 0 || time.Since(start) < 150*time.Millisecond {
 			t.Fatalf("waited %v for an answer never kept: %+v, %v; want the record without an answer after the wait", time.Since(start), k, err)
 		}
 		// The answer is kept apart, once written, and a request waiting
@@ -106,7 +106,7 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			kept <- ledger.KeepAnswer(ctx, db, "PR-1", "k1", 201, `{"id":"first"}`)
 		}()
-		k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Hour, time.Minute, answered)
+		k, err := ledger.AwaitKey(ctx, db.Read(), "PR-1", "k1", time.Now, time.Hour, time.Minute, answered)
 		if err := <-kept; err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 		// A context ended stops the wait.
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := ledger.AwaitKey(cancelled, db.Read(), "PR-1", "none", time.Hour, time.Minute, answered); err == nil {
+		if _, err := ledger.AwaitKey(cancelled, db.Read(), "PR-1", "none", time.Now, time.Hour, time.Minute, answered); err == nil {
 			t.Fatal("a wait with its context ended went on")
 		}
 

@@ -220,6 +220,10 @@ func (w *Writer) Counts() WriterCounts {
 // IDs returns the writer's id source, for commands that assign ids.
 func (w *Writer) IDs() *IDs { return w.ids }
 
+// Now is the time on the writer's clock (WriterConfig.Now), the one its
+// entries and idempotency keys are stamped with.
+func (w *Writer) Now() time.Time { return w.now() }
+
 // AlertRules returns the rules the deployment declares to raise alerts
 // (Projections.DeclareAlertRules), sorted; none without projections.
 func (w *Writer) AlertRules() []string {

@@ -155,7 +155,7 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 		u.Log.Error("keep the answer of a form", "path", r.URL.Path, "err", err)
 	}
 	// The table is the API's keys' too: kept for the longest window.
-	if err := u.sent.pruner.Prune(ctx, u.DB, time.Now(), httpapi.IdempotencyWindow); err != nil {
+	if err := u.sent.pruner.Prune(ctx, u.DB, u.now(), httpapi.IdempotencyWindow); err != nil {
 		u.Log.Error("prune idempotency keys", "err", err)
 	}
 }
@@ -174,7 +174,7 @@ const formWait = 5 * time.Second
 // set (another server just recorded it), or while the first is still
 // being answered, it waits up to formWait for the redirect.
 func (u *UI) formSent(w http.ResponseWriter, r *http.Request, s *Session, stored string, wait bool) bool {
-	k, err := ledger.AwaitKey(r.Context(), u.DB.Read(), s.P.ID, stored, onceFor, formWait, func(k *ledger.KeyRecord) bool {
+	k, err := ledger.AwaitKey(r.Context(), u.DB.Read(), s.P.ID, stored, u.now, onceFor, formWait, func(k *ledger.KeyRecord) bool {
 		return k == nil && !wait || k != nil && k.Status == http.StatusSeeOther
 	})
 	switch {
