@@ -448,8 +448,13 @@ func runHMImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d updated, %d deleted, %d records not imported; sha256 %s\n",
-			file, v.BankID, v.Version, st.Adds, st.Updates, st.Deletes, st.Skipped, v.DocSHA256)
+		if v.Unchanged {
+			fmt.Fprintf(stdout, "%s: unchanged: %s holds the list already, nothing published (version %d stays the current one), %d records not imported\n",
+				file, v.BankID, v.Version, st.Skipped)
+		} else {
+			fmt.Fprintf(stdout, "%s: published %s version %d: %d added, %d updated, %d deleted, %d records not imported; sha256 %s\n",
+				file, v.BankID, v.Version, st.Adds, st.Updates, st.Deletes, st.Skipped, v.DocSHA256)
+		}
 		for _, line := range st.Summary(l) {
 			fmt.Fprintf(stdout, "  %s\n", line)
 		}

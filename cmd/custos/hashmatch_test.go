@@ -76,6 +76,17 @@ func TestHashmatchCLI(t *testing.T) {
 	if !strings.Contains(out, "version 1: 2 added") {
 		t.Fatalf("import: %s", out)
 	}
+	// The same list again (a script run twice): nothing published, nothing
+	// logged, and said so; exit 0, as for a publication sent again.
+	size := r.LogSize(t)
+	out, _ = custos(t, 0, "hashmatch", "import", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank, "--format", "hex", listFile)
+	if !strings.Contains(out, "unchanged: "+bank+" holds the list already, nothing published (version 1 stays the current one), 2 records not imported") ||
+		!strings.Contains(out, "entries the bank holds already, unchanged [bridge, pen]") {
+		t.Errorf("import again: %s", out)
+	}
+	if got := r.LogSize(t); got != size {
+		t.Errorf("an import of a list held already was logged: log %d, was %d", got, size)
+	}
 	// The bank's vPDQ percentages, set and read on the server host; out of
 	// range is refused naming the flag's field.
 	out, _ = custos(t, 0, "hashmatch", "thresholds", "--db", dsn, "--key-file", e.Cfg.KeyFile, "--bank", bank, "--query-match-threshold-pct", "65.5")

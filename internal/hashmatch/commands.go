@@ -291,6 +291,14 @@ func (s *Service) SetVideoThresholds(ctx context.Context, p *auth.Principal, ban
 // Publish answers the bank's current version with Unchanged set, so that a
 // publication sent twice publishes once.
 func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion) (*Version, error) {
+	return s.publish(ctx, p, bankID, in, false)
+}
+
+// publish is Publish; held says the request stands for a list whose
+// records the bank holds already, left out before (reconcile), so that a
+// version of nothing (and no withdrawal waiting) is unchanged rather than
+// empty_version.
+func (s *Service) publish(ctx context.Context, p *auth.Principal, bankID string, in NewVersion, held bool) (*Version, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, err
 	}
@@ -347,6 +355,10 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 			return nil, err
 		}
 		if len(adds) == 0 && len(dels) == 0 && len(updates) == 0 {
+			if held {
+				head = b.Version
+				return nil, errUnchanged
+			}
 			return nil, errs.Invalidf("empty_version", "adds", "a version adds, updates or deletes at least one entry")
 		}
 		existing, err := entriesNamed(ctx, tx, bankID, adds, updates, dels)
@@ -438,8 +450,11 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, bankID string,
 // Import parses a hash list in one of the supported formats and publishes it
 // as the next version of the bank. What the bank holds already, and
 // deletions of entries it does not hold, are counted in the stats and left
-// out of the version (see reconcile). The stats' messages are in the
-// language of ctx (i18n.NewContext), English without one.
+// out of the version (see reconcile). A list the bank holds already, every
+// record of it that a bank can hold, publishes nothing and answers the
+// current version with Unchanged set, as Publish does for a publication
+// sent again. The stats' messages are in the language of ctx
+// (i18n.NewContext), English without one.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format string, data []byte) (*Version, *ImportStats, error) {
 	if err := p.Require(PublishBanks); err != nil {
 		return nil, nil, err
@@ -448,10 +463,11 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format 
 	if err != nil {
 		return nil, nil, err
 	}
-	if v, err = s.reconcile(ctx, p, bankID, v, st); err != nil {
+	v, held, err := s.reconcile(ctx, p, bankID, v, st)
+	if err != nil {
 		return nil, nil, err
 	}
-	out, err := s.Publish(ctx, p, bankID, v)
+	out, err := s.publish(ctx, p, bankID, v, held)
 	return out, st.Localize(i18n.FromContext(ctx)), err
 }
 

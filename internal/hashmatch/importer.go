@@ -461,23 +461,29 @@ func fieldErr(err error) error {
 // earlier withdrawn (entry ids are never reused, and an entry withdrawn
 // after disputes must not come back unseen); a deletion of an entry it does
 // not hold is counted delete_not_held. Those are left out of the version.
-// A list with nothing left is refused, naming what it held. Publish checks
-// the bank again in its transaction.
-func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID string, v NewVersion, st *ImportStats) (NewVersion, error) {
+// Publish checks the bank again in its transaction.
+//
+// held says that nothing is left and the list restates what the bank holds
+// (an entry held unchanged, a deletion of an entry the bank deleted
+// already): the same list imported again, which publishes nothing and is
+// answered unchanged. A list with nothing left and nothing of the bank's in
+// it (every record one a bank cannot hold, or none at all) is refused
+// empty_version, naming what it held: importing it again would not help.
+func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID string, v NewVersion, st *ImportStats) (_ NewVersion, held bool, _ error) {
 	b, err := getBank(ctx, s.DB.Read(), bankID)
 	if err != nil {
-		return v, err
+		return v, false, err
 	}
 	if b.OwnerID != p.AuthorityID {
-		return v, errs.Alertf(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner publishes to it", bankID, b.OwnerID)
+		return v, false, errs.Alertf(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner publishes to it", bankID, b.OwnerID)
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+heldColumns+" FROM hm_entries WHERE bank_id = ?", bankID)
 	if err != nil {
-		return v, err
+		return v, false, err
 	}
 	list, err := store.Rows(rows, scanHeld)
 	if err != nil {
-		return v, fmt.Errorf("bank %s: %w", bankID, err)
+		return v, false, fmt.Errorf("bank %s: %w", bankID, err)
 	}
 	have := make(map[string]heldEntry, len(list))
 	for _, h := range list {
@@ -493,22 +499,28 @@ func (s *Service) reconcile(ctx context.Context, p *auth.Principal, bankID strin
 			st.leaveOut(NotHeldWithdrawn, "", true, a.EntryID)
 		case sameEntry(h.e, a):
 			st.leaveOut(NotHeldAlreadyHeld, "", true, a.EntryID)
+			held = true
 		default:
 			out.Updates = append(out.Updates, a)
 		}
 	}
 	for _, d := range v.Deletes {
-		if have[d].live {
+		h, ok := have[d]
+		if h.live {
 			out.Deletes = append(out.Deletes, d)
-		} else {
-			st.leaveOut(NotHeldDeleteUnknown, "", true, d)
+			continue
 		}
+		st.leaveOut(NotHeldDeleteUnknown, "", true, d)
+		held = held || ok // deleted already: the bank is as the list says
 	}
 	st.Adds, st.Deletes, st.Updates = len(out.Adds), len(out.Deletes), len(out.Updates)
-	if st.Adds == 0 && st.Deletes == 0 && st.Updates == 0 {
-		return out, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(i18n.FromContext(ctx)), "; "))
+	switch {
+	case st.Adds > 0 || st.Deletes > 0 || st.Updates > 0:
+		return out, false, nil
+	case held:
+		return out, true, nil
 	}
-	return out, nil
+	return out, false, errs.Invalidf("empty_version", "content", "nothing to publish: the list's %d records are not imported (%s)", st.Skipped, strings.Join(st.Summary(i18n.FromContext(ctx)), "; "))
 }
 
 // sameEntry tells whether two normalized entries hold the same.

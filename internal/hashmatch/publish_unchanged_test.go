@@ -107,3 +107,63 @@ func TestPublishUnchanged(t *testing.T) {
 		}
 	})
 }
+
+// TestImportUnchanged: importing a list the bank holds already (the same
+// file again, by the API or the web form) publishes nothing, as a
+// publication sent again does: 200 with the current version and
+// "unchanged":true, its records counted already_held, and neither the log
+// nor the versions grow. A list whose deletions the bank made already is
+// held too. A list with nothing a bank can hold is still refused
+// empty_version: importing it again would not help.
+func TestImportUnchanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "Reimported")
+		path := "/api/v1/hashmatch/banks/" + bank + "/import"
+		size := func() any { return w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"] }
+		list := apptest.PDQHex(1) + " A1 e1\n" + apptest.PDQHex(2) + " A2 e2\n"
+		first := w.Must(t, 201, "POST", path, w.Analyst, map[string]any{"format": "hex", "content": list})
+		before := size()
+
+		type answer struct {
+			Version hashmatch.Version     `json:"version"`
+			Stats   hashmatch.ImportStats `json:"stats"`
+		}
+		var a, f answer
+		jsonUnmarshal(t, string(first.Raw), &f)
+		jsonUnmarshal(t, string(w.Must(t, 200, "POST", path, w.Analyst, map[string]any{"format": "hex", "content": list}).Raw), &a)
+		if !a.Version.Unchanged || a.Version.Version != 1 || a.Version.DocSHA256 != f.Version.DocSHA256 ||
+			a.Stats.Adds != 0 || a.Stats.Skipped != 2 || len(a.Stats.NotHeld) != 1 || a.Stats.NotHeld[0].Rule != hashmatch.NotHeldAlreadyHeld {
+			t.Errorf("the same list again: %+v", a)
+		}
+		if got := size(); got != before {
+			t.Errorf("an import the bank held already was logged: log %v, was %v", got, before)
+		}
+
+		// A deletion the bank made already, beside an entry it holds.
+		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Deletes: []string{"e2"}})
+		before = size()
+		del := `{"adds":[{"entry_id":"e1","pdq":"` + apptest.PDQHex(1) + `","classification":"A1"}],"deletes":["e2"]}`
+		jsonUnmarshal(t, string(w.Must(t, 200, "POST", path, w.Analyst, map[string]any{"format": "json", "content": del}).Raw), &a)
+		if !a.Version.Unchanged || a.Version.Version != 2 || a.Stats.Skipped != 2 {
+			t.Errorf("a deletion made already: %+v", a)
+		}
+		if got := size(); got != before {
+			t.Errorf("an import of a deletion made already was logged: log %v, was %v", got, before)
+		}
+
+		// Nothing a bank can hold, or a deletion of an entry it never had:
+		// still empty_version, naming why.
+		for name, c := range map[string]map[string]any{
+			"no PDQ":              {"format": "projectvic", "content": `{"value":[{"MediaID":17,"Category":1,"MD5":"0123456789abcdef0123456789abcdef"}]}`},
+			"deletion never held": {"format": "json", "content": `{"deletes":["e9"]}`},
+		} {
+			if r := w.Do(t, "POST", path, w.Analyst, c); r.Status != 422 || r.Str("error.rule") != "empty_version" {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		if got := size(); got != before {
+			t.Errorf("a refused import was logged: log %v, was %v", got, before)
+		}
+	})
+}

@@ -196,8 +196,8 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusCreated, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst)",
-			In: hmImportIn{}, Out: hmImportOut{}, Status: 201, BodyLimit: LargeBody, Enums: formatEnums,
+		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/import", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Import a list (hex, NCMEC v2, Project VIC, custos JSON, ThreatExchange CSV/TSV, HMA) as the next version; stats count and name what was not imported (owner analyst); a list the bank holds already is not published: 200 with the current version and \"unchanged\":true",
+			In: hmImportIn{}, Out: hmImportOut{}, Status: 201, Also: http.StatusOK, BodyLimit: LargeBody, Enums: formatEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[hmImportIn](r)
 				if err != nil {
@@ -206,6 +206,9 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				v, st, err := s.Import(r.Context(), p, r.PathValue("id"), in.Format, []byte(in.Content))
 				if err != nil {
 					return 0, nil, err
+				}
+				if v.Unchanged {
+					return http.StatusOK, hmImportOut{Version: *v, Stats: *st}, nil
 				}
 				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
 			}},

@@ -200,6 +200,12 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 		default:
 			pg.Flash = s.T("Version %d published and signed: %d added, %d updated, %d deleted.", v, a, u, d)
 		}
+	case "unchanged":
+		v, ok1 := count(q, "version")
+		sk, ok2 := count(q, "skipped")
+		if ok1 && ok2 {
+			pg.Flash = s.T("Nothing published: the bank holds the list already (version %d stays the current one; %d records not imported).", v, sk)
+		}
 	case "release":
 		pg.Flash = s.T("Entry released from quarantine: it matches again.")
 	case "thresholds":
@@ -225,9 +231,14 @@ func importRefusal(form string, v url.Values, err error, listField string) *Refu
 	return ref
 }
 
-// imported redirects to the bank's page after an import.
+// imported redirects to the bank's page after an import: done=unchanged
+// when the bank held the list already and nothing was published.
 func imported(w http.ResponseWriter, r *http.Request, bank string, v *hashmatch.Version, st *hashmatch.ImportStats) {
-	Redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {"version"}, "version": {strconv.Itoa(v.Version)},
+	done := "version"
+	if v.Unchanged {
+		done = "unchanged"
+	}
+	Redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {done}, "version": {strconv.Itoa(v.Version)},
 		"adds": {strconv.Itoa(st.Adds)}, "updates": {strconv.Itoa(st.Updates)}, "deletes": {strconv.Itoa(st.Deletes)}, "skipped": {strconv.Itoa(st.Skipped)}})
 }
 

@@ -151,6 +151,12 @@ func TestHashmatchPages(t *testing.T) {
 	wantStatus(t, "paste", p, http.StatusSeeOther)
 	p = an.get(p.Header.Get("Location"))
 	mustContain(t, "pasted", p, "Version 1 published and signed: 2 added, 0 updated, 0 deleted.", h1, h2, `id="entries"`)
+	// The same list again: nothing published, and said so.
+	p = an.post("/hashmatch/banks/"+bank+"/versions", url.Values{"format": {"hex"}, "content": {h1 + " A1 e1\n" + h2 + " B1 e2\n"}})
+	wantStatus(t, "paste again", p, http.StatusSeeOther)
+	p = an.get(p.Header.Get("Location"))
+	mustContain(t, "pasted again", p, "Nothing published: the bank holds the list already (version 1 stays the current one; 2 records not imported).")
+	mustNotContain(t, "pasted again", p, "Version 2")
 
 	// Publish by uploading an NCMEC-style list that adds e3 and deletes e2;
 	// without a file, the file input is refused; a multipart form is read on
