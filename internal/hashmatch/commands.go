@@ -655,9 +655,10 @@ func liveEntries(ctx context.Context, q store.Queryer, bankID string) ([]DocEntr
 
 // errUnchanged is how Publish's decision says the version would change no
 // entry: no refusal, since the client gets the current version. It is a
-// refusal to the log's writer only so that nothing is written, and never
+// refusal to the log's writer only so that nothing is written
+// (ledger.Unchanged: not counted among the commands refused), and never
 // shown, so it is no catalogue message (built without errs.New).
-var errUnchanged = &errs.Error{Code: errs.Conflict, Rule: "unchanged", Message: "the version changes no entry"}
+var errUnchanged = ledger.Unchanged{Refusal: &errs.Error{Code: errs.Conflict, Rule: "unchanged", Message: "the version changes no entry"}}
 
 // heldEntry is an entry a bank has or had: its content, and whether it is
 // live (not deleted).

@@ -2,6 +2,8 @@ package hashmatch_test
 
 import (
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -164,6 +166,44 @@ func TestImportUnchanged(t *testing.T) {
 		}
 		if got := size(); got != before {
 			t.Errorf("a refused import was logged: log %v, was %v", got, before)
+		}
+	})
+}
+
+// TestUnchangedNotRefused: a publication or an import that changes
+// nothing, answered 200, is no refusal: custos_commands_refused_total on
+// /metrics does not count it. A publication of nothing (empty_version),
+// refused in the writer, does.
+func TestUnchangedNotRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "Counted")
+		refusedRE := regexp.MustCompile(`(?m)^custos_commands_refused_total ([0-9]+)$`)
+		refused := func() int {
+			t.Helper()
+			body := apptest.Metrics(t, w.URL)
+			m := refusedRE.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("/metrics has no custos_commands_refused_total:\n%s", body)
+			}
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		versions := "/api/v1/hashmatch/banks/" + bank + "/versions"
+		e1 := hashmatch.DocEntry{EntryID: "e1", PDQ: apptest.PDQHex(1), Classification: "A1"}
+		w.Must(t, 201, "POST", versions, w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{e1}})
+		before := refused()
+		w.Must(t, 200, "POST", versions, w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{e1}})
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/import", w.Analyst,
+			map[string]any{"format": "hex", "content": apptest.PDQHex(1) + " A1 e1\n"})
+		if got := refused(); got != before {
+			t.Errorf("publications that changed nothing counted as refused: %d → %d", before, got)
+		}
+		if r := w.Do(t, "POST", versions, w.Analyst, hashmatch.NewVersion{}); r.Status != 422 || r.Str("error.rule") != "empty_version" {
+			t.Fatalf("empty version: %d %s", r.Status, r.Raw)
+		}
+		if got := refused(); got != before+1 {
+			t.Errorf("an empty version refused: refused %d → %d, want one more", before, got)
 		}
 	})
 }

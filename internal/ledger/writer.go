@@ -77,7 +77,8 @@ type Writer struct {
 	// OnCommit, when set, is called after each batch commits with its size,
 	// before its clients are answered: it must not block. refused counts
 	// the commands a rule refused: not a Stale refusal, which its caller
-	// runs again, nor a fault (an error that is not an *errs.Error).
+	// runs again, nor an Unchanged one, which its caller answers as a
+	// success, nor a fault (an error that is not an *errs.Error).
 	OnCommit func(accepted, refused int, took time.Duration)
 
 	// onQueued is told of each command queued (OnQueued).
@@ -249,6 +250,18 @@ func (s Stale) Error() string { return s.Refusal.Error() }
 
 // Unwrap gives the refusal, so that errs.As finds it.
 func (s Stale) Unwrap() error { return s.Refusal }
+
+// Unchanged is how a command's Decide says it would change nothing (a
+// publication sent again after its answer was lost): no entry is written,
+// and its caller answers success, so the writer does not count it among
+// the commands refused by a rule (OnCommit's refused). Refusal is what the
+// caller recognizes it by; it is never shown.
+type Unchanged struct{ Refusal *errs.Error }
+
+func (u Unchanged) Error() string { return u.Refusal.Error() }
+
+// Unwrap gives the refusal, so that errs.As finds it.
+func (u Unchanged) Unwrap() error { return u.Refusal }
 
 // Ahead declares the read a command's Decide begins with, so that on
 // PostgreSQL the writer can send it on another connection as the command's
@@ -558,7 +571,7 @@ func (w *Writer) commit(batch []*request, careful bool) (_ []*request, accepted,
 				r.err = errs.New(errs.Internal, "", "", "internal error")
 				continue
 			}
-			if !errors.As(perr, new(Stale)) {
+			if !errors.As(perr, new(Stale)) && !errors.As(perr, new(Unchanged)) {
 				refused++
 			}
 			if !ae.Alert {
