@@ -145,6 +145,25 @@ func Contains(field, q string) (text, pattern string, err error) {
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// Whole reads s as a whole number from 0 to max (max >= 0) written in
+// decimal digits alone: no sign, no spaces, and no more digits than max has
+// (a leading zero within that, 05 for an age of at most 120, is read; 0005
+// is not). strconv.Atoi also reads +5, -0 and 00000005, which a query string
+// or a records file should not pass for a number: whoever wrote them may
+// have meant something else.
+func Whole(s string, max int) (int, bool) {
+	if s == "" || max < 0 || len(s) > len(strconv.Itoa(max)) {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n <= max
+}
+
 // IntRange refuses a given number outside lo..hi (rule range); nil passes.
 func IntRange(field string, v *int, lo, hi int) error {
 	if v != nil && (*v < lo || *v > hi) {

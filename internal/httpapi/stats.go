@@ -1,11 +1,12 @@
 package httpapi
 
 import (
+	"math"
 	"net/http"
 	"reflect"
-	"strconv"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/stats"
@@ -78,9 +79,9 @@ func intParam(r *http.Request, name string) (int, error) {
 	if s == "" {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, errs.Invalidf("range", name, "%s must be a whole number, 0 or more", name)
+	n, ok := check.Whole(s, math.MaxInt32) // digits alone: +5 or " 5" is refused, not read as 5
+	if !ok {
+		return 0, errs.Invalidf("range", name, "%s must be a whole number, 0 or more, written in digits alone", name)
 	}
 	return n, nil
 }

@@ -177,28 +177,34 @@ func (pl *plan) dimAxis(id string) (axis, []int) {
 	return axis{}, nil
 }
 
-// dateKey is a record's date as yyyymmdd, unknown month and day 0.
+// dateKey is the first and last day of a record's reference period as
+// yyyymmdd: its day, or the month or year it is dated by alone (days 01 to
+// 31 of a month: the keys only compare).
 func dateKey(cols *[numCols][]byte, i int) (int, int) {
 	y, m, d := int(get(cols[colYear], colYear, i)), int(cols[colMonth][i]), int(cols[colDay][i])
-	lo := y*10000 + m*100 + d
-	hi := lo
-	if m == 0 {
-		hi = y*10000 + 1231
-	} else if d == 0 {
-		hi = y*10000 + m*100 + 31
+	switch {
+	case m == 0:
+		return y*10000 + 101, y*10000 + 1231
+	case d == 0:
+		return y*10000 + m*100 + 1, y*10000 + m*100 + 31
 	}
-	return lo, hi
+	return y*10000 + m*100 + d, y*10000 + m*100 + d
 }
 
+// boundKey is the first day (the last when end) of a period's bound
+// written YYYY, YYYY-MM or YYYY-MM-DD, as dateKey writes it: from=2023-01
+// starts where a record dated 2023 does.
 func boundKey(s string, end bool) int {
 	y, m, d, _ := parseDate(s)
+	lastM, lastD := 1, 1
 	if end {
-		if m == 0 {
-			m = 12
-		}
-		if d == 0 {
-			d = 31
-		}
+		lastM, lastD = 12, 31
+	}
+	if m == 0 {
+		m = lastM
+	}
+	if d == 0 {
+		d = lastD
 	}
 	return y*10000 + m*100 + d
 }
@@ -423,8 +429,11 @@ type counter struct {
 	dense   []int64
 	sparse  map[int]int64
 	records int64
-	keys    []int
-	keep    []bool
+	// notPlaced counts the units dated too coarsely for the period
+	// (Result.NotPlaced).
+	notPlaced int64
+	keys      []int
+	keep      []bool
 }
 
 // maxDense is the largest key space counted in an array rather than a map.
@@ -478,10 +487,18 @@ func (c *counter) count(cols *[numCols][]byte, n int) {
 		}
 	}
 	if pl.from > 0 || pl.to > 0 {
+		// A record is counted when its reference period (its day, or the
+		// month or year it is dated by alone) lies within from to to, as
+		// the ICCS counts a period's records. One dated by a year (or a
+		// month) that from or to cuts through may lie in the period or
+		// not: it is counted in no cell, and in notPlaced.
 		for i := range keep {
 			if keep[i] {
 				lo, hi := dateKey(cols, i)
 				keep[i] = (pl.from == 0 || lo >= pl.from) && (pl.to == 0 || hi <= pl.to)
+				if !keep[i] && (pl.from == 0 || hi >= pl.from) && (pl.to == 0 || lo <= pl.to) {
+					c.notPlaced += weight(cols[colCount], i)
+				}
 			}
 		}
 	}
@@ -499,16 +516,21 @@ func (c *counter) count(cols *[numCols][]byte, n int) {
 		if !ok {
 			continue
 		}
-		w := int64(1)
-		if len(counts) > 0 {
-			w = int64(get(counts, colCount, i))
-		}
+		w := weight(counts, i)
 		if c.dense != nil {
 			c.dense[keys[i]] += w
 		} else {
 			c.sparse[keys[i]] += w
 		}
 	}
+}
+
+// weight is the count of record i: 1 when the import has no count column.
+func weight(counts []byte, i int) int64 {
+	if len(counts) == 0 {
+		return 1
+	}
+	return int64(get(counts, colCount, i))
 }
 
 // MaxCells is the most cells one query's answer holds, its totals
@@ -524,7 +546,7 @@ const MaxCells = 250_000
 // refuses an answer of more than MaxCells cells before building it.
 func (c *counter) result() (*Result, error) {
 	pl := c.pl
-	res := &Result{Query: pl.q, Dims: make([]string, len(pl.axes)), Cells: []Cell{}, Records: c.records}
+	res := &Result{Query: pl.q, Dims: make([]string, len(pl.axes)), Cells: []Cell{}, Records: c.records, NotPlaced: c.notPlaced}
 	for i, a := range pl.axes {
 		res.Dims[i] = a.id
 	}
@@ -834,6 +856,7 @@ func (s *Service) countSets(ctx context.Context, rq store.Queryer, pl *plan, set
 // add adds o's counts to c's.
 func (c *counter) add(o *counter) {
 	c.records += o.records
+	c.notPlaced += o.notPlaced
 	for k, n := range o.dense {
 		c.dense[k] += n
 	}

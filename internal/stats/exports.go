@@ -134,6 +134,19 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, q Query) (disc
 	return pr.pub, nil
 }
 
+// PublishPlaced is Publish, and how many units the query selects that its
+// period cannot place (Result.NotPlaced), counted in no cell of the table.
+func (s *Service) PublishPlaced(ctx context.Context, p *auth.Principal, q Query) (disclosure.Published, int64, error) {
+	if err := p.Require(ReadStatistics); err != nil {
+		return disclosure.Published{}, 0, err
+	}
+	pr, err := s.protect(ctx, q)
+	if err != nil {
+		return disclosure.Published{}, 0, err
+	}
+	return pr.pub, pr.res.NotPlaced, nil
+}
+
 // SDMXColumns are an SDMX-CSV export's columns for a query: DATAFLOW, the
 // dimensions (ICCS, STAGE, UNIT_MEASURE, the breakdown's, TIME_PERIOD
 // when counted by period), OBS_VALUE and CONF_STATUS.

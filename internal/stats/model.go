@@ -161,6 +161,11 @@ type Result struct {
 	Cells []Cell   `json:"cells"`
 	// Records is how many stored records were read.
 	Records int64 `json:"records"`
+	// NotPlaced is how many units (records times their count) the query
+	// selects but cannot place in its period, from to to: those dated by a
+	// year (or a month) alone that from or to cuts through. They may or may
+	// not fall in the period, so they are counted in no cell, and said here.
+	NotPlaced int64 `json:"not_placed"`
 	// ranks orders each dimension's codes (Total last).
 	ranks []map[string]int
 }

@@ -3,9 +3,9 @@ package stats
 import (
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 )
 
@@ -60,8 +60,8 @@ func ParseQuery(v url.Values, ignore ...string) (Query, error) {
 		q.Filter[dim] = list(name)
 	}
 	if l := v.Get("level"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
+		n, ok := check.Whole(l, 4) // digits alone: +1 or 01 is refused, not read
+		if !ok {
 			return q, errs.Invalidf("range", "level", "level must be between 0 and 4")
 		}
 		q.Level = n

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -264,8 +263,8 @@ func age(s string) (uint32, bool) {
 	if s == "" || s == "unknown" {
 		return 0, true
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 120 {
+	n, ok := check.Whole(s, 120) // digits alone: +5 or 0005 is no age
+	if !ok {
 		return 0, false
 	}
 	return uint32(n) + 1, true
@@ -372,8 +371,8 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 	}
 	v[colCount] = 1
 	if c, ok := p.cell(row, "count"); ok && c != "" {
-		k, err := strconv.Atoi(c)
-		if err != nil || k < 1 || k > 1_000_000_000 {
+		k, ok := check.Whole(c, 1_000_000_000) // digits alone: +5 or " 5" is refused
+		if !ok || k < 1 {
 			return errs.Invalidf("range", "count", "line %d: count must be a whole number from 1 to 1000000000", n)
 		}
 		v[colCount] = uint32(k)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/stats"
 )
@@ -302,15 +303,6 @@ func (h *statsPages) withdraw(w http.ResponseWriter, r *http.Request, s *Session
 
 // atoiRange reads a whole number from lo to hi.
 func atoiRange(s string, lo, hi int) (int, bool) {
-	n := 0
-	if s == "" || len(s) > 10 {
-		return 0, false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, n >= lo && n <= hi
+	n, ok := check.Whole(s, hi)
+	return n, ok && n >= lo
 }

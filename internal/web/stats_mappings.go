@@ -1,10 +1,12 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/stats"
 )
@@ -164,8 +166,8 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	m := latest
 	if ver := r.URL.Query().Get("version"); ver != "" && r.URL.Query().Get("done") == "" {
-		n, err := strconv.Atoi(ver)
-		if err != nil || n < 1 {
+		n, ok := check.Whole(ver, math.MaxInt32)
+		if !ok || n < 1 {
 			s.Fail(w, r, errs.Invalidf("range", "version", "version must be a whole number from 1"))
 			return
 		}

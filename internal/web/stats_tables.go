@@ -168,6 +168,13 @@ const (
 // publish is one view of f after disclosure control, its rows and columns
 // labelled in s's language.
 func (h *statsPages) publish(ctx context.Context, s *Session, f tableForm, view string) (disclosure.Published, error) {
+	pub, _, err := h.publishPlaced(ctx, s, f, view)
+	return pub, err
+}
+
+// publishPlaced is publish, and how many units the period from-to cannot
+// place (stats.Result.NotPlaced).
+func (h *statsPages) publishPlaced(ctx context.Context, s *Session, f tableForm, view string) (disclosure.Published, int64, error) {
 	var row, col, unit, title string
 	switch view {
 	case viewTrend:
@@ -181,9 +188,15 @@ func (h *statsPages) publish(ctx context.Context, s *Session, f tableForm, view 
 		row, col, unit = f.Row, f.Col, f.Q.Unit
 		title = s.T("Table")
 	}
-	pub, err := h.svc.Publish(ctx, s.P, f.query(row, col, unit))
+	pub, notPlaced, err := h.svc.PublishPlaced(ctx, s.P, f.query(row, col, unit))
+	if e, ok := errs.As(err); ok && e.Rule == "too_many_cells" {
+		// The registry names the query's by or totals, which the page has
+		// no input for: the page names its rows, and in its words what
+		// its user can change.
+		return pub, 0, errs.Invalidf("too_many_cells", "rows", "the table would have too many cells to publish (at most %d): choose a coarser ICCS level or period, other rows or columns, or fewer records (ICCS category, from, to, region)", stats.MaxPublishedCells)
+	}
 	if err != nil {
-		return pub, err
+		return pub, 0, err
 	}
 	if dimOrder(row) > dimOrder(col) {
 		// the registry's breakdown puts the ICCS first and the period
@@ -194,7 +207,7 @@ func (h *statsPages) publish(ctx context.Context, s *Session, f tableForm, view 
 	pub.Corner = dimLabel(s, row)
 	pub.Rows = relabel(s, row, pub.Rows)
 	pub.Cols = relabel(s, col, pub.Cols)
-	return pub, nil
+	return pub, notPlaced, nil
 }
 
 // dimOrder is where a dimension comes in a query's breakdown
@@ -392,6 +405,12 @@ type tablesData struct {
 	Years, Formats       []Option
 	Threshold            int
 	CanPublish           bool
+	// NotPlaced is how many units of the table's selection are dated by a
+	// year (or month) alone that from or to cuts through: in no cell. Fewer
+	// than the disclosure threshold are not told exactly (NotPlacedFew), as
+	// a count of the table would not be.
+	NotPlaced    int64
+	NotPlacedFew bool
 }
 
 func (h *statsPages) tables(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -416,7 +435,14 @@ func (h *statsPages) tables(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	views := map[string]*disclosure.Published{}
 	for _, view := range []string{viewTable, viewTrend, viewSexAge} {
-		p, err := h.publish(ctx, s, f, view)
+		p, notPlaced, err := h.publishPlaced(ctx, s, f, view)
+		if view == viewTable && notPlaced > 0 {
+			if notPlaced >= int64(d.Threshold) {
+				d.NotPlaced = notPlaced
+			} else {
+				d.NotPlacedFew = true
+			}
+		}
 		if err != nil {
 			if _, ok := errs.As(err); ok {
 				s.Show(w, r, "tables", v, &Refusal{Form: "table", Values: form, Err: err})
