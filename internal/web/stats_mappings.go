@@ -2,9 +2,11 @@ package web
 
 import (
 	"math"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
@@ -199,15 +201,24 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 // imported.
 func (h *statsPages) checkCodes(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
-	ver, _ := strconv.Atoi(v.Get("version"))
-	f, err := uploadedFile(r, "file")
+	ver, field := 0, "file" // version 0: the latest
+	var err error
+	if n := strings.TrimSpace(v.Get("version")); n != "" {
+		var ok bool
+		if ver, ok = atoiRange(n, 1, math.MaxInt32); !ok {
+			err, field = errs.Invalidf("range", "version", "version must be a whole number from 1"), "version"
+		}
+	}
 	var rep *stats.MappingReport
 	if err == nil {
-		rep, err = h.svc.CheckCodes(r.Context(), s.P, r.PathValue("id"), ver, f)
-		f.Close()
+		var f multipart.File
+		if f, err = uploadedFile(r, "file"); err == nil {
+			rep, err = h.svc.CheckCodes(r.Context(), s.P, r.PathValue("id"), ver, f)
+			f.Close()
+		}
 	}
 	if err != nil {
-		h.showMapping(w, r, s, nil, &Refusal{Form: "check", Values: v, Err: err, Highlight: "file"})
+		h.showMapping(w, r, s, nil, &Refusal{Form: "check", Values: v, Err: err, Highlight: field})
 		return
 	}
 	h.showMapping(w, r, s, rep, nil)

@@ -131,6 +131,13 @@ func TestStatsPages(t *testing.T) {
 	p = st.postFile("/stats/mappings/xa-penal-code/check", url.Values{"version": {"1"}}, "file", "check.csv", []byte(check))
 	wantStatus(t, "check", p, http.StatusOK)
 	mustContain(t, "check", p, `id="unmapped"`, `<td dir="ltr"><code>XX-9</code></td><td class="num">2</td>`, "Such a file is refused on import")
+	// A version that is no whole number from 1 is refused, naming it, not
+	// read as the latest.
+	for _, ver := range []string{"+1", "0", "abc"} {
+		p = st.postFile("/stats/mappings/xa-penal-code/check", url.Values{"version": {ver}}, "file", "check.csv", []byte(check))
+		wantStatus(t, "check version "+ver, p, http.StatusUnprocessableEntity)
+		mustContain(t, "check version "+ver, p, "version must be a whole number from 1")
+	}
 
 	// Imports: a file with a bad date is refused whole, naming its line.
 	badFile := "offence_code,stage,unit,date\nPC-101,police,offence,2025-01-02\nPC-101,police,offence,2025-13-40\n"
