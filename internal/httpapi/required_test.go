@@ -480,9 +480,13 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 			}
 			return map[string]any{"public_key": base64.StdEncoding.EncodeToString(pub), "previous_valid_until": time.Now().UTC().Add(time.Hour).Format(time.RFC3339)}
 		}},
-		{op: "POST /api/v1/exchange/outbox", tok: &w.Admin, body: func() map[string]any {
+		{op: "POST /api/v1/exchange/outbox", tok: &w.Admin, after: id("message"), body: func() map[string]any {
 			return map[string]any{"peer_id": ids["peer"], "type": "core.notice", "purpose": "legal_assistance", "legal_basis": "Agreement between the registries, art. 1",
 				"notice": "Synthetic.", "readers": []string{"admin"}, "payload": map[string]any{"subject": "Test", "text": "A synthetic notice."}}
+		}},
+		// The peer's address answers nothing: the message stays pending.
+		{op: "POST /api/v1/exchange/outbox/{id}/abandon", at: "/api/v1/exchange/outbox/{message}/abandon", tok: &w.Admin, body: func() map[string]any {
+			return map[string]any{"reason": "the peer's registry is closed"}
 		}},
 	}
 	caXB := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Central Authority of Otherland", "kind": "central_authority", "jurisdiction": "XB"}).Str("id")
