@@ -159,6 +159,23 @@ func (s *Service) IdentifyAsset(ctx context.Context, p *auth.Principal, caseID s
 //     another currency than the step it follows, with no rate recorded
 //     between the two for its year.
 func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID string, in NewMeasure) (*Measure, error) {
+	return s.recordMeasure(ctx, p, "", assetID, in)
+}
+
+// RecordCaseMeasure is RecordMeasure on an asset of the case caseID: a
+// form of one case's page records nothing on another case's asset, even
+// of the same state (rule asset_case, field asset_id), whatever the
+// asset id posted says.
+func (s *Service) RecordCaseMeasure(ctx context.Context, p *auth.Principal, caseID, assetID string, in NewMeasure) (*Measure, error) {
+	if err := check.Required("case_id", caseID); err != nil {
+		return nil, err
+	}
+	return s.recordMeasure(ctx, p, caseID, assetID, in)
+}
+
+// recordMeasure records the step in on assetID; caseID, when given, is
+// the case the asset must belong to.
+func (s *Service) recordMeasure(ctx context.Context, p *auth.Principal, caseID, assetID string, in NewMeasure) (*Measure, error) {
 	if err := p.Require(RecordCases); err != nil {
 		return nil, err
 	}
@@ -205,6 +222,12 @@ func (s *Service) RecordMeasure(ctx context.Context, p *auth.Principal, assetID 
 		}
 		if _, err := visibleCase(ctx, tx, p, "asset_id", a.CaseID); err != nil {
 			return nil, errs.New(errs.NotFound, "reference", "asset_id", "no asset %s", assetID)
+		}
+		if caseID != "" && a.CaseID != caseID {
+			if _, err := visibleCase(ctx, tx, p, "case_id", caseID); err != nil {
+				return nil, err
+			}
+			return nil, errs.Invalidf("asset_case", "asset_id", "asset %s is not an asset of case %s: record its steps from its own case", assetID, caseID)
 		}
 		if err := transition(assetID, a.Status, m.Step); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -137,4 +138,63 @@ func leavesOf(t *testing.T, w *world) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestMeasureFormOwnCase: the form of one case's page that records a step
+// takes the asset's id from the form body; a post naming an asset of
+// another case of the same state is refused (asset_case, on asset_id) and
+// records nothing, on the page as in the service.
+func TestMeasureFormOwnCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c, mine := w.caseWithAsset(t, "OWN-1")
+		other, theirs := w.caseWithAsset(t, "OWN-2")
+		browser := w.signin(t, w.CAToken)
+		resp, err := browser.Get(w.URL + "/assets/cases/" + c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrfRE.FindStringSubmatch(string(page))
+		if m == nil {
+			t.Fatalf("no CSRF token on the case page:\n%s", page)
+		}
+		leaves := leavesOf(t, w)
+		form := url.Values{"csrf": {m[1]}, "asset_id": {theirs.ID}, "step": {"frozen"}, "decided_on": {"2024-04-01"}, "instrument": {"Freezing order 1"},
+			"amount": {"1000.00"}, "currency": {"EUR"}, "authority": {"Otherland District Court"}}
+		resp, err = browser.PostForm(w.URL+"/assets/cases/"+c.ID+"/measures", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 422 || !strings.Contains(string(body), "asset_case") || !strings.Contains(string(body), "asset_id") ||
+			strings.Contains(resp.Request.URL.RawQuery, "done=measure") {
+			t.Fatalf("a step posted on case %s for an asset of case %s: %d %s\n%s", c.ID, other.ID, resp.StatusCode, resp.Request.URL, body)
+		}
+		if n := leavesOf(t, w); n != leaves {
+			t.Fatalf("the refused step wrote %d leaves", n-leaves)
+		}
+		if n := w.measures(t, other.ID); n != 1 {
+			t.Fatalf("the other case's asset has %d steps, want its identification alone", n)
+		}
+		_, err = w.S.RecordCaseMeasure(ctx, w.Prosecutor, c.ID, theirs.ID, measure(assets.StepFrozen, "2024-04-01", "1000.00"))
+		refused(t, "the service, an asset of another case", err, "asset_case", "asset_id")
+		if _, err := w.S.RecordCaseMeasure(ctx, w.Prosecutor, c.ID, mine.ID, measure(assets.StepFrozen, "2024-04-01", "1000.00")); err != nil {
+			t.Fatalf("a step on the case's own asset: %v", err)
+		}
+		// Its own asset, from the form, is recorded.
+		form.Set("asset_id", mine.ID)
+		form.Set("step", "seized")
+		form.Set("amount", "900.00")
+		resp, err = browser.PostForm(w.URL+"/assets/cases/"+c.ID+"/measures", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.RawQuery != "done=measure" {
+			t.Fatalf("a step on the case's own asset from the form: %d %s", resp.StatusCode, resp.Request.URL)
+		}
+	})
 }

@@ -155,7 +155,7 @@ func (h *assetsPages) recordRate(w http.ResponseWriter, r *http.Request, s *Sess
 func (h *assetsPages) recordMeasure(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	assetID := v.Get("asset_id")
-	_, err := h.svc.RecordMeasure(r.Context(), s.P, assetID, assets.NewMeasure{Step: v.Get("step"), Confiscation: v.Get("confiscation"),
+	_, err := h.svc.RecordCaseMeasure(r.Context(), s.P, r.PathValue("id"), assetID, assets.NewMeasure{Step: v.Get("step"), Confiscation: v.Get("confiscation"),
 		DecidedOn: v.Get("decided_on"), Instrument: v.Get("instrument"), Amount: v.Get("amount"), Currency: strings.ToUpper(strings.TrimSpace(v.Get("currency"))),
 		Authority: v.Get("authority"), ReturnedTo: strings.ToUpper(strings.TrimSpace(v.Get("returned_to"))), Notes: v.Get("notes")})
 	h.caseForm(w, r, s, "measure-"+assetID, "measure", err)
