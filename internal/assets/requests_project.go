@@ -353,6 +353,19 @@ type RequestFilter struct {
 	Overdue                           bool
 }
 
+// OverdueFilter reads the overdue filter of a list of requests as the API
+// and the pages take it: "1", or nothing; any other value is refused
+// (rule enum, field overdue), not read as "overdue only" nor ignored.
+func OverdueFilter(v string) (bool, error) {
+	switch v {
+	case "":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, errs.Invalidf("enum", "overdue", "overdue must be 1 when given")
+}
+
 // MaxRequestList is how many requests a list answers, newest first.
 const MaxRequestList = 500
 

@@ -100,6 +100,19 @@ func TestRequestPages(t *testing.T) {
 		if l := page("/assets/requests?status=draft"); strings.Contains(l, `id="request-`+id+`"`) {
 			t.Errorf("the list of drafts holds %s", id)
 		}
+		// overdue is 1 or nothing, as the API takes it: another value is refused, not read as "overdue only".
+		for _, o := range []string{"2", "yes", "0"} {
+			code, l := read(browser.Get(w.URL + "/assets/requests?overdue=" + o))
+			if code != 422 || !strings.Contains(l, "enum") || !strings.Contains(l, "overdue must be 1 when given") || strings.Contains(l, `id="request-`+id+`"`) {
+				t.Errorf("the list with overdue=%s: %d\n%s", o, code, l)
+			}
+		}
+		if r := w.Do(t, "GET", "/api/v1/assets/requests?overdue=2", w.CAToken, nil); r.Status != 422 || !strings.Contains(string(r.Raw), "overdue") {
+			t.Errorf("the API with overdue=2: %d %s", r.Status, r.Raw)
+		}
+		if l := page("/assets/requests?overdue=1"); strings.Contains(l, `id="request-`+id+`"`) {
+			t.Errorf("the overdue list holds %s, whose deadline is to come", id)
+		}
 	})
 }
 

@@ -51,11 +51,12 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 				{Name: "q", Doc: "a text of its id, facts, purpose or authorities"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query()
-				if o := q.Get("overdue"); o != "" && o != "1" {
-					return 0, nil, errs.Invalidf("enum", "overdue", "overdue must be 1 when given")
+				overdue, err := assets.OverdueFilter(q.Get("overdue"))
+				if err != nil {
+					return 0, nil, err
 				}
 				rs, err := s.Requests(r.Context(), p, assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"),
-					State: q.Get("state"), Overdue: q.Get("overdue") == "1", Q: q.Get("q")})
+					State: q.Get("state"), Overdue: overdue, Q: q.Get("q")})
 				return http.StatusOK, assetsRequestsOut{Requests: rs}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.DraftRequests}, Summary: "Draft a request of the principal's state to another state: what is given is checked, what is missing is named when it is sent (central authority officer, prosecutor)",

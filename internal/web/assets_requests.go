@@ -56,9 +56,13 @@ func (h *requestPages) options(s *Session, values []string) []Option {
 
 func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
-	f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: typedState(q),
-		Overdue: q.Get("overdue") != "", Q: q.Get("q")}
-	rs, err := h.svc.Requests(r.Context(), s.P, f)
+	f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: typedState(q), Q: q.Get("q")}
+	overdue, err := assets.OverdueFilter(q.Get("overdue"))
+	var rs []assets.Request
+	if err == nil {
+		f.Overdue = overdue
+		rs, err = h.svc.Requests(r.Context(), s.P, f)
+	}
 	if err != nil {
 		s.Fail(w, r, err)
 		return
