@@ -293,9 +293,10 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 		if _, err := visibleCase(ctx, q, p, check.Index("case_ids", i), c); err != nil {
 			return fail(err)
 		}
-		if !slices.Contains(r.CaseIDs, c) {
-			r.CaseIDs = append(r.CaseIDs, c)
+		if slices.Contains(r.CaseIDs, c) {
+			return fail(errs.Invalidf("duplicate", check.Index("case_ids", i), "%s is given twice", c))
 		}
+		r.CaseIDs = append(r.CaseIDs, c)
 	}
 	if r.Follows = strings.TrimSpace(in.Follows); r.Follows != "" {
 		f, err := visibleRequest(ctx, q, p, "follows", r.Follows)

@@ -139,6 +139,8 @@ func TestRequestCompleteness(t *testing.T) {
 			{"iccs_code", "offences[0]", func(r *assets.NewRequest) { r.Offences = []string{"0799"} }},
 			{"urgency_reasons", "urgency_reasons", func(r *assets.NewRequest) { r.Urgent = false }},
 			{"reference", "case_ids[0]", func(r *assets.NewRequest) { r.CaseIDs = []string{"RV-NONE"} }},
+			{"duplicate", "case_ids[1]", func(r *assets.NewRequest) { r.CaseIDs = []string{caseID, caseID} }},
+			{"duplicate", "offences[1]", func(r *assets.NewRequest) { r.Offences = []string{"07032", "07032"} }},
 			{"reference", "follows", func(r *assets.NewRequest) { r.Follows = "RQ-NONE" }},
 			{"peer", "peer_id", func(r *assets.NewRequest) { r.PeerID = "PEER-NONE" }},
 		} {
