@@ -81,20 +81,21 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		}
 	}
 	villa, err := s.IdentifyAsset(ctx, prosecutor, c.ID, NewAsset{Type: "real_estate", Jurisdiction: "XA", Description: "Villa on the coast road, Port Aster",
-		Value: "850000.00", Currency: "XAD", IdentifiedOn: day(26), Instrument: "Land registry search", Authority: "Demoland Asset Recovery Office"})
+		Value: "195000.00", Currency: "EUR", IdentifiedOn: day(26), Instrument: "Land registry search", Authority: "Demoland Asset Recovery Office"})
 	if err != nil {
 		return err
 	}
 	if _, err := s.RecordMeasure(ctx, prosecutor, villa.ID, NewMeasure{Step: StepSeized, DecidedOn: day(25), Instrument: "Seizure order 2023/311",
-		Amount: "850000.00", Currency: "XAD", Authority: "Investigating judge, Port Aster"}); err != nil {
+		Amount: "195000.00", Currency: "EUR", Authority: "Investigating judge, Port Aster"}); err != nil {
 		return err
 	}
+	// Demoland keeps its amounts in euros: a fictional state has no ISO 4217
+	// code of its own, and any three letters it borrowed (XAD is the Arab
+	// Accounting Dinar) would be another currency's. One rate a year, EUR to
+	// USD, lets the statistics answer in either.
 	for y := year - 3; y <= year; y++ {
-		for _, r := range []Rate{{Currency: "EUR", To: "USD", Year: y, Rate: "1.08", Source: "Demoland Central Bank, annual average (invented)"},
-			{Currency: "XAD", To: "USD", Year: y, Rate: "0.25", Source: "Demoland Central Bank, annual average (invented)"}} {
-			if _, err := s.RecordRate(ctx, officer, r); err != nil {
-				return err
-			}
+		if _, err := s.RecordRate(ctx, officer, Rate{Currency: "EUR", To: "USD", Year: y, Rate: "1.08", Source: "Demoland Central Bank, annual average (invented)"}); err != nil {
+			return err
 		}
 	}
 	// Requests to Otherland (demo_requests.go).
