@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
@@ -116,7 +117,15 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		enc.SetIndent("", "  ")
 		return enc.Encode(a)
 	}
-	fmt.Fprintf(stdout, "%s of %s %s (%s), as of import %s, read %s; log entry %d\n", question, a.Root.Type, a.Root.ID, a.Root.Name, a.Source, a.RetrievedAt, a.LogIndex)
+	// An erased person's name is gone for every reader: say so, as the
+	// pages do, rather than print a blank column that reads as unknown.
+	name := func(n bods.Node) string {
+		if slices.Contains(a.Erased, n.ID) {
+			return assets.ErasedName
+		}
+		return n.Name
+	}
+	fmt.Fprintf(stdout, "%s of %s %s (%s), as of import %s, read %s; log entry %d\n", question, a.Root.Type, a.Root.ID, name(a.Root), a.Source, a.RetrievedAt, a.LogIndex)
 	line := func(h bods.Holding) {
 		share := bods.ShareText(h.Lo, h.Hi, h.AnyShare)
 		if share == "" {
@@ -137,7 +146,7 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		if len(notes) > 0 {
 			note = " (" + strings.Join(notes, ", ") + ")"
 		}
-		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)%s\n", h.Node.Type, h.Node.ID, h.Node.Name, share, h.PathCount, note)
+		fmt.Fprintf(stdout, "  %-8s %-24s %-30s %s through %d path(s)%s\n", h.Node.Type, h.Node.ID, name(h.Node), share, h.PathCount, note)
 	}
 	for _, h := range a.Holdings {
 		line(h)

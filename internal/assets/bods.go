@@ -825,6 +825,11 @@ const (
 // Lookup channels.
 var lookupVias = []string{"api", "web", "cli"}
 
+// ErasedName is what the pages and the command line show in place of the
+// name of a person whose personal data was erased: one wording everywhere,
+// never a blank that reads as a party no statement names.
+const ErasedName = "(erased)"
+
 // OwnershipAnswer is a lookup's answer with what the log recorded of it.
 type OwnershipAnswer struct {
 	bods.Answer

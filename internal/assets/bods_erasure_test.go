@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +94,22 @@ func TestBODSPersonErasure(t *testing.T) {
 		var ra assets.OwnershipAnswer
 		if reg := w.Must(t, 200, "GET", "/api/v1/assets/bods/controls/P", regulator, nil); json.Unmarshal(reg.Raw, &ra) != nil || !slices.Equal(ra.Erased, []string{"P"}) {
 			t.Errorf("the regulator's lookup of P does not say it was erased: %s", reg.Raw)
+		}
+		// The page says "(erased)" where the name was, as the command line
+		// does, not a blank nor "Unspecified" (a party no statement names).
+		browser := (&world{Env: w.Env}).signin(t, w.Officer)
+		resp, err := browser.Get(w.URL + "/assets/ownership?record=E&question=owners")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		row := string(page)
+		if i := strings.Index(row, `record=P&amp;`); i > 0 {
+			row = row[strings.LastIndex(row[:i], "<tr>"):i]
+		}
+		if resp.StatusCode != 200 || !strings.Contains(row, "(erased)") || strings.Contains(row, "Unspecified") || strings.Contains(string(page), "Secretia") {
+			t.Errorf("the ownership page's row of the erased P: %d\n%s", resp.StatusCode, row)
 		}
 		// Exports: the officer's holds Q as given and P without its data.
 		exp := w.Do(t, "GET", "/api/v1/assets/bods/export", w.Officer, nil)

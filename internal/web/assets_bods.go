@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
@@ -34,6 +35,7 @@ type bodsHolding struct {
 	bods.Holding
 	Share, DirectShare string
 	Question           string // the question its record's link asks
+	Erased             bool   // a person whose personal data was erased
 }
 
 type bodsData struct {
@@ -79,7 +81,7 @@ func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, 
 			d.Answer = a
 			row := func(h bods.Holding) bodsHolding {
 				return bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare),
-					DirectShare: bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare), Question: d.Question}
+					DirectShare: bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare), Question: d.Question, Erased: slices.Contains(a.Erased, h.Node.ID)}
 			}
 			for _, h := range a.Holdings {
 				d.Holdings = append(d.Holdings, row(h))
