@@ -553,6 +553,13 @@ func (h *history) exchange(db *store.DB, master []byte) {
 	if err := xs.SetPeerState(ctx, h.admin, peer.ID, false, "synthetic resumption"); err != nil {
 		t.Fatal(err)
 	}
+	// A message the peer never answers, abandoned by the administrator.
+	h.clk.tick()
+	lost := must(xs.Send(ctx, h.regulator, exchange.Outgoing{PeerID: peer.ID, Type: exchange.Notice.Name, Purpose: "vigilance",
+		LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
+		Readers: []string{"regulator"}, Payload: json.RawMessage(`{"subject":"Golden notice never answered","text":"A synthetic notice."}`)}))
+	h.clk.tick()
+	must(xs.AbandonMessage(ctx, h.admin, lost.ID, exchange.AbandonRequest{Reason: "synthetic: the peer never gave a receipt that verifies"}))
 }
 
 // witnesses: an auditor's witness (a synthetic key) registered to cosign
