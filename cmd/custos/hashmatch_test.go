@@ -63,12 +63,12 @@ func TestHashmatchCLI(t *testing.T) {
 
 	tmp := t.TempDir()
 	var list strings.Builder
-	for id, f := range map[string]string{"bridge": bridge, "pen": pen} {
-		r, err := pdq.HashFile(f)
+	for _, e := range []struct{ id, file string }{{"bridge", bridge}, {"pen", pen}} { // in this order: the refusal lists them as the file does
+		r, err := pdq.HashFile(e.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		list.WriteString(r.Hash.String() + " A1 " + id + "\n")
+		list.WriteString(r.Hash.String() + " A1 " + e.id + "\n")
 	}
 	listFile := filepath.Join(tmp, "list.txt")
 	os.WriteFile(listFile, []byte(list.String()), 0o600)
