@@ -90,9 +90,8 @@ func pendingIn(ctx context.Context, q store.Queryer, id string) (string, error) 
 // outboxMessage reads one message of the outbox as the outbox shows it.
 func (s *Service) outboxMessage(ctx context.Context, id string) (*OutboxMessage, error) {
 	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
-	q, args := outboxQuery(Filter{}, overdue)
-	q = strings.Replace(q, "WHERE ", "WHERE o.id = ? AND ", 1)
-	rows, err := s.DB.Read().Query(ctx, q, append([]any{id}, args...)...)
+	q, args := outboxQuery(Filter{id: id}, overdue)
+	rows, err := s.DB.Read().Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -184,6 +184,8 @@ type Filter struct {
 	// (inbox).
 	State string
 	page.Request
+	// id is one message's (outboxMessage).
+	id string
 }
 
 // Filters are the query parameters of the outbox's and the inbox's filters.
@@ -256,6 +258,9 @@ func scanOutbox(sc store.Scanner, m *OutboxMessage, overdue string) error {
 // a pending message sent before overdue is overdue.
 func outboxQuery(f Filter, overdue string) (string, []any) {
 	where, args := []string{"1 = 1"}, []any{}
+	if f.id != "" {
+		where, args = append(where, "o.id = ?"), append(args, f.id)
+	}
 	if f.Module != "" {
 		where, args = append(where, "o.module = ?"), append(args, f.Module)
 	}
