@@ -441,7 +441,7 @@ func (h *hashmatchPages) matchImages(w http.ResponseWriter, r *http.Request, s *
 		i++
 		f, err := fh.Open()
 		if err != nil {
-			return nil, hashmatch.Query{}, errs.New(errs.Malformed, "form", "files", "the uploaded file %s could not be read", fh.Filename)
+			return nil, hashmatch.Query{}, errs.New(errs.Malformed, "form", "files", "the uploaded file %s could not be read", strings.ToValidUTF8(fh.Filename, "\uFFFD"))
 		}
 		open = f
 		return f, hashmatch.Query{ContentRef: fh.Filename}, nil
@@ -463,7 +463,10 @@ func (h *hashmatchPages) matchImages(w http.ResponseWriter, r *http.Request, s *
 			// a file's refusal, shown in its row, in the page's language
 			x.Error = s.L().Localize(x.Error)
 		}
-		data.Results = append(data.Results, hmFileResult{Name: files[k].Filename, Result: x})
+		// A name that is not UTF-8 is refused in its row (rule utf8);
+		// the page shows it with U+FFFD for its bad bytes, never the
+		// bytes as sent.
+		data.Results = append(data.Results, hmFileResult{Name: strings.ToValidUTF8(files[k].Filename, "\uFFFD"), Result: x})
 		data.Counts[x.Status]++
 	}
 	pg.Data = data
