@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -98,7 +100,7 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if hashmatch.IsVideo(f) {
 			if err := hashVideo(ctx, stdout, enc, f, *asJSON, *videoMemory<<20); err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+				fmt.Fprintf(stderr, "%s: %s\n", shown(f), shown(err.Error()))
 				failed++
 			}
 			continue
@@ -110,7 +112,7 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return ctx.Err()
 		}
 		if r.err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", f, r.err)
+			fmt.Fprintf(stderr, "%s: %s\n", shown(f), shown(r.err.Error()))
 			failed++
 			continue
 		}
@@ -120,6 +122,19 @@ func runHMHash(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &exitError{1, fmt.Sprintf("%d of %d files could not be hashed", failed, len(files))}
 	}
 	return nil
+}
+
+// shown is a file's path (or a message that may hold one) as hash and scan
+// print it in text: as it is when it is plain text, quoted as Go quotes a
+// string when it holds a control character, a bidirectional control or
+// bytes that are not UTF-8. The files scanned are named by whoever uploaded
+// them, and such a name written as it is could move the cursor, erase its
+// own match line or print a line of its own on the terminal.
+func shown(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // hashed is what `hashmatch hash` prints for one image: its line (text or
@@ -182,7 +197,7 @@ func hashImageLine(ctx context.Context, hs *hashmatch.ImageHasher, f string, asJ
 		if err != nil {
 			return nil, err
 		}
-		return fmt.Appendf(nil, "%s %d %s\n", r.Hash, r.Quality, f), nil
+		return fmt.Appendf(nil, "%s %d %s\n", r.Hash, r.Quality, shown(f)), nil
 	}
 	h, err := hs.Hash(ctx, file)
 	if err != nil {
@@ -227,7 +242,7 @@ func hashVideo(ctx context.Context, stdout io.Writer, enc *json.Encoder, path st
 	}
 	f := frames[best]
 	_, err = fmt.Fprintf(stdout, "%s %d %s (video: %d frames at %d per second; this one at %.1f s; --json for all)\n",
-		f.Hash, f.Quality, path, len(frames), hashmatch.VideoSecondsPerHash, f.Seconds)
+		f.Hash, f.Quality, shown(path), len(frames), hashmatch.VideoSecondsPerHash, f.Seconds)
 	return err
 }
 
@@ -330,11 +345,11 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if m.QueryMatchPct != nil {
 				at += fmt.Sprintf("\tframes=%.0f%%/%.0f%%", *m.QueryMatchPct, *m.TargetMatchPct)
 			}
-			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", r.Path, m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification, at)
+			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", shown(r.Path), m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification, at)
 		case hashmatch.StatusLowQuality:
-			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", r.Path, r.Quality)
+			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", shown(r.Path), r.Quality)
 		case "error":
-			fmt.Fprintf(tw, "error\t%s\t%s\n", r.Path, r.Error)
+			fmt.Fprintf(tw, "error\t%s\t%s\n", shown(r.Path), shown(r.Error))
 		}
 	}
 	tw.Flush()
