@@ -647,7 +647,8 @@ func DecodeBytes(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errs.New(errs.Malformed, "json", "", "the request body is empty; send a JSON object")
 	}
-	if err := checkJSON(b, reflect.TypeOf(v)); err != nil && json.Valid(b) {
+	unknown, err := checkJSONPaths(b, reflect.TypeOf(v))
+	if err != nil && json.Valid(b) {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -667,6 +668,11 @@ func DecodeBytes(b []byte, v any) error {
 			}
 			kind := jsonKind(te.Type.Kind().String())
 			if num, ok := strings.CutPrefix(te.Value, "number "); ok && kind == "number" {
+				if k := te.Type.Kind(); k == reflect.Float32 || k == reflect.Float64 {
+					// Out of the range of a float (1e309): a
+					// fraction is no fault here (seconds: 0.5).
+					return errs.New(errs.Malformed, "json_type", field, "%s must be a number within range, not %s", field, num)
+				}
 				// A number where a whole one is wanted, or one out of range.
 				return errs.New(errs.Malformed, "json_type", field, "%s must be a whole number within range, not %s", field, num)
 			}
@@ -675,7 +681,17 @@ func DecodeBytes(b []byte, v any) error {
 			return errs.New(errs.Malformed, "json", "", "the body is not valid JSON (at byte %d)", se.Offset)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return errs.New(errs.Malformed, "unknown_field", f, "the field %q is not part of this request", f)
+			field := f
+			// The decoder refuses the first unknown key, by its name
+			// alone: name its place, items[0].bank, where the check
+			// found a key of that name first.
+			for _, p := range unknown {
+				if p == f || strings.HasSuffix(p, "."+f) {
+					field = p
+					break
+				}
+			}
+			return errs.New(errs.Malformed, "unknown_field", field, "the field %q is not part of this request", field)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return errs.New(errs.Malformed, "json", "", "the JSON body ends too early")
 		default:

@@ -126,6 +126,19 @@ func TestHashmatchVideoAPI(t *testing.T) {
 				t.Errorf("refusal %s, want %s", r.Raw, want)
 			}
 		}
+		// Malformed frames name their place: a key no frame has (before,
+		// field "time" alone), a time out of a float's range (before,
+		// "must be a whole number", of seconds that may be 3.5).
+		hex := apptest.PDQHex(102)
+		for want, body := range map[string]string{
+			"unknown_field frames[1].time": `{"frames":[{"pdq":"` + hex + `","quality":90,"seconds":0},{"pdq":"` + hex + `","quality":90,"time":1}]}`,
+			"json_type frames[1].seconds":  `{"frames":[{"pdq":"` + hex + `","quality":90,"seconds":0.5},{"pdq":"` + hex + `","quality":90,"seconds":1e309}]}`,
+		} {
+			r := e.Must(t, 400, "POST", "/api/v1/hashmatch/match/video", e.Service, body)
+			if msg := r.Str("error.message"); errField(r) != want || strings.Contains(msg, "whole") || !strings.Contains(msg, strings.Fields(want)[1]) {
+				t.Errorf("refusal %s, want %s", r.Raw, want)
+			}
+		}
 		e.Must(t, 403, "POST", "/api/v1/hashmatch/match/video", e.Reviewer, map[string]any{"frames": frames(102, 1, 0, 90, 0)})
 
 		// A suppression bank listing those frames (say, a common intro)

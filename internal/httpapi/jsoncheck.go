@@ -31,9 +31,21 @@ import (
 // It reads the body once, byte by byte, without building it: a 64 MiB hash
 // list costs one pass and a few slices.
 func checkJSON(b []byte, t reflect.Type) error {
+	_, err := checkJSONPaths(b, t)
+	return err
+}
+
+// checkJSONPaths is checkJSON that also returns the paths of the first keys
+// of b that no field of their struct has ("items[0].bank"), in the body's
+// order, for the refusal of the decoder, which names a key it does not
+// know without its place, to name it as the other refusals do.
+func checkJSONPaths(b []byte, t reflect.Type) ([]string, error) {
 	s := scanner{b: b}
 	s.value(0, jsonTarget(t))
-	return s.err
+	for i, p := range s.unknown {
+		s.unknown[i] = strings.TrimPrefix(p, ".")
+	}
+	return s.unknown, s.err
 }
 
 // jsonTarget is what a JSON value decoded into t is checked against: t
@@ -75,7 +87,14 @@ type scanner struct {
 	keys    [][][]byte // per depth of object, the keys seen so far
 	objects int        // how many objects we are in
 	bad     bool       // not JSON: stop, the decoder will say why
+	// unknown holds the paths of the first keys that no field of their
+	// struct has, in the body's order (at most maxUnknown): the decoder
+	// refuses the first of them, naming the key alone.
+	unknown []string
 }
+
+// maxUnknown bounds the unknown keys checkJSON keeps the paths of.
+const maxUnknown = 16
 
 // maxDepth matches encoding/json's own nesting limit.
 const maxDepth = 10000
@@ -186,7 +205,12 @@ func (s *scanner) object(depth int, t reflect.Type) {
 					s.err = errs.New(errs.Malformed, "unknown_field", s.field(), "the field %q is not part of this request: names are written as documented, here %q", string(key), name)
 					return
 				}
-				// Unknown in every case: the decoder refuses it.
+				// Unknown in every case: the decoder refuses it, by
+				// its bare name; keep where it is, for the refusal to
+				// name it as the others do (items[0].bank).
+				if len(s.unknown) < maxUnknown {
+					s.unknown = append(s.unknown, s.field()+"."+string(key))
+				}
 			}
 			vt = jsonTarget(ft)
 		}
