@@ -493,7 +493,9 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 	if contentType == "photo" {
 		h, err := hashImage(ctx, r, s.imageOptions(), s.decodes)
 		if err != nil {
-			return nil, err
+			// named by the file's field, as custos's own upload
+			// routes name theirs (image, files[N])
+			return nil, fieldError(contentType, err)
 		}
 		out.Signals[HMAPDQ] = h.PDQ.String()
 		out.MD5, out.SHA256, out.Quality = h.MD5, h.SHA256, h.Quality
@@ -505,10 +507,10 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 		m, h := md5.New(), sha256.New()
 		n, err := io.Copy(io.MultiWriter(m, h), io.LimitReader(r, s.cfg.MaxVideoUpload+1))
 		if err != nil {
-			return nil, errs.New(errs.Malformed, "video", "", "the video could not be read from the request body")
+			return nil, errs.New(errs.Malformed, "video", contentType, "the video could not be read from the request body")
 		}
 		if n > s.cfg.MaxVideoUpload {
-			return nil, errs.New(errs.TooLarge, "video_size", "", "the video is larger than %d bytes", s.cfg.MaxVideoUpload)
+			return nil, errs.New(errs.TooLarge, "video_size", contentType, "the video is larger than %d bytes", s.cfg.MaxVideoUpload)
 		}
 		out.MD5, out.SHA256 = hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(h.Sum(nil))
 		out.Signals[HMAVideoMD5] = out.MD5
@@ -516,7 +518,7 @@ func (s *Service) HMAHash(ctx context.Context, p *auth.Principal, contentType st
 	}
 	frames, md, sh, err := s.hashUpload(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, fieldError(contentType, err)
 	}
 	out.MD5, out.SHA256 = md, sh
 	out.Signals[HMAVPDQ] = FormatHMAVPDQ(frames)

@@ -3,9 +3,11 @@ package httpapi_test
 import (
 	"bytes"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"mime/multipart"
@@ -304,6 +306,25 @@ func TestHMACompatibleAPI(t *testing.T) {
 				t.Errorf("%s of a file cut short: %d %s, want 400", path, status, asJSON(got))
 			}
 		}
+		// A photo that cannot be hashed names the file's field, as
+		// custos's own upload routes name theirs (image, files[N]):
+		// before, the refusal had a rule and no field.
+		for _, c := range []struct {
+			photo  []byte
+			status int
+			rule   string
+		}{
+			{[]byte("PK\x03\x04 a zip, not a photo"), 400, "image"},
+			{pngClaiming(t, 60000, 60000), 413, "image_pixels"},
+		} {
+			for _, path := range []string{"/h/hash", "/m/lookup"} {
+				ct, body := hmaFile(t, "photo", string(c.photo))
+				status, got := hmaSend(t, e, "POST", path, e.Service, ct, body)
+				if m, _ := got.(map[string]any); status != c.status || m["rule"] != c.rule || m["field"] != "photo" {
+					t.Errorf("%s of %.12q: %d %s, want %d rule %s field photo", path, c.photo, status, asJSON(got), c.status, c.rule)
+				}
+			}
+		}
 		// lookup of an upload: {signal_type: {bank: [...]}} (lookup_post).
 		ct, body = hmaFile(t, "photo", string(img))
 		status, got = hmaSend(t, e, "POST", "/m/lookup", e.Service, ct, body)
@@ -336,3 +357,17 @@ func TestHMACompatibleAPI(t *testing.T) {
 }
 
 func md5sum(s string) [16]byte { return md5.Sum([]byte(s)) }
+
+// pngClaiming is a PNG of a few dozen bytes whose header claims w x h
+// pixels: a decompression bomb's header, with no pixel data.
+func pngClaiming(t *testing.T, w, h uint32) []byte {
+	t.Helper()
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = binary.BigEndian.AppendUint32(out, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	out = append(out, chunk...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(chunk))
+}
