@@ -199,6 +199,47 @@ func KeepAnswer(ctx context.Context, db *store.DB, principal, key string, status
 	return tx.Commit()
 }
 
+// Running are the keys of this process's requests being answered, so that a
+// second request with one (a retry sent before the first's answer came, a
+// second click) waits here for the first to end rather than reach the writer
+// and then poll the database for the first's answer (AwaitKey). The API's
+// Idempotency-Key and the pages' forms each hold one; requests to other
+// servers of the registry meet in the writer instead (KeyTakenRule).
+type Running struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// Hold waits until no request of this process holds key, then holds it
+// until release is called, and returns release. A context that ends first
+// returns its error, holding nothing.
+func (k *Running) Hold(ctx context.Context, key string) (release func(), err error) {
+	for {
+		k.mu.Lock()
+		if k.m == nil {
+			k.m = map[string]chan struct{}{}
+		}
+		ch := k.m[key]
+		if ch == nil {
+			ch = make(chan struct{})
+			k.m[key] = ch
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.m, key)
+				k.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // KeyPruner deletes the keys past their window at most once a minute: the
 // API and the pages each hold one and call Prune after keeping an answer,
 // so that the keys of a registry whose forms alone send them go too.

@@ -153,3 +153,54 @@ func TestIdempotencyKeyInCommandTransaction(t *testing.T) {
 		}
 	})
 }
+
+// TestRunningHoldsOneAtATime: of the requests of one process holding a key,
+// one runs at a time, the others waiting for it to end; another key does not
+// wait, and a request whose context ends while it waits holds nothing.
+func TestRunningHoldsOneAtATime(t *testing.T) {
+	var k ledger.Running
+	ctx := context.Background()
+	release, err := k.Hold(ctx, "p\x00a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another key: held at once.
+	other, err := k.Hold(ctx, "p\x00b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	// The same key: waits until the first is released.
+	got := make(chan func(), 1)
+	go func() {
+		r, err := k.Hold(ctx, "p\x00a")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second holder of the key did not wait for the first")
+	case <-time.After(50 * time.Millisecond):
+	}
+	// A waiter whose context ends: its error, holding nothing.
+	gone, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if r, err := k.Hold(gone, "p\x00a"); err == nil || r != nil {
+		t.Fatalf("a waiter whose context ended: %v, want its context's error", err)
+	}
+	release()
+	select {
+	case r := <-got:
+		r()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter was not let through once the first released the key")
+	}
+	// Released by all: held again at once.
+	r, err := k.Hold(ctx, "p\x00a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r()
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
@@ -20,11 +19,11 @@ import (
 // when the page is made (the "csrf" template writes it, field "once"); the
 // first request that sends it is answered as usual, and a request of the same
 // session sending it again within onceFor waits for the first to be answered
-// and, if the first was sent on elsewhere (the redirect of every form that
-// recorded something), is sent to the same place, recording nothing. A first
-// answer that is not a redirect (a refusal, the form shown again with what
-// was typed, a file) is not remembered: the same form sent again is answered
-// on its own.
+// and, if the first recorded something and was sent on elsewhere (the
+// redirect of every form that recorded something), is sent to the same place,
+// recording nothing. A first answer that is not a redirect (a refusal, the
+// form shown again with what was typed, a file) is not remembered: the same
+// form sent again is answered on its own.
 //
 // The value is an idempotency key (ledger.Claim), as the API's
 // Idempotency-Key is, kept in the database with the command it keys: the
@@ -32,8 +31,9 @@ import (
 // transaction, and the redirect is kept once answered. So the servers of a
 // registry behind a load balancer share what each answered: a form sent
 // again to another server, or at once to two, records once. Each server
-// also remembers the forms it is answering, in memory, so that a second
-// click there waits for the first's answer instead of reaching the writer.
+// also holds the forms it is answering (ledger.Running, as the API holds its
+// keys), so that a second click there waits for the first's answer instead
+// of reaching the writer.
 
 // onceFor is how long a form's value is remembered.
 const onceFor = 10 * time.Minute
@@ -41,62 +41,8 @@ const onceFor = 10 * time.Minute
 // onceField is the form field that carries the value.
 const onceField = "once"
 
-// formsSent remembers the forms answered, by session and value.
-type formsSent struct {
-	mu sync.Mutex
-	m  map[string]*sentForm
-	// pruner deletes the keys of forms, and of the API, past their window.
-	pruner ledger.KeyPruner
-}
-
-// sentForm is a form being answered (done open) or answered.
-type sentForm struct {
-	done     chan struct{}
-	location string // where its answer sent the browser
-	at       time.Time
-}
-
 // Once is a new value for a form of s's pages, unlike any other.
 func (s *Session) Once() string { return rand.Text() }
-
-// begin returns the form sent with key within onceFor, or records it as
-// being answered and returns it with first true.
-func (o *formsSent) begin(key string, now time.Time) (f *sentForm, first bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.m == nil {
-		o.m = map[string]*sentForm{}
-	}
-	for k, f := range o.m {
-		if now.Sub(f.at) > onceFor {
-			select {
-			case <-f.done:
-				delete(o.m, k)
-			default:
-			}
-		}
-	}
-	if f := o.m[key]; f != nil {
-		return f, false
-	}
-	f = &sentForm{done: make(chan struct{}), at: now}
-	o.m[key] = f
-	return f, true
-}
-
-// end records how the first request with key was answered: a redirect is
-// kept for the requests that send the form again; anything else forgets
-// the form.
-func (o *formsSent) end(key string, f *sentForm, status int, location string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if status == http.StatusSeeOther && location != "" {
-		f.location = location
-	} else {
-		delete(o.m, key)
-	}
-	close(f.done)
-}
 
 // answerOnce answers the posted form with h unless the session sent it
 // already: then it waits for the first answer and repeats its redirect.
@@ -106,35 +52,23 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 		h(w, r, s)
 		return
 	}
-	key := s.ref + "\x00" + once
-	f, first := u.sent.begin(key, time.Now())
-	if !first {
-		select {
-		case <-f.done:
-		case <-r.Context().Done():
-			return
-		}
-		if f.location != "" {
-			http.Redirect(w, r, f.location, http.StatusSeeOther)
-			return
-		}
-		h(w, r, s)
-		return
-	}
-	rw := &statusWriter{ResponseWriter: w}
-	defer func() { u.sent.end(key, f, rw.status, rw.location) }()
 	stored := "form:" + s.ref + ":" + once
-	if u.formSent(rw, r, s, stored, false) {
+	release, err := u.running.Hold(r.Context(), s.P.ID+"\x00"+stored)
+	if err != nil {
+		return // the browser gone while the first was answered
+	}
+	defer release()
+	if u.formSent(w, r, s, stored, false) {
 		return
 	}
 	claim := &ledger.Claim{Principal: s.P.ID, Key: stored, Digest: formDigest, Window: onceFor}
-	held := httpapi.NewHeld(rw)
+	held := httpapi.NewHeld(w)
 	h(held, r.WithContext(ledger.WithClaim(r.Context(), claim)), s)
 	if claim.Taken() {
 		// Another server recorded the form since the look-up above.
 		held.Discard()
-		if !u.formSent(rw, r, s, stored, true) {
-			u.fail(rw, r, s, errs.New(errs.Conflict, "idempotency_key_in_progress", onceField, "this form is still being answered; send it again in a moment"))
+		if !u.formSent(w, r, s, stored, true) {
+			u.fail(w, r, s, errs.New(errs.Conflict, "idempotency_key_in_progress", onceField, "this form is still being answered; send it again in a moment"))
 		}
 		return
 	}
@@ -143,8 +77,7 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
-	var err error
-	if loc := rw.Header().Get("Location"); held.Status() == http.StatusSeeOther && loc != "" {
+	if loc := w.Header().Get("Location"); held.Status() == http.StatusSeeOther && loc != "" {
 		err = ledger.KeepAnswer(ctx, u.DB, s.P.ID, stored, http.StatusSeeOther, loc)
 	} else {
 		// Not a redirect: forgotten, as the form sent again is
@@ -155,7 +88,7 @@ func (u *UI) answerOnce(w http.ResponseWriter, r *http.Request, s *Session, h Ha
 		u.Log.Error("keep the answer of a form", "path", r.URL.Path, "err", err)
 	}
 	// The table is the API's keys' too: kept for the longest window.
-	if err := u.sent.pruner.Prune(ctx, u.DB, u.now(), httpapi.IdempotencyWindow); err != nil {
+	if err := u.pruner.Prune(ctx, u.DB, u.now(), httpapi.IdempotencyWindow); err != nil {
 		u.Log.Error("prune idempotency keys", "err", err)
 	}
 }
@@ -189,27 +122,3 @@ func (u *UI) formSent(w http.ResponseWriter, r *http.Request, s *Session, stored
 	}
 	return false
 }
-
-// statusWriter notes the status and the Location of the answer it writes.
-type statusWriter struct {
-	http.ResponseWriter
-	status   int
-	location string
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status, w.location = status, w.Header().Get("Location")
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the writer underneath.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

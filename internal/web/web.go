@@ -108,10 +108,13 @@ type UI struct {
 	Zone *time.Location
 
 	verify verifyJob // the log page's verify, one at a time
-	sent   formsSent // the forms answered, so that one sent twice records once
-	key    []byte    // the key in use
-	pages  pageSet   // in the registry's zone, in English
-	zoned  sync.Map  // zone name and language -> pageSet, for the others principals chose
+	// running are the forms being answered, so that one sent twice waits
+	// for the first's answer; pruner deletes the keys past their window.
+	running ledger.Running
+	pruner  ledger.KeyPruner
+	key     []byte   // the key in use
+	pages   pageSet  // in the registry's zone, in English
+	zoned   sync.Map // zone name and language -> pageSet, for the others principals chose
 }
 
 // LanguageCookie keeps the language chosen with the switch of the pages by
