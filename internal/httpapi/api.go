@@ -87,10 +87,12 @@ type API struct {
 	large  chan struct{} // one token per large body being handled
 	spools chan struct{} // one per large body being received to a temporary file
 	langs  *i18n.Catalogue
-	// keys are this server's requests with an Idempotency-Key being
-	// answered; window is how long a key is kept.
-	keys   keysRunning
-	window time.Duration
+	// running are this server's requests with an Idempotency-Key being
+	// answered; pruner deletes the keys past window, how long a key is
+	// kept.
+	running ledger.Running
+	pruner  ledger.KeyPruner
+	window  time.Duration
 }
 
 // Route is one API endpoint with its documentation. The request and response
@@ -150,6 +152,18 @@ type Route struct {
 	// Idempotency-Key, since custos keeps no such answer for a retry
 	// (takesKey; TestSealedRoutesTakeNoKey).
 	Sealed bool
+	// Reads says the route records nothing though its method is not GET:
+	// a query or a check whose input is a body (statistics' aggregate, a
+	// mapping's check of a file, HMA's hash and compare). Sent again it is
+	// answered again, recording nothing either time, so it takes no
+	// Idempotency-Key, and refuses one as GET does (takesKey;
+	// TestReadOnlyPostsTakeNoKey lists them).
+	Reads bool
+	// FileLimit is the largest body the route reads when its body is a
+	// file (raw or multipart), as its handler enforces it: a request with
+	// an Idempotency-Key is received whole, up to it, before the handler
+	// runs, for its digest (keyedBody). 0 means the JSON body's limit.
+	FileLimit int64
 	// Query are the query parameters the route reads, documented as such.
 	// A request naming any other, or giving one of them twice that is not
 	// Multi, is refused (422, rule query) before the handler runs
@@ -377,7 +391,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		if _, ok := r.Header[IdempotencyHeader]; ok {
 			if !takesKey(rt) {
-				a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+				a.keyRefusal(w, r, rt, errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
 					"%s %s takes no header %s: it changes nothing, or its answer holds personal data or a secret, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader))
 				return
 			}
@@ -519,7 +533,7 @@ func (a *API) holdLarge(r *http.Request, limit int64) (release func(), err error
 // so that what the disk keeps of its blocks is unreadable. A body that
 // cannot be read (cut short, or stopped past its idle deadline) is refused
 // as malformed.
-func spool(head io.Reader, body io.Reader, max int64) (_ io.ReadCloser, err error) {
+func spool(head io.Reader, body io.Reader, max int64) (_ *spooled, err error) {
 	f, err := os.CreateTemp("", "custos-body-*")
 	if err != nil {
 		return nil, err
@@ -544,13 +558,29 @@ func spool(head io.Reader, body io.Reader, max int64) (_ io.ReadCloser, err erro
 		}
 		return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+	sp := &spooled{f: f, block: block}
+	return sp, sp.rewind()
+}
+
+// spooled is a body received into a temporary file (spool), read back
+// decrypted.
+type spooled struct {
+	io.Reader
+	f     *os.File
+	block cipher.Block
+}
+
+func (s *spooled) Close() error { return s.f.Close() }
+
+// rewind reads the body again from its start: a request with an
+// Idempotency-Key is read once for its digest, then by its handler.
+func (s *spooled) rewind() error {
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{cipher.StreamReader{S: cipher.NewCTR(block, iv[:]), R: f}, f}, nil
+	var iv [aes.BlockSize]byte
+	s.Reader = cipher.StreamReader{S: cipher.NewCTR(s.block, iv[:]), R: s.f}
+	return nil
 }
 
 // authenticate reads the bearer token.

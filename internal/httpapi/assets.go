@@ -74,7 +74,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				return created(s.RecordContact(r.Context(), p, in))
 			}},
 		{Method: "POST", Path: "/api/v1/assets/directory/import", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Import a directory file (CSV in the body, query source): every entry, or nothing and every refused line (422, refused) (central authority officer, admin)",
-			In: fileBody{csvTypes, "the directory as CSV: state,kind,name,legal_bases,languages and optional columns"}, Out: assets.DirectoryImport{}, Status: 201,
+			In: fileBody{csvTypes, "the directory as CSV: state,kind,name,legal_bases,languages and optional columns"}, Out: assets.DirectoryImport{}, Status: 201, FileLimit: MaxDirectoryFile,
 			Query: []Param{{Name: "source", Doc: "the file's name, recorded with its entries (required)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := csvUpload(r); err != nil {

@@ -31,7 +31,7 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 	}
 	return []Route{
 		{Method: "POST", Path: "/api/v1/assets/bods/imports", Allow: []auth.Action{assets.ImportOwnership}, Summary: "Import a file of BODS 0.4 statements (a JSON array or JSON Lines, the body), validated in full against the official schema first: a bad statement refuses the file, naming its JSON path and rule (central authority)",
-			In: fileBody{bodsTypes, "BODS 0.4 statements, at most 8 GiB"}, Out: assets.BODSImport{}, Status: 201,
+			In: fileBody{bodsTypes, "BODS 0.4 statements, at most 8 GiB"}, Out: assets.BODSImport{}, Status: 201, FileLimit: MaxBODSFile,
 			Query: []Param{{Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if ct := r.Header.Get("Content-Type"); ct != "" && !bodsMedia(ct) {

@@ -291,7 +291,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, hmMatchOut{Results: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
-			In: uploadBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{},
+			In: uploadBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{}, FileLimit: s.Config().MaxUpload,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
 					return 0, nil, err
@@ -300,7 +300,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
-			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, Out: hmMatchOut{},
+			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, Out: hmMatchOut{}, FileLimit: s.Config().MaxBatchUpload,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				parts, err := newImageParts(r, p, s.Config().MaxBatchUpload)
 				if err != nil {
@@ -323,7 +323,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/video-file", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash (vPDQ, one frame a second) and match the video in the raw request body; same headers as match/image; 503 without ffmpeg (service)",
-			In: uploadBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{},
+			In: uploadBody{[]string{"video/*", "application/octet-stream"}, "the video, at most 512 MiB by default (server.Config.Hashmatch.MaxVideoUpload)"}, Out: hashmatch.VideoResult{}, FileLimit: s.Config().MaxVideoUpload,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
 					return 0, nil, err

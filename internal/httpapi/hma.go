@@ -251,7 +251,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, 0, nil, "", hmaNoURL)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/h/hash", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file, multipart/form-data with one file whose field name is its content type (photo: pdq; video: video_md5, vpdq); answers {signal_type: hash} and stores nothing (service)",
-			Query: hmaParams("types"), Out: hmaHashOut{},
+			Query: hmaParams("types"), Out: hmaHashOut{}, Reads: true,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := hmaUpload(r, p, s)
 				if err != nil {
@@ -310,7 +310,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, caseID, err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: hash one uploaded file (as POST /h/hash) and look each signal up, {signal_type: {bank: [{bank_content_id, distance}]}}; the file's matches open one case for review, named in the header Custos-Case-Id (service)",
-			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"), Out: hmaFileLookupOut{},
+			Query: hmaParams("banks", "seed", "bypass_coinflip", "types"), Out: hmaFileLookupOut{}, FileLimit: s.Config().MaxVideoUpload + MaxBody,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
 				out, err := func() (any, error) {
@@ -358,7 +358,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "POST", Path: HMAPrefix + "/m/compare", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: compare pairs of signals, {signal_type: [a, b]} -> {signal_type: [match, similarity]}; stores nothing (service)",
-			In: hmaCompareIn{}, Out: hmaCompareOut{},
+			In: hmaCompareIn{}, Out: hmaCompareOut{}, Reads: true,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))

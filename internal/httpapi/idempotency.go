@@ -5,11 +5,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
 	"io"
+	"maps"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -41,52 +47,25 @@ const lostAnswer = -1
 // rather than one still being answered.
 const keyLost = time.Minute
 
-// takesKey tells whether rt takes an Idempotency-Key: the authenticated
-// routes that change something (not GET), in custos's own shape, whose
-// answer holds no personal data nor secret (Sealed) and whose body is JSON read whole
-// (within MaxBody): not the uploads of files, which read their own limits.
+// takesKey tells whether rt takes an Idempotency-Key: every authenticated
+// route that may record something (not GET, not Reads), JSON, a raw file
+// or multipart/form-data, in custos's shape or HMA's, whose answer holds no
+// personal data nor secret (Sealed). The public routes have no principal to
+// keep a key for: the exchange's inbox is idempotent by its messages' ids,
+// and a witness's cosignature by its checkpoint.
 func takesKey(rt Route) bool {
 	switch rt.Method {
 	case http.MethodGet, http.MethodHead:
 		return false
 	}
-	switch rt.In.(type) {
-	case fileBody, uploadBody, filesBody:
-		return false
-	}
-	return !rt.Public && rt.refuse == nil && !rt.Sealed && bodyLimit(rt) <= MaxBody
+	return !rt.Public && !rt.Sealed && !rt.Reads
 }
 
-// keysRunning are the keys of this server's requests being answered, so
-// that a second request with one waits for the first's answer here rather
-// than record nothing and poll the database.
-type keysRunning struct {
-	mu sync.Mutex
-	m  map[string]chan struct{}
-	// pruner deletes the keys past the window.
-	pruner ledger.KeyPruner
-}
-
-// begin returns a channel closed when the request with key being answered
-// ends, or nil after recording key as being answered; end ends it.
-func (k *keysRunning) begin(key string) (wait chan struct{}) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil {
-		k.m = map[string]chan struct{}{}
-	}
-	if ch := k.m[key]; ch != nil {
-		return ch
-	}
-	k.m[key] = make(chan struct{})
-	return nil
-}
-
-func (k *keysRunning) end(key string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	close(k.m[key])
-	delete(k.m, key)
+// keyLimit is the largest body of rt received whole, for its digest, when
+// sent with an Idempotency-Key: its JSON body's limit, or the file's
+// (Route.FileLimit).
+func keyLimit(rt Route) int64 {
+	return max(bodyLimit(rt), rt.FileLimit)
 }
 
 // parseKey reads the header's value: an sf-string as the draft says
@@ -108,12 +87,144 @@ func parseKey(h http.Header) (string, error) {
 	return v, nil
 }
 
-// requestDigest identifies a request: its method, path, query and body.
+// requestDigest identifies a request: its method, path, query and the
+// digest of its body (bodyDigest).
 func requestDigest(r *http.Request, body []byte) string {
 	h := sha256.New()
-	b := sha256.Sum256(body)
-	io.WriteString(h, r.Method+"\n"+r.URL.EscapedPath()+"\n"+r.URL.RawQuery+"\n"+hex.EncodeToString(b[:]))
+	io.WriteString(h, r.Method+"\n"+r.URL.EscapedPath()+"\n"+r.URL.RawQuery+"\n"+hex.EncodeToString(body))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// bodyDigest digests a request's body, read from read (each call reads it
+// from its start): the SHA-256 of its bytes; for multipart/form-data, of
+// each part's headers and content in order, whatever the boundary (which a
+// client draws afresh for each sending, a retry too); and then the upload
+// headers (X-Custos-Content-Ref, -User-Id, -Uploaded-At) the request carries,
+// which are recorded with what it uploads.
+func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
+	body, err := read()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, body); err != nil {
+		return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
+	}
+	if mt, params, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && mt == "multipart/form-data" && params["boundary"] != "" {
+		body, err := read()
+		if err != nil {
+			return nil, err
+		}
+		if parts, ok := partsDigest(body, params["boundary"]); ok {
+			sum = parts
+		}
+	}
+	for _, name := range []string{hdrContentRef, hdrUserID, hdrUploadedAt} {
+		for _, v := range h.Values(name) {
+			fmt.Fprintf(sum, "\n%s: %q", name, v)
+		}
+	}
+	return sum.Sum(nil), nil
+}
+
+// partsDigest digests a multipart body's parts: each one's headers, sorted,
+// and its content. A body that is not well-formed multipart is not
+// digested so (ok false): it is digested as bytes, and its handler
+// refuses it.
+func partsDigest(body io.Reader, boundary string) (_ hash.Hash, ok bool) {
+	sum := sha256.New()
+	io.WriteString(sum, "multipart/form-data\n")
+	mr := multipart.NewReader(body, boundary)
+	for {
+		part, err := mr.NextRawPart()
+		if err == io.EOF {
+			return sum, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		names := slices.Sorted(maps.Keys(part.Header))
+		for _, name := range names {
+			for _, v := range part.Header[name] {
+				fmt.Fprintf(sum, "%q: %q\n", name, v)
+			}
+		}
+		content := sha256.New()
+		n, err := io.Copy(content, part)
+		if err != nil {
+			return nil, false
+		}
+		fmt.Fprintf(sum, "%d %x\n", n, content.Sum(nil))
+	}
+}
+
+// keyedBody receives the body of a request with an Idempotency-Key whole
+// before its handler runs, so that its digest is known first: in memory up
+// to MaxBody, beyond that (up to limit, past which its handler refuses it)
+// into a temporary file as a large JSON body is (spool; holdLarge's already
+// there is read again). r.Body then reads it again from its start; release
+// frees what it holds.
+func (a *API) keyedBody(r *http.Request, limit int64) (digest []byte, release func(), err error) {
+	release = func() {}
+	if sp, ok := r.Body.(*spooled); ok {
+		digest, err := bodyDigest(r.Header, func() (io.Reader, error) { return sp, sp.rewind() })
+		if err == nil {
+			err = sp.rewind()
+		}
+		return digest, release, err
+	}
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r.Body, MaxBody+1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
+	}
+	if n <= MaxBody {
+		b := head.Bytes()
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		digest, err := bodyDigest(r.Header, func() (io.Reader, error) { return bytes.NewReader(b), nil })
+		return digest, release, err
+	}
+	if limit <= MaxBody {
+		return nil, nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
+	}
+	select {
+	case a.spools <- struct{}{}:
+	default:
+		return nil, nil, errs.New(errs.Unavailable, "busy", "",
+			"the server is already reading %d request bodies over %d bytes; try again in a few seconds", cap(a.spools), MaxBody)
+	}
+	sp, err := spool(&head, r.Body, limit+1)
+	if err != nil {
+		<-a.spools
+		if r.Context().Err() != nil {
+			return nil, nil, r.Context().Err() // its sender gone
+		}
+		return nil, nil, err
+	}
+	release = func() {
+		sp.Close()
+		<-a.spools
+	}
+	if digest, err = bodyDigest(r.Header, func() (io.Reader, error) { return sp, sp.rewind() }); err == nil {
+		err = sp.rewind()
+	}
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	r.Body = sp
+	return digest, release, nil
+}
+
+// keyRefusal writes err, a refusal of the key, in the route's shape:
+// custos's error, or HMA's {"message"} on HMA's routes.
+func (a *API) keyRefusal(w http.ResponseWriter, r *http.Request, rt Route, err error) {
+	if rt.refuse != nil {
+		status, body := rt.refuse(r, err)
+		writeJSON(w, status, body)
+		return
+	}
+	a.writeError(w, r, err)
 }
 
 // keyed answers a request that carries an Idempotency-Key (a route that
@@ -125,34 +236,22 @@ func requestDigest(r *http.Request, body []byte) string {
 func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Principal, run func(w http.ResponseWriter, r *http.Request)) {
 	key, err := parseKey(r.Header)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.keyRefusal(w, r, rt, err)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	sum, free, err := a.keyedBody(r, keyLimit(rt))
 	if err != nil {
-		a.writeError(w, r, errs.New(errs.Malformed, "body", "", "the request body could not be read"))
+		a.keyRefusal(w, r, rt, err)
 		return
 	}
-	if len(body) > MaxBody {
-		a.writeError(w, r, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody))
-		return
+	defer free()
+	digest := requestDigest(r, sum)
+	release, err := a.running.Hold(r.Context(), p.ID+"\x00"+key)
+	if err != nil {
+		return // the client gone while the first was answered
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	digest := requestDigest(r, body)
-	local := p.ID + "\x00" + key
-	for {
-		wait := a.keys.begin(local)
-		if wait == nil {
-			break
-		}
-		select {
-		case <-wait:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	defer a.keys.end(local)
-	if a.replay(w, r, p, key, digest, false) {
+	defer release()
+	if a.replay(w, r, rt, p, key, digest, false) {
 		return
 	}
 	claim := &ledger.Claim{Principal: p.ID, Key: key, Digest: digest, Window: a.window}
@@ -162,8 +261,8 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 	if claim.Taken() {
 		// Another server recorded the key since the look-up above.
 		rec.Discard()
-		if !a.replay(rec, r, p, key, digest, true) {
-			a.writeError(rec, r, keyInProgress())
+		if !a.replay(rec, r, rt, p, key, digest, true) {
+			a.keyRefusal(rec, r, rt, keyInProgress())
 		}
 		return
 	}
@@ -171,7 +270,7 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 	if _, ok := claim.Committed(); !ok {
 		return
 	}
-	status, answer := rec.Status(), string(rec.Body())
+	status, answer := rec.Status(), keptAnswer(rec.Header(), rec.Body())
 	if rec.Over() || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		// Not kept (a file, an answer over maxKeptAnswer): a retry is
 		// told its request was recorded.
@@ -186,6 +285,24 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 	a.prune(ctx)
 }
 
+// keptHeaders are the headers kept with an answer for its key's retries:
+// HMA's lookup names the case it opened in one (HMACaseHeader).
+var keptHeaders = []string{HMACaseHeader}
+
+// keptAnswer is what is kept of an answer: its body, after a line
+// "#Name: value" for each of keptHeaders it has (no JSON answer starts
+// with #).
+func keptAnswer(h http.Header, body []byte) string {
+	var b strings.Builder
+	for _, name := range keptHeaders {
+		if v := h.Get(name); v != "" {
+			fmt.Fprintf(&b, "#%s: %s\n", name, v)
+		}
+	}
+	b.Write(body)
+	return b.String()
+}
+
 // keyInProgress refuses a request whose key's first request is still being
 // answered, here or on another server.
 func keyInProgress() error {
@@ -197,7 +314,7 @@ func keyInProgress() error {
 // first answer when the request is the same, else a refusal. With wait set
 // (the key was just recorded by another request) or when the first request
 // is still being answered, it waits up to keyWait for the first answer.
-func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, key, digest string, wait bool) bool {
+func (a *API) replay(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Principal, key, digest string, wait bool) bool {
 	now := a.env.Writer.Now // the clock the writer stamps keys with
 	k, err := ledger.AwaitKey(r.Context(), a.env.DB.Read(), p.ID, key, now, a.window, keyWait, func(k *ledger.KeyRecord) bool {
 		if k == nil {
@@ -207,30 +324,38 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, p *auth.Principal, 
 	})
 	switch {
 	case err != nil:
-		a.writeError(w, r, err)
+		a.keyRefusal(w, r, rt, err)
 	case k == nil:
 		return false
 	case k.Digest != digest:
-		a.writeError(w, r, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
+		a.keyRefusal(w, r, rt, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
 			"this %s was sent with another request (method, path or body); send a new key for a new request", IdempotencyHeader))
 	case k.Status > 0:
+		answer := k.Answer
+		for strings.HasPrefix(answer, "#") {
+			line, rest, _ := strings.Cut(answer[1:], "\n")
+			if name, v, ok := strings.Cut(line, ": "); ok && slices.Contains(keptHeaders, name) {
+				w.Header().Set(name, v)
+			}
+			answer = rest
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(k.Status)
-		io.WriteString(w, k.Answer)
+		io.WriteString(w, answer)
 	case k.Status == lostAnswer || now().Sub(k.CreatedAt) > keyLost:
-		a.writeError(w, r, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
+		a.keyRefusal(w, r, rt, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
 			"the request with this %s was recorded (log index %d), but its answer was not kept (its server stopped first, or it was a file); nothing was recorded again: read the record instead of sending the request again", IdempotencyHeader, k.LogIndex))
 	default:
 		w.Header().Set("Retry-After", "1")
-		a.writeError(w, r, keyInProgress())
+		a.keyRefusal(w, r, rt, keyInProgress())
 	}
 	return true
 }
 
 // prune deletes the keys past the window, at most once a minute.
 func (a *API) prune(ctx context.Context) {
-	if err := a.keys.pruner.Prune(ctx, a.env.DB, a.env.Writer.Now(), a.window); err != nil {
+	if err := a.pruner.Prune(ctx, a.env.DB, a.env.Writer.Now(), a.window); err != nil {
 		a.env.Log.Error("prune idempotency keys", "err", err)
 	}
 }
@@ -242,8 +367,8 @@ const maxKeptAnswer = 1 << 20
 // Held holds what a handler answers until Release (so that an answer for a
 // key another server took is never written: Discard drops it) and keeps a
 // copy of it for the key's retries. An answer over maxKeptAnswer is written
-// through from there on, and not kept (Over). The web forms' double-submit
-// guard holds its answers through it too.
+// through from there on, and not kept (Over). The pages' forms sent again
+// (web's answerOnce) hold their answers through it too.
 type Held struct {
 	http.ResponseWriter
 	through bool // write through: nothing more is held
@@ -309,7 +434,7 @@ func (w *Held) Discard() {
 	w.through = true
 	w.status = 0
 	w.body.Reset()
-	for _, h := range []string{"Content-Type", "Content-Length", "Location", "Content-Disposition", "Content-Language"} {
+	for _, h := range []string{"Content-Type", "Content-Length", "Location", "Content-Disposition", "Content-Language", HMACaseHeader} {
 		w.Header().Del(h)
 	}
 }
@@ -318,4 +443,4 @@ func (w *Held) Discard() {
 func (w *Held) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // idempotencyDoc documents the header on the routes that take it.
-var idempotencyDoc = "A key of the client's (1 to " + strconv.Itoa(MaxIdempotencyKey) + " printable ASCII characters, as an sf-string or bare) that makes the request safe to send again (draft-ietf-httpapi-idempotency-key-header): the same key with the same method, path, query and body within the retention window (24 hours) is answered with the first answer, recording nothing; with another request it is refused (422, rule idempotency_key_reused); while the first is still being answered a second waits for its answer, up to 5 seconds, then is refused (409, rule idempotency_key_in_progress). Keys are the principal's own."
+var idempotencyDoc = "A key of the client's (1 to " + strconv.Itoa(MaxIdempotencyKey) + " printable ASCII characters, as an sf-string or bare) that makes the request safe to send again (draft-ietf-httpapi-idempotency-key-header): the same key with the same method, path, query and body within the retention window (24 hours) is answered with the first answer, recording nothing; with another request it is refused (422, rule idempotency_key_reused); while the first is still being answered a second waits for its answer, up to 5 seconds, then is refused (409, rule idempotency_key_in_progress). The body is compared by its SHA-256: a file's bytes; for multipart/form-data each part's headers and content, whatever the boundary; with the upload headers X-Custos-Content-Ref, X-Custos-User-Id and X-Custos-Uploaded-At. A request with a key is received whole before anything runs (a body over 1 MiB into an encrypted temporary file). On HMA's routes the refusals are HMA's {\"message\"}, 400 for 422. Keys are the principal's own."

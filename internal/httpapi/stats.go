@@ -110,7 +110,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusCreated, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/file", Allow: []auth.Action{stats.ManageMappings}, Summary: "Publish the next version of a mapping from a CSV file in the body (national_code,national_label,iccs); query name (statistician)",
-			In: fileBody{csvTypes, "the mapping table as CSV"}, Out: stats.Mapping{}, Status: 201,
+			In: fileBody{csvTypes, "the mapping table as CSV"}, Out: stats.Mapping{}, Status: 201, FileLimit: LargeBody,
 			Query: []Param{{Name: "name", Doc: "the mapping's name for people (required)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := csvUpload(r); err != nil {
@@ -140,7 +140,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/mappings/{id}/check", Allow: []auth.Action{stats.ImportRecords}, Summary: "Check the national codes of a records file (CSV body) against a mapping: those it does not map, those it maps ambiguously; nothing is imported (statistician)",
-			In: fileBody{csvTypes, "a national records file as CSV"}, Out: stats.MappingReport{}, Query: []Param{{Name: "version", Doc: "the mapping's version; the latest when absent"}},
+			In: fileBody{csvTypes, "a national records file as CSV"}, Out: stats.MappingReport{}, Reads: true, Query: []Param{{Name: "version", Doc: "the mapping's version; the latest when absent"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				v, err := intParam(r, "version")
 				if err != nil {
@@ -153,7 +153,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ImportRecords}, Summary: "Import a national records file (CSV body), validated in full first: a bad row refuses the file, naming its line, field and rule (statistician)",
-			In: fileBody{csvTypes, "the records file as CSV, at most 8 GiB"}, Out: stats.Import{}, Status: 201,
+			In: fileBody{csvTypes, "the records file as CSV, at most 8 GiB"}, Out: stats.Import{}, Status: 201, FileLimit: MaxStatsFile,
 			Query: []Param{{Name: "mapping", Doc: "the mapping that reads the file's offence_code (absent for a file that gives iccs)"},
 				{Name: "mapping_version", Doc: "its version; the latest when absent"}, {Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -185,7 +185,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				return http.StatusOK, statsImportsOut{Imports: out}, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/aggregate", Allow: []auth.Action{stats.ReadStatistics}, Summary: "Count records at an ICCS level by any dimensions, period and region, with totals (for the registry's own users: not disclosure-controlled; publish through the exports)",
-			In: stats.Query{}, Out: stats.Result{},
+			In: stats.Query{}, Out: stats.Result{}, Reads: true,
 			Enums: []Enum{{reflect.TypeFor[stats.Query](), "Stage", stats.DimStage.Codes()[1:]}, {reflect.TypeFor[stats.Query](), "Unit", stats.DimUnit.Codes()[1:]},
 				{reflect.TypeFor[stats.Query](), "Period", stats.Periods}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
