@@ -23,11 +23,15 @@ type keyedAnswer struct {
 	body   map[string]any
 }
 
-// sendKeyed posts body to base+path with the Idempotency-Key key and the
-// headers given as name, value pairs.
+// sendKeyed posts body to base+path (gets it when body is nil) with the
+// Idempotency-Key key and the headers given as name, value pairs.
 func sendKeyed(t *testing.T, base, path, token, key, contentType string, body []byte, headers ...string) keyedAnswer {
 	t.Helper()
-	req, err := http.NewRequest("POST", base+path, bytes.NewReader(body))
+	method := "POST"
+	if body == nil {
+		method = "GET"
+	}
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +72,8 @@ func multipartFile(t *testing.T, field string, content []byte) (contentType stri
 // another of the registry: a hash list imported (a body over MaxBody,
 // received into a temporary file), a file looked up on HMA's route
 // (multipart/form-data, a new boundary each time) and an image matched (a
-// raw body with the upload headers) each record once and every sending gets
+// raw body with the upload headers), and a signal looked up on HMA's GET
+// route, each record once and every sending gets
 // the first answer, the HMA lookup's case header included; the key with
 // another file, or other upload headers, is refused naming the rule,
 // recording nothing, in HMA's shape on HMA's route; HMA's hash, which
@@ -140,6 +145,21 @@ func TestIdempotencyKeyHashUploads(t *testing.T) {
 		}
 		if w.LogSize(t) != size || cases() != opened {
 			t.Fatalf("the lookups sent again recorded: log %d → %d, cases %d → %d", size, w.LogSize(t), opened, cases())
+		}
+
+		// HMA's lookup of a signal, a GET that opens a case.
+		signal := "/hma/m/lookup?signal_type=pdq&signal=" + blocksHash(t, 40)
+		get := sendKeyed(t, w.URL, signal, w.Service, "get-1", "", nil)
+		if get.status != 200 || get.header.Get(httpapi.HMACaseHeader) == "" {
+			t.Fatalf("GET lookup: %d %s, case %q", get.status, get.raw, get.header.Get(httpapi.HMACaseHeader))
+		}
+		size, opened = w.LogSize(t), cases()
+		if again := sendKeyed(t, second, signal, w.Service, "get-1", "", nil); again.status != 200 || !bytes.Equal(again.raw, get.raw) ||
+			again.header.Get(httpapi.HMACaseHeader) != get.header.Get(httpapi.HMACaseHeader) {
+			t.Fatalf("GET lookup again: %d %s, case %q", again.status, again.raw, again.header.Get(httpapi.HMACaseHeader))
+		}
+		if w.LogSize(t) != size || cases() != opened {
+			t.Fatalf("the GET lookup sent again recorded: log %d → %d, cases %d → %d", size, w.LogSize(t), opened, cases())
 		}
 
 		// An image matched, its raw bytes with the upload headers.

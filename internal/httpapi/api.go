@@ -159,6 +159,10 @@ type Route struct {
 	// Idempotency-Key, and refuses one as GET does (takesKey;
 	// TestReadOnlyPostsTakeNoKey lists them).
 	Reads bool
+	// Records says the route records something though its method is GET:
+	// HMA's lookup of a signal, which opens a case as HMA's clients call
+	// it. It takes an Idempotency-Key as a POST does (takesKey).
+	Records bool
 	// FileLimit is the largest body the route reads when its body is a
 	// file (raw or multipart), as its handler enforces it: a request with
 	// an Idempotency-Key is received whole, up to it, before the handler

@@ -292,7 +292,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 				return hmaAnswer(env, r, http.StatusOK, out, "", err)
 			}},
 		{Method: "GET", Path: HMAPrefix + "/m/lookup", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "HMA: the banks a signal matches, {bank: [{bank_content_id, distance}]}, after suppression; a match opens a case for review, as /api/v1/hashmatch/match does, named in the header Custos-Case-Id (service)",
-			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"), Out: hmaLookupOut{},
+			Query: hmaParams("signal", "signal_type", "banks", "seed", "bypass_coinflip", "url", "content_type", "types"), Out: hmaLookupOut{}, Records: true,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				var caseID string
 				out, err := func() (any, error) {

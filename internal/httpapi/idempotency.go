@@ -48,7 +48,8 @@ const lostAnswer = -1
 const keyLost = time.Minute
 
 // takesKey tells whether rt takes an Idempotency-Key: every authenticated
-// route that may record something (not GET, not Reads), JSON, a raw file
+// route that may record something (not GET unless Records, not Reads),
+// JSON, a raw file
 // or multipart/form-data, in custos's shape or HMA's, whose answer holds no
 // personal data nor secret (Sealed). The public routes have no principal to
 // keep a key for: the exchange's inbox is idempotent by its messages' ids,
@@ -56,7 +57,7 @@ const keyLost = time.Minute
 func takesKey(rt Route) bool {
 	switch rt.Method {
 	case http.MethodGet, http.MethodHead:
-		return false
+		return rt.Records && !rt.Public && !rt.Sealed
 	}
 	return !rt.Public && !rt.Sealed && !rt.Reads
 }
