@@ -130,6 +130,9 @@ func TestIdempotencyKeyHashUploads(t *testing.T) {
 		if look.status != 200 || caseID == "" || !strings.Contains(string(look.raw), `"pdq":{"`+bank+`"`) {
 			t.Fatalf("lookup: %d %s, case %q", look.status, look.raw, caseID)
 		}
+		if w.LogSize(t) == size {
+			t.Fatalf("the lookup that opened case %s recorded nothing", caseID)
+		}
 		size, opened := w.LogSize(t), cases()
 		for _, base := range []string{w.URL, second} {
 			ct, body := multipartFile(t, "photo", apptest.BlocksPNG(t, 40))

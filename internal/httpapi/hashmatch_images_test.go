@@ -18,6 +18,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/hashmatch"
+	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -274,9 +275,14 @@ func TestOpenAPIImageBatch(t *testing.T) {
 	if files["maxItems"] != float64(hashmatch.MaxImageBatch) || len(headers) != 3 || headers["X-Custos-User-Id"] == nil {
 		t.Errorf("batch body: %v", mp)
 	}
+	// The three upload headers, and the Idempotency-Key an upload takes.
 	for _, path := range []string{"/api/v1/hashmatch/match/image", "/api/v1/hashmatch/match/video-file"} {
 		o := op(path)
-		if _, json := o["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"]; json || len(o["parameters"].([]any)) != 3 {
+		var names []string
+		for _, p := range o["parameters"].([]any) {
+			names = append(names, p.(map[string]any)["name"].(string))
+		}
+		if _, json := o["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"]; json || len(names) != 4 || !slices.Contains(names, httpapi.IdempotencyHeader) {
 			t.Errorf("%s: %v", path, o)
 		}
 	}
