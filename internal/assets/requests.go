@@ -285,9 +285,10 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 		if err := check.OneOf(check.Index("use_purposes", i), u, UsePurposes); err != nil {
 			return fail(err)
 		}
-		if !slices.Contains(r.UsePurposes, u) {
-			r.UsePurposes = append(r.UsePurposes, u)
+		if slices.Contains(r.UsePurposes, u) {
+			return fail(errs.Invalidf("duplicate", check.Index("use_purposes", i), "%s is given twice", u))
 		}
+		r.UsePurposes = append(r.UsePurposes, u)
 	}
 	for i, c := range in.CaseIDs {
 		if _, err := visibleCase(ctx, q, p, check.Index("case_ids", i), c); err != nil {

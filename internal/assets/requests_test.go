@@ -141,6 +141,8 @@ func TestRequestCompleteness(t *testing.T) {
 			{"reference", "case_ids[0]", func(r *assets.NewRequest) { r.CaseIDs = []string{"RV-NONE"} }},
 			{"duplicate", "case_ids[1]", func(r *assets.NewRequest) { r.CaseIDs = []string{caseID, caseID} }},
 			{"duplicate", "offences[1]", func(r *assets.NewRequest) { r.Offences = []string{"07032", "07032"} }},
+			{"duplicate", "assistance[1]", func(r *assets.NewRequest) { r.Assistance = []string{assets.AssistRecords, assets.AssistRecords} }},
+			{"duplicate", "use_purposes[1]", func(r *assets.NewRequest) { r.UsePurposes = []string{"prosecution", "prosecution"} }},
 			{"reference", "follows", func(r *assets.NewRequest) { r.Follows = "RQ-NONE" }},
 			{"peer", "peer_id", func(r *assets.NewRequest) { r.PeerID = "PEER-NONE" }},
 		} {
