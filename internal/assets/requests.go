@@ -611,12 +611,18 @@ func (s *Service) RecordStatus(ctx context.Context, p *auth.Principal, id string
 
 // StepsOf returns the steps p may record on r now: those that may follow
 // its status (NextStatuses) that stepSide does not refuse p, sent less
-// (a request is sent by sending it). The requested side does not withdraw;
-// the requesting side records the requested side's steps only on a request
-// no peer answers. The request's page offers these, so that it offers no
-// step whose refusal is an alert against the one who took it.
+// (a request is sent by sending it), and none for a reader who records no
+// step (HandleRequests: a prosecutor, a regulator, an auditor). The
+// requested side does not withdraw; the requesting side records the
+// requested side's steps only on a request no peer answers. The request's
+// page offers these and the API answers them as the request's next, so
+// that neither offers a step whose refusal is an alert against the one who
+// took it.
 func StepsOf(r *Request, p *auth.Principal) []string {
 	out := []string{}
+	if !p.Can(HandleRequests) {
+		return out
+	}
 	for _, n := range NextStatuses(r.Type, r.Status) {
 		if n != StatusSent && stepSide(r, p, n) == nil {
 			out = append(out, n)

@@ -263,7 +263,9 @@ type RequestFile struct {
 	Uses       []Use      `json:"uses"`
 	FollowedBy []string   `json:"followed_by"`
 	Missing    []Missing  `json:"missing"`
-	// Next are the statuses it may move to.
+	// Next are the steps the reader may record on it now (StepsOf): the
+	// statuses it may move to that the reader's side records, none for a
+	// reader who records no step.
 	Next []string `json:"next"`
 }
 
@@ -287,10 +289,7 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 		return nil, err
 	}
 	q := s.DB.Read()
-	f := &RequestFile{Request: *r, Next: NextStatuses(r.Type, r.Status)}
-	if f.Next == nil {
-		f.Next = []string{}
-	}
+	f := &RequestFile{Request: *r, Next: StepsOf(r, p)}
 	rows, err := q.Query(ctx, "SELECT kind, status, text, inbox_id, at, by_actor, log_index FROM assets_request_events WHERE request_id = ? ORDER BY log_index", id)
 	if err != nil {
 		return nil, err

@@ -201,5 +201,24 @@ func TestRequestStepsOffered(t *testing.T) {
 		if got := strings.Join(assets.StepsOf(r, w.CAB), " "); got != "" {
 			t.Errorf("the steps of a draft for Otherland: %q, want none", got)
 		}
+		// The API's next is the same as the page's: the steps the reader
+		// may record, none for a reader who records none.
+		next := func(token string) string {
+			t.Helper()
+			var steps []string
+			for _, n := range w.Must(t, 200, "GET", "/api/v1/assets/requests/"+r.ID, token, nil).Body["next"].([]any) {
+				steps = append(steps, n.(string))
+			}
+			return strings.Join(steps, " ")
+		}
+		for _, c := range []struct{ who, token, want string }{
+			{"Otherland's officer", w.CABToken, "acknowledged refused"},
+			{"Demoland's officer", w.CAToken, "acknowledged refused withdrawn"},
+			{"Demoland's prosecutor", w.ProsecToken, ""},
+		} {
+			if got := next(c.token); got != c.want {
+				t.Errorf("the API offers %s %q, want %q", c.who, got, c.want)
+			}
+		}
 	})
 }

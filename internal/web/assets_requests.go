@@ -173,7 +173,7 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.Fail(w, r, err)
 		return
 	}
-	next := assets.StepsOf(&f.Request, s.P)
+	next := f.Next // assets.StepsOf, as the API answers it
 	handle := s.P.Can(assets.HandleRequests)
 	v := s.View(r, i18n.M("Request between states"))
 	v.Data = struct {
@@ -186,7 +186,7 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 		Side                string
 	}{f, h.options(s, next), h.options(s, assets.RefusalGrounds), h.options(s, assets.UsePurposes),
 		handle && f.Status == assets.StatusDraft && f.RequestingState == s.P.Jurisdiction, handle && len(next) > 0,
-		handle && f.Status != assets.StatusDraft && len(f.Next) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
+		handle && f.Status != assets.StatusDraft && len(assets.NextStatuses(f.Type, f.Status)) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
 		r.URL.Query().Get("done"), sideOf(f.Request, s.P)}
 	s.Show(w, r, "request", v, ref)
 }
