@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
@@ -117,13 +116,12 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		enc.SetIndent("", "  ")
 		return enc.Encode(a)
 	}
-	// An erased person's name is gone for every reader: say so, as the
-	// pages do, rather than print a blank column that reads as unknown.
+	// An erased person's name, or one the reader may not open, is not
+	// shown: say so in the pages' words (NameLabel), rather than print a
+	// blank column that reads as a party no statement names.
 	name := func(n bods.Node) string {
-		if slices.Contains(a.Erased, n.ID) {
-			return assets.ErasedName
-		}
-		return n.Name
+		label, _ := a.NameLabel(n)
+		return label
 	}
 	fmt.Fprintf(stdout, "%s of %s %s (%s), as of import %s, read %s; log entry %d\n", question, a.Root.Type, a.Root.ID, name(a.Root), a.Source, a.RetrievedAt, a.LogIndex)
 	line := func(h bods.Holding) {

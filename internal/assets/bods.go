@@ -22,6 +22,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -825,17 +826,27 @@ const (
 // Lookup channels.
 var lookupVias = []string{"api", "web", "cli"}
 
-// ErasedName is what the pages and the command line show in place of the
-// name of a person whose personal data was erased: one wording everywhere,
-// never a blank that reads as a party no statement names.
-const ErasedName = "(erased)"
+// What the ownership page, its drawing and the command line write in
+// place of a person's name they do not show (NameLabel): one wording each
+// everywhere, never a blank nor "Unspecified", which read as a party no
+// statement names.
+var (
+	// ErasedName: a person whose personal data was erased.
+	ErasedName = i18n.M("(erased)")
+	// SealedName: a natural person whose name is sealed and that the
+	// reader may not open (OpenPersonalData: the regulator, the auditor).
+	SealedName = i18n.M("(name sealed)")
+)
 
 // OwnershipAnswer is a lookup's answer with what the log recorded of it.
 type OwnershipAnswer struct {
 	bods.Answer
 	// Erased are the persons of the answer whose personal data was erased
 	// (EraseBODSPerson): their names are gone for every reader.
-	Erased      []string `json:"erased,omitempty"`
+	Erased []string `json:"erased,omitempty"`
+	// Sealed are the persons of the answer whose names are sealed and that
+	// the reader may not open: their names are there for whoever may.
+	Sealed      []string `json:"sealed,omitempty"`
 	Question    string   `json:"question"`
 	Source      string   `json:"source"`
 	Imports     int64    `json:"imports"`
@@ -902,6 +913,23 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 		l.a.Question, l.a.Source, l.a.Imports, l.a.RetrievedAt, l.a.LogIndex = question, l.d.Source, l.imports, l.d.RetrievedAt, res.Index
 		return &l.a, nil
 	}
+}
+
+// NameLabel is what the ownership page, its drawing and the command line
+// write for the party n of the answer: its name; ErasedName for a person
+// whose personal data was erased; SealedName for a person whose name is
+// sealed and that the reader may not open. placeholder tells that the
+// label is one of those two wordings, a message to translate, not a name.
+// A party no statement names has no label ("": the page writes
+// "Unspecified").
+func (a *OwnershipAnswer) NameLabel(n bods.Node) (label string, placeholder bool) {
+	switch {
+	case slices.Contains(a.Erased, n.ID):
+		return ErasedName, true
+	case n.Name == "" && slices.Contains(a.Sealed, n.ID):
+		return SealedName, true
+	}
+	return n.Name, false
 }
 
 // errBODSChanged refuses a lookup's entry when an import was added to the
@@ -1012,12 +1040,17 @@ func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*le
 			}
 		}
 	}
-	l.a.Erased, l.d.Personal = nil, false
+	l.a.Erased, l.a.Sealed, l.d.Personal = nil, nil, false
 	for i, n := range l.nodes {
 		switch row := l.rows[i]; {
 		case erased[row]:
 			if !slices.Contains(l.a.Erased, n.ID) {
 				l.a.Erased = append(l.a.Erased, n.ID)
+			}
+		case row != "" && !l.open:
+			n.Name = "" // sealed, and so again when the batch runs twice
+			if !slices.Contains(l.a.Sealed, n.ID) {
+				l.a.Sealed = append(l.a.Sealed, n.ID)
 			}
 		default:
 			n.Name = names[row] // "" unless opened (and so again when the batch runs twice)
@@ -1025,6 +1058,7 @@ func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*le
 		}
 	}
 	slices.Sort(l.a.Erased)
+	slices.Sort(l.a.Sealed)
 	l.d.RetrievedAt = ledger.FormatTime(l.s.bodsNow())
 	return ledger.NewEntry(TypeBODSLookedUp, l.d)
 }

@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
@@ -35,7 +34,11 @@ type bodsHolding struct {
 	bods.Holding
 	Share, DirectShare string
 	Question           string // the question its record's link asks
-	Erased             bool   // a person whose personal data was erased
+	// Label is the party's name, or the words for one not shown (an
+	// erased person, a sealed name the reader may not open: Placeholder),
+	// translated (OwnershipAnswer.NameLabel).
+	Label       string
+	Placeholder bool
 }
 
 type bodsData struct {
@@ -46,6 +49,7 @@ type bodsData struct {
 	Holders          []bodsHolding // the other parties along the chains (owners)
 	Graph            template.HTML
 	Imports          int
+	Root             bodsHolding // the root's label
 }
 
 func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, s *Session) {
@@ -79,10 +83,22 @@ func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, 
 			return
 		} else {
 			d.Answer = a
-			row := func(h bods.Holding) bodsHolding {
-				return bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare),
-					DirectShare: bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare), Question: d.Question, Erased: slices.Contains(a.Erased, h.Node.ID)}
+			// One label for a party in the table, the heading and the
+			// drawing, as the command line writes it.
+			label := func(n bods.Node) (string, bool) {
+				l, placeholder := a.NameLabel(n)
+				if placeholder {
+					l = s.T(l)
+				}
+				return l, placeholder
 			}
+			row := func(h bods.Holding) bodsHolding {
+				b := bodsHolding{Holding: h, Share: bods.ShareText(h.Lo, h.Hi, h.AnyShare),
+					DirectShare: bods.ShareText(h.DirectLo, h.DirectHi, h.DirectAnyShare), Question: d.Question}
+				b.Label, b.Placeholder = label(h.Node)
+				return b
+			}
+			d.Root = row(bods.Holding{Node: a.Root})
 			for _, h := range a.Holdings {
 				d.Holdings = append(d.Holdings, row(h))
 			}
@@ -90,7 +106,10 @@ func bodsOwnership(svc *assets.Service, w http.ResponseWriter, r *http.Request, 
 				d.Holders = append(d.Holders, row(h))
 			}
 			// The drawing is built by bods.SVG, which escapes every text it writes.
-			d.Graph = template.HTML(bods.SVG(a.Answer, d.Question == assets.QuestionOwners))
+			d.Graph = template.HTML(bods.SVG(a.Answer, d.Question == assets.QuestionOwners, func(n bods.Node) string {
+				l, _ := label(n)
+				return l
+			}))
 		}
 	}
 	v.Data = d

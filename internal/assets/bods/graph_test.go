@@ -298,7 +298,7 @@ func TestSVG(t *testing.T) {
 		b.Relationship("r1", "A", "B", []float64{60}, ""), b.Relationship("r2", "B", "P", []float64{25, 50}, ""),
 		b.Relationship("r3", "B", "A", []float64{5}, ""),
 	)
-	svg := SVG(g.UltimateOwners("A"), true)
+	svg := SVG(g.UltimateOwners("A"), true, nil)
 	for _, want := range []string{"Alpha &lt;Ltd&gt;", "Beta", "Pat", ">60%<", ">25–50%<", ">5%<"} {
 		if !strings.Contains(svg, want) {
 			t.Fatalf("the drawing lacks %q: %s", want, svg)
@@ -307,7 +307,7 @@ func TestSVG(t *testing.T) {
 	if strings.Contains(svg, "<script") || strings.Contains(svg, "style=") {
 		t.Fatal("the drawing has a script or a style attribute")
 	}
-	if c := SVG(g.Controls("P"), false); !strings.Contains(c, "Alpha") {
+	if c := SVG(g.Controls("P"), false, nil); !strings.Contains(c, "Alpha") {
 		t.Fatalf("P's drawing lacks A: %s", c)
 	}
 }

@@ -30,8 +30,13 @@ func ShareText(lo, hi float64, known bool) string {
 // first row, then each party in the row of its shortest distance from it;
 // persons are rounded, entities square, unspecified parties dashed; each
 // relationship an arrow from the interested party to the subject, with its
-// share. It uses no script and no style attribute (the pages' policy).
-func SVG(a Answer, up bool) string {
+// share. label gives the text written for a party (nil: its name): the
+// caller's words for a name it does not show. It uses no script and no
+// style attribute (the pages' policy).
+func SVG(a Answer, up bool, label func(Node) string) string {
+	if label == nil {
+		label = func(n Node) string { return n.Name }
+	}
 	const w, h, gapX, gapY, pad = 170, 46, 30, 56, 10
 	layer := map[string]int{a.Root.ID: 0}
 	queue := []string{a.Root.ID}
@@ -145,7 +150,7 @@ func SVG(a Answer, up bool) string {
 		p := pos[id]
 		n := nodes[id]
 		fill, rx, dash := "#e8eef7", 2, ""
-		label := n.Name
+		label := label(n)
 		switch {
 		case strings.HasPrefix(id, "unspecified:"):
 			fill, dash, label = "#f4f4f4", ` stroke-dasharray="4 3"`, "?"
