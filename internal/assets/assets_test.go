@@ -211,7 +211,7 @@ func TestMeasureLedger(t *testing.T) {
 			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
 		}
 		// The exact amount is kept: the whole frozen amount is confiscated.
-		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepConfiscated, "2024-06-01", "1000000.250")); err != nil {
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepConfiscated, "2024-06-01", "1000000.25")); err != nil {
 			t.Fatal(err)
 		}
 		m, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepReturned, "2024-07-01", "1000000.25"))
@@ -278,6 +278,16 @@ func TestCurrencies(t *testing.T) {
 		bad("cents of a thousandth", "1000.123", "EUR", "amount", "amount")
 		bad("half a yen", "1000.5", "JPY", "amount", "amount")
 		bad("a ten-thousandth of a dinar", "1.1255", "KWD", "amount", "amount")
+		// One written form: no space, no leading zero, no point without
+		// digits, no more decimals written than the currency has.
+		bad("an amount after a space", " 100", "EUR", "amount", "amount")
+		bad("an amount before a space", "100 ", "EUR", "amount", "amount")
+		bad("an amount with leading zeros", "00100", "EUR", "amount", "amount")
+		bad("a cent with two zeros before the point", "00.01", "EUR", "amount", "amount")
+		bad("an amount ending with its point", "100.", "EUR", "amount", "amount")
+		bad("an amount beginning with its point", ".5", "EUR", "amount", "amount")
+		bad("a third decimal of a euro, zero", "1000.120", "EUR", "amount", "amount")
+		bad("a decimal of a yen, zero", "1000.0", "JPY", "amount", "amount")
 		if after := w.measures(t, c.ID); after != before {
 			t.Errorf("after the refusals the case holds %d measures, want %d", after, before)
 		}
@@ -325,8 +335,8 @@ func TestCurrencies(t *testing.T) {
 		// Currencies with 0, 2, 3 and 4 decimals, trailing zeros dropped;
 		// codes in use since recently (VES 2018, SLE 2022).
 		for _, ok := range []struct{ amt, cur, kept string }{
-			{"1000", "JPY", "1000"}, {"1000.120", "EUR", "1000.12"}, {"1.125", "KWD", "1.125"}, {"1.1255", "CLF", "1.1255"},
-			{"10.5", "VES", "10.5"}, {"7", "SLE", "7"},
+			{"1000", "JPY", "1000"}, {"1000.10", "EUR", "1000.1"}, {"1.125", "KWD", "1.125"}, {"1.1255", "CLF", "1.1255"},
+			{"10.5", "VES", "10.5"}, {"7", "SLE", "7"}, {"0.5", "EUR", "0.5"}, {"0.05", "EUR", "0.05"},
 		} {
 			got, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: ok.amt, Currency: ok.cur,
 				IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a"})
@@ -334,8 +344,8 @@ func TestCurrencies(t *testing.T) {
 				t.Errorf("%s %s: %+v, %v, want %s kept", ok.amt, ok.cur, got, err, ok.kept)
 			}
 		}
-		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepSeized, "2024-05-01", "1999.990")); err != nil {
-			t.Errorf("1999.990 EUR seized: %v", err)
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepSeized, "2024-05-01", "1999.90")); err != nil {
+			t.Errorf("1999.90 EUR seized: %v", err)
 		}
 	})
 }

@@ -31,6 +31,9 @@ func SmallBODSChunks(t testing.TB, chunk int64, batch int) {
 	t.Cleanup(func() { bodsChunk, bodsVerifyBatch = oldChunk, oldBatch })
 }
 
+// Money is money: an amount in a currency as the registry reads it.
+var Money = money
+
 // ReferenceKey is referenceKey: a case reference as the registry compares it.
 var ReferenceKey = referenceKey
 

@@ -17,7 +17,10 @@ import (
 var (
 	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 	languageRE = regexp.MustCompile(`^[a-z]{2}$`)
-	amountRE   = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,8})?$`)
+	// amountRE is an amount's one written form: digits without a leading
+	// zero (a single 0 before the point), then at most a point and 1 to 8
+	// digits; no space, sign, exponent or separator.
+	amountRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,17})(\.[0-9]{1,8})?$`)
 )
 
 // noMinorUnit are the codes of ISO 4217's List One whose minor unit is
@@ -75,9 +78,10 @@ func currency(field, s string) (string, error) {
 }
 
 // money reads an amount in a currency: the currency (rule currency, as
-// currency does), then the amount (rule amount, as amount does), which may
-// not be more precise than the currency's ISO 4217 minor unit: 1000.123 EUR
-// and 1000.5 JPY are refused, 1.125 KWD and 1000.120 EUR (1000.12) are not.
+// currency does), then the amount (rule amount, as amount does), written
+// with no more decimals than the currency's ISO 4217 minor unit: 1000.123
+// EUR, 1000.120 EUR and 1000.5 JPY are refused, 1.125 KWD and 1000.10 EUR
+// (kept as 1000.1) are not.
 func money(amountField, amt, currencyField, cur string) (decimal.Decimal, string, error) {
 	c, err := currency(currencyField, cur)
 	if err != nil {
@@ -88,19 +92,22 @@ func money(amountField, amt, currencyField, cur string) (decimal.Decimal, string
 		return decimal.Decimal{}, "", err
 	}
 	digits, _ := isocurrency.GetDigits(c)
-	if !d.Equal(d.Truncate(int32(digits))) {
-		return decimal.Decimal{}, "", errs.Invalidf("amount", amountField, "%s %s has more decimals than %s has: its ISO 4217 minor unit is %s", amountField, d.String(), c, strconv.Itoa(int(digits)))
+	if _, frac, ok := strings.Cut(amt, "."); ok && len(frac) > int(digits) {
+		return decimal.Decimal{}, "", errs.Invalidf("amount", amountField, "%s %s has more decimals than %s has: its ISO 4217 minor unit is %s", amountField, amt, c, strconv.Itoa(int(digits)))
 	}
 	return d, c, nil
 }
 
-// amount reads an exact, positive decimal written with digits and at most
-// one point ("1250000.50"): no sign, exponent or thousands separator (rule
-// amount), and returns it in its shortest form.
+// amount reads an exact, positive decimal in its one written form
+// (amountRE: "1250000.50", "0.5"): no surrounding space, no leading zero
+// but a single 0 before the point, no point without digits after it, no
+// sign, exponent or thousands separator (rule amount); it returns it in its
+// shortest form. A value copied with a space or padded with zeros is
+// refused rather than read, as an amount is a court's or a bank's figure
+// recorded as written.
 func amount(field, s string) (decimal.Decimal, error) {
-	s = strings.TrimSpace(s)
 	if !amountRE.MatchString(s) {
-		return decimal.Decimal{}, errs.Invalidf("amount", field, "%s must be an amount written with digits and a decimal point: at most 18 digits before it and 8 after (1250000.50)", field)
+		return decimal.Decimal{}, errs.Invalidf("amount", field, "%s must be an amount written with digits, without spaces or leading zeros, and at most one decimal point with digits after it: at most 18 digits before it and 8 after (1250000.50, 0.5)", field)
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil || !d.IsPositive() {
