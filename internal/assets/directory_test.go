@@ -2,6 +2,7 @@ package assets_test
 
 import (
 	"bytes"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -141,6 +142,32 @@ func TestStatistics(t *testing.T) {
 		}
 		_, err = w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "EUR", To: "EUR", Year: 2024, Rate: "1", Source: "x"})
 		refused(t, "a rate of a currency to itself", err, "rate_currencies", "to")
+		// One rate a pair of currencies a year, in either direction: the
+		// opposite of a rate recorded for the year is its inverse, refused
+		// as a rate of its own, and writes nothing; the same direction
+		// replaces it, another year is another rate.
+		leaves := leavesOf(t, w)
+		_, err = w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "USD", To: "EUR", Year: 2024, Rate: "0.5", Source: "a contradicting source"})
+		refused(t, "USD to EUR for 2024, which holds EUR to USD", err, "rate_inverse", "to")
+		_, err = w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "EUR", To: "USD", Year: 2025, Rate: "2", Source: "a contradicting source"})
+		refused(t, "EUR to USD for 2025, which holds USD to EUR", err, "rate_inverse", "to")
+		if n := leavesOf(t, w); n != leaves {
+			t.Errorf("refused opposite rates wrote %d leaves", n-leaves)
+		}
+		if _, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1.08", Source: "Demoland central bank, again"}); err != nil {
+			t.Errorf("EUR to USD for 2024 recorded again: %v", err)
+		}
+		if _, err := w.S.RecordRate(ctx, w.CA, assets.Rate{Currency: "USD", To: "EUR", Year: 2023, Rate: "0.92", Source: "Demoland central bank"}); err != nil {
+			t.Errorf("USD to EUR for 2023, a year without EUR to USD: %v", err)
+		}
+		// A year is written in digits alone: +2024 is no year.
+		for _, v := range []string{"+2024", " 2024", "02024", "2024.0", "twenty"} {
+			_, err := assets.ParseStatsQuery(url.Values{"currency": {"USD"}, "from": {v}})
+			refused(t, "statistics from "+v, err, "range", "from")
+		}
+		if q, err := assets.ParseStatsQuery(url.Values{"currency": {"USD"}, "from": {"2024"}, "to": {"2025"}}); err != nil || q.From != 2024 || q.To != 2025 {
+			t.Errorf("statistics from 2024 to 2025: %+v %v", q, err)
+		}
 		_, err = w.S.RecordRate(ctx, w.Prosecutor, assets.Rate{Currency: "EUR", To: "USD", Year: 2024, Rate: "1", Source: "x"})
 		if errs.CodeOf(err) != errs.Forbidden {
 			t.Errorf("a prosecutor records a rate: %v", err)

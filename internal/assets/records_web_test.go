@@ -122,6 +122,23 @@ func TestRecordForms(t *testing.T) {
 		if q != "done=rate" || !strings.Contains(b, `id="rate-EUR-USD-2024"`) || !strings.Contains(b, "1.0821") {
 			t.Fatalf("a rate recorded (%s):\n%s", q, b)
 		}
+		// A year that is not a number, or not written in digits alone, is
+		// refused naming it, not read as 0 or 2024; the rate opposite to
+		// one recorded for the year is refused as its inverse.
+		leaves = leavesOf(t, w)
+		for _, y := range []string{"twenty", "+2024", " 2024", ""} {
+			b, q = post("/assets/rates", url.Values{"currency": {"GBP"}, "to": {"USD"}, "year": {y}, "rate": {"1.27"}, "source": {"BoE"}})
+			if q != "" || !strings.Contains(b, "year must be a year from 1900 to 9999") || !strings.Contains(b, `class="form-error"`) {
+				t.Errorf("a rate for the year %q (%s):\n%s", y, q, b)
+			}
+		}
+		b, q = post("/assets/rates", url.Values{"currency": {"usd"}, "to": {"eur"}, "year": {"2024"}, "rate": {"0.92"}, "source": {"ECB"}})
+		if q != "" || !strings.Contains(b, "rate_inverse") || !strings.Contains(b, `class="form-error"`) {
+			t.Errorf("USD to EUR for 2024, which holds EUR to USD (%s):\n%s", q, b)
+		}
+		if leavesOf(t, w) != leaves {
+			t.Errorf("refused rates wrote leaves")
+		}
 		if _, l := get(browser, "/assets/rates?currency=GBP"); strings.Contains(l, `id="rate-EUR-USD-2024"`) {
 			t.Errorf("the rates filtered on GBP hold EUR->USD")
 		}

@@ -2,6 +2,8 @@ package assets
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"iter"
 	"net/url"
 	"slices"
@@ -23,7 +25,11 @@ import (
 
 // RecordRate records the exchange rate of a currency to another for a
 // year (a year's average, as the central bank or the IMF publish it); a
-// rate recorded again for the same currencies and year replaces it. The
+// rate recorded again for the same currencies and year replaces it. A pair
+// of currencies has one rate a year, in either direction: the opposite
+// rate is its inverse (converter), so a rate opposite to one recorded for
+// the year is refused (rule rate_inverse, field to) rather than recorded
+// to contradict it. The
 // rate's currency may also be a code that is not one in use (a made-up
 // one, one withdrawn) when amounts recorded before the currency rules hold
 // it: the rate is then the correction that lets the statistics count them
@@ -60,6 +66,15 @@ func (s *Service) RecordRate(ctx context.Context, p *auth.Principal, in Rate) (*
 		return nil, err
 	}
 	if _, err := s.W.Submit(ctx, p.Actor(), "record an exchange rate", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		var opposite string
+		err := tx.QueryRow(ctx, "SELECT rate FROM assets_rates WHERE currency = ? AND to_currency = ? AND year = ?", r.To, r.Currency, r.Year).Scan(&opposite)
+		if err == nil {
+			return nil, errs.Invalidf("rate_inverse", "to", "the rate of %s to %s for %s is recorded (%s): the rate of %s to %s is its inverse, not a rate of its own; record %s to %s again to change it",
+				r.To, r.Currency, strconv.Itoa(r.Year), opposite, r.Currency, r.To, r.To, r.Currency)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
 		if legacy != nil {
 			var held bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM assets_assets WHERE currency = ?) OR EXISTS (SELECT 1 FROM assets_measures WHERE currency = ?)`,
@@ -94,7 +109,12 @@ func loadRates(ctx context.Context, q store.Queryer) ([]Rate, error) {
 	return store.Rows(rows, func(r store.Scanner, x *Rate) error { return r.Scan(&x.Currency, &x.To, &x.Year, &x.Rate, &x.Source) })
 }
 
-// converter converts amounts at the recorded rates.
+// converter converts amounts at the recorded rates: from A to B at the
+// rate of A to B; at the rate of B to A, its inverse, by dividing the
+// amount by it (not multiplying by a rounded inverse), rounded half away
+// from zero to 8 decimals. A year holds one rate a pair (RecordRate);
+// where an older release recorded both directions, the one from the
+// amount's currency is used, as notMore does.
 type converter struct {
 	to    string
 	rates map[string]decimal.Decimal
@@ -373,12 +393,25 @@ func ParseStatsQuery(v url.Values) (StatsQuery, error) {
 		to   *int
 	}{{"from", &q.From}, {"to", &q.To}} {
 		if s := v.Get(y.name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1900 || n > 9999 {
-				return q, errs.Invalidf("range", y.name, "%s must be a year from 1900 to 9999", y.name)
+			n, err := ParseYear(y.name, s)
+			if err != nil {
+				return q, err
 			}
 			*y.to = n
 		}
 	}
 	return q, nil
+}
+
+// ParseYear reads a year written in four digits alone (check.Whole: no
+// sign, space or padding; +2024, " 2024" and 02024 are refused, not read
+// as 2024), from 1900 to 9999 (rule range, naming field): the statistics'
+// from and to, and the rate form's year, which the service then holds to
+// this year at the latest.
+func ParseYear(field, s string) (int, error) {
+	n, ok := check.Whole(s, 9999)
+	if !ok || n < 1900 {
+		return 0, errs.Invalidf("range", field, "%s must be a year from 1900 to 9999", field)
+	}
+	return n, nil
 }

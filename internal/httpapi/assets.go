@@ -163,7 +163,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				rs, err := s.Rates(r.Context(), p)
 				return http.StatusOK, assetsRatesOut{Rates: rs}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/rates", Allow: []auth.Action{assets.RecordRates}, Summary: "Record a year's exchange rate of a currency to another (central authority officer, regulator)",
+		{Method: "POST", Path: "/api/v1/assets/rates", Allow: []auth.Action{assets.RecordRates}, Summary: "Record a year's exchange rate of a currency to another (central authority officer, regulator): one rate a pair of currencies a year, the opposite direction being its inverse (rate_inverse)",
 			In: assets.Rate{}, Out: assets.Rate{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.Rate](r)

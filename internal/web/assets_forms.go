@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
@@ -138,9 +137,13 @@ func (h *assetsPages) showRates(w http.ResponseWriter, r *http.Request, s *Sessi
 
 func (h *assetsPages) recordRate(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
-	year, _ := strconv.Atoi(strings.TrimSpace(v.Get("year")))
-	_, err := h.svc.RecordRate(r.Context(), s.P, assets.Rate{Currency: strings.ToUpper(strings.TrimSpace(v.Get("currency"))),
-		To: strings.ToUpper(strings.TrimSpace(v.Get("to"))), Year: year, Rate: strings.TrimSpace(v.Get("rate")), Source: v.Get("source")})
+	// The year as written: a word or +2024 is refused naming it, never
+	// read as 0 or 2024 (the rate, an amount, is checked as written too).
+	year, err := assets.ParseYear("year", v.Get("year"))
+	if err == nil {
+		_, err = h.svc.RecordRate(r.Context(), s.P, assets.Rate{Currency: strings.ToUpper(strings.TrimSpace(v.Get("currency"))),
+			To: strings.ToUpper(strings.TrimSpace(v.Get("to"))), Year: year, Rate: v.Get("rate"), Source: v.Get("source")})
+	}
 	if err != nil {
 		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 			h.showRates(w, r, s, assetsRefusal("rate", v, err))
