@@ -468,6 +468,12 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, bankID, format 
 		return nil, nil, err
 	}
 	out, err := s.publish(ctx, p, bankID, v, held)
+	if err == nil && !out.Unchanged {
+		// The version published is what the stats say: with the list's
+		// changes, the entries withdrawn after disputes that were waiting
+		// for a version (withPendingWithdrawals) went out in it.
+		st.Adds, st.Deletes, st.Updates = out.Adds, out.Deletes, out.Updates
+	}
 	return out, st.Localize(i18n.FromContext(ctx)), err
 }
 
