@@ -285,6 +285,11 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
+		if im.Unchanged {
+			fmt.Fprintf(stdout, "unchanged: %s was imported already as %s on %s (%d records counting %d, log entry %d) and is still counted; nothing imported, nothing recorded\n",
+				in.Name, im.ID, im.ImportedAt, im.Records, im.Total, im.LogIndex)
+			return nil
+		}
 		fmt.Fprintf(stdout, "imported %s: %d records counting %d, %s to %s, in %d chunks; log entry %d; sha256 %s\n",
 			im.ID, im.Records, im.Total, im.FirstDate, im.LastDate, im.Chunks, im.LogIndex, im.FileSHA256)
 		return nil

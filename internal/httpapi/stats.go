@@ -152,8 +152,8 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.CheckCodes(r.Context(), p, r.PathValue("id"), v, r.Body)
 				return http.StatusOK, out, err
 			}},
-		{Method: "POST", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ImportRecords}, Summary: "Import a national records file (CSV body), validated in full first: a bad row refuses the file, naming its line, field and rule (statistician)",
-			In: fileBody{csvTypes, "the records file as CSV, at most 8 GiB"}, Out: stats.Import{}, Status: 201, FileLimit: MaxStatsFile,
+		{Method: "POST", Path: "/api/v1/stats/imports", Allow: []auth.Action{stats.ImportRecords}, Summary: "Import a national records file (CSV body), validated in full first: a bad row refuses the file, naming its line, field and rule (statistician); a file imported already with the same mapping version and still counted is not imported again: 200 with that import and \"unchanged\":true",
+			In: fileBody{csvTypes, "the records file as CSV, at most 8 GiB"}, Out: stats.Import{}, Status: 201, Also: http.StatusOK, FileLimit: MaxStatsFile,
 			Query: []Param{{Name: "mapping", Doc: "the mapping that reads the file's offence_code (absent for a file that gives iccs)"},
 				{Name: "mapping_version", Doc: "its version; the latest when absent"}, {Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -166,6 +166,9 @@ func Stats(env Env, s *stats.Service) []Route {
 				}
 				q := r.URL.Query()
 				out, err := s.Import(r.Context(), p, stats.ImportRequest{Source: q.Get("source"), Mapping: q.Get("mapping"), MappingVersion: v}, r.Body, r.ContentLength, nil)
+				if err == nil && out.Unchanged {
+					return http.StatusOK, out, nil
+				}
 				return http.StatusCreated, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/stats/imports/{id}/withdraw", Allow: []auth.Action{stats.WithdrawImports}, Summary: "Withdraw an import, with a reason: its records are no longer counted; it stays listed, withdrawn (statistician)",

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -75,6 +76,9 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 		return nil, err
 	}
 	sum, digest := hex.EncodeToString(fileSum.Sum(nil)), out.Digest()
+	if im, err := importedAlready(ctx, s.DB.Read(), sum, m); err != nil || im != nil {
+		return im, err
+	}
 	if err := importedBefore(ctx, s.DB.Read(), sum, digest); err != nil {
 		return nil, err
 	}
@@ -103,8 +107,17 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if m != nil {
 		data.Mapping, data.MappingVersion = m.ID, m.Version
 	}
+	var again *Import
 	_, err = s.W.Submit(ctx, p.Actor(), "import national crime records", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		// Again in the transaction: the same file imported meanwhile.
+		// Again in the transaction: the same file imported meanwhile (a
+		// retry sent while the first was being stored).
+		var err error
+		if again, err = importedAlready(ctx, tx, sum, m); err != nil {
+			return nil, err
+		}
+		if again != nil {
+			return nil, errImportUnchanged
+		}
 		if err := importedBefore(ctx, tx, sum, digest); err != nil {
 			return nil, err
 		}
@@ -112,6 +125,9 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	})
 	if err != nil {
 		s.discard(id)
+		if errors.As(err, new(ledger.Unchanged)) && again != nil {
+			return again, nil
+		}
 		return nil, err
 	}
 	return s.importByID(ctx, s.DB.Read(), id)
@@ -323,6 +339,37 @@ func scanImport(r store.Scanner, m *Import) error {
 	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.RecordsDigest, &m.Records, &m.Total, &m.Chunks,
 		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.Authority, &m.LogIndex, &m.WithdrawnAt, &m.WithdrawnBy, &m.WithdrawalReason, &m.WithdrawalIndex)
 }
+
+// importedAlready is the import still counted of the same file (its
+// SHA-256) coded with the same mapping version (m; nil for a file of ICCS
+// codes), with Unchanged set; nil when there is none. Importing that file
+// again would change nothing: it is the sender's retry (an answer lost,
+// a script run twice), not an error, and is answered with that import,
+// nothing written. The same file under another mapping, or another file
+// holding the same records, is refused by importedBefore.
+func importedAlready(ctx context.Context, q store.Queryer, sum string, m *Mapping) (*Import, error) {
+	mapping, version := "", 0
+	if m != nil {
+		mapping, version = m.ID, m.Version
+	}
+	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM stats_imports WHERE file_sha256 = ? AND mapping_id = ? AND mapping_version = ? AND withdrawn_at = ''
+		ORDER BY log_index LIMIT 1`, sum, mapping, version)
+	if err != nil {
+		return nil, err
+	}
+	list, err := store.Rows(rows, scanImport)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	list[0].Unchanged = true
+	return &list[0], nil
+}
+
+// errImportUnchanged is how the import's decision says the same file was
+// imported meanwhile: nothing is written, and the writer does not count
+// it among the refusals (ledger.Unchanged); the caller answers the import
+// found. Never shown, so no catalogue message (built without errs.New).
+var errImportUnchanged = ledger.Unchanged{Refusal: &errs.Error{Code: errs.Conflict, Rule: "unchanged", Message: "the file is imported already"}}
 
 // importedBefore refuses a file whose SHA-256 is that of an import still
 // counted, whatever its mapping: its records would be counted twice (under

@@ -99,6 +99,11 @@ type Import struct {
 	WithdrawnBy      string `json:"withdrawn_by,omitempty"`
 	WithdrawalReason string `json:"withdrawal_reason,omitempty"`
 	WithdrawalIndex  int64  `json:"withdrawal_index,omitempty"`
+	// Unchanged is set on the answer to an import of a file imported
+	// already and still counted (the same bytes, coded with the same
+	// mapping version): nothing is imported or recorded, and the answer
+	// is that earlier import, as a retry after a lost answer needs.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // Withdrawal is the body of an import's withdrawal: why (required; it

@@ -15,8 +15,12 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// TestImportOnceAndWithdraw imports a file, refuses the same file again
-// (naming the import that counts it, writing nothing), withdraws the import
+// TestImportOnceAndWithdraw imports a file, answers the same file again
+// (the same bytes, the same mapping version) with the import that counts
+// it, unchanged, writing nothing, also when it lands while the retry is
+// stored; refuses a copy holding the same records, or the file under
+// another mapping version (naming the import that counts it, writing
+// nothing); withdraws the import
 // (a reason required, a statistician's act, once) so that its records are no
 // longer counted but it stays listed, withdrawn; the file may then be
 // imported again; and the log still verifies (the withdrawal replays).
@@ -55,15 +59,66 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 			t.Fatal("the file counts no police offence")
 		}
 		chunks := count("SELECT COUNT(*) FROM stats_columns")
+		size := func() uint64 {
+			h, _, err := ledger.ReadHead(ctx, w.App.DB.Read())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h.Size
+		}
+		if first.Unchanged {
+			t.Fatalf("a first import answers unchanged: %+v", first)
+		}
 
-		_, err = imp()
-		if e, ok := errs.As(err); !ok || e.Code != errs.Conflict || e.Rule != "imported_before" || e.Field != "file" ||
-			!strings.Contains(e.Message, first.ID) || !strings.Contains(e.Message, first.FileSHA256) {
-			t.Fatalf("the same file again: %v, want conflict imported_before at file naming %s", err, first.ID)
+		// The same file again (a retry after a lost answer): not an error;
+		// the answer is the import that counts it, unchanged, and nothing
+		// is written, under the mapping's version named or taken as the
+		// latest alike.
+		logSize := size()
+		for _, version := range []int{0, m.Version} {
+			again, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-retry.csv", Mapping: m.ID, MappingVersion: version}, bytes.NewReader(f.data), 0, nil)
+			if err != nil || !again.Unchanged || again.ID != first.ID || again.LogIndex != first.LogIndex || again.Source != "police.csv" {
+				t.Fatalf("the same file again (version %d): %+v, %v; want import %s, unchanged", version, again, err, first.ID)
+			}
 		}
-		if n := count("SELECT COUNT(*) FROM stats_imports"); n != 1 || total() != want || count("SELECT COUNT(*) FROM stats_columns") != chunks {
-			t.Fatalf("after the refusal: %d imports, %d counted (want %d), chunks %d (want %d)", n, total(), want, count("SELECT COUNT(*) FROM stats_columns"), chunks)
+		// The same file sent twice, the second while the first is being
+		// stored (the import counting it withdrawn first, so that both
+		// pass the check before storing): the second's decision finds the
+		// first, and its chunks are dropped.
+		if _, err := w.S.Withdraw(ctx, w.Statistician, first.ID, stats.Withdrawal{Reason: "to race an import"}); err != nil {
+			t.Fatal(err)
 		}
+		var raced *stats.Import
+		once := false
+		racing, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-race.csv", Mapping: m.ID}, bytes.NewReader(f.data), 0,
+			func(phase string, _, _ int64) {
+				if phase != "store" || once {
+					return
+				}
+				once = true
+				// This import's check passed: the other lands before it
+				// asks the log.
+				var err error
+				if raced, err = w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-first.csv", Mapping: m.ID}, bytes.NewReader(f.data), 0, nil); err != nil {
+					t.Fatal(err)
+				}
+			})
+		if err != nil || raced == nil || !racing.Unchanged || racing.ID != raced.ID {
+			t.Fatalf("the same file imported meanwhile: %+v, %v; want %+v, unchanged", racing, err, raced)
+		}
+		// Two leaves were written: the withdrawal, the racing import; no
+		// third, and only that import's chunks are kept beside the first's.
+		if got := size(); got != logSize+2 || count("SELECT COUNT(*) FROM stats_columns") != 2*chunks || count("SELECT COUNT(*) FROM stats_imports") != 2 {
+			t.Fatalf("after the same file again: log %d (want %d), chunks %d (want %d), %d imports", got, logSize+2, count("SELECT COUNT(*) FROM stats_columns"), 2*chunks,
+				count("SELECT COUNT(*) FROM stats_imports"))
+		}
+		if total() != want {
+			t.Fatalf("after the same file again: counted %d, want %d", total(), want)
+		}
+		// From here on, raced is the import that counts the file.
+		orig := first
+		first = raced
+		chunks *= 2
 		// Copies of the file that hold the same records are refused too:
 		// other line endings, the rows in another order.
 		lines := strings.Split(strings.TrimSuffix(string(f.data), "\n"), "\n")
@@ -77,10 +132,11 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 				t.Fatalf("the file %s: %v, want imported_before naming %s", what, err, first.ID)
 			}
 		}
-		// One record less is other records.
+		// One record less is other records, whatever the file's name: a
+		// file named as the one imported is imported, not unchanged.
 		other := strings.Join(lines[:len(lines)-1], "\n") + "\n"
-		if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police-less.csv", Mapping: m.ID}, strings.NewReader(other), 0, nil); err != nil {
-			t.Fatalf("a file with one record less: %v", err)
+		if im, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police.csv", Mapping: m.ID}, strings.NewReader(other), 0, nil); err != nil || im.Unchanged {
+			t.Fatalf("a file with one record less, under the same name: %+v, %v", im, err)
 		}
 		list0, err := w.S.Imports(ctx, w.Regulator)
 		if err != nil {
@@ -169,13 +225,6 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 		if _, err := w.S.PublishMapping(ctx, officer, hijack); err != nil {
 			t.Errorf("the ministry's own mapping: %v", err)
 		}
-		size := func() uint64 {
-			h, _, err := ledger.ReadHead(ctx, w.App.DB.Read())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return h.Size
-		}
 		before := size()
 		wd, err := w.S.Withdraw(ctx, w.Statistician, first.ID, stats.Withdrawal{Reason: "sent twice by the police"})
 		if err != nil {
@@ -203,10 +252,32 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The newest first: the file again, the file with one record less
-		// (withdrawn), the file's first import (withdrawn).
-		if len(list) != 3 || list[0].ID != second.ID || list[0].WithdrawnAt != "" || list[1].Source != "police-less.csv" || list[1].WithdrawnAt == "" ||
-			list[2].ID != first.ID || list[2].WithdrawnAt == "" {
+		// (withdrawn), the file's import that won the race (withdrawn), its
+		// first import (withdrawn).
+		if len(list) != 4 || list[0].ID != second.ID || list[0].WithdrawnAt != "" || list[1].Source != "police.csv" || list[1].RecordsDigest == first.RecordsDigest ||
+			list[1].WithdrawnAt == "" || list[2].ID != first.ID || list[2].WithdrawnAt == "" || list[3].ID != orig.ID || list[3].WithdrawnAt == "" {
 			t.Fatalf("imports: %+v", list)
+		}
+		// The same file coded with another version of the mapping is not
+		// the same import: its records would be counted twice, coded
+		// another way. Refused, naming the import that counts it; named
+		// with the version it was imported with, it is unchanged.
+		rows[0].NationalLabel += " (revised)"
+		if _, err := w.S.PublishMapping(ctx, w.Statistician, stats.NewMapping{ID: m.ID, Name: m.Name, Rows: rows}); err != nil {
+			t.Fatal(err)
+		}
+		logSize = size()
+		_, err = imp()
+		if e, ok := errs.As(err); !ok || e.Code != errs.Conflict || e.Rule != "imported_before" || e.Field != "file" ||
+			!strings.Contains(e.Message, second.ID) || !strings.Contains(e.Message, second.FileSHA256) {
+			t.Fatalf("the same file under the mapping's next version: %v, want conflict imported_before at file naming %s", err, second.ID)
+		}
+		again, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police.csv", Mapping: m.ID, MappingVersion: second.MappingVersion}, bytes.NewReader(f.data), 0, nil)
+		if err != nil || !again.Unchanged || again.ID != second.ID {
+			t.Fatalf("the same file under the version it was imported with: %+v, %v", again, err)
+		}
+		if got := size(); got != logSize {
+			t.Fatalf("refused or unchanged imports were logged: log %d, was %d", got, logSize)
 		}
 		rep, err := ledger.Verify(ctx, w.App.DB, w.App.Projections, ledger.VerifyOptions{VerifierKey: w.App.Keys.LogKey})
 		if err != nil || !rep.OK() {

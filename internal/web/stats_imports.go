@@ -173,6 +173,14 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 			}
 		}
 	}
+	if id := r.URL.Query().Get("unchanged"); id != "" && job == nil {
+		for _, im := range ims {
+			if im.ID == id && im.WithdrawnAt == "" {
+				v.Flash = s.T("Nothing imported: the file was imported already as %s (%s, %s records) and is still counted; nothing is recorded.",
+					im.ID, im.Source, s.L().Number(im.Records))
+			}
+		}
+	}
 	if id := r.URL.Query().Get("withdrawn"); id != "" && job == nil {
 		for _, im := range ims {
 			if im.ID == id && im.WithdrawnAt != "" {
@@ -253,6 +261,12 @@ func (h *statsPages) ended(w http.ResponseWriter, r *http.Request, s *Session, j
 			ref.Highlight = e.Field
 		}
 		h.showImports(w, r, s, nil, ref)
+		return
+	}
+	if im.Unchanged {
+		// The same file, imported already and still counted: nothing was
+		// imported or recorded, and the page says so.
+		Redirect(w, r, "/stats/imports", url.Values{"unchanged": {im.ID}})
 		return
 	}
 	Redirect(w, r, "/stats/imports", url.Values{"done": {im.ID}})

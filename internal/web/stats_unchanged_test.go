@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestStatsImportUnchanged: a records file imported already and still
+// counted, sent again (a retry after a lost answer), is no error of its
+// sender, as a hash list the bank holds already is not: the page says
+// nothing was imported, the API answers 200 with that import and
+// "unchanged":true, nothing is logged, and the writer does not count it
+// among the refusals (custos_commands_refused_total). A file of the same
+// name but other records is imported.
+func TestStatsImportUnchanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		e := apptest.Start(t, dsn)
+		office := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Statistics Office", "kind": "statistics_office"}).Str("id")
+		token := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Statistician", "role": "statistician", "authority_id": office}).Str("token")
+		size := func() any { return e.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"] }
+		refusedRE := regexp.MustCompile(`(?m)^custos_commands_refused_total ([0-9]+)$`)
+		refused := func() int {
+			t.Helper()
+			m := refusedRE.FindStringSubmatch(apptest.Metrics(t, e.URL))
+			if m == nil {
+				t.Fatal("/metrics has no custos_commands_refused_total")
+			}
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		data := []byte("iccs,stage,unit,date,count\n0101,police,offence,2024-01-05,3\n0502,police,offence,2024-02,4\n")
+
+		st := newBrowser(t, e.URL)
+		st.signIn(token)
+		p := st.postFile("/stats/imports", url.Values{}, "file", "records.csv", data)
+		wantStatus(t, "import", p, http.StatusSeeOther)
+		id, ok := strings.CutPrefix(p.Header.Get("Location"), "/stats/imports?done=")
+		if !ok {
+			t.Fatalf("after the import: %s", p.Header.Get("Location"))
+		}
+		before, refusedBefore := size(), refused()
+
+		// The same file again, under another name: nothing imported, and
+		// said so.
+		p = st.postFile("/stats/imports", url.Values{}, "file", "records-retry.csv", data)
+		wantStatus(t, "import again", p, http.StatusSeeOther)
+		if loc := p.Header.Get("Location"); loc != "/stats/imports?unchanged="+id {
+			t.Fatalf("after the same file again: %s, want the unchanged answer for %s", loc, id)
+		}
+		p = st.get(p.Header.Get("Location"))
+		wantStatus(t, "import again", p, http.StatusOK)
+		mustContain(t, "import again", p, "Nothing imported: the file was imported already as "+id+" (records.csv, 2 records) and is still counted; nothing is recorded.")
+		mustNotContain(t, "import again", p, "records-retry.csv", `id="refusal`)
+
+		// The API: 200, that import, unchanged.
+		r := e.Upload(t, "/api/v1/stats/imports?source=again.csv", token, "text/csv", data)
+		if r.Status != 200 || r.Str("id") != id || r.Body["unchanged"] != true || r.Str("source") != "records.csv" {
+			t.Fatalf("the same file by the API: %d %s, want 200 unchanged import %s", r.Status, r.Raw, id)
+		}
+		if got := size(); got != before {
+			t.Errorf("the same file again was logged: log %v, was %v", got, before)
+		}
+		if got := refused(); got != refusedBefore {
+			t.Errorf("the same file again counted as refused: %d → %d", refusedBefore, got)
+		}
+		list := e.Must(t, 200, "GET", "/api/v1/stats/imports", token, nil)
+		if l, _ := list.Body["imports"].([]any); len(l) != 1 {
+			t.Errorf("imports after the same file again: %s", list.Raw)
+		}
+
+		// Other records under the same name: imported.
+		other := []byte("iccs,stage,unit,date,count\n0101,police,offence,2024-01-05,3\n0502,police,offence,2024-02,5\n")
+		r = e.Upload(t, "/api/v1/stats/imports?source=records.csv", token, "text/csv", other)
+		if r.Status != 201 || r.Body["unchanged"] != nil || r.Str("id") == id {
+			t.Errorf("other records under the same name: %d %s, want 201, a new import", r.Status, r.Raw)
+		}
+	})
+}
