@@ -129,11 +129,24 @@ type Request struct {
 	// package's comment). Nil is the request's (Serve: the API's
 	// Accept-Language), else English.
 	Language *i18n.Localizer
+	// Notes are lines the header block adds after its own (CSV, and the
+	// sheet "About" of an XLSX file): what the rows alone do not say of
+	// their figures. An SDMX-CSV file has no header block: it carries such
+	// a fact in its columns.
+	Notes []Note
 	// Rows yields the rows, each a cell per column (string, int, int64,
 	// *int, bool, time.Time or nil), reading with ctx: under it, every read
 	// of the registry's store sees the snapshot of the export. An error ends
 	// the export.
 	Rows func(ctx context.Context) iter.Seq2[[]any, error]
+}
+
+// Note is a line of an export's header block that a registry adds: a name
+// (words for people, written in an XLSX file's language) and a value
+// (data, as it is).
+type Note struct {
+	Name  i18n.Msg
+	Value string
 }
 
 // Meta is the header of an export: what it is and which state of the log it
@@ -158,6 +171,8 @@ type Meta struct {
 	// Language is the language of an XLSX file's header names (nil:
 	// English); a CSV file's are the same in every language.
 	Language *i18n.Localizer
+	// Notes are the registry's lines after the header's own (Request.Notes).
+	Notes []Note
 }
 
 // FilterText is the filter as a query string in name order ("none" when the
@@ -205,7 +220,7 @@ func (m Meta) header(t func(i18n.Msg) string) [][2]string {
 	if m.Personal {
 		yes = t(personal)
 	}
-	return [][2]string{
+	out := [][2]string{
 		{t(i18n.M("registry")), m.Registry},
 		{t(i18n.M("list")), m.List},
 		{t(i18n.M("filter")), filter},
@@ -217,6 +232,10 @@ func (m Meta) header(t func(i18n.Msg) string) [][2]string {
 		{t(i18n.M("export id")), m.ID},
 		{t(i18n.M("personal data")), yes},
 	}
+	for _, n := range m.Notes {
+		out = append(out, [2]string{t(n.Name), n.Value})
+	}
+	return out
 }
 
 // TypeMade is the log entry of an export: who exported which list, with
@@ -265,7 +284,7 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 		return 0, err
 	}
 	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
-		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language}
+		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language, Notes: req.Notes}
 	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
 		CheckpointSize: head.Size, CheckpointRoot: hex.EncodeToString(head.Root), Personal: m.Personal}
 	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {

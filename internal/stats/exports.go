@@ -147,9 +147,31 @@ func (s *Service) PublishPlaced(ctx context.Context, p *auth.Principal, q Query)
 	return pr.pub, pr.res.NotPlaced, nil
 }
 
+// SDMXNotPlaced is the column of an SDMX-CSV export that says how many
+// units its query selects but cannot place in its period (Result.NotPlaced):
+// an attribute of the whole data set, repeated on every row as SDMX-CSV
+// writes an attribute attached above the observation. A file whose query
+// has neither from nor to cuts no record's period and has no such column.
+const SDMXNotPlaced = "NOT_PLACED"
+
+// NotPlacedText is how a published file writes a count of units not placed
+// (Result.NotPlaced): the number, or "<" and the disclosure threshold when
+// it is from 1 to under it, as a table's count that small is not shown.
+func NotPlacedText(n int64, threshold int) string {
+	if n > 0 && n < int64(threshold) {
+		return "<" + strconv.Itoa(threshold)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// cutsPeriods tells whether q's period may cut through a record's year or
+// month: it has from or to, and so a count of units not placed.
+func cutsPeriods(q Query) bool { return q.From != "" || q.To != "" }
+
 // SDMXColumns are an SDMX-CSV export's columns for a query: DATAFLOW, the
 // dimensions (ICCS, STAGE, UNIT_MEASURE, the breakdown's, TIME_PERIOD
-// when counted by period), OBS_VALUE and CONF_STATUS.
+// when counted by period), OBS_VALUE and CONF_STATUS, then NOT_PLACED
+// (SDMXNotPlaced) when the query has from or to.
 func SDMXColumns(q Query) []string {
 	cols := []string{"DATAFLOW", DimICCS.SDMX, DimStage.SDMX, DimUnit.SDMX}
 	for _, id := range q.By {
@@ -159,7 +181,11 @@ func SDMXColumns(q Query) []string {
 	if q.Period != "" {
 		cols = append(cols, DimPeriod.SDMX)
 	}
-	return append(cols, "OBS_VALUE", "CONF_STATUS")
+	cols = append(cols, "OBS_VALUE", "CONF_STATUS")
+	if cutsPeriods(q) {
+		cols = append(cols, SDMXNotPlaced)
+	}
+	return cols
 }
 
 // sdmxCode is a value's SDMX code in a dimension.
@@ -241,8 +267,24 @@ func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
 		}}, nil
 }
 
-// sdmxLines writes the protected table's cells as SDMX-CSV rows.
+// sdmxLines writes the protected table's cells as SDMX-CSV rows (sdmxCells),
+// each with the units not placed (SDMXNotPlaced) when the query has from or
+// to. A query that counts nothing still has its grand total, 0, so that
+// the file says how many units it could not place.
 func (pr *protected) sdmxLines(q Query) [][]any {
+	out := pr.sdmxCells(q, len(pr.rows) == 0 && cutsPeriods(q))
+	if cutsPeriods(q) {
+		notPlaced := NotPlacedText(pr.res.NotPlaced, pr.pub.Threshold)
+		for i := range out {
+			out[i] = append(out[i], notPlaced)
+		}
+	}
+	return out
+}
+
+// sdmxCells writes the protected table's cells as SDMX-CSV rows; empty
+// says to write the grand total (0) of a table without cells.
+func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 	dims := pr.res.Dims
 	k := len(dims)
 	var out [][]any
@@ -277,6 +319,10 @@ func (pr *protected) sdmxLines(q Query) [][]any {
 	}
 	if k == 0 {
 		line(nil, pr.pub.Total)
+		return out
+	}
+	if empty {
+		line(totals(k), disclosure.Cell{})
 		return out
 	}
 	for i, rk := range pr.rows {

@@ -1,7 +1,12 @@
 package stats_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/custos-project/custos/internal/stats"
@@ -22,7 +27,8 @@ func TestYearOnlyRecords(t *testing.T) {
 			"0101,police,offence,2023-03,2\n" + // the month alone
 			"0101,police,offence,2023-03-15,1\n" +
 			"0101,police,offence,2023-08-01,4\n" +
-			"0101,police,offence,2021,5\n" // another year
+			"0101,police,offence,2021,5\n" + // another year
+			"0101,courts,person,2023,2\n" // fewer than the disclosure threshold
 		if im := w.Upload(t, "/api/v1/stats/imports?source=years.csv", w.Token, "text/csv", []byte(file)); im.Status != 201 {
 			t.Fatalf("import: %d %s", im.Status, im.Raw)
 		}
@@ -51,8 +57,51 @@ func TestYearOnlyRecords(t *testing.T) {
 			if got := res.Get(); got != c.count || res.NotPlaced != c.notPlaced {
 				t.Errorf("from %q to %q: counted %d, not placed %d; want %d and %d (%s)", c.from, c.to, got, res.NotPlaced, c.count, c.notPlaced, r.Raw)
 			}
+			// The SDMX-CSV file of the same query carries it: a column
+			// NOT_PLACED, on every row, when from or to is given.
+			want := ""
+			if c.from != "" || c.to != "" {
+				want = strconv.FormatInt(c.notPlaced, 10)
+			}
+			checkSDMXNotPlaced(t, w, url.Values{"stage": {"police"}, "unit": {"offence"}, "level": {"1"}, "from": {c.from}, "to": {c.to}}, want)
 		}
+		// Fewer units than the disclosure threshold are not told exactly,
+		// as the table page does not.
+		checkSDMXNotPlaced(t, w, url.Values{"stage": {"courts"}, "unit": {"person"}, "level": {"1"}, "by": {"sex"}, "from": {"2023-01"}, "to": {"2023-06"}}, "<5")
+		checkSDMXNotPlaced(t, w, url.Values{"stage": {"courts"}, "unit": {"person"}, "period": {"month"}, "from": {"2023-02"}}, "<5") // nothing counted: the grand total, 0
 	})
+}
+
+// checkSDMXNotPlaced downloads the SDMX-CSV file of query q and checks its
+// column NOT_PLACED: absent when want is "", else want on every row, of
+// which there is at least one.
+func checkSDMXNotPlaced(t *testing.T, w *world, q url.Values, want string) {
+	t.Helper()
+	for k, v := range q {
+		if len(v) == 1 && v[0] == "" {
+			q.Del(k)
+		}
+	}
+	r := w.Must(t, 200, "GET", "/api/v1/stats/sdmx?"+q.Encode(), w.Token, nil)
+	rows, err := csv.NewReader(bytes.NewReader(r.Raw)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("%s: SDMX-CSV %v: %s", q.Encode(), err, r.Raw)
+	}
+	col := slices.Index(rows[0], stats.SDMXNotPlaced)
+	if want == "" {
+		if col >= 0 {
+			t.Errorf("%s: a column %s without from or to: %s", q.Encode(), stats.SDMXNotPlaced, r.Raw)
+		}
+		return
+	}
+	if col != len(rows[0])-1 || rows[0][col-1] != "CONF_STATUS" {
+		t.Fatalf("%s: columns %q, want %s last, after CONF_STATUS", q.Encode(), rows[0], stats.SDMXNotPlaced)
+	}
+	for _, row := range rows[1:] {
+		if row[col] != want {
+			t.Errorf("%s: row %q says %s %q, want %q", q.Encode(), row, stats.SDMXNotPlaced, row[col], want)
+		}
+	}
 }
 
 // TestQueryNumbersStrict: a number in a query string is digits alone: a

@@ -165,15 +165,9 @@ const (
 	viewSexAge = "sex-age"
 )
 
-// publish is one view of f after disclosure control, its rows and columns
-// labelled in s's language.
-func (h *statsPages) publish(ctx context.Context, s *Session, f tableForm, view string) (disclosure.Published, error) {
-	pub, _, err := h.publishPlaced(ctx, s, f, view)
-	return pub, err
-}
-
-// publishPlaced is publish, and how many units the period from-to cannot
-// place (stats.Result.NotPlaced).
+// publishPlaced is one view of f after disclosure control, its rows and
+// columns labelled in s's language, and how many units the period from-to
+// cannot place (stats.Result.NotPlaced).
 func (h *statsPages) publishPlaced(ctx context.Context, s *Session, f tableForm, view string) (disclosure.Published, int64, error) {
 	var row, col, unit, title string
 	switch view {
@@ -557,14 +551,26 @@ func (h *statsPages) tableExport(w http.ResponseWriter, r *http.Request, s *Sess
 		s.Fail(w, r, err)
 		return
 	}
-	pub, err := h.publish(r.Context(), s, f, view)
+	pub, notPlaced, err := h.publishPlaced(r.Context(), s, f, view)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
 	}
-	s.Export(w, r, export.Request{Registry: stats.Module.Name, List: view, Filter: filter, Format: format, Columns: pub.Columns(),
+	var notes []export.Note
+	if f.Q.From != "" || f.Q.To != "" {
+		// The units from or to cut through the year (or month) of: in no
+		// cell, as the page says under the table; the file says it in its
+		// header.
+		notes = append(notes, export.Note{Name: notPlacedNote, Value: stats.NotPlacedText(notPlaced, pub.Threshold)})
+	}
+	s.Export(w, r, export.Request{Registry: stats.Module.Name, List: view, Filter: filter, Format: format, Columns: pub.Columns(), Notes: notes,
 		Rows: func(context.Context) iter.Seq2[[]any, error] { return pub.Lines() }})
 }
+
+// notPlacedNote names the header line of a table's download that says how
+// many units of its selection, dated by a year or month alone that from or
+// to cuts through, are counted in no cell (stats.Result.NotPlaced).
+var notPlacedNote = i18n.M("units not placed in the period (dated by a year or month alone that from or to cuts through; in no cell)")
 
 // sdmx downloads the table's query as SDMX-CSV: every cell and total.
 func (h *statsPages) sdmx(w http.ResponseWriter, r *http.Request, s *Session) {
