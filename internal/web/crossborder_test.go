@@ -215,7 +215,8 @@ func TestImportTracePages(t *testing.T) {
 // with rule and field, one without a reason too; one to centre B, with a
 // reason, says so and the list shows centre B, and the organ's trace and
 // the list of imports show the centre the origin named, then the move, by
-// whom and why, to the regulator and a coordinator; the organ transplanted
+// whom and why, to the regulator and a coordinator, the same list on both
+// pages (one template writes it); the organ transplanted
 // shows the centre the origin named on its trace and its recipient's. A
 // coordinator is not offered the form and is refused its post. On SQLite
 // and PostgreSQL.
@@ -267,14 +268,21 @@ func TestAbroadReassignForm(t *testing.T) {
 					what, organ, history, regID, body)
 			}
 		}
+		// One template (import-holders) writes the history on both pages:
+		// the same list, byte for byte.
+		holders := regexp.MustCompile(`(?s)<ol class="custody" aria-label="Centres that held ` + im.Named + `">.*?</ol>`)
 		for who, b := range map[string]*browser{"the regulator": reg, "a coordinator": coord} {
 			p = b.get("/transplant/trace?q=" + im.Named)
 			wantStatus(t, "the trace of the organ reassigned for "+who, p, http.StatusOK)
 			moved("the trace for "+who, im.Named, p.Body, "assignments-")
+			onTrace := holders.FindString(p.Body)
 			p = b.get("/transplant/abroad")
 			wantStatus(t, "abroad for "+who, p, http.StatusOK)
 			moved("the list of imports for "+who, im.Named, p.Body, "import-assignments-")
 			mustNotContain(t, "the list of imports for "+who, p, `id="import-assignments-`+im.Unnamed+`"`)
+			if onAbroad := holders.FindString(p.Body); onTrace == "" || onTrace != onAbroad {
+				t.Errorf("for %s, the history of %s on the trace %q and on the Across borders page %q differ", who, im.Named, onTrace, onAbroad)
+			}
 		}
 		// The organ transplanted, never moved, shows the centre the origin
 		// named, on its trace and on its recipient's.

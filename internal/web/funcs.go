@@ -228,6 +228,15 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 				Action, Kind string
 			}{v, action, kind}
 		},
+		// holders is what the "import-holders" template needs: the page's
+		// centres by id, and the organ received from abroad whose
+		// holders it lists.
+		"holders": func(centres map[string]string, im any) any {
+			return struct {
+				Centres map[string]string
+				Import  any
+			}{centres, im}
+		},
 		"when": func(s string) template.HTML {
 			return template.HTML(html.EscapeString(zone.StampLayout(s, loc, l.Layout(false))))
 		},

@@ -349,18 +349,27 @@ func (u *UI) pagesIn(loc *time.Location, l *i18n.Localizer) pageSet {
 }
 
 // parse adds the templates at the root of fsys (but the layout's and the
-// fields') as pages named prefix+name, each with the layout, the fields and
-// the functions, whose lists and labels are those given and whose "today"
-// reads the clock now.
+// fields') as pages named prefix+name, each with the layout, the fields,
+// fsys's partials and the functions, whose lists and labels are those given
+// and whose "today" reads the clock now. A partial (a name starting with
+// "_") is no page: it defines what several pages of fsys write alike, in
+// the words of fsys's module.
 func (set pageSet) parse(prefix string, fsys fs.FS, lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer, now func() time.Time) {
 	base := template.Must(template.New("").Funcs(funcs(lists, labels, loc, l, now)).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
+	partials, err := fs.Glob(fsys, "_*.html")
+	if err != nil {
+		panic(err)
+	}
+	if len(partials) > 0 {
+		base = template.Must(base.ParseFS(fsys, partials...))
+	}
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		panic(err)
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(n, ".html")
-		if prefix == "" && (name == "layout" || name == "fields") {
+		if prefix == "" && (name == "layout" || name == "fields") || strings.HasPrefix(name, "_") {
 			continue
 		}
 		set[prefix+name] = template.Must(template.Must(base.Clone()).ParseFS(fsys, n))
