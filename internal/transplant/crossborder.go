@@ -609,7 +609,8 @@ func (s *Service) AssignableImports(ctx context.Context, p *auth.Principal) ([]I
 
 // importsAwaitingOutcome lists, newest first, at most MaxCrossBorderList
 // organs from abroad with no outcome that a centre holds (held) or that none
-// holds: what the reassignment and the assignment forms offer.
+// holds, with their assignments: what the reassignment and the assignment
+// forms offer.
 func (s *Service) importsAwaitingOutcome(ctx context.Context, p *auth.Principal, held bool) ([]Import, error) {
 	if err := p.Require(AssignImports); err != nil {
 		return nil, err
@@ -618,16 +619,7 @@ func (s *Service) importsAwaitingOutcome(ctx context.Context, p *auth.Principal,
 	if held {
 		holder = " IS NOT NULL"
 	}
-	rows, err := s.DB.Read().Query(ctx, "SELECT "+importCols+" FROM organ_imports WHERE outcome IS NULL AND "+importHolderSQL+holder+`
-		ORDER BY log_index DESC, organ_id LIMIT ?`, MaxCrossBorderList)
-	if err != nil {
-		return nil, err
-	}
-	out, err := store.Rows(rows, scanImport)
-	if out == nil {
-		out = []Import{}
-	}
-	return out, err
+	return s.listImports(ctx, " WHERE outcome IS NULL AND "+importHolderSQL+holder)
 }
 
 const importCols = `organ_id, peer_id, origin_country, donor_ref, organ, COALESCE(characterization, ''), COALESCE(characterized_at, ''),
@@ -731,30 +723,39 @@ func (s *Service) Imports(ctx context.Context, p *auth.Principal) ([]Import, err
 	if err := p.Require(Read); err != nil {
 		return nil, err
 	}
+	return s.listImports(ctx, "")
+}
+
+// listImports lists, newest first, at most MaxCrossBorderList organs
+// received from abroad, those of where (a WHERE clause on organ_imports, ""
+// for all), each with its assignments: every list of imports is read by it,
+// so that each carries its assignments as the import read alone does.
+func (s *Service) listImports(ctx context.Context, where string) ([]Import, error) {
+	list, assignments := importListSQL(where)
 	// The imports and the assignments of those listed: one round trip on
 	// PostgreSQL.
 	out := []Import{}
 	by := map[string][]ImportAssignment{}
-	if err := s.DB.ReadBatch(ctx, store.ReadQuery{SQL: importListSQL, Args: []any{MaxCrossBorderList}, Row: func(r store.Scanner) error {
+	if err := s.DB.ReadBatch(ctx, store.ReadQuery{SQL: list, Args: []any{MaxCrossBorderList}, Row: func(r store.Scanner) error {
 		var im Import
 		err := scanImport(r, &im)
 		out = append(out, im)
 		return err
-	}}, importAssignmentsRead(importListAssignmentsSQL, []any{MaxCrossBorderList}, by)); err != nil {
+	}}, importAssignmentsRead(assignments, []any{MaxCrossBorderList}, by)); err != nil {
 		return nil, err
 	}
 	attachImportAssignments(out, by)
 	return out, nil
 }
 
-// importListSQL is the list of imports, newest first (argument: the
-// limit), and importListAssignmentsSQL the assignments of the imports it
-// lists.
-const (
-	importListSQL            = "SELECT " + importCols + " FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?"
-	importListAssignmentsSQL = "SELECT " + importAssignmentCols + ` FROM organ_import_assignments a
-		WHERE a.organ_id IN (SELECT organ_id FROM organ_imports ORDER BY log_index DESC, organ_id LIMIT ?) ORDER BY a.log_index`
-)
+// importListSQL is the list of the imports of where (a WHERE clause on
+// organ_imports, or ""), newest first (argument: the limit), and the
+// assignments of the imports it lists (argument: the same limit).
+func importListSQL(where string) (list, assignments string) {
+	imports := "FROM organ_imports" + where + " ORDER BY log_index DESC, organ_id LIMIT ?"
+	return "SELECT " + importCols + " " + imports, "SELECT " + importAssignmentCols + ` FROM organ_import_assignments a
+		WHERE a.organ_id IN (SELECT organ_id ` + imports + `) ORDER BY a.log_index`
+}
 
 const exportCols = `id, organ_id, peer_id, destination_country, destination_centre, exported_at, COALESCE(outcome, ''), COALESCE(outcome_on, ''),
 	COALESCE(recipient_ref, ''), COALESCE(outcome_centre, ''), COALESCE(outcome_reason, '')`

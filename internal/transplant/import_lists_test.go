@@ -164,3 +164,42 @@ func TestAwaitingImportsByBloodGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestImportFormListsCarryAssignments: on SQLite and PostgreSQL, the
+// organs the reassignment form offers (ReassignableImports) carry their
+// assignments as the import read alone does: the organ moved from centre
+// A to centre B, the centre the origin named then the move; the organs
+// the assignment form offers (AssignableImports), which no centre holds,
+// carry none.
+func TestImportFormListsCarryAssignments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		w.Must(t, 201, "POST", "/api/v1/transplant/imports/"+im.Named+"/reassignment", w.Regulator,
+			map[string]any{"centre_id": w.CentreB, "reason": "Synthetic: centre B has the theatre free."})
+		ctx := context.Background()
+		reg := w.Principal(t, w.Regulator)
+		svc := w.App.Transplant
+		alone, err := svc.Import(ctx, reg, im.Named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alone.Assignments) != 2 {
+			t.Fatalf("the import read alone: %+v, want the origin's centre then the move", alone.Assignments)
+		}
+		held, err := svc.ReassignableImports(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != 1 || held[0].OrganID != im.Named || !slices.Equal(held[0].Assignments, alone.Assignments) {
+			t.Errorf("the organs the reassignment offers: %+v, want %s alone with the assignments %+v", held, im.Named, alone.Assignments)
+		}
+		unheld, err := svc.AssignableImports(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(unheld) != 1 || unheld[0].OrganID != im.Unnamed || unheld[0].Assignments != nil {
+			t.Errorf("the organs the assignment offers: %+v, want %s alone, with no assignment", unheld, im.Unnamed)
+		}
+	})
+}

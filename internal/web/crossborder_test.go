@@ -210,8 +210,8 @@ func TestImportTracePages(t *testing.T) {
 }
 
 // TestAbroadReassignForm: the regulator is offered to reassign the organs a
-// centre holds with no outcome, not one no centre holds nor one with an
-// outcome; a reassignment to the centre that holds it is refused on the form
+// centre holds with no outcome, each with the centre that holds it, not one
+// no centre holds nor one with an outcome; a reassignment to the centre that holds it is refused on the form
 // with rule and field, one without a reason too; one to centre B, with a
 // reason, says so and the list shows centre B, and the organ's trace and
 // the list of imports show the centre the origin named, then the move, by
@@ -240,6 +240,10 @@ func TestAbroadReassignForm(t *testing.T) {
 		form := regexp.MustCompile(`(?s)<form[^>]*id="reassign".*?</form>`).FindString(p.Body)
 		if !strings.Contains(form, `<option value="`+im.Named+`"`) || strings.Contains(form, `<option value="`+im.Unnamed+`"`) || strings.Contains(form, `<option value="`+im.Held+`"`) {
 			t.Fatalf("the reassignment form offers other organs than %s, held by centre A with no outcome:\n%s", im.Named, form)
+		}
+		// The organ offered says which centre holds it (its last assignment).
+		if !regexp.MustCompile(`<option value="` + im.Named + `"[^>]*>` + im.Named + ` \([A-Z]{2}\), held by Centre A</option>`).MatchString(form) {
+			t.Errorf("the reassignment form does not say that centre A holds %s:\n%s", im.Named, form)
 		}
 		p = reg.post("/transplant/imports/reassignment", url.Values{"organ_id": {im.Named}, "centre_id": {w.CentreA}, "reason": {"Moved."}})
 		wantStatus(t, "a reassignment to the centre that holds it", p, http.StatusConflict)

@@ -45,7 +45,8 @@ type abroadData struct {
 	// refuse (transplant.Service.AssignableImports), and the centres.
 	Unassigned []Option
 	// The organs the reassignment would take: held by a centre, no
-	// outcome (transplant.Service.ReassignableImports).
+	// outcome (transplant.Service.ReassignableImports), each with the
+	// centre that holds it.
 	Held      []Option
 	CentreOpt []Option
 }
@@ -91,7 +92,7 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 			s.Fail(w, r, err)
 			return
 		}
-		d.Unassigned, d.Held = importOptions(assignable), importOptions(held)
+		d.Unassigned, d.Held = importOptions(s, d.Centres, assignable, false), importOptions(s, d.Centres, held, true)
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
 	if s.P.Role == transplant.RoleCoordinator {
@@ -164,11 +165,21 @@ func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Requ
 }
 
 // importOptions are organs from abroad as a form's choices: the organ's
-// identifier and its country of origin.
-func importOptions(ims []transplant.Import) []Option {
+// identifier and its country of origin, and for an organ a centre holds
+// (held) the centre, by its name in centres, that its last assignment
+// gave it to, so that the regulator moving it sees from where.
+func importOptions(s *Session, centres map[string]string, ims []transplant.Import, held bool) []Option {
 	var out []Option
 	for _, im := range ims {
-		out = append(out, Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"})
+		o := Option{Value: im.OrganID, Label: im.OrganID + " (" + im.OriginCountry + ")"}
+		if n := len(im.Assignments); held && n > 0 {
+			c := im.Assignments[n-1].CentreID
+			if name := centres[c]; name != "" {
+				c = name
+			}
+			o.Label = s.T("%s (%s), held by %s", im.OrganID, im.OriginCountry, c)
+		}
+		out = append(out, o)
 	}
 	return out
 }
