@@ -285,10 +285,22 @@ func (t *transplantPages) recordConsent(w http.ResponseWriter, r *http.Request, 
 		AssessorIndependent: checked(v, "assessor_independent"), Voluntary: checked(v, "voluntary"), Informed: checked(v, "informed")}
 	id := r.PathValue("id")
 	if _, err := t.svc.RecordConsent(r.Context(), s.P, id, in); err != nil {
-		t.showDonor(w, r, s, &Refusal{Form: "consent", Values: v, Err: err})
+		t.showDonor(w, r, s, &Refusal{Form: "consent", Values: v, Err: err, Highlight: minorOnDay(err, "given_on")})
 		return
 	}
 	Redirect(w, r, "/transplant/donors/"+id, url.Values{"done": {"consent"}})
+}
+
+// minorOnDay is the input that shows a refusal of a living minor
+// (living_donor_minor), which the registry names at donor_id, the donor of
+// the page, which the consent and procurement forms have no input for: the
+// day (day, the form's input) on which the donor is under 18, the one thing
+// on the form the refusal turns on. "" for any other refusal: its own field.
+func minorOnDay(err error, day string) string {
+	if e, ok := errs.As(err); ok && e.Rule == "living_donor_minor" {
+		return day
+	}
+	return ""
 }
 
 // procurementOrgans lists the organs of the procurement form: count_<organ>
@@ -324,7 +336,7 @@ func (t *transplantPages) recordProcurement(w http.ResponseWriter, r *http.Reque
 		_, err = t.svc.RecordProcurement(r.Context(), s.P, transplant.NewProcurement{DonorID: id, ProcuredAt: at, Organs: organs})
 	}
 	if err != nil {
-		ref := &Refusal{Form: "procurement", Values: v, Err: err}
+		ref := &Refusal{Form: "procurement", Values: v, Err: err, Highlight: minorOnDay(err, "procured_at")}
 		// The registry names organs[i]; the form has one count per organ type.
 		if e, ok := errs.As(err); ok && strings.HasPrefix(e.Field, "organs[") {
 			if i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.Field, "organs["), "]")); err == nil && i >= 0 && i < len(organs) {
