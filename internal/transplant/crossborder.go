@@ -909,7 +909,14 @@ type applied struct {
 	From    string `json:"from"`
 	// An organ received: its characterization, or its traceability data.
 	Characterization *Characterization `json:"characterization,omitempty"`
-	Traceability     *Traceability     `json:"traceability,omitempty"`
+	// Moved is set when the characterization names another centre here
+	// than the one that holds the organ by the origin's word (the
+	// destination an earlier characterization named; no regulator's
+	// assignment, no outcome): the organ moves to it, a row of its
+	// history of holders. Absent in the entries before it was kept, whose
+	// replay writes no such row, as their projection did not.
+	Moved        *originMove   `json:"moved,omitempty"`
+	Traceability *Traceability `json:"traceability,omitempty"`
 	// What became of an organ sent.
 	Outcome *OutcomeMessage `json:"outcome,omitempty"`
 	// A report of an SAE received, the notifications of the centres here,
@@ -960,7 +967,9 @@ func (s *Service) decideApplied(ctx context.Context, tx *store.Tx, m *exchange.I
 	switch m.Type {
 	case MsgCharacterization:
 		d.Characterization = &Characterization{}
-		err = m.DecodePayload(d.Characterization)
+		if err = m.DecodePayload(d.Characterization); err == nil {
+			d.Moved, err = movedByOrigin(ctx, tx, d.Characterization)
+		}
 	case MsgTraceability:
 		d.Traceability = &Traceability{}
 		err = m.DecodePayload(d.Traceability)
@@ -971,6 +980,37 @@ func (s *Service) decideApplied(ctx context.Context, tx *store.Tx, m *exchange.I
 		err = s.decideVigilance(ctx, tx, m, d, now)
 	}
 	return d, err
+}
+
+// originMove is an organ from abroad moved by a later characterization of
+// its registry of origin: from the centre here the earlier one named to the
+// centre this one names.
+type originMove struct {
+	From     string `json:"from"`
+	CentreID string `json:"centre_id"`
+}
+
+// movedByOrigin decides, in the transaction that records characterization
+// c, whether it moves the organ: when a centre holds it by the destination
+// an earlier characterization named (no regulator assigned it, no outcome),
+// and c names another centre here, resolved as the projector resolves it
+// (importDestinationSQL, with the centres registered now). nil otherwise: a
+// first characterization (its holder is the first row, insertFirstHolder),
+// the same centre named again, one naming no centre here can tell, and an
+// organ a regulator assigned or one with an outcome, whose holder the
+// origin no longer decides.
+func movedByOrigin(ctx context.Context, tx *store.Tx, c *Characterization) (*originMove, error) {
+	var held, assigned, outcome, named string
+	err := tx.QueryRow(ctx, `SELECT COALESCE(destination_centre_id, ''), COALESCE(assigned_centre, ''), COALESCE(centre_id, '') || COALESCE(outcome, ''),
+		COALESCE(`+importDestinationSQL+`, '') FROM organ_imports WHERE organ_id = ?`, KindCentre, c.DestinationCentre, KindCentre, c.DestinationCentre,
+		c.OrganID).Scan(&held, &assigned, &outcome, &named)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil || held == "" || assigned != "" || outcome != "" || named == "" || named == held {
+		return nil, err
+	}
+	return &originMove{From: held, CentreID: named}, nil
 }
 
 // ApplyPending acts on the messages of the registry's types that were

@@ -206,6 +206,14 @@ func projectApplied(ctx context.Context, reg *ledger.Projections, q store.Querye
 			KindCentre, c.DestinationCentre, c.OrganID); err != nil {
 			return err
 		}
+		// A later characterization that moved the organ (decided when it
+		// was recorded: movedByOrigin) is a row of its history, as a
+		// regulator's move is.
+		if m := d.Moved; m != nil {
+			_, err := q.Exec(ctx, `INSERT INTO organ_import_assignments (id, organ_id, centre_id, from_centre, reason, assigned_at, assigned_by, log_index, by_origin)
+				VALUES (?, ?, ?, ?, '', ?, ?, ?, 1)`, fmt.Sprintf("IA-%d", idx), c.OrganID, m.CentreID, m.From, e.At, e.By, idx)
+			return err
+		}
 		// The centre it named, if any, is the organ's first holder: its
 		// history of assignments starts here.
 		var centre string
