@@ -122,13 +122,13 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		if err := requireConsent(ctx, tx, d, day(at)); err != nil {
 			return nil, err
 		}
-		country, year, seq, err := nextDonation(ctx, tx, "procured_at", at)
+		dn, err := donationOf(ctx, tx, d, "procured_at", at)
 		if err != nil {
 			return nil, err
 		}
-		pr := Procurement{ID: id, DonorID: d.ID, CentreID: centre, ProcuredAt: ledger.FormatTime(at), DonationYear: year, DonationSeq: seq}
+		pr := Procurement{ID: id, DonorID: d.ID, CentreID: centre, ProcuredAt: ledger.FormatTime(at), DonationYear: dn.Year, DonationSeq: dn.Seq}
 		for i, o := range in.Organs {
-			pr.Organs = append(pr.Organs, ProcuredOrgan{ID: OrganID{Country: country, Year: year, Seq: seq, Organ: i + 1}.String(), Organ: o})
+			pr.Organs = append(pr.Organs, ProcuredOrgan{ID: OrganID{Country: dn.Country, Year: dn.Year, Seq: dn.Seq, Organ: dn.Organ + i}.String(), Organ: o})
 		}
 		return ledger.NewEntry(TypeProcurementRecorded, pr)
 	})
@@ -247,6 +247,61 @@ func requireConsent(ctx context.Context, q store.Queryer, d *Donor, onDay string
 			"a deceased donation needs a family or donor registry authorization on file, recorded as informed and voluntary and given on or before the day of procurement (donor %s)", d.ID)
 	}
 	return nil
+}
+
+// donationOf gives the donation number of a procurement at at from donor d,
+// as the OrganID of its first organ. All the procurements of a deceased
+// donor are one donation (ISBT 128: one donation, one Donation
+// Identification Number on every organ of it, docs/transplant.md): the
+// first takes the next number of its year (nextDonation), and each later
+// one reuses the number of the donor's first procurement, in the log's
+// order, its organs numbered on after the last organ of that number. A
+// registry written by an older release may hold a second number for the
+// same donation, printed on labels and kept as printed: the first is the
+// one reused. A living donor's procurement, and a domino liver's, is a
+// donation of its own, with a number of its own.
+func donationOf(ctx context.Context, tx *store.Tx, d *Donor, field string, at time.Time) (OrganID, error) {
+	if isDeceased(d.Kind) {
+		rows, err := tx.Query(ctx, `SELECT o.id, p.donation_year, p.donation_seq FROM procurements p JOIN organs o ON o.procurement_id = p.id
+			WHERE p.donor_id = ? ORDER BY p.log_index, p.id, o.id`, d.ID)
+		if err != nil {
+			return OrganID{}, err
+		}
+		var dn OrganID
+		for rows.Next() {
+			var id string
+			var year, seq int
+			if err := rows.Scan(&id, &year, &seq); err != nil {
+				rows.Close()
+				return OrganID{}, err
+			}
+			if dn.Seq == 0 {
+				dn.Year, dn.Seq = year, seq
+			}
+			if year != dn.Year || seq != dn.Seq {
+				continue // a second number of an older release
+			}
+			oid, err := ParseOrganID(id)
+			if err != nil {
+				rows.Close()
+				return OrganID{}, err
+			}
+			// The country as printed on the donation's labels, and the
+			// organ number after the last: a deceased donor has at most
+			// 8 organs (maxPerDonor), far from the 99 an identifier holds.
+			dn.Country = oid.Country
+			dn.Organ = max(dn.Organ, oid.Organ+1)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return OrganID{}, err
+		}
+		if dn.Seq != 0 {
+			return dn, nil
+		}
+	}
+	country, year, seq, err := nextDonation(ctx, tx, field, at)
+	return OrganID{Country: country, Year: year, Seq: seq, Organ: 1}, err
 }
 
 // nextDonation gives the donation number of a procurement at at: the

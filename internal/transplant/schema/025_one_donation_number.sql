@@ -1,0 +1,37 @@
+-- One donation, one donation number (docs/transplant.md, "One donation, one
+-- number"): every procurement of a deceased donor carries the number their
+-- first procurement took, so a donation number is no longer unique to one
+-- procurement. The unique constraint goes; a plain index on the same columns
+-- stays, for the next number of a year (MAX(donation_seq), nextDonation) and
+-- for the look-up of a donation by its number. No row changes: the numbers
+-- already printed on labels are kept as they were.
+-- postgres: ALTER TABLE procurements DROP CONSTRAINT procurements_donation_year_donation_seq_key;
+
+-- SQLite cannot drop a table constraint: the table is copied aside, dropped
+-- and made again without it, and its rows put back. Its organs refer to it,
+-- so their foreign keys are checked at the commit (defer_foreign_keys, reset
+-- when the transaction ends): the rows put back are their parents again.
+-- On SQLite this rewrites the table and its indexes (a few seconds at a
+-- million procurements).
+-- sqlite: PRAGMA defer_foreign_keys = ON;
+-- sqlite: CREATE TEMP TABLE procurements_025 AS SELECT id, donor_id, centre_id, procured_at, donation_year, donation_seq,
+-- sqlite: 	recorded_at, recorded_by, log_index FROM procurements;
+-- sqlite: DROP TABLE procurements;
+-- sqlite: CREATE TABLE procurements (
+-- sqlite: 	id TEXT PRIMARY KEY,
+-- sqlite: 	donor_id TEXT NOT NULL REFERENCES donors(id),
+-- sqlite: 	centre_id TEXT NOT NULL REFERENCES authorities(id),
+-- sqlite: 	procured_at TEXT NOT NULL,
+-- sqlite: 	donation_year INTEGER NOT NULL,
+-- sqlite: 	donation_seq INTEGER NOT NULL,
+-- sqlite: 	recorded_at TEXT NOT NULL,
+-- sqlite: 	recorded_by TEXT NOT NULL,
+-- sqlite: 	log_index BIGINT NOT NULL
+-- sqlite: );
+-- sqlite: INSERT INTO procurements (id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index)
+-- sqlite: 	SELECT id, donor_id, centre_id, procured_at, donation_year, donation_seq, recorded_at, recorded_by, log_index FROM procurements_025;
+-- sqlite: DROP TABLE procurements_025;
+-- sqlite: CREATE INDEX procurements_donor ON procurements (donor_id);
+-- sqlite: CREATE INDEX procurements_time ON procurements (procured_at, centre_id, id);
+
+CREATE INDEX procurements_donation ON procurements (donation_year, donation_seq);
