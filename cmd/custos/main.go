@@ -33,7 +33,7 @@ func commands() []command {
 		{"migrate", "[flags]", "apply the schema migrations this binary embeds", runMigrate},
 		{"serve", "[flags]", "serve the API and the web UI", runServe},
 		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
-		{"trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
+		{"trace", "organ|donation|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
 		{"subject", "erase|access|rectify ID [flags]", "erase, export or rectify a donor's or recipient's personal data (logged)", runSubject},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},

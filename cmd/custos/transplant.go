@@ -13,7 +13,7 @@ import (
 )
 
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("trace", "organ|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients; the registry is opened read-only and left as it was, so a backup may be traced (give its --key-file)", stdout)
+	fs := flags("trace", "organ|donation|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients (a donation: its number, such as XA-26-000123); the registry is opened read-only and left as it was, so a backup may be traced (give its --key-file)", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
@@ -24,7 +24,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) != 2 {
 		fs.Usage()
-		return &exitError{2, "want: custos trace organ|donor|recipient ID"}
+		return &exitError{2, "want: custos trace organ|donation|donor|recipient ID"}
 	}
 	// Read-only: a trace changes nothing, and may be run on a backup.
 	app, err := d.openReadOnly(ctx, stderr)
@@ -37,12 +37,14 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch pos[0] {
 	case "organ":
 		tr, err = app.Transplant.TraceOrgan(ctx, operator, pos[1])
+	case "donation":
+		tr, err = app.Transplant.TraceDonation(ctx, operator, pos[1])
 	case "donor":
 		tr, err = app.Transplant.TraceDonor(ctx, operator, pos[1])
 	case "recipient":
 		tr, err = app.Transplant.TraceRecipient(ctx, operator, pos[1])
 	default:
-		return &exitError{2, fmt.Sprintf("trace what? %q is not organ, donor or recipient", pos[0])}
+		return &exitError{2, fmt.Sprintf("trace what? %q is not organ, donation, donor or recipient", pos[0])}
 	}
 	if err != nil {
 		return err

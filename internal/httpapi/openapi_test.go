@@ -136,6 +136,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		"performed_at": apptest.Hours(0), "authorization_id": ta}, 201)
 	call("GET", "/api/v1/transplant/trace/donors/{id}", "/api/v1/transplant/trace/donors/"+donor, w.Auditor, nil, 200)
 	call("GET", "/api/v1/transplant/trace/organs/{id}", "/api/v1/transplant/trace/organs/"+organ, w.Auditor, nil, 200)
+	call("GET", "/api/v1/transplant/trace/donations/{number}", "/api/v1/transplant/trace/donations/"+organ[:12], w.Auditor, nil, 200)
 	call("GET", "/api/v1/me", "/api/v1/me", w.CoordA, nil, 200)
 }
 
@@ -403,7 +404,7 @@ var roles = []string{"admin", "regulator", "auditor", "coordinator", "traffickin
 // registries got their prefix (vigilance, trafficking reports): it has no
 // older path, so no deprecated alias.
 func newSincePrefix(op string) bool {
-	return vigilanceRoute[op] || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op) ||
+	return vigilanceRoute[op] || op == "GET /api/v1/transplant/trace/donations/{number}" || strings.Contains(op, " /api/v1/transplant/trafficking/") || handoffRoute[op] || strings.Contains(op, " /api/v1/transplant/subjects/") || crossBorderRoute(op) ||
 		godtRoute[op] || oversightRoute(op) || auditRoute(op)
 }
 

@@ -268,6 +268,13 @@ func Transplant(env Env, t *transplant.Service) []Route {
 		routes[i].Aliases = []string{strings.Replace(routes[i].Path, "/api/v1/transplant/", "/api/v1/", 1)}
 	}
 	// Routes added since the prefix have no alias.
+	routes = append(routes, Route{Method: "GET", Path: "/api/v1/transplant/trace/donations/{number}", Allow: []auth.Action{transplant.Read}, Replica: true,
+		Summary: "Trace from a donation number (XA-26-000123: an organ identifier's first ten characters) to its donor, every organ of the donor and every recipient of them",
+		Out:     transplant.Trace{}, Enums: traceEnums,
+		Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+			out, err := t.TraceDonation(r.Context(), p, r.PathValue("number"))
+			return http.StatusOK, out, err
+		}})
 	routes = append(routes, subjectRightsRoutes(t)...)
 	routes = append(append(append(append(append(routes, transplantVigilance(env, t)...), traffickingRoutes(t)...), transplantHandoffs(t)...), unodcRoutes(env, t)...), crossBorderRoutes(t)...)
 	return append(append(append(routes, godtRoutes(env, t)...), oversightRoutes(env, t)...), auditRoutes(env, t)...)

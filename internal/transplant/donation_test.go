@@ -3,10 +3,12 @@ package transplant_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
@@ -140,6 +142,35 @@ func TestOneDonationNumber(t *testing.T) {
 		if got := tracedOrgans(tr); !slices.Equal(got, want) {
 			t.Errorf("trace of %s: organs %v, want %v", second.Organs[1].ID, got, want)
 		}
+		// And so does the search by the donation number, in any case, with
+		// spaces.
+		number := donationOf(t, first.Organs[0].ID).Donation()
+		typed := strings.ToLower(strings.ReplaceAll(number.String(), "-", " "))
+		tr, err = s.TraceDonation(ctx, w.regulator, typed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tracedOrgans(tr); tr.From != "donation" || tr.ID != number.String() || len(tr.Donors) != 1 || !slices.Equal(got, want) {
+			t.Errorf("trace of donation %q: from %s %s, organs %v, want donation %s, organs %v", typed, tr.From, tr.ID, got, number, want)
+		}
+		for _, c := range []struct {
+			number     string
+			code       errs.Code
+			rule, text string
+		}{
+			{number.String() + "-01", errs.Invalid, "donation_number_format", "such as XA-26-000123"},
+			{"XA-26-00012", errs.Invalid, "donation_number_format", "such as XA-26-000123"},
+			{"X1-26-000123", errs.Invalid, "donation_number_format", "such as XA-26-000123"},
+			{"XA-26-000000", errs.Invalid, "donation_number_format", "such as XA-26-000123"},
+			{"XA-26-999999", errs.NotFound, "reference", "no donation XA-26-999999"},
+			{"YB" + number.String()[2:], errs.NotFound, "reference", "no donation YB"},
+		} {
+			_, err := s.TraceDonation(ctx, w.regulator, c.number)
+			e, ok := errs.As(err)
+			if !ok || e.Code != c.code || e.Rule != c.rule || e.Field != "donation" || !strings.Contains(e.Error(), c.text) {
+				t.Errorf("trace of donation %q: %v, want %s %s on donation, saying %q", c.number, err, c.code, c.rule, c.text)
+			}
+		}
 		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify: %v", rep.Problems)
 		}
@@ -191,6 +222,15 @@ func TestOlderDonationNumbers(t *testing.T) {
 			}
 			if got := tracedOrgans(tr); !slices.Equal(got, want) {
 				t.Errorf("trace of %s: organs %v, want %v", from, got, want)
+			}
+		}
+		for _, number := range []transplant.Donation{donationOf(t, w.organs[0]).Donation(), old.Donation()} {
+			tr, err := s.TraceDonation(ctx, w.regulator, number.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tracedOrgans(tr); len(tr.Donors) != 1 || tr.Donors[0].Donor.ID != w.donor || !slices.Equal(got, want) {
+				t.Errorf("trace of donation %s: %d donors, organs %v, want donor %s, organs %v", number, len(tr.Donors), got, w.donor, want)
 			}
 		}
 		if rep := w.Verify(t); !rep.OK() {

@@ -96,3 +96,58 @@ func checkChar(s string) byte {
 	}
 	return alnum[(m+1-p)%m]
 }
+
+// Donation is a donation number: the first ten characters of the
+// identifier of every organ of one donation (ISBT 128's Donation
+// Identification Number without its product code), written e.g.
+// "XA-26-000123".
+type Donation struct {
+	Country string
+	Year    int
+	Seq     int
+}
+
+// String writes the donation number in its printed form.
+func (d Donation) String() string {
+	return fmt.Sprintf("%s-%02d-%06d", d.Country, d.Year, d.Seq)
+}
+
+// ParseDonation reads a donation number as ParseOrganID reads an organ
+// identifier: in any case, with or without spaces and hyphens. It has no
+// check character of its own (the organ identifier's covers its organ
+// number too), so a mistyped digit reads as another donation: a trace
+// from it shows the number it read.
+func ParseDonation(s string) (Donation, error) {
+	refuse := errs.Invalidf("donation_number_format", "donation", "a donation number is the registry's two-letter country code, the year's two digits and the donation's six, such as XA-26-000123")
+	if len(s) > 64 {
+		return Donation{}, refuse
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-':
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	c := b.String()
+	if len(c) != 10 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		return Donation{}, refuse
+	}
+	for i := 2; i < 10; i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return Donation{}, refuse
+		}
+	}
+	year, _ := strconv.Atoi(c[2:4])
+	seq, _ := strconv.Atoi(c[4:10])
+	if seq == 0 {
+		return Donation{}, refuse
+	}
+	return Donation{Country: c[:2], Year: year, Seq: seq}, nil
+}
+
+// Donation is the donation number the organ identifier carries.
+func (o OrganID) Donation() Donation { return Donation{Country: o.Country, Year: o.Year, Seq: o.Seq} }

@@ -15,7 +15,7 @@ import (
 // donor's other organs go": each donor involved, every organ procured from
 // them, and the recipient of each organ transplanted, with centres and dates.
 type Trace struct {
-	From   string       `json:"from"` // organ, donor or recipient
+	From   string       `json:"from"` // organ, donation, donor or recipient
 	ID     string       `json:"id"`
 	Donors []DonorTrace `json:"donors"`
 	// Imported are the organs of the trace received from foreign
@@ -236,6 +236,59 @@ func (s *Service) TraceOrgan(ctx context.Context, p *auth.Principal, id string) 
 		return nil, err
 	}
 	return &Trace{From: "organ", ID: oid.String(), Donors: []DonorTrace{*dt}}, nil
+}
+
+// donationDonorsSQL selects the donors of a donation number, in the order
+// of their ids, with an organ identifier of each (whose country the number
+// must match): one donor, but for a number a registry gave twice by
+// mistake. Read through procurements_donation.
+const donationDonorsSQL = `SELECT p.donor_id, MIN(o.id) FROM procurements p JOIN organs o ON o.procurement_id = p.id
+	WHERE p.donation_year = ? AND p.donation_seq = ? GROUP BY p.donor_id ORDER BY p.donor_id`
+
+// TraceDonation traces from a donation number (ParseDonation) to its donor
+// and every recipient of the donor's organs: every organ of the donation,
+// whichever procurement it came from, and, in a registry where an older
+// release gave one donor's procurements numbers of their own, the organs
+// under the donor's other numbers too, so that either number finds them.
+func (s *Service) TraceDonation(ctx context.Context, p *auth.Principal, number string) (*Trace, error) {
+	if err := p.Require(Read); err != nil {
+		return nil, err
+	}
+	dn, err := ParseDonation(number)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().Query(ctx, donationDonorsSQL, dn.Year, dn.Seq)
+	if err != nil {
+		return nil, err
+	}
+	var donors []string
+	for rows.Next() {
+		var donor, organ string
+		if err := rows.Scan(&donor, &organ); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if oid, err := ParseOrganID(organ); err == nil && oid.Country == dn.Country {
+			donors = append(donors, donor)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(donors) == 0 {
+		return nil, errs.New(errs.NotFound, "reference", "donation", "no donation %s", dn.String())
+	}
+	tr := &Trace{From: "donation", ID: dn.String(), Donors: []DonorTrace{}}
+	for _, d := range donors {
+		dt, err := traceDonor(ctx, s.DB, d)
+		if err != nil {
+			return nil, err
+		}
+		tr.Donors = append(tr.Donors, *dt)
+	}
+	return tr, nil
 }
 
 // TraceRecipient traces from a recipient back to the donor of every organ they

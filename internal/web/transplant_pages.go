@@ -627,7 +627,8 @@ type traceData struct {
 }
 
 // traceQuery runs the trace a search asks for: a donor id (DN-...), a
-// recipient id (RC-...) or an organ identifier, in any case, with spaces.
+// recipient id (RC-...), an organ identifier or a donation number (its
+// first ten characters, XA-26-000123), in any case, with spaces.
 func (t *transplantPages) traceQuery(ctx context.Context, p *auth.Principal, q string) (*transplant.Trace, error) {
 	compact := strings.ToUpper(strings.Join(strings.Fields(q), ""))
 	switch {
@@ -635,6 +636,9 @@ func (t *transplantPages) traceQuery(ctx context.Context, p *auth.Principal, q s
 		return t.svc.TraceDonor(ctx, p, compact)
 	case strings.HasPrefix(compact, "RC-"):
 		return t.svc.TraceRecipient(ctx, p, compact)
+	}
+	if _, err := transplant.ParseDonation(q); err == nil {
+		return t.svc.TraceDonation(ctx, p, q)
 	}
 	return t.svc.TraceOrgan(ctx, p, q)
 }

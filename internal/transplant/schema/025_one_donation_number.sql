@@ -11,8 +11,8 @@
 -- and made again without it, and its rows put back. Its organs refer to it,
 -- so their foreign keys are checked at the commit (defer_foreign_keys, reset
 -- when the transaction ends): the rows put back are their parents again.
--- On SQLite this rewrites the table and its indexes (a few seconds at a
--- million procurements).
+-- On SQLite this rewrites the table and its indexes: its time grows with
+-- the number of procurements.
 -- sqlite: PRAGMA defer_foreign_keys = ON;
 -- sqlite: CREATE TEMP TABLE procurements_025 AS SELECT id, donor_id, centre_id, procured_at, donation_year, donation_seq,
 -- sqlite: 	recorded_at, recorded_by, log_index FROM procurements;
