@@ -336,6 +336,21 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	}
 	b.screenshot("custos-trace.png")
 
+	// The donation number (an organ identifier's first ten characters),
+	// typed in lower case with spaces, finds every organ of the donation.
+	b.open("/transplant/trace", 200)
+	b.fill(map[string]string{"trace-q": strings.ToLower(strings.ReplaceAll(liver[:12], "-", " "))})
+	b.click("trace donation", `#trace button[type="submit"]`, 200)
+	if summary := b.text("#trace-summary"); !strings.Contains(summary, "From donation") || !strings.Contains(summary, liver[:12]) {
+		t.Errorf("trace of donation %s: summary %q", liver[:12], summary)
+	}
+	main = b.text("main")
+	for _, want := range append(organs, donor) {
+		if !strings.Contains(main, want) {
+			t.Errorf("trace of donation %s lacks %s:\n%s", liver[:12], want, main)
+		}
+	}
+
 	// Open the donor's personal data, giving a purpose.
 	b.open("/transplant/donors/"+donor, 200)
 	b.fill(map[string]string{"personal-purpose": "confirm identity with the family"})
