@@ -345,7 +345,7 @@ func runHMScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if m.QueryMatchPct != nil {
 				at += fmt.Sprintf("\tframes=%.0f%%/%.0f%%", *m.QueryMatchPct, *m.TargetMatchPct)
 			}
-			fmt.Fprintf(tw, "match\t%s\tbank=%s\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", shown(r.Path), m.BankID, m.EntryID, m.Distance, r.Quality, m.Classification, at)
+			fmt.Fprintf(tw, "match\t%s\tbank=%s\tversion=%d\tentry=%s\tdistance=%d\tquality=%d\tclass=%s%s\n", shown(r.Path), m.BankID, m.BankVersion, m.EntryID, m.Distance, r.Quality, m.Classification, at)
 		case hashmatch.StatusLowQuality:
 			fmt.Fprintf(tw, "low_quality\t%s\tquality=%d\n", shown(r.Path), r.Quality)
 		case "error":

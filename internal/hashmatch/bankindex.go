@@ -26,9 +26,12 @@ type loadedBank struct {
 	// (query_match_threshold_pct, index_match_threshold_pct).
 	queryPct, indexPct float64
 	generation         int64
-	idx                *index.Index
-	entries            []DocEntry // without their frames
-	refs               []indexRef // index id i is refs[i]
+	// version is the bank's published version these entries are of,
+	// named in each match (Match.BankVersion).
+	version int
+	idx     *index.Index
+	entries []DocEntry // without their frames
+	refs    []indexRef // index id i is refs[i]
 	// videoQ[e] holds, for a video entry e, the quality of each of its
 	// distinct frame hashes (the best of the frames sharing it); nil for
 	// an image entry.
@@ -189,7 +192,7 @@ func (s *Service) refreshLoaded(ctx context.Context) error {
 // returns the current set; the first call loads every bank.
 func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 	q := s.DB.Read()
-	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, query_match_threshold_pct, index_match_threshold_pct, generation FROM hm_banks")
+	rows, err := q.Query(ctx, "SELECT id, owner_id, kind, threshold, query_match_threshold_pct, index_match_threshold_pct, generation, version FROM hm_banks")
 	if err != nil {
 		return nil, err
 	}
@@ -198,12 +201,13 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 		threshold          int
 		queryPct, indexPct float64
 		gen                int64
+		version            int
 	}
 	cur := map[string]meta{}
 	for rows.Next() {
 		var id string
 		var m meta
-		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.queryPct, &m.indexPct, &m.gen); err != nil {
+		if err := rows.Scan(&id, &m.owner, &m.kind, &m.threshold, &m.queryPct, &m.indexPct, &m.gen, &m.version); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -240,7 +244,7 @@ func (s *Service) refresh(ctx context.Context) (map[string]*loadedBank, error) {
 		if err != nil {
 			return nil, err
 		}
-		lb.generation = m.gen
+		lb.generation, lb.version = m.gen, m.version
 		lb.queryPct, lb.indexPct = m.queryPct, m.indexPct
 		s.banks[id] = lb
 	}
@@ -259,6 +263,7 @@ func NewLocalBank(d *Doc) (*LocalBank, error) {
 		return nil, err
 	}
 	lb.queryPct, lb.indexPct = d.VideoPcts()
+	lb.version = d.Version
 	return &LocalBank{lb}, nil
 }
 

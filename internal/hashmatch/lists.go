@@ -79,7 +79,8 @@ func (f *ListFilter) check(filters, statuses []string) (end string, err error) {
 const (
 	listCasesSQL = `SELECT c.id, c.provider_id, c.pdq, c.quality, c.md5, c.sha256, c.source, c.content_ref, c.user_pseudonym,
 		c.uploaded_at, c.best_bank_id, c.best_entry_id, c.best_distance, c.status, c.opened_at, c.reviewed_at, c.reviewed_by, c.review_note,
-		COALESCE(b.name, ''), COALESCE(e.classification, ''), c.log_index
+		COALESCE(b.name, ''), COALESCE(e.classification, ''),
+		(SELECT m.bank_version FROM hm_case_matches m WHERE m.id = c.id || '/0000'), c.log_index
 		FROM hm_cases c LEFT JOIN hm_banks b ON b.id = c.best_bank_id
 		LEFT JOIN hm_entries e ON e.id = c.best_bank_id || '/' || c.best_entry_id
 		WHERE c.provider_id = ? AND (? = '' OR c.status = ?) AND (? = '' OR c.best_bank_id = ?)
@@ -131,6 +132,10 @@ type QueueCase struct {
 	Case
 	BankName       string `json:"bank_name"`
 	Classification string `json:"classification"`
+	// BankVersion is the version of the best-matching bank that was
+	// searched (its first match, stored as the case's "/0000"); 0 for a
+	// case opened before custos recorded it.
+	BankVersion int `json:"bank_version,omitempty"`
 }
 
 // Cases lists the provider's cases, the most recently opened first, one page
@@ -146,10 +151,11 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, f ListFilter) (p
 	return list(ctx, s.DB.Read(), listCasesSQL, p.AuthorityID, f.Request, "c.log_index", "c.id",
 		[]string{f.Status, f.BankID, f.From, end, f.ID}, func(r store.Scanner, q *QueueCase) error {
 			var ra, rb, rn sql.NullString
+			var v sql.NullInt64
 			c := &q.Case
 			err := r.Scan(&c.ID, &c.ProviderID, &c.PDQ, &c.Quality, &c.MD5, &c.SHA256, &c.Source, &c.ContentRef, &c.UserPseudonym, &c.UploadedAt,
-				&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn, &q.BankName, &q.Classification)
-			c.ReviewedAt, c.ReviewedBy, c.ReviewNote = ns(ra), ns(rb), ns(rn)
+				&c.BestBankID, &c.BestEntryID, &c.BestDistance, &c.Status, &c.OpenedAt, &ra, &rb, &rn, &q.BankName, &q.Classification, &v)
+			c.ReviewedAt, c.ReviewedBy, c.ReviewNote, q.BankVersion = ns(ra), ns(rb), ns(rn), int(v.Int64)
 			return err
 		}, func(q *QueueCase) string { return q.ID })
 }

@@ -49,7 +49,7 @@ func search(banks []*loadedBank, variants []pdq.Hash, own []pdq.Hash, ownRadius 
 				e := b.entries[r.entry]
 				k := [2]string{b.id, e.EntryID}
 				if old, ok := best[k]; !ok || m.Distance < old.Distance {
-					best[k] = Match{BankID: b.id, EntryID: e.EntryID, Classification: e.Classification, Distance: m.Distance}
+					best[k] = Match{BankID: b.id, BankVersion: b.version, EntryID: e.EntryID, Classification: e.Classification, Distance: m.Distance}
 				}
 			}
 		}

@@ -366,7 +366,11 @@ type Query struct {
 // the entry, and the converse. A match in a query video carries the time of
 // its first matching frame.
 type Match struct {
-	BankID         string   `json:"bank_id"`
+	BankID string `json:"bank_id"`
+	// BankVersion is the version of the bank that was searched, so that a
+	// service can say afterwards which list made it act (a report, an
+	// appeal). It is 0 for matches recorded before custos kept it.
+	BankVersion    int      `json:"bank_version,omitempty"`
 	EntryID        string   `json:"entry_id"`
 	Classification string   `json:"classification"`
 	Distance       int      `json:"distance"`

@@ -85,9 +85,9 @@ func Project(reg *ledger.Projections) {
 			return err
 		}
 		for i, m := range c.Matches {
-			if _, err := q.Exec(ctx, `INSERT INTO hm_case_matches (id, case_id, bank_id, entry_id, distance, matched_at, query_match_pct, target_match_pct, at_seconds, log_index)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("%s/%04d", c.ID, i), c.ID, m.BankID, m.EntryID, m.Distance, e.At,
-				m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds, idx); err != nil {
+			if _, err := q.Exec(ctx, `INSERT INTO hm_case_matches (id, case_id, bank_id, entry_id, distance, matched_at, query_match_pct, target_match_pct, at_seconds, log_index, bank_version)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("%s/%04d", c.ID, i), c.ID, m.BankID, m.EntryID, m.Distance, e.At,
+				m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds, idx, bankVersion(m.BankVersion)); err != nil {
 				return err
 			}
 		}
@@ -186,3 +186,12 @@ func videoColumns(e DocEntry) (string, int, error) {
 // zero-padded so that text order is version order.
 func versionKey(bank string, v int) string { return fmt.Sprintf("%s/%08d", bank, v) }
 func entryKey(bank, entry string) string   { return bank + "/" + entry }
+
+// bankVersion is a match's bank version as stored: NULL for a match logged
+// before custos recorded it (its leaf has no bank_version).
+func bankVersion(v int) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}

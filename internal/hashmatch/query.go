@@ -99,15 +99,16 @@ func getCase(ctx context.Context, q store.Queryer, id string) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT m.bank_id, m.entry_id, m.distance, COALESCE(e.classification, ''), m.query_match_pct, m.target_match_pct, m.at_seconds
+	rows, err := q.Query(ctx, `SELECT m.bank_id, m.entry_id, m.distance, COALESCE(e.classification, ''), m.query_match_pct, m.target_match_pct, m.at_seconds, m.bank_version
 		FROM hm_case_matches m LEFT JOIN hm_entries e ON e.id = m.bank_id || '/' || m.entry_id WHERE m.case_id = ? ORDER BY m.id`, id)
 	if err != nil {
 		return nil, err
 	}
 	c.Matches, err = store.Rows(rows, func(r store.Scanner, m *Match) error {
 		var qp, tp, at sql.NullFloat64
-		err := r.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification, &qp, &tp, &at)
-		m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds = nf(qp), nf(tp), nf(at)
+		var v sql.NullInt64
+		err := r.Scan(&m.BankID, &m.EntryID, &m.Distance, &m.Classification, &qp, &tp, &at, &v)
+		m.QueryMatchPct, m.TargetMatchPct, m.AtSeconds, m.BankVersion = nf(qp), nf(tp), nf(at), int(v.Int64)
 		return err
 	})
 	if err != nil {

@@ -212,7 +212,7 @@ func searchVideo(banks []*loadedBank, frames []vpdq.Frame, own []pdq.Hash, opt v
 	for _, h := range order {
 		e := h.bank.entries[h.entry]
 		at := q[h.first].Seconds
-		m := Match{BankID: h.bank.id, EntryID: e.EntryID, Classification: e.Classification, Distance: h.distance, AtSeconds: &at}
+		m := Match{BankID: h.bank.id, BankVersion: h.bank.version, EntryID: e.EntryID, Classification: e.Classification, Distance: h.distance, AtSeconds: &at}
 		if vq := h.bank.videoQ[h.entry]; vq != nil {
 			total := 0
 			for _, quality := range vq {
@@ -277,7 +277,7 @@ func (o *videoOutcome) matchMD5(banks []*loadedBank, sum string) {
 		for _, i := range md5Entries(b, sum) {
 			e := b.entries[i]
 			if !have[[2]string{b.id, e.EntryID}] {
-				o.matches = append(o.matches, Match{BankID: b.id, EntryID: e.EntryID, Classification: e.Classification})
+				o.matches = append(o.matches, Match{BankID: b.id, BankVersion: b.version, EntryID: e.EntryID, Classification: e.Classification})
 			}
 		}
 	}
