@@ -535,8 +535,33 @@ func imageError(err error, opt pdq.Options, data []byte) error {
 		}
 		return errs.New(errs.TooLarge, "image_memory", "", "the image would take about %d MiB of memory to decode (%s %dx%d), limit %d MiB",
 			(hd.DecodeBytes+1<<20-1)>>20, hd.Format, hd.Width, hd.Height, limit>>20)
+	case errors.Is(err, pdq.ErrUnknownFormat):
+		// A video sent to a photo route: say where videos go, rather
+		// than only that the format is unknown.
+		if c := videoContainer(data); c != "" {
+			return errs.Invalidf("image", "", "the image cannot be hashed: the file looks like a video (%s), not an image; send videos to POST /api/v1/hashmatch/match/video-file", c)
+		}
 	}
 	return errs.Invalidf("image", "", "the image cannot be hashed: %s", strings.TrimPrefix(err.Error(), "pdq: "))
+}
+
+// videoContainer names the video container data starts with (an ISO base
+// media ftyp box: MP4, QuickTime, 3GP; EBML: WebM, Matroska; RIFF AVI), or
+// is empty. An ftyp box of an image brand (HEIF, AVIF) is not a video.
+func videoContainer(data []byte) string {
+	switch {
+	case len(data) >= 12 && string(data[4:8]) == "ftyp":
+		switch string(data[8:12]) {
+		case "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1", "avif", "avis":
+			return ""
+		}
+		return "MP4/QuickTime"
+	case len(data) >= 4 && string(data[:4]) == "\x1a\x45\xdf\xa3":
+		return "WebM/Matroska"
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "AVI ":
+		return "AVI"
+	}
+	return ""
 }
 
 // orDefault is n, or def when n is not positive (pdq.Options' zero values).
