@@ -348,7 +348,7 @@ func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID stri
 		version = b.Version
 	}
 	if version < 0 || version > b.Version {
-		return nil, nil, errs.Invalidf("range", "version", "bank %s has versions 1 to %d", bankID, b.Version)
+		return nil, nil, errs.Invalidf("range", "version", "bank %s has versions 1 to %d: version takes one of them, or 0 (or none) for the current one, %d", bankID, b.Version, b.Version)
 	}
 	m := ListMeta{Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Version: version}
 	var at string

@@ -1,6 +1,7 @@
 package hashmatch_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +43,39 @@ func TestImageRouteNamesVideoRoute(t *testing.T) {
 		}
 		if after := size(); after != before {
 			t.Errorf("refused uploads changed the log: %v, was %v", after, before)
+		}
+	})
+}
+
+// TestExportVersionRange: an export of a version the bank does not have
+// (negative, or past the current one) is refused naming the rule, the
+// field and what is accepted (0 included: the current version), and
+// nothing is logged; 0 exports the current version.
+func TestExportVersionRange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := w.Bank(t, "Known")
+		for i := 1; i <= 2; i++ {
+			w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, hashmatch.NewVersion{Adds: []hashmatch.DocEntry{
+				{EntryID: "img-" + strconv.Itoa(i), PDQ: apptest.PDQHex(i), Classification: "A1"}}})
+		}
+		size := func() any { return w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil).Body["size"] }
+		before := size()
+		for _, v := range []string{"-1", "3"} {
+			r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version="+v, w.Analyst, nil)
+			want := "bank " + bank + " has versions 1 to 2: version takes one of them, or 0 (or none) for the current one, 2"
+			if r.Status != 422 && r.Status != 400 || r.Str("error.rule") != "range" || r.Str("error.field") != "version" || r.Str("error.message") != want {
+				t.Errorf("version %s: %d %s", v, r.Status, r.Raw)
+			}
+		}
+		if after := size(); after != before {
+			t.Errorf("refused exports changed the log: %v, was %v", after, before)
+		}
+		r := w.Must(t, 200, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format=json&version=0", w.Analyst, nil)
+		var got hashmatch.NewVersion
+		jsonUnmarshal(t, string(r.Raw), &got)
+		if len(got.Adds) != 2 {
+			t.Errorf("version 0 exports %d entries, want the current version's 2: %s", len(got.Adds), r.Raw)
 		}
 	})
 }
