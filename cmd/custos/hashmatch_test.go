@@ -120,7 +120,7 @@ func TestHashmatchCLI(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("text"), 0o644)
 
 	out, errOut := custos(t, 0, "hashmatch", "scan", dir, "--bank", bankFile, "--public-key", keyFile)
-	if !regexp.MustCompile(`match\s+\S*copy.jpg\s+bank=`+bank+`\s+entry=bridge`).MatchString(out) ||
+	if !regexp.MustCompile(`match\s+\S*copy.jpg\s+bank=`+bank+`\s+version=1\s+entry=bridge`).MatchString(out) ||
 		!strings.Contains(out, "scanned 2 files: 1 match, 0 no match, 0 low quality, 0 suppressed, 1 errors") {
 		t.Errorf("scan:\n%s", out)
 	}
@@ -212,7 +212,7 @@ func TestHashmatchScanVideo(t *testing.T) {
 		t.Errorf("--video-jobs 0: %s", errOut)
 	}
 	out, _ = custos(t, 0, "hashmatch", "scan", "--quiet", dir, "--bank", bankFile, "--public-key", keyFile, "--video-jobs", "1")
-	if !regexp.MustCompile(`match\s+\S*copy\.mp4\s+bank=`+r.bank+`\s+entry=vid-1\s+distance=\d+\s+quality=\d+\s+class=A1\s+at=\d+\.\ds\s+frames=100%/60%`).MatchString(out) ||
+	if !regexp.MustCompile(`match\s+\S*copy\.mp4\s+bank=`+r.bank+`\s+version=1\s+entry=vid-1\s+distance=\d+\s+quality=\d+\s+class=A1\s+at=\d+\.\ds\s+frames=100%/60%`).MatchString(out) ||
 		!strings.Contains(out, "scanned 2 files: 1 match, 1 no match, 0 low quality, 0 suppressed, 0 errors") {
 		t.Errorf("scan:\n%s", out)
 	}
