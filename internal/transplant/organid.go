@@ -43,19 +43,10 @@ func ParseOrganID(s string) (OrganID, error) {
 	if len(s) > 64 {
 		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-5")
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '-':
-		case r >= 'a' && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
-		case (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
-			b.WriteRune(r)
-		default:
-			return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier has only letters, digits, spaces and hyphens")
-		}
+	c, ok := compactID(s)
+	if !ok {
+		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier has only letters, digits, spaces and hyphens")
 	}
-	c := b.String()
 	if len(c) != 13 {
 		return OrganID{}, errs.Invalidf("organ_id_format", "organ_id", "an organ identifier is 13 letters and digits, such as XA-26-000123-01-5; got %d", len(c))
 	}
@@ -122,18 +113,8 @@ func ParseDonation(s string) (Donation, error) {
 	if len(s) > 64 {
 		return Donation{}, refuse
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '-':
-		case r >= 'a' && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	c := b.String()
-	if len(c) != 10 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+	c, ok := compactID(s)
+	if !ok || len(c) != 10 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
 		return Donation{}, refuse
 	}
 	for i := 2; i < 10; i++ {
@@ -151,3 +132,22 @@ func ParseDonation(s string) (Donation, error) {
 
 // Donation is the donation number the organ identifier carries.
 func (o OrganID) Donation() Donation { return Donation{Country: o.Country, Year: o.Year, Seq: o.Seq} }
+
+// compactID writes an identifier typed in any case, with or without spaces
+// and hyphens, in capitals without them; ok is false when it holds anything
+// but ASCII letters, digits, spaces and hyphens.
+func compactID(s string) (_ string, ok bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-':
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		case (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
