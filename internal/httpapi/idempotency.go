@@ -103,14 +103,7 @@ func requestDigest(r *http.Request, body []byte) string {
 // headers (X-Custos-Content-Ref, -User-Id, -Uploaded-At) the request carries,
 // which are recorded with what it uploads.
 func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
-	body, err := read()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.New()
-	if _, err := io.Copy(sum, body); err != nil {
-		return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
-	}
+	var sum hash.Hash
 	if mt, params, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && mt == "multipart/form-data" && params["boundary"] != "" {
 		body, err := read()
 		if err != nil {
@@ -118,6 +111,17 @@ func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
 		}
 		if parts, ok := partsDigest(body, params["boundary"]); ok {
 			sum = parts
+		}
+	}
+	if sum == nil {
+		// Not multipart, or not well-formed: its bytes, read once.
+		body, err := read()
+		if err != nil {
+			return nil, err
+		}
+		sum = sha256.New()
+		if _, err := io.Copy(sum, body); err != nil {
+			return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
 		}
 	}
 	for _, name := range []string{hdrContentRef, hdrUserID, hdrUploadedAt} {
