@@ -1,6 +1,7 @@
 package pgmove
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -321,9 +322,11 @@ func sameTablesPG(ctx context.Context, snap *store.Tx, tables []pgTable) error {
 	return nil
 }
 
-// copyBack copies t's rows from the PostgreSQL snapshot into SQLite, one
-// prepared INSERT a row in the copy's one transaction. The driver hands
-// back text, bigint, double precision and bytea as SQLite stores them.
+// copyBack copies t's rows from the PostgreSQL snapshot into SQLite in the
+// copy's one transaction, up to backRows rows a prepared multi-row INSERT
+// (one statement a row spent most of the copy in the driver and SQLite's
+// per-statement work; BENCHMARKS.md). The driver hands back text, bigint,
+// double precision and bytea as SQLite stores them.
 func copyBack(ctx context.Context, snap *store.Tx, tx *store.Tx, t pgTable) (int64, error) {
 	quoted := make([]string, len(t.cols))
 	marks := make([]string, len(t.cols))
@@ -336,28 +339,66 @@ func copyBack(ctx context.Context, snap *store.Tx, tx *store.Tx, t pgTable) (int
 		return 0, err
 	}
 	defer rows.Close()
-	insert := "INSERT INTO " + quoteIdent(t.name) + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	per := min(backRows, sqliteMaxVariables/len(t.cols))
+	tuple := "(" + strings.Join(marks, ", ") + ")"
+	insert := func(k int) string {
+		return "INSERT INTO " + quoteIdent(t.name) + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", k), ", ")
+	}
+	full := insert(per)
 	vals := make([]any, len(t.cols))
 	ptrs := make([]any, len(t.cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	args := make([]any, 0, per*len(t.cols))
 	var n int64
+	flush := func() error {
+		k := len(args) / len(t.cols)
+		if k == 0 {
+			return nil
+		}
+		s := full
+		if k < per {
+			s = insert(k)
+		}
+		if _, err := tx.Exec(ctx, s, args...); err != nil {
+			return err
+		}
+		n += int64(k)
+		args = args[:0]
+		return nil
+	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
 		for i, v := range vals {
-			switch v.(type) {
-			case nil, string, []byte, int64, float64:
+			switch v := v.(type) {
+			case nil, string, int64, float64:
+				args = append(args, v)
+			case []byte:
+				// Kept until the statement runs, past the next row's scan.
+				args = append(args, bytes.Clone(v))
 			default:
 				return n, fmt.Errorf("column %s: a %T, which no custos column holds", t.cols[i], v)
 			}
 		}
-		if _, err := tx.Exec(ctx, insert, vals...); err != nil {
-			return n, err
+		if len(args) == per*len(t.cols) {
+			if err := flush(); err != nil {
+				return n, err
+			}
 		}
-		n++
 	}
-	return n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, flush()
 }
+
+// backRows is the most rows one INSERT of the way back carries, and
+// sqliteMaxVariables the most parameters SQLite takes in one statement
+// (SQLITE_MAX_VARIABLE_NUMBER's default since 3.32).
+const (
+	backRows           = 128
+	sqliteMaxVariables = 32766
+)
