@@ -162,9 +162,10 @@ type OutboxMessage struct {
 	RefusalRule   string         `json:"refusal_rule,omitempty"`
 	RefusalField  string         `json:"refusal_field,omitempty"`
 	RefusalReason string         `json:"refusal_reason,omitempty"`
-	// AbandonedAt, AbandonedBy (the principal), AbandonReason and
-	// AbandonIndex (the entry) are set on a message an operator abandoned
-	// (state abandoned): it is never sent again.
+	// AbandonedAt, AbandonedBy (the principal's id, as the log has it;
+	// the outbox page shows the name), AbandonReason and AbandonIndex (the
+	// entry) are set on a message an operator abandoned (state abandoned):
+	// it is never sent again.
 	AbandonedAt   string `json:"abandoned_at,omitempty"`
 	AbandonedBy   string `json:"abandoned_by,omitempty"`
 	AbandonReason string `json:"abandon_reason,omitempty"`

@@ -70,6 +70,9 @@ type exchangeListData struct {
 	PeerOpts []Option
 	States   []Option
 	Names    map[string]string // peer id -> name
+	// Who are the names of the principals who abandoned a message of the
+	// outbox page, by id: shown as the alerts' "by" fields are.
+	Who      map[string]string
 	Filtered bool
 	NextPage string // the link to the next page of the outbox or the inbox; empty on the last
 	Identity *exchange.Identity
@@ -155,10 +158,40 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
 	if tmpl == "outbox" {
+		if d.Who, err = abandoners(r.Context(), x.svc, d.Outbox); err != nil {
+			s.Fail(w, r, err)
+			return
+		}
 		d.Manage = s.P.Can(exchange.ManagePeers)
 		x.sendForm(r, s, v, d)
 	}
 	s.Show(w, r, tmpl, v, ref)
+}
+
+// abandoners maps the principals who abandoned messages of ms to their
+// names: the outbox keeps the principal's id (as the log does), and a
+// person reading the page is shown who it was, as on an alert's page. A
+// principal no longer listed is shown by its id.
+func abandoners(ctx context.Context, svc *exchange.Service, ms []exchange.OutboxMessage) (map[string]string, error) {
+	who := map[string]string{}
+	for _, m := range ms {
+		if m.AbandonedBy != "" {
+			who[m.AbandonedBy] = ""
+		}
+	}
+	if len(who) == 0 {
+		return who, nil
+	}
+	ps, err := auth.ListPrincipals(ctx, svc.DB.Read())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if _, ok := who[p.ID]; ok {
+			who[p.ID] = p.Name
+		}
+	}
+	return who, nil
 }
 
 type exchangeMessageData struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -290,7 +291,14 @@ func TestExchangeAbandonForm(t *testing.T) {
 	wantLeaves(t, "abandon", a, n, exchange.TypeMessageAbandoned)
 	p = ad.get(p.Header.Get("Location"))
 	admin := a.Principal(t, a.Admin)
-	mustContain(t, "abandoned", p, "message is abandoned", "Abandoned by <code>"+admin.ID+"</code>", "The peer&#39;s receipt never verifies")
+	// Who abandoned it is shown by name, as an alert's "by" fields are,
+	// to every role that reads the outbox; the API keeps the id.
+	by := "Abandoned by " + template.HTMLEscapeString(admin.Name) + " on "
+	mustContain(t, "abandoned", p, "message is abandoned", by, "The peer&#39;s receipt never verifies")
+	if admin.Name == "" || strings.Contains(p.Body, "<code>"+admin.ID+"</code>") {
+		t.Fatalf("the abandoned message shows the principal's id %s, not its name %q", admin.ID, admin.Name)
+	}
+	mustContain(t, "abandoned, as the regulator reads it", rg.get("/exchange/outbox"), by)
 	if strings.Contains(p.Body, `id="abandon-`+first+`"`) || strings.Contains(p.Body, "Waiting behind") {
 		t.Fatal("the abandoned message keeps its forms, or the next one still waits behind it")
 	}
