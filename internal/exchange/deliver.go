@@ -305,18 +305,31 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 // last error keeps.
 const maxReason = 200
 
-// checkReceipt verifies that a receipt is signed by a valid key of the peer
-// and answers this very message. The receipt's key is the peer's text until
-// it is found among the peer's keys: the errors cut and escape it
-// (errs.Echo), as they do the rule and field of a plain refusal.
+// checkReceipt verifies that a receipt is signed by a key of the peer that
+// was valid when it signed it, and answers this very message. The receipt's
+// key is the peer's text until it is found among the peer's keys: the
+// errors cut and escape it (errs.Echo), as they do the rule and field of a
+// plain refusal.
+//
+// A key's validity is judged at the receipt's signing time, not at the
+// time it is checked: a peer that received a message answers it again, when
+// it is sent again, with the receipt it signed then (Receive's replay), so
+// a receipt signed before the peer rotated its key comes back signed with
+// the old key, and would never verify once the old key's overlap is over:
+// the message would stay pending for ever. The peer's keys here are its key
+// history: each with the end of its validity (valid_until) the operator set
+// when adding the next one. A receipt signed with a key whose validity had
+// ended is refused, and so is one for a message sent here after the key's
+// validity ended: no receipt for it can have been signed while the key was
+// valid, whatever time the receipt claims (this registry's clock, not the
+// peer's word). The signing time is the peer's word otherwise: whoever
+// holds a key after its end can still claim a time before it for a message
+// sent before it (docs/exchange.md, Rotate a key).
 func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) (*Receipt, error) {
 	var pubText, until string
 	err := s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
 	if err != nil {
 		return nil, fmt.Errorf("the receipt is signed by \"%s\", not a key of peer %s", errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
-	}
-	if until != "" && until <= ledger.FormatTime(s.now()) {
-		return nil, fmt.Errorf("the receipt is signed by %s, valid until %s", sr.Key, until)
 	}
 	pub, err := DecodeKey("key", pubText)
 	if err != nil {
@@ -332,7 +345,41 @@ func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedR
 	if r.MessageSHA256 != Digest(d.message) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
 		return nil, fmt.Errorf("the receipt does not answer message %s", d.id)
 	}
+	if until != "" {
+		if err := s.signedWhileValid(ctx, d.id, sr.Key, until, r.At); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// signedWhileValid refuses a receipt signed with key, valid until until,
+// at the time at (the receipt's), for message id: signed at or after until,
+// or for a message sent at or after until.
+func (s *Service) signedWhileValid(ctx context.Context, id, key, until, at string) error {
+	end, err := time.Parse(time.RFC3339Nano, until)
+	if err != nil {
+		return fmt.Errorf("the validity of key %s reads %q, not a time", key, until)
+	}
+	signed, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return fmt.Errorf("the receipt signed by %s gives no time it was signed (at: \"%s\")", key, errs.Echo(at, errs.MaxEchoed))
+	}
+	if !signed.Before(end) {
+		return fmt.Errorf("the receipt is signed by %s at %s, when the key was no longer valid (valid until %s)", key, ledger.FormatTime(signed), until)
+	}
+	var sentAt string
+	if err := s.DB.Read().QueryRow(ctx, "SELECT sent_at FROM exchange_outbox WHERE id = ?", id).Scan(&sentAt); err != nil {
+		return err
+	}
+	sent, err := time.Parse(time.RFC3339Nano, sentAt)
+	if err != nil {
+		return fmt.Errorf("message %s was sent at %q, not a time", id, sentAt)
+	}
+	if !sent.Before(end) {
+		return fmt.Errorf("the receipt is signed by %s, valid until %s, but message %s was sent at %s, after: no receipt for it was signed while the key was valid", key, until, id, sentAt)
+	}
+	return nil
 }
 
 // attempt records a delivery attempt and when to try again (nil err: the

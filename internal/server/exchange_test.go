@@ -456,3 +456,115 @@ func TestExchangeKeyExpiredInFlight(t *testing.T) {
 		}
 	})
 }
+
+// TestExchangeReceiptAfterPeerRotated: a receipt is checked against the key
+// that signed it as it was when it signed it. The peer received a message
+// and signed its receipt, which never reached the sender; the peer then
+// rotated its key and the old key's overlap ended. Sent again, the message
+// is answered with the receipt signed then, with the old key: it verifies,
+// and the message is acknowledged. A receipt the old key signs after its
+// end, or claims to have signed before its end for a message sent after it,
+// does not verify, and its message stays pending.
+func TestExchangeReceiptAfterPeerRotated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		second := storetest.SQLite(t)
+		if dsn[:4] == "post" {
+			second = storetest.Postgres(t)
+		}
+		a, b := apptest.Start(t, dsn), apptest.Start(t, second)
+		ctx := context.Background()
+		peerB := a.Peer(t, b, "vigilance")
+		b.Peer(t, a, "vigilance")
+		idA, err := a.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idB, err := b.App.Exchange.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		send := func(text string) map[string]any {
+			return a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
+				"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
+				"payload": map[string]string{"subject": "s", "text": text}}).Body
+		}
+		receive := func(m map[string]any) *exchange.InboxAnswer {
+			env, err := json.Marshal(exchange.Envelope{Message: m["message"].(string), Key: m["key"].(string), Signature: m["signature"].(string)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, ans := b.App.Exchange.Receive(ctx, env)
+			if status != 200 || ans.Error != nil {
+				t.Fatalf("the peer receives %s: %d %+v", m["id"], status, ans.Error)
+			}
+			return ans
+		}
+		state := func(id string) string {
+			for _, m := range a.Must(t, 200, "GET", "/api/v1/exchange/outbox", a.Admin, nil).Body["messages"].([]any) {
+				if m := m.(map[string]any); m["id"] == id {
+					return m["state"].(string)
+				}
+			}
+			t.Fatalf("message %s is not in the outbox", id)
+			return ""
+		}
+
+		old := send("received before the rotation")
+		first := receive(old) // the answer is lost on the way
+		oldKey, err := exchange.DeriveKey(b.App.Keys.Master, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Key != exchange.Fingerprint(oldKey.Public().(ed25519.PublicKey)) {
+			t.Fatalf("the first receipt is signed by %s, not the peer's first key", first.Key)
+		}
+		next := b.Must(t, 200, "GET", "/api/v1/exchange/identity/next", b.Admin, nil)
+		overlap := time.Now().Add(time.Second)
+		a.Must(t, 201, "POST", "/api/v1/exchange/peers/"+peerB+"/keys", a.Admin, map[string]any{"public_key": next.Str("public_key"),
+			"previous_valid_until": overlap.UTC().Format(time.RFC3339Nano)})
+		b.Must(t, 201, "POST", "/api/v1/exchange/identity/rotate", b.Admin, nil)
+		time.Sleep(time.Until(overlap) + 200*time.Millisecond)
+		late := send("sent after the old key's end")
+
+		forge := func(m map[string]any, at time.Time) *exchange.SignedReceipt {
+			sr, err := exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: m["id"].(string), MessageSHA256: exchange.Digest(m["message"].(string)),
+				From: idB.Jurisdiction, To: idA.Jurisdiction, Outcome: exchange.Received, At: ledger.FormatTime(at)}, oldKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sr
+		}
+		for _, c := range []struct {
+			name string
+			m    map[string]any
+			at   time.Time
+			want string
+		}{
+			{"signed with the old key after its end", old, time.Now(), "no longer valid"},
+			{"claiming a time before the old key's end, for a message sent after it", late, overlap.Add(-time.Minute), "sent at"},
+		} {
+			err := a.App.Exchange.RecordReceipt(ctx, c.m["id"].(string), forge(c.m, c.at))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("a receipt %s: %v, want a refusal saying %q", c.name, err, c.want)
+			}
+			if st := state(c.m["id"].(string)); st != exchange.Pending {
+				t.Fatalf("after a receipt %s the message is %s, want pending", c.name, st)
+			}
+		}
+
+		again := receive(old) // sent again: the peer answers with the receipt it signed then
+		if again.Receipt != first.Receipt || again.Key != first.Key {
+			t.Fatalf("the peer answered the message sent again with another receipt: %+v, want %+v", again.SignedReceipt, first.SignedReceipt)
+		}
+		if err := a.App.Exchange.RecordReceipt(ctx, old["id"].(string), &again.SignedReceipt); err != nil {
+			t.Fatalf("the receipt signed before the peer rotated, fetched again after the old key's end: %v", err)
+		}
+		if st := state(old["id"].(string)); st != exchange.Acknowledged {
+			t.Fatalf("the message answered before the rotation is %s, want acknowledged", st)
+		}
+		// The message sent after the rotation is answered with the new key.
+		if err := a.App.Exchange.RecordReceipt(ctx, late["id"].(string), &receive(late).SignedReceipt); err != nil {
+			t.Fatalf("a receipt signed with the peer's new key: %v", err)
+		}
+	})
+}
