@@ -20,7 +20,11 @@ import (
 // message to it. An operator who may suspend the peer may instead abandon
 // that message (AbandonMessage): a log entry, after which the deliverer
 // never sends it again and goes on with the next. Abandoning retracts
-// nothing at the peer: it may have received the message.
+// nothing at the peer, which may have received the message, and sends it
+// nothing: a retraction to a peer that does not answer verifiably would
+// meet the same fate and, delivered in order, hold back the peer's later
+// messages again; withdrawing what was sent is the module's own message
+// (docs/exchange.md, Abandon a message).
 //
 // An operator may also make a peer's pending messages due now
 // (RetryNow), instead of waiting for their back-off. The schedule
