@@ -567,3 +567,32 @@ func TestImportReassignment(t *testing.T) {
 		}
 	})
 }
+
+// TestSAEReportIDsUniqueAcrossRaised: a report raised here on an organ from
+// abroad takes a national report id of the year, and a report made here
+// afterwards on an organ of the registry's own takes the next one, not the
+// same: the two are counted together, so the report id names one report.
+func TestSAEReportIDsUniqueAcrossRaised(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		raised := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, map[string]any{"kind": "reaction", "organ_id": im.Named,
+			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Fever.",
+			"immediate_measures": "None."}).Str("raised_report_id")
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
+			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
+			"assessor_independent": true, "voluntary": true, "informed": true})
+		organ := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
+			"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		local := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.Regulator, map[string]any{"kind": "event", "organ_id": organ,
+			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Contaminated fluid.",
+			"immediate_measures": "Lot withdrawn."}).Str("report_id")
+		if raised == "" || local == raised {
+			t.Fatalf("the report made here after one raised on an organ from abroad has report id %q, the raised one %q: want two ids", local, raised)
+		}
+		if got := w.Must(t, 200, "GET", "/api/v1/transplant/sae/"+local, w.Auditor, nil).Str("organ_id"); got != organ {
+			t.Fatalf("GET the report by its report id %s: organ %q, want %s", local, got, organ)
+		}
+	})
+}

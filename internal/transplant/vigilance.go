@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -294,14 +293,16 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 		if err != nil {
 			return nil, err
 		}
-		var country string
-		if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&country); err != nil {
+		// The national report id counts the reports raised here on organs
+		// from abroad too: they share the year's numbers.
+		country, reportID, err := nextReportID(ctx, tx, now)
+		if err != nil {
 			return nil, err
 		}
 		sae := SAE{ID: id, Kind: in.Kind, ReportingAuthorityID: p.AuthorityID, Contact: in.Contact, OriginCountry: country,
 			DonorID: donor, OrganID: oid, RecipientIDs: in.RecipientIDs, StartedAt: ledger.FormatTime(started),
 			DetectedAt: ledger.FormatTime(detected), Description: in.Description, ImmediateMeasures: in.ImmediateMeasures,
-			ReportedAt: ledger.FormatTime(now), FinalDueAt: ledger.FormatTime(now.AddDate(0, FinalReportMonths, 0)),
+			ReportID: reportID, ReportedAt: ledger.FormatTime(now), FinalDueAt: ledger.FormatTime(now.AddDate(0, FinalReportMonths, 0)),
 			Destinations: []SAEDestination{}, ForeignRegistries: []string{}, Notifications: []Notification{}}
 		if sae.RecipientIDs == nil {
 			sae.RecipientIDs = []string{}
@@ -323,14 +324,6 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 				return nil, errs.Invalidf("recipient_of_donor", check.Index("recipient_ids", i), "recipient %s received no organ of donor %s", r, donor)
 			}
 		}
-		var year int
-		n := 0
-		year = now.Year()
-		prefix := fmt.Sprintf("%s-SAE-%04d-", country, year)
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sae_reports WHERE report_id LIKE ?", prefix+"%").Scan(&n); err != nil {
-			return nil, err
-		}
-		sae.ReportID = fmt.Sprintf("%s%06d", prefix, n+1)
 		order := make([]string, 0, len(centres))
 		for c := range centres {
 			order = append(order, c)
