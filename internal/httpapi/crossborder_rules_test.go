@@ -596,3 +596,40 @@ func TestSAEReportIDsUniqueAcrossRaised(t *testing.T) {
 		}
 	})
 }
+
+// TestAcknowledgePeerNotification: a report on a donor one of whose organs
+// went abroad notifies the foreign registry, which acknowledges over the
+// exchange. A coordinator here who tries to acknowledge that notification is
+// refused own_centre with a message that names the foreign registry, not an
+// empty centre, and the notification stays open.
+func TestAcknowledgePeerNotification(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		o := im.Origin
+		sae := o.Must(t, 201, "POST", "/api/v1/transplant/sae", o.Regulator, map[string]any{"kind": "event", "organ_id": im.Held,
+			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Donor malignancy.",
+			"immediate_measures": "Recipients called in."})
+		var peerNT string
+		for _, n := range sae.Body["notifications"].([]any) {
+			if m := n.(map[string]any); m["peer_id"] == im.ToW {
+				peerNT = m["id"].(string)
+			}
+		}
+		if peerNT == "" {
+			t.Fatalf("no notification of the foreign registry %s: %s", im.ToW, sae.Raw)
+		}
+		r := o.Do(t, "POST", "/api/v1/transplant/notifications/"+peerNT+"/acknowledge", o.CoordA, nil)
+		msg := r.Str("error.message")
+		if r.Status != 403 || r.Str("error.rule") != "own_centre" || r.Str("error.field") != "notification_id" ||
+			!strings.Contains(msg, im.ToW) || strings.Contains(msg, "centre 's") {
+			t.Fatalf("a coordinator acknowledging a foreign registry's notification: %d %s, want 403 own_centre naming registry %s", r.Status, r.Raw, im.ToW)
+		}
+		got := o.Must(t, 200, "GET", "/api/v1/transplant/sae/"+sae.Str("id"), o.Auditor, nil)
+		for _, n := range got.Body["notifications"].([]any) {
+			if m := n.(map[string]any); m["id"] == peerNT && m["acknowledged_at"] != nil {
+				t.Fatalf("the refused acknowledgement changed the notification: %v", m)
+			}
+		}
+	})
+}

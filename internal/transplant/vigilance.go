@@ -361,6 +361,12 @@ func (s *Service) AcknowledgeNotification(ctx context.Context, p *auth.Principal
 		if err != nil {
 			return nil, err
 		}
+		if n.PeerID != "" {
+			// A foreign registry's notification has no centre here: the
+			// registry acknowledges it over the exchange.
+			return nil, errs.Alertf(errs.Forbidden, "own_centre", "notification_id",
+				"notification %s is foreign registry %s's: that registry acknowledges it over the exchange, not a centre here", n.ID, n.PeerID)
+		}
 		if n.CentreID != p.AuthorityID {
 			return nil, errs.Alertf(errs.Forbidden, "own_centre", "notification_id",
 				"a coordinator acknowledges only their own centre's notifications (%s); notification %s is centre %s's", p.AuthorityID, n.ID, n.CentreID)
