@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,32 @@ func TestVigilanceAPI(t *testing.T) {
 	if strings.Count(string(csv.Raw), reportID) != 2 {
 		t.Errorf("the CSV export of the notifications:\n%s", csv.Raw)
 	}
+}
+
+// TestSAEAnswerIsTheReport: the answer to a report gives its notifications
+// as reading the report does (their report, creation time, and for the
+// reporting centre's own who acknowledged it), so that a client need not
+// read the report again to learn when its deadlines run.
+func TestSAEAnswerIsTheReport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
+			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
+			"assessor_independent": true, "voluntary": true, "informed": true})
+		organ := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
+			"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		posted := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, map[string]any{"kind": "event", "organ_id": organ,
+			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Contaminated fluid.",
+			"immediate_measures": "Lot withdrawn."})
+		read := w.Must(t, 200, "GET", "/api/v1/transplant/sae/"+posted.Str("id"), w.Auditor, nil)
+		want, _ := json.Marshal(read.Body["notifications"])
+		got, _ := json.Marshal(posted.Body["notifications"])
+		if string(got) != string(want) {
+			t.Fatalf("the answer's notifications:\n%s\nreading the report:\n%s", got, want)
+		}
+		if n := posted.Body["notifications"].([]any); len(n) != 1 || n[0].(map[string]any)["acknowledged_by"] == nil {
+			t.Fatalf("the reporting centre's own notification, acknowledged by the reporter: %s", got)
+		}
+	})
 }

@@ -344,10 +344,18 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 		}
 		return ledger.NewEntry(TypeSAEReported, sae)
 	})
-	if err == nil {
-		err = s.sendSAENotices(ctx, p, out)
+	if err != nil {
+		return out, err
 	}
-	return out, err
+	// The answer is the report as reading it gives it (its notifications
+	// with their report, creation time and acknowledgement), with the
+	// e-mails it queued, which only the entry and the answer list.
+	read, err := s.SAE(ctx, p, out.ID)
+	if err != nil {
+		return out, err
+	}
+	read.Mail = out.Mail
+	return read, s.sendSAENotices(ctx, p, read)
 }
 
 // AcknowledgeNotification records that a centre received a notification: a
