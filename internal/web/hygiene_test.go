@@ -8,6 +8,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/transplant"
 )
 
 // TestNotFoundPage checks that an unknown page gets the UI's own 404 page,
@@ -65,5 +66,28 @@ func TestFormsRefuseInvalidUTF8(t *testing.T) {
 	mustContain(t, "invalid UTF-8", p, `id="refusal-rule">utf8<`, `id="refusal-field">name<`)
 	if after := size(); after != before {
 		t.Errorf("the log grew from %v to %v", before, after)
+	}
+}
+
+// TestHeaderNamesRegistry checks the registry named beside custos in the
+// header: a transplant coordinator's is the transplant registry, while the
+// sign-in page and an administrator's pages, of a deployment serving every
+// registry, name none rather than the first.
+func TestHeaderNamesRegistry(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	title := transplant.Module.Title
+	anon := newBrowser(t, w.URL)
+	p := anon.get("/")
+	mustContain(t, "signed out", p, `<span class="mark">custos</span>`)
+	if strings.Contains(p.Body, `class="registry"`) || strings.Contains(p.Body, title) {
+		t.Errorf("signed out: the header names a registry:\n%s", p.Body)
+	}
+	coord := newBrowser(t, w.URL)
+	coord.signIn(w.CoordA)
+	mustContain(t, "coordinator", coord.get("/"), `<span class="registry">`+title+`</span>`)
+	admin := newBrowser(t, w.URL)
+	admin.signIn(w.Admin)
+	if p := admin.get("/"); strings.Contains(p.Body, `class="registry"`) {
+		t.Errorf("administrator: the header names a registry:\n%s", p.Body)
 	}
 }

@@ -705,8 +705,11 @@ func (u *UI) newView(r *http.Request, s *Session, title string) *View {
 	if s != nil {
 		l = s.l
 	}
-	v := &View{Title: l.T(title), Registry: l.T(u.title(s)), S: s, L: l, Languages: u.Languages.Languages(),
+	v := &View{Title: l.T(title), S: s, L: l, Languages: u.Languages.Languages(),
 		Here: r.URL.RequestURI(), forms: map[string]*Form{}}
+	if t := u.title(s); t != "" {
+		v.Registry = l.T(t)
+	}
 	if s != nil {
 		v.Nav = u.nav(s.P, r.URL.Path)
 	}
@@ -714,11 +717,10 @@ func (u *UI) newView(r *http.Request, s *Session, title string) *View {
 }
 
 // title is the registry's name in the header of s's pages: the title of the
-// section of its principal's role, else the first section's.
+// section of its principal's role; else, signed out or in a role of no one
+// section (an administrator, an auditor), the one section's title, or none
+// where custos serves several registries (the header says custos alone).
 func (u *UI) title(s *Session) string {
-	if len(u.Sections) == 0 {
-		return "custos"
-	}
 	if s != nil {
 		for _, sec := range u.Sections {
 			if slices.Contains(sec.Roles, s.P.Role) {
@@ -726,7 +728,10 @@ func (u *UI) title(s *Session) string {
 			}
 		}
 	}
-	return u.Sections[0].Title
+	if len(u.Sections) == 1 {
+		return u.Sections[0].Title
+	}
+	return ""
 }
 
 // nav is the navigation of p: the core's entries, then each section's.
