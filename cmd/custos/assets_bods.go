@@ -116,9 +116,9 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 		enc.SetIndent("", "  ")
 		return enc.Encode(a)
 	}
-	// An erased person's name, or one the reader may not open, is not
-	// shown: say so in the pages' words (NameLabel), rather than print a
-	// blank column that reads as a party no statement names.
+	// An erased person's name, one the reader may not open, and a party
+	// no statement names are written in the pages' words (NameLabel),
+	// never as a blank column.
 	name := func(n bods.Node) string {
 		label, _ := a.NameLabel(n)
 		return label

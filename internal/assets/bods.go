@@ -828,8 +828,8 @@ var lookupVias = []string{"api", "web", "cli"}
 
 // What the ownership page, its drawing and the command line write in
 // place of a person's name they do not show (NameLabel): one wording each
-// everywhere, never a blank nor "Unspecified", which read as a party no
-// statement names.
+// everywhere, never a blank nor bods.Unnamed ("Unspecified"), which reads
+// as a party no statement names.
 var (
 	// ErasedName: a person whose personal data was erased.
 	ErasedName = i18n.M("(erased)")
@@ -918,16 +918,19 @@ func (s *Service) Ownership(ctx context.Context, p *auth.Principal, question, re
 // NameLabel is what the ownership page, its drawing and the command line
 // write for the party n of the answer: its name; ErasedName for a person
 // whose personal data was erased; SealedName for a person whose name is
-// sealed and that the reader may not open. placeholder tells that the
-// label is one of those two wordings, a message to translate, not a name.
-// A party no statement names has no label ("": the page writes
-// "Unspecified").
+// sealed and that the reader may not open; bods.Unnamed for a party no
+// statement names (an unspecified party, the empty node of its holding; a
+// record no statement declares; a party whose statement gives no name).
+// It is never "". placeholder tells that the label is one of those
+// wordings, a message to translate, not a name.
 func (a *OwnershipAnswer) NameLabel(n bods.Node) (label string, placeholder bool) {
 	switch {
-	case slices.Contains(a.Erased, n.ID):
+	case n.ID != "" && slices.Contains(a.Erased, n.ID):
 		return ErasedName, true
-	case n.Name == "" && slices.Contains(a.Sealed, n.ID):
+	case n.Name == "" && n.ID != "" && slices.Contains(a.Sealed, n.ID):
 		return SealedName, true
+	case n.Name == "":
+		return bods.Unnamed, true
 	}
 	return n.Name, false
 }

@@ -1,6 +1,7 @@
 package assets_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -115,6 +117,71 @@ func TestBODSNameLabels(t *testing.T) {
 					t.Errorf("the heading of the erased P (%s), want %q:\n%s", c.lang, c.want, heading)
 				}
 			}
+		}
+	})
+}
+
+// TestBODSUnnamedLabel: a party no statement names (the unspecified party
+// of a relationship, a record no statement declares) reads "Unspecified",
+// translated, in the ownership page's table and in its drawing alike,
+// never "?" nor an empty box; NameLabel gives the same to the command
+// line.
+func TestBODSUnnamedLabel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		b := &bods.Builder{Prefix: "unnamed-1", Date: "2026-05-01", Publisher: "Demoland companies register"}
+		rel := b.Relationship("r-unknown", "E", "x", []float64{30}, "")
+		var m map[string]any
+		if err := json.Unmarshal(rel, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["recordDetails"].(map[string]any)["interestedParty"] = map[string]any{"reason": "informationUnknownToPublisher"}
+		rel, _ = json.Marshal(m)
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=unnamed.jsonl", w.Officer,
+			lines(b.Entity("E", "Open Company Ltd", "DL", ""), rel, b.Relationship("r-ghost", "E", "GHOST", []float64{20}, "")))
+
+		browser := (&world{Env: w.Env}).signin(t, w.Officer)
+		for _, c := range []struct{ lang, want string }{{"en", "Unspecified"}, {"fr", "Non précisé"}} {
+			req, _ := http.NewRequest("GET", w.URL+"/assets/ownership?record=E&question=owners", nil)
+			req.Header.Set("Accept-Language", c.lang)
+			resp, err := browser.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page := string(body)
+			_, table, _ := strings.Cut(page, `<table class="list" id="ownership-holdings">`)
+			table, _, _ = strings.Cut(table, "</table>")
+			_, drawing, _ := strings.Cut(page, `<figure class="ownership-graph"`)
+			drawing, _, _ = strings.Cut(drawing, "</figure>")
+			if resp.StatusCode != 200 || strings.Count(table, ">"+c.want+"<") != 2 {
+				t.Errorf("the table (%s) does not label both unnamed parties %q: %d\n%s", c.lang, c.want, resp.StatusCode, table)
+			}
+			if strings.Count(drawing, ">"+c.want+"<") != 2 || strings.Contains(drawing, ">?<") {
+				t.Errorf("the drawing (%s) does not label both unnamed parties %q:\n%s", c.lang, c.want, drawing)
+			}
+		}
+
+		ctx := context.Background()
+		p, err := auth.Authenticate(ctx, w.App.DB.Read(), w.Officer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := w.S.Ownership(ctx, p, assets.QuestionOwners, "E", "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels []string
+		for _, h := range a.Holdings {
+			l, placeholder := a.NameLabel(h.Node)
+			if !placeholder {
+				t.Errorf("the label of %+v is not a placeholder", h.Node)
+			}
+			labels = append(labels, l)
+		}
+		if !slices.Equal(labels, []string{"Unspecified", "Unspecified"}) {
+			t.Errorf("NameLabel gives the unnamed parties %q, want Unspecified twice", labels)
 		}
 	})
 }

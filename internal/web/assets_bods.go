@@ -35,8 +35,8 @@ type bodsHolding struct {
 	Share, DirectShare string
 	Question           string // the question its record's link asks
 	// Label is the party's name, or the words for one not shown (an
-	// erased person, a sealed name the reader may not open: Placeholder),
-	// translated (OwnershipAnswer.NameLabel).
+	// erased person, a sealed name the reader may not open, a party no
+	// statement names: Placeholder), translated (OwnershipAnswer.NameLabel).
 	Label       string
 	Placeholder bool
 }

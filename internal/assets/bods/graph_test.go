@@ -376,3 +376,74 @@ func TestCutAnswersOrderFree(t *testing.T) {
 		}
 	}
 }
+
+// unspecifiedParty is the relationship stmt with its interested party
+// given as BODS's unspecified record (no record id).
+func unspecifiedParty(t *testing.T, stmt []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(stmt, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["recordDetails"].(map[string]any)["interestedParty"] = map[string]any{"reason": "informationUnknownToPublisher"}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSVGUnnamedParties: a party no statement names reads Unnamed in the
+// drawing, never "?" nor an empty box: the unspecified party of a
+// relationship, labelled as the empty node its holding has, and a record
+// no statement declares. A party of the drawing the answer's nodes lack is
+// labelled as a node of its record id, as the caller's label can tell it
+// (a sealed or erased person, by id), not as an empty node.
+func TestSVGUnnamedParties(t *testing.T) {
+	b := &Builder{Prefix: "t-unnamed", Date: "2026-01-01", Publisher: "p"}
+	g := graphOf(t,
+		b.Entity("A", "Alpha", "", ""), b.Person("P", "Pat", ""),
+		unspecifiedParty(t, b.Relationship("r1", "A", "x", []float64{30}, "")),
+		b.Relationship("r2", "A", "GHOST", []float64{20}, ""), b.Relationship("r3", "A", "P", []float64{50}, ""),
+	)
+	a := g.UltimateOwners("A")
+	svg := SVG(a, true, nil)
+	if n := strings.Count(svg, ">"+Unnamed+"<"); n != 2 {
+		t.Errorf("the drawing labels %d parties %q, want 2 (the unspecified party and GHOST): %s", n, Unnamed, svg)
+	}
+	if strings.Contains(svg, ">?<") || strings.Contains(svg, `text-anchor="middle"></text>`) {
+		t.Errorf("the drawing writes a party as ? or an empty label: %s", svg)
+	}
+	if !strings.Contains(svg, ">GHOST<") || !strings.Contains(svg, ">Pat<") {
+		t.Errorf("the drawing lacks GHOST's id or Pat's name: %s", svg)
+	}
+
+	// P missing from the answer's nodes: its label is asked of P's id.
+	var nodes []Node
+	for _, n := range a.Nodes {
+		if n.ID != "P" {
+			nodes = append(nodes, n)
+		}
+	}
+	if len(nodes) == len(a.Nodes) {
+		t.Fatalf("P is not among the answer's nodes %+v", a.Nodes)
+	}
+	a.Nodes = nodes
+	var asked []Node
+	svg = SVG(a, true, func(n Node) string {
+		asked = append(asked, n)
+		if n.ID == "P" {
+			return "(name sealed)"
+		}
+		return Label(n)
+	})
+	if !slices.Contains(asked, Node{ID: "P"}) || !slices.Contains(asked, Node{}) || !slices.Contains(asked, Node{ID: "GHOST"}) {
+		t.Errorf("the label was asked of %+v, want P's and GHOST's ids alone and the unspecified party's empty node among them", asked)
+	}
+	if !strings.Contains(svg, ">(name sealed)<") || strings.Contains(svg, ">Pat<") {
+		t.Errorf("P, missing from the nodes, is not labelled as its id tells: %s", svg)
+	}
+	if n := strings.Count(svg, ">"+Unnamed+"<"); n != 2 {
+		t.Errorf("with P missing from the nodes the drawing labels %d parties %q, want 2: %s", n, Unnamed, svg)
+	}
+}

@@ -6,7 +6,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/custos-project/custos/internal/i18n"
 )
+
+// Unnamed is what is written for a party no statement names: the
+// unspecified party of a relationship (the statement gives an unspecified
+// record, no record id), a record no person or entity statement declares,
+// a party whose statement gives no name. The ownership page (its table,
+// heading and drawing) and the command line write this one wording
+// (assets.OwnershipAnswer.NameLabel, translated on the pages), never a
+// blank nor a sign of their own.
+var Unnamed = i18n.M("Unspecified")
+
+// Label is a party's label where the caller has no words of its own: its
+// name, or Unnamed.
+func Label(n Node) string {
+	if n.Name == "" {
+		return Unnamed
+	}
+	return n.Name
+}
 
 // ShareText writes a share range as people read it: "30%", "25–50%", or ""
 // where none is known.
@@ -30,12 +50,16 @@ func ShareText(lo, hi float64, known bool) string {
 // first row, then each party in the row of its shortest distance from it;
 // persons are rounded, entities square, unspecified parties dashed; each
 // relationship an arrow from the interested party to the subject, with its
-// share. label gives the text written for a party (nil: its name): the
-// caller's words for a name it does not show. It uses no script and no
+// share. label gives the text written for a party (nil: Label): the
+// caller's words for a name it does not show. An unspecified party is
+// labelled as the empty node its holding has (Node{}); a party of the
+// drawing that a.Nodes lacks as a node of its record id alone, with no
+// type nor name (what Graph.Node gives for a record no statement
+// declares), so that label says what each is. It uses no script and no
 // style attribute (the pages' policy).
 func SVG(a Answer, up bool, label func(Node) string) string {
 	if label == nil {
-		label = func(n Node) string { return n.Name }
+		label = Label
 	}
 	const w, h, gapX, gapY, pad = 170, 46, 30, 56, 10
 	layer := map[string]int{a.Root.ID: 0}
@@ -148,12 +172,15 @@ func SVG(a Answer, up bool, label func(Node) string) string {
 	sort.Strings(ids)
 	for _, id := range ids {
 		p := pos[id]
-		n := nodes[id]
+		n, ok := nodes[id]
+		if !ok {
+			n = Node{ID: id}
+		}
 		fill, rx, dash := "#e8eef7", 2, ""
-		label := label(n)
 		switch {
 		case strings.HasPrefix(id, "unspecified:"):
-			fill, dash, label = "#f4f4f4", ` stroke-dasharray="4 3"`, "?"
+			n = Node{}
+			fill, dash = "#f4f4f4", ` stroke-dasharray="4 3"`
 		case n.Type == Person:
 			fill, rx = "#fdf0d8", 20
 		}
@@ -161,6 +188,7 @@ func SVG(a Answer, up bool, label func(Node) string) string {
 			fill = "#d6ecd9"
 		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" rx="%d" fill="%s" stroke="#333"%s/>`, p[0], p[1], w, h, rx, fill, dash)
+		label := label(n)
 		if len([]rune(label)) > 24 {
 			label = string([]rune(label)[:23]) + "…"
 		}
