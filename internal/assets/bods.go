@@ -808,8 +808,17 @@ func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error 
 				return err
 			}
 		}
+		// A person statement of an import made before persons were
+		// sealed (assets migration 4) keeps its name in clear in its row:
+		// it is read as a sealed one is, so that the graph holds no
+		// person's name and a lookup gives it only to whoever may open
+		// personal data, listing it in sealed for the others.
+		clear := st.RecordType == bods.Person && sealed == 0 && st.Name != ""
+		if clear {
+			st.Name = ""
+		}
 		o.g.Apply(&st)
-		if sealed == 1 {
+		if sealed == 1 || clear {
 			o.sealed[o.g.Ref(st.RecordID)] = sealedRow(imp, pos)
 		}
 	}
@@ -990,7 +999,7 @@ func (l *bodsLookup) persons(o *ownership) {
 // are given as the empty string, which no row's key is).
 const bodsRowsAtOnce = 16
 
-var bodsRowsQuery = "SELECT id, wrapped_key, sealed, erased_commitment FROM assets_bods_statements WHERE id IN (?" +
+var bodsRowsQuery = "SELECT id, wrapped_key, sealed, erased_commitment, name FROM assets_bods_statements WHERE id IN (?" +
 	strings.Repeat(", ?", bodsRowsAtOnce-1) + ")"
 
 // decide is the lookup's command, in the writer's transaction: it refuses
@@ -1021,11 +1030,11 @@ func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*le
 			return nil, err
 		}
 		type personRow struct {
-			key, commitment string
-			wrapped, sealed []byte
+			key, commitment, name string
+			wrapped, sealed       []byte
 		}
 		read, err := store.Rows(rows, func(sc store.Scanner, r *personRow) error {
-			return sc.Scan(&r.key, &r.wrapped, &r.sealed, &r.commitment)
+			return sc.Scan(&r.key, &r.wrapped, &r.sealed, &r.commitment, &r.name)
 		})
 		if err != nil {
 			return nil, err
@@ -1040,6 +1049,8 @@ func (l *bodsLookup) decide(ctx context.Context, tx *store.Tx, _ time.Time) (*le
 					return nil, err
 				}
 				names[r.key] = bods.PersonName(raw)
+			case l.open && len(r.sealed) == 0:
+				names[r.key] = r.name // a statement imported before persons were sealed, its name in clear
 			}
 		}
 	}
@@ -1112,7 +1123,7 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 	if _, err := s.logLookup(ctx, p, QuestionExport, "", via, latest, n, ledger.FormatTime(s.bodsNow()), 0, personal); err != nil {
 		return err
 	}
-	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
+	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed, s.record_type, s.name FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
 		WHERE i.jurisdiction = ? ORDER BY i.log_index, s.pos`, p.Jurisdiction)
 	if err != nil {
 		return err
@@ -1123,18 +1134,27 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string,
 	if !lines {
 		bw.WriteString("[")
 	}
-	var key, body string
+	var key, body, recordType, name string
 	var wrapped, sealed []byte
 	for rows.Next() {
-		if err := rows.Scan(&key, &body, &wrapped, &sealed); err != nil {
+		if err := rows.Scan(&key, &body, &wrapped, &sealed, &recordType, &name); err != nil {
 			return err
 		}
-		if personal && len(sealed) > 0 {
+		switch {
+		case personal && len(sealed) > 0:
 			raw, err := s.Vault.OpenRow(key, wrapped, sealed)
 			if err != nil {
 				return err
 			}
 			body = string(raw)
+		case !personal && recordType == bods.Person && name != "":
+			// A person statement imported before persons were sealed,
+			// stored as given: written as a sealed one's public body is.
+			st, err := bods.Derive([]byte(body))
+			if err != nil {
+				return err
+			}
+			body = string(st.Public)
 		}
 		if lines {
 			bw.WriteString(body)

@@ -2,10 +2,15 @@ package assets
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -48,4 +53,51 @@ func (s *Service) OpenCaseAsBefore(ctx context.Context, p *auth.Principal, ref s
 		return ledger.NewEntry(TypeCaseOpened, c)
 	})
 	return c.ID, err
+}
+
+// ImportBODSAsBefore imports the statements of r as a release before
+// assets migration 4 (persons sealed) did, for p: every statement stored
+// as given, a person's name in clear in its row, the chunks' digests made
+// over those bodies (digests ""), and the entry naming no jurisdiction
+// (the registry's). It returns the import's id.
+func (s *Service) ImportBODSAsBefore(ctx context.Context, p *auth.Principal, r io.Reader) (string, error) {
+	sum := sha256.New()
+	d := &bodsImported{ID: s.W.IDs().New("BO"), Source: "before-sealing.jsonl"}
+	var rows []bodsRow
+	err := bods.Read(io.TeeReader(r, sum), func(n int, st *bods.Statement) error {
+		row := bodsRow{key: statementKey(d.ID, int64(n)), statementID: st.StatementID, recordID: st.RecordID, recordType: st.RecordType,
+			recordStatus: st.RecordStatus, statementDate: st.StatementDate, name: st.Name, kind: st.Kind, subject: st.Subject,
+			party: st.InterestedParty, body: string(st.Raw)}
+		switch st.RecordType {
+		case bods.Entity:
+			d.Entities++
+		case bods.Person:
+			d.Persons++
+		case bods.Relationship:
+			d.Relationships++
+			b, err := json.Marshal(st.Interests)
+			if err != nil {
+				return err
+			}
+			row.interests = string(b)
+		}
+		d.Statements++
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	queue := make(chan []bodsRow, 1)
+	queue <- rows
+	close(queue)
+	var stored atomic.Int64
+	if d.Chunks, err = s.storeBODS(ctx, d.ID, "", queue, &stored); err != nil {
+		return "", err
+	}
+	d.FileSHA256 = hex.EncodeToString(sum.Sum(nil))
+	_, err = s.W.Submit(ctx, p.Actor(), "import beneficial ownership statements", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeBODSImported, d)
+	})
+	return d.ID, err
 }
