@@ -52,6 +52,9 @@ func checkContact(c ContactPoint) (ContactPoint, error) {
 	if c.State, err = country("state", c.State); err != nil {
 		return c, err
 	}
+	if err := realState("state", c.State); err != nil {
+		return c, err
+	}
 	if err := check.OneOf("kind", c.Kind, EntryKinds); err != nil {
 		return c, err
 	}

@@ -194,6 +194,9 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 	if r.RequestedState, err = country("requested_state", in.RequestedState); err != nil {
 		return fail(err)
 	}
+	if err := realState("requested_state", r.RequestedState); err != nil {
+		return fail(err)
+	}
 	if r.RequestedState == p.Jurisdiction {
 		return fail(errs.Invalidf("requested_state", "requested_state", "a request goes to another state than your own (%s)", p.Jurisdiction))
 	}
@@ -805,6 +808,9 @@ func (s *Service) RecordUse(ctx context.Context, p *auth.Principal, id string, i
 	var err error
 	if in.ShareWith != "" {
 		if u.ShareWith, err = country("share_with", in.ShareWith); err != nil {
+			return err
+		}
+		if err := realState("share_with", u.ShareWith); err != nil {
 			return err
 		}
 	}

@@ -473,3 +473,64 @@ func TestDirectoryEntryKeepsItsState(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownStateRefused: ZZ, ISO 3166-1's code for an unknown or
+// unspecified state, is refused where a real state is required (rule
+// known_state, the field named) and nothing is recorded: the state a
+// request is sent to, a state information is shared with, the state an
+// asset is returned to, a directory entry's state. Where an unknown state
+// is an answer (a person's country, the jurisdiction of an asset) it is
+// accepted, as the other user-assigned codes are everywhere (XB here).
+func TestUnknownStateRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		count := func(table string) int {
+			t.Helper()
+			var n int
+			if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		c, a := w.caseWithAsset(t, "XA-ZZ1")
+		requests, directory, measures := count("assets_requests"), count("assets_directory"), count("assets_measures")
+
+		in := complete(caseID, central)
+		in.RequestedState, in.RequestedAuthority = "ZZ", ""
+		_, err := w.S.DraftRequest(ctx, w.Prosecutor, "", in)
+		refused(t, "a request to ZZ", err, "known_state", "requested_state")
+		if e, _ := errs.As(err); e == nil || !strings.Contains(e.Message, "unknown or unspecified") {
+			t.Errorf("the refusal of ZZ does not say what ZZ is: %v", err)
+		}
+		if _, err := w.S.DraftRequest(ctx, w.Prosecutor, "", assets.NewRequest{Type: assets.RequestMLA, RequestedState: "XB"}); err != nil {
+			t.Errorf("a request to XB (user-assigned): %v", err)
+		}
+
+		err = w.S.RecordUse(ctx, w.CA, "RQ-none", assets.NewUse{Purpose: "prosecution", ShareWith: "ZZ"})
+		refused(t, "a sharing with ZZ", err, "known_state", "share_with")
+
+		im, err := w.S.ImportDirectory(ctx, w.CA, "zz.csv", strings.NewReader("state,kind,name,legal_bases,treaty,languages,channels,email\n"+
+			"ZZ,central_authority,Nowhere Ministry,uncac_46,,en,email,mla@nowhere.example\n"))
+		refused(t, "a directory entry of ZZ", err, "known_state", "state")
+		if im == nil || len(im.Refused) != 1 || im.Refused[0].Line != 2 || im.Refused[0].Rule != "known_state" {
+			t.Errorf("a directory file with an entry of ZZ: %+v, want line 2 refused (known_state)", im)
+		}
+
+		ret := measure(assets.StepReturned, "2024-07-01", "5")
+		ret.ReturnedTo = "ZZ"
+		_, err = w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, ret)
+		refused(t, "a return to ZZ", err, "known_state", "returned_to")
+
+		if got := []int{count("assets_requests"), count("assets_directory"), count("assets_measures")}; !slices.Equal(got, []int{requests + 1, directory, measures}) {
+			t.Errorf("after the refusals: requests, directory entries, measures %v, want %v", got, []int{requests + 1, directory, measures})
+		}
+
+		if _, err := w.S.AddPerson(ctx, w.Prosecutor, c.ID, assets.NewPerson{Kind: "legal", Role: "owner", Country: "ZZ", Name: "Shell Company of Nowhere Ltd"}); err != nil {
+			t.Errorf("a person of an unknown country: %v", err)
+		}
+		if _, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "bank_account", Jurisdiction: "ZZ", Description: "An account at a bank not yet located",
+			Value: "10.00", Currency: "EUR", IdentifiedOn: "2024-03-10", Instrument: "Tracing order 2024/18", Authority: "Demoland Asset Recovery Office"}); err != nil {
+			t.Errorf("an asset of an unknown jurisdiction: %v", err)
+		}
+	})
+}
