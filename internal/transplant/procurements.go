@@ -267,23 +267,24 @@ func donationOf(ctx context.Context, tx *store.Tx, d *Donor, field string, at ti
 		if err != nil {
 			return OrganID{}, err
 		}
+		type row struct {
+			organ     string
+			year, seq int
+		}
+		rs, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.organ, &x.year, &x.seq) })
+		if err != nil {
+			return OrganID{}, err
+		}
 		var dn OrganID
-		for rows.Next() {
-			var id string
-			var year, seq int
-			if err := rows.Scan(&id, &year, &seq); err != nil {
-				rows.Close()
-				return OrganID{}, err
-			}
+		for _, r := range rs {
 			if dn.Seq == 0 {
-				dn.Year, dn.Seq = year, seq
+				dn.Year, dn.Seq = r.year, r.seq
 			}
-			if year != dn.Year || seq != dn.Seq {
+			if r.year != dn.Year || r.seq != dn.Seq {
 				continue // a second number of an older release
 			}
-			oid, err := ParseOrganID(id)
+			oid, err := ParseOrganID(r.organ)
 			if err != nil {
-				rows.Close()
 				return OrganID{}, err
 			}
 			// The country as printed on the donation's labels, and the
@@ -291,10 +292,6 @@ func donationOf(ctx context.Context, tx *store.Tx, d *Donor, field string, at ti
 			// 8 organs (maxPerDonor), far from the 99 an identifier holds.
 			dn.Country = oid.Country
 			dn.Organ = max(dn.Organ, oid.Organ+1)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return OrganID{}, err
 		}
 		if dn.Seq != 0 {
 			return dn, nil

@@ -262,20 +262,16 @@ func (s *Service) TraceDonation(ctx context.Context, p *auth.Principal, number s
 	if err != nil {
 		return nil, err
 	}
-	var donors []string
-	for rows.Next() {
-		var donor, organ string
-		if err := rows.Scan(&donor, &organ); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if oid, err := ParseOrganID(organ); err == nil && oid.Country == dn.Country {
-			donors = append(donors, donor)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	type row struct{ donor, organ string }
+	rs, err := store.Rows(rows, func(r store.Scanner, x *row) error { return r.Scan(&x.donor, &x.organ) })
+	if err != nil {
 		return nil, err
+	}
+	var donors []string
+	for _, r := range rs {
+		if oid, err := ParseOrganID(r.organ); err == nil && oid.Country == dn.Country {
+			donors = append(donors, r.donor)
+		}
 	}
 	if len(donors) == 0 {
 		return nil, errs.New(errs.NotFound, "reference", "donation", "no donation %s", dn.String())
