@@ -2,6 +2,7 @@ package transplant_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -258,4 +259,65 @@ func regrant(ctx context.Context, t *testing.T, w *ruleWorld, organ string) {
 	if _, err := w.svc.AuthorizeCentre(ctx, w.regulator, w.CentreA, transplant.NewCentreAuthorization{Activity: "procurement", Organ: organ, ValidFrom: "2020-01-01"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestActivityCountsDonations checks that the dashboards' donations are
+// donations, not procurements, on SQLite and PostgreSQL: w's deceased donor
+// procured three times (a second procurement under the donor's number, and
+// one an older release gave a number of its own, written as it wrote it)
+// is one donation; a living donor who
+// gave twice is two. The organs procured are all of them.
+func TestActivityCountsDonations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newRuleWorld(t, dsn)
+		s := w.svc
+		old := newerSeq(t, w)
+		at := ledger.FormatTime(time.Now().UTC().Add(-9 * time.Hour).Truncate(time.Second))
+		legacy := transplant.Procurement{ID: "PC-OLDER", DonorID: w.donor, CentreID: w.CentreA, ProcuredAt: at,
+			DonationYear: old.Year, DonationSeq: old.Seq, Organs: []transplant.ProcuredOrgan{{ID: old.String(), Organ: "lung"}}}
+		if _, err := ledger.SubmitAs[transplant.Procurement](ctx, s.W, w.coordA.Actor(), "record procurement",
+			func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+				return ledger.NewEntry(transplant.TypeProcurementRecorded, legacy)
+			}); err != nil {
+			t.Fatal(err)
+		}
+		regrant(ctx, t, w, "heart")
+		procure := func(donor, at string, organs ...string) {
+			t.Helper()
+			if _, err := s.RecordProcurement(ctx, w.coordA, transplant.NewProcurement{DonorID: donor, ProcuredAt: at, Organs: organs}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		procure(w.donor, apptest.Hours(8), "heart")
+		if _, err := s.RecordConsent(ctx, w.coordA, w.living, transplant.NewConsent{Kind: transplant.ConsentLiving, GivenOn: daysAgo(1),
+			AssessedBy: "Ethics board", AssessorIndependent: true, Voluntary: true, Informed: true}); err != nil {
+			t.Fatal(err)
+		}
+		procure(w.living, apptest.Hours(7), "kidney")
+		procure(w.living, apptest.Hours(6), "liver")
+
+		now := time.Now().UTC()
+		a, err := s.Activity(ctx, w.regulator, now.AddDate(-1, 0, 0).Format("2006-01"), now.AddDate(0, 1, 0).Format("2006-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := func(m map[string]int) (n int) {
+			for _, v := range m {
+				n += v
+			}
+			return n
+		}
+		// The six procurements' times fall in today's month or the one
+		// before: the sums do not depend on which.
+		if got := sum(a.Donations); got != 3 {
+			t.Errorf("donations by month %v: %d in all, want 3 (one deceased donor procured three times, a living donor twice)", a.Donations, got)
+		}
+		if !maps.Equal(a.CentreDonations, map[string]int{w.CentreA: 3}) {
+			t.Errorf("donations by centre %v, want %s: 3", a.CentreDonations, w.CentreA)
+		}
+		if got := sum(a.Organs); got != 7 {
+			t.Errorf("organs procured by month %v: %d in all, want 7", a.Organs, got)
+		}
+	})
 }

@@ -12,9 +12,14 @@ import (
 var ReadFigures = auth.NewAction("read the registry's figures", auth.Regulator, auth.Auditor)
 
 // Activity is the registry's activity over a period of months, as the
-// dashboards show it. A donation is a procurement (one donor's organs taken
-// on one occasion), dated by procured_at; an organ procured is dated by its
-// procurement; a transplantation by performed_at, and an organ received
+// dashboards show it. A donation is what one donation number stands for
+// (docs/transplant.md, "One donation, one number"): every procurement of a
+// deceased donor is one donation, counted once, in the month and at the
+// centre of the donor's first procurement in the log's order (the one that
+// took the number), and a living donor's procurement, or a domino liver's, is
+// a donation of its own. A deceased donor to whom an older release gave two
+// numbers is one donation too, as the GODT counts one actual donor. An organ
+// procured is dated by its procurement; a transplantation by performed_at, and an organ received
 // from abroad and transplanted here (its outcome transplanted) by the
 // outcome's day, at the centre that recorded it, as a transplantation of its
 // organ type. Months are those of the UTC times the log records.
@@ -39,8 +44,17 @@ type Activity struct {
 // months (2025-04, 2026-04): an RFC 3339 time t is in the period when
 // from <= t < end.
 const (
-	donationsSQL = `SELECT substr(procured_at, 1, 7), centre_id, '', COUNT(*) FROM procurements
-		WHERE procured_at >= ? AND procured_at < ? GROUP BY substr(procured_at, 1, 7), centre_id`
+	// donationsSQL counts the procurements of the period that begin a
+	// donation: all but a deceased donor's procurements after their first
+	// (in the log's order, as donationOf reads it). Each of the period's
+	// procurements is looked up once by the donor (procurements_donor): a
+	// deceased donor has a procurement or two, so the cost stays that of
+	// the period's rows.
+	donationsSQL = `SELECT substr(p.procured_at, 1, 7), p.centre_id, '', COUNT(*) FROM procurements p
+		WHERE p.procured_at >= ? AND p.procured_at < ? AND NOT EXISTS (SELECT 1 FROM procurements f JOIN donors d ON d.id = f.donor_id
+			WHERE f.donor_id = p.donor_id AND (f.log_index < p.log_index OR (f.log_index = p.log_index AND f.id < p.id))
+			AND d.kind IN ('` + DonorBrainDeath + `', '` + DonorCirculatoryDeath + `'))
+		GROUP BY substr(p.procured_at, 1, 7), p.centre_id`
 	organsSQL = `SELECT substr(p.procured_at, 1, 7), '', o.organ, COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
 		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7), o.organ`
 	transplantsSQL = `SELECT substr(t.performed_at, 1, 7), t.centre_id, o.organ, COUNT(*) FROM transplants t JOIN organs o ON o.id = t.organ_id

@@ -282,9 +282,18 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 	})
 	byCentre := map[string][2]int{}
 	procured, transplanted := map[string]int{}, map[string]int{}
-	query("SELECT procured_at, centre_id FROM procurements", func(r store.Scanner) error {
-		var at, c string
-		err := r.Scan(&at, &c)
+	// A donation is a deceased donor's first procurement in the log's
+	// order, and each of a living (or domino) donor's procurements.
+	donated := map[string]bool{}
+	query("SELECT p.procured_at, p.centre_id, p.donor_id, d.kind FROM procurements p, donors d WHERE d.id = p.donor_id ORDER BY p.log_index, p.id", func(r store.Scanner) error {
+		var at, c, donor, kind string
+		err := r.Scan(&at, &c, &donor, &kind)
+		if kind == transplant.DonorBrainDeath || kind == transplant.DonorCirculatoryDeath {
+			if donated[donor] {
+				return err
+			}
+			donated[donor] = true
+		}
 		count("transplant-months", mh, 0, at)
 		if _, ok := in(at); ok {
 			v := byCentre[c]

@@ -23,7 +23,7 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 	}
 	from, until := p.From(), p.Until.Format(chart.MonthLayout)
 	months := chart.Panel{ID: "transplant-months", Title: s.T("Donation and transplantation by month"),
-		Desc: s.l.N("Donations (procurements), organs procured and transplantations in the %d months %s to %s, by the month they took place (UTC).",
+		Desc: s.l.N("Donations, organs procured and transplantations in the %d months %s to %s, by the month they took place (UTC).",
 			p.Months, from, until),
 		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
 		Series: []chart.Series{{Name: s.T("Donations"), Values: p.ByMonth(a.Donations)}, {Name: s.T("Organs procured"), Values: p.ByMonth(a.Organs)},
