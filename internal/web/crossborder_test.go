@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -298,4 +299,68 @@ func TestAbroadReassignForm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTraceShowsMoveByOrigin: the registry of origin sends again the
+// characterization of an organ centre A holds by its word, naming centre B
+// (as TestCharacterizationMovesHolderInHistory in internal/transplant, here
+// through the origin's API: moveByOrigin); the
+// organ's trace shows, to the regulator and to centre B's coordinator, the
+// centre the origin named, then "Moved from Centre A to Centre B by the
+// registry of origin", with no principal and no reason: the origin's move
+// is nobody's here. On SQLite and PostgreSQL.
+func TestTraceShowsMoveByOrigin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		im := apptest.ImportedOrgans(t, w, dsn)
+		moveByOrigin(t, w, im, im.Named, w.CentreB)
+		row := regexp.MustCompile(`(?s)<tr class="custody-row" id="assignments-` + im.Named + `">.*?</tr>`)
+		item := regexp.MustCompile(`(?s)<li class="assignment[^"]*">.*?</li>`)
+		for _, who := range []string{w.Regulator, w.CoordB} {
+			b := newBrowser(t, w.URL)
+			b.signIn(who)
+			p := b.get("/transplant/trace?q=" + im.Named)
+			wantStatus(t, "the trace of the organ moved by the origin for "+who, p, http.StatusOK)
+			items := item.FindAllString(row.FindString(p.Body), -1)
+			if len(items) != 2 ||
+				!strings.HasPrefix(items[0], `<li class="assignment by-origin">`) || !strings.Contains(items[0], "Sent to Centre A by the registry of origin") ||
+				!strings.HasPrefix(items[1], `<li class="assignment by-origin">`) || !strings.Contains(items[1], "Moved from Centre A to Centre B by the registry of origin") ||
+				strings.Contains(items[1], `class="id"`) || strings.Contains(items[1], "<q>") {
+				t.Errorf("for %s, the history of %s %q, want centre A named by the origin, then the origin's move from Centre A to Centre B, with no principal and no reason\n%s",
+					who, im.Named, items, p.Body)
+			}
+		}
+	})
+}
+
+// moveByOrigin has im's Origin send w the characterization of organ again,
+// naming destination (a centre of w, by id or name), as a registry of
+// origin tells the destination another centre: through the origin's API,
+// its regulator sends the characterization it sent with the organ, its
+// destination_centre changed, and w receives it.
+func moveByOrigin(t *testing.T, w *apptest.World, im apptest.Imported, organ, destination string) {
+	t.Helper()
+	o := im.Origin
+	var out struct {
+		Messages []exchange.OutboxMessage `json:"messages"`
+	}
+	if err := json.Unmarshal(o.Must(t, 200, "GET", "/api/v1/exchange/outbox", o.Regulator, nil).Raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range out.Messages {
+		var msg exchange.Message
+		if err := json.Unmarshal([]byte(m.Envelope.Message), &msg); err != nil {
+			t.Fatal(err)
+		}
+		var c map[string]any
+		if msg.Type != transplant.MsgCharacterization || json.Unmarshal(msg.Payload, &c) != nil || c["organ_id"] != organ {
+			continue
+		}
+		c["destination_centre"] = destination
+		o.Must(t, 201, "POST", "/api/v1/exchange/outbox", o.Regulator, map[string]any{"peer_id": m.PeerID, "type": msg.Type, "purpose": msg.Purpose,
+			"legal_basis": msg.LegalBasis, "notice": msg.Notice, "readers": msg.Readers, "payload": c})
+		w.ReceiveOutbox(t, o.Env)
+		return
+	}
+	t.Fatalf("the registry of origin sent no characterization of %s", organ)
 }
