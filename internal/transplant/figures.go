@@ -47,13 +47,15 @@ const (
 	// donationsSQL counts the procurements of the period that begin a
 	// donation: all but a deceased donor's procurements after their first
 	// (in the log's order, as donationOf reads it). Each of the period's
-	// procurements is looked up once by the donor (procurements_donor): a
-	// deceased donor has a procurement or two, so the cost stays that of
-	// the period's rows.
+	// procurements is looked up, and its donor's procurements by
+	// procurements_donor (one or two); the donor's kind is read only for a
+	// procurement with an earlier one, in the inner EXISTS, so that the
+	// donors' wide rows are not read for every procurement. The cost grows
+	// with the period's procurements, not with the registry.
 	donationsSQL = `SELECT substr(p.procured_at, 1, 7), p.centre_id, '', COUNT(*) FROM procurements p
-		WHERE p.procured_at >= ? AND p.procured_at < ? AND NOT EXISTS (SELECT 1 FROM procurements f JOIN donors d ON d.id = f.donor_id
+		WHERE p.procured_at >= ? AND p.procured_at < ? AND NOT EXISTS (SELECT 1 FROM procurements f
 			WHERE f.donor_id = p.donor_id AND (f.log_index < p.log_index OR (f.log_index = p.log_index AND f.id < p.id))
-			AND d.kind IN ('` + DonorBrainDeath + `', '` + DonorCirculatoryDeath + `'))
+			AND EXISTS (SELECT 1 FROM donors d WHERE d.id = f.donor_id AND d.kind IN ('` + DonorBrainDeath + `', '` + DonorCirculatoryDeath + `')))
 		GROUP BY substr(p.procured_at, 1, 7), p.centre_id`
 	organsSQL = `SELECT substr(p.procured_at, 1, 7), '', o.organ, COUNT(*) FROM procurements p JOIN organs o ON o.procurement_id = p.id
 		WHERE p.procured_at >= ? AND p.procured_at < ? GROUP BY substr(p.procured_at, 1, 7), o.organ`
