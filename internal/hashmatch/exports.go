@@ -44,7 +44,7 @@ func (s *Service) Export(p *auth.Principal, list, bankID string, q url.Values) (
 	case ListCases:
 		filters = CaseFilters
 		req.Columns = []string{"id", "provider_id", "source", "pdq", "quality", "md5", "sha256", "best_bank_id", "bank_name",
-			"best_entry_id", "classification", "best_distance", "status", "uploaded_at", "opened_at", "reviewed_at", "reviewed_by"}
+			"bank_version", "best_entry_id", "classification", "best_distance", "status", "uploaded_at", "opened_at", "reviewed_at", "reviewed_by"}
 	case ListReports:
 		filters = ReportFilters
 		req.Columns = []string{"id", "case_id", "provider_id", "authority_id", "incident_type", "incident_at", "uploaded_at",
@@ -68,7 +68,7 @@ func (s *Service) Export(p *auth.Principal, list, bankID string, q url.Values) (
 			return exportRows(ctx, f, func(ctx context.Context, f ListFilter) (page.Of[QueueCase], error) { return s.Cases(ctx, p, f) },
 				func(c *QueueCase) []any {
 					return []any{c.ID, c.ProviderID, c.Source, c.PDQ, c.Quality, c.MD5, c.SHA256, c.BestBankID, c.BankName,
-						c.BestEntryID, c.Classification, c.BestDistance, c.Status, c.UploadedAt, c.OpenedAt, c.ReviewedAt, c.ReviewedBy}
+						exportVersion(c.BankVersion), c.BestEntryID, c.Classification, c.BestDistance, c.Status, c.UploadedAt, c.OpenedAt, c.ReviewedAt, c.ReviewedBy}
 				})
 		case ListReports:
 			return exportRows(ctx, f, func(ctx context.Context, f ListFilter) (page.Of[Report], error) { return s.Reports(ctx, p, f) },
@@ -92,6 +92,16 @@ func (s *Service) Export(p *auth.Principal, list, bankID string, q url.Values) (
 		}
 	}
 	return req, nil
+}
+
+// exportVersion is a case's bank version as an export writes it: an empty
+// cell for a case opened before custos recorded it (0), as the exports write
+// every value a record does not hold, never a 0 that reads as a version.
+func exportVersion(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
 }
 
 // exportRows walks every page of a list for f, the largest pages the lists

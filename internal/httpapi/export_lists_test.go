@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strconv"
@@ -211,6 +212,56 @@ func TestExportAlerts(t *testing.T) {
 		}
 		if after := logSize(t, w); after != before {
 			t.Errorf("HEAD of an export wrote %d log entries", after-before)
+		}
+	})
+}
+
+// TestExportCasesNameBankVersion: the review queue's export names the version
+// of the bank each case's best match searched (bank_version), in CSV and
+// XLSX; a case opened before custos recorded it (its matches' bank_version
+// NULL, as migration hashmatch 12 leaves them) has an empty cell, as every
+// value an export's record does not hold, never a 0 that would read as a
+// version.
+func TestExportCasesNameBankVersion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := w.Bank(t, "A")
+		publish(t, w, bank, 1)
+		w.Subscribe(t, bank)
+		old := matched(t, w, 1)[0]
+		publish(t, w, bank, 2)
+		current := matched(t, w, 1)[0]
+		if _, err := w.App.DB.Read().Exec(context.Background(), `UPDATE hm_case_matches SET bank_version = NULL WHERE case_id = '`+old+`'`); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{current: "2", old: ""}
+		for _, format := range []string{"csv", "xlsx"} {
+			status, _, b := download(t, w.Env, w.Reviewer, "/api/v1/hashmatch/cases?status=open&format="+format)
+			if status != 200 {
+				t.Fatalf("export as %s: %d %s", format, status, b)
+			}
+			got := readCSV
+			if format == "xlsx" {
+				got = func(t *testing.T, b []byte) exported { return readXLSX(t, b, "cases") }
+			}
+			e := got(t, b)
+			id, v := slices.Index(e.columns, "id"), slices.Index(e.columns, "bank_version")
+			if v < 0 {
+				t.Fatalf("export as %s: no column bank_version in %v", format, e.columns)
+			}
+			seen := map[string]string{}
+			for _, r := range e.rows {
+				cell := ""
+				if v < len(r) { // excelize leaves a row's empty cells at its end out
+					cell = r[v]
+				}
+				seen[r[id]] = cell
+			}
+			for c, wv := range want {
+				if gv, ok := seen[c]; !ok || gv != wv {
+					t.Errorf("export as %s: case %s has bank_version %q (listed %v), want %q", format, c, gv, ok, wv)
+				}
+			}
 		}
 	})
 }
