@@ -18,11 +18,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -533,6 +536,9 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 		if strings.Contains(err.Error(), "too large") {
 			return errs.New(errs.TooLarge, "form_size", "", "the form is over %d bytes", limit)
 		}
+		if e := unreadableFileName(err); e != nil {
+			return e
+		}
 		return errs.New(errs.Malformed, "form", "", "the form could not be read")
 	}
 	// ParseForm keeps bytes that are not UTF-8 as they are; refuse them
@@ -549,6 +555,47 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 	}
 	return nil
 }
+
+// unreadableFileName is the refusal of a multipart form whose file's name
+// holds a control character (a byte under 0x20 but tab, or DEL), nil for any
+// other error. A browser writes the name as it is into the part's
+// Content-Disposition header, and Go's MIME reader refuses a header value
+// with such a byte, and with it the whole form: the user would read only
+// that the form could not be read. The reader stays as strict; its error
+// (textproto.ProtocolError, quoting the header line) is read only to tell
+// the user which field's file to rename. The name itself is not repeated:
+// it is the user's, and may say who they are.
+func unreadableFileName(err error) *errs.Error {
+	var pe textproto.ProtocolError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	quoted, ok := strings.CutPrefix(string(pe), "malformed MIME header line: ")
+	if !ok {
+		return nil
+	}
+	line, uerr := strconv.Unquote(quoted)
+	if uerr != nil {
+		return nil
+	}
+	key, value, _ := strings.Cut(line, ":")
+	if !strings.EqualFold(strings.TrimSpace(key), "Content-Disposition") {
+		return nil
+	}
+	disposition, params, perr := mime.ParseMediaType(value)
+	field := params["name"]
+	if perr != nil || disposition != "form-data" || field == "" || !utf8.ValidString(field) || strings.ContainsFunc(field, headerControl) ||
+		!strings.ContainsFunc(params["filename"], headerControl) {
+		return nil
+	}
+	field = errs.Echo(field, errs.MaxEchoed)
+	return errs.New(errs.Malformed, "control_character", field,
+		"the name of the file chosen for %s cannot be read: it holds a control character; rename the file and choose it again", field)
+}
+
+// headerControl tells whether r is a byte a MIME header value may not hold:
+// a control character other than tab.
+func headerControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // safeNext tells whether next is a local path to return to after sign-in:
 // one slash then a path, with no backslash and no control character
