@@ -395,8 +395,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		if _, ok := r.Header[IdempotencyHeader]; ok {
 			if !takesKey(rt) {
-				a.keyRefusal(w, r, rt, errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
-					"%s %s takes no header %s: it changes nothing, or its answer holds personal data or a secret, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader))
+				a.keyRefusal(w, r, rt, keyNotTaken(r, rt))
 				return
 			}
 			a.keyed(w, r, rt, p, func(w http.ResponseWriter, r *http.Request) { a.answer(w, r, rt, p) })

@@ -62,6 +62,27 @@ func takesKey(rt Route) bool {
 	return !rt.Public && !rt.Sealed && !rt.Reads
 }
 
+// keyNotTaken is the refusal of an Idempotency-Key sent to rt, a route that
+// takes none (takesKey), in the words of why it takes none: each kind of
+// route has its own reason, and a client reading one refusal for all could
+// not tell a read, sent again as it is, from a peer's delivery or an opened
+// record. The rule is the same for all (idempotency_key).
+func keyNotTaken(r *http.Request, rt Route) error {
+	switch {
+	case rt.Sealed:
+		return errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+			"%s %s takes no header %s: its answer holds personal data or a secret, which custos keeps for no retry", r.Method, rt.Path, IdempotencyHeader)
+	case rt.Public && rt.Method != http.MethodGet && rt.Method != http.MethodHead:
+		return errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+			"%s %s takes no header %s: other deployments and witnesses post to it with no principal here to keep a key for; sent again, a peer's message is known by its id and a cosignature by its checkpoint", r.Method, rt.Path, IdempotencyHeader)
+	case rt.Reads:
+		return errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+			"%s %s takes no header %s: it records nothing (it answers from the body it is sent), so it can be sent again as it is", r.Method, rt.Path, IdempotencyHeader)
+	}
+	return errs.New(errs.Invalid, "idempotency_key", IdempotencyHeader,
+		"%s %s takes no header %s: it reads and changes nothing, so it can be sent again as it is", r.Method, rt.Path, IdempotencyHeader)
+}
+
 // keyLimit is the largest body of rt received whole, for its digest, when
 // sent with an Idempotency-Key: its JSON body's limit, or the file's
 // (Route.FileLimit).

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/stats/statstest"
 	"github.com/custos-project/custos/internal/storetest"
@@ -124,7 +125,10 @@ func TestIdempotencyKeyUpload(t *testing.T) {
 // once it is known to record nothing (takesKey refuses its key, as GET's).
 // Every other authenticated route that writes takes a key, uploads and
 // HMA's routes included (its GET lookup, which opens a case, too), and the
-// document lists the header on it.
+// document lists the header on it. A key sent where none is taken is
+// refused (rule idempotency_key) with the reason of the route's kind: a
+// read, a POST that records nothing, a public route other deployments
+// post to, an answer custos keeps for no retry.
 func TestReadOnlyPostsTakeNoKey(t *testing.T) {
 	e := apptest.Start(t, storetest.SQLite(t))
 	env := httpapi.Env{DB: e.App.DB, Writer: e.App.Writer, Log: e.App.Log, Catalogue: e.App.Catalogue, Authorities: e.App.Authorities}
@@ -174,5 +178,35 @@ func TestReadOnlyPostsTakeNoKey(t *testing.T) {
 		if documented[rt] {
 			t.Errorf("%s records nothing, but the document lists the header on it", rt)
 		}
+	}
+
+	// A key sent to a route that takes none is refused under one rule, in
+	// words that say why this kind of route takes none, and nothing is
+	// recorded.
+	office := e.Must(t, 201, "POST", "/api/v1/authorities", e.Admin, map[string]any{"name": "Statistics Office", "kind": "statistics_office"}).Str("id")
+	statistician := e.Must(t, 201, "POST", "/api/v1/principals", e.Admin, map[string]any{"name": "Statistician", "role": "statistician", "authority_id": office}).Str("token")
+	const (
+		aRead    = "it reads and changes nothing, so it can be sent again as it is"
+		noRecord = "it records nothing (it answers from the body it is sent), so it can be sent again as it is"
+		public   = "other deployments and witnesses post to it with no principal here to keep a key for; sent again, a peer's message is known by its id and a cosignature by its checkpoint"
+		private  = "its answer holds personal data or a secret, which custos keeps for no retry"
+	)
+	size := e.LogSize(t)
+	for _, c := range []struct{ method, path, token, why string }{
+		{"GET", "/api/v1/me", e.Admin, aRead},
+		{"GET", "/api/v1/log/checkpoint", "", aRead}, // public, and a read
+		{"POST", "/api/v1/stats/aggregate", statistician, noRecord},
+		{"POST", exchange.InboxPath, "", public}, // other deployments deliver to it
+		{"POST", "/api/v1/log/cosignatures", "", public},
+		{"POST", "/api/v1/principals", e.Admin, private}, // its answer holds the token
+	} {
+		status, raw, body := sendKeyed(t, e.URL, c.method, c.path, c.token, "k-1", map[string]any{"level": 1})
+		want := c.method + " " + c.path + " takes no header " + httpapi.IdempotencyHeader + ": " + c.why
+		if e, _ := body["error"].(map[string]any); status != 422 || e["rule"] != "idempotency_key" || e["field"] != httpapi.IdempotencyHeader || e["message"] != want {
+			t.Errorf("%s %s with a key: %d %s, want 422 %q", c.method, c.path, status, raw, want)
+		}
+	}
+	if e.LogSize(t) != size {
+		t.Errorf("the refusals recorded: log %d → %d", size, e.LogSize(t))
 	}
 }
