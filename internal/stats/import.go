@@ -71,12 +71,24 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if progress != nil {
 		ps.progress = func(n int64) { progress("validate", n, size) }
 	}
-	out, err := ps.parse(io.TeeReader(r, fileSum))
+	anyVersion := m != nil && in.MappingVersion == 0
+	tee := io.TeeReader(r, fileSum)
+	out, err := ps.parse(tee)
 	if err != nil {
+		// A retry naming no version of a file imported under an earlier
+		// one may not read under the latest (a code it no longer maps):
+		// it is still that import, and answered so.
+		if _, bad := errs.As(err); bad && anyVersion {
+			if _, cerr := io.Copy(io.Discard, tee); cerr == nil {
+				if im, aerr := importedAlready(ctx, s.DB.Read(), hex.EncodeToString(fileSum.Sum(nil)), m, true); aerr == nil && im != nil {
+					return im, nil
+				}
+			}
+		}
 		return nil, err
 	}
 	sum, digest := hex.EncodeToString(fileSum.Sum(nil)), out.Digest()
-	if im, err := importedAlready(ctx, s.DB.Read(), sum, m); err != nil || im != nil {
+	if im, err := importedAlready(ctx, s.DB.Read(), sum, m, anyVersion); err != nil || im != nil {
 		return im, err
 	}
 	if err := importedBefore(ctx, s.DB.Read(), sum, digest); err != nil {
@@ -112,7 +124,7 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 		// Again in the transaction: the same file imported meanwhile (a
 		// retry sent while the first was being stored).
 		var err error
-		if again, err = importedAlready(ctx, tx, sum, m); err != nil {
+		if again, err = importedAlready(ctx, tx, sum, m, anyVersion); err != nil {
 			return nil, err
 		}
 		if again != nil {
@@ -345,15 +357,24 @@ func scanImport(r store.Scanner, m *Import) error {
 // codes), with Unchanged set; nil when there is none. Importing that file
 // again would change nothing: it is the sender's retry (an answer lost,
 // a script run twice), not an error, and is answered with that import,
-// nothing written. The same file under another mapping, or another file
-// holding the same records, is refused by importedBefore.
-func importedAlready(ctx context.Context, q store.Queryer, sum string, m *Mapping) (*Import, error) {
+// nothing written. anyVersion (the request named no version) takes an
+// import of the file under any version of m's mapping: the retry of a
+// file imported before a newer version was published means that import,
+// which names its version, not the same records coded anew. The same file
+// under another mapping, or a named other version, or another file holding
+// the same records, is refused by importedBefore.
+func importedAlready(ctx context.Context, q store.Queryer, sum string, m *Mapping, anyVersion bool) (*Import, error) {
 	mapping, version := "", 0
 	if m != nil {
 		mapping, version = m.ID, m.Version
 	}
-	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM stats_imports WHERE file_sha256 = ? AND mapping_id = ? AND mapping_version = ? AND withdrawn_at = ''
-		ORDER BY log_index LIMIT 1`, sum, mapping, version)
+	cond := " AND mapping_version = ?"
+	args := []any{sum, mapping, version}
+	if anyVersion {
+		cond, args = "", args[:2]
+	}
+	rows, err := q.Query(ctx, "SELECT "+importCols+` FROM stats_imports WHERE file_sha256 = ? AND mapping_id = ?`+cond+` AND withdrawn_at = ''
+		ORDER BY log_index LIMIT 1`, args...)
 	if err != nil {
 		return nil, err
 	}
