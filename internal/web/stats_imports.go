@@ -165,25 +165,19 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 		v = s.View(r, "Importing national records")
 		v.Refresh = 1
 	}
-	if id := r.URL.Query().Get("done"); id != "" && job == nil {
+	if n, ok := h.notices.get(r.URL.Query().Get("notice"), s.P.ID); ok && job == nil {
 		for _, im := range ims {
-			if im.ID == id {
+			if im.ID != n.id {
+				continue
+			}
+			switch {
+			case n.kind == noticeImported && im.WithdrawnAt == "":
 				v.Flash = s.T("Imported %s: %s records counting %s, from %s to %s. They are in the statistics now.",
 					im.Source, s.L().Number(im.Records), s.L().Number(im.Total), im.FirstDate, im.LastDate)
-			}
-		}
-	}
-	if id := r.URL.Query().Get("unchanged"); id != "" && job == nil {
-		for _, im := range ims {
-			if im.ID == id && im.WithdrawnAt == "" {
+			case n.kind == noticeUnchanged && im.WithdrawnAt == "":
 				v.Flash = s.T("Nothing imported: the file was imported already as %s (%s, %s records) and is still counted; nothing is recorded.",
 					im.ID, im.Source, s.L().Number(im.Records))
-			}
-		}
-	}
-	if id := r.URL.Query().Get("withdrawn"); id != "" && job == nil {
-		for _, im := range ims {
-			if im.ID == id && im.WithdrawnAt != "" {
+			case n.kind == noticeWithdrawn && im.WithdrawnAt != "":
 				v.Flash = s.T("Withdrew %s (%s): its %s records are no longer counted in the statistics.", im.ID, im.Source, s.L().Number(im.Records))
 			}
 		}
@@ -266,10 +260,10 @@ func (h *statsPages) ended(w http.ResponseWriter, r *http.Request, s *Session, j
 	if im.Unchanged {
 		// The same file, imported already and still counted: nothing was
 		// imported or recorded, and the page says so.
-		Redirect(w, r, "/stats/imports", url.Values{"unchanged": {im.ID}})
+		Redirect(w, r, "/stats/imports", url.Values{"notice": {h.notices.add(notice{owner: s.P.ID, kind: noticeUnchanged, id: im.ID})}})
 		return
 	}
-	Redirect(w, r, "/stats/imports", url.Values{"done": {im.ID}})
+	Redirect(w, r, "/stats/imports", url.Values{"notice": {h.notices.add(notice{owner: s.P.ID, kind: noticeImported, id: im.ID})}})
 }
 
 // progress is the page of an import under way: a progress bar that
@@ -312,7 +306,7 @@ func (h *statsPages) withdraw(w http.ResponseWriter, r *http.Request, s *Session
 		s.Fail(w, r, err)
 		return
 	}
-	Redirect(w, r, "/stats/imports", url.Values{"withdrawn": {im.ID}})
+	Redirect(w, r, "/stats/imports", url.Values{"notice": {h.notices.add(notice{owner: s.P.ID, kind: noticeWithdrawn, id: im.ID})}})
 }
 
 // atoiRange reads a whole number from lo to hi.

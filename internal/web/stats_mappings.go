@@ -5,7 +5,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/check"
@@ -142,7 +141,7 @@ func (h *statsPages) publishMapping(w http.ResponseWriter, r *http.Request, s *S
 		h.showMappings(w, r, s, ref)
 		return
 	}
-	Redirect(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"done": {"published"}, "version": {strconv.Itoa(m.Version)}})
+	Redirect(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"notice": {h.notices.add(notice{owner: s.P.ID, kind: noticePublished, id: m.ID, version: m.Version})}})
 }
 
 type mappingData struct {
@@ -167,7 +166,15 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	m := latest
-	if ver := r.URL.Query().Get("version"); ver != "" && r.URL.Query().Get("done") == "" {
+	published, isNotice := h.notices.get(r.URL.Query().Get("notice"), s.P.ID)
+	isNotice = isNotice && published.kind == noticePublished && published.id == latest.ID
+	if isNotice {
+		// the version the form published, whatever was published since
+		if m, err = h.svc.Mapping(ctx, s.P, id, published.version); err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+	} else if ver := r.URL.Query().Get("version"); ver != "" {
 		n, ok := check.Whole(ver, math.MaxInt32)
 		if !ok || n < 1 {
 			s.Fail(w, r, errs.Invalidf("range", "version", "version must be a whole number from 1"))
@@ -189,7 +196,7 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 		}
 	}
 	v := s.View(r, s.T("Mapping %s, version %d", m.Name, m.Version))
-	if r.URL.Query().Get("done") == "published" {
+	if isNotice {
 		v.Flash = s.T("Version %d published. Imports name the version they were coded with, so the figures already imported keep theirs.", m.Version)
 	}
 	v.Data = d
