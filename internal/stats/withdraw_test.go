@@ -257,16 +257,21 @@ func TestImportOnceAndWithdraw(t *testing.T) {
 			list[1].WithdrawnAt == "" || list[2].ID != first.ID || list[2].WithdrawnAt == "" || list[3].ID != orig.ID || list[3].WithdrawnAt == "" {
 			t.Fatalf("imports: %+v", list)
 		}
-		// The same file coded with another version of the mapping is not
-		// the same import: its records would be counted twice, coded
-		// another way. Refused, naming the import that counts it; named
-		// with the version it was imported with, it is unchanged.
+		// The same file coded with another version of the mapping, named,
+		// is not the same import: its records would be counted twice,
+		// coded another way. Refused, naming the import that counts it;
+		// named with the version it was imported with, or sent naming no
+		// version (a retry), it is unchanged.
 		rows[0].NationalLabel += " (revised)"
-		if _, err := w.S.PublishMapping(ctx, w.Statistician, stats.NewMapping{ID: m.ID, Name: m.Name, Rows: rows}); err != nil {
+		next, err := w.S.PublishMapping(ctx, w.Statistician, stats.NewMapping{ID: m.ID, Name: m.Name, Rows: rows})
+		if err != nil {
 			t.Fatal(err)
 		}
 		logSize = size()
-		_, err = imp()
+		if retry, err := imp(); err != nil || !retry.Unchanged || retry.ID != second.ID || retry.MappingVersion != second.MappingVersion {
+			t.Fatalf("the same file naming no version after the next one: %+v, %v; want unchanged %s", retry, err, second.ID)
+		}
+		_, err = w.S.Import(ctx, w.Statistician, stats.ImportRequest{Source: "police.csv", Mapping: m.ID, MappingVersion: next.Version}, bytes.NewReader(f.data), 0, nil)
 		if e, ok := errs.As(err); !ok || e.Code != errs.Conflict || e.Rule != "imported_before" || e.Field != "file" ||
 			!strings.Contains(e.Message, second.ID) || !strings.Contains(e.Message, second.FileSHA256) {
 			t.Fatalf("the same file under the mapping's next version: %v, want conflict imported_before at file naming %s", err, second.ID)
