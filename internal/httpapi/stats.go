@@ -212,6 +212,15 @@ func Stats(env Env, s *stats.Service) []Route {
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
 			}},
+		{Method: "GET", Path: "/api/v1/stats/sdmx/structure", Public: true, Summary: "The SDMX-ML 2.1 Structure message the SDMX-CSV files name (dataflow CUSTOS:ICCS_STATS(1.0)): its data structure definition, codelists and concepts",
+			Out: fileBody{Media: []string{"application/xml"}},
+			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
+					w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+					w.Header().Set("Content-Disposition", `attachment; filename="custos-ICCS_STATS-1.0-structure.xml"`)
+					return s.WriteSDMXStructure(w)
+				}), nil
+			}},
 		{Method: "GET", Path: "/api/v1/stats/uncts/{table}", Allow: []auth.Action{stats.PublishTables}, Summary: "A UN-CTS table for a year as CSV or XLSX, after disclosure control (query year, format; statistician, regulator)",
 			Query: []Param{{Name: "year", Doc: "the year (required)"}, {Name: "format", Doc: "the file's format", Values: export.Formats}}, Out: exportFile,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

@@ -14,9 +14,6 @@ import (
 	"github.com/custos-project/custos/internal/export"
 )
 
-// Dataflow names the data an SDMX-CSV export holds.
-const Dataflow = "CUSTOS:ICCS_STATS(1.0)"
-
 // SDMX confidentiality status (SDMX code list CL_CONF_STATUS) of a
 // published cell: free, or suppressed by disclosure control because it is
 // small (C) or to protect another (D).
@@ -168,18 +165,16 @@ func NotPlacedText(n int64, threshold int) string {
 // month: it has from or to, and so a count of units not placed.
 func cutsPeriods(q Query) bool { return q.From != "" || q.To != "" }
 
-// SDMXColumns are an SDMX-CSV export's columns for a query: DATAFLOW, the
-// dimensions (ICCS, STAGE, UNIT_MEASURE, the breakdown's, TIME_PERIOD
-// when counted by period), OBS_VALUE and CONF_STATUS, then NOT_PLACED
+// SDMXColumns are an SDMX-CSV 2.0 export's columns for a query: STRUCTURE
+// (dataflow), STRUCTURE_ID (Dataflow) and ACTION (SDMXAction), every
+// dimension of the data structure (sdmxDimensions: ICCS, STAGE,
+// UNIT_MEASURE, the others, TIME_PERIOD; _T in those the query does not
+// break down by), OBS_VALUE and CONF_STATUS, then NOT_PLACED
 // (SDMXNotPlaced) when the query has from or to.
 func SDMXColumns(q Query) []string {
-	cols := []string{"DATAFLOW", DimICCS.SDMX, DimStage.SDMX, DimUnit.SDMX}
-	for _, id := range q.By {
-		d, _ := Dim(id)
+	cols := []string{"STRUCTURE", "STRUCTURE_ID", "ACTION"}
+	for _, d := range sdmxDimensions() {
 		cols = append(cols, d.SDMX)
-	}
-	if q.Period != "" {
-		cols = append(cols, DimPeriod.SDMX)
 	}
 	cols = append(cols, "OBS_VALUE", "CONF_STATUS")
 	if cutsPeriods(q) {
@@ -288,17 +283,20 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 	dims := pr.res.Dims
 	k := len(dims)
 	var out [][]any
+	all := sdmxDimensions()
 	line := func(key []string, c disclosure.Cell) {
-		l := []any{Dataflow}
-		iccs := Total
-		rest := key
-		if q.Level > 0 {
-			iccs, rest = key[0], key[1:]
+		// every dimension _T but those of the key, the stage and the unit
+		codes := map[string]string{DimStage.ID: sdmxCode(DimStage.ID, q.Stage), DimUnit.ID: sdmxCode(DimUnit.ID, q.Unit)}
+		for i, v := range key {
+			codes[dims[i]] = sdmxCode(dims[i], v)
 		}
-		l = append(l, iccs, sdmxCode(DimStage.ID, q.Stage), sdmxCode(DimUnit.ID, q.Unit))
-		off := k - len(rest)
-		for i, v := range rest {
-			l = append(l, sdmxCode(dims[off+i], v))
+		l := []any{"dataflow", Dataflow, SDMXAction}
+		for _, d := range all {
+			v, ok := codes[d.ID]
+			if !ok {
+				v = Total
+			}
+			l = append(l, v)
 		}
 		switch {
 		case !c.Suppressed:

@@ -526,16 +526,25 @@ func TestExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := exportCSV(t, w, req)
-		if got := strings.Join(lines[0], ","); got != "DATAFLOW,ICCS,STAGE,UNIT_MEASURE,SEX,TIME_PERIOD,OBS_VALUE,CONF_STATUS" {
+		if got := strings.Join(lines[0], ","); got != strings.Join(stats.SDMXColumns(q), ",") || !strings.HasPrefix(got, "STRUCTURE,STRUCTURE_ID,ACTION,ICCS,STAGE,UNIT_MEASURE,") ||
+			!strings.HasSuffix(got, ",TIME_PERIOD,OBS_VALUE,CONF_STATUS") {
 			t.Fatalf("SDMX columns %s", got)
+		}
+		col := map[string]int{}
+		for i, c := range lines[0] {
+			col[c] = i
 		}
 		sdmx := map[string]string{"male": "M", "female": "F", "unknown": "_U", stats.Total: stats.Total}
 		got := map[string][2]string{}
 		for _, l := range lines[1:] {
-			if l[0] != stats.Dataflow || l[2] != "POL" || l[3] != "VIC" {
+			if l[col["STRUCTURE"]] != "dataflow" || l[col["STRUCTURE_ID"]] != stats.Dataflow || l[col["ACTION"]] != "I" || l[col["STAGE"]] != "POL" || l[col["UNIT_MEASURE"]] != "VIC" {
 				t.Fatalf("line %v", l)
 			}
-			got[strings.Join(l[1:2], "")+"|"+l[4]+"|"+l[5]] = [2]string{l[6], l[7]}
+			// the dimensions the query does not break down by: their total
+			if l[col["WEAPON"]] != stats.Total || l[col["AGE"]] != stats.Total || l[col["REF_AREA"]] != stats.Total {
+				t.Fatalf("line %v: a dimension not broken down by is not _T", l)
+			}
+			got[l[col["ICCS"]]+"|"+l[col["SEX"]]+"|"+l[col["TIME_PERIOD"]]] = [2]string{l[col["OBS_VALUE"]], l[col["CONF_STATUS"]]}
 		}
 		rows, cols, pub := published(t, f, q)
 		want := map[string][2]string{}
@@ -763,7 +772,7 @@ func TestAPI(t *testing.T) {
 	}
 	same(t, "API aggregate", cells(&res), f.expect(q))
 	sdmx := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=victim&level=1&by=sex", w.Token, nil)
-	if sdmx.Status != 200 || !strings.HasPrefix(string(sdmx.Raw), "DATAFLOW,ICCS,STAGE,UNIT_MEASURE,SEX,OBS_VALUE,CONF_STATUS\n") {
+	if sdmx.Status != 200 || !strings.HasPrefix(string(sdmx.Raw), strings.Join(stats.SDMXColumns(stats.Query{By: []string{"sex"}}), ",")+"\n") {
 		t.Errorf("sdmx: %d %.300s", sdmx.Status, sdmx.Raw)
 	}
 	x := w.Do(t, "GET", "/api/v1/stats/uncts/courts?year=2022&format=xlsx", w.Token, nil)
