@@ -173,6 +173,7 @@ func TestStatsPages(t *testing.T) {
 	// The table: police-recorded offences by section and year, with totals.
 	p = st.get("/stats/tables")
 	wantStatus(t, "tables", p, http.StatusOK)
+	mustContain(t, "tables", p, `href="/api/v1/stats/sdmx/structure"`)
 	num := func(n int) string { return w.App.Languages.English().Number(int64(n)) }
 	if got := tableRow(t, p.Body, "stats-table", "Total"); got[len(got)-1] != num(f.offences) {
 		t.Errorf("the grand total is %v, the file has %d offences", got, f.offences)
