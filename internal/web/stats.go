@@ -23,13 +23,11 @@ var statsFS embed.FS
 type statsPages struct {
 	svc  *stats.Service
 	jobs *importJobs
-	// notices say what a form just did (stats_notices.go)
-	notices *statsNotices
 }
 
 // Stats returns the section of the statistics registry, served by svc.
 func Stats(svc *stats.Service) Section {
-	h := &statsPages{svc: svc, jobs: newImportJobs(), notices: newStatsNotices()}
+	h := &statsPages{svc: svc, jobs: newImportJobs()}
 	return Section{
 		Name:  stats.Module.Name,
 		Title: stats.Module.Title,

@@ -141,7 +141,7 @@ func (h *statsPages) publishMapping(w http.ResponseWriter, r *http.Request, s *S
 		h.showMappings(w, r, s, ref)
 		return
 	}
-	Redirect(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"notice": {h.notices.add(notice{owner: s.P.ID, kind: noticePublished, id: m.ID, version: m.Version})}})
+	Redirect(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"notice": {s.notice(notice{Kind: noticePublished, ID: m.ID, Version: m.Version})}})
 }
 
 type mappingData struct {
@@ -166,11 +166,11 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	m := latest
-	published, isNotice := h.notices.get(r.URL.Query().Get("notice"), s.P.ID)
-	isNotice = isNotice && published.kind == noticePublished && published.id == latest.ID
+	published, isNotice := s.readNotice(r.URL.Query().Get("notice"))
+	isNotice = isNotice && published.Kind == noticePublished && published.ID == latest.ID
 	if isNotice {
 		// the version the form published, whatever was published since
-		if m, err = h.svc.Mapping(ctx, s.P, id, published.version); err != nil {
+		if m, err = h.svc.Mapping(ctx, s.P, id, published.Version); err != nil {
 			s.Fail(w, r, err)
 			return
 		}

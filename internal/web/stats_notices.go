@@ -1,9 +1,11 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"sync"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -11,13 +13,16 @@ import (
 //
 // A page says what its form just did (an import done, a file imported
 // already, an import withdrawn, a mapping version published) only when the
-// server did it: the form's answer redirects to the page with the token of
-// a notice kept here, for the principal who submitted the form, and the
-// page builds the message from the notice and the registry's state (the
-// import's real counts, whether it is still counted). A query string
-// naming an import (?done=SI-…) says nothing: otherwise anyone who reads
-// the imports could call up "Imported …" or "Nothing imported …" for any of
-// them, and show it as a form's answer.
+// server did it: the form's answer redirects to the page with a notice
+// signed with the registry's form key for the principal who submitted the
+// form, and the page builds the message from the notice and the registry's
+// state (the import's real counts, whether it is still counted). A query
+// string naming an import (?done=SI-…) says nothing: otherwise anyone who
+// reads the imports could call up "Imported …" or "Nothing imported …" for
+// any of them, and show it as a form's answer. The notice is in the
+// address, not kept by the server, so that the page after the form says it
+// whichever of a registry's servers answers it (the key is derived from the
+// registry's key file, which they share).
 
 // noticeTTL is how long a notice is shown: its page may be reloaded.
 const noticeTTL = time.Hour
@@ -33,49 +38,43 @@ const (
 // notice is what a form did: its kind, and the import or mapping it did it
 // to (with the version published).
 type notice struct {
-	owner   string // the principal who submitted the form: no one else sees it
-	kind    string
-	id      string
-	version int
-	at      time.Time
+	Kind    string `json:"k"`
+	ID      string `json:"i"`
+	Version int    `json:"v,omitempty"`
+	At      int64  `json:"t"` // Unix seconds
 }
 
-// statsNotices are the notices of the last hour, by token.
-type statsNotices struct {
-	mu sync.Mutex
-	m  map[string]notice
+// notice signs n for s's principal, for the redirect's query (notice=…).
+func (s *Session) notice(n notice) string {
+	n.At = s.ui.now().Unix()
+	b, _ := json.Marshal(n)
+	payload := base64.RawURLEncoding.EncodeToString(b)
+	return payload + "." + s.noticeMAC(payload)
 }
 
-func newStatsNotices() *statsNotices { return &statsNotices{m: map[string]notice{}} }
-
-// add keeps a notice for its owner and returns its token, for the
-// redirect's query (notice=…).
-func (ns *statsNotices) add(n notice) string {
-	var b [16]byte
-	rand.Read(b[:])
-	token := hex.EncodeToString(b[:])
-	n.at = time.Now()
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	for k, old := range ns.m {
-		if time.Since(old.at) > noticeTTL {
-			delete(ns.m, k)
-		}
-	}
-	ns.m[token] = n
-	return token
-}
-
-// get is the notice of a token, when it is owner's and of the last hour.
-func (ns *statsNotices) get(token, owner string) (notice, bool) {
-	if token == "" {
+// readNotice is the notice of token, when it was signed for s's principal
+// within the last noticeTTL.
+func (s *Session) readNotice(token string) (notice, bool) {
+	payload, mac, ok := strings.Cut(token, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(s.noticeMAC(payload))) {
 		return notice{}, false
 	}
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	n, ok := ns.m[token]
-	if !ok || n.owner != owner || time.Since(n.at) > noticeTTL {
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	var n notice
+	if err != nil || json.Unmarshal(b, &n) != nil {
+		return notice{}, false
+	}
+	if age := s.ui.now().Sub(time.Unix(n.At, 0)); age < 0 || age > noticeTTL {
 		return notice{}, false
 	}
 	return n, true
+}
+
+func (s *Session) noticeMAC(payload string) string {
+	m := hmac.New(sha256.New, s.ui.key)
+	m.Write([]byte("custos page notice\x00"))
+	m.Write([]byte(s.P.ID))
+	m.Write([]byte{0})
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -49,6 +49,10 @@ func TestStatsNoticesUnforgeable(t *testing.T) {
 		done := p.Header.Get("Location")
 		id := statsImportIDs(t, e, token)[0]
 		mustContain(t, "import", st.get(done), `id="flash"`, "Imported records.csv: 2 records counting 7")
+		// The page after the form answered by another server of the
+		// registry, as behind a load balancer: the same message.
+		second := &browser{t: t, base: e.SecondServer(t), c: st.c, cookie: st.cookie}
+		mustContain(t, "import, the page from the other server", second.get(done), `id="flash"`, "Imported records.csv: 2 records counting 7")
 		p = st.postFile("/stats/imports", url.Values{"mapping": {"penal"}}, "file", "again.csv", data)
 		wantStatus(t, "import again", p, http.StatusSeeOther)
 		unchanged := p.Header.Get("Location")
