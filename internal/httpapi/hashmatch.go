@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"reflect"
 	"slices"
@@ -493,6 +494,13 @@ func (ip *imageParts) refusal(err error) error {
 	case ip.body.over:
 		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", ip.body.max)
 	case errors.As(err, &be):
+		var pe textproto.ProtocolError
+		if errors.As(be.err, &pe) {
+			// Go's error quotes the header line, and with it the part's
+			// file name: the user's, which may say who they are.
+			return errs.New(errs.Malformed, "multipart", "",
+				"the multipart body cannot be read: a part's header line is malformed (a file name holding a control character, for one)")
+		}
 		return errs.New(errs.Malformed, "multipart", "", "the multipart body cannot be read: %v", be.err)
 	}
 	return err

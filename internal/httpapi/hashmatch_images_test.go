@@ -226,6 +226,10 @@ func TestHashmatchImageBatch(t *testing.T) {
 		hugeBody, hct := batch(t, huge...)
 		named, nct := batch(t, file(aJPEG), part{"image", aJPEG, nil})
 		empty, ect := batch(t)
+		// A file name holding a control character: Go's reader refuses the
+		// header line, and the refusal does not repeat it.
+		ctrl := append(append([]byte("--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"Jane Roe\x01.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"),
+			aJPEG...), "\r\n--xyz--\r\n"...)
 		for _, c := range []struct {
 			name, token, ct string
 			body            []byte
@@ -234,6 +238,7 @@ func TestHashmatchImageBatch(t *testing.T) {
 		}{
 			{"garbage", e.Service, "multipart/form-data; boundary=xyz", []byte("not multipart at all"), 400, "multipart", ""},
 			{"cut short", e.Service, gct, good[:len(good)-40], 400, "multipart", ""},
+			{"a file name with a control character", e.Service, "multipart/form-data; boundary=xyz", ctrl, 400, "multipart", ""},
 			{"not multipart", e.Service, "image/png", a, 400, "content_type", "Content-Type"},
 			{"no boundary", e.Service, "multipart/form-data", good, 400, "content_type", "Content-Type"},
 			{"a part not named files", e.Service, nct, named, 400, "multipart", "image"},
@@ -246,6 +251,9 @@ func TestHashmatchImageBatch(t *testing.T) {
 			r := post(c.token, c.body, c.ct)
 			if r.Status != c.status || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
 				t.Errorf("%s: %d %s, want %d %s %s", c.name, r.Status, r.Raw, c.status, c.rule, c.field)
+			}
+			if bytes.Contains(r.Raw, []byte("Jane Roe")) {
+				t.Errorf("%s: the refusal repeats the file name: %s", c.name, r.Raw)
 			}
 		}
 		if logLen(t, e) != size || cases() != open {
