@@ -77,8 +77,10 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, in ImportReques
 	if err != nil {
 		// A retry naming no version of a file imported under an earlier
 		// one may not read under the latest (a code it no longer maps):
-		// it is still that import, and answered so.
-		if _, bad := errs.As(err); bad && anyVersion {
+		// it is still that import, and answered so. Only then is the rest
+		// of the file read for its digest: any other refusal (a line over
+		// the limit, a bad date) stops reading at once.
+		if e, bad := errs.As(err); bad && anyVersion && e.Rule == "unmapped_offence" && importedUnderOtherVersion(ctx, s.DB.Read(), m) {
 			if _, cerr := io.Copy(io.Discard, tee); cerr == nil {
 				if im, aerr := importedAlready(ctx, s.DB.Read(), hex.EncodeToString(fileSum.Sum(nil)), m, true); aerr == nil && im != nil {
 					return im, nil
@@ -350,6 +352,14 @@ const importCols = `id, mapping_id, mapping_version, source, file_sha256, column
 func scanImport(r store.Scanner, m *Import) error {
 	return r.Scan(&m.ID, &m.Mapping, &m.MappingVersion, &m.Source, &m.FileSHA256, &m.ColumnsSHA256, &m.RecordsDigest, &m.Records, &m.Total, &m.Chunks,
 		&m.FirstDate, &m.LastDate, &m.ImportedAt, &m.ImportedBy, &m.Authority, &m.LogIndex, &m.WithdrawnAt, &m.WithdrawnBy, &m.WithdrawalReason, &m.WithdrawalIndex)
+}
+
+// importedUnderOtherVersion tells whether a file is counted under a version
+// of m's mapping other than m's.
+func importedUnderOtherVersion(ctx context.Context, q store.Queryer, m *Mapping) bool {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM stats_imports WHERE mapping_id = ? AND mapping_version <> ? AND withdrawn_at = '' LIMIT 1) x`, m.ID, m.Version).Scan(&n)
+	return err == nil && n > 0
 }
 
 // importedAlready is the import still counted of the same file (its
