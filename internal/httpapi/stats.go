@@ -199,7 +199,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				out, err := s.Aggregate(r.Context(), p, in)
 				return http.StatusOK, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/stats/sdmx", Allow: []auth.Action{stats.PublishTables}, Summary: "A query's counts as SDMX-CSV after disclosure control, with _T totals (statistician, regulator)",
+		{Method: "GET", Path: "/api/v1/stats/sdmx", Allow: []auth.Action{stats.PublishTables}, Summary: "A query's counts as SDMX-CSV after disclosure control, with _T totals (a time range in TIME_PERIOD for a total over periods) (statistician, regulator)",
 			Query: statsQueryParams(), Out: fileBody{Media: []string{"text/csv"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q, err := stats.ParseQuery(r.URL.Query())

@@ -50,6 +50,11 @@ type plan struct {
 	regionOf  map[string]int
 	y0, years int
 	sources   map[string]bool
+	// dated asks for the first and last day the counted records' reference
+	// periods cover (Result.first, Result.last): an SDMX total over all
+	// periods of a query not counted by period is written as that range.
+	// Only the SDMX export asks, so a page's count reads no dates for it.
+	dated bool
 }
 
 type filter struct {
@@ -432,8 +437,12 @@ type counter struct {
 	// notPlaced counts the units dated too coarsely for the period
 	// (Result.NotPlaced).
 	notPlaced int64
-	keys      []int
-	keep      []bool
+	// first and last are the first and last day (yyyymmdd, as dateKey
+	// writes them; 0 when none) of the counted records' reference periods,
+	// kept when the plan is dated.
+	first, last int
+	keys        []int
+	keep        []bool
 }
 
 // maxDense is the largest key space counted in an array rather than a map.
@@ -502,6 +511,17 @@ func (c *counter) count(cols *[numCols][]byte, n int) {
 			}
 		}
 	}
+	if pl.dated {
+		for i, ok := range keep {
+			if ok {
+				lo, hi := dateKey(cols, i)
+				if c.first == 0 || lo < c.first {
+					c.first = lo
+				}
+				c.last = max(c.last, hi)
+			}
+		}
+	}
 	for k, a := range pl.axes {
 		if a.fill != nil {
 			a.fill(cols, keys, c.strides[k])
@@ -546,7 +566,7 @@ const MaxCells = 250_000
 // refuses an answer of more than MaxCells cells before building it.
 func (c *counter) result() (*Result, error) {
 	pl := c.pl
-	res := &Result{Query: pl.q, Dims: make([]string, len(pl.axes)), Cells: []Cell{}, Records: c.records, NotPlaced: c.notPlaced}
+	res := &Result{Query: pl.q, Dims: make([]string, len(pl.axes)), Cells: []Cell{}, Records: c.records, NotPlaced: c.notPlaced, first: c.first, last: c.last}
 	for i, a := range pl.axes {
 		res.Dims[i] = a.id
 	}
@@ -635,7 +655,7 @@ func (s *Service) Aggregate(ctx context.Context, p *auth.Principal, q Query) (*R
 	if err := p.Require(ReadStatistics); err != nil {
 		return nil, err
 	}
-	return s.aggregate(ctx, s.DB.Read(), q)
+	return s.aggregate(ctx, s.DB.Read(), q, false)
 }
 
 // counted is a set of records to count: an import (read chunk by chunk
@@ -647,7 +667,9 @@ type counted struct {
 	chunks   []*chunk
 }
 
-func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Result, error) {
+// aggregate counts q's records; dated keeps the first and last day of the
+// counted records' reference periods (plan.dated).
+func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query, dated bool) (*Result, error) {
 	var sets []counted
 	years := [2]int{0, 0}
 	span := func(first, last string) {
@@ -710,6 +732,10 @@ func (s *Service) aggregate(ctx context.Context, rq store.Queryer, q Query) (*Re
 	pl, err := s.plan(q, dicts, years)
 	if err != nil {
 		return nil, err
+	}
+	if dated {
+		pl.dated = true
+		pl.need[colYear], pl.need[colMonth], pl.need[colDay] = true, true, true
 	}
 	c, err := s.countSets(ctx, rq, pl, sets)
 	if err != nil {
@@ -857,6 +883,10 @@ func (s *Service) countSets(ctx context.Context, rq store.Queryer, pl *plan, set
 func (c *counter) add(o *counter) {
 	c.records += o.records
 	c.notPlaced += o.notPlaced
+	if o.first != 0 && (c.first == 0 || o.first < c.first) {
+		c.first = o.first
+	}
+	c.last = max(c.last, o.last)
 	for k, n := range o.dense {
 		c.dense[k] += n
 	}

@@ -76,3 +76,6 @@ func (s *Service) ImportClaiming(ctx context.Context, p *auth.Principal, mapping
 	})
 	return id, err
 }
+
+// SDMXRange is sdmxRange: the days lo to hi (yyyymmdd) as an SDMX time range.
+var SDMXRange = sdmxRange

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/disclosure"
@@ -50,10 +51,11 @@ type protected struct {
 	raw  [][]int // the counts before disclosure control, as pub.Cells
 }
 
-// protect aggregates q (without totals) and applies the disclosure control.
-func (s *Service) protect(ctx context.Context, q Query) (*protected, error) {
+// protect aggregates q (without totals) and applies the disclosure control;
+// dated keeps the span of the counted records' dates (plan.dated).
+func (s *Service) protect(ctx context.Context, q Query, dated bool) (*protected, error) {
 	q.Totals = false
-	res, err := s.aggregate(ctx, s.DB.Read(), q)
+	res, err := s.aggregate(ctx, s.DB.Read(), q, dated)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +126,7 @@ func (s *Service) Publish(ctx context.Context, p *auth.Principal, q Query) (disc
 	if err := p.Require(ReadStatistics); err != nil {
 		return disclosure.Published{}, err
 	}
-	pr, err := s.protect(ctx, q)
+	pr, err := s.protect(ctx, q, false)
 	if err != nil {
 		return disclosure.Published{}, err
 	}
@@ -137,7 +139,7 @@ func (s *Service) PublishPlaced(ctx context.Context, p *auth.Principal, q Query)
 	if err := p.Require(ReadStatistics); err != nil {
 		return disclosure.Published{}, 0, err
 	}
-	pr, err := s.protect(ctx, q)
+	pr, err := s.protect(ctx, q, false)
 	if err != nil {
 		return disclosure.Published{}, 0, err
 	}
@@ -248,7 +250,9 @@ func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
 	return export.Request{Registry: Module.Name, List: "sdmx", Filter: queryFilter(q), Format: export.SDMXCSV, Columns: SDMXColumns(q),
 		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
 			return func(yield func([]any, error) bool) {
-				pr, err := s.protect(ctx, q)
+				// A query not counted by period writes the span of its
+				// records' dates, unless from and to give it.
+				pr, err := s.protect(ctx, q, q.Period == "" && (q.From == "" || q.To == ""))
 				if err != nil {
 					yield(nil, err)
 					return
@@ -284,6 +288,7 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 	k := len(dims)
 	var out [][]any
 	all := sdmxDimensions()
+	span := pr.sdmxSpan(q)
 	line := func(key []string, c disclosure.Cell) {
 		// every dimension _T but those of the key, the stage and the unit
 		codes := map[string]string{DimStage.ID: sdmxCode(DimStage.ID, q.Stage), DimUnit.ID: sdmxCode(DimUnit.ID, q.Unit)}
@@ -295,6 +300,10 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 			v, ok := codes[d.ID]
 			if !ok {
 				v = Total
+			}
+			if d.ID == DimPeriod.ID && v == Total && span != "" {
+				// SDMX's time dimension has no total: the span summed
+				v = span
 			}
 			l = append(l, v)
 		}
@@ -347,6 +356,99 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 		}
 	}
 	return out
+}
+
+// sdmxSpan is what an SDMX-CSV file writes in TIME_PERIOD for a total over
+// all periods, and for every row of a query not counted by period: the
+// time range (sdmxRange) from the query's from, or else the first day of
+// the first period counted (of the table's periods, when counted by
+// period; of the counted records' dates otherwise, Result.first), to its
+// to, or else the last day of the last period counted. "" when a bound is
+// neither given nor counted (a query that counts nothing, without both
+// from and to): the file writes _T there, as it did before.
+func (pr *protected) sdmxSpan(q Query) string {
+	var lo, hi int
+	if q.From != "" {
+		lo = boundKey(q.From, false)
+	}
+	if q.To != "" {
+		hi = boundKey(q.To, true)
+	}
+	first, last := pr.res.first, pr.res.last
+	if q.Period != "" {
+		first, last = 0, 0
+		for _, p := range pr.cols { // the period is the last dimension
+			a, b, ok := periodDays(p)
+			if !ok {
+				continue
+			}
+			if first == 0 || a < first {
+				first = a
+			}
+			last = max(last, b)
+		}
+	}
+	if lo == 0 {
+		lo = first
+	}
+	if hi == 0 {
+		hi = last
+	}
+	if lo == 0 || hi == 0 || lo > hi {
+		return ""
+	}
+	return sdmxRange(lo, hi)
+}
+
+// periodDays is the first and last day (yyyymmdd, as dateKey writes them)
+// of a period's code: YYYY or YYYY-U (a year, or its records of no known
+// month or quarter), YYYY-Qn, YYYY-MM.
+func periodDays(code string) (int, int, bool) {
+	y, err := strconv.Atoi(code[:min(4, len(code))])
+	if err != nil || len(code) < 4 {
+		return 0, 0, false
+	}
+	rest := code[4:]
+	switch {
+	case rest == "" || rest == "-U":
+		return y*10000 + 101, y*10000 + 1231, true
+	case len(rest) == 3 && rest[:2] == "-Q" && rest[2] >= '1' && rest[2] <= '4':
+		q := int(rest[2] - '0')
+		return y*10000 + (3*q-2)*100 + 1, y*10000 + 3*q*100 + 31, true
+	case len(rest) == 3 && rest[0] == '-':
+		m, err := strconv.Atoi(rest[1:])
+		if err != nil || m < 1 || m > 12 {
+			return 0, 0, false
+		}
+		return y*10000 + m*100 + 1, y*10000 + m*100 + 31, true
+	}
+	return 0, 0, false
+}
+
+// sdmxRange writes the days lo to hi (yyyymmdd; hi may be day 31 of a
+// shorter month, as dateKey writes a month's last day) as an SDMX 2.1 time
+// range (ObservationalTimePeriodType's TimeRangeType): the first day and
+// an ISO 8601 duration of one unit, whole years (2020-01-01/P5Y), else
+// whole months (2024-03-01/P4M), else days (2024-03-15/P27D).
+func sdmxRange(lo, hi int) string {
+	day := func(k int) time.Time {
+		return time.Date(k/10000, time.Month(k/100%100), k%100, 0, 0, 0, 0, time.UTC)
+	}
+	start := day(lo)
+	end := day(hi/100*100+1).AddDate(0, 1, -1) // the month's last day
+	if d := hi % 100; d < end.Day() {
+		end = day(hi)
+	}
+	after := end.AddDate(0, 0, 1)
+	first := start.Format(time.DateOnly)
+	if start.Day() == 1 && after.Day() == 1 {
+		months := (after.Year()-start.Year())*12 + int(after.Month()) - int(start.Month())
+		if months%12 == 0 {
+			return first + "/P" + strconv.Itoa(months/12) + "Y"
+		}
+		return first + "/P" + strconv.Itoa(months) + "M"
+	}
+	return first + "/P" + strconv.Itoa(int(after.Sub(start).Hours()/24)) + "D"
 }
 
 // partial is a partial total of the table's cells.
@@ -537,7 +639,7 @@ func (s *Service) UNCTS(p *auth.Principal, table string, year int, format export
 // then a sum of what that protection publishes, and tells no more.
 func (s *Service) unctsLines(ctx context.Context, q Query, crimes []UNCTSCrime, last Dimension) ([][]any, error) {
 	q.Totals = false
-	res, err := s.aggregate(ctx, s.DB.Read(), q)
+	res, err := s.aggregate(ctx, s.DB.Read(), q, false)
 	if err != nil {
 		return nil, err
 	}

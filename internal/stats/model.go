@@ -173,6 +173,10 @@ type Result struct {
 	NotPlaced int64 `json:"not_placed"`
 	// ranks orders each dimension's codes (Total last).
 	ranks []map[string]int
+	// first and last are the first and last day (yyyymmdd; 0 when nothing
+	// is counted) of the counted records' reference periods, known when
+	// the count was asked to keep them (plan.dated).
+	first, last int
 }
 
 // rank is the order of a code of dimension i (Total after every value).

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,207 @@ type sdmxStructure struct {
 
 // sdmxID is SDMX's IDType: what every id of the structure must match.
 var sdmxID = regexp.MustCompile(`^[A-Za-z0-9_@$\-]+$`)
+
+// sdmxPeriod is SDMX 2.1's ObservationalTimePeriodType (SDMXCommon.xsd),
+// without time zones, which the files never write: a Gregorian period
+// (xs:gYear, xs:gYearMonth, xs:date), a date-time, a reporting period
+// (YYYY-A1, -S1, -T1, -Q1, -M01, -W01, -D001), or a time range, a start
+// date (or date-time) and a positive ISO 8601 duration (Technical Notes
+// 4.2.7, "Distinct Range": YYYY-MM-DD(Thh:mm:ss)?/<duration>).
+var sdmxPeriod = func() *regexp.Regexp {
+	const (
+		year     = `\d{4}`
+		month    = year + `-(0[1-9]|1[0-2])`
+		date     = month + `-(0[1-9]|[12]\d|3[01])`
+		dateTime = date + `T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?`
+		report   = year + `-(A1|S[12]|T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])|W(0[1-9]|[1-4]\d|5[0-3])|D(00[1-9]|0[1-9]\d|[12]\d\d|3[0-5]\d|36[0-6]))`
+		// an xs:duration, positive: at least one part, T only before one
+		days     = `(\d+Y(\d+M)?(\d+D)?|\d+M(\d+D)?|\d+D)`
+		times    = `T(\d+H(\d+M)?(\d+(\.\d+)?S)?|\d+M(\d+(\.\d+)?S)?|\d+(\.\d+)?S)`
+		duration = `P(` + days + `(` + times + `)?|` + times + `)`
+	)
+	return regexp.MustCompile(`^(` + year + `|` + month + `|` + date + `|` + dateTime + `|` + report + `|(` + date + `|` + dateTime + `)/` + duration + `)$`)
+}()
+
+// sdmxDays is the first and last day an SDMX period the files write
+// covers: YYYY, YYYY-A1, YYYY-Qn, YYYY-MM, or a range YYYY-MM-DD/PnY, PnM
+// or PnD (the one-unit durations custos writes).
+func sdmxDays(t *testing.T, p string) (time.Time, time.Time) {
+	t.Helper()
+	if start, dur, ok := strings.Cut(p, "/"); ok {
+		s, err := time.Parse(time.DateOnly, start)
+		n, err2 := strconv.Atoi(dur[1 : len(dur)-1])
+		if err != nil || err2 != nil || n <= 0 || dur[0] != 'P' {
+			t.Fatalf("time range %q: not a date and a duration of one unit", p)
+		}
+		var after time.Time
+		switch dur[len(dur)-1] {
+		case 'Y':
+			after = s.AddDate(n, 0, 0)
+		case 'M':
+			after = s.AddDate(0, n, 0)
+		case 'D':
+			after = s.AddDate(0, 0, n)
+		default:
+			t.Fatalf("time range %q: unit %c", p, dur[len(dur)-1])
+		}
+		return s, after.AddDate(0, 0, -1)
+	}
+	y, err := strconv.Atoi(p[:4])
+	if err != nil {
+		t.Fatalf("period %q", p)
+	}
+	first, months := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), 12
+	switch rest := p[4:]; {
+	case rest == "" || rest == "-A1":
+	case strings.HasPrefix(rest, "-Q"):
+		q, _ := strconv.Atoi(rest[2:])
+		first, months = first.AddDate(0, 3*(q-1), 0), 3
+	default:
+		m, err := strconv.Atoi(rest[1:])
+		if err != nil {
+			t.Fatalf("period %q", p)
+		}
+		first, months = first.AddDate(0, m-1, 0), 1
+	}
+	return first, first.AddDate(0, months, -1)
+}
+
+// checkTimePeriods checks the TIME_PERIOD of an SDMX-CSV file of q: every
+// one an SDMX period (sdmxPeriod), never _T; a total over all periods (a
+// time range) covers exactly the periods it sums (from the first day of
+// the first to the last of the last, the query's from and to where given),
+// and is their sum where none is suppressed; a query not counted by period
+// writes the span of the same query counted by month. It returns how many
+// totals over periods it checked.
+func checkTimePeriods(t *testing.T, w *world, q stats.Query, lines [][]string) int {
+	t.Helper()
+	col := map[string]int{}
+	for i, c := range lines[0] {
+		col[c] = i
+	}
+	tp := col["TIME_PERIOD"]
+	// day is a bound's first day (its last when end): from=2023 starts on
+	// 2023-01-01, to=2024-02 ends on 2024-02-29.
+	day := func(s string, end bool) time.Time {
+		for _, l := range []struct {
+			layout  string
+			y, m, d int
+		}{{time.DateOnly, 0, 0, 1}, {"2006-01", 0, 1, 0}, {"2006", 1, 0, 0}} {
+			if d, err := time.Parse(l.layout, s); err == nil {
+				if end {
+					return d.AddDate(l.y, l.m, l.d-1)
+				}
+				return d
+			}
+		}
+		t.Fatalf("bound %q", s)
+		return time.Time{}
+	}
+	// The span the records counted by month cover, and the query's bounds.
+	mq := q
+	mq.Period, mq.Totals = "month", false
+	res, err := w.S.Aggregate(context.Background(), w.Statistician, mq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo, hi time.Time
+	for _, c := range res.Cells {
+		a, b := sdmxDays(t, strings.Replace(c.Key[len(c.Key)-1], "-U", "", 1))
+		if lo.IsZero() || a.Before(lo) {
+			lo = a
+		}
+		if b.After(hi) {
+			hi = b
+		}
+	}
+	bound := func(lo, hi time.Time) (time.Time, time.Time) {
+		if q.From != "" {
+			lo = day(q.From, false)
+		}
+		if q.To != "" {
+			hi = day(q.To, true)
+		}
+		return lo, hi
+	}
+	type group struct {
+		total   []string
+		periods []string
+		sum     int
+		hidden  bool
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, l := range lines[1:] {
+		p := l[tp]
+		if !sdmxPeriod.MatchString(p) {
+			t.Fatalf("%v: TIME_PERIOD %q is not an SDMX period (row %v)", q.By, p, l)
+		}
+		key := slices.Clone(l[3:tp])
+		id := strings.Join(key, ",")
+		g, ok := groups[id]
+		if !ok {
+			g = &group{}
+			groups[id] = g
+			order = append(order, id)
+		}
+		if strings.Contains(p, "/") {
+			if g.total != nil {
+				t.Fatalf("%v: two totals over all periods for %s", q.By, id)
+			}
+			g.total = l
+			continue
+		}
+		g.periods = append(g.periods, p)
+		n, err := strconv.Atoi(l[col["OBS_VALUE"]])
+		g.sum += n
+		g.hidden = g.hidden || err != nil
+	}
+	totals := 0
+	for _, id := range order {
+		g := groups[id]
+		if g.total == nil {
+			t.Errorf("%v: the rows of %s (%v) have no total over their periods", q.By, id, g.periods)
+			continue
+		}
+		totals++
+		start, end := sdmxDays(t, g.total[tp])
+		var wantLo, wantHi time.Time
+		if q.Period == "" {
+			if len(g.periods) > 0 {
+				t.Fatalf("%v: periods %v in a file not counted by period", q.By, g.periods)
+			}
+			wantLo, wantHi = bound(lo, hi)
+		} else {
+			if len(g.periods) == 0 {
+				t.Fatalf("%v: a total over periods %s sums no period's row", q.By, g.total[tp])
+			}
+			var a, b time.Time
+			for _, p := range g.periods {
+				s, e := sdmxDays(t, p)
+				if a.IsZero() || s.Before(a) {
+					a = s
+				}
+				if e.After(b) {
+					b = e
+				}
+				// each row it sums lies (in part, where from or to cuts its period) in the range
+				if e.Before(start) || s.After(end) {
+					t.Errorf("%v: %s sums %s, outside it", q.By, g.total[tp], p)
+				}
+			}
+			wantLo, wantHi = bound(a, b)
+			if n, err := strconv.Atoi(g.total[col["OBS_VALUE"]]); err == nil && !g.hidden && n != g.sum {
+				t.Errorf("%v: the total %s of %s is %d, its periods sum %d", q.By, g.total[tp], id, n, g.sum)
+			}
+		}
+		if !start.Equal(wantLo) || !end.Equal(wantHi) {
+			t.Errorf("%v %s–%s: the total of %s is %s (%s to %s), want %s to %s", q.By, q.From, q.To, id, g.total[tp],
+				start.Format(time.DateOnly), end.Format(time.DateOnly), wantLo.Format(time.DateOnly), wantHi.Format(time.DateOnly))
+		}
+	}
+	return totals
+}
 
 // TestSDMXStructure: the SDMX-ML structure the SDMX-CSV files name parses
 // as XML, its ids are SDMX ids, its data structure has the file's columns
@@ -173,7 +376,15 @@ func TestSDMXStructure(t *testing.T) {
 			{Stage: "police", Unit: "victim", Level: 1, By: []string{"victim_sex", "victim_age_band", "victim_citizenship", "relationship"}, Period: "month"},
 			{Stage: "courts", Unit: "person", Level: 3, By: []string{"perpetrator_sex", "perpetrator_age_band", "juvenile", "perpetrator_citizenship", "recidivism"}},
 			{Stage: "prisons", Unit: "person", Level: 0, By: []string{"region"}, From: "2024"},
+			// not counted by period: the span of the records' dates, or from and to
+			{Stage: "police", Unit: "offence", Level: 0},
+			{Stage: "police", Unit: "victim", Level: 1, By: []string{"sex"}, To: "2023-08"},
+			{Stage: "police", Unit: "victim", Level: 1, From: "2023-03-15", To: "2024-02-10"},
+			{Stage: "police", Unit: "offence", Level: 1, Period: "month", From: "2023-11"},
+			// nothing counted, from and to given: the grand total, 0, over them
+			{Stage: "courts", Unit: "person", Level: 1, By: []string{"sex"}, From: "2030", To: "2031-06"},
 		}
+		totals := 0
 		for _, q := range queries {
 			req, err := w.S.SDMX(w.Statistician, q)
 			if err != nil {
@@ -201,6 +412,44 @@ func TestSDMXStructure(t *testing.T) {
 					}
 				}
 			}
+			totals += checkTimePeriods(t, w, q, lines)
+		}
+		if totals < 20 {
+			t.Errorf("%d totals over all periods checked: the test checks little", totals)
 		}
 	})
+}
+
+// TestSDMXRange: a span is written as its first day and a duration of
+// whole years, else whole months, else days, that ends on its last day; a
+// month's last day may come as day 31 (as a month-dated record's).
+func TestSDMXRange(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi int
+		want   string
+	}{
+		{20200101, 20241231, "2020-01-01/P5Y"},
+		{20240301, 20240631, "2024-03-01/P4M"},
+		{20240301, 20240630, "2024-03-01/P4M"},
+		{20240201, 20240231, "2024-02-01/P1M"},
+		{20230201, 20230231, "2023-02-01/P1M"},
+		{20230301, 20240229, "2023-03-01/P1Y"},
+		{20231001, 20241231, "2023-10-01/P15M"},
+		{20240315, 20240410, "2024-03-15/P27D"},
+		{20240301, 20240330, "2024-03-01/P30D"},
+		{20240101, 20240101, "2024-01-01/P1D"},
+	} {
+		got := stats.SDMXRange(c.lo, c.hi)
+		if got != c.want || !sdmxPeriod.MatchString(got) {
+			t.Errorf("%d to %d: %s, want %s", c.lo, c.hi, got, c.want)
+		}
+		if s, e := sdmxDays(t, got); s.Format("20060102") != strconv.Itoa(c.lo) || e.Day() > c.hi%100 || e.Format("200601") != strconv.Itoa(c.hi/100) {
+			t.Errorf("%s covers %s to %s, not %d to %d", got, s.Format(time.DateOnly), e.Format(time.DateOnly), c.lo, c.hi)
+		}
+	}
+	for _, bad := range []string{"_T", "2024-13", "2024-Q5", "2024-01-01/P", "2024-01-01/PT", "2024-01-01/5Y", "2024-01-01/P1M1Y", "2024-01-01/P5Y/", "2024-A2"} {
+		if sdmxPeriod.MatchString(bad) {
+			t.Errorf("%q matches the SDMX period pattern", bad)
+		}
+	}
 }
