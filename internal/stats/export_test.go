@@ -79,3 +79,9 @@ func (s *Service) ImportClaiming(ctx context.Context, p *auth.Principal, mapping
 
 // SDMXRange is sdmxRange: the days lo to hi (yyyymmdd) as an SDMX time range.
 var SDMXRange = sdmxRange
+
+// AggregateDated is Aggregate keeping the span of the counted records'
+// dates, as the SDMX export of a query not counted by period does.
+func (s *Service) AggregateDated(ctx context.Context, q Query) (*Result, error) {
+	return s.aggregate(ctx, s.DB.Read(), q, true)
+}
