@@ -191,16 +191,7 @@ func TestOlderDonationNumbers(t *testing.T) {
 		// w.donor gave two kidneys and a liver in one procurement: an
 		// older release's second procurement of the same donor took a
 		// number of its own. Its entry is written as that release wrote it.
-		old := newerSeq(t, w)
-		at := ledger.FormatTime(time.Now().UTC().Add(-9 * time.Hour).Truncate(time.Second))
-		legacy := transplant.Procurement{ID: "PC-OLDER", DonorID: w.donor, CentreID: w.CentreA, ProcuredAt: at,
-			DonationYear: old.Year, DonationSeq: old.Seq, Organs: []transplant.ProcuredOrgan{{ID: old.String(), Organ: "lung"}}}
-		if _, err := ledger.SubmitAs[transplant.Procurement](ctx, s.W, w.coordA.Actor(), "record procurement",
-			func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-				return ledger.NewEntry(transplant.TypeProcurementRecorded, legacy)
-			}); err != nil {
-			t.Fatal(err)
-		}
+		old := olderProcurement(ctx, t, w)
 		// A new procurement takes the donor's first number, after its
 		// last organ (the liver, 03).
 		regrant(ctx, t, w, "heart")
@@ -272,16 +263,7 @@ func TestActivityCountsDonations(t *testing.T) {
 		ctx := context.Background()
 		w := newRuleWorld(t, dsn)
 		s := w.svc
-		old := newerSeq(t, w)
-		at := ledger.FormatTime(time.Now().UTC().Add(-9 * time.Hour).Truncate(time.Second))
-		legacy := transplant.Procurement{ID: "PC-OLDER", DonorID: w.donor, CentreID: w.CentreA, ProcuredAt: at,
-			DonationYear: old.Year, DonationSeq: old.Seq, Organs: []transplant.ProcuredOrgan{{ID: old.String(), Organ: "lung"}}}
-		if _, err := ledger.SubmitAs[transplant.Procurement](ctx, s.W, w.coordA.Actor(), "record procurement",
-			func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
-				return ledger.NewEntry(transplant.TypeProcurementRecorded, legacy)
-			}); err != nil {
-			t.Fatal(err)
-		}
+		olderProcurement(ctx, t, w)
 		regrant(ctx, t, w, "heart")
 		procure := func(donor, at string, organs ...string) {
 			t.Helper()
@@ -320,4 +302,22 @@ func TestActivityCountsDonations(t *testing.T) {
 			t.Errorf("organs procured by month %v: %d in all, want 7", a.Organs, got)
 		}
 	})
+}
+
+// olderProcurement records a second procurement of w's deceased donor (a
+// lung) as an older release wrote it, under a donation number of its own,
+// and returns that number.
+func olderProcurement(ctx context.Context, t *testing.T, w *ruleWorld) transplant.OrganID {
+	t.Helper()
+	old := newerSeq(t, w)
+	at := ledger.FormatTime(time.Now().UTC().Add(-9 * time.Hour).Truncate(time.Second))
+	legacy := transplant.Procurement{ID: "PC-OLDER", DonorID: w.donor, CentreID: w.CentreA, ProcuredAt: at,
+		DonationYear: old.Year, DonationSeq: old.Seq, Organs: []transplant.ProcuredOrgan{{ID: old.String(), Organ: "lung"}}}
+	if _, err := ledger.SubmitAs[transplant.Procurement](ctx, w.svc.W, w.coordA.Actor(), "record procurement",
+		func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+			return ledger.NewEntry(transplant.TypeProcurementRecorded, legacy)
+		}); err != nil {
+		t.Fatal(err)
+	}
+	return old
 }
