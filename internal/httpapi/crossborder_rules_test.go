@@ -579,12 +579,8 @@ func TestSAEReportIDsUniqueAcrossRaised(t *testing.T) {
 		raised := w.Must(t, 201, "POST", "/api/v1/transplant/foreign-sae", w.CoordA, map[string]any{"kind": "reaction", "organ_id": im.Named,
 			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Fever.",
 			"immediate_measures": "None."}).Str("raised_report_id")
-		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
-		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", w.CoordA, map[string]any{
-			"kind": "family_authorization", "given_on": time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02"), "assessed_by": "coordinator",
-			"assessor_independent": true, "voluntary": true, "informed": true})
-		organ := w.Must(t, 201, "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": donor, "procured_at": apptest.Hours(8),
-			"organs": []string{"kidney"}}).Body["organs"].([]any)[0].(map[string]any)["id"].(string)
+		_, organs := procured(t, w)
+		organ := organs[0]
 		local := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.Regulator, map[string]any{"kind": "event", "organ_id": organ,
 			"contact": "Vigilance desk", "started_at": apptest.Hours(2), "detected_at": apptest.Hours(1), "description": "Contaminated fluid.",
 			"immediate_measures": "Lot withdrawn."}).Str("report_id")
