@@ -97,14 +97,24 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flags("migrate", "[flags]", "apply the schema migrations this binary embeds", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
+	plan := fs.Bool("plan", false, "only say which migrations the database lacks and what each does; change nothing (read it before an upgrade)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *plan {
+		// A plan of a file that is not there would create it.
+		if err := d.existing(); err != nil {
+			return err
+		}
 	}
 	db, err := store.Open(ctx, d.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *plan {
+		return printPlan(ctx, db, stdout)
+	}
 	applied, err := server.Migrate(ctx, server.Config{}, db)
 	if err != nil {
 		return err
@@ -113,6 +123,28 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "applied %s %d (%s)\n", a.Module, a.Version, a.Name)
 	}
 	fmt.Fprintf(stdout, "applied %d migrations; schema at %s\n", len(applied), server.SchemaSummary(server.Config{}))
+	return nil
+}
+
+// printPlan says which migrations custos migrate would apply to db, and
+// what each does, in the order it would apply them.
+func printPlan(ctx context.Context, db *store.DB, stdout io.Writer) error {
+	pending, have, err := server.Plan(ctx, server.Config{}, db)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		step := ""
+		if p.Step {
+			step = "; Go code then reads or writes rows, so its time grows with the registry"
+		}
+		fmt.Fprintf(stdout, "would apply %s %d (%s%s)\n", p.Module, p.Version, p.Name, step)
+		for _, l := range strings.Split(p.About, "\n") {
+			fmt.Fprintf(stdout, "    %s\n", l)
+		}
+	}
+	fmt.Fprintf(stdout, "%d migrations to apply, nothing changed; the database holds %s, this custos %s\n",
+		len(pending), have, server.SchemaSummary(server.Config{}))
 	return nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -130,11 +129,7 @@ func (l *loadResult) record(r reply, dob string, invalid, brokenOK bool) {
 func tableDates(t testing.TB, dsn string) map[string]bool {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	rows, err := db.Read().Query(ctx, "SELECT date_of_birth FROM recipients")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 
 	"github.com/custos-project/custos/internal/ledger"
 	custos "github.com/custos-project/custos/internal/server"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -238,8 +237,37 @@ func TestLegacyRegistry(t *testing.T) {
 			!strings.Contains(err.Error(), "run custos migrate") {
 			t.Fatalf("opening the unmigrated registry: %v, want a refusal that says to run custos migrate", err)
 		}
+		// custos migrate --plan says what migrate will do and does none of
+		// it: run twice it says the same, and the migrate after it applies
+		// exactly what it listed, in its order.
+		plan := mustCLI(t, "migrate", "--db", dsn, "--plan")
+		if again := mustCLI(t, "migrate", "--db", dsn, "--plan"); again != plan {
+			t.Errorf("a second plan differs from the first:\n%s\n---\n%s", again, plan)
+		}
+		checkUnadopted(t, dsn)
 		first := mustCLI(t, "migrate", "--db", dsn)
 		second := mustCLI(t, "migrate", "--db", dsn)
+		var planned, applied []string
+		for _, l := range strings.Split(plan, "\n") {
+			if m, ok := strings.CutPrefix(l, "would apply "); ok {
+				planned = append(planned, strings.TrimSuffix(strings.SplitN(m, ";", 2)[0], ")"))
+			}
+		}
+		for _, l := range strings.Split(first, "\n") {
+			if m, ok := strings.CutPrefix(l, "applied "); ok && strings.HasSuffix(m, ")") {
+				applied = append(applied, strings.TrimSuffix(m, ")"))
+			}
+		}
+		if len(applied) == 0 || strings.Join(planned, "\n") != strings.Join(applied, "\n") {
+			t.Errorf("the plan listed\n%s\nmigrate applied\n%s", strings.Join(planned, "\n"), strings.Join(applied, "\n"))
+		}
+		if want := fmt.Sprintf("%d migrations to apply, nothing changed; the database holds core 1, transplant 3, hashmatch 2,", len(applied)); !strings.Contains(plan, want) {
+			t.Errorf("the plan's last line: %q, want it to hold %q", plan[strings.LastIndex(strings.TrimSpace(plan), "\n")+1:], want)
+		}
+		if !strings.Contains(plan, "would apply assets 10 (010_case_reference_key.sql; Go code then reads or writes rows") ||
+			!strings.Contains(plan, "    The exchange between custos deployments") {
+			t.Errorf("the plan does not say what each migration does:\n%s", plan)
+		}
 		// The old global versions 1-6 are adopted, never run again: only the
 		// core's new versions 2 (the read log, already there), 3 (the work
 		// on alerts), 4 (the principals' time zones), 5 (the exchange), 6
@@ -448,14 +476,26 @@ func TestLegacyRegistry(t *testing.T) {
 
 // checkAdopted checks the schema versions of a migrated legacy registry, and
 // that the release before (which read schema_migrations) is now refused.
+// checkUnadopted fails unless the registry is still as the release before
+// left it: its global versions in the table schema_migrations, no
+// schema_versions.
+func checkUnadopted(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	db := openStore(t, dsn)
+	var v int
+	if err := db.Read().QueryRow(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil || v != 6 {
+		t.Errorf("schema_migrations after the plan: version %d, %v; want 6, read as the release before wrote it", v, err)
+	}
+	if _, err := db.SchemaVersions(ctx); err == nil {
+		t.Error("schema_versions exists after the plan, which must change nothing")
+	}
+}
+
 func checkAdopted(t *testing.T, dsn string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	got, err := db.SchemaVersions(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/store"
 	"io"
 	"net/http"
 	"os"
@@ -99,6 +100,18 @@ func cli(t testing.TB, args ...string) (stdout, stderr string, code int) {
 		code = -1
 	}
 	return o.String(), e.String(), code
+}
+
+// openStore opens the database at dsn directly, for a test to read what a
+// command left in its tables; it is closed when the test ends.
+func openStore(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // mustCLI runs a custos command and fails the test unless it exits 0.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	custos "github.com/custos-project/custos/internal/server"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -77,11 +76,7 @@ func TestConcurrentMigrateAndInit(t *testing.T) {
 		verifyLog(t, dsn, publicKey(t, key))
 
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := openStore(t, dsn)
 		var versions, distinct, admins int
 		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*), COUNT(DISTINCT module || '/' || version) FROM schema_versions").Scan(&versions, &distinct); err != nil {
 			t.Fatal(err)

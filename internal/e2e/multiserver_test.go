@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/ledger"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -224,10 +223,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 
 		// The stored log: leaves 0..N-1, and the head says N.
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openStore(t, dsn)
 		var count, lo, hi, size int64
 		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*), MIN(idx), MAX(idx) FROM log_leaves").Scan(&count, &lo, &hi); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -201,6 +202,21 @@ func Migrate(ctx context.Context, cfg Config, db *store.DB) ([]store.Applied, er
 	return db.Migrate(ctx, d.projections.Schemas())
 }
 
+// Plan tells the migrations Migrate would apply to db, changing nothing, and
+// the schema the database holds, in the form of SchemaSummary ("none" for a
+// new database).
+func Plan(ctx context.Context, cfg Config, db *store.DB) ([]store.Pending, string, error) {
+	d, err := newDeployment(cfg.modules())
+	if err != nil {
+		return nil, "", err
+	}
+	pending, held, err := db.Plan(ctx, d.projections.Schemas())
+	if err != nil {
+		return nil, "", err
+	}
+	return pending, versionSummary(held, cfg.modules()), nil
+}
+
 // SchemaSummary says which schema version of each module the configured list
 // holds, e.g. "core 2, transplant 3, hashmatch 2".
 func SchemaSummary(cfg Config) string {
@@ -213,26 +229,25 @@ func SchemaSummary(cfg Config) string {
 	return strings.Join(parts, ", ")
 }
 
-// DatabaseSchema says which schema version of each module a database holds,
-// in the same form as SchemaSummary.
-func DatabaseSchema(ctx context.Context, db *store.DB) (string, error) {
-	have, err := db.SchemaVersions(ctx)
-	if err != nil {
-		return "", err
+// versionSummary writes a database's versions as SchemaSummary does, in the
+// order of the modules this custos has (the core first), then any it lacks;
+// "none" when it holds none.
+func versionSummary(have map[string]int, modules []Registry) string {
+	if len(have) == 0 {
+		return "none"
 	}
-	var names []string
-	for m := range have {
-		names = append(names, m)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if (names[i] == "core") != (names[j] == "core") {
-			return names[i] == "core"
-		}
-		return names[i] < names[j]
-	})
 	var parts []string
-	for _, m := range names {
-		parts = append(parts, fmt.Sprintf("%s %d", m, have[m]))
+	for _, r := range modules {
+		if v, ok := have[r.Name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", r.Name, v))
+		}
 	}
-	return strings.Join(parts, ", "), nil
+	var others []string
+	for m := range have {
+		if !slices.ContainsFunc(modules, func(r Registry) bool { return r.Name == m }) {
+			others = append(others, fmt.Sprintf("%s %d", m, have[m]))
+		}
+	}
+	sort.Strings(others)
+	return strings.Join(append(parts, others...), ", ")
 }

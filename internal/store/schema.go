@@ -140,77 +140,138 @@ var legacyGuard = map[Dialect]string{
 // not know, or a newer version of one, is refused and left unchanged. It
 // returns the migrations it applied.
 func (db *DB) Migrate(ctx context.Context, schemas []Schema) ([]Applied, error) {
+	pending, _, err := db.migrate(ctx, schemas, true)
+	applied := make([]Applied, len(pending))
+	for i, p := range pending {
+		applied[i] = p.Applied
+	}
+	return applied, err
+}
+
+// Pending is a migration a database lacks, as Plan tells it: what its file's
+// opening comment says it does, and whether Go code runs after its SQL (a
+// step reads or writes rows, so its time grows with the registry).
+type Pending struct {
+	Applied
+	About string
+	Step  bool
+}
+
+// Plan tells the migrations Migrate would apply, in its order, and changes
+// nothing: it takes the same lock and makes the same checks (a database
+// newer than this binary, or holding a module it lacks, is refused alike),
+// then rolls back. A database of the releases that numbered migrations
+// globally is planned as adopted. It also returns the newest version of each
+// module the database holds (as adopted).
+func (db *DB) Plan(ctx context.Context, schemas []Schema) ([]Pending, map[string]int, error) {
+	return db.migrate(ctx, schemas, false)
+}
+
+// about is a migration's opening comment, its "-- " taken off: the lines
+// before its first statement, the dialect-only lines ("-- postgres: ",
+// "-- sqlite: ") left out.
+func (m migration) about() string {
+	var lines []string
+	for _, l := range strings.Split(m.sql, "\n") {
+		l = strings.TrimRight(l, "\r")
+		if !strings.HasPrefix(l, "--") {
+			break
+		}
+		if postgresOnly.MatchString(l) || sqliteOnly.MatchString(l) {
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// migrate applies the migrations the database lacks, or with apply false
+// only lists them and rolls back. It returns the migrations and the newest
+// version of each module the database held before them.
+func (db *DB) migrate(ctx context.Context, schemas []Schema, apply bool) ([]Pending, map[string]int, error) {
 	all := map[string][]migration{}
 	for _, s := range schemas {
 		ms, err := s.migrations()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, dup := all[s.Module]; dup {
-			return nil, fmt.Errorf("module %s is listed twice", s.Module)
+			return nil, nil, fmt.Errorf("module %s is listed twice", s.Module)
 		}
 		all[s.Module] = ms
 	}
 	tx, err := db.BeginWrite(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
 	if db.Dialect == Postgres {
 		// Transaction-scoped, so it is released however the migration ends.
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7243019)"); err != nil {
-			return nil, fmt.Errorf("migration lock: %w", err)
+			return nil, nil, fmt.Errorf("migration lock: %w", err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_versions (
 		module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,
 		PRIMARY KEY (module, version))`); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	kind, err := relationKind(ctx, tx, "schema_migrations")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if kind == "table" {
 		if err := adopt(ctx, tx, schemas, all, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if kind != "view" {
 		if _, err := tx.Exec(ctx, legacyGuard[db.Dialect]); err != nil {
-			return nil, fmt.Errorf("guard against older releases: %w", err)
+			return nil, nil, fmt.Errorf("guard against older releases: %w", err)
 		}
 	}
 	done, err := schemaRows(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkNewer(done, schemas); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var applied []Applied
+	held := map[string]int{}
+	for m, vs := range done {
+		held[m] = newest(vs)
+	}
+	var applied []Pending
 	for _, s := range schemas {
 		for _, m := range all[s.Module] {
 			if done[s.Module][m.version] {
 				continue
 			}
+			p := Pending{Applied: Applied{Module: s.Module, Version: m.version, Name: m.name}, About: m.about(), Step: s.Steps[m.version] != nil}
+			if !apply {
+				applied = append(applied, p)
+				continue
+			}
 			if _, err := tx.Exec(ctx, db.ddl(m.sql)); err != nil {
-				return nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
+				return nil, nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
 			}
 			if step := s.Steps[m.version]; step != nil {
 				if err := step(ctx, tx); err != nil {
-					return nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
+					return nil, nil, fmt.Errorf("migration %s/%s: %w", s.Module, m.name, err)
 				}
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_versions (module, version, name, applied_at) VALUES (?, ?, ?, ?)",
 				s.Module, m.version, m.name, now); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			applied = append(applied, Applied{Module: s.Module, Version: m.version, Name: m.name})
+			applied = append(applied, p)
 		}
 	}
-	return applied, tx.Commit()
+	if !apply {
+		return applied, held, nil // the deferred Rollback undoes the adoption and the guard
+	}
+	return applied, held, tx.Commit()
 }
 
 // adopt turns the global versions of schema_migrations into (module, version)

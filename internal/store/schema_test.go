@@ -33,7 +33,7 @@ func TestSchemaVersionsPerModule(t *testing.T) {
 		core := store.CoreSchema()
 		ex1 := schemaOf("example", "001_things.sql", "CREATE TABLE ex_things (id TEXT PRIMARY KEY);")
 		ex2 := schemaOf("example", "001_things.sql", "CREATE TABLE ex_things (id TEXT PRIMARY KEY);",
-			"002_more.sql", "ALTER TABLE ex_things ADD COLUMN n INTEGER;")
+			"002_more.sql", "-- A count of each thing.\n-- postgres: SELECT 1;\n-- Empty at first.\nALTER TABLE ex_things ADD COLUMN n INTEGER;")
 
 		if err := db.CheckSchema(ctx, []store.Schema{core}); err != store.ErrNotInitialised {
 			t.Fatalf("an empty database: %v, want ErrNotInitialised", err)
@@ -47,6 +47,14 @@ func TestSchemaVersionsPerModule(t *testing.T) {
 		}
 		if err := db.CheckSchema(ctx, []store.Schema{core, ex2}); err == nil || !strings.Contains(err.Error(), "run custos migrate") {
 			t.Fatalf("a database one version behind: %v, want run custos migrate", err)
+		}
+		plan, held, err := db.Plan(ctx, []store.Schema{core, ex2})
+		if err != nil || len(plan) != 1 || plan[0].Applied != (store.Applied{Module: "example", Version: 2, Name: "002_more.sql"}) ||
+			plan[0].About != "A count of each thing.\nEmpty at first." || plan[0].Step || held["example"] != 1 || held["core"] != core.Latest() {
+			t.Fatalf("plan of the second migration: %+v, held %v, %v", plan, held, err)
+		}
+		if got, err := db.SchemaVersions(ctx); err != nil || got["example"] != 1 {
+			t.Fatalf("versions after the plan: %v %v, want example 1: a plan changes nothing", got, err)
 		}
 		applied, err = db.Migrate(ctx, []store.Schema{core, ex2})
 		if err != nil || len(applied) != 1 || applied[0].Version != 2 {
@@ -68,6 +76,9 @@ func TestSchemaVersionsPerModule(t *testing.T) {
 			}
 			if _, err := db.Migrate(ctx, c.schemas); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%s migrating: %v, want %q", c.name, err, c.want)
+			}
+			if _, _, err := db.Plan(ctx, c.schemas); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s planning: %v, want %q", c.name, err, c.want)
 			}
 		}
 		got, err := db.SchemaVersions(ctx)
