@@ -21,11 +21,12 @@ import (
 // the GODT export's own field names, counted from the registry's tables by
 // the GODT's rules:
 //
-//   - donors are counted in the year of their procurement: an actual
+//   - donors are counted in the year of their donation: an actual
 //     deceased donor is one (DBD or DCD) from whom at least one organ was
-//     recovered for transplantation, a utilized one a deceased donor from
-//     whom at least one organ was transplanted; living donors are those from
-//     whom an organ was recovered;
+//     recovered for transplantation, counted once in the year of their first
+//     procurement, a utilized one a deceased donor from whom at least one
+//     organ was transplanted; living donors are those from whom an organ was
+//     recovered, in the year of each procurement;
 //   - transplants are counted in the year they were performed, one per
 //     procedure and organ type: a double kidney, en-bloc kidneys or a double
 //     lung is one transplant; a kidney-pancreas counts as one kidney, one
@@ -115,13 +116,24 @@ func GODTQueryOf(q url.Values) (GODTQuery, error) {
 	return g, nil
 }
 
-// godtDonorsSQL counts the donors of a year by kind: those with a
-// procurement in it, and those of them with an organ transplanted. It reads
-// the year's rows of the covering index godt_donations_year (reportrows.go),
-// in the order it groups them.
-const godtDonorsSQL = `SELECT donor_kind, COUNT(DISTINCT donor_id), COUNT(DISTINCT CASE WHEN utilized = 1 THEN donor_id END)
-	FROM godt_donations WHERE year = ?
-	GROUP BY donor_kind`
+// godtDonorsSQL counts the donors of a year by kind: those with a donation
+// in it, and those of them with an organ transplanted. A living donor's
+// procurement is a donation of its own; a deceased donor's donation is their
+// first procurement (in the log's order, as donationOf and the dashboards
+// read it), so a donation whose procurements straddle 31 December counts
+// once, in the year of the first, and is utilized there when an organ of any
+// of its procurements was transplanted. It reads the year's rows of the
+// covering index godt_donations_year (reportrows.go), and for a deceased
+// donor's row the donor's other procurements by procurements_donor (one or
+// two): the cost grows with the year's procurements, not the registry.
+const godtDonorsSQL = `SELECT g.donor_kind, COUNT(DISTINCT g.donor_id), COUNT(DISTINCT CASE WHEN g.utilized = 1 OR (` + godtDeceased + ` AND EXISTS (
+		SELECT 1 FROM procurements f JOIN godt_donations u ON u.id = f.id WHERE f.donor_id = g.donor_id AND u.utilized = 1)) THEN g.donor_id END)
+	FROM godt_donations g JOIN procurements p ON p.id = g.id
+	WHERE g.year = ? AND NOT (` + godtDeceased + ` AND EXISTS (SELECT 1 FROM procurements f
+		WHERE f.donor_id = g.donor_id AND (f.log_index < p.log_index OR (f.log_index = p.log_index AND f.id < p.id))))
+	GROUP BY g.donor_kind`
+
+const godtDeceased = `g.donor_kind IN ('` + DonorBrainDeath + `', '` + DonorCirculatoryDeath + `')`
 
 // godtTransplantsSQL counts the transplants of a year by organ type, donor
 // kind and procedure kind, one per procedure and organ type (a row of

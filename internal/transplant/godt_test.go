@@ -552,3 +552,46 @@ func refusalOf(err error) string {
 	}
 	return ""
 }
+
+// TestGODTDonationAcrossNewYear counts a deceased donor whose procurements
+// straddle 31 December once, in the year of the first (the donation's),
+// and as utilized there when an organ of a later procurement was
+// transplanted; the transplant itself counts in the year it was performed.
+func TestGODTDonationAcrossNewYear(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		w := newGODTWorld(t, dsn, time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
+		// A kidney procured at 22:00 on 31 December, discarded; the heart
+		// of the same donor procured at 01:00 on 1 January, transplanted.
+		donor, kidney := w.donor(transplant.DonorBrainDeath, "kidney")
+		w.discard(kidney[0])
+		pr, err := w.svc.RecordProcurement(ctx, w.coord, transplant.NewProcurement{DonorID: donor, ProcuredAt: w.at(7), Organs: []string{"heart"}})
+		w.must(err)
+		w.transplant(pr.Organs[0].ID)
+		// A living donor who gave in each year counts in each.
+		w.set(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+		living, l1 := w.donor(transplant.DonorLiving, "kidney")
+		w.transplant(l1[0])
+		w.set(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		pr, err = w.svc.RecordProcurement(ctx, w.coord, transplant.NewProcurement{DonorID: living, ProcuredAt: w.at(10), Organs: []string{"liver"}})
+		w.must(err)
+		w.transplant(pr.Organs[0].ID)
+
+		for year, want := range map[int]map[string]int64{
+			2025: {"total_actual_dd": 1, "actual_dbd": 1, "total_utilized_dd": 1, "utilized_dbd": 1, "living_donors": 1, "total_heart_tx": 0,
+				"ld_kidney_tx": 1, "ld_liver_tx": 0},
+			2026: {"total_actual_dd": 0, "actual_dbd": 0, "total_utilized_dd": 0, "utilized_dbd": 0, "living_donors": 1, "total_heart_tx": 1,
+				"ld_kidney_tx": 0, "ld_liver_tx": 1},
+		} {
+			rep, err := w.svc.GODT(ctx, w.regulator, transplant.GODTQuery{Country: "XA", Year: year, Population: 1_000_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for f, n := range want {
+				if got := rep.Value(f); got != n {
+					t.Errorf("%d %s = %d, want %d", year, f, got, n)
+				}
+			}
+		}
+	})
+}
