@@ -24,7 +24,11 @@ type treeCheck struct {
 	once    sync.Once
 	done    chan struct{}
 	problem string // the first problem found, "" when none
-	err     error
+	// inStream is whether problem is of a node the leaves handed over
+	// make, rather than one found once they ended (a node stored beyond
+	// them), which is a problem only when every leaf was handed over.
+	inStream bool
+	err      error
 }
 
 // treeChunk is how many stored nodes of a level are read at once.
@@ -53,6 +57,20 @@ func (tc *treeCheck) wait() (string, error) {
 	tc.once.Do(func() { close(tc.in) })
 	<-tc.done
 	return tc.problem, tc.err
+}
+
+// located tells the check that no more leaves will be handed over, though
+// not every leaf was (a verification from a kept state that found the
+// leaves before it rewritten stops there), and returns the problem it found
+// among the nodes the leaves handed over make: the first stored node they
+// do not match, which says where the leaves changed. It is "" when those
+// nodes match, or the check could not be made.
+func (tc *treeCheck) located() string {
+	p, err := tc.wait()
+	if err != nil || !tc.inStream {
+		return ""
+	}
+	return p
 }
 
 // storedLevel reads one level's stored nodes in index order.
@@ -141,6 +159,7 @@ func (tc *treeCheck) run(ctx context.Context, q store.Queryer, size uint64) (str
 	for hashes := range tc.in {
 		for _, h := range hashes {
 			if p, err := push(0, h); p != "" || err != nil {
+				tc.inStream = p != ""
 				return p, err
 			}
 		}
@@ -228,6 +247,9 @@ func checkLeavesBefore(ctx context.Context, q store.Queryer, st *AuditState, tc 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// The leaves read, each in its place: the tree check compares the
+	// nodes they make, which says where a rewritten leaf is.
+	tc.add(chunk)
 	if len(problems) > 0 {
 		return problems, nil
 	}
@@ -241,7 +263,6 @@ func checkLeavesBefore(ctx context.Context, q store.Queryer, st *AuditState, tc 
 				st.Size, st.VerifiedAt, root, st.Root)}, nil
 		}
 	}
-	tc.add(chunk)
 	return nil, nil
 }
 
