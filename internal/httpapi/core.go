@@ -208,7 +208,13 @@ func Core(env Env) []Route {
 					return 0, nil, err
 				}
 				if from == 0 || from > to || uint64(to) > h.Size {
-					return 0, nil, errs.New(errs.Invalid, "range", "to", "need 0 < from <= to <= %d (the current size)", h.Size)
+					// Name the size out of range: to when it is missing or
+					// past the log, else from.
+					field := "from"
+					if to == 0 || uint64(to) > h.Size {
+						field = "to"
+					}
+					return 0, nil, errs.New(errs.Invalid, "range", field, "need 0 < from <= to <= %d (the current size)", h.Size)
 				}
 				pr, err := ledger.ConsistencyProof(r.Context(), env.DB.Read(), uint64(from), uint64(to))
 				return http.StatusOK, consistencyOut{From: from, To: to, Proof: pr}, err

@@ -337,6 +337,11 @@ func TestListParametersRefused(t *testing.T) {
 			{"/api/v1/hashmatch/cases?limit=10abc", 403, "forbidden", "role", ""},
 			{"/api/v1/hashmatch/reports?limit=1001", 403, "forbidden", "role", ""},
 			{"/api/v1/log/consistency?from=1abc&to=2", 400, "malformed", "query", "from"},
+			// the refusal names the size out of range, not always "to"
+			{"/api/v1/log/consistency?from=0&to=2", 422, "invalid", "range", "from"},
+			{"/api/v1/log/consistency?from=3&to=2", 422, "invalid", "range", "from"},
+			{"/api/v1/log/consistency?from=1&to=99999999", 422, "invalid", "range", "to"},
+			{"/api/v1/log/consistency?from=1", 422, "invalid", "range", "to"},
 		} {
 			r := w.Do(t, "GET", c.path, w.Regulator, nil)
 			if r.Status != c.status || r.Str("error.code") != c.code || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
