@@ -95,6 +95,31 @@ func RecordedKey(ctx context.Context, q store.Queryer) (string, error) {
 	return key, nil
 }
 
+// firstLeafSettings reads the origin and verifier key that the log's first
+// leaf (registry.initialized) records, of which the settings rows are a
+// projection, so that verify pins the log's key, not a row that whoever can
+// write the database could change alone. ok is false where the leaf is
+// missing, is not a registry.initialized entry or is not its stored hash's:
+// verify then reads the settings, and its check of the leaves says what
+// became of the leaf.
+func firstLeafSettings(ctx context.Context, q store.Queryer) (d Initialized, ok bool) {
+	var hash, data []byte
+	if err := q.QueryRow(ctx, "SELECT hash, data FROM log_leaves WHERE idx = 0").Scan(&hash, &data); err != nil {
+		return Initialized{}, false
+	}
+	if !equalHash(hash, LeafHash(data)) {
+		return Initialized{}, false
+	}
+	e, err := decodeEntry(data)
+	if err != nil || e.Type != TypeInitialized {
+		return Initialized{}, false
+	}
+	if err := e.Decode(&d); err != nil || d.Origin == "" || d.LogKey == "" {
+		return Initialized{}, false
+	}
+	return d, true
+}
+
 // RootAt computes the root of the tree of the first size leaves from the
 // stored subtree hashes: what a witness that saw the log at that size
 // compares with the root it kept.

@@ -109,6 +109,28 @@ func TestVerifyPinsTheKey(t *testing.T) {
 		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET checkpoint = ?", signed); err != nil {
 			t.Fatal(err)
 		}
+		// A settings row the first leaf projected (the log's key, its
+		// origin), changed behind custos's back: the log was not re-signed
+		// nor its checkpoint swapped, and verify names the row as any other
+		// changed one, whichever way the key is pinned.
+		for _, c := range []struct{ name, value string }{{"log_key", ovkey}, {"origin", "custos/XB"}} {
+			var was string
+			if err := db.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = ?", c.name).Scan(&was); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = ? WHERE name = ?", c.value, c.name); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("table settings: row name=%q: column value is %q in the database but %q in the log (changed behind custos's back)", c.name, c.value, was)
+			for _, opt := range []ledger.VerifyOptions{{VerifierKey: vkey}, {KeyFingerprint: fp}} {
+				if rep := verify(opt); len(rep.Problems) != 1 || rep.Problems[0] != want {
+					t.Errorf("settings %s changed, pinned %+v: %q, want %q", c.name, opt, rep.Problems, want)
+				}
+			}
+			if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = ? WHERE name = ?", was, c.name); err != nil {
+				t.Fatal(err)
+			}
+		}
 		// The tail cut: the last two leaves deleted.
 		if _, err := db.Read().Exec(ctx, "DELETE FROM log_leaves WHERE idx >= ?", int64(head.Size-2)); err != nil {
 			t.Fatal(err)

@@ -206,16 +206,22 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 		opt.VerifierKey = st.LogKey
 		rep.From = st.Size
 	}
-	key, ok := pinKey(ctx, q, opt, rep, problem)
+	// The key and origin are the first leaf's, not the settings rows it
+	// projected: a row changed alone is then named by the replay, not
+	// taken for a log re-signed or a checkpoint of another log.
+	first, fromLeaf := firstLeafSettings(ctx, q)
+	key, ok := pinKey(ctx, q, first, fromLeaf, opt, rep, problem)
 	if !ok {
 		return rep, nil
 	}
 	// The checkpoint must name this registry's log: the origin that its
-	// first leaf, registry.initialized, recorded in the settings.
-	var origin string
-	if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'origin'").Scan(&origin); err != nil {
-		problem("settings: the log's origin is missing (%v)", err)
-		return rep, nil
+	// first leaf, registry.initialized, recorded (in the settings too).
+	origin := first.Origin
+	if !fromLeaf {
+		if err := q.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'origin'").Scan(&origin); err != nil {
+			problem("settings: the log's origin is missing (%v)", err)
+			return rep, nil
+		}
 	}
 	if st != nil && st.Origin != origin {
 		return nil, fmt.Errorf("the verify state is of the log %q, this registry's is %q: refused", st.Origin, origin)
@@ -620,11 +626,14 @@ func checkWitnessedBefore(ctx context.Context, q store.Queryer, w *Head, st *Aud
 // auditor gave, else the one the log recorded, pinned by its fingerprint
 // when the auditor gave that, else unpinned (Report.KeyFromLog). It tells
 // false when verifying cannot go on.
-func pinKey(ctx context.Context, q store.Queryer, opt VerifyOptions, rep *Report, problem func(string, ...any) bool) (string, bool) {
-	key, err := RecordedKey(ctx, q)
-	if err != nil {
-		problem("settings: %v", err)
-		return "", false
+func pinKey(ctx context.Context, q store.Queryer, first Initialized, fromLeaf bool, opt VerifyOptions, rep *Report, problem func(string, ...any) bool) (string, bool) {
+	key := first.LogKey
+	if !fromLeaf {
+		var err error
+		if key, err = RecordedKey(ctx, q); err != nil {
+			problem("settings: %v", err)
+			return "", false
+		}
 	}
 	if opt.VerifierKey != "" {
 		// The log names its key in its first leaf (registry.initialized); a
