@@ -1,7 +1,8 @@
 // Package check holds the field checks the registries' commands share. Each
 // refuses with an errs.Invalid error that names the field and its rule, in
 // the words clients have always received; a registry calls them before it
-// reads any state.
+// reads any state. PartHeader, the refusal of an upload whose part header
+// cannot be read, is shared by the web UI and the API the same way.
 package check
 
 import (

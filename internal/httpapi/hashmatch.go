@@ -8,7 +8,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"reflect"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -301,7 +301,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
-			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload)"}, Out: hmMatchOut{}, FileLimit: s.Config().MaxBatchUpload,
+			In: filesBody{hashmatch.MaxImageBatch, imageTypes, "at most 20 MiB an image and 100 MiB in all by default (server.Config.Hashmatch.MaxUpload, MaxBatchUpload); a part whose header line is malformed (a file name with a control character does this) refuses the whole request: 400 malformed, rule part_header, field files"}, Out: hmMatchOut{}, FileLimit: s.Config().MaxBatchUpload,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				parts, err := newImageParts(r, p, s.Config().MaxBatchUpload)
 				if err != nil {
@@ -494,12 +494,10 @@ func (ip *imageParts) refusal(err error) error {
 	case ip.body.over:
 		return errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", ip.body.max)
 	case errors.As(err, &be):
-		var pe textproto.ProtocolError
-		if errors.As(be.err, &pe) {
-			// Go's error quotes the header line, and with it the part's
-			// file name: the user's, which may say who they are.
-			return errs.New(errs.Malformed, "multipart", "",
-				"the multipart body cannot be read: a part's header line is malformed (a file name holding a control character, for one)")
+		// Every part is named files; the refusal of a part header Go's
+		// reader refused is the web UI's, and does not repeat the line.
+		if e := check.PartHeader(be.err, "files"); e != nil {
+			return e
 		}
 		return errs.New(errs.Malformed, "multipart", "", "the multipart body cannot be read: %v", be.err)
 	}

@@ -227,8 +227,12 @@ func TestHashmatchImageBatch(t *testing.T) {
 		named, nct := batch(t, file(aJPEG), part{"image", aJPEG, nil})
 		empty, ect := batch(t)
 		// A file name holding a control character: Go's reader refuses the
-		// header line, and the refusal does not repeat it.
+		// header line, and the refusal (the web UI's, check.PartHeader) does
+		// not repeat it; nor a header line malformed otherwise, without a
+		// colon.
 		ctrl := append(append([]byte("--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"Jane Roe\x01.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"),
+			aJPEG...), "\r\n--xyz--\r\n"...)
+		noColon := append(append([]byte("--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.jpg\"\r\nphoto of Jane Roe\r\n\r\n"),
 			aJPEG...), "\r\n--xyz--\r\n"...)
 		for _, c := range []struct {
 			name, token, ct string
@@ -238,7 +242,8 @@ func TestHashmatchImageBatch(t *testing.T) {
 		}{
 			{"garbage", e.Service, "multipart/form-data; boundary=xyz", []byte("not multipart at all"), 400, "multipart", ""},
 			{"cut short", e.Service, gct, good[:len(good)-40], 400, "multipart", ""},
-			{"a file name with a control character", e.Service, "multipart/form-data; boundary=xyz", ctrl, 400, "multipart", ""},
+			{"a file name with a control character", e.Service, "multipart/form-data; boundary=xyz", ctrl, 400, "part_header", "files"},
+			{"a part header line without a colon", e.Service, "multipart/form-data; boundary=xyz", noColon, 400, "part_header", "files"},
 			{"not multipart", e.Service, "image/png", a, 400, "content_type", "Content-Type"},
 			{"no boundary", e.Service, "multipart/form-data", good, 400, "content_type", "Content-Type"},
 			{"a part not named files", e.Service, nct, named, 400, "multipart", "image"},
@@ -254,6 +259,9 @@ func TestHashmatchImageBatch(t *testing.T) {
 			}
 			if bytes.Contains(r.Raw, []byte("Jane Roe")) {
 				t.Errorf("%s: the refusal repeats the file name: %s", c.name, r.Raw)
+			}
+			if want := "the upload cannot be read: a part's header line is malformed (a file name with a control character does this); rename the file chosen for files and send it again"; c.rule == "part_header" && r.Str("error.message") != want {
+				t.Errorf("%s: %q, want the web UI's refusal %q", c.name, r.Str("error.message"), want)
 			}
 		}
 		if logLen(t, e) != size || cases() != open {

@@ -111,7 +111,7 @@ func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 // of a signed-in principal without its session's CSRF token.
 func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := readForm(w, r, 0); err != nil {
+	if err := readForm(w, r, 0, ""); err != nil {
 		u.fail(w, r, nil, err)
 		return
 	}

@@ -84,6 +84,11 @@ type Page struct {
 	// Upload is the largest multipart form (one with a file) a POST reads,
 	// in bytes; 0 reads urlencoded forms only, of at most 64 KiB.
 	Upload int64
+	// File is the name of the file input of a page that takes an Upload:
+	// a form whose part header cannot be read (a file name with a control
+	// character) is refused naming it (check.PartHeader). Such a page
+	// without one is refused at start.
+	File string
 	// Allow are the actions the page serves, as httpapi.Route's: a
 	// principal whose role may take none of them is refused (403, rule
 	// role) once signed in, before the path, the query or the form is

@@ -18,14 +18,11 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -35,6 +32,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/i18n"
@@ -226,6 +224,9 @@ func (u *UI) served() []servedPage {
 		for _, pg := range sec.Pages {
 			if !strings.HasPrefix(pg.Path, "/") || pg.Handler == nil {
 				panic("web: section " + sec.Name + ": page " + pg.Method + " " + pg.Path + " needs a path starting with / and a handler")
+			}
+			if pg.Upload > 0 && pg.File == "" {
+				panic("web: section " + sec.Name + ": page " + pg.Method + " " + pg.Path + " takes an upload and names no file input (Page.File)")
 			}
 			if sec.Legacy && pg.Method == http.MethodPost {
 				out = append(out, servedPage{pg, sec})
@@ -500,7 +501,7 @@ func (u *UI) signedIn(sec *Section, pg Page) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := readForm(w, r, upload); err != nil {
+			if err := readForm(w, r, upload, pg.File); err != nil {
 				u.fail(w, r, s, err)
 				return
 			}
@@ -517,9 +518,10 @@ func (u *UI) signedIn(sec *Section, pg Page) http.Handler {
 
 // readForm reads a posted form into r.PostForm. With upload > 0 a
 // multipart form of at most upload bytes is read too, its values into
-// r.PostForm and its files into r.MultipartForm; otherwise a multipart body
-// is not read (and its CSRF token is missing).
-func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
+// r.PostForm and its files into r.MultipartForm, file naming its file input
+// in the refusal of a part header that cannot be read; otherwise a
+// multipart body is not read (and its CSRF token is missing).
+func readForm(w http.ResponseWriter, r *http.Request, upload int64, file string) error {
 	limit := int64(maxForm)
 	multipart := upload > 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 	if multipart {
@@ -536,7 +538,7 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 		if strings.Contains(err.Error(), "too large") {
 			return errs.New(errs.TooLarge, "form_size", "", "the form is over %d bytes", limit)
 		}
-		if e := unreadableFileName(err); e != nil {
+		if e := check.PartHeader(err, file); e != nil {
 			return e
 		}
 		return errs.New(errs.Malformed, "form", "", "the form could not be read")
@@ -555,47 +557,6 @@ func readForm(w http.ResponseWriter, r *http.Request, upload int64) error {
 	}
 	return nil
 }
-
-// unreadableFileName is the refusal of a multipart form whose file's name
-// holds a control character (a byte under 0x20 but tab, or DEL), nil for any
-// other error. A browser writes the name as it is into the part's
-// Content-Disposition header, and Go's MIME reader refuses a header value
-// with such a byte, and with it the whole form: the user would read only
-// that the form could not be read. The reader stays as strict; its error
-// (textproto.ProtocolError, quoting the header line) is read only to tell
-// the user which field's file to rename. The name itself is not repeated:
-// it is the user's, and may say who they are.
-func unreadableFileName(err error) *errs.Error {
-	var pe textproto.ProtocolError
-	if !errors.As(err, &pe) {
-		return nil
-	}
-	quoted, ok := strings.CutPrefix(string(pe), "malformed MIME header line: ")
-	if !ok {
-		return nil
-	}
-	line, uerr := strconv.Unquote(quoted)
-	if uerr != nil {
-		return nil
-	}
-	key, value, _ := strings.Cut(line, ":")
-	if !strings.EqualFold(strings.TrimSpace(key), "Content-Disposition") {
-		return nil
-	}
-	disposition, params, perr := mime.ParseMediaType(value)
-	field := params["name"]
-	if perr != nil || disposition != "form-data" || field == "" || !utf8.ValidString(field) || strings.ContainsFunc(field, headerControl) ||
-		!strings.ContainsFunc(params["filename"], headerControl) {
-		return nil
-	}
-	field = errs.Echo(field, errs.MaxEchoed)
-	return errs.New(errs.Malformed, "control_character", field,
-		"the name of the file chosen for %s cannot be read: it holds a control character; rename the file and choose it again", field)
-}
-
-// headerControl tells whether r is a byte a MIME header value may not hold:
-// a control character other than tab.
-func headerControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // safeNext tells whether next is a local path to return to after sign-in:
 // one slash then a path, with no backslash and no control character
@@ -691,7 +652,7 @@ func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reas
 
 func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := readForm(w, r, 0); err != nil {
+	if err := readForm(w, r, 0, ""); err != nil {
 		u.fail(w, r, nil, err)
 		return
 	}
