@@ -102,14 +102,18 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 		u.fail(w, r, s, err)
 		return
 	}
-	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: localOptions(s.l, coreLabels, ledger.AlertOutcomes), Names: map[string]string{}}
+	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: localOptions(s.l, coreLabels, ledger.AlertOutcomes)}
 	ps, err := auth.ListPrincipals(ctx, u.DB.Read())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
+	ids := []string{a.PrincipalID, a.AcknowledgedBy, a.AssigneeID, a.ClosedBy}
+	for _, c := range a.Comments {
+		ids = append(ids, c.PrincipalID)
+	}
+	data.Names = namesOf(ps, ids...)
 	for _, p := range ps {
-		data.Names[p.ID] = p.Name
 		if p.RevokedAt == "" && (&auth.Principal{Role: p.Role}).Can(auth.WorkAlerts) {
 			data.Assignees = append(data.Assignees, Option{Value: p.ID, Label: p.Name + " (" + p.Authority + ")"})
 		}

@@ -169,29 +169,15 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 }
 
 // abandoners maps the principals who abandoned messages of ms to their
-// names: the outbox keeps the principal's id (as the log does), and a
-// person reading the page is shown who it was, as on an alert's page. A
-// principal no longer listed is shown by its id.
+// names (principalNames): the outbox keeps the principal's id, as the log
+// does, and a person reading the page is shown who it was, as on an
+// alert's page. A principal no longer listed is shown by its id.
 func abandoners(ctx context.Context, svc *exchange.Service, ms []exchange.OutboxMessage) (map[string]string, error) {
-	who := map[string]string{}
+	var ids []string
 	for _, m := range ms {
-		if m.AbandonedBy != "" {
-			who[m.AbandonedBy] = ""
-		}
+		ids = append(ids, m.AbandonedBy)
 	}
-	if len(who) == 0 {
-		return who, nil
-	}
-	ps, err := auth.ListPrincipals(ctx, svc.DB.Read())
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		if _, ok := who[p.ID]; ok {
-			who[p.ID] = p.Name
-		}
-	}
-	return who, nil
+	return principalNames(ctx, svc.DB.Read(), ids...)
 }
 
 type exchangeMessageData struct {

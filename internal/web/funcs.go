@@ -188,6 +188,8 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		},
 		"tag":  tag,
 		"link": link,
+		// who writes a principal's name, its id as the title (who).
+		"who": who,
 		// num writes a whole number in the language's digits and grouping.
 		"num": func(n any) string {
 			switch v := n.(type) {

@@ -600,6 +600,7 @@ type hmCaseData struct {
 	CanReview      bool
 	Recipients     []Option           // competent authorities a report may be addressed to
 	Dispute        *hashmatch.Dispute // the case's dispute with the bank's owner, if any
+	People         map[string]string  // principal ids to names (the reviewer)
 }
 
 var caseFlash = map[string]string{
@@ -649,6 +650,10 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 		return
 	}
 	if data.Dispute, err = h.caseDispute(ctx, s.P, c); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	if data.People, err = principalNames(ctx, h.svc.DB.Read(), c.ReviewedBy); err != nil {
 		s.Fail(w, r, err)
 		return
 	}
