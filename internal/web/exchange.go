@@ -187,6 +187,7 @@ type exchangeMessageData struct {
 	// Forward is whether p may forward the message, To the peers it may go to.
 	Forward bool
 	To      []Option
+	People  map[string]string // principal ids to names (who used the message)
 }
 
 func (x *exchangePages) message(w http.ResponseWriter, r *http.Request, s *Session) {

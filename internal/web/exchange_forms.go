@@ -227,6 +227,14 @@ func (x *exchangePages) showMessage(w http.ResponseWriter, r *http.Request, s *S
 	if m.Envelope != nil {
 		d.Message, _ = exchange.ParseMessage(m.Envelope.Message)
 	}
+	var ids []string
+	for _, u := range m.Uses {
+		ids = append(ids, u.PrincipalID)
+	}
+	if d.People, err = principalNames(ctx, x.svc.DB.Read(), ids...); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	if pr, err := x.svc.Peer(ctx, s.P, m.PeerID); err == nil {
 		d.Peer = pr.Name + " (" + pr.Jurisdiction + ")"
 	}

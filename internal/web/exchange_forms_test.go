@@ -227,7 +227,10 @@ func TestExchangeForms(t *testing.T) {
 	p = br.post(msg+"/use", url.Values{"purpose": {"vigilance"}})
 	wantStatus(t, "use", p, http.StatusSeeOther)
 	wantLeaves(t, "use", b, n, exchange.TypeMessageUsed)
-	mustContain(t, "used", br.get(p.Header.Get("Location")), "use of the message is recorded", "Use for <code>vigilance</code>")
+	// The use names who recorded it, the principal's id kept as the title.
+	reg := b.Principal(t, b.Regulator)
+	mustContain(t, "used", br.get(p.Header.Get("Location")), "use of the message is recorded", "Use for <code>vigilance</code>",
+		`by <span class="principal" title="`+template.HTMLEscapeString(reg.ID)+`">`+template.HTMLEscapeString(reg.Name)+`</span>`)
 
 	n = lastLeaf(t, b)
 	fwd := url.Values{"peer_id": {peerC}, "legal_basis": {""}, "notice": {"No personal data."}}
