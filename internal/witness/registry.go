@@ -531,7 +531,9 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	commits := newCommitCheck() // every row, in both passes
 	start := cosignature{size: -1}
 	unchanged, checked := 0, 0 // rows left unchecked by the memo, rows checked
-	if upTo, kept, ok := parseCosignedMemo(run.Kept); ok && upTo <= int64(head.Size) {
+	upTo, kept, memo := parseCosignedMemo(run.Kept)
+	memo = memo && upTo <= int64(head.Size)
+	if memo {
 		n := 0
 		err := cosignaturePages(ctx, run.Live, start, upTo, func(page []cosignature) bool {
 			for i := range page {
@@ -610,8 +612,16 @@ func verifyCosignatures(ctx context.Context, run ledger.CheckRun) error {
 	if commits.report(logged, run) {
 		return nil
 	}
-	run.Covered("log_cosignatures: %d cosignatures checked against their witness's key and the log's root at their size, %d unchanged since the verification the state was saved from; %d commitments of the log against their rows",
-		checked, unchanged, len(logged))
+	if memo {
+		run.Covered("log_cosignatures: %d cosignatures checked against their witness's key and the log's root at their size, %d unchanged since the verification the state was saved from; %d commitments of the log against their rows",
+			checked, unchanged, len(logged))
+	} else {
+		// A verification from no kept state (or one the log is now
+		// shorter than) checked every row: it has no earlier one to
+		// speak of.
+		run.Covered("log_cosignatures: %d cosignatures checked against their witness's key and the log's root at their size; %d commitments of the log against their rows",
+			checked, len(logged))
+	}
 	if run.Keep != nil {
 		run.Keep(fmt.Sprintf("cosigned/v1 %d %x", head.Size, sum.Sum(nil)))
 	}
