@@ -52,7 +52,7 @@ func checkContact(c ContactPoint) (ContactPoint, error) {
 	if c.State, err = country("state", c.State); err != nil {
 		return c, err
 	}
-	if err := realState("state", c.State); err != nil {
+	if err := check.RealState("state", c.State); err != nil {
 		return c, err
 	}
 	if err := check.OneOf("kind", c.Kind, EntryKinds); err != nil {

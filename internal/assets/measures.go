@@ -195,7 +195,7 @@ func (s *Service) recordMeasure(ctx context.Context, p *auth.Principal, caseID, 
 		if m.ReturnedTo, err = country("returned_to", in.ReturnedTo); err != nil {
 			return nil, errs.Invalidf("returned_to", "returned_to", "a return names the state the asset is returned to (ISO 3166-1 code)")
 		}
-		if err := realState("returned_to", m.ReturnedTo); err != nil {
+		if err := check.RealState("returned_to", m.ReturnedTo); err != nil {
 			return nil, err
 		}
 	} else if in.ReturnedTo != "" {

@@ -194,7 +194,7 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 	if r.RequestedState, err = country("requested_state", in.RequestedState); err != nil {
 		return fail(err)
 	}
-	if err := realState("requested_state", r.RequestedState); err != nil {
+	if err := check.RealState("requested_state", r.RequestedState); err != nil {
 		return fail(err)
 	}
 	if r.RequestedState == p.Jurisdiction {
@@ -810,7 +810,7 @@ func (s *Service) RecordUse(ctx context.Context, p *auth.Principal, id string, i
 		if u.ShareWith, err = country("share_with", in.ShareWith); err != nil {
 			return err
 		}
-		if err := realState("share_with", u.ShareWith); err != nil {
+		if err := check.RealState("share_with", u.ShareWith); err != nil {
 			return err
 		}
 	}

@@ -51,25 +51,6 @@ func country(field, s string) (string, error) {
 	return s, nil
 }
 
-// unknownState is ZZ, the code that ISO 3166-1 leaves to users and that is
-// read everywhere (CLDR, Unicode, ISO 3166-1's own guidance) as an unknown
-// or unspecified state.
-const unknownState = "ZZ"
-
-// realState refuses ZZ (rule known_state) for a field that names a state
-// that is sent to, acts or receives: the state a request is sent to, a
-// state information is shared with, the state an asset is returned to, the
-// state of a directory entry. The other user-assigned codes (AA, QM to QZ,
-// XA to XZ) name states of a deployment's own (the demo's Demoland is XA)
-// and are accepted; ZZ is accepted where an unknown state is an answer (a
-// person's country, the jurisdiction where an asset was identified).
-func realState(field, code string) error {
-	if code == unknownState {
-		return errs.Invalidf("known_state", field, "%s must name a state: ZZ is ISO 3166-1's code for an unknown or unspecified state, and nothing can be sent to, shared with or returned to it", field)
-	}
-	return nil
-}
-
 // currency refuses a value that is not the code of a currency of ISO
 // 4217's current list, List One (rule currency): a made-up code (XYZ) would
 // be counted in the statistics, which then have no rate for it. A code no

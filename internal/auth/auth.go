@@ -319,6 +319,9 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 	if in.Jurisdiction != "" && !ValidCountry(in.Jurisdiction) {
 		return nil, errs.Invalidf("iso3166", "jurisdiction", "jurisdiction must be an ISO 3166-1 alpha-2 code such as FR")
 	}
+	if err := check.RealState("jurisdiction", in.Jurisdiction); err != nil {
+		return nil, err
+	}
 	id := ids.New(kind.Prefix)
 	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		a := Authority{ID: id, Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}

@@ -286,3 +286,26 @@ func Email(field, s string) (string, error) {
 	}
 	return a.Address, nil
 }
+
+// UnknownState is ZZ, the code that ISO 3166-1 leaves to users and that is
+// read everywhere (CLDR, Unicode, ISO 3166-1's own guidance) as an unknown
+// or unspecified state.
+const UnknownState = "ZZ"
+
+// RealState refuses ZZ (rule known_state) for a field that names a state
+// something is of, is sent to, shared with or returned to: a registry's
+// jurisdiction, an authority's, an exchange peer's, the sender and the
+// recipient of an exchange message, the state a request for assistance is
+// sent to, a state information is shared with, the state an asset is
+// returned to, the state of a directory entry. The other user-assigned
+// codes (AA, QM to QZ, XA to XZ) name states of a deployment's own (the
+// demo's Demoland is XA) and pass; ZZ is accepted where an unknown state is
+// an answer (a person's country or nationality, the jurisdiction where an
+// asset was identified, a list's filter), so those fields do not call it.
+// It checks nothing else: the caller checks the code's form first.
+func RealState(field, code string) error {
+	if code == UnknownState {
+		return errs.Invalidf("known_state", field, "%s must name a state: ZZ is ISO 3166-1's code for an unknown or unspecified state, which no registry or authority is of and nothing can be sent to, shared with or returned to", field)
+	}
+	return nil
+}

@@ -23,6 +23,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"required", check.Required("donor_id", ""), "required", "donor_id is required"},
 		{"enum", check.OneOf("sex", "other", []string{"female", "male"}), "enum", "sex must be one of female, male"},
+		{"known state", check.RealState("f", "ZZ"), "known_state", "f must name a state: ZZ is ISO 3166-1's code for an unknown or unspecified state, which no registry or authority is of and nothing can be sent to, shared with or returned to"},
 		{"trimmed too long", str(check.Trimmed("f", " abcd ", 3)), "too_long", "f is at most 3 characters"},
 		{"text required", str(check.Text("f", " \t", 10, true)), "required", "f is required"},
 		{"text too long", str(check.Text("f", "abcd", 3, false)), "too_long", "f is at most 3 characters"},
@@ -149,6 +150,17 @@ func TestCleanTexts(t *testing.T) {
 			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
 		case c.rule != "" && (e == nil || e.Rule != c.rule || e.Field == ""):
 			t.Errorf("%s: %q, %v; want rule %s", c.name, got, err, c.rule)
+		}
+	}
+}
+
+// TestRealStatePasses: the codes of states, the other user-assigned codes
+// (the demo's XA, XB) and an empty value (the caller's rule for a field
+// not given) pass; ZZ alone is refused, as TestRefusals pins.
+func TestRealStatePasses(t *testing.T) {
+	for _, code := range []string{"FR", "XA", "XB", "AA", "QM", ""} {
+		if err := check.RealState("state", code); err != nil {
+			t.Errorf("%q: %v", code, err)
 		}
 	}
 }

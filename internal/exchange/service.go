@@ -294,6 +294,9 @@ func (s *Service) RegisterPeer(ctx context.Context, p *auth.Principal, in NewPee
 	if !auth.ValidCountry(in.Jurisdiction) {
 		return nil, errs.Invalidf("jurisdiction", "jurisdiction", "jurisdiction must be an ISO 3166-1 alpha-2 code such as FR")
 	}
+	if err := check.RealState("jurisdiction", in.Jurisdiction); err != nil {
+		return nil, err
+	}
 	u, err := checkURL("url", in.URL)
 	if err != nil {
 		return nil, err
@@ -825,6 +828,16 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, env *Envelope, m *Mes
 	}
 	if m.To != s.jurisdiction {
 		return errs.Invalidf("wrong_recipient", "to", "the message is for %s; this registry is %s's", m.To, s.jurisdiction)
+	}
+	// A peer or a registry of ZZ (registered before ZZ was refused) is of
+	// no state: its messages are refused, after the rules above so that a
+	// message that claims ZZ for a peer of a state is still the sender's
+	// alert.
+	if err := check.RealState("from", m.From); err != nil {
+		return err
+	}
+	if err := check.RealState("to", m.To); err != nil {
+		return err
 	}
 	if !slices.Contains(pr.ReceivePurposes, m.Purpose) {
 		return errs.Alertf(errs.Forbidden, "purpose_not_allowed", "purpose", "this registry does not accept messages from peer %s for the purpose %s", pr.ID, m.Purpose)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/disclosure"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/hashmatch"
@@ -137,7 +138,8 @@ type InitOptions struct {
 var ErrNoJurisdiction = errors.New("give --jurisdiction, the ISO 3166-1 alpha-2 code of the registry's country (e.g. --jurisdiction FR)")
 
 // CheckJurisdiction checks a new registry's jurisdiction: given
-// (ErrNoJurisdiction) and an ISO 3166-1 alpha-2 code.
+// (ErrNoJurisdiction), an ISO 3166-1 alpha-2 code, and a state, not ZZ
+// (check.RealState): a registry is of a state.
 func CheckJurisdiction(j string) error {
 	if j == "" {
 		return ErrNoJurisdiction
@@ -145,7 +147,7 @@ func CheckJurisdiction(j string) error {
 	if !auth.ValidCountry(j) {
 		return fmt.Errorf("--jurisdiction must be an ISO 3166-1 alpha-2 code such as FR, got %q", j)
 	}
-	return nil
+	return check.RealState("jurisdiction", j)
 }
 
 // Init creates or migrates the database. On a new database it creates the key
