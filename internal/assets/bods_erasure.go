@@ -48,7 +48,9 @@ const bodsOfState = "import_id IN (SELECT id FROM assets_bods_imports WHERE juri
 // every statement of the register of p's state (another state's register
 // is not p's to change: its persons are not found, erased or not). A second erasure is refused as a read of an
 // erased subject is (rule subject_erased); a record that is no person, or
-// none, is refused and nothing changes.
+// none, is refused and nothing changes; so is a person with a statement
+// imported before persons were sealed (rule imported_before_sealing): its
+// data is in clear, with no key to shred.
 func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, recordID string, in Erase) (*privacy.Erasure, error) {
 	if err := p.Require(EraseOwnershipPerson); err != nil {
 		return nil, err
@@ -86,6 +88,22 @@ func (s *Service) EraseBODSPerson(ctx context.Context, p *auth.Principal, record
 			return nil, err
 		} else if done != nil {
 			return nil, privacy.ErasedRefusal(done)
+		}
+		// A statement imported before persons were sealed (assets
+		// migration 4) holds the person's data in clear (name, body), in
+		// rows the import's chunk digests were made over: there is no key
+		// to shred, and clearing the row would fail log verify. Erasing
+		// the sealed statements alone would record an erasure while the
+		// data is still readable, so nothing is erased (decided
+		// 2026-12-07, docs/assets.md).
+		var clear int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM assets_bods_statements WHERE record_id = ? AND record_type = 'person' AND sealed IS NULL AND erased_commitment = '' AND "+bodsOfState,
+			recordID, p.Jurisdiction).Scan(&clear); err != nil {
+			return nil, err
+		}
+		if clear > 0 {
+			return nil, errs.New(errs.Conflict, "imported_before_sealing", "record_id",
+				"%s has %d statements imported before persons were sealed (migration assets 4): they hold the person's data in clear, in rows the log's digests cover, which custos cannot erase without failing log verify; nothing was erased (docs/assets.md, Erasure, says what to do)", recordID, clear)
 		}
 		rows, err := tx.Query(ctx, "SELECT id, wrapped_key, sealed FROM assets_bods_statements WHERE record_id = ? AND sealed IS NOT NULL AND "+bodsOfState+" ORDER BY id",
 			recordID, p.Jurisdiction)

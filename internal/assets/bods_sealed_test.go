@@ -227,3 +227,62 @@ func TestBODSSealedBeforeSealing(t *testing.T) {
 		}
 	})
 }
+
+// TestBODSErasureBeforeSealing: a person with a statement imported before
+// persons were sealed holds their data in clear, in rows the log's digests
+// cover: there is no key to shred. Their erasure is refused (409, rule
+// imported_before_sealing, field record_id), naming how many statements,
+// and changes nothing: no entry, no erasure recorded (a second try is
+// refused alike, not as subject_erased), the sealed statement of a later
+// import keeps its key, and the officer still reads the name, so that no
+// answer calls erased what is still readable. A person imported after
+// sealing alone is erased as before; log verify passes.
+func TestBODSErasureBeforeSealing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		ctx := context.Background()
+		officer, err := auth.Authenticate(ctx, w.App.DB.Read(), w.Officer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &bods.Builder{Prefix: "before-sealing", Date: "2020-05-01", Publisher: "Demoland companies register"}
+		if _, err := w.S.ImportBODSAsBefore(ctx, officer, bytes.NewReader(lines(b.Entity("E", "Old Company Ltd", "DL", ""),
+			b.Person("P", "Olda Forename", ""), b.Relationship("r", "E", "P", []float64{60}, "")))); err != nil {
+			t.Fatal(err)
+		}
+		b2 := &bods.Builder{Prefix: "after-sealing", Date: "2026-05-01", Publisher: "Demoland companies register"}
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=new.jsonl", w.Officer,
+			lines(b2.Person("P", "Olda Forename-Renamed", "updated"), b2.Person("Q", "Newa Forename", ""), b2.Relationship("s", "E", "Q", []float64{40}, "")))
+		regulator := w.regulator(t)
+		body := map[string]any{"ground": "unlawfully_processed", "reference": "DPO decision 2026/15"}
+
+		leaves, erasures := w.count(t, "log_leaves"), w.count(t, "erasures")
+		for try := range 2 {
+			r := w.Do(t, "POST", "/api/v1/assets/bods/persons/P/erasure", regulator, body)
+			if r.Status != 409 || r.Str("error.rule") != "imported_before_sealing" || r.Str("error.field") != "record_id" ||
+				!strings.Contains(r.Str("error.message"), "P has 1 statements imported before persons were sealed") || !strings.Contains(r.Str("error.message"), "nothing was erased") {
+				t.Errorf("erasure %d of a person imported before sealing: %d %s, want 409 imported_before_sealing at record_id", try+1, r.Status, r.Raw)
+			}
+		}
+		if got := []int{w.count(t, "log_leaves"), w.count(t, "erasures")}; !slices.Equal(got, []int{leaves, erasures}) {
+			t.Errorf("after the refusals: leaves, erasures %v, want %v", got, []int{leaves, erasures})
+		}
+		if kept := w.dump(t, "SELECT COUNT(*) FROM assets_bods_statements WHERE record_id = 'P' AND sealed IS NOT NULL AND erased_commitment = ''"); kept != "1" {
+			t.Errorf("P's sealed statement of the later import: %s left sealed, want 1 (nothing shredded)", kept)
+		}
+		r := w.Must(t, 200, "GET", "/api/v1/assets/bods/owners/E", w.Officer, nil)
+		var a assets.OwnershipAnswer
+		if err := json.Unmarshal(r.Raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Erased) != 0 || !strings.Contains(string(r.Raw), "Olda Forename") {
+			t.Errorf("after the refusal the officer's answer lists erased %v or lacks P's name:\n%s", a.Erased, r.Raw)
+		}
+
+		// Q, imported after sealing only, is erased as before.
+		w.Must(t, 201, "POST", "/api/v1/assets/bods/persons/Q/erasure", regulator, body)
+		if rep := w.Verify(t); !rep.OK() {
+			t.Fatalf("log verify: %v", rep)
+		}
+	})
+}

@@ -51,7 +51,7 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionOwners)},
 		{Method: "GET", Path: "/api/v1/assets/bods/controls/{id}", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Which entities the person or entity with this recordId holds interests in, directly or through chains; the lookup is logged with its source and retrieval time",
 			Out: assets.OwnershipAnswer{}, Handler: lookup(assets.QuestionControls)},
-		{Method: "POST", Path: "/api/v1/assets/bods/persons/{id}/erasure", Allow: []auth.Action{assets.EraseOwnershipPerson}, Summary: "Erase the personal data of the person with this recordId from every statement imported, on a ground of GDPR art. 17(1) and the reference of the decision; lookups then name the person as erased and exports leave their data out (regulator)",
+		{Method: "POST", Path: "/api/v1/assets/bods/persons/{id}/erasure", Allow: []auth.Action{assets.EraseOwnershipPerson}, Summary: "Erase the personal data of the person with this recordId from every statement imported, on a ground of GDPR art. 17(1) and the reference of the decision; lookups then name the person as erased and exports leave their data out (regulator); a person with a statement imported before persons were sealed has no key to shred and is refused (409, imported_before_sealing), nothing erased",
 			In: assets.Erase{}, Out: privacy.Erasure{}, Status: 201,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.Erase](r)
