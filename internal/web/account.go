@@ -68,12 +68,12 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *Session, ref
 	}
 	d.Sessions = sessionsData{List: list, Idle: u.Sessions.IdleTimeout().String(), Max: u.Sessions.MaxAge().String()}
 	v.Data = d
-	if r.URL.Query().Get("done") == "session" {
+	if s.Notice(r).Get("done") == "session" {
 		v.Flash = s.T("The session is ended: its browser is signed out.")
 	}
 	if ref == nil {
 		v.SetForm("preferences", url.Values{"time_zone": {s.P.TimeZone}, auth.LanguageField: {s.P.Language}})
-		if r.URL.Query().Get("done") == "preferences" {
+		if s.Notice(r).Get("done") == "preferences" {
 			v.Flash = s.T("Your preferences are saved: pages show times in %s.", zoneName(s.Zone()))
 		}
 	}
@@ -100,7 +100,7 @@ func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 		http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: "", Path: "/", MaxAge: -1,
 			HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
 	}
-	Redirect(w, r, "/account", url.Values{"done": {"preferences"}})
+	s.RedirectDone(w, r, "/account", url.Values{"done": {"preferences"}})
 }
 
 // setLanguage answers the language switch of every page: the language
@@ -174,7 +174,7 @@ func (u *UI) endSession(w http.ResponseWriter, r *http.Request, s *Session) {
 		http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
 		return
 	}
-	Redirect(w, r, "/account", url.Values{"done": {"session"}})
+	s.RedirectDone(w, r, "/account", url.Values{"done": {"session"}})
 }
 
 // endAllSessions ends every session of the principal, in every browser,

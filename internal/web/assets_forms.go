@@ -36,7 +36,7 @@ var assetsDone = map[string]i18n.Msg{
 }
 
 func assetsFlash(s *Session, r *http.Request) string {
-	if m, ok := assetsDone[r.URL.Query().Get("done")]; ok {
+	if m, ok := assetsDone[s.Notice(r).Get("done")]; ok {
 		return s.T(m)
 	}
 	return ""
@@ -64,7 +64,7 @@ func (h *assetsPages) openCase(w http.ResponseWriter, r *http.Request, s *Sessio
 		s.Fail(w, r, err)
 		return
 	}
-	Redirect(w, r, "/assets/cases/"+c.ID, url.Values{"done": {"case"}})
+	s.RedirectDone(w, r, "/assets/cases/"+c.ID, url.Values{"done": {"case"}})
 }
 
 // caseForm runs a form of a case's page: a refusal (invalid, or a
@@ -79,7 +79,7 @@ func (h *assetsPages) caseForm(w http.ResponseWriter, r *http.Request, s *Sessio
 		s.Fail(w, r, err)
 		return
 	}
-	Redirect(w, r, "/assets/cases/"+r.PathValue("id"), url.Values{"done": {done}})
+	s.RedirectDone(w, r, "/assets/cases/"+r.PathValue("id"), url.Values{"done": {done}})
 }
 
 func (h *assetsPages) addPerson(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -152,7 +152,7 @@ func (h *assetsPages) recordRate(w http.ResponseWriter, r *http.Request, s *Sess
 		s.Fail(w, r, err)
 		return
 	}
-	Redirect(w, r, "/assets/rates", url.Values{"done": {"rate"}})
+	s.RedirectDone(w, r, "/assets/rates", url.Values{"done": {"rate"}})
 }
 
 func (h *assetsPages) recordMeasure(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -160,7 +160,7 @@ func (h *requestPages) draft(w http.ResponseWriter, r *http.Request, s *Session)
 		h.showForm(w, r, s, r.PostForm, &Refusal{Form: "request", Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/assets/requests/"+out.ID, url.Values{"done": {"drafted"}})
+	s.RedirectDone(w, r, "/assets/requests/"+out.ID, url.Values{"done": {"drafted"}})
 }
 
 func (h *requestPages) file(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -187,7 +187,7 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 	}{f, h.options(s, next), h.options(s, assets.RefusalGrounds), h.options(s, assets.UsePurposes),
 		handle && f.Status == assets.StatusDraft && f.RequestingState == s.P.Jurisdiction, handle && len(next) > 0,
 		handle && f.Status != assets.StatusDraft && len(assets.NextStatuses(f.Type, f.Status)) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
-		r.URL.Query().Get("done"), sideOf(f.Request, s.P)}
+		s.Notice(r).Get("done"), sideOf(f.Request, s.P)}
 	s.Show(w, r, "request", v, ref)
 }
 
@@ -211,8 +211,8 @@ func (h *requestPages) refused(w http.ResponseWriter, r *http.Request, s *Sessio
 	h.showFile(w, r, s, &Refusal{Form: form, Values: r.PostForm, Err: err})
 }
 
-func (h *requestPages) back(w http.ResponseWriter, r *http.Request, done string) {
-	Redirect(w, r, "/assets/requests/"+r.PathValue("id"), url.Values{"done": {done}})
+func (h *requestPages) back(w http.ResponseWriter, r *http.Request, s *Session, done string) {
+	s.RedirectDone(w, r, "/assets/requests/"+r.PathValue("id"), url.Values{"done": {done}})
 }
 
 func (h *requestPages) send(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -220,7 +220,7 @@ func (h *requestPages) send(w http.ResponseWriter, r *http.Request, s *Session) 
 		h.refused(w, r, s, "send", err)
 		return
 	}
-	h.back(w, r, "sent")
+	h.back(w, r, s, "sent")
 }
 
 func (h *requestPages) status(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -230,7 +230,7 @@ func (h *requestPages) status(w http.ResponseWriter, r *http.Request, s *Session
 		h.refused(w, r, s, "status", err)
 		return
 	}
-	h.back(w, r, "status")
+	h.back(w, r, s, "status")
 }
 
 func (h *requestPages) ask(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -238,7 +238,7 @@ func (h *requestPages) ask(w http.ResponseWriter, r *http.Request, s *Session) {
 		h.refused(w, r, s, "question", err)
 		return
 	}
-	h.back(w, r, "question")
+	h.back(w, r, s, "question")
 }
 
 func (h *requestPages) answer(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -247,7 +247,7 @@ func (h *requestPages) answer(w http.ResponseWriter, r *http.Request, s *Session
 		h.refused(w, r, s, "answer-"+qid, err)
 		return
 	}
-	h.back(w, r, "answer")
+	h.back(w, r, s, "answer")
 }
 
 func (h *requestPages) use(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -257,5 +257,5 @@ func (h *requestPages) use(w http.ResponseWriter, r *http.Request, s *Session) {
 		h.refused(w, r, s, "use", err)
 		return
 	}
-	h.back(w, r, "use")
+	h.back(w, r, s, "use")
 }

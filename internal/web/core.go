@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/custos-project/custos/internal/alerts"
@@ -121,7 +120,7 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 	v := u.newView(r, s, "Alerts")
 	v.Title = s.T("Alert %s", a.ID)
 	v.Data = data
-	if done := r.URL.Query().Get("done"); alertDone[done] != "" {
+	if done := s.Notice(r).Get("done"); alertDone[done] != "" {
 		v.Flash = s.T(alertDone[done])
 	}
 	u.show(w, r, nil, "alert", v, ref)
@@ -169,14 +168,10 @@ func (u *UI) workAlert(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.showAlert(w, r, s, &Refusal{Form: cmd, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/alerts/"+id, url.Values{"done": {cmd}})
+	s.RedirectDone(w, r, "/alerts/"+id, url.Values{"done": {cmd}})
 }
 
 // ---- People (administrator): principals and their tokens ----
-
-// idRE is how record ids look (DN-7K2M9QX4AB); flash messages show only ids
-// that match it.
-var idRE = regexp.MustCompile(`^[A-Z]{2}-[0-9A-Z]{10}$`)
 
 // authorityNames maps authority ids to names.
 func authorityNames(ctx context.Context, db *store.DB) (map[string]string, error) {
@@ -253,8 +248,13 @@ func (u *UI) showPeople(w http.ResponseWriter, r *http.Request, s *Session, ref 
 	}
 	v := u.newView(r, s, "People")
 	v.Data = data
-	if q := r.URL.Query(); q.Get("done") == "revoke" && idRE.MatchString(q.Get("id")) {
-		v.Flash = s.T("The token of %s is revoked: it no longer signs in.", q.Get("id"))
+	if n := s.Notice(r); n.Get("done") == "revoke" {
+		// the principal the notice names, revoked as the registry says now
+		for _, p := range ps {
+			if p.ID == n.Get("id") && p.RevokedAt != "" {
+				v.Flash = s.T("The token of %s is revoked: it no longer signs in.", p.ID)
+			}
+		}
 	}
 	u.show(w, r, nil, "people", v, ref)
 }
@@ -297,7 +297,7 @@ func (u *UI) revokePrincipal(w http.ResponseWriter, r *http.Request, s *Session)
 		u.showPeople(w, r, s, &Refusal{Form: "revoke-" + id, Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/people", url.Values{"done": {"revoke"}, "id": {id}})
+	s.RedirectDone(w, r, "/people#person-"+url.PathEscape(id), url.Values{"done": {"revoke"}, "id": {id}})
 }
 
 // ---- Authorities (administrator): of every kind the catalogue declares ----
@@ -319,10 +319,6 @@ type authoritiesData struct {
 	Filtered       bool
 }
 
-// authorityFlash are the query parameters of the authorities page's flash
-// message, not filters.
-var authorityFlash = []string{"done", "id"}
-
 func (u *UI) authorities(w http.ResponseWriter, r *http.Request, s *Session) {
 	u.showAuthorities(w, r, s, nil)
 }
@@ -336,9 +332,7 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 	}
 	v := u.newView(r, s, "Authorities")
 	q := r.URL.Query()
-	for _, e := range authorityFlash {
-		q.Del(e)
-	}
+	q.Del(noticeParam)
 	var fref *Refusal
 	f, err := auth.AuthorityFilterOf(q)
 	if err != nil {
@@ -353,7 +347,7 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		return
 	}
 	v.SetForm("filter", q)
-	data := authoritiesData{Next: nextPage(r, as.Next, authorityFlash...), Filtered: fref == nil && (f.Kind != "" || f.Jurisdiction != "" || f.Name != "")}
+	data := authoritiesData{Next: nextPage(r, as.Next), Filtered: fref == nil && (f.Kind != "" || f.Jurisdiction != "" || f.Name != "")}
 	for _, k := range u.Authorities.Catalogue.Kinds() {
 		ak := authorityKind{Kind: k.Name, Label: u.kindLabel(s, k.Name)}
 		for _, a := range as.Items {
@@ -372,10 +366,16 @@ func (u *UI) showAuthorities(w http.ResponseWriter, r *http.Request, s *Session,
 		data.Languages = append(data.Languages, Option{Value: l.Code, Label: l.Name})
 	}
 	v.Data = data
-	if q := r.URL.Query(); q.Get("done") == "authority" && idRE.MatchString(q.Get("id")) {
-		v.Flash = s.T("Authority %s created. Give it principals on the People page.", q.Get("id"))
-	} else if q.Get("done") == "contact" && idRE.MatchString(q.Get("id")) {
-		v.Flash = s.T("The notification e-mail of authority %s is recorded in the log.", q.Get("id"))
+	// the authority the notice names, as the registry holds it now
+	if n := s.Notice(r); n.Get("id") != "" {
+		if a, err := auth.GetAuthority(r.Context(), u.DB.Read(), n.Get("id")); err == nil {
+			switch n.Get("done") {
+			case "authority":
+				v.Flash = s.T("Authority %s created. Give it principals on the People page.", a.ID)
+			case "contact":
+				v.Flash = s.T("The notification e-mail of authority %s is recorded in the log.", a.ID)
+			}
+		}
 	}
 	u.show(w, r, nil, "authorities", v, ref)
 }
@@ -388,7 +388,7 @@ func (u *UI) createAuthority(w http.ResponseWriter, r *http.Request, s *Session)
 		u.showAuthorities(w, r, s, &Refusal{Form: "authority", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/authorities", url.Values{"done": {"authority"}, "id": {a.ID}})
+	s.RedirectDone(w, r, "/authorities#authority-"+url.PathEscape(a.ID), url.Values{"done": {"authority"}, "id": {a.ID}})
 }
 
 // setContact records an authority's notification e-mail and its language
@@ -400,5 +400,5 @@ func (u *UI) setContact(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.showAuthorities(w, r, s, &Refusal{Form: "contact", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/authorities", url.Values{"done": {"contact"}, "id": {a.ID}})
+	s.RedirectDone(w, r, "/authorities#authority-"+url.PathEscape(a.ID), url.Values{"done": {"contact"}, "id": {a.ID}})
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-var donorLocation = regexp.MustCompile(`^/transplant/donors/(DN-[0-9A-Z]{10})\?done=donor$`)
+var donorLocation = regexp.MustCompile(`^/transplant/donors/(DN-[0-9A-Z]{10})\?notice=[^&#]+$`)
 
 // TestRegisterLikelyDuplicate registers a donor through the form, then the
 // same person again: the form comes back (409) with the rule, the record it

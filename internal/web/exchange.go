@@ -122,10 +122,6 @@ func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session
 		func(d *exchangeListData, ms []exchange.InboxMessage) { d.Inbox = ms })
 }
 
-// exchangeFlash are the query parameters of the outbox's flash message, not
-// filters of the list.
-var exchangeFlash = []string{"done"}
-
 // exchangeList shows a page of the outbox or the inbox, filtered; a filter
 // refused is shown on its form above the unfiltered list's first page.
 // sent, when not nil, is the send form refused, shown on the outbox.
@@ -137,9 +133,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	q := r.URL.Query()
-	for _, e := range exchangeFlash {
-		q.Del(e)
-	}
+	q.Del(noticeParam)
 	var fref *Refusal
 	f, err := exchange.FilterOf(q)
 	if err != nil {
@@ -153,7 +147,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	show(d, ms.Items)
-	d.NextPage = nextPage(r, ms.Next, exchangeFlash...)
+	d.NextPage = nextPage(r, ms.Next)
 	d.States = localOptions(s.l, s.sec.Labels, states)
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d

@@ -71,14 +71,13 @@ func (x *exchangePages) showPeers(w http.ResponseWriter, r *http.Request, s *Ses
 		return
 	}
 	v := s.View(r, "Exchange: peers")
-	q := r.URL.Query()
-	if ref == nil {
-		v.Flash = exchangeFlashOf(s, q.Get("done"))
-		if q.Get("done") == "peer" {
-			if pr, err := x.svc.Peer(r.Context(), s.P, q.Get("id")); err == nil {
-				d.Registered = pr
-			}
+	if n := s.Notice(r); ref == nil && n.Get("done") == "peer" {
+		// the peer the notice names, as the registry holds it now
+		if pr, err := x.svc.Peer(r.Context(), s.P, n.Get("id")); err == nil {
+			v.Flash, d.Registered = exchangeFlashOf(s, "peer"), pr
 		}
+	} else if ref == nil {
+		v.Flash = exchangeFlashOf(s, n.Get("done"))
 	}
 	week := zone.Input(s.Now().Add(7*24*time.Hour), s.Zone())
 	for _, p := range d.Peers {
@@ -97,7 +96,7 @@ func (x *exchangePages) register(w http.ResponseWriter, r *http.Request, s *Sess
 		x.showPeers(w, r, s, exchangeRefusal("peer", v, err))
 		return
 	}
-	Redirect(w, r, "/exchange/peers", url.Values{"done": {"peer"}, "id": {pr.ID}})
+	s.RedirectDone(w, r, "/exchange/peers", url.Values{"done": {"peer"}, "id": {pr.ID}})
 }
 
 func (x *exchangePages) addKey(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -110,7 +109,7 @@ func (x *exchangePages) addKey(w http.ResponseWriter, r *http.Request, s *Sessio
 		x.peerRefused(w, r, s, "key-"+id, err)
 		return
 	}
-	Redirect(w, r, "/exchange/peers", url.Values{"done": {"key"}})
+	s.RedirectDone(w, r, "/exchange/peers", url.Values{"done": {"key"}})
 }
 
 func (x *exchangePages) setState(w http.ResponseWriter, r *http.Request, s *Session, suspend bool) {
@@ -122,7 +121,7 @@ func (x *exchangePages) setState(w http.ResponseWriter, r *http.Request, s *Sess
 		x.peerRefused(w, r, s, "state-"+id, err)
 		return
 	}
-	Redirect(w, r, "/exchange/peers", url.Values{"done": {cmd}})
+	s.RedirectDone(w, r, "/exchange/peers", url.Values{"done": {cmd}})
 }
 
 // peerRefused shows the peers page with a peer's form refused, or the
@@ -140,7 +139,7 @@ func (x *exchangePages) rotate(w http.ResponseWriter, r *http.Request, s *Sessio
 		x.showPeers(w, r, s, exchangeRefusal("rotate", r.PostForm, err))
 		return
 	}
-	Redirect(w, r, "/exchange/peers", url.Values{"done": {"rotate"}})
+	s.RedirectDone(w, r, "/exchange/peers", url.Values{"done": {"rotate"}})
 }
 
 // sendForm gives the outbox's send form what it needs, for a principal who
@@ -158,7 +157,7 @@ func (x *exchangePages) sendForm(r *http.Request, s *Session, v *View, d *exchan
 		d.Types = append(d.Types, Option{Value: t, Label: label})
 	}
 	if r.Method == http.MethodGet {
-		v.Flash = exchangeFlashOf(s, r.URL.Query().Get("done"))
+		v.Flash = exchangeFlashOf(s, s.Notice(r).Get("done"))
 	}
 	v.SetForm("send", url.Values{"type": {"core.notice"}, "readers": {"regulator"},
 		"payload": {`{"subject": "", "text": "", "reference": ""}`}})
@@ -180,7 +179,7 @@ func (x *exchangePages) send(w http.ResponseWriter, r *http.Request, s *Session)
 		x.showOutbox(w, r, s, exchangeRefusal("send", v, err))
 		return
 	}
-	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"send"}})
+	s.RedirectDone(w, r, "/exchange/outbox", url.Values{"done": {"send"}})
 }
 
 // abandon abandons a pending message of the outbox, with the reason typed.
@@ -190,7 +189,7 @@ func (x *exchangePages) abandon(w http.ResponseWriter, r *http.Request, s *Sessi
 		x.outboxRefused(w, r, s, "abandon-"+id, err)
 		return
 	}
-	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"abandon"}})
+	s.RedirectDone(w, r, "/exchange/outbox", url.Values{"done": {"abandon"}})
 }
 
 // retry makes a pending message of the outbox due now.
@@ -200,7 +199,7 @@ func (x *exchangePages) retry(w http.ResponseWriter, r *http.Request, s *Session
 		x.outboxRefused(w, r, s, "retry-"+id, err)
 		return
 	}
-	Redirect(w, r, "/exchange/outbox", url.Values{"done": {"retry"}})
+	s.RedirectDone(w, r, "/exchange/outbox", url.Values{"done": {"retry"}})
 }
 
 // outboxRefused shows the outbox with a message's form refused, or the
@@ -254,7 +253,7 @@ func (x *exchangePages) showMessage(w http.ResponseWriter, r *http.Request, s *S
 	v.Title = s.T("Message %s", m.MessageID)
 	v.Data = d
 	if ref == nil {
-		v.Flash = exchangeFlashOf(s, r.URL.Query().Get("done"))
+		v.Flash = exchangeFlashOf(s, s.Notice(r).Get("done"))
 	}
 	v.SetForm("use", url.Values{"purpose": {m.Purpose}})
 	s.Show(w, r, "message", v, ref)
@@ -265,7 +264,7 @@ func (x *exchangePages) showMessage(w http.ResponseWriter, r *http.Request, s *S
 // message).
 func (x *exchangePages) messageDone(w http.ResponseWriter, r *http.Request, s *Session, form string, err error) {
 	if err == nil {
-		Redirect(w, r, "/exchange/inbox/"+messageID(r), url.Values{"done": {form}})
+		s.RedirectDone(w, r, "/exchange/inbox/"+messageID(r), url.Values{"done": {form}})
 		return
 	}
 	if e, ok := errs.As(err); ok && e.Code == errs.NotFound && e.Field != "peer_id" {

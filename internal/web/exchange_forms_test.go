@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,9 +99,12 @@ func TestExchangeForms(t *testing.T) {
 	p = ad.post("/exchange/peers", peerForm)
 	wantStatus(t, "register", p, http.StatusSeeOther)
 	wantLeaves(t, "register", a, n, exchange.TypePeerRegistered)
-	loc, _ := url.Parse(p.Header.Get("Location"))
-	peerB := loc.Query().Get("id")
-	p = ad.get(loc.String())
+	p = ad.get(noticed(t, "register", p, "/exchange/peers"))
+	m := regexp.MustCompile(`Peer <code class="id">([A-Z]+-[0-9A-Z]{10})</code>`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("the peers page after registering names no peer:\n%s", p.Body)
+	}
+	peerB := m[1]
 	mustContain(t, "registered", p, `id="registered"`, `id="registered-fingerprint">`+idB.Fingerprint+`<`, peerB)
 
 	// A new key of B's: a bad one refused, then added.

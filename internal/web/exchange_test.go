@@ -90,7 +90,7 @@ func TestExchangePages(t *testing.T) {
 		first          string
 		newest, oldest string
 	}{
-		{ra, "/exchange/outbox?module=core&limit=1&done=send", `id="message-` + second.Str("id") + `"`, `id="message-` + id + `"`},
+		{ra, "/exchange/outbox?module=core&limit=1&notice=whatever", `id="message-` + second.Str("id") + `"`, `id="message-` + id + `"`},
 		{rb, "/exchange/inbox?module=core&limit=1", `href="/exchange/inbox/` + peerA + `/` + second.Str("id") + `"`, `href="/exchange/inbox/` + peerA + `/` + id + `"`},
 	} {
 		p := c.br.get(c.first)
@@ -102,7 +102,7 @@ func TestExchangePages(t *testing.T) {
 			t.Fatalf("%s: no Next page link", c.first)
 		}
 		next := html.UnescapeString(m[1])
-		if !strings.Contains(next, "module=core") || !strings.Contains(next, "cursor=") || strings.Contains(next, "done=") {
+		if !strings.Contains(next, "module=core") || !strings.Contains(next, "cursor=") || strings.Contains(next, "notice=") {
 			t.Errorf("%s: next page link %s", c.first, next)
 		}
 		p = c.br.get(next)

@@ -75,7 +75,7 @@ func (h *hashmatchPages) showDisputes(w http.ResponseWriter, r *http.Request, s 
 	}
 	pg := s.View(r, title)
 	pg.Data = data
-	if m, ok := disputesFlash[r.URL.Query().Get("done")]; ok {
+	if m, ok := disputesFlash[s.Notice(r).Get("done")]; ok {
 		pg.Flash = s.T(m)
 	}
 	s.Show(w, r, "disputes", pg, ref)
@@ -87,7 +87,7 @@ func (h *hashmatchPages) dispute(w http.ResponseWriter, r *http.Request, s *Sess
 		h.showCase(w, r, s, &Refusal{Form: "dispute", Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"dispute"}})
+	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"dispute"}})
 }
 
 func (h *hashmatchPages) reviewDisputed(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -97,7 +97,7 @@ func (h *hashmatchPages) reviewDisputed(w http.ResponseWriter, r *http.Request, 
 		h.showDisputes(w, r, s, &Refusal{Form: "review-" + bank + "-" + entry, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/disputes", url.Values{"done": {"review"}})
+	s.RedirectDone(w, r, "/hashmatch/disputes", url.Values{"done": {"review"}})
 }
 
 // publishWithdrawals publishes a version of the bank that holds nothing but
@@ -108,7 +108,7 @@ func (h *hashmatchPages) publishWithdrawals(w http.ResponseWriter, r *http.Reque
 		h.showDisputes(w, r, s, &Refusal{Form: "withdrawals-" + bank, Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/disputes", url.Values{"done": {"withdrawals"}})
+	s.RedirectDone(w, r, "/hashmatch/disputes", url.Values{"done": {"withdrawals"}})
 }
 
 type hmRetroData struct {
@@ -133,7 +133,7 @@ func (h *hashmatchPages) showRetro(w http.ResponseWriter, r *http.Request, s *Se
 		days = 30
 	}
 	pg.SetForm("retro", url.Values{"retention_days": {strconv.Itoa(days)}})
-	if r.URL.Query().Get("done") == "retro" {
+	if s.Notice(r).Get("done") == "retro" {
 		pg.Flash = s.T("Setting recorded.")
 	}
 	s.Show(w, r, "retro", pg, ref)
@@ -153,7 +153,7 @@ func (h *hashmatchPages) setRetro(w http.ResponseWriter, r *http.Request, s *Ses
 		h.showRetro(w, r, s, &Refusal{Form: form, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/retro", url.Values{"done": {"retro"}})
+	s.RedirectDone(w, r, "/hashmatch/retro", url.Values{"done": {"retro"}})
 }
 
 // caseDispute is the dispute of a rejected case, nil when it has none.

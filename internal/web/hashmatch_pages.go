@@ -6,7 +6,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,7 +98,7 @@ func (h *hashmatchPages) createBank(w http.ResponseWriter, r *http.Request, s *S
 		h.showBanks(w, r, s, &Refusal{Form: "bank", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/banks/"+b.ID, url.Values{"done": {"bank"}})
+	s.RedirectDone(w, r, "/hashmatch/banks/"+b.ID, url.Values{"done": {"bank"}})
 }
 
 // ---- One bank: versions, entries (owner only), publish, release ----
@@ -120,17 +119,11 @@ type hmBankData struct {
 	CanSubscribe, Subscribed bool
 }
 
-// bankFlash are the query parameters of the bank page's flash messages, not
-// filters of its entries.
-var bankFlash = []string{"done", "version", "adds", "updates", "deletes", "skipped"}
-
 // hmListFilter reads the filters and page of a hash-matching list page from
-// its query q, less the parameters of flash messages (extra). A refused
-// filter comes back as the filter form's refusal.
-func hmListFilter(q url.Values, filters []string, extra ...string) (hashmatch.ListFilter, *Refusal) {
-	for _, e := range extra {
-		q.Del(e)
-	}
+// its query q, less its notice (what a form just did). A refused filter
+// comes back as the filter form's refusal.
+func hmListFilter(q url.Values, filters []string) (hashmatch.ListFilter, *Refusal) {
+	q.Del(noticeParam)
 	f, err := hashmatch.FilterOf(q, page.Lists, filters)
 	if err != nil {
 		return f, &Refusal{Form: "filter", Values: q, Err: err}
@@ -170,7 +163,7 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 	pg := s.View(r, s.T("Bank %s", b.Name))
 	if data.IsOwner {
 		q := r.URL.Query()
-		f, fref := hmListFilter(q, hashmatch.EntryFilters, bankFlash...)
+		f, fref := hmListFilter(q, hashmatch.EntryFilters)
 		es, err := listed(r, s, pg, &ref, f, fref, hashmatch.ListFilter{}, func(ctx context.Context, p *auth.Principal, f hashmatch.ListFilter) (page.Of[hashmatch.BankEntry], error) {
 			return h.svc.BankEntries(ctx, p, b.ID, f)
 		})
@@ -178,12 +171,14 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 			s.Fail(w, r, err)
 			return
 		}
-		data.Entries, data.NextEntries = es.Items, nextPage(r, es.Next, bankFlash...)
-		data.Downloads = Downloads(r, "/hashmatch/banks/"+url.PathEscape(b.ID)+"/entries/export", bankFlash...)
+		data.Entries, data.NextEntries = es.Items, nextPage(r, es.Next)
+		data.Downloads = Downloads(r, "/hashmatch/banks/"+url.PathEscape(b.ID)+"/entries/export")
 		pg.SetForm("filter", q)
 	}
 	pg.Data = data
-	q := r.URL.Query()
+	// The counts of an import are the notice's: what the import did, which
+	// the bank's versions do not keep.
+	q := s.Notice(r)
 	switch q.Get("done") {
 	case "bank":
 		pg.Flash = s.T("Bank created. Publish its first version below.")
@@ -231,14 +226,15 @@ func importRefusal(form string, v url.Values, err error, listField string) *Refu
 	return ref
 }
 
-// imported redirects to the bank's page after an import: done=unchanged
-// when the bank held the list already and nothing was published.
-func imported(w http.ResponseWriter, r *http.Request, bank string, v *hashmatch.Version, st *hashmatch.ImportStats) {
+// imported redirects to the bank's page after an import, with a notice of
+// what it did: "unchanged" when the bank held the list already and nothing
+// was published.
+func imported(w http.ResponseWriter, r *http.Request, s *Session, bank string, v *hashmatch.Version, st *hashmatch.ImportStats) {
 	done := "version"
 	if v.Unchanged {
 		done = "unchanged"
 	}
-	Redirect(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {done}, "version": {strconv.Itoa(v.Version)},
+	s.RedirectDone(w, r, "/hashmatch/banks/"+bank, url.Values{"done": {done}, "version": {strconv.Itoa(v.Version)},
 		"adds": {strconv.Itoa(st.Adds)}, "updates": {strconv.Itoa(st.Updates)}, "deletes": {strconv.Itoa(st.Deletes)}, "skipped": {strconv.Itoa(st.Skipped)}})
 }
 
@@ -251,7 +247,7 @@ func (h *hashmatchPages) paste(w http.ResponseWriter, r *http.Request, s *Sessio
 		h.showBank(w, r, s, importRefusal("publish", v, err, "content"))
 		return
 	}
-	imported(w, r, id, ver, st)
+	imported(w, r, s, id, ver, st)
 }
 
 // upload publishes the next version from an uploaded list.
@@ -268,7 +264,7 @@ func (h *hashmatchPages) upload(w http.ResponseWriter, r *http.Request, s *Sessi
 		h.showBank(w, r, s, importRefusal("import", v, err, "file"))
 		return
 	}
-	imported(w, r, id, ver, st)
+	imported(w, r, s, id, ver, st)
 }
 
 // uploaded reads the file of a multipart form's input.
@@ -294,7 +290,7 @@ func (h *hashmatchPages) release(w http.ResponseWriter, r *http.Request, s *Sess
 		h.showBank(w, r, s, &Refusal{Form: "release-" + entry, Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"release"}})
+	s.RedirectDone(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"release"}})
 }
 
 // videoThresholds sets the bank's vPDQ match percentages.
@@ -312,7 +308,7 @@ func (h *hashmatchPages) videoThresholds(w http.ResponseWriter, r *http.Request,
 		h.showBank(w, r, s, &Refusal{Form: "thresholds", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"thresholds"}})
+	s.RedirectDone(w, r, "/hashmatch/banks/"+id, url.Values{"done": {"thresholds"}})
 }
 
 // ---- Subscriptions of a service provider ----
@@ -347,7 +343,7 @@ func (h *hashmatchPages) subscribe(w http.ResponseWriter, r *http.Request, s *Se
 		}
 		return
 	}
-	Redirect(w, r, "/hashmatch/subscriptions", url.Values{"done": {"subscribe"}, "bank": {id}})
+	s.RedirectDone(w, r, "/hashmatch/subscriptions", url.Values{"done": {"subscribe"}, "bank": {id}})
 }
 
 type hmSubscriptionsData struct {
@@ -379,14 +375,16 @@ func (h *hashmatchPages) subscriptions(w http.ResponseWriter, r *http.Request, s
 	}
 	pg.Data = hmSubscriptionsData{Subscriptions: subs, Authorities: names, CanSubscribe: s.P.Can(hashmatch.SubscribeBanks),
 		Base: scheme + "://" + r.Host}
-	if q := r.URL.Query(); q.Get("done") == "subscribe" && bankIDRE.MatchString(q.Get("bank")) {
-		pg.Flash = s.T("Your service now subscribes to %s. Pull its first snapshot (since 0) through the API or the command line below.", q.Get("bank"))
+	if n := s.Notice(r); n.Get("done") == "subscribe" {
+		// the bank the notice names, among the service's subscriptions now
+		for _, sub := range subs {
+			if sub.BankID == n.Get("bank") {
+				pg.Flash = s.T("Your service now subscribes to %s. Pull its first snapshot (since 0) through the API or the command line below.", sub.BankID)
+			}
+		}
 	}
 	s.Show(w, r, "subscriptions", pg, nil)
 }
-
-// bankIDRE is how bank ids look; flash messages show only ids that match it.
-var bankIDRE = regexp.MustCompile(`^HB-[0-9A-Z]{10}$`)
 
 // ---- Batch image upload (service) ----
 
@@ -673,7 +671,7 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	pg := s.View(r, s.T("Case %s", c.ID))
 	pg.Data = data
-	if m, ok := caseFlash[r.URL.Query().Get("done")]; ok {
+	if m, ok := caseFlash[s.Notice(r).Get("done")]; ok {
 		pg.Flash = s.T(m)
 	}
 	pg.SetForm("report", url.Values{"incident_type": {hashmatch.IncidentTypes[0]}, "authority_id": {owner}})
@@ -693,7 +691,7 @@ func (h *hashmatchPages) review(w http.ResponseWriter, r *http.Request, s *Sessi
 		h.showCase(w, r, s, &Refusal{Form: form, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {form}})
+	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {form}})
 }
 
 func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -708,7 +706,7 @@ func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Sessi
 		h.showCase(w, r, s, &Refusal{Form: "report", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"report"}})
+	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"report"}})
 }
 
 func (h *hashmatchPages) removal(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -723,7 +721,7 @@ func (h *hashmatchPages) removal(w http.ResponseWriter, r *http.Request, s *Sess
 		h.showCase(w, r, s, &Refusal{Form: "removal", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"removal"}})
+	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"removal"}})
 }
 
 // ---- Reports ----
@@ -788,7 +786,7 @@ func (h *hashmatchPages) showReport(w http.ResponseWriter, r *http.Request, s *S
 	pg := s.View(r, s.T("Report %s", rp.ID))
 	pg.Data = hmReportData{Report: rp, Authorities: names,
 		CanAck: s.P.Can(hashmatch.ReceiveReports) && rp.AuthorityID == s.P.AuthorityID && rp.AcknowledgedAt == ""}
-	if r.URL.Query().Get("done") == "ack" {
+	if s.Notice(r).Get("done") == "ack" {
 		pg.Flash = s.T("Report acknowledged.")
 	}
 	s.Show(w, r, "report", pg, ref)
@@ -807,5 +805,5 @@ func (h *hashmatchPages) acknowledge(w http.ResponseWriter, r *http.Request, s *
 		h.showReport(w, r, s, &Refusal{Form: "acknowledge", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/hashmatch/reports/"+id, url.Values{"done": {"ack"}})
+	s.RedirectDone(w, r, "/hashmatch/reports/"+id, url.Values{"done": {"ack"}})
 }

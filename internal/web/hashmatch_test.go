@@ -101,7 +101,7 @@ func mustNotContain(t *testing.T, what string, p *page, subs ...string) {
 }
 
 var (
-	bankCreated = regexp.MustCompile(`^/hashmatch/banks/(HB-[0-9A-Z]{10})\?done=bank$`)
+	bankCreated = regexp.MustCompile(`^/hashmatch/banks/(HB-[0-9A-Z]{10})\?notice=[^&#]+$`)
 	reportLink  = regexp.MustCompile(`href="/hashmatch/reports/(HR-[0-9A-Z]{10})" id="case-report"`)
 )
 

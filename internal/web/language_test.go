@@ -49,9 +49,7 @@ func TestAccountLanguage(t *testing.T) {
 
 	p = b.post("/account", url.Values{"time_zone": {""}, "language": {"fr"}})
 	wantStatus(t, "choose French", p, http.StatusSeeOther)
-	if loc := p.Header.Get("Location"); loc != "/account?done=preferences" {
-		t.Fatalf("after choosing: Location %q", loc)
-	}
+	account := noticed(t, "choose French", p, "/account")
 	wantLeaves(t, "choose French", w, before, auth.TypePreferencesSet)
 	var leaf string
 	if err := w.App.DB.Read().QueryRow(context.Background(), "SELECT data FROM log_leaves ORDER BY idx DESC LIMIT 1").Scan(&leaf); err != nil {
@@ -61,7 +59,7 @@ func TestAccountLanguage(t *testing.T) {
 		t.Errorf("the preferences entry: %s", leaf)
 	}
 
-	p = b.get("/account?done=preferences")
+	p = b.get(account)
 	wantStatus(t, "account in French", p, http.StatusOK)
 	mustContain(t, "account in French", p, `<html lang="fr" dir="ltr">`, "<h1>"+html.EscapeString(heading)+"</h1>",
 		html.EscapeString(fr.T("Your preferences are saved: pages show times in %s.", "UTC")),

@@ -228,11 +228,11 @@ func (u *UI) startVerify(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, errs.New(errs.Unavailable, "verify_unavailable", "", "this server cannot verify the log: it was started without the deployment's projections; run custos log verify"))
 		return
 	}
-	q := url.Values{}
 	if !u.verify.start(u, s.P.Name) {
-		q.Set("done", "running")
+		s.RedirectDone(w, r, "/log/verify", url.Values{"done": {"running"}})
+		return
 	}
-	Redirect(w, r, "/log/verify", q)
+	Redirect(w, r, "/log/verify", nil)
 }
 
 // verifyPage shows the verify's progress, refreshing itself while it runs,
@@ -247,7 +247,7 @@ func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	v.Data = logData{CanVerify: u.Projections != nil, Verify: st}
 	if st.Running {
 		v.Refresh = 2
-		if r.URL.Query().Get("done") == "running" {
+		if s.Notice(r).Get("done") == "running" {
 			v.Flash = s.T("A verify was already running on this server: here is its progress.")
 		}
 	}

@@ -58,8 +58,8 @@ func (m *mailPages) outbox(w http.ResponseWriter, r *http.Request, s *Session) {
 
 func (m *mailPages) show(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	q := r.URL.Query()
-	done := q.Get("done")
-	q.Del("done")
+	done := s.Notice(r).Get("done")
+	q.Del(noticeParam)
 	var fref *Refusal
 	f, err := mail.FilterOf(q)
 	if err != nil {
@@ -80,7 +80,7 @@ func (m *mailPages) show(w http.ResponseWriter, r *http.Request, s *Session, ref
 		return
 	}
 	v.Data = &mailData{Items: items.Items, States: optionsOf(mailLabels, mail.States), Filtered: ref == nil && f.State != "",
-		NextPage: nextPage(r, items.Next, "done"), Server: m.svc.Cfg.Addr, Missing: missing, MissingCount: n}
+		NextPage: nextPage(r, items.Next), Server: m.svc.Cfg.Addr, Missing: missing, MissingCount: n}
 	s.Show(w, r, "outbox", v, ref)
 }
 
@@ -89,5 +89,5 @@ func (m *mailPages) test(w http.ResponseWriter, r *http.Request, s *Session) {
 		m.show(w, r, s, &Refusal{Form: "test", Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/mail/outbox", url.Values{"done": {"test"}})
+	s.RedirectDone(w, r, "/mail/outbox", url.Values{"done": {"test"}})
 }

@@ -207,11 +207,11 @@ func (s *Session) Export(w http.ResponseWriter, r *http.Request, req export.Requ
 
 // Downloads are the links of a list page that export the list it shows, in
 // each format: path (the page that answers with Session.Export) with the
-// page's query, its filters, less its cursor and limit and the parameters
-// named in drop (a flash message's).
+// page's query, its filters, less its cursor and limit, its notice (what a
+// form just did) and the parameters named in drop.
 func Downloads(r *http.Request, path string, drop ...string) []Link {
 	q := r.URL.Query()
-	for _, d := range append([]string{"cursor", "limit", "format"}, drop...) {
+	for _, d := range append([]string{"cursor", "limit", "format", noticeParam}, drop...) {
 		q.Del(d)
 	}
 	for k, vs := range q {
@@ -228,7 +228,9 @@ func Downloads(r *http.Request, path string, drop ...string) []Link {
 }
 
 // Redirect answers a POST that succeeded: 303 See Other to path, with the
-// query q (a flash message's parameters, for instance) when it has any.
+// query q when it has any. A page that says what the form did is reached by
+// Session.RedirectDone instead, never by a query of Redirect's: a page reads
+// its message only from a notice.
 func Redirect(w http.ResponseWriter, r *http.Request, path string, q url.Values) {
 	if len(q) > 0 {
 		path += "?" + q.Encode()

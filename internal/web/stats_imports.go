@@ -165,19 +165,21 @@ func (h *statsPages) showImports(w http.ResponseWriter, r *http.Request, s *Sess
 		v = s.View(r, "Importing national records")
 		v.Refresh = 1
 	}
-	if n, ok := s.readNotice(r.URL.Query().Get("notice")); ok && job == nil {
+	if n := s.Notice(r); n.Get("id") != "" && job == nil {
+		// The import the notice names, as the registry holds it now: the
+		// reader's list, so one they may not read says nothing.
 		for _, im := range ims {
-			if im.ID != n.ID {
+			if im.ID != n.Get("id") {
 				continue
 			}
-			switch {
-			case n.Kind == noticeImported && im.WithdrawnAt == "":
+			switch kind := n.Get("done"); {
+			case kind == "imported" && im.WithdrawnAt == "":
 				v.Flash = s.T("Imported %s: %s records counting %s, from %s to %s. They are in the statistics now.",
 					im.Source, s.L().Number(im.Records), s.L().Number(im.Total), im.FirstDate, im.LastDate)
-			case n.Kind == noticeUnchanged && im.WithdrawnAt == "":
+			case kind == "unchanged" && im.WithdrawnAt == "":
 				v.Flash = s.T("Nothing imported: the file was imported already as %s (%s, %s records) and is still counted; nothing is recorded.",
 					im.ID, im.Source, s.L().Number(im.Records))
-			case n.Kind == noticeWithdrawn && im.WithdrawnAt != "":
+			case kind == "withdrawn" && im.WithdrawnAt != "":
 				v.Flash = s.T("Withdrew %s (%s): its %s records are no longer counted in the statistics.", im.ID, im.Source, s.L().Number(im.Records))
 			}
 		}
@@ -260,10 +262,10 @@ func (h *statsPages) ended(w http.ResponseWriter, r *http.Request, s *Session, j
 	if im.Unchanged {
 		// The same file, imported already and still counted: nothing was
 		// imported or recorded, and the page says so.
-		Redirect(w, r, "/stats/imports", url.Values{"notice": {s.notice(notice{Kind: noticeUnchanged, ID: im.ID})}})
+		s.RedirectDone(w, r, "/stats/imports", url.Values{"done": {"unchanged"}, "id": {im.ID}})
 		return
 	}
-	Redirect(w, r, "/stats/imports", url.Values{"notice": {s.notice(notice{Kind: noticeImported, ID: im.ID})}})
+	s.RedirectDone(w, r, "/stats/imports", url.Values{"done": {"imported"}, "id": {im.ID}})
 }
 
 // progress is the page of an import under way: a progress bar that
@@ -306,7 +308,7 @@ func (h *statsPages) withdraw(w http.ResponseWriter, r *http.Request, s *Session
 		s.Fail(w, r, err)
 		return
 	}
-	Redirect(w, r, "/stats/imports", url.Values{"notice": {s.notice(notice{Kind: noticeWithdrawn, ID: im.ID})}})
+	s.RedirectDone(w, r, "/stats/imports", url.Values{"done": {"withdrawn"}, "id": {im.ID}})
 }
 
 // atoiRange reads a whole number from lo to hi.

@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/custos-project/custos/internal/check"
@@ -141,7 +142,7 @@ func (h *statsPages) publishMapping(w http.ResponseWriter, r *http.Request, s *S
 		h.showMappings(w, r, s, ref)
 		return
 	}
-	Redirect(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"notice": {s.notice(notice{Kind: noticePublished, ID: m.ID, Version: m.Version})}})
+	s.RedirectDone(w, r, "/stats/mappings/"+url.PathEscape(m.ID), url.Values{"done": {"published"}, "id": {m.ID}, "version": {strconv.Itoa(m.Version)}})
 }
 
 type mappingData struct {
@@ -166,11 +167,12 @@ func (h *statsPages) showMapping(w http.ResponseWriter, r *http.Request, s *Sess
 		return
 	}
 	m := latest
-	published, isNotice := s.readNotice(r.URL.Query().Get("notice"))
-	isNotice = isNotice && published.Kind == noticePublished && published.ID == latest.ID
+	published := s.Notice(r)
+	version, _ := strconv.Atoi(published.Get("version"))
+	isNotice := published.Get("done") == "published" && published.Get("id") == latest.ID && version > 0
 	if isNotice {
 		// the version the form published, whatever was published since
-		if m, err = h.svc.Mapping(ctx, s.P, id, published.Version); err != nil {
+		if m, err = h.svc.Mapping(ctx, s.P, id, version); err != nil {
 			s.Fail(w, r, err)
 			return
 		}

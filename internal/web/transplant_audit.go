@@ -136,7 +136,9 @@ func (t *transplantPages) planAudit(w http.ResponseWriter, r *http.Request, s *S
 		t.showOversight(w, r, s, &Refusal{Form: "audit", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/oversight", url.Values{"done": {a.ID}})
+	// To the record on the page, which shows it: these pages have no
+	// message of what a form did, so no notice.
+	http.Redirect(w, r, "/transplant/oversight#audit-"+url.PathEscape(a.ID), http.StatusSeeOther)
 }
 
 func (t *transplantPages) recordFinding(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -146,7 +148,7 @@ func (t *transplantPages) recordFinding(w http.ResponseWriter, r *http.Request, 
 		t.showOversight(w, r, s, &Refusal{Form: "finding-" + id, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/oversight", url.Values{"done": {f.ID}})
+	http.Redirect(w, r, "/transplant/oversight#finding-"+url.PathEscape(f.ID), http.StatusSeeOther)
 }
 
 func (t *transplantPages) setAction(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -156,7 +158,7 @@ func (t *transplantPages) setAction(w http.ResponseWriter, r *http.Request, s *S
 		t.showOversight(w, r, s, &Refusal{Form: "action-" + id, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/oversight", url.Values{"done": {a.ID}})
+	http.Redirect(w, r, "/transplant/oversight#action-"+url.PathEscape(a.ID), http.StatusSeeOther)
 }
 
 func (t *transplantPages) closeAction(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -165,7 +167,7 @@ func (t *transplantPages) closeAction(w http.ResponseWriter, r *http.Request, s 
 		t.showOversight(w, r, s, &Refusal{Form: "done-" + id, Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/oversight", url.Values{"done": {id}})
+	http.Redirect(w, r, "/transplant/oversight#action-"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 type auditPackData struct {
@@ -224,7 +226,7 @@ func (t *transplantPages) recordReimbursement(w http.ResponseWriter, r *http.Req
 		t.showReimbursements(w, r, s, &Refusal{Form: "reimbursement", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/reimbursements", url.Values{"done": {rb.ID}})
+	http.Redirect(w, r, "/transplant/reimbursements#reimbursement-"+url.PathEscape(rb.ID), http.StatusSeeOther)
 }
 
 type payerData struct {

@@ -99,7 +99,7 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 		d.CanAckFor = s.P.AuthorityID
 	}
 	pg.Data = d
-	switch r.URL.Query().Get("done") {
+	switch s.Notice(r).Get("done") {
 	case "exported":
 		pg.Flash = s.T("The organ's characterization and traceability data are on their way to the foreign registry.")
 	case "outcome":
@@ -123,7 +123,7 @@ func (t *transplantPages) exportOrgan(w http.ResponseWriter, r *http.Request, s 
 		t.showAbroad(w, r, s, &Refusal{Form: "export", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"exported"}})
+	s.RedirectDone(w, r, "/transplant/abroad", url.Values{"done": {"exported"}})
 }
 
 func (t *transplantPages) importOutcome(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -134,7 +134,7 @@ func (t *transplantPages) importOutcome(w http.ResponseWriter, r *http.Request, 
 		t.showAbroad(w, r, s, &Refusal{Form: "outcome", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"outcome"}})
+	s.RedirectDone(w, r, "/transplant/abroad", url.Values{"done": {"outcome"}})
 }
 
 func (t *transplantPages) assignImport(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -143,7 +143,7 @@ func (t *transplantPages) assignImport(w http.ResponseWriter, r *http.Request, s
 		t.showAbroad(w, r, s, &Refusal{Form: "assign", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"assigned"}})
+	s.RedirectDone(w, r, "/transplant/abroad", url.Values{"done": {"assigned"}})
 }
 
 func (t *transplantPages) reassignImport(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -153,7 +153,7 @@ func (t *transplantPages) reassignImport(w http.ResponseWriter, r *http.Request,
 		t.showAbroad(w, r, s, &Refusal{Form: "reassign", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"reassigned"}})
+	s.RedirectDone(w, r, "/transplant/abroad", url.Values{"done": {"reassigned"}})
 }
 
 func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -161,7 +161,7 @@ func (t *transplantPages) acknowledgeForeign(w http.ResponseWriter, r *http.Requ
 		t.showAbroad(w, r, s, &Refusal{Form: "ack-" + r.PathValue("id"), Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/abroad", url.Values{"done": {"acknowledged"}})
+	s.RedirectDone(w, r, "/transplant/abroad", url.Values{"done": {"acknowledged"}})
 }
 
 // importOptions are organs from abroad as a form's choices: the organ's

@@ -84,8 +84,9 @@ func (t *transplantPages) showHandoffs(w http.ResponseWriter, r *http.Request, s
 	pg := s.View(r, "Scan a hand-off")
 	data := handoffsData{Centres: names}
 	q := r.URL.Query()
-	if done := q.Get("done"); done != "" && ref == nil {
-		if c, err := t.svc.OrganCustody(r.Context(), s.P, done); err == nil && c.Location != nil {
+	if n := s.Notice(r); n.Get("done") == "handoff" && ref == nil {
+		// the organ the notice names, in the custody the registry holds now
+		if c, err := t.svc.OrganCustody(r.Context(), s.P, n.Get("id")); err == nil && c.Location != nil {
 			data.Done = c
 			pg.Flash = s.T("Hand-off recorded: organ %s, %s.", c.OrganID, s.T(handoffLabels[c.Location.Step]))
 		}
@@ -114,7 +115,10 @@ func (t *transplantPages) recordHandoff(w http.ResponseWriter, r *http.Request, 
 		t.showHandoffs(w, r, s, &Refusal{Form: "handoff", Values: kept, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/handoffs", url.Values{"done": {h.OrganID}, "step": {h.Step}, "place": {h.Place}})
+	// The step and the place, for the next scan, are the page's query; the
+	// organ handed off is the notice's.
+	s.RedirectDone(w, r, "/transplant/handoffs?"+url.Values{"step": {h.Step}, "place": {h.Place}}.Encode(),
+		url.Values{"done": {"handoff"}, "id": {h.OrganID}})
 }
 
 // ---- The label ----

@@ -143,12 +143,19 @@ func (t *transplantPages) showFollowups(w http.ResponseWriter, r *http.Request, 
 	}
 	pg := s.View(r, "Follow-ups")
 	d := followupsData{List: list, Shown: list.Items, Centres: names, Centre: list.CentreID, CanRecord: s.P.Can(transplant.Record),
-		Downloads: Downloads(r, "/transplant/followups/export", "subject_id", "due_month", "done")}
+		Downloads: Downloads(r, "/transplant/followups/export", "subject_id", "due_month")}
 	if len(d.Shown) > worklistShown {
 		d.Shown, d.More = d.Shown[:worklistShown], len(d.Shown)-worklistShown
 	}
-	if done := q.Get("done"); done != "" && ref == nil {
-		pg.Flash = s.T("Follow-up recorded: %s.", done)
+	if n := s.Notice(r); n.Get("done") == "followup" && ref == nil {
+		// the follow-up the notice names, as the registry holds it now
+		if fs, err := t.svc.FollowUps(r.Context(), s.P, n.Get("id")); err == nil {
+			for _, f := range fs {
+				if strconv.Itoa(f.DueMonth) == n.Get("due_month") {
+					pg.Flash = s.T("Follow-up recorded: %s.", f.SubjectID+" · "+strconv.Itoa(f.DueMonth))
+				}
+			}
+		}
 	}
 	if !d.CanRecord {
 		// the twelve months before today
@@ -177,7 +184,7 @@ func (t *transplantPages) recordFollowUp(w http.ResponseWriter, r *http.Request,
 		t.showFollowups(w, r, s, &Refusal{Form: "followup", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/followups", url.Values{"done": {f.SubjectID + " · " + strconv.Itoa(f.DueMonth)}})
+	s.RedirectDone(w, r, "/transplant/followups", url.Values{"done": {"followup"}, "id": {f.SubjectID}, "due_month": {strconv.Itoa(f.DueMonth)}})
 }
 
 func (t *transplantPages) followupsExport(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -230,8 +237,13 @@ func (t *transplantPages) showTravel(w http.ResponseWriter, r *http.Request, s *
 		d.Last, d.Max = y, t.svc.DisclosureThreshold()-1
 		d.Downloads = Downloads(r, "/transplant/travel/export", "centre_id")
 	}
-	if done := r.URL.Query().Get("done"); done != "" && ref == nil {
-		pg.Flash = s.T("Treatment abroad recorded: %s.", done)
+	if n := s.Notice(r); n.Get("done") == "abroad" && ref == nil {
+		// the record the notice names, among those the reader may read
+		for _, a := range recs {
+			if a.ID == n.Get("id") {
+				pg.Flash = s.T("Treatment abroad recorded: %s.", a.ID)
+			}
+		}
 	}
 	pg.SetForm("abroad", url.Values{"kind": {transplant.AbroadTransplant}, "known_through": {"returning_patient"}, "donor_nationality": {transplant.Unknown},
 		"payment_reported": {transplant.Unknown}, "medical_records": {"no"}, "donor_type": {transplant.Unknown}, "donor_relation": {transplant.Unknown}})
@@ -250,7 +262,7 @@ func (t *transplantPages) recordAbroad(w http.ResponseWriter, r *http.Request, s
 		t.showTravel(w, r, s, &Refusal{Form: "abroad", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/travel", url.Values{"done": {a.ID}})
+	s.RedirectDone(w, r, "/transplant/travel", url.Values{"done": {"abroad"}, "id": {a.ID}})
 }
 
 func (t *transplantPages) travelExport(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -76,12 +76,12 @@ func authorityChoices(ctx context.Context, db *store.DB, kind string) (map[strin
 }
 
 // listFilter reads the filters and page of a list page from its query,
-// less the parameters of a flash message (extra); a coordinator's list is of
+// less its notice (what a form just did) and extra; a coordinator's list is of
 // their own centre whatever the query says. A refused filter comes back as
 // the filter form's refusal, with the list's first page unfiltered.
 func listFilter(r *http.Request, p *auth.Principal, size page.Size, filters []string, extra ...string) (transplant.ListFilter, *Refusal) {
 	q := r.URL.Query()
-	for _, e := range extra {
+	for _, e := range append([]string{noticeParam}, extra...) {
 		q.Del(e)
 	}
 	f, err := transplant.FilterOf(q, size, filters)
@@ -95,10 +95,10 @@ func listFilter(r *http.Request, p *auth.Principal, size page.Size, filters []st
 }
 
 // nextPage is the link to the page after the one r shows, with the same
-// filters; empty on the last page.
+// filters (not its notice, nor extra); empty on the last page.
 func nextPage(r *http.Request, cursor string, extra ...string) string {
 	q := r.URL.Query()
-	for _, e := range extra {
+	for _, e := range append([]string{noticeParam}, extra...) {
 		q.Del(e)
 	}
 	return page.Next(r.URL.Path, q, cursor)
@@ -208,7 +208,7 @@ func (t *transplantPages) registerDonor(w http.ResponseWriter, r *http.Request, 
 		t.showDonors(w, r, s, &Refusal{Form: "donor", Values: r.PostForm, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/donors/"+d.ID, url.Values{"done": {"donor"}})
+	s.RedirectDone(w, r, "/transplant/donors/"+d.ID, url.Values{"done": {"donor"}})
 }
 
 // ---- One donor: consent and procurement ----
@@ -269,7 +269,9 @@ func (t *transplantPages) showDonor(w http.ResponseWriter, r *http.Request, s *S
 		return
 	}
 	pg.Data = data
-	pg.Flash = s.T(cmp.Or(donorFlash[r.URL.Query().Get("done")], rightsFlash[r.URL.Query().Get("done")]))
+	// The notice is this donor's page's: the donor is the one just read.
+	done := s.Notice(r).Get("done")
+	pg.Flash = s.T(cmp.Or(donorFlash[done], rightsFlash[done]))
 	kind := transplant.ConsentFamily
 	if d.Kind == transplant.DonorLiving {
 		kind = transplant.ConsentLiving
@@ -288,7 +290,7 @@ func (t *transplantPages) recordConsent(w http.ResponseWriter, r *http.Request, 
 		t.showDonor(w, r, s, &Refusal{Form: "consent", Values: v, Err: err, Highlight: minorOnDay(err, "given_on")})
 		return
 	}
-	Redirect(w, r, "/transplant/donors/"+id, url.Values{"done": {"consent"}})
+	s.RedirectDone(w, r, "/transplant/donors/"+id, url.Values{"done": {"consent"}})
 }
 
 // minorOnDay is the input that shows a refusal of a living minor
@@ -346,7 +348,7 @@ func (t *transplantPages) recordProcurement(w http.ResponseWriter, r *http.Reque
 		t.showDonor(w, r, s, ref)
 		return
 	}
-	Redirect(w, r, "/transplant/donors/"+id, url.Values{"done": {"procurement"}})
+	s.RedirectDone(w, r, "/transplant/donors/"+id, url.Values{"done": {"procurement"}})
 }
 
 // ---- Recipients ----
@@ -369,12 +371,7 @@ func (t *transplantPages) recipients(w http.ResponseWriter, r *http.Request, s *
 func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	ctx := r.Context()
 	pg := s.View(r, "Recipients")
-	// The flash of a registration names the recipient in id: not a filter.
-	var flash []string
-	if r.URL.Query().Has("done") {
-		flash = []string{"done", "id"}
-	}
-	f, fref := listFilter(r, s.P, page.Lists, transplant.RecipientFilters, flash...)
+	f, fref := listFilter(r, s.P, page.Lists, transplant.RecipientFilters)
 	rs, err := listed(r, s, pg, &ref, f, fref, transplant.ListFilter{CentreID: ownCentre(s.P)}, t.svc.Recipients)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -386,10 +383,13 @@ func (t *transplantPages) showRecipients(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	pg.Data = recipientsData{Recipients: rs.Items, Centres: names, Own: ownCentre(s.P) != "", CanRecord: s.P.Can(transplant.Record),
-		Next: nextPage(r, rs.Next, flash...), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients, flash...),
+		Next: nextPage(r, rs.Next), CentreOpt: opts, Downloads: downloads(r, s.P, transplant.ListRecipients),
 		Duplicates: duplicatesOf(ref)}
-	if q := r.URL.Query(); q.Get("done") == "recipient" && idRE.MatchString(q.Get("id")) {
-		pg.Flash = s.T("Recipient %s is on the waiting list.", q.Get("id"))
+	if n := s.Notice(r); n.Get("done") == "recipient" {
+		// the recipient the notice names, if the reader may still read them
+		if rc, err := t.svc.Recipient(ctx, s.P, n.Get("id")); err == nil {
+			pg.Flash = s.T("Recipient %s is on the waiting list.", rc.ID)
+		}
 	}
 	j, err := t.svc.Jurisdiction(ctx)
 	if err != nil {
@@ -411,7 +411,7 @@ func (t *transplantPages) registerRecipient(w http.ResponseWriter, r *http.Reque
 		t.showRecipients(w, r, s, &Refusal{Form: "recipient", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/recipients", url.Values{"done": {"recipient"}, "id": {rc.ID}})
+	s.RedirectDone(w, r, "/transplant/recipients", url.Values{"done": {"recipient"}, "id": {rc.ID}})
 }
 
 // ---- One recipient ----
@@ -447,7 +447,7 @@ func (t *transplantPages) showRecipient(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	pg.Data = recipientData{Recipient: rc, Centres: names, CanOpen: canOpen(s.P, rc.CentreID), Rights: rights}
-	if f := rightsFlash[r.URL.Query().Get("done")]; f != "" {
+	if f := rightsFlash[s.Notice(r).Get("done")]; f != "" {
 		pg.Flash = s.T(f)
 	}
 	s.Show(w, r, "recipient", pg, ref)
@@ -545,8 +545,10 @@ func (t *transplantPages) authorizeTransplant(w http.ResponseWriter, r *http.Req
 		t.showOrgans(w, r, s, &Refusal{Form: "authorize-" + v.Get("organ_id"), Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/transplants/new", url.Values{"organ_id": {a.OrganID}, "recipient_id": {a.RecipientID},
-		"authorization_id": {a.ID}, "done": {"authorized"}})
+	// The form's values are the page's query; what was authorized, the
+	// notice's.
+	s.RedirectDone(w, r, "/transplant/transplants/new?"+url.Values{"organ_id": {a.OrganID}, "recipient_id": {a.RecipientID},
+		"authorization_id": {a.ID}}.Encode(), url.Values{"done": {"authorized"}, "id": {a.ID}})
 }
 
 type transplantData struct {
@@ -595,8 +597,12 @@ func (t *transplantPages) showTransplant(w http.ResponseWriter, r *http.Request,
 	}
 	pg := s.View(r, "Record transplantation")
 	pg.Data = data
-	if q := r.URL.Query(); q.Get("done") == "authorized" && idRE.MatchString(q.Get("authorization_id")) {
-		pg.Flash = s.T("Transplantation authorized (%s). Record it below once it is performed.", q.Get("authorization_id"))
+	if n := s.Notice(r); n.Get("done") == "authorized" && n.Get("id") != "" {
+		// the authorization the notice names, still pending as the registry
+		// holds it now
+		if as, err := t.svc.PendingAuthorizations(ctx, s.P, transplant.ListFilter{ID: n.Get("id")}); err == nil && len(as.Items) == 1 {
+			pg.Flash = s.T("Transplantation authorized (%s). Record it below once it is performed.", as.Items[0].ID)
+		}
 	}
 	pg.SetForm("transplant", vals)
 	s.Show(w, r, "transplant", pg, ref)
@@ -615,7 +621,7 @@ func (t *transplantPages) recordTransplant(w http.ResponseWriter, r *http.Reques
 		t.showTransplant(w, r, s, v, &Refusal{Form: "transplant", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/trace", url.Values{"q": {done.OrganID}, "done": {"transplant"}})
+	s.RedirectDone(w, r, "/transplant/trace?"+url.Values{"q": {done.OrganID}}.Encode(), url.Values{"done": {"transplant"}, "id": {done.OrganID}})
 }
 
 // ---- Trace ----
@@ -670,8 +676,14 @@ func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Sessi
 			pg.Title = s.T("Trace %s", tr.ID)
 		}
 	}
-	if r.URL.Query().Get("done") == "transplant" && data.Trace != nil {
-		pg.Flash = s.T("Transplantation recorded.")
+	// the organ the notice names, as the trace the reader searched shows it
+	if n := s.Notice(r); n.Get("id") == q && data.Trace != nil {
+		switch n.Get("done") {
+		case "transplant":
+			pg.Flash = s.T("Transplantation recorded.")
+		case "disposition":
+			pg.Flash = s.T("Final disposition recorded.")
+		}
 	}
 	pg.Data = data
 	s.Show(w, r, "trace", pg, ref)
@@ -727,7 +739,14 @@ func (t *transplantPages) showCentres(w http.ResponseWriter, r *http.Request, s 
 		pg.SetForm("grant-"+c.ID, url.Values{"valid_from": {today(s.Now())}})
 	}
 	pg.Data = data
-	pg.Flash = s.T(centresFlash[r.URL.Query().Get("done")])
+	// the centre the notice names, among those listed
+	if n := s.Notice(r); centresFlash[n.Get("done")] != "" {
+		for _, c := range cs {
+			if c.ID == n.Get("id") {
+				pg.Flash = s.T(centresFlash[n.Get("done")])
+			}
+		}
+	}
 	s.Show(w, r, "centres", pg, ref)
 }
 
@@ -740,7 +759,7 @@ func (t *transplantPages) grantCentre(w http.ResponseWriter, r *http.Request, s 
 		t.showCentres(w, r, s, &Refusal{Form: "grant-" + id, Values: v, Err: err})
 		return
 	}
-	http.Redirect(w, r, "/transplant/centres?done=grant#centre-"+url.PathEscape(id), http.StatusSeeOther)
+	s.RedirectDone(w, r, "/transplant/centres#centre-"+url.PathEscape(id), url.Values{"done": {"grant"}, "id": {id}})
 }
 
 func (t *transplantPages) revokeCentre(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -750,7 +769,7 @@ func (t *transplantPages) revokeCentre(w http.ResponseWriter, r *http.Request, s
 		t.showCentres(w, r, s, &Refusal{Form: "revoke-" + aid, Values: v, Err: err})
 		return
 	}
-	http.Redirect(w, r, "/transplant/centres?done=revoke#centre-"+url.PathEscape(id), http.StatusSeeOther)
+	s.RedirectDone(w, r, "/transplant/centres#centre-"+url.PathEscape(id), url.Values{"done": {"revoke"}, "id": {id}})
 }
 
 // ---- Centres (administrator): register ----
@@ -762,7 +781,7 @@ func (t *transplantPages) registerCentre(w http.ResponseWriter, r *http.Request,
 		t.showCentres(w, r, s, &Refusal{Form: "centre", Values: v, Err: err})
 		return
 	}
-	http.Redirect(w, r, "/transplant/centres?done=centre#centre-"+url.PathEscape(a.ID), http.StatusSeeOther)
+	s.RedirectDone(w, r, "/transplant/centres#centre-"+url.PathEscape(a.ID), url.Values{"done": {"centre"}, "id": {a.ID}})
 }
 
 // createCentre creates a transplant centre in the registry's jurisdiction,

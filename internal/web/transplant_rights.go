@@ -96,7 +96,7 @@ func (t *transplantPages) erase(w http.ResponseWriter, r *http.Request, s *Sessi
 		t.showErase(w, r, s, &Refusal{Form: "erase", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, recordPath(id), url.Values{"done": {"erased"}})
+	s.RedirectDone(w, r, recordPath(id), url.Values{"done": {"erased"}})
 }
 
 type accessData struct {
@@ -171,7 +171,7 @@ func (t *transplantPages) rectify(w http.ResponseWriter, r *http.Request, s *Ses
 		t.showRectify(w, r, s, &Refusal{Form: "rectify", Values: url.Values{"reason": {v.Get("reason")}}, Err: err})
 		return
 	}
-	Redirect(w, r, recordPath(id), url.Values{"done": {"rectified"}})
+	s.RedirectDone(w, r, recordPath(id), url.Values{"done": {"rectified"}})
 }
 
 // rightsFlash are the flash messages of a record's page after a right was

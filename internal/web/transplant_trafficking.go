@@ -132,7 +132,7 @@ func (t *transplantPages) fileTrafficking(w http.ResponseWriter, r *http.Request
 		t.showTraffickingForm(w, r, s, &Refusal{Form: "trafficking", Values: v, Err: err, Highlight: field})
 		return
 	}
-	Redirect(w, r, "/transplant/trafficking/mine", url.Values{"done": {rc.Reference}})
+	s.RedirectDone(w, r, "/transplant/trafficking/mine", url.Values{"done": {"received"}, "id": {rc.Reference}})
 }
 
 type traffickingMineData struct {
@@ -147,8 +147,15 @@ func (t *transplantPages) traffickingMine(w http.ResponseWriter, r *http.Request
 	}
 	pg := s.View(r, "My trafficking reports")
 	pg.Data = traffickingMineData{Reports: rs}
-	if ref := r.URL.Query().Get("done"); idRE.MatchString(ref) {
-		pg.Flash = s.T("Report %s was sent to the designated authority. Keep its reference to follow it.", ref)
+	// Only a report the server received from this reader, among those the
+	// registry holds as theirs now: a crafted link must not tell a
+	// whistle-blower that a report was received when it was not.
+	if n := s.Notice(r); n.Get("done") == "received" {
+		for _, rc := range rs {
+			if rc.Reference == n.Get("id") {
+				pg.Flash = s.T("Report %s was sent to the designated authority. Keep its reference to follow it.", rc.Reference)
+			}
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.Show(w, r, "trafficking_mine", pg, nil)
@@ -240,7 +247,7 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 		return
 	}
 	pg.Data = d
-	switch r.URL.Query().Get("done") {
+	switch s.Notice(r).Get("done") {
 	case "status":
 		pg.Flash = s.T("The report's status is now recorded in the log.")
 	case "assessment":
@@ -257,7 +264,7 @@ func (t *transplantPages) traffickingStatus(w http.ResponseWriter, r *http.Reque
 		t.showTraffickingCase(w, r, s, &Refusal{Form: "status", Values: r.PostForm, Err: err}, traffickingCaseData{})
 		return
 	}
-	Redirect(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"status"}})
+	s.RedirectDone(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"status"}})
 }
 
 func (t *transplantPages) traffickingContent(w http.ResponseWriter, r *http.Request, s *Session) {

@@ -86,7 +86,7 @@ func (t *transplantPages) traffickingAssess(w http.ResponseWriter, r *http.Reque
 		t.showTraffickingCase(w, r, s, &Refusal{Form: "assessment", Values: v, Err: err}, traffickingCaseData{})
 		return
 	}
-	Redirect(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"assessment"}})
+	s.RedirectDone(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"assessment"}})
 }
 
 type unodcData struct {

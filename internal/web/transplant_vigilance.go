@@ -148,9 +148,6 @@ func (t *transplantPages) showAwaiting(w http.ResponseWriter, r *http.Request, s
 	}
 	pg.Data = awaitingData{Organs: os.Items, Centres: names, CentreOpt: opts, CanRecord: s.P.Can(transplant.Record),
 		After: shortDuration(t.svc.DispositionAfter()), Next: nextPage(r, os.Next), Downloads: downloads(r, s.P, transplant.ListAwaitingDisposition)}
-	if r.URL.Query().Get("done") == "disposition" {
-		pg.Flash = s.T("Final disposition recorded.")
-	}
 	pg.SetForm("disposition", url.Values{"disposed_at": {nowLocal(s)}, "outcome": {transplant.DispositionDiscarded}})
 	s.Show(w, r, "awaiting", pg, ref)
 }
@@ -158,15 +155,17 @@ func (t *transplantPages) showAwaiting(w http.ResponseWriter, r *http.Request, s
 func (t *transplantPages) recordDisposition(w http.ResponseWriter, r *http.Request, s *Session) {
 	v := r.PostForm
 	at, err := localTime(s, "disposed_at", v.Get("disposed_at"))
+	var d *transplant.Disposition
 	if err == nil {
-		_, err = t.svc.RecordDisposition(r.Context(), s.P, transplant.NewDisposition{OrganID: v.Get("organ_id"), Outcome: v.Get("outcome"),
+		d, err = t.svc.RecordDisposition(r.Context(), s.P, transplant.NewDisposition{OrganID: v.Get("organ_id"), Outcome: v.Get("outcome"),
 			Reason: v.Get("reason"), Note: v.Get("note"), DisposedAt: at})
 	}
 	if err != nil {
 		t.showAwaiting(w, r, s, &Refusal{Form: "disposition", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/trace", url.Values{"q": {v.Get("organ_id")}})
+	// The organ's trace, which shows the disposition, says it was recorded.
+	s.RedirectDone(w, r, "/transplant/trace?"+url.Values{"q": {d.OrganID}}.Encode(), url.Values{"done": {"disposition"}, "id": {d.OrganID}})
 }
 
 // ---- Reports of serious adverse events and reactions ----
@@ -249,7 +248,7 @@ func (t *transplantPages) reportSAE(w http.ResponseWriter, r *http.Request, s *S
 		t.showSAEs(w, r, s, &Refusal{Form: "sae", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/sae/"+sae.ID, url.Values{"done": {"reported"}})
+	s.RedirectDone(w, r, "/transplant/sae/"+sae.ID, url.Values{"done": {"reported"}})
 }
 
 type saeData struct {
@@ -290,7 +289,7 @@ func (t *transplantPages) showSAE(w http.ResponseWriter, r *http.Request, s *Ses
 		data.CanAckFor = s.P.AuthorityID
 	}
 	pg.Data = data
-	if m, ok := saeFlash[r.URL.Query().Get("done")]; ok {
+	if m, ok := saeFlash[s.Notice(r).Get("done")]; ok {
 		pg.Flash = s.T(m)
 	}
 	s.Show(w, r, "sae", pg, ref)
@@ -304,7 +303,7 @@ func (t *transplantPages) finalReport(w http.ResponseWriter, r *http.Request, s 
 		t.showSAE(w, r, s, &Refusal{Form: "final", Values: v, Err: err})
 		return
 	}
-	Redirect(w, r, "/transplant/sae/"+id, url.Values{"done": {"final"}})
+	s.RedirectDone(w, r, "/transplant/sae/"+id, url.Values{"done": {"final"}})
 }
 
 // ---- Notifications ----
@@ -325,7 +324,7 @@ func (t *transplantPages) notifications(w http.ResponseWriter, r *http.Request, 
 
 func (t *transplantPages) showNotifications(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	pg := s.View(r, "Notifications")
-	f, fref := listFilter(r, s.P, page.Lists, transplant.NotificationFilters, "done")
+	f, fref := listFilter(r, s.P, page.Lists, transplant.NotificationFilters)
 	ns, err := listed(r, s, pg, &ref, f, fref, transplant.ListFilter{CentreID: ownCentre(s.P)}, t.svc.Notifications)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -337,12 +336,12 @@ func (t *transplantPages) showNotifications(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	data := notificationsData{Notifications: ns.Items, Centres: names, CentreOpt: opts, Own: ownCentre(s.P) != "",
-		Next: nextPage(r, ns.Next, "done"), Downloads: downloads(r, s.P, transplant.ListNotifications, "done")}
+		Next: nextPage(r, ns.Next), Downloads: downloads(r, s.P, transplant.ListNotifications)}
 	if s.P.Can(transplant.Acknowledge) {
 		data.CanAckFor = s.P.AuthorityID
 	}
 	pg.Data = data
-	if r.URL.Query().Get("done") == "acknowledged" {
+	if s.Notice(r).Get("done") == "acknowledged" {
 		pg.Flash = s.T("Notification acknowledged.")
 	}
 	s.Show(w, r, "notifications", pg, ref)
@@ -355,8 +354,8 @@ func (t *transplantPages) acknowledge(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	if r.PostForm.Get("back") == "sae" {
-		Redirect(w, r, "/transplant/sae/"+n.SAEID, url.Values{"done": {"acknowledged"}})
+		s.RedirectDone(w, r, "/transplant/sae/"+n.SAEID, url.Values{"done": {"acknowledged"}})
 		return
 	}
-	Redirect(w, r, "/transplant/notifications", url.Values{"done": {"acknowledged"}})
+	s.RedirectDone(w, r, "/transplant/notifications", url.Values{"done": {"acknowledged"}})
 }

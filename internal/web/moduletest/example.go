@@ -86,7 +86,7 @@ func (n *notes) show(w http.ResponseWriter, r *http.Request, s *web.Session, ref
 	n.mu.Lock()
 	v.Data = struct{ Notes []Note }{slices.Clone(n.list)}
 	n.mu.Unlock()
-	if r.URL.Query().Get("done") == "note" {
+	if s.Notice(r).Get("done") == "note" {
 		v.Flash = "Note added."
 	}
 	v.SetForm("note", url.Values{"colour": {colours[0]}})
@@ -114,5 +114,5 @@ func (n *notes) add(w http.ResponseWriter, r *http.Request, s *web.Session) {
 	n.mu.Lock()
 	n.list = append(n.list, note)
 	n.mu.Unlock()
-	web.Redirect(w, r, "/example/notes", url.Values{"done": {"note"}})
+	s.RedirectDone(w, r, "/example/notes", url.Values{"done": {"note"}})
 }
