@@ -116,3 +116,45 @@ func TestStateFilterRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestStateFilterOwnState: a central authority or prosecutor, who reads
+// its own state's cases, persons, requests and statistics only, is refused
+// a filter naming another state (422, rule state_filter, field state), not
+// answered with its own state's rows under the other state's name: a
+// prosecutor of Demoland asking Otherland's statistics was given
+// Demoland's amounts, and the CSV file wrote state=XB above them. Its own
+// state named is a filter, as before; a filter badly written is refused
+// as the regulator's is (country).
+func TestStateFilterOwnState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		w.caseWithAsset(t, "XA-1")
+		for _, path := range []string{"/api/v1/assets/cases?state=XB", "/api/v1/assets/requests?state=XB",
+			"/api/v1/assets/statistics?currency=EUR&state=XB", "/api/v1/assets/statistics?currency=EUR&state=XB&format=csv"} {
+			r := w.Do(t, "GET", path, w.ProsecToken, nil)
+			if r.Status != 422 || r.Str("error.rule") != "state_filter" || r.Str("error.field") != "state" {
+				t.Errorf("Demoland's prosecutor: GET %s: %d %s, want 422 state_filter on state", path, r.Status, r.Raw)
+			}
+			if strings.Contains(string(r.Raw), "07032") || strings.Contains(string(r.Raw), "outgoing") {
+				t.Errorf("GET %s answered Demoland's rows: %s", path, r.Raw)
+			}
+		}
+		_, err := w.S.Persons(ctx, w.CAB, assets.PersonFilter{State: "XA"})
+		refused(t, "Otherland's officer asks Demoland's persons", err, "state_filter", "state")
+		_, err = w.S.Cases(ctx, w.CAB, assets.CaseFilter{State: "xa"})
+		refused(t, "a filter badly written", err, "country", "state")
+		// Its own state named reads its own, as no filter does.
+		if cs := w.Must(t, 200, "GET", "/api/v1/assets/cases?state=XA", w.ProsecToken, nil).Body["cases"].([]any); len(cs) != 1 {
+			t.Errorf("Demoland's cases for its prosecutor: %v", cs)
+		}
+		own := w.Must(t, 200, "GET", "/api/v1/assets/statistics?currency=EUR&state=XA", w.ProsecToken, nil)
+		all := w.Must(t, 200, "GET", "/api/v1/assets/statistics?currency=EUR", w.ProsecToken, nil)
+		if string(own.Raw) != string(all.Raw) || !strings.Contains(string(own.Raw), "outgoing") {
+			t.Errorf("Demoland's statistics named: %s, unnamed: %s", own.Raw, all.Raw)
+		}
+		// The regulator and the auditor filter by any state.
+		if _, err := w.S.Persons(ctx, w.Auditor, assets.PersonFilter{State: "XB"}); err != nil {
+			t.Errorf("the auditor asks Otherland's persons: %v", err)
+		}
+	})
+}

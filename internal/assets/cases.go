@@ -34,6 +34,35 @@ type NewCase struct {
 // auditor); any other principal reads its own state's only.
 func seesAll(p *auth.Principal) bool { return p.Role == auth.Regulator || p.Role == auth.Auditor }
 
+// scopeState is the state whose cases, persons, requests or statistics p
+// reads under the filter state: the state asked, or every state's ("") for
+// the regulator and the auditor; p's own state for anyone else, who may
+// name it. Another state named by one who reads only its own is refused
+// (rule state_filter), not answered with p's own state's rows under the
+// other state's name: a prosecutor of XA asking XB's statistics would read
+// XA's amounts as XB's, and an export would write state=XB above them. A
+// principal whose authority has no state reads nothing ("", ok false).
+func scopeState(p *auth.Principal, state string) (string, bool, error) {
+	if seesAll(p) {
+		if state == "" {
+			return "", true, nil
+		}
+		// xa or X A is refused, not answered with nothing.
+		s, err := country("state", state)
+		return s, err == nil, err
+	}
+	if state != "" && state != p.Jurisdiction {
+		if _, err := country("state", state); err != nil {
+			return "", false, err
+		}
+		if p.Jurisdiction == "" {
+			return "", false, errs.Invalidf("state_filter", "state", "your authority has no state (jurisdiction): an administrator sets it")
+		}
+		return "", false, errs.Invalidf("state_filter", "state", "state %s: you read your own state's (%s) only; the state filter is the regulator's and the auditor's", state, p.Jurisdiction)
+	}
+	return p.Jurisdiction, p.Jurisdiction != "", nil
+}
+
 // noCase is the refusal of a case p may not see or that does not exist:
 // the same, so that a case of another state is not revealed.
 func noCase(field, id string) error {
@@ -229,18 +258,12 @@ func (s *Service) Cases(ctx context.Context, p *auth.Principal, f CaseFilter) ([
 	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
-	state := f.State
-	if !seesAll(p) {
-		state = p.Jurisdiction
-		if state == "" {
-			return []Case{}, nil
-		}
-	} else if state != "" {
-		// As the requests' and the statistics' filters: xa or X A is
-		// refused, not answered with no case.
-		if _, err := country("state", state); err != nil {
-			return nil, err
-		}
+	state, ok, err := scopeState(p, f.State)
+	if err != nil {
+		return nil, err
+	}
+	if !ok && !seesAll(p) {
+		return []Case{}, nil
 	}
 	if f.Kind != "" {
 		if err := check.OneOf("kind", f.Kind, CaseKinds); err != nil {

@@ -24,15 +24,12 @@ func (s *Service) Persons(ctx context.Context, p *auth.Principal, f PersonFilter
 	if err := p.Require(ReadCases); err != nil {
 		return nil, err
 	}
-	state := f.State
-	if !seesAll(p) {
-		if state = p.Jurisdiction; state == "" {
-			return []Person{}, nil
-		}
-	} else if state != "" {
-		if _, err := country("state", state); err != nil {
-			return nil, err
-		}
+	state, ok, err := scopeState(p, f.State)
+	if err != nil {
+		return nil, err
+	}
+	if !ok && !seesAll(p) {
+		return []Person{}, nil
 	}
 	for _, c := range []struct {
 		field, v string

@@ -386,15 +386,19 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 		}
 	}
 	state, own := f.State, ""
+	scope, ok, err := scopeState(p, f.State)
+	if err != nil {
+		return nil, err
+	}
 	if !seesAll(p) {
-		if p.Jurisdiction == "" {
+		if !ok {
 			return []Request{}, nil
 		}
-		state, own = "", p.Jurisdiction
-	} else if state != "" {
-		if _, err := country("state", state); err != nil {
-			return nil, err
-		}
+		// Its own state's requests and those sent to it, whichever state
+		// it names.
+		state, own = "", scope
+	} else {
+		state = scope
 	}
 	today := s.today()
 	overdue := ""

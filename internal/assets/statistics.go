@@ -186,13 +186,9 @@ func (s *Service) Statistics(ctx context.Context, p *auth.Principal, q StatsQuer
 	if err != nil {
 		return nil, err
 	}
-	state := q.State
-	if !seesAll(p) {
-		state = p.Jurisdiction
-	} else if state != "" {
-		if state, err = country("state", state); err != nil {
-			return nil, err
-		}
+	state, _, err := scopeState(p, q.State)
+	if err != nil {
+		return nil, err
 	}
 	if q.To != 0 && q.From > q.To {
 		return nil, errs.Invalidf("range", "from", "from is after to")
