@@ -279,7 +279,19 @@ func (s *Service) Request(ctx context.Context, p *auth.Principal, id string) (*R
 		return nil, err
 	}
 	r.Overdue = r.Deadline != "" && r.Deadline < s.today() && r.Status != StatusDraft && !finished(r.Type, r.Status)
+	r.shownTo(p)
 	return r, nil
+}
+
+// shownTo keeps out of a request what its reader may not see: the cases it
+// serves are the requesting state's, which the requested state's
+// authorities may not read (a link to each led them to "no asset-recovery
+// case", telling that the id exists), and which a request exchanged with
+// another registry does not carry either.
+func (r *Request) shownTo(p *auth.Principal) {
+	if !seesAll(p) && r.side(p) == "requested" {
+		r.CaseIDs = nil
+	}
 }
 
 // RequestFile returns a request p may see with everything recorded on it.
@@ -319,8 +331,17 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	if f.FollowedBy, err = store.Rows(rows, func(r store.Scanner, x *string) error { return r.Scan(x) }); err != nil {
+	followers, err := store.Rows(rows, func(r store.Scanner, x *string) error { return r.Scan(x) })
+	if err != nil {
 		return nil, err
+	}
+	// Only those p may see: the other state's drafts are "no request".
+	for _, id := range followers {
+		if _, err := visibleRequest(ctx, q, p, "id", id); err == nil {
+			f.FollowedBy = append(f.FollowedBy, id)
+		} else if errs.CodeOf(err) != errs.NotFound {
+			return nil, err
+		}
 	}
 	if f.Missing = []Missing{}; r.Status == StatusDraft {
 		if f.Missing, err = s.missingOf(ctx, q, r); err != nil {
@@ -424,6 +445,9 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 	out, err := store.Rows(rows, scanRequest(today))
 	if out == nil {
 		out = []Request{}
+	}
+	for i := range out {
+		out[i].shownTo(p)
 	}
 	return out, err
 }

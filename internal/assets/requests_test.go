@@ -534,3 +534,74 @@ func TestUnknownStateRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestShownToRequestedState: the requested state's authorities read
+// a request without the cases it serves, which are the requesting state's
+// and "no asset-recovery case" to them (the request's page linked to each),
+// and a disclosure's page lists only the requests following it that they
+// may see, not the requesting state's drafts; the requesting state and the
+// auditor read both.
+func TestRequestShownToRequestedState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		spont := complete(caseID, central)
+		spont.Type, spont.Assistance, spont.Nexus, spont.CaseIDs, spont.Urgent, spont.UrgencyReasons, spont.Deadline = assets.RequestSpontaneous, nil, "", nil, false, "", ""
+		sp, err := w.S.DraftRequest(ctx, w.CA, "", spont)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, sp.ID); err != nil {
+			t.Fatal(err)
+		}
+		sent, err := w.S.DraftRequest(ctx, w.CA, "", complete(caseID, central))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.S.SendRequest(ctx, w.CA, sent.ID); err != nil {
+			t.Fatal(err)
+		}
+		follow := complete(caseID, central)
+		follow.Follows = sp.ID
+		draft, err := w.S.DraftRequest(ctx, w.CA, "", follow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			who       string
+			p         *auth.Principal
+			token     string
+			cases     bool
+			followers string
+		}{{"Otherland's central authority", w.CAB, w.CABToken, false, ""}, {"Demoland's central authority", w.CA, w.CAToken, true, draft.ID},
+			{"the auditor", w.Auditor, "", true, draft.ID}} {
+			f, err := w.S.RequestFile(ctx, c.p, sent.ID)
+			if err != nil {
+				t.Fatalf("%s reads %s: %v", c.who, sent.ID, err)
+			}
+			if got := len(f.CaseIDs) == 1 && f.CaseIDs[0] == caseID; got != c.cases || !c.cases && len(f.CaseIDs) != 0 {
+				t.Errorf("%s reads the request's cases %v", c.who, f.CaseIDs)
+			}
+			rs, err := w.S.Requests(ctx, c.p, assets.RequestFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if !c.cases && len(r.CaseIDs) != 0 {
+					t.Errorf("%s lists %s with the cases %v", c.who, r.ID, r.CaseIDs)
+				}
+			}
+			d, err := w.S.RequestFile(ctx, c.p, sp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(d.FollowedBy, " "); got != c.followers {
+				t.Errorf("%s reads the disclosure followed by %q, want %q", c.who, got, c.followers)
+			}
+			if c.token != "" {
+				if r := w.Must(t, 200, "GET", "/api/v1/assets/requests/"+sent.ID, c.token, nil); strings.Contains(string(r.Raw), caseID) != c.cases {
+					t.Errorf("%s: GET the request: %s", c.who, r.Raw)
+				}
+			}
+		}
+	})
+}
