@@ -406,20 +406,18 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 			}
 		}
 	}
-	state, own := f.State, ""
-	scope, ok, err := scopeState(p, f.State)
+	state, ok, err := scopeState(p, f.State)
 	if err != nil {
 		return nil, err
 	}
+	own := ""
 	if !seesAll(p) {
 		if !ok {
 			return []Request{}, nil
 		}
-		// Its own state's requests and those sent to it, whichever state
-		// it names.
-		state, own = "", scope
-	} else {
-		state = scope
+		// Its own state's requests and those sent to it (its own state
+		// named is the same as none).
+		state, own = "", state
 	}
 	today := s.today()
 	overdue := ""
