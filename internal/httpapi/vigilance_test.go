@@ -126,3 +126,35 @@ func TestSAEAnswerIsTheReport(t *testing.T) {
 		}
 	})
 }
+
+// TestSAEReportAsTyped: the API reads a donor id as the web form does, in
+// any case and with spaces around it (the service normalises it, so the
+// form, the API and the CLI agree); one malformed is refused reference at
+// donor_id as before. A coordinator of a centre that had none of the
+// donor's organs is refused own_centre at donor_id, with an alert, and
+// nothing is recorded.
+func TestSAEReportAsTyped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		donor, _ := procured(t, w)
+		body := func(donor string) map[string]any {
+			return map[string]any{"kind": "event", "donor_id": donor, "contact": "Vigilance desk", "started_at": apptest.Hours(2),
+				"detected_at": apptest.Hours(1), "description": "Contaminated fluid.", "immediate_measures": "Lot withdrawn."}
+		}
+		r := w.Do(t, "POST", "/api/v1/transplant/sae", w.CoordB, body(donor))
+		if r.Status != 403 || r.Str("error.rule") != "own_centre" || r.Str("error.field") != "donor_id" || r.Body["error"].(map[string]any)["alert"] != true {
+			t.Fatalf("a report by centre B, which had no organ of the donor: %d %s", r.Status, r.Raw)
+		}
+		if n := len(w.Must(t, 200, "GET", "/api/v1/transplant/sae", w.Auditor, nil).Body["sae"].([]any)); n != 0 {
+			t.Fatalf("a refused report left %d reports", n)
+		}
+		r = w.Do(t, "POST", "/api/v1/transplant/sae", w.CoordA, body("dn-not a donor"))
+		if r.Status != 404 || r.Str("error.rule") != "reference" || r.Str("error.field") != "donor_id" {
+			t.Fatalf("a malformed donor id: %d %s", r.Status, r.Raw)
+		}
+		posted := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, body("  "+strings.ToLower(donor)+" "))
+		if posted.Str("donor_id") != donor {
+			t.Fatalf("the report names donor %q, want %s", posted.Str("donor_id"), donor)
+		}
+	})
+}

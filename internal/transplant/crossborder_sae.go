@@ -65,6 +65,11 @@ type ForeignNotification struct {
 	AcknowledgedBy    string `json:"acknowledged_by,omitempty"`
 	EscalatedAt       string `json:"escalated_at,omitempty"`
 	EscalationAlertID string `json:"escalation_alert_id,omitempty"`
+	// ReportClosedAt and ClosedUnacknowledged are a Notification's: the
+	// final report received closed the report, before the centre
+	// acknowledged. Read, not recorded.
+	ReportClosedAt       string `json:"report_closed_at,omitempty"`
+	ClosedUnacknowledged bool   `json:"closed_unacknowledged,omitempty"`
 }
 
 // NewImportSAE is the initial report of a serious adverse event or reaction
@@ -608,10 +613,16 @@ func scanForeignSAE(r store.Scanner, f *ForeignSAE) error {
 }
 
 const foreignNotificationCols = `id, foreign_sae_id, centre_id, created_at, COALESCE(acknowledged_at, ''), COALESCE(acknowledged_by, ''),
-	COALESCE(escalated_at, ''), COALESCE(escalation_alert_id, '')`
+	COALESCE(escalated_at, ''), COALESCE(escalation_alert_id, ''),
+	COALESCE((SELECT f.final_reported_at FROM foreign_sae_reports f WHERE f.id = foreign_notifications.foreign_sae_id), '')`
 
 func scanForeignNotification(r store.Scanner, n *ForeignNotification) error {
-	return r.Scan(&n.ID, &n.ForeignSAEID, &n.CentreID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID)
+	if err := r.Scan(&n.ID, &n.ForeignSAEID, &n.CentreID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID,
+		&n.ReportClosedAt); err != nil {
+		return err
+	}
+	n.ClosedUnacknowledged = closedUnacknowledged(n.ReportClosedAt, n.AcknowledgedAt)
+	return nil
 }
 
 func getForeignNotification(ctx context.Context, q store.Queryer, id string) (*ForeignNotification, error) {
@@ -693,13 +704,15 @@ type crossBorderEscalation struct {
 
 // escalateCrossBorder raises an alert for every notification of a foreign
 // registry's report to a centre here, and every notification of a foreign
-// registry, not acknowledged within AcknowledgeWithin, once each.
+// registry, not acknowledged within AcknowledgeWithin, once each, while the
+// report is open: a report whose final report was made (here, or received
+// from the registry of origin) escalates nothing more, as a local one.
 func (s *Service) escalateCrossBorder(ctx context.Context) (int, error) {
 	late := ledger.FormatTime(s.now().Add(-s.AcknowledgeWithin()))
 	q := s.DB.Read()
 	rows, err := q.Query(ctx, `SELECT n.id, COALESCE(f.origin_report_id, f.raised_report_id, ''), n.centre_id, '', n.created_at FROM foreign_notifications n
 		JOIN foreign_sae_reports f ON f.id = n.foreign_sae_id
-		WHERE n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND n.created_at < ? ORDER BY n.created_at, n.id`, late)
+		WHERE n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND f.final_reported_at IS NULL AND n.created_at < ? ORDER BY n.created_at, n.id`, late)
 	if err != nil {
 		return 0, err
 	}
@@ -712,7 +725,8 @@ func (s *Service) escalateCrossBorder(ctx context.Context) (int, error) {
 	}
 	rows, err = q.Query(ctx, `SELECT n.id, r.report_id, r.reporting_authority_id, n.peer_id, n.created_at FROM notifications n
 		JOIN sae_reports r ON r.id = n.sae_id
-		WHERE n.peer_id IS NOT NULL AND n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND n.created_at < ? ORDER BY n.created_at, n.id`, late)
+		WHERE n.peer_id IS NOT NULL AND n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND r.final_reported_at IS NULL AND n.created_at < ?
+		ORDER BY n.created_at, n.id`, late)
 	if err != nil {
 		return 0, err
 	}
@@ -723,15 +737,16 @@ func (s *Service) escalateCrossBorder(ctx context.Context) (int, error) {
 	raised := 0
 	for _, e := range append(here, there...) {
 		e.AlertID = s.W.IDs().New("AL")
-		typ, cond := TypeForeignNotificationEscalated, "SELECT 1 FROM foreign_notifications WHERE id = ? AND acknowledged_at IS NULL AND escalated_at IS NULL"
+		typ, cond := TypeForeignNotificationEscalated, `SELECT 1 FROM foreign_notifications n JOIN foreign_sae_reports f ON f.id = n.foreign_sae_id
+			WHERE n.id = ? AND n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND f.final_reported_at IS NULL`
 		if e.PeerID != "" {
-			typ, cond = TypePeerNotificationEscalated, "SELECT 1 FROM notifications WHERE id = ? AND acknowledged_at IS NULL AND escalated_at IS NULL"
+			typ, cond = TypePeerNotificationEscalated, unescalated
 		}
 		_, err := s.W.Submit(ctx, ledger.Actor{}, "escalate vigilance deadlines", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 			var one int
 			err := tx.QueryRow(ctx, cond, e.NotificationID).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", e.NotificationID)
+				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, closed or escalated meanwhile", e.NotificationID)
 			}
 			if err != nil {
 				return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -168,6 +169,18 @@ type Notification struct {
 	AcknowledgedBy    string `json:"acknowledged_by,omitempty"`
 	EscalatedAt       string `json:"escalated_at,omitempty"`
 	EscalationAlertID string `json:"escalation_alert_id,omitempty"`
+	// ReportClosedAt is when the report's final report closed it, and
+	// ClosedUnacknowledged says the notification was not acknowledged by
+	// then: it is no longer escalated, and may still be acknowledged (late).
+	// Read, not recorded.
+	ReportClosedAt       string `json:"report_closed_at,omitempty"`
+	ClosedUnacknowledged bool   `json:"closed_unacknowledged,omitempty"`
+}
+
+// closedUnacknowledged says whether a report closed at closed (empty: open)
+// before its notification was acknowledged at acked (empty: not yet).
+func closedUnacknowledged(closed, acked string) bool {
+	return closed != "" && (acked == "" || acked > closed)
 }
 
 // FinalReport is the final report of an SAE (Annex II of 2012/25/EU).
@@ -207,6 +220,14 @@ type escalation struct {
 func (in *NewSAE) validate() (started, detected time.Time, err error) {
 	if err = check.OneOf("kind", in.Kind, SAEKinds); err != nil {
 		return
+	}
+	// Registry identifiers are written in capitals; one typed by hand, or
+	// sent by a client, in lower case or with spaces around it names the
+	// same donor or recipient (the form, the API and the CLI alike).
+	in.DonorID = normalID(in.DonorID)
+	in.RecipientIDs = slices.Clone(in.RecipientIDs)
+	for i, r := range in.RecipientIDs {
+		in.RecipientIDs[i] = normalID(r)
 	}
 	if in.DonorID == "" && in.OrganID == "" {
 		err = errs.Invalidf("required", "donor_id", "give the donor (donor_id) or one of their organs (organ_id)")
@@ -319,6 +340,9 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 			}
 			sae.Destinations = append(sae.Destinations, d)
 		}
+		if err := reporterHolds(ctx, tx, p, donor, oid, centres); err != nil {
+			return nil, err
+		}
 		for i, r := range sae.RecipientIDs {
 			if !received[r] {
 				return nil, errs.Invalidf("recipient_of_donor", check.Index("recipient_ids", i), "recipient %s received no organ of donor %s", r, donor)
@@ -356,6 +380,33 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 	}
 	read.Mail = out.Mail
 	return read, s.sendSAENotices(ctx, p, read)
+}
+
+// reporterHolds refuses a coordinator's report on a donor their centre had
+// nothing to do with: a coordinator reports for a centre that procured or
+// transplanted an organ of the donor (centres, from the donor's trace), or
+// was allocated one (holds a per-procedure authorization of it), as the
+// centres that may record an organ's disposition are those that hold it.
+// Another centre's report would notify centres in its name of a case it
+// cannot know first-hand, and is alerted, as every own_centre refusal is.
+// The national roles that may report (the regulator) report on any donor.
+func reporterHolds(ctx context.Context, tx *store.Tx, p *auth.Principal, donor, organ string, centres map[string]bool) error {
+	if p.Role != RoleCoordinator || centres[p.AuthorityID] {
+		return nil
+	}
+	var allocated bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
+		WHERE o.donor_id = ? AND ta.centre_id = ?)`, donor, p.AuthorityID).Scan(&allocated)
+	if err != nil || allocated {
+		return err
+	}
+	field := "donor_id"
+	if organ != "" {
+		field = "organ_id"
+	}
+	return errs.Alertf(errs.Forbidden, "own_centre", field,
+		"a coordinator reports only on a donor one of whose organs their centre procured, transplanted or was allocated; centre %s had no organ of donor %s",
+		p.AuthorityID, donor)
 }
 
 // AcknowledgeNotification records that a centre received a notification: a
@@ -470,7 +521,8 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	late := ledger.FormatTime(now.Add(-s.AcknowledgeWithin()))
 	rows, err := s.DB.Read().Query(ctx, `SELECT n.id, n.sae_id, r.report_id, n.centre_id, n.created_at FROM notifications n
 		JOIN sae_reports r ON r.id = n.sae_id
-		WHERE n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND n.centre_id IS NOT NULL AND n.created_at < ? ORDER BY n.created_at, n.id`, late)
+		WHERE n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND n.centre_id IS NOT NULL AND r.final_reported_at IS NULL AND n.created_at < ?
+		ORDER BY n.created_at, n.id`, late)
 	if err != nil {
 		return 0, err
 	}
@@ -494,7 +546,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	raised := 0
 	for _, e := range append(due, overdue...) {
 		e.AlertID = s.W.IDs().New("AL")
-		typ, cond := TypeNotificationEscalated, "SELECT 1 FROM notifications WHERE id = ? AND acknowledged_at IS NULL AND escalated_at IS NULL"
+		typ, cond := TypeNotificationEscalated, unescalated
 		key := e.NotificationID
 		if key == "" {
 			typ, cond, key = TypeSAEFinalOverdue, "SELECT 1 FROM sae_reports WHERE id = ? AND final_reported_at IS NULL AND overdue_alert_id IS NULL", e.SAEID
@@ -503,7 +555,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			var one int
 			err := tx.QueryRow(ctx, cond, key).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", key)
+				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, closed, reported or escalated meanwhile", key)
 			}
 			if err != nil {
 				return nil, err
@@ -524,6 +576,15 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	n, err := s.escalateCrossBorder(ctx)
 	return raised + n, err
 }
+
+// unescalated selects a notification of a report here (by its id) that is
+// still to escalate: not acknowledged, not escalated, and its report not
+// closed. Once the final report closes the case the registry stops chasing
+// its notifications: the regulator has the investigation's conclusion, and
+// an alert raised after it would ask for a receipt that no longer protects
+// a recipient. The notification stays unacknowledged, and reads so.
+const unescalated = `SELECT 1 FROM notifications n JOIN sae_reports r ON r.id = n.sae_id
+	WHERE n.id = ? AND n.acknowledged_at IS NULL AND n.escalated_at IS NULL AND r.final_reported_at IS NULL`
 
 // EscalateEvery is how often Run escalates.
 const EscalateEvery = time.Minute
@@ -596,10 +657,15 @@ func (s *Service) SAE(ctx context.Context, p *auth.Principal, id string) (*SAE, 
 }
 
 const notificationCols = `n.id, n.sae_id, s.report_id, COALESCE(n.centre_id, ''), COALESCE(n.peer_id, ''), n.created_at, COALESCE(n.acknowledged_at, ''),
-	COALESCE(n.acknowledged_by, ''), COALESCE(n.escalated_at, ''), COALESCE(n.escalation_alert_id, '')`
+	COALESCE(n.acknowledged_by, ''), COALESCE(n.escalated_at, ''), COALESCE(n.escalation_alert_id, ''), COALESCE(s.final_reported_at, '')`
 
 func scanNotification(r store.Scanner, n *Notification) error {
-	return r.Scan(&n.ID, &n.SAEID, &n.ReportID, &n.CentreID, &n.PeerID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt, &n.EscalationAlertID)
+	if err := r.Scan(&n.ID, &n.SAEID, &n.ReportID, &n.CentreID, &n.PeerID, &n.CreatedAt, &n.AcknowledgedAt, &n.AcknowledgedBy, &n.EscalatedAt,
+		&n.EscalationAlertID, &n.ReportClosedAt); err != nil {
+		return err
+	}
+	n.ClosedUnacknowledged = closedUnacknowledged(n.ReportClosedAt, n.AcknowledgedAt)
+	return nil
 }
 
 func getNotification(ctx context.Context, q store.Queryer, id string) (*Notification, error) {
@@ -609,6 +675,13 @@ func getNotification(ctx context.Context, q store.Queryer, id string) (*Notifica
 		return nil, errs.New(errs.NotFound, "reference", "notification_id", "no notification %s", id)
 	}
 	return &n, err
+}
+
+// normalID is a registry identifier as the registry writes it (DN-…,
+// RC-…): upper case, without the spaces around it. One malformed stays
+// malformed, and is refused as before.
+func normalID(id string) string {
+	return strings.ToUpper(strings.TrimSpace(id))
 }
 
 // encodeIDs writes a list of identifiers as its JSON array.
