@@ -746,7 +746,7 @@ func (s *Service) escalateCrossBorder(ctx context.Context) (int, error) {
 			var one int
 			err := tx.QueryRow(ctx, cond, e.NotificationID).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, closed or escalated meanwhile", e.NotificationID)
+				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", e.NotificationID)
 			}
 			if err != nil {
 				return nil, err

@@ -555,7 +555,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			var one int
 			err := tx.QueryRow(ctx, cond, key).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, closed, reported or escalated meanwhile", key)
+				return nil, errs.New(errs.Conflict, "escalated", "id", "%s was acknowledged, reported or escalated meanwhile", key)
 			}
 			if err != nil {
 				return nil, err

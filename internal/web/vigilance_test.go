@@ -16,6 +16,8 @@ import (
 // open notification on the home card and acknowledges it from the
 // notifications page; the regulator makes the final report; a coordinator
 // records a disposition, refused first on the form with rule and field.
+// Centre A's notification, never acknowledged, reads closed before
+// acknowledged once the report is closed.
 func TestVigilancePages(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
@@ -78,6 +80,15 @@ func TestVigilancePages(t *testing.T) {
 	wantStatus(t, "final report", p, http.StatusSeeOther)
 	p = reg.get("/transplant/sae?status=closed")
 	mustContain(t, "closed reports", p, "XA-SAE-", "/transplant/sae/export?format=csv")
+	// Centre A never acknowledged: its notification says the report closed
+	// before it did, on the report and the notifications, and the centre
+	// may still acknowledge it.
+	for _, path := range []string{loc, "/transplant/notifications"} {
+		p = reg.get(path)
+		if n := strings.Count(p.Body, `class="closed-unacknowledged"`); n != 1 || !strings.Contains(p.Body, "Report closed before acknowledged") {
+			t.Errorf("%s: %d notifications read closed before acknowledged, want centre A's", path, n)
+		}
+	}
 
 	a := newBrowser(t, w.URL)
 	a.signIn(w.CoordA)
