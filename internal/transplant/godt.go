@@ -125,12 +125,14 @@ func GODTQueryOf(q url.Values) (GODTQuery, error) {
 // of its procurements was transplanted. It reads the year's rows of the
 // covering index godt_donations_year (reportrows.go), and for a deceased
 // donor's row the donor's other procurements by procurements_donor (one or
-// two): the cost grows with the year's procurements, not the registry.
+// two), and the row's own log index only when there is another: the cost
+// grows with the year's procurements, not the registry (joining the
+// procurements instead made PostgreSQL read them all, BENCHMARKS.md).
 const godtDonorsSQL = `SELECT g.donor_kind, COUNT(DISTINCT g.donor_id), COUNT(DISTINCT CASE WHEN g.utilized = 1 OR (` + godtDeceased + ` AND EXISTS (
 		SELECT 1 FROM procurements f JOIN godt_donations u ON u.id = f.id WHERE f.donor_id = g.donor_id AND u.utilized = 1)) THEN g.donor_id END)
-	FROM godt_donations g JOIN procurements p ON p.id = g.id
+	FROM godt_donations g
 	WHERE g.year = ? AND NOT (` + godtDeceased + ` AND EXISTS (SELECT 1 FROM procurements f
-		WHERE f.donor_id = g.donor_id AND (f.log_index < p.log_index OR (f.log_index = p.log_index AND f.id < p.id))))
+		WHERE f.donor_id = g.donor_id AND f.id <> g.id AND (f.log_index, f.id) < (SELECT p.log_index, p.id FROM procurements p WHERE p.id = g.id)))
 	GROUP BY g.donor_kind`
 
 const godtDeceased = `g.donor_kind IN ('` + DonorBrainDeath + `', '` + DonorCirculatoryDeath + `')`
