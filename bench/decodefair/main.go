@@ -27,12 +27,26 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 )
 
+// usage heads -help: what the harness measures.
+const usage = `Usage: go run ./bench/decodefair -large FILE -small FILE [flags]
+
+How long a small image waits for the decode budget while a large one
+decodes: each round times the small image alone and beside the large
+decode; prints each round, the medians and their ratio. -large is
+bench/imagecost's png16.png. BENCHMARKS.md gives the figures.
+
+`
+
 func main() {
 	largePath := flag.String("large", "", "the large image (bench/imagecost's png16.png)")
 	smallPath := flag.String("small", "", "the small image (a photo of a megapixel or so)")
 	budget := flag.Int64("budget-mib", hashmatch.DefaultDecodeBudget>>20, "the decode budget, MiB (--decode-budget-mib)")
 	rounds := flag.Int("rounds", 5, "rounds")
 	settle := flag.Duration("settle", 300*time.Millisecond, "how long the large image decodes before the small one is sent")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	large, err := os.ReadFile(*largePath)
 	if err != nil {

@@ -19,15 +19,29 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"flag"
+	"fmt"
 	"hash/crc32"
 	"log"
 	"os"
 	"path/filepath"
 )
 
+// usage heads -help: what the harness measures.
+const usage = `Usage: go run ./bench/imagecost [flags]
+
+Writes small image files that declare large images (progressive444.jpg,
+baseline444.jpg, png16.png), the inputs of the decode budget's measurements
+(custos hashmatch hash, bench/decodefair). It measures nothing itself.
+
+`
+
 func main() {
 	out := flag.String("out", ".", "directory to write the files to")
 	size := flag.Int("size", 10000, "width and height of each image, at most 65535")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if *size < 8 || *size > 65535 {
 		log.Fatal("-size must be 8 to 65535")

@@ -73,7 +73,22 @@ var (
 // year's transplants by centre, from transplants alone.
 const godtBaselineSQL = `SELECT centre_id, COUNT(*) FROM transplants WHERE performed_at >= ? AND performed_at < ? GROUP BY centre_id`
 
+// usage heads -help: what the harness measures.
+const usage = `Usage: go run ./bench/oversight [flags]
+
+The benchmark of the GODT annual report (a year at a time) and the equity
+report over a generated registry of -organs transplants (or an existing one,
+-reuse), each against a plain GROUP BY in the same loop: median and minimum
+wall and CPU time, and their ratios. SQLite, and PostgreSQL with -postgres.
+BENCHMARKS.md gives the figures.
+
+`
+
 func main() {
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	ctx := context.Background()

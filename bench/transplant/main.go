@@ -80,7 +80,24 @@ type Result struct {
 	Rows                       int64
 }
 
+// usage heads -help: what the harness measures.
+const usage = `Usage: go run ./bench/transplant [flags]
+
+The whole-system benchmark of the organ traceability registry. It generates a
+registry of -organs transplanted organs (or measures an existing one, -reuse),
+then measures, each beside a same-run baseline: trace latency by donor and by
+recipient (p50, p99; against a one-row primary-key read), list pages, the
+recording rate of the real transplant command with durable commits, 1 and
+16 clients (against a plain INSERT), and log verify (against a plain scan).
+SQLite, and PostgreSQL with -postgres. BENCHMARKS.md gives the figures.
+
+`
+
 func main() {
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	ctx := context.Background()
