@@ -110,7 +110,8 @@ func (s *Service) exportVigilance(p *auth.Principal, list string, q url.Values, 
 			"started_at", "detected_at", "reported_at", "final_due_at", "state", "overdue", "final_reported_at", "conclusion"}
 	case ListNotifications:
 		filters = NotificationFilters
-		req.Columns = []string{"id", "sae_id", "report_id", "centre_id", "created_at", "acknowledged_at", "acknowledged_by", "escalated_at", "escalation_alert_id"}
+		req.Columns = []string{"id", "sae_id", "report_id", "centre_id", "created_at", "acknowledged_at", "acknowledged_by", "escalated_at", "escalation_alert_id",
+			"report_closed_at", "closed_unacknowledged"}
 	default:
 		return req, false, nil
 	}
@@ -133,7 +134,8 @@ func (s *Service) exportVigilance(p *auth.Principal, list string, q url.Values, 
 			})
 		default:
 			return exportRows(ctx, p, f, page.Lists, s.Notifications, func(n *Notification) []any {
-				return []any{n.ID, n.SAEID, n.ReportID, n.CentreID, n.CreatedAt, n.AcknowledgedAt, n.AcknowledgedBy, n.EscalatedAt, n.EscalationAlertID}
+				return []any{n.ID, n.SAEID, n.ReportID, n.CentreID, n.CreatedAt, n.AcknowledgedAt, n.AcknowledgedBy, n.EscalatedAt, n.EscalationAlertID,
+					n.ReportClosedAt, n.ClosedUnacknowledged}
 			})
 		}
 	}
