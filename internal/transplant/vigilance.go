@@ -84,7 +84,8 @@ var SAEConclusions = []string{"confirmed", "not_confirmed", "inconclusive"}
 var SAEStates = []string{"open", "overdue", "closed"}
 
 // NotificationStates are the states the list of notifications filters on:
-// open (not acknowledged), escalated (not acknowledged, and escalated),
+// open (not acknowledged, whether or not its report is closed: it may still
+// be acknowledged, late), escalated (not acknowledged, and escalated),
 // acknowledged.
 var NotificationStates = []string{"open", "escalated", "acknowledged"}
 

@@ -17,7 +17,8 @@ import (
 // notifications page; the regulator makes the final report; a coordinator
 // records a disposition, refused first on the form with rule and field.
 // Centre A's notification, never acknowledged, reads closed before
-// acknowledged once the report is closed.
+// acknowledged once the report is closed, and stays open: on centre A's
+// home card and under status open.
 func TestVigilancePages(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
@@ -90,8 +91,19 @@ func TestVigilancePages(t *testing.T) {
 		}
 	}
 
+	// Still to acknowledge: centre A's home card and its open
+	// notifications list it, saying the report closed.
 	a := newBrowser(t, w.URL)
 	a.signIn(w.CoordA)
+	for _, path := range []string{"/", "/transplant/notifications?status=open"} {
+		p = a.get(path)
+		if n := strings.Count(p.Body, `class="closed-unacknowledged"`); n != 1 || !strings.Contains(p.Body, "XA-SAE-") {
+			t.Errorf("%s of centre A: %d notifications read closed before acknowledged, want its one, open", path, n)
+		}
+	}
+	if p = a.get("/transplant/notifications?status=acknowledged"); strings.Contains(p.Body, `class="closed-unacknowledged"`) {
+		t.Error("centre A's unacknowledged notification is listed acknowledged")
+	}
 	p = a.get("/transplant/awaiting-disposition")
 	wantStatus(t, "awaiting", p, http.StatusOK)
 	mustContain(t, "awaiting", p, `id="disposition"`)
