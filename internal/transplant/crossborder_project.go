@@ -90,6 +90,7 @@ func projectCrossBorder(reg *ledger.Projections) {
 		ledger.Table{Name: "foreign_notifications", Order: "id"},
 		ledger.Table{Name: "exchange_applied", Order: "inbox_id"},
 	)
+	reg.Check("sae_report_ids", verifyReportIDs) // vigilance_verify.go
 }
 
 // insertImportAssignment keeps an assignment of an organ from abroad (entry
