@@ -43,6 +43,6 @@ func verifyReportIDs(ctx context.Context, c ledger.CheckRun) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	c.Covered("sae_report_ids: %d national report id(s) of the reports made here and raised here on organs from abroad, %d of them naming two reports", n, shared)
+	c.Covered("sae_report_ids: the national report ids of %d report(s) made here or raised here on organs from abroad, %d id(s) naming two reports", n, shared)
 	return nil
 }

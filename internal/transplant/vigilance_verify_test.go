@@ -51,7 +51,7 @@ func TestVerifyNotesSharedReportIDs(t *testing.T) {
 		if !rep.OK() || len(notes(rep)) != 0 {
 			t.Fatalf("a registry without a shared report id: %v, notes %q", rep.Problems, notes(rep))
 		}
-		covered(rep, "sae_report_ids: 1 national report id(s) of the reports made here and raised here on organs from abroad, 0 of them naming two reports")
+		covered(rep, "sae_report_ids: the national report ids of 1 report(s) made here or raised here on organs from abroad, 0 id(s) naming two reports")
 
 		reportID := olderSharedReportID(ctx, t, w)
 		later, err := w.svc.ReportSAE(ctx, w.coordA, newSAE(w.donor))
@@ -70,7 +70,7 @@ func TestVerifyNotesSharedReportIDs(t *testing.T) {
 			!strings.Contains(got[0], "FS-OLDER (raised here on an organ from abroad)") || !strings.Contains(got[0], "docs/vigilance.md") {
 			t.Errorf("notes %q, want one naming %s, SA-OLDER and FS-OLDER, and where to read on", got, reportID)
 		}
-		covered(rep, "sae_report_ids: 4 national report id(s) of the reports made here and raised here on organs from abroad, 1 of them naming two reports")
+		covered(rep, "sae_report_ids: the national report ids of 4 report(s) made here or raised here on organs from abroad, 1 id(s) naming two reports")
 	})
 }
 
