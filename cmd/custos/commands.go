@@ -395,7 +395,7 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		printSealedCheck(stdout, rep)
 		return err
 	}
-	fmt.Fprintf(stdout, "OK: %d leaves, root %x; %d tables and %d rows match the log\n", rep.Size, rep.Root, rep.Tables, rep.Rows)
+	fmt.Fprintf(stdout, "OK: %d leaves, root %s; %d tables and %d rows match the log\n", rep.Size, ledger.RootText(rep.Root), rep.Tables, rep.Rows)
 	printSealedCheck(stdout, rep)
 	// The name index is made from the sealed data, which verify does not
 	// open: an OK says nothing of it (docs/personal-data.md).

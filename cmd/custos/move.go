@@ -115,7 +115,7 @@ func runMove(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return &exitError{1, fmt.Sprintf("the copy does not match its log: %d problem(s); do not serve it: keep serving %s, %s, and report this", len(vr.Problems), store.Redact(*db), undo)}
 	}
-	fmt.Fprintf(stdout, "OK: %d leaves, root %x, signed by %s; %d tables and %d rows match the log\n", vr.Size, vr.Root, rep.LogKey, vr.Tables, vr.Rows)
+	fmt.Fprintf(stdout, "OK: %d leaves, root %s, signed by %s; %d tables and %d rows match the log\n", vr.Size, ledger.RootText(vr.Root), rep.LogKey, vr.Tables, vr.Rows)
 	printSealedCheck(stdout, vr)
 	app, err := server.Open(ctx, server.Config{DSN: *to, KeyFile: *keyFile, Logger: logger(io.Discard, false)})
 	if err != nil {

@@ -101,8 +101,8 @@ func (p *pinFlags) check() error {
 
 // notPinned is log verify's answer when nothing pinned the key.
 func notPinned(stdout io.Writer, rep *ledger.Report) error {
-	fmt.Fprintf(stdout, "KEY NOT PINNED: %d leaves, root %x; %d tables and %d rows match the log, but the checkpoint was checked only with the key this database records, which whoever rewrote the database could have replaced too.\n",
-		rep.Size, rep.Root, rep.Tables, rep.Rows)
+	fmt.Fprintf(stdout, "KEY NOT PINNED: %d leaves, root %s; %d tables and %d rows match the log, but the checkpoint was checked only with the key this database records, which whoever rewrote the database could have replaced too.\n",
+		rep.Size, ledger.RootText(rep.Root), rep.Tables, rep.Rows)
 	fmt.Fprintln(stdout, "  Give the key the operator published: --public-key KEY, --key-fingerprint SHA256:..., or --witness-state FILE.")
 	return &exitError{exitNotPinned, "the log is consistent, but its key is not pinned: this is not a pass"}
 }
@@ -232,11 +232,11 @@ func watchOnce(ctx context.Context, w *witness.Watcher, stdout io.Writer) error 
 	}
 	switch {
 	case out.First:
-		fmt.Fprintf(stdout, "pinned the log key and kept the checkpoint of %d leaves, root %x\n", out.Size, out.Root)
+		fmt.Fprintf(stdout, "pinned the log key and kept the checkpoint of %d leaves, root %s\n", out.Size, ledger.RootText(out.Root))
 	case out.Size == out.Previous:
-		fmt.Fprintf(stdout, "OK: the log still has %d leaves, root %x\n", out.Size, out.Root)
+		fmt.Fprintf(stdout, "OK: the log still has %d leaves, root %s\n", out.Size, ledger.RootText(out.Root))
 	default:
-		fmt.Fprintf(stdout, "OK: the log grew from %d to %d leaves consistently, root %x\n", out.Previous, out.Size, out.Root)
+		fmt.Fprintf(stdout, "OK: the log grew from %d to %d leaves consistently, root %s\n", out.Previous, out.Size, ledger.RootText(out.Root))
 	}
 	if out.Cosigned {
 		fmt.Fprintf(stdout, "cosigned the checkpoint of %d leaves; the registry accepted the cosignature\n", out.Size)

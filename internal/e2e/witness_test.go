@@ -59,6 +59,16 @@ func TestWitness(t *testing.T) {
 			Verifier string `json:"verifier"`
 		}
 		readJSON(t, state+".key", &key)
+		// The root it prints is the one its state file and the checkpoint
+		// note carry, in their base64: an auditor compares them by eye.
+		var kept struct {
+			Root       string `json:"root"`
+			Checkpoint string `json:"checkpoint"`
+		}
+		readJSON(t, state, &kept)
+		if kept.Root == "" || !strings.Contains(out, "root "+kept.Root+" (hex ") || !strings.Contains(kept.Checkpoint, "\n"+kept.Root+"\n") {
+			t.Errorf("first log watch printed %q, its state keeps root %q", out, kept.Root)
+		}
 		// Only a registered witness's cosignature is accepted.
 		if out := mustCLI(t, "log", "watch", srv.URL, "--state", state); !strings.Contains(out, "warning: the registry refused the cosignature") {
 			t.Errorf("an unregistered witness: %s", out)

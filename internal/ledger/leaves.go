@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -83,7 +82,7 @@ func AppendLeaves(ctx context.Context, db *store.DB, p *Projections, leaves [][]
 	}
 	if !equalHash(root, cp.Root) {
 		return Head{}, fmt.Errorf("the leaves make a tree of root %s; the checkpoint signs %s",
-			hex.EncodeToString(root), hex.EncodeToString(cp.Root))
+			RootText(root), RootText(cp.Root))
 	}
 	q := "UPDATE log_state SET size = ?, root = ?, checkpoint = ? WHERE id = 1"
 	if fresh {

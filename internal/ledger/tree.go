@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -29,6 +31,14 @@ func LeafHash(data []byte) []byte { return hasher.HashLeaf(data) }
 type Head struct {
 	Size uint64
 	Root []byte
+}
+
+// RootText is how custos shows a root to people: base64, as the signed
+// checkpoint note, the API's checkpoint and the auditor's and witness's state
+// files carry it, so that an auditor can compare it with them by eye, then
+// hex in brackets, as earlier output, the log page and exports show it.
+func RootText(root []byte) string {
+	return base64.StdEncoding.EncodeToString(root) + " (hex " + hex.EncodeToString(root) + ")"
 }
 
 // Checkpoint is a signed tree head in the C2SP tlog-checkpoint format: origin,

@@ -259,8 +259,8 @@ func checkLeavesBefore(ctx context.Context, q store.Queryer, st *AuditState, tc 
 	for i, h := range rng.Hashes() {
 		if i >= len(st.Range) || !equalHash(h, st.Range[i]) {
 			root, _ := rng.GetRootHash(nil)
-			return []string{fmt.Sprintf("log_leaves: the %d leaves verified on %s now make a tree of root %x, not %x: the history before that checkpoint was rewritten (leaves reordered or replaced with their hashes)",
-				st.Size, st.VerifiedAt, root, st.Root)}, nil
+			return []string{fmt.Sprintf("log_leaves: the %d leaves verified on %s now make a tree of root %s, not %s: the history before that checkpoint was rewritten (leaves reordered or replaced with their hashes)",
+				st.Size, st.VerifiedAt, RootText(root), RootText(st.Root))}, nil
 		}
 	}
 	return nil, nil

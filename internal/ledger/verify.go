@@ -235,7 +235,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	case cp.Size != head.Size:
 		problem("log_state: the head says %d leaves, its signed checkpoint %d: the head was changed after it was signed", head.Size, cp.Size)
 	case !equalHash(cp.Root, head.Root):
-		problem("log_state: the head's root is %x, its signed checkpoint's %x (both of %d leaves): the head was changed after it was signed", head.Root, cp.Root, cp.Size)
+		problem("log_state: the head's root is %s, its signed checkpoint's %s (both of %d leaves): the head was changed after it was signed", RootText(head.Root), RootText(cp.Root), cp.Size)
 	}
 
 	// Replay target: a scratch file, beside the state to save if any (it
@@ -435,7 +435,7 @@ func Verify(ctx context.Context, db *store.DB, reg *Projections, opt VerifyOptio
 	}
 	if next == cp.Size && !equalHash(root, cp.Root) {
 		problem("log_leaves: the tree recomputed from the leaves has root %s, the signed checkpoint says %s",
-			hex.EncodeToString(root), hex.EncodeToString(cp.Root))
+			RootText(root), RootText(cp.Root))
 		// The subtree hashes stored as the leaves were appended say where
 		// they changed (two leaves swapped, each with its own hash).
 		if st == nil {
@@ -577,8 +577,8 @@ func checkExtends(ctx context.Context, q store.Queryer, st *AuditState, cp *Chec
 		return problem("log_state: the log has %d leaves, but it had %d when it was verified on %s: it was rolled back or cut", cp.Size, st.Size, st.VerifiedAt)
 	}
 	if cp.Size == st.Size && !equalHash(cp.Root, st.Root) {
-		return problem("log_state: the log of %d leaves has root %x, but it had root %x at that size when it was verified on %s: the history before that checkpoint was rewritten",
-			cp.Size, cp.Root, st.Root, st.VerifiedAt)
+		return problem("log_state: the log of %d leaves has root %s, but it had root %s at that size when it was verified on %s: the history before that checkpoint was rewritten",
+			cp.Size, RootText(cp.Root), RootText(st.Root), st.VerifiedAt)
 	}
 	if st.Size > 0 {
 		rng, err := rangeOf(ctx, q, st.Size)
@@ -608,7 +608,7 @@ func checkWitnessedBefore(ctx context.Context, q store.Queryer, w *Head, st *Aud
 	if w.Size == st.Size {
 		if !equalHash(w.Root, st.Root) {
 			problem("log_leaves: the first %d leaves make root %s, but a witness saw root %s at that size: the log was rewritten after the witness saw it",
-				w.Size, hex.EncodeToString(st.Root), hex.EncodeToString(w.Root))
+				w.Size, RootText(st.Root), RootText(w.Root))
 		}
 		return nil
 	}
@@ -671,7 +671,7 @@ func checkWitnessed(w *Head, rng *compact.Range, problem func(string, ...any) bo
 	}
 	if !equalHash(root, w.Root) {
 		problem("log_leaves: the first %d leaves make root %s, but a witness saw root %s at that size: the log was rewritten after the witness saw it",
-			w.Size, hex.EncodeToString(root), hex.EncodeToString(w.Root))
+			w.Size, RootText(root), RootText(w.Root))
 	}
 	return nil
 }

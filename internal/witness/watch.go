@@ -274,7 +274,7 @@ func (w *Watcher) consistent(ctx context.Context, st *State, cp *ledger.Checkpoi
 		return &Alarm{"rollback", fmt.Sprintf("the registry's log has %d leaves, but it showed %d on %s: it was rolled back", cp.Size, st.Size, st.SeenAt)}
 	case cp.Size == st.Size:
 		if !bytes.Equal(cp.Root, st.Root) {
-			return &Alarm{"fork", fmt.Sprintf("the registry's log of %d leaves has root %x, but it showed root %x at that size on %s: it was rewritten (a fork)", cp.Size, cp.Root, st.Root, st.SeenAt)}
+			return &Alarm{"fork", fmt.Sprintf("the registry's log of %d leaves has root %s, but it showed root %s at that size on %s: it was rewritten (a fork)", cp.Size, ledger.RootText(cp.Root), ledger.RootText(st.Root), st.SeenAt)}
 		}
 		return nil
 	}
