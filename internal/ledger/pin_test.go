@@ -131,6 +131,24 @@ func TestVerifyPinsTheKey(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A long value put in its place: verify says where it differs from
+		// the log's, with a window of it, not the whole value.
+		var origin string
+		if err := db.Read().QueryRow(ctx, "SELECT value FROM settings WHERE name = 'origin'").Scan(&origin); err != nil {
+			t.Fatal(err)
+		}
+		long := origin + strings.Repeat("ü", 2000)
+		if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = ? WHERE name = 'origin'", long); err != nil {
+			t.Fatal(err)
+		}
+		start := fmt.Sprintf("table settings: row name=\"origin\": column value is a value of %d bytes (sha256 ", len(long))
+		window := fmt.Sprintf("they first differ at byte %d: the database has %q… where the log has %q (changed behind custos's back)", len(origin), origin+strings.Repeat("ü", 60), origin)
+		if rep := verify(ledger.VerifyOptions{VerifierKey: vkey}); len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], start) || !strings.HasSuffix(rep.Problems[0], window) {
+			t.Errorf("settings origin made long: %q, want it to start %q and end %q", rep.Problems, start, window)
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE settings SET value = ? WHERE name = 'origin'", origin); err != nil {
+			t.Fatal(err)
+		}
 		// The tail cut: the last two leaves deleted.
 		if _, err := db.Read().Exec(ctx, "DELETE FROM log_leaves WHERE idx >= ?", int64(head.Size-2)); err != nil {
 			t.Fatal(err)

@@ -829,8 +829,8 @@ func compareTable(ctx context.Context, live, replay store.Queryer, t Table, lo, 
 		default:
 			for i := range cols {
 				if !sameValue(a[i], b[i]) {
-					stop = problem("table %s: row %s=%s: column %s is %s in the database but %s in the log (changed behind custos's back)",
-						t.Name, t.Order, keyText(a, ka), cols[i], normalize(a[i]), normalize(b[i]))
+					stop = problem("table %s: row %s=%s: column %s %s (changed behind custos's back)",
+						t.Name, t.Order, keyText(a, ka), cols[i], changeText(a[i], b[i]))
 					break
 				}
 			}
