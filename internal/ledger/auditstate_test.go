@@ -352,3 +352,71 @@ func TestVerifyFromOldLeaves(t *testing.T) {
 		}
 	})
 }
+
+// TestRollbackNeedsAWitness: the newest leaves deleted and the older
+// checkpoint put back make a log that is whole and signed, so a pinned full
+// verify passes, and so does --from a state saved at that size; only what
+// someone kept of the newer checkpoint (a witness's state) finds it, as
+// docs/operations.md tells the auditor.
+func TestRollbackNeedsAWitness(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, reg, w, _, vkey := newLog(t, dsn)
+		state := filepath.Join(t.TempDir(), "audit.json")
+		writeNotes(t, w, "old", 0, 3)
+		verify := func(opt ledger.VerifyOptions) *ledger.Report {
+			t.Helper()
+			opt.VerifierKey = vkey
+			rep, err := ledger.Verify(ctx, db, reg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := verify(ledger.VerifyOptions{SaveState: state}); !rep.OK() {
+			t.Fatalf("full verify saving its state: %q", rep.Problems)
+		}
+		var size int64
+		var root []byte
+		var signed string
+		if err := db.Read().QueryRow(ctx, "SELECT size, root, checkpoint FROM log_state WHERE id = 1").Scan(&size, &root, &signed); err != nil {
+			t.Fatal(err)
+		}
+		writeNotes(t, w, "new", 0, 3)
+		var seen ledger.Head
+		if err := db.Read().QueryRow(ctx, "SELECT size, root FROM log_state WHERE id = 1").Scan(&seen.Size, &seen.Root); err != nil {
+			t.Fatal(err)
+		}
+		// The rollback: the newest leaves, their nodes and rows gone, the
+		// older head and checkpoint back.
+		for _, q := range []string{"DELETE FROM log_leaves WHERE idx >= ?", "DELETE FROM settings WHERE name LIKE 'new-%' AND ? > 0"} {
+			if _, err := db.Read().Exec(ctx, q, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for level := 0; level < 8; level++ {
+			if _, err := db.Read().Exec(ctx, "DELETE FROM log_nodes WHERE level = ? AND idx >= ?", level, size>>level); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Read().Exec(ctx, "UPDATE log_state SET size = ?, root = ?, checkpoint = ? WHERE id = 1", size, root, signed); err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(ledger.VerifyOptions{}); !rep.OK() || rep.Size != uint64(size) {
+			t.Errorf("a pinned full verify of the rolled-back log: %q, size %d", rep.Problems, rep.Size)
+		}
+		st, err := ledger.LoadAuditState(state, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify(ledger.VerifyOptions{From: st}); !rep.OK() {
+			t.Errorf("--from a state saved at the rolled-back size: %q", rep.Problems)
+		}
+		want := fmt.Sprintf("log_leaves: the log has %d leaves, but a witness saw it with %d: it was rolled back or cut", size, seen.Size)
+		for _, opt := range []ledger.VerifyOptions{{Witnessed: &seen}, {From: st, Witnessed: &seen}} {
+			if rep := verify(opt); rep.OK() || !slices.Contains(rep.Problems, want) {
+				t.Errorf("with the witness's state (from %v): %q, want %q", opt.From != nil, rep.Problems, want)
+			}
+		}
+	})
+}
