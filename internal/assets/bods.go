@@ -237,7 +237,7 @@ func (s *Service) stageBODS(ctx context.Context, source, state string, r io.Read
 	storing := make(chan struct{})
 	go func() {
 		defer close(storing)
-		d.Chunks, storeErr = s.storeBODS(sctx, d.ID, d.Digests, queue, &stored)
+		d.Chunks, storeErr = s.storeBODS(sctx, d.ID, state, d.Digests, queue, &stored)
 		if storeErr != nil {
 			stop() // the reading stops at its next batch
 		}
@@ -437,8 +437,9 @@ func bodsInsertVerb(d store.Dialect) string {
 // statement (the statement is the same for every full batch, so it is
 // prepared once), counting them in stored; it returns each chunk's SHA-256
 // (of its statements' positions and bodies, in order) once queue is
-// closed, or the first error (ctx's when it is cancelled).
-func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-chan []bodsRow, stored *atomic.Int64) ([]string, error) {
+// closed, or the first error (ctx's when it is cancelled). state is the
+// importing principal's, whose own imports a refusal may name.
+func (s *Service) storeBODS(ctx context.Context, id, state, digests string, queue <-chan []bodsRow, stored *atomic.Int64) ([]string, error) {
 	if s.DB.Dialect == store.SQLite {
 		restore, err := s.writerCache(ctx, bodsCacheKiB)
 		if err != nil {
@@ -462,7 +463,7 @@ func (s *Service) storeBODS(ctx context.Context, id, digests string, queue <-cha
 			tx.Rollback()
 			first := pos - int64(len(ids))
 			for k, sid := range ids {
-				if refusal := s.statementHeld(ctx, first+int64(k), sid); refusal != nil {
+				if refusal := s.statementHeld(ctx, state, first+int64(k), sid); refusal != nil {
 					return refusal
 				}
 			}
@@ -585,35 +586,46 @@ func (s *Service) writerCache(ctx context.Context, kib int) (restore func(), err
 	}, nil
 }
 
-// statementHeld is the refusal of statement n of a file, whose statementId
-// a stored statement holds already (nil if none does): one of an import in
-// the log (duplicate_statement), or one of an import not in the log, under
-// way or stopped within Orphaned (import_under_way).
-func (s *Service) statementHeld(ctx context.Context, n int64, statementID string) error {
-	var importID string
+// statementHeld is the refusal of statement n of a file imported by a
+// principal of state, whose statementId a stored statement holds already
+// (nil if none does): one of an import in the log (duplicate_statement), or
+// one of an import not in the log, under way or stopped within Orphaned
+// (import_under_way). A statementId is unique in the whole deployment, but
+// a register is a state's: the refusal names the import that holds the
+// statement only when it is of state's register, which the importer lists
+// anyway; another state's import is neither named nor said to be another
+// state's, since the importer may not read that state's register. An
+// import not in the log names no state, so none is named.
+func (s *Service) statementHeld(ctx context.Context, state string, n int64, statementID string) error {
+	var importID, jurisdiction string
 	var logged bool
 	var beat *string
 	err := s.DB.Read().QueryRow(ctx, `SELECT s.import_id, EXISTS (SELECT 1 FROM assets_bods_imports i WHERE i.id = s.import_id),
+		COALESCE((SELECT i.jurisdiction FROM assets_bods_imports i WHERE i.id = s.import_id), ''),
 		(SELECT w.beat_at FROM assets_bods_writing w WHERE w.import_id = s.import_id)
-		FROM assets_bods_statements s WHERE s.statement_id = ?`, statementID).Scan(&importID, &logged, &beat)
+		FROM assets_bods_statements s WHERE s.statement_id = ?`, statementID).Scan(&importID, &logged, &jurisdiction, &beat)
 	if err != nil {
 		return nil
 	}
 	field := fmt.Sprintf("statements[%d].statementId", n)
 	if logged {
-		return errs.New(errs.Conflict, "duplicate_statement", field, "statement %d repeats the statementId of a statement already imported (import %s)", n, importID)
+		if held, err := bodsState(ctx, s.DB.Read(), jurisdiction); err == nil && held == state {
+			return errs.New(errs.Conflict, "duplicate_statement", field, "statement %d repeats the statementId of a statement already imported (import %s)", n, importID)
+		}
+		return errs.New(errs.Conflict, "duplicate_statement", field,
+			"statement %d repeats a statementId this registry already holds: statement ids are unique in the whole registry, not in your state's register alone; ask the registry's administrator", n)
 	}
 	if beat == nil {
 		return errs.New(errs.Conflict, "duplicate_statement", field,
-			"statement %d repeats the statementId of a statement stored under import %s, which is not in the log and was never being written: stored behind custos's back (log verify names it)", n, importID)
+			"statement %d repeats the statementId of a statement stored behind custos's back, of no import in the log and never being written (log verify names it); ask the registry's administrator", n)
 	}
 	at, err := time.Parse(ledger.TimeLayout, *beat)
 	if err != nil {
 		return errs.New(errs.Conflict, "import_under_way", field,
-			"statement %d repeats the statementId of a statement of import %s, which stopped before its entry: the next import removes its statements", n, importID)
+			"statement %d repeats the statementId of a statement of an import that stopped before its entry: the next import removes its statements", n)
 	}
 	return errs.New(errs.Conflict, "import_under_way", field,
-		"statement %d repeats the statementId of a statement of import %s, which is not in the log: an import under way, or one that stopped before its entry, whose statements the first import after %s removes", n, importID, ledger.FormatTime(at.Add(Orphaned)))
+		"statement %d repeats the statementId of a statement of an import not in the log: one under way, or one that stopped before its entry, whose statements the first import after %s removes", n, ledger.FormatTime(at.Add(Orphaned)))
 }
 
 // Orphaned is how long the statements of an import not in the log may go

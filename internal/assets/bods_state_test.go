@@ -146,3 +146,40 @@ func TestBODSEntryWithoutState(t *testing.T) {
 		}
 	})
 }
+
+// TestBODSDuplicateOfAnotherState: a statementId is unique in the whole
+// deployment, so Otherland's import of a statement Demoland imported is
+// refused (duplicate_statement), but the refusal names neither Demoland's
+// import nor its state: Otherland may not read Demoland's register. A
+// statement of Otherland's own register is refused naming Otherland's
+// import, which Otherland lists.
+func TestBODSDuplicateOfAnotherState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newBODSWorld(t, dsn)
+		b := &bods.Builder{Prefix: "demoland", Date: "2026-05-01", Publisher: "Demoland companies register"}
+		held := b.Entity("E", "Open Company Ltd", "XA", "")
+		demoland := w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=demoland.jsonl", w.Officer, lines(held)).Str("id")
+
+		a := w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Otherland Central Authority", "kind": assets.KindCentralAuthority, "jurisdiction": "XB"}).Str("id")
+		officerB := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Otherland officer", "role": string(assets.RoleCentralAuthority), "authority_id": a}).Str("token")
+		o := &bods.Builder{Prefix: "otherland", Date: "2026-06-01", Publisher: "Otherland"}
+		mine := o.Entity("X", "Other Company Ltd", "XB", "")
+		otherland := w.Must(t, 201, "POST", "/api/v1/assets/bods/imports?source=otherland.jsonl", officerB, lines(mine)).Str("id")
+
+		r := w.Do(t, "POST", "/api/v1/assets/bods/imports?source=again.jsonl", officerB, lines(o.Entity("Y", "Third Ltd", "XB", ""), held))
+		if r.Status != 409 || r.Str("error.rule") != "duplicate_statement" || r.Str("error.field") != "statements[1].statementId" {
+			t.Fatalf("Otherland imports Demoland's statement: %d %s", r.Status, r.Raw)
+		}
+		if msg := r.Str("error.message"); strings.Contains(string(r.Raw), demoland) || strings.Contains(msg, "BO-") || strings.Contains(msg, "XA") ||
+			!strings.Contains(msg, "unique in the whole registry") {
+			t.Fatalf("the refusal tells of Demoland's import: %s", r.Raw)
+		}
+		r = w.Do(t, "POST", "/api/v1/assets/bods/imports?source=again.jsonl", officerB, lines(mine))
+		if r.Status != 409 || r.Str("error.rule") != "duplicate_statement" || !strings.Contains(r.Str("error.message"), "(import "+otherland+")") {
+			t.Fatalf("Otherland imports its own statement again: %d %s, want its import %s named", r.Status, r.Raw, otherland)
+		}
+		if n := w.count(t, "assets_bods_imports"); n != 2 {
+			t.Fatalf("%d imports logged, want 2", n)
+		}
+	})
+}

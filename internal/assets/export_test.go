@@ -92,7 +92,7 @@ func (s *Service) ImportBODSAsBefore(ctx context.Context, p *auth.Principal, r i
 	queue <- rows
 	close(queue)
 	var stored atomic.Int64
-	if d.Chunks, err = s.storeBODS(ctx, d.ID, "", queue, &stored); err != nil {
+	if d.Chunks, err = s.storeBODS(ctx, d.ID, p.Jurisdiction, "", queue, &stored); err != nil {
 		return "", err
 	}
 	d.FileSHA256 = hex.EncodeToString(sum.Sum(nil))
