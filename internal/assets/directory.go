@@ -215,6 +215,11 @@ func (s *Service) RecordContact(ctx context.Context, p *auth.Principal, in Conta
 	if err != nil {
 		return nil, err
 	}
+	if e, err := othersEntries(ctx, s.DB.Read(), p, []ContactPoint{c}); err != nil {
+		return nil, err
+	} else if e != nil {
+		return nil, s.W.Refused(ctx, p.Actor(), "record directory entries", e)
+	}
 	out, _, err := s.recordDirectory(ctx, p, "form", []ContactPoint{c})
 	if err != nil {
 		return nil, err
@@ -236,6 +241,11 @@ func (s *Service) ImportDirectory(ctx context.Context, p *auth.Principal, source
 	entries, refused, err := ParseDirectory(r)
 	if err != nil {
 		return nil, err
+	}
+	if e, err := othersEntries(ctx, s.DB.Read(), p, entries); err != nil {
+		return nil, err
+	} else if e != nil {
+		return nil, s.W.Refused(ctx, p.Actor(), "record directory entries", e)
 	}
 	if len(refused) > 0 {
 		// The ids the good lines give are checked too, so that every
@@ -296,6 +306,54 @@ func checkIDs(ctx context.Context, q store.Queryer, entries []ContactPoint) ([]L
 		}
 	}
 	return refused, first, nil
+}
+
+// othersEntries refuses a central authority officer a new version of
+// another state's directory entry (rule directory_own_state, 403, with an
+// alert), naming the first such line: each state keeps its own entries, as
+// in the UNODC directory of competent national authorities, and the
+// regulator and the administrator curate every state's. An officer of one
+// state replacing another's central authority would redirect the requests
+// every other state drafts to it. A new entry (no id) of any state is
+// recorded as before: a registry transcribes the entries of states that
+// have no authority in it. It returns nil when p may record entries.
+func othersEntries(ctx context.Context, q store.Queryer, p *auth.Principal, entries []ContactPoint) (*errs.Error, error) {
+	if p.Role != RoleCentralAuthority {
+		return nil, nil
+	}
+	var first *ContactPoint
+	var firstState string
+	n := 0
+	for i, c := range entries {
+		if c.ID == "" {
+			continue
+		}
+		var state string
+		err := q.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // not an entry: checkIDs refuses it
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Jurisdiction != "" && state == p.Jurisdiction {
+			continue
+		}
+		if n++; first == nil {
+			first, firstState = &entries[i], state
+		}
+	}
+	switch {
+	case first == nil:
+		return nil, nil
+	case first.line == 0:
+		return errs.Alertf(errs.Forbidden, "directory_own_state", "id",
+			"the directory entry %s is %s's: a central authority officer changes its own state's entries only; %s's central authority or the regulator changes it",
+			first.ID, firstState, firstState), nil
+	}
+	return errs.Alertf(errs.Forbidden, "directory_own_state", "id",
+		"lines of the file changing another state's entry: %d; nothing was recorded; the first, line %d: the directory entry %s is %s's: a central authority officer changes its own state's entries only; %s's central authority or the regulator changes it",
+		n, first.line, first.ID, firstState, firstState), nil
 }
 
 // recordDirectory records entries in one entry of the log. An entry given

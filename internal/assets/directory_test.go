@@ -232,3 +232,61 @@ func TestStatistics(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectoryOwnState: each state keeps its own directory entries.
+// Otherland's officer replacing Demoland's central authority (through the
+// API's entry and a file's line) is refused (403, directory_own_state on
+// id, alerted: it would redirect the requests drafted to it) and nothing
+// changes; Demoland's officer replaces its own, and the regulator any.
+func TestDirectoryOwnState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		im, err := w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(directoryCSV))
+		if err != nil || im.Recorded != 2 {
+			t.Fatalf("import: %+v %v", im, err)
+		}
+		xa := im.Entries[0]
+		if xa.State != "XA" {
+			t.Fatalf("the first entry is of %s", xa.State)
+		}
+		alerts := func() int {
+			n := 0
+			for _, a := range w.Must(t, 200, "GET", "/api/v1/alerts?limit=1000", w.Admin, nil).Body["alerts"].([]any) {
+				if a := a.(map[string]any); a["rule"] == "directory_own_state" {
+					n += 1 + int(a["repeats"].(float64))
+				}
+			}
+			return n
+		}
+		redirect := map[string]any{"id": xa.ID, "state": "XA", "kind": xa.Kind, "name": xa.Name, "legal_bases": xa.LegalBases,
+			"languages": xa.Languages, "channels": xa.Channels, "email": "mla@otherland-mailbox.example", "available_24_7": false}
+		r := w.Do(t, "POST", "/api/v1/assets/directory", w.CABToken, redirect)
+		if r.Status != 403 || r.Str("error.rule") != "directory_own_state" || r.Str("error.field") != "id" {
+			t.Fatalf("Otherland replaces Demoland's entry: %d %s", r.Status, r.Raw)
+		}
+		file := "id,state,kind,name,legal_bases,languages,channels,email,available_24_7\n" +
+			"," + "XB,contact_point,Otherland Desk,reciprocity,en,email,desk@otherland.example,no\n" +
+			xa.ID + ",XA,central_authority,Demoland Ministry of Justice,uncac_46,en,email,mla@otherland-mailbox.example,no\n"
+		r = w.Upload(t, "/api/v1/assets/directory/import?source=redirect.csv", w.CABToken, "text/csv", []byte(file))
+		if r.Status != 403 || r.Str("error.rule") != "directory_own_state" || !strings.Contains(r.Str("error.message"), "line 3") {
+			t.Fatalf("Otherland's file replacing Demoland's entry: %d %s", r.Status, r.Raw)
+		}
+		if n := alerts(); n != 2 {
+			t.Errorf("%d alerts of directory_own_state, want 2", n)
+		}
+		got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{})
+		if len(got) != 2 || got[0].Email != "mla@justice.example" {
+			t.Fatalf("after the refusals: %+v", got)
+		}
+		// Demoland's officer changes its own entry; the regulator curates any.
+		redirect["email"] = "mla2@justice.example"
+		w.Must(t, 201, "POST", "/api/v1/assets/directory", w.CAToken, redirect)
+		me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
+		reg := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+		redirect["email"] = "mla3@justice.example"
+		w.Must(t, 201, "POST", "/api/v1/assets/directory", reg, redirect)
+		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{State: "XA"}); len(got) != 1 || got[0].Email != "mla3@justice.example" {
+			t.Fatalf("after the regulator's change: %+v", got)
+		}
+	})
+}

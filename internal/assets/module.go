@@ -30,7 +30,9 @@ const (
 // and a prosecutor act on their own state's cases only (their authority's
 // jurisdiction); the regulator and the auditor read every state's.
 var (
-	ManageDirectory = auth.NewAction("record central authorities and contact points", RoleCentralAuthority, auth.Admin)
+	// A central authority officer changes its own state's entries only
+	// (keeperOf); the regulator and the administrator curate every state's.
+	ManageDirectory = auth.NewAction("record central authorities and contact points", RoleCentralAuthority, auth.Regulator, auth.Admin)
 	ReadDirectory   = auth.NewAction("read the directory of central authorities and contact points",
 		RoleCentralAuthority, RoleProsecutor, auth.Regulator, auth.Auditor, auth.Admin)
 	RecordCases      = auth.NewAction("record asset-recovery cases, their persons, assets and measures", RoleProsecutor, RoleCentralAuthority)

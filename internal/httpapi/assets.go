@@ -64,7 +64,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				es, err := s.Directory(r.Context(), p, assets.DirectoryFilter{State: q.Get("state"), Kind: q.Get("kind"), Basis: q.Get("basis"), Q: q.Get("q")})
 				return http.StatusOK, assetsDirectoryOut{Entries: es}, err
 			}},
-		{Method: "POST", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Record a central authority or contact point, or a new version of the entry whose id is given (central authority officer, admin)",
+		{Method: "POST", Path: "/api/v1/assets/directory", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Record a central authority or contact point, or a new version of the entry whose id is given (central authority officer: its own state's entries; regulator, admin)",
 			In: assets.ContactPoint{}, Out: assets.ContactPoint{}, Status: 201, Enums: directoryEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				in, err := DecodeRequest[assets.ContactPoint](r)
@@ -73,7 +73,7 @@ func Assets(env Env, s *assets.Service) []Route {
 				}
 				return created(s.RecordContact(r.Context(), p, in))
 			}},
-		{Method: "POST", Path: "/api/v1/assets/directory/import", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Import a directory file (CSV in the body, query source): every entry, or nothing and every refused line (422, refused) (central authority officer, admin)",
+		{Method: "POST", Path: "/api/v1/assets/directory/import", Allow: []auth.Action{assets.ManageDirectory}, Summary: "Import a directory file (CSV in the body, query source): every entry, or nothing and every refused line (422, refused) (central authority officer: its own state's entries; regulator, admin)",
 			In: fileBody{csvTypes, "the directory as CSV: state,kind,name,legal_bases,languages and optional columns"}, Out: assets.DirectoryImport{}, Status: 201, FileLimit: MaxDirectoryFile,
 			Query: []Param{{Name: "source", Doc: "the file's name, recorded with its entries (required)"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
