@@ -158,3 +158,52 @@ func TestStateFilterOwnState(t *testing.T) {
 		}
 	})
 }
+
+// TestPersonsAPI: GET /api/v1/assets/persons lists the persons of the
+// cases the principal may see, as `custos assets persons list` and the
+// persons' page do: filtered by kind, role and text, a natural person's
+// name sealed (in no answer, found by no search); another state's officer
+// lists none of them; a filter outside its list is refused naming it.
+func TestPersonsAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c := w.Must(t, 201, "POST", "/api/v1/assets/cases", w.ProsecToken, map[string]any{"reference": "API-P", "title": "Harbour", "kind": "domestic",
+			"offences": []string{"070311"}, "opened_on": "2024-01-05"}).Str("id")
+		nat := w.Must(t, 201, "POST", "/api/v1/assets/cases/"+c+"/persons", w.ProsecToken, map[string]any{"kind": "natural", "role": "suspect", "country": "XA",
+			"name": "Synthia Example", "birth_date": "1970-01-02"}).Str("id")
+		leg := w.Must(t, 201, "POST", "/api/v1/assets/cases/"+c+"/persons", w.ProsecToken, map[string]any{"kind": "legal", "role": "owner", "country": "XA",
+			"name": "Harbour Holdings Ltd", "registration": "HR-77"}).Str("id")
+		ids := func(r map[string]any) string {
+			var out []string
+			for _, p := range r["persons"].([]any) {
+				out = append(out, p.(map[string]any)["id"].(string))
+			}
+			return strings.Join(out, " ")
+		}
+		all := w.Must(t, 200, "GET", "/api/v1/assets/persons", w.CAToken, nil)
+		if got, want := ids(all.Body), strings.Join([]string{nat, leg}, " "); got != want && got != leg+" "+nat {
+			t.Fatalf("the persons: %s, want %s", got, want)
+		}
+		if strings.Contains(string(all.Raw), "Synthia") {
+			t.Fatalf("a natural person's name in the list: %s", all.Raw)
+		}
+		if got := ids(w.Must(t, 200, "GET", "/api/v1/assets/persons?kind=legal&q=harbour", w.ProsecToken, nil).Body); got != leg {
+			t.Errorf("legal persons holding harbour: %q, want %s", got, leg)
+		}
+		if got := ids(w.Must(t, 200, "GET", "/api/v1/assets/persons?q=synthia", w.ProsecToken, nil).Body); got != "" {
+			t.Errorf("a sealed name found by a search: %q", got)
+		}
+		if got := ids(w.Must(t, 200, "GET", "/api/v1/assets/persons?role=suspect", w.ProsecToken, nil).Body); got != nat {
+			t.Errorf("suspects: %q, want %s", got, nat)
+		}
+		if got := ids(w.Must(t, 200, "GET", "/api/v1/assets/persons", w.CABToken, nil).Body); got != "" {
+			t.Errorf("Otherland lists Demoland's persons: %q", got)
+		}
+		if r := w.Do(t, "GET", "/api/v1/assets/persons?kind=alien", w.ProsecToken, nil); r.Status != 422 || r.Str("error.field") != "kind" {
+			t.Errorf("an unknown kind: %d %s", r.Status, r.Raw)
+		}
+		if r := w.Do(t, "GET", "/api/v1/assets/persons?state=XB", w.ProsecToken, nil); r.Status != 422 || r.Str("error.rule") != "state_filter" {
+			t.Errorf("another state's filter: %d %s", r.Status, r.Raw)
+		}
+	})
+}

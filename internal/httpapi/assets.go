@@ -22,6 +22,9 @@ type (
 	assetsCasesOut struct {
 		Cases []assets.Case `json:"cases"`
 	}
+	assetsPersonsOut struct {
+		Persons []assets.Person `json:"persons"`
+	}
 	assetsLinkIn struct {
 		OtherID string `json:"other_id" api:"required"`
 		Reason  string `json:"reason" api:"required"`
@@ -119,6 +122,16 @@ func Assets(env Env, s *assets.Service) []Route {
 					return 0, nil, err
 				}
 				return created(s.AddPerson(r.Context(), p, r.PathValue("id"), in))
+			}},
+		{Method: "GET", Path: "/api/v1/assets/persons", Allow: []auth.Action{assets.ReadCases}, Summary: "The persons of the cases the principal may see, by case and id (at most 500): a central authority's and a prosecutor's state's, every state's for the regulator and the auditor (query state, kind, role, q); a natural person's data stays sealed",
+			Out: assetsPersonsOut{}, Enums: personEnums,
+			Query: []Param{{Name: "state", Doc: "the state (regulator, auditor)"}, {Name: "kind", Doc: "natural or legal", Values: assets.PersonKinds},
+				{Name: "role", Doc: "the person's role in the case", Values: assets.PersonRoles},
+				{Name: "q", Doc: "a text of a legal person's name or registration, or of an id"}},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				q := r.URL.Query()
+				ps, err := s.Persons(r.Context(), p, assets.PersonFilter{State: q.Get("state"), Kind: q.Get("kind"), Role: q.Get("role"), Q: q.Get("q")})
+				return http.StatusOK, assetsPersonsOut{Persons: ps}, err
 			}},
 		{Method: "POST", Sealed: true, Path: "/api/v1/assets/persons/{id}/open", Allow: []auth.Action{assets.OpenPersonalData}, Summary: "Open a natural person's sealed data, the read logged with its purpose (prosecutor, central authority officer)",
 			In: assetsPurposeIn{}, Out: assets.NaturalPerson{},
