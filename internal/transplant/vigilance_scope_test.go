@@ -101,21 +101,10 @@ func TestSAEReporterScope(t *testing.T) {
 		s := w.svc
 		// A second donor of centre A, whose kidney waits: centre B had none
 		// of its organs.
-		d, err := s.RegisterDonor(ctx, w.coordA, deceasedDonor(w.CentreA))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.RecordConsent(ctx, w.coordA, d.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: daysAgo(2),
-			AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}); err != nil {
-			t.Fatal(err)
-		}
-		pr, err := s.RecordProcurement(ctx, w.coordA, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(5), Organs: []string{"kidney"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pr := w.procureAtA(t, 5, "kidney")
 		kidney := pr.Organs[0].ID
 
-		byDonor, byOrgan := newSAE(d.ID), newSAE("")
+		byDonor, byOrgan := newSAE(pr.DonorID), newSAE("")
 		byOrgan.OrganID = kidney
 		for _, c := range []struct {
 			name  string

@@ -48,6 +48,26 @@ type vigilWorld struct {
 	rA, rB                             string
 }
 
+// procureAtA registers a deceased donor at centre A, with the family's
+// consent, and procures organs from them hoursAgo.
+func (w *vigilWorld) procureAtA(t *testing.T, hoursAgo int, organs ...string) *transplant.Procurement {
+	t.Helper()
+	ctx := context.Background()
+	d, err := w.svc.RegisterDonor(ctx, w.coordA, deceasedDonor(w.CentreA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.RecordConsent(ctx, w.coordA, d.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: daysAgo(2),
+		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := w.svc.RecordProcurement(ctx, w.coordA, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(hoursAgo), Organs: organs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
 func newVigilWorld(t *testing.T, dsn string) *vigilWorld {
 	t.Helper()
 	return newVigilWorldWith(t, dsn, nil)
@@ -74,15 +94,8 @@ func newVigilWorldWith(t *testing.T, dsn string, tune func(*server.Config)) *vig
 			t.Fatal(err)
 		}
 	}
-	d, err := w.svc.RegisterDonor(ctx, w.coordA, deceasedDonor(w.CentreA))
-	must(err)
-	w.donor = d.ID
-	_, err = w.svc.RecordConsent(ctx, w.coordA, d.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: daysAgo(2),
-		AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true})
-	must(err)
-	pr, err := w.svc.RecordProcurement(ctx, w.coordA, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(10),
-		Organs: []string{"kidney", "kidney", "liver"}})
-	must(err)
+	pr := w.procureAtA(t, 10, "kidney", "kidney", "liver")
+	w.donor = pr.DonorID
 	w.kidneyA, w.kidneyB, w.liver = pr.Organs[0].ID, pr.Organs[1].ID, pr.Organs[2].ID
 	for _, x := range []struct {
 		coord       *auth.Principal
@@ -273,18 +286,7 @@ func TestDispositionByTheReceivingCentre(t *testing.T) {
 		ctx := context.Background()
 		w := newVigilWorld(t, dsn)
 		s := w.svc
-		d, err := s.RegisterDonor(ctx, w.coordA, deceasedDonor(w.CentreA))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.RecordConsent(ctx, w.coordA, d.ID, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: daysAgo(2),
-			AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}); err != nil {
-			t.Fatal(err)
-		}
-		pr, err := s.RecordProcurement(ctx, w.coordA, transplant.NewProcurement{DonorID: d.ID, ProcuredAt: apptest.Hours(6), Organs: []string{"kidney", "kidney"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pr := w.procureAtA(t, 6, "kidney", "kidney")
 		k1, k2 := pr.Organs[0].ID, pr.Organs[1].ID
 		r, err := s.RegisterRecipient(ctx, w.coordB, recipient(w.CentreB, "kidney"))
 		if err != nil {
