@@ -73,8 +73,9 @@ var Module = module.Module{
 	Demo:     Demo,
 	// A request acted on by the wrong side or a third state, a use beyond
 	// the request's purpose, a ground or onward sharing not consented to,
-	// a message from a peer that is not the request's other side.
-	AlertRules: []string{"answering_side", "ground_not_allowed", "onward_sharing", "party", "purpose_limitation",
+	// a message from a peer that is not the request's other side, an
+	// officer changing another state's directory entry.
+	AlertRules: []string{"answering_side", "directory_own_state", "ground_not_allowed", "onward_sharing", "party", "purpose_limitation",
 		"requested_side", "requesting_side", "sender", "side"},
 	Kinds: []auth.Kind{
 		{Name: KindCentralAuthority, Prefix: "CE", Label: i18n.M("Central authority")},
