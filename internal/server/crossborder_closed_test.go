@@ -19,22 +19,8 @@ import (
 // acknowledge; both logs replay to their tables.
 func TestCrossBorderClosedStopsEscalation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
-		a, b := apptest.NewWorld(t, dsn), apptest.NewWorld(t, second)
+		a, b, toB, _ := peeredWorlds(t, dsn)
 		ctx := context.Background()
-		peer := func(at, other *apptest.World) string {
-			id, err := other.App.Exchange.Identity(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": "XA",
-				"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
-				"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
-		}
-		toB, _ := peer(a, b), peer(b, a)
 		donor := a.Must(t, 201, "POST", "/api/v1/transplant/donors", a.CoordA, apptest.DeceasedDonor(a.CentreA)).Str("id")
 		a.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", a.CoordA, map[string]any{"kind": "family_authorization",
 			"given_on": time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "assessed_by": "Dr Test", "voluntary": true, "informed": true})

@@ -46,6 +46,28 @@ func relay(t *testing.T, from, to *apptest.World) []*exchange.Receipt {
 	return refused
 }
 
+// peeredWorlds is two registries on the engine of dsn, each the other's
+// peer for traceability and vigilance, with the ids under which each knows
+// the other.
+func peeredWorlds(t *testing.T, dsn string) (a, b *apptest.World, toB, toA string) {
+	t.Helper()
+	second := storetest.SQLite(t)
+	if dsn[:4] == "post" {
+		second = storetest.Postgres(t)
+	}
+	a, b = apptest.NewWorld(t, dsn), apptest.NewWorld(t, second)
+	peer := func(at, other *apptest.World) string {
+		id, err := other.App.Exchange.Identity(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": "XA",
+			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
+			"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
+	}
+	return a, b, peer(a, b), peer(b, a)
+}
+
 // TestCrossBorderRules runs two registries in process and relays their
 // messages by hand: an organ sent from one is imported by the other, its
 // outcome, which only the centre it was sent to records, comes back; a
@@ -57,22 +79,8 @@ func relay(t *testing.T, from, to *apptest.World) []*exchange.Receipt {
 // processes.)
 func TestCrossBorderRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
-		a, b := apptest.NewWorld(t, dsn), apptest.NewWorld(t, second)
+		a, b, toB, toA := peeredWorlds(t, dsn)
 		ctx := context.Background()
-		peer := func(at, other *apptest.World) string {
-			id, err := other.App.Exchange.Identity(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": "XA",
-				"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
-				"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")
-		}
-		toB, toA := peer(a, b), peer(b, a)
 
 		donor := a.Must(t, 201, "POST", "/api/v1/transplant/donors", a.CoordA, apptest.DeceasedDonor(a.CentreA)).Str("id")
 		a.Must(t, 201, "POST", "/api/v1/transplant/donors/"+donor+"/consents", a.CoordA, map[string]any{"kind": "family_authorization",
