@@ -37,6 +37,12 @@ func init() {
 	}
 }
 
+// smokeOrgans is the size of every list and national registry under
+// -short: CI runs each benchmark once (go test -short -run='^$' -bench=.
+// -benchtime=1x) to catch one that no longer runs, on registries that
+// generate in seconds; the figures of such a run mean nothing.
+const smokeOrgans = 5_000
+
 var listApp *server.App
 
 // listFixture generates the list benchmark's registry once per process: Go
@@ -46,7 +52,11 @@ func listFixture(b *testing.B) *server.App {
 	fixMu.Lock()
 	defer fixMu.Unlock()
 	if listApp == nil {
-		listApp = generated(b, "", listOrgans)
+		n := listOrgans
+		if testing.Short() {
+			n = smokeOrgans
+		}
+		listApp = generated(b, "", n)
 	}
 	return listApp
 }
@@ -55,6 +65,9 @@ func listFixture(b *testing.B) *server.App {
 // transplanted organs, each with its recipient, or CUSTOS_BENCH_ORGANS when
 // set (a smaller registry, where a million takes too long to generate).
 func nationalOrgans(b *testing.B) int {
+	if testing.Short() {
+		return smokeOrgans
+	}
 	n := 1_000_000
 	if v := os.Getenv("CUSTOS_BENCH_ORGANS"); v != "" {
 		var err error
@@ -194,7 +207,8 @@ func BenchmarkNationalPages(b *testing.B) {
 }
 
 // pageRatio reads the first and the 100th page of the list filter selects,
-// alternately in one loop, and reports each page's time and their ratio.
+// alternately in one loop, and reports each page's time and their ratio
+// (under -short, a smoke run's small registry, the third page's).
 func pageRatio[T any](b *testing.B, filter transplant.ListFilter, list func(context.Context, *auth.Principal, transplant.ListFilter) (page.Of[T], error)) {
 	ctx := context.Background()
 	read := func(f transplant.ListFilter) page.Of[T] {
@@ -209,7 +223,11 @@ func pageRatio[T any](b *testing.B, filter transplant.ListFilter, list func(cont
 	}
 	// The cursor of the 100th page, by walking the 99 before it.
 	f := filter
-	for range 99 {
+	later := 99
+	if testing.Short() {
+		later = 2
+	}
+	for range later {
 		k, err := page.ParseCursor(read(f).Next)
 		if err != nil {
 			b.Fatal(err)
@@ -218,22 +236,23 @@ func pageRatio[T any](b *testing.B, filter transplant.ListFilter, list func(cont
 	}
 	hundredth := f
 
-	var first, later time.Duration
+	var first, next time.Duration
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
 		read(filter)
 		t1 := time.Now()
 		read(hundredth)
-		later += time.Since(t1)
+		next += time.Since(t1)
 		first += t1.Sub(t0)
 	}
 	b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "ns/first-page")
-	b.ReportMetric(float64(later.Nanoseconds())/float64(b.N), "ns/100th-page")
-	b.ReportMetric(float64(later)/float64(first), "100th/first")
+	b.ReportMetric(float64(next.Nanoseconds())/float64(b.N), "ns/100th-page")
+	b.ReportMetric(float64(next)/float64(first), "100th/first")
 }
 
-// exportRows is how many rows BenchmarkExportCSV exports.
+// exportRows is how many rows BenchmarkExportCSV exports (under -short, a
+// smoke run's, 1,000).
 const exportRows = 100_000
 
 // BenchmarkExportCSV exports the first 100,000 rows of the recipients' list
@@ -253,6 +272,10 @@ func BenchmarkExportCSV(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	want := exportRows
+	if testing.Short() {
+		want = 1_000
+	}
 	all := req.Rows
 	req.Rows = func(ctx context.Context) iter.Seq2[[]any, error] {
 		return func(yield func([]any, error) bool) {
@@ -261,7 +284,7 @@ func BenchmarkExportCSV(b *testing.B) {
 				if !yield(row, err) || err != nil {
 					return
 				}
-				if n++; n == exportRows {
+				if n++; n == want {
 					return
 				}
 			}
@@ -269,7 +292,7 @@ func BenchmarkExportCSV(b *testing.B) {
 	}
 	baseline := func() int {
 		rows, err := app.DB.Read().Query(ctx, `SELECT id, centre_id, sex, blood_group, date_of_birth, residence, organ_needed, listed_on,
-			recorded_at FROM recipients ORDER BY log_index DESC, id LIMIT ?`, exportRows)
+			recorded_at FROM recipients ORDER BY log_index DESC, id LIMIT ?`, want)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -299,11 +322,11 @@ func BenchmarkExportCSV(b *testing.B) {
 	for range b.N {
 		t0 := time.Now()
 		n, err := export.Export(ctx, app.DB, app.Writer, regulator.Actor(), req, nil, io.Discard)
-		if err != nil || n != exportRows {
+		if err != nil || n != want {
 			b.Fatalf("export: %d rows, %v", n, err)
 		}
 		t1 := time.Now()
-		if n := baseline(); n != exportRows {
+		if n := baseline(); n != want {
 			b.Fatalf("baseline: %d rows", n)
 		}
 		base += time.Since(t1)
@@ -312,5 +335,5 @@ func BenchmarkExportCSV(b *testing.B) {
 	b.ReportMetric(float64(exp.Nanoseconds())/float64(b.N), "ns/export")
 	b.ReportMetric(float64(base.Nanoseconds())/float64(b.N), "ns/baseline")
 	b.ReportMetric(float64(exp)/float64(base), "export/baseline")
-	b.ReportMetric(float64(exportRows)/(float64(exp.Seconds())/float64(b.N)), "rows/s")
+	b.ReportMetric(float64(want)/(float64(exp.Seconds())/float64(b.N)), "rows/s")
 }
