@@ -10,7 +10,8 @@ import (
 // PartHeader is the refusal of an upload (a multipart/form-data body) whose
 // part header Go's MIME reader refused, nil for any other error: 400, rule
 // part_header, field the file input the upload sends its files as. The web
-// UI's upload forms and the API's image batch answer it alike.
+// UI's upload forms, the API's image batch and HMA's uploads answer it
+// alike.
 //
 // A browser writes a file's name as it is into its part's
 // Content-Disposition header, and the reader refuses a header line holding

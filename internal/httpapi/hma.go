@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/hashmatch"
 )
@@ -162,6 +163,13 @@ func hmaTypes(r *http.Request) ([]string, error) {
 	return out, nil
 }
 
+// hmaFilesField is what the refusal of an upload whose part header cannot
+// be read names: the part's field (photo or video) is in the header that
+// cannot be read, so it names the files of the body, as HMA's
+// hash_media_from_form_data calls them (request.files) and custos's image
+// batch names its parts.
+const hmaFilesField = "files"
+
 // hmaUpload hashes the one file of a multipart/form-data body, whose field
 // name is its HMA content type (photo or video), as HMA's
 // hash_media_from_form_data does, and returns its signals and digests.
@@ -187,6 +195,13 @@ func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (*hashm
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
 				return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", mb.Limit)
+			}
+			// A part header Go's reader refused (a file name with a
+			// control character) is refused as custos's upload routes
+			// refuse it, without the line; the field cannot be read from
+			// it, so the refusal names HMA's files, as the API's batch.
+			if e := check.PartHeader(err, hmaFilesField); e != nil {
+				return nil, e
 			}
 			return nil, hashmatch.HMAError(errs.Malformed, "", "the multipart/form-data body could not be read")
 		}
