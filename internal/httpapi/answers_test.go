@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/httpapi"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -168,6 +169,9 @@ func (d *apiDoc) requestSchema(method, pattern string) (string, error) {
 // checkAnswer checks the raw answer of status to method and path.
 func (d *apiDoc) checkAnswer(method, path string, status int, raw []byte) error {
 	ptr := "#/components/schemas/Error"
+	if strings.HasPrefix(path, httpapi.HMAPrefix+"/") {
+		ptr = "#/components/schemas/HmaRefusal" // HMA's addresses refuse in HMA's shape
+	}
 	if _, pattern := d.operation(method, path); pattern != "" {
 		var err error
 		if ptr, err = d.answerSchema(method, pattern, status); err != nil {

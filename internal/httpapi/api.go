@@ -311,15 +311,32 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		// An address that exists with other methods: 405 and the methods
-		// it takes, as HTTP says (and as the pages answer).
-		if allow := OtherMethods(mux, r, "/api/", http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete); len(allow) > 0 {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			a.writeError(w, r, errs.New(errs.NotAllowed, "method", "", "%s is not a method of %s: it takes %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
-			return
-		}
-		a.writeError(w, r, errs.New(errs.NotFound, "route", "", "no API route %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
+		a.writeError(w, r, noRoute(mux, w, r, "/api/"))
 	})
+	// The HMA-compatible routes' addresses answer the same refusals in
+	// HMA's shape, not the web UI's page: an HMA client calling a route
+	// custos does not serve (the curation routes, /c/…) reads JSON.
+	for _, rt := range a.routes {
+		if strings.HasPrefix(rt.Path, HMAPrefix+"/") {
+			mux.HandleFunc(HMAPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
+				status, body := hmaError(a.env, r, noRoute(mux, w, r, HMAPrefix+"/"))
+				writeJSON(w, status, body)
+			})
+			break
+		}
+	}
+}
+
+// noRoute is the refusal of a request that reached the catch-all pattern
+// fallback: an address that exists with other methods is 405 with the
+// methods it takes in the Allow header, as HTTP says (and as the pages
+// answer); any other, 404.
+func noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, fallback string) error {
+	if allow := OtherMethods(mux, r, fallback, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return errs.New(errs.NotAllowed, "method", "", "%s is not a method of %s: it takes %s", r.Method, r.URL.Path, strings.Join(allow, ", "))
+	}
+	return errs.New(errs.NotFound, "route", "", "no API route %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path)
 }
 
 // OtherMethods returns those of methods that mux routes r's path to with
