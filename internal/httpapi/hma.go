@@ -163,11 +163,11 @@ func hmaTypes(r *http.Request) ([]string, error) {
 	return out, nil
 }
 
-// hmaFilesField is what the refusal of an upload whose part header cannot
-// be read names: the part's field (photo or video) is in the header that
-// cannot be read, so it names the files of the body, as HMA's
-// hash_media_from_form_data calls them (request.files) and custos's image
-// batch names its parts.
+// hmaFilesField is what the refusals of an upload's files name (none, more
+// than one, a part header that cannot be read, where the part's field,
+// photo or video, is in the line that cannot be read): the files of the
+// body, as HMA's hash_media_from_form_data calls them (request.files) and
+// custos's image batch names its parts.
 const hmaFilesField = "files"
 
 // hmaUpload hashes the one file of a multipart/form-data body, whose field
@@ -180,7 +180,7 @@ func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (*hashm
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, hashmatch.HMAError(errs.Malformed, "", "Missing multipart/form-data file upload")
+		return nil, hashmatch.HMAError(errs.Malformed, "Content-Type", "Missing multipart/form-data file upload")
 	}
 	cfg := s.Config()
 	r.Body = http.MaxBytesReader(nil, r.Body, cfg.MaxVideoUpload+MaxBody)
@@ -209,14 +209,14 @@ func hmaUpload(r *http.Request, p *auth.Principal, s *hashmatch.Service) (*hashm
 			continue // a form field, not a file: HMA reads request.files only
 		}
 		if out != nil {
-			return nil, hashmatch.HMAError(errs.Malformed, "", "Only one file allowed per request")
+			return nil, hashmatch.HMAError(errs.Malformed, hmaFilesField, "Only one file allowed per request")
 		}
 		if out, err = s.HMAHash(r.Context(), p, part.FormName(), types, part); err != nil {
 			return nil, err
 		}
 	}
 	if out == nil {
-		return nil, hashmatch.HMAError(errs.Malformed, "", "Missing multipart/form-data file upload")
+		return nil, hashmatch.HMAError(errs.Malformed, hmaFilesField, "Missing multipart/form-data file upload")
 	}
 	return out, nil
 }

@@ -293,10 +293,25 @@ func TestHMACompatibleAPI(t *testing.T) {
 		if status != 200 || asJSON(got) != `{"video_md5":"`+fmt.Sprintf("%x", md5sum("not really a video"))+`"}` {
 			t.Errorf("hash a video's md5: %d %s", status, asJSON(got))
 		}
-		for _, files := range [][]string{{"photo", string(img), "photo", string(img)}, {"pdf", "x"}, {}} {
-			ct, body := hmaFile(t, files...)
-			if status, got := hmaSend(t, e, "POST", "/h/hash", e.Service, ct, body); status != 400 {
-				t.Errorf("hash %d files: %d %s, want 400", len(files)/2, status, asJSON(got))
+		// Each refusal of the upload names its field: the files, their
+		// content type (the field name), the body's Content-Type.
+		for _, c := range []struct {
+			files []string
+			ct    string
+			field string
+		}{
+			{[]string{"photo", string(img), "photo", string(img)}, "", "files"},
+			{[]string{"photo", string(img), "video", "x"}, "", "files"},
+			{[]string{"pdf", "x"}, "", "content_type"},
+			{nil, "", "files"},
+			{[]string{"photo", string(img)}, "application/octet-stream", "Content-Type"},
+		} {
+			ct, body := hmaFile(t, c.files...)
+			if c.ct != "" {
+				ct = c.ct
+			}
+			if status, got := hmaSend(t, e, "POST", "/h/hash", e.Service, ct, body); status != 400 || got.(map[string]any)["field"] != c.field {
+				t.Errorf("hash %d files as %s: %d %s, want 400 at %s", len(c.files)/2, ct, status, asJSON(got), c.field)
 			}
 		}
 		// A file cut short (its part never ended) is the request's fault.
