@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -379,6 +380,12 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 					if err != nil || len(b) > MaxBody {
 						return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
+					}
+					// What encoding/json would take silently (a signal
+					// type given twice, the last winning; bytes that are
+					// not UTF-8) is refused, as custos's own bodies.
+					if err := checkJSON(b, reflect.TypeFor[hmaCompareIn]()); err != nil {
+						return nil, err
 					}
 					var in map[string]json.RawMessage
 					if json.Unmarshal(b, &in) != nil || in == nil {

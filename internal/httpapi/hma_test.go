@@ -266,6 +266,15 @@ func TestHMACompatibleAPI(t *testing.T) {
 		if status, got := pair(`["` + a + `"]`); status != 400 || got != `{"message":"Request input was not a dict","rule":"hma"}` {
 			t.Errorf("compare of a list: %d %s", status, got)
 		}
+		// What encoding/json takes silently is refused, as on custos's own
+		// routes: a signal type given twice (the last pair compared
+		// before), a key that is not UTF-8.
+		if status, got := pair(`{"pdq":["` + a + `","` + a + `"],"pdq":["` + a + `","` + flipBits(t, a, 90) + `"]}`); status != 400 || got != `{"field":"pdq","message":"the key \"pdq\" is given twice in one object","rule":"duplicate_key"}` {
+			t.Errorf("compare of pdq twice: %d %s", status, got)
+		}
+		if status, got := pair("{\"pdq\xff\":[\"" + a + "\",\"" + a + "\"]}"); status != 400 || !strings.Contains(got, `"rule":"utf8"`) {
+			t.Errorf("compare of a key not UTF-8: %d %s", status, got)
+		}
 
 		// index/status: "Example Output: {"pdq": {"built_to": -1, "present":
 		// false, "size": 0}, "video_md5": {"built_to": 1700146048, "present":
