@@ -152,3 +152,20 @@ func TestRoleRefusalNamesTheActionInTheReadersLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalWritesPercent: a refusal whose sentence writes %% (a format,
+// as every refusal's) reads one %, in English and in translation, with or
+// without arguments. Before, a sentence without arguments was answered as
+// the catalogue holds it: "the query string has a %% not followed…".
+func TestRefusalWritesPercent(t *testing.T) {
+	w := apptest.NewWorld(t, storetest.SQLite(t))
+	for accept, want := range map[string]string{
+		"":   "the query string has a % not followed by two hexadecimal digits",
+		"fr": "la chaîne de requête contient un % qui n'est pas suivi de deux chiffres hexadécimaux",
+	} {
+		got := ask(t, w.Env, "GET", "/api/v1/openapi.json?x=%zz", "", accept, nil)
+		if got.Status != 400 || got.Error.Rule != "query" || got.Error.Message != want {
+			t.Errorf("Accept-Language %q: %+v, want %q", accept, got, want)
+		}
+	}
+}

@@ -103,10 +103,14 @@ func (l *Localizer) form(n int) plural.Form {
 // and field stay as they are (English, stable, for machines).
 func (l *Localizer) Error(e *errs.Error) string {
 	format, args := e.Sentence()
-	if _, ok := l.entry(format); !ok {
+	entry, ok := l.entry(format)
+	if !ok {
 		return e.Message
 	}
-	return l.T(format, args...)
+	// Formatted even without arguments, as errs.New formats Message: a
+	// sentence that writes %% means one % (T leaves a text without
+	// arguments as it is).
+	return fmt.Sprintf(entry.Other(), l.texts(args)...)
 }
 
 // Localize returns a copy of e whose Message is in the language.
