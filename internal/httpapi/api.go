@@ -172,7 +172,8 @@ type Route struct {
 	// A request naming any other, or giving one of them twice that is not
 	// Multi, is refused (422, rule query) before the handler runs
 	// (checkParams); routes in another API's shape (refuse set: HMA's)
-	// ignore parameters they do not read, as that API does.
+	// ignore parameters they do not declare, as that API does, and refuse
+	// one of theirs given twice in their shape.
 	Query   []Param
 	Handler Handler
 }
@@ -201,8 +202,11 @@ type Param struct {
 // (invalid, rule query, the parameter as field), so that a mistyped or
 // repeated parameter is never silently ignored or read as its first value.
 // The client wrote the name: the refusal repeats it cut and escaped
-// (errs.Echo), in its message and its field.
-func checkParams(q url.Values, params []Param) error {
+// (errs.Echo), in its message and its field. With othersIgnored (a route in
+// another API's shape: HMA's), a parameter not declared passes, as that API
+// ignores it; one declared is still refused given twice (HMA would read
+// the first signal=, and answer a clean lookup of it).
+func checkParams(q url.Values, params []Param, othersIgnored bool) error {
 	names := make([]string, 0, len(q))
 	for name := range q {
 		names = append(names, name)
@@ -216,6 +220,9 @@ func checkParams(q url.Values, params []Param) error {
 			return p.Name == name
 		})
 		echo := errs.Echo(name, errs.MaxEchoed)
+		if i < 0 && othersIgnored {
+			continue
+		}
 		if i < 0 {
 			if len(params) == 0 {
 				return errs.Invalidf("query", echo, "this route has no parameter %s; it takes none", echo)
@@ -365,6 +372,16 @@ func (a *API) wrap(rt Route) http.Handler {
 		// the reader's language, for the words of what the handler
 		// answers without the refusals' path (an export's file)
 		r = r.WithContext(i18n.NewContext(ctx, a.langs.Match("", r.Header.Get("Accept-Language"))))
+		// A refusal past authentication is in the route's shape (refuse
+		// set: HMA's), as its handler's are.
+		refuse := func(err error) {
+			if rt.refuse != nil {
+				status, body := rt.refuse(r, err)
+				writeJSON(w, status, body)
+				return
+			}
+			a.writeError(w, r, err)
+		}
 		var p *auth.Principal
 		if !rt.Public {
 			var err error
@@ -373,28 +390,21 @@ func (a *API) wrap(rt Route) http.Handler {
 				return
 			}
 			if err := p.RequireAny(rt.Allow...); err != nil {
-				if rt.refuse != nil {
-					status, body := rt.refuse(r, err)
-					writeJSON(w, status, body)
-					return
-				}
-				a.writeError(w, r, err)
+				refuse(err)
 				return
 			}
 		}
 		if err := pathSegments(r.URL.Path); err != nil {
-			a.writeError(w, r, err)
+			refuse(err)
 			return
 		}
 		if err := CheckQuery(r.URL.RawQuery); err != nil {
-			a.writeError(w, r, err)
+			refuse(err)
 			return
 		}
-		if rt.refuse == nil {
-			if err := checkParams(r.URL.Query(), rt.Query); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
+		if err := checkParams(r.URL.Query(), rt.Query, rt.refuse != nil); err != nil {
+			refuse(err)
+			return
 		}
 		if limit > MaxBody {
 			release, err := a.holdLarge(r, limit)

@@ -28,7 +28,7 @@ var hmaQuery = map[string]Param{
 	"signal_type":      {Name: "signal_type", Doc: "the signal type", Values: hashmatch.HMASignalTypes},
 	"banks":            {Name: "banks", Doc: "bank ids (HMA's bank names) to keep the matches of, comma-separated or the parameter given again (banks=A,B or banks=A&banks=B); each must be a bank the service subscribes to, else 400 (rule hma, field banks); absent: every subscribed bank", Multi: true},
 	"include_distance": {Name: "include_distance", Doc: "true: each match with its bank_content_id and distance; false (default): bank_content_ids only"},
-	"types":            {Name: "types", Doc: "comma-separated signal types to compute (default: all of the content type's)"},
+	"types":            {Name: "types", Doc: "comma-separated signal types to compute (default: all of the content type's), or the parameter given again", Multi: true},
 	"seed":             {Name: "seed", Doc: "accepted and ignored: custos banks have no matching_enabled_ratio to flip a coin against"},
 	"bypass_coinflip":  {Name: "bypass_coinflip", Doc: "accepted and ignored (see seed)"},
 	"url":              {Name: "url", Doc: "refused with 403: custos never fetches a URL; upload the file"},

@@ -57,3 +57,48 @@ func TestHMAUnservedRoutes(t *testing.T) {
 		}
 	})
 }
+
+// TestHMAQueryRefusals: a parameter an HMA route reads given twice
+// (signal=A&signal=B) is refused, 400 rule query at its name, in HMA's
+// shape, and nothing is looked up or stored: before, the lookup read the
+// first signal alone and answered it, so a second signal that matched went
+// unexamined behind a clean answer. A query that cannot be decoded is
+// refused in HMA's shape too (before, custos's). A parameter HMA's routes
+// do not read is still ignored, as HMA ignores it.
+func TestHMAQueryRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := e.Bank(t, "Known images")
+		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []any{
+			map[string]any{"entry_id": "img-1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
+		e.Subscribe(t, bank)
+		before := logLen(t, e)
+		for _, c := range []struct {
+			path, query, field string
+		}{
+			{"/m/lookup", "signal=" + apptest.PDQHex(55) + "&signal=" + apptest.PDQHex(1) + "&signal_type=pdq", "signal"},
+			{"/m/lookup", "signal=" + apptest.PDQHex(1) + "&signal_type=pdq&signal_type=vpdq", "signal_type"},
+			{"/m/raw_lookup", "signal=" + apptest.PDQHex(55) + "&signal=" + apptest.PDQHex(1) + "&signal_type=pdq", "signal"},
+			{"/m/raw_lookup", "signal=" + apptest.PDQHex(1) + "&signal_type=pdq&include_distance=false&include_distance=true", "include_distance"},
+			{"/m/lookup", "signal=%zz&signal_type=pdq", ""},
+		} {
+			status, got := hmaSend(t, e, "GET", c.path+"?"+c.query, e.Service, "", nil)
+			m, _ := got.(map[string]any)
+			if field, _ := m["field"].(string); status != 400 || m["rule"] != "query" || field != c.field || m["error"] != nil {
+				t.Errorf("%s?%s: %d %s, want 400 rule query at %q in HMA's shape", c.path, c.query, status, asJSON(got), c.field)
+			}
+		}
+		if n := logLen(t, e); n != before {
+			t.Errorf("refused lookups logged %d entries", n-before)
+		}
+		// What HMA's routes do not read passes; types, which they read
+		// as a list, may be given again.
+		if status, got := hmaSend(t, e, "GET", "/m/lookup?signal="+apptest.PDQHex(55)+"&signal_type=pdq&zz=1&zz=2", e.Service, "", nil); status != 200 || asJSON(got) != "{}" {
+			t.Errorf("a parameter HMA does not read: %d %s", status, asJSON(got))
+		}
+		ct, body := hmaFile(t, "video", "not really a video")
+		if status, got := hmaSend(t, e, "POST", "/h/hash?types=video_md5&types=video_md5", e.Service, ct, body); status != 200 {
+			t.Errorf("types given again: %d %s", status, asJSON(got))
+		}
+	})
+}
