@@ -73,6 +73,19 @@ func (w *HashmatchWorld) Subscribe(t testing.TB, bank string) {
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
 }
 
+// SubscribedBank creates a bank named name, publishes a version of it that
+// adds the entry img-1 (PDQHex(1), classification A1), subscribes the
+// first provider's service to it and returns its id: the bank one lookup
+// of PDQHex(1) matches.
+func (w *HashmatchWorld) SubscribedBank(t testing.TB, name string) string {
+	t.Helper()
+	bank := w.Bank(t, name)
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
+		map[string]any{"entry_id": "img-1", "pdq": PDQHex(1), "classification": "A1"}}})
+	w.Subscribe(t, bank)
+	return bank
+}
+
 // BlocksPNG is a synthetic 256x256 PNG of 16x16 blocks of grey levels drawn
 // from seed: detailed enough for a high PDQ quality, and far from another
 // seed's. Its PDQ hash is what hashmatch.HashImage gives.

@@ -68,10 +68,7 @@ func TestHMAUnservedRoutes(t *testing.T) {
 func TestHMAQueryRefusals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
-		bank := e.Bank(t, "Known images")
-		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": []any{
-			map[string]any{"entry_id": "img-1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
-		e.Subscribe(t, bank)
+		e.SubscribedBank(t, "Known images")
 		before := logLen(t, e)
 		for _, c := range []struct {
 			path, query, field string

@@ -25,10 +25,7 @@ import (
 func TestUploadFileNameControlCharacter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
-		bank := w.Bank(t, "Known images")
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
-			map[string]any{"entry_id": "img-1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
-		w.Subscribe(t, bank)
+		bank := w.SubscribedBank(t, "Known images")
 		sv := newBrowser(t, w.URL)
 		sv.signIn(w.Service)
 		an := newBrowser(t, w.URL)

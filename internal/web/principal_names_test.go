@@ -17,10 +17,7 @@ import (
 func TestCaseReviewerName(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
-		bank := w.Bank(t, "Known images")
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []any{
-			map[string]any{"entry_id": "img-1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
-		w.Subscribe(t, bank)
+		w.SubscribedBank(t, "Known images")
 		res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(1), "quality": 90}}})
 		id := res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string)
 		w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+id+"/review", w.Reviewer, map[string]any{"decision": "confirm"})
