@@ -7,6 +7,8 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,6 +117,39 @@ func (e *Env) LogSize(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return int(h.Size)
+}
+
+// CheckpointRoot is the root of the signed checkpoint a registry serves, as
+// its note carries it, read apart from custos's own formatting of roots.
+type CheckpointRoot struct {
+	Size   int
+	Base64 string // the note's third line
+	Hex    string
+}
+
+// Text is how a person is shown the root: the note's line, then its hex.
+func (r CheckpointRoot) Text() string { return r.Base64 + " (hex " + r.Hex + ")" }
+
+// ServedRoot reads the signed checkpoint the registry serves (GET
+// /api/v1/log/checkpoint) and its root line, what the roots a page, an
+// export or an entry shows are compared with; the answer's own root field
+// must be that line.
+func (e *Env) ServedRoot(t testing.TB) CheckpointRoot {
+	t.Helper()
+	cp := e.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
+	lines := strings.Split(cp.Str("checkpoint"), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("the checkpoint served is not a note: %q", cp.Str("checkpoint"))
+	}
+	size, err := strconv.Atoi(lines[1])
+	root, err2 := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || err2 != nil || len(root) != 32 {
+		t.Fatalf("the checkpoint served has size line %q and root line %q", lines[1], lines[2])
+	}
+	if cp.Str("root") != lines[2] || int(cp.Body["size"].(float64)) != size {
+		t.Errorf("GET /api/v1/log/checkpoint answers size %v root %q; its checkpoint says %d and %q", cp.Body["size"], cp.Str("root"), size, lines[2])
+	}
+	return CheckpointRoot{Size: size, Base64: lines[2], Hex: hex.EncodeToString(root)}
 }
 
 // Verify runs log verify over the registry's database, its key pinned, and

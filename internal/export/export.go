@@ -227,7 +227,7 @@ func (m Meta) header(t func(i18n.Msg) string) [][2]string {
 		{t(i18n.M("exported at (UTC)")), m.At.UTC().Format(time.RFC3339)},
 		{t(i18n.M("exported by")), m.By},
 		{t(i18n.M("log checkpoint size")), strconv.FormatUint(m.Checkpoint.Size, 10)},
-		{t(i18n.M("log checkpoint root")), hex.EncodeToString(m.Checkpoint.Root)},
+		{t(i18n.M("log checkpoint root")), ledger.RootText(m.Checkpoint.Root)},
 		{t(i18n.M("export log entry")), strconv.FormatInt(m.Entry, 10)},
 		{t(i18n.M("export id")), m.ID},
 		{t(i18n.M("personal data")), yes},
@@ -251,8 +251,18 @@ type Made struct {
 	Filter         string `json:"filter"`
 	Format         string `json:"format"`
 	CheckpointSize uint64 `json:"checkpoint_size"`
-	CheckpointRoot string `json:"checkpoint_root"`
-	Personal       bool   `json:"personal"`
+	// CheckpointRoot is the checkpoint's root in hex, as the entries have
+	// always carried it; CheckpointRootBase64, beside it since, is the same
+	// root as the signed checkpoint carries it (ledger.RootBase64). Entries
+	// written before it lack it.
+	CheckpointRoot       string `json:"checkpoint_root"`
+	CheckpointRootBase64 string `json:"checkpoint_root_base64,omitempty"`
+	Personal             bool   `json:"personal"`
+}
+
+// SetCheckpoint names in the entry the checkpoint h the export reflects.
+func (m *Made) SetCheckpoint(h ledger.Head) {
+	m.CheckpointSize, m.CheckpointRoot, m.CheckpointRootBase64 = h.Size, hex.EncodeToString(h.Root), ledger.RootBase64(h.Root)
 }
 
 // Project adds the export entry's projector. The log is the record of
@@ -286,7 +296,8 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
 		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language, Notes: req.Notes}
 	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
-		CheckpointSize: head.Size, CheckpointRoot: hex.EncodeToString(head.Root), Personal: m.Personal}
+		Personal: m.Personal}
+	made.SetCheckpoint(head)
 	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(TypeMade, made)
 	})

@@ -51,7 +51,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	want := strings.Join([]string{
 		"registry,transplant", "list,donors", "filter,blood_group=O", "exported at (UTC),2026-12-02T09:15:00Z", "exported by,PR-1",
-		"log checkpoint size,42", "log checkpoint root,abcd", "export log entry,43", "export id,EX-1", "personal data,no",
+		"log checkpoint size,42", "log checkpoint root,q80= (hex abcd)", "export log entry,43", "export id,EX-1", "personal data,no",
 		"", "id,age,note,ok", `DN-1,7,"'=HYPERLINK(""http://x"")",true`, "DN-2,,'-1,false", "DN-3,,,", "rows,3", "",
 	}, "\n")
 	if buf.String() != want {
@@ -214,7 +214,7 @@ func TestWriteInALanguage(t *testing.T) {
 		t.Errorf("the list in French: %v", list)
 	}
 	want := [][]string{{"registre", "transplant"}, {"liste", "donors"}, {"filtre", "blood_group=O"}, {"exporté le (UTC)", "2026-12-02T09:15:00Z"},
-		{"exporté par", "PR-1"}, {"taille du point de contrôle du journal", "42"}, {"racine du point de contrôle du journal", "abcd"},
+		{"exporté par", "PR-1"}, {"taille du point de contrôle du journal", "42"}, {"racine du point de contrôle du journal", "q80= (hex abcd)"},
 		{"entrée du journal de l'export", "43"}, {"identifiant de l'export", "EX-1"},
 		{"données personnelles", "oui : à conserver comme le registre conserve les données personnelles"}, {"lignes", "1"}}
 	if !slices.EqualFunc(about, want, slices.Equal) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -374,7 +373,8 @@ func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID stri
 		return nil, nil, err
 	}
 	made := export.Made{ID: s.W.IDs().New("EX"), Registry: Module.Name, List: "bank", Filter: fmt.Sprintf("bank_id=%s version=%d", bankID, version),
-		Format: format, CheckpointSize: head.Size, CheckpointRoot: hex.EncodeToString(head.Root)}
+		Format: format}
+	made.SetCheckpoint(head)
 	if _, err := s.W.Submit(ctx, p.Actor(), "export hashmatch bank", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(export.TypeMade, made)
 	}); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -576,4 +577,27 @@ func TestHexListLongLine(t *testing.T) {
 	if !ok || e.Rule != "hex_list" || e.Field != "content" || e.Message != "line 2 is longer than 65536 bytes" {
 		t.Fatalf("a line of 70,000 bytes: %v", err)
 	}
+}
+
+// TestBankExportNamesItsCheckpoint: a bank's export is logged with the
+// checkpoint it was read at, its root as the signed checkpoint the registry
+// served carries it, with its hex beside.
+func TestBankExportNamesItsCheckpoint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		bank := newBank(t, w, "NCMEC feed")
+		importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page1.xml"))
+		cp := w.ServedRoot(t)
+		exportList(t, w, bank, hashmatch.FormatJSON)
+		leaf := w.Must(t, 200, "GET", "/api/v1/log/entries/"+strconv.Itoa(cp.Size), w.Regulator, nil)
+		var entry struct {
+			Type string      `json:"type"`
+			Data export.Made `json:"data"`
+		}
+		jsonUnmarshal(t, leaf.Str("data"), &entry)
+		if entry.Type != export.TypeMade || entry.Data.List != "bank" || entry.Data.CheckpointSize != uint64(cp.Size) ||
+			entry.Data.CheckpointRootBase64 != cp.Base64 || entry.Data.CheckpointRoot != cp.Hex {
+			t.Errorf("the bank export's entry is %s; the checkpoint served before it has %d leaves, root %s", leaf.Str("data"), cp.Size, cp.Text())
+		}
+	})
 }

@@ -3,9 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"iter"
@@ -140,9 +138,8 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 			t.Fatalf("the filtered list has %d donors, want 4", len(want))
 		}
 		for _, format := range []string{"csv", "xlsx"} {
-			cp := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
-			size := cp.Body["size"].(float64)
-			root, _ := base64.StdEncoding.DecodeString(cp.Str("root"))
+			cp := w.ServedRoot(t)
+			size := cp.Size
 			status, h, b := download(t, w.Env, w.Regulator, "/api/v1/transplant/donors?format="+format+"&"+filter.Encode())
 			if status != 200 {
 				t.Fatalf("%s: status %d: %s", format, status, b)
@@ -174,8 +171,8 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 			}
 			for k, v := range map[string]string{
 				"registry": "transplant", "list": "donors", "filter": filter.Encode(),
-				"log checkpoint size": strconv.Itoa(int(size)), "log checkpoint root": hex.EncodeToString(root),
-				"export log entry": strconv.Itoa(int(size)),
+				"log checkpoint size": strconv.Itoa(size), "log checkpoint root": cp.Text(),
+				"export log entry": strconv.Itoa(size),
 			} {
 				if e.header[k] != v {
 					t.Errorf("%s: header %q is %q, want %q", format, k, e.header[k], v)
@@ -187,6 +184,9 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 			// The export's log entry says who exported what, reflecting which
 			// checkpoint.
 			leaf := w.Must(t, 200, "GET", "/api/v1/log/entries/"+e.header["export log entry"], w.Auditor, nil)
+			if lines := strings.Split(leaf.Str("checkpoint"), "\n"); len(lines) < 3 || leaf.Str("root") != lines[2] {
+				t.Errorf("%s: the leaf's root %q is not its checkpoint's root line in %q", format, leaf.Str("root"), leaf.Str("checkpoint"))
+			}
 			var entry struct {
 				Type string      `json:"type"`
 				Data export.Made `json:"data"`
@@ -195,7 +195,8 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 			if entry.Type != export.TypeMade || entry.Data.List != "donors" || entry.Data.Filter != filter.Encode() ||
-				entry.Data.CheckpointSize != uint64(size) || entry.Data.Format != format || !entry.Data.Personal || entry.Data.ID != e.header["export id"] {
+				entry.Data.CheckpointSize != uint64(size) || entry.Data.CheckpointRoot != cp.Hex || entry.Data.CheckpointRootBase64 != cp.Base64 ||
+				entry.Data.Format != format || !entry.Data.Personal || entry.Data.ID != e.header["export id"] {
 				t.Errorf("%s: the export's log entry is %s", format, leaf.Str("data"))
 			}
 		}

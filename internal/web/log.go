@@ -71,7 +71,7 @@ func (j *verifyJob) state(s *Session) verifyState {
 		st.Seconds = int(end.Sub(j.started).Seconds())
 	}
 	if j.report != nil {
-		st.Root = hex.EncodeToString(j.report.Root)
+		st.Root = ledger.RootText(j.report.Root)
 	}
 	return st
 }
@@ -116,7 +116,7 @@ func (j *verifyJob) start(u *UI, by string) bool {
 // logData is the log page's.
 type logData struct {
 	Size       uint64
-	Root       string // hex
+	Root       string // ledger.RootText
 	Checkpoint string // the signed note
 	Leaf       *leafView
 	CanVerify  bool
@@ -147,8 +147,9 @@ func (u *UI) witnessData(ctx context.Context, q store.Queryer, d *logData) error
 	return err
 }
 
-// leafView is a leaf with its inclusion proof, in hex, and whether the
-// proof checks against the root it was read with.
+// leafView is a leaf with its inclusion proof, its hashes in hex and its root
+// as ledger.RootText shows it, and whether the proof checks against the
+// root it was read with.
 type leafView struct {
 	Index      uint64
 	Data       string
@@ -187,7 +188,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	data := logData{Size: h.Size, Root: hex.EncodeToString(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
+	data := logData{Size: h.Size, Root: ledger.RootText(h.Root), Checkpoint: cp, CanVerify: u.Projections != nil,
 		Verify: u.verify.state(s)}
 	if err := u.witnessData(ctx, q, &data); err != nil {
 		u.fail(w, r, s, err)
@@ -209,7 +210,7 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *Session) {
 			ref = &Refusal{Form: "leaf", Values: url.Values{"index": raw}, Err: err}
 		} else {
 			data.Leaf = &leafView{Index: l.Index, Data: l.Data, LeafHash: hex.EncodeToString(l.LeafHash), TreeSize: l.TreeSize,
-				Root: hex.EncodeToString(l.Root), Proof: hexAll(l.InclusionProof), Checkpoint: l.Checkpoint,
+				Root: ledger.RootText(l.Root), Proof: hexAll(l.InclusionProof), Checkpoint: l.Checkpoint,
 				ProofOK: ledger.VerifyInclusion(l.Index, l.TreeSize, l.LeafHash, l.InclusionProof, l.Root) == nil}
 		}
 	}

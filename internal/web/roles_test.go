@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -99,18 +100,22 @@ func TestLogPage(t *testing.T) {
 		au := newBrowser(t, w.URL)
 		au.signIn(w.Auditor)
 		mustContain(t, "auditor home", au.get("/"), `<a href="/log">Log</a>`, `id="log-card"`)
-		cp := w.Must(t, 200, "GET", "/api/v1/log/checkpoint", "", nil)
-		size := cp.Body["size"].(float64)
+		cp := w.ServedRoot(t)
+		size := cp.Size
 		p := au.get("/log")
 		wantStatus(t, "log", p, http.StatusOK)
-		mustContain(t, "log", p, `<a href="/log" aria-current="page">Log</a>`, `id="log-size">`+itoa(int(size))+` leaves<`,
+		mustContain(t, "log", p, `<a href="/log" aria-current="page">Log</a>`, `id="log-size">`+itoa(size)+` leaves<`,
 			`<pre class="note-text" id="log-checkpoint">`, "\n— ", `<form method="get" action="/log" id="leaf" novalidate>`,
 			`<form method="post" action="/log/verify" id="verify" novalidate>`)
+		// Each root the page shows is the signed checkpoint's root line, as
+		// the auditor compares it, then its hex.
+		wantCode(t, "log root", p, "log-root", cp.Text())
 
 		p = au.get("/log?index=1")
 		wantStatus(t, "leaf 1", p, http.StatusOK)
 		mustContain(t, "leaf 1", p, `id="leaf-1"`, "The inclusion proof checks against this root.", `id="leaf-proof"`,
 			`id="leaf-data">`, `authority.created`, `value="1"`)
+		wantCode(t, "leaf 1 root", p, "leaf-root", w.ServedRoot(t).Text())
 		for _, c := range []struct {
 			q, rule string
 			status  int
@@ -125,6 +130,7 @@ func TestLogPage(t *testing.T) {
 		p = au.post("/log/verify", url.Values{})
 		wantStatus(t, "start verify", p, http.StatusSeeOther)
 		p = waitVerify(t, au)
+		wantCode(t, "verified root", p, "verify-root", w.ServedRoot(t).Text())
 		mustContain(t, "verified", p, "No problem found", `id="verify-ok"`, `id="verify-size">`, "published key",
 			`id="verify-sealed">`, " sealed rows checked against the log<", `<ul id="verify-covered">`,
 			"<li>stats_columns: 0 records in 0 chunks of 0 imports, each chunk against the digests its import&#39;s entry carries</li>",
@@ -186,6 +192,17 @@ func waitVerify(t *testing.T, b *browser) *page {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// wantCode fails t unless the page's <code id="id"> reads want.
+func wantCode(t *testing.T, what string, p *page, id, want string) {
+	t.Helper()
+	m := regexp.MustCompile(`<code id="` + id + `">([^<]*)</code>`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Errorf("%s: the page has no <code id=%q>", what, id)
+	} else if got := html.UnescapeString(m[1]); got != want {
+		t.Errorf("%s: the page shows %q, want %q", what, got, want)
+	}
+}
 
 // TestHashmatchSubscribeAndMatchPages: the service subscribes its provider
 // to banks from the bank list and a bank's page (refusals on the form),
