@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
+	"github.com/custos-project/custos/internal/storetest"
+)
+
+// TestVerifyFromWithWitnessState runs custos log verify --from STATE
+// --witness-state W, as docs/operations.md tells the auditor to, on a real
+// registry: it passes on the untouched log; once the registry is rolled
+// back to the size the auditor's state was saved at (the newest leaves, their
+// nodes and rows deleted, the older checkpoint put back), --from alone
+// passes, and with the state of a witness (custos log watch) that saw the
+// log beyond it, it fails naming the rollback.
+func TestVerifyFromWithWitnessState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		keyFile, tokenFile := filepath.Join(dir, "custos.key"), filepath.Join(dir, "admin.token")
+		audit, witnessed := filepath.Join(dir, "audit.json"), filepath.Join(dir, "witness.json")
+		custos(t, 0, "init", "--db", dsn, "--key-file", keyFile, "--jurisdiction", "XA", "--admin-token-file", tokenFile)
+		out, _ := custos(t, 0, "log", "key", "--db", dsn, "--key-file", keyFile)
+		var fp string
+		for _, line := range strings.Split(out, "\n") {
+			if f, ok := strings.CutPrefix(line, "fingerprint "); ok {
+				fp = f
+			}
+		}
+		custos(t, 0, "log", "verify", "--db", dsn, "--key-fingerprint", fp, "--save-state", audit)
+
+		// The registry grows past the auditor's state, and a witness sees it.
+		app, err := server.Open(ctx, server.Config{DSN: dsn, KeyFile: keyFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var size int64
+		var root []byte
+		var signed string
+		if err := app.DB.Read().QueryRow(ctx, "SELECT size, root, checkpoint FROM log_state WHERE id = 1").Scan(&size, &root, &signed); err != nil {
+			t.Fatal(err)
+		}
+		token, err := os.ReadFile(tokenFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin, err := auth.Authenticate(ctx, app.DB.Read(), strings.TrimSpace(string(token)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := app.Authorities.CreateAuthority(ctx, admin, auth.NewAuthority{Name: fmt.Sprintf("Rolled back %d", i), Kind: "regulator", Jurisdiction: "XA"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := httptest.NewServer(app.Handler())
+		out, _ = custos(t, 0, "log", "watch", srv.URL, "--state", witnessed, "--no-cosign", "--key-fingerprint", fp)
+		srv.Close()
+		app.Close()
+		if !strings.Contains(out, fmt.Sprintf("kept the checkpoint of %d leaves", size+3)) {
+			t.Fatalf("log watch: %s", out)
+		}
+		out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--from", audit, "--witness-state", witnessed)
+		if !strings.Contains(out, fmt.Sprintf("\nOK: %d leaves, ", size+3)) {
+			t.Errorf("verify --from --witness-state of the untouched log: %s", out)
+		}
+
+		// The rollback: the newest leaves, their nodes and rows gone, the
+		// older head and checkpoint back.
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec := func(q string, args ...any) {
+			if _, err := db.Read().Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec("DELETE FROM log_leaves WHERE idx >= ?", size)
+		exec("DELETE FROM authorities WHERE name LIKE 'Rolled back %'")
+		for level := range 32 {
+			exec("DELETE FROM log_nodes WHERE level = ? AND idx >= ?", level, size>>level)
+		}
+		exec("UPDATE log_state SET size = ?, root = ?, checkpoint = ? WHERE id = 1", size, root, signed)
+		db.Close()
+		out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--from", audit)
+		if !strings.Contains(out, fmt.Sprintf("\nOK: %d leaves, ", size)) {
+			t.Errorf("verify --from of the rolled-back log: %s", out)
+		}
+		out, _ = custos(t, 1, "log", "verify", "--db", dsn, "--from", audit, "--witness-state", witnessed)
+		want := fmt.Sprintf("FAIL log_leaves: the log has %d leaves, but a witness saw it with %d: it was rolled back or cut", size, size+3)
+		if !strings.Contains(out, want) || strings.Contains(out, "OK: ") {
+			t.Errorf("verify --from --witness-state of the rolled-back log:\n%s\nwant %q", out, want)
+		}
+	})
+}
