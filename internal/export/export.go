@@ -252,17 +252,15 @@ type Made struct {
 	Format         string `json:"format"`
 	CheckpointSize uint64 `json:"checkpoint_size"`
 	// CheckpointRoot is the checkpoint's root in hex, as the entries have
-	// always carried it; CheckpointRootBase64, beside it since, is the same
-	// root as the signed checkpoint carries it (ledger.RootBase64). Entries
-	// written before it lack it.
-	CheckpointRoot       string `json:"checkpoint_root"`
-	CheckpointRootBase64 string `json:"checkpoint_root_base64,omitempty"`
-	Personal             bool   `json:"personal"`
+	// always carried it: a log entry's field keeps its format (an older
+	// release's verify reads it; ledger.RootText shows it to people).
+	CheckpointRoot string `json:"checkpoint_root"`
+	Personal       bool   `json:"personal"`
 }
 
 // SetCheckpoint names in the entry the checkpoint h the export reflects.
 func (m *Made) SetCheckpoint(h ledger.Head) {
-	m.CheckpointSize, m.CheckpointRoot, m.CheckpointRootBase64 = h.Size, hex.EncodeToString(h.Root), ledger.RootBase64(h.Root)
+	m.CheckpointSize, m.CheckpointRoot = h.Size, hex.EncodeToString(h.Root)
 }
 
 // Project adds the export entry's projector. The log is the record of

@@ -34,18 +34,12 @@ type Head struct {
 }
 
 // RootText is how custos shows a root to people, on the command line, the
-// log page and in an export's header: RootBase64, so that an auditor can
-// compare it with the signed checkpoint by eye, then hex in brackets, for
-// the tools that take hex (and as earlier output showed it).
+// log page and in an export's header: base64, as the signed checkpoint
+// note, the API's JSON and the auditor's and witness's state files carry
+// it, so that an auditor can compare it with them by eye, then hex in
+// brackets, for the tools that take hex (and as log entries carry it).
 func RootText(root []byte) string {
-	return RootBase64(root) + " (hex " + hex.EncodeToString(root) + ")"
-}
-
-// RootBase64 is a root as the signed checkpoint note carries it on its third
-// line (standard base64, padded), as do the API's JSON and the auditor's and
-// witness's state files: the form of a root where a field holds it alone.
-func RootBase64(root []byte) string {
-	return base64.StdEncoding.EncodeToString(root)
+	return base64.StdEncoding.EncodeToString(root) + " (hex " + hex.EncodeToString(root) + ")"
 }
 
 // Checkpoint is a signed tree head in the C2SP tlog-checkpoint format: origin,
