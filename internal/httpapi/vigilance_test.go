@@ -158,3 +158,37 @@ func TestSAEReportAsTyped(t *testing.T) {
 		}
 	})
 }
+
+// TestSAEReportedOnce: a report sent again without an Idempotency-Key (a
+// form submitted twice, a client's retry) is refused 409 duplicate_report at
+// started_at, naming the open report, and records nothing; sent again with
+// its key, it gets the first answer, not the refusal. On SQLite and
+// PostgreSQL.
+func TestSAEReportedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		donor, _ := procured(t, w)
+		body := func(started string) map[string]any {
+			return map[string]any{"kind": "event", "donor_id": donor, "contact": "Vigilance desk", "started_at": started,
+				"detected_at": apptest.Hours(0), "description": "Contaminated fluid.", "immediate_measures": "Lot withdrawn."}
+		}
+		first := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, body(apptest.Hours(2)))
+		size := w.LogSize(t)
+		r := w.Do(t, "POST", "/api/v1/transplant/sae", w.CoordA, body(apptest.Hours(2)))
+		if r.Status != 409 || r.Str("error.rule") != "duplicate_report" || r.Str("error.field") != "started_at" ||
+			!strings.Contains(r.Str("error.message"), first.Str("report_id")) {
+			t.Fatalf("the report sent again: %d %s, want 409 duplicate_report naming %s", r.Status, r.Raw, first.Str("report_id"))
+		}
+		if w.LogSize(t) != size {
+			t.Fatalf("the refused report wrote %d entries", w.LogSize(t)-size)
+		}
+		keyed := body(apptest.Hours(3))
+		status, answer, _ := sendKeyed(t, w.URL, "POST", "/api/v1/transplant/sae", w.CoordA, "sae-once", keyed)
+		if status != 201 {
+			t.Fatalf("a report with a key: %d %s", status, answer)
+		}
+		if status, again, _ := sendKeyed(t, w.URL, "POST", "/api/v1/transplant/sae", w.CoordA, "sae-once", keyed); status != 201 || string(again) != string(answer) {
+			t.Fatalf("the report sent again with its key: %d %s, want 201 %s", status, again, answer)
+		}
+	})
+}

@@ -275,6 +275,22 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
 	}
+	// The reporter's scope is decided first, from the donor or organ named
+	// (when well formed), so that another centre is refused alike whatever
+	// the rest of its report.
+	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+		donor, organ := normalID(in.DonorID), ""
+		if o, err := ParseOrganID(in.OrganID); err == nil {
+			organ = o.String()
+		}
+		if donor == "" && organ == "" {
+			return nil
+		}
+		_, _, err := reportedDonor(ctx, q, p, donor, organ)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	started, detected, err := in.validate()
 	if err != nil {
 		return nil, err
@@ -296,58 +312,43 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 		if err := check.NotFuture("detected_at", detected, now); err != nil {
 			return nil, err
 		}
-		donor := in.DonorID
-		if oid != "" {
-			var of string
-			err := tx.QueryRow(ctx, "SELECT donor_id FROM organs WHERE id = ?", oid).Scan(&of)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, noOrgan(oid)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if donor != "" && donor != of {
-				return nil, errs.Invalidf("organ_donor", "organ_id", "organ %s is not an organ of donor %s", oid, donor)
-			}
-			donor = of
-		}
-		tr, err := traceDonorIn(ctx, tx, donor)
+		tr, centres, err := reportedDonor(ctx, tx, p, in.DonorID, oid)
 		if err != nil {
 			return nil, err
 		}
-		// The national report id counts the reports raised here on organs
-		// from abroad too: they share the year's numbers.
-		country, reportID, err := nextReportID(ctx, tx, now)
-		if err != nil {
-			return nil, err
-		}
-		sae := SAE{ID: id, Kind: in.Kind, ReportingAuthorityID: p.AuthorityID, Contact: in.Contact, OriginCountry: country,
+		donor := tr.Donor.ID
+		sae := SAE{ID: id, Kind: in.Kind, ReportingAuthorityID: p.AuthorityID, Contact: in.Contact,
 			DonorID: donor, OrganID: oid, RecipientIDs: in.RecipientIDs, StartedAt: ledger.FormatTime(started),
 			DetectedAt: ledger.FormatTime(detected), Description: in.Description, ImmediateMeasures: in.ImmediateMeasures,
-			ReportID: reportID, ReportedAt: ledger.FormatTime(now), FinalDueAt: ledger.FormatTime(now.AddDate(0, FinalReportMonths, 0)),
+			ReportedAt: ledger.FormatTime(now), FinalDueAt: ledger.FormatTime(now.AddDate(0, FinalReportMonths, 0)),
 			Destinations: []SAEDestination{}, ForeignRegistries: []string{}, Notifications: []Notification{}}
 		if sae.RecipientIDs == nil {
 			sae.RecipientIDs = []string{}
 		}
-		received := map[string]bool{}
-		centres := map[string]bool{}
+		received := map[string]string{} // recipient: when they received an organ of the donor
 		for _, o := range tr.Organs {
 			d := SAEDestination{OrganID: o.ID, Organ: o.Organ, Status: o.Status, ProcuredBy: o.ProcuredBy.ID}
-			centres[o.ProcuredBy.ID] = true
 			if t := o.Transplant; t != nil {
 				d.CentreID, d.RecipientID = t.Centre.ID, t.Recipient.ID
-				centres[t.Centre.ID] = true
-				received[t.Recipient.ID] = true
+				received[t.Recipient.ID] = t.PerformedAt
 			}
 			sae.Destinations = append(sae.Destinations, d)
 		}
-		if err := reporterHolds(ctx, tx, p, donor, oid, centres); err != nil {
-			return nil, err
-		}
 		for i, r := range sae.RecipientIDs {
-			if !received[r] {
+			if received[r] == "" {
 				return nil, errs.Invalidf("recipient_of_donor", check.Index("recipient_ids", i), "recipient %s received no organ of donor %s", r, donor)
 			}
+		}
+		if err := startedAfter(&sae, tr, received); err != nil {
+			return nil, err
+		}
+		if err := notReportedYet(ctx, tx, &sae); err != nil {
+			return nil, err
+		}
+		// The national report id counts the reports raised here on organs
+		// from abroad too: they share the year's numbers.
+		if sae.OriginCountry, sae.ReportID, err = nextReportID(ctx, tx, now); err != nil {
+			return nil, err
 		}
 		order := make([]string, 0, len(centres))
 		for c := range centres {
@@ -383,6 +384,113 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 	return read, s.sendSAENotices(ctx, p, read)
 }
 
+// reportedDonor reads the donor a report names, by donor (a normalised
+// identifier) or by organ (its donor's, which must be donor when both are
+// given), and the donor's trace, on q: ReportSAE's Decide on its
+// transaction, and its scope first on the read pool. It returns the trace
+// and the centres that procured or transplanted an organ of the donor (those
+// notified), and refuses a coordinator whose centre is not in the donor's
+// chain (reporterHolds).
+func reportedDonor(ctx context.Context, q store.Queryer, p *auth.Principal, donor, organ string) (*DonorTrace, map[string]bool, error) {
+	if organ != "" {
+		var of string
+		err := q.QueryRow(ctx, "SELECT donor_id FROM organs WHERE id = ?", organ).Scan(&of)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, noOrgan(organ)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if donor != "" && donor != of {
+			return nil, nil, errs.Invalidf("organ_donor", "organ_id", "organ %s is not an organ of donor %s", organ, donor)
+		}
+		donor = of
+	}
+	tr, err := traceDonorIn(ctx, q, donor)
+	if err != nil {
+		return nil, nil, err
+	}
+	centres := map[string]bool{}
+	for _, o := range tr.Organs {
+		centres[o.ProcuredBy.ID] = true
+		if t := o.Transplant; t != nil {
+			centres[t.Centre.ID] = true
+		}
+	}
+	return tr, centres, reporterHolds(ctx, q, p, donor, organ, centres)
+}
+
+// startedAfter refuses a reaction that started before the day of what it
+// is a reaction to. A reaction in a recipient named starts no earlier than
+// the day of their transplantation of the donor's organ (received, by
+// recipient); a reaction on a deceased donor's organs is a recipient's, so it
+// starts no earlier than the day of the procurement (of the organ named,
+// else the donor's first). Days, not instants: a reaction to what is given
+// at the operation may start before the time recorded for it. A living
+// donor's reaction, and an event, have no such floor: the chain from
+// donation to transplantation starts with the donor's identification and
+// evaluation, which the registry does not date (docs/vigilance.md).
+func startedAfter(sae *SAE, tr *DonorTrace, received map[string]string) error {
+	if sae.Kind != SAEReaction {
+		return nil
+	}
+	dayOf := func(t string) string { return t[:len(DateLayout)] } // the day of a time as the ledger writes it
+	started := dayOf(sae.StartedAt)
+	for _, r := range sae.RecipientIDs {
+		if started < dayOf(received[r]) {
+			return errs.Invalidf("dates_in_order", "started_at", "started_at (%s) is before the day of recipient %s's transplantation (%s): a reaction in a recipient starts after it", sae.StartedAt, r, received[r])
+		}
+	}
+	if !isDeceased(tr.Donor.Kind) {
+		return nil
+	}
+	var procured string
+	for _, o := range tr.Organs {
+		if o.ProcurementID != "" && (sae.OrganID == "" || o.ID == sae.OrganID) && (procured == "" || o.ProcuredAt < procured) {
+			procured = o.ProcuredAt
+		}
+	}
+	if procured != "" && started < dayOf(procured) {
+		return errs.Invalidf("dates_in_order", "started_at", "started_at (%s) is before the day of the procurement (%s): a reaction to a deceased donor's organ starts after it", sae.StartedAt, procured)
+	}
+	return nil
+}
+
+// notReportedYet refuses a second report of one event (Directive
+// 2010/53/EU, Art. 11: one event, one report, which is followed up): an
+// open report by the same authority on the same donor, of the same kind,
+// on the same organ (or none), recipients (in any order) and start. A
+// double submission of the form, or an API client's retry without an
+// Idempotency-Key, would otherwise notify every centre twice. Run in the
+// writer, two submissions at once cannot both pass. A closed report, or
+// another start, is another event.
+func notReportedYet(ctx context.Context, tx *store.Tx, sae *SAE) error {
+	rows, err := tx.Query(ctx, `SELECT report_id, COALESCE(organ_id, ''), recipient_ids FROM sae_reports
+		WHERE donor_id = ? AND reporting_authority_id = ? AND kind = ? AND started_at = ? AND final_reported_at IS NULL ORDER BY report_id`,
+		sae.DonorID, sae.ReportingAuthorityID, sae.Kind, sae.StartedAt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	want := slices.Sorted(slices.Values(sae.RecipientIDs))
+	for rows.Next() {
+		var reportID, organ, recipients string
+		if err := rows.Scan(&reportID, &organ, &recipients); err != nil {
+			return err
+		}
+		var had []string
+		if err := json.Unmarshal([]byte(recipients), &had); err != nil {
+			return err
+		}
+		slices.Sort(had)
+		if organ == sae.OrganID && slices.Equal(had, want) {
+			return errs.New(errs.Conflict, "duplicate_report", "started_at",
+				"report %s is open on the same event (same reporter, donor, kind, organ, recipients and started_at): follow it up rather than report it again; another started_at is another event", reportID)
+		}
+	}
+	return rows.Err()
+}
+
 // reporterHolds refuses a coordinator's report on a donor their centre had
 // nothing to do with: a coordinator reports for a centre that procured or
 // transplanted an organ of the donor (centres, from the donor's trace), or
@@ -391,12 +499,12 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 // Another centre's report would notify centres in its name of a case it
 // cannot know first-hand, and is alerted, as every own_centre refusal is.
 // The national roles that may report (the regulator) report on any donor.
-func reporterHolds(ctx context.Context, tx *store.Tx, p *auth.Principal, donor, organ string, centres map[string]bool) error {
+func reporterHolds(ctx context.Context, q store.Queryer, p *auth.Principal, donor, organ string, centres map[string]bool) error {
 	if p.Role != RoleCoordinator || centres[p.AuthorityID] {
 		return nil
 	}
 	var allocated bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM transplant_authorizations ta JOIN organs o ON o.id = ta.organ_id
 		WHERE o.donor_id = ? AND ta.centre_id = ?)`, donor, p.AuthorityID).Scan(&allocated)
 	if err != nil || allocated {
 		return err
