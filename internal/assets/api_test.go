@@ -15,11 +15,11 @@ import (
 func TestAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
-		r := w.Upload(t, "/api/v1/assets/directory/import?source=bad.csv", w.CAToken, "text/csv", []byte(directoryCSV+"XA,central_authority,No contact,uncac_46,,en,,,,no,\n"))
+		r := w.Upload(t, "/api/v1/assets/directory/import?source=bad.csv", w.Admin, "text/csv", []byte(directoryCSV+"XA,central_authority,No contact,uncac_46,,en,,,,no,\n"))
 		if r.Status != 422 || r.Str("error.rule") != "contact" || !strings.Contains(strings.ReplaceAll(string(r.Raw), " ", ""), `"line":4`) {
 			t.Fatalf("a refused file: %d %s", r.Status, r.Raw)
 		}
-		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.CAToken, "text/csv", []byte(directoryCSV)); r.Status != 201 {
+		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.Admin, "text/csv", []byte(directoryCSV)); r.Status != 201 {
 			t.Fatalf("import: %d %s", r.Status, r.Raw)
 		}
 		// A line naming an entry that is not there is a refused line, as
@@ -84,7 +84,7 @@ func TestAPI(t *testing.T) {
 func TestStateFilterRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
-		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.CAToken, "text/csv", []byte(directoryCSV)); r.Status != 201 {
+		if r := w.Upload(t, "/api/v1/assets/directory/import?source=directory.csv", w.Admin, "text/csv", []byte(directoryCSV)); r.Status != 201 {
 			t.Fatalf("import: %d %s", r.Status, r.Raw)
 		}
 		w.Must(t, 201, "POST", "/api/v1/assets/cases", w.ProsecToken, map[string]any{"reference": "ST-1", "title": "Bribery", "kind": "domestic",

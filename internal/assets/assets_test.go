@@ -22,9 +22,12 @@ import (
 // prosecution service of the first, each with a principal, and an auditor.
 type world struct {
 	*apptest.Env
-	S                    *assets.Service
-	CA, CAB, Prosecutor  *auth.Principal
-	Auditor              *auth.Principal
+	S                   *assets.Service
+	CA, CAB, Prosecutor *auth.Principal
+	Auditor             *auth.Principal
+	// Administrator copies other states' published directory entries,
+	// which a central authority officer does not record.
+	Administrator        *auth.Principal
 	CAToken, ProsecToken string
 	CABToken             string
 }
@@ -42,6 +45,7 @@ func newWorld(t testing.TB, dsn string) *world {
 	w.CAB, w.CABToken = principal("Central Authority of Otherland", "central_authority", "central_authority_officer", "XB")
 	w.Prosecutor, w.ProsecToken = principal("Demoland Asset Recovery Office", "prosecution_service", "prosecutor", "XA")
 	w.Auditor, _ = principal("Demoland Court of Audit", "regulator", "auditor", "XA")
+	w.Administrator = e.Principal(t, e.Admin)
 	return w
 }
 

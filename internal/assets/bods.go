@@ -158,13 +158,6 @@ func bodsState(ctx context.Context, q store.Queryer, named string) (string, erro
 	return state, err
 }
 
-// noBODSState refuses what only a state's principal does (an import): a
-// beneficial ownership register is a state's, that of the principal's
-// authority.
-func noBODSState() error {
-	return errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
-}
-
 // BODSProgress reports an import's progress: phase "validate" (bytes of
 // the file read, of size) or "store" (statements stored, of all).
 type BODSProgress func(phase string, done, total int64)
@@ -191,7 +184,7 @@ func (s *Service) ImportBODS(ctx context.Context, p *auth.Principal, source stri
 		return nil, err
 	}
 	if !auth.ValidCountry(p.Jurisdiction) {
-		return nil, noBODSState()
+		return nil, noState()
 	}
 	if s.Vault == nil {
 		return nil, errs.New(errs.Unavailable, "vault", "vault", "this registry is opened without its key vault: person statements are sealed on import, so nothing can be imported")

@@ -63,6 +63,13 @@ func scopeState(p *auth.Principal, state string) (string, bool, error) {
 	return p.Jurisdiction, p.Jurisdiction != "", nil
 }
 
+// noState refuses a principal whose authority has no state (jurisdiction)
+// what is a state's: its cases, requests, statistics, directory entries,
+// beneficial ownership register.
+func noState() *errs.Error {
+	return errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
+}
+
 // noCase is the refusal of a case p may not see or that does not exist:
 // the same, so that a case of another state is not revealed.
 func noCase(field, id string) error {
@@ -76,7 +83,7 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, in NewCase) (
 	}
 	c := caseOpened{State: p.Jurisdiction, AuthorityID: p.AuthorityID, Kind: in.Kind}
 	if !auth.ValidCountry(c.State) {
-		return nil, errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
+		return nil, noState()
 	}
 	var err error
 	if c.Reference, err = check.Line("reference", in.Reference, 100, true); err != nil {

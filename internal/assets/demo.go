@@ -16,12 +16,19 @@ const (
 	DemoProsecutor       = "Prosecutor, Demoland Asset Recovery Office"
 )
 
-// demoDirectory is Demoland's directory: its own central authority and two
-// foreign partners (invented states XB and XC, invented addresses).
-const demoDirectory = "state,kind,name,legal_bases,treaty,languages,channels,email,phone,available_24_7,contact_24_7\n" +
-	"XA,central_authority,Demoland Ministry of Justice: International Cooperation Unit,uncac_46;untoc_18,,en;fr,email;post;secure_platform,mla@justice.demoland.example,+999 100 2000,yes,+999 100 2424\n" +
-	"XB,central_authority,Otherland Office of the Attorney General,uncac_46;bilateral_treaty,Demoland-Otherland Treaty on Mutual Legal Assistance (2001),en;es,email;diplomatic,central.authority@otherland.example,,no,\n" +
-	"XC,asset_recovery_focal_point,Thirdland Asset Recovery Office,uncac_46;reciprocity,,fr,email;phone,aro@thirdland.example,+998 55 0101,yes,+998 55 0000\n"
+// demoDirectory is Demoland's own entry of the directory, which its
+// officer records, and demoPartners are two foreign partners' (invented
+// states XB and XC, invented addresses) as their states publish them,
+// which the administrator copies: an officer records its own state's
+// entries only.
+const (
+	demoHeader    = "state,kind,name,legal_bases,treaty,languages,channels,email,phone,available_24_7,contact_24_7\n"
+	demoDirectory = demoHeader +
+		"XA,central_authority,Demoland Ministry of Justice: International Cooperation Unit,uncac_46;untoc_18,,en;fr,email;post;secure_platform,mla@justice.demoland.example,+999 100 2000,yes,+999 100 2424\n"
+	demoPartners = demoHeader +
+		"XB,central_authority,Otherland Office of the Attorney General,uncac_46;bilateral_treaty,Demoland-Otherland Treaty on Mutual Legal Assistance (2001),en;es,email;diplomatic,central.authority@otherland.example,,no,\n" +
+		"XC,asset_recovery_focal_point,Thirdland Asset Recovery Office,uncac_46;reciprocity,,fr,email;phone,aro@thirdland.example,+998 55 0101,yes,+998 55 0000\n"
+)
 
 // Demo adds the registry's part of Demoland: the directory, a central
 // authority and an asset recovery office with their principals, a case of
@@ -49,6 +56,9 @@ func Demo(ctx context.Context, d *module.Demo) error {
 		return err
 	}
 	if _, err := s.ImportDirectory(ctx, officer, "demoland-directory.csv", strings.NewReader(demoDirectory)); err != nil {
+		return err
+	}
+	if _, err := s.ImportDirectory(ctx, d.Admin, "published-directories.csv", strings.NewReader(demoPartners)); err != nil {
 		return err
 	}
 	// The case's days, counted back from the demo's clock.

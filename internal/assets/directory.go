@@ -308,52 +308,58 @@ func checkIDs(ctx context.Context, q store.Queryer, entries []ContactPoint) ([]L
 	return refused, first, nil
 }
 
-// othersEntries refuses a central authority officer a new version of
-// another state's directory entry (rule directory_own_state, 403, with an
-// alert), naming the first such line: each state keeps its own entries, as
-// in the UNODC directory of competent national authorities, and the
-// regulator and the administrator curate every state's. An officer of one
-// state replacing another's central authority would redirect the requests
-// every other state drafts to it. A new entry (no id) of any state is
-// recorded as before: a registry transcribes the entries of states that
-// have no authority in it. It returns nil when p may record entries.
+// othersEntries refuses a central authority officer an entry of another
+// state's (rule directory_own_state, 403, with an alert), naming the first
+// such line: each state publishes its own entries, as in the UNODC
+// directory of competent national authorities. A new version of another
+// state's entry (field id) would redirect the requests every other state
+// drafts to that authority; a new entry of another state (field state)
+// would put a second, false authority beside it. Copying another state's
+// published directory is the regulator's and the administrator's, who
+// record any state's entries. An officer whose authority has no state
+// records none (noState). It returns nil when p may record entries.
 func othersEntries(ctx context.Context, q store.Queryer, p *auth.Principal, entries []ContactPoint) (*errs.Error, error) {
 	if p.Role != RoleCentralAuthority {
 		return nil, nil
 	}
-	var first *ContactPoint
-	var firstState string
-	n := 0
-	for i, c := range entries {
-		if c.ID == "" {
+	if p.Jurisdiction == "" {
+		return noState(), nil
+	}
+	var first *errs.Error
+	line, n := 0, 0
+	for _, c := range entries {
+		state := c.State
+		if c.ID != "" {
+			err := q.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // not an entry: checkIDs refuses it
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if state == p.Jurisdiction {
 			continue
 		}
-		var state string
-		err := q.QueryRow(ctx, "SELECT state FROM assets_directory WHERE id = ?", c.ID).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // not an entry: checkIDs refuses it
-		}
-		if err != nil {
-			return nil, err
-		}
-		if p.Jurisdiction != "" && state == p.Jurisdiction {
+		if n++; first != nil {
 			continue
 		}
-		if n++; first == nil {
-			first, firstState = &entries[i], state
+		line = c.line
+		if c.ID != "" {
+			first = errs.Alertf(errs.Forbidden, "directory_own_state", "id",
+				"the directory entry %s is %s's: a central authority officer changes its own state's entries only; %s's central authority or the regulator changes it",
+				c.ID, state, state)
+		} else {
+			first = errs.Alertf(errs.Forbidden, "directory_own_state", "state",
+				"an entry of %s: a central authority officer records its own state's (%s) entries only; %s's central authority publishes its own, and the regulator copies another state's published directory",
+				state, p.Jurisdiction, state)
 		}
 	}
-	switch {
-	case first == nil:
-		return nil, nil
-	case first.line == 0:
-		return errs.Alertf(errs.Forbidden, "directory_own_state", "id",
-			"the directory entry %s is %s's: a central authority officer changes its own state's entries only; %s's central authority or the regulator changes it",
-			first.ID, firstState, firstState), nil
+	if first == nil || line == 0 {
+		return first, nil
 	}
-	return errs.Alertf(errs.Forbidden, "directory_own_state", "id",
-		"lines of the file changing another state's entry: %d; nothing was recorded; the first, line %d: the directory entry %s is %s's: a central authority officer changes its own state's entries only; %s's central authority or the regulator changes it",
-		n, first.line, first.ID, firstState, firstState), nil
+	return errs.Alertf(errs.Forbidden, "directory_own_state", first.Field,
+		"lines of the file for another state's entries: %d; nothing was recorded; the first, line %d: %s", n, line, first.Message), nil
 }
 
 // recordDirectory records entries in one entry of the log. An entry given

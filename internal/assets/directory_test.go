@@ -33,7 +33,7 @@ func TestDirectoryImport(t *testing.T) {
 			"XF,central_authority,Short Line,reciprocity\n" +
 			"AB,central_authority,No Such State,reciprocity,,en,email,a@b.example,,no,\n" +
 			"XG,central_authority,No Such Language,reciprocity,,zz,email,a@b.example,,no,\n"
-		im, err := w.S.ImportDirectory(ctx, w.CA, "bad.csv", strings.NewReader(bad))
+		im, err := w.S.ImportDirectory(ctx, w.Administrator, "bad.csv", strings.NewReader(bad))
 		if e, ok := errs.As(err); !ok || e.Rule != "country" || e.Field != "state" {
 			t.Fatalf("a file with refused lines: %v", err)
 		}
@@ -52,7 +52,7 @@ func TestDirectoryImport(t *testing.T) {
 		if all, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{}); len(all) != 0 {
 			t.Errorf("a refused file recorded %d entries", len(all))
 		}
-		im, err = w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(directoryCSV))
+		im, err = w.S.ImportDirectory(ctx, w.Administrator, "directory.csv", strings.NewReader(directoryCSV))
 		if err != nil || im.Recorded != 2 {
 			t.Fatalf("import: %+v %v", im, err)
 		}
@@ -233,15 +233,18 @@ func TestStatistics(t *testing.T) {
 	})
 }
 
-// TestDirectoryOwnState: each state keeps its own directory entries.
+// TestDirectoryOwnState: each state publishes its own directory entries.
 // Otherland's officer replacing Demoland's central authority (through the
 // API's entry and a file's line) is refused (403, directory_own_state on
-// id, alerted: it would redirect the requests drafted to it) and nothing
-// changes; Demoland's officer replaces its own, and the regulator any.
+// id, alerted: it would redirect the requests drafted to it), and so is
+// its new entry of Demoland's (on state: a second, false authority beside
+// Demoland's), and nothing changes; Demoland's officer replaces its own
+// and records new ones, the regulator copies any state's; an officer whose
+// authority has no state records none.
 func TestDirectoryOwnState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
-		im, err := w.S.ImportDirectory(ctx, w.CA, "directory.csv", strings.NewReader(directoryCSV))
+		im, err := w.S.ImportDirectory(ctx, w.Administrator, "directory.csv", strings.NewReader(directoryCSV))
 		if err != nil || im.Recorded != 2 {
 			t.Fatalf("import: %+v %v", im, err)
 		}
@@ -271,12 +274,41 @@ func TestDirectoryOwnState(t *testing.T) {
 		if r.Status != 403 || r.Str("error.rule") != "directory_own_state" || !strings.Contains(r.Str("error.message"), "line 3") {
 			t.Fatalf("Otherland's file replacing Demoland's entry: %d %s", r.Status, r.Raw)
 		}
-		if n := alerts(); n != 2 {
-			t.Errorf("%d alerts of directory_own_state, want 2", n)
+		// A new entry of another state: through the API's entry, and the
+		// third line of a file whose second is Otherland's own.
+		second := map[string]any{"state": "XA", "kind": "central_authority", "name": "Demoland Ministry of Justice (new address)", "legal_bases": []string{"uncac_46"},
+			"languages": []string{"en"}, "email": "mla@otherland-mailbox.example"}
+		r = w.Do(t, "POST", "/api/v1/assets/directory", w.CABToken, second)
+		if r.Status != 403 || r.Str("error.rule") != "directory_own_state" || r.Str("error.field") != "state" || r.Body["error"].(map[string]any)["alert"] != true ||
+			!strings.Contains(r.Str("error.message"), "an entry of XA") {
+			t.Errorf("Otherland records a new entry of Demoland: %d %s", r.Status, r.Raw)
+		}
+		file = "state,kind,name,legal_bases,languages,email\n" +
+			"XB,contact_point,Otherland Desk,reciprocity,en,desk@otherland.example\n" +
+			"XA,central_authority,Demoland Ministry of Justice (new address),uncac_46,en,mla@otherland-mailbox.example\n"
+		r = w.Upload(t, "/api/v1/assets/directory/import?source=second.csv", w.CABToken, "text/csv", []byte(file))
+		if r.Status != 403 || r.Str("error.rule") != "directory_own_state" || r.Str("error.field") != "state" ||
+			!strings.Contains(r.Str("error.message"), "nothing was recorded; the first, line 3: an entry of XA") {
+			t.Errorf("Otherland's file with a new entry of Demoland: %d %s", r.Status, r.Raw)
+		}
+		if n := alerts(); n != 4 {
+			t.Errorf("%d alerts of directory_own_state, want 4", n)
 		}
 		got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{})
 		if len(got) != 2 || got[0].Email != "mla@justice.example" {
 			t.Fatalf("after the refusals: %+v", got)
+		}
+		// An officer whose authority has no state records no state's.
+		stateless := *w.CA
+		stateless.Jurisdiction = ""
+		_, err = w.S.RecordContact(ctx, &stateless, assets.ContactPoint{State: "XA", Kind: assets.EntryContactPoint, Name: "Desk",
+			LegalBases: []string{assets.BasisUNCAC}, Languages: []string{"en"}, Email: "desk@justice.example"})
+		refused(t, "an entry by an officer of no state", err, "jurisdiction", "authority_id")
+		// Otherland's officer records its own; the regulator copies a
+		// state's published entry.
+		if r := w.Upload(t, "/api/v1/assets/directory/import?source=own.csv", w.CABToken, "text/csv", []byte("state,kind,name,legal_bases,languages,email\n"+
+			"XB,contact_point,Otherland Desk,reciprocity,en,desk@otherland.example\n")); r.Status != 201 {
+			t.Errorf("Otherland's file of its own entry: %d %s", r.Status, r.Raw)
 		}
 		// Demoland's officer changes its own entry; the regulator curates any.
 		redirect["email"] = "mla2@justice.example"
@@ -287,6 +319,11 @@ func TestDirectoryOwnState(t *testing.T) {
 		w.Must(t, 201, "POST", "/api/v1/assets/directory", reg, redirect)
 		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{State: "XA"}); len(got) != 1 || got[0].Email != "mla3@justice.example" {
 			t.Fatalf("after the regulator's change: %+v", got)
+		}
+		second["state"], second["name"], second["email"] = "XC", "Thirdland Ministry of Justice", "mla@thirdland.example"
+		w.Must(t, 201, "POST", "/api/v1/assets/directory", reg, second)
+		if got, _ := w.S.Directory(ctx, w.CA, assets.DirectoryFilter{}); len(got) != 4 {
+			t.Errorf("after Otherland's and the regulator's new entries: %+v", got)
 		}
 	})
 }

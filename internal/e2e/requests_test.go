@@ -34,8 +34,9 @@ func TestRequestExchange(t *testing.T) {
 		caA := centralAuthority(t, A, a.reg.Admin, "Central Authority of XA", "XA")
 		caB := centralAuthority(t, B, b.reg.Admin, "Central Authority of XB", "XB")
 
-		// XA: the directory entry of XB's central authority, and a case.
-		dir := must(t, 201, A, "POST", "/api/v1/assets/directory", caA, map[string]any{"state": "XB", "kind": "central_authority",
+		// XA: the directory entry of XB's central authority, as XA's
+		// administrator copies it, and a case.
+		dir := must(t, 201, A, "POST", "/api/v1/assets/directory", a.reg.Admin, map[string]any{"state": "XB", "kind": "central_authority",
 			"name": "Central Authority of XB", "legal_bases": []string{"uncac_46"}, "languages": []string{"en"}, "email": "ca@xb.example"}).str("id")
 		caseID := must(t, 201, A, "POST", "/api/v1/assets/cases", caA, map[string]any{"reference": "XA-2026-1", "title": "Bribery in procurement (synthetic)",
 			"kind": "outgoing", "offences": []string{"07031", "07041"}, "opened_on": "2026-01-05"}).str("id")

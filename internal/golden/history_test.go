@@ -1148,7 +1148,7 @@ func (h *history) requests(db *store.DB, vault *privacy.Vault, master []byte) {
 		}
 	}
 	h.clk.tick()
-	dir := must(s.ImportDirectory(ctx, officer, "golden-requests-directory.csv", strings.NewReader("state,kind,name,legal_bases,languages,email\n"+
+	dir := must(s.ImportDirectory(ctx, h.admin, "golden-requests-directory.csv", strings.NewReader("state,kind,name,legal_bases,languages,email\n"+
 		"XB,central_authority,Golden Central Authority of XB (synthetic),uncac_46,en,ca@xb.example\n")))
 	h.clk.tick()
 	c := must(s.OpenCase(ctx, prosecutor, assets.NewCase{Reference: "G-2025-R1", Title: "Golden bribes abroad (synthetic)", Kind: assets.CaseOutgoing,

@@ -416,9 +416,10 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		{op: "POST /api/v1/assets/bods/persons/{id}/erasure", at: "/api/v1/assets/bods/persons/P/erasure", tok: &w.Regulator, body: func() map[string]any {
 			return map[string]any{"ground": "unlawfully_processed", "reference": "DPO decision 2026/14"}
 		}},
-		// The directory entry of the other state's central authority, and
-		// a complete request to it, sent: asked about and used.
-		{op: "POST /api/v1/assets/directory", tok: &officer, after: func(r *apptest.Response) {
+		// The directory entry of the other state's central authority, as
+		// the administrator copies it, and a complete request to it, sent:
+		// asked about and used.
+		{op: "POST /api/v1/assets/directory", tok: &w.Admin, after: func(r *apptest.Response) {
 			rq := w.Must(t, 201, "POST", "/api/v1/assets/requests", officer, map[string]any{"type": "mla", "requested_state": "XB", "requested_authority": r.Str("id"),
 				"legal_basis": "uncac_46", "assistance": []string{"documents_and_records"}, "offences": []string{"0703"},
 				"facts": "Bribes reached an account in XB (synthetic).", "purpose": "Evidence for the prosecution.", "nexus": "The account received the bribes.",
