@@ -7,6 +7,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -126,6 +127,39 @@ func TestRoleIsolation(t *testing.T) {
 		}
 		if strings.Join(codes, " ") != "07032 07041 07041" && strings.Join(codes, " ") != "07041 07032 07041" {
 			t.Errorf("offence records %v, want embezzlement and two money laundering", codes)
+		}
+	})
+}
+
+// TestStatisticsNoState: a prosecutor whose authority has no state (a
+// registry from before jurisdictions, an authority not yet given one) is
+// refused the statistics (rule jurisdiction, field authority_id) and their
+// export, not counted every state's cases, as state "" counts for the
+// regulator; its lists read nothing.
+func TestStatisticsNoState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		_, a := w.caseWithAsset(t, "NS-1")
+		if _, err := w.S.RecordMeasure(ctx, w.Prosecutor, a.ID, measure(assets.StepFrozen, "2024-04-01", "1000")); err != nil {
+			t.Fatal(err)
+		}
+		stateless := *w.Prosecutor
+		stateless.Jurisdiction = ""
+		fig, err := w.S.Statistics(ctx, &stateless, assets.StatsQuery{Currency: "EUR"})
+		refused(t, "the statistics of a prosecutor of no state", err, "jurisdiction", "authority_id")
+		if fig != nil {
+			t.Errorf("figures answered: %+v", fig)
+		}
+		_, err = w.S.StatisticsExport(&stateless, assets.StatsQuery{Currency: "EUR"}, export.CSV)
+		refused(t, "the statistics' export of a prosecutor of no state", err, "jurisdiction", "authority_id")
+		if cs, err := w.S.Cases(ctx, &stateless, assets.CaseFilter{}); err != nil || len(cs) != 0 {
+			t.Errorf("the cases of a prosecutor of no state: %d %v", len(cs), err)
+		}
+		// The auditor counts every state's, and the prosecutor its own.
+		for _, p := range []*auth.Principal{w.Auditor, w.Prosecutor} {
+			if _, err := w.S.Statistics(ctx, p, assets.StatsQuery{Currency: "EUR"}); err != nil {
+				t.Errorf("the statistics of %s: %v", p.Name, err)
+			}
 		}
 	})
 }

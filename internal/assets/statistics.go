@@ -175,6 +175,18 @@ func (s *Service) threshold() int {
 	return disclosure.DefaultThreshold
 }
 
+// statsState is the state whose statistics p reads (scopeState): "" is
+// every state's, the regulator's and the auditor's; a principal whose
+// authority has no state is refused (noState), not answered every state's
+// figures, nor none, which would read as nothing recovered.
+func statsState(p *auth.Principal, state string) (string, error) {
+	s, ok, err := scopeState(p, state)
+	if err == nil && !ok {
+		err = noState()
+	}
+	return s, err
+}
+
 // Statistics counts the cases and the amounts frozen, seized, confiscated
 // and returned by year and kind of case, in q's currency at the recorded
 // rates of each measure's year, after disclosure control.
@@ -186,7 +198,7 @@ func (s *Service) Statistics(ctx context.Context, p *auth.Principal, q StatsQuer
 	if err != nil {
 		return nil, err
 	}
-	state, _, err := scopeState(p, q.State)
+	state, err := statsState(p, q.State)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +331,9 @@ func (s *Service) StatisticsExport(p *auth.Principal, q StatsQuery, format expor
 	}
 	if format != export.CSV && format != export.XLSX {
 		return export.Request{}, errs.Invalidf("format", "format", "format must be one of csv, xlsx")
+	}
+	if _, err := statsState(p, q.State); err != nil {
+		return export.Request{}, err
 	}
 	filter := url.Values{"currency": {q.Currency}}
 	if q.From != 0 {
