@@ -71,7 +71,11 @@ type NewRequest struct {
 type Request struct {
 	ID        string `json:"id"`
 	Direction string `json:"direction"`
-	Status    string `json:"status"`
+	// Side is the reader's side of the request (shownTo): requesting (its
+	// state asks), requested (its state is asked), or other (the regulator
+	// and the auditor, who are neither). Direction is the registry's.
+	Side   string `json:"side"`
+	Status string `json:"status"`
 	NewRequest
 	RequestingState string `json:"requesting_state"`
 	// The central authorities' names; RequestedAuthority (the directory
@@ -168,9 +172,9 @@ func (r *NewRequest) missing(directoryLanguages []string, requestedIsCentral boo
 func (r *Request) side(p *auth.Principal) string {
 	switch {
 	case p.Jurisdiction != "" && p.Jurisdiction == r.RequestingState:
-		return "requesting"
+		return SideRequesting
 	case p.Jurisdiction != "" && p.Jurisdiction == r.RequestedState:
-		return "requested"
+		return SideRequested
 	}
 	return ""
 }
@@ -375,7 +379,7 @@ func (s *Service) DraftRequest(ctx context.Context, p *auth.Principal, id string
 		return nil, err
 	}
 	if !auth.ValidCountry(p.Jurisdiction) {
-		return nil, errs.Invalidf("jurisdiction", "authority_id", "your authority has no state (jurisdiction): an administrator sets it")
+		return nil, noState()
 	}
 	d := requestDrafted{ID: id}
 	if d.ID == "" {
@@ -389,7 +393,7 @@ func (s *Service) DraftRequest(ctx context.Context, p *auth.Principal, id string
 			}
 			// The requested state's authorities are refused for whose the
 			// request is, before its status and the draft's fields.
-			if old.side(p) != "requesting" {
+			if old.side(p) != SideRequesting {
 				return nil, errs.Alertf(errs.Forbidden, "requesting_side", "id", "only the requesting state's authorities change request %s", id)
 			}
 			if old.Status != StatusDraft || old.Direction != DirectionOutgoing {
@@ -463,7 +467,7 @@ func (s *Service) SendRequest(ctx context.Context, p *auth.Principal, id string)
 		}
 		// The request's id tells whose it is: the requested side is refused
 		// for that before the request's status and what it lacks.
-		if r.side(p) != "requesting" {
+		if r.side(p) != SideRequesting {
 			return nil, errs.Alertf(errs.Forbidden, "requesting_side", "id", "only the requesting state's central authority sends request %s", id)
 		}
 		if err := requestTransition(r, StatusSent); err != nil {
@@ -640,18 +644,18 @@ func StepsOf(r *Request, p *auth.Principal) []string {
 func stepSide(r *Request, p *auth.Principal, status string) error {
 	side := r.side(p)
 	if status == StatusWithdrawn {
-		if side != "requesting" {
+		if side != SideRequesting {
 			return errs.Alertf(errs.Forbidden, "requesting_side", "status", "only the requesting state's central authority withdraws request %s", r.ID)
 		}
 		return nil
 	}
-	if side == "requested" {
+	if side == SideRequested {
 		return nil
 	}
-	if side == "requesting" && r.PeerID == "" {
+	if side == SideRequesting && r.PeerID == "" {
 		return nil
 	}
-	if side == "requesting" {
+	if side == SideRequesting {
 		return errs.New(errs.Conflict, "by_exchange", "status", "request %s went over the exchange: the requested state's registry records its %s and sends it here", r.ID, status)
 	}
 	return errs.Alertf(errs.Forbidden, "requested_side", "status", "only the requested state's central authority records request %s as %s", r.ID, status)
@@ -834,7 +838,7 @@ func (s *Service) RecordUse(ctx context.Context, p *auth.Principal, id string, i
 				id, strings.Join(r.UsePurposes, ", "), u.Purpose)
 		}
 		consent := r.OnwardSharing // the requesting state's, for the requested side
-		if side == "requesting" {
+		if side == SideRequesting {
 			consent = r.PeerOnwardSharing
 		}
 		if u.ShareWith != "" && (!consent || u.ShareWith == r.RequestingState || u.ShareWith == r.RequestedState) {

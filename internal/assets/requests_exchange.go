@@ -301,9 +301,9 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		if finished(r.Type, r.Status) {
 			return nil, errs.New(errs.Conflict, "request_transition", "payload.request_id", "request %s is %s: nothing more is asked on it", qm.RequestID, r.Status)
 		}
-		side := "requested" // the side that asks: the sender's
+		side := SideRequested // the side that asks: the sender's
 		if r.Direction == DirectionIncoming {
-			side = "requesting"
+			side = SideRequesting
 		}
 		return ledger.NewEntry(TypeQuestionAsked, questionAsked{ID: s.W.IDs().New("RI"), RequestID: r.ID, Side: side, Question: qm.Question,
 			On: s.today(), RemoteID: qm.QuestionID, InboxID: m.InboxID})

@@ -25,6 +25,13 @@ const (
 	DirectionIncoming = "incoming" // received from another custos registry over the exchange
 )
 
+// Sides of a request, from its reader's (Request.Side).
+const (
+	SideRequesting = "requesting" // the reader's state asks
+	SideRequested  = "requested"  // the reader's state is asked
+	SideOther      = "other"      // the regulator and the auditor, neither
+)
+
 // Statuses of a request.
 const (
 	StatusDraft          = "draft"

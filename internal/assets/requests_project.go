@@ -248,7 +248,7 @@ func visibleRequest(ctx context.Context, q store.Queryer, p *auth.Principal, fie
 	if err != nil {
 		return nil, err
 	}
-	if !seesAll(p) && r.side(p) == "" || r.side(p) == "requested" && r.Status == StatusDraft && !seesAll(p) {
+	if !seesAll(p) && r.side(p) == "" || r.side(p) == SideRequested && r.Status == StatusDraft && !seesAll(p) {
 		return nil, noRequest(field, id)
 	}
 	return &r, nil
@@ -283,13 +283,17 @@ func (s *Service) Request(ctx context.Context, p *auth.Principal, id string) (*R
 	return r, nil
 }
 
-// shownTo keeps out of a request what its reader may not see: the cases it
-// serves are the requesting state's, which the requested state's
-// authorities may not read (a link to each led them to "no asset-recovery
-// case", telling that the id exists), and which a request exchanged with
-// another registry does not carry either.
+// shownTo gives a request its reader's side (Side), and keeps out of it
+// what its reader may not see: the cases it serves are the requesting
+// state's, which the requested state's authorities may not read (a link to
+// each led them to "no asset-recovery case", telling that the id exists),
+// and which a request exchanged with another registry does not carry
+// either.
 func (r *Request) shownTo(p *auth.Principal) {
-	if !seesAll(p) && r.side(p) == "requested" {
+	if r.Side = SideOther; !seesAll(p) {
+		r.Side = r.side(p)
+	}
+	if r.Side == SideRequested {
 		r.CaseIDs = nil
 	}
 }

@@ -1,6 +1,8 @@
 package assets_test
 
 import (
+	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,6 +107,43 @@ func TestRequestSideBeforeInput(t *testing.T) {
 			q := q.(map[string]any)
 			if q["id"] == asked && q["answer"] != nil && q["answer"] != "" || q["id"] == answered && q["answer"] != "It is (synthetic)." {
 				t.Errorf("a question after the refusals: %v", q)
+			}
+		}
+	})
+}
+
+// TestRequestSideField: a request answers its reader's side, in the list
+// and alone (API) and on the pages: requesting for the requesting state's
+// authorities, requested for the requested state's, other for the
+// regulator, who is neither; direction stays the registry's (outgoing for
+// all three).
+func TestRequestSideField(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		rq := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.CAToken, complete(caseID, central)).Str("id")
+		w.Must(t, 200, "POST", "/api/v1/assets/requests/"+rq+"/send", w.CAToken, nil)
+		me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
+		reg := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+		for _, c := range []struct {
+			who, token, side, page string
+		}{{"Demoland's prosecutor", w.ProsecToken, "requesting", "Sent by us"}, {"Otherland's officer", w.CABToken, "requested", "Received"},
+			{"the regulator", reg, "other", "Made in this registry"}} {
+			one := w.Must(t, 200, "GET", "/api/v1/assets/requests/"+rq, c.token, nil)
+			list := w.Must(t, 200, "GET", "/api/v1/assets/requests", c.token, nil).Body["requests"].([]any)
+			if one.Str("side") != c.side || one.Str("direction") != "outgoing" || len(list) != 1 || list[0].(map[string]any)["side"] != c.side {
+				t.Errorf("%s reads the request's side as %q and in the list %v, want %s", c.who, one.Str("side"), list, c.side)
+			}
+			b := w.signin(t, c.token)
+			for _, p := range []struct{ path, re string }{{"/assets/requests/" + rq, `<dd id="request-side">([^<]*)</dd>`}, {"/assets/requests", `<td class="side">([^<]*)</td>`}} {
+				resp, err := b.Get(w.URL + p.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if m := regexp.MustCompile(p.re).FindStringSubmatch(string(body)); resp.StatusCode != 200 || m == nil || m[1] != c.page {
+					t.Errorf("%s on %s: %d %v, want %s", c.who, p.path, resp.StatusCode, m, c.page)
+				}
 			}
 		}
 	})

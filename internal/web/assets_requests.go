@@ -183,22 +183,11 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 		CanSend, CanStep    bool
 		CanAsk, CanUse      bool
 		Done                string
-		Side                string
 	}{f, h.options(s, next), h.options(s, assets.RefusalGrounds), h.options(s, assets.UsePurposes),
 		handle && f.Status == assets.StatusDraft && f.RequestingState == s.P.Jurisdiction, handle && len(next) > 0,
 		handle && f.Status != assets.StatusDraft && len(assets.NextStatuses(f.Type, f.Status)) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
-		s.Notice(r).Get("done"), sideOf(f.Request, s.P)}
+		s.Notice(r).Get("done")}
 	s.Show(w, r, "request", v, ref)
-}
-
-func sideOf(r assets.Request, p *auth.Principal) string {
-	switch p.Jurisdiction {
-	case r.RequestingState:
-		return "requesting"
-	case r.RequestedState:
-		return "requested"
-	}
-	return ""
 }
 
 // refused shows the request's page with a form refused, or the error page
