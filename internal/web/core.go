@@ -89,7 +89,7 @@ type alertData struct {
 	CanWork   bool
 	Assignees []Option
 	Outcomes  []Option
-	Names     map[string]string // principal ids to names
+	Names     people // the principals the alert names (who)
 }
 
 func (u *UI) alert(w http.ResponseWriter, r *http.Request, s *Session) { u.showAlert(w, r, s, nil) }
@@ -111,7 +111,7 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 	for _, c := range a.Comments {
 		ids = append(ids, c.PrincipalID)
 	}
-	data.Names = namesOf(ps, ids...)
+	data.Names = namesOf(ps, s.P, ids...)
 	for _, p := range ps {
 		if p.RevokedAt == "" && (&auth.Principal{Role: p.Role}).Can(auth.WorkAlerts) {
 			data.Assignees = append(data.Assignees, Option{Value: p.ID, Label: p.Name + " (" + p.Authority + ")"})

@@ -135,7 +135,7 @@ func TestAbroadAssignForm(t *testing.T) {
 		p = reg.post("/transplant/imports/assignment", url.Values{"organ_id": {organ}, "centre_id": {w.CentreB}})
 		wantStatus(t, "the assignment", p, http.StatusSeeOther)
 		p = reg.get(p.Header.Get("Location"))
-		mustContain(t, "abroad after the assignment", p, "Organ assigned", "<td>Centre B, ", ` by <span class="id">`+regulator+`</span></td>`)
+		mustContain(t, "abroad after the assignment", p, "Organ assigned", "<td>Centre B, ", ` by <span class="principal" title="`+regulator+`">Regulator</span></td>`)
 		if strings.Contains(p.Body, `id="assign"`) {
 			t.Fatalf("the organ assigned is still offered to assign")
 		}
@@ -266,7 +266,7 @@ func TestAbroadReassignForm(t *testing.T) {
 			history := regexp.MustCompile(`(?s)<tr class="custody-row" id="` + prefix + organ + `">.*?</tr>`).FindString(body)
 			first := regexp.MustCompile(`(?s)<li class="assignment by-origin">.*?</li>`).FindString(history)
 			if strings.Count(history, `<li class="assignment">`) != 1 || !strings.Contains(history, "Moved from Centre A to Centre B") ||
-				!strings.Contains(history, `<span class="id">`+regID+`</span>`) || !strings.Contains(history, "<q>Moved.</q>") ||
+				!strings.Contains(history, ` title="`+regID+`">`) || !strings.Contains(history, "<q>Moved.</q>") ||
 				!strings.Contains(first, "Sent to Centre A by the registry of origin") || strings.Contains(first, `class="id"`) ||
 				strings.Index(history, "by-origin") > strings.Index(history, "Moved from") {
 				t.Errorf("%s: history of %s %q, want centre A named by the origin (no principal), then one move from Centre A to Centre B by %s, with the reason\n%s",

@@ -70,9 +70,9 @@ type exchangeListData struct {
 	PeerOpts []Option
 	States   []Option
 	Names    map[string]string // peer id -> name
-	// Who are the names of the principals who abandoned a message of the
-	// outbox page, by id: shown as the alerts' "by" fields are.
-	Who      map[string]string
+	// Who are the principals who abandoned a message of the outbox page
+	// (who), as the alerts' "by" fields are.
+	Who      people
 	Filtered bool
 	NextPage string // the link to the next page of the outbox or the inbox; empty on the last
 	Identity *exchange.Identity
@@ -152,7 +152,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
 	if tmpl == "outbox" {
-		if d.Who, err = abandoners(r.Context(), x.svc, d.Outbox); err != nil {
+		if d.Who, err = abandoners(r.Context(), x.svc, s.P, d.Outbox); err != nil {
 			s.Fail(w, r, err)
 			return
 		}
@@ -162,16 +162,16 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	s.Show(w, r, tmpl, v, ref)
 }
 
-// abandoners maps the principals who abandoned messages of ms to their
-// names (principalNames): the outbox keeps the principal's id, as the log
-// does, and a person reading the page is shown who it was, as on an
-// alert's page. A principal no longer listed is shown by its id.
-func abandoners(ctx context.Context, svc *exchange.Service, ms []exchange.OutboxMessage) (map[string]string, error) {
+// abandoners are the principals who abandoned messages of ms, as reader
+// may see them (principalNames): the outbox keeps the principal's id, as
+// the log does, and a person reading the page is shown who it was, as on
+// an alert's page. A principal no longer listed is shown by its id.
+func abandoners(ctx context.Context, svc *exchange.Service, reader *auth.Principal, ms []exchange.OutboxMessage) (people, error) {
 	var ids []string
 	for _, m := range ms {
 		ids = append(ids, m.AbandonedBy)
 	}
-	return principalNames(ctx, svc.DB.Read(), ids...)
+	return principalNames(ctx, svc.DB.Read(), reader, ids...)
 }
 
 type exchangeMessageData struct {
@@ -181,7 +181,7 @@ type exchangeMessageData struct {
 	// Forward is whether p may forward the message, To the peers it may go to.
 	Forward bool
 	To      []Option
-	People  map[string]string // principal ids to names (who used the message)
+	People  people // who used the message (who)
 }
 
 func (x *exchangePages) message(w http.ResponseWriter, r *http.Request, s *Session) {

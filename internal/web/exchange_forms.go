@@ -230,7 +230,7 @@ func (x *exchangePages) showMessage(w http.ResponseWriter, r *http.Request, s *S
 	for _, u := range m.Uses {
 		ids = append(ids, u.PrincipalID)
 	}
-	if d.People, err = principalNames(ctx, x.svc.DB.Read(), ids...); err != nil {
+	if d.People, err = principalNames(ctx, x.svc.DB.Read(), s.P, ids...); err != nil {
 		s.Fail(w, r, err)
 		return
 	}

@@ -188,8 +188,9 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		},
 		"tag":  tag,
 		"link": link,
-		// who writes a principal's name, its id as the title (who).
-		"who": who,
+		// who writes a principal as the reader may see it, its id as the
+		// title (who).
+		"who": func(names people, id string) template.HTML { return who(l, names, id) },
 		// num writes a whole number in the language's digits and grouping.
 		"num": func(n any) string {
 			switch v := n.(type) {
@@ -231,13 +232,14 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 			}{v, action, kind}
 		},
 		// holders is what the "import-holders" template needs: the page's
-		// centres by id, and the organ received from abroad whose
-		// holders it lists.
-		"holders": func(centres map[string]string, im any) any {
+		// centres by id, the principals who assigned the organ (who), and
+		// the organ received from abroad whose holders it lists.
+		"holders": func(centres map[string]string, names people, im any) any {
 			return struct {
 				Centres map[string]string
+				People  people
 				Import  any
-			}{centres, im}
+			}{centres, names, im}
 		},
 		"when": func(s string) template.HTML {
 			return template.HTML(html.EscapeString(zone.StampLayout(s, loc, l.Layout(false))))

@@ -108,6 +108,7 @@ type hmBankData struct {
 	Versions     []hashmatch.Version // newest first
 	MoreVersions bool                // older versions than those shown exist
 	Owner        string
+	People       people                // who published the versions (who)
 	IsOwner      bool                  // the principal is an analyst of the bank's owner
 	Entries      []hashmatch.BankEntry // owner only; newest first, one page, filtered
 	NextEntries  string                // the link to the next page of entries; empty on the last
@@ -154,6 +155,14 @@ func (h *hashmatchPages) showBank(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	data := hmBankData{Bank: b, Versions: vs.Items, MoreVersions: vs.Next != "", Owner: names[b.OwnerID], MaxUploadMB: hmMaxUpload >> 20,
 		IsOwner: s.P.Can(hashmatch.PublishBanks) && s.P.AuthorityID == b.OwnerID, Statuses: hmOptions(s, entryStatusLabels, hashmatch.EntryStatuses)}
+	var publishers []string
+	for _, v := range vs.Items {
+		publishers = append(publishers, v.PublishedBy)
+	}
+	if data.People, err = principalNames(ctx, h.svc.DB.Read(), s.P, publishers...); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	var subs map[string]bool
 	if data.CanSubscribe, subs, err = h.subscribed(ctx, s.P); err != nil {
 		s.Fail(w, r, err)
@@ -598,7 +607,7 @@ type hmCaseData struct {
 	CanReview      bool
 	Recipients     []Option           // competent authorities a report may be addressed to
 	Dispute        *hashmatch.Dispute // the case's dispute with the bank's owner, if any
-	People         map[string]string  // principal ids to names (the reviewer)
+	People         people             // the reviewer (who)
 }
 
 var caseFlash = map[string]string{
@@ -651,7 +660,7 @@ func (h *hashmatchPages) showCase(w http.ResponseWriter, r *http.Request, s *Ses
 		s.Fail(w, r, err)
 		return
 	}
-	if data.People, err = principalNames(ctx, h.svc.DB.Read(), c.ReviewedBy); err != nil {
+	if data.People, err = principalNames(ctx, h.svc.DB.Read(), s.P, c.ReviewedBy); err != nil {
 		s.Fail(w, r, err)
 		return
 	}

@@ -38,6 +38,7 @@ type abroadData struct {
 	Imports   []transplant.Import
 	Reports   []transplant.ForeignSAE
 	Centres   map[string]string
+	People    people // who assigned the imports (who)
 	PeerOpt   []Option
 	CanRecord bool
 	CanAckFor string // the coordinator's centre
@@ -49,6 +50,19 @@ type abroadData struct {
 	// centre that holds it.
 	Held      []Option
 	CentreOpt []Option
+}
+
+// assigners are the principals who assigned the organs of ims to centres
+// here.
+func assigners(ims []transplant.Import) []string {
+	var ids []string
+	for _, im := range ims {
+		ids = append(ids, im.AssignedBy)
+		for _, a := range im.Assignments {
+			ids = append(ids, a.AssignedBy)
+		}
+	}
+	return ids
 }
 
 func (t *transplantPages) abroad(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -93,6 +107,10 @@ func (t *transplantPages) showAbroad(w http.ResponseWriter, r *http.Request, s *
 			return
 		}
 		d.Unassigned, d.Held = importOptions(s, d.Centres, assignable, false), importOptions(s, d.Centres, held, true)
+	}
+	if d.People, err = principalNames(ctx, t.svc.DB.Read(), s.P, assigners(d.Imports)...); err != nil {
+		s.Fail(w, r, err)
+		return
 	}
 	d.CanRecord = s.P.Can(transplant.Record)
 	if s.P.Role == transplant.RoleCoordinator {

@@ -65,6 +65,7 @@ var handoffLabels = map[string]string{
 type handoffsData struct {
 	Done    *transplant.Custody // the organ of the hand-off just recorded
 	Centres map[string]string
+	People  people // who recorded Done's hand-offs (who)
 }
 
 func (t *transplantPages) handoffs(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -87,6 +88,10 @@ func (t *transplantPages) showHandoffs(w http.ResponseWriter, r *http.Request, s
 	if n := s.Notice(r); n.Get("done") == "handoff" && ref == nil {
 		// the organ the notice names, in the custody the registry holds now
 		if c, err := t.svc.OrganCustody(r.Context(), s.P, n.Get("id")); err == nil && c.Location != nil {
+			if data.People, err = principalNames(r.Context(), t.svc.DB.Read(), s.P, recorders(c.Handoffs)...); err != nil {
+				s.Fail(w, r, err)
+				return
+			}
 			data.Done = c
 			pg.Flash = s.T("Hand-off recorded: organ %s, %s.", c.OrganID, s.T(handoffLabels[c.Location.Step]))
 		}
@@ -99,6 +104,15 @@ func (t *transplantPages) showHandoffs(w http.ResponseWriter, r *http.Request, s
 	pg.SetForm("handoff", url.Values{"step": {step}, "place": {q.Get("place")}})
 	pg.Data = data
 	s.Show(w, r, "handoffs", pg, ref)
+}
+
+// recorders are the principals who recorded hs.
+func recorders(hs []transplant.Handoff) []string {
+	var ids []string
+	for _, h := range hs {
+		ids = append(ids, h.RecordedBy)
+	}
+	return ids
 }
 
 func (t *transplantPages) recordHandoff(w http.ResponseWriter, r *http.Request, s *Session) {

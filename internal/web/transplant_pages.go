@@ -630,6 +630,7 @@ type traceData struct {
 	Q       string
 	Trace   *transplant.Trace
 	Centres map[string]string
+	People  people // who recorded the hand-offs and assigned the imports (who)
 }
 
 // traceQuery runs the trace a search asks for: a donor id (DN-...), a
@@ -674,6 +675,16 @@ func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Sessi
 		} else {
 			data.Trace = tr
 			pg.Title = s.T("Trace %s", tr.ID)
+			var ids []string
+			for _, d := range tr.Donors {
+				for _, o := range d.Organs {
+					ids = append(ids, recorders(o.Custody)...)
+				}
+			}
+			if data.People, err = principalNames(ctx, t.svc.DB.Read(), s.P, append(ids, assigners(tr.Imported)...)...); err != nil {
+				s.Fail(w, r, err)
+				return
+			}
 		}
 	}
 	// the organ the notice names, as the trace the reader searched shows it

@@ -103,6 +103,7 @@ type accessData struct {
 	ID     string
 	Back   string
 	Report *transplant.SubjectReport
+	People people // who made the corrections (who)
 }
 
 func (t *transplantPages) accessPage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -148,8 +149,17 @@ func (t *transplantPages) access(w http.ResponseWriter, r *http.Request, s *Sess
 		_ = enc.Encode(rep)
 		return
 	}
+	var correctors []string
+	for _, c := range rep.Corrections {
+		correctors = append(correctors, c.CorrectedBy)
+	}
+	people, err := principalNames(r.Context(), t.svc.DB.Read(), s.P, correctors...)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	pg := s.View(r, "Subject access")
-	pg.Data = accessData{ID: id, Back: recordPath(id), Report: rep}
+	pg.Data = accessData{ID: id, Back: recordPath(id), Report: rep, People: people}
 	s.Show(w, r, "subject_report", pg, nil)
 }
 

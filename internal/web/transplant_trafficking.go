@@ -203,6 +203,7 @@ func (t *transplantPages) traffickingQueue(w http.ResponseWriter, r *http.Reques
 
 type traffickingCaseData struct {
 	Report *transplant.TraffickingReport
+	People people // who changed its status (who)
 	Next   []Option
 	// Opened is what the principal just opened (content or reporter),
 	// shown on the answer to the POST only.
@@ -241,6 +242,14 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 		return
 	}
 	d.Report, d.Next = rep, nextStatuses(s, rep)
+	var changers []string
+	for _, c := range rep.History {
+		changers = append(changers, c.PrincipalID)
+	}
+	if d.People, err = principalNames(r.Context(), t.svc.DB.Read(), s.P, changers...); err != nil {
+		s.Fail(w, r, err)
+		return
+	}
 	pg := s.View(r, "Trafficking report "+rep.ID)
 	if d.Assessment, err = t.assessment(r, s, rep, pg); err != nil {
 		s.Fail(w, r, err)
