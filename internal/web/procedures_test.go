@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,9 +69,26 @@ func TestProcedureForm(t *testing.T) {
 		p = c.post("/transplant/procedures", url.Values{"kind": {"double_kidney"}, "organ_ids": {k1 + "\r\n" + k2}, "recipient_id": {strings.ToLower(kidneys)},
 			"performed_at": {performed}})
 		wantStatus(t, "a double kidney", p, http.StatusSeeOther)
-		if loc := p.Header.Get("Location"); !strings.Contains(loc, "/transplant/trace?") || !strings.Contains(loc, kidneys) {
+		loc := p.Header.Get("Location")
+		if !strings.Contains(loc, "/transplant/trace?") || !strings.Contains(loc, kidneys) {
 			t.Errorf("after the double kidney: Location %q", loc)
 		}
+		// The trace says what was recorded, as the other forms' pages do;
+		// switching the language keeps the notice in the address, and the
+		// page says it again in the new language.
+		recorded := regexp.MustCompile(`id="flash"[^>]*>[^<]*Procedure TP-[0-9A-Z]+ recorded: 2 organs transplanted\.`)
+		if p = c.get(loc); !recorded.MatchString(p.Body) {
+			t.Errorf("the trace after the double kidney says nothing of it, or not %s\n%s", recorded, p.Body)
+		}
+		p = c.post("/language", url.Values{"language": {"fr"}, "next": {loc}})
+		wantStatus(t, "the language switch", p, http.StatusSeeOther)
+		if p.Header.Get("Location") != loc {
+			t.Errorf("the language switch goes to %q, want the page it was on, %q", p.Header.Get("Location"), loc)
+		}
+		if p = c.get(loc); !regexp.MustCompile(`Intervention TP-[0-9A-Z]+ enregistrée : 2 organes transplantés\.`).MatchString(p.Body) || recorded.MatchString(p.Body) {
+			t.Errorf("the trace in French does not say in French what was recorded\n%s", p.Body)
+		}
+		wantStatus(t, "back to English", c.post("/language", url.Values{"language": {"en"}, "next": {"/"}}), http.StatusSeeOther)
 		for _, k := range []string{k1, k2} {
 			o, err := svc.Organ(ctx, coord, k)
 			must(err)

@@ -694,10 +694,29 @@ func (t *transplantPages) trace(w http.ResponseWriter, r *http.Request, s *Sessi
 			pg.Flash = s.T("Transplantation recorded.")
 		case "disposition":
 			pg.Flash = s.T("Final disposition recorded.")
+		case "procedure":
+			if organs := procedureOrgans(data.Trace, n.Get("procedure")); organs > 0 {
+				pg.Flash = s.l.N("Procedure %[2]s recorded: %[1]d organ(s) transplanted.", organs, n.Get("procedure"))
+			}
 		}
 	}
 	pg.Data = data
 	s.Show(w, r, "trace", pg, ref)
+}
+
+// procedureOrgans counts the organs of tr transplanted in procedure id: the
+// procedure a notice names, as the trace the reader searched shows it (none
+// when it shows no such procedure).
+func procedureOrgans(tr *transplant.Trace, id string) int {
+	n := 0
+	for _, d := range tr.Donors {
+		for _, o := range d.Organs {
+			if o.Transplant != nil && o.Transplant.Procedure != nil && id != "" && o.Transplant.Procedure.ID == id {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // ---- Centres (regulator) ----

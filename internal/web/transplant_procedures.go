@@ -86,5 +86,5 @@ func (t *transplantPages) recordProcedure(w http.ResponseWriter, r *http.Request
 		t.showProcedure(w, r, s, v, &Refusal{Form: "procedure", Values: v, Err: err})
 		return
 	}
-	s.RedirectDone(w, r, "/transplant/trace?"+url.Values{"q": {done.RecipientID}}.Encode(), url.Values{"done": {"procedure"}, "id": {done.RecipientID}})
+	s.RedirectDone(w, r, "/transplant/trace?"+url.Values{"q": {done.RecipientID}}.Encode(), url.Values{"done": {"procedure"}, "id": {done.RecipientID}, "procedure": {done.ID}})
 }
