@@ -57,7 +57,7 @@ func TestAlertForms(t *testing.T) {
 		see  string
 	}{
 		{"acknowledge", url.Values{}, "The alert is acknowledged."},
-		{"assign", url.Values{"assignee_id": {regulatorID}}, `id="assignee"><span class="principal" title="`+regulatorID+`">Regulator<`},
+		{"assign", url.Values{"assignee_id": {regulatorID}}, `id="assignee"><span class="principal" title="` + regulatorID + `">Regulator<`},
 		{"comment", url.Values{"text": {"called the centre"}}, "called the centre"},
 		{"close", url.Values{"outcome": {"corrected"}, "note": {"registered at the right centre"}}, "registered at the right centre"},
 	} {

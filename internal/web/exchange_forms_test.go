@@ -300,7 +300,7 @@ func TestExchangeAbandonForm(t *testing.T) {
 	admin := a.Principal(t, a.Admin)
 	// Who abandoned it is shown by name, as an alert's "by" fields are,
 	// to every role that reads the outbox; the API keeps the id.
-	by := "Abandoned by " + template.HTMLEscapeString(admin.Name) + " on "
+	by := `Abandoned by <span class="principal" title="` + template.HTMLEscapeString(admin.ID) + `">` + template.HTMLEscapeString(admin.Name) + "</span> on "
 	mustContain(t, "abandoned", p, "message is abandoned", by, "The peer&#39;s receipt never verifies")
 	if admin.Name == "" || strings.Contains(p.Body, "<code>"+admin.ID+"</code>") {
 		t.Fatalf("the abandoned message shows the principal's id %s, not its name %q", admin.ID, admin.Name)

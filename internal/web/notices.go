@@ -26,7 +26,11 @@ import (
 // report never received, or any form's answer for any record. The notice is
 // in the address, not kept by the server, so that the page after the form
 // says it whichever of a registry's servers answers it, and after a restart
-// (the key is derived from the registry's key file, which they share).
+// (the key is derived from the registry's key file, which they share). The
+// language switch comes back to the address, notice included, and the page
+// says it again in the new language. The sign-in page's ?reason= is no
+// notice (no one is signed in to sign it for): it only picks one of the
+// page's fixed messages (signInReasons).
 
 // noticeTTL is how long a notice is shown: its page may be reloaded.
 const noticeTTL = time.Hour

@@ -135,3 +135,25 @@ func TestNoticesUnforgeable(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInReasons: the sign-in page's ?reason= is read unsigned (whoever
+// is signed out has no key to a notice), so it only chooses among the
+// page's fixed messages (signInReasons): a known reason shows its message,
+// anything else, text typed into the address included, shows nothing.
+func TestSignInReasons(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		b := newBrowser(t, w.URL)
+		for reason, message := range map[string]string{"signin": "Sign in to continue.", "signedout": "You are signed out.",
+			"allout": "You are signed out of all your sessions, in every browser."} {
+			p := b.get("/?reason=" + reason)
+			wantStatus(t, reason, p, http.StatusOK)
+			mustContain(t, reason, p, `id="flash">`+message+`<`)
+		}
+		for _, forged := range []string{"Your token leaked: call +1 555 0100", "<script>alert(1)</script>", "SIGNIN", "signin ", "expired2"} {
+			p := b.get("/?reason=" + url.QueryEscape(forged))
+			wantStatus(t, forged, p, http.StatusOK)
+			mustNotContain(t, "the reason "+forged, p, `id="flash"`, "call +1 555", "alert(1)")
+		}
+	})
+}
