@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -118,9 +119,11 @@ func Int(q url.Values, name string, def int) (int, error) {
 // Parse reads the paging parameters of q (limit, cursor) and refuses any
 // parameter that is neither one of them nor one of filters (invalid, rule
 // query), so that a mistyped filter never lists everything unfiltered. A
-// parameter given twice is refused too.
+// parameter given twice is refused too. The names are read in order, so
+// that a query with two wrong ones is always refused for the same one.
 func Parse(q url.Values, size Size, filters ...string) (Request, error) {
-	for name, vs := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		vs := q[name]
 		if name != "limit" && name != "cursor" && !slices.Contains(filters, name) {
 			allowed := append([]string{"limit", "cursor"}, filters...)
 			name = errs.Echo(name, errs.MaxEchoed)
