@@ -343,6 +343,12 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 			id = errs.Echo(id, errs.MaxEchoed)
 			return nil, errs.Invalidf("enum", "filter."+id, "%s is not a dimension to filter by", id)
 		}
+		if len(q.Filter[id]) == 0 {
+			// A filter of no value keeps no record: filter.sex= (a form's
+			// empty box, a script's empty variable) would publish a table of
+			// zeros under the query's name, as if nothing had been recorded.
+			return nil, errs.Invalidf("required", "filter."+id, "filter.%s names no value: give the codes to keep, or leave the filter out", id)
+		}
 		f := filter{value: a.value, keep: make([]bool, a.card)}
 		for _, v := range q.Filter[id] {
 			found := false

@@ -1063,6 +1063,8 @@ func TestFilterRefusalNamesIt(t *testing.T) {
 			{map[string][]string{"iccs": {"01"}}, "filter.iccs"},
 			{map[string][]string{"colour": {"red"}}, "filter.colour"},
 			{map[string][]string{"sex": {"x"}}, "filter.sex"},
+			{map[string][]string{"sex": {}}, "filter.sex"},
+			{map[string][]string{"region": nil}, "filter.region"},
 		} {
 			r := w.Do(t, "POST", "/api/v1/stats/aggregate", w.Token, stats.Query{Stage: "police", Unit: "offence", Level: 1, Filter: c.filter})
 			if r.Status != 422 || r.Str("error.field") != c.field {
@@ -1071,6 +1073,12 @@ func TestFilterRefusalNamesIt(t *testing.T) {
 		}
 		if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&filter.iccs=01", w.Token, nil); r.Status != 422 || r.Str("error.field") != "filter.iccs" {
 			t.Errorf("SDMX filter.iccs: %d %s", r.Status, r.Raw)
+		}
+		// An empty filter keeps no record: refused, not a table of zeros.
+		for _, f := range []string{"filter.victim_sex=", "filter.region=", "filter.region=,"} {
+			if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&"+f, w.Token, nil); r.Status != 422 || r.Str("error.rule") != "required" || !strings.HasPrefix(f, r.Str("error.field")+"=") {
+				t.Errorf("SDMX %s: %d %s", f, r.Status, r.Raw)
+			}
 		}
 	})
 }
