@@ -236,7 +236,7 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 		for i, c := range q.ICCS {
 			root, ok := ICCS.Lookup(c)
 			if !ok {
-				return nil, errs.Invalidf("iccs_code", fieldAt("iccs", i), "%s is not an ICCS code (version %s)", c, ICCS.Version)
+				return nil, errs.Invalidf("iccs_code", fieldAt("iccs", i), "%s is not an ICCS code (version %s)", errs.Echo(c, errs.MaxEchoed), ICCS.Version)
 			}
 			for j, k := range ICCS.Categories {
 				if ICCS.Under(k.Code, root.Code) {

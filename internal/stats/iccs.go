@@ -133,7 +133,7 @@ func (c *Classification) Under(code, ancestor string) bool {
 func (c *Classification) Check(field, code string) (string, error) {
 	k, ok := c.Lookup(code)
 	if !ok {
-		return "", errs.Invalidf("iccs_code", field, "%s is not an ICCS code (version %s)", code, c.Version)
+		return "", errs.Invalidf("iccs_code", field, "%s is not an ICCS code (version %s)", errs.Echo(code, errs.MaxEchoed), c.Version)
 	}
 	return k.Code, nil
 }

@@ -90,7 +90,7 @@ func mappingRow(n int, r MappingRow) (MappingRow, error) {
 	}
 	k, ok := ICCS.Lookup(r.ICCS)
 	if !ok {
-		return r, errs.Invalidf("iccs_code", "iccs", "line %d: %s is not an ICCS code (version %s)", n, strings.TrimSpace(r.ICCS), ICCS.Version)
+		return r, errs.Invalidf("iccs_code", "iccs", "line %d: %s is not an ICCS code (version %s)", n, errs.Echo(strings.TrimSpace(r.ICCS), errs.MaxEchoed), ICCS.Version)
 	}
 	return MappingRow{NationalCode: code, NationalLabel: label, ICCS: k.Code}, nil
 }

@@ -181,7 +181,7 @@ func (p *parser) header(h []string) error {
 			name = strings.TrimPrefix(name, "\ufeff")
 		}
 		if !known[name] {
-			return errs.Invalidf("column", "header", "%q is not a column of a records file (docs/stats.md lists them)", name)
+			return errs.Invalidf("column", "header", "\"%s\" is not a column of a records file (docs/stats.md lists them)", errs.Echo(name, errs.MaxEchoed))
 		}
 		if _, dup := p.idx[name]; dup {
 			return errs.Invalidf("column", name, "the column %s is given twice", name)
@@ -282,7 +282,7 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 		case !mapped && p.report:
 			p.out.unmapped[code]++
 		case !mapped:
-			return errs.Invalidf("unmapped_offence", "offence_code", "line %d: offence code %s is not in mapping %s version %d", n, code, p.m.id, p.m.version)
+			return errs.Invalidf("unmapped_offence", "offence_code", "line %d: offence code %s is not in mapping %s version %d", n, errs.Echo(code, errs.MaxEchoed), p.m.id, p.m.version)
 		case k == 0 && p.report:
 			p.out.ambiguous[code]++
 		case k == 0:
@@ -311,7 +311,7 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 		}
 		k, ok := ICCS.Lookup(code)
 		if !ok {
-			return errs.Invalidf("iccs_code", "iccs", "line %d: %s is not an ICCS code (version %s)", n, code, ICCS.Version)
+			return errs.Invalidf("iccs_code", "iccs", "line %d: %s is not an ICCS code (version %s)", n, errs.Echo(code, errs.MaxEchoed), ICCS.Version)
 		}
 		v[colICCS] = uint32(ICCS.index[k.Code]) + 1
 	}
