@@ -338,7 +338,7 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 		}
 		line(append(slices.Clone(rk), Total), pr.pub.RowTotals[i])
 	}
-	if k > 1 {
+	if k > 1 && len(pr.rows) > 0 { // nothing counted: no row, as with one dimension
 		for j, col := range pr.cols {
 			line(append(totals(k-1), col), pr.pub.ColTotals[j])
 		}

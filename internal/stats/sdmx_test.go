@@ -417,6 +417,24 @@ func TestSDMXStructure(t *testing.T) {
 		if totals < 20 {
 			t.Errorf("%d totals over all periods checked: the test checks little", totals)
 		}
+		// Nothing counted, neither from nor to: no row, whatever the
+		// query's dimensions. Broken down by two, the file had a grand
+		// total 0 dated _T, the one row a tool strict about TIME_PERIOD
+		// refuses, where by one it had none.
+		nowhere := map[string][]string{"region": {"Nowhere"}}
+		for _, q := range []stats.Query{
+			{Stage: "police", Unit: "victim", Level: 1, Filter: nowhere},
+			{Stage: "police", Unit: "victim", Level: 1, By: []string{"sex"}, Filter: nowhere},
+			{Stage: "police", Unit: "victim", Level: 1, By: []string{"sex", "region"}, Period: "year", Filter: nowhere},
+		} {
+			req, err := w.S.SDMX(w.Statistician, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lines := exportCSV(t, w, req); len(lines) != 1 {
+				t.Errorf("%v, nothing counted: rows %v, want none", q.By, lines[1:])
+			}
+		}
 	})
 }
 
