@@ -488,7 +488,7 @@ func (s *Service) importByID(ctx context.Context, q store.Queryer, id string) (*
 		return nil, err
 	}
 	if len(list) == 0 {
-		return nil, errs.New(errs.NotFound, "reference", "import_id", "no import %s", id)
+		return nil, errs.New(errs.NotFound, "reference", "import_id", "no import %s", errs.Echo(id, errs.MaxEchoed))
 	}
 	return &list[0], nil
 }

@@ -257,9 +257,9 @@ func loadMapping(ctx context.Context, q store.Queryer, id string, version int) (
 		id, version, version), &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		if version == 0 {
-			return nil, errs.New(errs.NotFound, "reference", "mapping", "no mapping %s", id)
+			return nil, errs.New(errs.NotFound, "reference", "mapping", "no mapping %s", errs.Echo(id, errs.MaxEchoed))
 		}
-		return nil, errs.New(errs.NotFound, "reference", "mapping", "no version %d of mapping %s", version, id)
+		return nil, errs.New(errs.NotFound, "reference", "mapping", "no version %d of mapping %s", version, errs.Echo(id, errs.MaxEchoed))
 	}
 	if err != nil {
 		return nil, err

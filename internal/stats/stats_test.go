@@ -400,6 +400,9 @@ func testImportRefusals(t *testing.T, dsn string) {
 	if _, err := w.S.Aggregate(ctx, w.Regulator, stats.Query{Stage: "police", Unit: "offence", ICCS: []string{strings.Repeat("9", 60000)}}); err == nil || len(err.Error()) > 300 {
 		t.Errorf("a long ICCS code in a query: %.400v", err)
 	}
+	if _, err := w.S.Import(ctx, w.Statistician, stats.ImportRequest{Mapping: strings.Repeat("M", 3000)}, strings.NewReader(good), 0, nil); errs.CodeOf(err) != errs.NotFound || len(err.Error()) > 300 {
+		t.Errorf("a long mapping id: %.400v", err)
+	}
 	var n int
 	if err := w.App.DB.Read().QueryRow(ctx, "SELECT COUNT(*) FROM stats_columns").Scan(&n); err != nil || n != 0 {
 		t.Errorf("refused imports left %d stored columns (%v)", n, err)
