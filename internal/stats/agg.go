@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -357,7 +358,16 @@ func (s *Service) plan(q Query, dicts []Dictionary, years [2]int) (*plan, error)
 					f.keep[k], found = true, true
 				}
 			}
-			if !found && id != DimRegion.ID {
+			switch {
+			case !found && id == DimRegion.ID:
+				// A region no import holds counts nothing, as a year with
+				// no records does; one no import could hold is refused,
+				// as an import refuses it.
+				if _, err := check.Line("filter."+id, v, 64, false); err != nil {
+					return nil, err
+				}
+			case !found:
+				v = errs.Echo(v, errs.MaxEchoed)
 				return nil, errs.Invalidf("enum", "filter."+id, "%s is not a value of %s", v, id)
 			}
 		}

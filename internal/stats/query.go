@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,7 +37,10 @@ func ParseQuery(v url.Values, ignore ...string) (Query, error) {
 		}
 		return out
 	}
-	for name, vs := range v {
+	// In order, so that a query wrong in two parameters is refused for the
+	// same one each time.
+	for _, name := range slices.Sorted(maps.Keys(v)) {
+		vs := v[name]
 		if slices.Contains(ignore, name) {
 			continue
 		}

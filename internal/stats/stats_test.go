@@ -1098,6 +1098,29 @@ func TestFilterRefusalNamesIt(t *testing.T) {
 		if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&filter.iccs=01", w.Token, nil); r.Status != 422 || r.Str("error.field") != "filter.iccs" {
 			t.Errorf("SDMX filter.iccs: %d %s", r.Status, r.Raw)
 		}
+		// A region no import could hold (longer than an import takes, not
+		// one line) is refused as the import refuses it; one no import
+		// holds counts nothing. A bad value is repeated cut.
+		long := strings.Repeat("R", 65)
+		for _, c := range []struct{ query, rule string }{
+			{"filter.region=" + long, "too_long"},
+			{"filter.region=A%0AB", "control_character"},
+			{"filter.sex=" + strings.Repeat("x", 5000), "enum"},
+		} {
+			r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&"+c.query, w.Token, nil)
+			if field, _, _ := strings.Cut(c.query, "="); r.Status != 422 || r.Str("error.rule") != c.rule || r.Str("error.field") != field || len(r.Str("error.message")) > 300 {
+				t.Errorf("SDMX %.40s: %d %.300s", c.query, r.Status, r.Raw)
+			}
+		}
+		if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&filter.region="+long[:64], w.Token, nil); r.Status != 200 {
+			t.Errorf("SDMX a region of 64 characters no import holds: %d %.300s", r.Status, r.Raw)
+		}
+		// A query wrong in two parameters is refused for the same one.
+		for range 20 {
+			if r := w.Do(t, "GET", "/api/v1/stats/sdmx?zz=1&stage=police&aa=1", w.Token, nil); r.Str("error.field") != "aa" {
+				t.Fatalf("two unknown parameters: %d %s, want the field aa", r.Status, r.Raw)
+			}
+		}
 		// An empty filter keeps no record: refused, not a table of zeros.
 		for _, f := range []string{"filter.victim_sex=", "filter.region=", "filter.region=,"} {
 			if r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1&"+f, w.Token, nil); r.Status != 422 || r.Str("error.rule") != "required" || !strings.HasPrefix(f, r.Str("error.field")+"=") {
