@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -91,10 +93,11 @@ type GODTQuery struct {
 // GODTQueryOf reads a report's query parameters: country, year and
 // population, each required; any other parameter is refused.
 func GODTQueryOf(q url.Values) (GODTQuery, error) {
-	for name := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
 		switch name {
 		case "country", "year", "population":
 		default:
+			name = errs.Echo(name, errs.MaxEchoed)
 			return GODTQuery{}, errs.Invalidf("query", name, "the GODT report takes country, year and population, not %s", name)
 		}
 	}

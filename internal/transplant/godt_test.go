@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -594,4 +595,22 @@ func TestGODTDonationAcrossNewYear(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGODTQueryRefusesByName: a parameter the report does not take is
+// refused by name, cut and escaped as a refusal repeats what a client
+// wrote, and, of two, the first in order each time.
+func TestGODTQueryRefusesByName(t *testing.T) {
+	long := strings.Repeat("p", 5000) + "\x1b[2J"
+	for range 20 {
+		_, err := transplant.GODTQueryOf(url.Values{"country": {"XA"}, "year": {"2025"}, "population": {"1"}, "zz": {"1"}, long: {"1"}, "aa": {"1"}})
+		e, ok := errs.As(err)
+		if !ok || e.Rule != "query" || e.Field != "aa" {
+			t.Fatalf("%v, want rule query at aa", err)
+		}
+	}
+	_, err := transplant.GODTQueryOf(url.Values{long: {"1"}})
+	if e, ok := errs.As(err); !ok || len(e.Message) > 300 || strings.Contains(e.Message, "\x1b") {
+		t.Errorf("a long name with an escape: %q", err)
+	}
 }
