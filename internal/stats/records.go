@@ -338,6 +338,11 @@ func (p *parser) row(n int, row []string, v *[numCols]uint32) error {
 	if DimUnit.Values[v[colUnit]].Code == UnitVictim && DimStage.Values[v[colStage]].Code != StagePolice {
 		return errs.Invalidf("victim_stage", "unit", "line %d: victims are counted at the police stage only", n)
 	}
+	// Offences too, as the UN-CTS counts them: the stages after count the
+	// persons prosecuted, convicted or held.
+	if DimUnit.Values[v[colUnit]].Code == UnitOffence && DimStage.Values[v[colStage]].Code != StagePolice {
+		return errs.Invalidf("offence_stage", "unit", "line %d: offences are counted at the police stage only; the stages after count persons", n)
+	}
 	date, _ := p.cell(row, "date")
 	y, m, d, ok := parseDate(date)
 	if !ok {

@@ -366,6 +366,7 @@ func testImportRefusals(t *testing.T, dsn string) {
 		{"unit", good + "N001,police,offences,2024,,,,,,,,,,,,,,,\n", "enum", "unit", "line 3: unit must be one of offence, victim, person"},
 		{"unknown stage", good + "N001,unknown,offence,2024,,,,,,,,,,,,,,,\n", "required", "stage", "line 3: stage is required"},
 		{"victim at court", good + "N001,courts,victim,2024,,,,,,,,,,,,,,,\n", "victim_stage", "unit", "line 3: victims are counted"},
+		{"offence in prison", good + "N001,prisons,offence,2024,,,,,,,,,,,,,,,\n", "offence_stage", "unit", "line 3: offences are counted"},
 		{"date", good + "N001,police,offence,2024-13,,,,,,,,,,,,,,,\n", "date_format", "date", "line 3: date must be written"},
 		{"future", good + "N001,police,offence,2999,,,,,,,,,,,,,,,\n", "not_future", "date", "line 3: date 2999 is in the future"},
 		{"age", good + "N001,police,victim,2024,,,,,,,,121,,,,,,,\n", "range", "victim_age", "line 3: victim_age must be"},
