@@ -1232,6 +1232,9 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s already exists; custos backup never overwrites", path)
 	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("the folder of %s does not exist: create it first, for custos's user alone (install -d -m 0700)", path)
+	}
 	tmp := PartialName(path, os.Getpid())
 	// A file of this name is from a run of this process id that was
 	// killed: no run of it is writing it now, since this process is.
