@@ -69,6 +69,11 @@ func (k *Keys) Equal(o *Keys) bool {
 // master_key).
 func LoadKeys(path string) (*Keys, error) {
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A registry restored or copied without its key file lands here:
+		// say where custos looked and where the key is, not just ENOENT.
+		return nil, fmt.Errorf("no key file at %s (%w): give the registry's own (--key-file or CUSTOS_KEY_FILE; a SQLite registry's is its path + .key), copied from its own backup if need be: a database backup holds no keys (docs/operations.md, The key file)", path, fs.ErrNotExist)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
