@@ -237,8 +237,9 @@ func scanRequest(today string) func(r store.Scanner, x *Request) error {
 func (s *Service) today() string { return s.now().UTC().Format(check.DateLayout) }
 
 // visibleRequest returns the request id as p may see it, in q: a request of
-// p's state, or one sent to p's state (not its drafts); every one for the
-// regulator and the auditor.
+// p's state, or one sent to p's state once sent (not a draft, nor a draft
+// withdrawn before it was sent); every one for the regulator and the
+// auditor.
 func visibleRequest(ctx context.Context, q store.Queryer, p *auth.Principal, field, id string) (*Request, error) {
 	var r Request
 	err := scanRequest("")(q.QueryRow(ctx, "SELECT "+requestCols+" FROM assets_requests WHERE id = ?", id), &r)
@@ -248,7 +249,7 @@ func visibleRequest(ctx context.Context, q store.Queryer, p *auth.Principal, fie
 	if err != nil {
 		return nil, err
 	}
-	if !seesAll(p) && r.side(p) == "" || r.side(p) == SideRequested && r.Status == StatusDraft && !seesAll(p) {
+	if !seesAll(p) && (r.side(p) == "" || r.side(p) == SideRequested && r.SentAt == "") {
 		return nil, noRequest(field, id)
 	}
 	return &r, nil
@@ -284,17 +285,51 @@ func (s *Service) Request(ctx context.Context, p *auth.Principal, id string) (*R
 }
 
 // shownTo gives a request its reader's side (Side), and keeps out of it
-// what its reader may not see: the cases it serves are the requesting
-// state's, which the requested state's authorities may not read (a link to
-// each led them to "no asset-recovery case", telling that the id exists),
-// and which a request exchanged with another registry does not carry
-// either.
+// what its reader may not see (docs/assets.md, "What each side reads"): the
+// requested state's authorities read a request as an exchange message
+// carries it (RequestMessage), not the requesting state's own records of
+// it: the cases it serves (the requesting state's, "no asset-recovery
+// case" to them), the authority that drafted it and when.
 func (r *Request) shownTo(p *auth.Principal) {
 	if r.Side = SideOther; !seesAll(p) {
 		r.Side = r.side(p)
 	}
 	if r.Side == SideRequested {
-		r.CaseIDs = nil
+		r.CaseIDs, r.AuthorityID, r.DraftedAt = nil, "", ""
+	}
+}
+
+// timelineRow is an event of a request's timeline with whose it is: the
+// side of a use, and the state of the principal who recorded it.
+type timelineRow struct {
+	Event
+	useSide, actorState string
+}
+
+// shownTo keeps of a request's timeline and uses what its reader reads: the
+// regulator and the auditor all of it; either state's authorities what the
+// two states exchange (the request sent, its steps, the questions and
+// answers) and their own side's records, not the other side's: its drafts,
+// its uses (with their notes), the ids of its principals (docs/assets.md,
+// "What each side reads").
+func (f *RequestFile) shownTo(p *auth.Principal, events []timelineRow, uses []Use) {
+	f.Events, f.Uses = []Event{}, []Use{}
+	other := map[string]string{SideRequesting: SideRequested, SideRequested: SideRequesting}[f.Side]
+	for _, e := range events {
+		if other != "" {
+			if e.Kind == "drafted" && f.Side == SideRequested || e.Kind == "use" && e.useSide == other {
+				continue
+			}
+			if e.actorState != p.Jurisdiction {
+				e.By = ""
+			}
+		}
+		f.Events = append(f.Events, e.Event)
+	}
+	for _, u := range uses {
+		if u.Side != other {
+			f.Uses = append(f.Uses, u)
+		}
 	}
 }
 
@@ -306,13 +341,17 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 	}
 	q := s.DB.Read()
 	f := &RequestFile{Request: *r, Next: StepsOf(r, p)}
-	rows, err := q.Query(ctx, "SELECT kind, status, text, inbox_id, at, by_actor, log_index FROM assets_request_events WHERE request_id = ? ORDER BY log_index", id)
+	rows, err := q.Query(ctx, `SELECT e.kind, e.status, e.text, e.inbox_id, e.at, e.by_actor, e.log_index, COALESCE(u.side, ''), COALESCE(a.jurisdiction, '')
+		FROM assets_request_events e LEFT JOIN assets_request_uses u ON u.request_id = e.request_id AND u.log_index = e.log_index
+		LEFT JOIN principals p ON p.id = e.by_actor LEFT JOIN authorities a ON a.id = p.authority_id
+		WHERE e.request_id = ? ORDER BY e.log_index`, id)
 	if err != nil {
 		return nil, err
 	}
-	if f.Events, err = store.Rows(rows, func(r store.Scanner, e *Event) error {
-		return r.Scan(&e.Kind, &e.Status, &e.Text, &e.InboxID, &e.At, &e.By, &e.Index)
-	}); err != nil {
+	events, err := store.Rows(rows, func(r store.Scanner, e *timelineRow) error {
+		return r.Scan(&e.Kind, &e.Status, &e.Text, &e.InboxID, &e.At, &e.By, &e.Index, &e.useSide, &e.actorState)
+	})
+	if err != nil {
 		return nil, err
 	}
 	rows, err = q.Query(ctx, "SELECT id, request_id, side, question, asked_on, answer, answered_on, remote_id FROM assets_request_questions WHERE request_id = ? ORDER BY log_index", id)
@@ -328,9 +367,11 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	if f.Uses, err = store.Rows(rows, func(r store.Scanner, u *Use) error { return r.Scan(&u.Side, &u.Purpose, &u.ShareWith, &u.Note, &u.At) }); err != nil {
+	uses, err := store.Rows(rows, func(r store.Scanner, u *Use) error { return r.Scan(&u.Side, &u.Purpose, &u.ShareWith, &u.Note, &u.At) })
+	if err != nil {
 		return nil, err
 	}
+	f.shownTo(p, events, uses)
 	rows, err = q.Query(ctx, "SELECT id FROM assets_requests WHERE follows = ? ORDER BY id", id)
 	if err != nil {
 		return nil, err
@@ -352,16 +393,8 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 			return nil, err
 		}
 	}
-	for _, l := range []*[]Event{&f.Events} {
-		if *l == nil {
-			*l = []Event{}
-		}
-	}
 	if f.Questions == nil {
 		f.Questions = []Question{}
-	}
-	if f.Uses == nil {
-		f.Uses = []Use{}
 	}
 	if f.FollowedBy == nil {
 		f.FollowedBy = []string{}
@@ -433,7 +466,7 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 		return nil, err
 	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+requestCols+` FROM assets_requests WHERE
-		(? = '' OR requesting_state = ? OR (requested_state = ? AND status <> 'draft'))
+		(? = '' OR requesting_state = ? OR (requested_state = ? AND sent_at <> ''))
 		AND (? = '' OR requesting_state = ? OR requested_state = ?)
 		AND (? = '' OR type = ?) AND (? = '' OR status = ?) AND (? = '' OR direction = ?)
 		AND (? = '' OR (deadline <> '' AND deadline < ? AND status IN ('sent', 'acknowledged', 'under_execution')

@@ -148,3 +148,100 @@ func TestRequestSideField(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestWhatEachSideReads: a request of Demoland to Otherland in one
+// registry, redrafted, sent, acknowledged, and used by both states. Otherland's
+// officer reads it, in the API (alone and in the list) and on its page, as
+// an exchange message carries it with Otherland's own records: none of
+// Demoland's drafts, principals' ids, authority id or uses (their notes
+// neither), and not at all a draft Demoland withdrew before sending it.
+// Demoland's officer reads all of Demoland's own, not Otherland's use nor
+// its principal; the regulator reads all (docs/assets.md, "What each side
+// reads").
+func TestRequestWhatEachSideReads(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w, caseID, central, _ := requestWorld(t, dsn)
+		rq := "/api/v1/assets/requests/"
+		id := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.ProsecToken, complete(caseID, central)).Str("id")
+		w.Must(t, 200, "PUT", rq+id, w.ProsecToken, complete(caseID, central))
+		w.Must(t, 200, "POST", rq+id+"/send", w.CAToken, nil)
+		w.Must(t, 200, "POST", rq+id+"/status", w.CABToken, map[string]any{"status": "acknowledged"})
+		w.Must(t, 201, "POST", rq+id+"/uses", w.ProsecToken, map[string]any{"purpose": "confiscation", "note": "Demoland's own note (synthetic)."})
+		w.Must(t, 201, "POST", rq+id+"/uses", w.CABToken, map[string]any{"purpose": "prosecution", "note": "Otherland's own note (synthetic)."})
+		withdrawn := w.Must(t, 201, "POST", "/api/v1/assets/requests", w.CAToken, complete(caseID, central)).Str("id")
+		w.Must(t, 200, "POST", rq+withdrawn+"/status", w.CAToken, map[string]any{"status": "withdrawn"})
+		me := w.Must(t, 200, "GET", "/api/v1/me", w.Admin, nil)
+		reg := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Regulator", "role": "regulator", "authority_id": me.Str("authority_id")}).Str("token")
+
+		demoland := []string{w.Prosecutor.ID, w.CA.ID, w.Prosecutor.AuthorityID, "Demoland's own note"}
+		otherland := []string{w.CAB.ID, "Otherland's own note"}
+		for _, c := range []struct {
+			who, token   string
+			timeline     string // kind:status, with by where it is shown
+			uses         string
+			hidden       []string
+			withdrawnTo  int
+			authority    string
+			timelineLine int
+		}{
+			{"Otherland's officer", w.CABToken, "status:sent status:acknowledged:" + w.CAB.ID + " use::" + w.CAB.ID, "prosecution", demoland, 404, "", 3},
+			{"Demoland's officer", w.CAToken, "drafted:draft:" + w.Prosecutor.ID + " drafted:draft:" + w.Prosecutor.ID + " status:sent:" + w.CA.ID +
+				" status:acknowledged use::" + w.Prosecutor.ID, "confiscation", otherland, 200, w.Prosecutor.AuthorityID, 5},
+			{"the regulator", reg, "drafted:draft:" + w.Prosecutor.ID + " drafted:draft:" + w.Prosecutor.ID + " status:sent:" + w.CA.ID +
+				" status:acknowledged:" + w.CAB.ID + " use::" + w.Prosecutor.ID + " use::" + w.CAB.ID, "confiscation prosecution", nil, 200, w.Prosecutor.AuthorityID, 6},
+		} {
+			f := w.Must(t, 200, "GET", rq+id, c.token, nil)
+			var timeline, uses []string
+			for _, e := range f.Body["events"].([]any) {
+				e := e.(map[string]any)
+				status, _ := e["status"].(string)
+				s := e["kind"].(string) + ":" + status
+				if by, _ := e["by"].(string); by != "" {
+					s += ":" + by
+				}
+				timeline = append(timeline, s)
+			}
+			for _, u := range f.Body["uses"].([]any) {
+				uses = append(uses, u.(map[string]any)["purpose"].(string))
+			}
+			if got := strings.Join(timeline, " "); got != c.timeline {
+				t.Errorf("%s reads the timeline\n%s\nwant\n%s", c.who, got, c.timeline)
+			}
+			if got := strings.Join(uses, " "); got != c.uses {
+				t.Errorf("%s reads the uses %q, want %q", c.who, got, c.uses)
+			}
+			if f.Str("authority_id") != c.authority || (f.Str("drafted_at") == "") != (c.authority == "") {
+				t.Errorf("%s reads authority_id %q, drafted_at %q", c.who, f.Str("authority_id"), f.Str("drafted_at"))
+			}
+			list := w.Must(t, 200, "GET", "/api/v1/assets/requests", c.token, nil)
+			for _, h := range c.hidden {
+				if strings.Contains(string(f.Raw), h) || strings.Contains(string(list.Raw), h) {
+					t.Errorf("%s reads %q in the request or the list: %s", c.who, h, f.Raw)
+				}
+			}
+			if n := len(list.Body["requests"].([]any)); (n == 2) != (c.withdrawnTo == 200) || n < 1 || n > 2 {
+				t.Errorf("%s lists %d requests: %s", c.who, n, list.Raw)
+			}
+			if r := w.Do(t, "GET", rq+withdrawn, c.token, nil); r.Status != c.withdrawnTo {
+				t.Errorf("%s reads the draft withdrawn before it was sent: %d", c.who, r.Status)
+			}
+			// The page: its timeline, and the uses listed beside the form.
+			resp, err := w.signin(t, c.token).Get(w.URL + "/assets/requests/" + id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page := string(body)
+			tl := regexp.MustCompile(`(?s)<ol class="timeline">(.*?)</ol>`).FindStringSubmatch(page)
+			if resp.StatusCode != 200 || tl == nil || strings.Count(tl[1], "<li>") != c.timelineLine {
+				t.Errorf("%s's page: %d, timeline %v, want %d steps", c.who, resp.StatusCode, tl, c.timelineLine)
+			}
+			for _, h := range c.hidden {
+				if strings.Contains(page, h) {
+					t.Errorf("%s's page shows %q", c.who, h)
+				}
+			}
+		}
+	})
+}
