@@ -84,6 +84,12 @@ func TestRequestPages(t *testing.T) {
 		if r, _ := w.S.Request(ctx, w.CA, id); r.Status != assets.StatusAcknowledged {
 			t.Fatalf("status %s after the form, want acknowledged", r.Status)
 		}
+		// A 403 from a form is shown as a 422 is: the request's page with
+		// the refusal beside the form, not the general "Refused" page.
+		code, b, _ := post("/assets/requests/"+id+"/uses", url.Values{"purpose": {"investigation"}, "note": {"Kept as typed."}})
+		if code != 403 || !strings.Contains(b, "purpose_limitation") || !strings.Contains(b, `id="use"`) || !strings.Contains(b, "Kept as typed.") {
+			t.Errorf("a use beyond the request's purposes from its form: %d\n%s", code, b)
+		}
 		body := page("/assets/requests/" + id)
 		tl := body[strings.Index(body, `id="request-timeline"`):]
 		last := -1
