@@ -82,7 +82,7 @@ func Write(w io.Writer, n int, o Options) error {
 		if o.Stage != "" {
 			stage, unit = o.Stage, o.Unit
 		}
-		if unit == "victim" && stage != "police" {
+		if unit != "person" && stage != "police" { // offences and victims are counted by the police alone
 			unit = "person"
 		}
 		y := o.FirstYear + r.IntN(o.Years)
