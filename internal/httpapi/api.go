@@ -114,9 +114,10 @@ type Route struct {
 	// message's readers), which their handlers check; routeRights in
 	// roles_test.go lists them.
 	Allow []auth.Action
-	// refuse writes the status and body of a refusal by Allow, for routes
-	// that answer in another API's shape (HMA's); nil is custos's.
-	refuse func(r *http.Request, err error) (int, any)
+	// refuse writes a refusal past authentication (by Allow, the path, the
+	// query, an Idempotency-Key), for routes that answer in another API's
+	// shape (HMA's: hmaRefuse); nil is custos's (writeError).
+	refuse func(w http.ResponseWriter, r *http.Request, err error)
 	// Replica says the route may read a read replica (--db-read), which can
 	// lag the primary by the replication delay: traces and lists. A request
 	// with the header "Custos-Read: primary" reads the primary. It is set
@@ -326,8 +327,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.routes {
 		if strings.HasPrefix(rt.Path, HMAPrefix+"/") {
 			mux.HandleFunc(HMAPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-				status, body := hmaError(a.env, r, noRoute(mux, w, r, HMAPrefix+"/"))
-				writeJSON(w, status, body)
+				hmaRefuse(a.env, w, r, noRoute(mux, w, r, HMAPrefix+"/"))
 			})
 			break
 		}
@@ -374,14 +374,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		r = r.WithContext(i18n.NewContext(ctx, a.langs.Match("", r.Header.Get("Accept-Language"))))
 		// A refusal past authentication is in the route's shape (refuse
 		// set: HMA's), as its handler's are.
-		refuse := func(err error) {
-			if rt.refuse != nil {
-				status, body := rt.refuse(r, err)
-				writeJSON(w, status, body)
-				return
-			}
-			a.writeError(w, r, err)
-		}
+		refuse := func(err error) { a.refuse(w, r, rt, err) }
 		var p *auth.Principal
 		if !rt.Public {
 			var err error
@@ -412,7 +405,7 @@ func (a *API) wrap(rt Route) http.Handler {
 				if errs.CodeOf(err) == errs.Unavailable {
 					w.Header().Set("Retry-After", "2")
 				}
-				a.writeError(w, r, err)
+				refuse(err)
 				return
 			}
 			defer release()
@@ -422,7 +415,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		if _, ok := r.Header[IdempotencyHeader]; ok {
 			if !takesKey(rt) {
-				a.keyRefusal(w, r, rt, keyNotTaken(r, rt))
+				a.refuse(w, r, rt, keyNotTaken(r, rt))
 				return
 			}
 			a.keyed(w, r, rt, p, func(w http.ResponseWriter, r *http.Request) { a.answer(w, r, rt, p) })
@@ -624,6 +617,16 @@ func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
 
 type errorBody struct {
 	Error *errs.Error `json:"error"`
+}
+
+// refuse writes err, a refusal past authentication, in route rt's shape:
+// custos's error, or HMA's {"message"} on HMA's routes (Route.refuse).
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, rt Route, err error) {
+	if rt.refuse != nil {
+		rt.refuse(w, r, err)
+		return
+	}
+	a.writeError(w, r, err)
 }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {

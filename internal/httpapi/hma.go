@@ -53,21 +53,34 @@ const HMACaseHeader = "Custos-Case-Id"
 // refusal as HMA's api_error_handler writes it, {"message": "..."}. caseID,
 // when not empty, is the case a lookup opened (HMACaseHeader).
 func hmaAnswer(env Env, r *http.Request, status int, body any, caseID string, err error) (int, any, error) {
+	return 0, Stream(func(w http.ResponseWriter) error { return hmaWrite(env, w, r, status, body, caseID, err) }), nil
+}
+
+// hmaWrite writes an HMA answer, or its refusal err, as HMA's server writes
+// its JSON: on one line. Every answer under HMAPrefix is written by it:
+// the handlers' (hmaAnswer), the refusals before the handler (a role, the
+// query, an Idempotency-Key: Route.refuse) and those of an address custos
+// does not serve.
+func hmaWrite(env Env, w http.ResponseWriter, r *http.Request, status int, body any, caseID string, err error) error {
 	if err != nil {
 		status, body = hmaError(env, r, err)
 		caseID = ""
 	}
-	return 0, Stream(func(w http.ResponseWriter) error {
-		if e, ok := errs.As(err); ok {
-			retryBusy(w.Header(), e)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if caseID != "" {
-			w.Header().Set(HMACaseHeader, caseID)
-		}
-		w.WriteHeader(status)
-		return encodeAnswer(w, body, compactAnswer)
-	}), nil
+	if e, ok := errs.As(err); ok {
+		retryBusy(w.Header(), e)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if caseID != "" {
+		w.Header().Set(HMACaseHeader, caseID)
+	}
+	w.WriteHeader(status)
+	return encodeAnswer(w, body, compactAnswer)
+}
+
+// hmaRefuse writes err, a refusal, as hmaWrite does.
+func hmaRefuse(env Env, w http.ResponseWriter, r *http.Request, err error) {
+	_ = hmaWrite(env, w, r, 0, nil, "", err)
 }
 
 // hmaError maps a refusal to HMA's status and body: every bad request is
@@ -431,7 +444,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 	}
 	// A role refused the route gets HMA's body, as its other refusals do.
 	for i := range routes {
-		routes[i].refuse = func(r *http.Request, err error) (int, any) { return hmaError(env, r, err) }
+		routes[i].refuse = func(w http.ResponseWriter, r *http.Request, err error) { hmaRefuse(env, w, r, err) }
 		routes[i].Refused = hmaRefusal{}
 	}
 	return routes

@@ -99,3 +99,47 @@ func TestHMAQueryRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestHMARefusalsOnOneLine: every answer under /hma is JSON on one line, as
+// HMA's server writes it, the refusals made before the handler included: a
+// role refused the route, an Idempotency-Key refused, an address custos
+// does not serve. Before, the first two were written as custos's own
+// answers are, indented over several lines.
+func TestHMARefusalsOnOneLine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		for _, c := range []struct {
+			name, method, path, token, key string
+			status                         int
+			want                           string
+		}{
+			{"role", "GET", "/m/index/status", e.Analyst, "", 403,
+				`{"message":"the analyst role may not match hashes against hash banks","rule":"role"}`},
+			{"key on a route that takes none", "GET", "/m/index/status", e.Service, "k1", 400,
+				`{"message":"GET /hma/m/index/status takes no header Idempotency-Key: it reads and changes nothing, so it can be sent again as it is","rule":"idempotency_key","field":"Idempotency-Key"}`},
+			{"key malformed", "POST", "/m/lookup", e.Service, `"unterminated`, 400,
+				`{"message":"the header Idempotency-Key must be a string of 1 to 255 printable ASCII characters, without quotes or backslashes inside","rule":"idempotency_key","field":"Idempotency-Key"}`},
+			{"unserved", "GET", "/c/banks", e.Service, "", 404,
+				`{"message":"no API route GET /hma/c/banks; see /api/v1/openapi.json","rule":"route"}`},
+		} {
+			req, err := http.NewRequest(c.method, e.URL+"/hma"+c.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			if c.key != "" {
+				req.Header.Set("Idempotency-Key", c.key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			checkAnswer(t, e.Env, c.method, "/hma"+c.path, &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw})
+			if resp.StatusCode != c.status || string(raw) != c.want+"\n" || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: %d %q (Content-Type %q, Cache-Control %q), want %d %q on one line", c.name, resp.StatusCode, raw, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), c.status, c.want)
+			}
+		}
+	})
+}

@@ -242,17 +242,6 @@ func (a *API) keyedBody(r *http.Request, limit int64) (digest []byte, release fu
 	return digest, release, nil
 }
 
-// keyRefusal writes err, a refusal of the key, in the route's shape:
-// custos's error, or HMA's {"message"} on HMA's routes.
-func (a *API) keyRefusal(w http.ResponseWriter, r *http.Request, rt Route, err error) {
-	if rt.refuse != nil {
-		status, body := rt.refuse(r, err)
-		writeJSON(w, status, body)
-		return
-	}
-	a.writeError(w, r, err)
-}
-
 // keyed answers a request that carries an Idempotency-Key (a route that
 // takes one: takesKey). A key kept with the same request is answered with
 // the first answer; with another request it is refused (rule
@@ -262,12 +251,12 @@ func (a *API) keyRefusal(w http.ResponseWriter, r *http.Request, rt Route, err e
 func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Principal, run func(w http.ResponseWriter, r *http.Request)) {
 	key, err := parseKey(r.Header)
 	if err != nil {
-		a.keyRefusal(w, r, rt, err)
+		a.refuse(w, r, rt, err)
 		return
 	}
 	sum, free, err := a.keyedBody(r, keyLimit(rt))
 	if err != nil {
-		a.keyRefusal(w, r, rt, err)
+		a.refuse(w, r, rt, err)
 		return
 	}
 	defer free()
@@ -288,7 +277,7 @@ func (a *API) keyed(w http.ResponseWriter, r *http.Request, rt Route, p *auth.Pr
 		// Another server recorded the key since the look-up above.
 		rec.Discard()
 		if !a.replay(rec, r, rt, p, key, digest, true) {
-			a.keyRefusal(rec, r, rt, keyInProgress())
+			a.refuse(rec, r, rt, keyInProgress())
 		}
 		return
 	}
@@ -350,11 +339,11 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, rt Route, p *auth.P
 	})
 	switch {
 	case err != nil:
-		a.keyRefusal(w, r, rt, err)
+		a.refuse(w, r, rt, err)
 	case k == nil:
 		return false
 	case k.Digest != digest:
-		a.keyRefusal(w, r, rt, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
+		a.refuse(w, r, rt, errs.New(errs.Invalid, "idempotency_key_reused", IdempotencyHeader,
 			"this %s was sent with another request (method, path or body); send a new key for a new request", IdempotencyHeader))
 	case k.Status > 0:
 		answer := k.Answer
@@ -370,11 +359,11 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, rt Route, p *auth.P
 		w.WriteHeader(k.Status)
 		io.WriteString(w, answer)
 	case k.Status == lostAnswer || now().Sub(k.CreatedAt) > keyLost:
-		a.keyRefusal(w, r, rt, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
+		a.refuse(w, r, rt, errs.New(errs.Conflict, "idempotency_answer_lost", IdempotencyHeader,
 			"the request with this %s was recorded (log index %d), but its answer was not kept (its server stopped first, or it was a file); nothing was recorded again: read the record instead of sending the request again", IdempotencyHeader, k.LogIndex))
 	default:
 		w.Header().Set("Retry-After", "1")
-		a.keyRefusal(w, r, rt, keyInProgress())
+		a.refuse(w, r, rt, keyInProgress())
 	}
 	return true
 }
