@@ -99,14 +99,23 @@ func hmaBad(field, format string, args ...any) error {
 }
 
 // HMASignalType checks a signal type name as HMA does
-// (_validate_and_transform_signal_type).
-func HMASignalType(name string) error {
+// (_validate_and_transform_signal_type); its refusal names field, what
+// held the name: the query parameter signal_type, or in a body whose keys
+// are signal types (/m/compare's) the key itself (HMACompareField).
+func HMASignalType(field, name string) error {
 	for _, t := range HMASignalTypes {
 		if t == name {
 			return nil
 		}
 	}
-	return hmaBad("signal_type", "No such SignalType '%s'", errs.Echo(name, errs.MaxEchoed))
+	return hmaBad(field, "No such SignalType '%s'", errs.Echo(name, errs.MaxEchoed))
+}
+
+// HMACompareField is the field a refusal of /m/compare's pair of a signal
+// type names: its key, escaped and cut as custos echoes any name a client
+// wrote (a signal type's name is as it is).
+func HMACompareField(signalType string) string {
+	return errs.Echo(signalType, errs.MaxEchoed)
 }
 
 // ParseHMAPDQ reads a PDQ signal string (64 hexadecimal digits; case and
@@ -233,7 +242,7 @@ func (s *Service) hmaBanks(ctx context.Context, p *auth.Principal) ([]*loadedBan
 // below the minimum quality are not matched, as in HMA
 // (VPDQ_QUALITY_THRESHOLD).
 func (s *Service) HMALookup(ctx context.Context, p *auth.Principal, signalType, signal string, only map[string]bool, raw bool) ([]HMABankMatch, string, error) {
-	if err := HMASignalType(signalType); err != nil {
+	if err := HMASignalType("signal_type", signalType); err != nil {
 		return nil, "", err
 	}
 	banks, own, err := s.hmaBanks(ctx, p)
@@ -278,7 +287,7 @@ func (s *Service) HMALookupFile(ctx context.Context, p *auth.Principal, file *HM
 	signals := file.Signals
 	types := make([]string, 0, len(signals))
 	for t := range signals {
-		if err := HMASignalType(t); err != nil {
+		if err := HMASignalType("types", t); err != nil {
 			return nil, "", err
 		}
 		types = append(types, t)
@@ -625,7 +634,7 @@ func (s *Service) HMAIndexStatus(ctx context.Context, p *auth.Principal) (map[st
 // {"query_match_percent", "compared_match_percent"}. video_md5: equality,
 // similarity {}.
 func HMACompare(signalType, left, right string) ([2]any, error) {
-	if err := HMASignalType(signalType); err != nil {
+	if err := HMASignalType(HMACompareField(signalType), signalType); err != nil {
 		return [2]any{}, err
 	}
 	var res [2]any

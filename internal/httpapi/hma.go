@@ -100,6 +100,8 @@ func hmaError(env Env, r *http.Request, err error) (int, hmaRefusal) {
 	switch {
 	case e.Rule == "hma_required":
 		status = http.StatusUnprocessableEntity // flask-openapi3's refusal of a request model
+	case e.Rule == "content_type":
+		status = http.StatusUnsupportedMediaType // Flask's get_json (hmaJSONBody)
 	case e.Code == errs.Invalid || e.Code == errs.Malformed:
 		status = http.StatusBadRequest
 	}
@@ -148,6 +150,22 @@ func hmaBool(r *http.Request, name string) (bool, error) {
 		return true, nil
 	}
 	return false, hashmatch.HMAError(errs.Malformed, name, "invalid boolean parameter - prefer true/false")
+}
+
+// hmaJSONBody refuses a body that HMA's request.get_json() would not read:
+// one whose Content-Type is not application/json, nor application/...+json
+// (Werkzeug's is_json), a missing one included. HMA's clients send it
+// (Python's requests with json=, its tests' client.post(json=...)); HMA
+// refuses any other with 415 and these words, HMA's own, never translated
+// as no HMA answer is (rule content_type, field Content-Type, as custos's
+// own JSON routes name it).
+func hmaJSONBody(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return &errs.Error{Code: errs.Malformed, Rule: "content_type", Field: "Content-Type",
+		Message: "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."}
 }
 
 // hmaRequired reads a required query parameter; HMA's request models
@@ -390,6 +408,9 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 			In: hmaCompareIn{}, Out: hmaCompareOut{}, Reads: true,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := func() (any, error) {
+					if err := hmaJSONBody(r); err != nil {
+						return nil, err
+					}
 					b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 					if err != nil || len(b) > MaxBody {
 						return nil, errs.New(errs.TooLarge, "body_size", "", "the request body is larger than %d bytes", MaxBody)
@@ -417,7 +438,7 @@ func HMA(env Env, s *hashmatch.Service) []Route {
 					out := hmaCompareOut{}
 					for _, st := range types {
 						raw := in[st]
-						if err := hashmatch.HMASignalType(st); err != nil {
+						if err := hashmatch.HMASignalType(hashmatch.HMACompareField(st), st); err != nil {
 							return nil, err
 						}
 						var pair []json.RawMessage

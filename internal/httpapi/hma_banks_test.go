@@ -92,20 +92,25 @@ func keys(v any) []string {
 // the signal types in order, so that a body gets one refusal whatever
 // the order of its keys; its request body is documented (a pair of
 // strings for each signal type) and the document refuses a pair that is
-// not one.
+// not one. An unknown signal type is refused at its key, the body's only
+// field that names it (before, at signal_type, a field the body does not
+// have).
 func TestHMACompareOrder(t *testing.T) {
 	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
 	a := apptest.PDQHex(1)
 	for _, c := range []struct{ body, want string }{
-		{`{"tmk": ["` + a + `"]}`, `{"field":"signal_type","message":"No such SignalType 'tmk'","rule":"hma"}`},
-		{`{"tmk": "x"}`, `{"field":"signal_type","message":"No such SignalType 'tmk'","rule":"hma"}`},
+		{`{"tmk": ["` + a + `"]}`, `{"field":"tmk","message":"No such SignalType 'tmk'","rule":"hma"}`},
+		{`{"tmk": "x"}`, `{"field":"tmk","message":"No such SignalType 'tmk'","rule":"hma"}`},
 		{`{"pdq": "x"}`, `{"field":"pdq","message":"Comparison hashes for pdq was not a list","rule":"hma"}`},
 		{`{"pdq": ["` + a + `"]}`, `{"field":"pdq","message":"Comparison hash list length must be exactly 2","rule":"hma"}`},
 		{`{"pdq": [1, 2]}`, `{"field":"pdq","message":"Invalid pdq hash: not a string","rule":"hma"}`},
 		{`{"pdq": ["` + a + `", "zz"]}`, `{"field":"pdq","message":"Invalid pdq hash: invalid PDQ hash","rule":"hma"}`},
+		// The key is the field, escaped and cut as custos echoes a name.
+		{`{"t\"m\u0001k": ["` + a + `", "` + a + `"]}`, `{"field":"t\\\"m\\x01k","message":"No such SignalType 't\\\"m\\x01k'","rule":"hma"}`},
+		{`{"` + strings.Repeat("x", 70) + `": []}`, `{"field":"` + strings.Repeat("x", 64) + `…","message":"No such SignalType '` + strings.Repeat("x", 64) + `…'","rule":"hma"}`},
 		// In order of signal type: pdq before video_md5, whatever the body's order.
 		{`{"video_md5": ["x", "y"], "pdq": ["` + a + `"]}`, `{"field":"pdq","message":"Comparison hash list length must be exactly 2","rule":"hma"}`},
-		{`{"vpdq": ["[]", "[]"], "pdq": ["` + a + `", "` + a + `"], "tmk": []}`, `{"field":"signal_type","message":"No such SignalType 'tmk'","rule":"hma"}`},
+		{`{"vpdq": ["[]", "[]"], "pdq": ["` + a + `", "` + a + `"], "tmk": []}`, `{"field":"tmk","message":"No such SignalType 'tmk'","rule":"hma"}`},
 	} {
 		status, got := hmaSend(t, e, "POST", "/m/compare", e.Service, "application/json", []byte(c.body))
 		if status != 400 || asJSON(got) != c.want {
@@ -138,5 +143,38 @@ func TestHMACompareOrder(t *testing.T) {
 	status, got := hmaSend(t, e, "POST", "/m/compare", e.Service, "application/json", []byte(`{"pdq": ["`+a+`", "`+a+`"]}`))
 	if status != 200 || asJSON(got) != `{"pdq":[true,{"distance":0}]}` {
 		t.Errorf("compare: %d %s", status, asJSON(got))
+	}
+}
+
+// TestHMACompareContentType: /m/compare reads a body sent as JSON, as HMA's
+// request.get_json() does (application/json, or application/...+json), and
+// refuses any other Content-Type, none included, with HMA's 415 and words,
+// rule content_type at Content-Type: before, it read any body as JSON
+// whatever it was sent as.
+func TestHMACompareContentType(t *testing.T) {
+	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
+	a := apptest.PDQHex(1)
+	body := []byte(`{"pdq": ["` + a + `", "` + a + `"]}`)
+	const refused = `{"field":"Content-Type","message":"Did not attempt to load JSON data because the request Content-Type was not 'application/json'.","rule":"content_type"}`
+	for ct, want := range map[string]string{
+		"application/json":                  `{"pdq":[true,{"distance":0}]}`,
+		"application/json; charset=utf-8":   `{"pdq":[true,{"distance":0}]}`,
+		"Application/JSON":                  `{"pdq":[true,{"distance":0}]}`,
+		"application/merge-patch+json":      `{"pdq":[true,{"distance":0}]}`,
+		"":                                  refused,
+		"text/plain":                        refused,
+		"application/x-www-form-urlencoded": refused,
+		"application/jsonx":                 refused,
+		"text/json":                         refused,
+		"application/json; charset":         refused,
+	} {
+		status, got := hmaSend(t, e, "POST", "/m/compare", e.Service, ct, body)
+		wantStatus := 200
+		if want == refused {
+			wantStatus = 415
+		}
+		if status != wantStatus || asJSON(got) != want {
+			t.Errorf("compare sent as %q: %d %s, want %d %s", ct, status, asJSON(got), wantStatus, want)
+		}
 	}
 }
