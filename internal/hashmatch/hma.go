@@ -140,6 +140,9 @@ func ParseHMAVideoMD5(s string) (string, error) {
 // ParseHMAVPDQ reads a vPDQ signal string as python-threatexchange writes
 // it (vpdq_util.vpdq_to_json): a JSON array of "PDQHEX,QUALITY,SECONDS"
 // strings, one a sampled frame in order. The frames are numbered in order.
+// A signal without a frame ([], or nothing) is refused as a malformed one
+// is: it is no video's hash (hashing a video that shows no frame fails),
+// and matched it would answer as if nothing matched.
 func ParseHMAVPDQ(s string) ([]vpdq.Frame, error) {
 	var items []string
 	if strings.TrimSpace(s) == "" {
@@ -147,6 +150,9 @@ func ParseHMAVPDQ(s string) ([]vpdq.Frame, error) {
 	}
 	if err := json.Unmarshal([]byte(s), &items); err != nil {
 		return nil, hmaBad("signal", "invalid signal: a vpdq signal is a JSON array of \"PDQHEX,QUALITY,SECONDS\" strings")
+	}
+	if len(items) == 0 {
+		return nil, hmaBad("signal", "invalid signal: no frames: a vpdq signal is a JSON array of one or more \"PDQHEX,QUALITY,SECONDS\" strings")
 	}
 	if len(items) > MaxVideoFrames {
 		return nil, hmaBad("signal", "invalid signal: more than %d frames", MaxVideoFrames)

@@ -33,7 +33,7 @@ func TestHMAVPDQString(t *testing.T) {
 	if out := FormatHMAVPDQ(fs); out != in {
 		t.Errorf("written back as %s", out)
 	}
-	for _, bad := range []string{`{}`, `["` + h + `,100"]`, `["` + h[:60] + `,100,0.0"]`, `["` + h + `,101,0.0"]`, `["` + h + `,50,-1"]`, `[1]`} {
+	for _, bad := range []string{`{}`, `["` + h + `,100"]`, `["` + h[:60] + `,100,0.0"]`, `["` + h + `,101,0.0"]`, `["` + h + `,50,-1"]`, `[1]`, `[]`, ` [ ] `, `null`, ``} {
 		if _, err := ParseHMAVPDQ(bad); err == nil {
 			t.Errorf("%s was accepted", bad)
 		}

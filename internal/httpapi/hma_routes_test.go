@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
@@ -140,6 +141,41 @@ func TestHMARefusalsOnOneLine(t *testing.T) {
 			if resp.StatusCode != c.status || string(raw) != c.want+"\n" || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("%s: %d %q (Content-Type %q, Cache-Control %q), want %d %q on one line", c.name, resp.StatusCode, raw, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), c.status, c.want)
 			}
+		}
+	})
+}
+
+// TestHMAEmptyVPDQ: a vPDQ signal without a frame ([]) is refused as a
+// malformed one is, 400 rule hma at the field that holds it (signal; in
+// compare, vpdq), and nothing is looked up or stored: before, it was
+// answered {} (no match), as if a video had been searched.
+func TestHMAEmptyVPDQ(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
+		e.SubscribedBank(t, "Known images")
+		before := logLen(t, e)
+		const msg = `invalid signal: no frames: a vpdq signal is a JSON array of one or more "PDQHEX,QUALITY,SECONDS" strings`
+		for _, c := range []struct {
+			method, path, body, field, message string
+		}{
+			{"GET", "/m/lookup?signal=%5B%5D&signal_type=vpdq", "", "signal", msg},
+			{"GET", "/m/lookup?signal=+%5B+%5D+&signal_type=vpdq", "", "signal", msg},
+			{"GET", "/m/raw_lookup?signal=%5B%5D&signal_type=vpdq", "", "signal", msg},
+			{"GET", "/m/raw_lookup?signal=&signal_type=vpdq", "", "signal", msg},
+			{"POST", "/m/compare", `{"vpdq": ["[]", "[]"]}`, "vpdq", "Invalid vpdq hash: " + strings.TrimPrefix(msg, "invalid signal: ")},
+		} {
+			ct := ""
+			if c.body != "" {
+				ct = "application/json"
+			}
+			status, got := hmaSend(t, e, c.method, c.path, e.Service, ct, []byte(c.body))
+			m, _ := got.(map[string]any)
+			if status != 400 || m["rule"] != "hma" || m["field"] != c.field || m["message"] != c.message {
+				t.Errorf("%s %s %s: %d %s, want 400 rule hma at %s: %s", c.method, c.path, c.body, status, asJSON(got), c.field, c.message)
+			}
+		}
+		if n := logLen(t, e); n != before {
+			t.Errorf("refused lookups logged %d entries", n-before)
 		}
 	})
 }
