@@ -24,6 +24,7 @@ package export
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
@@ -55,7 +56,7 @@ const (
 	// SDMXCSV is SDMX-CSV, what statistical offices exchange: the columns
 	// and the rows only, without the header block and the closing row
 	// count, so that SDMX tools read it. The export is logged as any other
-	// (its entry and the X-Custos-Log-Size header say which checkpoint it
+	// (its entry and the headers of SetHeaders say which checkpoint it
 	// reflects). Lists do not offer it (ParseFormat refuses it); the
 	// statistics registry's tables do.
 	SDMXCSV Format = "sdmx-csv"
@@ -612,16 +613,36 @@ func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writ
 	started := false
 	_, err := Export(r.Context(), db, lw, actor, req, func(m Meta) {
 		started = true
-		h := w.Header()
-		h.Set("Content-Type", m.Format.ContentType())
-		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.FileName()}))
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Custos-Log-Size", strconv.FormatUint(m.Checkpoint.Size, 10))
+		SetHeaders(w.Header(), m.Format.ContentType(), m.FileName(), m.Checkpoint, m.Entry)
 		w.WriteHeader(http.StatusOK)
 	}, w)
 	if err != nil && started {
 		panic(http.ErrAbortHandler)
 	}
 	return err
+}
+
+// The headers in which an export's HTTP answer names the log checkpoint
+// its file reflects and the export's own log entry (SetHeaders): what a
+// file's header block says, for the files that have none (a bank's list
+// in a list format).
+const (
+	LogSizeHeader  = "X-Custos-Log-Size"         // the checkpoint's size
+	LogRootHeader  = "X-Custos-Log-Root"         // its root in base64, as the signed checkpoint's root line
+	LogEntryHeader = "X-Custos-Export-Log-Entry" // the leaf index of the export.made entry
+)
+
+// SetHeaders sets the headers of an export's HTTP answer, every export's
+// (a list's, a figure's, a bank's list): the file's media type and its
+// name (an attachment), no cache and no sniffing, and the checkpoint the
+// file reflects and the export's log entry (LogSizeHeader, LogRootHeader,
+// LogEntryHeader).
+func SetHeaders(h http.Header, contentType, fileName string, checkpoint ledger.Head, entry int64) {
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName}))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set(LogSizeHeader, strconv.FormatUint(checkpoint.Size, 10))
+	h.Set(LogRootHeader, base64.StdEncoding.EncodeToString(checkpoint.Root))
+	h.Set(LogEntryHeader, strconv.FormatInt(entry, 10))
 }

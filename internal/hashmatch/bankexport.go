@@ -42,6 +42,11 @@ type ExportStats struct {
 	Entries int       `json:"entries"`
 	Skipped int       `json:"skipped"`
 	LeftOut []NotHeld `json:"left_out"`
+	// Checkpoint is the log head the export was read at, and Entry the
+	// leaf index of its export.made entry (ExportBank; an HTTP answer
+	// names them in export.SetHeaders' headers).
+	Checkpoint ledger.Head `json:"-"`
+	Entry      int64       `json:"-"`
 }
 
 // Rules of an export's LeftOut, besides the import's.
@@ -375,11 +380,13 @@ func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID stri
 	made := export.Made{ID: s.W.IDs().New("EX"), Registry: Module.Name, List: "bank", Filter: fmt.Sprintf("bank_id=%s version=%d", bankID, version),
 		Format: format}
 	made.SetCheckpoint(head)
-	if _, err := s.W.Submit(ctx, p.Actor(), "export hashmatch bank", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+	res, err := s.W.Submit(ctx, p.Actor(), "export hashmatch bank", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
 		return ledger.NewEntry(export.TypeMade, made)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, nil, err
 	}
+	st.Checkpoint, st.Entry = head, res.Index
 	localizeNotHeld(i18n.FromContext(ctx), st.LeftOut)
 	return data, st, nil
 }

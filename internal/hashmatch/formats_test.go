@@ -581,15 +581,30 @@ func TestHexListLongLine(t *testing.T) {
 
 // TestBankExportNamesItsCheckpoint: a bank's export is logged with the
 // checkpoint it was read at, its root as the signed checkpoint the registry
-// served carries it, with its hex beside.
+// served carries it, with its hex beside; and its answer names them, and
+// the entry, in the headers every export's answer has (export.SetHeaders),
+// as a list's file names them in its header block: a list format has no
+// room for them. Before, the answer named no checkpoint.
 func TestBankExportNamesItsCheckpoint(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
 		bank := newBank(t, w, "NCMEC feed")
 		importList(t, w, bank, hashmatch.FormatNCMEC, ncmecPage(t, "page1.xml"))
 		cp := w.ServedRoot(t)
-		exportList(t, w, bank, hashmatch.FormatJSON)
-		leaf := w.Must(t, 200, "GET", "/api/v1/log/entries/"+strconv.Itoa(cp.Size), w.Regulator, nil)
+		r := w.Do(t, "GET", "/api/v1/hashmatch/banks/"+bank+"/export?format="+hashmatch.FormatHex, w.Analyst, nil)
+		if r.Status != 200 {
+			t.Fatalf("export: %d %s", r.Status, r.Raw)
+		}
+		for name, want := range map[string]string{
+			export.LogSizeHeader: strconv.Itoa(cp.Size), export.LogRootHeader: cp.Base64, export.LogEntryHeader: strconv.Itoa(cp.Size),
+			"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+			"Content-Disposition": `attachment; filename=` + bank + `-v1-hex.txt`,
+		} {
+			if got := r.Header.Get(name); got != want {
+				t.Errorf("the bank export's header %s is %q, want %q", name, got, want)
+			}
+		}
+		leaf := w.Must(t, 200, "GET", "/api/v1/log/entries/"+r.Header.Get(export.LogEntryHeader), w.Regulator, nil)
 		var entry struct {
 			Type string      `json:"type"`
 			Data export.Made `json:"data"`

@@ -178,6 +178,13 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 					t.Errorf("%s: header %q is %q, want %q", format, k, e.header[k], v)
 				}
 			}
+			// The answer's headers name the same checkpoint and entry.
+			for name, want := range map[string]string{export.LogSizeHeader: strconv.Itoa(size), export.LogRootHeader: cp.Base64,
+				export.LogEntryHeader: e.header["export log entry"]} {
+				if got := h.Get(name); got != want {
+					t.Errorf("%s: header %s is %q, want %q", format, name, got, want)
+				}
+			}
 			if !strings.HasPrefix(e.header["personal data"], "yes") || !strings.HasSuffix(e.header["exported at (UTC)"], "Z") {
 				t.Errorf("%s: header %v", format, e.header)
 			}

@@ -213,7 +213,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers X-Custos-Log-Size, X-Custos-Log-Root and X-Custos-Export-Log-Entry (the checkpoint it reflects, its log entry), Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
 			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query() // each parameter once at most (Route.Query)
@@ -235,8 +235,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
 					h := w.Header()
-					h.Set("Content-Type", hashmatch.FormatMediaType(st.Format))
-					h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": hashmatch.ExportFileName(r.PathValue("id"), st)}))
+					export.SetHeaders(h, hashmatch.FormatMediaType(st.Format), hashmatch.ExportFileName(r.PathValue("id"), st), st.Checkpoint, st.Entry)
 					h.Set("Custos-Export-Entries", strconv.Itoa(st.Entries))
 					h.Set("Custos-Export-Left-Out", string(left))
 					_, err := w.Write(data)
