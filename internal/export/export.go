@@ -348,8 +348,11 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 	cw := csv.NewWriter(out)
 	plain := m.Format == SDMXCSV
 	if !plain {
+		// The header's values are defused as the rows are: the file is
+		// for spreadsheets, and a value may start as a formula does (a
+		// checkpoint root in base64 starts with + once in 64).
 		for _, h := range m.Header() {
-			_ = cw.Write(h[:])
+			_ = cw.Write([]string{Cell(h[0]), Cell(h[1])})
 		}
 		_ = cw.Write(nil)
 	}
@@ -385,10 +388,10 @@ func writeCSV(out io.Writer, m Meta, columns []string, rows iter.Seq2[[]any, err
 	return n, cw.Error()
 }
 
-// Cell is a text as a CSV file custos writes holds it: one that a
-// spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
-// carriage return) gets a leading quote, so that opening an export never
-// runs what a record holds.
+// Cell is a text as a CSV file custos writes holds it, in its header block,
+// its column names and its rows: one that a spreadsheet would read as a
+// formula (starting with =, +, -, @, a tab or a carriage return) gets a
+// leading quote, so that opening an export never runs what a record holds.
 func Cell(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v

@@ -235,3 +235,54 @@ func TestWriteInALanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVHeaderDefused: a value of the CSV header block that a spreadsheet
+// would read as a formula gets the leading quote the rows' cells get: a
+// checkpoint root whose base64 starts with + (one in 64), a note's value.
+// Before, the header was written as it is. An XLSX file's values are text
+// cells, never formulas, and stay as they are.
+func TestCSVHeaderDefused(t *testing.T) {
+	m := meta(CSV)
+	m.Checkpoint.Root = []byte{0xfb, 0xef, 0xbe} // base64 "++++"
+	m.Notes = []Note{{Name: i18n.M("note"), Value: "=1+1"}}
+	var buf bytes.Buffer
+	if _, err := Write(&buf, m, []string{"id"}, rowsOf()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.SplitN(buf.String(), "\n\n", 2)[0])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range recs {
+		got[r[0]] = r[1]
+	}
+	if want := "'++++ (hex fbefbe)"; got["log checkpoint root"] != want {
+		t.Errorf("the root is written %q, want %q", got["log checkpoint root"], want)
+	}
+	if want := "'=1+1"; got["note"] != want {
+		t.Errorf("the note is written %q, want %q", got["note"], want)
+	}
+	if got["log checkpoint size"] != "42" || got["registry"] != "transplant" {
+		t.Errorf("the other values changed: %v", got)
+	}
+	buf.Reset()
+	m.Format = XLSX
+	if _, err := Write(&buf, m, []string{"id"}, rowsOf()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	about, err := f.GetRows("About")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range about {
+		if r[0] == "log checkpoint root" && r[1] != "++++ (hex fbefbe)" {
+			t.Errorf("the XLSX file's root is %q", r[1])
+		}
+	}
+}

@@ -169,9 +169,13 @@ func TestExportIsTheListAtItsCheckpoint(t *testing.T) {
 					t.Errorf("%s: the export has the column %s", format, c)
 				}
 			}
+			root := cp.Text()
+			if format == "csv" {
+				root = export.Cell(root) // a root starting with + is defused, as a cell is
+			}
 			for k, v := range map[string]string{
 				"registry": "transplant", "list": "donors", "filter": filter.Encode(),
-				"log checkpoint size": strconv.Itoa(size), "log checkpoint root": cp.Text(),
+				"log checkpoint size": strconv.Itoa(size), "log checkpoint root": root,
 				"export log entry": strconv.Itoa(size),
 			} {
 				if e.header[k] != v {
