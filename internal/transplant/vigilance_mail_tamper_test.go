@@ -36,10 +36,13 @@ func TestSAEMailTampered(t *testing.T) {
 		})
 		w.Must(t, 200, "POST", "/api/v1/authorities/"+w.CentreB+"/contact", w.Admin, map[string]any{"email": "vigilance@centre-b.example"})
 		admin := w.Principal(t, w.Admin)
-		report := func() string {
+		reported := 0
+		report := func() string { // each another reaction: it started a minute earlier than the last
 			t.Helper()
+			reported++
+			started := time.Now().UTC().Add(-time.Hour - time.Duration(reported)*time.Minute).Format(time.RFC3339)
 			sae, err := w.svc.ReportSAE(ctx, w.coordA, transplant.NewSAE{Kind: transplant.SAEReaction, DonorID: w.donor, RecipientIDs: []string{w.rB},
-				Contact: "Dr. Q, vigilance officer", StartedAt: apptest.Hours(1), DetectedAt: apptest.Hours(0),
+				Contact: "Dr. Q, vigilance officer", StartedAt: started, DetectedAt: apptest.Hours(0),
 				Description: "Donor-derived infection suspected.", ImmediateMeasures: "Recipients screened."})
 			if err != nil {
 				t.Fatal(err)

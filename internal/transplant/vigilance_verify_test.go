@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
@@ -54,7 +55,9 @@ func TestVerifyNotesSharedReportIDs(t *testing.T) {
 		covered(rep, "sae_report_ids: the national report ids of 1 report(s) made here or raised here on organs from abroad, 0 id(s) naming two reports")
 
 		reportID := olderSharedReportID(ctx, t, w)
-		later, err := w.svc.ReportSAE(ctx, w.coordA, newSAE(w.donor))
+		another := newSAE(w.donor) // another event: it started earlier
+		another.StartedAt = apptest.Hours(2)
+		later, err := w.svc.ReportSAE(ctx, w.coordA, another)
 		if err != nil {
 			t.Fatal(err)
 		}
