@@ -324,13 +324,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	// The HMA-compatible routes' addresses answer the same refusals in
 	// HMA's shape, not the web UI's page: an HMA client calling a route
 	// custos does not serve (the curation routes, /c/…) reads JSON.
-	for _, rt := range a.routes {
-		if strings.HasPrefix(rt.Path, HMAPrefix+"/") {
-			mux.HandleFunc(HMAPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-				hmaRefuse(a.env, w, r, noRoute(mux, w, r, HMAPrefix+"/"))
-			})
-			break
-		}
+	if slices.ContainsFunc(a.routes, func(rt Route) bool { return strings.HasPrefix(rt.Path, HMAPrefix+"/") }) {
+		mux.HandleFunc(HMAPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
+			hmaRefuse(a.env, w, r, noRoute(mux, w, r, HMAPrefix+"/"))
+		})
 	}
 }
 
