@@ -247,6 +247,9 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		if s.Exchange != nil && rm.RequestedState != s.Exchange.Jurisdiction() {
 			return nil, errs.Invalidf("wrong_recipient", "payload.requested_state", "the request is for %s, not for this registry's state", rm.RequestedState)
 		}
+		if err := s.checkSentAt(rm.SentAt); err != nil {
+			return nil, err
+		}
 		for i, o := range rm.Offences {
 			if _, err := stats.ICCS.Check(check.Index("payload.offences", i), o); err != nil {
 				return nil, err
@@ -327,6 +330,31 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		return ledger.NewEntry(TypeQuestionAnswered, questionAnswered{RequestID: r.ID, QuestionID: id, Answer: am.Answer, On: s.today(), InboxID: m.InboxID})
 	}
 	return nil, errs.Invalidf("unknown_type", "type", "the asset-recovery registry takes no message of type %s", m.Type)
+}
+
+// SentAtSkew is how far ahead of this registry's clock a request received
+// may say it was sent: two registries' clocks differ by seconds, not by
+// minutes.
+const SentAtSkew = 5 * time.Minute
+
+// checkSentAt refuses a request received whose sent_at is not a time, or is
+// a time this registry's clock has not reached. The requested state's
+// officer finds a request by it (one with none is not shown to them, as a
+// draft is not), and a time to come is the sender's clock wrong, which the
+// request would carry into this registry's record and its timeline.
+func (s *Service) checkSentAt(v string) error {
+	at, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return errs.Invalidf("date_format", "payload.sent_at", "sent_at %q is not a time such as 2026-01-05T10:00:00Z", v)
+	}
+	if at.Year() < 1900 {
+		return errs.Invalidf("date_range", "payload.sent_at", "sent_at %s is before 1900", v)
+	}
+	if now := s.now(); at.After(now.Add(SentAtSkew)) {
+		return errs.Invalidf("dates_in_order", "payload.sent_at", "the request says it was sent at %s, but it is %s here: the sending registry's clock is ahead",
+			v, ledger.FormatTime(now))
+	}
+	return nil
 }
 
 // applyMessage records what a message received means here, once (a message
