@@ -46,16 +46,17 @@ type TransplantAuthorization struct {
 // another centre is refused first (recipient_centre), before the input and
 // the organ's state.
 func (s *Service) AuthorizeTransplant(ctx context.Context, p *auth.Principal, in NewTransplantAuthorization) (*TransplantAuthorization, error) {
-	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
+	const command = "authorize transplant"
+	centre, oid, err := s.procedure(ctx, p, command, in.CentreID, in.OrganID, in.RecipientID)
 	if err != nil {
 		return nil, err
 	}
 	by, err := authorizationInput(in)
 	if err != nil {
-		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
+		return nil, s.recipientFirst(ctx, p, command, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TA")
-	return ledger.SubmitAs[TransplantAuthorization](ctx, s.W, p.Actor(), "authorize transplant", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[TransplantAuthorization](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(now))
 		if err != nil {
 			return nil, err
@@ -157,8 +158,8 @@ func registrationClosed(recipientID string, status sql.NullString, abroad sql.Nu
 // recipient only when the input is refused: with good input, the command's
 // Decide checks the recipient before anything else in its one read, and the
 // transplantation (the registry's hot path) costs no read more.
-func (s *Service) recipientFirst(ctx context.Context, p *auth.Principal, centre, recipientID string, refused error) error {
-	err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+func (s *Service) recipientFirst(ctx context.Context, p *auth.Principal, command, centre, recipientID string, refused error) error {
+	err := s.scopeFirst(ctx, p, command, func(ctx context.Context, q store.Queryer) error {
 		r, err := getRecipient(ctx, q, recipientID)
 		if err != nil {
 			return err
@@ -168,7 +169,7 @@ func (s *Service) recipientFirst(ctx context.Context, p *auth.Principal, centre,
 	if err != nil {
 		return err
 	}
-	return s.refuseWithAlert(ctx, p, refused)
+	return s.refuseWithAlert(ctx, p, command, refused)
 }
 
 // recipientRefusal refuses a transplantation of a recipient not in the
@@ -269,20 +270,20 @@ func readProcedure(ctx context.Context, q store.Queryer, centreID, organID, reci
 // procedure checks what a per-procedure authorization and a transplantation
 // both start from: a coordinator recording for their own centre, a recipient
 // (of that centre: recipientFirst), and a well-formed organ identifier.
-func (s *Service) procedure(ctx context.Context, p *auth.Principal, centreID, organID, recipientID string) (string, OrganID, error) {
+func (s *Service) procedure(ctx context.Context, p *auth.Principal, command, centreID, organID, recipientID string) (string, OrganID, error) {
 	if err := p.Require(Record); err != nil {
 		return "", OrganID{}, err
 	}
 	centre, err := centreFor(p, "centre_id", centreID)
 	if err != nil {
-		return "", OrganID{}, s.refuseWithAlert(ctx, p, err)
+		return "", OrganID{}, s.refuseWithAlert(ctx, p, command, err)
 	}
 	if err := check.Required("recipient_id", recipientID); err != nil {
 		return "", OrganID{}, err
 	}
 	oid, err := ParseOrganID(organID)
 	if err != nil {
-		return "", OrganID{}, s.recipientFirst(ctx, p, centre, recipientID, err)
+		return "", OrganID{}, s.recipientFirst(ctx, p, command, centre, recipientID, err)
 	}
 	return centre, oid, nil
 }

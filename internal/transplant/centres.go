@@ -36,8 +36,9 @@ func centreFor(p *auth.Principal, field, centreID string) (string, error) {
 // scope (no such record, its state) is left to the command, whose Decide
 // runs scope again on the state it writes to.
 // A scope therefore refuses for the centre before it refuses for the
-// record's state: another centre learns neither.
-func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, scope func(ctx context.Context, q store.Queryer) error) error {
+// record's state: another centre learns neither. command is the name the
+// command submits under, which its alert names.
+func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, command string, scope func(ctx context.Context, q store.Queryer) error) error {
 	if p.Role != RoleCoordinator {
 		return nil
 	}
@@ -50,7 +51,7 @@ func (s *Service) scopeFirst(ctx context.Context, p *auth.Principal, scope func(
 		return err
 	}
 	if slices.Contains(scopeRules, e.Rule) {
-		return s.refuseWithAlert(ctx, p, e)
+		return s.refuseWithAlert(ctx, p, command, e)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ type Consent struct {
 // by someone independent of the recipient's team, or the family or donor
 // registry authorization of a deceased donation.
 func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID string, in NewConsent) (*Consent, error) {
+	const command = "record consent"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 		_, err = centreFor(p, "donor_id", d.CentreID)
 		return err
 	}
-	if err := s.scopeFirst(ctx, p, ownDonor); err != nil {
+	if err := s.scopeFirst(ctx, p, command, ownDonor); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("kind", in.Kind, ConsentKinds); err != nil {
@@ -66,7 +67,7 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 	}
 	c := Consent{ID: s.W.IDs().New("CO"), DonorID: donorID, Kind: in.Kind, GivenOn: given, AssessedBy: assessor,
 		AssessorIndependent: in.AssessorIndependent, Voluntary: in.Voluntary, Informed: in.Informed}
-	return ledger.SubmitAs[Consent](ctx, s.W, p.Actor(), "record consent", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Consent](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.DateNotFuture("given_on", given, now); err != nil {
 			return nil, err
 		}

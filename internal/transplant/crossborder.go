@@ -160,6 +160,7 @@ func (s *Service) exchange() (*exchange.Service, error) {
 // already exported, and for a peer that is not registered, is suspended, or
 // does not take messages for the purpose traceability.
 func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExport) (*Export, error) {
+	const command = "export organ"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExpo
 		}
 		return nil
 	}
-	if err := s.scopeFirst(ctx, p, procurer); err != nil {
+	if err := s.scopeFirst(ctx, p, command, procurer); err != nil {
 		return nil, err
 	}
 	if err := check.Required("peer_id", in.PeerID); err != nil {
@@ -199,7 +200,7 @@ func (s *Service) ExportOrgan(ctx context.Context, p *auth.Principal, in NewExpo
 		return nil, err
 	}
 	id := s.W.IDs().New("EX")
-	out, err := ledger.SubmitAs[Export](ctx, s.W, p.Actor(), "export organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[Export](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := procurer(ctx, tx); err != nil {
 			return nil, err
 		}
@@ -296,6 +297,7 @@ func (s *Service) exportMessages(ctx context.Context, organID, dest string) (*Ch
 // input or the organ's state, and so is every centre while none holds the
 // organ (a regulator assigns it: AssignImport).
 func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, organID string, in NewImportOutcome) (*Import, error) {
+	const command = "record outcome of imported organ"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -324,7 +326,7 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		}
 		return recipientCentre(rec, p.AuthorityID)
 	}
-	if err := s.scopeFirst(ctx, p, holder); err != nil {
+	if err := s.scopeFirst(ctx, p, command, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("outcome", in.Outcome, ImportOutcomes); err != nil {
@@ -349,7 +351,7 @@ func (s *Service) RecordImportOutcome(ctx context.Context, p *auth.Principal, or
 		return nil, err
 	}
 	d := importOutcome{OrganID: oid.String(), Outcome: in.Outcome, On: on, RecipientID: in.RecipientID, CentreID: p.AuthorityID, Reason: reason}
-	_, err = s.W.Submit(ctx, p.Actor(), "record outcome of imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = s.W.Submit(ctx, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := holder(ctx, tx); err != nil {
 			return nil, err
 		}

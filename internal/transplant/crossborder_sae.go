@@ -216,6 +216,7 @@ func nextReportID(ctx context.Context, tx *store.Tx, now time.Time) (country, id
 // regulator). Another centre's coordinator is refused organ_holder, as for
 // the organ's outcome, before the input.
 func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in NewImportSAE) (*ForeignSAE, error) {
+	const command = "report serious adverse event on imported organ"
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
 	}
@@ -236,7 +237,7 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 		}
 		return importHeldBy(im, importHolder(im), p.AuthorityID)
 	}
-	if err := s.scopeFirst(ctx, p, holder); err != nil {
+	if err := s.scopeFirst(ctx, p, command, holder); err != nil {
 		return nil, err
 	}
 	probe := NewSAE{Kind: in.Kind, OrganID: oid.String(), RecipientIDs: in.RecipientIDs, Contact: in.Contact, StartedAt: in.StartedAt,
@@ -246,7 +247,7 @@ func (s *Service) ReportImportSAE(ctx context.Context, p *auth.Principal, in New
 		return nil, err
 	}
 	id := s.W.IDs().New("FS")
-	out, err := ledger.SubmitAs[ForeignSAE](ctx, s.W, p.Actor(), "report serious adverse event on imported organ", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[ForeignSAE](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("started_at", started, now); err != nil {
 			return nil, err
 		}

@@ -78,12 +78,13 @@ const dispositionSQL = `SELECT o.id, p.centre_id, p.procured_at, ` + organTransp
 // and before the organ's state), and for one already transplanted or
 // disposed of.
 func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in NewDisposition) (*Disposition, error) {
+	const command = "record disposition"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	oid, err := ParseOrganID(in.OrganID)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in N
 		}
 		return nil
 	}
-	if err := s.scopeFirst(ctx, p, holder); err != nil {
+	if err := s.scopeFirst(ctx, p, command, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("outcome", in.Outcome, DispositionOutcomes); err != nil {
@@ -125,7 +126,7 @@ func (s *Service) RecordDisposition(ctx context.Context, p *auth.Principal, in N
 		return nil, err
 	}
 	id := s.W.IDs().New("DP")
-	return ledger.SubmitAs[Disposition](ctx, s.W, p.Actor(), "record disposition", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Disposition](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("disposed_at", at, now); err != nil {
 			return nil, err
 		}

@@ -153,15 +153,16 @@ func (in *NewDonor) validate(now time.Time) error {
 // in the vault; the record and its log leaf carry only the subject reference
 // and a pseudonym of the national identifier.
 func (s *Service) RegisterDonor(ctx context.Context, p *auth.Principal, in NewDonor) (*Donor, error) {
+	const command = "register donor"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	id := s.W.IDs().New("DN")
-	d, err := ledger.SubmitAs[Donor](ctx, s.W, p.Actor(), "register donor", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	d, err := ledger.SubmitAs[Donor](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := in.validate(now); err != nil {
 			return nil, err
 		}

@@ -314,6 +314,7 @@ func (in *NewFollowUp) validate() error {
 // that found the person dead, and with a graft status that does not fit
 // the subject (a living donor has no graft; a recipient has one).
 func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewFollowUp) (*FollowUp, error) {
+	const command = "record follow-up"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -329,7 +330,7 @@ func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewF
 		return subj.followed(in.SubjectID)
 	}
 	in.SubjectID = strings.TrimSpace(in.SubjectID)
-	if err := s.scopeFirst(ctx, p, followedBy); err != nil {
+	if err := s.scopeFirst(ctx, p, command, followedBy); err != nil {
 		return nil, err
 	}
 	if err := in.validate(); err != nil {
@@ -341,7 +342,7 @@ func (s *Service) RecordFollowUp(ctx context.Context, p *auth.Principal, in NewF
 			in.DueMonth, months(sc.Months))
 	}
 	id := s.W.IDs().New("FU")
-	return ledger.SubmitAs[FollowUp](ctx, s.W, p.Actor(), "record follow-up", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[FollowUp](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.DateNotFuture("followed_up_on", in.FollowedUpOn, now); err != nil {
 			return nil, err
 		}

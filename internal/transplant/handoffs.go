@@ -97,12 +97,13 @@ const handoffSQL = `SELECT o.id, p.centre_id, p.procured_at, ` + organStatus + `
 // before the organ's state), one already transplanted or disposed of, and
 // a step out of order.
 func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHandoff) (*Handoff, error) {
+	const command = "record hand-off"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	oid, err := ParseScan(in.OrganID)
 	if err != nil {
@@ -127,7 +128,7 @@ func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHa
 		}
 		return handoffHolder(step, centre, organ, procuredBy, allocated)
 	}
-	if err := s.scopeFirst(ctx, p, holder); err != nil {
+	if err := s.scopeFirst(ctx, p, command, holder); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("step", in.Step, HandoffSteps); err != nil {
@@ -144,7 +145,7 @@ func (s *Service) RecordHandoff(ctx context.Context, p *auth.Principal, in NewHa
 		}
 	}
 	id := s.W.IDs().New("HO")
-	h, err := ledger.SubmitAs[Handoff](ctx, s.W, p.Actor(), "record hand-off", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	h, err := ledger.SubmitAs[Handoff](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		when := at
 		if when.IsZero() {
 			when = now

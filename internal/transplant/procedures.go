@@ -160,16 +160,17 @@ const maxProcedureOrgans = 4
 // (waiting_list), so they receive one procedure and give at most one
 // domino liver.
 func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in NewProcedure) (*Procedure, error) {
+	const command = "record procedure"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	oids, at, consent, err := procedureInput(in)
 	if err != nil {
-		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
+		return nil, s.recipientFirst(ctx, p, command, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TP")
 	txIDs := make([]string, len(oids))
@@ -181,7 +182,7 @@ func (s *Service) RecordProcedure(ctx context.Context, p *auth.Principal, in New
 		dominoDonor, dominoProc = s.W.IDs().New("DN"), s.W.IDs().New("PC")
 		consent.ID, consent.DonorID = s.W.IDs().New("CO"), dominoDonor
 	}
-	rec, err := ledger.SubmitAs[Procedure](ctx, s.W, p.Actor(), "record procedure", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	rec, err := ledger.SubmitAs[Procedure](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		pr := Procedure{ID: id, Kind: in.Kind, RecipientID: in.RecipientID, CentreID: centre, PerformedAt: ledger.FormatTime(at)}
 		counts := map[string]int{}
 		var donors []string

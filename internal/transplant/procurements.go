@@ -42,12 +42,13 @@ type ProcuredOrgan struct {
 // RecordProcurement records the retrieval of organs from a donor at an
 // authorized centre and gives each organ its identifier.
 func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in NewProcurement) (*Procurement, error) {
+	const command = "record procurement"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	if err := check.Required("donor_id", in.DonorID); err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 		}
 	}
 	id := s.W.IDs().New("PC")
-	return ledger.SubmitAs[Procurement](ctx, s.W, p.Actor(), "record procurement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Procurement](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("procured_at", at, now); err != nil {
 			return nil, err
 		}

@@ -56,12 +56,13 @@ type Recipient struct {
 
 // RegisterRecipient puts a patient on the waiting list of a centre.
 func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in NewRecipient) (*Recipient, error) {
+	const command = "register recipient"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
 	if in.Name, err = check.Line("name", in.Name, 200, true); err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 		return nil, err
 	}
 	id := s.W.IDs().New("RC")
-	rec, err := ledger.SubmitAs[Recipient](ctx, s.W, p.Actor(), "register recipient", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	rec, err := ledger.SubmitAs[Recipient](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if in.DateOfBirth > day(now) || in.ListedOn > day(now) {
 			return nil, errs.Invalidf("dates_in_order", "listed_on", "listed_on and date_of_birth cannot be in the future")
 		}

@@ -172,6 +172,7 @@ func (in *NewReimbursement) validate() (alert error, err error) {
 // (reimbursable_expense), and a reimbursement to a deceased donor
 // (reimbursement_payee).
 func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in NewReimbursement) (*Reimbursement, error) {
+	const command = "record reimbursement"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 		_, err = centreFor(p, "donor_id", centre)
 		return err
 	}
-	if err := s.scopeFirst(ctx, p, ownDonor); err != nil {
+	if err := s.scopeFirst(ctx, p, command, ownDonor); err != nil {
 		return nil, err
 	}
 	alert, err := in.validate()
@@ -195,14 +196,14 @@ func (s *Service) RecordReimbursement(ctx context.Context, p *auth.Principal, in
 		return nil, err
 	}
 	if alert != nil {
-		return nil, s.refuseWithAlert(ctx, p, alert)
+		return nil, s.refuseWithAlert(ctx, p, command, alert)
 	}
 	if in.Category == ExpenseFuneral && !s.Cfg.FuneralExpenses {
-		return nil, s.refuseWithAlert(ctx, p, errs.Alertf(errs.Forbidden, "reimbursable_expense", "category",
+		return nil, s.refuseWithAlert(ctx, p, command, errs.Alertf(errs.Forbidden, "reimbursable_expense", "category",
 			"the law of this registry does not allow the reimbursement of funeral expenses (custos serve --reimburse-funeral)"))
 	}
 	id := s.W.IDs().New("RB")
-	return ledger.SubmitAs[Reimbursement](ctx, s.W, p.Actor(), "record reimbursement", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[Reimbursement](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.DateNotFuture("incurred_on", in.IncurredOn, now); err != nil {
 			return nil, err
 		}

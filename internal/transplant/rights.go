@@ -227,10 +227,11 @@ type Rectification struct {
 // subject's erasure). A corrected national identifier gives the record the
 // new identifier's pseudonym.
 func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in Rectification) (*privacy.Correction, error) {
+	const command = "rectify personal data"
 	if err := p.Require(RectifyPersonalData); err != nil {
 		return nil, err
 	}
-	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+	if err := s.scopeFirst(ctx, p, command, func(ctx context.Context, q store.Queryer) error {
 		_, err := subjectOf(ctx, q, p, id)
 		return err
 	}); err != nil {
@@ -250,7 +251,7 @@ func (s *Service) Rectify(ctx context.Context, p *auth.Principal, id string, in 
 		return nil, err
 	}
 	cid := s.W.IDs().New("PC")
-	res, err := ledger.SubmitAs[rectified](ctx, s.W, p.Actor(), "rectify personal data", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	res, err := ledger.SubmitAs[rectified](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		sub, err := liveSubject(ctx, tx, p, id)
 		if err != nil {
 			return nil, err

@@ -37,13 +37,17 @@ type Service struct {
 	MailKey []byte
 }
 
-// refuseWithAlert returns a refusal decided before any state was read, and
-// records its alert first when it has one.
-func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, err error) error {
+// refuseWithAlert returns a refusal of the command named command decided
+// before any state was read, and records its alert first when it has one.
+// The alert names the command refused, as one refused in its writer's turn
+// does: the regulator reads what was attempted, and a retry is counted on an
+// alert only when it is the same command (a refused consent and a refused
+// report on the same donor are two alerts, not one with a repeat).
+func (s *Service) refuseWithAlert(ctx context.Context, p *auth.Principal, command string, err error) error {
 	e, ok := errs.As(err)
 	if !ok || !e.Alert {
 		return err
 	}
-	_, err = s.W.Submit(ctx, p.Actor(), "refused command", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
+	_, err = s.W.Submit(ctx, p.Actor(), command, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) { return nil, e })
 	return err
 }

@@ -38,18 +38,19 @@ type Transplant struct {
 // the centre is not authorized for that organ type on that day, or when the
 // per-procedure authorization is missing.
 func (s *Service) RecordTransplant(ctx context.Context, p *auth.Principal, in NewTransplant) (*Transplant, error) {
-	centre, oid, err := s.procedure(ctx, p, in.CentreID, in.OrganID, in.RecipientID)
+	const command = "record transplant"
+	centre, oid, err := s.procedure(ctx, p, command, in.CentreID, in.OrganID, in.RecipientID)
 	if err != nil {
 		return nil, err
 	}
 	at, err := check.Time("performed_at", in.PerformedAt)
 	if err != nil {
-		return nil, s.recipientFirst(ctx, p, centre, in.RecipientID, err)
+		return nil, s.recipientFirst(ctx, p, command, centre, in.RecipientID, err)
 	}
 	id := s.W.IDs().New("TX")
 	var donorKind string
 	ahead := procedureAhead(centre, oid.String(), in.RecipientID, day(at))
-	rec, err := ledger.SubmitAheadAs[Transplant](ctx, s.W, p.Actor(), "record transplant", ahead, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	rec, err := ledger.SubmitAheadAs[Transplant](ctx, s.W, p.Actor(), command, ahead, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		f, err := readProcedure(ctx, tx, centre, oid.String(), in.RecipientID, day(at))
 		if err != nil {
 			return nil, err

@@ -215,14 +215,15 @@ func (in *NewAbroad) validate() error {
 // A transplant recorded is then screened (screenAbroad): a payment reported
 // or an unrelated foreign living donor raises an alert.
 func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbroad) (*Abroad, error) {
+	const command = "record treatment abroad"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
 	centre, err := centreFor(p, "centre_id", in.CentreID)
 	if err != nil {
-		return nil, s.refuseWithAlert(ctx, p, err)
+		return nil, s.refuseWithAlert(ctx, p, command, err)
 	}
-	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+	if err := s.scopeFirst(ctx, p, command, func(ctx context.Context, q store.Queryer) error {
 		if in.RecipientID == "" {
 			return nil
 		}
@@ -245,7 +246,7 @@ func (s *Service) RecordAbroad(ctx context.Context, p *auth.Principal, in NewAbr
 		return nil, errs.Invalidf("abroad_country", "country", "country is where the resident was treated abroad, not this registry's own (%s): record a transplant here as a transplantation", home)
 	}
 	id := s.W.IDs().New("AB")
-	a, err := ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), "record treatment abroad", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	a, err := ledger.SubmitAs[Abroad](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		for f, d := range map[string]string{"date_of_birth": in.DateOfBirth, "performed_on": in.PerformedOn, "returned_on": in.ReturnedOn} {
 			if d != "" {
 				if err := check.DateNotFuture(f, d, now); err != nil {

@@ -272,13 +272,14 @@ func (in *NewSAE) validate() (started, detected time.Time, err error) {
 // procured or transplanted an organ of the donor. The reporting centre's own
 // notification is recorded acknowledged: it made the report.
 func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (*SAE, error) {
+	const command = "report serious adverse event"
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
 	}
 	// The reporter's scope is decided first, from the donor or organ named
 	// (when well formed), so that another centre is refused alike whatever
 	// the rest of its report.
-	if err := s.scopeFirst(ctx, p, func(ctx context.Context, q store.Queryer) error {
+	if err := s.scopeFirst(ctx, p, command, func(ctx context.Context, q store.Queryer) error {
 		donor, organ := normalID(in.DonorID), ""
 		if o, err := ParseOrganID(in.OrganID); err == nil {
 			organ = o.String()
@@ -305,7 +306,7 @@ func (s *Service) ReportSAE(ctx context.Context, p *auth.Principal, in NewSAE) (
 	}
 	id := s.W.IDs().New("SA")
 	ids := s.W.IDs()
-	out, err := ledger.SubmitAs[SAE](ctx, s.W, p.Actor(), "report serious adverse event", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	out, err := ledger.SubmitAs[SAE](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.NotFuture("started_at", started, now); err != nil {
 			return nil, err
 		}
@@ -554,6 +555,7 @@ func (s *Service) AcknowledgeNotification(ctx context.Context, p *auth.Principal
 // id), which closes it: by a coordinator of the reporting centre, or a
 // regulator.
 func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeID string, in FinalReport) (*SAE, error) {
+	const command = "record final report"
 	if err := p.Require(ReportVigilance); err != nil {
 		return nil, err
 	}
@@ -575,7 +577,7 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 		}
 		return nil
 	}
-	if err := s.scopeFirst(ctx, p, reporting); err != nil {
+	if err := s.scopeFirst(ctx, p, command, reporting); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("conclusion", in.Conclusion, SAEConclusions); err != nil {
@@ -588,7 +590,7 @@ func (s *Service) RecordFinalReport(ctx context.Context, p *auth.Principal, saeI
 	if in.CorrectiveActions, err = check.Text("corrective_actions", in.CorrectiveActions, 4000, true); err != nil {
 		return nil, err
 	}
-	_, err = s.W.Submit(ctx, p.Actor(), "record final report", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = s.W.Submit(ctx, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := reporting(ctx, tx); err != nil {
 			return nil, err
 		}

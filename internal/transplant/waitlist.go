@@ -115,6 +115,7 @@ func waitlistState(ctx context.Context, q store.Queryer, id string) (*waitlist, 
 // the listing or the last change or in the future, with a reason that does
 // not fit the status.
 func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, recipientID string, in NewWaitlistChange) (*WaitlistChange, error) {
+	const command = "change waiting-list status"
 	if err := p.Require(Record); err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, r
 		}
 		return nil
 	}
-	if err := s.scopeFirst(ctx, p, ownRecipient); err != nil {
+	if err := s.scopeFirst(ctx, p, command, ownRecipient); err != nil {
 		return nil, err
 	}
 	if err := check.OneOf("status", in.Status, WaitlistStatuses); err != nil {
@@ -151,7 +152,7 @@ func (s *Service) ChangeWaitlistStatus(ctx context.Context, p *auth.Principal, r
 		return nil, errs.Invalidf("waitlist_reason", "reason", "%s takes no reason: none", in.Status)
 	}
 	id := s.W.IDs().New("WL")
-	return ledger.SubmitAs[WaitlistChange](ctx, s.W, p.Actor(), "change waiting-list status", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	return ledger.SubmitAs[WaitlistChange](ctx, s.W, p.Actor(), command, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		if err := check.DateNotFuture("changed_on", in.ChangedOn, now); err != nil {
 			return nil, err
 		}
