@@ -106,6 +106,9 @@ func (s *Service) RecordProcurement(ctx context.Context, p *auth.Principal, in N
 			field := check.Index("organs", i)
 			counts[o]++
 			if counts[o] > limits[o] {
+				if d.Kind == DonorLiving && limits[o] == 0 {
+					return nil, errs.Alertf(errs.Invalid, "living_donor_organs", field, "a living donor never gives a %s", o)
+				}
 				if d.Kind == DonorLiving {
 					return nil, errs.Alertf(errs.Invalid, "living_donor_organs", field, "a living donor can give at most %s", plural(limits[o], o))
 				}
