@@ -59,7 +59,10 @@ func ParseOrganID(s string) (OrganID, error) {
 		}
 	}
 	if want := checkChar(c[:12]); c[12] != want {
-		return OrganID{}, errs.Invalidf("organ_id_check", "organ_id", "the check character of organ identifier %s is wrong: it was mistyped or misread", c)
+		// Named as a label prints it, hyphens in place, so that the reader
+		// compares it with the label part by part.
+		shown := c[:2] + "-" + c[2:4] + "-" + c[4:10] + "-" + c[10:12] + "-" + c[12:]
+		return OrganID{}, errs.Invalidf("organ_id_check", "organ_id", "the check character of organ identifier %s is wrong: it was mistyped or misread", shown)
 	}
 	year, _ := strconv.Atoi(c[2:4])
 	seq, _ := strconv.Atoi(c[4:10])

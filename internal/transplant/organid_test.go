@@ -73,6 +73,23 @@ func TestParseOrganIDRefuses(t *testing.T) {
 	}
 }
 
+// A wrong check character is refused naming the identifier as its label
+// prints it, as typed in any case and spacing: it was named run together
+// (XA26000123010), which the coordinator could not hold against the label.
+func TestOrganIDCheckRefusalAsPrinted(t *testing.T) {
+	valid := OrganID{"XA", 26, 123, 1}.String()
+	wrong := valid[:len(valid)-1] + "0"
+	if wrong == valid {
+		wrong = valid[:len(valid)-1] + "1"
+	}
+	for _, typed := range []string{wrong, strings.ToLower(strings.ReplaceAll(wrong, "-", " ")), strings.ReplaceAll(wrong, "-", "")} {
+		_, err := ParseOrganID(typed)
+		if err == nil || !strings.Contains(err.Error(), "organ identifier "+wrong+" is wrong") {
+			t.Errorf("ParseOrganID(%q): %v; want the refusal to name %s", typed, err, wrong)
+		}
+	}
+}
+
 func FuzzParseOrganID(f *testing.F) {
 	f.Add("XA-26-000123-01-5")
 	f.Add(OrganID{"FR", 1, 42, 2}.String())
