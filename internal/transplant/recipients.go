@@ -79,8 +79,10 @@ func (s *Service) RegisterRecipient(ctx context.Context, p *auth.Principal, in N
 	if in.DateOfBirth, err = check.Date("date_of_birth", in.DateOfBirth, true); err != nil {
 		return nil, err
 	}
-	if !auth.ValidCountry(in.Residence) {
-		return nil, errs.Invalidf("iso3166", "residence", "residence must be an ISO 3166-1 alpha-2 country code")
+	// Read as every other country of the registry is (country): in any
+	// case, with spaces around it.
+	if in.Residence, err = country("residence", in.Residence, false); err != nil {
+		return nil, err
 	}
 	if in.Region, err = checkRegion("region", in.Region); err != nil {
 		return nil, err
