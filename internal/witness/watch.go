@@ -57,10 +57,43 @@ func parseState(path string, b []byte) (*State, error) {
 	if err := strictjson.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("witness state %s is not valid: %w", path, err)
 	}
-	if _, err := note.NewVerifier(s.LogKey); err != nil {
+	v, err := note.NewVerifier(s.LogKey)
+	if err != nil {
 		return nil, fmt.Errorf("witness state %s: log_key: %w", path, err)
 	}
+	if err := s.selfConsistent(v.Name()); err != nil {
+		return nil, fmt.Errorf("witness state %s: %w (the file was edited or damaged: it is not what custos log watch kept, and proves nothing of the registry)", path, err)
+	}
 	return &s, nil
+}
+
+// selfConsistent checks that the state says one thing: its fingerprint is
+// its key's, and its size and root are those of the signed checkpoint it
+// keeps, signed by its key. Verify and the watcher read size and root; a
+// file edited by hand would otherwise accuse the registry of a rollback or
+// a rewrite that the witness never saw.
+func (s *State) selfConsistent(origin string) error {
+	fp, err := ledger.KeyFingerprint(s.LogKey)
+	if err != nil {
+		return fmt.Errorf("log_key: %w", err)
+	}
+	if s.Fingerprint != "" && !ledger.SameFingerprint(fp, s.Fingerprint) {
+		return fmt.Errorf("key_fingerprint: %s is not the fingerprint of its log_key (%s)", s.Fingerprint, fp)
+	}
+	if s.Size == 0 && len(s.Root) == 0 && s.Checkpoint == "" {
+		return nil // pinned, no checkpoint seen yet
+	}
+	if s.Checkpoint == "" {
+		return fmt.Errorf("checkpoint: missing, beside a size of %d", s.Size)
+	}
+	cp, err := ledger.OpenCheckpoint(s.Checkpoint, s.LogKey, origin)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if cp.Size != s.Size || !bytes.Equal(cp.Root, s.Root) {
+		return fmt.Errorf("size and root: %d leaves, root %s, but its signed checkpoint says %d leaves, root %s", s.Size, ledger.RootText(s.Root), cp.Size, ledger.RootText(cp.Root))
+	}
+	return nil
 }
 
 // Head is the checkpoint the state kept, as ledger.VerifyOptions.Witnessed.

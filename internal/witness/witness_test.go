@@ -162,12 +162,24 @@ func TestWitnessFollowsAndCosigns(t *testing.T) {
 				t.Errorf("%s: the state moved after the alarm", name)
 			}
 		}
+		// What a witness keeps of a registry that later rolled back or
+		// forked: checkpoints the log's key signed (a state whose size or
+		// root is not its signed checkpoint's is refused as edited).
+		signed := func(h ledger.Head) string {
+			text, err := ledger.SignCheckpoint(w.App.Signer, logV.Name(), h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return text
+		}
 		st, _ = witness.LoadState(state)
 		ahead := *st
 		ahead.Size += 10
+		ahead.Checkpoint = signed(ledger.Head{Size: ahead.Size, Root: ahead.Root})
 		alarm("rollback", "rollback", "it was rolled back", &ahead, &witness.Watcher{URL: w.URL})
 		fork := *st
 		fork.Root = forked
+		fork.Checkpoint = signed(ledger.Head{Size: fork.Size, Root: fork.Root})
 		alarm("fork at the same size", "fork", "it was rewritten (a fork)", &fork, &witness.Watcher{URL: w.URL})
 		w.Must(t, 201, "POST", "/api/v1/principals", w.Admin, map[string]any{"name": "Later", "role": "auditor", "authority_id": w.RegulatorAuthority})
 		alarm("fork behind", "fork", "does not extend the one", &fork, &witness.Watcher{URL: w.URL})
