@@ -36,6 +36,13 @@ func LastMonths(t time.Time, n int) Period {
 // now's is refused too.
 func ParsePeriod(q url.Values, now time.Time) (Period, error) {
 	p := LastMonths(now, 12)
+	// A period given twice is refused, not read as its first value: the
+	// file would say one period while its address asked another.
+	for _, name := range []string{"months", "until"} {
+		if len(q[name]) > 1 {
+			return Period{}, errs.Invalidf("query", name, "%s is given more than once; it takes one value", name)
+		}
+	}
 	if s := q.Get("months"); s != "" {
 		if err := check.OneOf("months", s, PeriodLengths); err != nil {
 			return Period{}, err

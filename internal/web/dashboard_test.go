@@ -95,6 +95,10 @@ func TestFigureBeforePeriod(t *testing.T) {
 			{"/figures/transplant-months.csv?months=6", "enum"},
 			{"/figures/transplant-months.csv?until=2025-13", "month_format"},
 			{"/figures/alerts-rules.xlsx?until=2999-01", "range"},
+			// Given twice, a period was read as its first value and the file
+			// logged and headed with it, whatever the second said.
+			{"/figures/transplant-months.csv?months=12&until=2025-06&months=24", "query"},
+			{"/figures/transplant-months.csv?until=2025-06&until=2025-01", "query"},
 		} {
 			p := co.get(c.path)
 			wantStatus(t, c.path+" by a coordinator", p, http.StatusNotFound)
