@@ -26,16 +26,8 @@ func TestVerifyFromWithWitnessState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		dir := t.TempDir()
-		keyFile, tokenFile := filepath.Join(dir, "custos.key"), filepath.Join(dir, "admin.token")
 		audit, witnessed := filepath.Join(dir, "audit.json"), filepath.Join(dir, "witness.json")
-		custos(t, 0, "init", "--db", dsn, "--key-file", keyFile, "--jurisdiction", "XA", "--admin-token-file", tokenFile)
-		out, _ := custos(t, 0, "log", "key", "--db", dsn, "--key-file", keyFile)
-		var fp string
-		for _, line := range strings.Split(out, "\n") {
-			if f, ok := strings.CutPrefix(line, "fingerprint "); ok {
-				fp = f
-			}
-		}
+		keyFile, tokenFile, _, fp := initLogged(t, dsn, dir)
 		custos(t, 0, "log", "verify", "--db", dsn, "--key-fingerprint", fp, "--save-state", audit)
 
 		// The registry grows past the auditor's state, and a witness sees it.
@@ -63,7 +55,7 @@ func TestVerifyFromWithWitnessState(t *testing.T) {
 			}
 		}
 		srv := httptest.NewServer(app.Handler())
-		out, _ = custos(t, 0, "log", "watch", srv.URL, "--state", witnessed, "--no-cosign", "--key-fingerprint", fp)
+		out, _ := custos(t, 0, "log", "watch", srv.URL, "--state", witnessed, "--no-cosign", "--key-fingerprint", fp)
 		srv.Close()
 		app.Close()
 		if !strings.Contains(out, fmt.Sprintf("kept the checkpoint of %d leaves", size+3)) {
@@ -102,4 +94,20 @@ func TestVerifyFromWithWitnessState(t *testing.T) {
 			t.Errorf("verify --from --witness-state of the rolled-back log:\n%s\nwant %q", out, want)
 		}
 	})
+}
+
+// initLogged makes a registry with custos init in dir, and reads its log
+// key and the key's fingerprint as custos log key prints them.
+func initLogged(t *testing.T, dsn, dir string) (keyFile, tokenFile, logKey, fingerprint string) {
+	t.Helper()
+	keyFile, tokenFile = filepath.Join(dir, "custos.key"), filepath.Join(dir, "admin.token")
+	custos(t, 0, "init", "--db", dsn, "--key-file", keyFile, "--jurisdiction", "XA", "--admin-token-file", tokenFile)
+	out, _ := custos(t, 0, "log", "key", "--db", dsn, "--key-file", keyFile)
+	logKey = strings.SplitN(out, "\n", 2)[0]
+	for _, line := range strings.Split(out, "\n") {
+		if f, ok := strings.CutPrefix(line, "fingerprint "); ok {
+			fingerprint = f
+		}
+	}
+	return keyFile, tokenFile, logKey, fingerprint
 }

@@ -25,11 +25,8 @@ func TestEditedWitnessStateIsRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		dir := t.TempDir()
-		keyFile, tokenFile := filepath.Join(dir, "custos.key"), filepath.Join(dir, "admin.token")
 		witnessed := filepath.Join(dir, "witness.json")
-		custos(t, 0, "init", "--db", dsn, "--key-file", keyFile, "--jurisdiction", "XA", "--admin-token-file", tokenFile)
-		out, _ := custos(t, 0, "log", "key", "--db", dsn, "--key-file", keyFile)
-		pub := strings.SplitN(out, "\n", 2)[0]
+		keyFile, _, pub, _ := initLogged(t, dsn, dir)
 		app, err := server.Open(ctx, server.Config{DSN: dsn, KeyFile: keyFile})
 		if err != nil {
 			t.Fatal(err)
@@ -45,7 +42,7 @@ func TestEditedWitnessStateIsRefused(t *testing.T) {
 		if err := json.Unmarshal(b, &kept); err != nil {
 			t.Fatal(err)
 		}
-		out, _ = custos(t, 0, "log", "verify", "--db", dsn, "--witness-state", witnessed)
+		out, _ := custos(t, 0, "log", "verify", "--db", dsn, "--witness-state", witnessed)
 		if !strings.Contains(out, "OK: ") {
 			t.Fatalf("verify with the witness's state as it kept it: %s", out)
 		}
