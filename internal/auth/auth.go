@@ -324,6 +324,16 @@ func (c *Catalogue) CreateAuthority(in NewAuthority, ids *ledger.IDs) (ledger.De
 	}
 	id := ids.New(kind.Prefix)
 	return func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		if kind.OneRefusal != nil {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM authorities WHERE kind = ?", kind.Name).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				refusal := *kind.OneRefusal // a copy: the kind's is every command's
+				return nil, &refusal
+			}
+		}
 		a := Authority{ID: id, Name: in.Name, Kind: in.Kind, Jurisdiction: in.Jurisdiction, City: in.City}
 		if a.Jurisdiction == "" {
 			if err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE name = 'jurisdiction'").Scan(&a.Jurisdiction); err != nil {

@@ -13,6 +13,12 @@ type Kind struct {
 	Name   string // e.g. "transplant_centre"
 	Prefix string // two capital letters that start its ids, e.g. "TC"
 	Label  string // for people, e.g. "Transplant centre": a message (i18n.M), translated where shown
+	// OneRefusal, when set, makes the kind one the registry holds a single
+	// authority of (the designated authority for trafficking reports, whose
+	// assessors read every report): creating a second is refused with it,
+	// on the field kind. The module writes it with errs.New, its rule and
+	// its sentence literal, as RoleSpec.KindRefusal.
+	OneRefusal *errs.Error
 }
 
 // RoleSpec is a role a module adds and the authority kind its principals must
@@ -44,6 +50,9 @@ func NewCatalogue(kinds []Kind, roles []RoleSpec) (*Catalogue, error) {
 	for _, k := range kinds {
 		if _, dup := c.Kind(k.Name); dup {
 			return nil, fmt.Errorf("authority kind %q declared twice", k.Name)
+		}
+		if r := k.OneRefusal; r != nil && (r.Code != errs.Conflict || r.Rule == "" || r.Field != "kind") {
+			return nil, fmt.Errorf("authority kind %q: its OneRefusal must be errs.New(errs.Conflict, rule, \"kind\", sentence)", k.Name)
 		}
 		c.kinds = append(c.kinds, k)
 	}

@@ -310,3 +310,25 @@ func TestTraffickingScreening(t *testing.T) {
 		verifyOK(t, w.Env)
 	})
 }
+
+// TestOneDesignatedAuthority checks that the registry holds one designated
+// authority for trafficking reports: reports are not addressed to an
+// authority, so the assessors of a second would read, move on and open the
+// reporters of every report. A second is refused, naming the rule and the
+// field, and nothing is written.
+func TestOneDesignatedAuthority(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newTraffickingWorld(t, dsn)
+		n := len(leavesFrom(t, w.World, 0))
+		r := w.Do(t, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Second Rapporteur", "kind": "trafficking_authority"})
+		if r.Status != 409 || r.Str("error.rule") != "designated_authority" || r.Str("error.field") != "kind" {
+			t.Errorf("a second designated authority: %d %s; want 409 rule designated_authority field kind", r.Status, r.Raw)
+		}
+		if got := len(leavesFrom(t, w.World, 0)); got != n {
+			t.Errorf("the refusal wrote %d leaves", got-n)
+		}
+		// Other kinds are not limited.
+		w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Second Insurer", "kind": "payer"})
+		w.Must(t, 201, "POST", "/api/v1/authorities", w.Admin, map[string]any{"name": "Third Insurer", "kind": "payer"})
+	})
+}
