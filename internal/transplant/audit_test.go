@@ -338,6 +338,11 @@ func TestPayerCheck(t *testing.T) {
 		if err := s.LinkTraffickingCase(ctx, assessor, reportID, tx); ruleOf(err) != "duplicate" {
 			t.Errorf("linked twice: %v", err)
 		}
+		// The report's page lists what its case is linked to, by whom: the
+		// authority sees which procedures its assessment makes not payable.
+		if rep, err := s.GetTraffickingReport(ctx, assessor, reportID); err != nil || len(rep.Transplants) != 1 || rep.Transplants[0].TransplantID != tx || rep.Transplants[0].LinkedBy != assessor.ID {
+			t.Errorf("the report's links: %+v, %v; want %s linked by %s", rep, err, tx, assessor.ID)
+		}
 		// Linked, not yet confirmed: payable.
 		if a := ask(transplant.PayerQuery{TransplantID: tx}); !a.ProcedurePayable {
 			t.Errorf("linked, unassessed: %+v", a)
@@ -610,6 +615,9 @@ func TestPayerCheckOfOrganFromAbroad(t *testing.T) {
 		}
 		if err := s.LinkTraffickingCase(ctx, assessor, reportID, im.Held); ruleOf(err) != "duplicate" {
 			t.Errorf("linked twice: %v, want duplicate", err)
+		}
+		if rep, err := s.GetTraffickingReport(ctx, assessor, reportID); err != nil || len(rep.Transplants) != 1 || rep.Transplants[0].TransplantID != im.Held {
+			t.Errorf("the report's links: %+v, %v; want %s", rep, err, im.Held)
 		}
 		if _, err := s.AssessTraffickingReport(ctx, assessor, reportID, transplant.TraffickingAssessment{Conclusion: transplant.AssessmentConfirmed, Year: time.Now().Year(), Organ: "kidney",
 			Donor:     transplant.CasePerson{Nationality: "XA", Sex: "male", AgeBand: "25-34"},

@@ -206,6 +206,19 @@ type TraffickingReport struct {
 	LogIndex          int64    `json:"log_index"`
 	// History lists the changes of status, oldest first (one report only).
 	History []TraffickingStatusChange `json:"history,omitempty"`
+	// Transplants lists the transplantations the case is linked to, oldest
+	// link first (one report only): those a confirmed assessment makes not
+	// reimbursable (LinkTraffickingCase).
+	Transplants []TraffickingCaseLink `json:"transplants,omitempty"`
+}
+
+// TraffickingCaseLink is a transplantation a report's case concerns: its
+// TX- id, or the identifier of an organ from abroad transplanted here.
+type TraffickingCaseLink struct {
+	TransplantID string `json:"transplant_id"`
+	LinkedAt     string `json:"linked_at"`
+	LinkedBy     string `json:"linked_by"`
+	LogIndex     int64  `json:"log_index"`
 }
 
 // TraffickingStatusChange is one change of a report's status.
@@ -459,6 +472,18 @@ func (s *Service) GetTraffickingReport(ctx context.Context, p *auth.Principal, i
 	}
 	r.History, err = store.Rows(rows, func(sc store.Scanner, c *TraffickingStatusChange) error {
 		return sc.Scan(&c.ID, &c.Status, &c.At, &c.PrincipalID, &c.LogIndex)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `SELECT transplant_id, linked_at, linked_by, log_index FROM trafficking_case_transplants WHERE report_id = ?
+		UNION ALL SELECT organ_id, linked_at, linked_by, log_index FROM trafficking_case_imports WHERE report_id = ?
+		ORDER BY 4`, id, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Transplants, err = store.Rows(rows, func(sc store.Scanner, l *TraffickingCaseLink) error {
+		return sc.Scan(&l.TransplantID, &l.LinkedAt, &l.LinkedBy, &l.LogIndex)
 	})
 	return &r, err
 }

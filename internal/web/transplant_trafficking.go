@@ -246,6 +246,9 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 	for _, c := range rep.History {
 		changers = append(changers, c.PrincipalID)
 	}
+	for _, l := range rep.Transplants {
+		changers = append(changers, l.LinkedBy)
+	}
 	if d.People, err = principalNames(r.Context(), t.svc.DB.Read(), s.P, changers...); err != nil {
 		s.Fail(w, r, err)
 		return
