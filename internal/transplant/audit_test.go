@@ -329,8 +329,12 @@ func TestPayerCheck(t *testing.T) {
 		if err := s.LinkTraffickingCase(ctx, w.regulator, reportID, tx); errs.CodeOf(err) != errs.Forbidden {
 			t.Errorf("the regulator links: %v", err)
 		}
-		if err := s.LinkTraffickingCase(ctx, assessor, reportID, "TX-NOPE"); errs.CodeOf(err) != errs.NotFound {
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, "TX-0000000000"); errs.CodeOf(err) != errs.NotFound {
 			t.Errorf("an unknown transplantation: %v", err)
+		}
+		// Text that is no identifier is refused without being repeated.
+		if err := s.LinkTraffickingCase(ctx, assessor, reportID, "Jane Roe (synthetic)"); ruleOf(err) != "id_format" || fieldOf(err) != "transplant_id" || strings.Contains(err.Error(), "Jane Roe") {
+			t.Errorf("a name as the transplantation: %v; want id_format on transplant_id, the name not repeated", err)
 		}
 		if err := s.LinkTraffickingCase(ctx, assessor, reportID, tx); err != nil {
 			t.Fatal(err)

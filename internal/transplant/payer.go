@@ -100,10 +100,14 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 	}
 	// An organ from abroad transplanted here is named by its identifier,
 	// which is read in any of its written forms (ParseOrganID).
+	// Anything else is refused without being repeated, as the payer
+	// check's question is: what an assessor types there may be a name.
 	if !transplantIDRE.MatchString(transplantID) {
-		if oid, err := ParseOrganID(transplantID); err == nil {
-			transplantID = oid.String()
+		oid, err := ParseOrganID(transplantID)
+		if err != nil {
+			return errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits, or the identifier of an organ from abroad transplanted here")
 		}
+		transplantID = oid.String()
 	}
 	id := s.W.IDs().New("TL")
 	_, err := s.W.Submit(ctx, p.Actor(), "link a trafficking case to a transplantation", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
