@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/storetest"
 )
 
@@ -70,4 +73,73 @@ func TestSubjectRightsPages(t *testing.T) {
 			t.Errorf("the log lines hold %q", s)
 		}
 	}
+}
+
+// TestSubjectReportNamesReaders: the printable subject-access export names
+// who opened the person's data as every page names a principal (who): the
+// exporter's own authority and the regulator see the name, a coordinator
+// sees the regulator's staff as someone at the regulator's authority; the
+// id stays as the title. The JSON file keeps the ids, as the API does, and
+// no staff name.
+func TestSubjectReportNamesReaders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := apptest.NewWorld(t, dsn)
+		donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
+		coordA, reg := w.Principal(t, w.CoordA), w.Principal(t, w.Regulator)
+		regAuthority, err := auth.GetAuthority(context.Background(), w.App.DB.Read(), reg.AuthorityID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, r := newBrowser(t, w.URL), newBrowser(t, w.URL)
+		a.signIn(w.CoordA)
+		r.signIn(w.Regulator)
+		for _, b := range []*browser{a, r} {
+			wantStatus(t, "open the personal data", b.post("/transplant/donors/"+donor+"/personal-data", url.Values{"purpose": {"check before procurement"}}), http.StatusOK)
+		}
+		name := func(p *auth.Principal) string {
+			return `<span class="principal" title="` + template.HTMLEscapeString(p.ID) + `">` + template.HTMLEscapeString(p.Name) + `</span>`
+		}
+		regAtAuthority := `<span class="principal authority" title="` + template.HTMLEscapeString(reg.ID) + `">someone at ` +
+			template.HTMLEscapeString(regAuthority.Name) + `</span>`
+		export := func(b *browser, format string) *page {
+			t.Helper()
+			p := b.post("/transplant/subjects/"+donor+"/access", url.Values{"purpose": {"request of 3 March"}, "format": {format}})
+			wantStatus(t, "export "+format, p, http.StatusOK)
+			return p
+		}
+		reads := func(p *page) string {
+			_, after, _ := strings.Cut(p.Body, `id="reads"`)
+			before, _, _ := strings.Cut(after, "</table>")
+			return before
+		}
+
+		// Centre A's coordinator: their own read by name, the regulator's
+		// as someone at the regulator's authority.
+		got := reads(export(a, "page"))
+		for _, want := range []string{name(coordA), regAtAuthority} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the coordinator's export lacks %s among the reads:\n%s", want, got)
+			}
+		}
+		if strings.Contains(got, name(reg)) || strings.Contains(got, `<td>`+reg.ID+`</td>`) {
+			t.Errorf("the coordinator's export names the regulator's staff, or shows a bare id:\n%s", got)
+		}
+
+		// The regulator, who oversees every authority, sees both names.
+		got = reads(export(r, "page"))
+		for _, want := range []string{name(coordA), name(reg)} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the regulator's export lacks %s among the reads:\n%s", want, got)
+			}
+		}
+
+		// The JSON file names principals by id only.
+		p := export(a, "json")
+		for _, id := range []string{coordA.ID, reg.ID} {
+			if !strings.Contains(p.Body, `"principal_id": "`+id+`"`) {
+				t.Errorf("the JSON export lacks the read by %s", id)
+			}
+		}
+		mustNotContain(t, "the JSON export", p, coordA.Name, "someone at")
+	})
 }

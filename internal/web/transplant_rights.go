@@ -103,7 +103,7 @@ type accessData struct {
 	ID     string
 	Back   string
 	Report *transplant.SubjectReport
-	People people // who made the corrections (who)
+	People people // who made the corrections and who read (who)
 }
 
 func (t *transplantPages) accessPage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -149,11 +149,18 @@ func (t *transplantPages) access(w http.ResponseWriter, r *http.Request, s *Sess
 		_ = enc.Encode(rep)
 		return
 	}
-	var correctors []string
+	// The page names who corrected and who read as any page does (who):
+	// the exporter's own authority and the regulator by name, another
+	// authority's staff as someone there. The JSON file keeps the ids, as
+	// the API does.
+	var ids []string
 	for _, c := range rep.Corrections {
-		correctors = append(correctors, c.CorrectedBy)
+		ids = append(ids, c.CorrectedBy)
 	}
-	people, err := principalNames(r.Context(), t.svc.DB.Read(), s.P, correctors...)
+	for _, rd := range rep.Reads {
+		ids = append(ids, rd.PrincipalID)
+	}
+	people, err := principalNames(r.Context(), t.svc.DB.Read(), s.P, ids...)
 	if err != nil {
 		s.Fail(w, r, err)
 		return
