@@ -106,7 +106,8 @@ func (u *UI) setAccount(w http.ResponseWriter, r *http.Request, s *Session) {
 // setLanguage answers the language switch of every page: the language
 // chosen becomes the signed-in principal's preference (a log entry, so
 // that it follows them to any browser) and, for everyone, a cookie that
-// keeps it once signed out; then back to the page. A language the
+// keeps it once signed out; then back to the page, the sign-in form saying
+// again why it is shown (the reason its switch carries). A language the
 // registry does not speak is refused (rule language), and so is a form
 // of a signed-in principal without its session's CSRF token.
 func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +139,12 @@ func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 60 * 60,
 		HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
+	if s == nil {
+		// The sign-in form's switch: the form says again, in the new
+		// language, why it is shown. Only a form of the site's own posts
+		// here (Register), so no link or other site plants a reason.
+		u.setReason(w, r, r.PostForm.Get("reason"))
+	}
 	next := r.PostForm.Get("next")
 	if !safeNext(next) {
 		next = "/"
@@ -171,7 +178,7 @@ func (u *UI) endSession(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	if ref == s.ref {
 		u.setSession(w, r, "", -1)
-		http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
+		u.redirectSignIn(w, r, "signedout", "")
 		return
 	}
 	s.RedirectDone(w, r, "/account", url.Values{"done": {"session"}})
@@ -187,5 +194,5 @@ func (u *UI) endAllSessions(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	u.Log.Info("web sign-out of all sessions", "principal", s.P.ID, "sessions", n)
 	u.setSession(w, r, "", -1)
-	http.Redirect(w, r, "/?reason=allout", http.StatusSeeOther)
+	u.redirectSignIn(w, r, "allout", "")
 }

@@ -28,9 +28,11 @@ import (
 // says it whichever of a registry's servers answers it, and after a restart
 // (the key is derived from the registry's key file, which they share). The
 // language switch comes back to the address, notice included, and the page
-// says it again in the new language. The sign-in page's ?reason= is no
-// notice (no one is signed in to sign it for): it only picks one of the
-// page's fixed messages (signInReasons).
+// says it again in the new language. Why the sign-in page is shown is no
+// notice (no one is signed in to sign it for) and is not in the address:
+// custos's redirect carries it in a cookie the page reads once
+// (ReasonCookie), and it only picks one of the page's fixed messages
+// (signInReasons).
 
 // noticeTTL is how long a notice is shown: its page may be reloaded.
 const noticeTTL = time.Hour

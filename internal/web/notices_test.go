@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/storetest"
+	"github.com/custos-project/custos/internal/web"
 )
 
 // noticed is where p, a form's answer, sends the browser: a 303 to the page
@@ -136,24 +139,132 @@ func TestNoticesUnforgeable(t *testing.T) {
 	})
 }
 
-// TestSignInReasons: the sign-in page's ?reason= is read unsigned (whoever
-// is signed out has no key to a notice), so it only chooses among the
-// page's fixed messages (signInReasons): a known reason shows its message,
-// anything else, text typed into the address included, shows nothing.
+// TestSignInReasons: the sign-in form says why it is shown only when
+// custos sent the browser there. Each reason comes through its real
+// redirect (a page asked for signed out, a session ended behind the
+// cookie, Sign out, Sign out everywhere) in a cookie that no script reads
+// and no other site sends, read once: the address names no reason, and a
+// reload says nothing. An address typed or sent by hand (?reason=expired)
+// says nothing either, nor does a cookie with a reason custos does not
+// give. The form's language switch says the reason again in the new
+// language; a switch posted from another site plants none.
 func TestSignInReasons(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewWorld(t, dsn)
-		b := newBrowser(t, w.URL)
-		for reason, message := range map[string]string{"signin": "Sign in to continue.", "signedout": "You are signed out.",
-			"allout": "You are signed out of all your sessions, in every browser."} {
-			p := b.get("/?reason=" + reason)
-			wantStatus(t, reason, p, http.StatusOK)
-			mustContain(t, reason, p, `id="flash">`+message+`<`)
+		flash := func(message string) string { return `id="flash">` + template.HTMLEscapeString(message) + `<` }
+		for _, c := range []struct {
+			reason, message string
+			redirect        func(b *browser) *page // custos's own redirect to the form
+		}{
+			{"signin", "Sign in to continue.", func(b *browser) *page { return b.get("/transplant/donors") }},
+			{"expired", "Your session has ended: you signed out, were inactive too long, or your access was revoked. Sign in again.",
+				func(b *browser) *page {
+					b.cookie = &http.Cookie{Name: web.CookieName, Value: "cst_endedlongago"}
+					return b.get("/transplant/donors")
+				}},
+			{"signedout", "You are signed out.", func(b *browser) *page { b.signIn(w.CoordA); return b.post("/signout", url.Values{}) }},
+			{"allout", "You are signed out of all your sessions, in every browser.",
+				func(b *browser) *page { b.signIn(w.CoordA); return b.post("/account/sessions/end-all", url.Values{}) }},
+		} {
+			b := newBrowser(t, w.URL)
+			p := c.redirect(b)
+			wantStatus(t, c.reason, p, http.StatusSeeOther)
+			loc := p.Header.Get("Location")
+			if u, err := url.Parse(loc); err != nil || u.Path != "/" || u.Query().Has("reason") {
+				t.Errorf("%s: redirect to %q, want the sign-in form with no reason in its address", c.reason, loc)
+			}
+			var set *http.Cookie
+			for _, k := range (&http.Response{Header: p.Header}).Cookies() {
+				switch {
+				case k.Name == web.ReasonCookie:
+					set = k
+				case k.Name == web.CookieName && k.MaxAge < 0:
+					b.cookie = nil // as a browser clears it
+				}
+			}
+			if c.reason != "signin" && b.cookie != nil {
+				t.Errorf("%s: the redirect left the session cookie", c.reason)
+			}
+			if set == nil || set.Value != c.reason || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode || set.Path != "/" ||
+				set.MaxAge <= 0 || set.MaxAge > 300 || set.Secure {
+				t.Errorf("%s: the reason cookie is %+v, want %q, HttpOnly, SameSite=Strict, short-lived, not Secure over plain HTTP", c.reason, set, c.reason)
+			}
+			p = b.get(loc)
+			wantStatus(t, c.reason, p, http.StatusOK)
+			mustContain(t, c.reason, p, flash(c.message), `<input type="hidden" name="reason" value="`+c.reason+`">`)
+			if b.reason != nil {
+				t.Errorf("%s: the form left the reason cookie: %+v", c.reason, b.reason)
+			}
+			p = b.get(loc)
+			mustNotContain(t, c.reason+", the form reloaded", p, `id="flash"`, `name="reason"`)
 		}
-		for _, forged := range []string{"Your token leaked: call +1 555 0100", "<script>alert(1)</script>", "SIGNIN", "signin ", "expired2"} {
-			p := b.get("/?reason=" + url.QueryEscape(forged))
-			wantStatus(t, forged, p, http.StatusOK)
-			mustNotContain(t, "the reason "+forged, p, `id="flash"`, "call +1 555", "alert(1)")
+
+		// Typed or sent by hand: nothing, whatever the reason.
+		for _, typed := range []string{"expired", "signin", "signedout", "allout", "Your token leaked: call +1 555 0100", "<script>alert(1)</script>"} {
+			p := newBrowser(t, w.URL).get("/?reason=" + url.QueryEscape(typed))
+			wantStatus(t, typed, p, http.StatusOK)
+			mustNotContain(t, "the address's reason "+typed, p, `id="flash"`, `name="reason"`, "call +1 555", "alert(1)")
+		}
+		planted := newBrowser(t, w.URL)
+		planted.reason = &http.Cookie{Name: web.ReasonCookie, Value: "Your token leaked: call +1 555 0100"}
+		mustNotContain(t, "a reason custos does not give", planted.get("/"), `id="flash"`, "call +1 555")
+
+		// The language switch of the form: the reason again, in French.
+		b := newBrowser(t, w.URL)
+		b.signIn(w.CoordA)
+		loc := b.post("/signout", url.Values{}).Header.Get("Location")
+		b.cookie = nil // cleared by the answer, as above
+		mustContain(t, "signed out", b.get(loc), flash("You are signed out."))
+		p := b.do("POST", "/language", url.Values{"language": {"fr"}, "next": {loc}, "reason": {"signedout"}})
+		wantStatus(t, "the language switch", p, http.StatusSeeOther)
+		// The test's browser keeps no language cookie: send the switch's.
+		var fr *http.Cookie
+		for _, k := range (&http.Response{Header: p.Header}).Cookies() {
+			if k.Name == web.LanguageCookie {
+				fr = k
+			}
+		}
+		req, err := http.NewRequest("GET", w.URL+p.Header.Get("Location"), nil)
+		if err != nil || fr == nil || b.reason == nil {
+			t.Fatalf("the language switch: %v, language cookie %v, reason cookie %v", err, fr, b.reason)
+		}
+		req.AddCookie(fr)
+		req.AddCookie(b.reason)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		mustContain(t, "signed out, in French", &page{Status: resp.StatusCode, Body: string(body)}, flash("Vous êtes déconnecté."))
+		b.reason = nil // read and cleared by that page
+		// Without a reason (the form showed none), or one custos does not
+		// give: nothing.
+		for _, reason := range []string{"", "Your token leaked"} {
+			p = b.do("POST", "/language", url.Values{"language": {"fr"}, "next": {"/"}, "reason": {reason}})
+			mustNotContain(t, "the switch with reason "+reason, b.get(p.Header.Get("Location")), `id="flash"`)
+		}
+		// The same form posted from another site is refused, and plants
+		// nothing.
+		req, err = http.NewRequest("POST", w.URL+"/language", strings.NewReader(url.Values{"language": {"en"}, "next": {"/"}, "reason": {"expired"}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://phish.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a language switch from another site: status %d, want 403", resp.StatusCode)
+		}
+		for _, k := range resp.Cookies() {
+			if k.Name == web.ReasonCookie {
+				t.Errorf("a language switch from another site set the reason cookie: %+v", k)
+			}
 		}
 	})
 }

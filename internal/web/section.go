@@ -249,6 +249,7 @@ type View struct {
 	Anchor   string      // the id of the form it refused
 	Data     any         // the page's own data
 	Refresh  int         // when over 0, the page reloads itself after so many seconds
+	Reason   string      // why the sign-in form is shown (signInReasons), which its language switch carries
 	// L is the page's language; Languages those the switch offers; Here
 	// the page's path and query, where the switch returns.
 	L         *i18n.Localizer

@@ -110,7 +110,7 @@ func testSessions(t *testing.T, dsn string) {
 	copied.cookie = &kept
 	p = copied.get("/account")
 	wantStatus(t, "a copy of a signed-out cookie", p, http.StatusSeeOther)
-	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+	if loc := p.Header.Get("Location"); signInReason(p) != "expired" {
 		t.Errorf("a signed-out cookie: redirect to %s", loc)
 	}
 
@@ -121,10 +121,11 @@ func testSessions(t *testing.T, dsn string) {
 	}
 	p = bs[0].post("/account/sessions/end-all", url.Values{})
 	wantStatus(t, "sign out of all", p, http.StatusSeeOther)
-	if p.Header.Get("Location") != "/?reason=allout" {
-		t.Errorf("after sign-out of all, redirect to %q", p.Header.Get("Location"))
+	if p.Header.Get("Location") != "/" || signInReason(p) != "allout" {
+		t.Errorf("after sign-out of all, redirect to %q, reason %q", p.Header.Get("Location"), signInReason(p))
 	}
-	mustContain(t, "signed out of all", newBrowser(t, w.URL).get("/?reason=allout"), "You are signed out of all your sessions")
+	bs[0].cookie = nil // cleared by the answer
+	mustContain(t, "signed out of all", bs[0].get("/"), "You are signed out of all your sessions")
 	for _, b := range bs {
 		wantStatus(t, "browser after sign-out of all", b.get("/account"), http.StatusSeeOther)
 	}
@@ -140,7 +141,7 @@ func testSessions(t *testing.T, dsn string) {
 	clk.advance(11 * time.Minute)
 	p = b.get("/account")
 	wantStatus(t, "11 minutes idle", p, http.StatusSeeOther)
-	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+	if loc := p.Header.Get("Location"); signInReason(p) != "expired" {
 		t.Errorf("idle session: redirect to %s", loc)
 	}
 
@@ -184,7 +185,7 @@ func testSessionRowChanged(t *testing.T, dsn string) {
 	for _, path := range []string{"/people", "/account"} {
 		p := aud.get(path)
 		wantStatus(t, "GET "+path+" with the auditor's cookie after its row named the administrator", p, http.StatusSeeOther)
-		if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+		if loc := p.Header.Get("Location"); signInReason(p) != "expired" {
 			t.Errorf("GET %s, the changed session: redirect to %s, want the sign-in form", path, loc)
 		}
 	}
@@ -260,7 +261,7 @@ func testSessionRevived(t *testing.T, dsn string) {
 	thief.cookie = &cookie
 	p := thief.get("/account")
 	wantStatus(t, "the signed-out cookie, its row put back", p, http.StatusSeeOther)
-	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+	if loc := p.Header.Get("Location"); signInReason(p) != "expired" {
 		t.Errorf("the revived session: redirect to %s, want the sign-in form", loc)
 	}
 	log := logs.String()
@@ -391,12 +392,14 @@ func testSignOutTwice(t *testing.T, dsn string) {
 		before = now()
 		p := b.do("POST", "/signout", form)
 		wantStatus(t, fmt.Sprintf("the second click of Sign out (cookie %v)", c != nil), p, http.StatusSeeOther)
-		if loc := p.Header.Get("Location"); loc != first.Header.Get("Location") || loc != "/?reason=signedout" {
-			t.Errorf("the second click of Sign out (cookie %v) goes to %q, the first to %q; want /?reason=signedout", c != nil, loc, first.Header.Get("Location"))
+		if loc := p.Header.Get("Location"); loc != first.Header.Get("Location") || loc != "/" || signInReason(p) != "signedout" {
+			t.Errorf("the second click of Sign out (cookie %v) goes to %q (reason %q), the first to %q; want / saying signed out",
+				c != nil, loc, signInReason(p), first.Header.Get("Location"))
 		}
 		unchanged("the second click of Sign out", before)
 	}
-	mustContain(t, "after the second click", newBrowser(t, w.URL).get("/?reason=signedout"), "You are signed out.")
+	b.cookie = nil
+	mustContain(t, "after the second click", b.get("/"), "You are signed out.")
 	b.cookie = dead
 	wantStatus(t, "the signed-out cookie", b.get("/account"), http.StatusSeeOther)
 
@@ -599,8 +602,8 @@ func isRule(err error, rule string) bool {
 	return ok && e.Rule == rule
 }
 
-// TestSessionCookieSecure checks that the session cookie is marked Secure
-// when the request came over TLS, and when the operator says a TLS proxy
+// TestSessionCookieSecure checks that the session cookie (and the sign-in
+// form's reason cookie) is marked Secure when the request came over TLS, and when the operator says a TLS proxy
 // is in front (BehindTLSProxy), whose X-Forwarded-For then gives the
 // session's coarse network.
 func TestSessionCookieSecure(t *testing.T) {
@@ -615,6 +618,10 @@ func TestSessionCookieSecure(t *testing.T) {
 	}
 	if p := b.get("/account"); p.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("over TLS, no Strict-Transport-Security header")
+	}
+	// The sign-in form's reason cookie, set by Sign out, is Secure too.
+	if p := b.post("/signout", url.Values{}); signInReason(p) != "signedout" || !b.reason.Secure {
+		t.Errorf("over TLS, Sign out's reason cookie is %+v, want signedout, Secure", b.reason)
 	}
 
 	proxied := apptest.NewWorldWith(t, storetest.SQLite(t), func(cfg *server.Config) { cfg.BehindTLSProxy = true })

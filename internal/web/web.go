@@ -421,12 +421,69 @@ func (s *Session) checkForm(r *http.Request) error {
 	return nil
 }
 
-// setSession sets (maxAge > 0) or clears (maxAge < 0) the session cookie:
+// setSession sets (maxAge > 0) or clears (maxAge < 0) the session cookie.
+func (u *UI) setSession(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {
+	u.setStrict(w, r, CookieName, secret, maxAge)
+}
+
+// setStrict sets (maxAge > 0) or clears (maxAge < 0) a cookie of the whole
+// site that no script reads and no other site's link or form sends:
 // HttpOnly, SameSite=Strict, and Secure whenever the request came over
 // TLS, to the server or to the proxy in front of it (BehindTLSProxy).
-func (u *UI) setSession(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: maxAge,
+func (u *UI) setStrict(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+// ---- Why the sign-in form is shown ----
+//
+// The sign-in form says why it is shown (sign in to continue, signed out,
+// the session ended) only when custos sent the browser there: the redirect
+// sets ReasonCookie, and the form reads it once and clears it. The address
+// says nothing (a ?reason= in it is ignored): a link anyone can send, to
+// /?reason=expired say, would otherwise make a person believe their session
+// had ended and sign in again wherever the sender then leads them. The
+// language switch of the form carries the reason it showed back to the form
+// (setLanguage, same-origin forms only), which says it again in the new
+// language.
+
+// ReasonCookie carries why the sign-in form is shown, one of
+// signInReasons, from custos's redirect to the form.
+const ReasonCookie = "custos_signin_reason"
+
+// reasonMaxAge is how long, in seconds, the reason waits for the form the
+// redirect leads to.
+const reasonMaxAge = 60
+
+// redirectSignIn sends the browser to the sign-in form, which then says
+// why (reason, one of signInReasons) and, after sign-in, returns to next
+// when it is a local page (safeNext).
+func (u *UI) redirectSignIn(w http.ResponseWriter, r *http.Request, reason, next string) {
+	u.setReason(w, r, reason)
+	target := "/"
+	if safeNext(next) {
+		target += "?" + url.Values{"next": {next}}.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// setReason sets the reason cookie for the next sign-in form; a reason
+// not among signInReasons sets none.
+func (u *UI) setReason(w http.ResponseWriter, r *http.Request, reason string) {
+	if _, ok := signInReasons[reason]; ok {
+		u.setStrict(w, r, ReasonCookie, reason, reasonMaxAge)
+	}
+}
+
+// takeReason is the reason cookie's reason ("" when none), cleared as it
+// is read so that a reload of the form says nothing.
+func (u *UI) takeReason(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(ReasonCookie)
+	if err != nil {
+		return ""
+	}
+	u.setStrict(w, r, ReasonCookie, "", -1)
+	return c.Value
 }
 
 // secure tells whether r came over TLS, to the server or to the proxy.
@@ -477,15 +534,11 @@ func (u *UI) signedIn(sec *Section, pg Page) http.Handler {
 				// site reaches this only with a dead cookie or none (a live
 				// one takes the checks below), and changes nothing but a
 				// dead cookie cleared.
-				http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
+				u.redirectSignIn(w, r, "signedout", "")
 				return
 			}
 			if r.Method == http.MethodGet {
-				q := url.Values{"reason": {reason}}
-				if next := r.URL.RequestURI(); safeNext(next) {
-					q.Set("next", next)
-				}
-				http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
+				u.redirectSignIn(w, r, reason, r.URL.RequestURI())
 				return
 			}
 			u.showSignIn(w, r, http.StatusUnauthorized, reason, "", nil)
@@ -585,7 +638,7 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 			u.fail(w, r, nil, err)
 			return
 		}
-		reason := r.URL.Query().Get("reason")
+		reason := u.takeReason(w, r)
 		if e.Rule != "signin" {
 			reason = "expired"
 			u.setSession(w, r, "", -1)
@@ -635,6 +688,7 @@ func (u *UI) showSignIn(w http.ResponseWriter, r *http.Request, status int, reas
 	v := u.newView(r, nil, "Sign in")
 	if m, ok := signInReasons[reason]; ok {
 		v.Flash = v.L.T(m)
+		v.Reason = reason
 	}
 	v.Refused = refused
 	if !safeNext(next) {
@@ -687,7 +741,7 @@ func (u *UI) signOut(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	u.Log.Info("web sign-out", "principal", s.P.ID, "session", s.ref)
 	u.setSession(w, r, "", -1)
-	http.Redirect(w, r, "/?reason=signedout", http.StatusSeeOther)
+	u.redirectSignIn(w, r, "signedout", "")
 }
 
 // ---- Pages ----

@@ -19,12 +19,15 @@ import (
 )
 
 // browser is a client of the web UI over real HTTP: it keeps the session
-// cookie and does not follow redirects, so tests see each answer.
+// cookie and does not follow redirects, so tests see each answer. It keeps
+// the sign-in form's reason cookie as a browser does: set by an answer,
+// sent until an answer clears it.
 type browser struct {
 	t      *testing.T
 	base   string
 	c      *http.Client
 	cookie *http.Cookie
+	reason *http.Cookie
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -56,11 +59,22 @@ func (b *browser) do(method, path string, form url.Values) *page {
 	if b.cookie != nil {
 		req.AddCookie(b.cookie)
 	}
+	if b.reason != nil {
+		req.AddCookie(b.reason)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == web.ReasonCookie {
+			b.reason = c
+			if c.MaxAge < 0 {
+				b.reason = nil
+			}
+		}
+	}
 	raw, _ := io.ReadAll(resp.Body)
 	p := &page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") && resp.StatusCode/100 != 3 {
@@ -97,6 +111,21 @@ func (b *browser) signIn(token string) {
 		b.t.Fatalf("sign in: status %d: %s", p.Status, p.Body)
 	}
 	b.cookie = sessionCookie(b.t, p)
+}
+
+// signInReason is why the sign-in form says it is shown when p, an
+// answer, sends the browser there: the reason cookie p sets; "" when p is
+// no redirect to the sign-in form, or sets none.
+func signInReason(p *page) string {
+	if loc, err := url.Parse(p.Header.Get("Location")); p.Status != http.StatusSeeOther || err != nil || loc.Path != "/" {
+		return ""
+	}
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
+		if c.Name == web.ReasonCookie && c.MaxAge > 0 {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 func sessionCookie(t *testing.T, p *page) *http.Cookie {
@@ -198,8 +227,8 @@ func TestSignIn(t *testing.T) {
 	p = anon.get("/transplant/donors")
 	wantStatus(t, "anonymous", p, http.StatusSeeOther)
 	loc, _ := url.Parse(p.Header.Get("Location"))
-	if loc.Path != "/" || loc.Query().Get("next") != "/transplant/donors" || loc.Query().Get("reason") != "signin" {
-		t.Errorf("anonymous redirect to %s", loc)
+	if loc.Path != "/" || loc.Query().Get("next") != "/transplant/donors" || signInReason(p) != "signin" {
+		t.Errorf("anonymous redirect to %s, reason %q", loc, signInReason(p))
 	}
 	p = anon.get(loc.String())
 	mustContain(t, "sign in with next", p, `name="next" value="/transplant/donors"`, "Sign in to continue.")
@@ -241,7 +270,7 @@ func TestSignIn(t *testing.T) {
 	}
 	p = rv.get("/transplant/donors")
 	wantStatus(t, "revoked", p, http.StatusSeeOther)
-	if loc, _ := url.Parse(p.Header.Get("Location")); loc.Query().Get("reason") != "expired" {
+	if loc := p.Header.Get("Location"); signInReason(p) != "expired" {
 		t.Errorf("revoked: redirect to %s", loc)
 	}
 	p = rv.do("POST", "/transplant/recipients", url.Values{"name": {"X"}, "csrf": {token}})
