@@ -390,6 +390,19 @@ func TestBrowserRecordAndTrace(t *testing.T) {
 	if f := b.text("#flash"); !strings.Contains(f, "signed out") {
 		t.Errorf("after sign out: %q", f)
 	}
+	// The form's language switch says it again, in French, then in
+	// English; a reload says nothing (the reason cookie is read once).
+	for _, c := range []struct{ code, says string }{{"fr", "Vous êtes déconnecté."}, {"en", "You are signed out."}} {
+		b.do("choose "+c.code, chromedp.SetValue(chromedp.ID("language-switch"), c.code))
+		b.click("change the language", `#languages button[type="submit"]`, 200)
+		if f := b.text("#flash"); f != c.says {
+			t.Errorf("after sign out, switched to %s: %q, want %q", c.code, f, c.says)
+		}
+	}
+	b.open("/", 200)
+	if n := b.count("#flash"); n != 0 {
+		t.Errorf("the sign-in form reloaded after sign out still says why it is shown")
+	}
 	b.signIn(w.Regulator)
 	b.screenshot("custos-home-regulator.png")
 	b.open("/transplant/centres", 200)
