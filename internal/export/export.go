@@ -630,9 +630,9 @@ func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writ
 // file's header block says, for the files that have none (a bank's list
 // in a list format).
 const (
-	LogSizeHeader  = "X-Custos-Log-Size"         // the checkpoint's size
-	LogRootHeader  = "X-Custos-Log-Root"         // its root in base64, as the signed checkpoint's root line
-	LogEntryHeader = "X-Custos-Export-Log-Entry" // the leaf index of the export.made entry
+	LogSizeHeader  = "Custos-Log-Size"         // the checkpoint's size
+	LogRootHeader  = "Custos-Log-Root"         // its root in base64, as the signed checkpoint's root line
+	LogEntryHeader = "Custos-Export-Log-Entry" // the leaf index of the export.made entry
 )
 
 // SetHeaders sets the headers of an export's HTTP answer, every export's

@@ -28,7 +28,7 @@ func blocksHash(t *testing.T, seed uint64) string {
 func uploadAs(t *testing.T, w *apptest.HashmatchWorld, token string, seed uint64, user, ref string) *apptest.Response {
 	t.Helper()
 	out := w.Upload(t, "/api/v1/hashmatch/match/image", token, "image/png", apptest.BlocksPNG(t, seed),
-		"X-Custos-User-Id", user, "X-Custos-Content-Ref", ref)
+		"Custos-User-Id", user, "Custos-Content-Ref", ref)
 	if out.Status != 200 {
 		t.Fatalf("upload: %d %s", out.Status, out.Raw)
 	}

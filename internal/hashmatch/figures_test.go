@@ -35,7 +35,7 @@ func TestFigures(t *testing.T) {
 		w.Subscribe(t, bank)
 		cases := make([]string, len(imgs))
 		for i, img := range imgs {
-			m := w.Upload(t, "/api/v1/hashmatch/match/image", w.Service, "image/png", img, "X-Custos-User-Id", "user-1", "X-Custos-Content-Ref", "upload/1")
+			m := w.Upload(t, "/api/v1/hashmatch/match/image", w.Service, "image/png", img, "Custos-User-Id", "user-1", "Custos-Content-Ref", "upload/1")
 			if m.Status != 200 || m.Str("case_id") == "" {
 				t.Fatalf("upload %d: %d %s", i, m.Status, m.Raw)
 			}

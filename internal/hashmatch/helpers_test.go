@@ -24,7 +24,7 @@ func matchImage(t *testing.T, w *apptest.HashmatchWorld, img []byte, user string
 // wants a 200 answer.
 func upload(t *testing.T, w *apptest.HashmatchWorld, route, contentType string, body []byte, user string) *apptest.Response {
 	t.Helper()
-	out := w.Upload(t, route, w.Service, contentType, body, "X-Custos-User-Id", user, "X-Custos-Content-Ref", "upload/123")
+	out := w.Upload(t, route, w.Service, contentType, body, "Custos-User-Id", user, "Custos-Content-Ref", "upload/123")
 	if out.Status != 200 {
 		t.Fatalf("%s: %d %s", route, out.Status, out.Raw)
 	}

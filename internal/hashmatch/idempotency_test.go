@@ -167,17 +167,17 @@ func TestIdempotencyKeyHashUploads(t *testing.T) {
 
 		// An image matched, its raw bytes with the upload headers.
 		img := apptest.BlocksPNG(t, 42)
-		match := sendKeyed(t, w.URL, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "X-Custos-Content-Ref", "ref-1")
+		match := sendKeyed(t, w.URL, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "Custos-Content-Ref", "ref-1")
 		if match.status != 200 || match.body["case_id"] == nil {
 			t.Fatalf("match: %d %s", match.status, match.raw)
 		}
 		size, opened = w.LogSize(t), cases()
-		if again := sendKeyed(t, second, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "X-Custos-Content-Ref", "ref-1"); again.status != 200 || !bytes.Equal(again.raw, match.raw) {
+		if again := sendKeyed(t, second, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "Custos-Content-Ref", "ref-1"); again.status != 200 || !bytes.Equal(again.raw, match.raw) {
 			t.Fatalf("match again: %d %s, want %s", again.status, again.raw, match.raw)
 		}
 		// The same image under another content reference is another
 		// upload.
-		again := sendKeyed(t, w.URL, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "X-Custos-Content-Ref", "ref-2")
+		again := sendKeyed(t, w.URL, "/api/v1/hashmatch/match/image", w.Service, "match-1", "image/png", img, "Custos-Content-Ref", "ref-2")
 		if e, _ := again.body["error"].(map[string]any); again.status != 422 || e["rule"] != "idempotency_key_reused" {
 			t.Fatalf("the key with another content reference: %d %s", again.status, again.raw)
 		}

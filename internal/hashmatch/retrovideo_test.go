@@ -273,7 +273,7 @@ func TestRetroactiveMatchingVideoFiles(t *testing.T) {
 		w.Must(t, 200, "POST", "/api/v1/hashmatch/retro", w.Service, map[string]any{"retention_days": 3})
 		send := func(body []byte, ref string) {
 			t.Helper()
-			r := w.Upload(t, "/api/v1/hashmatch/match/video-file", w.Service, "video/mp4", body, "X-Custos-User-Id", "user-1", "X-Custos-Content-Ref", ref)
+			r := w.Upload(t, "/api/v1/hashmatch/match/video-file", w.Service, "video/mp4", body, "Custos-User-Id", "user-1", "Custos-Content-Ref", ref)
 			if r.Status != 200 || r.Str("status") != "no_match" {
 				t.Fatalf("upload %s: %d %s", ref, r.Status, r.Raw)
 			}

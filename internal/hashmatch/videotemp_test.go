@@ -45,8 +45,8 @@ func TestVideoUploadLeavesNothingNamed(t *testing.T) {
 	}
 	req.Header.Set("Authorization", "Bearer "+w.Service)
 	req.Header.Set("Content-Type", "video/mp4")
-	req.Header.Set("X-Custos-User-Id", "user-9")
-	req.Header.Set("X-Custos-Content-Ref", "upload/123")
+	req.Header.Set("Custos-User-Id", "user-9")
+	req.Header.Set("Custos-Content-Ref", "upload/123")
 	type answer struct {
 		status int
 		body   []byte

@@ -66,8 +66,8 @@ func exportMatches(t *testing.T, e *apptest.Env, token, path, registry, list, co
 				t.Errorf("%s as %s: header %q is %q, want %q", path, format, k, got.header[k], v)
 			}
 		}
-		if h.Get("X-Custos-Log-Size") != strconv.Itoa(size) {
-			t.Errorf("%s as %s: X-Custos-Log-Size %q, want %d", path, format, h.Get("X-Custos-Log-Size"), size)
+		if h.Get("Custos-Log-Size") != strconv.Itoa(size) {
+			t.Errorf("%s as %s: Custos-Log-Size %q, want %d", path, format, h.Get("Custos-Log-Size"), size)
 		}
 		for _, c := range got.columns {
 			if c == "user_pseudonym" || c == "content_ref" || c == "notes" {

@@ -213,7 +213,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				}
 				return http.StatusCreated, hmImportOut{Version: *v, Stats: *st}, nil
 			}},
-		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers X-Custos-Log-Size, X-Custos-Log-Root and X-Custos-Export-Log-Entry (the checkpoint it reflects, its log entry), Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
+		{Method: "GET", Path: "/api/v1/hashmatch/banks/{id}/export", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "The bank's list at a version as a file in one of the list formats (query format, version: 0 or absent for the current one); logged; headers Custos-Log-Size, Custos-Log-Root and Custos-Export-Log-Entry (the checkpoint it reflects, its log entry), Custos-Export-Entries and Custos-Export-Left-Out (JSON: what the format could not carry) (owner analyst)",
 			Query: []Param{{Name: "format", Doc: "the list format", Values: hashmatch.Formats}, {Name: "version", Doc: "the version, 0 or absent for the current one"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query() // each parameter once at most (Route.Query)
@@ -290,13 +290,17 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.MatchHashes(r.Context(), p, in.Items)
 				return http.StatusOK, hmMatchOut{Results: out}, err
 			}},
-		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match the image in the raw request body; headers X-Custos-Content-Ref, X-Custos-User-Id, X-Custos-Uploaded-At (service)",
+		{Method: "POST", Path: "/api/v1/hashmatch/match/image", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match the image in the raw request body; headers Custos-Content-Ref, Custos-User-Id, Custos-Uploaded-At (service)",
 			In: uploadBody{imageTypes, "the image, at most 20 MiB by default (server.Config.Hashmatch.MaxUpload)"}, Out: hashmatch.Result{}, FileLimit: s.Config().MaxUpload,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if err := rawUpload(r, p, "image/* or application/octet-stream"); err != nil {
 					return 0, nil, err
 				}
-				out, err := s.MatchImage(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
+				meta, err := uploadMeta(r.Header)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchImage(r.Context(), p, io.Reader(r.Body), meta)
 				return http.StatusOK, out, err
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/match/images", Allow: []auth.Action{hashmatch.MatchHashes}, Summary: "Hash and match up to 100 images, the multipart/form-data parts named files, each with the headers of match/image; one result per part, in order; status error for a part that cannot be hashed (service)",
@@ -328,7 +332,11 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				if err := rawUpload(r, p, "video/* or application/octet-stream"); err != nil {
 					return 0, nil, err
 				}
-				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), uploadMeta(r.Header))
+				meta, err := uploadMeta(r.Header)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.MatchVideoFile(r.Context(), p, io.Reader(r.Body), meta)
 				return http.StatusOK, out, err
 			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "The provider's match cases, newest first, a page at a time, or as a file (query limit, cursor, status, bank_id, from, to (opened), id, format)",
@@ -438,16 +446,32 @@ func rawUpload(r *http.Request, p *auth.Principal, want string) error {
 // The headers that carry what a report would need of an uploaded file: on
 // the request for a raw file, on each part of a batch.
 const (
-	hdrContentRef = "X-Custos-Content-Ref"
-	hdrUserID     = "X-Custos-User-Id"
-	hdrUploadedAt = "X-Custos-Uploaded-At"
+	hdrContentRef = "Custos-Content-Ref"
+	hdrUserID     = "Custos-User-Id"
+	hdrUploadedAt = "Custos-Uploaded-At"
 )
 
 var imageTypes = []string{"image/*", "application/octet-stream"}
 
-// uploadMeta reads an uploaded file's fields from its headers.
-func uploadMeta(h http.Header) hashmatch.Query {
-	return hashmatch.Query{ContentRef: h.Get(hdrContentRef), UserID: h.Get(hdrUserID), UploadedAt: h.Get(hdrUploadedAt)}
+// renamedHeaders are the upload headers' names before custos dropped the
+// X- prefix (RFC 6648 deprecates it), each with its name now. A request
+// that still sends one is refused rather than read without it: its content
+// reference or user would be lost from the report without a word.
+var renamedHeaders = [][2]string{
+	{"X-" + hdrContentRef, hdrContentRef},
+	{"X-" + hdrUserID, hdrUserID},
+	{"X-" + hdrUploadedAt, hdrUploadedAt},
+}
+
+// uploadMeta reads an uploaded file's fields from its headers, refusing a
+// header under its old name (rule header_renamed, the old name its field).
+func uploadMeta(h http.Header) (hashmatch.Query, error) {
+	for _, n := range renamedHeaders {
+		if _, ok := h[http.CanonicalHeaderKey(n[0])]; ok {
+			return hashmatch.Query{}, errs.New(errs.Malformed, "header_renamed", n[0], "the header %s is now named %s: send it under that name", n[0], n[1])
+		}
+	}
+	return hashmatch.Query{ContentRef: h.Get(hdrContentRef), UserID: h.Get(hdrUserID), UploadedAt: h.Get(hdrUploadedAt)}, nil
 }
 
 // imageParts streams the images of a batch upload: a multipart/form-data
@@ -482,7 +506,11 @@ func (ip *imageParts) next() (io.Reader, hashmatch.Query, error) {
 	if name := part.FormName(); name != "files" {
 		return nil, hashmatch.Query{}, errs.New(errs.Malformed, "multipart", name, "each part is one image, named files; a part named %q is not", name)
 	}
-	return partReader{part}, uploadMeta(http.Header(part.Header)), nil
+	meta, err := uploadMeta(http.Header(part.Header))
+	if err != nil {
+		return nil, hashmatch.Query{}, err
+	}
+	return partReader{part}, meta, nil
 }
 
 // refusal turns a failure to read the body into the refusal it is: the body

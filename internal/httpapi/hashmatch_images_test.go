@@ -153,12 +153,12 @@ func TestHashmatchImageBatch(t *testing.T) {
 			t.Fatalf("the big image has only %d bytes", len(big))
 		}
 		body, ct := batch(t,
-			file(aJPEG, "X-Custos-Content-Ref", "up/0", "X-Custos-User-Id", "alice", "X-Custos-Uploaded-At", "2025-03-01T10:00:00Z"),
+			file(aJPEG, "Custos-Content-Ref", "up/0", "Custos-User-Id", "alice", "Custos-Uploaded-At", "2025-03-01T10:00:00Z"),
 			file(encodePNG(t, blocks(3))), // unrelated
 			file([]byte("this is not an image")),
-			file(encodePNG(t, rotate90(blocks(2))), "X-Custos-Content-Ref", "up/3"), // a rotated copy of b
+			file(encodePNG(t, rotate90(blocks(2))), "Custos-Content-Ref", "up/3"), // a rotated copy of b
 			file(big),
-			file(a, "X-Custos-Uploaded-At", "yesterday"),
+			file(a, "Custos-Uploaded-At", "yesterday"),
 			file(encodePNG(t, image.NewGray(image.Rect(0, 0, 64, 64)))), // flat
 		)
 		size := logLen(t, e)
@@ -288,7 +288,7 @@ func TestOpenAPIImageBatch(t *testing.T) {
 	}
 	files := mp["schema"].(map[string]any)["properties"].(map[string]any)["files"].(map[string]any)
 	headers := mp["encoding"].(map[string]any)["files"].(map[string]any)["headers"].(map[string]any)
-	if files["maxItems"] != float64(hashmatch.MaxImageBatch) || len(headers) != 3 || headers["X-Custos-User-Id"] == nil {
+	if files["maxItems"] != float64(hashmatch.MaxImageBatch) || len(headers) != 3 || headers["Custos-User-Id"] == nil {
 		t.Errorf("batch body: %v", mp)
 	}
 	// The three upload headers, and the Idempotency-Key an upload takes.
@@ -320,7 +320,7 @@ func TestHashmatchImageBatchAllCores(t *testing.T) {
 			if i == 5 {
 				img = []byte("not an image")
 			}
-			parts = append(parts, file(img, "X-Custos-Content-Ref", fmt.Sprintf("up/%d", i)))
+			parts = append(parts, file(img, "Custos-Content-Ref", fmt.Sprintf("up/%d", i)))
 		}
 		bank := e.Must(t, 201, "POST", "/api/v1/hashmatch/banks", e.Analyst, map[string]any{"name": "Known"}).Str("id")
 		e.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", e.Analyst, map[string]any{"adds": adds})

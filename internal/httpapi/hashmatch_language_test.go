@@ -46,7 +46,7 @@ func TestHashmatchRefusalsInLanguages(t *testing.T) {
 	if _, rule, field, _ := refusal(r); r.Status != 422 || rule != "image" || field != "image" {
 		t.Errorf("not an image: %d %s", r.Status, r.Raw)
 	}
-	r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "X-Custos-Uploaded-At", "yesterday")
+	r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "Custos-Uploaded-At", "yesterday")
 	if _, _, field, _ := refusal(r); field != "uploaded_at" {
 		t.Errorf("bad header: %d %s", r.Status, r.Raw)
 	}

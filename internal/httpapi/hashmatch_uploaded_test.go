@@ -24,7 +24,7 @@ func TestUploadedAtNotFuture(t *testing.T) {
 		if r.Status != 422 || r.Str("error.rule") != "dates_in_order" || r.Str("error.field") != "items[1].uploaded_at" {
 			t.Errorf("an upload two hours ahead: %d %s", r.Status, r.Raw)
 		}
-		r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "X-Custos-Uploaded-At", later)
+		r = e.Upload(t, "/api/v1/hashmatch/match/image", e.Service, "image/png", apptest.BlocksPNG(t, 1), "Custos-Uploaded-At", later)
 		if r.Status != 422 || r.Str("error.rule") != "dates_in_order" || r.Str("error.field") != "uploaded_at" {
 			t.Errorf("an image uploaded two hours ahead: %d %s", r.Status, r.Raw)
 		}

@@ -121,7 +121,7 @@ func requestDigest(r *http.Request, body []byte) string {
 // from its start): the SHA-256 of its bytes; for multipart/form-data, of
 // each part's headers and content in order, whatever the boundary (which a
 // client draws afresh for each sending, a retry too); and then the upload
-// headers (X-Custos-Content-Ref, -User-Id, -Uploaded-At) the request carries,
+// headers (Custos-Content-Ref, -User-Id, -Uploaded-At) the request carries,
 // which are recorded with what it uploads.
 func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
 	var sum hash.Hash
@@ -145,9 +145,12 @@ func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
 			return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
 		}
 	}
-	for _, name := range []string{hdrContentRef, hdrUserID, hdrUploadedAt} {
-		for _, v := range h.Values(name) {
-			fmt.Fprintf(sum, "\n%s: %q", name, v)
+	// Each under the name it had when the first digests were kept
+	// (renamedHeaders' X-Custos-*): a key sent before the rename and sent
+	// again after it, under the new name, is the same request.
+	for _, n := range renamedHeaders {
+		for _, v := range h.Values(n[1]) {
+			fmt.Fprintf(sum, "\n%s: %q", n[0], v)
 		}
 	}
 	return sum.Sum(nil), nil
@@ -458,4 +461,4 @@ func (w *Held) Discard() {
 func (w *Held) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // idempotencyDoc documents the header on the routes that take it.
-var idempotencyDoc = "A key of the client's (1 to " + strconv.Itoa(MaxIdempotencyKey) + " printable ASCII characters, as an sf-string or bare) that makes the request safe to send again (draft-ietf-httpapi-idempotency-key-header): the same key with the same method, path, query and body within the retention window (24 hours) is answered with the first answer, recording nothing; with another request it is refused (422, rule idempotency_key_reused); while the first is still being answered a second waits for its answer, up to 5 seconds, then is refused (409, rule idempotency_key_in_progress). The body is compared by its SHA-256: a file's bytes; for multipart/form-data each part's headers and content, whatever the boundary; with the upload headers X-Custos-Content-Ref, X-Custos-User-Id and X-Custos-Uploaded-At. A request with a key is received whole before anything runs (a body over 1 MiB into an encrypted temporary file). On HMA's routes the refusals are HMA's {\"message\"}, 400 for 422. Keys are the principal's own."
+var idempotencyDoc = "A key of the client's (1 to " + strconv.Itoa(MaxIdempotencyKey) + " printable ASCII characters, as an sf-string or bare) that makes the request safe to send again (draft-ietf-httpapi-idempotency-key-header): the same key with the same method, path, query and body within the retention window (24 hours) is answered with the first answer, recording nothing; with another request it is refused (422, rule idempotency_key_reused); while the first is still being answered a second waits for its answer, up to 5 seconds, then is refused (409, rule idempotency_key_in_progress). The body is compared by its SHA-256: a file's bytes; for multipart/form-data each part's headers and content, whatever the boundary; with the upload headers Custos-Content-Ref, Custos-User-Id and Custos-Uploaded-At. A request with a key is received whole before anything runs (a body over 1 MiB into an encrypted temporary file). On HMA's routes the refusals are HMA's {\"message\"}, 400 for 422. Keys are the principal's own."

@@ -34,7 +34,7 @@ func TestOpenAPIUploadHeadersOnlyOnMatches(t *testing.T) {
 		return out
 	}
 	for _, path := range []string{"/api/v1/hashmatch/match/image", "/api/v1/hashmatch/match/video-file"} {
-		if h := headers(path); len(h) != 3 || !strings.Contains(strings.Join(h, " "), "X-Custos-User-Id") {
+		if h := headers(path); len(h) != 3 || !strings.Contains(strings.Join(h, " "), "Custos-User-Id") {
 			t.Errorf("%s lists the headers %v, want the three upload headers", path, h)
 		}
 	}

@@ -36,7 +36,7 @@ func TestImportPublishesWaitingWithdrawal(t *testing.T) {
 		}})
 		w.Subscribe(t, bank)
 		m := w.Upload(t, "/api/v1/hashmatch/match/image", w.Service, "image/png", apptest.BlocksPNG(t, 1),
-			"X-Custos-User-Id", "user-1", "X-Custos-Content-Ref", "photo/1")
+			"Custos-User-Id", "user-1", "Custos-Content-Ref", "photo/1")
 		if m.Status != 200 || m.Str("status") != "match" {
 			t.Fatalf("upload: %d %s", m.Status, m.Raw)
 		}
