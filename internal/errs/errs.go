@@ -18,16 +18,17 @@ type Code string
 
 // The codes. They map to HTTP statuses in one place (Code.HTTPStatus).
 const (
-	Invalid      Code = "invalid"            // the input breaks a rule; nothing changed
-	Malformed    Code = "malformed"          // the request cannot be read (bad JSON, wrong type)
-	NotFound     Code = "not_found"          // a referenced record does not exist
-	Conflict     Code = "conflict"           // the input contradicts the registry's state
-	Unauthorized Code = "unauthorized"       // no valid credentials
-	Forbidden    Code = "forbidden"          // valid credentials, not allowed
-	TooLarge     Code = "too_large"          // the request body is over the limit
-	NotAllowed   Code = "method_not_allowed" // the address exists, but not with this method
-	Unavailable  Code = "unavailable"        // this server lacks what the request needs now (a program such as ffmpeg, or room for another large body); nothing changed
-	Internal     Code = "internal"           // a fault of custos, not of the caller
+	Invalid      Code = "invalid"                // the input breaks a rule; nothing changed
+	Malformed    Code = "malformed"              // the request cannot be read (bad JSON, wrong type)
+	NotFound     Code = "not_found"              // a referenced record does not exist
+	Conflict     Code = "conflict"               // the input contradicts the registry's state
+	Unauthorized Code = "unauthorized"           // no valid credentials
+	Forbidden    Code = "forbidden"              // valid credentials, not allowed
+	TooLarge     Code = "too_large"              // the request body is over the limit
+	Unsupported  Code = "unsupported_media_type" // the body is not of a media type the address reads (its Content-Type)
+	NotAllowed   Code = "method_not_allowed"     // the address exists, but not with this method
+	Unavailable  Code = "unavailable"            // this server lacks what the request needs now (a program such as ffmpeg, or room for another large body); nothing changed
+	Internal     Code = "internal"               // a fault of custos, not of the caller
 )
 
 // Error is a refusal that names its rule and field. When Alert is set the
@@ -182,6 +183,8 @@ func (c Code) HTTPStatus() int {
 		return http.StatusForbidden
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case Unsupported:
+		return http.StatusUnsupportedMediaType
 	case NotAllowed:
 		return http.StatusMethodNotAllowed
 	case Unavailable:

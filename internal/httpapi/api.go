@@ -17,6 +17,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -838,6 +839,28 @@ func jsonPath(b []byte, offset int64) string {
 	}
 }
 
+// jsonContentType refuses a JSON body's Content-Type unless it is
+// application/json (in any case), with no parameter but a charset of
+// UTF-8, the one encoding JSON has (RFC 8259). A missing one is refused
+// too: a body sent without it (curl -d's default is a form) was not meant
+// as JSON. The refusal is 415 (errs.Unsupported), rule content_type, field
+// Content-Type, as every refusal of a body's media type is.
+func jsonContentType(ct string) error {
+	if ct == "" {
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the header Content-Type: application/json with the JSON body")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the body as application/json, not %s", errs.Echo(ct, errs.MaxEchoed))
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return errs.New(errs.Unsupported, "content_type", "Content-Type", "a JSON body is UTF-8: send Content-Type: application/json with no parameter but charset=utf-8, not %s", errs.Echo(ct, errs.MaxEchoed))
+		}
+	}
+	return nil
+}
+
 func jsonKind(k string) string {
 	switch k {
 	case "int", "int64", "int32", "float64", "uint64":
@@ -854,11 +877,11 @@ func jsonKind(k string) string {
 }
 
 // DecodeRequest reads the JSON body of a request into a T, within the body
-// limit of its route: Decode, and a refusal of a body that is not JSON.
+// limit of its route: Decode, after jsonContentType.
 func DecodeRequest[T any](r *http.Request) (T, error) {
 	var v T
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return v, errs.New(errs.Malformed, "content_type", "Content-Type", "send the body as application/json, not %s", ct)
+	if err := jsonContentType(r.Header.Get("Content-Type")); err != nil {
+		return v, err
 	}
 	limit, ok := r.Context().Value(bodyLimitKey{}).(int64)
 	if !ok {

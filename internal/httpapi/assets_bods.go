@@ -35,7 +35,7 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 			Query: []Param{{Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				if ct := r.Header.Get("Content-Type"); ct != "" && !bodsMedia(ct) {
-					return 0, nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the BODS file's bytes as the body (Content-Type application/json)")
+					return 0, nil, errs.New(errs.Unsupported, "content_type", "Content-Type", "send the BODS file's bytes as the body (Content-Type application/json)")
 				}
 				r.Body = http.MaxBytesReader(nil, r.Body, MaxBODSFile)
 				out, err := s.ImportBODS(r.Context(), p, r.URL.Query().Get("source"), r.Body, r.ContentLength, nil)

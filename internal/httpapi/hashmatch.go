@@ -438,7 +438,7 @@ func rawUpload(r *http.Request, p *auth.Principal, want string) error {
 		return err
 	}
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
-		return errs.New(errs.Malformed, "content_type", "Content-Type", "send the file's bytes as the body (%s), not JSON", want)
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the file's bytes as the body (%s), not JSON", want)
 	}
 	return nil
 }
@@ -488,7 +488,7 @@ func newImageParts(r *http.Request, p *auth.Principal, max int64) (*imageParts, 
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, errs.New(errs.Malformed, "content_type", "Content-Type", "send the images as multipart/form-data with a boundary, one part named files per image")
+		return nil, errs.New(errs.Unsupported, "content_type", "Content-Type", "send the images as multipart/form-data with a boundary, one part named files per image")
 	}
 	body := &cappedReader{r: r.Body, left: max, max: max}
 	return &imageParts{mr: multipart.NewReader(body, params["boundary"]), body: body}, nil

@@ -183,7 +183,7 @@ func TestHashmatchVideoAPI(t *testing.T) {
 // rule ffmpeg) and a JSON body or a principal that may not match is refused.
 func TestHashmatchVideoFileRefusals(t *testing.T) {
 	e := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{})
-	if r := e.Upload(t, "/api/v1/hashmatch/match/video-file", e.Service, "application/json", []byte(`{}`)); r.Status != 400 || r.Str("error.rule") != "content_type" {
+	if r := e.Upload(t, "/api/v1/hashmatch/match/video-file", e.Service, "application/json", []byte(`{}`)); r.Status != 415 || r.Str("error.rule") != "content_type" {
 		t.Errorf("JSON body: %s", r.Raw)
 	}
 	if r := e.Upload(t, "/api/v1/hashmatch/match/video-file", e.Analyst, "video/mp4", []byte("x")); r.Status != 403 {

@@ -100,8 +100,6 @@ func hmaError(env Env, r *http.Request, err error) (int, hmaRefusal) {
 	switch {
 	case e.Rule == "hma_required":
 		status = http.StatusUnprocessableEntity // flask-openapi3's refusal of a request model
-	case e.Rule == "content_type":
-		status = http.StatusUnsupportedMediaType // Flask's get_json (hmaJSONBody)
 	case e.Code == errs.Invalid || e.Code == errs.Malformed:
 		status = http.StatusBadRequest
 	}
@@ -157,14 +155,15 @@ func hmaBool(r *http.Request, name string) (bool, error) {
 // (Werkzeug's is_json), a missing one included. HMA's clients send it
 // (Python's requests with json=, its tests' client.post(json=...)); HMA
 // refuses any other with 415 and these words, HMA's own, never translated
-// as no HMA answer is (rule content_type, field Content-Type, as custos's
-// own JSON routes name it).
+// as no HMA answer is (code unsupported_media_type, rule content_type,
+// field Content-Type, as custos's own JSON routes refuse one: the status is
+// the code's, errs.Code.HTTPStatus).
 func hmaJSONBody(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	return &errs.Error{Code: errs.Malformed, Rule: "content_type", Field: "Content-Type",
+	return &errs.Error{Code: errs.Unsupported, Rule: "content_type", Field: "Content-Type",
 		Message: "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."}
 }
 

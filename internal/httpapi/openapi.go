@@ -72,7 +72,7 @@ func openAPI(routes []Route) (map[string]any, error) {
 	b := &docBuilder{schemas: map[string]any{
 		"Error": map[string]any{"type": "object", "required": []string{"error"}, "properties": map[string]any{
 			"error": map[string]any{"type": "object", "required": []string{"code", "message"}, "properties": map[string]any{
-				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "malformed", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "method_not_allowed", "unavailable", "internal"}},
+				"code":    map[string]any{"type": "string", "enum": []string{"invalid", "malformed", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "unsupported_media_type", "method_not_allowed", "unavailable", "internal"}},
 				"rule":    map[string]any{"type": "string"},
 				"field":   map[string]any{"type": "string"},
 				"message": map[string]any{"type": "string"},

@@ -59,7 +59,7 @@ func statsQueryParams() []Param {
 
 func csvUpload(r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !statsCSV(ct) {
-		return errs.New(errs.Malformed, "content_type", "Content-Type", "send the CSV file's bytes as the body (Content-Type text/csv)")
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the CSV file's bytes as the body (Content-Type text/csv)")
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxStatsFile)
 	return nil
