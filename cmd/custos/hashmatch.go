@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/i18n"
@@ -532,6 +533,7 @@ func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, line := range st.Summary(l) {
 		fmt.Fprintf(stderr, "  %s\n", line)
 	}
+	fmt.Fprintln(stderr, export.CheckpointLine(st.Checkpoint, st.Entry))
 	return nil
 }
 

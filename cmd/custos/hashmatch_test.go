@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -16,14 +18,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/image/draw"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
+	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/reftest"
 )
 
@@ -277,6 +282,7 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 		!strings.Contains(errOut, "version 1, te-csv: 3 entries written, 0 left out") || !strings.Contains(errOut, "entry ids this format does not carry") {
 		t.Errorf("export:\n%s\n%s", b, errOut)
 	}
+	checkpointLine(t, r, errOut, string(b))
 	// In the operator's language: what the format left out, in French.
 	t.Setenv("LC_ALL", "fr_FR.UTF-8")
 	_, errOut = custos(t, 0, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "te-csv", "--out", file)
@@ -285,6 +291,34 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 	}
 	custos(t, 2, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank)
 	custos(t, 1, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "xml")
+}
+
+// checkpointLine checks the line in which an export's stderr (errOut) ties
+// its file to the log, as the HTTP export's headers do: the checkpoint
+// (size, root in base64) the export.made entry it names records, and
+// neither in the file.
+func checkpointLine(t *testing.T, r *cliRegistry, errOut, file string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^log checkpoint: size (\d+), root (\S+); export.made entry (\d+)$`).FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("no checkpoint line in\n%s", errOut)
+	}
+	if strings.Contains(file, "export.made") || strings.Contains(file, m[2]) {
+		t.Errorf("the checkpoint line is in the file too:\n%s", file)
+	}
+	index, _ := strconv.ParseInt(m[3], 10, 64)
+	entry, err := ledger.ReadEntry(t.Context(), r.App.DB.Read(), index)
+	if err != nil {
+		t.Fatalf("entry %d: %v", index, err)
+	}
+	var made export.Made
+	if err := entry.Decode(&made); err != nil || entry.Type != export.TypeMade {
+		t.Fatalf("entry %d is a %s, want %s (%v)", index, entry.Type, export.TypeMade, err)
+	}
+	root, err := base64.StdEncoding.DecodeString(m[2])
+	if err != nil || strconv.FormatUint(made.CheckpointSize, 10) != m[1] || made.CheckpointRoot != hex.EncodeToString(root) {
+		t.Errorf("the line names size %s, root %s; its entry records %d, %s (hex)", m[1], m[2], made.CheckpointSize, made.CheckpointRoot)
+	}
 }
 
 // TestHashmatchHashEXIF: custos hashmatch hash gives the reference's hash

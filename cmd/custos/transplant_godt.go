@@ -89,6 +89,10 @@ func runGODT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, err = export.Export(ctx, app.DB, app.Writer, operator.Actor(), req, nil, stdout)
-	return err
+	var made export.Meta
+	if _, err = export.Export(ctx, app.DB, app.Writer, operator.Actor(), req, func(m export.Meta) { made = m }, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, export.CheckpointLine(made.Checkpoint, made.Entry))
+	return nil
 }

@@ -649,3 +649,13 @@ func SetHeaders(h http.Header, contentType, fileName string, checkpoint ledger.H
 	h.Set(LogRootHeader, base64.StdEncoding.EncodeToString(checkpoint.Root))
 	h.Set(LogEntryHeader, strconv.FormatInt(entry, 10))
 }
+
+// CheckpointLine is what a command-line export prints on standard error
+// (never into its file) of what SetHeaders' headers name, in the same
+// forms: the checkpoint the file reflects (its size, its root in base64)
+// and the leaf index of the export's export.made entry, for an auditor to
+// tie the file to the log.
+func CheckpointLine(checkpoint ledger.Head, entry int64) string {
+	return fmt.Sprintf("log checkpoint: size %d, root %s; export.made entry %d",
+		checkpoint.Size, base64.StdEncoding.EncodeToString(checkpoint.Root), entry)
+}
