@@ -47,6 +47,7 @@ func (s *Service) Run(ctx context.Context) {
 
 type due struct {
 	id, peerID, message, key, sig string
+	sentAt                        string // by this registry's clock
 	attempts                      int64
 	next                          string // when the schedule said to try, "" when never tried
 }
@@ -114,10 +115,10 @@ func (s *Service) deliverPeer(ctx context.Context, peer string) error {
 			return nil
 		}
 		var d due
-		err := s.DB.Read().QueryRow(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, COALESCE(d.attempts, 0), COALESCE(d.next_attempt_at, '')
+		err := s.DB.Read().QueryRow(ctx, `SELECT o.id, o.peer_id, o.message, o.signed_by, o.signature, o.sent_at, COALESCE(d.attempts, 0), COALESCE(d.next_attempt_at, '')
 			FROM exchange_outbox o JOIN exchange_peers p ON p.id = o.peer_id LEFT JOIN exchange_delivery d ON d.message_id = o.id
 			WHERE o.peer_id = ? AND o.state = ? AND p.state = ? ORDER BY o.log_index LIMIT 1`, peer, Pending, PeerActive).
-			Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.attempts, &d.next)
+			Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.sentAt, &d.attempts, &d.next)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -244,8 +245,8 @@ func readAnswer(status string, b []byte) (*SignedReceipt, error) {
 // peer gave by other means. It verifies the receipt first.
 func (s *Service) RecordReceipt(ctx context.Context, messageID string, sr *SignedReceipt) error {
 	var d due
-	err := s.DB.Read().QueryRow(ctx, "SELECT id, peer_id, message, signed_by, signature FROM exchange_outbox WHERE id = ?", messageID).
-		Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig)
+	err := s.DB.Read().QueryRow(ctx, "SELECT id, peer_id, message, signed_by, signature, sent_at FROM exchange_outbox WHERE id = ?", messageID).
+		Scan(&d.id, &d.peerID, &d.message, &d.key, &d.sig, &d.sentAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errs.New(errs.NotFound, "message", "id", "no message %q in the outbox", messageID)
 	}
@@ -261,9 +262,12 @@ func (s *Service) RecordReceipt(ctx context.Context, messageID string, sr *Signe
 
 // answered verifies the peer's receipt for d and records it: the message is
 // acknowledged, or refused for the reason the receipt gives. A receipt that
-// does not verify is an error: the message stays pending.
+// does not verify is an error: the message stays pending. A receipt whose
+// time it cannot have been signed at (receiptTime) is recorded at this
+// registry's time, said in the entry (AtFromClock), the server log and the
+// receipt_time_not_taken event.
 func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) error {
-	r, err := s.checkReceipt(ctx, pr, d, sr)
+	r, taken, err := s.checkReceipt(ctx, pr, d, sr)
 	if err != nil {
 		return err
 	}
@@ -278,8 +282,12 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 		if st != Pending {
 			return nil, errs.New(errs.Conflict, "answered", "id", "message %s is already %s", d.id, st)
 		}
+		at := r.At
+		if !taken {
+			at = ledger.FormatTime(now)
+		}
 		return ledger.NewEntry(TypeMessageAnswer, MessageAnswered{ID: d.id, Outcome: r.Outcome, Rule: r.Rule, Field: r.Field, Reason: r.Reason,
-			At: r.At, Receipt: sr.Receipt, Key: sr.Key, Signature: sr.Signature})
+			At: at, AtFromClock: !taken, Receipt: sr.Receipt, Key: sr.Key, Signature: sr.Signature})
 	})
 	if e, ok := errs.As(err); ok && e.Rule == "answered" {
 		if st == Abandoned {
@@ -292,6 +300,11 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 	}
 	if err != nil {
 		return err
+	}
+	if !taken {
+		s.event("receipt_time_not_taken")
+		s.Log.Warn("exchange: the receipt's time is not one it can have been signed at (before the message was sent, or ahead of this registry's clock): its answer is recorded at this registry's time",
+			"message", d.id, "peer", d.peerID, "receipt_at", errs.Echo(r.At, errs.MaxEchoed), "sent_at", d.sentAt)
 	}
 	if r.Outcome == Refused {
 		s.event("refused")
@@ -322,62 +335,58 @@ const maxReason = 200
 // ended is refused, and so is one for a message sent here after the key's
 // validity ended: no receipt for it can have been signed while the key was
 // valid, whatever time the receipt claims (this registry's clock, not the
-// peer's word). The signing time is the peer's word otherwise: whoever
-// holds a key after its end can still claim a time before it for a message
-// sent before it (docs/exchange.md, Rotate a key).
-func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) (*Receipt, error) {
+// peer's word). The signing time is the peer's word otherwise, within
+// what this registry's clock allows (receiptTime): whoever holds a key
+// after its end can still claim a time before it for a message sent before
+// it (docs/exchange.md, Rotate a key). A time the receipt cannot have been
+// signed at is not taken, for the key either: the key must have been valid
+// now, when the receipt is here. taken tells whether the receipt's time was
+// taken.
+func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedReceipt) (r *Receipt, taken bool, err error) {
 	var pubText, until string
-	err := s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
+	err = s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
 	if err != nil {
-		return nil, fmt.Errorf("the receipt is signed by \"%s\", not a key of peer %s", errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
+		return nil, false, fmt.Errorf("the receipt is signed by \"%s\", not a key of peer %s", errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
 	}
 	pub, err := DecodeKey("key", pubText)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := sr.Verify(pub); err != nil {
-		return nil, fmt.Errorf("the receipt's signature does not verify with %s", sr.Key)
+		return nil, false, fmt.Errorf("the receipt's signature does not verify with %s", sr.Key)
 	}
-	r, err := ParseReceipt(sr.Receipt)
-	if err != nil {
-		return nil, err
+	if r, err = ParseReceipt(sr.Receipt); err != nil {
+		return nil, false, err
 	}
 	if r.MessageSHA256 != Digest(d.message) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
-		return nil, fmt.Errorf("the receipt does not answer message %s", d.id)
+		return nil, false, fmt.Errorf("the receipt does not answer message %s", d.id)
 	}
+	signed, taken := receiptTime(d, r.At, s.now())
 	if until != "" {
-		if err := s.signedWhileValid(ctx, d.id, sr.Key, until, r.At); err != nil {
-			return nil, err
+		if err := signedWhileValid(d, sr.Key, until, signed); err != nil {
+			return nil, false, err
 		}
 	}
-	return r, nil
+	return r, taken, nil
 }
 
 // signedWhileValid refuses a receipt signed with key, valid until until,
-// at the time at (the receipt's), for message id: signed at or after until,
-// or for a message sent at or after until.
-func (s *Service) signedWhileValid(ctx context.Context, id, key, until, at string) error {
+// at the time signed, for message d: signed at or after until, or for a
+// message sent at or after until.
+func signedWhileValid(d due, key, until string, signed time.Time) error {
 	end, err := time.Parse(time.RFC3339Nano, until)
 	if err != nil {
 		return fmt.Errorf("the validity of key %s reads %q, not a time", key, until)
 	}
-	signed, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil {
-		return fmt.Errorf("the receipt signed by %s gives no time it was signed (at: \"%s\")", key, errs.Echo(at, errs.MaxEchoed))
-	}
 	if !signed.Before(end) {
 		return fmt.Errorf("the receipt is signed by %s at %s, when the key was no longer valid (valid until %s)", key, ledger.FormatTime(signed), until)
 	}
-	var sentAt string
-	if err := s.DB.Read().QueryRow(ctx, "SELECT sent_at FROM exchange_outbox WHERE id = ?", id).Scan(&sentAt); err != nil {
-		return err
-	}
-	sent, err := time.Parse(time.RFC3339Nano, sentAt)
+	sent, err := time.Parse(time.RFC3339Nano, d.sentAt)
 	if err != nil {
-		return fmt.Errorf("message %s was sent at %q, not a time", id, sentAt)
+		return fmt.Errorf("message %s was sent at %q, not a time", d.id, d.sentAt)
 	}
 	if !sent.Before(end) {
-		return fmt.Errorf("the receipt is signed by %s, valid until %s, but message %s was sent at %s, after: no receipt for it was signed while the key was valid", key, until, id, sentAt)
+		return fmt.Errorf("the receipt is signed by %s, valid until %s, but message %s was sent at %s, after: no receipt for it was signed while the key was valid", key, until, d.id, d.sentAt)
 	}
 	return nil
 }

@@ -75,15 +75,19 @@ type MessageSent struct {
 // MessageAnswered is the peer's signed receipt for a message sent: received
 // (acknowledged) or refused, with the rule, field and reason.
 type MessageAnswered struct {
-	ID        string `json:"id"`
-	Outcome   string `json:"outcome"`
-	Rule      string `json:"rule,omitempty"`
-	Field     string `json:"field,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-	At        string `json:"at"`
-	Receipt   string `json:"receipt"`
-	Key       string `json:"key"`
-	Signature string `json:"signature"`
+	ID      string `json:"id"`
+	Outcome string `json:"outcome"`
+	Rule    string `json:"rule,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	At      string `json:"at"`
+	// AtFromClock says At is this registry's time of recording, not the
+	// receipt's: the receipt gives a time it cannot have been signed at
+	// (before the message was sent, or ahead of this registry's clock).
+	AtFromClock bool   `json:"at_from_clock,omitempty"`
+	Receipt     string `json:"receipt"`
+	Key         string `json:"key"`
+	Signature   string `json:"signature"`
 }
 
 // MessageAbandoned is a pending outgoing message an operator abandoned, and

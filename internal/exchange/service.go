@@ -128,7 +128,7 @@ func (g *forgeryGate) leave(key string) {
 }
 
 // Events are the exchange's events (Service.OnEvent).
-var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset"}
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset", "receipt_time_not_taken"}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.
@@ -837,6 +837,9 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, env *Envelope, m *Mes
 		return err
 	}
 	if err := check.RealState("to", m.To); err != nil {
+		return err
+	}
+	if _, err := ReadSentAt("sent_at", m.SentAt, now); err != nil {
 		return err
 	}
 	if !slices.Contains(pr.ReceivePurposes, m.Purpose) {
