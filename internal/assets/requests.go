@@ -276,7 +276,7 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 	if r.Deadline, err = check.Date("deadline", in.Deadline, false); err != nil {
 		return fail(err)
 	}
-	if err := deadlineAhead(r.Deadline, s.now()); err != nil {
+	if err := deadlineAhead("deadline", r.Deadline, s.now(), false); err != nil {
 		return fail(err)
 	}
 	if in.Confidentiality != "" {
@@ -339,21 +339,24 @@ func (s *Service) checkDraft(ctx context.Context, q store.Queryer, p *auth.Princ
 // which the requested state would read as no urgency at all.
 const DeadlineYears = 5
 
-// deadlineAhead refuses a request's deadline before the day of now, the
-// request's own day (rule dates_in_order: a request is not executed by a
-// day gone), or more than DeadlineYears after it (rule date_range); an
-// empty deadline passes. Drafting checks it, and so does sending, a day
-// the deadline of a draft may have passed since.
-func deadlineAhead(deadline string, now time.Time) error {
-	first, last := deadlineBounds(now)
-	if deadline == "" {
-		return nil
-	}
-	if deadline < first {
-		return errs.Invalidf("dates_in_order", "deadline", "deadline %s is before today (%s): a request's deadline is today or later", deadline, first)
-	}
-	if deadline > last {
-		return errs.Invalidf("date_range", "deadline", "deadline %s is more than %d years ahead: it is %s at the latest", deadline, DeadlineYears, last)
+// deadlineAhead refuses a request's deadline (at field) before the day of
+// from, the request's own day (rule dates_in_order: a request is not
+// executed by a day gone), or more than DeadlineYears after it (rule
+// date_range); an empty deadline passes. Drafting checks it from now, and
+// so does sending, a day the deadline of a draft may have passed since;
+// receiving checks it from the day the request was sent (received).
+func deadlineAhead(field, deadline string, from time.Time, received bool) error {
+	first, last := deadlineBounds(from)
+	switch {
+	case deadline == "":
+	case deadline < first && received:
+		return errs.Invalidf("dates_in_order", field, "deadline %s is before the day the request was sent (%s): a request's deadline is that day or later", deadline, first)
+	case deadline < first:
+		return errs.Invalidf("dates_in_order", field, "deadline %s is before today (%s): a request's deadline is today or later", deadline, first)
+	case deadline > last && received:
+		return errs.Invalidf("date_range", field, "deadline %s is more than %d years after the day the request was sent: it is %s at the latest", deadline, DeadlineYears, last)
+	case deadline > last:
+		return errs.Invalidf("date_range", field, "deadline %s is more than %d years ahead: it is %s at the latest", deadline, DeadlineYears, last)
 	}
 	return nil
 }
@@ -486,7 +489,7 @@ func (s *Service) SendRequest(ctx context.Context, p *auth.Principal, id string)
 			return nil, errs.Invalidf("incomplete", miss[0].Field, "request %s lacks %d items before it is sent: %s", id, len(miss), strings.Join(names, ", "))
 		}
 		// A draft's deadline may have passed since it was written.
-		if err := deadlineAhead(r.Deadline, s.now()); err != nil {
+		if err := deadlineAhead("deadline", r.Deadline, s.now(), false); err != nil {
 			return nil, err
 		}
 		if r.PeerID != "" {

@@ -247,7 +247,15 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		if s.Exchange != nil && rm.RequestedState != s.Exchange.Jurisdiction() {
 			return nil, errs.Invalidf("wrong_recipient", "payload.requested_state", "the request is for %s, not for this registry's state", rm.RequestedState)
 		}
-		if err := s.checkSentAt(rm.SentAt); err != nil {
+		// The requested state's officer finds a request by its sent_at
+		// (one with none is not shown to them, as a draft is not), and a
+		// time to come is the sender's clock wrong, which the request
+		// would carry into this registry's record and its timeline.
+		sent, err := exchange.ReadSentAt("payload.sent_at", rm.SentAt, s.now())
+		if err != nil {
+			return nil, err
+		}
+		if err := receivedDeadline(rm.Deadline, sent); err != nil {
 			return nil, err
 		}
 		for i, o := range rm.Offences {
@@ -290,7 +298,11 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		} else if err != nil {
 			return nil, err
 		}
-		st.RequestID, st.On, st.InboxID = r.ID, sm.On, m.InboxID
+		on, err := stepDay(sm.On, s.now())
+		if err != nil {
+			return nil, err
+		}
+		st.RequestID, st.On, st.InboxID = r.ID, on, m.InboxID
 		return ledger.NewEntry(TypeRequestStatus, st)
 	case MsgQuestion:
 		var qm questionMessage
@@ -330,31 +342,6 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		return ledger.NewEntry(TypeQuestionAnswered, questionAnswered{RequestID: r.ID, QuestionID: id, Answer: am.Answer, On: s.today(), InboxID: m.InboxID})
 	}
 	return nil, errs.Invalidf("unknown_type", "type", "the asset-recovery registry takes no message of type %s", m.Type)
-}
-
-// SentAtSkew is how far ahead of this registry's clock a request received
-// may say it was sent: two registries' clocks differ by seconds, not by
-// minutes.
-const SentAtSkew = 5 * time.Minute
-
-// checkSentAt refuses a request received whose sent_at is not a time, or is
-// a time this registry's clock has not reached. The requested state's
-// officer finds a request by it (one with none is not shown to them, as a
-// draft is not), and a time to come is the sender's clock wrong, which the
-// request would carry into this registry's record and its timeline.
-func (s *Service) checkSentAt(v string) error {
-	at, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return errs.Invalidf("date_format", "payload.sent_at", "sent_at %q is not a time such as 2026-01-05T10:00:00Z", v)
-	}
-	if at.Year() < 1900 {
-		return errs.Invalidf("date_range", "payload.sent_at", "sent_at %s is before 1900", v)
-	}
-	if now := s.now(); at.After(now.Add(SentAtSkew)) {
-		return errs.Invalidf("dates_in_order", "payload.sent_at", "the request says it was sent at %s, but it is %s here: the sending registry's clock is ahead",
-			v, ledger.FormatTime(now))
-	}
-	return nil
 }
 
 // applyMessage records what a message received means here, once (a message
@@ -412,4 +399,37 @@ func (s *Service) RequestPeers(ctx context.Context, p *auth.Principal) ([]Reques
 		return nil, err
 	}
 	return exchange.PeersFor(ctx, s.DB.Read(), PurposeLegalAssistance)
+}
+
+// receivedDeadline refuses a request received whose deadline is not a
+// calendar date from 1900 on, or, as drafting refuses a deadline outside
+// today to DeadlineYears ahead, is outside the day the request was sent
+// (its sent_at, checked before) to DeadlineYears after: a deadline before
+// the request was sent is no deadline the requesting state can have meant,
+// and one years away a mistyped year. A deadline that has passed since the
+// request was sent (delivered late) is received, and the request is
+// overdue at once: the requesting state set it, and the officer should see
+// it.
+func receivedDeadline(deadline string, sent time.Time) error {
+	deadline, err := check.Date("payload.deadline", deadline, false)
+	if err != nil {
+		return err
+	}
+	return deadlineAhead("payload.deadline", deadline, sent, true)
+}
+
+// stepDay reads the day of a step the other registry recorded (payload.on):
+// a calendar date from 1900 on (date_format, date_range), not after today
+// here, with a day's grace for the registries' time zones (dates_in_order):
+// a step in the future is the sender's clock or a typing error, which
+// would go into this registry's log as the day of the step.
+func stepDay(on string, now time.Time) (string, error) {
+	day, err := check.Date("payload.on", on, true)
+	if err != nil {
+		return "", err
+	}
+	if err := check.DateNotFuture("payload.on", day, now.Add(24*time.Hour)); err != nil {
+		return "", err
+	}
+	return day, nil
 }

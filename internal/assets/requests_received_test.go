@@ -24,33 +24,11 @@ import (
 func TestRequestReceivedSentAt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
-		pub, key, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry of Otherland", "jurisdiction": "XB",
-			"url": "https://peer.invalid", "public_key": exchange.EncodeKey(pub),
-			"send_purposes": []string{"legal_assistance"}, "receive_purposes": []string{"legal_assistance"}})
+		peer := peerXB(t, w)
 		post := func(id, sentAt string) map[string]any {
-			payload, _ := json.Marshal(map[string]any{"request_id": id, "type": "mla", "requesting_state": "XB", "requested_state": "XA",
-				"requesting_authority": "Central Authority of XB", "requested_authority": "Central Authority of XA", "legal_basis": "uncac_46",
-				"offences": []string{"07031"}, "facts": "Synthetic facts.", "purpose": "Evidence.", "confidentiality": "required", "language": "en",
-				"use_purposes": []string{"prosecution"}, "sent_at": sentAt})
-			env, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-" + id, From: "XB", To: "XA", Module: "assets", Type: "assets.request",
-				Purpose: "legal_assistance", LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic test message.",
-				Readers: []string{"central_authority_officer", "regulator"}, SentAt: ledger.FormatTime(time.Now()), Payload: payload}, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w.Do(t, "POST", exchange.InboxPath, "", env).Body
+			return peer(id, "assets.request", requestFromXB(id, sentAt, ""))
 		}
-		incoming := func() int {
-			var l struct{ Requests []any }
-			if err := json.Unmarshal(w.Must(t, 200, "GET", "/api/v1/assets/requests?direction=incoming", w.CAToken, nil).Raw, &l); err != nil {
-				t.Fatal(err)
-			}
-			return len(l.Requests)
-		}
+		incoming := func() int { return len(incomingRequests(t, w)) }
 		for i, c := range []struct{ what, sentAt, rule string }{
 			{"no time", "", "date_format"},
 			{"not a time", "yesterday", "date_format"},
@@ -59,8 +37,7 @@ func TestRequestReceivedSentAt(t *testing.T) {
 			{"an hour ahead", ledger.FormatTime(time.Now().Add(time.Hour)), "dates_in_order"},
 		} {
 			ans := post(fmt.Sprintf("RQ-BAD%d", i), c.sentAt)
-			e, _ := ans["error"].(map[string]any)
-			if e == nil || e["rule"] != c.rule || e["field"] != "payload.sent_at" || ans["receipt"] == nil {
+			if !refusedAt(ans, c.rule, "payload.sent_at") {
 				t.Errorf("a request with %s as sent_at: %v, want a signed refusal %s at payload.sent_at", c.what, ans, c.rule)
 			}
 			if n := incoming(); n != 0 {
@@ -74,6 +51,150 @@ func TestRequestReceivedSentAt(t *testing.T) {
 		}
 		if n := incoming(); n != 2 {
 			t.Errorf("the officer lists %d requests received, want 2", n)
+		}
+	})
+}
+
+// peerXB registers XB as an exchange peer of w for legal assistance and
+// returns a function that posts to w's inbox a message of typ with payload,
+// signed by XB, and returns the inbox's answer.
+func peerXB(t *testing.T, w *world) func(id, typ string, payload map[string]any) map[string]any {
+	t.Helper()
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, map[string]any{"name": "Registry of Otherland", "jurisdiction": "XB",
+		"url": "https://peer.invalid", "public_key": exchange.EncodeKey(pub),
+		"send_purposes": []string{"legal_assistance"}, "receive_purposes": []string{"legal_assistance"}})
+	return func(id, typ string, payload map[string]any) map[string]any {
+		b, _ := json.Marshal(payload)
+		env, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-" + id, From: "XB", To: "XA", Module: "assets", Type: typ,
+			Purpose: "legal_assistance", LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic test message.",
+			Readers: []string{"central_authority_officer", "regulator"}, SentAt: ledger.FormatTime(time.Now()), Payload: b}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Do(t, "POST", exchange.InboxPath, "", env).Body
+	}
+}
+
+// requestFromXB is the payload of a request XB sends XA, sent at sentAt,
+// with deadline when it is not empty.
+func requestFromXB(id, sentAt, deadline string) map[string]any {
+	p := map[string]any{"request_id": id, "type": "mla", "requesting_state": "XB", "requested_state": "XA",
+		"requesting_authority": "Central Authority of XB", "requested_authority": "Central Authority of XA", "legal_basis": "uncac_46",
+		"offences": []string{"07031"}, "facts": "Synthetic facts.", "purpose": "Evidence.", "confidentiality": "required", "language": "en",
+		"use_purposes": []string{"prosecution"}, "sent_at": sentAt}
+	if deadline != "" {
+		p["urgent"], p["deadline"] = true, deadline
+	}
+	return p
+}
+
+// incomingRequests lists the requests the officer of w sees received.
+func incomingRequests(t *testing.T, w *world) []map[string]any {
+	t.Helper()
+	var l struct{ Requests []map[string]any }
+	if err := json.Unmarshal(w.Must(t, 200, "GET", "/api/v1/assets/requests?direction=incoming", w.CAToken, nil).Raw, &l); err != nil {
+		t.Fatal(err)
+	}
+	return l.Requests
+}
+
+// refusedAt tells whether the inbox's answer ans is a signed refusal with
+// rule at field.
+func refusedAt(ans map[string]any, rule, field string) bool {
+	e, _ := ans["error"].(map[string]any)
+	return e != nil && e["rule"] == rule && e["field"] == field && ans["receipt"] != nil
+}
+
+// TestRequestReceivedDeadline has XB send requests whose deadline is not a
+// calendar date, is before the day the request was sent, or is more than
+// five years after it: each is refused in a signed answer naming
+// payload.deadline, and none is recorded. Before, the schema checked the
+// shape only: 2026-02-30 and 2099-01-01 were kept, and a deadline before
+// the request was sent made it overdue the moment it arrived. A request
+// sent ten days ago with a deadline five days ago (delivered late) is
+// received, and is overdue at once; one with a deadline on its sent day,
+// or five years after it, is received.
+func TestRequestReceivedDeadline(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		post := peerXB(t, w)
+		now := time.Now().UTC()
+		day := func(t time.Time) string { return t.Format("2006-01-02") }
+		sent := now.AddDate(0, 0, -10)
+		for i, c := range []struct{ what, deadline, rule string }{
+			{"not a calendar date", "2026-02-30", "date_format"},
+			{"before 1900", "1899-12-31", "date_range"},
+			{"the day before the request was sent", day(sent.AddDate(0, 0, -1)), "dates_in_order"},
+			{"the day after five years from the request's sending", day(sent.AddDate(5, 0, 1)), "date_range"},
+		} {
+			ans := post(fmt.Sprintf("RQ-BAD%d", i), "assets.request", requestFromXB(fmt.Sprintf("RQ-BAD%d", i), ledger.FormatTime(sent), c.deadline))
+			if !refusedAt(ans, c.rule, "payload.deadline") {
+				t.Errorf("a request whose deadline is %s (%s): %v, want a signed refusal %s at payload.deadline", c.what, c.deadline, ans, c.rule)
+			}
+			if l := incomingRequests(t, w); len(l) != 0 {
+				t.Fatalf("after a request whose deadline is %s, the officer lists %d requests received, want 0", c.what, len(l))
+			}
+		}
+		for i, deadline := range []string{day(sent.AddDate(0, 0, 5)), day(sent), day(sent.AddDate(5, 0, 0))} {
+			if ans := post(fmt.Sprintf("RQ-OK%d", i), "assets.request", requestFromXB(fmt.Sprintf("RQ-OK%d", i), ledger.FormatTime(sent), deadline)); ans["error"] != nil {
+				t.Errorf("a request sent on %s with deadline %s: refused %v", day(sent), deadline, ans["error"])
+			}
+		}
+		overdue := map[string]bool{}
+		for _, r := range incomingRequests(t, w) {
+			overdue[r["remote_id"].(string)] = r["overdue"] == true
+		}
+		if want := map[string]bool{"RQ-OK0": true, "RQ-OK1": true, "RQ-OK2": false}; fmt.Sprint(overdue) != fmt.Sprint(want) {
+			t.Errorf("the requests received, overdue: %v, want %v", overdue, want)
+		}
+	})
+}
+
+// TestRequestStatusReceivedOn has XB, the requesting state, withdraw a
+// request it sent XA with a step whose day (on) is not a calendar date, is
+// before 1900, or is after XA's today by more than a day (time zones): each
+// is refused in a signed answer naming payload.on, and the request stays
+// sent. Before, the schema checked the shape only, and 2026-13-45 or
+// 2099-01-01 went into XA's log as the day of the step. A withdrawal dated
+// tomorrow (XB's time zone ahead) is recorded, with its day.
+func TestRequestStatusReceivedOn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		post := peerXB(t, w)
+		if ans := post("RQ-1", "assets.request", requestFromXB("RQ-1", ledger.FormatTime(time.Now()), "")); ans["error"] != nil {
+			t.Fatalf("the request: refused %v", ans["error"])
+		}
+		status := func() string {
+			l := incomingRequests(t, w)
+			if len(l) != 1 {
+				t.Fatalf("the officer lists %d requests received, want 1", len(l))
+			}
+			return l[0]["status"].(string)
+		}
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+		for i, c := range []struct{ what, on, rule string }{
+			{"not a calendar date", "2026-13-45", "date_format"},
+			{"before 1900", "1899-12-31", "date_range"},
+			{"years ahead", "2099-01-01", "dates_in_order"},
+			{"two days ahead", time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02"), "dates_in_order"},
+		} {
+			ans := post(fmt.Sprintf("ST-BAD%d", i), "assets.request_status", map[string]any{"request_id": "RQ-1", "status": "withdrawn", "on": c.on})
+			if !refusedAt(ans, c.rule, "payload.on") {
+				t.Errorf("a withdrawal on %s (%s): %v, want a signed refusal %s at payload.on", c.what, c.on, ans, c.rule)
+			}
+			if st := status(); st != "sent" {
+				t.Fatalf("after a withdrawal on %s, the request is %s, want sent", c.what, st)
+			}
+		}
+		if ans := post("ST-OK", "assets.request_status", map[string]any{"request_id": "RQ-1", "status": "withdrawn", "on": tomorrow}); ans["error"] != nil {
+			t.Fatalf("a withdrawal dated tomorrow: refused %v", ans["error"])
+		}
+		if st := status(); st != "withdrawn" {
+			t.Errorf("after the withdrawal dated tomorrow, the request is %s, want withdrawn", st)
 		}
 	})
 }
