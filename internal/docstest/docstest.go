@@ -115,6 +115,12 @@ type Body struct {
 	Line         int
 	Method, Path string
 	JSON         string
+	// Curl is set for a body curl itself sends (not a shell function
+	// wrapping it, whose definition may set headers), ContentType to the
+	// media type its command line gives (-H 'Content-Type: ...', or
+	// --json's application/json): curl's -d alone sends a form's.
+	Curl        bool
+	ContentType string
 }
 
 // bodyPath is an API path in a word of a command: /api/v1/... or an HMA
@@ -143,13 +149,13 @@ func Bodies(t testing.TB) []Body {
 	t.Helper()
 	var out []Body
 	for _, d := range Docs(t) {
-		out = append(out, docBodies(d)...)
+		out = append(out, DocBodies(d)...)
 	}
 	return out
 }
 
-// docBodies returns the request bodies of one document (see Bodies).
-func docBodies(d Doc) []Body {
+// DocBodies returns the request bodies of one document (see Bodies).
+func DocBodies(d Doc) []Body {
 	var out []Body
 	intro := "" // the last line of text before a fence
 	for i := 0; i < len(d.Lines); i++ {
@@ -212,6 +218,14 @@ func (c command) body() (Body, bool) {
 			i++
 		case (w == "-d" || w == "--data" || w == "--data-raw" || w == "--json") && i+1 < len(c.words):
 			body, found = c.words[i+1], true
+			if w == "--json" {
+				b.ContentType = "application/json"
+			}
+			i++
+		case (w == "-H" || w == "--header") && i+1 < len(c.words):
+			if name, value, ok := strings.Cut(c.words[i+1], ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Content-Type") {
+				b.ContentType = strings.TrimSpace(value)
+			}
 			i++
 		case b.Path == "" && bodyPath.MatchString(w):
 			b.Path = bodyPath.FindString(w)
@@ -226,7 +240,7 @@ func (c command) body() (Body, bool) {
 	if method == "" {
 		method = "POST"
 	}
-	b.Method, b.JSON = method, body
+	b.Method, b.JSON, b.Curl = method, body, c.words[0] == "curl"
 	return b, true
 }
 

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"mime"
 	"slices"
 	"strings"
 	"testing"
@@ -72,6 +73,28 @@ func TestDocBodiesRefuse(t *testing.T) {
 			t.Errorf("%s: %v, want a failure naming %q", c.name, err, c.want)
 		}
 	}
+	// A curl line whose -d goes without a JSON Content-Type, read from a
+	// document as the docs' are.
+	for _, c := range []struct{ name, line, want string }{
+		{"no Content-Type", `curl -H "Authorization: Bearer $TOKEN" -d '` + good + `' https://registry.example` + consents, "x-www-form-urlencoded"},
+		{"another media type", `curl -H 'Content-Type: text/plain' -d '` + good + `' https://registry.example` + consents, "text/plain"},
+	} {
+		bodies := docstest.DocBodies(docstest.Doc{Name: "test.md", Lines: []string{"```sh", c.line, "```"}})
+		if len(bodies) != 1 {
+			t.Fatalf("%s: %d bodies read from %q", c.name, len(bodies), c.line)
+		}
+		if err := check(bodies[0]); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a failure naming %q", c.name, err, c.want)
+		}
+	}
+	for _, line := range []string{
+		`curl -H 'Content-Type: application/json' -d '` + good + `' https://registry.example` + consents,
+		`curl --json '` + good + `' https://registry.example` + consents,
+	} {
+		if bodies := docstest.DocBodies(docstest.Doc{Name: "test.md", Lines: []string{"```sh", line, "```"}}); len(bodies) != 1 || check(bodies[0]) != nil {
+			t.Errorf("a right curl line refused: %q: %v", line, bodies)
+		}
+	}
 }
 
 // docBodyChecker returns the check of TestDocBodies on the OpenAPI
@@ -79,6 +102,17 @@ func TestDocBodiesRefuse(t *testing.T) {
 func docBodyChecker(t testing.TB, raw []byte, paths map[string]any) func(docstest.Body) error {
 	c := openAPICompiler(t, raw)
 	return func(b docstest.Body) error {
+		// curl's -d sends a form's media type unless told otherwise, and
+		// the API reads a JSON body only as application/json.
+		if b.Curl {
+			sent := b.ContentType
+			if sent == "" {
+				sent = "application/x-www-form-urlencoded"
+			}
+			if mt, _, err := mime.ParseMediaType(sent); err != nil || mt != "application/json" {
+				return fmt.Errorf("curl sends this body as %s, which the API refuses (415): add -H 'Content-Type: application/json'", sent)
+			}
+		}
 		// The route the path names, the one with the most fixed segments
 		// where several match (organs/awaiting-disposition, organs/{id}),
 		// as the mux picks it.
