@@ -3,7 +3,10 @@
 // one log checkpoint, and names that checkpoint in its header with the
 // registry, the list, the filter and the time, so that every figure in it can
 // be traced back to the log. Every export is itself an entry of the log
-// (TypeMade), written before its first row, and the file names that entry.
+// (TypeMade), written before its first row, and the file names that entry;
+// once its last byte is sent a second entry (TypeCompleted) records its row
+// count and the SHA-256 of the bytes sent, so that a file can be checked
+// against the log (Check).
 //
 // A registry exports a list with Serve (over HTTP) or Export (to any
 // writer): it gives the list's columns and a function that yields its rows,
@@ -24,10 +27,14 @@ package export
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"mime"
@@ -174,6 +181,11 @@ type Meta struct {
 	Language *i18n.Localizer
 	// Notes are the registry's lines after the header's own (Request.Notes).
 	Notes []Note
+	// Salt, when set, is a header line of random hex that the log does not
+	// hold: Export sets it in a file of personal data, so that the digest
+	// its TypeCompleted entry logs cannot be used to confirm a guess of a
+	// small file's rows by whoever reads the log.
+	Salt string
 }
 
 // FilterText is the filter as a query string in name order ("none" when the
@@ -233,6 +245,9 @@ func (m Meta) header(t func(i18n.Msg) string) [][2]string {
 		{t(i18n.M("export id")), m.ID},
 		{t(i18n.M("personal data")), yes},
 	}
+	if m.Salt != "" {
+		out = append(out, [2]string{t(i18n.M("digest salt")), m.Salt})
+	}
 	for _, n := range m.Notes {
 		out = append(out, [2]string{t(n.Name), n.Value})
 	}
@@ -264,11 +279,51 @@ func (m *Made) SetCheckpoint(h ledger.Head) {
 	m.CheckpointSize, m.CheckpointRoot = h.Size, hex.EncodeToString(h.Root)
 }
 
-// Project adds the export entry's projector. The log is the record of
-// exports: the entry changes no table.
+// TypeCompleted is the log entry of an export written whole: every row of
+// a CSV streamed, an XLSX file built and sent. It is written after the
+// last byte, so an export cut short (the client gone, an error mid-way)
+// has none; it names the export's TypeMade entry and says what was sent.
+const TypeCompleted = "export.completed"
+
+// Completed is the data of a TypeCompleted entry. It holds no personal
+// data: counts, and a digest of a file that, when the file holds personal
+// data, carries a salt the log does not (Meta.Salt).
+type Completed struct {
+	ID string `json:"id"`
+	// Made is the log index of the export's TypeMade entry, the one its
+	// file's header names.
+	Made  int64 `json:"made"`
+	Rows  int   `json:"rows"`
+	Bytes int64 `json:"bytes"`
+	// SHA256 is the hex SHA-256 of exactly the bytes sent.
+	SHA256 string `json:"sha256"`
+}
+
+// Project adds the export entries' projectors. The log is the record of
+// exports: the entries change no table.
 func Project(p *ledger.Projections) {
 	ledger.On(p, TypeMade, func(context.Context, store.Queryer, int64, *ledger.Entry, *Made) error { return nil })
+	ledger.On(p, TypeCompleted, func(context.Context, store.Queryer, int64, *ledger.Entry, *Completed) error { return nil })
 }
+
+// digestWriter passes what is written on to w, counting and hashing what
+// w took.
+type digestWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (d *digestWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	d.h.Write(p[:n])
+	d.n += int64(n)
+	return n, err
+}
+
+// flusher is an out that holds bytes back until flushed (an HTTP answer):
+// Export flushes it before it logs the export as completed.
+type flusher interface{ Flush() error }
 
 // Export makes the export req for actor and writes it to out, once its
 // first row is read: open a snapshot, read the log head it holds, log the
@@ -276,6 +331,10 @@ func Project(p *ledger.Projections) {
 // the first byte is written, with the header (to set HTTP headers, say); an
 // error before it (a refused filter, a failed log write) leaves out
 // untouched. It returns the number of rows written.
+//
+// Once the last byte is written (and out, if it is a flusher, flushed)
+// Export logs TypeCompleted with the rows, the bytes and their SHA-256; an
+// error before leaves the export without it.
 func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Actor, req Request, start func(Meta), out io.Writer) (int, error) {
 	snap, err := db.Snapshot(ctx)
 	if err != nil {
@@ -294,6 +353,13 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 	}
 	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
 		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language, Notes: req.Notes}
+	if m.Personal {
+		salt := make([]byte, 16)
+		if _, err := rand.Read(salt); err != nil {
+			return 0, err
+		}
+		m.Salt = hex.EncodeToString(salt)
+	}
 	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
 		Personal: m.Personal}
 	made.SetCheckpoint(head)
@@ -324,7 +390,22 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 			}
 		}
 	}
-	return Write(out, m, req.Columns, rows)
+	dw := &digestWriter{w: out, h: sha256.New()}
+	n, err := Write(dw, m, req.Columns, rows)
+	if err != nil {
+		return n, err
+	}
+	if f, ok := out.(flusher); ok {
+		if err := f.Flush(); err != nil {
+			return n, err
+		}
+	}
+	// The file is out: the client going now does not unmake it.
+	done := Completed{ID: m.ID, Made: m.Entry, Rows: n, Bytes: dw.n, SHA256: hex.EncodeToString(dw.h.Sum(nil))}
+	_, err = w.Submit(context.WithoutCancel(ctx), actor, "export completed "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeCompleted, done)
+	})
+	return n, err
 }
 
 // Write writes an export of the rows to out in m.Format: the header block,
@@ -618,9 +699,22 @@ func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writ
 		started = true
 		SetHeaders(w.Header(), m.Format.ContentType(), m.FileName(), m.Checkpoint, m.Entry)
 		w.WriteHeader(http.StatusOK)
-	}, w)
+	}, responseFlusher{w})
 	if err != nil && started {
 		panic(http.ErrAbortHandler)
+	}
+	return err
+}
+
+// responseFlusher is an HTTP answer as Export writes it: flushed before
+// the export is logged as completed, so that an error sending its last
+// bytes (the client gone) leaves it without the entry.
+type responseFlusher struct{ http.ResponseWriter }
+
+func (r responseFlusher) Flush() error {
+	err := http.NewResponseController(r.ResponseWriter).Flush()
+	if errors.Is(err, http.ErrNotSupported) {
+		return nil // a writer that holds nothing back
 	}
 	return err
 }

@@ -59,8 +59,15 @@ func ReadEntry(ctx context.Context, q store.Queryer, idx int64) (*Entry, error) 
 // an entry type into a table of its own needs to fill the table with the
 // entries written before it (a schema step, store.Schema.Steps).
 func EntriesOf(ctx context.Context, q store.Queryer, typ string, each func(idx int64, e *Entry) error) error {
+	return EntriesAfter(ctx, q, typ, -1, each)
+}
+
+// EntriesAfter is EntriesOf for the entries after leaf index after: what a
+// command that looks for an entry written after another it knows needs (an
+// export's completion after its export.made entry).
+func EntriesAfter(ctx context.Context, q store.Queryer, typ string, after int64, each func(idx int64, e *Entry) error) error {
 	// The leaf's text narrows the read; the decoded type decides.
-	rows, err := q.Query(ctx, "SELECT idx, data FROM log_leaves WHERE data LIKE ? ORDER BY idx", "%"+typ+"%")
+	rows, err := q.Query(ctx, "SELECT idx, data FROM log_leaves WHERE idx > ? AND data LIKE ? ORDER BY idx", after, "%"+typ+"%")
 	if err != nil {
 		return err
 	}
