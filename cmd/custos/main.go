@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -35,6 +36,7 @@ func commands() []command {
 		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
 		{"trace", "organ|donation|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
+		{"export", "check FILE [flags]", exportSummary, runExport},
 		{"subject", "erase|access|rectify ID [flags]", "erase, export or rectify a donor's or recipient's personal data (logged)", runSubject},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
 		{"transplant", "godt ...", "the transplant registry's reports: the WHO GODT annual report", runTransplant},
@@ -151,6 +153,16 @@ func (d *dbFlags) existing() error {
 		return fmt.Errorf("no registry at %s: the file is empty; check --db (custos init creates one, custos demo a synthetic one)", path)
 	}
 	return nil
+}
+
+// openDB opens the database of the existing registry the flags name,
+// read-only, for a command that reads only the database (the log): the file
+// is left as it was, on a read-only medium too.
+func (d *dbFlags) openDB(ctx context.Context) (*store.DB, error) {
+	if err := d.existing(); err != nil {
+		return nil, err
+	}
+	return store.OpenReadOnly(ctx, d.db)
 }
 
 // open opens the existing registry the flags name, logging to stderr.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"sqlexec":   sqlexec,
 			"sqlget":    sqlget,
 			"principal": principal,
+			"flipbyte":  flipbyte,
 		},
 	})
 }
@@ -101,6 +103,31 @@ func sqlexec(ts *testscript.TestScript, neg bool, args []string) {
 	if neg != (err != nil) {
 		ts.Fatalf("sqlexec: %v", err)
 	}
+}
+
+// flipbyte FILE AT changes one bit of one byte of FILE: at AT, an offset
+// (negative: from the end), or else at the last byte of the first AT in
+// it: a file edited by the smallest change there is.
+func flipbyte(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: flipbyte FILE OFFSET|TEXT")
+	}
+	b := []byte(ts.ReadFile(args[0]))
+	at, err := strconv.Atoi(args[1])
+	switch {
+	case err != nil:
+		at = strings.Index(string(b), args[1]) + len(args[1]) - 1
+		if at < len(args[1])-1 {
+			ts.Fatalf("flipbyte: no %q in %s", args[1], args[0])
+		}
+	case at < 0:
+		at += len(b)
+	}
+	if at < 0 || at >= len(b) {
+		ts.Fatalf("flipbyte: %s has %d bytes", args[0], len(b))
+	}
+	b[at] ^= 1
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 }
 
 // sqlget VAR DB SQL sets VAR to the first column of the first row.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/server"
-	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/witness"
 )
 
@@ -114,10 +113,7 @@ func runLogKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := d.existing(); err != nil {
-		return err
-	}
-	db, err := store.OpenReadOnly(ctx, d.db)
+	db, err := d.openDB(ctx)
 	if err != nil {
 		return err
 	}
