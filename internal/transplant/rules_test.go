@@ -246,6 +246,7 @@ func TestRules(t *testing.T) {
 			{"consent of an unknown donor", consent("DN-NOPE", independent), errs.NotFound, "reference", "donor_id", false},
 			// Recipients.
 			{"residence is a country code", rcpt(func(r *transplant.NewRecipient) { r.Residence = "Atlantis" }), errs.Invalid, "iso3166", "residence", false},
+			{"residence is a known country", rcpt(func(r *transplant.NewRecipient) { r.Residence = "ZZ" }), errs.Invalid, "known_state", "residence", false},
 			{"listed before birth", rcpt(func(r *transplant.NewRecipient) { r.ListedOn = "1960-01-01" }), errs.Invalid, "dates_in_order", "listed_on", false},
 			{"listed in the future", rcpt(func(r *transplant.NewRecipient) { r.ListedOn = daysAgo(-3) }), errs.Invalid, "dates_in_order", "listed_on", false},
 			{"an organ type from the list", rcpt(func(r *transplant.NewRecipient) { r.OrganNeeded = "spleen" }), errs.Invalid, "enum", "organ_needed", false},

@@ -121,7 +121,13 @@ func checkRegion(field, s string) (string, error) {
 	return s, nil
 }
 
-// country reads a country code, or unknown when unknownOK.
+// country reads a country code, or unknown when unknownOK. A field that
+// does not take unknown does not take ZZ either: ZZ is ISO 3166-1's code
+// for an unknown or unspecified state (check.UnknownState), and a
+// recipient's residence so given would pass for a country other than the
+// registry's in the trafficking screening. The other user-assigned codes
+// pass, as everywhere in custos: a deployment names states of its own with
+// them (the demo's Demoland is XA).
 func country(field, s string, unknownOK bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if unknownOK && strings.EqualFold(s, Unknown) {
@@ -130,6 +136,9 @@ func country(field, s string, unknownOK bool) (string, error) {
 	s = strings.ToUpper(s)
 	if !auth.ValidCountry(s) {
 		return "", errs.Invalidf("iso3166", field, "%s must be an ISO 3166-1 alpha-2 country code such as FR", field)
+	}
+	if !unknownOK && s == check.UnknownState {
+		return "", errs.Invalidf("known_state", field, "%s must name a country: ZZ is ISO 3166-1's code for an unknown or unspecified one", field)
 	}
 	return s, nil
 }
