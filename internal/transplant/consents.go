@@ -2,6 +2,8 @@ package transplant
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -104,6 +106,32 @@ func (s *Service) RecordConsent(ctx context.Context, p *auth.Principal, donorID 
 		} else if c.Kind == ConsentLiving {
 			return nil, errs.Invalidf("consent_kind", "kind", "a deceased donation is authorized by %s or %s", ConsentFamily, ConsentRegistry)
 		}
+		if err := notRecordedYet(ctx, tx, &c); err != nil {
+			return nil, err
+		}
 		return ledger.NewEntry(TypeConsentRecorded, c)
 	})
+}
+
+// notRecordedYet refuses a consent already on file as it is (the same
+// donor, kind, given_on, assessor and flags): a double submission of the
+// form, or an API client's retry without an Idempotency-Key, would
+// otherwise put one consent on file twice. Run in the writer, two
+// submissions at once cannot both pass (as notReportedYet for an SAE
+// report). A consent of another kind or day, by another assessor, or with
+// other flags (a consent recorded as not informed, then as informed) is
+// another record.
+func notRecordedYet(ctx context.Context, tx *store.Tx, c *Consent) error {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM consents WHERE donor_id = ? AND kind = ? AND given_on = ? AND assessed_by = ?
+		AND assessor_independent = ? AND voluntary = ? AND informed = ? ORDER BY id LIMIT 1`,
+		c.DonorID, c.Kind, c.GivenOn, c.AssessedBy, boolInt(c.AssessorIndependent), boolInt(c.Voluntary), boolInt(c.Informed)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return errs.New(errs.Conflict, "duplicate_consent", "given_on",
+		"consent %s of donor %s is on file already (same kind, given_on, assessed_by and flags): a consent is recorded once; another day or kind is another consent", id, c.DonorID)
 }

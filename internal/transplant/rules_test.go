@@ -244,6 +244,8 @@ func TestRules(t *testing.T) {
 			{"consent given before the donor was born", consent(w.living, func() transplant.NewConsent { c := independent; c.GivenOn = "1960-01-01"; return c }()),
 				errs.Invalid, "dates_in_order", "given_on", false},
 			{"consent of an unknown donor", consent("DN-NOPE", independent), errs.NotFound, "reference", "donor_id", false},
+			{"a consent on file already", consent(w.donor, transplant.NewConsent{Kind: transplant.ConsentFamily, GivenOn: daysAgo(2),
+				AssessedBy: "Donation coordinator", AssessorIndependent: true, Voluntary: true, Informed: true}), errs.Conflict, "duplicate_consent", "given_on", false},
 			// Recipients.
 			{"residence is a country code", rcpt(func(r *transplant.NewRecipient) { r.Residence = "Atlantis" }), errs.Invalid, "iso3166", "residence", false},
 			{"residence is a known country", rcpt(func(r *transplant.NewRecipient) { r.Residence = "ZZ" }), errs.Invalid, "known_state", "residence", false},
