@@ -242,6 +242,7 @@ func generate(t *testing.T, dir string) {
 	h.cosignaturesCommitted(db, keys.LogKey)
 	h.importAssigned()
 	h.importReassigned()
+	h.linkWithdrawn(db, report, assessor)
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -972,6 +973,21 @@ func (h *history) oversight() {
 // action, done; the trafficking case linked to a transplantation, and an
 // insurer's payer asking about it. Last, so that adding it left the
 // earlier leaves as they were.
+// linkWithdrawn: the trafficking case's link to a transplantation (audits)
+// withdrawn as made in error, with its reason, and made again.
+func (h *history) linkWithdrawn(db *store.DB, report string, assessor *auth.Principal) {
+	var tx string
+	if err := db.Read().QueryRow(h.ctx, "SELECT transplant_id FROM trafficking_case_transplants WHERE report_id = ?", report).Scan(&tx); err != nil {
+		h.t.Fatal(err)
+	}
+	h.clk.tick()
+	must(h.tr.WithdrawTraffickingCaseLink(h.ctx, assessor, report, tx, transplant.LinkWithdrawal{Reason: "Linked in error: the case concerns another transplantation (synthetic)."}))
+	h.clk.tick()
+	if err := h.tr.LinkTraffickingCase(h.ctx, assessor, report, tx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 func (h *history) audits(db *store.DB, report string, assessor *auth.Principal) {
 	ctx, tr, coord := h.ctx, h.tr, h.coordinator
 	var living, tx string

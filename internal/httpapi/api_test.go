@@ -50,12 +50,19 @@ func procured(t *testing.T, w *apptest.World) (string, []string) {
 // recipient at the coordinator's centre, and returns the recipient id.
 func transplanted(t *testing.T, w *apptest.World, token, centre, organ, organType string) string {
 	t.Helper()
+	rc, _ := transplantedAs(t, w, token, centre, organ, organType)
+	return rc
+}
+
+// transplantedAs is transplanted, returning the transplantation's id too.
+func transplantedAs(t *testing.T, w *apptest.World, token, centre, organ, organType string) (recipient, transplant string) {
+	t.Helper()
 	rc := w.Must(t, 201, "POST", "/api/v1/transplant/recipients", token, apptest.Recipient(centre, organType)).Str("id")
 	ta := w.Must(t, 201, "POST", "/api/v1/transplant/transplant-authorizations", token, map[string]any{"organ_id": organ, "recipient_id": rc,
 		"centre_id": centre, "authorized_by": "Medical director", "compatibility_documented": true, "consent_verified": true, "no_payment_declared": true}).Str("id")
-	w.Must(t, 201, "POST", "/api/v1/transplant/transplants", token, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": centre,
-		"performed_at": apptest.Hours(0), "authorization_id": ta})
-	return rc
+	tx := w.Must(t, 201, "POST", "/api/v1/transplant/transplants", token, map[string]any{"organ_id": organ, "recipient_id": rc, "centre_id": centre,
+		"performed_at": apptest.Hours(0), "authorization_id": ta}).Str("id")
+	return rc, tx
 }
 
 func TestTraceBothWays(t *testing.T) {

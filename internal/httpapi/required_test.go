@@ -334,6 +334,10 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		}},
 		{op: "POST /api/v1/transplant/trafficking/reports/{id}/transplants", at: "/api/v1/transplant/trafficking/reports/{report}/transplants", tok: &assessor,
 			body: func() map[string]any { return map[string]any{"transplant_id": ids["transplant"]} }},
+		{op: "POST /api/v1/transplant/trafficking/reports/{id}/transplants/{transplant}/withdraw", at: "/api/v1/transplant/trafficking/reports/{report}/transplants/{transplant}/withdraw",
+			tok: &assessor, body: func() map[string]any {
+				return map[string]any{"reason": "Linked in error: another recipient's transplantation"}
+			}},
 		{op: "POST /api/v1/transplant/trafficking/reports/{id}/content", at: "/api/v1/transplant/trafficking/reports/{report}/content", tok: &assessor, body: func() map[string]any {
 			return map[string]any{"purpose": "assessment of the report"}
 		}},

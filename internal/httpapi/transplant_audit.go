@@ -169,6 +169,18 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				}
 				return http.StatusNoContent, nil, t.LinkTraffickingCase(r.Context(), p, r.PathValue("id"), in.TransplantID)
 			}},
+		{Method: "POST", Path: base + "/trafficking/reports/{id}/transplants/{transplant}/withdraw", Allow: []auth.Action{transplant.WorkTraffickingReports},
+			Summary: "Withdraw a report's link to a transplantation, made in error, with a reason (designated authority): the report no longer lists it, and the procedure is " +
+				"reimbursable again unless another confirmed case is linked to it; the link and its withdrawal stay in the log",
+			In: transplant.LinkWithdrawal{}, Out: transplant.TraffickingLinkWithdrawn{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[transplant.LinkWithdrawal](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := t.WithdrawTraffickingCaseLink(r.Context(), p, r.PathValue("id"), r.PathValue("transplant"), in)
+				return http.StatusOK, out, err
+			}},
 		{Method: "POST", Path: base + "/payer-check", Allow: []auth.Action{transplant.CheckPayment}, Summary: "Whether a transplant procedure may be reimbursed, by transplant_id or by recipient_pseudonym and date: not when it is linked to a confirmed " +
 			"trafficking case (reason trafficking_confirmed); care after it and medicines stay payable. Every question is a log entry (payer)",
 			In: transplant.PayerQuery{}, Out: transplant.PayerAnswer{},

@@ -86,7 +86,7 @@ func traffickingRoutes(t *transplant.Service) []Route {
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return pagedList(r, p, "reports", transplant.TraffickingFilterOf, t.TraffickingQueue)
 			}},
-		{Method: "GET", Path: base + "/reports/{id}", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "One report with the history of its status (designated authority)",
+		{Method: "GET", Path: base + "/reports/{id}", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "One report with the history of its status and the transplantations its case is linked to, the links in force (designated authority)",
 			Out: transplant.TraffickingReport{}, Enums: statusEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				out, err := t.GetTraffickingReport(r.Context(), p, r.PathValue("id"))

@@ -416,6 +416,10 @@ func TestPayerCheck(t *testing.T) {
 			if c.AskedBy != payer.ID {
 				t.Errorf("asked by %s, want %s", c.AskedBy, payer.ID)
 			}
+			// A question that found nothing has no answer on payment.
+			if found := c.Reason != transplant.ReasonNotFound; (c.ProcedurePayable != nil) != found || (c.MedicinesPayable != nil) != found {
+				t.Errorf("question %s (%s) answers on payment: %v", c.ID, c.Reason, c.ProcedurePayable != nil)
+			}
 		}
 		if want := []string{"not_found", "trafficking_confirmed", "trafficking_confirmed", "payable", "payable", "payable"}; !slices.Equal(reasons, want) {
 			t.Errorf("logged %v, want %v", reasons, want)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
@@ -34,7 +36,10 @@ const (
 // Entry types of the payer check.
 const (
 	TypeTraffickingCaseLinked = "transplant.trafficking_case_linked"
-	TypePayerChecked          = "transplant.payer_checked"
+	// TypeTraffickingCaseLinkWithdrawn withdraws a link made in error
+	// (WithdrawTraffickingCaseLink).
+	TypeTraffickingCaseLinkWithdrawn = "transplant.trafficking_case_link_withdrawn"
+	TypePayerChecked                 = "transplant.payer_checked"
 )
 
 // The actions of the payer check.
@@ -98,29 +103,22 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 	if err := check.Required("transplant_id", transplantID); err != nil {
 		return err
 	}
-	// An organ from abroad transplanted here is named by its identifier,
-	// which is read in any of its written forms (ParseOrganID).
-	// Anything else is refused without being repeated, as the payer
-	// check's question is: what an assessor types there may be a name.
-	if !transplantIDRE.MatchString(transplantID) {
-		oid, err := ParseOrganID(transplantID)
-		if err != nil {
-			return errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits, or the identifier of an organ from abroad transplanted here")
-		}
-		transplantID = oid.String()
+	transplantID, err := transplantRef(transplantID)
+	if err != nil {
+		return err
 	}
 	id := s.W.IDs().New("TL")
-	_, err := s.W.Submit(ctx, p.Actor(), "link a trafficking case to a transplantation", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+	_, err = s.W.Submit(ctx, p.Actor(), "link a trafficking case to a transplantation", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		var status string
 		err := tx.QueryRow(ctx, "SELECT status FROM trafficking_reports WHERE id = ?", reportID).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.New(errs.NotFound, "reference", "report_id", "no report %s", reportID)
+			return nil, noReport(reportID)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if status != TraffickingUnderAssessment && status != TraffickingReferred {
-			return nil, errs.New(errs.Conflict, "assessment_status", "report_id", "report %s is %s: link transplantations while it is under assessment or referred", reportID, status)
+			return nil, errs.New(errs.Conflict, "assessment_status", "id", "report %s is %s: link transplantations while it is under assessment or referred", reportID, status)
 		}
 		var n int
 		if err := tx.QueryRow(ctx, linkTargetSQL, transplantID, transplantID).Scan(&n); err != nil {
@@ -138,6 +136,108 @@ func (s *Service) LinkTraffickingCase(ctx context.Context, p *auth.Principal, re
 		return ledger.NewEntry(TypeTraffickingCaseLinked, caseLink{ID: id, ReportID: reportID, TransplantID: transplantID})
 	})
 	return err
+}
+
+// transplantRef reads the transplantation a link or a payer's question
+// names: its TX- id, or, for an organ from abroad transplanted here, the
+// organ's identifier in any of its written forms (ParseOrganID). Anything
+// else is refused without being repeated: what an assessor or a payer types
+// there may be a name, and the log, which nothing erases, keeps the id.
+func transplantRef(id string) (string, error) {
+	if transplantIDRE.MatchString(id) {
+		return id, nil
+	}
+	oid, err := ParseOrganID(id)
+	if err != nil {
+		return "", errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits, or the identifier of an organ from abroad transplanted here")
+	}
+	return oid.String(), nil
+}
+
+// LinkWithdrawal is the body of a link's withdrawal: why the link was
+// wrong. The log keeps it, and nothing erases the log: it names records,
+// never people.
+type LinkWithdrawal struct {
+	Reason string `json:"reason" api:"required"`
+}
+
+// The length of a withdrawal's reason, in characters: long enough to say
+// why the link was wrong ("error", "n/a" say nothing a later reader can
+// check), short enough for a line of the log.
+const (
+	linkReasonMin = 10
+	linkReasonMax = 1000
+)
+
+// TraffickingLinkWithdrawn is a link withdrawn: the link (LinkID), its
+// report and transplantation, why, who withdrew it, when, and the log entry
+// that keeps it.
+type TraffickingLinkWithdrawn struct {
+	ID           string `json:"id"`
+	LinkID       string `json:"link_id"`
+	ReportID     string `json:"report_id"`
+	TransplantID string `json:"transplant_id"`
+	Reason       string `json:"reason"`
+	WithdrawnAt  string `json:"withdrawn_at"`
+	WithdrawnBy  string `json:"withdrawn_by"`
+	LogIndex     int64  `json:"log_index"`
+}
+
+// linkWithdrawn is the data of TypeTraffickingCaseLinkWithdrawn.
+type linkWithdrawn struct {
+	ID           string `json:"id"`
+	LinkID       string `json:"link_id"`
+	ReportID     string `json:"report_id"`
+	TransplantID string `json:"transplant_id"`
+	Reason       string `json:"reason"`
+}
+
+// WithdrawTraffickingCaseLink withdraws report reportID's link to
+// transplantation transplantID, made in error (designated authority, with
+// a reason; whatever the report's status). The link is no longer in force:
+// the report no longer lists it, and the procedure is reimbursable again
+// unless another confirmed case is linked to it. The link and its
+// withdrawal stay in the log; linking it again is a new link.
+func (s *Service) WithdrawTraffickingCaseLink(ctx context.Context, p *auth.Principal, reportID, transplantID string, in LinkWithdrawal) (*TraffickingLinkWithdrawn, error) {
+	if err := p.Require(WorkTraffickingReports); err != nil {
+		return nil, err
+	}
+	transplantID, err := transplantRef(transplantID)
+	if err != nil {
+		return nil, err
+	}
+	reason, err := check.Text("reason", in.Reason, linkReasonMax, true)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(reason) < linkReasonMin {
+		return nil, errs.Invalidf("too_short", "reason", "reason is at least %d characters: say why the link was wrong", linkReasonMin)
+	}
+	d := linkWithdrawn{ID: s.W.IDs().New("TW"), ReportID: reportID, TransplantID: transplantID, Reason: reason}
+	res, err := s.W.Submit(ctx, p.Actor(), "withdraw a trafficking case's link to a transplantation", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM trafficking_reports WHERE id = ?", reportID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, noReport(reportID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		err = tx.QueryRow(ctx, `SELECT id FROM trafficking_case_transplants WHERE report_id = ? AND transplant_id = ?
+			UNION ALL SELECT id FROM trafficking_case_imports WHERE report_id = ? AND organ_id = ?`, reportID, transplantID, reportID, transplantID).Scan(&d.LinkID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.New(errs.NotFound, "reference", "transplant_id", "report %s is not linked to transplantation %s", reportID, transplantID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeTraffickingCaseLinkWithdrawn, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TraffickingLinkWithdrawn{ID: d.ID, LinkID: d.LinkID, ReportID: d.ReportID, TransplantID: d.TransplantID, Reason: d.Reason,
+		WithdrawnAt: res.Entry.At, WithdrawnBy: res.Entry.By, LogIndex: res.Index}, nil
 }
 
 // A trafficking case is linked to a transplantation of an organ of the
@@ -195,12 +295,9 @@ func (s *Service) CheckPayer(ctx context.Context, p *auth.Principal, in PayerQue
 	case in.TransplantID != "":
 		// The question is logged, and nothing erases the log: what is not
 		// an id is refused before, so that no name or file typed here stays.
-		if !transplantIDRE.MatchString(in.TransplantID) {
-			oid, err := ParseOrganID(in.TransplantID)
-			if err != nil {
-				return nil, errs.Invalidf("id_format", "transplant_id", "transplant_id must be a transplantation's id, TX- and ten letters and digits, or the identifier of an organ from abroad transplanted here")
-			}
-			in.TransplantID = oid.String()
+		var err error
+		if in.TransplantID, err = transplantRef(in.TransplantID); err != nil {
+			return nil, err
 		}
 	case in.TransplantID == "":
 		if err := check.Required("recipient_pseudonym", in.RecipientPseudonym); err != nil {
@@ -288,11 +385,24 @@ func nextDay(date string) string {
 	return t.AddDate(0, 0, 1).Format(DateLayout)
 }
 
-// PayerCheckRecord is a payer's question as the regulator reads it.
+// PayerCheckRecord is a payer's question as the regulator reads it. A
+// question that found no transplantation, or several, has no answer on
+// payment: procedure_payable, follow_up_care_payable and medicines_payable
+// are absent (null), and its reason says why; a reader must not take them
+// for "not payable".
 type PayerCheckRecord struct {
-	PayerAnswer
-	AskedBy     string `json:"asked_by"`
-	AuthorityID string `json:"authority_id"`
+	ID                  string `json:"id"`
+	TransplantID        string `json:"transplant_id"`
+	RecipientPseudonym  string `json:"recipient_pseudonym,omitempty"`
+	Date                string `json:"date,omitempty"`
+	PerformedOn         string `json:"performed_on"`
+	ProcedurePayable    *bool  `json:"procedure_payable,omitempty"`
+	Reason              string `json:"reason"`
+	FollowUpCarePayable *bool  `json:"follow_up_care_payable,omitempty"`
+	MedicinesPayable    *bool  `json:"medicines_payable,omitempty"`
+	AskedAt             string `json:"asked_at"`
+	AskedBy             string `json:"asked_by"`
+	AuthorityID         string `json:"authority_id"`
 }
 
 // PayerChecks lists the payers' questions, newest first, at most limit.
@@ -310,9 +420,14 @@ func (s *Service) PayerChecks(ctx context.Context, p *auth.Principal, limit int)
 	}
 	return store.Rows(rows, func(r store.Scanner, c *PayerCheckRecord) error {
 		var payable int
-		err := r.Scan(&c.ID, &c.TransplantID, &c.RecipientPseudonym, &c.Date, &c.PerformedOn, &payable, &c.Reason, &c.AskedAt, &c.AskedBy, &c.AuthorityID)
-		c.ProcedurePayable, c.FollowUpCarePayable, c.MedicinesPayable = payable == 1, true, true
-		return err
+		if err := r.Scan(&c.ID, &c.TransplantID, &c.RecipientPseudonym, &c.Date, &c.PerformedOn, &payable, &c.Reason, &c.AskedAt, &c.AskedBy, &c.AuthorityID); err != nil {
+			return err
+		}
+		if c.Reason != ReasonNotFound && c.Reason != ReasonSeveral {
+			procedure, care := payable == 1, true
+			c.ProcedurePayable, c.FollowUpCarePayable, c.MedicinesPayable = &procedure, &care, &care
+		}
+		return nil
 	})
 }
 
@@ -327,6 +442,24 @@ func projectPayer(reg *ledger.Projections) {
 		_, err := q.Exec(ctx, `INSERT INTO `+table+`, linked_at, linked_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?)`, l.ID, l.ReportID, l.TransplantID, e.At, e.By, idx)
 		return err
+	})
+	ledger.On(reg, TypeTraffickingCaseLinkWithdrawn, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, w *linkWithdrawn) error {
+		// The link leaves the links in force; the log keeps it and its
+		// withdrawal, with the reason.
+		table := "trafficking_case_transplants"
+		if !transplantIDRE.MatchString(w.TransplantID) {
+			table = "trafficking_case_imports"
+		}
+		res, err := q.Exec(ctx, "DELETE FROM "+table+" WHERE id = ? AND report_id = ?", w.LinkID, w.ReportID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fmt.Errorf("link %s of report %s is not in force", w.LinkID, w.ReportID)
+		}
+		return nil
 	})
 	ledger.On(reg, TypePayerChecked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, a *PayerAnswer) error {
 		_, err := q.Exec(ctx, `INSERT INTO payer_checks (id, transplant_id, recipient_pseudonym, asked_date, performed_on, asked_by, authority_id, procedure_payable, reason, asked_at, log_index)

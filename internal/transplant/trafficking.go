@@ -208,7 +208,8 @@ type TraffickingReport struct {
 	History []TraffickingStatusChange `json:"history,omitempty"`
 	// Transplants lists the transplantations the case is linked to, oldest
 	// link first (one report only): those a confirmed assessment makes not
-	// reimbursable (LinkTraffickingCase).
+	// reimbursable (LinkTraffickingCase). A withdrawn link is not listed
+	// (WithdrawTraffickingCaseLink): the log keeps it.
 	Transplants []TraffickingCaseLink `json:"transplants,omitempty"`
 }
 
