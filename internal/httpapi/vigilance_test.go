@@ -172,9 +172,10 @@ func TestSAEReportedOnce(t *testing.T) {
 			return map[string]any{"kind": "event", "donor_id": donor, "contact": "Vigilance desk", "started_at": started,
 				"detected_at": apptest.Hours(0), "description": "Contaminated fluid.", "immediate_measures": "Lot withdrawn."}
 		}
-		first := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, body(apptest.Hours(2)))
+		started := apptest.Hours(2) // read once: a second later is another event
+		first := w.Must(t, 201, "POST", "/api/v1/transplant/sae", w.CoordA, body(started))
 		size := w.LogSize(t)
-		r := w.Do(t, "POST", "/api/v1/transplant/sae", w.CoordA, body(apptest.Hours(2)))
+		r := w.Do(t, "POST", "/api/v1/transplant/sae", w.CoordA, body(started))
 		if r.Status != 409 || r.Str("error.rule") != "duplicate_report" || r.Str("error.field") != "started_at" ||
 			!strings.Contains(r.Str("error.message"), first.Str("report_id")) {
 			t.Fatalf("the report sent again: %d %s, want 409 duplicate_report naming %s", r.Status, r.Raw, first.Str("report_id"))
