@@ -14,8 +14,10 @@
 // note) are in the reader's language: whoever builds the panel writes them
 // through the reader's i18n.Localizer. The chart and the table are drawn
 // for that localizer too: their own words, and the figures in the
-// language's digits and grouping. The file (Columns, Rows) keeps the
-// figures as Format writes them, for spreadsheets to read.
+// language's digits and grouping. The file (Columns, Rows) is the same in
+// every language, as every export is: its columns are the panel's Fields,
+// its categories their Codes, and the figures as Format writes them, for
+// spreadsheets and programs to read.
 package chart
 
 import (
@@ -26,6 +28,7 @@ import (
 	"iter"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,18 +78,42 @@ type Panel struct {
 	Decimals int
 	// Note is said under the chart: a caveat, or why it is empty.
 	Note string
+	// Fields are the names of the file's columns (Columns): the
+	// categories' ("month", "organ"), then each series' ("donations"), as
+	// codes that are the same in every language.
+	Fields []string
+	// Codes are the categories as the file writes them, one per category
+	// ("kidney" where Categories has the reader's word for it); nil when
+	// the categories are the same in every language (months, rules).
+	Codes []string
 }
 
-var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+var (
+	idRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	fieldRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+)
 
-// Check reports a panel that cannot be drawn: a bad ID, no title, or a
-// series whose values do not match the categories one for one.
+// Check reports a panel that cannot be drawn or written as a file: a bad
+// ID, no title, a series whose values do not match the categories one for
+// one, or Fields and Codes that do not name every column and category as
+// codes.
 func (p *Panel) Check() error {
 	if !idRE.MatchString(p.ID) {
 		return fmt.Errorf("chart: panel id %q: want lower-case letters, digits and hyphens", p.ID)
 	}
 	if p.Title == "" {
 		return fmt.Errorf("chart: panel %s has no title", p.ID)
+	}
+	if len(p.Fields) != 1+len(p.Series) {
+		return fmt.Errorf("chart: panel %s has %d fields for the categories and %d series", p.ID, len(p.Fields), len(p.Series))
+	}
+	for _, f := range p.Fields {
+		if !fieldRE.MatchString(f) {
+			return fmt.Errorf("chart: panel %s: field %q: want lower-case letters, digits and underscores", p.ID, f)
+		}
+	}
+	if p.Codes != nil && len(p.Codes) != len(p.Categories) {
+		return fmt.Errorf("chart: panel %s has %d codes for %d categories", p.ID, len(p.Codes), len(p.Categories))
 	}
 	for _, s := range p.Series {
 		if len(s.Values) != len(p.Categories) {
@@ -161,22 +188,19 @@ func (p *Panel) Table(l *i18n.Localizer) template.HTML {
 	return template.HTML(b.String())
 }
 
-// Columns are the names of the columns of the panel's table as a file: the
-// category, then each series.
-func (p *Panel) Columns() []string {
-	cols := []string{p.Category}
-	for _, s := range p.Series {
-		cols = append(cols, s.Name)
-	}
-	return cols
-}
+// Columns are the names of the columns of the panel's table as a file, the
+// same in every language: its Fields.
+func (p *Panel) Columns() []string { return slices.Clone(p.Fields) }
 
 // Rows yields the panel's table as a file holds it (package export writes
-// it): a row per category, its label then each series' value as Format
-// writes it.
+// it), the same in every language: a row per category, its code (Codes,
+// else the category as it is) then each series' value as Format writes it.
 func (p *Panel) Rows() iter.Seq2[[]any, error] {
 	return func(yield func([]any, error) bool) {
 		for i, c := range p.Categories {
+			if p.Codes != nil {
+				c = p.Codes[i]
+			}
 			row := []any{c}
 			for _, s := range p.Series {
 				row = append(row, p.Format(s.Values[i]))

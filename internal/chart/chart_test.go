@@ -46,7 +46,7 @@ func parse(t *testing.T, s string) (elems map[string]int, text string) {
 
 func panels() map[string]Panel {
 	months := []string{"2025-11", "2025-12", "2026-01"}
-	return map[string]Panel{
+	ps := map[string]Panel{
 		"columns": {ID: "t-month", Title: "Activity by month", Desc: "Per month", Kind: Columns, Category: "Month", Unit: "records",
 			Categories: months, Series: []Series{{"Donations", []float64{3, 0, 12}}, {"Transplants", []float64{5, 1, 7}}}},
 		"bars": {ID: "t-centre", Title: "By centre", Kind: Bars, Category: "Centre", Unit: "records",
@@ -63,6 +63,20 @@ func panels() map[string]Panel {
 			Categories: LastMonths(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC), 24).List(),
 			Series:     []Series{{"A", make([]float64, 24)}, {"B", make([]float64, 24)}, {"C", make([]float64, 24)}, {"D", make([]float64, 24)}, {"E", make([]float64, 24)}}},
 	}
+	for name, p := range ps {
+		p.Fields = fields(p)
+		ps[name] = p
+	}
+	return ps
+}
+
+// fields are column names for p's file: "category", then "s1", "s2", ...
+func fields(p Panel) []string {
+	fs := []string{"category"}
+	for i := range p.Series {
+		fs = append(fs, fmt.Sprintf("s%d", i+1))
+	}
+	return fs
 }
 
 // TestSVGIsWellFormedAndLabelled draws every kind of panel, zero and empty
@@ -159,6 +173,7 @@ func TestLines(t *testing.T) {
 	p := Panel{ID: "stats-trend", Title: "Offences by year", Desc: "Police-recorded offences", Kind: Lines, Category: "Year", Unit: "offences",
 		Categories: []string{"2023", "2024", "2025"},
 		Series:     []Series{{"Homicide", []float64{12, 15, 9}}, {"Robbery", []float64{230, 0, 180}}, {"Fraud", []float64{400, 410, 455}}}}
+	p.Fields = fields(p)
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +209,12 @@ func TestCheckRefusesWhatCannotBeDrawn(t *testing.T) {
 		"length":    {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{1, 2}}}},
 		"negative":  {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{-1}}}},
 		"not-a-num": {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{nan()}}}},
+		// The file's columns and categories are codes, the same in every
+		// language: a panel without them, or with words, cannot be written.
+		"no-fields":     {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{1}}}},
+		"fields-short":  {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{1}}}, Fields: []string{"x"}},
+		"field-a-word":  {ID: "a", Title: "t", Categories: []string{"x"}, Series: []Series{{"s", []float64{1}}}, Fields: []string{"Organe", "s"}},
+		"codes-too-few": {ID: "a", Title: "t", Categories: []string{"x", "y"}, Series: []Series{{"s", []float64{1, 2}}}, Fields: []string{"c", "s"}, Codes: []string{"x"}},
 	} {
 		if err := p.Check(); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -204,13 +225,16 @@ func TestCheckRefusesWhatCannotBeDrawn(t *testing.T) {
 func nan() float64 { var z float64; return z / z }
 
 // TestColumnsAndRows: the table as a file holds it (package export writes
-// it, quoting what a spreadsheet would run as a formula): the category and
-// the series as columns, a row per category with its values as Format
-// writes them.
+// it, quoting what a spreadsheet would run as a formula): the panel's
+// fields as columns, not its words, a row per category with its code and
+// its values as Format writes them.
 func TestColumnsAndRows(t *testing.T) {
 	p := Panel{ID: "c", Title: "t", Category: "Centre", Decimals: 1, Categories: []string{"=HYPERLINK(\"x\")", "Centre, \"B\""},
-		Series: []Series{{"Median", []float64{1.25, 0}}, {"+P90", []float64{2, 3}}}}
-	if got := strings.Join(p.Columns(), "|"); got != "Centre|Median|+P90" {
+		Series: []Series{{"Median", []float64{1.25, 0}}, {"+P90", []float64{2, 3}}}, Fields: []string{"centre", "median", "p90"}}
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Columns(), "|"); got != "centre|median|p90" {
 		t.Errorf("columns %q", got)
 	}
 	var rows []string
@@ -223,6 +247,14 @@ func TestColumnsAndRows(t *testing.T) {
 	want := []string{"=HYPERLINK(\"x\") 1.2 2.0", "Centre, \"B\" 0.0 3.0"}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows %q, want %q", rows, want)
+	}
+	p.Codes = []string{"C-1", "C-2"}
+	rows = nil
+	for row := range p.Rows() {
+		rows = append(rows, fmt.Sprint(row[0]))
+	}
+	if got := strings.Join(rows, "|"); got != "C-1|C-2" {
+		t.Errorf("rows with codes start %q, want C-1|C-2", got)
 	}
 }
 

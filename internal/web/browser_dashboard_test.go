@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,13 +117,19 @@ func TestBrowserRegulatorDashboard(t *testing.T) {
 		if head["filter"] != "months=24&until="+until {
 			t.Errorf("%s: CSV header %q", id, head)
 		}
+		// The same table, its columns the figure's fields and its
+		// categories their codes (the file is the same in every language).
 		recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-		if err != nil || len(recs) != len(rows)+1 || strings.Join(recs[0], "|") != strings.Join(w.head, "|") {
+		if err != nil || len(recs) != len(rows)+1 || strings.Join(recs[0], "|") != strings.Join(w.fileHead, "|") {
 			t.Errorf("%s: CSV %q (%v)", id, body, err)
 		} else {
 			for i := range rows {
-				if strings.Join(recs[i+1], "|") != strings.Join(rows[i], "|") {
-					t.Errorf("%s: CSV row %d is %q, want %q", id, i, recs[i+1], rows[i])
+				row := slices.Clone(rows[i])
+				if w.codes != nil {
+					row[0] = w.codes[i]
+				}
+				if strings.Join(recs[i+1], "|") != strings.Join(row, "|") {
+					t.Errorf("%s: CSV row %d is %q, want %q", id, i, recs[i+1], row)
 				}
 			}
 		}
@@ -212,11 +219,13 @@ func ints(ns []int) []string {
 // by month (months, filled with zeros for the months without a row), or its
 // rows as they must read.
 type expected struct {
-	head    []string
-	byMonth bool
-	months  map[string][]int
-	rows    [][]string
-	total   int
+	head     []string
+	fileHead []string // the CSV's columns
+	codes    []string // the CSV's categories, where they are not the page's
+	byMonth  bool
+	months   map[string][]int
+	rows     [][]string
+	total    int
 }
 
 // recompute reads the records of the months from to the month before end
@@ -270,7 +279,8 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 
 	// Transplant: by month, centre and organ.
 	mh := []string{"Month", "Donations", "Organs procured", "Transplantations"}
-	out["transplant-months"] = expected{head: mh, byMonth: true, months: map[string][]int{}}
+	out["transplant-months"] = expected{head: mh, fileHead: []string{"month", "donations", "organs_procured", "transplantations"},
+		byMonth: true, months: map[string][]int{}}
 	centreName := map[string]string{}
 	var centres []string
 	query("SELECT id, name FROM authorities WHERE kind = 'transplant_centre' ORDER BY name, id", func(r store.Scanner) error {
@@ -323,12 +333,12 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 		}
 		return err
 	})
-	ce := expected{head: []string{"Centre", "Donations", "Transplantations"}}
+	ce := expected{head: []string{"Centre", "Donations", "Transplantations"}, fileHead: []string{"centre_id", "donations", "transplantations"}, codes: centres}
 	for _, c := range centres {
 		ce.rows = append(ce.rows, []string{centreName[c], strconv.Itoa(byCentre[c][0]), strconv.Itoa(byCentre[c][1])})
 	}
 	out["transplant-centres"] = ce
-	oe := expected{head: []string{"Organ", "Procured", "Transplanted"}}
+	oe := expected{head: []string{"Organ", "Procured", "Transplanted"}, fileHead: []string{"organ", "procured", "transplanted"}, codes: transplant.OrganTypes}
 	for _, o := range transplant.OrganTypes {
 		oe.rows = append(oe.rows, []string{strings.ToUpper(o[:1]) + o[1:], strconv.Itoa(procured[o]), strconv.Itoa(transplanted[o])})
 	}
@@ -349,7 +359,7 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 		}
 		return err
 	})
-	ae := expected{head: []string{"Rule", "Open", "Acknowledged", "Closed"}}
+	ae := expected{head: []string{"Rule", "Open", "Acknowledged", "Closed"}, fileHead: []string{"rule", "open", "acknowledged", "closed"}}
 	for _, rule := range rules {
 		ae.rows = append(ae.rows, []string{rule, strconv.Itoa(alerts[rs{rule, "open"}]), strconv.Itoa(alerts[rs{rule, "acknowledged"}]), strconv.Itoa(alerts[rs{rule, "closed"}])})
 	}
@@ -357,7 +367,7 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 
 	// Hash matching: cases, reports and removals by month; cases by stage.
 	hh := []string{"Month", "Matches", "Reports", "Removals"}
-	out["hashmatch-months"] = expected{head: hh, byMonth: true, months: map[string][]int{}}
+	out["hashmatch-months"] = expected{head: hh, fileHead: []string{"month", "matches", "reports", "removals"}, byMonth: true, months: map[string][]int{}}
 	stage := map[string]string{}
 	var opened []string
 	query("SELECT id, opened_at, status FROM hm_cases", func(r store.Scanner) error {
@@ -397,10 +407,11 @@ func recompute(t *testing.T, db *store.DB, from, end string) map[string]expected
 		}
 		stages[s]++
 	}
-	se := expected{head: []string{"Stage", "Cases"}}
+	se := expected{head: []string{"Stage", "Cases"}, fileHead: []string{"stage", "cases"}}
 	for _, s := range []struct{ stage, label string }{{"open", "Open: awaiting review"}, {"rejected", "Rejected on review"},
 		{"confirmed", "Confirmed, not reported"}, {"reported", "Reported, not removed"}, {"removed", "Removed"}} {
 		se.rows = append(se.rows, []string{s.label, strconv.Itoa(stages[s.stage])})
+		se.codes = append(se.codes, s.stage)
 	}
 	out["hashmatch-cases"] = se
 	return out

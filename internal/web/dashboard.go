@@ -85,7 +85,7 @@ func (u *UI) alertPanels(ctx context.Context, s *Session, p chart.Period) ([]cha
 	}
 	pn := chart.Panel{ID: "alerts-rules", Title: s.T("Alerts by rule"),
 		Desc: s.T("Alerts raised in %s, by the rule whose refusal raised them and the state each is in now.", p.Words(s.L())),
-		Kind: chart.Bars, Category: s.T("Rule"), Unit: s.T("alerts")}
+		Kind: chart.Bars, Category: s.T("Rule"), Unit: s.T("alerts"), Fields: append([]string{"rule"}, ledger.AlertStates...)}
 	for _, c := range counts {
 		if !slices.Contains(pn.Categories, c.Rule) {
 			pn.Categories = append(pn.Categories, c.Rule)
@@ -159,9 +159,11 @@ func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, errs.New(errs.NotFound, "page", "", "no such page"))
 		return
 	}
-	registry, list, _ := strings.Cut(id, "-")
+	// The header's list is the figure's id, as its address names it; the
+	// registry is the section whose figure it is (the core's for alerts).
+	registry, _, _ := strings.Cut(id, "-")
 	if registry == "alerts" {
-		registry, list = "core", id
+		registry = "core"
 	}
 	// The panel is drawn once before the export, to refuse a figure that is
 	// not the principal's before anything is logged, and again inside the
@@ -196,7 +198,7 @@ func (u *UI) figureFile(w http.ResponseWriter, r *http.Request, s *Session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	s.Export(w, r, export.Request{Registry: registry, List: list, Filter: p.Query(), Format: f, Columns: columns,
+	s.Export(w, r, export.Request{Registry: registry, List: id, Filter: p.Query(), Format: f, Columns: columns,
 		Rows: func(ctx context.Context) iter.Seq2[[]any, error] {
 			ps, err := u.dashboard(ctx, s, p, id)
 			if err != nil {

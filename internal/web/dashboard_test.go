@@ -26,16 +26,17 @@ func TestFigureCSV(t *testing.T) {
 	p := reg.get("/figures/transplant-organs.csv")
 	wantStatus(t, "csv", p, http.StatusOK)
 	if ct, cd := p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
-		!strings.HasPrefix(attachment(cd), "transplant-organs-log") || !strings.HasSuffix(cd, ".csv") {
+		!strings.HasPrefix(attachment(cd), "transplant-transplant-organs-log") || !strings.HasSuffix(cd, ".csv") {
 		t.Errorf("csv headers %q, %q", ct, cd)
 	}
-	// The file is an export: its header names the figure, the period and
-	// the checkpoint, then the table.
+	// The file is an export: its header names the figure by its id, the
+	// period and the checkpoint, then the table, its columns and categories
+	// as codes.
 	head, table := figureFile(t, p.Body)
-	if head["registry"] != "transplant" || head["list"] != "organs" || head["filter"] != "months=12&until="+month || head["log checkpoint size"] == "" {
+	if head["registry"] != "transplant" || head["list"] != "transplant-organs" || head["filter"] != "months=12&until="+month || head["log checkpoint size"] == "" {
 		t.Errorf("csv header %q", head)
 	}
-	if want := "Organ,Procured,Transplanted\nKidney,0,0\nLiver,0,0\n"; !strings.HasPrefix(table, want) {
+	if want := "organ,procured,transplanted\nkidney,0,0\nliver,0,0\n"; !strings.HasPrefix(table, want) {
 		t.Errorf("csv %q, want it to start %q", table, want)
 	}
 	p = reg.get("/figures/transplant-months.csv?until=2025-06&months=24")
@@ -157,8 +158,8 @@ func TestFiguresCountOrgansFromAbroad(t *testing.T) {
 		reg.signIn(w.Regulator)
 		month := time.Now().UTC().Format("2006-01")
 		for _, c := range []struct{ figure, want string }{
-			{"transplant-organs", "Kidney,0,1\n"},
-			{"transplant-centres", "Centre A,0,1\n"},
+			{"transplant-organs", "kidney,0,1\n"},
+			{"transplant-centres", w.CentreA + ",0,1\n"},
 			{"transplant-months", month + ",0,0,1\n"},
 		} {
 			p := reg.get("/figures/" + c.figure + ".csv")

@@ -27,19 +27,22 @@ func (h *hashmatchPages) dashboard(ctx context.Context, s *Session, p chart.Peri
 		Desc: s.T("Matches (cases opened for review), reports sent to competent authorities and removals of content in %s, by month (UTC).", period),
 		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
 		Series: []chart.Series{{Name: s.T("Matches"), Values: p.ByMonth(f.Cases)}, {Name: s.T("Reports"), Values: p.ByMonth(f.Reports)},
-			{Name: s.T("Removals"), Values: p.ByMonth(f.Removals)}}}
+			{Name: s.T("Removals"), Values: p.ByMonth(f.Removals)}},
+		Fields: []string{"month", "matches", "reports", "removals"}}
 	stages := chart.Panel{ID: "hashmatch-cases", Title: s.T("Cases by stage"),
 		Desc: s.T("The cases opened in %s, by where each stands now.", period), Kind: chart.Bars, Category: s.T("Stage"), Unit: s.T("cases"),
-		Series: []chart.Series{{Name: s.T("Cases")}}}
+		Series: []chart.Series{{Name: s.T("Cases")}}, Fields: []string{"stage", "cases"}}
 	for _, st := range hashmatch.CaseStages {
 		stages.Categories = append(stages.Categories, s.T(caseStageLabels[st]))
+		stages.Codes = append(stages.Codes, st)
 		stages.Series[0].Values = append(stages.Series[0].Values, float64(f.Stages[st]))
 	}
 	hours := func(d time.Duration) float64 { return d.Hours() }
 	times := chart.Panel{ID: "hashmatch-times", Title: s.T("Time from match to report and to removal"),
 		Desc: s.T("For the cases opened in %s: hours from the match to the first report, and to the removal; the median and the 90th percentile.", period),
 		Kind: chart.Bars, Category: s.T("Step"), Unit: s.T("hours"), Decimals: 1,
-		Categories: []string{s.T("Match to report"), s.T("Match to removal")},
+		Categories: []string{s.T("Match to report"), s.T("Match to removal")}, Codes: []string{"match_to_report", "match_to_removal"},
+		Fields: []string{"step", "median_hours", "p90_hours"},
 		Series: []chart.Series{
 			{Name: s.T("Median"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 50)), hours(hashmatch.Percentile(f.ToRemoval, 50))}},
 			{Name: s.T("90th percentile"), Values: []float64{hours(hashmatch.Percentile(f.ToReport, 90)), hours(hashmatch.Percentile(f.ToRemoval, 90))}}},

@@ -12,7 +12,8 @@ import (
 
 // dashboard is the transplant registry's figures: activity by month, by
 // centre and by organ, for the regulator and the auditor. Its words are in
-// the language of s (its CSV's headers too).
+// the language of s; their files are the same in every language (Fields,
+// Codes).
 func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Period) ([]chart.Panel, error) {
 	if !s.P.Can(transplant.ReadFigures) {
 		return nil, nil
@@ -27,7 +28,8 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 			p.Months, from, until),
 		Kind: chart.Columns, Category: s.T("Month"), Unit: s.T("count"), Categories: p.List(),
 		Series: []chart.Series{{Name: s.T("Donations"), Values: p.ByMonth(a.Donations)}, {Name: s.T("Organs procured"), Values: p.ByMonth(a.Organs)},
-			{Name: s.T("Transplantations"), Values: p.ByMonth(a.Transplants)}}}
+			{Name: s.T("Transplantations"), Values: p.ByMonth(a.Transplants)}},
+		Fields: []string{"month", "donations", "organs_procured", "transplantations"}}
 	if months.Empty() {
 		last, err := t.svc.LastActivity(ctx, s.P)
 		if err != nil {
@@ -47,7 +49,8 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 		Desc: s.l.N("Donations each centre procured and transplantations it performed in the %d months %s to %s; every registered centre is listed, idle ones with zeros.",
 			p.Months, from, until),
 		Kind: chart.Bars, Category: s.T("Centre"), Unit: s.T("count"),
-		Series: []chart.Series{{Name: s.T("Donations")}, {Name: s.T("Transplantations")}}}
+		Series: []chart.Series{{Name: s.T("Donations")}, {Name: s.T("Transplantations")}},
+		Fields: []string{"centre_id", "donations", "transplantations"}}
 	names := map[string]int{}
 	for _, c := range centres {
 		names[c.Name]++
@@ -58,6 +61,7 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 			label += " (" + c.ID + ")"
 		}
 		byCentre.Categories = append(byCentre.Categories, label)
+		byCentre.Codes = append(byCentre.Codes, c.ID)
 		byCentre.Series[0].Values = append(byCentre.Series[0].Values, float64(a.CentreDonations[c.ID]))
 		byCentre.Series[1].Values = append(byCentre.Series[1].Values, float64(a.CentreTransplants[c.ID]))
 	}
@@ -65,9 +69,11 @@ func (t *transplantPages) dashboard(ctx context.Context, s *Session, p chart.Per
 	byOrgan := chart.Panel{ID: "transplant-organs", Title: s.T("Organs by type"),
 		Desc: s.l.N("Organs procured and organs transplanted in the %d months %s to %s, by organ.", p.Months, from, until),
 		Kind: chart.Bars, Category: s.T("Organ"), Unit: s.T("organs"),
-		Series: []chart.Series{{Name: s.T("Procured")}, {Name: s.T("Transplanted")}}}
+		Series: []chart.Series{{Name: s.T("Procured")}, {Name: s.T("Transplanted")}},
+		Fields: []string{"organ", "procured", "transplanted"}}
 	for _, o := range transplant.OrganTypes {
 		byOrgan.Categories = append(byOrgan.Categories, s.T(labelOf(transplantLabels, o)))
+		byOrgan.Codes = append(byOrgan.Codes, o)
 		byOrgan.Series[0].Values = append(byOrgan.Series[0].Values, float64(a.OrganProcured[o]))
 		byOrgan.Series[1].Values = append(byOrgan.Series[1].Values, float64(a.OrganTransplanted[o]))
 	}
