@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -339,6 +340,15 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	// The files verify writes are checked before the log is read: a
+	// missing folder is the command's usage, not a failed check (exit 1
+	// says the log does not match).
+	if err := outFolder("--save-state", *save); err != nil {
+		return err
+	}
+	if err := outFolder("--state-key", *stateKey); err != nil {
+		return err
+	}
 	opt := ledger.VerifyOptions{Workers: *workers, SaveState: *save}
 	if progress.on(stderr) {
 		opt.Progress = verifyProgress(stderr, isTerminal(stderr))
@@ -402,6 +412,24 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout, "not checked here: the name index (person_names), made from the sealed data; custos subject check-index checks it with the key file")
 	if rep.SavedState != "" {
 		fmt.Fprintf(stdout, "saved the verify state to %s (keep it, and its replay file beside it, where the registry's operator cannot write)\n", rep.SavedState)
+	}
+	return nil
+}
+
+// outFolder refuses, as a usage error naming the flag and the folder, a
+// file that a flag names to be written in a folder that does not exist;
+// "" (the flag not given) passes.
+func outFolder(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return &exitError{2, fmt.Sprintf("%s: the folder %s does not exist: create it first, or name a file in a folder that does", flag, dir)}
+	case !st.IsDir():
+		return &exitError{2, fmt.Sprintf("%s: %s is not a folder", flag, dir)}
 	}
 	return nil
 }

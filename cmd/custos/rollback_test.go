@@ -111,3 +111,35 @@ func initLogged(t *testing.T, dsn, dir string) (keyFile, tokenFile, logKey, fing
 	}
 	return keyFile, tokenFile, logKey, fingerprint
 }
+
+// TestVerifyRefusesAMissingFolder: custos log verify with --save-state or
+// --state-key in a folder that does not exist is a usage error (exit 2,
+// naming the flag and the folder), said before the log is read, not a
+// failed check (exit 1, which says the log does not match); nothing is
+// written.
+func TestVerifyRefusesAMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "custos.db")
+	_, _, _, fp := initLogged(t, dsn, dir)
+	missing := filepath.Join(dir, "missing")
+	notFolder := filepath.Join(dir, "custos.key")
+	for _, c := range []struct {
+		flag, folder string
+		args         []string
+	}{
+		{"--save-state", missing, []string{"--save-state", filepath.Join(missing, "audit.json")}},
+		{"--save-state", notFolder, []string{"--save-state", filepath.Join(notFolder, "audit.json")}},
+		{"--state-key", missing, []string{"--save-state", filepath.Join(dir, "audit.json"), "--state-key", filepath.Join(missing, "state.key")}},
+	} {
+		_, errOut := custos(t, 2, append([]string{"log", "verify", "--db", dsn, "--key-fingerprint", fp}, c.args...)...)
+		if !strings.Contains(errOut, c.flag+": ") || !strings.Contains(errOut, c.folder) {
+			t.Errorf("%q: %q, want it to name %s and %s", c.args, errOut, c.flag, c.folder)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the missing folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "audit.json")); !os.IsNotExist(err) {
+		t.Errorf("a refused verify saved its state: %v", err)
+	}
+}
