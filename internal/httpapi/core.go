@@ -195,6 +195,14 @@ func Core(env Env) []Route {
 			Out:   consistencyOut{},
 			Query: []Param{{Name: "from", Doc: "the older tree size"}, {Name: "to", Doc: "the newer tree size"}},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
+				// Both sizes are required: one missing is refused as every
+				// missing parameter is (rule required), not as a size out
+				// of range.
+				for _, name := range []string{"from", "to"} {
+					if r.URL.Query().Get(name) == "" {
+						return 0, nil, errs.Invalidf("required", name, "%s is required", name)
+					}
+				}
 				from, err := page.Int(r.URL.Query(), "from", 0)
 				if err != nil {
 					return 0, nil, err
@@ -208,8 +216,8 @@ func Core(env Env) []Route {
 					return 0, nil, err
 				}
 				if from == 0 || from > to || uint64(to) > h.Size {
-					// Name the size out of range: to when it is missing or
-					// past the log, else from.
+					// Name the size out of range: to when it is 0 or past
+					// the log, else from.
 					field := "from"
 					if to == 0 || uint64(to) > h.Size {
 						field = "to"

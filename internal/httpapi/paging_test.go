@@ -341,7 +341,11 @@ func TestListParametersRefused(t *testing.T) {
 			{"/api/v1/log/consistency?from=0&to=2", 422, "invalid", "range", "from"},
 			{"/api/v1/log/consistency?from=3&to=2", 422, "invalid", "range", "from"},
 			{"/api/v1/log/consistency?from=1&to=99999999", 422, "invalid", "range", "to"},
-			{"/api/v1/log/consistency?from=1", 422, "invalid", "range", "to"},
+			// a size missing is a missing parameter, not one out of range
+			{"/api/v1/log/consistency?from=1", 422, "invalid", "required", "to"},
+			{"/api/v1/log/consistency?from=1&to=", 422, "invalid", "required", "to"},
+			{"/api/v1/log/consistency?to=2", 422, "invalid", "required", "from"},
+			{"/api/v1/log/consistency", 422, "invalid", "required", "from"},
 		} {
 			r := w.Do(t, "GET", c.path, w.Regulator, nil)
 			if r.Status != c.status || r.Str("error.code") != c.code || r.Str("error.rule") != c.rule || r.Str("error.field") != c.field {
