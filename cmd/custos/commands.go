@@ -301,8 +301,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer app.Close()
+	// The fingerprint is what an auditor pins the log's key with
+	// (docs/operations.md's first verify): said beside the URL, as init
+	// says it, rather than left to custos log key.
+	fp, err := ledger.KeyFingerprint(app.Keys.LogKey)
+	if err != nil {
+		return err
+	}
 	return app.Serve(ctx, &http.Server{Addr: *addr}, func(a string) {
-		fmt.Fprintf(stdout, "\ncustos demo: open http://%s/ and sign in with one of these tokens:\n", a)
+		fmt.Fprintf(stdout, "\ncustos demo: open http://%s/\n", a)
+		fmt.Fprintf(stdout, "log key fingerprint %s (pin it: custos log verify --db %s --key-fingerprint %s)\n", fp, store.Redact(d.db), fp)
+		fmt.Fprintln(stdout, "sign in with one of these tokens:")
 		tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
 		for _, t := range demo.Tokens() {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Role, t.Name, t.Token)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/demo"
 	"github.com/custos-project/custos/internal/store"
@@ -104,5 +108,32 @@ func TestSubjectCLI(t *testing.T) {
 	out, _ = custos(t, 1, "log", "verify", "--db", dsn, "--from", state, "--state-key", stateKey)
 	if !strings.Contains(out, "FAIL subjects: row ref="+other+" is committed by entry ") {
 		t.Errorf("log verify --from after a deleted sealed row: %s", out)
+	}
+}
+
+// TestDemoPrintsTheKeyFingerprint: custos demo says, beside its URL, the
+// fingerprint of its log's key, and log verify pinned to it passes
+// (docs/operations.md's first verify needs it).
+func TestDemoPrintsTheKeyFingerprint(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "d.db")
+	custos(t, 0, "demo", "--no-serve", "--years", "1", "--scale", "0.05", "--db", dsn)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &apptest.LogBuffer{}
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"demo", "--db", dsn, "--addr", "127.0.0.1:0"}, out, io.Discard) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "sign in with one of these tokens") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("custos demo: exit %d: %s", code, out.String())
+	}
+	m := regexp.MustCompile(`(?m)^custos demo: open http://\S+/\nlog key fingerprint (SHA256:[0-9a-f:]+) `).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("the demo's output names no fingerprint beside its URL:\n%s", out.String())
+	}
+	if got, _ := custos(t, 0, "log", "verify", "--db", dsn, "--key-fingerprint", m[1]); !strings.HasPrefix(got, "OK: ") {
+		t.Errorf("log verify pinned to the demo's fingerprint: %s", got)
 	}
 }
