@@ -861,6 +861,23 @@ func jsonContentType(ct string) error {
 	return nil
 }
 
+// fileContentType refuses the Content-Type of a body that is a file's bytes
+// (an import's CSV or BODS file) unless its media type is one of types, the
+// ones its route documents (fileBody), in any case, its parameters the
+// file's own. A missing one is refused too, as a JSON body's is
+// (jsonContentType): 415, rule content_type, field Content-Type. kind names
+// the file in the refusal ("CSV"); types[0] is the type it advises.
+func fileContentType(r *http.Request, kind string, types []string) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the header Content-Type: %s with the %s file's bytes as the body", types[0], kind)
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || !slices.Contains(types, mt) {
+		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the %s file's bytes as the body as one of %s, not %s", kind, strings.Join(types, ", "), errs.Echo(ct, errs.MaxEchoed))
+	}
+	return nil
+}
+
 func jsonKind(k string) string {
 	switch k {
 	case "int", "int64", "int32", "float64", "uint64":

@@ -34,8 +34,8 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 			In: fileBody{bodsTypes, "BODS 0.4 statements, at most 8 GiB"}, Out: assets.BODSImport{}, Status: 201, FileLimit: MaxBODSFile,
 			Query: []Param{{Name: "source", Doc: "the file's name, for the log"}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				if ct := r.Header.Get("Content-Type"); ct != "" && !bodsMedia(ct) {
-					return 0, nil, errs.New(errs.Unsupported, "content_type", "Content-Type", "send the BODS file's bytes as the body (Content-Type application/json)")
+				if err := fileContentType(r, "BODS", bodsTypes); err != nil {
+					return 0, nil, err
 				}
 				r.Body = http.MaxBytesReader(nil, r.Body, MaxBODSFile)
 				out, err := s.ImportBODS(r.Context(), p, r.URL.Query().Get("source"), r.Body, r.ContentLength, nil)
@@ -79,14 +79,4 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 				}), nil
 			}},
 	}
-}
-
-func bodsMedia(ct string) bool {
-	ct, _, _ = strings.Cut(ct, ";")
-	for _, t := range bodsTypes {
-		if strings.EqualFold(strings.TrimSpace(ct), t) {
-			return true
-		}
-	}
-	return false
 }

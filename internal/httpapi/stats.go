@@ -57,21 +57,14 @@ func statsQueryParams() []Param {
 	return ps
 }
 
+// csvUpload checks a request whose body is a CSV file (fileContentType)
+// and limits the body to MaxStatsFile.
 func csvUpload(r *http.Request) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !statsCSV(ct) {
-		return errs.New(errs.Unsupported, "content_type", "Content-Type", "send the CSV file's bytes as the body (Content-Type text/csv)")
+	if err := fileContentType(r, "CSV", csvTypes); err != nil {
+		return err
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxStatsFile)
 	return nil
-}
-
-func statsCSV(ct string) bool {
-	for _, t := range csvTypes {
-		if len(ct) >= len(t) && ct[:len(t)] == t {
-			return true
-		}
-	}
-	return false
 }
 
 func intParam(r *http.Request, name string) (int, error) {
