@@ -12,6 +12,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 )
@@ -171,7 +172,7 @@ func runBodsLookup(ctx context.Context, question string, args []string, stdout, 
 }
 
 func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("assets bods export", "[FILE] [flags]", "write every imported statement as a BODS 0.4 package (JSON array); the export is logged", stdout)
+	fs := flags("assets bods export", "[FILE] [flags]", "write every imported statement as a BODS 0.4 package (JSON array); the export is logged, and its log checkpoint and export.made entry printed on stderr", stdout)
 	var d dbFlags
 	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
@@ -197,7 +198,16 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		defer f.Close()
 		w = f
 	}
-	return s.ExportBODS(ctx, p, "cli", *lines, w)
+	format := assets.BODSJSON
+	if *lines {
+		format = assets.BODSLines
+	}
+	var made export.Meta
+	if err := s.ExportBODS(ctx, p, format, func(m export.Meta) { made = m }, w); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, export.CheckpointLine(made.Checkpoint, made.Entry))
+	return nil
 }
 
 // runAssets runs the asset-recovery registry's commands on the server host.

@@ -30,6 +30,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/reftest"
+	"github.com/custos-project/custos/internal/store"
 )
 
 func pdqRef(t *testing.T) string {
@@ -282,7 +283,7 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 		!strings.Contains(errOut, "version 1, te-csv: 3 entries written, 0 left out") || !strings.Contains(errOut, "entry ids this format does not carry") {
 		t.Errorf("export:\n%s\n%s", b, errOut)
 	}
-	checkpointLine(t, r, errOut, string(b))
+	checkpointLine(t, r.App.DB.Read(), errOut, string(b))
 	// In the operator's language: what the format left out, in French.
 	t.Setenv("LC_ALL", "fr_FR.UTF-8")
 	_, errOut = custos(t, 0, "hashmatch", "export", "--db", r.dsn, "--key-file", r.Cfg.KeyFile, "--bank", r.bank, "--format", "te-csv", "--out", file)
@@ -297,7 +298,7 @@ func TestCLIHashmatchPagesAndExport(t *testing.T) {
 // its file to the log, as the HTTP export's headers do: the checkpoint
 // (size, root in base64) the export.made entry it names records, and
 // neither in the file.
-func checkpointLine(t *testing.T, r *cliRegistry, errOut, file string) {
+func checkpointLine(t *testing.T, db store.Queryer, errOut, file string) {
 	t.Helper()
 	m := regexp.MustCompile(`(?m)^log checkpoint: size (\d+), root (\S+); export.made entry (\d+)$`).FindStringSubmatch(errOut)
 	if m == nil {
@@ -307,7 +308,7 @@ func checkpointLine(t *testing.T, r *cliRegistry, errOut, file string) {
 		t.Errorf("the checkpoint line is in the file too:\n%s", file)
 	}
 	index, _ := strconv.ParseInt(m[3], 10, 64)
-	entry, err := ledger.ReadEntry(t.Context(), r.App.DB.Read(), index)
+	entry, err := ledger.ReadEntry(t.Context(), db, index)
 	if err != nil {
 		t.Fatalf("entry %d: %v", index, err)
 	}

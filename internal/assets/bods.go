@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -74,8 +76,10 @@ type bodsImported struct {
 // entry's actor), what, through which channel, from which imports, and
 // when the answer was read.
 type bodsLookedUp struct {
-	ID          string `json:"id"`
-	Question    string `json:"question"` // owners, controls, export
+	ID string `json:"id"`
+	// Question is owners or controls; export in the entries of BODS
+	// exports logged before they were export.made entries (ExportBODS).
+	Question    string `json:"question"`
 	RecordID    string `json:"record_id"`
 	Via         string `json:"via"` // api, web, cli
 	Source      string `json:"source"`
@@ -834,7 +838,6 @@ func (s *Service) applyImport(ctx context.Context, o *ownership, imp int) error 
 const (
 	QuestionOwners   = "owners"
 	QuestionControls = "controls"
-	QuestionExport   = "export"
 )
 
 // Lookup channels.
@@ -1091,15 +1094,6 @@ func checkVia(via string) error {
 	return errs.Invalidf("one_of", "via", "the channel is api, web or cli")
 }
 
-func (s *Service) logLookup(ctx context.Context, p *auth.Principal, question, recordID, via, source string, imports int64, retrieved string, holdings int, personal bool) (int64, error) {
-	d := bodsLookedUp{ID: s.W.IDs().New("BL"), Question: question, RecordID: recordID, Via: via, Source: source, Imports: imports, RetrievedAt: retrieved, Holdings: holdings, Personal: personal,
-		Jurisdiction: p.Jurisdiction}
-	res, err := s.W.Submit(ctx, p.Actor(), "look up beneficial ownership", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(TypeBODSLookedUp, d)
-	})
-	return res.Index, err
-}
-
 func (s *Service) bodsNow() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -1107,29 +1101,60 @@ func (s *Service) bodsNow() time.Time {
 	return time.Now()
 }
 
+// ListBODS is the list an export of the beneficial ownership statements
+// names in its export.made entry (registry assets).
+const ListBODS = "bods"
+
+// The formats of a BODS export, as its entry names them: a JSON array (a
+// BODS package) or JSON Lines.
+const (
+	BODSJSON  export.Format = "json"
+	BODSLines export.Format = "jsonl"
+)
+
+// BODSMediaType is the media type of a BODS export of format f.
+func BODSMediaType(f export.Format) string {
+	if f == BODSLines {
+		return "application/jsonl"
+	}
+	return "application/json"
+}
+
 // ExportBODS writes every statement of every import of p's state in the
-// log, in log order and as given, as one JSON array (a BODS package) or as
-// JSON Lines: another state's register is not exported (an empty package
-// for a principal of no state). The export is logged like a lookup
-// (question export) before it is written.
-func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, via string, lines bool, w io.Writer) error {
+// log, in log order and as given, as one JSON array (a BODS package, format
+// BODSJSON) or as JSON Lines (BODSLines): another state's register is not
+// exported (an empty package for a principal of no state). The export is
+// recorded as every export of custos is (export.File): its export.made
+// entry, written before the file, names the state read (filter
+// jurisdiction), whether the file holds personal data and the log
+// checkpoint the file reflects, since the statements are read in the
+// snapshot of that checkpoint. start, when not nil, is called with the
+// export's Meta before the first byte is written; an error before it
+// leaves w untouched.
+func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, format export.Format, start func(export.Meta), w io.Writer) error {
 	if err := p.Require(ReadOwnership); err != nil {
 		return err
 	}
-	if err := checkVia(via); err != nil {
-		return err
-	}
-	var n int64
-	var latest string
-	if err := s.DB.Read().QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(id), '') FROM assets_bods_imports WHERE jurisdiction = ?", p.Jurisdiction).Scan(&n, &latest); err != nil {
-		return err
+	if format != BODSJSON && format != BODSLines {
+		return errs.Invalidf("one_of", "format", "the format is json or jsonl")
 	}
 	personal := p.Can(OpenPersonalData)
-	if _, err := s.logLookup(ctx, p, QuestionExport, "", via, latest, n, ledger.FormatTime(s.bodsNow()), 0, personal); err != nil {
-		return err
-	}
+	req := export.Request{Registry: Module.Name, List: ListBODS, Format: format, Personal: personal,
+		Filter: url.Values{"jurisdiction": {p.Jurisdiction}}}
+	return export.File(ctx, s.DB, s.W, p.Actor(), req, func(ctx context.Context, m export.Meta) error {
+		if start != nil {
+			start(m)
+		}
+		return s.writeBODS(ctx, p.Jurisdiction, personal, format == BODSLines, w)
+	})
+}
+
+// writeBODS writes the statements of state's register as ExportBODS
+// does, reading them with ctx (the export's snapshot): opened from their
+// sealed rows when personal, else a person's without its personal data.
+func (s *Service) writeBODS(ctx context.Context, state string, personal, lines bool, w io.Writer) error {
 	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed, s.record_type, s.name FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
-		WHERE i.jurisdiction = ? ORDER BY i.log_index, s.pos`, p.Jurisdiction)
+		WHERE i.jurisdiction = ? ORDER BY i.log_index, s.pos`, state)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func TestBODSPersonsSealed(t *testing.T) {
 			personal = append(personal, q+map[int]string{0: "", 1: "+personal"}[p])
 		}
 		rows.Close()
-		if got := strings.Join(personal, " "); got != "owners+personal owners export+personal export" {
+		if got := strings.Join(personal, " "); got != "owners+personal owners" {
 			t.Fatalf("lookups logged: %s", got)
 		}
 

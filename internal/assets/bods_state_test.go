@@ -71,6 +71,9 @@ func TestBODSRegisterIsTheStates(t *testing.T) {
 			if exp.Status != 200 || len(all) != 0 || bytes.Contains(exp.Raw, []byte("Secretia")) || bytes.Contains(exp.Raw, []byte("Open Company")) {
 				t.Fatalf("Otherland's export: %d, %d statements, %v: %s", exp.Status, len(all), err, exp.Raw)
 			}
+			if _, made := madeOf(t, w, exp); made.Filter != "jurisdiction=XB" {
+				t.Errorf("Otherland's export is logged as of %q, want jurisdiction=XB", made.Filter)
+			}
 			if r := w.Must(t, 200, "GET", "/api/v1/assets/bods/imports", tok, nil); strings.Contains(string(r.Raw), "BO-") {
 				t.Fatalf("Otherland lists Demoland's imports: %s", r.Raw)
 			}
@@ -116,7 +119,7 @@ func TestBODSRegisterIsTheStates(t *testing.T) {
 			t.Fatalf("Otherland erases Demoland's erased person: %d %s, want 404 reference on record_id", r.Status, r.Raw)
 		}
 
-		if got := w.dump(t, "SELECT jurisdiction || ':' || question || ' ' FROM assets_bods_lookups ORDER BY log_index"); !strings.HasPrefix(got, "XA:owners ") || !strings.Contains(got, "XB:owners ") || !strings.Contains(got, "XB:export ") {
+		if got := w.dump(t, "SELECT jurisdiction || ':' || question || ' ' FROM assets_bods_lookups ORDER BY log_index"); !strings.HasPrefix(got, "XA:owners ") || !strings.Contains(got, "XB:owners ") {
 			t.Fatalf("the lookups' states: %q", got)
 		}
 		if rep := w.Verify(t); !rep.OK() {

@@ -2,11 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
-	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/privacy"
 )
 
@@ -61,22 +60,38 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 				out, err := s.EraseBODSPerson(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusCreated, out, err
 			}},
-		{Method: "GET", Path: "/api/v1/assets/bods/export", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Every imported statement as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; the export is logged",
+		{Method: "GET", Path: "/api/v1/assets/bods/export", Allow: []auth.Action{assets.ReadOwnership}, Summary: "Every statement of the asker's state's register as given, in log order: a BODS 0.4 package (JSON array), or JSON Lines with format=jsonl; logged (export.made); headers Custos-Log-Size, Custos-Log-Root and Custos-Export-Log-Entry (the checkpoint it reflects, its log entry)",
 			Query: []Param{{Name: "format", Doc: "json (default) or jsonl", Values: []string{"json", "jsonl"}}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
-				format := r.URL.Query().Get("format")
-				if format != "" && format != "json" && format != "jsonl" {
-					return 0, nil, errs.Invalidf("one_of", "format", "the format is json or jsonl")
+				format := assets.BODSJSON
+				if f := r.URL.Query().Get("format"); f != "" {
+					format = export.Format(f)
 				}
-				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					ct := "application/json"
-					if format == "jsonl" {
-						ct = "application/jsonl"
-					}
-					w.Header().Set("Content-Type", ct)
-					w.Header().Set("Content-Disposition", `attachment; filename="bods.`+strings.TrimPrefix(ct, "application/")+`"`)
-					return s.ExportBODS(r.Context(), p, "api", format == "jsonl", w)
-				}), nil
+				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return serveBODS(w, r, s, p, format) }), nil
 			}},
 	}
+}
+
+// serveBODS answers with the BODS export of p in format, headed as every
+// export's answer is (export.SetHeaders: the checkpoint the file reflects
+// and its export.made entry). An error once the file has begun aborts the
+// answer, so that a download cut short fails rather than looking complete;
+// HEAD is refused, as export.Serve refuses it: the export would be logged
+// for nobody to receive it.
+func serveBODS(w http.ResponseWriter, r *http.Request, s *assets.Service, p *auth.Principal, format export.Format) error {
+	if r.Method == http.MethodHead {
+		w.Header().Set("Allow", "GET")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return nil
+	}
+	started := false
+	err := s.ExportBODS(r.Context(), p, format, func(m export.Meta) {
+		started = true
+		export.SetHeaders(w.Header(), assets.BODSMediaType(m.Format), m.FileName(), m.Checkpoint, m.Entry)
+		w.WriteHeader(http.StatusOK)
+	}, w)
+	if err != nil && started {
+		panic(http.ErrAbortHandler)
+	}
+	return err
 }
