@@ -1141,7 +1141,7 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, format expo
 	personal := p.Can(OpenPersonalData)
 	req := export.Request{Registry: Module.Name, List: ListBODS, Format: format, Personal: personal,
 		Filter: url.Values{"jurisdiction": {p.Jurisdiction}}}
-	return export.File(ctx, s.DB, s.W, p.Actor(), req, func(ctx context.Context, m export.Meta) error {
+	return export.File(ctx, s.DB, s.W, p.Actor(), req, w, func(ctx context.Context, m export.Meta, w io.Writer) (int, error) {
 		if start != nil {
 			start(m)
 		}
@@ -1152,15 +1152,15 @@ func (s *Service) ExportBODS(ctx context.Context, p *auth.Principal, format expo
 // writeBODS writes the statements of state's register as ExportBODS
 // does, reading them with ctx (the export's snapshot): opened from their
 // sealed rows when personal, else a person's without its personal data.
-func (s *Service) writeBODS(ctx context.Context, state string, personal, lines bool, w io.Writer) error {
+func (s *Service) writeBODS(ctx context.Context, state string, personal, lines bool, w io.Writer) (int, error) {
 	rows, err := s.DB.Read().Query(ctx, `SELECT s.id, s.body, s.wrapped_key, s.sealed, s.record_type, s.name FROM assets_bods_statements s JOIN assets_bods_imports i ON i.id = s.import_id
 		WHERE i.jurisdiction = ? ORDER BY i.log_index, s.pos`, state)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
 	bw := bufio.NewWriterSize(w, 1<<16)
-	sep := ""
+	sep, n := "", 0
 	if !lines {
 		bw.WriteString("[")
 	}
@@ -1168,13 +1168,13 @@ func (s *Service) writeBODS(ctx context.Context, state string, personal, lines b
 	var wrapped, sealed []byte
 	for rows.Next() {
 		if err := rows.Scan(&key, &body, &wrapped, &sealed, &recordType, &name); err != nil {
-			return err
+			return 0, err
 		}
 		switch {
 		case personal && len(sealed) > 0:
 			raw, err := s.Vault.OpenRow(key, wrapped, sealed)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			body = string(raw)
 		case !personal && recordType == bods.Person && name != "":
@@ -1182,10 +1182,11 @@ func (s *Service) writeBODS(ctx context.Context, state string, personal, lines b
 			// stored as given: written as a sealed one's public body is.
 			st, err := bods.Derive([]byte(body))
 			if err != nil {
-				return err
+				return 0, err
 			}
 			body = string(st.Public)
 		}
+		n++
 		if lines {
 			bw.WriteString(body)
 			bw.WriteString("\n")
@@ -1197,10 +1198,10 @@ func (s *Service) writeBODS(ctx context.Context, state string, personal, lines b
 		sep = ","
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return n, err
 	}
 	if !lines {
 		bw.WriteString("\n]\n")
 	}
-	return bw.Flush()
+	return n, bw.Flush()
 }

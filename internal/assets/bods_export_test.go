@@ -65,6 +65,17 @@ func TestBODSExportIsAnExport(t *testing.T) {
 			if bytes.Contains(entry.Data, []byte("Pat")) {
 				t.Errorf("%s: the entry holds personal data: %s", c.who, entry.Data)
 			}
+			// Sent whole, the file is checked against the log by its
+			// digest (it has no header), as custos export check does;
+			// one byte changed is not.
+			got, err := export.Check(context.Background(), w.App.DB.Read(), exp.Raw)
+			if err != nil || !got.OK() || got.Made != int64(cp.Size) || got.Logged == nil || got.Logged.Rows != 3 {
+				t.Errorf("%s: the file checked against the log: %+v, %v; want its export %d completed with 3 statements", c.who, got, err, cp.Size)
+			}
+			changed := bytes.Replace(exp.Raw, []byte("Alpha"), []byte("Alpha!"), 1)
+			if got, err := export.Check(context.Background(), w.App.DB.Read(), changed); err != nil || got.OK() {
+				t.Errorf("%s: a changed file checked OK: %+v, %v", c.who, got, err)
+			}
 		}
 		if n := w.count(t, "assets_bods_lookups"); n != 0 {
 			t.Errorf("the exports logged %d lookups, want none: they are export.made entries", n)

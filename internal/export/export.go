@@ -360,17 +360,7 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 		}
 		m.Salt = hex.EncodeToString(salt)
 	}
-	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
-		Personal: m.Personal}
-	made.SetCheckpoint(head)
-	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(TypeMade, made)
-	})
-	if err != nil {
-		return 0, err
-	}
-	m.Entry = res.Index
-	if m.At, err = time.Parse(ledger.TimeLayout, res.Entry.At); err != nil {
+	if err := logMade(ctx, w, actor, &m); err != nil {
 		return 0, err
 	}
 	if start != nil {
@@ -390,8 +380,33 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 			}
 		}
 	}
+	return logCompleted(ctx, w, actor, m, out, func(out io.Writer) (int, error) { return Write(out, m, req.Columns, rows) })
+}
+
+// logMade logs m's TypeMade entry (m.Checkpoint set: the snapshot's head)
+// and sets m.Entry and m.At from it.
+func logMade(ctx context.Context, w *ledger.Writer, actor ledger.Actor, m *Meta) error {
+	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format),
+		Personal: m.Personal}
+	made.SetCheckpoint(m.Checkpoint)
+	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
+		return ledger.NewEntry(TypeMade, made)
+	})
+	if err != nil {
+		return err
+	}
+	m.Entry = res.Index
+	m.At, err = time.Parse(ledger.TimeLayout, res.Entry.At)
+	return err
+}
+
+// logCompleted writes the export m's file to out with write (which
+// returns its rows), counting and hashing the bytes out took, flushes out
+// when it is a flusher, and then logs TypeCompleted: an error before
+// leaves the export without it.
+func logCompleted(ctx context.Context, w *ledger.Writer, actor ledger.Actor, m Meta, out io.Writer, write func(io.Writer) (int, error)) (int, error) {
 	dw := &digestWriter{w: out, h: sha256.New()}
-	n, err := Write(dw, m, req.Columns, rows)
+	n, err := write(dw)
 	if err != nil {
 		return n, err
 	}

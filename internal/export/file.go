@@ -2,7 +2,7 @@ package export
 
 import (
 	"context"
-	"time"
+	"io"
 
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
@@ -12,12 +12,18 @@ import (
 // such as a BODS package), recorded as Export records a table's: it opens
 // a snapshot of db, reads the log head the snapshot holds, logs the export
 // (TypeMade, naming that checkpoint and req's registry, list, filter,
-// format and Personal), then calls write with the export's Meta (its
-// checkpoint, entry, id and time) and a context under which every read of
-// db.Read() sees the snapshot. Of req, Columns, Rows, Notes and Language are
-// not read: write writes the file. A failed log write means write is not
-// called.
-func File(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Actor, req Request, write func(ctx context.Context, m Meta) error) error {
+// format and Personal), then calls write with a context under which every
+// read of db.Read() sees the snapshot, the export's Meta (its checkpoint,
+// entry, id and time) and out; write returns the number of records it
+// wrote. Once it has returned (and out, if an HTTP answer, is flushed),
+// File logs TypeCompleted with the records, the bytes and their SHA-256,
+// as Export does. Of req, Columns, Rows, Notes and Language are not read:
+// write writes the file. A failed log write means write is not called.
+//
+// The file has no header, so it carries no salt (Meta.Salt) when it holds
+// personal data: its digest in the log confirms a guess only of the whole
+// file (a BODS package: every statement with its statementId and dates).
+func File(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Actor, req Request, out io.Writer, write func(ctx context.Context, m Meta, out io.Writer) (int, error)) error {
 	snap, err := db.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -28,17 +34,9 @@ func File(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Acto
 	if m.Checkpoint, _, err = ledger.ReadHead(ctx, snap); err != nil {
 		return err
 	}
-	made := Made{ID: m.ID, Registry: m.Registry, List: m.List, Filter: m.FilterText(), Format: string(m.Format), Personal: m.Personal}
-	made.SetCheckpoint(m.Checkpoint)
-	res, err := w.Submit(ctx, actor, "export "+m.Registry+" "+m.List, func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(TypeMade, made)
-	})
-	if err != nil {
+	if err := logMade(ctx, w, actor, &m); err != nil {
 		return err
 	}
-	m.Entry = res.Index
-	if m.At, err = time.Parse(ledger.TimeLayout, res.Entry.At); err != nil {
-		return err
-	}
-	return write(store.InSnapshot(ctx, snap), m)
+	_, err = logCompleted(ctx, w, actor, m, out, func(out io.Writer) (int, error) { return write(store.InSnapshot(ctx, snap), m, out) })
+	return err
 }
