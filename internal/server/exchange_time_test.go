@@ -42,14 +42,8 @@ func TestExchangeMessageSentAt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		a, b, _ := exchangePair(t, dsn, &apptest.LogBuffer{})
 		ctx := context.Background()
-		idA, err := a.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idA := identity(t, a)
+		idB := identity(t, b)
 		key, err := exchange.DeriveKey(a.App.Keys.Master, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -108,14 +102,8 @@ func TestExchangeReceiptTime(t *testing.T) {
 		var log apptest.LogBuffer
 		a, b, peerB := exchangePair(t, dsn, &log)
 		ctx := context.Background()
-		idA, err := a.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idA := identity(t, a)
+		idB := identity(t, b)
 		key, err := exchange.DeriveKey(b.App.Keys.Master, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -180,4 +168,14 @@ func TestExchangeReceiptTime(t *testing.T) {
 			t.Errorf("receipt_time_not_taken not counted three times:\n%s", m.Raw)
 		}
 	})
+}
+
+// identity reads the exchange identity of the registry e runs.
+func identity(t *testing.T, e *apptest.Env) *exchange.Identity {
+	t.Helper()
+	id, err := e.App.Exchange.Identity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
