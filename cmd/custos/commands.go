@@ -35,15 +35,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// On an existing registry init only migrates: it needs no
 	// jurisdiction and writes no token file. A new one needs both checked
 	// before anything is made: a new SQLite file is not even created.
-	checkToken := func() error {
-		if *tokenFile == "" {
-			return nil
-		}
-		if _, err := os.Stat(*tokenFile); err == nil {
-			return fmt.Errorf("%s already exists; remove it or choose another --admin-token-file", *tokenFile)
-		}
-		return nil
-	}
+	checkToken := func() error { return checkTokenFile(*tokenFile, "--admin-token-file") }
 	if d.existing() != nil {
 		if err := server.CheckJurisdiction(strings.ToUpper(*jur)); err != nil {
 			return &exitError{2, err.Error()}
@@ -83,15 +75,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printKeyFingerprint(stdout, server.Config{DSN: d.db, KeyFile: d.keyFile}); err != nil {
 		return err
 	}
-	if *tokenFile != "" {
-		if err := os.WriteFile(*tokenFile, []byte(token+"\n"), 0o600); err != nil {
-			return fmt.Errorf("write admin token: %w", err)
-		}
-		fmt.Fprintf(stdout, "created %s; the administrator token is in %s\n", store.Redact(d.db), *tokenFile)
-		return nil
-	}
-	fmt.Fprintf(stdout, "created %s\nadministrator token (shown once, keep it safe):\n%s\n", store.Redact(d.db), token)
-	return nil
+	return handOverToken(stdout, token, *tokenFile, "created "+store.Redact(d.db), "administrator token")
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

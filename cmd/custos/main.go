@@ -42,6 +42,7 @@ func commands() []command {
 		{"transplant", "godt ...", "the transplant registry's reports: the WHO GODT annual report", runTransplant},
 		{"stats", "mapping|check|import ...", "publish mappings to the ICCS, check and import national crime records", runStats},
 		{"assets", "bods|cases|persons|assets|measures|requests|directory|rates ...", "asset recovery: cases, persons, assets and measures; requests between states; the directory; exchange rates; beneficial ownership (BODS) import, lookups and export", runAssets},
+		{"principal", "list|add|revoke ...", "list principals, create one (an administrator whose token was lost) or revoke one, from the server host (logged)", runPrincipal},
 		{"mail", "test|outbox|contact ...", "send a test e-mail; list the e-mail outbox; set an authority's notification e-mail", runMail},
 		{"backup", "--to FILE [flags]", "write a consistent copy of a SQLite registry while it runs", runBackup},
 		{"move", "--to postgres://... --key-file FILE [flags]", moveSummary, runMove},
