@@ -376,6 +376,9 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer db.Close()
+	if err := verifiableSchema(ctx, db, d.db); err != nil {
+		return err
+	}
 	rep, err := ledger.Verify(ctx, db, server.NewProjections(), opt)
 	if err != nil {
 		return err
@@ -407,6 +410,23 @@ func runLog(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "saved the verify state to %s (keep it, and its replay file beside it, where the registry's operator cannot write)\n", rep.SavedState)
 	}
 	return nil
+}
+
+// verifiableSchema refuses (exit 2) a registry whose schema is not the
+// one this custos makes: verify compares each table with the tables it
+// replays in its own schema, so a registry a migration behind (a backup
+// from before an upgrade, a registry not yet migrated) lacks the columns
+// later migrations added, and one a migration ahead has what this custos
+// does not know; either would be reported as tables changed behind
+// custos's back, a tampering that did not happen.
+func verifiableSchema(ctx context.Context, db *store.DB, dsn string) error {
+	err := db.CheckSchema(ctx, server.NewProjections().Schemas())
+	if err == nil || errors.Is(err, store.ErrNotInitialised) {
+		return nil
+	}
+	return &exitError{2, fmt.Sprintf("%s: %v; this custos verifies a registry at its own schema (%s) and compared nothing: "+
+		"verify it with the custos that wrote it, or migrate a copy of it (custos migrate --db COPY, never a backup kept as it is) and verify the copy",
+		store.Redact(dsn), err, server.SchemaSummary(server.Config{}))}
 }
 
 // outFolder refuses, as a usage error naming the flag and the folder, a
