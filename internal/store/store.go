@@ -9,8 +9,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -167,9 +169,41 @@ func openSQLite(ctx context.Context, path, dsn string) (*DB, error) {
 	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open SQLite %s: %w", abs, err)
+		return nil, fmt.Errorf("open SQLite %s: %w%s", abs, err, accessHint(abs))
 	}
 	return db, nil
+}
+
+// accessHint says, after SQLite failed to open a registry's file for
+// writing, when the reason is that this process's user may not write the
+// file or its folder (where SQLite makes the write-ahead log beside it):
+// SQLite itself says only "unable to open database file". The usual cause
+// is a registry made or restored as root and served as custos's own user.
+func accessHint(abs string) string {
+	who := "this process's user"
+	if u, err := user.Current(); err == nil {
+		who = "the user custos runs as, " + u.Username + ","
+	}
+	what := ""
+	if f, err := os.OpenFile(abs, os.O_RDWR, 0); errors.Is(err, fs.ErrPermission) {
+		what = abs
+		if st, err := os.Stat(abs); err == nil {
+			what += " (mode " + st.Mode().Perm().String() + ")"
+		}
+	} else if err == nil {
+		f.Close()
+		dir := filepath.Dir(abs)
+		if f, err := os.CreateTemp(dir, ".custos-access-*"); errors.Is(err, fs.ErrPermission) {
+			what = "the folder " + dir + ", where SQLite makes the write-ahead log,"
+		} else if err == nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	if what == "" {
+		return ""
+	}
+	return fmt.Sprintf(": %s may not write %s: run custos as the user that owns the registry (sudo -u custos), or give that user the registry's files (chown, as docs/operations.md installs them)", who, what)
 }
 
 // mmapBytes is how much of a SQLite file is read through a memory map: the
