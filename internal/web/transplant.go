@@ -173,9 +173,12 @@ var transplantLabels = map[string]string{
 
 // The values the section's pages show as they are, lower case, in the
 // reader's language ({{t .Status}}, {{t .Record}}, {{t .Organ}} in a
-// sentence): the statuses of organs and recipients, what a person's record
-// is, and the organs. Marked here so that the catalogue holds them.
-var _ = []i18n.Msg{i18n.M("procured"), i18n.M("transplanted"), i18n.M("waiting"), i18n.M("donor"), i18n.M("recipient"),
+// sentence): the statuses of organs (an organ's final disposition is its
+// status too, transplant.DispositionOutcomes; "exported" is marked with the
+// pages that send an organ abroad) and recipients, what a person's record
+// is, and the organs. Marked here so that the catalogue holds them: a
+// status missing here is written in English in every language.
+var _ = []i18n.Msg{i18n.M("procured"), i18n.M("transplanted"), i18n.M("discarded"), i18n.M("research"), i18n.M("waiting"), i18n.M("donor"), i18n.M("recipient"),
 	i18n.M("kidney"), i18n.M("liver"), i18n.M("heart"), i18n.M("lung"), i18n.M("pancreas"), i18n.M("intestine")}
 
 // transplantNav: a coordinator records; everyone else who reads the
