@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -105,7 +106,7 @@ func Project(reg *ledger.Projections) {
 			// The alert is addressed to the bank's owner, not to the service
 			// whose match tripped it.
 			if err := ledger.ProjectAlert(ctx, q, idx, e.At, owner, e.By, ledger.Alert{ID: qr.AlertID, Rule: "hashmatch_quarantine", Field: "entry_id",
-				Message: fmt.Sprintf("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it", qr.EntryID, qr.BankID, qr.Count),
+				Message: fmt.Sprintf(i18n.M("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it"), qr.EntryID, qr.BankID, qr.Count),
 				Command: "open match case"}); err != nil {
 				return err
 			}

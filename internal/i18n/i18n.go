@@ -41,6 +41,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -115,6 +116,11 @@ type Catalogue struct {
 	matcher language.Matcher            // over langs' tags
 	msgs    map[string]map[string]Entry // code -> message ID -> entry
 	files   []*File
+	// sentences are the English messages with arguments that
+	// Localizer.Sentence reads back, most specific first, made when first
+	// needed (a catalogue loaded for a command or a test rarely is).
+	sentences     []sentence
+	sentencesOnce sync.Once
 }
 
 // Default is the language custos falls back to.

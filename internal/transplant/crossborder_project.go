@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -70,7 +71,7 @@ func projectCrossBorder(reg *ledger.Projections) {
 			return err
 		}
 		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleAcknowledgement, Field: "notification_id",
-			Message: fmt.Sprintf("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
+			Message: fmt.Sprintf(i18n.M("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s"), x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
 			Command: "escalate vigilance deadlines"})
 	})
 	ledger.On(reg, TypePeerNotificationEscalated, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, x *crossBorderEscalation) error {
@@ -79,7 +80,7 @@ func projectCrossBorder(reg *ledger.Projections) {
 		}
 		// The alert is addressed to the authority that made the report.
 		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleAcknowledgement, Field: "notification_id",
-			Message: fmt.Sprintf("the foreign registry %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.PeerID, x.NotificationID, x.ReportID, x.Since),
+			Message: fmt.Sprintf(i18n.M("the foreign registry %s has not acknowledged notification %s of serious adverse event report %s, sent %s"), x.PeerID, x.NotificationID, x.ReportID, x.Since),
 			Command: "escalate vigilance deadlines"})
 	})
 	reg.Tables(

@@ -618,11 +618,11 @@ func (s *Service) screenAbroad(ctx context.Context, p *auth.Principal, a *Abroad
 	var hits []AbroadScreening
 	if a.PaymentReported == "yes" {
 		hits = append(hits, AbroadScreening{Rule: RuleAbroadPayment, Field: "payment_reported",
-			Message: fmt.Sprintf("record %s: a resident reports a payment for the %s transplanted in %s: an indicator of transplant commercialism", a.ID, a.Organ, a.Country)})
+			Message: fmt.Sprintf(i18n.M("record %s: a resident reports a payment for the %s transplanted in %s: an indicator of transplant commercialism"), a.ID, a.Organ, a.Country)})
 	}
 	if a.DonorType == "living" && a.DonorRelation == "unrelated" && a.DonorNationality != home {
 		hits = append(hits, AbroadScreening{Rule: RuleAbroadUnrelatedDonor, Field: "donor_relation",
-			Message: fmt.Sprintf("record %s: a resident received a %s in %s from an unrelated living donor of nationality %s: an indicator of trafficking in persons for organ removal", a.ID, a.Organ, a.Country, a.DonorNationality)})
+			Message: fmt.Sprintf(i18n.M("record %s: a resident received a %s in %s from an unrelated living donor of nationality %s: an indicator of trafficking in persons for organ removal"), a.ID, a.Organ, a.Country, a.DonorNationality)})
 	}
 	for _, h := range hits {
 		h.AbroadID, h.CentreID, h.AlertID = a.ID, a.CentreID, s.W.IDs().New("AL")
@@ -666,7 +666,7 @@ func (s *Service) screenTransplant(ctx context.Context, p *auth.Principal, tx *T
 	var hits []TraffickingScreening
 	if residence != jurisdiction {
 		hits = append(hits, TraffickingScreening{Rule: RuleNonResidentLivingDonation, Category: "travel",
-			Message: fmt.Sprintf("living donation from donor %s to recipient %s, resident in %s, not in %s: an indicator of travel for transplantation", donor, tx.RecipientID, residence, jurisdiction)})
+			Message: fmt.Sprintf(i18n.M("living donation from donor %s to recipient %s, resident in %s, not in %s: an indicator of travel for transplantation"), donor, tx.RecipientID, residence, jurisdiction)})
 	}
 	var other string
 	// A donor registered earlier: the person's first donation raises
@@ -679,7 +679,7 @@ func (s *Service) screenTransplant(ctx context.Context, p *auth.Principal, tx *T
 	}
 	if other != "" {
 		hits = append(hits, TraffickingScreening{Rule: RuleRepeatLivingDonor, Category: "recruitment",
-			Message: fmt.Sprintf("living donor %s has the national identifier of living donor %s, who already gave an organ: an indicator of recruitment", donor, other)})
+			Message: fmt.Sprintf(i18n.M("living donor %s has the national identifier of living donor %s, who already gave an organ: an indicator of recruitment"), donor, other)})
 	}
 	for _, h := range hits {
 		h.TransplantID, h.DonorID, h.RecipientID, h.CentreID = tx.ID, donor, tx.RecipientID, tx.CentreID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -62,7 +63,7 @@ func projectVigilance(reg *ledger.Projections) {
 		}
 		// The alert is addressed to the centre that has not acknowledged.
 		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleAcknowledgement, Field: "notification_id",
-			Message: fmt.Sprintf("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s", x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
+			Message: fmt.Sprintf(i18n.M("centre %s has not acknowledged notification %s of serious adverse event report %s, sent %s"), x.AuthorityID, x.NotificationID, x.ReportID, x.Since),
 			Command: "escalate vigilance deadlines"})
 	})
 	ledger.On(reg, TypeSAEFinalReported, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, f *finalReported) error {
@@ -76,7 +77,7 @@ func projectVigilance(reg *ledger.Projections) {
 		}
 		// The alert is addressed to the authority that made the initial report.
 		return ledger.ProjectAlert(ctx, q, idx, e.At, x.AuthorityID, e.By, ledger.Alert{ID: x.AlertID, Rule: RuleFinalReport, Field: "sae_id",
-			Message: fmt.Sprintf("the final report of serious adverse event report %s was due at %s and has not been made", x.ReportID, x.Since),
+			Message: fmt.Sprintf(i18n.M("the final report of serious adverse event report %s was due at %s and has not been made"), x.ReportID, x.Since),
 			Command: "escalate vigilance deadlines"})
 	})
 	reg.Tables(

@@ -186,6 +186,24 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 		"tn": func(id string, n any, args ...any) any {
 			return markup(args, func(a ...any) string { return l.N(id, countOf(n), a...) })
 		},
+		// sentence writes in the page's language an English sentence
+		// kept as text, an alert's message, as the catalogue reads it
+		// back (i18n.Catalogue.Sentence): its values (identifiers, codes,
+		// times) isolated and left to right as an identifier is, within
+		// a sentence that may read right to left. A text no message made
+		// is written as it is.
+		"sentence": func(text string) any {
+			id, args, ok := l.Catalogue().Sentence(text)
+			if !ok {
+				return text
+			}
+			for i, a := range args {
+				if v, isValue := a.(string); isValue {
+					args[i] = tag("span.value", v)
+				}
+			}
+			return markup(args, func(a ...any) string { return l.T(id, a...) })
+		},
 		"tag":  tag,
 		"link": link,
 		// who writes a principal as the reader may see it, its id as the
