@@ -243,6 +243,7 @@ func generate(t *testing.T, dir string) {
 	h.importAssigned()
 	h.importReassigned()
 	h.linkWithdrawn(db, report, assessor)
+	h.caseReopened()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -1126,6 +1127,17 @@ func (h *history) hmFeedback() {
 	days = 0
 	h.clk.tick()
 	must(hm.SetRetro(ctx, h.hmService, hashmatch.NewRetroSetting{RetentionDays: &days}))
+}
+
+// caseReopened: the hash-matching case rejected with suppress (and disputed,
+// its entry withdrawn) reopened by its reviewer, lifting its suppression.
+// Last, so that adding it left the earlier leaves as they were.
+func (h *history) caseReopened() {
+	h.clk.tick()
+	c := must(h.hm.ReopenCase(h.ctx, h.hmReviewer, h.hmRejected, hashmatch.Reopen{Reason: "rejected in error: the upload is the listed picture"}))
+	if c.Status != "open" {
+		h.t.Fatalf("the reopened golden case is %s", c.Status)
+	}
 }
 
 // requests: requests between central authorities over the exchange: a

@@ -109,6 +109,69 @@ func (s *Service) ReviewCase(ctx context.Context, p *auth.Principal, caseID stri
 	return s.Case(ctx, p, caseID)
 }
 
+// Reopen is the input of ReopenCase: why the rejection was wrong.
+type Reopen struct {
+	Reason string `json:"reason" api:"required"`
+}
+
+// ReopenCase undoes a reviewer's rejection: the case is open for review
+// again, and the suppressions the rejection added to the service's list are
+// lifted, so that the hash matches again. A rejection is one click, and
+// with suppress it hides a bank entry from the service for good; without
+// this, a rejection made in error could be neither seen nor undone, and the
+// upload it rejected could never be reported. While the case's dispute is
+// open the owner is judging the entry on the service's word, so the case is
+// reopened only once the owner has kept or withdrawn it.
+func (s *Service) ReopenCase(ctx context.Context, p *auth.Principal, caseID string, in Reopen) (*Case, error) {
+	if err := p.Require(ReviewCases); err != nil {
+		return nil, err
+	}
+	reason, err := check.Trimmed("reason", in.Reason, 2000)
+	if err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return nil, errs.Invalidf("required", "reason", "say why the rejection was wrong; the reason is kept in the log with the reopening")
+	}
+	_, err = s.W.Submit(ctx, p.Actor(), "reopen match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
+		c, err := caseForStep(ctx, tx, p, caseID, statusRejected, func(c *Case) error {
+			return errs.New(errs.Conflict, "not_rejected", "case_id", "case %s is %s; only a rejected case is reopened", caseID, c.Status)
+		}, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		var dispute string
+		err = tx.QueryRow(ctx, "SELECT id FROM hm_disputes WHERE case_id = ? AND status = ?", caseID, disputeOpen).Scan(&dispute)
+		if err == nil {
+			return nil, errs.New(errs.Conflict, "dispute_open", "case_id", "case %s is disputed (%s) and the list's owner has not yet decided on the entry; it can be reopened once the owner keeps or withdraws it", caseID, dispute)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		r := caseReopened{ID: caseID, ProviderID: c.ProviderID, Reason: reason}
+		rows, err := tx.Query(ctx, "SELECT id FROM hm_suppressions WHERE provider_id = ? AND case_id = ? ORDER BY id", c.ProviderID, caseID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			r.Lifted = append(r.Lifted, id)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return ledger.NewEntry(TypeCaseReopened, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Case(ctx, p, caseID)
+}
+
 // SendReport sends a confirmed case to a competent authority.
 func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID string, in NewReport) (*Report, error) {
 	if err := p.Require(ReviewCases); err != nil {

@@ -27,6 +27,9 @@ const (
 	TypeReportAcknowledged = "hashmatch.report_acknowledged"
 	TypeRemovalRecorded    = "hashmatch.removal_recorded"
 	TypeEntryReleased      = "hashmatch.entry_released"
+	// TypeCaseReopened undoes a rejection: the case is open again and the
+	// suppressions the rejection added are lifted.
+	TypeCaseReopened = "hashmatch.case_reopened"
 	// TypeVideoThresholdsSet sets a bank's vPDQ match percentages.
 	TypeVideoThresholdsSet = "hashmatch.video_thresholds_set"
 )
@@ -476,6 +479,15 @@ type caseReviewed struct {
 	// matched frame of the video, one row each (Suppression is nil then);
 	// absent in image cases and in leaves written before it.
 	Suppressions []suppression `json:"suppressions,omitempty"`
+}
+
+// caseReopened undoes a case's rejection. Lifted are the ids of the
+// suppressions the rejection added, deleted from the service's list.
+type caseReopened struct {
+	ID         string   `json:"id"`
+	ProviderID string   `json:"provider_id"`
+	Reason     string   `json:"reason"`
+	Lifted     []string `json:"lifted,omitempty"`
 }
 
 // NewReport is the input of SendReport.

@@ -129,6 +129,17 @@ func Project(reg *ledger.Projections) {
 		}
 		return nil
 	})
+	ledger.On(reg, TypeCaseReopened, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *caseReopened) error {
+		if _, err := q.Exec(ctx, "UPDATE hm_cases SET status = ?, reviewed_at = NULL, reviewed_by = NULL, review_note = NULL WHERE id = ?", statusOpen, r.ID); err != nil {
+			return err
+		}
+		for _, id := range r.Lifted {
+			if _, err := q.Exec(ctx, "DELETE FROM hm_suppressions WHERE id = ? AND provider_id = ?", id, r.ProviderID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	ledger.On(reg, TypeReportSent, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, r *Report) error {
 		_, err := q.Exec(ctx, `INSERT INTO hm_reports (id, case_id, provider_id, authority_id, incident_type, incident_at, uploaded_at, pdq, md5, sha256,
 			classification, user_pseudonym, content_ref, notes, sent_at, sent_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -360,6 +360,16 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 				out, err := s.ReviewCase(r.Context(), p, r.PathValue("id"), in)
 				return http.StatusOK, out, err
 			}},
+		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/reopen", Allow: []auth.Action{hashmatch.ReviewCases}, Summary: "Undo a rejection made in error, with the reason: the case is open for review again and the suppressions the rejection added are lifted (reviewer)",
+			In: hashmatch.Reopen{}, Out: hashmatch.Case{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				in, err := DecodeRequest[hashmatch.Reopen](r)
+				if err != nil {
+					return 0, nil, err
+				}
+				out, err := s.ReopenCase(r.Context(), p, r.PathValue("id"), in)
+				return http.StatusOK, out, err
+			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/cases/{id}/report", Allow: []auth.Action{hashmatch.ReviewCases}, Summary: "Report a confirmed case to a competent authority (reviewer)",
 			In: hashmatch.NewReport{}, Out: hashmatch.Report{}, Status: 201, Enums: reportEnums,
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {

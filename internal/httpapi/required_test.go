@@ -200,7 +200,8 @@ func (s requestStep) do(t *testing.T, w *apptest.World, body map[string]any) *ap
 // in an order where each step makes what the next ones refer to: the
 // core's authorities and principals; the transplantation's main chain and
 // the assignment of an organ received from abroad and its reassignment;
-// hash matching's banks, reviews, reports, removals, disputes and
+// hash matching's banks, reviews, reports, removals, disputes, a reopened
+// case and
 // retroactive matching; asset recovery's cases, persons, assets, measures
 // and requests; statistics' mappings and withdrawals; the exchange's
 // peers.
@@ -378,6 +379,10 @@ func requestSteps(t *testing.T, dsn string) (*apptest.World, map[string]any, []r
 		}},
 		{op: "POST /api/v1/hashmatch/banks/{id}/entries/{entry}/disputes/review", at: "/api/v1/hashmatch/banks/{bank}/entries/e2/disputes/review", tok: &hw.Analyst,
 			body: func() map[string]any { return map[string]any{"decision": "keep", "reason": "the entry is right"} }},
+		// The owner kept the entry: the reviewer reopens the case it rejected.
+		{op: "POST /api/v1/hashmatch/cases/{id}/reopen", at: "/api/v1/hashmatch/cases/{rejected}/reopen", tok: &hw.Reviewer, body: func() map[string]any {
+			return map[string]any{"reason": "the owner kept the entry; the rejection was a slip"}
+		}},
 		{op: "POST /api/v1/hashmatch/retro", tok: &hw.Service, body: func() map[string]any { return map[string]any{"retention_days": 10 + next()} }},
 		{op: "POST /api/v1/hashmatch/banks/{id}/import", at: "/api/v1/hashmatch/banks/{bank}/import", tok: &hw.Analyst, body: func() map[string]any {
 			return map[string]any{"format": "hex", "content": apptest.PDQHex(200+next()) + "\n"}

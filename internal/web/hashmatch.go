@@ -49,6 +49,7 @@ func Hashmatch(svc *hashmatch.Service) Section {
 			get("/cases/export", h.export(hashmatch.ListCases)).Allowed(hashmatch.ReadCases),
 			get("/cases/{id}", h.casePage).Allowed(hashmatch.ReadCases),
 			post("/cases/{id}/review", h.review).Allowed(hashmatch.ReviewCases),
+			post("/cases/{id}/reopen", h.reopen).Allowed(hashmatch.ReviewCases),
 			post("/cases/{id}/report", h.report).Allowed(hashmatch.ReviewCases),
 			post("/cases/{id}/removal", h.removal).Allowed(hashmatch.ReviewCases),
 			get("/reports", h.reports).Allowed(hashmatch.ReceiveReports, hashmatch.ReadCases),

@@ -616,6 +616,7 @@ var caseFlash = map[string]string{
 	"report":  i18n.M("Report sent to the competent authority."),
 	"removal": i18n.M("Removal recorded."),
 	"dispute": i18n.M("Dispute sent to the list's owner, without the content."),
+	"reopen":  i18n.M("Case reopened: it is open for review again, and the hashes its rejection suppressed match again."),
 }
 
 func (h *hashmatchPages) casePage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -701,6 +702,16 @@ func (h *hashmatchPages) review(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {form}})
+}
+
+// reopen undoes a rejection made in error (hashmatch.ReopenCase).
+func (h *hashmatchPages) reopen(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if _, err := h.svc.ReopenCase(r.Context(), s.P, id, hashmatch.Reopen{Reason: r.PostForm.Get("reason")}); err != nil {
+		h.showCase(w, r, s, &Refusal{Form: "reopen", Values: r.PostForm, Err: err})
+		return
+	}
+	s.RedirectDone(w, r, "/hashmatch/cases/"+id, url.Values{"done": {"reopen"}})
 }
 
 func (h *hashmatchPages) report(w http.ResponseWriter, r *http.Request, s *Session) {
