@@ -172,6 +172,24 @@ func (s *Service) ReopenCase(ctx context.Context, p *auth.Principal, caseID stri
 	return s.Case(ctx, p, caseID)
 }
 
+// earliestTime is the earliest time an upload, an incident or a removal
+// may carry (as the ledger writes times, so that strings compare): no
+// online service holds an upload from before 1990, and the values an unset
+// time is sent as, Go's and .NET's zero time (0001-01-01), the Unix epoch
+// (1970-01-01) and the spreadsheets' and SQL Server's day 0 (1900-01-01),
+// all lie before it. Taken as given, such a time became the incident time
+// of a report to the authority.
+const earliestTime = "1990-01-01T00:00:00.000000Z"
+
+// notBeforeOnline refuses a time (as the ledger writes it; "" is none)
+// before earliestTime.
+func notBeforeOnline(field, at string) error {
+	if at != "" && at < earliestTime {
+		return errs.Invalidf("range", field, "%s (%s) is before 1990, earlier than any upload to an online service: an unset time sent as 0001-01-01, 1970-01-01 or 1900-01-01 does this; leave the field out when the time is not known", field, at)
+	}
+	return nil
+}
+
 // SendReport sends a confirmed case to a competent authority.
 func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID string, in NewReport) (*Report, error) {
 	if err := p.Require(ReviewCases); err != nil {
@@ -182,6 +200,9 @@ func (s *Service) SendReport(ctx context.Context, p *auth.Principal, caseID stri
 	}
 	at, err := check.OptionalTime("incident_at", in.IncidentAt)
 	if err != nil {
+		return nil, err
+	}
+	if err := notBeforeOnline("incident_at", at); err != nil {
 		return nil, err
 	}
 	notes, err := check.Trimmed("notes", in.Notes, 4000)
@@ -247,6 +268,9 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 	if err != nil {
 		return nil, err
 	}
+	if err := notBeforeOnline("removed_at", at); err != nil {
+		return nil, err
+	}
 	ref, err := check.Line("content_ref", in.ContentRef, 500, false)
 	if err != nil {
 		return nil, err
@@ -268,6 +292,14 @@ func (s *Service) RecordRemoval(ctx context.Context, p *auth.Principal, caseID s
 		}
 		if r.RemovedAt > ledger.FormatTime(now) {
 			return nil, errs.Invalidf("not_future", "removed_at", "removed_at is in the future")
+		}
+		// Content is removed after it was uploaded: a removal dated before
+		// would count in an earlier month's removals and as removed at once
+		// in the regulator's time from match to removal. The five minutes
+		// an upload time may run ahead of the registry's clock
+		// (check.NotFuture) are allowed here too.
+		if up, err := time.Parse(time.RFC3339Nano, c.UploadedAt); err == nil && r.RemovedAt < ledger.FormatTime(up.Add(-5*time.Minute)) {
+			return nil, errs.Invalidf("dates_in_order", "removed_at", "removed_at (%s) is before the upload (%s): content is removed after it is uploaded", r.RemovedAt, c.UploadedAt)
 		}
 		return ledger.NewEntry(TypeRemovalRecorded, r)
 	})

@@ -241,6 +241,9 @@ func (s *Service) caseFields(prefix string, q Query) (Case, error) {
 	if c.UploadedAt, err = check.OptionalTime(dot("uploaded_at"), q.UploadedAt); err != nil {
 		return c, err
 	}
+	if err := notBeforeOnline(dot("uploaded_at"), c.UploadedAt); err != nil {
+		return c, err
+	}
 	// An upload from the future would become a report's incident time
 	// (SendReport's default): refused, with a few minutes for a service's
 	// clock that runs ahead.
