@@ -145,12 +145,17 @@ func bodyDigest(h http.Header, read func() (io.Reader, error)) ([]byte, error) {
 			return nil, errs.New(errs.Malformed, "body", "", "the request body could not be read")
 		}
 	}
-	// Each under the name it had when the first digests were kept
-	// (renamedHeaders' X-Custos-*): a key sent before the rename and sent
-	// again after it, under the new name, is the same request.
-	for _, n := range renamedHeaders {
-		for _, v := range h.Values(n[1]) {
-			fmt.Fprintf(sum, "\n%s: %q", n[0], v)
+	// Each under its name, as a batch's parts' headers are (partsDigest).
+	// Labelled by its old X-Custos-* name, a raw upload sent before the
+	// X- prefix was dropped and again after it matched, but a batch, whose
+	// headers are its parts', did not: its parts carried the other names.
+	// Decided: the key of a request sent before the upgrade and sent again
+	// after it under the new names (within the 24 hours a key is kept) is
+	// refused as another request (idempotency_key_reused), recording
+	// nothing, for a raw upload as for a batch.
+	for _, name := range []string{hdrContentRef, hdrUserID, hdrUploadedAt} {
+		for _, v := range h.Values(name) {
+			fmt.Fprintf(sum, "\n%s: %q", name, v)
 		}
 	}
 	return sum.Sum(nil), nil
