@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -38,4 +39,38 @@ func (e *Env) ReceiveOutbox(t testing.TB, from *Env) {
 			t.Fatalf("receive %s: %d %+v", m.Type, status, ans.Error)
 		}
 	}
+}
+
+// OutboxMessage reads message id in e's outbox, as its API shows it.
+func (e *Env) OutboxMessage(t testing.TB, id string) exchange.OutboxMessage {
+	t.Helper()
+	var out struct{ Messages []exchange.OutboxMessage }
+	if err := json.Unmarshal(e.Must(t, 200, "GET", "/api/v1/exchange/outbox", e.Admin, nil).Raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range out.Messages {
+		if m.ID == id {
+			return m
+		}
+	}
+	t.Fatalf("message %s is not in the outbox", id)
+	return exchange.OutboxMessage{}
+}
+
+// Sealed is the body a registry holding key posts to a peer's inbox: m, of
+// the exchange's version, signed with key. Tests build with it the
+// messages a custos would not send (a sent_at ahead, a payload the schema
+// refuses) as well as the others.
+func Sealed(t testing.TB, key ed25519.PrivateKey, m exchange.Message) []byte {
+	t.Helper()
+	m.V = exchange.Version
+	env, err := exchange.Seal(&m, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/storetest"
@@ -69,13 +70,9 @@ func peerXB(t *testing.T, w *world) func(id, typ string, payload map[string]any)
 		"send_purposes": []string{"legal_assistance"}, "receive_purposes": []string{"legal_assistance"}})
 	return func(id, typ string, payload map[string]any) map[string]any {
 		b, _ := json.Marshal(payload)
-		env, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-" + id, From: "XB", To: "XA", Module: "assets", Type: typ,
+		return w.Do(t, "POST", exchange.InboxPath, "", apptest.Sealed(t, key, exchange.Message{ID: "XM-" + id, From: "XB", To: "XA", Module: "assets", Type: typ,
 			Purpose: "legal_assistance", LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic test message.",
-			Readers: []string{"central_authority_officer", "regulator"}, SentAt: ledger.FormatTime(time.Now()), Payload: b}, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w.Do(t, "POST", exchange.InboxPath, "", env).Body
+			Readers: []string{"central_authority_officer", "regulator"}, SentAt: ledger.FormatTime(time.Now()), Payload: b})).Body
 	}
 }
 

@@ -21,10 +21,7 @@ import (
 // overdue limit), and the refused parameters.
 func TestExchangeListsPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
+		second := storetest.Second(t, dsn)
 		ctx := context.Background()
 		clk := &testClock{t: time.Now().UTC()}
 		a := apptest.NewWorldWith(t, dsn, func(c *server.Config) { c.Now = clk.Now })

@@ -23,10 +23,7 @@ import (
 // deletion would let the envelope, posted again, be received.
 func TestRefusedMessageStaysRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
+		second := storetest.Second(t, dsn)
 		ctx := context.Background()
 		a := apptest.NewWorld(t, dsn)
 		b := apptest.NewWorld(t, second)

@@ -51,16 +51,10 @@ func relay(t *testing.T, from, to *apptest.World) []*exchange.Receipt {
 // the other.
 func peeredWorlds(t *testing.T, dsn string) (a, b *apptest.World, toB, toA string) {
 	t.Helper()
-	second := storetest.SQLite(t)
-	if dsn[:4] == "post" {
-		second = storetest.Postgres(t)
-	}
+	second := storetest.Second(t, dsn)
 	a, b = apptest.NewWorld(t, dsn), apptest.NewWorld(t, second)
 	peer := func(at, other *apptest.World) string {
-		id, err := other.App.Exchange.Identity(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		id := identity(t, other.Env)
 		return at.Must(t, 201, "POST", "/api/v1/exchange/peers", at.Admin, map[string]any{"name": "The other registry", "jurisdiction": "XA",
 			"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"traceability", "vigilance"},
 			"receive_purposes": []string{"traceability", "vigilance"}}).Str("id")

@@ -42,10 +42,7 @@ func TestExchangeAbandon(t *testing.T) {
 		})
 		b := apptest.Start(t, storetest.SQLite(t))
 		ctx := context.Background()
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idB := identity(t, b)
 		// B's inbox, behind an address that breaks the signature of the
 		// receipt B gives for the first message: it never verifies.
 		var mu sync.Mutex
@@ -104,16 +101,6 @@ func TestExchangeAbandon(t *testing.T) {
 			}
 			return out.Messages
 		}
-		byID := func(id string) exchange.OutboxMessage {
-			t.Helper()
-			for _, m := range outbox("?peer_id=" + peerB) {
-				if m.ID == id {
-					return m
-				}
-			}
-			t.Fatalf("%s is not in the outbox", id)
-			return exchange.OutboxMessage{}
-		}
 		first = send("first")
 		second := send("second")
 
@@ -121,7 +108,7 @@ func TestExchangeAbandon(t *testing.T) {
 		if postsOf(first) != 1 || postsOf(second) != 0 {
 			t.Fatalf("posts %v: want the first once and the second not (it waits behind the first)", posts)
 		}
-		m1, m2 := byID(first), byID(second)
+		m1, m2 := a.OutboxMessage(t, first), a.OutboxMessage(t, second)
 		if m1.State != exchange.Pending || m1.Attempts != 1 || !strings.Contains(m1.LastError, "does not verify") || m1.WaitingBehind != "" {
 			t.Fatalf("the first message, its receipt not verifying: %+v", m1)
 		}
@@ -179,7 +166,7 @@ func TestExchangeAbandon(t *testing.T) {
 		if n := a.LogSize(t); n != size {
 			t.Fatalf("the refusals wrote %d leaves", n-size)
 		}
-		if m := byID(first); m.State != exchange.Pending {
+		if m := a.OutboxMessage(t, first); m.State != exchange.Pending {
 			t.Fatalf("after the refusals the first message is %s", m.State)
 		}
 
@@ -200,7 +187,7 @@ func TestExchangeAbandon(t *testing.T) {
 		if postsOf(first) != 3 || postsOf(second) != 1 {
 			t.Fatalf("after abandoning: posts %v, want the first still 3 times, the second once", posts)
 		}
-		if m := byID(second); m.State != exchange.Acknowledged || m.WaitingBehind != "" {
+		if m := a.OutboxMessage(t, second); m.State != exchange.Acknowledged || m.WaitingBehind != "" {
 			t.Fatalf("the second message after the first was abandoned: %+v", m)
 		}
 		if ms := outbox("?state=abandoned"); len(ms) != 1 || ms[0].ID != first || ms[0].AbandonIndex == 0 {
@@ -217,7 +204,7 @@ func TestExchangeAbandon(t *testing.T) {
 		if err := a.App.Exchange.RecordReceipt(ctx, first, &receipt); err != nil {
 			t.Fatalf("B's true receipt of the abandoned message: %v", err)
 		}
-		if m := byID(first); m.State != exchange.Abandoned || a.LogSize(t) != size {
+		if m := a.OutboxMessage(t, first); m.State != exchange.Abandoned || a.LogSize(t) != size {
 			t.Fatalf("a receipt of an abandoned message: %s, %d leaves written", m.State, a.LogSize(t)-size)
 		}
 		if !strings.Contains(log.String(), "abandoned here; the peer recorded it") || !strings.Contains(log.String(), first) {
@@ -243,7 +230,7 @@ func TestExchangeAbandon(t *testing.T) {
 		if postsOf(third) != 0 {
 			t.Fatalf("a message abandoned after it was picked was sent %d times", postsOf(third))
 		}
-		if m := byID(third); m.State != exchange.Abandoned {
+		if m := a.OutboxMessage(t, third); m.State != exchange.Abandoned {
 			t.Fatalf("the third message: %+v", m)
 		}
 

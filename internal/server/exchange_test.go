@@ -33,21 +33,12 @@ import (
 // HTTPS between two custos serve processes.)
 func TestExchangeModuleType(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
+		second := storetest.Second(t, dsn)
 		mods := append(server.DefaultModules(), exampleRegistry)
 		a, b := apptest.StartModules(t, dsn, mods), apptest.StartModules(t, second, mods)
 		ctx := context.Background()
-		idA, err := a.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idA := identity(t, a)
+		idB := identity(t, b)
 		peer := func(e *apptest.Env, id *exchange.Identity) string {
 			return e.Must(t, 201, "POST", "/api/v1/exchange/peers", e.Admin, map[string]any{"name": "The other registry", "jurisdiction": id.Jurisdiction,
 				"url": "https://peer.invalid", "public_key": id.PublicKey, "send_purposes": []string{"coordination"}, "receive_purposes": []string{"coordination"}}).Str("id")
@@ -93,13 +84,8 @@ func TestExchangeModuleType(t *testing.T) {
 			{noticeShared.Name, `{"urgency":"urgent","body":"x","colour":"red"}`, "schema", "payload.colour"},
 			{"example.unknown", `{"body":"x"}`, "unknown_type", "type"},
 		} {
-			bad, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XM-BAD-%d", i), From: "XA", To: "XA", Module: "example", Type: c.typ,
-				Purpose: "coordination", LegalBasis: "x", Notice: "y", Readers: []string{"admin"}, SentAt: ledger.FormatTime(time.Now()), Payload: json.RawMessage(c.payload)}, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b2, _ := json.Marshal(bad)
-			status, ans := b.App.Exchange.Receive(ctx, b2)
+			status, ans := b.App.Exchange.Receive(ctx, apptest.Sealed(t, key, exchange.Message{ID: fmt.Sprintf("XM-BAD-%d", i), From: "XA", To: "XA", Module: "example", Type: c.typ,
+				Purpose: "coordination", LegalBasis: "x", Notice: "y", Readers: []string{"admin"}, SentAt: ledger.FormatTime(time.Now()), Payload: json.RawMessage(c.payload)}))
 			if status != 422 || ans.Error.Rule != c.rule || ans.Error.Field != c.field {
 				t.Fatalf("%s %s: %d %+v, want 422 %s %s", c.typ, c.payload, status, ans.Error, c.rule, c.field)
 			}
@@ -129,10 +115,7 @@ func TestExchangeScheduleChanged(t *testing.T) {
 		})
 		b := apptest.StartModules(t, storetest.SQLite(t), mods)
 		ctx := context.Background()
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idB := identity(t, b)
 		// The peer's address answers every delivery 503: each one is an attempt.
 		var attempts atomic.Int64
 		down := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -199,10 +182,7 @@ func TestExchangePeerStatusForged(t *testing.T) {
 		})
 		b := apptest.Start(t, storetest.SQLite(t))
 		ctx := context.Background()
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idB := identity(t, b)
 		down := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		}))
@@ -261,10 +241,7 @@ func TestExchangeHostileAnswer(t *testing.T) {
 		})
 		b := apptest.Start(t, storetest.SQLite(t))
 		ctx := context.Background()
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idB := identity(t, b)
 		// "the receipt is signed by " is 25 bytes: the é falls on bytes 499 and 500.
 		key := strings.Repeat("a", 474) + "é\x1b[31m\nforged line" + strings.Repeat("b", 100)
 		var attempts atomic.Int64
@@ -317,10 +294,7 @@ func TestExchangeDeliveryOrder(t *testing.T) {
 		})
 		b := apptest.Start(t, storetest.SQLite(t))
 		ctx := context.Background()
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idB := identity(t, b)
 		// B's inbox, behind an address that answers 503 to the first
 		// attempt of the first message sent.
 		var order []string
@@ -467,22 +441,13 @@ func TestExchangeKeyExpiredInFlight(t *testing.T) {
 // does not verify, and its message stays pending.
 func TestExchangeReceiptAfterPeerRotated(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		second := storetest.SQLite(t)
-		if dsn[:4] == "post" {
-			second = storetest.Postgres(t)
-		}
+		second := storetest.Second(t, dsn)
 		a, b := apptest.Start(t, dsn), apptest.Start(t, second)
 		ctx := context.Background()
 		peerB := a.Peer(t, b, "vigilance")
 		b.Peer(t, a, "vigilance")
-		idA, err := a.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idB, err := b.App.Exchange.Identity(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		idA := identity(t, a)
+		idB := identity(t, b)
 		send := func(text string) map[string]any {
 			return a.Must(t, 201, "POST", "/api/v1/exchange/outbox", a.Admin, map[string]any{"peer_id": peerB, "type": "core.notice", "purpose": "vigilance",
 				"legal_basis": "Example agreement, art. 1", "notice": "Synthetic.", "readers": []string{"admin"},
@@ -498,15 +463,6 @@ func TestExchangeReceiptAfterPeerRotated(t *testing.T) {
 				t.Fatalf("the peer receives %s: %d %+v", m["id"], status, ans.Error)
 			}
 			return ans
-		}
-		state := func(id string) string {
-			for _, m := range a.Must(t, 200, "GET", "/api/v1/exchange/outbox", a.Admin, nil).Body["messages"].([]any) {
-				if m := m.(map[string]any); m["id"] == id {
-					return m["state"].(string)
-				}
-			}
-			t.Fatalf("message %s is not in the outbox", id)
-			return ""
 		}
 
 		old := send("received before the rotation")
@@ -547,7 +503,7 @@ func TestExchangeReceiptAfterPeerRotated(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("a receipt %s: %v, want a refusal saying %q", c.name, err, c.want)
 			}
-			if st := state(c.m["id"].(string)); st != exchange.Pending {
+			if st := a.OutboxMessage(t, c.m["id"].(string)).State; st != exchange.Pending {
 				t.Fatalf("after a receipt %s the message is %s, want pending", c.name, st)
 			}
 		}
@@ -559,7 +515,7 @@ func TestExchangeReceiptAfterPeerRotated(t *testing.T) {
 		if err := a.App.Exchange.RecordReceipt(ctx, old["id"].(string), &again.SignedReceipt); err != nil {
 			t.Fatalf("the receipt signed before the peer rotated, fetched again after the old key's end: %v", err)
 		}
-		if st := state(old["id"].(string)); st != exchange.Acknowledged {
+		if st := a.OutboxMessage(t, old["id"].(string)).State; st != exchange.Acknowledged {
 			t.Fatalf("the message answered before the rotation is %s, want acknowledged", st)
 		}
 		// The message sent after the rotation is answered with the new key.

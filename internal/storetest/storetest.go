@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -74,6 +75,17 @@ func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
 // SQLite returns the path of a new SQLite database in t's temporary folder.
 func SQLite(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "custos.db")
+}
+
+// Second returns a new, empty database of the engine dsn is on (SQLite or
+// PostgreSQL), for a second registry beside the one on dsn: two registries
+// that exchange messages are tested on one engine at a time.
+func Second(t testing.TB, dsn string) string {
+	t.Helper()
+	if strings.HasPrefix(dsn, "postgres") {
+		return Postgres(t)
+	}
+	return SQLite(t)
 }
 
 // Postgres creates a schema of its own for t and returns a URL whose
