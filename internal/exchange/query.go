@@ -156,12 +156,17 @@ type OutboxMessage struct {
 	// Envelope is the signed message as sent.
 	Envelope Envelope `json:"envelope"`
 	// Receipt is the peer's signed answer, with its outcome.
-	Receipt       *SignedReceipt `json:"receipt,omitempty"`
-	AnsweredAt    string         `json:"answered_at,omitempty"`
-	AnswerIndex   int64          `json:"answer_index,omitempty"`
-	RefusalRule   string         `json:"refusal_rule,omitempty"`
-	RefusalField  string         `json:"refusal_field,omitempty"`
-	RefusalReason string         `json:"refusal_reason,omitempty"`
+	Receipt    *SignedReceipt `json:"receipt,omitempty"`
+	AnsweredAt string         `json:"answered_at,omitempty"`
+	// AtFromClock says AnsweredAt is this registry's time of recording,
+	// not the receipt's: the receipt gives a time it cannot have been
+	// signed at (its entry's at_from_clock). It is read from the row, not
+	// stored: answered_at is the receipt's at exactly, unless so.
+	AtFromClock   bool   `json:"at_from_clock,omitempty"`
+	AnswerIndex   int64  `json:"answer_index,omitempty"`
+	RefusalRule   string `json:"refusal_rule,omitempty"`
+	RefusalField  string `json:"refusal_field,omitempty"`
+	RefusalReason string `json:"refusal_reason,omitempty"`
 	// AbandonedAt, AbandonedBy (the principal's id, as the log has it;
 	// the outbox page shows the name), AbandonReason and AbandonIndex (the
 	// entry) are set on a message an operator abandoned (state abandoned):
@@ -248,6 +253,8 @@ func scanOutbox(sc store.Scanner, m *OutboxMessage, overdue string) error {
 	m.Envelope.Message = msg
 	if rc != "" {
 		m.Receipt = &SignedReceipt{Receipt: rc, Key: rk, Signature: rs}
+		r, err := ParseReceipt(rc)
+		m.AtFromClock = err != nil || r.At != m.AnsweredAt
 	}
 	if m.State == Pending && m.SentAt < overdue {
 		m.State = Overdue

@@ -97,7 +97,9 @@ func TestExchangeMessageSentAt(t *testing.T) {
 // peer's: said to the log and counted (receipt_time_not_taken). Before,
 // answered_at was the receipt's time whatever it was. A receipt signed a
 // few seconds before the message was sent here (the peer's clock a little
-// behind) keeps its time.
+// behind) keeps its time. The outbox says which (at_from_clock), as the log
+// entry does; before, only comparing answered_at with the receipt's at
+// told.
 func TestExchangeReceiptTime(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		var log apptest.LogBuffer
@@ -108,16 +110,6 @@ func TestExchangeReceiptTime(t *testing.T) {
 		key, err := exchange.DeriveKey(b.App.Keys.Master, 0)
 		if err != nil {
 			t.Fatal(err)
-		}
-		answered := func(id string) (state, at string) {
-			for _, m := range a.Must(t, 200, "GET", "/api/v1/exchange/outbox", a.Admin, nil).Body["messages"].([]any) {
-				if m := m.(map[string]any); m["id"] == id {
-					at, _ := m["answered_at"].(string)
-					return m["state"].(string), at
-				}
-			}
-			t.Fatalf("message %s is not in the outbox", id)
-			return "", ""
 		}
 		for i, c := range []struct {
 			what  string
@@ -152,10 +144,14 @@ func TestExchangeReceiptTime(t *testing.T) {
 				t.Fatalf("a receipt signed %s: %v, want it recorded", c.what, err)
 			}
 			after := ledger.FormatTime(time.Now())
-			state, at := answered(id)
-			if state != exchange.Acknowledged {
-				t.Errorf("after a receipt signed %s the message is %s, want acknowledged", c.what, state)
+			o := a.OutboxMessage(t, id)
+			if o.State != exchange.Acknowledged {
+				t.Errorf("after a receipt signed %s the message is %s, want acknowledged", c.what, o.State)
 			}
+			if o.AtFromClock == c.taken {
+				t.Errorf("a receipt signed %s: the outbox's at_from_clock is %v, want %v", c.what, o.AtFromClock, !c.taken)
+			}
+			at := o.AnsweredAt
 			switch {
 			case c.taken && at != claimed:
 				t.Errorf("a receipt signed %s: answered_at %s, want the receipt's %s", c.what, at, claimed)

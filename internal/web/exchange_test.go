@@ -116,4 +116,25 @@ func TestExchangePages(t *testing.T) {
 	p = ra.get("/exchange/outbox?box=sent")
 	wantStatus(t, "unknown parameter", p, http.StatusUnprocessableEntity)
 	mustContain(t, "unknown parameter", p, `id="refusal-field">box<`, `id="message-`+id+`"`)
+
+	// A receipt that gives no time it can have been signed at: its answer
+	// is at this registry's time, and the outbox page says so on its row
+	// alone.
+	keyB, err := exchange.DeriveKey(b.App.Keys.Master, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := exchange.SealReceipt(&exchange.Receipt{V: exchange.Version, MessageID: second.Str("id"), MessageSHA256: exchange.Digest(second.Str("message")),
+		From: idB.Jurisdiction, To: idA.Jurisdiction, Outcome: exchange.Received, At: "yesterday"}, keyB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.App.Exchange.RecordReceipt(ctx, second.Str("id"), sr); err != nil {
+		t.Fatal(err)
+	}
+	p = ra.get("/exchange/outbox?state=acknowledged")
+	at, row2, row1 := strings.Index(p.Body, `class="clock"`), strings.Index(p.Body, `id="message-`+second.Str("id")+`"`), strings.Index(p.Body, `id="message-`+id+`"`)
+	if strings.Count(p.Body, `class="clock"`) != 1 || at < row2 || at > row1 || !strings.Contains(p.Body, "Recorded at this registry&#39;s time") {
+		t.Errorf("the outbox page does not say, on the second message's row alone, that its answer is at this registry's time:\n%s", p.Body)
+	}
 }
