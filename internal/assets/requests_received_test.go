@@ -15,8 +15,9 @@ import (
 
 // TestRequestReceivedSentAt has a peer, XB, post requests to this
 // registry's inbox whose sent_at is missing, not a time, before 1900 or
-// hours ahead of this registry's clock (the peer's clock wrong): each is
-// refused in a signed answer naming payload.sent_at, and no request is
+// hours ahead of this registry's clock (either clock wrong): each is
+// refused in a signed answer naming payload.sent_at (the one ahead for
+// now, clock_ahead: the peer sends it again later), and no request is
 // recorded. Before, each was received and acknowledged: the one without a
 // sent_at was hidden from the requested state's officer (a request with
 // none reads as a draft), the others were recorded with the peer's text as
@@ -35,7 +36,7 @@ func TestRequestReceivedSentAt(t *testing.T) {
 			{"not a time", "yesterday", "date_format"},
 			{"a month 13", "2026-13-01T00:00:00Z", "date_format"},
 			{"before 1900", "1066-10-14T09:00:00Z", "date_range"},
-			{"an hour ahead", ledger.FormatTime(time.Now().Add(time.Hour)), "dates_in_order"},
+			{"an hour ahead", ledger.FormatTime(time.Now().Add(time.Hour)), exchange.RuleClockAhead},
 		} {
 			ans := post(fmt.Sprintf("RQ-BAD%d", i), c.sentAt)
 			if !refusedAt(ans, c.rule, "payload.sent_at") {

@@ -13,12 +13,20 @@ import (
 // peer's clock wrong (or its word false), not a time that happened.
 const ClockSkew = 5 * time.Minute
 
+// RuleClockAhead is the refusal, for now, of a time a peer says it sent
+// something at that is more than ClockSkew ahead of this registry's clock.
+const RuleClockAhead = "clock_ahead"
+
 // ReadSentAt reads a time at which a peer says it sent something (field: a
 // message's sent_at, or a module's payload.sent_at), refusing one that is
-// not an RFC 3339 time (rule date_format), is before 1900 (date_range), or
-// is more than ClockSkew ahead of now, this registry's clock
-// (dates_in_order): the receiver would keep the sender's wrong clock as the
-// time it was sent.
+// not an RFC 3339 time (rule date_format) or is before 1900 (date_range):
+// those are the message's answer for good. One more than ClockSkew ahead
+// of now, this registry's clock, is refused for now (RuleClockAhead, code
+// unavailable): the receiver would keep a wrong clock as the time it was
+// sent, but which clock is wrong, the sender's or this registry's, is not
+// known here, and either may be put right later (or time catch up with
+// it). Such a refusal is not kept (final), and the sender sends the message
+// again later (refusedForNow).
 func ReadSentAt(field, v string, now time.Time) (time.Time, error) {
 	at, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
@@ -28,10 +36,18 @@ func ReadSentAt(field, v string, now time.Time) (time.Time, error) {
 		return at, errs.Invalidf("date_range", field, "%s %s is before 1900", field, v)
 	}
 	if at.After(now.Add(ClockSkew)) {
-		return at, errs.Invalidf("dates_in_order", field, "%s says %s, but it is %s here: the sending registry's clock is ahead", field, v, ledger.FormatTime(now))
+		return at, errs.New(errs.Unavailable, RuleClockAhead, field,
+			"%s says %s, but it is %s here: the sending registry's clock is ahead, or this registry's behind; send the message again later", field, v, ledger.FormatTime(now))
 	}
 	return at, nil
 }
+
+// refusedForNow tells whether a peer's signed refusal with rule is one for
+// now, not the message's answer: the peer could not record it
+// (unavailable), or its sent_at is ahead of the peer's clock
+// (RuleClockAhead). The message stays pending and is sent again, with the
+// back-off of any failed attempt.
+func refusedForNow(rule string) bool { return rule == "unavailable" || rule == RuleClockAhead }
 
 // receiptTime is the time a receipt for message d was signed, as this
 // registry takes it: the receipt's at, when it is a time no earlier than

@@ -271,7 +271,15 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 	if err != nil {
 		return err
 	}
-	if r.Outcome == Refused && r.Rule == "unavailable" {
+	if r.Outcome == Refused && refusedForNow(r.Rule) {
+		if r.Rule == RuleClockAhead {
+			// Which clock is wrong is not known: the message waits,
+			// said in its last error and counted, until one is put
+			// right or time catches up with its sent_at.
+			s.event(RuleClockAhead)
+			return fmt.Errorf("the peer refuses the message for now: its sent_at is ahead of the peer's clock (rule %s, field \"%s\"): %s; sent again later",
+				RuleClockAhead, errs.Echo(r.Field, errs.MaxEchoed), errs.Echo(r.Reason, maxReason))
+		}
 		return fmt.Errorf("the peer could not record the message now: %s", errs.Echo(r.Reason, maxReason))
 	}
 	var st string

@@ -128,7 +128,7 @@ func (g *forgeryGate) leave(key string) {
 }
 
 // Events are the exchange's events (Service.OnEvent).
-var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset", "receipt_time_not_taken"}
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset", "receipt_time_not_taken", RuleClockAhead}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.
@@ -731,8 +731,9 @@ const receiveCommand = "receive exchange message"
 const ruleRefusedBefore = "refused_before"
 
 // final tells whether a refusal of a message whose signature verified is
-// the message's answer for good: every rule's refusal, not a fault
-// (unavailable: the sender sends it again) nor a replay.
+// the message's answer for good: every rule's refusal, not a fault nor a
+// refusal for now (code unavailable: the sender sends it again, as it does
+// a sent_at ahead of this registry's clock, RuleClockAhead) nor a replay.
 func final(e *errs.Error) bool {
 	return e.Code != errs.Unavailable && e.Code != errs.Internal && e.Rule != "duplicate"
 }
