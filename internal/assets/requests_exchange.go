@@ -298,7 +298,7 @@ func (s *Service) decideMessage(ctx context.Context, q store.Queryer, m *exchang
 		} else if err != nil {
 			return nil, err
 		}
-		on, err := stepDay(sm.On, s.now())
+		on, err := stepDay(sm.On, r.SentAt, s.now())
 		if err != nil {
 			return nil, err
 		}
@@ -418,15 +418,24 @@ func receivedDeadline(deadline string, sent time.Time) error {
 	return deadlineAhead("payload.deadline", deadline, sent, true)
 }
 
-// stepDay reads the day of a step the other registry recorded (payload.on):
-// a calendar date from 1900 on (date_format, date_range), not after today
-// here, with a day's grace for the registries' time zones (dates_in_order):
-// a step in the future is the sender's clock or a typing error, which
-// would go into this registry's log as the day of the step.
-func stepDay(on string, now time.Time) (string, error) {
+// stepDay reads the day of a step the other registry recorded (payload.on)
+// on a request sent at sentAt: a calendar date from 1900 on (date_format,
+// date_range), not before the day the request was sent, by either
+// registry's clock (exchange.ClockSkew apart: a step recorded just after a
+// request sent at midnight may bear the day before by the other clock),
+// nor after today here, with a day's grace for the registries' time zones
+// (dates_in_order). A step before its request, or in the future, is the
+// sender's clock or a typing error, which would go into this registry's
+// log as the day of the step.
+func stepDay(on, sentAt string, now time.Time) (string, error) {
 	day, err := check.Date("payload.on", on, true)
 	if err != nil {
 		return "", err
+	}
+	if sent, err := time.Parse(time.RFC3339Nano, sentAt); err == nil {
+		if first := sent.Add(-exchange.ClockSkew).UTC().Format(check.DateLayout); day < first {
+			return "", errs.Invalidf("dates_in_order", "payload.on", "payload.on (%s) is before the day the request was sent (%s): a step on a request is that day or later", day, first)
+		}
 	}
 	if err := check.DateNotFuture("payload.on", day, now.Add(24*time.Hour)); err != nil {
 		return "", err

@@ -153,17 +153,21 @@ func TestRequestReceivedDeadline(t *testing.T) {
 }
 
 // TestRequestStatusReceivedOn has XB, the requesting state, withdraw a
-// request it sent XA with a step whose day (on) is not a calendar date, is
-// before 1900, or is after XA's today by more than a day (time zones): each
-// is refused in a signed answer naming payload.on, and the request stays
-// sent. Before, the schema checked the shape only, and 2026-13-45 or
-// 2099-01-01 went into XA's log as the day of the step. A withdrawal dated
-// tomorrow (XB's time zone ahead) is recorded, with its day.
+// request it sent XA three days ago with a step whose day (on) is not a
+// calendar date, is before 1900, is before the day the request was sent,
+// or is after XA's today by more than a day (time zones): each is refused
+// in a signed answer naming payload.on, and the request stays sent.
+// Before, the schema checked the shape only, and 2026-13-45 or 2099-01-01
+// went into XA's log as the day of the step; then the date alone, and a
+// step the day before its request was sent was recorded. A withdrawal
+// dated tomorrow (XB's time zone ahead) is recorded, with its day.
 func TestRequestStatusReceivedOn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := newWorld(t, dsn)
 		post := peerXB(t, w)
-		if ans := post("RQ-1", "assets.request", requestFromXB("RQ-1", ledger.FormatTime(time.Now()), "")); ans["error"] != nil {
+		// At noon, so that the day before it is before it by either clock.
+		sent := time.Now().UTC().AddDate(0, 0, -3).Truncate(24 * time.Hour).Add(12 * time.Hour)
+		if ans := post("RQ-1", "assets.request", requestFromXB("RQ-1", ledger.FormatTime(sent), "")); ans["error"] != nil {
 			t.Fatalf("the request: refused %v", ans["error"])
 		}
 		status := func() string {
@@ -177,6 +181,7 @@ func TestRequestStatusReceivedOn(t *testing.T) {
 		for i, c := range []struct{ what, on, rule string }{
 			{"not a calendar date", "2026-13-45", "date_format"},
 			{"before 1900", "1899-12-31", "date_range"},
+			{"the day before the request was sent", sent.AddDate(0, 0, -1).Format("2006-01-02"), "dates_in_order"},
 			{"years ahead", "2099-01-01", "dates_in_order"},
 			{"two days ahead", time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02"), "dates_in_order"},
 		} {
