@@ -1,13 +1,17 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
 	"github.com/custos-project/custos/internal/transplant"
 )
@@ -19,7 +23,10 @@ import (
 // withdrawal is its own log entry, keeping the reason; the report lists
 // the links in force only; the payer check reads the procedure as payable
 // again once no confirmed case's link holds; a link may be made again; and
-// log verify replays it all. The link's refusals name the report as the
+// log verify replays it all. A withdrawn link stays on the report, apart
+// from the links in force, with who made it, who withdrew it, when and
+// why, and migration 26's step writes the same rows from the log as the
+// projector did (an upgrade from schema 25). The link's refusals name the report as the
 // other report routes do, and the regulator's list of payers' questions
 // gives no answer on payment for a question that found nothing.
 func TestTraffickingLinkWithdrawn(t *testing.T) {
@@ -46,6 +53,22 @@ func TestTraffickingLinkWithdrawn(t *testing.T) {
 		payable := func(tx string) bool {
 			t.Helper()
 			return w.Must(t, 200, "POST", "/api/v1/transplant/payer-check", payer, map[string]any{"transplant_id": tx}).Body["procedure_payable"] == true
+		}
+		// The report's withdrawn links, as "transplantation: reason, by
+		// the withdrawer, linked by the linker, withdrawal id".
+		withdrawn := func(ref string) []string {
+			t.Helper()
+			var out []string
+			ws, _ := w.Must(t, 200, "GET", base+"/reports/"+ref, w.Assessor, nil).Body["withdrawn_links"].([]any)
+			for _, l := range ws {
+				l := l.(map[string]any)
+				if l["report_id"] != ref || l["linked_at"] == "" || l["withdrawn_at"] == "" || l["linked_at"].(string) > l["withdrawn_at"].(string) ||
+					!strings.HasPrefix(l["link_id"].(string), "TL-") {
+					t.Errorf("report %s's withdrawn link %v", ref, l)
+				}
+				out = append(out, fmt.Sprintf("%s: %s, by %s, linked by %s, %s", l["transplant_id"], l["reason"], l["withdrawn_by"], l["linked_by"], l["id"]))
+			}
+			return out
 		}
 		linked := func(ref string) []string {
 			t.Helper()
@@ -152,6 +175,13 @@ func TestTraffickingLinkWithdrawn(t *testing.T) {
 		if got := linked(ref); len(got) != 1 || got[0] != tx1 {
 			t.Errorf("report %s lists %v after the withdrawal, want [%s]", ref, got, tx1)
 		}
+		first := fmt.Sprintf("%s: %s, by %s, linked by %s, %s", tx2, why, assessorID, assessorID, r.Str("id"))
+		if got := withdrawn(ref); len(got) != 1 || got[0] != first || r.Str("linked_by") != assessorID || r.Str("linked_at") == "" {
+			t.Errorf("report %s's withdrawn links %q, want [%q]; the withdrawal's answer %s", ref, got, first, r.Raw)
+		}
+		if got := withdrawn(ref2); len(got) != 0 {
+			t.Errorf("report %s, whose links hold, lists withdrawn links %q", ref2, got)
+		}
 		if !payable(tx2) {
 			t.Errorf("a transplantation whose only link was withdrawn is not payable")
 		}
@@ -180,8 +210,70 @@ func TestTraffickingLinkWithdrawn(t *testing.T) {
 		if got := linked(ref); len(got) != 1 || got[0] != tx2 || payable(tx2) {
 			t.Errorf("linked again: report lists %v, payable %v", got, payable(tx2))
 		}
+		// The withdrawals stay listed, oldest first, the link made again
+		// apart from them.
+		if got := withdrawn(ref); len(got) != 2 || got[0] != first || !strings.HasPrefix(got[1], tx1+": ") {
+			t.Errorf("report %s's withdrawn links %q, want tx2's then tx1's", ref, got)
+		}
+		if got := withdrawn(ref2); len(got) != 1 || !strings.HasPrefix(got[0], tx1+": ") {
+			t.Errorf("report %s's withdrawn links %q, want tx1's", ref2, got)
+		}
+		// A link to an organ from abroad transplanted here, withdrawn.
+		im := apptest.ImportedOrgans(t, w.World, dsn)
+		if r := link(ref2, im.Held); r.Status != 204 {
+			t.Fatalf("a link to an organ from abroad: %d %s", r.Status, r.Raw)
+		}
+		w.Must(t, 200, "POST", base+"/reports/"+ref2+"/transplants/"+im.Held+"/withdraw", w.Assessor, map[string]any{"reason": why})
+		if got := withdrawn(ref2); len(got) != 2 || !strings.HasPrefix(got[1], im.Held+": ") {
+			t.Errorf("report %s's withdrawn links %q, want tx1's then %s's", ref2, got, im.Held)
+		}
 		if rep := w.Verify(t); !rep.OK() {
 			t.Errorf("log verify: %v", rep.Problems)
+		}
+
+		// An upgrade from schema 25: the withdrawals were in the log
+		// alone. Migration 26's step writes the rows the projector wrote.
+		ctx := context.Background()
+		dump := func() []string {
+			t.Helper()
+			rows, err := w.App.DB.Read().Query(ctx, `SELECT id, link_id, report_id, transplant_id, linked_at, linked_by, link_log_index, reason,
+				withdrawn_at, withdrawn_by, log_index FROM trafficking_case_withdrawals ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := store.Rows(rows, func(r store.Scanner, s *string) error {
+				var x [11]string
+				err := r.Scan(&x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6], &x[7], &x[8], &x[9], &x[10])
+				*s = strings.Join(x[:], "|")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		projected := dump()
+		if len(projected) != 4 {
+			t.Fatalf("trafficking_case_withdrawals holds %d rows, want 4: %q", len(projected), projected)
+		}
+		tx, err := w.App.DB.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM trafficking_case_withdrawals"); err != nil {
+			t.Fatal(err)
+		}
+		if err := transplant.Module.SchemaSteps[26](ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got := dump(); !slices.Equal(got, projected) {
+			t.Errorf("migration 26's step wrote %q, want what the projector wrote, %q", got, projected)
+		}
+		if rep := w.Verify(t); !rep.OK() {
+			t.Errorf("log verify after migration 26's step: %v", rep.Problems)
 		}
 
 		// A question that found nothing: no answer on payment beside its

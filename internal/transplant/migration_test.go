@@ -86,11 +86,12 @@ func TestMigration5FillsTheNameIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != 21 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 ||
+		if len(applied) != 22 || applied[0].Module != "transplant" || applied[0].Version != 5 || applied[1].Version != 6 || applied[2].Version != 7 || applied[3].Version != 8 ||
 			applied[6].Version != 11 || applied[9].Version != 14 || applied[10].Version != 15 || applied[11].Version != 16 || applied[12].Version != 17 || applied[13].Version != 18 ||
 			applied[14].Version != 19 || applied[15].Version != 20 || applied[16].Version != 21 ||
-			applied[17].Version != 22 || applied[18].Version != 23 || applied[19].Version != 24 || applied[20].Version != 25 {
-			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance), 8 (trafficking reports), 9 (across borders), 10 (hand-offs), 11 (trafficking assessments), 12 (procedures), 13 (follow-up, waiting list, abroad), 14 (reimbursements, audits, payer checks), 15 (the reports' rows), 16 (fewer indexes of transplants), 17 (the payers' questions), 18 (records by subject), 19 (imports assigned to centres), 20 (imports transplanted, in the reports' rows), 21 (trafficking cases of imports, their indexes), 22 (the centre holding an import, resolved at receipt), 23 (the history of an import's assignments), 24 (its first holder, the imports' blood groups), 25 (one donation number for a donation's procurements)", applied)
+			applied[17].Version != 22 || applied[18].Version != 23 || applied[19].Version != 24 || applied[20].Version != 25 ||
+			applied[21].Version != 26 {
+			t.Fatalf("migrating from transplant 4 applied %+v, want transplant 5, then 6 (the dashboards' indexes), 7 (vigilance), 8 (trafficking reports), 9 (across borders), 10 (hand-offs), 11 (trafficking assessments), 12 (procedures), 13 (follow-up, waiting list, abroad), 14 (reimbursements, audits, payer checks), 15 (the reports' rows), 16 (fewer indexes of transplants), 17 (the payers' questions), 18 (records by subject), 19 (imports assigned to centres), 20 (imports transplanted, in the reports' rows), 21 (trafficking cases of imports, their indexes), 22 (the centre holding an import, resolved at receipt), 23 (the history of an import's assignments), 24 (its first holder, the imports' blood groups), 25 (one donation number for a donation's procurements), 26 (trafficking cases' links withdrawn)", applied)
 		}
 		// 15 filled the old registration's equity row from its tables: born
 		// 1950-01-01, listed 2024-01-01 (74, 65+), waiting.
@@ -216,8 +217,8 @@ func TestMigration25OneDonationNumber(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != 1 || applied[0].Version != 25 {
-			t.Fatalf("migrating from transplant 24 applied %+v, want transplant 25", applied)
+		if len(applied) != 2 || applied[0].Version != 25 || applied[1].Version != 26 {
+			t.Fatalf("migrating from transplant 24 applied %+v, want transplant 25, then 26", applied)
 		}
 		rows, err := db.Read().Query(ctx, `SELECT p.id, p.donation_year, p.donation_seq, o.id FROM procurements p JOIN organs o ON o.procurement_id = p.id ORDER BY o.id`)
 		if err != nil {

@@ -40,8 +40,9 @@ var Module = module.Module{
 	Adopt: map[int]int{2: 1, 5: 2, 6: 3},
 	// Migration 23 fills the history of the imports' assignments from the
 	// log, migration 24 its first holders and the imports' blood groups
-	// (crossborder_project.go).
-	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{23: fillImportAssignments, 24: fillImportFirstHolders},
+	// (crossborder_project.go), migration 26 the trafficking cases' links
+	// withdrawn (payer.go).
+	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{23: fillImportAssignments, 24: fillImportFirstHolders, 26: fillLinkWithdrawals},
 	Project:     Project,
 	// Organs and vigilance across borders (crossborder_messages.go).
 	Messages: CrossBorderTypes,

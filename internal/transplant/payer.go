@@ -170,13 +170,16 @@ const (
 )
 
 // TraffickingLinkWithdrawn is a link withdrawn: the link (LinkID), its
-// report and transplantation, why, who withdrew it, when, and the log entry
-// that keeps it.
+// report and transplantation, who made it and when, why it was withdrawn,
+// who withdrew it, when, and the log entry that keeps the withdrawal. The
+// answer to a withdrawal, and each of a report's WithdrawnLinks.
 type TraffickingLinkWithdrawn struct {
 	ID           string `json:"id"`
 	LinkID       string `json:"link_id"`
 	ReportID     string `json:"report_id"`
 	TransplantID string `json:"transplant_id"`
+	LinkedAt     string `json:"linked_at"`
+	LinkedBy     string `json:"linked_by"`
 	Reason       string `json:"reason"`
 	WithdrawnAt  string `json:"withdrawn_at"`
 	WithdrawnBy  string `json:"withdrawn_by"`
@@ -214,6 +217,7 @@ func (s *Service) WithdrawTraffickingCaseLink(ctx context.Context, p *auth.Princ
 		return nil, errs.Invalidf("too_short", "reason", "reason is at least %d characters: say why the link was wrong", linkReasonMin)
 	}
 	d := linkWithdrawn{ID: s.W.IDs().New("TW"), ReportID: reportID, TransplantID: transplantID, Reason: reason}
+	var link caseLinkRow
 	res, err := s.W.Submit(ctx, p.Actor(), "withdraw a trafficking case's link to a transplantation", func(ctx context.Context, tx *store.Tx, _ time.Time) (*ledger.Entry, error) {
 		var one int
 		err := tx.QueryRow(ctx, "SELECT 1 FROM trafficking_reports WHERE id = ?", reportID).Scan(&one)
@@ -223,8 +227,9 @@ func (s *Service) WithdrawTraffickingCaseLink(ctx context.Context, p *auth.Princ
 		if err != nil {
 			return nil, err
 		}
-		err = tx.QueryRow(ctx, `SELECT id FROM trafficking_case_transplants WHERE report_id = ? AND transplant_id = ?
-			UNION ALL SELECT id FROM trafficking_case_imports WHERE report_id = ? AND organ_id = ?`, reportID, transplantID, reportID, transplantID).Scan(&d.LinkID)
+		err = tx.QueryRow(ctx, `SELECT id, linked_at, linked_by FROM trafficking_case_transplants WHERE report_id = ? AND transplant_id = ?
+			UNION ALL SELECT id, linked_at, linked_by FROM trafficking_case_imports WHERE report_id = ? AND organ_id = ?`,
+			reportID, transplantID, reportID, transplantID).Scan(&d.LinkID, &link.at, &link.by)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errs.New(errs.NotFound, "reference", "transplant_id", "report %s is not linked to transplantation %s", reportID, transplantID)
 		}
@@ -236,8 +241,68 @@ func (s *Service) WithdrawTraffickingCaseLink(ctx context.Context, p *auth.Princ
 	if err != nil {
 		return nil, err
 	}
-	return &TraffickingLinkWithdrawn{ID: d.ID, LinkID: d.LinkID, ReportID: d.ReportID, TransplantID: d.TransplantID, Reason: d.Reason,
-		WithdrawnAt: res.Entry.At, WithdrawnBy: res.Entry.By, LogIndex: res.Index}, nil
+	return &TraffickingLinkWithdrawn{ID: d.ID, LinkID: d.LinkID, ReportID: d.ReportID, TransplantID: d.TransplantID, LinkedAt: link.at, LinkedBy: link.by,
+		Reason: d.Reason, WithdrawnAt: res.Entry.At, WithdrawnBy: res.Entry.By, LogIndex: res.Index}, nil
+}
+
+// caseLinkRow is what a withdrawal keeps of the link it withdraws: when and
+// by whom it was made, and its entry's index.
+type caseLinkRow struct {
+	at, by string
+	idx    int64
+}
+
+// linkTable is the table of the links in force that holds a link to
+// transplantID, and its column naming the transplantation: a TX- id is a
+// transplantation of an organ of the registry; any other an organ from
+// abroad's (LinkTraffickingCase).
+func linkTable(transplantID string) (table, column string) {
+	if transplantIDRE.MatchString(transplantID) {
+		return "trafficking_case_transplants", "transplant_id"
+	}
+	return "trafficking_case_imports", "organ_id"
+}
+
+// insertLinkWithdrawal writes withdrawal w of the link l, entry e at index
+// idx, into trafficking_case_withdrawals: the projector's row, and the
+// one migration 26's step writes for a withdrawal logged before it.
+func insertLinkWithdrawal(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, w *linkWithdrawn, l caseLinkRow) error {
+	_, err := q.Exec(ctx, `INSERT INTO trafficking_case_withdrawals (id, link_id, report_id, transplant_id, linked_at, linked_by, link_log_index,
+		reason, withdrawn_at, withdrawn_by, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.ID, w.LinkID, w.ReportID, w.TransplantID, l.at, l.by, l.idx, w.Reason, e.At, e.By, idx)
+	return err
+}
+
+// fillLinkWithdrawals is migration 26's step: for each withdrawal the log
+// held before, it writes the row the projector of
+// transplant.trafficking_case_link_withdrawn now writes, so that log
+// verify's replay finds the same rows. The link's row left its table when
+// it was withdrawn: when and by whom it was made are read from its own
+// entry, transplant.trafficking_case_linked, as the projector read them
+// from the row that entry wrote.
+func fillLinkWithdrawals(ctx context.Context, tx *store.Tx) error {
+	links := map[string]caseLinkRow{}
+	if err := ledger.EntriesOf(ctx, tx, TypeTraffickingCaseLinked, func(idx int64, e *ledger.Entry) error {
+		var l caseLink
+		if err := e.Decode(&l); err != nil {
+			return err
+		}
+		links[l.ID] = caseLinkRow{at: e.At, by: e.By, idx: idx}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return ledger.EntriesOf(ctx, tx, TypeTraffickingCaseLinkWithdrawn, func(idx int64, e *ledger.Entry) error {
+		var w linkWithdrawn
+		if err := e.Decode(&w); err != nil {
+			return err
+		}
+		l, ok := links[w.LinkID]
+		if !ok {
+			return fmt.Errorf("leaf %d withdraws link %s, which no entry made", idx, w.LinkID)
+		}
+		return insertLinkWithdrawal(ctx, tx, idx, e, &w, l)
+	})
 }
 
 // A trafficking case is linked to a transplantation of an organ of the
@@ -433,22 +498,25 @@ func (s *Service) PayerChecks(ctx context.Context, p *auth.Principal, limit int)
 
 func projectPayer(reg *ledger.Projections) {
 	ledger.On(reg, TypeTraffickingCaseLinked, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, l *caseLink) error {
-		// A TX- id is a transplantation of an organ of the registry; any
-		// other is an organ from abroad's (LinkTraffickingCase).
-		table := "trafficking_case_transplants (id, report_id, transplant_id"
-		if !transplantIDRE.MatchString(l.TransplantID) {
-			table = "trafficking_case_imports (id, report_id, organ_id"
-		}
-		_, err := q.Exec(ctx, `INSERT INTO `+table+`, linked_at, linked_by, log_index)
+		table, column := linkTable(l.TransplantID)
+		_, err := q.Exec(ctx, `INSERT INTO `+table+` (id, report_id, `+column+`, linked_at, linked_by, log_index)
 			VALUES (?, ?, ?, ?, ?, ?)`, l.ID, l.ReportID, l.TransplantID, e.At, e.By, idx)
 		return err
 	})
 	ledger.On(reg, TypeTraffickingCaseLinkWithdrawn, func(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, w *linkWithdrawn) error {
-		// The link leaves the links in force; the log keeps it and its
-		// withdrawal, with the reason.
-		table := "trafficking_case_transplants"
-		if !transplantIDRE.MatchString(w.TransplantID) {
-			table = "trafficking_case_imports"
+		// The link leaves the links in force for the withdrawn ones
+		// (migration 26), with who made it and when, and the reason.
+		table, _ := linkTable(w.TransplantID)
+		var l caseLinkRow
+		err := q.QueryRow(ctx, "SELECT linked_at, linked_by, log_index FROM "+table+" WHERE id = ? AND report_id = ?", w.LinkID, w.ReportID).Scan(&l.at, &l.by, &l.idx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("link %s of report %s is not in force", w.LinkID, w.ReportID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := insertLinkWithdrawal(ctx, q, idx, e, w, l); err != nil {
+			return err
 		}
 		res, err := q.Exec(ctx, "DELETE FROM "+table+" WHERE id = ? AND report_id = ?", w.LinkID, w.ReportID)
 		if err != nil {
@@ -469,6 +537,7 @@ func projectPayer(reg *ledger.Projections) {
 	reg.Tables(
 		ledger.Table{Name: "trafficking_case_transplants", Order: "id"},
 		ledger.Table{Name: "trafficking_case_imports", Order: "id"},
+		ledger.Table{Name: "trafficking_case_withdrawals", Order: "id"},
 		ledger.Table{Name: "payer_checks", Order: "id"},
 	)
 }

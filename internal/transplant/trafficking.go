@@ -208,9 +208,13 @@ type TraffickingReport struct {
 	History []TraffickingStatusChange `json:"history,omitempty"`
 	// Transplants lists the transplantations the case is linked to, oldest
 	// link first (one report only): those a confirmed assessment makes not
-	// reimbursable (LinkTraffickingCase). A withdrawn link is not listed
-	// (WithdrawTraffickingCaseLink): the log keeps it.
+	// reimbursable (LinkTraffickingCase). A withdrawn link is not among
+	// them (WithdrawTraffickingCaseLink).
 	Transplants []TraffickingCaseLink `json:"transplants,omitempty"`
+	// WithdrawnLinks lists the links withdrawn, oldest withdrawal first
+	// (one report only): who made each and when, who withdrew it, when
+	// and why. None of them is in force.
+	WithdrawnLinks []TraffickingLinkWithdrawn `json:"withdrawn_links,omitempty"`
 }
 
 // TraffickingCaseLink is a transplantation a report's case concerns: its
@@ -485,6 +489,17 @@ func (s *Service) GetTraffickingReport(ctx context.Context, p *auth.Principal, i
 	}
 	r.Transplants, err = store.Rows(rows, func(sc store.Scanner, l *TraffickingCaseLink) error {
 		return sc.Scan(&l.TransplantID, &l.LinkedAt, &l.LinkedBy, &l.LogIndex)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `SELECT id, link_id, report_id, transplant_id, linked_at, linked_by, reason, withdrawn_at, withdrawn_by, log_index
+		FROM trafficking_case_withdrawals WHERE report_id = ? ORDER BY log_index`, id)
+	if err != nil {
+		return nil, err
+	}
+	r.WithdrawnLinks, err = store.Rows(rows, func(sc store.Scanner, w *TraffickingLinkWithdrawn) error {
+		return sc.Scan(&w.ID, &w.LinkID, &w.ReportID, &w.TransplantID, &w.LinkedAt, &w.LinkedBy, &w.Reason, &w.WithdrawnAt, &w.WithdrawnBy, &w.LogIndex)
 	})
 	return &r, err
 }
