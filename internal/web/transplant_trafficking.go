@@ -34,6 +34,8 @@ func (t *transplantPages) traffickingPages() []Page {
 		post("/trafficking/reports/{id}/status", t.traffickingStatus).Allowed(transplant.WorkTraffickingReports),
 		post("/trafficking/reports/{id}/content", t.traffickingContent).Allowed(transplant.WorkTraffickingReports),
 		post("/trafficking/reports/{id}/reporter", t.traffickingReporter).Allowed(transplant.WorkTraffickingReports),
+		post("/trafficking/reports/{id}/transplants", t.traffickingLink).Allowed(transplant.WorkTraffickingReports),
+		post("/trafficking/reports/{id}/transplants/withdraw", t.traffickingWithdrawLink).Allowed(transplant.WorkTraffickingReports),
 	}
 }
 
@@ -213,6 +215,11 @@ type traffickingCaseData struct {
 	OpenedAt string
 	// Assessment is the assessment's form (transplant_unodc.go).
 	Assessment assessmentForm
+	// Linkable: the report takes a new link to a transplantation (under
+	// assessment or referred); Linked are the links in force, the choices
+	// of the withdrawal's form.
+	Linkable bool
+	Linked   []Option
 }
 
 func (t *transplantPages) traffickingCase(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -248,7 +255,12 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 	}
 	for _, l := range rep.Transplants {
 		changers = append(changers, l.LinkedBy)
+		d.Linked = append(d.Linked, Option{Value: l.TransplantID, Label: l.TransplantID})
 	}
+	for _, l := range rep.WithdrawnLinks {
+		changers = append(changers, l.LinkedBy, l.WithdrawnBy)
+	}
+	d.Linkable = rep.Status == transplant.TraffickingUnderAssessment || rep.Status == transplant.TraffickingReferred
 	if d.People, err = principalNames(r.Context(), t.svc.DB.Read(), s.P, changers...); err != nil {
 		s.Fail(w, r, err)
 		return
@@ -264,6 +276,10 @@ func (t *transplantPages) showTraffickingCase(w http.ResponseWriter, r *http.Req
 		pg.Flash = s.T("The report's status is now recorded in the log.")
 	case "assessment":
 		pg.Flash = s.T("The assessment is recorded in the log.")
+	case "linked":
+		pg.Flash = s.T("The link to the transplantation is recorded in the log.")
+	case "withdrawn":
+		pg.Flash = s.T("The link is withdrawn: the withdrawal and its reason are recorded in the log.")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -277,6 +293,29 @@ func (t *transplantPages) traffickingStatus(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	s.RedirectDone(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"status"}})
+}
+
+// traffickingLink links the report's case to a transplantation, as the
+// API's route does, with the same rules.
+func (t *transplantPages) traffickingLink(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if err := t.svc.LinkTraffickingCase(r.Context(), s.P, id, r.PostForm.Get("transplant_id")); err != nil {
+		t.showTraffickingCase(w, r, s, &Refusal{Form: "link", Values: r.PostForm, Err: err}, traffickingCaseData{})
+		return
+	}
+	s.RedirectDone(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"linked"}})
+}
+
+// traffickingWithdrawLink withdraws one of the report's links in force,
+// with a reason, as the API's route does, with the same rules.
+func (t *transplantPages) traffickingWithdrawLink(w http.ResponseWriter, r *http.Request, s *Session) {
+	id := r.PathValue("id")
+	if _, err := t.svc.WithdrawTraffickingCaseLink(r.Context(), s.P, id, r.PostForm.Get("transplant_id"),
+		transplant.LinkWithdrawal{Reason: r.PostForm.Get("reason")}); err != nil {
+		t.showTraffickingCase(w, r, s, &Refusal{Form: "withdraw", Values: r.PostForm, Err: err}, traffickingCaseData{})
+		return
+	}
+	s.RedirectDone(w, r, "/transplant/trafficking/reports/"+id, url.Values{"done": {"withdrawn"}})
 }
 
 func (t *transplantPages) traffickingContent(w http.ResponseWriter, r *http.Request, s *Session) {
