@@ -300,8 +300,11 @@ const UnknownState = "ZZ"
 // returned to, the state of a directory entry. The other user-assigned
 // codes (AA, QM to QZ, XA to XZ) name states of a deployment's own (the
 // demo's Demoland is XA) and pass; ZZ is accepted where an unknown state is
-// an answer (a person's country or nationality, the jurisdiction where an
-// asset was identified, a list's filter), so those fields do not call it.
+// an answer that the field has no other way to give (an asset-recovery
+// person's country, the jurisdiction where an asset was identified, a
+// list's filter), so those fields do not call it. The transplant
+// registry's countries and nationalities, which write an unknown one
+// "unknown", refuse ZZ with the same rule (transplant's country).
 // It checks nothing else: the caller checks the code's form first.
 func RealState(field, code string) error {
 	if code == UnknownState {

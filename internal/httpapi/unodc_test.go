@@ -95,6 +95,7 @@ func TestUNODCReturn(t *testing.T) {
 			{"a conclusion not in the list", w.Assessor, assessed, func(b map[string]any) { b["conclusion"] = "likely" }, 422, "enum", "conclusion"},
 			{"an organ not in the list", w.Assessor, assessed, func(b map[string]any) { b["organ"] = "cornea" }, 422, "enum", "organ"},
 			{"a nationality that is not a code", w.Assessor, assessed, func(b map[string]any) { b["donor"].(map[string]any)["nationality"] = "France" }, 422, "iso3166", "donor.nationality"},
+			{"a nationality ZZ, not unknown", w.Assessor, assessed, func(b map[string]any) { b["recipient"].(map[string]any)["nationality"] = " zz" }, 422, "known_state", "recipient.nationality"},
 			{"a sex not in the list", w.Assessor, assessed, func(b map[string]any) { b["recipient"].(map[string]any)["sex"] = "f" }, 422, "enum", "recipient.sex"},
 			{"an age, not a band", w.Assessor, assessed, func(b map[string]any) { b["donor"].(map[string]any)["age_band"] = "31" }, 422, "enum", "donor.age_band"},
 			{"a year before 1990", w.Assessor, assessed, func(b map[string]any) { b["year"] = 1989 }, 422, "range", "year"},

@@ -156,6 +156,7 @@ func TestOversightRules(t *testing.T) {
 			{"a relation for a deceased donor", ab(w.coordA, func(in *transplant.NewAbroad) { in.DonorType = "deceased" }), errs.Invalid, "abroad_donor", "donor_relation", false},
 			{"returned before the procedure", ab(w.coordA, func(in *transplant.NewAbroad) { in.ReturnedOn = daysAgo(101) }), errs.Invalid, "dates_in_order", "returned_on", false},
 			{"not a country", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = "Turkey" }), errs.Invalid, "iso3166", "country", false},
+			{"a donor's nationality ZZ, not unknown", ab(w.coordA, func(in *transplant.NewAbroad) { in.DonorNationality = "zz" }), errs.Invalid, "known_state", "donor_nationality", false},
 			{"abroad is another country than the registry's", ab(w.coordA, func(in *transplant.NewAbroad) { in.Country = home }), errs.Invalid, "abroad_country", "country", false},
 			{"for another centre", ab(w.coordA, func(in *transplant.NewAbroad) { in.CentreID = w.CentreB }), errs.Forbidden, "own_centre", "centre_id", true},
 			{"ending a registration already transplanted", ab(w.coordA, func(in *transplant.NewAbroad) {

@@ -89,16 +89,12 @@ type assessmentRecorded struct {
 }
 
 // check validates the person named field (donor or recipient), normalising
-// the nationality to upper case.
+// the nationality to upper case, or unknown, as a treatment abroad's
+// donor's (country: ZZ refused, known_state).
 func (c *CasePerson) check(field string) error {
-	c.Nationality = strings.TrimSpace(c.Nationality)
-	if !strings.EqualFold(c.Nationality, Unknown) {
-		c.Nationality = strings.ToUpper(c.Nationality)
-		if !auth.ValidCountry(c.Nationality) {
-			return errs.Invalidf("iso3166", field+".nationality", "%s must be an ISO 3166-1 alpha-2 code such as FR, or unknown", field+".nationality")
-		}
-	} else {
-		c.Nationality = Unknown
+	var err error
+	if c.Nationality, err = country(field+".nationality", c.Nationality, true); err != nil {
+		return err
 	}
 	if err := check.OneOf(field+".sex", c.Sex, Sexes); err != nil {
 		return err

@@ -121,23 +121,31 @@ func checkRegion(field, s string) (string, error) {
 	return s, nil
 }
 
-// country reads a country code, or unknown when unknownOK. A field that
-// does not take unknown does not take ZZ either: ZZ is ISO 3166-1's code
-// for an unknown or unspecified state (check.UnknownState), and a
-// recipient's residence so given would pass for a country other than the
-// registry's in the trafficking screening. The other user-assigned codes
-// pass, as everywhere in custos: a deployment names states of its own with
-// them (the demo's Demoland is XA).
+// country reads a country code, or unknown when unknownOK: a recipient's
+// residence, a treatment abroad's country and its donor's nationality, a
+// trafficking case's donor's and recipient's nationality (CasePerson). No
+// field takes ZZ (rule known_state), ISO 3166-1's code for an unknown or
+// unspecified state (check.UnknownState): one that does not take unknown
+// would pass it for a country other than the registry's (a recipient's
+// residence, in the trafficking screening), and one that does writes
+// unknown, so that an unknown nationality is counted once, not twice (the
+// UNODC return's nationalities, the screening of records abroad). The
+// other user-assigned codes pass, as everywhere in custos: a deployment
+// names states of its own with them (the demo's Demoland is XA).
 func country(field, s string, unknownOK bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if unknownOK && strings.EqualFold(s, Unknown) {
 		return Unknown, nil
 	}
 	s = strings.ToUpper(s)
-	if !auth.ValidCountry(s) {
+	switch {
+	case !auth.ValidCountry(s) && unknownOK:
+		return "", errs.Invalidf("iso3166", field, "%s must be an ISO 3166-1 alpha-2 code such as FR, or unknown", field)
+	case !auth.ValidCountry(s):
 		return "", errs.Invalidf("iso3166", field, "%s must be an ISO 3166-1 alpha-2 country code such as FR", field)
-	}
-	if !unknownOK && s == check.UnknownState {
+	case s == check.UnknownState && unknownOK:
+		return "", errs.Invalidf("known_state", field, "%s must name a country, or be unknown: ZZ is ISO 3166-1's code for an unknown or unspecified one, which this field writes unknown", field)
+	case s == check.UnknownState:
 		return "", errs.Invalidf("known_state", field, "%s must name a country: ZZ is ISO 3166-1's code for an unknown or unspecified one", field)
 	}
 	return s, nil
