@@ -153,6 +153,19 @@ func TestRefusals(t *testing.T) {
 		delete(child, "cause_of_death")
 		delete(child, "date_of_death")
 		minorDonor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, child).Str("id")
+		// A living donor whose consent is recorded: the same consent again
+		// is refused (docs/transplant.md, step 3).
+		living["not_duplicate_reason"] = "a second living donor, whose consent is recorded"
+		consentedDonor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, living).Str("id")
+		consent := map[string]any{"kind": "living_informed_consent", "given_on": "2024-01-01", "assessed_by": "Independent living donor advocate",
+			"assessor_independent": true, "voluntary": true, "informed": true}
+		w.Must(t, 201, "POST", "/api/v1/transplant/donors/"+consentedDonor+"/consents", w.CoordA, consent)
+		// A resident's transplant abroad, valid but for what a case changes.
+		abroad := func(field, value string) map[string]any {
+			return with(map[string]any{"kind": "transplant", "name": "Resident Treated Abroad (synthetic)", "sex": "female", "date_of_birth": "1970-01-01",
+				"country": "XB", "organ": "kidney", "performed_on": time.Now().UTC().AddDate(0, 0, -200).Format("2006-01-02"), "known_through": "returning_patient",
+				"donor_type": "deceased", "donor_relation": "not_applicable", "donor_nationality": "XB", "payment_reported": "no", "medical_records": "yes"}, field, value)
+		}
 		// A valid-looking organ id that was never procured: right check character.
 		ghost := "XA-26-999999-01-" + checkOf(t, "XA2699999901")
 		badCheck := organs[1][:len(organs[1])-1] + otherChar(organs[1][len(organs[1])-1])
@@ -195,6 +208,10 @@ func TestRefusals(t *testing.T) {
 			{"deceased donor needs date of death", "POST", "/api/v1/transplant/donors", w.CoordA, without(apptest.DeceasedDonor(w.CentreA), "date_of_death"), 422, "invalid", "required", "date_of_death", false},
 			{"blood group from the list", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "blood_group", "Z"), 422, "invalid", "enum", "blood_group", false},
 			{"death before birth", "POST", "/api/v1/transplant/donors", w.CoordA, with(apptest.DeceasedDonor(w.CentreA), "date_of_death", "1960-01-01"), 422, "invalid", "dates_in_order", "date_of_death", false},
+			{"the same consent recorded again", "POST", "/api/v1/transplant/donors/" + consentedDonor + "/consents", w.CoordA, consent, 409, "conflict", "duplicate_consent", "given_on", false},
+			{"a residence in ZZ, the unknown state", "POST", "/api/v1/transplant/recipients", w.CoordA, with(apptest.Recipient(w.CentreA, "kidney"), "residence", "ZZ"), 422, "invalid", "known_state", "residence", false},
+			{"a transplant abroad in ZZ", "POST", "/api/v1/transplant/abroad", w.CoordA, abroad("country", "ZZ"), 422, "invalid", "known_state", "country", false},
+			{"a donor abroad of nationality ZZ, not unknown", "POST", "/api/v1/transplant/abroad", w.CoordA, abroad("donor_nationality", "ZZ"), 422, "invalid", "known_state", "donor_nationality", false},
 			{"living consent must be independent", "POST", "/api/v1/transplant/donors/" + livingDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": "2024-01-01", "assessed_by": "Recipient's surgeon", "assessor_independent": false, "voluntary": true, "informed": true}, 422, "invalid", "independent_assessment", "assessor_independent", false},
 			{"a living donor's consent at 10", "POST", "/api/v1/transplant/donors/" + minorDonor + "/consents", w.CoordA, map[string]any{"kind": "living_informed_consent", "given_on": time.Now().UTC().Format("2006-01-02"), "assessed_by": "Independent living donor advocate", "assessor_independent": true, "voluntary": true, "informed": true}, 403, "forbidden", "living_donor_minor", "donor_id", true},
 			{"living donation from a donor of 10", "POST", "/api/v1/transplant/procurements", w.CoordA, map[string]any{"donor_id": minorDonor, "procured_at": apptest.Hours(2), "organs": []string{"kidney"}}, 403, "forbidden", "living_donor_minor", "donor_id", true},
