@@ -208,13 +208,19 @@ var (
 )
 
 // FileName is the name a download of the export is saved under:
-// registry-list-checkpoint size-time.format.
+// registry-list-checkpoint size-time.format. A list whose name starts with
+// its registry's (a dashboard's figure, transplant-months) names it once:
+// transplant-months-log..., not transplant-transplant-months-log....
 func (m Meta) FileName() string {
 	ext := string(m.Format)
 	if m.Format == SDMXCSV {
 		ext = "csv"
 	}
-	return fmt.Sprintf("%s-%s-log%d-%s.%s", m.Registry, m.List, m.Checkpoint.Size, m.At.UTC().Format("20060102T150405Z"), ext)
+	what := m.Registry + "-" + m.List
+	if strings.HasPrefix(m.List, m.Registry+"-") {
+		what = m.List
+	}
+	return fmt.Sprintf("%s-log%d-%s.%s", what, m.Checkpoint.Size, m.At.UTC().Format("20060102T150405Z"), ext)
 }
 
 // Header is the header block: one name and value a line, in the order the

@@ -131,6 +131,12 @@ func TestNames(t *testing.T) {
 	if got := m.FileName(); got != "transplant-donors-log42-20261202T091500Z.xlsx" {
 		t.Errorf("file name %s", got)
 	}
+	// A figure's id starts with its registry's name: the name says it once.
+	fig := m
+	fig.List, fig.Format = "transplant-months", CSV
+	if got := fig.FileName(); got != "transplant-months-log42-20261202T091500Z.csv" {
+		t.Errorf("a figure's file name %s", got)
+	}
 	for in, want := range map[string]string{"cases": "cases", "a/b:c": "a-b-c", "About": "rows", "": "rows",
 		strings.Repeat("x", 40): strings.Repeat("x", 31)} {
 		if got := sheetName(in); got != want {

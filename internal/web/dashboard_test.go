@@ -26,7 +26,7 @@ func TestFigureCSV(t *testing.T) {
 	p := reg.get("/figures/transplant-organs.csv")
 	wantStatus(t, "csv", p, http.StatusOK)
 	if ct, cd := p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
-		!strings.HasPrefix(attachment(cd), "transplant-transplant-organs-log") || !strings.HasSuffix(cd, ".csv") {
+		!strings.HasPrefix(attachment(cd), "transplant-organs-log") || !strings.HasSuffix(cd, ".csv") {
 		t.Errorf("csv headers %q, %q", ct, cd)
 	}
 	// The file is an export: its header names the figure by its id, the
