@@ -197,6 +197,11 @@ type Param struct {
 	// name starts with it and goes on (statistics' filter. for
 	// filter.<dimension>), each under the same rules.
 	Prefix bool
+	// Required says the route needs the parameter: a request without it,
+	// or with it empty, is refused (invalid, rule required, the parameter
+	// as field) before the handler runs, and the document marks it
+	// required.
+	Required bool
 }
 
 // checkParams refuses a query that names a parameter the route does not
@@ -207,7 +212,9 @@ type Param struct {
 // (errs.Echo), in its message and its field. With othersIgnored (a route in
 // another API's shape: HMA's), a parameter not declared passes, as that API
 // ignores it; one declared is still refused given twice (HMA would read
-// the first signal=, and answer a clean lookup of it).
+// the first signal=, and answer a clean lookup of it). A Required
+// parameter missing or empty is refused then (rule required), the first in
+// the route's order.
 func checkParams(q url.Values, params []Param, othersIgnored bool) error {
 	names := make([]string, 0, len(q))
 	for name := range q {
@@ -233,6 +240,11 @@ func checkParams(q url.Values, params []Param, othersIgnored bool) error {
 		}
 		if len(q[name]) > 1 && !params[i].Multi {
 			return errs.Invalidf("query", echo, "%s is given more than once; it takes one value", echo)
+		}
+	}
+	for _, p := range params {
+		if p.Required && q.Get(p.Name) == "" {
+			return errs.Invalidf("required", p.Name, "%s is required", p.Name)
 		}
 	}
 	return nil

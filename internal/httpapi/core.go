@@ -192,17 +192,12 @@ func Core(env Env) []Route {
 				return http.StatusOK, l, err
 			}},
 		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
-			Out:   consistencyOut{},
-			Query: []Param{{Name: "from", Doc: "the older tree size"}, {Name: "to", Doc: "the newer tree size"}},
+			Out: consistencyOut{},
+			// Both sizes are required: one missing is refused as every
+			// missing parameter is (rule required), not as a size out of
+			// range.
+			Query: []Param{{Name: "from", Doc: "the older tree size", Required: true}, {Name: "to", Doc: "the newer tree size", Required: true}},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
-				// Both sizes are required: one missing is refused as every
-				// missing parameter is (rule required), not as a size out
-				// of range.
-				for _, name := range []string{"from", "to"} {
-					if r.URL.Query().Get(name) == "" {
-						return 0, nil, errs.Invalidf("required", name, "%s is required", name)
-					}
-				}
 				from, err := page.Int(r.URL.Query(), "from", 0)
 				if err != nil {
 					return 0, nil, err

@@ -246,7 +246,11 @@ func (b *docBuilder) operation(rt Route) map[string]any {
 			name += "<…>"
 			doc += " (any parameter whose name starts with " + q.Name + ")"
 		}
-		params = append(params, map[string]any{"name": name, "in": "query", "description": doc, "schema": schema})
+		param := map[string]any{"name": name, "in": "query", "description": doc, "schema": schema}
+		if q.Required {
+			param["required"] = true
+		}
+		params = append(params, param)
 	}
 	if takesKey(rt) {
 		params = append(params, map[string]any{"name": IdempotencyHeader, "in": "header", "description": idempotencyDoc, "schema": map[string]any{"type": "string", "maxLength": MaxIdempotencyKey}})
