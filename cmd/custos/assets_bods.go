@@ -191,10 +191,7 @@ func runBodsExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer app.Close()
 	w := stdout
 	if len(pos) == 1 {
-		f, err := os.Create(pos[0])
-		if err != nil {
-			return err
-		}
+		f := &exportFile{name: pos[0]}
 		defer f.Close()
 		w = f
 	}

@@ -57,3 +57,31 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "OK: %s is the file export %s sent, byte for byte\n", pos[0], c.ID)
 	return nil
 }
+
+// exportFile is the file a command writes an export to (--out, FILE):
+// created, readable by its owner only, at the export's first byte, so
+// that an export refused (before anything is logged) leaves no file, and
+// an existing one as it was.
+type exportFile struct {
+	name string
+	f    *os.File
+}
+
+func (e *exportFile) Write(p []byte) (int, error) {
+	if e.f == nil {
+		f, err := os.OpenFile(e.name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return 0, err
+		}
+		e.f = f
+	}
+	return e.f.Write(p)
+}
+
+// Close closes the file, if it was created.
+func (e *exportFile) Close() error {
+	if e.f == nil {
+		return nil
+	}
+	return e.f.Close()
+}

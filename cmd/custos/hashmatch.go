@@ -518,22 +518,22 @@ func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	l := cliLocalizer(app.Languages)
-	data, st, err := app.Hashmatch.ExportBank(i18n.NewContext(ctx, l), op, *bank, *version, *format)
-	if err != nil {
-		return err
+	w := stdout
+	if *out != "" {
+		f := &exportFile{name: *out}
+		defer f.Close()
+		w = f
 	}
-	if *out == "" {
-		if _, err := stdout.Write(data); err != nil {
-			return err
-		}
-	} else if err := os.WriteFile(*out, data, 0o600); err != nil {
+	var made export.Meta
+	st, err := app.Hashmatch.ExportBank(i18n.NewContext(ctx, l), op, *bank, *version, *format, func(m export.Meta, _ *hashmatch.ExportStats) { made = m }, w)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%s version %d, %s: %d entries written, %d left out\n", *bank, st.Version, st.Format, st.Entries, st.Skipped)
 	for _, line := range st.Summary(l) {
 		fmt.Fprintf(stderr, "  %s\n", line)
 	}
-	fmt.Fprintln(stderr, export.CheckpointLine(st.Checkpoint, st.Entry))
+	fmt.Fprintln(stderr, export.CheckpointLine(made.Checkpoint, made.Entry))
 	return nil
 }
 

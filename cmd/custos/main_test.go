@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/demo"
+	"github.com/custos-project/custos/internal/hashmatch"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
@@ -56,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"sqlexec":   sqlexec,
 			"sqlget":    sqlget,
 			"principal": principal,
+			"bank":      bank,
 			"flipbyte":  flipbyte,
 		},
 	})
@@ -155,14 +157,38 @@ func principal(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: principal VAR DB ADMIN_TOKEN_FILE ROLE KIND JURISDICTION")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DSN: ts.MkAbs(args[1])})
-	ts.Check(err)
+	app, admin := signedIn(ts, args[1], strings.TrimSpace(ts.ReadFile(args[2])))
 	defer app.Close()
-	admin, err := auth.Authenticate(ctx, app.DB.Read(), strings.TrimSpace(ts.ReadFile(args[2])))
-	ts.Check(err)
 	a, err := app.Authorities.CreateAuthority(ctx, admin, auth.NewAuthority{Name: args[5] + " " + args[4], Kind: args[4], Jurisdiction: args[5]})
 	ts.Check(err)
 	p, err := app.Authorities.CreatePrincipal(ctx, admin, auth.NewPrincipal{Name: args[5] + " " + args[3], Role: auth.Role(args[3]), AuthorityID: a.ID})
 	ts.Check(err)
 	ts.Setenv(args[0], p.Token)
+}
+
+// bank VAR DB TOKEN NAME creates, as the analyst of TOKEN, a hash bank
+// named NAME of the analyst's authority, and sets VAR to its id.
+func bank(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 || neg {
+		ts.Fatalf("usage: bank VAR DB TOKEN NAME")
+	}
+	app, analyst := signedIn(ts, args[1], args[2])
+	defer app.Close()
+	b, err := app.Hashmatch.CreateBank(context.Background(), analyst, hashmatch.NewBank{Name: args[3]})
+	ts.Check(err)
+	ts.Setenv(args[0], b.ID)
+}
+
+// signedIn opens the registry DB (a file of the script's directory) and
+// signs in the principal of token; the caller closes the app.
+func signedIn(ts *testscript.TestScript, db, token string) (*server.App, *auth.Principal) {
+	ctx := context.Background()
+	app, err := server.Open(ctx, server.Config{DSN: ts.MkAbs(db)})
+	ts.Check(err)
+	p, err := auth.Authenticate(ctx, app.DB.Read(), token)
+	if err != nil {
+		app.Close()
+		ts.Fatalf("%v", err)
+	}
+	return app, p
 }

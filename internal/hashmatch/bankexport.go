@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -42,11 +44,6 @@ type ExportStats struct {
 	Entries int       `json:"entries"`
 	Skipped int       `json:"skipped"`
 	LeftOut []NotHeld `json:"left_out"`
-	// Checkpoint is the log head the export was read at, and Entry the
-	// leaf index of its export.made entry (ExportBank; an HTTP answer
-	// names them in export.SetHeaders' headers).
-	Checkpoint ledger.Head `json:"-"`
-	Entry      int64       `json:"-"`
 }
 
 // Rules of an export's LeftOut, besides the import's.
@@ -321,74 +318,81 @@ func exportHMA(m ListMeta, entries []DocEntry, st *ExportStats) ([]byte, error) 
 	return jsonBytes(out)
 }
 
+// ListBank is the list an export of a bank's list names in its
+// export.made entry (registry hashmatch), its filter the bank and the
+// version (bank_id, version).
+const ListBank = "bank"
+
 // ExportBank writes a bank's list at a version (0: the current one) in one
-// of Formats, for its owner's analysts, and logs the export (export.made,
-// as the registry's other exports) before handing the file. Entries in
-// quarantine are left out and counted.
-func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID string, version int, format string) ([]byte, *ExportStats, error) {
+// of Formats to out, for its owner's analysts. The export is recorded as
+// every export of custos is (export.File): its export.made entry, written
+// before the file, names the bank and the version (filter bank_id,
+// version), the format and the log checkpoint whose snapshot the entries
+// are read in; once the file is written, its export.completed entry holds
+// the entries written, the bytes and their SHA-256, so that the file checks
+// against the log (export.Check finds it by its digest). A refusal (the
+// bank not the principal's, no such version) is made before anything is
+// logged. start, when not nil, is called with the export's Meta and what
+// the format could not carry before the first byte is written; an error
+// before it leaves out untouched. Entries in quarantine are left out and
+// counted.
+func (s *Service) ExportBank(ctx context.Context, p *auth.Principal, bankID string, version int, format string, start func(export.Meta, *ExportStats), out io.Writer) (*ExportStats, error) {
 	if err := p.Require(PublishBanks); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := check.OneOf("format", format, Formats); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	snap, err := s.DB.Snapshot(ctx)
+	b, err := getBank(ctx, s.DB.Read(), bankID)
 	if err != nil {
-		return nil, nil, err
-	}
-	defer snap.Rollback()
-	sctx := store.InSnapshot(ctx, snap)
-	b, err := getBank(sctx, snap, bankID)
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if b.OwnerID != p.AuthorityID {
-		return nil, nil, errs.New(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner reads its hashes", bankID, b.OwnerID)
+		return nil, errs.New(errs.Forbidden, "own_bank", "bank_id", "bank %s belongs to %s; only its owner reads its hashes", bankID, b.OwnerID)
 	}
 	if b.Version == 0 {
-		return nil, nil, errs.New(errs.Conflict, "unpublished", "bank_id", "bank %s has no published version yet", bankID)
+		return nil, errs.New(errs.Conflict, "unpublished", "bank_id", "bank %s has no published version yet", bankID)
 	}
 	if version == 0 {
 		version = b.Version
 	}
 	if version < 0 || version > b.Version {
-		return nil, nil, errs.Invalidf("range", "version", "bank %s has versions 1 to %d: version takes one of them, or 0 (or none) for the current one, %d", bankID, b.Version, b.Version)
+		return nil, errs.Invalidf("range", "version", "bank %s has versions 1 to %d: version takes one of them, or 0 (or none) for the current one, %d", bankID, b.Version, b.Version)
 	}
-	m := ListMeta{Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Version: version}
-	var at string
-	if err := snap.QueryRow(sctx, "SELECT published_at FROM hm_versions WHERE bank_id = ? AND version = ?", bankID, version).Scan(&at); err != nil {
-		return nil, nil, err
-	}
-	if t, err := time.Parse(ledger.TimeLayout, at); err == nil {
-		m.PublishedAt = t.UTC().Format(time.RFC3339)
-	}
-	entries, quarantined, err := entriesAt(sctx, snap, bankID, version)
-	if err != nil {
-		return nil, nil, err
-	}
-	data, st, err := ExportList(format, m, entries)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, id := range quarantined {
-		st.leaveOut(LeftOutQuarantined, "", true, id)
-	}
-	head, _, err := ledger.ReadHead(sctx, snap)
-	if err != nil {
-		return nil, nil, err
-	}
-	made := export.Made{ID: s.W.IDs().New("EX"), Registry: Module.Name, List: "bank", Filter: fmt.Sprintf("bank_id=%s version=%d", bankID, version),
-		Format: format}
-	made.SetCheckpoint(head)
-	res, err := s.W.Submit(ctx, p.Actor(), "export hashmatch bank", func(context.Context, *store.Tx, time.Time) (*ledger.Entry, error) {
-		return ledger.NewEntry(export.TypeMade, made)
+	// A version once published stays: the snapshot the export reads,
+	// taken after these checks, holds it.
+	req := export.Request{Registry: Module.Name, List: ListBank, Format: export.Format(format),
+		Filter: url.Values{"bank_id": {bankID}, "version": {strconv.Itoa(version)}}}
+	var st *ExportStats
+	err = export.File(ctx, s.DB, s.W, p.Actor(), req, out, func(ctx context.Context, em export.Meta, out io.Writer) (int, error) {
+		q := s.DB.Read() // the export's snapshot, under ctx
+		m := ListMeta{Bank: b.ID, Name: b.Name, Owner: b.OwnerID, Version: version}
+		var at string
+		if err := q.QueryRow(ctx, "SELECT published_at FROM hm_versions WHERE bank_id = ? AND version = ?", bankID, version).Scan(&at); err != nil {
+			return 0, err
+		}
+		if t, err := time.Parse(ledger.TimeLayout, at); err == nil {
+			m.PublishedAt = t.UTC().Format(time.RFC3339)
+		}
+		entries, quarantined, err := entriesAt(ctx, q, bankID, version)
+		if err != nil {
+			return 0, err
+		}
+		var data []byte
+		if data, st, err = ExportList(format, m, entries); err != nil {
+			return 0, err
+		}
+		for _, id := range quarantined {
+			st.leaveOut(LeftOutQuarantined, "", true, id)
+		}
+		localizeNotHeld(i18n.FromContext(ctx), st.LeftOut)
+		if start != nil {
+			start(em, st)
+		}
+		_, err = out.Write(data)
+		return st.Entries, err
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	st.Checkpoint, st.Entry = head, res.Index
-	localizeNotHeld(i18n.FromContext(ctx), st.LeftOut)
-	return data, st, nil
+	return st, err
 }
 
 // entriesAt reads the entries of a bank live at a version, by entry id, and

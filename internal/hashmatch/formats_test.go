@@ -3,6 +3,7 @@ package hashmatch_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -242,7 +243,7 @@ func TestListRoundTrip(t *testing.T) {
 			hashmatch.FormatHMA:        "digest:md5:17 digest:sha256:17 classification:vic-1:17 classification:A1:img-b classification:B1:vid-c classification:B2:vid-d",
 		}
 		for format, left := range want {
-			_, st, err := w.App.Hashmatch.ExportBank(context.Background(), p, bank, 0, format)
+			st, err := w.App.Hashmatch.ExportBank(context.Background(), p, bank, 0, format, nil, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}

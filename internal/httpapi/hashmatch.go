@@ -225,21 +225,18 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					}
 					version = n
 				}
-				data, st, err := s.ExportBank(r.Context(), p, r.PathValue("id"), version, q.Get("format"))
-				if err != nil {
-					return 0, nil, err
-				}
-				left, err := json.Marshal(st.LeftOut)
-				if err != nil {
-					return 0, nil, err
-				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					h := w.Header()
-					export.SetHeaders(h, hashmatch.FormatMediaType(st.Format), hashmatch.ExportFileName(r.PathValue("id"), st), st.Checkpoint, st.Entry)
-					h.Set("Custos-Export-Entries", strconv.Itoa(st.Entries))
-					h.Set("Custos-Export-Left-Out", string(left))
-					_, err := w.Write(data)
-					return err
+					return serveFile(w, r, func(start func(func(http.Header)), out io.Writer) error {
+						_, err := s.ExportBank(r.Context(), p, r.PathValue("id"), version, q.Get("format"), func(m export.Meta, st *hashmatch.ExportStats) {
+							left, _ := json.Marshal(st.LeftOut) // a slice of plain structs: never an error
+							start(func(h http.Header) {
+								export.SetHeaders(h, hashmatch.FormatMediaType(st.Format), hashmatch.ExportFileName(r.PathValue("id"), st), m.Checkpoint, m.Entry)
+								h.Set("Custos-Export-Entries", strconv.Itoa(st.Entries))
+								h.Set("Custos-Export-Left-Out", string(left))
+							})
+						}, out)
+						return err
+					})
 				}), nil
 			}},
 		{Method: "POST", Path: "/api/v1/hashmatch/banks/{id}/video_thresholds", Allow: []auth.Action{hashmatch.PublishBanks}, Summary: "Set the bank's vPDQ match percentages, query_match_threshold_pct and index_match_threshold_pct, 0 to 100; a field left out keeps its value (owner analyst)",
