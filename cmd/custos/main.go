@@ -36,7 +36,7 @@ func commands() []command {
 		{"demo", "[flags]", "create a synthetic national registry (if absent) and serve it", runDemo},
 		{"trace", "organ|donation|donor|recipient ID [flags]", "trace an organ both ways between donor and recipients", runTrace},
 		{"log", "verify [flags]", "recompute the tamper-evident log and check every table against it", runLog},
-		{"export", "check FILE [flags]", exportSummary, runExport},
+		{"export", "check FILE|list [flags]", exportSummary, runExport},
 		{"subject", "erase|access|rectify ID [flags]", "erase, export or rectify a donor's or recipient's personal data (logged)", runSubject},
 		{"hashmatch", "hash|scan|pull|import ...", "hash images, scan folders offline against signed hash banks, pull and import banks", runHashmatch},
 		{"transplant", "godt ...", "the transplant registry's reports: the WHO GODT annual report", runTransplant},

@@ -37,6 +37,10 @@ type (
 		Alerts []ledger.RaisedAlert `json:"alerts"`
 		Next   string               `json:"next,omitempty"`
 	}
+	exportsOut struct {
+		Exports []export.Listed `json:"exports"`
+		Next    string          `json:"next,omitempty"`
+	}
 	consistencyOut struct {
 		From  int      `json:"from"`
 		To    int      `json:"to"`
@@ -190,6 +194,22 @@ func Core(env Env) []Route {
 				defer q.Rollback()
 				l, err := ledger.ReadLeaf(r.Context(), q, idx)
 				return http.StatusOK, l, err
+			}},
+		{Method: "GET", Path: "/api/v1/log/exports", Allow: []auth.Action{auth.ReadAlerts}, Summary: "The exports made, newest first, a page at a time: " +
+			"each export.made entry (entry, its leaf index; at; by and authority, as the leaf names them; registry, list, filter, format, the checkpoint) " +
+			"with what its export.completed entry says was sent (entry, rows, bytes, sha256), null when it has none (cut short) " +
+			"(query registry, list, from, to (made), limit, cursor; regulator, auditor, admin: who read the log's entries)",
+			Query: pageQuery(export.Size, export.Filters, map[string]Param{
+				"registry": {Doc: "the registry exported from, as the entry names it (transplant, hashmatch, core, ...)"},
+				"list":     {Doc: "the list exported, as the entry names it (donors, bank, transplant-months, ...)"},
+				"from":     {Doc: "first day made, YYYY-MM-DD (UTC)"},
+				"to":       {Doc: "last day made, YYYY-MM-DD (UTC), included"},
+			}),
+			Out: exportsOut{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return pagedList(r, p, "exports", export.FilterOf, func(ctx context.Context, _ *auth.Principal, f export.Filter) (page.Of[export.Listed], error) {
+					return export.List(ctx, env.DB.Read(), f)
+				})
 			}},
 		{Method: "GET", Path: "/api/v1/log/consistency", Public: true, Summary: "A consistency proof between two tree sizes (query from, to)",
 			Out: consistencyOut{},
