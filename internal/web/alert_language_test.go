@@ -20,8 +20,9 @@ import (
 // coordinator recording a donor for another centre) as the API writes the
 // same refusal for a reader of Arabic, and the sentence the screening of a
 // treatment abroad writes (a payment reported), the organ named in Arabic
-// too; the identifiers in them stand apart, left to right. An English
-// reader reads the message as the log has it.
+// too; the identifiers in them stand apart, left to right. The command
+// that raised each ("register donor", "record treatment abroad") reads in
+// Arabic too. An English reader reads the message as the log has it.
 func TestAlertsInTheReadersLanguage(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	ar := w.App.Languages.Localizer("ar")
@@ -44,10 +45,16 @@ func TestAlertsInTheReadersLanguage(t *testing.T) {
 	}
 
 	alerts := w.Must(t, 200, "GET", "/api/v1/alerts", w.Regulator, nil).Body["alerts"].([]any)
-	english := map[string]string{} // alert id -> the message the log keeps
+	english := map[string]string{}  // alert id -> the message the log keeps
+	commands := map[string]string{} // alert id -> the command, in Arabic
 	for _, a := range alerts {
 		a := a.(map[string]any)
 		english[a["id"].(string)] = a["message"].(string)
+		command := a["command"].(string)
+		commands[a["id"].(string)] = ar.T(command)
+		if ar.T(command) == command {
+			t.Errorf("command %q has no message in Arabic", command)
+		}
 	}
 	if len(english) != 2 {
 		t.Fatalf("want the refusal's alert and the screening's, have %v", english)
@@ -68,11 +75,18 @@ func TestAlertsInTheReadersLanguage(t *testing.T) {
 		if cells := regexp.MustCompile(`(?s)<td>(.*?)</td>`).FindAllStringSubmatch(row, -1); len(cells) < 3 || plain(cells[2][1]) != want {
 			t.Errorf("alert %s on the list reads %q, want %q", id, cells, want)
 		}
+		if cells := regexp.MustCompile(`(?s)<td>(.*?)</td>`).FindAllStringSubmatch(row, -1); len(cells) < 5 || plain(cells[4][1]) != commands[id] {
+			t.Errorf("alert %s's command on the list reads %q, want %q", id, cells, commands[id])
+		}
 		p := reg.get("/alerts/" + id)
 		wantStatus(t, "alert "+id, p, http.StatusOK)
 		m := regexp.MustCompile(`(?s)<dd>(.*?)</dd>`).FindAllStringSubmatch(strings.SplitN(p.Body, `<dt>`+html.EscapeString(ar.T("Message"))+`</dt>`, 2)[1], 1)
 		if len(m) == 0 || plain(m[0][1]) != want {
 			t.Errorf("alert %s's page reads %q, want %q", id, m, want)
+		}
+		c := regexp.MustCompile(`(?s)<dd>(.*?)</dd>`).FindAllStringSubmatch(strings.SplitN(p.Body, `<dt>`+html.EscapeString(ar.T("Command"))+`</dt>`, 2)[1], 1)
+		if len(c) == 0 || plain(c[0][1]) != commands[id] {
+			t.Errorf("alert %s's page names its command %q, want %q", id, c, commands[id])
 		}
 	}
 

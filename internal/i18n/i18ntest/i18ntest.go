@@ -53,6 +53,11 @@ var messageCalls = map[string]int{
 // (web.Session.View, the UI's newView).
 var methodCalls = map[string]int{"T": 0, "N": 0, "View": 1, "newView": 2}
 
+// commandCalls are the ledger Writer's methods and functions whose
+// argument at the index is a command's name, which the alerts pages write
+// in the reader's language: a literal name is a message.
+var commandCalls = map[string]int{"Submit": 2, "SubmitAhead": 2, "Refused": 2, "CommitKept": 3, "SubmitAs": 3, "SubmitAheadAs": 3}
+
 // Go reads the Go files under root (tests, testdata and vendored code
 // aside) and returns the message IDs they use, with where; and the calls
 // whose message is not a literal, which the check cannot read (every
@@ -82,9 +87,17 @@ func Go(root string) (map[string][]Use, []string, error) {
 		if err != nil {
 			return err
 		}
+		consts := constants(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
+				return true
+			}
+			if i, ok := commandCall(call); ok && i < len(call.Args) {
+				if s, ok := commandName(consts, call.Args[i]); ok {
+					pos := fset.Position(call.Pos())
+					used[s] = append(used[s], fmt.Sprintf("%s:%d", rel(root, pos.Filename), pos.Line))
+				}
 				return true
 			}
 			if id, ok := call.Fun.(*ast.Ident); ok {
@@ -136,6 +149,77 @@ func Go(root string) (map[string][]Use, []string, error) {
 		return nil
 	})
 	return used, problems, err
+}
+
+// commandCall tells whether call names a command (commandCalls), and the
+// index of the name: w.Submit(...), ledger.SubmitAs[T](...), SubmitAs[T]
+// inside package ledger.
+func commandCall(call *ast.CallExpr) (int, bool) {
+	fun := call.Fun
+	if ix, ok := fun.(*ast.IndexExpr); ok {
+		fun = ix.X
+	}
+	var name string
+	switch f := fun.(type) {
+	case *ast.SelectorExpr:
+		name = f.Sel.Name
+	case *ast.Ident:
+		name = f.Name
+	}
+	i, ok := commandCalls[name]
+	return i, ok
+}
+
+// named is a string constant declared in a file, where.
+type named struct {
+	pos   token.Pos
+	value string
+}
+
+// constants are a file's string constants by name ("const command =
+// "record transplant"", once in each function that names its command).
+func constants(f *ast.File) map[string][]named {
+	out := map[string][]named{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		d, ok := n.(*ast.GenDecl)
+		if !ok || d.Tok != token.CONST {
+			return true
+		}
+		for _, sp := range d.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for i, id := range vs.Names {
+				if i < len(vs.Values) {
+					if s, ok := literal(vs.Values[i]); ok {
+						out[id.Name] = append(out[id.Name], named{id.Pos(), s})
+					}
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// commandName is a command's name: a literal, or the constant of that name
+// declared last before it in the file.
+func commandName(consts map[string][]named, e ast.Expr) (string, bool) {
+	if s, ok := literal(e); ok {
+		return s, true
+	}
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return "", false
+	}
+	var found *named
+	for i, c := range consts[id.Name] {
+		if c.pos < id.Pos() || found == nil {
+			found = &consts[id.Name][i]
+		}
+	}
+	if found == nil {
+		return "", false
+	}
+	return found.value, true
 }
 
 func rel(root, p string) string {
