@@ -169,8 +169,9 @@ func zoneName(loc *time.Location) string {
 // funcs are the templates' functions; "opts", "optionsOf" and "label" read
 // the lists and labels given (a section's). "when" writes a stored
 // timestamp for people in loc, the zone shown ("2026-12-02 09:15 WAT
-// (UTC+1)"), and leaves a date without a time, or an empty value, as it
-// is: every page shows times through it. It escapes what it writes itself
+// (UTC+1)"), a date without a time in the language's layout, no zone
+// (Localizer.Date: "31/10/2026" in French), and leaves an empty value as
+// it is: every page shows times and dates through it. It escapes what it writes itself
 // (html/template would write the offset's "+" as "&#43;"). "zone" names loc, for the labels
 // of the inputs that take a local time. "today" reads the clock now (UI.Now).
 func funcs(lists map[string][]string, labels map[string]string, loc *time.Location, l *i18n.Localizer, now func() time.Time) template.FuncMap {
@@ -260,6 +261,9 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 			}{centres, names, im}
 		},
 		"when": func(s string) template.HTML {
+			if d, err := time.Parse(time.DateOnly, s); err == nil {
+				return template.HTML(html.EscapeString(l.Date(d)))
+			}
 			return template.HTML(html.EscapeString(zone.StampLayout(s, loc, l.Layout(false))))
 		},
 		"zone": func() string { return zoneName(loc) },
