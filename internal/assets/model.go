@@ -222,9 +222,12 @@ var labels = map[string]string{
 	// requests between states (requests_model.go)
 	RequestMLA: i18n.M("Mutual legal assistance"), RequestExtradition: i18n.M("Extradition"),
 	RequestAssetRecovery: i18n.M("Asset recovery"), RequestSpontaneous: i18n.M("Spontaneous disclosure"),
-	StatusDraft: i18n.M("Draft"), StatusSent: i18n.M("Sent"), StatusAcknowledged: i18n.M("Acknowledged"),
-	StatusUnderExecution: i18n.M("Under execution"), StatusExecuted: i18n.M("Executed"), StatusPartial: i18n.M("Partially executed"),
-	StatusRefused: i18n.M("Refused"), StatusWithdrawn: i18n.M("Withdrawn"),
+	// A request's statuses are its own messages, not the core's "Sent" or
+	// "Refused": a language that agrees the word with "request" (French
+	// "demande envoyée", Spanish "solicitud enviada") says so.
+	StatusDraft: i18n.M("Draft request"), StatusSent: i18n.M("Request sent"), StatusAcknowledged: i18n.M("Request acknowledged"),
+	StatusUnderExecution: i18n.M("Request under execution"), StatusExecuted: i18n.M("Request executed"), StatusPartial: i18n.M("Request partially executed"),
+	StatusRefused: i18n.M("Request refused"), StatusWithdrawn: i18n.M("Request withdrawn"),
 	AssistEvidence: i18n.M("Taking evidence or statements"), AssistService: i18n.M("Service of judicial documents"),
 	AssistSearch: i18n.M("Searches, seizures and freezing"), AssistExamine: i18n.M("Examining objects and sites"),
 	AssistInformation: i18n.M("Information, evidence and expert evaluations"),

@@ -93,7 +93,7 @@ func TestRequestPages(t *testing.T) {
 		body := page("/assets/requests/" + id)
 		tl := body[strings.Index(body, `id="request-timeline"`):]
 		last := -1
-		for _, step := range []string{"Draft", "Sent", "Acknowledged: By e-mail."} {
+		for _, step := range []string{"Draft request", "Request sent", "Request acknowledged: By e-mail."} {
 			j := strings.Index(tl, step)
 			if j <= last {
 				t.Errorf("the timeline lacks %q after the step before:\n%s", step, tl)
