@@ -145,6 +145,21 @@ const (
 // Date writes the calendar date of t in the language's order.
 func (l *Localizer) Date(t time.Time) string { return t.Format(l.T("2006-01-02")) } // DateLayout
 
+// listSeparators are the languages' separators of the items of a list
+// where it is not English's ", " (CLDR's list patterns): punctuation, not
+// words, so no message (the catalogue refuses a message without a letter).
+var listSeparators = map[string]string{"ar": "، ", "zh": "、", "ja": "、", "fa": "، "}
+
+// ListSeparator is what the language writes between two items of a list
+// ("a, b"; Arabic "a، b"; Chinese "a、b").
+func (l *Localizer) ListSeparator() string {
+	base, _ := l.lang.Tag.Base()
+	if sep, ok := listSeparators[base.String()]; ok {
+		return sep
+	}
+	return ", "
+}
+
 // Layout is the language's layout of a date and time to the minute, or to
 // the second.
 func (l *Localizer) Layout(seconds bool) string {

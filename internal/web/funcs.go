@@ -205,6 +205,9 @@ func funcs(lists map[string][]string, labels map[string]string, loc *time.Locati
 			}
 			return markup(args, func(a ...any) string { return l.T(id, a...) })
 		},
+		// sep is what the language writes between the items of a list
+		// (", "; Arabic "، ", Chinese "、"): every list a page joins.
+		"sep":  l.ListSeparator,
 		"tag":  tag,
 		"link": link,
 		// who writes a principal as the reader may see it, its id as the

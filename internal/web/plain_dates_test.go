@@ -11,7 +11,9 @@ import (
 
 // TestPlainDatesInTheReadersLanguage: a consent's day, a date without a
 // time, reads on the donor's page in the reader's layout (Arabic
-// 02/01/2006), as the times beside it do, not as stored (2006-01-02).
+// 02/01/2006), as the times beside it do, not as stored (2006-01-02); and
+// what the consent attests is a list joined with the Arabic comma ("، "),
+// not the Latin one.
 func TestPlainDatesInTheReadersLanguage(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/transplant/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
@@ -24,4 +26,6 @@ func TestPlainDatesInTheReadersLanguage(t *testing.T) {
 	p := c.get("/transplant/donors/" + donor)
 	wantStatus(t, "the donor's page", p, http.StatusOK)
 	mustContain(t, "the donor's page", p, `<td class="nowrap">`+day.Format("02/01/2006")+`</td>`)
+	ar := w.App.Languages.Localizer("ar")
+	mustContain(t, "the donor's page", p, "<td>"+ar.T("voluntary")+"، "+ar.T("informed")+"</td>")
 }
