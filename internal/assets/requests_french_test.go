@@ -1,7 +1,6 @@
 package assets_test
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -29,12 +28,11 @@ func TestRequestPagesInFrench(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != 200 {
-				t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+			if b := readAll(t, resp); resp.StatusCode == 200 {
+				return b
 			}
-			return string(b)
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+			return ""
 		}
 		d, _ := time.Parse(time.DateOnly, rq.Deadline)
 		french := d.Format("02/01/2006")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/i18n"
@@ -17,7 +18,8 @@ import (
 // registry's pages (a donor's, the trace of an organ, the organs available,
 // the regulator's figures) are written in it: its words, its plural of a
 // count, none of the English ones; identifiers stay in elements that keep
-// them left to right (class "id").
+// them left to right (class "id"); a date without a time is in the
+// language's layout and a list is joined with its separator.
 func TestTransplantInEveryLanguage(t *testing.T) {
 	w := apptest.NewWorld(t, storetest.SQLite(t))
 	donor := w.Must(t, 201, "POST", "/api/v1/donors", w.CoordA, apptest.DeceasedDonor(w.CentreA)).Str("id")
@@ -72,6 +74,11 @@ func TestTransplantInEveryLanguage(t *testing.T) {
 		has("donor", p, "Characterisation", "Consent and authorization", "Organs procured", "Record procurement",
 			"Organ identifier", "Family authorization", "Kidney", "Deceased, after brain death (DBD)", "Blood group")
 		mustContain(t, code+" donor", p, `<span class="id" id="donor-id">`+donor+`</span>`, `<a class="id organ-id" href="/transplant/trace?q=`+kidney+`">`)
+		// the consent's day in the language's layout, not as stored; what it
+		// attests joined in the language's way (Arabic "، ", not ", ").
+		given, _ := time.Parse(time.DateOnly, yesterday())
+		mustContain(t, code+" donor", p, `<td class="nowrap">`+l.Date(given)+`</td>`,
+			"<td>"+l.T("voluntary")+l.ListSeparator()+l.T("informed")+"</td>")
 
 		p = in(coord, code, "/transplant/trace?q="+kidney)
 		has("trace", p, "From organ", "Procured by", "Transplant centre", "procured")
