@@ -405,7 +405,7 @@ func RevokePrincipal(id string) ledger.Decide {
 		var revoked sql.NullString
 		err := tx.QueryRow(ctx, "SELECT revoked_at FROM principals WHERE id = ?", id).Scan(&revoked)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.New(errs.NotFound, "reference", "id", "no principal %s", id)
+			return nil, noPrincipal(id)
 		}
 		if err != nil {
 			return nil, err
@@ -460,7 +460,7 @@ func SetPreferences(id string, in Preferences, spoken []string) (ledger.Decide, 
 		var set preferencesSet
 		err := tx.QueryRow(ctx, "SELECT revoked_at, time_zone, language FROM principals WHERE id = ?", id).Scan(&revoked, &set.TimeZone, &set.Language)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.New(errs.NotFound, "reference", "id", "no principal %s", id)
+			return nil, noPrincipal(id)
 		}
 		if err != nil {
 			return nil, err

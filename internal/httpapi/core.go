@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/custos-project/custos/internal/alerts"
 	"github.com/custos-project/custos/internal/auth"
@@ -32,6 +33,10 @@ type (
 	authoritiesOut struct {
 		Authorities []auth.Authority `json:"authorities"`
 		Next        string           `json:"next,omitempty"`
+	}
+	principalsOut struct {
+		Principals []auth.PrincipalRecord `json:"principals"`
+		Next       string                 `json:"next,omitempty"`
 	}
 	alertsOut struct {
 		Alerts []ledger.RaisedAlert `json:"alerts"`
@@ -115,6 +120,32 @@ func Core(env Env) []Route {
 				}
 				out, err := env.Authorities.CreatePrincipal(r.Context(), p, in)
 				return http.StatusCreated, out, err
+			}},
+		{Method: "GET", Path: "/api/v1/principals", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "List principals, revoked ones included, newest first, a page at a time; " +
+			"never a token nor its hash (query authority_id, role, name, state, limit, cursor; admin)",
+			Query: pageQuery(page.Lists, auth.PrincipalFilters, map[string]Param{
+				"authority_id": {Doc: "the principal's authority"},
+				"role":         {Doc: "the principal's role", Values: env.Catalogue.RoleNames()},
+				"name":         {Doc: "a part of the principal's name, in any case"},
+				"state":        {Doc: "active: tokens that sign in; revoked: those that sign in no more", Values: auth.PrincipalStates},
+			}),
+			Out: principalsOut{}, Enums: roles,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return pagedList(r, p, "principals", auth.PrincipalFilterOf,
+					func(ctx context.Context, _ *auth.Principal, f auth.PrincipalFilter) (page.Of[auth.PrincipalRecord], error) {
+						return auth.PrincipalPage(ctx, env.DB.Read(), env.Catalogue.RoleNames(), f)
+					})
+			}},
+		{Method: "POST", Path: "/api/v1/principals/{id}/revoke", Allow: []auth.Action{auth.ManageAuthorities}, Summary: "Revoke a principal's token: it signs in no more, " +
+			"in the API and every browser, at once; never your own. A log entry (admin)",
+			Out: auth.PrincipalRecord{}, Enums: roles,
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				id := strings.TrimSpace(r.PathValue("id"))
+				if err := env.Authorities.RevokePrincipal(r.Context(), p, id); err != nil {
+					return 0, nil, err
+				}
+				out, err := auth.PrincipalRecordOf(r.Context(), env.DB.Read(), id)
+				return http.StatusOK, out, err
 			}},
 
 		// Oversight.

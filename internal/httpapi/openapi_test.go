@@ -223,7 +223,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	r := e.Must(t, 200, "GET", "/api/v1/openapi.json", "", nil)
 	organs, yesNo, tests := transplant.OrganTypes, transplant.YesNo, transplant.TestResults
 	want := map[string][]string{
-		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles,
+		"AuthNewPrincipal.role": roles, "AuthPrincipal.role": roles, "AuthCreatedPrincipal.role": roles, "AuthPrincipalRecord.role": roles,
 		"AuthNewAuthority.kind":      {"regulator", "transplant_centre", "trafficking_authority", "payer", "competent_authority", "service_provider", "statistics_office", "central_authority", "prosecution_service"},
 		"HashmatchNewRemoval.action": hashmatch.RemovalActions, "HashmatchRemoval.action": hashmatch.RemovalActions,
 		"HashmatchNewReport.incident_type": hashmatch.IncidentTypes, "HashmatchReport.incident_type": hashmatch.IncidentTypes,
