@@ -705,20 +705,37 @@ func Rows[T any](items iter.Seq2[T, error], cells func(*T) []any) iter.Seq2[[]an
 // An error once the file has begun aborts the response, so that a download
 // cut short fails in the browser rather than looking complete.
 func Serve(w http.ResponseWriter, r *http.Request, db *store.DB, lw *ledger.Writer, actor ledger.Actor, req Request) error {
-	// HEAD is not a download: the file would be made, and its export
-	// logged, for nobody to receive it.
+	if req.Language == nil {
+		req.Language = i18n.FromContext(r.Context())
+	}
+	return ServeFile(w, r, func(start func(headers func(http.Header)), out io.Writer) error {
+		_, err := Export(r.Context(), db, lw, actor, req, func(m Meta) {
+			start(func(h http.Header) { SetHeaders(h, m.Format.ContentType(), m.FileName(), m.Checkpoint, m.Entry) })
+		}, out)
+		return err
+	})
+}
+
+// ServeFile answers an HTTP request with an export: exp makes it (Export,
+// or File for one that is not a table: a BODS package, a bank's list),
+// writing to out, and calls start before its first byte with the function
+// that sets the answer's headers (SetHeaders: the checkpoint the file
+// reflects, its export.made entry, and what else the answer says). out is
+// flushed before the export is logged as completed, so that a client gone
+// during the last bytes leaves the export without that entry. An error
+// once the file has begun aborts the answer, so that a download cut short
+// fails rather than looking complete. HEAD is not a download: the file
+// would be made, and its export logged, for nobody to receive it.
+func ServeFile(w http.ResponseWriter, r *http.Request, exp func(start func(headers func(http.Header)), out io.Writer) error) error {
 	if r.Method == http.MethodHead {
 		w.Header().Set("Allow", "GET")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return nil
 	}
-	if req.Language == nil {
-		req.Language = i18n.FromContext(r.Context())
-	}
 	started := false
-	_, err := Export(r.Context(), db, lw, actor, req, func(m Meta) {
+	err := exp(func(headers func(http.Header)) {
 		started = true
-		SetHeaders(w.Header(), m.Format.ContentType(), m.FileName(), m.Checkpoint, m.Entry)
+		headers(w.Header())
 		w.WriteHeader(http.StatusOK)
 	}, responseFlusher{w})
 	if err != nil && started {

@@ -76,37 +76,11 @@ func AssetsBODS(env Env, s *assets.Service) []Route {
 // serveBODS answers with the BODS export of p in format, headed as every
 // export's answer is (serveFile).
 func serveBODS(w http.ResponseWriter, r *http.Request, s *assets.Service, p *auth.Principal, format export.Format) error {
-	return serveFile(w, r, func(start func(func(http.Header)), out io.Writer) error {
+	return export.ServeFile(w, r, func(start func(func(http.Header)), out io.Writer) error {
 		return s.ExportBODS(r.Context(), p, format, func(m export.Meta) {
 			start(func(h http.Header) {
 				export.SetHeaders(h, assets.BODSMediaType(m.Format), m.FileName(), m.Checkpoint, m.Entry)
 			})
 		}, out)
 	})
-}
-
-// serveFile answers with an export that is not a table (export.File's: a
-// BODS package, a bank's list): exp makes it, writing to out, and calls
-// start before its first byte with the function that sets the answer's
-// headers (export.SetHeaders: the checkpoint the file reflects and its
-// export.made entry, and what else the file's answer says). An error once
-// the file has begun aborts the answer, so that a download cut short fails
-// rather than looking complete; HEAD is refused, as export.Serve refuses
-// it: the export would be logged for nobody to receive it.
-func serveFile(w http.ResponseWriter, r *http.Request, exp func(start func(headers func(http.Header)), out io.Writer) error) error {
-	if r.Method == http.MethodHead {
-		w.Header().Set("Allow", "GET")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return nil
-	}
-	started := false
-	err := exp(func(headers func(http.Header)) {
-		started = true
-		headers(w.Header())
-		w.WriteHeader(http.StatusOK)
-	}, w)
-	if err != nil && started {
-		panic(http.ErrAbortHandler)
-	}
-	return err
 }

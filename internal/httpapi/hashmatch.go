@@ -226,7 +226,7 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 					version = n
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					return serveFile(w, r, func(start func(func(http.Header)), out io.Writer) error {
+					return export.ServeFile(w, r, func(start func(func(http.Header)), out io.Writer) error {
 						_, err := s.ExportBank(r.Context(), p, r.PathValue("id"), version, q.Get("format"), func(m export.Meta, st *hashmatch.ExportStats) {
 							left, _ := json.Marshal(st.LeftOut) // a slice of plain structs: never an error
 							start(func(h http.Header) {
