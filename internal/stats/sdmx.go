@@ -174,7 +174,9 @@ func SDMXStructure(w io.Writer, prepared time.Time) error {
 	x(`<str:AttributeRelationship><str:None/></str:AttributeRelationship></str:Attribute>`)
 	x(`</str:AttributeList><str:MeasureList id="MeasureDescriptor"><str:PrimaryMeasure id="OBS_VALUE">`)
 	concept("OBS_VALUE")
-	x(`<str:LocalRepresentation><str:TextFormat textType="Integer"/></str:LocalRepresentation></str:PrimaryMeasure></str:MeasureList>`)
+	// Long (xs:long), not Integer (xs:int, at most 2^31-1): a big
+	// country's totals pass 2^31 (a count is up to 10^9 a record).
+	x(`<str:LocalRepresentation><str:TextFormat textType="Long"/></str:LocalRepresentation></str:PrimaryMeasure></str:MeasureList>`)
 	x(`</str:DataStructureComponents></str:DataStructure></str:DataStructures>`)
 	x(`</mes:Structures></mes:Structure>` + "\n")
 	_, err := io.WriteString(w, b.String())

@@ -3,6 +3,7 @@ package stats_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/xml"
 	"net/http"
 	"regexp"
@@ -29,6 +30,9 @@ type sdmxComponent struct {
 	Position int      `xml:"position,attr"`
 	Concept  sdmxRef  `xml:"ConceptIdentity>Ref"`
 	Codelist *sdmxRef `xml:"LocalRepresentation>Enumeration>Ref"`
+	Format   *struct {
+		Type string `xml:"textType,attr"`
+	} `xml:"LocalRepresentation>TextFormat"`
 }
 
 // sdmxStructure is what the test reads of the Structure message.
@@ -470,4 +474,63 @@ func TestSDMXRange(t *testing.T) {
 			t.Errorf("%q matches the SDMX period pattern", bad)
 		}
 	}
+}
+
+// sdmxIntegerBits are the bits of SDMX 2.1's integer types (SDMXCommon.xsd,
+// SimpleDataType): Short is xs:short, Integer xs:int, Long xs:long.
+var sdmxIntegerBits = map[string]int{"Short": 16, "Integer": 32, "Long": 64}
+
+// TestSDMXLargeCounts: a big country's counts, past 2^31 once summed
+// (three records of a billion thefts), are written whole in the SDMX-CSV
+// file, and every OBS_VALUE fits the type the structure declares for it,
+// so that a tool validating the file against the structure loads it.
+// Before, OBS_VALUE was declared Integer (xs:int, at most 2,147,483,647)
+// and the totals, 3,000,000,000 and more, were invalid.
+func TestSDMXLargeCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		records := "iccs,stage,unit,date,region,count\n" +
+			"0502,police,offence,2025,North,1000000000\n" +
+			"0502,police,offence,2025,South,1000000000\n" +
+			"050211,police,offence,2025,South,1000000000\n" +
+			"0101,police,offence,2025,North,120\n"
+		if r := w.Upload(t, "/api/v1/stats/imports?source=big.csv", w.Token, "text/csv", []byte(records)); r.Status != http.StatusCreated {
+			t.Fatalf("import: %d %s", r.Status, r.Raw)
+		}
+		st := w.Do(t, "GET", "/api/v1/stats/sdmx/structure", "", nil)
+		var s sdmxStructure
+		if err := xml.Unmarshal(st.Raw, &s); err != nil || len(s.DSDs) != 1 || len(s.DSDs[0].Measure) != 1 || s.DSDs[0].Measure[0].Format == nil {
+			t.Fatalf("structure: %v %.300s", err, st.Raw)
+		}
+		typ := s.DSDs[0].Measure[0].Format.Type
+		bits, ok := sdmxIntegerBits[typ]
+		if !ok {
+			t.Fatalf("OBS_VALUE is %s, not an integer type of SDMX", typ)
+		}
+		r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=2&by=region", w.Token, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("SDMX-CSV: %d %s", r.Status, r.Raw)
+		}
+		lines, err := csv.NewReader(bytes.NewReader(r.Raw)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(lines[0], "OBS_VALUE")
+		var grand int64
+		for _, l := range lines[1:] {
+			if l[col] == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(l[col], 10, bits)
+			if err != nil {
+				t.Errorf("OBS_VALUE %s does not fit the structure's %s: %v (row %v)", l[col], typ, err, l)
+			}
+			if l[3] == stats.Total && l[6] == stats.Total {
+				grand = n
+			}
+		}
+		if grand != 3000000120 {
+			t.Errorf("grand total %d, want 3000000120", grand)
+		}
+	})
 }
