@@ -11,6 +11,7 @@ import (
 	"github.com/custos-project/custos/internal/hashmatch/pdq"
 	"github.com/custos-project/custos/internal/hashmatch/vpdq"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/stats"
 	"github.com/custos-project/custos/internal/transplant"
 	"github.com/custos-project/custos/internal/zone"
 )
@@ -29,6 +30,7 @@ type tuneFlags struct {
 	videoMemoryMiB                           int64
 	largeBodies                              int
 	disclosureThreshold                      int
+	sdmxAgency                               string
 	dispositionAfter, acknowledgeWithin      time.Duration
 	followUpMonths                           string
 	followUpWindow                           time.Duration
@@ -52,6 +54,7 @@ func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.DurationVar(&t.videoTimeout, "hm-video-timeout", hashmatch.DefaultVideoTimeout, "hash matching: longest time receiving one uploaded video may take, and then hashing it")
 	fs.StringVar(&t.indexDir, "hm-index-dir", "", "hash matching: directory where each bank's PDQ index is saved and memory-mapped from, so a restart maps it instead of rebuilding (empty: build in memory at start)")
 	fs.IntVar(&t.disclosureThreshold, "disclosure-threshold", disclosure.DefaultThreshold, "published aggregates: counts from 1 to one less than this are suppressed, with the cells that would reveal them (docs/exports.md)")
+	fs.StringVar(&t.sdmxAgency, "sdmx-agency", stats.SDMXAgency, "statistics: the SDMX agency id that maintains the structure and dataflow the SDMX files name, the statistics office's own (XA_NSO, or a sub-agency UNODC.XA; docs/stats.md)")
 	zoneDef := "UTC"
 	if env := os.Getenv("CUSTOS_ZONE"); env != "" {
 		zoneDef = env
@@ -111,6 +114,10 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	}
 	cfg.LargeBodies = t.largeBodies
 	cfg.DisclosureThreshold = t.disclosureThreshold
+	if err := stats.CheckSDMXAgency(t.sdmxAgency); err != nil {
+		return &exitError{2, "--sdmx-agency: " + err.Error()}
+	}
+	cfg.SDMXAgency = t.sdmxAgency
 	months, err := transplant.ParseFollowUpMonths(t.followUpMonths)
 	if err != nil {
 		return &exitError{2, "--followup-months: " + err.Error()}

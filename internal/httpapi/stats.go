@@ -205,7 +205,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				}
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
 			}},
-		{Method: "GET", Path: "/api/v1/stats/sdmx/structure", Public: true, Summary: "The SDMX-ML 2.1 Structure message the SDMX-CSV files name (dataflow CUSTOS:ICCS_STATS(1.0)): its data structure definition, codelists and concepts",
+		{Method: "GET", Path: "/api/v1/stats/sdmx/structure", Public: true, Summary: "The SDMX-ML 2.1 Structure message the SDMX-CSV files name (dataflow AGENCY:ICCS_STATS(1.0), the agency --sdmx-agency names, CUSTOS by default): its data structure definition, codelists and concepts",
 			Out: fileBody{Media: []string{"application/xml"}},
 			Handler: func(r *http.Request, _ *auth.Principal) (int, any, error) {
 				return http.StatusOK, Stream(func(w http.ResponseWriter) error {

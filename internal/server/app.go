@@ -74,6 +74,9 @@ type Config struct {
 	// every published aggregate (package disclosure): counts from 1 to one
 	// less are suppressed. Zero means disclosure.DefaultThreshold.
 	DisclosureThreshold int
+	// SDMXAgency is the SDMX agency id of the statistics' SDMX artefacts
+	// (--sdmx-agency, stats.Service.Agency); stats.SDMXAgency when empty.
+	SDMXAgency string
 	// Exchange tunes the exchange's deliverer (backoff, overdue limit).
 	Exchange exchange.Config
 	// Mail is how the registry sends e-mail (SMTP server, TLS, sender);

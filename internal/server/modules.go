@@ -125,7 +125,7 @@ func DefaultModules() []Registry {
 				}}, nil
 		}},
 		{Module: stats.Module, Open: func(ctx context.Context, a *App) (*Opened, error) {
-			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Now: a.Cfg.Now,
+			s := &stats.Service{W: a.Writer, DB: a.DB, Threshold: a.Cfg.Threshold(), Agency: a.Cfg.SDMXAgency, Now: a.Cfg.Now,
 				Sources: []stats.Source{stats.TraffickingForOrganRemoval(transplant.ReferredTraffickingDates),
 					{Name: assets.Module.Name, Records: assets.OffenceRecords}}}
 			sec := web.Stats(s)

@@ -43,7 +43,7 @@
 //	                for export.Serve (API) or Session.Export (web UI); UNCTSTables,
 //	                UNCTSCrimes (the questionnaire's crimes and their ICCS codes),
 //	                UNCTSRows(table), UNCTSQuery(table, year) (the query behind a table),
-//	                SDMXColumns, Dataflow, ConfFree/ConfPrimary/ConfSecondary;
+//	                SDMXColumns, SDMXDataflow, ConfFree/ConfPrimary/ConfSecondary;
 //	                SDMXStructure (the SDMX-ML 2.1 structure the SDMX-CSV 2.0 files
 //	                name, from the dimensions and the ICCS), SDMXCodes, SDMXCodelist.
 //	Sources         Source{Name, Records}; TraffickingForOrganRemoval (ICCS 02043 from

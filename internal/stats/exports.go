@@ -168,7 +168,7 @@ func NotPlacedText(n int64, threshold int) string {
 func cutsPeriods(q Query) bool { return q.From != "" || q.To != "" }
 
 // SDMXColumns are an SDMX-CSV 2.0 export's columns for a query: STRUCTURE
-// (dataflow), STRUCTURE_ID (Dataflow) and ACTION (SDMXAction), every
+// (dataflow), STRUCTURE_ID (SDMXDataflow) and ACTION (SDMXAction), every
 // dimension of the data structure (sdmxDimensions: ICCS, STAGE,
 // UNIT_MEASURE, the others, TIME_PERIOD; _T in those the query does not
 // break down by), OBS_VALUE and CONF_STATUS, then NOT_PLACED
@@ -257,7 +257,7 @@ func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
 					yield(nil, err)
 					return
 				}
-				for _, line := range pr.sdmxLines(q) {
+				for _, line := range pr.sdmxLines(q, SDMXDataflow(s.agency())) {
 					if !yield(line, nil) {
 						return
 					}
@@ -270,8 +270,8 @@ func (s *Service) SDMX(p *auth.Principal, q Query) (export.Request, error) {
 // each with the units not placed (SDMXNotPlaced) when the query has from or
 // to. A query that counts nothing still has its grand total, 0, so that
 // the file says how many units it could not place.
-func (pr *protected) sdmxLines(q Query) [][]any {
-	out := pr.sdmxCells(q, len(pr.rows) == 0 && cutsPeriods(q))
+func (pr *protected) sdmxLines(q Query, flow string) [][]any {
+	out := pr.sdmxCells(q, flow, len(pr.rows) == 0 && cutsPeriods(q))
 	if cutsPeriods(q) {
 		notPlaced := NotPlacedText(pr.res.NotPlaced, pr.pub.Threshold)
 		for i := range out {
@@ -283,7 +283,7 @@ func (pr *protected) sdmxLines(q Query) [][]any {
 
 // sdmxCells writes the protected table's cells as SDMX-CSV rows; empty
 // says to write the grand total (0) of a table without cells.
-func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
+func (pr *protected) sdmxCells(q Query, flow string, empty bool) [][]any {
 	dims := pr.res.Dims
 	k := len(dims)
 	var out [][]any
@@ -295,7 +295,7 @@ func (pr *protected) sdmxCells(q Query, empty bool) [][]any {
 		for i, v := range key {
 			codes[dims[i]] = sdmxCode(dims[i], v)
 		}
-		l := []any{"dataflow", Dataflow, SDMXAction}
+		l := []any{"dataflow", flow, SDMXAction}
 		for _, d := range all {
 			v, ok := codes[d.ID]
 			if !ok {

@@ -4,12 +4,14 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
 
 // The SDMX artefacts of the statistics' exports: the agency that maintains
-// them, the dataflow an SDMX-CSV file names (STRUCTURE_ID, Dataflow), the
+// them (SDMXAgency unless the deployment names its own, Service.Agency),
+// the dataflow an SDMX-CSV file names (STRUCTURE_ID, SDMXDataflow), the
 // data structure definition it uses, and their version. SDMXStructure
 // writes them all, from the dimensions and the classification themselves.
 const (
@@ -20,8 +22,33 @@ const (
 	sdmxConcepts = "CS_ICCS_STATS"
 )
 
-// Dataflow names the data an SDMX-CSV export holds (its STRUCTURE_ID).
-const Dataflow = SDMXAgency + ":" + SDMXFlowID + "(" + SDMXVersion + ")"
+// SDMXDataflow names the data an SDMX-CSV export holds (its STRUCTURE_ID)
+// when agency maintains the artefacts.
+func SDMXDataflow(agency string) string {
+	return agency + ":" + SDMXFlowID + "(" + SDMXVersion + ")"
+}
+
+// sdmxAgencyID is SDMX 2.1's NestedNCNameIDType, what an agency id is
+// (SDMXCommon.xsd): names that start with a letter, of letters, digits,
+// "_" and "-", joined by dots for a sub-agency (UNODC.XA_NSO).
+var sdmxAgencyID = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z][A-Za-z0-9_\-]*)*$`)
+
+// CheckSDMXAgency refuses an agency id SDMX does not allow (--sdmx-agency).
+func CheckSDMXAgency(id string) error {
+	if len(id) > 64 || !sdmxAgencyID.MatchString(id) {
+		return fmt.Errorf("an SDMX agency id is letters, digits, _ and - starting with a letter, names joined by dots for a sub-agency (XA_NSO, UNODC.XA), at most 64 characters, not %q", id)
+	}
+	return nil
+}
+
+// agency is the SDMX agency that maintains the artefacts of this
+// registry's exports: Agency, else SDMXAgency.
+func (s *Service) agency() string {
+	if s.Agency != "" {
+		return s.Agency
+	}
+	return SDMXAgency
+}
 
 // SDMXAction is the ACTION of every row of an SDMX-CSV export: I,
 // information (a disseminated table, not an instruction to a database).
@@ -81,7 +108,7 @@ func SDMXCodes(d Dimension) []Value {
 // and of CONF_STATUS, and the concepts. Everything is generated from the
 // dimensions and the shipped ICCS, so that the file and its structure
 // cannot disagree.
-func SDMXStructure(w io.Writer, prepared time.Time) error {
+func SDMXStructure(w io.Writer, agency string, prepared time.Time) error {
 	var b strings.Builder
 	x := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	esc := func(s string) string {
@@ -90,19 +117,19 @@ func SDMXStructure(w io.Writer, prepared time.Time) error {
 		return e.String()
 	}
 	name := func(s string) { x(`<com:Name xml:lang="en">%s</com:Name>`, esc(s)) }
-	maint := fmt.Sprintf(`agencyID="%s" version="%s"`, SDMXAgency, SDMXVersion)
+	maint := fmt.Sprintf(`agencyID="%s" version="%s"`, agency, SDMXVersion)
 	ref := func(id, class, pkg string) string {
 		return fmt.Sprintf(`<Ref id="%s" %s class="%s" package="%s"/>`, id, maint, class, pkg)
 	}
 	concept := func(id string) {
 		x(`<str:ConceptIdentity><Ref id="%s" maintainableParentID="%s" maintainableParentVersion="%s" agencyID="%s" class="Concept" package="conceptscheme"/></str:ConceptIdentity>`,
-			id, sdmxConcepts, SDMXVersion, SDMXAgency)
+			id, sdmxConcepts, SDMXVersion, agency)
 	}
 	dims := sdmxDimensions()
 	x(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	x(`<mes:Structure xmlns:mes="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message" xmlns:str="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure" xmlns:com="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common">`)
 	x(`<mes:Header><mes:ID>%s_STRUCTURE</mes:ID><mes:Test>false</mes:Test><mes:Prepared>%s</mes:Prepared><mes:Sender id="%s"/></mes:Header>`,
-		SDMXFlowID, prepared.UTC().Format(time.RFC3339), SDMXAgency)
+		SDMXFlowID, prepared.UTC().Format(time.RFC3339), agency)
 	x(`<mes:Structures>`)
 	// Dataflows, Codelists, Concepts, DataStructures: the order of the schema.
 	x(`<str:Dataflows><str:Dataflow id="%s" %s>`, SDMXFlowID, maint)
@@ -184,4 +211,4 @@ func SDMXStructure(w io.Writer, prepared time.Time) error {
 }
 
 // WriteSDMXStructure writes SDMXStructure, prepared at the service's time.
-func (s *Service) WriteSDMXStructure(w io.Writer) error { return SDMXStructure(w, s.now()) }
+func (s *Service) WriteSDMXStructure(w io.Writer) error { return SDMXStructure(w, s.agency(), s.now()) }

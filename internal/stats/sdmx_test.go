@@ -273,7 +273,7 @@ func checkTimePeriods(t *testing.T, w *world, q stats.Query, lines [][]string) i
 // that leaves records unplaced) is in its dimension's codelist.
 func TestSDMXStructure(t *testing.T) {
 	var b bytes.Buffer
-	if err := stats.SDMXStructure(&b, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
+	if err := stats.SDMXStructure(&b, stats.SDMXAgency, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	// Well-formed, and every id attribute an SDMX id.
@@ -306,8 +306,8 @@ func TestSDMXStructure(t *testing.T) {
 		t.Fatalf("dataflows %d, data structures %d; want one each", len(st.Dataflows), len(st.DSDs))
 	}
 	flow, dsd := st.Dataflows[0], st.DSDs[0]
-	if got := flow.Agency + ":" + flow.ID + "(" + flow.Version + ")"; got != stats.Dataflow || flow.DSD.ID != dsd.ID {
-		t.Fatalf("dataflow %s of %s; the files name %s, the structure is %s", got, flow.DSD.ID, stats.Dataflow, dsd.ID)
+	if got := flow.Agency + ":" + flow.ID + "(" + flow.Version + ")"; got != stats.SDMXDataflow(stats.SDMXAgency) || flow.DSD.ID != dsd.ID {
+		t.Fatalf("dataflow %s of %s; the files name %s, the structure is %s", got, flow.DSD.ID, stats.SDMXDataflow(stats.SDMXAgency), dsd.ID)
 	}
 	codes := map[string][]string{}
 	for _, cl := range st.Codelists {
@@ -406,7 +406,7 @@ func TestSDMXStructure(t *testing.T) {
 				t.Fatalf("%v: no rows", q.By)
 			}
 			for _, l := range lines[1:] {
-				if l[0] != "dataflow" || l[1] != stats.Dataflow || l[2] != stats.SDMXAction {
+				if l[0] != "dataflow" || l[1] != stats.SDMXDataflow(stats.SDMXAgency) || l[2] != stats.SDMXAction {
 					t.Fatalf("%v: row %v", q.By, l)
 				}
 				for i, v := range l {
@@ -533,4 +533,65 @@ func TestSDMXLargeCounts(t *testing.T) {
 			t.Errorf("grand total %d, want 3000000120", grand)
 		}
 	})
+}
+
+// TestSDMXAgency: a statistics office that names its own SDMX agency
+// (--sdmx-agency) has it in every artefact of the structure the API serves
+// (each agencyID and the message's sender) and in the SDMX-CSV files'
+// STRUCTURE_ID, so that the files and the structure agree and a tool that
+// loads several offices' files keeps them apart. Before, every registry's
+// were CUSTOS's, whatever the office, and the docs told the office to map
+// the artefacts to its agency by hand.
+func TestSDMXAgency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		w.S.Agency = "UNODC.XA_NSO"
+		if r := w.Upload(t, "/api/v1/stats/imports?source=few.csv", w.Token, "text/csv", []byte("iccs,stage,unit,date,count\n0101,police,offence,2025,12\n")); r.Status != http.StatusCreated {
+			t.Fatalf("import: %d %s", r.Status, r.Raw)
+		}
+		st := w.Do(t, "GET", "/api/v1/stats/sdmx/structure", "", nil)
+		agencies := map[string]int{}
+		dec := xml.NewDecoder(bytes.NewReader(st.Raw))
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				for _, a := range se.Attr {
+					if a.Name.Local == "agencyID" || se.Name.Local == "Sender" && a.Name.Local == "id" {
+						agencies[a.Value]++
+					}
+				}
+			}
+		}
+		if len(agencies) != 1 || agencies["UNODC.XA_NSO"] < 20 {
+			t.Fatalf("the structure's agencies: %v; want UNODC.XA_NSO alone", agencies)
+		}
+		var s sdmxStructure
+		if err := xml.Unmarshal(st.Raw, &s); err != nil || len(s.Dataflows) != 1 {
+			t.Fatalf("structure: %v", err)
+		}
+		flow := s.Dataflows[0].Agency + ":" + s.Dataflows[0].ID + "(" + s.Dataflows[0].Version + ")"
+		r := w.Do(t, "GET", "/api/v1/stats/sdmx?stage=police&unit=offence&level=1", w.Token, nil)
+		lines, err := csv.NewReader(bytes.NewReader(r.Raw)).ReadAll()
+		if r.Status != http.StatusOK || err != nil || len(lines) < 2 {
+			t.Fatalf("SDMX-CSV: %d %v %s", r.Status, err, r.Raw)
+		}
+		for _, l := range lines[1:] {
+			if l[1] != flow || flow != "UNODC.XA_NSO:ICCS_STATS(1.0)" {
+				t.Fatalf("STRUCTURE_ID %s; the structure's dataflow %s", l[1], flow)
+			}
+		}
+	})
+	for _, id := range []string{"", "XA NSO", "1NSO", "XA.", "XA:NSO", strings.Repeat("A", 65)} {
+		if stats.CheckSDMXAgency(id) == nil {
+			t.Errorf("agency id %q allowed", id)
+		}
+	}
+	for _, id := range []string{"CUSTOS", "XA_NSO", "UNODC.XA-NSO"} {
+		if err := stats.CheckSDMXAgency(id); err != nil {
+			t.Errorf("agency id %q: %v", id, err)
+		}
+	}
 }

@@ -18,6 +18,10 @@ type Service struct {
 	// Threshold is the disclosure control's threshold for published tables
 	// (disclosure.DefaultThreshold when 0).
 	Threshold int
+	// Agency is the SDMX agency id that maintains the artefacts the SDMX
+	// exports name (--sdmx-agency, checked by CheckSDMXAgency): the
+	// statistics office's own; SDMXAgency when empty.
+	Agency string
 	// Sources are the registries counted beside imported records: the
 	// transplant registry's trafficking for organ removal
 	// (TraffickingForOrganRemoval); asset recovery's corruption and money

@@ -562,7 +562,7 @@ func TestExports(t *testing.T) {
 		sdmx := map[string]string{"male": "M", "female": "F", "unknown": "_U", stats.Total: stats.Total}
 		got := map[string][2]string{}
 		for _, l := range lines[1:] {
-			if l[col["STRUCTURE"]] != "dataflow" || l[col["STRUCTURE_ID"]] != stats.Dataflow || l[col["ACTION"]] != "I" || l[col["STAGE"]] != "POL" || l[col["UNIT_MEASURE"]] != "VIC" {
+			if l[col["STRUCTURE"]] != "dataflow" || l[col["STRUCTURE_ID"]] != stats.SDMXDataflow(stats.SDMXAgency) || l[col["ACTION"]] != "I" || l[col["STAGE"]] != "POL" || l[col["UNIT_MEASURE"]] != "VIC" {
 				t.Fatalf("line %v", l)
 			}
 			// the dimensions the query does not break down by: their total

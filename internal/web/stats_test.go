@@ -228,7 +228,7 @@ func TestStatsPages(t *testing.T) {
 	}
 	p = st.get("/stats/sdmx?stage=police&unit=offence&level=1&rows=iccs&cols=period")
 	wantStatus(t, "sdmx", p, http.StatusOK)
-	mustContain(t, "sdmx", p, "STRUCTURE,STRUCTURE_ID,ACTION,ICCS,", "dataflow,"+stats.Dataflow+",I,", "_T", strconv.Itoa(f.offences))
+	mustContain(t, "sdmx", p, "STRUCTURE,STRUCTURE_ID,ACTION,ICCS,", "dataflow,"+stats.SDMXDataflow(stats.SDMXAgency)+",I,", "_T", strconv.Itoa(f.offences))
 	p = st.get("/stats/tables/export?format=xlsx&view=sex-age")
 	wantStatus(t, "sex-age xlsx", p, http.StatusOK)
 	if !strings.HasPrefix(p.Body, "PK") {
