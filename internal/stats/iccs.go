@@ -123,6 +123,18 @@ func (c *Classification) Ancestor(code string, level int) string {
 	return k.Code
 }
 
+// Subdivided reports whether the category has categories below it (0101,
+// intentional homicide, has none: a record coded to it is as specified as
+// the classification allows, at every level).
+func (c *Classification) Subdivided(code string) bool {
+	for _, k := range c.Categories {
+		if k.Parent == code {
+			return true
+		}
+	}
+	return false
+}
+
 // Under reports whether code is ancestor or the same as it.
 func (c *Classification) Under(code, ancestor string) bool {
 	return strings.HasPrefix(code, ancestor)

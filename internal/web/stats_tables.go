@@ -199,8 +199,8 @@ func (h *statsPages) publishPlaced(ctx context.Context, s *Session, f tableForm,
 	}
 	pub.Title = title
 	pub.Corner = dimLabel(s, row)
-	pub.Rows = relabel(s, row, pub.Rows)
-	pub.Cols = relabel(s, col, pub.Cols)
+	pub.Rows = relabel(s, row, pub.Rows, f.Level)
+	pub.Cols = relabel(s, col, pub.Cols, f.Level)
 	return pub, notPlaced, nil
 }
 
@@ -240,8 +240,14 @@ func dimLabel(s *Session, id string) string {
 
 // relabel writes the codes of a dimension's values as people read them:
 // an ICCS category with its title, a tag's value by its label, a total as
-// "Total"; periods and regions stay as they are.
-func relabel(s *Session, dim string, codes []string) []string {
+// "Total"; periods and regions stay as they are. In a table by ICCS level
+// level, a category of a coarser level that has categories below it counts
+// only the records coded at it (a police force's count given for a section,
+// say), not the category's total: it is written "not further specified",
+// as classifications write such residual rows, so that no reader takes it
+// for the category's total. A category with none below it (0101) is as
+// specified as the classification allows, and keeps its title.
+func relabel(s *Session, dim string, codes []string, level int) []string {
 	d, _ := stats.Dim(dim)
 	out := make([]string, len(codes))
 	for i, c := range codes {
@@ -251,6 +257,9 @@ func relabel(s *Session, dim string, codes []string) []string {
 			out[i] = s.T("Total")
 		case dim == stats.DimICCS.ID:
 			out[i] = iccsLabel(c, s.L().Code())
+			if k, ok := stats.ICCS.Lookup(c); ok && k.Level < level && stats.ICCS.Subdivided(k.Code) {
+				out[i] = s.T("%s, not further specified", out[i])
+			}
 		default:
 			for _, v := range d.Values {
 				if v.Code == c {
