@@ -345,25 +345,36 @@ func (s *Service) CaseFile(ctx context.Context, p *auth.Principal, id string) (*
 	if out.Links, err = store.Rows(rows, func(r store.Scanner, x *Link) error { return r.Scan(&x.CaseID, &x.OtherID, &x.Reason) }); err != nil {
 		return nil, err
 	}
-	rows, err = q.Query(ctx, "SELECT "+assetCols+" FROM assets_assets WHERE case_id = ? ORDER BY id", id)
+	if out.Assets, err = s.caseAssets(ctx, id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// caseAssets returns the assets of the case id, each with its measures in
+// order (the caller has checked that the case is visible).
+func (s *Service) caseAssets(ctx context.Context, id string) ([]Asset, error) {
+	q := s.DB.Read()
+	rows, err := q.Query(ctx, "SELECT "+assetCols+" FROM assets_assets WHERE case_id = ? ORDER BY id", id)
 	if err != nil {
 		return nil, err
 	}
-	if out.Assets, err = store.Rows(rows, scanAsset); err != nil {
+	as, err := store.Rows(rows, scanAsset)
+	if err != nil {
 		return nil, err
 	}
 	ms, err := measures(ctx, q, "case_id = ?", id)
 	if err != nil {
 		return nil, err
 	}
-	for i := range out.Assets {
+	for i := range as {
 		for _, m := range ms {
-			if m.AssetID == out.Assets[i].ID {
-				out.Assets[i].Measures = append(out.Assets[i].Measures, m)
+			if m.AssetID == as[i].ID {
+				as[i].Measures = append(as[i].Measures, m)
 			}
 		}
 	}
-	return out, nil
+	return as, nil
 }
 
 // NewPerson is a natural or legal person to add to a case. A natural

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/custos-project/custos/internal/auth"
@@ -408,6 +409,9 @@ func (s *Service) RequestFile(ctx context.Context, p *auth.Principal, id string)
 type RequestFilter struct {
 	Type, Status, Direction, State, Q string
 	Overdue                           bool
+	// every lists every request the filter selects, not the newest
+	// MaxRequestList: an export's (RequestsExport).
+	every bool
 }
 
 // OverdueFilter reads the overdue filter of a list of requests as the API
@@ -465,6 +469,10 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 	if err != nil {
 		return nil, err
 	}
+	limit := MaxRequestList
+	if f.every {
+		limit = math.MaxInt32
+	}
 	rows, err := s.DB.Read().Query(ctx, "SELECT "+requestCols+` FROM assets_requests WHERE
 		(? = '' OR requesting_state = ? OR (requested_state = ? AND sent_at <> ''))
 		AND (? = '' OR requesting_state = ? OR requested_state = ?)
@@ -473,7 +481,7 @@ func (s *Service) Requests(ctx context.Context, p *auth.Principal, f RequestFilt
 			AND NOT (type = 'spontaneous' AND status = 'acknowledged')))
 		AND (? = '' OR LOWER(id || ' ' || facts || ' ' || purpose || ' ' || requesting_authority_name || ' ' || requested_authority_name) LIKE ? ESCAPE '\')
 		ORDER BY log_index DESC, id LIMIT ?`,
-		own, own, own, state, state, state, f.Type, f.Type, f.Status, f.Status, f.Direction, f.Direction, overdue, overdue, text, like, MaxRequestList)
+		own, own, own, state, state, state, f.Type, f.Type, f.Status, f.Status, f.Direction, f.Direction, overdue, overdue, text, like, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,21 @@ type (
 	}
 )
 
+// serveExport answers the file of the export exp makes in the format the
+// query names (csv or xlsx): the asset-recovery lists that are a file with
+// format, the cases and the statistics.
+func serveExport(env Env, r *http.Request, p *auth.Principal, exp func(export.Format) (export.Request, error)) (int, any, error) {
+	format, err := export.ParseFormat(r.URL.Query().Get("format"))
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := exp(format)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
+}
+
 // MaxDirectoryFile is the largest directory file the API takes.
 const MaxDirectoryFile = 8 << 20
 
@@ -93,10 +108,15 @@ func Assets(env Env, s *assets.Service) []Route {
 			Out: assetsCasesOut{},
 			Query: []Param{{Name: "state", Doc: "the state (regulator, auditor)"}, {Name: "kind", Doc: "the kind of case", Values: assets.CaseKinds},
 				{Name: "iccs", Doc: "an ICCS category the offences fall under"}, {Name: "status", Doc: "a step some asset of the case is at", Values: assets.Steps},
-				{Name: "q", Doc: "a text of the reference or title"}},
+				{Name: "q", Doc: "a text of the reference or title"},
+				{Name: "format", Doc: "a file's format: the cases with each asset's measure ledger, a line per step", Values: export.Formats}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query()
-				cs, err := s.Cases(r.Context(), p, assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")})
+				f := assets.CaseFilter{State: q.Get("state"), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
+				if q.Has("format") {
+					return serveExport(env, r, p, func(format export.Format) (export.Request, error) { return s.CasesExport(p, f, format) })
+				}
+				cs, err := s.Cases(r.Context(), p, f)
 				return http.StatusOK, assetsCasesOut{Cases: cs}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/cases", Allow: []auth.Action{assets.RecordCases}, Summary: "Open a case of the principal's state, its offences ICCS codes (prosecutor, central authority officer)",
@@ -194,16 +214,8 @@ func Assets(env Env, s *assets.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				if f := r.URL.Query().Get("format"); f != "" {
-					format, err := export.ParseFormat(f)
-					if err != nil {
-						return 0, nil, err
-					}
-					req, err := s.StatisticsExport(p, q, format)
-					if err != nil {
-						return 0, nil, err
-					}
-					return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
+				if r.URL.Query().Get("format") != "" {
+					return serveExport(env, r, p, func(format export.Format) (export.Request, error) { return s.StatisticsExport(p, q, format) })
 				}
 				fig, err := s.Statistics(r.Context(), p, q)
 				return http.StatusOK, fig, err

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 )
 
 // Bodies of the request routes that are not domain types.
@@ -48,15 +49,19 @@ func AssetsRequests(env Env, s *assets.Service) []Route {
 			Query: []Param{{Name: "type", Doc: "the type of request", Values: assets.RequestTypes}, {Name: "status", Doc: "the status", Values: assets.RequestStatuses},
 				{Name: "direction", Doc: "made here or received from another registry", Values: []string{assets.DirectionOutgoing, assets.DirectionIncoming}},
 				{Name: "state", Doc: "a state either party is (regulator, auditor)"}, {Name: "overdue", Doc: "1: only those whose deadline passed and that are not finished", Values: []string{"1"}},
-				{Name: "q", Doc: "a text of its id, facts, purpose or authorities"}},
+				{Name: "q", Doc: "a text of its id, facts, purpose or authorities"},
+				{Name: "format", Doc: "a file's format: every request the filters select, not the newest 500", Values: export.Formats}},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				q := r.URL.Query()
 				overdue, err := assets.OverdueFilter(q.Get("overdue"))
 				if err != nil {
 					return 0, nil, err
 				}
-				rs, err := s.Requests(r.Context(), p, assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"),
-					State: q.Get("state"), Overdue: overdue, Q: q.Get("q")})
+				f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: q.Get("state"), Overdue: overdue, Q: q.Get("q")}
+				if q.Has("format") {
+					return serveExport(env, r, p, func(format export.Format) (export.Request, error) { return s.RequestsExport(p, f, format) })
+				}
+				rs, err := s.Requests(r.Context(), p, f)
 				return http.StatusOK, assetsRequestsOut{Requests: rs}, err
 			}},
 		{Method: "POST", Path: "/api/v1/assets/requests", Allow: []auth.Action{assets.DraftRequests}, Summary: "Draft a request of the principal's state to another state: what is given is checked, what is missing is named when it is sent (central authority officer, prosecutor)",

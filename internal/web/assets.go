@@ -74,6 +74,23 @@ func typedState(q url.Values) string {
 	return strings.ToUpper(strings.TrimSpace(q.Get("state")))
 }
 
+// assetsExport answers the file of the export exp makes in the format the
+// query names (csv or xlsx): the cases', the requests' and the statistics'
+// downloads.
+func assetsExport(w http.ResponseWriter, r *http.Request, s *Session, exp func(export.Format) (export.Request, error)) {
+	format, err := export.ParseFormat(r.URL.Query().Get("format"))
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	req, err := exp(format)
+	if err != nil {
+		s.Fail(w, r, err)
+		return
+	}
+	s.Export(w, r, req)
+}
+
 func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) {
 	h.showCases(w, r, s, nil)
 }
@@ -83,6 +100,10 @@ func (h *assetsPages) cases(w http.ResponseWriter, r *http.Request, s *Session) 
 func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Session, ref *Refusal) {
 	q := r.URL.Query()
 	f := assets.CaseFilter{State: typedState(q), Kind: q.Get("kind"), ICCS: q.Get("iccs"), Status: q.Get("status"), Q: q.Get("q")}
+	if ref == nil && q.Get("format") != "" {
+		assetsExport(w, r, s, func(format export.Format) (export.Request, error) { return h.svc.CasesExport(s.P, f, format) })
+		return
+	}
 	cs, err := h.svc.Cases(r.Context(), s.P, f)
 	if err != nil {
 		s.Fail(w, r, err)
@@ -96,8 +117,9 @@ func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Sessi
 		AllStates    bool
 		CanRecord    bool
 		KindOptions  []Option
+		Downloads    []Link
 	}{cs, f, assets.CaseKinds, assets.Steps, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor, s.P.Can(assets.RecordCases),
-		localOptions(s.l, assets.Labels(), assets.CaseKinds)}
+		localOptions(s.l, assets.Labels(), assets.CaseKinds), Downloads(r, "/assets/cases")}
 	if ref == nil {
 		v.Flash = assetsFlash(s, r)
 	}
@@ -174,18 +196,8 @@ func (h *assetsPages) statistics(w http.ResponseWriter, r *http.Request, s *Sess
 	if q.Currency == "" {
 		q.Currency = "USD"
 	}
-	if f := r.URL.Query().Get("format"); f != "" {
-		format, err := export.ParseFormat(f)
-		if err != nil {
-			s.Fail(w, r, err)
-			return
-		}
-		req, err := h.svc.StatisticsExport(s.P, q, format)
-		if err != nil {
-			s.Fail(w, r, err)
-			return
-		}
-		s.Export(w, r, req)
+	if r.URL.Query().Get("format") != "" {
+		assetsExport(w, r, s, func(format export.Format) (export.Request, error) { return h.svc.StatisticsExport(s.P, q, format) })
 		return
 	}
 	fig, err := h.svc.Statistics(r.Context(), s.P, q)

@@ -9,6 +9,7 @@ import (
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/export"
 	"github.com/custos-project/custos/internal/i18n"
 )
 
@@ -61,6 +62,10 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 	var rs []assets.Request
 	if err == nil {
 		f.Overdue = overdue
+		if q.Get("format") != "" {
+			assetsExport(w, r, s, func(format export.Format) (export.Request, error) { return h.svc.RequestsExport(s.P, f, format) })
+			return
+		}
 		rs, err = h.svc.Requests(r.Context(), s.P, f)
 	}
 	if err != nil {
@@ -79,9 +84,10 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 		Filter                      assets.RequestFilter
 		Types, Statuses, Directions []Option
 		AllStates, CanDraft         bool
+		Downloads                   []Link
 	}{rs, f, h.options(s, assets.RequestTypes), h.options(s, assets.RequestStatuses),
 		[]Option{{assets.DirectionOutgoing, s.T(i18n.M("Made in this registry"))}, {assets.DirectionIncoming, s.T(i18n.M("Received from another registry"))}}, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
-		s.P.Can(assets.DraftRequests)}
+		s.P.Can(assets.DraftRequests), Downloads(r, "/assets/requests")}
 	s.Show(w, r, "requests", v, nil)
 }
 
