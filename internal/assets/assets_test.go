@@ -336,11 +336,12 @@ func TestCurrencies(t *testing.T) {
 		_, err = w.S.Statistics(ctx, w.CA, assets.StatsQuery{Currency: "XYZ"})
 		refused(t, "statistics in a made-up currency", err, "currency", "currency")
 
-		// Currencies with 0, 2, 3 and 4 decimals, trailing zeros dropped;
-		// codes in use since recently (VES 2018, SLE 2022).
+		// Currencies with 0, 2, 3 and 4 decimals, read back with their
+		// minor unit's digits; codes in use since recently (VES 2018, SLE
+		// 2022).
 		for _, ok := range []struct{ amt, cur, kept string }{
-			{"1000", "JPY", "1000"}, {"1000.10", "EUR", "1000.1"}, {"1.125", "KWD", "1.125"}, {"1.1255", "CLF", "1.1255"},
-			{"10.5", "VES", "10.5"}, {"7", "SLE", "7"}, {"0.5", "EUR", "0.5"}, {"0.05", "EUR", "0.05"},
+			{"1000", "JPY", "1000"}, {"1000.10", "EUR", "1000.10"}, {"1.125", "KWD", "1.125"}, {"1.1255", "CLF", "1.1255"},
+			{"10.5", "VES", "10.50"}, {"7", "SLE", "7.00"}, {"0.5", "EUR", "0.50"}, {"0.05", "EUR", "0.05"},
 		} {
 			got, err := w.S.IdentifyAsset(ctx, w.Prosecutor, c.ID, assets.NewAsset{Type: "vessel", Jurisdiction: "XB", Description: "x", Value: ok.amt, Currency: ok.cur,
 				IdentifiedOn: "2024-03-10", Instrument: "i", Authority: "a"})

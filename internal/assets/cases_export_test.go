@@ -50,10 +50,10 @@ func TestCasesExport(t *testing.T) {
 		file := string(r.Raw)
 		for _, want := range []string{"list,cases", "personal data,no",
 			"\n" + strings.Join(assets.CasesColumns, ",") + "\n",
-			c.ID + ",XA," + c.AuthorityID + ",EXP-1,outgoing,07032 07041,2024-03-01," + a.ID + ",bank_account,XB,1250000.5,EUR,,confiscated,0,identified,,2024-03-10,Tracing order 2024/17,1250000.5,EUR,Demoland Asset Recovery Office,\n",
-			",confiscated,1,frozen,,2024-04-01,Order frozen,1000000.5,EUR,Otherland District Court,\n",
-			",confiscated,2,confiscated,criminal,2024-09-01,Judgment 88,1000000,USD,Otherland High Court,\n",
-			",vessel,XA,300000,GBP," + owner.ID + ",identified,0,identified,,2024-05-02,Port register,300000,GBP,Harbour master,\n",
+			c.ID + ",XA," + c.AuthorityID + ",EXP-1,outgoing,07032 07041,2024-03-01," + a.ID + ",bank_account,XB,1250000.50,EUR,,confiscated,0,identified,,2024-03-10,Tracing order 2024/17,1250000.50,EUR,Demoland Asset Recovery Office,\n",
+			",confiscated,1,frozen,,2024-04-01,Order frozen,1000000.50,EUR,Otherland District Court,\n",
+			",confiscated,2,confiscated,criminal,2024-09-01,Judgment 88,1000000.00,USD,Otherland High Court,\n",
+			",vessel,XA,300000.00,GBP," + owner.ID + ",identified,0,identified,,2024-05-02,Port register,300000.00,GBP,Harbour master,\n",
 			empty.ID + ",XA," + empty.AuthorityID + ",EXP-2,domestic,07031,2025-01-02" + strings.Repeat(",", len(assets.CasesColumns)-7) + "\n",
 			"rows,5\n"} {
 			if !strings.Contains(file, want) {

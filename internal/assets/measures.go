@@ -48,8 +48,14 @@ type NewMeasure struct {
 
 const assetCols = "id, case_id, type, jurisdiction, description, value, currency, holder_id, status, status_on"
 
+// scanAsset reads an asset as it is shown, its value written in its
+// currency's minor unit.
 func scanAsset(r store.Scanner, a *Asset) error {
-	return r.Scan(&a.ID, &a.CaseID, &a.Type, &a.Jurisdiction, &a.Description, &a.Value, &a.Currency, &a.HolderID, &a.Status, &a.StatusOn)
+	if err := r.Scan(&a.ID, &a.CaseID, &a.Type, &a.Jurisdiction, &a.Description, &a.Value, &a.Currency, &a.HolderID, &a.Status, &a.StatusOn); err != nil {
+		return err
+	}
+	a.Value = written(a.Value, a.Currency)
+	return nil
 }
 
 // measures returns the measures where cond holds, by asset and order.
@@ -60,8 +66,12 @@ func measures(ctx context.Context, q store.Queryer, cond string, args ...any) ([
 		return nil, err
 	}
 	return store.Rows(rows, func(r store.Scanner, m *Measure) error {
-		return r.Scan(&m.ID, &m.AssetID, &m.CaseID, &m.Seq, &m.Step, &m.Confiscation, &m.DecidedOn, &m.Instrument, &m.Amount, &m.Currency,
-			&m.Authority, &m.ReturnedTo, &m.Notes)
+		if err := r.Scan(&m.ID, &m.AssetID, &m.CaseID, &m.Seq, &m.Step, &m.Confiscation, &m.DecidedOn, &m.Instrument, &m.Amount, &m.Currency,
+			&m.Authority, &m.ReturnedTo, &m.Notes); err != nil {
+			return err
+		}
+		m.Amount = written(m.Amount, m.Currency)
+		return nil
 	})
 }
 
@@ -132,10 +142,11 @@ func (s *Service) IdentifyAsset(ctx context.Context, p *auth.Principal, caseID s
 	if err != nil {
 		return nil, err
 	}
-	return &Asset{ID: a.ID, CaseID: caseID, Type: a.Type, Jurisdiction: a.Jurisdiction, Description: a.Description, Value: a.Value,
+	shown := written(a.Value, a.Currency)
+	return &Asset{ID: a.ID, CaseID: caseID, Type: a.Type, Jurisdiction: a.Jurisdiction, Description: a.Description, Value: shown,
 		Currency: a.Currency, HolderID: a.HolderID, Status: StepIdentified, StatusOn: a.IdentifiedOn,
 		Measures: []Measure{{ID: a.MeasureID, AssetID: a.ID, CaseID: caseID, Step: StepIdentified, DecidedOn: a.IdentifiedOn,
-			Instrument: a.Instrument, Amount: a.Value, Currency: a.Currency, Authority: a.Authority}}}, nil
+			Instrument: a.Instrument, Amount: shown, Currency: a.Currency, Authority: a.Authority}}}, nil
 }
 
 // RecordMeasure records the next step of an asset's ledger. The rules,
@@ -255,6 +266,7 @@ func (s *Service) recordMeasure(ctx context.Context, p *auth.Principal, caseID, 
 		return nil, err
 	}
 	rec := Measure(m) // the same fields (TestMeasureRecordAgreesWithItsEntry)
+	rec.Amount = written(rec.Amount, rec.Currency)
 	return &rec, nil
 }
 

@@ -302,7 +302,7 @@ func (s *Service) Statistics(ctx context.Context, p *auth.Principal, q StatsQuer
 		line := func(y int, kind string, c disclosure.Cell, v decimal.Decimal) {
 			l := StatsLine{Year: y, Kind: kind, Measure: measure, Cases: c.String(), Amount: disclosure.Suppressed}
 			if !c.Suppressed {
-				l.Amount = v.StringFixed(2)
+				l.Amount = writtenIn(v, cur)
 			}
 			if measure == MeasureCases {
 				l.Amount = ""

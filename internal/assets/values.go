@@ -98,6 +98,37 @@ func money(amountField, amt, currencyField, cur string) (decimal.Decimal, string
 	return d, c, nil
 }
 
+// written writes an amount as its currency writes it, with the digits of
+// its ISO 4217 minor unit (2500000 EUR is written 2500000.00, 1000 JPY
+// 1000, 1.5 KWD 1.500): the log and the tables keep the shortest form the
+// command read (money), and every reader (the API, the pages, the files)
+// gets the amount as a court order or a bank statement writes it. A value
+// that does not read as an amount of that currency (a currency not in the
+// list, more decimals than it has, from before these rules) is written as
+// kept.
+func written(value, cur string) string {
+	digits, ok := isocurrency.GetDigits(cur)
+	if !ok {
+		return value
+	}
+	d, err := decimal.NewFromString(value)
+	if err != nil || -d.Exponent() > int32(digits) {
+		return value
+	}
+	return d.StringFixed(int32(digits))
+}
+
+// writtenIn writes a computed amount (a conversion, a sum) in its
+// currency's minor unit, rounded half away from zero; a currency not in
+// the list gets two decimals.
+func writtenIn(d decimal.Decimal, cur string) string {
+	digits, ok := isocurrency.GetDigits(cur)
+	if !ok {
+		digits = 2
+	}
+	return d.StringFixed(int32(digits))
+}
+
 // amount reads an exact, positive decimal in its one written form
 // (amountRE: "1250000.50", "0.5"): no surrounding space, no leading zero
 // but a single 0 before the point, no point without digits after it, no
