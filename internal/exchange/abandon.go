@@ -93,13 +93,13 @@ func pendingIn(ctx context.Context, q store.Queryer, id string) (string, error) 
 
 // outboxMessage reads one message of the outbox as the outbox shows it.
 func (s *Service) outboxMessage(ctx context.Context, id string) (*OutboxMessage, error) {
-	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
-	q, args := outboxQuery(Filter{id: id}, overdue)
+	ts := s.outboxTimes()
+	q, args := outboxQuery(Filter{id: id}, ts.overdue)
 	rows, err := s.DB.Read().Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := store.Rows(rows, func(sc store.Scanner, m *OutboxMessage) error { return scanOutbox(lastIgnored{sc}, m, overdue) })
+	ms, err := store.Rows(rows, func(sc store.Scanner, m *OutboxMessage) error { return scanOutbox(lastIgnored{sc}, m, ts) })
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,12 @@
 package exchange
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 )
 
@@ -70,3 +73,48 @@ func receiptTime(d due, at string, now time.Time) (t time.Time, ok bool) {
 	}
 	return claimed, true
 }
+
+// clockAheadPrefix begins the last error of every attempt a peer refused
+// for now with RuleClockAhead (clockAheadOf): the peer answered, and the
+// peers page shows it reachable with a clock problem (ReachableClockAhead),
+// the outbox page what an operator can do about a message that waits
+// (ClockAheadWait). Each sentence below starts with it.
+const clockAheadPrefix = "the peer answered, but refuses the message for now: its sent_at is ahead of the peer's clock"
+
+// ClockAheadWait is how long a message may be refused RuleClockAhead
+// before the outbox page says what to do about it (OutboxMessage.ClockWait):
+// a clock put right takes minutes, and past them the sender's own clock
+// may have been ahead when it signed the message, which only time or a
+// message sent again cures.
+const ClockAheadWait = 10 * time.Minute
+
+// clockAheadOf is the error of an attempt on d that the peer refused for
+// now as its sent_at is ahead of the peer's clock (receipt r, read at now):
+// how far ahead this registry's clock is of the peer's, by the receipt's
+// time, when it is more than ClockSkew; otherwise it is not ahead now
+// and this registry's was ahead when it signed the message, which then
+// waits until the peer's clock reaches its sent_at, or is abandoned and
+// sent again. The seconds are about: the answer's time on the way is in
+// them. The peer's field and reason are its words, cut and escaped.
+func clockAheadOf(d due, r *Receipt, now time.Time) error {
+	field, reason := errs.Echo(r.Field, errs.MaxEchoed), errs.Echo(r.Reason, maxReason)
+	theirs, err := time.Parse(time.RFC3339Nano, r.At)
+	sent, serr := time.Parse(time.RFC3339Nano, d.sentAt)
+	if err != nil || serr != nil {
+		return fmt.Errorf(i18n.M("the peer answered, but refuses the message for now: its sent_at is ahead of the peer's clock (rule clock_ahead, field \"%s\"): %s; sent again later"),
+			field, reason)
+	}
+	if ahead := now.Sub(theirs); ahead > ClockSkew {
+		return fmt.Errorf(i18n.M("the peer answered, but refuses the message for now: its sent_at is ahead of the peer's clock, and our clock is ahead of the peer's by about %d s (rule clock_ahead, field \"%s\"): %s; sent again later"),
+			seconds(ahead), field, reason)
+	}
+	return fmt.Errorf(i18n.M("the peer answered, but refuses the message for now: its sent_at is ahead of the peer's clock by about %d s, as our clock was when it was sent (rule clock_ahead, field \"%s\"): %s; it waits for the peer's clock, or abandon it and send it again"),
+		seconds(sent.Sub(theirs)), field, reason)
+}
+
+// seconds is d in whole seconds, rounded.
+func seconds(d time.Duration) int { return int(d.Round(time.Second) / time.Second) }
+
+// isClockAhead tells whether a last error is that of an attempt the peer
+// refused for now with RuleClockAhead (clockAheadOf).
+func isClockAhead(lastError string) bool { return strings.HasPrefix(lastError, clockAheadPrefix) }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/strictjson"
@@ -198,7 +199,7 @@ func (s *Service) post(ctx context.Context, pr *Peer, d due) (*SignedReceipt, er
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf(i18n.M("the peer could not be reached: %v"), err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -232,10 +233,10 @@ func readAnswer(status string, b []byte) (*SignedReceipt, error) {
 		// (errs.Echo) before they go into the outbox's last error, which
 		// its pages and the API show.
 		if a.Error != nil && a.Error.Rule != "" {
-			return nil, fmt.Errorf("the peer answered %s without a signed receipt: rule \"%s\", field \"%s\"", status,
+			return nil, fmt.Errorf(i18n.M("the peer answered %s without a signed receipt: rule \"%s\", field \"%s\""), status,
 				errs.Echo(a.Error.Rule, errs.MaxEchoed), errs.Echo(a.Error.Field, errs.MaxEchoed))
 		}
-		return nil, fmt.Errorf("the peer answered %s without a signed receipt", status)
+		return nil, fmt.Errorf(i18n.M("the peer answered %s without a signed receipt"), status)
 	}
 	return &a.SignedReceipt, nil
 }
@@ -277,10 +278,9 @@ func (s *Service) answered(ctx context.Context, pr *Peer, d due, sr *SignedRecei
 			// said in its last error and counted, until one is put
 			// right or time catches up with its sent_at.
 			s.event(RuleClockAhead)
-			return fmt.Errorf("the peer refuses the message for now: its sent_at is ahead of the peer's clock (rule %s, field \"%s\"): %s; sent again later",
-				RuleClockAhead, errs.Echo(r.Field, errs.MaxEchoed), errs.Echo(r.Reason, maxReason))
+			return clockAheadOf(d, r, s.now())
 		}
-		return fmt.Errorf("the peer could not record the message now: %s", errs.Echo(r.Reason, maxReason))
+		return fmt.Errorf(i18n.M("the peer could not record the message now: %s"), errs.Echo(r.Reason, maxReason))
 	}
 	var st string
 	_, err = s.W.Submit(ctx, ledger.Actor{}, "record exchange receipt", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
@@ -354,20 +354,20 @@ func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedR
 	var pubText, until string
 	err = s.DB.Read().QueryRow(ctx, "SELECT public_key, valid_until FROM exchange_peer_keys WHERE fingerprint = ? AND peer_id = ?", sr.Key, pr.ID).Scan(&pubText, &until)
 	if err != nil {
-		return nil, false, fmt.Errorf("the receipt is signed by \"%s\", not a key of peer %s", errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
+		return nil, false, fmt.Errorf(i18n.M("the receipt is signed by \"%s\", not a key of peer %s"), errs.Echo(sr.Key, errs.MaxEchoed), pr.ID)
 	}
 	pub, err := DecodeKey("key", pubText)
 	if err != nil {
 		return nil, false, err
 	}
 	if err := sr.Verify(pub); err != nil {
-		return nil, false, fmt.Errorf("the receipt's signature does not verify with %s", sr.Key)
+		return nil, false, fmt.Errorf(i18n.M("the receipt's signature does not verify with %s"), sr.Key)
 	}
 	if r, err = ParseReceipt(sr.Receipt); err != nil {
 		return nil, false, err
 	}
 	if r.MessageSHA256 != Digest(d.message) || r.From != pr.Jurisdiction || (r.Outcome == Received && r.MessageID != d.id) {
-		return nil, false, fmt.Errorf("the receipt does not answer message %s", d.id)
+		return nil, false, fmt.Errorf(i18n.M("the receipt does not answer message %s"), d.id)
 	}
 	signed, taken := receiptTime(d, r.At, s.now())
 	if until != "" {
@@ -384,17 +384,17 @@ func (s *Service) checkReceipt(ctx context.Context, pr *Peer, d due, sr *SignedR
 func signedWhileValid(d due, key, until string, signed time.Time) error {
 	end, err := time.Parse(time.RFC3339Nano, until)
 	if err != nil {
-		return fmt.Errorf("the validity of key %s reads %q, not a time", key, until)
+		return fmt.Errorf(i18n.M("the validity of key %s reads %q, not a time"), key, until)
 	}
 	if !signed.Before(end) {
-		return fmt.Errorf("the receipt is signed by %s at %s, when the key was no longer valid (valid until %s)", key, ledger.FormatTime(signed), until)
+		return fmt.Errorf(i18n.M("the receipt is signed by %s at %s, when the key was no longer valid (valid until %s)"), key, ledger.FormatTime(signed), until)
 	}
 	sent, err := time.Parse(time.RFC3339Nano, d.sentAt)
 	if err != nil {
-		return fmt.Errorf("message %s was sent at %q, not a time", d.id, d.sentAt)
+		return fmt.Errorf(i18n.M("message %s was sent at %q, not a time"), d.id, d.sentAt)
 	}
 	if !sent.Before(end) {
-		return fmt.Errorf("the receipt is signed by %s, valid until %s, but message %s was sent at %s, after: no receipt for it was signed while the key was valid", key, until, d.id, d.sentAt)
+		return fmt.Errorf(i18n.M("the receipt is signed by %s, valid until %s, but message %s was sent at %s, after: no receipt for it was signed while the key was valid"), key, until, d.id, d.sentAt)
 	}
 	return nil
 }
@@ -446,7 +446,7 @@ func (s *Service) client(pr *Peer) (*http.Client, error) {
 	if pr.TLSCA != "" {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM([]byte(pr.TLSCA)) {
-			return nil, errors.New("the peer's tls_ca holds no certificate")
+			return nil, errors.New(i18n.M("the peer's tls_ca holds no certificate"))
 		}
 		cfg.RootCAs = pool
 	}

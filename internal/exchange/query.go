@@ -33,9 +33,12 @@ type Peer struct {
 	UpdatedAt       string    `json:"updated_at"`
 	Keys            []PeerKey `json:"keys"`
 	// Reachable says whether the deliverer's last attempt got an answer:
-	// "yes", "no", empty when it has not tried yet, or ReachableTampered
-	// when the row of its status does not carry the registry's MAC (then
-	// nothing of it is shown); LastError is its last failure.
+	// "yes", "no", ReachableClockAhead when the peer answered but refused
+	// the message for now, its sent_at ahead of the peer's clock, empty
+	// when it has not tried yet, or ReachableTampered when the row of its
+	// status does not carry the registry's MAC (then nothing of it is
+	// shown); LastError is its last failure (for ReachableClockAhead, how
+	// far the clocks differ).
 	Reachable     string `json:"reachable"`
 	LastAttemptAt string `json:"last_attempt_at,omitempty"`
 	LastError     string `json:"last_error,omitempty"`
@@ -125,6 +128,8 @@ func (s *Service) peerDetail(ctx context.Context, q store.Queryer, p *Peer) erro
 		// Not shown as fact: written or changed behind custos's back.
 		p.Reachable = ReachableTampered
 		s.forgedStatus(ctx, p.ID, "peers")
+	case st.lastOK != "" && st.lastOK >= st.lastAttempt && isClockAhead(st.lastError):
+		p.Reachable, p.LastAttemptAt, p.LastError = ReachableClockAhead, st.lastAttempt, st.lastError
 	case st.lastOK != "" && st.lastOK >= st.lastAttempt:
 		p.Reachable, p.LastAttemptAt = "yes", st.lastAttempt
 	default:
@@ -175,6 +180,13 @@ type OutboxMessage struct {
 	AbandonedBy   string `json:"abandoned_by,omitempty"`
 	AbandonReason string `json:"abandon_reason,omitempty"`
 	AbandonIndex  int64  `json:"abandon_index,omitempty"`
+	// ClockWait is set on a pending message whose last attempt the peer
+	// refused for now, its sent_at ahead of the peer's clock, sent more
+	// than ClockAheadWait ago or after now (this registry's clock was ahead
+	// when it signed it): if this registry's clock was ahead when it was
+	// sent, it waits until the peer's clock reaches its sent_at, unless an
+	// operator abandons it and sends it again (docs/exchange.md).
+	ClockWait bool `json:"clock_wait,omitempty"`
 	// WaitingBehind is, on a pending message that is not its peer's oldest
 	// pending one, that oldest message's id: it is not tried until that one
 	// is answered or abandoned.
@@ -227,13 +239,13 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 	if err := f.check(OutboxStates); err != nil {
 		return none, err
 	}
-	overdue := ledger.FormatTime(s.now().Add(-s.Cfg.OverdueAfter))
-	q, args := outboxQuery(f, overdue)
+	ts := s.outboxTimes()
+	q, args := outboxQuery(f, ts.overdue)
 	rows, err := s.DB.Read().Query(ctx, q, args...)
 	if err != nil {
 		return none, err
 	}
-	ms, err := page.Read(rows, f.Request, func(sc store.Scanner, m *OutboxMessage) error { return scanOutbox(sc, m, overdue) },
+	ms, err := page.Read(rows, f.Request, func(sc store.Scanner, m *OutboxMessage) error { return scanOutbox(sc, m, ts) },
 		func(m *OutboxMessage) string { return m.ID })
 	if err != nil {
 		return none, err
@@ -241,9 +253,24 @@ func (s *Service) Outbox(ctx context.Context, p *auth.Principal, f Filter) (page
 	return ms, s.waitingBehind(ctx, ms.Items)
 }
 
+// outboxTimes are the times the outbox is read against, by this
+// registry's clock now: a pending message sent before overdue is overdue;
+// one refused RuleClockAhead sent before clockWait has waited past
+// ClockAheadWait, and one sent after now was signed while this registry's
+// clock was ahead (it was put back since), and waits until the peer's
+// clock reaches its sent_at.
+type outboxTimes struct{ overdue, clockWait, now string }
+
+func (s *Service) outboxTimes() outboxTimes {
+	now := s.now()
+	return outboxTimes{overdue: ledger.FormatTime(now.Add(-s.Cfg.OverdueAfter)), clockWait: ledger.FormatTime(now.Add(-ClockAheadWait)),
+		now: ledger.FormatTime(now)}
+}
+
 // scanOutbox reads a row of outboxQuery; a pending message sent before
-// overdue is shown overdue.
-func scanOutbox(sc store.Scanner, m *OutboxMessage, overdue string) error {
+// ts.overdue is shown overdue, and one whose last attempt the peer refused
+// RuleClockAhead, sent before ts.clockWait or after ts.now, ClockWait.
+func scanOutbox(sc store.Scanner, m *OutboxMessage, ts outboxTimes) error {
 	var msg, rc, rk, rs string
 	if err := sc.Scan(&m.ID, &m.PeerID, &m.Module, &m.Type, &m.Purpose, &m.State, &m.SentAt, &m.LogIndex, &msg, &m.Envelope.Key, &m.Envelope.Signature,
 		&rc, &rk, &rs, &m.AnsweredAt, &m.AnswerIndex, &m.RefusalRule, &m.RefusalField, &m.RefusalReason,
@@ -256,8 +283,11 @@ func scanOutbox(sc store.Scanner, m *OutboxMessage, overdue string) error {
 		r, err := ParseReceipt(rc)
 		m.AtFromClock = err != nil || r.At != m.AnsweredAt
 	}
-	if m.State == Pending && m.SentAt < overdue {
-		m.State = Overdue
+	if m.State == Pending {
+		m.ClockWait = isClockAhead(m.LastError) && (m.SentAt < ts.clockWait || m.SentAt > ts.now)
+		if m.SentAt < ts.overdue {
+			m.State = Overdue
+		}
 	}
 	return nil
 }

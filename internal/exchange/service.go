@@ -127,8 +127,14 @@ func (g *forgeryGate) leave(key string) {
 	delete(g.keys, key)
 }
 
+// EventClockAheadIncoming is the event of a peer's message refused here
+// for now, its sent_at (or its payload's) ahead of this registry's clock
+// (RuleClockAhead), counted as refused_incoming too; the sender counts its
+// side as RuleClockAhead.
+const EventClockAheadIncoming = "clock_ahead_incoming"
+
 // Events are the exchange's events (Service.OnEvent).
-var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset", "receipt_time_not_taken", RuleClockAhead}
+var Events = []string{"sent", "acknowledged", "refused", "received", "replayed", "refused_incoming", "bad_signature", "attempt_failed", "use_refused", "schedule_reset", "receipt_time_not_taken", RuleClockAhead, EventClockAheadIncoming}
 
 // New opens the exchange on an open registry with its master key (from
 // which the exchange keys derive) and its modules' message types.
@@ -655,6 +661,9 @@ func (s *Service) Receive(ctx context.Context, body []byte) (int, *InboxAnswer) 
 		e = errs.New(errs.Unavailable, "unavailable", "", "the message could not be recorded now; send it again later")
 	}
 	s.event("refused_incoming")
+	if e.Rule == RuleClockAhead {
+		s.event(EventClockAheadIncoming)
+	}
 	ans := &InboxAnswer{Error: &errs.Error{Code: e.Code, Rule: e.Rule, Field: e.Field, Message: e.Message}}
 	if peerID == "" {
 		// Not signed by a registered peer: a plain refusal. A receipt

@@ -27,6 +27,12 @@ import (
 // not carry the registry's MAC: what it says is not shown.
 const ReachableTampered = "tampered"
 
+// ReachableClockAhead is a peer's Reachable when its last answer refused a
+// message for now, its sent_at ahead of the peer's clock (RuleClockAhead):
+// the peer answered, and a clock, its own or this registry's, is wrong.
+// The peer's LastError says by how much.
+const ReachableClockAhead = RuleClockAhead
+
 // statusKeyLabel derives the key of the peer statuses' MAC from the master
 // key.
 const statusKeyLabel = "custos exchange peer status key v1"
@@ -71,7 +77,9 @@ func (s *Service) forgedStatus(ctx context.Context, peer, where string) {
 		"peer", peer, "where", where)
 }
 
-// writeStatus records an attempt on peer at at: answered (failure "") or
+// writeStatus records an attempt on peer at at: answered (failure "", or
+// a signed refusal for now of a sent_at ahead of the peer's clock,
+// isClockAhead: the peer answered, and its last answer is this attempt) or
 // failed. The last answer's time is kept from the row only if the row
 // carries its MAC.
 func (s *Service) writeStatus(ctx context.Context, tx *store.Tx, peer, at, failure string) error {
@@ -83,7 +91,7 @@ func (s *Service) writeStatus(ctx context.Context, tx *store.Tx, peer, at, failu
 		s.forgedStatus(ctx, peer, "deliverer")
 	}
 	r := peerStatus{peer: peer, lastAttempt: at, lastOK: at, lastError: failure}
-	if failure != "" {
+	if failure != "" && !isClockAhead(failure) {
 		r.lastOK = ""
 		if sound {
 			r.lastOK = old.lastOK
