@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/exchange"
 	custos "github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/storetest"
@@ -82,14 +83,11 @@ func TestExchangeTypeBoundToPurpose(t *testing.T) {
 			}
 			payload, _ := json.Marshal(c.payload)
 			mod, _, _ := strings.Cut(c.typ, ".")
-			env, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("MS-FORGED%d", i), From: "XA", To: "XB",
+			env := apptest.Sealed(t, signer, exchange.Message{ID: fmt.Sprintf("MS-FORGED%d", i), From: "XA", To: "XB",
 				Module: mod, Type: c.typ,
 				Purpose: c.purpose, LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic test message.", Readers: c.readers,
-				SentAt: "2026-01-05T10:00:00.000000Z", Payload: payload}, signer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r = call(B, "POST", exchange.InboxPath, "", env)
+				SentAt: "2026-01-05T10:00:00.000000Z", Payload: payload})
+			r = call(B, "POST", exchange.InboxPath, "", json.RawMessage(env))
 			if r.str("error.rule") != c.rule || r.str("error.field") != c.field {
 				t.Errorf("XB receiving %s: %d %s, want %s at %s", c.what, r.Status, r.Raw, c.rule, c.field)
 			}

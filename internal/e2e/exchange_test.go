@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/exchange"
 	"github.com/custos-project/custos/internal/storetest"
 )
@@ -354,13 +355,10 @@ func TestExchange(t *testing.T) {
 
 		// An unknown sender.
 		_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-		forged, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XC-1", From: "XC", To: "XB", Module: "core", Type: "core.notice",
+		forged := apptest.Sealed(t, stranger, exchange.Message{ID: "XC-1", From: "XC", To: "XB", Module: "core", Type: "core.notice",
 			Purpose: "vigilance", LegalBasis: "none", Notice: "none", Readers: []string{"admin"}, SentAt: "2026-01-01T00:00:00.000000Z",
-			Payload: json.RawMessage(`{"subject":"s","text":"t"}`)}, stranger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := call(b.srv.URL, "POST", exchange.InboxPath, "", forged); r.Status != 401 || r.str("error.rule") != "unknown_sender" || r.str("receipt") != "" {
+			Payload: json.RawMessage(`{"subject":"s","text":"t"}`)})
+		if r := call(b.srv.URL, "POST", exchange.InboxPath, "", json.RawMessage(forged)); r.Status != 401 || r.str("error.rule") != "unknown_sender" || r.str("receipt") != "" {
 			t.Fatalf("unknown sender: %d %s, want 401 unknown_sender without a signed receipt", r.Status, r.Raw)
 		}
 

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/custos-project/custos/internal/alerts"
+	"github.com/custos-project/custos/internal/apptest"
 	"github.com/custos-project/custos/internal/assets"
 	"github.com/custos-project/custos/internal/assets/bods"
 	"github.com/custos-project/custos/internal/auth"
@@ -531,11 +532,11 @@ func (h *history) exchange(db *store.DB, master []byte) {
 		t.Fatal(err)
 	}
 	h.clk.tick()
-	in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XBM-0001", From: "XB", To: "XA", Module: "core", Type: exchange.Notice.Name,
+	body := apptest.Sealed(t, peerKey, exchange.Message{ID: "XBM-0001", From: "XB", To: "XA", Module: "core", Type: exchange.Notice.Name,
 		Purpose: "vigilance", LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
 		Readers: []string{"regulator"}, OnwardSharing: true, SentAt: ledger.FormatTime(h.clk.Now()),
-		Payload: json.RawMessage(`{"subject":"Golden answer","text":"A synthetic answer.","reference":"` + sent.ID + `"}`)}, peerKey))
-	if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+		Payload: json.RawMessage(`{"subject":"Golden answer","text":"A synthetic answer.","reference":"` + sent.ID + `"}`)})
+	if status, ans := xs.Receive(ctx, body); status != 200 {
 		t.Fatalf("receive: %d %+v", status, ans.Error)
 	}
 	h.clk.tick()
@@ -783,11 +784,11 @@ func (h *history) refusalsCommitted(db *store.DB, master []byte) {
 		URL: "https://refused.invalid", PublicKey: exchange.EncodeKey(peerKey.Public().(ed25519.PublicKey)),
 		SendPurposes: []string{"vigilance"}, ReceivePurposes: []string{"vigilance"}}))
 	h.clk.tick()
-	in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XDM-0001", From: "XD", To: "XE", Module: "core", Type: exchange.Notice.Name,
+	body := apptest.Sealed(t, peerKey, exchange.Message{ID: "XDM-0001", From: "XD", To: "XE", Module: "core", Type: exchange.Notice.Name,
 		Purpose: "vigilance", LegalBasis: "Golden bilateral agreement (synthetic), art. 3", Notice: "Synthetic notice for the golden log.",
 		Readers: []string{"regulator"}, SentAt: ledger.FormatTime(h.clk.Now()),
-		Payload: json.RawMessage(`{"subject":"Golden misaddressed notice","text":"A synthetic notice."}`)}, peerKey))
-	if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 422 || ans.Error == nil || ans.Error.Rule != "wrong_recipient" {
+		Payload: json.RawMessage(`{"subject":"Golden misaddressed notice","text":"A synthetic notice."}`)})
+	if status, ans := xs.Receive(ctx, body); status != 422 || ans.Error == nil || ans.Error.Rule != "wrong_recipient" {
 		t.Fatalf("receive a message for another registry: %d %+v", status, ans.Error)
 	}
 	h.clk.tick()
@@ -834,10 +835,10 @@ func (h *history) crossBorder(db *store.DB, master []byte) {
 	receive := func(typ, purpose string, payload any) {
 		h.clk.tick()
 		n++
-		in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XBX-%04d", n), From: "XB", To: "XA", Module: "transplant", Type: typ,
+		body := apptest.Sealed(t, peerKey, exchange.Message{ID: fmt.Sprintf("XBX-%04d", n), From: "XB", To: "XA", Module: "transplant", Type: typ,
 			Purpose: purpose, LegalBasis: "Directive 2010/53/EU (synthetic)", Notice: "Synthetic.", Readers: []string{"regulator", "coordinator"},
-			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))}, peerKey))
-		if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))})
+		if status, ans := xs.Receive(ctx, body); status != 200 {
 			t.Fatalf("receive %s: %d %+v", typ, status, ans.Error)
 		}
 	}
@@ -1168,10 +1169,10 @@ func (h *history) requests(db *store.DB, vault *privacy.Vault, master []byte) {
 	receive := func(typ string, payload any) {
 		h.clk.tick()
 		n++
-		in := must(exchange.Seal(&exchange.Message{V: exchange.Version, ID: fmt.Sprintf("XBR-%04d", n), From: "XB", To: "XA", Module: "assets", Type: typ,
+		body := apptest.Sealed(t, peerKey, exchange.Message{ID: fmt.Sprintf("XBR-%04d", n), From: "XB", To: "XA", Module: "assets", Type: typ,
 			Purpose: assets.PurposeLegalAssistance, LegalBasis: "UNCAC art. 46 (synthetic)", Notice: "Synthetic.", Readers: []string{"central_authority_officer"},
-			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))}, peerKey))
-		if status, ans := xs.Receive(ctx, must(json.Marshal(in))); status != 200 {
+			SentAt: ledger.FormatTime(h.clk.Now()), Payload: must(json.Marshal(payload))})
+		if status, ans := xs.Receive(ctx, body); status != 200 {
 			t.Fatalf("receive %s: %d %+v", typ, status, ans.Error)
 		}
 	}

@@ -48,11 +48,8 @@ func TestForgedEnvelopesTakeNoTurn(t *testing.T) {
 			"receive_purposes": []string{"vigilance"}})
 		// The peer's own message, refused: a signed refusal, the receipt's
 		// fields beside the error.
-		sealed, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XB-1", From: "XB", To: "XC", Module: "transplant", Type: "transplant.sae_raised",
-			Purpose: "vigilance", LegalBasis: "test", Notice: "test", Readers: []string{"coordinator"}, Payload: json.RawMessage(`{}`)}, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sealed := apptest.Sealed(t, priv, exchange.Message{ID: "XB-1", From: "XB", To: "XC", Module: "transplant", Type: "transplant.sae_raised",
+			Purpose: "vigilance", LegalBasis: "test", Notice: "test", Readers: []string{"coordinator"}, Payload: json.RawMessage(`{}`)})
 		if r := w.Do(t, "POST", exchange.InboxPath, "", sealed); r.Status != 422 || r.Str("error.rule") != "wrong_recipient" ||
 			!slices.Equal(slices.Sorted(maps.Keys(r.Body)), []string{"error", "key", "receipt", "signature"}) || r.Str("receipt") == "" {
 			t.Fatalf("a peer's message for another registry: %d %s, want 422 wrong_recipient with a signed receipt", r.Status, r.Raw)
@@ -108,11 +105,7 @@ func TestForgedEnvelopesTakeNoTurn(t *testing.T) {
 		// A key no peer holds, and what is no envelope: refused, unsigned,
 		// and not in the log.
 		_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-		sealed, err = exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XC-1", From: "XC", To: "XA"}, stranger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		refused(sealed, 401, "unknown_sender")
+		refused(apptest.Sealed(t, stranger, exchange.Message{ID: "XC-1", From: "XC", To: "XA"}), 401, "unknown_sender")
 		refused(`{"message": "sign this", "key": "k"}`, 400, "malformed")
 		if got := logSize(t, w); got != size {
 			t.Fatalf("refusals of strangers grew the log by %d leaves, want none", got-size)

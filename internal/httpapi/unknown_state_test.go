@@ -49,11 +49,8 @@ func TestUnknownStateRefusedCore(t *testing.T) {
 		id := w.Must(t, 201, "POST", "/api/v1/exchange/peers", w.Admin, peer("XB")).Str("id")
 
 		w.Tamper(t, "UPDATE exchange_peers SET jurisdiction = 'ZZ' WHERE id = ?", id)
-		sealed, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "ZZ-1", From: "ZZ", To: "XA", Module: "transplant", Type: "transplant.sae_raised",
-			Purpose: "vigilance", LegalBasis: "test", Notice: "test", Readers: []string{"coordinator"}, Payload: json.RawMessage(`{}`)}, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sealed := apptest.Sealed(t, priv, exchange.Message{ID: "ZZ-1", From: "ZZ", To: "XA", Module: "transplant", Type: "transplant.sae_raised",
+			Purpose: "vigilance", LegalBasis: "test", Notice: "test", Readers: []string{"coordinator"}, Payload: json.RawMessage(`{}`)})
 		if r := w.Do(t, "POST", exchange.InboxPath, "", sealed); r.Status != 422 || r.Str("error.rule") != "known_state" || r.Str("error.field") != "from" || r.Str("receipt") == "" {
 			t.Errorf("a message from a peer of ZZ: %d %s, want 422 known_state at from with a signed receipt", r.Status, r.Raw)
 		}

@@ -153,13 +153,9 @@ func TestCrossBorderRules(t *testing.T) {
 			// addressed to the coordinator who works it.
 			{transplant.MsgOutcome, "vigilance", `{"organ_id":"` + organ + `","outcome":"discarded","on":"2026-01-01","centre":"C"}`, "purpose_not_allowed", "purpose"},
 		} {
-			m, err := exchange.Seal(&exchange.Message{V: exchange.Version, ID: "XM-BAD-" + string(rune('A'+i)), From: "XA", To: "XA", Module: "transplant", Type: c.typ,
+			body := apptest.Sealed(t, key, exchange.Message{ID: "XM-BAD-" + string(rune('A'+i)), From: "XA", To: "XA", Module: "transplant", Type: c.typ,
 				Purpose: c.purpose, LegalBasis: "x", Notice: "y", Readers: []string{"coordinator", "regulator"}, SentAt: ledger.FormatTime(time.Now()),
-				Payload: json.RawMessage(c.payload)}, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := json.Marshal(m)
+				Payload: json.RawMessage(c.payload)})
 			status, ans := a.App.Exchange.Receive(ctx, body)
 			if ans.Error == nil || ans.Error.Rule != c.rule || ans.Error.Field != c.field || status < 400 {
 				t.Fatalf("%s %s: %d %+v, want %s at %s", c.typ, c.payload, status, ans.Error, c.rule, c.field)
