@@ -41,7 +41,7 @@ type tuneFlags struct {
 func (t *tuneFlags) add(fs *flag.FlagSet) {
 	fs.IntVar(&t.minQuality, "hm-min-quality", hashmatch.DefaultMinQuality, "hash matching: refuse PDQ hashes of lower quality (1-100)")
 	fs.IntVar(&t.suppression, "hm-suppression-radius", hashmatch.DefaultSuppressionRadius, "hash matching: distance within which a service's own suppression list cancels a match (1-256)")
-	fs.IntVar(&t.quarantineLimit, "hm-quarantine-limit", hashmatch.DefaultQuarantineLimit, "hash matching: matches of one bank entry within the quarantine window that quarantine it")
+	fs.IntVar(&t.quarantineLimit, "hm-quarantine-limit", hashmatch.DefaultQuarantineLimit, "hash matching: matches of one bank entry within the quarantine window that quarantine it, each service's counted up to half of it (at least 2)")
 	fs.DurationVar(&t.quarantineWindow, "hm-quarantine-window", hashmatch.DefaultQuarantineWindow, "hash matching: the window of --hm-quarantine-limit")
 	fs.Int64Var(&t.maxUploadMiB, "hm-max-upload-mib", hashmatch.DefaultMaxUpload>>20, "hash matching: largest uploaded image, in MiB")
 	fs.Int64Var(&t.maxPixelsMP, "hm-max-pixels-mp", pdq.DefaultMaxPixels/1_000_000, "hash matching: refuse an uploaded image that declares more megapixels")
@@ -101,6 +101,8 @@ func (t *tuneFlags) apply(cfg *server.Config) error {
 	switch {
 	case t.minQuality > 100:
 		return &exitError{2, "--hm-min-quality must be at most 100"}
+	case t.quarantineLimit < 2:
+		return &exitError{2, "--hm-quarantine-limit must be at least 2: one service's matches count for at most half of it"}
 	case t.suppression > 256:
 		return &exitError{2, "--hm-suppression-radius must be at most 256, the bits of a PDQ hash"}
 	}

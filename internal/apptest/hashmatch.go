@@ -13,13 +13,14 @@ import (
 
 // HashmatchWorld is a registry ready for hash matching, its parties created
 // through the API as a user would: two competent authorities with an analyst
-// each, two service providers (the first with a service principal and a
-// reviewer, the second with a reviewer) and a regulator.
+// each, two service providers (each with a service principal and a
+// reviewer) and a regulator.
 type HashmatchWorld struct {
 	*Env
 	Authority, Other, Provider, OtherProvider string            // authority ids
 	Analyst, OtherAnalyst                     string            // tokens of the authorities' analysts
-	Service, Reviewer, OtherReviewer          string            // tokens of the providers' principals
+	Service, Reviewer                         string            // tokens of the first provider's principals
+	OtherService, OtherReviewer               string            // tokens of the second provider's principals
 	Regulator                                 string            // token
 	Names                                     map[string]string // the authorities' names, by id, as pages show them
 }
@@ -55,7 +56,7 @@ func HashmatchParties(t testing.TB, e *Env) *HashmatchWorld {
 	w.Provider, w.OtherProvider = authority("Photo Sharing Service", "service_provider"), authority("Other service", "service_provider")
 	w.Analyst, w.OtherAnalyst = principal("Analyst", "analyst", w.Authority), principal("Other analyst", "analyst", w.Other)
 	w.Service, w.Reviewer = principal("Upload pipeline", "service", w.Provider), principal("Trust and safety reviewer", "reviewer", w.Provider)
-	w.OtherReviewer = principal("Other reviewer", "reviewer", w.OtherProvider)
+	w.OtherService, w.OtherReviewer = principal("Other pipeline", "service", w.OtherProvider), principal("Other reviewer", "reviewer", w.OtherProvider)
 	w.Regulator = principal("Regulator", "regulator", e.Must(t, 200, "GET", "/api/v1/me", e.Admin, nil).Str("authority_id"))
 	return w
 }
@@ -71,6 +72,12 @@ func (w *HashmatchWorld) Bank(t testing.TB, name string) string {
 func (w *HashmatchWorld) Subscribe(t testing.TB, bank string) {
 	t.Helper()
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
+}
+
+// SubscribeOther subscribes the second provider's service to bank.
+func (w *HashmatchWorld) SubscribeOther(t testing.TB, bank string) {
+	t.Helper()
+	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.OtherService, nil)
 }
 
 // SubscribedBank creates a bank named name, publishes a version of it that

@@ -203,8 +203,9 @@ func generate(t *testing.T, dir string) {
 	w := ledger.NewWriter(db, p, ledger.WriterConfig{Signer: signer, Origin: signer.Name(), Now: clk.Now,
 		IDs: ledger.NewIDs(seeded("ids")), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer w.Close()
-	// Two matches of one entry quarantine it, so the history shows a
-	// quarantine and its release.
+	// One service's two matches of one entry raise a flood alert, and two
+	// services' matches quarantine it, so the history shows both and the
+	// release.
 	hm := hashmatch.NewService(w, db, vault, signer, keys.LogKey, hashmatch.Config{QuarantineLimit: 2})
 	hm.Now = clk.Now
 	if err := hm.Load(ctx); err != nil {
@@ -245,6 +246,7 @@ func generate(t *testing.T, dir string) {
 	h.importReassigned()
 	h.linkWithdrawn(db, report, assessor)
 	h.caseReopened()
+	h.hmQuarantine()
 
 	// The log as log_leaves holds it.
 	var leaves strings.Builder
@@ -364,7 +366,7 @@ func (h *history) transplant() {
 
 // hashmatch: a bank with image and video entries in two versions, a
 // service's subscription with a snapshot and a delta pull, three matches
-// (one quarantines an entry, released after; one is a video), a confirmed
+// (one raises a flood alert; one is a video), a confirmed
 // case reported, acknowledged and removed, and a rejected case suppressed.
 func (h *history) hashmatch() {
 	t, ctx, hm := h.t, h.ctx, h.hm
@@ -406,11 +408,11 @@ func (h *history) hashmatch() {
 		return res[0].CaseID
 	}
 	confirmed := match("upload/1001")
-	rejected := match("upload/1002") // the second match in the window quarantines golden-a
+	// The service's second match in the window reaches the quarantine limit
+	// on its own: a flood alert to the bank's owner, no quarantine (that
+	// takes two services: hmQuarantine).
+	rejected := match("upload/1002")
 	h.clk.tick()
-	if err := hm.ReleaseEntry(ctx, analyst, bank.ID, "golden-a"); err != nil {
-		t.Fatal(err)
-	}
 	h.clk.tick()
 	vr := must(hm.MatchVideo(ctx, service, hashmatch.VideoQuery{Frames: frames, ContentRef: "video/2001", UserID: "golden-user-8",
 		UploadedAt: h.clk.Now().Add(-time.Hour).Format(time.RFC3339)}))
@@ -1138,6 +1140,31 @@ func (h *history) caseReopened() {
 	c := must(h.hm.ReopenCase(h.ctx, h.hmReviewer, h.hmRejected, hashmatch.Reopen{Reason: "rejected in error: the upload is the listed picture"}))
 	if c.Status != "open" {
 		h.t.Fatalf("the reopened golden case is %s", c.Status)
+	}
+}
+
+// hmQuarantine: a second service subscribes and matches golden-c after the
+// first service did: together they reach the quarantine limit (2, each
+// service's matches counted up to half of it), the entry is quarantined,
+// and its owner releases it. Last, so that adding it left the earlier
+// leaves as they were.
+func (h *history) hmQuarantine() {
+	t, ctx, hm := h.t, h.ctx, h.hm
+	provider := h.authority(h.admin, "Golden Photo Service (synthetic)", hashmatch.KindServiceProvider, "")
+	service := h.principal("Golden second matching service", hashmatch.RoleService, provider)
+	h.clk.tick()
+	must(hm.Subscribe(ctx, service, h.hmBank))
+	quality := 90
+	for _, p := range []*auth.Principal{h.hmService, service} {
+		h.clk.tick()
+		res := must(hm.MatchHashes(ctx, p, []hashmatch.Query{{PDQ: pdqHex(3), Quality: &quality, ContentRef: "upload/4001"}}))
+		if res[0].Status != hashmatch.StatusMatch {
+			t.Fatalf("golden-c did not match itself: %+v", res[0])
+		}
+	}
+	h.clk.tick()
+	if err := hm.ReleaseEntry(ctx, h.hmAnalyst, h.hmBank, "golden-c"); err != nil {
+		t.Fatal(err)
 	}
 }
 

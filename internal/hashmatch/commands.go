@@ -29,7 +29,7 @@ import (
 type Config struct {
 	MinQuality        int           // hashes below this quality are refused as low_quality (default 50)
 	SuppressionRadius int           // distance within which a service's own suppression list cancels a match (default 16)
-	QuarantineLimit   int           // matches of one entry within the window that quarantine it (default 1000)
+	QuarantineLimit   int           // matches of one entry within the window that quarantine it, each provider's counted up to half of it (default 1000)
 	QuarantineWindow  time.Duration // default 24h
 	MaxUpload         int64         // largest uploaded image in bytes (default 20 MiB)
 	// MaxPixels refuses an uploaded image whose header declares more pixels

@@ -54,15 +54,13 @@ func verifyLog(t *testing.T, w *apptest.HashmatchWorld) {
 func TestFeedbackEndToEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{})
-		otherService := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin,
-			map[string]any{"name": "Other pipeline", "role": "service", "authority_id": w.OtherProvider}).Str("token")
 		bank := w.Bank(t, "Known images")
 		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst, map[string]any{"adds": []map[string]any{
 			{"entry_id": "logo-like", "pdq": blocksHash(t, 1), "classification": "A1"},
 			{"entry_id": "second", "pdq": blocksHash(t, 2), "classification": "B1"},
 		}})
 		w.Subscribe(t, bank)
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", otherService, nil)
+		w.SubscribeOther(t, bank)
 
 		caseOf := func(token string, seed uint64, user string) string {
 			m := uploadAs(t, w, token, seed, user, "photo/"+user)
@@ -72,7 +70,7 @@ func TestFeedbackEndToEnd(t *testing.T) {
 			return m.Str("case_id")
 		}
 		c1, c2 := caseOf(w.Service, 1, "alice-31"), caseOf(w.Service, 2, "bob-32")
-		o1 := caseOf(otherService, 1, "carol-33")
+		o1 := caseOf(w.OtherService, 1, "carol-33")
 
 		// Only a rejected case is disputed, with a note.
 		if r := w.Do(t, "POST", "/api/v1/hashmatch/cases/"+c1+"/dispute", w.Reviewer, map[string]any{"note": "a logo"}); r.Status != 409 || r.Str("error.rule") != "not_rejected" {

@@ -99,9 +99,13 @@ func TestHMALookupOpensCases(t *testing.T) {
 			t.Errorf("file lookup named case %q; cases %v", header, cs)
 		}
 
-		// The second match within the window reaches the quarantine limit
-		// (2): the entry stops matching, lookups included.
-		lookup("/m/lookup", known)
+		// Another service's lookup within the window reaches the quarantine
+		// limit (2) with the first's (one service's matches count up to
+		// half of it): the entry stops matching, lookups included.
+		w.SubscribeOther(t, bank)
+		if r := w.Must(t, 200, "GET", "/hma/m/lookup?"+url.Values{"signal_type": {"pdq"}, "signal": {known}}.Encode(), w.OtherService, nil); r.Header.Get("Custos-Case-Id") == "" {
+			t.Fatalf("the other service's lookup opened no case: %s", r.Raw)
+		}
 		if got, id := lookup("/m/lookup", known); strings.TrimSpace(got) != "{}" || id != "" {
 			t.Errorf("lookup of a quarantined entry: %s, case %q", got, id)
 		}

@@ -201,7 +201,9 @@ func (s *Service) match(ctx context.Context, p *auth.Principal, ps []prepared) (
 }
 
 // openCase records a match as a case for human review. It also counts the
-// matched entries' recent matches and quarantines any entry past the limit.
+// matched entries' recent matches: an entry past the quarantine limit is
+// quarantined, and one service's matches past it alone raise a flood alert
+// for the bank's owner instead (see countMatches).
 func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared, ms []Match) (string, error) {
 	c := pr.c
 	c.ID = s.W.IDs().New("HC")
@@ -215,24 +217,31 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 	for i := range alertIDs {
 		alertIDs[i] = s.W.IDs().New("AL")
 	}
+	limit := s.cfg.QuarantineLimit
 	out, err := ledger.SubmitAs[caseOpened](ctx, s.W, p.Actor(), "open match case", func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		since := ledger.FormatTime(now.Add(-s.cfg.QuarantineWindow))
 		o := caseOpened{Case: c, MatchedFrames: pr.frames}
 		for i, m := range ms {
-			var n int
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_case_matches WHERE bank_id = ? AND entry_id = ? AND matched_at >= ?",
-				m.BankID, m.EntryID, since).Scan(&n); err != nil {
+			n, err := s.countMatches(ctx, tx, m, c.ProviderID, since)
+			if err != nil {
 				return nil, err
 			}
-			if n+1 < s.cfg.QuarantineLimit {
+			// A flood is alerted once, at the match that takes the
+			// service's own count to the limit.
+			crossed := n.own >= limit && n.own-1 < limit
+			if n.counted < limit && !crossed {
 				continue
 			}
 			var quarantined int
 			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM hm_entries WHERE id = ? AND quarantined_at IS NOT NULL", entryKey(m.BankID, m.EntryID)).Scan(&quarantined); err != nil {
 				return nil, err
 			}
-			if quarantined == 0 {
-				o.Quarantine = append(o.Quarantine, quarantine{BankID: m.BankID, EntryID: m.EntryID, AlertID: alertIDs[i], Count: n + 1})
+			switch {
+			case quarantined != 0:
+			case n.counted >= limit:
+				o.Quarantine = append(o.Quarantine, quarantine{BankID: m.BankID, EntryID: m.EntryID, AlertID: alertIDs[i], Count: n.all})
+			default:
+				o.Floods = append(o.Floods, flood{BankID: m.BankID, EntryID: m.EntryID, AlertID: alertIDs[i], Count: n.own})
 			}
 		}
 		return ledger.NewEntry(TypeCaseOpened, o)
@@ -246,4 +255,41 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 		}
 	}
 	return out.Case.ID, nil
+}
+
+// matchCounts are an entry's matches within the quarantine window, the one
+// being recorded included: all of them, the matching provider's own, and
+// those counted towards the quarantine limit.
+type matchCounts struct{ all, own, counted int }
+
+// countMatches counts m's entry's matches since the window's start. Each
+// provider's matches count towards the quarantine limit up to half of it
+// (rounded up), so that no one service, or a stolen service token, can
+// switch an entry off for every service: it takes at least two services.
+func (s *Service) countMatches(ctx context.Context, tx *store.Tx, m Match, provider, since string) (matchCounts, error) {
+	rows, err := tx.Query(ctx, `SELECT c.provider_id, COUNT(*) FROM hm_case_matches m JOIN hm_cases c ON c.id = m.case_id
+		WHERE m.bank_id = ? AND m.entry_id = ? AND m.matched_at >= ? GROUP BY c.provider_id`, m.BankID, m.EntryID, since)
+	if err != nil {
+		return matchCounts{}, err
+	}
+	type count struct {
+		provider string
+		n        int
+	}
+	counts, err := store.Rows(rows, func(r store.Scanner, c *count) error { return r.Scan(&c.provider, &c.n) })
+	if err != nil {
+		return matchCounts{}, err
+	}
+	share := s.cfg.QuarantineLimit - s.cfg.QuarantineLimit/2
+	n := matchCounts{all: 1, own: 1}
+	for _, c := range counts {
+		n.all += c.n
+		if c.provider == provider {
+			n.own += c.n
+		} else {
+			n.counted += min(c.n, share)
+		}
+	}
+	n.counted += min(n.own, share)
+	return n, nil
 }

@@ -447,9 +447,24 @@ type quarantine struct {
 	Count   int    `json:"count"`
 }
 
+// flood is one service's matches of an entry within the quarantine window
+// reaching the quarantine limit on their own: the entry is not quarantined
+// (one service's matches count up to half the limit), and the bank's owner
+// is alerted, the service named (the case's provider). Count is that
+// service's matches.
+type flood struct {
+	BankID  string `json:"bank_id"`
+	EntryID string `json:"entry_id"`
+	AlertID string `json:"alert_id"`
+	Count   int    `json:"count"`
+}
+
 type caseOpened struct {
 	Case       Case         `json:"case"`
 	Quarantine []quarantine `json:"quarantine,omitempty"`
+	// Floods are absent from leaves written before one service's matches
+	// stopped quarantining an entry alone.
+	Floods []flood `json:"floods,omitempty"`
 	// MatchedFrames are, for a video case, the distinct query frames (PDQ
 	// hex) within the threshold of a matched entry: a rejection with
 	// suppress suppresses them all. Absent in image cases and in leaves

@@ -52,8 +52,9 @@ var Module = module.Module{
 	Project: Project,
 	Demo:    Demo,
 	// A list acted on by another authority, a service matching without a
-	// subscription, an entry quarantined after a dispute.
-	AlertRules: []string{"own_bank", "subscription", "hashmatch_quarantine"},
+	// subscription, an entry quarantined, one service's matches of an entry
+	// past the quarantine limit on their own.
+	AlertRules: []string{"own_bank", "subscription", "hashmatch_quarantine", "hashmatch_flood"},
 	Kinds: []auth.Kind{
 		{Name: KindCompetentAuthority, Prefix: "CM", Label: i18n.M("Competent authority")},
 		{Name: KindServiceProvider, Prefix: "SP", Label: i18n.M("Service provider")},

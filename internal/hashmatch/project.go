@@ -99,14 +99,15 @@ func Project(reg *ledger.Projections) {
 			if _, err := q.Exec(ctx, "UPDATE hm_banks SET generation = generation + 1 WHERE id = ?", qr.BankID); err != nil {
 				return err
 			}
-			var owner string
-			if err := q.QueryRow(ctx, "SELECT owner_id FROM hm_banks WHERE id = ?", qr.BankID).Scan(&owner); err != nil {
+			if err := ownerAlert(ctx, q, idx, e, qr.BankID, ledger.Alert{ID: qr.AlertID, Rule: "hashmatch_quarantine", Field: "entry_id",
+				Message: fmt.Sprintf(i18n.M("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it"), qr.EntryID, qr.BankID, qr.Count),
+				Command: "open match case"}); err != nil {
 				return err
 			}
-			// The alert is addressed to the bank's owner, not to the service
-			// whose match tripped it.
-			if err := ledger.ProjectAlert(ctx, q, idx, e.At, owner, e.By, ledger.Alert{ID: qr.AlertID, Rule: "hashmatch_quarantine", Field: "entry_id",
-				Message: fmt.Sprintf(i18n.M("entry %s of bank %s matched %d times within the quarantine window; it is quarantined (excluded from matching) until its owner releases it"), qr.EntryID, qr.BankID, qr.Count),
+		}
+		for _, f := range o.Floods {
+			if err := ownerAlert(ctx, q, idx, e, f.BankID, ledger.Alert{ID: f.AlertID, Rule: "hashmatch_flood", Field: "entry_id",
+				Message: fmt.Sprintf(i18n.M("service provider %s alone matched entry %s of bank %s %d times within the quarantine window; one service's matches never quarantine an entry, so it still matches: find out whether that service floods the registry (or its token was stolen) or the entry matches everything it holds"), c.ProviderID, f.EntryID, f.BankID, f.Count),
 				Command: "open match case"}); err != nil {
 				return err
 			}
@@ -182,6 +183,16 @@ func Project(reg *ledger.Projections) {
 	)
 	projectFeedback(reg)
 	projectRetro(reg)
+}
+
+// ownerAlert raises alert a for the owner of bank, not for the service whose
+// match raised it.
+func ownerAlert(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, bank string, a ledger.Alert) error {
+	var owner string
+	if err := q.QueryRow(ctx, "SELECT owner_id FROM hm_banks WHERE id = ?", bank).Scan(&owner); err != nil {
+		return err
+	}
+	return ledger.ProjectAlert(ctx, q, idx, e.At, owner, e.By, a)
 }
 
 // videoColumns are the video and video_frames columns of an entry: its

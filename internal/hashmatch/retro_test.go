@@ -41,8 +41,6 @@ func TestRetroactiveMatching(t *testing.T) {
 		ctx := context.Background()
 		clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
 		w := apptest.NewHashmatchWorldWith(t, dsn, func(cfg *server.Config) { cfg.Now = clock.Now })
-		otherService := w.Must(t, 201, "POST", "/api/v1/principals", w.Admin,
-			map[string]any{"name": "Other pipeline", "role": "service", "authority_id": w.OtherProvider}).Str("token")
 		db := w.App.DB.Read()
 		kept := func(provider string) int {
 			t.Helper()
@@ -60,7 +58,7 @@ func TestRetroactiveMatching(t *testing.T) {
 		}
 		publish("first", 10)
 		w.Subscribe(t, bank)
-		w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", otherService, nil)
+		w.SubscribeOther(t, bank)
 
 		// By default, an upload that matches nothing is stored nowhere.
 		if m := uploadAs(t, w, w.Service, 20, "user-7", "photo/7"); m.Str("status") != "no_match" {
@@ -90,9 +88,9 @@ func TestRetroactiveMatching(t *testing.T) {
 		if r := w.Do(t, "POST", "/api/v1/hashmatch/retro", w.Service, map[string]any{"retention_days": 7}); r.Status != 409 || r.Str("error.rule") != "unchanged" {
 			t.Errorf("same setting again: %d %s", r.Status, r.Raw)
 		}
-		uploadAs(t, w, w.Service, 20, "user-7", "photo/7")    // day 0
-		uploadAs(t, w, w.Service, 10, "user-8", "photo/8")    // matches: a case, not kept
-		uploadAs(t, w, otherService, 21, "user-9", "other/9") // not opted in
+		uploadAs(t, w, w.Service, 20, "user-7", "photo/7")      // day 0
+		uploadAs(t, w, w.Service, 10, "user-8", "photo/8")      // matches: a case, not kept
+		uploadAs(t, w, w.OtherService, 21, "user-9", "other/9") // not opted in
 		clock.Advance(3 * 24 * time.Hour)
 		uploadAs(t, w, w.Service, 21, "user-10", "photo/10") // day 3
 		if n, o := kept(w.Provider), kept(w.OtherProvider); n != 2 || o != 0 {
@@ -208,9 +206,11 @@ func TestRetroactiveMatchingUpdates(t *testing.T) {
 				t.Fatalf("upload: %s", m.Raw)
 			}
 		}
-		// Two matches of "second" put it in quarantine (the limit is 2).
-		for range 2 {
-			if m := uploadAs(t, w, w.Service, 11, "user-2", "photo/11"); m.Str("status") != "match" {
+		// A match of "second" by each service puts it in quarantine (the
+		// limit is 2, one service's matches count up to half of it).
+		w.SubscribeOther(t, bank)
+		for _, token := range []string{w.Service, w.OtherService} {
+			if m := uploadAs(t, w, token, 11, "user-2", "photo/11"); m.Str("status") != "match" {
 				t.Fatalf("upload: %s", m.Raw)
 			}
 		}

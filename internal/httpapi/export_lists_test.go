@@ -85,7 +85,8 @@ func exportMatches(t *testing.T, e *apptest.Env, token, path, registry, list, co
 // refused without a log entry.
 func TestExportHashmatchLists(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		// An entry is quarantined at its second match.
+		// An entry is quarantined at its second match when another service
+		// made it: e4, matched twice by the service, then by the other.
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 2})
 		bankA, bankB := w.Bank(t, "A"), w.Bank(t, "B")
 		publish(t, w, bankA, 1, 2, 3, 4)
@@ -93,8 +94,10 @@ func TestExportHashmatchLists(t *testing.T) {
 		publish(t, w, bankB, 21)
 		w.Subscribe(t, bankA)
 		w.Subscribe(t, bankB)
+		w.SubscribeOther(t, bankA)
 		matched(t, w, 4)
 		matched(t, w, 4)
+		matchedAs(t, w, w.OtherService, 4)
 		c1, c2, c3 := matched(t, w, 1)[0], matched(t, w, 2)[0], matched(t, w, 3)[0]
 		matched(t, w, 21)
 		for id, d := range map[string]string{c1: "confirm", c2: "reject", c3: "confirm"} {

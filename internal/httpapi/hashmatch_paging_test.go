@@ -27,12 +27,18 @@ func publish(t *testing.T, w *apptest.HashmatchWorld, bank string, ns ...int) {
 // cases they opened.
 func matched(t *testing.T, w *apptest.HashmatchWorld, ns ...int) []string {
 	t.Helper()
+	return matchedAs(t, w, w.Service, ns...)
+}
+
+// matchedAs is matched as the service of token.
+func matchedAs(t *testing.T, w *apptest.HashmatchWorld, token string, ns ...int) []string {
+	t.Helper()
 	var items []any
 	for _, n := range ns {
 		items = append(items, item(apptest.PDQHex(n), 90))
 	}
 	var cases []string
-	for _, r := range results(t, w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": items})) {
+	for _, r := range results(t, w.Must(t, 200, "POST", "/api/v1/hashmatch/match", token, map[string]any{"items": items})) {
 		if r["status"] != "match" {
 			t.Fatalf("no match: %v", r)
 		}
@@ -174,14 +180,17 @@ func TestHashmatchListsPageUnderWrites(t *testing.T) {
 // at once and a row a page, and that a list is its owner's whatever it asks.
 func TestHashmatchListFilters(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		// An entry is quarantined at its second match.
+		// An entry is quarantined at its second match when another service
+		// made it: e4, matched twice by the service, then by the other.
 		w := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 2})
 		bankA, bankB := w.Bank(t, "A"), w.Bank(t, "B")
 		publish(t, w, bankA, 1, 2, 3, 4)
 		publish(t, w, bankB, 21)
 		w.Subscribe(t, bankA)
 		w.Subscribe(t, bankB)
+		w.SubscribeOther(t, bankA)
 		q1, q2 := matched(t, w, 4)[0], matched(t, w, 4)[0]
+		matchedAs(t, w, w.OtherService, 4)
 		c1, c2, c3, c4 := matched(t, w, 1)[0], matched(t, w, 2)[0], matched(t, w, 3)[0], matched(t, w, 21)[0]
 		for id, d := range map[string]string{c1: "confirm", c2: "reject", c3: "confirm"} {
 			w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+id+"/review", w.Reviewer, map[string]any{"decision": d})

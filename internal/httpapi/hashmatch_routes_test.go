@@ -52,7 +52,7 @@ func results(t *testing.T, r *apptest.Response) []map[string]any {
 
 func TestHashmatchAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
-		// An entry is quarantined at its third match.
+		// An entry is quarantined at its third match (two services').
 		e := apptest.NewHashmatchWorld(t, dsn, hashmatch.Config{QuarantineLimit: 3})
 		ctx := context.Background()
 
@@ -156,9 +156,12 @@ func TestHashmatchAPI(t *testing.T) {
 		}
 
 		// Quarantine: e1 matched once above; its third match quarantines it,
-		// raises an alert for its owner, and it stops matching.
-		for i := 0; i < 2; i++ {
-			m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", e.Service, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
+		// raises an alert for its owner, and it stops matching. One
+		// service's matches count up to half the limit (2 of 3), so the
+		// third is another service's.
+		e.SubscribeOther(t, bank)
+		for i, token := range []string{e.Service, e.OtherService} {
+			m = e.Must(t, 200, "POST", "/api/v1/hashmatch/match", token, map[string]any{"items": []any{item(apptest.PDQHex(1), 90)}})
 			if s := results(t, m)[0]["status"]; s != "match" {
 				t.Fatalf("match %d: %v", i, s)
 			}

@@ -26,13 +26,14 @@ func TestBrowserAcknowledgeAlert(t *testing.T) {
 	}
 	ctx := context.Background()
 	w := apptest.NewHashmatchWorld(t, storetest.SQLite(t), hashmatch.Config{QuarantineLimit: 2})
-	// A hash bank's entry matched twice is quarantined: alert hashmatch_quarantine.
+	// A hash bank's entry matched by two services is quarantined: alert hashmatch_quarantine.
 	bank := w.Bank(t, "Bank A")
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/versions", w.Analyst,
 		map[string]any{"adds": []map[string]any{{"entry_id": "e1", "pdq": apptest.PDQHex(1), "classification": "A1"}}})
 	w.Subscribe(t, bank)
-	for range 2 {
-		w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(1), "quality": 90}}})
+	w.SubscribeOther(t, bank)
+	for _, token := range []string{w.Service, w.OtherService} {
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/match", token, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(1), "quality": 90}}})
 	}
 	// A coordinator records a donor at another centre: alert own_centre.
 	centreA := w.Must(t, 201, "POST", "/api/v1/transplant/centres", w.Admin, map[string]any{"name": "Centre A", "city": "Port Aster"}).Str("id")

@@ -30,9 +30,12 @@ func TestHashmatchAndAlertPagesLinkTheirExports(t *testing.T) {
 		res := w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(n), "quality": 90}}})
 		cases = append(cases, res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string))
 	}
-	// Entry e4 is quarantined at its second match, which raises an alert.
-	for range 2 {
-		w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(4), "quality": 90}}})
+	// Entry e4, matched twice by the service, is quarantined at another
+	// service's match (one service's count up to half the limit), which
+	// raises an alert.
+	w.SubscribeOther(t, bank)
+	for _, token := range []string{w.Service, w.Service, w.OtherService} {
+		w.Must(t, 200, "POST", "/api/v1/hashmatch/match", token, map[string]any{"items": []map[string]any{{"pdq": apptest.PDQHex(4), "quality": 90}}})
 	}
 	w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+cases[0]+"/review", w.Reviewer, map[string]any{"decision": "confirm"})
 	report := w.Must(t, 201, "POST", "/api/v1/hashmatch/cases/"+cases[0]+"/report", w.Reviewer, map[string]any{"incident_type": "other"}).Str("id")

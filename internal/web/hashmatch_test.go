@@ -176,8 +176,9 @@ func TestHashmatchPages(t *testing.T) {
 	mustContain(t, "multipart elsewhere", p, `id="refusal-rule">csrf<`)
 
 	// The service subscribes and pulls (API); it matches a hash 3 bits from
-	// e1, which opens a case, and e3 twice, which quarantines it (the world's
-	// quarantine limit is 2).
+	// e1, which opens a case, and e3 twice; another service's match of e3
+	// quarantines it (the world's quarantine limit is 2, one service's
+	// matches count up to half of it).
 	w.Must(t, 201, "POST", "/api/v1/hashmatch/banks/"+bank+"/subscriptions", w.Service, nil)
 	w.Must(t, 200, "POST", "/api/v1/hashmatch/banks/"+bank+"/pull", w.Service, map[string]any{"since": 0})
 	uploadedAt := time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
@@ -193,6 +194,8 @@ func TestHashmatchPages(t *testing.T) {
 		res = w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.Service, map[string]any{"items": []map[string]any{{"pdq": h3, "quality": 80}}})
 		rejectCase = res.Body["results"].([]any)[0].(map[string]any)["case_id"].(string)
 	}
+	w.SubscribeOther(t, bank)
+	w.Must(t, 200, "POST", "/api/v1/hashmatch/match", w.OtherService, map[string]any{"items": []map[string]any{{"pdq": h3, "quality": 80}}})
 
 	// The owner sees the quarantine and releases the entry.
 	p = an.get("/hashmatch/banks")
@@ -232,7 +235,8 @@ func TestHashmatchPages(t *testing.T) {
 	wantStatus(t, "other reviewer's case", ov.get("/hashmatch/cases/"+caseID), http.StatusNotFound)
 	wantStatus(t, "other reviewer confirms", ov.post("/hashmatch/cases/"+caseID+"/review", url.Values{"decision": {"confirm"}}), http.StatusNotFound)
 	mustNotContain(t, "other queue", ov.get("/hashmatch/cases?status=all"), caseID)
-	mustContain(t, "other subscriptions", ov.get("/hashmatch/subscriptions"), "subscribes to no bank")
+	// Its service subscribed (its match quarantined e3) and never pulled.
+	mustContain(t, "other subscriptions", ov.get("/hashmatch/subscriptions"), "Known images", "(newer versions to pull)")
 
 	// The service's system principal reads the case, and may not review it.
 	sv := newBrowser(t, w.URL)
