@@ -34,6 +34,8 @@ var (
 	ReportFilters  = []string{"status", "provider_id", "authority_id", "from", "to", "id"}
 	EntryFilters   = []string{"status", "id"}
 	VersionFilters = []string{"from", "to"}
+	// SuppressionFilters: dates of the rejection that added the hash.
+	SuppressionFilters = []string{"from", "to", "id"}
 )
 
 // The statuses each list filters on: a case's review, whether a report was
@@ -98,6 +100,12 @@ const (
 		WHERE bank_id = ? AND deleted_version IS NULL
 		AND (? = '' OR CASE WHEN quarantined_at IS NULL THEN 'active' ELSE 'quarantined' END = ?) AND (? = '' OR entry_id = ?)
 		AND %s ORDER BY log_index DESC, entry_id LIMIT ?`
+	// listSuppressionsSQL reads a provider's rows through
+	// hm_suppressions_provider and sorts them: a provider's own list, not a
+	// registry-wide table.
+	listSuppressionsSQL = `SELECT id, pdq, case_id, created_at, created_by, log_index FROM hm_suppressions
+		WHERE provider_id = ? AND (? = '' OR created_at >= ?) AND (? = '' OR created_at < ?) AND (? = '' OR id = ?)
+		AND %s ORDER BY log_index DESC, id LIMIT ?`
 	listVersionsSQL = `SELECT bank_id, version, previous_sha256, doc_sha256, adds, deletes, updates, published_at, published_by, log_index FROM hm_versions
 		WHERE bank_id = ? AND (? = '' OR published_at >= ?) AND (? = '' OR published_at < ?)
 		AND %s ORDER BY log_index DESC, id LIMIT ?`
@@ -236,4 +244,32 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, bankID string
 		func(r store.Scanner, v *Version) error {
 			return r.Scan(&v.BankID, &v.Version, &v.Previous, &v.DocSHA256, &v.Adds, &v.Deletes, &v.Updates, &v.PublishedAt, &v.PublishedBy)
 		}, func(v *Version) string { return versionKey(v.BankID, v.Version) })
+}
+
+// Suppression is one hash of a service's own suppression list: added by a
+// reviewer's rejection with suppress (the case it rejected), lifted when
+// that case is reopened. A query within SuppressionRadius of one answers
+// suppressed.
+type Suppression struct {
+	ID        string `json:"id"`
+	PDQ       string `json:"pdq"`
+	CaseID    string `json:"case_id"`
+	CreatedAt string `json:"created_at"`
+	CreatedBy string `json:"created_by"` // the reviewer who rejected the case
+}
+
+// Suppressions lists the principal's provider's own suppression list, the
+// most recently added first, one page at a time; never another provider's.
+func (s *Service) Suppressions(ctx context.Context, p *auth.Principal, f ListFilter) (page.Of[Suppression], error) {
+	if err := p.Require(ReadCases); err != nil {
+		return page.Of[Suppression]{}, err
+	}
+	end, err := f.check(SuppressionFilters, nil)
+	if err != nil {
+		return page.Of[Suppression]{}, err
+	}
+	return list(ctx, s.DB.Read(), listSuppressionsSQL, p.AuthorityID, f.Request, "log_index", "id", []string{f.From, end, f.ID},
+		func(r store.Scanner, x *Suppression) error {
+			return r.Scan(&x.ID, &x.PDQ, &x.CaseID, &x.CreatedAt, &x.CreatedBy)
+		}, func(x *Suppression) string { return x.ID })
 }

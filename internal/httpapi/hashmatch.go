@@ -82,6 +82,10 @@ type (
 		Cases []hashmatch.QueueCase `json:"cases"`
 		Next  string                `json:"next,omitempty"`
 	}
+	hmSuppressionsOut struct {
+		Suppressions []hashmatch.Suppression `json:"suppressions"`
+		Next         string                  `json:"next,omitempty"`
+	}
 	hmReportsOut struct {
 		Reports []hashmatch.Report `json:"reports"`
 		Next    string             `json:"next,omitempty"`
@@ -341,6 +345,11 @@ func Hashmatch(env Env, s *hashmatch.Service) []Route {
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				return listOrExport(env, r, p, "cases", hmFilter(hashmatch.CaseFilters), s.Cases, hmExport(s, p, hashmatch.ListCases, ""))
 			}},
+		{Method: "GET", Path: "/api/v1/hashmatch/suppressions", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "The provider's own suppression list (hashes its reviewers' rejections with suppress added), newest first, a page at a time (query limit, cursor, from, to (added), id)",
+			Query: hmPageQuery(hashmatch.SuppressionFilters, "added"), Out: hmSuppressionsOut{},
+			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
+				return pagedList(r, p, "suppressions", hmFilter(hashmatch.SuppressionFilters), s.Suppressions)
+			}},
 		{Method: "GET", Path: "/api/v1/hashmatch/cases/{id}", Allow: []auth.Action{hashmatch.ReadCases}, Summary: "A match case with its matches",
 			Out: hashmatch.Case{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
@@ -420,7 +429,13 @@ func hmFilter(filters []string) func(url.Values) (hashmatch.ListFilter, error) {
 // hmListQuery documents the query parameters of a hash-matching list (dates
 // are those of the event named when).
 func hmListQuery(filters []string, when string) []Param {
-	return append(pageQuery(page.Lists, filters, map[string]Param{
+	return append(hmPageQuery(filters, when), formatParam)
+}
+
+// hmPageQuery documents the query parameters of a hash-matching list that
+// does not export.
+func hmPageQuery(filters []string, when string) []Param {
+	return pageQuery(page.Lists, filters, map[string]Param{
 		"status": {Doc: "a case's review status (" + strings.Join(hashmatch.CaseStatuses, ", ") + "), a report's (" +
 			strings.Join(hashmatch.ReportStatuses, ", ") + "), an entry's (" + strings.Join(hashmatch.EntryStatuses, ", ") + ")"},
 		"bank_id":      {Doc: "cases whose best match is in this bank"},
@@ -429,7 +444,7 @@ func hmListQuery(filters []string, when string) []Param {
 		"from":         {Doc: "first day " + when + ", YYYY-MM-DD (UTC)"},
 		"to":           {Doc: "last day " + when + ", YYYY-MM-DD (UTC), included"},
 		"id":           {Doc: "exactly one row, by its identifier"},
-	}), formatParam)
+	})
 }
 
 // hmExport reads the export of a hash-matching list (hashmatch.Service.Export)
