@@ -417,5 +417,11 @@ func TestLogProofs(t *testing.T) {
 		if r := w.Do(t, "GET", "/api/v1/log/entries/99999", w.Auditor, nil); r.Status != 404 {
 			t.Errorf("a leaf past the end: %d", r.Status)
 		}
+		// A role without the log is told it may not read the log, not
+		// alerts.
+		if r := w.Do(t, "GET", "/api/v1/log/entries/0", w.CoordA, nil); r.Status != 403 || r.Str("error.rule") != "role" ||
+			!strings.Contains(r.Str("error.message"), "may not read and verify the log") {
+			t.Errorf("a coordinator reading a leaf: %d %s", r.Status, r.Raw)
+		}
 	})
 }

@@ -211,7 +211,7 @@ func Core(env Env) []Route {
 				cp, err := readCheckpoint(r.Context(), env.DB, env.Log)
 				return http.StatusOK, cp, err
 			}},
-		{Method: "GET", Path: "/api/v1/log/entries/{index}", Allow: []auth.Action{auth.ReadAlerts}, Summary: "A log leaf with its inclusion proof",
+		{Method: "GET", Path: "/api/v1/log/entries/{index}", Allow: []auth.Action{auth.ReadLog}, Summary: "A log leaf with its inclusion proof",
 			Out: ledger.ProvenLeaf{},
 			Handler: func(r *http.Request, p *auth.Principal) (int, any, error) {
 				idx, err := strconv.ParseUint(r.PathValue("index"), 10, 63)
