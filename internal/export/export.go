@@ -305,11 +305,57 @@ type Completed struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Project adds the export entries' projectors. The log is the record of
-// exports: the entries change no table.
+// Project adds the export entries' projectors and their table, exports
+// (core migration 26): a row for each TypeMade entry, completed by its
+// TypeCompleted entry, which the list of exports reads (List).
 func Project(p *ledger.Projections) {
-	ledger.On(p, TypeMade, func(context.Context, store.Queryer, int64, *ledger.Entry, *Made) error { return nil })
-	ledger.On(p, TypeCompleted, func(context.Context, store.Queryer, int64, *ledger.Entry, *Completed) error { return nil })
+	ledger.On(p, TypeMade, projectMade)
+	ledger.On(p, TypeCompleted, projectCompleted)
+	p.Tables(ledger.Table{Name: "exports", Order: "id"})
+}
+
+// projectMade writes the row of an export made.
+func projectMade(ctx context.Context, q store.Queryer, idx int64, e *ledger.Entry, m *Made) error {
+	personal := 0 // booleans are integers (docs/architecture.md, Storage)
+	if m.Personal {
+		personal = 1
+	}
+	_, err := q.Exec(ctx, `INSERT INTO exports (log_index, id, made_at, made_by, authority, registry, list, filter, format,
+		checkpoint_size, checkpoint_root, personal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		idx, m.ID, e.At, e.By, e.Authority, m.Registry, m.List, m.Filter, m.Format, int64(m.CheckpointSize), m.CheckpointRoot, personal)
+	return err
+}
+
+// projectCompleted writes what an export's TypeCompleted entry says was
+// sent into the row of the TypeMade entry it names, when that entry is
+// the export's and has no completed entry yet: the first that names it is
+// the export's, as the list has always read them.
+func projectCompleted(ctx context.Context, q store.Queryer, idx int64, _ *ledger.Entry, d *Completed) error {
+	_, err := q.Exec(ctx, `UPDATE exports SET completed_index = ?, sent_rows = ?, sent_bytes = ?, sha256 = ?
+		WHERE id = ? AND log_index = ? AND completed_index IS NULL`, idx, d.Rows, d.Bytes, d.SHA256, d.ID, d.Made)
+	return err
+}
+
+// FillTable is core migration 26's step: it writes the rows of the exports
+// the log held before, through the projectors of their entries, so that log
+// verify's replay finds the same rows.
+func FillTable(ctx context.Context, tx *store.Tx) error {
+	if err := ledger.EntriesOf(ctx, tx, TypeMade, func(idx int64, e *ledger.Entry) error {
+		var m Made
+		if err := e.Decode(&m); err != nil {
+			return fmt.Errorf("leaf %d: %w", idx, err)
+		}
+		return projectMade(ctx, tx, idx, e, &m)
+	}); err != nil {
+		return err
+	}
+	return ledger.EntriesOf(ctx, tx, TypeCompleted, func(idx int64, e *ledger.Entry) error {
+		var d Completed
+		if err := e.Decode(&d); err != nil {
+			return fmt.Errorf("leaf %d: %w", idx, err)
+		}
+		return projectCompleted(ctx, tx, idx, e, &d)
+	})
 }
 
 // digestWriter passes what is written on to w, counting and hashing what

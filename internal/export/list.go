@@ -2,10 +2,12 @@ package export
 
 import (
 	"context"
-	"math"
+	"database/sql"
 	"net/url"
+	"strings"
 
-	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/check"
+	"github.com/custos-project/custos/internal/errs"
 	"github.com/custos-project/custos/internal/page"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -63,11 +65,14 @@ func FilterOf(q url.Values) (Filter, error) {
 	return Filter{Registry: q.Get("registry"), List: q.Get("list"), From: q.Get("from"), To: q.Get("to"), Request: r}, nil
 }
 
-// List lists the exports of the log q reads that f selects, the newest
-// first, a page at a time: each TypeMade entry with its TypeCompleted one.
-// The caller checks that the principal may read the log's entries (the
-// entries are the log's: the list shows what they show). A bad date is
-// refused (page.Dates).
+// List lists the exports that f selects, the newest first, a page at a
+// time, from the exports table (the projection of the TypeMade entries and
+// their TypeCompleted ones, core migration 26). The caller checks that the
+// principal may read the log's entries (the rows are the log's: the list
+// shows what its entries show). A bad date is refused (page.Dates), and a
+// registry or a list that no export was made of (rule enum, naming the
+// field and those there are): an empty page would say that none was made
+// of a name mistyped.
 func List(ctx context.Context, q store.Queryer, f Filter) (page.Of[Listed], error) {
 	var none page.Of[Listed]
 	if err := f.Request.Check(Size, Filters); err != nil {
@@ -77,51 +82,73 @@ func List(ctx context.Context, q store.Queryer, f Filter) (page.Of[Listed], erro
 	if err != nil {
 		return none, err
 	}
-	before := int64(math.MaxInt64)
-	if f.After != nil {
-		before = f.After.Log
+	var where []string
+	var args []any
+	for _, c := range []struct{ field, column, value string }{{"registry", "registry", f.Registry}, {"list", "list", f.List}} {
+		if c.value == "" {
+			continue
+		}
+		if err := known(ctx, q, c.field, c.value, strings.Join(where, " AND "), args); err != nil {
+			return none, err
+		}
+		where, args = append(where, c.column+" = ?"), append(args, c.value)
 	}
-	var items []Listed
-	err = ledger.EntriesBefore(ctx, q, TypeMade, before, func(idx int64, e *ledger.Entry) (bool, error) {
-		var m Made
-		if err := e.Decode(&m); err != nil {
-			return false, err
-		}
+	if from != "" {
 		// Times compare as text with dates (ledger.TimeLayout).
-		if (f.Registry != "" && m.Registry != f.Registry) || (f.List != "" && m.List != f.List) ||
-			(from != "" && e.At < from) || (end != "" && e.At >= end) {
-			return true, nil
-		}
-		items = append(items, Listed{Entry: idx, At: e.At, By: e.By, Authority: e.Authority, Made: m})
-		return len(items) <= f.Limit, nil
-	})
+		where, args = append(where, "made_at >= ?"), append(args, from)
+	}
+	if end != "" {
+		where, args = append(where, "made_at < ?"), append(args, end)
+	}
+	after, afterArgs := f.Where("log_index", "id")
+	where, args = append(where, after), append(args, afterArgs...)
+	rows, err := q.Query(ctx, `SELECT log_index, id, made_at, made_by, authority, registry, list, filter, format, checkpoint_size, checkpoint_root, personal,
+		completed_index, sent_rows, sent_bytes, sha256, log_index FROM exports WHERE `+strings.Join(where, " AND ")+` ORDER BY log_index DESC LIMIT ?`,
+		append(args, f.Limit+1)...)
 	if err != nil {
 		return none, err
 	}
-	out := page.Of[Listed]{Items: items}
-	if len(items) > f.Limit {
-		out.Items = items[:f.Limit]
-		last := out.Items[f.Limit-1]
-		out.Next = page.Key{Log: last.Entry, ID: last.ID}.Cursor()
+	return page.Read(rows, f.Request, scanListed, func(l *Listed) string { return l.ID })
+}
+
+// scanListed reads a row of the exports table (its log index is read again
+// last, by page.Read).
+func scanListed(sc store.Scanner, l *Listed) error {
+	var done sql.NullInt64
+	var rows, bytes sql.NullInt64
+	var sum sql.NullString
+	if err := sc.Scan(&l.Entry, &l.ID, &l.At, &l.By, &l.Authority, &l.Registry, &l.List, &l.Filter, &l.Format, &l.CheckpointSize, &l.CheckpointRoot, &l.Personal,
+		&done, &rows, &bytes, &sum); err != nil {
+		return err
 	}
-	if len(out.Items) == 0 {
-		return out, nil
+	if done.Valid {
+		l.Completed = &Sent{Entry: done.Int64, Rows: int(rows.Int64), Bytes: bytes.Int64, SHA256: sum.String}
 	}
-	// The completed entries come after their made ones: those after the
-	// oldest of the page.
-	at := map[int64]int{}
-	for i, it := range out.Items {
-		at[it.Entry] = i
+	return nil
+}
+
+// known refuses a value of field (registry or list) that no export in the
+// table has among those that also meet the condition cond (with args):
+// rule enum, naming those there are, read in index order, a step each.
+func known(ctx context.Context, q store.Queryer, field, value, cond string, args []any) error {
+	if cond != "" {
+		cond += " AND "
 	}
-	err = ledger.EntriesAfter(ctx, q, TypeCompleted, out.Items[len(out.Items)-1].Entry, func(idx int64, e *ledger.Entry) error {
-		var d Completed
-		if err := e.Decode(&d); err != nil {
-			return err
-		}
-		if i, ok := at[d.Made]; ok && out.Items[i].Completed == nil && d.ID == out.Items[i].ID {
-			out.Items[i].Completed = &Sent{Entry: idx, Rows: d.Rows, Bytes: d.Bytes, SHA256: d.SHA256}
-		}
-		return nil
-	})
-	return out, err
+	// A skip scan of the index led by the column: the next value after each,
+	// so that the values cost a lookup each, whatever the exports' number.
+	rows, err := q.Query(ctx, `WITH RECURSIVE v(x) AS (
+		SELECT MIN(`+field+`) FROM exports WHERE `+cond+`1 = 1
+		UNION ALL SELECT (SELECT MIN(`+field+`) FROM exports WHERE `+cond+field+` > v.x) FROM v WHERE v.x IS NOT NULL)
+		SELECT x FROM v WHERE x IS NOT NULL`, append(append([]any{}, args...), args...)...)
+	if err != nil {
+		return err
+	}
+	there, err := store.Rows(rows, func(sc store.Scanner, s *string) error { return sc.Scan(s) })
+	if err != nil {
+		return err
+	}
+	if len(there) == 0 {
+		return errs.Invalidf("enum", field, "no export was made of any %s yet", field)
+	}
+	return check.OneOf(field, value, there)
 }

@@ -231,8 +231,8 @@ func Core(env Env) []Route {
 			"with what its export.completed entry says was sent (entry, rows, bytes, sha256), null when it has none (cut short) " +
 			"(query registry, list, from, to (made), limit, cursor; regulator, auditor, admin: who read the log's entries)",
 			Query: pageQuery(export.Size, export.Filters, map[string]Param{
-				"registry": {Doc: "the registry exported from, as the entry names it (transplant, hashmatch, core, ...)"},
-				"list":     {Doc: "the list exported, as the entry names it (donors, bank, transplant-months, ...)"},
+				"registry": {Doc: "the registry exported from, as the entry names it (transplant, hashmatch, core, ...); one no export was made of is refused (rule enum, naming those there are)"},
+				"list":     {Doc: "the list exported, as the entry names it (donors, bank, transplant-months, ...); one no export was made of (of the registry given) is refused (rule enum)"},
 				"from":     {Doc: "first day made, YYYY-MM-DD (UTC)"},
 				"to":       {Doc: "last day made, YYYY-MM-DD (UTC), included"},
 			}),

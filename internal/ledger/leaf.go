@@ -67,7 +67,7 @@ func EntriesOf(ctx context.Context, q store.Queryer, typ string, each func(idx i
 // export's completion after its export.made entry).
 func EntriesAfter(ctx context.Context, q store.Queryer, typ string, after int64, each func(idx int64, e *Entry) error) error {
 	// The leaf's text narrows the read; the decoded type decides.
-	leaves, _, err := typedLeaves(ctx, q, typ, "SELECT idx, data FROM log_leaves WHERE idx > ? AND data LIKE ? ORDER BY idx", after, "%"+typ+"%")
+	leaves, err := typedLeaves(ctx, q, typ, "SELECT idx, data FROM log_leaves WHERE idx > ? AND data LIKE ? ORDER BY idx", after, "%"+typ+"%")
 	if err != nil {
 		return err
 	}
@@ -79,30 +79,6 @@ func EntriesAfter(ctx context.Context, q store.Queryer, typ string, after int64,
 	return nil
 }
 
-// EntriesBefore calls each, newest first, with the entries of type typ at
-// leaf indexes below before, and their index, reading the log a batch at a
-// time, until each says to stop (more false) or the first leaf is passed:
-// what a list of the entries of one type, newest first and a page at a
-// time, needs (the exports made).
-func EntriesBefore(ctx context.Context, q store.Queryer, typ string, before int64, each func(idx int64, e *Entry) (more bool, err error)) error {
-	const batch = 500
-	for {
-		leaves, read, err := typedLeaves(ctx, q, typ, "SELECT idx, data FROM log_leaves WHERE idx < ? AND data LIKE ? ORDER BY idx DESC LIMIT ?", before, "%"+typ+"%", batch)
-		if err != nil {
-			return err
-		}
-		for _, l := range leaves {
-			if more, err := each(l.idx, l.e); err != nil || !more {
-				return err
-			}
-		}
-		if len(read) < batch {
-			return nil
-		}
-		before = read[len(read)-1]
-	}
-}
-
 // typedLeaf is a leaf of a read by typedLeaves.
 type typedLeaf struct {
 	idx int64
@@ -112,12 +88,11 @@ type typedLeaf struct {
 // typedLeaves reads the leaves query selects (idx, data), whose data the
 // entry type typ narrowed, and keeps those whose decoded entry is of that
 // type, in the query's order; a row whose type only the text matched (the
-// type named in another entry's data) is left out. read are the indexes of
-// every row read, kept or not.
-func typedLeaves(ctx context.Context, q store.Queryer, typ, query string, args ...any) (_ []typedLeaf, read []int64, _ error) {
+// type named in another entry's data) is left out.
+func typedLeaves(ctx context.Context, q store.Queryer, typ, query string, args ...any) ([]typedLeaf, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	type leaf struct {
 		idx  int64
@@ -125,18 +100,17 @@ func typedLeaves(ctx context.Context, q store.Queryer, typ, query string, args .
 	}
 	leaves, err := store.Rows(rows, func(r store.Scanner, l *leaf) error { return r.Scan(&l.idx, &l.data) })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := make([]typedLeaf, 0, len(leaves))
 	for _, l := range leaves {
-		read = append(read, l.idx)
 		e, err := decodeEntry([]byte(l.data))
 		if err != nil {
-			return nil, nil, fmt.Errorf("leaf %d: %w", l.idx, err)
+			return nil, fmt.Errorf("leaf %d: %w", l.idx, err)
 		}
 		if e.Type == typ {
 			out = append(out, typedLeaf{l.idx, e})
 		}
 	}
-	return out, read, nil
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 
@@ -23,6 +24,8 @@ var Core = Module{
 	Title:  "custos",
 	Schema: store.CoreSchema().FS,
 	Adopt:  store.CoreSchema().Adopt,
+	// Migration 26 fills the exports table from the log's entries.
+	SchemaSteps: map[int]func(ctx context.Context, tx *store.Tx) error{26: export.FillTable},
 	Project: func(p *ledger.Projections) {
 		auth.Project(p)
 		privacy.Project(p)
