@@ -147,6 +147,10 @@ type Request struct {
 	// of the registry's store sees the snapshot of the export. An error ends
 	// the export.
 	Rows func(ctx context.Context) iter.Seq2[[]any, error]
+	// Rand is the source of a file of personal data's digest salt
+	// (Meta.Salt); nil is crypto/rand. The golden log's generator gives a
+	// seeded one, so that the history it records is the same at every run.
+	Rand io.Reader
 }
 
 // Note is a line of an export's header block that a registry adds: a name
@@ -406,8 +410,12 @@ func Export(ctx context.Context, db *store.DB, w *ledger.Writer, actor ledger.Ac
 	m := Meta{Registry: req.Registry, List: req.List, Filter: req.Filter, Format: req.Format, By: actor.Principal,
 		Checkpoint: head, Personal: req.Personal, ID: w.IDs().New("EX"), Language: req.Language, Notes: req.Notes}
 	if m.Personal {
+		src := req.Rand
+		if src == nil {
+			src = rand.Reader
+		}
 		salt := make([]byte, 16)
-		if _, err := rand.Read(salt); err != nil {
+		if _, err := io.ReadFull(src, salt); err != nil {
 			return 0, err
 		}
 		m.Salt = hex.EncodeToString(salt)

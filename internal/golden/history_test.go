@@ -189,8 +189,19 @@ func hexDigest(n int, s string) string {
 // generate records the golden history on a new SQLite registry and writes
 // its leaves, head and checkpoint into dir.
 func generate(t *testing.T, dir string) {
+	files := record(t, goldenKeys(t, filepath.Join(dir, keyFile)))
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote a golden log of %d bytes of leaves to %s", len(files[leavesFile]), dir)
+}
+
+// record records the history with keys and returns the golden log's files
+// by name: the leaves, the signed checkpoint and the head.
+func record(t *testing.T, keys *server.Keys) map[string]string {
 	ctx := context.Background()
-	keys := goldenKeys(t, filepath.Join(dir, keyFile))
 	signer := must(note.NewSigner(keys.LogSigner))
 	vault := must(privacy.NewVault(keys.Master))
 	vault.Rand = seeded("vault")
@@ -273,12 +284,7 @@ func generate(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	hj := must(json.MarshalIndent(head{Size: hd.Size, Root: hex.EncodeToString(hd.Root)}, "", "  "))
-	for name, data := range map[string]string{leavesFile: leaves.String(), checkpointFile: cp, headFile: string(hj) + "\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("wrote a golden log of %d leaves, root %x, to %s", hd.Size, hd.Root, dir)
+	return map[string]string{leavesFile: leaves.String(), checkpointFile: cp, headFile: string(hj) + "\n"}
 }
 
 // core: the authorities and principals of every role, and a revocation.
@@ -503,6 +509,7 @@ func (h *history) persons() {
 func (h *history) exports() {
 	ctx := h.ctx
 	req := must(h.tr.Export(h.regulator, transplant.ListDonors, url.Values{"format": {"csv"}, "centre_id": {h.coordinator.AuthorityID}}))
+	req.Rand = seeded("export salt") // the donors are personal data: the file is salted
 	h.clk.tick()
 	must(export.Export(ctx, h.tr.DB, h.w, h.regulator.Actor(), req, nil, io.Discard))
 }
