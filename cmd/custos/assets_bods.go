@@ -92,16 +92,11 @@ func runBodsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runBodsLookup(ctx context.Context, question string, args []string, stdout, stderr io.Writer) error {
 	fs := flags("assets bods "+question, "RECORD_ID [flags]", "answer from the imported statements; the lookup is logged", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	asJSON := fs.Bool("json", false, "write the whole answer as JSON")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, "give one RECORD_ID")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give one RECORD_ID"}
 	}
 	app, s, p, err := assetsActor(ctx, d, *token, stderr, false)
 	if err != nil {

@@ -69,8 +69,6 @@ func runAssetsCommand(ctx context.Context, group, usage string, cmds map[string]
 		return &exitError{2, fmt.Sprintf("unknown assets %s command %q\n\n%s", group, args[0], usage)}
 	}
 	fs := flags("assets "+group+" "+args[0], strings.Join(c.args, " ")+" [flags]", "asset recovery: "+group, stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	if c.flags != nil {
 		c.flags(fs)
@@ -79,12 +77,9 @@ func runAssetsCommand(ctx context.Context, group, usage string, cmds map[string]
 	if c.body != nil {
 		from.add(fs, c.fields)
 	}
-	pos, err := parseArgs(fs, args[1:])
+	d, pos, err := parseDB(fs, args[1:], len(c.args), fmt.Sprintf("give %s", strings.Join(c.args, " and ")))
 	if err != nil {
 		return err
-	}
-	if len(pos) != len(c.args) {
-		return &exitError{2, fmt.Sprintf("give %s", strings.Join(c.args, " and "))}
 	}
 	if err := from.read(fs, c.body); err != nil {
 		return err

@@ -33,14 +33,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runExportCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flags("export check", "FILE [flags]", "check an export's file against the log: its rows, size and SHA-256 as its export.completed entry records them; the database is opened read-only", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, "want: custos export check FILE [flags], one file")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "want: custos export check FILE [flags], one file"}
 	}
 	file, err := os.ReadFile(pos[0])
 	if err != nil {
@@ -87,8 +82,6 @@ func readLog(ctx context.Context, d *dbFlags, read func(store.Queryer) error) er
 // page when there is one.
 func runExportList(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flags("export list", "[flags]", "list the exports made, newest first: each export.made entry with what its export.completed entry says was sent (or that it has none: cut short); the database is opened read-only", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	q := url.Values{}
 	for _, name := range export.Filters {
 		doc := map[string]string{"registry": "only the exports of this registry (transplant, hashmatch, core, ...)", "list": "only the exports of this list (donors, bank, ...)",
@@ -97,12 +90,9 @@ func runExportList(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs.Func("limit", fmt.Sprintf("exports a page, 1 to %d (default %d)", export.Size.Max, export.Size.Default), func(v string) error { q.Set("limit", v); return nil })
 	fs.Func("cursor", "the page after the one that printed this cursor", func(v string) error { q.Set("cursor", v); return nil })
-	pos, err := parseArgs(fs, args)
+	d, _, err := parseDB(fs, args, 0, "want: custos export list [flags], no arguments")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return &exitError{2, "want: custos export list [flags], no arguments"}
 	}
 	f, err := export.FilterOf(q)
 	if err != nil {

@@ -495,17 +495,15 @@ func bankOperator(ctx context.Context, s *hashmatch.Service, bank string) (*auth
 func runHMExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("hashmatch export", "--bank ID --format "+strings.Join(hashmatch.Formats, "|")+" [--version N] [--out FILE] [flags]",
 		"write a bank's list at a version in one of the list formats (logged); what the format cannot carry is listed on stderr", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	bank := fs.String("bank", "", "the bank id")
 	format := fs.String("format", "", strings.Join(hashmatch.Formats, ", "))
 	version := fs.Int("version", 0, "the version (0: the current one)")
 	out := fs.String("out", "", "the file to write (default: standard output)")
-	pos, err := parseArgs(fs, args)
+	d, _, err := parseDB(fs, args, 0, "give --bank ID and --format F")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 || *bank == "" || *format == "" {
+	if *bank == "" || *format == "" {
 		return &exitError{2, "give --bank ID and --format F"}
 	}
 	app, err := d.open(ctx, stderr)
@@ -572,17 +570,15 @@ func progressBar(w io.Writer, unit string) func(done, total int64) {
 func runHMThresholds(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("hashmatch thresholds", "--bank ID [--query-match-threshold-pct P] [--index-match-threshold-pct P]",
 		"set a bank's vPDQ match percentages (without a percentage flag: print them)", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	bank := fs.String("bank", "", "the bank id")
 	var in hashmatch.VideoThresholds
 	fs.Func("query-match-threshold-pct", "share of a query video's frames (0-100) that must match a video entry's (default of a new bank 80)", pctFlag(&in.QueryMatchThresholdPct))
 	fs.Func("index-match-threshold-pct", "share of a video entry's frames (0-100) that must match the query's (default of a new bank 0)", pctFlag(&in.IndexMatchThresholdPct))
-	pos, err := parseArgs(fs, args)
+	d, _, err := parseDB(fs, args, 0, "give --bank ID")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 || *bank == "" {
+	if *bank == "" {
 		return &exitError{2, "give --bank ID"}
 	}
 	// Printing them only reads.

@@ -13,16 +13,14 @@ import (
 // ranked as its analysts see them (read only: nothing is logged).
 func runHMDisputes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("hashmatch disputes", "--authority ID [--bank ID] [--json] [flags]", "print the disputed entries of an authority's banks, the most disputed first", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	authority := fs.String("authority", "", "the competent authority that owns the banks (CM-...)")
 	bank := fs.String("bank", "", "one of its banks only")
 	asJSON := fs.Bool("json", false, "print the list as JSON, as the API answers it")
-	pos, err := parseArgs(fs, args)
+	d, _, err := parseDB(fs, args, 0, "give --authority ID")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 || *authority == "" {
+	if *authority == "" {
 		return &exitError{2, "give --authority ID"}
 	}
 	app, err := d.openReadOnly(ctx, stderr)

@@ -203,6 +203,25 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseDB is how a command that opens a registry reads its command line:
+// it adds the registry's flags (--db, --key-file: dbFlags) to fs, parses
+// args with the flags given before, between or after the positional
+// arguments (parseArgs), and returns the flags and the n positional
+// arguments. Another number is refused (exit status 2) with want, which
+// says what to give.
+func parseDB(fs *flag.FlagSet, args []string, n int, want string) (dbFlags, []string, error) {
+	var d dbFlags
+	d.add(fs, "custos.db")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return d, nil, err
+	}
+	if len(pos) != n {
+		return d, nil, &exitError{2, want}
+	}
+	return d, pos, nil
+}
+
 // parse parses the flags of a command that takes no positional argument.
 // A word left over is refused, not ignored: it is most often the rest of
 // a value with spaces left unquoted (--authority Agence de la biomédecine

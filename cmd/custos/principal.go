@@ -102,14 +102,9 @@ func runPrincipalAdd(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runPrincipalRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("principal revoke", "ID [flags]", "revoke a principal's token as the operator on the server host (a log entry by \"cli\"): it signs in no more, in the API and every browser", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, "give the principal's id (custos principal list shows them)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give the principal's id (custos principal list shows them)"}
 	}
 	app, err := d.open(ctx, stderr)
 	if err != nil {

@@ -129,16 +129,11 @@ type fileImport[S any] struct {
 // fs, parses args, opens the file and the registry, and runs do. items
 // names what the store phase's progress bar counts.
 func runImport[S any](ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, name, registry, items string, do func(fileImport[S]) error) error {
-	var d dbFlags
-	d.add(fs, "custos.db")
 	var progress progressFlags
 	progress.add(fs, true)
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, "give one FILE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give one FILE"}
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -179,17 +174,16 @@ func phaseBars(stderr io.Writer, quiet bool, items string) func(phase string, do
 
 func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats mapping", "--id ID --name NAME FILE [flags]", "publish a mapping of national offence codes to the ICCS", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
+	const want = "give --id ID, --name NAME and one FILE"
 	id := fs.String("id", "", "the mapping's id (letters, digits, . _ -)")
 	token := tokenFlag(fs)
 	name := fs.String("name", "", "the mapping's name for people")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, want)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *id == "" {
-		return &exitError{2, "give --id ID, --name NAME and one FILE"}
+	if *id == "" {
+		return &exitError{2, want}
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -223,17 +217,16 @@ func runStatsMapping(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runStatsCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats check", "--mapping ID FILE [flags]", "report the codes of a records file a mapping does not map, or maps ambiguously", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
+	const want = "give --mapping ID and one FILE"
 	mapping := fs.String("mapping", "", "the mapping's id")
 	version := fs.Int("version", 0, "the mapping's version (the latest when 0)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, want)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *mapping == "" {
-		return &exitError{2, "give --mapping ID and one FILE"}
+	if *mapping == "" {
+		return &exitError{2, want}
 	}
 	f, app, s, err := openStatsFile(ctx, d, pos[0], stderr)
 	if err != nil {
@@ -298,19 +291,14 @@ func runStatsImport(ctx context.Context, args []string, stdout, stderr io.Writer
 
 func runStatsWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("stats withdraw", "--reason R|--from-file FILE IMPORT_ID [flags]", "withdraw an import: its records are no longer counted", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	token := tokenFlag(fs)
 	var w stats.Withdrawal
 	fs.StringVar(&w.Reason, "reason", "", "why (it enters the log: no names; free text: prefer --from-file)")
 	var from fromFile
 	from.add(fs, "reason")
-	pos, err := parseArgs(fs, args)
+	d, pos, err := parseDB(fs, args, 1, "give --reason R (or --from-file) and one IMPORT_ID")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, "give --reason R (or --from-file) and one IMPORT_ID"}
 	}
 	if err := from.read(fs, &w); err != nil {
 		return err

@@ -37,8 +37,6 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &exitError{2, usage}
 	}
 	fs := flags("subject "+verb, "ID [flags]", "exercise a data subject's right ("+verb+") on a donor or recipient; logged", stdout)
-	var d dbFlags
-	d.add(fs, "custos.db")
 	token := fs.String("token", os.Getenv("CUSTOS_TOKEN"), "the acting principal's token (env CUSTOS_TOKEN)")
 	var erase transplant.Erase
 	fs.StringVar(&erase.Ground, "ground", "", "erase: the legal ground (no_longer_necessary, consent_withdrawn, objection, unlawfully_processed, legal_obligation)")
@@ -66,12 +64,9 @@ func runSubject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		from.add(fs, "name, national_id, reason")
 		body = &rect
 	}
-	pos, err := parseArgs(fs, args[1:])
+	d, pos, err := parseDB(fs, args[1:], 1, usage)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{2, usage}
 	}
 	if *token == "" {
 		return &exitError{2, "give --token (or CUSTOS_TOKEN): the principal who acts"}
