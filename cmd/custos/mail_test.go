@@ -163,9 +163,13 @@ func TestMailCommands(t *testing.T) {
 
 	// The log names the operator by the operating-system account that ran
 	// the command, not an anonymous "cli".
-	want := "cli"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		want += ":" + accountName(u.Username)
+	account := ""
+	if u, err := user.Current(); err == nil {
+		account = u.Username
+	}
+	want := operatorID(account, os.Getenv("SUDO_USER"))
+	if !strings.HasPrefix(want, "cli:") {
+		t.Errorf("the operator is %q, want cli: and the account", want)
 	}
 	if app, err = (&dbFlags{db: db}).open(ctx, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
@@ -204,6 +208,25 @@ func TestMailCommands(t *testing.T) {
 	if !rep.OK() || rep.KeyFromLog || !slices.Contains(rep.Covered, "mail_outbox: 2 e-mails the log queued and 0 it logs sent, each against its row") {
 		t.Errorf("log verify of the registry: problems %q, key from the log %v, covered %q; want none, the key pinned, the outbox's 2 e-mails checked",
 			rep.Problems, rep.KeyFromLog, rep.Covered)
+	}
+}
+
+// TestOperatorID: the log names the operator by the account that ran the
+// command and, when sudo ran it as another account (custos's own), by the
+// person sudo names; before, every "sudo -u custos custos ..." was
+// "cli:custos".
+func TestOperatorID(t *testing.T) {
+	for _, c := range []struct{ account, sudo, want string }{
+		{"custos", "alice", "cli:custos (sudo alice)"},
+		{"custos", "", "cli:custos"},
+		{"alice", "alice", "cli:alice"},
+		{"custos", "bob smith\n", "cli:custos (sudo bobsmith)"},
+		{"", "", "cli"},
+		{"", "alice", "cli (sudo alice)"},
+	} {
+		if got := operatorID(c.account, c.sudo); got != c.want {
+			t.Errorf("operatorID(%q, %q) = %q, want %q", c.account, c.sudo, got, c.want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -8,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-project/custos/internal/auth"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
 	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/storetest"
@@ -141,5 +144,52 @@ func TestVerifyRefusesAMissingFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "audit.json")); !os.IsNotExist(err) {
 		t.Errorf("a refused verify saved its state: %v", err)
+	}
+}
+
+// TestLogKeyChecksTheMasterKey: custos log key --key-file tests a copy of
+// the key file against the registry, as docs/operations.md says to: its log
+// key, and its master key by opening a sealed record with it. A copy whose
+// log key is the registry's and whose master key is not (it would sign, and
+// never open a name) is refused, exit 1; before, log key checked the log key
+// only and said OK.
+func TestLogKeyChecksTheMasterKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "custos.db")
+	keyFile, _, _, _ := initLogged(t, dsn, dir)
+	keys, err := server.LoadKeys(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault, err := privacy.NewVault(keys.Master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vault.Store(ctx, tx, "SU-TEST", privacy.Person{Name: "Synthetic Person"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out, _ := custos(t, 0, "log", "key", "--db", dsn, "--key-file", keyFile); !strings.Contains(out, "its master key opens the registry's sealed records") {
+		t.Errorf("log key with the registry's key file:\n%s", out)
+	}
+	keys.Master = bytes.Repeat([]byte{7}, privacy.KeySize)
+	other := filepath.Join(dir, "other.key")
+	if err := keys.Save(other); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut := custos(t, 1, "log", "key", "--db", dsn, "--key-file", other); !strings.Contains(errOut, "its master key does not open the registry's sealed records") || strings.Contains(errOut, "Synthetic") {
+		t.Errorf("log key with another master key: %s", errOut)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"github.com/custos-project/custos/internal/ledger"
+	"github.com/custos-project/custos/internal/privacy"
 	"github.com/custos-project/custos/internal/server"
+	"github.com/custos-project/custos/internal/store"
 	"github.com/custos-project/custos/internal/witness"
 )
 
@@ -146,6 +149,35 @@ func runLogKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &exitError{1, fmt.Sprintf("the key file %s signs as %s, not as the key this database records: they do not belong together (another registry's key file, or a log re-signed with another key); publish nothing until you know which", path, keys.LogKey)}
 	}
 	fmt.Fprintf(stdout, "(the key file %s signs with this key)\n", path)
+	return checkMasterKey(ctx, db.Read(), keys.Master, path, stdout)
+}
+
+// checkMasterKey checks that master, the key file's master key, opens the
+// registry's first sealed record (docs/operations.md, "The key file": a
+// copy of the key file is tested against the registry): a key file whose
+// log key is the registry's but whose master key is another's would sign
+// and never open a name. A registry with no sealed record yet gives it
+// nothing to open, and says so. custos subject check-index opens every
+// sealed record.
+func checkMasterKey(ctx context.Context, q store.Queryer, master []byte, path string, stdout io.Writer) error {
+	vault, err := privacy.NewVault(master)
+	if err != nil {
+		return &exitError{1, fmt.Sprintf("the key file %s: %v", path, err)}
+	}
+	var ref string
+	var wrapped, sealed []byte
+	err = q.QueryRow(ctx, "SELECT ref, wrapped_key, sealed FROM subjects ORDER BY ref LIMIT 1").Scan(&ref, &wrapped, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		fmt.Fprintln(stdout, "(its master key is not checked: the registry holds no sealed record yet; test the key file again once it holds one)")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := vault.OpenRow(ref, wrapped, sealed); err != nil {
+		return &exitError{1, fmt.Sprintf("the key file %s signs as this registry, but its master key does not open the registry's sealed records (%v): it is not this registry's master key, or the row was altered (custos subject check-index opens every one)", path, err)}
+	}
+	fmt.Fprintln(stdout, "(its master key opens the registry's sealed records)")
 	return nil
 }
 
