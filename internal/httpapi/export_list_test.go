@@ -187,19 +187,7 @@ func TestExportsList(t *testing.T) {
 		if rep := w.Verify(t); !rep.OK() {
 			t.Fatalf("log verify: %v", rep.Problems)
 		}
-		tx, err := w.App.DB.BeginWrite(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM exports"); err != nil {
-			t.Fatal(err)
-		}
-		if err := module.Core.SchemaSteps[26](ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		refill(t, w, "exports", module.Core.SchemaSteps[26])
 		if got := dump(); got != projected {
 			t.Errorf("migration 26's step wrote\n%s\nwant what the projectors wrote\n%s", got, projected)
 		}
@@ -209,4 +197,24 @@ func TestExportsList(t *testing.T) {
 			t.Errorf("log verify after an export's rows were changed: %v, want one problem naming exports and sent_rows", rep.Problems)
 		}
 	})
+}
+
+// refill empties table and runs a migration's step that fills it from the
+// log, in one transaction, as the migration runs it on an upgrade.
+func refill(t *testing.T, w *apptest.World, table string, step func(context.Context, *store.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := w.App.DB.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM "+table); err != nil {
+		t.Fatal(err)
+	}
+	if err := step(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -256,19 +256,7 @@ func TestTraffickingLinkWithdrawn(t *testing.T) {
 		if len(projected) != 4 {
 			t.Fatalf("trafficking_case_withdrawals holds %d rows, want 4: %q", len(projected), projected)
 		}
-		tx, err := w.App.DB.BeginWrite(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM trafficking_case_withdrawals"); err != nil {
-			t.Fatal(err)
-		}
-		if err := transplant.Module.SchemaSteps[26](ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		refill(t, w.World, "trafficking_case_withdrawals", transplant.Module.SchemaSteps[26])
 		if got := dump(); !slices.Equal(got, projected) {
 			t.Errorf("migration 26's step wrote %q, want what the projector wrote, %q", got, projected)
 		}
