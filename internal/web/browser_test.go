@@ -61,7 +61,7 @@ func (b *tab) open(path string, want int) {
 		b.fatal("open "+path, err)
 	}
 	if int(resp.Status) != want {
-		b.t.Fatalf("open %s: status %d, want %d\n%s", path, resp.Status, want, b.text("main"))
+		b.t.Fatalf("open %s: status %d, want %d\n%s", path, resp.Status, want, b.shown())
 	}
 }
 
@@ -90,8 +90,16 @@ func (b *tab) click(what, sel string, want int) {
 		b.fatal(what, err)
 	}
 	if int(resp.Status) != want {
-		b.t.Fatalf("%s: status %d, want %d\n%s", what, resp.Status, want, b.text("main"))
+		b.t.Fatalf("%s: status %d, want %d at %s\n%s", what, resp.Status, want, b.eval(`location.pathname`), b.shown())
 	}
+}
+
+// shown is the text of the page's main, or of its body where it has none
+// (an answer not in the layout, such as a 405), so that a failure says what
+// the page said rather than wait for a main that never comes.
+func (b *tab) shown() string {
+	b.t.Helper()
+	return b.eval(`(document.querySelector('main') || document.body).innerText`)
 }
 
 func (b *tab) text(sel string) string {

@@ -251,7 +251,8 @@ type View struct {
 	Refresh  int         // when over 0, the page reloads itself after so many seconds
 	Reason   string      // why the sign-in form is shown (signInReasons), which its language switch carries
 	// L is the page's language; Languages those the switch offers; Here
-	// the page's path and query, where the switch returns.
+	// the page's path and query, where the switch returns (UI.here: for a
+	// page answering a POST, the nearest address served for GET).
 	L         *i18n.Localizer
 	Languages []i18n.Language
 	Here      string

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,9 +114,10 @@ type UI struct {
 	// for the first's answer; pruner deletes the keys past their window.
 	running ledger.Running
 	pruner  ledger.KeyPruner
-	key     []byte   // the key in use
-	pages   pageSet  // in the registry's zone, in English
-	zoned   sync.Map // zone name and language -> pageSet, for the others principals chose
+	key     []byte         // the key in use
+	pages   pageSet        // in the registry's zone, in English
+	zoned   sync.Map       // zone name and language -> pageSet, for the others principals chose
+	mux     *http.ServeMux // where Register added the pages, which here asks
 }
 
 // LanguageCookie keeps the language chosen with the switch of the pages by
@@ -135,6 +137,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 		panic("web: the UI needs its database, and the authorities service with its catalogue")
 	}
 	u.setup()
+	u.mux = mux
 	if u.Log == nil {
 		u.Log = slog.Default()
 	}
@@ -768,7 +771,7 @@ func (u *UI) newView(r *http.Request, s *Session, title string) *View {
 		l = s.l
 	}
 	v := &View{Title: l.T(title), S: s, L: l, Languages: u.Languages.Languages(),
-		Here: r.URL.RequestURI(), forms: map[string]*Form{}}
+		Here: u.here(r), forms: map[string]*Form{}}
 	if t := u.title(s); t != "" {
 		v.Registry = l.T(t)
 	}
@@ -776,6 +779,32 @@ func (u *UI) newView(r *http.Request, s *Session, title string) *View {
 		v.Nav = u.nav(s.P, r.URL.Path)
 	}
 	return v
+}
+
+// here is the address of r's page that its links back to it (the language
+// switch's next) send the browser to with a GET: r's own for a GET. A page
+// answering another method (a refused form, answered at its POST-only
+// address) is at the nearest address the mux serves for GET: the path
+// itself, with its query, where it serves GET too, else its parent's, and
+// so on up to the home page; the catch-all (the 404 page) serves none.
+func (u *UI) here(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || u.mux == nil {
+		return r.URL.RequestURI()
+	}
+	probe := &http.Request{Method: http.MethodGet, Host: r.Host, URL: &url.URL{Path: r.URL.Path}}
+	for {
+		if _, pattern := u.mux.Handler(probe); pattern != "" && pattern != "/" {
+			break
+		}
+		if probe.URL.Path == "/" {
+			return "/"
+		}
+		probe.URL.Path = path.Dir(strings.TrimSuffix(probe.URL.Path, "/"))
+	}
+	if probe.URL.Path == r.URL.Path {
+		return r.URL.RequestURI()
+	}
+	return probe.URL.EscapedPath()
 }
 
 // title is the registry's name in the header of s's pages: the title of the
