@@ -39,8 +39,18 @@ func Assets(svc *assets.Service) Section {
 			get("/statistics", h.statistics).Allowed(assets.ReadStatistics),
 		}, assetsFormPages(h)...),
 		Templates: subFS(assetsFS, "templates/assets"),
+		Lists:     assetsLists,
 		Labels:    assets.Labels(),
 	}
+}
+
+// assetsLists are the value lists of the section's selects.
+var assetsLists = map[string][]string{
+	"case_kind": assets.CaseKinds, "person_kind": assets.PersonKinds, "person_role": assets.PersonRoles,
+	"confiscation_type": assets.ConfiscationTypes, "asset_type": assets.AssetTypes, "step": assets.Steps,
+	"request_type": assets.RequestTypes, "request_status": assets.RequestStatuses, "legal_basis": assets.LegalBases,
+	"confidentiality": assets.Confidentialities, "assistance": assets.AssistanceKinds, "use_purpose": assets.UsePurposes,
+	"refusal_ground": assets.RefusalGrounds,
 }
 
 // assetsNav: the cases, the directory and the statistics for whoever reads
@@ -119,7 +129,7 @@ func (h *assetsPages) showCases(w http.ResponseWriter, r *http.Request, s *Sessi
 		KindOptions  []Option
 		Downloads    []Link
 	}{cs, f, assets.CaseKinds, assets.Steps, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor, s.P.Can(assets.RecordCases),
-		localOptions(s.l, assets.Labels(), assets.CaseKinds), Downloads(r, "/assets/cases")}
+		s.list("case_kind"), Downloads(r, "/assets/cases")}
 	if ref == nil {
 		v.Flash = assetsFlash(s, r)
 	}
@@ -141,7 +151,7 @@ func (h *assetsPages) persons(w http.ResponseWriter, r *http.Request, s *Session
 		Filter       assets.PersonFilter
 		Kinds, Roles []Option
 		AllStates    bool
-	}{ps, f, localOptions(s.l, assets.Labels(), assets.PersonKinds), localOptions(s.l, assets.Labels(), assets.PersonRoles),
+	}{ps, f, s.list("person_kind"), s.list("person_role"),
 		s.P.Role == auth.Regulator || s.P.Role == auth.Auditor}
 	s.Show(w, r, "persons", v, nil)
 }

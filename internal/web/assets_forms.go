@@ -180,14 +180,13 @@ func (h *assetsPages) caseForms(s *Session, r *http.Request, f *assets.CaseFile)
 	if !cf.CanRecord {
 		return cf
 	}
-	labels := assets.Labels()
 	for _, a := range f.Assets {
-		cf.Next[a.ID] = localOptions(s.l, labels, assets.Next(a.Status))
+		cf.Next[a.ID] = s.options(assets.Next(a.Status))
 	}
-	cf.Confiscations = append([]Option{{"", s.T(i18n.M("(not a confiscation)"))}}, localOptions(s.l, labels, assets.ConfiscationTypes)...)
-	cf.PersonKinds = localOptions(s.l, labels, assets.PersonKinds)
-	cf.PersonRoles = localOptions(s.l, labels, assets.PersonRoles)
-	cf.AssetTypes = localOptions(s.l, labels, assets.AssetTypes)
+	cf.Confiscations = append([]Option{{"", s.T(i18n.M("(not a confiscation)"))}}, s.list("confiscation_type")...)
+	cf.PersonKinds = s.list("person_kind")
+	cf.PersonRoles = s.list("person_role")
+	cf.AssetTypes = s.list("asset_type")
 	cf.Holders = []Option{{"", s.T(i18n.M("(no holder among the persons)"))}}
 	for _, p := range f.Persons {
 		name := p.Name

@@ -47,14 +47,6 @@ type requestPages struct {
 	svc *assets.Service
 }
 
-func (h *requestPages) options(s *Session, values []string) []Option {
-	out := make([]Option, len(values))
-	for i, v := range values {
-		out[i] = Option{Value: v, Label: s.T(labelOf(assets.Labels(), v))}
-	}
-	return out
-}
-
 func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := r.URL.Query()
 	f := assets.RequestFilter{Type: q.Get("type"), Status: q.Get("status"), Direction: q.Get("direction"), State: typedState(q), Q: q.Get("q")}
@@ -85,7 +77,7 @@ func (h *requestPages) list(w http.ResponseWriter, r *http.Request, s *Session) 
 		Types, Statuses, Directions []Option
 		AllStates, CanDraft         bool
 		Downloads                   []Link
-	}{rs, f, h.options(s, assets.RequestTypes), h.options(s, assets.RequestStatuses),
+	}{rs, f, s.list("request_type"), s.list("request_status"),
 		[]Option{{assets.DirectionOutgoing, s.T(i18n.M("Made in this registry"))}, {assets.DirectionIncoming, s.T(i18n.M("Received from another registry"))}}, s.P.Role == auth.Regulator || s.P.Role == auth.Auditor,
 		s.P.Can(assets.DraftRequests), Downloads(r, "/assets/requests")}
 	s.Show(w, r, "requests", v, nil)
@@ -113,8 +105,8 @@ func (h *requestPages) showForm(w http.ResponseWriter, r *http.Request, s *Sessi
 		s.Fail(w, r, err)
 		return
 	}
-	d := requestFormData{Types: h.options(s, assets.RequestTypes), Bases: h.options(s, assets.LegalBases),
-		Confidentialities: h.options(s, assets.Confidentialities), Assistance: h.options(s, assets.AssistanceKinds), Uses: h.options(s, assets.UsePurposes),
+	d := requestFormData{Types: s.list("request_type"), Bases: s.list("legal_basis"),
+		Confidentialities: s.list("confidentiality"), Assistance: s.list("assistance"), Uses: s.list("use_purpose"),
 		Checked: map[string]bool{}}
 	d.DeadlineMin, d.DeadlineMax = h.svc.DeadlineBounds()
 	for _, e := range dir {
@@ -189,7 +181,7 @@ func (h *requestPages) showFile(w http.ResponseWriter, r *http.Request, s *Sessi
 		CanSend, CanStep    bool
 		CanAsk, CanUse      bool
 		Done                string
-	}{f, h.options(s, next), h.options(s, assets.RefusalGrounds), h.options(s, assets.UsePurposes),
+	}{f, s.options(next), s.list("refusal_ground"), s.list("use_purpose"),
 		handle && f.Status == assets.StatusDraft && f.RequestingState == s.P.Jurisdiction, handle && len(next) > 0,
 		handle && f.Status != assets.StatusDraft && len(assets.NextStatuses(f.Type, f.Status)) > 0, s.P.Can(assets.UseRequests) && f.Status != assets.StatusDraft,
 		s.Notice(r).Get("done")}

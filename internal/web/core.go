@@ -48,7 +48,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, s *Session) {
 		fref = &Refusal{Form: "filter", Values: r.URL.Query(), Err: err}
 	}
 	as, err := listed(r, s, v, &ref, f, fref, alerts.Filter{}, u.alertService().List)
-	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: localOptions(s.l, coreLabels, ledger.AlertStates), Downloads: Downloads(r, "/alerts/export"),
+	data := alertsData{Alerts: as.Items, Next: nextPage(r, as.Next), States: s.list("alert_state"), Downloads: Downloads(r, "/alerts/export"),
 		Filtered: ref == nil && (f.Rule != "" || f.AuthorityID != "" || f.State != "" || f.From != "" || f.To != "")}
 	var rules []string
 	if err == nil {
@@ -101,7 +101,7 @@ func (u *UI) showAlert(w http.ResponseWriter, r *http.Request, s *Session, ref *
 		u.fail(w, r, s, err)
 		return
 	}
-	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: localOptions(s.l, coreLabels, ledger.AlertOutcomes)}
+	data := alertData{Alert: a, CanWork: s.P.Can(auth.WorkAlerts), Outcomes: s.list("alert_outcome")}
 	ps, err := auth.ListPrincipals(ctx, u.DB.Read())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -133,6 +133,10 @@ var alertDone = map[string]i18n.Msg{
 	"comment":     i18n.M("The comment is added."),
 	"close":       i18n.M("The alert is closed."),
 }
+
+// coreLists are the value lists of the core's selects, as a section's
+// Lists are its own: the alerts' states and outcomes.
+var coreLists = map[string][]string{"alert_state": ledger.AlertStates, "alert_outcome": ledger.AlertOutcomes}
 
 // coreLabels are the words the core's pages show for values ("label", the
 // options of their selects): the alerts' states and outcomes.

@@ -56,6 +56,7 @@ func Exchange(svc *exchange.Service) Section {
 			post("/inbox/{peer}/{id}/forward", x.forward).Allowed(exchange.ForwardMessages),
 		},
 		Templates: subFS(exchangeFS, "templates/exchange"),
+		Lists:     map[string][]string{"outbox_state": exchange.OutboxStates, "inbox_state": exchange.InboxStates},
 		Labels: map[string]i18n.Msg{exchange.Pending: i18n.M("Pending"), exchange.Acknowledged: i18n.M("Acknowledged"), exchange.Refused: i18n.M("Refused"),
 			exchange.Overdue: i18n.M("Overdue"), exchange.Abandoned: i18n.M("Abandoned"), exchange.Delivered: i18n.M("Delivered"), exchange.PeerActive: i18n.M("Active"), exchange.PeerSuspended: i18n.M("Suspended"),
 			"use": i18n.M("Use"), "forward": i18n.M("Forward")},
@@ -113,19 +114,19 @@ func (x *exchangePages) outbox(w http.ResponseWriter, r *http.Request, s *Sessio
 }
 
 func (x *exchangePages) showOutbox(w http.ResponseWriter, r *http.Request, s *Session, sent *Refusal) {
-	exchangeList(x, w, r, s, "outbox", i18n.M("Exchange: outbox"), exchange.OutboxStates, sent, x.svc.Outbox,
+	exchangeList(x, w, r, s, "outbox", i18n.M("Exchange: outbox"), "outbox_state", sent, x.svc.Outbox,
 		func(d *exchangeListData, ms []exchange.OutboxMessage) { d.Outbox = ms })
 }
 
 func (x *exchangePages) inbox(w http.ResponseWriter, r *http.Request, s *Session) {
-	exchangeList(x, w, r, s, "inbox", i18n.M("Exchange: inbox"), exchange.InboxStates, nil, x.svc.Inbox,
+	exchangeList(x, w, r, s, "inbox", i18n.M("Exchange: inbox"), "inbox_state", nil, x.svc.Inbox,
 		func(d *exchangeListData, ms []exchange.InboxMessage) { d.Inbox = ms })
 }
 
 // exchangeList shows a page of the outbox or the inbox, filtered; a filter
 // refused is shown on its form above the unfiltered list's first page.
 // sent, when not nil, is the send form refused, shown on the outbox.
-func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Request, s *Session, tmpl, title string, states []string, sent *Refusal,
+func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Request, s *Session, tmpl, title, states string, sent *Refusal,
 	list func(context.Context, *auth.Principal, exchange.Filter) (page.Of[T], error), show func(*exchangeListData, []T)) {
 	d, err := x.common(r, s)
 	if err != nil {
@@ -148,7 +149,7 @@ func exchangeList[T any](x *exchangePages, w http.ResponseWriter, r *http.Reques
 	}
 	show(d, ms.Items)
 	d.NextPage = nextPage(r, ms.Next)
-	d.States = localOptions(s.l, s.sec.Labels, states)
+	d.States = s.list(states)
 	d.Filtered = ref == nil && (f.Module != "" || f.PeerID != "" || f.State != "")
 	v.Data = d
 	if tmpl == "outbox" {

@@ -7,8 +7,10 @@ import (
 	"github.com/custos-project/custos/internal/storetest"
 )
 
-// TestEveryListValueHasALabel: every value a section's pages show through
-// "label" or offer through "opts" (its Lists) has a label in its Labels,
+// TestEveryListValueHasALabel: every value the core's or a section's pages
+// show through "label" or offer in a select (their Lists, UI.ValueLists:
+// "opts", "optionsOf", Session.list and Session.options) has a label in
+// their Labels,
 // and that label is a message of the catalogue, which the catalogue check
 // (TestCatalogue) holds translated in every language. A value without one
 // would be written as its code capitalised, in English, in every language
@@ -21,7 +23,7 @@ func TestEveryListValueHasALabel(t *testing.T) {
 		t.Fatal("the UI has no section to check")
 	}
 	checked := 0
-	for _, sec := range ui.Sections {
+	for _, sec := range ui.ValueLists() {
 		for list, values := range sec.Lists {
 			for _, v := range values {
 				label, ok := sec.Labels[v]

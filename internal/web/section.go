@@ -148,6 +148,33 @@ type Session struct {
 // browser's.
 func (s *Session) L() *i18n.Localizer { return s.l }
 
+// options are values as the options of a select, each with its label in
+// s's language: the words of the page's section (the core's on the core's
+// pages). The values are those of one of the section's Lists, or some of
+// them, where TestEveryListValueHasALabel holds each labelled; list gives
+// a whole list.
+func (s *Session) options(values []string) []Option {
+	labels := coreLabels
+	if s.sec != nil {
+		labels = s.sec.Labels
+	}
+	return localOptions(s.l, labels, values)
+}
+
+// list is the options of the list name of the page's section (the core's
+// coreLists on the core's pages).
+func (s *Session) list(name string) []Option {
+	lists := coreLists
+	if s.sec != nil {
+		lists = s.sec.Lists
+	}
+	values, ok := lists[name]
+	if !ok {
+		panic("web: no value list " + name)
+	}
+	return s.options(values)
+}
+
 // T writes the message id in s's language (i18n.Localizer.T): a flash
 // message, a label made in a handler.
 func (s *Session) T(id string, args ...any) string { return s.l.T(id, args...) }

@@ -93,7 +93,9 @@ func Transplant(svc *transplant.Service, authorities *auth.Authorities) Section 
 	sec.Pages = append(sec.Pages, t.crossBorderPages()...)
 	sec.Lists = withVigilance(sec.Lists, vigilanceLists)
 	sec.Lists = withVigilance(sec.Lists, crossBorderLists)
+	sec.Lists = withVigilance(sec.Lists, assessmentLists)
 	sec.Labels = withVigilance(sec.Labels, vigilanceLabels)
+	sec.Labels = withVigilance(sec.Labels, assessmentLabels)
 	nav := sec.Nav
 	sec.Nav = func(p *auth.Principal) []Link {
 		links := nav(p)

@@ -46,17 +46,27 @@ type assessmentForm struct {
 	Conclusions, Organs, Sexes, AgeBands []Option
 }
 
-// assessmentLabels are the words of the assessment's values.
-var assessmentLabels = withLabels(transplantLabels, vigilanceLabels)
+// assessmentLabels are the words of the age bands (the other values of
+// the assessment's lists are the section's).
+var assessmentLabels = map[string]string{
+	"0-17": i18n.M("0 to 17 years"), "18-24": i18n.M("18 to 24 years"), "25-34": i18n.M("25 to 34 years"),
+	"35-44": i18n.M("35 to 44 years"), "45-54": i18n.M("45 to 54 years"), "55-64": i18n.M("55 to 64 years"),
+	"65+": i18n.M("65 years and over"),
+}
+
+// assessmentLists are the value lists of the assessment's form (its sexes
+// are the section's "sex").
+var assessmentLists = map[string][]string{"assessment_conclusion": transplant.AssessmentConclusions,
+	"case_organ": transplant.CaseOrgans, "age_band": transplant.AgeBands}
 
 // assessment fills the assessment's form of report r, its values the
 // assessment recorded when there is one.
 func (t *transplantPages) assessment(req *http.Request, s *Session, r *transplant.TraffickingReport, v *View) (assessmentForm, error) {
 	f := assessmentForm{Open: r.Status == transplant.TraffickingUnderAssessment || r.Status == transplant.TraffickingReferred,
-		Conclusions: localOptions(s.L(), assessmentLabels, transplant.AssessmentConclusions),
-		Organs:      localOptions(s.L(), assessmentLabels, transplant.CaseOrgans),
-		Sexes:       localOptions(s.L(), assessmentLabels, transplant.Sexes),
-		AgeBands:    localOptions(s.L(), assessmentLabels, transplant.AgeBands)}
+		Conclusions: s.list("assessment_conclusion"),
+		Organs:      s.list("case_organ"),
+		Sexes:       s.list("sex"),
+		AgeBands:    s.list("age_band")}
 	a, err := t.svc.TraffickingAssessment(req.Context(), s.P, r.ID)
 	if errs.CodeOf(err) == errs.NotFound {
 		v.SetForm("assessment", url.Values{"year": {strconv.Itoa(s.Now().Year())}})

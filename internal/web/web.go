@@ -178,6 +178,17 @@ func (u *UI) Register(mux *http.ServeMux) {
 	}
 }
 
+// ValueLists are the value lists the pages offer and show, each with the
+// words of its values, as Sections that hold only a Name, Lists and
+// Labels: the core's (Name ""), then each section's.
+func (u *UI) ValueLists() []Section {
+	out := []Section{{Lists: coreLists, Labels: coreLabels}}
+	for _, sec := range u.Sections {
+		out = append(out, Section{Name: sec.Name, Lists: sec.Lists, Labels: sec.Labels})
+	}
+	return out
+}
+
 // corePages are the core's pages for a signed-in principal. Those without
 // Allow are every principal's own: signing out, their account and
 // sessions, and the figures of their own dashboard (which shows only what
@@ -324,7 +335,7 @@ func (u *UI) parseAll(loc *time.Location, l *i18n.Localizer) pageSet {
 	if err != nil {
 		panic(err)
 	}
-	set.parse("", core, nil, coreLabels, loc, l, u.now)
+	set.parse("", core, coreLists, coreLabels, loc, l, u.now)
 	for _, sec := range u.Sections {
 		if sec.Templates != nil {
 			set.parse(sec.Name+"/", sec.Templates, sec.Lists, sec.Labels, loc, l, u.now)
