@@ -22,6 +22,7 @@ import (
 	"github.com/custos-project/custos/internal/auth"
 	"github.com/custos-project/custos/internal/check"
 	"github.com/custos-project/custos/internal/errs"
+	"github.com/custos-project/custos/internal/i18n"
 	"github.com/custos-project/custos/internal/ledger"
 	"github.com/custos-project/custos/internal/store"
 )
@@ -393,9 +394,11 @@ func (s *Service) SetPeerState(ctx context.Context, p *auth.Principal, peerID st
 	if err != nil {
 		return err
 	}
-	typ, want, name := TypePeerResumed, PeerSuspended, "resume exchange peer"
+	// the command's name is a message (i18n.M), which the alerts pages
+	// write in the reader's language
+	typ, want, name := TypePeerResumed, PeerSuspended, i18n.M("resume exchange peer")
 	if suspend {
-		typ, want, name = TypePeerSuspended, PeerActive, "suspend exchange peer"
+		typ, want, name = TypePeerSuspended, PeerActive, i18n.M("suspend exchange peer")
 	}
 	_, err = s.W.Submit(ctx, p.Actor(), name, func(ctx context.Context, tx *store.Tx, now time.Time) (*ledger.Entry, error) {
 		pr, err := peerIn(ctx, tx, peerID)

@@ -12,6 +12,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,7 +56,10 @@ var methodCalls = map[string]int{"T": 0, "N": 0, "View": 1, "newView": 2}
 
 // commandCalls are the ledger Writer's methods and functions whose
 // argument at the index is a command's name, which the alerts pages write
-// in the reader's language: a literal name is a message.
+// in the reader's language: a literal name is a message. A function that
+// hands one of its parameters on as such a name (a service's helper that
+// submits, or refuses, the command its caller names) is one too, for its
+// callers (handOns).
 var commandCalls = map[string]int{"Submit": 2, "SubmitAhead": 2, "Refused": 2, "CommitKept": 3, "SubmitAs": 3, "SubmitAheadAs": 3}
 
 // Go reads the Go files under root (tests, testdata and vendored code
@@ -66,6 +70,7 @@ func Go(root string) (map[string][]Use, []string, error) {
 	used := map[string][]Use{}
 	var problems []string
 	fset := token.NewFileSet()
+	var files []*ast.File
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -87,13 +92,21 @@ func Go(root string) (map[string][]Use, []string, error) {
 		if err != nil {
 			return err
 		}
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	commands := handOns(files)
+	for _, f := range files {
 		consts := constants(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
 				return true
 			}
-			if i, ok := commandCall(call); ok && i < len(call.Args) {
+			if i, ok := commandCall(commands, call); ok && i < len(call.Args) {
 				if s, ok := commandName(consts, call.Args[i]); ok {
 					pos := fset.Position(call.Pos())
 					used[s] = append(used[s], fmt.Sprintf("%s:%d", rel(root, pos.Filename), pos.Line))
@@ -146,15 +159,65 @@ func Go(root string) (map[string][]Use, []string, error) {
 			used[s] = append(used[s], where)
 			return true
 		})
-		return nil
-	})
-	return used, problems, err
+	}
+	return used, problems, nil
+}
+
+// handOns are commandCalls and the functions of files that hand a
+// parameter on as a command's name, by name, with the parameter's index:
+// alerts.Service.work's name, auth.Sessions.end's, a helper that refuses
+// the command its caller names. A function handing on to such a function
+// is one too.
+func handOns(files []*ast.File) map[string]int {
+	out := maps.Clone(commandCalls)
+	for changed := true; changed; {
+		changed = false
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				fd, ok := decl.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					continue
+				}
+				if _, ok := out[fd.Name.Name]; ok {
+					continue
+				}
+				params := map[string]int{}
+				i := 0
+				for _, field := range fd.Type.Params.List {
+					for _, n := range field.Names {
+						params[n.Name] = i
+						i++
+					}
+					if len(field.Names) == 0 {
+						i++
+					}
+				}
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					call, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
+					}
+					if i, ok := commandCall(out, call); ok && i < len(call.Args) {
+						if id, ok := call.Args[i].(*ast.Ident); ok {
+							if k, ok := params[id.Name]; ok {
+								out[fd.Name.Name] = k
+								changed = true
+								return false
+							}
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+	return out
 }
 
 // commandCall tells whether call names a command (commandCalls), and the
 // index of the name: w.Submit(...), ledger.SubmitAs[T](...), SubmitAs[T]
 // inside package ledger.
-func commandCall(call *ast.CallExpr) (int, bool) {
+func commandCall(commands map[string]int, call *ast.CallExpr) (int, bool) {
 	fun := call.Fun
 	if ix, ok := fun.(*ast.IndexExpr); ok {
 		fun = ix.X
@@ -166,7 +229,7 @@ func commandCall(call *ast.CallExpr) (int, bool) {
 	case *ast.Ident:
 		name = f.Name
 	}
-	i, ok := commandCalls[name]
+	i, ok := commands[name]
 	return i, ok
 }
 
