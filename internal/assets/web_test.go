@@ -76,7 +76,7 @@ func TestPages(t *testing.T) {
 			}
 			last = j
 		}
-		if !strings.Contains(tl, "Criminal confiscation") || !strings.Contains(tl, "900 EUR") {
+		if !strings.Contains(tl, "Criminal confiscation") || !strings.Contains(tl, "900.00 EUR") {
 			t.Errorf("the timeline lacks the confiscation's type or amount")
 		}
 		page("/assets/directory")
