@@ -228,8 +228,7 @@ func (s *Service) openCase(ctx context.Context, p *auth.Principal, pr *prepared,
 			}
 			// A flood is alerted once, at the match that takes the
 			// service's own count to the limit.
-			crossed := n.own >= limit && n.own-1 < limit
-			if n.counted < limit && !crossed {
+			if n.counted < limit && n.own != limit {
 				continue
 			}
 			var quarantined int

@@ -419,9 +419,11 @@ func TestLogProofs(t *testing.T) {
 		}
 		// A role without the log is told it may not read the log, not
 		// alerts.
-		if r := w.Do(t, "GET", "/api/v1/log/entries/0", w.CoordA, nil); r.Status != 403 || r.Str("error.rule") != "role" ||
-			!strings.Contains(r.Str("error.message"), "may not read and verify the log") {
-			t.Errorf("a coordinator reading a leaf: %d %s", r.Status, r.Raw)
+		for _, path := range []string{"/api/v1/log/entries/0", "/api/v1/log/exports"} {
+			if r := w.Do(t, "GET", path, w.CoordA, nil); r.Status != 403 || r.Str("error.rule") != "role" ||
+				!strings.Contains(r.Str("error.message"), "may not read and verify the log") {
+				t.Errorf("a coordinator reading %s: %d %s", path, r.Status, r.Raw)
+			}
 		}
 	})
 }

@@ -226,7 +226,7 @@ func Core(env Env) []Route {
 				l, err := ledger.ReadLeaf(r.Context(), q, idx)
 				return http.StatusOK, l, err
 			}},
-		{Method: "GET", Path: "/api/v1/log/exports", Allow: []auth.Action{auth.ReadAlerts}, Summary: "The exports made, newest first, a page at a time: " +
+		{Method: "GET", Path: "/api/v1/log/exports", Allow: []auth.Action{auth.ReadLog}, Summary: "The exports made, newest first, a page at a time: " +
 			"each export.made entry (entry, its leaf index; at; by and authority, as the leaf names them; registry, list, filter, format, the checkpoint) " +
 			"with what its export.completed entry says was sent (entry, rows, bytes, sha256), null when it has none (cut short) " +
 			"(query registry, list, from, to (made), limit, cursor; regulator, auditor, admin: who read the log's entries)",
