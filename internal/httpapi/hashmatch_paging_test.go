@@ -190,7 +190,7 @@ func TestHashmatchListFilters(t *testing.T) {
 		w.Subscribe(t, bankB)
 		w.SubscribeOther(t, bankA)
 		q1, q2 := matched(t, w, 4)[0], matched(t, w, 4)[0]
-		matchedAs(t, w, w.OtherService, 4)
+		q3 := matchedAs(t, w, w.OtherService, 4)[0]
 		c1, c2, c3, c4 := matched(t, w, 1)[0], matched(t, w, 2)[0], matched(t, w, 3)[0], matched(t, w, 21)[0]
 		for id, d := range map[string]string{c1: "confirm", c2: "reject", c3: "confirm"} {
 			w.Must(t, 200, "POST", "/api/v1/hashmatch/cases/"+id+"/review", w.Reviewer, map[string]any{"decision": d})
@@ -216,7 +216,7 @@ func TestHashmatchListFilters(t *testing.T) {
 			{w.Reviewer, cases + "?to=" + yesterday, "cases", "id", nil},
 			{w.Reviewer, cases + "?from=2999-01-01", "cases", "id", nil},
 			{w.Service, cases + "?status=open&bank_id=" + bankA, "cases", "id", []string{q2, q1}},
-			{w.OtherReviewer, cases, "cases", "id", nil},
+			{w.OtherReviewer, cases, "cases", "id", []string{q3}}, // its own case only
 			{w.Reviewer, "/api/v1/hashmatch/reports", "reports", "id", []string{r3, r1}},
 			{w.Reviewer, "/api/v1/hashmatch/reports?authority_id=" + w.Other, "reports", "id", []string{r3}},
 			{w.Reviewer, "/api/v1/hashmatch/reports?status=sent", "reports", "id", []string{r3}},
