@@ -37,21 +37,6 @@ type (
 	}
 )
 
-// serveExport answers the file of the export exp makes in the format the
-// query names (csv or xlsx): the asset-recovery lists that are a file with
-// format, the cases and the statistics.
-func serveExport(env Env, r *http.Request, p *auth.Principal, exp func(export.Format) (export.Request, error)) (int, any, error) {
-	format, err := export.ParseFormat(r.URL.Query().Get("format"))
-	if err != nil {
-		return 0, nil, err
-	}
-	req, err := exp(format)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
-}
-
 // MaxDirectoryFile is the largest directory file the API takes.
 const MaxDirectoryFile = 8 << 20
 

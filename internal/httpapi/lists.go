@@ -45,6 +45,27 @@ func pagedList[F, T any](r *http.Request, p *auth.Principal, key string, parse f
 	return http.StatusOK, body, nil
 }
 
+// serveFile answers the file of the export req, made and logged by
+// export.Serve as the response is written.
+func serveFile(env Env, r *http.Request, p *auth.Principal, req export.Request) (int, any, error) {
+	return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
+}
+
+// serveExport answers the file of the export exp makes in the format the
+// query names (csv or xlsx): the routes whose file is made from the format
+// alone (the asset-recovery cases, requests and statistics, a UN-CTS table).
+func serveExport(env Env, r *http.Request, p *auth.Principal, exp func(export.Format) (export.Request, error)) (int, any, error) {
+	format, err := export.ParseFormat(r.URL.Query().Get("format"))
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := exp(format)
+	if err != nil {
+		return 0, nil, err
+	}
+	return serveFile(env, r, p, req)
+}
+
 // listOrExport answers a list that exports: one page of it (pagedList), or,
 // with the parameter format, the whole filtered list as a file, the export
 // that exp reads from the query (the registry's Export: format, filters,
@@ -58,7 +79,5 @@ func listOrExport[F, T any](env Env, r *http.Request, p *auth.Principal, key str
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-		return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-	}), nil
+	return serveFile(env, r, p, req)
 }

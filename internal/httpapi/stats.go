@@ -203,7 +203,7 @@ func Stats(env Env, s *stats.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
+				return serveFile(env, r, p, req)
 			}},
 		{Method: "GET", Path: "/api/v1/stats/sdmx/structure", Public: true, Summary: "The SDMX-ML 2.1 Structure message the SDMX-CSV files name (dataflow AGENCY:ICCS_STATS(1.0), the agency --sdmx-agency names, CUSTOS by default): its data structure definition, codelists and concepts",
 			Out: fileBody{Media: []string{"application/xml"}},
@@ -221,15 +221,9 @@ func Stats(env Env, s *stats.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				format, err := export.ParseFormat(r.URL.Query().Get("format"))
-				if err != nil {
-					return 0, nil, err
-				}
-				req, err := s.UNCTS(p, r.PathValue("table"), year, format)
-				if err != nil {
-					return 0, nil, err
-				}
-				return http.StatusOK, Stream(func(w http.ResponseWriter) error { return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req) }), nil
+				return serveExport(env, r, p, func(format export.Format) (export.Request, error) {
+					return s.UNCTS(p, r.PathValue("table"), year, format)
+				})
 			}},
 	}
 }

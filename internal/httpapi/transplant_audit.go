@@ -155,9 +155,7 @@ func auditRoutes(env Env, t *transplant.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-				}), nil
+				return serveFile(env, r, p, req)
 			}},
 		{Method: "POST", Path: base + "/trafficking/reports/{id}/transplants", Allow: []auth.Action{transplant.WorkTraffickingReports}, Summary: "Link a report's case to a transplantation it concerns (designated authority, while the report is under assessment or referred); " +
 			"once the assessment confirms trafficking, the procedure is not reimbursable",

@@ -44,9 +44,7 @@ func godtRoutes(env Env, t *transplant.Service) []Route {
 					if err != nil {
 						return 0, nil, err
 					}
-					return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-						return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-					}), nil
+					return serveFile(env, r, p, req)
 				}
 				g, err := transplant.GODTQueryOf(q)
 				if err != nil {

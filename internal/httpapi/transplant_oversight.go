@@ -37,9 +37,7 @@ func oversightRoutes(env Env, t *transplant.Service) []Route {
 			if err != nil {
 				return 0, nil, err
 			}
-			return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-				return export.Serve(w, r, env.DB, env.Writer, p.Actor(), x)
-			}), nil
+			return serveFile(env, r, p, x)
 		}
 	}
 	format := Param{Name: "format", Doc: "csv or xlsx (required): the report as a file, with a header naming the log checkpoint it reflects; every export is a log entry", Values: export.Formats}

@@ -46,9 +46,7 @@ func unodcRoutes(env Env, t *transplant.Service) []Route {
 				if err != nil {
 					return 0, nil, err
 				}
-				return http.StatusOK, Stream(func(w http.ResponseWriter) error {
-					return export.Serve(w, r, env.DB, env.Writer, p.Actor(), req)
-				}), nil
+				return serveFile(env, r, p, req)
 			}},
 	}
 }
