@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -133,6 +134,16 @@ func scanListed(sc store.Scanner, l *Listed) error {
 func known(ctx context.Context, q store.Queryer, field, value, cond string, args []any) error {
 	if cond != "" {
 		cond += " AND "
+	}
+	// A value there is one lookup; the values there are are read only to
+	// name them in a refusal.
+	var one int
+	err := q.QueryRow(ctx, "SELECT 1 FROM exports WHERE "+cond+field+" = ? LIMIT 1", append(append([]any{}, args...), value)...).Scan(&one)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
 	// A skip scan of the index led by the column: the next value after each,
 	// so that the values cost a lookup each, whatever the exports' number.
